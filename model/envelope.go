@@ -1,0 +1,135 @@
+package model
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// The envelope is tabforge's on-disk container for saved artifacts:
+//
+//	magic "TABFORGE" | format version uint32 | kind length uint32 | kind |
+//	payload length uint64 | payload | sha256(everything before) 32 bytes
+//
+// The trailing checksum lets a truncated or corrupted file be told apart
+// from a foreign one, each with its own error.
+
+const envelopeMagic = "TABFORGE"
+
+// EnvelopeVersion is the current container format version.
+const EnvelopeVersion uint32 = 1
+
+// Errors returned when reading an envelope.
+var (
+	ErrNotModel  = errors.New("not a tabforge model file")
+	ErrCorrupt   = errors.New("model file is corrupt (checksum mismatch or truncated)")
+	ErrVersion   = errors.New("model file format version is not supported")
+	ErrWrongKind = errors.New("model file holds a different kind of artifact")
+)
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+// EncodeEnvelope wraps payload of the given kind.
+func EncodeEnvelope(kind string, payload []byte) []byte {
+	var b bytes.Buffer
+	b.WriteString(envelopeMagic)
+	binary.Write(&b, binary.LittleEndian, EnvelopeVersion)
+	binary.Write(&b, binary.LittleEndian, uint32(len(kind)))
+	b.WriteString(kind)
+	binary.Write(&b, binary.LittleEndian, uint64(len(payload)))
+	b.Write(payload)
+	sum := sha256.Sum256(b.Bytes())
+	b.Write(sum[:])
+	return b.Bytes()
+}
+
+// DecodeEnvelope checks data and returns its kind and payload.
+func DecodeEnvelope(data []byte) (kind string, payload []byte, err error) {
+	if len(data) < len(envelopeMagic) || string(data[:len(envelopeMagic)]) != envelopeMagic {
+		return "", nil, ErrNotModel
+	}
+	const fixed = len(envelopeMagic) + 4 + 4
+	if len(data) < fixed+8+sha256.Size {
+		return "", nil, ErrCorrupt
+	}
+	body, sum := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
+	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
+		return "", nil, ErrCorrupt
+	}
+	if v := binary.LittleEndian.Uint32(data[8:]); v != EnvelopeVersion {
+		return "", nil, fmt.Errorf("%w: version %d, this build reads %d", ErrVersion, v, EnvelopeVersion)
+	}
+	kl := int(binary.LittleEndian.Uint32(data[12:]))
+	if fixed+kl+8 > len(body) {
+		return "", nil, ErrCorrupt
+	}
+	kind = string(data[fixed : fixed+kl])
+	pl := binary.LittleEndian.Uint64(data[fixed+kl:])
+	start := uint64(fixed + kl + 8)
+	if start+pl != uint64(len(body)) {
+		return "", nil, ErrCorrupt
+	}
+	return kind, body[start:], nil
+}
+
+// WriteFileAtomic writes data to path through a temporary file in the same
+// directory and a rename, so readers never see a partial file.
+func WriteFileAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			os.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadEnvelopeFile reads path and checks that it holds an envelope of the
+// wanted kind.
+func ReadEnvelopeFile(path, wantKind string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	kind, payload, err := DecodeEnvelope(data)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	if kind != wantKind {
+		return nil, fmt.Errorf("load %s: %w: %q, want %q", path, ErrWrongKind, kind, wantKind)
+	}
+	return payload, nil
+}
+
+// Checksum returns the hex sha256 of data; used for artifact identities.
+func Checksum(data []byte) string {
+	s := sha256.Sum256(data)
+	return hex.EncodeToString(s[:])
+}

@@ -1,0 +1,38 @@
+// Package progress defines the events tabforge's library emits while it
+// works. The library never prints: the CLI renders events as progress bars
+// and the UI streams them.
+package progress
+
+// Stage names the unit of work an event counts.
+type Stage string
+
+// Stages emitted by tabforge's packages.
+const (
+	Load       Stage = "load"
+	Candidate  Stage = "candidate"
+	CVFold     Stage = "cv_fold"
+	GBDTRound  Stage = "gbdt_round"
+	ForestTree Stage = "forest_tree"
+	TuneTrial  Stage = "tune_trial"
+)
+
+// Event reports that Step of Total units of Stage are done. Name qualifies
+// the stage (a candidate's name, say); Metrics carries optional figures.
+type Event struct {
+	Stage   Stage
+	Name    string
+	Step    int
+	Total   int
+	Metrics map[string]float64
+}
+
+// Func receives events. Calls are synchronous and ordered; a Func must be
+// cheap and must not block.
+type Func func(Event)
+
+// Emit calls f with e if f is not nil.
+func (f Func) Emit(e Event) {
+	if f != nil {
+		f(e)
+	}
+}
