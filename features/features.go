@@ -3,6 +3,14 @@
 // scalers now; temporal, market/segment and interaction features later.
 // Every Transformer is fitted on the training rows of the current split or
 // fold only; the Fitted result applies the same mapping to any frame.
+//
+// The last step is a Design (FitDesign): median imputation, standard
+// scaling, one-hot or ordinal category codes and datetime expansion, set
+// by a DesignSpec derived from a model family's model.Input, turning any
+// frame with the training columns into a model.Matrix. Its defaults
+// reproduce the preprocessing of the scikit-learn peers in
+// shared/anchors/baselines.py. Frame-to-frame steps compose in a Chain;
+// fitted steps are saved as JSON by kind and restored with DecodeFitted.
 package features
 
 import (

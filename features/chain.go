@@ -1,0 +1,178 @@
+package features
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/tabforge/tabforge/frame"
+)
+
+// Encodable is a Fitted that can be saved inside a model file: Kind names
+// its concrete type, and DecodeFitted(Kind(), MarshalJSON()) restores an
+// equivalent Fitted.
+type Encodable interface {
+	Fitted
+	Kind() string
+	json.Marshaler
+}
+
+// Fitted kinds known to DecodeFitted.
+const (
+	KindDrop  = "drop"
+	KindChain = "chain"
+)
+
+// DecodeFitted restores a Fitted saved as kind with state data (the output
+// of its MarshalJSON). Unknown kinds and malformed state are errors.
+func DecodeFitted(kind string, data []byte) (Fitted, error) {
+	switch kind {
+	case KindDrop:
+		var d Drop
+		if err := decodeStrict(data, &d); err != nil {
+			return nil, fmt.Errorf("features: decode %s: %w", kind, err)
+		}
+		return d, nil
+	case KindChain:
+		var c FittedChain
+		if err := json.Unmarshal(data, &c); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	return nil, fmt.Errorf("features: unknown fitted transformer kind %q (known: %s, %s)", kind, KindChain, KindDrop)
+}
+
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// Chain is a sequence of transformers applied in order. Chain.Fit fits
+// each on the training frame as transformed by the fitted steps before it.
+type Chain []Transformer
+
+// Fit fits the steps of c in order and returns them fitted. It checks ctx
+// between steps and never modifies c or train.
+func (c Chain) Fit(ctx context.Context, train *frame.Frame) (FittedChain, error) {
+	out := make(FittedChain, 0, len(c))
+	x := train
+	for i, t := range c {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("features: chain step %d: %w", i, err)
+		}
+		f, err := t.Fit(ctx, x)
+		if err != nil {
+			return nil, fmt.Errorf("features: chain step %d: fit: %w", i, err)
+		}
+		out = append(out, f)
+		if i < len(c)-1 {
+			if x, err = f.Transform(x); err != nil {
+				return nil, fmt.Errorf("features: chain step %d: transform training frame: %w", i, err)
+			}
+		}
+	}
+	return out, nil
+}
+
+// FittedChain applies fitted steps in order. An empty chain returns its
+// input unchanged (frames are immutable). It is Encodable when every step
+// is.
+type FittedChain []Fitted
+
+var _ Encodable = FittedChain(nil)
+
+// Transform applies the steps of fc to x in order.
+func (fc FittedChain) Transform(x *frame.Frame) (*frame.Frame, error) {
+	for i, f := range fc {
+		var err error
+		if x, err = f.Transform(x); err != nil {
+			return nil, fmt.Errorf("features: chain step %d: %w", i, err)
+		}
+	}
+	return x, nil
+}
+
+// Kind returns KindChain.
+func (fc FittedChain) Kind() string { return KindChain }
+
+// stepJSON is one step of a FittedChain's JSON encoding: a JSON array of
+// {"kind": "drop", "state": {...}} objects, state being the step's own
+// MarshalJSON.
+type stepJSON struct {
+	Kind  string          `json:"kind"`
+	State json.RawMessage `json:"state"`
+}
+
+// MarshalJSON implements json.Marshaler. Every step must be Encodable.
+func (fc FittedChain) MarshalJSON() ([]byte, error) {
+	steps := make([]stepJSON, len(fc))
+	for i, f := range fc {
+		e, ok := f.(Encodable)
+		if !ok {
+			return nil, fmt.Errorf("features: chain step %d: %T cannot be encoded", i, f)
+		}
+		state, err := e.MarshalJSON()
+		if err != nil {
+			return nil, fmt.Errorf("features: chain step %d (%s): %w", i, e.Kind(), err)
+		}
+		steps[i] = stepJSON{Kind: e.Kind(), State: state}
+	}
+	return json.Marshal(steps)
+}
+
+// UnmarshalJSON implements json.Unmarshaler, decoding each step with
+// DecodeFitted.
+func (fc *FittedChain) UnmarshalJSON(data []byte) error {
+	var steps []stepJSON
+	if err := json.Unmarshal(data, &steps); err != nil {
+		return fmt.Errorf("features: decode chain: %w", err)
+	}
+	out := make(FittedChain, len(steps))
+	for i, s := range steps {
+		f, err := DecodeFitted(s.Kind, s.State)
+		if err != nil {
+			return fmt.Errorf("features: decode chain step %d: %w", i, err)
+		}
+		out[i] = f
+	}
+	*fc = out
+	return nil
+}
+
+// Drop removes the named columns; names absent from a frame are ignored.
+// It learns nothing, so it is its own fitted form: both a Transformer and
+// an Encodable Fitted.
+type Drop struct {
+	Columns []string `json:"columns"`
+}
+
+var (
+	_ Transformer = Drop{}
+	_ Encodable   = Drop{}
+)
+
+// Fit returns a copy of d.
+func (d Drop) Fit(ctx context.Context, _ *frame.Frame) (Fitted, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("features: drop: %w", err)
+	}
+	return Drop{Columns: slices.Clone(d.Columns)}, nil
+}
+
+// Transform returns x without d's columns.
+func (d Drop) Transform(x *frame.Frame) (*frame.Frame, error) {
+	return x.Drop(d.Columns...), nil
+}
+
+// Kind returns KindDrop.
+func (d Drop) Kind() string { return KindDrop }
+
+// MarshalJSON implements json.Marshaler.
+func (d Drop) MarshalJSON() ([]byte, error) {
+	type plain Drop // without methods, so no recursion
+	return json.Marshal(plain(d))
+}

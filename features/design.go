@@ -1,0 +1,768 @@
+package features
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/model"
+)
+
+// Synthetic category labels. Real labels equal to them are merged with
+// them, exactly as the peers' fillna("__missing__") merges a literal
+// "__missing__" with missing values.
+const (
+	// MissingLevel is the category missing values become under
+	// MissingAsLevel.
+	MissingLevel = "__missing__"
+	// OtherLevel is the category that pools the rarest training levels
+	// when DesignSpec.MaxOneHotLevels caps a one-hot encoding.
+	OtherLevel = "__other__"
+)
+
+// NumericImputation says how missing numeric and datetime values are
+// filled.
+type NumericImputation string
+
+// Numeric imputations.
+const (
+	// ImputeMedian fills with the median of the training rows (NaN
+	// skipped; the mean of the two middle values for an even count), like
+	// sklearn's SimpleImputer(strategy="median").
+	ImputeMedian NumericImputation = "median"
+	// ImputeMean fills with the mean of the training rows (NaN skipped).
+	ImputeMean NumericImputation = "mean"
+)
+
+// CategoricalMissing says how missing categorical values are encoded.
+type CategoricalMissing string
+
+// Categorical missing-value policies.
+const (
+	// MissingAsLevel makes missing its own category, MissingLevel, learned
+	// like any other label (the peers' protocol). If no training row was
+	// missing, a missing value at transform time is an unseen category.
+	MissingAsLevel CategoricalMissing = "level"
+	// MissingAsMode replaces missing by the most frequent training label
+	// (ties: the lexicographically smallest), like sklearn's
+	// SimpleImputer(strategy="most_frequent"). If every training row is
+	// missing, it falls back to MissingAsLevel.
+	MissingAsMode CategoricalMissing = "mode"
+	// MissingAsNaN encodes missing as NaN in an ordinal feature and as all
+	// zeros in a one-hot block. With ordinal codes it needs
+	// DesignSpec.Missing, since the learner must handle NaN.
+	MissingAsNaN CategoricalMissing = "nan"
+)
+
+// DesignSpec says how to build a design matrix from a frame. Its zero value
+// is the peers' tree preprocessing: median imputation, ordinal codes,
+// missing categories as MissingLevel, no scaling. DesignSpecFor derives a
+// spec from a model family's model.Input.
+//
+// Numeric columns come first in the output (frame order), then the
+// features expanded from datetime columns, then categorical features: the
+// column order of the peers' ColumnTransformer. Constant columns are kept
+// (they scale to 0 and are harmless to every learner).
+type DesignSpec struct {
+	// OneHot encodes each categorical column as one 0/1 column per training
+	// level, in lexicographic label order like sklearn's OneHotEncoder; an
+	// unseen label gives all zeros. Otherwise a categorical column becomes
+	// one ordinal feature: the index of its label among the sorted training
+	// labels (like sklearn's OrdinalEncoder), -1 for an unseen label, and
+	// the feature is flagged in Categorical.
+	OneHot bool `json:"one_hot,omitempty"`
+	// Scale standardises numeric and datetime features with the mean and
+	// population standard deviation of the training rows (after
+	// imputation), like sklearn's StandardScaler; a (near) constant
+	// feature gets scale 1.
+	Scale bool `json:"scale,omitempty"`
+	// Missing says the learner handles NaN: numeric and datetime features
+	// are not imputed (scaling statistics then skip NaN). It does not
+	// change categorical encoding; see CategoricalMissing.
+	Missing bool `json:"missing,omitempty"`
+	// NumericImpute is the fill for missing numeric values; "" means
+	// ImputeMedian. A column missing in every training row is filled
+	// with 0.
+	NumericImpute NumericImputation `json:"numeric_impute,omitempty"`
+	// CategoricalMissing is the encoding of missing categories; "" means
+	// MissingAsLevel.
+	CategoricalMissing CategoricalMissing `json:"categorical_missing,omitempty"`
+	// MaxOneHotLevels caps the levels of a one-hot column: if a column has
+	// more training levels (MissingLevel included), the MaxOneHotLevels
+	// most frequent are kept (ties: smaller label first) and the rest are
+	// pooled into one OtherLevel column. 0 means no cap. Ordinal encoding
+	// ignores it.
+	MaxOneHotLevels int `json:"max_one_hot_levels,omitempty"`
+	// DropColumns names columns that are not read at all; names absent
+	// from the frame are ignored.
+	DropColumns []string `json:"drop_columns,omitempty"`
+}
+
+// DesignSpecFor returns the default spec for a model family's input
+// requirements.
+func DesignSpecFor(in model.Input) DesignSpec {
+	return DesignSpec{OneHot: in.OneHot, Scale: in.Scale, Missing: in.Missing}
+}
+
+func (s DesignSpec) impute() NumericImputation {
+	if s.NumericImpute == "" {
+		return ImputeMedian
+	}
+	return s.NumericImpute
+}
+
+func (s DesignSpec) categoricalMissing() CategoricalMissing {
+	if s.CategoricalMissing == "" {
+		return MissingAsLevel
+	}
+	return s.CategoricalMissing
+}
+
+func (s DesignSpec) validate() error {
+	switch s.NumericImpute {
+	case "", ImputeMedian, ImputeMean:
+	default:
+		return fmt.Errorf("features: unknown numeric imputation %q (allowed: median, mean)", s.NumericImpute)
+	}
+	switch s.CategoricalMissing {
+	case "", MissingAsLevel, MissingAsMode:
+	case MissingAsNaN:
+		if !s.OneHot && !s.Missing {
+			return fmt.Errorf("features: categorical missing %q with ordinal codes needs Missing (a learner that handles NaN)", s.CategoricalMissing)
+		}
+	default:
+		return fmt.Errorf("features: unknown categorical missing policy %q (allowed: level, mode, nan)", s.CategoricalMissing)
+	}
+	if s.MaxOneHotLevels < 0 {
+		return fmt.Errorf("features: MaxOneHotLevels is %d, want >= 0", s.MaxOneHotLevels)
+	}
+	return nil
+}
+
+// datePart is the quantity a numeric feature reads from its input column.
+type datePart uint8
+
+const (
+	partValue datePart = iota // the numeric value itself
+	partYear                  // calendar year (UTC)
+	partMonth                 // month 1..12 (UTC)
+	partDow                   // day of week, Monday = 0 (UTC)
+)
+
+var partNames = [...]string{partValue: "value", partYear: "year", partMonth: "month", partDow: "dow"}
+
+// numericFeature is one numeric output column: fill a missing value (unless
+// the spec keeps NaN), then (v - mean) / scale.
+type numericFeature struct {
+	part        datePart
+	fill        float64
+	mean, scale float64
+}
+
+// inputColumn is the fitted state of one raw input column.
+type inputColumn struct {
+	name string
+	kind frame.Kind
+
+	// Numeric and datetime columns.
+	parts []numericFeature
+
+	// Categorical columns.
+	levels    []string         // output levels, sorted
+	pooled    []string         // training labels pooled into OtherLevel, sorted
+	missingAs string           // label a missing value takes; "" means NaN / all zeros
+	index     map[string]int32 // label (levels and pooled) → level index; read-only
+
+	offset int // first output column
+}
+
+// Design is a fitted, immutable mapping from frames with the training
+// columns to a design matrix. It is safe for concurrent use. It encodes
+// to JSON (see MarshalJSON) so it can be saved with a model. A usable
+// Design comes from FitDesign or json.Unmarshal; the zero value has no
+// features.
+type Design struct {
+	spec   DesignSpec
+	inputs []*inputColumn // training-frame order
+	names  []string       // output feature names
+	cat    []bool         // output ordinal-categorical flags
+}
+
+// FitDesign learns imputation fills, scaling statistics, category levels
+// and datetime expansions from the rows of train, which must not include
+// evaluation rows. Every column of train except spec.DropColumns is an
+// input. It costs O(n log n) per numeric column (the median) and O(n) per
+// other column, and keeps no reference to train.
+func FitDesign(ctx context.Context, train *frame.Frame, spec DesignSpec) (*Design, error) {
+	if err := spec.validate(); err != nil {
+		return nil, err
+	}
+	if train == nil || train.NumRows() == 0 {
+		return nil, ErrEmpty
+	}
+	d := &Design{spec: spec}
+	d.spec.DropColumns = slices.Clone(spec.DropColumns)
+	for _, col := range train.Columns() {
+		if slices.Contains(spec.DropColumns, col.Name) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("features: fit design: %w", err)
+		}
+		in, err := fitColumn(col, &d.spec)
+		if err != nil {
+			return nil, err
+		}
+		d.inputs = append(d.inputs, in)
+	}
+	if err := d.layout(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func fitColumn(col *frame.Column, spec *DesignSpec) (*inputColumn, error) {
+	in := &inputColumn{name: col.Name, kind: col.Kind}
+	var err error
+	switch col.Kind {
+	case frame.Numeric:
+		var f numericFeature
+		f, err = fitNumeric(col.Num, spec)
+		in.parts = []numericFeature{f}
+	case frame.Datetime:
+		in.parts, err = fitDatetime(col.Num, spec)
+	case frame.Categorical:
+		err = in.fitCategorical(col, spec)
+	default:
+		err = fmt.Errorf("unsupported kind %v", col.Kind)
+	}
+	if err != nil {
+		return nil, &ColumnError{Column: col.Name, Err: err}
+	}
+	return in, nil
+}
+
+// fitNumeric fits one numeric feature on v (NaN = missing).
+func fitNumeric(v []float64, spec *DesignSpec) (numericFeature, error) {
+	f := numericFeature{part: partValue, scale: 1}
+	seen := make([]float64, 0, len(v))
+	for i, x := range v {
+		switch {
+		case math.IsNaN(x):
+		case math.IsInf(x, 0):
+			return f, fmt.Errorf("row %d: infinite value", i)
+		default:
+			seen = append(seen, x)
+		}
+	}
+	if len(seen) > 0 {
+		switch spec.impute() {
+		case ImputeMean:
+			f.fill = mean(seen)
+		default:
+			slices.Sort(seen)
+			h := len(seen) / 2
+			if len(seen)%2 == 1 {
+				f.fill = seen[h]
+			} else {
+				f.fill = (seen[h-1] + seen[h]) / 2
+			}
+		}
+	}
+	if spec.Scale {
+		nMissing := len(v) - len(seen)
+		if spec.Missing {
+			nMissing = 0 // statistics of the observed values only
+		}
+		n := float64(len(seen) + nMissing)
+		if n > 0 {
+			var sum float64
+			for _, x := range seen {
+				sum += x
+			}
+			sum += float64(nMissing) * f.fill
+			f.mean = sum / n
+			var ss float64
+			for _, x := range seen {
+				ss += (x - f.mean) * (x - f.mean)
+			}
+			ss += float64(nMissing) * (f.fill - f.mean) * (f.fill - f.mean)
+			variance := ss / n
+			// sklearn's _is_constant_feature: variance within the error
+			// bound of the two-pass algorithm counts as zero.
+			const eps = 0x1p-52
+			if variance > n*eps*variance+(n*f.mean*eps)*(n*f.mean*eps) {
+				f.scale = math.Sqrt(variance)
+			}
+		}
+	}
+	if !finite(f.fill) || !finite(f.mean) || !finite(f.scale) || f.scale <= 0 {
+		return f, fmt.Errorf("statistics overflow (fill %g, mean %g, scale %g)", f.fill, f.mean, f.scale)
+	}
+	return f, nil
+}
+
+func mean(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// fitDatetime expands a datetime column into year, month and day of week,
+// or year and month only if every observed training value is the first of
+// a month (the peers' monthly rule), and fits each as a numeric feature.
+func fitDatetime(v []float64, spec *DesignSpec) ([]numericFeature, error) {
+	year := make([]float64, len(v))
+	month := make([]float64, len(v))
+	dow := make([]float64, len(v))
+	monthly := true
+	for i, x := range v {
+		if math.IsNaN(x) {
+			year[i], month[i], dow[i] = math.NaN(), math.NaN(), math.NaN()
+			continue
+		}
+		y, m, d, wd, ok := civil(x)
+		if !ok {
+			return nil, fmt.Errorf("row %d: datetime %g out of range", i, x)
+		}
+		year[i], month[i], dow[i] = float64(y), float64(m), float64(wd)
+		monthly = monthly && d == 1
+	}
+	parts := []datePart{partYear, partMonth, partDow}
+	values := [][]float64{year, month, dow}
+	if monthly {
+		parts, values = parts[:2], values[:2]
+	}
+	out := make([]numericFeature, len(parts))
+	for k := range parts {
+		f, err := fitNumeric(values[k], spec)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", partNames[parts[k]], err)
+		}
+		f.part = parts[k]
+		out[k] = f
+	}
+	return out, nil
+}
+
+// maxUnixSeconds bounds datetimes to about ±31 million years, far inside
+// int64 day arithmetic.
+const maxUnixSeconds = 1e15
+
+// civil returns the UTC calendar date and weekday (Monday = 0) of Unix
+// seconds t, without allocating (Hinnant's days-to-civil algorithm).
+func civil(t float64) (year, month, day, weekday int64, ok bool) {
+	if !(math.Abs(t) <= maxUnixSeconds) {
+		return 0, 0, 0, 0, false
+	}
+	days := int64(math.Floor(t / 86400))
+	weekday = ((days+3)%7 + 7) % 7 // 1970-01-01 was a Thursday
+	z := days + 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	day = doy - (153*mp+2)/5 + 1
+	month = mp + 3
+	if mp >= 10 {
+		month = mp - 9
+	}
+	year = yoe + era*400
+	if month <= 2 {
+		year++
+	}
+	return year, month, day, weekday, true
+}
+
+// fitCategorical learns the training labels of col, by label (not code).
+func (in *inputColumn) fitCategorical(col *frame.Column, spec *DesignSpec) error {
+	counts := make([]int, len(col.Levels))
+	nMissing := 0
+	for i, c := range col.Codes {
+		switch {
+		case c == -1:
+			nMissing++
+		case c < -1 || int(c) >= len(col.Levels):
+			return fmt.Errorf("row %d: code %d outside %d levels", i, c, len(col.Levels))
+		default:
+			counts[c]++
+		}
+	}
+	byLabel := make(map[string]int)
+	for code, n := range counts {
+		if n > 0 {
+			byLabel[col.Levels[code]] += n
+		}
+	}
+	policy := spec.categoricalMissing()
+	if policy == MissingAsMode && len(byLabel) == 0 {
+		policy = MissingAsLevel
+	}
+	switch policy {
+	case MissingAsLevel:
+		in.missingAs = MissingLevel
+		if nMissing > 0 {
+			byLabel[MissingLevel] += nMissing
+		}
+	case MissingAsMode:
+		mode, best := "", -1
+		for label, n := range byLabel {
+			if n > best || n == best && label < mode {
+				mode, best = label, n
+			}
+		}
+		in.missingAs = mode
+		byLabel[mode] += nMissing
+	case MissingAsNaN:
+		in.missingAs = ""
+	}
+	labels := make([]string, 0, len(byLabel))
+	for label := range byLabel {
+		labels = append(labels, label)
+	}
+	if spec.OneHot && spec.MaxOneHotLevels > 0 && len(labels) > spec.MaxOneHotLevels {
+		slices.SortFunc(labels, func(a, b string) int {
+			return cmp.Or(cmp.Compare(byLabel[b], byLabel[a]), cmp.Compare(a, b))
+		})
+		in.pooled = slices.DeleteFunc(slices.Clone(labels[spec.MaxOneHotLevels:]),
+			func(l string) bool { return l == OtherLevel }) // a real "__other__" merges with the pool
+		slices.Sort(in.pooled)
+		labels = append(labels[:spec.MaxOneHotLevels:spec.MaxOneHotLevels], OtherLevel)
+	}
+	slices.Sort(labels)
+	in.levels = slices.Compact(labels)
+	return nil
+}
+
+// buildIndex maps every label the column knows to its level index.
+func (in *inputColumn) buildIndex() error {
+	in.index = make(map[string]int32, len(in.levels)+len(in.pooled))
+	for i, l := range in.levels {
+		if _, dup := in.index[l]; dup {
+			return fmt.Errorf("level %q listed twice", l)
+		}
+		in.index[l] = int32(i)
+	}
+	if len(in.pooled) > 0 {
+		other, ok := in.index[OtherLevel]
+		if !ok {
+			return fmt.Errorf("pooled levels without level %q", OtherLevel)
+		}
+		for _, l := range in.pooled {
+			if _, dup := in.index[l]; dup {
+				return fmt.Errorf("pooled level %q is also a level", l)
+			}
+			in.index[l] = other
+		}
+	}
+	return nil
+}
+
+// width is the number of output columns of in.
+func (in *inputColumn) width(oneHot bool) int {
+	switch {
+	case in.kind != frame.Categorical:
+		return len(in.parts)
+	case oneHot:
+		return len(in.levels)
+	}
+	return 1
+}
+
+// layout places the inputs' features in the output (numeric, then
+// datetime, then categorical, each in input order) and names them.
+func (d *Design) layout() error {
+	d.names, d.cat = nil, nil
+	for _, kind := range []frame.Kind{frame.Numeric, frame.Datetime, frame.Categorical} {
+		for _, in := range d.inputs {
+			if in.kind != kind {
+				continue
+			}
+			if kind == frame.Categorical {
+				if err := in.buildIndex(); err != nil {
+					return &ColumnError{Column: in.name, Err: err}
+				}
+			}
+			in.offset = len(d.names)
+			switch {
+			case kind == frame.Numeric:
+				d.names = append(d.names, in.name)
+			case kind == frame.Datetime:
+				for _, p := range in.parts {
+					d.names = append(d.names, in.name+"_"+partNames[p.part])
+				}
+			case d.spec.OneHot:
+				for _, l := range in.levels {
+					d.names = append(d.names, in.name+"_"+l)
+				}
+			default:
+				d.names = append(d.names, in.name)
+			}
+			for range in.width(d.spec.OneHot) {
+				d.cat = append(d.cat, kind == frame.Categorical && !d.spec.OneHot)
+			}
+		}
+	}
+	if len(d.names) == 0 {
+		return fmt.Errorf("features: design has no features (%d input columns)", len(d.inputs))
+	}
+	return nil
+}
+
+// Spec returns the spec d was fitted with.
+func (d *Design) Spec() DesignSpec {
+	s := d.spec
+	s.DropColumns = slices.Clone(s.DropColumns)
+	return s
+}
+
+// NumFeatures returns the number of columns of d's matrices.
+func (d *Design) NumFeatures() int { return len(d.names) }
+
+// FeatureNames returns the names of the matrix columns: a numeric column's
+// own name, "<name>_year", "<name>_month" and "<name>_dow" for a datetime
+// column, "<name>_<level>" for a one-hot column (sklearn's naming) and the
+// column's name for an ordinal one. Names are not guaranteed unique when
+// raw names collide with these patterns.
+func (d *Design) FeatureNames() []string { return slices.Clone(d.names) }
+
+// Categorical reports, per matrix column, whether it holds ordinal
+// category codes (0..k-1 over the sorted training labels, -1 for an
+// unseen label, NaN for missing under MissingAsNaN), as
+// model.Dataset.Categorical expects.
+func (d *Design) Categorical() []bool { return slices.Clone(d.cat) }
+
+// InputColumns returns the raw columns d reads, in training-frame order:
+// the schema a model using d expects.
+func (d *Design) InputColumns() []string {
+	out := make([]string, len(d.inputs))
+	for i, in := range d.inputs {
+		out[i] = in.name
+	}
+	return out
+}
+
+// blockRows is the number of rows encoded column by column before moving
+// on, so that the row-major output block stays in cache.
+const blockRows = 1024
+
+// Matrix encodes x into a new matrix of NumFeatures columns. x must have
+// every column of InputColumns, each of its training kind; other columns
+// are ignored and column order does not matter. Categories are matched
+// by label, so x may come from a file with a different code table. A
+// missing column gives a *MissingColumnError; a wrong kind, an infinite
+// value or an invalid code a *ColumnError.
+//
+// Matrix makes one pass over each column (in blocks of rows) and a map
+// lookup per level of x, never per cell.
+func (d *Design) Matrix(x *frame.Frame) (*model.Matrix, error) {
+	encs := make([]encoder, len(d.inputs))
+	for k, in := range d.inputs {
+		col, ok := x.Lookup(in.name)
+		if !ok {
+			return nil, &MissingColumnError{Column: in.name}
+		}
+		if col.Kind != in.kind {
+			return nil, &ColumnError{Column: in.name, Err: fmt.Errorf("%w: %s, want %s", ErrWrongKind, col.Kind, in.kind)}
+		}
+		encs[k] = d.encoderFor(in, col)
+	}
+	n := x.NumRows()
+	m := model.NewMatrix(n, len(d.names))
+	for lo := 0; lo < n; lo += blockRows {
+		hi := min(lo+blockRows, n)
+		for k, e := range encs {
+			if err := e.encode(m.Data, m.Cols, lo, hi); err != nil {
+				return nil, &ColumnError{Column: d.inputs[k].name, Err: err}
+			}
+		}
+	}
+	return m, nil
+}
+
+// encoder writes one input column's features for rows [lo, hi) into the
+// row-major dst with stride cols.
+type encoder interface {
+	encode(dst []float64, cols, lo, hi int) error
+}
+
+func (d *Design) encoderFor(in *inputColumn, col *frame.Column) encoder {
+	impute := !d.spec.Missing
+	switch {
+	case in.kind == frame.Numeric:
+		return &numericEncoder{v: col.Num, off: in.offset, f: in.parts[0], impute: impute}
+	case in.kind == frame.Datetime:
+		return &datetimeEncoder{v: col.Num, off: in.offset, parts: in.parts, impute: impute}
+	case d.spec.OneHot:
+		e := &oneHotEncoder{codes: col.Codes, off: in.offset, lut: make([]int32, len(col.Levels)), missing: -1}
+		for c, l := range col.Levels {
+			e.lut[c] = lookup(in.index, l)
+		}
+		if in.missingAs != "" {
+			e.missing = lookup(in.index, in.missingAs)
+		}
+		return e
+	default:
+		e := &ordinalEncoder{codes: col.Codes, off: in.offset, lut: make([]float64, len(col.Levels)), missing: math.NaN()}
+		for c, l := range col.Levels {
+			e.lut[c] = float64(lookup(in.index, l))
+		}
+		if in.missingAs != "" {
+			e.missing = float64(lookup(in.index, in.missingAs))
+		}
+		return e
+	}
+}
+
+// lookup returns the level index of label, or -1 if it is unseen.
+func lookup(index map[string]int32, label string) int32 {
+	if i, ok := index[label]; ok {
+		return i
+	}
+	return -1
+}
+
+type numericEncoder struct {
+	v      []float64
+	off    int
+	f      numericFeature
+	impute bool
+}
+
+func (e *numericEncoder) encode(dst []float64, cols, lo, hi int) error {
+	for i := lo; i < hi; i++ {
+		v := e.v[i]
+		if math.IsNaN(v) {
+			if e.impute {
+				v = e.f.fill
+			}
+		} else if math.IsInf(v, 0) {
+			return fmt.Errorf("row %d: infinite value", i)
+		}
+		dst[i*cols+e.off] = (v - e.f.mean) / e.f.scale
+	}
+	return nil
+}
+
+type datetimeEncoder struct {
+	v      []float64
+	off    int
+	parts  []numericFeature
+	impute bool
+}
+
+func (e *datetimeEncoder) encode(dst []float64, cols, lo, hi int) error {
+	for i := lo; i < hi; i++ {
+		row := dst[i*cols+e.off : i*cols+e.off+len(e.parts)]
+		t := e.v[i]
+		if math.IsNaN(t) {
+			for k, p := range e.parts {
+				v := math.NaN()
+				if e.impute {
+					v = p.fill
+				}
+				row[k] = (v - p.mean) / p.scale
+			}
+			continue
+		}
+		y, m, _, wd, ok := civil(t)
+		if !ok {
+			return fmt.Errorf("row %d: datetime %g out of range", i, t)
+		}
+		for k, p := range e.parts {
+			var v float64
+			switch p.part {
+			case partYear:
+				v = float64(y)
+			case partMonth:
+				v = float64(m)
+			case partDow:
+				v = float64(wd)
+			}
+			row[k] = (v - p.mean) / p.scale
+		}
+	}
+	return nil
+}
+
+type oneHotEncoder struct {
+	codes   []int32
+	off     int
+	lut     []int32 // x's code → level index, -1 for unseen
+	missing int32   // level index of a missing value, -1 for none
+}
+
+func (e *oneHotEncoder) encode(dst []float64, cols, lo, hi int) error {
+	for i := lo; i < hi; i++ {
+		c := e.codes[i]
+		j := e.missing
+		if c != -1 {
+			if c < -1 || int(c) >= len(e.lut) {
+				return fmt.Errorf("row %d: code %d outside %d levels", i, c, len(e.lut))
+			}
+			j = e.lut[c]
+		}
+		if j >= 0 {
+			dst[i*cols+e.off+int(j)] = 1
+		}
+	}
+	return nil
+}
+
+type ordinalEncoder struct {
+	codes   []int32
+	off     int
+	lut     []float64 // x's code → ordinal code, -1 for unseen
+	missing float64   // ordinal code of a missing value (-1 unseen, NaN)
+}
+
+func (e *ordinalEncoder) encode(dst []float64, cols, lo, hi int) error {
+	for i := lo; i < hi; i++ {
+		c := e.codes[i]
+		v := e.missing
+		if c != -1 {
+			if c < -1 || int(c) >= len(e.lut) {
+				return fmt.Errorf("row %d: code %d outside %d levels", i, c, len(e.lut))
+			}
+			v = e.lut[c]
+		}
+		dst[i*cols+e.off] = v
+	}
+	return nil
+}
+
+// IDLikeColumns returns the categorical columns of f whose label is
+// present and distinct in every row (the peers drop such id columns before
+// preprocessing; pass them in DesignSpec.DropColumns to do the same).
+func IDLikeColumns(f *frame.Frame) []string {
+	var out []string
+	for _, col := range f.Columns() {
+		if col.Kind != frame.Categorical || f.NumRows() == 0 {
+			continue
+		}
+		seen := make(map[string]struct{}, len(col.Levels))
+		idLike := true
+		for _, c := range col.Codes {
+			if c < 0 || int(c) >= len(col.Levels) {
+				idLike = false
+				break
+			}
+			seen[col.Levels[c]] = struct{}{}
+		}
+		if idLike && len(seen) == f.NumRows() {
+			out = append(out, col.Name)
+		}
+	}
+	return out
+}

@@ -1,0 +1,173 @@
+// Package sqlite implements tabforge's embedded default store on an SQLite
+// file (modernc.org/sqlite, pure Go). The database runs in WAL mode with a
+// busy timeout, so several tabforge processes can share one file.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/tabforge/tabforge/store"
+)
+
+// Store is an SQLite-backed store. It is safe for concurrent use.
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+var _ store.Runs = (*Store)(nil)
+
+const schema = `
+CREATE TABLE IF NOT EXISTS runs (
+	id           TEXT PRIMARY KEY,
+	created      INTEGER NOT NULL,
+	finished     INTEGER NOT NULL DEFAULT 0,
+	status       TEXT NOT NULL,
+	dataset_path TEXT NOT NULL,
+	dataset_hash TEXT NOT NULL,
+	config_hash  TEXT NOT NULL,
+	config       TEXT NOT NULL,
+	task         TEXT NOT NULL,
+	target       TEXT NOT NULL,
+	best         TEXT NOT NULL DEFAULT '',
+	model_path   TEXT NOT NULL DEFAULT '',
+	result       TEXT NOT NULL DEFAULT '',
+	error        TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS runs_created ON runs(created);
+`
+
+// Open opens (creating if needed) the store at path.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return &Store{db: db, path: path}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+func unix(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromUnix(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// PutRun implements store.Runs.
+func (s *Store) PutRun(ctx context.Context, r *store.Run) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO runs
+		(id, created, finished, status, dataset_path, dataset_hash, config_hash, config, task, target, best, model_path, result, error)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT(id) DO UPDATE SET finished=excluded.finished, status=excluded.status,
+			dataset_path=excluded.dataset_path, dataset_hash=excluded.dataset_hash, config_hash=excluded.config_hash,
+			config=excluded.config, task=excluded.task, target=excluded.target, best=excluded.best,
+			model_path=excluded.model_path, result=excluded.result, error=excluded.error`,
+		r.ID, unix(r.Created), unix(r.Finished), string(r.Status), r.DatasetPath, r.DatasetHash, r.ConfigHash,
+		string(r.Config), r.Task, r.Target, r.Best, r.ModelPath, string(r.Result), r.Error)
+	if err != nil {
+		return fmt.Errorf("store run %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+const runColumns = `id, created, finished, status, dataset_path, dataset_hash, config_hash, config, task, target, best, model_path, result, error`
+
+func scanRun(sc interface{ Scan(...any) error }) (*store.Run, error) {
+	var r store.Run
+	var created, finished int64
+	var status, config, result string
+	if err := sc.Scan(&r.ID, &created, &finished, &status, &r.DatasetPath, &r.DatasetHash, &r.ConfigHash,
+		&config, &r.Task, &r.Target, &r.Best, &r.ModelPath, &result, &r.Error); err != nil {
+		return nil, err
+	}
+	r.Created, r.Finished, r.Status = fromUnix(created), fromUnix(finished), store.Status(status)
+	r.Config = []byte(config)
+	if result != "" {
+		r.Result = []byte(result)
+	}
+	return &r, nil
+}
+
+// GetRun implements store.Runs. id may be a unique prefix of a run id.
+func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, error) {
+	if id == "" {
+		return nil, fmt.Errorf("run id is empty: %w", store.ErrNotFound)
+	}
+	pattern := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(id) + "%"
+	rows, err := s.db.QueryContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id LIKE ? ESCAPE '\' ORDER BY created DESC LIMIT 2`, pattern)
+	if err != nil {
+		return nil, fmt.Errorf("get run %s: %w", id, err)
+	}
+	defer rows.Close()
+	var found []*store.Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, fmt.Errorf("get run %s: %w", id, err)
+		}
+		found = append(found, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("get run %s: %w", id, err)
+	}
+	switch {
+	case len(found) == 0:
+		return nil, fmt.Errorf("run %s: %w", id, store.ErrNotFound)
+	case len(found) > 1 && found[0].ID != id && found[1].ID != id:
+		return nil, fmt.Errorf("run id prefix %q is ambiguous", id)
+	case len(found) > 1 && found[1].ID == id:
+		return found[1], nil
+	}
+	return found[0], nil
+}
+
+// ListRuns implements store.Runs.
+func (s *Store) ListRuns(ctx context.Context, limit int) ([]*store.Run, error) {
+	q := `SELECT ` + runColumns + ` FROM runs ORDER BY created DESC, id`
+	if limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", limit)
+	}
+	rows, err := s.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list runs: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
