@@ -1,0 +1,148 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/pipeline"
+)
+
+func (a *app) evaluateCommand() *cobra.Command {
+	var modelPath, dataPath string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "evaluate --model PATH --data PATH",
+		Short: "Score a saved model on labelled data",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if modelPath == "" || dataPath == "" {
+				return usagef("evaluate: --model and --data are required")
+			}
+			p, err := pipeline.LoadPredictor(modelPath, pipeline.Families())
+			if err != nil {
+				return err
+			}
+			x, err := frame.ReadFile(dataPath, frame.ReadOptions{Schema: p.ReadSchema()})
+			if err != nil {
+				return err
+			}
+			m, n, err := pipeline.Evaluate(p, x)
+			if err != nil {
+				return fmt.Errorf("evaluate %s: %w", dataPath, err)
+			}
+			if asJSON {
+				return json.NewEncoder(a.stdout).Encode(map[string]any{"rows": n, "task": p.Target.Task, "metrics": m})
+			}
+			fmt.Fprintf(a.stdout, "%s model on %d rows of %s\n", p.Model.Family(), n, dataPath)
+			keys := make([]string, 0, len(m))
+			for k := range m {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			for _, k := range keys {
+				fmt.Fprintf(tw, "%s\t%s\n", k, formatMetric(k, m[k]))
+			}
+			return tw.Flush()
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&modelPath, "model", "", "saved model file")
+	f.StringVar(&dataPath, "data", "", "labelled data file (.csv or .parquet)")
+	f.BoolVar(&asJSON, "json", false, "print the metrics as JSON")
+	return cmd
+}
+
+func (a *app) runsCommand() *cobra.Command {
+	runs := &cobra.Command{Use: "runs", Short: "List and inspect recorded training runs"}
+	var limit int
+	var asJSON bool
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List runs, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, _, err := a.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			st, err := a.openStore(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			rs, err := st.ListRuns(cmd.Context(), limit)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(a.stdout).Encode(rs)
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "RUN\tCREATED\tSTATUS\tDATASET\tTARGET\tTASK\tBEST")
+			for _, r := range rs {
+				h := r.DatasetHash
+				if len(h) > 12 {
+					h = h[:12]
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Created.Format("2006-01-02 15:04:05"), r.Status, h, r.Target, r.Task, r.Best)
+			}
+			return tw.Flush()
+		},
+	}
+	list.Flags().IntVar(&limit, "limit", 20, "at most this many runs (0 = all)")
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	show := &cobra.Command{
+		Use:   "show RUN",
+		Short: "Show one run (id or unique prefix) as JSON",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, _, err := a.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			st, err := a.openStore(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			r, err := st.GetRun(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			enc := json.NewEncoder(a.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(r)
+		},
+	}
+	runs.AddCommand(list, show)
+	return runs
+}
+
+func (a *app) configCommand() *cobra.Command {
+	cfgCmd := &cobra.Command{Use: "config", Short: "Inspect configuration"}
+	show := &cobra.Command{
+		Use:   "show",
+		Short: "Print the effective config (profile < file < environment < flags) as YAML",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, _, err := a.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			b, err := cfg.YAML()
+			if err != nil {
+				return err
+			}
+			_, err = a.stdout.Write(b)
+			return err
+		},
+	}
+	cfgCmd.AddCommand(show)
+	return cfgCmd
+}

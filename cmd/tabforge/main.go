@@ -1,0 +1,118 @@
+// Command tabforge trains, evaluates and applies tabular machine-learning
+// models. It is a thin layer over tabforge's packages: flags become a
+// config.Config, and the work is done by package pipeline.
+//
+// Exit codes: 0 success, 1 failure, 2 bad usage (flags, config).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// usageError marks an error caused by how tabforge was called.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// app holds what every command shares.
+type app struct {
+	stdout, stderr io.Writer
+	logFormat      string
+	logLevel       string
+	profile        string
+	configFile     string
+	sets           []string
+	store          string
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes the CLI and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	msg := strings.TrimSpace(err.Error())
+	fmt.Fprintf(stderr, "tabforge: %s\n", msg)
+	var ue usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "tabforge",
+		Short:         "Train, tune, evaluate and serve tabular machine-learning models",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       version,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
+	pf.StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	pf.StringVar(&a.profile, "profile", "", "built-in profile: development, production or research")
+	pf.StringVar(&a.configFile, "config", "", "YAML config file")
+	pf.StringArrayVar(&a.sets, "set", nil, "set any config key: --set KEY=VALUE (repeatable)")
+	pf.StringVar(&a.store, "store", "", "store URL (sqlite:///path/file.db)")
+	root.AddCommand(a.trainCommand(), a.predictCommand(), a.evaluateCommand(), a.runsCommand(), a.configCommand(), a.versionCommand())
+	return root
+}
+
+func (a *app) logger() (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
+		return nil, usagef("--log-level: %q is not one of debug, info, warn, error", a.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch a.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(a.stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(a.stderr, opts)), nil
+	}
+	return nil, usagef("--log-format: %q is not one of text, json", a.logFormat)
+}
+
+// version is the tabforge release; it is part of cache keys later on.
+const version = "0.1.0"
+
+func (a *app) versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the tabforge version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintln(a.stdout, "tabforge", version)
+			return nil
+		},
+	}
+}

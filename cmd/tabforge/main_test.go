@@ -1,0 +1,244 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// tabforge runs the CLI in-process with a private store and model
+// directory, and returns its exit code, stdout and stderr.
+func tabforge(t *testing.T, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	base := []string{"--store", "sqlite://" + filepath.Join(dir, "tf.db")}
+	code := run(context.Background(), append(args[:1:1], append(base, args[1:]...)...), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func testdata(name string) string { return filepath.Join("..", "..", "testdata", name) }
+
+type trainJSON struct {
+	RunID       string `json:"run_id"`
+	DatasetHash string `json:"dataset_hash"`
+	Task        string `json:"task"`
+	Best        string `json:"best"`
+	ModelPath   string `json:"model_path"`
+	Leaderboard []struct {
+		Model      string             `json:"model"`
+		Params     map[string]any     `json:"params"`
+		CV         map[string]float64 `json:"cv"`
+		Test       map[string]float64 `json:"test"`
+		FitSeconds float64            `json:"fit_seconds"`
+	} `json:"leaderboard"`
+}
+
+// TestTrainEndToEnd trains on each bundled dataset through the CLI, checks
+// the --json contract, then predicts and evaluates with the saved model.
+func TestTrainEndToEnd(t *testing.T) {
+	cases := []struct {
+		name, file, target, task string
+		extra                    []string
+		metrics                  []string
+		floor                    float64 // a floor on the best test metric well below the peers' (baselines.md)
+	}{
+		{"ames", "ames.csv", "Sale_Price", "regression", []string{"--time-column", "Year_Sold,Mo_Sold"}, []string{"r2", "rmse", "mae", "mape", "within20"}, 0.85},
+		{"txhousing", "txhousing.csv", "median", "regression", []string{"--time-column", "date", "--drop", "volume"}, []string{"r2", "rmse", "mae", "mape", "within20"}, 0.5},
+		{"credit", "credit_data.csv", "Status", "binary", nil, []string{"accuracy", "auc", "logloss", "f1"}, 0.8},
+		{"churn", "mlc_churn.csv", "churn", "binary", nil, []string{"accuracy", "auc", "logloss", "f1"}, 0.8},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := append([]string{"train", "--data", testdata(tc.file), "--target", tc.target, "--out", dir,
+				"--json", "--cv-folds", "3", "--models", "linear,tree,gbdt", "--profile", "development"}, tc.extra...)
+			code, stdout, stderr := tabforge(t, dir, args...)
+			if code != 0 {
+				t.Fatalf("train exit %d\nstderr:\n%s", code, stderr)
+			}
+			var res trainJSON
+			if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+				t.Fatalf("stdout is not one JSON object: %v\n%s", err, stdout)
+			}
+			if res.RunID == "" || len(res.DatasetHash) != 64 || res.Task != tc.task || res.Best == "" || len(res.Leaderboard) < 3 {
+				t.Fatalf("train --json = %+v", res)
+			}
+			for _, e := range res.Leaderboard {
+				for _, m := range tc.metrics {
+					if _, ok := e.Test[m]; !ok {
+						t.Errorf("%s: test metrics %v lack %q", e.Model, e.Test, m)
+					}
+					if _, ok := e.CV[m]; !ok {
+						t.Errorf("%s: cv metrics %v lack %q", e.Model, e.CV, m)
+					}
+				}
+			}
+			key := "r2"
+			if tc.task != "regression" {
+				key = "auc"
+			}
+			if got := res.Leaderboard[0].Test[key]; got < tc.floor {
+				t.Errorf("best model %s test %s = %.4f; want >= %.2f", res.Best, key, got, tc.floor)
+			}
+
+			// The saved model predicts the training file (the target column is simply ignored).
+			out := filepath.Join(dir, "preds.csv")
+			if code, _, stderr := tabforge(t, dir, "predict", "--model", res.ModelPath, "--data", testdata(tc.file), "--out", out); code != 0 {
+				t.Fatalf("predict exit %d: %s", code, stderr)
+			}
+			rows := readCSV(t, out)
+			src := readCSV(t, testdata(tc.file))
+			if len(rows) != len(src) {
+				t.Errorf("predict wrote %d rows; want %d", len(rows)-1, len(src)-1)
+			}
+			code, stdout, stderr = tabforge(t, dir, "evaluate", "--model", res.ModelPath, "--data", testdata(tc.file), "--json")
+			if code != 0 {
+				t.Fatalf("evaluate exit %d: %s", code, stderr)
+			}
+			if !strings.Contains(stdout, `"`+key+`"`) {
+				t.Errorf("evaluate output lacks %s: %s", key, stdout)
+			}
+
+			// The run was recorded.
+			code, stdout, _ = tabforge(t, dir, "runs", "show", res.RunID)
+			if code != 0 || !strings.Contains(stdout, res.DatasetHash) || !strings.Contains(stdout, `"succeeded"`) {
+				t.Errorf("runs show exit %d:\n%s", code, stdout)
+			}
+		})
+	}
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// TestBadInput checks that each kind of bad input gives a one-line error,
+// the right exit code, no panic and no partial output files.
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	empty := write("empty.csv", "")
+	header := write("header.csv", "a,b,y\n")
+	ragged := write("ragged.csv", "a,b,y\n1,2,3\n4,5\n")
+	allMissing := write("nolabel.csv", "a,b,y\n1,2,\n3,4,\n")
+	textTarget := write("text.csv", "a,y\n1,x\n2,y\n3,z\n")
+	inf := write("inf.csv", "a,y\n1,2\nInf,3\n4,5\n")
+	oneClass := write("oneclass.csv", "a,y\n1,no\n2,no\n3,no\n")
+	corrupt := write("corrupt.tfm", "TABFORGE garbage that is not a model")
+	foreign := write("foreign.tfm", "{\"json\": true}")
+
+	out := filepath.Join(dir, "models")
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no data flag", []string{"train", "--target", "y"}, 2, "--data is required"},
+		{"unknown flag", []string{"train", "--bogus"}, 2, "unknown flag"},
+		{"bad task", []string{"train", "--data", header, "--target", "y", "--task", "clustering"}, 2, "task"},
+		{"bad --set key", []string{"train", "--data", header, "--target", "y", "--set", "min_r2_treshold=0.8"}, 2, "min_r2_threshold"},
+		{"missing file", []string{"train", "--data", filepath.Join(dir, "nope.csv"), "--target", "y", "--out", out}, 1, "nope.csv"},
+		{"empty file", []string{"train", "--data", empty, "--target", "y", "--out", out}, 1, "empty"},
+		{"header only", []string{"train", "--data", header, "--target", "y", "--out", out}, 1, "no data rows"},
+		{"ragged rows", []string{"train", "--data", ragged, "--target", "y", "--out", out}, 1, "line 3"},
+		{"unknown target", []string{"train", "--data", testdata("credit_data.csv"), "--target", "Nope", "--out", out}, 1, `target column "Nope" not found`},
+		{"target all missing", []string{"train", "--data", allMissing, "--target", "y", "--out", out}, 1, "no values"},
+		{"text target for regression", []string{"train", "--data", textTarget, "--target", "y", "--task", "regression", "--out", out}, 1, "not numeric"},
+		{"infinite value", []string{"train", "--data", inf, "--target", "y", "--out", out}, 1, "infinite"},
+		{"single class", []string{"train", "--data", oneClass, "--target", "y", "--task", "binary", "--out", out}, 1, "single class"},
+		{"corrupt model", []string{"predict", "--model", corrupt, "--data", header, "--out", filepath.Join(dir, "p.csv")}, 1, "corrupt"},
+		{"foreign model", []string{"predict", "--model", foreign, "--data", header, "--out", filepath.Join(dir, "p.csv")}, 1, "not a tabforge model"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := tabforge(t, dir, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d; want %d\nstderr: %s", code, tc.code, stderr)
+			}
+			if !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr %q does not mention %q", stderr, tc.want)
+			}
+			if lines := strings.Count(strings.TrimSpace(lastLine(stderr)), "\n"); lines != 0 {
+				t.Errorf("error is not one line: %q", stderr)
+			}
+			if strings.Contains(stderr, "panic") || strings.Contains(stdout, "panic") {
+				t.Errorf("panicked: %s", stderr)
+			}
+		})
+	}
+	// Nothing partial was left behind by the failures.
+	if entries, _ := os.ReadDir(out); len(entries) != 0 {
+		t.Errorf("failed runs left files in %s: %v", out, entries)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "p.csv")); !os.IsNotExist(err) {
+		t.Errorf("failed predict left an output file")
+	}
+}
+
+func lastLine(s string) string {
+	s = strings.TrimRight(s, "\n")
+	if i := strings.LastIndex(s, "\n"); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+// TestPredictMissingColumn trains a small model and predicts on data that
+// lacks a column the model needs.
+func TestPredictMissingColumn(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, stderr := tabforge(t, dir, "train", "--data", testdata("credit_data.csv"), "--target", "Status",
+		"--models", "logistic", "--cv-folds", "0", "--out", dir, "--json", "--profile", "development")
+	if code != 0 {
+		t.Fatalf("train exit %d: %s", code, stderr)
+	}
+	var res trainJSON
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	rows := readCSV(t, testdata("credit_data.csv"))
+	drop := 0
+	for i, h := range rows[0] {
+		if h == "Income" {
+			drop = i
+		}
+	}
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	for _, r := range rows[:50] {
+		w.Write(append(r[:drop:drop], r[drop+1:]...))
+	}
+	w.Flush()
+	data := filepath.Join(dir, "noincome.csv")
+	os.WriteFile(data, []byte(b.String()), 0o644)
+	out := filepath.Join(dir, "p.csv")
+	code, _, stderr = tabforge(t, dir, "predict", "--model", res.ModelPath, "--data", data, "--out", out)
+	if code != 1 || !strings.Contains(stderr, `"Income"`) {
+		t.Errorf("predict without Income: exit %d, stderr %q; want exit 1 naming the column", code, stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Error("failed predict left an output file")
+	}
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/pipeline"
+)
+
+func (a *app) predictCommand() *cobra.Command {
+	var modelPath, dataPath, out string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "predict --model PATH --data PATH --out PATH",
+		Short: "Apply a saved model to new data",
+		Long: `Predict applies a model saved by train to every row of a CSV or Parquet file
+and writes one output row per input row, in input order: the prediction and,
+for classifiers, one probability column per class (prob_<class>).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if modelPath == "" || dataPath == "" || out == "" {
+				return usagef("predict: --model, --data and --out are required")
+			}
+			p, err := pipeline.LoadPredictor(modelPath, pipeline.Families())
+			if err != nil {
+				return err
+			}
+			x, err := frame.ReadFile(dataPath, frame.ReadOptions{Schema: p.ReadSchema()})
+			if err != nil {
+				return err
+			}
+			pred, err := p.Predict(x)
+			if err != nil {
+				return fmt.Errorf("predict %s: %w", dataPath, err)
+			}
+			if err := writePredictions(out, p, pred); err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(a.stdout).Encode(map[string]any{"rows": x.NumRows(), "out": out, "task": p.Target.Task, "model": p.Model.Family()})
+			}
+			fmt.Fprintf(a.stdout, "wrote %d predictions to %s\n", x.NumRows(), out)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&modelPath, "model", "", "saved model file")
+	f.StringVar(&dataPath, "data", "", "data file (.csv or .parquet)")
+	f.StringVar(&out, "out", "", "output CSV file")
+	f.BoolVar(&asJSON, "json", false, "print a JSON summary on stdout")
+	return cmd
+}
+
+// writePredictions writes pred as CSV through a temporary file and a
+// rename, so a failed run leaves no partial output.
+func writePredictions(path string, p *pipeline.Predictor, pred *pipeline.Prediction) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	bw := bufio.NewWriter(tmp)
+	w := csv.NewWriter(bw)
+	header := []string{"prediction"}
+	if p.Target.Task != model.Regression {
+		for _, c := range p.Target.Classes {
+			header = append(header, "prob_"+c)
+		}
+	}
+	if err = w.Write(header); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	k := len(p.Target.Classes)
+	rec := make([]string, len(header))
+	n := len(pred.Values)
+	if p.Target.Task != model.Regression {
+		n = len(pred.Labels)
+	}
+	for i := range n {
+		if p.Target.Task == model.Regression {
+			rec[0] = strconv.FormatFloat(pred.Values[i], 'g', -1, 64)
+		} else {
+			rec[0] = pred.Labels[i]
+			for c := range k {
+				rec[1+c] = strconv.FormatFloat(pred.Probs[i*k+c], 'g', 8, 64)
+			}
+		}
+		if err = w.Write(rec); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	w.Flush()
+	if err = w.Error(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = bw.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/pipeline"
+	"github.com/tabforge/tabforge/store/sqlite"
+)
+
+// flagKeys maps train's convenience flags to config keys: a flag given on
+// the command line is the top layer of the config.
+var flagKeys = map[string]string{
+	"data": "data", "target": "target", "task": "task", "time-column": "time_column",
+	"segment-column": "segment_column", "drop": "drop", "test-rows": "test_rows",
+	"test-fraction": "test_fraction", "models": "models", "seed": "seed", "out": "out",
+	"cv-folds": "cv_folds", "as-of": "as_of", "positive-class": "positive_class",
+}
+
+func (a *app) trainCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "train --data PATH --target COL [flags]",
+		Short: "Train candidate models, rank them and save the best",
+		Long: `Train loads a CSV or Parquet file, versions it by content hash, splits it
+(test rows file, as-of date, temporal or random holdout), fits every candidate
+model family with cross-validation on the training part, scores each on the
+test part, prints the leaderboard, saves the best model and records the run.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.train(cmd, asJSON)
+		},
+	}
+	f := cmd.Flags()
+	f.String("data", "", "training data file (.csv or .parquet)")
+	f.String("target", "", "target column")
+	f.String("task", "auto", "regression, binary, multiclass or auto")
+	f.String("time-column", "", "time column for temporal splits (or COL1,COL2 ordered lexicographically)")
+	f.String("segment-column", "", "segment column (per-segment metrics)")
+	f.StringSlice("drop", nil, "columns to leave out (comma-separated)")
+	f.String("test-rows", "", "file of 0-based data-row indices forming the test set")
+	f.Float64("test-fraction", 0.2, "share of rows held out for testing")
+	f.String("as-of", "", "train on rows before this date (YYYY-MM-DD), test on the rest")
+	f.StringSlice("models", nil, "model families: linear,tree,forest,gbdt or family names (default: all applicable)")
+	f.Uint64("seed", 42, "random seed")
+	f.Int("cv-folds", 5, "cross-validation folds on the training part (0 = none)")
+	f.String("positive-class", "", "positive class label for binary tasks")
+	f.String("out", "", "directory for saved models")
+	f.BoolVar(&asJSON, "json", false, "print the result as one JSON object on stdout")
+	return cmd
+}
+
+// loadConfig builds the effective config from profile, file, environment,
+// --set and the command's changed flags.
+func (a *app) loadConfig(cmd *cobra.Command) (*config.Config, *config.Provenance, error) {
+	flags := map[string]string{}
+	if a.store != "" {
+		flags["store"] = a.store
+	}
+	for name, key := range flagKeys {
+		fl := cmd.Flags().Lookup(name)
+		if fl == nil || !fl.Changed {
+			continue
+		}
+		v := fl.Value.String()
+		if sv, ok := fl.Value.(interface{ GetSlice() []string }); ok {
+			v = strings.Join(sv.GetSlice(), ",")
+		}
+		flags[key] = v
+	}
+	cfg, prov, err := config.Load(config.Sources{Profile: a.profile, File: a.configFile, Env: os.Environ(), Set: a.sets, Flags: flags})
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	return cfg, prov, nil
+}
+
+func (a *app) train(cmd *cobra.Command, asJSON bool) error {
+	log, err := a.logger()
+	if err != nil {
+		return err
+	}
+	cfg, prov, err := a.loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	if cfg.Data == "" {
+		return usagef("train: --data is required")
+	}
+	if cfg.Target == "" {
+		return usagef("train: --target is required")
+	}
+	if err := cfg.CheckModels(modelNames()); err != nil {
+		return usageError{err}
+	}
+	errs, warnings := cfg.Unavailable(pipeline.Capabilities(), prov)
+	if len(errs) > 0 {
+		return usageError{errs[0]}
+	}
+	for _, w := range warnings {
+		log.Warn(w)
+	}
+	ctx := cmd.Context()
+	st, err := a.openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	bars := newProgress(a.stderr)
+	res, err := pipeline.Train(ctx, cfg, pipeline.Options{Logger: log, Progress: bars.event, Runs: st})
+	bars.wait()
+	var gateErr *pipeline.GateError
+	if err != nil && !errors.As(err, &gateErr) {
+		return err
+	}
+	// A run that failed its quality gates still shows its leaderboard.
+	res.Warnings = append(warnings, res.Warnings...)
+	if asJSON {
+		if jerr := json.NewEncoder(a.stdout).Encode(res); jerr != nil {
+			return jerr
+		}
+	} else {
+		printResult(a.stdout, res)
+	}
+	return err
+}
+
+func (a *app) openStore(ctx context.Context, cfg *config.Config) (*sqlite.Store, error) {
+	path, ok := strings.CutPrefix(cfg.Store, "sqlite://")
+	if !ok {
+		return nil, usagef("store: %q is not supported yet (use sqlite:///path/file.db)", cfg.Store)
+	}
+	return sqlite.Open(ctx, path)
+}
+
+// modelNames lists what --models accepts: family names and groups.
+func modelNames() []string {
+	return append(pipeline.Families().Names(), pipeline.ModelGroups()...)
+}
+
+// printResult renders a leaderboard as a table.
+func printResult(w io.Writer, r *pipeline.Result) {
+	fmt.Fprintf(w, "run %s  dataset %s  task %s  target %s\n", r.RunID, r.DatasetHash[:12], r.Task, r.Target)
+	fmt.Fprintf(w, "split: %s (train %d, test %d rows), %d-fold CV on train; ranked by CV %s\n\n", r.Split, r.TrainRows, r.TestRows, r.CVFolds, r.Metric)
+	keys := []string{"r2", "rmse", "mae", "within20"}
+	if r.Task != "regression" {
+		keys = []string{"auc", "accuracy", "logloss", "f1"}
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	head := "#\tmodel\tcv " + r.Metric + "\t"
+	for _, k := range keys {
+		head += "test " + k + "\t"
+	}
+	fmt.Fprintln(tw, head+"fit s\t")
+	for i, e := range r.Leaderboard {
+		if e.Error != "" {
+			fmt.Fprintf(tw, "%d\t%s\tfailed: %s\t\n", i+1, e.Model, e.Error)
+			continue
+		}
+		line := fmt.Sprintf("%d\t%s\t%s\t", i+1, e.Model, cvCell(e, r.Metric))
+		for _, k := range keys {
+			line += formatMetric(k, e.Test[k]) + "\t"
+		}
+		fmt.Fprintln(tw, line+strconv.FormatFloat(e.FitSeconds, 'f', 2, 64)+"\t")
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nbest: %s -> %s\n", r.Best, r.ModelPath)
+	for _, g := range r.Gates {
+		verdict := "pass"
+		if !g.Passed {
+			verdict = "FAIL"
+		}
+		fmt.Fprintf(w, "gate %s: test %s %s (threshold %s) %s\n", g.Name, g.Metric, formatMetric(g.Metric, g.Value), formatMetric(g.Metric, g.Threshold), verdict)
+	}
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
+}
+
+func cvCell(e pipeline.Entry, metric string) string {
+	v, ok := e.CV[metric]
+	if !ok {
+		return "-"
+	}
+	return formatMetric(metric, v) + " ± " + formatMetric(metric, e.CVStd[metric])
+}
+
+func formatMetric(key string, v float64) string {
+	switch key {
+	case "rmse", "mae":
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case "within20", "mape":
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 4, 64)
+}
+

@@ -1,0 +1,402 @@
+package config
+
+import (
+	"fmt"
+	"reflect"
+	"time"
+)
+
+// Config is the whole training configuration. Each field's key (its yaml,
+// json and koanf tag) is flat snake_case; the comment gives its default
+// (see Default) and meaning.
+//
+// Config is plain data: copy it to clone it (lists and maps are shared by a
+// shallow copy; use Clone for a deep one). Fields tagged hash:"-" are
+// operational: they say where and how a run happens, not what it computes,
+// and Hash leaves them out.
+//
+// The zero Config is not valid (several switches default to true); start
+// from Default or Load.
+type Config struct {
+	// Data.
+
+	// Data is the path of the training data (CSV or Parquet). Default "".
+	Data string `yaml:"data" json:"data" koanf:"data" hash:"-"`
+	// Target is the column to predict. Default "".
+	Target string `yaml:"target" json:"target" koanf:"target"`
+	// Task is auto, regression, binary or multiclass. Default auto: the
+	// pipeline detects it from the target column.
+	Task Task `yaml:"task" json:"task" koanf:"task"`
+	// TimeColumn is the datetime column rows are ordered by, for temporal
+	// splits and features. Default "" (none).
+	TimeColumn string `yaml:"time_column" json:"time_column" koanf:"time_column"`
+	// SegmentColumn is the market segment column (e.g. city or
+	// neighborhood) for segment features and per-segment metrics.
+	// Default "" (none).
+	SegmentColumn string `yaml:"segment_column" json:"segment_column" koanf:"segment_column"`
+	// Drop lists columns left out of the features. Default none.
+	Drop []string `yaml:"drop" json:"drop" koanf:"drop"`
+	// PositiveClass is the label of the positive class for binary tasks.
+	// Default "": the pipeline picks one (the second label in sorted order).
+	PositiveClass string `yaml:"positive_class" json:"positive_class" koanf:"positive_class"`
+	// Schema overrides the inferred kind of columns: column name to numeric,
+	// categorical or datetime. Default none.
+	Schema map[string]ColumnKind `yaml:"schema" json:"schema" koanf:"schema"`
+
+	// Split.
+
+	// TestFraction is the share of rows held out for testing, in (0, 1).
+	// With a time column the holdout is the latest TestFraction of rows.
+	// Ignored when TestRows or AsOf chooses the test set. Default 0.2.
+	TestFraction float64 `yaml:"test_fraction" json:"test_fraction" koanf:"test_fraction"`
+	// TestRows is the path of a file of 0-based data-row indices (header
+	// excluded), one per line, that form the test set. Default "".
+	TestRows string `yaml:"test_rows" json:"test_rows" koanf:"test_rows"`
+	// AsOf is a temporal cutoff date (YYYY-MM-DD or RFC 3339): train on rows
+	// of TimeColumn before it, test on the rest. Default "" (none).
+	AsOf string `yaml:"as_of" json:"as_of" koanf:"as_of"`
+	// CVFolds is the number of cross-validation folds, >= 2. Default 5.
+	CVFolds int `yaml:"cv_folds" json:"cv_folds" koanf:"cv_folds"`
+	// CV is the cross-validation scheme: auto, kfold, stratified or
+	// timeseries. Default auto: stratified for classification, kfold
+	// otherwise. timeseries (expanding window) must be asked for and needs
+	// TimeColumn.
+	CV CVMethod `yaml:"cv" json:"cv" koanf:"cv"`
+
+	// Models.
+
+	// Models lists the model families to train (e.g. linear, tree, forest,
+	// gbdt). Default none: all families applicable to the task.
+	Models []string `yaml:"models" json:"models" koanf:"models"`
+	// ModelParams overrides hyperparameters per family, e.g.
+	// {gbdt: {max_depth: 6}}. The family parses and checks its own map.
+	// Default none.
+	ModelParams map[string]map[string]any `yaml:"model_params" json:"model_params" koanf:"model_params"`
+	// Seed seeds every random choice. Default 42.
+	Seed uint64 `yaml:"seed" json:"seed" koanf:"seed"`
+	// Workers bounds parallelism; 0 means all cores. Results never depend
+	// on it. Default 0.
+	Workers int `yaml:"workers" json:"workers" koanf:"workers" hash:"-"`
+
+	// Advanced features (AdvancedTrainingConfig, phase 1).
+
+	// EnableAdvancedFeatures gates the temporal, market and interaction
+	// feature stages. Default false.
+	EnableAdvancedFeatures bool `yaml:"enable_advanced_features" json:"enable_advanced_features" koanf:"enable_advanced_features"`
+	// EnableTemporalFeatures adds calendar, cyclical, lag and rolling
+	// features when EnableAdvancedFeatures is on. Default true.
+	EnableTemporalFeatures bool `yaml:"enable_temporal_features" json:"enable_temporal_features" koanf:"enable_temporal_features"`
+	// EnableMarketFeatures adds per-segment aggregates and out-of-fold
+	// target encoding when EnableAdvancedFeatures is on. Default true.
+	EnableMarketFeatures bool `yaml:"enable_market_features" json:"enable_market_features" koanf:"enable_market_features"`
+	// EnableInteractionFeatures adds pairwise products, ratios and crosses
+	// when EnableAdvancedFeatures is on (expensive). Default false.
+	EnableInteractionFeatures bool `yaml:"enable_interaction_features" json:"enable_interaction_features" koanf:"enable_interaction_features"`
+	// TemporalLags are the lags, in periods of TimeColumn, of the per-segment
+	// lag features; each >= 1. Default [1, 2, 3, 12].
+	TemporalLags []int `yaml:"temporal_lags" json:"temporal_lags" koanf:"temporal_lags"`
+	// RollingWindows are the window lengths, in periods, of the per-segment
+	// rolling statistics; each >= 2. Default [3, 6, 12].
+	RollingWindows []int `yaml:"rolling_windows" json:"rolling_windows" koanf:"rolling_windows"`
+	// TargetEncodingSmoothing is the prior weight, in rows, that shrinks a
+	// segment's target mean towards the global mean; >= 0. Default 10.
+	TargetEncodingSmoothing float64 `yaml:"target_encoding_smoothing" json:"target_encoding_smoothing" koanf:"target_encoding_smoothing"`
+	// InteractionTopK is how many top numeric features are paired for
+	// interaction features; >= 2. Default 10.
+	InteractionTopK int `yaml:"interaction_top_k" json:"interaction_top_k" koanf:"interaction_top_k"`
+	// MaxInteractions caps the number of interaction features added; >= 1.
+	// Default 20.
+	MaxInteractions int `yaml:"max_interactions" json:"max_interactions" koanf:"max_interactions"`
+	// SegmentBy names a column to train one model per value of; segments
+	// with fewer than MinSegmentRows training rows use the global model.
+	// Default "" (one global model).
+	SegmentBy string `yaml:"segment_by" json:"segment_by" koanf:"segment_by"`
+	// MinSegmentRows is the fewest training rows a segment needs for its own
+	// model under SegmentBy; >= 1. Default 50.
+	MinSegmentRows int `yaml:"min_segment_rows" json:"min_segment_rows" koanf:"min_segment_rows"`
+
+	// Hyperparameter tuning (phase 2).
+
+	// EnableHyperparameterTuning tunes each family's hyperparameters;
+	// off means family defaults (plus ModelParams). Default false.
+	EnableHyperparameterTuning bool `yaml:"enable_hyperparameter_tuning" json:"enable_hyperparameter_tuning" koanf:"enable_hyperparameter_tuning"`
+	// UseOptuna selects the TPE sampler; off, or if TPE fails, tuning falls
+	// back to grid search over a small default grid. Default true.
+	UseOptuna bool `yaml:"use_optuna" json:"use_optuna" koanf:"use_optuna"`
+	// MaxEvals is the trial budget per study; >= 1. Default 50.
+	MaxEvals int `yaml:"max_evals" json:"max_evals" koanf:"max_evals"`
+	// TimeBudget is the wall-clock budget of tuning: no trial starts after
+	// it. Default 0 (no limit).
+	TimeBudget Duration `yaml:"time_budget" json:"time_budget" koanf:"time_budget"`
+	// Pruner stops unpromising trials early: none, median or hyperband.
+	// Default median.
+	Pruner Pruner `yaml:"pruner" json:"pruner" koanf:"pruner"`
+	// TuneStartupTrials is how many random trials TPE runs before it models
+	// the search space; >= 0. Default 10.
+	TuneStartupTrials int `yaml:"tune_startup_trials" json:"tune_startup_trials" koanf:"tune_startup_trials"`
+
+	// Ensembles (phase 3).
+
+	// EnableAdvancedEnsemble builds the enabled ensembles below and keeps
+	// the best of them and the best single model by CV score; off means a
+	// simple average of the EnsembleTopK best models. Default false.
+	EnableAdvancedEnsemble bool `yaml:"enable_advanced_ensemble" json:"enable_advanced_ensemble" koanf:"enable_advanced_ensemble"`
+	// UseStacking builds a stacking ensemble on out-of-fold predictions.
+	// Default true.
+	UseStacking bool `yaml:"use_stacking" json:"use_stacking" koanf:"use_stacking"`
+	// UseVoting builds a voting ensemble (weighted average, soft vote).
+	// Default true.
+	UseVoting bool `yaml:"use_voting" json:"use_voting" koanf:"use_voting"`
+	// UseSelection builds a greedy (Caruana) ensemble selection.
+	// Default true.
+	UseSelection bool `yaml:"use_selection" json:"use_selection" koanf:"use_selection"`
+	// StackingPassthrough gives the stacking meta-learner the original
+	// features beside the out-of-fold predictions. Default false.
+	StackingPassthrough bool `yaml:"stacking_passthrough" json:"stacking_passthrough" koanf:"stacking_passthrough"`
+	// EnsembleTopK is how many of the best models the simple ensemble
+	// averages; >= 1 (1 keeps the best model alone). Default 3.
+	EnsembleTopK int `yaml:"ensemble_top_k" json:"ensemble_top_k" koanf:"ensemble_top_k"`
+
+	// Production controls.
+
+	// ForceProductionQuality turns the quality gates on: a best model below
+	// a threshold fails the run and is not deployable. Default true.
+	ForceProductionQuality bool `yaml:"force_production_quality" json:"force_production_quality" koanf:"force_production_quality"`
+	// MinR2Threshold is the least test R² a regression model must reach;
+	// a finite number at most 1. Default 0.75.
+	MinR2Threshold float64 `yaml:"min_r2_threshold" json:"min_r2_threshold" koanf:"min_r2_threshold"`
+	// MinBusinessAccuracy is the least business accuracy (percent of
+	// predictions within 20% of the truth) a regression model must reach, in
+	// [0, 100]. Default 70.
+	MinBusinessAccuracy float64 `yaml:"min_business_accuracy" json:"min_business_accuracy" koanf:"min_business_accuracy"`
+	// MinSegmentBusinessAccuracy is the same floor applied to every segment
+	// of SegmentColumn, in [0, 100]. Default 0 (off).
+	MinSegmentBusinessAccuracy float64 `yaml:"min_segment_business_accuracy" json:"min_segment_business_accuracy" koanf:"min_segment_business_accuracy"`
+	// MaxLatency is the most a single-row prediction may take. Default 0
+	// (off).
+	MaxLatency Duration `yaml:"max_latency" json:"max_latency" koanf:"max_latency"`
+
+	// Evaluation and explanation.
+
+	// MaxExplainRows caps the rows sampled for SHAP, LIME and partial
+	// dependence; >= 0, 0 means all rows. Default 1000.
+	MaxExplainRows int `yaml:"max_explain_rows" json:"max_explain_rows" koanf:"max_explain_rows"`
+	// BiasVarianceRounds is the number of bootstrap rounds of the
+	// bias–variance decomposition; 0 skips it, otherwise >= 2. Default 0.
+	BiasVarianceRounds int `yaml:"bias_variance_rounds" json:"bias_variance_rounds" koanf:"bias_variance_rounds"`
+
+	// Where runs go and how they report.
+
+	// Store is the URL of the run store: sqlite://PATH (a relative PATH is
+	// relative to the working directory, sqlite:///abs/path.db is absolute)
+	// or redis://HOST:PORT/DB (rediss:// for TLS).
+	// Default sqlite://.tabforge/tabforge.db.
+	Store string `yaml:"store" json:"store" koanf:"store" hash:"-"`
+	// StoreFallback falls back to the embedded SQLite store when a Redis
+	// store is unreachable; off makes that an error. Default true.
+	StoreFallback bool `yaml:"store_fallback" json:"store_fallback" koanf:"store_fallback" hash:"-"`
+	// Out is the directory saved models are written to.
+	// Default .tabforge/models.
+	Out string `yaml:"out" json:"out" koanf:"out" hash:"-"`
+	// LogFormat is text or json. Default text.
+	LogFormat LogFormat `yaml:"log_format" json:"log_format" koanf:"log_format" hash:"-"`
+	// LogLevel is debug, info, warn or error. Default info.
+	LogLevel LogLevel `yaml:"log_level" json:"log_level" koanf:"log_level" hash:"-"`
+}
+
+// Default returns a new Config holding every key's default, the values of
+// the seed's AdvancedTrainingConfig for its flags. It is the "default"
+// profile.
+func Default() *Config {
+	return &Config{
+		Task:         TaskAuto,
+		TestFraction: 0.2,
+		CVFolds:      5,
+		CV:           CVAuto,
+		Seed:         42,
+
+		EnableTemporalFeatures:  true,
+		EnableMarketFeatures:    true,
+		TemporalLags:            []int{1, 2, 3, 12},
+		RollingWindows:          []int{3, 6, 12},
+		TargetEncodingSmoothing: 10,
+		InteractionTopK:         10,
+		MaxInteractions:         20,
+		MinSegmentRows:          50,
+
+		UseOptuna:         true,
+		MaxEvals:          50,
+		Pruner:            PrunerMedian,
+		TuneStartupTrials: 10,
+
+		UseStacking:  true,
+		UseVoting:    true,
+		UseSelection: true,
+		EnsembleTopK: 3,
+
+		ForceProductionQuality: true,
+		MinR2Threshold:         0.75,
+		MinBusinessAccuracy:    70.0,
+
+		MaxExplainRows: 1000,
+
+		Store:         "sqlite://.tabforge/tabforge.db",
+		StoreFallback: true,
+		Out:           ".tabforge/models",
+		LogFormat:     LogText,
+		LogLevel:      LogInfo,
+	}
+}
+
+// Clone returns a deep copy of c: lists and maps are copied too.
+func (c *Config) Clone() *Config {
+	d := *c
+	d.Drop = cloneSlice(c.Drop)
+	d.Models = cloneSlice(c.Models)
+	d.TemporalLags = cloneSlice(c.TemporalLags)
+	d.RollingWindows = cloneSlice(c.RollingWindows)
+	if c.Schema != nil {
+		d.Schema = make(map[string]ColumnKind, len(c.Schema))
+		for k, v := range c.Schema {
+			d.Schema[k] = v
+		}
+	}
+	if c.ModelParams != nil {
+		d.ModelParams = make(map[string]map[string]any, len(c.ModelParams))
+		for fam, params := range c.ModelParams {
+			m := make(map[string]any, len(params))
+			for k, v := range params {
+				m[k] = cloneAny(v)
+			}
+			d.ModelParams[fam] = m
+		}
+	}
+	return &d
+}
+
+func cloneSlice[T any](s []T) []T {
+	if s == nil {
+		return nil
+	}
+	return append([]T(nil), s...)
+}
+
+// cloneAny deep-copies the values YAML decoding produces.
+func cloneAny(v any) any {
+	switch v := v.(type) {
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = cloneAny(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = cloneAny(e)
+		}
+		return out
+	}
+	return v
+}
+
+// Keys returns every config key in declaration order, which is also the
+// order of YAML output.
+func Keys() []string {
+	fs := fields()
+	keys := make([]string, len(fs))
+	for i, f := range fs {
+		keys[i] = f.key
+	}
+	return keys
+}
+
+// IsKey reports whether key is a config key.
+func IsKey(key string) bool {
+	_, ok := lookupField(key)
+	return ok
+}
+
+// field describes one key of Config.
+type field struct {
+	key    string
+	index  int // field index in Config
+	typ    reflect.Type
+	hashed bool // false for operational keys (hash:"-")
+}
+
+// fields lists Config's keys by reflection. It is recomputed on each call
+// (about 50 fields) so that the package holds no mutable state.
+func fields() []field {
+	t := reflect.TypeFor[Config]()
+	out := make([]field, 0, t.NumField())
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		key := sf.Tag.Get("koanf")
+		if key == "" || key == "-" {
+			continue
+		}
+		out = append(out, field{key: key, index: i, typ: sf.Type, hashed: sf.Tag.Get("hash") != "-"})
+	}
+	return out
+}
+
+func lookupField(key string) (field, bool) {
+	for _, f := range fields() {
+		if f.key == key {
+			return f, true
+		}
+	}
+	return field{}, false
+}
+
+// Get returns the value of key in c, and whether key exists.
+func (c *Config) Get(key string) (any, bool) {
+	f, ok := lookupField(key)
+	if !ok {
+		return nil, false
+	}
+	return reflect.ValueOf(c).Elem().Field(f.index).Interface(), true
+}
+
+// Set parses value, in the text form of --set and the environment (see the
+// package documentation), and stores it in key. It does not validate the
+// result against other keys; call Validate for that. An unknown key gives
+// an *UnknownKeyError, a value of the wrong type a *KeyError.
+func (c *Config) Set(key, value string) error {
+	f, ok := lookupField(key)
+	if !ok {
+		return &UnknownKeyError{Key: key, Suggestion: suggest(key, Keys())}
+	}
+	v, err := parseText(f.typ, value)
+	if err != nil {
+		return &KeyError{Key: key, Err: err}
+	}
+	reflect.ValueOf(c).Elem().Field(f.index).Set(v)
+	return nil
+}
+
+// Duration is a time.Duration written as text ("30m0s") in YAML and JSON.
+type Duration time.Duration
+
+// String returns the duration in time.Duration's format.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler. It accepts Go
+// durations (90s, 30m, 2h) and an empty string or "0" for none.
+func (d *Duration) UnmarshalText(b []byte) error {
+	s := string(b)
+	if s == "" || s == "0" {
+		*d = 0
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration (e.g. 90s, 30m, 2h)", s)
+	}
+	*d = Duration(v)
+	return nil
+}

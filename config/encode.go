@@ -1,0 +1,108 @@
+package config
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"reflect"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// hashVersion starts the hashed text; bump it when the canonical encoding
+// changes, so old cache keys miss instead of colliding.
+const hashVersion = "tabforge-config-v1\n"
+
+// YAML returns the effective configuration as YAML: every key, in the
+// order of Keys, maps sorted by key. Loading it back as a file gives a
+// Config equal to c.
+func (c *Config) YAML() ([]byte, error) {
+	n, err := c.node()
+	if err != nil {
+		return nil, err
+	}
+	return encodeNode(n)
+}
+
+// AnnotatedYAML is YAML with each key that a profile, file, environment
+// variable or flag set followed by a comment naming it, e.g.
+//
+//	max_evals: 100 # profile:research
+//
+// for `tabforge config show`. The comments do not change what loads back.
+func (c *Config) AnnotatedYAML(prov *Provenance) ([]byte, error) {
+	n, err := c.node()
+	if err != nil {
+		return nil, err
+	}
+	if prov != nil {
+		n.HeadComment = "profile: " + prov.Profile
+		if prov.File != "" {
+			n.HeadComment += ", file: " + prov.File
+		}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if o := prov.Origin(n.Content[i].Value); o.Kind != FromDefault {
+			if n.Content[i+1].Kind == yaml.ScalarNode || n.Content[i+1].Style == yaml.FlowStyle {
+				n.Content[i+1].LineComment = o.String()
+			} else {
+				n.Content[i].LineComment = o.String()
+			}
+		}
+	}
+	return encodeNode(n)
+}
+
+// node encodes c as a YAML mapping node, lists of scalars in flow style
+// ([1, 2, 3]) so short lists stay on one line.
+func (c *Config) node() (*yaml.Node, error) {
+	var n yaml.Node
+	if err := n.Encode(c); err != nil {
+		return nil, fmt.Errorf("config: encoding YAML: %w", err)
+	}
+	for _, v := range n.Content {
+		if v.Kind == yaml.SequenceNode {
+			v.Style = yaml.FlowStyle
+		}
+	}
+	return &n, nil
+}
+
+func encodeNode(n *yaml.Node) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(n); err != nil {
+		return nil, fmt.Errorf("config: encoding YAML: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("config: encoding YAML: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Hash returns the hex SHA-256 of a canonical JSON encoding (keys sorted,
+// maps sorted) of every key that can change a result. It leaves out the
+// operational keys (data, workers, store, store_fallback, out, log_format,
+// log_level): the dataset enters cache keys by its content hash, and the
+// rest say where and how a run happens, not what it computes. Equal
+// configs hash equal; so do an empty and a nil list or map, and an integer
+// and a float of the same value in model_params. A Config that fails Validate (a non-finite
+// number) is hashed from a fallback text encoding.
+func (c *Config) Hash() string {
+	v := reflect.ValueOf(c).Elem()
+	m := make(map[string]any)
+	for _, f := range fields() {
+		if f.hashed {
+			m[f.key] = normalize(v.Field(f.index)).Interface()
+		}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		b = fmt.Appendf(nil, "unencodable %v", m)
+	}
+	sum := sha256.Sum256(append([]byte(hashVersion), b...))
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,119 @@
+package config
+
+import "slices"
+
+// Task is the kind of problem, or auto to detect it. Its non-auto values
+// are spelled like model.Task's, so model.ParseTask(string(t)) converts.
+type Task string
+
+// Tasks.
+const (
+	TaskAuto       Task = "auto"
+	TaskRegression Task = "regression"
+	TaskBinary     Task = "binary"
+	TaskMulticlass Task = "multiclass"
+)
+
+// CVMethod is a cross-validation scheme.
+type CVMethod string
+
+// Cross-validation schemes. CVAuto is CVStratified for classification and
+// CVKFold otherwise.
+const (
+	CVAuto       CVMethod = "auto"
+	CVKFold      CVMethod = "kfold"
+	CVStratified CVMethod = "stratified"
+	CVTimeSeries CVMethod = "timeseries"
+)
+
+// Resolve returns the scheme auto stands for given whether the task is a
+// classification; other schemes are returned unchanged.
+func (m CVMethod) Resolve(classification bool) CVMethod {
+	if m != CVAuto {
+		return m
+	}
+	if classification {
+		return CVStratified
+	}
+	return CVKFold
+}
+
+// ColumnKind is a column type in a schema override.
+type ColumnKind string
+
+// Column kinds.
+const (
+	KindNumeric     ColumnKind = "numeric"
+	KindCategorical ColumnKind = "categorical"
+	KindDatetime    ColumnKind = "datetime"
+)
+
+// Pruner names a trial pruning rule.
+type Pruner string
+
+// Pruners.
+const (
+	PrunerNone      Pruner = "none"
+	PrunerMedian    Pruner = "median"
+	PrunerHyperband Pruner = "hyperband"
+)
+
+// LogFormat is the format of structured logs.
+type LogFormat string
+
+// Log formats.
+const (
+	LogText LogFormat = "text"
+	LogJSON LogFormat = "json"
+)
+
+// LogLevel is the least severe log level written.
+type LogLevel string
+
+// Log levels, as in log/slog.
+const (
+	LogDebug LogLevel = "debug"
+	LogInfo  LogLevel = "info"
+	LogWarn  LogLevel = "warn"
+	LogError LogLevel = "error"
+)
+
+// The allowed methods list each type's values in the order error messages
+// show them.
+
+func (Task) allowed() []string {
+	return []string{string(TaskAuto), string(TaskRegression), string(TaskBinary), string(TaskMulticlass)}
+}
+
+func (CVMethod) allowed() []string {
+	return []string{string(CVAuto), string(CVKFold), string(CVStratified), string(CVTimeSeries)}
+}
+
+func (ColumnKind) allowed() []string {
+	return []string{string(KindNumeric), string(KindCategorical), string(KindDatetime)}
+}
+
+func (Pruner) allowed() []string {
+	return []string{string(PrunerNone), string(PrunerMedian), string(PrunerHyperband)}
+}
+
+func (LogFormat) allowed() []string { return []string{string(LogText), string(LogJSON)} }
+
+func (LogLevel) allowed() []string {
+	return []string{string(LogDebug), string(LogInfo), string(LogWarn), string(LogError)}
+}
+
+// enum is implemented by the string types above.
+type enum interface {
+	~string
+	allowed() []string
+}
+
+// checkEnum reports whether v is one of its type's allowed values, with a
+// message naming them if not.
+func checkEnum[E enum](v E) error {
+	if slices.Contains(v.allowed(), string(v)) {
+		return nil
+	}
+	return notOneOf(string(v), v.allowed())
+}

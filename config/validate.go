@@ -1,0 +1,254 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Validate checks every key's value and the rules between keys. It returns
+// nil or an error listing every problem, each a *KeyError that names the
+// key and the allowed values or range, e.g.
+//
+//	task: "foo" is not one of auto, regression, binary, multiclass
+//	min_r2_threshold: 1.5 out of range [-inf, 1]
+//
+// Validate does not require data or target (config show needs neither);
+// ValidateTrain does.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key string, format string, args ...any) {
+		errs = append(errs, &KeyError{Key: key, Err: fmt.Errorf(format, args...)})
+	}
+	enum := func(key string, err error) {
+		if err != nil {
+			errs = append(errs, &KeyError{Key: key, Err: err})
+		}
+	}
+
+	// Enumerations.
+	enum("task", checkEnum(c.Task))
+	enum("cv", checkEnum(c.CV))
+	enum("pruner", checkEnum(c.Pruner))
+	enum("log_format", checkEnum(c.LogFormat))
+	enum("log_level", checkEnum(c.LogLevel))
+	for _, col := range sortedKeys(c.Schema) {
+		if col == "" {
+			bad("schema", "empty column name")
+			continue
+		}
+		if err := checkEnum(c.Schema[col]); err != nil {
+			bad("schema", "column %q: %v", col, err)
+		}
+	}
+
+	// Ranges.
+	intMin := func(key string, v, lo int) {
+		if v < lo {
+			bad(key, "%d out of range [%d, inf)", v, lo)
+		}
+	}
+	floatRange := func(key string, v, lo, hi float64) {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			bad(key, "%s is not a finite number", fmtFloat(v))
+		} else if v < lo || v > hi {
+			bad(key, "%s out of range [%s, %s]", fmtFloat(v), fmtFloat(lo), fmtFloat(hi))
+		}
+	}
+	if !(c.TestFraction > 0 && c.TestFraction < 1) {
+		bad("test_fraction", "must be in (0, 1), got %s", fmtFloat(c.TestFraction))
+	}
+	intMin("cv_folds", c.CVFolds, 2)
+	intMin("workers", c.Workers, 0)
+	intMin("max_evals", c.MaxEvals, 1)
+	intMin("tune_startup_trials", c.TuneStartupTrials, 0)
+	intMin("ensemble_top_k", c.EnsembleTopK, 1)
+	intMin("interaction_top_k", c.InteractionTopK, 2)
+	intMin("max_interactions", c.MaxInteractions, 1)
+	intMin("min_segment_rows", c.MinSegmentRows, 1)
+	intMin("max_explain_rows", c.MaxExplainRows, 0)
+	if c.BiasVarianceRounds != 0 && c.BiasVarianceRounds < 2 {
+		bad("bias_variance_rounds", "%d must be 0 (off) or at least 2", c.BiasVarianceRounds)
+	}
+	floatRange("min_r2_threshold", c.MinR2Threshold, math.Inf(-1), 1)
+	floatRange("min_business_accuracy", c.MinBusinessAccuracy, 0, 100)
+	floatRange("min_segment_business_accuracy", c.MinSegmentBusinessAccuracy, 0, 100)
+	floatRange("target_encoding_smoothing", c.TargetEncodingSmoothing, 0, math.Inf(1))
+	if c.TimeBudget < 0 {
+		bad("time_budget", "%s is negative", c.TimeBudget)
+	}
+	if c.MaxLatency < 0 {
+		bad("max_latency", "%s is negative", c.MaxLatency)
+	}
+	for i, lag := range c.TemporalLags {
+		if lag < 1 {
+			bad("temporal_lags", "element %d: %d out of range [1, inf)", i, lag)
+		}
+	}
+	for i, w := range c.RollingWindows {
+		if w < 2 {
+			bad("rolling_windows", "element %d: %d out of range [2, inf)", i, w)
+		}
+	}
+
+	// Names.
+	checkNames := func(key string, names []string) {
+		seen := make(map[string]bool, len(names))
+		for i, n := range names {
+			switch {
+			case strings.TrimSpace(n) == "":
+				bad(key, "element %d is empty", i)
+			case seen[n]:
+				bad(key, "%q appears twice", n)
+			}
+			seen[n] = true
+		}
+	}
+	checkNames("drop", c.Drop)
+	checkNames("models", c.Models)
+	for _, fam := range sortedKeys(c.ModelParams) {
+		if strings.TrimSpace(fam) == "" {
+			bad("model_params", "empty model family name")
+		}
+		if _, err := json.Marshal(c.ModelParams[fam]); err != nil {
+			bad("model_params", "%s: %v", fam, err)
+		}
+	}
+	if c.Out == "" {
+		bad("out", "must not be empty")
+	}
+	if err := checkStore(c.Store); err != nil {
+		bad("store", "%v", err)
+	}
+
+	// Rules between keys.
+	if c.Target != "" {
+		if slices.Contains(c.Drop, c.Target) {
+			bad("drop", "contains the target %q", c.Target)
+		}
+		for _, k := range []struct{ key, col string }{
+			{"time_column", c.TimeColumn}, {"segment_column", c.SegmentColumn}, {"segment_by", c.SegmentBy},
+		} {
+			if k.col == c.Target {
+				bad(k.key, "%q is the target", k.col)
+			}
+		}
+	}
+	if c.AsOf != "" {
+		if _, err := ParseDate(c.AsOf); err != nil {
+			bad("as_of", "%v", err)
+		}
+		if c.TimeColumn == "" {
+			bad("as_of", "needs time_column")
+		}
+		if c.TestRows != "" {
+			bad("as_of", "and test_rows both choose the test set; set one")
+		}
+	}
+	if c.CV == CVTimeSeries && c.TimeColumn == "" {
+		bad("cv", "%q needs time_column", c.CV)
+	}
+	if c.CV == CVStratified && c.Task == TaskRegression {
+		bad("cv", "%q needs a classification task (task is %s)", c.CV, c.Task)
+	}
+	if c.PositiveClass != "" && (c.Task == TaskRegression || c.Task == TaskMulticlass) {
+		bad("positive_class", "only applies to binary tasks (task is %s)", c.Task)
+	}
+	return join(errs)
+}
+
+// ValidateTrain is Validate plus what training needs: data and target.
+func (c *Config) ValidateTrain() error {
+	var errs []error
+	if err := c.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Data == "" {
+		errs = append(errs, &KeyError{Key: "data", Err: errors.New("required: the path of the training data")})
+	}
+	if c.Target == "" {
+		errs = append(errs, &KeyError{Key: "target", Err: errors.New("required: the column to predict")})
+	}
+	return join(flatten(errs))
+}
+
+// CheckModels checks that every name in models is one of known, the model
+// families the caller's registry offers, suggesting the closest for a
+// misspelt one.
+func (c *Config) CheckModels(known []string) error {
+	var errs []error
+	for _, m := range c.Models {
+		if slices.Contains(known, m) {
+			continue
+		}
+		err := notOneOf(m, known)
+		if s := suggest(m, known); s != "" {
+			err = fmt.Errorf("%w; did you mean %s?", err, s)
+		}
+		errs = append(errs, &KeyError{Key: "models", Err: err})
+	}
+	return join(errs)
+}
+
+// ParseDate parses an as_of date: YYYY-MM-DD, or an RFC 3339 timestamp.
+func ParseDate(s string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date (YYYY-MM-DD or RFC 3339)", s)
+}
+
+// checkStore checks the scheme and path of a store URL.
+func checkStore(s string) error {
+	scheme, rest, ok := strings.Cut(s, "://")
+	switch {
+	case !ok:
+		return fmt.Errorf("%q is not a URL: want sqlite://PATH or redis://HOST:PORT/DB", s)
+	case scheme != "sqlite" && scheme != "redis" && scheme != "rediss":
+		return fmt.Errorf("scheme %q is not one of sqlite, redis, rediss", scheme)
+	case rest == "":
+		return fmt.Errorf("%q has no path or host", s)
+	}
+	return nil
+}
+
+// flatten expands errorLists so a joined error is one flat list.
+func flatten(errs []error) []error {
+	var out []error
+	for _, err := range errs {
+		if list, ok := err.(errorList); ok {
+			out = append(out, flatten(list)...)
+			continue
+		}
+		out = append(out, err)
+	}
+	return out
+}
+
+func fmtFloat(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	case math.IsNaN(f):
+		return "nan"
+	}
+	return fmt.Sprint(f)
+}
+
+func sortedKeys[M ~map[K]V, K ~string, V any](m M) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

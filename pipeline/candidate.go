@@ -1,0 +1,132 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/eval"
+	"github.com/tabforge/tabforge/features"
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/progress"
+	"github.com/tabforge/tabforge/split"
+)
+
+// runCandidate cross-validates one model family on the training part,
+// then fits it on the whole training part and scores it on the test part.
+func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepared, name string, idx, total int) (Entry, *Predictor, error) {
+	fam, err := o.Families.Lookup(name)
+	if err != nil {
+		return Entry{}, nil, err
+	}
+	var params json.RawMessage
+	if mp, ok := cfg.ModelParams[name]; ok {
+		if params, err = json.Marshal(mp); err != nil {
+			return Entry{}, nil, fmt.Errorf("model_params %s: %w", name, err)
+		}
+	}
+	learner, err := fam.New(p.task, cfg.Seed, params)
+	if err != nil {
+		return Entry{}, nil, err
+	}
+	spec := features.DesignSpec{OneHot: fam.Input.OneHot, Scale: fam.Input.Scale, Missing: fam.Input.Missing}
+	workers := model.FitOptions{Workers: cfg.Workers}.NumWorkers()
+	steps := len(p.folds) + 1
+	emit := func(step int) {
+		o.Progress.Emit(progress.Event{Stage: progress.Candidate, Name: name, Step: idx*steps + step, Total: total * steps})
+	}
+
+	entry := Entry{Model: name}
+	if len(p.folds) > 0 {
+		// Folds run side by side, each learner single-threaded: on small
+		// data that beats parallelism inside one fit.
+		foldWorkers := min(workers, len(p.folds))
+		inner := model.FitOptions{Workers: max(1, workers/foldWorkers)}
+		done := 0
+		folds, err := eval.CrossValidate(ctx, p.folds, foldWorkers, func(ctx context.Context, i int, f split.Fold) (eval.Metrics, error) {
+			m, _, _, err := fitScore(ctx, learner, spec, p, pick(p.train, f.Train), pick(p.train, f.Test), inner)
+			if err != nil {
+				return nil, fmt.Errorf("fold %d: %w", i+1, err)
+			}
+			return m, nil
+		})
+		if err != nil {
+			return Entry{}, nil, err
+		}
+		done += len(folds)
+		emit(done)
+		entry.CV, entry.CVStd = eval.Summarize(folds)
+	}
+
+	t0 := time.Now()
+	test, design, fitted, err := fitScore(ctx, learner, spec, p, p.train, p.test, model.FitOptions{Workers: workers})
+	if err != nil {
+		return Entry{}, nil, err
+	}
+	emit(steps)
+	entry.FitSeconds = round(time.Since(t0).Seconds(), 4)
+	entry.Test = test
+	entry.Params = fitted.Params()
+	pred := &Predictor{Target: Target{Name: cfg.Target, Task: p.task, Classes: p.classes}, Design: design, Model: fitted}
+	return entry, pred, nil
+}
+
+// fitScore fits the preprocessing and the learner on trainRows and scores
+// the result on evalRows (positions into p.x and p.y).
+func fitScore(ctx context.Context, l model.Learner, spec features.DesignSpec, p *prepared, trainRows, evalRows []int, fo model.FitOptions) (eval.Metrics, *features.Design, model.Model, error) {
+	xtr := p.x.Take(trainRows)
+	design, err := features.FitDesign(ctx, xtr, spec)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("preprocessing: %w", err)
+	}
+	d, err := dataset(design, xtr, pick(p.y, trainRows), p)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	m, err := l.Fit(ctx, d, fo)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	metrics, err := score(m, design, p.x.Take(evalRows), pick(p.y, evalRows), p)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return metrics, design, m, nil
+}
+
+func dataset(design *features.Design, x *frame.Frame, y []float64, p *prepared) (*model.Dataset, error) {
+	mat, err := design.Matrix(x)
+	if err != nil {
+		return nil, fmt.Errorf("preprocessing: %w", err)
+	}
+	d := &model.Dataset{X: mat, Y: y, Task: p.task, NumClasses: len(p.classes),
+		FeatureNames: design.FeatureNames(), Categorical: design.Categorical()}
+	return d, d.Validate()
+}
+
+// score predicts x with m and computes the task's metrics against y.
+func score(m model.Model, design *features.Design, x *frame.Frame, y []float64, p *prepared) (eval.Metrics, error) {
+	mat, err := design.Matrix(x)
+	if err != nil {
+		return nil, fmt.Errorf("preprocessing: %w", err)
+	}
+	out := make([]float64, mat.Rows*m.NumOutputs())
+	if err := m.Predict(out, mat); err != nil {
+		return nil, fmt.Errorf("predict: %w", err)
+	}
+	if p.task == model.Regression {
+		return eval.Regression(y, out)
+	}
+	return eval.Classification(y, out, len(p.classes))
+}
+
+func pick[T any](v []T, idx []int) []T {
+	out := make([]T, len(idx))
+	for i, j := range idx {
+		out[i] = v[j]
+	}
+	return out
+}
