@@ -55,7 +55,8 @@ type Config struct {
 	// AsOf is a temporal cutoff date (YYYY-MM-DD or RFC 3339): train on rows
 	// of TimeColumn before it, test on the rest. Default "" (none).
 	AsOf string `yaml:"as_of" json:"as_of" koanf:"as_of"`
-	// CVFolds is the number of cross-validation folds, >= 2. Default 5.
+	// CVFolds is the number of cross-validation folds on the training part:
+	// 0 means none (rank by the test metric), otherwise >= 2. Default 5.
 	CVFolds int `yaml:"cv_folds" json:"cv_folds" koanf:"cv_folds"`
 	// CV is the cross-validation scheme: auto, kfold, stratified or
 	// timeseries. Default auto: stratified for classification, kfold

@@ -62,7 +62,9 @@ func (c *Config) Validate() error {
 	if !(c.TestFraction > 0 && c.TestFraction < 1) {
 		bad("test_fraction", "must be in (0, 1), got %s", fmtFloat(c.TestFraction))
 	}
-	intMin("cv_folds", c.CVFolds, 2)
+	if c.CVFolds != 0 && c.CVFolds < 2 {
+		bad("cv_folds", "%d must be 0 (no cross-validation) or at least 2", c.CVFolds)
+	}
 	intMin("workers", c.Workers, 0)
 	intMin("max_evals", c.MaxEvals, 1)
 	intMin("tune_startup_trials", c.TuneStartupTrials, 0)

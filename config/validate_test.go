@@ -29,7 +29,7 @@ func TestValidate(t *testing.T) {
 		{"test fraction 1", func(c *Config) { c.TestFraction = 1 }, `test_fraction: must be in (0, 1), got 1`},
 		{"test fraction 0", func(c *Config) { c.TestFraction = 0 }, `test_fraction: must be in (0, 1), got 0`},
 		{"test fraction nan", func(c *Config) { c.TestFraction = math.NaN() }, `test_fraction: must be in (0, 1), got nan`},
-		{"cv folds", func(c *Config) { c.CVFolds = 1 }, `cv_folds: 1 out of range [2, inf)`},
+		{"cv folds", func(c *Config) { c.CVFolds = 1 }, `cv_folds: 1 must be 0 (no cross-validation) or at least 2`},
 		{"max evals", func(c *Config) { c.MaxEvals = 0 }, `max_evals: 0 out of range [1, inf)`},
 		{"workers", func(c *Config) { c.Workers = -1 }, `workers: -1 out of range [0, inf)`},
 		{"bias variance", func(c *Config) { c.BiasVarianceRounds = 1 }, `bias_variance_rounds: 1 must be 0 (off) or at least 2`},
@@ -59,8 +59,8 @@ func TestValidate(t *testing.T) {
 		{"model params inf", func(c *Config) { c.ModelParams = map[string]map[string]any{"gbdt": {"gamma": math.Inf(1)}} },
 			`model_params: gbdt: json: unsupported value: +Inf`},
 		{"out", func(c *Config) { c.Out = "" }, `out: must not be empty`},
-		{"two errors", func(c *Config) { c.Task, c.CVFolds = "foo", 0 },
-			`task: "foo" is not one of auto, regression, binary, multiclass; cv_folds: 0 out of range [2, inf)`},
+		{"two errors", func(c *Config) { c.Task, c.CVFolds = "foo", -1 },
+			`task: "foo" is not one of auto, regression, binary, multiclass; cv_folds: -1 must be 0 (no cross-validation) or at least 2`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -49,7 +49,7 @@ func TestTrainEndToEnd(t *testing.T) {
 	}{
 		{"ames", "ames.csv", "Sale_Price", "regression", []string{"--time-column", "Year_Sold,Mo_Sold"}, []string{"r2", "rmse", "mae", "mape", "within20"}, 0.85},
 		{"txhousing", "txhousing.csv", "median", "regression", []string{"--time-column", "date", "--drop", "volume"}, []string{"r2", "rmse", "mae", "mape", "within20"}, 0.5},
-		{"credit", "credit_data.csv", "Status", "binary", nil, []string{"accuracy", "auc", "logloss", "f1"}, 0.8},
+		{"credit", "credit_data.csv", "Status", "binary", []string{"--test-rows", testdata("splits/credit_data.test_rows.txt")}, []string{"accuracy", "auc", "logloss", "f1"}, 0.8},
 		{"churn", "mlc_churn.csv", "churn", "binary", nil, []string{"accuracy", "auc", "logloss", "f1"}, 0.8},
 	}
 	for _, tc := range cases {

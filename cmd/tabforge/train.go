@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -205,4 +205,3 @@ func formatMetric(key string, v float64) string {
 	}
 	return strconv.FormatFloat(v, 'f', 4, 64)
 }
-
