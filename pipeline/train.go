@@ -357,7 +357,7 @@ func (p *prepared) splitRows(f *frame.Frame, cfg *config.Config, kept []int) err
 	case times != nil:
 		var cut float64
 		h, cut, err = split.TemporalFraction(times, cfg.TestFraction)
-		p.split = fmt.Sprintf("temporal: last %.0f%% by %s (cutoff %s)", 100*cfg.TestFraction, cfg.TimeColumn, formatTime(f, cfg.TimeColumn, cut))
+		p.split = fmt.Sprintf("temporal: last %.0f%% by %s (test from %s)", 100*cfg.TestFraction, cfg.TimeColumn, describeTime(f, cfg.TimeColumn, kept, times, cut))
 	case p.task.IsClassification():
 		h, err = split.StratifiedRandom(intLabels(p.y), cfg.TestFraction, cfg.Seed)
 		p.split = fmt.Sprintf("stratified random %.0f%% test", 100*cfg.TestFraction)
@@ -456,11 +456,34 @@ func timeKey(f *frame.Frame, spec string) ([]float64, error) {
 	return key, nil
 }
 
-func formatTime(f *frame.Frame, spec string, v float64) string {
-	if c, ok := f.Lookup(spec); ok && c.Kind == frame.Datetime {
-		return time.Unix(int64(v), 0).UTC().Format("2006-01-02")
+// describeTime shows the raw time value(s) of the first row whose time
+// key equals key, e.g. "2009-07-01" or "Year_Sold=2009 Mo_Sold=7".
+func describeTime(f *frame.Frame, spec string, kept []int, keys []float64, key float64) string {
+	row := -1
+	for k, v := range keys {
+		if v == key {
+			row = kept[k]
+			break
+		}
 	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
+	if row < 0 {
+		return strconv.FormatFloat(key, 'g', -1, 64)
+	}
+	var parts []string
+	names := strings.Split(spec, ",")
+	for _, n := range names {
+		c, _ := f.Lookup(strings.TrimSpace(n))
+		v := c.Num[row]
+		s := strconv.FormatFloat(v, 'g', -1, 64)
+		if c.Kind == frame.Datetime {
+			s = time.Unix(int64(v), 0).UTC().Format("2006-01-02")
+		}
+		if len(names) > 1 {
+			s = c.Name + "=" + s
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, " ")
 }
 
 // detectTask resolves "auto": a categorical target is binary or
