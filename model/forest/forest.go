@@ -1,0 +1,627 @@
+// Package forest implements random forests (Breiman, 2001) and
+// extremely randomised trees (Geurts, Ernst and Wehenkel, 2006) for
+// regression and binary or multiclass classification, in the manner of
+// scikit-learn's RandomForest* and ExtraTrees* estimators.
+//
+// Each tree is a package tree CART grown on one shared, rank-coded copy of
+// the training set (tree.Prepare): random forests draw a bootstrap sample
+// per tree and the best threshold per candidate feature; extra-trees use
+// all rows by default and one random threshold per candidate feature.
+// Trees are grown in parallel, and tree i draws all its randomness from
+// its own stream derived from (Seed, i), so a fitted forest — and its
+// encoding — is identical whatever the number of workers. Predictions
+// average the trees' values (class probabilities for classification).
+package forest
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/model/tree"
+	"github.com/tabforge/tabforge/progress"
+)
+
+// Family names.
+const (
+	FamilyForest     = "forest"
+	FamilyExtraTrees = "extra_trees"
+)
+
+// streamForestTree tags the random streams of forest trees (tree.Stream).
+const streamForestTree = 2
+
+// Params are the hyperparameters of a forest; the zero value is
+// scikit-learn's RandomForest default (100 fully grown trees, bootstrap).
+// Params is a model.Learner.
+type Params struct {
+	// NEstimators is the number of trees; 0 means 100.
+	NEstimators int `json:"n_estimators,omitempty"`
+	// ExtraTrees selects random thresholds (the extra_trees family).
+	ExtraTrees bool `json:"extra_trees,omitempty"`
+	// Bootstrap draws each tree's rows with replacement; nil means true
+	// for random forests and false for extra-trees.
+	Bootstrap *bool `json:"bootstrap,omitempty"`
+	// Criterion: squared_error (regression), gini or entropy
+	// (classification); empty means the task's default.
+	Criterion tree.Criterion `json:"criterion,omitempty"`
+	// MaxDepth limits each tree's depth; 0 means unlimited.
+	MaxDepth int `json:"max_depth,omitempty"`
+	// MinSamplesSplit is the fewest rows a node needs to split; 0 means 2.
+	MinSamplesSplit int `json:"min_samples_split,omitempty"`
+	// MinSamplesLeaf is the fewest rows per leaf; 0 means 1.
+	MinSamplesLeaf int `json:"min_samples_leaf,omitempty"`
+	// MaxFeatures is the number of features drawn per node; the zero value
+	// means all features for regression (scikit-learn >= 1.1) and sqrt for
+	// classification.
+	MaxFeatures tree.MaxFeatures `json:"max_features,omitzero"`
+	// MinImpurityDecrease is the least weighted impurity decrease of a split.
+	MinImpurityDecrease float64 `json:"min_impurity_decrease,omitempty"`
+	// Seed seeds every tree's stream.
+	Seed uint64 `json:"seed"`
+}
+
+var _ model.Learner = Params{}
+
+func (p Params) trees() int {
+	if p.NEstimators == 0 {
+		return 100
+	}
+	return p.NEstimators
+}
+
+func (p Params) bootstrap() bool {
+	if p.Bootstrap == nil {
+		return !p.ExtraTrees
+	}
+	return *p.Bootstrap
+}
+
+// treeParams returns the per-tree parameters with defaults resolved.
+func (p Params) treeParams(task model.Task) tree.Params {
+	tp := tree.Params{
+		Criterion:           p.Criterion,
+		MaxDepth:            p.MaxDepth,
+		MinSamplesSplit:     p.MinSamplesSplit,
+		MinSamplesLeaf:      p.MinSamplesLeaf,
+		MaxFeatures:         p.MaxFeatures,
+		MinImpurityDecrease: p.MinImpurityDecrease,
+		Seed:                p.Seed,
+	}
+	if p.ExtraTrees {
+		tp.Splitter = tree.Random
+	}
+	if tp.MaxFeatures.Rule == tree.DefaultFeatures {
+		if task.IsClassification() {
+			tp.MaxFeatures.Rule = tree.SqrtFeatures
+		} else {
+			tp.MaxFeatures.Rule = tree.AllFeatures
+		}
+	}
+	return tp
+}
+
+// Validate checks p for task without looking at data.
+func (p Params) Validate(task model.Task) error {
+	if p.NEstimators < 0 {
+		return fmt.Errorf("forest: n_estimators %d is negative", p.NEstimators)
+	}
+	if err := p.treeParams(task).Validate(task); err != nil {
+		return fmt.Errorf("forest: %w", err)
+	}
+	return nil
+}
+
+// Model is a fitted forest. It is immutable and safe for concurrent use.
+type Model struct {
+	params      Params
+	task        model.Task
+	numClasses  int
+	numFeatures int
+	names       []string
+	trees       []*tree.Tree
+	oob         float64 // NaN when not computed
+	importances []float64
+}
+
+var _ model.Model = (*Model)(nil)
+
+// Fit trains a forest on d; see Train.
+func (p Params) Fit(ctx context.Context, d *model.Dataset, o model.FitOptions) (model.Model, error) {
+	m, err := Train(ctx, p, d, o)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Train grows the forest's trees on o.NumWorkers() goroutines, emitting a
+// progress.ForestTree event per finished tree (from the calling goroutine,
+// Step counting finished trees). It checks ctx before each tree and every
+// few hundred nodes. With bootstrap it also computes the out-of-bag score.
+func Train(ctx context.Context, p Params, d *model.Dataset, o model.FitOptions) (*Model, error) {
+	if d == nil {
+		return nil, errors.New("forest: nil dataset")
+	}
+	if err := p.Validate(d.Task); err != nil {
+		return nil, err
+	}
+	pr, err := tree.Prepare(ctx, d, o.NumWorkers())
+	if err != nil {
+		return nil, fmt.Errorf("forest: %w", err)
+	}
+	n, nt := pr.Rows(), p.trees()
+	tp := p.treeParams(d.Task)
+	boot := p.bootstrap()
+	m := &Model{params: p, task: d.Task, numClasses: pr.NumClasses(), numFeatures: pr.Cols(),
+		trees: make([]*tree.Tree, nt), oob: math.NaN()}
+	if d.FeatureNames != nil {
+		m.names = append([]string(nil), d.FeatureNames...)
+	}
+	var inbag [][]uint64 // bit sets of in-bag rows per tree, for the OOB score
+	if boot {
+		inbag = make([][]uint64, nt)
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan int)
+	type result struct {
+		i   int
+		err error
+	}
+	done := make(chan result)
+	var wg sync.WaitGroup
+	for range min(o.NumWorkers(), nt) {
+		wg.Go(func() {
+			w := make([]float64, n)
+			for i := range jobs {
+				done <- result{i, growOne(ctx, pr, tp, boot, i, w, m.trees, inbag)}
+			}
+		})
+	}
+	go func() {
+		defer close(jobs)
+		for i := range nt {
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(done) }()
+	var firstErr error
+	finished := 0
+	for r := range done {
+		if r.err != nil {
+			if firstErr == nil {
+				firstErr = r.err
+				cancel()
+			}
+			continue
+		}
+		finished++
+		o.Progress.Emit(progress.Event{Stage: progress.ForestTree, Step: finished, Total: nt})
+	}
+	if firstErr == nil && finished < nt {
+		firstErr = fmt.Errorf("forest: %w", context.Cause(ctx))
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if boot {
+		m.oob = oobScore(m, d, inbag)
+	}
+	m.importances = importances(m.trees, m.numFeatures)
+	return m, nil
+}
+
+// growOne grows tree i into trees[i], drawing its bootstrap sample (if
+// any) and its splits from stream (Seed, i). w is the worker's buffer.
+func growOne(ctx context.Context, pr *tree.Prepared, tp tree.Params, boot bool, i int, w []float64, trees []*tree.Tree, inbag [][]uint64) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("forest: tree %d: %w", i, err)
+	}
+	rng := tree.Stream(tp.Seed, streamForestTree, i)
+	n := len(w)
+	var weights []float64
+	if boot {
+		clear(w)
+		for range n {
+			w[rng.IntN(n)]++
+		}
+		bits := make([]uint64, (n+63)/64)
+		for r, c := range w {
+			if c > 0 {
+				bits[r/64] |= 1 << (r % 64)
+				w[r] *= pr.Weight(r)
+			}
+		}
+		inbag[i] = bits
+		weights = w
+	}
+	t, err := pr.Grow(ctx, tp, weights, rng)
+	if err != nil {
+		return fmt.Errorf("forest: tree %d: %w", i, err)
+	}
+	trees[i] = t
+	return nil
+}
+
+// oobScore predicts every training row with the trees that did not see it,
+// summing in tree order so the result does not depend on scheduling, and
+// returns R² (regression) or accuracy (classification) over the rows that
+// have at least one such tree; NaN if none has.
+func oobScore(m *Model, d *model.Dataset, inbag [][]uint64) float64 {
+	n, k := d.X.Rows, m.trees[0].NumOutputs
+	sum := make([]float64, n*k)
+	cnt := make([]int32, n)
+	tree.ParallelRows(n, func(lo, hi int) {
+		for ti, t := range m.trees {
+			bits := inbag[ti]
+			for r := lo; r < hi; r++ {
+				if bits[r/64]&(1<<(r%64)) != 0 {
+					continue
+				}
+				v := t.NodeValue(t.Leaf(d.X.Row(r)))
+				for j, x := range v {
+					sum[r*k+j] += x
+				}
+				cnt[r]++
+			}
+		}
+	})
+	var used, correct float64
+	var ys, preds []float64
+	for r := range n {
+		if cnt[r] == 0 {
+			continue
+		}
+		used++
+		s := sum[r*k : (r+1)*k]
+		switch m.task {
+		case model.Regression:
+			ys = append(ys, d.Y[r])
+			preds = append(preds, s[0]/float64(cnt[r]))
+		case model.Binary:
+			if c := float64(boolInt(s[0]/float64(cnt[r]) > 0.5)); c == d.Y[r] {
+				correct++
+			}
+		default:
+			best := 0
+			for j := range s {
+				if s[j] > s[best] {
+					best = j
+				}
+			}
+			if float64(best) == d.Y[r] {
+				correct++
+			}
+		}
+	}
+	if used == 0 {
+		return math.NaN()
+	}
+	if m.task != model.Regression {
+		return correct / used
+	}
+	var mean float64
+	for _, y := range ys {
+		mean += y
+	}
+	mean /= float64(len(ys))
+	var ssr, sst float64
+	for i, y := range ys {
+		ssr += (y - preds[i]) * (y - preds[i])
+		sst += (y - mean) * (y - mean)
+	}
+	if sst == 0 {
+		return math.NaN()
+	}
+	return 1 - ssr/sst
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// importances averages the trees' normalised impurity-decrease
+// importances over the trees that split at least once and normalises the
+// mean, as scikit-learn's feature_importances_ does.
+func importances(trees []*tree.Tree, p int) []float64 {
+	out := make([]float64, p)
+	buf := make([]float64, p)
+	used := 0
+	for _, t := range trees {
+		if t.NumNodes() < 2 {
+			continue
+		}
+		clear(buf)
+		t.Importances(buf)
+		tree.Normalize(buf)
+		for j, v := range buf {
+			out[j] += v
+		}
+		used++
+	}
+	if used > 0 {
+		for j := range out {
+			out[j] /= float64(used)
+		}
+	}
+	tree.Normalize(out)
+	return out
+}
+
+// Family returns "forest" or "extra_trees".
+func (m *Model) Family() string {
+	if m.params.ExtraTrees {
+		return FamilyExtraTrees
+	}
+	return FamilyForest
+}
+
+// NumOutputs is 1 for regression and binary, NumClasses for multiclass.
+func (m *Model) NumOutputs() int { return m.trees[0].NumOutputs }
+
+// NumFeatures returns the number of columns the model expects.
+func (m *Model) NumFeatures() int { return m.numFeatures }
+
+// Task returns the task the model was trained for.
+func (m *Model) Task() model.Task { return m.task }
+
+// Trees returns the fitted trees; they must not be modified.
+func (m *Model) Trees() []*tree.Tree { return append([]*tree.Tree(nil), m.trees...) }
+
+// FeatureNames returns the training column names (nil if none were given).
+func (m *Model) FeatureNames() []string { return append([]string(nil), m.names...) }
+
+// OOBScore returns the out-of-bag R² (regression) or accuracy
+// (classification) and whether it was computed (bootstrap forests whose
+// rows are each left out by at least one tree).
+func (m *Model) OOBScore() (float64, bool) { return m.oob, !math.IsNaN(m.oob) }
+
+// FeatureImportances returns the mean decrease in impurity per feature,
+// normalised to sum to 1.
+func (m *Model) FeatureImportances() []float64 { return append([]float64(nil), m.importances...) }
+
+// Params returns the hyperparameters as JSON-style plain data.
+func (m *Model) Params() map[string]any {
+	b, err := json.Marshal(m.params)
+	if err != nil {
+		return map[string]any{"error": err.Error()}
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return map[string]any{"error": err.Error()}
+	}
+	return out
+}
+
+// Predict writes NumOutputs values per row of x into dst: the mean of the
+// trees' predictions (class-1 probability for binary, class probabilities
+// for multiclass). Rows are split into blocks predicted in parallel; each
+// row's sum runs in tree order, so results do not depend on scheduling. A
+// column count other than the training one, a dst of the wrong length or a
+// NaN in x is an error.
+func (m *Model) Predict(dst []float64, x *model.Matrix) error {
+	k := m.NumOutputs()
+	if err := tree.CheckPredict(dst, x, m.numFeatures, k); err != nil {
+		return fmt.Errorf("forest: %w", err)
+	}
+	inv := 1 / float64(len(m.trees))
+	tree.ParallelRows(x.Rows, func(lo, hi int) {
+		out := dst[lo*k : hi*k]
+		clear(out)
+		for _, t := range m.trees {
+			for r := lo; r < hi; r++ {
+				v := t.NodeValue(t.Leaf(x.Row(r)))
+				for j, e := range v {
+					dst[r*k+j] += e
+				}
+			}
+		}
+		for i := range out {
+			out[i] *= inv
+		}
+	})
+	return nil
+}
+
+// magic starts an encoded forest Model.
+const magic = "TFforst1"
+
+// MarshalBinary encodes the model: a magic string, params as JSON, the
+// task, class and feature counts, feature names, OOB score, importances
+// and each tree (length-prefixed tree.Tree encoding). Equal models give
+// equal bytes, so a seed gives byte-identical files for any worker count.
+func (m *Model) MarshalBinary() ([]byte, error) {
+	pj, err := json.Marshal(m.params)
+	if err != nil {
+		return nil, fmt.Errorf("forest: encode params: %w", err)
+	}
+	b := []byte(magic)
+	b = appendBytes(b, pj)
+	b = appendBytes(b, []byte(m.task))
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.numClasses))
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.numFeatures))
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(m.names)))
+	for _, s := range m.names {
+		b = appendBytes(b, []byte(s))
+	}
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(m.oob))
+	for _, v := range m.importances {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+	}
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(m.trees)))
+	for _, t := range m.trees {
+		at := len(b)
+		b = binary.LittleEndian.AppendUint64(b, 0)
+		if b, err = t.AppendBinary(b); err != nil {
+			return nil, fmt.Errorf("forest: encode tree: %w", err)
+		}
+		binary.LittleEndian.PutUint64(b[at:], uint64(len(b)-at-8))
+	}
+	return b, nil
+}
+
+// ErrCorrupt reports encoded forest bytes that cannot be decoded.
+var ErrCorrupt = errors.New("forest: corrupt model data")
+
+// Decode restores a Model encoded by MarshalBinary; corrupt or foreign
+// data is an error.
+func Decode(data []byte) (*Model, error) {
+	if len(data) < len(magic) || string(data[:len(magic)]) != magic {
+		return nil, fmt.Errorf("%w: not a forest model", ErrCorrupt)
+	}
+	r := &reader{data: data[len(magic):]}
+	m := &Model{}
+	pj := r.bytes()
+	m.task = model.Task(r.bytes())
+	m.numClasses = int(r.u32())
+	m.numFeatures = int(r.u32())
+	nn := r.u32()
+	if r.err == nil && uint64(nn) > uint64(len(r.data))/4 {
+		r.fail("names")
+	}
+	for i := uint32(0); i < nn && r.err == nil; i++ {
+		m.names = append(m.names, string(r.bytes()))
+	}
+	m.oob = math.Float64frombits(r.u64())
+	if r.err == nil && uint64(m.numFeatures) > uint64(len(r.data))/8 {
+		r.fail("importances")
+	}
+	if r.err == nil {
+		m.importances = make([]float64, m.numFeatures)
+		for j := range m.importances {
+			m.importances[j] = math.Float64frombits(r.u64())
+		}
+	}
+	nt := r.u32()
+	if r.err == nil && (nt == 0 || uint64(nt) > uint64(len(r.data))/8) {
+		r.fail("tree count")
+	}
+	for i := uint32(0); i < nt && r.err == nil; i++ {
+		size := r.u64()
+		if r.err != nil || size > uint64(len(r.data)) {
+			r.fail("tree")
+			break
+		}
+		t := new(tree.Tree)
+		if err := t.UnmarshalBinary(r.data[:size]); err != nil {
+			return nil, fmt.Errorf("forest: tree %d: %w", i, err)
+		}
+		if err := tree.CheckTree(m.task, m.numClasses, m.numFeatures, t); err != nil {
+			return nil, fmt.Errorf("forest: tree %d: %w", i, err)
+		}
+		r.data = r.data[size:]
+		m.trees = append(m.trees, t)
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	if len(r.data) != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(r.data))
+	}
+	if len(m.names) != 0 && len(m.names) != m.numFeatures {
+		return nil, fmt.Errorf("%w: %d names for %d features", ErrCorrupt, len(m.names), m.numFeatures)
+	}
+	if err := model.DecodeStrict(pj, &m.params); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	return m, nil
+}
+
+func appendBytes(b, p []byte) []byte {
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(p)))
+	return append(b, p...)
+}
+
+// reader decodes MarshalBinary's fields; the first failure sticks.
+type reader struct {
+	data []byte
+	err  error
+}
+
+func (r *reader) fail(what string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: truncated %s", ErrCorrupt, what)
+	}
+	r.data = nil
+}
+
+func (r *reader) u32() uint32 {
+	if r.err != nil || len(r.data) < 4 {
+		r.fail("integer")
+		return 0
+	}
+	v := binary.LittleEndian.Uint32(r.data)
+	r.data = r.data[4:]
+	return v
+}
+
+func (r *reader) u64() uint64 {
+	if r.err != nil || len(r.data) < 8 {
+		r.fail("integer")
+		return 0
+	}
+	v := binary.LittleEndian.Uint64(r.data)
+	r.data = r.data[8:]
+	return v
+}
+
+func (r *reader) bytes() []byte {
+	n := r.u32()
+	if r.err != nil || uint64(n) > uint64(len(r.data)) {
+		r.fail("field")
+		return nil
+	}
+	v := r.data[:n:n]
+	r.data = r.data[n:]
+	return v
+}
+
+// Families returns the "forest" and "extra_trees" families, for all three
+// tasks, on ordinal-coded categoricals, unscaled and imputed features.
+func Families() []model.Family {
+	fam := func(name string, extra bool) model.Family {
+		return model.Family{
+			Name:  name,
+			Tasks: []model.Task{model.Regression, model.Binary, model.Multiclass},
+			Input: model.Input{OneHot: false, Scale: false, Missing: false},
+			New: func(task model.Task, seed uint64, params json.RawMessage) (model.Learner, error) {
+				p := Params{Seed: seed, ExtraTrees: extra}
+				if err := model.DecodeStrict(params, &p); err != nil {
+					return nil, fmt.Errorf("%s: %w", name, err)
+				}
+				if p.ExtraTrees != extra {
+					return nil, fmt.Errorf("%s: extra_trees must be %v in this family", name, extra)
+				}
+				if err := p.Validate(task); err != nil {
+					return nil, err
+				}
+				return p, nil
+			},
+			Decode: func(data []byte) (model.Model, error) {
+				m, err := Decode(data)
+				if err != nil {
+					return nil, err
+				}
+				if m.Family() != name {
+					return nil, fmt.Errorf("%w: a %s model, not %s", ErrCorrupt, m.Family(), name)
+				}
+				return m, nil
+			},
+		}
+	}
+	return []model.Family{fam(FamilyForest, false), fam(FamilyExtraTrees, true)}
+}

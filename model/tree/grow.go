@@ -1,0 +1,532 @@
+package tree
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+)
+
+// pureEpsilon is the impurity at or below which a node is not split, and
+// the slack of the min_impurity_decrease test: scikit-learn's EPSILON
+// (np.finfo(np.double).eps, sklearn/tree/_tree.pyx).
+const pureEpsilon = 2.220446049250313e-16
+
+// ctxEvery is how many nodes the grower builds between context checks.
+const ctxEvery = 256
+
+// Grow grows one tree on pr with parameters p and random stream rng.
+//
+// w, if not nil, replaces the dataset's sample weights (length Rows(),
+// finite, >= 0): package forest passes bootstrap counts times the weights.
+// Rows whose weight is zero take no part in the tree (and do not count
+// towards MinSamplesLeaf), as in scikit-learn. rng must not be used by
+// another goroutine during the call; Grow is otherwise safe to call
+// concurrently on one Prepared. The context is checked every few hundred
+// nodes.
+func (pr *Prepared) Grow(ctx context.Context, p Params, w []float64, rng *rand.Rand) (*Tree, error) {
+	c, err := p.resolve(pr.task, pr.cols)
+	if err != nil {
+		return nil, err
+	}
+	if w == nil {
+		w = pr.weights
+	} else if len(w) != pr.rows {
+		return nil, fmt.Errorf("tree: %d weights for %d rows", len(w), pr.rows)
+	}
+	g := &grower{pr: pr, c: c, rng: rng, w: w}
+	if w == nil {
+		g.w = make([]float64, pr.rows)
+		for i := range g.w {
+			g.w[i] = 1
+		}
+	}
+	g.samples = make([]int32, 0, pr.rows)
+	for i, v := range g.w {
+		if v > 0 {
+			g.samples = append(g.samples, int32(i))
+			g.wTotal += v
+		} else if !(v == 0) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("tree: weight %v in row %d must be finite and >= 0", v, i)
+		}
+	}
+	if len(g.samples) == 0 {
+		return nil, fmt.Errorf("tree: no row has a positive weight")
+	}
+	g.keys = make([]uint64, len(g.samples))
+	g.keys2 = make([]uint64, len(g.samples))
+	if pr.label == nil {
+		g.reg = make([]regRow, pr.rows)
+		for i, v := range g.w {
+			g.reg[i] = regRow{v, v * pr.y[i]}
+		}
+	} else {
+		g.cls = make([]clsRow, pr.rows)
+		for i, v := range g.w {
+			g.cls[i] = clsRow{v, pr.label[i]}
+		}
+	}
+	g.feats = make([]int, pr.cols)
+	for i := range g.feats {
+		g.feats[i] = i
+	}
+	g.k = pr.numClasses
+	g.cnt = make([]float64, g.k)
+	g.cntL = make([]float64, g.k)
+	g.val = make([]float64, pr.numOutputs())
+	g.t = &Tree{NumFeatures: pr.cols, NumOutputs: pr.numOutputs()}
+	g.t.reserve(min(2*len(g.samples), 2*len(g.samples)/c.minLeaf+1))
+	if err := g.grow(ctx); err != nil {
+		return nil, err
+	}
+	g.t.shrink()
+	return g.t, nil
+}
+
+// regRow and clsRow pack what a split scan reads per row, so a row costs
+// one cache line miss.
+type regRow struct{ w, wy float64 }
+
+type clsRow struct {
+	w     float64
+	label int32
+}
+
+type grower struct {
+	pr      *Prepared
+	c       config
+	rng     *rand.Rand
+	w       []float64
+	wTotal  float64
+	samples []int32  // rows in play; node i owns a contiguous range
+	keys    []uint64 // (code<<32 | row) sort buffer
+	keys2   []uint64 // radix sort scratch
+	reg     []regRow // per-row weight and weighted target (regression)
+	cls     []clsRow // per-row weight and label (classification)
+	feats   []int    // feature permutation, persistent across nodes
+	k       int      // classes, 0 for regression
+	cnt     []float64
+	cntL    []float64
+	val     []float64
+	// bucket buffers for low-cardinality nodes, grown on demand
+	bw, bs []float64
+	bn     []int32
+	t      *Tree
+}
+
+// split is a candidate split of a node.
+type split struct {
+	feature   int
+	cut       uint32 // rows whose code is <= cut go left
+	next      uint32 // the next code present on the node (best splitter)
+	threshold float64
+	proxy     float64 // larger is better; comparable within one node
+}
+
+type frame struct {
+	start, end, depth int
+	parent            int32
+	left              bool
+}
+
+func (g *grower) grow(ctx context.Context) error {
+	c := g.c
+	stack := []frame{{start: 0, end: len(g.samples), parent: -1}}
+	for len(stack) > 0 {
+		fr := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if g.t.NumNodes()%ctxEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("tree: grow: %w", err)
+			}
+		}
+		s := g.samples[fr.start:fr.end]
+		wNode, imp, sum := g.nodeStats(s)
+		id := g.t.addNode(g.val, wNode, len(s), imp, fr.depth)
+		if fr.parent >= 0 {
+			if fr.left {
+				g.t.Left[fr.parent] = id
+			} else {
+				g.t.Right[fr.parent] = id
+			}
+		}
+		n := len(s)
+		if (c.maxDepth > 0 && fr.depth >= c.maxDepth) || n < c.minSplit || n < 2*c.minLeaf || imp <= pureEpsilon {
+			continue
+		}
+		sp, ok := g.findSplit(fr.start, fr.end, wNode, sum)
+		if !ok {
+			continue
+		}
+		mid := g.partition(sp.feature, sp.cut, fr.start, fr.end)
+		if c.minDecrease > 0 {
+			wl, il, _ := g.nodeStats(g.samples[fr.start:mid])
+			wr, ir, _ := g.nodeStats(g.samples[mid:fr.end])
+			dec := wNode / g.wTotal * (imp - wr/wNode*ir - wl/wNode*il)
+			if dec+pureEpsilon < c.minDecrease {
+				continue
+			}
+		}
+		g.t.Feature[id] = int32(sp.feature)
+		g.t.Threshold[id] = sp.threshold
+		stack = append(stack,
+			frame{start: mid, end: fr.end, depth: fr.depth + 1, parent: id},
+			frame{start: fr.start, end: mid, depth: fr.depth + 1, parent: id, left: true})
+	}
+	return nil
+}
+
+// nodeStats computes the weight, impurity and value (into g.val) of the
+// rows s, leaves the class weights in g.cnt, and returns the weighted
+// target sum for regression. Variance uses two passes, so a pure node has
+// impurity exactly 0.
+func (g *grower) nodeStats(s []int32) (wsum, imp, sum float64) {
+	w := g.w
+	if g.k == 0 {
+		y := g.pr.y
+		for _, r := range s {
+			wsum += w[r]
+			sum += w[r] * y[r]
+		}
+		mean := sum / wsum
+		for _, r := range s {
+			d := y[r] - mean
+			imp += w[r] * d * d
+		}
+		g.val[0] = mean
+		return wsum, imp / wsum, sum
+	}
+	clear(g.cnt)
+	lab := g.pr.label
+	for _, r := range s {
+		g.cnt[lab[r]] += w[r]
+	}
+	for _, v := range g.cnt {
+		wsum += v
+	}
+	switch g.c.criterion {
+	case Entropy:
+		for _, v := range g.cnt {
+			if v > 0 {
+				p := v / wsum
+				imp -= p * math.Log2(p)
+			}
+		}
+	default:
+		imp = 1
+		for _, v := range g.cnt {
+			p := v / wsum
+			imp -= p * p
+		}
+	}
+	if len(g.val) == 1 {
+		g.val[0] = g.cnt[1] / wsum
+	} else {
+		for i, v := range g.cnt {
+			g.val[i] = v / wsum
+		}
+	}
+	return wsum, max(imp, 0), 0
+}
+
+// findSplit draws features in random order, as scikit-learn's splitters
+// do, until it has visited maxFeatures of them and at least one was not
+// constant on the node, and returns the best split found.
+func (g *grower) findSplit(start, end int, wNode, sum float64) (split, bool) {
+	best := split{feature: -1, proxy: math.Inf(-1)}
+	p := len(g.feats)
+	visited, constant := 0, 0
+	for i := 0; i < p && (visited < g.c.maxFeatures || visited == constant); i++ {
+		j := i + g.rng.IntN(p-i)
+		g.feats[i], g.feats[j] = g.feats[j], g.feats[i]
+		visited++
+		if !g.evalFeature(g.feats[i], start, end, wNode, sum, &best) {
+			constant++
+		}
+	}
+	if best.feature >= 0 && !g.c.random {
+		best.threshold = g.midpoint(best.feature, best.cut, best.next)
+	}
+	return best, best.feature >= 0
+}
+
+// evalFeature updates best with feature f's best split of the node and
+// reports whether f varies on the node.
+func (g *grower) evalFeature(f, start, end int, wNode, sum float64, best *split) bool {
+	codes := g.pr.codes[f]
+	s := g.samples[start:end]
+	keys := g.keys[:len(s)]
+	lo, hi := uint32(math.MaxUint32), uint32(0)
+	for i, r := range s {
+		c := codes[r]
+		keys[i] = uint64(c)<<32 | uint64(r)
+		lo = min(lo, c)
+		hi = max(hi, c)
+	}
+	if lo == hi {
+		return false
+	}
+	if g.c.random {
+		g.evalRandom(f, keys, lo, hi, wNode, sum, best)
+		return true
+	}
+	if span := int(hi-lo) + 1; span <= len(s)/2 {
+		g.evalBuckets(f, keys, lo, span, wNode, sum, best)
+		return true
+	}
+	keys = sortKeys(keys, g.keys2[:len(keys)], lo, hi-lo)
+	if g.k == 0 {
+		g.scanSortedReg(f, keys, wNode, sum, best)
+	} else {
+		g.scanSortedCls(f, keys, wNode, best)
+	}
+	return true
+}
+
+// record makes (f, cut between codes cl < cr) the best split if proxy
+// beats it; the threshold is filled in by findSplit.
+func record(best *split, f int, cl, cr uint32, proxy float64) {
+	if proxy > best.proxy {
+		*best = split{feature: f, cut: cl, next: cr, proxy: proxy}
+	}
+}
+
+// midpoint returns the threshold between the adjacent codes cl < cr of
+// feature f: the midpoint of their values, or the lower value when the
+// midpoint rounds up to the upper one, as in scikit-learn.
+func (g *grower) midpoint(f int, cl, cr uint32) float64 {
+	vals := g.pr.vals[f]
+	a, b := vals[cl], vals[cr]
+	t := a/2 + b/2
+	if t == b || math.IsInf(t, 0) || math.IsNaN(t) {
+		t = a
+	}
+	return t
+}
+
+func (g *grower) scanSortedReg(f int, keys []uint64, wNode, sum float64, best *split) {
+	rows := g.reg
+	n, minLeaf := len(keys), g.c.minLeaf
+	var wl, sl float64
+	for i := 0; i < n-1; i++ {
+		e := &rows[uint32(keys[i])]
+		wl += e.w
+		sl += e.wy
+		c, next := uint32(keys[i]>>32), uint32(keys[i+1]>>32)
+		if c == next || i+1 < minLeaf {
+			continue
+		}
+		if n-i-1 < minLeaf {
+			break
+		}
+		wr := wNode - wl
+		if wr <= 0 {
+			continue
+		}
+		sr := sum - sl
+		if proxy := sl*sl/wl + sr*sr/wr; proxy > best.proxy {
+			record(best, f, c, next, proxy)
+		}
+	}
+}
+
+func (g *grower) scanSortedCls(f int, keys []uint64, wNode float64, best *split) {
+	rows, cl := g.cls, g.cntL
+	clear(cl)
+	n, minLeaf := len(keys), g.c.minLeaf
+	var wl float64
+	for i := 0; i < n-1; i++ {
+		e := &rows[uint32(keys[i])]
+		wl += e.w
+		cl[e.label] += e.w
+		c, next := uint32(keys[i]>>32), uint32(keys[i+1]>>32)
+		if c == next || i+1 < minLeaf {
+			continue
+		}
+		if n-i-1 < minLeaf {
+			break
+		}
+		if proxy := g.clsProxy(wl, wNode); proxy > best.proxy {
+			record(best, f, c, next, proxy)
+		}
+	}
+}
+
+// clsProxy scores the split whose left class weights are g.cntL (total
+// wl) for a node with class weights g.cnt (total wNode): minus the
+// children's summed weighted impurity, up to a constant of the node.
+func (g *grower) clsProxy(wl, wNode float64) float64 {
+	wr := wNode - wl
+	if wr <= 0 || wl <= 0 {
+		return math.Inf(-1)
+	}
+	var s float64
+	if g.c.criterion == Entropy {
+		for k, a := range g.cntL {
+			if a > 0 {
+				s += a * math.Log(a/wl)
+			}
+			if b := g.cnt[k] - a; b > 0 {
+				s += b * math.Log(b/wr)
+			}
+		}
+		return s
+	}
+	var sl, sr float64
+	for k, a := range g.cntL {
+		b := g.cnt[k] - a
+		sl += a * a
+		sr += b * b
+	}
+	return sl/wl + sr/wr
+}
+
+// evalBuckets scans a feature whose codes on the node span few values by
+// accumulating per-code sums, O(n + span), instead of sorting.
+func (g *grower) evalBuckets(f int, keys []uint64, lo uint32, span int, wNode, sum float64, best *split) {
+	width := 1
+	if g.k > 0 {
+		width = g.k
+	}
+	if cap(g.bn) < span {
+		g.bn = make([]int32, span, max(span, len(g.samples)/2+1))
+		g.bw = make([]float64, span*width, cap(g.bn)*width)
+		g.bs = make([]float64, span, cap(g.bn))
+	}
+	bn, bw, bs := g.bn[:span], g.bw[:span*width], g.bs[:span]
+	clear(bn)
+	clear(bw)
+	if g.k == 0 {
+		clear(bs)
+		for _, key := range keys {
+			b, e := uint32(key>>32)-lo, &g.reg[uint32(key)]
+			bn[b]++
+			bw[b] += e.w
+			bs[b] += e.wy
+		}
+	} else {
+		for _, key := range keys {
+			b, e := uint32(key>>32)-lo, &g.cls[uint32(key)]
+			bn[b]++
+			bw[int(b)*width+int(e.label)] += e.w
+		}
+	}
+	n, minLeaf := len(keys), g.c.minLeaf
+	nl := 0
+	var wl, sl float64
+	clear(g.cntL)
+	prev := -1
+	for b := range span {
+		if bn[b] == 0 {
+			continue
+		}
+		if prev >= 0 && nl >= minLeaf && n-nl >= minLeaf {
+			var proxy float64
+			if g.k == 0 {
+				wr, sr := wNode-wl, sum-sl
+				if wr <= 0 {
+					proxy = math.Inf(-1)
+				} else {
+					proxy = sl*sl/wl + sr*sr/wr
+				}
+			} else {
+				proxy = g.clsProxy(wl, wNode)
+			}
+			if proxy > best.proxy {
+				record(best, f, lo+uint32(prev), lo+uint32(b), proxy)
+			}
+		}
+		if n-nl-int(bn[b]) < minLeaf {
+			break
+		}
+		nl += int(bn[b])
+		if g.k == 0 {
+			wl += bw[b]
+			sl += bs[b]
+		} else {
+			for k := range width {
+				v := bw[b*width+k]
+				g.cntL[k] += v
+				wl += v
+			}
+		}
+		prev = b
+	}
+}
+
+// evalRandom scores one uniformly drawn threshold of feature f, as
+// scikit-learn's RandomSplitter does.
+func (g *grower) evalRandom(f int, keys []uint64, lo, hi uint32, wNode, sum float64, best *split) {
+	vals := g.pr.vals[f]
+	vmin, vmax := vals[lo], vals[hi]
+	t := (vmax-vmin)*g.rng.Float64() + vmin
+	if math.IsInf(t, 0) {
+		t = vmin/2 + vmax/2
+	}
+	if t >= vmax {
+		t = vmin
+	}
+	// cut = the largest code whose value is <= t
+	cut := lo + uint32(sort.SearchFloat64s(vals[lo:hi+1], math.Nextafter(t, math.Inf(1)))) - 1
+	nl := 0
+	var wl, sl float64
+	if g.k == 0 {
+		for _, key := range keys {
+			if uint32(key>>32) <= cut {
+				e := &g.reg[uint32(key)]
+				nl++
+				wl += e.w
+				sl += e.wy
+			}
+		}
+	} else {
+		clear(g.cntL)
+		for _, key := range keys {
+			if uint32(key>>32) <= cut {
+				e := &g.cls[uint32(key)]
+				nl++
+				wl += e.w
+				g.cntL[e.label] += e.w
+			}
+		}
+	}
+	if nl < g.c.minLeaf || len(keys)-nl < g.c.minLeaf {
+		return
+	}
+	var proxy float64
+	if g.k == 0 {
+		wr, sr := wNode-wl, sum-sl
+		if wr <= 0 {
+			return
+		}
+		proxy = sl*sl/wl + sr*sr/wr
+	} else {
+		proxy = g.clsProxy(wl, wNode)
+	}
+	if proxy > best.proxy {
+		*best = split{feature: f, cut: cut, threshold: t, proxy: proxy}
+	}
+}
+
+// partition stably reorders samples[start:end] so rows with code <= cut
+// on feature f come first, and returns the index of the first other row.
+// Keeping each node's rows in ascending order makes the column gathers of
+// evalFeature walk memory forwards.
+func (g *grower) partition(f int, cut uint32, start, end int) int {
+	codes, s := g.pr.codes[f], g.samples
+	tmp := g.keys2[:0]
+	i := start
+	for _, r := range s[start:end] {
+		if codes[r] <= cut {
+			s[i] = r
+			i++
+		} else {
+			tmp = append(tmp, uint64(r))
+		}
+	}
+	for j, r := range tmp {
+		s[i+j] = int32(r)
+	}
+	return i
+}
