@@ -1,0 +1,83 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/model"
+)
+
+// TestPredictorRoundTrip saves each family's best model, loads it back and
+// checks the predictions are identical, and that damaged files are refused.
+func TestPredictorRoundTrip(t *testing.T) {
+	data := filepath.Join("..", "testdata", "credit_data.csv")
+	x, err := frame.ReadFile(data, frame.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fam := range []string{"logistic", "tree", "forest", "gbdt"} {
+		t.Run(fam, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.Data, cfg.Target, cfg.Models, cfg.CVFolds, cfg.Out = data, "Status", []string{fam}, 0, t.TempDir()
+			cfg.ModelParams = map[string]map[string]any{"forest": {"n_estimators": 20}}
+			res, err := Train(context.Background(), cfg, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := LoadPredictor(res.ModelPath, Families())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Target.Task != model.Binary || !slices.Equal(p.Target.Classes, []string{"good", "bad"}) {
+				t.Errorf("target = %+v; want binary with bad as class 1", p.Target)
+			}
+			a, err := p.Predict(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := os.ReadFile(res.ModelPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			again := filepath.Join(t.TempDir(), "again.tfm")
+			if err := p.Save(again); err != nil {
+				t.Fatal(err)
+			}
+			q, err := LoadPredictor(again, Families())
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := q.Predict(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(a.Values, b.Values) || !slices.Equal(a.Labels, b.Labels) {
+				t.Error("predictions differ after save and load")
+			}
+
+			// Truncation and a flipped byte are caught by the checksum.
+			for name, bad := range map[string][]byte{
+				"truncated": raw[:len(raw)/2],
+				"flipped":   flip(raw, len(raw)/3),
+			} {
+				path := filepath.Join(t.TempDir(), name+".tfm")
+				os.WriteFile(path, bad, 0o644)
+				if _, err := LoadPredictor(path, Families()); !errors.Is(err, model.ErrCorrupt) {
+					t.Errorf("%s file: err = %v; want ErrCorrupt", name, err)
+				}
+			}
+		})
+	}
+}
+
+func flip(b []byte, i int) []byte {
+	c := slices.Clone(b)
+	c[i] ^= 0xff
+	return c
+}
