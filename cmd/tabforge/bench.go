@@ -1,0 +1,92 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tabforge/tabforge/bench"
+	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/pipeline"
+)
+
+func (a *app) benchCommand() *cobra.Command {
+	var runs, rows int
+	var dataDir string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "bench SUITE",
+		Short: "Time tabforge against scikit-learn / XGBoost side by side on the same data",
+		Long: `Bench generates the synthetic Friedman-1 problem of the speed anchors, writes it once, and
+times each case in fresh processes — tabforge and its peer under /usr/bin/python3 — printing the
+median fit time, peak RSS, test metric and the ratio tabforge/peer.
+
+Suites: ` + strings.Join(suiteNames(), ", "),
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cases, ok := bench.Suites()[args[0]]
+			if !ok {
+				return usagef("bench: unknown suite %q (known: %s)", args[0], strings.Join(suiteNames(), ", "))
+			}
+			if rows > 0 {
+				for i := range cases {
+					cases[i].Rows = rows
+				}
+			}
+			self, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			res, err := bench.Run(cmd.Context(), cases, bench.Options{Self: self, Runs: runs, DataDir: dataDir, Log: a.stderr})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(a.stdout).Encode(res)
+			}
+			return bench.PrintTable(a.stdout, res)
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&runs, "runs", 3, "runs per case and side (the median is reported)")
+	f.IntVar(&rows, "rows", 0, "override the problem size of every case (train = 80%)")
+	f.StringVar(&dataDir, "data-dir", "", "keep the generated data here (default: a temporary directory)")
+	f.BoolVar(&asJSON, "json", false, "print results as JSON")
+
+	var family, params, task, dir string
+	var n int
+	one := &cobra.Command{
+		Use:    "case",
+		Short:  "Run one tabforge benchmark case (used by bench in a fresh process)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := model.ParseTask(task)
+			if err != nil {
+				return usageError{err}
+			}
+			return bench.RunCase(cmd.Context(), a.stdout, pipeline.Families(), family, params, t, n, dir)
+		},
+	}
+	of := one.Flags()
+	of.StringVar(&family, "family", "", "model family")
+	of.StringVar(&params, "params", "", "parameters, JSON")
+	of.StringVar(&task, "task", "regression", "regression or binary")
+	of.IntVar(&n, "rows", 0, "rows of the problem")
+	of.StringVar(&dir, "data", "", "data directory")
+	cmd.AddCommand(one)
+	return cmd
+}
+
+func suiteNames() []string {
+	var names []string
+	for n := range bench.Suites() {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
