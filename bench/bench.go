@@ -307,4 +307,3 @@ func metric(m Measurement) string {
 	}
 	return fmt.Sprintf("%s %.4f", m.MetricName, m.Metric)
 }
-

@@ -29,6 +29,7 @@ const (
 	Datetime
 )
 
+// String returns the kind's name: "numeric", "categorical" or "datetime".
 func (k Kind) String() string {
 	switch k {
 	case Numeric:

@@ -89,4 +89,3 @@ func suiteNames() []string {
 	sort.Strings(names)
 	return names
 }
-
