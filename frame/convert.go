@@ -1,0 +1,61 @@
+package frame
+
+import "fmt"
+
+// checkSchemaNames reports a schema entry that names no column.
+func checkSchemaNames(schema map[string]Kind, cols []*Column) error {
+	for name, k := range schema {
+		if k > Datetime {
+			return fmt.Errorf("schema for column %q: invalid kind %v", name, k)
+		}
+		found := false
+		for _, c := range cols {
+			if c.Name == name {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return fmt.Errorf("schema names column %q, which is not in the file", name)
+		}
+	}
+	return nil
+}
+
+// convertColumn converts c to kind k through the text form of its values,
+// with the same rules as ReadCSV applies to a column forced to k. It
+// returns c itself when it already has kind k.
+func convertColumn(c *Column, k Kind) (*Column, error) {
+	if c.Kind == k {
+		return c, nil
+	}
+	t := &textColumn{name: c.Name, forced: true, kind: k}
+	noLine := func() int { return 0 }
+	var buf []byte
+	for i := range c.Len() {
+		if c.IsMissing(i) {
+			if err := t.add("", true, i+1, noLine); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		var s string
+		switch c.Kind {
+		case Categorical:
+			s = c.Levels[c.Codes[i]]
+		case Numeric:
+			buf = appendNumber(buf[:0], c.Num[i])
+			s = string(buf)
+		default:
+			var err error
+			if buf, err = appendDatetime(buf[:0], c.Num[i]); err != nil {
+				return nil, &ParseError{Row: i + 1, Column: c.Name, Err: err}
+			}
+			s = string(buf)
+		}
+		if err := t.add(s, false, i+1, noLine); err != nil {
+			return nil, err
+		}
+	}
+	return t.column(), nil
+}

@@ -1,0 +1,444 @@
+package frame
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+)
+
+// ReadOptions controls how files are read and how column kinds are chosen.
+// The zero value reads comma-separated text with the default missing
+// tokens and infers every column's kind.
+type ReadOptions struct {
+	// Missing lists the text values read as missing. nil means
+	// DefaultMissing(); a non-nil empty slice means no value is missing
+	// (so an empty field is the categorical level "" or a parse error in a
+	// numeric column). Parquet files mark missing values themselves and
+	// ignore Missing.
+	Missing []string
+
+	// Schema forces the kind of the named columns instead of inferring it,
+	// e.g. {"area_code": Categorical}. A name that is not in the file is an
+	// error, and so is a value that does not parse as the forced kind.
+	// Forcing Categorical keeps each value's text as its label.
+	Schema map[string]Kind
+
+	// Comma is the CSV field delimiter; 0 means ','.
+	Comma rune
+}
+
+// DefaultMissing returns the text values read as missing when
+// ReadOptions.Missing is nil: "", "NA", "NaN", "nan", "null", "NULL" and
+// "N/A".
+func DefaultMissing() []string {
+	return []string{"", "NA", "NaN", "nan", "null", "NULL", "N/A"}
+}
+
+func (o ReadOptions) missingSet() map[string]struct{} {
+	tokens := o.Missing
+	if tokens == nil {
+		tokens = DefaultMissing()
+	}
+	set := make(map[string]struct{}, len(tokens))
+	for _, t := range tokens {
+		set[t] = struct{}{}
+	}
+	return set
+}
+
+// ReadCSV reads an RFC 4180 CSV table with a header row from r and infers
+// each column's kind from all of its values:
+//
+//   - Numeric if every non-missing value parses as a decimal number (an
+//     integer or a float; hexadecimal and "1_000" forms are text);
+//   - Datetime if every non-missing value is a date (2006-01-02), an RFC
+//     3339 timestamp, or 2006-01-02T15:04:05 / 2006-01-02 15:04:05 (UTC);
+//   - Categorical otherwise, with levels sorted lexicographically.
+//
+// A column whose values are all missing is Numeric (all NaN).
+// opts.Schema overrides the inference per column. Values are taken
+// verbatim: no whitespace is trimmed. A UTF-8 byte order mark is skipped,
+// CRLF line ends are accepted, and completely blank lines are skipped (as
+// encoding/csv does).
+//
+// ReadCSV returns an error wrapping ErrNoHeader for empty input, ErrNoRows
+// for a header without data, and a *ParseError for malformed CSV (quotes,
+// rows with the wrong number of fields), empty or duplicate column names,
+// infinite numbers (ErrInfinite) and values that do not parse as a kind
+// forced by opts.Schema.
+//
+// Memory: the input is read once, keeping each column's raw text in one
+// contiguous buffer (about the size of the file plus 4 bytes per cell),
+// which is then converted column by column.
+func ReadCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
+	f, err := readCSV(r, opts)
+	if err != nil {
+		return nil, fmt.Errorf("frame: read csv: %w", err)
+	}
+	return f, nil
+}
+
+func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
+		br.Discard(3) //nolint:errcheck // cannot fail after a successful Peek
+	}
+	cr := csv.NewReader(br)
+	if opts.Comma != 0 {
+		cr.Comma = opts.Comma
+	}
+	cr.FieldsPerRecord = 0
+	cr.ReuseRecord = true
+
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, ErrNoHeader
+	}
+	if err != nil {
+		return nil, csvError(err)
+	}
+	cols, err := newTextColumns(header, opts.Schema)
+	if err != nil {
+		return nil, err
+	}
+	missing := opts.missingSet()
+
+	rows := 0
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, csvError(err)
+		}
+		rows++
+		for j, s := range rec {
+			_, isMissing := missing[s]
+			if err := cols[j].add(s, isMissing, rows, func() int { l, _ := cr.FieldPos(j); return l }); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if rows == 0 {
+		return nil, ErrNoRows
+	}
+	return buildFrame(cols)
+}
+
+// csvError converts an encoding/csv error into a *ParseError.
+func csvError(err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return &ParseError{Line: pe.Line, Err: pe.Err}
+	}
+	return err
+}
+
+// newTextColumns validates header names and schema overrides.
+func newTextColumns(header []string, schema map[string]Kind) ([]*textColumn, error) {
+	seen := make(map[string]int, len(header))
+	cols := make([]*textColumn, len(header))
+	for j, name := range header {
+		if name == "" {
+			return nil, &ParseError{Line: 1, Err: fmt.Errorf("field %d: %w", j+1, ErrEmptyName)}
+		}
+		if k, dup := seen[name]; dup {
+			return nil, &ParseError{Line: 1, Column: name, Err: fmt.Errorf("%w (fields %d and %d)", ErrDuplicateName, k+1, j+1)}
+		}
+		seen[name] = j
+		c := &textColumn{name: name}
+		if k, ok := schema[name]; ok {
+			if k > Datetime {
+				return nil, fmt.Errorf("schema for column %q: invalid kind %v", name, k)
+			}
+			c.forced, c.kind = true, k
+		}
+		cols[j] = c
+	}
+	for name := range schema {
+		if _, ok := seen[name]; !ok {
+			return nil, fmt.Errorf("schema names column %q, which is not in the header", name)
+		}
+	}
+	return cols, nil
+}
+
+// buildFrame converts the text columns into typed columns, releasing each
+// column's text once it is converted.
+func buildFrame(cols []*textColumn) (*Frame, error) {
+	out := make([]*Column, len(cols))
+	for j, c := range cols {
+		if c.inf != nil && c.finalKind() == Numeric {
+			return nil, c.inf
+		}
+		out[j] = c.column()
+		cols[j] = nil
+	}
+	return New(out...)
+}
+
+// textColumn accumulates one column's raw text and the evidence for its
+// kind.
+type textColumn struct {
+	name    string
+	buf     []byte   // all values, concatenated
+	ends    []uint32 // ends[i] is the end of value i in buf
+	missing []uint64 // bit set of missing rows
+
+	forced bool // kind comes from the schema, not inference
+	kind   Kind // the forced kind
+
+	notNum  bool        // some non-missing value is not a number
+	notDate bool        // some non-missing value is not a datetime
+	inf     *ParseError // first infinite number, reported if the column ends up numeric
+}
+
+// add appends value s of data row `row` (1-based). line reports the value's
+// file line; it is called only to build an error.
+func (c *textColumn) add(s string, isMissing bool, row int, line func() int) error {
+	i := len(c.ends)
+	if isMissing {
+		for i/64 >= len(c.missing) {
+			c.missing = append(c.missing, 0)
+		}
+		c.missing[i/64] |= 1 << (i % 64)
+	} else {
+		if err := c.observe(s, row, line); err != nil {
+			return err
+		}
+		if uint64(len(c.buf))+uint64(len(s)) > math.MaxUint32 {
+			return &ParseError{Row: row, Line: line(), Column: c.name, Err: fmt.Errorf("%w: column text exceeds 4 GiB", ErrUnsupported)}
+		}
+		c.buf = append(c.buf, s...)
+	}
+	c.ends = append(c.ends, uint32(len(c.buf)))
+	return nil
+}
+
+// observe checks non-missing value s against the forced kind, or updates
+// the evidence for inference.
+func (c *textColumn) observe(s string, row int, line func() int) error {
+	if c.forced {
+		switch c.kind {
+		case Numeric:
+			switch _, res := parseNumber(s); res {
+			case notNumber:
+				return &ParseError{Row: row, Line: line(), Column: c.name, Err: fmt.Errorf("%w: %q", ErrNotNumeric, s)}
+			case infiniteNumber:
+				return &ParseError{Row: row, Line: line(), Column: c.name, Err: fmt.Errorf("%w %q", ErrInfinite, s)}
+			}
+		case Datetime:
+			if _, ok := parseDatetime(s); !ok {
+				return &ParseError{Row: row, Line: line(), Column: c.name, Err: fmt.Errorf("%w: %q", ErrNotDatetime, s)}
+			}
+		}
+		return nil
+	}
+	if !c.notNum {
+		switch _, res := parseNumber(s); res {
+		case notNumber:
+			c.notNum = true
+		case infiniteNumber:
+			if c.inf == nil {
+				c.inf = &ParseError{Row: row, Line: line(), Column: c.name, Err: fmt.Errorf("%w %q", ErrInfinite, s)}
+			}
+		}
+	}
+	if !c.notDate {
+		if _, ok := parseDatetime(s); !ok {
+			c.notDate = true
+		}
+	}
+	return nil
+}
+
+func (c *textColumn) finalKind() Kind {
+	switch {
+	case c.forced:
+		return c.kind
+	case !c.notNum:
+		return Numeric
+	case !c.notDate:
+		return Datetime
+	}
+	return Categorical
+}
+
+func (c *textColumn) isMissing(i int) bool {
+	return i/64 < len(c.missing) && c.missing[i/64]&(1<<(i%64)) != 0
+}
+
+func (c *textColumn) cell(i int) []byte {
+	start := uint32(0)
+	if i > 0 {
+		start = c.ends[i-1]
+	}
+	return c.buf[start:c.ends[i]]
+}
+
+// column converts c to a typed column. Every value has been validated by
+// observe, so conversion cannot fail.
+func (c *textColumn) column() *Column {
+	n := len(c.ends)
+	switch k := c.finalKind(); k {
+	case Numeric, Datetime:
+		v := make([]float64, n)
+		for i := range v {
+			if c.isMissing(i) {
+				v[i] = math.NaN()
+				continue
+			}
+			s := string(c.cell(i))
+			if k == Numeric {
+				v[i], _ = parseNumber(s)
+			} else {
+				v[i], _ = parseDatetime(s)
+			}
+		}
+		if k == Numeric {
+			return NewNumeric(c.name, v)
+		}
+		return NewDatetime(c.name, v)
+	}
+	index := make(map[string]int32)
+	var levels []string
+	codes := make([]int32, n)
+	for i := range codes {
+		if c.isMissing(i) {
+			codes[i] = -1
+			continue
+		}
+		b := c.cell(i)
+		code, ok := index[string(b)]
+		if !ok {
+			code = int32(len(levels))
+			s := string(b)
+			index[s] = code
+			levels = append(levels, s)
+		}
+		codes[i] = code
+	}
+	return sortLevels(NewCategorical(c.name, codes, levels))
+}
+
+// sortLevels reorders c's levels lexicographically, remapping the codes in
+// place, and returns c.
+func sortLevels(c *Column) *Column {
+	if slices.IsSorted(c.Levels) {
+		return c
+	}
+	order := make([]int32, len(c.Levels))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(c.Levels[a], c.Levels[b]) })
+	remap := make([]int32, len(order))
+	levels := make([]string, len(order))
+	for newCode, old := range order {
+		remap[old] = int32(newCode)
+		levels[newCode] = c.Levels[old]
+	}
+	for i, code := range c.Codes {
+		if code >= 0 {
+			c.Codes[i] = remap[code]
+		}
+	}
+	c.Levels = levels
+	return c
+}
+
+// WriteCSV writes f as CSV with a header row: numbers in the shortest form
+// that reads back to the same float64, datetimes as 2006-01-02 when they
+// fall on midnight UTC and as RFC 3339 in UTC otherwise, categorical
+// values as their labels, and missing values as empty fields. Fields are
+// quoted when needed (RFC 4180), lines end in "\n". Reading the output with
+// ReadCSV and the same kinds gives a frame with the same Hash, except that
+// labels equal to a missing token (e.g. "NA") read back as missing. An
+// infinite number or a datetime outside years 0 to 9999 is an error.
+func WriteCSV(w io.Writer, f *Frame) error {
+	if err := writeCSV(w, f); err != nil {
+		return fmt.Errorf("frame: write csv: %w", err)
+	}
+	return nil
+}
+
+func writeCSV(w io.Writer, f *Frame) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	var line []byte
+	single := f.NumCols() == 1
+	for j, c := range f.cols {
+		if j > 0 {
+			line = append(line, ',')
+		}
+		line = appendField(line, c.Name, single)
+	}
+	line = append(line, '\n')
+	if _, err := bw.Write(line); err != nil {
+		return err
+	}
+	var err error
+	for i := range f.rows {
+		line = line[:0]
+		for j, c := range f.cols {
+			if j > 0 {
+				line = append(line, ',')
+			}
+			switch {
+			case c.IsMissing(i):
+				if single {
+					// A blank line would be skipped on reading.
+					line = append(line, `""`...)
+				}
+			case c.Kind == Categorical:
+				line = appendField(line, c.Levels[c.Codes[i]], single)
+			case c.Kind == Numeric:
+				if math.IsInf(c.Num[i], 0) {
+					return &ParseError{Row: i + 1, Column: c.Name, Err: ErrInfinite}
+				}
+				line = appendNumber(line, c.Num[i])
+			default:
+				if line, err = appendDatetime(line, c.Num[i]); err != nil {
+					return &ParseError{Row: i + 1, Column: c.Name, Err: err}
+				}
+			}
+		}
+		line = append(line, '\n')
+		if _, err := bw.Write(line); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// appendField appends s, quoted (RFC 4180) if it contains a delimiter,
+// quote or line break, starts with white space or a byte order mark, or is
+// empty and quoteEmpty is set.
+func appendField(b []byte, s string, quoteEmpty bool) []byte {
+	var quote bool
+	if s == "" {
+		quote = quoteEmpty
+	} else {
+		quote = strings.ContainsAny(s, ",\"\r\n") || s[0] == ' ' || s[0] == '\t' || strings.HasPrefix(s, "\uFEFF")
+	}
+	if !quote {
+		return append(b, s...)
+	}
+	b = append(b, '"')
+	for {
+		i := strings.IndexByte(s, '"')
+		if i < 0 {
+			break
+		}
+		b = append(b, s[:i+1]...)
+		b = append(b, '"')
+		s = s[i+1:]
+	}
+	b = append(b, s...)
+	return append(b, '"')
+}

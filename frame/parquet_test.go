@@ -1,0 +1,312 @@
+package frame
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func gzipBytes(t testing.TB, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestParquetRoundTrip reads each dataset from CSV, writes Parquet, reads
+// it back: the content hash must not change.
+func TestParquetRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"txhousing.csv", "credit_data.csv", "ames.csv", "mlc_churn.csv"} {
+		t.Run(name, func(t *testing.T) {
+			f := readTestdata(t, name)
+			path := filepath.Join(dir, strings.TrimSuffix(name, ".csv")+".parquet")
+			if err := WriteParquet(path, f); err != nil {
+				t.Fatal(err)
+			}
+			g, err := ReadFile(path, ReadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := g.Hash(), f.Hash(); got != want {
+				t.Errorf("hash after Parquet round trip = %s; want %s", got, want)
+			}
+		})
+	}
+}
+
+func TestParquetRoundTripEdgeCases(t *testing.T) {
+	nan := math.NaN()
+	tests := []struct {
+		name string
+		f    *Frame
+	}{
+		{"missing everywhere", MustNew(
+			NewNumeric("x", []float64{nan, 1, nan}),
+			NewCategoricalFromStrings("c", []string{"", "", ""}),
+			NewDatetime("d", []float64{nan, nan, nan}),
+		)},
+		{"fractional datetimes", MustNew(NewDatetime("d", []float64{946684800.5, 946684800.001, -1.25, 0}))},
+		{"nanosecond datetimes", MustNew(NewDatetime("d", []float64{unixFloat(1700000000, 123456789), unixFloat(-86400*365, 1)}))},
+		{"non-UTF-8 and empty labels", MustNew(NewCategorical("c", []int32{0, 1, -1, 2}, []string{"", "\xff\xfe", "é"}))},
+		{"unused levels", MustNew(NewCategorical("c", []int32{2, 2}, []string{"a", "b", "c"}))},
+		{"many rows across pages", func() *Frame {
+			n := 3*pageRows + 17
+			x := make([]float64, n)
+			labels := make([]string, n)
+			for i := range x {
+				x[i] = float64(i) * 0.5
+				if i%7 == 0 {
+					x[i] = nan
+				}
+				labels[i] = string(rune('a' + i%300))
+				if i%11 == 0 {
+					labels[i] = ""
+				}
+			}
+			return MustNew(NewNumeric("x", x), NewCategoricalFromStrings("c", labels))
+		}()},
+		{"zero rows", MustNew(NewNumeric("x", []float64{}))},
+	}
+	dir := t.TempDir()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, "f.parquet")
+			if err := WriteParquet(path, tt.f); err != nil {
+				t.Fatal(err)
+			}
+			g, err := ReadParquet(path, ReadOptions{})
+			if tt.f.NumRows() == 0 {
+				if !errors.Is(err, ErrNoRows) {
+					t.Fatalf("ReadParquet error = %v; want ErrNoRows", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g.Hash() != tt.f.Hash() {
+				t.Errorf("hash changed in Parquet round trip")
+			}
+		})
+	}
+}
+
+func TestWriteParquetErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		f    *Frame
+		msg  string
+	}{
+		{"infinite", MustNew(NewNumeric("x", []float64{1, math.Inf(-1)})), `row 2 column "x": infinite value`},
+		{"datetime range", MustNew(NewDatetime("d", []float64{1e15})), `column "d"`},
+		{"nanoseconds out of range", MustNew(NewDatetime("d", []float64{unixFloat(9.5e9, 0), 0.5e-6 + 1})), "needs nanoseconds"},
+		{"no columns", MustNew(), "no columns"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, "bad.parquet")
+			err := WriteParquet(path, tt.f)
+			if err == nil || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("WriteParquet error = %v; want %q", err, tt.msg)
+			}
+			if _, statErr := os.Stat(path); !errors.Is(statErr, os.ErrNotExist) {
+				t.Errorf("failed write left %s behind (stat: %v)", path, statErr)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("failed write left temporary files: %v", entries)
+			}
+		})
+	}
+}
+
+func TestParquetSchemaOverride(t *testing.T) {
+	f := readTestdata(t, "txhousing.csv")
+	path := filepath.Join(t.TempDir(), "tx.parquet")
+	if err := WriteParquet(path, f); err != nil {
+		t.Fatal(err)
+	}
+	schema := map[string]Kind{"year": Categorical, "date": Categorical}
+	g, err := ReadParquet(path, ReadOptions{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := ReadFile(filepath.Join(testdataDir, "txhousing.csv"), ReadOptions{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Hash() != h.Hash() {
+		t.Errorf("schema override: Parquet and CSV reads differ")
+	}
+	year, _ := g.Lookup("year")
+	if year.Kind != Categorical || year.Label(0) != "2000" {
+		t.Errorf("year: kind %v, first label %q; want categorical \"2000\"", year.Kind, year.Label(0))
+	}
+	for _, tt := range []struct {
+		schema map[string]Kind
+		msg    string
+	}{
+		{map[string]Kind{"city": Numeric}, `column "city": not a number: "Abilene"`},
+		{map[string]Kind{"nope": Numeric}, `schema names column "nope"`},
+	} {
+		if _, err := ReadParquet(path, ReadOptions{Schema: tt.schema}); err == nil || !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("ReadParquet(schema %v) error = %v; want %q", tt.schema, err, tt.msg)
+		}
+	}
+}
+
+// TestReadParquetForeign reads files written by other Parquet
+// implementations, from apache/parquet-testing (commit 1a2a751, data/;
+// Apache License 2.0), see testdata/README.md.
+func TestReadParquetForeign(t *testing.T) {
+	// alltypes_plain*.parquet (written by Impala) hold 8 rows; the values
+	// below are those documented by the Arrow and DataFusion test suites
+	// that use these files: id = 4,5,6,7,2,3,0,1, bool_col = id is even,
+	// int_col = id%2, double_col = 10.1*(id%2), string_col = "0"/"1",
+	// timestamp_col = 2009-03-01T00:00:00Z, then one minute later, ...
+	for _, tt := range []struct {
+		name string
+		ids  []float64
+	}{
+		{"alltypes_plain.parquet", []float64{4, 5, 6, 7, 2, 3, 0, 1}}, // PLAIN, uncompressed
+		{"alltypes_plain.snappy.parquet", []float64{6, 7}},            // SNAPPY
+		{"alltypes_dictionary.parquet", []float64{0, 1}},              // dictionary pages
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := ReadFile(filepath.Join("testdata", tt.name), ReadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.NumCols() != 11 || f.NumRows() != len(tt.ids) {
+				t.Fatalf("shape %d×%d; want %d×11", f.NumRows(), f.NumCols(), len(tt.ids))
+			}
+			id, _ := f.Lookup("id")
+			boolCol, _ := f.Lookup("bool_col")
+			intCol, _ := f.Lookup("int_col")
+			dbl, _ := f.Lookup("double_col")
+			date, _ := f.Lookup("date_string_col")
+			str, _ := f.Lookup("string_col")
+			ts, _ := f.Lookup("timestamp_col")
+			if id.Kind != Numeric || boolCol.Kind != Categorical || str.Kind != Categorical || ts.Kind != Datetime {
+				t.Fatalf("kinds %v", f.Schema())
+			}
+			for i, k := range tt.ids {
+				odd := math.Mod(k, 2)
+				wantBool, wantStr := "true", "0"
+				if odd == 1 {
+					wantBool, wantStr = "false", "1"
+				}
+				if id.Num[i] != k || boolCol.Label(i) != wantBool || intCol.Num[i] != odd || dbl.Num[i] != 10.1*odd || str.Label(i) != wantStr {
+					t.Errorf("row %d: id %v bool %q int %v double %v string %q; want id %v", i, id.Num[i], boolCol.Label(i), intCol.Num[i], dbl.Num[i], str.Label(i), k)
+				}
+				// timestamp_col is date_string_col (MM/DD/YY) plus id%2 minutes.
+				d := date.Label(i)
+				day, ok := parseDatetime("20" + d[6:8] + "-" + d[0:2] + "-" + d[3:5])
+				if want := day + 60*odd; !ok || ts.Num[i] != want {
+					t.Errorf("row %d: timestamp %v; want %v (date %q)", i, ts.Num[i], want, d)
+				}
+			}
+		})
+	}
+}
+
+func TestReadParquetInt96(t *testing.T) {
+	// int96_from_spark.parquet: Spark 3.4.3 INT96 timestamps; its README
+	// lists the inputs. Rows 2-4 carry explicit zones, so their instants do
+	// not depend on the Spark session's time zone; row 5 is null.
+	f, err := ReadParquet(filepath.Join("testdata", "int96_from_spark.parquet"), ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := f.Col(0)
+	want := map[int]string{
+		1: "2024-01-01T01:00:00Z",
+		2: "9999-12-31T03:00:00Z", // 9999-12-31T01:00:00-02:00
+		3: "2024-12-30T23:00:00Z", // 2024-12-31T01:00:00+02:00
+	}
+	for i, s := range want {
+		v, _ := parseDatetime(s)
+		if a.Num[i] != v {
+			t.Errorf("row %d = %v; want %v (%s)", i, a.Num[i], v, s)
+		}
+	}
+	if a.Kind != Datetime || f.NumRows() != 6 || !a.IsMissing(4) {
+		t.Errorf("kind %v, %d rows, row 4 missing %v; want datetime, 6, true", a.Kind, f.NumRows(), a.IsMissing(4))
+	}
+}
+
+func TestReadParquetErrors(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.parquet")
+	if err := WriteParquet(good, MustNew(NewNumeric("x", []float64{1, 2, 3}), NewCategoricalFromStrings("c", []string{"a", "b", "a"}))); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name, path string
+		target     error
+		msg        string
+	}{
+		{"nested list", filepath.Join("testdata", "datapage_v2.snappy.parquet"), ErrUnsupported, "nested"},
+		{"nested struct", filepath.Join("testdata", "nulls.snappy.parquet"), ErrUnsupported, "nested"},
+		{"not parquet", write("text.parquet", []byte("a,b\n1,2\n3,4\n")), nil, "not a parquet file"},
+		{"too short", write("short.parquet", []byte("PAR1")), nil, "not a parquet file"},
+		{"truncated", write("trunc.parquet", append(data[:len(data)/2:len(data)/2], data[len(data)-8:]...)), nil, "footer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ReadFile(tt.path, ReadOptions{})
+			if err == nil || !strings.Contains(err.Error(), tt.msg) || !strings.Contains(err.Error(), tt.path) {
+				t.Fatalf("ReadFile(%s) error = %v; want one naming the file and %q", tt.path, err, tt.msg)
+			}
+			if tt.target != nil && !errors.Is(err, tt.target) {
+				t.Errorf("error %v is not %v", err, tt.target)
+			}
+		})
+	}
+}
+
+// FuzzReadParquet checks that no byte sequence makes the Parquet reader
+// panic.
+func FuzzReadParquet(f *testing.F) {
+	for _, name := range []string{"alltypes_plain.parquet", "alltypes_plain.snappy.parquet", "alltypes_dictionary.parquet"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fr, err := readParquetFrom(bytes.NewReader(b), int64(len(b)), ReadOptions{})
+		if err != nil {
+			return
+		}
+		for _, c := range fr.Columns() {
+			if c.Len() != fr.NumRows() {
+				t.Fatalf("column %q has %d values; frame has %d rows", c.Name, c.Len(), fr.NumRows())
+			}
+		}
+	})
+}

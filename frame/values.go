@@ -1,0 +1,127 @@
+package frame
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// numResult classifies a text value as a number.
+type numResult uint8
+
+const (
+	notNumber numResult = iota
+	finiteNumber
+	infiniteNumber
+)
+
+// parseNumber parses s as a decimal number. Hexadecimal floats and digit
+// separators, which strconv.ParseFloat also accepts, are rejected so that
+// identifiers such as "0x1p3" or "1_000" stay text. Values that are ±Inf or
+// overflow float64 are reported as infiniteNumber.
+func parseNumber(s string) (float64, numResult) {
+	if s == "" || strings.ContainsAny(s, "xX_") {
+		return 0, notNumber
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		if errors.Is(err, strconv.ErrRange) && math.IsInf(v, 0) {
+			return v, infiniteNumber
+		}
+		return 0, notNumber
+	}
+	if math.IsInf(v, 0) {
+		return v, infiniteNumber
+	}
+	return v, finiteNumber
+}
+
+// Layouts accepted for datetime text, besides RFC 3339.
+const (
+	layoutDate       = "2006-01-02"
+	layoutDateTime   = "2006-01-02T15:04:05"
+	layoutDateTimeSp = "2006-01-02 15:04:05"
+)
+
+// parseDatetime parses s as a date (2006-01-02), an RFC 3339 timestamp, or
+// a zone-less timestamp (2006-01-02T15:04:05 or 2006-01-02 15:04:05, read
+// as UTC; fractional seconds are accepted) and returns Unix seconds.
+func parseDatetime(s string) (float64, bool) {
+	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
+		return 0, false
+	}
+	var t time.Time
+	var err error
+	switch {
+	case len(s) == 10:
+		t, err = time.Parse(layoutDate, s)
+	case s[10] == 'T':
+		t, err = time.Parse(time.RFC3339, s)
+		if err != nil {
+			t, err = time.Parse(layoutDateTime, s)
+		}
+	case s[10] == ' ':
+		t, err = time.Parse(layoutDateTimeSp, s)
+	default:
+		return 0, false
+	}
+	if err != nil {
+		return 0, false
+	}
+	return unixFloat(t.Unix(), int64(t.Nanosecond())), true
+}
+
+// unixFloat converts seconds and nanoseconds (0 <= nsec < 1e9) to the
+// float64 Unix seconds that Datetime columns hold. Every reader goes
+// through it, so the same instant gives the same bits whatever the source.
+func unixFloat(sec, nsec int64) float64 {
+	if nsec == 0 {
+		return float64(sec)
+	}
+	return float64(sec) + float64(nsec)/1e9
+}
+
+// Range of datetimes that can be written as RFC 3339 text: years 0 to 9999.
+const (
+	minUnix = -62167219200 // 0000-01-01T00:00:00Z
+	maxUnix = 253402300799 // 9999-12-31T23:59:59Z
+)
+
+// splitUnix is the inverse of unixFloat: it splits finite Unix seconds v
+// into whole seconds and nanoseconds such that unixFloat(sec, nsec) == v
+// for every v that unixFloat produced.
+func splitUnix(v float64) (sec, nsec int64, err error) {
+	if math.IsNaN(v) || v < minUnix || v >= maxUnix+1 {
+		return 0, 0, fmt.Errorf("datetime %v is outside years 0 to 9999", v)
+	}
+	s := math.Floor(v)
+	n := math.Round((v - s) * 1e9)
+	if n >= 1e9 {
+		s++
+		n -= 1e9
+	}
+	return int64(s), int64(n), nil
+}
+
+// appendDatetime appends v as text: "2006-01-02" for a midnight UTC, else
+// RFC 3339 in UTC with as many fractional digits as needed.
+func appendDatetime(b []byte, v float64) ([]byte, error) {
+	sec, nsec, err := splitUnix(v)
+	if err != nil {
+		return b, err
+	}
+	t := time.Unix(sec, nsec).UTC()
+	if nsec == 0 && sec%86400 == 0 {
+		return t.AppendFormat(b, layoutDate), nil
+	}
+	return t.AppendFormat(b, time.RFC3339Nano), nil
+}
+
+// appendNumber appends v in the shortest form that parses back to the same
+// float64.
+func appendNumber(b []byte, v float64) []byte {
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
+}
