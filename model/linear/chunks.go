@@ -1,0 +1,124 @@
+package linear
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tabforge/tabforge/model"
+)
+
+// forChunks splits rows [0, n) into consecutive chunks of size chunk and
+// calls fn(c, lo, hi) for each chunk c on up to workers goroutines. Each
+// chunk is handled by exactly one call, so results stored per chunk and
+// combined in chunk order do not depend on workers. It checks ctx between
+// chunks and returns the error of the lowest-numbered failing chunk.
+func forChunks(ctx context.Context, n, chunk, workers int, fn func(c, lo, hi int) error) error {
+	nc := (n + chunk - 1) / chunk
+	errs := make([]error, nc)
+	var next atomic.Int64
+	work := func() {
+		for {
+			c := int(next.Add(1) - 1)
+			if c >= nc {
+				return
+			}
+			if err := ctx.Err(); err != nil {
+				errs[c] = err
+				continue
+			}
+			errs[c] = fn(c, c*chunk, min((c+1)*chunk, n))
+		}
+	}
+	workers = max(1, min(workers, nc))
+	if workers == 1 {
+		work()
+	} else {
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(work)
+		}
+		wg.Wait()
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// partBudget bounds the bytes of per-chunk q×q results held for the
+// ordered reduction.
+const partBudget = 1 << 27
+
+// chunkRows returns the chunk size for n rows whose per-chunk result is a
+// q×q matrix: base doubled until all parts fit in partBudget. It depends on
+// n and q only, never on the worker count.
+func chunkRows(n, base, q int) int {
+	maxParts := max(1, partBudget/(8*q*q))
+	c := base
+	for numChunks(n, c) > maxParts {
+		c *= 2
+	}
+	return c
+}
+
+// numChunks returns how many chunks of size chunk cover n rows.
+func numChunks(n, chunk int) int { return (n + chunk - 1) / chunk }
+
+// featureName names column j for error messages.
+func featureName(names []string, j int) string {
+	if j < len(names) && names[j] != "" {
+		return names[j]
+	}
+	return fmt.Sprintf("column %d", j)
+}
+
+// badValueError describes a non-finite value in column j.
+func badValueError(names []string, j int, v float64) error {
+	if math.IsNaN(v) {
+		return fmt.Errorf("linear: missing value in feature %q; impute first", featureName(names, j))
+	}
+	return fmt.Errorf("linear: infinite value in feature %q", featureName(names, j))
+}
+
+// checkWeights validates sample weights (nil means all ones) and returns
+// their sum.
+func checkWeights(w []float64, n int) (float64, error) {
+	if w == nil {
+		return float64(n), nil
+	}
+	s := 0.0
+	for i, v := range w {
+		if !(v >= 0) || math.IsInf(v, 1) {
+			return 0, fmt.Errorf("linear: sample weight %d is %v; weights must be finite and non-negative", i, v)
+		}
+		s += v
+	}
+	if !(s > 0) {
+		return 0, fmt.Errorf("linear: sample weights sum to %v; need a positive sum", s)
+	}
+	return s, nil
+}
+
+// checkDataset validates d's shape and weights and returns the weight sum.
+func checkDataset(d *model.Dataset) (float64, error) {
+	if d == nil {
+		return 0, model.ErrEmpty
+	}
+	if err := d.Validate(); err != nil {
+		return 0, fmt.Errorf("linear: %w", err)
+	}
+	if d.X.Cols == 0 {
+		return 0, fmt.Errorf("linear: design matrix has no columns")
+	}
+	return checkWeights(d.Weights, d.X.Rows)
+}
+
+// badTargetError describes a non-finite target in row i.
+func badTargetError(i int, v float64) error {
+	return fmt.Errorf("linear: target of row %d is %v; targets must be finite", i, v)
+}
