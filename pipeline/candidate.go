@@ -47,11 +47,11 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 		inner := model.FitOptions{Workers: max(1, workers/foldWorkers)}
 		done := 0
 		folds, err := eval.CrossValidate(ctx, p.folds, foldWorkers, func(ctx context.Context, i int, f split.Fold) (eval.Metrics, error) {
-			m, _, _, err := fitScore(ctx, learner, spec, p, pick(p.train, f.Train), pick(p.train, f.Test), inner)
+			r, err := fitScore(ctx, learner, spec, p, pick(p.train, f.Train), pick(p.train, f.Test), inner)
 			if err != nil {
 				return nil, fmt.Errorf("fold %d: %w", i+1, err)
 			}
-			return m, nil
+			return r.metrics, nil
 		})
 		if err != nil {
 			return Entry{}, nil, err
@@ -62,39 +62,53 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	}
 
 	t0 := time.Now()
-	test, design, fitted, err := fitScore(ctx, learner, spec, p, p.train, p.test, model.FitOptions{Workers: workers})
+	final, err := fitScore(ctx, learner, spec, p, p.train, p.test, model.FitOptions{Workers: workers})
 	if err != nil {
 		return Entry{}, nil, err
 	}
 	emit(steps)
 	entry.FitSeconds = round(time.Since(t0).Seconds(), 4)
-	entry.Test = test
-	entry.Params = fitted.Params()
-	pred := &Predictor{Target: Target{Name: cfg.Target, Task: p.task, Classes: p.classes}, Design: design, Model: fitted}
+	entry.Test = final.metrics
+	entry.Params = final.model.Params()
+	entry.testPred = final.pred
+	pred := &Predictor{Target: Target{Name: cfg.Target, Task: p.task, Classes: p.classes}, Design: final.design, Model: final.model}
 	return entry, pred, nil
+}
+
+// fitResult is a fitted candidate and its scores on the rows it was
+// evaluated on.
+type fitResult struct {
+	metrics eval.Metrics
+	design  *features.Design
+	model   model.Model
+	pred    []float64 // NumOutputs values per evaluated row
 }
 
 // fitScore fits the preprocessing and the learner on trainRows and scores
 // the result on evalRows (positions into p.x and p.y).
-func fitScore(ctx context.Context, l model.Learner, spec features.DesignSpec, p *prepared, trainRows, evalRows []int, fo model.FitOptions) (eval.Metrics, *features.Design, model.Model, error) {
+func fitScore(ctx context.Context, l model.Learner, spec features.DesignSpec, p *prepared, trainRows, evalRows []int, fo model.FitOptions) (*fitResult, error) {
 	xtr := p.x.Take(trainRows)
 	design, err := features.FitDesign(ctx, xtr, spec)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("preprocessing: %w", err)
+		return nil, fmt.Errorf("preprocessing: %w", err)
 	}
 	d, err := dataset(design, xtr, pick(p.y, trainRows), p)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	m, err := l.Fit(ctx, d, fo)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	metrics, err := score(m, design, p.x.Take(evalRows), pick(p.y, evalRows), p)
+	pred, err := predict(m, design, p.x.Take(evalRows))
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	return metrics, design, m, nil
+	metrics, err := taskMetrics(p.task, pick(p.y, evalRows), pred, len(p.classes))
+	if err != nil {
+		return nil, err
+	}
+	return &fitResult{metrics: metrics, design: design, model: m, pred: pred}, nil
 }
 
 func dataset(design *features.Design, x *frame.Frame, y []float64, p *prepared) (*model.Dataset, error) {
@@ -107,8 +121,8 @@ func dataset(design *features.Design, x *frame.Frame, y []float64, p *prepared) 
 	return d, d.Validate()
 }
 
-// score predicts x with m and computes the task's metrics against y.
-func score(m model.Model, design *features.Design, x *frame.Frame, y []float64, p *prepared) (eval.Metrics, error) {
+// predict applies the preprocessing and the model to x.
+func predict(m model.Model, design *features.Design, x *frame.Frame) ([]float64, error) {
 	mat, err := design.Matrix(x)
 	if err != nil {
 		return nil, fmt.Errorf("preprocessing: %w", err)
@@ -117,10 +131,15 @@ func score(m model.Model, design *features.Design, x *frame.Frame, y []float64, 
 	if err := m.Predict(out, mat); err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
-	if p.task == model.Regression {
-		return eval.Regression(y, out)
+	return out, nil
+}
+
+// taskMetrics scores predictions (NumOutputs values per row) against y.
+func taskMetrics(task model.Task, y, pred []float64, classes int) (eval.Metrics, error) {
+	if task == model.Regression {
+		return eval.Regression(y, pred)
 	}
-	return eval.Classification(y, out, len(p.classes))
+	return eval.Classification(y, pred, classes)
 }
 
 func pick[T any](v []T, idx []int) []T {

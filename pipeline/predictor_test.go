@@ -81,3 +81,26 @@ func flip(b []byte, i int) []byte {
 	c[i] ^= 0xff
 	return c
 }
+
+// TestSegmentMetrics checks the per-segment table covers every test row
+// once and is ordered worst first.
+func TestSegmentMetrics(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.SegmentColumn = filepath.Join("..", "testdata", "ames.csv"), "Sale_Price", "Neighborhood"
+	cfg.TestRows = filepath.Join("..", "testdata", "splits", "ames.test_rows.txt")
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"ridge"}, 0, t.TempDir()
+	res, err := Train(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for i, s := range res.Segments {
+		rows += s.Rows
+		if i > 0 && s.Test["within20"] < res.Segments[i-1].Test["within20"] {
+			t.Errorf("segment %s (within20 %.1f) after %s (%.1f): not worst first", s.Segment, s.Test["within20"], res.Segments[i-1].Segment, res.Segments[i-1].Test["within20"])
+		}
+	}
+	if rows != res.TestRows || len(res.Segments) < 10 {
+		t.Errorf("%d segments cover %d rows; want >= 10 segments covering %d", len(res.Segments), rows, res.TestRows)
+	}
+}

@@ -48,6 +48,15 @@ type Entry struct {
 	Test       eval.Metrics   `json:"test"`
 	FitSeconds float64        `json:"fit_seconds"`
 	Error      string         `json:"error,omitempty"`
+
+	testPred []float64 // predictions on the test rows, for segment analysis
+}
+
+// SegmentMetrics are the best model's test metrics on one segment.
+type SegmentMetrics struct {
+	Segment string       `json:"segment"`
+	Rows    int          `json:"rows"`
+	Test    eval.Metrics `json:"test"`
 }
 
 // Result is what a training run produced.
@@ -68,6 +77,9 @@ type Result struct {
 	Timings     map[string]float64 `json:"timings"`
 	Warnings    []string           `json:"warnings,omitempty"`
 	Gates       Gates              `json:"gates,omitempty"`
+	// Segments are the best model's test metrics per value of the
+	// segment column, worst first, when segment_column is set.
+	Segments []SegmentMetrics `json:"segments,omitempty"`
 	// Deployable is false when the best model failed a quality gate.
 	Deployable bool `json:"deployable"`
 }
@@ -180,6 +192,11 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 	res.ModelPath = filepath.Join(cfg.Out, res.RunID, "model.tfm")
 	if err := fitted[res.Best].Save(res.ModelPath); err != nil {
 		return nil, err
+	}
+	if cfg.SegmentColumn != "" {
+		if res.Segments, err = segmentMetrics(p, cfg.SegmentColumn, res.Leaderboard[0].testPred); err != nil {
+			return nil, err
+		}
 	}
 	res.Gates = checkGates(cfg, p.task, res.Leaderboard[0].Test)
 	res.Deployable = res.Gates.Passed()
@@ -695,4 +712,67 @@ func schemaKinds(s map[string]config.ColumnKind) map[string]frame.Kind {
 		out[col], _ = frame.ParseKind(string(k))
 	}
 	return out
+}
+
+// segmentMetrics scores test predictions per value of the segment column,
+// worst first by the task's primary metric. Metrics a segment is too small
+// for (R² of one row, AUC of one class) are left out.
+func segmentMetrics(p *prepared, column string, pred []float64) ([]SegmentMetrics, error) {
+	col, ok := p.x.Lookup(column)
+	if !ok {
+		return nil, fmt.Errorf("segment column %q not found among the features", column)
+	}
+	k := len(pred) / len(p.test)
+	groups := map[string][]int{} // segment label → positions in p.test
+	var order []string
+	for i, r := range p.test {
+		label := "(missing)"
+		if !col.IsMissing(r) {
+			if col.Kind == frame.Categorical {
+				label = col.Label(r)
+			} else {
+				label = strconv.FormatFloat(col.Num[r], 'g', -1, 64)
+			}
+		}
+		if _, seen := groups[label]; !seen {
+			order = append(order, label)
+		}
+		groups[label] = append(groups[label], i)
+	}
+	out := make([]SegmentMetrics, 0, len(order))
+	for _, label := range order {
+		idx := groups[label]
+		y := make([]float64, len(idx))
+		sp := make([]float64, 0, len(idx)*k)
+		for j, i := range idx {
+			y[j] = p.y[p.test[i]]
+			sp = append(sp, pred[i*k:(i+1)*k]...)
+		}
+		m, err := taskMetrics(p.task, y, sp, len(p.classes))
+		if err != nil {
+			m = eval.Metrics{}
+		}
+		for key, v := range m {
+			if math.IsNaN(v) {
+				delete(m, key)
+			}
+		}
+		out = append(out, SegmentMetrics{Segment: label, Rows: len(idx), Test: m})
+	}
+	metric := primaryMetric(p.task)
+	if p.task == model.Regression {
+		metric = "within20" // R² is unstable on small segments; business accuracy is not
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, aok := out[i].Test[metric]
+		b, bok := out[j].Test[metric]
+		if aok != bok {
+			return aok
+		}
+		if eval.Higher(metric) {
+			return a < b
+		}
+		return a > b
+	})
+	return out, nil
 }

@@ -183,6 +183,9 @@ func printResult(w io.Writer, r *pipeline.Result) {
 		}
 		fmt.Fprintf(w, "gate %s: test %s %s (threshold %s) %s\n", g.Name, g.Metric, formatMetric(g.Metric, g.Value), formatMetric(g.Metric, g.Threshold), verdict)
 	}
+	if len(r.Segments) > 0 {
+		printSegments(w, r, keys)
+	}
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
@@ -204,4 +207,36 @@ func formatMetric(key string, v float64) string {
 		return strconv.FormatFloat(v, 'f', 2, 64)
 	}
 	return strconv.FormatFloat(v, 'f', 4, 64)
+}
+
+// printSegments shows the best model's test metrics per segment, worst
+// first; long lists are cut to the worst and best few.
+func printSegments(w io.Writer, r *pipeline.Result, keys []string) {
+	fmt.Fprintf(w, "\nper segment (%d segments, worst first):\n", len(r.Segments))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	head := "segment\trows\t"
+	for _, k := range keys {
+		head += k + "\t"
+	}
+	fmt.Fprintln(tw, head)
+	const show = 8
+	for i, s := range r.Segments {
+		if len(r.Segments) > 2*show && i == show {
+			fmt.Fprintf(tw, "...\t%d more\t\n", len(r.Segments)-2*show)
+		}
+		if len(r.Segments) > 2*show && i >= show && i < len(r.Segments)-show {
+			continue
+		}
+		line := fmt.Sprintf("%s\t%d\t", s.Segment, s.Rows)
+		for _, k := range keys {
+			v, ok := s.Test[k]
+			if !ok {
+				line += "-\t"
+				continue
+			}
+			line += formatMetric(k, v) + "\t"
+		}
+		fmt.Fprintln(tw, line)
+	}
+	tw.Flush()
 }
