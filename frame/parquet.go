@@ -1,89 +1,63 @@
 package frame
 
 import (
-	"bytes"
-	"compress/gzip"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"math/big"
 	"os"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/parquet/schema"
 )
 
-// Parquet physical types.
-const (
-	ptBoolean   = 0
-	ptInt32     = 1
-	ptInt64     = 2
-	ptInt96     = 3
-	ptFloat     = 4
-	ptDouble    = 5
-	ptByteArray = 6
-	ptFixed     = 7
-)
-
-// Parquet encodings.
-const (
-	encPlain     = 0
-	encPlainDict = 2
-	encRLE       = 3
-	encRLEDict   = 8
-)
-
-// Parquet compression codecs.
-const (
-	codecNone   = 0
-	codecSnappy = 1
-	codecGzip   = 2
-)
-
-// Parquet converted (legacy logical) types.
-const (
-	ctUTF8            = 0
-	ctDecimal         = 5
-	ctDate            = 6
-	ctTimestampMillis = 9
-	ctTimestampMicros = 10
-	ctUint8           = 11
-	ctUint64          = 14
-)
-
-// Parquet page types.
-const (
-	pageData   = 0
-	pageDict   = 2
-	pageDataV2 = 3
-)
-
-// Bounds that keep a corrupt or hostile file from making the reader
-// allocate without limit: one page's decompressed size (1 GiB) and its
-// number of values (16 Mi; writers use far smaller pages).
-const (
-	maxPageSize   = 1 << 30
-	maxPageValues = 1 << 24
-)
+// errCorrupt reports a Parquet file that arrow-go could not make sense of
+// or that contradicts itself.
+var errCorrupt = errors.New("corrupt parquet file")
 
 // julianUnixEpoch is the Julian day number of 1970-01-01, for INT96
 // timestamps.
 const julianUnixEpoch = 2440588
 
-// ReadParquet reads a Parquet file with a flat schema. Column kinds follow
-// the Parquet types: integers, decimals and floats are Numeric (nulls and
-// NaN are missing), strings, binary, enums and booleans ("false"/"true")
-// are Categorical, and DATE, TIMESTAMP (any unit) and legacy INT96 columns
-// are Datetime. opts.Schema converts columns to other kinds through their
-// text form (so an integer area code can be Categorical); opts.Missing is
-// ignored, since Parquet marks missing values itself.
+// int96Batch is the number of INT96 values decoded at a time.
+const int96Batch = 1 << 14
+
+// ReadParquet reads a Parquet file with a flat schema through Apache
+// arrow-go (parquet/pqarrow). Column kinds follow the Parquet (Arrow)
+// types:
 //
-// The reader is self-contained (no cgo, no third-party code). It supports
-// data page versions 1 and 2, PLAIN, dictionary and RLE-boolean
-// encodings, and UNCOMPRESSED, SNAPPY and GZIP compression; files using
-// another codec (ZSTD, LZ4, BROTLI) or encoding (DELTA_*, BYTE_STREAM_SPLIT),
-// nested columns, FLOAT16 or encryption give an error wrapping
-// ErrUnsupported. An infinite float is an error wrapping ErrInfinite, a
-// file without rows wraps ErrNoRows.
+//   - integers (signed or unsigned, any width), decimals and floats
+//     (FLOAT16 included) are Numeric; nulls and NaN are missing; TIME
+//     columns are Numeric seconds since midnight; a column of the Parquet
+//     UNKNOWN (always null) type is an all-missing Numeric column;
+//   - strings, binary (fixed-length too), dictionary-encoded strings and
+//     booleans ("false"/"true") are Categorical, levels sorted
+//     lexicographically;
+//   - DATE, TIMESTAMP (any unit, with or without a time zone, read as UTC)
+//     and legacy INT96 timestamps are Datetime (Unix seconds).
+//
+// opts.Schema converts columns to other kinds through their text form (so
+// an integer area code can be Categorical), exactly as ReadCSV would read
+// that text; opts.Missing is ignored, since Parquet marks missing values
+// itself.
+//
+// Every compression codec arrow-go implements in pure Go is read:
+// UNCOMPRESSED, SNAPPY, GZIP, ZSTD, BROTLI and LZ4_RAW (not the legacy
+// Hadoop LZ4 or LZO). Nested columns (lists, maps, structs, repeated
+// fields) and Arrow types without a tabular meaning give an error
+// wrapping ErrUnsupported. An infinite float is an error wrapping
+// ErrInfinite, a file without rows wraps ErrNoRows. A file that makes
+// arrow-go panic (corrupt or hostile input) gives an error, not a panic.
+//
+// Errors name the file.
 func ReadParquet(path string, opts ReadOptions) (*Frame, error) {
 	f, err := readParquet(path, opts)
 	if err != nil {
@@ -98,67 +72,96 @@ func readParquet(path string, opts ReadOptions) (*Frame, error) {
 		return nil, err
 	}
 	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return nil, err
-	}
-	return readParquetFrom(fh, st.Size(), opts)
+	return readParquetFrom(fh, opts)
 }
 
-// readParquetFrom reads a Parquet file of the given size from r.
-func readParquetFrom(r io.ReaderAt, size int64, opts ReadOptions) (*Frame, error) {
-	meta, err := readFooter(r, size)
-	if err != nil {
+// readParquetFrom reads a Parquet file from r. A panic inside arrow-go,
+// which hostile input can cause, is turned into an error wrapping
+// errCorrupt.
+func readParquetFrom(r parquet.ReaderAtSeeker, opts ReadOptions) (f *Frame, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			f, err = nil, fmt.Errorf("%w: parquet reader failed: %v", errCorrupt, p)
+		}
+	}()
+	return decodeParquet(r, opts)
+}
+
+func decodeParquet(r parquet.ReaderAtSeeker, opts ReadOptions) (*Frame, error) {
+	if err := checkMagic(r); err != nil {
 		return nil, err
 	}
-	elems, err := meta.structs(2)
+	mem := memory.DefaultAllocator
+	pf, err := file.NewParquetReader(r, file.WithReadProps(parquet.NewReaderProperties(mem)))
 	if err != nil {
+		return nil, fmt.Errorf("parquet footer: %w", err)
+	}
+	sc := pf.MetaData().Schema
+	if err := checkFlat(sc); err != nil {
 		return nil, err
 	}
-	cols, err := parquetLeaves(elems)
-	if err != nil {
-		return nil, err
-	}
-	numRows, _ := meta.int(3)
-	groups, err := meta.structs(4)
-	if err != nil {
-		return nil, err
-	}
-	for g, rg := range groups {
-		chunks, err := rg.structs(1)
-		if err != nil {
-			return nil, err
-		}
-		if len(chunks) != len(cols) {
-			return nil, fmt.Errorf("%w: row group %d has %d columns, schema %d", errCorrupt, g, len(chunks), len(cols))
-		}
-		rows := rg.intOr(3, -1)
-		if rows < 0 || rows > numRows {
-			return nil, fmt.Errorf("%w: row group %d has %d rows, file %d", errCorrupt, g, rows, numRows)
-		}
-		for j, c := range cols {
-			before := c.len()
-			if err := c.readChunk(r, size, chunks[j], rows); err != nil {
-				return nil, fmt.Errorf("row group %d column %q: %w", g, c.name, err)
-			}
-			if int64(c.len()-before) != rows {
-				return nil, fmt.Errorf("%w: row group %d column %q has %d values, want %d", errCorrupt, g, c.name, c.len()-before, rows)
-			}
-		}
-	}
-	out := make([]*Column, len(cols))
-	for j, c := range cols {
-		if int64(c.len()) != numRows {
-			return nil, fmt.Errorf("%w: column %q has %d values, file has %d rows", errCorrupt, c.name, c.len(), numRows)
-		}
-		out[j] = c.column()
-	}
+	numRows := pf.NumRows()
 	if numRows == 0 {
 		return nil, ErrNoRows
 	}
-	if len(out) == 0 {
+	if numRows < 0 || numRows > math.MaxInt32*int64(64) {
+		return nil, fmt.Errorf("%w: %d rows", errCorrupt, numRows)
+	}
+	if sc.NumColumns() == 0 {
 		return nil, fmt.Errorf("%w: no columns", errCorrupt)
 	}
+
+	// Read string and binary columns as dictionaries: labels are then
+	// interned once per distinct value and chunk, not once per row.
+	props := pqarrow.ArrowReadProperties{}
+	for j := range sc.NumColumns() {
+		props.SetReadDict(j, true)
+	}
+	fr, err := pqarrow.NewFileReader(pf, props, mem)
+	if err != nil {
+		return nil, fmt.Errorf("parquet schema: %w", err)
+	}
+	asc, err := fr.Schema()
+	if err != nil {
+		return nil, fmt.Errorf("parquet schema: %w", err)
+	}
+	if asc.NumFields() != sc.NumColumns() {
+		return nil, fmt.Errorf("%w: %d fields for %d columns", errCorrupt, asc.NumFields(), sc.NumColumns())
+	}
+
+	ctx := context.Background()
+	groups := pf.MetaData().RowGroups
+	out := make([]*Column, sc.NumColumns())
+	for j := range out {
+		descr := sc.Column(j)
+		b := &colBuilder{name: descr.Name()}
+		int96 := descr.PhysicalType() == parquet.Types.Int96
+		if int96 {
+			b.kind = Datetime
+		} else if b.kind, err = kindOf(asc.Field(j).Type); err != nil {
+			return nil, fmt.Errorf("column %q: %w", b.name, err)
+		}
+		b.reserve(numRows)
+		for g, rg := range groups {
+			before := b.len()
+			if int96 {
+				err = readInt96Chunk(b, pf.RowGroup(g), j, descr.MaxDefinitionLevel())
+			} else {
+				err = readArrowChunk(ctx, b, fr.RowGroup(g).Column(j))
+			}
+			if err != nil {
+				return nil, fmt.Errorf("row group %d column %q: %w", g, b.name, err)
+			}
+			if got := int64(b.len() - before); got != rg.GetNumRows() {
+				return nil, fmt.Errorf("%w: row group %d column %q has %d values, want %d", errCorrupt, g, b.name, got, rg.GetNumRows())
+			}
+		}
+		if int64(b.len()) != numRows {
+			return nil, fmt.Errorf("%w: column %q has %d values, file has %d rows", errCorrupt, b.name, b.len(), numRows)
+		}
+		out[j] = b.column()
+	}
+
 	if err := checkSchemaNames(opts.Schema, out); err != nil {
 		return nil, err
 	}
@@ -172,598 +175,495 @@ func readParquetFrom(r io.ReaderAt, size int64, opts ReadOptions) (*Frame, error
 	return New(out...)
 }
 
-var errCorrupt = errors.New("corrupt parquet file")
-
-func readFooter(r io.ReaderAt, size int64) (tstruct, error) {
-	if size < 12 {
-		return nil, fmt.Errorf("not a parquet file: only %d bytes", size)
-	}
-	var head, tail [8]byte
-	if _, err := r.ReadAt(head[:4], 0); err != nil {
-		return nil, err
-	}
-	if _, err := r.ReadAt(tail[:], size-8); err != nil {
-		return nil, err
-	}
-	if string(tail[4:]) == "PARE" {
-		return nil, fmt.Errorf("%w: encrypted parquet", ErrUnsupported)
-	}
-	if string(head[:4]) != "PAR1" || string(tail[4:]) != "PAR1" {
-		return nil, errors.New("not a parquet file: no PAR1 magic")
-	}
-	n := int64(binary.LittleEndian.Uint32(tail[:4]))
-	if n > size-12 {
-		return nil, fmt.Errorf("%w: footer length %d exceeds file", errCorrupt, n)
-	}
-	buf := make([]byte, n)
-	if _, err := r.ReadAt(buf, size-8-n); err != nil {
-		return nil, err
-	}
-	meta, _, err := readStruct(buf)
+// checkMagic checks the "PAR1" magic at both ends of r, so that other
+// files get a clear error, and refuses encrypted footers ("PARE" magic),
+// which need keys tabforge does not have.
+func checkMagic(r parquet.ReaderAtSeeker) error {
+	size, err := r.Seek(0, io.SeekEnd)
 	if err != nil {
-		return nil, fmt.Errorf("footer: %w", err)
+		return fmt.Errorf("size: %w", err)
 	}
-	return meta, nil
+	if size < 12 {
+		return fmt.Errorf("not a parquet file: only %d bytes", size)
+	}
+	var head, tail [4]byte
+	if _, err := r.ReadAt(head[:], 0); err != nil {
+		return fmt.Errorf("read magic: %w", err)
+	}
+	if _, err := r.ReadAt(tail[:], size-4); err != nil {
+		return fmt.Errorf("read magic: %w", err)
+	}
+	if string(tail[:]) == "PARE" {
+		return fmt.Errorf("%w: encrypted parquet", ErrUnsupported)
+	}
+	if string(head[:]) != "PAR1" || string(tail[:]) != "PAR1" {
+		return errors.New("not a parquet file: no PAR1 magic")
+	}
+	return nil
 }
 
-// parquetLeaves describes the columns of a flat schema.
-func parquetLeaves(elems []tstruct) ([]*pqColumn, error) {
-	if len(elems) == 0 {
-		return nil, fmt.Errorf("%w: empty schema", errCorrupt)
+// checkFlat refuses schemas whose top-level fields are not all primitive,
+// non-repeated columns.
+func checkFlat(sc *schema.Schema) error {
+	root := sc.Root()
+	if root.NumFields() != sc.NumColumns() {
+		return fmt.Errorf("%w: nested schema (%d top-level fields, %d leaf columns)", ErrUnsupported, root.NumFields(), sc.NumColumns())
 	}
-	n := elems[0].intOr(5, 0)
-	if n != int64(len(elems)-1) {
-		return nil, fmt.Errorf("%w: nested schema (%d top-level fields, %d elements)", ErrUnsupported, n, len(elems)-1)
-	}
-	cols := make([]*pqColumn, n)
-	for j, e := range elems[1:] {
-		c := &pqColumn{name: e.str(4), index: map[string]int32{}}
-		if e.intOr(5, 0) > 0 || e.intOr(3, 0) == 2 {
-			return nil, fmt.Errorf("column %q: %w: nested or repeated field", c.name, ErrUnsupported)
+	for i := range root.NumFields() {
+		n := root.Field(i)
+		if n.Type() == schema.Group || n.RepetitionType() == parquet.Repetitions.Repeated {
+			return fmt.Errorf("column %q: %w: nested or repeated field", n.Name(), ErrUnsupported)
 		}
-		if err := c.setType(e); err != nil {
-			return nil, fmt.Errorf("column %q: %w", c.name, err)
-		}
-		cols[j] = c
 	}
-	return cols, nil
+	return nil
 }
 
-// pqColumn decodes one Parquet column into a Column.
-type pqColumn struct {
-	name     string
-	phys     int64
-	typeLen  int
-	optional bool
-	kind     Kind
-	toFloat  func([]byte) float64 // Numeric and Datetime: one PLAIN value → float64
-	width    int                  // bytes per PLAIN value; 0 for BYTE_ARRAY and BOOLEAN
+// kindOf maps an Arrow type to the kind of column it is read into.
+func kindOf(dt arrow.DataType) (Kind, error) {
+	switch dt.ID() {
+	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64,
+		arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64,
+		arrow.FLOAT16, arrow.FLOAT32, arrow.FLOAT64,
+		arrow.DECIMAL32, arrow.DECIMAL64, arrow.DECIMAL128, arrow.DECIMAL256,
+		arrow.TIME32, arrow.TIME64, arrow.NULL:
+		return Numeric, nil
+	case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW,
+		arrow.BINARY, arrow.LARGE_BINARY, arrow.BINARY_VIEW,
+		arrow.FIXED_SIZE_BINARY, arrow.BOOL:
+		return Categorical, nil
+	case arrow.DATE32, arrow.DATE64, arrow.TIMESTAMP:
+		return Datetime, nil
+	case arrow.DICTIONARY:
+		return kindOf(dt.(*arrow.DictionaryType).ValueType)
+	case arrow.EXTENSION:
+		return kindOf(dt.(arrow.ExtensionType).StorageType())
+	case arrow.LIST, arrow.LARGE_LIST, arrow.LIST_VIEW, arrow.LARGE_LIST_VIEW,
+		arrow.FIXED_SIZE_LIST, arrow.STRUCT, arrow.MAP,
+		arrow.SPARSE_UNION, arrow.DENSE_UNION, arrow.RUN_END_ENCODED:
+		return 0, fmt.Errorf("%w: nested type %s", ErrUnsupported, dt)
+	}
+	return 0, fmt.Errorf("%w: type %s", ErrUnsupported, dt)
+}
 
+// readArrowChunk reads one column chunk through pqarrow and appends it to
+// b.
+func readArrowChunk(ctx context.Context, b *colBuilder, cr pqarrow.ColumnChunkReader) error {
+	chunked, err := cr.Read(ctx)
+	if err != nil {
+		return err
+	}
+	defer chunked.Release()
+	for _, a := range chunked.Chunks() {
+		if err := b.appendArray(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readInt96Chunk reads one chunk of a legacy INT96 timestamp column with
+// arrow-go's low-level column reader. pqarrow would convert INT96 to
+// nanoseconds, which overflow int64 outside 1677 to 2262; tabforge's
+// float64 seconds cover years 0 to 9999 and beyond.
+func readInt96Chunk(b *colBuilder, rg *file.RowGroupReader, j int, maxDef int16) error {
+	ccr, err := rg.Column(j)
+	if err != nil {
+		return err
+	}
+	cr, ok := ccr.(*file.Int96ColumnChunkReader)
+	if !ok {
+		return fmt.Errorf("%w: INT96 column has a %T reader", errCorrupt, ccr)
+	}
+	vals := make([]parquet.Int96, int96Batch)
+	defs := make([]int16, int96Batch)
+	for cr.HasNext() {
+		total, n, err := cr.ReadBatch(int96Batch, vals, defs, nil)
+		if err != nil {
+			return err
+		}
+		if total == 0 {
+			break
+		}
+		k := 0
+		for i := range int(total) {
+			if maxDef > 0 && defs[i] < maxDef {
+				b.num = append(b.num, math.NaN())
+				continue
+			}
+			if k >= n {
+				return fmt.Errorf("%w: INT96 levels and values disagree", errCorrupt)
+			}
+			b.num = append(b.num, int96Unix(vals[k]))
+			k++
+		}
+	}
+	return cr.Err()
+}
+
+// int96Unix converts a legacy INT96 timestamp (nanoseconds of the day,
+// then the Julian day) to Unix seconds.
+func int96Unix(v parquet.Int96) float64 {
+	nanos := int64(binary.LittleEndian.Uint64(v[:8]))
+	days := int64(int32(binary.LittleEndian.Uint32(v[8:])))
+	sec, rem := floorDiv(nanos, 1e9)
+	return unixFloat((days-julianUnixEpoch)*86400+sec, rem)
+}
+
+// floorDiv returns the floored quotient and the non-negative remainder of
+// v / d (d > 0).
+func floorDiv(v, d int64) (q, r int64) {
+	q, r = v/d, v%d
+	if r < 0 {
+		q, r = q-1, r+d
+	}
+	return q, r
+}
+
+// colBuilder accumulates the values of one column, chunk after chunk.
+type colBuilder struct {
+	name   string
+	kind   Kind
 	num    []float64
 	codes  []int32
 	levels []string
 	index  map[string]int32
-
-	dictNum  []float64 // dictionary of the current chunk
-	dictCode []int32
 }
 
-func (c *pqColumn) len() int {
-	if c.kind == Categorical {
-		return len(c.codes)
+// reserve preallocates room for n rows, within reason: n comes from the
+// file and may be hostile.
+func (b *colBuilder) reserve(n int64) {
+	n = min(n, 1<<20)
+	if b.kind == Categorical {
+		b.codes = make([]int32, 0, n)
+	} else {
+		b.num = make([]float64, 0, n)
 	}
-	return len(c.num)
 }
 
-func (c *pqColumn) column() *Column {
-	if c.kind == Categorical {
-		return sortLevels(NewCategorical(c.name, c.codes, c.levels))
+func (b *colBuilder) len() int {
+	if b.kind == Categorical {
+		return len(b.codes)
 	}
-	return &Column{Name: c.name, Kind: c.kind, Num: c.num}
+	return len(b.num)
 }
 
-// setType chooses the kind and value conversion of schema element e.
-func (c *pqColumn) setType(e tstruct) error {
-	phys, ok := e.int(1)
-	if !ok {
-		return fmt.Errorf("%w: no physical type", errCorrupt)
+// column returns the finished column, with categorical levels sorted.
+func (b *colBuilder) column() *Column {
+	if b.kind == Categorical {
+		return sortLevels(NewCategorical(b.name, b.codes, b.levels))
 	}
-	c.phys = phys
-	c.optional = e.intOr(3, 0) == 1
-	c.typeLen = int(e.intOr(2, 0))
-	conv := e.intOr(6, -1)
-	logical, _ := e.sub(10)
-	lt := func(id int16) (tstruct, bool) { return logical.sub(id) }
-	scale := int(e.intOr(7, 0))
-	dec, isDec := lt(5)
-	if isDec {
-		scale = int(dec.intOr(1, int64(scale)))
-	}
-	isDec = isDec || conv == ctDecimal
-	unsigned := conv >= ctUint8 && conv <= ctUint64
-	if it, ok := lt(10); ok {
-		if signed, ok := it[2].(bool); ok {
-			unsigned = !signed
-		}
-	}
-	c.kind = Numeric
-	pow := math.Pow10(scale)
-	switch phys {
-	case ptBoolean:
-		c.kind = Categorical
-	case ptInt32:
-		c.width = 4
-		_, isDate := lt(6)
-		switch {
-		case isDate || conv == ctDate:
-			c.kind = Datetime
-			c.toFloat = func(b []byte) float64 { return float64(int64(int32(binary.LittleEndian.Uint32(b))) * 86400) }
-		case isDec:
-			c.toFloat = func(b []byte) float64 { return float64(int32(binary.LittleEndian.Uint32(b))) / pow }
-		case unsigned:
-			c.toFloat = func(b []byte) float64 { return float64(binary.LittleEndian.Uint32(b)) }
-		default:
-			c.toFloat = func(b []byte) float64 { return float64(int32(binary.LittleEndian.Uint32(b))) }
-		}
-	case ptInt64:
-		c.width = 8
-		unit := int64(0) // nanoseconds per unit; 0 = not a timestamp
-		if ts, ok := lt(8); ok {
-			u, _ := ts.sub(2)
-			switch {
-			case u[1] != nil:
-				unit = 1e6
-			case u[2] != nil:
-				unit = 1e3
-			case u[3] != nil:
-				unit = 1
-			default:
-				return fmt.Errorf("%w: timestamp unit", ErrUnsupported)
-			}
-		} else if conv == ctTimestampMillis {
-			unit = 1e6
-		} else if conv == ctTimestampMicros {
-			unit = 1e3
-		}
-		switch {
-		case unit > 0:
-			c.kind = Datetime
-			perSec := 1e9 / unit
-			c.toFloat = func(b []byte) float64 {
-				v := int64(binary.LittleEndian.Uint64(b))
-				sec, rem := v/perSec, v%perSec
-				if rem < 0 {
-					sec, rem = sec-1, rem+perSec
-				}
-				return unixFloat(sec, rem*unit)
-			}
-		case isDec:
-			c.toFloat = func(b []byte) float64 { return float64(int64(binary.LittleEndian.Uint64(b))) / pow }
-		case unsigned:
-			c.toFloat = func(b []byte) float64 { return float64(binary.LittleEndian.Uint64(b)) }
-		default:
-			c.toFloat = func(b []byte) float64 { return float64(int64(binary.LittleEndian.Uint64(b))) }
-		}
-	case ptInt96:
-		c.width = 12
-		c.kind = Datetime
-		c.toFloat = func(b []byte) float64 {
-			nanos := int64(binary.LittleEndian.Uint64(b))
-			days := int64(int32(binary.LittleEndian.Uint32(b[8:])))
-			sec, rem := nanos/1e9, nanos%1e9
-			if rem < 0 {
-				sec, rem = sec-1, rem+1e9
-			}
-			return unixFloat((days-julianUnixEpoch)*86400+sec, rem)
-		}
-	case ptFloat:
-		c.width = 4
-		c.toFloat = func(b []byte) float64 { return float64(math.Float32frombits(binary.LittleEndian.Uint32(b))) }
-	case ptDouble:
-		c.width = 8
-		c.toFloat = func(b []byte) float64 { return math.Float64frombits(binary.LittleEndian.Uint64(b)) }
-	case ptByteArray, ptFixed:
-		if phys == ptFixed {
-			if c.typeLen <= 0 {
-				return fmt.Errorf("%w: fixed-length type without length", errCorrupt)
-			}
-			c.width = c.typeLen
-		}
-		if _, ok := lt(15); ok {
-			return fmt.Errorf("%w: FLOAT16", ErrUnsupported)
-		}
-		if isDec {
-			c.toFloat = func(b []byte) float64 { return decimalFloat(b, scale) }
-		} else {
-			c.kind = Categorical
-		}
-	default:
-		return fmt.Errorf("%w: physical type %d", errCorrupt, phys)
-	}
-	return nil
+	return &Column{Name: b.name, Kind: b.kind, Num: b.num}
 }
 
-// decimalFloat converts a big-endian two's complement unscaled decimal.
-func decimalFloat(b []byte, scale int) float64 {
-	x := new(big.Int).SetBytes(b)
-	if len(b) > 0 && b[0]&0x80 != 0 {
-		x.Sub(x, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
-	}
-	f, _ := new(big.Float).SetInt(x).Float64()
-	return f / math.Pow10(scale)
-}
-
-// intern returns the code of label b, adding it as a level if new.
-func (c *pqColumn) intern(b []byte) int32 {
-	if code, ok := c.index[string(b)]; ok {
+// intern returns the code of label s, adding a copy of s as a level if it
+// is new (s may point into Arrow memory that is released later).
+func (b *colBuilder) intern(s string) int32 {
+	if code, ok := b.index[s]; ok {
 		return code
 	}
-	code := int32(len(c.levels))
-	s := string(b)
-	c.index[s] = code
-	c.levels = append(c.levels, s)
+	if b.index == nil {
+		b.index = map[string]int32{}
+	}
+	s = strings.Clone(s)
+	code := int32(len(b.levels))
+	b.index[s] = code
+	b.levels = append(b.levels, s)
 	return code
 }
 
-// readChunk decodes one column chunk (all its pages) and appends the
-// values.
-func (c *pqColumn) readChunk(r io.ReaderAt, fileSize int64, cc tstruct, rows int64) error {
-	if cc.str(1) != "" {
-		return fmt.Errorf("%w: column data in external file %q", ErrUnsupported, cc.str(1))
-	}
-	md, ok := cc.sub(3)
-	if !ok {
-		return fmt.Errorf("%w: no column metadata", errCorrupt)
-	}
-	codec := md.intOr(4, 0)
-	if codec != codecNone && codec != codecSnappy && codec != codecGzip {
-		return fmt.Errorf("%w: compression codec %s", ErrUnsupported, codecName(codec))
-	}
-	numValues := md.intOr(5, 0)
-	if numValues != rows {
-		return fmt.Errorf("%w: chunk has %d values, row group %d rows", errCorrupt, numValues, rows)
-	}
-	size := md.intOr(7, -1)
-	start := md.intOr(9, -1)
-	if d, ok := md.int(11); ok && d > 0 && d < start {
-		start = d
-	}
-	if start < 4 || size < 0 || start+size > fileSize-8 {
-		return fmt.Errorf("%w: chunk bounds [%d, %d+%d) outside file", errCorrupt, start, start, size)
-	}
-	buf := make([]byte, size)
-	if _, err := r.ReadAt(buf, start); err != nil {
-		return err
-	}
-	c.dictNum, c.dictCode = nil, nil
-	for read := int64(0); read < numValues; {
-		ph, n, err := readStruct(buf)
-		if err != nil {
-			return fmt.Errorf("page header: %w", err)
-		}
-		buf = buf[n:]
-		usize, csize := ph.intOr(2, -1), ph.intOr(3, -1)
-		if csize < 0 || csize > int64(len(buf)) || usize < 0 || usize > maxPageSize {
-			return fmt.Errorf("%w: page sizes %d/%d", errCorrupt, csize, usize)
-		}
-		page := buf[:csize]
-		buf = buf[csize:]
-		switch ph.intOr(1, -1) {
-		case pageDict:
-			h, _ := ph.sub(7)
-			data, err := decompress(codec, page, usize)
-			if err != nil {
-				return err
-			}
-			if err := c.readDict(data, h.intOr(1, -1), h.intOr(2, encPlain)); err != nil {
-				return fmt.Errorf("dictionary page: %w", err)
-			}
-		case pageData:
-			h, _ := ph.sub(5)
-			data, err := decompress(codec, page, usize)
-			if err != nil {
-				return err
-			}
-			nv := h.intOr(1, -1)
-			if nv < 0 || nv > numValues-read || nv > maxPageValues {
-				return fmt.Errorf("%w: page has %d values", errCorrupt, nv)
-			}
-			var levels []byte
-			if c.optional {
-				if len(data) < 4 {
-					return fmt.Errorf("%w: truncated levels", errCorrupt)
-				}
-				ln := int64(binary.LittleEndian.Uint32(data))
-				if ln > int64(len(data)-4) {
-					return fmt.Errorf("%w: levels length %d", errCorrupt, ln)
-				}
-				levels, data = data[4:4+ln], data[4+ln:]
-			}
-			if err := c.readPage(data, levels, int(nv), h.intOr(2, -1)); err != nil {
-				return err
-			}
-			read += nv
-		case pageDataV2:
-			h, _ := ph.sub(8)
-			nv := h.intOr(1, -1)
-			dl, rl := h.intOr(5, 0), h.intOr(6, 0)
-			if nv < 0 || nv > numValues-read || nv > maxPageValues || dl < 0 || rl != 0 || dl > int64(len(page)) {
-				return fmt.Errorf("%w: data page v2 header", errCorrupt)
-			}
-			levels, data := page[:dl], page[dl:]
-			if compressed, ok := h[7].(bool); !ok || compressed {
-				if data, err = decompress(codec, data, usize-dl); err != nil {
-					return err
-				}
-			}
-			if !c.optional {
-				levels = nil
-			}
-			if err := c.readPage(data, levels, int(nv), h.intOr(4, -1)); err != nil {
-				return err
-			}
-			read += nv
-		}
-	}
-	return nil
+// errKind reports an array whose type does not match the column's kind,
+// which a consistent file never produces.
+func (b *colBuilder) errKind(a arrow.Array) error {
+	return fmt.Errorf("%w: %s values in a %s column", errCorrupt, a.DataType(), b.kind)
 }
 
-func codecName(codec int64) string {
-	names := []string{"UNCOMPRESSED", "SNAPPY", "GZIP", "LZO", "BROTLI", "LZ4", "ZSTD", "LZ4_RAW"}
-	if codec >= 0 && codec < int64(len(names)) {
-		return names[codec]
+// appendArray appends the values of a, whose type maps to b.kind.
+func (b *colBuilder) appendArray(a arrow.Array) error {
+	if ext, ok := a.(array.ExtensionArray); ok {
+		return b.appendArray(ext.Storage())
 	}
-	return fmt.Sprintf("%d", codec)
-}
-
-func decompress(codec int64, page []byte, usize int64) ([]byte, error) {
-	var out []byte
-	var err error
-	switch codec {
-	case codecNone:
-		out = page
-	case codecSnappy:
-		out, err = snappyDecode(page, int(usize))
-	case codecGzip:
-		var zr *gzip.Reader
-		if zr, err = gzip.NewReader(bytes.NewReader(page)); err == nil {
-			out, err = io.ReadAll(io.LimitReader(zr, usize+1))
-		}
+	if d, ok := a.(*array.Dictionary); ok {
+		return b.appendDictionary(d)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("decompress %s page: %w", codecName(codec), err)
+	switch b.kind {
+	case Numeric:
+		return b.appendNumeric(a)
+	case Datetime:
+		return b.appendDatetime(a)
 	}
-	if int64(len(out)) != usize {
-		return nil, fmt.Errorf("%w: page is %d bytes, header says %d", errCorrupt, len(out), usize)
-	}
-	return out, nil
-}
-
-// readDict decodes a dictionary page of n PLAIN values.
-func (c *pqColumn) readDict(data []byte, n, enc int64) error {
-	if enc != encPlain && enc != encPlainDict {
-		return fmt.Errorf("%w: dictionary encoding %d", ErrUnsupported, enc)
-	}
-	if n < 0 || n > int64(len(data))*8+1 {
-		return fmt.Errorf("%w: dictionary size %d", errCorrupt, n)
-	}
-	if c.kind == Categorical {
-		c.dictCode = make([]int32, n)
-		_, err := c.plainCodes(c.dictCode, data)
-		return err
-	}
-	c.dictNum = make([]float64, n)
-	return c.plainFloats(c.dictNum, data)
-}
-
-// plainCodes decodes len(dst) PLAIN labels into codes.
-func (c *pqColumn) plainCodes(dst []int32, data []byte) ([]byte, error) {
-	for i := range dst {
-		switch {
-		case c.phys == ptBoolean:
-			if i/8 >= len(data) {
-				return nil, fmt.Errorf("%w: truncated booleans", errCorrupt)
+	if labels := labelsOf(a); labels != nil {
+		for i := range a.Len() {
+			if a.IsNull(i) {
+				b.codes = append(b.codes, -1)
+			} else {
+				b.codes = append(b.codes, b.intern(labels(i)))
 			}
-			dst[i] = c.boolCode(data[i/8]>>(i%8)&1 == 1)
-		case c.width > 0:
-			if len(data) < c.width {
-				return nil, fmt.Errorf("%w: truncated values", errCorrupt)
-			}
-			dst[i] = c.intern(data[:c.width])
-			data = data[c.width:]
-		default:
-			if len(data) < 4 {
-				return nil, fmt.Errorf("%w: truncated values", errCorrupt)
-			}
-			n := int64(binary.LittleEndian.Uint32(data))
-			if n > int64(len(data)-4) {
-				return nil, fmt.Errorf("%w: byte array length %d", errCorrupt, n)
-			}
-			dst[i] = c.intern(data[4 : 4+n])
-			data = data[4+n:]
-		}
-	}
-	return data, nil
-}
-
-func (c *pqColumn) boolCode(v bool) int32 {
-	if v {
-		return c.intern([]byte("true"))
-	}
-	return c.intern([]byte("false"))
-}
-
-// plainFloats decodes len(dst) PLAIN numbers or datetimes.
-func (c *pqColumn) plainFloats(dst []float64, data []byte) error {
-	if c.width == 0 { // BYTE_ARRAY decimal
-		for i := range dst {
-			if len(data) < 4 {
-				return fmt.Errorf("%w: truncated values", errCorrupt)
-			}
-			n := int64(binary.LittleEndian.Uint32(data))
-			if n > int64(len(data)-4) {
-				return fmt.Errorf("%w: byte array length %d", errCorrupt, n)
-			}
-			dst[i] = c.toFloat(data[4 : 4+n])
-			data = data[4+n:]
 		}
 		return nil
 	}
-	if len(data) < len(dst)*c.width {
-		return fmt.Errorf("%w: truncated values", errCorrupt)
+	switch a := a.(type) {
+	case *array.Boolean:
+		codes := [2]int32{-1, -1} // false, true; interned on first use
+		for i := range a.Len() {
+			if a.IsNull(i) {
+				b.codes = append(b.codes, -1)
+				continue
+			}
+			k := 0
+			if a.Value(i) {
+				k = 1
+			}
+			if codes[k] < 0 {
+				codes[k] = b.intern([...]string{"false", "true"}[k])
+			}
+			b.codes = append(b.codes, codes[k])
+		}
+		return nil
+	case *array.Null:
+		for range a.Len() {
+			b.codes = append(b.codes, -1)
+		}
+		return nil
 	}
-	for i := range dst {
-		dst[i] = c.toFloat(data[i*c.width:])
+	return b.errKind(a)
+}
+
+// labelsOf returns the accessor of the labels of a string or binary
+// array, or nil for other arrays. The strings it returns may point into
+// a's memory.
+func labelsOf(a arrow.Array) func(int) string {
+	switch a := a.(type) {
+	case *array.String:
+		return a.Value
+	case *array.LargeString:
+		return a.Value
+	case *array.StringView:
+		return a.Value
+	case *array.Binary:
+		return a.ValueString
+	case *array.LargeBinary:
+		return a.ValueString
+	case *array.BinaryView:
+		return a.ValueString
+	case *array.FixedSizeBinary:
+		return func(i int) string { return string(a.Value(i)) }
 	}
 	return nil
 }
 
-// readPage decodes a data page of nv values (nulls included) and appends
-// them. levels holds the RLE/bit-packed definition levels of an optional
-// column, nil for a required one.
-func (c *pqColumn) readPage(data, levels []byte, nv int, enc int64) error {
-	present := make([]uint32, nv)
-	nonNull := nv
-	if levels != nil {
-		if err := decodeHybrid(present, levels, 1); err != nil {
-			return fmt.Errorf("definition levels: %w", err)
+// number is an Arrow primitive value type that converts to float64.
+type number interface {
+	~int8 | ~int16 | ~int32 | ~int64 | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~float32 | ~float64
+}
+
+// appendNumbers appends vals (the values of a) divided by div, with nulls
+// and NaN as missing; ±Inf is an error.
+func appendNumbers[T number](b *colBuilder, a arrow.Array, vals []T, div float64) error {
+	nulls := a.NullN() > 0
+	for i, v := range vals {
+		x := float64(v) / div
+		if nulls && a.IsNull(i) {
+			x = math.NaN()
+		} else if math.IsInf(x, 0) {
+			return &ParseError{Row: len(b.num) + 1, Column: b.name, Err: ErrInfinite}
 		}
-		nonNull = 0
-		for _, p := range present {
-			nonNull += int(p)
-		}
-	} else {
-		for i := range present {
-			present[i] = 1
-		}
+		b.num = append(b.num, x)
 	}
-	var codes []int32
-	var vals []float64
-	if c.kind == Categorical {
-		codes = make([]int32, nonNull)
-	} else {
-		vals = make([]float64, nonNull)
+	return nil
+}
+
+// appendConverted appends conv(i) for every row i of a, with nulls as
+// missing; ±Inf is an error.
+func appendConverted(b *colBuilder, a arrow.Array, conv func(int) float64) error {
+	for i := range a.Len() {
+		if a.IsNull(i) {
+			b.num = append(b.num, math.NaN())
+			continue
+		}
+		x := conv(i)
+		if math.IsInf(x, 0) {
+			return &ParseError{Row: len(b.num) + 1, Column: b.name, Err: ErrInfinite}
+		}
+		b.num = append(b.num, x)
 	}
-	switch enc {
-	case encPlain:
-		if codes != nil {
-			if _, err := c.plainCodes(codes, data); err != nil {
+	return nil
+}
+
+func (b *colBuilder) appendNumeric(a arrow.Array) error {
+	switch a := a.(type) {
+	case *array.Int8:
+		return appendNumbers(b, a, a.Int8Values(), 1)
+	case *array.Int16:
+		return appendNumbers(b, a, a.Int16Values(), 1)
+	case *array.Int32:
+		return appendNumbers(b, a, a.Int32Values(), 1)
+	case *array.Int64:
+		return appendNumbers(b, a, a.Int64Values(), 1)
+	case *array.Uint8:
+		return appendNumbers(b, a, a.Uint8Values(), 1)
+	case *array.Uint16:
+		return appendNumbers(b, a, a.Uint16Values(), 1)
+	case *array.Uint32:
+		return appendNumbers(b, a, a.Uint32Values(), 1)
+	case *array.Uint64:
+		return appendNumbers(b, a, a.Uint64Values(), 1)
+	case *array.Float32:
+		return appendNumbers(b, a, a.Float32Values(), 1)
+	case *array.Float64:
+		return appendNumbers(b, a, a.Float64Values(), 1)
+	case *array.Float16:
+		return appendConverted(b, a, func(i int) float64 { return float64(a.Value(i).Float32()) })
+	case *array.Time32:
+		return appendNumbers(b, a, a.Time32Values(), unitsPerSecond(a.DataType().(*arrow.Time32Type).Unit))
+	case *array.Time64:
+		return appendNumbers(b, a, a.Time64Values(), unitsPerSecond(a.DataType().(*arrow.Time64Type).Unit))
+	case *array.Decimal32:
+		scale := a.DataType().(arrow.DecimalType).GetScale()
+		return appendConverted(b, a, func(i int) float64 { return a.Value(i).ToFloat64(scale) })
+	case *array.Decimal64:
+		scale := a.DataType().(arrow.DecimalType).GetScale()
+		return appendConverted(b, a, func(i int) float64 { return a.Value(i).ToFloat64(scale) })
+	case *array.Decimal128:
+		scale := a.DataType().(arrow.DecimalType).GetScale()
+		return appendConverted(b, a, func(i int) float64 { return a.Value(i).ToFloat64(scale) })
+	case *array.Decimal256:
+		scale := a.DataType().(arrow.DecimalType).GetScale()
+		return appendConverted(b, a, func(i int) float64 { return a.Value(i).ToFloat64(scale) })
+	case *array.Null:
+		for range a.Len() {
+			b.num = append(b.num, math.NaN())
+		}
+		return nil
+	}
+	return b.errKind(a)
+}
+
+// unitsPerSecond returns how many of unit make a second.
+func unitsPerSecond(unit arrow.TimeUnit) float64 {
+	return float64(int64(1e9) / int64(unit.Multiplier()))
+}
+
+func (b *colBuilder) appendDatetime(a arrow.Array) error {
+	switch a := a.(type) {
+	case *array.Timestamp:
+		nsPerUnit := int64(a.DataType().(*arrow.TimestampType).Unit.Multiplier())
+		return appendInstants(b, a, a.TimestampValues(), nsPerUnit)
+	case *array.Date32:
+		vals := a.Date32Values()
+		return appendConverted(b, a, func(i int) float64 { return float64(int64(vals[i]) * 86400) })
+	case *array.Date64:
+		return appendInstants(b, a, a.Date64Values(), 1e6)
+	case *array.Null:
+		for range a.Len() {
+			b.num = append(b.num, math.NaN())
+		}
+		return nil
+	}
+	return b.errKind(a)
+}
+
+// appendInstants appends integer counts of nsPerUnit nanoseconds since
+// the Unix epoch as Unix seconds.
+func appendInstants[T ~int64](b *colBuilder, a arrow.Array, vals []T, nsPerUnit int64) error {
+	perSec := int64(1e9) / nsPerUnit
+	nulls := a.NullN() > 0
+	for i, v := range vals {
+		if nulls && a.IsNull(i) {
+			b.num = append(b.num, math.NaN())
+			continue
+		}
+		sec, rem := floorDiv(int64(v), perSec)
+		b.num = append(b.num, unixFloat(sec, rem*nsPerUnit))
+	}
+	return nil
+}
+
+// appendDictionary appends a dictionary-encoded array: the dictionary is
+// converted once, then each row is a lookup.
+func (b *colBuilder) appendDictionary(d *array.Dictionary) error {
+	dict := d.Dictionary()
+	var remap []int32    // Categorical: dictionary index → code
+	var values []float64 // Numeric, Datetime: dictionary index → value
+	if b.kind == Categorical {
+		remap = make([]int32, dict.Len())
+		if labels := labelsOf(dict); labels != nil {
+			for k := range remap {
+				if dict.IsNull(k) {
+					remap[k] = -1
+				} else {
+					remap[k] = b.intern(labels(k))
+				}
+			}
+		} else {
+			sub := &colBuilder{name: b.name, kind: Categorical}
+			if err := sub.appendArray(dict); err != nil {
 				return err
 			}
-		} else if err := c.plainFloats(vals, data); err != nil {
+			for k, code := range sub.codes {
+				remap[k] = -1
+				if code >= 0 {
+					remap[k] = b.intern(sub.levels[code])
+				}
+			}
+		}
+	} else {
+		sub := &colBuilder{name: b.name, kind: b.kind}
+		if err := sub.appendArray(dict); err != nil {
 			return err
 		}
-	case encPlainDict, encRLEDict:
-		if len(data) == 0 && nonNull > 0 {
-			return fmt.Errorf("%w: empty dictionary indices", errCorrupt)
-		}
-		idx := make([]uint32, nonNull)
-		if nonNull > 0 {
-			if err := decodeHybrid(idx, data[1:], int(data[0])); err != nil {
-				return fmt.Errorf("dictionary indices: %w", err)
-			}
-		}
-		for i, k := range idx {
-			switch {
-			case codes != nil && int(k) < len(c.dictCode):
-				codes[i] = c.dictCode[k]
-			case codes == nil && int(k) < len(c.dictNum):
-				vals[i] = c.dictNum[k]
-			default:
-				return fmt.Errorf("%w: dictionary index %d out of range", errCorrupt, k)
-			}
-		}
-	case encRLE:
-		if c.phys != ptBoolean || len(data) < 4 {
-			return fmt.Errorf("%w: RLE encoding for physical type %d", ErrUnsupported, c.phys)
-		}
-		bits := make([]uint32, nonNull)
-		if err := decodeHybrid(bits, data[4:], 1); err != nil {
-			return err
-		}
-		for i, b := range bits {
-			codes[i] = c.boolCode(b == 1)
-		}
-	default:
-		return fmt.Errorf("%w: encoding %d", ErrUnsupported, enc)
+		values = sub.num
 	}
-	k := 0
-	for _, p := range present {
-		if codes != nil {
-			code := int32(-1)
-			if p == 1 {
-				code = codes[k]
-				k++
-			}
-			c.codes = append(c.codes, code)
-			continue
-		}
-		v := math.NaN()
-		if p == 1 {
-			v = vals[k]
-			k++
-			if math.IsInf(v, 0) {
-				return &ParseError{Row: len(c.num) + 1, Column: c.name, Err: ErrInfinite}
-			}
-		}
-		c.num = append(c.num, v)
+	switch idx := d.Indices().(type) {
+	case *array.Int8:
+		return appendIndexed(b, idx, idx.Int8Values(), remap, values)
+	case *array.Int16:
+		return appendIndexed(b, idx, idx.Int16Values(), remap, values)
+	case *array.Int32:
+		return appendIndexed(b, idx, idx.Int32Values(), remap, values)
+	case *array.Int64:
+		return appendIndexed(b, idx, idx.Int64Values(), remap, values)
+	case *array.Uint8:
+		return appendIndexed(b, idx, idx.Uint8Values(), remap, values)
+	case *array.Uint16:
+		return appendIndexed(b, idx, idx.Uint16Values(), remap, values)
+	case *array.Uint32:
+		return appendIndexed(b, idx, idx.Uint32Values(), remap, values)
+	case *array.Uint64:
+		return appendIndexed(b, idx, idx.Uint64Values(), remap, values)
 	}
-	return nil
+	return fmt.Errorf("%w: dictionary indices of type %s", errCorrupt, d.Indices().DataType())
 }
 
-// decodeHybrid decodes len(dst) values of the given bit width from the
-// Parquet RLE/bit-packing hybrid encoding.
-func decodeHybrid(dst []uint32, data []byte, width int) error {
-	if width < 0 || width > 32 {
-		return fmt.Errorf("%w: bit width %d", errCorrupt, width)
+// dictIndex is the type of dictionary indices.
+type dictIndex interface {
+	~int8 | ~int16 | ~int32 | ~int64 | ~uint8 | ~uint16 | ~uint32 | ~uint64
+}
+
+// appendIndexed appends, for each index in idx (the values of indices),
+// remap[index] to b.codes (Categorical) or values[index] to b.num.
+func appendIndexed[T dictIndex](b *colBuilder, indices arrow.Array, idx []T, remap []int32, values []float64) error {
+	n := len(values)
+	if b.kind == Categorical {
+		n = len(remap)
 	}
-	for i := 0; i < len(dst); {
-		h, n := binary.Uvarint(data)
-		if n <= 0 {
-			return fmt.Errorf("%w: truncated run", errCorrupt)
-		}
-		data = data[n:]
-		if h&1 == 0 { // RLE run
-			nb := (width + 7) / 8
-			if len(data) < nb {
-				return fmt.Errorf("%w: truncated run", errCorrupt)
-			}
-			var v uint32
-			for b := nb - 1; b >= 0; b-- {
-				v = v<<8 | uint32(data[b])
-			}
-			data = data[nb:]
-			count := min(h>>1, uint64(len(dst)-i))
-			for range count {
-				dst[i] = v
-				i++
+	nulls := indices.NullN() > 0
+	for i, v := range idx {
+		if nulls && indices.IsNull(i) {
+			if b.kind == Categorical {
+				b.codes = append(b.codes, -1)
+			} else {
+				b.num = append(b.num, math.NaN())
 			}
 			continue
 		}
-		count := min((h>>1)*8, uint64(len(dst)-i)) // bit-packed run
-		if h>>1 > uint64(len(data)) {              // guards the multiplication below
-			count = min(count, uint64(len(data))*8)
+		k := uint64(v)
+		if k >= uint64(n) { // also catches negative signed indices
+			return fmt.Errorf("%w: dictionary index %d out of range [0, %d)", errCorrupt, int64(v), n)
 		}
-		need := (int(count)*width + 7) / 8
-		if need > len(data) || (count == 0 && h>>1 > 0 && width > 0) {
-			return fmt.Errorf("%w: truncated bit-packed run", errCorrupt)
-		}
-		var bit uint
-		for range count {
-			var v uint32
-			for b := range width {
-				if data[bit/8]>>(bit%8)&1 == 1 {
-					v |= 1 << b
-				}
-				bit++
-			}
-			dst[i] = v
-			i++
-		}
-		if groups := h >> 1; groups >= uint64(len(data)) {
-			data = data[len(data):]
+		if b.kind == Categorical {
+			b.codes = append(b.codes, remap[k])
 		} else {
-			data = data[min(int(groups)*width, len(data)):]
+			b.num = append(b.num, values[k])
 		}
 	}
 	return nil

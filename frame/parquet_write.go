@@ -2,32 +2,44 @@ package frame
 
 import (
 	"bufio"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"math/bits"
 	"os"
 	"path/filepath"
 	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
-// pageRows is the number of rows per data page the writer emits.
-const pageRows = 1 << 16
+// rowGroupRows is the largest number of rows WriteParquet puts in one row
+// group.
+const rowGroupRows = 1 << 20
 
-// WriteParquet writes f to path as an uncompressed Parquet file with one
-// row group, replacing any existing file atomically (the data goes to a
-// temporary file in the same directory, which is synced and renamed).
+// WriteParquet writes f to path as a ZSTD-compressed Parquet file (through
+// Apache arrow-go), replacing any existing file atomically: the data goes
+// to a temporary file in the same directory, which is synced and renamed.
 //
 // Every column is OPTIONAL, with missing values as nulls: Numeric columns
-// are DOUBLE; Categorical columns are dictionary-encoded BYTE_ARRAY,
-// annotated as STRING when every level is valid UTF-8; Datetime columns
-// are INT64 TIMESTAMP (UTC) in the coarsest unit of milli-, micro- or
-// nanoseconds that holds every value exactly. ReadParquet (or ReadFile)
-// reads the file back into a frame with the same Hash. An infinite number,
-// a datetime outside years 0 to 9999 (or, at nanosecond precision, 1678 to
-// 2261) or a frame without columns is an error.
+// are DOUBLE; Categorical columns are dictionary-encoded BYTE_ARRAY
+// (Arrow dictionary<int32, string>), annotated as STRING when every level
+// is valid UTF-8 (else plain binary); Datetime columns are INT64
+// TIMESTAMP adjusted to UTC, in the coarsest unit of milli-, micro- or
+// nanoseconds that holds every value exactly. The Arrow schema is stored
+// in the file's metadata, so Arrow-based readers see the categorical
+// columns as dictionaries. Row groups hold at most 2^20 rows.
+//
+// ReadParquet (or ReadFile) reads the file back into a frame with the same
+// Hash. An infinite number, a datetime outside years 0 to 9999 (or, at
+// nanosecond precision, 1678 to 2261) or a frame without columns is an
+// error.
 func WriteParquet(path string, f *Frame) error {
 	if err := writeParquetFile(path, f); err != nil {
 		return fmt.Errorf("frame: write %s: %w", path, err)
@@ -36,6 +48,15 @@ func WriteParquet(path string, f *Frame) error {
 }
 
 func writeParquetFile(path string, f *Frame) (err error) {
+	if f.NumCols() == 0 {
+		return errors.New("frame has no columns")
+	}
+	rec, err := arrowRecord(f)
+	if err != nil {
+		return err
+	}
+	defer rec.Release()
+
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
@@ -47,7 +68,7 @@ func writeParquetFile(path string, f *Frame) (err error) {
 		}
 	}()
 	bw := bufio.NewWriterSize(tmp, 1<<16)
-	if err := writeParquet(bw, f); err != nil {
+	if err := writeParquetRecord(bw, rec, compress.Codecs.Zstd); err != nil {
 		return err
 	}
 	if err := bw.Flush(); err != nil {
@@ -65,257 +86,164 @@ func writeParquetFile(path string, f *Frame) (err error) {
 	return os.Rename(tmp.Name(), path)
 }
 
-// countWriter counts bytes written and keeps the first error.
-type countWriter struct {
-	w   io.Writer
-	n   int64
-	err error
-}
-
-func (cw *countWriter) write(b []byte) {
-	if cw.err != nil {
-		return
+// writeParquetRecord writes rec as a Parquet file compressed with codec
+// to w, which it does not close. A panic inside arrow-go becomes an error.
+func writeParquetRecord(w io.Writer, rec arrow.RecordBatch, codec compress.Compression) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("parquet writer failed: %v", p)
+		}
+	}()
+	props := parquet.NewWriterProperties(
+		parquet.WithCompression(codec),
+		parquet.WithMaxRowGroupLength(rowGroupRows),
+		parquet.WithAllocator(memory.DefaultAllocator),
+	)
+	arrProps := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema())
+	fw, err := pqarrow.NewFileWriter(rec.Schema(), w, props, arrProps)
+	if err != nil {
+		return fmt.Errorf("parquet writer: %w", err)
 	}
-	n, err := cw.w.Write(b)
-	cw.n += int64(n)
-	cw.err = err
-}
-
-// chunkMeta is what the footer records about one column chunk.
-type chunkMeta struct {
-	phys       int32
-	encodings  []int32
-	start      int64 // offset of the first page
-	dataOffset int64 // offset of the first data page
-	dictOffset int64 // offset of the dictionary page; 0 = none
-	size       int64 // bytes of all pages, headers included
-	converted  int32 // -1 = none
-	logical    func(e *tencoder)
-}
-
-func writeParquet(w io.Writer, f *Frame) error {
-	if f.NumCols() == 0 {
-		return errors.New("frame has no columns")
+	if err := fw.Write(rec); err != nil {
+		fw.Close() //nolint:errcheck // already failing
+		return fmt.Errorf("write parquet: %w", err)
 	}
-	cw := &countWriter{w: w}
-	cw.write([]byte("PAR1"))
-	metas := make([]chunkMeta, f.NumCols())
+	if err := fw.Close(); err != nil {
+		return fmt.Errorf("close parquet writer: %w", err)
+	}
+	return nil
+}
+
+// arrowRecord converts f to an Arrow record batch. Numeric values and
+// categorical codes are shared with f, not copied.
+func arrowRecord(f *Frame) (arrow.RecordBatch, error) {
+	fields := make([]arrow.Field, f.NumCols())
+	arrays := make([]arrow.Array, f.NumCols())
+	defer func() {
+		for _, a := range arrays {
+			if a != nil {
+				a.Release()
+			}
+		}
+	}()
 	for j, c := range f.cols {
-		var err error
-		if metas[j], err = writeChunk(cw, c); err != nil {
-			return fmt.Errorf("column %q: %w", c.Name, err)
+		a, err := arrowArray(c)
+		if err != nil {
+			return nil, fmt.Errorf("column %q: %w", c.Name, err)
 		}
+		arrays[j] = a
+		fields[j] = arrow.Field{Name: c.Name, Type: a.DataType(), Nullable: true}
 	}
-	footer := parquetFooter(f, metas)
-	cw.write(footer)
-	cw.write(binary.LittleEndian.AppendUint32(nil, uint32(len(footer))))
-	cw.write([]byte("PAR1"))
-	return cw.err
+	return array.NewRecordBatch(arrow.NewSchema(fields, nil), arrays, int64(f.rows)), nil
 }
 
-func parquetFooter(f *Frame, metas []chunkMeta) []byte {
-	e := newTencoder()
-	e.i32(1, 1) // version
-	e.list(2, tStruct, f.NumCols()+1)
-	e.begin(0)
-	e.binary(4, "schema")
-	e.i32(5, int32(f.NumCols()))
-	e.end()
-	for j, c := range f.cols {
-		m := metas[j]
-		e.begin(0)
-		e.i32(1, m.phys)
-		e.i32(3, 1) // OPTIONAL
-		e.binary(4, c.Name)
-		if m.converted >= 0 {
-			e.i32(6, m.converted)
-		}
-		if m.logical != nil {
-			e.begin(10)
-			m.logical(e)
-			e.end()
-		}
-		e.end()
-	}
-	e.i64(3, int64(f.rows))
-	e.list(4, tStruct, 1)
-	e.begin(0) // the row group
-	e.list(1, tStruct, len(metas))
-	var total int64
-	for j, c := range f.cols {
-		m := metas[j]
-		total += m.size
-		e.begin(0) // ColumnChunk
-		e.i64(2, m.start)
-		e.begin(3) // ColumnMetaData
-		e.i32(1, m.phys)
-		e.list(2, tI32, len(m.encodings))
-		for _, enc := range m.encodings {
-			e.zigzag(int64(enc))
-		}
-		e.list(3, tBinary, 1)
-		e.uvarint(uint64(len(c.Name)))
-		e.b = append(e.b, c.Name...)
-		e.i32(4, codecNone)
-		e.i64(5, int64(f.rows))
-		e.i64(6, m.size)
-		e.i64(7, m.size)
-		e.i64(9, m.dataOffset)
-		if m.dictOffset > 0 {
-			e.i64(11, m.dictOffset)
-		}
-		e.end()
-		e.end()
-	}
-	e.i64(2, total)
-	e.i64(3, int64(f.rows))
-	e.end()
-	e.binary(6, "tabforge")
-	e.end()
-	return e.b
-}
-
-// writeChunk writes the pages of column c.
-func writeChunk(cw *countWriter, c *Column) (chunkMeta, error) {
-	m := chunkMeta{start: cw.n, converted: -1, encodings: []int32{encPlain, encRLE}}
-	var values func(lo, hi int, b []byte) ([]byte, int32, error)
+// arrowArray converts c to an Arrow array: float64, dictionary<int32,
+// string or binary> or timestamp (UTC).
+func arrowArray(c *Column) (arrow.Array, error) {
+	n := c.Len()
 	switch c.Kind {
 	case Numeric:
-		m.phys = ptDouble
-		values = func(lo, hi int, b []byte) ([]byte, int32, error) {
-			for i := lo; i < hi; i++ {
-				v := c.Num[i]
-				if math.IsInf(v, 0) {
-					return nil, 0, &ParseError{Row: i + 1, Column: c.Name, Err: ErrInfinite}
-				}
-				if !math.IsNaN(v) {
-					b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
-				}
+		valid, nulls := validity(n, func(i int) bool { return !math.IsNaN(c.Num[i]) })
+		for i, v := range c.Num {
+			if math.IsInf(v, 0) {
+				return nil, &ParseError{Row: i + 1, Column: c.Name, Err: ErrInfinite}
 			}
-			return b, encPlain, nil
 		}
+		data := array.NewData(arrow.PrimitiveTypes.Float64, n,
+			[]*memory.Buffer{valid, memory.NewBufferBytes(arrow.Float64Traits.CastToBytes(c.Num))}, nil, nulls, 0)
+		defer data.Release()
+		return array.NewFloat64Data(data), nil
+
 	case Datetime:
-		m.phys = ptInt64
 		unit, err := timestampUnit(c)
 		if err != nil {
-			return m, err
+			return nil, err
 		}
-		unitField := map[int64]int16{1e6: 1, 1e3: 2, 1: 3}[unit]
-		m.logical = func(e *tencoder) {
-			e.begin(8) // TIMESTAMP
-			e.boolean(1, true)
-			e.begin(2)
-			e.begin(unitField)
-			e.end()
-			e.end()
-			e.end()
-		}
-		switch unit {
-		case 1e6:
-			m.converted = ctTimestampMillis
-		case 1e3:
-			m.converted = ctTimestampMicros
-		}
-		perSec := 1e9 / unit
-		values = func(lo, hi int, b []byte) ([]byte, int32, error) {
-			for i := lo; i < hi; i++ {
-				if math.IsNaN(c.Num[i]) {
-					continue
-				}
-				sec, nsec, _ := splitUnix(c.Num[i]) // validated by timestampUnit
-				b = binary.LittleEndian.AppendUint64(b, uint64(sec*perSec+nsec/unit))
+		valid, nulls := validity(n, func(i int) bool { return !math.IsNaN(c.Num[i]) })
+		nsPerUnit := int64(unit.Multiplier())
+		perSec := int64(1e9) / nsPerUnit
+		vals := make([]arrow.Timestamp, n)
+		for i, v := range c.Num {
+			if !math.IsNaN(v) {
+				sec, nsec, _ := splitUnix(v) // validated by timestampUnit
+				vals[i] = arrow.Timestamp(sec*perSec + nsec/nsPerUnit)
 			}
-			return b, encPlain, nil
 		}
+		typ := &arrow.TimestampType{Unit: unit, TimeZone: "UTC"}
+		data := array.NewData(typ, n,
+			[]*memory.Buffer{valid, memory.NewBufferBytes(arrow.TimestampTraits.CastToBytes(vals))}, nil, nulls, 0)
+		defer data.Release()
+		return array.NewTimestampData(data), nil
+
 	case Categorical:
-		m.phys = ptByteArray
-		utf := true
-		for _, l := range c.Levels {
-			utf = utf && utf8.ValidString(l)
+		if len(c.Levels) > math.MaxInt32 {
+			return nil, fmt.Errorf("%w: %d levels", ErrUnsupported, len(c.Levels))
 		}
-		if utf {
-			m.converted = ctUTF8
-			m.logical = func(e *tencoder) { e.begin(1); e.end() }
+		for i, code := range c.Codes {
+			if int(code) >= len(c.Levels) || code < -1 {
+				return nil, fmt.Errorf("row %d: code %d out of range for %d levels", i+1, code, len(c.Levels))
+			}
 		}
-		if len(c.Levels) > 0 {
-			var dict []byte
-			for _, l := range c.Levels {
-				dict = binary.LittleEndian.AppendUint32(dict, uint32(len(l)))
-				dict = append(dict, l...)
-			}
-			if len(dict) > math.MaxInt32 {
-				return m, fmt.Errorf("%w: dictionary exceeds 2 GiB", ErrUnsupported)
-			}
-			m.dictOffset = cw.n
-			h := newTencoder()
-			h.i32(1, pageDict)
-			h.i32(2, int32(len(dict)))
-			h.i32(3, int32(len(dict)))
-			h.begin(7)
-			h.i32(1, int32(len(c.Levels)))
-			h.i32(2, encPlain)
-			h.end()
-			h.end()
-			cw.write(h.b)
-			cw.write(dict)
-			m.encodings = append(m.encodings, encRLEDict)
+		valid, nulls := validity(n, func(i int) bool { return c.Codes[i] >= 0 })
+		idxData := array.NewData(arrow.PrimitiveTypes.Int32, n,
+			[]*memory.Buffer{valid, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.Codes))}, nil, nulls, 0)
+		defer idxData.Release()
+		indices := array.NewInt32Data(idxData)
+		defer indices.Release()
+
+		var dict arrow.Array
+		valueType := arrow.BinaryTypes.String
+		if allUTF8(c.Levels) {
+			bld := array.NewStringBuilder(memory.DefaultAllocator)
+			defer bld.Release()
+			bld.AppendValues(c.Levels, nil)
+			dict = bld.NewArray()
+		} else {
+			valueType = arrow.BinaryTypes.Binary
+			bld := array.NewBinaryBuilder(memory.DefaultAllocator, arrow.BinaryTypes.Binary)
+			defer bld.Release()
+			bld.AppendStringValues(c.Levels, nil)
+			dict = bld.NewArray()
 		}
-		width := max(1, bits.Len32(uint32(len(c.Levels)-1)))
-		idx := make([]uint32, 0, pageRows)
-		values = func(lo, hi int, b []byte) ([]byte, int32, error) {
-			if len(c.Levels) == 0 {
-				return b, encPlain, nil // every value is missing
-			}
-			idx = idx[:0]
-			for _, code := range c.Codes[lo:hi] {
-				if code >= 0 {
-					idx = append(idx, uint32(code))
-				}
-			}
-			b = append(b, byte(width))
-			return appendBitPacked(b, idx, width), encRLEDict, nil
-		}
-	default:
-		return m, fmt.Errorf("invalid kind %v", c.Kind)
+		defer dict.Release()
+		typ := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: valueType}
+		return array.NewDictionaryArray(typ, indices, dict), nil
 	}
-	m.dataOffset = cw.n
-	var page []byte
-	for lo := 0; lo < c.Len(); lo += pageRows {
-		hi := min(lo+pageRows, c.Len())
-		page = append(page[:0], 0, 0, 0, 0)
-		page = appendDefLevels(page, c, lo, hi)
-		binary.LittleEndian.PutUint32(page, uint32(len(page)-4))
-		var enc int32
-		var err error
-		if page, enc, err = values(lo, hi, page); err != nil {
-			return m, err
-		}
-		if len(page) > math.MaxInt32 {
-			return m, fmt.Errorf("%w: page exceeds 2 GiB", ErrUnsupported)
-		}
-		h := newTencoder()
-		h.i32(1, pageData)
-		h.i32(2, int32(len(page)))
-		h.i32(3, int32(len(page)))
-		h.begin(5)
-		h.i32(1, int32(hi-lo))
-		h.i32(2, enc)
-		h.i32(3, encRLE)
-		h.i32(4, encRLE)
-		h.end()
-		h.end()
-		cw.write(h.b)
-		cw.write(page)
-	}
-	m.size = cw.n - m.start
-	return m, cw.err
+	return nil, fmt.Errorf("invalid kind %v", c.Kind)
 }
 
-// timestampUnit returns the coarsest unit (in nanoseconds: 1e6, 1e3 or 1)
-// that represents every value of datetime column c exactly, and checks the
-// values' range.
-func timestampUnit(c *Column) (int64, error) {
-	unit := int64(1e6)
+// validity returns the validity bitmap of n values (nil when all are
+// valid) and the number of nulls.
+func validity(n int, valid func(int) bool) (*memory.Buffer, int) {
+	bits := make([]byte, bitutil.BytesForBits(int64(n)))
+	nulls := 0
+	for i := range n {
+		if valid(i) {
+			bitutil.SetBit(bits, i)
+		} else {
+			nulls++
+		}
+	}
+	if nulls == 0 {
+		return nil, 0
+	}
+	return memory.NewBufferBytes(bits), nulls
+}
+
+func allUTF8(levels []string) bool {
+	for _, l := range levels {
+		if !utf8.ValidString(l) {
+			return false
+		}
+	}
+	return true
+}
+
+// timestampUnit returns the coarsest of milli-, micro- and nanoseconds
+// that represents every value of datetime column c exactly, and checks
+// the values' range.
+func timestampUnit(c *Column) (arrow.TimeUnit, error) {
+	unit := int64(1e6) // nanoseconds per unit
 	for i, v := range c.Num {
 		if math.IsNaN(v) {
 			continue
@@ -328,51 +256,16 @@ func timestampUnit(c *Column) (int64, error) {
 			unit /= 1000
 		}
 	}
-	if unit == 1 {
-		for i, v := range c.Num {
-			if v < -9.2e9 || v > 9.2e9 { // int64 nanoseconds cover 1677-09-21 to 2262-04-11
-				return 0, &ParseError{Row: i + 1, Column: c.Name, Err: fmt.Errorf("datetime %v needs nanoseconds but is outside 1678 to 2261", v)}
-			}
+	switch unit {
+	case 1e6:
+		return arrow.Millisecond, nil
+	case 1e3:
+		return arrow.Microsecond, nil
+	}
+	for i, v := range c.Num {
+		if v < -9.2e9 || v > 9.2e9 { // int64 nanoseconds cover 1677-09-21 to 2262-04-11
+			return 0, &ParseError{Row: i + 1, Column: c.Name, Err: fmt.Errorf("datetime %v needs nanoseconds but is outside 1678 to 2261", v)}
 		}
 	}
-	return unit, nil
-}
-
-// appendDefLevels appends the definition levels (1 = present) of rows
-// [lo, hi) of c in the RLE/bit-packed hybrid encoding.
-func appendDefLevels(b []byte, c *Column, lo, hi int) []byte {
-	levels := make([]uint32, hi-lo)
-	all := true
-	for i := range levels {
-		if !c.IsMissing(lo + i) {
-			levels[i] = 1
-		} else {
-			all = false
-		}
-	}
-	if all {
-		b = binary.AppendUvarint(b, uint64(hi-lo)<<1)
-		return append(b, 1)
-	}
-	return appendBitPacked(b, levels, 1)
-}
-
-// appendBitPacked appends vals as one bit-packed run of the hybrid
-// encoding, padded to a multiple of 8 values.
-func appendBitPacked(b []byte, vals []uint32, width int) []byte {
-	groups := (len(vals) + 7) / 8
-	b = binary.AppendUvarint(b, uint64(groups)<<1|1)
-	start := len(b)
-	b = append(b, make([]byte, groups*width)...)
-	out := b[start:]
-	bit := 0
-	for _, v := range vals {
-		for k := range width {
-			if v>>k&1 == 1 {
-				out[bit/8] |= 1 << (bit % 8)
-			}
-			bit++
-		}
-	}
-	return b
+	return arrow.Nanosecond, nil
 }

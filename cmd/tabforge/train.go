@@ -20,11 +20,13 @@ import (
 
 // flagKeys maps train's convenience flags to config keys: a flag given on
 // the command line is the top layer of the config.
-var flagKeys = map[string]string{
-	"data": "data", "target": "target", "task": "task", "time-column": "time_column",
-	"segment-column": "segment_column", "drop": "drop", "test-rows": "test_rows",
-	"test-fraction": "test_fraction", "models": "models", "seed": "seed", "out": "out",
-	"cv-folds": "cv_folds", "as-of": "as_of", "positive-class": "positive_class",
+func flagKeys() map[string]string {
+	return map[string]string{
+		"data": "data", "target": "target", "task": "task", "time-column": "time_column",
+		"segment-column": "segment_column", "drop": "drop", "test-rows": "test_rows",
+		"test-fraction": "test_fraction", "models": "models", "seed": "seed", "out": "out",
+		"cv-folds": "cv_folds", "as-of": "as_of", "positive-class": "positive_class",
+	}
 }
 
 func (a *app) trainCommand() *cobra.Command {
@@ -67,7 +69,7 @@ func (a *app) loadConfig(cmd *cobra.Command) (*config.Config, *config.Provenance
 	if a.store != "" {
 		flags["store"] = a.store
 	}
-	for name, key := range flagKeys {
+	for name, key := range flagKeys() {
 		fl := cmd.Flags().Lookup(name)
 		if fl == nil || !fl.Changed {
 			continue
