@@ -53,25 +53,42 @@ func Suites() map[string][]Case {
 			{Name: "Ridge(alpha=1)", Family: "ridge", Params: `{"alpha":1}`, Peer: "sklearn_ridge", Task: model.Regression, Rows: 1_000_000},
 			{Name: "Logistic(C=1)", Family: "logistic", Params: `{"c":1}`, Peer: "sklearn_logistic", Task: model.Binary, Rows: 1_000_000},
 		},
+		"trees": {
+			{Name: "GBDT regression", Family: "gbdt", Params: gbdtParams, Peer: "xgb_reg", Task: model.Regression, Rows: 1_000_000},
+			{Name: "GBDT binary", Family: "gbdt", Params: gbdtParams, Peer: "xgb_bin", Task: model.Binary, Rows: 1_000_000},
+			{Name: "RandomForest(100)", Family: "forest", Params: `{"n_estimators":100,"max_features":"sqrt"}`, Peer: "sklearn_forest", Task: model.Regression, Rows: 100_000},
+		},
 	}
 }
+
+// gbdtParams are the settings of the XGBoost speed anchors: 100 rounds,
+// depth 6, 256 bins, learning rate 0.1.
+const gbdtParams = `{"n_estimators":100,"max_depth":6,"learning_rate":0.1,"max_bin":256}`
 
 // Measurement is one side of a case.
 type Measurement struct {
-	FitSeconds  []float64 `json:"fit_seconds"` // every run
-	PeakMB      float64   `json:"peak_mb"`     // max RSS over the runs
-	Metric      float64   `json:"metric"`      // R² or ROC AUC on the test rows
-	MetricName  string    `json:"metric_name"`
-	Description string    `json:"description"`
-	Err         string    `json:"error,omitempty"`
+	FitSeconds []float64 `json:"fit_seconds"` // every run
+	// PredictRowsPerSec is the batch prediction throughput over all rows
+	// of the problem (median over runs).
+	PredictRowsPerSec []float64 `json:"predict_rows_per_sec"`
+	PeakMB            float64   `json:"peak_mb"` // max RSS over the runs
+	Metric            float64   `json:"metric"`  // R² or ROC AUC on the test rows
+	MetricName        string    `json:"metric_name"`
+	Description       string    `json:"description"`
+	Err               string    `json:"error,omitempty"`
 }
 
 // Median returns the median fit time.
-func (m Measurement) Median() float64 {
-	if len(m.FitSeconds) == 0 {
+func (m Measurement) Median() float64 { return median(m.FitSeconds) }
+
+// PredictRate returns the median prediction throughput in rows/s.
+func (m Measurement) PredictRate() float64 { return median(m.PredictRowsPerSec) }
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
 		return math.NaN()
 	}
-	s := slices.Clone(m.FitSeconds)
+	s := slices.Clone(v)
 	slices.Sort(s)
 	return s[len(s)/2]
 }
@@ -165,17 +182,13 @@ func measure(ctx context.Context, o Options, prog string, args []string, env ...
 			m.Err = fmt.Sprintf("%v: %s", err, lastLine(stderr.String()))
 			return m
 		}
-		var one struct {
-			FitSeconds  float64 `json:"fit_seconds"`
-			Metric      float64 `json:"metric"`
-			MetricName  string  `json:"metric_name"`
-			Description string  `json:"description"`
-		}
+		var one CaseOutput
 		if err := json.Unmarshal(lastJSON(stdout.Bytes()), &one); err != nil {
 			m.Err = fmt.Sprintf("bad output %q: %v", stdout.String(), err)
 			return m
 		}
 		m.FitSeconds = append(m.FitSeconds, one.FitSeconds)
+		m.PredictRowsPerSec = append(m.PredictRowsPerSec, float64(one.PredictRows)/one.PredictSeconds)
 		m.Metric, m.MetricName, m.Description = one.Metric, one.MetricName, one.Description
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			m.PeakMB = max(m.PeakMB, float64(ru.Maxrss)/1024) // Linux reports KiB
@@ -267,14 +280,14 @@ func ReadData(dir string, rows int, task model.Task) (*model.Matrix, []float64, 
 // PrintTable writes results as an aligned table.
 func PrintTable(w io.Writer, results []Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "case\ttrain rows\ttabforge fit s\tpeer fit s\tratio\ttabforge peak MB\tpeer peak MB\ttabforge metric\tpeer metric\tpeer\t")
+	fmt.Fprintln(tw, "case\ttrain rows\ttabforge fit s\tpeer fit s\tratio\ttabforge peak MB\tpeer peak MB\ttabforge metric\tpeer metric\ttabforge pred rows/s\tpeer pred rows/s\tpeer\t")
 	for _, r := range results {
 		train := r.Case.Rows * 4 / 5
 		tf, pe := r.Tabforge, r.Peer
 		ratio := tf.Median() / pe.Median()
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Case.Name, train,
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Case.Name, train,
 			num(tf.Median(), 3), num(pe.Median(), 3), num(ratio, 2), num(tf.PeakMB, 0), num(pe.PeakMB, 0),
-			metric(tf), metric(pe), pe.Description)
+			metric(tf), metric(pe), rate(tf.PredictRate()), rate(pe.PredictRate()), pe.Description)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -299,6 +312,13 @@ func num(v float64, prec int) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.*f", prec, v)
+}
+
+func rate(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "-"
+	}
+	return fmt.Sprintf("%.3g", v)
 }
 
 func metric(m Measurement) string {

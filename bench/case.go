@@ -17,6 +17,10 @@ type CaseOutput struct {
 	Metric      float64 `json:"metric"`
 	MetricName  string  `json:"metric_name"`
 	Description string  `json:"description"`
+	// PredictSeconds is the time to predict all PredictRows rows of the
+	// problem in one batch.
+	PredictSeconds float64 `json:"predict_seconds"`
+	PredictRows    int     `json:"predict_rows"`
 }
 
 // RunCase fits one tabforge learner on the first 80% of rows of the data in
@@ -57,7 +61,13 @@ func RunCase(ctx context.Context, w io.Writer, reg *model.Registry, family, para
 	if err := m.Predict(pred, test); err != nil {
 		return err
 	}
-	out := CaseOutput{FitSeconds: fit, Description: "tabforge " + family}
+	all := make([]float64, x.Rows*m.NumOutputs())
+	start = time.Now()
+	if err := m.Predict(all, x); err != nil {
+		return err
+	}
+	out := CaseOutput{FitSeconds: fit, Description: "tabforge " + family,
+		PredictSeconds: time.Since(start).Seconds(), PredictRows: x.Rows}
 	if task == model.Regression {
 		out.MetricName = "R2"
 		out.Metric, err = eval.R2(y[ntr:], pred, nil)

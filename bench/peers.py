@@ -51,10 +51,17 @@ m, desc = model_for(a.case)
 t0 = time.perf_counter()
 m.fit(xtr, ytr)
 fit = time.perf_counter() - t0
+t0 = time.perf_counter()
+if binary:
+    m.predict_proba(x)
+else:
+    m.predict(x)
+predict_s = time.perf_counter() - t0
 if binary:
     from sklearn.metrics import roc_auc_score
     metric, name = roc_auc_score(yte, m.predict_proba(xte)[:, 1]), "AUC"
 else:
     from sklearn.metrics import r2_score
     metric, name = r2_score(yte, m.predict(xte)), "R2"
-print(json.dumps({"fit_seconds": fit, "metric": float(metric), "metric_name": name, "description": desc}))
+print(json.dumps({"fit_seconds": fit, "metric": float(metric), "metric_name": name, "description": desc,
+                  "predict_seconds": predict_s, "predict_rows": a.rows}))
