@@ -1,0 +1,328 @@
+package gbdt
+
+import (
+	"container/heap"
+	"math"
+)
+
+// entry is a node that may still be split: its rows are idx[begin:end].
+type entry struct {
+	nid        int
+	depth      int
+	begin, end int
+	sum        gpair
+	hist       []histBin // nil when the node will not be split
+	best       splitInfo
+	unsorted   bool // rows not partitioned: a leafSeg of its parent covers it
+}
+
+// leafSeg records where the rows idx[begin:end] end up: all in leaf nid,
+// or, when right >= 0, in leaf nid or right by the split of their parent
+// (the last level of a depth-limited tree is not partitioned: routing each
+// row once is cheaper than moving it).
+type leafSeg struct {
+	nid, begin, end int
+	right           int
+	feature, bin    int
+	missLeft        bool
+}
+
+// goesLeft reports whether a row with code c at feature s.feature goes to
+// leaf s.nid.
+func (s *leafSeg) goesLeft(c, missing int) bool {
+	return c <= s.bin || (c == missing && s.missLeft)
+}
+
+// grower turns gradients into one tree (XGBoost's tree updater, LightGBM's
+// TreeLearner). Its buffers are reused from tree to tree; it is used by
+// one goroutine at a time and runs its own parallel steps.
+type grower struct {
+	c       *config
+	bm      *binMatrix
+	workers int
+
+	idx, tmp []int32 // rows of the sample; a node owns a segment
+	ghs      []gpair // gradients gathered for the nodes being built, aligned with idx
+	pool     [][]histBin
+
+	// per tree
+	grad   []gpair
+	feats  []int
+	groups [][]int // feats in groups of up to 4, the histogram work unit
+	tb     *treeBuilder
+	leaves []leafSeg
+}
+
+func newGrower(c *config, bm *binMatrix, workers int) *grower {
+	n := bm.rows
+	return &grower{
+		c: c, bm: bm, workers: workers,
+		idx: make([]int32, n), tmp: make([]int32, n), ghs: make([]gpair, n),
+	}
+}
+
+func (g *grower) allocHist() []histBin {
+	if k := len(g.pool); k > 0 {
+		h := g.pool[k-1]
+		g.pool = g.pool[:k-1]
+		return h
+	}
+	return make([]histBin, g.bm.cols*histStride)
+}
+
+func (g *grower) freeHist(h []histBin) {
+	if h != nil {
+		g.pool = append(g.pool, h)
+	}
+}
+
+// sumBlock is the row block for parallel sums; partial sums are combined
+// in block order so the total does not depend on the worker count.
+const sumBlock = 1 << 14
+
+// grow builds one tree from grad over the sampled rows (increasing order)
+// using the features feats (increasing order). The returned leaves hold
+// positions into g.idx, valid until the next call.
+func (g *grower) grow(grad []gpair, rows []int32, feats []int) (*treeBuilder, []leafSeg) {
+	c := g.c
+	g.grad = grad
+	g.feats = feats
+	g.groups = g.groups[:0]
+	for i := 0; i < len(feats); i += 4 {
+		g.groups = append(g.groups, feats[i:min(i+4, len(feats))])
+	}
+	g.tb = &treeBuilder{}
+	g.leaves = g.leaves[:0]
+
+	n := len(rows)
+	copy(g.idx, rows)
+	nb := blocks(n, sumBlock)
+	partial := make([]gpair, nb)
+	runTasks(g.workers, nb, func(t int) {
+		lo, hi := t*sumBlock, min((t+1)*sumBlock, n)
+		var s gpair
+		for i, r := range rows[lo:hi] {
+			p := grad[r]
+			g.ghs[lo+i] = p
+			s.g += p.g
+			s.h += p.h
+		}
+		partial[t] = s
+	})
+	var sum gpair
+	for _, s := range partial {
+		sum.g += s.g
+		sum.h += s.h
+	}
+	root := &entry{nid: g.tb.add(sum.h, g.leafValue(sum)), end: n, sum: sum}
+	root.hist = g.allocHist()
+	runTasks(g.workers, len(g.groups), func(t int) {
+		buildHist(root.hist, g.bm, g.groups[t], g.idx[:n], g.ghs[:n])
+	})
+	g.evaluate([]*entry{root})
+	if c.policy == Lossguide {
+		g.growLossguide(root)
+	} else {
+		g.growDepthwise(root)
+	}
+	return g.tb, g.leaves
+}
+
+// leafValue is a node's shrunken weight, rounded to float32 as stored.
+func (g *grower) leafValue(s gpair) float32 {
+	return float32(g.c.leafWeight(s) * g.c.eta)
+}
+
+// canSplit reports whether e should be split, given the leaves so far.
+func (g *grower) canSplit(e *entry, leaves int) bool {
+	c := g.c
+	return e.hist != nil && e.best.ok && e.best.gain > rtEps && e.best.gain >= c.gamma &&
+		(c.maxDepth == 0 || e.depth < c.maxDepth) && (c.maxLeaves == 0 || leaves < c.maxLeaves)
+}
+
+func (g *grower) finishLeaf(e *entry) {
+	g.freeHist(e.hist)
+	e.hist = nil
+	if !e.unsorted {
+		g.leaves = append(g.leaves, leafSeg{nid: e.nid, begin: e.begin, end: e.end, right: -1})
+	}
+}
+
+// growDepthwise splits level by level (XGBoost's depthwise driver).
+func (g *grower) growDepthwise(root *entry) {
+	frontier := []*entry{root}
+	leaves := 1
+	for len(frontier) > 0 {
+		var splitting []*entry
+		for _, e := range frontier {
+			if g.canSplit(e, leaves) {
+				splitting = append(splitting, e)
+				leaves++
+			} else {
+				g.finishLeaf(e)
+			}
+		}
+		if len(splitting) == 0 {
+			return
+		}
+		frontier = g.split(splitting)
+	}
+}
+
+// growLossguide splits the best leaf first (LightGBM's leaf-wise growth).
+func (g *grower) growLossguide(root *entry) {
+	q := &entryHeap{root}
+	leaves := 1
+	for q.Len() > 0 {
+		e := heap.Pop(q).(*entry)
+		if !g.canSplit(e, leaves) {
+			g.finishLeaf(e)
+			continue
+		}
+		leaves++
+		for _, ch := range g.split([]*entry{e}) {
+			heap.Push(q, ch)
+		}
+	}
+}
+
+// entryHeap orders entries by gain, highest first; ties go to the lower
+// node id, so the order is deterministic.
+type entryHeap []*entry
+
+func (h entryHeap) Len() int { return len(h) }
+func (h entryHeap) Less(i, j int) bool {
+	a, b := h[i], h[j]
+	ga, gb := math.Inf(-1), math.Inf(-1)
+	if a.best.ok {
+		ga = a.best.gain
+	}
+	if b.best.ok {
+		gb = b.best.gain
+	}
+	if ga != gb {
+		return ga > gb
+	}
+	return a.nid < b.nid
+}
+func (h entryHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *entryHeap) Push(x any)   { *h = append(*h, x.(*entry)) }
+func (h *entryHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
+}
+
+// evaluate finds the best split of every entry: one task per (entry,
+// feature group), reduced in group order.
+func (g *grower) evaluate(batch []*entry) {
+	ng := len(g.groups)
+	res := make([]splitInfo, len(batch)*ng)
+	runTasks(g.workers, len(res), func(t int) {
+		e, grp := batch[t/ng], g.groups[t%ng]
+		ps := g.c.nodeScore(e.sum)
+		var best splitInfo
+		for _, f := range grp {
+			g.c.bestSplit(&best, featHist(e.hist, f), f, len(g.bm.cuts[f])+1, e.sum, ps)
+		}
+		res[t] = best
+	})
+	for i, e := range batch {
+		e.best = splitInfo{}
+		for k := range ng {
+			if r := &res[i*ng+k]; r.better(&e.best) {
+				e.best = *r
+			}
+		}
+	}
+}
+
+// split applies the best split of every entry in batch: it adds the
+// children to the tree, partitions the rows, builds the smaller child's
+// histogram and derives the larger one's by subtraction, and evaluates the
+// children. It returns the children, left before right, in batch order.
+func (g *grower) split(batch []*entry) []*entry {
+	c, bm, tb := g.c, g.bm, g.tb
+	children := make([]*entry, 0, 2*len(batch))
+	for _, e := range batch {
+		s := &e.best
+		l := tb.add(s.left.h, g.leafValue(s.left))
+		r := tb.add(s.right.h, g.leafValue(s.right))
+		i := e.nid
+		tb.left[i], tb.right[i] = int32(l), int32(r)
+		tb.feature[i] = int32(s.feature)
+		tb.splitBin[i] = int32(s.bin)
+		tb.defaultLeft[i] = s.defaultLeft
+		tb.gain[i] = s.gain
+		tb.threshold[i] = math.MaxFloat32
+		if cuts := bm.cuts[s.feature]; s.bin < len(cuts) {
+			tb.threshold[i] = cuts[s.bin]
+		}
+		children = append(children,
+			&entry{nid: l, depth: e.depth + 1, sum: s.left},
+			&entry{nid: r, depth: e.depth + 1, sum: s.right})
+	}
+	// Children at the depth limit are leaves: no histograms, and unless
+	// leaves are refreshed from their rows, no partition either.
+	if c.maxDepth > 0 && batch[0].depth+1 >= c.maxDepth {
+		for k, e := range batch {
+			g.freeHist(e.hist)
+			e.hist = nil
+			if c.objective != AbsoluteError {
+				s := &e.best
+				children[2*k].unsorted, children[2*k+1].unsorted = true, true
+				g.leaves = append(g.leaves, leafSeg{nid: children[2*k].nid, right: children[2*k+1].nid,
+					begin: e.begin, end: e.end, feature: s.feature, bin: s.bin, missLeft: s.defaultLeft})
+			}
+		}
+		if c.objective != AbsoluteError {
+			return children
+		}
+	}
+	nLeft := g.partition(batch)
+	for k, e := range batch {
+		l, r := children[2*k], children[2*k+1]
+		l.begin, l.end = e.begin, e.begin+nLeft[k]
+		r.begin, r.end = l.end, e.end
+	}
+	if c.maxDepth > 0 && batch[0].depth+1 >= c.maxDepth {
+		return children
+	}
+	type job struct{ small, big *entry }
+	jobs := make([]job, len(batch))
+	for k, e := range batch {
+		l, r := children[2*k], children[2*k+1]
+		small, big := l, r
+		if r.end-r.begin < l.end-l.begin {
+			small, big = r, l
+		}
+		small.hist = g.allocHist()
+		big.hist = e.hist // the parent's histogram becomes the larger child's
+		e.hist = nil
+		jobs[k] = job{small, big}
+	}
+	// Gather the smaller children's gradients, in blocks.
+	type span struct{ lo, hi int }
+	var spans []span
+	for _, j := range jobs {
+		for lo := j.small.begin; lo < j.small.end; lo += partBlock {
+			spans = append(spans, span{lo, min(lo+partBlock, j.small.end)})
+		}
+	}
+	runTasks(g.workers, len(spans), func(t int) {
+		sp := spans[t]
+		for i, r := range g.idx[sp.lo:sp.hi] {
+			g.ghs[sp.lo+i] = g.grad[r]
+		}
+	})
+	ng := len(g.groups)
+	runTasks(g.workers, len(jobs)*ng, func(t int) {
+		j, grp := jobs[t/ng], g.groups[t%ng]
+		s := j.small
+		buildHist(s.hist, bm, grp, g.idx[s.begin:s.end], g.ghs[s.begin:s.end])
+		subtractHist(j.big.hist, s.hist, grp)
+	})
+	g.evaluate(children)
+	return children
+}

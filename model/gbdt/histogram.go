@@ -1,0 +1,121 @@
+package gbdt
+
+// histBin is one histogram bin: the sums of gradients and hessians of the
+// node's rows whose code falls in the bin.
+type histBin struct{ g, h float64 }
+
+// histStride is the number of bins reserved per feature in a node
+// histogram, so every feature's bins form a [256]histBin that a uint8 code
+// indexes without bounds checks.
+const histStride = 256
+
+// featHist returns feature f's bins within a node histogram.
+func featHist(h []histBin, f int) *[histStride]histBin {
+	return (*[histStride]histBin)(h[f*histStride : (f+1)*histStride])
+}
+
+// buildHist fills the bins of features feats (at most 4) of histogram h
+// from the node's rows and their gradients gh (gh[i] belongs to rows[i],
+// gathered once per node so that every feature group reads them
+// sequentially). Rows are in increasing order; a run of consecutive rows
+// takes a dense path without the index indirection.
+func buildHist(h []histBin, bm *binMatrix, feats []int, rows []int32, gh []gpair) {
+	for _, f := range feats {
+		clear(featHist(h, f)[:])
+	}
+	if len(rows) == 0 {
+		return
+	}
+	gh = gh[:len(rows)]
+	lo := int(rows[0])
+	dense := int(rows[len(rows)-1])-lo == len(rows)-1
+	for len(feats) > 0 {
+		switch {
+		case len(feats) >= 4:
+			f0, f1, f2, f3 := feats[0], feats[1], feats[2], feats[3]
+			h0, h1, h2, h3 := featHist(h, f0), featHist(h, f1), featHist(h, f2), featHist(h, f3)
+			c0, c1, c2, c3 := bm.codes[f0], bm.codes[f1], bm.codes[f2], bm.codes[f3]
+			if dense {
+				hist4Dense(h0, h1, h2, h3, c0[lo:lo+len(rows)], c1[lo:lo+len(rows)], c2[lo:lo+len(rows)], c3[lo:lo+len(rows)], gh)
+			} else {
+				hist4(h0, h1, h2, h3, c0, c1, c2, c3, rows, gh)
+			}
+			feats = feats[4:]
+		default:
+			f := feats[0]
+			if dense {
+				hist1Dense(featHist(h, f), bm.codes[f][lo:lo+len(rows)], gh)
+			} else {
+				hist1(featHist(h, f), bm.codes[f], rows, gh)
+			}
+			feats = feats[1:]
+		}
+	}
+}
+
+// hist4 accumulates four features at once: one load of the row index and
+// gradient pair feeds four independent bin updates.
+func hist4(h0, h1, h2, h3 *[histStride]histBin, c0, c1, c2, c3 []uint8, rows []int32, gh []gpair) {
+	gh = gh[:len(rows)]
+	// Equal lengths let one bounds check on c0 cover the other columns.
+	c1, c2, c3 = c1[:len(c0)], c2[:len(c0)], c3[:len(c0)]
+	for i, r := range rows {
+		p := gh[i]
+		b0, b1, b2, b3 := c0[r], c1[r], c2[r], c3[r]
+		h0[b0].g += p.g
+		h0[b0].h += p.h
+		h1[b1].g += p.g
+		h1[b1].h += p.h
+		h2[b2].g += p.g
+		h2[b2].h += p.h
+		h3[b3].g += p.g
+		h3[b3].h += p.h
+	}
+}
+
+func hist4Dense(h0, h1, h2, h3 *[histStride]histBin, c0, c1, c2, c3 []uint8, gh []gpair) {
+	n := len(gh)
+	c0, c1, c2, c3 = c0[:n], c1[:n], c2[:n], c3[:n]
+	for i, p := range gh {
+		b0, b1, b2, b3 := c0[i], c1[i], c2[i], c3[i]
+		h0[b0].g += p.g
+		h0[b0].h += p.h
+		h1[b1].g += p.g
+		h1[b1].h += p.h
+		h2[b2].g += p.g
+		h2[b2].h += p.h
+		h3[b3].g += p.g
+		h3[b3].h += p.h
+	}
+}
+
+func hist1(h0 *[histStride]histBin, c0 []uint8, rows []int32, gh []gpair) {
+	gh = gh[:len(rows)]
+	for i, r := range rows {
+		p := gh[i]
+		b := c0[r]
+		h0[b].g += p.g
+		h0[b].h += p.h
+	}
+}
+
+func hist1Dense(h0 *[histStride]histBin, c0 []uint8, gh []gpair) {
+	c0 = c0[:len(gh)]
+	for i, p := range gh {
+		b := c0[i]
+		h0[b].g += p.g
+		h0[b].h += p.h
+	}
+}
+
+// subtractHist sets the bins of feats in big to big − small: the larger
+// child's histogram from its parent's (held in big) and its sibling's.
+func subtractHist(big, small []histBin, feats []int) {
+	for _, f := range feats {
+		b, s := featHist(big, f), featHist(small, f)
+		for i := range b {
+			b[i].g -= s[i].g
+			b[i].h -= s[i].h
+		}
+	}
+}

@@ -1,0 +1,100 @@
+package gbdt
+
+// rtEps is the smallest gain that counts as a split (XGBoost's kRtEps).
+const rtEps = 1e-6
+
+// splitInfo is the best split found for a node.
+type splitInfo struct {
+	ok          bool
+	gain        float64 // loss reduction, XGBoost's loss_chg
+	feature     int
+	bin         int  // value bins 0..bin go left
+	defaultLeft bool // where missing values go
+	left, right gpair
+}
+
+// better reports whether s beats t; ties keep t, so the first feature and
+// bin in scan order win, whatever the scan's parallel schedule.
+func (s *splitInfo) better(t *splitInfo) bool { return s.ok && (!t.ok || s.gain > t.gain) }
+
+// thresholdL1 is XGBoost's soft-thresholding of a gradient sum by alpha.
+func thresholdL1(g, alpha float64) float64 {
+	switch {
+	case g > alpha:
+		return g - alpha
+	case g < -alpha:
+		return g + alpha
+	}
+	return 0
+}
+
+// nodeScore is T(G)²/(H+λ), a node's contribution to the gain.
+func (c *config) nodeScore(s gpair) float64 {
+	d := s.h + c.lambda
+	if d <= 0 {
+		return 0
+	}
+	t := thresholdL1(s.g, c.alpha)
+	return t * t / d
+}
+
+// leafWeight is the optimal leaf value −T(G)/(H+λ), before shrinkage; 0
+// when the hessian sum is below min_child_weight (XGBoost's CalcWeight).
+func (c *config) leafWeight(s gpair) float64 {
+	d := s.h + c.lambda
+	if s.h < c.minChildWeight || s.h <= 0 || d <= 0 {
+		return 0
+	}
+	return -thresholdL1(s.g, c.alpha) / d
+}
+
+// bestSplit scans feature f's bins of node histogram h (node sums sum)
+// and updates best. Each threshold is tried with missing values going
+// right and, if the node has any, going left.
+func (c *config) bestSplit(best *splitInfo, h *[histStride]histBin, f, nValue int, sum gpair, parentScore float64) {
+	miss := h[nValue]
+	hasMiss := miss.h > 0
+	if nValue < 2 && !hasMiss {
+		return
+	}
+	mcw := c.minChildWeight
+	var l gpair
+	for b := 0; b < nValue-1; b++ {
+		l.g += h[b].g
+		l.h += h[b].h
+		r := gpair{sum.g - l.g, sum.h - l.h}
+		if l.h >= mcw && r.h >= mcw && l.h > 0 && r.h > 0 {
+			gain := c.nodeScore(l) + c.nodeScore(r) - parentScore
+			if gain > rtEps && (!best.ok || gain > best.gain) {
+				*best = splitInfo{ok: true, gain: gain, feature: f, bin: b, left: l, right: r,
+					defaultLeft: !hasMiss && l.h >= r.h}
+			}
+		}
+		if hasMiss {
+			l2 := gpair{l.g + miss.g, l.h + miss.h}
+			r2 := gpair{sum.g - l2.g, sum.h - l2.h}
+			if l2.h >= mcw && r2.h >= mcw && l2.h > 0 && r2.h > 0 {
+				gain := c.nodeScore(l2) + c.nodeScore(r2) - parentScore
+				if gain > rtEps && (!best.ok || gain > best.gain) {
+					*best = splitInfo{ok: true, gain: gain, feature: f, bin: b, left: l2, right: r2, defaultLeft: true}
+				}
+			}
+		}
+	}
+	// All values left, missing values right: the threshold is the largest
+	// float32, above every (finite) training value.
+	if hasMiss {
+		var all gpair
+		for b := range nValue {
+			all.g += h[b].g
+			all.h += h[b].h
+		}
+		r := gpair{sum.g - all.g, sum.h - all.h}
+		if all.h >= mcw && r.h >= mcw && all.h > 0 && r.h > 0 {
+			gain := c.nodeScore(all) + c.nodeScore(r) - parentScore
+			if gain > rtEps && (!best.ok || gain > best.gain) {
+				*best = splitInfo{ok: true, gain: gain, feature: f, bin: nValue - 1, left: all, right: r}
+			}
+		}
+	}
+}

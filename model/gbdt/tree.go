@@ -1,0 +1,277 @@
+package gbdt
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Tree is one fitted regression tree stored as flat arrays indexed by node
+// id; node 0 is the root. An internal node i sends a row left when
+// float32(x[Feature(i)]) < Threshold(i), to DefaultLeft's side when the
+// value is missing (NaN), and right otherwise. A Tree is immutable; its
+// methods are read-only and safe for concurrent use.
+type Tree struct {
+	left, right []int32 // −1 at leaves
+	feature     []int32
+	threshold   []float32
+	defaultLeft []bool
+	value       []float32 // leaf value; at internal nodes the node's own weight
+	cover       []float64 // sum of hessians of the training rows in the node
+	gain        []float64 // loss reduction of the split; 0 at leaves
+}
+
+// NumNodes returns the number of nodes, internal and leaves.
+func (t *Tree) NumNodes() int { return len(t.left) }
+
+// IsLeaf reports whether node i is a leaf.
+func (t *Tree) IsLeaf(i int) bool { return t.left[i] < 0 }
+
+// Left returns node i's left child, or −1 at a leaf.
+func (t *Tree) Left(i int) int { return int(t.left[i]) }
+
+// Right returns node i's right child, or −1 at a leaf.
+func (t *Tree) Right(i int) int { return int(t.right[i]) }
+
+// Feature returns the feature node i splits on (0 at leaves).
+func (t *Tree) Feature(i int) int { return int(t.feature[i]) }
+
+// Threshold returns node i's split threshold: rows with
+// float32(x) < Threshold go left.
+func (t *Tree) Threshold(i int) float32 { return t.threshold[i] }
+
+// DefaultLeft reports whether missing values go left at node i.
+func (t *Tree) DefaultLeft(i int) bool { return t.defaultLeft[i] }
+
+// Value returns node i's value: at a leaf, what the tree adds to the
+// margin (learning rate included); at an internal node, the value the node
+// would have as a leaf (XGBoost's base_weight).
+func (t *Tree) Value(i int) float64 { return float64(t.value[i]) }
+
+// Cover returns the sum of training hessians (for squared error, the
+// training weight) of the rows that reached node i, as TreeSHAP needs.
+func (t *Tree) Cover(i int) float64 { return t.cover[i] }
+
+// Gain returns the loss reduction of node i's split, 0 at leaves.
+func (t *Tree) Gain(i int) float64 { return t.gain[i] }
+
+// Depth returns the number of edges on the longest root-to-leaf path.
+func (t *Tree) Depth() int {
+	var walk func(i, d int) int
+	walk = func(i, d int) int {
+		if t.left[i] < 0 {
+			return d
+		}
+		return max(walk(int(t.left[i]), d+1), walk(int(t.right[i]), d+1))
+	}
+	return walk(0, 0)
+}
+
+// errTree reports a structurally invalid tree in a decoded or imported
+// model.
+var errTree = errors.New("invalid tree")
+
+// check verifies t's arrays: equal lengths, a proper binary tree rooted at
+// node 0 where every node is reached once, features below numFeature,
+// thresholds not NaN and finite leaf values.
+func (t *Tree) check(numFeature int) error {
+	n := len(t.left)
+	if n == 0 {
+		return fmt.Errorf("%w: no nodes", errTree)
+	}
+	for _, l := range []int{len(t.right), len(t.feature), len(t.threshold), len(t.defaultLeft), len(t.value), len(t.cover), len(t.gain)} {
+		if l != n {
+			return fmt.Errorf("%w: node arrays of different lengths", errTree)
+		}
+	}
+	seen := make([]bool, n)
+	stack := []int32{0}
+	seen[0] = true
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		l, r := t.left[i], t.right[i]
+		if l < 0 || r < 0 {
+			if l != r && (l >= 0 || r >= 0) {
+				return fmt.Errorf("%w: node %d has one child", errTree, i)
+			}
+			if v := t.value[i]; math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return fmt.Errorf("%w: leaf %d has value %v", errTree, i, v)
+			}
+			continue
+		}
+		if f := t.feature[i]; f < 0 || int(f) >= numFeature {
+			return fmt.Errorf("%w: node %d splits on feature %d of %d", errTree, i, f, numFeature)
+		}
+		if math.IsNaN(float64(t.threshold[i])) {
+			return fmt.Errorf("%w: node %d has a NaN threshold", errTree, i)
+		}
+		for _, c := range []int32{l, r} {
+			if int(c) >= n || seen[c] {
+				return fmt.Errorf("%w: node %d has child %d (nodes: %d, or reached twice)", errTree, i, c, n)
+			}
+			seen[c] = true
+			stack = append(stack, c)
+		}
+	}
+	return nil
+}
+
+// pnode is a node of a tree packed for prediction: 16 bytes, children
+// stored next to each other. A leaf loops to itself: its threshold is NaN,
+// so every row "goes right" to left+1 = the leaf itself (missing values
+// take miss = the leaf), which lets rows walk a fixed number of steps
+// without testing for leaves.
+type pnode struct {
+	thr  float32 // split threshold; NaN at a leaf
+	feat int32   // split feature; 0 at a leaf
+	left int32   // left child; the right child is left+1
+	miss int32   // the child missing values go to
+}
+
+// packedTree is a tree laid out for prediction.
+type packedTree struct {
+	nodes []pnode
+	vals  []float32 // leaf values by packed node index
+	depth int       // steps from the root to the deepest leaf
+}
+
+// pack lays t out breadth-first with siblings adjacent, the layout the
+// predictor walks.
+func (t *Tree) pack() packedTree {
+	out := packedTree{nodes: make([]pnode, 1, t.NumNodes()), vals: make([]float32, 1, t.NumNodes())}
+	type item struct{ src, dst, depth int32 }
+	queue := []item{{0, 0, 0}}
+	nan := float32(math.NaN())
+	for q := 0; q < len(queue); q++ {
+		it := queue[q]
+		s := it.src
+		out.depth = max(out.depth, int(it.depth))
+		if t.left[s] < 0 {
+			out.nodes[it.dst] = pnode{thr: nan, left: it.dst - 1, miss: it.dst}
+			out.vals[it.dst] = t.value[s]
+			continue
+		}
+		l := int32(len(out.nodes))
+		out.nodes = append(out.nodes, pnode{}, pnode{})
+		out.vals = append(out.vals, 0, 0)
+		miss := l + 1
+		if t.defaultLeft[s] {
+			miss = l
+		}
+		out.nodes[it.dst] = pnode{thr: t.threshold[s], feat: t.feature[s], left: l, miss: miss}
+		queue = append(queue, item{t.left[s], l, it.depth + 1}, item{t.right[s], l + 1, it.depth + 1})
+	}
+	return out
+}
+
+// step moves from node n one level down for the row whose float32
+// features start at xf[base]: left when x < thr, to miss when x is NaN,
+// right otherwise; computed without a branch on the (unpredictable)
+// comparison.
+func step(n *pnode, xf []float32, base int) int32 {
+	x := xf[base+int(n.feat)]
+	var right int32
+	if !(x < n.thr) {
+		right = 1
+	}
+	i := n.left + right
+	if x != x {
+		i = n.miss
+	}
+	return i
+}
+
+// addTo adds the tree's value for each row of the row-major float32
+// block xf (p columns, rows rows) to dst[r*k+j]. Four rows walk the tree
+// in lockstep: their independent load chains overlap, hiding the latency
+// of each level.
+func (pt *packedTree) addTo(dst []float64, k, j int, xf []float32, p, rows int) {
+	nodes, vals := pt.nodes, pt.vals
+	r := 0
+	for ; r+4 <= rows; r += 4 {
+		var i0, i1, i2, i3 int32
+		b0, b1, b2, b3 := r*p, (r+1)*p, (r+2)*p, (r+3)*p
+		for range pt.depth {
+			i0 = step(&nodes[i0], xf, b0)
+			i1 = step(&nodes[i1], xf, b1)
+			i2 = step(&nodes[i2], xf, b2)
+			i3 = step(&nodes[i3], xf, b3)
+		}
+		dst[r*k+j] += float64(vals[i0])
+		dst[(r+1)*k+j] += float64(vals[i1])
+		dst[(r+2)*k+j] += float64(vals[i2])
+		dst[(r+3)*k+j] += float64(vals[i3])
+	}
+	for ; r < rows; r++ {
+		var i int32
+		for range pt.depth {
+			i = step(&nodes[i], xf, r*p)
+		}
+		dst[r*k+j] += float64(vals[i])
+	}
+}
+
+// toFloat32 converts rows of x into dst (row-major), the precision splits
+// compare in.
+func toFloat32(dst []float32, x []float64) []float32 {
+	dst = dst[:len(x)]
+	for i, v := range x {
+		dst[i] = float32(v)
+	}
+	return dst
+}
+
+// treeBuilder is a tree under construction. Besides the public arrays it
+// keeps each split's bin, so training rows can be routed by their codes.
+type treeBuilder struct {
+	Tree
+	splitBin []int32
+}
+
+// add appends a leaf with hessian sum cover and value v and returns its id.
+func (b *treeBuilder) add(cover float64, v float32) int {
+	b.left = append(b.left, -1)
+	b.right = append(b.right, -1)
+	b.feature = append(b.feature, 0)
+	b.threshold = append(b.threshold, v)
+	b.defaultLeft = append(b.defaultLeft, false)
+	b.value = append(b.value, v)
+	b.cover = append(b.cover, cover)
+	b.gain = append(b.gain, 0)
+	b.splitBin = append(b.splitBin, 0)
+	return len(b.left) - 1
+}
+
+// setLeaf sets leaf i's value.
+func (b *treeBuilder) setLeaf(i int, v float32) {
+	b.value[i] = v
+	b.threshold[i] = v
+}
+
+// route returns the leaf a training row with codes reaches, reading codes
+// through code(f).
+func (b *treeBuilder) route(bm *binMatrix, r int) int {
+	i := 0
+	for b.left[i] >= 0 {
+		f := b.feature[i]
+		c := int(bm.codes[f][r])
+		if c <= int(b.splitBin[i]) || (c == bm.missing(int(f)) && b.defaultLeft[i]) {
+			i = int(b.left[i])
+		} else {
+			i = int(b.right[i])
+		}
+	}
+	return i
+}
+
+// finish returns the public tree, trimming the builder's slices.
+func (b *treeBuilder) finish() *Tree {
+	t := b.Tree
+	return &Tree{
+		left: clip(t.left), right: clip(t.right), feature: clip(t.feature), threshold: clip(t.threshold),
+		defaultLeft: clip(t.defaultLeft), value: clip(t.value), cover: clip(t.cover), gain: clip(t.gain),
+	}
+}
+
+func clip[T any](s []T) []T { return append([]T(nil), s...) }
