@@ -10,6 +10,7 @@ import (
 
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/pipeline"
+	"github.com/tabforge/tabforge/store/sqlite"
 )
 
 func (a *app) evaluateCommand() *cobra.Command {
@@ -67,11 +68,7 @@ func (a *app) runsCommand() *cobra.Command {
 		Short: "List runs, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, _, err := a.loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			st, err := a.openStore(cmd.Context(), cfg)
+			st, err := a.storeFor(cmd)
 			if err != nil {
 				return err
 			}
@@ -102,11 +99,7 @@ func (a *app) runsCommand() *cobra.Command {
 		Short: "Show one run (id or unique prefix) as JSON",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, _, err := a.loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			st, err := a.openStore(cmd.Context(), cfg)
+			st, err := a.storeFor(cmd)
 			if err != nil {
 				return err
 			}
@@ -122,6 +115,15 @@ func (a *app) runsCommand() *cobra.Command {
 	}
 	runs.AddCommand(list, show)
 	return runs
+}
+
+// storeFor opens the store the effective config names.
+func (a *app) storeFor(cmd *cobra.Command) (*sqlite.Store, error) {
+	cfg, _, err := a.loadConfig(cmd)
+	if err != nil {
+		return nil, err
+	}
+	return a.openStore(cmd.Context(), cfg)
 }
 
 func (a *app) configCommand() *cobra.Command {
