@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/apache/arrow-go/v18/parquet/schema"
 )
@@ -104,12 +105,22 @@ func decodeParquet(r parquet.ReaderAtSeeker, opts ReadOptions) (*Frame, error) {
 	if numRows == 0 {
 		return nil, ErrNoRows
 	}
-	if numRows < 0 || numRows > math.MaxInt32*int64(64) {
-		return nil, fmt.Errorf("%w: %d rows", errCorrupt, numRows)
+	var groupRows int64
+	for g, rg := range pf.MetaData().RowGroups {
+		n := rg.GetNumRows()
+		if n < 0 || n > numRows-groupRows {
+			return nil, fmt.Errorf("%w: row group %d has %d rows, file %d", errCorrupt, g, n, numRows)
+		}
+		groupRows += n
+	}
+	if numRows < 0 || groupRows != numRows {
+		return nil, fmt.Errorf("%w: row groups hold %d rows, file %d", errCorrupt, groupRows, numRows)
 	}
 	if sc.NumColumns() == 0 {
 		return nil, fmt.Errorf("%w: no columns", errCorrupt)
 	}
+
+	dropArrowSchema(pf.MetaData())
 
 	// Read string and binary columns as dictionaries: labels are then
 	// interned once per distinct value and chunk, not once per row.
@@ -200,6 +211,26 @@ func checkMagic(r parquet.ReaderAtSeeker) error {
 		return errors.New("not a parquet file: no PAR1 magic")
 	}
 	return nil
+}
+
+// arrowSchemaKey is the key-value metadata entry in which Arrow writers
+// store the Arrow schema of a Parquet file.
+const arrowSchemaKey = "ARROW:schema"
+
+// dropArrowSchema removes the stored Arrow schema from md before pqarrow
+// sees it. tabforge maps the Parquet types themselves, so it needs no
+// Arrow schema, and arrow-go decodes that serialized blob without bounds:
+// a corrupt one can make it allocate without limit, which is fatal, not
+// a recoverable panic.
+func dropArrowSchema(md *metadata.FileMetaData) {
+	kv := md.FileMetaData.KeyValueMetadata
+	kept := kv[:0:0]
+	for _, e := range kv {
+		if e.Key != arrowSchemaKey {
+			kept = append(kept, e)
+		}
+	}
+	md.FileMetaData.KeyValueMetadata = kept
 }
 
 // checkFlat refuses schemas whose top-level fields are not all primitive,
