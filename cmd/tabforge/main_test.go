@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tabforge/tabforge/frame"
 )
 
 // tabforge runs the CLI in-process with a private store and model
@@ -240,5 +242,35 @@ func TestPredictMissingColumn(t *testing.T) {
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Error("failed predict left an output file")
+	}
+}
+
+// TestTrainParquet trains on a Parquet copy of a CSV dataset: the dataset
+// version (content hash) is the same whatever the file format.
+func TestTrainParquet(t *testing.T) {
+	dir := t.TempDir()
+	f, err := frame.ReadFile(testdata("credit_data.csv"), frame.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pq := filepath.Join(dir, "credit.parquet")
+	if err := frame.WriteParquet(pq, f); err != nil {
+		t.Fatal(err)
+	}
+	hashes := map[string]string{}
+	for _, data := range []string{testdata("credit_data.csv"), pq} {
+		code, stdout, stderr := tabforge(t, dir, "train", "--data", data, "--target", "Status", "--models", "logistic",
+			"--cv-folds", "0", "--out", dir, "--json", "--profile", "development")
+		if code != 0 {
+			t.Fatalf("train %s: exit %d: %s", data, code, stderr)
+		}
+		var res trainJSON
+		if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+			t.Fatal(err)
+		}
+		hashes[filepath.Ext(data)] = res.DatasetHash
+	}
+	if hashes[".csv"] != hashes[".parquet"] {
+		t.Errorf("dataset hash differs between CSV (%s) and Parquet (%s)", hashes[".csv"], hashes[".parquet"])
 	}
 }
