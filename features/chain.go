@@ -35,6 +35,23 @@ func DecodeFitted(kind string, data []byte) (Fitted, error) {
 			return nil, fmt.Errorf("features: decode %s: %w", kind, err)
 		}
 		return d, nil
+	case KindTemporal, KindMarket, KindInteraction:
+		var f interface {
+			Fitted
+			json.Unmarshaler
+		}
+		switch kind {
+		case KindTemporal:
+			f = new(FittedTemporal)
+		case KindMarket:
+			f = new(FittedMarket)
+		default:
+			f = new(FittedInteraction)
+		}
+		if err := f.UnmarshalJSON(data); err != nil {
+			return nil, fmt.Errorf("features: decode %s: %w", kind, err)
+		}
+		return f, nil
 	case KindChain:
 		var c FittedChain
 		if err := json.Unmarshal(data, &c); err != nil {
@@ -42,7 +59,8 @@ func DecodeFitted(kind string, data []byte) (Fitted, error) {
 		}
 		return c, nil
 	}
-	return nil, fmt.Errorf("features: unknown fitted transformer kind %q (known: %s, %s)", kind, KindChain, KindDrop)
+	return nil, fmt.Errorf("features: unknown fitted transformer kind %q (known: %s, %s, %s, %s, %s)",
+		kind, KindChain, KindDrop, KindInteraction, KindMarket, KindTemporal)
 }
 
 func decodeStrict(data []byte, v any) error {
@@ -52,30 +70,58 @@ func decodeStrict(data []byte, v any) error {
 }
 
 // Chain is a sequence of transformers applied in order. Chain.Fit fits
-// each on the training frame as transformed by the fitted steps before it.
+// each on the training frame as transformed by the fitted steps before it;
+// a step that is a TrainTransformer passes on its own transformed training
+// frame (out-of-fold statistics, say) instead of Fitted.Transform(train).
 type Chain []Transformer
 
 // Fit fits the steps of c in order and returns them fitted. It checks ctx
 // between steps and never modifies c or train.
 func (c Chain) Fit(ctx context.Context, train *frame.Frame) (FittedChain, error) {
+	fc, _, err := c.fit(ctx, train, false)
+	return fc, err
+}
+
+// FitTransform is Fit that also returns the training frame as transformed
+// by every step: the frame a learner should train on. For steps that are
+// TrainTransformers it may differ from the FittedChain's Transform(train).
+func (c Chain) FitTransform(ctx context.Context, train *frame.Frame) (FittedChain, *frame.Frame, error) {
+	return c.fit(ctx, train, true)
+}
+
+// fit fits the steps in order; the last step's transformed frame is
+// computed only if last is set.
+func (c Chain) fit(ctx context.Context, train *frame.Frame, last bool) (FittedChain, *frame.Frame, error) {
 	out := make(FittedChain, 0, len(c))
 	x := train
 	for i, t := range c {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("features: chain step %d: %w", i, err)
+			return nil, nil, fmt.Errorf("features: chain step %d: %w", i, err)
+		}
+		if tt, ok := t.(TrainTransformer); ok {
+			f, tx, err := tt.FitTransform(ctx, x)
+			if err != nil {
+				return nil, nil, fmt.Errorf("features: chain step %d: fit: %w", i, err)
+			}
+			out = append(out, f)
+			x = tx
+			continue
 		}
 		f, err := t.Fit(ctx, x)
 		if err != nil {
-			return nil, fmt.Errorf("features: chain step %d: fit: %w", i, err)
+			return nil, nil, fmt.Errorf("features: chain step %d: fit: %w", i, err)
 		}
 		out = append(out, f)
-		if i < len(c)-1 {
+		if last || i < len(c)-1 {
 			if x, err = f.Transform(x); err != nil {
-				return nil, fmt.Errorf("features: chain step %d: transform training frame: %w", i, err)
+				return nil, nil, fmt.Errorf("features: chain step %d: transform training frame: %w", i, err)
 			}
 		}
 	}
-	return out, nil
+	if !last {
+		x = nil
+	}
+	return out, x, nil
 }
 
 // FittedChain applies fitted steps in order. An empty chain returns its

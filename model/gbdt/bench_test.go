@@ -1,8 +1,13 @@
 package gbdt
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -36,6 +41,32 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// procStatusMB returns a "VmRSS"/"VmHWM"-style field of /proc/self/status
+// in MB, or 0 where unavailable.
+func procStatusMB(field string) float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		if f := bytes.Fields(line); len(f) >= 2 && string(f[0]) == field+":" {
+			kb, _ := strconv.ParseFloat(string(f[1]), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// resetPeakRSS frees garbage and resets the kernel's peak-RSS mark
+// (Linux: writing 5 to /proc/self/clear_refs), so VmHWM afterwards is the
+// peak of what follows, like speed.md's "fit delta".
+func resetPeakRSS() float64 {
+	runtime.GC()
+	debug.FreeOSMemory()
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	return procStatusMB("VmRSS")
+}
+
 // speedParams are the benchmark's settings: 100 trees, depth 6, 256 bins,
 // learning rate 0.1 (XGBoost hist's in speed.md).
 var speedParams = Params{NEstimators: 100, MaxDepth: 6, MaxBin: 256, LearningRate: 0.1}
@@ -46,6 +77,7 @@ var speedParams = Params{NEstimators: 100, MaxDepth: 6, MaxBin: 256, LearningRat
 func benchTrain(b *testing.B, binary bool) {
 	train, xte, yte := speedProblem(1_000_000, binary)
 	var m *Model
+	base := resetPeakRSS()
 	b.ResetTimer()
 	c0 := cpuTime()
 	for b.Loop() {
@@ -57,6 +89,10 @@ func benchTrain(b *testing.B, binary bool) {
 	}
 	b.StopTimer()
 	b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op")
+	if peak := procStatusMB("VmHWM"); peak > 0 {
+		b.ReportMetric(peak, "peak-MB")
+		b.ReportMetric(peak-base, "fit-delta-MB")
+	}
 	pred := make([]float64, xte.Rows)
 	if err := m.Predict(pred, xte); err != nil {
 		b.Fatal(err)
@@ -97,15 +133,15 @@ func BenchmarkBuildHistogram(b *testing.B) {
 	for _, rows := range []int{1_000, 100_000} {
 		b.Run(fmt.Sprint("rows=", rows), func(b *testing.B) {
 			x, y, _ := friedman1(rows)
-			bm, err := newBinMatrix(context.Background(), x, 256, 0, 1)
+			bm, err := newBinMatrix(context.Background(), x, 256, 0, 1, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
 			idx := make([]int32, 0, rows)
-			gh := make([]gpair, rows)
+			gh := make([]rowGrad, rows)
 			for r := 0; r < rows; r += 2 { // every other row: the sparse path
 				idx = append(idx, int32(r))
-				gh[r] = gpair{y[r], 1}
+				gh[r] = rowGrad{float32(y[r]), 1}
 			}
 			feats := []int{0, 1, 2, 3}
 			h := make([]histBin, 28*histStride)

@@ -58,35 +58,26 @@ func padCuts(cuts []float32) *paddedCuts {
 }
 
 // bin returns the number of cuts <= v for a non-NaN v; n is the number of
-// real cuts.
+// real cuts. It is a branch-free binary search: each comparison becomes a
+// 0/1 step (the comparisons are unpredictable), and indices are masked
+// with &255, which never changes them (they stay below 255) but lets the
+// compiler drop bounds checks.
 func (p *paddedCuts) bin(v float32, n int) int {
-	i := 0
-	if p[i+127] <= v {
-		i += 128
+	i := 128 * b2i(p[127] <= v)
+	i += 64 * b2i(p[(i+63)&255] <= v)
+	i += 32 * b2i(p[(i+31)&255] <= v)
+	i += 16 * b2i(p[(i+15)&255] <= v)
+	i += 8 * b2i(p[(i+7)&255] <= v)
+	i += 4 * b2i(p[(i+3)&255] <= v)
+	i += 2 * b2i(p[(i+1)&255] <= v)
+	i += b2i(p[i&255] <= v)
+	return min(i, n) // v = +Inf also passes the +Inf padding
+}
+
+// b2i is 1 for true and 0 for false; the compiler emits a SETcc.
+func b2i(b bool) int {
+	if b {
+		return 1
 	}
-	if p[i+63] <= v {
-		i += 64
-	}
-	if p[i+31] <= v {
-		i += 32
-	}
-	if p[i+15] <= v {
-		i += 16
-	}
-	if p[i+7] <= v {
-		i += 8
-	}
-	if p[i+3] <= v {
-		i += 4
-	}
-	if p[i+1] <= v {
-		i += 2
-	}
-	if p[i] <= v {
-		i++
-	}
-	if i > n { // v = +Inf also passes the +Inf padding
-		i = n
-	}
-	return i
+	return 0
 }

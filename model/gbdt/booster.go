@@ -107,6 +107,12 @@ func checkData(d *model.Dataset) error {
 	default:
 		return fmt.Errorf("gbdt: unknown task %q", d.Task)
 	}
+	if d.Categorical != nil && len(d.Categorical) != d.X.Cols {
+		return fmt.Errorf("gbdt: %d categorical flags for %d columns", len(d.Categorical), d.X.Cols)
+	}
+	if d.X.Rows > math.MaxInt32 {
+		return fmt.Errorf("gbdt: %d rows; at most %d are supported (row indices are int32)", d.X.Rows, math.MaxInt32)
+	}
 	for i, v := range d.X.Data {
 		if math.IsInf(v, 0) || (!math.IsNaN(v) && math.Abs(v) > math.MaxFloat32) {
 			return fmt.Errorf("gbdt: row %d column %d: value %v is infinite or outside float32 range (use NaN for missing)", i/d.X.Cols, i%d.X.Cols, v)
@@ -161,7 +167,11 @@ func boost(ctx context.Context, m *Model, d, valid *model.Dataset, init []float6
 	n := d.X.Rows
 	startRound := len(m.trees) / k
 
-	bm, err := newBinMatrix(ctx, d.X, c.maxBin, c.seed, workers)
+	var categorical []bool
+	if c.catSplits {
+		categorical = d.Categorical
+	}
+	bm, err := newBinMatrix(ctx, d.X, c.maxBin, c.seed, workers, categorical)
 	if err != nil {
 		return err
 	}
@@ -172,9 +182,9 @@ func boost(ctx context.Context, m *Model, d, valid *model.Dataset, init []float6
 			copy(score[r*k:(r+1)*k], m.baseMargin)
 		}
 	}
-	grad := make([][]gpair, k)
+	grad := make([][]rowGrad, k)
 	for j := range grad {
-		grad[j] = make([]gpair, n)
+		grad[j] = make([]rowGrad, n)
 	}
 	var vscore []float64
 	var vxf []float32 // the validation features as float32, converted once
@@ -201,33 +211,7 @@ func boost(ctx context.Context, m *Model, d, valid *model.Dataset, init []float6
 			if c.objective == AbsoluteError {
 				refreshMedian(tb, leaves, g.idx, score, d.Y, d.Weights, c.eta)
 			}
-			if len(rows) == n {
-				runTasks(workers, len(leaves), func(t int) {
-					ls := &leaves[t]
-					v := float64(tb.value[ls.nid])
-					if ls.right < 0 {
-						for _, row := range g.idx[ls.begin:ls.end] {
-							score[int(row)*k+j] += v
-						}
-						return
-					}
-					vals := [2]float64{float64(tb.value[ls.right]), v}
-					col, miss := bm.codes[ls.feature], bm.missing(ls.feature)
-					for _, row := range g.idx[ls.begin:ls.end] {
-						left := 0
-						if ls.goesLeft(int(col[row]), miss) {
-							left = 1
-						}
-						score[int(row)*k+j] += vals[left]
-					}
-				})
-			} else {
-				runTasks(workers, nb, func(t int) {
-					for row := t * gradBlock; row < min((t+1)*gradBlock, n); row++ {
-						score[row*k+j] += float64(tb.value[tb.route(bm, row)])
-					}
-				})
-			}
+			addScores(score, k, j, tb, leaves, g.idx, bm, len(rows) == n, workers)
 			t := tb.finish()
 			m.trees = append(m.trees, t)
 			m.treeClass = append(m.treeClass, j)
@@ -256,6 +240,36 @@ func boost(ctx context.Context, m *Model, d, valid *model.Dataset, init []float6
 	}
 	m.pack()
 	return nil
+}
+
+// addScores adds a new tree's leaf values to group j of the training
+// margins. When every row was in the sample, the grower's leaf segments
+// say where each row ended up; otherwise every row is routed by its codes.
+func addScores(score []float64, k, j int, tb *treeBuilder, leaves []leafSeg, idx []int32, bm *binMatrix, allRows bool, workers int) {
+	if !allRows {
+		n := bm.rows
+		runTasks(workers, blocks(n, gradBlock), func(t int) {
+			for row := t * gradBlock; row < min((t+1)*gradBlock, n); row++ {
+				score[row*k+j] += float64(tb.value[tb.route(bm, row)])
+			}
+		})
+		return
+	}
+	runTasks(workers, len(leaves), func(t int) {
+		ls := &leaves[t]
+		v := float64(tb.value[ls.nid])
+		if ls.right < 0 {
+			for _, row := range idx[ls.begin:ls.end] {
+				score[int(row)*k+j] += v
+			}
+			return
+		}
+		vals := [2]float64{float64(tb.value[ls.right]), v}
+		col := bm.codes[ls.feature]
+		for _, row := range idx[ls.begin:ls.end] {
+			score[int(row)*k+j] += vals[ls.tbl[col[row]]]
+		}
+	})
 }
 
 // refreshMedian sets every leaf to the weighted median of its rows'

@@ -21,16 +21,35 @@ type binMatrix struct {
 	rows, cols int
 	codes      [][]uint8
 	cuts       [][]float32
+	cat        []bool    // features split by category sets
+	lo         []float32 // smallest value of each categorical feature (bin 0)
+}
+
+// binCode returns the category code held by value bin b of categorical
+// feature f (each category has its own bin).
+func (b *binMatrix) binCode(f, bin int) int {
+	if bin == 0 {
+		return int(b.lo[f])
+	}
+	return int(b.cuts[f][bin-1])
 }
 
 // missing returns feature f's missing-value code.
 func (b *binMatrix) missing(f int) int { return len(b.cuts[f]) + 1 }
 
+// maxCategory bounds the codes of categorical splits: codes 0..254.
+const maxCategory = 255
+
 // newBinMatrix finds the cuts of every column of x (at most maxBin−1 value
-// bins each, the last code being for missing values) and bins x.
-func newBinMatrix(ctx context.Context, x *model.Matrix, maxBin int, seed uint64, workers int) (*binMatrix, error) {
+// bins each, the last code being for missing values) and bins x. Columns
+// flagged in categorical (nil: none) whose values are all integer codes in
+// [0, maxCategory) with one bin per code are marked for categorical
+// splits; their cuts come from all rows, not a sample, so that no code
+// shares a bin.
+func newBinMatrix(ctx context.Context, x *model.Matrix, maxBin int, seed uint64, workers int, categorical []bool) (*binMatrix, error) {
 	n, p := x.Rows, x.Cols
-	bm := &binMatrix{rows: n, cols: p, codes: make([][]uint8, p), cuts: make([][]float32, p)}
+	bm := &binMatrix{rows: n, cols: p, codes: make([][]uint8, p), cuts: make([][]float32, p),
+		cat: make([]bool, p), lo: make([]float32, p)}
 	// Rows for the cut search: all, or a seeded sample.
 	var sample []int
 	if n > cutSampleRows {
@@ -50,7 +69,8 @@ func newBinMatrix(ctx context.Context, x *model.Matrix, maxBin int, seed uint64,
 			return
 		}
 		var vals []float32
-		if sample != nil {
+		isCat := f < len(categorical) && categorical[f]
+		if sample != nil && !isCat {
 			vals = make([]float32, 0, len(sample))
 			for _, r := range sample {
 				if v := float32(x.Data[r*p+f]); v == v {
@@ -67,6 +87,19 @@ func newBinMatrix(ctx context.Context, x *model.Matrix, maxBin int, seed uint64,
 		}
 		slices.Sort(vals)
 		bm.cuts[f] = cutsFromSorted(vals, valueBins)
+		if isCat && len(vals) > 0 {
+			codes := vals[0] >= 0 && vals[len(vals)-1] < maxCategory
+			for _, v := range vals {
+				if !codes || v != float32(int(v)) {
+					codes = false
+					break
+				}
+			}
+			distinct := len(bm.cuts[f]) + 1
+			if codes && distinct <= valueBins && (len(vals) == 1 || distinct == countDistinct(vals)) {
+				bm.cat[f], bm.lo[f] = true, vals[0]
+			}
+		}
 	})
 	if err := mu.err(); err != nil {
 		return nil, fmt.Errorf("gbdt: binning: %w", err)
@@ -99,4 +132,15 @@ func newBinMatrix(ctx context.Context, x *model.Matrix, maxBin int, seed uint64,
 		return nil, fmt.Errorf("gbdt: binning: %w", err)
 	}
 	return bm, nil
+}
+
+// countDistinct counts the distinct values of sorted v.
+func countDistinct(v []float32) int {
+	n := 0
+	for i := range v {
+		if i == 0 || v[i] != v[i-1] {
+			n++
+		}
+	}
+	return n
 }

@@ -16,6 +16,8 @@
 // values are −T(G)/(H+λ) times the learning rate. Missing values (NaN) go
 // to a default direction learned per split, as in XGBoost. Trees grow
 // depth-wise (max_depth) or loss-guided (best leaf first, max_leaves).
+// Categorical columns are split on their ordinal codes, or, with
+// Params.CategoricalSplits, by category sets (LightGBM-style).
 //
 // Split thresholds are raw feature values stored as float32, and a row goes
 // left when float32(x) < threshold, exactly XGBoost's rule; prediction

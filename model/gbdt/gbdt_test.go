@@ -79,6 +79,10 @@ func TestFitDeterministic(t *testing.T) {
 // and far above what a broken learner gets (R² ≈ 0, AUC ≈ 0.5).
 func TestAccuracySynthetic(t *testing.T) {
 	x, y, yb := friedman1(20_000)
+	// X is bit-exact with speed_bench.py; its first row is in speed.md.
+	if got := x.Row(0)[:2]; got[0] != 0.8833107948303223 || got[1] != 0.4315279722213745 {
+		t.Fatalf("Friedman-1 row 0 starts %v; speed.md says [0.8833107948303223 0.4315279722213745]", got)
+	}
 	const n = 16_000
 	xtr := &model.Matrix{Rows: n, Cols: 28, Data: x.Data[:n*28]}
 	xte := &model.Matrix{Rows: 4000, Cols: 28, Data: x.Data[n*28:]}

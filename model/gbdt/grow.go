@@ -23,14 +23,8 @@ type entry struct {
 type leafSeg struct {
 	nid, begin, end int
 	right           int
-	feature, bin    int
-	missLeft        bool
-}
-
-// goesLeft reports whether a row with code c at feature s.feature goes to
-// leaf s.nid.
-func (s *leafSeg) goesLeft(c, missing int) bool {
-	return c <= s.bin || (c == missing && s.missLeft)
+	feature         int
+	tbl             *[256]uint8 // 1 for the codes of feature that go to nid
 }
 
 // grower turns gradients into one tree (XGBoost's tree updater, LightGBM's
@@ -41,12 +35,12 @@ type grower struct {
 	bm      *binMatrix
 	workers int
 
-	idx, tmp []int32 // rows of the sample; a node owns a segment
-	ghs      []gpair // gradients gathered for the nodes being built, aligned with idx
+	idx, tmp []int32   // rows of the sample; a node owns a segment
+	ghs      []rowGrad // gradients gathered for the nodes being built, aligned with idx
 	pool     [][]histBin
 
 	// per tree
-	grad   []gpair
+	grad   []rowGrad
 	feats  []int
 	groups [][]int // feats in groups of up to 4, the histogram work unit
 	tb     *treeBuilder
@@ -57,7 +51,7 @@ func newGrower(c *config, bm *binMatrix, workers int) *grower {
 	n := bm.rows
 	return &grower{
 		c: c, bm: bm, workers: workers,
-		idx: make([]int32, n), tmp: make([]int32, n), ghs: make([]gpair, n),
+		idx: make([]int32, n), tmp: make([]int32, n), ghs: make([]rowGrad, n),
 	}
 }
 
@@ -83,7 +77,7 @@ const sumBlock = 1 << 14
 // grow builds one tree from grad over the sampled rows (increasing order)
 // using the features feats (increasing order). The returned leaves hold
 // positions into g.idx, valid until the next call.
-func (g *grower) grow(grad []gpair, rows []int32, feats []int) (*treeBuilder, []leafSeg) {
+func (g *grower) grow(grad []rowGrad, rows []int32, feats []int) (*treeBuilder, []leafSeg) {
 	c := g.c
 	g.grad = grad
 	g.feats = feats
@@ -104,8 +98,8 @@ func (g *grower) grow(grad []gpair, rows []int32, feats []int) (*treeBuilder, []
 		for i, r := range rows[lo:hi] {
 			p := grad[r]
 			g.ghs[lo+i] = p
-			s.g += p.g
-			s.h += p.h
+			s.g += float64(p.g)
+			s.h += float64(p.h)
 		}
 		partial[t] = s
 	})
@@ -224,7 +218,11 @@ func (g *grower) evaluate(batch []*entry) {
 		ps := g.c.nodeScore(e.sum)
 		var best splitInfo
 		for _, f := range grp {
-			g.c.bestSplit(&best, featHist(e.hist, f), f, len(g.bm.cuts[f])+1, e.sum, ps)
+			if g.bm.cat[f] {
+				g.c.bestSplitCat(&best, featHist(e.hist, f), f, len(g.bm.cuts[f])+1, e.sum, ps)
+			} else {
+				g.c.bestSplit(&best, featHist(e.hist, f), f, len(g.bm.cuts[f])+1, e.sum, ps)
+			}
 		}
 		res[t] = best
 	})
@@ -252,12 +250,24 @@ func (g *grower) split(batch []*entry) []*entry {
 		i := e.nid
 		tb.left[i], tb.right[i] = int32(l), int32(r)
 		tb.feature[i] = int32(s.feature)
-		tb.splitBin[i] = int32(s.bin)
+		tb.goLeft[i] = s.leftTable(bm.missing(s.feature))
 		tb.defaultLeft[i] = s.defaultLeft
 		tb.gain[i] = s.gain
-		tb.threshold[i] = math.MaxFloat32
-		if cuts := bm.cuts[s.feature]; s.bin < len(cuts) {
+		switch cuts := bm.cuts[s.feature]; {
+		case s.cat:
+			tb.threshold[i] = 0
+			set := new([4]uint64)
+			for b := range len(cuts) + 1 {
+				if s.catBins[b>>6]>>(b&63)&1 == 1 {
+					code := bm.binCode(s.feature, b)
+					set[code>>6] |= 1 << (code & 63)
+				}
+			}
+			tb.setCats(i, set)
+		case s.bin < len(cuts):
 			tb.threshold[i] = cuts[s.bin]
+		default:
+			tb.threshold[i] = math.MaxFloat32
 		}
 		children = append(children,
 			&entry{nid: l, depth: e.depth + 1, sum: s.left},
@@ -270,10 +280,9 @@ func (g *grower) split(batch []*entry) []*entry {
 			g.freeHist(e.hist)
 			e.hist = nil
 			if c.objective != AbsoluteError {
-				s := &e.best
 				children[2*k].unsorted, children[2*k+1].unsorted = true, true
 				g.leaves = append(g.leaves, leafSeg{nid: children[2*k].nid, right: children[2*k+1].nid,
-					begin: e.begin, end: e.end, feature: s.feature, bin: s.bin, missLeft: s.defaultLeft})
+					begin: e.begin, end: e.end, feature: e.best.feature, tbl: tb.goLeft[e.nid]})
 			}
 		}
 		if c.objective != AbsoluteError {

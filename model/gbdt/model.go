@@ -97,7 +97,10 @@ func (m *Model) pack() {
 }
 
 // Families returns the gbdt family for a model.Registry: all three tasks,
-// categorical columns as ordinal codes, no scaling, NaN allowed.
+// categorical columns as ordinal codes, no scaling, NaN allowed. Its New
+// decodes Params strictly (unknown fields and objective names are errors),
+// uses the seed argument unless the JSON sets "seed", and validates the
+// parameters for the task.
 func Families() []model.Family {
 	return []model.Family{{
 		Name:  FamilyName,
@@ -138,6 +141,9 @@ type savedTree struct {
 	Value       []float32 `json:"value"`
 	Cover       []float64 `json:"cover"`
 	Gain        []float64 `json:"gain"`
+	// Categories lists, per node, the category codes that go left at a
+	// categorical split (null elsewhere); absent when there are none.
+	Categories [][]int `json:"categories,omitempty"`
 }
 
 type savedModel struct {
@@ -166,7 +172,14 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 		s.BestScore = 0
 	}
 	for _, t := range m.trees {
-		s.Trees = append(s.Trees, savedTree{t.left, t.right, t.feature, t.threshold, t.defaultLeft, t.value, t.cover, t.gain})
+		st := savedTree{t.left, t.right, t.feature, t.threshold, t.defaultLeft, t.value, t.cover, t.gain, nil}
+		if t.hasCats() {
+			st.Categories = make([][]int, t.NumNodes())
+			for i := range st.Categories {
+				st.Categories[i] = t.Categories(i)
+			}
+		}
+		s.Trees = append(s.Trees, st)
 	}
 	b, err := json.Marshal(s)
 	if err != nil {
@@ -209,8 +222,25 @@ func Decode(data []byte) (*Model, error) {
 		m.numClass = s.NumClass
 	}
 	m.obj = newObjective(c, m.numClass)
-	for _, t := range s.Trees {
-		m.trees = append(m.trees, &Tree{t.Left, t.Right, t.Feature, t.Threshold, t.DefaultLeft, t.Value, t.Cover, t.Gain})
+	for i, t := range s.Trees {
+		tr := &Tree{t.Left, t.Right, t.Feature, t.Threshold, t.DefaultLeft, t.Value, t.Cover, t.Gain, nil}
+		if t.Categories != nil {
+			tr.cats = make([]*[4]uint64, len(t.Categories))
+			for j, codes := range t.Categories {
+				if codes == nil {
+					continue
+				}
+				set := new([4]uint64)
+				for _, c := range codes {
+					if c < 0 || c >= maxCategory {
+						return nil, fmt.Errorf("%w: tree %d node %d: category %d out of range", ErrFormat, i, j, c)
+					}
+					set[c>>6] |= 1 << (c & 63)
+				}
+				tr.cats[j] = set
+			}
+		}
+		m.trees = append(m.trees, tr)
 	}
 	if err := m.check(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFormat, err)

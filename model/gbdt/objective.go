@@ -5,9 +5,14 @@ import (
 	"slices"
 )
 
-// gpair is a row's gradient and hessian (both already multiplied by the
-// row's weight).
+// gpair is a sum of gradients and hessians.
 type gpair struct{ g, h float64 }
+
+// rowGrad is one row's gradient and hessian (both already multiplied by
+// the row's weight), stored in float32 like XGBoost's GradientPair: half
+// the memory traffic of float64 where histograms read them; sums are
+// float64.
+type rowGrad struct{ g, h float32 }
 
 // minHess keeps hessians of saturated logistic and softmax rows positive,
 // as XGBoost does.
@@ -21,7 +26,7 @@ type objective interface {
 	// baseMargin returns the initial margin of each group.
 	baseMargin(y, w []float64, baseScore float64) []float64
 	// gradients fills grad[k][r] for rows r in [lo, hi).
-	gradients(grad [][]gpair, score, y, w []float64, lo, hi int)
+	gradients(grad [][]rowGrad, score, y, w []float64, lo, hi int)
 	// transform maps one row's margins to its predictions (the link).
 	transform(dst, margin []float64)
 	// outputs is the number of predictions per row.
@@ -113,11 +118,11 @@ func (squaredLoss) baseMargin(y, w []float64, base float64) []float64 {
 	}
 	return []float64{round32(base)}
 }
-func (squaredLoss) gradients(grad [][]gpair, score, y, w []float64, lo, hi int) {
+func (squaredLoss) gradients(grad [][]rowGrad, score, y, w []float64, lo, hi int) {
 	g := grad[0]
 	for r := lo; r < hi; r++ {
 		wr := weightAt(w, r)
-		g[r] = gpair{(score[r] - y[r]) * wr, wr}
+		g[r] = rowGrad{float32((score[r] - y[r]) * wr), float32(wr)}
 	}
 }
 func (squaredLoss) transform(dst, m []float64) { dst[0] = m[0] }
@@ -133,7 +138,7 @@ func (absoluteLoss) baseMargin(y, w []float64, base float64) []float64 {
 	}
 	return []float64{round32(base)}
 }
-func (absoluteLoss) gradients(grad [][]gpair, score, y, w []float64, lo, hi int) {
+func (absoluteLoss) gradients(grad [][]rowGrad, score, y, w []float64, lo, hi int) {
 	g := grad[0]
 	for r := lo; r < hi; r++ {
 		wr := weightAt(w, r)
@@ -145,7 +150,7 @@ func (absoluteLoss) gradients(grad [][]gpair, score, y, w []float64, lo, hi int)
 		case d < 0:
 			s = -1
 		}
-		g[r] = gpair{s * wr, wr}
+		g[r] = rowGrad{float32(s * wr), float32(wr)}
 	}
 }
 func (absoluteLoss) transform(dst, m []float64) { dst[0] = m[0] }
@@ -161,14 +166,14 @@ func (huberLoss) baseMargin(y, w []float64, base float64) []float64 {
 	}
 	return []float64{round32(base)}
 }
-func (l huberLoss) gradients(grad [][]gpair, score, y, w []float64, lo, hi int) {
+func (l huberLoss) gradients(grad [][]rowGrad, score, y, w []float64, lo, hi int) {
 	g := grad[0]
 	for r := lo; r < hi; r++ {
 		wr := weightAt(w, r)
 		z := score[r] - y[r]
 		scale := 1 + (z/l.slope)*(z/l.slope)
 		sq := math.Sqrt(scale)
-		g[r] = gpair{z / sq * wr, max(1/(scale*sq), minHess) * wr}
+		g[r] = rowGrad{float32(z / sq * wr), float32(max(1/(scale*sq), minHess) * wr)}
 	}
 }
 func (huberLoss) transform(dst, m []float64) { dst[0] = m[0] }
@@ -187,12 +192,12 @@ func (logisticLoss) baseMargin(y, w []float64, base float64) []float64 {
 	p := round32(base) // exported as this float32 probability
 	return []float64{math.Log(p / (1 - p))}
 }
-func (logisticLoss) gradients(grad [][]gpair, score, y, w []float64, lo, hi int) {
+func (logisticLoss) gradients(grad [][]rowGrad, score, y, w []float64, lo, hi int) {
 	g := grad[0]
 	for r := lo; r < hi; r++ {
 		wr := weightAt(w, r)
 		p := sigmoid(score[r])
-		g[r] = gpair{(p - y[r]) * wr, max(p*(1-p), minHess) * wr}
+		g[r] = rowGrad{float32((p - y[r]) * wr), float32(max(p*(1-p), minHess) * wr)}
 	}
 }
 func (logisticLoss) transform(dst, m []float64) { dst[0] = sigmoid(m[0]) }
@@ -205,7 +210,7 @@ func (l softmaxLoss) outputs() int { return l.k }
 func (l softmaxLoss) baseMargin(_, _ []float64, _ float64) []float64 {
 	return make([]float64, l.k) // a common shift of all margins changes nothing
 }
-func (l softmaxLoss) gradients(grad [][]gpair, score, y, w []float64, lo, hi int) {
+func (l softmaxLoss) gradients(grad [][]rowGrad, score, y, w []float64, lo, hi int) {
 	k := l.k
 	var buf [64]float64
 	p := buf[:0]
@@ -224,7 +229,7 @@ func (l softmaxLoss) gradients(grad [][]gpair, score, y, w []float64, lo, hi int
 				t = 1
 			}
 			// XGBoost's softmax hessian 2p(1−p) (an upper bound that keeps steps safe).
-			grad[c][r] = gpair{(p[c] - t) * wr, max(2*p[c]*(1-p[c]), minHess) * wr}
+			grad[c][r] = rowGrad{float32((p[c] - t) * wr), float32(max(2*p[c]*(1-p[c]), minHess) * wr)}
 		}
 	}
 }

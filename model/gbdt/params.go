@@ -71,6 +71,10 @@ func (g *GrowPolicy) UnmarshalText(b []byte) error {
 // usable: every field says what zero means, and the defaults are XGBoost
 // 1.7's except where noted. Params is plain data (a Learner): copying it
 // clones it, and Fit never modifies it.
+//
+// Columns flagged in model.Dataset.Categorical are split like numeric
+// columns, on their ordinal codes (each code its own bin when there are
+// fewer codes than bins), unless CategoricalSplits is set.
 type Params struct {
 	// NEstimators is the number of boosting rounds; 0 means 100.
 	NEstimators int `json:"n_estimators,omitempty"`
@@ -126,6 +130,19 @@ type Params struct {
 	// used only when EarlyStoppingRounds > 0 and must be < 0.5. 0 means no
 	// internal split.
 	ValidationFraction float64 `json:"validation_fraction,omitempty"`
+	// CategoricalSplits splits the columns flagged in
+	// model.Dataset.Categorical by category sets instead of thresholds:
+	// categories are ordered by G/(H+10) in each node and the best prefix
+	// of at most 32 goes left (LightGBM's partition-based splits with its
+	// default cat_smooth 10, cat_l2 10, max_cat_threshold 32 and
+	// min_data_per_group 100, as a hessian sum). It
+	// applies to flagged columns whose values are integer codes in
+	// [0, 255) with fewer distinct codes than max_bin; others stay
+	// ordinal. At prediction a code not in a node's set (an unseen one,
+	// say −1) goes right; NaN takes the learned default direction. Models
+	// with such splits cannot be exported to XGBoost JSON. false (the
+	// default) keeps XGBoost's numeric splits.
+	CategoricalSplits bool `json:"categorical_splits,omitempty"`
 	// Seed seeds row and column sampling and the binning sample.
 	Seed uint64 `json:"seed,omitempty"`
 }
@@ -175,6 +192,7 @@ type config struct {
 	huberSlope     float64
 	baseScore      float64 // 0 = auto
 	earlyStop      int
+	catSplits      bool
 	seed           uint64
 }
 
@@ -185,7 +203,7 @@ func (p Params) resolve(task model.Task) (config, error) {
 		policy: p.GrowPolicy, maxBin: p.MaxBin, minChildWeight: p.MinChildWeight, lambda: p.Lambda,
 		alpha: p.Alpha, gamma: p.Gamma, subsample: p.Subsample, colsample: p.ColsampleBytree,
 		objective: p.Objective, huberSlope: p.HuberSlope, baseScore: p.BaseScore,
-		earlyStop: p.EarlyStoppingRounds, seed: p.Seed,
+		earlyStop: p.EarlyStoppingRounds, catSplits: p.CategoricalSplits, seed: p.Seed,
 	}
 	def := func(v *float64, d float64) {
 		switch {

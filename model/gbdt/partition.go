@@ -22,19 +22,13 @@ func (g *grower) partition(batch []*entry) []int {
 			tasks = append(tasks, task{e: k, lo: lo, hi: min(lo+partBlock, e.end)})
 		}
 	}
-	goLeft := make([][256]uint8, len(batch))
+	goLeft := make([]*[256]uint8, len(batch))
 	for k, e := range batch {
-		s := &e.best
-		miss := g.bm.missing(s.feature)
-		for code := range 256 {
-			if code <= s.bin || (code == miss && s.defaultLeft) {
-				goLeft[k][code] = 1
-			}
-		}
+		goLeft[k] = g.tb.goLeft[e.nid]
 	}
 	runTasks(g.workers, len(tasks), func(t int) {
 		tk := &tasks[t]
-		col, tbl := g.bm.codes[batch[tk.e].best.feature], &goLeft[tk.e]
+		col, tbl := g.bm.codes[batch[tk.e].best.feature], goLeft[tk.e]
 		idx, tmp := g.idx[tk.lo:tk.hi], g.tmp[tk.lo:tk.hi]
 		nl, nr := 0, len(tmp)-1
 		for _, r := range idx {

@@ -115,6 +115,7 @@ func loadPrepared(t *testing.T, dir, name string) prepared {
 // ames 0.9191, txhousing 0.7751, credit_data 0.8475, mlc_churn 0.9324).
 func TestAccuracyVsXGBoost(t *testing.T) {
 	requirePeer(t)
+	t.Parallel() // mostly waiting for Python
 	dir := t.TempDir()
 	names := []string{"ames", "txhousing", "credit_data", "mlc_churn"}
 	runPeer(t, append([]string{"prepare", dir, "--xgb"}, names...)...)

@@ -7,8 +7,8 @@ import (
 	"github.com/tabforge/tabforge/model"
 )
 
-// predBlock is the row block of Predict's final link step.
-const predBlock = 256
+// linkBlock is the row block of Predict's link step.
+const linkBlock = 4096
 
 // predBlockRows returns the rows per block of raw prediction: all trees
 // are applied to one block, converted once to float32, before the next;
@@ -27,11 +27,14 @@ func (m *Model) Predict(dst []float64, x *model.Matrix) error {
 	}
 	k := m.obj.groups()
 	m.predictRaw(dst, x, runtime.GOMAXPROCS(0))
-	runTasks(runtime.GOMAXPROCS(0), blocks(x.Rows, predBlock*16), func(t int) {
-		for r := t * predBlock * 16; r < min((t+1)*predBlock*16, x.Rows); r++ {
-			m.obj.transform(dst[r*k:(r+1)*k], dst[r*k:(r+1)*k])
-		}
-	})
+	switch m.cfg.objective {
+	case BinaryLogistic, MultiSoftmax: // the other objectives' link is the identity
+		runTasks(runtime.GOMAXPROCS(0), blocks(x.Rows, linkBlock), func(t int) {
+			for r := t * linkBlock; r < min((t+1)*linkBlock, x.Rows); r++ {
+				m.obj.transform(dst[r*k:(r+1)*k], dst[r*k:(r+1)*k])
+			}
+		})
+	}
 	return nil
 }
 

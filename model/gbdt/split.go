@@ -1,5 +1,10 @@
 package gbdt
 
+import (
+	"cmp"
+	"slices"
+)
+
 // rtEps is the smallest gain that counts as a split (XGBoost's kRtEps).
 const rtEps = 1e-6
 
@@ -8,9 +13,32 @@ type splitInfo struct {
 	ok          bool
 	gain        float64 // loss reduction, XGBoost's loss_chg
 	feature     int
-	bin         int  // value bins 0..bin go left
+	bin         int  // numeric: value bins 0..bin go left
 	defaultLeft bool // where missing values go
 	left, right gpair
+	cat         bool      // a categorical split:
+	catBins     [4]uint64 // the value bins that go left, as a bitset
+}
+
+// leftTable returns, for every code of the split feature (missing is its
+// missing-value code), 1 if rows with that code go left.
+func (s *splitInfo) leftTable(missing int) *[256]uint8 {
+	var t [256]uint8
+	for c := range 256 {
+		var left bool
+		switch {
+		case c == missing:
+			left = s.defaultLeft
+		case s.cat:
+			left = s.catBins[c>>6]>>(c&63)&1 == 1
+		default:
+			left = c <= s.bin
+		}
+		if left {
+			t[c] = 1
+		}
+	}
+	return &t
 }
 
 // better reports whether s beats t; ties keep t, so the first feature and
@@ -94,6 +122,78 @@ func (c *config) bestSplit(best *splitInfo, h *[histStride]histBin, f, nValue in
 			gain := c.nodeScore(all) + c.nodeScore(r) - parentScore
 			if gain > rtEps && (!best.ok || gain > best.gain) {
 				*best = splitInfo{ok: true, gain: gain, feature: f, bin: nValue - 1, left: all, right: r}
+			}
+		}
+	}
+}
+
+// Regularisation of categorical splits, LightGBM's defaults
+// (docs/Parameters.rst): categories are ordered by G/(H+catSmooth), a
+// category needs a hessian sum of minCatHess (min_data_per_group, with
+// hessians for counts) to be placed on the left, the left set holds at
+// most maxCatLeft categories (max_cat_threshold), and the split's gain is
+// computed with λ + catL2.
+const (
+	catSmooth  = 10
+	catL2      = 10
+	minCatHess = 100
+	maxCatLeft = 32
+)
+
+// catStat is one category's gradient sums in a node.
+type catStat struct {
+	bin int
+	s   gpair
+}
+
+// bestSplitCat is bestSplit for a categorical feature: the categories
+// present in the node with enough hessian are sorted by G/(H+catSmooth)
+// (ties by bin) and prefixes of up to maxCatLeft categories, taken from
+// either end of that order, are tried as the left set, with missing
+// values on either side.
+func (c *config) bestSplitCat(best *splitInfo, h *[histStride]histBin, f, nValue int, sum gpair, _ float64) {
+	miss := h[nValue]
+	hasMiss := miss.h > 0
+	cats := make([]catStat, 0, nValue)
+	for b := range nValue {
+		if h[b].h >= minCatHess {
+			cats = append(cats, catStat{b, gpair{h[b].g, h[b].h}})
+		}
+	}
+	if len(cats) == 0 {
+		return
+	}
+	slices.SortStableFunc(cats, func(a, b catStat) int {
+		return cmp.Compare(a.s.g/(a.s.h+catSmooth), b.s.g/(b.s.h+catSmooth))
+	})
+	cc := *c
+	cc.lambda += catL2
+	parentScore := cc.nodeScore(sum)
+	mcw := c.minChildWeight
+	try := func(l gpair, bins [4]uint64, defaultLeft bool) {
+		r := gpair{sum.g - l.g, sum.h - l.h}
+		if l.h < mcw || r.h < mcw || l.h <= 0 || r.h <= 0 {
+			return
+		}
+		gain := cc.nodeScore(l) + cc.nodeScore(r) - parentScore
+		if gain > rtEps && (!best.ok || gain > best.gain) {
+			*best = splitInfo{ok: true, gain: gain, feature: f, cat: true, catBins: bins, left: l, right: r, defaultLeft: defaultLeft}
+		}
+	}
+	for _, reverse := range []bool{false, true} {
+		var l gpair
+		var bins [4]uint64
+		for i := range min(len(cats), maxCatLeft) {
+			cs := cats[i]
+			if reverse {
+				cs = cats[len(cats)-1-i]
+			}
+			l.g += cs.s.g
+			l.h += cs.s.h
+			bins[cs.bin>>6] |= 1 << (cs.bin & 63)
+			try(l, bins, false)
+			if hasMiss {
+				try(gpair{l.g + miss.g, l.h + miss.h}, bins, true)
 			}
 		}
 	}

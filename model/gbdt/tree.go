@@ -16,9 +16,10 @@ type Tree struct {
 	feature     []int32
 	threshold   []float32
 	defaultLeft []bool
-	value       []float32 // leaf value; at internal nodes the node's own weight
-	cover       []float64 // sum of hessians of the training rows in the node
-	gain        []float64 // loss reduction of the split; 0 at leaves
+	value       []float32    // leaf value; at internal nodes the node's own weight
+	cover       []float64    // sum of hessians of the training rows in the node
+	gain        []float64    // loss reduction of the split; 0 at leaves
+	cats        []*[4]uint64 // categorical splits: the codes that go left; nil slice if none
 }
 
 // NumNodes returns the number of nodes, internal and leaves.
@@ -37,8 +38,47 @@ func (t *Tree) Right(i int) int { return int(t.right[i]) }
 func (t *Tree) Feature(i int) int { return int(t.feature[i]) }
 
 // Threshold returns node i's split threshold: rows with
-// float32(x) < Threshold go left.
+// float32(x) < Threshold go left. It is 0 for categorical splits.
 func (t *Tree) Threshold(i int) float32 { return t.threshold[i] }
+
+// IsCategorical reports whether node i splits by a set of category codes
+// (see Params.CategoricalSplits) rather than a threshold.
+func (t *Tree) IsCategorical(i int) bool { return t.cats != nil && t.cats[i] != nil }
+
+// Categories returns the category codes that go left at a categorical
+// node i, in increasing order (nil for other nodes). Other codes go
+// right; missing values follow DefaultLeft.
+func (t *Tree) Categories(i int) []int {
+	if !t.IsCategorical(i) {
+		return nil
+	}
+	var out []int
+	for c := range 256 {
+		if t.cats[i][c>>6]>>(c&63)&1 == 1 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// hasCats reports whether any node of t is a categorical split.
+func (t *Tree) hasCats() bool {
+	for _, c := range t.cats {
+		if c != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// catLeft reports whether value x goes left at categorical node i.
+func catLeft(set *[4]uint64, x float32) bool {
+	if !(x >= 0 && x < 256) || x != float32(int(x)) {
+		return false
+	}
+	c := int(x)
+	return set[c>>6]>>(c&63)&1 == 1
+}
 
 // DefaultLeft reports whether missing values go left at node i.
 func (t *Tree) DefaultLeft(i int) bool { return t.defaultLeft[i] }
@@ -83,6 +123,9 @@ func (t *Tree) check(numFeature int) error {
 		if l != n {
 			return fmt.Errorf("%w: node arrays of different lengths", errTree)
 		}
+	}
+	if t.cats != nil && len(t.cats) != n {
+		return fmt.Errorf("%w: %d category sets for %d nodes", errTree, len(t.cats), n)
 	}
 	seen := make([]bool, n)
 	stack := []int32{0}
@@ -134,7 +177,13 @@ type packedTree struct {
 	nodes []pnode
 	vals  []float32 // leaf values by packed node index
 	depth int       // steps from the root to the deepest leaf
+	// cats holds the left sets of categorical nodes by packed index; nil
+	// when the tree has none (the fast path). Their feat has catFlag set.
+	cats map[int32]*[4]uint64
 }
+
+// catFlag marks a packed node's feature as a categorical split.
+const catFlag = 1 << 30
 
 // pack lays t out breadth-first with siblings adjacent, the layout the
 // predictor walks.
@@ -160,6 +209,13 @@ func (t *Tree) pack() packedTree {
 			miss = l
 		}
 		out.nodes[it.dst] = pnode{thr: t.threshold[s], feat: t.feature[s], left: l, miss: miss}
+		if t.IsCategorical(int(s)) {
+			if out.cats == nil {
+				out.cats = map[int32]*[4]uint64{}
+			}
+			out.cats[it.dst] = t.cats[s]
+			out.nodes[it.dst].feat |= catFlag
+		}
 		queue = append(queue, item{t.left[s], l, it.depth + 1}, item{t.right[s], l + 1, it.depth + 1})
 	}
 	return out
@@ -188,6 +244,12 @@ func step(n *pnode, xf []float32, base int) int32 {
 // of each level.
 func (pt *packedTree) addTo(dst []float64, k, j int, xf []float32, p, rows int) {
 	nodes, vals := pt.nodes, pt.vals
+	if pt.cats != nil {
+		for r := range rows {
+			dst[r*k+j] += float64(vals[pt.walk(xf, r*p)])
+		}
+		return
+	}
 	r := 0
 	for ; r+4 <= rows; r += 4 {
 		var i0, i1, i2, i3 int32
@@ -212,6 +274,28 @@ func (pt *packedTree) addTo(dst []float64, k, j int, xf []float32, p, rows int) 
 	}
 }
 
+// walk returns the leaf a row reaches in a tree with categorical splits.
+func (pt *packedTree) walk(xf []float32, base int) int32 {
+	var i int32
+	for range pt.depth {
+		n := &pt.nodes[i]
+		if n.feat < catFlag {
+			i = step(n, xf, base)
+			continue
+		}
+		x := xf[base+int(n.feat-catFlag)]
+		switch {
+		case x != x:
+			i = n.miss
+		case catLeft(pt.cats[i], x):
+			i = n.left
+		default:
+			i = n.left + 1
+		}
+	}
+	return i
+}
+
 // toFloat32 converts rows of x into dst (row-major), the precision splits
 // compare in.
 func toFloat32(dst []float32, x []float64) []float32 {
@@ -223,10 +307,19 @@ func toFloat32(dst []float32, x []float64) []float32 {
 }
 
 // treeBuilder is a tree under construction. Besides the public arrays it
-// keeps each split's bin, so training rows can be routed by their codes.
+// keeps each split's table of codes going left, so training rows can be
+// routed by their codes.
 type treeBuilder struct {
 	Tree
-	splitBin []int32
+	goLeft []*[256]uint8
+}
+
+// setCats makes node i a categorical split with left set set.
+func (b *treeBuilder) setCats(i int, set *[4]uint64) {
+	if b.cats == nil {
+		b.cats = make([]*[4]uint64, len(b.left), cap(b.left))
+	}
+	b.cats[i] = set
 }
 
 // add appends a leaf with hessian sum cover and value v and returns its id.
@@ -239,7 +332,10 @@ func (b *treeBuilder) add(cover float64, v float32) int {
 	b.value = append(b.value, v)
 	b.cover = append(b.cover, cover)
 	b.gain = append(b.gain, 0)
-	b.splitBin = append(b.splitBin, 0)
+	b.goLeft = append(b.goLeft, nil)
+	if b.cats != nil {
+		b.cats = append(b.cats, nil)
+	}
 	return len(b.left) - 1
 }
 
@@ -249,14 +345,11 @@ func (b *treeBuilder) setLeaf(i int, v float32) {
 	b.threshold[i] = v
 }
 
-// route returns the leaf a training row with codes reaches, reading codes
-// through code(f).
+// route returns the leaf training row r reaches, by its codes.
 func (b *treeBuilder) route(bm *binMatrix, r int) int {
 	i := 0
 	for b.left[i] >= 0 {
-		f := b.feature[i]
-		c := int(bm.codes[f][r])
-		if c <= int(b.splitBin[i]) || (c == bm.missing(int(f)) && b.defaultLeft[i]) {
+		if b.goLeft[i][bm.codes[b.feature[i]][r]] == 1 {
 			i = int(b.left[i])
 		} else {
 			i = int(b.right[i])
@@ -271,6 +364,7 @@ func (b *treeBuilder) finish() *Tree {
 	return &Tree{
 		left: clip(t.left), right: clip(t.right), feature: clip(t.feature), threshold: clip(t.threshold),
 		defaultLeft: clip(t.defaultLeft), value: clip(t.value), cover: clip(t.cover), gain: clip(t.gain),
+		cats: t.cats,
 	}
 }
 

@@ -138,6 +138,11 @@ func validXGBNames(names []string) bool {
 // float32). Feature names are written when XGBoost accepts them.
 func (m *Model) WriteXGBoostJSON(w io.Writer) error {
 	k := m.obj.groups()
+	for i, t := range m.trees {
+		if t.hasCats() {
+			return fmt.Errorf("gbdt: xgboost export: tree %d has categorical splits, which this exporter does not write (train with categorical_splits false)", i)
+		}
+	}
 	base := m.baseMargin[0]
 	for _, b := range m.baseMargin[1:] {
 		if b != base {

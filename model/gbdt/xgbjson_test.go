@@ -84,6 +84,7 @@ func comparePreds(t *testing.T, got, want []float64) {
 // the peer Python and compares test-set predictions.
 func TestXGBoostExport(t *testing.T) {
 	requirePeer(t)
+	t.Parallel() // mostly waiting for Python
 	dir := t.TempDir()
 	runPeer(t, "prepare", dir, "ames", "credit_data")
 	ames, credit := loadPrepared(t, dir, "ames"), loadPrepared(t, dir, "credit_data")
@@ -147,6 +148,7 @@ func TestXGBoostExport(t *testing.T) {
 // JSON, imports it and compares predictions with XGBoost's.
 func TestXGBoostImport(t *testing.T) {
 	requirePeer(t)
+	t.Parallel() // mostly waiting for Python
 	dir := t.TempDir()
 	runPeer(t, "prepare", dir, "ames", "credit_data")
 	ames, credit := loadPrepared(t, dir, "ames"), loadPrepared(t, dir, "credit_data")
@@ -168,7 +170,7 @@ func TestXGBoostImport(t *testing.T) {
 		base := filepath.Join(dir, strings.ReplaceAll(tc.objective, ":", "_"))
 		writeF64(t, base+".x", d.X.Data)
 		writeF64(t, base+".y", d.Y)
-		args = append(args, tc.objective, strconv.Itoa(tc.numClass), base+".x", strconv.Itoa(d.X.Cols), base+".y", base+".json", base+".pred")
+		args = append(args, tc.objective, strconv.Itoa(tc.numClass), base+".x", strconv.Itoa(d.X.Cols), base+".y", base+".json", base+".pred", "{}")
 		data[i] = d
 	}
 	runPeer(t, append([]string{"train"}, args...)...)
@@ -257,6 +259,98 @@ func TestReadXGBoostJSONErrors(t *testing.T) {
 			if !errors.Is(err, ErrXGBoost) {
 				t.Fatalf("ReadXGBoostJSON(%s) error = %v; want ErrXGBoost", tc.name, err)
 			}
+		})
+	}
+}
+
+// TestSameTreesAsXGBoost trains tabforge and XGBoost 1.7.4 with the same
+// settings on real data (with missing values) whose columns have few
+// enough distinct values that both put every value in its own bin, so both
+// see the same candidate splits. Equal gains (with λ, α, γ and
+// min_child_weight), leaf values, missing-value directions and growth
+// order then give equal predictions after 30 rounds.
+func TestSameTreesAsXGBoost(t *testing.T) {
+	requirePeer(t)
+	t.Parallel() // mostly waiting for Python
+	dir := t.TempDir()
+	runPeer(t, "prepare", dir, "credit_data")
+	credit := withMissing(loadPrepared(t, dir, "credit_data").train)
+	// Keep the columns with at most 254 distinct values.
+	var keep []int
+	for f := range credit.X.Cols {
+		seen := map[float64]bool{}
+		for r := range credit.X.Rows {
+			if v := credit.X.At(r, f); !math.IsNaN(v) {
+				seen[v] = true
+			}
+		}
+		if len(seen) <= 254 {
+			keep = append(keep, f)
+		}
+	}
+	x := model.NewMatrix(credit.X.Rows, len(keep))
+	for r := range x.Rows {
+		for j, f := range keep {
+			x.Data[r*x.Cols+j] = credit.X.At(r, f)
+		}
+	}
+	// A 3-class label: the credit status plus whether column 0 is above
+	// its median.
+	y3 := make([]float64, x.Rows)
+	col0 := make([]float64, 0, x.Rows)
+	for r := range x.Rows {
+		if v := x.At(r, 0); !math.IsNaN(v) {
+			col0 = append(col0, v)
+		}
+	}
+	sort.Float64s(col0)
+	for r := range x.Rows {
+		y3[r] = credit.Y[r]
+		if x.At(r, 0) > col0[len(col0)/2] {
+			y3[r]++
+		}
+	}
+	base := Params{NEstimators: 30, MaxDepth: 4, LearningRate: 0.3, BaseScore: 0.5}
+	with := func(f func(p *Params)) Params { p := base; f(&p); return p }
+	cases := []struct {
+		name, objective string
+		task            model.Task
+		p               Params
+		xgb             string // XGBoost parameters beyond peer.py's
+	}{
+		{"squared", "reg:squarederror", model.Regression, base, `{}`},
+		{"logistic", "binary:logistic", model.Binary, base, `{}`},
+		{"softmax", "multi:softprob", model.Multiclass, base, `{"num_class": 3}`},
+		{"regularised", "binary:logistic", model.Binary,
+			with(func(p *Params) { p.Lambda, p.Alpha, p.Gamma, p.MinChildWeight = 3, 0.5, 0.2, 4 }),
+			`{"lambda": 3, "alpha": 0.5, "gamma": 0.2, "min_child_weight": 4}`},
+		{"lossguide", "reg:squarederror", model.Regression,
+			with(func(p *Params) { p.GrowPolicy, p.MaxLeaves, p.MaxDepth = Lossguide, 10, -1 }),
+			`{"grow_policy": "lossguide", "max_leaves": 10, "max_depth": 0}`},
+	}
+	var args []string
+	for _, tc := range cases {
+		y := credit.Y
+		if tc.task == model.Multiclass {
+			y = y3
+		}
+		b := filepath.Join(dir, "same_"+tc.name)
+		writeF64(t, b+".x", x.Data)
+		writeF64(t, b+".y", y)
+		args = append(args, tc.objective, "0", b+".x", strconv.Itoa(x.Cols), b+".y", b+".json", b+".pred", tc.xgb)
+	}
+	runPeer(t, append([]string{"train"}, args...)...)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := &model.Dataset{X: x, Y: credit.Y, Task: tc.task}
+			switch tc.task {
+			case model.Binary:
+				d.NumClasses = 2
+			case model.Multiclass:
+				d.Y, d.NumClasses = y3, 3
+			}
+			m := fit(t, tc.p, d, 2)
+			comparePreds(t, predict(t, m, x), readF64(t, filepath.Join(dir, "same_"+tc.name+".pred")))
 		})
 	}
 }

@@ -7,9 +7,12 @@
 // of flat, exported arrays (feature, threshold, children, per-node value,
 // cover, impurity, depth) that explainers such as TreeSHAP walk directly.
 //
-// Split search is exact: every column is rank-coded once (Prepare), and at
-// each node the candidate features' (rank, row) keys are sorted and scanned,
-// so a split can fall between any two distinct training values. Thresholds
+// Split search is exact: every column is rank-coded once (Prepare), and
+// each candidate feature's rows are scanned in rank order, so a split can
+// fall between any two distinct training values. Up to 65,536 rows in
+// play, each tree keeps every feature's rows presorted and partitions
+// them stably at each split (presort.go); beyond that it sorts the
+// candidate features' (rank, row) keys at each node. Thresholds
 // are midpoints between the adjacent values, and rows with x <= threshold go
 // left, as in scikit-learn. With Splitter "random" a node instead draws one
 // uniform threshold per candidate feature (the Extra-Trees splitter of

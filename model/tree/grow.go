@@ -25,7 +25,16 @@ const ctxEvery = 256
 // another goroutine during the call; Grow is otherwise safe to call
 // concurrently on one Prepared. The context is checked every few hundred
 // nodes.
+//
+// The best splitter searches presorted feature lists (presort.go) when at
+// most 65,536 rows have a positive weight, and otherwise sorts each
+// candidate feature's codes at every node; both grow the same tree.
 func (pr *Prepared) Grow(ctx context.Context, p Params, w []float64, rng *rand.Rand) (*Tree, error) {
+	return pr.grow(ctx, p, w, rng, true)
+}
+
+// grow is Grow; allowPresort false forces the per-node sorting search.
+func (pr *Prepared) grow(ctx context.Context, p Params, w []float64, rng *rand.Rand, allowPresort bool) (*Tree, error) {
 	c, err := p.resolve(pr.task, pr.cols)
 	if err != nil {
 		return nil, err
@@ -54,17 +63,23 @@ func (pr *Prepared) Grow(ctx context.Context, p Params, w []float64, rng *rand.R
 	if len(g.samples) == 0 {
 		return nil, fmt.Errorf("tree: no row has a positive weight")
 	}
-	g.keys = make([]uint64, len(g.samples))
-	g.keys2 = make([]uint64, len(g.samples))
-	if pr.label == nil {
-		g.reg = make([]regRow, pr.rows)
+	g.y, g.label = pr.y, pr.label
+	if allowPresort && !c.random && len(g.samples) <= presortMaxRows && pr.cols*len(g.samples) <= presortMaxKeys {
+		g.initPresort() // switches to local row indices
+		defer g.releasePresort()
+	} else {
+		g.keys = make([]uint64, len(g.samples))
+		g.keys2 = make([]uint64, len(g.samples))
+	}
+	if g.label == nil {
+		g.reg = make([]regRow, len(g.w))
 		for i, v := range g.w {
-			g.reg[i] = regRow{v, v * pr.y[i]}
+			g.reg[i] = regRow{v, v * g.y[i]}
 		}
 	} else {
-		g.cls = make([]clsRow, pr.rows)
+		g.cls = make([]clsRow, len(g.w))
 		for i, v := range g.w {
-			g.cls[i] = clsRow{v, pr.label[i]}
+			g.cls[i] = clsRow{v, g.label[i]}
 		}
 	}
 	g.feats = make([]int, pr.cols)
@@ -97,11 +112,27 @@ type grower struct {
 	pr      *Prepared
 	c       config
 	rng     *rand.Rand
-	w       []float64
+	w       []float64 // per row weight (per local row when presorted)
+	y       []float64 // per row target (per local row when presorted)
+	label   []int32   // per row class (per local row when presorted)
 	wTotal  float64
 	samples []int32  // rows in play; node i owns a contiguous range
-	keys    []uint64 // (code<<32 | row) sort buffer
-	keys2   []uint64 // radix sort scratch
+	keys    []uint64 // (code<<32 | row) sort buffer (not presorted)
+	keys2   []uint64 // radix sort and partition scratch (not presorted)
+	// presorted mode (see presort.go): the rows in play are renumbered
+	// 0..ns-1 (local rows; samples, w, y, label, reg and cls then use
+	// them) and lists[f*ns:(f+1)*ns] holds feature f's keys
+	// (local code<<16 | local row), each node's range sorted.
+	presort bool
+	ns      int
+	lists   []uint32
+	tmp32   []uint32 // partition scratch
+	local   []uint32 // per global row, its local row plus one (0: not in play)
+	todo    []int    // features to partition
+	rowsL   []int32  // global row of each local row
+	goLeft  []uint64 // bit set of local rows that go left at the split being applied
+	consts  []uint64 // per pushed frame, a bit set of features constant on it
+	cur     []uint64 // the current node's constant features
 	reg     []regRow // per-row weight and weighted target (regression)
 	cls     []clsRow // per-row weight and label (classification)
 	feats   []int    // feature permutation, persistent across nodes
@@ -112,15 +143,18 @@ type grower struct {
 	// bucket buffers for low-cardinality nodes, grown on demand
 	bw, bs []float64
 	bn     []int32
+	cuts   []cutPoint // splits awaiting thresholds (best splitter)
 	t      *Tree
 }
 
 // split is a candidate split of a node.
 type split struct {
 	feature   int
-	cut       uint32 // rows whose code is <= cut go left
-	next      uint32 // the next code present on the node (best splitter)
-	threshold float64
+	cut       uint32  // rows whose code is <= cut go left
+	next      uint32  // the next code present on the node (best splitter)
+	rowL      int32   // presorted: a local row with code cut
+	rowR      int32   // presorted: a local row with code next
+	threshold float64 // set by the random splitter only
 	proxy     float64 // larger is better; comparable within one node
 }
 
@@ -130,12 +164,25 @@ type frame struct {
 	left              bool
 }
 
+// cutPoint is a split whose threshold is yet to be computed: node id splits
+// feature f between the adjacent codes cl < cr (when presorted, between
+// the codes of global rows cl and cr).
+type cutPoint struct {
+	id     int32
+	f      int32
+	cl, cr uint32
+}
+
 func (g *grower) grow(ctx context.Context) error {
 	c := g.c
 	stack := []frame{{start: 0, end: len(g.samples), parent: -1}}
 	for len(stack) > 0 {
-		fr := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
+		top := len(stack) - 1
+		fr := stack[top]
+		stack = stack[:top]
+		if g.presort {
+			copy(g.cur, g.consts[top*len(g.cur):])
+		}
 		if g.t.NumNodes()%ctxEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("tree: grow: %w", err)
@@ -159,7 +206,12 @@ func (g *grower) grow(ctx context.Context) error {
 		if !ok {
 			continue
 		}
-		mid := g.partition(sp.feature, sp.cut, fr.start, fr.end)
+		var mid int
+		if g.presort {
+			mid = g.splitSamples(sp.feature, sp.cut, fr.start, fr.end)
+		} else {
+			mid = g.partition(sp.feature, sp.cut, fr.start, fr.end)
+		}
 		if c.minDecrease > 0 {
 			wl, il, _ := g.nodeStats(g.samples[fr.start:mid])
 			wr, ir, _ := g.nodeStats(g.samples[mid:fr.end])
@@ -168,13 +220,58 @@ func (g *grower) grow(ctx context.Context) error {
 				continue
 			}
 		}
+		if g.presort {
+			if g.splittable(mid-fr.start, fr.depth+1) || g.splittable(fr.end-mid, fr.depth+1) {
+				g.splitLists(sp.feature, fr.start, fr.end)
+			}
+			w := len(g.cur)
+			if need := (top + 2) * w; len(g.consts) < need {
+				g.consts = append(g.consts, make([]uint64, need-len(g.consts))...)
+			}
+			copy(g.consts[top*w:], g.cur)
+			copy(g.consts[(top+1)*w:], g.cur)
+		}
 		g.t.Feature[id] = int32(sp.feature)
-		g.t.Threshold[id] = sp.threshold
+		if c.random {
+			g.t.Threshold[id] = sp.threshold
+		} else {
+			cl, cr := sp.cut, sp.next
+			if g.presort {
+				cl, cr = uint32(g.rowsL[sp.rowL]), uint32(g.rowsL[sp.rowR])
+			}
+			g.cuts = append(g.cuts, cutPoint{id, int32(sp.feature), cl, cr})
+		}
 		stack = append(stack,
 			frame{start: mid, end: fr.end, depth: fr.depth + 1, parent: id},
 			frame{start: fr.start, end: mid, depth: fr.depth + 1, parent: id, left: true})
 	}
+	g.setThresholds()
 	return nil
+}
+
+// setThresholds fills in the thresholds of g.cuts, feature by feature, so
+// the lookups of each feature's distinct values stay within one array
+// rather than missing the cache once per node.
+func (g *grower) setThresholds() {
+	start := make([]int, g.pr.cols+1)
+	for _, c := range g.cuts {
+		start[c.f+1]++
+	}
+	for f := range g.pr.cols {
+		start[f+1] += start[f]
+	}
+	byFeature := make([]cutPoint, len(g.cuts))
+	for _, c := range g.cuts {
+		byFeature[start[c.f]] = c
+		start[c.f]++
+	}
+	for _, c := range byFeature {
+		if g.presort { // cl and cr are rows: look their codes up
+			codes := g.pr.codes[c.f]
+			c.cl, c.cr = codes[c.cl], codes[c.cr]
+		}
+		g.t.Threshold[c.id] = g.midpoint(int(c.f), c.cl, c.cr)
+	}
 }
 
 // nodeStats computes the weight, impurity and value (into g.val) of the
@@ -184,7 +281,7 @@ func (g *grower) grow(ctx context.Context) error {
 func (g *grower) nodeStats(s []int32) (wsum, imp, sum float64) {
 	w := g.w
 	if g.k == 0 {
-		y := g.pr.y
+		y := g.y
 		for _, r := range s {
 			wsum += w[r]
 			sum += w[r] * y[r]
@@ -198,7 +295,7 @@ func (g *grower) nodeStats(s []int32) (wsum, imp, sum float64) {
 		return wsum, imp / wsum, sum
 	}
 	clear(g.cnt)
-	lab := g.pr.label
+	lab := g.label
 	for _, r := range s {
 		g.cnt[lab[r]] += w[r]
 	}
@@ -243,10 +340,10 @@ func (g *grower) findSplit(start, end int, wNode, sum float64) (split, bool) {
 		visited++
 		if !g.evalFeature(g.feats[i], start, end, wNode, sum, &best) {
 			constant++
+			if g.presort {
+				g.cur[g.feats[i]/64] |= 1 << (g.feats[i] % 64)
+			}
 		}
-	}
-	if best.feature >= 0 && !g.c.random {
-		best.threshold = g.midpoint(best.feature, best.cut, best.next)
 	}
 	return best, best.feature >= 0
 }
@@ -254,6 +351,18 @@ func (g *grower) findSplit(start, end int, wNode, sum float64) (split, bool) {
 // evalFeature updates best with feature f's best split of the node and
 // reports whether f varies on the node.
 func (g *grower) evalFeature(f, start, end int, wNode, sum float64, best *split) bool {
+	if g.presort {
+		keys := g.lists[f*g.ns+start : f*g.ns+end]
+		if keys[0]>>16 == keys[len(keys)-1]>>16 {
+			return false
+		}
+		if g.k == 0 {
+			g.scanPresortedReg(f, keys, wNode, sum, best)
+		} else {
+			g.scanPresortedCls(f, keys, wNode, best)
+		}
+		return true
+	}
 	codes := g.pr.codes[f]
 	s := g.samples[start:end]
 	keys := g.keys[:len(s)]
@@ -285,7 +394,7 @@ func (g *grower) evalFeature(f, start, end int, wNode, sum float64, best *split)
 }
 
 // record makes (f, cut between codes cl < cr) the best split if proxy
-// beats it; the threshold is filled in by findSplit.
+// beats it; the threshold is filled in after growing (setThresholds).
 func record(best *split, f int, cl, cr uint32, proxy float64) {
 	if proxy > best.proxy {
 		*best = split{feature: f, cut: cl, next: cr, proxy: proxy}

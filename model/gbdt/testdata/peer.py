@@ -23,9 +23,10 @@ All matrices are raw little-endian float64, row-major, no header.
       For each group, loads MODEL.json with xgboost.Booster(model_file=...) and writes its
       predictions (probabilities for classifiers) for X.
 
-  peer.py train OBJECTIVE NUM_CLASS X NCOLS Y MODEL.json OUT [...]
-      For each group of 7 arguments, trains xgb.train(tree_method=hist, max_depth=4, eta=0.3, 30 rounds) on X, Y,
-      saves the JSON model and writes its predictions for X.
+  peer.py train OBJECTIVE NUM_CLASS X NCOLS Y MODEL.json OUT PARAMS [...]
+      For each group of 8 arguments, trains xgb.train(tree_method=hist, max_depth=4, eta=0.3,
+      30 rounds, one thread, other parameters at their defaults, then updated with the JSON
+      object PARAMS) on X, Y, saves the JSON model and writes its predictions for X.
 """
 import json
 import os
@@ -123,11 +124,12 @@ def predict(model_path, x_path, ncols, out):
     np.asarray(p, dtype="<f8").tofile(out)
 
 
-def train(objective, num_class, x_path, ncols, y_path, model_path, out):
+def train(objective, num_class, x_path, ncols, y_path, model_path, out, extra):
     import xgboost as xgb
     X = read_matrix(x_path, ncols)
     y = np.fromfile(y_path, dtype="<f8")
     params = dict(objective=objective, tree_method="hist", max_depth=4, eta=0.3, nthread=1, seed=0)
+    params.update(json.loads(extra))
     if num_class > 0:
         params["num_class"] = num_class
     d = xgb.DMatrix(X, label=y, missing=np.nan)
@@ -148,8 +150,8 @@ def main(argv):
             predict(a[i], a[i + 1], int(a[i + 2]), a[i + 3])
     elif cmd == "train":
         a = argv[2:]
-        for i in range(0, len(a), 7):
-            train(a[i], int(a[i + 1]), a[i + 2], int(a[i + 3]), a[i + 4], a[i + 5], a[i + 6])
+        for i in range(0, len(a), 8):
+            train(a[i], int(a[i + 1]), a[i + 2], int(a[i + 3]), a[i + 4], a[i + 5], a[i + 6], a[i + 7])
     else:
         sys.exit("unknown command " + cmd)
 

@@ -1,0 +1,262 @@
+package features
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tabforge/tabforge/frame"
+)
+
+// ym returns the Unix seconds of the first of month m of year y (UTC).
+func ym(y, m int) float64 { return ymd(y, m, 1) }
+
+func ymd(y, m, d int) float64 {
+	return float64(time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC).Unix())
+}
+
+// column returns the values of numeric column name of f.
+func column(t *testing.T, f *frame.Frame, name string) []float64 {
+	t.Helper()
+	c, ok := f.Lookup(name)
+	if !ok {
+		t.Fatalf("no column %q in %q", name, f.Names())
+	}
+	return c.Num
+}
+
+// checkColumns compares named numeric columns of f with want (NaN equal
+// to NaN; exact otherwise up to 1e-12 relative).
+func checkColumns(t *testing.T, f *frame.Frame, want map[string][]float64) {
+	t.Helper()
+	for name, w := range want {
+		got := column(t, f, name)
+		if len(got) != len(w) {
+			t.Errorf("%s: %d rows; want %d", name, len(got), len(w))
+			continue
+		}
+		for i := range w {
+			if math.IsNaN(w[i]) != math.IsNaN(got[i]) || (!math.IsNaN(w[i]) && math.Abs(got[i]-w[i]) > 1e-12*math.Max(1, math.Abs(w[i]))) {
+				t.Errorf("%s = %v; want %v", name, got, w)
+				break
+			}
+		}
+	}
+}
+
+// panelTrain is a two-segment monthly panel: A has Jan–May 2020, B has
+// Jan and Mar 2020 (Feb absent), and B's Mar x is missing.
+func panelTrain() *frame.Frame {
+	return frame.MustNew(
+		frame.NewCategoricalFromStrings("seg", []string{"A", "A", "A", "A", "A", "B", "B"}),
+		frame.NewDatetime("date", []float64{ym(2020, 1), ym(2020, 2), ym(2020, 3), ym(2020, 4), ym(2020, 5), ym(2020, 1), ym(2020, 3)}),
+		frame.NewNumeric("x", []float64{1, 2, 3, 4, 5, 7, nan}),
+		frame.NewNumeric("y", []float64{10, 20, 30, 40, 50, 1, 3}),
+	)
+}
+
+// panelTest holds rows beyond, before and inside the training range, an
+// unseen segment and a missing segment.
+func panelTest() *frame.Frame {
+	return frame.MustNew(
+		frame.NewCategoricalFromStrings("seg", []string{"A", "A", "C", "B", "", "A"}),
+		frame.NewDatetime("date", []float64{ym(2020, 8), ym(2019, 12), ym(2020, 6), ym(2020, 6), ym(2020, 6), nan}),
+		frame.NewNumeric("x", []float64{0, 0, 0, 0, 0, 0}),
+		frame.NewNumeric("y", []float64{99, 99, 99, 99, 99, 99}),
+	)
+}
+
+func panelTemporal() Temporal {
+	return Temporal{TimeColumn: "date", Target: "y", SegmentColumn: "seg", Lags: []int{1, 2}, Windows: []int{2}, LagColumns: []string{"x"}}
+}
+
+func TestTemporalPanel(t *testing.T) {
+	ctx := context.Background()
+	f, trainOut, err := panelTemporal().FitTransform(ctx, panelTrain())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ft := f.(*FittedTemporal)
+	wantNames := []string{
+		"time_quarter", "time_month", "time_month_sin", "time_month_cos", "time_elapsed", // year is constant (2020)
+		"y_lag1", "y_lag2", "y_roll2_mean", "y_roll2_std", "y_roll2_min", "y_roll2_max", "y_last",
+		"x_lag1", "x_lag2", "x_roll2_mean", "x_roll2_std", "x_roll2_min", "x_roll2_max", "x_last",
+		"periods_since_last",
+	}
+	if got := strings.Join(ft.Names(), " "); got != strings.Join(wantNames, " ") {
+		t.Fatalf("Names() = %s; want %s", got, strings.Join(wantNames, " "))
+	}
+	s50 := math.Sqrt(50) // sample std of {10, 20}, {20, 30}, ...
+	checkColumns(t, trainOut, map[string][]float64{
+		"time_quarter":       {1, 1, 1, 2, 2, 1, 1},
+		"time_month":         {1, 2, 3, 4, 5, 1, 3},
+		"time_month_cos":     {1, math.Cos(math.Pi / 6), math.Cos(math.Pi / 3), math.Cos(math.Pi / 2), math.Cos(2 * math.Pi / 3), 1, math.Cos(math.Pi / 3)},
+		"time_elapsed":       {0, 1, 2, 3, 4, 0, 2},
+		"y_lag1":             {nan, 10, 20, 30, 40, nan, nan}, // B has no Feb
+		"y_lag2":             {nan, nan, 10, 20, 30, nan, 1},
+		"y_roll2_mean":       {nan, 10, 15, 25, 35, nan, 1},
+		"y_roll2_std":        {nan, nan, s50, s50, s50, nan, nan},
+		"y_roll2_min":        {nan, 10, 10, 20, 30, nan, 1},
+		"y_roll2_max":        {nan, 10, 20, 30, 40, nan, 1},
+		"y_last":             {nan, 10, 20, 30, 40, nan, 1},
+		"x_lag2":             {nan, nan, 1, 2, 3, nan, 7},
+		"x_last":             {nan, 1, 2, 3, 4, nan, 7},
+		"periods_since_last": {nan, 1, 1, 1, 1, nan, 2},
+	})
+	// Training rows get the same features from Transform.
+	again, err := ft.Transform(panelTrain())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sameFrame(again, trainOut); err != nil {
+		t.Errorf("Transform(train) differs from FitTransform: %v", err)
+	}
+
+	// New rows: beyond the range (Aug: Jun, Jul unknown), before it, an
+	// unseen and a missing segment, a missing date.
+	out, err := ft.Transform(panelTest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkColumns(t, out, map[string][]float64{
+		"time_month":         {8, 12, 6, 6, 6, nan},
+		"time_elapsed":       {7, -1, 5, 5, 5, nan},
+		"y_lag1":             {nan, nan, nan, nan, nan, nan},
+		"y_lag2":             {nan, nan, nan, nan, nan, nan},
+		"y_roll2_mean":       {45, nan, nan, 2, nan, nan},
+		"y_roll2_std":        {s50, nan, nan, math.Sqrt2, nan, nan},
+		"y_last":             {50, nan, nan, 3, nan, nan},
+		"x_last":             {5, nan, nan, 7, nan, nan}, // B's Mar x is missing: last known is Jan
+		"x_roll2_mean":       {4.5, nan, nan, 7, nan, nan},
+		"periods_since_last": {3, nan, nan, 3, nan, nan},
+	})
+	// Input columns are kept unchanged, in order, before the new ones.
+	if got := out.Names()[:4]; strings.Join(got, ",") != "seg,date,x,y" {
+		t.Errorf("input columns = %q", got)
+	}
+}
+
+func TestTemporalCalendarDaily(t *testing.T) {
+	train := frame.MustNew(
+		frame.NewDatetime("d", []float64{ymd(2021, 3, 31), ymd(2021, 1, 1), ymd(2020, 12, 31), ymd(2021, 1, 4)}),
+	)
+	f, err := Temporal{TimeColumn: "d"}.Fit(context.Background(), train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.Transform(train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.(*FittedTemporal).Names()); n != 13 {
+		t.Errorf("%d features %q; want 12 calendar parts and time_elapsed", n, f.(*FittedTemporal).Names())
+	}
+	// Weekdays: 2021-03-31 Wed, 2021-01-01 Fri, 2020-12-31 Thu, 2021-01-04
+	// Mon. 2020 has 53 ISO weeks, so 2021-01-01 is in week 53 of 2020.
+	checkColumns(t, out, map[string][]float64{
+		"time_year":        {2021, 2021, 2020, 2021},
+		"time_quarter":     {1, 1, 4, 1},
+		"time_week":        {13, 53, 53, 1},
+		"time_dow":         {2, 4, 3, 0},
+		"time_doy":         {90, 1, 366, 4},
+		"time_month_end":   {1, 0, 1, 0},
+		"time_quarter_end": {1, 0, 1, 0},
+		"time_dow_sin":     {math.Sin(4 * math.Pi / 7), math.Sin(8 * math.Pi / 7), math.Sin(6 * math.Pi / 7), 0},
+		"time_elapsed":     {90, 1, 0, 4}, // days since 2020-12-31
+	})
+}
+
+func TestTemporalYearMonthColumns(t *testing.T) {
+	// Several sales per month, as in ames: the history is the monthly mean.
+	train := frame.MustNew(
+		frame.NewNumeric("Year_Sold", []float64{2008, 2008, 2008, 2008}),
+		frame.NewNumeric("Mo_Sold", []float64{1, 1, 2, 4}),
+		frame.NewNumeric("price", []float64{100, 200, 300, 500}),
+	)
+	tr := Temporal{TimeColumn: "Year_Sold, Mo_Sold", Target: "price", Lags: []int{1, 2}, Windows: []int{}}
+	f, err := tr.Fit(context.Background(), train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	test := frame.MustNew(
+		frame.NewNumeric("Year_Sold", []float64{2008, 2008, 2009, 2008}),
+		frame.NewNumeric("Mo_Sold", []float64{2, 3, 1, 13}), // month 13 is invalid: missing
+	)
+	out, err := f.Transform(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkColumns(t, out, map[string][]float64{
+		"time_month":         {2, 3, 1, nan},
+		"time_elapsed":       {1, 2, 12, nan},
+		"price_lag1":         {150, 300, nan, nan},
+		"price_lag2":         {nan, 150, nan, nan},
+		"price_last":         {150, 300, 500, nan},
+		"periods_since_last": {1, 1, 9, nan},
+	})
+}
+
+func TestTemporalNumericTime(t *testing.T) {
+	// Every other year: the period is 2 years.
+	train := frame.MustNew(
+		frame.NewNumeric("year", []float64{2000, 2002, 2004}),
+		frame.NewNumeric("y", []float64{1, 2, 3}),
+	)
+	f, err := Temporal{TimeColumn: "year", Target: "y", Lags: []int{1}, Windows: []int{}}.Fit(context.Background(), train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.Transform(frame.MustNew(frame.NewNumeric("year", []float64{2004, 2006, 2010, 1990})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkColumns(t, out, map[string][]float64{
+		"time_elapsed":       {4, 6, 10, -10},
+		"y_lag1":             {2, 3, nan, nan},
+		"y_last":             {2, 3, 3, nan},
+		"periods_since_last": {1, 1, 3, nan},
+	})
+}
+
+func TestTemporalErrors(t *testing.T) {
+	ctx := context.Background()
+	train := panelTrain()
+	tests := []struct {
+		name string
+		tr   Temporal
+	}{
+		{"no time column", Temporal{}},
+		{"three time columns", Temporal{TimeColumn: "a,b,c"}},
+		{"absent time column", Temporal{TimeColumn: "nope"}},
+		{"categorical time", Temporal{TimeColumn: "seg"}},
+		{"zero lag", Temporal{TimeColumn: "date", Target: "y", Lags: []int{0}}},
+		{"zero window", Temporal{TimeColumn: "date", Target: "y", Windows: []int{0}}},
+		{"target is a lag column", Temporal{TimeColumn: "date", Target: "y", LagColumns: []string{"y"}}},
+		{"absent target", Temporal{TimeColumn: "date", Target: "nope"}},
+		{"categorical target", Temporal{TimeColumn: "date", Target: "seg"}},
+	}
+	for _, tt := range tests {
+		if f, err := tt.tr.Fit(ctx, train); err == nil {
+			t.Errorf("%s: Fit = %v; want error", tt.name, f)
+		}
+	}
+	f, err := panelTemporal().Fit(ctx, train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mce *MissingColumnError
+	if _, err := f.Transform(train.Drop("date")); !errors.As(err, &mce) {
+		t.Errorf("Transform without the time column: error %v; want *MissingColumnError", err)
+	}
+	if _, err := f.Transform(train.Drop("seg")); !errors.As(err, &mce) {
+		t.Errorf("Transform without the segment column: error %v; want *MissingColumnError", err)
+	}
+	// A frame that already has an output column is refused at fit time.
+	clash, _ := train.With(frame.NewNumeric("y_last", make([]float64, train.NumRows())))
+	if _, err := panelTemporal().Fit(ctx, clash); err == nil {
+		t.Error("Fit with an existing y_last column: no error")
+	}
+}

@@ -1,0 +1,581 @@
+package tune
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/tabforge/tabforge/progress"
+)
+
+// Config configures a study. The zero value minimises with a TPESampler,
+// no pruning, in-memory storage and seed 0.
+type Config struct {
+	// Direction is Minimize (default) or Maximize.
+	Direction Direction
+	// Sampler proposes parameters; nil means TPESampler{}.
+	Sampler Sampler
+	// Pruner stops unpromising trials; nil means none.
+	Pruner Pruner
+	// Storage records the study; nil means a new Memory.
+	Storage Storage
+	// Seed seeds every trial's random stream together with its number.
+	Seed uint64
+	// Progress receives a progress.TuneTrial event after each trial that
+	// Optimize finishes; nil means none.
+	Progress progress.Func
+}
+
+// Study is a named optimisation: a sequence of trials sharing a sampler,
+// a pruner and a storage. Its methods are safe for concurrent use.
+//
+// Opening a study that already exists in the storage resumes it: finished
+// trials are kept and inform the sampler; trials left Running by a process
+// that died are marked Fail and re-enqueued with the same parameters, to be
+// run first. A study must be driven by one process at a time.
+type Study struct {
+	name    string
+	id      int64
+	dir     Direction
+	sampler Sampler
+	pruner  Pruner
+	storage Storage
+	seed    uint64
+	prog    progress.Func
+
+	mu   sync.Mutex       // serialises Ask, so samplers see every earlier trial
+	live map[int64]*Trial // trials asked by this process and not yet told
+}
+
+// NewStudy opens the study called name in c.Storage, creating it if it does
+// not exist and resuming it if it does (see Study).
+func NewStudy(ctx context.Context, name string, c Config) (*Study, error) {
+	if name == "" {
+		return nil, errors.New("tune: study name is empty")
+	}
+	dir := c.Direction.normal()
+	if dir != Minimize && dir != Maximize {
+		return nil, fmt.Errorf("tune: unknown direction %q (allowed: minimize, maximize)", c.Direction)
+	}
+	s := &Study{
+		name: name, dir: dir, sampler: c.Sampler, pruner: c.Pruner, storage: c.Storage,
+		seed: c.Seed, prog: c.Progress, live: map[int64]*Trial{},
+	}
+	if s.sampler == nil {
+		s.sampler = TPESampler{}
+	}
+	if s.storage == nil {
+		s.storage = &Memory{}
+	}
+	id, err := s.storage.CreateStudy(ctx, name, dir)
+	if err != nil {
+		return nil, fmt.Errorf("tune: open study %q: %w", name, err)
+	}
+	s.id = id
+	if err := s.recoverStale(ctx); err != nil {
+		return nil, fmt.Errorf("tune: open study %q: %w", name, err)
+	}
+	return s, nil
+}
+
+// recoverStale marks trials left Running by a dead process as failed and
+// enqueues a retry of each.
+func (s *Study) recoverStale(ctx context.Context) error {
+	trials, err := s.storage.Trials(ctx, s.id)
+	if err != nil {
+		return err
+	}
+	for _, t := range trials {
+		if t.State != Running {
+			continue
+		}
+		if err := s.storage.FinishTrial(ctx, t.ID, Fail, math.NaN(), "interrupted: left running by a process that stopped"); err != nil {
+			return err
+		}
+		if err := s.enqueueRetry(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// enqueueRetry adds a Waiting trial with t's parameters.
+func (s *Study) enqueueRetry(ctx context.Context, t FrozenTrial) error {
+	retry := FrozenTrial{State: Waiting, Params: t.Params, Distributions: t.Distributions, RetryOf: t.Number}
+	if _, _, err := s.storage.CreateTrial(ctx, s.id, retry); err != nil {
+		return fmt.Errorf("enqueue retry of trial %d: %w", t.Number, err)
+	}
+	return nil
+}
+
+// Name returns the study's name.
+func (s *Study) Name() string { return s.name }
+
+// Direction returns the study's direction.
+func (s *Study) Direction() Direction { return s.dir }
+
+// Trials returns all trials of the study, by number.
+func (s *Study) Trials(ctx context.Context) ([]FrozenTrial, error) {
+	trials, err := s.storage.Trials(ctx, s.id)
+	if err != nil {
+		return nil, fmt.Errorf("tune: study %q: %w", s.name, err)
+	}
+	return trials, nil
+}
+
+// Best returns the best Complete trial, or false if there is none.
+func (s *Study) Best(ctx context.Context) (FrozenTrial, bool, error) {
+	trials, err := s.Trials(ctx)
+	if err != nil {
+		return FrozenTrial{}, false, err
+	}
+	best, ok := bestOf(trials, s.dir)
+	return best, ok, nil
+}
+
+func bestOf(trials []FrozenTrial, dir Direction) (FrozenTrial, bool) {
+	var best FrozenTrial
+	found := false
+	for _, t := range trials {
+		if t.State == Complete && !math.IsNaN(t.Value) && (!found || dir.better(t.Value, best.Value)) {
+			best, found = t, true
+		}
+	}
+	return best, found
+}
+
+// history returns the study's trials other than exclude, with the jointly
+// sampled parameters of this process's running trials merged in.
+func (s *Study) history(ctx context.Context, exclude int64) (History, error) {
+	trials, err := s.storage.Trials(ctx, s.id)
+	if err != nil {
+		return History{}, err
+	}
+	out := trials[:0]
+	for _, t := range trials {
+		if t.ID == exclude {
+			continue
+		}
+		if lt := s.liveTrial(t.ID); lt != nil && t.State == Running {
+			lt.mu.Lock()
+			for name, v := range lt.relative {
+				if _, ok := t.Params[name]; !ok {
+					t.Params[name], t.Distributions[name] = v, lt.relSpace[name]
+				}
+			}
+			lt.mu.Unlock()
+		}
+		out = append(out, t)
+	}
+	return History{Direction: s.dir, Trials: out}, nil
+}
+
+func (s *Study) liveTrial(id int64) *Trial {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.live[id]
+}
+
+// counted returns the number of trials that count against a trial budget:
+// finished trials, except interrupted ones that were enqueued again.
+func counted(trials []FrozenTrial) int {
+	retried := map[int]bool{}
+	for _, t := range trials {
+		if t.RetryOf >= 0 {
+			retried[t.RetryOf] = true
+		}
+	}
+	n := 0
+	for _, t := range trials {
+		if t.State.Finished() && !retried[t.Number] {
+			n++
+		}
+	}
+	return n
+}
+
+// stream returns trial number's random stream.
+func stream(seed uint64, number int) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, 0x7475_6e65_0000_0000|uint64(number)))
+}
+
+// trialSeed derives a trial's model seed from the study seed and the trial
+// number (SplitMix64 of their combination).
+func trialSeed(seed uint64, number int) uint64 {
+	z := seed + 0x9e3779b97f4a7c15*uint64(number+1)
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+// Ask starts a new trial: the oldest Waiting (retried) trial if there is
+// one, otherwise a fresh one. It returns an error wrapping ErrExhausted
+// when the sampler has nothing left to propose.
+func (s *Study) Ask(ctx context.Context) (*Trial, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	trials, err := s.storage.Trials(ctx, s.id)
+	if err != nil {
+		return nil, fmt.Errorf("tune: ask: %w", err)
+	}
+	var (
+		ft      FrozenTrial
+		claimed bool
+	)
+	for _, t := range trials {
+		if t.State != Waiting {
+			continue
+		}
+		err := s.storage.ClaimTrial(ctx, t.ID)
+		if errors.Is(err, ErrStateConflict) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("tune: ask: %w", err)
+		}
+		ft, claimed = t.clone(), true
+		break
+	}
+	// The history is the other trials, with the jointly sampled
+	// parameters of running ones merged (s.mu is held, so read live
+	// directly).
+	hist := History{Direction: s.dir}
+	for _, t := range trials {
+		if claimed && t.ID == ft.ID {
+			continue
+		}
+		if lt := s.live[t.ID]; lt != nil && t.State == Running {
+			lt.mu.Lock()
+			for name, v := range lt.relative {
+				if _, ok := t.Params[name]; !ok {
+					t.Params[name], t.Distributions[name] = v, lt.relSpace[name]
+				}
+			}
+			lt.mu.Unlock()
+		}
+		hist.Trials = append(hist.Trials, t)
+	}
+	var relSpace map[string]Distribution
+	var relative map[string]float64
+	if !claimed {
+		ft = FrozenTrial{State: Running, RetryOf: -1}
+		relSpace = s.sampler.InferRelativeSpace(&hist)
+		// The next number is known before the trial exists, so the
+		// relative sample uses the trial's own stream.
+		next := 0
+		if len(trials) > 0 {
+			next = trials[len(trials)-1].Number + 1
+		}
+		rng := stream(s.seed, next)
+		if len(relSpace) > 0 {
+			relative, err = s.sampler.SampleRelative(&hist, rng, relSpace)
+			if err != nil {
+				return nil, fmt.Errorf("tune: ask: %w", err)
+			}
+		}
+		id, number, err := s.storage.CreateTrial(ctx, s.id, ft)
+		if err != nil {
+			return nil, fmt.Errorf("tune: ask: %w", err)
+		}
+		ft.ID, ft.Number = id, number
+		t := s.newTrial(ft, hist, rng)
+		if number != next { // another process added trials meanwhile
+			t.rng = stream(s.seed, number)
+		}
+		t.relSpace, t.relative = relSpace, relative
+		s.live[id] = t
+		return t, nil
+	}
+	t := s.newTrial(ft, hist, stream(s.seed, ft.Number))
+	s.live[ft.ID] = t
+	return t, nil
+}
+
+func (s *Study) newTrial(ft FrozenTrial, hist History, rng *rand.Rand) *Trial {
+	t := &Trial{
+		study: s, id: ft.ID, number: ft.Number, seed: trialSeed(s.seed, ft.Number), hist: hist, rng: rng,
+		params: maps.Clone(ft.Params), dists: maps.Clone(ft.Distributions), inter: map[int]float64{},
+	}
+	if t.params == nil {
+		t.params, t.dists = map[string]float64{}, map[string]Distribution{}
+	}
+	return t
+}
+
+// Tell finishes trial t with the objective's result: Complete with value
+// when err is nil, Pruned (with the last reported value) when err wraps
+// ErrPruned, Fail otherwise, and Fail if value is NaN or the trial
+// recorded an error (Trial.Err). It returns the recorded state.
+func (s *Study) Tell(ctx context.Context, t *Trial, value float64, err error) (State, error) {
+	state, reason := Complete, ""
+	if err == nil {
+		err = t.Err()
+	}
+	switch {
+	case errors.Is(err, ErrPruned):
+		state, value = Pruned, t.lastReported()
+	case err != nil:
+		state, value, reason = Fail, math.NaN(), err.Error()
+	case math.IsNaN(value):
+		state, reason = Fail, "objective returned NaN"
+	}
+	if serr := s.storage.FinishTrial(ctx, t.id, state, value, reason); serr != nil {
+		return state, fmt.Errorf("tune: tell trial %d: %w", t.number, serr)
+	}
+	s.mu.Lock()
+	delete(s.live, t.id)
+	s.mu.Unlock()
+	return state, nil
+}
+
+// Budget bounds Study.Optimize. A zero field means no bound; at least one
+// bound (or a context with a deadline) is required.
+type Budget struct {
+	// MaxTrials is the number of finished trials the study should reach,
+	// counting those of earlier sessions of a resumed study (but not
+	// interrupted trials that are retried).
+	MaxTrials int
+	// MaxDuration bounds this call's wall-clock time: no trial starts
+	// after it, and running trials see their context cancelled at it.
+	MaxDuration time.Duration
+	// Workers is the number of trials run concurrently; 0 means 1. With
+	// more than one worker the sampler sees a history that depends on
+	// timing, so the study is no longer reproducible.
+	Workers int
+}
+
+// StopReason says why Optimize returned.
+type StopReason string
+
+// Stop reasons.
+const (
+	StopMaxTrials StopReason = "max_trials"
+	StopDeadline  StopReason = "deadline"
+	StopCancelled StopReason = "cancelled"
+	StopExhausted StopReason = "exhausted"
+	StopError     StopReason = "error"
+)
+
+// Result summarises one Optimize call.
+type Result struct {
+	// Complete, Pruned and Failed count the trials this call finished in
+	// each state; Interrupted counts those cut short by the deadline or a
+	// cancelled context (recorded Fail and enqueued to be retried).
+	Complete, Pruned, Failed, Interrupted int
+	// Total is the study's count of finished trials toward MaxTrials.
+	Total int
+	// Best is the study's best Complete trial; HasBest is false if none.
+	Best    FrozenTrial
+	HasBest bool
+	Stopped StopReason
+	Elapsed time.Duration
+}
+
+// Optimize runs objective on new trials until the budget is spent, the
+// sampler is exhausted or ctx is cancelled. Each call of objective gets a
+// context cancelled at the budget's deadline; an objective that returns
+// an error once that context is done counts as interrupted, its trial is
+// recorded Fail and enqueued to be retried by a later Optimize. Other
+// objective errors (and panics) fail their trial and the study goes on;
+// if no trial of this call completes and some failed, the first failure is
+// returned. Storage errors stop the study. If ctx is cancelled, Optimize
+// returns the result so far and ctx's error.
+func (s *Study) Optimize(ctx context.Context, objective func(ctx context.Context, t *Trial) (float64, error), b Budget) (Result, error) {
+	start := time.Now()
+	if b.MaxTrials < 0 || b.MaxDuration < 0 || b.Workers < 0 {
+		return Result{}, fmt.Errorf("tune: negative budget %+v", b)
+	}
+	if b.MaxTrials == 0 && b.MaxDuration == 0 && ctx.Done() == nil {
+		return Result{}, errors.New("tune: budget needs MaxTrials, MaxDuration or a context with a deadline")
+	}
+	workers := max(1, b.Workers)
+	runCtx, cancel := ctx, context.CancelFunc(func() {})
+	if b.MaxDuration > 0 {
+		runCtx, cancel = context.WithTimeout(ctx, b.MaxDuration)
+	}
+	defer cancel()
+	// Bookkeeping writes must land even after the deadline.
+	bg := context.WithoutCancel(ctx)
+
+	var (
+		mu        sync.Mutex
+		res       Result
+		firstFail error
+		storeErr  error
+		running   int
+		total     int
+		wg        sync.WaitGroup
+	)
+	trials, err := s.storage.Trials(ctx, s.id)
+	if err != nil {
+		return res, fmt.Errorf("tune: optimize: %w", err)
+	}
+	total = counted(trials)
+	slots := make(chan struct{}, workers)
+	finished := make(chan struct{}, 1) // signalled whenever a trial ends
+	res.Stopped = StopMaxTrials
+loop:
+	for {
+		select {
+		case slots <- struct{}{}:
+		case <-runCtx.Done():
+			break loop
+		}
+		if runCtx.Err() != nil {
+			<-slots
+			break
+		}
+		mu.Lock()
+		if storeErr != nil {
+			mu.Unlock()
+			<-slots
+			break
+		}
+		if b.MaxTrials > 0 && total+running >= b.MaxTrials {
+			idle := running == 0
+			mu.Unlock()
+			<-slots
+			if idle {
+				break
+			}
+			// Wait for a running trial to end: an interrupted one frees
+			// its place in the budget.
+			select {
+			case <-finished:
+			case <-runCtx.Done():
+				break loop
+			}
+			continue
+		}
+		running++
+		mu.Unlock()
+		t, err := s.Ask(runCtx)
+		if err != nil {
+			mu.Lock()
+			running--
+			mu.Unlock()
+			<-slots
+			if errors.Is(err, ErrExhausted) {
+				res.Stopped = StopExhausted
+			} else if runCtx.Err() == nil {
+				mu.Lock()
+				storeErr = err
+				mu.Unlock()
+				res.Stopped = StopError
+			}
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			value, oerr := runObjective(runCtx, objective, t)
+			interrupted := oerr != nil && !errors.Is(oerr, ErrPruned) && runCtx.Err() != nil
+			if interrupted {
+				oerr = fmt.Errorf("interrupted: %w", oerr)
+			}
+			state, terr := s.Tell(bg, t, value, oerr)
+			if terr == nil && interrupted {
+				terr = s.enqueueRetry(bg, FrozenTrial{Number: t.number, Params: t.frozenParams(), Distributions: t.frozenDists()})
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			running--
+			select {
+			case finished <- struct{}{}:
+			default:
+			}
+			switch {
+			case terr != nil:
+				if storeErr == nil {
+					storeErr = terr
+				}
+				return
+			case interrupted:
+				res.Interrupted++
+				return
+			case state == Complete:
+				res.Complete++
+			case state == Pruned:
+				res.Pruned++
+			case state == Fail:
+				res.Failed++
+				if firstFail == nil {
+					firstFail = fmt.Errorf("tune: trial %d: %w", t.number, errOr(oerr, t.Err(), value))
+				}
+			}
+			total++
+			if s.prog != nil {
+				m := map[string]float64{"value": value}
+				s.prog.Emit(progress.Event{Stage: progress.TuneTrial, Name: s.name, Step: total, Total: b.MaxTrials, Metrics: m})
+			}
+		}()
+	}
+	wg.Wait()
+	res.Elapsed = time.Since(start)
+	if res.Stopped == StopMaxTrials && runCtx.Err() != nil && (b.MaxTrials == 0 || total < b.MaxTrials) {
+		res.Stopped = StopDeadline
+		if ctx.Err() != nil {
+			res.Stopped = StopCancelled
+		}
+	}
+	if storeErr != nil {
+		res.Stopped = StopError
+	}
+	trials, err = s.storage.Trials(bg, s.id)
+	if err == nil {
+		res.Total = counted(trials)
+		res.Best, res.HasBest = bestOf(trials, s.dir)
+	}
+	switch {
+	case storeErr != nil:
+		return res, fmt.Errorf("tune: optimize %q: %w", s.name, storeErr)
+	case err != nil:
+		return res, fmt.Errorf("tune: optimize %q: %w", s.name, err)
+	case ctx.Err() != nil:
+		return res, fmt.Errorf("tune: optimize %q: %w", s.name, ctx.Err())
+	case res.Complete == 0 && firstFail != nil:
+		return res, firstFail
+	}
+	return res, nil
+}
+
+func errOr(err, terr error, value float64) error {
+	switch {
+	case err != nil:
+		return err
+	case terr != nil:
+		return terr
+	case math.IsNaN(value):
+		return errors.New("objective returned NaN")
+	}
+	return errors.New("failed")
+}
+
+// runObjective calls objective, turning a panic into an error.
+func runObjective(ctx context.Context, objective func(context.Context, *Trial) (float64, error), t *Trial) (value float64, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			value, err = math.NaN(), fmt.Errorf("objective panicked: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return objective(ctx, t)
+}
+
+func (t *Trial) frozenParams() map[string]float64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return maps.Clone(t.params)
+}
+
+func (t *Trial) frozenDists() map[string]Distribution {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return maps.Clone(t.dists)
+}
