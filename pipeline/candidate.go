@@ -71,7 +71,7 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	entry.Test = final.metrics
 	entry.Params = final.model.Params()
 	entry.testPred = final.pred
-	pred := &Predictor{Target: Target{Name: cfg.Target, Task: p.task, Classes: p.classes}, Design: final.design, Model: final.model}
+	pred := &Predictor{Target: Target{Name: cfg.Target, Task: p.task, Classes: p.classes}, Chain: final.chain, Design: final.design, Model: final.model}
 	return entry, pred, nil
 }
 
@@ -79,6 +79,7 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 // evaluated on.
 type fitResult struct {
 	metrics eval.Metrics
+	chain   features.FittedChain
 	design  *features.Design
 	model   model.Model
 	pred    []float64 // NumOutputs values per evaluated row
@@ -87,7 +88,10 @@ type fitResult struct {
 // fitScore fits the preprocessing and the learner on trainRows and scores
 // the result on evalRows (positions into p.x and p.y).
 func fitScore(ctx context.Context, l model.Learner, spec features.DesignSpec, p *prepared, trainRows, evalRows []int, fo model.FitOptions) (*fitResult, error) {
-	xtr := p.x.Take(trainRows)
+	xtr, xev, chain, err := p.applyChain(ctx, trainRows, evalRows)
+	if err != nil {
+		return nil, err
+	}
 	design, err := features.FitDesign(ctx, xtr, spec)
 	if err != nil {
 		return nil, fmt.Errorf("preprocessing: %w", err)
@@ -100,7 +104,7 @@ func fitScore(ctx context.Context, l model.Learner, spec features.DesignSpec, p 
 	if err != nil {
 		return nil, err
 	}
-	pred, err := predict(m, design, p.x.Take(evalRows))
+	pred, err := predict(m, design, xev)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +112,7 @@ func fitScore(ctx context.Context, l model.Learner, spec features.DesignSpec, p 
 	if err != nil {
 		return nil, err
 	}
-	return &fitResult{metrics: metrics, design: design, model: m, pred: pred}, nil
+	return &fitResult{metrics: metrics, chain: chain, design: design, model: m, pred: pred}, nil
 }
 
 func dataset(design *features.Design, x *frame.Frame, y []float64, p *prepared) (*model.Dataset, error) {

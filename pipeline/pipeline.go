@@ -60,7 +60,8 @@ func expandModels(names []string) []string {
 // them on warns and takes the basic path.
 func Available(key string) bool {
 	switch key {
-	case "as_of", "force_production_quality":
+	case "as_of", "force_production_quality", "enable_advanced_features",
+		"enable_temporal_features", "enable_market_features", "enable_interaction_features":
 		return true
 	}
 	return false

@@ -36,8 +36,11 @@ type Target struct {
 // data: the input schema, the fitted preprocessing and the target coding.
 // It is what `tabforge train` saves and `tabforge predict` loads.
 type Predictor struct {
-	Target  Target
-	Schema  []Field
+	Target Target
+	Schema []Field
+	// Chain holds the fitted advanced feature stages, applied before
+	// Design; empty on the basic path.
+	Chain   features.FittedChain
 	Design  *features.Design
 	Model   model.Model
 	RunID   string
@@ -46,19 +49,20 @@ type Predictor struct {
 
 // predictorMeta is the JSON part of the payload.
 type predictorMeta struct {
-	Version int              `json:"version"`
-	Target  Target           `json:"target"`
-	Schema  []Field          `json:"schema"`
-	Design  *features.Design `json:"design"`
-	Family  string           `json:"family"`
-	RunID   string           `json:"run_id"`
-	Dataset string           `json:"dataset"`
+	Version int                  `json:"version"`
+	Target  Target               `json:"target"`
+	Schema  []Field              `json:"schema"`
+	Chain   features.FittedChain `json:"chain,omitempty"`
+	Design  *features.Design     `json:"design"`
+	Family  string               `json:"family"`
+	RunID   string               `json:"run_id"`
+	Dataset string               `json:"dataset"`
 }
 
 // Marshal encodes p as an envelope: a length-prefixed JSON header, then
 // the model family's own encoding.
 func (p *Predictor) Marshal() ([]byte, error) {
-	meta, err := json.Marshal(predictorMeta{Version: predictorVersion, Target: p.Target, Schema: p.Schema,
+	meta, err := json.Marshal(predictorMeta{Version: predictorVersion, Target: p.Target, Schema: p.Schema, Chain: p.Chain,
 		Design: p.Design, Family: p.Model.Family(), RunID: p.RunID, Dataset: p.Dataset})
 	if err != nil {
 		return nil, fmt.Errorf("encode predictor: %w", err)
@@ -122,7 +126,7 @@ func decodePredictor(payload []byte, reg *model.Registry) (*Predictor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode %s model: %w", meta.Family, err)
 	}
-	return &Predictor{Target: meta.Target, Schema: meta.Schema, Design: meta.Design, Model: m,
+	return &Predictor{Target: meta.Target, Schema: meta.Schema, Chain: meta.Chain, Design: meta.Design, Model: m,
 		RunID: meta.RunID, Dataset: meta.Dataset}, nil
 }
 
@@ -143,6 +147,12 @@ type Prediction struct {
 func (p *Predictor) Predict(x *frame.Frame) (*Prediction, error) {
 	if err := p.checkSchema(x); err != nil {
 		return nil, err
+	}
+	if len(p.Chain) > 0 {
+		var err error
+		if x, err = p.Chain.Transform(x); err != nil {
+			return nil, fmt.Errorf("advanced features: %w", err)
+		}
 	}
 	mat, err := p.Design.Matrix(x)
 	if err != nil {

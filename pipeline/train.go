@@ -19,6 +19,7 @@ import (
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/eval"
+	"github.com/tabforge/tabforge/features"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/progress"
@@ -77,6 +78,10 @@ type Result struct {
 	Timings     map[string]float64 `json:"timings"`
 	Warnings    []string           `json:"warnings,omitempty"`
 	Gates       Gates              `json:"gates,omitempty"`
+	// Stages are the advanced feature stages applied; Fallbacks say which
+	// enabled stages failed and fell back to the basic path.
+	Stages    []string `json:"stages,omitempty"`
+	Fallbacks []string `json:"fallbacks,omitempty"`
 	// Segments are the best model's test metrics per value of the
 	// segment column, worst first, when segment_column is set.
 	Segments []SegmentMetrics `json:"segments,omitempty"`
@@ -95,6 +100,7 @@ type prepared struct {
 	test    []int
 	folds   []split.Fold // positions into train
 	split   string
+	chain   features.Chain // advanced feature stages, fitted per fold
 }
 
 // Train runs the whole training pipeline for cfg.
@@ -152,7 +158,16 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 	res.Metric = primaryMetric(p.task)
 	log.Info("split", "method", p.split, "train", len(p.train), "test", len(p.test), "cv_folds", len(p.folds), "task", p.task)
 
-	names, warnings, err := candidates(cfg, o.Families, p.task)
+	stages, warnings := advancedStages(cfg, targetColumn)
+	if len(stages) > 0 {
+		var fallbacks []string
+		p.chain, res.Stages, fallbacks = trialFit(ctx, stages, p, log)
+		res.Fallbacks = fallbacks
+		warnings = append(warnings, fallbacks...)
+		log.Info("advanced features", "stages", res.Stages)
+	}
+	names, more, err := candidates(cfg, o.Families, p.task)
+	warnings = append(warnings, more...)
 	if err != nil {
 		return nil, err
 	}

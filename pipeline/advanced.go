@@ -1,0 +1,102 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/features"
+	"github.com/tabforge/tabforge/frame"
+)
+
+// stage is one advanced feature stage and the config flag that enables it.
+type stage struct {
+	name string
+	t    features.Transformer
+}
+
+// advancedStages returns the feature stages the config switches on, with
+// warnings for stages that cannot run on this data (no time or segment
+// column). enable_advanced_features gates them all.
+func advancedStages(cfg *config.Config, target string) ([]stage, []string) {
+	if !cfg.EnableAdvancedFeatures {
+		return nil, nil
+	}
+	var out []stage
+	var warnings []string
+	if cfg.EnableTemporalFeatures {
+		if cfg.TimeColumn == "" {
+			warnings = append(warnings, "temporal features need time_column; stage skipped")
+		} else {
+			out = append(out, stage{"temporal", features.Temporal{TimeColumn: cfg.TimeColumn, Target: target,
+				SegmentColumn: cfg.SegmentColumn, Lags: cfg.TemporalLags, Windows: cfg.RollingWindows}})
+		}
+	}
+	if cfg.EnableMarketFeatures {
+		if cfg.SegmentColumn == "" {
+			warnings = append(warnings, "market features need segment_column; stage skipped")
+		} else {
+			out = append(out, stage{"market", features.Market{Segments: []string{cfg.SegmentColumn}, Target: target,
+				Smoothing: cfg.TargetEncodingSmoothing, Seed: cfg.Seed}})
+		}
+	}
+	if cfg.EnableInteractionFeatures {
+		out = append(out, stage{"interaction", features.Interaction{Target: target, TopK: cfg.InteractionTopK,
+			MaxNew: cfg.MaxInteractions, Categorical: true, Seed: cfg.Seed}})
+	}
+	return out, warnings
+}
+
+// trialFit fits each stage alone on the whole training part and keeps the
+// ones that work: a stage that errors falls back to the basic path with a
+// warning instead of failing the run.
+func trialFit(ctx context.Context, stages []stage, p *prepared, log *slog.Logger) (features.Chain, []string, []string) {
+	var chain features.Chain
+	var used, fallbacks []string
+	train, err := p.withTarget(p.train)
+	if err != nil {
+		return nil, nil, []string{fmt.Sprintf("advanced features: %v; basic path used", err)}
+	}
+	for _, s := range stages {
+		if _, _, err := (features.Chain{s.t}).FitTransform(ctx, train); err != nil {
+			msg := fmt.Sprintf("%s features failed (%v); fell back to the basic path for this stage", s.name, err)
+			log.Warn(msg)
+			fallbacks = append(fallbacks, msg)
+			continue
+		}
+		chain = append(chain, s.t)
+		used = append(used, s.name)
+	}
+	return chain, used, fallbacks
+}
+
+// targetColumn names the target inside frames handed to feature stages.
+const targetColumn = "__target__"
+
+// withTarget returns the feature rows with the (coded) target appended as
+// a numeric column, which target-based stages read on training rows only.
+func (p *prepared) withTarget(rows []int) (*frame.Frame, error) {
+	return p.x.Take(rows).With(frame.NewNumeric(targetColumn, pick(p.y, rows)))
+}
+
+// applyChain fits the advanced stages on trainRows and transforms both
+// parts; the target column never reaches the design.
+func (p *prepared) applyChain(ctx context.Context, trainRows, evalRows []int) (*frame.Frame, *frame.Frame, features.FittedChain, error) {
+	if len(p.chain) == 0 {
+		return p.x.Take(trainRows), p.x.Take(evalRows), nil, nil
+	}
+	train, err := p.withTarget(trainRows)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	fc, xtr, err := p.chain.FitTransform(ctx, train)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("advanced features: %w", err)
+	}
+	xev, err := fc.Transform(p.x.Take(evalRows))
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("advanced features: %w", err)
+	}
+	return xtr.Drop(targetColumn), xev.Drop(targetColumn), fc, nil
+}
