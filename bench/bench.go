@@ -12,6 +12,7 @@
 package bench
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	_ "embed"
@@ -239,42 +240,53 @@ func WriteData(dir string, rows int) error {
 }
 
 // ReadData loads the first rows rows written by WriteData as a design
-// matrix and the regression or binary target.
+// matrix and the regression or binary target. It streams the file into the
+// float64 matrix so that no second copy of the data inflates the peak RSS
+// the benchmark reports.
 func ReadData(dir string, rows int, task model.Task) (*model.Matrix, []float64, error) {
-	rawX, err := os.ReadFile(filepath.Join(dir, fileX))
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(rawX) < rows*synth.Features*4 {
-		return nil, nil, fmt.Errorf("bench data in %s has fewer than %d rows", dir, rows)
-	}
-	x := make([]float32, rows*synth.Features)
-	if _, err := binary.Decode(rawX, binary.LittleEndian, x); err != nil {
+	x := model.NewMatrix(rows, synth.Features)
+	if err := readFloat32s(filepath.Join(dir, fileX), x.Data); err != nil {
 		return nil, nil, err
 	}
 	y := make([]float64, rows)
 	if task == model.Regression {
-		raw, err := os.ReadFile(filepath.Join(dir, fileY))
-		if err != nil {
+		if err := readFloat32s(filepath.Join(dir, fileY), y); err != nil {
 			return nil, nil, err
 		}
-		yf := make([]float32, rows)
-		if _, err := binary.Decode(raw, binary.LittleEndian, yf); err != nil {
-			return nil, nil, err
-		}
-		for i, v := range yf {
-			y[i] = float64(v)
-		}
-	} else {
-		raw, err := os.ReadFile(filepath.Join(dir, fileYBin))
-		if err != nil {
-			return nil, nil, err
-		}
-		for i := range y {
-			y[i] = float64(raw[i])
-		}
+		return x, y, nil
 	}
-	return synth.Matrix(x, synth.Features), y, nil
+	f, err := os.Open(filepath.Join(dir, fileYBin))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	raw := make([]byte, rows)
+	if _, err := io.ReadFull(f, raw); err != nil {
+		return nil, nil, fmt.Errorf("bench data in %s has fewer than %d rows: %w", dir, rows, err)
+	}
+	for i, v := range raw {
+		y[i] = float64(v)
+	}
+	return x, y, nil
+}
+
+// readFloat32s fills dst with the little-endian float32 values at the start
+// of the file, converted to float64.
+func readFloat32s(path string, dst []float64) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<16)
+	var b [4]byte
+	for i := range dst {
+		if _, err := io.ReadFull(r, b[:]); err != nil {
+			return fmt.Errorf("read %s: value %d: %w (fewer rows than asked)", path, i, err)
+		}
+		dst[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(b[:])))
+	}
+	return nil
 }
 
 // PrintTable writes results as an aligned table.
