@@ -13,6 +13,7 @@ import (
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/progress"
 	"github.com/tabforge/tabforge/split"
+	"github.com/tabforge/tabforge/tune"
 )
 
 // runCandidate cross-validates one model family on the training part,
@@ -40,25 +41,20 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	}
 
 	entry := Entry{Model: name}
-	if len(p.folds) > 0 {
-		// Folds run side by side, each learner single-threaded: on small
-		// data that beats parallelism inside one fit.
-		foldWorkers := min(workers, len(p.folds))
-		inner := model.FitOptions{Workers: max(1, workers/foldWorkers)}
-		done := 0
-		folds, err := eval.CrossValidate(ctx, p.folds, foldWorkers, func(ctx context.Context, i int, f split.Fold) (eval.Metrics, error) {
-			r, err := fitScore(ctx, learner, spec, p, pick(p.train, f.Train), pick(p.train, f.Test), inner)
-			if err != nil {
-				return nil, fmt.Errorf("fold %d: %w", i+1, err)
-			}
-			return r.metrics, nil
-		})
+	switch {
+	case cfg.EnableHyperparameterTuning && len(p.folds) > 0 && len(tune.SpaceFor(name, p.task).Names()) > 0:
+		t, err := tuneCandidate(ctx, cfg, o, p, fam, name, spec, workers)
 		if err != nil {
 			return Entry{}, nil, err
 		}
-		done += len(folds)
-		emit(done)
-		entry.CV, entry.CVStd = eval.Summarize(folds)
+		learner, entry.CV, entry.CVStd, entry.Tuning = t.learner, t.cv, t.cvStd, t.info
+		emit(len(p.folds))
+	case len(p.folds) > 0:
+		entry.CV, entry.CVStd, err = crossValidate(ctx, learner, spec, p, workers)
+		if err != nil {
+			return Entry{}, nil, err
+		}
+		emit(len(p.folds))
 	}
 
 	t0 := time.Now()
@@ -73,6 +69,26 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	entry.testPred = final.pred
 	pred := &Predictor{Target: Target{Name: cfg.Target, Task: p.task, Classes: p.classes}, Chain: final.chain, Design: final.design, Model: final.model}
 	return entry, pred, nil
+}
+
+// crossValidate scores a learner on the CV folds of the training part.
+// Folds run side by side, each learner single-threaded: on small data that
+// beats parallelism inside one fit.
+func crossValidate(ctx context.Context, l model.Learner, spec features.DesignSpec, p *prepared, workers int) (mean, std eval.Metrics, err error) {
+	foldWorkers := min(workers, len(p.folds))
+	inner := model.FitOptions{Workers: max(1, workers/foldWorkers)}
+	folds, err := eval.CrossValidate(ctx, p.folds, foldWorkers, func(ctx context.Context, i int, f split.Fold) (eval.Metrics, error) {
+		r, err := fitScore(ctx, l, spec, p, pick(p.train, f.Train), pick(p.train, f.Test), inner)
+		if err != nil {
+			return nil, fmt.Errorf("fold %d: %w", i+1, err)
+		}
+		return r.metrics, nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	mean, std = eval.Summarize(folds)
+	return mean, std, nil
 }
 
 // fitResult is a fitted candidate and its scores on the rows it was

@@ -61,7 +61,8 @@ func expandModels(names []string) []string {
 func Available(key string) bool {
 	switch key {
 	case "as_of", "force_production_quality", "enable_advanced_features",
-		"enable_temporal_features", "enable_market_features", "enable_interaction_features":
+		"enable_temporal_features", "enable_market_features", "enable_interaction_features",
+		"enable_hyperparameter_tuning":
 		return true
 	}
 	return false

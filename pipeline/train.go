@@ -49,6 +49,8 @@ type Entry struct {
 	Test       eval.Metrics   `json:"test"`
 	FitSeconds float64        `json:"fit_seconds"`
 	Error      string         `json:"error,omitempty"`
+	// Tuning describes the hyperparameter search, when one ran.
+	Tuning *TuningInfo `json:"tuning,omitempty"`
 
 	testPred []float64 // predictions on the test rows, for segment analysis
 }

@@ -33,7 +33,7 @@ func TestConfigLayers(t *testing.T) {
 func TestStageNotAvailable(t *testing.T) {
 	dir := t.TempDir()
 	code, _, stderr := tabforge(t, dir, "train", "--data", testdata("credit_data.csv"), "--target", "Status",
-		"--set", "enable_hyperparameter_tuning=true")
+		"--set", "enable_advanced_ensemble=true")
 	if code != 2 || !strings.Contains(stderr, "not available yet") {
 		t.Errorf("explicit tuning: exit %d, %q; want exit 2 and 'not available yet'", code, stderr)
 	}

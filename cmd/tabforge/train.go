@@ -26,6 +26,7 @@ func flagKeys() map[string]string {
 		"segment-column": "segment_column", "drop": "drop", "test-rows": "test_rows",
 		"test-fraction": "test_fraction", "models": "models", "seed": "seed", "out": "out",
 		"cv-folds": "cv_folds", "as-of": "as_of", "positive-class": "positive_class",
+		"max-evals": "max_evals", "time-budget": "time_budget",
 	}
 }
 
@@ -57,6 +58,8 @@ test part, prints the leaderboard, saves the best model and records the run.`,
 	f.Uint64("seed", 42, "random seed")
 	f.Int("cv-folds", 5, "cross-validation folds on the training part (0 = none)")
 	f.String("positive-class", "", "positive class label for binary tasks")
+	f.Int("max-evals", 50, "tuning trials per model family (with enable_hyperparameter_tuning)")
+	f.String("time-budget", "", "wall-clock tuning budget for the run, e.g. 2m (shared by the families)")
 	f.String("out", "", "directory for saved models")
 	f.BoolVar(&asJSON, "json", false, "print the result as one JSON object on stdout")
 	return cmd
