@@ -77,7 +77,7 @@ Suites: ` + strings.Join(suiteNames(), ", "),
 	of.StringVar(&task, "task", "regression", "regression or binary")
 	of.IntVar(&n, "rows", 0, "rows of the problem")
 	of.StringVar(&dir, "data", "", "data directory")
-	cmd.AddCommand(one)
+	cmd.AddCommand(one, a.benchProfilesCommand())
 	return cmd
 }
 
@@ -88,4 +88,34 @@ func suiteNames() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+func (a *app) benchProfilesCommand() *cobra.Command {
+	var profiles []string
+	cmd := &cobra.Command{
+		Use:   "profiles [--profiles P,...] -- TRAIN FLAGS",
+		Short: "Train once per profile and compare time, peak memory and test metrics",
+		Long: `Profiles runs tabforge train (in a fresh process each) with every profile and the
+train flags given after --, then prints training time, peak RSS and the best model's
+test metric of each, relative to the first profile. Example:
+
+  tabforge bench profiles -- --data testdata/txhousing.csv --target median \
+      --time-column date --segment-column city --drop volume --time-budget 60s`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("bench profiles: give the train flags after -- (at least --data and --target)")
+			}
+			self, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			rs, err := bench.Profiles(cmd.Context(), self, args, profiles)
+			if err != nil {
+				return err
+			}
+			return bench.PrintProfiles(a.stdout, rs)
+		},
+	}
+	cmd.Flags().StringSliceVar(&profiles, "profiles", []string{"development", "production", "research"}, "profiles to compare; the first is the baseline")
+	return cmd
 }

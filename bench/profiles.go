@@ -1,0 +1,97 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+// ProfileResult is one profile's training run, measured in its own process.
+type ProfileResult struct {
+	Profile  string  `json:"profile"`
+	Seconds  float64 `json:"seconds"`
+	PeakMB   float64 `json:"peak_mb"`
+	Best     string  `json:"best"`
+	Metric   string  `json:"metric"` // r2 (regression) or auc (binary)
+	Value    float64 `json:"value"`
+	Within20 float64 `json:"within20"` // regression only
+	Stages   []string
+	Err      string `json:"error,omitempty"`
+}
+
+// Profiles runs `tabforge train` once per profile with the same arguments
+// (data, target, split, ...) and measures wall time, peak RSS and the best
+// model's test metrics: the measured version of the seed document's
+// "expected performance impact" table.
+func Profiles(ctx context.Context, self string, trainArgs, profiles []string) ([]ProfileResult, error) {
+	dir, err := os.MkdirTemp("", "tabforge-profiles-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	var out []ProfileResult
+	for _, p := range profiles {
+		args := append([]string{"train", "--profile", p, "--json", "--out", filepath.Join(dir, p),
+			"--store", "sqlite://" + filepath.Join(dir, "runs.db")}, trainArgs...)
+		cmd := exec.CommandContext(ctx, self, args...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		start := time.Now()
+		runErr := cmd.Run()
+		r := ProfileResult{Profile: p, Seconds: time.Since(start).Seconds()}
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			r.PeakMB = float64(ru.Maxrss) / 1024
+		}
+		var res struct {
+			Task        string   `json:"task"`
+			Best        string   `json:"best"`
+			Stages      []string `json:"stages"`
+			Leaderboard []struct {
+				Test map[string]float64 `json:"test"`
+			} `json:"leaderboard"`
+		}
+		// A run that fails its quality gates still prints its result.
+		if err := json.Unmarshal(stdout.Bytes(), &res); err != nil || len(res.Leaderboard) == 0 {
+			r.Err = fmt.Sprintf("%v: %s", runErr, lastLine(stderr.String()))
+			out = append(out, r)
+			continue
+		}
+		r.Best, r.Stages = res.Best, res.Stages
+		r.Metric = "r2"
+		if res.Task != "regression" {
+			r.Metric = "auc"
+		}
+		r.Value, r.Within20 = res.Leaderboard[0].Test[r.Metric], res.Leaderboard[0].Test["within20"]
+		out = append(out, r)
+	}
+	return out, ctx.Err()
+}
+
+// PrintProfiles writes the profile table, relative to the first profile.
+func PrintProfiles(w io.Writer, rs []ProfileResult) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "profile\ttime s\ttime vs base\tpeak MB\tmemory vs base\tbest model\ttest metric\tvs base\twithin20\tstages\t")
+	var base *ProfileResult
+	for i := range rs {
+		r := &rs[i]
+		if r.Err != "" {
+			fmt.Fprintf(tw, "%s\tfailed: %s\t\n", r.Profile, r.Err)
+			continue
+		}
+		if base == nil {
+			base = r
+		}
+		fmt.Fprintf(tw, "%s\t%.1f\t%+.0f%%\t%.0f\t%+.0f%%\t%s\t%s %.4f\t%+.4f\t%.2f\t%v\t\n", r.Profile, r.Seconds,
+			100*(r.Seconds/base.Seconds-1), r.PeakMB, 100*(r.PeakMB/base.PeakMB-1), r.Best, r.Metric, r.Value,
+			r.Value-base.Value, r.Within20, r.Stages)
+	}
+	return tw.Flush()
+}
