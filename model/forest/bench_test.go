@@ -2,6 +2,7 @@ package forest
 
 import (
 	"context"
+	"github.com/tabforge/tabforge/eval"
 	"math"
 	"testing"
 
@@ -88,20 +89,6 @@ func BenchmarkForest100k(b *testing.B) {
 	b.ReportMetric(r2, "R2")
 }
 
-func rSquared(y, p []float64) float64 {
-	var mean float64
-	for _, v := range y {
-		mean += v
-	}
-	mean /= float64(len(y))
-	var ssr, sst float64
-	for i, v := range y {
-		ssr += (v - p[i]) * (v - p[i])
-		sst += (v - mean) * (v - mean)
-	}
-	return 1 - ssr/sst
-}
-
 func sqrtFeatures() tree.MaxFeatures { return tree.MaxFeatures{Rule: tree.SqrtFeatures} }
 
 // BenchmarkForest100kTrees10 is BenchmarkForest100k with 10 trees on one
@@ -114,4 +101,10 @@ func BenchmarkForest100kTrees10(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// rSquared is eval.R2 for tests, where the inputs are known to be valid.
+func rSquared(y, p []float64) float64 {
+	v, _ := eval.R2(y, p, nil)
+	return v
 }

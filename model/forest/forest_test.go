@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tabforge/tabforge/eval"
 	"math"
 	"os"
 	"os/exec"
@@ -364,32 +365,6 @@ func TestAnchors(t *testing.T) {
 	}
 }
 
-// rocAUC is the Mann–Whitney statistic with tied scores counted one half.
-func rocAUC(y, p []float64) float64 {
-	idx := make([]int, len(y))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(a, b int) int { return cmpFloat(p[a], p[b]) })
-	var rankSum, npos float64
-	for i := 0; i < len(idx); {
-		j := i
-		for j < len(idx) && p[idx[j]] == p[idx[i]] {
-			j++
-		}
-		avg := float64(i+j+1) / 2
-		for k := i; k < j; k++ {
-			if y[idx[k]] == 1 {
-				rankSum += avg
-				npos++
-			}
-		}
-		i = j
-	}
-	nneg := float64(len(y)) - npos
-	return (rankSum - npos*(npos+1)/2) / (npos * nneg)
-}
-
 func ExampleTrain() {
 	train, test := friedmanSplit(2000)
 	m, err := Train(context.Background(), Params{NEstimators: 50, Seed: 1}, train, model.FitOptions{})
@@ -405,4 +380,14 @@ func ExampleTrain() {
 	oob, _ := m.OOBScore()
 	fmt.Println("trees:", len(m.Trees()), "holdout R² > 0.7:", rSquared(test.Y, pred) > 0.7, "OOB R² > 0.7:", oob > 0.7)
 	// Output: trees: 50 holdout R² > 0.7: true OOB R² > 0.7: true
+}
+
+// rocAUC is eval.ROCAUC for 0/1 float labels, for tests.
+func rocAUC(y, p []float64) float64 {
+	labels := make([]int, len(y))
+	for i, v := range y {
+		labels[i] = int(v)
+	}
+	v, _ := eval.ROCAUC(labels, p, 2, nil)
+	return v
 }

@@ -5,11 +5,11 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/tabforge/tabforge/eval"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/tabforge/tabforge/model"
@@ -107,54 +107,6 @@ func score(t *testing.T, m model.Model, d *model.Dataset) float64 {
 	return rocAUC(d.Y, pred)
 }
 
-func r2(y, p []float64) float64 {
-	var mean float64
-	for _, v := range y {
-		mean += v
-	}
-	mean /= float64(len(y))
-	var ssr, sst float64
-	for i, v := range y {
-		ssr += (v - p[i]) * (v - p[i])
-		sst += (v - mean) * (v - mean)
-	}
-	return 1 - ssr/sst
-}
-
-// rocAUC is the Mann–Whitney statistic with tied scores counted one half.
-func rocAUC(y, p []float64) float64 {
-	idx := make([]int, len(y))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(a, b int) int {
-		switch {
-		case p[a] < p[b]:
-			return -1
-		case p[a] > p[b]:
-			return 1
-		}
-		return 0
-	})
-	var rankSum, npos float64
-	for i := 0; i < len(idx); {
-		j := i
-		for j < len(idx) && p[idx[j]] == p[idx[i]] {
-			j++
-		}
-		avg := float64(i+j+1) / 2 // mean of 1-based ranks i+1..j
-		for k := i; k < j; k++ {
-			if y[idx[k]] == 1 {
-				rankSum += avg
-				npos++
-			}
-		}
-		i = j
-	}
-	nneg := float64(len(y)) - npos
-	return (rankSum - npos*(npos+1)/2) / (npos * nneg)
-}
-
 // TestAnchors checks CART against scikit-learn's DecisionTree on the
 // shared anchor splits. A fully grown tree's test score swings with the
 // random tie-breaking between equally good splits (scikit-learn's own
@@ -211,4 +163,20 @@ func ExampleParams_Fit() {
 	// Output:
 	// nodes: 3 threshold: 2.5
 	// P(class 1): [0 1]
+}
+
+// r2 is eval.R2 for tests, where the inputs are known to be valid.
+func r2(y, p []float64) float64 {
+	v, _ := eval.R2(y, p, nil)
+	return v
+}
+
+// rocAUC is eval.ROCAUC for 0/1 float labels, for tests.
+func rocAUC(y, p []float64) float64 {
+	labels := make([]int, len(y))
+	for i, v := range y {
+		labels[i] = int(v)
+	}
+	v, _ := eval.ROCAUC(labels, p, 2, nil)
+	return v
 }
