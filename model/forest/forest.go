@@ -22,6 +22,7 @@ import (
 	"math"
 	"sync"
 
+	"github.com/tabforge/tabforge/internal/binenc"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/model/tree"
 	"github.com/tabforge/tabforge/progress"
@@ -450,14 +451,11 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 		return nil, fmt.Errorf("forest: encode params: %w", err)
 	}
 	b := []byte(magic)
-	b = appendBytes(b, pj)
-	b = appendBytes(b, []byte(m.task))
+	b = binenc.AppendBytes(b, pj)
+	b = binenc.AppendBytes(b, []byte(m.task))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.numClasses))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.numFeatures))
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(m.names)))
-	for _, s := range m.names {
-		b = appendBytes(b, []byte(s))
-	}
+	b = binenc.AppendStrings(b, m.names)
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(m.oob))
 	for _, v := range m.importances {
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
@@ -483,54 +481,48 @@ func Decode(data []byte) (*Model, error) {
 	if len(data) < len(magic) || string(data[:len(magic)]) != magic {
 		return nil, fmt.Errorf("%w: not a forest model", ErrCorrupt)
 	}
-	r := &reader{data: data[len(magic):]}
+	r := &binenc.Reader{Data: data[len(magic):], Corrupt: ErrCorrupt}
 	m := &Model{}
-	pj := r.bytes()
-	m.task = model.Task(r.bytes())
-	m.numClasses = int(r.u32())
-	m.numFeatures = int(r.u32())
-	nn := r.u32()
-	if r.err == nil && uint64(nn) > uint64(len(r.data))/4 {
-		r.fail("names")
+	pj := r.Bytes()
+	m.task = model.Task(r.Bytes())
+	m.numClasses = int(r.Uint32())
+	m.numFeatures = int(r.Uint32())
+	m.names = r.Strings()
+	m.oob = math.Float64frombits(r.Uint64())
+	if r.Err == nil && uint64(m.numFeatures) > uint64(len(r.Data))/8 {
+		r.Fail("importances")
 	}
-	for i := uint32(0); i < nn && r.err == nil; i++ {
-		m.names = append(m.names, string(r.bytes()))
-	}
-	m.oob = math.Float64frombits(r.u64())
-	if r.err == nil && uint64(m.numFeatures) > uint64(len(r.data))/8 {
-		r.fail("importances")
-	}
-	if r.err == nil {
+	if r.Err == nil {
 		m.importances = make([]float64, m.numFeatures)
 		for j := range m.importances {
-			m.importances[j] = math.Float64frombits(r.u64())
+			m.importances[j] = math.Float64frombits(r.Uint64())
 		}
 	}
-	nt := r.u32()
-	if r.err == nil && (nt == 0 || uint64(nt) > uint64(len(r.data))/8) {
-		r.fail("tree count")
+	nt := r.Uint32()
+	if r.Err == nil && (nt == 0 || uint64(nt) > uint64(len(r.Data))/8) {
+		r.Fail("tree count")
 	}
-	for i := uint32(0); i < nt && r.err == nil; i++ {
-		size := r.u64()
-		if r.err != nil || size > uint64(len(r.data)) {
-			r.fail("tree")
+	for i := uint32(0); i < nt && r.Err == nil; i++ {
+		size := r.Uint64()
+		if r.Err != nil || size > uint64(len(r.Data)) {
+			r.Fail("tree")
 			break
 		}
 		t := new(tree.Tree)
-		if err := t.UnmarshalBinary(r.data[:size]); err != nil {
+		if err := t.UnmarshalBinary(r.Data[:size]); err != nil {
 			return nil, fmt.Errorf("forest: tree %d: %w", i, err)
 		}
 		if err := tree.CheckTree(m.task, m.numClasses, m.numFeatures, t); err != nil {
 			return nil, fmt.Errorf("forest: tree %d: %w", i, err)
 		}
-		r.data = r.data[size:]
+		r.Data = r.Data[size:]
 		m.trees = append(m.trees, t)
 	}
-	if r.err != nil {
-		return nil, r.err
+	if r.Err != nil {
+		return nil, r.Err
 	}
-	if len(r.data) != 0 {
-		return nil, fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(r.data))
+	if len(r.Data) != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(r.Data))
 	}
 	if len(m.names) != 0 && len(m.names) != m.numFeatures {
 		return nil, fmt.Errorf("%w: %d names for %d features", ErrCorrupt, len(m.names), m.numFeatures)
@@ -539,55 +531,6 @@ func Decode(data []byte) (*Model, error) {
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	return m, nil
-}
-
-func appendBytes(b, p []byte) []byte {
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(p)))
-	return append(b, p...)
-}
-
-// reader decodes MarshalBinary's fields; the first failure sticks.
-type reader struct {
-	data []byte
-	err  error
-}
-
-func (r *reader) fail(what string) {
-	if r.err == nil {
-		r.err = fmt.Errorf("%w: truncated %s", ErrCorrupt, what)
-	}
-	r.data = nil
-}
-
-func (r *reader) u32() uint32 {
-	if r.err != nil || len(r.data) < 4 {
-		r.fail("integer")
-		return 0
-	}
-	v := binary.LittleEndian.Uint32(r.data)
-	r.data = r.data[4:]
-	return v
-}
-
-func (r *reader) u64() uint64 {
-	if r.err != nil || len(r.data) < 8 {
-		r.fail("integer")
-		return 0
-	}
-	v := binary.LittleEndian.Uint64(r.data)
-	r.data = r.data[8:]
-	return v
-}
-
-func (r *reader) bytes() []byte {
-	n := r.u32()
-	if r.err != nil || uint64(n) > uint64(len(r.data)) {
-		r.fail("field")
-		return nil
-	}
-	v := r.data[:n:n]
-	r.data = r.data[n:]
-	return v
 }
 
 // Families returns the "forest" and "extra_trees" families, for all three

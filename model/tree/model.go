@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/tabforge/tabforge/internal/binenc"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -215,10 +216,10 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tree: encode params: %w", err)
 	}
-	b = appendBytes(b, pj)
-	b = appendBytes(b, []byte(m.task))
+	b = binenc.AppendBytes(b, pj)
+	b = binenc.AppendBytes(b, []byte(m.task))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.numClasses))
-	b = appendStrings(b, m.names)
+	b = binenc.AppendStrings(b, m.names)
 	return m.tree.AppendBinary(b)
 }
 
@@ -228,17 +229,17 @@ func Decode(data []byte) (*Model, error) {
 	if len(data) < len(modelMagic) || string(data[:len(modelMagic)]) != modelMagic {
 		return nil, fmt.Errorf("%w: not a tree model", ErrCorrupt)
 	}
-	r := reader{data: data[len(modelMagic):]}
-	pj, task, nc, names := r.bytes(), r.bytes(), r.uint32(), r.strings()
-	if r.err != nil {
-		return nil, r.err
+	r := binenc.Reader{Data: data[len(modelMagic):], Corrupt: ErrCorrupt}
+	pj, task, nc, names := r.Bytes(), r.Bytes(), r.Uint32(), r.Strings()
+	if r.Err != nil {
+		return nil, r.Err
 	}
 	m := &Model{task: model.Task(task), numClasses: int(nc), names: names}
 	if err := model.DecodeStrict(pj, &m.params); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	t := new(Tree)
-	if err := t.UnmarshalBinary(r.data); err != nil {
+	if err := t.UnmarshalBinary(r.Data); err != nil {
 		return nil, err
 	}
 	if err := checkHead(m.task, m.numClasses, len(names), t); err != nil {
