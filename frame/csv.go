@@ -102,6 +102,9 @@ func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
 	if err != nil {
 		return nil, csvError(err)
 	}
+	for j := range header {
+		header[j] = foldCRLF(header[j])
+	}
 	cols, err := newTextColumns(header, opts.Schema)
 	if err != nil {
 		return nil, err
@@ -119,6 +122,7 @@ func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
 		}
 		rows++
 		for j, s := range rec {
+			s = foldCRLF(s)
 			_, isMissing := missing[s]
 			if err := cols[j].add(s, isMissing, rows, func() int { l, _ := cr.FieldPos(j); return l }); err != nil {
 				return nil, err
@@ -129,6 +133,17 @@ func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
 		return nil, ErrNoRows
 	}
 	return buildFrame(cols)
+}
+
+// foldCRLF finishes what encoding/csv starts: inside a quoted field it
+// turns "\r\n" into "\n" once, so "\r\r\n" reads as "\r\n", which would
+// read back as "\n" after a write. Folding until no "\r\n" is left makes
+// reading idempotent, so a frame survives WriteCSV and ReadCSV unchanged.
+func foldCRLF(s string) string {
+	for strings.Contains(s, "\r\n") {
+		s = strings.ReplaceAll(s, "\r\n", "\n")
+	}
+	return s
 }
 
 // csvError converts an encoding/csv error into a *ParseError.
