@@ -61,9 +61,8 @@ type Interaction struct {
 }
 
 var (
-	_ Transformer      = Interaction{}
-	_ TrainTransformer = Interaction{}
-	_ Encodable        = (*FittedInteraction)(nil)
+	_ Transformer = Interaction{}
+	_ Encodable   = (*FittedInteraction)(nil)
 )
 
 func (it Interaction) topK() int {
@@ -113,20 +112,6 @@ func (it Interaction) Fit(ctx context.Context, train *frame.Frame) (Fitted, erro
 		return nil, err
 	}
 	return f, nil
-}
-
-// FitTransform fits it on train and returns train transformed, which here
-// equals the fitted transformer's Transform(train).
-func (it Interaction) FitTransform(ctx context.Context, train *frame.Frame) (Fitted, *frame.Frame, error) {
-	f, err := it.fit(ctx, train)
-	if err != nil {
-		return nil, nil, err
-	}
-	out, err := f.Transform(train)
-	if err != nil {
-		return nil, nil, err
-	}
-	return f, out, nil
 }
 
 func (it Interaction) fit(ctx context.Context, train *frame.Frame) (*FittedInteraction, error) {

@@ -16,10 +16,6 @@ import (
 const KindTemporal = "temporal"
 
 // Default lags and rolling windows of Temporal, in periods.
-var (
-	defaultLags    = []int{1, 2, 3, 12}
-	defaultWindows = []int{3, 12}
-)
 
 // Temporal derives calendar features from a time column and, for panel
 // data (a segment column plus a time column, like txhousing's city ×
@@ -87,21 +83,20 @@ type Temporal struct {
 }
 
 var (
-	_ Transformer      = Temporal{}
-	_ TrainTransformer = Temporal{}
-	_ Encodable        = (*FittedTemporal)(nil)
+	_ Transformer = Temporal{}
+	_ Encodable   = (*FittedTemporal)(nil)
 )
 
 func (t Temporal) lags() []int {
 	if t.Lags == nil {
-		return defaultLags
+		return []int{1, 2, 3, 12}
 	}
 	return t.Lags
 }
 
 func (t Temporal) windows() []int {
 	if t.Windows == nil {
-		return defaultWindows
+		return []int{3, 12}
 	}
 	return t.Windows
 }
@@ -206,20 +201,6 @@ func (t Temporal) Fit(ctx context.Context, train *frame.Frame) (Fitted, error) {
 		return nil, err
 	}
 	return f, nil
-}
-
-// FitTransform fits t on train and returns train transformed, which here
-// equals the fitted transformer's Transform(train).
-func (t Temporal) FitTransform(ctx context.Context, train *frame.Frame) (Fitted, *frame.Frame, error) {
-	f, err := t.fit(ctx, train)
-	if err != nil {
-		return nil, nil, err
-	}
-	out, err := f.Transform(train)
-	if err != nil {
-		return nil, nil, err
-	}
-	return f, out, nil
 }
 
 func (t Temporal) fit(ctx context.Context, train *frame.Frame) (*FittedTemporal, error) {

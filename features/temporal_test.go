@@ -75,11 +75,11 @@ func panelTemporal() Temporal {
 
 func TestTemporalPanel(t *testing.T) {
 	ctx := context.Background()
-	f, trainOut, err := panelTemporal().FitTransform(ctx, panelTrain())
+	fc, trainOut, err := Chain{panelTemporal()}.FitTransform(ctx, panelTrain())
 	if err != nil {
 		t.Fatal(err)
 	}
-	ft := f.(*FittedTemporal)
+	ft := fc[0].(*FittedTemporal)
 	wantNames := []string{
 		"time_quarter", "time_month", "time_month_sin", "time_month_cos", "time_elapsed", // year is constant (2020)
 		"y_lag1", "y_lag2", "y_roll2_mean", "y_roll2_std", "y_roll2_min", "y_roll2_max", "y_last",
