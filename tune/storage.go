@@ -110,6 +110,19 @@ func (m *Memory) trial(id int64) (*FrozenTrial, error) {
 	return m.trials[id], nil
 }
 
+// running returns the trial if it is Running; the caller holds m.mu.
+// action names the operation in the error.
+func (m *Memory) running(id int64, action string) (*FrozenTrial, error) {
+	t, err := m.trial(id)
+	if err != nil {
+		return nil, err
+	}
+	if t.State != Running {
+		return nil, fmt.Errorf("tune: %s trial %d (%s): %w", action, t.Number, t.State, ErrStateConflict)
+	}
+	return t, nil
+}
+
 // ClaimTrial implements Storage.
 func (m *Memory) ClaimTrial(_ context.Context, trialID int64) error {
 	m.mu.Lock()
@@ -129,12 +142,9 @@ func (m *Memory) ClaimTrial(_ context.Context, trialID int64) error {
 func (m *Memory) SetTrialParam(_ context.Context, trialID int64, name string, d Distribution, value float64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	t, err := m.trial(trialID)
+	t, err := m.running(trialID, "set parameter of")
 	if err != nil {
 		return err
-	}
-	if t.State != Running {
-		return fmt.Errorf("tune: set parameter of trial %d (%s): %w", t.Number, t.State, ErrStateConflict)
 	}
 	t.Params[name], t.Distributions[name] = value, d
 	return nil
@@ -144,12 +154,9 @@ func (m *Memory) SetTrialParam(_ context.Context, trialID int64, name string, d 
 func (m *Memory) SetIntermediateValue(_ context.Context, trialID int64, step int, value float64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	t, err := m.trial(trialID)
+	t, err := m.running(trialID, "report for")
 	if err != nil {
 		return err
-	}
-	if t.State != Running {
-		return fmt.Errorf("tune: report for trial %d (%s): %w", t.Number, t.State, ErrStateConflict)
 	}
 	t.Intermediate[step] = value
 	return nil
@@ -159,15 +166,12 @@ func (m *Memory) SetIntermediateValue(_ context.Context, trialID int64, step int
 func (m *Memory) FinishTrial(_ context.Context, trialID int64, s State, value float64, reason string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	t, err := m.trial(trialID)
+	if !s.Finished() {
+		return fmt.Errorf("tune: finish trial id %d in state %s: %w", trialID, s, ErrStateConflict)
+	}
+	t, err := m.running(trialID, "finish")
 	if err != nil {
 		return err
-	}
-	if !s.Finished() {
-		return fmt.Errorf("tune: finish trial %d in state %s: %w", t.Number, s, ErrStateConflict)
-	}
-	if t.State != Running {
-		return fmt.Errorf("tune: finish trial %d (%s): %w", t.Number, t.State, ErrStateConflict)
 	}
 	t.State, t.Value, t.Error, t.Finish = s, value, reason, time.Now()
 	return nil
