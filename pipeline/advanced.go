@@ -8,6 +8,7 @@ import (
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/features"
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/split"
 )
 
 // stage is one advanced feature stage and the config flag that enables it.
@@ -77,7 +78,7 @@ const targetColumn = "__target__"
 // withTarget returns the feature rows with the (coded) target appended as
 // a numeric column, which target-based stages read on training rows only.
 func (p *prepared) withTarget(rows []int) (*frame.Frame, error) {
-	return p.x.Take(rows).With(frame.NewNumeric(targetColumn, pick(p.y, rows)))
+	return p.x.Take(rows).With(frame.NewNumeric(targetColumn, split.Take(p.y, rows)))
 }
 
 // applyChain fits the advanced stages on trainRows and transforms both

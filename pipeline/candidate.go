@@ -78,7 +78,7 @@ func crossValidate(ctx context.Context, l model.Learner, spec features.DesignSpe
 	foldWorkers := min(workers, len(p.folds))
 	inner := model.FitOptions{Workers: max(1, workers/foldWorkers)}
 	folds, err := eval.CrossValidate(ctx, p.folds, foldWorkers, func(ctx context.Context, i int, f split.Fold) (eval.Metrics, error) {
-		r, err := fitScore(ctx, l, spec, p, pick(p.train, f.Train), pick(p.train, f.Test), inner)
+		r, err := fitScore(ctx, l, spec, p, split.Take(p.train, f.Train), split.Take(p.train, f.Test), inner)
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", i+1, err)
 		}
@@ -112,7 +112,7 @@ func fitScore(ctx context.Context, l model.Learner, spec features.DesignSpec, p 
 	if err != nil {
 		return nil, fmt.Errorf("preprocessing: %w", err)
 	}
-	d, err := dataset(design, xtr, pick(p.y, trainRows), p)
+	d, err := dataset(design, xtr, split.Take(p.y, trainRows), p)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func fitScore(ctx context.Context, l model.Learner, spec features.DesignSpec, p 
 	if err != nil {
 		return nil, err
 	}
-	metrics, err := taskMetrics(p.task, pick(p.y, evalRows), pred, len(p.classes))
+	metrics, err := taskMetrics(p.task, split.Take(p.y, evalRows), pred, len(p.classes))
 	if err != nil {
 		return nil, err
 	}
@@ -160,12 +160,4 @@ func taskMetrics(task model.Task, y, pred []float64, classes int) (eval.Metrics,
 		return eval.Regression(y, pred)
 	}
 	return eval.Classification(y, pred, classes)
-}
-
-func pick[T any](v []T, idx []int) []T {
-	out := make([]T, len(idx))
-	for i, j := range idx {
-		out[i] = v[j]
-	}
-	return out
 }
