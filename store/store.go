@@ -54,3 +54,29 @@ type Runs interface {
 	// ListRuns returns up to limit runs, newest first; limit 0 means all.
 	ListRuns(ctx context.Context, limit int) ([]*Run, error)
 }
+
+// Record is one keyed value in a record space. Kinds separate the spaces
+// that sit on top of it: the model registry, dataset and model version
+// mappings, the experiment log and the step cache.
+type Record struct {
+	Kind    string    `json:"kind"`
+	Key     string    `json:"key"`
+	Value   []byte    `json:"value"`
+	Updated time.Time `json:"updated"`
+}
+
+// Records is a keyed record space. Writes of the same (kind, key) replace
+// each other, so replaying a write is harmless.
+type Records interface {
+	// PutRecord inserts or replaces the value of (kind, key).
+	PutRecord(ctx context.Context, kind, key string, value []byte) error
+	// GetRecord returns the record of (kind, key), or an error wrapping
+	// ErrNotFound.
+	GetRecord(ctx context.Context, kind, key string) (*Record, error)
+	// ListRecords returns the records of kind whose key starts with
+	// prefix, ordered by key.
+	ListRecords(ctx context.Context, kind, prefix string) ([]*Record, error)
+	// DeleteRecord removes (kind, key); deleting a missing record is not
+	// an error.
+	DeleteRecord(ctx context.Context, kind, key string) error
+}

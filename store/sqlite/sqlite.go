@@ -23,7 +23,10 @@ type Store struct {
 	path string
 }
 
-var _ store.Runs = (*Store)(nil)
+var (
+	_ store.Runs    = (*Store)(nil)
+	_ store.Records = (*Store)(nil)
+)
 
 const schema = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -43,6 +46,13 @@ CREATE TABLE IF NOT EXISTS runs (
 	error        TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS runs_created ON runs(created);
+CREATE TABLE IF NOT EXISTS records (
+	kind    TEXT NOT NULL,
+	key     TEXT NOT NULL,
+	value   BLOB NOT NULL,
+	updated INTEGER NOT NULL,
+	PRIMARY KEY (kind, key)
+);
 `
 
 // Open opens (creating if needed) the store at path.

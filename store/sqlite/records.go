@@ -1,0 +1,70 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tabforge/tabforge/store"
+)
+
+// PutRecord implements store.Records.
+func (s *Store) PutRecord(ctx context.Context, kind, key string, value []byte) error {
+	if value == nil {
+		value = []byte{}
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO records (kind, key, value, updated) VALUES (?,?,?,?)
+		ON CONFLICT(kind, key) DO UPDATE SET value=excluded.value, updated=excluded.updated`,
+		kind, key, value, time.Now().UnixNano())
+	if err != nil {
+		return fmt.Errorf("store record %s/%s: %w", kind, key, err)
+	}
+	return nil
+}
+
+// GetRecord implements store.Records.
+func (s *Store) GetRecord(ctx context.Context, kind, key string) (*store.Record, error) {
+	r := &store.Record{Kind: kind, Key: key}
+	var updated int64
+	err := s.db.QueryRowContext(ctx, `SELECT value, updated FROM records WHERE kind=? AND key=?`, kind, key).Scan(&r.Value, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("record %s/%s: %w", kind, key, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get record %s/%s: %w", kind, key, err)
+	}
+	r.Updated = fromUnix(updated)
+	return r, nil
+}
+
+// ListRecords implements store.Records.
+func (s *Store) ListRecords(ctx context.Context, kind, prefix string) ([]*store.Record, error) {
+	pattern := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(prefix) + "%"
+	rows, err := s.db.QueryContext(ctx, `SELECT key, value, updated FROM records WHERE kind=? AND key LIKE ? ESCAPE '\' ORDER BY key`, kind, pattern)
+	if err != nil {
+		return nil, fmt.Errorf("list records %s: %w", kind, err)
+	}
+	defer rows.Close()
+	var out []*store.Record
+	for rows.Next() {
+		r := &store.Record{Kind: kind}
+		var updated int64
+		if err := rows.Scan(&r.Key, &r.Value, &updated); err != nil {
+			return nil, fmt.Errorf("list records %s: %w", kind, err)
+		}
+		r.Updated = fromUnix(updated)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// DeleteRecord implements store.Records.
+func (s *Store) DeleteRecord(ctx context.Context, kind, key string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM records WHERE kind=? AND key=?`, kind, key); err != nil {
+		return fmt.Errorf("delete record %s/%s: %w", kind, key, err)
+	}
+	return nil
+}

@@ -1,0 +1,42 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/tabforge/tabforge/store"
+)
+
+func TestRecords(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	for _, kv := range [][2]string{{"b/2", "two"}, {"a/1", "one"}, {"b/1", "uno"}, {"b_1", "underscore"}} {
+		if err := s.PutRecord(ctx, "k", kv[0], []byte(kv[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutRecord(ctx, "k", "b/1", []byte("one again")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ListRecords(ctx, "k", "b/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Key != "b/1" || string(got[0].Value) != "one again" || got[1].Key != "b/2" {
+		t.Errorf("ListRecords(b/) = %v; want b/1=one again, b/2=two", got)
+	}
+	r, err := s.GetRecord(ctx, "k", "a/1")
+	if err != nil || string(r.Value) != "one" || r.Updated.IsZero() {
+		t.Errorf("GetRecord(a/1) = %v, %v; want one", r, err)
+	}
+	if err := s.DeleteRecord(ctx, "k", "a/1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetRecord(ctx, "k", "a/1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetRecord after delete err = %v; want ErrNotFound", err)
+	}
+	if _, err := s.GetRecord(ctx, "other", "b/2"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("kinds are not separate: err = %v", err)
+	}
+}
