@@ -199,6 +199,10 @@ type Config struct {
 	// Out is the directory saved models are written to.
 	// Default .tabforge/models.
 	Out string `yaml:"out" json:"out" koanf:"out" hash:"-"`
+	// Artifacts is where registered model files and reports are stored: a
+	// directory, file:///dir, mem:// (tests), or s3://, gs://, hdfs:// in
+	// builds with those tags. Default .tabforge/artifacts.
+	Artifacts string `yaml:"artifacts" json:"artifacts" koanf:"artifacts" hash:"-"`
 	// LogFormat is text or json. Default text.
 	LogFormat LogFormat `yaml:"log_format" json:"log_format" koanf:"log_format" hash:"-"`
 	// LogLevel is debug, info, warn or error. Default info.
@@ -244,6 +248,7 @@ func Default() *Config {
 		Store:         "sqlite://.tabforge/tabforge.db",
 		StoreFallback: true,
 		Out:           ".tabforge/models",
+		Artifacts:     ".tabforge/artifacts",
 		LogFormat:     LogText,
 		LogLevel:      LogInfo,
 	}

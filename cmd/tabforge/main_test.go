@@ -18,7 +18,7 @@ import (
 func tabforge(t *testing.T, dir string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	base := []string{"--store", "sqlite://" + filepath.Join(dir, "tf.db")}
+	base := []string{"--store", "sqlite://" + filepath.Join(dir, "tf.db"), "--set", "artifacts=" + filepath.Join(dir, "artifacts")}
 	code := run(context.Background(), append(args[:1:1], append(base, args[1:]...)...), &out, &errb)
 	return code, out.String(), errb.String()
 }

@@ -129,14 +129,20 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 	if err != nil && !errors.As(err, &gateErr) {
 		return err
 	}
-	// A run that failed its quality gates still shows its leaderboard.
+	// A run that failed its quality gates still shows its leaderboard, and
+	// its model is registered as not deployable.
+	mv, created, rerr := a.registerRun(ctx, cfg, st, res)
+	if rerr != nil {
+		return rerr
+	}
 	res.Warnings = append(warnings, res.Warnings...)
 	if asJSON {
-		if jerr := json.NewEncoder(a.stdout).Encode(res); jerr != nil {
+		if jerr := json.NewEncoder(a.stdout).Encode(trainOutput{res, mv.Version}); jerr != nil {
 			return jerr
 		}
 	} else {
 		printResult(a.stdout, res)
+		printRegistered(a.stdout, mv, created)
 	}
 	return err
 }

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// cli runs tabforge with the store and artifact bucket of dir.
+func cli(t *testing.T, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	args = append(args, "--store", "sqlite://"+filepath.Join(dir, "tf.db"), "--set", "artifacts="+filepath.Join(dir, "artifacts"))
+	code := run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+type modelJSON struct {
+	Version    string `json:"version"`
+	Stage      string `json:"stage"`
+	RunID      string `json:"run_id"`
+	Deployable bool   `json:"deployable"`
+	Artifact   struct {
+		URL, Key, SHA256 string
+	} `json:"artifact"`
+}
+
+func listModels(t *testing.T, dir string) map[string]modelJSON {
+	t.Helper()
+	code, out, errs := cli(t, dir, "models", "list", "--json")
+	if code != 0 {
+		t.Fatalf("models list: exit %d: %s", code, errs)
+	}
+	var ms []modelJSON
+	if err := json.Unmarshal([]byte(out), &ms); err != nil {
+		t.Fatalf("models list --json: %v\n%s", err, out)
+	}
+	byVersion := map[string]modelJSON{}
+	for _, m := range ms {
+		byVersion[m.Version] = m
+	}
+	return byVersion
+}
+
+// TestModelsLifecycle trains three versions through the CLI (one failing
+// its quality gates), then lists, shows, promotes, rolls back, verifies
+// and corrupts them, checking exit codes and one-line errors.
+func TestModelsLifecycle(t *testing.T) {
+	dir := t.TempDir()
+	train := func(seed string, extra ...string) (string, int) {
+		args := append([]string{"train", "--data", testdata("ames.csv"), "--target", "Sale_Price", "--time-column", "Year_Sold,Mo_Sold",
+			"--models", "ridge", "--cv-folds", "0", "--seed", seed, "--out", filepath.Join(dir, "models"), "--json"}, extra...)
+		code, out, errs := cli(t, dir, args...)
+		var res struct {
+			RunID        string `json:"run_id"`
+			ModelVersion string `json:"model_version"`
+			Deployable   bool   `json:"deployable"`
+		}
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatalf("train --json (exit %d): %v\n%s\n%s", code, err, out, errs)
+		}
+		if len(res.ModelVersion) != 16 {
+			t.Fatalf("train --json model_version = %q", res.ModelVersion)
+		}
+		return res.ModelVersion, code
+	}
+	v1, code := train("1")
+	if code != 0 {
+		t.Fatalf("train exit %d", code)
+	}
+	v2, _ := train("2")
+	// An impossible R² floor fails the gates: exit 1, registered all the same.
+	vbad, code := train("3", "--set", "min_r2_threshold=0.999")
+	if code != 1 {
+		t.Fatalf("gated train exit %d; want 1", code)
+	}
+	again, _ := train("1")
+	if again != v1 {
+		t.Errorf("retraining the same identity gave version %s; want %s", again, v1)
+	}
+
+	ms := listModels(t, dir)
+	if len(ms) != 3 || ms[v1].Stage != "none" || !ms[v1].Deployable || ms[vbad].Deployable {
+		t.Fatalf("models list = %+v", ms)
+	}
+
+	// Human train output names the version too.
+	code, out, _ := cli(t, dir, "train", "--data", testdata("ames.csv"), "--target", "Sale_Price", "--models", "ridge", "--cv-folds", "0",
+		"--seed", "2", "--time-column", "Year_Sold,Mo_Sold", "--out", filepath.Join(dir, "models"))
+	if code != 0 || !strings.Contains(out, "model version "+v2+" already registered") {
+		t.Errorf("train output (exit %d) lacks the model version:\n%s", code, out)
+	}
+
+	steps := []struct {
+		args     []string
+		code     int
+		contains string // in stdout on success, in the one-line stderr on failure
+	}{
+		{[]string{"models", "promote", v1, "--stage", "production"}, 0, "promoted " + v1 + " to production"},
+		{[]string{"models", "promote", v2[:8], "--stage", "staging"}, 0, "promoted " + v2 + " to staging"},
+		{[]string{"models", "promote", v2, "--stage", "production", "--reason", "better"}, 0, "(was " + v1 + ")"},
+		{[]string{"models", "promote", v2, "--stage", "production"}, 0, "already production"},
+		{[]string{"models", "promote", "0123456789abcdef", "--stage", "production"}, 1, `unknown model version "0123456789abcdef": not found`},
+		{[]string{"models", "promote", vbad, "--stage", "production"}, 1, "not deployable"},
+		{[]string{"models", "promote", v1, "--stage", "qa"}, 2, `stage "qa"`},
+		{[]string{"models", "promote", v1}, 2, "--stage is required"},
+		{[]string{"models", "promote", v1, "--stage", "rollback"}, 1, "is not in production"},
+		{[]string{"models", "promote", "--stage", "rollback", "--reason", "latency"}, 0, "rolled back production to " + v1 + " (was " + v2 + ")"},
+		{[]string{"models", "rollback"}, 1, "no previous production version"},
+		{[]string{"models", "promote", vbad, "--stage", "production", "--force"}, 0, "forced past failed quality gates"},
+		{[]string{"models", "rollback", vbad}, 0, "rolled back production to " + v1},
+		{[]string{"models", "show", "nosuchversion"}, 1, "not found"},
+		{[]string{"models", "verify"}, 0, v1 + " ok: ridge model"},
+	}
+	for _, s := range steps {
+		code, out, errs := cli(t, dir, s.args...)
+		where := out
+		if s.code != 0 {
+			where = errs
+			if strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+				t.Errorf("%v: stderr is not one line:\n%s", s.args, errs)
+			}
+		}
+		if code != s.code || !strings.Contains(where, s.contains) {
+			t.Errorf("%v: exit %d; want %d with %q\nstdout: %s\nstderr: %s", s.args, code, s.code, s.contains, out, errs)
+		}
+	}
+
+	ms = listModels(t, dir)
+	if ms[v1].Stage != "production" || ms[v2].Stage != "archived" || ms[vbad].Stage != "archived" {
+		t.Errorf("stages after the steps: %+v", ms)
+	}
+	code, out, errs := cli(t, dir, "models", "show", v2)
+	for _, want := range []string{"model " + v2 + "  stage archived", "lineage:", "dataset", "ames.csv", "config", "seed 2", "artifact", "history:", "rollback", "better"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("models show (exit %d, %s) lacks %q:\n%s", code, errs, want, out)
+		}
+	}
+	code, out, _ = cli(t, dir, "models", "history", "--json")
+	var h []map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &h) != nil || len(h) != 6 {
+		t.Errorf("models history --json (exit %d) = %d events; want 6\n%s", code, len(h), out)
+	}
+
+	// A corrupted artifact is refused with a checksum error.
+	p := filepath.Join(dir, "artifacts", filepath.FromSlash(ms[v1].Artifact.Key))
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/3] ^= 0x20
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = cli(t, dir, "models", "verify")
+	if code != 1 || !strings.Contains(errs, "checksum mismatch") || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+		t.Errorf("verify of a corrupt artifact: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+}
