@@ -40,7 +40,7 @@ func Profiles(ctx context.Context, self string, trainArgs, profiles []string) ([
 	var out []ProfileResult
 	for _, p := range profiles {
 		args := append([]string{"train", "--profile", p, "--json", "--out", filepath.Join(dir, p),
-			"--store", "sqlite://" + filepath.Join(dir, "runs.db")}, trainArgs...)
+			"--store", "sqlite://" + filepath.Join(dir, "runs.db"), "--set", "artifacts=" + filepath.Join(dir, "artifacts")}, trainArgs...)
 		cmd := exec.CommandContext(ctx, self, args...)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
