@@ -93,6 +93,11 @@ type Config struct {
 	// EnableInteractionFeatures adds pairwise products, ratios and crosses
 	// when EnableAdvancedFeatures is on (expensive). Default false.
 	EnableInteractionFeatures bool `yaml:"enable_interaction_features" json:"enable_interaction_features" koanf:"enable_interaction_features"`
+	// CompareBasicFeatures also trains every family on the basic features
+	// when advanced stages are on, and lets cross-validation choose between
+	// the two variants, so that advanced features never displace a better
+	// basic model. Off trains the advanced variant only. Default true.
+	CompareBasicFeatures bool `yaml:"compare_basic_features" json:"compare_basic_features" koanf:"compare_basic_features"`
 	// TemporalLags are the lags, in periods of TimeColumn, of the per-segment
 	// lag features; each >= 1. Default [1, 2, 3, 12].
 	TemporalLags []int `yaml:"temporal_lags" json:"temporal_lags" koanf:"temporal_lags"`
@@ -218,6 +223,7 @@ func Default() *Config {
 
 		EnableTemporalFeatures:  true,
 		EnableMarketFeatures:    true,
+		CompareBasicFeatures:    true,
 		TemporalLags:            []int{1, 2, 3, 12},
 		RollingWindows:          []int{3, 6, 12},
 		TargetEncodingSmoothing: 10,

@@ -104,31 +104,40 @@ type fitResult struct {
 // fitScore fits the preprocessing and the learner on trainRows and scores
 // the result on evalRows (positions into p.x and p.y).
 func fitScore(ctx context.Context, l model.Learner, spec features.DesignSpec, p *prepared, trainRows, evalRows []int, fo model.FitOptions) (*fitResult, error) {
-	xtr, xev, chain, err := p.applyChain(ctx, trainRows, evalRows)
+	r, xev, err := fitRows(ctx, l, spec, p, trainRows, evalRows, fo)
 	if err != nil {
 		return nil, err
+	}
+	if r.pred, err = predict(r.model, r.design, xev); err != nil {
+		return nil, err
+	}
+	if r.metrics, err = taskMetrics(p.task, split.Take(p.y, evalRows), r.pred, len(p.classes)); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// fitRows fits the preprocessing and the learner on trainRows and returns
+// them with evalRows transformed by the fitted feature stages (evalRows may
+// be empty).
+func fitRows(ctx context.Context, l model.Learner, spec features.DesignSpec, p *prepared, trainRows, evalRows []int, fo model.FitOptions) (*fitResult, *frame.Frame, error) {
+	xtr, xev, chain, err := p.applyChain(ctx, trainRows, evalRows)
+	if err != nil {
+		return nil, nil, err
 	}
 	design, err := features.FitDesign(ctx, xtr, spec)
 	if err != nil {
-		return nil, fmt.Errorf("preprocessing: %w", err)
+		return nil, nil, fmt.Errorf("preprocessing: %w", err)
 	}
 	d, err := dataset(design, xtr, split.Take(p.y, trainRows), p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m, err := l.Fit(ctx, d, fo)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	pred, err := predict(m, design, xev)
-	if err != nil {
-		return nil, err
-	}
-	metrics, err := taskMetrics(p.task, split.Take(p.y, evalRows), pred, len(p.classes))
-	if err != nil {
-		return nil, err
-	}
-	return &fitResult{metrics: metrics, chain: chain, design: design, model: m, pred: pred}, nil
+	return &fitResult{chain: chain, design: design, model: m}, xev, nil
 }
 
 func dataset(design *features.Design, x *frame.Frame, y []float64, p *prepared) (*model.Dataset, error) {

@@ -16,7 +16,11 @@ const PredictorKind = "tabforge.predictor"
 
 // predictorVersion is the version of the payload layout inside the
 // envelope; bump it when the layout changes incompatibly.
-const predictorVersion = 1
+const predictorVersion = 2
+
+// oldestPredictorVersion is the oldest payload layout this build reads.
+// Version 2 added Routes; a version-1 payload is a version-2 one without.
+const oldestPredictorVersion = 1
 
 // Field names one input column the predictor reads and its kind.
 type Field struct {
@@ -45,6 +49,16 @@ type Predictor struct {
 	Model   model.Model
 	RunID   string
 	Dataset string // dataset hash the model was trained on
+	// Routes, when set, sends each row to the predictor of its segment;
+	// rows of other segments use this predictor's own model.
+	Routes *Routes
+}
+
+// Routes are per-segment predictors keyed by the label of a segment
+// column (see SegmentLabel).
+type Routes struct {
+	Column string
+	Models map[string]*Predictor
 }
 
 // predictorMeta is the JSON part of the payload.
@@ -57,13 +71,34 @@ type predictorMeta struct {
 	Family  string               `json:"family"`
 	RunID   string               `json:"run_id"`
 	Dataset string               `json:"dataset"`
+	Routes  *routesMeta          `json:"routes,omitempty"`
+}
+
+// routesMeta holds each segment's predictor as a whole encoded envelope.
+type routesMeta struct {
+	Column string            `json:"column"`
+	Models map[string][]byte `json:"models"`
 }
 
 // Marshal encodes p as an envelope: a length-prefixed JSON header, then
 // the model family's own encoding.
 func (p *Predictor) Marshal() ([]byte, error) {
-	meta, err := json.Marshal(predictorMeta{Version: predictorVersion, Target: p.Target, Schema: p.Schema, Chain: p.Chain,
-		Design: p.Design, Family: p.Model.Family(), RunID: p.RunID, Dataset: p.Dataset})
+	m := predictorMeta{Version: predictorVersion, Target: p.Target, Schema: p.Schema, Chain: p.Chain,
+		Design: p.Design, Family: p.Model.Family(), RunID: p.RunID, Dataset: p.Dataset}
+	if p.Routes != nil {
+		m.Routes = &routesMeta{Column: p.Routes.Column, Models: make(map[string][]byte, len(p.Routes.Models))}
+		for seg, sub := range p.Routes.Models {
+			if sub.Routes != nil {
+				return nil, fmt.Errorf("encode predictor: segment %q: nested routes are not supported", seg)
+			}
+			b, err := sub.Marshal()
+			if err != nil {
+				return nil, fmt.Errorf("segment %q: %w", seg, err)
+			}
+			m.Routes.Models[seg] = b
+		}
+	}
+	meta, err := json.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("encode predictor: %w", err)
 	}
@@ -112,8 +147,8 @@ func decodePredictor(payload []byte, reg *model.Registry) (*Predictor, error) {
 	if err := json.Unmarshal(payload[8:8+n], &meta); err != nil {
 		return nil, fmt.Errorf("%w: header: %v", model.ErrCorrupt, err)
 	}
-	if meta.Version != predictorVersion {
-		return nil, fmt.Errorf("%w: predictor layout %d, this build reads %d", model.ErrVersion, meta.Version, predictorVersion)
+	if meta.Version < oldestPredictorVersion || meta.Version > predictorVersion {
+		return nil, fmt.Errorf("%w: predictor layout %d, this build reads %d to %d", model.ErrVersion, meta.Version, oldestPredictorVersion, predictorVersion)
 	}
 	if meta.Design == nil {
 		return nil, fmt.Errorf("%w: no preprocessing", model.ErrCorrupt)
@@ -126,8 +161,26 @@ func decodePredictor(payload []byte, reg *model.Registry) (*Predictor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode %s model: %w", meta.Family, err)
 	}
-	return &Predictor{Target: meta.Target, Schema: meta.Schema, Chain: meta.Chain, Design: meta.Design, Model: m,
-		RunID: meta.RunID, Dataset: meta.Dataset}, nil
+	p := &Predictor{Target: meta.Target, Schema: meta.Schema, Chain: meta.Chain, Design: meta.Design, Model: m,
+		RunID: meta.RunID, Dataset: meta.Dataset}
+	if meta.Routes != nil {
+		p.Routes = &Routes{Column: meta.Routes.Column, Models: make(map[string]*Predictor, len(meta.Routes.Models))}
+		for seg, b := range meta.Routes.Models {
+			kind, inner, err := model.DecodeEnvelope(b)
+			if err == nil && kind != PredictorKind {
+				err = fmt.Errorf("%w: %q", model.ErrWrongKind, kind)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("segment %q: %w", seg, err)
+			}
+			sub, err := decodePredictor(inner, reg)
+			if err != nil {
+				return nil, fmt.Errorf("segment %q: %w", seg, err)
+			}
+			p.Routes.Models[seg] = sub
+		}
+	}
+	return p, nil
 }
 
 // Prediction holds a predictor's output for a batch of rows.
@@ -148,6 +201,14 @@ func (p *Predictor) Predict(x *frame.Frame) (*Prediction, error) {
 	if err := p.checkSchema(x); err != nil {
 		return nil, err
 	}
+	if p.Routes != nil {
+		return p.route(x)
+	}
+	return p.predictOwn(x)
+}
+
+// predictOwn applies p's own preprocessing and model, ignoring Routes.
+func (p *Predictor) predictOwn(x *frame.Frame) (*Prediction, error) {
 	if len(p.Chain) > 0 {
 		var err error
 		if x, err = p.Chain.Transform(x); err != nil {

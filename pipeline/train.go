@@ -87,6 +87,9 @@ type Result struct {
 	// Segments are the best model's test metrics per value of the
 	// segment column, worst first, when segment_column is set.
 	Segments []SegmentMetrics `json:"segments,omitempty"`
+	// SegmentModels compares the per-segment models of segment_by with
+	// the global model; the saved artifact routes rows to them.
+	SegmentModels *SegmentModels `json:"segment_models,omitempty"`
 	// Deployable is false when the best model failed a quality gate.
 	Deployable bool `json:"deployable"`
 }
@@ -180,24 +183,32 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 
 	fitted := make(map[string]*Predictor, len(names))
 	schema := schemaOf(p.x)
-	for ci, name := range names {
+	cands := variants(names, p.chain, cfg.CompareBasicFeatures)
+	byLabel := make(map[string]candidate, len(cands))
+	for _, c := range cands {
+		byLabel[c.label] = c
+	}
+	for ci, c := range cands {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		t0 := time.Now()
-		entry, pred, err := runCandidate(ctx, cfg, o, p, name, ci, len(names))
-		res.Timings["candidate:"+name] = since(t0)
+		q := *p
+		q.chain = c.chain
+		entry, pred, err := runCandidate(ctx, cfg, o, &q, c.family, ci, len(cands))
+		entry.Model = c.label
+		res.Timings["candidate:"+c.label] = since(t0)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			log.Warn("candidate failed", "model", name, "err", err)
-			entry = Entry{Model: name, Error: err.Error()}
-			res.Warnings = append(res.Warnings, fmt.Sprintf("model %s failed: %v", name, err))
+			log.Warn("candidate failed", "model", c.label, "err", err)
+			entry = Entry{Model: c.label, Error: err.Error()}
+			res.Warnings = append(res.Warnings, fmt.Sprintf("model %s failed: %v", c.label, err))
 		} else {
 			pred.Schema, pred.RunID, pred.Dataset = schema, res.RunID, res.DatasetHash
-			fitted[name] = pred
-			log.Info("candidate done", "model", name, "cv_"+res.Metric, entry.CV[res.Metric], "test_"+res.Metric, entry.Test[res.Metric], "fit_seconds", round(entry.FitSeconds, 3))
+			fitted[c.label] = pred
+			log.Info("candidate done", "model", c.label, "cv_"+res.Metric, entry.CV[res.Metric], "test_"+res.Metric, entry.Test[res.Metric], "fit_seconds", round(entry.FitSeconds, 3))
 		}
 		res.Leaderboard = append(res.Leaderboard, entry)
 	}
@@ -206,8 +217,19 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 		return nil, fmt.Errorf("every candidate model failed (%s)", strings.Join(res.Warnings, "; "))
 	}
 	res.Best = res.Leaderboard[0].Model
+	final := fitted[res.Best]
+	gated := res.Leaderboard[0].Test
+	if cfg.SegmentBy != "" {
+		t0 := time.Now()
+		final, res.SegmentModels, err = trainSegments(ctx, cfg, o, p, res.Leaderboard[0], byLabel[res.Best], final, log)
+		if err != nil {
+			return nil, err
+		}
+		gated = res.SegmentModels.Routed
+		res.Timings["segment_models"] = since(t0)
+	}
 	res.ModelPath = filepath.Join(cfg.Out, res.RunID, "model.tfm")
-	if err := fitted[res.Best].Save(res.ModelPath); err != nil {
+	if err := final.Save(res.ModelPath); err != nil {
 		return nil, err
 	}
 	if cfg.SegmentColumn != "" {
@@ -215,7 +237,7 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 			return nil, err
 		}
 	}
-	res.Gates = checkGates(cfg, p.task, res.Leaderboard[0].Test)
+	res.Gates = checkGates(cfg, p.task, gated)
 	res.Deployable = res.Gates.Passed()
 	res.Timings["total"] = since(start)
 	log.Info("saved best model", "model", res.Best, "path", res.ModelPath, "deployable", res.Deployable)
@@ -697,6 +719,17 @@ func rank(lb []Entry, metric string) {
 	sort.SliceStable(lb, func(i, j int) bool { return score(lb[i]) > score(lb[j]) })
 }
 
+// dropNaN removes the metrics that came out NaN, such as the R² of a
+// segment whose target is constant.
+func dropNaN(m eval.Metrics) eval.Metrics {
+	for key, v := range m {
+		if math.IsNaN(v) {
+			delete(m, key)
+		}
+	}
+	return m
+}
+
 func schemaOf(x *frame.Frame) []Field {
 	out := make([]Field, x.NumCols())
 	for i, c := range x.Columns() {
@@ -743,14 +776,7 @@ func segmentMetrics(p *prepared, column string, pred []float64) ([]SegmentMetric
 	groups := map[string][]int{} // segment label → positions in p.test
 	var order []string
 	for i, r := range p.test {
-		label := "(missing)"
-		if !col.IsMissing(r) {
-			if col.Kind == frame.Categorical {
-				label = col.Label(r)
-			} else {
-				label = strconv.FormatFloat(col.Num[r], 'g', -1, 64)
-			}
-		}
+		label := SegmentLabel(col, r)
 		if _, seen := groups[label]; !seen {
 			order = append(order, label)
 		}
@@ -769,12 +795,7 @@ func segmentMetrics(p *prepared, column string, pred []float64) ([]SegmentMetric
 		if err != nil {
 			m = eval.Metrics{}
 		}
-		for key, v := range m {
-			if math.IsNaN(v) {
-				delete(m, key)
-			}
-		}
-		out = append(out, SegmentMetrics{Segment: label, Rows: len(idx), Test: m})
+		out = append(out, SegmentMetrics{Segment: label, Rows: len(idx), Test: dropNaN(m)})
 	}
 	metric := primaryMetric(p.task)
 	if p.task == model.Regression {
