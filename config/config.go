@@ -104,6 +104,12 @@ type Config struct {
 	// RollingWindows are the window lengths, in periods, of the per-segment
 	// rolling statistics; each >= 2. Default [3, 6, 12].
 	RollingWindows []int `yaml:"rolling_windows" json:"rolling_windows" koanf:"rolling_windows"`
+	// MinPanelCoverage is the least share of periods, between a segment's
+	// first and last, that must hold rows for per-segment lag and rolling
+	// features: below it the data is no panel (house sales by
+	// neighbourhood, say) and only calendar features are made; in [0, 1].
+	// Default 0.8.
+	MinPanelCoverage float64 `yaml:"min_panel_coverage" json:"min_panel_coverage" koanf:"min_panel_coverage"`
 	// TargetEncodingSmoothing is the prior weight, in rows, that shrinks a
 	// segment's target mean towards the global mean; >= 0. Default 10.
 	TargetEncodingSmoothing float64 `yaml:"target_encoding_smoothing" json:"target_encoding_smoothing" koanf:"target_encoding_smoothing"`
@@ -227,6 +233,7 @@ func Default() *Config {
 		TemporalLags:            []int{1, 2, 3, 12},
 		RollingWindows:          []int{3, 6, 12},
 		TargetEncodingSmoothing: 10,
+		MinPanelCoverage:        0.8,
 		InteractionTopK:         10,
 		MaxInteractions:         20,
 		MinSegmentRows:          50,

@@ -80,6 +80,7 @@ func (c *Config) Validate() error {
 	floatRange("min_business_accuracy", c.MinBusinessAccuracy, 0, 100)
 	floatRange("min_segment_business_accuracy", c.MinSegmentBusinessAccuracy, 0, 100)
 	floatRange("target_encoding_smoothing", c.TargetEncodingSmoothing, 0, math.Inf(1))
+	floatRange("min_panel_coverage", c.MinPanelCoverage, 0, 1)
 	if c.TimeBudget < 0 {
 		bad("time_budget", "%s is negative", c.TimeBudget)
 	}

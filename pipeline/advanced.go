@@ -31,7 +31,8 @@ func advancedStages(cfg *config.Config, target string) ([]stage, []string) {
 			warnings = append(warnings, "temporal features need time_column; stage skipped")
 		} else {
 			out = append(out, stage{"temporal", features.Temporal{TimeColumn: cfg.TimeColumn, Target: target,
-				SegmentColumn: cfg.SegmentColumn, Lags: cfg.TemporalLags, Windows: cfg.RollingWindows}})
+				SegmentColumn: cfg.SegmentColumn, Lags: cfg.TemporalLags, Windows: cfg.RollingWindows,
+				MinPanelCoverage: cfg.MinPanelCoverage}})
 		}
 	}
 	if cfg.EnableMarketFeatures {

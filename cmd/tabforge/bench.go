@@ -77,7 +77,7 @@ Suites: ` + strings.Join(suiteNames(), ", "),
 	of.StringVar(&task, "task", "regression", "regression or binary")
 	of.IntVar(&n, "rows", 0, "rows of the problem")
 	of.StringVar(&dir, "data", "", "data directory")
-	cmd.AddCommand(one, a.benchProfilesCommand())
+	cmd.AddCommand(one, a.benchProfilesCommand(), a.benchFeaturesCommand())
 	return cmd
 }
 
@@ -118,4 +118,33 @@ test metric of each, relative to the first profile. Example:
 	}
 	cmd.Flags().StringSliceVar(&profiles, "profiles", []string{"development", "production", "research"}, "profiles to compare; the first is the baseline")
 	return cmd
+}
+
+func (a *app) benchFeaturesCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "features -- TRAIN FLAGS",
+		Short: "Compare basic and advanced features per model family and for the selected model",
+		Long: `Features runs tabforge train three times with the train flags given after --:
+on the basic features, with every family on the advanced features only, and with
+each family's basic and advanced variants competing by cross-validation. It prints
+each family's basic vs advanced test metric and the model CV selects. Example:
+
+  tabforge bench features -- --data testdata/txhousing.csv --target median \
+      --time-column date --segment-column city --drop volume \
+      --test-rows testdata/splits/txhousing_novolume.test_rows.txt --models ridge,gbdt`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("bench features: give the train flags after -- (at least --data and --target)")
+			}
+			self, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			fc, err := bench.Features(cmd.Context(), self, args)
+			if err != nil {
+				return err
+			}
+			return bench.PrintFeatures(a.stdout, fc)
+		},
+	}
 }
