@@ -1,0 +1,92 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/tabforge/tabforge/artifact"
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/registry"
+	"github.com/tabforge/tabforge/store"
+)
+
+// Register records the best model of a finished run as a model version:
+// its id is the hash of (dataset version, config hash, seed, codeVersion),
+// its file is copied into arts under models/VERSION/, and its record keeps
+// the run, data and config it came from. A run that failed its quality
+// gates registers a non-deployable version. A version trained before
+// (same identity) keeps its first artifact and record and gains the run
+// in its Runs; created reports which happened.
+func Register(ctx context.Context, reg *registry.Registry, arts *artifact.Store, cfg *config.Config, res *Result, codeVersion string) (m *registry.Model, created bool, err error) {
+	if res == nil || res.Best == "" || res.ModelPath == "" {
+		return nil, false, errors.New("register: the run saved no model")
+	}
+	id := registry.Identity{DatasetHash: res.DatasetHash, ConfigHash: cfg.Hash(), Seed: cfg.Seed, CodeVersion: codeVersion}
+	version, err := registry.ID(id)
+	if err != nil {
+		return nil, false, fmt.Errorf("register run %s: %w", res.RunID, err)
+	}
+	rm := registry.Model{Version: version, Identity: id, RunID: res.RunID}
+	if _, err := reg.Get(ctx, version); err == nil {
+		return reg.Register(ctx, rm)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, false, fmt.Errorf("register run %s: %w", res.RunID, err)
+	}
+
+	data, err := os.ReadFile(res.ModelPath)
+	if err != nil {
+		return nil, false, fmt.Errorf("register run %s: %w", res.RunID, err)
+	}
+	// The key carries the content hash, so two stores sharing a bucket
+	// can never overwrite each other's bytes under one version.
+	sum := sha256.Sum256(data)
+	ref, err := arts.Put(ctx, fmt.Sprintf("models/%s/%s.tfm", version, hex.EncodeToString(sum[:8])), data)
+	if err != nil {
+		return nil, false, fmt.Errorf("register run %s: %w", res.RunID, err)
+	}
+	cfgJSON, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, false, fmt.Errorf("register run %s: encode config: %w", res.RunID, err)
+	}
+	rm.DatasetPath, rm.Config = cfg.Data, cfgJSON
+	rm.Task, rm.Target, rm.Family = string(res.Task), res.Target, res.Best
+	rm.Artifact, rm.Deployable = ref, res.Deployable
+	for _, e := range res.Leaderboard {
+		if e.Model == res.Best {
+			rm.Metrics, rm.CV = e.Test, e.CV
+			break
+		}
+	}
+	m, created, err = reg.Register(ctx, rm)
+	if err != nil {
+		return nil, false, fmt.Errorf("register run %s: %w", res.RunID, err)
+	}
+	return m, created, nil
+}
+
+// LoadRegistered reads the saved predictor of a registered model version
+// from arts, verifying the artifact's checksum, and loads it.
+func LoadRegistered(ctx context.Context, arts *artifact.Store, m *registry.Model) (*Predictor, error) {
+	data, err := arts.Load(ctx, m.Artifact)
+	if err != nil {
+		return nil, fmt.Errorf("model version %s: %w", m.Version, err)
+	}
+	kind, payload, err := model.DecodeEnvelope(data)
+	if err == nil && kind != PredictorKind {
+		err = fmt.Errorf("%w: %q, want %q", model.ErrWrongKind, kind, PredictorKind)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("model version %s: %w", m.Version, err)
+	}
+	p, err := decodePredictor(payload, Families())
+	if err != nil {
+		return nil, fmt.Errorf("model version %s: %w", m.Version, err)
+	}
+	return p, nil
+}

@@ -1,0 +1,117 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tabforge/tabforge/artifact"
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/registry"
+	"github.com/tabforge/tabforge/store/sqlite"
+)
+
+// TestRegisterRun trains a small model, registers it, loads it back from
+// the artifact bucket, and checks that retraining the same identity
+// reuses the version while a corrupted artifact is refused.
+func TestRegisterRun(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "tf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	arts, err := artifact.Open(ctx, filepath.Join(dir, "artifacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer arts.Close()
+	reg := registry.New(st)
+
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "mlc_churn.csv"), "churn"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic"}, 0, t.TempDir()
+	res, err := Train(ctx, cfg, Options{Runs: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, created, err := Register(ctx, reg, arts, cfg, res, "test-code")
+	if err != nil || !created {
+		t.Fatalf("Register = %v, %v", created, err)
+	}
+	wantID, _ := registry.ID(registry.Identity{DatasetHash: res.DatasetHash, ConfigHash: cfg.Hash(), Seed: cfg.Seed, CodeVersion: "test-code"})
+	if m.Version != wantID || m.RunID != res.RunID || m.Family != "logistic" || m.DatasetPath != cfg.Data ||
+		!m.Deployable || m.Metrics["auc"] == 0 || m.Stage != registry.None || !strings.HasPrefix(m.Artifact.Key, "models/"+m.Version+"/") {
+		t.Errorf("registered %+v", m)
+	}
+	// The run the lineage points at is in the store, with the same data and config.
+	run, err := st.GetRun(ctx, m.RunID)
+	if err != nil || run.DatasetHash != m.DatasetHash || run.ConfigHash != m.ConfigHash {
+		t.Errorf("lineage run = %+v, %v", run, err)
+	}
+
+	// The registered artifact predicts exactly like the file train saved.
+	fromReg, err := LoadRegistered(ctx, arts, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromFile, err := LoadPredictor(res.ModelPath, Families())
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := frame.ReadFile(cfg.Data, frame.ReadOptions{Schema: fromFile.ReadSchema()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := fromReg.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := fromFile.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Values) == 0 || len(a.Values) != len(b.Values) {
+		t.Fatalf("predictions: %d from registry, %d from file", len(a.Values), len(b.Values))
+	}
+	for i := range a.Values {
+		if a.Values[i] != b.Values[i] {
+			t.Fatalf("prediction %d: %v from registry, %v from file", i, a.Values[i], b.Values[i])
+		}
+	}
+
+	// Same data, config, seed and code: same version, first record kept.
+	res2, err := Train(ctx, cfg, Options{Runs: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, created, err := Register(ctx, reg, arts, cfg, res2, "test-code")
+	if err != nil || created || m2.Version != m.Version || m2.Artifact != m.Artifact || len(m2.Runs) != 1 || m2.Runs[0] != res2.RunID {
+		t.Errorf("re-Register = %+v, %v, %v", m2, created, err)
+	}
+	// A new code version is a new model version.
+	m3, created, err := Register(ctx, reg, arts, cfg, res2, "other-code")
+	if err != nil || !created || m3.Version == m.Version {
+		t.Errorf("Register with new code = %+v, %v, %v", m3, created, err)
+	}
+
+	// Corrupt the stored artifact: loading it is a checksum error.
+	p := filepath.Join(dir, "artifacts", filepath.FromSlash(m.Artifact.Key))
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 0x01
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var ce *artifact.ChecksumError
+	if _, err := LoadRegistered(ctx, arts, m); !errors.As(err, &ce) {
+		t.Errorf("LoadRegistered(corrupt) error = %v; want *artifact.ChecksumError", err)
+	}
+}
