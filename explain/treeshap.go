@@ -37,10 +37,10 @@ type shapTree struct {
 	left, right []int32 // −1 at leaves
 	feature     []int32
 	thr         []float64
-	defaultLeft []bool         // ruleLT32 only
-	cats        []*[4]uint64   // ruleLT32 categorical splits; nil slice if none
-	zeroL       []float64      // cover(left)/cover(node) at internal nodes
-	value       []float64      // nout values per node (leaves only used)
+	defaultLeft []bool       // ruleLT32 only
+	cats        []*[4]uint64 // ruleLT32 categorical splits; nil slice if none
+	zeroL       []float64    // cover(left)/cover(node) at internal nodes
+	value       []float64    // nout values per node (leaves only used)
 	rule        splitRule
 	group, nout int
 	depth       int
