@@ -119,6 +119,7 @@ type TreeEnsemble struct {
 	offset   []float64 // what the model adds before any tree (gbdt base margins)
 	output   Output
 	maxDepth int
+	coef     *coefTables
 }
 
 // NewTreeEnsemble flattens m for TreeSHAP. A gbdt model is explained in
@@ -132,7 +133,7 @@ func NewTreeEnsemble(m model.Model) (*TreeEnsemble, error) {
 		e := &TreeEnsemble{features: m.NumFeatures(), outputs: m.NumOutputs(), output: OutputPrediction}
 		e.base, e.offset = make([]float64, e.outputs), make([]float64, e.outputs)
 		e.add(cartTree(m.Tree(), 1, e.base))
-		return e, nil
+		return e.done(), nil
 	case *forest.Model:
 		ts := m.Trees()
 		e := &TreeEnsemble{features: m.NumFeatures(), outputs: m.NumOutputs(), output: OutputPrediction}
@@ -140,7 +141,7 @@ func NewTreeEnsemble(m model.Model) (*TreeEnsemble, error) {
 		for _, t := range ts {
 			e.add(cartTree(t, 1/float64(len(ts)), e.base))
 		}
-		return e, nil
+		return e.done(), nil
 	case *gbdt.Model:
 		e := &TreeEnsemble{features: m.NumFeatures(), outputs: m.NumGroups(), output: OutputMargin}
 		e.base, e.offset = make([]float64, e.outputs), make([]float64, e.outputs)
@@ -151,7 +152,7 @@ func NewTreeEnsemble(m model.Model) (*TreeEnsemble, error) {
 		for i := range m.NumTrees() {
 			e.add(gbdtTree(m.Tree(i), m.TreeGroup(i), e.base))
 		}
-		return e, nil
+		return e.done(), nil
 	}
 	return nil, fmt.Errorf("%w: TreeSHAP explains tree, forest and gbdt models, not %s", ErrUnsupported, m.Family())
 }
@@ -243,6 +244,7 @@ type pathElem struct {
 
 // shapWorker holds one goroutine's buffers.
 type shapWorker struct {
+	c    *coefTables
 	path []pathElem // (D+2)(D+3)/2 elements: one path per recursion level
 	x    []float64
 	phi  []float64 // outputs×features for the current row
@@ -288,7 +290,7 @@ func (e *TreeEnsemble) newWorker() *shapWorker {
 	// The call at path length d starts at 1 + d(d+3)/2 and holds d+1
 	// elements; the longest path has maxDepth+1 elements.
 	l := e.maxDepth + 1
-	return &shapWorker{path: make([]pathElem, 2+l*(l+3)/2+l+1), f: e.features}
+	return &shapWorker{c: e.coef, path: make([]pathElem, 2+l*(l+3)/2+l+1), f: e.features}
 }
 
 // tree adds one tree's contributions for the current row to phi.
@@ -299,33 +301,67 @@ func (w *shapWorker) tree(t *shapTree) {
 	w.recurse(t, 0, 0, 0, 1, 1, -1)
 }
 
+// coefTables holds the depth-dependent ratios of Algorithm 2's path
+// updates, so the inner loops multiply instead of divide. Row d (path
+// length d+1) has entries i = 0..d at d*stride+i.
+type coefTables struct {
+	stride int
+	up     []float64 // (i+1)/(d+1)
+	dn     []float64 // (d−i)/(d+1)
+	ra     []float64 // (d+1)/(i+1)
+	rc     []float64 // (d+1)/(d−i), i < d
+}
+
+func newCoefTables(maxLen int) *coefTables {
+	s := maxLen + 1
+	c := &coefTables{stride: s, up: make([]float64, s*s), dn: make([]float64, s*s), ra: make([]float64, s*s), rc: make([]float64, s*s)}
+	for d := range s {
+		d1 := float64(d + 1)
+		for i := 0; i <= d; i++ {
+			c.up[d*s+i] = float64(i+1) / d1
+			c.dn[d*s+i] = float64(d-i) / d1
+			c.ra[d*s+i] = d1 / float64(i+1)
+			if i < d {
+				c.rc[d*s+i] = d1 / float64(d-i)
+			}
+		}
+	}
+	return c
+}
+
 // extend adds a feature with fractions zero and one to the path of
 // length depth held at p.
-func extend(p []pathElem, depth int, zero, one float64, feature int32) {
+func (c *coefTables) extend(p []pathElem, depth int, zero, one float64, feature int32) {
 	p[depth] = pathElem{feature: feature, zero: zero, one: one}
 	if depth == 0 {
 		p[0].pweight = 1
+		return
 	}
-	inv := 1 / float64(depth+1)
+	up, dn := c.up[depth*c.stride:], c.dn[depth*c.stride:]
 	for i := depth - 1; i >= 0; i-- {
-		p[i+1].pweight += one * p[i].pweight * float64(i+1) * inv
-		p[i].pweight = zero * p[i].pweight * float64(depth-i) * inv
+		w := p[i].pweight
+		p[i+1].pweight += one * w * up[i]
+		p[i].pweight = zero * w * dn[i]
 	}
 }
 
 // unwind removes path element k from the path of length depth (undoing
 // extend), shifting the later elements down.
-func unwind(p []pathElem, depth, k int) {
+func (c *coefTables) unwind(p []pathElem, depth, k int) {
 	one, zero := p[k].one, p[k].zero
 	next := p[depth].pweight
-	d1 := float64(depth + 1)
-	for i := depth - 1; i >= 0; i-- {
-		if one != 0 {
+	ra, dn, rc := c.ra[depth*c.stride:], c.dn[depth*c.stride:], c.rc[depth*c.stride:]
+	if one != 0 {
+		inv := 1 / one
+		for i := depth - 1; i >= 0; i-- {
 			tmp := p[i].pweight
-			p[i].pweight = next * d1 / (float64(i+1) * one)
-			next = tmp - p[i].pweight*zero*float64(depth-i)/d1
-		} else {
-			p[i].pweight = p[i].pweight * d1 / (zero * float64(depth-i))
+			p[i].pweight = next * ra[i] * inv
+			next = tmp - p[i].pweight*zero*dn[i]
+		}
+	} else {
+		inv := 1 / zero
+		for i := depth - 1; i >= 0; i-- {
+			p[i].pweight *= rc[i] * inv
 		}
 	}
 	for i := k; i < depth; i++ {
@@ -335,23 +371,35 @@ func unwind(p []pathElem, depth, k int) {
 
 // unwoundSum returns the total permutation weight of the path of length
 // depth with element k removed, without modifying it.
-func unwoundSum(p []pathElem, depth, k int) float64 {
+func (c *coefTables) unwoundSum(p []pathElem, depth, k int) float64 {
 	one, zero := p[k].one, p[k].zero
-	next := p[depth].pweight
-	d1 := float64(depth + 1)
 	var total float64
 	if one != 0 {
+		ra, dn := c.ra[depth*c.stride:], c.dn[depth*c.stride:]
+		inv := 1 / one
+		next := p[depth].pweight
 		for i := depth - 1; i >= 0; i-- {
-			tmp := next * d1 / (float64(i+1) * one)
+			tmp := next * ra[i] * inv
 			total += tmp
-			next = p[i].pweight - tmp*zero*float64(depth-i)/d1
+			next = p[i].pweight - tmp*zero*dn[i]
 		}
 	} else if zero != 0 {
-		for i := depth - 1; i >= 0; i-- {
-			total += p[i].pweight / zero * d1 / float64(depth-i)
-		}
+		total = c.coldSum(p, depth) / zero
 	}
 	return total
+}
+
+// coldSum is Σ_{i<depth} pweight_i·(d+1)/(d−i): the unwound sum of any
+// element with one = 0, times its zero fraction. It does not depend on the
+// element, so a leaf computes it once for all its cold elements (the
+// observation behind Yang's Fast TreeSHAP v1).
+func (c *coefTables) coldSum(p []pathElem, depth int) float64 {
+	rc := c.rc[depth*c.stride:]
+	var s float64
+	for i := range depth {
+		s += p[i].pweight * rc[i]
+	}
+	return s
 }
 
 // recurse is Algorithm 2's RECURSE at node i. Each call copies its
@@ -359,18 +407,30 @@ func unwoundSum(p []pathElem, depth, k int) float64 {
 // after the parent's, so siblings never see each other's changes; the
 // blocks of one root-to-leaf chain fit in the buffer newWorker sizes.
 func (w *shapWorker) recurse(t *shapTree, i int32, poff, depth int, zero, one float64, feature int32) {
+	c := w.c
 	off := poff + depth + 1
 	p := w.path[off : off+depth+1]
 	copy(p[:depth], w.path[poff:poff+depth])
-	extend(p, depth, zero, one, feature)
+	c.extend(p, depth, zero, one, feature)
 	if t.left[i] < 0 {
 		nout := t.nout
 		vals := t.value[int(i)*nout : int(i+1)*nout]
+		cold, haveCold := 0.0, false
 		for k := 1; k <= depth; k++ {
 			el := p[k]
-			s := unwoundSum(p, depth, k) * (el.one - el.zero)
+			var s float64
+			if el.one == 0 {
+				// (coldSum/zero)·(0 − zero): the zero fraction cancels.
+				if !haveCold {
+					cold, haveCold = -c.coldSum(p, depth), true
+				}
+				s = cold
+			} else {
+				s = c.unwoundSum(p, depth, k) * (el.one - el.zero)
+			}
+			phi := w.phi[t.group*w.f+int(el.feature):]
 			for o, v := range vals {
-				w.phi[(t.group+o)*w.f+int(el.feature)] += s * v
+				phi[o*w.f] += s * v
 			}
 		}
 		return
@@ -391,12 +451,17 @@ func (w *shapWorker) recurse(t *shapTree, i int32, poff, depth int, zero, one fl
 	}
 	if k <= depth {
 		inZero, inOne = p[k].zero, p[k].one
-		unwind(p, depth, k)
+		c.unwind(p, depth, k)
 		depth--
 	}
-	w.recurse(t, hot, off, depth+1, hotZero*inZero, inOne, f)
-	if coldZero*inZero != 0 { // a cold branch without cover adds nothing
-		w.recurse(t, cold, off, depth+1, coldZero*inZero, 0, f)
+	// A branch whose zero and one fractions are both 0 zeroes every path
+	// weight below it and so adds nothing; skipping it also avoids 0/0 in
+	// a later unwind.
+	if hz := hotZero * inZero; hz != 0 || inOne != 0 {
+		w.recurse(t, hot, off, depth+1, hz, inOne, f)
+	}
+	if cz := coldZero * inZero; cz != 0 {
+		w.recurse(t, cold, off, depth+1, cz, 0, f)
 	}
 }
 
@@ -445,4 +510,10 @@ func checkFinite(v []float64) error {
 		}
 	}
 	return nil
+}
+
+// done builds the coefficient tables once every tree is added.
+func (e *TreeEnsemble) done() *TreeEnsemble {
+	e.coef = newCoefTables(e.maxDepth + 2)
+	return e
 }
