@@ -103,7 +103,7 @@ func TestCalibration(t *testing.T) {
 		t.Errorf("bins %d, ECE %v; want 2, 0.05", len(c.Bins), c.ECE)
 	}
 	// Brier: 2·0.85² + 8·0.15² for the first ten, the same for the rest.
-	if want := (2*(2*0.85*0.85+8*0.15*0.15))/20; math.Abs(c.Brier-want) > 1e-12 {
+	if want := (2 * (2*0.85*0.85 + 8*0.15*0.15)) / 20; math.Abs(c.Brier-want) > 1e-12 {
 		t.Errorf("Brier %v; want %v", c.Brier, want)
 	}
 	// Multiclass: top-label confidence against accuracy.
