@@ -87,7 +87,7 @@ func (c *chart) png() ([]byte, error) {
 			switch {
 			case s.Thin:
 				l.Width = vg.Points(0.6)
-				l.Color = color.RGBA{s.Color.R, s.Color.G, s.Color.B, 0x50}
+				l.Color = color.NRGBA{s.Color.R, s.Color.G, s.Color.B, 0x50}
 			case s.Dashed:
 				l.Dashes = []vg.Length{vg.Points(6), vg.Points(4)}
 			}
@@ -115,8 +115,9 @@ func (c *chart) png() ([]byte, error) {
 				if heat != nil {
 					cc = heatColor(heat[kept[i]])
 				}
-				cc.A = 0xb0
-				return draw.GlyphStyle{Color: cc, Radius: radius, Shape: draw.CircleGlyph{}}
+				// color.RGBA is premultiplied: translucency needs NRGBA.
+				nc := color.NRGBA{cc.R, cc.G, cc.B, 0xb0}
+				return draw.GlyphStyle{Color: nc, Radius: radius, Shape: draw.CircleGlyph{}}
 			}
 			p.Add(sc)
 			if s.Name != "" {
@@ -142,8 +143,18 @@ func (c *chart) png() ([]byte, error) {
 	switch {
 	case c.isBar() && c.Horizontal:
 		p.NominalY(c.Categories...)
+		p.X.Min, p.X.Max = math.Min(0, ymin), ymax
 	case c.isBar():
-		p.NominalX(c.Categories...)
+		every := (len(c.Categories) + 15) / 16
+		labels := make([]string, len(c.Categories))
+		for i, name := range c.Categories {
+			if i%every == 0 {
+				labels[i] = shorten(name, 18)
+			}
+		}
+		p.NominalX(labels...)
+		// Head room for the legend above the tallest bar.
+		p.Y.Min, p.Y.Max = math.Min(0, ymin), ymax+0.2*(ymax-ymin)
 		if len(c.Categories) > 6 {
 			p.X.Tick.Label.Rotation = math.Pi / 5
 			p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = draw.XRight, draw.YCenter

@@ -245,7 +245,11 @@ func errorSection(d *Data) *section {
 		var cats []string
 		var mean, mae []float64
 		for _, b := range f.Bins {
-			cats = append(cats, b.Label)
+			label := b.Label
+			if finite(b.Lo) {
+				label = num(b.Lo) + "–" + num(b.Hi)
+			}
+			cats = append(cats, label)
 			mean = append(mean, b.MeanResidual)
 			mae = append(mae, b.MAE)
 		}

@@ -65,7 +65,12 @@ func (c *chart) svg() string {
 		}
 	case c.isBar():
 		rotate := len(c.Categories) > 6
+		// Label at most about 16 bars, evenly.
+		every := (len(c.Categories) + 15) / 16
 		for i, name := range c.Categories {
+			if i%every != 0 {
+				continue
+			}
 			x := vx(float64(i))
 			if rotate {
 				fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="tr" transform="rotate(-35 %.1f %.1f)">%s</text>`, x, bottom+14, x, bottom+14, html.EscapeString(shorten(name, 14)))
@@ -189,12 +194,17 @@ func (c *chart) svg() string {
 		}
 	}
 
-	// Axis labels, legend, colour bar.
-	if c.XLabel != "" {
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" class="al">%s</text>`, (left+right)/2, svgH-10, html.EscapeString(c.XLabel))
+	// Axis labels, legend, colour bar. Horizontal bars put the value
+	// (YLabel) along x.
+	xl, yl := c.XLabel, c.YLabel
+	if c.Horizontal {
+		xl, yl = yl, xl
 	}
-	if c.YLabel != "" {
-		fmt.Fprintf(&b, `<text x="14" y="%.1f" class="al" transform="rotate(-90 14 %.1f)">%s</text>`, (top+bottom)/2, (top+bottom)/2, html.EscapeString(c.YLabel))
+	if xl != "" {
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" class="al">%s</text>`, (left+right)/2, svgH-10, html.EscapeString(xl))
+	}
+	if yl != "" {
+		fmt.Fprintf(&b, `<text x="14" y="%.1f" class="al" transform="rotate(-90 14 %.1f)">%s</text>`, (top+bottom)/2, (top+bottom)/2, html.EscapeString(yl))
 	}
 	ly := top + 6
 	for _, s := range c.Series {
