@@ -84,6 +84,7 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.StringArrayVar(&a.sets, "set", nil, "set any config key: --set KEY=VALUE (repeatable)")
 	pf.StringVar(&a.store, "store", "", "store URL (sqlite:///path/file.db)")
 	root.AddCommand(a.trainCommand(), a.predictCommand(), a.evaluateCommand(), a.runsCommand(), a.configCommand(), a.benchCommand(), a.exportCommand(), a.importCommand(), a.versionCommand())
+	root.AddCommand(a.reportCommand())
 	return root
 }
 
