@@ -187,6 +187,10 @@ type Config struct {
 	// MaxLatency is the most a single-row prediction may take. Default 0
 	// (off).
 	MaxLatency Duration `yaml:"max_latency" json:"max_latency" koanf:"max_latency"`
+	// BusinessRules are checked on the best model's test predictions on
+	// every run and listed in the report; a failed rule marked gate fails
+	// the run like a quality gate. See BusinessRule. Default none.
+	BusinessRules []BusinessRule `yaml:"business_rules" json:"business_rules" koanf:"business_rules" hash:"omitempty"`
 
 	// Evaluation and explanation.
 
@@ -269,6 +273,7 @@ func (c *Config) Clone() *Config {
 	d.Models = cloneSlice(c.Models)
 	d.TemporalLags = cloneSlice(c.TemporalLags)
 	d.RollingWindows = cloneSlice(c.RollingWindows)
+	d.BusinessRules = cloneRules(c.BusinessRules)
 	if c.Schema != nil {
 		d.Schema = make(map[string]ColumnKind, len(c.Schema))
 		for k, v := range c.Schema {
@@ -337,6 +342,8 @@ type field struct {
 	index  int // field index in Config
 	typ    reflect.Type
 	hashed bool // false for operational keys (hash:"-")
+	// omitEmpty leaves the key out of Hash while empty (hash:"omitempty").
+	omitEmpty bool
 }
 
 // fields lists Config's keys by reflection. It is recomputed on each call
@@ -350,7 +357,7 @@ func fields() []field {
 		if key == "" || key == "-" {
 			continue
 		}
-		out = append(out, field{key: key, index: i, typ: sf.Type, hashed: sf.Tag.Get("hash") != "-"})
+		out = append(out, field{key: key, index: i, typ: sf.Type, hashed: sf.Tag.Get("hash") != "-", omitEmpty: sf.Tag.Get("hash") == "omitempty"})
 	}
 	return out
 }

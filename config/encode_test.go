@@ -46,6 +46,9 @@ func fancy() *Config {
 	c.MinBusinessAccuracy = 12.5
 	c.MaxLatency = Duration(1500 * time.Microsecond)
 	c.BiasVarianceRounds = 20
+	zero := 0.0
+	c.BusinessRules = []BusinessRule{{Name: "positive: price", Kind: RuleBounds, Min: &zero, Gate: true},
+		{Name: "area", Kind: RuleMonotonic, Feature: "Gr Liv", Direction: "increasing", Threshold: 0.05}}
 	c.Store = "redis://127.0.0.1:6379/2"
 	c.Out = "out dir"
 	c.LogFormat = LogJSON

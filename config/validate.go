@@ -161,6 +161,9 @@ func (c *Config) Validate() error {
 	if c.PositiveClass != "" && (c.Task == TaskRegression || c.Task == TaskMulticlass) {
 		bad("positive_class", "only applies to binary tasks (task is %s)", c.Task)
 	}
+	for _, msg := range validateRules(c.BusinessRules) {
+		bad("business_rules", "%s", msg)
+	}
 	return join(errs)
 }
 

@@ -64,6 +64,8 @@ func Available(key string) bool {
 		"enable_temporal_features", "enable_market_features", "enable_interaction_features",
 		"enable_hyperparameter_tuning", "segment_by":
 		return true
+	case "bias_variance_rounds": // computed by Analyze, for the report
+		return true
 	}
 	return false
 }

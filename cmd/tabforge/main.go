@@ -85,6 +85,7 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.StringVar(&a.store, "store", "", "store URL (sqlite:///path/file.db)")
 	root.AddCommand(a.trainCommand(), a.predictCommand(), a.evaluateCommand(), a.runsCommand(), a.configCommand(), a.benchCommand(), a.exportCommand(), a.importCommand(), a.versionCommand())
 	root.AddCommand(a.explainCommand())
+	root.AddCommand(a.reportCommand())
 	return root
 }
 

@@ -70,6 +70,16 @@ func TestTrainEndToEnd(t *testing.T) {
 			if res.RunID == "" || len(res.DatasetHash) != 64 || res.Task != tc.task || res.Best == "" || len(res.Leaderboard) < 3 {
 				t.Fatalf("train --json = %+v", res)
 			}
+			// Every train writes a report; `report RUN` writes it again.
+			if _, err := os.Stat(filepath.Join(dir, res.RunID, "report", "report.html")); err != nil {
+				t.Errorf("train wrote no report: %v", err)
+			}
+			rdir := filepath.Join(dir, "again")
+			if code, out, stderr := tabforge(t, dir, "report", res.RunID, "--out", rdir); code != 0 || strings.TrimSpace(out) != filepath.Join(rdir, "report.html") {
+				t.Errorf("report exit %d, stdout %q\nstderr:\n%s", code, out, stderr)
+			} else if b, err := os.ReadFile(filepath.Join(rdir, "report.html")); err != nil || !strings.Contains(string(b), res.RunID) {
+				t.Errorf("report.html: %v", err)
+			}
 			for _, e := range res.Leaderboard {
 				for _, m := range tc.metrics {
 					if _, ok := e.Test[m]; !ok {

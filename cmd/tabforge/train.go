@@ -132,6 +132,7 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 	}
 	// A run that failed its quality gates still shows its leaderboard.
 	res.Warnings = append(warnings, res.Warnings...)
+	trainReport(cmd, log, cfg, res)
 	if asJSON {
 		if jerr := json.NewEncoder(a.stdout).Encode(res); jerr != nil {
 			return jerr
