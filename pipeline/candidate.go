@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
+	"sync"
 	"time"
 
 	"github.com/tabforge/tabforge/config"
@@ -47,13 +49,14 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 		if err != nil {
 			return Entry{}, nil, err
 		}
-		learner, entry.CV, entry.CVStd, entry.Tuning = t.learner, t.cv, t.cvStd, t.info
+		learner, entry.CV, entry.CVStd, entry.Tuning, entry.oof = t.learner, t.cv.mean, t.cv.std, t.info, t.cv.oof
 		emit(len(p.folds))
 	case len(p.folds) > 0:
-		entry.CV, entry.CVStd, err = crossValidate(ctx, learner, spec, p, workers)
+		cv, err := crossValidate(ctx, learner, spec, p, workers, nil)
 		if err != nil {
 			return Entry{}, nil, err
 		}
+		entry.CV, entry.CVStd, entry.oof = cv.mean, cv.std, cv.oof
 		emit(len(p.folds))
 	}
 
@@ -71,24 +74,64 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	return entry, pred, nil
 }
 
+// cvResult is a learner's cross-validation on the training part.
+type cvResult struct {
+	mean, std eval.Metrics
+	// oof holds the out-of-fold predictions, NumOutputs per training row
+	// (positions in p.train); rows no fold tests (time-series CV) are NaN.
+	oof []float64
+}
+
+// foldReport is told, in fold order, the metrics of folds 0..step-1 once
+// they are all done; an error stops the cross-validation and is returned
+// (tune.ErrPruned, for pruning).
+type foldReport func(step int, folds []eval.Metrics) error
+
 // crossValidate scores a learner on the CV folds of the training part.
 // Folds run side by side, each learner single-threaded: on small data that
-// beats parallelism inside one fit.
-func crossValidate(ctx context.Context, l model.Learner, spec features.DesignSpec, p *prepared, workers int) (mean, std eval.Metrics, err error) {
+// beats parallelism inside one fit. report, if not nil, sees the running
+// scores in fold order.
+func crossValidate(ctx context.Context, l model.Learner, spec features.DesignSpec, p *prepared, workers int, report foldReport) (*cvResult, error) {
 	foldWorkers := min(workers, len(p.folds))
 	inner := model.FitOptions{Workers: max(1, workers/foldWorkers)}
+	var (
+		mu   sync.Mutex
+		oof  []float64
+		done = make([]eval.Metrics, len(p.folds))
+		next int // folds 0..next-1 are done and reported
+	)
 	folds, err := eval.CrossValidate(ctx, p.folds, foldWorkers, func(ctx context.Context, i int, f split.Fold) (eval.Metrics, error) {
-		r, err := fitScore(ctx, l, spec, p, split.Take(p.train, f.Train), split.Take(p.train, f.Test), inner)
+		test := split.Take(p.train, f.Test)
+		r, err := fitScore(ctx, l, spec, p, split.Take(p.train, f.Train), test, inner)
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", i+1, err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		k := len(r.pred) / max(1, len(f.Test))
+		if oof == nil {
+			oof = make([]float64, len(p.train)*k)
+			for j := range oof {
+				oof[j] = math.NaN()
+			}
+		}
+		for j, row := range f.Test {
+			copy(oof[row*k:(row+1)*k], r.pred[j*k:(j+1)*k])
+		}
+		done[i] = r.metrics
+		for report != nil && next < len(done) && done[next] != nil {
+			next++
+			if err := report(next, done[:next]); err != nil {
+				return nil, err
+			}
 		}
 		return r.metrics, nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	mean, std = eval.Summarize(folds)
-	return mean, std, nil
+	mean, std := eval.Summarize(folds)
+	return &cvResult{mean: mean, std: std, oof: oof}, nil
 }
 
 // fitResult is a fitted candidate and its scores on the rows it was

@@ -25,6 +25,7 @@ import (
 	"github.com/tabforge/tabforge/progress"
 	"github.com/tabforge/tabforge/split"
 	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/tune"
 )
 
 // Options carries the run's collaborators; every field may be zero.
@@ -38,6 +39,9 @@ type Options struct {
 	Progress progress.Func
 	// Runs records the run; nil means it is not recorded.
 	Runs store.Runs
+	// Studies stores the tuning studies, so that an interrupted run
+	// resumes them; nil keeps them in memory for the run.
+	Studies tune.Storage
 }
 
 // Entry is one candidate's line on the leaderboard.
@@ -53,6 +57,7 @@ type Entry struct {
 	Tuning *TuningInfo `json:"tuning,omitempty"`
 
 	testPred []float64 // predictions on the test rows, for segment analysis
+	oof      []float64 // out-of-fold predictions on the training rows, for ensembles
 }
 
 // SegmentMetrics are the best model's test metrics on one segment.
@@ -103,6 +108,7 @@ type prepared struct {
 	folds   []split.Fold // positions into train
 	split   string
 	chain   features.Chain // advanced feature stages, fitted per fold
+	dataset string         // the dataset hash
 }
 
 // Train runs the whole training pipeline for cfg.
@@ -154,7 +160,7 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 	if err != nil {
 		return nil, err
 	}
-	rec.Task = string(p.task)
+	rec.Task, p.dataset = string(p.task), res.DatasetHash
 	res.Task, res.Classes, res.Split = p.task, p.classes, p.split
 	res.TrainRows, res.TestRows, res.CVFolds = len(p.train), len(p.test), len(p.folds)
 	res.Metric = primaryMetric(p.task)
