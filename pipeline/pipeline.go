@@ -62,7 +62,7 @@ func Available(key string) bool {
 	switch key {
 	case "as_of", "force_production_quality", "enable_advanced_features",
 		"enable_temporal_features", "enable_market_features", "enable_interaction_features",
-		"enable_hyperparameter_tuning":
+		"enable_hyperparameter_tuning", "enable_advanced_ensemble":
 		return true
 	}
 	return false

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"path/filepath"
 	"slices"
@@ -206,6 +207,11 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 			log.Info("candidate done", "model", name, "cv_"+res.Metric, entry.CV[res.Metric], "test_"+res.Metric, entry.Test[res.Metric], "fit_seconds", round(entry.FitSeconds, 3))
 		}
 		res.Leaderboard = append(res.Leaderboard, entry)
+	}
+	if len(p.folds) > 0 {
+		ens, ensPred, more := buildEnsembles(ctx, cfg, p, res.Leaderboard, fitted)
+		res.Leaderboard, res.Warnings = append(res.Leaderboard, ens...), append(res.Warnings, more...)
+		maps.Copy(fitted, ensPred)
 	}
 	rank(res.Leaderboard, res.Metric)
 	if len(fitted) == 0 {
