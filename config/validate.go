@@ -160,6 +160,9 @@ func (c *Config) Validate() error {
 	if c.PositiveClass != "" && (c.Task == TaskRegression || c.Task == TaskMulticlass) {
 		bad("positive_class", "only applies to binary tasks (task is %s)", c.Task)
 	}
+	if c.ForceProductionQuality && c.MinSegmentBusinessAccuracy > 0 && c.SegmentColumn == "" {
+		bad("min_segment_business_accuracy", "needs segment_column: the segments held to the floor")
+	}
 	return join(errs)
 }
 

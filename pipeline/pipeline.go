@@ -62,7 +62,8 @@ func Available(key string) bool {
 	switch key {
 	case "as_of", "force_production_quality", "enable_advanced_features",
 		"enable_temporal_features", "enable_market_features", "enable_interaction_features",
-		"enable_hyperparameter_tuning", "enable_advanced_ensemble":
+		"enable_hyperparameter_tuning", "enable_advanced_ensemble",
+		"min_segment_business_accuracy", "max_latency":
 		return true
 	}
 	return false

@@ -227,7 +227,7 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 			return nil, err
 		}
 	}
-	res.Gates = checkGates(cfg, p.task, res.Leaderboard[0].Test)
+	res.Gates = append(checkGates(cfg, p.task, res.Leaderboard[0].Test), productionGates(cfg, p, res.Segments, fitted[res.Best])...)
 	res.Deployable = res.Gates.Passed()
 	res.Timings["total"] = since(start)
 	log.Info("saved best model", "model", res.Best, "path", res.ModelPath, "deployable", res.Deployable)
@@ -244,6 +244,9 @@ type Gate struct {
 	Threshold float64 `json:"threshold"`
 	Value     float64 `json:"value"`
 	Passed    bool    `json:"passed"`
+	// Max means Value must not exceed Threshold (latency); otherwise it
+	// must reach it.
+	Max bool `json:"max,omitempty"`
 }
 
 // Gates are the quality checks of a run.
@@ -264,7 +267,11 @@ func (g Gates) Failures() []string {
 	var out []string
 	for _, x := range g {
 		if !x.Passed {
-			out = append(out, fmt.Sprintf("%s: test %s %.4g is below %.4g", x.Name, x.Metric, x.Value, x.Threshold))
+			rel := "is below"
+			if x.Max {
+				rel = "exceeds"
+			}
+			out = append(out, fmt.Sprintf("%s: test %s %.4g %s %.4g", x.Name, x.Metric, x.Value, rel, x.Threshold))
 		}
 	}
 	return out
