@@ -44,9 +44,9 @@ type Predictor struct {
 	Schema []Field
 	// Chain holds the fitted advanced feature stages, applied before
 	// Design; empty on the basic path.
-	Chain   features.FittedChain
-	Design  *features.Design
-	Model   model.Model
+	Chain  features.FittedChain
+	Design *features.Design
+	Model  model.Model
 	// Members, when not empty, make p an ensemble: each member applies
 	// its own feature chain, design and model to p's input, and Combiner
 	// combines their outputs. Chain, Design and Model are then nil.
