@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -46,6 +47,19 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	switch {
 	case cfg.EnableHyperparameterTuning && len(p.folds) > 0 && len(tune.SpaceFor(name, p.task).Names()) > 0:
 		t, err := tuneCandidate(ctx, cfg, o, p, fam, name, spec, workers)
+		if errors.Is(err, errNoTrial) {
+			// No trial fit in the family's share of the time budget: score
+			// the defaults, as with tuning off, and say so.
+			o.Logger.Warn("no tuning trial completed within the budget; using the family defaults", "model", name)
+			cv, err := crossValidate(ctx, learner, spec, p, workers, nil)
+			if err != nil {
+				return Entry{}, nil, err
+			}
+			entry.CV, entry.CVStd, entry.oof = cv.mean, cv.std, cv.oof
+			entry.Tuning = &TuningInfo{Sampler: "none", Stopped: "deadline", Fallback: "no trial completed within the time budget; family defaults used"}
+			emit(len(p.folds))
+			break
+		}
 		if err != nil {
 			return Entry{}, nil, err
 		}
@@ -61,7 +75,7 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	}
 
 	t0 := time.Now()
-	final, err := fitScore(ctx, learner, spec, p, p.train, p.test, model.FitOptions{Workers: workers})
+	final, err := fitScore(ctx, learner, spec, p, "final", p.train, p.test, model.FitOptions{Workers: workers})
 	if err != nil {
 		return Entry{}, nil, err
 	}
@@ -102,7 +116,7 @@ func crossValidate(ctx context.Context, l model.Learner, spec features.DesignSpe
 	)
 	folds, err := eval.CrossValidate(ctx, p.folds, foldWorkers, func(ctx context.Context, i int, f split.Fold) (eval.Metrics, error) {
 		test := split.Take(p.train, f.Test)
-		r, err := fitScore(ctx, l, spec, p, split.Take(p.train, f.Train), test, inner)
+		r, err := fitScore(ctx, l, spec, p, fmt.Sprintf("fold%d", i), split.Take(p.train, f.Train), test, inner)
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", i+1, err)
 		}
@@ -145,33 +159,26 @@ type fitResult struct {
 }
 
 // fitScore fits the preprocessing and the learner on trainRows and scores
-// the result on evalRows (positions into p.x and p.y).
-func fitScore(ctx context.Context, l model.Learner, spec features.DesignSpec, p *prepared, trainRows, evalRows []int, fo model.FitOptions) (*fitResult, error) {
-	xtr, xev, chain, err := p.applyChain(ctx, trainRows, evalRows)
+// the result on evalRows (positions into p.x and p.y). A non-empty key
+// memoises the preprocessing (see prepared.preprocess).
+func fitScore(ctx context.Context, l model.Learner, spec features.DesignSpec, p *prepared, key string, trainRows, evalRows []int, fo model.FitOptions) (*fitResult, error) {
+	pre, err := p.preprocess(ctx, key, spec, trainRows, evalRows)
 	if err != nil {
 		return nil, err
 	}
-	design, err := features.FitDesign(ctx, xtr, spec)
-	if err != nil {
-		return nil, fmt.Errorf("preprocessing: %w", err)
-	}
-	d, err := dataset(design, xtr, split.Take(p.y, trainRows), p)
+	m, err := l.Fit(ctx, pre.train, fo)
 	if err != nil {
 		return nil, err
 	}
-	m, err := l.Fit(ctx, d, fo)
-	if err != nil {
-		return nil, err
-	}
-	pred, err := predict(m, design, xev)
-	if err != nil {
-		return nil, err
+	pred := make([]float64, pre.eval.Rows*m.NumOutputs())
+	if err := m.Predict(pred, pre.eval); err != nil {
+		return nil, fmt.Errorf("predict: %w", err)
 	}
 	metrics, err := taskMetrics(p.task, split.Take(p.y, evalRows), pred, len(p.classes))
 	if err != nil {
 		return nil, err
 	}
-	return &fitResult{metrics: metrics, chain: chain, design: design, model: m, pred: pred}, nil
+	return &fitResult{metrics: metrics, chain: pre.chain, design: pre.design, model: m, pred: pred}, nil
 }
 
 func dataset(design *features.Design, x *frame.Frame, y []float64, p *prepared) (*model.Dataset, error) {

@@ -110,6 +110,7 @@ type prepared struct {
 	split   string
 	chain   features.Chain // advanced feature stages, fitted per fold
 	dataset string         // the dataset hash
+	memo    memo           // memoised fold preprocessing, tuning deadline
 }
 
 // Train runs the whole training pipeline for cfg.

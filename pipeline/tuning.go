@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -71,48 +72,79 @@ func pruner(cfg *config.Config, folds int) tune.Pruner {
 // tuneCandidate searches the family's parameter space with the CV metric
 // as objective: TPE when use_optuna is on, else — or when TPE fails — a
 // small default grid. Parameters the user fixed in model_params stay
-// fixed. The budget is max_evals trials and an equal share of time_budget
-// per candidate.
+// fixed. The budget is max_evals trials, capped at trialsPerParam per
+// sampled parameter (a one-parameter space is learnt in a few trials; the
+// rest would be spent for nothing), and a share of what is left of
+// time_budget: the families still to tune split it in proportion to their
+// number of sampled parameters, so a cheap family that stops early leaves
+// its time to the next, and the wide gbdt space gets the largest part.
 func tuneCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam model.Family, name string, spec features.DesignSpec, workers int) (*tuned, error) {
 	space, err := tune.SpaceFor(name, p.task).Override(cfg.ModelParams[name])
 	if err != nil {
 		return nil, fmt.Errorf("model_params %s: %w", name, err)
 	}
-	budget := tune.Budget{MaxTrials: cfg.MaxEvals, Workers: 1}
+	budget := tune.Budget{MaxTrials: min(cfg.MaxEvals, trialsPerParam*max(1, sampled(space))), Workers: 1}
 	if cfg.TimeBudget > 0 {
-		n, _, _ := candidates(cfg, o.Families, p.task)
-		budget.MaxDuration = time.Duration(cfg.TimeBudget) / time.Duration(max(1, len(n)))
+		now := time.Now()
+		if p.memo.deadline.IsZero() {
+			p.memo.deadline = now.Add(time.Duration(cfg.TimeBudget))
+		}
+		names, _, _ := candidates(cfg, o.Families, p.task)
+		total := 0
+		for _, n := range names[max(0, slices.Index(names, name)):] {
+			s, err := tune.SpaceFor(n, p.task).Override(cfg.ModelParams[n])
+			if err == nil {
+				total += sampled(s)
+			}
+		}
+		left := p.memo.deadline.Sub(now)
+		if left <= 0 {
+			return nil, fmt.Errorf("tune %s: the time budget %s is spent", name, time.Duration(cfg.TimeBudget))
+		}
+		budget.MaxDuration = time.Duration(float64(left) * float64(max(1, sampled(space))) / float64(max(1, total)))
 	}
-	if cfg.UseOptuna {
-		t, err := search(ctx, cfg, o, p, fam, name, spec, workers, space, tune.TPESampler{StartupTrials: cfg.TuneStartupTrials}, "tpe", budget)
-		if err == nil {
-			t.info.Sampler = "tpe"
-			return t, nil
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		o.Logger.Warn("TPE search failed; falling back to grid search", "model", name, "err", err)
-		t, gerr := search(ctx, cfg, o, p, fam, name, spec, workers, space, tune.GridSampler{Grid: defaultGrid(name)}, "grid", budget)
-		if gerr != nil {
-			return nil, gerr
-		}
-		t.info.Sampler, t.info.Fallback = "grid", err.Error()
-		return t, nil
-	}
-	t, err := search(ctx, cfg, o, p, fam, name, spec, workers, space, tune.GridSampler{Grid: defaultGrid(name)}, "grid", budget)
+	defaults, err := trialLearner(p, fam, cfg.Seed, cfg.ModelParams[name])
 	if err != nil {
 		return nil, err
 	}
-	t.info.Sampler = "grid"
+	grid := func() (*tuned, error) {
+		return search(ctx, cfg, o, p, fam, name, spec, workers, space, defaults, tune.GridSampler{Grid: defaultGrid(name)}, "grid", budget)
+	}
+	if !cfg.UseOptuna {
+		t, err := grid()
+		if err != nil {
+			return nil, err
+		}
+		t.info.Sampler = "grid"
+		return t, nil
+	}
+	t, err := search(ctx, cfg, o, p, fam, name, spec, workers, space, defaults, tune.TPESampler{StartupTrials: cfg.TuneStartupTrials}, "tpe", budget)
+	if err == nil {
+		t.info.Sampler = "tpe"
+		return t, nil
+	}
+	if ctx.Err() != nil || errors.Is(err, errNoTrial) {
+		// The budget is spent: a grid search would overrun it.
+		return nil, err
+	}
+	o.Logger.Warn("TPE search failed; falling back to grid search", "model", name, "err", err)
+	t, gerr := grid()
+	if gerr != nil {
+		return nil, gerr
+	}
+	t.info.Sampler, t.info.Fallback = "grid", err.Error()
 	return t, nil
 }
 
 // search runs one study and returns the best trial's learner and CV
 // scores. Each trial reports the running mean CV metric after every fold,
 // in fold order, so the pruner can stop it early.
+//
+// Trial 0 of a new study evaluates defaults, the family's default
+// parameters (with model_params): a sane baseline that a short budget
+// keeps, and a good point for TPE to start from.
 func search(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam model.Family, name string, spec features.DesignSpec,
-	workers int, space tune.Space, sampler tune.Sampler, samplerName string, budget tune.Budget) (*tuned, error) {
+	workers int, space tune.Space, defaults model.Learner, sampler tune.Sampler, samplerName string, budget tune.Budget) (*tuned, error) {
 	metric := primaryMetric(p.task)
 	dir := tune.Minimize
 	if eval.Higher(metric) {
@@ -173,9 +205,11 @@ func search(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam
 	start := time.Now()
 	res, err := study.Optimize(ctx, func(ctx context.Context, t *tune.Trial) (float64, error) {
 		t0 := time.Now()
-		l, err := trialLearner(p, fam, cfg.Seed, space.Sample(t))
-		if err != nil {
-			return 0, err
+		l := defaults
+		if t.Number() > 0 || len(before) > 0 {
+			if l, err = trialLearner(p, fam, cfg.Seed, space.Sample(t)); err != nil {
+				return 0, err
+			}
 		}
 		cv, err := crossValidate(ctx, l, spec, p, workers, func(step int, folds []eval.Metrics) error {
 			v := meanOf(folds, metric)
@@ -217,7 +251,7 @@ func search(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("tune %s: no trial completed within the budget", name)
+		return nil, fmt.Errorf("tune %s: %w", name, errNoTrial)
 	}
 	info := &TuningInfo{Study: studyID, Trials: res.Complete, Pruned: res.Pruned, Failed: res.Failed, Resumed: resumed,
 		Pruner: string(cfg.Pruner), Seconds: round(time.Since(start).Seconds(), 3), Stopped: string(res.Stopped)}
@@ -227,7 +261,10 @@ func search(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam
 	// The best trial ran in an earlier, interrupted run: rebuild its
 	// learner from the stored parameters and cross-validate it again for
 	// its scores and out-of-fold predictions.
-	l, err := trialLearner(p, fam, cfg.Seed, bestTrial.ParamValues())
+	l := defaults
+	if len(bestTrial.Params) > 0 {
+		l, err = trialLearner(p, fam, cfg.Seed, bestTrial.ParamValues())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("tune %s: stored best trial %d: %w", name, bestTrial.Number, err)
 	}
@@ -238,8 +275,29 @@ func search(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam
 	return &tuned{learner: l, cv: cv, info: info}, nil
 }
 
+// errNoTrial reports a search whose budget ended before any trial
+// completed.
+var errNoTrial = errors.New("no trial completed within the budget")
+
+// trialsPerParam caps a study's trials per sampled parameter.
+const trialsPerParam = 10
+
+// sampled counts the parameters of s that are sampled and emitted.
+func sampled(s tune.Space) int {
+	n := 0
+	for _, p := range s.Params {
+		if p.Fixed == nil && !p.Hidden {
+			n++
+		}
+	}
+	return n
+}
+
 // trialLearner builds the family's learner from sampled parameters.
 func trialLearner(p *prepared, fam model.Family, seed uint64, params map[string]any) (model.Learner, error) {
+	if len(params) == 0 {
+		return fam.New(p.task, seed, nil)
+	}
 	raw, err := json.Marshal(params)
 	if err != nil {
 		return nil, err
