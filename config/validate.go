@@ -164,6 +164,9 @@ func (c *Config) Validate() error {
 	for _, msg := range validateRules(c.BusinessRules) {
 		bad("business_rules", "%s", msg)
 	}
+	if c.ForceProductionQuality && c.MinSegmentBusinessAccuracy > 0 && c.SegmentColumn == "" {
+		bad("min_segment_business_accuracy", "needs segment_column: the segments held to the floor")
+	}
 	return join(errs)
 }
 

@@ -27,12 +27,12 @@ func SegmentLabel(c *frame.Column, r int) string {
 	return strconv.FormatFloat(c.Num[r], 'g', -1, 64)
 }
 
-// route predicts each row with its segment's predictor, or with p's own
-// model when its segment has none, and reassembles the rows in order.
-func (p *Predictor) route(x *frame.Frame) (*Prediction, error) {
+// route computes raw outputs row by row with each row's segment
+// predictor, or p's own model when its segment has none.
+func (p *Predictor) route(x *frame.Frame) ([]float64, int, error) {
 	col, ok := x.Lookup(p.Routes.Column)
 	if !ok {
-		return nil, &SchemaError{Column: p.Routes.Column, Reason: "missing from the data; the per-segment models are routed by it"}
+		return nil, 0, &SchemaError{Column: p.Routes.Column, Reason: "missing from the data; the per-segment models are routed by it"}
 	}
 	groups := map[*Predictor][]int{}
 	var order []*Predictor
@@ -46,45 +46,22 @@ func (p *Predictor) route(x *frame.Frame) (*Prediction, error) {
 		}
 		groups[sub] = append(groups[sub], r)
 	}
-	n := x.NumRows()
-	out := &Prediction{}
+	var out []float64
 	for _, sub := range order {
 		rows := groups[sub]
-		part, err := sub.predictOwn(x.Take(rows))
+		part, _, err := sub.rawOwn(x.Take(rows))
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		out.scatter(part, rows, n, len(p.Target.Classes))
-	}
-	return out, nil
-}
-
-// scatter writes part, the prediction of rows, into d, sized for n rows.
-func (d *Prediction) scatter(part *Prediction, rows []int, n, classes int) {
-	if part.Values != nil {
-		if d.Values == nil {
-			d.Values = make([]float64, n)
+		k := len(part) / len(rows)
+		if out == nil {
+			out = make([]float64, x.NumRows()*k)
 		}
 		for i, r := range rows {
-			d.Values[r] = part.Values[i]
+			copy(out[r*k:(r+1)*k], part[i*k:(i+1)*k])
 		}
 	}
-	if part.Probs != nil {
-		if d.Probs == nil {
-			d.Probs = make([]float64, n*classes)
-		}
-		for i, r := range rows {
-			copy(d.Probs[r*classes:(r+1)*classes], part.Probs[i*classes:(i+1)*classes])
-		}
-	}
-	if part.Labels != nil {
-		if d.Labels == nil {
-			d.Labels = make([]string, n)
-		}
-		for i, r := range rows {
-			d.Labels[r] = part.Labels[i]
-		}
-	}
+	return out, x.NumRows(), nil
 }
 
 // SegmentModels compares one model per segment with the global model.
@@ -122,11 +99,25 @@ type SegmentComparison struct {
 // training rows, and returns global wrapped with the routes, plus the
 // side-by-side comparison on the test rows. Segments below the minimum,
 // or whose fit fails, fall back to the global model.
-func trainSegments(ctx context.Context, cfg *config.Config, o Options, p *prepared, best Entry, c candidate, global *Predictor, log *slog.Logger) (*Predictor, *SegmentModels, error) {
+func trainSegments(ctx context.Context, cfg *config.Config, o Options, p *prepared, lb []Entry, cands map[string]candidate, global *Predictor, log *slog.Logger) (*Predictor, *SegmentModels, error) {
 	col, ok := p.x.Lookup(cfg.SegmentBy)
 	if !ok {
 		return nil, nil, fmt.Errorf("segment_by: column %q not found among the features", cfg.SegmentBy)
 	}
+	// Segment models copy the best single model; an ensemble at the top
+	// stays the global model the small segments fall back to.
+	var best Entry
+	var c candidate
+	for _, e := range lb {
+		if cc, ok := cands[e.Model]; ok && e.Error == "" {
+			best, c = e, cc
+			break
+		}
+	}
+	if c.family == "" {
+		return nil, nil, fmt.Errorf("segment_by: no single model succeeded")
+	}
+	globalPred := lb[0].testPred
 	fam, err := o.Families.Lookup(c.family)
 	if err != nil {
 		return nil, nil, err
@@ -160,8 +151,8 @@ func trainSegments(ctx context.Context, cfg *config.Config, o Options, p *prepar
 	for i, r := range p.test {
 		testPos[r] = i
 	}
-	k := global.Model.NumOutputs()
-	routed := slices.Clone(best.testPred)
+	k := len(globalPred) / len(p.test)
+	routed := slices.Clone(globalPred)
 	sm := &SegmentModels{Column: cfg.SegmentBy, Model: best.Model, MinRows: cfg.MinSegmentRows}
 	routes := &Routes{Column: cfg.SegmentBy, Models: map[string]*Predictor{}}
 	for _, l := range labels {
@@ -189,7 +180,7 @@ func trainSegments(ctx context.Context, cfg *config.Config, o Options, p *prepar
 			sm.Fallback++
 		}
 		if len(te) > 0 {
-			sc.Global = segmentScore(p, te, testPos, best.testPred, k)
+			sc.Global = segmentScore(p, te, testPos, globalPred, k)
 			sc.Routed = segmentScore(p, te, testPos, routed, k)
 		}
 		sm.Segments = append(sm.Segments, sc)
@@ -198,7 +189,7 @@ func trainSegments(ctx context.Context, cfg *config.Config, o Options, p *prepar
 	for i, r := range p.test {
 		yTest[i] = p.y[r]
 	}
-	if sm.Global, err = taskMetrics(p.task, yTest, best.testPred, len(p.classes)); err != nil {
+	if sm.Global, err = taskMetrics(p.task, yTest, globalPred, len(p.classes)); err != nil {
 		return nil, nil, err
 	}
 	if sm.Routed, err = taskMetrics(p.task, yTest, routed, len(p.classes)); err != nil {
@@ -218,17 +209,19 @@ func fitSegment(ctx context.Context, cfg *config.Config, fam model.Family, param
 	if err != nil {
 		return nil, nil, err
 	}
-	r, xte, err := fitRows(ctx, l, spec, p, train, test, model.FitOptions{Workers: cfg.Workers})
+	pre, err := p.preprocess(ctx, "", spec, train, test)
 	if err != nil {
 		return nil, nil, err
 	}
-	var pred []float64
-	if len(test) > 0 {
-		if pred, err = predict(r.model, r.design, xte); err != nil {
-			return nil, nil, err
-		}
+	m, err := l.Fit(ctx, pre.train, model.FitOptions{Workers: cfg.Workers})
+	if err != nil {
+		return nil, nil, err
 	}
-	sub := &Predictor{Target: Target{Name: cfg.Target, Task: p.task, Classes: p.classes}, Chain: r.chain, Design: r.design, Model: r.model}
+	pred := make([]float64, pre.eval.Rows*m.NumOutputs())
+	if err := m.Predict(pred, pre.eval); err != nil {
+		return nil, nil, fmt.Errorf("predict: %w", err)
+	}
+	sub := &Predictor{Target: Target{Name: cfg.Target, Task: p.task, Classes: p.classes}, Chain: pre.chain, Design: pre.design, Model: m}
 	return sub, pred, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"path/filepath"
 	"slices"
@@ -25,6 +26,7 @@ import (
 	"github.com/tabforge/tabforge/progress"
 	"github.com/tabforge/tabforge/split"
 	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/tune"
 )
 
 // Options carries the run's collaborators; every field may be zero.
@@ -38,6 +40,9 @@ type Options struct {
 	Progress progress.Func
 	// Runs records the run; nil means it is not recorded.
 	Runs store.Runs
+	// Studies stores the tuning studies, so that an interrupted run
+	// resumes them; nil keeps them in memory for the run.
+	Studies tune.Storage
 }
 
 // Entry is one candidate's line on the leaderboard.
@@ -53,6 +58,7 @@ type Entry struct {
 	Tuning *TuningInfo `json:"tuning,omitempty"`
 
 	testPred []float64 // predictions on the test rows, for segment analysis
+	oof      []float64 // out-of-fold predictions on the training rows, for ensembles
 }
 
 // SegmentMetrics are the best model's test metrics on one segment.
@@ -106,6 +112,13 @@ type prepared struct {
 	folds   []split.Fold // positions into train
 	split   string
 	chain   features.Chain // advanced feature stages, fitted per fold
+	dataset string         // the dataset hash
+	memo    *memo          // memoised fold preprocessing, tuning deadline; shared by the variants
+	// variant names the feature variant of the candidate being run
+	// ("" for basic, AdvancedSuffix for advanced) and pending lists the
+	// families of this and the later candidates, for tuning's time shares.
+	variant string
+	pending []string
 }
 
 // Train runs the whole training pipeline for cfg.
@@ -157,7 +170,7 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 	if err != nil {
 		return nil, err
 	}
-	rec.Task = string(p.task)
+	rec.Task, p.dataset = string(p.task), res.DatasetHash
 	res.Task, res.Classes, res.Split = p.task, p.classes, p.split
 	res.TrainRows, res.TestRows, res.CVFolds = len(p.train), len(p.test), len(p.folds)
 	res.Metric = primaryMetric(p.task)
@@ -194,7 +207,10 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 		}
 		t0 := time.Now()
 		q := *p
-		q.chain = c.chain
+		q.chain, q.variant = c.chain, strings.TrimPrefix(c.label, c.family)
+		for _, later := range cands[ci:] {
+			q.pending = append(q.pending, later.family)
+		}
 		entry, pred, err := runCandidate(ctx, cfg, o, &q, c.family, ci, len(cands))
 		entry.Model = c.label
 		res.Timings["candidate:"+c.label] = since(t0)
@@ -212,6 +228,11 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 		}
 		res.Leaderboard = append(res.Leaderboard, entry)
 	}
+	if len(p.folds) > 0 {
+		ens, ensPred, more := buildEnsembles(ctx, cfg, p, res.Leaderboard, fitted)
+		res.Leaderboard, res.Warnings = append(res.Leaderboard, ens...), append(res.Warnings, more...)
+		maps.Copy(fitted, ensPred)
+	}
 	rank(res.Leaderboard, res.Metric)
 	if len(fitted) == 0 {
 		return nil, fmt.Errorf("every candidate model failed (%s)", strings.Join(res.Warnings, "; "))
@@ -221,7 +242,7 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 	gated := res.Leaderboard[0].Test
 	if cfg.SegmentBy != "" {
 		t0 := time.Now()
-		final, res.SegmentModels, err = trainSegments(ctx, cfg, o, p, res.Leaderboard[0], byLabel[res.Best], final, log)
+		final, res.SegmentModels, err = trainSegments(ctx, cfg, o, p, res.Leaderboard, byLabel, final, log)
 		if err != nil {
 			return nil, err
 		}
@@ -237,7 +258,7 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 			return nil, err
 		}
 	}
-	res.Gates = checkGates(cfg, p.task, gated)
+	res.Gates = append(checkGates(cfg, p.task, gated), productionGates(cfg, p, res.Segments, final)...)
 	res.Deployable = res.Gates.Passed()
 	res.Timings["total"] = since(start)
 	log.Info("saved best model", "model", res.Best, "path", res.ModelPath, "deployable", res.Deployable)
@@ -254,6 +275,9 @@ type Gate struct {
 	Threshold float64 `json:"threshold"`
 	Value     float64 `json:"value"`
 	Passed    bool    `json:"passed"`
+	// Max means Value must not exceed Threshold (latency); otherwise it
+	// must reach it.
+	Max bool `json:"max,omitempty"`
 }
 
 // Gates are the quality checks of a run.
@@ -274,7 +298,11 @@ func (g Gates) Failures() []string {
 	var out []string
 	for _, x := range g {
 		if !x.Passed {
-			out = append(out, fmt.Sprintf("%s: test %s %.4g is below %.4g", x.Name, x.Metric, x.Value, x.Threshold))
+			rel := "is below"
+			if x.Max {
+				rel = "exceeds"
+			}
+			out = append(out, fmt.Sprintf("%s: test %s %.4g %s %.4g", x.Name, x.Metric, x.Value, rel, x.Threshold))
 		}
 	}
 	return out
@@ -352,7 +380,7 @@ func prepare(f *frame.Frame, cfg *config.Config, log *slog.Logger) (*prepared, e
 	if x.NumCols() == 0 {
 		return nil, errors.New("no feature columns left after dropping the target and --drop columns")
 	}
-	p := &prepared{x: x.Take(kept), task: task, classes: classes, y: make([]float64, len(kept))}
+	p := &prepared{x: x.Take(kept), task: task, classes: classes, y: make([]float64, len(kept)), memo: &memo{}}
 	for k, i := range kept {
 		p.y[k] = y[i]
 	}

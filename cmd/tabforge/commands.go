@@ -39,7 +39,7 @@ func (a *app) evaluateCommand() *cobra.Command {
 			if asJSON {
 				return json.NewEncoder(a.stdout).Encode(map[string]any{"rows": n, "task": p.Target.Task, "metrics": m})
 			}
-			fmt.Fprintf(a.stdout, "%s model on %d rows of %s\n", p.Model.Family(), n, dataPath)
+			fmt.Fprintf(a.stdout, "%s model on %d rows of %s\n", p.Family(), n, dataPath)
 			keys := make([]string, 0, len(m))
 			for k := range m {
 				keys = append(keys, k)

@@ -124,7 +124,7 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 	defer st.Close()
 
 	bars := newProgress(a.stderr)
-	res, err := pipeline.Train(ctx, cfg, pipeline.Options{Logger: log, Progress: bars.event, Runs: st})
+	res, err := pipeline.Train(ctx, cfg, pipeline.Options{Logger: log, Progress: bars.event, Runs: st, Studies: st})
 	bars.wait()
 	var gateErr *pipeline.GateError
 	if err != nil && !errors.As(err, &gateErr) {
