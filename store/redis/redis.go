@@ -119,11 +119,24 @@ func ParseURL(raw string) (*goredis.Options, Options, error) {
 	if err != nil {
 		return nil, o, fmt.Errorf("redis store URL %q: %w", redact(raw), err)
 	}
+	// One dial attempt per command: the failover store, not go-redis,
+	// decides what to do about a server that is down.
+	ro.DialerRetries = 1
 	if ro.TLSConfig != nil && ro.TLSConfig.MinVersion == 0 {
 		ro.TLSConfig.MinVersion = tls.VersionTLS12
 	}
 	return ro, o, nil
 }
+
+// DiscardClientLogs silences go-redis's own logger, which otherwise
+// prints every failed dial to stderr; tabforge reports errors itself. It
+// changes go-redis's process-wide logger, so only a main package (or a
+// test) should call it.
+func DiscardClientLogs() { goredis.SetLogger(discard{}) }
+
+type discard struct{}
+
+func (discard) Printf(context.Context, string, ...any) {}
 
 // redact hides a URL's password.
 func redact(raw string) string {

@@ -362,7 +362,6 @@ func testTuneStudy(t *testing.T, open func() store.Store) {
 		tr.Report(x*x+1, 0)
 		return x * x, nil
 	}
-	var id int64
 	for i, budget := range []int{10, 15} {
 		s := open()
 		st, err := tune.NewStudy(ctx, "shared", tune.Config{Storage: s, Sampler: tune.TPESampler{StartupTrials: 3}, Seed: uint64(i + 1)})
@@ -376,11 +375,13 @@ func testTuneStudy(t *testing.T, open func() store.Store) {
 		if res.Total != budget {
 			t.Errorf("session %d: total %d; want %d", i, res.Total, budget)
 		}
-		if id, err = s.CreateStudy(ctx, "shared", tune.Minimize); err != nil {
-			t.Fatal(err)
-		}
 	}
-	trials, err := open().Trials(ctx, id)
+	h := open()
+	id, err := h.CreateStudy(ctx, "shared", tune.Minimize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trials, err := h.Trials(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,7 +390,7 @@ func testTuneStudy(t *testing.T, open func() store.Store) {
 	}
 	for i, tr := range trials {
 		if tr.Number != i || tr.State != tune.Complete {
-			t.Errorf("trial %d: number %d, state %s; want number %d complete", i, tr.Number, tr.State, i)
+			t.Errorf("trial %d: number %d, state %s (%s); want number %d complete", i, tr.Number, tr.State, tr.Error, i)
 		}
 		if x := tr.Params["x"]; math.Abs(tr.Value-x*x) > 1e-12 || tr.Intermediate[0] != x*x+1 {
 			t.Errorf("trial %d value %v, reported %v for x %v", i, tr.Value, tr.Intermediate, x)
