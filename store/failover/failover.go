@@ -176,15 +176,15 @@ type Store struct {
 	mu   sync.Mutex
 	down bool
 	// Local ids handed to tune, and each store's ids for them.
-	next                                               int64
-	studyName                                          map[int64]string
-	studyLocal, studyPrimary, studyFallback            map[string]int64
-	studyDir                                           map[string]tune.Direction // directions of the studies seen
-	trialKey                                           map[int64]tkey
-	trialLocal, trialPrimary, trialFallback            map[tkey]int64
-	mirror                                             map[tkey]*tune.FrozenTrial // last known state of each trial
-	seeded                                             map[string]bool            // studies copied to the fallback
-	seedMu                                             sync.Mutex
+	next                                    int64
+	studyName                               map[int64]string
+	studyLocal, studyPrimary, studyFallback map[string]int64
+	studyDir                                map[string]tune.Direction // directions of the studies seen
+	trialKey                                map[int64]tkey
+	trialLocal, trialPrimary, trialFallback map[tkey]int64
+	mirror                                  map[tkey]*tune.FrozenTrial // last known state of each trial
+	seeded                                  map[string]bool            // studies copied to the fallback
+	seedMu                                  sync.Mutex
 }
 
 var _ store.Store = (*Store)(nil)
