@@ -50,6 +50,9 @@ type Options struct {
 	// Logger receives the failover warning and sync notes; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// NoSync leaves the journal alone at Open (tabforge store sync replays
+	// it itself, to report the counts).
+	NoSync bool
 }
 
 // Open opens the store a URL names:
@@ -123,6 +126,9 @@ func openRedis(ctx context.Context, raw string, o Options) (*Store, error) {
 		return s, nil
 	}
 	s.primary, s.name = primary, primary.URL()
+	if o.NoSync {
+		return s, nil
+	}
 	n, err := s.Sync(ctx)
 	if err != nil {
 		log.Warn("store: replaying the journal to redis failed; it stays for the next start or tabforge store sync", "err", err)
