@@ -10,7 +10,7 @@ import (
 
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/pipeline"
-	"github.com/tabforge/tabforge/store/sqlite"
+	"github.com/tabforge/tabforge/store"
 )
 
 func (a *app) evaluateCommand() *cobra.Command {
@@ -113,12 +113,12 @@ func (a *app) runsCommand() *cobra.Command {
 			return enc.Encode(r)
 		},
 	}
-	runs.AddCommand(list, show)
+	runs.AddCommand(list, show, a.runsDiffCommand())
 	return runs
 }
 
 // storeFor opens the store the effective config names.
-func (a *app) storeFor(cmd *cobra.Command) (*sqlite.Store, error) {
+func (a *app) storeFor(cmd *cobra.Command) (store.Store, error) {
 	cfg, _, err := a.loadConfig(cmd)
 	if err != nil {
 		return nil, err

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/pipeline"
-	"github.com/tabforge/tabforge/store/sqlite"
 )
 
 // flagKeys maps train's convenience flags to config keys: a flag given on
@@ -141,14 +139,6 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 		printResult(a.stdout, res)
 	}
 	return err
-}
-
-func (a *app) openStore(ctx context.Context, cfg *config.Config) (*sqlite.Store, error) {
-	path, ok := strings.CutPrefix(cfg.Store, "sqlite://")
-	if !ok {
-		return nil, usagef("store: %q is not supported yet (use sqlite:///path/file.db)", cfg.Store)
-	}
-	return sqlite.Open(ctx, path)
 }
 
 // modelNames lists what --models accepts: family names and groups.
