@@ -39,40 +39,65 @@ func Profiles(ctx context.Context, self string, trainArgs, profiles []string) ([
 	defer os.RemoveAll(dir)
 	var out []ProfileResult
 	for _, p := range profiles {
-		args := append([]string{"train", "--profile", p, "--json", "--out", filepath.Join(dir, p),
-			"--store", "sqlite://" + filepath.Join(dir, "runs.db"), "--set", "artifacts=" + filepath.Join(dir, "artifacts")}, trainArgs...)
-		cmd := exec.CommandContext(ctx, self, args...)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		start := time.Now()
-		runErr := cmd.Run()
-		r := ProfileResult{Profile: p, Seconds: time.Since(start).Seconds()}
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			r.PeakMB = float64(ru.Maxrss) / 1024
+		args := append([]string{"--profile", p}, trainArgs...)
+		res, run := trainProcess(ctx, self, filepath.Join(dir, p), args)
+		r := ProfileResult{Profile: p, Seconds: run.seconds, PeakMB: run.peakMB, Err: run.err}
+		if r.Err == "" {
+			r.Best, r.Stages = res.Best, res.Stages
+			r.Metric = res.metric()
+			r.Value, r.Within20 = res.Leaderboard[0].Test[r.Metric], res.Leaderboard[0].Test["within20"]
 		}
-		var res struct {
-			Task        string   `json:"task"`
-			Best        string   `json:"best"`
-			Stages      []string `json:"stages"`
-			Leaderboard []struct {
-				Test map[string]float64 `json:"test"`
-			} `json:"leaderboard"`
-		}
-		// A run that fails its quality gates still prints its result.
-		if err := json.Unmarshal(stdout.Bytes(), &res); err != nil || len(res.Leaderboard) == 0 {
-			r.Err = fmt.Sprintf("%v: %s", runErr, lastLine(stderr.String()))
-			out = append(out, r)
-			continue
-		}
-		r.Best, r.Stages = res.Best, res.Stages
-		r.Metric = "r2"
-		if res.Task != "regression" {
-			r.Metric = "auc"
-		}
-		r.Value, r.Within20 = res.Leaderboard[0].Test[r.Metric], res.Leaderboard[0].Test["within20"]
 		out = append(out, r)
 	}
 	return out, ctx.Err()
+}
+
+// trainResult is the part of `tabforge train --json` the benches read.
+type trainResult struct {
+	Task        string   `json:"task"`
+	Best        string   `json:"best"`
+	Stages      []string `json:"stages"`
+	Leaderboard []struct {
+		Model string             `json:"model"`
+		Test  map[string]float64 `json:"test"`
+	} `json:"leaderboard"`
+}
+
+// metric is the test metric the benches report: R² or AUC.
+func (r *trainResult) metric() string {
+	if r.Task != "regression" {
+		return "auc"
+	}
+	return "r2"
+}
+
+// processRun is what measuring one train process gave.
+type processRun struct {
+	seconds, peakMB float64
+	err             string // set when no result came back
+}
+
+// trainProcess runs `tabforge train --json` in a fresh process with its
+// own model directory and store under dir, measuring wall time and peak
+// RSS. A run that fails its quality gates still returns its result.
+func trainProcess(ctx context.Context, self, dir string, args []string) (*trainResult, processRun) {
+	args = append([]string{"train", "--json", "--out", dir, "--store", "sqlite://" + filepath.Join(dir, "runs.db"),
+		"--set", "artifacts=" + filepath.Join(dir, "artifacts")}, args...)
+	cmd := exec.CommandContext(ctx, self, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	runErr := cmd.Run()
+	run := processRun{seconds: time.Since(start).Seconds()}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		run.peakMB = float64(ru.Maxrss) / 1024
+	}
+	var res trainResult
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil || len(res.Leaderboard) == 0 {
+		run.err = fmt.Sprintf("%v: %s", runErr, lastLine(stderr.String()))
+		return nil, run
+	}
+	return &res, run
 }
 
 // PrintProfiles writes the profile table, relative to the first profile.

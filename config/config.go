@@ -93,12 +93,23 @@ type Config struct {
 	// EnableInteractionFeatures adds pairwise products, ratios and crosses
 	// when EnableAdvancedFeatures is on (expensive). Default false.
 	EnableInteractionFeatures bool `yaml:"enable_interaction_features" json:"enable_interaction_features" koanf:"enable_interaction_features"`
+	// CompareBasicFeatures also trains every family on the basic features
+	// when advanced stages are on, and lets cross-validation choose between
+	// the two variants, so that advanced features never displace a better
+	// basic model. Off trains the advanced variant only. Default true.
+	CompareBasicFeatures bool `yaml:"compare_basic_features" json:"compare_basic_features" koanf:"compare_basic_features"`
 	// TemporalLags are the lags, in periods of TimeColumn, of the per-segment
 	// lag features; each >= 1. Default [1, 2, 3, 12].
 	TemporalLags []int `yaml:"temporal_lags" json:"temporal_lags" koanf:"temporal_lags"`
 	// RollingWindows are the window lengths, in periods, of the per-segment
 	// rolling statistics; each >= 2. Default [3, 6, 12].
 	RollingWindows []int `yaml:"rolling_windows" json:"rolling_windows" koanf:"rolling_windows"`
+	// MinPanelCoverage is the least share of periods, between a segment's
+	// first and last, that must hold rows for per-segment lag and rolling
+	// features: below it the data is no panel (house sales by
+	// neighbourhood, say) and only calendar features are made; in [0, 1].
+	// Default 0.8.
+	MinPanelCoverage float64 `yaml:"min_panel_coverage" json:"min_panel_coverage" koanf:"min_panel_coverage"`
 	// TargetEncodingSmoothing is the prior weight, in rows, that shrinks a
 	// segment's target mean towards the global mean; >= 0. Default 10.
 	TargetEncodingSmoothing float64 `yaml:"target_encoding_smoothing" json:"target_encoding_smoothing" koanf:"target_encoding_smoothing"`
@@ -176,6 +187,10 @@ type Config struct {
 	// MaxLatency is the most a single-row prediction may take. Default 0
 	// (off).
 	MaxLatency Duration `yaml:"max_latency" json:"max_latency" koanf:"max_latency"`
+	// BusinessRules are checked on the best model's test predictions on
+	// every run and listed in the report; a failed rule marked gate fails
+	// the run like a quality gate. See BusinessRule. Default none.
+	BusinessRules []BusinessRule `yaml:"business_rules" json:"business_rules" koanf:"business_rules" hash:"omitempty"`
 
 	// Evaluation and explanation.
 
@@ -222,9 +237,11 @@ func Default() *Config {
 
 		EnableTemporalFeatures:  true,
 		EnableMarketFeatures:    true,
+		CompareBasicFeatures:    true,
 		TemporalLags:            []int{1, 2, 3, 12},
 		RollingWindows:          []int{3, 6, 12},
 		TargetEncodingSmoothing: 10,
+		MinPanelCoverage:        0.8,
 		InteractionTopK:         10,
 		MaxInteractions:         20,
 		MinSegmentRows:          50,
@@ -261,6 +278,7 @@ func (c *Config) Clone() *Config {
 	d.Models = cloneSlice(c.Models)
 	d.TemporalLags = cloneSlice(c.TemporalLags)
 	d.RollingWindows = cloneSlice(c.RollingWindows)
+	d.BusinessRules = cloneRules(c.BusinessRules)
 	if c.Schema != nil {
 		d.Schema = make(map[string]ColumnKind, len(c.Schema))
 		for k, v := range c.Schema {
@@ -329,6 +347,8 @@ type field struct {
 	index  int // field index in Config
 	typ    reflect.Type
 	hashed bool // false for operational keys (hash:"-")
+	// omitEmpty leaves the key out of Hash while empty (hash:"omitempty").
+	omitEmpty bool
 }
 
 // fields lists Config's keys by reflection. It is recomputed on each call
@@ -342,7 +362,7 @@ func fields() []field {
 		if key == "" || key == "-" {
 			continue
 		}
-		out = append(out, field{key: key, index: i, typ: sf.Type, hashed: sf.Tag.Get("hash") != "-"})
+		out = append(out, field{key: key, index: i, typ: sf.Type, hashed: sf.Tag.Get("hash") != "-", omitEmpty: sf.Tag.Get("hash") == "omitempty"})
 	}
 	return out
 }

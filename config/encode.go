@@ -95,9 +95,10 @@ func (c *Config) Hash() string {
 	v := reflect.ValueOf(c).Elem()
 	m := make(map[string]any)
 	for _, f := range fields() {
-		if f.hashed {
-			m[f.key] = normalize(v.Field(f.index)).Interface()
+		if !f.hashed || f.omitEmpty && normalize(v.Field(f.index)).IsZero() {
+			continue
 		}
+		m[f.key] = normalize(v.Field(f.index)).Interface()
 	}
 	b, err := json.Marshal(m)
 	if err != nil {

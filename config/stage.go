@@ -44,9 +44,6 @@ func StageKeys() []StageKey {
 			On: func(c *Config) bool { return gates(c) && c.MaxLatency > 0 }},
 		{Key: "bias_variance_rounds", Stage: "bias-variance analysis",
 			On: func(c *Config) bool { return c.BiasVarianceRounds > 0 }},
-		{Key: "store", Stage: "Redis store", On: func(c *Config) bool {
-			return strings.HasPrefix(c.Store, "redis://") || strings.HasPrefix(c.Store, "rediss://")
-		}},
 	}
 }
 

@@ -37,8 +37,8 @@ func TestUnavailable(t *testing.T) {
 		},
 		{
 			name: "explicit env is an error",
-			src:  Sources{Profile: "development", Env: []string{"TABFORGE_STORE=redis://127.0.0.1:6379/0"}}, caps: only("as_of"),
-			wantErrs: []string{"store: not available yet " + impl + "; set by env:TABFORGE_STORE"},
+			src:  Sources{Profile: "development", Env: []string{"TABFORGE_ENABLE_ADVANCED_ENSEMBLE=true"}}, caps: only("as_of"),
+			wantErrs: []string{"enable_advanced_ensemble: not available yet " + impl + "; set by env:TABFORGE_ENABLE_ADVANCED_ENSEMBLE"},
 		},
 		{
 			name: "explicit available stage is fine",

@@ -80,6 +80,7 @@ func (c *Config) Validate() error {
 	floatRange("min_business_accuracy", c.MinBusinessAccuracy, 0, 100)
 	floatRange("min_segment_business_accuracy", c.MinSegmentBusinessAccuracy, 0, 100)
 	floatRange("target_encoding_smoothing", c.TargetEncodingSmoothing, 0, math.Inf(1))
+	floatRange("min_panel_coverage", c.MinPanelCoverage, 0, 1)
 	if c.TimeBudget < 0 {
 		bad("time_budget", "%s is negative", c.TimeBudget)
 	}
@@ -159,6 +160,12 @@ func (c *Config) Validate() error {
 	}
 	if c.PositiveClass != "" && (c.Task == TaskRegression || c.Task == TaskMulticlass) {
 		bad("positive_class", "only applies to binary tasks (task is %s)", c.Task)
+	}
+	for _, msg := range validateRules(c.BusinessRules) {
+		bad("business_rules", "%s", msg)
+	}
+	if c.ForceProductionQuality && c.MinSegmentBusinessAccuracy > 0 && c.SegmentColumn == "" {
+		bad("min_segment_business_accuracy", "needs segment_column: the segments held to the floor")
 	}
 	return join(errs)
 }

@@ -30,7 +30,7 @@ func describe(t reflect.Type) string {
 		return "a string"
 	case reflect.Slice:
 		return "a list of " + strings.TrimPrefix(strings.TrimPrefix(describe(t.Elem()), "an "), "a ") + "s"
-	case reflect.Map:
+	case reflect.Map, reflect.Struct:
 		return "a mapping"
 	}
 	return t.String()
@@ -162,7 +162,7 @@ func isNested(t reflect.Type) bool {
 		return false
 	}
 	k := t.Elem().Kind()
-	return k == reflect.Map || k == reflect.Slice
+	return k == reflect.Map || k == reflect.Slice || k == reflect.Struct
 }
 
 // parseNode converts a YAML node to a value of type t. Scalars go through
@@ -186,6 +186,14 @@ func parseNode(t reflect.Type, n *yaml.Node) (reflect.Value, error) {
 		}
 		out := reflect.MakeSlice(t, 0, len(n.Content))
 		for i, c := range n.Content {
+			if t.Elem().Kind() == reflect.Struct {
+				e, err := parseStruct(t.Elem(), c)
+				if err != nil {
+					return reflect.Zero(t), fmt.Errorf("element %d: %w", i, err)
+				}
+				out = reflect.Append(out, e)
+				continue
+			}
 			if c.Kind != yaml.ScalarNode {
 				return reflect.Zero(t), fmt.Errorf("element %d is not a scalar", i)
 			}

@@ -259,52 +259,12 @@ func FitStacking(ctx context.Context, members []model.Model, oof [][]float64, y 
 	if err != nil {
 		return nil, err
 	}
-	n := len(y)
 	if len(oof) != len(members) {
 		return nil, fmt.Errorf("ensemble: %d out-of-fold predictions for %d members", len(oof), len(members))
 	}
-	for i, p := range oof {
-		if len(p) != n*k {
-			return nil, fmt.Errorf("ensemble: member %d has %d out-of-fold values, want %d rows × %d", i, len(p), n, k)
-		}
-		for j, v := range p {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("ensemble: member %d out-of-fold value %d is %v", i, j, v)
-			}
-		}
-	}
-	if opts.Passthrough != nil && opts.Passthrough.Rows != n {
-		return nil, fmt.Errorf("ensemble: passthrough has %d rows, want %d", opts.Passthrough.Rows, n)
-	}
-	d := &model.Dataset{
-		X: metaFeatures(oof, k, n, opts.Passthrough), Y: y, Weights: opts.Weights,
-		Task: task, NumClasses: numClasses,
-	}
-	if err := d.Validate(); err != nil {
-		return nil, fmt.Errorf("ensemble: stacking: %w", err)
-	}
-	var meta *linear.Model
-	switch {
-	case task == model.Regression:
-		alpha := opts.Alpha
-		if alpha == 0 {
-			alpha = 1
-		}
-		meta, err = linear.Regression{Alpha: alpha}.Train(ctx, d, opts.Fit)
-	case task.IsClassification():
-		c := opts.C
-		if c == 0 {
-			c = 1
-		}
-		meta, err = linear.Logistic{C: c}.Train(ctx, d, opts.Fit)
-	default:
-		return nil, fmt.Errorf("ensemble: unknown task %q", task)
-	}
+	meta, err := fitMeta(ctx, oof, k, y, task, numClasses, opts)
 	if err != nil {
-		return nil, fmt.Errorf("ensemble: stacking meta-learner: %w", err)
-	}
-	if meta.NumOutputs() != k {
-		return nil, fmt.Errorf("ensemble: meta-learner has %d outputs, members %d", meta.NumOutputs(), k)
+		return nil, err
 	}
 	m := &Model{kind: KindStacking, task: task, outputs: k, members: append([]model.Model(nil), members...), meta: meta}
 	if opts.Passthrough != nil {

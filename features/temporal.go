@@ -80,6 +80,14 @@ type Temporal struct {
 	// LagColumns names further numeric columns whose history is used like
 	// the target's.
 	LagColumns []string `json:"lag_columns,omitempty"`
+	// MinPanelCoverage, when > 0 and SegmentColumn is set, is the least
+	// share of periods, between each segment's first and last training
+	// period, that must hold rows for history (lag and rolling) features
+	// to be made. Sparse data such as house sales, where a neighbourhood
+	// sells in some months only, is no panel: its lags are the noisy
+	// means of a handful of other sales, so only calendar features are
+	// made. 0 means no check.
+	MinPanelCoverage float64 `json:"min_panel_coverage,omitempty"`
 }
 
 var (
@@ -598,10 +606,7 @@ func (ft *FittedTemporal) fitHistory(train *frame.Frame, ord []float64) error {
 			return err
 		}
 	}
-	type key struct {
-		seg    string
-		period int64
-	}
+	type key = panelCell
 	type acc struct{ sum, n []float64 }
 	cells := map[key]*acc{}
 	for i, o := range ord {
@@ -629,6 +634,10 @@ func (ft *FittedTemporal) fitHistory(train *frame.Frame, ord []float64) error {
 	for k := range cells {
 		keys = append(keys, k)
 	}
+	if c := ft.settings.MinPanelCoverage; c > 0 && labels != nil && panelCoverage(keys) < c {
+		ft.vars = nil
+		return nil
+	}
 	slices.SortFunc(keys, func(a, b key) int {
 		if c := strings.Compare(a.seg, b.seg); c != 0 {
 			return c
@@ -650,6 +659,37 @@ func (ft *FittedTemporal) fitHistory(train *frame.Frame, ord []float64) error {
 	}
 	ft.buildIndex()
 	return nil
+}
+
+// panelCell is one (segment, period) cell of a panel.
+type panelCell struct {
+	seg    string
+	period int64
+}
+
+// panelCoverage is the share of (segment, period) cells holding rows
+// between each segment's first and last period; cells lists each filled
+// cell once.
+func panelCoverage(cells []panelCell) float64 {
+	type span struct{ lo, hi, n int64 }
+	spans := map[string]*span{}
+	for _, c := range cells {
+		s := spans[c.seg]
+		if s == nil {
+			spans[c.seg] = &span{lo: c.period, hi: c.period, n: 1}
+			continue
+		}
+		s.lo, s.hi, s.n = min(s.lo, c.period), max(s.hi, c.period), s.n+1
+	}
+	var filled, total int64
+	for _, s := range spans {
+		filled += s.n
+		total += s.hi - s.lo + 1
+	}
+	if total == 0 {
+		return 0
+	}
+	return float64(filled) / float64(total)
 }
 
 func sign(v int64) int64 {
@@ -896,7 +936,7 @@ func (ft *FittedTemporal) UnmarshalJSON(data []byte) error {
 			return fmt.Errorf("unknown calendar part %q", p)
 		}
 	}
-	if !slices.Equal(in.Vars, in.Settings.vars()) {
+	if len(in.Vars) > 0 && !slices.Equal(in.Vars, in.Settings.vars()) {
 		return fmt.Errorf("history variables %q do not match the settings", in.Vars)
 	}
 	for i, s := range in.Segments {

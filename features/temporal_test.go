@@ -2,8 +2,10 @@ package features
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -258,5 +260,66 @@ func TestTemporalErrors(t *testing.T) {
 	clash, _ := train.With(frame.NewNumeric("y_last", make([]float64, train.NumRows())))
 	if _, err := panelTemporal().Fit(ctx, clash); err == nil {
 		t.Error("Fit with an existing y_last column: no error")
+	}
+}
+
+// TestTemporalPanelCoverage checks that history features are made for a
+// panel (every segment observed every month) and left out, calendar parts
+// kept, when segments are observed in too few of their months.
+func TestTemporalPanelCoverage(t *testing.T) {
+	build := func(every int) *frame.Frame {
+		var times, y []float64
+		var segs []string
+		for s, seg := range []string{"a", "b", "c"} {
+			for m := 0; m < 36; m++ {
+				if (m+s)%every != 0 {
+					continue
+				}
+				times = append(times, float64(time.Date(2010, time.Month(1+m), 1, 0, 0, 0, 0, time.UTC).Unix()))
+				segs = append(segs, seg)
+				y = append(y, float64(100+m))
+			}
+		}
+		return frame.MustNew(frame.NewDatetime("date", times), frame.NewCategoricalFromStrings("seg", segs), frame.NewNumeric("y", y))
+	}
+	tests := []struct {
+		name    string
+		every   int // a segment has a row in every every-th month
+		history bool
+	}{
+		{"full panel", 1, true},
+		{"one month in two", 2, false},
+		{"one month in three", 3, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := Temporal{TimeColumn: "date", Target: "y", SegmentColumn: "seg", Lags: []int{1}, Windows: []int{3}, MinPanelCoverage: 0.8}
+			f, err := tr.Fit(context.Background(), build(tt.every))
+			if err != nil {
+				t.Fatal(err)
+			}
+			names := f.(*FittedTemporal).Names()
+			if got := slices.Contains(names, "y_lag1"); got != tt.history {
+				t.Errorf("columns %v: y_lag1 present = %v; want %v", names, got, tt.history)
+			}
+			if !slices.Contains(names, "time_month") {
+				t.Errorf("columns %v: calendar part time_month missing", names)
+			}
+			if _, err := f.Transform(build(tt.every)); err != nil {
+				t.Errorf("Transform: %v", err)
+			}
+			enc, ok := f.(Encodable)
+			if !ok {
+				return
+			}
+			b, err := json.Marshal(enc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back FittedTemporal
+			if err := json.Unmarshal(b, &back); err != nil {
+				t.Errorf("round trip: %v", err)
+			}
+		})
 	}
 }

@@ -31,7 +31,8 @@ func advancedStages(cfg *config.Config, target string) ([]stage, []string) {
 			warnings = append(warnings, "temporal features need time_column; stage skipped")
 		} else {
 			out = append(out, stage{"temporal", features.Temporal{TimeColumn: cfg.TimeColumn, Target: target,
-				SegmentColumn: cfg.SegmentColumn, Lags: cfg.TemporalLags, Windows: cfg.RollingWindows}})
+				SegmentColumn: cfg.SegmentColumn, Lags: cfg.TemporalLags, Windows: cfg.RollingWindows,
+				MinPanelCoverage: cfg.MinPanelCoverage}})
 		}
 	}
 	if cfg.EnableMarketFeatures {
@@ -100,4 +101,34 @@ func (p *prepared) applyChain(ctx context.Context, trainRows, evalRows []int) (*
 		return nil, nil, nil, fmt.Errorf("advanced features: %w", err)
 	}
 	return xtr.Drop(targetColumn), xev.Drop(targetColumn), fc, nil
+}
+
+// AdvancedSuffix marks the leaderboard name of a candidate trained with the
+// advanced feature stages when its basic variant competes beside it.
+const AdvancedSuffix = "+adv"
+
+// candidate is one family trained on one feature variant.
+type candidate struct {
+	family string         // model family
+	label  string         // leaderboard name
+	chain  features.Chain // advanced stages; nil on the basic path
+}
+
+// variants pairs every family with the feature variants to try: the
+// advanced chain alone, or, when compare is on, the basic features and the
+// advanced chain side by side (basic first), so that cross-validation
+// picks the better of the two for each family.
+func variants(families []string, chain features.Chain, compare bool) []candidate {
+	out := make([]candidate, 0, 2*len(families))
+	for _, f := range families {
+		switch {
+		case len(chain) == 0:
+			out = append(out, candidate{family: f, label: f})
+		case compare:
+			out = append(out, candidate{family: f, label: f}, candidate{family: f, label: f + AdvancedSuffix, chain: chain})
+		default:
+			out = append(out, candidate{family: f, label: f, chain: chain})
+		}
+	}
+	return out
 }

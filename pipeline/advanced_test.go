@@ -57,7 +57,7 @@ func TestAdvancedPredictorReproduces(t *testing.T) {
 	td := filepath.Join("..", "testdata")
 	cfg := config.Default()
 	cfg.Data, cfg.Target, cfg.TimeColumn, cfg.SegmentColumn = filepath.Join(td, "txhousing.csv"), "median", "date", "city"
-	cfg.Drop, cfg.EnableAdvancedFeatures = []string{"volume"}, true
+	cfg.Drop, cfg.EnableAdvancedFeatures, cfg.CompareBasicFeatures = []string{"volume"}, true, false
 	cfg.Models, cfg.CVFolds, cfg.ForceProductionQuality, cfg.Out = []string{"ridge"}, 0, false, t.TempDir()
 	res, err := Train(context.Background(), cfg, Options{})
 	if err != nil {

@@ -3,7 +3,10 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
+	"sync"
 	"time"
 
 	"github.com/tabforge/tabforge/config"
@@ -44,21 +47,35 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	switch {
 	case cfg.EnableHyperparameterTuning && len(p.folds) > 0 && len(tune.SpaceFor(name, p.task).Names()) > 0:
 		t, err := tuneCandidate(ctx, cfg, o, p, fam, name, spec, workers)
+		if errors.Is(err, errNoTrial) {
+			// No trial fit in the family's share of the time budget: score
+			// the defaults, as with tuning off, and say so.
+			o.Logger.Warn("no tuning trial completed within the budget; using the family defaults", "model", name)
+			cv, err := crossValidate(ctx, learner, spec, p, workers, nil)
+			if err != nil {
+				return Entry{}, nil, err
+			}
+			entry.CV, entry.CVStd, entry.oof = cv.mean, cv.std, cv.oof
+			entry.Tuning = &TuningInfo{Sampler: "none", Stopped: "deadline", Fallback: "no trial completed within the time budget; family defaults used"}
+			emit(len(p.folds))
+			break
+		}
 		if err != nil {
 			return Entry{}, nil, err
 		}
-		learner, entry.CV, entry.CVStd, entry.Tuning = t.learner, t.cv, t.cvStd, t.info
+		learner, entry.CV, entry.CVStd, entry.Tuning, entry.oof = t.learner, t.cv.mean, t.cv.std, t.info, t.cv.oof
 		emit(len(p.folds))
 	case len(p.folds) > 0:
-		entry.CV, entry.CVStd, err = crossValidate(ctx, learner, spec, p, workers)
+		cv, err := crossValidate(ctx, learner, spec, p, workers, nil)
 		if err != nil {
 			return Entry{}, nil, err
 		}
+		entry.CV, entry.CVStd, entry.oof = cv.mean, cv.std, cv.oof
 		emit(len(p.folds))
 	}
 
 	t0 := time.Now()
-	final, err := fitScore(ctx, learner, spec, p, p.train, p.test, model.FitOptions{Workers: workers})
+	final, err := fitScore(ctx, learner, spec, p, "final", p.train, p.test, model.FitOptions{Workers: workers})
 	if err != nil {
 		return Entry{}, nil, err
 	}
@@ -71,24 +88,64 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	return entry, pred, nil
 }
 
+// cvResult is a learner's cross-validation on the training part.
+type cvResult struct {
+	mean, std eval.Metrics
+	// oof holds the out-of-fold predictions, NumOutputs per training row
+	// (positions in p.train); rows no fold tests (time-series CV) are NaN.
+	oof []float64
+}
+
+// foldReport is told, in fold order, the metrics of folds 0..step-1 once
+// they are all done; an error stops the cross-validation and is returned
+// (tune.ErrPruned, for pruning).
+type foldReport func(step int, folds []eval.Metrics) error
+
 // crossValidate scores a learner on the CV folds of the training part.
 // Folds run side by side, each learner single-threaded: on small data that
-// beats parallelism inside one fit.
-func crossValidate(ctx context.Context, l model.Learner, spec features.DesignSpec, p *prepared, workers int) (mean, std eval.Metrics, err error) {
+// beats parallelism inside one fit. report, if not nil, sees the running
+// scores in fold order.
+func crossValidate(ctx context.Context, l model.Learner, spec features.DesignSpec, p *prepared, workers int, report foldReport) (*cvResult, error) {
 	foldWorkers := min(workers, len(p.folds))
 	inner := model.FitOptions{Workers: max(1, workers/foldWorkers)}
+	var (
+		mu   sync.Mutex
+		oof  []float64
+		done = make([]eval.Metrics, len(p.folds))
+		next int // folds 0..next-1 are done and reported
+	)
 	folds, err := eval.CrossValidate(ctx, p.folds, foldWorkers, func(ctx context.Context, i int, f split.Fold) (eval.Metrics, error) {
-		r, err := fitScore(ctx, l, spec, p, split.Take(p.train, f.Train), split.Take(p.train, f.Test), inner)
+		test := split.Take(p.train, f.Test)
+		r, err := fitScore(ctx, l, spec, p, fmt.Sprintf("fold%d", i), split.Take(p.train, f.Train), test, inner)
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", i+1, err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		k := len(r.pred) / max(1, len(f.Test))
+		if oof == nil {
+			oof = make([]float64, len(p.train)*k)
+			for j := range oof {
+				oof[j] = math.NaN()
+			}
+		}
+		for j, row := range f.Test {
+			copy(oof[row*k:(row+1)*k], r.pred[j*k:(j+1)*k])
+		}
+		done[i] = r.metrics
+		for report != nil && next < len(done) && done[next] != nil {
+			next++
+			if err := report(next, done[:next]); err != nil {
+				return nil, err
+			}
 		}
 		return r.metrics, nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	mean, std = eval.Summarize(folds)
-	return mean, std, nil
+	mean, std := eval.Summarize(folds)
+	return &cvResult{mean: mean, std: std, oof: oof}, nil
 }
 
 // fitResult is a fitted candidate and its scores on the rows it was
@@ -102,33 +159,26 @@ type fitResult struct {
 }
 
 // fitScore fits the preprocessing and the learner on trainRows and scores
-// the result on evalRows (positions into p.x and p.y).
-func fitScore(ctx context.Context, l model.Learner, spec features.DesignSpec, p *prepared, trainRows, evalRows []int, fo model.FitOptions) (*fitResult, error) {
-	xtr, xev, chain, err := p.applyChain(ctx, trainRows, evalRows)
+// the result on evalRows (positions into p.x and p.y). A non-empty key
+// memoises the preprocessing (see prepared.preprocess).
+func fitScore(ctx context.Context, l model.Learner, spec features.DesignSpec, p *prepared, key string, trainRows, evalRows []int, fo model.FitOptions) (*fitResult, error) {
+	pre, err := p.preprocess(ctx, key, spec, trainRows, evalRows)
 	if err != nil {
 		return nil, err
 	}
-	design, err := features.FitDesign(ctx, xtr, spec)
-	if err != nil {
-		return nil, fmt.Errorf("preprocessing: %w", err)
-	}
-	d, err := dataset(design, xtr, split.Take(p.y, trainRows), p)
+	m, err := l.Fit(ctx, pre.train, fo)
 	if err != nil {
 		return nil, err
 	}
-	m, err := l.Fit(ctx, d, fo)
-	if err != nil {
-		return nil, err
-	}
-	pred, err := predict(m, design, xev)
-	if err != nil {
-		return nil, err
+	pred := make([]float64, pre.eval.Rows*m.NumOutputs())
+	if err := m.Predict(pred, pre.eval); err != nil {
+		return nil, fmt.Errorf("predict: %w", err)
 	}
 	metrics, err := taskMetrics(p.task, split.Take(p.y, evalRows), pred, len(p.classes))
 	if err != nil {
 		return nil, err
 	}
-	return &fitResult{metrics: metrics, chain: chain, design: design, model: m, pred: pred}, nil
+	return &fitResult{metrics: metrics, chain: pre.chain, design: pre.design, model: m, pred: pred}, nil
 }
 
 func dataset(design *features.Design, x *frame.Frame, y []float64, p *prepared) (*model.Dataset, error) {

@@ -24,7 +24,7 @@ var ErrNotGBDT = errors.New("only gbdt models can be exported to XGBoost JSON")
 func ExportXGBoost(w io.Writer, p *Predictor) error {
 	m, ok := p.Model.(*gbdt.Model)
 	if !ok {
-		return fmt.Errorf("%w (this model is %s)", ErrNotGBDT, p.Model.Family())
+		return fmt.Errorf("%w (this model is %s)", ErrNotGBDT, p.Family())
 	}
 	return m.WriteXGBoostJSON(w)
 }

@@ -62,7 +62,10 @@ func Available(key string) bool {
 	switch key {
 	case "as_of", "force_production_quality", "enable_advanced_features",
 		"enable_temporal_features", "enable_market_features", "enable_interaction_features",
-		"enable_hyperparameter_tuning":
+		"enable_hyperparameter_tuning", "segment_by", "enable_advanced_ensemble",
+		"min_segment_business_accuracy", "max_latency":
+		return true
+	case "bias_variance_rounds": // computed by Analyze, for the report
 		return true
 	}
 	return false

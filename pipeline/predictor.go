@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 
+	"github.com/tabforge/tabforge/ensemble"
 	"github.com/tabforge/tabforge/features"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
@@ -15,8 +17,10 @@ import (
 const PredictorKind = "tabforge.predictor"
 
 // predictorVersion is the version of the payload layout inside the
-// envelope; bump it when the layout changes incompatibly.
-const predictorVersion = 1
+// envelope; bump it when the layout changes incompatibly. Version 2 added
+// ensembles (Members and Combiner) and per-segment Routes; a version 1
+// payload is a version 2 payload without them, so both load.
+const predictorVersion = 2
 
 // Field names one input column the predictor reads and its kind.
 type Field struct {
@@ -40,11 +44,48 @@ type Predictor struct {
 	Schema []Field
 	// Chain holds the fitted advanced feature stages, applied before
 	// Design; empty on the basic path.
-	Chain   features.FittedChain
-	Design  *features.Design
-	Model   model.Model
-	RunID   string
-	Dataset string // dataset hash the model was trained on
+	Chain  features.FittedChain
+	Design *features.Design
+	Model  model.Model
+	// Members, when not empty, make p an ensemble: each member applies
+	// its own feature chain, design and model to p's input, and Combiner
+	// combines their outputs. Chain, Design and Model are then nil.
+	Members  []Member
+	Combiner *ensemble.Combiner
+	RunID    string
+	Dataset  string // dataset hash the model was trained on
+	// Routes, when set, sends each row to the predictor of its segment;
+	// rows of other segments use p's own model (or ensemble).
+	Routes *Routes
+}
+
+// Routes are per-segment predictors keyed by the label of a segment
+// column (see SegmentLabel).
+type Routes struct {
+	Column string
+	Models map[string]*Predictor
+}
+
+// Member is one model of an ensemble predictor with its own preprocessing.
+type Member struct {
+	// Name is the candidate the member came from, e.g. "gbdt".
+	Name   string
+	Chain  features.FittedChain
+	Design *features.Design
+	Model  model.Model
+}
+
+// Family names p's model: its family, or for an ensemble
+// "ensemble:KIND(member+member...)".
+func (p *Predictor) Family() string {
+	if len(p.Members) == 0 {
+		return p.Model.Family()
+	}
+	names := make([]string, len(p.Members))
+	for i, m := range p.Members {
+		names[i] = m.Name
+	}
+	return fmt.Sprintf("%s:%s(%s)", ensemble.FamilyName, p.Combiner.Kind(), strings.Join(names, "+"))
 }
 
 // predictorMeta is the JSON part of the payload.
@@ -57,22 +98,78 @@ type predictorMeta struct {
 	Family  string               `json:"family"`
 	RunID   string               `json:"run_id"`
 	Dataset string               `json:"dataset"`
+	// Version 2: an ensemble's members, whose model encodings follow one
+	// another in the body, and its combiner.
+	Members  []memberMeta `json:"members,omitempty"`
+	Combiner []byte       `json:"combiner,omitempty"`
+	// Version 2: per-segment predictors, each a whole encoded envelope.
+	Routes *routesMeta `json:"routes,omitempty"`
+}
+
+type routesMeta struct {
+	Column string            `json:"column"`
+	Models map[string][]byte `json:"models"`
+}
+
+type memberMeta struct {
+	Name   string               `json:"name"`
+	Chain  features.FittedChain `json:"chain,omitempty"`
+	Design *features.Design     `json:"design"`
+	Family string               `json:"family"`
+	Size   int                  `json:"size"` // bytes of the model's encoding in the body
 }
 
 // Marshal encodes p as an envelope: a length-prefixed JSON header, then
-// the model family's own encoding.
+// the model family's own encoding (for an ensemble, each member's in turn).
 func (p *Predictor) Marshal() ([]byte, error) {
-	meta, err := json.Marshal(predictorMeta{Version: predictorVersion, Target: p.Target, Schema: p.Schema, Chain: p.Chain,
-		Design: p.Design, Family: p.Model.Family(), RunID: p.RunID, Dataset: p.Dataset})
+	meta := predictorMeta{Version: predictorVersion, Target: p.Target, Schema: p.Schema, Chain: p.Chain,
+		Design: p.Design, RunID: p.RunID, Dataset: p.Dataset}
+	var body []byte
+	if len(p.Members) == 0 {
+		meta.Family = p.Model.Family()
+		b, err := p.Model.MarshalBinary()
+		if err != nil {
+			return nil, fmt.Errorf("encode %s model: %w", p.Model.Family(), err)
+		}
+		body = b
+	} else {
+		if p.Combiner == nil || p.Combiner.NumMembers() != len(p.Members) {
+			return nil, fmt.Errorf("encode predictor: %d members need a combiner of as many", len(p.Members))
+		}
+		meta.Family = ensemble.FamilyName
+		for _, m := range p.Members {
+			b, err := m.Model.MarshalBinary()
+			if err != nil {
+				return nil, fmt.Errorf("encode member %s: %w", m.Name, err)
+			}
+			meta.Members = append(meta.Members, memberMeta{Name: m.Name, Chain: m.Chain, Design: m.Design, Family: m.Model.Family(), Size: len(b)})
+			body = append(body, b...)
+		}
+		c, err := p.Combiner.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		meta.Combiner = c
+	}
+	if p.Routes != nil {
+		meta.Routes = &routesMeta{Column: p.Routes.Column, Models: make(map[string][]byte, len(p.Routes.Models))}
+		for seg, sub := range p.Routes.Models {
+			if sub.Routes != nil {
+				return nil, fmt.Errorf("encode predictor: segment %q: nested routes are not supported", seg)
+			}
+			b, err := sub.Marshal()
+			if err != nil {
+				return nil, fmt.Errorf("segment %q: %w", seg, err)
+			}
+			meta.Routes.Models[seg] = b
+		}
+	}
+	header, err := json.Marshal(meta)
 	if err != nil {
 		return nil, fmt.Errorf("encode predictor: %w", err)
 	}
-	body, err := p.Model.MarshalBinary()
-	if err != nil {
-		return nil, fmt.Errorf("encode %s model: %w", p.Model.Family(), err)
-	}
-	payload := binary.LittleEndian.AppendUint64(nil, uint64(len(meta)))
-	payload = append(payload, meta...)
+	payload := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
+	payload = append(payload, header...)
 	payload = append(payload, body...)
 	return model.EncodeEnvelope(PredictorKind, payload), nil
 }
@@ -101,6 +198,38 @@ func LoadPredictor(path string, reg *model.Registry) (*Predictor, error) {
 }
 
 func decodePredictor(payload []byte, reg *model.Registry) (*Predictor, error) {
+	p, err := decodeOwn(payload, reg)
+	if err != nil {
+		return nil, err
+	}
+	// decodeOwn has checked the header's length and JSON.
+	n := binary.LittleEndian.Uint64(payload)
+	var meta struct {
+		Routes *routesMeta `json:"routes"`
+	}
+	if err := json.Unmarshal(payload[8:8+n], &meta); err != nil || meta.Routes == nil {
+		return p, nil
+	}
+	p.Routes = &Routes{Column: meta.Routes.Column, Models: make(map[string]*Predictor, len(meta.Routes.Models))}
+	for seg, b := range meta.Routes.Models {
+		kind, inner, err := model.DecodeEnvelope(b)
+		if err == nil && kind != PredictorKind {
+			err = fmt.Errorf("%w: %q", model.ErrWrongKind, kind)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("segment %q: %w", seg, err)
+		}
+		sub, err := decodeOwn(inner, reg)
+		if err != nil {
+			return nil, fmt.Errorf("segment %q: %w", seg, err)
+		}
+		p.Routes.Models[seg] = sub
+	}
+	return p, nil
+}
+
+// decodeOwn decodes a payload's own model or ensemble, ignoring Routes.
+func decodeOwn(payload []byte, reg *model.Registry) (*Predictor, error) {
 	if len(payload) < 8 {
 		return nil, model.ErrCorrupt
 	}
@@ -112,22 +241,65 @@ func decodePredictor(payload []byte, reg *model.Registry) (*Predictor, error) {
 	if err := json.Unmarshal(payload[8:8+n], &meta); err != nil {
 		return nil, fmt.Errorf("%w: header: %v", model.ErrCorrupt, err)
 	}
-	if meta.Version != predictorVersion {
-		return nil, fmt.Errorf("%w: predictor layout %d, this build reads %d", model.ErrVersion, meta.Version, predictorVersion)
+	if meta.Version < 1 || meta.Version > predictorVersion {
+		return nil, fmt.Errorf("%w: predictor layout %d, this build reads 1 to %d", model.ErrVersion, meta.Version, predictorVersion)
 	}
-	if meta.Design == nil {
-		return nil, fmt.Errorf("%w: no preprocessing", model.ErrCorrupt)
+	body := payload[8+n:]
+	p := &Predictor{Target: meta.Target, Schema: meta.Schema, Chain: meta.Chain, RunID: meta.RunID, Dataset: meta.Dataset}
+	if len(meta.Members) == 0 {
+		if meta.Design == nil {
+			return nil, fmt.Errorf("%w: no preprocessing", model.ErrCorrupt)
+		}
+		m, err := decodeModel(reg, meta.Family, body)
+		if err != nil {
+			return nil, err
+		}
+		p.Design, p.Model = meta.Design, m
+		return p, nil
 	}
-	fam, err := reg.Lookup(meta.Family)
+	for i, mm := range meta.Members {
+		if mm.Design == nil {
+			return nil, fmt.Errorf("%w: member %d has no preprocessing", model.ErrCorrupt, i)
+		}
+		if mm.Size < 0 || mm.Size > len(body) {
+			return nil, fmt.Errorf("%w: member %d size %d exceeds the %d bytes left", model.ErrCorrupt, i, mm.Size, len(body))
+		}
+		m, err := decodeModel(reg, mm.Family, body[:mm.Size])
+		if err != nil {
+			return nil, fmt.Errorf("member %d: %w", i, err)
+		}
+		body = body[mm.Size:]
+		p.Members = append(p.Members, Member{Name: mm.Name, Chain: mm.Chain, Design: mm.Design, Model: m})
+	}
+	if len(body) != 0 {
+		return nil, fmt.Errorf("%w: %d bytes after the last member", model.ErrCorrupt, len(body))
+	}
+	c, err := ensemble.DecodeCombiner(meta.Combiner)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", model.ErrCorrupt, err)
+	}
+	if c.NumMembers() != len(p.Members) {
+		return nil, fmt.Errorf("%w: combiner of %d members for %d", model.ErrCorrupt, c.NumMembers(), len(p.Members))
+	}
+	for i, m := range p.Members {
+		if m.Model.NumOutputs() != c.NumOutputs() {
+			return nil, fmt.Errorf("%w: member %d has %d outputs, combiner %d", model.ErrCorrupt, i, m.Model.NumOutputs(), c.NumOutputs())
+		}
+	}
+	p.Combiner = c
+	return p, nil
+}
+
+func decodeModel(reg *model.Registry, family string, data []byte) (model.Model, error) {
+	fam, err := reg.Lookup(family)
 	if err != nil {
 		return nil, err
 	}
-	m, err := fam.Decode(payload[8+n:])
+	m, err := fam.Decode(data)
 	if err != nil {
-		return nil, fmt.Errorf("decode %s model: %w", meta.Family, err)
+		return nil, fmt.Errorf("decode %s model: %w", family, err)
 	}
-	return &Predictor{Target: meta.Target, Schema: meta.Schema, Chain: meta.Chain, Design: meta.Design, Model: m,
-		RunID: meta.RunID, Dataset: meta.Dataset}, nil
+	return m, nil
 }
 
 // Prediction holds a predictor's output for a batch of rows.
@@ -148,23 +320,14 @@ func (p *Predictor) Predict(x *frame.Frame) (*Prediction, error) {
 	if err := p.checkSchema(x); err != nil {
 		return nil, err
 	}
-	if len(p.Chain) > 0 {
-		var err error
-		if x, err = p.Chain.Transform(x); err != nil {
-			return nil, fmt.Errorf("advanced features: %w", err)
-		}
-	}
-	mat, err := p.Design.Matrix(x)
+	out, rows, err := p.raw(x)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]float64, mat.Rows*p.Model.NumOutputs())
-	if err := p.Model.Predict(out, mat); err != nil {
-		return nil, fmt.Errorf("predict: %w", err)
-	}
+	k := len(out) / max(1, rows)
 	for i, v := range out {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("predict: model produced %v for row %d", v, i/p.Model.NumOutputs())
+			return nil, fmt.Errorf("predict: model produced %v for row %d", v, i/k)
 		}
 	}
 	pred := &Prediction{}
@@ -182,8 +345,8 @@ func (p *Predictor) Predict(x *frame.Frame) (*Prediction, error) {
 	case model.Multiclass:
 		k := len(p.Target.Classes)
 		pred.Probs = out
-		pred.Labels = make([]string, mat.Rows)
-		for i := range mat.Rows {
+		pred.Labels = make([]string, rows)
+		for i := range rows {
 			row := out[i*k : (i+1)*k]
 			best := 0
 			for c := range row {
@@ -195,6 +358,55 @@ func (p *Predictor) Predict(x *frame.Frame) (*Prediction, error) {
 		}
 	}
 	return pred, nil
+}
+
+// raw returns p's model outputs on x (NumOutputs per row) and the number
+// of rows; x has passed checkSchema.
+func (p *Predictor) raw(x *frame.Frame) ([]float64, int, error) {
+	if p.Routes != nil {
+		return p.route(x)
+	}
+	return p.rawOwn(x)
+}
+
+// rawOwn is raw for p's own model or ensemble, ignoring Routes.
+func (p *Predictor) rawOwn(x *frame.Frame) ([]float64, int, error) {
+	if len(p.Members) == 0 {
+		out, err := applyModel(x, p.Chain, p.Design, p.Model)
+		return out, x.NumRows(), err
+	}
+	preds := make([][]float64, len(p.Members))
+	for i, m := range p.Members {
+		out, err := applyModel(x, m.Chain, m.Design, m.Model)
+		if err != nil {
+			return nil, 0, fmt.Errorf("member %s: %w", m.Name, err)
+		}
+		preds[i] = out
+	}
+	out := make([]float64, len(preds[0]))
+	if err := p.Combiner.Combine(out, preds); err != nil {
+		return nil, 0, fmt.Errorf("predict: %w", err)
+	}
+	return out, x.NumRows(), nil
+}
+
+// applyModel runs one fitted chain, design and model on x.
+func applyModel(x *frame.Frame, chain features.FittedChain, design *features.Design, m model.Model) ([]float64, error) {
+	if len(chain) > 0 {
+		var err error
+		if x, err = chain.Transform(x); err != nil {
+			return nil, fmt.Errorf("advanced features: %w", err)
+		}
+	}
+	mat, err := design.Matrix(x)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, mat.Rows*m.NumOutputs())
+	if err := m.Predict(out, mat); err != nil {
+		return nil, fmt.Errorf("predict: %w", err)
+	}
+	return out, nil
 }
 
 // ReadSchema returns the column kinds p expects, to pin them when reading

@@ -57,9 +57,13 @@ func Register(ctx context.Context, reg *registry.Registry, arts *artifact.Store,
 	rm.DatasetPath, rm.Config = cfg.Data, cfgJSON
 	rm.Task, rm.Target, rm.Family = string(res.Task), res.Target, res.Best
 	rm.Artifact, rm.Deployable = ref, res.Deployable
-	for _, e := range res.Leaderboard {
-		if e.Model == res.Best {
+	// The best model heads the leaderboard; search by name in case an
+	// ensemble or a fallback put it elsewhere.
+	for i, e := range res.Leaderboard {
+		if e.Model == res.Best || (i == 0 && rm.Metrics == nil) {
 			rm.Metrics, rm.CV = e.Test, e.CV
+		}
+		if e.Model == res.Best {
 			break
 		}
 	}

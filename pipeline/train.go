@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"path/filepath"
 	"slices"
@@ -25,6 +26,7 @@ import (
 	"github.com/tabforge/tabforge/progress"
 	"github.com/tabforge/tabforge/split"
 	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/tune"
 )
 
 // Options carries the run's collaborators; every field may be zero.
@@ -38,6 +40,9 @@ type Options struct {
 	Progress progress.Func
 	// Runs records the run; nil means it is not recorded.
 	Runs store.Runs
+	// Studies stores the tuning studies, so that an interrupted run
+	// resumes them; nil keeps them in memory for the run.
+	Studies tune.Storage
 }
 
 // Entry is one candidate's line on the leaderboard.
@@ -53,6 +58,7 @@ type Entry struct {
 	Tuning *TuningInfo `json:"tuning,omitempty"`
 
 	testPred []float64 // predictions on the test rows, for segment analysis
+	oof      []float64 // out-of-fold predictions on the training rows, for ensembles
 }
 
 // SegmentMetrics are the best model's test metrics on one segment.
@@ -87,6 +93,9 @@ type Result struct {
 	// Segments are the best model's test metrics per value of the
 	// segment column, worst first, when segment_column is set.
 	Segments []SegmentMetrics `json:"segments,omitempty"`
+	// SegmentModels compares the per-segment models of segment_by with
+	// the global model; the saved artifact routes rows to them.
+	SegmentModels *SegmentModels `json:"segment_models,omitempty"`
 	// Deployable is false when the best model failed a quality gate.
 	Deployable bool `json:"deployable"`
 }
@@ -103,6 +112,13 @@ type prepared struct {
 	folds   []split.Fold // positions into train
 	split   string
 	chain   features.Chain // advanced feature stages, fitted per fold
+	dataset string         // the dataset hash
+	memo    *memo          // memoised fold preprocessing, tuning deadline; shared by the variants
+	// variant names the feature variant of the candidate being run
+	// ("" for basic, AdvancedSuffix for advanced) and pending lists the
+	// families of this and the later candidates, for tuning's time shares.
+	variant string
+	pending []string
 }
 
 // Train runs the whole training pipeline for cfg.
@@ -154,7 +170,7 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 	if err != nil {
 		return nil, err
 	}
-	rec.Task = string(p.task)
+	rec.Task, p.dataset = string(p.task), res.DatasetHash
 	res.Task, res.Classes, res.Split = p.task, p.classes, p.split
 	res.TrainRows, res.TestRows, res.CVFolds = len(p.train), len(p.test), len(p.folds)
 	res.Metric = primaryMetric(p.task)
@@ -180,34 +196,61 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 
 	fitted := make(map[string]*Predictor, len(names))
 	schema := schemaOf(p.x)
-	for ci, name := range names {
+	cands := variants(names, p.chain, cfg.CompareBasicFeatures)
+	byLabel := make(map[string]candidate, len(cands))
+	for _, c := range cands {
+		byLabel[c.label] = c
+	}
+	for ci, c := range cands {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		t0 := time.Now()
-		entry, pred, err := runCandidate(ctx, cfg, o, p, name, ci, len(names))
-		res.Timings["candidate:"+name] = since(t0)
+		q := *p
+		q.chain, q.variant = c.chain, strings.TrimPrefix(c.label, c.family)
+		for _, later := range cands[ci:] {
+			q.pending = append(q.pending, later.family)
+		}
+		entry, pred, err := runCandidate(ctx, cfg, o, &q, c.family, ci, len(cands))
+		entry.Model = c.label
+		res.Timings["candidate:"+c.label] = since(t0)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			log.Warn("candidate failed", "model", name, "err", err)
-			entry = Entry{Model: name, Error: err.Error()}
-			res.Warnings = append(res.Warnings, fmt.Sprintf("model %s failed: %v", name, err))
+			log.Warn("candidate failed", "model", c.label, "err", err)
+			entry = Entry{Model: c.label, Error: err.Error()}
+			res.Warnings = append(res.Warnings, fmt.Sprintf("model %s failed: %v", c.label, err))
 		} else {
 			pred.Schema, pred.RunID, pred.Dataset = schema, res.RunID, res.DatasetHash
-			fitted[name] = pred
-			log.Info("candidate done", "model", name, "cv_"+res.Metric, entry.CV[res.Metric], "test_"+res.Metric, entry.Test[res.Metric], "fit_seconds", round(entry.FitSeconds, 3))
+			fitted[c.label] = pred
+			log.Info("candidate done", "model", c.label, "cv_"+res.Metric, entry.CV[res.Metric], "test_"+res.Metric, entry.Test[res.Metric], "fit_seconds", round(entry.FitSeconds, 3))
 		}
 		res.Leaderboard = append(res.Leaderboard, entry)
+	}
+	if len(p.folds) > 0 {
+		ens, ensPred, more := buildEnsembles(ctx, cfg, p, res.Leaderboard, fitted)
+		res.Leaderboard, res.Warnings = append(res.Leaderboard, ens...), append(res.Warnings, more...)
+		maps.Copy(fitted, ensPred)
 	}
 	rank(res.Leaderboard, res.Metric)
 	if len(fitted) == 0 {
 		return nil, fmt.Errorf("every candidate model failed (%s)", strings.Join(res.Warnings, "; "))
 	}
 	res.Best = res.Leaderboard[0].Model
+	final := fitted[res.Best]
+	gated := res.Leaderboard[0].Test
+	if cfg.SegmentBy != "" {
+		t0 := time.Now()
+		final, res.SegmentModels, err = trainSegments(ctx, cfg, o, p, res.Leaderboard, byLabel, final, log)
+		if err != nil {
+			return nil, err
+		}
+		gated = res.SegmentModels.Routed
+		res.Timings["segment_models"] = since(t0)
+	}
 	res.ModelPath = filepath.Join(cfg.Out, res.RunID, "model.tfm")
-	if err := fitted[res.Best].Save(res.ModelPath); err != nil {
+	if err := final.Save(res.ModelPath); err != nil {
 		return nil, err
 	}
 	if cfg.SegmentColumn != "" {
@@ -215,7 +258,7 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 			return nil, err
 		}
 	}
-	res.Gates = checkGates(cfg, p.task, res.Leaderboard[0].Test)
+	res.Gates = append(checkGates(cfg, p.task, gated), productionGates(cfg, p, res.Segments, final)...)
 	res.Deployable = res.Gates.Passed()
 	res.Timings["total"] = since(start)
 	log.Info("saved best model", "model", res.Best, "path", res.ModelPath, "deployable", res.Deployable)
@@ -232,6 +275,9 @@ type Gate struct {
 	Threshold float64 `json:"threshold"`
 	Value     float64 `json:"value"`
 	Passed    bool    `json:"passed"`
+	// Max means Value must not exceed Threshold (latency); otherwise it
+	// must reach it.
+	Max bool `json:"max,omitempty"`
 }
 
 // Gates are the quality checks of a run.
@@ -252,7 +298,11 @@ func (g Gates) Failures() []string {
 	var out []string
 	for _, x := range g {
 		if !x.Passed {
-			out = append(out, fmt.Sprintf("%s: test %s %.4g is below %.4g", x.Name, x.Metric, x.Value, x.Threshold))
+			rel := "is below"
+			if x.Max {
+				rel = "exceeds"
+			}
+			out = append(out, fmt.Sprintf("%s: test %s %.4g %s %.4g", x.Name, x.Metric, x.Value, rel, x.Threshold))
 		}
 	}
 	return out
@@ -330,7 +380,7 @@ func prepare(f *frame.Frame, cfg *config.Config, log *slog.Logger) (*prepared, e
 	if x.NumCols() == 0 {
 		return nil, errors.New("no feature columns left after dropping the target and --drop columns")
 	}
-	p := &prepared{x: x.Take(kept), task: task, classes: classes, y: make([]float64, len(kept))}
+	p := &prepared{x: x.Take(kept), task: task, classes: classes, y: make([]float64, len(kept)), memo: &memo{}}
 	for k, i := range kept {
 		p.y[k] = y[i]
 	}
@@ -697,6 +747,17 @@ func rank(lb []Entry, metric string) {
 	sort.SliceStable(lb, func(i, j int) bool { return score(lb[i]) > score(lb[j]) })
 }
 
+// dropNaN removes the metrics that came out NaN, such as the R² of a
+// segment whose target is constant.
+func dropNaN(m eval.Metrics) eval.Metrics {
+	for key, v := range m {
+		if math.IsNaN(v) {
+			delete(m, key)
+		}
+	}
+	return m
+}
+
 func schemaOf(x *frame.Frame) []Field {
 	out := make([]Field, x.NumCols())
 	for i, c := range x.Columns() {
@@ -743,14 +804,7 @@ func segmentMetrics(p *prepared, column string, pred []float64) ([]SegmentMetric
 	groups := map[string][]int{} // segment label → positions in p.test
 	var order []string
 	for i, r := range p.test {
-		label := "(missing)"
-		if !col.IsMissing(r) {
-			if col.Kind == frame.Categorical {
-				label = col.Label(r)
-			} else {
-				label = strconv.FormatFloat(col.Num[r], 'g', -1, 64)
-			}
-		}
+		label := SegmentLabel(col, r)
 		if _, seen := groups[label]; !seen {
 			order = append(order, label)
 		}
@@ -769,12 +823,7 @@ func segmentMetrics(p *prepared, column string, pred []float64) ([]SegmentMetric
 		if err != nil {
 			m = eval.Metrics{}
 		}
-		for key, v := range m {
-			if math.IsNaN(v) {
-				delete(m, key)
-			}
-		}
-		out = append(out, SegmentMetrics{Segment: label, Rows: len(idx), Test: m})
+		out = append(out, SegmentMetrics{Segment: label, Rows: len(idx), Test: dropNaN(m)})
 	}
 	metric := primaryMetric(p.task)
 	if p.task == model.Regression {

@@ -3,8 +3,10 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -12,118 +14,308 @@ import (
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/features"
 	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/progress"
 	"github.com/tabforge/tabforge/tune"
 )
 
 // TuningInfo describes a candidate's hyperparameter search.
 type TuningInfo struct {
-	Sampler  string  `json:"sampler"` // tpe or grid
-	Trials   int     `json:"trials"`  // trials that completed
+	Sampler string `json:"sampler"` // tpe or grid
+	// Study is the stored study's name: a rerun of the same data and
+	// config resumes it.
+	Study  string `json:"study"`
+	Trials int    `json:"trials"` // trials of this run that completed
+	// Pruned counts trials this run stopped early (pruner), Failed those
+	// that failed.
+	Pruned int `json:"pruned"`
+	Failed int `json:"failed,omitempty"`
+	// Resumed counts finished trials found from an earlier, interrupted
+	// run of the same study.
+	Resumed  int     `json:"resumed,omitempty"`
+	Pruner   string  `json:"pruner"`
 	Seconds  float64 `json:"seconds"`
 	Stopped  string  `json:"stopped"`            // why the search ended
 	Fallback string  `json:"fallback,omitempty"` // why TPE gave way to the grid
 }
 
 type tuned struct {
-	learner   model.Learner
-	cv, cvStd eval.Metrics
-	info      *TuningInfo
+	learner model.Learner
+	cv      *cvResult
+	info    *TuningInfo
+}
+
+// studyName names a candidate's study after everything its trials depend
+// on: the dataset, the config (which holds the split, features, seed and
+// budget) and the family, so that rerunning an interrupted run resumes
+// the study and any change starts a new one.
+func studyName(p *prepared, cfg *config.Config, family, sampler string) string {
+	ds := p.dataset
+	if len(ds) > 16 {
+		ds = ds[:16]
+	}
+	return fmt.Sprintf("train/%s/%s/%s%s/%s", ds, cfg.Hash()[:16], family, p.variant, sampler)
+}
+
+// pruner returns the config's pruner for a study whose trials report one
+// step per CV fold.
+func pruner(cfg *config.Config, folds int) tune.Pruner {
+	switch cfg.Pruner {
+	case config.PrunerMedian:
+		// Two folds at least before judging: one fold is too noisy.
+		return tune.MedianPruner{StartupTrials: 5, WarmupSteps: 2}
+	case config.PrunerHyperband:
+		return tune.Hyperband{MinResource: 1, MaxResource: folds, ReductionFactor: 3}
+	}
+	return nil
 }
 
 // tuneCandidate searches the family's parameter space with the CV metric
 // as objective: TPE when use_optuna is on, else — or when TPE fails — a
 // small default grid. Parameters the user fixed in model_params stay
-// fixed. The budget is max_evals trials and an equal share of time_budget
-// per candidate.
+// fixed. The budget is max_evals trials, capped at trialsPerParam per
+// sampled parameter (a one-parameter space is learnt in a few trials; the
+// rest would be spent for nothing), and a share of what is left of
+// time_budget: the families still to tune split it in proportion to their
+// number of sampled parameters, so a cheap family that stops early leaves
+// its time to the next, and the wide gbdt space gets the largest part.
 func tuneCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam model.Family, name string, spec features.DesignSpec, workers int) (*tuned, error) {
 	space, err := tune.SpaceFor(name, p.task).Override(cfg.ModelParams[name])
 	if err != nil {
 		return nil, fmt.Errorf("model_params %s: %w", name, err)
 	}
-	budget := tune.Budget{MaxTrials: cfg.MaxEvals, Workers: 1}
+	budget := tune.Budget{MaxTrials: min(cfg.MaxEvals, trialsPerParam*max(1, sampled(space))), Workers: 1}
 	if cfg.TimeBudget > 0 {
-		n, _, _ := candidates(cfg, o.Families, p.task)
-		budget.MaxDuration = time.Duration(cfg.TimeBudget) / time.Duration(max(1, len(n)))
+		now := time.Now()
+		if p.memo.deadline.IsZero() {
+			p.memo.deadline = now.Add(time.Duration(cfg.TimeBudget))
+		}
+		pending := p.pending
+		if pending == nil {
+			names, _, _ := candidates(cfg, o.Families, p.task)
+			pending = names[max(0, slices.Index(names, name)):]
+		}
+		total := 0
+		for _, n := range pending {
+			s, err := tune.SpaceFor(n, p.task).Override(cfg.ModelParams[n])
+			if err == nil {
+				total += sampled(s)
+			}
+		}
+		left := p.memo.deadline.Sub(now)
+		if left <= 0 {
+			return nil, fmt.Errorf("tune %s: the time budget %s is spent", name, time.Duration(cfg.TimeBudget))
+		}
+		budget.MaxDuration = time.Duration(float64(left) * float64(max(1, sampled(space))) / float64(max(1, total)))
 	}
-	if cfg.UseOptuna {
-		t, err := search(ctx, cfg, p, fam, name, spec, workers, space, tune.TPESampler{}, budget)
-		if err == nil {
-			t.info.Sampler = "tpe"
-			return t, nil
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		o.Logger.Warn("TPE search failed; falling back to grid search", "model", name, "err", err)
-		t, gerr := search(ctx, cfg, p, fam, name, spec, workers, space, tune.GridSampler{Grid: defaultGrid(name)}, budget)
-		if gerr != nil {
-			return nil, gerr
-		}
-		t.info.Sampler, t.info.Fallback = "grid", err.Error()
-		return t, nil
-	}
-	t, err := search(ctx, cfg, p, fam, name, spec, workers, space, tune.GridSampler{Grid: defaultGrid(name)}, budget)
+	defaults, err := trialLearner(p, fam, cfg.Seed, cfg.ModelParams[name])
 	if err != nil {
 		return nil, err
 	}
-	t.info.Sampler = "grid"
+	grid := func() (*tuned, error) {
+		return search(ctx, cfg, o, p, fam, name, spec, workers, space, defaults, tune.GridSampler{Grid: defaultGrid(name)}, "grid", budget)
+	}
+	if !cfg.UseOptuna {
+		t, err := grid()
+		if err != nil {
+			return nil, err
+		}
+		t.info.Sampler = "grid"
+		return t, nil
+	}
+	t, err := search(ctx, cfg, o, p, fam, name, spec, workers, space, defaults, tune.TPESampler{StartupTrials: cfg.TuneStartupTrials}, "tpe", budget)
+	if err == nil {
+		t.info.Sampler = "tpe"
+		return t, nil
+	}
+	if ctx.Err() != nil || errors.Is(err, errNoTrial) {
+		// The budget is spent: a grid search would overrun it.
+		return nil, err
+	}
+	o.Logger.Warn("TPE search failed; falling back to grid search", "model", name, "err", err)
+	t, gerr := grid()
+	if gerr != nil {
+		return nil, gerr
+	}
+	t.info.Sampler, t.info.Fallback = "grid", err.Error()
 	return t, nil
 }
 
-// search runs one study and returns the best trial's learner and CV scores.
-func search(ctx context.Context, cfg *config.Config, p *prepared, fam model.Family, name string, spec features.DesignSpec,
-	workers int, space tune.Space, sampler tune.Sampler, budget tune.Budget) (*tuned, error) {
+// search runs one study and returns the best trial's learner and CV
+// scores. Each trial reports the running mean CV metric after every fold,
+// in fold order, so the pruner can stop it early.
+//
+// Trial 0 of a new study evaluates defaults, the family's default
+// parameters (with model_params): a sane baseline that a short budget
+// keeps, and a good point for TPE to start from.
+func search(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam model.Family, name string, spec features.DesignSpec,
+	workers int, space tune.Space, defaults model.Learner, sampler tune.Sampler, samplerName string, budget tune.Budget) (*tuned, error) {
 	metric := primaryMetric(p.task)
 	dir := tune.Minimize
 	if eval.Higher(metric) {
 		dir = tune.Maximize
 	}
-	study, err := tune.NewStudy(ctx, name, tune.Config{Direction: dir, Sampler: sampler, Seed: cfg.Seed})
+	storage := o.Studies
+	if storage == nil {
+		storage = &tune.Memory{}
+	}
+	studyID := studyName(p, cfg, name, samplerName)
+	log := o.Logger.With("model", name, "study", studyID)
+	var best struct {
+		sync.Mutex
+		number int
+		value  float64
+		ok     bool
+	}
+	study, err := tune.NewStudy(ctx, studyID, tune.Config{Direction: dir, Sampler: sampler, Seed: cfg.Seed,
+		Pruner: pruner(cfg, len(p.folds)), Storage: storage,
+		Progress: func(e progress.Event) {
+			best.Lock()
+			m := map[string]float64{"value": e.Metrics["value"]}
+			if best.ok {
+				m["best"] = best.value
+			}
+			best.Unlock()
+			o.Progress.Emit(progress.Event{Stage: progress.TuneTrial, Name: name, Step: e.Step, Total: e.Total, Metrics: m})
+		}})
 	if err != nil {
 		return nil, err
 	}
-	type outcome struct {
-		learner   model.Learner
-		cv, cvStd eval.Metrics
+	before, err := study.Trials(ctx)
+	if err != nil {
+		return nil, err
 	}
-	var mu sync.Mutex
-	byTrial := map[int]outcome{}
+	resumed := 0
+	for _, t := range before {
+		if t.State.Finished() && t.State != tune.Fail {
+			resumed++
+		}
+	}
+	if resumed > 0 {
+		log.Info("resuming stored study", "finished_trials", resumed)
+	}
+	if bt, ok, err := study.Best(ctx); err != nil {
+		return nil, err
+	} else if ok {
+		best.number, best.value, best.ok = bt.Number, bt.Value, true
+	}
+	// Only the best trial's learner and OOF predictions are kept.
+	var keep struct {
+		sync.Mutex
+		number  int
+		learner model.Learner
+		cv      *cvResult
+	}
+	keep.number = -1
 	start := time.Now()
 	res, err := study.Optimize(ctx, func(ctx context.Context, t *tune.Trial) (float64, error) {
-		params, err := json.Marshal(space.Sample(t))
+		t0 := time.Now()
+		l := defaults
+		if t.Number() > 0 || len(before) > 0 {
+			if l, err = trialLearner(p, fam, cfg.Seed, space.Sample(t)); err != nil {
+				return 0, err
+			}
+		}
+		cv, err := crossValidate(ctx, l, spec, p, workers, func(step int, folds []eval.Metrics) error {
+			v := meanOf(folds, metric)
+			t.Report(v, step)
+			if step < len(p.folds) && t.ShouldPrune() {
+				log.Info("trial pruned", "trial", t.Number(), "folds", step, "cv_"+metric, round(v, 6))
+				return tune.ErrPruned
+			}
+			return nil
+		})
 		if err != nil {
+			if errors.Is(err, tune.ErrPruned) {
+				return 0, tune.ErrPruned
+			}
 			return 0, err
 		}
-		l, err := fam.New(p.task, cfg.Seed, params)
-		if err != nil {
-			return 0, err
-		}
-		mean, std, err := crossValidate(ctx, l, spec, p, workers)
-		if err != nil {
-			return 0, err
-		}
-		v, ok := mean[metric]
+		v, ok := cv.mean[metric]
 		if !ok || math.IsNaN(v) {
 			return 0, fmt.Errorf("trial %d: no CV %s", t.Number(), metric)
 		}
-		mu.Lock()
-		byTrial[t.Number()] = outcome{l, mean, std}
-		mu.Unlock()
+		best.Lock()
+		if !best.ok || (dir == tune.Maximize && v > best.value) || (dir == tune.Minimize && v < best.value) {
+			best.number, best.value, best.ok = t.Number(), v, true
+			keep.Lock()
+			keep.number, keep.learner, keep.cv = t.Number(), l, cv
+			keep.Unlock()
+		}
+		bv := best.value
+		best.Unlock()
+		log.Info("trial done", "trial", t.Number(), "cv_"+metric, round(v, 6), "best", round(bv, 6),
+			"seconds", round(time.Since(t0).Seconds(), 3), "params", t.Params())
 		return v, nil
 	}, budget)
 	if err != nil {
 		return nil, fmt.Errorf("tune %s: %w", name, err)
 	}
-	best, ok, err := study.Best(ctx)
+	bestTrial, ok, err := study.Best(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out, found := byTrial[best.Number]
-	if !ok || !found {
-		return nil, fmt.Errorf("tune %s: no trial completed within the budget", name)
+	if !ok {
+		return nil, fmt.Errorf("tune %s: %w", name, errNoTrial)
 	}
-	return &tuned{learner: out.learner, cv: out.cv, cvStd: out.cvStd, info: &TuningInfo{
-		Trials: res.Complete, Seconds: round(time.Since(start).Seconds(), 3), Stopped: string(res.Stopped)}}, nil
+	info := &TuningInfo{Study: studyID, Trials: res.Complete, Pruned: res.Pruned, Failed: res.Failed, Resumed: resumed,
+		Pruner: string(cfg.Pruner), Seconds: round(time.Since(start).Seconds(), 3), Stopped: string(res.Stopped)}
+	if keep.number == bestTrial.Number {
+		return &tuned{learner: keep.learner, cv: keep.cv, info: info}, nil
+	}
+	// The best trial ran in an earlier, interrupted run: rebuild its
+	// learner from the stored parameters and cross-validate it again for
+	// its scores and out-of-fold predictions.
+	l := defaults
+	if len(bestTrial.Params) > 0 {
+		l, err = trialLearner(p, fam, cfg.Seed, bestTrial.ParamValues())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tune %s: stored best trial %d: %w", name, bestTrial.Number, err)
+	}
+	cv, err := crossValidate(ctx, l, spec, p, workers, nil)
+	if err != nil {
+		return nil, fmt.Errorf("tune %s: stored best trial %d: %w", name, bestTrial.Number, err)
+	}
+	return &tuned{learner: l, cv: cv, info: info}, nil
+}
+
+// errNoTrial reports a search whose budget ended before any trial
+// completed.
+var errNoTrial = errors.New("no trial completed within the budget")
+
+// trialsPerParam caps a study's trials per sampled parameter.
+const trialsPerParam = 10
+
+// sampled counts the parameters of s that are sampled and emitted.
+func sampled(s tune.Space) int {
+	n := 0
+	for _, p := range s.Params {
+		if p.Fixed == nil && !p.Hidden {
+			n++
+		}
+	}
+	return n
+}
+
+// trialLearner builds the family's learner from sampled parameters.
+func trialLearner(p *prepared, fam model.Family, seed uint64, params map[string]any) (model.Learner, error) {
+	if len(params) == 0 {
+		return fam.New(p.task, seed, nil)
+	}
+	raw, err := json.Marshal(params)
+	if err != nil {
+		return nil, err
+	}
+	return fam.New(p.task, seed, raw)
+}
+
+// meanOf is the mean of metric over folds.
+func meanOf(folds []eval.Metrics, metric string) float64 {
+	s := 0.0
+	for _, m := range folds {
+		s += m[metric]
+	}
+	return s / float64(len(folds))
 }
 
 // defaultGrid is the small grid searched when TPE is off or fails.

@@ -2,11 +2,15 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/progress"
+	"github.com/tabforge/tabforge/store/sqlite"
+	"github.com/tabforge/tabforge/tune"
 )
 
 // TestTuning runs the search with TPE and with the grid fallback and checks
@@ -54,4 +58,77 @@ func TestTuningTimeBudget(t *testing.T) {
 		t.Fatalf("tuning = %+v; want stopped on the deadline after some trials", info)
 	}
 	t.Logf("%d trials in %.1fs (budget 3s); run took %s", info.Trials, info.Seconds, time.Since(start))
+}
+
+// TestTuningPrunesAndResumes: trials report their running CV score per
+// fold and the median pruner stops some; a run interrupted mid-study and
+// started again on the same SQLite store resumes the study, so that the
+// two runs together spend the trial budget once.
+func TestTuningPrunesAndResumes(t *testing.T) {
+	dir := t.TempDir()
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "studies.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic"}, 5, dir
+	cfg.EnableHyperparameterTuning, cfg.MaxEvals, cfg.TuneStartupTrials = true, 16, 4
+
+	// First run: cancelled after the 8th finished trial.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err = Train(ctx, cfg, Options{Studies: st, Progress: func(e progress.Event) {
+		if e.Stage == progress.TuneTrial && e.Step == 8 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: err = %v; want context.Canceled", err)
+	}
+	var events int
+	res, err := Train(context.Background(), cfg, Options{Studies: st, Progress: func(e progress.Event) {
+		if e.Stage == progress.TuneTrial {
+			events++
+			if e.Total != cfg.MaxEvals || e.Name != "logistic" {
+				t.Errorf("trial event %+v; want total %d for logistic", e, cfg.MaxEvals)
+			}
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := res.Leaderboard[0].Tuning
+	if info == nil || info.Resumed < 8 || info.Resumed+info.Trials+info.Pruned+info.Failed != cfg.MaxEvals {
+		t.Fatalf("resumed run tuning = %+v; want >= 8 resumed trials and %d in all", info, cfg.MaxEvals)
+	}
+	if events != info.Trials+info.Pruned+info.Failed {
+		t.Errorf("%d trial events for %d trials run", events, info.Trials+info.Pruned+info.Failed)
+	}
+	trials, err := studyTrials(st, info.Study)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pruned := 0
+	for _, tr := range trials {
+		if tr.State == tune.Pruned {
+			pruned++
+			if s, ok := tr.LastStep(); !ok || s >= cfg.CVFolds {
+				t.Errorf("pruned trial %d stopped at step %d; want before the last fold", tr.Number, s)
+			}
+		}
+	}
+	if pruned == 0 {
+		t.Errorf("no trial of %d pruned by the median pruner", len(trials))
+	}
+	t.Logf("study %s: %d trials, %d pruned; resumed run: %+v", info.Study, len(trials), pruned, info)
+}
+
+func studyTrials(st tune.Storage, name string) ([]tune.FrozenTrial, error) {
+	id, err := st.CreateStudy(context.Background(), name, tune.Maximize)
+	if err != nil {
+		return nil, err
+	}
+	return st.Trials(context.Background(), id)
 }

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 need=()
 /usr/bin/python3 -c 'import sklearn, xgboost, optuna, pandas' 2>/dev/null ||
 	need+=(python3-sklearn python3-xgboost python3-optuna python3-pandas)
+# The report test opens the HTML report in Debian's headless Chromium.
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if ((${#need[@]})); then
 	echo "test.sh: installing ${need[*]}" >&2
 	if [ "$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi

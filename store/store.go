@@ -1,8 +1,11 @@
 // Package store owns tabforge's persistent records: runs (their config,
-// dataset version, leaderboard, timings and status) and, in later
-// versions, studies, the step cache, version mappings and the registry.
-// It defines the records and the interface; store/sqlite (the embedded
-// default) and store/redis implement it.
+// dataset version, leaderboard, timings and status), tuning studies and
+// their trials, and a keyed record space on which the model registry,
+// dataset and model version mappings, the experiment log and the step
+// cache sit. It defines the records and the Store interface;
+// store/sqlite (the embedded default) and store/redis implement it,
+// store/failover switches between them, store/cache memoises steps and
+// store/storetest is the conformance suite every implementation passes.
 package store
 
 import (
@@ -10,6 +13,8 @@ import (
 	"encoding/json"
 	"errors"
 	"time"
+
+	"github.com/tabforge/tabforge/tune"
 )
 
 // Status is the state of a run.
@@ -79,4 +84,74 @@ type Records interface {
 	// DeleteRecord removes (kind, key); deleting a missing record is not
 	// an error.
 	DeleteRecord(ctx context.Context, kind, key string) error
+}
+
+// CacheKind is the record kind of the step cache. Its records may expire
+// or be evicted (store/redis bounds them by age and count); records of
+// every other kind, runs and studies are kept until deleted.
+const CacheKind = "cache"
+
+// Problem is something wrong with a store's setup, found by a Checker.
+type Problem struct {
+	// What is wrong, e.g. "redis persistence is off".
+	What string `json:"what"`
+	// Fix says how to put it right.
+	Fix string `json:"fix"`
+}
+
+// A Checker inspects its own setup (reachability, persistence, eviction
+// policy, writability) for tabforge doctor.
+type Checker interface {
+	Check(ctx context.Context) []Problem
+}
+
+// ErrUnavailable reports that a store's server cannot be reached (network
+// error, server down). A failover store switches to its fallback on it;
+// other errors (bad data, a trial in the wrong state) pass through.
+var ErrUnavailable = errors.New("store unavailable")
+
+// Study describes one tuning study.
+type Study struct {
+	ID        int64          `json:"id"`
+	Name      string         `json:"name"`
+	Direction tune.Direction `json:"direction"`
+	Created   time.Time      `json:"created"`
+}
+
+// Studies is the part of a store beyond tune.Storage that export, import
+// and failover replay need: trials are addressed by (study name, number),
+// which unlike their integer ids means the same trial in every store.
+type Studies interface {
+	// ListStudies returns every study, ordered by name.
+	ListStudies(ctx context.Context) ([]Study, error)
+	// PutStudy creates the study s.Name with s.Direction and s.Created if
+	// it does not exist (s.ID is ignored) and returns its id in this
+	// store; an existing study with another direction is an error.
+	PutStudy(ctx context.Context, s Study) (int64, error)
+	// PutTrial inserts or replaces trial t.Number of the study called
+	// study with every field of t except ID. Later CreateTrial calls
+	// number their trials after it.
+	PutTrial(ctx context.Context, study string, t tune.FrozenTrial) error
+}
+
+// Store is everything tabforge keeps: runs, the keyed record space,
+// studies and trials. Implementations are safe for concurrent use, and
+// for use by several processes at once.
+type Store interface {
+	Runs
+	Records
+	tune.Storage
+	Studies
+	// PutRecords inserts or replaces each record, keeping its Updated
+	// time (import and failover replay use it; a zero Updated means now).
+	// Implementations write the batch in one round trip or transaction.
+	PutRecords(ctx context.Context, recs []*Record) error
+	// Kinds lists the record kinds that hold at least one record, sorted.
+	Kinds(ctx context.Context) ([]string, error)
+	// Ping checks that the store can be reached, returning an error
+	// wrapping ErrUnavailable if not.
+	Ping(ctx context.Context) error
+	// URL names the store, e.g. sqlite:///path/tf.db; never a password.
+	URL() string
+	Close() error
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -77,7 +78,7 @@ Suites: ` + strings.Join(suiteNames(), ", "),
 	of.StringVar(&task, "task", "regression", "regression or binary")
 	of.IntVar(&n, "rows", 0, "rows of the problem")
 	of.StringVar(&dir, "data", "", "data directory")
-	cmd.AddCommand(one, a.benchProfilesCommand())
+	cmd.AddCommand(one, a.benchProfilesCommand(), a.benchResearchCommand(), a.benchFeaturesCommand())
 	return cmd
 }
 
@@ -118,4 +119,77 @@ test metric of each, relative to the first profile. Example:
 	}
 	cmd.Flags().StringSliceVar(&profiles, "profiles", []string{"development", "production", "research"}, "profiles to compare; the first is the baseline")
 	return cmd
+}
+
+func (a *app) benchResearchCommand() *cobra.Command {
+	var testdata, peers string
+	var only []string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "research [--only NAME,...] [-- EXTRA TRAIN FLAGS]",
+		Short: "Compare train --profile research with the peers' Optuna-TPE XGBoost on the four shared datasets",
+		Long: `Research runs tabforge train --profile research (a fresh process and store each) on ames,
+txhousing, credit_data and mlc_churn with the peers' exact test rows and a time budget equal to the
+tune_s of the XGBoost Optuna-TPE(30 trials) row of the peer baselines, and prints both test metrics
+(R² for regression, ROC AUC for classification). Flags after -- are passed to every train run.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			self, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			pt, err := bench.ReadPeerTuned(peers)
+			if err != nil {
+				return err
+			}
+			var cases []bench.ResearchCase
+			for _, c := range bench.ResearchCases(testdata) {
+				if len(only) == 0 || slices.Contains(only, c.Name) {
+					cases = append(cases, c)
+				}
+			}
+			rs, err := bench.Research(cmd.Context(), self, cases, pt, args, a.stderr)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(a.stdout).Encode(rs)
+			}
+			return bench.PrintResearch(a.stdout, rs)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&testdata, "testdata", "testdata", "directory of the datasets and splits/")
+	f.StringVar(&peers, "peers", "testdata/peers/baselines.json", "the peer baselines (Optuna rows)")
+	f.StringSliceVar(&only, "only", nil, "run only these datasets")
+	f.BoolVar(&asJSON, "json", false, "print results as JSON")
+	return cmd
+}
+
+func (a *app) benchFeaturesCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "features -- TRAIN FLAGS",
+		Short: "Compare basic and advanced features per model family and for the selected model",
+		Long: `Features runs tabforge train three times with the train flags given after --:
+on the basic features, with every family on the advanced features only, and with
+each family's basic and advanced variants competing by cross-validation. It prints
+each family's basic vs advanced test metric and the model CV selects. Example:
+
+  tabforge bench features -- --data testdata/txhousing.csv --target median \
+      --time-column date --segment-column city --drop volume \
+      --test-rows testdata/splits/txhousing_novolume.test_rows.txt --models ridge,gbdt`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("bench features: give the train flags after -- (at least --data and --target)")
+			}
+			self, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			fc, err := bench.Features(cmd.Context(), self, args)
+			if err != nil {
+				return err
+			}
+			return bench.PrintFeatures(a.stdout, fc)
+		},
+	}
 }

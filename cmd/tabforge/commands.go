@@ -10,7 +10,7 @@ import (
 
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/pipeline"
-	"github.com/tabforge/tabforge/store/sqlite"
+	"github.com/tabforge/tabforge/store"
 )
 
 func (a *app) evaluateCommand() *cobra.Command {
@@ -39,7 +39,7 @@ func (a *app) evaluateCommand() *cobra.Command {
 			if asJSON {
 				return json.NewEncoder(a.stdout).Encode(map[string]any{"rows": n, "task": p.Target.Task, "metrics": m})
 			}
-			fmt.Fprintf(a.stdout, "%s model on %d rows of %s\n", p.Model.Family(), n, dataPath)
+			fmt.Fprintf(a.stdout, "%s model on %d rows of %s\n", p.Family(), n, dataPath)
 			keys := make([]string, 0, len(m))
 			for k := range m {
 				keys = append(keys, k)
@@ -113,12 +113,12 @@ func (a *app) runsCommand() *cobra.Command {
 			return enc.Encode(r)
 		},
 	}
-	runs.AddCommand(list, show)
+	runs.AddCommand(list, show, a.runsDiffCommand())
 	return runs
 }
 
 // storeFor opens the store the effective config names.
-func (a *app) storeFor(cmd *cobra.Command) (*sqlite.Store, error) {
+func (a *app) storeFor(cmd *cobra.Command) (store.Store, error) {
 	cfg, _, err := a.loadConfig(cmd)
 	if err != nil {
 		return nil, err

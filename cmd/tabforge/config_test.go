@@ -29,13 +29,14 @@ func TestConfigLayers(t *testing.T) {
 }
 
 // TestStageNotAvailable: a stage this build lacks, asked for explicitly,
-// is refused; turned on only by a profile it warns and runs the basic path.
+// is refused; the research profile, whose stages are all built, runs
+// without "not available" warnings.
 func TestStageNotAvailable(t *testing.T) {
 	dir := t.TempDir()
 	code, _, stderr := tabforge(t, dir, "train", "--data", testdata("credit_data.csv"), "--target", "Status",
-		"--set", "enable_advanced_ensemble=true")
+		"--set", "bias_variance_rounds=5")
 	if code != 2 || !strings.Contains(stderr, "not available yet") {
-		t.Errorf("explicit tuning: exit %d, %q; want exit 2 and 'not available yet'", code, stderr)
+		t.Errorf("explicit bias-variance analysis: exit %d, %q; want exit 2 and 'not available yet'", code, stderr)
 	}
 	code, stdout, stderr := tabforge(t, dir, "train", "--data", testdata("credit_data.csv"), "--target", "Status",
 		"--profile", "research", "--models", "logistic", "--cv-folds", "0", "--out", dir, "--json", "--log-format", "json")
@@ -48,8 +49,8 @@ func TestStageNotAvailable(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(strings.Join(res.Warnings, "\n"), "not available yet") {
-		t.Errorf("research profile warnings %q; want the unavailable stages listed", res.Warnings)
+	if w := strings.Join(res.Warnings, "\n"); strings.Contains(w, "not available yet") {
+		t.Errorf("research profile warnings %q; every research stage is built", w)
 	}
 	// --log-format json: every stderr line is a JSON object.
 	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
@@ -77,5 +78,13 @@ func TestQualityGate(t *testing.T) {
 	code, _, stderr = tabforge(t, dir, append(args, "--profile", "development")...)
 	if code != 0 {
 		t.Errorf("development profile: exit %d: %s", code, stderr)
+	}
+	// The production profile (temporal and market features, the simple
+	// ensemble, gates on) passes the gates on ames.
+	code, stdout, stderr = tabforge(t, dir, "train", "--data", testdata("ames.csv"), "--target", "Sale_Price",
+		"--time-column", "Year_Sold,Mo_Sold", "--segment-column", "Neighborhood", "--test-rows", testdata("splits/ames.test_rows.txt"),
+		"--models", "ridge,gbdt", "--profile", "production", "--out", dir)
+	if code != 0 || !strings.Contains(stdout, "gate min_r2_threshold") || strings.Contains(stdout, "FAIL") {
+		t.Errorf("production profile on ames: exit %d, stderr %q:\n%s", code, stderr, stdout)
 	}
 }

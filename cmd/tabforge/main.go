@@ -17,6 +17,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tabforge/tabforge/store/redis"
 )
 
 // usageError marks an error caused by how tabforge was called.
@@ -40,6 +42,7 @@ type app struct {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	redis.DiscardClientLogs() // tabforge reports store errors itself
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -82,8 +85,9 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.StringVar(&a.profile, "profile", "", "built-in profile: development, production or research")
 	pf.StringVar(&a.configFile, "config", "", "YAML config file")
 	pf.StringArrayVar(&a.sets, "set", nil, "set any config key: --set KEY=VALUE (repeatable)")
-	pf.StringVar(&a.store, "store", "", "store URL (sqlite:///path/file.db)")
-	root.AddCommand(a.trainCommand(), a.predictCommand(), a.evaluateCommand(), a.runsCommand(), a.configCommand(), a.benchCommand(), a.exportCommand(), a.importCommand(), a.versionCommand(), a.modelsCommand())
+	pf.StringVar(&a.store, "store", "", "store URL: sqlite:///path/file.db or redis://[:password@]host:port/db (rediss:// for TLS)")
+	root.AddCommand(a.trainCommand(), a.predictCommand(), a.evaluateCommand(), a.runsCommand(), a.configCommand(), a.benchCommand(), a.exportCommand(), a.importCommand(), a.versionCommand())
+	root.AddCommand(a.explainCommand(), a.reportCommand(), a.storeCommand(), a.doctorCommand(), a.modelsCommand())
 	return root
 }
 

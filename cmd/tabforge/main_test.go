@@ -70,6 +70,16 @@ func TestTrainEndToEnd(t *testing.T) {
 			if res.RunID == "" || len(res.DatasetHash) != 64 || res.Task != tc.task || res.Best == "" || len(res.Leaderboard) < 3 {
 				t.Fatalf("train --json = %+v", res)
 			}
+			// Every train writes a report; `report RUN` writes it again.
+			if _, err := os.Stat(filepath.Join(dir, res.RunID, "report", "report.html")); err != nil {
+				t.Errorf("train wrote no report: %v", err)
+			}
+			rdir := filepath.Join(dir, "again")
+			if code, out, stderr := tabforge(t, dir, "report", res.RunID, "--out", rdir); code != 0 || strings.TrimSpace(out) != filepath.Join(rdir, "report.html") {
+				t.Errorf("report exit %d, stdout %q\nstderr:\n%s", code, out, stderr)
+			} else if b, err := os.ReadFile(filepath.Join(rdir, "report.html")); err != nil || !strings.Contains(string(b), res.RunID) {
+				t.Errorf("report.html: %v", err)
+			}
 			for _, e := range res.Leaderboard {
 				for _, m := range tc.metrics {
 					if _, ok := e.Test[m]; !ok {
@@ -272,5 +282,40 @@ func TestTrainParquet(t *testing.T) {
 	}
 	if hashes[".csv"] != hashes[".parquet"] {
 		t.Errorf("dataset hash differs between CSV (%s) and Parquet (%s)", hashes[".csv"], hashes[".parquet"])
+	}
+}
+
+// TestTrainSegmentBy trains one ridge model per txhousing city through the
+// CLI: the per-segment table lists every city, own model or global
+// fallback, and the one saved artifact predicts the whole file.
+func TestTrainSegmentBy(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := tabforge(t, dir, "train", "--data", testdata("txhousing.csv"), "--target", "median",
+		"--time-column", "date", "--drop", "volume", "--test-rows", testdata("splits/txhousing_novolume.test_rows.txt"),
+		"--models", "ridge", "--cv-folds", "0", "--segment-by", "city", "--set", "min_segment_rows=135",
+		"--set", "force_production_quality=false", "--out", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "per-segment models by city (ridge; 37 segments with their own model, 9 on the global model)") {
+		t.Errorf("no per-segment summary in:\n%s", out)
+	}
+	for _, want := range []string{"Kerrville", "global", "own", "Austin"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("per-segment table lacks %q", want)
+		}
+	}
+	var model string
+	for _, line := range strings.Split(out, "\n") {
+		if after, ok := strings.CutPrefix(line, "best: ridge -> "); ok {
+			model = after
+		}
+	}
+	if model == "" {
+		t.Fatalf("no saved model in:\n%s", out)
+	}
+	pred := filepath.Join(dir, "pred.csv")
+	if code, _, errs := tabforge(t, dir, "predict", "--model", model, "--data", testdata("txhousing.csv"), "--out", pred); code != 0 {
+		t.Fatalf("predict exit %d: %s", code, errs)
 	}
 }

@@ -46,7 +46,7 @@ for classifiers, one probability column per class (prob_<class>).`,
 				return err
 			}
 			if asJSON {
-				return json.NewEncoder(a.stdout).Encode(map[string]any{"rows": x.NumRows(), "out": out, "task": p.Target.Task, "model": p.Model.Family()})
+				return json.NewEncoder(a.stdout).Encode(map[string]any{"rows": x.NumRows(), "out": out, "task": p.Target.Task, "model": p.Family()})
 			}
 			fmt.Fprintf(a.stdout, "wrote %d predictions to %s\n", x.NumRows(), out)
 			return nil

@@ -3,6 +3,8 @@ package main
 import (
 	"io"
 	"os"
+	"strconv"
+	"sync"
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
@@ -11,11 +13,14 @@ import (
 )
 
 // progressBars renders library progress events as mpb bars, one per
-// stage, when stderr is a terminal; otherwise it drops them (the logs
-// already say what happened).
+// stage — and one per study for tuning trials, showing trials done of the
+// budget and the best value so far — when stderr is a terminal; otherwise
+// it drops them (the logs already say what happened).
 type progressBars struct {
 	p    *mpb.Progress
-	bars map[progress.Stage]*mpb.Bar
+	mu   sync.Mutex // guards note, read by the render goroutine
+	bars map[string]*mpb.Bar
+	note map[string]string
 }
 
 func isTerminal(w io.Writer) bool {
@@ -31,7 +36,7 @@ func newProgress(stderr io.Writer) *progressBars {
 	if !isTerminal(stderr) {
 		return &progressBars{}
 	}
-	return &progressBars{p: mpb.New(mpb.WithOutput(stderr), mpb.WithWidth(40)), bars: map[progress.Stage]*mpb.Bar{}}
+	return &progressBars{p: mpb.New(mpb.WithOutput(stderr), mpb.WithWidth(40)), bars: map[string]*mpb.Bar{}, note: map[string]string{}}
 }
 
 // event is a progress.Func.
@@ -39,13 +44,29 @@ func (b *progressBars) event(e progress.Event) {
 	if b.p == nil || e.Total <= 0 {
 		return
 	}
-	bar, ok := b.bars[e.Stage]
+	key, label := string(e.Stage), string(e.Stage)
+	note := e.Name
+	if e.Stage == progress.TuneTrial {
+		key, label = key+"/"+e.Name, "tune "+e.Name
+		note = ""
+		if v, ok := e.Metrics["best"]; ok {
+			note = "best " + strconv.FormatFloat(v, 'g', 5, 64)
+		}
+	}
+	b.mu.Lock()
+	b.note[key] = note
+	b.mu.Unlock()
+	bar, ok := b.bars[key]
 	if !ok {
 		bar = b.p.AddBar(int64(e.Total),
-			mpb.PrependDecorators(decor.Name(string(e.Stage), decor.WC{W: 12, C: decor.DindentRight}), decor.CountersNoUnit("%d/%d")),
-			mpb.AppendDecorators(decor.Name(" "), decor.Elapsed(decor.ET_STYLE_GO), decor.Name(" "), decor.Any(func(decor.Statistics) string { return e.Name })),
+			mpb.PrependDecorators(decor.Name(label, decor.WC{W: 14, C: decor.DindentRight}), decor.CountersNoUnit("%d/%d")),
+			mpb.AppendDecorators(decor.Name(" "), decor.Elapsed(decor.ET_STYLE_GO), decor.Name(" "), decor.Any(func(decor.Statistics) string {
+				b.mu.Lock()
+				defer b.mu.Unlock()
+				return b.note[key]
+			})),
 		)
-		b.bars[e.Stage] = bar
+		b.bars[key] = bar
 	}
 	bar.SetTotal(int64(e.Total), false)
 	bar.SetCurrent(int64(e.Step))

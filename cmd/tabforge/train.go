@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/pipeline"
-	"github.com/tabforge/tabforge/store/sqlite"
 )
 
 // flagKeys maps train's convenience flags to config keys: a flag given on
@@ -23,7 +21,7 @@ import (
 func flagKeys() map[string]string {
 	return map[string]string{
 		"data": "data", "target": "target", "task": "task", "time-column": "time_column",
-		"segment-column": "segment_column", "drop": "drop", "test-rows": "test_rows",
+		"segment-column": "segment_column", "segment-by": "segment_by", "drop": "drop", "test-rows": "test_rows",
 		"test-fraction": "test_fraction", "models": "models", "seed": "seed", "out": "out",
 		"cv-folds": "cv_folds", "as-of": "as_of", "positive-class": "positive_class",
 		"max-evals": "max_evals", "time-budget": "time_budget",
@@ -50,6 +48,7 @@ test part, prints the leaderboard, saves the best model and records the run.`,
 	f.String("task", "auto", "regression, binary, multiclass or auto")
 	f.String("time-column", "", "time column for temporal splits (or COL1,COL2 ordered lexicographically)")
 	f.String("segment-column", "", "segment column (per-segment metrics)")
+	f.String("segment-by", "", "train one model per value of this column (small segments use the global model)")
 	f.StringSlice("drop", nil, "columns to leave out (comma-separated)")
 	f.String("test-rows", "", "file of 0-based data-row indices forming the test set")
 	f.Float64("test-fraction", 0.2, "share of rows held out for testing")
@@ -123,7 +122,7 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 	defer st.Close()
 
 	bars := newProgress(a.stderr)
-	res, err := pipeline.Train(ctx, cfg, pipeline.Options{Logger: log, Progress: bars.event, Runs: st})
+	res, err := pipeline.Train(ctx, cfg, pipeline.Options{Logger: log, Progress: bars.event, Runs: st, Studies: st})
 	bars.wait()
 	var gateErr *pipeline.GateError
 	if err != nil && !errors.As(err, &gateErr) {
@@ -136,6 +135,7 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 		return rerr
 	}
 	res.Warnings = append(warnings, res.Warnings...)
+	trainReport(cmd, log, cfg, res)
 	if asJSON {
 		if jerr := json.NewEncoder(a.stdout).Encode(trainOutput{res, mv.Version}); jerr != nil {
 			return jerr
@@ -145,14 +145,6 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 		printRegistered(a.stdout, mv, created)
 	}
 	return err
-}
-
-func (a *app) openStore(ctx context.Context, cfg *config.Config) (*sqlite.Store, error) {
-	path, ok := strings.CutPrefix(cfg.Store, "sqlite://")
-	if !ok {
-		return nil, usagef("store: %q is not supported yet (use sqlite:///path/file.db)", cfg.Store)
-	}
-	return sqlite.Open(ctx, path)
 }
 
 // modelNames lists what --models accepts: family names and groups.
@@ -196,6 +188,9 @@ func printResult(w io.Writer, r *pipeline.Result) {
 	}
 	if len(r.Segments) > 0 {
 		printSegments(w, r, keys)
+	}
+	if r.SegmentModels != nil {
+		printSegmentModels(w, r.SegmentModels, r.Metric)
 	}
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
@@ -249,5 +244,44 @@ func printSegments(w io.Writer, r *pipeline.Result, keys []string) {
 		}
 		fmt.Fprintln(tw, line)
 	}
+	tw.Flush()
+}
+
+// printSegmentModels shows every segment's test metrics under the global
+// model and under the model the saved artifact routes it to.
+func printSegmentModels(w io.Writer, sm *pipeline.SegmentModels, metric string) {
+	keys := []string{metric}
+	if metric == "r2" {
+		keys = append(keys, "within20")
+	}
+	fmt.Fprintf(w, "\nper-segment models by %s (%s; %d segments with their own model, %d on the global model):\n",
+		sm.Column, sm.Model, sm.Trained, sm.Fallback)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	head := "segment\ttrain\ttest\tmodel\t"
+	for _, k := range keys {
+		head += "global " + k + "\tsegment " + k + "\t"
+	}
+	fmt.Fprintln(tw, head)
+	cell := func(m map[string]float64, k string) string {
+		if v, ok := m[k]; ok {
+			return formatMetric(k, v)
+		}
+		return "-"
+	}
+	row := func(name, train, test, which string, global, routed map[string]float64) {
+		line := name + "\t" + train + "\t" + test + "\t" + which + "\t"
+		for _, k := range keys {
+			line += cell(global, k) + "\t" + cell(routed, k) + "\t"
+		}
+		fmt.Fprintln(tw, line)
+	}
+	for _, s := range sm.Segments {
+		which := "own"
+		if !s.OwnModel {
+			which = "global"
+		}
+		row(s.Segment, strconv.Itoa(s.TrainRows), strconv.Itoa(s.TestRows), which, s.Global, s.Routed)
+	}
+	row("all", "", "", "", sm.Global, sm.Routed)
 	tw.Flush()
 }

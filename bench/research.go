@@ -1,0 +1,212 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// ResearchCase is one dataset of the research-profile benchmark: the
+// train flags that reproduce the peer's setup, and the name of the peer
+// result in baselines.json.
+type ResearchCase struct {
+	Name string   // the result's name in baselines.json
+	Args []string // train flags (paths relative to the testdata directory are resolved by ResearchCases)
+	// Metric is the test metric compared: r2 or auc (tabforge's key).
+	Metric string
+}
+
+// ResearchCases are the four shared datasets with the setup of the
+// XGBoost Optuna-TPE rows of ../shared/anchors/baselines.md: the same test
+// rows (testdata/splits), the same target coding and, for txhousing, the
+// year and month columns in place of the date (which the peer dropped).
+// testdata is the directory holding the CSV files and splits/.
+func ResearchCases(testdata string) []ResearchCase {
+	td := func(p string) string { return filepath.Join(testdata, p) }
+	return []ResearchCase{
+		{Name: "ames", Metric: "r2", Args: []string{"--data", td("ames.csv"), "--target", "Sale_Price",
+			"--time-column", "Year_Sold,Mo_Sold", "--segment-column", "Neighborhood", "--test-rows", td("splits/ames.test_rows.txt")}},
+		{Name: "txhousing", Metric: "r2", Args: []string{"--data", td("txhousing.csv"), "--target", "median", "--drop", "date",
+			"--time-column", "year,month", "--segment-column", "city", "--test-rows", td("splits/txhousing.test_rows.txt")}},
+		{Name: "credit_data", Metric: "auc", Args: []string{"--data", td("credit_data.csv"), "--target", "Status",
+			"--positive-class", "bad", "--segment-column", "Home", "--test-rows", td("splits/credit_data.test_rows.txt")}},
+		{Name: "mlc_churn", Metric: "auc", Args: []string{"--data", td("mlc_churn.csv"), "--target", "churn",
+			"--positive-class", "yes", "--segment-column", "state", "--test-rows", td("splits/mlc_churn.test_rows.txt")}},
+	}
+}
+
+// PeerTuned is a peer's XGBoost Optuna-TPE row: its test metric and the
+// wall-clock seconds its search took.
+type PeerTuned struct {
+	Model  string
+	Value  float64
+	TuneS  float64
+	Trials int
+}
+
+// ReadPeerTuned reads the Optuna-TPE row of each dataset from
+// baselines.json (testdata/peers/baselines.json, a copy of the anchors).
+func ReadPeerTuned(path string) (map[string]PeerTuned, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Results []struct {
+			Name   string           `json:"name"`
+			Task   string           `json:"task"`
+			Trials int              `json:"optuna_trials"`
+			Rows   []map[string]any `json:"rows"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	out := map[string]PeerTuned{}
+	for _, r := range doc.Results {
+		key := "ROC_AUC"
+		if r.Task == "regression" {
+			key = "R2"
+		}
+		for _, row := range r.Rows {
+			name, _ := row["model"].(string)
+			if !strings.Contains(name, "Optuna") {
+				continue
+			}
+			v, vok := row[key].(float64)
+			t, tok := row["tune_s"].(float64)
+			if !vok || !tok {
+				return nil, fmt.Errorf("%s: %s: row %q lacks %s or tune_s", path, r.Name, name, key)
+			}
+			out[r.Name] = PeerTuned{Model: name, Value: v, TuneS: t, Trials: r.Trials}
+		}
+	}
+	return out, nil
+}
+
+// ResearchResult is one dataset's comparison.
+type ResearchResult struct {
+	Name       string    `json:"name"`
+	Metric     string    `json:"metric"`
+	Peer       PeerTuned `json:"peer"`
+	Budget     float64   `json:"budget_s"`
+	Value      float64   `json:"value"` // tabforge's best model, test metric
+	Best       string    `json:"best"`
+	TuneS      float64   `json:"tune_s"` // seconds in tuning studies
+	Trials     int       `json:"trials"`
+	Pruned     int       `json:"pruned"`
+	Seconds    float64   `json:"seconds"` // the whole train run
+	LoadBefore float64   `json:"load_before"`
+	LoadAfter  float64   `json:"load_after"`
+	Err        string    `json:"error,omitempty"`
+}
+
+// AtLeastAsGood reports whether tabforge's metric reaches the peer's.
+func (r ResearchResult) AtLeastAsGood() bool { return r.Err == "" && r.Value >= r.Peer.Value }
+
+// Research runs `self train --profile research` on each case with a time
+// budget equal to the peer's tune_s and collects the test metric of the
+// best model. Each run has a fresh store, so no study is resumed.
+func Research(ctx context.Context, self string, cases []ResearchCase, peers map[string]PeerTuned, extra []string, log io.Writer) ([]ResearchResult, error) {
+	dir, err := os.MkdirTemp("", "tabforge-research-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	var out []ResearchResult
+	for _, c := range cases {
+		peer, ok := peers[c.Name]
+		if !ok {
+			return out, fmt.Errorf("bench research: no Optuna row for %s", c.Name)
+		}
+		budget := time.Duration(peer.TuneS * float64(time.Second)).Round(10 * time.Millisecond)
+		args := append([]string{"train", "--profile", "research", "--json", "--time-budget", budget.String(),
+			"--out", filepath.Join(dir, c.Name), "--store", "sqlite://" + filepath.Join(dir, c.Name+".db")}, c.Args...)
+		args = append(args, extra...)
+		r := ResearchResult{Name: c.Name, Metric: c.Metric, Peer: peer, Budget: budget.Seconds(), LoadBefore: loadAverage()}
+		fmt.Fprintf(log, "research %s: tabforge %s\n", c.Name, strings.Join(args, " "))
+		cmd := exec.CommandContext(ctx, self, args...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		start := time.Now()
+		runErr := cmd.Run()
+		r.Seconds, r.LoadAfter = time.Since(start).Seconds(), loadAverage()
+		var res struct {
+			Best        string `json:"best"`
+			Leaderboard []struct {
+				Model  string             `json:"model"`
+				Test   map[string]float64 `json:"test"`
+				Tuning *struct {
+					Trials  int     `json:"trials"`
+					Pruned  int     `json:"pruned"`
+					Seconds float64 `json:"seconds"`
+				} `json:"tuning"`
+			} `json:"leaderboard"`
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &res); err != nil || len(res.Leaderboard) == 0 {
+			r.Err = fmt.Sprintf("%v: %s", runErr, lastLine(stderr.String()))
+			out = append(out, r)
+			continue
+		}
+		r.Best, r.Value = res.Best, res.Leaderboard[0].Test[c.Metric]
+		for _, e := range res.Leaderboard {
+			if e.Tuning != nil {
+				r.TuneS += e.Tuning.Seconds
+				r.Trials += e.Tuning.Trials
+				r.Pruned += e.Tuning.Pruned
+			}
+		}
+		out = append(out, r)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return out, ctx.Err()
+}
+
+// PrintResearch writes the comparison table and the verdict.
+func PrintResearch(w io.Writer, rs []ResearchResult) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "dataset\tmetric\tOptuna-TPE XGBoost\ttabforge research\tdiff\tverdict\tbudget s\ttune s\ttrials (pruned)\trun s\tload\tbest model\t")
+	good := 0
+	for _, r := range rs {
+		if r.Err != "" {
+			fmt.Fprintf(tw, "%s\t%s\t%.4f\tfailed: %s\t\n", r.Name, r.Metric, r.Peer.Value, r.Err)
+			continue
+		}
+		verdict := "below"
+		if r.AtLeastAsGood() {
+			verdict, good = "at least as good", good+1
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.4f\t%.4f\t%+.4f\t%s\t%.1f\t%.1f\t%d (%d)\t%.1f\t%.1f-%.1f\t%s\t\n", r.Name, r.Metric, r.Peer.Value, r.Value,
+			r.Value-r.Peer.Value, verdict, r.Budget, r.TuneS, r.Trials, r.Pruned, r.Seconds, r.LoadBefore, r.LoadAfter, r.Best)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\nat least as good as Optuna-TPE XGBoost on %d of %d datasets (budget = the peer's tune_s; load = 1-min load average before-after)\n", good, len(rs))
+	return err
+}
+
+// loadAverage is the 1-minute load average, or 0 if unknown.
+func loadAverage() float64 {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(raw))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
+}

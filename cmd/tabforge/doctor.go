@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/store/failover"
+	"github.com/tabforge/tabforge/store/redis"
+	"github.com/tabforge/tabforge/store/sqlite"
+)
+
+func (a *app) doctorCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "doctor",
+		Short: "Check the store's setup and say how to fix what is wrong",
+		Long: `Doctor checks the configured store: that Redis answers (with the URL's
+password and TLS), persists its data (appendonly or RDB snapshots), cannot
+evict runs or the registry (maxmemory-policy noeviction or volatile-*),
+that the SQLite fallback is writable and that no writes wait in its journal.
+It exits 1 if anything is wrong.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, _, err := a.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			problems, oks := diagnose(cmd.Context(), cfg)
+			for _, ok := range oks {
+				fmt.Fprintf(a.stdout, "ok       %s\n", ok)
+			}
+			for _, p := range problems {
+				fmt.Fprintf(a.stdout, "PROBLEM  %s\n         fix: %s\n", p.What, p.Fix)
+			}
+			if len(problems) > 0 {
+				return fmt.Errorf("%w: %d", errProblems, len(problems))
+			}
+			fmt.Fprintln(a.stdout, "no problems found")
+			return nil
+		},
+	}
+}
+
+// diagnose checks cfg's store; oks lists what passed.
+func diagnose(ctx context.Context, cfg *config.Config) (problems []store.Problem, oks []string) {
+	checkSQLite := func(path, role string) *sqlite.Store {
+		s, err := sqlite.Open(ctx, path)
+		if err != nil {
+			problems = append(problems, store.Problem{What: fmt.Sprintf("%s %s cannot be opened: %v", role, path, err),
+				Fix: "make its directory writable or choose another path"})
+			return nil
+		}
+		if ps := s.Check(ctx); len(ps) > 0 {
+			problems = append(problems, ps...)
+		} else {
+			oks = append(oks, fmt.Sprintf("%s %s is writable", role, path))
+		}
+		return s
+	}
+	if strings.HasPrefix(cfg.Store, "sqlite://") {
+		path, err := sqlite.FromURL(cfg.Store)
+		if err != nil {
+			return []store.Problem{{What: err.Error(), Fix: "use --store sqlite:///path/file.db"}}, nil
+		}
+		if s := checkSQLite(path, "sqlite store"); s != nil {
+			s.Close()
+		}
+		return problems, oks
+	}
+	raw, fb, err := failover.SplitFallback(cfg.Store)
+	if err != nil {
+		return []store.Problem{{What: err.Error(), Fix: "use --store redis://[:password@]host:port/db"}}, nil
+	}
+	if fb == "" {
+		fb = failover.DefaultFallback
+	}
+	reachable := false
+	if r, err := redis.Open(ctx, raw); err != nil {
+		problems = append(problems, store.Problem{What: fmt.Sprintf("redis store: %v", err),
+			Fix: "start redis-server, check host, port, password and TLS (rediss://) in the store URL; tabforge falls back to SQLite meanwhile"})
+	} else {
+		reachable = true
+		if ps := r.Check(ctx); len(ps) > 0 {
+			problems = append(problems, ps...)
+		} else {
+			oks = append(oks, fmt.Sprintf("redis %s answers, persists (AOF or RDB) and never evicts keys without a TTL", r.URL()))
+		}
+		r.Close()
+	}
+	if s := checkSQLite(fb, "sqlite fallback"); s != nil {
+		pend, err := s.PendingWrites(ctx)
+		switch {
+		case err != nil:
+			problems = append(problems, store.Problem{What: fmt.Sprintf("journal of %s: %v", fb, err), Fix: "check the fallback file"})
+		case len(pend) > 0 && reachable:
+			problems = append(problems, store.Problem{What: fmt.Sprintf("%d writes made while redis was down wait in %s", len(pend), fb),
+				Fix: "tabforge store sync"})
+		case len(pend) > 0:
+			problems = append(problems, store.Problem{What: fmt.Sprintf("%d writes made while redis was down wait in %s", len(pend), fb),
+				Fix: "bring redis back, then tabforge store sync"})
+		default:
+			oks = append(oks, "no journalled writes wait for redis")
+		}
+		s.Close()
+	}
+	return problems, oks
+}

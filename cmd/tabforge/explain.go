@@ -1,0 +1,293 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tabforge/tabforge/explain"
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/pipeline"
+)
+
+func (a *app) explainCommand() *cobra.Command {
+	var modelPath, dataPath, rowsFlag, out, methodFlag string
+	var asJSON bool
+	var top int
+	cmd := &cobra.Command{
+		Use:   "explain --model PATH --data PATH [--rows 0,5,10-20] [--out shap.csv|shap.parquet]",
+		Short: "Explain a saved model's predictions with SHAP values (or LIME)",
+		Long: `Explain computes SHAP values of a saved model on rows of a CSV or Parquet file:
+exact TreeSHAP for tree, forest and gbdt models (gbdt in margin space, as XGBoost's
+pred_contribs), exact linear SHAP for ols, ridge and logistic models (logistic in
+log-odds), and KernelSHAP for anything else. Features are the model's input
+columns (the design matrix). --out writes one row per explained row, in input
+order, with one column per feature plus base_value (for multiclass models one block
+per class, columns FEATURE@CLASS); a .parquet name writes Parquet. --method lime
+writes LIME coefficients instead (one column per feature plus intercept and score).
+
+Without --rows at most max_explain_rows rows (config key, default 1000) are
+explained, sampled with the config's seed; the summary lists mean |SHAP| per feature.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if modelPath == "" || dataPath == "" {
+				return usagef("explain: --model and --data are required")
+			}
+			method, err := explain.ParseMethod(methodFlag)
+			if err != nil {
+				return usageError{err}
+			}
+			var rows []int
+			if rowsFlag != "" {
+				if rows, err = explain.ParseRows(rowsFlag); err != nil {
+					return usageError{err}
+				}
+			}
+			if out != "" {
+				if ext := strings.ToLower(filepath.Ext(out)); ext != ".csv" && ext != ".parquet" {
+					return usagef("explain: --out must end in .csv or .parquet, not %q", out)
+				}
+			}
+			cfg, _, err := a.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			p, err := pipeline.LoadPredictor(modelPath, pipeline.Families())
+			if err != nil {
+				return err
+			}
+			x, err := readForPredictor(p, dataPath)
+			if err != nil {
+				return err
+			}
+			opts := explain.PredictorOptions{Rows: rows, MaxRows: cfg.MaxExplainRows,
+				Options: explain.Options{Method: method, Workers: cfg.Workers, Seed: cfg.Seed}}
+			if method == explain.MethodLIME {
+				return a.explainLIME(cmd, p, x, opts, out, dataPath, asJSON, top)
+			}
+			v, err := explain.ExplainPredictor(cmd.Context(), p, x, opts)
+			if err != nil {
+				return fmt.Errorf("explain %s: %w", dataPath, err)
+			}
+			if out != "" {
+				if err := writeFrame(out, shapFrame(v)); err != nil {
+					return err
+				}
+			}
+			return a.printSHAPSummary(v, p, out, top, asJSON)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&modelPath, "model", "", "saved model file")
+	f.StringVar(&dataPath, "data", "", "data file (.csv or .parquet)")
+	f.StringVar(&rowsFlag, "rows", "", "0-based data rows to explain, e.g. 0,5,10-20 (default: a sample of max_explain_rows)")
+	f.StringVar(&out, "out", "", "write the values to this .csv or .parquet file")
+	f.StringVar(&methodFlag, "method", "auto", "auto, tree, linear, kernel or lime")
+	f.IntVar(&top, "top", 10, "features listed in the summary")
+	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	return cmd
+}
+
+// shapFrame lays Values out as a frame: per output, one column per
+// feature and base_value.
+func shapFrame(v *explain.Values) *frame.Frame {
+	var cols []*frame.Column
+	for k := range v.Outputs {
+		suffix := ""
+		if v.Outputs > 1 {
+			name := fmt.Sprint(k)
+			if k < len(v.OutputNames) {
+				name = v.OutputNames[k]
+			}
+			suffix = "@" + name
+		}
+		for j, name := range v.FeatureNames {
+			c := make([]float64, v.Rows)
+			for r := range v.Rows {
+				c[r] = v.Row(r, k)[j]
+			}
+			cols = append(cols, frame.NewNumeric(name+suffix, c))
+		}
+		base := make([]float64, v.Rows)
+		for r := range base {
+			base[r] = v.BaseValue[k]
+		}
+		cols = append(cols, frame.NewNumeric("base_value"+suffix, base))
+	}
+	return frame.MustNew(cols...)
+}
+
+// writeFrame writes f to path as CSV or Parquet (by extension),
+// atomically.
+func writeFrame(path string, f *frame.Frame) (err error) {
+	if strings.EqualFold(filepath.Ext(path), ".parquet") {
+		if err := frame.WriteParquet(path, f); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		return nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = frame.WriteCSV(tmp, f); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// shapSummary is the --json output of explain.
+type shapSummary struct {
+	Model     string             `json:"model"`
+	Method    explain.Method     `json:"method"`
+	Output    explain.Output     `json:"output"`
+	Exact     bool               `json:"exact"`
+	Rows      int                `json:"rows"`
+	Features  int                `json:"features"`
+	RowIndex  []int              `json:"row_index"`
+	BaseValue []float64          `json:"base_value"`
+	Outputs   []string           `json:"outputs,omitempty"`
+	Top       [][]explain.Ranked `json:"top"` // per output
+	Notes     []string           `json:"notes,omitempty"`
+	Out       string             `json:"out,omitempty"`
+}
+
+func (a *app) printSHAPSummary(v *explain.Values, p *pipeline.Predictor, out string, top int, asJSON bool) error {
+	s := shapSummary{Model: p.Model.Family(), Method: v.Method, Output: v.Output, Exact: v.Exact, Rows: v.Rows,
+		Features: v.Features, RowIndex: v.RowIndex, BaseValue: v.BaseValue, Outputs: v.OutputNames, Notes: v.Notes, Out: out}
+	for k := range v.Outputs {
+		s.Top = append(s.Top, v.Top(k, top))
+	}
+	if asJSON {
+		return json.NewEncoder(a.stdout).Encode(s)
+	}
+	for _, n := range v.Notes {
+		fmt.Fprintf(a.stderr, "note: %s\n", n)
+	}
+	kind := "sampled estimate"
+	if v.Exact {
+		kind = "exact"
+	}
+	fmt.Fprintf(a.stdout, "%s SHAP values (%s, %s) of the %s model for %d rows × %d features\n", v.Method, v.Output, kind, s.Model, v.Rows, v.Features)
+	if out != "" {
+		fmt.Fprintf(a.stdout, "wrote %s\n", out)
+	}
+	for k := range v.Outputs {
+		label := ""
+		if v.Outputs > 1 {
+			label = fmt.Sprintf(" for %s", outputName(v, k))
+		}
+		fmt.Fprintf(a.stdout, "base value%s: %.6g; top features by mean |SHAP|:\n", label, v.BaseValue[k])
+		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+		for i, r := range s.Top[k] {
+			fmt.Fprintf(tw, "  %d\t%s\t%.6g\n", i+1, r.Feature, r.MeanAbs)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func outputName(v *explain.Values, k int) string {
+	if k < len(v.OutputNames) {
+		return v.OutputNames[k]
+	}
+	return fmt.Sprint(k)
+}
+
+// explainLIME runs LIME on the chosen rows (output 0, or class 1 of a
+// binary model's probability) and writes one row of coefficients per
+// explained row.
+func (a *app) explainLIME(cmd *cobra.Command, p *pipeline.Predictor, x *frame.Frame, o explain.PredictorOptions, out, dataPath string, asJSON bool, top int) error {
+	in, err := explain.PredictorInput(p, x)
+	if err != nil {
+		return fmt.Errorf("explain %s: %w", dataPath, err)
+	}
+	rows := o.Rows
+	if rows == nil {
+		rows = explain.SampleRows(in.X.Rows, o.MaxRows, o.Seed)
+	}
+	for _, r := range rows {
+		if r < 0 || r >= in.X.Rows {
+			return fmt.Errorf("explain %s: %w", dataPath, &explain.RowsError{Row: r, Rows: in.X.Rows})
+		}
+	}
+	ex, err := explain.LIME(cmd.Context(), p.Model.Predict, p.Model.NumOutputs(), in.X.TakeRows(rows), in.X,
+		explain.LIMEOptions{Seed: o.Seed, Workers: o.Workers, Categorical: p.Design.Categorical()}, in.FeatureNames)
+	if err != nil {
+		return fmt.Errorf("explain %s: %w", dataPath, err)
+	}
+	if out != "" {
+		var cols []*frame.Column
+		for j, name := range ex.FeatureNames {
+			c := make([]float64, len(rows))
+			for i, res := range ex.Results {
+				c[i] = res.Coef[j]
+			}
+			cols = append(cols, frame.NewNumeric(name, c))
+		}
+		icpt, score := make([]float64, len(rows)), make([]float64, len(rows))
+		for i, res := range ex.Results {
+			icpt[i], score[i] = res.Intercept, res.Score
+		}
+		cols = append(cols, frame.NewNumeric("intercept", icpt), frame.NewNumeric("score", score))
+		if err := writeFrame(out, frame.MustNew(cols...)); err != nil {
+			return err
+		}
+	}
+	if asJSON {
+		return json.NewEncoder(a.stdout).Encode(map[string]any{"model": p.Model.Family(), "method": explain.MethodLIME,
+			"rows": len(rows), "row_index": rows, "results": ex.Results, "feature_names": ex.FeatureNames, "out": out})
+	}
+	fmt.Fprintf(a.stdout, "LIME surrogates of the %s model for %d rows × %d features\n", p.Model.Family(), len(rows), len(ex.FeatureNames))
+	if out != "" {
+		fmt.Fprintf(a.stdout, "wrote %s\n", out)
+	}
+	if p.Target.Task == model.Multiclass {
+		fmt.Fprintln(a.stdout, "explained output: probability of the first class")
+	}
+	res := ex.Results[0]
+	fmt.Fprintf(a.stdout, "row %d: prediction %.6g, surrogate %.6g (weighted R² %.3f); top features:\n", rows[0], res.Prediction, res.Local, res.Score)
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	for i, j := range res.Selected[:min(top, len(res.Selected))] {
+		fmt.Fprintf(tw, "  %d\t%s\t%.6g\n", i+1, ex.FeatureNames[j], res.Coef[j])
+	}
+	return tw.Flush()
+}
+
+// readForPredictor reads a data file with the column kinds p was trained
+// on. When that fails because the file lacks a column the model needs,
+// the error names the column as the predictor's schema check does.
+func readForPredictor(p *pipeline.Predictor, path string) (*frame.Frame, error) {
+	x, err := frame.ReadFile(path, frame.ReadOptions{Schema: p.ReadSchema()})
+	if err == nil {
+		return x, nil
+	}
+	if loose, err2 := frame.ReadFile(path, frame.ReadOptions{}); err2 == nil {
+		for _, f := range p.Schema {
+			if _, ok := loose.Lookup(f.Name); !ok {
+				return nil, fmt.Errorf("explain %s: %w", path, &pipeline.SchemaError{Column: f.Name, Reason: "missing from the data; the model needs it"})
+			}
+		}
+	}
+	return nil, err
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tabforge/tabforge/frame"
+)
+
+// trainFor trains one model family on ames through the CLI and returns
+// the saved model's path.
+func trainFor(t *testing.T, dir, models string) string {
+	t.Helper()
+	code, stdout, stderr := tabforge(t, dir, "train", "--data", testdata("ames.csv"), "--target", "Sale_Price",
+		"--models", models, "--cv-folds", "0", "--profile", "development", "--out", dir, "--json")
+	if code != 0 {
+		t.Fatalf("train exit %d: %s", code, stderr)
+	}
+	var res trainJSON
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	return res.ModelPath
+}
+
+// TestExplainCommand explains chosen rows of ames with a gbdt and a ridge
+// model: the CSV has one column per design feature plus base_value and
+// one row per requested row, in the order given, and every row's values
+// plus base_value equal the model's prediction (regression: margin =
+// prediction), which `tabforge predict` reports independently.
+func TestExplainCommand(t *testing.T) {
+	dir := t.TempDir()
+	preds := filepath.Join(dir, "preds.csv")
+	for _, family := range []string{"gbdt", "ridge"} {
+		t.Run(family, func(t *testing.T) {
+			mp := trainFor(t, dir, family)
+			if code, _, stderr := tabforge(t, dir, "predict", "--model", mp, "--data", testdata("ames.csv"), "--out", preds); code != 0 {
+				t.Fatalf("predict exit %d: %s", code, stderr)
+			}
+			pred := readCSV(t, preds)
+			rows := []int{7, 0, 5, 10, 11, 12}
+			for _, ext := range []string{"csv", "parquet"} {
+				out := filepath.Join(dir, family+"-shap."+ext)
+				code, stdout, stderr := tabforge(t, dir, "explain", "--model", mp, "--data", testdata("ames.csv"), "--rows", "7,0,5,10-12", "--out", out)
+				if code != 0 {
+					t.Fatalf("explain exit %d: %s", code, stderr)
+				}
+				want := map[string]string{"gbdt": "tree SHAP values", "ridge": "linear SHAP values"}[family]
+				if !strings.Contains(stdout, want) || !strings.Contains(stdout, "top features by mean |SHAP|") {
+					t.Fatalf("explain summary lacks %q:\n%s", want, stdout)
+				}
+				f, err := frame.ReadFile(out, frame.ReadOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				names := f.Names()
+				if f.NumRows() != len(rows) || names[len(names)-1] != "base_value" || len(names) < 50 {
+					t.Fatalf("%s: %d rows, columns %v", ext, f.NumRows(), names)
+				}
+				for i, r := range rows {
+					sum := 0.0
+					for _, c := range f.Columns() {
+						sum += c.Num[i]
+					}
+					p, err := strconv.ParseFloat(pred[r+1][0], 64)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if math.Abs(sum-p) > 1e-6*math.Abs(p) {
+						t.Fatalf("%s row %d: SHAP values sum to %v, predict says %v", ext, r, sum, p)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestExplainCommandJSONAndSampling checks --json and that without --rows
+// max_explain_rows caps the rows, sampled in input order.
+func TestExplainCommandJSONAndSampling(t *testing.T) {
+	dir := t.TempDir()
+	mp := trainFor(t, dir, "tree")
+	code, stdout, stderr := tabforge(t, dir, "explain", "--model", mp, "--data", testdata("ames.csv"), "--json", "--set", "max_explain_rows=25", "--top", "3")
+	if code != 0 {
+		t.Fatalf("explain exit %d: %s", code, stderr)
+	}
+	var s struct {
+		Method   string  `json:"method"`
+		Rows     int     `json:"rows"`
+		RowIndex []int   `json:"row_index"`
+		Top      [][]any `json:"top"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &s); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, stdout)
+	}
+	if s.Method != "tree" || s.Rows != 25 || len(s.RowIndex) != 25 || len(s.Top) != 1 || len(s.Top[0]) != 3 {
+		t.Fatalf("explain --json = %+v", s)
+	}
+	for i := 1; i < len(s.RowIndex); i++ {
+		if s.RowIndex[i] <= s.RowIndex[i-1] {
+			t.Fatalf("sampled rows not in input order: %v", s.RowIndex)
+		}
+	}
+}
+
+// TestExplainCommandBadInput: data missing a column, rows out of range,
+// malformed flags, and a method the model does not support (falls back to
+// KernelSHAP with a note).
+func TestExplainCommandBadInput(t *testing.T) {
+	dir := t.TempDir()
+	mp := trainFor(t, dir, "ridge")
+	// ames without Gr_Liv_Area.
+	f, err := frame.ReadFile(testdata("ames.csv"), frame.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := filepath.Join(dir, "short.csv")
+	w, err := os.Create(short)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := frame.WriteCSV(w, f.Drop("Gr_Liv_Area").Take([]int{0, 1, 2})); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	cases := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"missing column", []string{"--data", short}, 1, `column "Gr_Liv_Area": missing from the data`},
+		{"row out of range", []string{"--data", testdata("ames.csv"), "--rows", "3,2930"}, 1, "row 2930 is out of range: the data has 2930 rows"},
+		{"bad rows", []string{"--data", testdata("ames.csv"), "--rows", "1-x"}, 2, "bad row range"},
+		{"unknown method", []string{"--data", testdata("ames.csv"), "--method", "magic"}, 2, "unknown method"},
+		{"bad out", []string{"--data", testdata("ames.csv"), "--out", filepath.Join(dir, "x.txt")}, 2, "--out must end in .csv or .parquet"},
+		{"no data", nil, 2, "--model and --data are required"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := tabforge(t, dir, append([]string{"explain", "--model", mp}, tc.args...)...)
+			if code != tc.code || !strings.Contains(stderr, tc.msg) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+				t.Fatalf("exit %d, stderr %q; want exit %d and one line containing %q", code, stderr, tc.code, tc.msg)
+			}
+		})
+	}
+	// TreeSHAP asked of a linear model: KernelSHAP with a note.
+	code, stdout, stderr := tabforge(t, dir, "explain", "--model", mp, "--data", testdata("ames.csv"), "--rows", "0-1", "--method", "tree")
+	if code != 0 || !strings.Contains(stderr, "TreeSHAP does not support ridge models; fell back to KernelSHAP") || !strings.Contains(stdout, "kernel SHAP values") {
+		t.Fatalf("tree on ridge: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+}

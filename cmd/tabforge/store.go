@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/store/failover"
+)
+
+// openStore opens the store cfg.Store names. A Redis store falls back to
+// SQLite (with a warning) when unreachable, unless store_fallback is off.
+func (a *app) openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	return a.openStoreOpts(ctx, cfg, failover.Options{})
+}
+
+func (a *app) openStoreOpts(ctx context.Context, cfg *config.Config, o failover.Options) (store.Store, error) {
+	if !strings.HasPrefix(cfg.Store, "sqlite://") && !strings.HasPrefix(cfg.Store, "redis://") && !strings.HasPrefix(cfg.Store, "rediss://") {
+		return nil, usagef("store: %q is not a store URL (want sqlite:///path/file.db or redis://host:port/db)", cfg.Store)
+	}
+	log, err := a.logger()
+	if err != nil {
+		return nil, err
+	}
+	o.Logger, o.NoFallback = log, !cfg.StoreFallback
+	return failover.Open(ctx, cfg.Store, o)
+}
+
+func (a *app) storeCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "store", Short: "Synchronise, back up and restore the store"}
+	sync := &cobra.Command{
+		Use:   "sync",
+		Short: "Replay writes journalled in SQLite while Redis was down",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, _, err := a.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			st, err := a.openStoreOpts(cmd.Context(), cfg, failover.Options{NoSync: true})
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			fs, ok := st.(*failover.Store)
+			if !ok {
+				fmt.Fprintf(a.stdout, "%s is not a Redis store: nothing to sync\n", st.URL())
+				return nil
+			}
+			n, err := fs.Sync(cmd.Context())
+			if err != nil {
+				return fmt.Errorf("%w (%d journal entries pending in %s)", err, n.Left, fs.Fallback().Path())
+			}
+			fmt.Fprintf(a.stdout, "synced to %s: %d runs, %d records, %d studies, %d trials\n", fs.URL(), n.Runs, n.Records, n.Studies, n.Trials)
+			return nil
+		},
+	}
+	var withCache bool
+	export := &cobra.Command{
+		Use:   "export FILE",
+		Short: "Write runs, records (registry, versions, logs), studies and trials to a JSON-lines dump",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := a.storeFor(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			var buf strings.Builder
+			n, err := store.Export(cmd.Context(), st, &buf, withCache)
+			if err != nil {
+				return err
+			}
+			if err := model.WriteFileAtomic(args[0], []byte(buf.String())); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "exported %s to %s: %d runs, %d records, %d studies, %d trials\n", st.URL(), args[0], n.Runs, n.Records, n.Studies, n.Trials)
+			return nil
+		},
+	}
+	export.Flags().BoolVar(&withCache, "cache", false, "include the step cache (it can be recomputed)")
+	imp := &cobra.Command{
+		Use:   "import FILE",
+		Short: "Load a dump written by store export; existing keys are replaced",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := os.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			st, err := a.storeFor(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			n, err := store.Import(cmd.Context(), st, f)
+			if err != nil {
+				return fmt.Errorf("%s: %w", filepath.Base(args[0]), err)
+			}
+			fmt.Fprintf(a.stdout, "imported %s into %s: %d runs, %d records, %d studies, %d trials\n", args[0], st.URL(), n.Runs, n.Records, n.Studies, n.Trials)
+			return nil
+		},
+	}
+	cmd.AddCommand(sync, export, imp)
+	return cmd
+}
+
+func (a *app) runsDiffCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "diff A B",
+		Short: "Show the config keys and metrics that differ between two runs",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := a.storeFor(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ra, err := st.GetRun(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			rb, err := st.GetRun(cmd.Context(), args[1])
+			if err != nil {
+				return err
+			}
+			changes, err := store.Diff(ra, rb)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if changes == nil {
+					changes = []store.Change{}
+				}
+				return json.NewEncoder(a.stdout).Encode(changes)
+			}
+			if len(changes) == 0 {
+				fmt.Fprintf(a.stdout, "runs %s and %s have the same config and metrics\n", ra.ID, rb.ID)
+				return nil
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintf(tw, "KEY\t%s\t%s\n", ra.ID, rb.ID)
+			for _, c := range changes {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Key, orDash(c.A), orDash(c.B))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the changes as JSON")
+	return cmd
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// errProblems makes doctor exit 1 after printing what it found.
+var errProblems = errors.New("doctor found problems")

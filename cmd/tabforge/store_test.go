@@ -1,0 +1,364 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/store/failover"
+	"github.com/tabforge/tabforge/store/redis"
+	"github.com/tabforge/tabforge/store/redis/redistest"
+	"github.com/tabforge/tabforge/store/sqlite"
+	"github.com/tabforge/tabforge/store/storetest"
+)
+
+// The test binary doubles as the tabforge binary (and as a run writer),
+// so the process tests need no separate go build.
+const (
+	envMain   = "TABFORGE_TEST_AS_MAIN"   // run the CLI on os.Args[1:]
+	envWriter = "TABFORGE_TEST_AS_WRITER" // write runs to the store URL in os.Args[1]
+)
+
+func TestMain(m *testing.M) {
+	switch {
+	case os.Getenv(envMain) != "":
+		redis.DiscardClientLogs()
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	case os.Getenv(envWriter) != "":
+		os.Exit(writeRuns(os.Args[1], os.Args[2], os.Args[3]))
+	}
+	redis.DiscardClientLogs()
+	os.Exit(m.Run())
+}
+
+// writeRuns writes n runs with ids prefix-0000.. to the store at url.
+func writeRuns(url, prefix, count string) int {
+	redis.DiscardClientLogs()
+	ctx := context.Background()
+	n, _ := strconv.Atoi(count)
+	st, err := failover.Open(ctx, url, failover.Options{NoFallback: true})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer st.Close()
+	for i := range n {
+		id := fmt.Sprintf("%s-%04d", prefix, i)
+		if err := st.PutRun(ctx, &store.Run{ID: id, Created: time.Now(), Status: store.Succeeded, Config: json.RawMessage(`{}`)}); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		if err := st.PutRecord(ctx, "log", id, []byte(id)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	return 0
+}
+
+// tabforgeProc starts the CLI as a separate process.
+func tabforgeProc(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), envMain+"=1")
+	return cmd
+}
+
+// TestTrainSurvivesRedisKill starts a real train process against Redis,
+// kills redis-server with SIGKILL while it runs, and checks that the run
+// completes on the SQLite fallback; then restarts Redis on its AOF (the
+// running record written before the kill is still there), runs tabforge
+// store sync, and finds the finished run in Redis exactly once.
+func TestTrainSurvivesRedisKill(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	dir := t.TempDir()
+	fb := filepath.Join(dir, "fallback.db")
+	url := srv.URL() + "?fallback=" + fb
+	cmd := tabforgeProc(t, "train", "--store", url, "--data", testdata("ames.csv"), "--target", "Sale_Price",
+		"--time-column", "Year_Sold,Mo_Sold", "--set", "cv_folds=2", "--models", "ridge,gbdt", "--out", dir, "--json")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := redis.Open(ctx, srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the run's first record, then kill Redis mid-run.
+	var runID string
+	for deadline := time.Now().Add(60 * time.Second); runID == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if runs, err := r.ListRuns(ctx, 0); err == nil && len(runs) == 1 {
+			runID = runs[0].ID
+			if runs[0].Status != store.Running {
+				t.Fatalf("run %s already %s before the kill", runID, runs[0].Status)
+			}
+		}
+	}
+	r.Close()
+	if runID == "" {
+		cmd.Process.Kill()
+		t.Fatalf("no run appeared in redis; stderr: %s", stderr.String())
+	}
+	srv.Kill()
+	killed := time.Now()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("train failed after the kill: %v\n%s", err, stderr.String())
+	}
+	t.Logf("train finished %v after redis was killed", time.Since(killed).Round(time.Millisecond))
+	var res trainJSON
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil || res.RunID != runID || res.Best == "" {
+		t.Fatalf("train output %q (%v); want run %s with a best model", stdout.String(), err, runID)
+	}
+	if !strings.Contains(stderr.String(), "redis is unreachable") {
+		t.Errorf("no failover warning on stderr:\n%s", stderr.String())
+	}
+
+	srv.Restart(t)
+	r, err = redis.Open(ctx, srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	before, err := r.GetRun(ctx, runID)
+	if err != nil || before.Status != store.Running {
+		t.Fatalf("after the AOF restart, redis has run %v, %v; want the running record written before the kill", before, err)
+	}
+	out, err := tabforgeProc(t, "store", "sync", "--store", url).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "1 runs") {
+		t.Fatalf("store sync: %v\n%s", err, out)
+	}
+	runs, err := r.ListRuns(ctx, 0)
+	if err != nil || len(runs) != 1 || runs[0].ID != runID || runs[0].Status != store.Succeeded || runs[0].Best != res.Best || len(runs[0].Result) == 0 {
+		t.Fatalf("redis after sync: %+v, %v; want the one succeeded run %s", runs, err, runID)
+	}
+	out, err = tabforgeProc(t, "store", "sync", "--store", url).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "0 runs, 0 records") {
+		t.Errorf("second store sync: %v\n%s; want nothing left", err, out)
+	}
+}
+
+// TestConcurrentProcesses has two processes write runs and records at
+// once into one SQLite file and one Redis database: nothing may be lost.
+func TestConcurrentProcesses(t *testing.T) {
+	ctx := context.Background()
+	const per = 150
+	for name, url := range map[string]string{
+		"sqlite": "sqlite://" + filepath.Join(t.TempDir(), "shared.db"),
+		"redis":  redistest.URL(t),
+	} {
+		t.Run(name, func(t *testing.T) {
+			var procs []*exec.Cmd
+			var outs []*bytes.Buffer
+			for w := range 2 {
+				cmd := exec.Command(os.Args[0], url, fmt.Sprint("w", w), strconv.Itoa(per))
+				cmd.Env = append(os.Environ(), envWriter+"=1")
+				var out bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &out, &out
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				procs, outs = append(procs, cmd), append(outs, &out)
+			}
+			for i, p := range procs {
+				if err := p.Wait(); err != nil {
+					t.Errorf("writer %d: %v: %s", i, err, outs[i])
+				}
+			}
+			st, err := failover.Open(ctx, url, failover.Options{NoFallback: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			runs, err := st.ListRuns(ctx, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs, err := st.ListRecords(ctx, "log", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(runs) != 2*per || len(recs) != 2*per {
+				t.Errorf("%d runs and %d records; want %d of each", len(runs), len(recs), 2*per)
+			}
+		})
+	}
+}
+
+// TestExportWipeImport backs up a store with the CLI, wipes it, restores
+// it and checks the second export equals the first byte for byte.
+func TestExportWipeImport(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	sqlitePath := filepath.Join(dir, "tf.db")
+	redisURL := redistest.URL(t)
+	for name, c := range map[string]struct {
+		url  string
+		wipe func(t *testing.T)
+	}{
+		"sqlite": {"sqlite://" + sqlitePath, func(t *testing.T) {
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				os.Remove(sqlitePath + suffix)
+			}
+		}},
+		"redis": {redisURL, func(t *testing.T) {
+			r, err := redis.Open(ctx, redisURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			keys, err := r.Client().Keys(ctx, r.Prefix()+"*").Result()
+			if err != nil || len(keys) == 0 {
+				t.Fatalf("keys to wipe: %d, %v", len(keys), err)
+			}
+			if err := r.Client().Del(ctx, keys...).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			st, err := failover.Open(ctx, c.url, failover.Options{NoFallback: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			storetest.Fill(t, st)
+			st.Close()
+			first, second := filepath.Join(dir, name+"1.jsonl"), filepath.Join(dir, name+"2.jsonl")
+			code, out, errs := tabforge(t, dir, "store", "export", first, "--store", c.url, "--cache")
+			if code != 0 || !strings.Contains(out, "3 runs, 3 records, 1 studies, 2 trials") {
+				t.Fatalf("export: %d %s %s", code, out, errs)
+			}
+			c.wipe(t)
+			if code, out, _ := tabforge(t, dir, "runs", "list", "--store", c.url, "--json"); code != 0 || strings.TrimSpace(out) != "null" {
+				t.Fatalf("after the wipe runs list = %d %q; want no runs", code, out)
+			}
+			if code, out, errs := tabforge(t, dir, "store", "import", first, "--store", c.url); code != 0 {
+				t.Fatalf("import: %d %s %s", code, out, errs)
+			}
+			if code, out, errs := tabforge(t, dir, "store", "export", second, "--store", c.url, "--cache"); code != 0 {
+				t.Fatalf("export: %d %s %s", code, out, errs)
+			}
+			a, _ := os.ReadFile(first)
+			b, _ := os.ReadFile(second)
+			if !bytes.Equal(a, b) || len(a) == 0 {
+				t.Errorf("export after import differs:\n%s\nvs\n%s", a, b)
+			}
+		})
+	}
+	// A file that is not a dump is refused with a one-line error.
+	bad := filepath.Join(dir, "bad.jsonl")
+	os.WriteFile(bad, []byte("hello\n"), 0o644)
+	if code, _, errs := tabforge(t, dir, "store", "import", bad); code != 1 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+		t.Errorf("importing garbage: exit %d, %q; want 1 and one line", code, errs)
+	}
+}
+
+func TestDoctor(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	srv := redistest.Start(t)
+	url := srv.URL() + "?fallback=" + filepath.Join(dir, "fb.db")
+	code, out, errs := tabforge(t, dir, "doctor", "--store", url)
+	if code != 0 || !strings.Contains(out, "no problems found") {
+		t.Fatalf("doctor on a good setup: %d\n%s%s", code, out, errs)
+	}
+	r, err := redis.Open(ctx, srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	r.Client().ConfigSet(ctx, "appendonly", "no")
+	r.Client().ConfigSet(ctx, "maxmemory-policy", "allkeys-lru")
+	code, out, _ = tabforge(t, dir, "doctor", "--store", url)
+	if code != 1 || !strings.Contains(out, "persistence is off") || !strings.Contains(out, "allkeys-lru") || !strings.Contains(out, "fix: redis-cli CONFIG SET appendonly yes") {
+		t.Errorf("doctor with persistence off and allkeys-lru: %d\n%s", code, out)
+	}
+	r.Client().ConfigSet(ctx, "maxmemory-policy", "volatile-lru")
+	r.Client().ConfigSet(ctx, "save", "3600 1")
+	code, out, _ = tabforge(t, dir, "doctor", "--store", url)
+	if code != 1 || !strings.Contains(out, "RDB snapshots only") || strings.Contains(out, "maxmemory-policy is") {
+		t.Errorf("doctor with RDB only and volatile-lru: %d\n%s", code, out)
+	}
+	code, out, _ = tabforge(t, dir, "doctor", "--store", "redis://127.0.0.1:1/0?fallback="+filepath.Join(dir, "fb.db"))
+	if code != 1 || !strings.Contains(out, "redis store") || !strings.Contains(out, "fix: start redis-server") {
+		t.Errorf("doctor with redis down: %d\n%s", code, out)
+	}
+	file := filepath.Join(dir, "file")
+	os.WriteFile(file, nil, 0o644)
+	code, out, _ = tabforge(t, dir, "doctor", "--store", "sqlite://"+filepath.Join(file, "tf.db"))
+	if code != 1 || !strings.Contains(out, "cannot be opened") {
+		t.Errorf("doctor on an unwritable sqlite path: %d\n%s", code, out)
+	}
+}
+
+func TestStoreBadInput(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	os.WriteFile(file, nil, 0o644)
+	srv := redistest.Start(t)
+	r, err := redis.Open(context.Background(), srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Client().ConfigSet(context.Background(), "requirepass", "sesame")
+	r.Close()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"unreachable redis without fallback", []string{"runs", "list", "--store", "redis://127.0.0.1:1/0", "--set", "store_fallback=false"}, 1, "store unavailable"},
+		{"wrong password without fallback", []string{"runs", "list", "--store", "redis://:nope@" + srv.Addr + "/0", "--set", "store_fallback=false"}, 1, "authentication failed"},
+		{"bad redis URL", []string{"runs", "list", "--store", "redis://127.0.0.1:6379/notadb"}, 1, "redis store URL"},
+		{"unknown scheme", []string{"runs", "list", "--store", "postgres://db"}, 2, `scheme "postgres"`},
+		{"read-only sqlite path", []string{"runs", "list", "--store", "sqlite://" + filepath.Join(file, "tf.db")}, 1, "open store"},
+	}
+	for _, tt := range tests {
+		code, _, errs := tabforge(t, dir, tt.args...)
+		if code != tt.code || !strings.Contains(errs, tt.msg) || strings.Count(strings.TrimSpace(errs), "\n") != 0 || strings.Contains(errs, "nope") {
+			t.Errorf("%s: exit %d, %q; want %d and one line with %q", tt.name, code, errs, tt.code, tt.msg)
+		}
+	}
+	// With fallback on (the default), an unreachable Redis warns and the
+	// command works on SQLite.
+	code, out, errs := tabforge(t, dir, "runs", "list", "--store", "redis://127.0.0.1:1/0?fallback="+filepath.Join(dir, "fb.db"))
+	if code != 0 || !strings.Contains(errs, "redis is unreachable") || !strings.Contains(out, "RUN") {
+		t.Errorf("fallback: exit %d, %q, %q", code, out, errs)
+	}
+}
+
+func TestRunsDiff(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "tf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, seed := range []int{42, 43} {
+		st.PutRun(ctx, &store.Run{ID: fmt.Sprint("run", i), Created: time.Unix(int64(i), 0), Status: store.Succeeded, Best: "gbdt",
+			Config: json.RawMessage(fmt.Sprintf(`{"seed":%d,"cv_folds":5}`, seed)),
+			Result: json.RawMessage(fmt.Sprintf(`{"leaderboard":[{"model":"gbdt","cv":{"r2":0.8%d},"test":{"r2":0.9}}]}`, i))})
+	}
+	st.Close()
+	code, out, errs := tabforge(t, dir, "runs", "diff", "run0", "run1")
+	if code != 0 || !strings.Contains(out, "config.seed") || !strings.Contains(out, "metrics.gbdt.cv.r2") || strings.Contains(out, "cv_folds") || strings.Contains(out, "test.r2") {
+		t.Errorf("runs diff: %d\n%s%s", code, out, errs)
+	}
+	if code, out, _ := tabforge(t, dir, "runs", "diff", "run0", "run0"); code != 0 || !strings.Contains(out, "same config") {
+		t.Errorf("runs diff of a run with itself: %d %s", code, out)
+	}
+	if code, _, errs := tabforge(t, dir, "runs", "diff", "run0", "nope"); code != 1 || !strings.Contains(errs, "not found") {
+		t.Errorf("runs diff with an unknown run: %d %s", code, errs)
+	}
+}

@@ -1,0 +1,191 @@
+package explain
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/tabforge/tabforge/model"
+)
+
+// SampleRows returns min(max, n) distinct row indices of [0, n) drawn
+// with the seed, in increasing order, so a sample keeps input order; max
+// <= 0 or max >= n returns every row. It is how max_explain_rows caps the
+// rows explained.
+func SampleRows(n, max int, seed uint64) []int {
+	if max <= 0 || max >= n {
+		out := make([]int, n)
+		for i := range out {
+			out[i] = i
+		}
+		return out
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x6578706c61696e)) // "explain"
+	out := rng.Perm(n)[:max]
+	slices.Sort(out)
+	return out
+}
+
+// SampleBackground returns up to n rows of x drawn without replacement
+// with the seed, equally weighted.
+func SampleBackground(x *model.Matrix, n int, seed uint64) *Background {
+	return &Background{X: x.TakeRows(SampleRows(x.Rows, n, seed))}
+}
+
+// KMeansBackground summarises x by k weighted centres (Lloyd's algorithm
+// from a seeded k-means++ start, on columns standardised by their
+// standard deviation, missing values counting as the column mean). Each
+// centre coordinate is then snapped to the nearest value the column takes
+// among the centre's members, so ordinal codes and 0/1 indicators stay
+// valid inputs, and weighted by its cluster's size, as shap.kmeans does.
+// With k >= x.Rows it returns the rows themselves.
+func KMeansBackground(x *model.Matrix, k int, seed uint64) (*Background, error) {
+	if x == nil || x.Rows == 0 {
+		return nil, fmt.Errorf("explain: k-means: no rows")
+	}
+	if k <= 0 {
+		return nil, fmt.Errorf("explain: k-means: k = %d", k)
+	}
+	if k >= x.Rows {
+		return &Background{X: x.TakeRows(SampleRows(x.Rows, 0, 0))}, nil
+	}
+	n, p := x.Rows, x.Cols
+	mean, sd := make([]float64, p), make([]float64, p)
+	for j := range p {
+		var s, s2, c float64
+		for i := range n {
+			if v := x.At(i, j); !math.IsNaN(v) {
+				s += v
+				s2 += v * v
+				c++
+			}
+		}
+		if c > 0 {
+			mean[j] = s / c
+			sd[j] = math.Sqrt(math.Max(0, s2/c-mean[j]*mean[j]))
+		}
+		if !(sd[j] > 1e-12) {
+			sd[j] = 1
+		}
+	}
+	z := model.NewMatrix(n, p)
+	for i := range n {
+		for j := range p {
+			v := x.At(i, j)
+			if math.IsNaN(v) {
+				v = mean[j]
+			}
+			z.Data[i*p+j] = (v - mean[j]) / sd[j]
+		}
+	}
+	dist := func(a, b []float64) float64 {
+		var s float64
+		for j, v := range a {
+			d := v - b[j]
+			s += d * d
+		}
+		return s
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x6b6d65616e73)) // "kmeans"
+	centres := model.NewMatrix(k, p)
+	d2 := make([]float64, n)
+	copy(centres.Row(0), z.Row(rng.IntN(n)))
+	for i := range n {
+		d2[i] = dist(z.Row(i), centres.Row(0))
+	}
+	for c := 1; c < k; c++ {
+		var tot float64
+		for _, d := range d2 {
+			tot += d
+		}
+		pick := rng.IntN(n)
+		if tot > 0 {
+			u := rng.Float64() * tot
+			for i, d := range d2 {
+				u -= d
+				if u <= 0 {
+					pick = i
+					break
+				}
+			}
+		}
+		copy(centres.Row(c), z.Row(pick))
+		for i := range n {
+			d2[i] = min(d2[i], dist(z.Row(i), centres.Row(c)))
+		}
+	}
+	assign := make([]int, n)
+	for iter := range 100 {
+		changed := false
+		for i := range n {
+			best, bd := 0, math.Inf(1)
+			for c := range k {
+				if d := dist(z.Row(i), centres.Row(c)); d < bd {
+					best, bd = c, d
+				}
+			}
+			if assign[i] != best || iter == 0 {
+				changed = changed || assign[i] != best
+				assign[i] = best
+			}
+		}
+		if !changed && iter > 0 {
+			break
+		}
+		clear(centres.Data)
+		counts := make([]float64, k)
+		for i, c := range assign {
+			counts[c]++
+			row := centres.Row(c)
+			for j, v := range z.Row(i) {
+				row[j] += v
+			}
+		}
+		for c := range k {
+			if counts[c] == 0 {
+				copy(centres.Row(c), z.Row(rng.IntN(n))) // revive an empty cluster
+				continue
+			}
+			for j := range p {
+				centres.Data[c*p+j] /= counts[c]
+			}
+		}
+	}
+	// Snap each centre to values its members take; drop empty clusters.
+	out := &Background{X: model.NewMatrix(0, p)}
+	for c := range k {
+		var members []int
+		for i, a := range assign {
+			if a == c {
+				members = append(members, i)
+			}
+		}
+		if len(members) == 0 {
+			continue
+		}
+		row := make([]float64, p)
+		for j := range p {
+			target := centres.At(c, j)*sd[j] + mean[j]
+			best, bd, nan := math.NaN(), math.Inf(1), 0
+			for _, i := range members {
+				v := x.At(i, j)
+				if math.IsNaN(v) {
+					nan++
+					continue
+				}
+				if d := math.Abs(v - target); d < bd {
+					best, bd = v, d
+				}
+			}
+			if 2*nan > len(members) {
+				best = math.NaN() // mostly missing: keep it missing
+			}
+			row[j] = best
+		}
+		out.X.Data = append(out.X.Data, row...)
+		out.X.Rows++
+		out.Weights = append(out.Weights, float64(len(members)))
+	}
+	return out, nil
+}

@@ -1,0 +1,23 @@
+// Package explain owns model explanations: exact path-dependent TreeSHAP
+// (Lundberg, Erion and Lee, 2018) for package tree, forest and gbdt
+// models, exact linear SHAP for package linear models, KernelSHAP
+// (Lundberg and Lee, 2017) for any other model or whole predictor, LIME
+// (Ribeiro, Singh and Guestrin, 2016) for single rows, partial dependence
+// and ICE curves in one and two dimensions, and permutation importance.
+//
+// Every explainer works on the design matrix a model sees (model.Matrix),
+// so "features" are the model's input columns: features.Design's
+// FeatureNames. ExplainPredictor applies a saved pipeline.Predictor's
+// feature chain and design to a frame first.
+//
+// SHAP results are a Values: plain row-major float64 slices, one value per
+// (row, output, feature), a BaseValue per output and the names, so plots
+// and CSV writers need nothing from this package. Every SHAP explainer is
+// locally accurate: BaseValue + Σ_j φ_j equals the explained output of
+// the row (Values.Output says which: the prediction, or the margin of
+// models with a link function), to Values.Tolerance.
+//
+// Results are deterministic: randomness (KernelSHAP coalitions, background
+// sampling, LIME perturbations, permutations) comes from the seed alone,
+// per row, so the worker count never changes an answer.
+package explain

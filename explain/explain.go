@@ -1,0 +1,287 @@
+package explain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/pipeline"
+)
+
+// Options configure Explain; the zero value explains with the best exact
+// method available.
+type Options struct {
+	// Method picks the explainer; "" means MethodAuto. MethodTree or
+	// MethodLinear on a model they do not support falls back to KernelSHAP
+	// with a note in Values.Notes. MethodLIME is not a SHAP method and is
+	// rejected here (call LIME).
+	Method Method
+	// Workers bounds parallelism; 0 means GOMAXPROCS. Results do not
+	// depend on it.
+	Workers int
+	// Seed seeds KernelSHAP's coalitions and background sampling.
+	Seed uint64
+	// Background is KernelSHAP's reference data; nil means the explained
+	// rows themselves. It is summarised to BackgroundSize rows.
+	Background *model.Matrix
+	// BackgroundSize is the number of background rows KernelSHAP
+	// integrates over; 0 means 50.
+	BackgroundSize int
+	// BackgroundSampling draws the background rows at random instead of
+	// summarising them by k-means.
+	BackgroundSampling bool
+	// KernelSamples is KernelOptions.Samples.
+	KernelSamples int
+	// FeatureNames name the matrix columns; nil means f0, f1, ...
+	FeatureNames []string
+}
+
+// Explain computes SHAP values of model m for the rows of x: exact
+// TreeSHAP for tree, forest and gbdt models, exact linear SHAP for ols,
+// ridge and logistic models, and KernelSHAP (on Predict) for anything else,
+// noting the fallback in Values.Notes.
+func Explain(ctx context.Context, m model.Model, x *model.Matrix, o Options) (*Values, error) {
+	if m == nil {
+		return nil, errors.New("explain: nil model")
+	}
+	if x == nil || x.Rows == 0 {
+		return nil, errors.New("explain: no rows to explain")
+	}
+	method := o.Method
+	if method == "" {
+		method = MethodAuto
+	}
+	var notes []string
+	switch method {
+	case MethodAuto, MethodTree:
+		e, err := NewTreeEnsemble(m)
+		if err == nil {
+			return e.TreeSHAP(ctx, x, o.Workers, o.FeatureNames)
+		}
+		if method == MethodTree {
+			notes = append(notes, fmt.Sprintf("TreeSHAP does not support %s models; fell back to KernelSHAP", m.Family()))
+			break
+		}
+		v, err := LinearSHAP(m, x, o.FeatureNames)
+		if err == nil {
+			return v, nil
+		}
+		if !errors.Is(err, ErrUnsupported) {
+			return nil, err
+		}
+		notes = append(notes, fmt.Sprintf("no exact explainer for %s models; used KernelSHAP", m.Family()))
+	case MethodLinear:
+		v, err := LinearSHAP(m, x, o.FeatureNames)
+		if err == nil || !errors.Is(err, ErrUnsupported) {
+			return v, err
+		}
+		notes = append(notes, fmt.Sprintf("linear SHAP does not support %s models; fell back to KernelSHAP", m.Family()))
+	case MethodKernel:
+	case MethodLIME:
+		return nil, errors.New("explain: LIME is not a SHAP method; call LIME")
+	default:
+		return nil, fmt.Errorf("explain: unknown method %q", method)
+	}
+	bgx := o.Background
+	if bgx == nil {
+		bgx = x
+	}
+	bg, err := background(bgx, o)
+	if err != nil {
+		return nil, err
+	}
+	v, err := KernelSHAP(ctx, m.Predict, m.NumOutputs(), x, bg, KernelOptions{Samples: o.KernelSamples, Seed: o.Seed, Workers: o.Workers}, o.FeatureNames)
+	if err != nil {
+		return nil, err
+	}
+	v.Notes = append(notes, v.Notes...)
+	return v, nil
+}
+
+// background summarises x as o asks.
+func background(x *model.Matrix, o Options) (*Background, error) {
+	n := o.BackgroundSize
+	if n <= 0 {
+		n = 50
+	}
+	if o.BackgroundSampling {
+		return SampleBackground(x, n, o.Seed), nil
+	}
+	return KMeansBackground(x, n, o.Seed)
+}
+
+// RowsError reports requested rows outside the data.
+type RowsError struct {
+	Row, Rows int
+}
+
+func (e *RowsError) Error() string {
+	return fmt.Sprintf("explain: row %d is out of range: the data has %d rows (0-%d)", e.Row, e.Rows, e.Rows-1)
+}
+
+// Input is a predictor applied to a frame: the design matrix its model
+// sees, with the design's feature names.
+type Input struct {
+	X            *model.Matrix
+	FeatureNames []string
+}
+
+// PredictorInput checks x against p's schema (a missing column or a
+// column of another kind is a *pipeline.SchemaError), applies p's feature
+// chain and design, and returns the model's input matrix.
+func PredictorInput(p *pipeline.Predictor, x *frame.Frame) (*Input, error) {
+	for _, f := range p.Schema {
+		c, ok := x.Lookup(f.Name)
+		if !ok {
+			return nil, &pipeline.SchemaError{Column: f.Name, Reason: "missing from the data; the model needs it"}
+		}
+		if c.Kind != f.Kind {
+			return nil, &pipeline.SchemaError{Column: f.Name, Reason: fmt.Sprintf("is %s, the model was trained on %s", c.Kind, f.Kind)}
+		}
+	}
+	if len(p.Chain) > 0 {
+		var err error
+		if x, err = p.Chain.Transform(x); err != nil {
+			return nil, fmt.Errorf("advanced features: %w", err)
+		}
+	}
+	mat, err := p.Design.Matrix(x)
+	if err != nil {
+		return nil, err
+	}
+	return &Input{X: mat, FeatureNames: p.Design.FeatureNames()}, nil
+}
+
+// PredictorOptions configure ExplainPredictor.
+type PredictorOptions struct {
+	Options
+	// Rows are the data rows to explain, any order, each in range; nil
+	// means a sample of MaxRows rows (all rows when MaxRows <= 0 or the
+	// data is smaller), drawn with Seed.
+	Rows []int
+	// MaxRows caps the rows explained when Rows is nil: the
+	// max_explain_rows config key.
+	MaxRows int
+}
+
+// ExplainPredictor explains a saved predictor on the rows of frame x:
+// the design matrix of all rows is built (the feature chain may look
+// across rows), the chosen rows are explained with Explain, KernelSHAP's
+// background being drawn from all rows. Values.RowIndex holds the data
+// row of each explained row, Values.X their feature values, and
+// OutputNames the class labels when outputs are per class.
+func ExplainPredictor(ctx context.Context, p *pipeline.Predictor, x *frame.Frame, o PredictorOptions) (*Values, error) {
+	in, err := PredictorInput(p, x)
+	if err != nil {
+		return nil, err
+	}
+	n := in.X.Rows
+	if n == 0 {
+		return nil, errors.New("explain: the data has no rows")
+	}
+	rows := o.Rows
+	if rows == nil {
+		rows = SampleRows(n, o.MaxRows, o.Seed)
+	}
+	for _, r := range rows {
+		if r < 0 || r >= n {
+			return nil, &RowsError{Row: r, Rows: n}
+		}
+	}
+	opts := o.Options
+	opts.FeatureNames = in.FeatureNames
+	if opts.Background == nil {
+		opts.Background = in.X
+	}
+	sub := in.X.TakeRows(rows)
+	v, err := Explain(ctx, p.Model, sub, opts)
+	if err != nil {
+		return nil, err
+	}
+	v.RowIndex = slices.Clone(rows)
+	v.X = sub.Data
+	if v.Outputs > 1 && v.Outputs == len(p.Target.Classes) {
+		v.OutputNames = slices.Clone(p.Target.Classes)
+	}
+	return v, nil
+}
+
+// ParseRows parses a row list such as "0,5,10-20" (0-based, ranges
+// inclusive) into indices in the order given.
+func ParseRows(s string) ([]int, error) {
+	var out []int
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && s[i] != ',' {
+			continue
+		}
+		part := s[start:i]
+		start = i + 1
+		if part == "" {
+			return nil, fmt.Errorf("explain: empty item in row list %q", s)
+		}
+		var lo, hi int
+		if k := indexByte(part, '-'); k > 0 {
+			a, err1 := atoi(part[:k])
+			b, err2 := atoi(part[k+1:])
+			if err1 != nil || err2 != nil || b < a {
+				return nil, fmt.Errorf("explain: bad row range %q (want A-B with 0 <= A <= B)", part)
+			}
+			lo, hi = a, b
+		} else {
+			a, err := atoi(part)
+			if err != nil {
+				return nil, fmt.Errorf("explain: bad row %q (want a 0-based index)", part)
+			}
+			lo, hi = a, a
+		}
+		if hi-lo > 1<<24 {
+			return nil, fmt.Errorf("explain: row range %q is too large", part)
+		}
+		for r := lo; r <= hi; r++ {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func indexByte(s string, c byte) int {
+	for i := range len(s) {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// atoi parses a non-negative decimal integer.
+func atoi(s string) (int, error) {
+	if s == "" || len(s) > 12 {
+		return 0, errors.New("bad number")
+	}
+	n := 0
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, errors.New("bad number")
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, nil
+}
+
+// median returns the median of v (sorting it in place); NaN when empty.
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	slices.Sort(v)
+	h := len(v) / 2
+	if len(v)%2 == 1 {
+		return v[h]
+	}
+	return (v[h-1] + v[h]) / 2
+}

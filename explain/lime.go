@@ -1,0 +1,339 @@
+package explain
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/tabforge/tabforge/model"
+)
+
+// LIMEOptions tune LIME; the zero value follows the lime package's
+// tabular defaults (without discretisation).
+type LIMEOptions struct {
+	// Samples is the number of perturbed rows per explained row; 0 means
+	// 5000.
+	Samples int
+	// KernelWidth is the width of the exponential kernel on the
+	// standardised distance; 0 means 0.75·√p.
+	KernelWidth float64
+	// TopK keeps the K features with the largest standardised
+	// coefficients and refits on them; 0 keeps all.
+	TopK int
+	// Alpha is the ridge penalty of the surrogate on standardised
+	// features; 0 means 1 (scikit-learn Ridge's default, as lime uses);
+	// negative means none.
+	Alpha float64
+	// Output is the index of the explained output (class) of f.
+	Output int
+	// Seed seeds the perturbations; row r draws from its own stream.
+	Seed uint64
+	// Workers bounds the rows explained at once; 0 means GOMAXPROCS.
+	Workers int
+	// Categorical marks columns sampled from their training frequencies
+	// and represented in the surrogate as "equals the row's value";
+	// columns with at most two distinct training values are treated so
+	// too (one-hot indicators).
+	Categorical []bool
+}
+
+// LIMEResult is the local surrogate of one row.
+type LIMEResult struct {
+	// Row is the index of the row in the explained matrix.
+	Row int `json:"row"`
+	// Coef holds one coefficient per feature (0 for features not kept):
+	// for numeric features the change of the surrogate per unit of the
+	// feature in its original scale, for categorical ones the effect of
+	// taking the row's value.
+	Coef []float64 `json:"coef"`
+	// Intercept is the surrogate's intercept in the same coding.
+	Intercept float64 `json:"intercept"`
+	// Selected lists the kept features by decreasing |standardised
+	// coefficient|.
+	Selected []int `json:"selected"`
+	// Score is the surrogate's kernel-weighted R² on the perturbations.
+	Score float64 `json:"score"`
+	// Local is the surrogate's prediction at the row; Prediction is f's.
+	Local      float64 `json:"local"`
+	Prediction float64 `json:"prediction"`
+}
+
+// LIMEExplanation holds the surrogates of several rows.
+type LIMEExplanation struct {
+	FeatureNames []string     `json:"feature_names"`
+	Results      []LIMEResult `json:"results"`
+}
+
+// limeStats are the training statistics perturbations are drawn from.
+type limeStats struct {
+	mean, sd []float64
+	cat      []bool
+	values   [][]float64 // categorical: distinct values
+	cum      [][]float64 // categorical: cumulative frequencies
+}
+
+func newLimeStats(train *model.Matrix, categorical []bool) (*limeStats, error) {
+	if train == nil || train.Rows == 0 {
+		return nil, fmt.Errorf("explain: lime: no training rows")
+	}
+	p := train.Cols
+	s := &limeStats{mean: make([]float64, p), sd: make([]float64, p), cat: make([]bool, p),
+		values: make([][]float64, p), cum: make([][]float64, p)}
+	for j := range p {
+		counts := map[float64]int{}
+		var sum, sum2, n float64
+		for i := range train.Rows {
+			v := train.At(i, j)
+			if math.IsNaN(v) {
+				continue
+			}
+			counts[v]++
+			sum += v
+			sum2 += v * v
+			n++
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("explain: lime: column %d has no values", j)
+		}
+		s.mean[j] = sum / n
+		s.sd[j] = math.Sqrt(math.Max(0, sum2/n-s.mean[j]*s.mean[j]))
+		if !(s.sd[j] > 1e-12) {
+			s.sd[j] = 1
+		}
+		s.cat[j] = len(counts) <= 2 || (j < len(categorical) && categorical[j])
+		if s.cat[j] {
+			vals := make([]float64, 0, len(counts))
+			for v := range counts {
+				vals = append(vals, v)
+			}
+			slices.Sort(vals)
+			acc := 0.0
+			for _, v := range vals {
+				acc += float64(counts[v]) / n
+				s.cum[j] = append(s.cum[j], acc)
+			}
+			s.values[j] = vals
+		}
+	}
+	return s, nil
+}
+
+// LIME fits a local linear surrogate of output o.Output of f around each
+// row of x (Ribeiro et al., 2016, tabular variant without
+// discretisation): perturbations are drawn from the training statistics
+// of train (a normal with each numeric column's mean and standard
+// deviation; training frequencies for categorical columns), the first
+// being the row itself; each is weighted by exp(−d²/w²) of its
+// standardised distance to the row, and a weighted ridge regression on
+// standardised features (indicators for categorical ones) is fitted to
+// f's outputs. With TopK the features with the largest standardised
+// coefficients are kept and the surrogate refitted on them.
+func LIME(ctx context.Context, f Func, outputs int, x, train *model.Matrix, o LIMEOptions, names []string) (*LIMEExplanation, error) {
+	if x == nil || train == nil || x.Cols != train.Cols {
+		return nil, fmt.Errorf("explain: lime: data has %d columns, training statistics %d", colsOf(x), colsOf(train))
+	}
+	if o.Output < 0 || o.Output >= outputs {
+		return nil, fmt.Errorf("explain: lime: output %d of %d", o.Output, outputs)
+	}
+	st, err := newLimeStats(train, o.Categorical)
+	if err != nil {
+		return nil, err
+	}
+	p := x.Cols
+	ns := o.Samples
+	if ns <= 0 {
+		ns = 5000
+	}
+	width := o.KernelWidth
+	if width <= 0 {
+		width = 0.75 * math.Sqrt(float64(p))
+	}
+	alpha := o.Alpha
+	if alpha == 0 {
+		alpha = 1
+	}
+	alpha = max(alpha, 0)
+	out := &LIMEExplanation{FeatureNames: featureNames(names, p), Results: make([]LIMEResult, x.Rows)}
+	errs := make([]error, x.Rows)
+	err = parallelRows(ctx, x.Rows, o.Workers, 1, func() func(r int) {
+		return func(r int) {
+			rng := rand.New(rand.NewPCG(o.Seed, uint64(r)))
+			out.Results[r], errs[r] = limeRow(f, outputs, x.Row(r), st, ns, width, alpha, o, rng)
+			out.Results[r].Row = r
+		}
+	})
+	for _, e := range errs {
+		if e != nil {
+			return nil, e
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func limeRow(f Func, outputs int, x []float64, st *limeStats, ns int, width, alpha float64, o LIMEOptions, rng *rand.Rand) (LIMEResult, error) {
+	p := len(x)
+	raw := model.NewMatrix(ns, p)
+	z := make([]float64, ns*p) // surrogate design: standardised / indicators
+	copy(raw.Row(0), x)
+	for i := 1; i < ns; i++ {
+		row := raw.Row(i)
+		for j := range p {
+			if st.cat[j] {
+				u := rng.Float64()
+				k, _ := slices.BinarySearch(st.cum[j], u)
+				row[j] = st.values[j][min(k, len(st.values[j])-1)]
+			} else {
+				row[j] = st.mean[j] + st.sd[j]*rng.NormFloat64()
+			}
+		}
+	}
+	w := make([]float64, ns)
+	for i := range ns {
+		row := raw.Row(i)
+		var d2 float64
+		for j := range p {
+			var v, ref float64
+			if st.cat[j] {
+				if same(row[j], x[j]) {
+					v = 1
+				}
+				ref = 1
+			} else {
+				v, ref = (row[j]-st.mean[j])/st.sd[j], (x[j]-st.mean[j])/st.sd[j]
+			}
+			z[i*p+j] = v
+			d2 += (v - ref) * (v - ref)
+		}
+		w[i] = math.Exp(-d2 / (width * width))
+	}
+	pred := make([]float64, ns*outputs)
+	if err := f(pred, raw); err != nil {
+		return LIMEResult{}, fmt.Errorf("explain: lime: predict: %w", err)
+	}
+	y := make([]float64, ns)
+	for i := range ns {
+		y[i] = pred[i*outputs+o.Output]
+	}
+	all := make([]int, p)
+	for j := range all {
+		all[j] = j
+	}
+	beta, icpt, err := weightedRidge(z, p, all, y, w, alpha)
+	if err != nil {
+		return LIMEResult{}, err
+	}
+	sel := slices.Clone(all)
+	slices.SortStableFunc(sel, func(a, b int) int { return cmp.Compare(math.Abs(beta[b]), math.Abs(beta[a])) })
+	if o.TopK > 0 && o.TopK < p {
+		sel = sel[:o.TopK]
+		kept, ic, err := weightedRidge(z, p, sel, y, w, alpha)
+		if err != nil {
+			return LIMEResult{}, err
+		}
+		beta, icpt = make([]float64, p), ic
+		for i, j := range sel {
+			beta[j] = kept[i]
+		}
+		slices.SortStableFunc(sel, func(a, b int) int { return cmp.Compare(math.Abs(beta[b]), math.Abs(beta[a])) })
+	}
+	// Score and local prediction in the surrogate's coding.
+	var sw, my float64
+	for i := range ns {
+		sw += w[i]
+		my += w[i] * y[i]
+	}
+	my /= sw
+	var sse, sst float64
+	fit := func(i int) float64 {
+		s := icpt
+		for _, j := range sel {
+			s += beta[j] * z[i*p+j]
+		}
+		return s
+	}
+	for i := range ns {
+		e := y[i] - fit(i)
+		sse += w[i] * e * e
+		sst += w[i] * (y[i] - my) * (y[i] - my)
+	}
+	res := LIMEResult{Selected: sel, Local: fit(0), Prediction: y[0], Score: 1 - sse/sst}
+	if sst == 0 {
+		res.Score = 1
+	}
+	// Back to original units: z = (x − mean)/sd for numeric features.
+	res.Coef = make([]float64, p)
+	res.Intercept = icpt
+	for _, j := range sel {
+		if st.cat[j] {
+			res.Coef[j] = beta[j]
+			continue
+		}
+		res.Coef[j] = beta[j] / st.sd[j]
+		res.Intercept -= beta[j] * st.mean[j] / st.sd[j]
+	}
+	return res, nil
+}
+
+// weightedRidge fits y ≈ c + Σ_{j∈cols} β_j z_j with weights w and ridge
+// penalty alpha on β (not c), centring by weighted means like
+// scikit-learn's Ridge with sample_weight. z has stride p.
+func weightedRidge(z []float64, p int, cols []int, y, w []float64, alpha float64) ([]float64, float64, error) {
+	k, n := len(cols), len(y)
+	var sw float64
+	zm := make([]float64, k)
+	var ym float64
+	for i := range n {
+		sw += w[i]
+		ym += w[i] * y[i]
+		for a, j := range cols {
+			zm[a] += w[i] * z[i*p+j]
+		}
+	}
+	if !(sw > 0) {
+		return nil, 0, fmt.Errorf("explain: lime: kernel weights sum to %v", sw)
+	}
+	ym /= sw
+	for a := range zm {
+		zm[a] /= sw
+	}
+	g := make([]float64, k*k)
+	b := make([]float64, k)
+	zc := make([]float64, k)
+	for i := range n {
+		for a, j := range cols {
+			zc[a] = z[i*p+j] - zm[a]
+		}
+		yc := y[i] - ym
+		for a := range k {
+			wa := w[i] * zc[a]
+			if wa == 0 {
+				continue
+			}
+			b[a] += wa * yc
+			for c := a; c < k; c++ {
+				g[a*k+c] += wa * zc[c]
+			}
+		}
+	}
+	for a := range k {
+		for c := range a {
+			g[a*k+c] = g[c*k+a]
+		}
+		g[a*k+a] += alpha
+	}
+	beta, err := solveSPD(g, b, k, 1)
+	if err != nil {
+		return nil, 0, fmt.Errorf("explain: lime: %w", err)
+	}
+	icpt := ym
+	for a := range k {
+		icpt -= beta[a] * zm[a]
+	}
+	return beta, icpt, nil
+}

@@ -1,0 +1,519 @@
+package explain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/model/forest"
+	"github.com/tabforge/tabforge/model/gbdt"
+	"github.com/tabforge/tabforge/model/tree"
+)
+
+// ErrUnsupported reports a model an exact explainer cannot explain; the
+// dispatcher falls back to KernelSHAP on it.
+var ErrUnsupported = errors.New("explain: model not supported by this explainer")
+
+// splitRule is how an internal node routes a row.
+type splitRule uint8
+
+const (
+	// ruleLE: x <= thr goes left, anything else (NaN too) right; package
+	// tree's rule.
+	ruleLE splitRule = iota
+	// ruleLT32: float32(x) < thr goes left, NaN to the default side;
+	// package gbdt's (and XGBoost's) rule.
+	ruleLT32
+)
+
+// shapTree is one tree flattened for TreeSHAP. Leaf values are already
+// scaled (1/T for a forest) and write nout consecutive outputs starting at
+// output group.
+type shapTree struct {
+	left, right []int32 // −1 at leaves
+	feature     []int32
+	thr         []float64
+	defaultLeft []bool       // ruleLT32 only
+	cats        []*[4]uint64 // ruleLT32 categorical splits; nil slice if none
+	zeroL       []float64    // cover(left)/cover(node) at internal nodes
+	value       []float64    // nout values per node (leaves only used)
+	rule        splitRule
+	group, nout int
+	depth       int
+}
+
+// hot returns the child row x goes to at internal node i.
+func (t *shapTree) hot(i int32, x []float64) int32 {
+	v := x[t.feature[i]]
+	if t.rule == ruleLE {
+		if v <= t.thr[i] {
+			return t.left[i]
+		}
+		return t.right[i]
+	}
+	if v != v {
+		if t.defaultLeft[i] {
+			return t.left[i]
+		}
+		return t.right[i]
+	}
+	f := float32(v)
+	if t.cats != nil && t.cats[i] != nil {
+		if f >= 0 && f < 256 && f == float32(int(f)) && t.cats[i][int(f)>>6]>>(int(f)&63)&1 == 1 {
+			return t.left[i]
+		}
+		return t.right[i]
+	}
+	if float64(f) < t.thr[i] {
+		return t.left[i]
+	}
+	return t.right[i]
+}
+
+// finish computes the zero fractions, the depth and the tree's expected
+// value per output (added into base). Covers of the two children are used
+// as the denominator rather than the node's own cover, so fractions sum
+// to one exactly and local accuracy holds to rounding even when stored
+// covers were summed in another order (XGBoost's float32 sum_hessian).
+func (t *shapTree) finish(cover func(i int) float64, base []float64) {
+	n := len(t.left)
+	t.zeroL = make([]float64, n)
+	mean := make([]float64, n*t.nout)
+	var walk func(i int32, d int)
+	walk = func(i int32, d int) {
+		t.depth = max(t.depth, d)
+		if t.left[i] < 0 {
+			copy(mean[int(i)*t.nout:], t.value[int(i)*t.nout:int(i+1)*t.nout])
+			return
+		}
+		l, r := t.left[i], t.right[i]
+		walk(l, d+1)
+		walk(r, d+1)
+		cl, cr := cover(int(l)), cover(int(r))
+		fl := 0.5 // no training weight below: split the difference
+		if cl+cr > 0 {
+			fl = cl / (cl + cr)
+		}
+		t.zeroL[i] = fl
+		for k := range t.nout {
+			mean[int(i)*t.nout+k] = fl*mean[int(l)*t.nout+k] + (1-fl)*mean[int(r)*t.nout+k]
+		}
+	}
+	walk(0, 0)
+	for k := range t.nout {
+		base[t.group+k] += mean[k]
+	}
+}
+
+// TreeEnsemble is a model flattened for TreeSHAP: any package tree,
+// forest or gbdt model. It is immutable and safe for concurrent use.
+type TreeEnsemble struct {
+	trees    []shapTree
+	features int
+	outputs  int
+	base     []float64 // expected output: offset + each tree's cover-weighted mean
+	offset   []float64 // what the model adds before any tree (gbdt base margins)
+	output   Output
+	maxDepth int
+	coef     *coefTables
+}
+
+// NewTreeEnsemble flattens m for TreeSHAP. A gbdt model is explained in
+// margin space (the raw score before the link, as XGBoost's
+// pred_contribs), tree and forest models in prediction space (the value,
+// or class probabilities, a forest averaging its trees). Other models give
+// ErrUnsupported.
+func NewTreeEnsemble(m model.Model) (*TreeEnsemble, error) {
+	switch m := m.(type) {
+	case *tree.Model:
+		e := &TreeEnsemble{features: m.NumFeatures(), outputs: m.NumOutputs(), output: OutputPrediction}
+		e.base, e.offset = make([]float64, e.outputs), make([]float64, e.outputs)
+		e.add(cartTree(m.Tree(), 1, e.base))
+		return e.done(), nil
+	case *forest.Model:
+		ts := m.Trees()
+		e := &TreeEnsemble{features: m.NumFeatures(), outputs: m.NumOutputs(), output: OutputPrediction}
+		e.base, e.offset = make([]float64, e.outputs), make([]float64, e.outputs)
+		for _, t := range ts {
+			e.add(cartTree(t, 1/float64(len(ts)), e.base))
+		}
+		return e.done(), nil
+	case *gbdt.Model:
+		e := &TreeEnsemble{features: m.NumFeatures(), outputs: m.NumGroups(), output: OutputMargin}
+		e.base, e.offset = make([]float64, e.outputs), make([]float64, e.outputs)
+		for k := range e.outputs {
+			e.base[k] = m.BaseMargin(k)
+			e.offset[k] = m.BaseMargin(k)
+		}
+		for i := range m.NumTrees() {
+			e.add(gbdtTree(m.Tree(i), m.TreeGroup(i), e.base))
+		}
+		return e.done(), nil
+	}
+	return nil, fmt.Errorf("%w: TreeSHAP explains tree, forest and gbdt models, not %s", ErrUnsupported, m.Family())
+}
+
+func (e *TreeEnsemble) add(t shapTree) {
+	e.trees = append(e.trees, t)
+	e.maxDepth = max(e.maxDepth, t.depth)
+}
+
+func cartTree(src *tree.Tree, scale float64, base []float64) shapTree {
+	t := shapTree{left: src.Left, right: src.Right, feature: src.Feature, thr: src.Threshold,
+		rule: ruleLE, nout: src.NumOutputs}
+	t.value = make([]float64, len(src.Value))
+	for i, v := range src.Value {
+		t.value[i] = v * scale
+	}
+	t.finish(func(i int) float64 { return src.Cover[i] }, base)
+	return t
+}
+
+func gbdtTree(src *gbdt.Tree, group int, base []float64) shapTree {
+	n := src.NumNodes()
+	t := shapTree{left: make([]int32, n), right: make([]int32, n), feature: make([]int32, n),
+		thr: make([]float64, n), defaultLeft: make([]bool, n), value: make([]float64, n),
+		rule: ruleLT32, group: group, nout: 1}
+	for i := range n {
+		t.left[i], t.right[i] = int32(src.Left(i)), int32(src.Right(i))
+		t.feature[i] = int32(src.Feature(i))
+		t.thr[i] = float64(src.Threshold(i))
+		t.defaultLeft[i] = src.DefaultLeft(i)
+		t.value[i] = src.Value(i)
+		if src.IsCategorical(i) {
+			if t.cats == nil {
+				t.cats = make([]*[4]uint64, n)
+			}
+			set := new([4]uint64)
+			for _, c := range src.Categories(i) {
+				set[c>>6] |= 1 << (c & 63)
+			}
+			t.cats[i] = set
+		}
+	}
+	t.finish(src.Cover, base)
+	return t
+}
+
+// NumFeatures returns the number of input columns.
+func (e *TreeEnsemble) NumFeatures() int { return e.features }
+
+// NumOutputs returns the number of explained outputs.
+func (e *TreeEnsemble) NumOutputs() int { return e.outputs }
+
+// Output returns the quantity the SHAP values decompose.
+func (e *TreeEnsemble) Output() Output { return e.output }
+
+// BaseValue returns the expected output per output, from the covers.
+func (e *TreeEnsemble) BaseValue() []float64 { return append([]float64(nil), e.base...) }
+
+// Predict writes the explained output (prediction or margin) of every row
+// of x into dst (x.Rows×NumOutputs), walking the trees as TreeSHAP does.
+func (e *TreeEnsemble) Predict(dst []float64, x *model.Matrix) {
+	for r := range x.Rows {
+		out := dst[r*e.outputs : (r+1)*e.outputs]
+		copy(out, e.offset)
+		row := x.Row(r)
+		for ti := range e.trees {
+			t := &e.trees[ti]
+			i := int32(0)
+			for t.left[i] >= 0 {
+				i = t.hot(i, row)
+			}
+			for k := range t.nout {
+				out[t.group+k] += t.value[int(i)*t.nout+k]
+			}
+		}
+	}
+}
+
+// pathElem is one feature on the unique path of Lundberg et al.'s
+// Algorithm 2: the fractions of "zero" (feature unknown: cover-weighted)
+// and "one" (feature known: follows x) paths flowing through, and the
+// permutation weight.
+type pathElem struct {
+	feature int32
+	zero    float64
+	one     float64
+	pweight float64
+}
+
+// shapWorker holds one goroutine's buffers.
+type shapWorker struct {
+	c    *coefTables
+	path []pathElem // (D+2)(D+3)/2 elements: one path per recursion level
+	x    []float64
+	phi  []float64 // outputs×features for the current row
+	f    int
+}
+
+// TreeSHAP computes exact path-dependent SHAP values (Lundberg, Erion and
+// Lee, 2018, Algorithm 2) of the rows of x: O(T·L·D²) per row for T trees
+// of L leaves and depth D. Rows are split over workers goroutines (0
+// means GOMAXPROCS); each row's values are computed in tree order by one
+// goroutine, so the result does not depend on workers. Missing values
+// (NaN) follow the model's own routing. names may be nil.
+func (e *TreeEnsemble) TreeSHAP(ctx context.Context, x *model.Matrix, workers int, names []string) (*Values, error) {
+	if x == nil || x.Cols != e.features || len(x.Data) != x.Rows*x.Cols {
+		return nil, fmt.Errorf("explain: treeshap: matrix has %d columns, the model has %d features", colsOf(x), e.features)
+	}
+	v := newValues(MethodTree, e.output, x.Rows, e.outputs, e.features, names)
+	v.Exact, v.Tolerance = true, 1e-9
+	copy(v.BaseValue, e.base)
+	if err := parallelRows(ctx, x.Rows, workers, 64, func() func(r int) {
+		w := e.newWorker()
+		return func(r int) {
+			w.x = x.Row(r)
+			w.phi = v.Values[r*e.outputs*e.features : (r+1)*e.outputs*e.features]
+			for ti := range e.trees {
+				w.tree(&e.trees[ti])
+			}
+		}
+	}); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func colsOf(x *model.Matrix) int {
+	if x == nil {
+		return 0
+	}
+	return x.Cols
+}
+
+func (e *TreeEnsemble) newWorker() *shapWorker {
+	// The call at path length d starts at 1 + d(d+3)/2 and holds d+1
+	// elements; the longest path has maxDepth+1 elements.
+	l := e.maxDepth + 1
+	return &shapWorker{c: e.coef, path: make([]pathElem, 2+l*(l+3)/2+l+1), f: e.features}
+}
+
+// tree adds one tree's contributions for the current row to phi.
+func (w *shapWorker) tree(t *shapTree) {
+	if t.left[0] < 0 {
+		return // a single leaf: everything is in the base value
+	}
+	w.recurse(t, 0, 0, 0, 1, 1, -1)
+}
+
+// coefTables holds the depth-dependent ratios of Algorithm 2's path
+// updates, so the inner loops multiply instead of divide. Row d (path
+// length d+1) has entries i = 0..d at d*stride+i.
+type coefTables struct {
+	stride int
+	up     []float64 // (i+1)/(d+1)
+	dn     []float64 // (d−i)/(d+1)
+	ra     []float64 // (d+1)/(i+1)
+	rc     []float64 // (d+1)/(d−i), i < d
+}
+
+func newCoefTables(maxLen int) *coefTables {
+	s := maxLen + 1
+	c := &coefTables{stride: s, up: make([]float64, s*s), dn: make([]float64, s*s), ra: make([]float64, s*s), rc: make([]float64, s*s)}
+	for d := range s {
+		d1 := float64(d + 1)
+		for i := 0; i <= d; i++ {
+			c.up[d*s+i] = float64(i+1) / d1
+			c.dn[d*s+i] = float64(d-i) / d1
+			c.ra[d*s+i] = d1 / float64(i+1)
+			if i < d {
+				c.rc[d*s+i] = d1 / float64(d-i)
+			}
+		}
+	}
+	return c
+}
+
+// extend adds a feature with fractions zero and one to the path of
+// length depth held at p.
+func (c *coefTables) extend(p []pathElem, depth int, zero, one float64, feature int32) {
+	p[depth] = pathElem{feature: feature, zero: zero, one: one}
+	if depth == 0 {
+		p[0].pweight = 1
+		return
+	}
+	up, dn := c.up[depth*c.stride:], c.dn[depth*c.stride:]
+	for i := depth - 1; i >= 0; i-- {
+		w := p[i].pweight
+		p[i+1].pweight += one * w * up[i]
+		p[i].pweight = zero * w * dn[i]
+	}
+}
+
+// unwind removes path element k from the path of length depth (undoing
+// extend), shifting the later elements down.
+func (c *coefTables) unwind(p []pathElem, depth, k int) {
+	one, zero := p[k].one, p[k].zero
+	next := p[depth].pweight
+	ra, dn, rc := c.ra[depth*c.stride:], c.dn[depth*c.stride:], c.rc[depth*c.stride:]
+	if one != 0 {
+		inv := 1 / one
+		for i := depth - 1; i >= 0; i-- {
+			tmp := p[i].pweight
+			p[i].pweight = next * ra[i] * inv
+			next = tmp - p[i].pweight*zero*dn[i]
+		}
+	} else {
+		inv := 1 / zero
+		for i := depth - 1; i >= 0; i-- {
+			p[i].pweight *= rc[i] * inv
+		}
+	}
+	for i := k; i < depth; i++ {
+		p[i].feature, p[i].zero, p[i].one = p[i+1].feature, p[i+1].zero, p[i+1].one
+	}
+}
+
+// unwoundSum returns the total permutation weight of the path of length
+// depth with element k removed, without modifying it.
+func (c *coefTables) unwoundSum(p []pathElem, depth, k int) float64 {
+	one, zero := p[k].one, p[k].zero
+	var total float64
+	if one != 0 {
+		ra, dn := c.ra[depth*c.stride:], c.dn[depth*c.stride:]
+		inv := 1 / one
+		next := p[depth].pweight
+		for i := depth - 1; i >= 0; i-- {
+			tmp := next * ra[i] * inv
+			total += tmp
+			next = p[i].pweight - tmp*zero*dn[i]
+		}
+	} else if zero != 0 {
+		total = c.coldSum(p, depth) / zero
+	}
+	return total
+}
+
+// coldSum is Σ_{i<depth} pweight_i·(d+1)/(d−i): the unwound sum of any
+// element with one = 0, times its zero fraction. It does not depend on the
+// element, so a leaf computes it once for all its cold elements (the
+// observation behind Yang's Fast TreeSHAP v1).
+func (c *coefTables) coldSum(p []pathElem, depth int) float64 {
+	rc := c.rc[depth*c.stride:]
+	var s float64
+	for i := range depth {
+		s += p[i].pweight * rc[i]
+	}
+	return s
+}
+
+// recurse is Algorithm 2's RECURSE at node i. Each call copies its
+// parent's path (depth elements at w.path[poff:]) into its own block just
+// after the parent's, so siblings never see each other's changes; the
+// blocks of one root-to-leaf chain fit in the buffer newWorker sizes.
+func (w *shapWorker) recurse(t *shapTree, i int32, poff, depth int, zero, one float64, feature int32) {
+	c := w.c
+	off := poff + depth + 1
+	p := w.path[off : off+depth+1]
+	copy(p[:depth], w.path[poff:poff+depth])
+	c.extend(p, depth, zero, one, feature)
+	if t.left[i] < 0 {
+		nout := t.nout
+		vals := t.value[int(i)*nout : int(i+1)*nout]
+		cold, haveCold := 0.0, false
+		for k := 1; k <= depth; k++ {
+			el := p[k]
+			var s float64
+			if el.one == 0 {
+				// (coldSum/zero)·(0 − zero): the zero fraction cancels.
+				if !haveCold {
+					cold, haveCold = -c.coldSum(p, depth), true
+				}
+				s = cold
+			} else {
+				s = c.unwoundSum(p, depth, k) * (el.one - el.zero)
+			}
+			phi := w.phi[t.group*w.f+int(el.feature):]
+			for o, v := range vals {
+				phi[o*w.f] += s * v
+			}
+		}
+		return
+	}
+	hot := t.hot(i, w.x)
+	cold, hotZero := t.right[i], t.zeroL[i]
+	if hot != t.left[i] {
+		cold, hotZero = t.left[i], 1-hotZero
+	}
+	coldZero := 1 - hotZero
+	inZero, inOne := 1.0, 1.0
+	f := t.feature[i]
+	k := 1
+	for ; k <= depth; k++ {
+		if p[k].feature == f {
+			break
+		}
+	}
+	if k <= depth {
+		inZero, inOne = p[k].zero, p[k].one
+		c.unwind(p, depth, k)
+		depth--
+	}
+	// A branch whose zero and one fractions are both 0 zeroes every path
+	// weight below it and so adds nothing; skipping it also avoids 0/0 in
+	// a later unwind.
+	if hz := hotZero * inZero; hz != 0 || inOne != 0 {
+		w.recurse(t, hot, off, depth+1, hz, inOne, f)
+	}
+	if cz := coldZero * inZero; cz != 0 {
+		w.recurse(t, cold, off, depth+1, cz, 0, f)
+	}
+}
+
+// parallelRows runs the function newFn returns for every row in [0, n)
+// on up to workers goroutines (0 means GOMAXPROCS), each with its own
+// function (and so its own buffers), in blocks of block rows. It checks
+// ctx between blocks.
+func parallelRows(ctx context.Context, n, workers, block int, newFn func() func(r int)) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	blocks := (n + block - 1) / block
+	workers = max(1, min(workers, blocks))
+	var mu sync.Mutex
+	next := 0
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			fn := newFn()
+			for {
+				if ctx.Err() != nil {
+					return
+				}
+				mu.Lock()
+				b := next
+				next++
+				mu.Unlock()
+				if b >= blocks {
+					return
+				}
+				for r := b * block; r < min(n, (b+1)*block); r++ {
+					fn(r)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+// checkFinite reports a NaN or infinite value in v.
+func checkFinite(v []float64) error {
+	for i, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Errorf("explain: value %d is %v", i, x)
+		}
+	}
+	return nil
+}
+
+// done builds the coefficient tables once every tree is added.
+func (e *TreeEnsemble) done() *TreeEnsemble {
+	e.coef = newCoefTables(e.maxDepth + 2)
+	return e
+}

@@ -1,0 +1,104 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/report"
+)
+
+// TestWriteReport trains on a small slice of txhousing, then writes the
+// report with business rules and bias–variance, and checks what the
+// analysis found against the run.
+func TestWriteReport(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data = filepath.Join("..", "testdata", "txhousing.csv")
+	cfg.Target = "sales"
+	cfg.Drop = []string{"volume"}
+	cfg.SegmentColumn = "city"
+	cfg.Models = []string{"ridge", "tree"}
+	cfg.CVFolds = 2
+	cfg.ForceProductionQuality = false
+	cfg.BiasVarianceRounds = 3
+	cfg.Out = t.TempDir()
+	zero := 0.0
+	cfg.BusinessRules = []config.BusinessRule{
+		{Name: "nonnegative", Kind: config.RuleBounds, Min: &zero, Gate: true},
+		{Name: "listings raise sales", Kind: config.RuleMonotonic, Feature: "listings", Direction: "increasing"},
+		{Name: "city floor", Kind: config.RuleSegmentFloor, Threshold: 101, Gate: true},
+	}
+	ctx := context.Background()
+	res, err := Train(ctx, cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, dir, err := WriteReport(ctx, cfg, res, "", AnalysisOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Err != nil {
+		t.Fatalf("analysis: %v", a.Err)
+	}
+	d := a.Data
+	if len(d.Test.Y) != res.TestRows || len(d.Test.Pred) != res.TestRows {
+		t.Errorf("test predictions %d/%d; want %d", len(d.Test.Y), len(d.Test.Pred), res.TestRows)
+	}
+	// Re-derived predictions score as the run scored the best model.
+	var sse, sst, mean float64
+	for _, v := range d.Test.Y {
+		mean += v / float64(len(d.Test.Y))
+	}
+	for i, v := range d.Test.Y {
+		sse += (v - d.Test.Pred[i]) * (v - d.Test.Pred[i])
+		sst += (v - mean) * (v - mean)
+	}
+	if r2, want := 1-sse/sst, res.Leaderboard[0].Test["r2"]; abs(r2-want) > 1e-9 {
+		t.Errorf("re-derived test r2 %v; the run measured %v", r2, want)
+	}
+	if len(d.BiasVariance) != 2 || len(d.LearningCurve) == 0 || len(d.TopErrors) == 0 || len(d.SegmentResiduals) == 0 {
+		t.Errorf("bias-variance %d families, learning curve %d, top errors %d, segment residuals %d",
+			len(d.BiasVariance), len(d.LearningCurve), len(d.TopErrors), len(d.SegmentResiduals))
+	}
+	for _, bv := range d.BiasVariance {
+		if r := bv.Result; abs(r.Sum()-r.ExpectedLoss) > 1e-9*r.ExpectedLoss {
+			t.Errorf("%s: terms sum to %v, loss %v", bv.Family, r.Sum(), r.ExpectedLoss)
+		}
+	}
+	if len(a.Rules) != 3 || !a.Rules[0].Passed || a.Rules[2].Passed || a.Rules[1].Error != "" {
+		t.Errorf("rules %+v; want the bound to pass, the impossible floor to fail, the monotonic rule checked", a.Rules)
+	}
+	g := a.RuleGates()
+	if len(g) != 2 || g.Passed() || !strings.Contains(strings.Join(g.Failures(), ";"), "city floor") {
+		t.Errorf("rule gates %+v", g)
+	}
+	if len(d.PDP) != 1 || len(d.PDP[0].Average) < 2 {
+		t.Errorf("PDP %+v; want the monotonic rule's curve", d.PDP)
+	}
+	var back report.Data
+	b, err := os.ReadFile(filepath.Join(dir, report.DataFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &back); err != nil || back.RunID != res.RunID {
+		t.Errorf("report.json: %v, run %q", err, back.RunID)
+	}
+	// A moved dataset still gives a report, from the result alone.
+	moved := cfg.Clone()
+	moved.Data = filepath.Join(t.TempDir(), "gone.csv")
+	a2, _, err := WriteReport(ctx, moved, res, t.TempDir(), AnalysisOptions{})
+	if err != nil || a2.Err == nil || len(a2.Data.Leaderboard) != 2 {
+		t.Errorf("moved dataset: err %v, analysis err %v", err, a2.Err)
+	}
+}
+
+func abs(v float64) float64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}

@@ -1,0 +1,251 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/ensemble"
+	"github.com/tabforge/tabforge/eval"
+	"github.com/tabforge/tabforge/split"
+)
+
+// Ensemble entry names on the leaderboard.
+const (
+	ensembleAverage   = "ensemble:average"
+	ensembleVoting    = "ensemble:voting"
+	ensembleStacking  = "ensemble:stacking"
+	ensembleSelection = "ensemble:selection"
+)
+
+// ensembleSpec is one ensemble to build: its members (indices into the
+// pool, best first) and how to fit its combiner on out-of-fold
+// predictions.
+type ensembleSpec struct {
+	name    string
+	members []int
+	// fit returns the combiner for member predictions oof on the rows
+	// with targets y.
+	fit func(ctx context.Context, oof [][]float64, y []float64) (*ensemble.Combiner, error)
+}
+
+// buildEnsembles combines the successful candidates of lb into the
+// ensembles the config enables: with enable_advanced_ensemble, stacking
+// (use_stacking), voting (use_voting) and greedy selection
+// (use_selection); without it, the simple average of the ensemble_top_k
+// best models. Each is scored by cross-validation on the candidates'
+// out-of-fold predictions — a combiner with fitted parts (stacking,
+// selection) is fitted, per fold, on the out-of-fold predictions of that
+// fold's training rows only — and on the test rows by combining the
+// members refitted on the whole training part. It returns the ensembles'
+// leaderboard entries and predictors, and warnings.
+func buildEnsembles(ctx context.Context, cfg *config.Config, p *prepared, lb []Entry, fitted map[string]*Predictor) ([]Entry, map[string]*Predictor, []string) {
+	metric := primaryMetric(p.task)
+	var pool []Entry
+	for _, e := range lb {
+		if e.Error == "" && e.oof != nil && e.testPred != nil && fitted[e.Model] != nil && len(fitted[e.Model].Members) == 0 {
+			if v, ok := e.CV[metric]; ok && !math.IsNaN(v) {
+				pool = append(pool, e)
+			}
+		}
+	}
+	if len(pool) < 2 {
+		return nil, nil, nil
+	}
+	pool = slices.Clone(pool)
+	rank(pool, metric)
+	k := pool[0].oof
+	outputs := len(k) / len(p.train)
+
+	// Rows every member has an out-of-fold prediction for (all of them,
+	// but for the first block of a time-series CV).
+	var covered []int
+	for r := range p.train {
+		ok := true
+		for _, e := range pool {
+			for _, v := range e.oof[r*outputs : (r+1)*outputs] {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					ok = false
+				}
+			}
+		}
+		if ok {
+			covered = append(covered, r)
+		}
+	}
+	if len(covered) == 0 {
+		return nil, nil, []string{"ensembles skipped: no training row has every candidate's out-of-fold prediction"}
+	}
+
+	var warnings []string
+	topK := min(max(1, cfg.EnsembleTopK), len(pool))
+	var specs []ensembleSpec
+	equal := func(n int) func(context.Context, [][]float64, []float64) (*ensemble.Combiner, error) {
+		return func(context.Context, [][]float64, []float64) (*ensemble.Combiner, error) {
+			return ensemble.VotingCombiner(n, outputs, nil)
+		}
+	}
+	if !cfg.EnableAdvancedEnsemble {
+		if topK >= 2 {
+			specs = append(specs, ensembleSpec{name: ensembleAverage, members: seq(topK), fit: equal(topK)})
+		}
+	} else {
+		if cfg.UseVoting && topK >= 2 {
+			specs = append(specs, ensembleSpec{name: ensembleVoting, members: seq(topK), fit: equal(topK)})
+		}
+		if cfg.UseStacking {
+			if cfg.StackingPassthrough {
+				warnings = append(warnings, "stacking_passthrough: members with their own preprocessing share no feature matrix to pass through; stacking uses the members' predictions only")
+			}
+			// The meta-learner is linear: a few strong members beat many
+			// correlated ones.
+			n := min(len(pool), max(topK, 4))
+			specs = append(specs, ensembleSpec{name: ensembleStacking, members: seq(n),
+				fit: func(ctx context.Context, oof [][]float64, y []float64) (*ensemble.Combiner, error) {
+					return ensemble.FitStackingCombiner(ctx, oof, y, p.task, len(p.classes), ensemble.StackingOptions{})
+				}})
+		}
+		if cfg.UseSelection {
+			n := len(pool)
+			specs = append(specs, ensembleSpec{name: ensembleSelection, members: seq(n),
+				fit: func(_ context.Context, oof [][]float64, y []float64) (*ensemble.Combiner, error) {
+					w, err := ensemble.Select(oof, y, p.task, 0)
+					if err != nil {
+						return nil, err
+					}
+					return ensemble.VotingCombiner(len(oof), outputs, w)
+				}})
+		}
+	}
+
+	entries := make([]Entry, 0, len(specs))
+	preds := make(map[string]*Predictor, len(specs))
+	for _, s := range specs {
+		t0 := time.Now()
+		e, pr, err := fitEnsemble(ctx, p, s, pool, fitted, covered, outputs)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, nil, warnings
+			}
+			warnings = append(warnings, fmt.Sprintf("%s failed: %v", s.name, err))
+			continue
+		}
+		e.FitSeconds = round(e.FitSeconds+time.Since(t0).Seconds(), 4)
+		entries = append(entries, e)
+		preds[s.name] = pr
+	}
+	return entries, preds, warnings
+}
+
+// fitEnsemble scores one ensemble by nested CV on the out-of-fold
+// predictions, fits its combiner on all covered rows and scores it on the
+// test rows.
+func fitEnsemble(ctx context.Context, p *prepared, s ensembleSpec, pool []Entry, fitted map[string]*Predictor,
+	covered []int, outputs int) (Entry, *Predictor, error) {
+	members := make([]Entry, len(s.members))
+	for i, m := range s.members {
+		members[i] = pool[m]
+	}
+	isCovered := make([]bool, len(p.train))
+	for _, r := range covered {
+		isCovered[r] = true
+	}
+	oofAt := func(rows []int) ([][]float64, []float64) {
+		out := make([][]float64, len(members))
+		for i, e := range members {
+			out[i] = make([]float64, 0, len(rows)*outputs)
+			for _, r := range rows {
+				out[i] = append(out[i], e.oof[r*outputs:(r+1)*outputs]...)
+			}
+		}
+		y := make([]float64, len(rows))
+		for j, r := range rows {
+			y[j] = p.y[p.train[r]]
+		}
+		return out, y
+	}
+
+	// Cross-validation: per fold, fit the combiner on the out-of-fold
+	// predictions of the fold's training rows, score it on its test rows.
+	var folds []eval.Metrics
+	for _, f := range p.folds {
+		tr := coveredOf(f.Train, isCovered)
+		te := coveredOf(f.Test, isCovered)
+		if len(tr) == 0 || len(te) == 0 {
+			continue
+		}
+		oofTr, yTr := oofAt(tr)
+		c, err := s.fit(ctx, oofTr, yTr)
+		if err != nil {
+			return Entry{}, nil, err
+		}
+		oofTe, yTe := oofAt(te)
+		pred := make([]float64, len(te)*outputs)
+		if err := c.Combine(pred, oofTe); err != nil {
+			return Entry{}, nil, err
+		}
+		m, err := taskMetrics(p.task, yTe, pred, len(p.classes))
+		if err != nil {
+			return Entry{}, nil, err
+		}
+		folds = append(folds, m)
+	}
+	if len(folds) == 0 {
+		return Entry{}, nil, fmt.Errorf("no fold to score on")
+	}
+	mean, std := eval.Summarize(folds)
+
+	// The saved combiner sees every covered row's out-of-fold predictions.
+	oof, y := oofAt(covered)
+	c, err := s.fit(ctx, oof, y)
+	if err != nil {
+		return Entry{}, nil, err
+	}
+	testPreds := make([][]float64, len(members))
+	names := make([]string, len(members))
+	fitSeconds := 0.0
+	for i, e := range members {
+		testPreds[i], names[i] = e.testPred, e.Model
+		fitSeconds += e.FitSeconds
+	}
+	test := make([]float64, len(members[0].testPred))
+	if err := c.Combine(test, testPreds); err != nil {
+		return Entry{}, nil, err
+	}
+	metrics, err := taskMetrics(p.task, split.Take(p.y, p.test), test, len(p.classes))
+	if err != nil {
+		return Entry{}, nil, err
+	}
+	params := c.Params()
+	params["members"] = names
+	first := fitted[members[0].Model]
+	pr := &Predictor{Target: first.Target, Schema: first.Schema, Combiner: c, RunID: first.RunID, Dataset: first.Dataset}
+	for _, e := range members {
+		f := fitted[e.Model]
+		pr.Members = append(pr.Members, Member{Name: e.Model, Chain: f.Chain, Design: f.Design, Model: f.Model})
+	}
+	e := Entry{Model: s.name, Params: params, CV: mean, CVStd: std, Test: metrics, FitSeconds: fitSeconds, testPred: test}
+	return e, pr, nil
+}
+
+// coveredOf returns the rows of rows that are covered.
+func coveredOf(rows []int, covered []bool) []int {
+	out := make([]int, 0, len(rows))
+	for _, r := range rows {
+		if covered[r] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func seq(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}

@@ -1,0 +1,90 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/tabforge/tabforge/features"
+	"github.com/tabforge/tabforge/model"
+)
+
+// memo holds what a run computes once and reuses: the preprocessing of
+// each CV fold and of the final fit, per design spec (every tuning trial
+// of a family, and every family with the same input needs, fits the same
+// feature chain and design on the same rows), and the tuning deadline.
+// The zero value is ready to use; it is safe for concurrent use.
+type memo struct {
+	mu       sync.Mutex
+	prep     map[string]*prepEntry
+	deadline time.Time // the end of the tuning time budget; zero until tuning starts
+}
+
+// prepEntry is one memoised preprocessing, computed once.
+type prepEntry struct {
+	once sync.Once
+	v    *preprocessed
+	err  error
+}
+
+// preprocessed is the fitted preprocessing of one training/evaluation
+// pair: the learners' training dataset and the evaluation matrix. Learners
+// never modify a Dataset, so trials can share it.
+type preprocessed struct {
+	chain  features.FittedChain
+	design *features.Design
+	train  *model.Dataset
+	eval   *model.Matrix
+}
+
+// preprocess fits the feature chain and the design on trainRows and
+// applies them to both parts; with a non-empty key the result is
+// memoised under key and spec (key must then name trainRows and evalRows
+// uniquely within the run).
+func (p *prepared) preprocess(ctx context.Context, key string, spec features.DesignSpec, trainRows, evalRows []int) (*preprocessed, error) {
+	if key == "" {
+		return p.preprocessNow(ctx, spec, trainRows, evalRows)
+	}
+	k := fmt.Sprintf("%s|%s|%t|%t|%v", p.variant, key, spec.OneHot, spec.Scale, spec.Missing)
+	p.memo.mu.Lock()
+	if p.memo.prep == nil {
+		p.memo.prep = map[string]*prepEntry{}
+	}
+	e, ok := p.memo.prep[k]
+	if !ok {
+		e = &prepEntry{}
+		p.memo.prep[k] = e
+	}
+	p.memo.mu.Unlock()
+	e.once.Do(func() { e.v, e.err = p.preprocessNow(context.WithoutCancel(ctx), spec, trainRows, evalRows) })
+	return e.v, e.err
+}
+
+func (p *prepared) preprocessNow(ctx context.Context, spec features.DesignSpec, trainRows, evalRows []int) (*preprocessed, error) {
+	xtr, xev, chain, err := p.applyChain(ctx, trainRows, evalRows)
+	if err != nil {
+		return nil, err
+	}
+	design, err := features.FitDesign(ctx, xtr, spec)
+	if err != nil {
+		return nil, fmt.Errorf("preprocessing: %w", err)
+	}
+	d, err := dataset(design, xtr, takeY(p.y, trainRows), p)
+	if err != nil {
+		return nil, err
+	}
+	mat, err := design.Matrix(xev)
+	if err != nil {
+		return nil, fmt.Errorf("preprocessing: %w", err)
+	}
+	return &preprocessed{chain: chain, design: design, train: d, eval: mat}, nil
+}
+
+func takeY(y []float64, rows []int) []float64 {
+	out := make([]float64, len(rows))
+	for i, r := range rows {
+		out[i] = y[r]
+	}
+	return out
+}

@@ -1,0 +1,211 @@
+package report
+
+import (
+	"image/color"
+	"math"
+	"strconv"
+)
+
+// A chart is one figure, described once and drawn twice: as inline SVG in
+// the HTML page and as a PNG file (svg.go, png.go).
+type chart struct {
+	// File is the PNG file name without extension; "" means no PNG.
+	File   string
+	Title  string
+	XLabel string
+	YLabel string
+	Series []series
+	// Categories label the bar positions 0, 1, ... of a bar chart: along
+	// x, or along y when Horizontal. For a point chart, YCategories label
+	// integer y positions (beeswarm rows).
+	Categories  []string
+	YCategories []string
+	Horizontal  bool
+	// Stacked stacks bar series instead of grouping them side by side.
+	Stacked bool
+	// Diagonal draws y = x (predicted vs actual); ZeroY draws y = 0.
+	Diagonal bool
+	ZeroY    bool
+	// ColorLabel names what per-point colours encode (beeswarm: the
+	// feature value, low blue to high red).
+	ColorLabel string
+}
+
+type seriesKind int
+
+const (
+	points seriesKind = iota
+	line
+	bars
+)
+
+// series is one set of values in a chart. Bars use Y only, one value per
+// category.
+type series struct {
+	Name  string
+	Kind  seriesKind
+	X, Y  []float64
+	Color color.RGBA
+	// Heat colours each point by a value in [0, 1] (NaN: grey) instead of
+	// Color.
+	Heat []float64
+	// Dashed draws a line dashed; Thin draws it thin and faint (ICE).
+	Dashed, Thin bool
+}
+
+// palette holds distinguishable colours (Tableau 10).
+var palette = [...]color.RGBA{
+	{0x4e, 0x79, 0xa7, 0xff}, {0xf2, 0x8e, 0x2b, 0xff}, {0xe1, 0x57, 0x59, 0xff}, {0x76, 0xb7, 0xb2, 0xff},
+	{0x59, 0xa1, 0x4f, 0xff}, {0xed, 0xc9, 0x48, 0xff}, {0xb0, 0x7a, 0xa1, 0xff}, {0xff, 0x9d, 0xa7, 0xff},
+	{0x9c, 0x75, 0x5f, 0xff}, {0xba, 0xb0, 0xac, 0xff},
+}
+
+func colorAt(i int) color.RGBA { return palette[i%len(palette)] }
+
+// heatColor maps v in [0, 1] from blue through purple to red, as SHAP's
+// beeswarm does; NaN is grey.
+func heatColor(v float64) color.RGBA {
+	if math.IsNaN(v) {
+		return color.RGBA{0xaa, 0xaa, 0xaa, 0xff}
+	}
+	v = math.Max(0, math.Min(1, v))
+	lerp := func(a, b uint8) uint8 { return uint8(float64(a) + v*(float64(b)-float64(a))) }
+	return color.RGBA{lerp(0x00, 0xff), lerp(0x8b, 0x00), lerp(0xfb, 0x52), 0xff}
+}
+
+// bounds returns the data range of a chart's axes, widened so that
+// nothing sits on the frame, and including 0 for bars.
+func (c *chart) bounds() (xmin, xmax, ymin, ymax float64) {
+	xmin, ymin = math.Inf(1), math.Inf(1)
+	xmax, ymax = math.Inf(-1), math.Inf(-1)
+	grow := func(lo, hi *float64, v float64) {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return
+		}
+		*lo, *hi = math.Min(*lo, v), math.Max(*hi, v)
+	}
+	if c.isBar() {
+		n := len(c.Categories)
+		xmin, xmax = -0.5, float64(n)-0.5
+		stack := make([]float64, n)
+		neg := make([]float64, n)
+		ymin, ymax = 0, 0
+		for _, s := range c.Series {
+			for i, v := range s.Y {
+				if i >= n {
+					break
+				}
+				if c.Stacked {
+					if v >= 0 {
+						stack[i] += v
+						grow(&ymin, &ymax, stack[i])
+					} else {
+						neg[i] += v
+						grow(&ymin, &ymax, neg[i])
+					}
+				} else {
+					grow(&ymin, &ymax, v)
+				}
+			}
+		}
+		if ymax == ymin {
+			ymax = ymin + 1
+		}
+		ymax += 0.05 * (ymax - ymin)
+		return xmin, xmax, ymin, ymax
+	}
+	for _, s := range c.Series {
+		for i := range s.Y {
+			grow(&xmin, &xmax, s.X[i])
+			grow(&ymin, &ymax, s.Y[i])
+		}
+	}
+	if c.Diagonal {
+		lo, hi := math.Min(xmin, ymin), math.Max(xmax, ymax)
+		xmin, ymin, xmax, ymax = lo, lo, hi, hi
+	}
+	if c.ZeroY {
+		grow(&ymin, &ymax, 0)
+	}
+	if math.IsInf(xmin, 1) {
+		xmin, xmax = 0, 1
+	}
+	if math.IsInf(ymin, 1) {
+		ymin, ymax = 0, 1
+	}
+	pad := func(lo, hi float64) (float64, float64) {
+		if hi == lo {
+			d := math.Max(1, math.Abs(lo)*0.1)
+			return lo - d, hi + d
+		}
+		d := 0.04 * (hi - lo)
+		return lo - d, hi + d
+	}
+	xmin, xmax = pad(xmin, xmax)
+	ymin, ymax = pad(ymin, ymax)
+	if c.YCategories != nil {
+		ymin, ymax = -0.6, float64(len(c.YCategories))-0.4
+	}
+	return xmin, xmax, ymin, ymax
+}
+
+func (c *chart) isBar() bool {
+	for _, s := range c.Series {
+		if s.Kind == bars {
+			return true
+		}
+	}
+	return false
+}
+
+// empty reports whether the chart has nothing to draw.
+func (c *chart) empty() bool {
+	for _, s := range c.Series {
+		if len(s.Y) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// ticks returns about n round tick values covering [lo, hi].
+func ticks(lo, hi float64, n int) []float64 {
+	if !(hi > lo) || n < 1 {
+		return []float64{lo}
+	}
+	raw := (hi - lo) / float64(n)
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := mag
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if m*mag >= raw {
+			step = m * mag
+			break
+		}
+	}
+	var out []float64
+	for v := math.Ceil(lo/step) * step; v <= hi+step*1e-9; v += step {
+		if math.Abs(v) < step*1e-9 {
+			v = 0
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// num formats a number for labels and tables: 4 significant digits,
+// thousands as "12.3k" when large.
+func num(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "–"
+	case math.IsInf(v, 1):
+		return "∞"
+	case math.IsInf(v, -1):
+		return "-∞"
+	case math.Abs(v) >= 1e6:
+		return strconv.FormatFloat(v/1e6, 'g', 4, 64) + "M"
+	case math.Abs(v) >= 1e4:
+		return strconv.FormatFloat(v/1e3, 'g', 4, 64) + "k"
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
+}

@@ -1,0 +1,169 @@
+// Package report turns the results of a training run into a
+// self-contained HTML report and PNG charts.
+//
+// The input is Data, plain values a run produced (leaderboard, test
+// predictions, importances, explanations, curves, bias–variance, segment
+// metrics, business rules, gates, fallbacks, cache counters). Write draws
+// every chart twice from one description: as inline SVG inside
+// report.html, so that the page needs no script library, no font and no
+// network to render (it opens offline and prints), and as a PNG file beside
+// it (gonum/plot) for slides and tickets. A section whose data is missing
+// says "not available" instead of drawing an empty chart.
+package report
+
+import (
+	"github.com/tabforge/tabforge/eval"
+)
+
+// Data is everything a report shows. Every field may be empty; the
+// sections it feeds then say "not available".
+type Data struct {
+	RunID string `json:"run_id"`
+	// Title heads the page; "" means "tabforge run RUNID".
+	Title string `json:"title,omitempty"`
+	// Created is the run's start time as text (RFC 3339).
+	Created     string `json:"created,omitempty"`
+	Status      string `json:"status,omitempty"`
+	Task        string `json:"task,omitempty"`
+	Target      string `json:"target,omitempty"`
+	DatasetHash string `json:"dataset_hash,omitempty"`
+	Split       string `json:"split,omitempty"`
+	TrainRows   int    `json:"train_rows,omitempty"`
+	TestRows    int    `json:"test_rows,omitempty"`
+	// Metric is the metric the leaderboard is ranked by.
+	Metric     string   `json:"metric,omitempty"`
+	Best       string   `json:"best,omitempty"`
+	Deployable bool     `json:"deployable"`
+	ModelPath  string   `json:"model_path,omitempty"`
+	Classes    []string `json:"classes,omitempty"`
+
+	Leaderboard []Entry `json:"leaderboard,omitempty"`
+	// Test holds the best model's predictions on the test rows.
+	Test Predictions `json:"test"`
+
+	FeatureImportance []Importance `json:"feature_importance,omitempty"`
+	SHAP              *SHAP        `json:"shap,omitempty"`
+	PDP               []PDP        `json:"pdp,omitempty"`
+
+	// LearningCurve is the best family's train and validation metrics by
+	// training-set size; LearningMetric names the metric plotted ("" means
+	// Metric).
+	LearningCurve   []eval.CurvePoint `json:"learning_curve,omitempty"`
+	LearningFamily  string            `json:"learning_family,omitempty"`
+	LearningMetric  string            `json:"learning_metric,omitempty"`
+	ValidationCurve *ValidationCurve  `json:"validation_curve,omitempty"`
+
+	BiasVariance []FamilyBiasVariance `json:"bias_variance,omitempty"`
+
+	Segments         []Segment               `json:"segments,omitempty"`
+	SegmentResiduals []eval.ResidualGroup    `json:"segment_residuals,omitempty"`
+	ResidualBins     []FeatureResiduals      `json:"residual_bins,omitempty"`
+	TopErrors        []eval.LargeError       `json:"top_errors,omitempty"`
+	Calibration      *eval.CalibrationResult `json:"calibration,omitempty"`
+
+	Rules     []eval.RuleResult `json:"rules,omitempty"`
+	Gates     []Gate            `json:"gates,omitempty"`
+	Fallbacks []string          `json:"fallbacks,omitempty"`
+	Warnings  []string          `json:"warnings,omitempty"`
+	// Cache counts the memoising cache's hits and misses in the run; nil
+	// means the run had no cache.
+	Cache   *Cache             `json:"cache,omitempty"`
+	Timings map[string]float64 `json:"timings,omitempty"`
+}
+
+// Entry is one model's line on the leaderboard.
+type Entry struct {
+	Model      string       `json:"model"`
+	CV         eval.Metrics `json:"cv,omitempty"`
+	CVStd      eval.Metrics `json:"cv_std,omitempty"`
+	Test       eval.Metrics `json:"test,omitempty"`
+	FitSeconds float64      `json:"fit_seconds"`
+	Error      string       `json:"error,omitempty"`
+}
+
+// Predictions are a model's outputs on labelled rows: values for
+// regression, the probability of class 1 for binary tasks, Classes values
+// per row for multiclass; Y holds the truth (class indices for
+// classification).
+type Predictions struct {
+	Y    []float64 `json:"y,omitempty"`
+	Pred []float64 `json:"pred,omitempty"`
+}
+
+// Importance is one feature's importance.
+type Importance struct {
+	Feature string  `json:"feature"`
+	Value   float64 `json:"value"`
+}
+
+// SHAP holds per-row SHAP values for the beeswarm and dependence plots:
+// Values[i][j] is the contribution of Features[j] to row i's prediction,
+// FeatureValues[i][j] that feature's value (NaN if missing or
+// categorical).
+type SHAP struct {
+	Features      []string    `json:"features"`
+	Values        [][]float64 `json:"values"`
+	FeatureValues [][]float64 `json:"feature_values"`
+}
+
+// PDP is a partial dependence curve with optional ICE curves (one per
+// sampled row) on the same grid.
+type PDP struct {
+	Feature string      `json:"feature"`
+	Grid    []float64   `json:"grid"`
+	Average []float64   `json:"average"`
+	ICE     [][]float64 `json:"ice,omitempty"`
+}
+
+// ValidationCurve is the score of one family over one complexity
+// parameter.
+type ValidationCurve struct {
+	Family string            `json:"family"`
+	Param  string            `json:"param"`
+	Metric string            `json:"metric,omitempty"`
+	Points []eval.CurvePoint `json:"points"`
+}
+
+// FamilyBiasVariance is the bias–variance decomposition of one model
+// family.
+type FamilyBiasVariance struct {
+	Family string                   `json:"family"`
+	Result *eval.BiasVarianceResult `json:"result"`
+}
+
+// Segment holds the best model's test metrics on one segment.
+type Segment struct {
+	Segment string       `json:"segment"`
+	Rows    int          `json:"rows"`
+	Test    eval.Metrics `json:"test"`
+}
+
+// FeatureResiduals are the residuals of the best model by quantile bins of
+// one feature.
+type FeatureResiduals struct {
+	Feature string               `json:"feature"`
+	Bins    []eval.ResidualGroup `json:"bins"`
+}
+
+// Gate is one quality gate's outcome.
+type Gate struct {
+	Name      string  `json:"name"`
+	Metric    string  `json:"metric"`
+	Threshold float64 `json:"threshold"`
+	Value     float64 `json:"value"`
+	Passed    bool    `json:"passed"`
+}
+
+// Cache counts cache lookups.
+type Cache struct {
+	Hits   int64 `json:"hits"`
+	Misses int64 `json:"misses"`
+}
+
+// HitRate is Hits / (Hits + Misses), NaN without lookups.
+func (c Cache) HitRate() float64 {
+	if c.Hits+c.Misses == 0 {
+		return nanValue()
+	}
+	return float64(c.Hits) / float64(c.Hits+c.Misses)
+}

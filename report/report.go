@@ -1,0 +1,284 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/tabforge/tabforge/eval"
+)
+
+//go:embed report.html.tmpl
+var pageTemplate string
+
+// HTMLFile is the name of the page Write creates in its directory.
+const HTMLFile = "report.html"
+
+// DataFile is the name of the JSON copy of the Data Write creates.
+const DataFile = "report.json"
+
+// Files lists what Write wrote, relative to its directory.
+type Files struct {
+	HTML string
+	JSON string
+	PNG  []string
+}
+
+// Write renders d into dir (created if needed): report.html, a page with
+// every chart inlined as SVG and no external reference, report.json (d as
+// JSON) and one PNG file per chart. Each file is written atomically
+// (temp file + rename).
+func Write(ctx context.Context, dir string, d *Data) (*Files, error) {
+	if d == nil {
+		return nil, fmt.Errorf("report: no data")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	secs := sections(d)
+	files := &Files{HTML: HTMLFile, JSON: DataFile}
+	for _, s := range secs {
+		for i := range s.Charts {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("report: %w", err)
+			}
+			c := s.Charts[i].chart
+			s.Charts[i].SVG = template.HTML(c.svg())
+			if c.File == "" {
+				continue
+			}
+			img, err := c.png()
+			if err != nil {
+				return nil, err
+			}
+			name := c.File + ".png"
+			if err := writeAtomic(filepath.Join(dir, name), img); err != nil {
+				return nil, err
+			}
+			s.Charts[i].PNG = name
+			files.PNG = append(files.PNG, name)
+		}
+	}
+	page, err := render(d, secs)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeAtomic(filepath.Join(dir, HTMLFile), page); err != nil {
+		return nil, err
+	}
+	js, err := json.MarshalIndent(sanitized(d), "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("report: encode data: %w", err)
+	}
+	if err := writeAtomic(filepath.Join(dir, DataFile), js); err != nil {
+		return nil, err
+	}
+	return files, nil
+}
+
+// sanitized returns d with NaN and ±Inf metrics removed, which JSON
+// cannot hold. Other float fields are the caller's to keep finite.
+func sanitized(d *Data) *Data {
+	c := *d
+	clean := func(m eval.Metrics) eval.Metrics {
+		if m == nil {
+			return nil
+		}
+		out := eval.Metrics{}
+		for k, v := range m {
+			if finite(v) {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	c.Leaderboard = make([]Entry, len(d.Leaderboard))
+	for i, e := range d.Leaderboard {
+		e.CV, e.CVStd, e.Test = clean(e.CV), clean(e.CVStd), clean(e.Test)
+		c.Leaderboard[i] = e
+	}
+	c.Segments = make([]Segment, len(d.Segments))
+	for i, s := range d.Segments {
+		s.Test = clean(s.Test)
+		c.Segments[i] = s
+	}
+	c.LearningCurve = cleanCurve(d.LearningCurve, clean)
+	if d.ValidationCurve != nil {
+		vc := *d.ValidationCurve
+		vc.Points = cleanCurve(vc.Points, clean)
+		c.ValidationCurve = &vc
+	}
+	c.TopErrors = make([]eval.LargeError, len(d.TopErrors))
+	for i, e := range d.TopErrors {
+		if !finite(e.RelError) {
+			e.RelError = -1
+		}
+		c.TopErrors[i] = e
+	}
+	c.ResidualBins = make([]FeatureResiduals, len(d.ResidualBins))
+	for i, f := range d.ResidualBins {
+		bins := make([]eval.ResidualGroup, len(f.Bins))
+		for j, b := range f.Bins {
+			if !finite(b.Lo) {
+				b.Lo, b.Hi = 0, 0
+			}
+			bins[j] = b
+		}
+		c.ResidualBins[i] = FeatureResiduals{Feature: f.Feature, Bins: bins}
+	}
+	c.SegmentResiduals = make([]eval.ResidualGroup, len(d.SegmentResiduals))
+	for i, b := range d.SegmentResiduals {
+		b.Lo, b.Hi = 0, 0
+		c.SegmentResiduals[i] = b
+	}
+	c.SHAP = nil // large and derivable; the HTML has it
+	return &c
+}
+
+func cleanCurve(pts []eval.CurvePoint, clean func(eval.Metrics) eval.Metrics) []eval.CurvePoint {
+	if pts == nil {
+		return nil
+	}
+	out := make([]eval.CurvePoint, len(pts))
+	for i, p := range pts {
+		p.Train, p.Valid = clean(p.Train), clean(p.Valid)
+		out[i] = p
+	}
+	return out
+}
+
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return fmt.Errorf("report: write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("report: write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}
+
+// section is one block of the page.
+type section struct {
+	ID, Title string
+	// Missing, when set, replaces the content: "not available: Missing".
+	Missing string
+	Notes   []string
+	Charts  []renderedChart
+	Tables  []table
+	List    []string
+}
+
+type renderedChart struct {
+	chart *chart
+	SVG   template.HTML
+	PNG   string
+}
+
+type table struct {
+	Caption string
+	Head    []string
+	Rows    [][]cell
+}
+
+type cell struct {
+	Text  string
+	Class string // "num", "pass", "fail"
+}
+
+func txt(s string) cell   { return cell{Text: s} }
+func numc(v float64) cell { return cell{Text: num(v), Class: "num"} }
+func intc(v int) cell     { return cell{Text: fmt.Sprint(v), Class: "num"} }
+func passc(ok bool) cell {
+	if ok {
+		return cell{Text: "pass", Class: "pass"}
+	}
+	return cell{Text: "FAIL", Class: "fail"}
+}
+
+func charts(cs ...*chart) []renderedChart {
+	var out []renderedChart
+	for _, c := range cs {
+		if c != nil && !c.empty() {
+			out = append(out, renderedChart{chart: c})
+		}
+	}
+	return out
+}
+
+func nanValue() float64 { return math.NaN() }
+
+func render(d *Data, secs []*section) ([]byte, error) {
+	t, err := template.New("page").Parse(pageTemplate)
+	if err != nil {
+		return nil, fmt.Errorf("report: template: %w", err)
+	}
+	title := d.Title
+	if title == "" {
+		title = "tabforge run " + d.RunID
+	}
+	var buf bytes.Buffer
+	err = t.Execute(&buf, map[string]any{"Title": title, "Data": d, "Sections": secs})
+	if err != nil {
+		return nil, fmt.Errorf("report: render: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// metricKeys returns the metric names present in the entries, the ranking
+// metric first.
+func metricKeys(first string, ms ...eval.Metrics) []string {
+	seen := map[string]bool{}
+	var keys []string
+	for _, m := range ms {
+		for k := range m {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	if seen[first] {
+		keys = append([]string{first}, removeString(keys, first)...)
+	}
+	return keys
+}
+
+func removeString(s []string, x string) []string {
+	var out []string
+	for _, v := range s {
+		if v != x {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func join(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, " · ")
+}

@@ -1,0 +1,697 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/tabforge/tabforge/eval"
+)
+
+// sections builds every section of the page from d, in reading order.
+func sections(d *Data) []*section {
+	return []*section{
+		summarySection(d),
+		leaderboardSection(d),
+		predictedSection(d),
+		residualSection(d),
+		errorSection(d),
+		calibrationSection(d),
+		importanceSection(d),
+		shapSection(d),
+		pdpSection(d),
+		curveSection(d),
+		biasVarianceSection(d),
+		segmentSection(d),
+		rulesSection(d),
+		gatesSection(d),
+		fallbackSection(d),
+		cacheSection(d),
+		timingSection(d),
+	}
+}
+
+func (d *Data) regression() bool {
+	return d.Task == "regression" || d.Task == "" && len(d.Classes) == 0
+}
+
+func (d *Data) classes() int {
+	if d.regression() {
+		return 0
+	}
+	return max(2, len(d.Classes))
+}
+
+func summarySection(d *Data) *section {
+	rows := [][]cell{}
+	add := func(k, v string) {
+		if v != "" {
+			rows = append(rows, []cell{txt(k), txt(v)})
+		}
+	}
+	add("run", d.RunID)
+	add("created", d.Created)
+	add("status", d.Status)
+	add("task", d.Task)
+	add("target", d.Target)
+	if len(d.Classes) > 0 {
+		add("classes", strings.Join(d.Classes, ", "))
+	}
+	add("split", d.Split)
+	if d.TrainRows+d.TestRows > 0 {
+		add("rows", fmt.Sprintf("%d train, %d test", d.TrainRows, d.TestRows))
+	}
+	add("dataset hash", d.DatasetHash)
+	add("ranked by", d.Metric)
+	add("best model", d.Best)
+	add("model file", d.ModelPath)
+	if d.Best != "" {
+		dep := "yes"
+		if !d.Deployable {
+			dep = "no: a quality gate or business rule failed"
+		}
+		add("deployable", dep)
+	}
+	return &section{ID: "summary", Title: "Run", Tables: []table{{Head: []string{"", ""}, Rows: rows}}}
+}
+
+func leaderboardSection(d *Data) *section {
+	s := &section{ID: "leaderboard", Title: "Leaderboard"}
+	if len(d.Leaderboard) == 0 {
+		s.Missing = "no candidate models"
+		return s
+	}
+	var all []eval.Metrics
+	for _, e := range d.Leaderboard {
+		all = append(all, e.Test)
+	}
+	keys := metricKeys(d.Metric, all...)
+	head := []string{"#", "model", "cv " + d.Metric}
+	for _, k := range keys {
+		head = append(head, "test "+k)
+	}
+	head = append(head, "fit s")
+	t := table{Head: head}
+	var names []string
+	var cv, test []float64
+	for i, e := range d.Leaderboard {
+		row := []cell{intc(i + 1), txt(e.Model)}
+		if v, ok := e.CV[d.Metric]; ok {
+			c := numc(v)
+			if sd, ok := e.CVStd[d.Metric]; ok && finite(sd) {
+				c.Text += " ± " + num(sd)
+			}
+			row = append(row, c)
+		} else {
+			row = append(row, txt("–"))
+		}
+		for _, k := range keys {
+			if v, ok := e.Test[k]; ok {
+				row = append(row, numc(v))
+			} else {
+				row = append(row, txt("–"))
+			}
+		}
+		row = append(row, numc(e.FitSeconds))
+		if e.Error != "" {
+			row = []cell{intc(i + 1), txt(e.Model), {Text: "failed: " + e.Error, Class: "fail"}}
+		} else {
+			names = append(names, e.Model)
+			cv = append(cv, metricOr(e.CV, d.Metric))
+			test = append(test, metricOr(e.Test, d.Metric))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	s.Tables = []table{t}
+	c := &chart{File: "leaderboard", Title: "Leaderboard: " + d.Metric + " by model", YLabel: d.Metric, Categories: names}
+	if anyFinite(cv) {
+		c.Series = append(c.Series, series{Name: "cv", Kind: bars, Y: cv, Color: colorAt(0)})
+	}
+	c.Series = append(c.Series, series{Name: "test", Kind: bars, Y: test, Color: colorAt(1)})
+	s.Charts = charts(c)
+	s.Notes = []string{"Ranked by the cross-validated metric on the training part; the test part never picks the model."}
+	return s
+}
+
+func metricOr(m eval.Metrics, k string) float64 {
+	if v, ok := m[k]; ok {
+		return v
+	}
+	return math.NaN()
+}
+
+func anyFinite(v []float64) bool {
+	for _, x := range v {
+		if finite(x) {
+			return true
+		}
+	}
+	return false
+}
+
+// testOK reports whether d.Test has matching y and predictions for the
+// task.
+func (d *Data) testOK() bool {
+	n := len(d.Test.Y)
+	if n == 0 {
+		return false
+	}
+	if k := d.classes(); k > 2 {
+		return len(d.Test.Pred) == n*k
+	}
+	return len(d.Test.Pred) == n
+}
+
+func predictedSection(d *Data) *section {
+	s := &section{ID: "predicted", Title: "Predicted vs actual"}
+	switch {
+	case !d.testOK():
+		s.Missing = "no test predictions"
+	case !d.regression():
+		s.Missing = "classification: see calibration"
+	default:
+		c := &chart{File: "predicted_vs_actual", Title: "Predicted vs actual (test rows)", XLabel: "actual " + d.Target, YLabel: "predicted", Diagonal: true,
+			Series: []series{{Kind: points, X: d.Test.Y, Y: d.Test.Pred, Color: colorAt(0)}}}
+		s.Charts = charts(c)
+		s.Notes = []string{"Points on the dashed line are exact predictions."}
+	}
+	return s
+}
+
+func residualSection(d *Data) *section {
+	s := &section{ID: "residuals", Title: "Residuals"}
+	if !d.testOK() || !d.regression() {
+		s.Missing = "no regression test predictions"
+		return s
+	}
+	res := make([]float64, len(d.Test.Y))
+	for i := range res {
+		res[i] = d.Test.Y[i] - d.Test.Pred[i]
+	}
+	sc := &chart{File: "residuals", Title: "Residuals (actual − predicted) vs predicted", XLabel: "predicted", YLabel: "residual", ZeroY: true,
+		Series: []series{{Kind: points, X: d.Test.Pred, Y: res, Color: colorAt(0)}}}
+	cats, counts := histogram(res, 30)
+	hc := &chart{File: "residual_histogram", Title: "Residual distribution", XLabel: "residual", YLabel: "rows", Categories: cats,
+		Series: []series{{Kind: bars, Y: counts, Color: colorAt(3)}}}
+	s.Charts = charts(sc, hc)
+	return s
+}
+
+// histogram counts v in bins equal-width bins labelled by their centres.
+func histogram(v []float64, bins int) ([]string, []float64) {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, x := range v {
+		if finite(x) {
+			lo, hi = math.Min(lo, x), math.Max(hi, x)
+		}
+	}
+	if math.IsInf(lo, 1) {
+		return nil, nil
+	}
+	if hi == lo {
+		hi = lo + 1
+	}
+	w := (hi - lo) / float64(bins)
+	counts := make([]float64, bins)
+	for _, x := range v {
+		if finite(x) {
+			counts[min(int((x-lo)/w), bins-1)]++
+		}
+	}
+	cats := make([]string, bins)
+	for i := range cats {
+		cats[i] = num(lo + (float64(i)+0.5)*w)
+	}
+	return cats, counts
+}
+
+func errorSection(d *Data) *section {
+	s := &section{ID: "errors", Title: "Error analysis"}
+	if len(d.TopErrors) == 0 && len(d.ResidualBins) == 0 && len(d.SegmentResiduals) == 0 {
+		s.Missing = "no error analysis (regression only)"
+		return s
+	}
+	if len(d.TopErrors) > 0 {
+		t := table{Caption: "Largest errors", Head: []string{"test row", "actual", "predicted", "residual", "relative error", "segment"}}
+		for _, e := range d.TopErrors {
+			rel := numc(100 * e.RelError)
+			rel.Text += "%"
+			t.Rows = append(t.Rows, []cell{intc(e.Row), numc(e.Y), numc(e.Pred), numc(e.Residual), rel, txt(e.Segment)})
+		}
+		s.Tables = append(s.Tables, t)
+	}
+	for i, f := range d.ResidualBins {
+		var cats []string
+		var mean, mae []float64
+		for _, b := range f.Bins {
+			label := b.Label
+			if finite(b.Lo) {
+				label = num(b.Lo) + "–" + num(b.Hi)
+			}
+			cats = append(cats, label)
+			mean = append(mean, b.MeanResidual)
+			mae = append(mae, b.MAE)
+		}
+		c := &chart{File: fmt.Sprintf("residuals_by_%s", fileName(f.Feature, i)), Title: "Residuals by " + f.Feature + " (quantile bins)", YLabel: "residual", Categories: cats,
+			Series: []series{{Name: "mean residual", Kind: bars, Y: mean, Color: colorAt(0)}, {Name: "MAE", Kind: bars, Y: mae, Color: colorAt(2)}}}
+		s.Charts = append(s.Charts, charts(c)...)
+	}
+	if len(d.SegmentResiduals) > 0 {
+		t := table{Caption: "Residuals by segment, worst first", Head: []string{"segment", "rows", "within 20%", "MAE", "RMSE", "mean residual"}}
+		for _, g := range d.SegmentResiduals {
+			t.Rows = append(t.Rows, []cell{txt(g.Label), intc(g.Rows), numc(g.Within20), numc(g.MAE), numc(g.RMSE), numc(g.MeanResidual)})
+		}
+		s.Tables = append(s.Tables, t)
+	}
+	s.Notes = []string{"Residual = actual − predicted: positive where the model predicts too low."}
+	return s
+}
+
+func calibrationSection(d *Data) *section {
+	s := &section{ID: "calibration", Title: "Calibration"}
+	if d.Calibration == nil || len(d.Calibration.Bins) == 0 {
+		s.Missing = "no classifier probabilities"
+		return s
+	}
+	var x, y []float64
+	for _, b := range d.Calibration.Bins {
+		x = append(x, b.MeanProb)
+		y = append(y, b.Observed)
+	}
+	yl := "observed share of class 1"
+	if d.Calibration.TopLabel {
+		yl = "accuracy"
+	}
+	c := &chart{File: "calibration", Title: "Reliability diagram", XLabel: "mean predicted probability", YLabel: yl, Diagonal: true,
+		Series: []series{{Name: "model", Kind: line, X: x, Y: y, Color: colorAt(0)}}}
+	s.Charts = charts(c)
+	s.Notes = []string{fmt.Sprintf("Expected calibration error %.4f, Brier score %.4f.", d.Calibration.ECE, d.Calibration.Brier)}
+	t := table{Head: []string{"bin", "rows", "mean probability", "observed"}}
+	for _, b := range d.Calibration.Bins {
+		t.Rows = append(t.Rows, []cell{txt(fmt.Sprintf("[%.2f, %.2f)", b.Lo, b.Hi)), intc(b.Rows), numc(b.MeanProb), numc(b.Observed)})
+	}
+	s.Tables = []table{t}
+	return s
+}
+
+func importanceSection(d *Data) *section {
+	s := &section{ID: "importance", Title: "Feature importance"}
+	if len(d.FeatureImportance) == 0 {
+		s.Missing = "no feature importance"
+		return s
+	}
+	imp := append([]Importance(nil), d.FeatureImportance...)
+	sort.SliceStable(imp, func(i, j int) bool { return math.Abs(imp[i].Value) > math.Abs(imp[j].Value) })
+	imp = imp[:min(len(imp), 20)]
+	// Horizontal bars run top-down, so the most important comes first.
+	var cats []string
+	var vals []float64
+	for _, f := range imp {
+		cats = append(cats, f.Feature)
+		vals = append(vals, f.Value)
+	}
+	c := &chart{File: "feature_importance", Title: "Feature importance (top 20)", YLabel: "importance", Horizontal: true, Categories: cats,
+		Series: []series{{Kind: bars, Y: vals, Color: colorAt(0)}}}
+	s.Charts = charts(c)
+	return s
+}
+
+func shapSection(d *Data) *section {
+	s := &section{ID: "shap", Title: "SHAP values"}
+	sh := d.SHAP
+	if sh == nil || len(sh.Values) == 0 || len(sh.Features) == 0 {
+		s.Missing = "no SHAP values"
+		return s
+	}
+	nf := len(sh.Features)
+	// Order features by mean |SHAP|, most important at the top.
+	meanAbs := make([]float64, nf)
+	for _, row := range sh.Values {
+		for j := range min(nf, len(row)) {
+			meanAbs[j] += math.Abs(row[j]) / float64(len(sh.Values))
+		}
+	}
+	order := make([]int, nf)
+	for j := range order {
+		order[j] = j
+	}
+	sort.SliceStable(order, func(a, b int) bool { return meanAbs[order[a]] > meanAbs[order[b]] })
+	order = order[:min(nf, 12)]
+	// Beeswarm rows are drawn bottom-up, so reverse for the top slot.
+	cats := make([]string, len(order))
+	var x, y, heat []float64
+	for slot := range order {
+		j := order[len(order)-1-slot]
+		cats[slot] = sh.Features[j]
+		lo, hi := featureRange(sh.FeatureValues, j)
+		vals := make([]float64, 0, len(sh.Values))
+		for _, row := range sh.Values {
+			vals = append(vals, row[j])
+		}
+		jit := swarmOffsets(vals)
+		for i, row := range sh.Values {
+			x = append(x, row[j])
+			y = append(y, float64(slot)+jit[i])
+			fv := math.NaN()
+			if i < len(sh.FeatureValues) && j < len(sh.FeatureValues[i]) && hi > lo {
+				fv = (sh.FeatureValues[i][j] - lo) / (hi - lo)
+			}
+			heat = append(heat, fv)
+		}
+	}
+	bee := &chart{File: "shap_summary", Title: "SHAP summary (beeswarm)", XLabel: "SHAP value (impact on the prediction)", YCategories: cats, ColorLabel: "feature value",
+		Series: []series{{Kind: points, X: x, Y: y, Heat: heat}}}
+	s.Charts = charts(bee)
+	for k, j := range order[:min(3, len(order))] {
+		var fx, fy []float64
+		for i, row := range sh.Values {
+			if i < len(sh.FeatureValues) && j < len(sh.FeatureValues[i]) {
+				fx = append(fx, sh.FeatureValues[i][j])
+				fy = append(fy, row[j])
+			}
+		}
+		dep := &chart{File: "shap_dependence_" + fileName(sh.Features[j], k), Title: "SHAP dependence: " + sh.Features[j], XLabel: sh.Features[j], YLabel: "SHAP value", ZeroY: true,
+			Series: []series{{Kind: points, X: fx, Y: fy, Color: colorAt(k)}}}
+		s.Charts = append(s.Charts, charts(dep)...)
+	}
+	s.Notes = []string{"Each dot is one row: its position is the feature's contribution to that row's prediction, its colour the feature's value (blue low, red high)."}
+	return s
+}
+
+func featureRange(fv [][]float64, j int) (lo, hi float64) {
+	var vals []float64
+	for _, row := range fv {
+		if j < len(row) && finite(row[j]) {
+			vals = append(vals, row[j])
+		}
+	}
+	if len(vals) == 0 {
+		return 0, 0
+	}
+	sort.Float64s(vals)
+	// 5th to 95th percentile, as SHAP's colour scale, so outliers do not
+	// wash out the colours.
+	return vals[len(vals)*5/100], vals[(len(vals)-1)*95/100]
+}
+
+// swarmOffsets spreads points vertically by the density of their values
+// (a cheap beeswarm): a point's offset grows with how many points share
+// its bin, alternating up and down, at most ±0.4.
+func swarmOffsets(v []float64) []float64 {
+	out := make([]float64, len(v))
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, x := range v {
+		if finite(x) {
+			lo, hi = math.Min(lo, x), math.Max(hi, x)
+		}
+	}
+	if !(hi > lo) {
+		hi = lo + 1
+	}
+	const nb = 60
+	count := make([]int, nb)
+	maxCount := 1
+	for _, x := range v {
+		if finite(x) {
+			b := min(int((x-lo)/(hi-lo)*nb), nb-1)
+			count[b]++
+			maxCount = max(maxCount, count[b])
+		}
+	}
+	seen := make([]int, nb)
+	for i, x := range v {
+		if !finite(x) {
+			continue
+		}
+		b := min(int((x-lo)/(hi-lo)*nb), nb-1)
+		k := seen[b]
+		seen[b]++
+		off := 0.4 * float64((k+1)/2) / float64(max(1, maxCount/2))
+		if k%2 == 1 {
+			off = -off
+		}
+		out[i] = math.Max(-0.4, math.Min(0.4, off))
+	}
+	return out
+}
+
+func pdpSection(d *Data) *section {
+	s := &section{ID: "pdp", Title: "Partial dependence and ICE"}
+	if len(d.PDP) == 0 {
+		s.Missing = "no partial dependence curves"
+		return s
+	}
+	for k, p := range d.PDP {
+		c := &chart{File: "pdp_" + fileName(p.Feature, k), Title: "Partial dependence: " + p.Feature, XLabel: p.Feature, YLabel: "prediction"}
+		for _, ice := range p.ICE {
+			c.Series = append(c.Series, series{Kind: line, X: p.Grid, Y: ice, Color: colorAt(0), Thin: true})
+		}
+		c.Series = append(c.Series, series{Name: "average (PDP)", Kind: line, X: p.Grid, Y: p.Average, Color: colorAt(2)})
+		s.Charts = append(s.Charts, charts(c)...)
+	}
+	s.Notes = []string{"Thin lines are individual rows (ICE); the bold line is their average."}
+	return s
+}
+
+func curveSection(d *Data) *section {
+	s := &section{ID: "curves", Title: "Learning and validation curves"}
+	metric := d.LearningMetric
+	if metric == "" {
+		metric = d.Metric
+	}
+	if len(d.LearningCurve) > 0 {
+		var x, tr, va []float64
+		for _, p := range d.LearningCurve {
+			x = append(x, float64(p.Size))
+			tr = append(tr, metricOr(p.Train, metric))
+			va = append(va, metricOr(p.Valid, metric))
+		}
+		c := &chart{File: "learning_curve", Title: join("Learning curve", d.LearningFamily), XLabel: "training rows", YLabel: metric,
+			Series: []series{{Name: "train", Kind: line, X: x, Y: tr, Color: colorAt(0)}, {Name: "validation", Kind: line, X: x, Y: va, Color: colorAt(1), Dashed: true}}}
+		s.Charts = append(s.Charts, charts(c)...)
+	}
+	if vc := d.ValidationCurve; vc != nil && len(vc.Points) > 0 {
+		m := vc.Metric
+		if m == "" {
+			m = metric
+		}
+		var x, tr, va []float64
+		for _, p := range vc.Points {
+			x = append(x, p.Value)
+			tr = append(tr, metricOr(p.Train, m))
+			va = append(va, metricOr(p.Valid, m))
+		}
+		c := &chart{File: "validation_curve", Title: join("Validation curve", vc.Family, vc.Param), XLabel: vc.Param, YLabel: m,
+			Series: []series{{Name: "train", Kind: line, X: x, Y: tr, Color: colorAt(0)}, {Name: "validation", Kind: line, X: x, Y: va, Color: colorAt(1), Dashed: true}}}
+		s.Charts = append(s.Charts, charts(c)...)
+	}
+	if len(s.Charts) == 0 {
+		s.Missing = "no learning or validation curves"
+	}
+	return s
+}
+
+func biasVarianceSection(d *Data) *section {
+	s := &section{ID: "bias-variance", Title: "Bias–variance by model family"}
+	var fams []FamilyBiasVariance
+	for _, f := range d.BiasVariance {
+		if f.Result != nil {
+			fams = append(fams, f)
+		}
+	}
+	if len(fams) == 0 {
+		s.Missing = "not computed (set bias_variance_rounds)"
+		return s
+	}
+	var cats []string
+	var b, v, n []float64
+	t := table{Head: []string{"family", "loss", "rounds", "expected loss", "bias² / bias", "variance", "net variance", "noise"}}
+	for _, f := range fams {
+		r := f.Result
+		cats = append(cats, f.Family)
+		noise := txt("not available")
+		if r.Loss == "zero_one" {
+			b = append(b, r.Bias)
+			v = append(v, r.NetVariance)
+			n = append(n, 0)
+			noise = txt("taken as 0")
+			t.Rows = append(t.Rows, []cell{txt(f.Family), txt("0-1"), intc(r.Rounds), numc(r.ExpectedLoss), numc(r.Bias), numc(r.Variance), numc(r.NetVariance), noise})
+			continue
+		}
+		b = append(b, r.Bias2)
+		v = append(v, r.Variance)
+		n = append(n, r.Noise)
+		if r.NoiseAvailable {
+			noise = numc(r.Noise)
+		}
+		t.Rows = append(t.Rows, []cell{txt(f.Family), txt("squared"), intc(r.Rounds), numc(r.ExpectedLoss), numc(r.Bias2), numc(r.Variance), txt("–"), noise})
+	}
+	c := &chart{File: "bias_variance", Title: "Bias–variance decomposition of the test loss", YLabel: "loss", Categories: cats, Stacked: true,
+		Series: []series{{Name: "bias", Kind: bars, Y: b, Color: colorAt(0)}, {Name: "variance", Kind: bars, Y: v, Color: colorAt(1)}, {Name: "noise", Kind: bars, Y: n, Color: colorAt(9)}}}
+	s.Charts = charts(c)
+	s.Tables = []table{t}
+	s.Notes = []string{"Bootstrap rounds refit each family on resamples of the training part and score a fixed test set. " +
+		"Squared loss: expected loss = bias² + variance + noise; noise comes from repeated inputs and is otherwise part of bias². " +
+		"0-1 loss (Domingos): expected loss = bias + net variance."}
+	return s
+}
+
+func segmentSection(d *Data) *section {
+	s := &section{ID: "segments", Title: "Per-segment metrics"}
+	if len(d.Segments) == 0 {
+		s.Missing = "no segment column"
+		return s
+	}
+	metric := "within20"
+	if !d.regression() {
+		metric = "accuracy"
+	}
+	var all []eval.Metrics
+	for _, g := range d.Segments {
+		all = append(all, g.Test)
+	}
+	keys := metricKeys(metric, all...)
+	t := table{Caption: "worst first", Head: append([]string{"segment", "rows"}, keys...)}
+	var cats []string
+	var vals []float64
+	for _, g := range d.Segments {
+		row := []cell{txt(g.Segment), intc(g.Rows)}
+		for _, k := range keys {
+			if v, ok := g.Test[k]; ok {
+				row = append(row, numc(v))
+			} else {
+				row = append(row, txt("–"))
+			}
+		}
+		t.Rows = append(t.Rows, row)
+		cats = append(cats, g.Segment)
+		vals = append(vals, metricOr(g.Test, metric))
+	}
+	if len(cats) > 30 {
+		cats, vals = cats[:30], vals[:30]
+	}
+	c := &chart{File: "segments", Title: metric + " by segment (worst 30)", YLabel: metric, Categories: cats,
+		Series: []series{{Kind: bars, Y: vals, Color: colorAt(4)}}}
+	s.Charts = charts(c)
+	s.Tables = []table{t}
+	return s
+}
+
+func rulesSection(d *Data) *section {
+	s := &section{ID: "rules", Title: "Business rules"}
+	if len(d.Rules) == 0 {
+		s.Missing = "no business rules configured (business_rules)"
+		return s
+	}
+	t := table{Head: []string{"rule", "kind", "result", "gate", "value", "threshold", "detail"}}
+	for _, r := range d.Rules {
+		detail := r.Detail
+		if r.Error != "" {
+			detail = "could not check: " + r.Error
+		}
+		gate := "no"
+		if r.Gate {
+			gate = "yes"
+		}
+		t.Rows = append(t.Rows, []cell{txt(r.Name), txt(string(r.Kind)), passc(r.Passed), txt(gate), numc(r.Value), numc(r.Threshold), txt(detail)})
+	}
+	s.Tables = []table{t}
+	return s
+}
+
+func gatesSection(d *Data) *section {
+	s := &section{ID: "gates", Title: "Quality gates"}
+	if len(d.Gates) == 0 {
+		s.Missing = "no quality gates applied"
+		return s
+	}
+	t := table{Head: []string{"gate", "metric", "value", "threshold", "result"}}
+	for _, g := range d.Gates {
+		t.Rows = append(t.Rows, []cell{txt(g.Name), txt(g.Metric), numc(g.Value), numc(g.Threshold), passc(g.Passed)})
+	}
+	s.Tables = []table{t}
+	return s
+}
+
+func fallbackSection(d *Data) *section {
+	s := &section{ID: "fallbacks", Title: "Stage fallbacks and warnings"}
+	if len(d.Fallbacks)+len(d.Warnings) == 0 {
+		s.Notes = []string{"No stage fell back and no warning was raised."}
+		return s
+	}
+	for _, f := range d.Fallbacks {
+		s.List = append(s.List, "fallback: "+f)
+	}
+	for _, w := range d.Warnings {
+		if !contains(d.Fallbacks, w) {
+			s.List = append(s.List, "warning: "+w)
+		}
+	}
+	return s
+}
+
+func contains(s []string, x string) bool {
+	for _, v := range s {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+func cacheSection(d *Data) *section {
+	s := &section{ID: "cache", Title: "Cache"}
+	if d.Cache == nil || d.Cache.Hits+d.Cache.Misses == 0 {
+		s.Missing = "no cache lookups recorded"
+		return s
+	}
+	c := &chart{File: "cache", Title: fmt.Sprintf("Cache hit rate %.1f%%", 100*d.Cache.HitRate()), YLabel: "lookups", Categories: []string{"hits", "misses"},
+		Series: []series{{Kind: bars, Y: []float64{float64(d.Cache.Hits), float64(d.Cache.Misses)}, Color: colorAt(4)}}}
+	s.Charts = charts(c)
+	s.Notes = []string{fmt.Sprintf("%d hits, %d misses: hit rate %.1f%%.", d.Cache.Hits, d.Cache.Misses, 100*d.Cache.HitRate())}
+	return s
+}
+
+func timingSection(d *Data) *section {
+	s := &section{ID: "timings", Title: "Timings"}
+	if len(d.Timings) == 0 {
+		s.Missing = "no timings"
+		return s
+	}
+	keys := make([]string, 0, len(d.Timings))
+	for k := range d.Timings {
+		if k != "total" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool { return d.Timings[keys[i]] > d.Timings[keys[j]] })
+	var vals []float64
+	for _, k := range keys {
+		vals = append(vals, d.Timings[k])
+	}
+	title := "Seconds by step"
+	if t, ok := d.Timings["total"]; ok {
+		title += fmt.Sprintf(" (total %.2f s)", t)
+	}
+	c := &chart{Title: title, YLabel: "seconds", Horizontal: true, Categories: keys, Series: []series{{Kind: bars, Y: vals, Color: colorAt(6)}}}
+	s.Charts = charts(c)
+	return s
+}
+
+// fileName makes a safe PNG base name from a feature name, unique by k.
+func fileName(feature string, k int) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(feature) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	name := b.String()
+	if len(name) > 40 {
+		name = name[:40]
+	}
+	return fmt.Sprintf("%02d_%s", k, name)
+}

@@ -1,0 +1,109 @@
+// Package cache memoises pipeline steps in a store's record space. A
+// step's key is the hash of everything that determines its result (the
+// dataset hash, the step's config, the step's code version), so changing
+// any of them misses, and nothing else does. Values are opaque bytes the
+// step encodes. The cache is fail-safe: a store that cannot be read or
+// written costs a recomputation and a warning, never the step.
+package cache
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/zeebo/blake3"
+
+	"github.com/tabforge/tabforge/store"
+)
+
+// Key returns the hex BLAKE3-256 hash of the JSON encoding of parts, as
+// one array, so ("ab", "c") and ("a", "bc") differ. encoding/json sorts
+// map keys, so equal values give equal keys. Key panics if a part cannot
+// be encoded as JSON (a channel, a function, a NaN float): keys are built
+// from config structs and hashes, so that is a programming error.
+func Key(parts ...any) string {
+	b, err := json.Marshal(parts)
+	if err != nil {
+		panic(fmt.Sprintf("cache: key parts cannot be encoded: %v", err))
+	}
+	sum := blake3.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Stats counts a Cache's lookups.
+type Stats struct {
+	Hits   int64 `json:"hits"`
+	Misses int64 `json:"misses"`
+	// Errors counts store reads and writes that failed (each also counted
+	// as a miss, or after a miss, as a failed write).
+	Errors int64 `json:"errors"`
+}
+
+// HitRate is Hits / (Hits + Misses), or 0 before any lookup.
+func (s Stats) HitRate() float64 {
+	if s.Hits+s.Misses == 0 {
+		return 0
+	}
+	return float64(s.Hits) / float64(s.Hits+s.Misses)
+}
+
+// Cache memoises computations in records of kind store.CacheKind. Make
+// one per run to count that run's hits and misses. It is safe for
+// concurrent use; two goroutines asking for the same missing key both
+// compute it (the results are equal, and the second write replaces the
+// first).
+type Cache struct {
+	records                store.Records
+	log                    *slog.Logger
+	hits, misses, failures atomic.Int64
+}
+
+// New returns a cache on r; a nil log means slog.Default(). A nil r gives
+// a cache that always computes (and counts misses), for runs without a
+// store.
+func New(r store.Records, log *slog.Logger) *Cache {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Cache{records: r, log: log}
+}
+
+// Do returns the value cached under key, or computes, stores and returns
+// it. hit reports whether it came from the cache. The error is compute's:
+// failures to read or write the store are logged and counted in Stats,
+// and the value is computed instead. A value compute fails to produce is
+// not cached.
+func (c *Cache) Do(ctx context.Context, key string, compute func(ctx context.Context) ([]byte, error)) (value []byte, hit bool, err error) {
+	if c.records != nil {
+		r, err := c.records.GetRecord(ctx, store.CacheKind, key)
+		switch {
+		case err == nil:
+			c.hits.Add(1)
+			return r.Value, true, nil
+		case !errors.Is(err, store.ErrNotFound):
+			c.failures.Add(1)
+			c.log.Warn("cache: read failed; computing instead", "key", key, "err", err)
+		}
+	}
+	c.misses.Add(1)
+	value, err = compute(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if c.records != nil {
+		if err := c.records.PutRecord(ctx, store.CacheKind, key, value); err != nil {
+			c.failures.Add(1)
+			c.log.Warn("cache: write failed; the result is not cached", "key", key, "err", err)
+		}
+	}
+	return value, false, nil
+}
+
+// Stats returns the counts so far.
+func (c *Cache) Stats() Stats {
+	return Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), Errors: c.failures.Load()}
+}

@@ -1,0 +1,151 @@
+package cache_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/store/cache"
+	"github.com/tabforge/tabforge/store/sqlite"
+)
+
+func openStore(t testing.TB) *sqlite.Store {
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestKey(t *testing.T) {
+	type cfg struct {
+		Eta    float64 `json:"eta"`
+		Rounds int     `json:"rounds"`
+	}
+	base := cache.Key("datahash", cfg{0.1, 100}, "gbdt/v1")
+	if len(base) != 64 {
+		t.Fatalf("Key length %d; want 64 hex digits", len(base))
+	}
+	tests := []struct {
+		name  string
+		parts []any
+		same  bool
+	}{
+		{"same parts", []any{"datahash", cfg{0.1, 100}, "gbdt/v1"}, true},
+		{"map of the same fields", []any{"datahash", map[string]any{"rounds": 100, "eta": 0.1}, "gbdt/v1"}, true},
+		{"dataset changed", []any{"datahash2", cfg{0.1, 100}, "gbdt/v1"}, false},
+		{"config changed", []any{"datahash", cfg{0.1, 101}, "gbdt/v1"}, false},
+		{"code version changed", []any{"datahash", cfg{0.1, 100}, "gbdt/v2"}, false},
+		{"parts run together", []any{"datahashgbdt/v1", cfg{0.1, 100}}, false},
+	}
+	for _, tt := range tests {
+		if got := cache.Key(tt.parts...) == base; got != tt.same {
+			t.Errorf("%s: key equal = %v; want %v", tt.name, got, tt.same)
+		}
+	}
+	if cache.Key("a", "bc") == cache.Key("ab", "c") {
+		t.Error(`Key("a", "bc") == Key("ab", "c")`)
+	}
+}
+
+func TestDoHitsAndMisses(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	calls := 0
+	compute := func(context.Context) ([]byte, error) { calls++; return []byte(fmt.Sprint("v", calls)), nil }
+	c := cache.New(s, nil)
+	for i, want := range []struct {
+		key string
+		val string
+		hit bool
+	}{{"a", "v1", false}, {"a", "v1", true}, {"b", "v2", false}, {"a", "v1", true}} {
+		v, hit, err := c.Do(ctx, want.key, compute)
+		if err != nil || string(v) != want.val || hit != want.hit {
+			t.Errorf("lookup %d: Do(%s) = %s, %v, %v; want %s, %v", i, want.key, v, hit, err, want.val, want.hit)
+		}
+	}
+	if st := c.Stats(); st != (cache.Stats{Hits: 2, Misses: 2}) || st.HitRate() != 0.5 {
+		t.Errorf("Stats = %+v (rate %v); want 2 hits, 2 misses", st, st.HitRate())
+	}
+	// A new cache (the next run) on the same store hits at once.
+	c2 := cache.New(s, nil)
+	if _, hit, _ := c2.Do(ctx, "b", compute); !hit || calls != 2 {
+		t.Errorf("second run: hit %v after %d computations; want a hit", hit, calls)
+	}
+	boom := errors.New("boom")
+	if _, _, err := c2.Do(ctx, "c", func(context.Context) ([]byte, error) { return nil, boom }); !errors.Is(err, boom) {
+		t.Errorf("compute error = %v; want boom", err)
+	}
+	if _, err := s.GetRecord(ctx, store.CacheKind, "c"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a failed computation was cached: %v", err)
+	}
+}
+
+// TestStoreFailureIsNotFatal closes the store under the cache: lookups
+// warn, compute and succeed.
+func TestStoreFailureIsNotFatal(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	var logs bytes.Buffer
+	c := cache.New(s, slog.New(slog.NewTextHandler(&logs, nil)))
+	v, hit, err := c.Do(ctx, "k", func(context.Context) ([]byte, error) { return []byte("fresh"), nil })
+	if err != nil || hit || string(v) != "fresh" {
+		t.Errorf("Do on a closed store = %s, %v, %v; want fresh, computed", v, hit, err)
+	}
+	if st := c.Stats(); st.Errors != 2 || st.Misses != 1 {
+		t.Errorf("Stats = %+v; want 2 errors (read, write), 1 miss", st)
+	}
+	if !strings.Contains(logs.String(), "cache: read failed") || !strings.Contains(logs.String(), "cache: write failed") {
+		t.Errorf("no warnings logged: %q", logs.String())
+	}
+}
+
+func ExampleCache_Do() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "cache-example")
+	defer os.RemoveAll(dir)
+	s, err := sqlite.Open(ctx, filepath.Join(dir, "tf.db"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer s.Close()
+
+	c := cache.New(s, nil)
+	key := cache.Key("dataset-hash", map[string]any{"model": "ridge", "alpha": 1.0}, "ridge/v1")
+	fit := func(ctx context.Context) ([]byte, error) { return []byte(`{"r2":0.88}`), nil }
+	for range 2 {
+		v, hit, err := c.Do(ctx, key, fit)
+		fmt.Println(string(v), hit, err)
+	}
+	st := c.Stats()
+	fmt.Printf("hits %d misses %d rate %.2f\n", st.Hits, st.Misses, st.HitRate())
+	// Output:
+	// {"r2":0.88} false <nil>
+	// {"r2":0.88} true <nil>
+	// hits 1 misses 1 rate 0.50
+}
+
+func BenchmarkDoHit(b *testing.B) {
+	ctx := context.Background()
+	c := cache.New(openStore(b), nil)
+	key := cache.Key("bench")
+	c.Do(ctx, key, func(context.Context) ([]byte, error) { return make([]byte, 1024), nil })
+	for b.Loop() {
+		if _, hit, _ := c.Do(ctx, key, nil); !hit {
+			b.Fatal("miss")
+		}
+	}
+}

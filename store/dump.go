@@ -1,0 +1,259 @@
+package store
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/tabforge/tabforge/tune"
+)
+
+// The dump format is JSON lines: a header, then one line per run, record,
+// study and trial, in a fixed order (runs newest first, records by kind
+// and key, studies by name, trials by number). Store-local integer ids
+// are left out, so a dump means the same in every store, and two stores
+// holding the same data give the same bytes.
+const dumpFormat = "tabforge-store"
+
+type dumpLine struct {
+	Type    string     `json:"type"`
+	Format  string     `json:"format,omitempty"`
+	Version int        `json:"version,omitempty"`
+	Run     *Run       `json:"run,omitempty"`
+	Record  *Record    `json:"record,omitempty"`
+	Study   *Study     `json:"study,omitempty"`
+	InStudy string     `json:"in_study,omitempty"`
+	Trial   *dumpTrial `json:"trial,omitempty"`
+}
+
+// dumpTrial is tune.FrozenTrial without its store id, with floats that
+// survive JSON (NaN and infinities become strings).
+type dumpTrial struct {
+	Number        int                          `json:"number"`
+	State         tune.State                   `json:"state"`
+	Value         jfloat                       `json:"value"`
+	Params        map[string]jfloat            `json:"params,omitempty"`
+	Distributions map[string]tune.Distribution `json:"distributions,omitempty"`
+	Intermediate  map[int]jfloat               `json:"intermediate,omitempty"`
+	RetryOf       int                          `json:"retry_of"`
+	Error         string                       `json:"error,omitempty"`
+	Start         time.Time                    `json:"start,omitzero"`
+	Finish        time.Time                    `json:"finish,omitzero"`
+}
+
+// jfloat is a float64 whose JSON form may be "NaN", "+Inf" or "-Inf".
+type jfloat float64
+
+func (f jfloat) MarshalJSON() ([]byte, error) {
+	v := float64(f)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return []byte(strconv.Quote(strconv.FormatFloat(v, 'g', -1, 64))), nil
+	}
+	return []byte(strconv.FormatFloat(v, 'g', -1, 64)), nil
+}
+
+func (f *jfloat) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if u, err := strconv.Unquote(s); err == nil {
+		s = u
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("bad number %s", b)
+	}
+	*f = jfloat(v)
+	return nil
+}
+
+func toDump(t tune.FrozenTrial) *dumpTrial {
+	d := &dumpTrial{Number: t.Number, State: t.State, Value: jfloat(t.Value), Distributions: t.Distributions,
+		RetryOf: t.RetryOf, Error: t.Error, Start: t.Start.UTC(), Finish: t.Finish.UTC()}
+	if t.Start.IsZero() {
+		d.Start = time.Time{}
+	}
+	if t.Finish.IsZero() {
+		d.Finish = time.Time{}
+	}
+	if len(t.Params) > 0 {
+		d.Params = map[string]jfloat{}
+		for k, v := range t.Params {
+			d.Params[k] = jfloat(v)
+		}
+	}
+	if len(t.Intermediate) > 0 {
+		d.Intermediate = map[int]jfloat{}
+		for k, v := range t.Intermediate {
+			d.Intermediate[k] = jfloat(v)
+		}
+	}
+	if len(d.Distributions) == 0 {
+		d.Distributions = nil
+	}
+	return d
+}
+
+func (d *dumpTrial) frozen() tune.FrozenTrial {
+	t := tune.FrozenTrial{Number: d.Number, State: d.State, Value: float64(d.Value), Distributions: d.Distributions,
+		RetryOf: d.RetryOf, Error: d.Error, Start: d.Start, Finish: d.Finish,
+		Params: map[string]float64{}, Intermediate: map[int]float64{}}
+	for k, v := range d.Params {
+		t.Params[k] = float64(v)
+	}
+	for k, v := range d.Intermediate {
+		t.Intermediate[k] = float64(v)
+	}
+	if t.Distributions == nil {
+		t.Distributions = map[string]tune.Distribution{}
+	}
+	return t
+}
+
+// DumpCounts says how much an Export or Import moved.
+type DumpCounts struct {
+	Runs, Records, Studies, Trials int
+}
+
+// Export writes everything s holds (runs, records of every kind, studies
+// and trials) to w as JSON lines. Cache records are included only if
+// withCache is set, since they can be recomputed.
+func Export(ctx context.Context, s Store, w io.Writer, withCache bool) (DumpCounts, error) {
+	var n DumpCounts
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	if err := enc.Encode(dumpLine{Type: "header", Format: dumpFormat, Version: 1}); err != nil {
+		return n, fmt.Errorf("export: %w", err)
+	}
+	runs, err := s.ListRuns(ctx, 0)
+	if err != nil {
+		return n, fmt.Errorf("export: %w", err)
+	}
+	for _, r := range runs {
+		if err := enc.Encode(dumpLine{Type: "run", Run: r}); err != nil {
+			return n, fmt.Errorf("export run %s: %w", r.ID, err)
+		}
+		n.Runs++
+	}
+	kinds, err := s.Kinds(ctx)
+	if err != nil {
+		return n, fmt.Errorf("export: %w", err)
+	}
+	for _, k := range kinds {
+		if k == CacheKind && !withCache {
+			continue
+		}
+		recs, err := s.ListRecords(ctx, k, "")
+		if err != nil {
+			return n, fmt.Errorf("export: %w", err)
+		}
+		for _, r := range recs {
+			if err := enc.Encode(dumpLine{Type: "record", Record: r}); err != nil {
+				return n, fmt.Errorf("export record %s/%s: %w", r.Kind, r.Key, err)
+			}
+			n.Records++
+		}
+	}
+	studies, err := s.ListStudies(ctx)
+	if err != nil {
+		return n, fmt.Errorf("export: %w", err)
+	}
+	for _, st := range studies {
+		trials, err := s.Trials(ctx, st.ID)
+		if err != nil {
+			return n, fmt.Errorf("export study %q: %w", st.Name, err)
+		}
+		st.ID = 0
+		if err := enc.Encode(dumpLine{Type: "study", Study: &st}); err != nil {
+			return n, fmt.Errorf("export study %q: %w", st.Name, err)
+		}
+		n.Studies++
+		for _, t := range trials {
+			if err := enc.Encode(dumpLine{Type: "trial", InStudy: st.Name, Trial: toDump(t)}); err != nil {
+				return n, fmt.Errorf("export trial %d of %q: %w", t.Number, st.Name, err)
+			}
+			n.Trials++
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return n, fmt.Errorf("export: %w", err)
+	}
+	return n, nil
+}
+
+// Import reads a dump Export wrote and writes it into s. Every line
+// replaces what s holds under the same key (run id, record kind and key,
+// study name, study and trial number), so importing twice changes
+// nothing, and importing into an empty store reproduces the exported one.
+func Import(ctx context.Context, s Store, r io.Reader) (DumpCounts, error) {
+	var n DumpCounts
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 1<<20), 1<<30)
+	var batch []*Record
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := s.PutRecords(ctx, batch)
+		n.Records += len(batch)
+		batch = batch[:0]
+		return err
+	}
+	line := 0
+	for sc.Scan() {
+		line++
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var l dumpLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			return n, fmt.Errorf("import line %d: %w", line, err)
+		}
+		if line == 1 {
+			if l.Type != "header" || l.Format != dumpFormat {
+				return n, fmt.Errorf("import: not a tabforge store dump (line 1 is not a %s header)", dumpFormat)
+			}
+			if l.Version != 1 {
+				return n, fmt.Errorf("import: dump version %d is not supported (want 1)", l.Version)
+			}
+			continue
+		}
+		var err error
+		switch {
+		case l.Type == "run" && l.Run != nil:
+			err = s.PutRun(ctx, l.Run)
+			n.Runs++
+		case l.Type == "record" && l.Record != nil:
+			batch = append(batch, l.Record)
+			if len(batch) >= 500 {
+				err = flush()
+			}
+		case l.Type == "study" && l.Study != nil:
+			if err = flush(); err == nil {
+				_, err = s.PutStudy(ctx, *l.Study)
+			}
+			n.Studies++
+		case l.Type == "trial" && l.Trial != nil:
+			err = s.PutTrial(ctx, l.InStudy, l.Trial.frozen())
+			n.Trials++
+		default:
+			err = fmt.Errorf("unknown line type %q", l.Type)
+		}
+		if err != nil {
+			return n, fmt.Errorf("import line %d: %w", line, err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return n, fmt.Errorf("import line %d: %w", line+1, err)
+	}
+	if line == 0 {
+		return n, fmt.Errorf("import: empty dump")
+	}
+	if err := flush(); err != nil {
+		return n, fmt.Errorf("import: %w", err)
+	}
+	return n, nil
+}

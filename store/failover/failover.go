@@ -1,0 +1,411 @@
+// Package failover opens tabforge's store by URL and keeps a run going
+// when its Redis server goes away. A Store sends everything to Redis (the
+// primary) until a call fails with store.ErrUnavailable; from then on,
+// for the rest of the process, it reads and writes the SQLite fallback
+// and notes each write's key in the fallback's journal. Sync (run by
+// Open when Redis answers again, and by tabforge store sync) copies the
+// current state of every journalled key to Redis. Copies replace by key
+// (run id, record kind and key, study name, study and trial number), so
+// replaying twice, or after a crash half-way, writes nothing twice.
+//
+// Tuning trials carry integer ids that differ between the two stores, so
+// the Store hands tune ids of its own and maps them to (study, number).
+// When a study first moves to the fallback, the trials last read from
+// Redis are copied there first, so new trials are numbered after them.
+// Trials another process added to the same study between that read and
+// the outage are not known here; their numbers could be reused, and sync
+// would then overwrite them. Run one tuning process per study across an
+// outage.
+package failover
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/store/redis"
+	"github.com/tabforge/tabforge/store/sqlite"
+	"github.com/tabforge/tabforge/tune"
+)
+
+// DefaultFallback is the SQLite file a Redis store falls back to unless
+// the URL's fallback parameter or Options.Fallback names another.
+const DefaultFallback = ".tabforge/tabforge.db"
+
+// Options configure Open. The zero value falls back to DefaultFallback
+// and logs to slog.Default().
+type Options struct {
+	// Fallback is the SQLite file for a Redis store's fallback and journal;
+	// "" means the URL's fallback parameter, or else DefaultFallback.
+	Fallback string
+	// NoFallback makes an unreachable Redis at Open an error instead of a
+	// warning and a switch to the fallback.
+	NoFallback bool
+	// Logger receives the failover warning and sync notes; nil means
+	// slog.Default().
+	Logger *slog.Logger
+	// NoSync leaves the journal alone at Open (tabforge store sync replays
+	// it itself, to report the counts).
+	NoSync bool
+}
+
+// Open opens the store a URL names:
+//
+//	sqlite://PATH                       the SQLite store at PATH
+//	redis://[:PASSWORD@]HOST:PORT/DB    a failover Store on Redis
+//	rediss://...                        the same over TLS
+//
+// Redis URLs also take prefix, cache_ttl and cache_max (see
+// store/redis.ParseURL) and fallback=PATH (the SQLite file). If Redis
+// answers and the journal holds writes, Open replays them first.
+func Open(ctx context.Context, raw string, o Options) (store.Store, error) {
+	switch {
+	case strings.HasPrefix(raw, "sqlite://"):
+		path, err := sqlite.FromURL(raw)
+		if err != nil {
+			return nil, err
+		}
+		return sqlite.Open(ctx, path)
+	case strings.HasPrefix(raw, "redis://"), strings.HasPrefix(raw, "rediss://"):
+		return openRedis(ctx, raw, o)
+	}
+	return nil, fmt.Errorf("store %q: want sqlite://PATH or redis://HOST:PORT/DB", raw)
+}
+
+// SplitFallback removes the fallback parameter from a Redis URL and
+// returns it.
+func SplitFallback(raw string) (rest, fallback string, err error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", "", fmt.Errorf("store URL: %w", err)
+	}
+	q := u.Query()
+	fallback = q.Get("fallback")
+	q.Del("fallback")
+	u.RawQuery = q.Encode()
+	return u.String(), fallback, nil
+}
+
+func openRedis(ctx context.Context, raw string, o Options) (*Store, error) {
+	raw, fb, err := SplitFallback(raw)
+	if err != nil {
+		return nil, err
+	}
+	if o.Fallback == "" {
+		o.Fallback = fb
+	}
+	if o.Fallback == "" {
+		o.Fallback = DefaultFallback
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if _, _, err := redis.ParseURL(raw); err != nil {
+		return nil, err // a malformed URL is a mistake, not an outage
+	}
+	fallback, err := sqlite.Open(ctx, o.Fallback)
+	if err != nil {
+		return nil, fmt.Errorf("redis store fallback: %w", err)
+	}
+	s := newStore(fallback, log)
+	primary, err := redis.Open(ctx, raw)
+	if err != nil {
+		if o.NoFallback {
+			fallback.Close()
+			return nil, err
+		}
+		s.name = redact(raw)
+		s.failover(err)
+		return s, nil
+	}
+	s.primary, s.name = primary, primary.URL()
+	if o.NoSync {
+		return s, nil
+	}
+	n, err := s.Sync(ctx)
+	if err != nil {
+		log.Warn("store: replaying the journal to redis failed; it stays for the next start or tabforge store sync", "err", err)
+	} else if n.Total() > 0 {
+		log.Info("store: replayed the SQLite journal to redis", "runs", n.Runs, "records", n.Records, "studies", n.Studies, "trials", n.Trials)
+	}
+	return s, nil
+}
+
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "redis"
+	}
+	u.User, u.RawQuery = nil, ""
+	return u.String()
+}
+
+// New returns a failover Store over primary and fallback (which holds the
+// journal). It does not replay; call Sync.
+func New(primary store.Store, fallback *sqlite.Store, log *slog.Logger) *Store {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := newStore(fallback, log)
+	s.primary, s.name = primary, primary.URL()
+	return s
+}
+
+func newStore(fallback *sqlite.Store, log *slog.Logger) *Store {
+	return &Store{fallback: fallback, log: log,
+		studyName: map[int64]string{}, studyLocal: map[string]int64{}, studyPrimary: map[string]int64{}, studyFallback: map[string]int64{},
+		trialKey: map[int64]tkey{}, trialLocal: map[tkey]int64{}, trialPrimary: map[tkey]int64{}, trialFallback: map[tkey]int64{},
+		studyDir: map[string]tune.Direction{}, mirror: map[tkey]*tune.FrozenTrial{}, seeded: map[string]bool{}}
+}
+
+// tkey names a trial the same way in both stores.
+type tkey struct {
+	study  string
+	number int
+}
+
+// Store is a store that fails over from a primary (Redis) to an SQLite
+// fallback. It is safe for concurrent use.
+type Store struct {
+	primary  store.Store // nil if it was unreachable at Open
+	fallback *sqlite.Store
+	log      *slog.Logger
+	name     string
+
+	mu   sync.Mutex
+	down bool
+	// Local ids handed to tune, and each store's ids for them.
+	next                                    int64
+	studyName                               map[int64]string
+	studyLocal, studyPrimary, studyFallback map[string]int64
+	studyDir                                map[string]tune.Direction // directions of the studies seen
+	trialKey                                map[int64]tkey
+	trialLocal, trialPrimary, trialFallback map[tkey]int64
+	mirror                                  map[tkey]*tune.FrozenTrial // last known state of each trial
+	seeded                                  map[string]bool            // studies copied to the fallback
+	seedMu                                  sync.Mutex
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Down reports whether the Store has switched to its fallback.
+func (s *Store) Down() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.down
+}
+
+// Fallback returns the SQLite fallback.
+func (s *Store) Fallback() *sqlite.Store { return s.fallback }
+
+// Primary returns the Redis store, or nil if it was unreachable at Open.
+func (s *Store) Primary() store.Store { return s.primary }
+
+// failover switches to the fallback, warning once.
+func (s *Store) failover(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return
+	}
+	s.down = true
+	s.log.Warn("store: redis is unreachable; using the SQLite fallback and journalling writes for tabforge store sync",
+		"store", s.name, "fallback", s.fallback.Path(), "err", err)
+}
+
+// current returns the store to use now.
+func (s *Store) current() (store.Store, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down || s.primary == nil {
+		return s.fallback, false
+	}
+	return s.primary, true
+}
+
+// try runs f on the primary while it is up; on store.ErrUnavailable it
+// fails over and returns false, so the caller continues on the fallback.
+func (s *Store) try(f func(p store.Store) error) (done bool, err error) {
+	p, up := s.current()
+	if !up {
+		return false, nil
+	}
+	err = f(p)
+	if err != nil && errors.Is(err, store.ErrUnavailable) {
+		s.failover(err)
+		return false, nil
+	}
+	return true, err
+}
+
+// write runs a write on the primary, or on the fallback with a journal
+// entry for its key.
+func (s *Store) write(ctx context.Context, keys []sqlite.Pending, f func(st store.Store) error) error {
+	return s.writeKeys(ctx, func() []sqlite.Pending { return keys }, f)
+}
+
+// writeKeys is write for keys known only after f ran.
+func (s *Store) writeKeys(ctx context.Context, keys func() []sqlite.Pending, f func(st store.Store) error) error {
+	if done, err := s.try(f); done {
+		return err
+	}
+	if err := f(s.fallback); err != nil {
+		return err
+	}
+	for _, k := range keys() {
+		if err := s.fallback.MarkPending(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func read[T any](s *Store, f func(st store.Store) (T, error)) (T, error) {
+	var v T
+	done, err := s.try(func(p store.Store) error {
+		var err error
+		v, err = f(p)
+		return err
+	})
+	if done {
+		return v, err
+	}
+	return f(s.fallback)
+}
+
+// URL implements store.Store: the primary's URL.
+func (s *Store) URL() string { return s.name }
+
+// Ping implements store.Store: it pings the store in use.
+func (s *Store) Ping(ctx context.Context) error {
+	st, _ := s.current()
+	return st.Ping(ctx)
+}
+
+// Close closes both stores.
+func (s *Store) Close() error {
+	err := s.fallback.Close()
+	if s.primary != nil {
+		err = errors.Join(s.primary.Close(), err)
+	}
+	return err
+}
+
+// Runs and records.
+
+// PutRun implements store.Runs.
+func (s *Store) PutRun(ctx context.Context, r *store.Run) error {
+	return s.write(ctx, []sqlite.Pending{{Kind: "run", A: r.ID}}, func(st store.Store) error { return st.PutRun(ctx, r) })
+}
+
+// GetRun implements store.Runs.
+func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, error) {
+	return read(s, func(st store.Store) (*store.Run, error) { return st.GetRun(ctx, id) })
+}
+
+// ListRuns implements store.Runs.
+func (s *Store) ListRuns(ctx context.Context, limit int) ([]*store.Run, error) {
+	return read(s, func(st store.Store) ([]*store.Run, error) { return st.ListRuns(ctx, limit) })
+}
+
+// PutRecord implements store.Records.
+func (s *Store) PutRecord(ctx context.Context, kind, key string, value []byte) error {
+	return s.write(ctx, []sqlite.Pending{{Kind: "record", A: kind, B: key}}, func(st store.Store) error { return st.PutRecord(ctx, kind, key, value) })
+}
+
+// PutRecords implements store.Store.
+func (s *Store) PutRecords(ctx context.Context, recs []*store.Record) error {
+	keys := make([]sqlite.Pending, len(recs))
+	for i, r := range recs {
+		keys[i] = sqlite.Pending{Kind: "record", A: r.Kind, B: r.Key}
+	}
+	return s.write(ctx, keys, func(st store.Store) error { return st.PutRecords(ctx, recs) })
+}
+
+// GetRecord implements store.Records.
+func (s *Store) GetRecord(ctx context.Context, kind, key string) (*store.Record, error) {
+	return read(s, func(st store.Store) (*store.Record, error) { return st.GetRecord(ctx, kind, key) })
+}
+
+// ListRecords implements store.Records.
+func (s *Store) ListRecords(ctx context.Context, kind, prefix string) ([]*store.Record, error) {
+	return read(s, func(st store.Store) ([]*store.Record, error) { return st.ListRecords(ctx, kind, prefix) })
+}
+
+// DeleteRecord implements store.Records.
+func (s *Store) DeleteRecord(ctx context.Context, kind, key string) error {
+	return s.write(ctx, []sqlite.Pending{{Kind: "record", A: kind, B: key}}, func(st store.Store) error { return st.DeleteRecord(ctx, kind, key) })
+}
+
+// Kinds implements store.Store.
+func (s *Store) Kinds(ctx context.Context) ([]string, error) {
+	return read(s, func(st store.Store) ([]string, error) { return st.Kinds(ctx) })
+}
+
+// ListStudies implements store.Studies.
+func (s *Store) ListStudies(ctx context.Context) ([]store.Study, error) {
+	studies, err := read(s, func(st store.Store) ([]store.Study, error) { return st.ListStudies(ctx) })
+	for i, st := range studies {
+		studies[i].ID = s.localStudy(st.Name, st.Direction)
+	}
+	return studies, err
+}
+
+// PutStudy implements store.Studies.
+func (s *Store) PutStudy(ctx context.Context, st store.Study) (int64, error) {
+	err := s.write(ctx, []sqlite.Pending{{Kind: "study", A: st.Name}}, func(b store.Store) error {
+		id, err := b.PutStudy(ctx, st)
+		if err == nil {
+			s.setStudy(b, st.Name, st.Direction, id)
+		}
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return s.localStudy(st.Name, st.Direction), nil
+}
+
+// PutTrial implements store.Studies.
+func (s *Store) PutTrial(ctx context.Context, study string, t tune.FrozenTrial) error {
+	k := tkey{study, t.Number}
+	err := s.write(ctx, []sqlite.Pending{{Kind: "trial", A: study, B: strconv.Itoa(t.Number)}}, func(b store.Store) error {
+		if _, err := s.backendStudy(ctx, b, study); err != nil {
+			return err
+		}
+		return b.PutTrial(ctx, study, t)
+	})
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	c := clone(t)
+	s.mirror[k] = &c
+	// Store ids are unknown now; Trials finds them again.
+	delete(s.trialPrimary, k)
+	delete(s.trialFallback, k)
+	s.mu.Unlock()
+	return nil
+}
+
+func clone(t tune.FrozenTrial) tune.FrozenTrial {
+	c := t
+	c.Params, c.Distributions, c.Intermediate = map[string]float64{}, map[string]tune.Distribution{}, map[int]float64{}
+	for k, v := range t.Params {
+		c.Params[k] = v
+	}
+	for k, v := range t.Distributions {
+		c.Distributions[k] = v
+	}
+	for k, v := range t.Intermediate {
+		c.Intermediate[k] = v
+	}
+	return c
+}

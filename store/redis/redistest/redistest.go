@@ -1,0 +1,161 @@
+// Package redistest runs real redis-server processes for tests: a
+// private instance on a free loopback port with its own directory and
+// appendonly on, which a test may kill -9 and restart on the same data.
+package redistest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// EnvURL names the environment variable scripts/test.sh sets to the URL
+// of the Redis it started for the whole suite.
+const EnvURL = "TABFORGE_TEST_REDIS"
+
+// Server is one redis-server process.
+type Server struct {
+	Addr string // host:port
+	Dir  string // data directory (the AOF lives here)
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// Binary returns the redis-server path, skipping t if there is none.
+func Binary(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server not installed (apt-get install redis-server)")
+	}
+	return bin
+}
+
+// Start starts a private redis-server with appendonly on, stopped when
+// the test ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	s := &Server{Dir: t.TempDir()}
+	s.Addr = freeAddr(t)
+	s.start(t)
+	t.Cleanup(s.Stop)
+	return s
+}
+
+func freeAddr(t testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func (s *Server) start(t testing.TB) {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(s.Addr)
+	s.cmd = exec.Command(Binary(t), "--port", port, "--bind", "127.0.0.1", "--dir", s.Dir,
+		"--appendonly", "yes", "--save", "", "--daemonize", "no", "--logfile", filepath.Join(s.Dir, "redis.log"))
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("start redis-server: %v", err)
+	}
+	s.done = make(chan struct{})
+	go func(cmd *exec.Cmd, done chan struct{}) { cmd.Wait(); close(done) }(s.cmd, s.done)
+	c := goredis.NewClient(&goredis.Options{Addr: s.Addr, DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := c.Ping(context.Background()).Err()
+		if err == nil {
+			return
+		}
+		select {
+		case <-s.done:
+			log, _ := os.ReadFile(filepath.Join(s.Dir, "redis.log"))
+			t.Fatalf("redis-server exited: %s", lastLines(string(log), 5))
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redis-server on %s did not answer: %v", s.Addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// URL returns the server's redis:// URL for database 0.
+func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
+
+// Pid returns the server's process id.
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
+
+// Kill kills the server with SIGKILL, as a crash would, and waits for it
+// to exit.
+func (s *Server) Kill() {
+	if s.cmd == nil {
+		return
+	}
+	s.cmd.Process.Kill()
+	<-s.done
+	s.cmd = nil
+}
+
+// Restart starts the server again on the same port and directory, so it
+// reloads its AOF.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.Kill()
+	s.start(t)
+}
+
+// Stop ends the server.
+func (s *Server) Stop() { s.Kill() }
+
+// URL returns the URL of a Redis database for t with a key prefix of its
+// own: the suite's server from $TABFORGE_TEST_REDIS, or else a private
+// server started for t. The test's keys are deleted when it ends.
+func URL(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(EnvURL)
+	if base == "" {
+		base = Start(t).URL()
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	prefix := "test-" + hex.EncodeToString(b) + ":"
+	t.Cleanup(func() {
+		opt, err := goredis.ParseURL(base)
+		if err != nil {
+			return
+		}
+		c := goredis.NewClient(opt)
+		defer c.Close()
+		ctx := context.Background()
+		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			c.Del(ctx, iter.Val())
+		}
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return fmt.Sprintf("%s%sprefix=%s", base, sep, prefix)
+}

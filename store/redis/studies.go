@@ -1,0 +1,315 @@
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/tune"
+)
+
+// Study and trial writes are Lua scripts: each checks a state and
+// changes it in one atomic step, which is what several tuning workers in
+// several processes need. The prefix is passed as ARGV[1].
+
+var createStudyScript = goredis.NewScript(`
+local p, name = ARGV[1], ARGV[2]
+local id = redis.call('HGET', p .. 'studies', name)
+if id then
+	return {tonumber(id), redis.call('HGET', p .. 'study:' .. id, 'direction')}
+end
+id = redis.call('INCR', p .. 'seq:study')
+redis.call('HSET', p .. 'study:' .. id, 'name', name, 'direction', ARGV[3], 'created', ARGV[4])
+redis.call('HSET', p .. 'studies', name, id)
+return {id, ARGV[3]}
+`)
+
+var createTrialScript = goredis.NewScript(`
+local p, sid = ARGV[1], ARGV[2]
+if redis.call('EXISTS', p .. 'study:' .. sid) == 0 then
+	return redis.error_reply('unknown study id ' .. sid)
+end
+local id = redis.call('INCR', p .. 'seq:trial')
+local n = redis.call('INCR', p .. 'tnext:' .. sid) - 1
+redis.call('HSET', p .. 'trial:' .. id, 'study', sid, 'number', n, 'state', ARGV[3], 'value', 'NaN',
+	'retry_of', ARGV[4], 'error', '', 'start', ARGV[5], 'finish', '0')
+redis.call('HSET', p .. 'trials:' .. sid, n, id)
+for i = 6, #ARGV, 2 do
+	redis.call('HSET', p .. 'tparams:' .. id, ARGV[i], ARGV[i + 1])
+end
+return {id, n}
+`)
+
+// transitionScript writes field/value pairs into the hash ARGV[4]..id if
+// the trial is in state ARGV[3]; it returns {1, state} on success and
+// {0, state} if the trial is in another state.
+var transitionScript = goredis.NewScript(`
+local p, id = ARGV[1], ARGV[2]
+local st = redis.call('HGET', p .. 'trial:' .. id, 'state')
+if not st then
+	return redis.error_reply('unknown trial id ' .. id)
+end
+if st ~= ARGV[3] then
+	return {0, st}
+end
+local key = p .. ARGV[4] .. id
+for i = 5, #ARGV, 2 do
+	redis.call('HSET', key, ARGV[i], ARGV[i + 1])
+end
+return {1, st}
+`)
+
+var putTrialScript = goredis.NewScript(`
+local p = ARGV[1]
+local sid = redis.call('HGET', p .. 'studies', ARGV[2])
+if not sid then
+	return redis.error_reply('study not found: ' .. ARGV[2])
+end
+local n = ARGV[3]
+local id = redis.call('HGET', p .. 'trials:' .. sid, n)
+if not id then
+	id = redis.call('INCR', p .. 'seq:trial')
+	redis.call('HSET', p .. 'trials:' .. sid, n, id)
+end
+local nx = tonumber(redis.call('GET', p .. 'tnext:' .. sid) or '0')
+if tonumber(n) + 1 > nx then
+	redis.call('SET', p .. 'tnext:' .. sid, tonumber(n) + 1)
+end
+redis.call('DEL', p .. 'tparams:' .. id, p .. 'tvals:' .. id)
+redis.call('HSET', p .. 'trial:' .. id, 'study', sid, 'number', n, 'state', ARGV[4], 'value', ARGV[5],
+	'retry_of', ARGV[6], 'error', ARGV[7], 'start', ARGV[8], 'finish', ARGV[9])
+local np = tonumber(ARGV[10])
+local i = 11
+for j = 1, np do
+	redis.call('HSET', p .. 'tparams:' .. id, ARGV[i], ARGV[i + 1])
+	i = i + 2
+end
+while i <= #ARGV do
+	redis.call('HSET', p .. 'tvals:' .. id, ARGV[i], ARGV[i + 1])
+	i = i + 2
+end
+return tonumber(id)
+`)
+
+// param is a stored parameter: its internal value and distribution.
+type param struct {
+	V float64           `json:"v"`
+	D tune.Distribution `json:"d"`
+}
+
+func paramJSON(v float64, d tune.Distribution) (string, error) {
+	b, err := json.Marshal(param{V: v, D: d})
+	return string(b), err
+}
+
+// CreateStudy implements tune.Storage.
+func (s *Store) CreateStudy(ctx context.Context, name string, d tune.Direction) (int64, error) {
+	return s.createStudy(ctx, name, d, time.Now())
+}
+
+func (s *Store) createStudy(ctx context.Context, name string, d tune.Direction, created time.Time) (int64, error) {
+	res, err := createStudyScript.Run(ctx, s.c, nil, s.p, name, string(d), nanos(created)).Slice()
+	if err != nil {
+		return 0, s.wrap(fmt.Sprintf("create study %q", name), err)
+	}
+	id, _ := res[0].(int64)
+	dir, _ := res[1].(string)
+	if tune.Direction(dir) != d {
+		return 0, fmt.Errorf("study %q exists with direction %s, not %s", name, dir, d)
+	}
+	return id, nil
+}
+
+// PutStudy implements store.Studies.
+func (s *Store) PutStudy(ctx context.Context, st store.Study) (int64, error) {
+	created := st.Created
+	if created.IsZero() {
+		created = time.Now()
+	}
+	return s.createStudy(ctx, st.Name, st.Direction, created)
+}
+
+// ListStudies implements store.Studies.
+func (s *Store) ListStudies(ctx context.Context) ([]store.Study, error) {
+	byName, err := s.c.HGetAll(ctx, s.p+"studies").Result()
+	if err != nil {
+		return nil, s.wrap("list studies", err)
+	}
+	names := make([]string, 0, len(byName))
+	for n := range byName {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	cmds := make([]*goredis.MapStringStringCmd, len(names))
+	if len(names) > 0 {
+		if _, err := s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+			for i, n := range names {
+				cmds[i] = p.HGetAll(ctx, s.p+"study:"+byName[n])
+			}
+			return nil
+		}); err != nil {
+			return nil, s.wrap("list studies", err)
+		}
+	}
+	out := make([]store.Study, len(names))
+	for i, n := range names {
+		h := cmds[i].Val()
+		id, _ := strconv.ParseInt(byName[n], 10, 64)
+		out[i] = store.Study{ID: id, Name: n, Direction: tune.Direction(h["direction"]), Created: fromNanos(h["created"])}
+	}
+	return out, nil
+}
+
+// CreateTrial implements tune.Storage. Numbers come from a per-study
+// INCR inside the script, so concurrent writers never share one.
+func (s *Store) CreateTrial(ctx context.Context, studyID int64, t tune.FrozenTrial) (int64, int, error) {
+	if t.State != tune.Running && t.State != tune.Waiting {
+		return 0, 0, fmt.Errorf("create trial in state %s: %w", t.State, tune.ErrStateConflict)
+	}
+	start := "0"
+	if t.State == tune.Running {
+		start = nanos(time.Now())
+	}
+	args := []any{s.p, studyID, string(t.State), t.RetryOf, start}
+	for name, v := range t.Params {
+		js, err := paramJSON(v, t.Distributions[name])
+		if err != nil {
+			return 0, 0, fmt.Errorf("create trial: parameter %q: %w", name, err)
+		}
+		args = append(args, name, js)
+	}
+	res, err := createTrialScript.Run(ctx, s.c, nil, args...).Slice()
+	if err != nil {
+		return 0, 0, s.wrap("create trial", err)
+	}
+	id, _ := res[0].(int64)
+	n, _ := res[1].(int64)
+	return id, int(n), nil
+}
+
+// transition runs transitionScript and turns a state mismatch into
+// tune.ErrStateConflict.
+func (s *Store) transition(ctx context.Context, what string, id int64, from tune.State, hash string, pairs ...any) error {
+	args := append([]any{s.p, id, string(from), hash}, pairs...)
+	res, err := transitionScript.Run(ctx, s.c, nil, args...).Slice()
+	if err != nil {
+		return s.wrap(what, err)
+	}
+	if ok, _ := res[0].(int64); ok == 0 {
+		return fmt.Errorf("%s: trial %d is %v, not %s: %w", what, id, res[1], from, tune.ErrStateConflict)
+	}
+	return nil
+}
+
+// ClaimTrial implements tune.Storage.
+func (s *Store) ClaimTrial(ctx context.Context, trialID int64) error {
+	return s.transition(ctx, "claim trial", trialID, tune.Waiting, "trial:", "state", string(tune.Running), "start", nanos(time.Now()))
+}
+
+// SetTrialParam implements tune.Storage.
+func (s *Store) SetTrialParam(ctx context.Context, trialID int64, name string, d tune.Distribution, value float64) error {
+	js, err := paramJSON(value, d)
+	if err != nil {
+		return fmt.Errorf("set parameter %q: %w", name, err)
+	}
+	return s.transition(ctx, fmt.Sprintf("set parameter %q", name), trialID, tune.Running, "tparams:", name, js)
+}
+
+// SetIntermediateValue implements tune.Storage.
+func (s *Store) SetIntermediateValue(ctx context.Context, trialID int64, step int, value float64) error {
+	return s.transition(ctx, fmt.Sprintf("set intermediate value at step %d", step), trialID, tune.Running, "tvals:", step, fstr(value))
+}
+
+// FinishTrial implements tune.Storage.
+func (s *Store) FinishTrial(ctx context.Context, trialID int64, st tune.State, value float64, reason string) error {
+	if !st.Finished() {
+		return fmt.Errorf("finish trial in state %s: %w", st, tune.ErrStateConflict)
+	}
+	return s.transition(ctx, "finish trial", trialID, tune.Running, "trial:",
+		"state", string(st), "value", fstr(value), "error", reason, "finish", nanos(time.Now()))
+}
+
+// Trials implements tune.Storage.
+func (s *Store) Trials(ctx context.Context, studyID int64) ([]tune.FrozenTrial, error) {
+	sid := strconv.FormatInt(studyID, 10)
+	byNumber, err := s.c.HGetAll(ctx, s.p+"trials:"+sid).Result()
+	if err != nil {
+		return nil, s.wrap("list trials", err)
+	}
+	ids := make([]string, 0, len(byNumber))
+	for _, id := range byNumber {
+		ids = append(ids, id)
+	}
+	type cmds struct{ t, params, vals *goredis.MapStringStringCmd }
+	cs := make([]cmds, len(ids))
+	if len(ids) > 0 {
+		if _, err := s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+			for i, id := range ids {
+				cs[i] = cmds{p.HGetAll(ctx, s.p+"trial:"+id), p.HGetAll(ctx, s.p+"tparams:"+id), p.HGetAll(ctx, s.p+"tvals:"+id)}
+			}
+			return nil
+		}); err != nil {
+			return nil, s.wrap("list trials", err)
+		}
+	}
+	out := make([]tune.FrozenTrial, 0, len(ids))
+	for i, id := range ids {
+		h := cs[i].t.Val()
+		if len(h) == 0 {
+			continue
+		}
+		var t tune.FrozenTrial
+		t.ID, _ = strconv.ParseInt(id, 10, 64)
+		t.Number, _ = strconv.Atoi(h["number"])
+		t.RetryOf, _ = strconv.Atoi(h["retry_of"])
+		t.State, t.Value, t.Error = tune.State(h["state"]), fparse(h["value"]), h["error"]
+		t.Start, t.Finish = fromNanos(h["start"]), fromNanos(h["finish"])
+		t.Params, t.Distributions, t.Intermediate = map[string]float64{}, map[string]tune.Distribution{}, map[int]float64{}
+		for name, js := range cs[i].params.Val() {
+			var pv param
+			if err := json.Unmarshal([]byte(js), &pv); err != nil {
+				return nil, fmt.Errorf("list trials: parameter %q of trial id %s: %w", name, id, err)
+			}
+			t.Params[name], t.Distributions[name] = pv.V, pv.D
+		}
+		for step, v := range cs[i].vals.Val() {
+			n, err := strconv.Atoi(step)
+			if err != nil {
+				return nil, fmt.Errorf("list trials: step %q of trial id %s: %w", step, id, err)
+			}
+			t.Intermediate[n] = fparse(v)
+		}
+		out = append(out, t)
+	}
+	slices.SortFunc(out, func(a, b tune.FrozenTrial) int { return a.Number - b.Number })
+	return out, nil
+}
+
+// PutTrial implements store.Studies.
+func (s *Store) PutTrial(ctx context.Context, study string, t tune.FrozenTrial) error {
+	args := []any{s.p, study, t.Number, string(t.State), fstr(t.Value), t.RetryOf, t.Error, nanos(t.Start), nanos(t.Finish), len(t.Params)}
+	for name, v := range t.Params {
+		js, err := paramJSON(v, t.Distributions[name])
+		if err != nil {
+			return fmt.Errorf("put trial %d: parameter %q: %w", t.Number, name, err)
+		}
+		args = append(args, name, js)
+	}
+	for step, v := range t.Intermediate {
+		args = append(args, step, fstr(v))
+	}
+	if err := putTrialScript.Run(ctx, s.c, nil, args...).Err(); err != nil {
+		if strings.Contains(err.Error(), "study not found") {
+			return fmt.Errorf("put trial %d of study %q: %w", t.Number, study, store.ErrNotFound)
+		}
+		return s.wrap(fmt.Sprintf("put trial %d of study %q", t.Number, study), err)
+	}
+	return nil
+}

@@ -1,0 +1,273 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/tune"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// URL implements store.Store.
+func (s *Store) URL() string { return "sqlite://" + s.path }
+
+// Ping implements store.Store: it checks that the file can be written,
+// which is what a read-only path or a full disk breaks.
+func (s *Store) Ping(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS ping (x INTEGER); DELETE FROM ping; INSERT INTO ping VALUES (1)`); err != nil {
+		return fmt.Errorf("sqlite %s is not writable: %w", s.path, err)
+	}
+	return nil
+}
+
+// Kinds implements store.Store.
+func (s *Store) Kinds(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT kind FROM records ORDER BY kind`)
+	if err != nil {
+		return nil, fmt.Errorf("list record kinds: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, fmt.Errorf("list record kinds: %w", err)
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// hasStudies reports whether the study tables exist; CreateStudy makes
+// them, so a store that never tuned has none.
+func (s *Store) hasStudies(ctx context.Context) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='studies'`).Scan(&n)
+	return n > 0, err
+}
+
+// ListStudies implements store.Studies.
+func (s *Store) ListStudies(ctx context.Context) ([]store.Study, error) {
+	ok, err := s.hasStudies(ctx)
+	if err != nil || !ok {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, direction, created FROM studies ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list studies: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Study
+	for rows.Next() {
+		var st store.Study
+		var dir string
+		var created int64
+		if err := rows.Scan(&st.ID, &st.Name, &dir, &created); err != nil {
+			return nil, fmt.Errorf("list studies: %w", err)
+		}
+		st.Direction, st.Created = tune.Direction(dir), fromUnix(created)
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// PutStudy implements store.Studies.
+func (s *Store) PutStudy(ctx context.Context, st store.Study) (int64, error) {
+	if err := s.initStudies(ctx); err != nil {
+		return 0, fmt.Errorf("put study %q: %w", st.Name, err)
+	}
+	created := st.Created
+	if created.IsZero() {
+		created = time.Now()
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO studies (name, direction, created) VALUES (?, ?, ?) ON CONFLICT(name) DO NOTHING`,
+		st.Name, string(st.Direction), created.UnixNano()); err != nil {
+		return 0, fmt.Errorf("put study %q: %w", st.Name, err)
+	}
+	return s.CreateStudy(ctx, st.Name, st.Direction)
+}
+
+// PutTrial implements store.Studies.
+func (s *Store) PutTrial(ctx context.Context, study string, t tune.FrozenTrial) error {
+	if ok, err := s.hasStudies(ctx); err != nil || !ok {
+		if err == nil {
+			err = fmt.Errorf("study %q: %w", study, store.ErrNotFound)
+		}
+		return fmt.Errorf("put trial %d of study %q: %w", t.Number, study, err)
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var sid int64
+		if err := tx.QueryRowContext(ctx, `SELECT id FROM studies WHERE name = ?`, study).Scan(&sid); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("study %q: %w", study, store.ErrNotFound)
+			}
+			return err
+		}
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO trials (study_id, number, state, value, retry_of, error, started, finished)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT(study_id, number) DO UPDATE SET state=excluded.state, value=excluded.value, retry_of=excluded.retry_of,
+				error=excluded.error, started=excluded.started, finished=excluded.finished
+			RETURNING id`, sid, t.Number, string(t.State), nullable(t.Value), t.RetryOf, t.Error, unix(t.Start), unix(t.Finish)).Scan(&id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM trial_params WHERE trial_id = ?`, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM trial_values WHERE trial_id = ?`, id); err != nil {
+			return err
+		}
+		for name, v := range t.Params {
+			dist, err := json.Marshal(t.Distributions[name])
+			if err != nil {
+				return fmt.Errorf("parameter %q: %w", name, err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO trial_params (trial_id, name, value, distribution) VALUES (?, ?, ?, ?)`,
+				id, name, v, string(dist)); err != nil {
+				return err
+			}
+		}
+		for step, v := range t.Intermediate {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO trial_values (trial_id, step, value) VALUES (?, ?, ?)`, id, step, nullable(v)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("put trial %d of study %q: %w", t.Number, study, err)
+	}
+	return nil
+}
+
+// Pending is one write a failover store made here while its primary was
+// unreachable, still to be replayed there. It names what changed, not
+// the change: replay copies the current state, so replaying twice writes
+// the same thing.
+type Pending struct {
+	// Seq orders the entries; marking an entry again gives it a new Seq.
+	Seq int64
+	// Kind is "run", "record", "study" or "trial".
+	Kind string
+	// A and B are the key: the run id; the record kind and key; the study
+	// name; the study name and trial number.
+	A, B string
+}
+
+const journalSchema = `
+CREATE TABLE IF NOT EXISTS journal (
+	kind TEXT NOT NULL,
+	a    TEXT NOT NULL,
+	b    TEXT NOT NULL,
+	seq  INTEGER NOT NULL,
+	PRIMARY KEY (kind, a, b)
+);`
+
+// MarkPending records that p's key changed and must be replayed.
+func (s *Store) MarkPending(ctx context.Context, p Pending) error {
+	if _, err := s.db.ExecContext(ctx, journalSchema); err != nil {
+		return fmt.Errorf("journal %s %s/%s: %w", p.Kind, p.A, p.B, err)
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO journal (kind, a, b, seq) VALUES (?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM journal))
+		ON CONFLICT(kind, a, b) DO UPDATE SET seq = excluded.seq`, p.Kind, p.A, p.B)
+	if err != nil {
+		return fmt.Errorf("journal %s %s/%s: %w", p.Kind, p.A, p.B, err)
+	}
+	return nil
+}
+
+// PendingWrites returns the journal in the order it was written.
+func (s *Store) PendingWrites(ctx context.Context) ([]Pending, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='journal'`).Scan(&n); err != nil || n == 0 {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, kind, a, b FROM journal ORDER BY seq`)
+	if err != nil {
+		return nil, fmt.Errorf("read journal: %w", err)
+	}
+	defer rows.Close()
+	var out []Pending
+	for rows.Next() {
+		var p Pending
+		if err := rows.Scan(&p.Seq, &p.Kind, &p.A, &p.B); err != nil {
+			return nil, fmt.Errorf("read journal: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// ClearPending removes p from the journal unless it was marked again
+// since it was read (its Seq changed), in which case it stays for the
+// next replay.
+func (s *Store) ClearPending(ctx context.Context, p Pending) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM journal WHERE kind = ? AND a = ? AND b = ? AND seq = ?`, p.Kind, p.A, p.B, p.Seq); err != nil {
+		return fmt.Errorf("clear journal %s %s/%s: %w", p.Kind, p.A, p.B, err)
+	}
+	return nil
+}
+
+// FromURL returns the path of a sqlite:// URL: sqlite://rel/path.db is
+// relative to the working directory, sqlite:///abs/path.db absolute.
+func FromURL(raw string) (string, error) {
+	rest, ok := cutScheme(raw)
+	if !ok || rest == "" {
+		return "", fmt.Errorf("store %q: want sqlite://PATH", raw)
+	}
+	if p, err := url.PathUnescape(rest); err == nil {
+		rest = p
+	}
+	return rest, nil
+}
+
+func cutScheme(raw string) (string, bool) {
+	const scheme = "sqlite://"
+	if len(raw) < len(scheme) || raw[:len(scheme)] != scheme {
+		return "", false
+	}
+	return raw[len(scheme):], true
+}
+
+// PutRecords implements store.Store in one transaction.
+func (s *Store) PutRecords(ctx context.Context, recs []*store.Record) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, r := range recs {
+			updated := r.Updated
+			if updated.IsZero() {
+				updated = time.Now()
+			}
+			v := r.Value
+			if v == nil {
+				v = []byte{}
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO records (kind, key, value, updated) VALUES (?,?,?,?)
+				ON CONFLICT(kind, key) DO UPDATE SET value=excluded.value, updated=excluded.updated`,
+				r.Kind, r.Key, v, updated.UnixNano()); err != nil {
+				return fmt.Errorf("record %s/%s: %w", r.Kind, r.Key, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store records: %w", err)
+	}
+	return nil
+}
+
+// Check implements store.Checker: the file must be writable.
+func (s *Store) Check(ctx context.Context) []store.Problem {
+	if err := s.Ping(ctx); err != nil {
+		return []store.Problem{{What: err.Error(),
+			Fix: "point --store (or the fallback) at a writable path, e.g. sqlite://.tabforge/tabforge.db, and check the disk is not full"}}
+	}
+	return nil
+}
