@@ -54,9 +54,13 @@ func Profiles(ctx context.Context, self string, trainArgs, profiles []string) ([
 
 // trainResult is the part of `tabforge train --json` the benches read.
 type trainResult struct {
-	Task        string   `json:"task"`
-	Best        string   `json:"best"`
-	Stages      []string `json:"stages"`
+	Task   string   `json:"task"`
+	Best   string   `json:"best"`
+	Stages []string `json:"stages"`
+	Cache  *struct {
+		Hits   int64 `json:"hits"`
+		Misses int64 `json:"misses"`
+	} `json:"cache"`
 	Leaderboard []struct {
 		Model string             `json:"model"`
 		Test  map[string]float64 `json:"test"`

@@ -208,6 +208,10 @@ type Config struct {
 	// or redis://HOST:PORT/DB (rediss:// for TLS).
 	// Default sqlite://.tabforge/tabforge.db.
 	Store string `yaml:"store" json:"store" koanf:"store" hash:"-"`
+	// Cache memoises candidates and CV folds in the store, keyed by
+	// everything that determines them, so an unchanged step is never
+	// recomputed. Default true.
+	Cache bool `yaml:"cache" json:"cache" koanf:"cache" hash:"-"`
 	// StoreFallback falls back to the embedded SQLite store when a Redis
 	// store is unreachable; off makes that an error. Default true.
 	StoreFallback bool `yaml:"store_fallback" json:"store_fallback" koanf:"store_fallback" hash:"-"`
@@ -264,6 +268,7 @@ func Default() *Config {
 
 		Store:         "sqlite://.tabforge/tabforge.db",
 		StoreFallback: true,
+		Cache:         true,
 		Out:           ".tabforge/models",
 		Artifacts:     ".tabforge/artifacts",
 		LogFormat:     LogText,

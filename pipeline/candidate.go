@@ -116,7 +116,7 @@ func crossValidate(ctx context.Context, l model.Learner, spec features.DesignSpe
 	)
 	folds, err := eval.CrossValidate(ctx, p.folds, foldWorkers, func(ctx context.Context, i int, f split.Fold) (eval.Metrics, error) {
 		test := split.Take(p.train, f.Test)
-		r, err := fitScore(ctx, l, spec, p, fmt.Sprintf("fold%d", i), split.Take(p.train, f.Train), test, inner)
+		r, err := p.cachedFold(ctx, l, spec, fmt.Sprintf("fold%d", i), split.Take(p.train, f.Train), test, inner)
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", i+1, err)
 		}

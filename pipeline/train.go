@@ -26,6 +26,7 @@ import (
 	"github.com/tabforge/tabforge/progress"
 	"github.com/tabforge/tabforge/split"
 	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/store/cache"
 	"github.com/tabforge/tabforge/tune"
 )
 
@@ -43,6 +44,13 @@ type Options struct {
 	// Studies stores the tuning studies, so that an interrupted run
 	// resumes them; nil keeps them in memory for the run.
 	Studies tune.Storage
+	// Cache memoises candidates and CV folds across runs; nil computes
+	// everything. Make one per run: its counters become Result.Cache.
+	Cache *cache.Cache
+	// CodeVersion names the running code (registry.CodeVersion) in cache
+	// keys, so that a changed build never reuses old results. It must be
+	// set when Cache is.
+	CodeVersion string
 }
 
 // Entry is one candidate's line on the leaderboard.
@@ -56,6 +64,8 @@ type Entry struct {
 	Error      string         `json:"error,omitempty"`
 	// Tuning describes the hyperparameter search, when one ran.
 	Tuning *TuningInfo `json:"tuning,omitempty"`
+	// Cached is true when the entry came from the step cache.
+	Cached bool `json:"cached,omitempty"`
 
 	testPred []float64 // predictions on the test rows, for segment analysis
 	oof      []float64 // out-of-fold predictions on the training rows, for ensembles
@@ -98,6 +108,8 @@ type Result struct {
 	SegmentModels *SegmentModels `json:"segment_models,omitempty"`
 	// Deployable is false when the best model failed a quality gate.
 	Deployable bool `json:"deployable"`
+	// Cache counts the run's step cache lookups, when a cache was used.
+	Cache *cache.Stats `json:"cache,omitempty"`
 }
 
 // prepared is a loaded dataset ready for candidates: the features frame,
@@ -119,6 +131,12 @@ type prepared struct {
 	// families of this and the later candidates, for tuning's time shares.
 	variant string
 	pending []string
+	// cache (nil: none) memoises candidates and folds across runs under
+	// keys naming the code version; families decode cached models.
+	cache    *cache.Cache
+	code     string
+	families *model.Registry
+	log      *slog.Logger
 }
 
 // Train runs the whole training pipeline for cfg.
@@ -171,6 +189,19 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 		return nil, err
 	}
 	rec.Task, p.dataset = string(p.task), res.DatasetHash
+	p.families, p.log = o.Families, log
+	if o.Cache != nil {
+		if o.CodeVersion == "" {
+			return nil, errors.New("pipeline: Options.Cache needs Options.CodeVersion")
+		}
+		p.cache, p.code = o.Cache, o.CodeVersion
+		defer func() {
+			if res != nil {
+				st := o.Cache.Stats()
+				res.Cache = &st
+			}
+		}()
+	}
 	res.Task, res.Classes, res.Split = p.task, p.classes, p.split
 	res.TrainRows, res.TestRows, res.CVFolds = len(p.train), len(p.test), len(p.folds)
 	res.Metric = primaryMetric(p.task)
@@ -211,7 +242,9 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 		for _, later := range cands[ci:] {
 			q.pending = append(q.pending, later.family)
 		}
-		entry, pred, err := runCandidate(ctx, cfg, o, &q, c.family, ci, len(cands))
+		entry, pred, err := q.cachedCandidate(ctx, cfg, c.family, func() (Entry, *Predictor, error) {
+			return runCandidate(ctx, cfg, o, &q, c.family, ci, len(cands))
+		})
 		entry.Model = c.label
 		res.Timings["candidate:"+c.label] = since(t0)
 		if err != nil {

@@ -10,6 +10,7 @@ need=()
 	need+=(python3-sklearn python3-xgboost python3-optuna python3-pandas)
 # The report test opens the HTML report in Debian's headless Chromium.
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v redis-server >/dev/null || need+=(redis-server)
 if ((${#need[@]})); then
 	echo "test.sh: installing ${need[*]}" >&2
 	if [ "$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi
@@ -32,6 +33,22 @@ fi
 
 echo "== fuzz the CSV reader (20 s)" >&2
 go test -run '^$' -fuzz '^FuzzReadCSV$' -fuzztime 20s ./frame/
+
+# A private Redis for the store tests: its own loopback port and data
+# directory, appendonly on, stopped on exit. (The failover tests start and
+# kill their own redis-server processes as well.)
+redis_dir=$(mktemp -d)
+redis_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$redis_dir" --appendonly yes --save "" \
+	--daemonize no --logfile "$redis_dir/redis.log" &
+redis_pid=$!
+trap 'kill "$redis_pid" 2>/dev/null; wait "$redis_pid" 2>/dev/null; rm -rf "$redis_dir"' EXIT
+for _ in $(seq 100); do
+	redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
+	sleep 0.1
+done
+redis-cli -p "$redis_port" ping >/dev/null
+export TABFORGE_TEST_REDIS="redis://127.0.0.1:$redis_port/0"
 
 echo "== tests" >&2
 go test -count=1 -timeout 30m ./...

@@ -78,7 +78,7 @@ Suites: ` + strings.Join(suiteNames(), ", "),
 	of.StringVar(&task, "task", "regression", "regression or binary")
 	of.IntVar(&n, "rows", 0, "rows of the problem")
 	of.StringVar(&dir, "data", "", "data directory")
-	cmd.AddCommand(one, a.benchProfilesCommand(), a.benchResearchCommand(), a.benchFeaturesCommand())
+	cmd.AddCommand(one, a.benchProfilesCommand(), a.benchResearchCommand(), a.benchFeaturesCommand(), a.benchCacheCommand())
 	return cmd
 }
 
@@ -190,6 +190,32 @@ each family's basic vs advanced test metric and the model CV selects. Example:
 				return err
 			}
 			return bench.PrintFeatures(a.stdout, fc)
+		},
+	}
+}
+
+func (a *app) benchCacheCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "cache -- TRAIN FLAGS",
+		Short: "Time a cold train run and an identical rerun served from the step cache",
+		Long: `Cache runs tabforge train twice with the train flags given after --, in fresh
+processes against one new store, and prints both times, the speed-up and the
+cache hits and misses of each. Example:
+
+  tabforge bench cache -- --data testdata/ames.csv --target Sale_Price --time-column Year_Sold,Mo_Sold`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("bench cache: give the train flags after -- (at least --data and --target)")
+			}
+			self, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			rs, err := bench.Cache(cmd.Context(), self, args)
+			if err != nil {
+				return err
+			}
+			return bench.PrintCache(a.stdout, rs)
 		},
 	}
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/pipeline"
+	"github.com/tabforge/tabforge/registry"
+	"github.com/tabforge/tabforge/store/cache"
 )
 
 // flagKeys maps train's convenience flags to config keys: a flag given on
@@ -122,7 +124,14 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 	defer st.Close()
 
 	bars := newProgress(a.stderr)
-	res, err := pipeline.Train(ctx, cfg, pipeline.Options{Logger: log, Progress: bars.event, Runs: st, Studies: st})
+	o := pipeline.Options{Logger: log, Progress: bars.event, Runs: st, Studies: st}
+	if cfg.Cache {
+		if o.CodeVersion, err = registry.CodeVersion("tabforge " + version); err != nil {
+			return err
+		}
+		o.Cache = cache.New(st, log)
+	}
+	res, err := pipeline.Train(ctx, cfg, o)
 	bars.wait()
 	var gateErr *pipeline.GateError
 	if err != nil && !errors.As(err, &gateErr) {
@@ -179,6 +188,9 @@ func printResult(w io.Writer, r *pipeline.Result) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nbest: %s -> %s\n", r.Best, r.ModelPath)
+	if c := r.Cache; c != nil {
+		fmt.Fprintf(w, "cache: %d hits, %d misses (hit rate %.0f%%)\n", c.Hits, c.Misses, 100*c.HitRate())
+	}
 	for _, g := range r.Gates {
 		verdict := "pass"
 		if !g.Passed {

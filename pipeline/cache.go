@@ -1,0 +1,237 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/eval"
+	"github.com/tabforge/tabforge/features"
+	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/store/cache"
+)
+
+// cacheVersion is part of every step cache key; bump it when what a
+// cached value holds or how it is encoded changes.
+const cacheVersion = "pipeline-cache-1"
+
+// errUncacheable marks a computed step whose result cannot be encoded:
+// it is used, but not cached.
+var errUncacheable = errors.New("result cannot be cached")
+
+// chainID identifies a feature chain by its stages' types and settings.
+func chainID(c features.Chain) []string {
+	out := make([]string, len(c))
+	for i, t := range c {
+		b, err := json.Marshal(t)
+		if err != nil {
+			b = []byte(err.Error())
+		}
+		out[i] = fmt.Sprintf("%T%s", t, b)
+	}
+	return out
+}
+
+// candidateConfig is the config with every key reset that cannot change
+// one candidate's cross-validation, final fit or test scores: the other
+// families, ensembles, gates, per-segment models, reports and the feature
+// switches (the candidate's feature chain enters its key on its own, so
+// that basic candidates still hit when an advanced stage is toggled).
+// Keys are reset rather than picked so that a key added later misses the
+// cache rather than serving a stale result.
+func candidateConfig(cfg *config.Config, family string) *config.Config {
+	k, d := cfg.Clone(), config.Default()
+	k.Models = nil
+	k.ModelParams = nil
+	if mp, ok := cfg.ModelParams[family]; ok {
+		k.ModelParams = map[string]map[string]any{family: mp}
+	}
+	k.SegmentColumn = d.SegmentColumn
+	k.EnableAdvancedFeatures, k.EnableTemporalFeatures = d.EnableAdvancedFeatures, d.EnableTemporalFeatures
+	k.EnableMarketFeatures, k.EnableInteractionFeatures = d.EnableMarketFeatures, d.EnableInteractionFeatures
+	k.CompareBasicFeatures, k.MinPanelCoverage = d.CompareBasicFeatures, d.MinPanelCoverage
+	k.TemporalLags, k.RollingWindows, k.TargetEncodingSmoothing = d.TemporalLags, d.RollingWindows, d.TargetEncodingSmoothing
+	k.InteractionTopK, k.MaxInteractions = d.InteractionTopK, d.MaxInteractions
+	k.SegmentBy, k.MinSegmentRows = d.SegmentBy, d.MinSegmentRows
+	k.EnableAdvancedEnsemble, k.UseStacking, k.UseVoting, k.UseSelection = d.EnableAdvancedEnsemble, d.UseStacking, d.UseVoting, d.UseSelection
+	k.StackingPassthrough, k.EnsembleTopK = d.StackingPassthrough, d.EnsembleTopK
+	k.ForceProductionQuality, k.MinR2Threshold, k.MinBusinessAccuracy = d.ForceProductionQuality, d.MinR2Threshold, d.MinBusinessAccuracy
+	k.MinSegmentBusinessAccuracy, k.MaxLatency = d.MinSegmentBusinessAccuracy, d.MaxLatency
+	k.BusinessRules, k.BiasVarianceRounds, k.MaxExplainRows = d.BusinessRules, d.BiasVarianceRounds, d.MaxExplainRows
+	return k
+}
+
+// rowsID identifies the split the candidate sees: training, test and fold
+// rows.
+func (p *prepared) rowsID() string {
+	return cache.Key(p.train, p.test, p.folds)
+}
+
+// candidateKey names everything a candidate's result depends on.
+func (p *prepared) candidateKey(cfg *config.Config, family string) string {
+	return cache.Key("candidate", cacheVersion, p.code, p.dataset, p.task, p.classes, family,
+		chainID(p.chain), candidateConfig(cfg, family).Hash(), p.rowsID())
+}
+
+// cachedCandidate returns the candidate's cached result, or runs it and
+// caches what it gives. A cache entry that does not decode is recomputed.
+func (p *prepared) cachedCandidate(ctx context.Context, cfg *config.Config, family string, run func() (Entry, *Predictor, error)) (Entry, *Predictor, error) {
+	if p.cache == nil {
+		return run()
+	}
+	key := p.candidateKey(cfg, family)
+	var entry Entry
+	var pred *Predictor
+	val, hit, err := p.cache.Do(ctx, key, func(context.Context) ([]byte, error) {
+		var err error
+		if entry, pred, err = run(); err != nil {
+			return nil, err
+		}
+		b, err := encodeCandidate(entry, pred)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errUncacheable, err)
+		}
+		return b, nil
+	})
+	switch {
+	case errors.Is(err, errUncacheable):
+		return entry, pred, nil
+	case err != nil:
+		return Entry{}, nil, err
+	case !hit:
+		return entry, pred, nil
+	}
+	entry, pred, err = decodeCandidate(val, p.families)
+	if err != nil {
+		p.log.Warn("cache: cached candidate does not decode; recomputing", "model", family, "err", err)
+		return run()
+	}
+	entry.Cached = true
+	return entry, pred, nil
+}
+
+// cachedCandidateValue is a candidate's cache entry.
+type cachedCandidateValue struct {
+	Entry     Entry  `json:"entry"`
+	TestPred  []byte `json:"test_pred"`
+	OOF       []byte `json:"oof,omitempty"`
+	Predictor []byte `json:"predictor"`
+}
+
+func encodeCandidate(e Entry, p *Predictor) ([]byte, error) {
+	pb, err := p.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(cachedCandidateValue{Entry: e, TestPred: floatBytes(e.testPred), OOF: floatBytes(e.oof), Predictor: pb})
+}
+
+func decodeCandidate(b []byte, reg *model.Registry) (Entry, *Predictor, error) {
+	var v cachedCandidateValue
+	if err := json.Unmarshal(b, &v); err != nil {
+		return Entry{}, nil, err
+	}
+	kind, payload, err := model.DecodeEnvelope(v.Predictor)
+	if err == nil && kind != PredictorKind {
+		err = fmt.Errorf("%w: %q", model.ErrWrongKind, kind)
+	}
+	if err != nil {
+		return Entry{}, nil, err
+	}
+	pred, err := decodePredictor(payload, reg)
+	if err != nil {
+		return Entry{}, nil, err
+	}
+	e := v.Entry
+	if e.testPred, err = bytesFloats(v.TestPred); err != nil {
+		return Entry{}, nil, err
+	}
+	if e.oof, err = bytesFloats(v.OOF); err != nil {
+		return Entry{}, nil, err
+	}
+	return e, pred, nil
+}
+
+// foldKey names everything one fold's scores depend on: the learner with
+// its parameters, the preprocessing and the rows. ok is false for a
+// learner that cannot be encoded.
+func (p *prepared) foldKey(l model.Learner, spec features.DesignSpec, trainRows, evalRows []int) (string, bool) {
+	lb, err := json.Marshal(l)
+	if err != nil {
+		return "", false
+	}
+	return cache.Key("fold", cacheVersion, p.code, p.dataset, p.task, p.classes, fmt.Sprintf("%T", l), json.RawMessage(lb),
+		spec, chainID(p.chain), trainRows, evalRows), true
+}
+
+// cachedFold is fitScore for a CV fold through the cache: a hit returns
+// the fold's metrics and predictions without fitting anything.
+func (p *prepared) cachedFold(ctx context.Context, l model.Learner, spec features.DesignSpec, memoKey string, trainRows, evalRows []int, fo model.FitOptions) (*fitResult, error) {
+	key, ok := p.foldKey(l, spec, trainRows, evalRows)
+	if p.cache == nil || !ok {
+		return fitScore(ctx, l, spec, p, memoKey, trainRows, evalRows, fo)
+	}
+	var r *fitResult
+	val, hit, err := p.cache.Do(ctx, key, func(ctx context.Context) ([]byte, error) {
+		var err error
+		if r, err = fitScore(ctx, l, spec, p, memoKey, trainRows, evalRows, fo); err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(cachedFoldValue{Metrics: r.metrics, Pred: floatBytes(r.pred)})
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errUncacheable, err)
+		}
+		return b, nil
+	})
+	switch {
+	case errors.Is(err, errUncacheable):
+		return r, nil
+	case err != nil:
+		return nil, err
+	case !hit:
+		return r, nil
+	}
+	var v cachedFoldValue
+	if err := json.Unmarshal(val, &v); err == nil {
+		if pred, err := bytesFloats(v.Pred); err == nil && len(v.Metrics) > 0 {
+			return &fitResult{metrics: v.Metrics, pred: pred}, nil
+		}
+	}
+	p.log.Warn("cache: cached fold does not decode; recomputing")
+	return fitScore(ctx, l, spec, p, memoKey, trainRows, evalRows, fo)
+}
+
+type cachedFoldValue struct {
+	Metrics eval.Metrics `json:"metrics"`
+	Pred    []byte       `json:"pred"`
+}
+
+// floatBytes encodes floats exactly, NaN included (JSON cannot).
+func floatBytes(v []float64) []byte {
+	if v == nil {
+		return nil
+	}
+	b := make([]byte, 0, 8*len(v))
+	for _, x := range v {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(x))
+	}
+	return b
+}
+
+func bytesFloats(b []byte) ([]float64, error) {
+	if b == nil {
+		return nil, nil
+	}
+	if len(b)%8 != 0 {
+		return nil, fmt.Errorf("cache: %d bytes are not whole float64s", len(b))
+	}
+	out := make([]float64, len(b)/8)
+	for i := range out {
+		out[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+	}
+	return out, nil
+}

@@ -1,0 +1,80 @@
+package pipeline
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/store/cache"
+	"github.com/tabforge/tabforge/store/sqlite"
+)
+
+// TestStepCache runs txhousing four times against one SQLite store and
+// checks the hit and miss counts: a cold run computes every candidate and
+// fold; an identical rerun is served whole from the cache with the same
+// leaderboard; toggling the interaction stage recomputes the advanced
+// candidates only; changing a gate threshold recomputes nothing.
+func TestStepCache(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	base := txhousingConfig(t)
+	base.SegmentColumn, base.EnableAdvancedFeatures = "city", true
+	base.Models, base.CVFolds = []string{"ridge", "tree"}, 3
+	train := func(cfg *config.Config) *Result {
+		t.Helper()
+		res, err := Train(ctx, cfg, Options{Cache: cache.New(st, nil), CodeVersion: "test", Runs: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	const candidates, folds = 4, 3 // ridge and tree, basic and advanced
+	tests := []struct {
+		name         string
+		modify       func(c *config.Config)
+		hits, misses int64
+	}{
+		{"cold", func(*config.Config) {}, 0, candidates * (1 + folds)},
+		{"identical", func(*config.Config) {}, candidates, 0},
+		{"interaction stage toggled", func(c *config.Config) { c.EnableInteractionFeatures = true }, 2, 2 * (1 + folds)},
+		{"gate threshold changed", func(c *config.Config) { c.MinR2Threshold = 0.5 }, candidates, 0},
+	}
+	var first *Result
+	for _, tt := range tests {
+		cfg := base.Clone()
+		tt.modify(cfg)
+		res := train(cfg)
+		if res.Cache == nil || res.Cache.Hits != tt.hits || res.Cache.Misses != tt.misses {
+			t.Errorf("%s: cache %+v; want %d hits, %d misses", tt.name, res.Cache, tt.hits, tt.misses)
+		}
+		if first == nil {
+			first = res
+			continue
+		}
+		if tt.name != "identical" {
+			continue
+		}
+		if res.Best != first.Best || len(res.Leaderboard) != len(first.Leaderboard) {
+			t.Fatalf("cached rerun: best %s of %d; cold run best %s of %d", res.Best, len(res.Leaderboard), first.Best, len(first.Leaderboard))
+		}
+		for i, e := range res.Leaderboard {
+			f := first.Leaderboard[i]
+			if e.Model != f.Model || e.CV["r2"] != f.CV["r2"] || e.Test["r2"] != f.Test["r2"] {
+				t.Errorf("cached rerun entry %d: %s cv %.6f test %.6f; cold %s cv %.6f test %.6f",
+					i, e.Model, e.CV["r2"], e.Test["r2"], f.Model, f.CV["r2"], f.Test["r2"])
+			}
+		}
+		p, err := LoadPredictor(res.ModelPath, Families())
+		if err != nil {
+			t.Fatalf("cached rerun's model: %v", err)
+		}
+		if p.RunID != res.RunID {
+			t.Errorf("cached rerun's model carries run %s; want %s", p.RunID, res.RunID)
+		}
+	}
+}
