@@ -242,17 +242,13 @@ func (a *app) printEvent(ctx context.Context, reg *registry.Registry, v string, 
 }
 
 // registerRun registers the run's best model (file copied into the
-// artifact bucket of cfg.Artifacts) and returns its version.
-func (a *app) registerRun(ctx context.Context, cfg *config.Config, rec store.Records, res *pipeline.Result) (*registry.Model, bool, error) {
+// artifact bucket of cfg.Artifacts) under the code version code.
+func (a *app) registerRun(ctx context.Context, cfg *config.Config, rec store.Records, res *pipeline.Result, code string) (*registry.Model, bool, error) {
 	arts, err := artifact.Open(ctx, cfg.Artifacts)
 	if err != nil {
 		return nil, false, err
 	}
 	defer arts.Close()
-	code, err := registry.CodeVersion(version)
-	if err != nil {
-		return nil, false, err
-	}
 	return pipeline.Register(ctx, registry.New(rec), arts, cfg, res, code)
 }
 

@@ -124,12 +124,14 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 	defer st.Close()
 
 	bars := newProgress(a.stderr)
+	// The code version names this build in cache keys and model versions.
+	code, err := registry.CodeVersion("tabforge " + version)
+	if err != nil {
+		return err
+	}
 	o := pipeline.Options{Logger: log, Progress: bars.event, Runs: st, Studies: st}
 	if cfg.Cache {
-		if o.CodeVersion, err = registry.CodeVersion("tabforge " + version); err != nil {
-			return err
-		}
-		o.Cache = cache.New(st, log)
+		o.CodeVersion, o.Cache = code, cache.New(st, log)
 	}
 	res, err := pipeline.Train(ctx, cfg, o)
 	bars.wait()
@@ -139,7 +141,7 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 	}
 	// A run that failed its quality gates still shows its leaderboard, and
 	// its model is registered as not deployable.
-	mv, created, rerr := a.registerRun(ctx, cfg, st, res)
+	mv, created, rerr := a.registerRun(ctx, cfg, st, res, code)
 	if rerr != nil {
 		return rerr
 	}
