@@ -98,6 +98,8 @@ type Result struct {
 	SegmentModels *SegmentModels `json:"segment_models,omitempty"`
 	// Deployable is false when the best model failed a quality gate.
 	Deployable bool `json:"deployable"`
+	// Report is the path of the run's HTML report ("" if not written).
+	Report string `json:"report,omitempty"`
 }
 
 // prepared is a loaded dataset ready for candidates: the features frame,
@@ -259,6 +261,9 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 		}
 	}
 	res.Gates = append(checkGates(cfg, p.task, gated), productionGates(cfg, p, res.Segments, final)...)
+	if err := reportRun(ctx, cfg, o, res, p, final, log); err != nil { // adds the rule gates
+		return nil, err
+	}
 	res.Deployable = res.Gates.Passed()
 	res.Timings["total"] = since(start)
 	log.Info("saved best model", "model", res.Best, "path", res.ModelPath, "deployable", res.Deployable)
@@ -278,6 +283,9 @@ type Gate struct {
 	// Max means Value must not exceed Threshold (latency); otherwise it
 	// must reach it.
 	Max bool `json:"max,omitempty"`
+	// Detail, when set, describes the outcome in words (business rules)
+	// and is what Failures reports.
+	Detail string `json:"detail,omitempty"`
 }
 
 // Gates are the quality checks of a run.
@@ -297,7 +305,9 @@ func (g Gates) Passed() bool {
 func (g Gates) Failures() []string {
 	var out []string
 	for _, x := range g {
-		if !x.Passed {
+		if !x.Passed && x.Detail != "" {
+			out = append(out, fmt.Sprintf("%s (%s): %s", x.Name, x.Metric, x.Detail))
+		} else if !x.Passed {
 			rel := "is below"
 			if x.Max {
 				rel = "exceeds"
