@@ -81,4 +81,3 @@ curves of the best single model family (config key report_curves) and
 	cmd.Flags().IntVar(&rounds, "bias-variance-rounds", 0, "bootstrap rounds of a bias-variance decomposition per family (default: the run's bias_variance_rounds)")
 	return cmd
 }
-
