@@ -64,6 +64,8 @@ func (a *Analysis) RuleGates() Gates {
 		switch {
 		case r.Error != "":
 			g.Detail = "could not be checked: " + r.Error
+		case g.Detail == "" && r.Passed && r.Kind == eval.RuleBounds:
+			g.Detail = "holds: no prediction out of bounds"
 		case g.Detail == "" && r.Passed:
 			g.Detail = fmt.Sprintf("holds (measured %.4g, limit %.4g)", r.Value, r.Threshold)
 		case g.Detail == "":

@@ -37,7 +37,7 @@ const (
 	reportPDPFeatures = 3
 	// pdpRows caps the rows partial dependence averages over (and the
 	// ICE curves drawn); pdpGrid is the grid size.
-	pdpRows = 200
+	pdpRows = 100
 	pdpGrid = 20
 )
 
