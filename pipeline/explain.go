@@ -197,7 +197,11 @@ func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions
 		if err != nil {
 			return nil, err
 		}
-		v.Notes = append(v.Notes, fmt.Sprintf("%s has no single design matrix; explained with KernelSHAP on its raw input columns (categorical columns as level codes)", p.Family()))
+		what := p.Family()
+		if p.Routes != nil {
+			what += " with per-segment models by " + p.Routes.Column
+		}
+		v.Notes = append(v.Notes, fmt.Sprintf("%s has no single design matrix; explained with KernelSHAP on its raw input columns (categorical columns as level codes)", what))
 	} else if v, err = explain.Explain(ctx, in.Model, sub, opts); err != nil {
 		return nil, err
 	}
