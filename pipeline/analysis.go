@@ -29,9 +29,10 @@ type AnalysisOptions struct {
 	Families *model.Registry
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
-	// PartialDependence, if set, replaces the built-in brute-force
-	// partial dependence (package explain's PDP), for monotonic rules and
-	// the PDP section.
+	// PartialDependence, if set, replaces the average partial dependence
+	// of a raw input column over a grid, for monotonic rules and the PDP
+	// section; nil means package explain's partial dependence of the
+	// saved predictor on a sample of the test rows.
 	PartialDependence func(feature string, grid []float64) ([]float64, error)
 	// TopErrors is how many of the largest errors to list; 0 means 10.
 	TopErrors int
