@@ -200,6 +200,11 @@ type Config struct {
 	// BiasVarianceRounds is the number of bootstrap rounds of the
 	// bias–variance decomposition; 0 skips it, otherwise >= 2. Default 0.
 	BiasVarianceRounds int `yaml:"bias_variance_rounds" json:"bias_variance_rounds" koanf:"bias_variance_rounds"`
+	// ReportCurves adds the best single model family's learning curve
+	// (train and validation score by training-set size) and validation
+	// curve (score by one complexity parameter) to the run's report: a
+	// dozen extra fits, so off by default. Default false.
+	ReportCurves bool `yaml:"report_curves" json:"report_curves" koanf:"report_curves" hash:"-"`
 
 	// Where runs go and how they report.
 

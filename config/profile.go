@@ -67,6 +67,8 @@ func profileTable() map[string]map[string]any {
 			"enable_advanced_ensemble":     true,
 			"use_stacking":                 true,
 			"use_voting":                   true,
+			// Not in the seed's example: research runs also plot curves.
+			"report_curves": true,
 		},
 	}
 }

@@ -7,8 +7,9 @@
 //
 // Every explainer works on the design matrix a model sees (model.Matrix),
 // so "features" are the model's input columns: features.Design's
-// FeatureNames. ExplainPredictor applies a saved pipeline.Predictor's
-// feature chain and design to a frame first.
+// FeatureNames. pipeline.Explain applies a saved predictor's feature
+// chain and design to a frame first (this package does not import
+// pipeline, so that pipeline's reports can use it).
 //
 // SHAP results are a Values: plain row-major float64 slices, one value per
 // (row, output, feature), a BaseValue per output and the names, so plots

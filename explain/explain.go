@@ -7,9 +7,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
-	"github.com/tabforge/tabforge/pipeline"
 )
 
 // Options configure Explain; the zero value explains with the best exact
@@ -121,93 +119,6 @@ type RowsError struct {
 
 func (e *RowsError) Error() string {
 	return fmt.Sprintf("explain: row %d is out of range: the data has %d rows (0-%d)", e.Row, e.Rows, e.Rows-1)
-}
-
-// Input is a predictor applied to a frame: the design matrix its model
-// sees, with the design's feature names.
-type Input struct {
-	X            *model.Matrix
-	FeatureNames []string
-}
-
-// PredictorInput checks x against p's schema (a missing column or a
-// column of another kind is a *pipeline.SchemaError), applies p's feature
-// chain and design, and returns the model's input matrix.
-func PredictorInput(p *pipeline.Predictor, x *frame.Frame) (*Input, error) {
-	for _, f := range p.Schema {
-		c, ok := x.Lookup(f.Name)
-		if !ok {
-			return nil, &pipeline.SchemaError{Column: f.Name, Reason: "missing from the data; the model needs it"}
-		}
-		if c.Kind != f.Kind {
-			return nil, &pipeline.SchemaError{Column: f.Name, Reason: fmt.Sprintf("is %s, the model was trained on %s", c.Kind, f.Kind)}
-		}
-	}
-	if len(p.Chain) > 0 {
-		var err error
-		if x, err = p.Chain.Transform(x); err != nil {
-			return nil, fmt.Errorf("advanced features: %w", err)
-		}
-	}
-	mat, err := p.Design.Matrix(x)
-	if err != nil {
-		return nil, err
-	}
-	return &Input{X: mat, FeatureNames: p.Design.FeatureNames()}, nil
-}
-
-// PredictorOptions configure ExplainPredictor.
-type PredictorOptions struct {
-	Options
-	// Rows are the data rows to explain, any order, each in range; nil
-	// means a sample of MaxRows rows (all rows when MaxRows <= 0 or the
-	// data is smaller), drawn with Seed.
-	Rows []int
-	// MaxRows caps the rows explained when Rows is nil: the
-	// max_explain_rows config key.
-	MaxRows int
-}
-
-// ExplainPredictor explains a saved predictor on the rows of frame x:
-// the design matrix of all rows is built (the feature chain may look
-// across rows), the chosen rows are explained with Explain, KernelSHAP's
-// background being drawn from all rows. Values.RowIndex holds the data
-// row of each explained row, Values.X their feature values, and
-// OutputNames the class labels when outputs are per class.
-func ExplainPredictor(ctx context.Context, p *pipeline.Predictor, x *frame.Frame, o PredictorOptions) (*Values, error) {
-	in, err := PredictorInput(p, x)
-	if err != nil {
-		return nil, err
-	}
-	n := in.X.Rows
-	if n == 0 {
-		return nil, errors.New("explain: the data has no rows")
-	}
-	rows := o.Rows
-	if rows == nil {
-		rows = SampleRows(n, o.MaxRows, o.Seed)
-	}
-	for _, r := range rows {
-		if r < 0 || r >= n {
-			return nil, &RowsError{Row: r, Rows: n}
-		}
-	}
-	opts := o.Options
-	opts.FeatureNames = in.FeatureNames
-	if opts.Background == nil {
-		opts.Background = in.X
-	}
-	sub := in.X.TakeRows(rows)
-	v, err := Explain(ctx, p.Model, sub, opts)
-	if err != nil {
-		return nil, err
-	}
-	v.RowIndex = slices.Clone(rows)
-	v.X = sub.Data
-	if v.Outputs > 1 && v.Outputs == len(p.Target.Classes) {
-		v.OutputNames = slices.Clone(p.Target.Classes)
-	}
-	return v, nil
 }
 
 // ParseRows parses a row list such as "0,5,10-20" (0-based, ranges

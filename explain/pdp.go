@@ -20,6 +20,9 @@ type PDOptions struct {
 	GridSize int
 	// Output is the index of the output (class) of f to report.
 	Output int
+	// Values, when not empty, is the 1-D grid to evaluate instead of
+	// Grid's (a business rule's own grid, say).
+	Values []float64
 }
 
 // PD1 is the partial dependence of one feature, with its ICE curves.
@@ -100,7 +103,10 @@ func PartialDependence(ctx context.Context, f Func, outputs int, x *model.Matrix
 	if err := checkPD(x, outputs, o, j); err != nil {
 		return nil, err
 	}
-	grid := Grid(x, j, o.GridSize)
+	grid := o.Values
+	if len(grid) == 0 {
+		grid = Grid(x, j, o.GridSize)
+	}
 	if len(grid) == 0 {
 		return nil, fmt.Errorf("explain: partial dependence: feature %d has no values", j)
 	}

@@ -7,10 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/eval"
@@ -28,9 +29,10 @@ type AnalysisOptions struct {
 	Families *model.Registry
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
-	// PartialDependence, if set, replaces the built-in brute-force
-	// partial dependence (package explain's PDP), for monotonic rules and
-	// the PDP section.
+	// PartialDependence, if set, replaces the average partial dependence
+	// of a raw input column over a grid, for monotonic rules and the PDP
+	// section; nil means package explain's partial dependence of the
+	// saved predictor on a sample of the test rows.
 	PartialDependence func(feature string, grid []float64) ([]float64, error)
 	// TopErrors is how many of the largest errors to list; 0 means 10.
 	TopErrors int
@@ -48,18 +50,29 @@ type Analysis struct {
 
 // RuleGates turns the results of gating rules into quality gates: Value 1
 // for a pass and 0 for a failure against a Threshold of 1, so that
-// Gates.Passed and Failures treat them like the metric gates.
+// Gates.Passed treats them like the metric gates, and Detail saying what
+// was measured, which Gates.Failures reports.
 func (a *Analysis) RuleGates() Gates {
 	var out Gates
 	for _, r := range a.Rules {
 		if !r.Gate {
 			continue
 		}
-		v := 0.0
+		g := Gate{Name: "rule " + r.Name, Metric: string(r.Kind), Threshold: 1, Passed: r.Passed, Detail: r.Detail}
 		if r.Passed {
-			v = 1
+			g.Value = 1
 		}
-		out = append(out, Gate{Name: "rule " + r.Name, Metric: "rule:" + string(r.Kind), Threshold: 1, Value: v, Passed: r.Passed})
+		switch {
+		case r.Error != "":
+			g.Detail = "could not be checked: " + r.Error
+		case g.Detail == "" && r.Passed && r.Kind == eval.RuleBounds:
+			g.Detail = "holds: no prediction out of bounds"
+		case g.Detail == "" && r.Passed:
+			g.Detail = fmt.Sprintf("holds (measured %.4g, limit %.4g)", r.Value, r.Threshold)
+		case g.Detail == "":
+			g.Detail = fmt.Sprintf("fails (measured %.4g, limit %.4g)", r.Value, r.Threshold)
+		}
+		out = append(out, g)
 	}
 	return out
 }
@@ -68,27 +81,22 @@ func (a *Analysis) RuleGates() Gates {
 // cfg.Data, which must still hash to res.DatasetHash, split as the run
 // split it, predicted by the model saved at res.ModelPath) and computes
 // what the report shows beyond res: error analysis, calibration,
-// business rules (cfg.BusinessRules), partial dependence for monotonic
-// rules, learning and validation curves of the best family, and, when
-// cfg.BiasVarianceRounds > 0, a bias–variance decomposition per family.
-// Fits for curves and bias–variance use each family's configured
-// parameters (model_params), not tuned ones.
+// business rules (cfg.BusinessRules), explanations of the saved predictor
+// on sampled test rows (SHAP summary and dependence, feature importance
+// by mean |SHAP|, partial dependence and ICE of the top features and of
+// monotonic rules' features), and, on request, learning and validation
+// curves (cfg.ReportCurves) and a bias–variance decomposition per family
+// (cfg.BiasVarianceRounds > 0). Curves and bias–variance fit single
+// model families, so for an ensemble best they use the best single family
+// of the leaderboard; their fits use each family's configured parameters
+// (model_params), not tuned ones.
 //
 // A part that fails is left out with a warning in Data.Warnings, so a
 // report is always written; only a missing or changed dataset or model
 // is an error.
 func Analyze(ctx context.Context, cfg *config.Config, res *Result, o AnalysisOptions) (*Analysis, error) {
-	if o.Families == nil {
-		o.Families = Families()
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if o.TopErrors <= 0 {
-		o.TopErrors = 10
-	}
-	d := ReportData(res)
-	a := &Analysis{Data: d}
+	o = o.withDefaults()
+	a := &Analysis{Data: ReportData(res)}
 	f, err := frame.ReadFile(cfg.Data, frame.ReadOptions{Schema: schemaKinds(cfg.Schema)})
 	if err != nil {
 		return a, fmt.Errorf("analysis: %w", err)
@@ -107,10 +115,30 @@ func Analyze(ctx context.Context, cfg *config.Config, res *Result, o AnalysisOpt
 	if err != nil {
 		return a, fmt.Errorf("analysis: %w", err)
 	}
+	return a, analyze(ctx, cfg, res, p, pred, a, o)
+}
+
+func (o AnalysisOptions) withDefaults() AnalysisOptions {
+	if o.Families == nil {
+		o.Families = Families()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.TopErrors <= 0 {
+		o.TopErrors = 10
+	}
+	return o
+}
+
+// analyze fills a for the run res on its prepared data p and saved
+// predictor pred; Analyze and Train share it.
+func analyze(ctx context.Context, cfg *config.Config, res *Result, p *prepared, pred *Predictor, a *Analysis, o AnalysisOptions) error {
+	d := a.Data
 	xtest := p.x.Take(p.test)
 	out, err := pred.Predict(xtest)
 	if err != nil {
-		return a, fmt.Errorf("analysis: predict the test rows: %w", err)
+		return fmt.Errorf("analysis: predict the test rows: %w", err)
 	}
 	y := split.Take(p.y, p.test)
 	values := out.Values
@@ -138,10 +166,17 @@ func Analyze(ctx context.Context, cfg *config.Config, res *Result, o AnalysisOpt
 		warn("calibration", err)
 	}
 
+	t0 := time.Now()
+	top := explainRun(ctx, cfg, pred, xtest, d, warn)
+	o.Logger.Debug("report part", "part", "shap", "seconds", since(t0))
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	pdp := o.PartialDependence
 	if pdp == nil {
-		pdp = bruteForcePDP(pred, xtest, cfg.Seed)
+		pdp = rawPDP(ctx, pred, xtest, cfg.Seed)
 	}
+	var pdpFeatures []string
 	if len(cfg.BusinessRules) > 0 {
 		in := eval.RuleInput{Y: y, Pred: values, Segments: segments, PartialDependence: pdp,
 			Feature: func(name string) ([]float64, bool) {
@@ -157,33 +192,50 @@ func Analyze(ctx context.Context, cfg *config.Config, res *Result, o AnalysisOpt
 		a.Rules = eval.CheckRules(rulesOf(cfg.BusinessRules), in)
 		d.Rules = a.Rules
 		for _, r := range cfg.BusinessRules {
-			if r.Kind != config.RuleMonotonic || p.task == model.Multiclass {
-				continue
+			if r.Kind == config.RuleMonotonic && p.task != model.Multiclass {
+				pdpFeatures = append(pdpFeatures, r.Feature)
 			}
-			if c, ok := xtest.Lookup(r.Feature); ok && c.Kind != frame.Categorical {
-				grid := eval.QuantileGrid(c.Num, 20)
-				if avg, err := pdp(r.Feature, grid); err == nil {
-					d.PDP = append(d.PDP, report.PDP{Feature: r.Feature, Grid: grid, Average: avg})
-				}
+		}
+	}
+	o.Logger.Debug("report part", "part", "rules", "seconds", since(t0))
+	if p.task != model.Multiclass {
+		if err := partialDependence(ctx, pred, xtest, pdpFeatures, top, o.PartialDependence, cfg.Seed, d); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
 			}
+			warn("partial dependence", err)
 		}
 	}
 
-	if err := curves(ctx, cfg, o.Families, p, res, d); err != nil {
-		if ctx.Err() != nil {
-			return a, ctx.Err()
+	o.Logger.Debug("report part", "part", "pdp", "seconds", since(t0))
+	if !cfg.ReportCurves && cfg.BiasVarianceRounds <= 0 {
+		return nil
+	}
+	best, ok := bestSingle(res, o.Families)
+	if !ok {
+		warn("learning curves", fmt.Errorf("no single model family on the leaderboard to fit"))
+		return nil
+	}
+	if cfg.ReportCurves {
+		if err := curves(ctx, cfg, o.Families, variantData(cfg, p, best), familyOf(best), d); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			warn("learning curves", err)
 		}
-		warn("learning curves", err)
+		if best != res.Best {
+			d.Warnings = append(d.Warnings, fmt.Sprintf("report: curves are of %s, the best single model family (the best model %s is an ensemble)", best, res.Best))
+		}
 	}
 	if cfg.BiasVarianceRounds > 0 {
 		for _, e := range res.Leaderboard {
-			if e.Error != "" {
+			if e.Error != "" || !isFamily(e.Model, o.Families) {
 				continue
 			}
-			r, err := familyBiasVariance(ctx, cfg, o.Families, p, e.Model)
+			r, err := familyBiasVariance(ctx, cfg, o.Families, variantData(cfg, p, e.Model), familyOf(e.Model))
 			if err != nil {
 				if ctx.Err() != nil {
-					return a, ctx.Err()
+					return ctx.Err()
 				}
 				warn("bias-variance "+e.Model, err)
 				continue
@@ -191,7 +243,42 @@ func Analyze(ctx context.Context, cfg *config.Config, res *Result, o AnalysisOpt
 			d.BiasVariance = append(d.BiasVariance, report.FamilyBiasVariance{Family: e.Model, Result: r})
 		}
 	}
-	return a, nil
+	return nil
+}
+
+// familyOf strips the advanced-variant suffix from a leaderboard name.
+func familyOf(label string) string { return strings.TrimSuffix(label, AdvancedSuffix) }
+
+// isFamily reports whether a leaderboard name is a single model family
+// (possibly the advanced variant), not an ensemble.
+func isFamily(label string, reg *model.Registry) bool {
+	_, err := reg.Lookup(familyOf(label))
+	return err == nil
+}
+
+// bestSingle returns the best leaderboard entry that is a single model
+// family: res.Best itself unless that is an ensemble.
+func bestSingle(res *Result, reg *model.Registry) (string, bool) {
+	if isFamily(res.Best, reg) {
+		return res.Best, true
+	}
+	for _, e := range res.Leaderboard { // ranked best first
+		if e.Error == "" && isFamily(e.Model, reg) {
+			return e.Model, true
+		}
+	}
+	return "", false
+}
+
+// variantData returns p with the feature chain the leaderboard entry
+// label was trained with: the advanced chain for "+adv" entries and for
+// plain ones when the basic variant did not compete, none otherwise.
+func variantData(cfg *config.Config, p *prepared, label string) *prepared {
+	q := *p
+	if !strings.HasSuffix(label, AdvancedSuffix) && cfg.CompareBasicFeatures {
+		q.chain = nil
+	}
+	return &q
 }
 
 // ReportData copies what a Result holds into report data; Analyze adds
@@ -209,6 +296,9 @@ func ReportData(res *Result) *report.Data {
 	}
 	for _, g := range res.Gates {
 		d.Gates = append(d.Gates, report.Gate{Name: g.Name, Metric: g.Metric, Threshold: g.Threshold, Value: g.Value, Passed: g.Passed})
+	}
+	if c := res.Cache; c != nil {
+		d.Cache = &report.Cache{Hits: c.Hits, Misses: c.Misses}
 	}
 	return d
 }
@@ -329,56 +419,6 @@ func correlation(x, y []float64) float64 {
 	return cov / math.Sqrt(vx*vy)
 }
 
-// pdpRows caps the rows the built-in partial dependence averages over.
-const pdpRows = 500
-
-// bruteForcePDP returns partial dependence by brute force over a saved
-// predictor: for each grid value, set the raw input column on (a seeded
-// sample of) the rows and average the predictions. It stands in until
-// package explain's PDP is wired in.
-func bruteForcePDP(p *Predictor, x *frame.Frame, seed uint64) func(string, []float64) ([]float64, error) {
-	rows := x
-	if x.NumRows() > pdpRows {
-		perm := rand.New(rand.NewPCG(seed, 0x9d9)).Perm(x.NumRows())[:pdpRows]
-		sort.Ints(perm)
-		rows = x.Take(perm)
-	}
-	return func(feature string, grid []float64) ([]float64, error) {
-		c, ok := rows.Lookup(feature)
-		if !ok {
-			return nil, fmt.Errorf("feature %q not found", feature)
-		}
-		if c.Kind == frame.Categorical {
-			return nil, fmt.Errorf("feature %q is categorical", feature)
-		}
-		out := make([]float64, len(grid))
-		v := make([]float64, rows.NumRows())
-		for g, val := range grid {
-			for i := range v {
-				v[i] = val
-			}
-			col := frame.NewNumeric(feature, v)
-			if c.Kind == frame.Datetime {
-				col = frame.NewDatetime(feature, v)
-			}
-			xf, err := rows.With(col)
-			if err != nil {
-				return nil, err
-			}
-			pr, err := p.Predict(xf)
-			if err != nil {
-				return nil, err
-			}
-			var sum float64
-			for _, y := range pr.Values {
-				sum += y
-			}
-			out[g] = sum / float64(len(pr.Values))
-		}
-		return out, nil
-	}
-}
-
 // matrices fits the preprocessing of family name on the rows train and
 // returns the design matrices of train and eval, as runCandidate sees
 // them.
@@ -453,11 +493,11 @@ var complexity = map[string]struct {
 	"logistic":    {"c", []float64{0.01, 0.1, 1, 10, 100}},
 }
 
-// curves fills the learning and validation curves of the best family,
+// curves fills the learning and validation curves of family name,
 // scored on a seeded 20% validation part of the training rows (never the
 // test rows).
-func curves(ctx context.Context, cfg *config.Config, reg *model.Registry, p *prepared, res *Result, d *report.Data) error {
-	if res.Best == "" || len(p.train) < 20 {
+func curves(ctx context.Context, cfg *config.Config, reg *model.Registry, p *prepared, name string, d *report.Data) error {
+	if len(p.train) < 20 {
 		return nil
 	}
 	h, err := split.Random(len(p.train), 0.2, cfg.Seed)
@@ -465,7 +505,7 @@ func curves(ctx context.Context, cfg *config.Config, reg *model.Registry, p *pre
 		return err
 	}
 	tr, va := split.Take(p.train, h.Train), split.Take(p.train, h.Test)
-	fam, l, err := learner(cfg, reg, p.task, res.Best, nil)
+	fam, l, err := learner(cfg, reg, p.task, name, nil)
 	if err != nil {
 		return err
 	}
@@ -478,8 +518,8 @@ func curves(ctx context.Context, cfg *config.Config, reg *model.Registry, p *pre
 	if err != nil {
 		return err
 	}
-	d.LearningCurve, d.LearningFamily = lc, res.Best
-	cx, ok := complexity[res.Best]
+	d.LearningCurve, d.LearningFamily = lc, name
+	cx, ok := complexity[name]
 	if !ok {
 		return nil
 	}
@@ -488,12 +528,12 @@ func curves(ctx context.Context, cfg *config.Config, reg *model.Registry, p *pre
 		if cx.param == "max_depth" {
 			pv = int(v)
 		}
-		_, l, err := learner(cfg, reg, p.task, res.Best, map[string]any{cx.param: pv})
+		_, l, err := learner(cfg, reg, p.task, name, map[string]any{cx.param: pv})
 		return l, err
 	}, cx.values, dtr, dva, o)
 	if err != nil {
 		return err
 	}
-	d.ValidationCurve = &report.ValidationCurve{Family: res.Best, Param: cx.param, Points: vc}
+	d.ValidationCurve = &report.ValidationCurve{Family: name, Param: cx.param, Points: vc}
 	return nil
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,9 +13,11 @@ import (
 	"github.com/tabforge/tabforge/report"
 )
 
-// TestWriteReport trains on a small slice of txhousing, then writes the
-// report with business rules and bias–variance, and checks what the
-// analysis found against the run.
+// TestWriteReport trains on a small slice of txhousing with business
+// rules, one of them an impossible gating bound: Train must write the
+// report itself and fail the run with a GateError that names the rule in
+// words. The report is then written again on demand with curves and
+// bias–variance, and what the analysis found is checked against the run.
 func TestWriteReport(t *testing.T) {
 	cfg := config.Default()
 	cfg.Data = filepath.Join("..", "testdata", "txhousing.csv")
@@ -24,19 +27,33 @@ func TestWriteReport(t *testing.T) {
 	cfg.Models = []string{"ridge", "tree"}
 	cfg.CVFolds = 2
 	cfg.ForceProductionQuality = false
-	cfg.BiasVarianceRounds = 3
 	cfg.Out = t.TempDir()
-	zero := 0.0
+	low, neg := -1e9, -1.0
 	cfg.BusinessRules = []config.BusinessRule{
-		{Name: "nonnegative", Kind: config.RuleBounds, Min: &zero, Gate: true},
+		{Name: "not absurd", Kind: config.RuleBounds, Min: &low, Gate: true},
 		{Name: "listings raise sales", Kind: config.RuleMonotonic, Feature: "listings", Direction: "increasing"},
-		{Name: "city floor", Kind: config.RuleSegmentFloor, Threshold: 101, Gate: true},
+		{Name: "city floor", Kind: config.RuleSegmentFloor, Threshold: 100, Gate: true},
+		{Name: "impossible", Kind: config.RuleBounds, Max: &neg, Gate: true},
 	}
 	ctx := context.Background()
 	res, err := Train(ctx, cfg, Options{})
-	if err != nil {
-		t.Fatal(err)
+	var ge *GateError
+	if !errors.As(err, &ge) || res == nil {
+		t.Fatalf("Train: %v; want a GateError from the impossible rule", err)
 	}
+	msg := err.Error()
+	if !strings.Contains(msg, "rule impossible (bounds): ") || !strings.Contains(msg, "predictions outside [-inf, -1]") ||
+		!strings.Contains(msg, "rule city floor (segment_floor): ") || strings.Contains(msg, "not absurd") {
+		t.Errorf("gate error %q; want the failed rules in words, not the passed one", msg)
+	}
+	if res.Deployable || res.Report == "" || len(res.Gates) != 3 {
+		t.Errorf("deployable %v, report %q, gates %+v; want an undeployable run with its report and 3 rule gates", res.Deployable, res.Report, res.Gates)
+	}
+	if _, err := os.Stat(res.Report); err != nil {
+		t.Errorf("train's report: %v", err)
+	}
+	cfg.BiasVarianceRounds = 3
+	cfg.ReportCurves = true
 	a, dir, err := WriteReport(ctx, cfg, res, "", AnalysisOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -60,6 +77,8 @@ func TestWriteReport(t *testing.T) {
 	if r2, want := 1-sse/sst, res.Leaderboard[0].Test["r2"]; abs(r2-want) > 1e-9 {
 		t.Errorf("re-derived test r2 %v; the run measured %v", r2, want)
 	}
+	// Ensembles have no family to refit: bias–variance covers the two
+	// families, curves the best single one.
 	if len(d.BiasVariance) != 2 || len(d.LearningCurve) == 0 || len(d.TopErrors) == 0 || len(d.SegmentResiduals) == 0 {
 		t.Errorf("bias-variance %d families, learning curve %d, top errors %d, segment residuals %d",
 			len(d.BiasVariance), len(d.LearningCurve), len(d.TopErrors), len(d.SegmentResiduals))
@@ -69,15 +88,18 @@ func TestWriteReport(t *testing.T) {
 			t.Errorf("%s: terms sum to %v, loss %v", bv.Family, r.Sum(), r.ExpectedLoss)
 		}
 	}
-	if len(a.Rules) != 3 || !a.Rules[0].Passed || a.Rules[2].Passed || a.Rules[1].Error != "" {
-		t.Errorf("rules %+v; want the bound to pass, the impossible floor to fail, the monotonic rule checked", a.Rules)
+	if len(a.Rules) != 4 || !a.Rules[0].Passed || a.Rules[2].Passed || a.Rules[3].Passed || a.Rules[1].Error != "" {
+		t.Errorf("rules %+v; want the loose bound to pass, the impossible floor and bound to fail, the monotonic rule checked", a.Rules)
 	}
 	g := a.RuleGates()
-	if len(g) != 2 || g.Passed() || !strings.Contains(strings.Join(g.Failures(), ";"), "city floor") {
+	if len(g) != 3 || g.Passed() || len(g.Failures()) != 2 || !strings.Contains(strings.Join(g.Failures(), ";"), "city floor") {
 		t.Errorf("rule gates %+v", g)
 	}
-	if len(d.PDP) != 1 || len(d.PDP[0].Average) < 2 {
-		t.Errorf("PDP %+v; want the monotonic rule's curve", d.PDP)
+	if len(d.PDP) == 0 || d.PDP[0].Feature != "listings" || len(d.PDP[0].Average) < 2 || len(d.PDP[0].ICE) == 0 {
+		t.Errorf("PDP %+v; want the monotonic rule's curve first, with ICE curves", d.PDP)
+	}
+	if d.SHAP == nil || len(d.SHAP.Values) == 0 || len(d.FeatureImportance) != len(d.SHAP.Features) {
+		t.Errorf("SHAP %v, importance %d features; want both", d.SHAP != nil, len(d.FeatureImportance))
 	}
 	var back report.Data
 	b, err := os.ReadFile(filepath.Join(dir, report.DataFile))
@@ -91,7 +113,7 @@ func TestWriteReport(t *testing.T) {
 	moved := cfg.Clone()
 	moved.Data = filepath.Join(t.TempDir(), "gone.csv")
 	a2, _, err := WriteReport(ctx, moved, res, t.TempDir(), AnalysisOptions{})
-	if err != nil || a2.Err == nil || len(a2.Data.Leaderboard) != 2 {
+	if err != nil || a2.Err == nil || len(a2.Data.Leaderboard) != len(res.Leaderboard) {
 		t.Errorf("moved dataset: err %v, analysis err %v", err, a2.Err)
 	}
 }

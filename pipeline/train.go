@@ -110,6 +110,8 @@ type Result struct {
 	Deployable bool `json:"deployable"`
 	// Cache counts the run's step cache lookups, when a cache was used.
 	Cache *cache.Stats `json:"cache,omitempty"`
+	// Report is the path of the run's HTML report ("" if not written).
+	Report string `json:"report,omitempty"`
 }
 
 // prepared is a loaded dataset ready for candidates: the features frame,
@@ -292,6 +294,13 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 		}
 	}
 	res.Gates = append(checkGates(cfg, p.task, gated), productionGates(cfg, p, res.Segments, final)...)
+	if o.Cache != nil {
+		st := o.Cache.Stats()
+		res.Cache = &st
+	}
+	if err := reportRun(ctx, cfg, o, res, p, final, log); err != nil { // adds the rule gates
+		return nil, err
+	}
 	res.Deployable = res.Gates.Passed()
 	res.Timings["total"] = since(start)
 	log.Info("saved best model", "model", res.Best, "path", res.ModelPath, "deployable", res.Deployable)
@@ -311,6 +320,9 @@ type Gate struct {
 	// Max means Value must not exceed Threshold (latency); otherwise it
 	// must reach it.
 	Max bool `json:"max,omitempty"`
+	// Detail, when set, describes the outcome in words (business rules)
+	// and is what Failures reports.
+	Detail string `json:"detail,omitempty"`
 }
 
 // Gates are the quality checks of a run.
@@ -330,7 +342,9 @@ func (g Gates) Passed() bool {
 func (g Gates) Failures() []string {
 	var out []string
 	for _, x := range g {
-		if !x.Passed {
+		if !x.Passed && x.Detail != "" {
+			out = append(out, fmt.Sprintf("%s (%s): %s", x.Name, x.Metric, x.Detail))
+		} else if !x.Passed {
 			rel := "is below"
 			if x.Max {
 				rel = "exceeds"

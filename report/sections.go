@@ -487,7 +487,7 @@ func curveSection(d *Data) *section {
 		s.Charts = append(s.Charts, charts(c)...)
 	}
 	if len(s.Charts) == 0 {
-		s.Missing = "no learning or validation curves"
+		s.Missing = "not computed (set report_curves, or run tabforge report RUN --curves)"
 	}
 	return s
 }
@@ -501,7 +501,7 @@ func biasVarianceSection(d *Data) *section {
 		}
 	}
 	if len(fams) == 0 {
-		s.Missing = "not computed (set bias_variance_rounds)"
+		s.Missing = "not computed (set bias_variance_rounds, or run tabforge report RUN --bias-variance-rounds N)"
 		return s
 	}
 	var cats []string

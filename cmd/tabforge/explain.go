@@ -66,12 +66,12 @@ explained, sampled with the config's seed; the summary lists mean |SHAP| per fea
 			if err != nil {
 				return err
 			}
-			opts := explain.PredictorOptions{Rows: rows, MaxRows: cfg.MaxExplainRows,
+			opts := pipeline.ExplainOptions{Rows: rows, MaxRows: cfg.MaxExplainRows,
 				Options: explain.Options{Method: method, Workers: cfg.Workers, Seed: cfg.Seed}}
 			if method == explain.MethodLIME {
 				return a.explainLIME(cmd, p, x, opts, out, dataPath, asJSON, top)
 			}
-			v, err := explain.ExplainPredictor(cmd.Context(), p, x, opts)
+			v, err := pipeline.Explain(cmd.Context(), p, x, opts)
 			if err != nil {
 				return fmt.Errorf("explain %s: %w", dataPath, err)
 			}
@@ -171,7 +171,7 @@ type shapSummary struct {
 }
 
 func (a *app) printSHAPSummary(v *explain.Values, p *pipeline.Predictor, out string, top int, asJSON bool) error {
-	s := shapSummary{Model: p.Model.Family(), Method: v.Method, Output: v.Output, Exact: v.Exact, Rows: v.Rows,
+	s := shapSummary{Model: p.Family(), Method: v.Method, Output: v.Output, Exact: v.Exact, Rows: v.Rows,
 		Features: v.Features, RowIndex: v.RowIndex, BaseValue: v.BaseValue, Outputs: v.OutputNames, Notes: v.Notes, Out: out}
 	for k := range v.Outputs {
 		s.Top = append(s.Top, v.Top(k, top))
@@ -217,8 +217,8 @@ func outputName(v *explain.Values, k int) string {
 // explainLIME runs LIME on the chosen rows (output 0, or class 1 of a
 // binary model's probability) and writes one row of coefficients per
 // explained row.
-func (a *app) explainLIME(cmd *cobra.Command, p *pipeline.Predictor, x *frame.Frame, o explain.PredictorOptions, out, dataPath string, asJSON bool, top int) error {
-	in, err := explain.PredictorInput(p, x)
+func (a *app) explainLIME(cmd *cobra.Command, p *pipeline.Predictor, x *frame.Frame, o pipeline.ExplainOptions, out, dataPath string, asJSON bool, top int) error {
+	in, err := pipeline.NewExplainInput(p, x)
 	if err != nil {
 		return fmt.Errorf("explain %s: %w", dataPath, err)
 	}
@@ -231,8 +231,8 @@ func (a *app) explainLIME(cmd *cobra.Command, p *pipeline.Predictor, x *frame.Fr
 			return fmt.Errorf("explain %s: %w", dataPath, &explain.RowsError{Row: r, Rows: in.X.Rows})
 		}
 	}
-	ex, err := explain.LIME(cmd.Context(), p.Model.Predict, p.Model.NumOutputs(), in.X.TakeRows(rows), in.X,
-		explain.LIMEOptions{Seed: o.Seed, Workers: o.Workers, Categorical: p.Design.Categorical()}, in.FeatureNames)
+	ex, err := explain.LIME(cmd.Context(), in.Predict, in.Outputs, in.X.TakeRows(rows), in.X,
+		explain.LIMEOptions{Seed: o.Seed, Workers: o.Workers, Categorical: in.Categorical}, in.FeatureNames)
 	if err != nil {
 		return fmt.Errorf("explain %s: %w", dataPath, err)
 	}
@@ -255,10 +255,10 @@ func (a *app) explainLIME(cmd *cobra.Command, p *pipeline.Predictor, x *frame.Fr
 		}
 	}
 	if asJSON {
-		return json.NewEncoder(a.stdout).Encode(map[string]any{"model": p.Model.Family(), "method": explain.MethodLIME,
+		return json.NewEncoder(a.stdout).Encode(map[string]any{"model": p.Family(), "method": explain.MethodLIME,
 			"rows": len(rows), "row_index": rows, "results": ex.Results, "feature_names": ex.FeatureNames, "out": out})
 	}
-	fmt.Fprintf(a.stdout, "LIME surrogates of the %s model for %d rows × %d features\n", p.Model.Family(), len(rows), len(ex.FeatureNames))
+	fmt.Fprintf(a.stdout, "LIME surrogates of the %s model for %d rows × %d features\n", p.Family(), len(rows), len(ex.FeatureNames))
 	if out != "" {
 		fmt.Fprintf(a.stdout, "wrote %s\n", out)
 	}

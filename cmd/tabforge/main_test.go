@@ -31,6 +31,7 @@ type trainJSON struct {
 	Task        string `json:"task"`
 	Best        string `json:"best"`
 	ModelPath   string `json:"model_path"`
+	Report      string `json:"report"`
 	Leaderboard []struct {
 		Model      string             `json:"model"`
 		Params     map[string]any     `json:"params"`
@@ -70,15 +71,36 @@ func TestTrainEndToEnd(t *testing.T) {
 			if res.RunID == "" || len(res.DatasetHash) != 64 || res.Task != tc.task || res.Best == "" || len(res.Leaderboard) < 3 {
 				t.Fatalf("train --json = %+v", res)
 			}
-			// Every train writes a report; `report RUN` writes it again.
-			if _, err := os.Stat(filepath.Join(dir, res.RunID, "report", "report.html")); err != nil {
+			// Every train writes a report, with explanations but without
+			// curves; `report RUN` writes it again, --curves adds them.
+			page := filepath.Join(dir, res.RunID, "report", "report.html")
+			if res.Report != page {
+				t.Errorf("train's report %q; want %q", res.Report, page)
+			}
+			if b, err := os.ReadFile(page); err != nil {
 				t.Errorf("train wrote no report: %v", err)
+			} else {
+				html := string(b)
+				for _, want := range []string{"shap_summary.png", "shap_dependence_00_", "feature_importance.png", "pdp_00_"} {
+					if !strings.Contains(html, want) {
+						t.Errorf("train's report lacks %s", want)
+					}
+				}
+				if strings.Contains(html, "learning_curve.png") {
+					t.Errorf("train's report has learning curves; report_curves is off by default")
+				}
 			}
 			rdir := filepath.Join(dir, "again")
-			if code, out, stderr := tabforge(t, dir, "report", res.RunID, "--out", rdir); code != 0 || strings.TrimSpace(out) != filepath.Join(rdir, "report.html") {
+			rargs := []string{"report", res.RunID, "--out", rdir}
+			if tc.name == "credit" {
+				rargs = append(rargs, "--curves")
+			}
+			if code, out, stderr := tabforge(t, dir, rargs...); code != 0 || strings.TrimSpace(out) != filepath.Join(rdir, "report.html") {
 				t.Errorf("report exit %d, stdout %q\nstderr:\n%s", code, out, stderr)
 			} else if b, err := os.ReadFile(filepath.Join(rdir, "report.html")); err != nil || !strings.Contains(string(b), res.RunID) {
 				t.Errorf("report.html: %v", err)
+			} else if tc.name == "credit" && !strings.Contains(string(b), "learning_curve.png") {
+				t.Errorf("report --curves wrote no learning curve")
 			}
 			for _, e := range res.Leaderboard {
 				for _, m := range tc.metrics {

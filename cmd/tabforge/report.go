@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"log/slog"
 
 	"github.com/spf13/cobra"
 
@@ -12,15 +11,26 @@ import (
 	"github.com/tabforge/tabforge/report"
 )
 
-// reportCommand is `tabforge report RUN [--out DIR]`: it re-derives a
-// recorded run's test predictions and writes its HTML report and PNG
-// charts.
+// reportCommand is `tabforge report RUN [--out DIR] [--curves]
+// [--bias-variance-rounds N]`: it re-derives a recorded run's test
+// predictions and writes its HTML report and PNG charts, optionally with
+// the costly parts train leaves out by default.
 func (a *app) reportCommand() *cobra.Command {
 	var out string
+	var curves bool
+	var rounds int
 	cmd := &cobra.Command{
 		Use:   "report RUN",
 		Short: "Write a run's self-contained HTML report and PNG charts (default <out>/<run>/report)",
-		Args:  cobra.ExactArgs(1),
+		Long: `Report re-derives a recorded run's test predictions from its config, data (which
+must still have the same hash) and saved model, and writes report.html (self-contained,
+works offline), report.json and PNG charts: leaderboard, predictions and residuals,
+error analysis, SHAP summary and dependence, feature importance, partial dependence
+and ICE, business rules, gates, segments. --curves adds the learning and validation
+curves of the best single model family (config key report_curves) and
+--bias-variance-rounds N a bootstrap bias-variance decomposition per family
+(bias_variance_rounds); both refit models, so they take longer.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			log, err := a.logger()
 			if err != nil {
@@ -46,6 +56,15 @@ func (a *app) reportCommand() *cobra.Command {
 			if err := json.Unmarshal(r.Config, cfg); err != nil {
 				return fmt.Errorf("run %s: config: %w", r.ID, err)
 			}
+			if cmd.Flags().Changed("curves") {
+				cfg.ReportCurves = curves
+			}
+			if cmd.Flags().Changed("bias-variance-rounds") {
+				if rounds != 0 && rounds < 2 {
+					return usagef("report: --bias-variance-rounds must be 0 (off) or at least 2, not %d", rounds)
+				}
+				cfg.BiasVarianceRounds = rounds
+			}
 			an, dir, err := pipeline.WriteReport(cmd.Context(), cfg, &res, out, pipeline.AnalysisOptions{Logger: log})
 			if err != nil {
 				return err
@@ -58,24 +77,7 @@ func (a *app) reportCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "directory to write the report into (default <out>/<run>/report)")
+	cmd.Flags().BoolVar(&curves, "curves", false, "add learning and validation curves (default: the run's report_curves)")
+	cmd.Flags().IntVar(&rounds, "bias-variance-rounds", 0, "bootstrap rounds of a bias-variance decomposition per family (default: the run's bias_variance_rounds)")
 	return cmd
-}
-
-// trainReport writes the report of a finished training run, logging
-// instead of failing: a report is a by-product of training.
-func trainReport(cmd *cobra.Command, log *slog.Logger, cfg *config.Config, res *pipeline.Result) {
-	a, dir, err := pipeline.WriteReport(cmd.Context(), cfg, res, "", pipeline.AnalysisOptions{Logger: log})
-	if err != nil {
-		log.Warn("report not written", "err", err)
-		return
-	}
-	if a.Err != nil {
-		log.Warn("report written from the run's result alone", "err", a.Err)
-	}
-	for _, r := range a.Rules {
-		if !r.Passed {
-			log.Warn("business rule failed", "rule", r.Name, "gate", r.Gate, "detail", r.Detail, "err", r.Error)
-		}
-	}
-	log.Info("wrote report", "path", dir+"/"+report.HTMLFile)
 }

@@ -146,7 +146,6 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 		return rerr
 	}
 	res.Warnings = append(warnings, res.Warnings...)
-	trainReport(cmd, log, cfg, res)
 	if asJSON {
 		if jerr := json.NewEncoder(a.stdout).Encode(trainOutput{res, mv.Version}); jerr != nil {
 			return jerr
@@ -198,7 +197,14 @@ func printResult(w io.Writer, r *pipeline.Result) {
 		if !g.Passed {
 			verdict = "FAIL"
 		}
+		if g.Detail != "" {
+			fmt.Fprintf(w, "gate %s (%s): %s %s\n", g.Name, g.Metric, g.Detail, verdict)
+			continue
+		}
 		fmt.Fprintf(w, "gate %s: test %s %s (threshold %s) %s\n", g.Name, g.Metric, formatMetric(g.Metric, g.Value), formatMetric(g.Metric, g.Threshold), verdict)
+	}
+	if r.Report != "" {
+		fmt.Fprintf(w, "report: %s\n", r.Report)
 	}
 	if len(r.Segments) > 0 {
 		printSegments(w, r, keys)

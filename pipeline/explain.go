@@ -1,0 +1,226 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/tabforge/tabforge/explain"
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/model"
+)
+
+// ExplainInput is a predictor applied to a frame, in the feature space
+// its explanations use. For a single model that is the design matrix the
+// model sees (Model is set, FeatureNames are the design's). An ensemble
+// or a predictor with per-segment routes has no single design, so it is
+// explained on its raw input columns (Raw): numeric and datetime columns
+// as their values, categorical ones as codes into the data's levels, and
+// Predict rebuilds a frame from such a matrix and runs the whole
+// predictor. Raw explanations of a predictor whose feature chain looks
+// across rows (panel history features) see synthetic rows' history, so
+// they approximate those features' effects.
+type ExplainInput struct {
+	X            *model.Matrix
+	FeatureNames []string
+	// Categorical marks the columns holding category codes.
+	Categorical []bool
+	// Predict writes Outputs raw outputs per row: the model's Predict, or
+	// the whole predictor's on raw inputs.
+	Predict explain.Func
+	Outputs int
+	// Model is the single model explained in design space; nil when Raw.
+	Model model.Model
+	Raw   bool
+}
+
+// NewExplainInput checks x against p's schema (a missing column or a
+// column of another kind is a *SchemaError) and returns p's input for
+// explainers: the design matrix of x for a single model (p's feature
+// chain and design applied to all rows of x), or x's raw input columns
+// for an ensemble or a routed predictor.
+func NewExplainInput(p *Predictor, x *frame.Frame) (*ExplainInput, error) {
+	if err := p.checkSchema(x); err != nil {
+		return nil, err
+	}
+	if len(p.Members) == 0 && p.Routes == nil {
+		xt := x
+		if len(p.Chain) > 0 {
+			var err error
+			if xt, err = p.Chain.Transform(x); err != nil {
+				return nil, fmt.Errorf("advanced features: %w", err)
+			}
+		}
+		mat, err := p.Design.Matrix(xt)
+		if err != nil {
+			return nil, err
+		}
+		m := p.Model
+		return &ExplainInput{X: mat, FeatureNames: p.Design.FeatureNames(), Categorical: p.Design.Categorical(),
+			Predict: m.Predict, Outputs: m.NumOutputs(), Model: m}, nil
+	}
+	return rawInput(p, x)
+}
+
+// rawInput lays x's schema columns out as a matrix and returns the
+// predictor on such matrices.
+func rawInput(p *Predictor, x *frame.Frame) (*ExplainInput, error) {
+	n, k := x.NumRows(), len(p.Schema)
+	in := &ExplainInput{X: model.NewMatrix(n, k), Categorical: make([]bool, k), Raw: true}
+	tmpl := make([]*frame.Column, k)
+	for j, f := range p.Schema {
+		c, _ := x.Lookup(f.Name) // checkSchema found it
+		tmpl[j] = c
+		in.FeatureNames = append(in.FeatureNames, f.Name)
+		in.Categorical[j] = c.Kind == frame.Categorical
+		for r := range n {
+			v := math.NaN()
+			if c.Kind == frame.Categorical {
+				if c.Codes[r] >= 0 {
+					v = float64(c.Codes[r])
+				}
+			} else {
+				v = c.Num[r]
+			}
+			in.X.Data[r*k+j] = v
+		}
+	}
+	in.Outputs = outputsOf(p)
+	in.Predict = func(dst []float64, m *model.Matrix) error {
+		cols := make([]*frame.Column, k)
+		for j, t := range tmpl {
+			if t.Kind == frame.Categorical {
+				codes := make([]int32, m.Rows)
+				for r := range m.Rows {
+					v := m.At(r, j)
+					codes[r] = -1
+					if !math.IsNaN(v) && v >= 0 && int(v) < len(t.Levels) {
+						codes[r] = int32(math.Round(v))
+					}
+				}
+				cols[j] = frame.NewCategorical(t.Name, codes, t.Levels)
+				continue
+			}
+			v := make([]float64, m.Rows)
+			for r := range m.Rows {
+				v[r] = m.At(r, j)
+			}
+			cols[j] = &frame.Column{Name: t.Name, Kind: t.Kind, Num: v}
+		}
+		f, err := frame.New(cols...)
+		if err != nil {
+			return err
+		}
+		out, _, err := p.raw(f)
+		if err != nil {
+			return err
+		}
+		if len(out) != len(dst) {
+			return fmt.Errorf("predictor wrote %d outputs for %d rows of %d", len(out), m.Rows, in.Outputs)
+		}
+		copy(dst, out)
+		return nil
+	}
+	return in, nil
+}
+
+// outputsOf is the number of raw outputs per row of p.
+func outputsOf(p *Predictor) int {
+	switch {
+	case len(p.Members) > 0:
+		return p.Combiner.NumOutputs()
+	case p.Model != nil:
+		return p.Model.NumOutputs()
+	case p.Target.Task == model.Multiclass:
+		return len(p.Target.Classes)
+	}
+	return 1
+}
+
+// ExplainOptions configure Explain.
+type ExplainOptions struct {
+	explain.Options
+	// Rows are the data rows to explain, any order, each in range; nil
+	// means a sample of MaxRows rows (all rows when MaxRows <= 0 or the
+	// data is smaller), drawn with Seed.
+	Rows []int
+	// MaxRows caps the rows explained when Rows is nil: the
+	// max_explain_rows config key.
+	MaxRows int
+}
+
+// Explain computes SHAP values of predictor p on rows of frame x: with
+// explain.Explain (TreeSHAP, linear SHAP or KernelSHAP) on the design
+// matrix of all rows for a single model, and with KernelSHAP on the raw
+// input columns for an ensemble or routed predictor (see ExplainInput),
+// noting that in Values.Notes. KernelSHAP's background is drawn from all
+// rows of x. Values.RowIndex holds the data row of each explained row,
+// Values.X their feature values, and OutputNames the class labels when
+// outputs are per class.
+func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions) (*explain.Values, error) {
+	in, err := NewExplainInput(p, x)
+	if err != nil {
+		return nil, err
+	}
+	n := in.X.Rows
+	if n == 0 {
+		return nil, errors.New("explain: the data has no rows")
+	}
+	rows := o.Rows
+	if rows == nil {
+		rows = explain.SampleRows(n, o.MaxRows, o.Seed)
+	}
+	for _, r := range rows {
+		if r < 0 || r >= n {
+			return nil, &explain.RowsError{Row: r, Rows: n}
+		}
+	}
+	opts := o.Options
+	opts.FeatureNames = in.FeatureNames
+	if opts.Background == nil {
+		opts.Background = in.X
+	}
+	sub := in.X.TakeRows(rows)
+	var v *explain.Values
+	if in.Raw {
+		if opts.Method != explain.MethodAuto && opts.Method != explain.MethodKernel && opts.Method != "" {
+			return nil, fmt.Errorf("explain: %s predictors are explained with KernelSHAP on their raw inputs, not %s", p.Family(), opts.Method)
+		}
+		bg, err := backgroundOf(opts)
+		if err != nil {
+			return nil, err
+		}
+		v, err = explain.KernelSHAP(ctx, in.Predict, in.Outputs, sub, bg,
+			explain.KernelOptions{Samples: opts.KernelSamples, Seed: opts.Seed, Workers: opts.Workers}, in.FeatureNames)
+		if err != nil {
+			return nil, err
+		}
+		what := p.Family()
+		if p.Routes != nil {
+			what += " with per-segment models by " + p.Routes.Column
+		}
+		v.Notes = append(v.Notes, fmt.Sprintf("%s has no single design matrix; explained with KernelSHAP on its raw input columns (categorical columns as level codes)", what))
+	} else if v, err = explain.Explain(ctx, in.Model, sub, opts); err != nil {
+		return nil, err
+	}
+	v.RowIndex = slices.Clone(rows)
+	v.X = sub.Data
+	if v.Outputs > 1 && v.Outputs == len(p.Target.Classes) {
+		v.OutputNames = slices.Clone(p.Target.Classes)
+	}
+	return v, nil
+}
+
+// backgroundOf summarises o.Background as explain.Explain would.
+func backgroundOf(o explain.Options) (*explain.Background, error) {
+	n := o.BackgroundSize
+	if n <= 0 {
+		n = 50
+	}
+	if o.BackgroundSampling {
+		return explain.SampleBackground(o.Background, n, o.Seed), nil
+	}
+	return explain.KMeansBackground(o.Background, n, o.Seed)
+}

@@ -1,0 +1,297 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"path/filepath"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/eval"
+	"github.com/tabforge/tabforge/explain"
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/report"
+)
+
+// Sizes of the report's explanations. They keep a report to seconds: the
+// page needs a few hundred dots per beeswarm row, not every row, and
+// KernelSHAP (ensembles, routed predictors, models without an exact
+// explainer) costs rows × samples × background predictions.
+const (
+	// reportSHAPRows caps the test rows explained exactly (TreeSHAP,
+	// linear SHAP), below max_explain_rows.
+	reportSHAPRows = 500
+	// reportKernelRows, reportKernelSamples and reportKernelBackground
+	// size KernelSHAP: rows explained, coalitions per row, background
+	// rows (k-means centres).
+	reportKernelRows       = 30
+	reportKernelSamples    = 160
+	reportKernelBackground = 8
+	// reportPDPFeatures is how many of the most important numeric inputs
+	// get a partial dependence plot beside monotonic rules' features.
+	reportPDPFeatures = 3
+	// pdpRows caps the rows partial dependence averages over (and the
+	// ICE curves drawn); pdpGrid is the grid size.
+	pdpRows = 100
+	pdpGrid = 20
+)
+
+// explainRun fills d's SHAP values and feature importance from the saved
+// predictor on a sample of the test rows x and returns the raw numeric
+// inputs ranked by importance (for partial dependence).
+func explainRun(ctx context.Context, cfg *config.Config, pred *Predictor, x *frame.Frame, d *report.Data, warn func(string, error)) []string {
+	in, err := NewExplainInput(pred, x)
+	if err != nil {
+		warn("SHAP values", err)
+		return nil
+	}
+	rows := reportSHAPRows
+	if cfg.MaxExplainRows > 0 {
+		rows = min(rows, cfg.MaxExplainRows)
+	}
+	opts := ExplainOptions{MaxRows: rows, Options: explain.Options{Seed: cfg.Seed, Workers: cfg.Workers}}
+	if !exactExplainer(in) {
+		opts.MaxRows = min(rows, reportKernelRows)
+		opts.BackgroundSize, opts.KernelSamples = reportKernelBackground, reportKernelSamples
+	}
+	v, err := Explain(ctx, pred, x, opts)
+	if err != nil {
+		if ctx.Err() == nil {
+			warn("SHAP values", err)
+			modelImportances(in, d)
+		}
+		return rankedInputs(pred, d.FeatureImportance)
+	}
+	for _, n := range v.Notes {
+		d.Warnings = append(d.Warnings, "report: SHAP: "+n)
+	}
+	k := 0 // the explained output: the value, class 1's probability or margin, or the first class
+	if v.Outputs > 1 {
+		d.Warnings = append(d.Warnings, fmt.Sprintf("report: SHAP plots show the output of class %s", outputLabel(v, k)))
+	}
+	sh := &report.SHAP{Features: v.FeatureNames}
+	for r := range v.Rows {
+		sh.Values = append(sh.Values, slices.Clone(v.Row(r, k)))
+		fv := slices.Clone(v.X[r*v.Features : (r+1)*v.Features])
+		for j := range fv {
+			if in.Categorical[j] {
+				fv[j] = math.NaN()
+			}
+		}
+		sh.FeatureValues = append(sh.FeatureValues, fv)
+	}
+	d.SHAP = sh
+	imp := make([]float64, v.Features)
+	for o := range v.Outputs {
+		for j, m := range v.MeanAbs(o) {
+			imp[j] += m
+		}
+	}
+	d.FeatureImportance = d.FeatureImportance[:0]
+	for j, name := range v.FeatureNames {
+		d.FeatureImportance = append(d.FeatureImportance, report.Importance{Feature: name, Value: imp[j]})
+	}
+	return rankedInputs(pred, d.FeatureImportance)
+}
+
+// exactExplainer reports whether in has an exact SHAP explainer
+// (TreeSHAP or linear SHAP); otherwise Explain uses KernelSHAP.
+func exactExplainer(in *ExplainInput) bool {
+	if in.Raw {
+		return false
+	}
+	if _, err := explain.NewTreeEnsemble(in.Model); err == nil {
+		return true
+	}
+	if in.X.Rows == 0 {
+		return false
+	}
+	_, err := explain.LinearSHAP(in.Model, in.X.TakeRows([]int{0}), in.FeatureNames)
+	return !errors.Is(err, explain.ErrUnsupported)
+}
+
+// modelImportances falls back to the model's own feature importances
+// (trees' impurity decrease) when SHAP values failed.
+func modelImportances(in *ExplainInput, d *report.Data) {
+	m, ok := in.Model.(interface{ FeatureImportances() []float64 })
+	if !ok {
+		return
+	}
+	for j, v := range m.FeatureImportances() {
+		if j < len(in.FeatureNames) {
+			d.FeatureImportance = append(d.FeatureImportance, report.Importance{Feature: in.FeatureNames[j], Value: v})
+		}
+	}
+}
+
+func outputLabel(v *explain.Values, k int) string {
+	if k < len(v.OutputNames) {
+		return v.OutputNames[k]
+	}
+	return fmt.Sprint(k)
+}
+
+// rankedInputs returns the raw numeric input columns among the features
+// of imp, most important first. Design features that are not raw
+// columns (one-hot indicators) are skipped.
+func rankedInputs(pred *Predictor, imp []report.Importance) []string {
+	kinds := map[string]frame.Kind{}
+	for _, f := range pred.Schema {
+		kinds[f.Name] = f.Kind
+	}
+	imp = slices.Clone(imp)
+	sort.SliceStable(imp, func(i, j int) bool { return imp[i].Value > imp[j].Value })
+	var out []string
+	for _, f := range imp {
+		if k, ok := kinds[f.Feature]; ok && k != frame.Categorical && f.Value > 0 {
+			out = append(out, f.Feature)
+		}
+	}
+	return out
+}
+
+// pdSample is a seeded sample of rows of x in the predictor's raw input
+// space, for partial dependence: varying a raw column and running the
+// whole predictor (feature chain, design, model or ensemble, routes).
+func pdSample(pred *Predictor, x *frame.Frame, seed uint64) (*ExplainInput, error) {
+	rows := explain.SampleRows(x.NumRows(), pdpRows, seed)
+	if err := pred.checkSchema(x); err != nil {
+		return nil, err
+	}
+	return rawInput(pred, x.Take(rows))
+}
+
+// rawPDP returns package explain's partial dependence of the saved
+// predictor on a raw input column, over a sample of the rows of x, as
+// business rules ask for it (a feature and a grid).
+func rawPDP(ctx context.Context, pred *Predictor, x *frame.Frame, seed uint64) func(string, []float64) ([]float64, error) {
+	var in *ExplainInput
+	var inErr error
+	return func(feature string, grid []float64) ([]float64, error) {
+		if in == nil && inErr == nil {
+			in, inErr = pdSample(pred, x, seed)
+		}
+		if inErr != nil {
+			return nil, inErr
+		}
+		pd, err := pdOf(ctx, in, feature, grid)
+		if err != nil {
+			return nil, err
+		}
+		return pd.Average, nil
+	}
+}
+
+func pdOf(ctx context.Context, in *ExplainInput, feature string, grid []float64) (*explain.PD1, error) {
+	j := slices.Index(in.FeatureNames, feature)
+	if j < 0 {
+		return nil, fmt.Errorf("feature %q is not an input of the model", feature)
+	}
+	if in.Categorical[j] {
+		return nil, fmt.Errorf("feature %q is categorical", feature)
+	}
+	return explain.PartialDependence(ctx, in.Predict, in.Outputs, in.X, j, explain.PDOptions{Values: grid}, in.FeatureNames)
+}
+
+// partialDependence fills d.PDP with the partial dependence and ICE
+// curves of monotonic rules' features and of the first
+// reportPDPFeatures numeric inputs of top, on each feature's test-row
+// quantile grid. custom, if set, replaces the average (AnalysisOptions).
+func partialDependence(ctx context.Context, pred *Predictor, x *frame.Frame, ruled, top []string, custom func(string, []float64) ([]float64, error), seed uint64, d *report.Data) error {
+	var want []string
+	for _, f := range ruled {
+		if !slices.Contains(want, f) {
+			want = append(want, f)
+		}
+	}
+	added := 0
+	for _, f := range top {
+		if added < reportPDPFeatures && !slices.Contains(want, f) {
+			want = append(want, f)
+			added++
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	in, err := pdSample(pred, x, seed)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, f := range want {
+		c, ok := x.Lookup(f)
+		if !ok || c.Kind == frame.Categorical {
+			continue
+		}
+		grid := eval.QuantileGrid(c.Num, pdpGrid)
+		pd, err := pdOf(ctx, in, f, grid)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			errs = append(errs, fmt.Errorf("%s: %w", f, err))
+			continue
+		}
+		p := report.PDP{Feature: f, Grid: pd.Grid, Average: pd.Average}
+		if custom != nil {
+			if avg, err := custom(f, grid); err == nil {
+				p.Average = avg
+			}
+		}
+		for r := range pd.Rows {
+			p.ICE = append(p.ICE, pd.ICE[r*len(pd.Grid):(r+1)*len(pd.Grid)])
+		}
+		d.PDP = append(d.PDP, p)
+	}
+	return errors.Join(errs...)
+}
+
+// reportRun analyses a run Train has just finished (its prepared data p
+// and saved predictor pred, before Deployable is decided), adds the
+// gating business rules to res.Gates and writes the report into
+// <cfg.Out>/<run id>/report, setting res.Report. A failed analysis or
+// report is a warning in res.Warnings, never a failed run; only a
+// cancelled ctx is returned.
+func reportRun(ctx context.Context, cfg *config.Config, o Options, res *Result, p *prepared, pred *Predictor, log *slog.Logger) error {
+	t0 := time.Now()
+	ao := AnalysisOptions{Families: o.Families, Logger: log}.withDefaults()
+	a := &Analysis{Data: ReportData(res)}
+	if err := analyze(ctx, cfg, res, p, pred, a, ao); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		a.Data.Warnings = append(a.Data.Warnings, "report: "+err.Error())
+		res.Warnings = append(res.Warnings, "report: analysis failed: "+err.Error())
+	}
+	for _, r := range a.Rules {
+		if !r.Passed && !r.Gate {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("business rule %s (%s) failed: %s%s", r.Name, r.Kind, r.Detail, r.Error))
+		}
+	}
+	res.Gates = append(res.Gates, a.RuleGates()...)
+	a.Data.Gates = a.Data.Gates[:0]
+	for _, g := range res.Gates {
+		a.Data.Gates = append(a.Data.Gates, report.Gate{Name: g.Name, Metric: g.Metric, Threshold: g.Threshold, Value: g.Value, Passed: g.Passed})
+	}
+	a.Data.Deployable = res.Gates.Passed()
+	res.Timings["report"] = since(t0)
+	dir := filepath.Join(cfg.Out, res.RunID, "report")
+	if _, err := report.Write(ctx, dir, a.Data); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		log.Warn("report not written", "err", err)
+		res.Warnings = append(res.Warnings, "report not written: "+err.Error())
+		return nil
+	}
+	res.Timings["report"] = since(t0)
+	res.Report = filepath.Join(dir, report.HTMLFile)
+	log.Info("wrote report", "path", res.Report, "seconds", res.Timings["report"])
+	return nil
+}
