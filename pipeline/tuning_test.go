@@ -57,6 +57,11 @@ func TestTuningTimeBudget(t *testing.T) {
 	if info == nil || info.Stopped != "deadline" || info.Trials == 0 {
 		t.Fatalf("tuning = %+v; want stopped on the deadline after some trials", info)
 	}
+	// The study ends within its budget plus its longest trial (running
+	// trials are cancelled at the deadline); 0.25 s covers bookkeeping.
+	if info.Budget != 3 || info.Seconds > info.Budget+info.LongestTrial+0.25 {
+		t.Errorf("study took %.2fs on a %.2fs budget, longest trial %.2fs", info.Seconds, info.Budget, info.LongestTrial)
+	}
 	t.Logf("%d trials in %.1fs (budget 3s); run took %s", info.Trials, info.Seconds, time.Since(start))
 }
 
