@@ -31,7 +31,7 @@ type TuningInfo struct {
 	Failed int `json:"failed,omitempty"`
 	// Resumed counts finished trials found from an earlier, interrupted
 	// run of the same study.
-	Resumed  int     `json:"resumed,omitempty"`
+	Resumed int     `json:"resumed,omitempty"`
 	Pruner  string  `json:"pruner"`
 	Seconds float64 `json:"seconds"`
 	// Budget is the study's share of time_budget in seconds (0: none);
@@ -39,8 +39,8 @@ type TuningInfo struct {
 	// Budget plus one trial.
 	Budget       float64 `json:"budget_seconds,omitempty"`
 	LongestTrial float64 `json:"longest_trial_seconds"`
-	Stopped  string  `json:"stopped"`            // why the search ended
-	Fallback string  `json:"fallback,omitempty"` // why TPE gave way to the grid
+	Stopped      string  `json:"stopped"`            // why the search ended
+	Fallback     string  `json:"fallback,omitempty"` // why TPE gave way to the grid
 }
 
 type tuned struct {
