@@ -78,7 +78,9 @@ func TestTuningPrunesAndResumes(t *testing.T) {
 	defer st.Close()
 	cfg := config.Default()
 	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
-	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic"}, 5, dir
+	// tree: three tuned parameters, so 16 trials stay under the cap of
+	// 10 per parameter.
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"tree"}, 5, dir
 	cfg.EnableHyperparameterTuning, cfg.MaxEvals, cfg.TuneStartupTrials = true, 16, 4
 
 	// First run: cancelled after the 8th finished trial.
@@ -96,8 +98,8 @@ func TestTuningPrunesAndResumes(t *testing.T) {
 	res, err := Train(context.Background(), cfg, Options{Studies: st, Progress: func(e progress.Event) {
 		if e.Stage == progress.TuneTrial {
 			events++
-			if e.Total != cfg.MaxEvals || e.Name != "logistic" {
-				t.Errorf("trial event %+v; want total %d for logistic", e, cfg.MaxEvals)
+			if e.Total != cfg.MaxEvals || e.Name != "tree" {
+				t.Errorf("trial event %+v; want total %d for tree", e, cfg.MaxEvals)
 			}
 		}
 	}})
