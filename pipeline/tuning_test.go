@@ -14,13 +14,14 @@ import (
 )
 
 // TestTuning runs the search with TPE and with the grid fallback and checks
-// each respects its trial budget and that the tuned model is scored.
+// each respects its trial budget (finished trials, complete or pruned) and
+// that the tuned model is scored.
 func TestTuning(t *testing.T) {
 	for _, tc := range []struct {
 		tpe     bool
 		sampler string
 		trials  int
-	}{{true, "tpe", 6}, {false, "grid", 4}} {
+	}{{true, "tpe", 6}, {false, "grid", 5}} { // grid: trial 0 (the defaults), then the 4 grid points
 		t.Run(tc.sampler, func(t *testing.T) {
 			cfg := config.Default()
 			cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
@@ -31,7 +32,7 @@ func TestTuning(t *testing.T) {
 				t.Fatal(err)
 			}
 			e := res.Leaderboard[0]
-			if e.Tuning == nil || e.Tuning.Sampler != tc.sampler || e.Tuning.Trials != tc.trials {
+			if e.Tuning == nil || e.Tuning.Sampler != tc.sampler || e.Tuning.Trials+e.Tuning.Pruned != tc.trials {
 				t.Fatalf("tuning = %+v; want %s with %d trials", e.Tuning, tc.sampler, tc.trials)
 			}
 			if e.CV["auc"] < 0.7 || e.Test["auc"] < 0.7 {
