@@ -114,9 +114,14 @@ type ResearchResult struct {
 func (r ResearchResult) AtLeastAsGood() bool { return r.Err == "" && r.Value >= r.Peer.Value }
 
 // Research runs `self train --profile research` on each case with a time
-// budget equal to the peer's tune_s and collects the test metric of the
-// best model. Each run has a fresh store, so no study is resumed.
-func Research(ctx context.Context, self string, cases []ResearchCase, peers map[string]PeerTuned, extra []string, log io.Writer) ([]ResearchResult, error) {
+// budget equal to the peer's tune_s times scale (1 for the protocol; more
+// to compensate a machine busier than the peer's was) and collects the
+// test metric of the best model. Each run has a fresh store, so no study
+// is resumed.
+func Research(ctx context.Context, self string, cases []ResearchCase, peers map[string]PeerTuned, scale float64, extra []string, log io.Writer) ([]ResearchResult, error) {
+	if !(scale > 0) {
+		return nil, fmt.Errorf("bench research: budget scale %v; want > 0", scale)
+	}
 	dir, err := os.MkdirTemp("", "tabforge-research-")
 	if err != nil {
 		return nil, err
@@ -128,7 +133,7 @@ func Research(ctx context.Context, self string, cases []ResearchCase, peers map[
 		if !ok {
 			return out, fmt.Errorf("bench research: no Optuna row for %s", c.Name)
 		}
-		budget := time.Duration(peer.TuneS * float64(time.Second)).Round(10 * time.Millisecond)
+		budget := time.Duration(scale * peer.TuneS * float64(time.Second)).Round(10 * time.Millisecond)
 		args := append([]string{"train", "--profile", "research", "--json", "--time-budget", budget.String(),
 			"--out", filepath.Join(dir, c.Name), "--store", "sqlite://" + filepath.Join(dir, c.Name+".db")}, c.Args...)
 		args = append(args, extra...)

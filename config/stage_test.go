@@ -87,7 +87,7 @@ func TestUnavailable(t *testing.T) {
 		},
 		{
 			name: "per-segment floor behind its gate",
-			src:  Sources{Set: []string{"min_segment_business_accuracy=60", "segment_column=city"}}, caps: only("as_of", "force_production_quality"),
+			src:  Sources{Set: []string{"min_segment_business_accuracy=60", "segment_column=Neighborhood"}}, caps: only("as_of", "force_production_quality"),
 			wantErrs: []string{"min_segment_business_accuracy: not available yet (tabforge 0.1 implements: the basic path, as-of temporal holdout, quality gates); set by flag:--set"},
 		},
 	}

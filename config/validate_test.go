@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -170,5 +171,19 @@ func TestCVResolve(t *testing.T) {
 		if got := tt.m.Resolve(tt.class); got != tt.want {
 			t.Errorf("%s.Resolve(%v) = %s; want %s", tt.m, tt.class, got, tt.want)
 		}
+	}
+}
+
+// TestSegmentFloorNeedsSegmentColumn: a per-segment floor without the
+// segment column to apply it to is refused, naming the key.
+func TestSegmentFloorNeedsSegmentColumn(t *testing.T) {
+	c := Default()
+	c.MinSegmentBusinessAccuracy = 60
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "min_segment_business_accuracy: needs segment_column") {
+		t.Errorf("Validate() = %v; want the floor refused without segment_column", err)
+	}
+	c.SegmentColumn = "Neighborhood"
+	if err := c.Validate(); err != nil {
+		t.Errorf("with segment_column: %v", err)
 	}
 }

@@ -191,19 +191,6 @@ func dataset(design *features.Design, x *frame.Frame, y []float64, p *prepared) 
 	return d, d.Validate()
 }
 
-// predict applies the preprocessing and the model to x.
-func predict(m model.Model, design *features.Design, x *frame.Frame) ([]float64, error) {
-	mat, err := design.Matrix(x)
-	if err != nil {
-		return nil, fmt.Errorf("preprocessing: %w", err)
-	}
-	out := make([]float64, mat.Rows*m.NumOutputs())
-	if err := m.Predict(out, mat); err != nil {
-		return nil, fmt.Errorf("predict: %w", err)
-	}
-	return out, nil
-}
-
 // taskMetrics scores predictions (NumOutputs values per row) against y.
 func taskMetrics(task model.Task, y, pred []float64, classes int) (eval.Metrics, error) {
 	if task == model.Regression {

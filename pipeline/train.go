@@ -129,10 +129,12 @@ type prepared struct {
 	dataset string         // the dataset hash
 	memo    *memo          // memoised fold preprocessing, tuning deadline; shared by the variants
 	// variant names the feature variant of the candidate being run
-	// ("" for basic, AdvancedSuffix for advanced) and pending lists the
-	// families of this and the later candidates, for tuning's time shares.
-	variant string
-	pending []string
+	// ("" for basic, AdvancedSuffix for advanced); pending lists the
+	// families of all the run's candidates in order, and pendingAt is this
+	// one's position, for tuning's time shares.
+	variant   string
+	pending   []string
+	pendingAt int
 	// cache (nil: none) memoises candidates and folds across runs under
 	// keys naming the code version; families decode cached models.
 	cache    *cache.Cache
@@ -241,9 +243,10 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 		t0 := time.Now()
 		q := *p
 		q.chain, q.variant = c.chain, strings.TrimPrefix(c.label, c.family)
-		for _, later := range cands[ci:] {
-			q.pending = append(q.pending, later.family)
+		for _, c := range cands {
+			q.pending = append(q.pending, c.family)
 		}
+		q.pendingAt = ci
 		entry, pred, err := q.cachedCandidate(ctx, cfg, c.family, func() (Entry, *Predictor, error) {
 			return runCandidate(ctx, cfg, o, &q, c.family, ci, len(cands))
 		})

@@ -31,11 +31,16 @@ type TuningInfo struct {
 	Failed int `json:"failed,omitempty"`
 	// Resumed counts finished trials found from an earlier, interrupted
 	// run of the same study.
-	Resumed  int     `json:"resumed,omitempty"`
-	Pruner   string  `json:"pruner"`
-	Seconds  float64 `json:"seconds"`
-	Stopped  string  `json:"stopped"`            // why the search ended
-	Fallback string  `json:"fallback,omitempty"` // why TPE gave way to the grid
+	Resumed int     `json:"resumed,omitempty"`
+	Pruner  string  `json:"pruner"`
+	Seconds float64 `json:"seconds"`
+	// Budget is the study's share of time_budget in seconds (0: none);
+	// LongestTrial the longest trial's seconds. A study ends within
+	// Budget plus one trial.
+	Budget       float64 `json:"budget_seconds,omitempty"`
+	LongestTrial float64 `json:"longest_trial_seconds"`
+	Stopped      string  `json:"stopped"`            // why the search ended
+	Fallback     string  `json:"fallback,omitempty"` // why TPE gave way to the grid
 }
 
 type tuned struct {
@@ -89,23 +94,34 @@ func tuneCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepar
 		if p.memo.deadline.IsZero() {
 			p.memo.deadline = now.Add(time.Duration(cfg.TimeBudget))
 		}
-		pending := p.pending
-		if pending == nil {
-			names, _, _ := candidates(cfg, o.Families, p.task)
-			pending = names[max(0, slices.Index(names, name)):]
+		// The families of every candidate of the run in order, one per
+		// feature variant, and this candidate's position among them.
+		names, at := p.pending, 0
+		if names == nil {
+			names, _, _ = candidates(cfg, o.Families, p.task)
+			at = max(0, slices.Index(names, name))
+		} else {
+			at = p.pendingAt
 		}
-		total := 0
-		for _, n := range pending {
+		all, rest := 0, 0
+		for i, n := range names {
 			s, err := tune.SpaceFor(n, p.task).Override(cfg.ModelParams[n])
-			if err == nil {
-				total += sampled(s)
+			if err != nil {
+				continue
+			}
+			all += sampled(s)
+			if i >= at {
+				rest += sampled(s)
 			}
 		}
-		left := p.memo.deadline.Sub(now)
-		if left <= 0 {
-			return nil, fmt.Errorf("tune %s: the time budget %s is spent", name, time.Duration(cfg.TimeBudget))
-		}
-		budget.MaxDuration = time.Duration(float64(left) * float64(max(1, sampled(space))) / float64(max(1, total)))
+		w := float64(max(1, sampled(space)))
+		// A fixed share of the whole budget, so that a family that
+		// overran (its defaults scored after a study that completed no
+		// trial) does not starve the next ones; more if earlier families
+		// left time over.
+		fixed := time.Duration(float64(cfg.TimeBudget) * w / float64(max(1, all)))
+		left := time.Duration(float64(p.memo.deadline.Sub(now)) * w / float64(max(1, rest)))
+		budget.MaxDuration = max(fixed, left)
 	}
 	defaults, err := trialLearner(p, fam, cfg.Seed, cfg.ModelParams[name])
 	if err != nil {
@@ -206,19 +222,33 @@ func search(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam
 		cv      *cvResult
 	}
 	keep.number = -1
+	var longest struct {
+		sync.Mutex
+		d time.Duration
+	}
 	start := time.Now()
 	res, err := study.Optimize(ctx, func(ctx context.Context, t *tune.Trial) (float64, error) {
 		t0 := time.Now()
+		defer func() {
+			longest.Lock()
+			longest.d = max(longest.d, time.Since(t0))
+			longest.Unlock()
+		}()
 		l := defaults
 		if t.Number() > 0 || len(before) > 0 {
 			if l, err = trialLearner(p, fam, cfg.Seed, space.Sample(t)); err != nil {
 				return 0, err
 			}
 		}
+		pruned := false
 		cv, err := crossValidate(ctx, l, spec, p, workers, func(step int, folds []eval.Metrics) error {
+			if pruned {
+				return tune.ErrPruned
+			}
 			v := meanOf(folds, metric)
 			t.Report(v, step)
 			if step < len(p.folds) && t.ShouldPrune() {
+				pruned = true
 				log.Info("trial pruned", "trial", t.Number(), "folds", step, "cv_"+metric, round(v, 6))
 				return tune.ErrPruned
 			}
@@ -258,7 +288,8 @@ func search(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam
 		return nil, fmt.Errorf("tune %s: %w", name, errNoTrial)
 	}
 	info := &TuningInfo{Study: studyID, Trials: res.Complete, Pruned: res.Pruned, Failed: res.Failed, Resumed: resumed,
-		Pruner: string(cfg.Pruner), Seconds: round(time.Since(start).Seconds(), 3), Stopped: string(res.Stopped)}
+		Pruner: string(cfg.Pruner), Seconds: round(time.Since(start).Seconds(), 3), Stopped: string(res.Stopped),
+		Budget: round(budget.MaxDuration.Seconds(), 3), LongestTrial: round(longest.d.Seconds(), 3)}
 	if keep.number == bestTrial.Number {
 		return &tuned{learner: keep.learner, cv: keep.cv, info: info}, nil
 	}

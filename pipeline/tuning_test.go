@@ -14,13 +14,14 @@ import (
 )
 
 // TestTuning runs the search with TPE and with the grid fallback and checks
-// each respects its trial budget and that the tuned model is scored.
+// each respects its trial budget (finished trials, complete or pruned) and
+// that the tuned model is scored.
 func TestTuning(t *testing.T) {
 	for _, tc := range []struct {
 		tpe     bool
 		sampler string
 		trials  int
-	}{{true, "tpe", 6}, {false, "grid", 4}} {
+	}{{true, "tpe", 6}, {false, "grid", 5}} { // grid: trial 0 (the defaults), then the 4 grid points
 		t.Run(tc.sampler, func(t *testing.T) {
 			cfg := config.Default()
 			cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
@@ -31,7 +32,7 @@ func TestTuning(t *testing.T) {
 				t.Fatal(err)
 			}
 			e := res.Leaderboard[0]
-			if e.Tuning == nil || e.Tuning.Sampler != tc.sampler || e.Tuning.Trials != tc.trials {
+			if e.Tuning == nil || e.Tuning.Sampler != tc.sampler || e.Tuning.Trials+e.Tuning.Pruned != tc.trials {
 				t.Fatalf("tuning = %+v; want %s with %d trials", e.Tuning, tc.sampler, tc.trials)
 			}
 			if e.CV["auc"] < 0.7 || e.Test["auc"] < 0.7 {
@@ -57,6 +58,11 @@ func TestTuningTimeBudget(t *testing.T) {
 	if info == nil || info.Stopped != "deadline" || info.Trials == 0 {
 		t.Fatalf("tuning = %+v; want stopped on the deadline after some trials", info)
 	}
+	// The study ends within its budget plus its longest trial (running
+	// trials are cancelled at the deadline); 0.25 s covers bookkeeping.
+	if info.Budget != 3 || info.Seconds > info.Budget+info.LongestTrial+0.25 {
+		t.Errorf("study took %.2fs on a %.2fs budget, longest trial %.2fs", info.Seconds, info.Budget, info.LongestTrial)
+	}
 	t.Logf("%d trials in %.1fs (budget 3s); run took %s", info.Trials, info.Seconds, time.Since(start))
 }
 
@@ -73,7 +79,9 @@ func TestTuningPrunesAndResumes(t *testing.T) {
 	defer st.Close()
 	cfg := config.Default()
 	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
-	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic"}, 5, dir
+	// tree: three tuned parameters, so 16 trials stay under the cap of
+	// 10 per parameter.
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"tree"}, 5, dir
 	cfg.EnableHyperparameterTuning, cfg.MaxEvals, cfg.TuneStartupTrials = true, 16, 4
 
 	// First run: cancelled after the 8th finished trial.
@@ -91,8 +99,8 @@ func TestTuningPrunesAndResumes(t *testing.T) {
 	res, err := Train(context.Background(), cfg, Options{Studies: st, Progress: func(e progress.Event) {
 		if e.Stage == progress.TuneTrial {
 			events++
-			if e.Total != cfg.MaxEvals || e.Name != "logistic" {
-				t.Errorf("trial event %+v; want total %d for logistic", e, cfg.MaxEvals)
+			if e.Total != cfg.MaxEvals || e.Name != "tree" {
+				t.Errorf("trial event %+v; want total %d for tree", e, cfg.MaxEvals)
 			}
 		}
 	}})

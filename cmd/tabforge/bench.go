@@ -124,6 +124,7 @@ test metric of each, relative to the first profile. Example:
 func (a *app) benchResearchCommand() *cobra.Command {
 	var testdata, peers string
 	var only []string
+	var scale float64
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "research [--only NAME,...] [-- EXTRA TRAIN FLAGS]",
@@ -147,7 +148,7 @@ tune_s of the XGBoost Optuna-TPE(30 trials) row of the peer baselines, and print
 					cases = append(cases, c)
 				}
 			}
-			rs, err := bench.Research(cmd.Context(), self, cases, pt, args, a.stderr)
+			rs, err := bench.Research(cmd.Context(), self, cases, pt, scale, args, a.stderr)
 			if err != nil {
 				return err
 			}
@@ -161,6 +162,7 @@ tune_s of the XGBoost Optuna-TPE(30 trials) row of the peer baselines, and print
 	f.StringVar(&testdata, "testdata", "testdata", "directory of the datasets and splits/")
 	f.StringVar(&peers, "peers", "testdata/peers/baselines.json", "the peer baselines (Optuna rows)")
 	f.StringSliceVar(&only, "only", nil, "run only these datasets")
+	f.Float64Var(&scale, "budget-scale", 1, "multiply the peer's tune_s by this (the protocol is 1; a busier machine than the peer's may warrant more)")
 	f.BoolVar(&asJSON, "json", false, "print results as JSON")
 	return cmd
 }
