@@ -110,6 +110,13 @@ type Config struct {
 	// neighbourhood, say) and only calendar features are made; in [0, 1].
 	// Default 0.8.
 	MinPanelCoverage float64 `yaml:"min_panel_coverage" json:"min_panel_coverage" koanf:"min_panel_coverage"`
+	// TemporalHorizon is how many periods ahead the rows to predict may lie
+	// beyond the end of training, for per-segment history features (see
+	// features.Temporal.Horizon): training rows then get history as stale
+	// as a forecast that far ahead would have. 0 means automatic: the
+	// number of distinct time values of the test part later than the whole
+	// training part. 1 means one-step history. Default 0.
+	TemporalHorizon int `yaml:"temporal_horizon" json:"temporal_horizon" koanf:"temporal_horizon"`
 	// TargetEncodingSmoothing is the prior weight, in rows, that shrinks a
 	// segment's target mean towards the global mean; >= 0. Default 10.
 	TargetEncodingSmoothing float64 `yaml:"target_encoding_smoothing" json:"target_encoding_smoothing" koanf:"target_encoding_smoothing"`

@@ -72,6 +72,7 @@ func (c *Config) Validate() error {
 	intMin("interaction_top_k", c.InteractionTopK, 2)
 	intMin("max_interactions", c.MaxInteractions, 1)
 	intMin("min_segment_rows", c.MinSegmentRows, 1)
+	intMin("temporal_horizon", c.TemporalHorizon, 0)
 	intMin("max_explain_rows", c.MaxExplainRows, 0)
 	if c.BiasVarianceRounds != 0 && c.BiasVarianceRounds < 2 {
 		bad("bias_variance_rounds", "%d must be 0 (off) or at least 2", c.BiasVarianceRounds)

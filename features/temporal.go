@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,11 +89,23 @@ type Temporal struct {
 	// means of a handful of other sales, so only calendar features are
 	// made. 0 means no check.
 	MinPanelCoverage float64 `json:"min_panel_coverage,omitempty"`
+	// Horizon, when > 1, is how many periods past the end of training the
+	// rows to be predicted may lie. Their history is that old: the last
+	// known value is up to Horizon periods stale and short lags are
+	// unknown. A model trained on fresh history only cannot read stale
+	// history, so FitTransform gives each training row the history it
+	// would have had at a forecast h periods ahead, h drawn per row in
+	// [1, Horizon] from Seed: only periods up to its own minus h are
+	// known. Transform, for rows to predict, is unchanged. 0 or 1 means
+	// one-step history for training rows.
+	Horizon int    `json:"horizon,omitempty"`
+	Seed    uint64 `json:"seed,omitempty"`
 }
 
 var (
-	_ Transformer = Temporal{}
-	_ Encodable   = (*FittedTemporal)(nil)
+	_ Transformer      = Temporal{}
+	_ TrainTransformer = Temporal{}
+	_ Encodable        = (*FittedTemporal)(nil)
 )
 
 func (t Temporal) lags() []int {
@@ -141,6 +154,9 @@ func (t Temporal) validate() error {
 		if w < 1 {
 			return fmt.Errorf("features: temporal: window %d: want >= 1", w)
 		}
+	}
+	if t.Horizon < 0 {
+		return fmt.Errorf("features: temporal: horizon %d: want >= 0", t.Horizon)
 	}
 	vars := t.vars()
 	for i, v := range vars {
@@ -750,6 +766,35 @@ func (ft *FittedTemporal) checkNames(x *frame.Frame) error {
 // time and segment columns of x only, never its target or LagColumns.
 // It costs O(rows × features × log periods).
 func (ft *FittedTemporal) Transform(x *frame.Frame) (*frame.Frame, error) {
+	return ft.transform(x, nil)
+}
+
+// FitTransform fits t on train and returns train with the new columns;
+// with a Horizon its rows' history is that of forecasts made up to
+// Horizon periods ahead (see Temporal.Horizon).
+func (t Temporal) FitTransform(ctx context.Context, train *frame.Frame) (Fitted, *frame.Frame, error) {
+	ft, err := t.fit(ctx, train)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ahead []int64
+	if t.Horizon > 1 && len(ft.vars) > 0 {
+		rng := rand.New(rand.NewPCG(t.Seed, 0x7e3b0a1d))
+		ahead = make([]int64, train.NumRows())
+		for i := range ahead {
+			ahead[i] = 1 + rng.Int64N(int64(t.Horizon))
+		}
+	}
+	x, err := ft.transform(train, ahead)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ft, x, nil
+}
+
+// transform appends the features; ahead, if not nil, is each row's
+// forecast horizon in periods (1 = the period before is known).
+func (ft *FittedTemporal) transform(x *frame.Frame, ahead []int64) (*frame.Frame, error) {
 	tv, err := ft.readTime(x)
 	if err != nil {
 		return nil, fmt.Errorf("features: temporal: %w", err)
@@ -776,7 +821,7 @@ func (ft *FittedTemporal) Transform(x *frame.Frame) (*frame.Frame, error) {
 	}
 	col++
 	if len(ft.vars) > 0 {
-		if err := ft.history(out[col:], x, tv.ord); err != nil {
+		if err := ft.history(out[col:], x, tv.ord, ahead); err != nil {
 			return nil, fmt.Errorf("features: temporal: %w", err)
 		}
 	}
@@ -793,7 +838,7 @@ func (ft *FittedTemporal) Transform(x *frame.Frame) (*frame.Frame, error) {
 
 // history fills the history features of every row into dst, one slice per
 // feature in Names order.
-func (ft *FittedTemporal) history(dst [][]float64, x *frame.Frame, ord []float64) error {
+func (ft *FittedTemporal) history(dst [][]float64, x *frame.Frame, ord []float64, ahead []int64) error {
 	labels, err := segmentLabels(x, ft.settings.SegmentColumn)
 	if err != nil {
 		return err
@@ -810,7 +855,11 @@ func (ft *FittedTemporal) history(dst [][]float64, x *frame.Frame, ord []float64
 				seg = s
 			}
 			if seg >= 0 {
-				ft.rowHistory(dst, i, p, &ft.segments[seg], perVar)
+				h := int64(1)
+				if ahead != nil {
+					h = ahead[i]
+				}
+				ft.rowHistory(dst, i, p, h, &ft.segments[seg], perVar)
 				continue
 			}
 		}
@@ -822,14 +871,14 @@ func (ft *FittedTemporal) history(dst [][]float64, x *frame.Frame, ord []float64
 }
 
 // rowHistory writes the history features of row i, at period p of segment
-// s.
-func (ft *FittedTemporal) rowHistory(dst [][]float64, i int, p int64, s *segmentHistory, perVar int) {
+// s, known up to period p-h.
+func (ft *FittedTemporal) rowHistory(dst [][]float64, i int, p, h int64, s *segmentHistory, perVar int) {
 	lags, windows := ft.settings.Lags, ft.settings.Windows
 	since := math.NaN()
 	for v := range ft.vars {
 		ser := &s.Series[v]
 		d := dst[v*perVar:]
-		before, _ := slices.BinarySearch(ser.Periods, p) // periods < p
+		before, _ := slices.BinarySearch(ser.Periods, p-h+1) // periods <= p-h
 		c := 0
 		for _, k := range lags {
 			d[c][i] = math.NaN()

@@ -323,3 +323,63 @@ func TestTemporalPanelCoverage(t *testing.T) {
 		})
 	}
 }
+
+// TestTemporalHorizon checks that with a Horizon the training rows get the
+// history of a forecast up to Horizon periods ahead: the last known value
+// is 1 to Horizon periods old, lags shorter than that are unknown, and
+// every age occurs; rows transformed for prediction keep one-step history.
+func TestTemporalHorizon(t *testing.T) {
+	var times, y []float64
+	var segs []string
+	for _, seg := range []string{"a", "b"} {
+		for m := range 48 {
+			times = append(times, float64(time.Date(2010, time.Month(1+m), 1, 0, 0, 0, 0, time.UTC).Unix()))
+			segs = append(segs, seg)
+			y = append(y, float64(m))
+		}
+	}
+	train := frame.MustNew(frame.NewDatetime("date", times), frame.NewCategoricalFromStrings("seg", segs), frame.NewNumeric("y", y))
+	const horizon = 6
+	tr := Temporal{TimeColumn: "date", Target: "y", SegmentColumn: "seg", Lags: []int{1, 3}, Windows: []int{3}, Horizon: horizon, Seed: 1}
+	f, x, err := tr.FitTransform(context.Background(), train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	since, _ := x.Lookup("periods_since_last")
+	last, _ := x.Lookup("y_last")
+	lag1, _ := x.Lookup("y_lag1")
+	lag3, _ := x.Lookup("y_lag3")
+	seen := map[float64]bool{}
+	for i := range x.NumRows() {
+		s := since.Num[i]
+		if math.IsNaN(s) { // the first months have no history yet
+			continue
+		}
+		seen[s] = true
+		if s < 1 || s > horizon {
+			t.Fatalf("row %d: history %v periods old; want 1..%d", i, s, horizon)
+		}
+		if want := y[i] - s; last.Num[i] != want {
+			t.Errorf("row %d: last known %v; want %v (the value %v periods back)", i, last.Num[i], want, s)
+		}
+		if s > 1 && !math.IsNaN(lag1.Num[i]) {
+			t.Errorf("row %d: lag 1 known although history is %v periods old", i, s)
+		}
+		if s > 3 && !math.IsNaN(lag3.Num[i]) {
+			t.Errorf("row %d: lag 3 known although history is %v periods old", i, s)
+		}
+	}
+	if len(seen) != horizon {
+		t.Errorf("history ages %v; want all of 1..%d", seen, horizon)
+	}
+	pred, err := f.Transform(train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, _ := pred.Lookup("periods_since_last")
+	for i := range pred.NumRows() {
+		if v := ps.Num[i]; !math.IsNaN(v) && v != 1 {
+			t.Fatalf("Transform row %d: history %v periods old; want 1 for rows inside the training range", i, v)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/features"
@@ -20,7 +21,7 @@ type stage struct {
 // advancedStages returns the feature stages the config switches on, with
 // warnings for stages that cannot run on this data (no time or segment
 // column). enable_advanced_features gates them all.
-func advancedStages(cfg *config.Config, target string) ([]stage, []string) {
+func advancedStages(cfg *config.Config, target string, horizon int) ([]stage, []string) {
 	if !cfg.EnableAdvancedFeatures {
 		return nil, nil
 	}
@@ -32,7 +33,7 @@ func advancedStages(cfg *config.Config, target string) ([]stage, []string) {
 		} else {
 			out = append(out, stage{"temporal", features.Temporal{TimeColumn: cfg.TimeColumn, Target: target,
 				SegmentColumn: cfg.SegmentColumn, Lags: cfg.TemporalLags, Windows: cfg.RollingWindows,
-				MinPanelCoverage: cfg.MinPanelCoverage}})
+				MinPanelCoverage: cfg.MinPanelCoverage, Horizon: horizon, Seed: cfg.Seed}})
 		}
 	}
 	if cfg.EnableMarketFeatures {
@@ -48,6 +49,27 @@ func advancedStages(cfg *config.Config, target string) ([]stage, []string) {
 			MaxNew: cfg.MaxInteractions, Categorical: true, Seed: cfg.Seed}})
 	}
 	return out, warnings
+}
+
+// horizon is the forecast horizon of the temporal history features:
+// temporal_horizon, or when that is 0, the number of distinct time values
+// of the test part later than every training row (1 when the test part
+// interleaves with training, as in a random split).
+func (p *prepared) horizon(cfg *config.Config) int {
+	if cfg.TemporalHorizon > 0 || p.times == nil {
+		return max(1, cfg.TemporalHorizon)
+	}
+	last := math.Inf(-1)
+	for _, r := range p.train {
+		last = max(last, p.times[r])
+	}
+	later := map[float64]bool{}
+	for _, r := range p.test {
+		if t := p.times[r]; t > last {
+			later[t] = true
+		}
+	}
+	return max(1, len(later))
 }
 
 // trialFit fits each stage alone on the whole training part and keeps the

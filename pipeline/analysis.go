@@ -108,7 +108,7 @@ func Analyze(ctx context.Context, cfg *config.Config, res *Result, o AnalysisOpt
 	if err != nil {
 		return a, fmt.Errorf("analysis: %w", err)
 	}
-	if stages, _ := advancedStages(cfg, targetColumn); len(stages) > 0 {
+	if stages, _ := advancedStages(cfg, targetColumn, p.horizon(cfg)); len(stages) > 0 {
 		p.chain, _, _ = trialFit(ctx, stages, p, o.Logger)
 	}
 	pred, err := LoadPredictor(res.ModelPath, o.Families)

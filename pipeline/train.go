@@ -132,6 +132,7 @@ type prepared struct {
 	// ("" for basic, AdvancedSuffix for advanced); pending lists the
 	// families of all the run's candidates in order, and pendingAt is this
 	// one's position, for tuning's time shares.
+	times     []float64 // time key per row, nil without time_column
 	variant   string
 	pending   []string
 	pendingAt int
@@ -211,7 +212,7 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 	res.Metric = primaryMetric(p.task)
 	log.Info("split", "method", p.split, "train", len(p.train), "test", len(p.test), "cv_folds", len(p.folds), "task", p.task)
 
-	stages, warnings := advancedStages(cfg, targetColumn)
+	stages, warnings := advancedStages(cfg, targetColumn, p.horizon(cfg))
 	if len(stages) > 0 {
 		var fallbacks []string
 		p.chain, res.Stages, fallbacks = trialFit(ctx, stages, p, log)
@@ -506,6 +507,7 @@ func (p *prepared) splitRows(f *frame.Frame, cfg *config.Config, kept []int) err
 		return fmt.Errorf("split: %s leaves %d training and %d test rows", p.split, len(h.Train), len(h.Test))
 	}
 	p.train, p.test = h.Train, h.Test
+	p.times = times
 	if cfg.CVFolds < 2 {
 		return nil
 	}
