@@ -375,13 +375,18 @@ func (c *coefTables) unwoundSum(p []pathElem, depth, k int) float64 {
 	one, zero := p[k].one, p[k].zero
 	var total float64
 	if one != 0 {
-		ra, dn := c.ra[depth*c.stride:], c.dn[depth*c.stride:]
-		inv := 1 / one
+		ra, dn := c.ra[depth*c.stride:depth*c.stride+depth], c.dn[depth*c.stride:depth*c.stride+depth]
 		next := p[depth].pweight
+		if one != 1 {
+			next /= one // tmp below is (next/one)·ra[i]; path-dependent paths only have one ∈ {0, 1}
+		}
 		for i := depth - 1; i >= 0; i-- {
-			tmp := next * ra[i] * inv
+			tmp := next * ra[i]
 			total += tmp
 			next = p[i].pweight - tmp*zero*dn[i]
+			if one != 1 {
+				next /= one
+			}
 		}
 	} else if zero != 0 {
 		total = c.coldSum(p, depth) / zero
@@ -427,6 +432,10 @@ func (w *shapWorker) recurse(t *shapTree, i int32, poff, depth int, zero, one fl
 				s = cold
 			} else {
 				s = c.unwoundSum(p, depth, k) * (el.one - el.zero)
+			}
+			if nout == 1 {
+				w.phi[t.group*w.f+int(el.feature)] += s * vals[0]
+				continue
 			}
 			phi := w.phi[t.group*w.f+int(el.feature):]
 			for o, v := range vals {
