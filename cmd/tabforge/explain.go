@@ -18,7 +18,7 @@ import (
 
 func (a *app) explainCommand() *cobra.Command {
 	var modelPath, dataPath, rowsFlag, out, methodFlag string
-	var asJSON bool
+	var asJSON, raw bool
 	var top int
 	cmd := &cobra.Command{
 		Use:   "explain --model PATH --data PATH [--rows 0,5,10-20] [--out shap.csv|shap.parquet]",
@@ -31,6 +31,8 @@ columns (the design matrix). --out writes one row per explained row, in input
 order, with one column per feature plus base_value (for multiclass models one block
 per class, columns FEATURE@CLASS); a .parquet name writes Parquet. --method lime
 writes LIME coefficients instead (one column per feature plus intercept and score).
+--raw explains the data's own columns instead, with KernelSHAP over the whole
+pipeline (feature chain, encoding and model).
 
 Without --rows at most max_explain_rows rows (config key, default 1000) are
 explained, sampled with the config's seed; the summary lists mean |SHAP| per feature.`,
@@ -71,7 +73,14 @@ explained, sampled with the config's seed; the summary lists mean |SHAP| per fea
 			if method == explain.MethodLIME {
 				return a.explainLIME(cmd, p, x, opts, out, dataPath, asJSON, top)
 			}
-			v, err := explain.ExplainPredictor(cmd.Context(), p, x, opts)
+			explainFn := explain.ExplainPredictor
+			if raw {
+				if method != explain.MethodAuto && method != explain.MethodKernel {
+					return usagef("explain: --raw explains the whole pipeline with KernelSHAP; drop --method %s", method)
+				}
+				explainFn = explain.ExplainPredictorRaw
+			}
+			v, err := explainFn(cmd.Context(), p, x, opts)
 			if err != nil {
 				return fmt.Errorf("explain %s: %w", dataPath, err)
 			}
@@ -90,6 +99,7 @@ explained, sampled with the config's seed; the summary lists mean |SHAP| per fea
 	f.StringVar(&out, "out", "", "write the values to this .csv or .parquet file")
 	f.StringVar(&methodFlag, "method", "auto", "auto, tree, linear, kernel or lime")
 	f.IntVar(&top, "top", 10, "features listed in the summary")
+	f.BoolVar(&raw, "raw", false, "explain the raw input columns (KernelSHAP over the whole pipeline) instead of the model's input features")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	return cmd
 }
