@@ -85,7 +85,11 @@ explained, sampled with the config's seed; the summary lists mean |SHAP| per fea
 				return fmt.Errorf("explain %s: %w", dataPath, err)
 			}
 			if out != "" {
-				if err := writeFrame(out, shapFrame(v)); err != nil {
+				f, err := shapFrame(v)
+				if err != nil {
+					return err
+				}
+				if err := writeFrame(out, f); err != nil {
 					return err
 				}
 			}
@@ -106,7 +110,7 @@ explained, sampled with the config's seed; the summary lists mean |SHAP| per fea
 
 // shapFrame lays Values out as a frame: per output, one column per
 // feature and base_value.
-func shapFrame(v *explain.Values) *frame.Frame {
+func shapFrame(v *explain.Values) (*frame.Frame, error) {
 	var cols []*frame.Column
 	for k := range v.Outputs {
 		suffix := ""
@@ -130,7 +134,11 @@ func shapFrame(v *explain.Values) *frame.Frame {
 		}
 		cols = append(cols, frame.NewNumeric("base_value"+suffix, base))
 	}
-	return frame.MustNew(cols...)
+	f, err := frame.New(cols...)
+	if err != nil {
+		return nil, fmt.Errorf("explain: output columns: %w", err)
+	}
+	return f, nil
 }
 
 // writeFrame writes f to path as CSV or Parquet (by extension),
@@ -260,7 +268,11 @@ func (a *app) explainLIME(cmd *cobra.Command, p *pipeline.Predictor, x *frame.Fr
 			icpt[i], score[i] = res.Intercept, res.Score
 		}
 		cols = append(cols, frame.NewNumeric("intercept", icpt), frame.NewNumeric("score", score))
-		if err := writeFrame(out, frame.MustNew(cols...)); err != nil {
+		f, err := frame.New(cols...)
+		if err != nil {
+			return fmt.Errorf("explain: output columns: %w", err)
+		}
+		if err := writeFrame(out, f); err != nil {
 			return err
 		}
 	}
