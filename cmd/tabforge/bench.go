@@ -77,7 +77,7 @@ Suites: ` + strings.Join(suiteNames(), ", "),
 	of.StringVar(&task, "task", "regression", "regression or binary")
 	of.IntVar(&n, "rows", 0, "rows of the problem")
 	of.StringVar(&dir, "data", "", "data directory")
-	cmd.AddCommand(one, a.benchProfilesCommand())
+	cmd.AddCommand(one, a.benchProfilesCommand(), a.benchSHAPCommand())
 	return cmd
 }
 
