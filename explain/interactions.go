@@ -12,12 +12,14 @@ import (
 // SHAP value of feature i, so BaseValue + Σ_ij Φ_ij = f(x). The matrix is
 // symmetric; Φ_ii is i's main effect.
 type Interactions struct {
-	Rows, Outputs, Features int
-	FeatureNames            []string
+	Rows         int      `json:"rows"`
+	Outputs      int      `json:"outputs"`
+	Features     int      `json:"features"`
+	FeatureNames []string `json:"feature_names"`
 	// Values holds Rows×Outputs×Features×Features values, row-major: row
 	// r, output k, features i, j at ((r*Outputs+k)*Features+i)*Features+j.
-	Values    []float64
-	BaseValue []float64
+	Values    []float64 `json:"values"`
+	BaseValue []float64 `json:"base_value"`
 }
 
 // At returns Φ_ij of row r and output k.

@@ -44,6 +44,7 @@ type shapTree struct {
 	rule        splitRule
 	group, nout int
 	depth       int
+	fast        *leafTables // nil: use the recursion
 }
 
 // hot returns the child row x goes to at internal node i.
@@ -244,11 +245,12 @@ type pathElem struct {
 
 // shapWorker holds one goroutine's buffers.
 type shapWorker struct {
-	c    *coefTables
-	path []pathElem // (D+2)(D+3)/2 elements: one path per recursion level
-	x    []float64
-	phi  []float64 // outputs×features for the current row
-	f    int
+	stack []stackItem
+	c     *coefTables
+	path  []pathElem // (D+2)(D+3)/2 elements: one path per recursion level
+	x     []float64
+	phi   []float64 // outputs×features for the current row
+	f     int
 }
 
 // TreeSHAP computes exact path-dependent SHAP values (Lundberg, Erion and
@@ -264,13 +266,20 @@ func (e *TreeEnsemble) TreeSHAP(ctx context.Context, x *model.Matrix, workers in
 	v := newValues(MethodTree, e.output, x.Rows, e.outputs, e.features, names)
 	v.Exact, v.Tolerance = true, 1e-9
 	copy(v.BaseValue, e.base)
-	if err := parallelRows(ctx, x.Rows, workers, 64, func() func(r int) {
+	// Blocks of rows go through the trees one tree at a time, so a tree's
+	// leaf tables stay in cache for the whole block; each row still sums
+	// its trees in tree order, so blocking does not change a bit.
+	per := e.outputs * e.features
+	if err := parallelBlocks(ctx, x.Rows, workers, shapBlock, func() func(lo, hi int) {
 		w := e.newWorker()
-		return func(r int) {
-			w.x = x.Row(r)
-			w.phi = v.Values[r*e.outputs*e.features : (r+1)*e.outputs*e.features]
+		return func(lo, hi int) {
 			for ti := range e.trees {
-				w.tree(&e.trees[ti])
+				t := &e.trees[ti]
+				for r := lo; r < hi; r++ {
+					w.x = x.Row(r)
+					w.phi = v.Values[r*per : (r+1)*per]
+					w.tree(t)
+				}
 			}
 		}
 	}); err != nil {
@@ -297,6 +306,10 @@ func (e *TreeEnsemble) newWorker() *shapWorker {
 func (w *shapWorker) tree(t *shapTree) {
 	if t.left[0] < 0 {
 		return // a single leaf: everything is in the base value
+	}
+	if t.fast != nil {
+		w.fastTree(t)
+		return
 	}
 	w.recurse(t, 0, 0, 0, 1, 1, -1)
 }
@@ -474,11 +487,26 @@ func (w *shapWorker) recurse(t *shapTree, i int32, poff, depth int, zero, one fl
 	}
 }
 
+// shapBlock is the rows TreeSHAP takes through the trees together.
+const shapBlock = 32
+
 // parallelRows runs the function newFn returns for every row in [0, n)
 // on up to workers goroutines (0 means GOMAXPROCS), each with its own
 // function (and so its own buffers), in blocks of block rows. It checks
 // ctx between blocks.
 func parallelRows(ctx context.Context, n, workers, block int, newFn func() func(r int)) error {
+	return parallelBlocks(ctx, n, workers, block, func() func(lo, hi int) {
+		fn := newFn()
+		return func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				fn(r)
+			}
+		}
+	})
+}
+
+// parallelBlocks is parallelRows calling fn once per block [lo, hi).
+func parallelBlocks(ctx context.Context, n, workers, block int, newFn func() func(lo, hi int)) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -501,9 +529,7 @@ func parallelRows(ctx context.Context, n, workers, block int, newFn func() func(
 				if b >= blocks {
 					return
 				}
-				for r := b * block; r < min(n, (b+1)*block); r++ {
-					fn(r)
-				}
+				fn(b*block, min(n, (b+1)*block))
 			}
 		})
 	}
@@ -522,7 +548,20 @@ func checkFinite(v []float64) error {
 }
 
 // done builds the coefficient tables once every tree is added.
+// Trees get leaf tables (fasttree.go) while their total stays within
+// fastMaxFloats, in tree order.
 func (e *TreeEnsemble) done() *TreeEnsemble {
 	e.coef = newCoefTables(e.maxDepth + 2)
+	total := 0
+	for i := range e.trees {
+		t := &e.trees[i]
+		if t.left[0] < 0 {
+			continue
+		}
+		if n := t.tableSize(); n >= 0 && total+n <= fastMaxFloats {
+			total += n
+			t.buildTables(e.coef)
+		}
+	}
 	return e
 }

@@ -102,3 +102,47 @@ func TestTreeSHAPDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestLeafTablesMatchRecursion checks the two TreeSHAP paths against each
+// other on models whose trees have tables: the leaf-table walk and
+// Algorithm 2's recursion (used for deep trees) agree to rounding.
+func TestLeafTablesMatchRecursion(t *testing.T) {
+	reg := synth(model.Regression, 1500, 9, 13, true)
+	multi := synth(model.Multiclass, 800, 9, 14, false)
+	for _, m := range []model.Model{
+		fitGBDT(t, reg, gbdt.Params{NEstimators: 15, MaxDepth: 7}),
+		fitForest(t, multi, 4, 8),
+	} {
+		e, err := NewTreeEnsemble(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tabled := 0
+		plain := *e
+		plain.trees = append([]shapTree(nil), e.trees...)
+		for i := range plain.trees {
+			if plain.trees[i].fast != nil {
+				tabled++
+			}
+			plain.trees[i].fast = nil
+		}
+		if tabled == 0 {
+			t.Fatalf("%s: no tree got leaf tables", m.Family())
+		}
+		x := head(reg.X, 300)
+		if m.Family() != "gbdt" {
+			x = head(multi.X, 300)
+		}
+		a, err := e.TreeSHAP(context.Background(), x, 2, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := plain.TreeSHAP(context.Background(), x, 2, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := maxAbsDiff(a.Values, b.Values); d > 1e-9 {
+			t.Fatalf("%s: leaf tables and recursion differ by %.3g", m.Family(), d)
+		}
+	}
+}
