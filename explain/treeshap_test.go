@@ -45,6 +45,14 @@ func TestTreeSHAPMatchesBruteForce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Algorithm 2's recursion (deep trees) must agree too.
+			rv, err := withoutTables(e).TreeSHAP(context.Background(), x, 2, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := maxAbsDiff(rv.Values, v.Values); d > 1e-9 {
+				t.Fatalf("recursion and leaf tables differ by %.3g", d)
+			}
 			worst := 0.0
 			for r := range x.Rows {
 				want := bruteShapley(p, e.outputs, func(inS []bool, out []float64) {
@@ -118,14 +126,12 @@ func TestLeafTablesMatchRecursion(t *testing.T) {
 			t.Fatal(err)
 		}
 		tabled := 0
-		plain := *e
-		plain.trees = append([]shapTree(nil), e.trees...)
-		for i := range plain.trees {
-			if plain.trees[i].fast != nil {
+		for i := range e.trees {
+			if e.trees[i].fast != nil {
 				tabled++
 			}
-			plain.trees[i].fast = nil
 		}
+		plain := withoutTables(e)
 		if tabled == 0 {
 			t.Fatalf("%s: no tree got leaf tables", m.Family())
 		}
@@ -145,4 +151,14 @@ func TestLeafTablesMatchRecursion(t *testing.T) {
 			t.Fatalf("%s: leaf tables and recursion differ by %.3g", m.Family(), d)
 		}
 	}
+}
+
+// withoutTables returns a copy of e whose trees all use the recursion.
+func withoutTables(e *TreeEnsemble) *TreeEnsemble {
+	plain := *e
+	plain.trees = append([]shapTree(nil), e.trees...)
+	for i := range plain.trees {
+		plain.trees[i].fast = nil
+	}
+	return &plain
 }
