@@ -254,11 +254,15 @@ type shapWorker struct {
 }
 
 // TreeSHAP computes exact path-dependent SHAP values (Lundberg, Erion and
-// Lee, 2018, Algorithm 2) of the rows of x: O(T·L·D²) per row for T trees
-// of L leaves and depth D. Rows are split over workers goroutines (0
-// means GOMAXPROCS); each row's values are computed in tree order by one
-// goroutine, so the result does not depend on workers. Missing values
-// (NaN) follow the model's own routing. names may be nil.
+// Lee, 2018) of the rows of x. Trees whose leaf paths split on at most
+// fastMaxUnique distinct features use leaf tables built once by
+// NewTreeEnsemble (Yang's Fast TreeSHAP v2: O(L·D) per row and tree, for
+// L leaves of depth D); deeper trees run Algorithm 2's recursion
+// (O(L·D²)) with preallocated path buffers. Rows are split over workers
+// goroutines (0 means GOMAXPROCS) in blocks taken through the trees
+// together; each row sums its trees in tree order, so the result does not
+// depend on workers. Missing values (NaN) follow the model's own routing.
+// names may be nil.
 func (e *TreeEnsemble) TreeSHAP(ctx context.Context, x *model.Matrix, workers int, names []string) (*Values, error) {
 	if x == nil || x.Cols != e.features || len(x.Data) != x.Rows*x.Cols {
 		return nil, fmt.Errorf("explain: treeshap: matrix has %d columns, the model has %d features", colsOf(x), e.features)
