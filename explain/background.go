@@ -27,6 +27,12 @@ func SampleRows(n, max int, seed uint64) []int {
 	return out
 }
 
+// Bounds on KMeansBackground's work.
+const (
+	kmeansMaxRows = 10_000
+	kmeansMaxIter = 50
+)
+
 // SampleBackground returns up to n rows of x drawn without replacement
 // with the seed, equally weighted.
 func SampleBackground(x *model.Matrix, n int, seed uint64) *Background {
@@ -35,11 +41,14 @@ func SampleBackground(x *model.Matrix, n int, seed uint64) *Background {
 
 // KMeansBackground summarises x by k weighted centres (Lloyd's algorithm
 // from a seeded k-means++ start, on columns standardised by their
-// standard deviation, missing values counting as the column mean). Each
+// standard deviation, distances over the coordinates both points have,
+// so missing values neither attract nor repel). Each
 // centre coordinate is then snapped to the nearest value the column takes
 // among the centre's members, so ordinal codes and 0/1 indicators stay
 // valid inputs, and weighted by its cluster's size, as shap.kmeans does.
-// With k >= x.Rows it returns the rows themselves.
+// With k >= x.Rows it returns the rows themselves. At most
+// kmeansMaxRows rows (drawn with the seed) are clustered, for at most
+// kmeansMaxIter Lloyd iterations, bounding the cost on large data.
 func KMeansBackground(x *model.Matrix, k int, seed uint64) (*Background, error) {
 	if x == nil || x.Rows == 0 {
 		return nil, fmt.Errorf("explain: k-means: no rows")
@@ -49,6 +58,9 @@ func KMeansBackground(x *model.Matrix, k int, seed uint64) (*Background, error) 
 	}
 	if k >= x.Rows {
 		return &Background{X: x.TakeRows(SampleRows(x.Rows, 0, 0))}, nil
+	}
+	if x.Rows > kmeansMaxRows {
+		x = x.TakeRows(SampleRows(x.Rows, kmeansMaxRows, seed))
 	}
 	n, p := x.Rows, x.Cols
 	mean, sd := make([]float64, p), make([]float64, p)
@@ -72,18 +84,17 @@ func KMeansBackground(x *model.Matrix, k int, seed uint64) (*Background, error) 
 	z := model.NewMatrix(n, p)
 	for i := range n {
 		for j := range p {
-			v := x.At(i, j)
-			if math.IsNaN(v) {
-				v = mean[j]
-			}
-			z.Data[i*p+j] = (v - mean[j]) / sd[j]
+			z.Data[i*p+j] = (x.At(i, j) - mean[j]) / sd[j] // NaN stays NaN
 		}
 	}
+	// dist is the squared distance over the coordinates both a and b
+	// have: a missing value neither attracts nor repels.
 	dist := func(a, b []float64) float64 {
 		var s float64
 		for j, v := range a {
-			d := v - b[j]
-			s += d * d
+			if d := v - b[j]; d == d {
+				s += d * d
+			}
 		}
 		return s
 	}
@@ -116,7 +127,7 @@ func KMeansBackground(x *model.Matrix, k int, seed uint64) (*Background, error) 
 		}
 	}
 	assign := make([]int, n)
-	for iter := range 100 {
+	for iter := range kmeansMaxIter {
 		changed := false
 		for i := range n {
 			best, bd := 0, math.Inf(1)
@@ -135,11 +146,15 @@ func KMeansBackground(x *model.Matrix, k int, seed uint64) (*Background, error) 
 		}
 		clear(centres.Data)
 		counts := make([]float64, k)
+		seen := make([]float64, k*p) // members with coordinate j present
 		for i, c := range assign {
 			counts[c]++
 			row := centres.Row(c)
 			for j, v := range z.Row(i) {
-				row[j] += v
+				if v == v {
+					row[j] += v
+					seen[c*p+j]++
+				}
 			}
 		}
 		for c := range k {
@@ -148,7 +163,7 @@ func KMeansBackground(x *model.Matrix, k int, seed uint64) (*Background, error) 
 				continue
 			}
 			for j := range p {
-				centres.Data[c*p+j] /= counts[c]
+				centres.Data[c*p+j] /= seen[c*p+j] // 0/0 = NaN: no member has it
 			}
 		}
 	}

@@ -18,6 +18,13 @@
 // the row (Values.Output says which: the prediction, or the margin of
 // models with a link function), to Values.Tolerance.
 //
+// Result types, for plots and reports: Values (SHAP values; beeswarm and
+// dependence plots read Values, X and FeatureNames), Interactions (SHAP
+// interaction values), LIMEExplanation, PD1 and PD2 (partial dependence
+// with ICE curves) and Importance (permutation importance). All are
+// plain exported fields with JSON tags, row-major float64 slices, and
+// documented layouts.
+//
 // Results are deterministic: randomness (KernelSHAP coalitions, background
 // sampling, LIME perturbations, permutations) comes from the seed alone,
 // per row, so the worker count never changes an answer.

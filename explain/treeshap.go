@@ -44,6 +44,7 @@ type shapTree struct {
 	rule        splitRule
 	group, nout int
 	depth       int
+	fast        *leafTables // nil: use the recursion
 }
 
 // hot returns the child row x goes to at internal node i.
@@ -244,19 +245,24 @@ type pathElem struct {
 
 // shapWorker holds one goroutine's buffers.
 type shapWorker struct {
-	c    *coefTables
-	path []pathElem // (D+2)(D+3)/2 elements: one path per recursion level
-	x    []float64
-	phi  []float64 // outputs×features for the current row
-	f    int
+	stack []stackItem
+	c     *coefTables
+	path  []pathElem // (D+2)(D+3)/2 elements: one path per recursion level
+	x     []float64
+	phi   []float64 // outputs×features for the current row
+	f     int
 }
 
 // TreeSHAP computes exact path-dependent SHAP values (Lundberg, Erion and
-// Lee, 2018, Algorithm 2) of the rows of x: O(T·L·D²) per row for T trees
-// of L leaves and depth D. Rows are split over workers goroutines (0
-// means GOMAXPROCS); each row's values are computed in tree order by one
-// goroutine, so the result does not depend on workers. Missing values
-// (NaN) follow the model's own routing. names may be nil.
+// Lee, 2018) of the rows of x. Trees whose leaf paths split on at most
+// fastMaxUnique distinct features use leaf tables built once by
+// NewTreeEnsemble (Yang's Fast TreeSHAP v2: O(L·D) per row and tree, for
+// L leaves of depth D); deeper trees run Algorithm 2's recursion
+// (O(L·D²)) with preallocated path buffers. Rows are split over workers
+// goroutines (0 means GOMAXPROCS) in blocks taken through the trees
+// together; each row sums its trees in tree order, so the result does not
+// depend on workers. Missing values (NaN) follow the model's own routing.
+// names may be nil.
 func (e *TreeEnsemble) TreeSHAP(ctx context.Context, x *model.Matrix, workers int, names []string) (*Values, error) {
 	if x == nil || x.Cols != e.features || len(x.Data) != x.Rows*x.Cols {
 		return nil, fmt.Errorf("explain: treeshap: matrix has %d columns, the model has %d features", colsOf(x), e.features)
@@ -264,13 +270,20 @@ func (e *TreeEnsemble) TreeSHAP(ctx context.Context, x *model.Matrix, workers in
 	v := newValues(MethodTree, e.output, x.Rows, e.outputs, e.features, names)
 	v.Exact, v.Tolerance = true, 1e-9
 	copy(v.BaseValue, e.base)
-	if err := parallelRows(ctx, x.Rows, workers, 64, func() func(r int) {
+	// Blocks of rows go through the trees one tree at a time, so a tree's
+	// leaf tables stay in cache for the whole block; each row still sums
+	// its trees in tree order, so blocking does not change a bit.
+	per := e.outputs * e.features
+	if err := parallelBlocks(ctx, x.Rows, workers, shapBlock, func() func(lo, hi int) {
 		w := e.newWorker()
-		return func(r int) {
-			w.x = x.Row(r)
-			w.phi = v.Values[r*e.outputs*e.features : (r+1)*e.outputs*e.features]
+		return func(lo, hi int) {
 			for ti := range e.trees {
-				w.tree(&e.trees[ti])
+				t := &e.trees[ti]
+				for r := lo; r < hi; r++ {
+					w.x = x.Row(r)
+					w.phi = v.Values[r*per : (r+1)*per]
+					w.tree(t)
+				}
 			}
 		}
 	}); err != nil {
@@ -297,6 +310,10 @@ func (e *TreeEnsemble) newWorker() *shapWorker {
 func (w *shapWorker) tree(t *shapTree) {
 	if t.left[0] < 0 {
 		return // a single leaf: everything is in the base value
+	}
+	if t.fast != nil {
+		w.fastTree(t)
+		return
 	}
 	w.recurse(t, 0, 0, 0, 1, 1, -1)
 }
@@ -375,13 +392,18 @@ func (c *coefTables) unwoundSum(p []pathElem, depth, k int) float64 {
 	one, zero := p[k].one, p[k].zero
 	var total float64
 	if one != 0 {
-		ra, dn := c.ra[depth*c.stride:], c.dn[depth*c.stride:]
-		inv := 1 / one
+		ra, dn := c.ra[depth*c.stride:depth*c.stride+depth], c.dn[depth*c.stride:depth*c.stride+depth]
 		next := p[depth].pweight
+		if one != 1 {
+			next /= one // tmp below is (next/one)·ra[i]; path-dependent paths only have one ∈ {0, 1}
+		}
 		for i := depth - 1; i >= 0; i-- {
-			tmp := next * ra[i] * inv
+			tmp := next * ra[i]
 			total += tmp
 			next = p[i].pweight - tmp*zero*dn[i]
+			if one != 1 {
+				next /= one
+			}
 		}
 	} else if zero != 0 {
 		total = c.coldSum(p, depth) / zero
@@ -428,6 +450,10 @@ func (w *shapWorker) recurse(t *shapTree, i int32, poff, depth int, zero, one fl
 			} else {
 				s = c.unwoundSum(p, depth, k) * (el.one - el.zero)
 			}
+			if nout == 1 {
+				w.phi[t.group*w.f+int(el.feature)] += s * vals[0]
+				continue
+			}
 			phi := w.phi[t.group*w.f+int(el.feature):]
 			for o, v := range vals {
 				phi[o*w.f] += s * v
@@ -465,11 +491,26 @@ func (w *shapWorker) recurse(t *shapTree, i int32, poff, depth int, zero, one fl
 	}
 }
 
+// shapBlock is the rows TreeSHAP takes through the trees together.
+const shapBlock = 32
+
 // parallelRows runs the function newFn returns for every row in [0, n)
 // on up to workers goroutines (0 means GOMAXPROCS), each with its own
 // function (and so its own buffers), in blocks of block rows. It checks
 // ctx between blocks.
 func parallelRows(ctx context.Context, n, workers, block int, newFn func() func(r int)) error {
+	return parallelBlocks(ctx, n, workers, block, func() func(lo, hi int) {
+		fn := newFn()
+		return func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				fn(r)
+			}
+		}
+	})
+}
+
+// parallelBlocks is parallelRows calling fn once per block [lo, hi).
+func parallelBlocks(ctx context.Context, n, workers, block int, newFn func() func(lo, hi int)) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -492,9 +533,7 @@ func parallelRows(ctx context.Context, n, workers, block int, newFn func() func(
 				if b >= blocks {
 					return
 				}
-				for r := b * block; r < min(n, (b+1)*block); r++ {
-					fn(r)
-				}
+				fn(b*block, min(n, (b+1)*block))
 			}
 		})
 	}
@@ -513,7 +552,20 @@ func checkFinite(v []float64) error {
 }
 
 // done builds the coefficient tables once every tree is added.
+// Trees get leaf tables (fasttree.go) while their total stays within
+// fastMaxFloats, in tree order.
 func (e *TreeEnsemble) done() *TreeEnsemble {
 	e.coef = newCoefTables(e.maxDepth + 2)
+	total := 0
+	for i := range e.trees {
+		t := &e.trees[i]
+		if t.left[0] < 0 {
+			continue
+		}
+		if n := t.tableSize(); n >= 0 && total+n <= fastMaxFloats {
+			total += n
+			t.buildTables(e.coef)
+		}
+	}
 	return e
 }

@@ -45,6 +45,14 @@ func TestTreeSHAPMatchesBruteForce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Algorithm 2's recursion (deep trees) must agree too.
+			rv, err := withoutTables(e).TreeSHAP(context.Background(), x, 2, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := maxAbsDiff(rv.Values, v.Values); d > 1e-9 {
+				t.Fatalf("recursion and leaf tables differ by %.3g", d)
+			}
 			worst := 0.0
 			for r := range x.Rows {
 				want := bruteShapley(p, e.outputs, func(inS []bool, out []float64) {
@@ -101,4 +109,56 @@ func TestTreeSHAPDeterministic(t *testing.T) {
 			t.Fatalf("value %d: %v with 1 worker, %v with 3", i, a.Values[i], b.Values[i])
 		}
 	}
+}
+
+// TestLeafTablesMatchRecursion checks the two TreeSHAP paths against each
+// other on models whose trees have tables: the leaf-table walk and
+// Algorithm 2's recursion (used for deep trees) agree to rounding.
+func TestLeafTablesMatchRecursion(t *testing.T) {
+	reg := synth(model.Regression, 1500, 9, 13, true)
+	multi := synth(model.Multiclass, 800, 9, 14, false)
+	for _, m := range []model.Model{
+		fitGBDT(t, reg, gbdt.Params{NEstimators: 15, MaxDepth: 7}),
+		fitForest(t, multi, 4, 8),
+	} {
+		e, err := NewTreeEnsemble(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tabled := 0
+		for i := range e.trees {
+			if e.trees[i].fast != nil {
+				tabled++
+			}
+		}
+		plain := withoutTables(e)
+		if tabled == 0 {
+			t.Fatalf("%s: no tree got leaf tables", m.Family())
+		}
+		x := head(reg.X, 300)
+		if m.Family() != "gbdt" {
+			x = head(multi.X, 300)
+		}
+		a, err := e.TreeSHAP(context.Background(), x, 2, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := plain.TreeSHAP(context.Background(), x, 2, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := maxAbsDiff(a.Values, b.Values); d > 1e-9 {
+			t.Fatalf("%s: leaf tables and recursion differ by %.3g", m.Family(), d)
+		}
+	}
+}
+
+// withoutTables returns a copy of e whose trees all use the recursion.
+func withoutTables(e *TreeEnsemble) *TreeEnsemble {
+	plain := *e
+	plain.trees = append([]shapTree(nil), e.trees...)
+	for i := range plain.trees {
+		plain.trees[i].fast = nil
+	}
+	return &plain
 }

@@ -149,6 +149,9 @@ type ExplainOptions struct {
 	// MaxRows caps the rows explained when Rows is nil: the
 	// max_explain_rows config key.
 	MaxRows int
+	// Raw explains the whole predictor on its raw input columns with
+	// KernelSHAP even when it is a single model with an exact explainer.
+	Raw bool
 }
 
 // Explain computes SHAP values of predictor p on rows of frame x: with
@@ -160,7 +163,16 @@ type ExplainOptions struct {
 // Values.X their feature values, and OutputNames the class labels when
 // outputs are per class.
 func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions) (*explain.Values, error) {
-	in, err := NewExplainInput(p, x)
+	newInput := NewExplainInput
+	if o.Raw {
+		newInput = func(p *Predictor, x *frame.Frame) (*ExplainInput, error) {
+			if err := p.checkSchema(x); err != nil {
+				return nil, err
+			}
+			return rawInput(p, x)
+		}
+	}
+	in, err := newInput(p, x)
 	if err != nil {
 		return nil, err
 	}

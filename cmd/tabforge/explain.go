@@ -18,7 +18,7 @@ import (
 
 func (a *app) explainCommand() *cobra.Command {
 	var modelPath, dataPath, rowsFlag, out, methodFlag string
-	var asJSON bool
+	var asJSON, raw bool
 	var top int
 	cmd := &cobra.Command{
 		Use:   "explain --model PATH --data PATH [--rows 0,5,10-20] [--out shap.csv|shap.parquet]",
@@ -31,6 +31,8 @@ columns (the design matrix). --out writes one row per explained row, in input
 order, with one column per feature plus base_value (for multiclass models one block
 per class, columns FEATURE@CLASS); a .parquet name writes Parquet. --method lime
 writes LIME coefficients instead (one column per feature plus intercept and score).
+--raw explains the data's own columns instead, with KernelSHAP over the whole
+pipeline (feature chain, encoding and model).
 
 Without --rows at most max_explain_rows rows (config key, default 1000) are
 explained, sampled with the config's seed; the summary lists mean |SHAP| per feature.`,
@@ -71,12 +73,22 @@ explained, sampled with the config's seed; the summary lists mean |SHAP| per fea
 			if method == explain.MethodLIME {
 				return a.explainLIME(cmd, p, x, opts, out, dataPath, asJSON, top)
 			}
+			if raw {
+				if method != explain.MethodAuto && method != explain.MethodKernel {
+					return usagef("explain: --raw explains the whole pipeline with KernelSHAP; drop --method %s", method)
+				}
+				opts.Raw = true
+			}
 			v, err := pipeline.Explain(cmd.Context(), p, x, opts)
 			if err != nil {
 				return fmt.Errorf("explain %s: %w", dataPath, err)
 			}
 			if out != "" {
-				if err := writeFrame(out, shapFrame(v)); err != nil {
+				f, err := shapFrame(v)
+				if err != nil {
+					return err
+				}
+				if err := writeFrame(out, f); err != nil {
 					return err
 				}
 			}
@@ -90,13 +102,14 @@ explained, sampled with the config's seed; the summary lists mean |SHAP| per fea
 	f.StringVar(&out, "out", "", "write the values to this .csv or .parquet file")
 	f.StringVar(&methodFlag, "method", "auto", "auto, tree, linear, kernel or lime")
 	f.IntVar(&top, "top", 10, "features listed in the summary")
+	f.BoolVar(&raw, "raw", false, "explain the raw input columns (KernelSHAP over the whole pipeline) instead of the model's input features")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	return cmd
 }
 
 // shapFrame lays Values out as a frame: per output, one column per
 // feature and base_value.
-func shapFrame(v *explain.Values) *frame.Frame {
+func shapFrame(v *explain.Values) (*frame.Frame, error) {
 	var cols []*frame.Column
 	for k := range v.Outputs {
 		suffix := ""
@@ -120,7 +133,11 @@ func shapFrame(v *explain.Values) *frame.Frame {
 		}
 		cols = append(cols, frame.NewNumeric("base_value"+suffix, base))
 	}
-	return frame.MustNew(cols...)
+	f, err := frame.New(cols...)
+	if err != nil {
+		return nil, fmt.Errorf("explain: output columns: %w", err)
+	}
+	return f, nil
 }
 
 // writeFrame writes f to path as CSV or Parquet (by extension),
@@ -250,7 +267,11 @@ func (a *app) explainLIME(cmd *cobra.Command, p *pipeline.Predictor, x *frame.Fr
 			icpt[i], score[i] = res.Intercept, res.Score
 		}
 		cols = append(cols, frame.NewNumeric("intercept", icpt), frame.NewNumeric("score", score))
-		if err := writeFrame(out, frame.MustNew(cols...)); err != nil {
+		f, err := frame.New(cols...)
+		if err != nil {
+			return fmt.Errorf("explain: output columns: %w", err)
+		}
+		if err := writeFrame(out, f); err != nil {
 			return err
 		}
 	}

@@ -140,6 +140,7 @@ func TestExplainCommandBadInput(t *testing.T) {
 		{"unknown method", []string{"--data", testdata("ames.csv"), "--method", "magic"}, 2, "unknown method"},
 		{"bad out", []string{"--data", testdata("ames.csv"), "--out", filepath.Join(dir, "x.txt")}, 2, "--out must end in .csv or .parquet"},
 		{"no data", nil, 2, "--model and --data are required"},
+		{"raw with tree", []string{"--data", testdata("ames.csv"), "--raw", "--method", "tree"}, 2, "--raw explains the whole pipeline with KernelSHAP"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -149,8 +150,13 @@ func TestExplainCommandBadInput(t *testing.T) {
 			}
 		})
 	}
+	// The whole pipeline over raw columns.
+	code, stdout, stderr := tabforge(t, dir, "explain", "--model", mp, "--data", testdata("ames.csv"), "--rows", "3", "--raw", "--json")
+	if code != 0 || !strings.Contains(stdout, `"method":"kernel"`) || !strings.Contains(stdout, `"features":73`) {
+		t.Fatalf("explain --raw: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
 	// TreeSHAP asked of a linear model: KernelSHAP with a note.
-	code, stdout, stderr := tabforge(t, dir, "explain", "--model", mp, "--data", testdata("ames.csv"), "--rows", "0-1", "--method", "tree")
+	code, stdout, stderr = tabforge(t, dir, "explain", "--model", mp, "--data", testdata("ames.csv"), "--rows", "0-1", "--method", "tree")
 	if code != 0 || !strings.Contains(stderr, "TreeSHAP does not support ridge models; fell back to KernelSHAP") || !strings.Contains(stdout, "kernel SHAP values") {
 		t.Fatalf("tree on ridge: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
