@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/pipeline"
 )
 
 // TestConfigLayers checks the CLI's config contract: profile < file <
@@ -28,18 +31,16 @@ func TestConfigLayers(t *testing.T) {
 	}
 }
 
-// TestStageNotAvailable: a stage this build lacks, asked for explicitly,
-// is refused; the research profile, whose stages are all built, runs
-// without "not available" warnings.
+// TestStageNotAvailable: this build implements every stage a config key
+// can switch on (the refusal of unbuilt stages is tested in package
+// config with a smaller build), and the research profile runs without
+// "not available" warnings.
 func TestStageNotAvailable(t *testing.T) {
 	dir := t.TempDir()
-	// The Redis store is the one stage key this build lacks (bias-variance
-	// analysis, once here, is built); the last --store wins over the test
-	// helper's.
-	code, _, stderr := tabforge(t, dir, "train", "--data", testdata("credit_data.csv"), "--target", "Status",
-		"--store", "redis://127.0.0.1:6379/0")
-	if code != 2 || !strings.Contains(stderr, "store: not available yet") {
-		t.Errorf("explicit Redis store: exit %d, %q; want exit 2 and 'not available yet'", code, stderr)
+	for _, sk := range config.StageKeys() {
+		if !pipeline.Available(sk.Key) {
+			t.Errorf("stage %s (%s) is not available in this build", sk.Key, sk.Stage)
+		}
 	}
 	code, stdout, stderr := tabforge(t, dir, "train", "--data", testdata("credit_data.csv"), "--target", "Status",
 		"--profile", "research", "--models", "logistic", "--cv-folds", "0", "--out", dir, "--json", "--log-format", "json")

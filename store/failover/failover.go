@@ -121,11 +121,11 @@ func openRedis(ctx context.Context, raw string, o Options) (*Store, error) {
 			fallback.Close()
 			return nil, err
 		}
-		s.name = redact(raw)
+		s.name, s.target = redact(raw), target(raw)
 		s.failover(err)
 		return s, nil
 	}
-	s.primary, s.name = primary, primary.URL()
+	s.primary, s.name, s.target = primary, primary.URL(), target(raw)
 	if o.NoSync {
 		return s, nil
 	}
@@ -136,6 +136,16 @@ func openRedis(ctx context.Context, raw string, o Options) (*Store, error) {
 		log.Info("store: replayed the SQLite journal to redis", "runs", n.Runs, "records", n.Records, "studies", n.Studies, "trials", n.Trials)
 	}
 	return s, nil
+}
+
+// target names the Redis store a URL opens, for journal entries: scheme,
+// address, database and key prefix, without credentials.
+func target(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	return fmt.Sprintf("%s://%s%s?prefix=%s", u.Scheme, u.Host, u.Path, u.Query().Get("prefix"))
 }
 
 func redact(raw string) string {
@@ -154,7 +164,7 @@ func New(primary store.Store, fallback *sqlite.Store, log *slog.Logger) *Store {
 		log = slog.Default()
 	}
 	s := newStore(fallback, log)
-	s.primary, s.name = primary, primary.URL()
+	s.primary, s.name, s.target = primary, primary.URL(), primary.URL()
 	return s
 }
 
@@ -178,6 +188,8 @@ type Store struct {
 	fallback *sqlite.Store
 	log      *slog.Logger
 	name     string
+	// target names the primary in journal entries (see sqlite.Pending).
+	target string
 
 	mu   sync.Mutex
 	down bool
@@ -260,6 +272,7 @@ func (s *Store) writeKeys(ctx context.Context, keys func() []sqlite.Pending, f f
 		return err
 	}
 	for _, k := range keys() {
+		k.Target = s.target
 		if err := s.fallback.MarkPending(ctx, k); err != nil {
 			return err
 		}

@@ -32,15 +32,30 @@ func (s *Store) Sync(ctx context.Context) (SyncCounts, error) {
 	if s.primary == nil {
 		return n, fmt.Errorf("sync: %s was unreachable when the store was opened: %w", s.name, store.ErrUnavailable)
 	}
-	return Replay(ctx, s.fallback, s.primary)
+	return ReplayTo(ctx, s.fallback, s.primary, s.target)
 }
 
-// Replay copies the journalled keys of fallback to primary; see Sync.
+// Replay copies every journalled key of fallback to primary; see Sync.
 func Replay(ctx context.Context, fallback *sqlite.Store, primary store.Store) (SyncCounts, error) {
+	return ReplayTo(ctx, fallback, primary, "")
+}
+
+// ReplayTo is Replay for the journal entries owed to target only (all of
+// them when target is ""); see sqlite.Pending.Target.
+func ReplayTo(ctx context.Context, fallback *sqlite.Store, primary store.Store, target string) (SyncCounts, error) {
 	var n SyncCounts
-	pending, err := fallback.PendingWrites(ctx)
-	if err != nil || len(pending) == 0 {
+	all, err := fallback.PendingWrites(ctx)
+	if err != nil {
 		return n, err
+	}
+	var pending []sqlite.Pending
+	for _, p := range all {
+		if target == "" || p.Target == target {
+			pending = append(pending, p)
+		}
+	}
+	if len(pending) == 0 {
+		return n, nil
 	}
 	if err := primary.Ping(ctx); err != nil {
 		n.Left = len(pending)

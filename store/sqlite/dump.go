@@ -160,15 +160,20 @@ type Pending struct {
 	// A and B are the key: the run id; the record kind and key; the study
 	// name; the study name and trial number.
 	A, B string
+	// Target names the primary the write is owed to (its URL without
+	// credentials, with its key prefix), so that one fallback file shared
+	// by several Redis stores replays each write to its own.
+	Target string
 }
 
 const journalSchema = `
-CREATE TABLE IF NOT EXISTS journal (
-	kind TEXT NOT NULL,
-	a    TEXT NOT NULL,
-	b    TEXT NOT NULL,
-	seq  INTEGER NOT NULL,
-	PRIMARY KEY (kind, a, b)
+CREATE TABLE IF NOT EXISTS pending_writes (
+	target TEXT NOT NULL,
+	kind   TEXT NOT NULL,
+	a      TEXT NOT NULL,
+	b      TEXT NOT NULL,
+	seq    INTEGER NOT NULL,
+	PRIMARY KEY (target, kind, a, b)
 );`
 
 // MarkPending records that p's key changed and must be replayed.
@@ -176,8 +181,8 @@ func (s *Store) MarkPending(ctx context.Context, p Pending) error {
 	if _, err := s.db.ExecContext(ctx, journalSchema); err != nil {
 		return fmt.Errorf("journal %s %s/%s: %w", p.Kind, p.A, p.B, err)
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO journal (kind, a, b, seq) VALUES (?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM journal))
-		ON CONFLICT(kind, a, b) DO UPDATE SET seq = excluded.seq`, p.Kind, p.A, p.B)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO pending_writes (target, kind, a, b, seq) VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM pending_writes))
+		ON CONFLICT(target, kind, a, b) DO UPDATE SET seq = excluded.seq`, p.Target, p.Kind, p.A, p.B)
 	if err != nil {
 		return fmt.Errorf("journal %s %s/%s: %w", p.Kind, p.A, p.B, err)
 	}
@@ -187,10 +192,10 @@ func (s *Store) MarkPending(ctx context.Context, p Pending) error {
 // PendingWrites returns the journal in the order it was written.
 func (s *Store) PendingWrites(ctx context.Context) ([]Pending, error) {
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='journal'`).Scan(&n); err != nil || n == 0 {
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='pending_writes'`).Scan(&n); err != nil || n == 0 {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, kind, a, b FROM journal ORDER BY seq`)
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, kind, a, b, target FROM pending_writes ORDER BY seq`)
 	if err != nil {
 		return nil, fmt.Errorf("read journal: %w", err)
 	}
@@ -198,7 +203,7 @@ func (s *Store) PendingWrites(ctx context.Context) ([]Pending, error) {
 	var out []Pending
 	for rows.Next() {
 		var p Pending
-		if err := rows.Scan(&p.Seq, &p.Kind, &p.A, &p.B); err != nil {
+		if err := rows.Scan(&p.Seq, &p.Kind, &p.A, &p.B, &p.Target); err != nil {
 			return nil, fmt.Errorf("read journal: %w", err)
 		}
 		out = append(out, p)
@@ -210,7 +215,7 @@ func (s *Store) PendingWrites(ctx context.Context) ([]Pending, error) {
 // since it was read (its Seq changed), in which case it stays for the
 // next replay.
 func (s *Store) ClearPending(ctx context.Context, p Pending) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM journal WHERE kind = ? AND a = ? AND b = ? AND seq = ?`, p.Kind, p.A, p.B, p.Seq); err != nil {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM pending_writes WHERE target = ? AND kind = ? AND a = ? AND b = ? AND seq = ?`, p.Target, p.Kind, p.A, p.B, p.Seq); err != nil {
 		return fmt.Errorf("clear journal %s %s/%s: %w", p.Kind, p.A, p.B, err)
 	}
 	return nil
