@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
+	"encoding/gob"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -12,6 +14,7 @@ import (
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/features"
 	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/report"
 	"github.com/tabforge/tabforge/store/cache"
 )
 
@@ -234,4 +237,56 @@ func bytesFloats(b []byte) ([]float64, error) {
 		out[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
 	}
 	return out, nil
+}
+
+// cachedAnalysisValue is an analysis's cache entry: the report data the
+// analysis computed, with the warnings it added.
+type cachedAnalysisValue struct {
+	Data     *report.Data      `json:"data"`
+	Rules    []eval.RuleResult `json:"rules,omitempty"`
+	Warnings []string          `json:"warnings,omitempty"`
+}
+
+// cachedAnalyze is analyze through the cache. The analysis is determined
+// by the code, the data and split, the whole config and the candidates
+// (which fix the best model, ensembles and segment models); a hit keeps
+// what this run's result says (run id, leaderboard, gates, timings, cache
+// counts) and takes the rest from the cached report data.
+func (p *prepared) cachedAnalyze(ctx context.Context, cfg *config.Config, res *Result, pred *Predictor, a *Analysis, o AnalysisOptions) error {
+	if p.cache == nil || len(p.candKeys) == 0 {
+		return analyze(ctx, cfg, res, p, pred, a, o)
+	}
+	key := cache.Key("analysis", cacheVersion, p.code, p.dataset, p.rowsID(), cfg.Hash(), res.Best, p.candKeys)
+	base := len(a.Data.Warnings)
+	val, hit, err := p.cache.Do(ctx, key, func(ctx context.Context) ([]byte, error) {
+		if err := analyze(ctx, cfg, res, p, pred, a, o); err != nil {
+			return nil, err
+		}
+		// gob, unlike JSON, keeps the NaNs report data may hold.
+		var b bytes.Buffer
+		if err := gob.NewEncoder(&b).Encode(cachedAnalysisValue{Data: a.Data, Rules: a.Rules, Warnings: a.Data.Warnings[base:]}); err != nil {
+			return nil, fmt.Errorf("%w: %v", errUncacheable, err)
+		}
+		return b.Bytes(), nil
+	})
+	switch {
+	case errors.Is(err, errUncacheable):
+		return nil
+	case err != nil || !hit:
+		return err
+	}
+	var v cachedAnalysisValue
+	if err := gob.NewDecoder(bytes.NewReader(val)).Decode(&v); err != nil || v.Data == nil {
+		p.log.Warn("cache: cached analysis does not decode; recomputing", "err", err)
+		return analyze(ctx, cfg, res, p, pred, a, o)
+	}
+	fresh := a.Data
+	d := v.Data
+	d.RunID, d.Task, d.Target, d.DatasetHash, d.Split = fresh.RunID, fresh.Task, fresh.Target, fresh.DatasetHash, fresh.Split
+	d.TrainRows, d.TestRows, d.Metric, d.Best, d.Deployable = fresh.TrainRows, fresh.TestRows, fresh.Metric, fresh.Best, fresh.Deployable
+	d.ModelPath, d.Classes, d.Fallbacks, d.Timings = fresh.ModelPath, fresh.Classes, fresh.Fallbacks, fresh.Timings
+	d.Leaderboard, d.Segments, d.Gates, d.Cache = fresh.Leaderboard, fresh.Segments, fresh.Gates, fresh.Cache
+	d.Warnings = append(fresh.Warnings, v.Warnings...)
+	a.Data, a.Rules = d, v.Rules
+	return nil
 }

@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tabforge/tabforge/config"
@@ -11,10 +13,11 @@ import (
 )
 
 // TestStepCache runs txhousing four times against one SQLite store and
-// checks the hit and miss counts: a cold run computes every candidate and
-// fold; an identical rerun is served whole from the cache with the same
-// leaderboard; toggling the interaction stage recomputes the advanced
-// candidates only; changing a gate threshold recomputes nothing.
+// checks the hit and miss counts: a cold run computes every candidate,
+// fold and the report's analysis; an identical rerun is served whole from
+// the cache with the same leaderboard and report; toggling the
+// interaction stage recomputes the advanced candidates only; changing a
+// gate threshold recomputes no candidate, only the analysis.
 func TestStepCache(t *testing.T) {
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tf.db"))
@@ -33,16 +36,18 @@ func TestStepCache(t *testing.T) {
 		}
 		return res
 	}
-	const candidates, folds = 4, 3 // ridge and tree, basic and advanced
+	// ridge and tree, basic and advanced, 3 folds each, and the report's
+	// analysis, which depends on the whole config.
+	const candidates, folds, analysis = 4, 3, 1
 	tests := []struct {
 		name         string
 		modify       func(c *config.Config)
 		hits, misses int64
 	}{
-		{"cold", func(*config.Config) {}, 0, candidates * (1 + folds)},
-		{"identical", func(*config.Config) {}, candidates, 0},
-		{"interaction stage toggled", func(c *config.Config) { c.EnableInteractionFeatures = true }, 2, 2 * (1 + folds)},
-		{"gate threshold changed", func(c *config.Config) { c.MinR2Threshold = 0.5 }, candidates, 0},
+		{"cold", func(*config.Config) {}, 0, candidates*(1+folds) + analysis},
+		{"identical", func(*config.Config) {}, candidates + analysis, 0},
+		{"interaction stage toggled", func(c *config.Config) { c.EnableInteractionFeatures = true }, 2, 2*(1+folds) + analysis},
+		{"gate threshold changed", func(c *config.Config) { c.MinR2Threshold = 0.5 }, candidates, analysis},
 	}
 	var first *Result
 	for _, tt := range tests {
@@ -75,6 +80,13 @@ func TestStepCache(t *testing.T) {
 		}
 		if p.RunID != res.RunID {
 			t.Errorf("cached rerun's model carries run %s; want %s", p.RunID, res.RunID)
+		}
+		if res.Report == "" || res.Report == first.Report {
+			t.Errorf("cached rerun's report %q; want its own (cold run's: %q)", res.Report, first.Report)
+		}
+		html, err := os.ReadFile(res.Report)
+		if err != nil || !strings.Contains(string(html), res.RunID) {
+			t.Errorf("cached rerun's report does not name its run %s (err %v)", res.RunID, err)
 		}
 	}
 }

@@ -262,7 +262,7 @@ func reportRun(ctx context.Context, cfg *config.Config, o Options, res *Result, 
 	t0 := time.Now()
 	ao := AnalysisOptions{Families: o.Families, Logger: log}.withDefaults()
 	a := &Analysis{Data: ReportData(res)}
-	if err := analyze(ctx, cfg, res, p, pred, a, ao); err != nil {
+	if err := p.cachedAnalyze(ctx, cfg, res, pred, a, ao); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

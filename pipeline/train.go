@@ -140,6 +140,7 @@ type prepared struct {
 	// keys naming the code version; families decode cached models.
 	cache    *cache.Cache
 	code     string
+	candKeys []string // cache keys of the run's candidates, for the analysis key
 	families *model.Registry
 	log      *slog.Logger
 }
@@ -248,6 +249,9 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 			q.pending = append(q.pending, c.family)
 		}
 		q.pendingAt = ci
+		if p.cache != nil {
+			p.candKeys = append(p.candKeys, q.candidateKey(cfg, c.family))
+		}
 		entry, pred, err := q.cachedCandidate(ctx, cfg, c.family, func() (Entry, *Predictor, error) {
 			return runCandidate(ctx, cfg, o, &q, c.family, ci, len(cands))
 		})

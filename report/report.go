@@ -10,8 +10,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tabforge/tabforge/eval"
 )
@@ -45,25 +48,45 @@ func Write(ctx context.Context, dir string, d *Data) (*Files, error) {
 	}
 	secs := sections(d)
 	files := &Files{HTML: HTMLFile, JSON: DataFile}
-	for _, s := range secs {
-		for i := range s.Charts {
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("report: %w", err)
+	// Charts render independently, so they render side by side; the
+	// file list keeps the page's order.
+	type job struct{ s, c int }
+	var jobs []job
+	for si, s := range secs {
+		for ci := range s.Charts {
+			jobs = append(jobs, job{si, ci})
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for _, j := range jobs {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return fmt.Errorf("report: %w", err)
 			}
-			c := s.Charts[i].chart
-			s.Charts[i].SVG = template.HTML(c.svg())
+			ch := &secs[j.s].Charts[j.c]
+			c := ch.chart
+			ch.SVG = template.HTML(c.svg())
 			if c.File == "" {
-				continue
+				return nil
 			}
 			img, err := c.png()
 			if err != nil {
-				return nil, err
+				return err
 			}
 			name := c.File + ".png"
 			if err := writeAtomic(filepath.Join(dir, name), img); err != nil {
-				return nil, err
+				return err
 			}
-			s.Charts[i].PNG = name
+			ch.PNG = name
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for _, j := range jobs {
+		if name := secs[j.s].Charts[j.c].PNG; name != "" {
 			files.PNG = append(files.PNG, name)
 		}
 	}
