@@ -3,8 +3,8 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"encoding/gob"
 	"encoding/binary"
+	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
