@@ -290,3 +290,14 @@ func (p *prepared) cachedAnalyze(ctx context.Context, cfg *config.Config, res *R
 	a.Data, a.Rules = d, v.Rules
 	return nil
 }
+
+// cachedPNG memoises one rendered report chart (report.Options.PNG) in
+// the store, with counters of its own: rendering is not a pipeline step,
+// so it stays out of the run's hit and miss counts.
+func (p *prepared) cachedPNG(ctx context.Context, key string, render func() ([]byte, error)) ([]byte, error) {
+	if p.pngCache == nil {
+		return render()
+	}
+	img, _, err := p.pngCache.Do(ctx, cache.Key("report-png", cacheVersion, p.code, key), func(context.Context) ([]byte, error) { return render() })
+	return img, err
+}

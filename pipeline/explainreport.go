@@ -282,7 +282,7 @@ func reportRun(ctx context.Context, cfg *config.Config, o Options, res *Result, 
 	a.Data.Deployable = res.Gates.Passed()
 	res.Timings["report"] = since(t0)
 	dir := filepath.Join(cfg.Out, res.RunID, "report")
-	if _, err := report.Write(ctx, dir, a.Data); err != nil {
+	if _, err := report.WriteWith(ctx, dir, a.Data, report.Options{PNG: p.cachedPNG}); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

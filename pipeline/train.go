@@ -140,7 +140,8 @@ type prepared struct {
 	// keys naming the code version; families decode cached models.
 	cache    *cache.Cache
 	code     string
-	candKeys []string // cache keys of the run's candidates, for the analysis key
+	candKeys []string     // cache keys of the run's candidates, for the analysis key
+	pngCache *cache.Cache // the same store, counted apart: rendered report charts
 	families *model.Registry
 	log      *slog.Logger
 }
@@ -200,7 +201,7 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 		if o.CodeVersion == "" {
 			return nil, errors.New("pipeline: Options.Cache needs Options.CodeVersion")
 		}
-		p.cache, p.code = o.Cache, o.CodeVersion
+		p.cache, p.code, p.pngCache = o.Cache, o.CodeVersion, o.Cache.Sibling()
 		defer func() {
 			if res != nil {
 				st := o.Cache.Stats()

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -40,6 +41,20 @@ type Files struct {
 // JSON) and one PNG file per chart. Each file is written atomically
 // (temp file + rename).
 func Write(ctx context.Context, dir string, d *Data) (*Files, error) {
+	return WriteWith(ctx, dir, d, Options{})
+}
+
+// Options tune WriteWith.
+type Options struct {
+	// PNG, if set, memoises the PNG rendering of a chart, the slow part of
+	// a report: it returns the image stored under key, or calls render and
+	// stores its result. key names the chart's whole content, so equal
+	// keys give equal images.
+	PNG func(ctx context.Context, key string, render func() ([]byte, error)) ([]byte, error)
+}
+
+// WriteWith is Write with options.
+func WriteWith(ctx context.Context, dir string, d *Data, o Options) (*Files, error) {
 	if d == nil {
 		return nil, fmt.Errorf("report: no data")
 	}
@@ -48,46 +63,29 @@ func Write(ctx context.Context, dir string, d *Data) (*Files, error) {
 	}
 	secs := sections(d)
 	files := &Files{HTML: HTMLFile, JSON: DataFile}
-	// Charts render independently, so they render side by side; the
-	// file list keeps the page's order.
-	type job struct{ s, c int }
-	var jobs []job
-	for si, s := range secs {
-		for ci := range s.Charts {
-			jobs = append(jobs, job{si, ci})
+	var charts []*chart // those with a PNG, in page order
+	for si := range secs {
+		for ci := range secs[si].Charts {
+			ch := &secs[si].Charts[ci]
+			ch.SVG = template.HTML(ch.chart.svg())
+			if ch.chart.File != "" {
+				charts = append(charts, ch.chart)
+				ch.PNG = ch.chart.File + ".png"
+				files.PNG = append(files.PNG, ch.PNG)
+			}
 		}
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for _, j := range jobs {
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return fmt.Errorf("report: %w", err)
-			}
-			ch := &secs[j.s].Charts[j.c]
-			c := ch.chart
-			ch.SVG = template.HTML(c.svg())
-			if c.File == "" {
-				return nil
-			}
-			img, err := c.png()
-			if err != nil {
-				return err
-			}
-			name := c.File + ".png"
-			if err := writeAtomic(filepath.Join(dir, name), img); err != nil {
-				return err
-			}
-			ch.PNG = name
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	imgs, err := renderPNGs(ctx, charts, o.PNG)
+	if err != nil {
 		return nil, err
 	}
-	for _, j := range jobs {
-		if name := secs[j.s].Charts[j.c].PNG; name != "" {
-			files.PNG = append(files.PNG, name)
+	for _, name := range files.PNG {
+		img, ok := imgs[name]
+		if !ok {
+			return nil, fmt.Errorf("report: no image for %s", name)
+		}
+		if err := writeAtomic(filepath.Join(dir, name), img); err != nil {
+			return nil, err
 		}
 	}
 	page, err := render(d, secs)
@@ -105,6 +103,45 @@ func Write(ctx context.Context, dir string, d *Data) (*Files, error) {
 		return nil, err
 	}
 	return files, nil
+}
+
+// renderPNGs draws the charts side by side: they are independent.
+func renderPNGs(ctx context.Context, charts []*chart, memo func(context.Context, string, func() ([]byte, error)) ([]byte, error)) (map[string][]byte, error) {
+	imgs := make([][]byte, len(charts))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, c := range charts {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return fmt.Errorf("report: %w", err)
+			}
+			var img []byte
+			var err error
+			if memo != nil {
+				img, err = memo(gctx, chartKey(c), c.png)
+			} else {
+				img, err = c.png()
+			}
+			imgs[i] = img
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	out := make(map[string][]byte, len(charts))
+	for i, c := range charts {
+		out[c.File+".png"] = imgs[i]
+	}
+	return out, nil
+}
+
+// chartKey names a chart's content: every field, as Go syntax (which
+// prints floats exactly, NaN included), and the image size.
+func chartKey(c *chart) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "png/%v/%v/%#v", pngW, pngH, *c)
+	return fmt.Sprintf("%x", h.Sum(nil))
 }
 
 // sanitized returns d with NaN and ±Inf metrics removed, which JSON

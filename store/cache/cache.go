@@ -103,6 +103,10 @@ func (c *Cache) Do(ctx context.Context, key string, compute func(ctx context.Con
 	return value, false, nil
 }
 
+// Sibling returns a cache on the same records with counters of its own,
+// for lookups that should not count in c's Stats.
+func (c *Cache) Sibling() *Cache { return &Cache{records: c.records, log: c.log} }
+
 // Stats returns the counts so far.
 func (c *Cache) Stats() Stats {
 	return Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), Errors: c.failures.Load()}
