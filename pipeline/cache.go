@@ -125,17 +125,21 @@ type cachedCandidateValue struct {
 	Predictor []byte `json:"predictor"`
 }
 
+// encodeCandidate encodes with gob: binary, so a large model needs no
+// base64, and metrics may be NaN.
 func encodeCandidate(e Entry, p *Predictor) ([]byte, error) {
 	pb, err := p.Marshal()
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(cachedCandidateValue{Entry: e, TestPred: floatBytes(e.testPred), OOF: floatBytes(e.oof), Predictor: pb})
+	var b bytes.Buffer
+	err = gob.NewEncoder(&b).Encode(cachedCandidateValue{Entry: e, TestPred: floatBytes(e.testPred), OOF: floatBytes(e.oof), Predictor: pb})
+	return b.Bytes(), err
 }
 
 func decodeCandidate(b []byte, reg *model.Registry) (Entry, *Predictor, error) {
 	var v cachedCandidateValue
-	if err := json.Unmarshal(b, &v); err != nil {
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&v); err != nil {
 		return Entry{}, nil, err
 	}
 	kind, payload, err := model.DecodeEnvelope(v.Predictor)
