@@ -156,29 +156,3 @@ func testRowsOf(t *testing.T, cfg *config.Config, f *frame.Frame) []int {
 	}
 	return rows
 }
-
-// TestTuneBetterVariant checks that with tuning and both feature variants,
-// each family is tuned once, on the variant that screened better, and the
-// other variant keeps its default parameters.
-func TestTuneBetterVariant(t *testing.T) {
-	cfg := txhousingConfig(t)
-	cfg.SegmentColumn, cfg.EnableAdvancedFeatures, cfg.EnableHyperparameterTuning = "city", true, true
-	cfg.Models, cfg.CVFolds, cfg.MaxEvals = []string{"ridge", "tree"}, 3, 4
-	res, err := Train(context.Background(), cfg, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tuned := map[string]int{}
-	for _, e := range res.Leaderboard {
-		if strings.HasPrefix(e.Model, "ensemble") {
-			continue
-		}
-		if e.Tuning != nil {
-			tuned[strings.TrimSuffix(e.Model, AdvancedSuffix)]++
-		}
-		t.Logf("%-10s cv R² %.4f tuned %v", e.Model, e.CV["r2"], e.Tuning != nil)
-	}
-	if tuned["ridge"] != 1 || tuned["tree"] != 1 {
-		t.Errorf("tuned entries per family %v; want one each", tuned)
-	}
-}

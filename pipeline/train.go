@@ -239,83 +239,39 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 	for _, c := range cands {
 		byLabel[c.label] = c
 	}
-	families := make([]string, len(cands))
-	for i, c := range cands {
-		families[i] = c.family
-	}
-	// runOne runs candidate ci under ccfg; pending and at place it among
-	// the candidates that share tuning's time budget.
-	runOne := func(ci int, c candidate, ccfg *config.Config, pending []string, at int) (Entry, bool) {
+	for ci, c := range cands {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		t0 := time.Now()
 		q := *p
 		q.chain, q.variant = c.chain, strings.TrimPrefix(c.label, c.family)
-		q.pending, q.pendingAt = pending, at
-		if p.cache != nil {
-			p.candKeys = append(p.candKeys, q.candidateKey(ccfg, c.family))
+		for _, c := range cands {
+			q.pending = append(q.pending, c.family)
 		}
-		entry, pred, err := q.cachedCandidate(ctx, ccfg, c.family, func() (Entry, *Predictor, error) {
-			return runCandidate(ctx, ccfg, o, &q, c.family, ci, len(cands))
+		q.pendingAt = ci
+		if p.cache != nil {
+			p.candKeys = append(p.candKeys, q.candidateKey(cfg, c.family))
+		}
+		entry, pred, err := q.cachedCandidate(ctx, cfg, c.family, func() (Entry, *Predictor, error) {
+			return runCandidate(ctx, cfg, o, &q, c.family, ci, len(cands))
 		})
 		entry.Model = c.label
-		res.Timings["candidate:"+c.label] += since(t0)
+		res.Timings["candidate:"+c.label] = since(t0)
 		if err != nil {
 			if ctx.Err() != nil {
-				return Entry{}, false
+				return nil, ctx.Err()
 			}
 			log.Warn("candidate failed", "model", c.label, "err", err)
+			entry = Entry{Model: c.label, Error: err.Error()}
 			res.Warnings = append(res.Warnings, fmt.Sprintf("model %s failed: %v", c.label, err))
-			return Entry{Model: c.label, Error: err.Error()}, false
+		} else {
+			pred.Schema, pred.RunID, pred.Dataset = schema, res.RunID, res.DatasetHash
+			fitted[c.label] = pred
+			log.Info("candidate done", "model", c.label, "cv_"+res.Metric, entry.CV[res.Metric], "test_"+res.Metric, entry.Test[res.Metric], "fit_seconds", round(entry.FitSeconds, 3))
 		}
-		pred.Schema, pred.RunID, pred.Dataset = schema, res.RunID, res.DatasetHash
-		fitted[c.label] = pred
-		log.Info("candidate done", "model", c.label, "cv_"+res.Metric, entry.CV[res.Metric], "test_"+res.Metric, entry.Test[res.Metric], "fit_seconds", round(entry.FitSeconds, 3))
-		return entry, true
+		res.Leaderboard = append(res.Leaderboard, entry)
 	}
-	entries := make([]Entry, len(cands))
-	if cfg.EnableHyperparameterTuning && cfg.CompareBasicFeatures && len(p.chain) > 0 && len(p.folds) > 0 {
-		// Both feature variants of a family are screened with its default
-		// parameters, and only the better one by CV is tuned, so the
-		// variants do not halve the time each tuned family gets.
-		screen := cfg.Clone()
-		screen.EnableHyperparameterTuning = false
-		for ci, c := range cands {
-			entries[ci], _ = runOne(ci, c, screen, nil, 0)
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		var chosen []int
-		for ci, c := range cands {
-			if ci+1 < len(cands) && cands[ci+1].family == c.family {
-				if entryScore(entries[ci+1], res.Metric) > entryScore(entries[ci], res.Metric) {
-					ci++
-				}
-				chosen = append(chosen, ci)
-			} else if ci == 0 || cands[ci-1].family != c.family {
-				chosen = append(chosen, ci)
-			}
-		}
-		pending := make([]string, len(chosen))
-		for k, ci := range chosen {
-			pending[k] = cands[ci].family
-		}
-		for k, ci := range chosen {
-			if e, ok := runOne(ci, cands[ci], cfg, pending, k); ok {
-				entries[ci] = e
-			}
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-	} else {
-		for ci, c := range cands {
-			entries[ci], _ = runOne(ci, c, cfg, families, ci)
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-	}
-	res.Leaderboard = append(res.Leaderboard, entries...)
 	if len(p.folds) > 0 {
 		ens, ensPred, more := buildEnsembles(ctx, cfg, p, res.Leaderboard, fitted)
 		res.Leaderboard, res.Warnings = append(res.Leaderboard, ens...), append(res.Warnings, more...)
@@ -832,23 +788,20 @@ func primaryMetric(t model.Task) string {
 // candidates go last. The test metric never picks the best model when CV
 // ran: the holdout stays an honest estimate.
 func rank(lb []Entry, metric string) {
-	sort.SliceStable(lb, func(i, j int) bool { return entryScore(lb[i], metric) > entryScore(lb[j], metric) })
-}
-
-// entryScore is what rank orders by, higher better: the CV metric (or
-// the test metric without CV), -Inf for a failed entry.
-func entryScore(e Entry, metric string) float64 {
-	v, ok := e.CV[metric]
-	if !ok {
-		v, ok = e.Test[metric]
+	score := func(e Entry) float64 {
+		v, ok := e.CV[metric]
+		if !ok {
+			v, ok = e.Test[metric]
+		}
+		if !ok || math.IsNaN(v) || e.Error != "" {
+			return math.Inf(-1)
+		}
+		if !eval.Higher(metric) {
+			return -v
+		}
+		return v
 	}
-	if !ok || math.IsNaN(v) || e.Error != "" {
-		return math.Inf(-1)
-	}
-	if !eval.Higher(metric) {
-		return -v
-	}
-	return v
+	sort.SliceStable(lb, func(i, j int) bool { return score(lb[i]) > score(lb[j]) })
 }
 
 // dropNaN removes the metrics that came out NaN, such as the R² of a
