@@ -7,7 +7,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tabforge/tabforge/model"
 )
@@ -146,52 +147,25 @@ func bootstrapPredictions(ctx context.Context, l model.Learner, train, test *mod
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	workers = min(workers, o.Rounds)
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	preds := make([][]float64, o.Rounds)
 	outs := make([]int, o.Rounds)
-	next := make(chan int)
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	fail := func(err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if firstErr == nil {
-			firstErr = err
-			cancel(err)
-		}
-	}
-	for range workers {
-		wg.Go(func() {
-			for b := range next {
-				p, k, err := bootstrapRound(ctx, l, train, test, o.Seed, b)
-				if err != nil {
-					fail(fmt.Errorf("eval: bias-variance: round %d: %w", b, err))
-					continue
-				}
-				preds[b], outs[b] = p, k
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for b := range o.Rounds {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return fmt.Errorf("eval: bias-variance: %w", err)
 			}
+			p, k, err := bootstrapRound(gctx, l, train, test, o.Seed, b)
+			if err != nil {
+				return fmt.Errorf("eval: bias-variance: round %d: %w", b, err)
+			}
+			preds[b], outs[b] = p, k
+			return nil
 		})
 	}
-feed:
-	for b := range o.Rounds {
-		select {
-		case next <- b:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-	if firstErr != nil {
-		return nil, 0, firstErr
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, 0, fmt.Errorf("eval: bias-variance: %w", context.Cause(ctx))
+	if err := g.Wait(); err != nil {
+		return nil, 0, err
 	}
 	for b := range outs {
 		if outs[b] != outs[0] {
