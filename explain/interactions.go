@@ -133,25 +133,8 @@ func (w *shapWorker) recurseCond(t *shapTree, i int32, poff, depth int, zero, on
 		}
 		return
 	}
-	hot := t.hot(i, w.x)
-	cold, hotZero := t.right[i], t.zeroL[i]
-	if hot != t.left[i] {
-		cold, hotZero = t.left[i], 1-hotZero
-	}
-	coldZero := 1 - hotZero
-	inZero, inOne := 1.0, 1.0
-	f := t.feature[i]
-	k := 1
-	for ; k <= depth; k++ {
-		if p[k].feature == f {
-			break
-		}
-	}
-	if k <= depth {
-		inZero, inOne = p[k].zero, p[k].one
-		c.unwind(p, depth, k)
-		depth--
-	}
+	b, depth := w.descend(t, i, p, depth)
+	hot, cold, hotZero, coldZero, inZero, inOne, f := b.hot, b.cold, b.hotZero, b.coldZero, b.inZero, b.inOne, b.feature
 	hotFrac, coldFrac := condFrac, condFrac
 	if f == condFeat {
 		if cond > 0 {

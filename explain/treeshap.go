@@ -461,25 +461,8 @@ func (w *shapWorker) recurse(t *shapTree, i int32, poff, depth int, zero, one fl
 		}
 		return
 	}
-	hot := t.hot(i, w.x)
-	cold, hotZero := t.right[i], t.zeroL[i]
-	if hot != t.left[i] {
-		cold, hotZero = t.left[i], 1-hotZero
-	}
-	coldZero := 1 - hotZero
-	inZero, inOne := 1.0, 1.0
-	f := t.feature[i]
-	k := 1
-	for ; k <= depth; k++ {
-		if p[k].feature == f {
-			break
-		}
-	}
-	if k <= depth {
-		inZero, inOne = p[k].zero, p[k].one
-		c.unwind(p, depth, k)
-		depth--
-	}
+	b, depth := w.descend(t, i, p, depth)
+	hot, cold, hotZero, coldZero, inZero, inOne, f := b.hot, b.cold, b.hotZero, b.coldZero, b.inZero, b.inOne, b.feature
 	// A branch whose zero and one fractions are both 0 zeroes every path
 	// weight below it and so adds nothing; skipping it also avoids 0/0 in
 	// a later unwind.
@@ -568,4 +551,34 @@ func (e *TreeEnsemble) done() *TreeEnsemble {
 		}
 	}
 	return e
+}
+
+// branch is a split node seen from the explained row: the hot child the
+// row goes to, the cold one, the share of the node's cover each takes, and
+// the zero and one fractions an earlier split on the same feature had put
+// on the path.
+type branch struct {
+	hot, cold         int32
+	hotZero, coldZero float64
+	inZero, inOne     float64
+	feature           int32
+}
+
+// descend reads split node i for the worker's row and unwinds an earlier
+// split on the same feature from the path p, returning the branch and the
+// path's new depth.
+func (w *shapWorker) descend(t *shapTree, i int32, p []pathElem, depth int) (branch, int) {
+	b := branch{hot: t.hot(i, w.x), cold: t.right[i], hotZero: t.zeroL[i], inZero: 1, inOne: 1, feature: t.feature[i]}
+	if b.hot != t.left[i] {
+		b.cold, b.hotZero = t.left[i], 1-b.hotZero
+	}
+	b.coldZero = 1 - b.hotZero
+	for k := 1; k <= depth; k++ {
+		if p[k].feature == b.feature {
+			b.inZero, b.inOne = p[k].zero, p[k].one
+			w.c.unwind(p, depth, k)
+			return b, depth - 1
+		}
+	}
+	return b, depth
 }
