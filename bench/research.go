@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -51,6 +52,51 @@ type PeerTuned struct {
 	Value  float64
 	TuneS  float64
 	Trials int
+	// Measured is set when the row was re-run on this machine just before
+	// tabforge (Research with a peer command), not read from baselines.json.
+	Measured bool
+	// RecordedTuneS is baselines.json's tune_s of a measured row.
+	RecordedTuneS float64 `json:",omitempty"`
+}
+
+//go:embed optuna_row.py
+var optunaRowScript []byte
+
+// PeerNow re-measures the peers' Optuna-TPE rows on this machine: the
+// baselines script's own tuning, refit and metrics, run by Python
+// (Debian's /usr/bin/python3, with python3-xgboost and python3-optuna)
+// from Baselines, the path of shared/anchors/baselines.py.
+type PeerNow struct {
+	Python    string
+	Baselines string
+}
+
+// run measures one dataset's row. The TPE sampler is seeded, so the test
+// metric repeats the recorded one; tune_s is this machine's, now.
+func (p PeerNow) run(ctx context.Context, dir, name string, recorded PeerTuned) (PeerTuned, error) {
+	script := filepath.Join(dir, "optuna_row.py")
+	if err := os.WriteFile(script, optunaRowScript, 0o644); err != nil {
+		return PeerTuned{}, err
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, p.Python, script, p.Baselines, name)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS=2", "OPENBLAS_NUM_THREADS=2")
+	if err := cmd.Run(); err != nil {
+		return PeerTuned{}, fmt.Errorf("peer %s: %s %s: %w: %s", name, p.Python, script, err, lastLine(stderr.String()))
+	}
+	var got struct {
+		Value float64 `json:"value"`
+		TuneS float64 `json:"tune_s"`
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &got); err != nil {
+		return PeerTuned{}, fmt.Errorf("peer %s: output %q: %w", name, lastLine(stdout.String()), err)
+	}
+	if !(got.TuneS > 0) {
+		return PeerTuned{}, fmt.Errorf("peer %s: tune_s %v", name, got.TuneS)
+	}
+	return PeerTuned{Model: recorded.Model, Value: got.Value, TuneS: got.TuneS, Trials: recorded.Trials,
+		Measured: true, RecordedTuneS: recorded.TuneS}, nil
 }
 
 // ReadPeerTuned reads the Optuna-TPE row of each dataset from
@@ -117,8 +163,10 @@ func (r ResearchResult) AtLeastAsGood() bool { return r.Err == "" && r.Value >= 
 // budget equal to the peer's tune_s times scale (1 for the protocol; more
 // to compensate a machine busier than the peer's was) and collects the
 // test metric of the best model. Each run has a fresh store, so no study
-// is resumed.
-func Research(ctx context.Context, self string, cases []ResearchCase, peers map[string]PeerTuned, scale float64, extra []string, log io.Writer) ([]ResearchResult, error) {
+// is resumed. With now set, each dataset's peer row is first re-run on
+// this machine and its measured tune_s is the budget, so that both sides
+// are timed on the same machine under the same load.
+func Research(ctx context.Context, self string, cases []ResearchCase, peers map[string]PeerTuned, now *PeerNow, scale float64, extra []string, log io.Writer) ([]ResearchResult, error) {
 	if !(scale > 0) {
 		return nil, fmt.Errorf("bench research: budget scale %v; want > 0", scale)
 	}
@@ -132,6 +180,13 @@ func Research(ctx context.Context, self string, cases []ResearchCase, peers map[
 		peer, ok := peers[c.Name]
 		if !ok {
 			return out, fmt.Errorf("bench research: no Optuna row for %s", c.Name)
+		}
+		if now != nil {
+			fmt.Fprintf(log, "research %s: re-running the peer's Optuna row\n", c.Name)
+			if peer, err = now.run(ctx, dir, c.Name, peer); err != nil {
+				return out, fmt.Errorf("bench research: %w", err)
+			}
+			fmt.Fprintf(log, "research %s: peer %.4f in %.1f s (recorded %.1f s)\n", c.Name, peer.Value, peer.TuneS, peer.RecordedTuneS)
 		}
 		budget := time.Duration(scale * peer.TuneS * float64(time.Second)).Round(10 * time.Millisecond)
 		args := append([]string{"train", "--profile", "research", "--json", "--time-budget", budget.String(),
@@ -182,11 +237,14 @@ func Research(ctx context.Context, self string, cases []ResearchCase, peers map[
 func PrintResearch(w io.Writer, rs []ResearchResult) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "dataset\tmetric\tOptuna-TPE XGBoost\ttabforge research\tdiff\tverdict\tbudget s\ttune s\ttrials (pruned)\trun s\tload\tbest model\t")
-	good := 0
+	good, measured := 0, 0
 	for _, r := range rs {
 		if r.Err != "" {
 			fmt.Fprintf(tw, "%s\t%s\t%.4f\tfailed: %s\t\n", r.Name, r.Metric, r.Peer.Value, r.Err)
 			continue
+		}
+		if r.Peer.Measured {
+			measured++
 		}
 		verdict := "below"
 		if r.AtLeastAsGood() {
@@ -198,7 +256,16 @@ func PrintResearch(w io.Writer, rs []ResearchResult) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\nat least as good as Optuna-TPE XGBoost on %d of %d datasets (budget = the peer's tune_s; load = 1-min load average before-after)\n", good, len(rs))
+	budget := "the peer's tune_s recorded in baselines.json"
+	if measured > 0 {
+		budget = "the peer's tune_s measured just before on this machine"
+		for _, r := range rs {
+			if r.Peer.Measured {
+				budget += fmt.Sprintf("; %s recorded %.1f s", r.Name, r.Peer.RecordedTuneS)
+			}
+		}
+	}
+	_, err := fmt.Fprintf(w, "\nat least as good as Optuna-TPE XGBoost on %d of %d datasets (budget = %s; load = 1-min load average before-after)\n", good, len(rs), budget)
 	return err
 }
 

@@ -122,7 +122,7 @@ test metric of each, relative to the first profile. Example:
 }
 
 func (a *app) benchResearchCommand() *cobra.Command {
-	var testdata, peers string
+	var testdata, peers, peerNow, python string
 	var only []string
 	var scale float64
 	var asJSON bool
@@ -132,7 +132,11 @@ func (a *app) benchResearchCommand() *cobra.Command {
 		Long: `Research runs tabforge train --profile research (a fresh process and store each) on ames,
 txhousing, credit_data and mlc_churn with the peers' exact test rows and a time budget equal to the
 tune_s of the XGBoost Optuna-TPE(30 trials) row of the peer baselines, and prints both test metrics
-(R² for regression, ROC AUC for classification). Flags after -- are passed to every train run.`,
+(R² for regression, ROC AUC for classification). Flags after -- are passed to every train run.
+
+With --peer-now BASELINES_PY (the path of shared/anchors/baselines.py), each peer row is first
+re-run on this machine with Debian's python3-xgboost and python3-optuna, and its measured tune_s
+is tabforge's budget: both sides timed on the same machine, one after the other.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			self, err := os.Executable()
 			if err != nil {
@@ -148,7 +152,11 @@ tune_s of the XGBoost Optuna-TPE(30 trials) row of the peer baselines, and print
 					cases = append(cases, c)
 				}
 			}
-			rs, err := bench.Research(cmd.Context(), self, cases, pt, scale, args, a.stderr)
+			var now *bench.PeerNow
+			if peerNow != "" {
+				now = &bench.PeerNow{Python: python, Baselines: peerNow}
+			}
+			rs, err := bench.Research(cmd.Context(), self, cases, pt, now, scale, args, a.stderr)
 			if err != nil {
 				return err
 			}
@@ -162,6 +170,8 @@ tune_s of the XGBoost Optuna-TPE(30 trials) row of the peer baselines, and print
 	f.StringVar(&testdata, "testdata", "testdata", "directory of the datasets and splits/")
 	f.StringVar(&peers, "peers", "testdata/peers/baselines.json", "the peer baselines (Optuna rows)")
 	f.StringSliceVar(&only, "only", nil, "run only these datasets")
+	f.StringVar(&peerNow, "peer-now", "", "re-run the peers' Optuna rows on this machine first with this baselines.py and use their measured tune_s")
+	f.StringVar(&python, "python", "/usr/bin/python3", "the Python that runs the peer for --peer-now")
 	f.Float64Var(&scale, "budget-scale", 1, "multiply the peer's tune_s by this (the protocol is 1; a busier machine than the peer's may warrant more)")
 	f.BoolVar(&asJSON, "json", false, "print results as JSON")
 	return cmd

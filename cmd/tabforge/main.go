@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -38,6 +39,8 @@ type app struct {
 	configFile     string
 	sets           []string
 	store          string
+	cpuProfile     string
+	profileFile    *os.File // open while --cpuprofile records
 }
 
 func main() {
@@ -56,6 +59,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	// A failed command (a gate, say) still gets its whole profile.
+	if a.profileFile != nil {
+		pprof.StopCPUProfile()
+		if cerr := a.profileFile.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("--cpuprofile: %w", cerr)
+		}
+	}
 	if err == nil {
 		return 0
 	}
@@ -85,7 +95,23 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.StringVar(&a.profile, "profile", "", "built-in profile: development, production or research")
 	pf.StringVar(&a.configFile, "config", "", "YAML config file")
 	pf.StringArrayVar(&a.sets, "set", nil, "set any config key: --set KEY=VALUE (repeatable)")
+	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (go tool pprof)")
 	pf.StringVar(&a.store, "store", "", "store URL: sqlite:///path/file.db or redis://[:password@]host:port/db (rediss:// for TLS)")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if a.cpuProfile == "" {
+			return nil
+		}
+		f, err := os.Create(a.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		a.profileFile = f
+		return nil
+	}
 	root.AddCommand(a.trainCommand(), a.predictCommand(), a.evaluateCommand(), a.runsCommand(), a.configCommand(), a.benchCommand(), a.exportCommand(), a.importCommand(), a.versionCommand())
 	root.AddCommand(a.explainCommand(), a.reportCommand(), a.storeCommand(), a.doctorCommand(), a.modelsCommand())
 	return root

@@ -37,6 +37,10 @@ func (b *binMatrix) binCode(f, bin int) int {
 // missing returns feature f's missing-value code.
 func (b *binMatrix) missing(f int) int { return len(b.cuts[f]) + 1 }
 
+// width is the number of codes feature f uses: its value bins and the
+// missing code.
+func (b *binMatrix) width(f int) int { return len(b.cuts[f]) + 2 }
+
 // maxCategory bounds the codes of categorical splits: codes 0..254.
 const maxCategory = 255
 

@@ -330,7 +330,7 @@ func (g *grower) split(batch []*entry) []*entry {
 		j, grp := jobs[t/ng], g.groups[t%ng]
 		s := j.small
 		buildHist(s.hist, bm, grp, g.idx[s.begin:s.end], g.ghs[s.begin:s.end])
-		subtractHist(j.big.hist, s.hist, grp)
+		subtractHist(j.big.hist, s.hist, bm, grp)
 	})
 	g.evaluate(children)
 	return children

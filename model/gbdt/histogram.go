@@ -21,7 +21,7 @@ func featHist(h []histBin, f int) *[histStride]histBin {
 // takes a dense path without the index indirection.
 func buildHist(h []histBin, bm *binMatrix, feats []int, rows []int32, gh []rowGrad) {
 	for _, f := range feats {
-		clear(featHist(h, f)[:])
+		clear(featHist(h, f)[:bm.width(f)])
 	}
 	if len(rows) == 0 {
 		return
@@ -137,9 +137,12 @@ func hist1Dense(h0 *[histStride]histBin, c0 []uint8, gh []rowGrad) {
 
 // subtractHist sets the bins of feats in big to big − small: the larger
 // child's histogram from its parent's (held in big) and its sibling's.
-func subtractHist(big, small []histBin, feats []int) {
+// Only the bins a feature's codes reach are touched (the rest of a
+// pooled histogram is stale and never read).
+func subtractHist(big, small []histBin, bm *binMatrix, feats []int) {
 	for _, f := range feats {
-		b, s := featHist(big, f), featHist(small, f)
+		w := bm.width(f)
+		b, s := featHist(big, f)[:w], featHist(small, f)[:w]
 		for i := range b {
 			b[i].g -= s[i].g
 			b[i].h -= s[i].h

@@ -88,6 +88,13 @@ func (c *config) bestSplit(best *splitInfo, h *[histStride]histBin, f, nValue in
 	mcw := c.minChildWeight
 	var l gpair
 	for b := 0; b < nValue-1; b++ {
+		if b > 0 && h[b].h == 0 && h[b].g == 0 {
+			// An empty bin leaves the sums, and so both gains, as at
+			// b-1; ties keep the earlier threshold, so skipping it
+			// changes nothing. Deep nodes hold far fewer rows than
+			// bins: most of their bins are empty.
+			continue
+		}
 		l.g += h[b].g
 		l.h += h[b].h
 		r := gpair{sum.g - l.g, sum.h - l.h}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"github.com/zeebo/blake3"
 
@@ -72,6 +73,10 @@ func New(r store.Records, log *slog.Logger) *Cache {
 	return &Cache{records: r, log: log}
 }
 
+// writeTimeout bounds a cache write, which is not bound by the caller's
+// context.
+const writeTimeout = 10 * time.Second
+
 // Do returns the value cached under key, or computes, stores and returns
 // it. hit reports whether it came from the cache. The error is compute's:
 // failures to read or write the store are logged and counted in Stats,
@@ -95,7 +100,12 @@ func (c *Cache) Do(ctx context.Context, key string, compute func(ctx context.Con
 		return nil, false, err
 	}
 	if c.records != nil {
-		if err := c.records.PutRecord(ctx, store.CacheKind, key, value); err != nil {
+		// A computed value is worth keeping even when ctx ended meanwhile
+		// (a tuning deadline passed while the last fold ran), so the write
+		// gets its own bounded context.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+		defer cancel()
+		if err := c.records.PutRecord(wctx, store.CacheKind, key, value); err != nil {
 			c.failures.Add(1)
 			c.log.Warn("cache: write failed; the result is not cached", "key", key, "err", err)
 		}

@@ -112,6 +112,32 @@ func TestStoreFailureIsNotFatal(t *testing.T) {
 	}
 }
 
+// TestCacheWriteOutlivesContext: a value whose computation ended after
+// the caller's context did (the last fold of a tuning trial finishing past
+// the deadline) is still stored.
+func TestCacheWriteOutlivesContext(t *testing.T) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c := cache.New(s, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	if _, _, err := c.Do(ctx, "k", func(context.Context) ([]byte, error) {
+		cancel()
+		return []byte("late"), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.Errors != 0 {
+		t.Fatalf("Stats = %+v; want no write error", st)
+	}
+	v, hit, err := c.Do(context.Background(), "k", func(context.Context) ([]byte, error) { return []byte("recomputed"), nil })
+	if err != nil || !hit || string(v) != "late" {
+		t.Errorf("second Do = %s, %v, %v; want the late value from the cache", v, hit, err)
+	}
+}
+
 func ExampleCache_Do() {
 	ctx := context.Background()
 	dir, _ := os.MkdirTemp("", "cache-example")
