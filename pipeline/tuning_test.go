@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -139,4 +140,55 @@ func studyTrials(st tune.Storage, name string) ([]tune.FrozenTrial, error) {
 		return nil, err
 	}
 	return st.Trials(context.Background(), id)
+}
+
+// TestTuningWarmStart: with both feature variants, the advanced variant's
+// study begins with the best trial of the basic variant's study.
+func TestTuningWarmStart(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic"}, 3, t.TempDir()
+	cfg.EnableAdvancedFeatures, cfg.EnableInteractionFeatures, cfg.CompareBasicFeatures = true, true, true
+	cfg.EnableHyperparameterTuning, cfg.MaxEvals = true, 6
+	studies := &tune.Memory{}
+	res, err := Train(context.Background(), cfg, Options{Studies: studies})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*TuningInfo{}
+	for _, e := range res.Leaderboard {
+		byName[e.Model] = e.Tuning
+	}
+	basic, adv := byName["logistic"], byName["logistic"+AdvancedSuffix]
+	if basic == nil || adv == nil {
+		t.Fatalf("leaderboard %v lacks the tuned variants", res.Leaderboard)
+	}
+	if basic.WarmStart != "" {
+		t.Errorf("the basic variant was warm-started from %s", basic.WarmStart)
+	}
+	src, err := tune.NewStudy(context.Background(), basic.Study, tune.Config{Direction: tune.Maximize, Storage: studies})
+	if err != nil {
+		t.Fatal(err)
+	}
+	best, ok, err := src.Best(context.Background())
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if len(best.Params) == 0 {
+		t.Skip("the basic variant's best trial is the defaults: nothing to warm-start from")
+	}
+	if want := fmt.Sprintf("%s#%d", basic.Study, best.Number); adv.WarmStart != want {
+		t.Fatalf("advanced variant warm start %q; want %q", adv.WarmStart, want)
+	}
+	dst, err := tune.NewStudy(context.Background(), adv.Study, tune.Config{Direction: tune.Maximize, Storage: studies})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trials, err := dst.Trials(context.Background())
+	if err != nil || len(trials) == 0 {
+		t.Fatal(len(trials), err)
+	}
+	if got, want := trials[0].ParamValues(), best.ParamValues(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("advanced trial 0 ran %v; want the basic best %v", got, want)
+	}
 }

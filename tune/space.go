@@ -268,9 +268,13 @@ func SpaceFor(family string, task model.Task) Space {
 			{Name: "alpha", Dist: FloatDist(1e-3, 10, true)},
 		}}
 	case "forest", "extra_trees":
+		// The number of trees is not searched: more trees only lower a
+		// forest's variance, so a search would learn "more is better" at
+		// the price of the slowest trials (Probst and Boulesteix, "To tune
+		// or not to tune the number of trees in random forest", JMLR 18,
+		// 2018). The family default, or model_params, sets it.
 		limited := &Condition{Param: "depth", Choices: []string{"limited"}}
 		return Space{Params: criterion([]Param{
-			{Name: "n_estimators", Dist: IntDist(100, 500, false)},
 			{Name: "depth", Dist: CategoricalDist("unlimited", "limited"), Hidden: true},
 			{Name: "max_depth", Dist: IntDist(6, 24, false), When: limited},
 			{Name: "min_samples_leaf", Dist: IntDist(1, 20, true)},

@@ -114,6 +114,29 @@ func (s *Study) enqueueRetry(ctx context.Context, t FrozenTrial) error {
 	return nil
 }
 
+// Enqueue adds a trial with the given parameters (internal values, with
+// their distributions, as in a FrozenTrial of this or another study) that
+// the next Ask hands out before sampling anything: Optuna's
+// enqueue_trial. A warm start enqueues the best trial of a related study.
+// Parameters the objective suggests that params lacks are sampled as
+// usual.
+func (s *Study) Enqueue(ctx context.Context, params map[string]float64, dists map[string]Distribution) error {
+	for name := range params {
+		d, ok := dists[name]
+		if !ok {
+			return fmt.Errorf("tune: enqueue: parameter %q has no distribution", name)
+		}
+		if err := d.Validate(); err != nil {
+			return fmt.Errorf("tune: enqueue: parameter %q: %w", name, err)
+		}
+	}
+	t := FrozenTrial{State: Waiting, Params: maps.Clone(params), Distributions: maps.Clone(dists), RetryOf: -1}
+	if _, _, err := s.storage.CreateTrial(ctx, s.id, t); err != nil {
+		return fmt.Errorf("tune: enqueue: %w", err)
+	}
+	return nil
+}
+
 // Name returns the study's name.
 func (s *Study) Name() string { return s.name }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sync/atomic"
@@ -326,5 +327,55 @@ func testResume(t *testing.T, st Storage) {
 	// finished ones.
 	if got := int(calls.Load()) + 1000; got != budget-len(finished) {
 		t.Errorf("second session ran %d trials; want %d", got, budget-len(finished))
+	}
+}
+
+// TestEnqueueWarmStart: the best trial of one study, enqueued in a new
+// one, is that study's trial 0 with the same parameters, counts toward
+// its budget, and parameters it lacks are sampled.
+func TestEnqueueWarmStart(t *testing.T) {
+	ctx := context.Background()
+	src, err := NewStudy(ctx, "src", Config{Sampler: TPESampler{}, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Optimize(ctx, quadratic, Budget{MaxTrials: 20}); err != nil {
+		t.Fatal(err)
+	}
+	best, ok, err := src.Best(ctx)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	dst, err := NewStudy(ctx, "dst", Config{Sampler: TPESampler{}, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	partial := maps.Clone(best.Params)
+	delete(partial, "n")
+	if err := dst.Enqueue(ctx, partial, best.Distributions); err != nil {
+		t.Fatal(err)
+	}
+	res, err := dst.Optimize(ctx, quadratic, Budget{MaxTrials: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total != 5 {
+		t.Errorf("total %d trials; want 5 (the enqueued one counts)", res.Total)
+	}
+	trials, _ := dst.Trials(ctx)
+	first := trials[0]
+	if first.Number != 0 || first.State != Complete {
+		t.Fatalf("first trial %d in state %v; want the enqueued trial 0, complete", first.Number, first.State)
+	}
+	for name, v := range partial {
+		if first.Params[name] != v {
+			t.Errorf("enqueued %s = %v; trial 0 ran %v", name, v, first.Params[name])
+		}
+	}
+	if _, ok := first.Params["n"]; !ok {
+		t.Error("parameter n, missing from the enqueued trial, was not sampled")
+	}
+	if err := dst.Enqueue(ctx, map[string]float64{"x": 1}, nil); err == nil {
+		t.Error("Enqueue without a distribution succeeded")
 	}
 }
