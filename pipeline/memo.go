@@ -13,12 +13,20 @@ import (
 // memo holds what a run computes once and reuses: the preprocessing of
 // each CV fold and of the final fit, per design spec (every tuning trial
 // of a family, and every family with the same input needs, fits the same
-// feature chain and design on the same rows), and the tuning deadline.
+// feature chain and design on the same rows), and the tuning time spent.
 // The zero value is ready to use; it is safe for concurrent use.
 type memo struct {
 	mu       sync.Mutex
 	prep     map[string]*prepEntry
-	deadline time.Time // the end of the tuning time budget; zero until tuning starts
+	tuned    time.Duration // time spent in tuning studies so far, against time_budget
+}
+
+// spend adds a study's duration to the tuning time and returns the total.
+func (m *memo) spend(d time.Duration) time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.tuned += d
+	return m.tuned
 }
 
 // prepEntry is one memoised preprocessing, computed once.

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tabforge/tabforge/config"
@@ -95,10 +97,10 @@ func tuneCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepar
 	}
 	budget := tune.Budget{MaxTrials: min(cfg.MaxEvals, trialsPerParam*max(1, sampled(space))), Workers: 1}
 	if cfg.TimeBudget > 0 {
-		now := time.Now()
-		if p.memo.deadline.IsZero() {
-			p.memo.deadline = now.Add(time.Duration(cfg.TimeBudget))
-		}
+		// time_budget counts the time spent in studies, as the peers'
+		// tune_s does: the final fit and test scoring of each candidate
+		// between studies are not tuning.
+		remaining := max(0, time.Duration(cfg.TimeBudget)-p.memo.spend(0))
 		// The families of every candidate of the run in order, one per
 		// feature variant, and this candidate's position among them.
 		names, at := p.pending, 0
@@ -125,7 +127,7 @@ func tuneCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepar
 		// trial) does not starve the next ones; more if earlier families
 		// left time over.
 		fixed := time.Duration(float64(cfg.TimeBudget) * w / float64(max(1, all)))
-		left := time.Duration(float64(p.memo.deadline.Sub(now)) * w / float64(max(1, rest)))
+		left := time.Duration(float64(remaining) * w / float64(max(1, rest)))
 		budget.MaxDuration = max(fixed, left)
 	}
 	defaults, err := trialLearner(p, fam, cfg.Seed, cfg.ModelParams[name])
@@ -143,7 +145,8 @@ func tuneCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepar
 		t.info.Sampler = "grid"
 		return t, nil
 	}
-	t, err := search(ctx, cfg, o, p, fam, name, spec, workers, space, defaults, tune.TPESampler{StartupTrials: cfg.TuneStartupTrials}, "tpe", budget)
+	tpe := &budgetedTPE{TPESampler: tune.TPESampler{StartupTrials: cfg.TuneStartupTrials}}
+	t, err := search(ctx, cfg, o, p, fam, name, spec, workers, space, defaults, tpe, "tpe", budget)
 	if err == nil {
 		t.info.Sampler = "tpe"
 		return t, nil
@@ -244,12 +247,19 @@ func search(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam
 		d time.Duration
 	}
 	start := time.Now()
+	defer func() { p.memo.spend(time.Since(start)) }()
 	res, err := study.Optimize(ctx, func(ctx context.Context, t *tune.Trial) (float64, error) {
 		t0 := time.Now()
 		defer func() {
+			d := time.Since(t0)
 			longest.Lock()
-			longest.d = max(longest.d, time.Since(t0))
+			longest.d = max(longest.d, d)
 			longest.Unlock()
+			if b, ok := sampler.(*budgetedTPE); ok && t.Number() == len(before) {
+				if n, fitted := b.fit(budget.MaxDuration, d); fitted {
+					log.Info("TPE startup fitted to the time budget", "startup_trials", n, "first_trial_seconds", round(d.Seconds(), 3))
+				}
+			}
 		}()
 		l := defaults
 		if t.Number() > 0 || len(before) > 0 {
@@ -325,6 +335,60 @@ func search(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam
 		return nil, fmt.Errorf("tune %s: stored best trial %d: %w", name, bestTrial.Number, err)
 	}
 	return &tuned{learner: l, cv: cv, info: info}, nil
+}
+
+// budgetedTPE is TPE whose number of random startup trials is fitted to a
+// time budget once the study's first trial has run: a third of the trials
+// the budget is expected to hold at that trial's pace, at least
+// minStartupTrials and at most the configured number. With Optuna's 10
+// startup trials, a family's share of a short budget (often under 10
+// trials) would be random search throughout and never use TPE's model.
+// Without a time budget it is plain TPE.
+type budgetedTPE struct {
+	tune.TPESampler
+	startup atomic.Int64 // fitted startup trials; 0 until fitted
+}
+
+// minStartupTrials is the fewest random trials before TPE's model.
+const minStartupTrials = 3
+
+func (b *budgetedTPE) current() tune.TPESampler {
+	s := b.TPESampler
+	if n := b.startup.Load(); n > 0 {
+		s.StartupTrials = int(n)
+	}
+	return s
+}
+
+// fit sets the startup from the budget and the first trial's duration
+// and returns it; fitted is false without a budget.
+func (b *budgetedTPE) fit(budget, first time.Duration) (n int, fitted bool) {
+	if budget <= 0 || first <= 0 {
+		return 0, false
+	}
+	most := b.TPESampler.StartupTrials
+	if most == 0 {
+		most = 10 // TPESampler's default
+	}
+	expected := int(budget / first)
+	n = min(most, max(minStartupTrials, expected/3))
+	b.startup.Store(int64(n))
+	return n, true
+}
+
+// InferRelativeSpace implements tune.Sampler.
+func (b *budgetedTPE) InferRelativeSpace(h *tune.History) map[string]tune.Distribution {
+	return b.current().InferRelativeSpace(h)
+}
+
+// SampleRelative implements tune.Sampler.
+func (b *budgetedTPE) SampleRelative(h *tune.History, rng *rand.Rand, space map[string]tune.Distribution) (map[string]float64, error) {
+	return b.current().SampleRelative(h, rng, space)
+}
+
+// SampleIndependent implements tune.Sampler.
+func (b *budgetedTPE) SampleIndependent(h *tune.History, rng *rand.Rand, name string, d tune.Distribution) (float64, error) {
+	return b.current().SampleIndependent(h, rng, name, d)
 }
 
 // studySeed is the seed of a study of the given feature variant. The

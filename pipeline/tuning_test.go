@@ -192,3 +192,31 @@ func TestTuningWarmStart(t *testing.T) {
 		t.Errorf("advanced trial 0 ran %v; want the basic best %v", got, want)
 	}
 }
+
+// TestBudgetedTPEStartup: the random startup is a third of the trials the
+// budget holds at the first trial's pace, within [3, configured].
+func TestBudgetedTPEStartup(t *testing.T) {
+	for _, tc := range []struct {
+		configured    int
+		budget, first time.Duration
+		want          int
+		fitted        bool
+	}{
+		{0, 30 * time.Second, time.Second, 10, true},   // 30 trials: Optuna's 10
+		{0, 12 * time.Second, time.Second, 4, true},    // 12 trials: 4 random, 8 by TPE
+		{0, 4 * time.Second, time.Second, 3, true},     // never fewer than 3
+		{20, 300 * time.Second, time.Second, 20, true}, // never more than configured
+		{0, 0, time.Second, 0, false},                  // no time budget: plain TPE
+		{5, 10 * time.Second, 0, 0, false},             // no pace yet
+	} {
+		b := &budgetedTPE{TPESampler: tune.TPESampler{StartupTrials: tc.configured}}
+		n, fitted := b.fit(tc.budget, tc.first)
+		if n != tc.want || fitted != tc.fitted {
+			t.Errorf("configured %d, budget %v, first trial %v: startup %d (fitted %v); want %d (%v)",
+				tc.configured, tc.budget, tc.first, n, fitted, tc.want, tc.fitted)
+		}
+		if got := b.current().StartupTrials; fitted && got != n {
+			t.Errorf("sampler startup %d after fitting %d", got, n)
+		}
+	}
+}
