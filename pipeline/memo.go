@@ -16,9 +16,9 @@ import (
 // feature chain and design on the same rows), and the tuning time spent.
 // The zero value is ready to use; it is safe for concurrent use.
 type memo struct {
-	mu       sync.Mutex
-	prep     map[string]*prepEntry
-	tuned    time.Duration // time spent in tuning studies so far, against time_budget
+	mu    sync.Mutex
+	prep  map[string]*prepEntry
+	tuned time.Duration // time spent in tuning studies so far, against time_budget
 }
 
 // spend adds a study's duration to the tuning time and returns the total.

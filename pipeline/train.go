@@ -66,6 +66,9 @@ type Entry struct {
 	Tuning *TuningInfo `json:"tuning,omitempty"`
 	// Cached is true when the entry came from the step cache.
 	Cached bool `json:"cached,omitempty"`
+	// Chosen says why this entry leads the leaderboard though another
+	// has a better CV score (see preferSimplerEnsemble).
+	Chosen string `json:"chosen,omitempty"`
 
 	testPred []float64 // predictions on the test rows, for segment analysis
 	oof      []float64 // out-of-fold predictions on the training rows, for ensembles
@@ -278,6 +281,7 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 		maps.Copy(fitted, ensPred)
 	}
 	rank(res.Leaderboard, res.Metric)
+	preferSimplerEnsemble(res.Leaderboard, res.Metric, len(p.folds))
 	if len(fitted) == 0 {
 		return nil, fmt.Errorf("every candidate model failed (%s)", strings.Join(res.Warnings, "; "))
 	}

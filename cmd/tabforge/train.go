@@ -189,6 +189,9 @@ func printResult(w io.Writer, r *pipeline.Result) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nbest: %s -> %s\n", r.Best, r.ModelPath)
+	if len(r.Leaderboard) > 0 && r.Leaderboard[0].Chosen != "" {
+		fmt.Fprintf(w, "  (%s)\n", r.Leaderboard[0].Chosen)
+	}
 	if c := r.Cache; c != nil {
 		fmt.Fprintf(w, "cache: %d hits, %d misses (hit rate %.0f%%)\n", c.Hits, c.Misses, 100*c.HitRate())
 	}
