@@ -144,8 +144,10 @@ type Config struct {
 	UseOptuna bool `yaml:"use_optuna" json:"use_optuna" koanf:"use_optuna"`
 	// MaxEvals is the trial budget per study; >= 1. Default 50.
 	MaxEvals int `yaml:"max_evals" json:"max_evals" koanf:"max_evals"`
-	// TimeBudget is the wall-clock budget of tuning: no trial starts after
-	// it. Default 0 (no limit).
+	// TimeBudget is the wall-clock budget of tuning: the time spent in the
+	// families' tuning studies, together (the final fits and test scoring
+	// between studies do not count); no trial starts after it. Default 0
+	// (no limit).
 	TimeBudget Duration `yaml:"time_budget" json:"time_budget" koanf:"time_budget"`
 	// Pruner stops unpromising trials early: none, median or hyperband.
 	// Default median.
