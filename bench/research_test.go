@@ -1,8 +1,10 @@
 package bench
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -25,6 +27,21 @@ func TestResearchCases(t *testing.T) {
 					t.Errorf("%s: %v", c.Name, err)
 				}
 			}
+		}
+	}
+}
+
+// TestPeerNowErrors: a peer that fails, or prints no result, is a clear
+// error naming the dataset, not a zero budget.
+func TestPeerNowErrors(t *testing.T) {
+	for _, tc := range []struct{ python, want string }{
+		{"/bin/false", "peer ames: /bin/false"},
+		{"/bin/echo", "peer ames: output"},
+		{"/nonexistent/python3", "peer ames: /nonexistent/python3"},
+	} {
+		_, err := PeerNow{Python: tc.python, Baselines: "baselines.py"}.run(context.Background(), t.TempDir(), "ames", PeerTuned{TuneS: 42})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("python %s: err %v; want one containing %q", tc.python, err, tc.want)
 		}
 	}
 }
