@@ -71,13 +71,16 @@ type PeerNow struct {
 	Baselines string
 }
 
+// writeScript writes the peer script into dir, once per benchmark.
+func (p PeerNow) writeScript(dir string) error {
+	return os.WriteFile(filepath.Join(dir, "optuna_row.py"), optunaRowScript, 0o644)
+}
+
 // run measures one dataset's row. The TPE sampler is seeded, so the test
 // metric repeats the recorded one; tune_s is this machine's, now.
+// The peer script is dir/optuna_row.py (see writeScript).
 func (p PeerNow) run(ctx context.Context, dir, name string, recorded PeerTuned) (PeerTuned, error) {
 	script := filepath.Join(dir, "optuna_row.py")
-	if err := os.WriteFile(script, optunaRowScript, 0o644); err != nil {
-		return PeerTuned{}, err
-	}
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, p.Python, script, p.Baselines, name)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -175,6 +178,11 @@ func Research(ctx context.Context, self string, cases []ResearchCase, peers map[
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
+	if now != nil {
+		if err := now.writeScript(dir); err != nil {
+			return nil, err
+		}
+	}
 	var out []ResearchResult
 	for _, c := range cases {
 		peer, ok := peers[c.Name]

@@ -39,7 +39,11 @@ func TestPeerNowErrors(t *testing.T) {
 		{"/bin/echo", "peer ames: output"},
 		{"/nonexistent/python3", "peer ames: /nonexistent/python3"},
 	} {
-		_, err := PeerNow{Python: tc.python, Baselines: "baselines.py"}.run(context.Background(), t.TempDir(), "ames", PeerTuned{TuneS: 42})
+		dir, now := t.TempDir(), PeerNow{Python: tc.python, Baselines: "baselines.py"}
+		if err := now.writeScript(dir); err != nil {
+			t.Fatal(err)
+		}
+		_, err := now.run(context.Background(), dir, "ames", PeerTuned{TuneS: 42})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("python %s: err %v; want one containing %q", tc.python, err, tc.want)
 		}

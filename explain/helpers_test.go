@@ -3,6 +3,7 @@ package explain
 import (
 	"context"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 
@@ -148,6 +149,26 @@ func pathValue(t *shapTree, x []float64, inS []bool, out []float64) {
 // bruteShapley returns exact Shapley values (outputs×p) of the value
 // function v by enumerating all 2^p coalitions.
 func bruteShapley(p, outputs int, v func(inS []bool, out []float64)) []float64 {
+	vals := coalitionValues(p, outputs, v)
+	phi := make([]float64, outputs*p)
+	for j := range p {
+		for mask := range 1 << p {
+			if mask>>j&1 == 1 {
+				continue
+			}
+			s := bits.OnesCount(uint(mask))
+			w := factorial(s) * factorial(p-s-1) / factorial(p)
+			for k := range outputs {
+				phi[k*p+j] += w * (vals[mask|1<<j][k] - vals[mask][k])
+			}
+		}
+	}
+	return phi
+}
+
+// coalitionValues evaluates v on every coalition of p features: entry
+// mask holds v's outputs with feature j present when bit j of mask is set.
+func coalitionValues(p, outputs int, v func(inS []bool, out []float64)) [][]float64 {
 	vals := make([][]float64, 1<<p)
 	inS := make([]bool, p)
 	for mask := range 1 << p {
@@ -157,30 +178,16 @@ func bruteShapley(p, outputs int, v func(inS []bool, out []float64)) []float64 {
 		vals[mask] = make([]float64, outputs)
 		v(inS, vals[mask])
 	}
-	fact := func(n int) float64 {
-		f := 1.0
-		for i := 2; i <= n; i++ {
-			f *= float64(i)
-		}
-		return f
+	return vals
+}
+
+// factorial is n! as a float64.
+func factorial(n int) float64 {
+	f := 1.0
+	for i := 2; i <= n; i++ {
+		f *= float64(i)
 	}
-	phi := make([]float64, outputs*p)
-	for j := range p {
-		for mask := range 1 << p {
-			if mask>>j&1 == 1 {
-				continue
-			}
-			s := 0
-			for b := mask; b != 0; b &= b - 1 {
-				s++
-			}
-			w := fact(s) * fact(p-s-1) / fact(p)
-			for k := range outputs {
-				phi[k*p+j] += w * (vals[mask|1<<j][k] - vals[mask][k])
-			}
-		}
-	}
-	return phi
+	return f
 }
 
 func maxAbsDiff(a, b []float64) float64 {

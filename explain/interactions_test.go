@@ -3,6 +3,7 @@ package explain
 import (
 	"context"
 	"math"
+	"math/bits"
 	"testing"
 
 	"github.com/tabforge/tabforge/model"
@@ -14,22 +15,7 @@ import (
 // (v(S∪ij) − v(S∪i) − v(S∪j) + v(S)) off the diagonal, and Φ_ii = φ_i −
 // Σ_{j≠i} Φ_ij.
 func bruteInteractions(p, outputs int, v func(inS []bool, out []float64)) []float64 {
-	vals := make([][]float64, 1<<p)
-	inS := make([]bool, p)
-	for mask := range 1 << p {
-		for j := range p {
-			inS[j] = mask>>j&1 == 1
-		}
-		vals[mask] = make([]float64, outputs)
-		v(inS, vals[mask])
-	}
-	fact := func(n int) float64 {
-		f := 1.0
-		for i := 2; i <= n; i++ {
-			f *= float64(i)
-		}
-		return f
-	}
+	vals := coalitionValues(p, outputs, v)
 	phi := bruteShapley(p, outputs, v)
 	out := make([]float64, outputs*p*p)
 	for i := range p {
@@ -41,11 +27,8 @@ func bruteInteractions(p, outputs int, v func(inS []bool, out []float64)) []floa
 				if mask>>i&1 == 1 || mask>>j&1 == 1 {
 					continue
 				}
-				s := 0
-				for b := mask; b != 0; b &= b - 1 {
-					s++
-				}
-				w := fact(s) * fact(p-s-2) / (2 * fact(p-1))
+				s := bits.OnesCount(uint(mask))
+				w := factorial(s) * factorial(p-s-2) / (2 * factorial(p-1))
 				for k := range outputs {
 					d := vals[mask|1<<i|1<<j][k] - vals[mask|1<<i][k] - vals[mask|1<<j][k] + vals[mask][k]
 					out[(k*p+i)*p+j] += w * d

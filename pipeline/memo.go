@@ -21,11 +21,17 @@ type memo struct {
 	tuned time.Duration // time spent in tuning studies so far, against time_budget
 }
 
-// spend adds a study's duration to the tuning time and returns the total.
-func (m *memo) spend(d time.Duration) time.Duration {
+// spend adds a study's duration to the tuning time.
+func (m *memo) spend(d time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.tuned += d
+}
+
+// spent returns the time spent in tuning studies so far.
+func (m *memo) spent() time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	return m.tuned
 }
 

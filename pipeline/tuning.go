@@ -100,7 +100,7 @@ func tuneCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepar
 		// time_budget counts the time spent in studies, as the peers'
 		// tune_s does: the final fit and test scoring of each candidate
 		// between studies are not tuning.
-		remaining := max(0, time.Duration(cfg.TimeBudget)-p.memo.spend(0))
+		remaining := max(0, time.Duration(cfg.TimeBudget)-p.memo.spent())
 		// The families of every candidate of the run in order, one per
 		// feature variant, and this candidate's position among them.
 		names, at := p.pending, 0
@@ -248,6 +248,7 @@ func search(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam
 	}
 	start := time.Now()
 	defer func() { p.memo.spend(time.Since(start)) }()
+	var fitStartup sync.Once // on the first trial this call runs
 	res, err := study.Optimize(ctx, func(ctx context.Context, t *tune.Trial) (float64, error) {
 		t0 := time.Now()
 		defer func() {
@@ -255,10 +256,12 @@ func search(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam
 			longest.Lock()
 			longest.d = max(longest.d, d)
 			longest.Unlock()
-			if b, ok := sampler.(*budgetedTPE); ok && t.Number() == len(before) {
-				if n, fitted := b.fit(budget.MaxDuration, d); fitted {
-					log.Info("TPE startup fitted to the time budget", "startup_trials", n, "first_trial_seconds", round(d.Seconds(), 3))
-				}
+			if b, ok := sampler.(*budgetedTPE); ok {
+				fitStartup.Do(func() {
+					if n, fitted := b.fit(budget.MaxDuration, d); fitted {
+						log.Info("TPE startup fitted to the time budget", "startup_trials", n, "first_trial_seconds", round(d.Seconds(), 3))
+					}
+				})
 			}
 		}()
 		l := defaults
@@ -446,8 +449,7 @@ var errNoTrial = errors.New("no trial completed within the budget")
 // tree-based models still outperform deep learning on typical tabular
 // data?", NeurIPS 2022; McElfresh et al., "When do neural nets outperform
 // boosted trees on tabular data?", NeurIPS 2023) and whose trials cost
-// the most; on the four shared datasets it is the best single family on
-// three.
+// the most.
 func timeWeight(family string, s tune.Space) int {
 	w := sampled(s)
 	if family == "gbdt" {
