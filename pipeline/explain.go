@@ -209,11 +209,7 @@ func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions
 		if err != nil {
 			return nil, err
 		}
-		what := p.Family()
-		if p.Routes != nil {
-			what += " with per-segment models by " + p.Routes.Column
-		}
-		v.Notes = append(v.Notes, fmt.Sprintf("%s has no single design matrix; explained with KernelSHAP on its raw input columns (categorical columns as level codes)", what))
+		v.Notes = append(v.Notes, fmt.Sprintf("%s has no single design matrix; explained with KernelSHAP on its raw input columns (categorical columns as level codes)", p.Family()))
 	} else if v, err = explain.Explain(ctx, in.Model, sub, opts); err != nil {
 		return nil, err
 	}

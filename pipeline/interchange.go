@@ -23,7 +23,7 @@ var ErrNotGBDT = errors.New("only gbdt models can be exported to XGBoost JSON")
 // preprocessing (tabforge's predict does it for them).
 func ExportXGBoost(w io.Writer, p *Predictor) error {
 	m, ok := p.Model.(*gbdt.Model)
-	if !ok {
+	if !ok || p.Routes != nil { // per-segment models do not fit in one XGBoost booster
 		return fmt.Errorf("%w (this model is %s)", ErrNotGBDT, p.Family())
 	}
 	return m.WriteXGBoostJSON(w)

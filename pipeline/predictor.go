@@ -77,15 +77,25 @@ type Member struct {
 
 // Family names p's model: its family, or for an ensemble
 // "ensemble:KIND(member+member...)".
+// A predictor with per-segment routes reads "FAMILY routed by COLUMN".
 func (p *Predictor) Family() string {
-	if len(p.Members) == 0 {
-		return p.Model.Family()
+	var name string
+	switch {
+	case len(p.Members) > 0 && p.Combiner != nil:
+		names := make([]string, len(p.Members))
+		for i, m := range p.Members {
+			names[i] = m.Name
+		}
+		name = fmt.Sprintf("%s:%s(%s)", ensemble.FamilyName, p.Combiner.Kind(), strings.Join(names, "+"))
+	case p.Model != nil:
+		name = p.Model.Family()
+	default:
+		name = "unknown"
 	}
-	names := make([]string, len(p.Members))
-	for i, m := range p.Members {
-		names[i] = m.Name
+	if p.Routes != nil {
+		name += " routed by " + p.Routes.Column
 	}
-	return fmt.Sprintf("%s:%s(%s)", ensemble.FamilyName, p.Combiner.Kind(), strings.Join(names, "+"))
+	return name
 }
 
 // predictorMeta is the JSON part of the payload.

@@ -160,9 +160,9 @@ a check.`,
 					return err
 				}
 				if asJSON {
-					return json.NewEncoder(a.stdout).Encode(map[string]any{"version": m.Version, "artifact": m.Artifact, "family": p.Model.Family(), "ok": true})
+					return json.NewEncoder(a.stdout).Encode(map[string]any{"version": m.Version, "artifact": m.Artifact, "family": p.Family(), "ok": true})
 				}
-				fmt.Fprintf(a.stdout, "%s ok: %s model, %s, sha256 %s verified\n", m.Version, p.Model.Family(), m.Artifact, m.Artifact.SHA256)
+				fmt.Fprintf(a.stdout, "%s ok: %s model, %s, sha256 %s verified\n", m.Version, p.Family(), m.Artifact, m.Artifact.SHA256)
 				return nil
 			})
 		},
