@@ -1,13 +1,9 @@
 package frame
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -17,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/tabforge/tabforge/internal/atomicfile"
 )
 
 // rowGroupRows is the largest number of rows WriteParquet puts in one row
@@ -42,48 +39,24 @@ const rowGroupRows = 1 << 20
 // error.
 func WriteParquet(path string, f *Frame) error {
 	if err := writeParquetFile(path, f); err != nil {
-		return fmt.Errorf("frame: write %s: %w", path, err)
+		return fmt.Errorf("frame: %w", err)
 	}
 	return nil
 }
 
 func writeParquetFile(path string, f *Frame) (err error) {
 	if f.NumCols() == 0 {
-		return errors.New("frame has no columns")
+		return fmt.Errorf("write %s: frame has no columns", path)
 	}
 	rec, err := arrowRecord(f)
 	if err != nil {
-		return err
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	defer rec.Release()
 
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()           //nolint:errcheck // already failing
-			os.Remove(tmp.Name()) //nolint:errcheck // best effort clean-up
-		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 1<<16)
-	if err := writeParquetRecord(bw, rec, compress.Codecs.Zstd); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, func(w io.Writer) error {
+		return writeParquetRecord(w, rec, compress.Codecs.Zstd)
+	})
 }
 
 // writeParquetRecord writes rec as a Parquet file compressed with codec

@@ -1,17 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io"
 	"strconv"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/internal/atomicfile"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/pipeline"
 )
@@ -62,60 +61,38 @@ for classifiers, one probability column per class (prob_<class>).`,
 
 // writePredictions writes pred as CSV through a temporary file and a
 // rename, so a failed run leaves no partial output.
-func writePredictions(path string, p *pipeline.Predictor, pred *pipeline.Prediction) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	bw := bufio.NewWriter(tmp)
-	w := csv.NewWriter(bw)
-	header := []string{"prediction"}
-	if p.Target.Task != model.Regression {
-		for _, c := range p.Target.Classes {
-			header = append(header, "prob_"+c)
-		}
-	}
-	if err = w.Write(header); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	k := len(p.Target.Classes)
-	rec := make([]string, len(header))
-	n := len(pred.Values)
-	if p.Target.Task != model.Regression {
-		n = len(pred.Labels)
-	}
-	for i := range n {
-		if p.Target.Task == model.Regression {
-			rec[0] = strconv.FormatFloat(pred.Values[i], 'g', -1, 64)
-		} else {
-			rec[0] = pred.Labels[i]
-			for c := range k {
-				rec[1+c] = strconv.FormatFloat(pred.Probs[i*k+c], 'g', 8, 64)
+func writePredictions(path string, p *pipeline.Predictor, pred *pipeline.Prediction) error {
+	return atomicfile.Write(path, func(out io.Writer) error {
+		w := csv.NewWriter(out)
+		header := []string{"prediction"}
+		if p.Target.Task != model.Regression {
+			for _, c := range p.Target.Classes {
+				header = append(header, "prob_"+c)
 			}
 		}
-		if err = w.Write(rec); err != nil {
-			return fmt.Errorf("write %s: %w", path, err)
+		if err := w.Write(header); err != nil {
+			return err
 		}
-	}
-	w.Flush()
-	if err = w.Error(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+		k := len(p.Target.Classes)
+		rec := make([]string, len(header))
+		n := len(pred.Values)
+		if p.Target.Task != model.Regression {
+			n = len(pred.Labels)
+		}
+		for i := range n {
+			if p.Target.Task == model.Regression {
+				rec[0] = strconv.FormatFloat(pred.Values[i], 'g', -1, 64)
+			} else {
+				rec[0] = pred.Labels[i]
+				for c := range k {
+					rec[1+c] = strconv.FormatFloat(pred.Probs[i*k+c], 'g', 8, 64)
+				}
+			}
+			if err := w.Write(rec); err != nil {
+				return err
+			}
+		}
+		w.Flush()
+		return w.Error()
+	})
 }
