@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -51,8 +52,34 @@ func main() {
 	os.Exit(code)
 }
 
+// exitInternal is the exit code of a panic caught at the top (EX_SOFTWARE
+// of sysexits.h): a bug, told apart from a failed run (1) and bad usage (2).
+const exitInternal = 70
+
 // run executes the CLI and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return guard(stderr, func() int { return runCommand(ctx, args, stdout, stderr) })
+}
+
+// guard runs cmd and turns a panic that escaped it into one clear line on
+// stderr and exitInternal, with the stack only when TABFORGE_DEBUG is set,
+// so a user sees what to report rather than a goroutine dump.
+func guard(stderr io.Writer, cmd func() int) (code int) {
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		fmt.Fprintf(stderr, "tabforge: internal error: %v (this is a bug; please report it with the command line, and the stack printed with TABFORGE_DEBUG=1)\n", r)
+		if os.Getenv("TABFORGE_DEBUG") != "" {
+			stderr.Write(debug.Stack())
+		}
+		code = exitInternal
+	}()
+	return cmd()
+}
+
+func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	a := &app{stdout: stdout, stderr: stderr}
 	root := a.rootCommand()
 	root.SetArgs(args)
