@@ -22,6 +22,9 @@ type Config struct {
 
 	// Data is the path of the training data (CSV or Parquet). Default "".
 	Data string `yaml:"data" json:"data" koanf:"data" hash:"-"`
+	// Sep is the CSV field separator: ",", ";", "tab" (or "\t") or "|".
+	// Default "": detected from the file's first lines (see ParseSep).
+	Sep string `yaml:"sep" json:"sep" koanf:"sep" hash:"-"`
 	// Target is the column to predict. Default "".
 	Target string `yaml:"target" json:"target" koanf:"target"`
 	// Task is auto, regression, binary or multiclass. Default auto: the

@@ -32,6 +32,9 @@ func (c *Config) Validate() error {
 
 	// Enumerations.
 	enum("task", checkEnum(c.Task))
+	if _, err := ParseSep(c.Sep); err != nil {
+		errs = append(errs, &KeyError{Key: "sep", Err: err})
+	}
 	enum("cv", checkEnum(c.CV))
 	enum("pruner", checkEnum(c.Pruner))
 	enum("log_format", checkEnum(c.LogFormat))
@@ -261,4 +264,19 @@ func sortedKeys[M ~map[K]V, K ~string, V any](m M) []K {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// ParseSep turns a separator as users type it into the rune a CSV reader
+// takes: "," ";" "|" as themselves, "tab" or "\t" (escaped or literal) as
+// a tab. "" gives 0, which the readers take as "detect it".
+func ParseSep(s string) (rune, error) {
+	switch s {
+	case "":
+		return 0, nil
+	case ",", ";", "|":
+		return rune(s[0]), nil
+	case "tab", `\t`, "\t":
+		return '\t', nil
+	}
+	return 0, fmt.Errorf("separator %q is not one of , ; tab |", s)
 }

@@ -28,7 +28,8 @@ type ReadOptions struct {
 	// Forcing Categorical keeps each value's text as its label.
 	Schema map[string]Kind
 
-	// Comma is the CSV field delimiter; 0 means ','.
+	// Comma is the CSV field delimiter; 0 means detect it from the first
+	// lines: ',', ';', tab or '|' (see detectComma).
 	Comma rune
 }
 
@@ -89,8 +90,9 @@ func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
 		br.Discard(3) //nolint:errcheck // cannot fail after a successful Peek
 	}
 	cr := csv.NewReader(br)
-	if opts.Comma != 0 {
-		cr.Comma = opts.Comma
+	cr.Comma = opts.Comma
+	if cr.Comma == 0 {
+		cr.Comma = detectComma(br)
 	}
 	cr.FieldsPerRecord = 0
 	cr.ReuseRecord = true

@@ -161,7 +161,7 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 	res = &Result{RunID: newRunID(start), Target: cfg.Target, Timings: map[string]float64{}}
 	log := o.Logger.With("run", res.RunID)
 
-	f, err := frame.ReadFile(cfg.Data, frame.ReadOptions{Schema: schemaKinds(cfg.Schema)})
+	f, err := frame.ReadFile(cfg.Data, readOptions(cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -902,4 +902,11 @@ func segmentMetrics(p *prepared, column string, pred []float64) ([]SegmentMetric
 		return a > b
 	})
 	return out, nil
+}
+
+// readOptions are how cfg's data file is read: its schema overrides and
+// separator (validated with the config, so a bad one reads as detect).
+func readOptions(cfg *config.Config) frame.ReadOptions {
+	comma, _ := config.ParseSep(cfg.Sep)
+	return frame.ReadOptions{Schema: schemaKinds(cfg.Schema), Comma: comma}
 }

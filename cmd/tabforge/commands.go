@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/store"
 )
@@ -28,7 +27,7 @@ func (a *app) evaluateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			x, err := frame.ReadFile(dataPath, frame.ReadOptions{Schema: p.ReadSchema()})
+			x, err := a.readData(dataPath, p.ReadSchema())
 			if err != nil {
 				return err
 			}

@@ -65,7 +65,7 @@ explained, sampled with the config's seed; the summary lists mean |SHAP| per fea
 			if err != nil {
 				return err
 			}
-			x, err := readForPredictor(p, dataPath)
+			x, err := a.readForPredictor(p, dataPath)
 			if err != nil {
 				return err
 			}
@@ -277,12 +277,12 @@ func (a *app) explainLIME(cmd *cobra.Command, p *pipeline.Predictor, x *frame.Fr
 // readForPredictor reads a data file with the column kinds p was trained
 // on. When that fails because the file lacks a column the model needs,
 // the error names the column as the predictor's schema check does.
-func readForPredictor(p *pipeline.Predictor, path string) (*frame.Frame, error) {
-	x, err := frame.ReadFile(path, frame.ReadOptions{Schema: p.ReadSchema()})
+func (a *app) readForPredictor(p *pipeline.Predictor, path string) (*frame.Frame, error) {
+	x, err := a.readData(path, p.ReadSchema())
 	if err == nil {
 		return x, nil
 	}
-	if loose, err2 := frame.ReadFile(path, frame.ReadOptions{}); err2 == nil {
+	if loose, err2 := a.readData(path, nil); err2 == nil {
 		for _, f := range p.Schema {
 			if _, ok := loose.Lookup(f.Name); !ok {
 				return nil, fmt.Errorf("explain %s: %w", path, &pipeline.SchemaError{Column: f.Name, Reason: "missing from the data; the model needs it"})

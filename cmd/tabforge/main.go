@@ -20,6 +20,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/store/redis"
 )
 
@@ -40,6 +42,7 @@ type app struct {
 	configFile     string
 	sets           []string
 	store          string
+	sep            string
 	cpuProfile     string
 	profileFile    *os.File // open while --cpuprofile records
 }
@@ -123,6 +126,7 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.StringVar(&a.configFile, "config", "", "YAML config file")
 	pf.StringArrayVar(&a.sets, "set", nil, "set any config key: --set KEY=VALUE (repeatable)")
 	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (go tool pprof)")
+	pf.StringVar(&a.sep, "sep", "", "CSV field separator: , ; tab or | (default: detected from the first lines)")
 	pf.StringVar(&a.store, "store", "", "store URL: sqlite:///path/file.db or redis://[:password@]host:port/db (rediss:// for TLS)")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
 		if a.cpuProfile == "" {
@@ -172,4 +176,14 @@ func (a *app) versionCommand() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// readData reads a data file for a command that applies a model: the
+// model's schema decides column kinds, --sep the CSV separator.
+func (a *app) readData(path string, schema map[string]frame.Kind) (*frame.Frame, error) {
+	comma, err := config.ParseSep(a.sep)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--sep: %w", err)}
+	}
+	return frame.ReadFile(path, frame.ReadOptions{Schema: schema, Comma: comma})
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/internal/atomicfile"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/pipeline"
@@ -33,7 +32,7 @@ for classifiers, one probability column per class (prob_<class>).`,
 			if err != nil {
 				return err
 			}
-			x, err := frame.ReadFile(dataPath, frame.ReadOptions{Schema: p.ReadSchema()})
+			x, err := a.readData(dataPath, p.ReadSchema())
 			if err != nil {
 				return err
 			}

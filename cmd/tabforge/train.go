@@ -73,6 +73,9 @@ func (a *app) loadConfig(cmd *cobra.Command) (*config.Config, *config.Provenance
 	if a.store != "" {
 		flags["store"] = a.store
 	}
+	if a.sep != "" {
+		flags["sep"] = a.sep
+	}
 	for name, key := range flagKeys() {
 		fl := cmd.Flags().Lookup(name)
 		if fl == nil || !fl.Changed {
