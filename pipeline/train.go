@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"maps"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -160,6 +161,9 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 	}
 	res = &Result{RunID: newRunID(start), Target: cfg.Target, Timings: map[string]float64{}}
 	log := o.Logger.With("run", res.RunID)
+	if err := checkWritable(cfg.Out); err != nil {
+		return nil, err
+	}
 
 	f, err := frame.ReadFile(cfg.Data, readOptions(cfg))
 	if err != nil {
@@ -398,15 +402,10 @@ func checkGates(cfg *config.Config, task model.Task, test eval.Metrics) Gates {
 
 // prepare loads the target, the features frame and the split.
 func prepare(f *frame.Frame, cfg *config.Config, log *slog.Logger) (*prepared, error) {
-	tcol, ok := f.Lookup(cfg.Target)
-	if !ok {
-		return nil, fmt.Errorf("target column %q not found (columns: %s)", cfg.Target, strings.Join(f.Names(), ", "))
+	if err := checkColumns(f, cfg); err != nil {
+		return nil, err
 	}
-	for _, d := range cfg.Drop {
-		if _, ok := f.Lookup(d); !ok {
-			return nil, fmt.Errorf("drop: column %q not found", d)
-		}
-	}
+	tcol, _ := f.Lookup(cfg.Target)
 	task, err := detectTask(tcol, string(cfg.Task))
 	if err != nil {
 		return nil, err
@@ -909,4 +908,52 @@ func segmentMetrics(p *prepared, column string, pred []float64) ([]SegmentMetric
 func readOptions(cfg *config.Config) frame.ReadOptions {
 	comma, _ := config.ParseSep(cfg.Sep)
 	return frame.ReadOptions{Schema: schemaKinds(cfg.Schema), Comma: comma}
+}
+
+// checkColumns reports, in one error, every column the config names that
+// the data lacks, so a user fixes them all in one go.
+func checkColumns(f *frame.Frame, cfg *config.Config) error {
+	var missing []string
+	need := func(key, col string) {
+		if _, ok := f.Lookup(col); !ok {
+			missing = append(missing, fmt.Sprintf("%s %q", key, col))
+		}
+	}
+	need("target", cfg.Target)
+	for _, d := range cfg.Drop {
+		need("drop", d)
+	}
+	if cfg.TimeColumn != "" {
+		for _, c := range strings.Split(cfg.TimeColumn, ",") {
+			need("time_column", strings.TrimSpace(c))
+		}
+	}
+	if cfg.SegmentColumn != "" {
+		need("segment_column", cfg.SegmentColumn)
+	}
+	if cfg.SegmentBy != "" {
+		need("segment_by", cfg.SegmentBy)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d column(s) not found in the data: %s (columns: %s)", len(missing), strings.Join(missing, ", "), strings.Join(f.Names(), ", "))
+}
+
+// checkWritable makes sure the model directory can be written before any
+// training, so an unwritable --out fails in milliseconds, not after the
+// whole run.
+func checkWritable(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("output directory %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".writable-*")
+	if err != nil {
+		return fmt.Errorf("output directory %s is not writable: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
