@@ -495,7 +495,11 @@ func (p *prepared) splitRows(f *frame.Frame, cfg *config.Config, kept []int) err
 		if perr != nil {
 			return fmt.Errorf("as_of: %w", perr)
 		}
-		h, err = split.AsOf(times, float64(cut.Unix()))
+		key, kerr := asOfKey(f, cfg.TimeColumn, kept, times, cut)
+		if kerr != nil {
+			return kerr
+		}
+		h, err = split.AsOf(times, key)
 		p.split = "as of " + cfg.AsOf
 	case times != nil:
 		var cut float64
@@ -508,8 +512,12 @@ func (p *prepared) splitRows(f *frame.Frame, cfg *config.Config, kept []int) err
 		h, err = split.Random(n, cfg.TestFraction, cfg.Seed)
 		p.split = fmt.Sprintf("random %.0f%% test", 100*cfg.TestFraction)
 	}
+	if errors.Is(err, split.ErrEmptySide) && times != nil {
+		return fmt.Errorf("split %s leaves no training or no test rows: the data's time runs from %s to %s",
+			p.split, describeTime(f, cfg.TimeColumn, kept, times, slices.Min(times)), describeTime(f, cfg.TimeColumn, kept, times, slices.Max(times)))
+	}
 	if err != nil {
-		return fmt.Errorf("split: %w", err)
+		return fmt.Errorf("%s: %w", p.split, err)
 	}
 	if len(h.Train) == 0 || len(h.Test) == 0 {
 		return fmt.Errorf("split: %s leaves %d training and %d test rows", p.split, len(h.Train), len(h.Test))
@@ -956,4 +964,43 @@ func checkWritable(dir string) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
+}
+
+// asOfKey turns an as-of date into a cutoff on the time key. A single
+// datetime column is compared in Unix seconds; numeric time parts (one
+// column such as a year, or several ordered lexicographically such as
+// Year_Sold,Mo_Sold) are compared, as a tuple, with the date's (year,
+// month, day), and the cutoff is the key of the first time at or after it.
+func asOfKey(f *frame.Frame, spec string, kept []int, keys []float64, cut time.Time) (float64, error) {
+	names := strings.Split(spec, ",")
+	first, _ := f.Lookup(strings.TrimSpace(names[0]))
+	if len(names) == 1 && first.Kind == frame.Datetime {
+		return float64(cut.Unix()), nil
+	}
+	if len(names) > 3 {
+		return 0, fmt.Errorf("as_of with %d time columns: want a date column or at most 3 numeric parts (year, month, day)", len(names))
+	}
+	parts := []float64{float64(cut.Year()), float64(cut.Month()), float64(cut.Day())}[:len(names)]
+	cols := make([]*frame.Column, len(names))
+	for i, n := range names {
+		c, _ := f.Lookup(strings.TrimSpace(n))
+		if c.Kind != frame.Numeric {
+			return 0, fmt.Errorf("as_of with time columns %s: %q is not numeric; give one date column or numeric year, month, day parts", spec, c.Name)
+		}
+		cols[i] = c
+	}
+	key := math.Inf(1)
+	for k, r := range kept {
+		atOrAfter := true
+		for i, c := range cols {
+			if c.Num[r] != parts[i] {
+				atOrAfter = c.Num[r] > parts[i]
+				break
+			}
+		}
+		if atOrAfter && keys[k] < key {
+			key = keys[k]
+		}
+	}
+	return key, nil
 }

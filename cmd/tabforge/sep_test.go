@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tabforge/tabforge/frame"
 )
 
 // TestSeparators trains on a semicolon-separated copy of ames with the
@@ -52,4 +54,44 @@ func trainedModelPath(t *testing.T, out string) string {
 		t.Fatalf("train --json: %v\n%s", err, out)
 	}
 	return res.ModelPath
+}
+
+// TestAsOfTimeParts splits ames as of a date over its Year_Sold,Mo_Sold
+// parts: the training rows are exactly those sold before June 2009 (2149
+// of 2930, counted from the file below), and a date outside the data's
+// range is one clear error naming that range.
+func TestAsOfTimeParts(t *testing.T) {
+	dir := t.TempDir()
+	x, err := frame.ReadFile(testdata("ames.csv"), frame.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	year, _ := x.Lookup("Year_Sold")
+	month, _ := x.Lookup("Mo_Sold")
+	before := 0
+	for r := range x.NumRows() {
+		if year.Num[r] < 2009 || year.Num[r] == 2009 && month.Num[r] < 6 {
+			before++
+		}
+	}
+	args := []string{"train", "--data", testdata("ames.csv"), "--target", "Sale_Price", "--time-column", "Year_Sold,Mo_Sold",
+		"--models", "ridge", "--cv-folds", "0", "--set", "force_production_quality=false", "--out", filepath.Join(dir, "m"), "--json"}
+	code, out, errs := cli(t, dir, append(args, "--as-of", "2009-06-01")...)
+	if code != 0 {
+		t.Fatalf("train --as-of 2009-06-01: exit %d\n%s", code, errs)
+	}
+	var res struct {
+		TrainRows int `json:"train_rows"`
+		TestRows  int `json:"test_rows"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.TrainRows != before || res.TestRows != x.NumRows()-before {
+		t.Errorf("as of 2009-06-01: %d train, %d test rows; want %d and %d", res.TrainRows, res.TestRows, before, x.NumRows()-before)
+	}
+	code, _, errs = cli(t, dir, append(args, "--as-of", "2015-01-01")...)
+	if code != 1 || !strings.Contains(errs, "Year_Sold=2010") || strings.Count(errs, "split") > 1 {
+		t.Errorf("as of a date after the data: exit %d, %q; want 1 and one message naming the data's range", code, errs)
+	}
 }
