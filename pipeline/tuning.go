@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"log/slog"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -304,7 +306,7 @@ func search(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam
 		bv := best.value
 		best.Unlock()
 		log.Info("trial done", "trial", t.Number(), "cv_"+metric, round(v, 6), "best", round(bv, 6),
-			"seconds", round(time.Since(t0).Seconds(), 3), "params", t.Params())
+			"seconds", round(time.Since(t0).Seconds(), 3), paramsGroup(t.Params()))
 		return v, nil
 	}, budget)
 	if err != nil {
@@ -508,4 +510,15 @@ func defaultGrid(family string) map[string][]any {
 		return map[string][]any{"c": {0.01, 0.1, 1.0, 10.0}}
 	}
 	return nil
+}
+
+// paramsGroup logs a trial's parameters as key=value pairs in name order
+// (params.max_depth=6 params.learning_rate=0.1 in text logs, an object in
+// JSON logs) instead of a Go map's rendering.
+func paramsGroup(params map[string]any) slog.Attr {
+	attrs := make([]any, 0, len(params))
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		attrs = append(attrs, slog.Any(k, params[k]))
+	}
+	return slog.Group("params", attrs...)
 }

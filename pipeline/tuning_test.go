@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -218,5 +220,16 @@ func TestBudgetedTPEStartup(t *testing.T) {
 		if got := b.current().StartupTrials; fitted && got != n {
 			t.Errorf("sampler startup %d after fitting %d", got, n)
 		}
+	}
+}
+
+func TestParamsGroupLogsKeyValues(t *testing.T) {
+	var b strings.Builder
+	log := slog.New(slog.NewTextHandler(&b, nil))
+	log.Info("trial done", "trial", 3, paramsGroup(map[string]any{"max_depth": 6, "learning_rate": 0.1}))
+	got := b.String()
+	i, j := strings.Index(got, "params.learning_rate=0.1"), strings.Index(got, "params.max_depth=6")
+	if i < 0 || j < 0 || i > j || strings.Contains(got, "map[") {
+		t.Errorf("trial log %q; want params.learning_rate=0.1 before params.max_depth=6 and no Go map", got)
 	}
 }
