@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -76,17 +78,31 @@ func (a *app) runsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			type row struct {
+				*store.Run
+				pipeline.RunSummary
+			}
+			rows := make([]row, len(rs))
+			now := time.Now()
+			for i, r := range rs {
+				s, err := pipeline.Summarize(r, now)
+				if err != nil {
+					fmt.Fprintf(a.stderr, "tabforge: warning: %v\n", err)
+				}
+				rows[i] = row{r, s}
+			}
 			if asJSON {
-				return json.NewEncoder(a.stdout).Encode(rs)
+				return json.NewEncoder(a.stdout).Encode(rows)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "RUN\tCREATED\tSTATUS\tDATASET\tTARGET\tTASK\tBEST")
-			for _, r := range rs {
+			fmt.Fprintln(tw, "RUN\tCREATED\tSTATUS\tDATASET\tTARGET\tTASK\tBEST\tMETRIC\tCV\tTEST\tDURATION")
+			for _, r := range rows {
 				h := r.DatasetHash
 				if len(h) > 12 {
 					h = h[:12]
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Created.Format("2006-01-02 15:04:05"), r.Status, h, r.Target, r.Task, r.Best)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Created.Format("2006-01-02 15:04:05"), r.Status, h, r.Target, r.Task, r.Best,
+					r.Metric, metricText(r.CV), metricText(r.Test), r.Duration.Round(100*time.Millisecond))
 			}
 			return tw.Flush()
 		},
@@ -146,4 +162,12 @@ func (a *app) configCommand() *cobra.Command {
 	}
 	cfgCmd.AddCommand(show)
 	return cfgCmd
+}
+
+// metricText prints a metric to four decimals, or "-" when absent.
+func metricText(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*v, 'f', 4, 64)
 }
