@@ -225,6 +225,10 @@ type Config struct {
 	// or redis://HOST:PORT/DB (rediss:// for TLS).
 	// Default sqlite://.tabforge/tabforge.db.
 	Store string `yaml:"store" json:"store" koanf:"store" hash:"-"`
+	// RunLease is how long a running run's liveness lease lasts in the
+	// store; its process renews it every third of that, and a reader shows
+	// a running run whose lease expired as interrupted. Default 0: 15s.
+	RunLease Duration `yaml:"run_lease" json:"run_lease" koanf:"run_lease" hash:"-"`
 	// Cache memoises candidates and CV folds in the store, keyed by
 	// everything that determines them, so an unchanged step is never
 	// recomputed. Default true.

@@ -88,6 +88,9 @@ func (c *Config) Validate() error {
 	if c.TimeBudget < 0 {
 		bad("time_budget", "%s is negative", c.TimeBudget)
 	}
+	if c.RunLease < 0 || c.RunLease > 0 && c.RunLease < Duration(300*time.Millisecond) {
+		bad("run_lease", "%s: want 0 (default 15s) or at least 300ms", c.RunLease)
+	}
 	if c.MaxLatency < 0 {
 		bad("max_latency", "%s is negative", c.MaxLatency)
 	}

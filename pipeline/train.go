@@ -177,6 +177,10 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 	rec := &store.Run{ID: res.RunID, Created: start.UTC(), Status: store.Running, DatasetPath: cfg.Data,
 		DatasetHash: res.DatasetHash, ConfigHash: cfg.Hash(), Config: cfgJSON, Target: cfg.Target}
 	if o.Runs != nil {
+		if recs, ok := o.Runs.(store.Records); ok {
+			stop := holdLease(ctx, recs, res.RunID, time.Duration(cfg.RunLease), log)
+			defer stop() // after the final PutRun below: never running without a lease
+		}
 		if err := o.Runs.PutRun(ctx, rec); err != nil {
 			return nil, err
 		}

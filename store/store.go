@@ -25,7 +25,17 @@ const (
 	Running   Status = "running"
 	Succeeded Status = "succeeded"
 	Failed    Status = "failed"
+	// Interrupted is never written by the run itself: it is how a reader
+	// sees a running run whose process stopped renewing its lease (killed,
+	// crashed, machine lost). See LeaseKind.
+	Interrupted Status = "interrupted"
 )
+
+// LeaseKind is the record kind of running runs' leases: key the run id,
+// value the RFC 3339 time until which the run's process vouches it is
+// alive. The process renews it well before then; a running run whose lease
+// expired (or is missing) is interrupted.
+const LeaseKind = "run.lease"
 
 // Run is one training run's record.
 type Run struct {

@@ -85,6 +85,9 @@ func (a *app) runsCommand() *cobra.Command {
 			rows := make([]row, len(rs))
 			now := time.Now()
 			for i, r := range rs {
+				if r.Status, err = pipeline.RunStatus(cmd.Context(), st, r, now); err != nil {
+					return err
+				}
 				s, err := pipeline.Summarize(r, now)
 				if err != nil {
 					fmt.Fprintf(a.stderr, "tabforge: warning: %v\n", err)
@@ -121,6 +124,9 @@ func (a *app) runsCommand() *cobra.Command {
 			defer st.Close()
 			r, err := st.GetRun(cmd.Context(), args[0])
 			if err != nil {
+				return err
+			}
+			if r.Status, err = pipeline.RunStatus(cmd.Context(), st, r, time.Now()); err != nil {
 				return err
 			}
 			enc := json.NewEncoder(a.stdout)
