@@ -239,7 +239,7 @@ func TestExportWipeImport(t *testing.T) {
 				t.Fatalf("export: %d %s %s", code, out, errs)
 			}
 			c.wipe(t)
-			if code, out, _ := tabforge(t, dir, "runs", "list", "--store", c.url, "--json"); code != 0 || strings.TrimSpace(out) != "null" {
+			if code, out, _ := tabforge(t, dir, "runs", "list", "--store", c.url, "--json"); code != 0 || strings.TrimSpace(out) != "[]" {
 				t.Fatalf("after the wipe runs list = %d %q; want no runs", code, out)
 			}
 			if code, out, errs := tabforge(t, dir, "store", "import", first, "--store", c.url); code != 0 {
