@@ -1,0 +1,42 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzLoadFile feeds arbitrary YAML to the config loader: it must return a
+// config or an error, never panic, and any config it returns must validate
+// and encode.
+func FuzzLoadFile(f *testing.F) {
+	f.Add([]byte("target: y\ncv_folds: 3\nmodels: [ridge, gbdt]\n"))
+	f.Add([]byte("enable_advanced_features: true\ntime_budget: 2m\nbusiness_rules:\n  - name: floor\n    kind: bounds\n    min: 0\n    gate: true\n"))
+	f.Add([]byte("schema:\n  a: categorical\nmodel_params:\n  gbdt: {max_depth: 4, learning_rate: 0.1}\nsep: \";\"\n"))
+	f.Add([]byte("{}"))
+	f.Add([]byte("- not a mapping\n"))
+	for _, p := range []string{ProfileDevelopment, ProfileProduction, ProfileResearch} {
+		if c, _, err := Load(Sources{Profile: p}); err == nil {
+			if b, err := c.YAML(); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "c.yaml")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, _, err := Load(Sources{File: path})
+		if err != nil {
+			return
+		}
+		if err := c.Validate(); err != nil {
+			t.Errorf("Load returned a config that does not validate: %v", err)
+		}
+		if _, err := c.YAML(); err != nil {
+			t.Errorf("Load returned a config that does not encode: %v", err)
+		}
+		c.Hash()
+	})
+}
