@@ -144,7 +144,7 @@ func (a *app) rootCommand() *cobra.Command {
 		return nil
 	}
 	root.AddCommand(a.trainCommand(), a.predictCommand(), a.evaluateCommand(), a.runsCommand(), a.configCommand(), a.benchCommand(), a.exportCommand(), a.importCommand(), a.versionCommand())
-	root.AddCommand(a.explainCommand(), a.reportCommand(), a.storeCommand(), a.doctorCommand(), a.modelsCommand())
+	root.AddCommand(a.explainCommand(), a.reportCommand(), a.storeCommand(), a.doctorCommand(), a.modelsCommand(), a.studiesCommand())
 	return root
 }
 

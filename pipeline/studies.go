@@ -1,0 +1,78 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/tune"
+)
+
+// StudySummary is one tuning study with its trial counts and best value.
+type StudySummary struct {
+	store.Study
+	Trials   int      `json:"trials"`
+	Complete int      `json:"complete"`
+	Pruned   int      `json:"pruned"`
+	Best     *float64 `json:"best,omitempty"`
+	BestAt   int      `json:"best_trial"` // -1 without a complete trial
+}
+
+// RunStudyPrefix is the name prefix of the tuning studies a run's training
+// used: studies are named by dataset version and config, so a rerun of
+// the same data and config shares (and resumes) them.
+func RunStudyPrefix(r *store.Run) string {
+	ds, cfg := r.DatasetHash, r.ConfigHash
+	if len(ds) > 16 {
+		ds = ds[:16]
+	}
+	if len(cfg) > 16 {
+		cfg = cfg[:16]
+	}
+	return fmt.Sprintf("train/%s/%s/", ds, cfg)
+}
+
+// Studies lists the studies in st whose name starts with prefix ("" for
+// all), with their trials counted.
+func Studies(ctx context.Context, st store.Store, prefix string) ([]StudySummary, error) {
+	all, err := st.ListStudies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []StudySummary
+	for _, s := range all {
+		if !strings.HasPrefix(s.Name, prefix) {
+			continue
+		}
+		trials, err := st.Trials(ctx, s.ID)
+		if err != nil {
+			return nil, fmt.Errorf("study %s: %w", s.Name, err)
+		}
+		out = append(out, SummarizeStudy(s, trials))
+	}
+	return out, nil
+}
+
+// SummarizeStudy counts s's trials by state and finds its best complete
+// trial in s's direction.
+func SummarizeStudy(s store.Study, trials []tune.FrozenTrial) StudySummary {
+	sum := StudySummary{Study: s, Trials: len(trials), BestAt: -1}
+	for _, t := range trials {
+		switch t.State {
+		case tune.Pruned:
+			sum.Pruned++
+		case tune.Complete:
+			sum.Complete++
+			if math.IsNaN(t.Value) {
+				continue
+			}
+			if sum.Best == nil || (s.Direction == tune.Maximize) == (t.Value > *sum.Best) && t.Value != *sum.Best {
+				v := t.Value
+				sum.Best, sum.BestAt = &v, t.Number
+			}
+		}
+	}
+	return sum
+}
