@@ -69,45 +69,42 @@ func (a *app) runsCommand() *cobra.Command {
 		Short: "List runs, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := a.storeFor(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			rs, err := st.ListRuns(cmd.Context(), limit)
-			if err != nil {
-				return err
-			}
-			type row struct {
-				*store.Run
-				pipeline.RunSummary
-			}
-			rows := make([]row, len(rs))
-			now := time.Now()
-			for i, r := range rs {
-				if r.Status, err = pipeline.RunStatus(cmd.Context(), st, r, now); err != nil {
+			return a.withStore(cmd, func(st store.Store) error {
+				rs, err := st.ListRuns(cmd.Context(), limit)
+				if err != nil {
 					return err
 				}
-				s, err := pipeline.Summarize(r, now)
-				if err != nil {
-					fmt.Fprintf(a.stderr, "tabforge: warning: %v\n", err)
+				type row struct {
+					*store.Run
+					pipeline.RunSummary
 				}
-				rows[i] = row{r, s}
-			}
-			if asJSON {
-				return json.NewEncoder(a.stdout).Encode(rows)
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "RUN\tCREATED\tSTATUS\tDATASET\tTARGET\tTASK\tBEST\tMETRIC\tCV\tTEST\tDURATION")
-			for _, r := range rows {
-				h := r.DatasetHash
-				if len(h) > 12 {
-					h = h[:12]
+				rows := make([]row, len(rs))
+				now := time.Now()
+				for i, r := range rs {
+					if r.Status, err = pipeline.RunStatus(cmd.Context(), st, r, now); err != nil {
+						return err
+					}
+					s, err := pipeline.Summarize(r, now)
+					if err != nil {
+						fmt.Fprintf(a.stderr, "tabforge: warning: %v\n", err)
+					}
+					rows[i] = row{r, s}
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Created.Format("2006-01-02 15:04:05"), r.Status, h, r.Target, r.Task, r.Best,
-					r.Metric, metricText(r.CV), metricText(r.Test), r.Duration.Round(100*time.Millisecond))
-			}
-			return tw.Flush()
+				if asJSON {
+					return json.NewEncoder(a.stdout).Encode(rows)
+				}
+				tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "RUN\tCREATED\tSTATUS\tDATASET\tTARGET\tTASK\tBEST\tMETRIC\tCV\tTEST\tDURATION")
+				for _, r := range rows {
+					h := r.DatasetHash
+					if len(h) > 12 {
+						h = h[:12]
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Created.Format("2006-01-02 15:04:05"), r.Status, h, r.Target, r.Task, r.Best,
+						r.Metric, metricText(r.CV), metricText(r.Test), r.Duration.Round(100*time.Millisecond))
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	list.Flags().IntVar(&limit, "limit", 20, "at most this many runs (0 = all)")
@@ -117,25 +114,33 @@ func (a *app) runsCommand() *cobra.Command {
 		Short: "Show one run (id or unique prefix) as JSON",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.storeFor(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			r, err := st.GetRun(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if r.Status, err = pipeline.RunStatus(cmd.Context(), st, r, time.Now()); err != nil {
-				return err
-			}
-			enc := json.NewEncoder(a.stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(r)
+			return a.withStore(cmd, func(st store.Store) error {
+				r, err := st.GetRun(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				if r.Status, err = pipeline.RunStatus(cmd.Context(), st, r, time.Now()); err != nil {
+					return err
+				}
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(r)
+			})
 		},
 	}
 	runs.AddCommand(list, show, a.runsDiffCommand())
 	return runs
+}
+
+// withStore runs fn with the store the effective config names, closing it
+// afterwards.
+func (a *app) withStore(cmd *cobra.Command, fn func(st store.Store) error) error {
+	st, err := a.storeFor(cmd)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(st)
 }
 
 // storeFor opens the store the effective config names.

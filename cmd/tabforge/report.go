@@ -9,6 +9,7 @@ import (
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/report"
+	"github.com/tabforge/tabforge/store"
 )
 
 // reportCommand is `tabforge report RUN [--out DIR] [--curves]
@@ -36,44 +37,41 @@ curves of the best single model family (config key report_curves) and
 			if err != nil {
 				return err
 			}
-			st, err := a.storeFor(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			r, err := st.GetRun(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if len(r.Result) == 0 {
-				return fmt.Errorf("run %s has no result to report (status %s)", r.ID, r.Status)
-			}
-			var res pipeline.Result
-			if err := json.Unmarshal(r.Result, &res); err != nil {
-				return fmt.Errorf("run %s: result: %w", r.ID, err)
-			}
-			cfg := config.Default()
-			if err := json.Unmarshal(r.Config, cfg); err != nil {
-				return fmt.Errorf("run %s: config: %w", r.ID, err)
-			}
-			if cmd.Flags().Changed("curves") {
-				cfg.ReportCurves = curves
-			}
-			if cmd.Flags().Changed("bias-variance-rounds") {
-				if rounds != 0 && rounds < 2 {
-					return usagef("report: --bias-variance-rounds must be 0 (off) or at least 2, not %d", rounds)
+			return a.withStore(cmd, func(st store.Store) error {
+				r, err := st.GetRun(cmd.Context(), args[0])
+				if err != nil {
+					return err
 				}
-				cfg.BiasVarianceRounds = rounds
-			}
-			an, dir, err := pipeline.WriteReport(cmd.Context(), cfg, &res, out, pipeline.AnalysisOptions{Logger: log})
-			if err != nil {
-				return err
-			}
-			if an.Err != nil {
-				log.Warn("report written from the run record alone", "err", an.Err)
-			}
-			fmt.Fprintln(a.stdout, dir+"/"+report.HTMLFile)
-			return nil
+				if len(r.Result) == 0 {
+					return fmt.Errorf("run %s has no result to report (status %s)", r.ID, r.Status)
+				}
+				var res pipeline.Result
+				if err := json.Unmarshal(r.Result, &res); err != nil {
+					return fmt.Errorf("run %s: result: %w", r.ID, err)
+				}
+				cfg := config.Default()
+				if err := json.Unmarshal(r.Config, cfg); err != nil {
+					return fmt.Errorf("run %s: config: %w", r.ID, err)
+				}
+				if cmd.Flags().Changed("curves") {
+					cfg.ReportCurves = curves
+				}
+				if cmd.Flags().Changed("bias-variance-rounds") {
+					if rounds != 0 && rounds < 2 {
+						return usagef("report: --bias-variance-rounds must be 0 (off) or at least 2, not %d", rounds)
+					}
+					cfg.BiasVarianceRounds = rounds
+				}
+				an, dir, err := pipeline.WriteReport(cmd.Context(), cfg, &res, out, pipeline.AnalysisOptions{Logger: log})
+				if err != nil {
+					return err
+				}
+				if an.Err != nil {
+					log.Warn("report written from the run record alone", "err", an.Err)
+				}
+				fmt.Fprintln(a.stdout, dir+"/"+report.HTMLFile)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "directory to write the report into (default <out>/<run>/report)")

@@ -71,21 +71,18 @@ func (a *app) storeCommand() *cobra.Command {
 		Short: "Write runs, records (registry, versions, logs), studies and trials to a JSON-lines dump",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.storeFor(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			var buf strings.Builder
-			n, err := store.Export(cmd.Context(), st, &buf, withCache)
-			if err != nil {
-				return err
-			}
-			if err := model.WriteFileAtomic(args[0], []byte(buf.String())); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stdout, "exported %s to %s: %d runs, %d records, %d studies, %d trials\n", st.URL(), args[0], n.Runs, n.Records, n.Studies, n.Trials)
-			return nil
+			return a.withStore(cmd, func(st store.Store) error {
+				var buf strings.Builder
+				n, err := store.Export(cmd.Context(), st, &buf, withCache)
+				if err != nil {
+					return err
+				}
+				if err := model.WriteFileAtomic(args[0], []byte(buf.String())); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "exported %s to %s: %d runs, %d records, %d studies, %d trials\n", st.URL(), args[0], n.Runs, n.Records, n.Studies, n.Trials)
+				return nil
+			})
 		},
 	}
 	export.Flags().BoolVar(&withCache, "cache", false, "include the step cache (it can be recomputed)")
@@ -99,17 +96,14 @@ func (a *app) storeCommand() *cobra.Command {
 				return err
 			}
 			defer f.Close()
-			st, err := a.storeFor(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			n, err := store.Import(cmd.Context(), st, f)
-			if err != nil {
-				return fmt.Errorf("%s: %w", filepath.Base(args[0]), err)
-			}
-			fmt.Fprintf(a.stdout, "imported %s into %s: %d runs, %d records, %d studies, %d trials\n", args[0], st.URL(), n.Runs, n.Records, n.Studies, n.Trials)
-			return nil
+			return a.withStore(cmd, func(st store.Store) error {
+				n, err := store.Import(cmd.Context(), st, f)
+				if err != nil {
+					return fmt.Errorf("%s: %w", filepath.Base(args[0]), err)
+				}
+				fmt.Fprintf(a.stdout, "imported %s into %s: %d runs, %d records, %d studies, %d trials\n", args[0], st.URL(), n.Runs, n.Records, n.Studies, n.Trials)
+				return nil
+			})
 		},
 	}
 	cmd.AddCommand(sync, export, imp)
@@ -123,39 +117,36 @@ func (a *app) runsDiffCommand() *cobra.Command {
 		Short: "Show the config keys and metrics that differ between two runs",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.storeFor(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			ra, err := st.GetRun(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			rb, err := st.GetRun(cmd.Context(), args[1])
-			if err != nil {
-				return err
-			}
-			changes, err := store.Diff(ra, rb)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				if changes == nil {
-					changes = []store.Change{}
+			return a.withStore(cmd, func(st store.Store) error {
+				ra, err := st.GetRun(cmd.Context(), args[0])
+				if err != nil {
+					return err
 				}
-				return json.NewEncoder(a.stdout).Encode(changes)
-			}
-			if len(changes) == 0 {
-				fmt.Fprintf(a.stdout, "runs %s and %s have the same config and metrics\n", ra.ID, rb.ID)
-				return nil
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintf(tw, "KEY\t%s\t%s\n", ra.ID, rb.ID)
-			for _, c := range changes {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Key, orDash(c.A), orDash(c.B))
-			}
-			return tw.Flush()
+				rb, err := st.GetRun(cmd.Context(), args[1])
+				if err != nil {
+					return err
+				}
+				changes, err := store.Diff(ra, rb)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					if changes == nil {
+						changes = []store.Change{}
+					}
+					return json.NewEncoder(a.stdout).Encode(changes)
+				}
+				if len(changes) == 0 {
+					fmt.Fprintf(a.stdout, "runs %s and %s have the same config and metrics\n", ra.ID, rb.ID)
+					return nil
+				}
+				tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+				fmt.Fprintf(tw, "KEY\t%s\t%s\n", ra.ID, rb.ID)
+				for _, c := range changes {
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Key, orDash(c.A), orDash(c.B))
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the changes as JSON")

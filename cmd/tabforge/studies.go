@@ -26,35 +26,32 @@ func (a *app) studiesCommand() *cobra.Command {
 		Short: "List studies (those of one run, given its id or prefix) with trial counts and best value",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.storeFor(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			prefix := ""
-			if len(args) == 1 {
-				r, err := st.GetRun(cmd.Context(), args[0])
+			return a.withStore(cmd, func(st store.Store) error {
+				prefix := ""
+				if len(args) == 1 {
+					r, err := st.GetRun(cmd.Context(), args[0])
+					if err != nil {
+						return err
+					}
+					prefix = pipeline.RunStudyPrefix(r)
+				}
+				ss, err := pipeline.Studies(cmd.Context(), st, prefix)
 				if err != nil {
 					return err
 				}
-				prefix = pipeline.RunStudyPrefix(r)
-			}
-			ss, err := pipeline.Studies(cmd.Context(), st, prefix)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				if ss == nil {
-					ss = []pipeline.StudySummary{}
+				if asJSON {
+					if ss == nil {
+						ss = []pipeline.StudySummary{}
+					}
+					return json.NewEncoder(a.stdout).Encode(ss)
 				}
-				return json.NewEncoder(a.stdout).Encode(ss)
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "STUDY\tDIRECTION\tTRIALS\tCOMPLETE\tPRUNED\tBEST\tBEST TRIAL")
-			for _, s := range ss {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%d\n", s.Name, s.Direction, s.Trials, s.Complete, s.Pruned, metricText(s.Best), s.BestAt)
-			}
-			return tw.Flush()
+				tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "STUDY\tDIRECTION\tTRIALS\tCOMPLETE\tPRUNED\tBEST\tBEST TRIAL")
+				for _, s := range ss {
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%d\n", s.Name, s.Direction, s.Trials, s.Complete, s.Pruned, metricText(s.Best), s.BestAt)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	show := &cobra.Command{
@@ -62,12 +59,9 @@ func (a *app) studiesCommand() *cobra.Command {
 		Short: "Show a study's trials (name or unique prefix): number, state, value, duration, parameters",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.storeFor(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			return a.showStudy(cmd, st, args[0], asJSON)
+			return a.withStore(cmd, func(st store.Store) error {
+				return a.showStudy(cmd, st, args[0], asJSON)
+			})
 		},
 	}
 	for _, c := range []*cobra.Command{list, show} {
