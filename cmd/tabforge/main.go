@@ -129,6 +129,9 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.StringVar(&a.sep, "sep", "", "CSV field separator: , ; tab or | (default: detected from the first lines)")
 	pf.StringVar(&a.store, "store", "", "store URL: sqlite:///path/file.db or redis://[:password@]host:port/db (rediss:// for TLS)")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if _, err := config.ParseSep(a.sep); err != nil {
+			return usageError{fmt.Errorf("--sep: %w", err)}
+		}
 		if a.cpuProfile == "" {
 			return nil
 		}
@@ -145,7 +148,34 @@ func (a *app) rootCommand() *cobra.Command {
 	}
 	root.AddCommand(a.trainCommand(), a.predictCommand(), a.evaluateCommand(), a.runsCommand(), a.configCommand(), a.benchCommand(), a.exportCommand(), a.importCommand(), a.versionCommand())
 	root.AddCommand(a.explainCommand(), a.reportCommand(), a.storeCommand(), a.doctorCommand(), a.modelsCommand(), a.studiesCommand())
+	argsAreUsage(root)
 	return root
+}
+
+// argsAreUsage makes a wrong argument count, and an unknown subcommand,
+// bad usage (exit 2) on every command of the tree, as flag errors are. A
+// command group run without a subcommand prints its help.
+func argsAreUsage(c *cobra.Command) {
+	switch check := c.Args; {
+	case !c.Runnable() && c.HasSubCommands():
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown command %q for %q (see '%s --help')", args[0], cmd.CommandPath(), cmd.CommandPath())
+			}
+			return cmd.Help()
+		}
+	case check != nil:
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return usageError{fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		argsAreUsage(sub)
+	}
 }
 
 func (a *app) logger() (*slog.Logger, error) {

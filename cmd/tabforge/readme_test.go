@@ -103,3 +103,34 @@ func TestGuard(t *testing.T) {
 		t.Errorf("guard printed %q; want one line naming the internal error", got)
 	}
 }
+
+// TestUsageExitCodes: every kind of bad usage exits 2 with one line naming
+// the help to read; a command group without a subcommand prints its help.
+func TestUsageExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"bogus"}, 2, `unknown command "bogus"`},
+		{[]string{"models", "bogus"}, 2, `unknown command "bogus" for "tabforge models"`},
+		{[]string{"runs", "show"}, 2, "accepts 1 arg(s), received 0"},
+		{[]string{"runs", "list", "extra"}, 2, "unknown command"},
+		{[]string{"studies", "show", "a", "b"}, 2, "received 2"},
+		{[]string{"train", "--cv-folds", "x"}, 2, "invalid argument"},
+		{[]string{"train", "--nope"}, 2, "unknown flag"},
+		{[]string{"train", "--data", "x.csv", "--target", "y", "--set", "no_such_key=1"}, 2, "no_such_key"},
+		{[]string{"predict", "--model", "m.tfm", "--data", "x.csv", "--out", "p.csv", "--sep", "::"}, 2, "separator"},
+		{[]string{"runs"}, 0, ""},
+	}
+	for _, tc := range cases {
+		code, out, errs := cli(t, dir, tc.args...)
+		if code != tc.code || !strings.Contains(errs, tc.want) {
+			t.Errorf("tabforge %s: exit %d, stderr %q; want exit %d naming %q", strings.Join(tc.args, " "), code, errs, tc.code, tc.want)
+		}
+		if tc.code == 0 && !strings.Contains(out, "Usage:") {
+			t.Errorf("tabforge %s printed %q; want its help", strings.Join(tc.args, " "), out)
+		}
+	}
+}
