@@ -20,10 +20,16 @@ func Example() {
 		panic(err)
 	}
 	defer st.Close()
-	reg := registry.New(st) // any store.Records: SQLite, Redis, a failover pair
+	// Any store.Records: SQLite, Redis, a failover pair. Open migrates a
+	// store written before model names existed.
+	reg, err := registry.Open(ctx, st)
+	if err != nil {
+		panic(err)
+	}
 
-	register := func(dataset string) string {
+	register := func(name, dataset string) string {
 		m, _, err := reg.Register(ctx, registry.Model{
+			Name:       name,
 			Identity:   registry.Identity{DatasetHash: dataset, ConfigHash: "c0ffee", Seed: 42, CodeVersion: "0.1.0"},
 			RunID:      "run-" + dataset,
 			Family:     "gbdt",
@@ -35,25 +41,32 @@ func Example() {
 		}
 		return m.Version
 	}
-	v1, v2 := register("data-v1"), register("data-v2")
+	v1, v2 := register("houses", "sales-2024"), register("houses", "sales-2025")
+	churn := register("churn", "customers")
 
 	reg.Promote(ctx, v1, registry.Production, registry.PromoteOptions{})
 	reg.Promote(ctx, v2, registry.Production, registry.PromoteOptions{Reason: "retrained on new data"})
-	p, _ := reg.Production(ctx)
-	fmt.Println("production:", p.Version == v2, p.RunID)
+	reg.Promote(ctx, churn, registry.Production, registry.PromoteOptions{}) // another name: houses keeps v2
+	p, _ := reg.Resolve(ctx, "houses@production")
+	fmt.Println("houses@production:", p.Version == v2, p.RunID)
 
-	e, _ := reg.Rollback(ctx, registry.PromoteOptions{Reason: "bad latency"})
-	p, _ = reg.Production(ctx)
-	fmt.Println("after rollback:", p.Version == v1, e.Replaced == v2)
+	e, _ := reg.Rollback(ctx, "houses", registry.PromoteOptions{Reason: "bad latency"})
+	p, _ = reg.Production(ctx, "houses")
+	c, _ := reg.Production(ctx, "churn")
+	fmt.Println("after rollback:", p.Version == v1, e.Replaced == v2, c.Version == churn)
 
-	d, _ := reg.Show(ctx, v2)
-	fmt.Println(d.Model.Stage, d.Lineage.RunID, d.Lineage.DatasetHash, len(d.History))
+	reg.SetAlias(ctx, "houses", "challenger", v2, registry.PromoteOptions{})
+	m, _ := reg.Resolve(ctx, "houses@challenger")
+	fmt.Println(m.Version == v2, m.Stage, m.Aliases)
 
-	_, err = reg.Promote(ctx, "0123456789abcdef", registry.Production, registry.PromoteOptions{})
+	_, err = reg.Resolve(ctx, "houses@champion")
+	fmt.Println(err)
+	_, err = reg.Resolve(ctx, "prices@production")
 	fmt.Println(err)
 	// Output:
-	// production: true run-data-v2
-	// after rollback: true true
-	// archived run-data-v2 data-v2 2
-	// registry: unknown model version "0123456789abcdef": not found
+	// houses@production: true run-sales-2025
+	// after rollback: true true true
+	// true archived [challenger]
+	// registry: houses@champion: unknown alias (houses has aliases challenger; stages are @production and @staging)
+	// registry: "prices": unknown model name (registered names: churn, houses)
 }

@@ -1,23 +1,35 @@
-// Package registry owns tabforge's model versions: their identity (a hash
-// of the dataset version, the config, the seed and the code version), their
-// lineage back to the run, data and config that made them, their stages
-// (none, staging, production, archived), the history of promotions, and
-// rollback to the previous production version.
+// Package registry owns tabforge's model versions, grouped under
+// registered model names as in MLflow's model registry: a name (say
+// "churn" or "ames") has versions; each version has an identity (a hash of
+// its name, the dataset version, the config, the seed and the code
+// version), lineage back to the run, data and config that made it, and a
+// stage (none, staging, production, archived). Stages and free aliases
+// ("champion", "challenger", ...) are per name, so promoting the churn
+// model never touches the house-price model, and rollback stays within a
+// name. Resolve turns a model reference (NAME@production, NAME@ALIAS,
+// NAME/VERSION, a bare version prefix) into a version.
 //
 // All state lives in a store.Records (so any store backend, its failover
 // and its export/import carry the registry along) under three kinds:
 //
 //	registry.model  version → Model (immutable once written, but for Runs)
-//	registry.stage  "production" | "staging" → which version holds it
-//	registry.event  time-ordered key → Event (the promotion history)
+//	registry.name   name → its stages (production with its rollback stack,
+//	                staging) and aliases, in one record
+//	registry.event  time-ordered key → Event (the history of every name)
 //
-// The stage records are the single source of truth for who is in
-// production: a promotion or a rollback takes effect with one record
-// write, and Production reads one record. A model's Stage is derived from
-// them (and from the history, for archived) when it is read.
+// A name's record is the single source of truth for who holds its stages
+// and aliases: a promotion, a rollback or an alias change takes effect
+// with one record write. It is also where the name's traffic routes (A/B
+// weights, shadow versions) belong when serving adds them. A model's Stage
+// and Aliases are derived from it (and from the history, for archived)
+// when the model is read.
 //
-// The store has no transactions, so two processes promoting at the same
-// moment race: the last stage write wins and both events are kept.
+// Stores written before names existed (one production and one staging
+// record for the whole store, kind registry.stage) are migrated by Open.
+//
+// The store has no transactions, so two processes changing the same name
+// at the same moment race: the last record write wins and both events are
+// kept. Changes to different names never interfere.
 package registry
 
 import (
@@ -39,15 +51,18 @@ import (
 // Record kinds of the registry in store.Records.
 const (
 	KindModel = "registry.model"
-	KindStage = "registry.stage"
+	KindName  = "registry.name"
 	KindEvent = "registry.event"
+	// KindStage is the single-slot layout of stores written before names
+	// existed; Open migrates it to KindName records and removes it.
+	KindStage = "registry.stage"
 )
 
-// Stage is where a model version stands.
+// Stage is where a model version stands within its name.
 type Stage string
 
-// Stages. A version is in production or staging while the stage record
-// names it; archived once it held a stage (or was archived explicitly) and
+// Stages. A version is in production or staging while its name's record
+// says so; archived once it held a stage (or was archived explicitly) and
 // no longer does; none if it never held one.
 const (
 	None       Stage = "none"
@@ -72,10 +87,16 @@ var (
 	ErrNotDeployable = errors.New("model is not deployable (it failed its quality gates); use force to promote it anyway")
 	// ErrNoPrevious reports a rollback with no earlier production version.
 	ErrNoPrevious = errors.New("no previous production version to roll back to")
-	// ErrNoProduction reports that no version is in production.
+	// ErrNoProduction reports that no version of a name is in production.
 	ErrNoProduction = errors.New("no model version is in production")
+	// ErrNoStaging reports that no version of a name is in staging.
+	ErrNoStaging = errors.New("no model version is in staging")
 	// ErrAmbiguous reports a version prefix matching several versions.
 	ErrAmbiguous = errors.New("ambiguous model version prefix")
+	// ErrUnknownName reports a model name with no registered version.
+	ErrUnknownName = errors.New("unknown model name")
+	// ErrUnknownAlias reports an alias a name does not have.
+	ErrUnknownAlias = errors.New("unknown alias")
 )
 
 // Identity is what determines a model version: the same data, config, seed
@@ -91,14 +112,21 @@ type Identity struct {
 // cannot collide with old ones.
 const idVersion = "tabforge-model-id-v1"
 
-// ID returns the model version for id: 16 hex digits of a SHA-256 over
-// its fields. It fails if a field that identifies the model is empty.
-func ID(id Identity) (string, error) {
+// ID returns the version of a model registered under name with identity
+// id: 16 hex digits of a SHA-256 over the name and the identity's fields,
+// so the same training registered under two names gives two versions. An
+// empty name gives the ids of versions registered before names existed.
+// It fails if a field that identifies the model is empty.
+func ID(name string, id Identity) (string, error) {
 	if id.DatasetHash == "" || id.ConfigHash == "" || id.CodeVersion == "" {
 		return "", fmt.Errorf("registry: model identity needs a dataset hash, a config hash and a code version (got %+v)", id)
 	}
 	h := sha256.New()
-	for _, part := range []string{idVersion, id.DatasetHash, id.ConfigHash, strconv.FormatUint(id.Seed, 10), id.CodeVersion} {
+	parts := []string{idVersion, id.DatasetHash, id.ConfigHash, strconv.FormatUint(id.Seed, 10), id.CodeVersion}
+	if name != "" {
+		parts = append(parts, "name", name)
+	}
+	for _, part := range parts {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
@@ -108,6 +136,8 @@ func ID(id Identity) (string, error) {
 // Model is one registered model version and its lineage.
 type Model struct {
 	Version string `json:"version"`
+	// Name is the registered model name the version belongs to.
+	Name string `json:"name"`
 	Identity
 	// RunID is the run that registered the version; Runs lists later
 	// runs that reproduced it (same identity), oldest first.
@@ -129,36 +159,31 @@ type Model struct {
 	// needs Force to enter production.
 	Deployable bool `json:"deployable"`
 
-	// Stage is derived when the model is read; it is not stored.
-	Stage Stage `json:"stage,omitempty"`
+	// Stage and Aliases are derived when the model is read; they are not
+	// stored.
+	Stage   Stage    `json:"stage,omitempty"`
+	Aliases []string `json:"aliases,omitempty"`
 }
 
-// Event is one change of stage, kept in the history.
+// Event is one change of stage or alias within a name, kept in the
+// history.
 type Event struct {
-	Time    time.Time `json:"time"`
-	Action  string    `json:"action"` // "promote" or "rollback"
-	Version string    `json:"version"`
-	Stage   Stage     `json:"stage"` // the stage Version entered
-	// Replaced is the version that held Stage before, if any.
+	Time time.Time `json:"time"`
+	Name string    `json:"name"`
+	// Action is "promote", "rollback", "alias" (Alias now points at
+	// Version) or "unalias" (Alias, which pointed at Version, is gone).
+	Action  string `json:"action"`
+	Version string `json:"version"`
+	Stage   Stage  `json:"stage,omitempty"` // the stage Version entered
+	Alias   string `json:"alias,omitempty"`
+	// Replaced is the version that held Stage (or Alias) before, if any.
 	Replaced string `json:"replaced,omitempty"`
 	Forced   bool   `json:"forced,omitempty"`
 	Reason   string `json:"reason,omitempty"`
 	// Seconds is how long the change took to take effect, from the start
-	// of the call to the stage record's write.
+	// of the call to the name record's write.
 	Seconds float64 `json:"seconds"`
 }
-
-// slot is the record of one stage: who holds it and, for production, the
-// versions that held it before, most recent first (what Rollback pops).
-type slot struct {
-	Version  string    `json:"version"`
-	Since    time.Time `json:"since"`
-	Previous []string  `json:"previous,omitempty"`
-}
-
-// maxPrevious bounds the rollback stack kept in the production record, so
-// the record stays small however many promotions happen.
-const maxPrevious = 100
 
 // Registry is the model registry on a record store. It holds no state of
 // its own: several Registries (and processes) may share one store.
@@ -167,21 +192,37 @@ type Registry struct {
 	now func() time.Time
 }
 
-// New returns a registry keeping its state in rec.
+// New returns a registry keeping its state in rec, which must already be
+// in the current layout (empty, or opened once with Open).
 func New(rec store.Records) *Registry { return &Registry{rec: rec, now: time.Now} }
 
-// Register records m as a new model version. m.Version is computed from
-// m.Identity (a version given in m must match it). If the version exists
-// already, the stored record is kept and only m.RunID is appended to its
-// Runs: a version is immutable, so a server never sees its artifact
-// change. Register returns the stored model and whether it was new.
+// Open returns a registry keeping its state in rec, first migrating a
+// store written before names existed (see Migrate). On a current store it
+// costs one record listing.
+func Open(ctx context.Context, rec store.Records) (*Registry, error) {
+	r := New(rec)
+	if _, err := r.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Register records m as a new version of m.Name (which must pass
+// CheckName). m.Version is computed from the name and m.Identity (a
+// version given in m must match it). If the version exists already, the
+// stored record is kept and only m.RunID is appended to its Runs: a
+// version is immutable, so a server never sees its artifact change.
+// Register returns the stored model and whether it was new.
 func (r *Registry) Register(ctx context.Context, m Model) (*Model, bool, error) {
-	v, err := ID(m.Identity)
+	if err := CheckName(m.Name); err != nil {
+		return nil, false, err
+	}
+	v, err := ID(m.Name, m.Identity)
 	if err != nil {
 		return nil, false, err
 	}
 	if m.Version != "" && m.Version != v {
-		return nil, false, fmt.Errorf("registry: model version %s does not match its identity (%s)", m.Version, v)
+		return nil, false, fmt.Errorf("registry: model version %s does not match its name and identity (%s)", m.Version, v)
 	}
 	m.Version = v
 	old, err := r.get(ctx, v)
@@ -193,7 +234,10 @@ func (r *Registry) Register(ctx context.Context, m Model) (*Model, bool, error) 
 				return nil, false, err
 			}
 		}
-		return r.withStage(ctx, old)
+		if err := r.derive(ctx, old); err != nil {
+			return nil, false, err
+		}
+		return old, false, nil
 	case !errors.Is(err, store.ErrNotFound):
 		return nil, false, err
 	}
@@ -203,41 +247,34 @@ func (r *Registry) Register(ctx context.Context, m Model) (*Model, bool, error) 
 	if m.Created.IsZero() {
 		m.Created = r.now().UTC()
 	}
-	m.Stage = ""
+	m.Stage, m.Aliases = "", nil
 	if err := r.put(ctx, &m); err != nil {
+		return nil, false, err
+	}
+	if _, err := r.ensureName(ctx, m.Name); err != nil {
 		return nil, false, err
 	}
 	m.Stage = None
 	return &m, true, nil
 }
 
-func (r *Registry) withStage(ctx context.Context, m *Model) (*Model, bool, error) {
-	st, err := r.stages(ctx)
-	if err != nil {
-		return nil, false, err
-	}
-	m.Stage = st.of(m.Version)
-	return m, false, nil
-}
-
 // Get returns the model with version v (or a unique prefix of it, at
-// least 4 characters), with its current stage. An unknown version is an
-// error wrapping store.ErrNotFound.
+// least 4 characters), with its current stage and aliases. An unknown
+// version is an error wrapping store.ErrNotFound. Resolve takes every
+// form of model reference.
 func (r *Registry) Get(ctx context.Context, v string) (*Model, error) {
-	m, err := r.resolve(ctx, v)
+	m, err := r.resolveVersion(ctx, v)
 	if err != nil {
 		return nil, err
 	}
-	st, err := r.stages(ctx)
-	if err != nil {
-		return nil, err
-	}
-	m.Stage = st.of(m.Version)
-	return m, nil
+	return m, r.derive(ctx, m)
 }
 
-// List returns every model version with its stage, newest first.
-func (r *Registry) List(ctx context.Context) ([]*Model, error) {
+// List returns every model version with its stage and aliases, grouped
+// by name (names in order) and newest first within a name. With name set,
+// only that name's versions; an unknown name is an error wrapping
+// ErrUnknownName.
+func (r *Registry) List(ctx context.Context, name string) ([]*Model, error) {
 	recs, err := r.rec.ListRecords(ctx, KindModel, "")
 	if err != nil {
 		return nil, fmt.Errorf("registry: list models: %w", err)
@@ -246,16 +283,25 @@ func (r *Registry) List(ctx context.Context) ([]*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	if name != "" && st.names[name] == nil {
+		return nil, fmt.Errorf("registry: %q: %w", name, ErrUnknownName)
+	}
 	out := make([]*Model, 0, len(recs))
 	for _, rec := range recs {
 		m, err := decodeModel(rec)
 		if err != nil {
 			return nil, err
 		}
-		m.Stage = st.of(m.Version)
+		if name != "" && m.Name != name {
+			continue
+		}
+		st.derive(m)
 		out = append(out, m)
 	}
 	slices.SortStableFunc(out, func(a, b *Model) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
 		if c := b.Created.Compare(a.Created); c != 0 {
 			return c
 		}
@@ -264,55 +310,10 @@ func (r *Registry) List(ctx context.Context) ([]*Model, error) {
 	return out, nil
 }
 
-// Production returns the model a server should load: the version in
-// production. It reads two records, whatever the size of the registry.
-// With nothing in production it returns an error wrapping ErrNoProduction.
-func (r *Registry) Production(ctx context.Context) (*Model, error) {
-	s, err := r.slot(ctx, Production)
-	if err != nil {
-		return nil, err
-	}
-	if s.Version == "" {
-		return nil, fmt.Errorf("registry: %w", ErrNoProduction)
-	}
-	m, err := r.get(ctx, s.Version)
-	if err != nil {
-		return nil, err
-	}
-	m.Stage = Production
-	return m, nil
-}
-
-// History returns the stage changes, oldest first; with version set, only
-// those of that version (or unique prefix).
-func (r *Registry) History(ctx context.Context, version string) ([]Event, error) {
-	if version != "" {
-		m, err := r.resolve(ctx, version)
-		if err != nil {
-			return nil, err
-		}
-		version = m.Version
-	}
-	recs, err := r.rec.ListRecords(ctx, KindEvent, "")
-	if err != nil {
-		return nil, fmt.Errorf("registry: history: %w", err)
-	}
-	var out []Event
-	for _, rec := range recs {
-		var e Event
-		if err := json.Unmarshal(rec.Value, &e); err != nil {
-			return nil, fmt.Errorf("registry: event %s: %w", rec.Key, err)
-		}
-		if version == "" || e.Version == version || e.Replaced == version {
-			out = append(out, e)
-		}
-	}
-	return out, nil
-}
-
 // Lineage is where a model version came from.
 type Lineage struct {
 	Version     string          `json:"version"`
+	Name        string          `json:"name"`
 	RunID       string          `json:"run_id"`
 	Runs        []string        `json:"runs,omitempty"`
 	DatasetHash string          `json:"dataset_hash"`
@@ -331,21 +332,22 @@ type Details struct {
 	History []Event `json:"history"`
 }
 
-// Show returns version v with its stage, lineage (model → run → dataset
-// hash and config) and the stage changes that concern it.
-func (r *Registry) Show(ctx context.Context, v string) (*Details, error) {
-	m, err := r.Get(ctx, v)
+// Show returns the version ref resolves to (see Resolve) with its stage,
+// aliases, lineage (model → run → dataset hash and config) and the
+// changes that concern it.
+func (r *Registry) Show(ctx context.Context, ref string) (*Details, error) {
+	m, err := r.Resolve(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	h, err := r.History(ctx, m.Version)
+	h, err := r.history(ctx, "", m.Version)
 	if err != nil {
 		return nil, err
 	}
 	return &Details{
 		Model: m,
 		Lineage: Lineage{
-			Version: m.Version, RunID: m.RunID, Runs: m.Runs,
+			Version: m.Version, Name: m.Name, RunID: m.RunID, Runs: m.Runs,
 			DatasetHash: m.DatasetHash, DatasetPath: m.DatasetPath,
 			ConfigHash: m.ConfigHash, Config: m.Config, Seed: m.Seed,
 			CodeVersion: m.CodeVersion, Artifact: m.Artifact,
@@ -354,169 +356,8 @@ func (r *Registry) Show(ctx context.Context, v string) (*Details, error) {
 	}, nil
 }
 
-// PromoteOptions qualify a promotion; the zero value is a plain one.
-type PromoteOptions struct {
-	// Force allows a non-deployable model (failed quality gates) into
-	// production.
-	Force bool
-	// Reason is kept in the history.
-	Reason string
-}
-
-// Promote moves version v (or a unique prefix) to stage:
-//
-//   - production: v replaces the production version, which is pushed on
-//     the rollback stack (and leaves staging if it was there). A model
-//     that is not deployable needs o.Force.
-//   - staging: v replaces the staging version. The production version
-//     cannot be staged; promote another one or roll back first.
-//   - archived: v leaves staging. The production version cannot be
-//     archived directly.
-//
-// Promoting a version to the stage it holds changes nothing and returns
-// a nil event. The change takes effect with the stage record's write;
-// the history event is written after it.
-func (r *Registry) Promote(ctx context.Context, v string, stage Stage, o PromoteOptions) (*Event, error) {
-	start := time.Now()
-	if _, err := ParseStage(string(stage)); err != nil {
-		return nil, err
-	}
-	m, err := r.resolve(ctx, v)
-	if err != nil {
-		return nil, err
-	}
-	prod, err := r.slot(ctx, Production)
-	if err != nil {
-		return nil, err
-	}
-	stg, err := r.slot(ctx, Staging)
-	if err != nil {
-		return nil, err
-	}
-	e := &Event{Action: "promote", Version: m.Version, Stage: stage, Forced: o.Force && !m.Deployable && stage == Production, Reason: o.Reason}
-	switch stage {
-	case Production:
-		if prod.Version == m.Version {
-			return nil, nil
-		}
-		if !m.Deployable && !o.Force {
-			return nil, fmt.Errorf("registry: promote %s to production: %w", m.Version, ErrNotDeployable)
-		}
-		next := slot{Version: m.Version, Since: r.now().UTC()}
-		if prod.Version != "" {
-			next.Previous = append([]string{prod.Version}, prod.Previous...)
-			next.Previous = next.Previous[:min(len(next.Previous), maxPrevious)]
-		}
-		if err := r.putSlot(ctx, Production, next); err != nil {
-			return nil, err
-		}
-		e.Replaced = prod.Version
-		if stg.Version == m.Version {
-			if err := r.deleteSlot(ctx, Staging); err != nil {
-				return nil, err
-			}
-		}
-	case Staging:
-		if stg.Version == m.Version {
-			return nil, nil
-		}
-		if prod.Version == m.Version {
-			return nil, fmt.Errorf("registry: promote %s to staging: it is in production (promote another version or roll back first)", m.Version)
-		}
-		if err := r.putSlot(ctx, Staging, slot{Version: m.Version, Since: r.now().UTC()}); err != nil {
-			return nil, err
-		}
-		e.Replaced = stg.Version
-	case Archived:
-		st, err := r.stages(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if st.of(m.Version) == Archived {
-			return nil, nil
-		}
-		if prod.Version == m.Version {
-			return nil, fmt.Errorf("registry: archive %s: it is in production (promote another version or roll back first)", m.Version)
-		}
-		if stg.Version == m.Version {
-			if err := r.deleteSlot(ctx, Staging); err != nil {
-				return nil, err
-			}
-		}
-	}
-	e.Seconds = time.Since(start).Seconds()
-	return e, r.putEvent(ctx, e)
-}
-
-// Rollback puts the previous production version back into production and
-// returns the event. It costs one read and two record writes (the
-// production record, which is what takes effect, then the history
-// event), whatever the registry's size. With no previous version it
-// returns an error wrapping ErrNoPrevious.
-func (r *Registry) Rollback(ctx context.Context, o PromoteOptions) (*Event, error) {
-	start := time.Now()
-	prod, err := r.slot(ctx, Production)
-	if err != nil {
-		return nil, err
-	}
-	if prod.Version == "" {
-		return nil, fmt.Errorf("registry: rollback: %w", ErrNoProduction)
-	}
-	if len(prod.Previous) == 0 {
-		return nil, fmt.Errorf("registry: rollback from %s: %w", prod.Version, ErrNoPrevious)
-	}
-	next := slot{Version: prod.Previous[0], Since: r.now().UTC(), Previous: prod.Previous[1:]}
-	if err := r.putSlot(ctx, Production, next); err != nil {
-		return nil, err
-	}
-	e := &Event{Action: "rollback", Version: next.Version, Stage: Production, Replaced: prod.Version, Reason: o.Reason, Seconds: time.Since(start).Seconds()}
-	return e, r.putEvent(ctx, e)
-}
-
-// stageSet is the current holders of the stages and every version the
-// history mentions, from which each model's stage is derived.
-type stageSet struct {
-	production, staging string
-	seen                map[string]bool
-}
-
-func (s stageSet) of(v string) Stage {
-	switch {
-	case v == s.production:
-		return Production
-	case v == s.staging:
-		return Staging
-	case s.seen[v]:
-		return Archived
-	}
-	return None
-}
-
-func (r *Registry) stages(ctx context.Context) (stageSet, error) {
-	prod, err := r.slot(ctx, Production)
-	if err != nil {
-		return stageSet{}, err
-	}
-	stg, err := r.slot(ctx, Staging)
-	if err != nil {
-		return stageSet{}, err
-	}
-	h, err := r.History(ctx, "")
-	if err != nil {
-		return stageSet{}, err
-	}
-	s := stageSet{production: prod.Version, staging: stg.Version, seen: map[string]bool{}}
-	for _, e := range h {
-		s.seen[e.Version] = true
-		if e.Replaced != "" {
-			s.seen[e.Replaced] = true
-		}
-	}
-	return s, nil
-}
-
-// resolve finds the model of version v or a unique prefix of it.
-func (r *Registry) resolve(ctx context.Context, v string) (*Model, error) {
+// resolveVersion finds the model of version v or a unique prefix of it.
+func (r *Registry) resolveVersion(ctx context.Context, v string) (*Model, error) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return nil, fmt.Errorf("registry: empty model version: %w", store.ErrNotFound)
@@ -559,63 +400,13 @@ func decodeModel(rec *store.Record) (*Model, error) {
 
 func (r *Registry) put(ctx context.Context, m *Model) error {
 	stored := *m
-	stored.Stage = "" // derived on read, never stored
+	stored.Stage, stored.Aliases = "", nil // derived on read, never stored
 	b, err := json.Marshal(stored)
 	if err != nil {
 		return fmt.Errorf("registry: encode model %s: %w", m.Version, err)
 	}
 	if err := r.rec.PutRecord(ctx, KindModel, m.Version, b); err != nil {
 		return fmt.Errorf("registry: save model %s: %w", m.Version, err)
-	}
-	return nil
-}
-
-// slot reads a stage record; a missing one is an empty stage.
-func (r *Registry) slot(ctx context.Context, st Stage) (slot, error) {
-	rec, err := r.rec.GetRecord(ctx, KindStage, string(st))
-	if errors.Is(err, store.ErrNotFound) {
-		return slot{}, nil
-	}
-	if err != nil {
-		return slot{}, fmt.Errorf("registry: read %s: %w", st, err)
-	}
-	var s slot
-	if err := json.Unmarshal(rec.Value, &s); err != nil {
-		return slot{}, fmt.Errorf("registry: %s record: %w", st, err)
-	}
-	return s, nil
-}
-
-func (r *Registry) putSlot(ctx context.Context, st Stage, s slot) error {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("registry: encode %s: %w", st, err)
-	}
-	if err := r.rec.PutRecord(ctx, KindStage, string(st), b); err != nil {
-		return fmt.Errorf("registry: set %s to %s: %w", st, s.Version, err)
-	}
-	return nil
-}
-
-func (r *Registry) deleteSlot(ctx context.Context, st Stage) error {
-	if err := r.rec.DeleteRecord(ctx, KindStage, string(st)); err != nil {
-		return fmt.Errorf("registry: clear %s: %w", st, err)
-	}
-	return nil
-}
-
-// putEvent appends e to the history. Keys sort by time (zero-padded Unix
-// nanoseconds), then version and stage, so two processes writing in the
-// same nanosecond do not overwrite each other's events.
-func (r *Registry) putEvent(ctx context.Context, e *Event) error {
-	e.Time = r.now().UTC()
-	b, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("registry: encode event: %w", err)
-	}
-	key := fmt.Sprintf("%020d/%s/%s/%s", e.Time.UnixNano(), e.Version, e.Stage, e.Action)
-	if err := r.rec.PutRecord(ctx, KindEvent, key, b); err != nil {
-		return fmt.Errorf("registry: %s %s to %s took effect but its history event was not saved: %w", e.Action, e.Version, e.Stage, err)
 	}
 	return nil
 }

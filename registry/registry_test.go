@@ -40,6 +40,7 @@ func newTestRegistry(t testing.TB, rec store.Records) *Registry {
 // model returns a registrable model whose identity differs by dataset.
 func model(dataset string, deployable bool) Model {
 	return Model{
+		Name:        "house",
 		Identity:    Identity{DatasetHash: dataset, ConfigHash: "cfg", Seed: 42, CodeVersion: "test"},
 		RunID:       "run-" + dataset,
 		DatasetPath: "data/" + dataset + ".csv",
@@ -65,14 +66,14 @@ func mustRegister(t testing.TB, r *Registry, m Model) string {
 
 func TestID(t *testing.T) {
 	base := Identity{DatasetHash: "d", ConfigHash: "c", Seed: 1, CodeVersion: "v"}
-	id0, err := ID(base)
+	id0, err := ID("", base)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(id0) != 16 {
 		t.Errorf("ID = %q; want 16 hex digits", id0)
 	}
-	if again, _ := ID(base); again != id0 {
+	if again, _ := ID("", base); again != id0 {
 		t.Errorf("ID is not deterministic: %s then %s", id0, again)
 	}
 	cases := []struct {
@@ -91,7 +92,7 @@ func TestID(t *testing.T) {
 	for _, tc := range cases {
 		id := base
 		tc.change(&id)
-		got, err := ID(id)
+		got, err := ID("", id)
 		if (err != nil) != tc.wantErr {
 			t.Errorf("%s: ID error = %v; want error %v", tc.name, err, tc.wantErr)
 			continue
@@ -100,9 +101,16 @@ func TestID(t *testing.T) {
 			t.Errorf("%s: changing it kept the id %s", tc.name, got)
 		}
 	}
+	// The name is part of the id: one training registered under two
+	// names is two versions.
+	churn, _ := ID("churn", base)
+	house, _ := ID("house", base)
+	if churn == id0 || house == id0 || churn == house {
+		t.Errorf("ID ignores the name: %s %s %s", id0, churn, house)
+	}
 	// Fields are separated, so moving text between them changes the id.
-	a, _ := ID(Identity{DatasetHash: "ab", ConfigHash: "c", CodeVersion: "v"})
-	b, _ := ID(Identity{DatasetHash: "a", ConfigHash: "bc", CodeVersion: "v"})
+	a, _ := ID("", Identity{DatasetHash: "ab", ConfigHash: "c", CodeVersion: "v"})
+	b, _ := ID("", Identity{DatasetHash: "a", ConfigHash: "bc", CodeVersion: "v"})
 	if a == b {
 		t.Error("ID does not separate its fields")
 	}
@@ -116,7 +124,7 @@ func TestRegister(t *testing.T) {
 	if err != nil || !created {
 		t.Fatalf("Register = %v, %v", created, err)
 	}
-	want, _ := ID(m.Identity)
+	want, _ := ID(m.Name, m.Identity)
 	if got.Version != want || got.Stage != None || got.Created.IsZero() {
 		t.Errorf("Register = %+v", got)
 	}
@@ -146,8 +154,10 @@ func TestRegister(t *testing.T) {
 		want string
 	}{
 		{"no artifact", func() Model { x := model("d2", true); x.Artifact = artifact.Ref{}; return x }(), "no checksummed artifact"},
-		{"wrong version", func() Model { x := model("d3", true); x.Version = "0000000000000000"; return x }(), "does not match its identity"},
-		{"no identity", Model{RunID: "r"}, "needs a dataset hash"},
+		{"wrong version", func() Model { x := model("d3", true); x.Version = "0000000000000000"; return x }(), "does not match its name and identity"},
+		{"no name", Model{RunID: "r"}, "model name"},
+		{"no identity", Model{Name: "house", RunID: "r"}, "needs a dataset hash"},
+		{"bad name", func() Model { x := model("d4", true); x.Name = "a@b"; return x }(), "model name"},
 	}
 	for _, tc := range bad {
 		if _, _, err := r.Register(ctx, tc.m); err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -215,7 +225,7 @@ func TestStages(t *testing.T) {
 			}
 			e, err = r.Promote(ctx, ver, s.stage, PromoteOptions{Force: s.force, Reason: s.name})
 		case "rollback":
-			e, err = r.Rollback(ctx, PromoteOptions{Reason: s.name})
+			e, err = r.Rollback(ctx, "house", PromoteOptions{Reason: s.name})
 		}
 		switch {
 		case s.wantErr == nil && err != nil:
@@ -239,14 +249,14 @@ func TestStages(t *testing.T) {
 				}
 			}
 		}
-		prod, perr := r.Production(ctx)
+		prod, perr := r.Production(ctx, "house")
 		switch {
 		case s.prod == "" && !errors.Is(perr, ErrNoProduction):
 			t.Errorf("%s: Production = %v, %v; want none", s.name, prod, perr)
 		case s.prod != "" && (perr != nil || prod.Version != v[s.prod]):
 			t.Errorf("%s: Production = %v, %v; want %s", s.name, prod, perr, s.prod)
 		}
-		all, err := r.List(ctx)
+		all, err := r.List(ctx, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -326,7 +336,7 @@ func TestUnknownVersion(t *testing.T) {
 	if _, err := r.Promote(ctx, va, Stage("qa"), PromoteOptions{}); err == nil || !strings.Contains(err.Error(), `"qa"`) {
 		t.Errorf("Promote to an unknown stage: %v", err)
 	}
-	if p, err := r.Production(ctx); !errors.Is(err, ErrNoProduction) {
+	if p, err := r.Production(ctx, "house"); !errors.Is(err, ErrNoProduction) {
 		t.Errorf("unknown version changed production: %v, %v", p, err)
 	}
 }
@@ -350,7 +360,7 @@ func TestPrefix(t *testing.T) {
 	byPrefix := map[string]string{}
 	for i := 0; ; i++ {
 		d := fmt.Sprint("x", i)
-		id, _ := ID(model(d, true).Identity)
+		id, _ := ID("house", model(d, true).Identity)
 		other, ok := byPrefix[id[:4]]
 		if !ok {
 			byPrefix[id[:4]] = d
@@ -381,7 +391,7 @@ func TestStateLivesInRecords(t *testing.T) {
 	for _, step := range []func() (*Event, error){
 		func() (*Event, error) { return r.Promote(ctx, va, Production, PromoteOptions{}) },
 		func() (*Event, error) { return r.Promote(ctx, vb, Production, PromoteOptions{}) },
-		func() (*Event, error) { return r.Rollback(ctx, PromoteOptions{Reason: "bad latency"}) },
+		func() (*Event, error) { return r.Rollback(ctx, "house", PromoteOptions{Reason: "bad latency"}) },
 		func() (*Event, error) { return r.Promote(ctx, vb, Staging, PromoteOptions{}) },
 	} {
 		if _, err := step(); err != nil {
@@ -389,7 +399,7 @@ func TestStateLivesInRecords(t *testing.T) {
 		}
 	}
 	dst := openStore(t)
-	for _, kind := range []string{KindModel, KindStage, KindEvent} {
+	for _, kind := range []string{KindModel, KindName, KindEvent} {
 		recs, err := src.ListRecords(ctx, kind, "")
 		if err != nil {
 			t.Fatal(err)
@@ -406,16 +416,16 @@ func TestStateLivesInRecords(t *testing.T) {
 		t.Errorf("copied registry differs:\n got %s\nwant %s", got, want)
 	}
 	// And the copy keeps working: its rollback stack came along.
-	if _, err := r2.Rollback(ctx, PromoteOptions{}); !errors.Is(err, ErrNoPrevious) {
+	if _, err := r2.Rollback(ctx, "house", PromoteOptions{}); !errors.Is(err, ErrNoPrevious) {
 		t.Errorf("rollback on copy = %v; want ErrNoPrevious (a was first)", err)
 	}
 	if _, err := r2.Promote(ctx, vb, Production, PromoteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r2.Rollback(ctx, PromoteOptions{}); err != nil {
+	if _, err := r2.Rollback(ctx, "house", PromoteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if p, err := r2.Production(ctx); err != nil || p.Version != va {
+	if p, err := r2.Production(ctx, "house"); err != nil || p.Version != va {
 		t.Errorf("copy after promote+rollback: production = %v, %v; want a", p, err)
 	}
 }
@@ -423,7 +433,7 @@ func TestStateLivesInRecords(t *testing.T) {
 func snapshot(t *testing.T, r *Registry) string {
 	t.Helper()
 	ctx := context.Background()
-	all, err := r.List(ctx)
+	all, err := r.List(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -431,7 +441,7 @@ func snapshot(t *testing.T, r *Registry) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := r.Production(ctx)
+	p, err := r.Production(ctx, "house")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -485,12 +495,12 @@ func TestRollbackTime(t *testing.T) {
 		}
 	}
 	start := time.Now()
-	e, err := r.Rollback(ctx, PromoteOptions{})
+	e, err := r.Rollback(ctx, "house", PromoteOptions{})
 	took := time.Since(start)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := r.Production(ctx)
+	p, err := r.Production(ctx, "house")
 	if err != nil || p.Version != vs[198] || e.Version != vs[198] || e.Replaced != vs[199] {
 		t.Fatalf("after rollback production = %v, %v; want the 199th version", p, err)
 	}
@@ -513,7 +523,7 @@ func BenchmarkRollback(b *testing.B) {
 	n := 0
 	for b.Loop() {
 		start := time.Now()
-		if _, err := r.Rollback(ctx, PromoteOptions{}); err != nil {
+		if _, err := r.Rollback(ctx, "house", PromoteOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		total += time.Since(start)
@@ -534,7 +544,7 @@ func BenchmarkProduction(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := r.Production(ctx); err != nil {
+		if _, err := r.Production(ctx, "house"); err != nil {
 			b.Fatal(err)
 		}
 	}

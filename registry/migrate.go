@@ -1,0 +1,177 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/tabforge/tabforge/store"
+)
+
+// Migration counts what Migrate changed.
+type Migration struct {
+	Models int `json:"models"` // versions given a name
+	Slots  int `json:"slots"`  // store-wide stage records moved to a name
+	Events int `json:"events"` // history events given a name
+}
+
+// Migrate brings a store written before names existed to the current
+// layout, and is a no-op on a current one (it lists the models, stage
+// records and events to find out, about what List costs):
+//
+//   - every version without a name gets one derived from its run's data
+//     file (NameFromPath of DatasetPath, else of the config's data key);
+//   - the store-wide production and staging records become the stages of
+//     the name of the version holding them, the production rollback stack
+//     keeping only versions of that name, and are then removed;
+//   - every history event without a name gets its version's.
+//
+// Each step is a replayable record write and the old stage records go
+// last, so a migration cut short is finished by the next one. A stage a
+// name already holds is never overwritten.
+func (r *Registry) Migrate(ctx context.Context) (Migration, error) {
+	var mig Migration
+	models, err := r.nameModels(ctx, &mig)
+	if err != nil {
+		return mig, err
+	}
+	if err := r.nameEvents(ctx, models, &mig); err != nil {
+		return mig, err
+	}
+	slots, err := r.rec.ListRecords(ctx, KindStage, "")
+	if err != nil {
+		return mig, fmt.Errorf("registry: migrate: %w", err)
+	}
+	for _, rec := range slots {
+		if err := r.moveSlot(ctx, rec, models); err != nil {
+			return mig, err
+		}
+		mig.Slots++
+	}
+	return mig, nil
+}
+
+// nameModels names every version that has no name and makes sure each
+// name has its record; it returns every version's name.
+func (r *Registry) nameModels(ctx context.Context, mig *Migration) (map[string]string, error) {
+	recs, err := r.rec.ListRecords(ctx, KindModel, "")
+	if err != nil {
+		return nil, fmt.Errorf("registry: migrate: %w", err)
+	}
+	names := make(map[string]string, len(recs))
+	var added []string
+	for _, rec := range recs {
+		m, err := decodeModel(rec)
+		if err != nil {
+			return nil, err
+		}
+		if m.Name == "" {
+			m.Name = legacyName(m)
+			if err := r.put(ctx, m); err != nil {
+				return nil, fmt.Errorf("registry: migrate: %w", err)
+			}
+			mig.Models++
+			added = append(added, m.Name)
+		}
+		names[m.Version] = m.Name
+	}
+	slices.Sort(added)
+	for _, name := range slices.Compact(added) {
+		if _, err := r.ensureName(ctx, name); err != nil {
+			return nil, fmt.Errorf("registry: migrate: %w", err)
+		}
+	}
+	return names, nil
+}
+
+// legacyName is the name of a version registered before names: the stem
+// of its run's data file.
+func legacyName(m *Model) string {
+	path := m.DatasetPath
+	if path == "" && len(m.Config) > 0 {
+		var cfg struct {
+			Data string `json:"data"`
+		}
+		if json.Unmarshal(m.Config, &cfg) == nil {
+			path = cfg.Data
+		}
+	}
+	if path == "" {
+		return "model"
+	}
+	return NameFromPath(path)
+}
+
+func (r *Registry) nameEvents(ctx context.Context, models map[string]string, mig *Migration) error {
+	recs, err := r.rec.ListRecords(ctx, KindEvent, "")
+	if err != nil {
+		return fmt.Errorf("registry: migrate: %w", err)
+	}
+	for _, rec := range recs {
+		var e Event
+		if err := json.Unmarshal(rec.Value, &e); err != nil {
+			return fmt.Errorf("registry: event %s: %w", rec.Key, err)
+		}
+		if e.Name != "" {
+			continue
+		}
+		if e.Name = models[e.Version]; e.Name == "" {
+			e.Name = models[e.Replaced]
+		}
+		if e.Name == "" {
+			continue // an event of a version that is gone
+		}
+		b, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("registry: encode event: %w", err)
+		}
+		if err := r.rec.PutRecord(ctx, KindEvent, rec.Key, b); err != nil {
+			return fmt.Errorf("registry: migrate event %s: %w", rec.Key, err)
+		}
+		mig.Events++
+	}
+	return nil
+}
+
+// moveSlot moves one store-wide stage record to the name of the version
+// holding it, then deletes it.
+func (r *Registry) moveSlot(ctx context.Context, rec *store.Record, models map[string]string) error {
+	var s slot
+	if err := json.Unmarshal(rec.Value, &s); err != nil {
+		return fmt.Errorf("registry: migrate %s record: %w", rec.Key, err)
+	}
+	if name := models[s.Version]; name != "" {
+		nr, err := r.ensureName(ctx, name)
+		if err != nil {
+			return fmt.Errorf("registry: migrate: %w", err)
+		}
+		var prev []string
+		for _, v := range s.Previous {
+			if models[v] == name {
+				prev = append(prev, v)
+			}
+		}
+		s.Previous = prev
+		switch Stage(rec.Key) {
+		case Production:
+			if nr.Production.Version == "" {
+				nr.Production = s
+			}
+		case Staging:
+			if nr.Staging.Version == "" && nr.Production.Version != s.Version {
+				nr.Staging = slot{Version: s.Version, Since: s.Since}
+			}
+		default:
+			return fmt.Errorf("registry: migrate: unknown stage record %q", rec.Key)
+		}
+		if err := r.putName(ctx, nr); err != nil {
+			return fmt.Errorf("registry: migrate: %w", err)
+		}
+	}
+	if err := r.rec.DeleteRecord(ctx, KindStage, rec.Key); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("registry: migrate: remove the old %s record: %w", rec.Key, err)
+	}
+	return nil
+}

@@ -1,0 +1,337 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tabforge/tabforge/store"
+)
+
+// nameRecord is the state of one registered name: who holds its stages,
+// where its aliases point. Everything that says which version of a name
+// serves lives here, so one write changes it; the traffic routes of the
+// serving layer (A/B weights, shadow versions) will be one more field.
+type nameRecord struct {
+	Name       string           `json:"name"`
+	Created    time.Time        `json:"created"`
+	Production slot             `json:"production,omitzero"`
+	Staging    slot             `json:"staging,omitzero"`
+	Aliases    map[string]alias `json:"aliases,omitempty"`
+}
+
+// slot is one stage of a name: who holds it and, for production, the
+// versions of the name that held it before, most recent first (what
+// Rollback pops).
+type slot struct {
+	Version  string    `json:"version"`
+	Since    time.Time `json:"since"`
+	Previous []string  `json:"previous,omitempty"`
+}
+
+// alias is where one alias of a name points.
+type alias struct {
+	Version string    `json:"version"`
+	Since   time.Time `json:"since"`
+}
+
+// maxPrevious bounds the rollback stack kept in a name's record, so the
+// record stays small however many promotions happen.
+const maxPrevious = 100
+
+var (
+	nameRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+	aliasRE = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
+)
+
+// CheckName reports whether name can be a registered model name: 1 to 128
+// letters, digits, '.', '_' or '-', starting with a letter or digit (so
+// it never holds the '@' and '/' of a model reference).
+func CheckName(name string) error {
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("registry: model name %q: want 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit", name)
+	}
+	return nil
+}
+
+// CheckAlias reports whether a can be an alias: lower-case letters,
+// digits, '_' and '-', and not a stage name.
+func CheckAlias(a string) error {
+	if !aliasRE.MatchString(a) {
+		return fmt.Errorf("registry: alias %q: want 1-64 lower-case letters, digits, '_' or '-'", a)
+	}
+	switch Stage(a) {
+	case Production, Staging, Archived, None:
+		return fmt.Errorf("registry: alias %q is a stage name; promote the version to the stage instead", a)
+	}
+	return nil
+}
+
+// NameFromPath derives a model name from a data file path: its stem
+// (credit_data for data/credit_data.csv), with characters a name cannot
+// hold replaced by '-'. It returns "model" when nothing usable is left.
+func NameFromPath(path string) string {
+	base := filepath.Base(filepath.ToSlash(path))
+	if i := strings.LastIndex(base, "/"); i >= 0 {
+		base = base[i+1:]
+	}
+	for {
+		ext := filepath.Ext(base)
+		if ext == "" || ext == base || len(ext) > 9 {
+			break
+		}
+		base = strings.TrimSuffix(base, ext)
+	}
+	b := []byte(base)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			b[i] = '-'
+		}
+	}
+	name := strings.TrimLeft(string(b), ".-_")
+	if len(name) > 128 {
+		name = name[:128]
+	}
+	if CheckName(name) != nil {
+		return "model"
+	}
+	return name
+}
+
+// Names returns the registered model names, sorted.
+func (r *Registry) Names(ctx context.Context) ([]string, error) {
+	recs, err := r.rec.ListRecords(ctx, KindName, "")
+	if err != nil {
+		return nil, fmt.Errorf("registry: list names: %w", err)
+	}
+	out := make([]string, 0, len(recs))
+	for _, rec := range recs {
+		out = append(out, rec.Key)
+	}
+	return out, nil
+}
+
+// Production returns the model a server of name should load: the
+// version in production. It reads two records, whatever the size of the
+// registry. With nothing in production it returns an error wrapping
+// ErrNoProduction; an unknown name wraps ErrUnknownName.
+func (r *Registry) Production(ctx context.Context, name string) (*Model, error) {
+	return r.Resolve(ctx, name+"@"+string(Production))
+}
+
+// SetAlias points alias of name at the version ref resolves to, which
+// must belong to name, and returns the event (nil if it already pointed
+// there).
+func (r *Registry) SetAlias(ctx context.Context, name, a, ref string, o PromoteOptions) (*Event, error) {
+	start := time.Now()
+	if err := CheckAlias(a); err != nil {
+		return nil, err
+	}
+	nr, err := r.nameRecord(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	m, err := r.Resolve(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if m.Name != name {
+		return nil, fmt.Errorf("registry: alias %s@%s: version %s belongs to %q, not %q", name, a, m.Version, m.Name, name)
+	}
+	old := nr.Aliases[a].Version
+	if old == m.Version {
+		return nil, nil
+	}
+	if nr.Aliases == nil {
+		nr.Aliases = map[string]alias{}
+	}
+	nr.Aliases[a] = alias{Version: m.Version, Since: r.now().UTC()}
+	if err := r.putName(ctx, nr); err != nil {
+		return nil, err
+	}
+	e := &Event{Name: name, Action: "alias", Alias: a, Version: m.Version, Replaced: old, Reason: o.Reason, Seconds: time.Since(start).Seconds()}
+	return e, r.putEvent(ctx, e)
+}
+
+// RemoveAlias removes alias a of name and returns the event; removing an
+// alias the name does not have is an error wrapping ErrUnknownAlias.
+func (r *Registry) RemoveAlias(ctx context.Context, name, a string, o PromoteOptions) (*Event, error) {
+	start := time.Now()
+	nr, err := r.nameRecord(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	old, ok := nr.Aliases[a]
+	if !ok {
+		return nil, fmt.Errorf("registry: %s@%s: %w (%s has %s)", name, a, ErrUnknownAlias, name, aliasList(nr))
+	}
+	delete(nr.Aliases, a)
+	if err := r.putName(ctx, nr); err != nil {
+		return nil, err
+	}
+	e := &Event{Name: name, Action: "unalias", Alias: a, Version: old.Version, Reason: o.Reason, Seconds: time.Since(start).Seconds()}
+	return e, r.putEvent(ctx, e)
+}
+
+func aliasList(nr *nameRecord) string {
+	if len(nr.Aliases) == 0 {
+		return "no aliases"
+	}
+	return "aliases " + strings.Join(slices.Sorted(maps.Keys(nr.Aliases)), ", ")
+}
+
+// Resolve returns the model version ref names, with its stage and
+// aliases:
+//
+//	NAME@production, NAME@staging  the version of NAME holding the stage
+//	NAME@ALIAS                     the version ALIAS of NAME points at
+//	NAME/VERSION                   a version of NAME, or a unique prefix of one
+//	VERSION                        a version, or a unique prefix (4+ characters)
+//
+// Errors wrap ErrUnknownName, ErrUnknownAlias, ErrNoProduction,
+// ErrNoStaging, ErrAmbiguous or store.ErrNotFound, and name what exists.
+// File paths are not model references; pipeline.LoadModel takes both.
+func (r *Registry) Resolve(ctx context.Context, ref string) (*Model, error) {
+	ref = strings.TrimSpace(ref)
+	name, label, found := strings.Cut(ref, "@")
+	if found {
+		return r.resolveLabel(ctx, name, label)
+	}
+	if name, v, found := strings.Cut(ref, "/"); found {
+		return r.resolveInName(ctx, name, v)
+	}
+	m, err := r.Get(ctx, ref)
+	if errors.Is(err, store.ErrNotFound) && CheckName(ref) == nil {
+		if _, nerr := r.nameRecord(ctx, ref); nerr == nil {
+			return nil, fmt.Errorf("registry: %q is a model name, not a version: say %s@production, %s@ALIAS or %s/VERSION", ref, ref, ref, ref)
+		}
+	}
+	return m, err
+}
+
+func (r *Registry) resolveLabel(ctx context.Context, name, label string) (*Model, error) {
+	nr, err := r.nameRecord(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	var v string
+	switch Stage(label) {
+	case Production:
+		if v = nr.Production.Version; v == "" {
+			return nil, fmt.Errorf("registry: %s@%s: %w", name, label, ErrNoProduction)
+		}
+	case Staging:
+		if v = nr.Staging.Version; v == "" {
+			return nil, fmt.Errorf("registry: %s@%s: %w", name, label, ErrNoStaging)
+		}
+	case Archived, None:
+		return nil, fmt.Errorf("registry: %s@%s: several versions may be %s; say %s/VERSION", name, label, label, name)
+	default:
+		a, ok := nr.Aliases[label]
+		if !ok {
+			return nil, fmt.Errorf("registry: %s@%s: %w (%s has %s; stages are @production and @staging)", name, label, ErrUnknownAlias, name, aliasList(nr))
+		}
+		v = a.Version
+	}
+	m, err := r.get(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	return m, r.derive(ctx, m)
+}
+
+func (r *Registry) resolveInName(ctx context.Context, name, v string) (*Model, error) {
+	if _, err := r.nameRecord(ctx, name); err != nil {
+		return nil, err
+	}
+	if v == "" {
+		return nil, fmt.Errorf("registry: %s/: empty model version: %w", name, store.ErrNotFound)
+	}
+	recs, err := r.rec.ListRecords(ctx, KindModel, v)
+	if err != nil {
+		return nil, fmt.Errorf("registry: model version %s/%s: %w", name, v, err)
+	}
+	var match []*Model
+	other := ""
+	for _, rec := range recs {
+		m, err := decodeModel(rec)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case m.Name != name:
+			other = m.Name
+		case m.Version == v: // an exact version beats the longer ones it prefixes
+			return m, r.derive(ctx, m)
+		default:
+			match = append(match, m)
+		}
+	}
+	switch {
+	case len(match) == 1:
+		return match[0], r.derive(ctx, match[0])
+	case len(match) > 1:
+		return nil, fmt.Errorf("registry: model version %s/%s matches %d versions: %w", name, v, len(match), ErrAmbiguous)
+	case other != "":
+		return nil, fmt.Errorf("registry: model version %s/%s: no such version of %q (it is a version of %q): %w", name, v, name, other, store.ErrNotFound)
+	}
+	return nil, fmt.Errorf("registry: unknown model version %s/%s: %w", name, v, store.ErrNotFound)
+}
+
+// nameRecord reads the record of name; an unknown name is an error
+// wrapping ErrUnknownName that lists the names there are.
+func (r *Registry) nameRecord(ctx context.Context, name string) (*nameRecord, error) {
+	rec, err := r.rec.GetRecord(ctx, KindName, name)
+	if errors.Is(err, store.ErrNotFound) {
+		names, lerr := r.Names(ctx)
+		if lerr != nil {
+			return nil, lerr
+		}
+		have := "no model is registered"
+		if len(names) > 0 {
+			have = "registered names: " + strings.Join(names, ", ")
+		}
+		return nil, fmt.Errorf("registry: %q: %w (%s)", name, ErrUnknownName, have)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("registry: read name %q: %w", name, err)
+	}
+	return decodeName(rec)
+}
+
+func decodeName(rec *store.Record) (*nameRecord, error) {
+	var nr nameRecord
+	if err := json.Unmarshal(rec.Value, &nr); err != nil {
+		return nil, fmt.Errorf("registry: name record %s: %w", rec.Key, err)
+	}
+	nr.Name = rec.Key
+	return &nr, nil
+}
+
+// ensureName returns the record of name, creating it if it is new.
+func (r *Registry) ensureName(ctx context.Context, name string) (*nameRecord, error) {
+	nr, err := r.nameRecord(ctx, name)
+	if !errors.Is(err, ErrUnknownName) {
+		return nr, err
+	}
+	nr = &nameRecord{Name: name, Created: r.now().UTC()}
+	return nr, r.putName(ctx, nr)
+}
+
+func (r *Registry) putName(ctx context.Context, nr *nameRecord) error {
+	b, err := json.Marshal(nr)
+	if err != nil {
+		return fmt.Errorf("registry: encode name %q: %w", nr.Name, err)
+	}
+	if err := r.rec.PutRecord(ctx, KindName, nr.Name, b); err != nil {
+		return fmt.Errorf("registry: save name %q: %w", nr.Name, err)
+	}
+	return nil
+}

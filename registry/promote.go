@@ -1,0 +1,245 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+)
+
+// PromoteOptions qualify a promotion; the zero value is a plain one.
+type PromoteOptions struct {
+	// Force allows a non-deployable model (failed quality gates) into
+	// production.
+	Force bool
+	// Reason is kept in the history.
+	Reason string
+}
+
+// Promote moves the version ref resolves to (see Resolve) to stage within
+// its name; other names are never touched:
+//
+//   - production: the version replaces its name's production version,
+//     which is pushed on the name's rollback stack (and leaves staging if
+//     it was there). A model that is not deployable needs o.Force.
+//   - staging: the version replaces its name's staging version. The
+//     production version cannot be staged; promote another one or roll
+//     back first.
+//   - archived: the version leaves staging. The production version cannot
+//     be archived directly.
+//
+// Promoting a version to the stage it holds changes nothing and returns
+// a nil event. The change takes effect with the name record's write; the
+// history event is written after it.
+func (r *Registry) Promote(ctx context.Context, ref string, stage Stage, o PromoteOptions) (*Event, error) {
+	start := time.Now()
+	if _, err := ParseStage(string(stage)); err != nil {
+		return nil, err
+	}
+	m, err := r.Resolve(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	nr, err := r.ensureName(ctx, m.Name)
+	if err != nil {
+		return nil, err
+	}
+	prod, stg := nr.Production, nr.Staging
+	e := &Event{Name: m.Name, Action: "promote", Version: m.Version, Stage: stage, Forced: o.Force && !m.Deployable && stage == Production, Reason: o.Reason}
+	switch stage {
+	case Production:
+		if prod.Version == m.Version {
+			return nil, nil
+		}
+		if !m.Deployable && !o.Force {
+			return nil, fmt.Errorf("registry: promote %s (%s) to production: %w", m.Version, m.Name, ErrNotDeployable)
+		}
+		next := slot{Version: m.Version, Since: r.now().UTC()}
+		if prod.Version != "" {
+			next.Previous = append([]string{prod.Version}, prod.Previous...)
+			next.Previous = next.Previous[:min(len(next.Previous), maxPrevious)]
+		}
+		nr.Production = next
+		if stg.Version == m.Version {
+			nr.Staging = slot{}
+		}
+		e.Replaced = prod.Version
+	case Staging:
+		if stg.Version == m.Version {
+			return nil, nil
+		}
+		if prod.Version == m.Version {
+			return nil, fmt.Errorf("registry: promote %s to staging: it is %s's production version (promote another version or roll back first)", m.Version, m.Name)
+		}
+		nr.Staging = slot{Version: m.Version, Since: r.now().UTC()}
+		e.Replaced = stg.Version
+	case Archived:
+		if m.Stage == Archived {
+			return nil, nil
+		}
+		if prod.Version == m.Version {
+			return nil, fmt.Errorf("registry: archive %s: it is %s's production version (promote another version or roll back first)", m.Version, m.Name)
+		}
+		if stg.Version == m.Version {
+			nr.Staging = slot{}
+		}
+	}
+	if err := r.putName(ctx, nr); err != nil {
+		return nil, err
+	}
+	e.Seconds = time.Since(start).Seconds()
+	return e, r.putEvent(ctx, e)
+}
+
+// Rollback puts the previous production version of name back into
+// production and returns the event. It costs one read and two record
+// writes (the name's record, which is what takes effect, then the history
+// event), whatever the registry's size. With no previous version it
+// returns an error wrapping ErrNoPrevious.
+func (r *Registry) Rollback(ctx context.Context, name string, o PromoteOptions) (*Event, error) {
+	start := time.Now()
+	nr, err := r.nameRecord(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	prod := nr.Production
+	if prod.Version == "" {
+		return nil, fmt.Errorf("registry: rollback %s: %w", name, ErrNoProduction)
+	}
+	if len(prod.Previous) == 0 {
+		return nil, fmt.Errorf("registry: rollback %s from %s: %w", name, prod.Version, ErrNoPrevious)
+	}
+	nr.Production = slot{Version: prod.Previous[0], Since: r.now().UTC(), Previous: prod.Previous[1:]}
+	if err := r.putName(ctx, nr); err != nil {
+		return nil, err
+	}
+	e := &Event{Name: name, Action: "rollback", Version: nr.Production.Version, Stage: Production, Replaced: prod.Version, Reason: o.Reason, Seconds: time.Since(start).Seconds()}
+	return e, r.putEvent(ctx, e)
+}
+
+// History returns changes of stage and alias, oldest first: all of them
+// for an empty ref, those of a name for a registered name, else those of
+// the version ref resolves to (see Resolve).
+func (r *Registry) History(ctx context.Context, ref string) ([]Event, error) {
+	if ref == "" {
+		return r.history(ctx, "", "")
+	}
+	if _, err := r.nameRecord(ctx, ref); err == nil {
+		return r.history(ctx, ref, "")
+	} else if !errors.Is(err, ErrUnknownName) {
+		return nil, err
+	}
+	m, err := r.Resolve(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return r.history(ctx, "", m.Version)
+}
+
+// history returns the events of name and of version (empty: any).
+func (r *Registry) history(ctx context.Context, name, version string) ([]Event, error) {
+	recs, err := r.rec.ListRecords(ctx, KindEvent, "")
+	if err != nil {
+		return nil, fmt.Errorf("registry: history: %w", err)
+	}
+	var out []Event
+	for _, rec := range recs {
+		var e Event
+		if err := json.Unmarshal(rec.Value, &e); err != nil {
+			return nil, fmt.Errorf("registry: event %s: %w", rec.Key, err)
+		}
+		if (name == "" || e.Name == name) && (version == "" || e.Version == version || e.Replaced == version) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// stageSet is every name's record and every version the history shows
+// entering or leaving a stage, from which each model's stage is derived.
+type stageSet struct {
+	names map[string]*nameRecord
+	seen  map[string]bool
+}
+
+func (s stageSet) derive(m *Model) {
+	m.Stage, m.Aliases = None, nil
+	nr := s.names[m.Name]
+	switch {
+	case nr != nil && m.Version == nr.Production.Version:
+		m.Stage = Production
+	case nr != nil && m.Version == nr.Staging.Version:
+		m.Stage = Staging
+	case s.seen[m.Version]:
+		m.Stage = Archived
+	}
+	if nr != nil {
+		for _, a := range slices.Sorted(maps.Keys(nr.Aliases)) {
+			if nr.Aliases[a].Version == m.Version {
+				m.Aliases = append(m.Aliases, a)
+			}
+		}
+	}
+}
+
+func (r *Registry) stages(ctx context.Context) (stageSet, error) {
+	recs, err := r.rec.ListRecords(ctx, KindName, "")
+	if err != nil {
+		return stageSet{}, fmt.Errorf("registry: list names: %w", err)
+	}
+	s := stageSet{names: map[string]*nameRecord{}, seen: map[string]bool{}}
+	for _, rec := range recs {
+		nr, err := decodeName(rec)
+		if err != nil {
+			return stageSet{}, err
+		}
+		s.names[nr.Name] = nr
+	}
+	h, err := r.history(ctx, "", "")
+	if err != nil {
+		return stageSet{}, err
+	}
+	for _, e := range h {
+		if e.Stage == "" { // alias changes do not archive
+			continue
+		}
+		s.seen[e.Version] = true
+		if e.Replaced != "" {
+			s.seen[e.Replaced] = true
+		}
+	}
+	return s, nil
+}
+
+// derive sets m's stage and aliases from the current records.
+func (r *Registry) derive(ctx context.Context, m *Model) error {
+	st, err := r.stages(ctx)
+	if err != nil {
+		return err
+	}
+	st.derive(m)
+	return nil
+}
+
+// putEvent appends e to the history. Keys sort by time (zero-padded Unix
+// nanoseconds), then version, stage or alias, and action, so two processes
+// writing in the same nanosecond do not overwrite each other's events.
+func (r *Registry) putEvent(ctx context.Context, e *Event) error {
+	e.Time = r.now().UTC()
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("registry: encode event: %w", err)
+	}
+	label := string(e.Stage)
+	if e.Alias != "" {
+		label = "@" + e.Alias
+	}
+	key := fmt.Sprintf("%020d/%s/%s/%s", e.Time.UnixNano(), e.Version, label, e.Action)
+	if err := r.rec.PutRecord(ctx, KindEvent, key, b); err != nil {
+		return fmt.Errorf("registry: %s %s of %s took effect but its history event was not saved: %w", e.Action, e.Version, e.Name, err)
+	}
+	return nil
+}
