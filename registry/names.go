@@ -82,12 +82,11 @@ func NameFromPath(path string) string {
 	if i := strings.LastIndex(base, "/"); i >= 0 {
 		base = base[i+1:]
 	}
-	for {
-		ext := filepath.Ext(base)
-		if ext == "" || ext == base || len(ext) > 9 {
-			break
-		}
-		base = strings.TrimSuffix(base, ext)
+	ext := filepath.Ext(base)
+	base = strings.TrimSuffix(base, ext)
+	switch strings.ToLower(ext) {
+	case ".gz", ".bz2", ".xz", ".zst", ".zip": // data.csv.gz is data
+		base = strings.TrimSuffix(base, filepath.Ext(base))
 	}
 	b := []byte(base)
 	for i, c := range b {
