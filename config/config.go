@@ -22,6 +22,11 @@ type Config struct {
 
 	// Data is the path of the training data (CSV or Parquet). Default "".
 	Data string `yaml:"data" json:"data" koanf:"data" hash:"-"`
+	// Name is the registered model name the run's model becomes a version
+	// of (letters, digits, '.', '_', '-'); stages, aliases and rollback
+	// act within a name. Default "": the data file's stem (ames for
+	// data/ames.csv).
+	Name string `yaml:"name" json:"name" koanf:"name" hash:"-"`
 	// Sep is the CSV field separator: ",", ";", "tab" (or "\t") or "|".
 	// Default "": detected from the file's first lines (see ParseSep).
 	Sep string `yaml:"sep" json:"sep" koanf:"sep" hash:"-"`

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/tabforge/tabforge/artifact"
 	"github.com/tabforge/tabforge/config"
@@ -16,8 +17,9 @@ import (
 	"github.com/tabforge/tabforge/store"
 )
 
-// Register records the best model of a finished run as a model version:
-// its id is the hash of (dataset version, config hash, seed, codeVersion),
+// Register records the best model of a finished run as a version of the
+// registered name ModelName(cfg): its id is the hash of (name, dataset
+// version, config hash, seed, codeVersion),
 // its file is copied into arts under models/VERSION/, and its record keeps
 // the run, data and config it came from. A run that failed its quality
 // gates registers a non-deployable version. A version trained before
@@ -27,12 +29,16 @@ func Register(ctx context.Context, reg *registry.Registry, arts *artifact.Store,
 	if res == nil || res.Best == "" || res.ModelPath == "" {
 		return nil, false, errors.New("register: the run saved no model")
 	}
+	name := ModelName(cfg)
+	if err := registry.CheckName(name); err != nil {
+		return nil, false, fmt.Errorf("register run %s: %w", res.RunID, err)
+	}
 	id := registry.Identity{DatasetHash: res.DatasetHash, ConfigHash: cfg.Hash(), Seed: cfg.Seed, CodeVersion: codeVersion}
-	version, err := registry.ID(id)
+	version, err := registry.ID(name, id)
 	if err != nil {
 		return nil, false, fmt.Errorf("register run %s: %w", res.RunID, err)
 	}
-	rm := registry.Model{Version: version, Identity: id, RunID: res.RunID}
+	rm := registry.Model{Version: version, Name: name, Identity: id, RunID: res.RunID}
 	if _, err := reg.Get(ctx, version); err == nil {
 		return reg.Register(ctx, rm)
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -72,6 +78,53 @@ func Register(ctx context.Context, reg *registry.Registry, arts *artifact.Store,
 		return nil, false, fmt.Errorf("register run %s: %w", res.RunID, err)
 	}
 	return m, created, nil
+}
+
+// ModelName is the registered model name a run of cfg registers under:
+// cfg.Name, or else the stem of the data file (registry.NameFromPath).
+func ModelName(cfg *config.Config) string {
+	if cfg.Name != "" {
+		return cfg.Name
+	}
+	return registry.NameFromPath(cfg.Data)
+}
+
+// LoadModel loads the model ref names: the saved model file at path ref
+// when one exists, else the registered version ref resolves to (see
+// registry.Registry.Resolve: NAME@production, NAME@staging, NAME@ALIAS,
+// NAME/VERSION or a version prefix), read from its artifact store with its
+// checksum verified. openRegistry is called only for a registry
+// reference, so a file needs no store. The model version is nil for a
+// file.
+func LoadModel(ctx context.Context, ref string, openRegistry func(context.Context) (*registry.Registry, error)) (*Predictor, *registry.Model, error) {
+	if fi, err := os.Stat(ref); err == nil && fi.Mode().IsRegular() {
+		p, err := LoadPredictor(ref, Families())
+		return p, nil, err
+	}
+	if strings.TrimSpace(ref) == "" {
+		return nil, nil, errors.New("no model given: want a model file or a reference NAME@production, NAME@ALIAS, NAME/VERSION or VERSION")
+	}
+	reg, err := openRegistry(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := reg.Resolve(ctx, ref)
+	if err != nil {
+		if strings.ContainsAny(ref, `./\`) && !strings.Contains(ref, "@") {
+			return nil, nil, fmt.Errorf("model %q: no such file, and not a registered model: %w", ref, err)
+		}
+		return nil, nil, err
+	}
+	arts, err := artifact.Open(ctx, m.Artifact.URL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("model version %s: %w", m.Version, err)
+	}
+	defer arts.Close()
+	p, err := LoadRegistered(ctx, arts, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, m, nil
 }
 
 // LoadRegistered reads the saved predictor of a registered model version

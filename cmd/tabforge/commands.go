@@ -18,14 +18,14 @@ func (a *app) evaluateCommand() *cobra.Command {
 	var modelPath, dataPath string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "evaluate --model PATH --data PATH",
+		Use:   "evaluate --model REF --data PATH",
 		Short: "Score a saved model on labelled data",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if modelPath == "" || dataPath == "" {
 				return usagef("evaluate: --model and --data are required")
 			}
-			p, err := pipeline.LoadPredictor(modelPath, pipeline.Families())
+			p, err := a.loadModel(cmd, modelPath)
 			if err != nil {
 				return err
 			}
@@ -54,7 +54,7 @@ func (a *app) evaluateCommand() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&modelPath, "model", "", "saved model file")
+	f.StringVar(&modelPath, "model", "", "model: a saved model file, or NAME@production, NAME@staging, NAME@ALIAS, NAME/VERSION or VERSION from --store")
 	f.StringVar(&dataPath, "data", "", "labelled data file (.csv or .parquet)")
 	f.BoolVar(&asJSON, "json", false, "print the metrics as JSON")
 	return cmd

@@ -22,7 +22,7 @@ func (a *app) explainCommand() *cobra.Command {
 	var asJSON, raw bool
 	var top int
 	cmd := &cobra.Command{
-		Use:   "explain --model PATH --data PATH [--rows 0,5,10-20] [--out shap.csv|shap.parquet]",
+		Use:   "explain --model REF --data PATH [--rows 0,5,10-20] [--out shap.csv|shap.parquet]",
 		Short: "Explain a saved model's predictions with SHAP values (or LIME)",
 		Long: `Explain computes SHAP values of a saved model on rows of a CSV or Parquet file:
 exact TreeSHAP for tree, forest and gbdt models (gbdt in margin space, as XGBoost's
@@ -61,7 +61,7 @@ explained, sampled with the config's seed; the summary lists mean |SHAP| per fea
 			if err != nil {
 				return err
 			}
-			p, err := pipeline.LoadPredictor(modelPath, pipeline.Families())
+			p, err := a.loadModel(cmd, modelPath)
 			if err != nil {
 				return err
 			}
@@ -97,7 +97,7 @@ explained, sampled with the config's seed; the summary lists mean |SHAP| per fea
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&modelPath, "model", "", "saved model file")
+	f.StringVar(&modelPath, "model", "", "model: a saved model file, or NAME@production, NAME@staging, NAME@ALIAS, NAME/VERSION or VERSION from --store")
 	f.StringVar(&dataPath, "data", "", "data file (.csv or .parquet)")
 	f.StringVar(&rowsFlag, "rows", "", "0-based data rows to explain, e.g. 0,5,10-20 (default: a sample of max_explain_rows)")
 	f.StringVar(&out, "out", "", "write the values to this .csv or .parquet file")

@@ -14,7 +14,7 @@ import (
 func (a *app) exportCommand() *cobra.Command {
 	var modelPath, format, out string
 	cmd := &cobra.Command{
-		Use:   "export --model PATH --format xgboost-json --out FILE",
+		Use:   "export --model REF --format xgboost-json --out FILE",
 		Short: "Export a gbdt model to XGBoost's JSON format",
 		Long: `Export writes a saved gbdt model as an XGBoost JSON model that
 xgboost.Booster(model_file=FILE) loads. XGBoost sees tabforge's design matrix
@@ -27,7 +27,7 @@ xgboost.Booster(model_file=FILE) loads. XGBoost sees tabforge's design matrix
 			if format != "xgboost-json" {
 				return usagef("export: --format %q is not supported (supported: xgboost-json)", format)
 			}
-			p, err := pipeline.LoadPredictor(modelPath, pipeline.Families())
+			p, err := a.loadModel(cmd, modelPath)
 			if err != nil {
 				return err
 			}
@@ -43,7 +43,7 @@ xgboost.Booster(model_file=FILE) loads. XGBoost sees tabforge's design matrix
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&modelPath, "model", "", "saved tabforge model")
+	f.StringVar(&modelPath, "model", "", "model: a saved model file, or NAME@production, NAME@staging, NAME@ALIAS, NAME/VERSION or VERSION from --store")
 	f.StringVar(&format, "format", "xgboost-json", "output format: xgboost-json")
 	f.StringVar(&out, "out", "", "output file")
 	return cmd

@@ -40,7 +40,7 @@ func TestEveryModelKind(t *testing.T) {
 				t.Fatalf("train --json: %v\n%s", err, out)
 			}
 			t.Logf("best %s, version %s", res.Best, res.ModelVersion)
-			code, out, errs = cli(t, dir, "models", "verify", res.ModelVersion)
+			code, out, errs = cli(t, dir, "models", "verify", "ames/"+res.ModelVersion)
 			if code != 0 || !strings.Contains(out, k.family) {
 				t.Errorf("models verify: exit %d, want a line naming %q\nstdout: %s\nstderr: %s", code, k.family, out, errs)
 			}
@@ -51,6 +51,10 @@ func TestEveryModelKind(t *testing.T) {
 				{[]string{"predict", "--model", res.ModelPath, "--data", testdata("ames.csv"), "--out", filepath.Join(dir, "pred.csv")}, true},
 				{[]string{"evaluate", "--model", res.ModelPath, "--data", testdata("ames.csv")}, true},
 				{[]string{"explain", "--model", res.ModelPath, "--data", testdata("ames.csv"), "--rows", "0-4", "--out", filepath.Join(dir, "shap.csv")}, true},
+				{[]string{"predict", "--model", "ames/" + res.ModelVersion, "--data", testdata("ames.csv"), "--out", filepath.Join(dir, "pred.csv")}, true},
+				{[]string{"evaluate", "--model", res.ModelVersion[:8], "--data", testdata("ames.csv")}, true},
+				{[]string{"explain", "--model", "ames/" + res.ModelVersion, "--data", testdata("ames.csv"), "--rows", "0-4", "--out", filepath.Join(dir, "shap.csv")}, true},
+				{[]string{"export", "--model", "ames/" + res.ModelVersion, "--format", "xgboost-json", "--out", filepath.Join(dir, "xgb.json")}, k.exportsOK},
 				{[]string{"export", "--model", res.ModelPath, "--format", "xgboost-json", "--out", filepath.Join(dir, "xgb.json")}, k.exportsOK},
 			}
 			for _, s := range steps {

@@ -23,34 +23,24 @@ import (
 func (a *app) modelsCommand() *cobra.Command {
 	models := &cobra.Command{
 		Use:   "models",
-		Short: "List, inspect, promote and roll back registered model versions",
-		Long: `Every training run registers its best model as a version: a hash of the
-dataset version, config, seed and code version. Versions move between the
-stages staging, production and archived; rollback returns production to the
-previous production version in one step. VERSION may be a unique prefix.`,
+		Short: "List, inspect, promote, alias and roll back registered models",
+		Long: `Every training run registers its best model as a version of a registered
+model name (train --name, default the data file's stem). Within a name,
+versions move between the stages staging, production and archived, free
+aliases (champion, challenger, ...) point at versions, and rollback returns
+production to the name's previous production version in one step. Names
+never touch each other.
+
+A model reference REF is NAME@production, NAME@staging, NAME@ALIAS,
+NAME/VERSION or VERSION (a version may be a unique prefix); predict,
+evaluate, explain and export take the same references with --model.`,
 	}
 	var asJSON bool
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List model versions, newest first",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
-				ms, err := reg.List(ctx)
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					return json.NewEncoder(a.stdout).Encode(ms)
-				}
-				printModels(a.stdout, ms)
-				return nil
-			})
-		},
-	}
+	var reason string
+	list := a.modelsListCommand(&asJSON)
 	show := &cobra.Command{
-		Use:   "show VERSION",
-		Short: "Show a model version: stage, metrics, lineage (run, dataset, config, artifact) and history",
+		Use:   "show REF",
+		Short: "Show a model version: name, stage, aliases, metrics, lineage (run, dataset, config, artifact) and history",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
@@ -68,61 +58,30 @@ previous production version in one step. VERSION may be a unique prefix.`,
 			})
 		},
 	}
-	var stage, reason string
-	var force bool
-	promote := &cobra.Command{
-		Use:   "promote VERSION --stage production|staging|archived|rollback",
-		Short: "Move a model version to a stage, or roll production back (--stage rollback)",
-		Long: `promote VERSION --stage production puts VERSION into production (a version that
-failed its quality gates needs --force); --stage staging and --stage archived
-move it to those stages. --stage rollback returns production to the previous
-production version; it takes no VERSION, or the current production version as
-a check.`,
-		Args: cobra.RangeArgs(0, 1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if strings.EqualFold(stage, "rollback") {
-				return a.rollback(cmd, args, reason, asJSON)
-			}
-			if stage == "" {
-				return usagef("models promote: --stage is required (production, staging, archived or rollback)")
-			}
-			st, err := registry.ParseStage(stage)
-			if err != nil {
-				return usageError{err}
-			}
-			if len(args) != 1 {
-				return usagef("models promote: give the VERSION to move to %s", st)
-			}
-			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
-				e, err := reg.Promote(ctx, args[0], st, registry.PromoteOptions{Force: force, Reason: reason})
-				if err != nil {
-					return err
-				}
-				return a.printEvent(ctx, reg, args[0], st, e, asJSON)
-			})
-		},
-	}
-	promote.Flags().StringVar(&stage, "stage", "", "production, staging, archived, or rollback")
-	promote.Flags().BoolVar(&force, "force", false, "allow a model that failed its quality gates into production")
+	promote := a.modelsPromoteCommand(&asJSON, &reason)
 	rollback := &cobra.Command{
-		Use:   "rollback",
-		Short: "Return production to the previous production version",
-		Args:  cobra.RangeArgs(0, 1),
+		Use:   "rollback [NAME]",
+		Short: "Return a name's production to its previous production version",
+		Long: `rollback NAME returns NAME's production to the version that held it before.
+Without NAME it acts on the one name that has a production version, and
+is a usage error when several do. A VERSION in place of NAME is a check:
+it must be the production version being rolled back.`,
+		Args: cobra.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.rollback(cmd, args, reason, asJSON)
 		},
 	}
 	history := &cobra.Command{
-		Use:   "history [VERSION]",
-		Short: "Show the history of promotions and rollbacks, oldest first",
+		Use:   "history [NAME|REF]",
+		Short: "Show the history of promotions, rollbacks and alias changes, oldest first",
 		Args:  cobra.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
-				v := ""
+				ref := ""
 				if len(args) == 1 {
-					v = args[0]
+					ref = args[0]
 				}
-				h, err := reg.History(ctx, v)
+				h, err := reg.History(ctx, ref)
 				if err != nil {
 					return err
 				}
@@ -135,101 +94,290 @@ a check.`,
 		},
 	}
 	verify := &cobra.Command{
-		Use:   "verify [VERSION]",
-		Short: "Load a model version's artifact (default: production), checking its checksum and format",
+		Use:   "verify [REF]",
+		Short: "Load a model version's artifact (default: the production version), checking its checksum and format",
 		Args:  cobra.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
-				var m *registry.Model
-				var err error
-				if len(args) == 1 {
-					m, err = reg.Get(ctx, args[0])
-				} else {
-					m, err = reg.Production(ctx)
-				}
+				ref, err := productionRef(ctx, reg, args, "models verify")
 				if err != nil {
 					return err
 				}
-				arts, err := artifact.Open(ctx, m.Artifact.URL)
+				p, m, err := pipeline.LoadModel(ctx, ref, func(context.Context) (*registry.Registry, error) { return reg, nil })
 				if err != nil {
 					return err
 				}
-				defer arts.Close()
-				p, err := pipeline.LoadRegistered(ctx, arts, m)
-				if err != nil {
-					return err
+				if m == nil {
+					return usagef("models verify: %s is a file, not a registered model version (predict --model takes files)", ref)
 				}
 				if asJSON {
-					return json.NewEncoder(a.stdout).Encode(map[string]any{"version": m.Version, "artifact": m.Artifact, "family": p.Family(), "ok": true})
+					return json.NewEncoder(a.stdout).Encode(map[string]any{"name": m.Name, "version": m.Version, "artifact": m.Artifact, "family": p.Family(), "ok": true})
 				}
-				fmt.Fprintf(a.stdout, "%s ok: %s model, %s, sha256 %s verified\n", m.Version, p.Family(), m.Artifact, m.Artifact.SHA256)
+				fmt.Fprintf(a.stdout, "%s ok: %s model of %s, %s, sha256 %s verified\n", m.Version, p.Family(), m.Name, m.Artifact, m.Artifact.SHA256)
 				return nil
 			})
 		},
 	}
+	alias := a.modelsAliasCommand(&asJSON, &reason)
 	for _, c := range []*cobra.Command{promote, rollback} {
 		c.Flags().StringVar(&reason, "reason", "", "why, kept in the history")
 	}
 	for _, c := range []*cobra.Command{list, show, promote, rollback, history, verify} {
 		c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	}
-	models.AddCommand(list, show, promote, rollback, history, verify)
+	models.AddCommand(list, show, promote, rollback, history, verify, alias)
 	return models
 }
 
-// withRegistry opens the configured store and runs f on its registry.
+func (a *app) modelsListCommand(asJSON *bool) *cobra.Command {
+	var name string
+	list := &cobra.Command{
+		Use:   "list [--name NAME]",
+		Short: "List model versions grouped by name, newest first, with stages and aliases",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
+				ms, err := reg.List(ctx, name)
+				if err != nil {
+					return err
+				}
+				if *asJSON {
+					return json.NewEncoder(a.stdout).Encode(ms)
+				}
+				printModels(a.stdout, ms)
+				return nil
+			})
+		},
+	}
+	list.Flags().StringVar(&name, "name", "", "only the versions of this registered model name")
+	return list
+}
+
+func (a *app) modelsPromoteCommand(asJSON *bool, reason *string) *cobra.Command {
+	var stage string
+	var force bool
+	promote := &cobra.Command{
+		Use:   "promote REF --stage production|staging|archived|rollback",
+		Short: "Move a model version to a stage of its name, or roll production back (--stage rollback)",
+		Long: `promote REF --stage production puts the version into production of its own
+name (a version that failed its quality gates needs --force); --stage staging
+and --stage archived move it to those stages. Other names are not touched.
+--stage rollback is models rollback: it takes the production version as a
+check, or nothing when only one name has a production version.`,
+		Args: cobra.RangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if strings.EqualFold(stage, "rollback") {
+				return a.rollback(cmd, args, *reason, *asJSON)
+			}
+			if stage == "" {
+				return usagef("models promote: --stage is required (production, staging, archived or rollback)")
+			}
+			st, err := registry.ParseStage(stage)
+			if err != nil {
+				return usageError{err}
+			}
+			if len(args) != 1 {
+				return usagef("models promote: give the VERSION to move to %s", st)
+			}
+			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
+				e, err := reg.Promote(ctx, args[0], st, registry.PromoteOptions{Force: force, Reason: *reason})
+				if err != nil {
+					return err
+				}
+				return a.printEvent(ctx, reg, args[0], e, *asJSON)
+			})
+		},
+	}
+	promote.Flags().StringVar(&stage, "stage", "", "production, staging, archived, or rollback")
+	promote.Flags().BoolVar(&force, "force", false, "allow a model that failed its quality gates into production")
+	return promote
+}
+
+func (a *app) modelsAliasCommand(asJSON *bool, reason *string) *cobra.Command {
+	alias := &cobra.Command{
+		Use:   "alias",
+		Short: "Point a name's aliases (champion, challenger, ...) at its versions",
+		Long: `An alias is a free label of a registered name (lower-case letters, digits,
+'_' and '-'; not a stage name) pointing at one version of that name, so
+NAME@ALIAS addresses it anywhere a model is taken.`,
+	}
+	set := &cobra.Command{
+		Use:   "set NAME ALIAS REF",
+		Short: "Point ALIAS of NAME at a version of NAME",
+		Args:  cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
+				e, err := reg.SetAlias(ctx, args[0], args[1], args[2], registry.PromoteOptions{Reason: *reason})
+				if err != nil {
+					return err
+				}
+				return a.printEvent(ctx, reg, args[0]+"@"+args[1], e, *asJSON)
+			})
+		},
+	}
+	rm := &cobra.Command{
+		Use:   "rm NAME ALIAS",
+		Short: "Remove ALIAS of NAME",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
+				e, err := reg.RemoveAlias(ctx, args[0], args[1], registry.PromoteOptions{Reason: *reason})
+				if err != nil {
+					return err
+				}
+				return a.printEvent(ctx, reg, "", e, *asJSON)
+			})
+		},
+	}
+	for _, c := range []*cobra.Command{set, rm} {
+		c.Flags().StringVar(reason, "reason", "", "why, kept in the history")
+		c.Flags().BoolVar(asJSON, "json", false, "print JSON")
+	}
+	alias.AddCommand(set, rm)
+	return alias
+}
+
+// withRegistry opens the configured store, migrating a registry written
+// before model names, and runs f on its registry.
 func (a *app) withRegistry(cmd *cobra.Command, f func(context.Context, *registry.Registry) error) error {
 	st, err := a.storeFor(cmd)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	var rec store.Records = st
-	return f(cmd.Context(), registry.New(rec))
+	reg, err := registry.Open(cmd.Context(), st)
+	if err != nil {
+		return err
+	}
+	return f(cmd.Context(), reg)
+}
+
+// loadModel loads --model REF: a saved model file, or a registered model
+// version from the configured store, which is opened only then.
+func (a *app) loadModel(cmd *cobra.Command, ref string) (*pipeline.Predictor, error) {
+	var st store.Store
+	defer func() {
+		if st != nil {
+			st.Close()
+		}
+	}()
+	p, _, err := pipeline.LoadModel(cmd.Context(), ref, func(ctx context.Context) (*registry.Registry, error) {
+		s, err := a.storeFor(cmd)
+		if err != nil {
+			return nil, err
+		}
+		st = s
+		return registry.Open(ctx, s)
+	})
+	return p, err
+}
+
+// productionNames returns the names that have a production version.
+func productionNames(ctx context.Context, reg *registry.Registry) ([]string, error) {
+	ms, err := reg.List(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, m := range ms {
+		if m.Stage == registry.Production {
+			names = append(names, m.Name)
+		}
+	}
+	return names, nil
+}
+
+// productionRef returns the reference args give, or else NAME@production
+// of the one name with a production version; several are a usage error.
+func productionRef(ctx context.Context, reg *registry.Registry, args []string, what string) (string, error) {
+	if len(args) == 1 {
+		return args[0], nil
+	}
+	names, err := productionNames(ctx, reg)
+	if err != nil {
+		return "", err
+	}
+	switch len(names) {
+	case 0:
+		return "", fmt.Errorf("%s: %w", what, registry.ErrNoProduction)
+	case 1:
+		return names[0] + "@production", nil
+	}
+	return "", usagef("%s: %d names have a production version (%s); say which, e.g. %s@production", what, len(names), strings.Join(names, ", "), names[0])
 }
 
 func (a *app) rollback(cmd *cobra.Command, args []string, reason string, asJSON bool) error {
 	return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
-		if len(args) == 1 {
-			// A VERSION is a guard: it must be the one being rolled back.
-			want, err := reg.Get(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			cur, err := reg.Production(ctx)
-			if err != nil {
-				return err
-			}
-			if cur.Version != want.Version {
-				return fmt.Errorf("rollback: %s is not in production (%s is); rollback leaves the production version for the previous one, give no VERSION or the production one", want.Version, cur.Version)
-			}
-		}
-		e, err := reg.Rollback(ctx, registry.PromoteOptions{Reason: reason})
+		name, err := rollbackName(ctx, reg, args)
 		if err != nil {
 			return err
 		}
-		return a.printEvent(ctx, reg, e.Version, registry.Production, e, asJSON)
+		e, err := reg.Rollback(ctx, name, registry.PromoteOptions{Reason: reason})
+		if err != nil {
+			return err
+		}
+		return a.printEvent(ctx, reg, e.Version, e, asJSON)
 	})
 }
 
-func (a *app) printEvent(ctx context.Context, reg *registry.Registry, v string, st registry.Stage, e *registry.Event, asJSON bool) error {
+// rollbackName is the name a rollback acts on: the NAME given, the name of
+// the VERSION given (which must be its production version), or the one
+// name with a production version.
+func rollbackName(ctx context.Context, reg *registry.Registry, args []string) (string, error) {
+	if len(args) == 0 {
+		ref, err := productionRef(ctx, reg, args, "rollback")
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimSuffix(ref, "@production"), nil
+	}
+	names, err := reg.Names(ctx)
+	if err != nil {
+		return "", err
+	}
+	if slices.Contains(names, args[0]) {
+		return args[0], nil
+	}
+	// A version is a guard: it must be the one being rolled back.
+	want, err := reg.Resolve(ctx, args[0])
+	if err != nil {
+		return "", err
+	}
+	if want.Stage != registry.Production {
+		cur, err := reg.Production(ctx, want.Name)
+		if err != nil {
+			return "", fmt.Errorf("rollback: %s is not in production: %w", want.Version, err)
+		}
+		return "", fmt.Errorf("rollback: %s is not in production (%s is %s's); rollback leaves the production version for the previous one: give the NAME or the production version", want.Version, cur.Version, want.Name)
+	}
+	return want.Name, nil
+}
+
+func (a *app) printEvent(ctx context.Context, reg *registry.Registry, ref string, e *registry.Event, asJSON bool) error {
 	if e == nil {
-		m, err := reg.Get(ctx, v)
+		m, err := reg.Resolve(ctx, ref)
 		if err != nil {
 			return err
 		}
 		if asJSON {
-			return json.NewEncoder(a.stdout).Encode(map[string]any{"version": m.Version, "stage": m.Stage, "changed": false})
+			return json.NewEncoder(a.stdout).Encode(map[string]any{"name": m.Name, "version": m.Version, "stage": m.Stage, "aliases": m.Aliases, "changed": false})
 		}
-		fmt.Fprintf(a.stdout, "%s is already %s; nothing changed\n", m.Version, m.Stage)
+		fmt.Fprintf(a.stdout, "%s: %s is already %s; nothing changed\n", m.Name, m.Version, describeStage(m))
 		return nil
 	}
 	if asJSON {
 		return json.NewEncoder(a.stdout).Encode(e)
 	}
-	verb := "promoted " + e.Version + " to " + string(e.Stage)
-	if e.Action == "rollback" {
+	var verb string
+	switch e.Action {
+	case "rollback":
 		verb = "rolled back production to " + e.Version
+	case "alias":
+		verb = "alias " + e.Alias + " now points at " + e.Version
+	case "unalias":
+		verb = "removed alias " + e.Alias + " (it pointed at " + e.Version + ")"
+	default:
+		verb = "promoted " + e.Version + " to " + string(e.Stage)
 	}
 	if e.Replaced != "" {
 		verb += " (was " + e.Replaced + ")"
@@ -237,8 +385,18 @@ func (a *app) printEvent(ctx context.Context, reg *registry.Registry, v string, 
 	if e.Forced {
 		verb += ", forced past failed quality gates"
 	}
-	fmt.Fprintf(a.stdout, "%s; took effect in %s\n", verb, time.Duration(e.Seconds*float64(time.Second)).Round(time.Microsecond))
+	fmt.Fprintf(a.stdout, "%s: %s; took effect in %s\n", e.Name, verb, time.Duration(e.Seconds*float64(time.Second)).Round(time.Microsecond))
 	return nil
+}
+
+// describeStage is a version's stage and aliases, e.g. "production,
+// @champion".
+func describeStage(m *registry.Model) string {
+	s := string(m.Stage)
+	for _, al := range m.Aliases {
+		s += ", @" + al
+	}
+	return s
 }
 
 // registerRun registers the run's best model (file copied into the
@@ -249,7 +407,11 @@ func (a *app) registerRun(ctx context.Context, cfg *config.Config, rec store.Rec
 		return nil, false, err
 	}
 	defer arts.Close()
-	return pipeline.Register(ctx, registry.New(rec), arts, cfg, res, code)
+	reg, err := registry.Open(ctx, rec)
+	if err != nil {
+		return nil, false, err
+	}
+	return pipeline.Register(ctx, reg, arts, cfg, res, code)
 }
 
 // trainOutput is train --json's object: the run's result plus the model
@@ -268,7 +430,7 @@ func printRegistered(w io.Writer, m *registry.Model, created bool) {
 	if !m.Deployable {
 		deploy = ", not deployable"
 	}
-	fmt.Fprintf(w, "model version %s %s, stage %s%s\n", m.Version, how, m.Stage, deploy)
+	fmt.Fprintf(w, "model version %s %s, name %s, stage %s%s\n", m.Version, how, m.Name, m.Stage, deploy)
 }
 
 // headlineMetric is the metric a list shows for a task.
@@ -281,19 +443,25 @@ func headlineMetric(m *registry.Model) string {
 	return "-"
 }
 
+// printModels prints ms (grouped by name, as List returns them) as one
+// table, naming each name once, on the first row of its group.
 func printModels(w io.Writer, ms []*registry.Model) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "VERSION\tSTAGE\tCREATED\tFAMILY\tTASK\tTEST\tDEPLOYABLE\tRUN\tDATASET")
-	for _, m := range ms {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Version, m.Stage, m.Created.Local().Format("2006-01-02 15:04:05"),
-			m.Family, m.Task, headlineMetric(m), yesNo(m.Deployable), m.RunID, shortHash(m.DatasetHash))
+	fmt.Fprintln(tw, "NAME\tVERSION\tSTAGE\tALIASES\tCREATED\tFAMILY\tTASK\tTEST\tDEPLOYABLE\tRUN\tDATASET")
+	for i, m := range ms {
+		name := m.Name
+		if i > 0 && ms[i-1].Name == m.Name {
+			name = ""
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, m.Version, m.Stage, dash(strings.Join(m.Aliases, ",")),
+			m.Created.Local().Format("2006-01-02 15:04:05"), m.Family, m.Task, headlineMetric(m), yesNo(m.Deployable), m.RunID, shortHash(m.DatasetHash))
 	}
 	tw.Flush()
 }
 
 func printDetails(w io.Writer, d *registry.Details) {
 	m, l := d.Model, d.Lineage
-	fmt.Fprintf(w, "model %s  stage %s  deployable %s\n", m.Version, m.Stage, yesNo(m.Deployable))
+	fmt.Fprintf(w, "model %s  name %s  stage %s  deployable %s\n", m.Version, m.Name, describeStage(m), yesNo(m.Deployable))
 	fmt.Fprintf(w, "family %s  task %s  target %s  created %s\n", m.Family, m.Task, m.Target, m.Created.Local().Format(time.RFC3339))
 	keys := make([]string, 0, len(m.Metrics))
 	for k := range m.Metrics {
@@ -327,14 +495,18 @@ func printDetails(w io.Writer, d *registry.Details) {
 func printHistory(w io.Writer, h []registry.Event, indent string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if indent == "" {
-		fmt.Fprintln(tw, "TIME\tACTION\tVERSION\tSTAGE\tREPLACED\tREASON")
+		fmt.Fprintln(tw, "TIME\tNAME\tACTION\tVERSION\tSTAGE\tREPLACED\tREASON")
 	}
 	for _, e := range h {
 		reason := e.Reason
 		if e.Forced {
 			reason = strings.TrimSpace("forced " + reason)
 		}
-		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\t%s\n", indent, e.Time.Local().Format("2006-01-02 15:04:05"), e.Action, e.Version, e.Stage, dash(e.Replaced), reason)
+		stage := string(e.Stage)
+		if e.Alias != "" {
+			stage = "@" + e.Alias
+		}
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\t%s\t%s\n", indent, e.Time.Local().Format("2006-01-02 15:04:05"), e.Name, e.Action, e.Version, stage, dash(e.Replaced), reason)
 	}
 	tw.Flush()
 }

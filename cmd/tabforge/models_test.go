@@ -135,7 +135,7 @@ func TestModelsLifecycle(t *testing.T) {
 		t.Errorf("stages after the steps: %+v", ms)
 	}
 	code, out, errs := cli(t, dir, "models", "show", v2)
-	for _, want := range []string{"model " + v2 + "  stage archived", "lineage:", "dataset", "ames.csv", "config", "seed 2", "artifact", "history:", "rollback", "better"} {
+	for _, want := range []string{"model " + v2 + "  name ames  stage archived", "lineage:", "dataset", "ames.csv", "config", "seed 2", "artifact", "history:", "rollback", "better"} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("models show (exit %d, %s) lacks %q:\n%s", code, errs, want, out)
 		}

@@ -18,7 +18,7 @@ func (a *app) predictCommand() *cobra.Command {
 	var modelPath, dataPath, out string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "predict --model PATH --data PATH --out PATH",
+		Use:   "predict --model REF --data PATH --out PATH",
 		Short: "Apply a saved model to new data",
 		Long: `Predict applies a model saved by train to every row of a CSV or Parquet file
 and writes one output row per input row, in input order: the prediction and,
@@ -28,7 +28,7 @@ for classifiers, one probability column per class (prob_<class>).`,
 			if modelPath == "" || dataPath == "" || out == "" {
 				return usagef("predict: --model, --data and --out are required")
 			}
-			p, err := pipeline.LoadPredictor(modelPath, pipeline.Families())
+			p, err := a.loadModel(cmd, modelPath)
 			if err != nil {
 				return err
 			}
@@ -51,7 +51,7 @@ for classifiers, one probability column per class (prob_<class>).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&modelPath, "model", "", "saved model file")
+	f.StringVar(&modelPath, "model", "", "model: a saved model file, or NAME@production, NAME@staging, NAME@ALIAS, NAME/VERSION or VERSION from --store")
 	f.StringVar(&dataPath, "data", "", "data file (.csv or .parquet)")
 	f.StringVar(&out, "out", "", "output CSV file")
 	f.BoolVar(&asJSON, "json", false, "print a JSON summary on stdout")

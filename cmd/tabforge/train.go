@@ -26,7 +26,7 @@ func flagKeys() map[string]string {
 		"segment-column": "segment_column", "segment-by": "segment_by", "drop": "drop", "test-rows": "test_rows",
 		"test-fraction": "test_fraction", "models": "models", "seed": "seed", "out": "out",
 		"cv-folds": "cv_folds", "as-of": "as_of", "positive-class": "positive_class",
-		"max-evals": "max_evals", "time-budget": "time_budget",
+		"max-evals": "max_evals", "time-budget": "time_budget", "name": "name",
 	}
 }
 
@@ -62,6 +62,7 @@ test part, prints the leaderboard, saves the best model and records the run.`,
 	f.Int("max-evals", 50, "tuning trials per model family (with enable_hyperparameter_tuning)")
 	f.String("time-budget", "", "wall-clock tuning budget for the run, e.g. 2m (shared by the families)")
 	f.String("out", "", "directory for saved models")
+	f.String("name", "", "registered model name the model becomes a version of (default: the data file's stem)")
 	f.BoolVar(&asJSON, "json", false, "print the result as one JSON object on stdout")
 	return cmd
 }
@@ -108,6 +109,9 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 	}
 	if cfg.Target == "" {
 		return usagef("train: --target is required")
+	}
+	if err := registry.CheckName(pipeline.ModelName(cfg)); err != nil {
+		return usageError{fmt.Errorf("train: --name: %w", err)}
 	}
 	if err := cfg.CheckModels(modelNames()); err != nil {
 		return usageError{err}

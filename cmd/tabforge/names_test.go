@@ -1,0 +1,147 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRegisteredNames trains two registered names through the CLI (ames
+// as houses, twice, and mlc_churn as churn), promotes, aliases and rolls
+// them back independently, and predicts, evaluates and exports through
+// every form of model reference, checking that each gives the same
+// predictions as the model file it stands for.
+func TestRegisteredNames(t *testing.T) {
+	dir := t.TempDir()
+	type trained struct{ version, path string }
+	train := func(data, target, model string, extra ...string) trained {
+		t.Helper()
+		args := append([]string{"train", "--data", testdata(data), "--target", target, "--models", model, "--cv-folds", "0",
+			"--out", filepath.Join(dir, "models"), "--json"}, extra...)
+		code, out, errs := cli(t, dir, args...)
+		var res struct {
+			ModelVersion string `json:"model_version"`
+			ModelPath    string `json:"model_path"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &res) != nil || res.ModelVersion == "" {
+			t.Fatalf("%v: exit %d\n%s\n%s", args, code, out, errs)
+		}
+		return trained{res.ModelVersion, res.ModelPath}
+	}
+	h1 := train("ames.csv", "Sale_Price", "ridge", "--name", "houses", "--seed", "1", "--time-column", "Year_Sold,Mo_Sold")
+	h2 := train("ames.csv", "Sale_Price", "ridge", "--name", "houses", "--seed", "2", "--time-column", "Year_Sold,Mo_Sold", "--test-fraction", "0.3")
+	c1 := train("mlc_churn.csv", "churn", "logistic", "--set", "name=churn")
+	c2 := train("mlc_churn.csv", "churn", "logistic", "--seed", "7") // default name: the file's stem
+
+	steps := []struct {
+		args     []string
+		code     int
+		contains string // in stdout on success, in the one-line stderr on failure
+	}{
+		{[]string{"models", "promote", h1.version, "--stage", "production"}, 0, "houses: promoted " + h1.version + " to production"},
+		{[]string{"models", "promote", c1.version[:6], "--stage", "production"}, 0, "churn: promoted " + c1.version + " to production"},
+		{[]string{"models", "promote", "houses/" + h2.version, "--stage", "production"}, 0, "(was " + h1.version + ")"},
+		{[]string{"models", "promote", "mlc_churn/" + c2.version, "--stage", "staging"}, 0, "mlc_churn: promoted"},
+		{[]string{"models", "alias", "set", "houses", "champion", h1.version}, 0, "houses: alias champion now points at " + h1.version},
+		{[]string{"models", "alias", "set", "houses", "challenger", "houses@production"}, 0, "alias challenger now points at " + h2.version},
+		{[]string{"models", "alias", "set", "houses", "champion", c1.version}, 1, `belongs to "churn"`},
+		{[]string{"models", "alias", "set", "houses", "staging", h1.version}, 1, "is a stage name"},
+		{[]string{"models", "alias", "rm", "houses", "challenger"}, 0, "removed alias challenger"},
+		{[]string{"models", "alias", "rm", "houses", "challenger"}, 1, "unknown alias"},
+		{[]string{"models", "rollback"}, 2, "names have a production version (churn, houses)"},
+		{[]string{"models", "promote", "--stage", "rollback"}, 2, "say which"},
+		{[]string{"models", "verify"}, 2, "say which"},
+		{[]string{"models", "rollback", "churn"}, 1, "no previous production version"},
+		{[]string{"models", "rollback", "houses"}, 0, "houses: rolled back production to " + h1.version + " (was " + h2.version + ")"},
+		{[]string{"models", "rollback", "prices"}, 1, "unknown model"},
+		{[]string{"models", "verify", "churn@production"}, 0, c1.version + " ok: logistic model of churn"},
+		{[]string{"models", "verify", "houses@champion"}, 0, h1.version + " ok: ridge model of houses"},
+		{[]string{"models", "verify", "houses@nope"}, 1, "houses has aliases champion"},
+		{[]string{"models", "verify", "churn@staging"}, 1, "no model version is in staging"},
+		{[]string{"models", "show", "houses@champion"}, 0, "name houses  stage production, @champion"},
+		{[]string{"models", "history", "churn"}, 0, "churn"},
+		{[]string{"models", "list", "--name", "nosuch"}, 1, "unknown model name"},
+		{[]string{"train", "--data", testdata("ames.csv"), "--target", "Sale_Price", "--name", "bad name"}, 2, "--name"},
+	}
+	for _, s := range steps {
+		code, out, errs := cli(t, dir, s.args...)
+		where := out
+		if s.code != 0 {
+			where = errs
+			if strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+				t.Errorf("%v: stderr is not one line:\n%s", s.args, errs)
+			}
+		}
+		if code != s.code || !strings.Contains(where, s.contains) {
+			t.Errorf("%v: exit %d; want %d with %q\nstdout: %s\nstderr: %s", s.args, code, s.code, s.contains, out, errs)
+		}
+	}
+
+	// Stages per name, after all of the above: churn's promotion never
+	// archived houses' versions and the other way round.
+	ms := map[string]modelJSON{}
+	code, out, errs := cli(t, dir, "models", "list", "--json")
+	var list []modelJSON
+	if code != 0 || json.Unmarshal([]byte(out), &list) != nil {
+		t.Fatalf("models list --json: exit %d: %s", code, errs)
+	}
+	for _, m := range list {
+		ms[m.Version] = m
+	}
+	for v, want := range map[string]string{h1.version: "production", h2.version: "archived", c1.version: "production", c2.version: "staging"} {
+		if ms[v].Stage != want {
+			t.Errorf("%s: stage %q; want %s (list %+v)", v, ms[v].Stage, want, ms)
+		}
+	}
+	code, out, _ = cli(t, dir, "models", "list", "--name", "houses")
+	if code != 0 || strings.Count(out, "houses") != 1 || !strings.Contains(out, "champion") || strings.Contains(out, c1.version) {
+		t.Errorf("models list --name houses (exit %d) is not houses' group:\n%s", code, out)
+	}
+
+	// Every reference form predicts exactly what the model file does.
+	predict := func(ref string) string {
+		t.Helper()
+		out := filepath.Join(t.TempDir(), "pred.csv")
+		code, _, errs := cli(t, dir, "predict", "--model", ref, "--data", testdata("ames.csv"), "--out", out)
+		if code != 0 {
+			t.Fatalf("predict --model %s: exit %d: %s", ref, code, errs)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	want1, want2 := predict(h1.path), predict(h2.path)
+	if want1 == want2 {
+		t.Fatal("two seeds gave identical predictions; the test could not tell the versions apart")
+	}
+	for ref, want := range map[string]string{
+		"houses@production": want1, "houses@champion": want1, "houses/" + h2.version[:5]: want2, h2.version: want2, h1.version[:6]: want1,
+	} {
+		if got := predict(ref); got != want {
+			t.Errorf("predict --model %s differs from the file of its version", ref)
+		}
+	}
+	for _, tc := range []struct {
+		args     []string
+		code     int
+		contains string
+	}{
+		{[]string{"evaluate", "--model", "houses@production", "--data", testdata("ames.csv"), "--json"}, 0, "r2"},
+		{[]string{"export", "--model", "houses@champion", "--format", "xgboost-json", "--out", filepath.Join(dir, "x.json")}, 1, "this model is ridge"},
+		{[]string{"predict", "--model", "houses@nope", "--data", testdata("ames.csv"), "--out", filepath.Join(dir, "p.csv")}, 1, "unknown alias"},
+		{[]string{"predict", "--model", filepath.Join(dir, "no", "such.tfm"), "--data", testdata("ames.csv"), "--out", filepath.Join(dir, "p.csv")}, 1, "no such file, and not a registered model"},
+	} {
+		code, out, errs := cli(t, dir, tc.args...)
+		where := out
+		if tc.code != 0 {
+			where = errs
+		}
+		if code != tc.code || !strings.Contains(where, tc.contains) {
+			t.Errorf("%v: exit %d; want %d with %q\nstdout: %s\nstderr: %s", tc.args, code, tc.code, tc.contains, out, errs)
+		}
+	}
+}
