@@ -67,6 +67,6 @@ func Example() {
 	// houses@production: true run-sales-2025
 	// after rollback: true true true
 	// true archived [challenger]
-	// registry: houses@champion: unknown alias (houses has aliases challenger; stages are @production and @staging)
+	// registry: houses@champion: unknown alias (houses has aliases challenger; stages are @production and @staging; the newest version is @latest)
 	// registry: "prices": unknown model name (registered names: churn, houses)
 }

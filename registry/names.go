@@ -61,8 +61,12 @@ func CheckName(name string) error {
 	return nil
 }
 
+// Latest is the label of a name's newest version: NAME@latest, as
+// MLflow's models:/NAME/latest. It is reserved, not an alias.
+const Latest = "latest"
+
 // CheckAlias reports whether a can be an alias: lower-case letters,
-// digits, '_' and '-', and not a stage name.
+// digits, '_' and '-', and neither a stage name nor "latest".
 func CheckAlias(a string) error {
 	if !aliasRE.MatchString(a) {
 		return fmt.Errorf("registry: alias %q: want 1-64 lower-case letters, digits, '_' or '-'", a)
@@ -70,6 +74,9 @@ func CheckAlias(a string) error {
 	switch Stage(a) {
 	case Production, Staging, Archived, None:
 		return fmt.Errorf("registry: alias %q is a stage name; promote the version to the stage instead", a)
+	}
+	if a == Latest {
+		return fmt.Errorf("registry: alias %q is reserved: NAME@latest is always the newest version", a)
 	}
 	return nil
 }
@@ -191,6 +198,7 @@ func aliasList(nr *nameRecord) string {
 //
 //	NAME@production, NAME@staging  the version of NAME holding the stage
 //	NAME@ALIAS                     the version ALIAS of NAME points at
+//	NAME@latest                    the newest version of NAME
 //	NAME/VERSION                   a version of NAME, or a unique prefix of one
 //	VERSION                        a version, or a unique prefix (4+ characters)
 //
@@ -230,12 +238,21 @@ func (r *Registry) resolveLabel(ctx context.Context, name, label string) (*Model
 		if v = nr.Staging.Version; v == "" {
 			return nil, fmt.Errorf("registry: %s@%s: %w", name, label, ErrNoStaging)
 		}
+	case Latest:
+		ms, err := r.List(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		if len(ms) == 0 {
+			return nil, fmt.Errorf("registry: %s@latest: %q has no versions: %w", name, name, store.ErrNotFound)
+		}
+		return ms[0], nil // List is newest first within a name
 	case Archived, None:
 		return nil, fmt.Errorf("registry: %s@%s: several versions may be %s; say %s/VERSION", name, label, label, name)
 	default:
 		a, ok := nr.Aliases[label]
 		if !ok {
-			return nil, fmt.Errorf("registry: %s@%s: %w (%s has %s; stages are @production and @staging)", name, label, ErrUnknownAlias, name, aliasList(nr))
+			return nil, fmt.Errorf("registry: %s@%s: %w (%s has %s; stages are @production and @staging; the newest version is @latest)", name, label, ErrUnknownAlias, name, aliasList(nr))
 		}
 		v = a.Version
 	}

@@ -148,6 +148,7 @@ func TestAliases(t *testing.T) {
 		}, "", true, h2, h2},
 		{"version of another name", func() (*Event, error) { return r.SetAlias(ctx, "house", "champion", c1, PromoteOptions{}) }, `belongs to "churn"`, false, h2, h2},
 		{"stage name", func() (*Event, error) { return r.SetAlias(ctx, "house", "production", h1, PromoteOptions{}) }, "is a stage name", false, h2, h2},
+		{"latest is reserved", func() (*Event, error) { return r.SetAlias(ctx, "house", "latest", h1, PromoteOptions{}) }, "reserved", false, h2, h2},
 		{"upper case", func() (*Event, error) { return r.SetAlias(ctx, "house", "Champion", h1, PromoteOptions{}) }, "lower-case", false, h2, h2},
 		{"unknown name", func() (*Event, error) { return r.SetAlias(ctx, "prices", "champion", h1, PromoteOptions{}) }, "unknown model name", false, h2, h2},
 		{"remove challenger", func() (*Event, error) { return r.RemoveAlias(ctx, "house", "challenger", PromoteOptions{}) }, "", true, h2, ""},
@@ -219,6 +220,8 @@ func TestResolve(t *testing.T) {
 		{ref: "churn@production", want: c1},
 		{ref: "house/" + h2, want: h2},
 		{ref: "house/" + h2[:shortest(h2, h1)], want: h2}, // within a name, any unique prefix
+		{ref: "house@latest", want: h2},
+		{ref: "churn@latest", want: c1},
 		{ref: h1, want: h1},
 		{ref: h1[:5], want: h1},
 		{ref: " " + c1 + " ", want: c1},

@@ -93,7 +93,20 @@ it must be the production version being rolled back.`,
 			})
 		},
 	}
-	verify := &cobra.Command{
+	verify := a.modelsVerifyCommand(&asJSON)
+	alias := a.modelsAliasCommand(&asJSON, &reason)
+	for _, c := range []*cobra.Command{promote, rollback} {
+		c.Flags().StringVar(&reason, "reason", "", "why, kept in the history")
+	}
+	for _, c := range []*cobra.Command{list, show, promote, rollback, history, verify} {
+		c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	}
+	models.AddCommand(list, show, promote, rollback, history, verify, alias)
+	return models
+}
+
+func (a *app) modelsVerifyCommand(asJSON *bool) *cobra.Command {
+	return &cobra.Command{
 		Use:   "verify [REF]",
 		Short: "Load a model version's artifact (default: the production version), checking its checksum and format",
 		Args:  cobra.RangeArgs(0, 1),
@@ -110,7 +123,7 @@ it must be the production version being rolled back.`,
 				if m == nil {
 					return usagef("models verify: %s is a file, not a registered model version (predict --model takes files)", ref)
 				}
-				if asJSON {
+				if *asJSON {
 					return json.NewEncoder(a.stdout).Encode(map[string]any{"name": m.Name, "version": m.Version, "artifact": m.Artifact, "family": p.Family(), "ok": true})
 				}
 				fmt.Fprintf(a.stdout, "%s ok: %s model of %s, %s, sha256 %s verified\n", m.Version, p.Family(), m.Name, m.Artifact, m.Artifact.SHA256)
@@ -118,15 +131,6 @@ it must be the production version being rolled back.`,
 			})
 		},
 	}
-	alias := a.modelsAliasCommand(&asJSON, &reason)
-	for _, c := range []*cobra.Command{promote, rollback} {
-		c.Flags().StringVar(&reason, "reason", "", "why, kept in the history")
-	}
-	for _, c := range []*cobra.Command{list, show, promote, rollback, history, verify} {
-		c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	}
-	models.AddCommand(list, show, promote, rollback, history, verify, alias)
-	return models
 }
 
 func (a *app) modelsListCommand(asJSON *bool) *cobra.Command {
