@@ -1,11 +1,18 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tabforge/tabforge/registry"
+	"github.com/tabforge/tabforge/store/redis/redistest"
+	"github.com/tabforge/tabforge/store/sqlite"
 )
 
 // TestRegisteredNames trains two registered names through the CLI (ames
@@ -14,13 +21,35 @@ import (
 // every form of model reference, checking that each gives the same
 // predictions as the model file it stands for.
 func TestRegisteredNames(t *testing.T) {
-	dir := t.TempDir()
+	backends := []struct {
+		name string
+		url  func(t *testing.T, dir string) string
+	}{
+		{"sqlite", func(t *testing.T, dir string) string { return "sqlite://" + filepath.Join(dir, "tf.db") }},
+		{"redis", func(t *testing.T, _ string) string { return redistest.URL(t) }},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			dir := t.TempDir()
+			url := b.url(t, dir)
+			testRegisteredNames(t, dir, func(args ...string) (int, string, string) {
+				t.Helper()
+				var out, errb bytes.Buffer
+				args = append(args, "--store", url, "--set", "artifacts="+filepath.Join(dir, "artifacts"), "--set", "store_fallback=false")
+				code := run(context.Background(), args, &out, &errb)
+				return code, out.String(), errb.String()
+			})
+		})
+	}
+}
+
+func testRegisteredNames(t *testing.T, dir string, cli func(args ...string) (int, string, string)) {
 	type trained struct{ version, path string }
 	train := func(data, target, model string, extra ...string) trained {
 		t.Helper()
 		args := append([]string{"train", "--data", testdata(data), "--target", target, "--models", model, "--cv-folds", "0",
 			"--out", filepath.Join(dir, "models"), "--json"}, extra...)
-		code, out, errs := cli(t, dir, args...)
+		code, out, errs := cli(args...)
 		var res struct {
 			ModelVersion string `json:"model_version"`
 			ModelPath    string `json:"model_path"`
@@ -66,7 +95,7 @@ func TestRegisteredNames(t *testing.T) {
 		{[]string{"train", "--data", testdata("ames.csv"), "--target", "Sale_Price", "--name", "bad name"}, 2, "--name"},
 	}
 	for _, s := range steps {
-		code, out, errs := cli(t, dir, s.args...)
+		code, out, errs := cli(s.args...)
 		where := out
 		if s.code != 0 {
 			where = errs
@@ -82,7 +111,7 @@ func TestRegisteredNames(t *testing.T) {
 	// Stages per name, after all of the above: churn's promotion never
 	// archived houses' versions and the other way round.
 	ms := map[string]modelJSON{}
-	code, out, errs := cli(t, dir, "models", "list", "--json")
+	code, out, errs := cli("models", "list", "--json")
 	var list []modelJSON
 	if code != 0 || json.Unmarshal([]byte(out), &list) != nil {
 		t.Fatalf("models list --json: exit %d: %s", code, errs)
@@ -95,7 +124,7 @@ func TestRegisteredNames(t *testing.T) {
 			t.Errorf("%s: stage %q; want %s (list %+v)", v, ms[v].Stage, want, ms)
 		}
 	}
-	code, out, _ = cli(t, dir, "models", "list", "--name", "houses")
+	code, out, _ = cli("models", "list", "--name", "houses")
 	if code != 0 || strings.Count(out, "houses") != 1 || !strings.Contains(out, "champion") || strings.Contains(out, c1.version) {
 		t.Errorf("models list --name houses (exit %d) is not houses' group:\n%s", code, out)
 	}
@@ -104,7 +133,7 @@ func TestRegisteredNames(t *testing.T) {
 	predict := func(ref string) string {
 		t.Helper()
 		out := filepath.Join(t.TempDir(), "pred.csv")
-		code, _, errs := cli(t, dir, "predict", "--model", ref, "--data", testdata("ames.csv"), "--out", out)
+		code, _, errs := cli("predict", "--model", ref, "--data", testdata("ames.csv"), "--out", out)
 		if code != 0 {
 			t.Fatalf("predict --model %s: exit %d: %s", ref, code, errs)
 		}
@@ -135,7 +164,7 @@ func TestRegisteredNames(t *testing.T) {
 		{[]string{"predict", "--model", "houses@nope", "--data", testdata("ames.csv"), "--out", filepath.Join(dir, "p.csv")}, 1, "unknown alias"},
 		{[]string{"predict", "--model", filepath.Join(dir, "no", "such.tfm"), "--data", testdata("ames.csv"), "--out", filepath.Join(dir, "p.csv")}, 1, "no such file, and not a registered model"},
 	} {
-		code, out, errs := cli(t, dir, tc.args...)
+		code, out, errs := cli(tc.args...)
 		where := out
 		if tc.code != 0 {
 			where = errs
@@ -143,5 +172,69 @@ func TestRegisteredNames(t *testing.T) {
 		if code != tc.code || !strings.Contains(where, tc.contains) {
 			t.Errorf("%v: exit %d; want %d with %q\nstdout: %s\nstderr: %s", tc.args, code, tc.code, tc.contains, out, errs)
 		}
+	}
+}
+
+// TestMigrateOldStore turns a store into the layout written before names
+// (a version without a name, one store-wide production record, events
+// without names), then checks that the CLI migrates it when it opens it:
+// the version is named after its data file and serves as ames@production.
+func TestMigrateOldStore(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := cli(t, dir, "train", "--data", testdata("ames.csv"), "--target", "Sale_Price", "--time-column", "Year_Sold,Mo_Sold",
+		"--models", "ridge", "--cv-folds", "0", "--name", "temporary", "--out", filepath.Join(dir, "models"), "--json")
+	var res struct {
+		ModelVersion string `json:"model_version"`
+		ModelPath    string `json:"model_path"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil {
+		t.Fatalf("train: exit %d\n%s", code, errs)
+	}
+	if code, _, errs := cli(t, dir, "models", "promote", res.ModelVersion, "--stage", "production"); code != 0 {
+		t.Fatalf("promote: exit %d: %s", code, errs)
+	}
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "tf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rewrite := func(kind string, edit func(map[string]any)) {
+		recs, err := st.ListRecords(ctx, kind, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rec := range recs {
+			var v map[string]any
+			if err := json.Unmarshal(rec.Value, &v); err != nil {
+				t.Fatal(err)
+			}
+			edit(v)
+			b, _ := json.Marshal(v)
+			if err := st.PutRecord(ctx, kind, rec.Key, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	rewrite(registry.KindModel, func(m map[string]any) { delete(m, "name") })
+	rewrite(registry.KindEvent, func(e map[string]any) { delete(e, "name") })
+	old, _ := json.Marshal(map[string]any{"version": res.ModelVersion, "since": time.Now()})
+	if err := st.PutRecord(ctx, registry.KindStage, "production", old); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteRecord(ctx, registry.KindName, "temporary"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	code, out, errs = cli(t, dir, "models", "list")
+	if lines := strings.Split(out, "\n"); code != 0 || len(lines) < 2 || len(strings.Fields(lines[1])) < 3 || strings.Join(strings.Fields(lines[1])[:3], " ") != "ames "+res.ModelVersion+" production" {
+		t.Fatalf("models list on the old layout: exit %d\n%s\n%s", code, out, errs)
+	}
+	pred := filepath.Join(dir, "pred.csv")
+	if code, _, errs := cli(t, dir, "predict", "--model", "ames@production", "--data", testdata("ames.csv"), "--out", pred); code != 0 {
+		t.Fatalf("predict ames@production after migration: exit %d: %s", code, errs)
+	}
+	if code, out, _ := cli(t, dir, "models", "history", "ames"); code != 0 || !strings.Contains(out, "ames") {
+		t.Errorf("history of the migrated name: exit %d\n%s", code, out)
 	}
 }
