@@ -95,11 +95,7 @@ func TestModelsLifecycle(t *testing.T) {
 		t.Errorf("train output (exit %d) lacks the model version:\n%s", code, out)
 	}
 
-	steps := []struct {
-		args     []string
-		code     int
-		contains string // in stdout on success, in the one-line stderr on failure
-	}{
+	steps := []cliStep{
 		{[]string{"models", "promote", v1, "--stage", "production"}, 0, "promoted " + v1 + " to production"},
 		{[]string{"models", "promote", v2[:8], "--stage", "staging"}, 0, "promoted " + v2 + " to staging"},
 		{[]string{"models", "promote", v2, "--stage", "production", "--reason", "better"}, 0, "(was " + v1 + ")"},
@@ -116,19 +112,7 @@ func TestModelsLifecycle(t *testing.T) {
 		{[]string{"models", "show", "nosuchversion"}, 1, "not found"},
 		{[]string{"models", "verify"}, 0, v1 + " ok: ridge model"},
 	}
-	for _, s := range steps {
-		code, out, errs := cli(t, dir, s.args...)
-		where := out
-		if s.code != 0 {
-			where = errs
-			if strings.Count(strings.TrimSpace(errs), "\n") != 0 {
-				t.Errorf("%v: stderr is not one line:\n%s", s.args, errs)
-			}
-		}
-		if code != s.code || !strings.Contains(where, s.contains) {
-			t.Errorf("%v: exit %d; want %d with %q\nstdout: %s\nstderr: %s", s.args, code, s.code, s.contains, out, errs)
-		}
-	}
+	runSteps(t, func(args ...string) (int, string, string) { return cli(t, dir, args...) }, steps)
 
 	ms = listModels(t, dir)
 	if ms[v1].Stage != "production" || ms[v2].Stage != "archived" || ms[vbad].Stage != "archived" {
@@ -213,5 +197,31 @@ func TestModelsSurviveExportImport(t *testing.T) {
 	}
 	if code, out, errs := cli(t, fresh, "models", "verify"); code != 0 || !strings.Contains(out, versions[0]+" ok") {
 		t.Errorf("verify after import: exit %d\n%s\n%s", code, out, errs)
+	}
+}
+
+// cliStep is one CLI call of a scripted scenario and what it must give.
+type cliStep struct {
+	args     []string
+	code     int
+	contains string // in stdout on success, in the one-line stderr on failure
+}
+
+// runSteps runs each step through run and checks its exit code, that a
+// failure is one line on stderr, and that the output holds contains.
+func runSteps(t *testing.T, run func(args ...string) (int, string, string), steps []cliStep) {
+	t.Helper()
+	for _, s := range steps {
+		code, out, errs := run(s.args...)
+		where := out
+		if s.code != 0 {
+			where = errs
+			if strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+				t.Errorf("%v: stderr is not one line:\n%s", s.args, errs)
+			}
+		}
+		if code != s.code || !strings.Contains(where, s.contains) {
+			t.Errorf("%v: exit %d; want %d with %q\nstdout: %s\nstderr: %s", s.args, code, s.code, s.contains, out, errs)
+		}
 	}
 }

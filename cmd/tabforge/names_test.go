@@ -64,11 +64,7 @@ func testRegisteredNames(t *testing.T, dir string, cli func(args ...string) (int
 	c1 := train("mlc_churn.csv", "churn", "logistic", "--set", "name=churn")
 	c2 := train("mlc_churn.csv", "churn", "logistic", "--seed", "7") // default name: the file's stem
 
-	steps := []struct {
-		args     []string
-		code     int
-		contains string // in stdout on success, in the one-line stderr on failure
-	}{
+	steps := []cliStep{
 		{[]string{"models", "promote", h1.version, "--stage", "production"}, 0, "houses: promoted " + h1.version + " to production"},
 		{[]string{"models", "promote", c1.version[:6], "--stage", "production"}, 0, "churn: promoted " + c1.version + " to production"},
 		{[]string{"models", "promote", "houses/" + h2.version, "--stage", "production"}, 0, "(was " + h1.version + ")"},
@@ -94,19 +90,7 @@ func testRegisteredNames(t *testing.T, dir string, cli func(args ...string) (int
 		{[]string{"models", "list", "--name", "nosuch"}, 1, "unknown model name"},
 		{[]string{"train", "--data", testdata("ames.csv"), "--target", "Sale_Price", "--name", "bad name"}, 2, "--name"},
 	}
-	for _, s := range steps {
-		code, out, errs := cli(s.args...)
-		where := out
-		if s.code != 0 {
-			where = errs
-			if strings.Count(strings.TrimSpace(errs), "\n") != 0 {
-				t.Errorf("%v: stderr is not one line:\n%s", s.args, errs)
-			}
-		}
-		if code != s.code || !strings.Contains(where, s.contains) {
-			t.Errorf("%v: exit %d; want %d with %q\nstdout: %s\nstderr: %s", s.args, code, s.code, s.contains, out, errs)
-		}
-	}
+	runSteps(t, cli, steps)
 
 	// Stages per name, after all of the above: churn's promotion never
 	// archived houses' versions and the other way round.
