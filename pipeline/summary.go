@@ -34,13 +34,7 @@ func Summarize(r *store.Run, now time.Time) (RunSummary, error) {
 	if len(r.Result) == 0 {
 		return s, nil
 	}
-	var res struct {
-		Metric      string `json:"metric"`
-		Leaderboard []struct {
-			CV   map[string]float64 `json:"cv"`
-			Test map[string]float64 `json:"test"`
-		} `json:"leaderboard"`
-	}
+	var res Result
 	if err := json.Unmarshal(r.Result, &res); err != nil {
 		return s, fmt.Errorf("run %s: result: %w", r.ID, err)
 	}

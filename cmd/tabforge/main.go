@@ -43,6 +43,7 @@ type app struct {
 	sets           []string
 	store          string
 	sep            string
+	comma          rune // sep parsed before any command runs
 	cpuProfile     string
 	profileFile    *os.File // open while --cpuprofile records
 }
@@ -129,7 +130,8 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.StringVar(&a.sep, "sep", "", "CSV field separator: , ; tab or | (default: detected from the first lines)")
 	pf.StringVar(&a.store, "store", "", "store URL: sqlite:///path/file.db or redis://[:password@]host:port/db (rediss:// for TLS)")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
-		if _, err := config.ParseSep(a.sep); err != nil {
+		var err error
+		if a.comma, err = config.ParseSep(a.sep); err != nil {
 			return usageError{fmt.Errorf("--sep: %w", err)}
 		}
 		if a.cpuProfile == "" {
@@ -209,11 +211,8 @@ func (a *app) versionCommand() *cobra.Command {
 }
 
 // readData reads a data file for a command that applies a model: the
-// model's schema decides column kinds, --sep the CSV separator.
+// model's schema decides column kinds, --sep (checked before the command
+// ran) the CSV separator.
 func (a *app) readData(path string, schema map[string]frame.Kind) (*frame.Frame, error) {
-	comma, err := config.ParseSep(a.sep)
-	if err != nil {
-		return nil, usageError{fmt.Errorf("--sep: %w", err)}
-	}
-	return frame.ReadFile(path, frame.ReadOptions{Schema: schema, Comma: comma})
+	return frame.ReadFile(path, frame.ReadOptions{Schema: schema, Comma: a.comma})
 }

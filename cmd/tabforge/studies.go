@@ -82,21 +82,31 @@ type trialRow struct {
 }
 
 func (a *app) showStudy(cmd *cobra.Command, st store.Store, name string, asJSON bool) error {
-	ss, err := pipeline.Studies(cmd.Context(), st, name)
+	all, err := st.ListStudies(cmd.Context())
 	if err != nil {
 		return err
+	}
+	var match []store.Study
+	for _, s := range all {
+		if s.Name == name {
+			match = []store.Study{s}
+			break
+		}
+		if strings.HasPrefix(s.Name, name) {
+			match = append(match, s)
+		}
 	}
 	switch {
-	case len(ss) == 0:
+	case len(match) == 0:
 		return fmt.Errorf("study %q: %w", name, store.ErrNotFound)
-	case len(ss) > 1 && ss[0].Name != name:
-		return usagef("study prefix %q matches %d studies; give more of the name (see 'tabforge studies list')", name, len(ss))
+	case len(match) > 1:
+		return usagef("study prefix %q matches %d studies; give more of the name (see 'tabforge studies list')", name, len(match))
 	}
-	s := ss[0]
-	trials, err := st.Trials(cmd.Context(), s.ID)
+	trials, err := st.Trials(cmd.Context(), match[0].ID)
 	if err != nil {
 		return err
 	}
+	s := pipeline.SummarizeStudy(match[0], trials)
 	rows := make([]trialRow, len(trials))
 	for i, t := range trials {
 		r := trialRow{Number: t.Number, State: t.State, Params: map[string]any{}, Best: t.Number == s.BestAt}
