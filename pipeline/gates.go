@@ -3,9 +3,11 @@ package pipeline
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
 )
@@ -95,3 +97,76 @@ func singleRowLatency(pred *Predictor, x *frame.Frame, rows []int) (time.Duratio
 }
 
 func ms(d time.Duration) float64 { return round(d.Seconds()*1000, 4) }
+
+// Gate is one production quality check on the best model's test metrics.
+type Gate struct {
+	Name      string  `json:"name"`
+	Metric    string  `json:"metric"`
+	Threshold float64 `json:"threshold"`
+	Value     float64 `json:"value"`
+	Passed    bool    `json:"passed"`
+	// Max means Value must not exceed Threshold (latency); otherwise it
+	// must reach it.
+	Max bool `json:"max,omitempty"`
+	// Detail, when set, describes the outcome in words (business rules)
+	// and is what Failures reports.
+	Detail string `json:"detail,omitempty"`
+}
+
+// Gates are the quality checks of a run.
+type Gates []Gate
+
+// GateError reports a run whose best model failed the quality gates
+// (force_production_quality). The model is saved but not deployable.
+type GateError struct {
+	Model    string
+	Failures []string
+}
+
+// checkGates applies min_r2_threshold and min_business_accuracy to a
+// regression model's test metrics when force_production_quality is on.
+// Classification has no gate of these kinds yet.
+func checkGates(cfg *config.Config, task model.Task, test eval.Metrics) Gates {
+	if !cfg.ForceProductionQuality || task != model.Regression {
+		return nil
+	}
+	mk := func(name, metric string, thr float64) Gate {
+		v := test[metric]
+		return Gate{Name: name, Metric: metric, Threshold: thr, Value: v, Passed: v >= thr}
+	}
+	return Gates{
+		mk("min_r2_threshold", "r2", cfg.MinR2Threshold),
+		mk("min_business_accuracy", "within20", cfg.MinBusinessAccuracy),
+	}
+}
+
+// Passed reports whether every gate passed.
+func (g Gates) Passed() bool {
+	for _, x := range g {
+		if !x.Passed {
+			return false
+		}
+	}
+	return true
+}
+
+// Failures describes the failed gates.
+func (g Gates) Failures() []string {
+	var out []string
+	for _, x := range g {
+		if !x.Passed && x.Detail != "" {
+			out = append(out, fmt.Sprintf("%s (%s): %s", x.Name, x.Metric, x.Detail))
+		} else if !x.Passed {
+			rel := "is below"
+			if x.Max {
+				rel = "exceeds"
+			}
+			out = append(out, fmt.Sprintf("%s: test %s %.4g %s %.4g", x.Name, x.Metric, x.Value, rel, x.Threshold))
+		}
+	}
+	return out
+}
+
+func (e *GateError) Error() string {
+	return fmt.Sprintf("quality gates failed for %s: %s", e.Model, strings.Join(e.Failures, "; "))
+}

@@ -1,0 +1,258 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/model"
+)
+
+// prepare loads the target, the features frame and the split.
+func prepare(f *frame.Frame, cfg *config.Config, log *slog.Logger) (*prepared, error) {
+	if err := checkColumns(f, cfg); err != nil {
+		return nil, err
+	}
+	tcol, _ := f.Lookup(cfg.Target)
+	task, err := detectTask(tcol, string(cfg.Task))
+	if err != nil {
+		return nil, err
+	}
+	y, classes, err := codeTarget(tcol, task, cfg.PositiveClass)
+	if err != nil {
+		return nil, err
+	}
+	var kept []int
+	for i, v := range y {
+		if !math.IsNaN(v) {
+			kept = append(kept, i)
+		}
+	}
+	switch {
+	case len(kept) == 0:
+		return nil, fmt.Errorf("target column %q has no values (all %d rows missing)", cfg.Target, len(y))
+	case len(kept) < len(y):
+		log.Info("dropped rows with a missing target", "rows", len(y)-len(kept))
+	}
+	if task.IsClassification() {
+		seen := map[float64]bool{}
+		for _, i := range kept {
+			seen[y[i]] = true
+		}
+		if len(seen) < 2 {
+			return nil, fmt.Errorf("target column %q has a single class (%s): nothing to classify", cfg.Target, classes[int(y[kept[0]])])
+		}
+	}
+	x := f.Drop(append([]string{cfg.Target}, cfg.Drop...)...)
+	if x.NumCols() == 0 {
+		return nil, errors.New("no feature columns left after dropping the target and --drop columns")
+	}
+	p := &prepared{x: x.Take(kept), task: task, classes: classes, y: make([]float64, len(kept)), memo: &memo{}}
+	for k, i := range kept {
+		p.y[k] = y[i]
+	}
+	if err := p.splitRows(f, cfg, kept); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// detectTask resolves "auto": a categorical target is binary or
+// multiclass by its number of levels, a numeric one is regression.
+func detectTask(c *frame.Column, want string) (model.Task, error) {
+	if want != "" && want != "auto" {
+		t, err := model.ParseTask(want)
+		if err != nil {
+			return "", err
+		}
+		if t == model.Regression && c.Kind != frame.Numeric {
+			for i := range c.Len() {
+				if !c.IsMissing(i) {
+					return "", fmt.Errorf("target column %q is not numeric (row %d is %q): regression needs a numeric target; use --task binary or multiclass", c.Name, i+1, c.Label(i))
+				}
+			}
+		}
+		return t, nil
+	}
+	switch c.Kind {
+	case frame.Numeric:
+		return model.Regression, nil
+	case frame.Categorical:
+		if len(c.Levels) <= 2 {
+			return model.Binary, nil
+		}
+		return model.Multiclass, nil
+	}
+	return "", fmt.Errorf("target column %q is a %s column; cannot learn it", c.Name, c.Kind)
+}
+
+// codeTarget returns the target as float64 (NaN = missing) and, for
+// classification, the class labels in index order. For binary tasks
+// class 1 is the positive class: positive if given, else the usual
+// positive label (yes, true, 1, ...) if present, else the rarer class.
+func codeTarget(c *frame.Column, task model.Task, positive string) ([]float64, []string, error) {
+	y := make([]float64, c.Len())
+	if task == model.Regression {
+		copy(y, c.Num)
+		return y, nil, nil
+	}
+	labels := make([]string, c.Len())
+	for i := range labels {
+		if c.IsMissing(i) {
+			continue
+		}
+		if c.Kind == frame.Categorical {
+			labels[i] = c.Label(i)
+		} else {
+			labels[i] = strconv.FormatFloat(c.Num[i], 'g', -1, 64)
+		}
+	}
+	counts := map[string]int{}
+	for _, l := range labels {
+		if l != "" {
+			counts[l]++
+		}
+	}
+	classes := make([]string, 0, len(counts))
+	for l := range counts {
+		classes = append(classes, l)
+	}
+	sort.Strings(classes)
+	if task == model.Binary {
+		if len(classes) > 2 {
+			return nil, nil, fmt.Errorf("target column %q has %d classes; binary needs 2 (use --task multiclass)", c.Name, len(classes))
+		}
+		if len(classes) == 2 {
+			pos, err := positiveClass(classes, counts, positive)
+			if err != nil {
+				return nil, nil, fmt.Errorf("target column %q: %w", c.Name, err)
+			}
+			if classes[0] == pos {
+				classes[0], classes[1] = classes[1], classes[0]
+			}
+		}
+	}
+	index := make(map[string]float64, len(classes))
+	for i, l := range classes {
+		index[l] = float64(i)
+	}
+	for i, l := range labels {
+		if l == "" {
+			y[i] = math.NaN()
+		} else {
+			y[i] = index[l]
+		}
+	}
+	return y, classes, nil
+}
+
+func positiveClass(classes []string, counts map[string]int, positive string) (string, error) {
+	if positive != "" {
+		if !slices.Contains(classes, positive) {
+			return "", fmt.Errorf("positive class %q is not one of %v", positive, classes)
+		}
+		return positive, nil
+	}
+	for _, l := range classes {
+		switch strings.ToLower(l) {
+		case "yes", "true", "1", "positive", "pos", "bad", "churn", "default", "fraud":
+			return l, nil
+		}
+	}
+	if counts[classes[0]] < counts[classes[1]] {
+		return classes[0], nil
+	}
+	return classes[1], nil
+}
+
+func intLabels(y []float64) []int {
+	out := make([]int, len(y))
+	for i, v := range y {
+		out[i] = int(v)
+	}
+	return out
+}
+
+func schemaOf(x *frame.Frame) []Field {
+	out := make([]Field, x.NumCols())
+	for i, c := range x.Columns() {
+		out[i] = Field{Name: c.Name, Kind: c.Kind}
+	}
+	return out
+}
+
+// schemaKinds converts the config's column kinds to frame kinds; the
+// config has validated the names.
+func schemaKinds(s map[string]config.ColumnKind) map[string]frame.Kind {
+	if len(s) == 0 {
+		return nil
+	}
+	out := make(map[string]frame.Kind, len(s))
+	for col, k := range s {
+		out[col], _ = frame.ParseKind(string(k))
+	}
+	return out
+}
+
+// readOptions are how cfg's data file is read: its schema overrides and
+// separator (validated with the config, so a bad one reads as detect).
+func readOptions(cfg *config.Config) frame.ReadOptions {
+	comma, _ := config.ParseSep(cfg.Sep)
+	return frame.ReadOptions{Schema: schemaKinds(cfg.Schema), Comma: comma}
+}
+
+// checkColumns reports, in one error, every column the config names that
+// the data lacks, so a user fixes them all in one go.
+func checkColumns(f *frame.Frame, cfg *config.Config) error {
+	var missing []string
+	need := func(key, col string) {
+		if _, ok := f.Lookup(col); !ok {
+			missing = append(missing, fmt.Sprintf("%s %q", key, col))
+		}
+	}
+	need("target", cfg.Target)
+	for _, d := range cfg.Drop {
+		need("drop", d)
+	}
+	if cfg.TimeColumn != "" {
+		for _, c := range strings.Split(cfg.TimeColumn, ",") {
+			need("time_column", strings.TrimSpace(c))
+		}
+	}
+	if cfg.SegmentColumn != "" {
+		need("segment_column", cfg.SegmentColumn)
+	}
+	if cfg.SegmentBy != "" {
+		need("segment_by", cfg.SegmentBy)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d column(s) not found in the data: %s (columns: %s)", len(missing), strings.Join(missing, ", "), strings.Join(f.Names(), ", "))
+}
+
+// checkWritable makes sure the model directory can be written before any
+// training, so an unwritable --out fails in milliseconds, not after the
+// whole run.
+func checkWritable(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("output directory %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".writable-*")
+	if err != nil {
+		return fmt.Errorf("output directory %s is not writable: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}

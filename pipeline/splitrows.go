@@ -1,0 +1,243 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/split"
+)
+
+// splitRows fills train, test and folds. Row indices in a test-rows file
+// refer to data rows of the file; rows without a target are skipped.
+func (p *prepared) splitRows(f *frame.Frame, cfg *config.Config, kept []int) error {
+	n := len(kept)
+	var times []float64
+	if cfg.TimeColumn != "" {
+		t, err := timeKey(f, cfg.TimeColumn)
+		if err != nil {
+			return err
+		}
+		times = make([]float64, n)
+		for k, i := range kept {
+			times[k] = t[i]
+		}
+	}
+	var h split.Holdout
+	var err error
+	switch {
+	case cfg.TestRows != "":
+		rows, rerr := split.ReadRowsFile(cfg.TestRows)
+		if rerr != nil {
+			return rerr
+		}
+		pos := make(map[int]int, n)
+		for k, i := range kept {
+			pos[i] = k
+		}
+		var test []int
+		for _, r := range rows {
+			if r < 0 || r >= f.NumRows() {
+				return fmt.Errorf("test rows %s: row %d out of range [0, %d)", cfg.TestRows, r, f.NumRows())
+			}
+			if k, ok := pos[r]; ok {
+				test = append(test, k)
+			}
+		}
+		h, err = split.FromTestRows(n, test)
+		p.split = "test rows from " + cfg.TestRows
+	case cfg.AsOf != "":
+		if times == nil {
+			return errors.New("as_of needs a time_column")
+		}
+		cut, perr := config.ParseDate(cfg.AsOf)
+		if perr != nil {
+			return fmt.Errorf("as_of: %w", perr)
+		}
+		key, kerr := asOfKey(f, cfg.TimeColumn, kept, times, cut)
+		if kerr != nil {
+			return kerr
+		}
+		h, err = split.AsOf(times, key)
+		p.split = "as of " + cfg.AsOf
+	case times != nil:
+		var cut float64
+		h, cut, err = split.TemporalFraction(times, cfg.TestFraction)
+		p.split = fmt.Sprintf("temporal: last %.0f%% by %s (test from %s)", 100*cfg.TestFraction, cfg.TimeColumn, describeTime(f, cfg.TimeColumn, kept, times, cut))
+	case p.task.IsClassification():
+		h, err = split.StratifiedRandom(intLabels(p.y), cfg.TestFraction, cfg.Seed)
+		p.split = fmt.Sprintf("stratified random %.0f%% test", 100*cfg.TestFraction)
+	default:
+		h, err = split.Random(n, cfg.TestFraction, cfg.Seed)
+		p.split = fmt.Sprintf("random %.0f%% test", 100*cfg.TestFraction)
+	}
+	if errors.Is(err, split.ErrEmptySide) && times != nil {
+		return fmt.Errorf("split %s leaves no training or no test rows: the data's time runs from %s to %s",
+			p.split, describeTime(f, cfg.TimeColumn, kept, times, slices.Min(times)), describeTime(f, cfg.TimeColumn, kept, times, slices.Max(times)))
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.split, err)
+	}
+	if len(h.Train) == 0 || len(h.Test) == 0 {
+		return fmt.Errorf("split: %s leaves %d training and %d test rows", p.split, len(h.Train), len(h.Test))
+	}
+	p.train, p.test = h.Train, h.Test
+	p.times = times
+	if cfg.CVFolds < 2 {
+		return nil
+	}
+	k := min(cfg.CVFolds, len(p.train))
+	ytr := make([]float64, len(p.train))
+	for i, r := range p.train {
+		ytr[i] = p.y[r]
+	}
+	method := cfg.CV.Resolve(p.task.IsClassification())
+	switch method {
+	case config.CVKFold:
+		p.folds, err = split.KFold(len(p.train), k, true, cfg.Seed)
+	case config.CVStratified:
+		p.folds, err = split.StratifiedKFold(intLabels(ytr), k, cfg.Seed)
+	case config.CVTimeSeries:
+		if times == nil {
+			return errors.New("cv timeseries needs a time_column")
+		}
+		tt := make([]float64, len(p.train))
+		for i, r := range p.train {
+			tt[i] = times[r]
+		}
+		p.folds, err = split.TimeSeries(tt, k)
+	default:
+		return fmt.Errorf("cv: unknown method %q", method)
+	}
+	if err != nil {
+		return fmt.Errorf("cross-validation folds: %w", err)
+	}
+	return nil
+}
+
+// timeKey returns an orderable time value per row. spec is one column or
+// a comma-separated list (such as "Year_Sold,Mo_Sold") ordered
+// lexicographically, for data that stores a date in parts.
+func timeKey(f *frame.Frame, spec string) ([]float64, error) {
+	names := strings.Split(spec, ",")
+	cols := make([]*frame.Column, len(names))
+	for i, n := range names {
+		c, ok := f.Lookup(strings.TrimSpace(n))
+		if !ok {
+			return nil, fmt.Errorf("time column %q not found", n)
+		}
+		if c.Kind == frame.Categorical {
+			return nil, fmt.Errorf("time column %q is categorical; want a date or a number", n)
+		}
+		for r, v := range c.Num {
+			if math.IsNaN(v) {
+				return nil, fmt.Errorf("time column %q: row %d is missing", n, r+1)
+			}
+		}
+		cols[i] = c
+	}
+	if len(cols) == 1 {
+		return cols[0].Num, nil
+	}
+	// Rank the tuples so that the key keeps their lexicographic order.
+	order := make([]int, f.NumRows())
+	for i := range order {
+		order[i] = i
+	}
+	less := func(a, b int) int {
+		for _, c := range cols {
+			if c.Num[a] != c.Num[b] {
+				if c.Num[a] < c.Num[b] {
+					return -1
+				}
+				return 1
+			}
+		}
+		return 0
+	}
+	slices.SortStableFunc(order, less)
+	key := make([]float64, len(order))
+	rankv := 0.0
+	for i, r := range order {
+		if i > 0 && less(order[i-1], r) != 0 {
+			rankv++
+		}
+		key[r] = rankv
+	}
+	return key, nil
+}
+
+// describeTime shows the raw time value(s) of the first row whose time
+// key equals key, e.g. "2009-07-01" or "Year_Sold=2009 Mo_Sold=7".
+func describeTime(f *frame.Frame, spec string, kept []int, keys []float64, key float64) string {
+	row := -1
+	for k, v := range keys {
+		if v == key {
+			row = kept[k]
+			break
+		}
+	}
+	if row < 0 {
+		return strconv.FormatFloat(key, 'g', -1, 64)
+	}
+	var parts []string
+	names := strings.Split(spec, ",")
+	for _, n := range names {
+		c, _ := f.Lookup(strings.TrimSpace(n))
+		v := c.Num[row]
+		s := strconv.FormatFloat(v, 'g', -1, 64)
+		if c.Kind == frame.Datetime {
+			s = time.Unix(int64(v), 0).UTC().Format("2006-01-02")
+		}
+		if len(names) > 1 {
+			s = c.Name + "=" + s
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, " ")
+}
+
+// asOfKey turns an as-of date into a cutoff on the time key. A single
+// datetime column is compared in Unix seconds; numeric time parts (one
+// column such as a year, or several ordered lexicographically such as
+// Year_Sold,Mo_Sold) are compared, as a tuple, with the date's (year,
+// month, day), and the cutoff is the key of the first time at or after it.
+func asOfKey(f *frame.Frame, spec string, kept []int, keys []float64, cut time.Time) (float64, error) {
+	names := strings.Split(spec, ",")
+	first, _ := f.Lookup(strings.TrimSpace(names[0]))
+	if len(names) == 1 && first.Kind == frame.Datetime {
+		return float64(cut.Unix()), nil
+	}
+	if len(names) > 3 {
+		return 0, fmt.Errorf("as_of with %d time columns: want a date column or at most 3 numeric parts (year, month, day)", len(names))
+	}
+	parts := []float64{float64(cut.Year()), float64(cut.Month()), float64(cut.Day())}[:len(names)]
+	cols := make([]*frame.Column, len(names))
+	for i, n := range names {
+		c, _ := f.Lookup(strings.TrimSpace(n))
+		if c.Kind != frame.Numeric {
+			return 0, fmt.Errorf("as_of with time columns %s: %q is not numeric; give one date column or numeric year, month, day parts", spec, c.Name)
+		}
+		cols[i] = c
+	}
+	key := math.Inf(1)
+	for k, r := range kept {
+		atOrAfter := true
+		for i, c := range cols {
+			if c.Num[r] != parts[i] {
+				atOrAfter = c.Num[r] > parts[i]
+				break
+			}
+		}
+		if atOrAfter && keys[k] < key {
+			key = keys[k]
+		}
+	}
+	return key, nil
+}
