@@ -1,0 +1,305 @@
+package features
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/tabforge/tabforge/frame"
+)
+
+// detectTimeSource decides how the time columns are read and the unit of
+// their ordinal, from the training rows.
+func detectTimeSource(train *frame.Frame, names []string) (source, unit string, err error) {
+	cols := make([]*frame.Column, len(names))
+	for i, n := range names {
+		c, ok := train.Lookup(n)
+		if !ok {
+			return "", "", &MissingColumnError{Column: n}
+		}
+		cols[i] = c
+	}
+	if len(cols) == 2 {
+		for _, c := range cols {
+			if c.Kind != frame.Numeric {
+				return "", "", &ColumnError{Column: c.Name, Err: fmt.Errorf("%w: %s, want numeric (year,month)", ErrWrongKind, c.Kind)}
+			}
+		}
+		return sourceYearMonth, unitMonth, nil
+	}
+	c := cols[0]
+	switch c.Kind {
+	case frame.Numeric:
+		return sourceNumeric, unitValue, nil
+	case frame.Datetime:
+		first, last := true, true
+		for _, v := range c.Num {
+			if math.IsNaN(v) {
+				continue
+			}
+			y, m, d, _, ok := civil(v)
+			if !ok {
+				return "", "", &ColumnError{Column: c.Name, Err: fmt.Errorf("datetime %g out of range", v)}
+			}
+			midnight := math.Mod(v, 86400) == 0
+			first = first && midnight && d == 1
+			last = last && midnight && d == daysInMonth(y, m)
+		}
+		if first || last {
+			return sourceDatetime, unitMonth, nil
+		}
+		return sourceDatetime, unitDay, nil
+	}
+	return "", "", &ColumnError{Column: c.Name, Err: fmt.Errorf("%w: %s, want datetime or numeric", ErrWrongKind, c.Kind)}
+}
+
+// timeValues are the time of each row: its ordinal (NaN if missing) and,
+// for calendar sources, its civil date (day 0 when only year and month are
+// known).
+type timeValues struct {
+	ord                    []float64
+	year, month, day, wday []int64
+}
+
+// readTime reads the time of every row of x.
+func (ft *FittedTemporal) readTime(x *frame.Frame) (*timeValues, error) {
+	names := ft.settings.timeColumns()
+	cols := make([]*frame.Column, len(names))
+	for i, n := range names {
+		c, ok := x.Lookup(n)
+		if !ok {
+			return nil, &MissingColumnError{Column: n}
+		}
+		want := frame.Numeric
+		if ft.source == sourceDatetime {
+			want = frame.Datetime
+		}
+		if c.Kind != want {
+			return nil, &ColumnError{Column: n, Err: fmt.Errorf("%w: %s, want %s", ErrWrongKind, c.Kind, want)}
+		}
+		cols[i] = c
+	}
+	n := x.NumRows()
+	tv := &timeValues{ord: make([]float64, n)}
+	if ft.source == sourceNumeric {
+		copy(tv.ord, cols[0].Num)
+		for i, v := range tv.ord {
+			if math.IsInf(v, 0) {
+				tv.ord[i] = math.NaN()
+			}
+		}
+		return tv, nil
+	}
+	tv.year, tv.month, tv.day, tv.wday = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	for i := range n {
+		tv.ord[i] = math.NaN()
+		var y, m, d, wd int64
+		var ok bool
+		if ft.source == sourceDatetime {
+			v := cols[0].Num[i]
+			if y, m, d, wd, ok = civil(v); !ok {
+				continue
+			}
+			if ft.unit == unitDay {
+				tv.ord[i] = v / 86400
+			}
+		} else {
+			yv, mv := cols[0].Num[i], cols[1].Num[i]
+			if !(math.Abs(yv) < 1e6) || !(mv >= 1 && mv <= 12) || yv != math.Trunc(yv) || mv != math.Trunc(mv) {
+				continue
+			}
+			y, m = int64(yv), int64(mv)
+			ok = true
+		}
+		tv.year[i], tv.month[i], tv.day[i], tv.wday[i] = y, m, d, wd
+		if ft.unit == unitMonth {
+			tv.ord[i] = float64(12*y + m - 1)
+		}
+	}
+	return tv, nil
+}
+
+// timeGrid returns the first ordinal and the period length of the
+// training ordinals: the greatest common divisor of the gaps between
+// distinct values if they are all whole numbers, else the smallest gap.
+func timeGrid(ord []float64) (origin, step float64) {
+	var distinct []float64
+	for _, v := range ord {
+		if !math.IsNaN(v) {
+			distinct = append(distinct, v)
+		}
+	}
+	if len(distinct) == 0 {
+		return 0, 1
+	}
+	slices.Sort(distinct)
+	distinct = slices.Compact(distinct)
+	origin, step = distinct[0], 0
+	whole := true
+	minGap := math.Inf(1)
+	var g int64
+	for i := 1; i < len(distinct); i++ {
+		gap := distinct[i] - distinct[i-1]
+		minGap = min(minGap, gap)
+		if gap != math.Trunc(gap) || gap > 1<<52 {
+			whole = false
+			continue
+		}
+		g = gcd(g, int64(gap))
+	}
+	switch {
+	case len(distinct) == 1:
+		step = 1
+	case whole:
+		step = float64(g)
+	default:
+		step = minGap
+	}
+	return origin, step
+}
+
+func gcd(a, b int64) int64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// period returns the period index of ordinal v and whether it is known.
+func (ft *FittedTemporal) period(v float64) (int64, bool) {
+	if math.IsNaN(v) {
+		return 0, false
+	}
+	p := math.Floor((v-ft.origin)/ft.step + 1e-9)
+	if !(math.Abs(p) < 1<<53) {
+		return 0, false
+	}
+	return int64(p), true
+}
+
+// chooseParts returns the calendar parts for the source and unit that are
+// not constant on the training rows.
+func (ft *FittedTemporal) chooseParts(tv *timeValues) []string {
+	var candidates []string
+	switch ft.unit {
+	case unitMonth:
+		candidates = monthlyParts
+	case unitDay:
+		candidates = calendarParts
+	}
+	var out []string
+	for _, p := range candidates {
+		first, varies := math.NaN(), false
+		for i, o := range tv.ord {
+			if math.IsNaN(o) {
+				continue
+			}
+			v := calendarValue(p, tv, i)
+			if math.IsNaN(first) {
+				first = v
+			} else if v != first {
+				varies = true
+				break
+			}
+		}
+		if varies {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// calendarValue returns part p of row i.
+func calendarValue(p string, tv *timeValues, i int) float64 {
+	y, m, d, wd := tv.year[i], tv.month[i], tv.day[i], tv.wday[i]
+	switch p {
+	case "year":
+		return float64(y)
+	case "quarter":
+		return float64((m-1)/3 + 1)
+	case "month":
+		return float64(m)
+	case "week":
+		return float64(isoWeek(y, m, d, wd))
+	case "dow":
+		return float64(wd)
+	case "doy":
+		return float64(dayOfYear(y, m, d))
+	case "month_end":
+		return flag(d == daysInMonth(y, m))
+	case "quarter_end":
+		return flag(d == daysInMonth(y, m) && m%3 == 0)
+	case "month_sin":
+		return math.Sin(2 * math.Pi * float64(m-1) / 12)
+	case "month_cos":
+		return math.Cos(2 * math.Pi * float64(m-1) / 12)
+	case "dow_sin":
+		return math.Sin(2 * math.Pi * float64(wd) / 7)
+	case "dow_cos":
+		return math.Cos(2 * math.Pi * float64(wd) / 7)
+	}
+	panic("features: unknown calendar part " + p)
+}
+
+func flag(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// daysFromCivil returns the days since 1970-01-01 of a proleptic Gregorian
+// date (Hinnant's days-from-civil algorithm).
+func daysFromCivil(y, m, d int64) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}
+
+func daysInMonth(y, m int64) int64 {
+	if m == 12 {
+		return 31
+	}
+	return daysFromCivil(y, m+1, 1) - daysFromCivil(y, m, 1)
+}
+
+func dayOfYear(y, m, d int64) int64 { return daysFromCivil(y, m, d) - daysFromCivil(y, 1, 1) + 1 }
+
+// isoWeek returns the ISO 8601 week number of a date whose weekday is wd
+// (Monday = 0).
+func isoWeek(y, m, d, wd int64) int64 {
+	w := (dayOfYear(y, m, d) - (wd + 1) + 10) / 7
+	switch {
+	case w < 1:
+		return isoWeeksIn(y - 1)
+	case w > isoWeeksIn(y):
+		return 1
+	}
+	return w
+}
+
+// isoWeeksIn returns 52 or 53, the number of ISO weeks of year y.
+func isoWeeksIn(y int64) int64 {
+	p := func(y int64) int64 { return ((y+floorDiv(y, 4)-floorDiv(y, 100)+floorDiv(y, 400))%7 + 7) % 7 }
+	if p(y) == 4 || p(y-1) == 3 {
+		return 53
+	}
+	return 52
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
