@@ -2,11 +2,15 @@ package frame
 
 import "fmt"
 
-// checkSchemaNames reports a schema entry that names no column.
-func checkSchemaNames(schema map[string]Kind, cols []*Column) error {
-	for name, k := range schema {
+// checkSchemaNames reports a schema entry that names no column, unless
+// the options make the schema optional.
+func checkSchemaNames(opts ReadOptions, cols []*Column) error {
+	for name, k := range opts.Schema {
 		if k > Datetime {
 			return fmt.Errorf("schema for column %q: invalid kind %v", name, k)
+		}
+		if opts.SchemaOptional {
+			continue
 		}
 		found := false
 		for _, c := range cols {

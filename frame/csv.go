@@ -27,6 +27,10 @@ type ReadOptions struct {
 	// error, and so is a value that does not parse as the forced kind.
 	// Forcing Categorical keeps each value's text as its label.
 	Schema map[string]Kind
+	// SchemaOptional skips the Schema names that are not in the file
+	// instead of failing, for a caller that checks missing columns itself
+	// and wants to report them all at once (see pipeline.ReadInput).
+	SchemaOptional bool
 
 	// Comma is the CSV field delimiter; 0 means detect it from the first
 	// lines: ',', ';', tab or '|' (see detectComma).
@@ -107,7 +111,7 @@ func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
 	for j := range header {
 		header[j] = foldCRLF(header[j])
 	}
-	cols, err := newTextColumns(header, opts.Schema)
+	cols, err := newTextColumns(header, opts.Schema, opts.SchemaOptional)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +162,7 @@ func csvError(err error) error {
 }
 
 // newTextColumns validates header names and schema overrides.
-func newTextColumns(header []string, schema map[string]Kind) ([]*textColumn, error) {
+func newTextColumns(header []string, schema map[string]Kind, optional bool) ([]*textColumn, error) {
 	seen := make(map[string]int, len(header))
 	cols := make([]*textColumn, len(header))
 	for j, name := range header {
@@ -179,7 +183,7 @@ func newTextColumns(header []string, schema map[string]Kind) ([]*textColumn, err
 		cols[j] = c
 	}
 	for name := range schema {
-		if _, ok := seen[name]; !ok {
+		if _, ok := seen[name]; !ok && !optional {
 			return nil, fmt.Errorf("schema names column %q, which is not in the header", name)
 		}
 	}

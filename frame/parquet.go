@@ -173,7 +173,7 @@ func decodeParquet(r parquet.ReaderAtSeeker, opts ReadOptions) (*Frame, error) {
 		out[j] = b.column()
 	}
 
-	if err := checkSchemaNames(opts.Schema, out); err != nil {
+	if err := checkSchemaNames(opts, out); err != nil {
 		return nil, err
 	}
 	for j, c := range out {

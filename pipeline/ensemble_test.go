@@ -45,7 +45,7 @@ func ensembleRun(t *testing.T, cfg *config.Config) (*prepared, []Entry, map[stri
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		pr.Schema = schemaOf(p.x)
+		pr.Schema = schemaOf(p.x, p.train)
 		lb = append(lb, e)
 		fitted[name] = pr
 	}

@@ -26,6 +26,10 @@ const predictorVersion = 2
 type Field struct {
 	Name string     `json:"name"`
 	Kind frame.Kind `json:"kind"`
+	// Levels are a categorical column's labels seen in training, sorted,
+	// for the unseen-category check (nil: not checked, as in models saved
+	// before the check existed or columns with very many labels).
+	Levels []string `json:"levels,omitempty"`
 }
 
 // Target describes what a predictor predicts.
@@ -449,14 +453,5 @@ func (e *SchemaError) Error() string {
 }
 
 func (p *Predictor) checkSchema(x *frame.Frame) error {
-	for _, f := range p.Schema {
-		c, ok := x.Lookup(f.Name)
-		if !ok {
-			return &SchemaError{Column: f.Name, Reason: "missing from the data; the model needs it"}
-		}
-		if c.Kind != f.Kind {
-			return &SchemaError{Column: f.Name, Reason: fmt.Sprintf("is %s, the model was trained on %s (read the data with ReadSchema)", c.Kind, f.Kind)}
-		}
-	}
-	return nil
+	return p.CheckInput(x).Err(false)
 }

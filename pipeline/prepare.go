@@ -181,10 +181,15 @@ func intLabels(y []float64) []int {
 	return out
 }
 
-func schemaOf(x *frame.Frame) []Field {
+// schemaOf is the input schema of a model trained on the rows of x, with
+// the categories those rows hold.
+func schemaOf(x *frame.Frame, rows []int) []Field {
 	out := make([]Field, x.NumCols())
 	for i, c := range x.Columns() {
 		out[i] = Field{Name: c.Name, Kind: c.Kind}
+		if c.Kind == frame.Categorical {
+			out[i].Levels = contractLevels(c, rows)
+		}
 	}
 	return out
 }

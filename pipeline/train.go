@@ -242,7 +242,7 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 	}
 
 	fitted := make(map[string]*Predictor, len(names))
-	schema := schemaOf(p.x)
+	schema := schemaOf(p.x, p.train)
 	cands := variants(names, p.chain, cfg.CompareBasicFeatures)
 	byLabel := make(map[string]candidate, len(cands))
 	for _, c := range cands {

@@ -29,7 +29,7 @@ func (a *app) evaluateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			x, err := a.readData(dataPath, p.ReadSchema())
+			x, _, err := a.readInput(p, dataPath, false)
 			if err != nil {
 				return err
 			}

@@ -57,6 +57,9 @@ explained, sampled with the config's seed; the summary lists mean |SHAP| per fea
 					return usagef("explain: --out must end in .csv or .parquet, not %q", out)
 				}
 			}
+			if raw && method != explain.MethodAuto && method != explain.MethodKernel {
+				return usagef("explain: --raw explains the whole pipeline with KernelSHAP; drop --method %s", method)
+			}
 			cfg, _, err := a.loadConfig(cmd)
 			if err != nil {
 				return err
@@ -65,7 +68,7 @@ explained, sampled with the config's seed; the summary lists mean |SHAP| per fea
 			if err != nil {
 				return err
 			}
-			x, err := a.readForPredictor(p, dataPath)
+			x, _, err := a.readInput(p, dataPath, false)
 			if err != nil {
 				return err
 			}
@@ -75,9 +78,6 @@ explained, sampled with the config's seed; the summary lists mean |SHAP| per fea
 				return a.explainLIME(cmd, p, x, opts, out, dataPath, asJSON, top)
 			}
 			if raw {
-				if method != explain.MethodAuto && method != explain.MethodKernel {
-					return usagef("explain: --raw explains the whole pipeline with KernelSHAP; drop --method %s", method)
-				}
 				opts.Raw = true
 			}
 			v, err := pipeline.Explain(cmd.Context(), p, x, opts)
@@ -272,22 +272,4 @@ func (a *app) explainLIME(cmd *cobra.Command, p *pipeline.Predictor, x *frame.Fr
 		fmt.Fprintf(tw, "  %d\t%s\t%.6g\n", i+1, ex.FeatureNames[j], res.Coef[j])
 	}
 	return tw.Flush()
-}
-
-// readForPredictor reads a data file with the column kinds p was trained
-// on. When that fails because the file lacks a column the model needs,
-// the error names the column as the predictor's schema check does.
-func (a *app) readForPredictor(p *pipeline.Predictor, path string) (*frame.Frame, error) {
-	x, err := a.readData(path, p.ReadSchema())
-	if err == nil {
-		return x, nil
-	}
-	if loose, err2 := a.readData(path, nil); err2 == nil {
-		for _, f := range p.Schema {
-			if _, ok := loose.Lookup(f.Name); !ok {
-				return nil, fmt.Errorf("explain %s: %w", path, &pipeline.SchemaError{Column: f.Name, Reason: "missing from the data; the model needs it"})
-			}
-		}
-	}
-	return nil, err
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/store/redis"
 )
 
@@ -210,9 +211,20 @@ func (a *app) versionCommand() *cobra.Command {
 	}
 }
 
-// readData reads a data file for a command that applies a model: the
-// model's schema decides column kinds, --sep (checked before the command
-// ran) the CSV separator.
-func (a *app) readData(path string, schema map[string]frame.Kind) (*frame.Frame, error) {
-	return frame.ReadFile(path, frame.ReadOptions{Schema: schema, Comma: a.comma})
+// readInput reads a data file for model p and checks it against the
+// model's input contract: every missing or mistyped column is reported
+// at once, and under strict checking extra columns and unseen categories
+// are errors too; otherwise they are warned about on stderr.
+func (a *app) readInput(p *pipeline.Predictor, path string, strict bool) (*frame.Frame, *pipeline.InputReport, error) {
+	x, r, err := p.ReadInput(path, frame.ReadOptions{Comma: a.comma})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := r.Err(strict); err != nil {
+		return nil, r, fmt.Errorf("%s: %w", path, err)
+	}
+	for _, w := range r.Warnings() {
+		fmt.Fprintf(a.stderr, "warning: %s\n", w)
+	}
+	return x, r, nil
 }

@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/pipeline"
 )
 
 // tabforge runs the CLI in-process with a private store and model
@@ -242,9 +244,11 @@ func lastLine(s string) string {
 	return s
 }
 
-// TestPredictMissingColumn trains a small model and predicts on data that
-// lacks a column the model needs.
-func TestPredictMissingColumn(t *testing.T) {
+// TestPredictInputContract trains a small model and predicts on altered
+// copies of its data: missing columns fail, naming all of them; an extra
+// column and an unseen category are warnings, listed in --json, and
+// errors under --strict. A failed predict leaves no output file.
+func TestPredictInputContract(t *testing.T) {
 	dir := t.TempDir()
 	code, stdout, stderr := tabforge(t, dir, "train", "--data", testdata("credit_data.csv"), "--target", "Status",
 		"--models", "logistic", "--cv-folds", "0", "--out", dir, "--json", "--profile", "development")
@@ -255,28 +259,75 @@ func TestPredictMissingColumn(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatal(err)
 	}
-	rows := readCSV(t, testdata("credit_data.csv"))
-	drop := 0
-	for i, h := range rows[0] {
-		if h == "Income" {
-			drop = i
+	rows := readCSV(t, testdata("credit_data.csv"))[:50]
+	col := func(name string) int { return slices.Index(rows[0], name) }
+	write := func(name string, edit func(r []string, i int) []string) string {
+		var b strings.Builder
+		w := csv.NewWriter(&b)
+		for i, r := range rows {
+			w.Write(edit(slices.Clone(r), i))
 		}
+		w.Flush()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
 	}
-	var b strings.Builder
-	w := csv.NewWriter(&b)
-	for _, r := range rows[:50] {
-		w.Write(append(r[:drop:drop], r[drop+1:]...))
+	noIncome := write("noincome.csv", func(r []string, _ int) []string {
+		r = slices.Delete(r, col("Income"), col("Income")+1)
+		return slices.Delete(r, col("Age"), col("Age")+1)
+	})
+	odd := write("odd.csv", func(r []string, i int) []string {
+		if i == 0 {
+			return append(r, "note")
+		}
+		if i == 7 {
+			r[col("Home")] = "castle"
+		}
+		return append(r, "x")
+	})
+	tests := []struct {
+		name     string
+		data     string
+		flags    []string
+		code     int
+		stderr   []string
+		jsonHint string
+	}{
+		{"missing columns", noIncome, nil, 1, []string{`"Income"`, `"Age"`}, ""},
+		{"extra and unseen warn", odd, []string{"--json"}, 0, []string{"warning:", `"note"`, `"castle"`}, `"castle"`},
+		{"extra and unseen under --strict", odd, []string{"--strict"}, 1, []string{`unknown column(s) "note"`, `"castle"`}, ""},
 	}
-	w.Flush()
-	data := filepath.Join(dir, "noincome.csv")
-	os.WriteFile(data, []byte(b.String()), 0o644)
-	out := filepath.Join(dir, "p.csv")
-	code, _, stderr = tabforge(t, dir, "predict", "--model", res.ModelPath, "--data", data, "--out", out)
-	if code != 1 || !strings.Contains(stderr, `"Income"`) {
-		t.Errorf("predict without Income: exit %d, stderr %q; want exit 1 naming the column", code, stderr)
-	}
-	if _, err := os.Stat(out); !os.IsNotExist(err) {
-		t.Error("failed predict left an output file")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "p.csv")
+			args := append([]string{"predict", "--model", res.ModelPath, "--data", tt.data, "--out", out}, tt.flags...)
+			code, stdout, stderr := tabforge(t, dir, args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d: %s", code, tt.code, stderr)
+			}
+			for _, want := range tt.stderr {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr %q does not contain %s", stderr, want)
+				}
+			}
+			if tt.jsonHint != "" {
+				var got struct {
+					Input pipeline.InputReport `json:"input"`
+				}
+				if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+					t.Fatalf("--json output %q: %v", stdout, err)
+				}
+				if len(got.Input.Unseen) != 1 || got.Input.Unseen[0].Column != "Home" || !slices.Equal(got.Input.Unseen[0].Labels, []string{"castle"}) ||
+					!slices.Equal(got.Input.Extra, []string{"note"}) {
+					t.Errorf("--json input = %+v; want Home's castle unseen and note extra", got.Input)
+				}
+			}
+			if _, err := os.Stat(out); (err == nil) != (tt.code == 0) {
+				t.Errorf("output file exists = %v after exit %d", err == nil, code)
+			}
+		})
 	}
 }
 

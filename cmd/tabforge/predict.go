@@ -16,13 +16,19 @@ import (
 
 func (a *app) predictCommand() *cobra.Command {
 	var modelPath, dataPath, out string
-	var asJSON bool
+	var asJSON, strict bool
 	cmd := &cobra.Command{
 		Use:   "predict --model REF --data PATH --out PATH",
 		Short: "Apply a saved model to new data",
 		Long: `Predict applies a model saved by train to every row of a CSV or Parquet file
 and writes one output row per input row, in input order: the prediction and,
-for classifiers, one probability column per class (prob_<class>).`,
+for classifiers, one probability column per class (prob_<class>).
+
+The data is checked against the model's input contract first, and every
+problem is reported at once: missing columns and values of the wrong type
+are errors; columns the model does not read are ignored and categories it
+never saw are encoded as unknown, with a warning (both are errors with
+--strict). --json lists them under "input".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if modelPath == "" || dataPath == "" || out == "" {
@@ -32,7 +38,7 @@ for classifiers, one probability column per class (prob_<class>).`,
 			if err != nil {
 				return err
 			}
-			x, err := a.readData(dataPath, p.ReadSchema())
+			x, report, err := a.readInput(p, dataPath, strict)
 			if err != nil {
 				return err
 			}
@@ -44,7 +50,7 @@ for classifiers, one probability column per class (prob_<class>).`,
 				return err
 			}
 			if asJSON {
-				return json.NewEncoder(a.stdout).Encode(map[string]any{"rows": x.NumRows(), "out": out, "task": p.Target.Task, "model": p.Family()})
+				return json.NewEncoder(a.stdout).Encode(map[string]any{"rows": x.NumRows(), "out": out, "task": p.Target.Task, "model": p.Family(), "input": report})
 			}
 			fmt.Fprintf(a.stdout, "wrote %d predictions to %s\n", x.NumRows(), out)
 			return nil
@@ -55,6 +61,7 @@ for classifiers, one probability column per class (prob_<class>).`,
 	f.StringVar(&dataPath, "data", "", "data file (.csv or .parquet)")
 	f.StringVar(&out, "out", "", "output CSV file")
 	f.BoolVar(&asJSON, "json", false, "print a JSON summary on stdout")
+	f.BoolVar(&strict, "strict", false, "refuse columns the model does not read and categories it never saw")
 	return cmd
 }
 

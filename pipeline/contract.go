@@ -1,0 +1,242 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tabforge/tabforge/frame"
+)
+
+// maxContractLevels caps the training levels a categorical field keeps for
+// the unseen-category check: an identifier-like column with more levels
+// would bloat every saved model for a check that says little about it.
+const maxContractLevels = 10000
+
+// UnseenPolicy says what a model does with a category it never saw in
+// training: the design encodes it as unknown (an all-zero one-hot, or the
+// ordinal code -1 that trees send the missing-value way).
+const UnseenPolicy = "encoded as unknown, like a missing value"
+
+// InputReport lists every way a batch of input rows departs from a
+// predictor's input schema, so that one run reports all of them.
+type InputReport struct {
+	// Missing are schema columns absent from the data.
+	Missing []string `json:"missing,omitempty"`
+	// WrongType are schema columns present with values of another kind.
+	WrongType []TypeProblem `json:"wrong_type,omitempty"`
+	// Extra are data columns the model does not read; they are ignored.
+	Extra []string `json:"extra,omitempty"`
+	// Unseen are categorical columns with labels absent from training.
+	Unseen []UnseenCategories `json:"unseen,omitempty"`
+	// Policy is what the model does with unseen categories.
+	Policy string `json:"unseen_policy,omitempty"`
+}
+
+// TypeProblem is a column whose values do not fit the trained kind.
+type TypeProblem struct {
+	Column string     `json:"column"`
+	Want   frame.Kind `json:"want"`
+	Got    frame.Kind `json:"got"`
+	// Detail is the first offending value, when known.
+	Detail string `json:"detail,omitempty"`
+}
+
+// UnseenCategories counts one column's rows whose label training never saw.
+type UnseenCategories struct {
+	Column string `json:"column"`
+	Rows   int    `json:"rows"`
+	// Labels are the first unseen labels in sorted order (at most 10).
+	Labels   []string `json:"labels"`
+	Distinct int      `json:"distinct"`
+}
+
+// InputError is a batch that a predictor cannot apply to: missing or
+// mistyped columns, or under strict checking any extra column or unseen
+// category. Report holds every problem found.
+type InputError struct {
+	Report *InputReport
+	Strict bool
+}
+
+func (e *InputError) Error() string {
+	r := e.Report
+	var parts []string
+	if len(r.Missing) > 0 {
+		parts = append(parts, fmt.Sprintf("missing column(s) %s", quoteAll(r.Missing)))
+	}
+	for _, t := range r.WrongType {
+		s := fmt.Sprintf("column %q is %s, the model was trained on %s", t.Column, t.Got, t.Want)
+		if t.Detail != "" {
+			s += " (" + t.Detail + ")"
+		}
+		parts = append(parts, s)
+	}
+	if e.Strict {
+		if len(r.Extra) > 0 {
+			parts = append(parts, fmt.Sprintf("unknown column(s) %s", quoteAll(r.Extra)))
+		}
+		for _, u := range r.Unseen {
+			parts = append(parts, u.String())
+		}
+	}
+	return "input does not fit the model: " + strings.Join(parts, "; ")
+}
+
+func (u UnseenCategories) String() string {
+	more := ""
+	if u.Distinct > len(u.Labels) {
+		more = fmt.Sprintf(" and %d more", u.Distinct-len(u.Labels))
+	}
+	return fmt.Sprintf("column %q has %d row(s) with categories unseen in training: %s%s", u.Column, u.Rows, quoteAll(u.Labels), more)
+}
+
+func quoteAll(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// Err returns the report as an *InputError when the rows cannot be used:
+// always for missing or mistyped columns, and under strict checking also
+// for extra columns and unseen categories. It returns nil otherwise.
+func (r *InputReport) Err(strict bool) error {
+	bad := len(r.Missing) > 0 || len(r.WrongType) > 0
+	if strict {
+		bad = bad || len(r.Extra) > 0 || len(r.Unseen) > 0
+	}
+	if !bad {
+		return nil
+	}
+	return &InputError{Report: r, Strict: strict}
+}
+
+// Warnings are the report's tolerated problems in words, for a log.
+func (r *InputReport) Warnings() []string {
+	var out []string
+	if len(r.Extra) > 0 {
+		out = append(out, fmt.Sprintf("ignoring column(s) the model does not read: %s", quoteAll(r.Extra)))
+	}
+	for _, u := range r.Unseen {
+		out = append(out, u.String()+"; "+r.Policy)
+	}
+	return out
+}
+
+// CheckInput compares x with p's input schema and returns every problem.
+// A column of x whose kind differs from the schema's is a type problem;
+// read data with ReadInput (or ReadSchema) to have numbers read as
+// categories where the model expects categories.
+func (p *Predictor) CheckInput(x *frame.Frame) *InputReport {
+	r := &InputReport{}
+	want := make(map[string]bool, len(p.Schema))
+	for _, f := range p.Schema {
+		want[f.Name] = true
+		c, ok := x.Lookup(f.Name)
+		switch {
+		case !ok:
+			r.Missing = append(r.Missing, f.Name)
+		case c.Kind != f.Kind:
+			r.WrongType = append(r.WrongType, TypeProblem{Column: f.Name, Want: f.Kind, Got: c.Kind})
+		case f.Kind == frame.Categorical && f.Levels != nil:
+			if u, ok := unseen(c, f.Levels); ok {
+				r.Unseen = append(r.Unseen, u)
+			}
+		}
+	}
+	for _, c := range x.Columns() {
+		if !want[c.Name] && c.Name != p.Target.Name {
+			r.Extra = append(r.Extra, c.Name)
+		}
+	}
+	if len(r.Unseen) > 0 {
+		r.Policy = UnseenPolicy
+	}
+	return r
+}
+
+// unseen counts c's rows whose label is not among the sorted known levels.
+func unseen(c *frame.Column, known []string) (UnseenCategories, bool) {
+	u := UnseenCategories{Column: c.Name}
+	isNew := make([]bool, len(c.Levels))
+	var labels []string
+	for code, l := range c.Levels {
+		if _, found := slices.BinarySearch(known, l); !found {
+			isNew[code] = true
+		}
+	}
+	used := make([]bool, len(c.Levels))
+	for _, code := range c.Codes {
+		if code >= 0 && isNew[code] {
+			u.Rows++
+			if !used[code] {
+				used[code] = true
+				labels = append(labels, c.Levels[code])
+			}
+		}
+	}
+	if u.Rows == 0 {
+		return u, false
+	}
+	slices.Sort(labels)
+	u.Distinct = len(labels)
+	u.Labels = labels[:min(10, len(labels))]
+	return u, true
+}
+
+// ReadInput reads a data file for p: the schema's kinds are pinned for
+// the columns the file has, so that a category of digits still reads as
+// a category, and every problem is gathered in the report instead of
+// stopping at the first (a pinned column whose values do not parse is
+// read again as inferred and reported as a type problem). The error is
+// for an unreadable file; an unusable one is a report whose Err is set.
+func (p *Predictor) ReadInput(path string, opts frame.ReadOptions) (*frame.Frame, *InputReport, error) {
+	pinned := p.ReadSchema()
+	opts.Schema, opts.SchemaOptional = pinned, true
+	var bad []TypeProblem
+	for {
+		x, err := frame.ReadFile(path, opts)
+		var pe *frame.ParseError
+		if err != nil && errors.As(err, &pe) && pe.Column != "" {
+			if k, ok := pinned[pe.Column]; ok {
+				// Unpin the column and read again: the rest may be fine,
+				// and the user should hear about every column at once.
+				bad = append(bad, TypeProblem{Column: pe.Column, Want: k, Detail: pe.Error()})
+				delete(pinned, pe.Column)
+				continue
+			}
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		r := p.CheckInput(x)
+		for i, t := range r.WrongType {
+			// Prefer the parse error, which names the offending value.
+			if j := slices.IndexFunc(bad, func(b TypeProblem) bool { return b.Column == t.Column }); j >= 0 {
+				r.WrongType[i].Detail = bad[j].Detail
+			}
+		}
+		return x, r, nil
+	}
+}
+
+// contractLevels returns the sorted labels of c that occur in rows, or nil
+// when there are more than maxContractLevels.
+func contractLevels(c *frame.Column, rows []int) []string {
+	seen := make([]bool, len(c.Levels))
+	var out []string
+	for _, r := range rows {
+		if code := c.Codes[r]; code >= 0 && !seen[code] {
+			seen[code] = true
+			out = append(out, c.Levels[code])
+		}
+	}
+	if len(out) > maxContractLevels {
+		return nil
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,189 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/frame"
+)
+
+// TestReadInputReportsEveryProblem trains on credit_data and feeds the
+// model altered copies of it: each alteration must show in the report,
+// all of them at once, and Err must refuse exactly the fatal ones.
+func TestReadInputReportsEveryProblem(t *testing.T) {
+	data := filepath.Join("..", "testdata", "credit_data.csv")
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.Models, cfg.CVFolds, cfg.Out = data, "Status", []string{"logistic"}, 0, t.TempDir()
+	res, err := Train(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := LoadPredictor(res.ModelPath, Families())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(p.Schema, func(f Field) bool { return f.Name == "Home" }); i < 0 || len(p.Schema[i].Levels) == 0 {
+		t.Fatalf("the saved schema has no training levels for Home: %+v", p.Schema)
+	}
+	rows := readRecords(t, data)
+	tests := []struct {
+		name        string
+		edit        func(header []string, rows [][]string) ([]string, [][]string)
+		missing     []string
+		wrongType   []string
+		extra       []string
+		unseen      []string
+		fatal       bool // Err(false) refuses
+		strictFatal bool // Err(true) refuses
+	}{
+		{name: "as trained", edit: keep},
+		{name: "missing two", edit: dropColumns("Age", "Income"), missing: []string{"Age", "Income"}, fatal: true, strictFatal: true},
+		{name: "extra column", edit: addColumn("note", "x"), extra: []string{"note"}, strictFatal: true},
+		{name: "unseen category", edit: setCell("Home", 3, "castle"), unseen: []string{"Home"}, strictFatal: true},
+		{name: "text in a number", edit: setCell("Age", 5, "old"), wrongType: []string{"Age"}, fatal: true, strictFatal: true},
+		{name: "everything", edit: chain(dropColumns("Income"), addColumn("note", "x"), setCell("Home", 1, "castle"), setCell("Age", 2, "old"), setCell("Debt", 2, "lots")),
+			missing: []string{"Income"}, wrongType: []string{"Age", "Debt"}, extra: []string{"note"}, unseen: []string{"Home"}, fatal: true, strictFatal: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			header, body := tt.edit(slices.Clone(rows[0]), cloneRows(rows[1:]))
+			path := writeRecords(t, header, body)
+			x, r, err := p.ReadInput(path, frame.ReadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wrong, unseen []string
+			for _, w := range r.WrongType {
+				wrong = append(wrong, w.Column)
+			}
+			for _, u := range r.Unseen {
+				unseen = append(unseen, u.Column)
+			}
+			slices.Sort(wrong)
+			check := func(what string, got, want []string) {
+				if !slices.Equal(got, want) {
+					t.Errorf("%s = %q, want %q", what, got, want)
+				}
+			}
+			check("missing", r.Missing, tt.missing)
+			check("wrong type", wrong, tt.wrongType)
+			check("extra", r.Extra, tt.extra)
+			check("unseen", unseen, tt.unseen)
+			for strict, want := range map[bool]bool{false: tt.fatal, true: tt.strictFatal} {
+				err := r.Err(strict)
+				var ie *InputError
+				if (err != nil) != want || (err != nil && !errors.As(err, &ie)) {
+					t.Errorf("Err(strict=%v) = %v, want an *InputError: %v", strict, err, want)
+				}
+				if err != nil {
+					for _, col := range slices.Concat(tt.missing, tt.wrongType) {
+						if !strings.Contains(err.Error(), `"`+col+`"`) {
+							t.Errorf("Err(strict=%v) = %q does not name %q", strict, err, col)
+						}
+					}
+				}
+			}
+			if !tt.fatal {
+				if _, err := p.Predict(x); err != nil {
+					t.Errorf("Predict on usable input: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestUnseenCountsRowsAndLabels(t *testing.T) {
+	c := frame.NewCategorical("city", []int32{0, 1, 2, 2, -1, 3}, []string{"Austin", "Paris", "Rome", "Waco"})
+	u, ok := unseen(c, []string{"Austin", "Waco"})
+	if !ok || u.Rows != 3 || u.Distinct != 2 || !slices.Equal(u.Labels, []string{"Paris", "Rome"}) {
+		t.Errorf("unseen = %+v, %v; want 3 rows of Paris and Rome", u, ok)
+	}
+	if _, ok := unseen(c, []string{"Austin", "Paris", "Rome", "Waco"}); ok {
+		t.Error("all labels known, yet some reported unseen")
+	}
+}
+
+func keep(h []string, rows [][]string) ([]string, [][]string) { return h, rows }
+
+func chain(edits ...func([]string, [][]string) ([]string, [][]string)) func([]string, [][]string) ([]string, [][]string) {
+	return func(h []string, rows [][]string) ([]string, [][]string) {
+		for _, e := range edits {
+			h, rows = e(h, rows)
+		}
+		return h, rows
+	}
+}
+
+func dropColumns(names ...string) func([]string, [][]string) ([]string, [][]string) {
+	return func(h []string, rows [][]string) ([]string, [][]string) {
+		for _, n := range names {
+			j := slices.Index(h, n)
+			h = slices.Delete(h, j, j+1)
+			for i := range rows {
+				rows[i] = slices.Delete(rows[i], j, j+1)
+			}
+		}
+		return h, rows
+	}
+}
+
+func addColumn(name, value string) func([]string, [][]string) ([]string, [][]string) {
+	return func(h []string, rows [][]string) ([]string, [][]string) {
+		for i := range rows {
+			rows[i] = append(rows[i], value)
+		}
+		return append(h, name), rows
+	}
+}
+
+func setCell(col string, row int, value string) func([]string, [][]string) ([]string, [][]string) {
+	return func(h []string, rows [][]string) ([]string, [][]string) {
+		rows[row][slices.Index(h, col)] = value
+		return h, rows
+	}
+}
+
+func readRecords(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func cloneRows(rows [][]string) [][]string {
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = slices.Clone(r)
+	}
+	return out
+}
+
+func writeRecords(t *testing.T, header []string, rows [][]string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "input.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := csv.NewWriter(f)
+	w.Write(header)
+	w.WriteAll(rows)
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
