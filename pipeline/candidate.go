@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -197,4 +198,63 @@ func taskMetrics(task model.Task, y, pred []float64, classes int) (eval.Metrics,
 		return eval.Regression(y, pred)
 	}
 	return eval.Classification(y, pred, classes)
+}
+
+// candidates fits every configured family (tuned when tuning is on) on
+// each feature variant. A candidate that fails is a leaderboard line and
+// a warning, not a failed run.
+func (r *trainRun) candidates(ctx context.Context) error {
+	names, more, err := candidates(r.cfg, r.o.Families, r.p.task)
+	r.warn(more...)
+	if err != nil {
+		return err
+	}
+	r.fitted = make(map[string]*Predictor, len(names))
+	r.cands = variants(names, r.p.chain, r.cfg.CompareBasicFeatures)
+	r.byLabel = make(map[string]candidate, len(r.cands))
+	for _, c := range r.cands {
+		r.byLabel[c.label] = c
+	}
+	schema := schemaOf(r.p.x, r.p.train)
+	for ci, c := range r.cands {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		entry, pred, err := r.candidate(ctx, ci, c)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			r.log.Warn("candidate failed", "model", c.label, "err", err)
+			entry = Entry{Model: c.label, Error: err.Error()}
+			r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("model %s failed: %v", c.label, err))
+		} else {
+			pred.Schema, pred.RunID, pred.Dataset = schema, r.res.RunID, r.res.DatasetHash
+			r.fitted[c.label] = pred
+			r.log.Info("candidate done", "model", c.label, "cv_"+r.res.Metric, entry.CV[r.res.Metric], "test_"+r.res.Metric, entry.Test[r.res.Metric], "fit_seconds", round(entry.FitSeconds, 3))
+		}
+		r.res.Leaderboard = append(r.res.Leaderboard, entry)
+	}
+	return nil
+}
+
+// candidate runs the ci-th candidate, through the step cache when there
+// is one.
+func (r *trainRun) candidate(ctx context.Context, ci int, c candidate) (Entry, *Predictor, error) {
+	t0 := time.Now()
+	q := *r.p
+	q.chain, q.variant = c.chain, strings.TrimPrefix(c.label, c.family)
+	for _, c := range r.cands {
+		q.pending = append(q.pending, c.family)
+	}
+	q.pendingAt = ci
+	if r.p.cache != nil {
+		r.p.candKeys = append(r.p.candKeys, q.candidateKey(r.cfg, c.family))
+	}
+	entry, pred, err := q.cachedCandidate(ctx, r.cfg, c.family, func() (Entry, *Predictor, error) {
+		return runCandidate(ctx, r.cfg, r.o, &q, c.family, ci, len(r.cands))
+	})
+	entry.Model = c.label
+	r.res.Timings["candidate:"+c.label] = since(t0)
+	return entry, pred, err
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/frame"
 )
 
@@ -18,6 +20,33 @@ const maxContractLevels = 10000
 // training: the design encodes it as unknown (an all-zero one-hot, or the
 // ordinal code -1 that trees send the missing-value way).
 const UnseenPolicy = "encoded as unknown, like a missing value"
+
+// Contract is what a saved model promises the code that reads it
+// (predict, serve, drift, the UI): the inputs it takes, what it
+// predicts, how well it did on holdout data, and where it came from.
+type Contract struct {
+	Inputs  []Field      `json:"inputs"`
+	Target  Target       `json:"target"`
+	Family  string       `json:"family"`
+	Metrics eval.Metrics `json:"metrics,omitempty"`
+	RunID   string       `json:"run_id,omitempty"`
+	Dataset string       `json:"dataset,omitempty"` // content hash of the training data
+	Lineage Lineage      `json:"lineage"`
+}
+
+// Lineage says where a saved model came from beyond its run and dataset.
+type Lineage struct {
+	Name       string    `json:"name,omitempty"` // the registered name it was trained for
+	DataPath   string    `json:"data_path,omitempty"`
+	ConfigHash string    `json:"config_hash,omitempty"`
+	Trained    time.Time `json:"trained,omitzero"`
+}
+
+// Contract returns p's contract.
+func (p *Predictor) Contract() Contract {
+	return Contract{Inputs: p.Schema, Target: p.Target, Family: p.Family(), Metrics: p.Metrics,
+		RunID: p.RunID, Dataset: p.Dataset, Lineage: p.Lineage}
+}
 
 // InputReport lists every way a batch of input rows departs from a
 // predictor's input schema, so that one run reports all of them.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tabforge/tabforge/ensemble"
+	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/features"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
@@ -61,6 +62,11 @@ type Predictor struct {
 	// Routes, when set, sends each row to the predictor of its segment;
 	// rows of other segments use p's own model (or ensemble).
 	Routes *Routes
+	// Metrics are the holdout metrics the model was judged on, and
+	// Lineage where it came from (see Contract); both empty in models
+	// saved before they were recorded.
+	Metrics eval.Metrics
+	Lineage Lineage
 }
 
 // Routes are per-segment predictors keyed by the label of a segment
@@ -118,6 +124,9 @@ type predictorMeta struct {
 	Combiner []byte       `json:"combiner,omitempty"`
 	// Version 2: per-segment predictors, each a whole encoded envelope.
 	Routes *routesMeta `json:"routes,omitempty"`
+	// The contract's metrics and lineage; absent in older files.
+	Metrics eval.Metrics `json:"metrics,omitempty"`
+	Lineage *Lineage     `json:"lineage,omitempty"`
 }
 
 type routesMeta struct {
@@ -137,7 +146,10 @@ type memberMeta struct {
 // the model family's own encoding (for an ensemble, each member's in turn).
 func (p *Predictor) Marshal() ([]byte, error) {
 	meta := predictorMeta{Version: predictorVersion, Target: p.Target, Schema: p.Schema, Chain: p.Chain,
-		Design: p.Design, RunID: p.RunID, Dataset: p.Dataset}
+		Design: p.Design, RunID: p.RunID, Dataset: p.Dataset, Metrics: p.Metrics}
+	if p.Lineage != (Lineage{}) {
+		meta.Lineage = &p.Lineage
+	}
 	var body []byte
 	if len(p.Members) == 0 {
 		meta.Family = p.Model.Family()
@@ -259,7 +271,10 @@ func decodeOwn(payload []byte, reg *model.Registry) (*Predictor, error) {
 		return nil, fmt.Errorf("%w: predictor layout %d, this build reads 1 to %d", model.ErrVersion, meta.Version, predictorVersion)
 	}
 	body := payload[8+n:]
-	p := &Predictor{Target: meta.Target, Schema: meta.Schema, Chain: meta.Chain, RunID: meta.RunID, Dataset: meta.Dataset}
+	p := &Predictor{Target: meta.Target, Schema: meta.Schema, Chain: meta.Chain, RunID: meta.RunID, Dataset: meta.Dataset, Metrics: meta.Metrics}
+	if meta.Lineage != nil {
+		p.Lineage = *meta.Lineage
+	}
 	if len(meta.Members) == 0 {
 		if meta.Design == nil {
 			return nil, fmt.Errorf("%w: no preprocessing", model.ErrCorrupt)

@@ -17,6 +17,26 @@ import (
 	"github.com/tabforge/tabforge/store"
 )
 
+// Registrar records a finished run's saved model as a version of its
+// registered name, deployable or not, and reports whether the version is
+// new.
+type Registrar interface {
+	Register(ctx context.Context, cfg *config.Config, res *Result) (*registry.Model, bool, error)
+}
+
+// StoreRegistrar is the Registrar of a registry whose artifacts live in
+// an artifact store (see Register).
+type StoreRegistrar struct {
+	Registry    *registry.Registry
+	Artifacts   *artifact.Store
+	CodeVersion string
+}
+
+// Register calls the package's Register with s's registry and artifacts.
+func (s StoreRegistrar) Register(ctx context.Context, cfg *config.Config, res *Result) (*registry.Model, bool, error) {
+	return Register(ctx, s.Registry, s.Artifacts, cfg, res, s.CodeVersion)
+}
+
 // Register records the best model of a finished run as a version of the
 // registered name ModelName(cfg): its id is the hash of (name, dataset
 // version, config hash, seed, codeVersion),

@@ -1,20 +1,13 @@
 package pipeline
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"maps"
 	"math"
-	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/tabforge/tabforge/config"
@@ -23,6 +16,7 @@ import (
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/progress"
+	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/split"
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/cache"
@@ -50,6 +44,9 @@ type Options struct {
 	// keys, so that a changed build never reuses old results. It must be
 	// set when Cache is.
 	CodeVersion string
+	// Registrar registers the saved model as the last stage; nil leaves
+	// the run unregistered.
+	Registrar Registrar
 }
 
 // Entry is one candidate's line on the leaderboard.
@@ -114,6 +111,18 @@ type Result struct {
 	Cache *cache.Stats `json:"cache,omitempty"`
 	// Report is the path of the run's HTML report ("" if not written).
 	Report string `json:"report,omitempty"`
+	// ModelVersion is the registered version of the saved model, when
+	// Options.Registrar registered it; Registered has the details.
+	ModelVersion string      `json:"model_version,omitempty"`
+	Registered   *Registered `json:"-"`
+}
+
+// Registered is the registry's record of a run's model and whether this
+// run created it (false: the same data, config, seed and code were
+// registered before, and the run joined that version's lineage).
+type Registered struct {
+	Model   *registry.Model
+	Created bool
 }
 
 // prepared is a loaded dataset ready for candidates: the features frame,
@@ -146,187 +155,6 @@ type prepared struct {
 	pngCache *cache.Cache // the same store, counted apart: rendered report charts
 	families *model.Registry
 	log      *slog.Logger
-}
-
-// Train runs the whole training pipeline for cfg.
-func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err error) {
-	start := time.Now()
-	if o.Families == nil {
-		o.Families = Families()
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	res = &Result{RunID: newRunID(start), Target: cfg.Target, Timings: map[string]float64{}}
-	log := o.Logger.With("run", res.RunID)
-	if err := checkWritable(cfg.Out); err != nil {
-		return nil, err
-	}
-
-	f, err := frame.ReadFile(cfg.Data, readOptions(cfg))
-	if err != nil {
-		return nil, err
-	}
-	res.DatasetHash = f.Hash()
-	res.Timings["load"] = since(start)
-	log.Info("loaded dataset", "path", cfg.Data, "rows", f.NumRows(), "columns", f.NumCols(), "hash", res.DatasetHash[:12])
-
-	cfgJSON, _ := json.Marshal(cfg)
-	rec := &store.Run{ID: res.RunID, Created: start.UTC(), Status: store.Running, DatasetPath: cfg.Data,
-		DatasetHash: res.DatasetHash, ConfigHash: cfg.Hash(), Config: cfgJSON, Target: cfg.Target}
-	if o.Runs != nil {
-		if recs, ok := o.Runs.(store.Records); ok {
-			stop := holdLease(ctx, recs, res.RunID, time.Duration(cfg.RunLease), log)
-			defer stop() // after the final PutRun below: never running without a lease
-		}
-		if err := o.Runs.PutRun(ctx, rec); err != nil {
-			return nil, err
-		}
-		defer func() {
-			rec.Finished = time.Now().UTC()
-			if err != nil {
-				rec.Status, rec.Error = store.Failed, err.Error()
-				if res != nil && res.Best != "" {
-					rec.Best, rec.ModelPath = res.Best, res.ModelPath
-					rec.Result, _ = json.Marshal(res)
-				}
-			} else {
-				rec.Status, rec.Best, rec.ModelPath = store.Succeeded, res.Best, res.ModelPath
-				rec.Result, _ = json.Marshal(res)
-			}
-			if perr := o.Runs.PutRun(context.WithoutCancel(ctx), rec); perr != nil && err == nil {
-				err = perr
-			}
-		}()
-	}
-
-	p, err := prepare(f, cfg, log)
-	if err != nil {
-		return nil, err
-	}
-	rec.Task, p.dataset = string(p.task), res.DatasetHash
-	p.families, p.log = o.Families, log
-	if o.Cache != nil {
-		if o.CodeVersion == "" {
-			return nil, errors.New("pipeline: Options.Cache needs Options.CodeVersion")
-		}
-		p.cache, p.code, p.pngCache = o.Cache, o.CodeVersion, o.Cache.Sibling()
-		defer func() {
-			if res != nil {
-				st := o.Cache.Stats()
-				res.Cache = &st
-			}
-		}()
-	}
-	res.Task, res.Classes, res.Split = p.task, p.classes, p.split
-	res.TrainRows, res.TestRows, res.CVFolds = len(p.train), len(p.test), len(p.folds)
-	res.Metric = primaryMetric(p.task)
-	log.Info("split", "method", p.split, "train", len(p.train), "test", len(p.test), "cv_folds", len(p.folds), "task", p.task)
-
-	stages, warnings := advancedStages(cfg, targetColumn, p.horizon(cfg))
-	if len(stages) > 0 {
-		var fallbacks []string
-		p.chain, res.Stages, fallbacks = trialFit(ctx, stages, p, log)
-		res.Fallbacks = fallbacks
-		warnings = append(warnings, fallbacks...)
-		log.Info("advanced features", "stages", res.Stages)
-	}
-	names, more, err := candidates(cfg, o.Families, p.task)
-	warnings = append(warnings, more...)
-	if err != nil {
-		return nil, err
-	}
-	res.Warnings = append(res.Warnings, warnings...)
-	for _, w := range warnings {
-		log.Warn(w)
-	}
-
-	fitted := make(map[string]*Predictor, len(names))
-	schema := schemaOf(p.x, p.train)
-	cands := variants(names, p.chain, cfg.CompareBasicFeatures)
-	byLabel := make(map[string]candidate, len(cands))
-	for _, c := range cands {
-		byLabel[c.label] = c
-	}
-	for ci, c := range cands {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		t0 := time.Now()
-		q := *p
-		q.chain, q.variant = c.chain, strings.TrimPrefix(c.label, c.family)
-		for _, c := range cands {
-			q.pending = append(q.pending, c.family)
-		}
-		q.pendingAt = ci
-		if p.cache != nil {
-			p.candKeys = append(p.candKeys, q.candidateKey(cfg, c.family))
-		}
-		entry, pred, err := q.cachedCandidate(ctx, cfg, c.family, func() (Entry, *Predictor, error) {
-			return runCandidate(ctx, cfg, o, &q, c.family, ci, len(cands))
-		})
-		entry.Model = c.label
-		res.Timings["candidate:"+c.label] = since(t0)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			log.Warn("candidate failed", "model", c.label, "err", err)
-			entry = Entry{Model: c.label, Error: err.Error()}
-			res.Warnings = append(res.Warnings, fmt.Sprintf("model %s failed: %v", c.label, err))
-		} else {
-			pred.Schema, pred.RunID, pred.Dataset = schema, res.RunID, res.DatasetHash
-			fitted[c.label] = pred
-			log.Info("candidate done", "model", c.label, "cv_"+res.Metric, entry.CV[res.Metric], "test_"+res.Metric, entry.Test[res.Metric], "fit_seconds", round(entry.FitSeconds, 3))
-		}
-		res.Leaderboard = append(res.Leaderboard, entry)
-	}
-	if len(p.folds) > 0 {
-		ens, ensPred, more := buildEnsembles(ctx, cfg, p, res.Leaderboard, fitted)
-		res.Leaderboard, res.Warnings = append(res.Leaderboard, ens...), append(res.Warnings, more...)
-		maps.Copy(fitted, ensPred)
-	}
-	rank(res.Leaderboard, res.Metric)
-	preferSimplerEnsemble(res.Leaderboard, res.Metric, len(p.folds))
-	if len(fitted) == 0 {
-		return nil, fmt.Errorf("every candidate model failed (%s)", strings.Join(res.Warnings, "; "))
-	}
-	res.Best = res.Leaderboard[0].Model
-	final := fitted[res.Best]
-	gated := res.Leaderboard[0].Test
-	if cfg.SegmentBy != "" {
-		t0 := time.Now()
-		final, res.SegmentModels, err = trainSegments(ctx, cfg, o, p, res.Leaderboard, byLabel, final, log)
-		if err != nil {
-			return nil, err
-		}
-		gated = res.SegmentModels.Routed
-		res.Timings["segment_models"] = since(t0)
-	}
-	res.ModelPath = filepath.Join(cfg.Out, res.RunID, "model.tfm")
-	if err := final.Save(res.ModelPath); err != nil {
-		return nil, err
-	}
-	if cfg.SegmentColumn != "" {
-		if res.Segments, err = segmentMetrics(p, cfg.SegmentColumn, res.Leaderboard[0].testPred); err != nil {
-			return nil, err
-		}
-	}
-	res.Gates = append(checkGates(cfg, p.task, gated), productionGates(cfg, p, res.Segments, final)...)
-	if o.Cache != nil {
-		st := o.Cache.Stats()
-		res.Cache = &st
-	}
-	if err := reportRun(ctx, cfg, o, res, p, final, log); err != nil { // adds the rule gates
-		return nil, err
-	}
-	res.Deployable = res.Gates.Passed()
-	res.Timings["total"] = since(start)
-	log.Info("saved best model", "model", res.Best, "path", res.ModelPath, "deployable", res.Deployable)
-	if !res.Deployable {
-		return res, &GateError{Model: res.Best, Failures: res.Gates.Failures()}
-	}
-	return res, nil
 }
 
 // candidates resolves the configured model names to families that support

@@ -8,6 +8,9 @@ type Stage string
 
 // Stages emitted by tabforge's packages.
 const (
+	// Step is a stage of the training flow (load, split, candidates, ...),
+	// Name says which; Step counts the stages done.
+	Step       Stage = "stage"
 	Load       Stage = "load"
 	Candidate  Stage = "candidate"
 	CVFold     Stage = "cv_fold"

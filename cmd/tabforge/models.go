@@ -403,26 +403,19 @@ func describeStage(m *registry.Model) string {
 	return s
 }
 
-// registerRun registers the run's best model (file copied into the
-// artifact bucket of cfg.Artifacts) under the code version code.
-func (a *app) registerRun(ctx context.Context, cfg *config.Config, rec store.Records, res *pipeline.Result, code string) (*registry.Model, bool, error) {
+// registrar opens the registry of the store and the artifact store of
+// cfg for train's register stage; close releases the artifact store.
+func (a *app) registrar(ctx context.Context, cfg *config.Config, rec store.Records, code string) (r pipeline.StoreRegistrar, close func() error, err error) {
 	arts, err := artifact.Open(ctx, cfg.Artifacts)
 	if err != nil {
-		return nil, false, err
+		return r, nil, err
 	}
-	defer arts.Close()
 	reg, err := registry.Open(ctx, rec)
 	if err != nil {
-		return nil, false, err
+		arts.Close()
+		return r, nil, err
 	}
-	return pipeline.Register(ctx, reg, arts, cfg, res, code)
-}
-
-// trainOutput is train --json's object: the run's result plus the model
-// version it registered.
-type trainOutput struct {
-	*pipeline.Result
-	ModelVersion string `json:"model_version,omitempty"`
+	return pipeline.StoreRegistrar{Registry: reg, Artifacts: arts, CodeVersion: code}, arts.Close, nil
 }
 
 func printRegistered(w io.Writer, m *registry.Model, created bool) {

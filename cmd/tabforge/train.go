@@ -136,30 +136,33 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	o := pipeline.Options{Logger: log, Progress: bars.event, Runs: st, Studies: st}
+	reg, closeArts, err := a.registrar(ctx, cfg, st, code)
+	if err != nil {
+		return err
+	}
+	defer closeArts()
+	o := pipeline.Options{Logger: log, Progress: bars.event, Runs: st, Studies: st, Registrar: reg}
 	if cfg.Cache {
 		o.CodeVersion, o.Cache = code, cache.New(st, log)
 	}
 	res, err := pipeline.Train(ctx, cfg, o)
 	bars.wait()
+	// A run that failed its quality gates still shows its leaderboard; its
+	// model is registered as not deployable.
 	var gateErr *pipeline.GateError
 	if err != nil && !errors.As(err, &gateErr) {
 		return err
 	}
-	// A run that failed its quality gates still shows its leaderboard, and
-	// its model is registered as not deployable.
-	mv, created, rerr := a.registerRun(ctx, cfg, st, res, code)
-	if rerr != nil {
-		return rerr
-	}
 	res.Warnings = append(warnings, res.Warnings...)
 	if asJSON {
-		if jerr := json.NewEncoder(a.stdout).Encode(trainOutput{res, mv.Version}); jerr != nil {
+		if jerr := json.NewEncoder(a.stdout).Encode(res); jerr != nil {
 			return jerr
 		}
 	} else {
 		printResult(a.stdout, res)
-		printRegistered(a.stdout, mv, created)
+		if res.Registered != nil {
+			printRegistered(a.stdout, res.Registered.Model, res.Registered.Created)
+		}
 	}
 	return err
 }

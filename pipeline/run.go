@@ -1,0 +1,301 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/eval"
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/progress"
+	"github.com/tabforge/tabforge/store"
+)
+
+// Train runs the whole training pipeline for cfg: the stages of
+// trainRun.stages in order, each timed (Result.Timings) and announced as
+// a progress.Step event. A run that fails its quality gates returns its
+// Result with a *GateError.
+func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err error) {
+	r := newTrainRun(cfg, o)
+	defer func() { err = r.finish(ctx, err) }()
+	stages := r.stages()
+	for i, s := range stages {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		r.o.Progress.Emit(progress.Event{Stage: progress.Step, Name: s.name, Step: i, Total: len(stages)})
+		t0 := time.Now()
+		if err := s.run(ctx); err != nil {
+			return nil, err
+		}
+		r.res.Timings["stage:"+s.name] = since(t0)
+	}
+	r.o.Progress.Emit(progress.Event{Stage: progress.Step, Name: "done", Step: len(stages), Total: len(stages)})
+	res = r.res
+	res.Timings["total"] = since(r.start)
+	r.log.Info("saved best model", "model", res.Best, "path", res.ModelPath, "deployable", res.Deployable)
+	if !res.Deployable {
+		return res, &GateError{Model: res.Best, Failures: res.Gates.Failures()}
+	}
+	return res, nil
+}
+
+// trainStage is one named step of Train. Where a stage can fail without
+// failing the run, its fallback is written beside it in stages.
+type trainStage struct {
+	name string
+	run  func(context.Context) error
+}
+
+// stages is the training flow in order.
+func (r *trainRun) stages() []trainStage {
+	return []trainStage{
+		{"load", r.load},         // read the file; its content hash is the dataset version
+		{"record", r.record},     // the run record and its lease, when Options.Runs is set
+		{"split", r.split},       // target coding, holdout and CV folds
+		{"features", r.features}, // advanced stages; a failing one falls back to the basic path
+		{"candidates", r.candidates},
+		{"ensemble", r.ensemble}, // needs CV folds; skipped without them
+		{"select", r.selectBest}, // rank, then per-segment routes when segment_by is set
+		{"save", r.save},
+		{"evaluate", r.evaluate}, // holdout metrics per segment
+		{"gates", r.gates},
+		{"report", r.report}, // a failed analysis or report is a warning, never a failed run
+		{"register", r.register},
+	}
+}
+
+// trainRun is the state Train's stages hand to one another.
+type trainRun struct {
+	cfg   *config.Config
+	o     Options
+	start time.Time
+	res   *Result
+	log   *slog.Logger
+
+	f       *frame.Frame
+	rec     *store.Run
+	release func() // ends the run's lease
+	p       *prepared
+	cands   []candidate
+	byLabel map[string]candidate
+	fitted  map[string]*Predictor
+	final   *Predictor
+	gated   eval.Metrics // the metrics the gates judge
+}
+
+func newTrainRun(cfg *config.Config, o Options) *trainRun {
+	start := time.Now()
+	if o.Families == nil {
+		o.Families = Families()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	res := &Result{RunID: newRunID(start), Target: cfg.Target, Timings: map[string]float64{}}
+	return &trainRun{cfg: cfg, o: o, start: start, res: res, log: o.Logger.With("run", res.RunID)}
+}
+
+func (r *trainRun) load(context.Context) error {
+	if err := checkWritable(r.cfg.Out); err != nil {
+		return err
+	}
+	f, err := frame.ReadFile(r.cfg.Data, readOptions(r.cfg))
+	if err != nil {
+		return err
+	}
+	r.f, r.res.DatasetHash = f, f.Hash()
+	r.res.Timings["load"] = since(r.start)
+	r.log.Info("loaded dataset", "path", r.cfg.Data, "rows", f.NumRows(), "columns", f.NumCols(), "hash", r.res.DatasetHash[:12])
+	return nil
+}
+
+// record writes the run as running and holds its lease until finish
+// writes the outcome.
+func (r *trainRun) record(ctx context.Context) error {
+	cfgJSON, _ := json.Marshal(r.cfg)
+	r.rec = &store.Run{ID: r.res.RunID, Created: r.start.UTC(), Status: store.Running, DatasetPath: r.cfg.Data,
+		DatasetHash: r.res.DatasetHash, ConfigHash: r.cfg.Hash(), Config: cfgJSON, Target: r.cfg.Target}
+	if r.o.Runs == nil {
+		return nil
+	}
+	if recs, ok := r.o.Runs.(store.Records); ok {
+		r.release = holdLease(ctx, recs, r.res.RunID, time.Duration(r.cfg.RunLease), r.log)
+	}
+	return r.o.Runs.PutRun(ctx, r.rec)
+}
+
+// finish records the run's outcome, then releases its lease: a run is
+// never shown running without one.
+func (r *trainRun) finish(ctx context.Context, err error) error {
+	if r.release != nil {
+		defer r.release()
+	}
+	if r.o.Cache != nil {
+		st := r.o.Cache.Stats()
+		r.res.Cache = &st
+	}
+	if r.o.Runs == nil || r.rec == nil {
+		return err
+	}
+	rec, res := r.rec, r.res
+	rec.Finished = time.Now().UTC()
+	if err != nil {
+		rec.Status, rec.Error = store.Failed, err.Error()
+		if res.Best != "" {
+			rec.Best, rec.ModelPath = res.Best, res.ModelPath
+			rec.Result, _ = json.Marshal(res)
+		}
+	} else {
+		rec.Status, rec.Best, rec.ModelPath = store.Succeeded, res.Best, res.ModelPath
+		rec.Result, _ = json.Marshal(res)
+	}
+	if perr := r.o.Runs.PutRun(context.WithoutCancel(ctx), rec); perr != nil && err == nil {
+		return perr
+	}
+	return err
+}
+
+func (r *trainRun) split(context.Context) error {
+	p, err := prepare(r.f, r.cfg, r.log)
+	if err != nil {
+		return err
+	}
+	if r.rec != nil {
+		r.rec.Task = string(p.task)
+	}
+	p.dataset, p.families, p.log = r.res.DatasetHash, r.o.Families, r.log
+	if r.o.Cache != nil {
+		if r.o.CodeVersion == "" {
+			return errors.New("pipeline: Options.Cache needs Options.CodeVersion")
+		}
+		p.cache, p.code, p.pngCache = r.o.Cache, r.o.CodeVersion, r.o.Cache.Sibling()
+	}
+	res := r.res
+	res.Task, res.Classes, res.Split = p.task, p.classes, p.split
+	res.TrainRows, res.TestRows, res.CVFolds = len(p.train), len(p.test), len(p.folds)
+	res.Metric = primaryMetric(p.task)
+	r.p = p
+	r.log.Info("split", "method", p.split, "train", len(p.train), "test", len(p.test), "cv_folds", len(p.folds), "task", p.task)
+	return nil
+}
+
+// features trial-fits the enabled advanced stages; one that fails is
+// dropped with a warning and the run goes on with the rest (the basic
+// path when none is left).
+func (r *trainRun) features(ctx context.Context) error {
+	stages, warnings := advancedStages(r.cfg, targetColumn, r.p.horizon(r.cfg))
+	if len(stages) > 0 {
+		var fallbacks []string
+		r.p.chain, r.res.Stages, fallbacks = trialFit(ctx, stages, r.p, r.log)
+		r.res.Fallbacks = fallbacks
+		warnings = append(warnings, fallbacks...)
+		r.log.Info("advanced features", "stages", r.res.Stages)
+	}
+	r.warn(warnings...)
+	return nil
+}
+
+func (r *trainRun) warn(warnings ...string) {
+	r.res.Warnings = append(r.res.Warnings, warnings...)
+	for _, w := range warnings {
+		r.log.Warn(w)
+	}
+}
+
+// ensemble combines the fitted candidates on their out-of-fold
+// predictions; without CV folds there are none to combine on.
+func (r *trainRun) ensemble(ctx context.Context) error {
+	if len(r.p.folds) == 0 {
+		return nil
+	}
+	ens, ensPred, more := buildEnsembles(ctx, r.cfg, r.p, r.res.Leaderboard, r.fitted)
+	r.res.Leaderboard, r.res.Warnings = append(r.res.Leaderboard, ens...), append(r.res.Warnings, more...)
+	maps.Copy(r.fitted, ensPred)
+	return nil
+}
+
+// selectBest ranks the leaderboard and takes its top model, routed per
+// segment when segment_by is set.
+func (r *trainRun) selectBest(ctx context.Context) error {
+	res := r.res
+	rank(res.Leaderboard, res.Metric)
+	preferSimplerEnsemble(res.Leaderboard, res.Metric, len(r.p.folds))
+	if len(r.fitted) == 0 {
+		return fmt.Errorf("every candidate model failed (%s)", strings.Join(res.Warnings, "; "))
+	}
+	res.Best = res.Leaderboard[0].Model
+	r.final, r.gated = r.fitted[res.Best], res.Leaderboard[0].Test
+	if r.cfg.SegmentBy == "" {
+		return nil
+	}
+	t0 := time.Now()
+	var err error
+	r.final, res.SegmentModels, err = trainSegments(ctx, r.cfg, r.o, r.p, res.Leaderboard, r.byLabel, r.final, r.log)
+	if err != nil {
+		return err
+	}
+	r.gated = res.SegmentModels.Routed
+	res.Timings["segment_models"] = since(t0)
+	return nil
+}
+
+// save writes the chosen predictor with its contract: holdout metrics
+// and lineage beside the schema.
+func (r *trainRun) save(context.Context) error {
+	r.final.Metrics = r.gated
+	r.final.Lineage = Lineage{Name: ModelName(r.cfg), DataPath: r.cfg.Data, ConfigHash: r.cfg.Hash(), Trained: r.start.UTC().Truncate(time.Second)}
+	r.res.ModelPath = filepath.Join(r.cfg.Out, r.res.RunID, "model.tfm")
+	return r.final.Save(r.res.ModelPath)
+}
+
+func (r *trainRun) evaluate(context.Context) error {
+	if r.cfg.SegmentColumn == "" {
+		return nil
+	}
+	var err error
+	r.res.Segments, err = segmentMetrics(r.p, r.cfg.SegmentColumn, r.res.Leaderboard[0].testPred)
+	return err
+}
+
+// gates judges the metric and production gates; the report adds the
+// business-rule gates, and register records whether all passed.
+func (r *trainRun) gates(context.Context) error {
+	r.res.Gates = append(checkGates(r.cfg, r.p.task, r.gated), productionGates(r.cfg, r.p, r.res.Segments, r.final)...)
+	return nil
+}
+
+func (r *trainRun) report(ctx context.Context) error {
+	if r.o.Cache != nil {
+		st := r.o.Cache.Stats()
+		r.res.Cache = &st
+	}
+	if err := reportRun(ctx, r.cfg, r.o, r.res, r.p, r.final, r.log); err != nil {
+		return err
+	}
+	r.res.Deployable = r.res.Gates.Passed()
+	return nil
+}
+
+// register records the saved model as a version of its name through
+// Options.Registrar, deployable or not; without one the run is not
+// registered.
+func (r *trainRun) register(ctx context.Context) error {
+	if r.o.Registrar == nil {
+		return nil
+	}
+	m, created, err := r.o.Registrar.Register(ctx, r.cfg, r.res)
+	if err != nil {
+		return err
+	}
+	r.res.ModelVersion, r.res.Registered = m.Version, &Registered{Model: m, Created: created}
+	return nil
+}

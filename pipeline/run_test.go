@@ -1,0 +1,80 @@
+package pipeline
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/tabforge/tabforge/artifact"
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/progress"
+	"github.com/tabforge/tabforge/registry"
+	"github.com/tabforge/tabforge/store/sqlite"
+)
+
+// TestTrainStages runs Train with a registrar and checks the flow it
+// reports: every stage announced once, in order, and timed; the model
+// registered by the last stage; and the saved file carrying its contract
+// (metrics, lineage, categories).
+func TestTrainStages(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "tf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	arts, err := artifact.Open(ctx, filepath.Join(dir, "artifacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer arts.Close()
+
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "mlc_churn.csv"), "churn"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic"}, 0, t.TempDir()
+	var mu sync.Mutex
+	var announced []string
+	o := Options{Runs: st, Registrar: StoreRegistrar{Registry: registry.New(st), Artifacts: arts, CodeVersion: "test"},
+		Progress: func(e progress.Event) {
+			if e.Stage == progress.Step {
+				mu.Lock()
+				announced = append(announced, e.Name)
+				mu.Unlock()
+			}
+		}}
+	res, err := Train(ctx, cfg, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, s := range newTrainRun(cfg, o).stages() {
+		want = append(want, s.name)
+		if _, ok := res.Timings["stage:"+s.name]; !ok {
+			t.Errorf("stage %s not timed: %v", s.name, res.Timings)
+		}
+	}
+	if !slices.Equal(announced, append(want, "done")) {
+		t.Errorf("announced %q, want %q then done", announced, want)
+	}
+	if res.Registered == nil || res.ModelVersion == "" || res.Registered.Model.Version != res.ModelVersion || res.Registered.Model.RunID != res.RunID {
+		t.Fatalf("register stage: version %q, %+v", res.ModelVersion, res.Registered)
+	}
+
+	p, err := LoadPredictor(res.ModelPath, Families())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := p.Contract()
+	if c.Metrics["auc"] != res.Leaderboard[0].Test["auc"] || c.RunID != res.RunID || c.Dataset != res.DatasetHash {
+		t.Errorf("contract metrics %v run %s dataset %s; want the leader's test metrics %v of run %s", c.Metrics, c.RunID, c.Dataset, res.Leaderboard[0].Test, res.RunID)
+	}
+	if c.Lineage.Name != "mlc_churn" || c.Lineage.DataPath != cfg.Data || c.Lineage.ConfigHash != cfg.Hash() || c.Lineage.Trained.IsZero() {
+		t.Errorf("contract lineage = %+v", c.Lineage)
+	}
+	if i := slices.IndexFunc(c.Inputs, func(f Field) bool { return f.Name == "state" }); i < 0 || len(c.Inputs[i].Levels) < 40 {
+		t.Errorf("contract inputs lack state's training categories: %+v", c.Inputs)
+	}
+}
