@@ -188,7 +188,7 @@ func (p *prepared) cachedFold(ctx context.Context, l model.Learner, spec feature
 		if r, err = fitScore(ctx, l, spec, p, memoKey, trainRows, evalRows, fo); err != nil {
 			return nil, err
 		}
-		b, err := json.Marshal(cachedFoldValue{Metrics: r.metrics, Pred: floatBytes(r.pred)})
+		b, err := encodeFold(r.metrics, r.pred)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", errUncacheable, err)
 		}
@@ -202,19 +202,37 @@ func (p *prepared) cachedFold(ctx context.Context, l model.Learner, spec feature
 	case !hit:
 		return r, nil
 	}
-	var v cachedFoldValue
-	if err := json.Unmarshal(val, &v); err == nil {
-		if pred, err := bytesFloats(v.Pred); err == nil && len(v.Metrics) > 0 {
-			return &fitResult{metrics: v.Metrics, pred: pred}, nil
-		}
+	if metrics, pred, err := decodeFold(val); err == nil {
+		return &fitResult{metrics: metrics, pred: pred}, nil
 	}
 	p.log.Warn("cache: cached fold does not decode; recomputing")
 	return fitScore(ctx, l, spec, p, memoKey, trainRows, evalRows, fo)
 }
 
+// cachedFoldValue is a fold's result, as cached and as a fold unit's
+// result bytes.
 type cachedFoldValue struct {
 	Metrics eval.Metrics `json:"metrics"`
 	Pred    []byte       `json:"pred"`
+}
+
+func encodeFold(metrics eval.Metrics, pred []float64) ([]byte, error) {
+	return json.Marshal(cachedFoldValue{Metrics: metrics, Pred: floatBytes(pred)})
+}
+
+func decodeFold(b []byte) (eval.Metrics, []float64, error) {
+	var v cachedFoldValue
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, nil, fmt.Errorf("fold result: %w", err)
+	}
+	pred, err := bytesFloats(v.Pred)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(v.Metrics) == 0 {
+		return nil, nil, errors.New("fold result has no metrics")
+	}
+	return v.Metrics, pred, nil
 }
 
 // floatBytes encodes floats exactly, NaN included (JSON cannot).

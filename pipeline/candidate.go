@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tabforge/tabforge/config"
@@ -102,28 +101,34 @@ type cvResult struct {
 // (tune.ErrPruned, for pruning).
 type foldReport func(step int, folds []eval.Metrics) error
 
-// crossValidate scores a learner on the CV folds of the training part.
-// Folds run side by side, each learner single-threaded: on small data that
-// beats parallelism inside one fit. report, if not nil, sees the running
-// scores in fold order.
+// crossValidate scores a learner on the CV folds of the training part,
+// one Unit per fold through the run's executor. Folds run side by side,
+// each learner single-threaded: on small data that beats parallelism
+// inside one fit. report, if not nil, sees the running scores in fold
+// order.
 func crossValidate(ctx context.Context, l model.Learner, spec features.DesignSpec, p *prepared, workers int, report foldReport) (*cvResult, error) {
 	foldWorkers := min(workers, len(p.folds))
 	inner := model.FitOptions{Workers: max(1, workers/foldWorkers)}
+	units := make([]Unit, len(p.folds))
+	for i, f := range p.folds {
+		units[i] = p.foldUnit(l, spec, i, f, inner)
+	}
 	var (
-		mu   sync.Mutex
 		oof  []float64
 		done = make([]eval.Metrics, len(p.folds))
 		next int // folds 0..next-1 are done and reported
 	)
-	folds, err := eval.CrossValidate(ctx, p.folds, foldWorkers, func(ctx context.Context, i int, f split.Fold) (eval.Metrics, error) {
-		test := split.Take(p.train, f.Test)
-		r, err := p.cachedFold(ctx, l, spec, fmt.Sprintf("fold%d", i), split.Take(p.train, f.Train), test, inner)
+	exec := p.exec
+	if exec == nil {
+		exec = Local{Workers: foldWorkers}
+	}
+	err := exec.Execute(ctx, units, func(i int, b []byte) error {
+		metrics, pred, err := decodeFold(b)
 		if err != nil {
-			return nil, fmt.Errorf("fold %d: %w", i+1, err)
+			return fmt.Errorf("fold %d: %w", i+1, err)
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		k := len(r.pred) / max(1, len(f.Test))
+		f := p.folds[i]
+		k := len(pred) / max(1, len(f.Test))
 		if oof == nil {
 			oof = make([]float64, len(p.train)*k)
 			for j := range oof {
@@ -131,22 +136,50 @@ func crossValidate(ctx context.Context, l model.Learner, spec features.DesignSpe
 			}
 		}
 		for j, row := range f.Test {
-			copy(oof[row*k:(row+1)*k], r.pred[j*k:(j+1)*k])
+			copy(oof[row*k:(row+1)*k], pred[j*k:(j+1)*k])
 		}
-		done[i] = r.metrics
+		done[i] = metrics
 		for report != nil && next < len(done) && done[next] != nil {
 			next++
 			if err := report(next, done[:next]); err != nil {
-				return nil, err
+				return err
 			}
 		}
-		return r.metrics, nil
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	mean, std := eval.Summarize(folds)
+	mean, std := eval.Summarize(done)
 	return &cvResult{mean: mean, std: std, oof: oof}, nil
+}
+
+// foldSpec is a fold unit's work by reference: a worker holding the
+// dataset version and the run's split recomputes it from these.
+type foldSpec struct {
+	Dataset string              `json:"dataset"`
+	Split   string              `json:"split"`
+	Fold    int                 `json:"fold"`
+	Learner string              `json:"learner"`
+	Params  json.RawMessage     `json:"params"`
+	Design  features.DesignSpec `json:"design"`
+	Chain   []string            `json:"chain,omitempty"`
+}
+
+// foldUnit is the unit that fits l on fold i's training rows and scores
+// it on the fold's held-out rows, through the step cache.
+func (p *prepared) foldUnit(l model.Learner, spec features.DesignSpec, i int, f split.Fold, fo model.FitOptions) Unit {
+	params, _ := json.Marshal(l) // a learner that does not encode has a spec without params
+	fs, _ := json.Marshal(foldSpec{Dataset: p.dataset, Split: p.split, Fold: i, Learner: fmt.Sprintf("%T", l),
+		Params: params, Design: spec, Chain: chainID(p.chain)})
+	key, _ := p.foldKey(l, spec, split.Take(p.train, f.Train), split.Take(p.train, f.Test))
+	return Unit{Key: key, Kind: "fold", Spec: fs, Run: func(ctx context.Context) ([]byte, error) {
+		r, err := p.cachedFold(ctx, l, spec, fmt.Sprintf("fold%d", i), split.Take(p.train, f.Train), split.Take(p.train, f.Test), fo)
+		if err != nil {
+			return nil, fmt.Errorf("fold %d: %w", i+1, err)
+		}
+		return encodeFold(r.metrics, r.pred)
+	}}
 }
 
 // fitResult is a fitted candidate and its scores on the rows it was

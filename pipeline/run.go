@@ -172,7 +172,7 @@ func (r *trainRun) split(context.Context) error {
 	if r.rec != nil {
 		r.rec.Task = string(p.task)
 	}
-	p.dataset, p.families, p.log = r.res.DatasetHash, r.o.Families, r.log
+	p.dataset, p.families, p.log, p.exec = r.res.DatasetHash, r.o.Families, r.log, r.o.Executor
 	if r.o.Cache != nil {
 		if r.o.CodeVersion == "" {
 			return errors.New("pipeline: Options.Cache needs Options.CodeVersion")

@@ -47,6 +47,9 @@ type Options struct {
 	// Registrar registers the saved model as the last stage; nil leaves
 	// the run unregistered.
 	Registrar Registrar
+	// Executor runs the units of work (cross-validation folds); nil runs
+	// them in this process, as many at a time as the config's workers.
+	Executor Executor
 }
 
 // Entry is one candidate's line on the leaderboard.
@@ -155,6 +158,7 @@ type prepared struct {
 	pngCache *cache.Cache // the same store, counted apart: rendered report charts
 	families *model.Registry
 	log      *slog.Logger
+	exec     Executor // where fold units run; nil: Local
 }
 
 // candidates resolves the configured model names to families that support

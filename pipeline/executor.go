@@ -1,0 +1,85 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Unit is one piece of work the pipeline hands to an Executor, such as
+// one cross-validation fold of one candidate.
+type Unit struct {
+	// Key names everything the result depends on (the step cache's key);
+	// two units with one key have the same result.
+	Key string
+	// Kind says what Spec describes ("fold", ...).
+	Kind string
+	// Spec describes the work by reference (dataset hash, config hash,
+	// learner parameters, fold number), never by data, so that an
+	// executor can send it to a worker holding the same dataset version.
+	Spec json.RawMessage
+	// Run computes the result in this process.
+	Run func(ctx context.Context) ([]byte, error)
+}
+
+// An Executor runs units of work: in this process (Local), or on workers
+// through a queue. Results are bytes because they may cross a process
+// boundary; the unit's kind decides their encoding.
+type Executor interface {
+	// Execute runs every unit and calls done with each unit's index and
+	// result as units finish; calls to done never overlap. The first
+	// error, from a unit or from done, cancels the rest and is returned.
+	Execute(ctx context.Context, units []Unit, done func(i int, result []byte) error) error
+}
+
+// Local runs units in this process, Workers at a time (GOMAXPROCS when
+// Workers is 0 or less). A unit that panics fails with an error instead
+// of crashing the process.
+type Local struct {
+	Workers int
+}
+
+// Execute implements Executor.
+func (l Local) Execute(ctx context.Context, units []Unit, done func(i int, result []byte) error) error {
+	workers := l.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	var mu sync.Mutex
+	for i, u := range units {
+		if gctx.Err() != nil {
+			break // a unit failed or the caller cancelled: start no more
+		}
+		g.Go(func() error {
+			b, err := runUnit(gctx, u)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			return done(i, b)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return context.Cause(ctx) // the caller's cancellation, if it stopped the loop early
+}
+
+func runUnit(ctx context.Context, u Unit) (b []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s %s: panic: %v", u.Kind, u.Key, r)
+		}
+	}()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return u.Run(ctx)
+}
