@@ -50,6 +50,9 @@ type Options struct {
 	// Executor runs the units of work (cross-validation folds); nil runs
 	// them in this process, as many at a time as the config's workers.
 	Executor Executor
+	// Starts supplies the configurations each new tuning study tries
+	// first; nil means BasicVariantStarts.
+	Starts StartSource
 }
 
 // Entry is one candidate's line on the leaderboard.

@@ -8,10 +8,8 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"maps"
-	"math"
 	"math/rand/v2"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,7 +17,6 @@ import (
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/features"
 	"github.com/tabforge/tabforge/model"
-	"github.com/tabforge/tabforge/progress"
 	"github.com/tabforge/tabforge/tune"
 )
 
@@ -166,182 +163,6 @@ func tuneCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepar
 	return t, nil
 }
 
-// search runs one study and returns the best trial's learner and CV
-// scores. Each trial reports the running mean CV metric after every fold,
-// in fold order, so the pruner can stop it early.
-//
-// Trial 0 of a new study evaluates defaults, the family's default
-// parameters (with model_params): a sane baseline that a short budget
-// keeps, and a good point for TPE to start from.
-func search(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam model.Family, name string, spec features.DesignSpec,
-	workers int, space tune.Space, defaults model.Learner, sampler tune.Sampler, samplerName string, budget tune.Budget) (*tuned, error) {
-	metric := primaryMetric(p.task)
-	dir := tune.Minimize
-	if eval.Higher(metric) {
-		dir = tune.Maximize
-	}
-	storage := o.Studies
-	if storage == nil {
-		storage = &tune.Memory{}
-	}
-	studyID := studyName(p, cfg, name, samplerName)
-	log := o.Logger.With("model", name, "study", studyID)
-	var best struct {
-		sync.Mutex
-		number int
-		value  float64
-		ok     bool
-	}
-	study, err := tune.NewStudy(ctx, studyID, tune.Config{Direction: dir, Sampler: sampler, Seed: studySeed(cfg.Seed, p.variant),
-		Pruner: pruner(cfg, len(p.folds)), Storage: storage,
-		Progress: func(e progress.Event) {
-			best.Lock()
-			m := map[string]float64{"value": e.Metrics["value"]}
-			if best.ok {
-				m["best"] = best.value
-			}
-			best.Unlock()
-			o.Progress.Emit(progress.Event{Stage: progress.TuneTrial, Name: name, Step: e.Step, Total: e.Total, Metrics: m})
-		}})
-	if err != nil {
-		return nil, err
-	}
-	before, err := study.Trials(ctx)
-	if err != nil {
-		return nil, err
-	}
-	warm := ""
-	if len(before) == 0 {
-		if warm, err = warmStart(ctx, study, storage, dir, p, cfg, name, samplerName); err != nil {
-			return nil, err
-		}
-		if warm != "" {
-			log.Info("warm start", "from", warm)
-			if before, err = study.Trials(ctx); err != nil {
-				return nil, err
-			}
-		}
-	}
-	resumed := 0
-	for _, t := range before {
-		if t.State.Finished() && t.State != tune.Fail {
-			resumed++
-		}
-	}
-	if resumed > 0 {
-		log.Info("resuming stored study", "finished_trials", resumed)
-	}
-	if bt, ok, err := study.Best(ctx); err != nil {
-		return nil, err
-	} else if ok {
-		best.number, best.value, best.ok = bt.Number, bt.Value, true
-	}
-	// Only the best trial's learner and OOF predictions are kept.
-	var keep struct {
-		sync.Mutex
-		number  int
-		learner model.Learner
-		cv      *cvResult
-	}
-	keep.number = -1
-	var longest struct {
-		sync.Mutex
-		d time.Duration
-	}
-	start := time.Now()
-	defer func() { p.memo.spend(time.Since(start)) }()
-	var fitStartup sync.Once // on the first trial this call runs
-	res, err := study.Optimize(ctx, func(ctx context.Context, t *tune.Trial) (float64, error) {
-		t0 := time.Now()
-		defer func() {
-			d := time.Since(t0)
-			longest.Lock()
-			longest.d = max(longest.d, d)
-			longest.Unlock()
-			if b, ok := sampler.(*budgetedTPE); ok {
-				fitStartup.Do(func() {
-					if n, fitted := b.fit(budget.MaxDuration, d); fitted {
-						log.Info("TPE startup fitted to the time budget", "startup_trials", n, "first_trial_seconds", round(d.Seconds(), 3))
-					}
-				})
-			}
-		}()
-		l := defaults
-		if t.Number() > 0 || len(before) > 0 {
-			if l, err = trialLearner(p, fam, cfg.Seed, space.Sample(t)); err != nil {
-				return 0, err
-			}
-		}
-		pruned := false
-		cv, err := crossValidate(ctx, l, spec, p, workers, func(step int, folds []eval.Metrics) error {
-			if pruned {
-				return tune.ErrPruned
-			}
-			v := meanOf(folds, metric)
-			t.Report(v, step)
-			if step < len(p.folds) && t.ShouldPrune() {
-				pruned = true
-				log.Info("trial pruned", "trial", t.Number(), "folds", step, "cv_"+metric, round(v, 6))
-				return tune.ErrPruned
-			}
-			return nil
-		})
-		if err != nil {
-			if errors.Is(err, tune.ErrPruned) {
-				return 0, tune.ErrPruned
-			}
-			return 0, err
-		}
-		v, ok := cv.mean[metric]
-		if !ok || math.IsNaN(v) {
-			return 0, fmt.Errorf("trial %d: no CV %s", t.Number(), metric)
-		}
-		best.Lock()
-		if !best.ok || (dir == tune.Maximize && v > best.value) || (dir == tune.Minimize && v < best.value) {
-			best.number, best.value, best.ok = t.Number(), v, true
-			keep.Lock()
-			keep.number, keep.learner, keep.cv = t.Number(), l, cv
-			keep.Unlock()
-		}
-		bv := best.value
-		best.Unlock()
-		log.Info("trial done", "trial", t.Number(), "cv_"+metric, round(v, 6), "best", round(bv, 6),
-			"seconds", round(time.Since(t0).Seconds(), 3), paramsGroup(t.Params()))
-		return v, nil
-	}, budget)
-	if err != nil {
-		return nil, fmt.Errorf("tune %s: %w", name, err)
-	}
-	bestTrial, ok, err := study.Best(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("tune %s: %w", name, errNoTrial)
-	}
-	info := &TuningInfo{Study: studyID, Trials: res.Complete, Pruned: res.Pruned, Failed: res.Failed, Resumed: resumed, WarmStart: warm,
-		Pruner: string(cfg.Pruner), Seconds: round(time.Since(start).Seconds(), 3), Stopped: string(res.Stopped),
-		Budget: round(budget.MaxDuration.Seconds(), 3), LongestTrial: round(longest.d.Seconds(), 3)}
-	if keep.number == bestTrial.Number {
-		return &tuned{learner: keep.learner, cv: keep.cv, info: info}, nil
-	}
-	// The best trial ran in an earlier, interrupted run: rebuild its
-	// learner from the stored parameters and cross-validate it again for
-	// its scores and out-of-fold predictions.
-	l := defaults
-	if len(bestTrial.Params) > 0 {
-		l, err = trialLearner(p, fam, cfg.Seed, bestTrial.ParamValues())
-	}
-	if err != nil {
-		return nil, fmt.Errorf("tune %s: stored best trial %d: %w", name, bestTrial.Number, err)
-	}
-	cv, err := crossValidate(ctx, l, spec, p, workers, nil)
-	if err != nil {
-		return nil, fmt.Errorf("tune %s: stored best trial %d: %w", name, bestTrial.Number, err)
-	}
-	return &tuned{learner: l, cv: cv, info: info}, nil
-}
-
 // budgetedTPE is TPE whose number of random startup trials is fitted to a
 // time budget once the study's first trial has run: a third of the trials
 // the budget is expected to hold at that trial's pace, at least
@@ -408,37 +229,6 @@ func studySeed(seed uint64, variant string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(variant))
 	return seed ^ h.Sum64()
-}
-
-// warmStart enqueues, as the first trial of the advanced variant's new
-// study, the parameters of the best trial of its family's basic-variant
-// study, and returns that trial's study and number ("" if there is none,
-// or its best trial is the defaults). The advanced features add columns
-// to the basic ones, so parameters that fit the basic design are a far
-// better start than the defaults: under a time budget each variant has
-// only a handful of trials.
-func warmStart(ctx context.Context, study *tune.Study, storage tune.Storage, dir tune.Direction, p *prepared, cfg *config.Config, name, samplerName string) (string, error) {
-	if p.variant == "" || samplerName != "tpe" { // a grid runs its own points
-		return "", nil
-	}
-	basic := *p
-	basic.variant = ""
-	id := studyName(&basic, cfg, name, samplerName)
-	// The basic variant ran first, in this run or (cached) an earlier one
-	// on the same store; if not, this opens an empty study, which has no
-	// best trial.
-	src, err := tune.NewStudy(ctx, id, tune.Config{Direction: dir, Storage: storage})
-	if err != nil {
-		return "", err
-	}
-	bt, ok, err := src.Best(ctx)
-	if err != nil || !ok || len(bt.Params) == 0 {
-		return "", err
-	}
-	if err := study.Enqueue(ctx, bt.Params, bt.Distributions); err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("%s#%d", id, bt.Number), nil
 }
 
 // errNoTrial reports a search whose budget ended before any trial

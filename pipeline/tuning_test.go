@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/progress"
 	"github.com/tabforge/tabforge/store/sqlite"
 	"github.com/tabforge/tabforge/tune"
@@ -231,5 +232,55 @@ func TestParamsGroupLogsKeyValues(t *testing.T) {
 	i, j := strings.Index(got, "params.learning_rate=0.1"), strings.Index(got, "params.max_depth=6")
 	if i < 0 || j < 0 || i > j || strings.Contains(got, "map[") {
 		t.Errorf("trial log %q; want params.learning_rate=0.1 before params.max_depth=6 and no Go map", got)
+	}
+}
+
+// fixedStarts is a StartSource that always proposes one configuration.
+type fixedStarts struct{ start Start }
+
+func (f fixedStarts) Starts(context.Context, StartQuery) ([]Start, error) {
+	return []Start{f.start}, nil
+}
+
+// TestStartSource plugs a source of first configurations into a TPE run:
+// the study's first trial is the proposed configuration, and the run
+// names where it came from.
+func TestStartSource(t *testing.T) {
+	space := tune.SpaceFor("logistic", model.Binary)
+	var start Start
+	for _, p := range space.Params {
+		if p.Fixed == nil && p.Dist.Kind == tune.Float {
+			start = Start{Params: map[string]float64{p.Name: p.Dist.High}, Distributions: map[string]tune.Distribution{p.Name: p.Dist}, From: "test#7"}
+			break
+		}
+	}
+	if start.Params == nil {
+		t.Fatalf("logistic space %+v has no float parameter", space)
+	}
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic"}, 3, t.TempDir()
+	cfg.EnableHyperparameterTuning, cfg.UseOptuna, cfg.MaxEvals = true, true, 4
+	mem := &tune.Memory{}
+	res, err := Train(context.Background(), cfg, Options{Studies: mem, Starts: StartSources{fixedStarts{start}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := res.Leaderboard[0].Tuning
+	if info == nil || info.WarmStart != "test#7" {
+		t.Fatalf("tuning = %+v; want the warm start named test#7", info)
+	}
+	study, err := tune.NewStudy(context.Background(), info.Study, tune.Config{Storage: mem, Direction: tune.Maximize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trials, err := study.Trials(context.Background())
+	if err != nil || len(trials) == 0 {
+		t.Fatalf("study trials: %v, %v", trials, err)
+	}
+	for name, v := range start.Params {
+		if got, ok := trials[0].Params[name]; !ok || got != v {
+			t.Errorf("first trial %s = %v (%v), want the start's %v", name, got, ok, v)
+		}
 	}
 }

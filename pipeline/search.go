@@ -1,0 +1,246 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/eval"
+	"github.com/tabforge/tabforge/features"
+	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/progress"
+	"github.com/tabforge/tabforge/tune"
+)
+
+// searcher is one candidate's study: everything its trials share.
+type searcher struct {
+	cfg      *config.Config
+	o        Options
+	p        *prepared
+	fam      model.Family
+	name     string
+	spec     features.DesignSpec
+	workers  int
+	space    tune.Space
+	defaults model.Learner
+	sampler  tune.Sampler
+	samplerN string
+	budget   tune.Budget
+
+	metric string
+	dir    tune.Direction
+	log    *slog.Logger
+
+	mu        sync.Mutex
+	best      float64 // best value so far (this run or a resumed one)
+	bestOK    bool
+	keepNum   int // the trial whose learner and CV are kept: the best of this run
+	keepL     model.Learner
+	keepCV    *cvResult
+	longest   time.Duration
+	fitBudget sync.Once // fits budgetedTPE's startup on the first trial
+}
+
+// search runs one study and returns the best trial's learner and CV
+// scores. Each trial reports the running mean CV metric after every fold,
+// in fold order, so the pruner can stop it early.
+//
+// Trial 0 of a new study evaluates defaults, the family's default
+// parameters (with model_params): a sane baseline that a short budget
+// keeps, and a good point for TPE to start from. Before it come the
+// starts of Options.Starts (by default the basic variant's best, for an
+// advanced variant).
+func search(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam model.Family, name string, spec features.DesignSpec,
+	workers int, space tune.Space, defaults model.Learner, sampler tune.Sampler, samplerName string, budget tune.Budget) (*tuned, error) {
+	s := &searcher{cfg: cfg, o: o, p: p, fam: fam, name: name, spec: spec, workers: workers, space: space, defaults: defaults,
+		sampler: sampler, samplerN: samplerName, budget: budget, metric: primaryMetric(p.task), dir: tune.Minimize, keepNum: -1}
+	if eval.Higher(s.metric) {
+		s.dir = tune.Maximize
+	}
+	storage := o.Studies
+	if storage == nil {
+		storage = &tune.Memory{}
+	}
+	studyID := studyName(p, cfg, name, samplerName)
+	s.log = o.Logger.With("model", name, "study", studyID)
+	study, err := tune.NewStudy(ctx, studyID, tune.Config{Direction: s.dir, Sampler: sampler, Seed: studySeed(cfg.Seed, p.variant),
+		Pruner: pruner(cfg, len(p.folds)), Storage: storage, Progress: s.progress})
+	if err != nil {
+		return nil, err
+	}
+	before, warm, err := s.begin(ctx, study, storage)
+	if err != nil {
+		return nil, err
+	}
+	resumed := 0
+	for _, t := range before {
+		if t.State.Finished() && t.State != tune.Fail {
+			resumed++
+		}
+	}
+	if resumed > 0 {
+		s.log.Info("resuming stored study", "finished_trials", resumed)
+	}
+	if bt, ok, err := study.Best(ctx); err != nil {
+		return nil, err
+	} else if ok {
+		s.best, s.bestOK = bt.Value, true
+	}
+	start := time.Now()
+	defer func() { p.memo.spend(time.Since(start)) }()
+	fresh := len(before) == 0
+	res, err := study.Optimize(ctx, func(ctx context.Context, t *tune.Trial) (float64, error) {
+		return s.trial(ctx, t, fresh)
+	}, budget)
+	if err != nil {
+		return nil, fmt.Errorf("tune %s: %w", name, err)
+	}
+	info := &TuningInfo{Study: studyID, Trials: res.Complete, Pruned: res.Pruned, Failed: res.Failed, Resumed: resumed, WarmStart: warm,
+		Pruner: string(cfg.Pruner), Seconds: round(time.Since(start).Seconds(), 3), Stopped: string(res.Stopped),
+		Budget: round(budget.MaxDuration.Seconds(), 3), LongestTrial: round(s.longest.Seconds(), 3)}
+	return s.result(ctx, study, info)
+}
+
+// progress forwards the study's trial events with the best value so far.
+func (s *searcher) progress(e progress.Event) {
+	s.mu.Lock()
+	m := map[string]float64{"value": e.Metrics["value"]}
+	if s.bestOK {
+		m["best"] = s.best
+	}
+	s.mu.Unlock()
+	s.o.Progress.Emit(progress.Event{Stage: progress.TuneTrial, Name: s.name, Step: e.Step, Total: e.Total, Metrics: m})
+}
+
+// begin returns the study's trials from an earlier run; a new study is
+// first given the starts of the run's StartSource, named in warm.
+func (s *searcher) begin(ctx context.Context, study *tune.Study, storage tune.Storage) (before []tune.FrozenTrial, warm string, err error) {
+	if before, err = study.Trials(ctx); err != nil || len(before) > 0 {
+		return before, "", err
+	}
+	src := s.o.Starts
+	if src == nil {
+		src = BasicVariantStarts{}
+	}
+	basic := *s.p
+	basic.variant = ""
+	q := StartQuery{Family: s.name, Task: s.p.task, Dataset: s.p.dataset, Variant: s.p.variant, Sampler: s.samplerN,
+		Space: s.space, Direction: s.dir, Storage: storage,
+		BasicStudy: studyName(&basic, s.cfg, s.name, s.samplerN)}
+	starts, err := src.Starts(ctx, q)
+	if err != nil {
+		return nil, "", fmt.Errorf("tune %s: starts: %w", s.name, err)
+	}
+	var from []string
+	for _, st := range starts {
+		if err := study.Enqueue(ctx, st.Params, st.Distributions); err != nil {
+			return nil, "", err
+		}
+		from = append(from, st.From)
+	}
+	if len(starts) == 0 {
+		return nil, "", nil
+	}
+	warm = strings.Join(from, ", ")
+	s.log.Info("warm start", "from", warm)
+	before, err = study.Trials(ctx)
+	return before, warm, err
+}
+
+// trial is the study's objective: the CV score of one configuration. The
+// first trial of a fresh study is the defaults.
+func (s *searcher) trial(ctx context.Context, t *tune.Trial, fresh bool) (float64, error) {
+	t0 := time.Now()
+	defer s.timeTrial(t0)
+	l := s.defaults
+	if t.Number() > 0 || !fresh {
+		var err error
+		if l, err = trialLearner(s.p, s.fam, s.cfg.Seed, s.space.Sample(t)); err != nil {
+			return 0, err
+		}
+	}
+	pruned := false
+	cv, err := crossValidate(ctx, l, s.spec, s.p, s.workers, func(step int, folds []eval.Metrics) error {
+		if pruned {
+			return tune.ErrPruned
+		}
+		v := meanOf(folds, s.metric)
+		t.Report(v, step)
+		if step < len(s.p.folds) && t.ShouldPrune() {
+			pruned = true
+			s.log.Info("trial pruned", "trial", t.Number(), "folds", step, "cv_"+s.metric, round(v, 6))
+			return tune.ErrPruned
+		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, tune.ErrPruned) {
+			return 0, tune.ErrPruned
+		}
+		return 0, err
+	}
+	v, ok := cv.mean[s.metric]
+	if !ok || math.IsNaN(v) {
+		return 0, fmt.Errorf("trial %d: no CV %s", t.Number(), s.metric)
+	}
+	s.mu.Lock()
+	if !s.bestOK || (s.dir == tune.Maximize && v > s.best) || (s.dir == tune.Minimize && v < s.best) {
+		s.best, s.bestOK = v, true
+		s.keepNum, s.keepL, s.keepCV = t.Number(), l, cv
+	}
+	bv := s.best
+	s.mu.Unlock()
+	s.log.Info("trial done", "trial", t.Number(), "cv_"+s.metric, round(v, 6), "best", round(bv, 6),
+		"seconds", round(time.Since(t0).Seconds(), 3), paramsGroup(t.Params()))
+	return v, nil
+}
+
+// timeTrial records a trial's duration; the first one fits a budgeted
+// TPE's startup trials to the time budget.
+func (s *searcher) timeTrial(t0 time.Time) {
+	d := time.Since(t0)
+	s.mu.Lock()
+	s.longest = max(s.longest, d)
+	s.mu.Unlock()
+	if b, ok := s.sampler.(*budgetedTPE); ok {
+		s.fitBudget.Do(func() {
+			if n, fitted := b.fit(s.budget.MaxDuration, d); fitted {
+				s.log.Info("TPE startup fitted to the time budget", "startup_trials", n, "first_trial_seconds", round(d.Seconds(), 3))
+			}
+		})
+	}
+}
+
+// result returns the study's best trial. When it ran in an earlier,
+// interrupted run, its learner is rebuilt from the stored parameters and
+// cross-validated again for its scores and out-of-fold predictions.
+func (s *searcher) result(ctx context.Context, study *tune.Study, info *TuningInfo) (*tuned, error) {
+	bestTrial, ok, err := study.Best(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("tune %s: %w", s.name, errNoTrial)
+	}
+	if s.keepNum == bestTrial.Number {
+		return &tuned{learner: s.keepL, cv: s.keepCV, info: info}, nil
+	}
+	l := s.defaults
+	if len(bestTrial.Params) > 0 {
+		l, err = trialLearner(s.p, s.fam, s.cfg.Seed, bestTrial.ParamValues())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tune %s: stored best trial %d: %w", s.name, bestTrial.Number, err)
+	}
+	cv, err := crossValidate(ctx, l, s.spec, s.p, s.workers, nil)
+	if err != nil {
+		return nil, fmt.Errorf("tune %s: stored best trial %d: %w", s.name, bestTrial.Number, err)
+	}
+	return &tuned{learner: l, cv: cv, info: info}, nil
+}
