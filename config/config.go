@@ -66,11 +66,16 @@ type Config struct {
 	// CVFolds is the number of cross-validation folds on the training part:
 	// 0 means none (rank by the test metric), otherwise >= 2. Default 5.
 	CVFolds int `yaml:"cv_folds" json:"cv_folds" koanf:"cv_folds"`
-	// CV is the cross-validation scheme: auto, kfold, stratified or
-	// timeseries. Default auto: stratified for classification, kfold
-	// otherwise. timeseries (expanding window) must be asked for and needs
-	// TimeColumn.
+	// CV is the cross-validation scheme: auto, kfold, stratified,
+	// timeseries or group. Default auto: timeseries (expanding window in
+	// time order) when TimeColumn is set, else stratified for
+	// classification and kfold otherwise. timeseries needs TimeColumn;
+	// group (no segment in two folds) needs SegmentColumn or SegmentBy.
 	CV CVMethod `yaml:"cv" json:"cv" koanf:"cv"`
+	// CVGap is, for time-series CV, how many distinct times lie between
+	// each fold's last training time and its first validation time: the
+	// horizon at which the model is judged. Default 0.
+	CVGap int `yaml:"cv_gap" json:"cv_gap" koanf:"cv_gap" hash:"omitempty"`
 
 	// Models.
 

@@ -17,20 +17,29 @@ const (
 // CVMethod is a cross-validation scheme.
 type CVMethod string
 
-// Cross-validation schemes. CVAuto is CVStratified for classification and
-// CVKFold otherwise.
+// Cross-validation schemes. CVAuto is CVTimeSeries when the data has a
+// time column, else CVStratified for classification and CVKFold
+// otherwise. CVGroup keeps each segment (segment_column, or segment_by)
+// within one fold.
 const (
 	CVAuto       CVMethod = "auto"
 	CVKFold      CVMethod = "kfold"
 	CVStratified CVMethod = "stratified"
 	CVTimeSeries CVMethod = "timeseries"
+	CVGroup      CVMethod = "group"
 )
 
 // Resolve returns the scheme auto stands for given whether the task is a
-// classification; other schemes are returned unchanged.
-func (m CVMethod) Resolve(classification bool) CVMethod {
+// classification and whether the data is ordered in time (a time column
+// is set): shuffled folds on temporal data let a model interpolate the
+// future and reward it for that, so time-ordered folds are the default
+// there. Other schemes are returned unchanged.
+func (m CVMethod) Resolve(classification, temporal bool) CVMethod {
 	if m != CVAuto {
 		return m
+	}
+	if temporal {
+		return CVTimeSeries
 	}
 	if classification {
 		return CVStratified
@@ -86,7 +95,7 @@ func (Task) allowed() []string {
 }
 
 func (CVMethod) allowed() []string {
-	return []string{string(CVAuto), string(CVKFold), string(CVStratified), string(CVTimeSeries)}
+	return []string{string(CVAuto), string(CVKFold), string(CVStratified), string(CVTimeSeries), string(CVGroup)}
 }
 
 func (ColumnKind) allowed() []string {

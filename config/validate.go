@@ -162,6 +162,15 @@ func (c *Config) Validate() error {
 	if c.CV == CVTimeSeries && c.TimeColumn == "" {
 		bad("cv", "%q needs time_column", c.CV)
 	}
+	if c.CV == CVGroup && c.SegmentColumn == "" && c.SegmentBy == "" {
+		bad("cv", "%q needs segment_column or segment_by to group by", c.CV)
+	}
+	if c.CVGap < 0 {
+		bad("cv_gap", "%d must be >= 0", c.CVGap)
+	}
+	if c.CVGap > 0 && c.CV.Resolve(false, c.TimeColumn != "") != CVTimeSeries {
+		bad("cv_gap", "only applies to time-series CV (a time_column with cv auto or timeseries)")
+	}
 	if c.CV == CVStratified && c.Task == TaskRegression {
 		bad("cv", "%q needs a classification task (task is %s)", c.CV, c.Task)
 	}

@@ -15,7 +15,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{"default", func(c *Config) {}, ""},
 		{"task", func(c *Config) { c.Task = "foo" }, `task: "foo" is not one of auto, regression, binary, multiclass`},
-		{"cv", func(c *Config) { c.CV = "loo" }, `cv: "loo" is not one of auto, kfold, stratified, timeseries`},
+		{"cv", func(c *Config) { c.CV = "loo" }, `cv: "loo" is not one of auto, kfold, stratified, timeseries, group`},
 		{"log format", func(c *Config) { c.LogFormat = "xml" }, `log_format: "xml" is not one of text, json`},
 		{"log level", func(c *Config) { c.LogLevel = "trace" }, `log_level: "trace" is not one of debug, info, warn, error`},
 		{"pruner", func(c *Config) { c.Pruner = "asha" }, `pruner: "asha" is not one of none, median, hyperband`},
@@ -161,15 +161,17 @@ func TestEditDistance(t *testing.T) {
 
 func TestCVResolve(t *testing.T) {
 	tests := []struct {
-		m     CVMethod
-		class bool
-		want  CVMethod
+		m               CVMethod
+		class, temporal bool
+		want            CVMethod
 	}{
-		{CVAuto, true, CVStratified}, {CVAuto, false, CVKFold}, {CVTimeSeries, true, CVTimeSeries}, {CVKFold, true, CVKFold},
+		{CVAuto, true, false, CVStratified}, {CVAuto, false, false, CVKFold},
+		{CVAuto, true, true, CVTimeSeries}, {CVAuto, false, true, CVTimeSeries},
+		{CVTimeSeries, true, false, CVTimeSeries}, {CVKFold, true, true, CVKFold}, {CVGroup, false, true, CVGroup},
 	}
 	for _, tt := range tests {
-		if got := tt.m.Resolve(tt.class); got != tt.want {
-			t.Errorf("%s.Resolve(%v) = %s; want %s", tt.m, tt.class, got, tt.want)
+		if got := tt.m.Resolve(tt.class, tt.temporal); got != tt.want {
+			t.Errorf("%s.Resolve(%v, %v) = %s; want %s", tt.m, tt.class, tt.temporal, got, tt.want)
 		}
 	}
 }

@@ -281,11 +281,20 @@ func variantData(cfg *config.Config, p *prepared, label string) *prepared {
 	return &q
 }
 
+// describeSplit is the run's holdout split and, when there was one, its
+// cross-validation scheme.
+func describeSplit(res *Result) string {
+	if res.CV == "" {
+		return res.Split
+	}
+	return res.Split + "; CV " + res.CV
+}
+
 // ReportData copies what a Result holds into report data; Analyze adds
 // the rest.
 func ReportData(res *Result) *report.Data {
 	d := &report.Data{RunID: res.RunID, Task: string(res.Task), Target: res.Target, DatasetHash: res.DatasetHash,
-		Split: res.Split, TrainRows: res.TrainRows, TestRows: res.TestRows, Metric: res.Metric, Best: res.Best,
+		Split: describeSplit(res), TrainRows: res.TrainRows, TestRows: res.TestRows, Metric: res.Metric, Best: res.Best,
 		Deployable: res.Deployable, ModelPath: res.ModelPath, Classes: res.Classes,
 		Fallbacks: res.Fallbacks, Warnings: append([]string(nil), res.Warnings...), Timings: res.Timings}
 	for _, e := range res.Leaderboard {

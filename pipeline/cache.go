@@ -122,6 +122,7 @@ type cachedCandidateValue struct {
 	Entry     Entry  `json:"entry"`
 	TestPred  []byte `json:"test_pred"`
 	OOF       []byte `json:"oof,omitempty"`
+	Folds     []byte `json:"folds,omitempty"` // Entry.foldScores
 	Predictor []byte `json:"predictor"`
 }
 
@@ -133,7 +134,7 @@ func encodeCandidate(e Entry, p *Predictor) ([]byte, error) {
 		return nil, err
 	}
 	var b bytes.Buffer
-	err = gob.NewEncoder(&b).Encode(cachedCandidateValue{Entry: e, TestPred: floatBytes(e.testPred), OOF: floatBytes(e.oof), Predictor: pb})
+	err = gob.NewEncoder(&b).Encode(cachedCandidateValue{Entry: e, TestPred: floatBytes(e.testPred), OOF: floatBytes(e.oof), Folds: floatBytes(e.foldScores), Predictor: pb})
 	return b.Bytes(), err
 }
 
@@ -158,6 +159,9 @@ func decodeCandidate(b []byte, reg *model.Registry) (Entry, *Predictor, error) {
 		return Entry{}, nil, err
 	}
 	if e.oof, err = bytesFloats(v.OOF); err != nil {
+		return Entry{}, nil, err
+	}
+	if e.foldScores, err = bytesFloats(v.Folds); err != nil {
 		return Entry{}, nil, err
 	}
 	return e, pred, nil

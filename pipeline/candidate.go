@@ -55,7 +55,7 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 			if err != nil {
 				return Entry{}, nil, err
 			}
-			entry.CV, entry.CVStd, entry.oof = cv.mean, cv.std, cv.oof
+			entry.setCV(cv, p.task)
 			entry.Tuning = &TuningInfo{Sampler: "none", Stopped: "deadline", Fallback: "no trial completed within the time budget; family defaults used"}
 			emit(len(p.folds))
 			break
@@ -63,14 +63,15 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 		if err != nil {
 			return Entry{}, nil, err
 		}
-		learner, entry.CV, entry.CVStd, entry.Tuning, entry.oof = t.learner, t.cv.mean, t.cv.std, t.info, t.cv.oof
+		learner, entry.Tuning = t.learner, t.info
+		entry.setCV(t.cv, p.task)
 		emit(len(p.folds))
 	case len(p.folds) > 0:
 		cv, err := crossValidate(ctx, learner, spec, p, workers, nil)
 		if err != nil {
 			return Entry{}, nil, err
 		}
-		entry.CV, entry.CVStd, entry.oof = cv.mean, cv.std, cv.oof
+		entry.setCV(cv, p.task)
 		emit(len(p.folds))
 	}
 
@@ -91,9 +92,23 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 // cvResult is a learner's cross-validation on the training part.
 type cvResult struct {
 	mean, std eval.Metrics
+	folds     []eval.Metrics // per fold, in fold order
 	// oof holds the out-of-fold predictions, NumOutputs per training row
 	// (positions in p.train); rows no fold tests (time-series CV) are NaN.
 	oof []float64
+}
+
+// setCV records a candidate's cross-validation on its leaderboard entry.
+func (e *Entry) setCV(cv *cvResult, task model.Task) {
+	e.CV, e.CVStd, e.oof = cv.mean, cv.std, cv.oof
+	e.foldScores = make([]float64, len(cv.folds))
+	for i, m := range cv.folds {
+		if v, ok := m[primaryMetric(task)]; ok {
+			e.foldScores[i] = v
+		} else {
+			e.foldScores[i] = math.NaN()
+		}
+	}
 }
 
 // foldReport is told, in fold order, the metrics of folds 0..step-1 once
@@ -151,7 +166,9 @@ func crossValidate(ctx context.Context, l model.Learner, spec features.DesignSpe
 		return nil, err
 	}
 	mean, std := eval.Summarize(done)
-	return &cvResult{mean: mean, std: std, oof: oof}, nil
+	// A metric undefined on every fold, or the spread of a single fold,
+	// is absent rather than NaN (which JSON cannot carry).
+	return &cvResult{mean: dropNaN(mean), std: dropNaN(std), folds: done, oof: oof}, nil
 }
 
 // foldSpec is a fold unit's work by reference: a worker holding the

@@ -219,7 +219,9 @@ func fitEnsemble(ctx context.Context, p *prepared, s ensembleSpec, pool []Entry,
 	// Cross-validation: per fold, fit the combiner on the out-of-fold
 	// predictions of the fold's training rows, score it on its test rows.
 	var folds []eval.Metrics
-	for _, f := range p.folds {
+	scores := make([]float64, len(p.folds))
+	for i, f := range p.folds {
+		scores[i] = math.NaN()
 		tr := coveredOf(f.Train, isCovered)
 		te := coveredOf(f.Test, isCovered)
 		if len(tr) == 0 || len(te) == 0 {
@@ -240,6 +242,9 @@ func fitEnsemble(ctx context.Context, p *prepared, s ensembleSpec, pool []Entry,
 			return Entry{}, nil, err
 		}
 		folds = append(folds, m)
+		if v, ok := m[primaryMetric(p.task)]; ok {
+			scores[i] = v
+		}
 	}
 	if len(folds) == 0 {
 		return Entry{}, nil, fmt.Errorf("no fold to score on")
@@ -275,7 +280,7 @@ func fitEnsemble(ctx context.Context, p *prepared, s ensembleSpec, pool []Entry,
 		f := fitted[e.Model]
 		pr.Members = append(pr.Members, Member{Name: e.Model, Chain: f.Chain, Design: f.Design, Model: f.Model})
 	}
-	e := Entry{Model: s.name, Params: params, CV: mean, CVStd: std, Test: metrics, FitSeconds: fitSeconds, testPred: test}
+	e := Entry{Model: s.name, Params: params, CV: dropNaN(mean), CVStd: dropNaN(std), Test: metrics, FitSeconds: fitSeconds, testPred: test, foldScores: scores}
 	return e, pr, nil
 }
 

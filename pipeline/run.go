@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -181,10 +182,10 @@ func (r *trainRun) split(context.Context) error {
 	}
 	res := r.res
 	res.Task, res.Classes, res.Split = p.task, p.classes, p.split
-	res.TrainRows, res.TestRows, res.CVFolds = len(p.train), len(p.test), len(p.folds)
+	res.TrainRows, res.TestRows, res.CVFolds, res.CV = len(p.train), len(p.test), len(p.folds), p.cv
 	res.Metric = primaryMetric(p.task)
 	r.p = p
-	r.log.Info("split", "method", p.split, "train", len(p.train), "test", len(p.test), "cv_folds", len(p.folds), "task", p.task)
+	r.log.Info("split", "method", p.split, "train", len(p.train), "test", len(p.test), "cv", p.cv, "task", p.task)
 	return nil
 }
 
@@ -227,6 +228,15 @@ func (r *trainRun) ensemble(ctx context.Context) error {
 // segment when segment_by is set.
 func (r *trainRun) selectBest(ctx context.Context) error {
 	res := r.res
+	if common := commonFolds(res.Leaderboard); common != nil {
+		var used []string
+		for i, ok := range common {
+			if ok {
+				used = append(used, strconv.Itoa(i+1))
+			}
+		}
+		r.warn(fmt.Sprintf("models are ranked on CV folds %s, the ones every model was scored on (an ensemble has no out-of-fold predictions to fit on for the first time-series fold)", strings.Join(used, ", ")))
+	}
 	rank(res.Leaderboard, res.Metric)
 	preferSimplerEnsemble(res.Leaderboard, res.Metric, len(r.p.folds))
 	if len(r.fitted) == 0 {

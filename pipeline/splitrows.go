@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -97,28 +98,57 @@ func (p *prepared) splitRows(f *frame.Frame, cfg *config.Config, kept []int) err
 	for i, r := range p.train {
 		ytr[i] = p.y[r]
 	}
-	method := cfg.CV.Resolve(p.task.IsClassification())
-	switch method {
-	case config.CVKFold:
-		p.folds, err = split.KFold(len(p.train), k, true, cfg.Seed)
-	case config.CVStratified:
-		p.folds, err = split.StratifiedKFold(intLabels(ytr), k, cfg.Seed)
-	case config.CVTimeSeries:
-		if times == nil {
-			return errors.New("cv timeseries needs a time_column")
-		}
-		tt := make([]float64, len(p.train))
-		for i, r := range p.train {
-			tt[i] = times[r]
-		}
-		p.folds, err = split.TimeSeries(tt, k)
-	default:
-		return fmt.Errorf("cv: unknown method %q", method)
-	}
+	p.folds, p.cv, err = cvFolds(p, cfg, ytr, k)
 	if err != nil {
 		return fmt.Errorf("cross-validation folds: %w", err)
 	}
 	return nil
+}
+
+// cvFolds builds k folds over the training rows by the configured scheme
+// and describes them.
+func cvFolds(p *prepared, cfg *config.Config, ytr []float64, k int) ([]split.Fold, string, error) {
+	method := cfg.CV.Resolve(p.task.IsClassification(), p.times != nil)
+	switch method {
+	case config.CVKFold:
+		folds, err := split.KFold(len(p.train), k, true, cfg.Seed)
+		return folds, fmt.Sprintf("kfold: %d shuffled folds", k), err
+	case config.CVStratified:
+		folds, err := split.StratifiedKFold(intLabels(ytr), k, cfg.Seed)
+		return folds, fmt.Sprintf("stratified: %d shuffled folds", k), err
+	case config.CVTimeSeries:
+		if p.times == nil {
+			return nil, "", errors.New("cv timeseries needs a time_column")
+		}
+		folds, err := split.TimeSeriesGap(split.Take(p.times, p.train), k, cfg.CVGap)
+		return folds, fmt.Sprintf("timeseries: %d expanding-window folds in %s order, gap %d", k, cfg.TimeColumn, cfg.CVGap), err
+	case config.CVGroup:
+		col := cmp.Or(cfg.SegmentColumn, cfg.SegmentBy)
+		c, ok := p.x.Lookup(col)
+		if !ok {
+			return nil, "", fmt.Errorf("cv group: column %q not found among the features", col)
+		}
+		groups := groupIDs(c, p.train)
+		folds, err := split.GroupKFold(groups, k)
+		return folds, fmt.Sprintf("group: %d folds, each %s in one fold", k, col), err
+	}
+	return nil, "", fmt.Errorf("cv: unknown method %q", method)
+}
+
+// groupIDs numbers the distinct labels of c over rows.
+func groupIDs(c *frame.Column, rows []int) []int {
+	ids := map[string]int{}
+	out := make([]int, len(rows))
+	for i, r := range rows {
+		label := SegmentLabel(c, r)
+		id, ok := ids[label]
+		if !ok {
+			id = len(ids)
+			ids[label] = id
+		}
+		out[i] = id
+	}
+	return out
 }
 
 // timeKey returns an orderable time value per row. spec is one column or

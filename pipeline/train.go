@@ -74,6 +74,9 @@ type Entry struct {
 
 	testPred []float64 // predictions on the test rows, for segment analysis
 	oof      []float64 // out-of-fold predictions on the training rows, for ensembles
+	// foldScores is the primary metric per CV fold, NaN for a fold the
+	// entry was not scored on (an ensemble's first time-series fold).
+	foldScores []float64
 }
 
 // SegmentMetrics are the best model's test metrics on one segment.
@@ -85,16 +88,19 @@ type SegmentMetrics struct {
 
 // Result is what a training run produced.
 type Result struct {
-	RunID       string             `json:"run_id"`
-	DatasetHash string             `json:"dataset_hash"`
-	Task        model.Task         `json:"task"`
-	Target      string             `json:"target"`
-	Classes     []string           `json:"classes,omitempty"`
-	Metric      string             `json:"metric"` // the metric the leaderboard is ranked by
-	Split       string             `json:"split"`
-	TrainRows   int                `json:"train_rows"`
-	TestRows    int                `json:"test_rows"`
-	CVFolds     int                `json:"cv_folds"`
+	RunID       string     `json:"run_id"`
+	DatasetHash string     `json:"dataset_hash"`
+	Task        model.Task `json:"task"`
+	Target      string     `json:"target"`
+	Classes     []string   `json:"classes,omitempty"`
+	Metric      string     `json:"metric"` // the metric the leaderboard is ranked by
+	Split       string     `json:"split"`
+	TrainRows   int        `json:"train_rows"`
+	TestRows    int        `json:"test_rows"`
+	CVFolds     int        `json:"cv_folds"`
+	// CV says how the folds were made: the scheme, and for time-series
+	// folds the time column and gap.
+	CV          string             `json:"cv,omitempty"`
 	Best        string             `json:"best"`
 	ModelPath   string             `json:"model_path"`
 	Leaderboard []Entry            `json:"leaderboard"`
@@ -142,6 +148,8 @@ type prepared struct {
 	test    []int
 	folds   []split.Fold // positions into train
 	split   string
+	cv      string // how folds were made, e.g. "timeseries: 5 expanding-window folds ..."
+
 	chain   features.Chain // advanced feature stages, fitted per fold
 	dataset string         // the dataset hash
 	memo    *memo          // memoised fold preprocessing, tuning deadline; shared by the variants
@@ -207,12 +215,19 @@ func primaryMetric(t model.Task) string {
 // rank orders the leaderboard best first by the cross-validated metric,
 // or the test metric when there was no cross-validation. Failed
 // candidates go last. The test metric never picks the best model when CV
-// ran: the holdout stays an honest estimate.
+// ran: the holdout stays an honest estimate. When some entries were not
+// scored on every fold (ensembles under time-series CV have no
+// out-of-fold predictions to fit on for the first fold), all are compared
+// on the folds they share.
 func rank(lb []Entry, metric string) {
+	common := commonFolds(lb)
 	score := func(e Entry) float64 {
 		v, ok := e.CV[metric]
 		if !ok {
 			v, ok = e.Test[metric]
+		}
+		if common != nil && len(e.foldScores) == len(common) {
+			v, ok = meanOver(e.foldScores, common), true
 		}
 		if !ok || math.IsNaN(v) || e.Error != "" {
 			return math.Inf(-1)
@@ -223,6 +238,48 @@ func rank(lb []Entry, metric string) {
 		return v
 	}
 	sort.SliceStable(lb, func(i, j int) bool { return score(lb[i]) > score(lb[j]) })
+}
+
+// commonFolds marks the folds every scored entry has a score for, or
+// returns nil when all entries were scored on all folds (or none on any).
+func commonFolds(lb []Entry) []bool {
+	var common []bool
+	partial := false
+	for _, e := range lb {
+		if e.Error != "" || e.foldScores == nil {
+			continue
+		}
+		if common == nil {
+			common = make([]bool, len(e.foldScores))
+			for i := range common {
+				common[i] = true
+			}
+		}
+		if len(e.foldScores) != len(common) {
+			return nil
+		}
+		for i, v := range e.foldScores {
+			if math.IsNaN(v) {
+				common[i], partial = false, true
+			}
+		}
+	}
+	if !partial || !slices.Contains(common, true) {
+		return nil
+	}
+	return common
+}
+
+// meanOver is the mean of the scores of the marked folds.
+func meanOver(scores []float64, marked []bool) float64 {
+	sum, n := 0.0, 0
+	for i, v := range scores {
+		if marked[i] {
+			sum += v
+			n++
+		}
+	}
+	return sum / float64(n)
 }
 
 // dropNaN removes the metrics that came out NaN, such as the R² of a

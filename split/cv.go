@@ -115,7 +115,20 @@ func StratifiedKFold(labels []int, k int, seed uint64) ([]Fold, error) {
 // an error if a time is NaN, k < 2, k >= n, or there are too few distinct
 // times for k+1 blocks.
 func TimeSeries(times []float64, k int) ([]Fold, error) {
+	return TimeSeriesGap(times, k, 0)
+}
+
+// TimeSeriesGap is TimeSeries with a gap: each fold's training rows end
+// gap distinct times before its test block, so that a model is validated
+// on a horizon gap steps ahead of its last training row, as it is used
+// when the newest data arrives late (scikit-learn's gap counts rows; this
+// counts times, so rows sharing a time are never split). It returns an
+// error if the gap leaves a fold no training rows.
+func TimeSeriesGap(times []float64, k, gap int) ([]Fold, error) {
 	n := len(times)
+	if gap < 0 {
+		return nil, fmt.Errorf("split: time-series gap %d: want >= 0", gap)
+	}
 	if k < 2 {
 		return nil, fmt.Errorf("split: k = %d folds: need at least 2", k)
 	}
@@ -148,9 +161,14 @@ func TimeSeries(times []float64, k int) ([]Fold, error) {
 			return nil, fmt.Errorf("split: time-series split into %d folds: times too concentrated (blocks of %d rows collapse at ties); use fewer folds", k, testSize)
 		}
 	}
+	firsts := append([]int{0}, starts...) // first position of each distinct time
 	folds := make([]Fold, k)
 	for f := range k {
-		train := slices.Clone(order[:bounds[f]])
+		j, _ := slices.BinarySearch(firsts, bounds[f])
+		if j-gap <= 0 {
+			return nil, fmt.Errorf("split: time-series fold %d: a gap of %d times leaves no training rows; use a smaller gap or fewer folds", f+1, gap)
+		}
+		train := slices.Clone(order[:firsts[j-gap]])
 		test := slices.Clone(order[bounds[f]:bounds[f+1]])
 		slices.Sort(train)
 		slices.Sort(test)

@@ -280,3 +280,46 @@ func TestRemap(t *testing.T) {
 		t.Error("Remap with out-of-range position: nil error")
 	}
 }
+
+// TestTimeSeriesGap: with a gap of g distinct times, every fold's training
+// rows end more than g times before its test block starts, rows sharing
+// a time stay together, and a gap that empties a fold is an error.
+func TestTimeSeriesGap(t *testing.T) {
+	// 120 rows over 30 distinct times (4 rows each), scrambled.
+	perm := newRand(7, 7).Perm(120)
+	times := make([]float64, 120)
+	for i, p := range perm {
+		times[i] = float64(p / 4)
+	}
+	for _, gap := range []int{0, 1, 3} {
+		folds, err := TimeSeriesGap(times, 4, gap)
+		if err != nil {
+			t.Fatalf("gap %d: %v", gap, err)
+		}
+		base, _ := TimeSeries(times, 4)
+		for f, fold := range folds {
+			checkPartitionSubset(t, fmt.Sprintf("gap %d fold %d", gap, f), fold)
+			maxTrain, minTest := math.Inf(-1), math.Inf(1)
+			for _, r := range fold.Train {
+				maxTrain = math.Max(maxTrain, times[r])
+			}
+			for _, r := range fold.Test {
+				minTest = math.Min(minTest, times[r])
+			}
+			// Times are consecutive integers: the gap is the count of
+			// times strictly between the last training and first test time.
+			if got := int(minTest-maxTrain) - 1; got != gap {
+				t.Errorf("gap %d fold %d: train ends at %v, test starts at %v (%d times apart)", gap, f, maxTrain, minTest, got)
+			}
+			if !slices.Equal(fold.Test, base[f].Test) {
+				t.Errorf("gap %d fold %d: the gap moved the test block", gap, f)
+			}
+		}
+	}
+	if _, err := TimeSeriesGap(times, 4, 6); err == nil {
+		t.Error("a gap as long as the first training window was accepted")
+	}
+	if _, err := TimeSeriesGap(times, 4, -1); err == nil {
+		t.Error("a negative gap was accepted")
+	}
+}

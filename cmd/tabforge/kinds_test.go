@@ -19,7 +19,7 @@ func TestEveryModelKind(t *testing.T) {
 		exportsOK bool
 	}{
 		{"single", []string{"--models", "gbdt", "--cv-folds", "0"}, "gbdt", true},
-		{"ensemble", []string{"--models", "ridge,tree", "--cv-folds", "2", "--set", "ensemble_top_k=2"}, "ensemble:", false},
+		{"ensemble", []string{"--models", "ridge,tree", "--cv-folds", "2", "--set", "ensemble_top_k=2", "--set", "cv=kfold"}, "ensemble:", false},
 		{"routed", []string{"--models", "gbdt", "--cv-folds", "0", "--segment-by", "Bldg_Type", "--set", "min_segment_rows=40"}, "routed by Bldg_Type", false},
 	}
 	for _, k := range kinds {

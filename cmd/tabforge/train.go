@@ -175,7 +175,11 @@ func modelNames() []string {
 // printResult renders a leaderboard as a table.
 func printResult(w io.Writer, r *pipeline.Result) {
 	fmt.Fprintf(w, "run %s  dataset %s  task %s  target %s\n", r.RunID, r.DatasetHash[:12], r.Task, r.Target)
-	fmt.Fprintf(w, "split: %s (train %d, test %d rows), %d-fold CV on train; ranked by CV %s\n\n", r.Split, r.TrainRows, r.TestRows, r.CVFolds, r.Metric)
+	cv := fmt.Sprintf("%d-fold CV", r.CVFolds)
+	if r.CV != "" {
+		cv = "CV " + r.CV
+	}
+	fmt.Fprintf(w, "split: %s (train %d, test %d rows); %s on train; ranked by CV %s\n\n", r.Split, r.TrainRows, r.TestRows, cv, r.Metric)
 	keys := []string{"r2", "rmse", "mae", "within20"}
 	if r.Task != "regression" {
 		keys = []string{"auc", "accuracy", "logloss", "f1"}

@@ -1,0 +1,163 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/eval"
+	"github.com/tabforge/tabforge/frame"
+)
+
+// TestTimeOrderedCVStopsInterpolation trains on a random walk observed by
+// 4 stores over 300 periods, with a feature that reads the future through
+// time itself: the period number. Shuffled folds put each validation
+// period between training periods, so a tree interpolates the walk and
+// scores near-perfect CV; the real task, predicting later periods, is
+// far harder. With a time column, cv auto must be time-ordered, and the
+// tree's CV score must show it.
+func TestTimeOrderedCVStopsInterpolation(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	var b strings.Builder
+	b.WriteString("period,store,noise,y\n")
+	level := 0.0
+	for period := range 300 {
+		level += rng.NormFloat64()
+		for store := range 4 {
+			fmt.Fprintf(&b, "%d,s%d,%.4f,%.4f\n", period, store, rng.NormFloat64(), level+float64(store)+0.1*rng.NormFloat64())
+		}
+	}
+	data := filepath.Join(t.TempDir(), "walk.csv")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cvR2 := func(method config.CVMethod) (float64, string) {
+		cfg := config.Default()
+		cfg.Data, cfg.Target, cfg.TimeColumn, cfg.Out = data, "y", "period", t.TempDir()
+		cfg.Models, cfg.CVFolds, cfg.CV = []string{"tree"}, 4, method
+		cfg.EnableTemporalFeatures, cfg.EnableMarketFeatures = false, false
+		res, err := Train(context.Background(), cfg, Options{})
+		var gateErr *GateError
+		if err != nil && !errors.As(err, &gateErr) { // the walk's future is hard: gates may fail
+			t.Fatal(err)
+		}
+		return res.Leaderboard[0].CV["r2"], res.CV
+	}
+	auto, how := cvR2(config.CVAuto)
+	if !strings.HasPrefix(how, "timeseries:") || !strings.Contains(how, "period") {
+		t.Errorf("cv auto with a time column made %q; want time-series folds by period", how)
+	}
+	shuffled, _ := cvR2(config.CVKFold)
+	if shuffled < 0.9 {
+		t.Fatalf("shuffled CV r2 = %.3f: the interpolation this test guards against did not happen", shuffled)
+	}
+	if auto > shuffled-0.3 {
+		t.Errorf("time-ordered CV r2 = %.3f, shuffled %.3f: the time-ordered folds still reward interpolation", auto, shuffled)
+	}
+}
+
+// TestCVSchemes checks each scheme's folds on real data: time-series folds
+// (with a gap) validate strictly after their training times, and group
+// folds never put one segment on both sides.
+func TestCVSchemes(t *testing.T) {
+	data := filepath.Join("..", "testdata", "txhousing.csv")
+	tests := []struct {
+		name  string
+		edit  func(*config.Config)
+		check func(t *testing.T, p *prepared)
+	}{
+		{"timeseries with gap", func(c *config.Config) { c.TimeColumn, c.CVGap = "date", 2 }, func(t *testing.T, p *prepared) {
+			for i, f := range p.folds {
+				last, first := -1.0, 1e300
+				for _, r := range f.Train {
+					last = max(last, p.times[p.train[r]])
+				}
+				for _, r := range f.Test {
+					first = min(first, p.times[p.train[r]])
+				}
+				between := map[float64]bool{}
+				for _, r := range p.train {
+					if v := p.times[r]; v > last && v < first {
+						between[v] = true
+					}
+				}
+				if !(last < first) || len(between) != 2 {
+					t.Errorf("fold %d: trains to %v, validates from %v, %d times between; want 2", i, last, first, len(between))
+				}
+			}
+		}},
+		{"group by city", func(c *config.Config) { c.SegmentColumn, c.CV = "city", config.CVGroup }, func(t *testing.T, p *prepared) {
+			col, _ := p.x.Lookup("city")
+			for i, f := range p.folds {
+				seen := map[string]bool{}
+				for _, r := range f.Train {
+					seen[SegmentLabel(col, p.train[r])] = true
+				}
+				for _, r := range f.Test {
+					if seen[SegmentLabel(col, p.train[r])] {
+						t.Fatalf("fold %d: city %s on both sides", i, SegmentLabel(col, p.train[r]))
+					}
+				}
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.Data, cfg.Target, cfg.CVFolds = data, "sales", 4
+			tt.edit(cfg)
+			f, err := frame.ReadFile(data, readOptions(cfg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := prepare(f, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.folds) != 4 {
+				t.Fatalf("%d folds (%s), want 4", len(p.folds), p.cv)
+			}
+			tt.check(t, p)
+		})
+	}
+}
+
+// TestRankOnCommonFolds: an entry scored on fewer folds is compared with
+// the others on the folds they share, not on its own mean against theirs.
+func TestRankOnCommonFolds(t *testing.T) {
+	nan := math.NaN()
+	lb := []Entry{
+		// a's mean over all folds is dragged down by fold 1, which the
+		// ensemble never faced; on folds 2-3, a is better.
+		{Model: "a", CV: eval.Metrics{"r2": 0.70}, foldScores: []float64{0.30, 0.90, 0.90}},
+		{Model: "ens", CV: eval.Metrics{"r2": 0.85}, foldScores: []float64{nan, 0.85, 0.85}},
+		{Model: "b", CV: eval.Metrics{"r2": 0.60}, foldScores: []float64{0.60, 0.60, 0.60}},
+		{Model: "failed", Error: "boom"},
+	}
+	rank(lb, "r2")
+	var order []string
+	for _, e := range lb {
+		order = append(order, e.Model)
+	}
+	if want := []string{"a", "ens", "b", "failed"}; !slices.Equal(order, want) {
+		t.Errorf("ranked %v, want %v", order, want)
+	}
+	// All entries on all folds: the plain CV means decide.
+	lb = []Entry{
+		{Model: "a", CV: eval.Metrics{"r2": 0.70}, foldScores: []float64{0.30, 0.90, 0.90}},
+		{Model: "b", CV: eval.Metrics{"r2": 0.75}, foldScores: []float64{0.75, 0.75, 0.75}},
+	}
+	if rank(lb, "r2"); lb[0].Model != "b" {
+		t.Errorf("with every fold scored, %s leads; want b", lb[0].Model)
+	}
+}
