@@ -84,6 +84,11 @@ type Dataset struct {
 	// (0, 1, 2, ...; NaN = missing), so learners with native categorical
 	// support can use it. Nil means none.
 	Categorical []bool
+	// Time, when not nil, orders the rows in time (one key per row). A
+	// learner that holds rows out of its own training (for early
+	// stopping) then holds out the latest, as the model will be used on
+	// data later than it saw.
+	Time []float64
 }
 
 // Validate checks the dataset's shape and target.
@@ -97,6 +102,8 @@ func (d *Dataset) Validate() error {
 		return fmt.Errorf("model: %d targets for %d rows", len(d.Y), d.X.Rows)
 	case d.Weights != nil && len(d.Weights) != d.X.Rows:
 		return fmt.Errorf("model: %d weights for %d rows", len(d.Weights), d.X.Rows)
+	case d.Time != nil && len(d.Time) != d.X.Rows:
+		return fmt.Errorf("model: %d time keys for %d rows", len(d.Time), d.X.Rows)
 	case d.Task.IsClassification() && d.NumClasses < 2:
 		return fmt.Errorf("model: %s task needs at least 2 classes, got %d", d.Task, d.NumClasses)
 	}

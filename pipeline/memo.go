@@ -88,6 +88,9 @@ func (p *prepared) preprocessNow(ctx context.Context, spec features.DesignSpec, 
 	if err != nil {
 		return nil, err
 	}
+	if p.times != nil {
+		d.Time = takeY(p.times, trainRows)
+	}
 	mat, err := design.Matrix(xev)
 	if err != nil {
 		return nil, fmt.Errorf("preprocessing: %w", err)

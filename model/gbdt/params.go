@@ -1,7 +1,6 @@
 package gbdt
 
 import (
-	"context"
 	"fmt"
 	"math"
 
@@ -130,6 +129,12 @@ type Params struct {
 	// used only when EarlyStoppingRounds > 0 and must be < 0.5. 0 means no
 	// internal split.
 	ValidationFraction float64 `json:"validation_fraction,omitempty"`
+	// Refit, with early stopping in Fit, trains again on all the rows for
+	// the number of rounds early stopping found, scaled up by the share
+	// of rows the first fit held out (more data supports more rounds).
+	// The held-out rows then also shape the model. false keeps the
+	// early-stopped model.
+	Refit bool `json:"refit,omitempty"`
 	// CategoricalSplits splits the columns flagged in
 	// model.Dataset.Categorical by category sets instead of thresholds:
 	// categories are ordered by G/(H+10) in each node and the best prefix
@@ -148,31 +153,6 @@ type Params struct {
 }
 
 var _ model.Learner = Params{}
-
-// Fit trains a model on d; it implements model.Learner. If
-// EarlyStoppingRounds > 0 and ValidationFraction > 0 it first holds out a
-// seeded random ValidationFraction of the rows for early stopping.
-func (p Params) Fit(ctx context.Context, d *model.Dataset, o model.FitOptions) (model.Model, error) {
-	if p.EarlyStoppingRounds > 0 && p.ValidationFraction > 0 {
-		if err := d.Validate(); err != nil {
-			return nil, fmt.Errorf("gbdt: %w", err)
-		}
-		if !(p.ValidationFraction < 0.5) {
-			return nil, fmt.Errorf("gbdt: validation_fraction %v must be in (0, 0.5)", p.ValidationFraction)
-		}
-		train, valid := holdout(d, p.ValidationFraction, p.Seed)
-		m, err := Train(ctx, p, train, valid, o)
-		if err != nil {
-			return nil, err
-		}
-		return m, nil
-	}
-	m, err := Train(ctx, p, d, nil, o)
-	if err != nil {
-		return nil, err
-	}
-	return m, nil
-}
 
 // config holds Params with every default resolved and checked.
 type config struct {

@@ -1,6 +1,7 @@
 package gbdt
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -74,15 +75,43 @@ func sampleCols(p int, frac float64, rng *rand.Rand) []int {
 // Row order is kept within each part.
 func holdout(d *model.Dataset, frac float64, seed uint64) (train, valid *model.Dataset) {
 	n := d.X.Rows
-	perm := stream(seed, stageHoldout, 0).Perm(n)
 	nv := max(1, int(math.Round(frac*float64(n))))
 	if nv >= n {
 		nv = n - 1
 	}
-	vr, tr := perm[:nv], perm[nv:]
+	var vr, tr []int
+	if d.Time != nil {
+		vr, tr = latest(d.Time, nv)
+	} else {
+		perm := stream(seed, stageHoldout, 0).Perm(n)
+		vr, tr = perm[:nv], perm[nv:]
+	}
 	slices.Sort(vr)
 	slices.Sort(tr)
 	return subset(d, tr), subset(d, vr)
+}
+
+// latest splits rows into the about nv latest by time (valid) and the
+// rest, keeping rows that share a time on one side: the cut moves back to
+// the start of the time it falls in, or forward past it when that would
+// leave no training row.
+func latest(times []float64, nv int) (valid, train []int) {
+	order := make([]int, len(times))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(times[a], times[b]) })
+	cut := len(order) - nv
+	for cut > 0 && times[order[cut-1]] == times[order[cut]] {
+		cut--
+	}
+	if cut == 0 { // the latest time holds nearly everything: hold out less
+		cut = len(order) - nv
+		for cut < len(order)-1 && times[order[cut]] == times[order[cut-1]] {
+			cut++
+		}
+	}
+	return order[cut:], order[:cut]
 }
 
 // subset returns the rows of d listed in rows, as a new Dataset.
@@ -98,6 +127,12 @@ func subset(d *model.Dataset, rows []int) *model.Dataset {
 		out.Weights = make([]float64, len(rows))
 		for i, r := range rows {
 			out.Weights[i] = d.Weights[r]
+		}
+	}
+	if d.Time != nil {
+		out.Time = make([]float64, len(rows))
+		for i, r := range rows {
+			out.Time[i] = d.Time[r]
 		}
 	}
 	return out
