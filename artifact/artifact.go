@@ -1,9 +1,9 @@
 // Package artifact owns where tabforge's model files and reports live: a
-// bucket addressed by URL through gocloud.dev/blob. A plain path or a
-// file:// URL is a local directory (the default, .tabforge/artifacts),
-// mem:// is an in-process bucket for tests, and s3://, gs:// and hdfs://
-// are compiled in only with the build tags s3, gcs and hdfs, so the default
-// binary stays small.
+// Bucket addressed by URL. A plain path or a file:// URL is a local
+// directory (the default, .tabforge/artifacts), mem:// is an in-process
+// bucket for tests, and s3://, gs:// and hdfs:// (through gocloud.dev) are
+// compiled in only with the build tags s3, gcs and hdfs, so the default
+// binary carries no cloud SDK.
 //
 // Every object is written atomically (a local directory writes a temporary
 // file beside the target and renames it; memory, S3, GCS and HDFS commit on
@@ -13,17 +13,12 @@
 package artifact
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
-
-	"gocloud.dev/blob"
-	"gocloud.dev/gcerrors"
 )
 
 // metaSHA256 is the blob metadata key holding the object's hex SHA-256.
@@ -73,7 +68,7 @@ func (r Ref) String() string { return joinURL(r.URL, r.Key) }
 // Store is an open artifact bucket. It is safe for concurrent use.
 type Store struct {
 	url    string
-	bucket *blob.Bucket
+	bucket Bucket
 }
 
 // URL returns the canonical URL of the bucket (a plain path is reported as
@@ -92,34 +87,10 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) (Ref, error) {
 	}
 	sum := sha256.Sum256(data)
 	ref := Ref{URL: s.url, Key: key, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data))}
-	if err := s.write(ctx, key, bytes.NewReader(data), ref.SHA256); err != nil {
-		return Ref{}, err
+	if err := s.bucket.Write(ctx, key, data, map[string]string{metaSHA256: ref.SHA256}); err != nil {
+		return Ref{}, fmt.Errorf("artifact %s: write: %w", joinURL(s.url, key), err)
 	}
 	return ref, nil
-}
-
-// write streams r to key. On any failure the write is aborted by
-// cancelling its context before Close, which the blob drivers treat as
-// "discard": the previous object, if any, stays as it was.
-func (s *Store) write(ctx context.Context, key string, r io.Reader, sum string) (err error) {
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	w, err := s.bucket.NewWriter(wctx, key, &blob.WriterOptions{
-		ContentType: "application/octet-stream",
-		Metadata:    map[string]string{metaSHA256: sum},
-	})
-	if err != nil {
-		return fmt.Errorf("artifact %s: write: %w", joinURL(s.url, key), err)
-	}
-	if _, err := io.Copy(w, r); err != nil {
-		cancel()
-		w.Close()
-		return fmt.Errorf("artifact %s: write: %w", joinURL(s.url, key), err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("artifact %s: write: %w", joinURL(s.url, key), err)
-	}
-	return nil
 }
 
 // Get reads key and verifies it against the checksum stored with it. A
@@ -178,8 +149,7 @@ func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
 
 // Delete removes key; removing a missing key is not an error.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	err := s.bucket.Delete(ctx, key)
-	if err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+	if err := s.bucket.Delete(ctx, key); err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("artifact %s: delete: %w", joinURL(s.url, key), err)
 	}
 	return nil
@@ -187,11 +157,11 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 
 // recorded returns the checksum stored with key.
 func (s *Store) recorded(ctx context.Context, key string) (string, error) {
-	a, err := s.bucket.Attributes(ctx, key)
+	meta, err := s.bucket.Metadata(ctx, key)
 	if err != nil {
 		return "", s.readErr(key, err)
 	}
-	want := a.Metadata[metaSHA256]
+	want := meta[metaSHA256]
 	if want == "" {
 		return "", fmt.Errorf("artifact %s: %w", joinURL(s.url, key), ErrNoChecksum)
 	}
@@ -200,7 +170,7 @@ func (s *Store) recorded(ctx context.Context, key string) (string, error) {
 
 // read returns key's content if it hashes to want.
 func (s *Store) read(ctx context.Context, key, want string) ([]byte, error) {
-	data, err := s.bucket.ReadAll(ctx, key)
+	data, err := s.bucket.Read(ctx, key)
 	if err != nil {
 		return nil, s.readErr(key, err)
 	}
@@ -212,7 +182,7 @@ func (s *Store) read(ctx context.Context, key, want string) ([]byte, error) {
 }
 
 func (s *Store) readErr(key string, err error) error {
-	if gcerrors.Code(err) == gcerrors.NotFound {
+	if errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("artifact %s: %w", joinURL(s.url, key), ErrNotFound)
 	}
 	return fmt.Errorf("artifact %s: read: %w", joinURL(s.url, key), err)

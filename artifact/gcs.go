@@ -13,7 +13,7 @@ import (
 // gcsOpener opens gs://bucket URLs with Application Default Credentials,
 // looked up on first use. gcsblob keeps that lazy opener unexported and
 // registers it on blob.DefaultURLMux, so this delegates to it.
-func gcsOpener() blob.BucketURLOpener { return gcsDefault{} }
+func gcsOpener() opener { return cloudOpener(gcsDefault{}) }
 
 type gcsDefault struct{}
 

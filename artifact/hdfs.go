@@ -33,7 +33,7 @@ import (
 )
 
 // hdfsOpener opens hdfs://namenode:port/dir URLs.
-func hdfsOpener() blob.BucketURLOpener { return hdfsURLOpener{} }
+func hdfsOpener() opener { return cloudOpener(hdfsURLOpener{}) }
 
 type hdfsURLOpener struct{}
 

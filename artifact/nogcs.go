@@ -2,7 +2,5 @@
 
 package artifact
 
-import "gocloud.dev/blob"
-
 // gcsOpener is nil: this build has no GCS driver (build with -tags gcs).
-func gcsOpener() blob.BucketURLOpener { return nil }
+func gcsOpener() opener { return nil }

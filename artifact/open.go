@@ -7,11 +7,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-
-	"gocloud.dev/blob"
-	"gocloud.dev/blob/fileblob"
-	"gocloud.dev/blob/memblob"
 )
+
+// opener opens a bucket URL of a scheme compiled in by a build tag.
+type opener func(ctx context.Context, u *url.URL) (Bucket, error)
 
 // Open opens the artifact bucket at location:
 //
@@ -32,37 +31,33 @@ func Open(ctx context.Context, location string) (*Store, error) {
 		return nil, fmt.Errorf("artifact: location %q: %w", location, err)
 	}
 	switch u.Scheme {
-	case fileblob.Scheme:
+	case "file":
 		if u.Host != "" || u.RawQuery != "" {
 			return nil, fmt.Errorf("artifact: location %q: a file URL is file:///absolute/dir without options (or give a plain path)", location)
 		}
 		return openDir(u.Path)
-	case memblob.Scheme:
-		return &Store{url: "mem://", bucket: memblob.OpenBucket(nil)}, nil
+	case "mem":
+		return &Store{url: "mem://", bucket: newMemBucket()}, nil
 	}
-	mux := new(blob.URLMux)
-	for scheme, o := range optionalOpeners() {
-		mux.RegisterBucket(scheme, o)
+	openers := optionalOpeners()
+	open, ok := openers[u.Scheme]
+	if !ok {
+		return nil, fmt.Errorf("artifact: location %q: scheme %q is not in this build (%s)", location, u.Scheme, schemeHelp(openers))
 	}
-	if !mux.ValidBucketScheme(u.Scheme) {
-		return nil, fmt.Errorf("artifact: location %q: scheme %q is not in this build (%s)", location, u.Scheme, schemeHelp(mux))
-	}
-	b, err := mux.OpenBucketURL(ctx, u)
+	b, err := open(ctx, u)
 	if err != nil {
 		return nil, fmt.Errorf("artifact: open %s: %w", location, err)
 	}
 	return &Store{url: location, bucket: b}, nil
 }
 
-// openDir opens a local directory. Temporary files go beside their target
-// (NoTempDir): fileblob's default puts them in os.TempDir, and a rename
-// from there fails across file systems, which would break atomic writes.
+// openDir opens a local directory, creating it if missing.
 func openDir(dir string) (*Store, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("artifact: directory %q: %w", dir, err)
 	}
-	b, err := fileblob.OpenBucket(abs, &fileblob.Options{CreateDir: true, NoTempDir: true})
+	b, err := openDirBucket(abs)
 	if err != nil {
 		return nil, fmt.Errorf("artifact: directory %s: %w", abs, err)
 	}
@@ -70,9 +65,12 @@ func openDir(dir string) (*Store, error) {
 }
 
 // schemeHelp says what this build opens and how to get the rest.
-func schemeHelp(mux *blob.URLMux) string {
+func schemeHelp(openers map[string]opener) string {
 	have := []string{"file", "mem"}
-	have = append(have, mux.BucketSchemes()...)
+	for scheme := range openers {
+		have = append(have, scheme)
+	}
+	slices.Sort(have[2:])
 	var missing []string
 	for scheme, tag := range map[string]string{"s3": "s3", "gs": "gcs", "hdfs": "hdfs"} {
 		if !slices.Contains(have, scheme) {
@@ -90,9 +88,9 @@ func schemeHelp(mux *blob.URLMux) string {
 // optionalOpeners returns the openers compiled in by build tags, by
 // scheme. Each tag's file supplies one function returning nil when the tag
 // is off, so no init-time registration is needed.
-func optionalOpeners() map[string]blob.BucketURLOpener {
-	m := map[string]blob.BucketURLOpener{}
-	for scheme, o := range map[string]blob.BucketURLOpener{"s3": s3Opener(), "gs": gcsOpener(), "hdfs": hdfsOpener()} {
+func optionalOpeners() map[string]opener {
+	m := map[string]opener{}
+	for scheme, o := range map[string]opener{"s3": s3Opener(), "gs": gcsOpener(), "hdfs": hdfsOpener()} {
 		if o != nil {
 			m[scheme] = o
 		}
