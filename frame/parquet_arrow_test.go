@@ -61,15 +61,10 @@ func codecTestFrame() *Frame {
 	return MustNew(NewNumeric("x", x), NewDatetime("d", d), NewCategoricalFromStrings("c", labels))
 }
 
-// TestReadParquetCodecs writes files with arrow-go's writer in every codec
-// it implements (ZSTD and GZIP among them) and reads them back.
+// TestReadParquetCodecs writes files in every codec arrow-go implements
+// (ZSTD and GZIP among them) and reads them back.
 func TestReadParquetCodecs(t *testing.T) {
 	f := codecTestFrame()
-	rec, err := arrowRecord(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rec.Release()
 	dir := t.TempDir()
 	for _, codec := range []compress.Compression{
 		compress.Codecs.Zstd, compress.Codecs.Gzip, compress.Codecs.Snappy,
@@ -78,7 +73,7 @@ func TestReadParquetCodecs(t *testing.T) {
 		t.Run(codec.String(), func(t *testing.T) {
 			path := filepath.Join(dir, codec.String()+".parquet")
 			var buf bytes.Buffer
-			if err := writeParquetRecord(&buf, rec, codec); err != nil {
+			if err := writeParquetTo(&buf, f, codec, rowGroupRows); err != nil {
 				t.Fatal(err)
 			}
 			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
@@ -161,21 +156,8 @@ func TestParquetRowGroups(t *testing.T) {
 		}
 	}
 	f := MustNew(NewNumeric("x", x), NewCategoricalFromStrings("c", labels))
-	rec, err := arrowRecord(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rec.Release()
 	var buf bytes.Buffer
-	props := parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(64))
-	fw, err := pqarrow.NewFileWriter(rec.Schema(), &buf, props, pqarrow.DefaultWriterProps())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := fw.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if err := fw.Close(); err != nil {
+	if err := writeParquetTo(&buf, f, compress.Codecs.Snappy, 64); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "groups.parquet")

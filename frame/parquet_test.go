@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -301,18 +302,14 @@ func FuzzReadParquet(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	rec, err := arrowRecord(MustNew(
+	seed := MustNew(
 		NewNumeric("x", []float64{1, math.NaN(), 3}),
 		NewCategoricalFromStrings("c", []string{"a", "", "b"}),
 		NewDatetime("d", []float64{1.5, 0, math.NaN()}),
-	))
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer rec.Release()
+	)
 	for _, codec := range []compress.Compression{compress.Codecs.Zstd, compress.Codecs.Uncompressed} {
 		var buf bytes.Buffer
-		if err := writeParquetRecord(&buf, rec, codec); err != nil {
+		if err := writeParquetTo(&buf, seed, codec, rowGroupRows); err != nil {
 			f.Fatal(err)
 		}
 		f.Add(buf.Bytes())
@@ -328,4 +325,29 @@ func FuzzReadParquet(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkReadParquet reads txhousing (8,602 rows, a categorical city,
+// numbers and a date) from a ZSTD Parquet file.
+func BenchmarkReadParquet(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "tx.parquet")
+	if err := WriteParquet(path, readTestdata(b, "txhousing.csv")); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ReadParquet(path, ReadOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkWriteParquet(b *testing.B) {
+	f := readTestdata(b, "txhousing.csv")
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := writeParquetTo(io.Discard, f, compress.Codecs.Zstd, rowGroupRows); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -6,13 +6,10 @@ import (
 	"math"
 	"unicode/utf8"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/bitutil"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/schema"
 	"github.com/tabforge/tabforge/internal/atomicfile"
 )
 
@@ -21,17 +18,16 @@ import (
 const rowGroupRows = 1 << 20
 
 // WriteParquet writes f to path as a ZSTD-compressed Parquet file (through
-// Apache arrow-go), replacing any existing file atomically: the data goes
-// to a temporary file in the same directory, which is synced and renamed.
+// Apache arrow-go's parquet/file writer), replacing any existing file
+// atomically: the data goes to a temporary file in the same directory,
+// which is synced and renamed.
 //
 // Every column is OPTIONAL, with missing values as nulls: Numeric columns
-// are DOUBLE; Categorical columns are dictionary-encoded BYTE_ARRAY
-// (Arrow dictionary<int32, string>), annotated as STRING when every level
-// is valid UTF-8 (else plain binary); Datetime columns are INT64
-// TIMESTAMP adjusted to UTC, in the coarsest unit of milli-, micro- or
-// nanoseconds that holds every value exactly. The Arrow schema is stored
-// in the file's metadata, so Arrow-based readers see the categorical
-// columns as dictionaries. Row groups hold at most 2^20 rows.
+// are DOUBLE; Categorical columns are dictionary-encoded BYTE_ARRAY,
+// annotated as STRING when every level is valid UTF-8 (else plain
+// binary); Datetime columns are INT64 TIMESTAMP adjusted to UTC, in the
+// coarsest unit of milli-, micro- or nanoseconds that holds every value
+// exactly. Row groups hold at most 2^20 rows.
 //
 // ReadParquet (or ReadFile) reads the file back into a frame with the same
 // Hash. An infinite number, a datetime outside years 0 to 9999 (or, at
@@ -44,163 +40,177 @@ func WriteParquet(path string, f *Frame) error {
 	return nil
 }
 
-func writeParquetFile(path string, f *Frame) (err error) {
+func writeParquetFile(path string, f *Frame) error {
 	if f.NumCols() == 0 {
 		return fmt.Errorf("write %s: frame has no columns", path)
 	}
-	rec, err := arrowRecord(f)
+	cols, err := parquetColumns(f)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	defer rec.Release()
-
 	return atomicfile.Write(path, func(w io.Writer) error {
-		return writeParquetRecord(w, rec, compress.Codecs.Zstd)
+		return writeColumns(w, cols, f.NumRows(), compress.Codecs.Zstd, rowGroupRows)
 	})
 }
 
-// writeParquetRecord writes rec as a Parquet file compressed with codec
-// to w, which it does not close. A panic inside arrow-go becomes an error.
-func writeParquetRecord(w io.Writer, rec arrow.RecordBatch, codec compress.Compression) (err error) {
+// writeParquetTo writes f to w as Parquet with codec and row groups of at
+// most groupRows rows.
+func writeParquetTo(w io.Writer, f *Frame, codec compress.Compression, groupRows int) error {
+	cols, err := parquetColumns(f)
+	if err != nil {
+		return err
+	}
+	return writeColumns(w, cols, f.NumRows(), codec, groupRows)
+}
+
+// parquetColumn is a column ready to write: its schema node and a
+// function writing rows [lo, hi) to a column chunk writer.
+type parquetColumn struct {
+	node  schema.Node
+	write func(cw file.ColumnChunkWriter, lo, hi int) error
+}
+
+// parquetColumns checks f's values and maps each column to Parquet.
+func parquetColumns(f *Frame) ([]parquetColumn, error) {
+	out := make([]parquetColumn, f.NumCols())
+	for j, c := range f.cols {
+		pc, err := parquetColumnOf(c)
+		if err != nil {
+			return nil, fmt.Errorf("column %q: %w", c.Name, err)
+		}
+		out[j] = pc
+	}
+	return out, nil
+}
+
+func parquetColumnOf(c *Column) (parquetColumn, error) {
+	opt := parquet.Repetitions.Optional
+	switch c.Kind {
+	case Numeric:
+		for i, v := range c.Num {
+			if math.IsInf(v, 0) {
+				return parquetColumn{}, &ParseError{Row: i + 1, Column: c.Name, Err: ErrInfinite}
+			}
+		}
+		node, err := schema.NewPrimitiveNode(c.Name, opt, parquet.Types.Double, -1, -1)
+		return parquetColumn{node: node, write: func(cw file.ColumnChunkWriter, lo, hi int) error {
+			return writeValues(cw.(*file.Float64ColumnChunkWriter), c.Num[lo:hi], func(v float64) (float64, bool) { return v, !math.IsNaN(v) })
+		}}, err
+	case Datetime:
+		unit, perUnit, err := timestampUnit(c)
+		if err != nil {
+			return parquetColumn{}, err
+		}
+		node, err := schema.NewPrimitiveNodeLogical(c.Name, opt, schema.NewTimestampLogicalType(true, unit), parquet.Types.Int64, -1, -1)
+		perSec := int64(1e9) / perUnit
+		return parquetColumn{node: node, write: func(cw file.ColumnChunkWriter, lo, hi int) error {
+			return writeValues(cw.(*file.Int64ColumnChunkWriter), c.Num[lo:hi], func(v float64) (int64, bool) {
+				if math.IsNaN(v) {
+					return 0, false
+				}
+				sec, nsec, _ := splitUnix(v) // validated by timestampUnit
+				return sec*perSec + nsec/perUnit, true
+			})
+		}}, err
+	case Categorical:
+		for i, code := range c.Codes {
+			if int(code) >= len(c.Levels) || code < -1 {
+				return parquetColumn{}, fmt.Errorf("row %d: code %d out of range for %d levels", i+1, code, len(c.Levels))
+			}
+		}
+		var lt schema.LogicalType = schema.NoLogicalType{}
+		if allUTF8(c.Levels) {
+			lt = schema.StringLogicalType{}
+		}
+		node, err := schema.NewPrimitiveNodeLogical(c.Name, opt, lt, parquet.Types.ByteArray, -1, -1)
+		labels := make([]parquet.ByteArray, len(c.Levels))
+		for k, l := range c.Levels {
+			labels[k] = parquet.ByteArray(l)
+		}
+		return parquetColumn{node: node, write: func(cw file.ColumnChunkWriter, lo, hi int) error {
+			return writeValues(cw.(*file.ByteArrayColumnChunkWriter), c.Codes[lo:hi], func(code int32) (parquet.ByteArray, bool) {
+				if code < 0 {
+					return nil, false
+				}
+				return labels[code], true
+			})
+		}}, err
+	}
+	return parquetColumn{}, fmt.Errorf("invalid kind %v", c.Kind)
+}
+
+// batchWriter is a typed Parquet column chunk writer.
+type batchWriter[T any] interface {
+	WriteBatch(values []T, defLevels, repLevels []int16) (int64, error)
+}
+
+// writeValues writes rows through conv, which returns a row's value and
+// whether it is present (else the row is null).
+func writeValues[S, T any](w batchWriter[T], rows []S, conv func(S) (T, bool)) error {
+	for lo := 0; lo < len(rows); lo += parquetBatch {
+		hi := min(lo+parquetBatch, len(rows))
+		vals := make([]T, 0, hi-lo)
+		defs := make([]int16, hi-lo)
+		for i, r := range rows[lo:hi] {
+			if v, ok := conv(r); ok {
+				vals = append(vals, v)
+				defs[i] = 1
+			}
+		}
+		if _, err := w.WriteBatch(vals, defs, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeColumns writes the columns of n rows as a Parquet file to w, which
+// it does not close. A panic inside arrow-go becomes an error.
+func writeColumns(w io.Writer, cols []parquetColumn, n int, codec compress.Compression, groupRows int) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("parquet writer failed: %v", p)
 		}
 	}()
-	props := parquet.NewWriterProperties(
-		parquet.WithCompression(codec),
-		parquet.WithMaxRowGroupLength(rowGroupRows),
-		parquet.WithAllocator(memory.DefaultAllocator),
-	)
-	arrProps := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema())
-	fw, err := pqarrow.NewFileWriter(rec.Schema(), w, props, arrProps)
+	fields := make(schema.FieldList, len(cols))
+	for j, c := range cols {
+		fields[j] = c.node
+	}
+	root, err := schema.NewGroupNode("schema", parquet.Repetitions.Required, fields, -1)
+	if err != nil {
+		return fmt.Errorf("parquet schema: %w", err)
+	}
+	props := parquet.NewWriterProperties(parquet.WithCompression(codec), parquet.WithDictionaryDefault(true))
+	fw, err := file.NewParquetWriterWithError(w, root, file.WithWriterProps(props))
 	if err != nil {
 		return fmt.Errorf("parquet writer: %w", err)
 	}
-	if err := fw.Write(rec); err != nil {
-		fw.Close() //nolint:errcheck // already failing
-		return fmt.Errorf("write parquet: %w", err)
+	for lo := 0; lo < n || lo == 0; lo += groupRows {
+		hi := min(lo+groupRows, n)
+		rg, err := fw.AppendRowGroupChecked()
+		if err != nil {
+			return fmt.Errorf("parquet row group: %w", err)
+		}
+		for _, c := range cols {
+			cw, err := rg.NextColumn()
+			if err != nil {
+				return fmt.Errorf("parquet column: %w", err)
+			}
+			if err := c.write(cw, lo, hi); err != nil {
+				return fmt.Errorf("write parquet: %w", err)
+			}
+		}
+		if err := rg.Close(); err != nil {
+			return fmt.Errorf("write parquet: %w", err)
+		}
+		if hi == n {
+			break
+		}
 	}
 	if err := fw.Close(); err != nil {
 		return fmt.Errorf("close parquet writer: %w", err)
 	}
 	return nil
-}
-
-// arrowRecord converts f to an Arrow record batch. Numeric values and
-// categorical codes are shared with f, not copied.
-func arrowRecord(f *Frame) (arrow.RecordBatch, error) {
-	fields := make([]arrow.Field, f.NumCols())
-	arrays := make([]arrow.Array, f.NumCols())
-	defer func() {
-		for _, a := range arrays {
-			if a != nil {
-				a.Release()
-			}
-		}
-	}()
-	for j, c := range f.cols {
-		a, err := arrowArray(c)
-		if err != nil {
-			return nil, fmt.Errorf("column %q: %w", c.Name, err)
-		}
-		arrays[j] = a
-		fields[j] = arrow.Field{Name: c.Name, Type: a.DataType(), Nullable: true}
-	}
-	return array.NewRecordBatch(arrow.NewSchema(fields, nil), arrays, int64(f.rows)), nil
-}
-
-// arrowArray converts c to an Arrow array: float64, dictionary<int32,
-// string or binary> or timestamp (UTC).
-func arrowArray(c *Column) (arrow.Array, error) {
-	n := c.Len()
-	switch c.Kind {
-	case Numeric:
-		valid, nulls := validity(n, func(i int) bool { return !math.IsNaN(c.Num[i]) })
-		for i, v := range c.Num {
-			if math.IsInf(v, 0) {
-				return nil, &ParseError{Row: i + 1, Column: c.Name, Err: ErrInfinite}
-			}
-		}
-		data := array.NewData(arrow.PrimitiveTypes.Float64, n,
-			[]*memory.Buffer{valid, memory.NewBufferBytes(arrow.Float64Traits.CastToBytes(c.Num))}, nil, nulls, 0)
-		defer data.Release()
-		return array.NewFloat64Data(data), nil
-
-	case Datetime:
-		unit, err := timestampUnit(c)
-		if err != nil {
-			return nil, err
-		}
-		valid, nulls := validity(n, func(i int) bool { return !math.IsNaN(c.Num[i]) })
-		nsPerUnit := int64(unit.Multiplier())
-		perSec := int64(1e9) / nsPerUnit
-		vals := make([]arrow.Timestamp, n)
-		for i, v := range c.Num {
-			if !math.IsNaN(v) {
-				sec, nsec, _ := splitUnix(v) // validated by timestampUnit
-				vals[i] = arrow.Timestamp(sec*perSec + nsec/nsPerUnit)
-			}
-		}
-		typ := &arrow.TimestampType{Unit: unit, TimeZone: "UTC"}
-		data := array.NewData(typ, n,
-			[]*memory.Buffer{valid, memory.NewBufferBytes(arrow.TimestampTraits.CastToBytes(vals))}, nil, nulls, 0)
-		defer data.Release()
-		return array.NewTimestampData(data), nil
-
-	case Categorical:
-		if len(c.Levels) > math.MaxInt32 {
-			return nil, fmt.Errorf("%w: %d levels", ErrUnsupported, len(c.Levels))
-		}
-		for i, code := range c.Codes {
-			if int(code) >= len(c.Levels) || code < -1 {
-				return nil, fmt.Errorf("row %d: code %d out of range for %d levels", i+1, code, len(c.Levels))
-			}
-		}
-		valid, nulls := validity(n, func(i int) bool { return c.Codes[i] >= 0 })
-		idxData := array.NewData(arrow.PrimitiveTypes.Int32, n,
-			[]*memory.Buffer{valid, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.Codes))}, nil, nulls, 0)
-		defer idxData.Release()
-		indices := array.NewInt32Data(idxData)
-		defer indices.Release()
-
-		var dict arrow.Array
-		valueType := arrow.BinaryTypes.String
-		if allUTF8(c.Levels) {
-			bld := array.NewStringBuilder(memory.DefaultAllocator)
-			defer bld.Release()
-			bld.AppendValues(c.Levels, nil)
-			dict = bld.NewArray()
-		} else {
-			valueType = arrow.BinaryTypes.Binary
-			bld := array.NewBinaryBuilder(memory.DefaultAllocator, arrow.BinaryTypes.Binary)
-			defer bld.Release()
-			bld.AppendStringValues(c.Levels, nil)
-			dict = bld.NewArray()
-		}
-		defer dict.Release()
-		typ := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: valueType}
-		return array.NewDictionaryArray(typ, indices, dict), nil
-	}
-	return nil, fmt.Errorf("invalid kind %v", c.Kind)
-}
-
-// validity returns the validity bitmap of n values (nil when all are
-// valid) and the number of nulls.
-func validity(n int, valid func(int) bool) (*memory.Buffer, int) {
-	bits := make([]byte, bitutil.BytesForBits(int64(n)))
-	nulls := 0
-	for i := range n {
-		if valid(i) {
-			bitutil.SetBit(bits, i)
-		} else {
-			nulls++
-		}
-	}
-	if nulls == 0 {
-		return nil, 0
-	}
-	return memory.NewBufferBytes(bits), nulls
 }
 
 func allUTF8(levels []string) bool {
@@ -213,9 +223,9 @@ func allUTF8(levels []string) bool {
 }
 
 // timestampUnit returns the coarsest of milli-, micro- and nanoseconds
-// that represents every value of datetime column c exactly, and checks
-// the values' range.
-func timestampUnit(c *Column) (arrow.TimeUnit, error) {
+// that represents every value of datetime column c exactly, with its
+// length in nanoseconds, and checks the values' range.
+func timestampUnit(c *Column) (schema.TimeUnitType, int64, error) {
 	unit := int64(1e6) // nanoseconds per unit
 	for i, v := range c.Num {
 		if math.IsNaN(v) {
@@ -223,7 +233,7 @@ func timestampUnit(c *Column) (arrow.TimeUnit, error) {
 		}
 		_, nsec, err := splitUnix(v)
 		if err != nil {
-			return 0, &ParseError{Row: i + 1, Column: c.Name, Err: err}
+			return 0, 0, &ParseError{Row: i + 1, Column: c.Name, Err: err}
 		}
 		for nsec%unit != 0 {
 			unit /= 1000
@@ -231,14 +241,14 @@ func timestampUnit(c *Column) (arrow.TimeUnit, error) {
 	}
 	switch unit {
 	case 1e6:
-		return arrow.Millisecond, nil
+		return schema.TimeUnitMillis, unit, nil
 	case 1e3:
-		return arrow.Microsecond, nil
+		return schema.TimeUnitMicros, unit, nil
 	}
 	for i, v := range c.Num {
 		if v < -9.2e9 || v > 9.2e9 { // int64 nanoseconds cover 1677-09-21 to 2262-04-11
-			return 0, &ParseError{Row: i + 1, Column: c.Name, Err: fmt.Errorf("datetime %v needs nanoseconds but is outside 1678 to 2261", v)}
+			return 0, 0, &ParseError{Row: i + 1, Column: c.Name, Err: fmt.Errorf("datetime %v needs nanoseconds but is outside 1678 to 2261", v)}
 		}
 	}
-	return arrow.Nanosecond, nil
+	return schema.TimeUnitNanos, unit, nil
 }

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestLeanDependencies keeps the default binary free of the cloud and RPC
+// stacks: S3, GCS and HDFS come only with their build tags, and Parquet
+// is read without arrow's Flight (gRPC) layer.
+func TestLeanDependencies(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command on PATH")
+	}
+	out, err := exec.Command(goBin, "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	banned := []string{"google.golang.org/grpc", "go.opentelemetry.io/", "cloud.google.com/", "github.com/aws/",
+		"gocloud.dev/", "github.com/apache/arrow-go/v18/arrow/flight", "github.com/apache/arrow-go/v18/parquet/pqarrow"}
+	for _, pkg := range strings.Fields(string(out)) {
+		for _, b := range banned {
+			if strings.HasPrefix(pkg, b) {
+				t.Errorf("the default build imports %s", pkg)
+			}
+		}
+	}
+}
