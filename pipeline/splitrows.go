@@ -18,66 +18,15 @@ import (
 // splitRows fills train, test and folds. Row indices in a test-rows file
 // refer to data rows of the file; rows without a target are skipped.
 func (p *prepared) splitRows(f *frame.Frame, cfg *config.Config, kept []int) error {
-	n := len(kept)
 	var times []float64
 	if cfg.TimeColumn != "" {
 		t, err := timeKey(f, cfg.TimeColumn)
 		if err != nil {
 			return err
 		}
-		times = make([]float64, n)
-		for k, i := range kept {
-			times[k] = t[i]
-		}
+		times = split.Take(t, kept)
 	}
-	var h split.Holdout
-	var err error
-	switch {
-	case cfg.TestRows != "":
-		rows, rerr := split.ReadRowsFile(cfg.TestRows)
-		if rerr != nil {
-			return rerr
-		}
-		pos := make(map[int]int, n)
-		for k, i := range kept {
-			pos[i] = k
-		}
-		var test []int
-		for _, r := range rows {
-			if r < 0 || r >= f.NumRows() {
-				return fmt.Errorf("test rows %s: row %d out of range [0, %d)", cfg.TestRows, r, f.NumRows())
-			}
-			if k, ok := pos[r]; ok {
-				test = append(test, k)
-			}
-		}
-		h, err = split.FromTestRows(n, test)
-		p.split = "test rows from " + cfg.TestRows
-	case cfg.AsOf != "":
-		if times == nil {
-			return errors.New("as_of needs a time_column")
-		}
-		cut, perr := config.ParseDate(cfg.AsOf)
-		if perr != nil {
-			return fmt.Errorf("as_of: %w", perr)
-		}
-		key, kerr := asOfKey(f, cfg.TimeColumn, kept, times, cut)
-		if kerr != nil {
-			return kerr
-		}
-		h, err = split.AsOf(times, key)
-		p.split = "as of " + cfg.AsOf
-	case times != nil:
-		var cut float64
-		h, cut, err = split.TemporalFraction(times, cfg.TestFraction)
-		p.split = fmt.Sprintf("temporal: last %.0f%% by %s (test from %s)", 100*cfg.TestFraction, cfg.TimeColumn, describeTime(f, cfg.TimeColumn, kept, times, cut))
-	case p.task.IsClassification():
-		h, err = split.StratifiedRandom(intLabels(p.y), cfg.TestFraction, cfg.Seed)
-		p.split = fmt.Sprintf("stratified random %.0f%% test", 100*cfg.TestFraction)
-	default:
-		h, err = split.Random(n, cfg.TestFraction, cfg.Seed)
-		p.split = fmt.Sprintf("random %.0f%% test", 100*cfg.TestFraction)
-	}
+	h, err := p.holdout(f, cfg, kept, times)
 	if errors.Is(err, split.ErrEmptySide) && times != nil {
 		return fmt.Errorf("split %s leaves no training or no test rows: the data's time runs from %s to %s",
 			p.split, describeTime(f, cfg.TimeColumn, kept, times, slices.Min(times)), describeTime(f, cfg.TimeColumn, kept, times, slices.Max(times)))
@@ -94,15 +43,77 @@ func (p *prepared) splitRows(f *frame.Frame, cfg *config.Config, kept []int) err
 		return nil
 	}
 	k := min(cfg.CVFolds, len(p.train))
-	ytr := make([]float64, len(p.train))
-	for i, r := range p.train {
-		ytr[i] = p.y[r]
-	}
-	p.folds, p.cv, err = cvFolds(p, cfg, ytr, k)
+	p.folds, p.cv, err = cvFolds(p, cfg, split.Take(p.y, p.train), k)
 	if err != nil {
 		return fmt.Errorf("cross-validation folds: %w", err)
 	}
 	return nil
+}
+
+// holdout chooses the test rows, by the first that applies: a test-rows
+// file, an as-of date, the latest share in time, a stratified or a plain
+// random share; p.split describes the choice.
+func (p *prepared) holdout(f *frame.Frame, cfg *config.Config, kept []int, times []float64) (split.Holdout, error) {
+	n := len(kept)
+	switch {
+	case cfg.TestRows != "":
+		p.split = "test rows from " + cfg.TestRows
+		test, err := readTestRows(cfg.TestRows, f.NumRows(), kept)
+		if err != nil {
+			return split.Holdout{}, err
+		}
+		return split.FromTestRows(n, test)
+	case cfg.AsOf != "":
+		p.split = "as of " + cfg.AsOf
+		if times == nil {
+			return split.Holdout{}, errors.New("as_of needs a time_column")
+		}
+		cut, err := config.ParseDate(cfg.AsOf)
+		if err != nil {
+			return split.Holdout{}, fmt.Errorf("as_of: %w", err)
+		}
+		key, err := asOfKey(f, cfg.TimeColumn, kept, times, cut)
+		if err != nil {
+			return split.Holdout{}, err
+		}
+		return split.AsOf(times, key)
+	case times != nil:
+		h, cut, err := split.TemporalFraction(times, cfg.TestFraction)
+		p.split = fmt.Sprintf("temporal: last %.0f%% by %s", 100*cfg.TestFraction, cfg.TimeColumn)
+		if err == nil {
+			p.split += " (test from " + describeTime(f, cfg.TimeColumn, kept, times, cut) + ")"
+		}
+		return h, err
+	case p.task.IsClassification():
+		p.split = fmt.Sprintf("stratified random %.0f%% test", 100*cfg.TestFraction)
+		return split.StratifiedRandom(intLabels(p.y), cfg.TestFraction, cfg.Seed)
+	}
+	p.split = fmt.Sprintf("random %.0f%% test", 100*cfg.TestFraction)
+	return split.Random(n, cfg.TestFraction, cfg.Seed)
+}
+
+// readTestRows reads a test-rows file (data rows of the file, 0-based) and
+// returns their positions among the kept rows; rows dropped for a missing
+// target are skipped.
+func readTestRows(path string, fileRows int, kept []int) ([]int, error) {
+	rows, err := split.ReadRowsFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pos := make(map[int]int, len(kept))
+	for k, i := range kept {
+		pos[i] = k
+	}
+	var test []int
+	for _, r := range rows {
+		if r < 0 || r >= fileRows {
+			return nil, fmt.Errorf("test rows %s: row %d out of range [0, %d)", path, r, fileRows)
+		}
+		if k, ok := pos[r]; ok {
+			test = append(test, k)
+		}
+	}
+	return test, nil
 }
 
 // cvFolds builds k folds over the training rows by the configured scheme
