@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"slices"
 	"time"
@@ -110,14 +111,15 @@ Timeouts and errors are listed, never fatal. --json prints the whole report. Exa
 			if err != nil {
 				return err
 			}
+			// An interrupted benchmark still prints the runs it finished.
 			rep, err := bench.Corpus(cmd.Context(), self, bench.FilterDatasets(ds, task, limit), o, a.stderr)
-			if err != nil {
+			if rep == nil {
 				return err
 			}
 			if asJSON {
-				return json.NewEncoder(a.stdout).Encode(rep)
+				return errors.Join(err, json.NewEncoder(a.stdout).Encode(rep))
 			}
-			return bench.PrintCorpus(a.stdout, rep)
+			return errors.Join(err, bench.PrintCorpus(a.stdout, rep))
 		},
 	}
 	f := cmd.Flags()
