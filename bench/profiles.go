@@ -56,6 +56,7 @@ func Profiles(ctx context.Context, self string, trainArgs, profiles []string) ([
 type trainResult struct {
 	Task   string   `json:"task"`
 	Best   string   `json:"best"`
+	CV     string   `json:"cv"`
 	Stages []string `json:"stages"`
 	Cache  *struct {
 		Hits   int64 `json:"hits"`
@@ -65,6 +66,17 @@ type trainResult struct {
 		Model string             `json:"model"`
 		Test  map[string]float64 `json:"test"`
 	} `json:"leaderboard"`
+}
+
+// best returns the test metrics of the model the run picked (the first
+// leaderboard entry when none is named after it).
+func (r *trainResult) best() map[string]float64 {
+	for _, e := range r.Leaderboard {
+		if e.Model == r.Best {
+			return e.Test
+		}
+	}
+	return r.Leaderboard[0].Test
 }
 
 // metric is the test metric the benches report: R² or AUC.

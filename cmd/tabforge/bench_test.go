@@ -1,23 +1,31 @@
 package main
 
 import (
+	"encoding/json"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tabforge/tabforge/bench"
 )
 
-// TestBenchProfiles builds the real binary (bench profiles runs it in
-// fresh processes) and compares two profiles on a small job.
-func TestBenchProfiles(t *testing.T) {
+// TestBenchCommands builds the real binary once (the bench commands run it
+// in fresh processes) and runs bench profiles and bench corpus on small jobs.
+func TestBenchCommands(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "tabforge")
+	bin := filepath.Join(t.TempDir(), "tabforge")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	t.Run("profiles", func(t *testing.T) { testBenchProfiles(t, bin) })
+	t.Run("corpus", func(t *testing.T) { testBenchCorpus(t, bin) })
+}
+
+// testBenchProfiles compares two profiles on a small job.
+func testBenchProfiles(t *testing.T, bin string) {
 	out, err := exec.Command(bin, "bench", "profiles", "--profiles", "development,production", "--",
 		"--data", testdata("credit_data.csv"), "--target", "Status", "--models", "logistic", "--cv-folds", "0").CombinedOutput()
 	if err != nil {
@@ -31,5 +39,50 @@ func TestBenchProfiles(t *testing.T) {
 	}
 	if strings.Contains(text, "failed") {
 		t.Errorf("a profile run failed:\n%s", text)
+	}
+}
+
+// testBenchCorpus runs two variants on the two datasets of
+// testdata/corpus (a regression and a multiclass problem of the meta
+// corpus), subsampled, and reads the JSON report.
+func testBenchCorpus(t *testing.T, bin string) {
+	cmd := exec.Command(bin, "bench", "corpus", "--manifest", testdata("corpus/MANIFEST.csv"), "--max-rows", "120",
+		"--timeout", "60s", "--json", "--variant", "base=",
+		"--variant", `lr05=--set "model_params={gbdt: {learning_rate: 0.05}}"`)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("bench corpus: %v\n%s", err, stderr.String())
+	}
+	var rep bench.CorpusReport
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	metrics := map[string]string{"ggplot2_mpg": "r2", "palmerpenguins_penguins": "logloss"}
+	if len(rep.Datasets) != len(metrics) {
+		t.Fatalf("%d datasets; want %d", len(rep.Datasets), len(metrics))
+	}
+	for _, d := range rep.Datasets {
+		if d.Metric != metrics[d.Name] || d.Rows != 120 || len(d.Runs) != 2 {
+			t.Errorf("%s: metric %s, %d rows, %d runs; want %s, 120 rows, 2 runs", d.Name, d.Metric, d.Rows, len(d.Runs), metrics[d.Name])
+		}
+		for _, r := range d.Runs {
+			if r.Err != "" || !(r.Seconds > 0) || !(r.Value > 0) || (d.Metric == "r2" && r.Value > 1) {
+				t.Errorf("%s [%s]: %+v; want a successful run with a valid %s", d.Name, r.Variant, r, d.Metric)
+			}
+		}
+	}
+	if len(rep.Summary) != 2 {
+		t.Fatalf("summary %+v; want 2 variants", rep.Summary)
+	}
+	if s := rep.Summary[1]; s.Variant != "lr05" || s.Compared != 2 || s.Wins+s.Ties+s.Losses != 2 || s.Failures != 0 {
+		t.Errorf("summary of lr05 %+v; want 2 datasets compared, no failure", s)
+	}
+
+	// A malformed variant is a usage error before any run.
+	bad, err := exec.Command(bin, "bench", "corpus", "--manifest", testdata("corpus/MANIFEST.csv"), "--variant", `x=--set "open`).CombinedOutput()
+	if err == nil || !strings.Contains(string(bad), "unclosed") {
+		t.Errorf("bench corpus with a bad variant: %v\n%s; want a usage error naming the unclosed quote", err, bad)
 	}
 }

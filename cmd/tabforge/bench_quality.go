@@ -1,0 +1,135 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tabforge/tabforge/bench"
+)
+
+func (a *app) benchQualityCommand() *cobra.Command {
+	var testdata, peers, manifest string
+	var only []string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "quality [--only NAME,...] [--manifest FILE] [--json] [-- EXTRA TRAIN FLAGS]",
+		Short: "Compare train --profile production (no tuning, gates off) with the peers on the shared datasets",
+		Long: `Quality runs tabforge train --profile production --set force_production_quality=false (a
+fresh process and store each) on ames, txhousing, txhousing_novolume, credit_data and mlc_churn
+with the peers' exact test rows, and prints tabforge's pick, its test metric (R² regression,
+ROC AUC binary, log-loss multiclass) and wall time beside the peers' default XGBoost,
+Optuna-TPE XGBoost and best scikit-learn rows of the baselines, whether tabforge reaches the
+Optuna-TPE XGBoost, and a total line.
+
+--manifest adds datasets from a CSV with columns file,target,task,time_column,test_rows
+(test_rows optional: without it train's default split). Flags after -- go to every train run.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			self, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			ps, err := bench.ReadPeers(peers)
+			if err != nil {
+				return err
+			}
+			cases := bench.QualityCases(testdata)
+			if manifest != "" {
+				ds, err := bench.ReadManifest(manifest)
+				if err != nil {
+					return usageError{err}
+				}
+				cases = append(cases, bench.ManifestCases(ds)...)
+			}
+			if len(only) > 0 {
+				cases = slices.DeleteFunc(cases, func(c bench.QualityCase) bool { return !slices.Contains(only, c.Name) })
+				if len(cases) == 0 {
+					return usagef("bench quality: --only %v matches no dataset", only)
+				}
+			}
+			rs, err := bench.Quality(cmd.Context(), self, cases, ps, args, a.stderr)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(a.stdout).Encode(rs)
+			}
+			return bench.PrintQuality(a.stdout, rs)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&testdata, "testdata", "testdata", "directory of the shared datasets and splits/")
+	f.StringVar(&peers, "peers", "testdata/peers/baselines.json", "the peer baselines")
+	f.StringVar(&manifest, "manifest", "", "CSV of more datasets: file,target,task,time_column,test_rows")
+	f.StringSliceVar(&only, "only", nil, "run only these datasets (names: the shared ones, or a manifest file's stem)")
+	f.BoolVar(&asJSON, "json", false, "print results as JSON")
+	return cmd
+}
+
+func (a *app) benchCorpusCommand() *cobra.Command {
+	var manifest, task string
+	var variants []string
+	var o bench.CorpusOptions
+	var limit int
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "corpus --manifest PATH [--task T] [--max-rows N] [--limit N] [--variant NAME=FLAGS ...] [--json]",
+		Short: "Compare variants of train's defaults across a corpus of datasets",
+		Long: `Corpus runs tabforge train (a fresh process and store each; development profile, quality gates
+off, the manifest's task, time column and positive class) on every dataset of the manifest (for
+example the meta corpus's MANIFEST.csv) once per variant, a name and extra train flags, and prints
+each run's test metric (R² regression, ROC AUC binary, log-loss multiclass) and seconds, then each
+variant against the first: wins, ties (within 0.002), losses, mean delta, total time, failures.
+Timeouts and errors are listed, never fatal. --json prints the whole report. Example:
+
+  tabforge bench corpus --manifest MANIFEST.csv --task binary --max-rows 2000 --limit 10 \
+      --variant base= --variant lr05='--set "model_params={gbdt: {learning_rate: 0.05}}"'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if manifest == "" {
+				return usagef("bench corpus: --manifest is required")
+			}
+			if task != "" && bench.HeadlineMetric(task) == "" {
+				return usagef("bench corpus: --task %q; want regression, binary or multiclass", task)
+			}
+			for _, s := range variants {
+				v, err := bench.ParseVariant(s)
+				if err != nil {
+					return usageError{err}
+				}
+				o.Variants = append(o.Variants, v)
+			}
+			ds, err := bench.ReadManifest(manifest)
+			if err != nil {
+				return usageError{err}
+			}
+			self, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			// An interrupted benchmark still prints the runs it finished.
+			rep, err := bench.Corpus(cmd.Context(), self, bench.FilterDatasets(ds, task, limit), o, a.stderr)
+			if rep == nil {
+				return err
+			}
+			if asJSON {
+				return errors.Join(err, json.NewEncoder(a.stdout).Encode(rep))
+			}
+			return errors.Join(err, bench.PrintCorpus(a.stdout, rep))
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&manifest, "manifest", "", "CSV of datasets: file,target[,task,time_column,positive_class,test_rows]")
+	f.StringVar(&task, "task", "", "only datasets of this task: regression, binary or multiclass")
+	f.IntVar(&o.MaxRows, "max-rows", 0, "subsample larger datasets to this many rows (seeded; 0 = all)")
+	f.IntVar(&limit, "limit", 0, "only the first N datasets (after --task; 0 = all)")
+	f.StringArrayVar(&variants, "variant", nil, "NAME=FLAGS, extra train flags (repeatable; the first is the baseline; default base=)")
+	f.DurationVar(&o.Timeout, "timeout", 120*time.Second, "time limit of each train run")
+	f.Uint64Var(&o.Seed, "seed", 42, "seed of the row subsample")
+	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return cmd
+}
