@@ -144,8 +144,8 @@ func rocSection(d *Data) *section {
 		}
 		return s
 	}
-	roc := &chart{File: "roc", Title: "ROC curve (test rows)", XLabel: "false positive rate", YLabel: "true positive rate", Diagonal: true}
-	pr := &chart{File: "precision_recall", Title: "Precision–recall curve (test rows)", XLabel: "recall", YLabel: "precision"}
+	roc := &chart{File: "roc", Title: "ROC curve (test rows)", XLabel: "false positive rate", YLabel: "true positive rate", Diagonal: true, Legend: bottomRight}
+	pr := &chart{File: "precision_recall", Title: "Precision–recall curve (test rows)", XLabel: "recall", YLabel: "precision", Legend: bottomLeft}
 	t := table{Head: []string{"class", "ROC AUC", "average precision", "share of rows"}}
 	for i, pts := range curves {
 		pts = thin(pts, maxCurvePoints)

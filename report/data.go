@@ -1,9 +1,12 @@
 // Package report turns the results of a training run into a
 // self-contained HTML report and PNG charts.
 //
-// The input is Data, plain values a run produced (leaderboard, test
-// predictions, importances, explanations, curves, bias–variance, segment
-// metrics, business rules, gates, fallbacks, cache counters). Write draws
+// The input is Data, plain values a run produced (data overview,
+// effective configuration, leaderboard with parameters, test predictions,
+// importances, explanations, curves, bias–variance, segment metrics,
+// business rules, gates, fallbacks, cache counters); the classification
+// sections (confusion matrix, ROC and precision–recall curves, threshold
+// table) are derived from the test predictions. Write draws
 // every chart twice from one description: as inline SVG inside
 // report.html, so that the page needs no script library, no font and no
 // network to render (it opens offline and prints), and as a PNG file beside

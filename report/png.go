@@ -181,7 +181,7 @@ func (c *chart) plot() (*plot.Plot, error) {
 			p.Y.Min, p.Y.Max = ymin, ymax
 		}
 	}
-	p.Legend.Top = true
+	p.Legend.Top, p.Legend.Left = c.Legend == topRight, c.Legend == bottomLeft
 	return p, nil
 }
 

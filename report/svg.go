@@ -214,12 +214,24 @@ func (c *chart) svg() string {
 	if yl != "" {
 		fmt.Fprintf(&b, `<text x="14" y="%.1f" class="al" transform="rotate(-90 14 %.1f)">%s</text>`, (top+bottom)/2, (top+bottom)/2, html.EscapeString(yl))
 	}
-	ly := top + 6
+	ly, lx := top+6, right-150
+	if c.Legend == bottomLeft {
+		lx = left + 10
+	}
+	if c.Legend != topRight {
+		named := 0
+		for _, s := range c.Series {
+			if s.Name != "" && !s.Thin {
+				named++
+			}
+		}
+		ly = bottom - 6 - 15*float64(named)
+	}
 	for _, s := range c.Series {
 		if s.Name == "" || s.Thin {
 			continue
 		}
-		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="10" height="10" fill="%s"/><text x="%.1f" y="%.1f" class="lg">%s</text>`, right-150, ly, hex(s.Color), right-136, ly+9, html.EscapeString(shorten(s.Name, 22)))
+		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="10" height="10" fill="%s"/><text x="%.1f" y="%.1f" class="lg">%s</text>`, lx, ly, hex(s.Color), lx+14, ly+9, html.EscapeString(shorten(s.Name, 22)))
 		ly += 15
 	}
 	if c.ColorLabel != "" {
