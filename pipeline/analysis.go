@@ -111,6 +111,7 @@ func Analyze(ctx context.Context, cfg *config.Config, res *Result, o AnalysisOpt
 	if stages, _ := advancedStages(cfg, targetColumn, p.horizon(cfg)); len(stages) > 0 {
 		p.chain, _, _ = trialFit(ctx, stages, p, o.Logger)
 	}
+	describeRun(a.Data, cfg, p)
 	pred, err := LoadPredictor(res.ModelPath, o.Families)
 	if err != nil {
 		return a, fmt.Errorf("analysis: %w", err)
@@ -298,7 +299,7 @@ func ReportData(res *Result) *report.Data {
 		Deployable: res.Deployable, ModelPath: res.ModelPath, Classes: res.Classes,
 		Fallbacks: res.Fallbacks, Warnings: append([]string(nil), res.Warnings...), Timings: res.Timings}
 	for _, e := range res.Leaderboard {
-		d.Leaderboard = append(d.Leaderboard, report.Entry{Model: e.Model, CV: e.CV, CVStd: e.CVStd, Test: e.Test, FitSeconds: e.FitSeconds, Error: e.Error})
+		d.Leaderboard = append(d.Leaderboard, report.Entry{Model: e.Model, Params: e.Params, CV: e.CV, CVStd: e.CVStd, Test: e.Test, FitSeconds: e.FitSeconds, Error: e.Error})
 	}
 	for _, s := range res.Segments {
 		d.Segments = append(d.Segments, report.Segment{Segment: s.Segment, Rows: s.Rows, Test: s.Test})

@@ -274,6 +274,7 @@ func reportRun(ctx context.Context, cfg *config.Config, o Options, res *Result, 
 			res.Warnings = append(res.Warnings, fmt.Sprintf("business rule %s (%s) failed: %s%s", r.Name, r.Kind, r.Detail, r.Error))
 		}
 	}
+	describeRun(a.Data, cfg, p)
 	res.Gates = append(res.Gates, a.RuleGates()...)
 	a.Data.Gates = a.Data.Gates[:0]
 	for _, g := range res.Gates {

@@ -26,10 +26,22 @@ type chart struct {
 	// Diagonal draws y = x (predicted vs actual); ZeroY draws y = 0.
 	Diagonal bool
 	ZeroY    bool
+	// Legend places the legend; the zero value is the top right.
+	Legend legendPlace
 	// ColorLabel names what per-point colours encode (beeswarm: the
 	// feature value, low blue to high red).
 	ColorLabel string
 }
+
+// legendPlace is a chart corner for the legend, to keep it clear of
+// curves that hug the top (ROC) or the top right (precision–recall).
+type legendPlace int
+
+const (
+	topRight legendPlace = iota
+	bottomRight
+	bottomLeft
+)
 
 type seriesKind int
 

@@ -1,9 +1,12 @@
 // Package report turns the results of a training run into a
 // self-contained HTML report and PNG charts.
 //
-// The input is Data, plain values a run produced (leaderboard, test
-// predictions, importances, explanations, curves, bias–variance, segment
-// metrics, business rules, gates, fallbacks, cache counters). Write draws
+// The input is Data, plain values a run produced (data overview,
+// effective configuration, leaderboard with parameters, test predictions,
+// importances, explanations, curves, bias–variance, segment metrics,
+// business rules, gates, fallbacks, cache counters); the classification
+// sections (confusion matrix, ROC and precision–recall curves, threshold
+// table) are derived from the test predictions. Write draws
 // every chart twice from one description: as inline SVG inside
 // report.html, so that the page needs no script library, no font and no
 // network to render (it opens offline and prints), and as a PNG file beside
@@ -36,6 +39,15 @@ type Data struct {
 	Deployable bool     `json:"deployable"`
 	ModelPath  string   `json:"model_path,omitempty"`
 	Classes    []string `json:"classes,omitempty"`
+	// Threshold is the binary model's decision threshold: it predicts
+	// class 1 when the probability of class 1 exceeds it. 0 means 0.5,
+	// the rule of eval.PredictLabels.
+	Threshold float64 `json:"threshold,omitempty"`
+	// Config is the effective configuration of the run (defaults,
+	// profile, file and overrides merged) as YAML.
+	Config string `json:"config,omitempty"`
+	// Overview describes the data the run trained and tested on.
+	Overview *Overview `json:"overview,omitempty"`
 
 	Leaderboard []Entry `json:"leaderboard,omitempty"`
 	// Test holds the best model's predictions on the test rows.
@@ -73,12 +85,68 @@ type Data struct {
 
 // Entry is one model's line on the leaderboard.
 type Entry struct {
-	Model      string       `json:"model"`
-	CV         eval.Metrics `json:"cv,omitempty"`
-	CVStd      eval.Metrics `json:"cv_std,omitempty"`
-	Test       eval.Metrics `json:"test,omitempty"`
-	FitSeconds float64      `json:"fit_seconds"`
-	Error      string       `json:"error,omitempty"`
+	Model string `json:"model"`
+	// Params are the model's parameters as fitted (tuned or configured).
+	Params     map[string]any `json:"params,omitempty"`
+	CV         eval.Metrics   `json:"cv,omitempty"`
+	CVStd      eval.Metrics   `json:"cv_std,omitempty"`
+	Test       eval.Metrics   `json:"test,omitempty"`
+	FitSeconds float64        `json:"fit_seconds"`
+	Error      string         `json:"error,omitempty"`
+}
+
+// Overview describes a data set: its size, each column's kind and
+// missing values, and the target's distribution.
+type Overview struct {
+	Rows    int              `json:"rows"`
+	Columns []ColumnOverview `json:"columns"`
+	// Target is the target's distribution: one bin per class for
+	// classification, equal-width bins for regression (see TargetBins).
+	Target []Bin `json:"target,omitempty"`
+}
+
+// ColumnOverview describes one column.
+type ColumnOverview struct {
+	Name string `json:"name"`
+	// Kind is numeric, categorical or datetime.
+	Kind    string `json:"kind"`
+	Missing int    `json:"missing"`
+	// Distinct counts the levels in use of a categorical column (0
+	// otherwise).
+	Distinct int `json:"distinct,omitempty"`
+	// Target marks the target column.
+	Target bool `json:"target,omitempty"`
+}
+
+// Bin is one bar of a distribution.
+type Bin struct {
+	Label string `json:"label"`
+	Count int    `json:"count"`
+}
+
+// TargetBins returns the distribution of a target: for classification
+// (classes set, y holding class indices) the count of each class, in
+// class order; for regression the counts of y in bins equal-width bins
+// labelled by their centres. Non-finite values are left out.
+func TargetBins(y []float64, classes []string, bins int) []Bin {
+	var labels []string
+	var counts []float64
+	if len(classes) > 0 {
+		labels = classes
+		counts = make([]float64, len(classes))
+		for _, v := range y {
+			if c := int(v); finite(v) && c >= 0 && c < len(classes) {
+				counts[c]++
+			}
+		}
+	} else {
+		labels, counts = histogram(y, bins)
+	}
+	out := make([]Bin, len(labels))
+	for i := range out {
+		out[i] = Bin{Label: labels[i], Count: int(counts[i])}
+	}
+	return out
 }
 
 // Predictions are a model's outputs on labelled rows: values for

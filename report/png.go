@@ -22,6 +22,21 @@ const (
 
 // png renders c with gonum/plot and returns the encoded image.
 func (c *chart) png() ([]byte, error) {
+	p, err := c.plot()
+	if err != nil {
+		return nil, err
+	}
+	cv := vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(pngW, pngH), vgimg.UseDPI(dpi))}
+	p.Draw(draw.New(cv))
+	var buf bytes.Buffer
+	if _, err := cv.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("report: chart %q: encode png: %w", c.Title, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// plot describes c as a gonum/plot figure, for any of its backends.
+func (c *chart) plot() (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = c.Title
 	p.X.Label.Text = c.XLabel
@@ -166,14 +181,8 @@ func (c *chart) png() ([]byte, error) {
 			p.Y.Min, p.Y.Max = ymin, ymax
 		}
 	}
-	p.Legend.Top = true
-	cv := vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(pngW, pngH), vgimg.UseDPI(dpi))}
-	p.Draw(draw.New(cv))
-	var buf bytes.Buffer
-	if _, err := cv.WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("report: chart %q: encode png: %w", c.Title, err)
-	}
-	return buf.Bytes(), nil
+	p.Legend.Top, p.Legend.Left = c.Legend == topRight, c.Legend == bottomLeft
+	return p, nil
 }
 
 // xys returns the finite (x, y) pairs.

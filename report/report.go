@@ -232,6 +232,8 @@ type section struct {
 	Charts  []renderedChart
 	Tables  []table
 	List    []string
+	// Pre is preformatted text (the configuration), shown last.
+	Pre string
 }
 
 type renderedChart struct {

@@ -75,11 +75,14 @@ func fullData(t testing.TB) *Data {
 		Status: "succeeded", Task: "regression", Target: "price", Split: "random 20% test", TrainRows: 1200, TestRows: n,
 		Metric: "r2", Best: "gbdt", Deployable: true, DatasetHash: "abc123",
 		Leaderboard: []Entry{
-			{Model: "gbdt", CV: eval.Metrics{"r2": 0.86}, CVStd: eval.Metrics{"r2": 0.02}, Test: eval.Metrics{"r2": 0.87, "rmse": 11, "within20": 90}, FitSeconds: 0.4},
+			{Model: "gbdt", Params: map[string]any{"learning_rate": 0.05, "max_depth": 6, "objective": "squared"}, CV: eval.Metrics{"r2": 0.86}, CVStd: eval.Metrics{"r2": 0.02}, Test: eval.Metrics{"r2": 0.87, "rmse": 11, "within20": 90}, FitSeconds: 0.4},
 			{Model: "ridge", CV: eval.Metrics{"r2": 0.8}, Test: eval.Metrics{"r2": 0.81, "rmse": 14, "within20": 85}, FitSeconds: 0.05},
 			{Model: "tree", Error: "boom"},
 		},
-		Test:              Predictions{Y: y, Pred: pred},
+		Test: Predictions{Y: y, Pred: pred},
+		Overview: &Overview{Rows: n, Columns: []ColumnOverview{{Name: "x0", Kind: "numeric", Missing: 3}, {Name: "region", Kind: "categorical", Missing: 0, Distinct: 3},
+			{Name: "price", Kind: "numeric", Target: true}}, Target: TargetBins(y, nil, 20)},
+		Config:            "target: price\nseed: 42\n",
 		FeatureImportance: []Importance{{"x0", 0.8}, {"x1", 0.15}, {"x2", 0.05}},
 		SHAP:              sh,
 		PDP:               []PDP{pd},
@@ -127,12 +130,17 @@ func TestWriteFull(t *testing.T) {
 	if m := regexp.MustCompile(`(?i)(src|href)\s*=\s*"(https?:)?//`).FindString(html); m != "" {
 		t.Errorf("page references an external resource: %s", m)
 	}
-	// Only calibration, a classifier's section, is missing for a regression.
+	// Only the classifiers' sections are missing for a regression.
 	missing := regexp.MustCompile(`Not available: [^<]*`).FindAllString(html, -1)
-	if len(missing) != 1 || !strings.Contains(missing[0], "classifier") {
+	if len(missing) != 4 {
 		t.Errorf("full regression data has missing sections: %q", missing)
 	}
-	for _, id := range []string{"leaderboard", "predicted", "residuals", "errors", "importance", "shap", "pdp", "curves", "bias-variance", "segments", "rules", "gates", "fallbacks", "cache"} {
+	for _, m := range missing {
+		if !strings.Contains(m, "classifi") {
+			t.Errorf("regression section missing: %q", m)
+		}
+	}
+	for _, id := range []string{"data", "params", "leaderboard", "predicted", "residuals", "errors", "importance", "shap", "pdp", "curves", "bias-variance", "segments", "rules", "gates", "fallbacks", "cache"} {
 		if !strings.Contains(html, `<section id="`+id+`">`) {
 			t.Errorf("section %s missing", id)
 		}
@@ -141,7 +149,7 @@ func TestWriteFull(t *testing.T) {
 		t.Errorf("%d inline charts; want at least 15", n)
 	}
 	wantPNG := []string{"leaderboard", "predicted_vs_actual", "residuals", "feature_importance", "shap_summary", "shap_dependence_00_x0",
-		"pdp_00_x0", "learning_curve", "validation_curve", "bias_variance", "segments", "cache"}
+		"pdp_00_x0", "learning_curve", "validation_curve", "bias_variance", "segments", "cache", "target_distribution"}
 	have := map[string]bool{}
 	for _, f := range files.PNG {
 		have[strings.TrimSuffix(f, ".png")] = true
@@ -185,8 +193,8 @@ func TestWriteEmpty(t *testing.T) {
 	if strings.Contains(html, "<svg") {
 		t.Error("empty data drew a chart")
 	}
-	if n := strings.Count(html, "Not available:"); n < 14 {
-		t.Errorf("%d sections say not available; want at least 14", n)
+	if n := strings.Count(html, "Not available:"); n < 19 {
+		t.Errorf("%d sections say not available; want at least 19", n)
 	}
 }
 

@@ -13,7 +13,11 @@ import (
 func sections(d *Data) []*section {
 	return []*section{
 		summarySection(d),
+		overviewSection(d),
 		leaderboardSection(d),
+		confusionSection(d),
+		rocSection(d),
+		thresholdSection(d),
 		predictedSection(d),
 		residualSection(d),
 		errorSection(d),
@@ -29,6 +33,7 @@ func sections(d *Data) []*section {
 		fallbackSection(d),
 		cacheSection(d),
 		timingSection(d),
+		paramsSection(d),
 	}
 }
 

@@ -47,6 +47,7 @@ type app struct {
 	comma          rune // sep parsed before any command runs
 	cpuProfile     string
 	profileFile    *os.File // open while --cpuprofile records
+	logOut         *logSink // the log handler's writer: stderr, or above live progress bars
 }
 
 func main() {
@@ -189,11 +190,19 @@ func (a *app) logger() (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: level}
 	switch a.logFormat {
 	case "text":
-		return slog.New(slog.NewTextHandler(a.stderr, opts)), nil
+		return slog.New(slog.NewTextHandler(a.logSink(), opts)), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(a.stderr, opts)), nil
+		return slog.New(slog.NewJSONHandler(a.logSink(), opts)), nil
 	}
 	return nil, usagef("--log-format: %q is not one of text, json", a.logFormat)
+}
+
+// logSink returns the writer every log handler of a writes to.
+func (a *app) logSink() *logSink {
+	if a.logOut == nil {
+		a.logOut = &logSink{out: a.stderr}
+	}
+	return a.logOut
 }
 
 // version is the tabforge release; it is part of cache keys later on.

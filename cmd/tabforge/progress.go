@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"os"
 	"strconv"
@@ -15,9 +16,12 @@ import (
 // progressBars renders library progress events as mpb bars, one per
 // stage — and one per study for tuning trials, showing trials done of the
 // budget and the best value so far — when stderr is a terminal; otherwise
-// it drops them (the logs already say what happened).
+// it drops them (the logs already say what happened). While the bars are
+// live, the log lines go through the container (see logSink) so that they
+// print whole above the bars.
 type progressBars struct {
 	p    *mpb.Progress
+	sink *logSink
 	mu   sync.Mutex // guards note, read by the render goroutine
 	bars map[string]*mpb.Bar
 	note map[string]string
@@ -32,11 +36,28 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-func newProgress(stderr io.Writer) *progressBars {
+// newProgress starts bars on stderr if it is a terminal, routing sink
+// (the log handler's writer) through them until wait; otherwise it
+// returns bars that drop every event and leaves sink on plain stderr.
+func newProgress(stderr io.Writer, sink *logSink) *progressBars {
 	if !isTerminal(stderr) {
 		return &progressBars{}
 	}
-	return &progressBars{p: mpb.New(mpb.WithOutput(stderr), mpb.WithWidth(40)), bars: map[string]*mpb.Bar{}, note: map[string]string{}}
+	return startBars(stderr, sink)
+}
+
+// startBars starts the bars on w whatever w is; opts add container
+// options (tests force a terminal on a buffer). Auto refresh is on even if
+// mpb does not see a terminal: without frames, the log lines handed to
+// the container would never be written.
+func startBars(w io.Writer, sink *logSink, opts ...mpb.ContainerOption) *progressBars {
+	stopped := make(chan any)
+	opts = append([]mpb.ContainerOption{mpb.WithOutput(w), mpb.WithWidth(40), mpb.WithAutoRefresh(), mpb.WithShutdownNotifier(stopped)}, opts...)
+	b := &progressBars{p: mpb.New(opts...), sink: sink, bars: map[string]*mpb.Bar{}, note: map[string]string{}}
+	if sink != nil {
+		sink.attach(b.p, stopped)
+	}
+	return b
 }
 
 // event is a progress.Func.
@@ -72,13 +93,80 @@ func (b *progressBars) event(e progress.Event) {
 	bar.SetCurrent(int64(e.Step))
 }
 
-// wait completes the bars and waits for the renderer to finish.
+// wait completes the bars, waits for the renderer to draw the last frame
+// and returns the log lines to plain stderr.
 func (b *progressBars) wait() {
 	if b.p == nil {
 		return
+	}
+	if b.sink != nil {
+		// Lines already handed to the container are drawn with the
+		// final frame; later ones wait for it.
+		b.sink.drain()
 	}
 	for _, bar := range b.bars {
 		bar.SetTotal(-1, true)
 	}
 	b.p.Wait()
+	if b.sink != nil {
+		b.sink.detach()
+	}
+}
+
+// logSink is the writer of the CLI's log handler. Without live bars it
+// writes to out (stderr). With bars it hands each write, one whole log
+// line (slog writes a record in one call), to the mpb container, which
+// prints it above the bars at its next frame: a line written straight to
+// the terminal would be overdrawn by that frame, leaving a stale bar above
+// it instead.
+type logSink struct {
+	out io.Writer
+
+	// mu is held for reading while a line is handed to bars, so that
+	// drain returns only when every such line is in the container.
+	mu   sync.RWMutex
+	bars *mpb.Progress // nil without live bars
+	// stopped is closed when the container has drawn its last frame;
+	// nil when no container is running.
+	stopped <-chan any
+}
+
+func (s *logSink) attach(p *mpb.Progress, stopped <-chan any) {
+	s.mu.Lock()
+	s.bars, s.stopped = p, stopped
+	s.mu.Unlock()
+}
+
+// drain stops handing lines to the container: from now on they wait for
+// its last frame and go to out.
+func (s *logSink) drain() {
+	s.mu.Lock()
+	s.bars = nil
+	s.mu.Unlock()
+}
+
+func (s *logSink) detach() {
+	s.mu.Lock()
+	s.bars, s.stopped = nil, nil
+	s.mu.Unlock()
+}
+
+// Write implements io.Writer.
+func (s *logSink) Write(b []byte) (int, error) {
+	s.mu.RLock()
+	p, stopped := s.bars, s.stopped
+	if p != nil {
+		n, err := p.Write(b)
+		s.mu.RUnlock()
+		var done mpb.ErrDone[*mpb.Progress]
+		if !errors.As(err, &done) {
+			return n, err
+		}
+	} else {
+		s.mu.RUnlock()
+	}
+	if stopped != nil {
+		<-stopped
+	}
+	return s.out.Write(b)
 }

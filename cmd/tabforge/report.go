@@ -25,9 +25,11 @@ func (a *app) reportCommand() *cobra.Command {
 		Short: "Write a run's self-contained HTML report and PNG charts (default <out>/<run>/report)",
 		Long: `Report re-derives a recorded run's test predictions from its config, data (which
 must still have the same hash) and saved model, and writes report.html (self-contained,
-works offline), report.json and PNG charts: leaderboard, predictions and residuals,
-error analysis, SHAP summary and dependence, feature importance, partial dependence
-and ICE, business rules, gates, segments. --curves adds the learning and validation
+works offline), report.json and PNG charts: data overview, leaderboard, confusion
+matrix, ROC and precision-recall curves and a threshold table (classification),
+predictions and residuals, error analysis, SHAP summary and dependence, feature
+importance, partial dependence and ICE, business rules, gates, segments, and the
+best model's parameters with the effective config. --curves adds the learning and validation
 curves of the best single model family (config key report_curves) and
 --bias-variance-rounds N a bootstrap bias-variance decomposition per family
 (bias_variance_rounds); both refit models, so they take longer.`,

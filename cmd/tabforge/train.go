@@ -130,7 +130,7 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 	}
 	defer st.Close()
 
-	bars := newProgress(a.stderr)
+	bars := newProgress(a.stderr, a.logSink())
 	// The code version names this build in cache keys and model versions.
 	code, err := registry.CodeVersion("tabforge " + version)
 	if err != nil {
