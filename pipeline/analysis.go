@@ -177,27 +177,7 @@ func analyze(ctx context.Context, cfg *config.Config, res *Result, p *prepared, 
 	if pdp == nil {
 		pdp = rawPDP(ctx, pred, xtest, cfg.Seed)
 	}
-	var pdpFeatures []string
-	if len(cfg.BusinessRules) > 0 {
-		in := eval.RuleInput{Y: y, Pred: values, Segments: segments, PartialDependence: pdp,
-			Feature: func(name string) ([]float64, bool) {
-				c, ok := xtest.Lookup(name)
-				if !ok || c.Kind == frame.Categorical {
-					return nil, false
-				}
-				return c.Num, true
-			}}
-		if p.task.IsClassification() {
-			in.Classes = k
-		}
-		a.Rules = eval.CheckRules(rulesOf(cfg.BusinessRules), in)
-		d.Rules = a.Rules
-		for _, r := range cfg.BusinessRules {
-			if r.Kind == config.RuleMonotonic && p.task != model.Multiclass {
-				pdpFeatures = append(pdpFeatures, r.Feature)
-			}
-		}
-	}
+	pdpFeatures := checkRules(cfg, p.task, k, a, y, values, segments, xtest, pdp)
 	o.Logger.Debug("report part", "part", "rules", "seconds", since(t0))
 	if p.task != model.Multiclass {
 		if err := partialDependence(ctx, pred, xtest, pdpFeatures, top, o.PartialDependence, cfg.Seed, d); err != nil {
@@ -209,16 +189,22 @@ func analyze(ctx context.Context, cfg *config.Config, res *Result, p *prepared, 
 	}
 
 	o.Logger.Debug("report part", "part", "pdp", "seconds", since(t0))
+	return refitAnalyses(ctx, cfg, res, p, d, o.Families, warn)
+}
+
+// refitAnalyses fits models again for the report's learning curves and
+// bias-variance decomposition, when the config asks for them.
+func refitAnalyses(ctx context.Context, cfg *config.Config, res *Result, p *prepared, d *report.Data, reg *model.Registry, warn func(string, error)) error {
 	if !cfg.ReportCurves && cfg.BiasVarianceRounds <= 0 {
 		return nil
 	}
-	best, ok := bestSingle(res, o.Families)
+	best, ok := bestSingle(res, reg)
 	if !ok {
 		warn("learning curves", fmt.Errorf("no single model family on the leaderboard to fit"))
 		return nil
 	}
 	if cfg.ReportCurves {
-		if err := curves(ctx, cfg, o.Families, variantData(cfg, p, best), familyOf(best), d); err != nil {
+		if err := curves(ctx, cfg, reg, variantData(cfg, p, best), familyOf(best), d); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -230,10 +216,10 @@ func analyze(ctx context.Context, cfg *config.Config, res *Result, p *prepared, 
 	}
 	if cfg.BiasVarianceRounds > 0 {
 		for _, e := range res.Leaderboard {
-			if e.Error != "" || !isFamily(e.Model, o.Families) {
+			if e.Error != "" || !isFamily(e.Model, reg) {
 				continue
 			}
-			r, err := familyBiasVariance(ctx, cfg, o.Families, variantData(cfg, p, e.Model), familyOf(e.Model))
+			r, err := familyBiasVariance(ctx, cfg, reg, variantData(cfg, p, e.Model), familyOf(e.Model))
 			if err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
@@ -245,6 +231,34 @@ func analyze(ctx context.Context, cfg *config.Config, res *Result, p *prepared, 
 		}
 	}
 	return nil
+}
+
+// checkRules checks the config's business rules on the test predictions
+// and returns the features whose partial dependence a monotonic rule
+// needs.
+func checkRules(cfg *config.Config, task model.Task, classes int, a *Analysis, y, values []float64, segments []string, xtest *frame.Frame, pdp func(string, []float64) ([]float64, error)) []string {
+	var pdpFeatures []string
+	if len(cfg.BusinessRules) > 0 {
+		in := eval.RuleInput{Y: y, Pred: values, Segments: segments, PartialDependence: pdp,
+			Feature: func(name string) ([]float64, bool) {
+				c, ok := xtest.Lookup(name)
+				if !ok || c.Kind == frame.Categorical {
+					return nil, false
+				}
+				return c.Num, true
+			}}
+		if task.IsClassification() {
+			in.Classes = classes
+		}
+		a.Rules = eval.CheckRules(rulesOf(cfg.BusinessRules), in)
+		a.Data.Rules = a.Rules
+		for _, r := range cfg.BusinessRules {
+			if r.Kind == config.RuleMonotonic && task != model.Multiclass {
+				pdpFeatures = append(pdpFeatures, r.Feature)
+			}
+		}
+	}
+	return pdpFeatures
 }
 
 // familyOf strips the advanced-variant suffix from a leaderboard name.
