@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"path/filepath"
 	"sort"
@@ -475,9 +476,7 @@ func learner(cfg *config.Config, reg *model.Registry, task model.Task, name stri
 		return fam, nil, err
 	}
 	params := map[string]any{}
-	for k, v := range cfg.ModelParams[name] {
-		params[k] = v
-	}
+	maps.Copy(params, familyParams(cfg, name))
 	for k, v := range override {
 		params[k] = v
 	}
