@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -85,22 +84,12 @@ type Peers struct {
 // XGBoost row, Optuna-TPE XGBoost row and best scikit-learn row in the
 // metric of its task.
 func ReadPeers(path string) (map[string]Peers, error) {
-	raw, err := os.ReadFile(path)
+	results, err := readBaselines(path)
 	if err != nil {
 		return nil, err
 	}
-	var doc struct {
-		Results []struct {
-			Name string           `json:"name"`
-			Task string           `json:"task"`
-			Rows []map[string]any `json:"rows"`
-		} `json:"results"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
 	out := map[string]Peers{}
-	for _, r := range doc.Results {
+	for _, r := range results {
 		metric := HeadlineMetric(r.Task)
 		if metric == "" {
 			return nil, fmt.Errorf("%s: %s: task %q", path, r.Name, r.Task)

@@ -102,26 +102,38 @@ func (p PeerNow) run(ctx context.Context, dir, name string, recorded PeerTuned) 
 		Measured: true, RecordedTuneS: recorded.TuneS}, nil
 }
 
-// ReadPeerTuned reads the Optuna-TPE row of each dataset from
-// baselines.json (testdata/peers/baselines.json, a copy of the anchors).
-func ReadPeerTuned(path string) (map[string]PeerTuned, error) {
+// baselineResult is one dataset's entry in baselines.json.
+type baselineResult struct {
+	Name   string           `json:"name"`
+	Task   string           `json:"task"`
+	Trials int              `json:"optuna_trials"`
+	Rows   []map[string]any `json:"rows"`
+}
+
+// readBaselines reads the per-dataset results of the peers' baselines.json.
+func readBaselines(path string) ([]baselineResult, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	var doc struct {
-		Results []struct {
-			Name   string           `json:"name"`
-			Task   string           `json:"task"`
-			Trials int              `json:"optuna_trials"`
-			Rows   []map[string]any `json:"rows"`
-		} `json:"results"`
+		Results []baselineResult `json:"results"`
 	}
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	return doc.Results, nil
+}
+
+// ReadPeerTuned reads the Optuna-TPE row of each dataset from
+// baselines.json (testdata/peers/baselines.json, a copy of the anchors).
+func ReadPeerTuned(path string) (map[string]PeerTuned, error) {
+	results, err := readBaselines(path)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]PeerTuned{}
-	for _, r := range doc.Results {
+	for _, r := range results {
 		key := "ROC_AUC"
 		if r.Task == "regression" {
 			key = "R2"
