@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/tabforge/tabforge/internal/atomicfile"
 )
 
@@ -18,12 +19,19 @@ import (
 //	payload length uint64 | payload | sha256(everything before) 32 bytes
 //
 // The trailing checksum lets a truncated or corrupted file be told apart
-// from a foreign one, each with its own error.
+// from a foreign one, each with its own error. From version 2 the stored
+// payload is zstd-compressed: tree models are long arrays of node ids and
+// thresholds that compress several times over; version 1 files (raw
+// payload) still read.
 
 const envelopeMagic = "TABFORGE"
 
 // EnvelopeVersion is the current container format version.
-const EnvelopeVersion uint32 = 1
+const EnvelopeVersion uint32 = 2
+
+// maxPayload bounds a decompressed payload, so that a hostile file cannot
+// make the reader allocate without limit.
+const maxPayload = 8 << 30
 
 // Errors returned when reading an envelope.
 var (
@@ -37,6 +45,9 @@ func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 
 // EncodeEnvelope wraps payload of the given kind.
 func EncodeEnvelope(kind string, payload []byte) []byte {
+	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedBetterCompression)) // no options can fail
+	payload = enc.EncodeAll(payload, make([]byte, 0, len(payload)/3))
+	enc.Close()
 	var b bytes.Buffer
 	b.WriteString(envelopeMagic)
 	binary.Write(&b, binary.LittleEndian, EnvelopeVersion)
@@ -62,8 +73,9 @@ func DecodeEnvelope(data []byte) (kind string, payload []byte, err error) {
 	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
 		return "", nil, ErrCorrupt
 	}
-	if v := binary.LittleEndian.Uint32(data[8:]); v != EnvelopeVersion {
-		return "", nil, fmt.Errorf("%w: version %d, this build reads %d", ErrVersion, v, EnvelopeVersion)
+	version := binary.LittleEndian.Uint32(data[8:])
+	if version < 1 || version > EnvelopeVersion {
+		return "", nil, fmt.Errorf("%w: version %d, this build reads 1 to %d", ErrVersion, version, EnvelopeVersion)
 	}
 	kl := int(binary.LittleEndian.Uint32(data[12:]))
 	if fixed+kl+8 > len(body) {
@@ -75,7 +87,19 @@ func DecodeEnvelope(data []byte) (kind string, payload []byte, err error) {
 	if start+pl != uint64(len(body)) {
 		return "", nil, ErrCorrupt
 	}
-	return kind, body[start:], nil
+	if version == 1 {
+		return kind, body[start:], nil
+	}
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxPayload))
+	if err != nil {
+		return "", nil, err
+	}
+	defer dec.Close()
+	payload, err = dec.DecodeAll(body[start:], nil)
+	if err != nil {
+		return "", nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return kind, payload, nil
 }
 
 // WriteFileAtomic writes data to path through a temporary file in the same

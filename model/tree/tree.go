@@ -136,29 +136,82 @@ func (t *Tree) addNode(value []float64, cover float64, samples int, impurity flo
 	return int32(len(t.Feature) - 1)
 }
 
-// treeMagic starts every encoded Tree.
-const treeMagic = "TFtree1\x00"
+// Tree encodings: version 1 wrote every array as is; version 2 leaves out
+// what the structure implies (left children, which follow their parent,
+// and depths) and stores each array byte-plane by byte-plane (all first
+// bytes, then all second bytes, ...), which the envelope's compression
+// packs several times tighter: neighbouring node ids and thresholds share
+// their high bytes.
+const (
+	treeMagic  = "TFtree1\x00"
+	treeMagic2 = "TFtree2\x00"
+)
 
-// AppendBinary appends t's encoding to b: a magic string, NumFeatures,
-// NumOutputs and node count, then each array little-endian. The encoding is
-// deterministic: equal trees give equal bytes.
+// AppendBinary appends t's encoding (version 2) to b: a magic string,
+// NumFeatures, NumOutputs and node count, then Feature, Right and Samples
+// as int32 and Threshold, Value, Cover and Impurity as float64, each
+// array byte-plane-shuffled. The encoding is deterministic: equal trees
+// give equal bytes.
 func (t *Tree) AppendBinary(b []byte) ([]byte, error) {
 	n := t.NumNodes()
-	b = append(b, treeMagic...)
+	b = append(b, treeMagic2...)
 	b = binary.LittleEndian.AppendUint32(b, uint32(t.NumFeatures))
 	b = binary.LittleEndian.AppendUint32(b, uint32(t.NumOutputs))
 	b = binary.LittleEndian.AppendUint32(b, uint32(n))
-	for _, a := range [][]int32{t.Feature, t.Left, t.Right, t.Samples, t.Depth} {
-		for _, v := range a {
-			b = binary.LittleEndian.AppendUint32(b, uint32(v))
-		}
-	}
+	// A right child is stored as its distance from its parent (0 for a
+	// leaf): small numbers whose high bytes are all zero.
+	b = appendShuffled(b, n, 4, func(i int) uint64 { return uint64(uint32(t.Feature[i])) })
+	b = appendShuffled(b, n, 4, func(i int) uint64 { return uint64(uint32(max(0, t.Right[i]-int32(i)))) })
+	b = appendShuffled(b, n, 4, func(i int) uint64 { return uint64(uint32(t.Samples[i])) })
 	for _, a := range [][]float64{t.Threshold, t.Value, t.Cover, t.Impurity} {
-		for _, v := range a {
-			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
-		}
+		b = appendShuffled(b, len(a), 8, func(i int) uint64 { return math.Float64bits(a[i]) })
 	}
 	return b, nil
+}
+
+// appendShuffled appends n little-endian values of width bytes as width
+// planes of n bytes each.
+func appendShuffled(b []byte, n, width int, value func(int) uint64) []byte {
+	start := len(b)
+	b = append(b, make([]byte, n*width)...)
+	out := b[start:]
+	for i := range n {
+		v := value(i)
+		for j := range width {
+			out[j*n+i] = byte(v >> (8 * j))
+		}
+	}
+	return b
+}
+
+// readShuffled reads the value at index i of n shuffled values of width
+// bytes.
+func readShuffled(data []byte, n, width, i int) uint64 {
+	var v uint64
+	for j := range width {
+		v |= uint64(data[j*n+i]) << (8 * j)
+	}
+	return v
+}
+
+// restoreStructure fills the left children and depths a version 2
+// encoding leaves out: nodes are in preorder, so an internal node's left
+// child is the next node, and children come after their parent.
+func (t *Tree) restoreStructure() error {
+	n := int32(len(t.Feature))
+	for i := range n {
+		if t.Feature[i] < 0 {
+			t.Left[i], t.Right[i] = -1, -1
+			continue
+		}
+		l, r := i+1, i+t.Right[i]
+		if l >= n || r <= l || r >= n {
+			return fmt.Errorf("%w: node %d has children %d, %d", ErrCorrupt, i, l, r)
+		}
+		t.Left[i], t.Right[i] = l, r
+		t.Depth[l], t.Depth[r] = t.Depth[i]+1, t.Depth[i]+1
+	}
+	return nil
 }
 
 // MarshalBinary encodes t; see AppendBinary.
@@ -181,12 +234,14 @@ func (t *Tree) UnmarshalBinary(data []byte) error {
 	return nil
 }
 
-// decode reads one tree from the front of data and returns the rest.
+// decode reads one tree (version 1 or 2) from the front of data and
+// returns the rest.
 func (t *Tree) decode(data []byte) ([]byte, error) {
 	const head = len(treeMagic) + 12
-	if len(data) < head || string(data[:len(treeMagic)]) != treeMagic {
+	if len(data) < head || (string(data[:len(treeMagic)]) != treeMagic && string(data[:len(treeMagic)]) != treeMagic2) {
 		return nil, fmt.Errorf("%w: not a tree", ErrCorrupt)
 	}
+	v2 := string(data[:len(treeMagic2)]) == treeMagic2
 	nf := binary.LittleEndian.Uint32(data[len(treeMagic):])
 	no := binary.LittleEndian.Uint32(data[len(treeMagic)+4:])
 	n := uint64(binary.LittleEndian.Uint32(data[len(treeMagic)+8:]))
@@ -194,14 +249,22 @@ func (t *Tree) decode(data []byte) ([]byte, error) {
 	if n == 0 || no == 0 || nf == 0 || no > 1<<20 || nf > 1<<30 {
 		return nil, fmt.Errorf("%w: bad header (features %d, outputs %d, nodes %d)", ErrCorrupt, nf, no, n)
 	}
-	size := n*5*4 + n*(3+uint64(no))*8
+	intArrays := uint64(5)
+	if v2 {
+		intArrays = 3
+	}
+	size := n*intArrays*4 + n*(3+uint64(no))*8
 	if uint64(len(data)) < size {
 		return nil, fmt.Errorf("%w: truncated tree (%d nodes need %d bytes, have %d)", ErrCorrupt, n, size, len(data))
 	}
 	ints := func() []int32 {
 		a := make([]int32, n)
 		for i := range a {
-			a[i] = int32(binary.LittleEndian.Uint32(data[4*i:]))
+			if v2 {
+				a[i] = int32(readShuffled(data, int(n), 4, i))
+			} else {
+				a[i] = int32(binary.LittleEndian.Uint32(data[4*i:]))
+			}
 		}
 		data = data[4*n:]
 		return a
@@ -209,14 +272,28 @@ func (t *Tree) decode(data []byte) ([]byte, error) {
 	floats := func(k uint64) []float64 {
 		a := make([]float64, k)
 		for i := range a {
-			a[i] = math.Float64frombits(binary.LittleEndian.Uint64(data[8*i:]))
+			if v2 {
+				a[i] = math.Float64frombits(readShuffled(data, int(k), 8, i))
+			} else {
+				a[i] = math.Float64frombits(binary.LittleEndian.Uint64(data[8*i:]))
+			}
 		}
 		data = data[8*k:]
 		return a
 	}
 	*t = Tree{NumFeatures: int(nf), NumOutputs: int(no)}
-	t.Feature, t.Left, t.Right, t.Samples, t.Depth = ints(), ints(), ints(), ints(), ints()
+	if v2 {
+		t.Feature, t.Right, t.Samples = ints(), ints(), ints()
+		t.Left, t.Depth = make([]int32, n), make([]int32, n)
+	} else {
+		t.Feature, t.Left, t.Right, t.Samples, t.Depth = ints(), ints(), ints(), ints(), ints()
+	}
 	t.Threshold, t.Value, t.Cover, t.Impurity = floats(n), floats(n*uint64(no)), floats(n), floats(n)
+	if v2 {
+		if err := t.restoreStructure(); err != nil {
+			return nil, err
+		}
+	}
 	for i := range int32(n) {
 		f, l, r := t.Feature[i], t.Left[i], t.Right[i]
 		switch {
