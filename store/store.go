@@ -68,6 +68,9 @@ type Runs interface {
 	GetRun(ctx context.Context, id string) (*Run, error)
 	// ListRuns returns up to limit runs, newest first; limit 0 means all.
 	ListRuns(ctx context.Context, limit int) ([]*Run, error)
+	// DeleteRun removes the run with exactly this id; removing a missing
+	// run is not an error.
+	DeleteRun(ctx context.Context, id string) error
 }
 
 // Record is one keyed value in a record space. Kinds separate the spaces

@@ -128,7 +128,7 @@ func (a *app) runsCommand() *cobra.Command {
 			})
 		},
 	}
-	runs.AddCommand(list, show, a.runsDiffCommand())
+	runs.AddCommand(list, show, a.runsDiffCommand(), a.runsRemoveCommand())
 	return runs
 }
 

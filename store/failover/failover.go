@@ -313,6 +313,12 @@ func (s *Store) Close() error {
 
 // Runs and records.
 
+// DeleteRun implements store.Runs; a deletion on the fallback is replayed
+// on the primary by sync.
+func (s *Store) DeleteRun(ctx context.Context, id string) error {
+	return s.write(ctx, []sqlite.Pending{{Kind: "run", A: id}}, func(st store.Store) error { return st.DeleteRun(ctx, id) })
+}
+
 // PutRun implements store.Runs.
 func (s *Store) PutRun(ctx context.Context, r *store.Run) error {
 	return s.write(ctx, []sqlite.Pending{{Kind: "run", A: r.ID}}, func(st store.Store) error { return st.PutRun(ctx, r) })

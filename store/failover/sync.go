@@ -117,6 +117,13 @@ func ReplayTo(ctx context.Context, fallback *sqlite.Store, primary store.Store, 
 			switch p.Kind {
 			case "run":
 				r, err := fallback.GetRun(ctx, p.A)
+				if errors.Is(err, store.ErrNotFound) { // deleted while journalled
+					if err := primary.DeleteRun(ctx, p.A); err != nil {
+						return err
+					}
+					n.Runs++
+					break
+				}
 				if err != nil {
 					return err
 				}

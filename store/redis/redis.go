@@ -280,6 +280,20 @@ func (s *Store) PutRun(ctx context.Context, r *store.Run) error {
 	return nil
 }
 
+// DeleteRun implements store.Runs.
+func (s *Store) DeleteRun(ctx context.Context, id string) error {
+	_, err := s.c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		p.Del(ctx, s.p+"run:"+id)
+		p.ZRem(ctx, s.p+"runs", id)
+		p.ZRem(ctx, s.p+"runids", id)
+		return nil
+	})
+	if err != nil {
+		return s.wrap("delete run "+id, err)
+	}
+	return nil
+}
+
 func decodeRun(doc, created string) (*store.Run, error) {
 	var r store.Run
 	if err := json.Unmarshal([]byte(doc), &r); err != nil {

@@ -112,6 +112,23 @@ func (s *Store) PutRun(ctx context.Context, r *store.Run) error {
 	return nil
 }
 
+// DeleteRun implements store.Runs.
+func (s *Store) DeleteRun(ctx context.Context, id string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM runs WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("delete run %s: %w", id, err)
+	}
+	return nil
+}
+
+// Vacuum rebuilds the database file, returning the pages that deleted
+// runs and records left free to the file system.
+func (s *Store) Vacuum(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `VACUUM`); err != nil {
+		return fmt.Errorf("vacuum: %w", err)
+	}
+	return nil
+}
+
 const runColumns = `id, created, finished, status, dataset_path, dataset_hash, config_hash, config, task, target, best, model_path, result, error`
 
 func scanRun(sc interface{ Scan(...any) error }) (*store.Run, error) {

@@ -130,6 +130,24 @@ func testRunPrefix(t *testing.T, open func() store.Store) {
 	if err != nil || len(runs) != 2 || runs[1].ID != "ab" {
 		t.Errorf("ListRuns(2) = %v, %v", runs, err)
 	}
+	// DeleteRun removes exactly the id given (never a prefix match) and
+	// a missing run is no error.
+	for _, id := range []string{"ab", "no-such-run"} {
+		if err := s.DeleteRun(ctx, id); err != nil {
+			t.Fatalf("DeleteRun(%s): %v", id, err)
+		}
+	}
+	runs, err = s.ListRuns(ctx, 0)
+	ids = ids[:0]
+	for _, r := range runs {
+		ids = append(ids, r.ID)
+	}
+	if want := []string{"c%_", "ab2", "ab1"}; err != nil || !slices.Equal(ids, want) {
+		t.Errorf("after DeleteRun(ab), ListRuns = %v, %v; want %v", ids, err, want)
+	}
+	if _, err := s.GetRun(ctx, "ab"); err == nil {
+		t.Error("GetRun(ab) after its deletion found a run")
+	}
 }
 
 func testRecords(t *testing.T, open func() store.Store) {

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tabforge/tabforge/artifact"
+	"github.com/tabforge/tabforge/housekeeping"
+	"github.com/tabforge/tabforge/registry"
+	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/store/sqlite"
+)
+
+func (a *app) gcCommand() *cobra.Command {
+	var p housekeeping.Policy
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "gc [--keep-last N] [--older-than DURATION] [--dry-run]",
+		Short: "Remove old runs, their model files and the versions only they produced",
+		Long: `Gc removes the runs that are not among the --keep-last newest and finished more than
+--older-than ago (both rules apply when both are given), each with its saved model directory,
+and the registered model versions (record and artifact) that only removed runs produced.
+It never removes a version that holds production or staging, one a rollback would return to,
+or an aliased one, nor the runs those versions came from, nor a running run. On an SQLite
+store it then runs VACUUM to give the freed pages back to the file system.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if p.KeepLast < 0 || p.OlderThan < 0 || (p.KeepLast == 0 && p.OlderThan == 0) {
+				return usagef("gc: give --keep-last N (N > 0) and/or --older-than DURATION (e.g. 720h)")
+			}
+			return a.collect(cmd, p, asJSON)
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&p.KeepLast, "keep-last", 0, "keep the N newest runs")
+	f.DurationVar(&p.OlderThan, "older-than", 0, "remove only runs older than this (e.g. 720h)")
+	f.BoolVar(&p.DryRun, "dry-run", false, "print what would be removed, remove nothing")
+	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return cmd
+}
+
+func (a *app) runsRemoveCommand() *cobra.Command {
+	var p housekeeping.Policy
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "rm RUN...",
+		Short: "Remove runs, their model files and the versions only they produced",
+		Long: `Rm removes the named runs (ids or unique prefixes) as gc would. A run whose model version
+holds a stage or an alias (or that a rollback would return to) is refused, naming the use.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p.Runs = args
+			return a.collect(cmd, p, asJSON)
+		},
+	}
+	cmd.Flags().BoolVar(&p.DryRun, "dry-run", false, "print what would be removed, remove nothing")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return cmd
+}
+
+// collect runs housekeeping on the configured store, registry and
+// artifacts, then compacts an SQLite store.
+func (a *app) collect(cmd *cobra.Command, p housekeeping.Policy, asJSON bool) error {
+	ctx := cmd.Context()
+	cfg, _, err := a.loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	return a.withStore(cmd, func(st store.Store) error {
+		reg, err := registry.Open(ctx, st)
+		if err != nil {
+			return err
+		}
+		arts, err := artifact.Open(ctx, cfg.Artifacts)
+		if err != nil {
+			return err
+		}
+		defer arts.Close()
+		rep, err := housekeeping.Collect(ctx, housekeeping.Env{Store: st, Registry: reg, Artifacts: arts}, p)
+		if err != nil {
+			return err
+		}
+		vacuumed, err := vacuum(ctx, st, cfg.Store, p.DryRun)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return json.NewEncoder(a.stdout).Encode(struct {
+				*housekeeping.Report
+				StoreBytesFreed int64 `json:"store_bytes_freed"`
+			}{rep, vacuumed})
+		}
+		verb := "removed"
+		if p.DryRun {
+			verb = "would remove"
+		}
+		for _, id := range rep.Runs {
+			fmt.Fprintf(a.stdout, "%s run %s\n", verb, id)
+		}
+		for _, v := range rep.Versions {
+			fmt.Fprintf(a.stdout, "%s model version %s\n", verb, v)
+		}
+		fmt.Fprintf(a.stdout, "%s %d runs and %d model versions, %s of files and artifacts", verb, len(rep.Runs), len(rep.Versions), humanBytes(rep.Bytes))
+		if vacuumed > 0 {
+			fmt.Fprintf(a.stdout, "; the store file shrank by %s", humanBytes(vacuumed))
+		}
+		fmt.Fprintln(a.stdout)
+		return nil
+	})
+}
+
+// vacuum compacts an SQLite store and returns how much its file shrank.
+func vacuum(ctx context.Context, st store.Store, url string, dry bool) (int64, error) {
+	v, ok := st.(interface{ Vacuum(context.Context) error })
+	if !ok || dry {
+		return 0, nil
+	}
+	path, err := sqlite.FromURL(url)
+	if err != nil {
+		return 0, nil
+	}
+	before := fileSize(path)
+	if err := v.Vacuum(ctx); err != nil {
+		return 0, err
+	}
+	return max(0, before-fileSize(path)), nil
+}
+
+func fileSize(path string) int64 {
+	info, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return info.Size()
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tabforge/tabforge/store/redis/redistest"
+)
+
+// TestGarbageCollection trains four versions of one name (seeds 1 to 4),
+// puts the first in production, then the second (so a rollback returns to
+// the first), aliases none, and collects with --keep-last 1: the two
+// protected runs and the newest stay, the third run goes with its model
+// directory, version and artifact. runs rm of a protected run is refused
+// naming its use, a dry run removes nothing, and on SQLite the store file
+// shrinks. Both backends.
+func TestGarbageCollection(t *testing.T) {
+	backends := []struct {
+		name string
+		url  func(t *testing.T, dir string) string
+	}{
+		{"sqlite", func(t *testing.T, dir string) string { return "sqlite://" + filepath.Join(dir, "tf.db") }},
+		{"redis", func(t *testing.T, _ string) string { return redistest.URL(t) }},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			dir := t.TempDir()
+			url := b.url(t, dir)
+			cli := func(args ...string) (int, string, string) {
+				t.Helper()
+				var out, errb bytes.Buffer
+				args = append(args, "--store", url, "--set", "artifacts="+filepath.Join(dir, "artifacts"), "--set", "store_fallback=false")
+				code := run(context.Background(), args, &out, &errb)
+				return code, out.String(), errb.String()
+			}
+			type trained struct{ run, version, path string }
+			var runs []trained
+			for _, seed := range []string{"1", "2", "3", "4"} {
+				code, out, errs := cli("train", "--data", testdata("credit_data.csv"), "--target", "Status", "--models", "tree",
+					"--cv-folds", "0", "--profile", "development", "--seed", seed, "--name", "credit", "--out", filepath.Join(dir, "models"), "--json")
+				var res struct {
+					RunID        string `json:"run_id"`
+					ModelVersion string `json:"model_version"`
+					ModelPath    string `json:"model_path"`
+				}
+				if code != 0 || json.Unmarshal([]byte(out), &res) != nil {
+					t.Fatalf("train seed %s: exit %d\n%s", seed, code, errs)
+				}
+				runs = append(runs, trained{res.RunID, res.ModelVersion, res.ModelPath})
+			}
+			for _, i := range []int{0, 1} {
+				if code, _, errs := cli("models", "promote", runs[i].version, "--stage", "production"); code != 0 {
+					t.Fatalf("promote: %s", errs)
+				}
+			}
+			if code, _, errs := cli("runs", "rm", runs[0].run); code != 1 || !strings.Contains(errs, "credit@production~1") {
+				t.Errorf("runs rm of the rollback target: exit %d, %q; want a refusal naming credit@production~1", code, errs)
+			}
+			if code, out, errs := cli("gc", "--keep-last", "1", "--dry-run", "--json"); code != 0 || !strings.Contains(out, runs[2].run) {
+				t.Fatalf("gc --dry-run: exit %d\n%s\n%s", code, out, errs)
+			}
+			if _, err := os.Stat(runs[2].path); err != nil {
+				t.Fatalf("a dry run removed %s: %v", runs[2].path, err)
+			}
+			db := filepath.Join(dir, "tf.db")
+			before := fileSize(db)
+			code, out, errs := cli("gc", "--keep-last", "1", "--json")
+			var rep struct {
+				Runs     []string          `json:"runs"`
+				Versions []string          `json:"versions"`
+				Kept     map[string]string `json:"kept"`
+			}
+			if code != 0 || json.Unmarshal([]byte(out), &rep) != nil {
+				t.Fatalf("gc: exit %d\n%s\n%s", code, out, errs)
+			}
+			if !slices.Equal(rep.Runs, []string{runs[2].run}) || !slices.Equal(rep.Versions, []string{runs[2].version}) {
+				t.Errorf("gc removed runs %v and versions %v; want only run 3 (%s) and its version", rep.Runs, rep.Versions, runs[2].run)
+			}
+			for _, i := range []int{0, 1, 3} {
+				if rep.Kept[runs[i].run] == "" {
+					t.Errorf("run %d is not reported kept: %v", i+1, rep.Kept)
+				}
+				if code, _, _ := cli("runs", "show", runs[i].run); code != 0 {
+					t.Errorf("kept run %d is gone", i+1)
+				}
+			}
+			if _, err := os.Stat(filepath.Dir(runs[2].path)); !os.IsNotExist(err) {
+				t.Errorf("the removed run's model directory is still there: %v", err)
+			}
+			if entries, _ := os.ReadDir(filepath.Join(dir, "artifacts", "models", runs[2].version)); len(entries) != 0 {
+				t.Errorf("the removed version's artifact is still stored: %v", entries)
+			}
+			if entries, _ := os.ReadDir(filepath.Join(dir, "artifacts", "models", runs[3].version)); len(entries) == 0 {
+				t.Error("the newest version's artifact is gone")
+			}
+			if code, _, _ := cli("runs", "show", runs[2].run); code == 0 {
+				t.Error("the removed run is still listed")
+			}
+			if code, _, _ := cli("predict", "--model", runs[2].version, "--data", testdata("credit_data.csv"), "--out", filepath.Join(dir, "p.csv")); code == 0 {
+				t.Error("the removed version still resolves")
+			}
+			if code, _, errs := cli("predict", "--model", "credit@production", "--data", testdata("credit_data.csv"), "--out", filepath.Join(dir, "p.csv")); code != 0 {
+				t.Errorf("production no longer predicts after gc: %s", errs)
+			}
+			if b.name == "sqlite" && fileSize(db) >= before {
+				t.Errorf("store file %d bytes after gc, %d before: VACUUM did not shrink it", fileSize(db), before)
+			}
+		})
+	}
+}

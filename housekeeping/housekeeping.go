@@ -1,0 +1,218 @@
+// Package housekeeping owns what may be removed from a tabforge store and
+// when: old runs with their saved model directories, and the registered
+// versions and artifacts only they produced. It never removes a version
+// that holds a stage or an alias, or that a rollback would return to, nor
+// the runs those versions came from (their lineage), nor a run that is
+// still running.
+package housekeeping
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tabforge/tabforge/artifact"
+	"github.com/tabforge/tabforge/registry"
+	"github.com/tabforge/tabforge/store"
+)
+
+// Policy says which runs are old enough to remove. A run is removed only
+// if every rule set says so: it is not among the KeepLast newest runs and
+// it finished (or started) more than OlderThan ago.
+type Policy struct {
+	KeepLast  int           // 0: no count rule
+	OlderThan time.Duration // 0: no age rule
+	// Runs, when not empty, names the runs to remove instead of the rules
+	// above (runs rm); a protected one is an error rather than skipped.
+	Runs []string
+	// DryRun reports what would be removed and removes nothing.
+	DryRun bool
+	// Now is the time ages are measured from; zero means time.Now().
+	Now time.Time
+}
+
+// Env is what housekeeping acts on.
+type Env struct {
+	Store     store.Store
+	Registry  *registry.Registry
+	Artifacts *artifact.Store // nil: registered artifacts are left in place
+}
+
+// Report lists what was (or, in a dry run, would be) removed and kept.
+type Report struct {
+	Runs     []string          `json:"runs"`     // removed run ids
+	Versions []string          `json:"versions"` // removed model versions
+	Kept     map[string]string `json:"kept"`     // run id → why it was kept
+	Bytes    int64             `json:"bytes"`    // file and artifact bytes freed
+	DryRun   bool              `json:"dry_run,omitempty"`
+}
+
+// ErrNoRule reports a Policy that names neither runs nor a rule.
+var ErrNoRule = errors.New("housekeeping: give runs to remove, or keep-last or older-than")
+
+// Collect removes what p selects from env and reports it.
+func Collect(ctx context.Context, env Env, p Policy) (*Report, error) {
+	if len(p.Runs) == 0 && p.KeepLast <= 0 && p.OlderThan <= 0 {
+		return nil, ErrNoRule
+	}
+	if p.Now.IsZero() {
+		p.Now = time.Now()
+	}
+	runs, err := env.Store.ListRuns(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	versions, err := env.Registry.List(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	protected, err := env.Registry.Protected(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// lineage: run id → the protection of a version it produced.
+	lineage := map[string]string{}
+	for _, v := range versions {
+		if why, ok := protected[v.Version]; ok {
+			for _, id := range runsOf(v) {
+				lineage[id] = fmt.Sprintf("produced %s (%s)", v.Version, why)
+			}
+		}
+	}
+	rep := &Report{Kept: map[string]string{}, DryRun: p.DryRun}
+	remove, err := selectRuns(runs, p, lineage, rep)
+	if err != nil {
+		return nil, err
+	}
+	gone := map[string]bool{}
+	for _, r := range remove {
+		gone[r.ID] = true
+	}
+	for _, r := range remove {
+		if err := removeRun(ctx, env, r, p.DryRun, rep); err != nil {
+			return rep, err
+		}
+	}
+	for _, v := range versions {
+		if _, ok := protected[v.Version]; ok || !allGone(runsOf(v), gone) {
+			continue
+		}
+		if err := removeVersion(ctx, env, v, p.DryRun, rep); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// selectRuns picks the runs to remove and records why others are kept.
+func selectRuns(runs []*store.Run, p Policy, lineage map[string]string, rep *Report) ([]*store.Run, error) {
+	var out []*store.Run
+	if len(p.Runs) > 0 {
+		for _, id := range p.Runs {
+			i := slices.IndexFunc(runs, func(r *store.Run) bool { return r.ID == id || strings.HasPrefix(r.ID, id) })
+			if i < 0 {
+				return nil, fmt.Errorf("run %s: %w", id, store.ErrNotFound)
+			}
+			r := runs[i]
+			if why := lineage[r.ID]; why != "" {
+				return nil, fmt.Errorf("run %s %s: %w; demote or re-alias it first", r.ID, why, registry.ErrProtected)
+			}
+			if r.Status == store.Running {
+				return nil, fmt.Errorf("run %s is still running", r.ID)
+			}
+			out = append(out, r)
+		}
+		return out, nil
+	}
+	for i, r := range runs { // newest first
+		switch {
+		case p.KeepLast > 0 && i < p.KeepLast:
+			rep.Kept[r.ID] = fmt.Sprintf("among the %d newest", p.KeepLast)
+		case p.OlderThan > 0 && p.Now.Sub(runTime(r)) < p.OlderThan:
+			rep.Kept[r.ID] = "newer than " + p.OlderThan.String()
+		case lineage[r.ID] != "":
+			rep.Kept[r.ID] = lineage[r.ID]
+		case r.Status == store.Running:
+			rep.Kept[r.ID] = "still running"
+		default:
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func runTime(r *store.Run) time.Time {
+	if !r.Finished.IsZero() {
+		return r.Finished
+	}
+	return r.Created
+}
+
+func runsOf(v *registry.Model) []string {
+	ids := slices.Clone(v.Runs)
+	if v.RunID != "" && !slices.Contains(ids, v.RunID) {
+		ids = append(ids, v.RunID)
+	}
+	return ids
+}
+
+func allGone(ids []string, gone map[string]bool) bool {
+	for _, id := range ids {
+		if !gone[id] {
+			return false
+		}
+	}
+	return len(ids) > 0
+}
+
+// removeRun deletes a run's saved model directory (the directory of its
+// model file, named after the run) and then its record.
+func removeRun(ctx context.Context, env Env, r *store.Run, dry bool, rep *Report) error {
+	rep.Runs = append(rep.Runs, r.ID)
+	if dir := filepath.Dir(r.ModelPath); r.ModelPath != "" && filepath.Base(dir) == r.ID {
+		rep.Bytes += dirSize(dir)
+		if !dry {
+			if err := os.RemoveAll(dir); err != nil {
+				return fmt.Errorf("remove run %s: %w", r.ID, err)
+			}
+		}
+	}
+	if dry {
+		return nil
+	}
+	return env.Store.DeleteRun(ctx, r.ID)
+}
+
+// removeVersion deletes a registered version's artifact, then its record.
+func removeVersion(ctx context.Context, env Env, v *registry.Model, dry bool, rep *Report) error {
+	rep.Versions = append(rep.Versions, v.Version)
+	rep.Bytes += v.Artifact.Size
+	if dry {
+		return nil
+	}
+	if env.Artifacts != nil && v.Artifact.Key != "" && (v.Artifact.URL == "" || v.Artifact.URL == env.Artifacts.URL()) {
+		if err := env.Artifacts.Delete(ctx, v.Artifact.Key); err != nil {
+			return err
+		}
+	}
+	return env.Registry.Delete(ctx, v.Version)
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}

@@ -1,0 +1,62 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// ErrProtected reports a version that may not be removed: it holds a
+// stage or an alias, or a rollback would return to it.
+var ErrProtected = errors.New("model version is in use")
+
+// Protected returns the versions that housekeeping must keep, each with
+// why: the holders of production and staging ("NAME@production"), the
+// versions a rollback would return to ("NAME@production~2"), and the
+// targets of aliases ("NAME@champion").
+func (r *Registry) Protected(ctx context.Context) (map[string]string, error) {
+	st, err := r.stages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	keep := func(version, why string) {
+		if version != "" && out[version] == "" {
+			out[version] = why
+		}
+	}
+	for name, nr := range st.names {
+		keep(nr.Production.Version, name+"@"+string(Production))
+		keep(nr.Staging.Version, name+"@"+string(Staging))
+		for i, v := range nr.Production.Previous {
+			keep(v, fmt.Sprintf("%s@%s~%d", name, Production, i+1))
+		}
+		aliases := make([]string, 0, len(nr.Aliases))
+		for a := range nr.Aliases {
+			aliases = append(aliases, a)
+		}
+		slices.Sort(aliases)
+		for _, a := range aliases {
+			keep(nr.Aliases[a].Version, name+"@"+a)
+		}
+	}
+	return out, nil
+}
+
+// Delete removes version's record (not its artifact, which the caller
+// owns). A protected version is refused with an error wrapping
+// ErrProtected that names its use; a missing one is not an error.
+func (r *Registry) Delete(ctx context.Context, version string) error {
+	protected, err := r.Protected(ctx)
+	if err != nil {
+		return err
+	}
+	if why, ok := protected[version]; ok {
+		return fmt.Errorf("registry: version %s: %w (%s)", version, ErrProtected, why)
+	}
+	if err := r.rec.DeleteRecord(ctx, KindModel, version); err != nil {
+		return fmt.Errorf("registry: delete %s: %w", version, err)
+	}
+	return nil
+}
