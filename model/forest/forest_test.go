@@ -2,6 +2,7 @@ package forest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -116,7 +117,7 @@ func TestAccuracyOOBImportances(t *testing.T) {
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(a, b int) int { return -cmpFloat(imp[a], imp[b]) })
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(imp[b], imp[a]) })
 	// Friedman-1: only x0..x4 enter y.
 	if top := slices.Sorted(slices.Values(order[:5])); math.Abs(sum-1) > 1e-12 || !slices.Equal(top, []int{0, 1, 2, 3, 4}) {
 		t.Fatalf("importances sum %v, top five features %v; want 1 and [0 1 2 3 4]", sum, order[:5])
@@ -144,16 +145,6 @@ func TestAccuracyOOBImportances(t *testing.T) {
 			t.Fatalf("row %d probabilities sum to %v", i, s)
 		}
 	}
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func TestProgressAndCancel(t *testing.T) {

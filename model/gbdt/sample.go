@@ -82,23 +82,6 @@ func holdout(d *model.Dataset, frac float64, seed uint64) (train, valid *model.D
 	vr, tr := perm[:nv], perm[nv:]
 	slices.Sort(vr)
 	slices.Sort(tr)
-	return subset(d, tr), subset(d, vr)
+	return d.TakeRows(tr), d.TakeRows(vr)
 }
 
-// subset returns the rows of d listed in rows, as a new Dataset.
-func subset(d *model.Dataset, rows []int) *model.Dataset {
-	out := &model.Dataset{
-		X: d.X.TakeRows(rows), Y: make([]float64, len(rows)), Task: d.Task,
-		NumClasses: d.NumClasses, FeatureNames: d.FeatureNames, Categorical: d.Categorical,
-	}
-	for i, r := range rows {
-		out.Y[i] = d.Y[r]
-	}
-	if d.Weights != nil {
-		out.Weights = make([]float64, len(rows))
-		for i, r := range rows {
-			out.Weights[i] = d.Weights[r]
-		}
-	}
-	return out
-}
