@@ -167,6 +167,21 @@ func TestProgressAndCancel(t *testing.T) {
 	if _, err := Train(ctx, Params{NEstimators: 7}, train, model.FitOptions{Workers: 2}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Train error = %v; want context.Canceled", err)
 	}
+	// Cancelled while growing: trees not yet started are skipped.
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	events := 0
+	o = model.FitOptions{Workers: 2, Progress: func(e progress.Event) {
+		if events++; events == 2 {
+			cancel()
+		}
+	}}
+	if _, err := Train(ctx, Params{NEstimators: 200}, train, o); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Train cancelled after 2 trees: error = %v; want context.Canceled", err)
+	}
+	if events > 4 { // the two trees running when cancel was called may finish
+		t.Errorf("%d trees finished after cancelling at the second of 200", events)
+	}
 }
 
 func TestBadInput(t *testing.T) {
