@@ -84,4 +84,3 @@ func holdout(d *model.Dataset, frac float64, seed uint64) (train, valid *model.D
 	slices.Sort(tr)
 	return d.TakeRows(tr), d.TakeRows(vr)
 }
-
