@@ -284,14 +284,7 @@ func OutOfFold(ctx context.Context, learner model.Learner, d *model.Dataset, fol
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("ensemble: out-of-fold: fold %d: %w", f, err)
 		}
-		train := &model.Dataset{
-			X: d.X.TakeRows(fold.Train), Y: split.Take(d.Y, fold.Train), Task: d.Task, NumClasses: d.NumClasses,
-			FeatureNames: d.FeatureNames, Categorical: d.Categorical,
-		}
-		if d.Weights != nil {
-			train.Weights = split.Take(d.Weights, fold.Train)
-		}
-		m, err := learner.Fit(ctx, train, o)
+		m, err := learner.Fit(ctx, d.TakeRows(fold.Train), o)
 		if err != nil {
 			return nil, fmt.Errorf("ensemble: out-of-fold: fold %d: %w", f, err)
 		}

@@ -1,9 +1,12 @@
 package eval
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/tabforge/tabforge/split"
 )
 
 // BenchmarkROCAUC measures binary ROCAUC on seeded random scores with
@@ -33,5 +36,29 @@ func BenchmarkROCAUC(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkCrossValidate measures the fold scheduler: 64 folds whose fit
+// does a fixed amount of arithmetic, on 1 and 2 workers, so the cost per
+// fold beyond the fit is visible.
+func BenchmarkCrossValidate(b *testing.B) {
+	folds := make([]split.Fold, 64)
+	fit := func(_ context.Context, i int, _ split.Fold) (Metrics, error) {
+		s := 0.0
+		for j := range 20_000 {
+			s += float64(i^j) * 1e-9
+		}
+		return Metrics{"s": s}, nil
+	}
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprint("workers=", workers), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := CrossValidate(context.Background(), folds, workers, fit); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -191,7 +191,7 @@ func bootstrapRound(ctx context.Context, l model.Learner, train, test *model.Dat
 	for i := range rows {
 		rows[i] = rng.IntN(n)
 	}
-	m, err := l.Fit(ctx, resample(train, rows), model.FitOptions{Workers: 1})
+	m, err := l.Fit(ctx, train.TakeRows(rows), model.FitOptions{Workers: 1})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -204,23 +204,6 @@ func bootstrapRound(ctx context.Context, l model.Learner, train, test *model.Dat
 		return nil, 0, err
 	}
 	return pred, k, nil
-}
-
-// resample returns the rows of d (repeats allowed) as a new dataset.
-func resample(d *model.Dataset, rows []int) *model.Dataset {
-	out := *d
-	out.X = d.X.TakeRows(rows)
-	out.Y = make([]float64, len(rows))
-	for i, r := range rows {
-		out.Y[i] = d.Y[r]
-	}
-	if d.Weights != nil {
-		out.Weights = make([]float64, len(rows))
-		for i, r := range rows {
-			out.Weights[i] = d.Weights[r]
-		}
-	}
-	return &out
 }
 
 // roundLabels turns one round's outputs into class indices: a binary
@@ -384,7 +367,7 @@ func LearningCurve(ctx context.Context, l model.Learner, train, valid *model.Dat
 			return nil, fmt.Errorf("eval: learning curve: fraction %v is not in (0, 1]", f)
 		}
 		size := max(2, min(n, int(math.Round(f*float64(n)))))
-		sub := resample(train, perm[:size])
+		sub := train.TakeRows(perm[:size])
 		p, err := curvePoint(ctx, l, sub, valid, o)
 		if err != nil {
 			return nil, fmt.Errorf("eval: learning curve: %d rows: %w", size, err)

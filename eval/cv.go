@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tabforge/tabforge/split"
 )
@@ -23,55 +24,27 @@ func CrossValidate(ctx context.Context, folds []split.Fold, workers int, fit fun
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	workers = min(workers, len(folds))
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-
+	// errgroup cancels gctx with the first fold's error as its cause.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
 	results := make([]Metrics, len(folds))
-	next := make(chan int)
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	fail := func(err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if firstErr == nil {
-			firstErr = err
-			cancel(err)
+	stopped := false
+	for i := range folds {
+		if gctx.Err() != nil {
+			stopped = true
+			break
 		}
-	}
-	for range workers {
-		wg.Go(func() {
-			for i := range next {
-				m, err := runFold(ctx, i, folds[i], fit)
-				if err != nil {
-					fail(err)
-					continue
-				}
-				results[i] = m
-			}
+		g.Go(func() error {
+			m, err := runFold(gctx, i, folds[i], fit)
+			results[i] = m
+			return err
 		})
 	}
-	stopped := false
-feed:
-	for i := range folds {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			stopped = true
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-
-	if firstErr != nil {
-		return nil, firstErr
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	if stopped {
-		return nil, fmt.Errorf("eval: cross-validation: %w", context.Cause(ctx))
+		return nil, fmt.Errorf("eval: cross-validation: %w", context.Cause(gctx))
 	}
 	return results, nil
 }

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -162,11 +163,11 @@ func ResidualsBySegment(segments []string, y, pred []float64) ([]ResidualGroup, 
 	slices.SortFunc(out, func(a, b ResidualGroup) int {
 		switch {
 		case a.Within20 != b.Within20:
-			return cmpFloat(a.Within20, b.Within20)
+			return cmp.Compare(a.Within20, b.Within20)
 		case a.MAE != b.MAE:
-			return cmpFloat(b.MAE, a.MAE)
+			return cmp.Compare(b.MAE, a.MAE)
 		}
-		return cmpString(a.Label, b.Label)
+		return cmp.Compare(a.Label, b.Label)
 	})
 	return out, nil
 }
@@ -185,26 +186,6 @@ func WorstSegments(segments []string, y, pred []float64, minRows, k int) ([]Resi
 		}
 	}
 	return out, nil
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // CalibrationBin is one bin of a reliability diagram.

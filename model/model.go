@@ -91,6 +91,30 @@ type Dataset struct {
 	Time []float64
 }
 
+// TakeRows returns a new Dataset holding the listed rows of d (repeats
+// allowed) in that order: X, Y and Weights are copied, the other fields are
+// shared with d. Every index must be in [0, d.X.Rows).
+func (d *Dataset) TakeRows(rows []int) *Dataset {
+	out := *d
+	out.X = d.X.TakeRows(rows)
+	out.Y = takeRows(d.Y, rows)
+	if d.Weights != nil {
+		out.Weights = takeRows(d.Weights, rows)
+	}
+	if d.Time != nil {
+		out.Time = takeRows(d.Time, rows)
+	}
+	return &out
+}
+
+func takeRows(v []float64, rows []int) []float64 {
+	out := make([]float64, len(rows))
+	for i, r := range rows {
+		out[i] = v[r]
+	}
+	return out
+}
+
 // Validate checks the dataset's shape and target.
 func (d *Dataset) Validate() error {
 	switch {

@@ -63,6 +63,30 @@ func TestStudyDeterministic(t *testing.T) {
 	}
 }
 
+// TestParallelRandomMatchesSequential runs the same random-sampler study
+// on 1 and 3 workers: every trial's parameters come from its own stream
+// (seed, number), so the trials must be identical whatever the scheduling.
+func TestParallelRandomMatchesSequential(t *testing.T) {
+	ctx := context.Background()
+	run := func(workers int) []string {
+		s, err := NewStudy(ctx, "par", Config{Sampler: RandomSampler{}, Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.Optimize(ctx, quadratic, Budget{MaxTrials: 40, Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Complete != 40 || res.Total != 40 {
+			t.Fatalf("workers=%d: %d complete, %d total; want 40", workers, res.Complete, res.Total)
+		}
+		return paramsOf(t, s)
+	}
+	if a, b := run(1), run(3); !slices.Equal(a, b) {
+		t.Errorf("workers 1 and 3 give different trials:\n%v\n%v", a, b)
+	}
+}
+
 func TestConditionalSpace(t *testing.T) {
 	ctx := context.Background()
 	s, err := NewStudy(ctx, "cond", Config{Sampler: TPESampler{Multivariate: true, StartupTrials: 5}, Seed: 3})

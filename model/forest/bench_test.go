@@ -108,3 +108,16 @@ func rSquared(y, p []float64) float64 {
 	v, _ := eval.R2(y, p, nil)
 	return v
 }
+
+// BenchmarkForestShallow fits 200 depth-4 trees on 10,000 rows on two
+// workers: trees this cheap make the scheduling cost per tree visible.
+func BenchmarkForestShallow(b *testing.B) {
+	train, _ := friedmanSplit(12_500)
+	p := Params{NEstimators: 200, MaxDepth: 4, MaxFeatures: sqrtFeatures(), Seed: 3}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Train(context.Background(), p, train, model.FitOptions{Workers: 2}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

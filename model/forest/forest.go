@@ -22,6 +22,8 @@ import (
 	"math"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/tabforge/tabforge/internal/binenc"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/model/tree"
@@ -142,8 +144,8 @@ func (p Params) Fit(ctx context.Context, d *model.Dataset, o model.FitOptions) (
 }
 
 // Train grows the forest's trees on o.NumWorkers() goroutines, emitting a
-// progress.ForestTree event per finished tree (from the calling goroutine,
-// Step counting finished trees). It checks ctx before each tree and every
+// progress.ForestTree event per finished tree (one at a time, Step
+// counting finished trees). It checks ctx before each tree and every
 // few hundred nodes. With bootstrap it also computes the out-of-bag score.
 func Train(ctx context.Context, p Params, d *model.Dataset, o model.FitOptions) (*Model, error) {
 	if d == nil {
@@ -156,7 +158,7 @@ func Train(ctx context.Context, p Params, d *model.Dataset, o model.FitOptions) 
 	if err != nil {
 		return nil, fmt.Errorf("forest: %w", err)
 	}
-	n, nt := pr.Rows(), p.trees()
+	nt := p.trees()
 	tp := p.treeParams(d.Task)
 	boot := p.bootstrap()
 	m := &Model{params: p, task: d.Task, numClasses: pr.NumClasses(), numFeatures: pr.Cols(),
@@ -168,59 +170,59 @@ func Train(ctx context.Context, p Params, d *model.Dataset, o model.FitOptions) 
 	if boot {
 		inbag = make([][]uint64, nt)
 	}
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	jobs := make(chan int)
-	type result struct {
-		i   int
-		err error
-	}
-	done := make(chan result)
-	var wg sync.WaitGroup
-	for range min(o.NumWorkers(), nt) {
-		wg.Go(func() {
-			w := make([]float64, n)
-			for i := range jobs {
-				done <- result{i, growOne(ctx, pr, tp, boot, i, w, m.trees, inbag)}
-			}
-		})
-	}
-	go func() {
-		defer close(jobs)
-		for i := range nt {
-			select {
-			case jobs <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	go func() { wg.Wait(); close(done) }()
-	var firstErr error
-	finished := 0
-	for r := range done {
-		if r.err != nil {
-			if firstErr == nil {
-				firstErr = r.err
-				cancel()
-			}
-			continue
-		}
-		finished++
-		o.Progress.Emit(progress.Event{Stage: progress.ForestTree, Step: finished, Total: nt})
-	}
-	if firstErr == nil && finished < nt {
-		firstErr = fmt.Errorf("forest: %w", context.Cause(ctx))
-	}
-	if firstErr != nil {
-		return nil, firstErr
+	if err := growAll(ctx, pr, tp, boot, o, m.trees, inbag); err != nil {
+		return nil, err
 	}
 	if boot {
 		m.oob = oobScore(m, d, inbag)
 	}
 	m.importances = importances(m.trees, m.numFeatures)
 	return m, nil
+}
+
+// growAll grows every tree of trees on up to o.NumWorkers() goroutines and
+// returns the first error, which stops trees not yet started. Tree i
+// depends only on i, never on which goroutine grows it or when. Each
+// finished tree emits a progress.ForestTree event, serialised, with Step
+// counting finished trees.
+func growAll(ctx context.Context, pr *tree.Prepared, tp tree.Params, boot bool, o model.FitOptions, trees []*tree.Tree, inbag [][]uint64) error {
+	nt, n := len(trees), pr.Rows()
+	workers := min(o.NumWorkers(), nt)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	// Row buffers for bootstrap counts, one per running goroutine.
+	free := make(chan []float64, workers)
+	var mu sync.Mutex
+	finished := 0
+	for i := range nt {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			var w []float64
+			select {
+			case w = <-free:
+			default:
+				w = make([]float64, n)
+			}
+			defer func() { free <- w }()
+			if err := growOne(gctx, pr, tp, boot, i, w, trees, inbag); err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			finished++
+			o.Progress.Emit(progress.Event{Stage: progress.ForestTree, Step: finished, Total: nt})
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if finished < nt {
+		return fmt.Errorf("forest: %w", context.Cause(gctx))
+	}
+	return nil
 }
 
 // growOne grows tree i into trees[i], drawing its bootstrap sample (if

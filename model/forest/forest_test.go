@@ -2,6 +2,7 @@ package forest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -116,7 +117,7 @@ func TestAccuracyOOBImportances(t *testing.T) {
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(a, b int) int { return -cmpFloat(imp[a], imp[b]) })
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(imp[b], imp[a]) })
 	// Friedman-1: only x0..x4 enter y.
 	if top := slices.Sorted(slices.Values(order[:5])); math.Abs(sum-1) > 1e-12 || !slices.Equal(top, []int{0, 1, 2, 3, 4}) {
 		t.Fatalf("importances sum %v, top five features %v; want 1 and [0 1 2 3 4]", sum, order[:5])
@@ -146,16 +147,6 @@ func TestAccuracyOOBImportances(t *testing.T) {
 	}
 }
 
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 func TestProgressAndCancel(t *testing.T) {
 	train, _ := friedmanSplit(500)
 	var steps []int
@@ -175,6 +166,21 @@ func TestProgressAndCancel(t *testing.T) {
 	cancel()
 	if _, err := Train(ctx, Params{NEstimators: 7}, train, model.FitOptions{Workers: 2}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Train error = %v; want context.Canceled", err)
+	}
+	// Cancelled while growing: trees not yet started are skipped.
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	events := 0
+	o = model.FitOptions{Workers: 2, Progress: func(e progress.Event) {
+		if events++; events == 2 {
+			cancel()
+		}
+	}}
+	if _, err := Train(ctx, Params{NEstimators: 200}, train, o); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Train cancelled after 2 trees: error = %v; want context.Canceled", err)
+	}
+	if events > 4 { // the two trees running when cancel was called may finish
+		t.Errorf("%d trees finished after cancelling at the second of 200", events)
 	}
 }
 

@@ -70,8 +70,9 @@ func sampleCols(p int, frac float64, rng *rand.Rand) []int {
 	return out
 }
 
-// holdout splits d into a training part and a validation part holding a
-// seeded random frac of its rows (at least one row each when possible).
+// holdout splits d into a training part and a validation part holding
+// frac of its rows (at least one row each when possible): the latest rows
+// when d.Time orders them, else a seeded random draw.
 // Row order is kept within each part.
 func holdout(d *model.Dataset, frac float64, seed uint64) (train, valid *model.Dataset) {
 	n := d.X.Rows
@@ -88,7 +89,7 @@ func holdout(d *model.Dataset, frac float64, seed uint64) (train, valid *model.D
 	}
 	slices.Sort(vr)
 	slices.Sort(tr)
-	return subset(d, tr), subset(d, vr)
+	return d.TakeRows(tr), d.TakeRows(vr)
 }
 
 // latest splits rows into the about nv latest by time (valid) and the
@@ -112,28 +113,4 @@ func latest(times []float64, nv int) (valid, train []int) {
 		}
 	}
 	return order[cut:], order[:cut]
-}
-
-// subset returns the rows of d listed in rows, as a new Dataset.
-func subset(d *model.Dataset, rows []int) *model.Dataset {
-	out := &model.Dataset{
-		X: d.X.TakeRows(rows), Y: make([]float64, len(rows)), Task: d.Task,
-		NumClasses: d.NumClasses, FeatureNames: d.FeatureNames, Categorical: d.Categorical,
-	}
-	for i, r := range rows {
-		out.Y[i] = d.Y[r]
-	}
-	if d.Weights != nil {
-		out.Weights = make([]float64, len(rows))
-		for i, r := range rows {
-			out.Weights[i] = d.Weights[r]
-		}
-	}
-	if d.Time != nil {
-		out.Time = make([]float64, len(rows))
-		for i, r := range rows {
-			out.Time[i] = d.Time[r]
-		}
-	}
-	return out
 }

@@ -12,7 +12,7 @@
 //     intercept) give sane predictions.
 //   - Regression{Alpha: α > 0} adds α‖β‖²; the intercept is not penalised.
 //   - Logistic minimises Σ wᵢ·logloss(yᵢ, softmax(b + W·xᵢ)) + ‖W‖²/(2C), again
-//     without penalising the intercepts, with L-BFGS.
+//     without penalising the intercepts, with gonum's L-BFGS (optimize.LBFGS).
 //
 // Least squares on tall data needs one pass over the rows: the weighted,
 // centred cross-product matrix of [X | y] is accumulated over fixed blocks

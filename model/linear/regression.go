@@ -166,20 +166,27 @@ func pinvSym(s *mat.SymDense, b []float64, rcond float64) []float64 {
 	var vecs mat.Dense
 	eig.VectorsTo(&vecs)
 	top := math.Max(math.Abs(vals[0]), math.Abs(vals[p-1]))
+	eigenSolve(out, vals, &vecs, b, rcond*top)
+	return out
+}
+
+// eigenSolve adds to dst the solution of S x = b restricted to the
+// eigenvalues of S above cut: Σᵢ (vᵢ·b / λᵢ) vᵢ, where vals and the columns
+// of vecs are S's eigenvalues λᵢ and eigenvectors vᵢ.
+func eigenSolve(dst, vals []float64, vecs *mat.Dense, b []float64, cut float64) {
 	for i, l := range vals {
-		if l <= rcond*top {
+		if l <= cut {
 			continue
 		}
 		c := 0.0
-		for j := range p {
+		for j := range b {
 			c += vecs.At(j, i) * b[j]
 		}
 		c /= l
-		for j := range p {
-			out[j] += c * vecs.At(j, i)
+		for j := range dst {
+			dst[j] += c * vecs.At(j, i)
 		}
 	}
-	return out
 }
 
 // maxNormalCond is the largest condition number of the column-equilibrated
@@ -236,16 +243,7 @@ func solveNormalOLS(a, b []float64, p int, mom *moments, intercept bool) ([]floa
 	var vecs mat.Dense
 	eig.VectorsTo(&vecs)
 	sol := make([]float64, m)
-	for e, l := range vals {
-		c := 0.0
-		for i := range m {
-			c += vecs.At(i, e) * rhs[i]
-		}
-		c /= l
-		for i := range m {
-			sol[i] += c * vecs.At(i, e)
-		}
-	}
+	eigenSolve(sol, vals, &vecs, rhs, math.Inf(-1)) // all eigenvalues are positive here
 	for i, j := range active {
 		coef[j] = sol[i] * dinv[i]
 	}
