@@ -49,6 +49,9 @@ func (r Regression) Train(ctx context.Context, d *model.Dataset, o model.FitOpti
 	if d.Task != "" && d.Task != model.Regression {
 		return nil, fmt.Errorf("linear: least squares needs a regression task, got %s", d.Task)
 	}
+	if d.X.Cols > d.X.Rows {
+		return r.trainWide(ctx, d, boolOr(r.FitIntercept, true))
+	}
 	workers := o.NumWorkers()
 	mom, err := computeMoments(ctx, d.X, d.Y, d.Weights, d.FeatureNames, workers)
 	if err != nil {
