@@ -153,7 +153,7 @@ func TestRidgeMatchesDirectSolve(t *testing.T) {
 // TestOLSRankDeficient checks the minimum-norm solution on designs with a
 // duplicated column, a constant column and n < p, against an SVD
 // pseudo-inverse of the whole centred matrix (gonum), and that both the
-// normal-equation and the TSQR paths are exercised.
+// normal-equation, TSQR and wide (dual) paths are exercised.
 func TestOLSRankDeficient(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -164,7 +164,7 @@ func TestOLSRankDeficient(t *testing.T) {
 		{"well_conditioned", 5000, 4, false, false, "normal"},
 		{"duplicate_column", 5000, 4, true, false, "tsqr-svd"},
 		{"constant_column", 300, 4, false, true, "normal"},
-		{"n_lt_p", 6, 10, false, false, "tsqr-svd"},
+		{"n_lt_p", 6, 10, false, false, "dual-eigen"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
