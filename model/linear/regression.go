@@ -25,6 +25,10 @@ type Regression struct {
 	Alpha float64 `json:"alpha"`
 	// FitIntercept says whether to fit an intercept; nil means true.
 	FitIntercept *bool `json:"fit_intercept,omitempty"`
+	// Alphas, when set, replaces Alpha by the one of them with the least
+	// exact leave-one-out error on the training rows (see chooseAlpha);
+	// the model records the alpha chosen.
+	Alphas []float64 `json:"alphas,omitempty"`
 }
 
 var _ model.Learner = Regression{}
@@ -48,6 +52,18 @@ func (r Regression) Train(ctx context.Context, d *model.Dataset, o model.FitOpti
 	}
 	if d.Task != "" && d.Task != model.Regression {
 		return nil, fmt.Errorf("linear: least squares needs a regression task, got %s", d.Task)
+	}
+	if len(r.Alphas) > 0 {
+		for _, a := range r.Alphas {
+			if !(a > 0) || math.IsInf(a, 1) {
+				return nil, fmt.Errorf("linear: alphas holds %v; want finite values > 0", a)
+			}
+		}
+		a, err := chooseAlpha(ctx, d, r.Alphas, boolOr(r.FitIntercept, true))
+		if err != nil {
+			return nil, err
+		}
+		r.Alpha, r.Alphas = a, nil
 	}
 	if d.X.Cols > d.X.Rows {
 		return r.trainWide(ctx, d, boolOr(r.FitIntercept, true))

@@ -19,32 +19,7 @@ import (
 // minutes.
 func (r Regression) trainWide(ctx context.Context, d *model.Dataset, intercept bool) (*Model, error) {
 	n, p := d.X.Rows, d.X.Cols
-	w := d.Weights
-	sw := 0.0
-	for i := range n {
-		sw += weightOf(w, i)
-	}
-	means := make([]float64, p+1) // column means, then the target's
-	if intercept {
-		for i := range n {
-			wi := weightOf(w, i) / sw
-			row := d.X.Row(i)
-			for j, v := range row {
-				means[j] += wi * v
-			}
-			means[p] += wi * d.Y[i]
-		}
-	}
-	xt := mat.NewDense(n, p, nil) // X̃
-	yt := make([]float64, n)      // ỹ
-	for i := range n {
-		s := math.Sqrt(weightOf(w, i))
-		row := d.X.Row(i)
-		for j, v := range row {
-			xt.Set(i, j, s*(v-means[j]))
-		}
-		yt[i] = s * (d.Y[i] - means[p])
-	}
+	xt, yt, means := centred(d, intercept)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
