@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -35,11 +36,9 @@ store it then runs VACUUM to give the freed pages back to the file system.`,
 			return a.collect(cmd, p, asJSON)
 		},
 	}
-	f := cmd.Flags()
-	f.IntVar(&p.KeepLast, "keep-last", 0, "keep the N newest runs")
-	f.DurationVar(&p.OlderThan, "older-than", 0, "remove only runs older than this (e.g. 720h)")
-	f.BoolVar(&p.DryRun, "dry-run", false, "print what would be removed, remove nothing")
-	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	cmd.Flags().IntVar(&p.KeepLast, "keep-last", 0, "keep the N newest runs")
+	cmd.Flags().DurationVar(&p.OlderThan, "older-than", 0, "remove only runs older than this (e.g. 720h)")
+	reportFlags(cmd, &p, &asJSON)
 	return cmd
 }
 
@@ -57,9 +56,14 @@ holds a stage or an alias (or that a rollback would return to) is refused, namin
 			return a.collect(cmd, p, asJSON)
 		},
 	}
-	cmd.Flags().BoolVar(&p.DryRun, "dry-run", false, "print what would be removed, remove nothing")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	reportFlags(cmd, &p, &asJSON)
 	return cmd
+}
+
+// reportFlags adds the flags gc and runs rm share.
+func reportFlags(cmd *cobra.Command, p *housekeeping.Policy, asJSON *bool) {
+	cmd.Flags().BoolVar(&p.DryRun, "dry-run", false, "print what would be removed, remove nothing")
+	cmd.Flags().BoolVar(asJSON, "json", false, "print the report as JSON")
 }
 
 // collect runs housekeeping on the configured store, registry and
@@ -70,47 +74,54 @@ func (a *app) collect(cmd *cobra.Command, p housekeeping.Policy, asJSON bool) er
 	if err != nil {
 		return err
 	}
-	return a.withStore(cmd, func(st store.Store) error {
-		reg, err := registry.Open(ctx, st)
-		if err != nil {
-			return err
-		}
-		arts, err := artifact.Open(ctx, cfg.Artifacts)
-		if err != nil {
-			return err
-		}
-		defer arts.Close()
-		rep, err := housekeeping.Collect(ctx, housekeeping.Env{Store: st, Registry: reg, Artifacts: arts}, p)
-		if err != nil {
-			return err
-		}
-		vacuumed, err := vacuum(ctx, st, cfg.Store, p.DryRun)
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			return json.NewEncoder(a.stdout).Encode(struct {
-				*housekeeping.Report
-				StoreBytesFreed int64 `json:"store_bytes_freed"`
-			}{rep, vacuumed})
-		}
-		verb := "removed"
-		if p.DryRun {
-			verb = "would remove"
-		}
-		for _, id := range rep.Runs {
-			fmt.Fprintf(a.stdout, "%s run %s\n", verb, id)
-		}
-		for _, v := range rep.Versions {
-			fmt.Fprintf(a.stdout, "%s model version %s\n", verb, v)
-		}
-		fmt.Fprintf(a.stdout, "%s %d runs and %d model versions, %s of files and artifacts", verb, len(rep.Runs), len(rep.Versions), humanBytes(rep.Bytes))
-		if vacuumed > 0 {
-			fmt.Fprintf(a.stdout, "; the store file shrank by %s", humanBytes(vacuumed))
-		}
-		fmt.Fprintln(a.stdout)
-		return nil
-	})
+	st, err := a.openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	reg, err := registry.Open(ctx, st)
+	if err != nil {
+		return err
+	}
+	arts, err := artifact.Open(ctx, cfg.Artifacts)
+	if err != nil {
+		return err
+	}
+	defer arts.Close()
+	rep, err := housekeeping.Collect(ctx, housekeeping.Env{Store: st, Registry: reg, Artifacts: arts}, p)
+	if err != nil {
+		return err
+	}
+	vacuumed, err := vacuum(ctx, st, cfg.Store, p.DryRun)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(a.stdout).Encode(struct {
+			*housekeeping.Report
+			StoreBytesFreed int64 `json:"store_bytes_freed"`
+		}{rep, vacuumed})
+	}
+	printCollected(a.stdout, rep, vacuumed)
+	return nil
+}
+
+func printCollected(w io.Writer, rep *housekeeping.Report, vacuumed int64) {
+	verb := "removed"
+	if rep.DryRun {
+		verb = "would remove"
+	}
+	for _, id := range rep.Runs {
+		fmt.Fprintf(w, "%s run %s\n", verb, id)
+	}
+	for _, v := range rep.Versions {
+		fmt.Fprintf(w, "%s model version %s\n", verb, v)
+	}
+	fmt.Fprintf(w, "%s %d runs and %d model versions, %s of files and artifacts", verb, len(rep.Runs), len(rep.Versions), humanBytes(rep.Bytes))
+	if vacuumed > 0 {
+		fmt.Fprintf(w, "; the store file shrank by %s", humanBytes(vacuumed))
+	}
+	fmt.Fprintln(w)
 }
 
 // vacuum compacts an SQLite store and returns how much its file shrank.

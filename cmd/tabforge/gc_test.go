@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/tabforge/tabforge/store/redis/redistest"
 )
 
 // TestGarbageCollection trains four versions of one name (seeds 1 to 4),
@@ -21,24 +17,10 @@ import (
 // naming its use, a dry run removes nothing, and on SQLite the store file
 // shrinks. Both backends.
 func TestGarbageCollection(t *testing.T) {
-	backends := []struct {
-		name string
-		url  func(t *testing.T, dir string) string
-	}{
-		{"sqlite", func(t *testing.T, dir string) string { return "sqlite://" + filepath.Join(dir, "tf.db") }},
-		{"redis", func(t *testing.T, _ string) string { return redistest.URL(t) }},
-	}
-	for _, b := range backends {
+	for _, b := range storeBackends {
 		t.Run(b.name, func(t *testing.T) {
 			dir := t.TempDir()
-			url := b.url(t, dir)
-			cli := func(args ...string) (int, string, string) {
-				t.Helper()
-				var out, errb bytes.Buffer
-				args = append(args, "--store", url, "--set", "artifacts="+filepath.Join(dir, "artifacts"), "--set", "store_fallback=false")
-				code := run(context.Background(), args, &out, &errb)
-				return code, out.String(), errb.String()
-			}
+			cli := backendCLI(t, dir, b.url(t, dir))
 			type trained struct{ run, version, path string }
 			var runs []trained
 			for _, seed := range []string{"1", "2", "3", "4"} {

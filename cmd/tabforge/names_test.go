@@ -21,25 +21,33 @@ import (
 // every form of model reference, checking that each gives the same
 // predictions as the model file it stands for.
 func TestRegisteredNames(t *testing.T) {
-	backends := []struct {
-		name string
-		url  func(t *testing.T, dir string) string
-	}{
-		{"sqlite", func(t *testing.T, dir string) string { return "sqlite://" + filepath.Join(dir, "tf.db") }},
-		{"redis", func(t *testing.T, _ string) string { return redistest.URL(t) }},
-	}
-	for _, b := range backends {
+	for _, b := range storeBackends {
 		t.Run(b.name, func(t *testing.T) {
 			dir := t.TempDir()
-			url := b.url(t, dir)
-			testRegisteredNames(t, dir, func(args ...string) (int, string, string) {
-				t.Helper()
-				var out, errb bytes.Buffer
-				args = append(args, "--store", url, "--set", "artifacts="+filepath.Join(dir, "artifacts"), "--set", "store_fallback=false")
-				code := run(context.Background(), args, &out, &errb)
-				return code, out.String(), errb.String()
-			})
+			testRegisteredNames(t, dir, backendCLI(t, dir, b.url(t, dir)))
 		})
+	}
+}
+
+// storeBackends are the stores CLI scenarios run on: the embedded SQLite
+// file and a real Redis (skipped when the suite has none).
+var storeBackends = []struct {
+	name string
+	url  func(t *testing.T, dir string) string
+}{
+	{"sqlite", func(t *testing.T, dir string) string { return "sqlite://" + filepath.Join(dir, "tf.db") }},
+	{"redis", func(t *testing.T, _ string) string { return redistest.URL(t) }},
+}
+
+// backendCLI runs tabforge commands on the store at url, with artifacts
+// under dir and no fallback, so a Redis scenario really runs on Redis.
+func backendCLI(t *testing.T, dir, url string) func(args ...string) (int, string, string) {
+	return func(args ...string) (int, string, string) {
+		t.Helper()
+		var out, errb bytes.Buffer
+		args = append(args, "--store", url, "--set", "artifacts="+filepath.Join(dir, "artifacts"), "--set", "store_fallback=false")
+		code := run(context.Background(), args, &out, &errb)
+		return code, out.String(), errb.String()
 	}
 }
 

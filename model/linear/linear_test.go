@@ -218,11 +218,20 @@ func minNormReference(d *model.Dataset) []float64 {
 		mean[p] += d.Y[i] / float64(n)
 	}
 	xc := mat.NewDense(n, p, nil)
+	yc := make([]float64, n)
 	for i := range n {
 		for j := range p {
 			xc.Set(i, j, d.X.At(i, j)-mean[j])
 		}
+		yc[i] = d.Y[i] - mean[p]
 	}
+	return svdMinNorm(xc, yc)
+}
+
+// svdMinNorm is the minimum-norm least-squares solution of xc β = yc
+// through a thin SVD, singular values below 1e-10 of the largest dropped.
+func svdMinNorm(xc *mat.Dense, yc []float64) []float64 {
+	n, p := xc.Dims()
 	var svd mat.SVD
 	svd.Factorize(xc, mat.SVDThin)
 	var u, v mat.Dense
@@ -236,7 +245,7 @@ func minNormReference(d *model.Dataset) []float64 {
 		}
 		c := 0.0
 		for i := range n {
-			c += u.At(i, k) * (d.Y[i] - mean[p])
+			c += u.At(i, k) * yc[i]
 		}
 		for j := range p {
 			beta[j] += c / sk * v.At(j, k)

@@ -92,23 +92,7 @@ func primalWide(d *model.Dataset, alpha float64) []float64 {
 		beta.SolveVec(&a, &rhs)
 		return beta.RawVector().Data
 	}
-	var svd mat.SVD
-	svd.Factorize(xt, mat.SVDThin)
-	var u, v mat.Dense
-	svd.UTo(&u)
-	svd.VTo(&v)
-	vals := svd.Values(nil)
-	coef := make([]float64, p)
-	for k, s := range vals {
-		if s <= 1e-10*vals[0] {
-			continue
-		}
-		uy := mat.Dot(u.ColView(k), yt) / s
-		for j := range p {
-			coef[j] += v.At(j, k) * uy
-		}
-	}
-	return coef
+	return svdMinNorm(xt, yt.RawVector().Data)
 }
 
 // BenchmarkWideOLS fits OLS on 60 rows × 2,000 columns (issue 14's wide
