@@ -86,6 +86,12 @@ type Config struct {
 	// {gbdt: {max_depth: 6}}. The family parses and checks its own map.
 	// Default none.
 	ModelParams map[string]map[string]any `yaml:"model_params" json:"model_params" koanf:"model_params"`
+	// TargetTransform is how regression models see the target: none, log
+	// (fit log(1+y), predict back), or auto: for a non-negative target
+	// with skew >= 0.5, each family is cross-validated both ways and keeps
+	// the better (scored on y's own scale). A family's model_params
+	// target_transform wins. Default auto.
+	TargetTransform TargetTransform `yaml:"target_transform" json:"target_transform" koanf:"target_transform"`
 	// Seed seeds every random choice. Default 42.
 	Seed uint64 `yaml:"seed" json:"seed" koanf:"seed"`
 	// Workers bounds parallelism; 0 means all cores. Results never depend
@@ -264,11 +270,12 @@ type Config struct {
 // profile.
 func Default() *Config {
 	return &Config{
-		Task:         TaskAuto,
-		TestFraction: 0.2,
-		CVFolds:      5,
-		CV:           CVAuto,
-		Seed:         42,
+		Task:            TaskAuto,
+		TestFraction:    0.2,
+		CVFolds:         5,
+		CV:              CVAuto,
+		TargetTransform: TargetAuto,
+		Seed:            42,
 
 		EnableTemporalFeatures:  true,
 		EnableMarketFeatures:    true,

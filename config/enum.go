@@ -47,6 +47,17 @@ func (m CVMethod) Resolve(classification, temporal bool) CVMethod {
 	return CVKFold
 }
 
+// TargetTransform is how regression models see the target.
+type TargetTransform string
+
+// Target transforms: TargetAuto lets cross-validation choose between none
+// and log per family.
+const (
+	TargetAuto TargetTransform = "auto"
+	TargetNone TargetTransform = "none"
+	TargetLog  TargetTransform = "log"
+)
+
 // ColumnKind is a column type in a schema override.
 type ColumnKind string
 
@@ -96,6 +107,10 @@ func (Task) allowed() []string {
 
 func (CVMethod) allowed() []string {
 	return []string{string(CVAuto), string(CVKFold), string(CVStratified), string(CVTimeSeries), string(CVGroup)}
+}
+
+func (TargetTransform) allowed() []string {
+	return []string{string(TargetAuto), string(TargetNone), string(TargetLog)}
 }
 
 func (ColumnKind) allowed() []string {

@@ -36,6 +36,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, &KeyError{Key: "sep", Err: err})
 	}
 	enum("cv", checkEnum(c.CV))
+	enum("target_transform", checkEnum(c.TargetTransform))
 	enum("pruner", checkEnum(c.Pruner))
 	enum("log_format", checkEnum(c.LogFormat))
 	enum("log_level", checkEnum(c.LogLevel))

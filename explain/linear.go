@@ -16,6 +16,13 @@ import (
 // multiclass), where they are linear. Other models give ErrUnsupported,
 // a NaN or infinite value in x an error.
 func LinearSHAP(m model.Model, x *model.Matrix, names []string) (*Values, error) {
+	if u, ok := m.(unwrapper); ok {
+		v, err := LinearSHAP(u.Unwrap(), x, names)
+		if err == nil {
+			v.Output = OutputMargin
+		}
+		return v, err
+	}
 	lm, ok := m.(*linear.Model)
 	if !ok {
 		return nil, fmt.Errorf("%w: linear SHAP explains ols, ridge and logistic models, not %s", ErrUnsupported, m.Family())

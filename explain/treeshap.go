@@ -123,12 +123,24 @@ type TreeEnsemble struct {
 	coef     *coefTables
 }
 
+// unwrapper is a model that predicts through a link from an inner model
+// (model.LogTargetModel); explanations decompose the inner model's output.
+type unwrapper interface{ Unwrap() model.Model }
+
 // NewTreeEnsemble flattens m for TreeSHAP. A gbdt model is explained in
 // margin space (the raw score before the link, as XGBoost's
 // pred_contribs), tree and forest models in prediction space (the value,
 // or class probabilities, a forest averaging its trees). Other models give
-// ErrUnsupported.
+// ErrUnsupported. A model fitted on a transformed target (log(1+y)) is
+// explained on that scale, its margin.
 func NewTreeEnsemble(m model.Model) (*TreeEnsemble, error) {
+	if u, ok := m.(unwrapper); ok {
+		e, err := NewTreeEnsemble(u.Unwrap())
+		if err == nil {
+			e.output = OutputMargin
+		}
+		return e, err
+	}
 	switch m := m.(type) {
 	case *tree.Model:
 		e := &TreeEnsemble{features: m.NumFeatures(), outputs: m.NumOutputs(), output: OutputPrediction}

@@ -42,7 +42,8 @@ const (
 	OutputPrediction Output = "prediction"
 	// OutputMargin is the raw score before the link function: the
 	// log-odds of class 1 for binary gbdt and logistic models, one score
-	// per class for multiclass ones (XGBoost's pred_contribs convention).
+	// per class for multiclass ones (XGBoost's pred_contribs convention),
+	// and log(1+y) for a regression model fitted on a log target.
 	OutputMargin Output = "margin"
 )
 

@@ -38,6 +38,13 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	}
 	spec := features.DesignSpec{OneHot: fam.Input.OneHot, Scale: fam.Input.Scale, Missing: fam.Input.Missing}
 	workers := model.FitOptions{Workers: cfg.Workers}.NumWorkers()
+	chosen, err := chooseTarget(ctx, cfg, o, p, fam, name, params, learner, spec, workers)
+	if err != nil {
+		return Entry{}, nil, err
+	}
+	if chosen != nil {
+		fam, learner = chosen.fam, chosen.learner
+	}
 	steps := len(p.folds) + 1
 	emit := func(step int) {
 		o.Progress.Emit(progress.Event{Stage: progress.Candidate, Name: name, Step: idx*steps + step, Total: total * steps})
@@ -67,9 +74,14 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 		entry.setCV(t.cv, p.task)
 		emit(len(p.folds))
 	case len(p.folds) > 0:
-		cv, err := crossValidate(ctx, learner, spec, p, workers, nil)
-		if err != nil {
-			return Entry{}, nil, err
+		var cv *cvResult
+		if chosen != nil {
+			cv = chosen.cv
+		}
+		if cv == nil {
+			if cv, err = crossValidate(ctx, learner, spec, p, workers, nil); err != nil {
+				return Entry{}, nil, err
+			}
 		}
 		entry.setCV(cv, p.task)
 		emit(len(p.folds))

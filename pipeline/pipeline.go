@@ -18,12 +18,13 @@ import (
 	"github.com/tabforge/tabforge/model/tree"
 )
 
-// Families returns a registry of every model family tabforge ships.
+// Families returns a registry of every model family tabforge ships, each
+// accepting target_transform for regression.
 func Families() *model.Registry {
 	var r model.Registry
 	for _, set := range [][]model.Family{linear.Families(), tree.Families(), forest.Families(), gbdt.Families()} {
 		for _, f := range set {
-			r.Register(f)
+			r.Register(model.WithTargetTransform(f))
 		}
 	}
 	return &r

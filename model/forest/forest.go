@@ -50,6 +50,12 @@ type Params struct {
 	// Bootstrap draws each tree's rows with replacement; nil means true
 	// for random forests and false for extra-trees.
 	Bootstrap *bool `json:"bootstrap,omitempty"`
+	// MaxSamples is the size of each tree's bootstrap sample: a fraction of
+	// the rows in (0, 1], or a count above 1 (at most all the rows); 0
+	// means as many draws as rows. Smaller samples grow smaller trees, in
+	// time and memory roughly proportional, which is what large tables
+	// need. Only with bootstrap.
+	MaxSamples float64 `json:"max_samples,omitempty"`
 	// Criterion: squared_error (regression), gini or entropy
 	// (classification); empty means the task's default.
 	Criterion tree.Criterion `json:"criterion,omitempty"`
@@ -114,6 +120,14 @@ func (p Params) Validate(task model.Task) error {
 	if p.NEstimators < 0 {
 		return fmt.Errorf("forest: n_estimators %d is negative", p.NEstimators)
 	}
+	switch ms := p.MaxSamples; {
+	case math.IsNaN(ms) || ms < 0 || math.IsInf(ms, 0):
+		return fmt.Errorf("forest: max_samples %v: want a fraction in (0, 1] or a count", ms)
+	case ms > 1 && ms != math.Trunc(ms):
+		return fmt.Errorf("forest: max_samples %v: a count above 1 must be whole", ms)
+	case ms > 0 && !p.bootstrap():
+		return errors.New("forest: max_samples needs bootstrap")
+	}
 	if err := p.treeParams(task).Validate(task); err != nil {
 		return fmt.Errorf("forest: %w", err)
 	}
@@ -143,6 +157,17 @@ func (p Params) Fit(ctx context.Context, d *model.Dataset, o model.FitOptions) (
 	return m, nil
 }
 
+// draws is the bootstrap sample size for n rows.
+func (p Params) draws(n int) int {
+	switch ms := p.MaxSamples; {
+	case ms == 0:
+		return n
+	case ms <= 1:
+		return max(1, int(math.Round(ms*float64(n))))
+	}
+	return min(n, int(p.MaxSamples))
+}
+
 // Train grows the forest's trees on o.NumWorkers() goroutines, emitting a
 // progress.ForestTree event per finished tree (one at a time, Step
 // counting finished trees). It checks ctx before each tree and every
@@ -170,7 +195,7 @@ func Train(ctx context.Context, p Params, d *model.Dataset, o model.FitOptions) 
 	if boot {
 		inbag = make([][]uint64, nt)
 	}
-	if err := growAll(ctx, pr, tp, boot, o, m.trees, inbag); err != nil {
+	if err := growAll(ctx, pr, tp, boot, p.draws(pr.Rows()), o, m.trees, inbag); err != nil {
 		return nil, err
 	}
 	if boot {
@@ -185,7 +210,7 @@ func Train(ctx context.Context, p Params, d *model.Dataset, o model.FitOptions) 
 // depends only on i, never on which goroutine grows it or when. Each
 // finished tree emits a progress.ForestTree event, serialised, with Step
 // counting finished trees.
-func growAll(ctx context.Context, pr *tree.Prepared, tp tree.Params, boot bool, o model.FitOptions, trees []*tree.Tree, inbag [][]uint64) error {
+func growAll(ctx context.Context, pr *tree.Prepared, tp tree.Params, boot bool, draws int, o model.FitOptions, trees []*tree.Tree, inbag [][]uint64) error {
 	nt, n := len(trees), pr.Rows()
 	workers := min(o.NumWorkers(), nt)
 	g, gctx := errgroup.WithContext(ctx)
@@ -206,7 +231,7 @@ func growAll(ctx context.Context, pr *tree.Prepared, tp tree.Params, boot bool, 
 				w = make([]float64, n)
 			}
 			defer func() { free <- w }()
-			if err := growOne(gctx, pr, tp, boot, i, w, trees, inbag); err != nil {
+			if err := growOne(gctx, pr, tp, boot, draws, i, w, trees, inbag); err != nil {
 				return err
 			}
 			mu.Lock()
@@ -225,9 +250,10 @@ func growAll(ctx context.Context, pr *tree.Prepared, tp tree.Params, boot bool, 
 	return nil
 }
 
-// growOne grows tree i into trees[i], drawing its bootstrap sample (if
-// any) and its splits from stream (Seed, i). w is the worker's buffer.
-func growOne(ctx context.Context, pr *tree.Prepared, tp tree.Params, boot bool, i int, w []float64, trees []*tree.Tree, inbag [][]uint64) error {
+// growOne grows tree i into trees[i], drawing its bootstrap sample of
+// draws rows (if any) and its splits from stream (Seed, i). w is the
+// worker's buffer.
+func growOne(ctx context.Context, pr *tree.Prepared, tp tree.Params, boot bool, draws, i int, w []float64, trees []*tree.Tree, inbag [][]uint64) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("forest: tree %d: %w", i, err)
 	}
@@ -236,7 +262,7 @@ func growOne(ctx context.Context, pr *tree.Prepared, tp tree.Params, boot bool, 
 	var weights []float64
 	if boot {
 		clear(w)
-		for range n {
+		for range draws {
 			w[rng.IntN(n)]++
 		}
 		bits := make([]uint64, (n+63)/64)

@@ -184,6 +184,38 @@ func TestProgressAndCancel(t *testing.T) {
 	}
 }
 
+// TestMaxSamples checks that smaller bootstrap samples grow smaller trees,
+// that a count and the equal fraction are the same forest, and that a
+// count above the rows means all of them.
+func TestMaxSamples(t *testing.T) {
+	train, test := friedmanSplit(2000)
+	ctx := context.Background()
+	fit := func(ms float64) *Model {
+		m, err := Train(ctx, Params{NEstimators: 8, Seed: 3, MaxSamples: ms}, train, model.FitOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	nodes := func(m *Model) (n int) {
+		for _, tr := range m.Trees() {
+			n += tr.NumNodes()
+		}
+		return n
+	}
+	full, quarter := fit(0), fit(0.25)
+	if !(nodes(quarter) < nodes(full)/2) {
+		t.Errorf("max_samples 0.25 grew %d nodes, all rows %d: want under half", nodes(quarter), nodes(full))
+	}
+	rows := float64(train.X.Rows)
+	if a, b := predict(t, fit(0.25), test.X), predict(t, fit(math.Round(0.25*rows)), test.X); !slices.Equal(a, b) {
+		t.Error("max_samples as a fraction and as the same count differ")
+	}
+	if a, b := predict(t, fit(10*rows), test.X), predict(t, full, test.X); !slices.Equal(a, b) {
+		t.Error("max_samples above the row count is not the full sample")
+	}
+}
+
 func TestBadInput(t *testing.T) {
 	train, _ := friedmanSplit(100)
 	m, err := Train(context.Background(), Params{NEstimators: 3}, train, model.FitOptions{})
@@ -206,6 +238,18 @@ func TestBadInput(t *testing.T) {
 			_, err := Train(context.Background(), Params{NEstimators: 2}, &d, model.FitOptions{})
 			return err
 		}, "target in row 0 is NaN"},
+		{"max_samples fraction", func() error {
+			_, err := Train(context.Background(), Params{MaxSamples: -0.5}, train, model.FitOptions{})
+			return err
+		}, "max_samples -0.5"},
+		{"max_samples count", func() error {
+			_, err := Train(context.Background(), Params{MaxSamples: 10.5}, train, model.FitOptions{})
+			return err
+		}, "must be whole"},
+		{"max_samples without bootstrap", func() error {
+			_, err := Train(context.Background(), Params{MaxSamples: 0.5, ExtraTrees: true}, train, model.FitOptions{})
+			return err
+		}, "needs bootstrap"},
 		{"gini for regression", func() error {
 			_, err := Train(context.Background(), Params{Criterion: tree.Gini}, train, model.FitOptions{})
 			return err

@@ -1,0 +1,210 @@
+package model
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+)
+
+// TargetTransformKey is the parameter, accepted by every family wrapped
+// with WithTargetTransform, that fits a regression model on a transformed
+// target: "log" or "none" (the default).
+const TargetTransformKey = "target_transform"
+
+// TargetLog is the log transform: the model fits log(1+y) and predicts
+// the mean on the original scale. It needs y >= 0.
+const TargetLog = "log"
+
+// logMagic starts an encoded log-target model; no family's own encoding
+// starts with it.
+var logMagic = []byte("tflogtarget1\x00")
+
+// WithTargetTransform returns f with the target_transform parameter:
+// "log" makes its learners fit log(1+y) and predict back on y's scale.
+// Log-scale errors are what many skewed positive targets (prices, wages,
+// counts) are homoscedastic in, so linear models in particular fit them
+// far better there; whether it helps a given table is for CV to say.
+func WithTargetTransform(f Family) Family {
+	inner := f
+	f.New = func(task Task, seed uint64, params json.RawMessage) (Learner, error) {
+		transform, rest, err := splitTransform(params)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", inner.Name, err)
+		}
+		l, err := inner.New(task, seed, rest)
+		if err != nil || transform == "" || transform == "none" {
+			return l, err
+		}
+		if transform != TargetLog {
+			return nil, fmt.Errorf("%s: %s %q: want %q or \"none\"", inner.Name, TargetTransformKey, transform, TargetLog)
+		}
+		if task != Regression {
+			return nil, fmt.Errorf("%s: %s %q applies to regression only (task is %s)", inner.Name, TargetTransformKey, transform, task)
+		}
+		return &LogTargetLearner{Inner: l}, nil
+	}
+	f.Decode = func(data []byte) (Model, error) {
+		if !bytes.HasPrefix(data, logMagic) {
+			return inner.Decode(data)
+		}
+		data = data[len(logMagic):]
+		if len(data) < 24 {
+			return nil, errors.New("log-target model: truncated")
+		}
+		var v [3]float64
+		for i := range v {
+			v[i] = math.Float64frombits(binary.LittleEndian.Uint64(data[8*i:]))
+		}
+		smear, lo, hi := v[0], v[1], v[2]
+		if !(smear > 0) || math.IsInf(smear, 0) || !(lo <= hi) || math.IsInf(hi, 0) || math.IsInf(lo, 0) {
+			return nil, fmt.Errorf("log-target model: bad smearing factor %v or bounds [%v, %v]", smear, lo, hi)
+		}
+		m, err := inner.Decode(data[24:])
+		if err != nil {
+			return nil, err
+		}
+		return &LogTargetModel{Inner: m, Smear: smear, Lo: lo, Hi: hi}, nil
+	}
+	return f
+}
+
+// splitTransform takes target_transform out of a JSON parameter object,
+// returning the rest for the wrapped family's strict decoding.
+func splitTransform(params json.RawMessage) (string, json.RawMessage, error) {
+	if len(bytes.TrimSpace(params)) == 0 || !bytes.Contains(params, []byte(TargetTransformKey)) {
+		return "", params, nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(params, &m); err != nil {
+		return "", params, nil // the family reports its own parse error
+	}
+	raw, ok := m[TargetTransformKey]
+	if !ok {
+		return "", params, nil
+	}
+	var t string
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return "", nil, fmt.Errorf("%s: want a string, got %s", TargetTransformKey, raw)
+	}
+	delete(m, TargetTransformKey)
+	rest, err := json.Marshal(m)
+	return t, rest, err
+}
+
+// LogTargetLearner fits Inner on log(1+y).
+type LogTargetLearner struct {
+	Inner Learner
+}
+
+// MarshalJSON names the transform beside the inner learner's parameters,
+// so cache keys of raw and log fits differ.
+func (l *LogTargetLearner) MarshalJSON() ([]byte, error) {
+	inner, err := json.Marshal(l.Inner)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(struct {
+		Transform string          `json:"target_transform"`
+		Inner     json.RawMessage `json:"learner"`
+	}{TargetLog, inner})
+}
+
+// Fit fits Inner on log(1+y) and estimates Duan's smearing factor on the
+// training residuals, so predictions estimate the mean of y rather than
+// its geometric mean. Predictions on the log scale are clamped to the
+// training range widened by a tenth on each side: exp turns an
+// extrapolating linear model's rare wild prediction into an enormous one.
+func (l *LogTargetLearner) Fit(ctx context.Context, d *Dataset, o FitOptions) (Model, error) {
+	z := make([]float64, len(d.Y))
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i, y := range d.Y {
+		if !(y >= 0) || math.IsInf(y, 0) {
+			return nil, fmt.Errorf("%s %s needs a finite target >= 0; row %d has %v", TargetTransformKey, TargetLog, i, y)
+		}
+		z[i] = math.Log1p(y)
+		lo, hi = min(lo, z[i]), max(hi, z[i])
+	}
+	margin := (hi - lo) / 10
+	lo, hi = max(0, lo-margin), hi+margin
+	ld := *d
+	ld.Y = z
+	m, err := l.Inner.Fit(ctx, &ld, o)
+	if err != nil {
+		return nil, err
+	}
+	pred := make([]float64, d.X.Rows)
+	if err := m.Predict(pred, d.X); err != nil {
+		return nil, err
+	}
+	var sum, wsum float64
+	for i := range z {
+		w := 1.0
+		if d.Weights != nil {
+			w = d.Weights[i]
+		}
+		sum += w * math.Exp(z[i]-min(max(pred[i], lo), hi))
+		wsum += w
+	}
+	smear := sum / wsum
+	if !(smear > 0) || math.IsInf(smear, 0) {
+		smear = 1
+	}
+	return &LogTargetModel{Inner: m, Smear: smear, Lo: lo, Hi: hi}, nil
+}
+
+// LogTargetModel predicts Smear·exp(clamp(Inner, Lo, Hi))−1.
+type LogTargetModel struct {
+	Inner  Model
+	Smear  float64
+	Lo, Hi float64 // bounds of the inner prediction (log scale)
+}
+
+// Family is the inner model's family.
+func (m *LogTargetModel) Family() string { return m.Inner.Family() }
+
+// NumOutputs is 1: the transform is for regression.
+func (m *LogTargetModel) NumOutputs() int { return 1 }
+
+// Predict writes the back-transformed predictions.
+func (m *LogTargetModel) Predict(dst []float64, x *Matrix) error {
+	if err := m.Inner.Predict(dst, x); err != nil {
+		return err
+	}
+	for i, z := range dst {
+		dst[i] = m.Smear*math.Exp(min(max(z, m.Lo), m.Hi)) - 1
+	}
+	return nil
+}
+
+// Params are the inner model's with the transform named.
+func (m *LogTargetModel) Params() map[string]any {
+	p := maps.Clone(m.Inner.Params())
+	if p == nil {
+		p = map[string]any{}
+	}
+	p[TargetTransformKey] = TargetLog
+	return p
+}
+
+// Unwrap returns the model of log(1+y), for explanations on that scale.
+func (m *LogTargetModel) Unwrap() Model { return m.Inner }
+
+// MarshalBinary prefixes the inner encoding with the transform and the
+// smearing factor.
+func (m *LogTargetModel) MarshalBinary() ([]byte, error) {
+	inner, err := m.Inner.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(logMagic)+24+len(inner))
+	out = append(out, logMagic...)
+	for _, v := range []float64{m.Smear, m.Lo, m.Hi} {
+		out = binary.LittleEndian.AppendUint64(out, math.Float64bits(v))
+	}
+	return append(out, inner...), nil
+}
