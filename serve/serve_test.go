@@ -288,3 +288,46 @@ func grep(text, s string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestExplainAndMetadata asks for SHAP values, V2 metadata and health,
+// and checks that the metrics name what was served.
+func TestExplainAndMetadata(t *testing.T) {
+	reg, arts := newRegistry(t)
+	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
+	if code, _, _ := start(t, reg, Options{}).post("/invocations", "text/csv", []byte("a\n1\n")); code != http.StatusNotFound {
+		t.Errorf("a server with nothing in production answered %d", code)
+	}
+	promote(t, reg, churn.Version)
+	f := start(t, reg, Options{})
+	header, rows := csvRows(t, "mlc_churn.csv", 3)
+	code, out, version := f.post("/v1/models/churn/explain", "application/json", mlflowBodies(header, rows)["dataframe_records"])
+	var ex explainResponse
+	if code != http.StatusOK || version != churn.Version || json.Unmarshal(out, &ex) != nil {
+		t.Fatalf("explain: %d %s", code, out)
+	}
+	if len(ex.Values) != 3 || len(ex.Values[0]) != len(ex.BaseValue) || len(ex.Values[0][0]) != len(ex.FeatureNames) || !ex.Exact {
+		t.Fatalf("explain: %d rows, base %v, %d features", len(ex.Values), ex.BaseValue, len(ex.FeatureNames))
+	}
+	var md v2Metadata
+	if err := json.Unmarshal([]byte(f.get("/v2/models/churn")), &md); err != nil || md.Name != "churn" || len(md.Inputs) != len(header)-1 || md.Outputs[1].Name != "prob_no" {
+		t.Errorf("metadata %+v %v", md, err)
+	}
+	for _, path := range []string{"/ping", "/v2/health/ready", "/v2/health/live", "/v2/models/churn/ready"} {
+		if resp, err := http.Get(f.url + path); err != nil || resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %v %v", path, resp, err)
+		}
+	}
+	f.post("/invocations", "text/csv", []byte(strings.Join(header, ",")+"\n"+strings.Join(rows[0], ",")+"\n"))
+	m := f.get("/metrics")
+	for _, want := range []string{
+		`tabforge_requests_total{code="200",model="churn",variant="explain",version="` + churn.Version + `"} 1`,
+		`tabforge_requests_total{code="200",model="churn",variant="production",version="` + churn.Version + `"} 1`,
+		`tabforge_model_info{family="logistic",model="churn",role="production",task="binary",version="` + churn.Version + `"} 1`,
+		`tabforge_predicted_class_total{class="no",model="churn",variant="production",version="` + churn.Version + `"}`,
+		"tabforge_request_duration_seconds_bucket", "tabforge_model_load_seconds_count", "go_goroutines", "process_resident_memory_bytes",
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
