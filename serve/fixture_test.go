@@ -26,7 +26,7 @@ func testdata(name string) string { return filepath.Join("..", "testdata", name)
 // fixture is a real SQLite registry with trained, registered models and
 // a server of it on a loopback port.
 type fixture struct {
-	t   *testing.T
+	t   testing.TB
 	reg *registry.Registry
 	srv *Server
 	url string
@@ -34,7 +34,7 @@ type fixture struct {
 
 // trainModel trains family on data (no cross-validation) and registers it
 // under name; seed changes the version.
-func trainModel(t *testing.T, reg *registry.Registry, arts *artifact.Store, data, target, family, name string, seed uint64) *registry.Model {
+func trainModel(t testing.TB, reg *registry.Registry, arts *artifact.Store, data, target, family, name string, seed uint64) *registry.Model {
 	t.Helper()
 	ctx := context.Background()
 	cfg := config.Default()
@@ -53,7 +53,7 @@ func trainModel(t *testing.T, reg *registry.Registry, arts *artifact.Store, data
 }
 
 // newRegistry opens a fresh SQLite registry and artifact directory.
-func newRegistry(t *testing.T) (*registry.Registry, *artifact.Store) {
+func newRegistry(t testing.TB) (*registry.Registry, *artifact.Store) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -70,7 +70,7 @@ func newRegistry(t *testing.T) (*registry.Registry, *artifact.Store) {
 	return registry.New(st), arts
 }
 
-func promote(t *testing.T, reg *registry.Registry, version string) {
+func promote(t testing.TB, reg *registry.Registry, version string) {
 	t.Helper()
 	if _, err := reg.Promote(context.Background(), version, registry.Production, registry.PromoteOptions{Force: true}); err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func promote(t *testing.T, reg *registry.Registry, version string) {
 
 // start serves reg on 127.0.0.1:0 until the test ends, checking that
 // Serve returns nil after the drain.
-func start(t *testing.T, reg *registry.Registry, o Options) *fixture {
+func start(t testing.TB, reg *registry.Registry, o Options) *fixture {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := New(ctx, reg, o)
@@ -135,7 +135,7 @@ func (f *fixture) postJSON(path string, v any, header ...string) (int, []byte, s
 
 // csvRows returns the header and the first n data rows of a testdata CSV
 // file, as text.
-func csvRows(t *testing.T, name string, n int) ([]string, [][]string) {
+func csvRows(t testing.TB, name string, n int) ([]string, [][]string) {
 	t.Helper()
 	fh, err := os.Open(testdata(name))
 	if err != nil {
@@ -163,7 +163,7 @@ func jsonCell(s string) any {
 }
 
 // writeCSV writes header and rows to a file in dir and returns its path.
-func writeCSV(t *testing.T, dir string, header []string, rows [][]string) string {
+func writeCSV(t testing.TB, dir string, header []string, rows [][]string) string {
 	t.Helper()
 	path := filepath.Join(dir, "rows.csv")
 	var buf bytes.Buffer
@@ -178,7 +178,7 @@ func writeCSV(t *testing.T, dir string, header []string, rows [][]string) string
 
 // wantPredictions predicts the rows at path as `tabforge predict` does:
 // the predictor read from the registry, its own reader, Predict.
-func wantPredictions(t *testing.T, reg *registry.Registry, version, path string) (*pipeline.Predictor, *pipeline.Prediction) {
+func wantPredictions(t testing.TB, reg *registry.Registry, version, path string) (*pipeline.Predictor, *pipeline.Prediction) {
 	t.Helper()
 	p, _, err := pipeline.LoadModel(context.Background(), version, func(context.Context) (*registry.Registry, error) { return reg, nil })
 	if err != nil {
