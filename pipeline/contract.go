@@ -223,11 +223,19 @@ func unseen(c *frame.Column, known []string) (UnseenCategories, bool) {
 // read again as inferred and reported as a type problem). The error is
 // for an unreadable file; an unusable one is a report whose Err is set.
 func (p *Predictor) ReadInput(path string, opts frame.ReadOptions) (*frame.Frame, *InputReport, error) {
+	return p.ReadInputFrom(func(o frame.ReadOptions) (*frame.Frame, error) { return frame.ReadFile(path, o) }, opts)
+}
+
+// ReadInputFrom is ReadInput for data that read reads with the options
+// it is given (it may be called again, with a column unpinned), such as
+// frame.ReadCSV on a request body held in memory: the server and the
+// CLI read rows the same way.
+func (p *Predictor) ReadInputFrom(read func(frame.ReadOptions) (*frame.Frame, error), opts frame.ReadOptions) (*frame.Frame, *InputReport, error) {
 	pinned := p.ReadSchema()
 	opts.Schema, opts.SchemaOptional = pinned, true
 	var bad []TypeProblem
 	for {
-		x, err := frame.ReadFile(path, opts)
+		x, err := read(opts)
 		var pe *frame.ParseError
 		if err != nil && errors.As(err, &pe) && pe.Column != "" {
 			if k, ok := pinned[pe.Column]; ok {

@@ -17,14 +17,15 @@ import (
 
 // nameRecord is the state of one registered name: who holds its stages,
 // where its aliases point. Everything that says which version of a name
-// serves lives here, so one write changes it; the traffic routes of the
-// serving layer (A/B weights, shadow versions) will be one more field.
+// serves lives here, so one write changes it, the traffic route of the
+// serving layer (A/B weights, shadow versions; see Route) included.
 type nameRecord struct {
 	Name       string           `json:"name"`
 	Created    time.Time        `json:"created"`
 	Production slot             `json:"production,omitzero"`
 	Staging    slot             `json:"staging,omitzero"`
 	Aliases    map[string]alias `json:"aliases,omitempty"`
+	Route      Route            `json:"route,omitzero"`
 }
 
 // slot is one stage of a name: who holds it and, for production, the

@@ -19,8 +19,8 @@
 //
 // A name's record is the single source of truth for who holds its stages
 // and aliases: a promotion, a rollback or an alias change takes effect
-// with one record write. It is also where the name's traffic routes (A/B
-// weights, shadow versions) belong when serving adds them. A model's Stage
+// with one record write. It also holds the name's traffic route (A/B
+// weights, shadow versions; see Route and Plan). A model's Stage
 // and Aliases are derived from it (and from the history, for archived)
 // when the model is read.
 //
@@ -171,7 +171,9 @@ type Event struct {
 	Time time.Time `json:"time"`
 	Name string    `json:"name"`
 	// Action is "promote", "rollback", "alias" (Alias now points at
-	// Version) or "unalias" (Alias, which pointed at Version, is gone).
+	// Version), "unalias" (Alias, which pointed at Version, is gone) or
+	// "route" (the traffic route changed; Reason describes it, Version is
+	// the production version then).
 	Action  string `json:"action"`
 	Version string `json:"version"`
 	Stage   Stage  `json:"stage,omitempty"` // the stage Version entered

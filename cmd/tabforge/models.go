@@ -101,7 +101,7 @@ it must be the production version being rolled back.`,
 	for _, c := range []*cobra.Command{list, show, promote, rollback, history, verify} {
 		c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	}
-	models.AddCommand(list, show, promote, rollback, history, verify, alias)
+	models.AddCommand(list, show, promote, rollback, history, verify, alias, a.modelsRouteCommand())
 	return models
 }
 
@@ -380,6 +380,8 @@ func (a *app) printEvent(ctx context.Context, reg *registry.Registry, ref string
 		verb = "alias " + e.Alias + " now points at " + e.Version
 	case "unalias":
 		verb = "removed alias " + e.Alias + " (it pointed at " + e.Version + ")"
+	case "route":
+		verb = "traffic route: " + e.Reason
 	default:
 		verb = "promoted " + e.Version + " to " + string(e.Stage)
 	}

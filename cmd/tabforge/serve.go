@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tabforge/tabforge/registry"
+	"github.com/tabforge/tabforge/serve"
+)
+
+// serveCommand is `tabforge serve`: flags → serve.Options, then listen
+// and serve until SIGINT or SIGTERM, which drain in-flight requests.
+func (a *app) serveCommand() *cobra.Command {
+	var o serve.Options
+	var addr, logPath string
+	cmd := &cobra.Command{
+		Use:   "serve --store URL [--addr 127.0.0.1:8080] [--model NAME ...]",
+		Short: "Serve the production versions of registered models over HTTP (MLflow and KServe V2 protocols)",
+		Long: `serve answers predictions for every registered model name with a production
+version (--model NAME, repeatable, to restrict): MLflow's POST /invocations
+(dataframe_split, dataframe_records, instances, inputs or text/csv) and
+POST /v1/models/NAME/invocations, the Open Inference Protocol V2 at
+POST /v2/models/NAME/infer, SHAP values at POST /v1/models/NAME/explain,
+health at /ping, /health, /v2/health/live and /v2/health/ready, and
+Prometheus metrics at /metrics. Predictions equal tabforge predict's on the
+same rows; every response names the version in X-Model-Version.
+
+A promotion, rollback or route change (tabforge models route) made by any
+process is picked up within a second: the new version loads in the
+background and replaces the old one atomically. With --admin-token (or
+TABFORGE_ADMIN_TOKEN), POST /admin/models/NAME/rollback and /route are on,
+behind "Authorization: Bearer TOKEN". SIGTERM drains in-flight requests and
+exits 0.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.AdminToken == "" {
+				o.AdminToken = os.Getenv("TABFORGE_ADMIN_TOKEN")
+			}
+			log, err := a.logger()
+			if err != nil {
+				return err
+			}
+			o.Logger, o.Version = log, version
+			if logPath != "" {
+				f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+				if err != nil {
+					return fmt.Errorf("serve: --prediction-log: %w", err)
+				}
+				defer f.Close()
+				o.PredictionLog = f
+			}
+			st, err := a.storeFor(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			reg, err := registry.Open(cmd.Context(), st)
+			if err != nil {
+				return err
+			}
+			srv, err := serve.New(cmd.Context(), reg, o)
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("serve: %w", err)
+			}
+			log.Info("serving", "addr", ln.Addr().String(), "admin", o.AdminToken != "")
+			fmt.Fprintf(a.stdout, "listening on http://%s\n", ln.Addr())
+			return srv.Serve(cmd.Context(), ln)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", "127.0.0.1:8080", "listen address (loopback by default; 0.0.0.0:8080 for every interface)")
+	f.StringArrayVar(&o.Names, "model", nil, "serve only this registered name (repeatable)")
+	f.StringVar(&o.AdminToken, "admin-token", "", "bearer token enabling the admin endpoints (default $TABFORGE_ADMIN_TOKEN; empty: admin off)")
+	f.StringVar(&logPath, "prediction-log", "", "append one JSON line per prediction to this file")
+	f.BoolVar(&o.LogInputs, "log-inputs", false, "log the input rows (as CSV), not only their hash")
+	f.BoolVar(&o.Strict, "strict", false, "refuse columns the model does not read and categories it never saw (400), as predict --strict")
+	f.Int64Var(&o.MaxBodyBytes, "max-body", 10<<20, "largest request body in bytes (413 beyond)")
+	f.IntVar(&o.MaxRows, "max-rows", 100_000, "most rows per request (413 beyond)")
+	f.IntVar(&o.MaxConcurrent, "max-concurrent", 0, "prediction requests running at once (default 4 per CPU; 429 with Retry-After beyond)")
+	f.DurationVar(&o.RequestTimeout, "request-timeout", 30*time.Second, "deadline of one prediction request")
+	f.DurationVar(&o.PollInterval, "poll", 250*time.Millisecond, "how often to check the registry for promotions, rollbacks and route changes")
+	f.DurationVar(&o.DrainTimeout, "drain-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
+	f.Uint64Var(&o.Seed, "seed", 1, "seed of the traffic split of requests without a routing key")
+	return cmd
+}

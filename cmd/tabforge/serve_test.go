@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestServeProcess runs `tabforge serve` as a real process on a model
+// trained, promoted and routed through the CLI: its answers on a CSV body
+// equal `tabforge predict` on the same file, and SIGTERM while a request
+// is still uploading lets that request finish with 200 before the process
+// exits 0.
+func TestServeProcess(t *testing.T) {
+	dir := t.TempDir()
+	bin := buildBinary(t, t.TempDir())
+	code, out, errs := cli(t, dir, "train", "--data", testdata("mlc_churn.csv"), "--target", "churn", "--models", "logistic",
+		"--cv-folds", "0", "--name", "churn", "--out", filepath.Join(dir, "models"), "--set", "force_production_quality=false", "--json")
+	var res struct {
+		ModelVersion string `json:"model_version"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil {
+		t.Fatalf("train: %d %s %s", code, out, errs)
+	}
+	for _, args := range [][]string{
+		{"models", "promote", res.ModelVersion, "--stage", "production"},
+		{"models", "route", "churn", "--split", "production=100", "--key", "state"},
+	} {
+		if code, out, errs := cli(t, dir, args...); code != 0 {
+			t.Fatalf("%v: %d %s %s", args, code, out, errs)
+		}
+	}
+	// 30 rows without the target, as a client would send them.
+	recs := readCSV(t, testdata("mlc_churn.csv"))[:31]
+	for i := range recs {
+		recs[i] = recs[i][:len(recs[i])-1]
+	}
+	rows := filepath.Join(dir, "rows.csv")
+	writeCSVFile(t, rows, recs)
+	if code, out, errs := cli(t, dir, "predict", "--model", "churn@production", "--data", rows, "--out", filepath.Join(dir, "pred.csv")); code != 0 {
+		t.Fatalf("predict: %d %s %s", code, out, errs)
+	}
+	want := readCSV(t, filepath.Join(dir, "pred.csv"))
+
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--store", "sqlite://"+filepath.Join(dir, "tf.db"),
+		"--set", "artifacts="+filepath.Join(dir, "artifacts"))
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "listening on ") {
+		t.Fatalf("serve printed %q, %v", line, err)
+	}
+	url := strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
+	body, _ := os.ReadFile(rows)
+	resp, err := http.Post(url+"/invocations", "text/csv", strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ Predictions []map[string]any }
+	err = json.NewDecoder(resp.Body).Decode(&got)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || len(got.Predictions) != len(want)-1 || resp.Header.Get("X-Model-Version") != res.ModelVersion {
+		t.Fatalf("serve: %d, %d predictions, %v", resp.StatusCode, len(got.Predictions), err)
+	}
+	for i, rec := range got.Predictions {
+		for j, col := range want[0] {
+			w := want[i+1][j]
+			if col == "prediction" {
+				if rec[col] != w {
+					t.Fatalf("row %d: serve %v, predict %s", i, rec[col], w)
+				}
+				continue
+			}
+			// predict writes probabilities with 8 significant digits.
+			if strconv.FormatFloat(rec[col].(float64), 'g', 8, 64) != w {
+				t.Fatalf("row %d %s: serve %v, predict %s", i, col, rec[col], w)
+			}
+		}
+	}
+	checkDrain(t, cmd, url, body)
+}
+
+// checkDrain starts a request whose body is still uploading, sends
+// SIGTERM, then finishes the upload: the request must succeed and the
+// process exit 0.
+func checkDrain(t *testing.T, cmd *exec.Cmd, url string, body []byte) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	type result struct {
+		code int
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := http.Post(url+"/invocations", "text/csv", pr)
+		if err != nil {
+			done <- result{0, err}
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		done <- result{resp.StatusCode, nil}
+	}()
+	half := len(body) / 2
+	if _, err := pw.Write(body[:half]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the handler is reading the body now
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	pw.Write(body[half:])
+	pw.Close()
+	r := <-done
+	if r.err != nil || r.code != http.StatusOK {
+		t.Fatalf("in-flight request during SIGTERM: %d %v", r.code, r.err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("serve exited with %v after SIGTERM", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not exit within 10s of SIGTERM")
+	}
+}
+
+func writeCSVFile(t *testing.T, path string, recs [][]string) {
+	t.Helper()
+	fh, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := csv.NewWriter(fh)
+	w.WriteAll(slices.Clone(recs))
+	if err := fh.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

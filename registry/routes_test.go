@@ -1,0 +1,83 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/tabforge/tabforge/store"
+)
+
+func TestParseSplit(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []Share
+		ok   bool
+	}{
+		{"a=90,b=10", []Share{{"a", 90}, {"b", 10}}, true},
+		{" production=1 ", []Share{{"production", 1}}, true},
+		{"a=0,b=0", nil, false},
+		{"a=-1,b=2", nil, false},
+		{"a=1.5", nil, false},
+		{"a=1,a=2", nil, false},
+		{"a", nil, false},
+		{"=3", nil, false},
+	} {
+		got, err := ParseSplit(c.in)
+		if (err == nil) != c.ok || !slices.Equal(got, c.want) {
+			t.Errorf("ParseSplit(%q) = %v, %v; want %v, ok %v", c.in, got, err, c.want, c.ok)
+		}
+	}
+}
+
+// TestRoutePlan sets a route of labels and versions and checks the plan
+// follows promotions, drops removed aliases, and that a bad target is
+// refused without touching the record.
+func TestRoutePlan(t *testing.T) {
+	ctx := context.Background()
+	r := newTestRegistry(t, openStore(t))
+	v1, v2, v3 := mustRegister(t, r, named("churn", "d1", true)), mustRegister(t, r, named("churn", "d2", true)), mustRegister(t, r, named("churn", "d3", true))
+	mustPromote := func(v string) {
+		t.Helper()
+		if _, err := r.Promote(ctx, v, Production, PromoteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustPromote(v1)
+	if _, err := r.SetAlias(ctx, "churn", "challenger", v2, PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := r.SetRoute(ctx, "churn", Route{Split: []Share{{"production", 90}, {"challenger", 10}}, Shadow: []string{v3[:6]}, Key: "id"}, PromoteOptions{})
+	if err != nil || e.Action != "route" {
+		t.Fatalf("SetRoute: %+v %v", e, err)
+	}
+	p, err := r.Plan(ctx, "churn")
+	want := []PlanShare{{"@production", v1, 90}, {"@challenger", v2, 10}}
+	if err != nil || p.Production != v1 || !slices.Equal(p.Split, want) || !slices.Equal(p.Shadow, []string{v3}) || p.Key != "id" {
+		t.Fatalf("plan %+v %v", p, err)
+	}
+	if got := p.Versions(); !slices.Equal(got, []string{v1, v2, v3}) {
+		t.Errorf("Versions = %v", got)
+	}
+	mustPromote(v3) // the production share follows
+	if _, err := r.RemoveAlias(ctx, "churn", "challenger", PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p, _ = r.Plan(ctx, "churn")
+	if !slices.Equal(p.Split, []PlanShare{{"@production", v3, 90}}) {
+		t.Errorf("after promote and unalias: %+v", p.Split)
+	}
+	if _, err := r.SetRoute(ctx, "churn", Route{Split: []Share{{"nosuch", 1}}}, PromoteOptions{}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("bad target: %v", err)
+	}
+	if rt, _ := r.RouteOf(ctx, "churn"); rt.Key != "id" {
+		t.Errorf("a refused route changed the record: %+v", rt)
+	}
+	if _, err := r.SetRoute(ctx, "churn", Route{}, PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := r.Plan(ctx, "churn"); len(p.Split) != 0 || len(p.Shadow) != 0 {
+		t.Errorf("cleared route still routes: %+v", p)
+	}
+}

@@ -1,0 +1,142 @@
+package serve
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/tabforge/tabforge/registry"
+)
+
+// handleReady answers /ping, /health and /v2/health/ready: 200 once at
+// least one model is loaded, 503 before.
+func (s *Server) handleReady(w http.ResponseWriter, _ *http.Request) {
+	if len(s.set.Load().names) == 0 {
+		s.fail(w, nil, http.StatusServiceUnavailable, "no model loaded yet: promote a version to production", nil)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	io.WriteString(w, "\n") //nolint:errcheck // as MLflow's /ping
+}
+
+func (s *Server) handleModelReady(w http.ResponseWriter, r *http.Request) {
+	if _, _, err := s.deployment(r.PathValue("name")); err != nil {
+		s.fail(w, nil, http.StatusNotFound, err.Error(), nil)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// handleVersion reports the build and the version each name serves.
+func (s *Server) handleVersion(w http.ResponseWriter, _ *http.Request) {
+	set := s.set.Load()
+	models := make(map[string]any, len(set.names))
+	for _, n := range slices.Sorted(maps.Keys(set.names)) {
+		d := set.names[n]
+		models[n] = map[string]any{"production": d.plan.Production, "split": d.plan.Split, "shadow": d.plan.Shadow}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"version": s.o.Version, "models": models})
+}
+
+func (s *Server) handleServerMetadata(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"name": "tabforge", "version": s.o.Version, "extensions": []string{}})
+}
+
+// admin wraps an admin handler with the bearer-token check, compared in
+// constant time.
+func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
+	want := []byte("Bearer " + s.o.AdminToken)
+	return func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(r.Header.Get("Authorization"))
+		if subtle.ConstantTimeCompare(got, want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="tabforge admin"`)
+			s.fail(w, nil, http.StatusUnauthorized, "admin endpoints need the header Authorization: Bearer TOKEN", nil)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// adminBody is the optional JSON body of admin requests.
+type adminBody struct {
+	Reason string `json:"reason"`
+	// Route: split "TARGET=WEIGHT,...", shadow targets, sticky key field.
+	Split  string   `json:"split"`
+	Shadow []string `json:"shadow"`
+	Key    string   `json:"key"`
+}
+
+func (s *Server) readAdmin(w http.ResponseWriter, r *http.Request) (adminBody, bool) {
+	var b adminBody
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err == nil && len(strings.TrimSpace(string(raw))) > 0 {
+		err = json.Unmarshal(raw, &b)
+	}
+	if err != nil {
+		s.fail(w, nil, http.StatusBadRequest, "malformed admin body: "+err.Error(), nil)
+		return b, false
+	}
+	return b, true
+}
+
+// handleRollback serves POST /admin/models/{name}/rollback: the registry
+// rollback (with its history event), then an immediate refresh.
+func (s *Server) handleRollback(w http.ResponseWriter, r *http.Request) {
+	b, ok := s.readAdmin(w, r)
+	if !ok {
+		return
+	}
+	e, err := s.reg.Rollback(r.Context(), r.PathValue("name"), registry.PromoteOptions{Reason: adminReason(b.Reason)})
+	s.adminDone(w, r, e, err)
+}
+
+// handleRoute serves POST /admin/models/{name}/route with a body
+// {"split": "production=90,challenger=10", "shadow": ["v3"], "key":
+// "customer_id"}; an empty body removes the route.
+func (s *Server) handleRoute(w http.ResponseWriter, r *http.Request) {
+	b, ok := s.readAdmin(w, r)
+	if !ok {
+		return
+	}
+	rt := registry.Route{Shadow: b.Shadow, Key: b.Key}
+	if b.Split != "" {
+		var err error
+		if rt.Split, err = registry.ParseSplit(b.Split); err != nil {
+			s.fail(w, nil, http.StatusBadRequest, err.Error(), nil)
+			return
+		}
+	}
+	e, err := s.reg.SetRoute(r.Context(), r.PathValue("name"), rt, registry.PromoteOptions{Reason: adminReason(b.Reason)})
+	s.adminDone(w, r, e, err)
+}
+
+func adminReason(r string) string {
+	if r == "" {
+		return "admin API"
+	}
+	return "admin API: " + r
+}
+
+func (s *Server) adminDone(w http.ResponseWriter, _ *http.Request, e *registry.Event, err error) {
+	switch {
+	case errors.Is(err, registry.ErrUnknownName):
+		s.fail(w, nil, http.StatusNotFound, err.Error(), nil)
+		return
+	case err != nil && (errors.Is(err, registry.ErrNoPrevious) || errors.Is(err, registry.ErrNoProduction)):
+		s.fail(w, nil, http.StatusConflict, err.Error(), nil)
+		return
+	case err != nil:
+		s.fail(w, nil, http.StatusBadRequest, err.Error(), nil)
+		return
+	}
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+	writeJSON(w, http.StatusOK, e)
+}

@@ -1,0 +1,271 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"mime"
+	"slices"
+	"strings"
+)
+
+// table is a request's rows before they meet a model: column names and
+// the rows as CSV text, so that the predictor's own CSV reader decides
+// kinds, missing values and categories exactly as `tabforge predict`
+// does on a file.
+type table struct {
+	csv   []byte
+	comma rune // 0: detect (a text/csv body)
+	rows  int
+	// key is the routing key (X-Routing-Key, or the route's key field in
+	// the first row); empty: none.
+	key string
+}
+
+// badRequest is a client error: decoding failed before any model ran.
+type badRequest struct{ msg string }
+
+func (e *badRequest) Error() string { return e.msg }
+
+func badf(format string, a ...any) error { return &badRequest{fmt.Sprintf(format, a...)} }
+
+// decodeMLflow reads a body of MLflow's scoring protocol: text/csv, or a
+// JSON object with one of dataframe_split, dataframe_records, instances
+// or inputs. keyField names the field whose first value is the routing
+// key ("" for none).
+func decodeMLflow(body []byte, contentType, keyField string) (*table, error) {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	if mt == "text/csv" {
+		return csvTable(body, keyField)
+	}
+	var req map[string]json.RawMessage
+	if err := unmarshal(body, &req); err != nil {
+		return nil, badf("malformed JSON body: %v (want {\"dataframe_split\": ...}, dataframe_records, instances or inputs, or a text/csv body)", err)
+	}
+	var formats []string
+	for _, f := range []string{"dataframe_split", "dataframe_records", "instances", "inputs"} {
+		if _, ok := req[f]; ok {
+			formats = append(formats, f)
+		}
+	}
+	if len(formats) != 1 {
+		return nil, badf("want exactly one of dataframe_split, dataframe_records, instances, inputs in the body; got %v", slices.Sorted(maps.Keys(req)))
+	}
+	raw := req[formats[0]]
+	if formats[0] == "dataframe_split" {
+		var split struct {
+			Columns []string `json:"columns"`
+			Data    [][]any  `json:"data"`
+		}
+		if err := unmarshal(raw, &split); err != nil {
+			return nil, badf("dataframe_split: %v (want {\"columns\": [...], \"data\": [[...], ...]})", err)
+		}
+		return rowsTable(split.Columns, split.Data, keyField)
+	}
+	return recordsOrColumns(formats[0], raw, keyField)
+}
+
+// recordsOrColumns decodes a list of records ([{"a": 1}, ...]) or an
+// object of columns ({"a": [1, 2]}).
+func recordsOrColumns(field string, raw json.RawMessage, keyField string) (*table, error) {
+	var records []map[string]any
+	if err := unmarshal(raw, &records); err == nil {
+		cols := map[string]bool{}
+		for _, r := range records {
+			for c := range r {
+				cols[c] = true
+			}
+		}
+		names := slices.Sorted(maps.Keys(cols))
+		rows := make([][]any, len(records))
+		for i, r := range records {
+			rows[i] = make([]any, len(names))
+			for j, c := range names {
+				rows[i][j] = r[c] // absent: nil, a missing value
+			}
+		}
+		return rowsTable(names, rows, keyField)
+	}
+	var columns map[string][]any
+	if err := unmarshal(raw, &columns); err != nil {
+		return nil, badf("%s: want a list of records [{\"col\": value, ...}] or an object of columns {\"col\": [values]}: %v", field, err)
+	}
+	names := slices.Sorted(maps.Keys(columns))
+	return columnsTable(names, func(j int) []any { return columns[names[j]] }, keyField)
+}
+
+// columnsTable builds a table from equally long columns.
+func columnsTable(names []string, col func(j int) []any, keyField string) (*table, error) {
+	n := -1
+	for j, name := range names {
+		if c := col(j); n < 0 {
+			n = len(c)
+		} else if len(c) != n {
+			return nil, badf("column %q has %d values, column %q %d: columns must be equally long", name, len(c), names[0], n)
+		}
+	}
+	rows := make([][]any, max(n, 0))
+	for i := range rows {
+		rows[i] = make([]any, len(names))
+		for j := range names {
+			rows[i][j] = col(j)[i]
+		}
+	}
+	return rowsTable(names, rows, keyField)
+}
+
+// rowsTable writes columns and rows as CSV. Numbers keep their JSON
+// text, null is a missing value, booleans are true/false; nested values
+// are an error naming the cell.
+func rowsTable(columns []string, rows [][]any, keyField string) (*table, error) {
+	if len(columns) == 0 || len(rows) == 0 {
+		return nil, badf("no rows: the request must hold at least one row with at least one column")
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write(columns) //nolint:errcheck // a bytes.Buffer does not fail; w.Error is checked below
+	rec := make([]string, len(columns))
+	keyCol := slices.Index(columns, keyField)
+	t := &table{comma: ',', rows: len(rows)}
+	for i, row := range rows {
+		if len(row) != len(columns) {
+			return nil, badf("row %d has %d values for %d columns", i, len(row), len(columns))
+		}
+		for j, v := range row {
+			s, err := cell(v)
+			if err != nil {
+				return nil, badf("row %d, column %q: %v", i, columns[j], err)
+			}
+			rec[j] = s
+		}
+		if i == 0 && keyCol >= 0 {
+			t.key = rec[keyCol]
+		}
+		w.Write(rec) //nolint:errcheck // see above
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return nil, fmt.Errorf("encode rows: %w", err)
+	}
+	t.csv = buf.Bytes()
+	return t, nil
+}
+
+func cell(v any) (string, error) {
+	switch v := v.(type) {
+	case nil:
+		return "", nil
+	case json.Number:
+		return v.String(), nil
+	case string:
+		return v, nil
+	case bool:
+		if v {
+			return "true", nil
+		}
+		return "false", nil
+	}
+	return "", fmt.Errorf("a cell must be a number, a string, a boolean or null, not %T", v)
+}
+
+// csvTable takes a text/csv body as it is; only its first row is parsed
+// here, for the routing key.
+func csvTable(body []byte, keyField string) (*table, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, badf("empty CSV body")
+	}
+	t := &table{csv: body, rows: bytes.Count(body, []byte{'\n'})}
+	if keyField != "" {
+		r := csv.NewReader(bytes.NewReader(body))
+		header, err1 := r.Read()
+		first, err2 := r.Read()
+		if err1 == nil && err2 == nil {
+			if j := slices.Index(header, keyField); j >= 0 && j < len(first) {
+				t.key = first[j]
+			}
+		}
+	}
+	return t, nil
+}
+
+// v2Request is an Open Inference Protocol V2 inference request: one
+// named tensor per input column.
+type v2Request struct {
+	ID         string         `json:"id,omitempty"`
+	Parameters map[string]any `json:"parameters,omitempty"`
+	Inputs     []v2Tensor     `json:"inputs"`
+}
+
+type v2Tensor struct {
+	Name     string `json:"name"`
+	Shape    []int  `json:"shape"`
+	Datatype string `json:"datatype"`
+	Data     []any  `json:"data"`
+}
+
+// decodeV2 reads a V2 inference request; tensors of shape [n] or [n, 1]
+// are columns of n rows (nested [[v], ...] data is flattened).
+func decodeV2(body []byte, keyField string) (*v2Request, *table, error) {
+	var req v2Request
+	if err := unmarshal(body, &req); err != nil {
+		return nil, nil, badf("malformed JSON body: %v (want {\"inputs\": [{\"name\", \"shape\", \"datatype\", \"data\"}, ...]})", err)
+	}
+	if len(req.Inputs) == 0 {
+		return nil, nil, badf("no inputs: want one named tensor per input column")
+	}
+	names := make([]string, len(req.Inputs))
+	for j := range req.Inputs {
+		in := &req.Inputs[j]
+		names[j] = in.Name
+		flat, err := flatten(in.Data)
+		if err != nil {
+			return nil, nil, badf("input %q: %v", in.Name, err)
+		}
+		in.Data = flat
+		if len(in.Shape) > 0 && in.Shape[0] != len(flat) {
+			return nil, nil, badf("input %q: shape %v but %d values", in.Name, in.Shape, len(flat))
+		}
+	}
+	t, err := columnsTable(names, func(j int) []any { return req.Inputs[j].Data }, keyField)
+	return &req, t, err
+}
+
+func flatten(data []any) ([]any, error) {
+	out := make([]any, 0, len(data))
+	for _, v := range data {
+		if inner, ok := v.([]any); ok {
+			if len(inner) != 1 {
+				return nil, errors.New("each row must hold one value (shape [n] or [n, 1])")
+			}
+			v = inner[0]
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// unmarshal decodes JSON keeping numbers as their text.
+func unmarshal(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
+}
+
+// routingKey is the request's sticky routing key: the X-Routing-Key
+// header, else the table's key field.
+func routingKey(header string, t *table) string {
+	if k := strings.TrimSpace(header); k != "" {
+		return k
+	}
+	return t.key
+}

@@ -1,0 +1,224 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"maps"
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/tabforge/tabforge/artifact"
+	"github.com/tabforge/tabforge/pipeline"
+	"github.com/tabforge/tabforge/registry"
+)
+
+// modelSet is every served name's deployment. It is immutable: a refresh
+// builds a new set and swaps the pointer.
+type modelSet struct {
+	names map[string]*deployment
+}
+
+// deployment is what one name serves: its plan and the loaded versions
+// it needs. Immutable once built.
+type deployment struct {
+	plan     *registry.Plan
+	variants map[string]*variant // by version
+	split    []share             // empty: everything to production
+	total    int
+	shadows  []*variant
+}
+
+type share struct {
+	label string // the route's target as given: a bounded metric label
+	v     *variant
+	cum   int // cumulative weight up to and including this share
+}
+
+// variant is one loaded model version.
+type variant struct {
+	m *registry.Model
+	p *pipeline.Predictor
+}
+
+func (d *deployment) production() *variant { return d.variants[d.plan.Production] }
+
+// Refresh reads the plans of the served names and swaps in a new model
+// set when one changed, loading new versions first; a version that fails
+// to load or check leaves its name on the deployment it had. It returns
+// an error only when the registry cannot be read at all.
+func (s *Server) Refresh(ctx context.Context) error {
+	s.refresh.Lock()
+	defer s.refresh.Unlock()
+	names := s.o.Names
+	if len(names) == 0 {
+		var err error
+		if names, err = s.reg.Names(ctx); err != nil {
+			return fmt.Errorf("serve: list model names: %w", err)
+		}
+	}
+	old := s.set.Load()
+	next := &modelSet{names: make(map[string]*deployment, len(names))}
+	for _, name := range names {
+		od := old.names[name]
+		plan, err := s.reg.Plan(ctx, name)
+		if err != nil {
+			if od != nil {
+				next.names[name] = od // keep serving through a store hiccup
+				if !errors.Is(err, registry.ErrNoProduction) {
+					s.o.Logger.Warn("serve: read plan", "model", name, "err", err)
+				}
+			}
+			continue
+		}
+		if od != nil && reflect.DeepEqual(od.plan, plan) {
+			next.names[name] = od
+			continue
+		}
+		d, err := s.deploy(ctx, plan, od)
+		if err != nil {
+			s.metrics.loadErrors.WithLabelValues(name).Inc()
+			s.o.Logger.Error("serve: load failed; keeping the current deployment", "model", name, "err", err)
+			if od != nil {
+				next.names[name] = od
+			}
+			continue
+		}
+		next.names[name] = d
+		s.metrics.swaps.WithLabelValues(name).Inc()
+		s.o.Logger.Info("serve: swapped", "model", name, "production", plan.Production, "split", len(plan.Split), "shadow", len(plan.Shadow))
+	}
+	if !maps.EqualFunc(old.names, next.names, func(a, b *deployment) bool { return a == b }) {
+		s.set.Store(next)
+		s.metrics.setInfo(next)
+	}
+	return nil
+}
+
+// deploy builds the deployment of plan, reusing the versions old already
+// has loaded and loading (and checking) the others.
+func (s *Server) deploy(ctx context.Context, plan *registry.Plan, old *deployment) (*deployment, error) {
+	d := &deployment{plan: plan, variants: map[string]*variant{}}
+	for _, v := range plan.Versions() {
+		if old != nil && old.variants[v] != nil {
+			d.variants[v] = old.variants[v]
+			continue
+		}
+		start := time.Now()
+		vr, err := s.load(ctx, plan.Name, v)
+		if err != nil {
+			return nil, err
+		}
+		s.metrics.loadSeconds.WithLabelValues(plan.Name).Observe(time.Since(start).Seconds())
+		d.variants[v] = vr
+	}
+	for _, sh := range plan.Split {
+		d.total += sh.Weight
+		d.split = append(d.split, share{label: variantLabel(sh.Label), v: d.variants[sh.Version], cum: d.total})
+	}
+	for _, v := range plan.Shadow {
+		d.shadows = append(d.shadows, d.variants[v])
+	}
+	return d, nil
+}
+
+// load reads one version's predictor from its artifact store (verifying
+// the checksum) and checks that it is what the registry says it is.
+func (s *Server) load(ctx context.Context, name, version string) (*variant, error) {
+	m, err := s.reg.Resolve(ctx, name+"/"+version)
+	if err != nil {
+		return nil, err
+	}
+	arts, err := artifact.Open(ctx, m.Artifact.URL)
+	if err != nil {
+		return nil, fmt.Errorf("serve: model version %s: %w", version, err)
+	}
+	defer arts.Close()
+	p, err := pipeline.LoadRegistered(ctx, arts, m)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	if string(p.Target.Task) != m.Task || len(p.Schema) == 0 {
+		return nil, fmt.Errorf("serve: model version %s: artifact is a %s model of %d inputs, the registry says %s", version, p.Target.Task, len(p.Schema), m.Task)
+	}
+	return &variant{m: m, p: p}, nil
+}
+
+// variantLabel turns a route target into a metric label: "@challenger"
+// becomes "challenger"; a version stays as it is.
+func variantLabel(target string) string {
+	if l, ok := cutAt(target); ok {
+		return l
+	}
+	return target
+}
+
+func cutAt(s string) (string, bool) {
+	if len(s) > 0 && s[0] == '@' {
+		return s[1:], true
+	}
+	return s, false
+}
+
+// choose picks the variant serving one request and its label: production
+// without a split; with one, by the hash of the routing key (sticky) or,
+// without a key, of the request's sequence number mixed with the seed.
+func (s *Server) choose(d *deployment, key string, seq uint64) (*variant, string) {
+	if len(d.split) == 0 {
+		return d.production(), "production"
+	}
+	var h uint64
+	if key != "" {
+		f := fnv.New64a()
+		f.Write([]byte(d.plan.Name))
+		f.Write([]byte{0})
+		f.Write([]byte(key))
+		h = mix(f.Sum64())
+	} else {
+		h = mix(seq ^ s.o.Seed*0x9e3779b97f4a7c15)
+	}
+	pick := int(h % uint64(d.total))
+	i, _ := slices.BinarySearchFunc(d.split, pick, func(sh share, p int) int {
+		if sh.cum <= p {
+			return -1
+		}
+		return 1
+	})
+	return d.split[i].v, d.split[i].label
+}
+
+// mix is SplitMix64's finaliser: nearby inputs give unrelated outputs.
+func mix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// deployment returns the served deployment of name; an empty name means
+// the only one served.
+func (s *Server) deployment(name string) (*deployment, string, error) {
+	set := s.set.Load()
+	if name == "" {
+		if len(set.names) == 1 {
+			for n, d := range set.names {
+				return d, n, nil
+			}
+		}
+		return nil, "", fmt.Errorf("%d models are served (%s): name one with ?model=NAME or POST /v1/models/NAME/invocations", len(set.names), servedList(set))
+	}
+	d := set.names[name]
+	if d == nil {
+		return nil, "", fmt.Errorf("model %q is not served (served: %s)", name, servedList(set))
+	}
+	return d, name, nil
+}
+
+func servedList(set *modelSet) string {
+	if len(set.names) == 0 {
+		return "none"
+	}
+	return fmt.Sprint(slices.Sorted(maps.Keys(set.names)))
+}

@@ -1,0 +1,247 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/pipeline"
+)
+
+// call is one prediction request on its way through a handler.
+type call struct {
+	id      string
+	start   time.Time
+	name    string
+	d       *deployment
+	v       *variant
+	variant string
+	t       *table
+}
+
+// apiError is the JSON body of every error response: MLflow's
+// error_code and message, an error field for V2 clients, the request id
+// and, for input that does not fit the model, every problem found.
+type apiError struct {
+	Code      string                `json:"error_code"`
+	Message   string                `json:"message"`
+	Error     string                `json:"error"`
+	RequestID string                `json:"request_id,omitempty"`
+	Input     *pipeline.InputReport `json:"input,omitempty"`
+}
+
+func (s *Server) fail(w http.ResponseWriter, c *call, status int, msg string, report *pipeline.InputReport) {
+	code := map[int]string{400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "RESOURCE_DOES_NOT_EXIST", 413: "REQUEST_LIMIT_EXCEEDED",
+		429: "REQUEST_LIMIT_EXCEEDED", 503: "TEMPORARILY_UNAVAILABLE"}[status]
+	if code == "" {
+		code = "INTERNAL_ERROR"
+	}
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	e := apiError{Code: code, Message: msg, Error: msg, Input: report}
+	if c != nil {
+		e.RequestID = c.id
+		s.metrics.observe(c, status)
+	}
+	writeJSON(w, status, e)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v) //nolint:errcheck // the client may have gone; nothing to do
+}
+
+// begin resolves the model, takes a concurrency slot and reads the body.
+// It writes the error response itself and returns ok false on failure;
+// release must be called when ok.
+func (s *Server) begin(w http.ResponseWriter, r *http.Request, name string) (c *call, body []byte, release func(), ok bool) {
+	c = &call{id: requestID(r, s), start: time.Now()}
+	w.Header().Set("X-Request-Id", c.id)
+	d, served, err := s.deployment(name)
+	if err != nil {
+		s.fail(w, nil, http.StatusNotFound, err.Error(), nil)
+		return nil, nil, nil, false
+	}
+	c.name, c.d = served, d
+	timer := time.NewTimer(s.o.QueueWait)
+	defer timer.Stop()
+	select {
+	case s.slots <- struct{}{}:
+	case <-timer.C:
+		s.fail(w, c, http.StatusTooManyRequests, fmt.Sprintf("server saturated: %d requests running; retry later", cap(s.slots)), nil)
+		return nil, nil, nil, false
+	case <-r.Context().Done():
+		return nil, nil, nil, false
+	}
+	release = func() { <-s.slots }
+	body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, s.o.MaxBodyBytes))
+	if err != nil {
+		release()
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.fail(w, c, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", mbe.Limit), nil)
+		} else {
+			s.fail(w, c, http.StatusBadRequest, "read body: "+err.Error(), nil)
+		}
+		return nil, nil, nil, false
+	}
+	return c, body, release, true
+}
+
+func requestID(r *http.Request, s *Server) string {
+	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 64 && strconv.QuoteToASCII(id) == `"`+id+`"` {
+		return id
+	}
+	return s.nextID()
+}
+
+// frameFor reads c's table for predictor p, checking it against p's
+// input contract. On failure it returns the status and message to send.
+func (s *Server) frameFor(p *pipeline.Predictor, t *table) (*frame.Frame, *pipeline.InputReport, int, error) {
+	if t.rows > s.o.MaxRows+1 { // +1: a CSV body's count includes its header line
+		return nil, nil, http.StatusRequestEntityTooLarge, errRows(t.rows, s.o.MaxRows)
+	}
+	x, rep, err := p.ReadInputFrom(func(o frame.ReadOptions) (*frame.Frame, error) {
+		return frame.ReadCSV(bytes.NewReader(t.csv), o)
+	}, frame.ReadOptions{Comma: t.comma})
+	if err != nil {
+		return nil, nil, http.StatusBadRequest, err
+	}
+	if x.NumRows() > s.o.MaxRows {
+		return nil, nil, http.StatusRequestEntityTooLarge, errRows(x.NumRows(), s.o.MaxRows)
+	}
+	if err := rep.Err(s.o.Strict); err != nil {
+		return nil, rep, http.StatusBadRequest, err
+	}
+	return x, rep, 0, nil
+}
+
+func errRows(n, limit int) error {
+	return fmt.Errorf("%d rows: at most %d per request", n, limit)
+}
+
+// predict runs c's variant on c's table within the request deadline.
+func (s *Server) predict(ctx context.Context, c *call) (*pipeline.Prediction, *pipeline.InputReport, int, error) {
+	x, rep, status, err := s.frameFor(c.v.p, c.t)
+	if err != nil {
+		return nil, rep, status, err
+	}
+	pred, err := c.v.p.Predict(x)
+	if err != nil {
+		return nil, rep, http.StatusInternalServerError, fmt.Errorf("prediction failed (request %s)", c.id)
+	}
+	if ctx.Err() != nil {
+		return nil, rep, http.StatusServiceUnavailable, fmt.Errorf("request deadline of %s exceeded", s.o.RequestTimeout)
+	}
+	return pred, rep, 0, nil
+}
+
+// handleInvocations serves MLflow's POST /invocations and
+// /v1/models/{name}/invocations.
+func (s *Server) handleInvocations(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if name == "" {
+		name = r.URL.Query().Get("model")
+	}
+	c, body, release, ok := s.begin(w, r, name)
+	if !ok {
+		return
+	}
+	defer release()
+	ctx, cancel := context.WithTimeout(r.Context(), s.o.RequestTimeout)
+	defer cancel()
+	t, err := decodeMLflow(body, r.Header.Get("Content-Type"), c.d.plan.Key)
+	if err != nil {
+		s.fail(w, c, http.StatusBadRequest, err.Error(), nil)
+		return
+	}
+	c.t = t
+	c.v, c.variant = s.choose(c.d, routingKey(r.Header.Get("X-Routing-Key"), t), s.seq.Add(1))
+	pred, rep, status, err := s.predict(ctx, c)
+	if err != nil {
+		s.fail(w, c, status, err.Error(), rep)
+		return
+	}
+	out := predictions(c.v.p, pred)
+	w.Header().Set("X-Model-Version", c.v.m.Version)
+	writeJSON(w, http.StatusOK, map[string]any{"predictions": out})
+	s.after(c, pred, out)
+}
+
+// after records a served prediction and sends its rows to the shadows.
+func (s *Server) after(c *call, pred *pipeline.Prediction, out any) {
+	s.metrics.observe(c, http.StatusOK)
+	s.metrics.observePrediction(c, pred)
+	if s.log != nil {
+		s.log.write(c, false, out, s.o.LogInputs)
+	}
+	for _, sv := range c.d.shadows {
+		s.shadow(c, sv)
+	}
+}
+
+// shadow runs sv on c's rows in the background and logs the answer;
+// when too many shadow predictions are running it drops this one.
+func (s *Server) shadow(c *call, sv *variant) {
+	select {
+	case s.shadowQ <- struct{}{}:
+	default:
+		s.metrics.shadowDropped.WithLabelValues(c.name).Inc()
+		return
+	}
+	sc := &call{id: c.id, start: time.Now(), name: c.name, d: c.d, v: sv, variant: "shadow", t: c.t}
+	s.shadows.Go(func() {
+		defer func() { <-s.shadowQ }()
+		ctx, cancel := context.WithTimeout(context.Background(), s.o.RequestTimeout)
+		defer cancel()
+		pred, _, status, err := s.predict(ctx, sc)
+		if err != nil {
+			s.metrics.observe(sc, status)
+			return
+		}
+		s.metrics.observe(sc, http.StatusOK)
+		s.metrics.observePrediction(sc, pred)
+		if s.log != nil {
+			s.log.write(sc, true, predictions(sv.p, pred), s.o.LogInputs)
+		}
+	})
+}
+
+// predictions lays a prediction out as `tabforge predict` writes it:
+// one value per row for regression; for classifiers one record per row
+// with the predicted label and prob_<class> for every class.
+func predictions(p *pipeline.Predictor, pred *pipeline.Prediction) any {
+	if p.Target.Task == model.Regression {
+		return pred.Values
+	}
+	k := len(p.Target.Classes)
+	out := make([]map[string]any, len(pred.Labels))
+	for i, l := range pred.Labels {
+		rec := make(map[string]any, k+1)
+		rec["prediction"] = l
+		for c, name := range p.Target.Classes {
+			rec["prob_"+name] = pred.Probs[i*k+c]
+		}
+		out[i] = rec
+	}
+	return out
+}
+
+// inputsHash is the SHA-256 of a table's CSV text, logged in place of
+// the inputs.
+func inputsHash(t *table) string {
+	h := sha256.Sum256(t.csv)
+	return hex.EncodeToString(h[:])
+}

@@ -1,0 +1,244 @@
+// Package serve is tabforge's HTTP prediction server: it serves the
+// production version of registered model names (see package registry)
+// over MLflow's scoring protocol (POST /invocations) and the KServe /
+// Triton Open Inference Protocol V2 (POST /v2/models/{name}/infer), with
+// SHAP explanations, Prometheus metrics, a prediction log and admin
+// endpoints for rollback and traffic routes.
+//
+// Each name is served from an immutable deployment (loaded predictors and
+// the name's registry.Plan) behind one atomic.Pointer. A watcher polls the
+// names' records; when a plan changes (a promotion, a rollback or a route
+// change by any process), it loads the new versions in the background,
+// checks them and swaps the pointer. In-flight requests finish on the
+// deployment they started with, so no request fails during a swap.
+//
+// A handler decodes, validates, calls the predictor and encodes; rows are
+// read with the predictor's own reader (pipeline.Predictor.ReadInputFrom),
+// so a JSON row, a CSV row and a line of a file given to `tabforge
+// predict` with the same values get the same prediction.
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tabforge/tabforge/registry"
+)
+
+// Options configure a Server. The zero value serves every name with a
+// production version on sensible limits.
+type Options struct {
+	// Names restricts the served names; empty serves every registered
+	// name that has a production version (names registered later are
+	// picked up by the watcher).
+	Names []string
+	// PollInterval is how often the watcher reads the names' records;
+	// 0 means 250ms, so a change is seen well within a second.
+	PollInterval time.Duration
+	// MaxBodyBytes caps a request body (413 beyond); 0 means 10 MiB.
+	MaxBodyBytes int64
+	// MaxRows caps the rows of one request (413 beyond); 0 means 100,000.
+	MaxRows int
+	// MaxExplainRows caps the rows of one explain request; 0 means 100.
+	MaxExplainRows int
+	// MaxConcurrent bounds the prediction and explain requests running at
+	// once; 0 means 4 per CPU. A request waits up to QueueWait for a slot
+	// (0 means 100ms), then gets 429 with Retry-After.
+	MaxConcurrent int
+	QueueWait     time.Duration
+	// RequestTimeout is each prediction request's deadline (503 beyond);
+	// 0 means 30s.
+	RequestTimeout time.Duration
+	// ReadTimeout, WriteTimeout and IdleTimeout are the http.Server's; 0
+	// means 30s, 60s and 120s.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// DrainTimeout bounds the graceful shutdown; 0 means 30s.
+	DrainTimeout time.Duration
+	// AdminToken enables the admin endpoints, which then require the
+	// header "Authorization: Bearer AdminToken". Empty: admin is off.
+	AdminToken string
+	// Strict refuses columns the model does not read and categories it
+	// never saw (400), as `tabforge predict --strict`; otherwise they are
+	// tolerated as predict tolerates them.
+	Strict bool
+	// PredictionLog, when set, receives one JSON line per prediction
+	// (primary and shadow): request id, time, model, version, variant,
+	// inputs hash (and inputs with LogInputs) and predictions. Writes
+	// happen on one goroutine; a full queue drops lines and counts them.
+	PredictionLog io.Writer
+	LogInputs     bool
+	// Seed seeds the traffic split of requests without a routing key.
+	Seed uint64
+	// Version is the build version /version reports.
+	Version string
+	// Logger receives load, swap and error events; nil discards them.
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.PollInterval, 250*time.Millisecond)
+	def(&o.QueueWait, 100*time.Millisecond)
+	def(&o.RequestTimeout, 30*time.Second)
+	def(&o.ReadTimeout, 30*time.Second)
+	def(&o.WriteTimeout, 60*time.Second)
+	def(&o.IdleTimeout, 120*time.Second)
+	def(&o.DrainTimeout, 30*time.Second)
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 10 << 20
+	}
+	if o.MaxRows <= 0 {
+		o.MaxRows = 100_000
+	}
+	if o.MaxExplainRows <= 0 {
+		o.MaxExplainRows = 100
+	}
+	if o.MaxConcurrent <= 0 {
+		o.MaxConcurrent = 4 * runtime.GOMAXPROCS(0)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Server serves the models of one registry. Create it with New; it is
+// safe for concurrent use.
+type Server struct {
+	o       Options
+	reg     *registry.Registry
+	set     atomic.Pointer[modelSet]
+	metrics *metrics
+	slots   chan struct{}
+	log     *predLog
+	seq     atomic.Uint64
+	kick    chan struct{} // asks the watcher for an immediate refresh
+	refresh sync.Mutex    // one refresh at a time
+	shadows sync.WaitGroup
+	shadowQ chan struct{} // bounds concurrent shadow predictions
+}
+
+// New returns a server of reg's models and loads them. A name listed in
+// o.Names must exist; with none listed, a registry without a production
+// version gives a server that is not ready until one is promoted.
+func New(ctx context.Context, reg *registry.Registry, o Options) (*Server, error) {
+	o = o.withDefaults()
+	s := &Server{o: o, reg: reg, metrics: newMetrics(), slots: make(chan struct{}, o.MaxConcurrent),
+		kick: make(chan struct{}, 1), shadowQ: make(chan struct{}, max(2, o.MaxConcurrent/2))}
+	s.set.Store(&modelSet{})
+	for _, n := range o.Names {
+		if _, err := reg.Plan(ctx, n); err != nil {
+			return nil, fmt.Errorf("serve: model %q: %w", n, err)
+		}
+	}
+	if err := s.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	if o.PredictionLog != nil {
+		s.log = newPredLog(o.PredictionLog, s.metrics)
+	}
+	return s, nil
+}
+
+// Handler returns the server's HTTP routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /invocations", s.handleInvocations)
+	mux.HandleFunc("POST /v1/models/{name}/invocations", s.handleInvocations)
+	mux.HandleFunc("POST /v1/models/{name}/explain", s.handleExplain)
+	mux.HandleFunc("POST /v2/models/{name}/infer", s.handleInfer)
+	mux.HandleFunc("POST /v2/models/{name}/versions/{version}/infer", s.handleInfer)
+	mux.HandleFunc("GET /v2/models/{name}", s.handleModelMetadata)
+	mux.HandleFunc("GET /v2/models/{name}/versions/{version}", s.handleModelMetadata)
+	mux.HandleFunc("GET /v2/models/{name}/ready", s.handleModelReady)
+	mux.HandleFunc("GET /v2/health/live", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	mux.HandleFunc("GET /v2/health/ready", s.handleReady)
+	mux.HandleFunc("GET /v2", s.handleServerMetadata)
+	mux.HandleFunc("GET /ping", s.handleReady)
+	mux.HandleFunc("GET /health", s.handleReady)
+	mux.HandleFunc("GET /version", s.handleVersion)
+	mux.Handle("GET /metrics", s.metrics.handler())
+	if s.o.AdminToken != "" {
+		mux.HandleFunc("POST /admin/models/{name}/rollback", s.admin(s.handleRollback))
+		mux.HandleFunc("POST /admin/models/{name}/route", s.admin(s.handleRoute))
+	}
+	return mux
+}
+
+// Serve serves on ln until ctx is done, with the watcher running, then
+// shuts down gracefully: it stops accepting, lets in-flight requests and
+// shadow predictions finish (within DrainTimeout), flushes the prediction
+// log and returns nil. Any other end of serving is returned as an error.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{Handler: s.Handler(), ReadTimeout: s.o.ReadTimeout, WriteTimeout: s.o.WriteTimeout,
+		IdleTimeout: s.o.IdleTimeout, ReadHeaderTimeout: s.o.ReadTimeout,
+		ErrorLog: slog.NewLogLogger(s.o.Logger.Handler(), slog.LevelWarn)}
+	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		s.Watch(watchCtx)
+	}()
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	var err error
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+		s.o.Logger.Info("serve: shutting down, draining in-flight requests")
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.o.DrainTimeout)
+		err = hs.Shutdown(dctx)
+		cancel()
+		if serr := <-served; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+			err = serr
+		}
+	}
+	stopWatch()
+	<-watched
+	s.shadows.Wait()
+	if s.log != nil {
+		if cerr := s.log.close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// Watch refreshes the served models every PollInterval, and at once
+// after an admin change, until ctx is done.
+func (s *Server) Watch(ctx context.Context) {
+	t := time.NewTicker(s.o.PollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-s.kick:
+		}
+		if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+			s.o.Logger.Warn("serve: refresh failed; serving the models loaded before", "err", err)
+		}
+	}
+}
+
+// nextID returns a request id unique within the process.
+func (s *Server) nextID() string {
+	return fmt.Sprintf("%x-%06x", time.Now().UnixMilli(), s.seq.Add(1))
+}
