@@ -161,3 +161,17 @@ func foldScores(folds []eval.Metrics, metric string) []float64 {
 	}
 	return out
 }
+
+// ReadTrainingTable reads cfg.Data as Train does (cfg's schema overrides
+// and separator) and returns its training table and content hash.
+func ReadTrainingTable(cfg *config.Config) (*TrainingTable, string, error) {
+	f, err := frame.ReadFile(cfg.Data, readOptions(cfg))
+	if err != nil {
+		return nil, "", err
+	}
+	t, err := LoadTrainingTable(f, cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	return t, f.Hash(), nil
+}
