@@ -33,17 +33,26 @@ type Options struct {
 	// Seed seeds the row samples.
 	Seed uint64
 	// StatRows caps the rows the statistical and information-theoretic
-	// meta-features read; 0 means 20000.
+	// meta-features read; 0 means 20000, fewer for a table wider than
+	// 100 columns (at most 2M cells, never under 1000 rows).
 	StatRows int
-	// LandmarkRows caps the rows the landmarkers fit; 0 means 2000.
+	// LandmarkRows caps the rows the landmarkers fit; 0 means 2000, fewer
+	// for a design wider than 100 encoded features (at most 200k cells,
+	// never under 300 rows), so a wide table costs about what a narrow
+	// one does.
 	LandmarkRows int
 	// Folds is the landmarkers' number of CV folds; 0 means 3.
 	Folds int
 }
 
-func (o Options) statRows() int     { return cmpOr(o.StatRows, 20000) }
-func (o Options) landmarkRows() int { return cmpOr(o.LandmarkRows, 2000) }
-func (o Options) folds() int        { return max(2, cmpOr(o.Folds, 3)) }
+func (o Options) statRows(cols int) int {
+	return cmpOr(o.StatRows, min(20000, max(1000, 2_000_000/cols)))
+}
+
+func (o Options) landmarkRows(cols int) int {
+	return cmpOr(o.LandmarkRows, min(2000, max(minLandmarkRows, landmarkCells/cols)))
+}
+func (o Options) folds() int { return max(2, cmpOr(o.Folds, 3)) }
 
 func cmpOr(v, def int) int {
 	if v > 0 {
@@ -76,13 +85,13 @@ func Compute(ctx context.Context, t *pipeline.TrainingTable, o Options) (*Featur
 	}
 	f := &Features{Task: t.Task, Values: map[string]float64{}, Seconds: map[string]float64{}}
 	f.pass(func() { simpleFeatures(f.Values, t) })
-	stat := sampleTable(t, o.statRows(), rand.New(rand.NewPCG(o.Seed, streamStat)))
+	stat := sampleTable(t, o.statRows(t.X.NumCols()), rand.New(rand.NewPCG(o.Seed, streamStat)))
 	f.pass(func() { statFeatures(f.Values, stat) })
 	f.pass(func() { infoFeatures(f.Values, stat) })
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("meta: %w", err)
 	}
-	lm := sampleTable(t, o.landmarkRows(), rand.New(rand.NewPCG(o.Seed, streamLandmark)))
+	lm := sampleTable(t, o.landmarkRows(t.X.NumCols()), rand.New(rand.NewPCG(o.Seed, streamLandmark)))
 	if err := landmarkers(ctx, f, lm, o); err != nil {
 		return nil, err
 	}

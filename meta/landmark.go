@@ -14,6 +14,14 @@ import (
 	"github.com/tabforge/tabforge/pipeline"
 )
 
+// Landmarkers fit at most landmarkCells design cells (rows × encoded
+// features) unless Options.LandmarkRows says otherwise, and never fewer
+// than minLandmarkRows rows.
+const (
+	landmarkCells   = 200_000
+	minLandmarkRows = 300
+)
+
 // landmarker is a cheap learner whose CV score describes a dataset.
 type landmarker struct {
 	name string
@@ -27,7 +35,7 @@ func landmarkerList(seed uint64) []landmarker {
 		{LandmarkTree, func(model.Task) model.Learner { return tree.Params{MaxDepth: 3, Seed: seed} }},
 		{LandmarkLinear, func(task model.Task) model.Learner {
 			if task.IsClassification() {
-				return linear.Logistic{C: 1, MaxIter: 200, Tol: 1e-6}
+				return linear.Logistic{C: 1, MaxIter: 100, Tol: 1e-4}
 			}
 			return linear.Regression{Alpha: 1}
 		}},
@@ -51,6 +59,10 @@ func landmarkers(ctx context.Context, f *Features, t *pipeline.TrainingTable, o 
 		return err
 	}
 	perm := rand.New(rand.NewPCG(o.Seed, streamFolds)).Perm(n)
+	if o.LandmarkRows == 0 && n*d.X.Cols > landmarkCells {
+		// One-hot encoding widened the design: fewer rows keep the cost.
+		perm = perm[:max(minLandmarkRows, landmarkCells/d.X.Cols)]
+	}
 	folds := make([][2][]int, k) // train, test rows per fold
 	for i := range k {
 		for j, r := range perm {
