@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,6 +20,23 @@ type memo struct {
 	mu    sync.Mutex
 	prep  map[string]*prepEntry
 	tuned time.Duration // time spent in tuning studies so far, against time_budget
+	// trials are the completed tuning trials of the run, in completion
+	// order, for Options.Knowledge.
+	trials []Evaluation
+}
+
+// logTrial keeps a completed trial's evaluation.
+func (m *memo) logTrial(e Evaluation) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.trials = append(m.trials, e)
+}
+
+// loggedTrials returns the trials logged so far.
+func (m *memo) loggedTrials() []Evaluation {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.trials)
 }
 
 // spend adds a study's duration to the tuning time.

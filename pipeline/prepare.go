@@ -21,44 +21,26 @@ func prepare(f *frame.Frame, cfg *config.Config, log *slog.Logger) (*prepared, e
 	if err := checkColumns(f, cfg); err != nil {
 		return nil, err
 	}
-	tcol, _ := f.Lookup(cfg.Target)
-	task, err := detectTask(tcol, string(cfg.Task))
+	t, kept, err := trainingTable(f, cfg)
 	if err != nil {
 		return nil, err
 	}
-	y, classes, err := codeTarget(tcol, task, cfg.PositiveClass)
-	if err != nil {
-		return nil, err
+	if len(kept) < f.NumRows() {
+		log.Info("dropped rows with a missing target", "rows", f.NumRows()-len(kept))
 	}
-	var kept []int
-	for i, v := range y {
-		if !math.IsNaN(v) {
-			kept = append(kept, i)
-		}
-	}
-	switch {
-	case len(kept) == 0:
-		return nil, fmt.Errorf("target column %q has no values (all %d rows missing)", cfg.Target, len(y))
-	case len(kept) < len(y):
-		log.Info("dropped rows with a missing target", "rows", len(y)-len(kept))
-	}
-	if task.IsClassification() {
+	if t.Task.IsClassification() {
 		seen := map[float64]bool{}
-		for _, i := range kept {
-			seen[y[i]] = true
+		for _, v := range t.Y {
+			seen[v] = true
 		}
 		if len(seen) < 2 {
-			return nil, fmt.Errorf("target column %q has a single class (%s): nothing to classify", cfg.Target, classes[int(y[kept[0]])])
+			return nil, fmt.Errorf("target column %q has a single class (%s): nothing to classify", cfg.Target, t.Classes[int(t.Y[0])])
 		}
 	}
-	x := f.Drop(append([]string{cfg.Target}, cfg.Drop...)...)
-	if x.NumCols() == 0 {
+	if t.X.NumCols() == 0 {
 		return nil, errors.New("no feature columns left after dropping the target and --drop columns")
 	}
-	p := &prepared{x: x.Take(kept), task: task, classes: classes, y: make([]float64, len(kept)), memo: &memo{}}
-	for k, i := range kept {
-		p.y[k] = y[i]
-	}
+	p := &prepared{x: t.X, task: t.Task, classes: t.Classes, y: t.Y, memo: &memo{}}
 	if err := p.splitRows(f, cfg, kept); err != nil {
 		return nil, err
 	}

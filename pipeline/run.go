@@ -64,8 +64,9 @@ func (r *trainRun) stages() []trainStage {
 		{"split", r.split},       // target coding, holdout and CV folds
 		{"features", r.features}, // advanced stages; a failing one falls back to the basic path
 		{"candidates", r.candidates},
-		{"ensemble", r.ensemble}, // needs CV folds; skipped without them
-		{"select", r.selectBest}, // rank, then per-segment routes when segment_by is set
+		{"ensemble", r.ensemble},   // needs CV folds; skipped without them
+		{"knowledge", r.knowledge}, // trials, candidates, ensembles to Options.Knowledge; a failure is a warning
+		{"select", r.selectBest},   // rank, then per-segment routes when segment_by is set
 		{"save", r.save},
 		{"evaluate", r.evaluate}, // holdout metrics per segment
 		{"gates", r.gates},

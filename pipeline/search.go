@@ -158,10 +158,11 @@ func (s *searcher) begin(ctx context.Context, study *tune.Study, storage tune.St
 func (s *searcher) trial(ctx context.Context, t *tune.Trial, fresh bool) (float64, error) {
 	t0 := time.Now()
 	defer s.timeTrial(t0)
-	l := s.defaults
+	l, params := s.defaults, familyParams(s.cfg, s.name)
 	if t.Number() > 0 || !fresh {
 		var err error
-		if l, err = trialLearner(s.p, s.fam, s.cfg.Seed, s.space.Sample(t)); err != nil {
+		params = s.space.Sample(t)
+		if l, err = trialLearner(s.p, s.fam, s.cfg.Seed, params); err != nil {
 			return 0, err
 		}
 	}
@@ -196,6 +197,8 @@ func (s *searcher) trial(ctx context.Context, t *tune.Trial, fresh bool) (float6
 	}
 	bv := s.best
 	s.mu.Unlock()
+	s.p.memo.logTrial(Evaluation{Family: s.name, Variant: s.p.variant, Params: params, Source: SourceTrial, Score: v,
+		FoldScores: foldScores(cv.folds, s.metric), Seconds: round(time.Since(t0).Seconds(), 4), Study: studyName(s.p, s.cfg, s.name, s.samplerN), Trial: t.Number()})
 	s.log.Info("trial done", "trial", t.Number(), "cv_"+s.metric, round(v, 6), "best", round(bv, 6),
 		"seconds", round(time.Since(t0).Seconds(), 3), paramsGroup(t.Params()))
 	return v, nil

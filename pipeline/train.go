@@ -53,6 +53,9 @@ type Options struct {
 	// Starts supplies the configurations each new tuning study tries
 	// first; nil means BasicVariantStarts.
 	Starts StartSource
+	// Knowledge is told every configuration the run evaluated, once the
+	// candidates and ensembles are scored; nil tells no one.
+	Knowledge KnowledgeRecorder
 }
 
 // Entry is one candidate's line on the leaderboard.

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/meta"
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store/cache"
@@ -141,7 +142,8 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 		return err
 	}
 	defer closeArts()
-	o := pipeline.Options{Logger: log, Progress: bars.event, Runs: st, Studies: st, Registrar: reg}
+	// Every run adds its dataset and evaluations to the knowledge base.
+	o := pipeline.Options{Logger: log, Progress: bars.event, Runs: st, Studies: st, Registrar: reg, Knowledge: &meta.KB{Records: st}}
 	if cfg.Cache {
 		o.CodeVersion, o.Cache = code, cache.New(st, log)
 	}

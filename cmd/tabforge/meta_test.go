@@ -1,0 +1,95 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+type adviceJSON struct {
+	Dataset    string   `json:"dataset"`
+	Known      int      `json:"known"`
+	Far        bool     `json:"far"`
+	Nearest    *float64 `json:"nearest"`
+	Threshold  float64  `json:"threshold"`
+	Neighbours []struct {
+		Key      string  `json:"key"`
+		Distance float64 `json:"distance"`
+	} `json:"neighbours"`
+	Configs []struct {
+		Family string  `json:"family"`
+		Score  float64 `json:"score"`
+		Source string  `json:"source"`
+	} `json:"configs"`
+	Features struct {
+		Values map[string]float64 `json:"values"`
+	} `json:"features"`
+}
+
+// TestMetaShow trains through the CLI, then asks meta show about the same
+// table (known: nearest at distance 0, its configurations listed) and
+// about a synthetic table unlike it (far from known).
+func TestMetaShow(t *testing.T) {
+	dir := t.TempDir()
+	mpg := testdata("corpus/ggplot2_mpg.csv")
+	if code, _, errs := cli(t, dir, "train", "--data", mpg, "--target", "hwy", "--models", "ridge,tree", "--cv-folds", "3",
+		"--profile", "development", "--out", filepath.Join(dir, "models")); code != 0 {
+		t.Fatalf("train: exit %d\n%s", code, errs)
+	}
+	show := func(data string) adviceJSON {
+		t.Helper()
+		code, out, errs := cli(t, dir, "meta", "show", "--data", data, "--target", "hwy", "--json")
+		if code != 0 {
+			t.Fatalf("meta show: exit %d\n%s", code, errs)
+		}
+		var a adviceJSON
+		if err := json.Unmarshal([]byte(out), &a); err != nil {
+			t.Fatalf("meta show --json: %v\n%s", err, out)
+		}
+		return a
+	}
+	a := show(mpg)
+	if a.Known != 1 || a.Far || a.Nearest == nil || *a.Nearest != 0 || len(a.Neighbours) != 1 || a.Neighbours[0].Key != a.Dataset {
+		t.Errorf("same table: %+v; want its own record at distance 0", a)
+	}
+	if len(a.Configs) != 2 || a.Features.Values["rows"] != 234 {
+		t.Errorf("same table: configs %+v, rows %v; want ridge and tree, 234 rows", a.Configs, a.Features.Values["rows"])
+	}
+
+	unlike := filepath.Join(dir, "unlike.csv")
+	var b strings.Builder
+	b.WriteString("hwy")
+	for j := range 40 {
+		fmt.Fprintf(&b, ",c%d", j)
+	}
+	b.WriteString("\n")
+	for i := range 120 {
+		fmt.Fprintf(&b, "%g", math.Tan(float64(i*37%120)/120*3-1.5)*1e4)
+		for j := range 40 {
+			if (i+j)%3 == 0 {
+				b.WriteString(",")
+			} else {
+				fmt.Fprintf(&b, ",L%d", (i*7+j*13)%90)
+			}
+		}
+		b.WriteString("\n")
+	}
+	if err := os.WriteFile(unlike, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if a := show(unlike); !a.Far || a.Known != 1 {
+		t.Errorf("unlike table: far %v, nearest %v, threshold %v; want far", a.Far, *a.Nearest, a.Threshold)
+	}
+
+	code, out, errs := cli(t, dir, "meta", "show", "--data", mpg, "--target", "hwy")
+	if code != 0 || !strings.Contains(out, "verdict: near known datasets") || !strings.Contains(out, "landmark_1nn") {
+		t.Errorf("meta show: exit %d\n%s\n%s", code, out, errs)
+	}
+	if code, _, _ := cli(t, dir, "meta", "show", "--data", mpg); code != 2 {
+		t.Errorf("meta show without --target: exit %d; want 2", code)
+	}
+}

@@ -1,0 +1,40 @@
+// Package meta learns from past experiments which configurations to try
+// first on a new dataset.
+//
+// It has three parts:
+//
+//   - Meta-features (Compute): a fixed catalogue of numbers describing a
+//     training table, in four groups. Simple ones (rows, columns, the
+//     share of numeric, categorical and missing values, class count and
+//     imbalance, target skew and kurtosis) read every row; statistical
+//     ones (mean and spread of the numeric columns' skew and kurtosis,
+//     their correlation with the target) and information-theoretic ones
+//     (class entropy, mutual information of each column with the target)
+//     read a seeded sample of at most Options.StatRows rows; landmarkers
+//     (the cross-validated score of 1-nearest-neighbour, a decision
+//     stump, a depth-3 tree, ridge or L2 logistic regression and the
+//     constant model) fit a sample of at most Options.LandmarkRows rows.
+//     Each value carries the time of the pass that computed it.
+//
+//   - A distance between datasets (Scaler): meta-features are first put
+//     on a scale where differences mean the same everywhere (log for
+//     counts, a signed log for skew and kurtosis, none for shares and
+//     scores), then divided by their robust spread across the knowledge
+//     base (IQR/1.349 over the known datasets, floored per feature), so
+//     one unit is one typical difference between known datasets. The
+//     distance is the weighted mean absolute scaled difference over the
+//     meta-features both datasets have (auto-sklearn 1 used an L1
+//     distance on standardised meta-features too).
+//
+//   - A knowledge base (KB) in a store.Records: per dataset version its
+//     meta-features (kind KindDataset), and per evaluated configuration
+//     (family, feature variant, parameters) its CV score, fold scores and
+//     time (kind KindEval). KB implements pipeline.KnowledgeRecorder, so
+//     every train run given it appends its trials, candidates and
+//     ensembles. The records travel with store export and import.
+//
+// Advise puts them together for a new table: its nearest known datasets,
+// the best configurations on those (de-duplicated), and whether the table
+// is far from everything known (see FarThreshold), in which case a
+// warm start should fall back to a cold one.
+package meta

@@ -1,0 +1,177 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/eval"
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/model"
+)
+
+// A KnowledgeRecorder learns from finished experiments: package meta
+// keeps each dataset's meta-features and every configuration evaluated
+// on it, so that later runs can start from what worked on similar data.
+// The pipeline calls it once per run, after the candidates and ensembles
+// are scored; an error is logged as a warning and never fails the run.
+type KnowledgeRecorder interface {
+	RecordExperiment(ctx context.Context, e *Experiment) error
+}
+
+// Experiment is what one run learnt: the table it trained on and every
+// configuration it evaluated there.
+type Experiment struct {
+	RunID   string
+	Dataset string // content hash of the data file
+	// Name is the data file's path, for people reading the knowledge base.
+	Name   string
+	Target string
+	// Table is every row with a target, as the run coded it; the
+	// holdout rows are included, as meta-features describe the dataset.
+	Table *TrainingTable
+	// Metric is the CV metric of the scores, HigherIsBetter its direction.
+	Metric         string
+	HigherIsBetter bool
+	// Stages are the advanced feature stages of the "+adv" variant.
+	Stages      []string
+	Evaluations []Evaluation
+}
+
+// Sources of an Evaluation.
+const (
+	SourceTrial     = "trial"     // a tuning trial
+	SourceCandidate = "candidate" // an untuned candidate (its family defaults and model_params)
+	SourceEnsemble  = "ensemble"  // an ensemble of candidates
+)
+
+// Evaluation is one configuration's cross-validated score.
+type Evaluation struct {
+	Family  string `json:"family"`
+	Variant string `json:"variant,omitempty"` // "" basic features, AdvancedSuffix advanced
+	// Params are the parameters the family's learner was built from
+	// (model.Family.New); empty means the family defaults.
+	Params map[string]any `json:"params,omitempty"`
+	Source string         `json:"source"`
+	// Score is the mean CV metric, FoldScores the metric per fold (NaN:
+	// not scored on that fold).
+	Score      float64   `json:"score"`
+	FoldScores []float64 `json:"fold_scores,omitempty"`
+	// Seconds is the wall time of the evaluation: a trial's CV, or a
+	// candidate's CV and final fit.
+	Seconds float64 `json:"seconds"`
+	Study   string  `json:"study,omitempty"`
+	Trial   int     `json:"trial,omitempty"`
+}
+
+// TrainingTable is a dataset as training sees it: the feature columns and
+// the coded target of the rows whose target is present.
+type TrainingTable struct {
+	X *frame.Frame
+	// Y is the target: the value for regression, the class index for
+	// classification.
+	Y       []float64
+	Task    model.Task
+	Classes []string // class labels in index order; nil for regression
+}
+
+// LoadTrainingTable codes f's target as a run of cfg would (cfg.Task,
+// cfg.PositiveClass), drops the rows without one, and the target and
+// cfg.Drop columns from the features.
+func LoadTrainingTable(f *frame.Frame, cfg *config.Config) (*TrainingTable, error) {
+	t, _, err := trainingTable(f, cfg)
+	return t, err
+}
+
+// trainingTable is LoadTrainingTable that also returns the kept rows'
+// positions in f.
+func trainingTable(f *frame.Frame, cfg *config.Config) (*TrainingTable, []int, error) {
+	tcol, ok := f.Lookup(cfg.Target)
+	if !ok {
+		return nil, nil, fmt.Errorf("target column %q not found in the data", cfg.Target)
+	}
+	task, err := detectTask(tcol, string(cfg.Task))
+	if err != nil {
+		return nil, nil, err
+	}
+	y, classes, err := codeTarget(tcol, task, cfg.PositiveClass)
+	if err != nil {
+		return nil, nil, err
+	}
+	var kept []int
+	for i, v := range y {
+		if !math.IsNaN(v) {
+			kept = append(kept, i)
+		}
+	}
+	if len(kept) == 0 {
+		return nil, nil, fmt.Errorf("target column %q has no values (all %d rows missing)", cfg.Target, len(y))
+	}
+	x := f.Drop(append([]string{cfg.Target}, cfg.Drop...)...)
+	t := &TrainingTable{X: x.Take(kept), Task: task, Classes: classes, Y: make([]float64, len(kept))}
+	for k, i := range kept {
+		t.Y[k] = y[i]
+	}
+	return t, kept, nil
+}
+
+// knowledge tells Options.Knowledge the run's evaluations: every tuning
+// trial, each candidate whose configuration no trial of this run covers
+// (untuned, or tuned in an earlier run and cached), and the ensembles.
+func (r *trainRun) knowledge(ctx context.Context) error {
+	if r.o.Knowledge == nil {
+		return nil
+	}
+	e := &Experiment{RunID: r.res.RunID, Dataset: r.res.DatasetHash, Name: r.cfg.Data, Target: r.cfg.Target,
+		Table:  &TrainingTable{X: r.p.x, Y: r.p.y, Task: r.p.task, Classes: r.p.classes},
+		Metric: r.res.Metric, HigherIsBetter: eval.Higher(r.res.Metric), Stages: r.res.Stages,
+		Evaluations: r.p.memo.loggedTrials()}
+	tried := map[string]bool{}
+	for _, ev := range e.Evaluations {
+		tried[ev.Family+ev.Variant] = true
+	}
+	for _, en := range r.res.Leaderboard {
+		score, ok := en.CV[r.res.Metric]
+		if en.Error != "" || !ok || tried[en.Model] {
+			continue
+		}
+		ev := Evaluation{Family: en.Model, Score: score, FoldScores: slices.Clone(en.foldScores), Seconds: r.res.Timings["candidate:"+en.Model], Source: SourceEnsemble, Params: en.Params}
+		if c, isCand := r.byLabel[en.Model]; isCand {
+			ev.Family, ev.Variant, ev.Source, ev.Params = c.family, en.Model[len(c.family):], SourceCandidate, familyParams(r.cfg, c.family)
+		}
+		e.Evaluations = append(e.Evaluations, ev)
+	}
+	if err := r.o.Knowledge.RecordExperiment(ctx, e); err != nil {
+		r.warn(fmt.Sprintf("knowledge base not updated: %v", err))
+	}
+	return nil
+}
+
+// foldScores is metric per fold, NaN where a fold lacks it.
+func foldScores(folds []eval.Metrics, metric string) []float64 {
+	out := make([]float64, len(folds))
+	for i, m := range folds {
+		if v, ok := m[metric]; ok {
+			out[i] = v
+		} else {
+			out[i] = math.NaN()
+		}
+	}
+	return out
+}
+
+// ReadTrainingTable reads cfg.Data as Train does (cfg's schema overrides
+// and separator) and returns its training table and content hash.
+func ReadTrainingTable(cfg *config.Config) (*TrainingTable, string, error) {
+	f, err := frame.ReadFile(cfg.Data, readOptions(cfg))
+	if err != nil {
+		return nil, "", err
+	}
+	t, err := LoadTrainingTable(f, cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	return t, f.Hash(), nil
+}
