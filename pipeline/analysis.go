@@ -470,13 +470,13 @@ func matrices(ctx context.Context, fam model.Family, p *prepared, train, evalRow
 
 // learner builds family name's learner with its configured parameters,
 // optionally overriding one.
-func learner(cfg *config.Config, reg *model.Registry, task model.Task, name string, override map[string]any) (model.Family, model.Learner, error) {
+func learner(cfg *config.Config, reg *model.Registry, p *prepared, name string, override map[string]any) (model.Family, model.Learner, error) {
 	fam, err := reg.Lookup(name)
 	if err != nil {
 		return fam, nil, err
 	}
 	params := map[string]any{}
-	maps.Copy(params, familyParams(cfg, name))
+	maps.Copy(params, familyParams(cfg, name, len(p.train)))
 	for k, v := range override {
 		params[k] = v
 	}
@@ -486,12 +486,12 @@ func learner(cfg *config.Config, reg *model.Registry, task model.Task, name stri
 			return fam, nil, err
 		}
 	}
-	l, err := fam.New(task, cfg.Seed, raw)
+	l, err := fam.New(p.task, cfg.Seed, raw)
 	return fam, l, err
 }
 
 func familyBiasVariance(ctx context.Context, cfg *config.Config, reg *model.Registry, p *prepared, name string) (*eval.BiasVarianceResult, error) {
-	fam, l, err := learner(cfg, reg, p.task, name, nil)
+	fam, l, err := learner(cfg, reg, p, name, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -528,7 +528,7 @@ func curves(ctx context.Context, cfg *config.Config, reg *model.Registry, p *pre
 		return err
 	}
 	tr, va := split.Take(p.train, h.Train), split.Take(p.train, h.Test)
-	fam, l, err := learner(cfg, reg, p.task, name, nil)
+	fam, l, err := learner(cfg, reg, p, name, nil)
 	if err != nil {
 		return err
 	}
@@ -551,7 +551,7 @@ func curves(ctx context.Context, cfg *config.Config, reg *model.Registry, p *pre
 		if cx.param == "max_depth" {
 			pv = int(v)
 		}
-		_, l, err := learner(cfg, reg, p.task, name, map[string]any{cx.param: pv})
+		_, l, err := learner(cfg, reg, p, name, map[string]any{cx.param: pv})
 		return l, err
 	}, cx.values, dtr, dva, o)
 	if err != nil {

@@ -27,7 +27,7 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 		return Entry{}, nil, err
 	}
 	var params json.RawMessage
-	if mp := familyParams(cfg, name); mp != nil {
+	if mp := familyParams(cfg, name, len(p.train)); mp != nil {
 		if params, err = json.Marshal(mp); err != nil {
 			return Entry{}, nil, fmt.Errorf("model_params %s: %w", name, err)
 		}

@@ -20,19 +20,32 @@ import (
 //     lost 19 of 97 datasets (regression 30/7 wins/losses, binary 26/7,
 //     multiclass 15/5); without the refit 61/29; at learning rate 0.1
 //     with the refit 67/20.
-func familyDefaults(family string) map[string]any {
+//   - forest, on more than forestSampleRows training rows: each tree's
+//     bootstrap sample is forestSampleRows rows. A fully grown tree has
+//     about as many nodes as distinct rows, so this bounds each tree's
+//     time and memory; on 43,200 Friedman-1 rows the forest fitted 12×
+//     faster in 40% less memory, test R² 0.9340 instead of 0.9369.
+func familyDefaults(family string, rows int) map[string]any {
 	switch family {
 	case "gbdt":
 		return map[string]any{"learning_rate": 0.05, "n_estimators": 2000, "early_stopping_rounds": 50,
 			"validation_fraction": 0.1, "refit": true}
+	case "forest":
+		if rows > forestSampleRows {
+			return map[string]any{"max_samples": forestSampleRows}
+		}
 	}
 	return nil
 }
 
-// familyParams is the untuned configuration of family under cfg: its
-// defaults with the config's model_params over them.
-func familyParams(cfg *config.Config, family string) map[string]any {
-	out := familyDefaults(family)
+// forestSampleRows bounds a default forest tree's bootstrap sample.
+const forestSampleRows = 20_000
+
+// familyParams is the untuned configuration of family under cfg for a
+// training part of rows rows: its defaults with the config's model_params
+// over them.
+func familyParams(cfg *config.Config, family string, rows int) map[string]any {
+	out := familyDefaults(family, rows)
 	if out == nil && cfg.ModelParams[family] == nil {
 		return nil
 	}

@@ -139,7 +139,13 @@ func (r *trainRun) knowledge(ctx context.Context) error {
 		}
 		ev := Evaluation{Family: en.Model, Score: score, FoldScores: slices.Clone(en.foldScores), Seconds: r.res.Timings["candidate:"+en.Model], Source: SourceEnsemble, Params: en.Params}
 		if c, isCand := r.byLabel[en.Model]; isCand {
-			ev.Family, ev.Variant, ev.Source, ev.Params = c.family, en.Model[len(c.family):], SourceCandidate, familyParams(r.cfg, c.family)
+			ev.Family, ev.Variant, ev.Source, ev.Params = c.family, en.Model[len(c.family):], SourceCandidate, familyParams(r.cfg, c.family, len(r.p.train))
+			if t, ok := en.Params[model.TargetTransformKey]; ok { // chosen by CV, not configured
+				if ev.Params == nil {
+					ev.Params = map[string]any{}
+				}
+				ev.Params[model.TargetTransformKey] = t
+			}
 		}
 		e.Evaluations = append(e.Evaluations, ev)
 	}

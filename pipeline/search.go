@@ -158,7 +158,7 @@ func (s *searcher) begin(ctx context.Context, study *tune.Study, storage tune.St
 func (s *searcher) trial(ctx context.Context, t *tune.Trial, fresh bool) (float64, error) {
 	t0 := time.Now()
 	defer s.timeTrial(t0)
-	l, params := s.defaults, familyParams(s.cfg, s.name)
+	l, params := s.defaults, familyParams(s.cfg, s.name, len(s.p.train))
 	if t.Number() > 0 || !fresh {
 		var err error
 		params = s.space.Sample(t)

@@ -129,7 +129,7 @@ func tuneCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepar
 		left := time.Duration(float64(remaining) * w / float64(max(1, rest)))
 		budget.MaxDuration = max(fixed, left)
 	}
-	defaults, err := trialLearner(p, fam, cfg.Seed, familyParams(cfg, name))
+	defaults, err := trialLearner(p, fam, cfg.Seed, familyParams(cfg, name, len(p.train)))
 	if err != nil {
 		return nil, err
 	}
