@@ -40,9 +40,30 @@ func numeric(col *Column, ra, rb, a, b []float64, o Options) {
 		col.Statistic, col.PValue, col.Drifted = d, &p, p < col.Threshold
 		return
 	}
-	sd := max(stat.PopStdDev(ra, nil), minNorm)
-	col.Statistic = stat.WassersteinDistance(ra, rb, nil, nil) / sd
+	col.Statistic = normedWasserstein(ra, rb)
 	col.Drifted = col.Statistic >= col.Threshold
+}
+
+// normedWasserstein is the Wasserstein distance of the sorted samples ra
+// and rb over the standard deviation of ra (at least minNorm). Samples
+// near the float64 limits are scaled first so that neither overflows.
+func normedWasserstein(ra, rb []float64) float64 {
+	scale := max(math.Abs(ra[0]), math.Abs(ra[len(ra)-1]), math.Abs(rb[0]), math.Abs(rb[len(rb)-1]))
+	if scale < 1e100 {
+		return stat.WassersteinDistance(ra, rb, nil, nil) / max(stat.PopStdDev(ra, nil), minNorm)
+	}
+	sa, sb := make([]float64, len(ra)), make([]float64, len(rb))
+	for i, x := range ra {
+		sa[i] = x / scale
+	}
+	for i, x := range rb {
+		sb[i] = x / scale
+	}
+	w, sd := stat.WassersteinDistance(sa, sb, nil, nil), stat.PopStdDev(sa, nil)
+	if v := w / sd; sd > 0 && !math.IsInf(v, 0) {
+		return v // sd·scale ≥ minNorm here
+	}
+	return math.MaxFloat64
 }
 
 // ksPValue is the two-sided p-value of the two-sample Kolmogorov–Smirnov
