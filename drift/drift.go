@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/tabforge/tabforge/frame"
-	"github.com/tabforge/tabforge/pipeline"
 )
 
 // Method names a drift test.
@@ -33,9 +32,10 @@ func (m Method) IsTest() bool { return m == KS || m == ChiSquared }
 type Options struct {
 	// Target is the target column, tested apart; "" means none.
 	Target string
-	// Model, when set, predicts on both batches and its predictions are
-	// tested as well (prediction drift).
-	Model Model
+	// Predict, when set, predicts on both batches and its predictions
+	// are tested as well (prediction drift); pass a
+	// (*pipeline.Predictor).PredictionColumn.
+	Predict PredictFunc
 	// Columns restricts the features compared; nil means every reference
 	// column but the target.
 	Columns []string
@@ -52,13 +52,9 @@ type Options struct {
 	Share float64
 }
 
-// Model is what prediction drift needs of a trained model;
-// *pipeline.Predictor satisfies it.
-type Model interface {
-	Predict(x *frame.Frame) (*pipeline.Prediction, error)
-}
-
-var _ Model = (*pipeline.Predictor)(nil)
+// PredictFunc returns a model's predictions on x as one column: numbers
+// (regression values, class probabilities) or labels.
+type PredictFunc func(x *frame.Frame) (*frame.Column, error)
 
 func (o Options) testRows() int { return cmp0(o.TestRows, 1000) }
 func (o Options) pValue() float64 {
@@ -194,7 +190,7 @@ func Compare(ctx context.Context, ref, cur *frame.Frame, o Options) (*Report, er
 		}
 		r.Target = &t
 	}
-	if o.Model != nil {
+	if o.Predict != nil {
 		p, err := predictionDrift(ref, cur, o)
 		if err != nil {
 			return nil, err

@@ -1,11 +1,13 @@
-package drift
+package drift_test
 
 import (
 	"context"
+	"math/rand/v2"
 	"path/filepath"
 	"testing"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/drift"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/pipeline"
 )
@@ -33,12 +35,13 @@ func TestPredictionDrift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, b := halves(f, 1, 0)
-	r, err := Compare(context.Background(), a, b, Options{Target: "median", Model: p})
+	perm := rand.New(rand.NewPCG(1, 2)).Perm(f.NumRows())
+	a, b := f.Take(perm[:len(perm)/2]), f.Take(perm[len(perm)/2:])
+	r, err := drift.Compare(context.Background(), a, b, drift.Options{Target: "median", Predict: p.PredictionColumn})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Prediction == nil || r.Prediction.Name != predictionName || r.Prediction.Kind != frame.Numeric || r.Prediction.Drifted {
+	if r.Prediction == nil || r.Prediction.Name != "prediction" || r.Prediction.Kind != frame.Numeric || r.Prediction.Drifted {
 		t.Errorf("random halves: prediction drift %+v; want a numeric column, not drifted", r.Prediction)
 	}
 	year, _ := f.Lookup("year")
@@ -50,7 +53,7 @@ func TestPredictionDrift(t *testing.T) {
 			late = append(late, i)
 		}
 	}
-	r, err = Compare(context.Background(), f.Take(early), f.Take(late), Options{Model: p})
+	r, err = drift.Compare(context.Background(), f.Take(early), f.Take(late), drift.Options{Predict: p.PredictionColumn})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +62,7 @@ func TestPredictionDrift(t *testing.T) {
 	}
 	t.Logf("prediction drift 2000–04 vs 2011–15: %s %.3g", r.Prediction.Method, r.Prediction.Statistic)
 	// A model that cannot predict is an error that says which side.
-	if _, err := Compare(context.Background(), f.Drop("city"), f.Drop("city"), Options{Model: p}); err == nil {
+	if _, err := drift.Compare(context.Background(), f.Drop("city"), f.Drop("city"), drift.Options{Predict: p.PredictionColumn}); err == nil {
 		t.Error("a model missing its input column: no error")
 	}
 }
