@@ -149,8 +149,15 @@ func binLabel(edges []float64, i int) string {
 	return short(edges[i-1]) + " – " + short(edges[i])
 }
 
-// short formats a bin edge in at most 4 significant digits.
+// short formats a bin edge compactly: 4 significant digits, thousands
+// and millions as k and M (74600 is "74.6k").
 func short(v float64) string {
+	switch a := math.Abs(v); {
+	case a >= 1e4 && a < 1e9:
+		return formatFloat(v/1e3, 3) + "k"
+	case a >= 1e9 && a < 1e12:
+		return formatFloat(v/1e6, 3) + "M"
+	}
 	return formatFloat(v, 4)
 }
 
