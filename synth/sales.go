@@ -221,8 +221,8 @@ func promotion(d time.Time) bool {
 // salesColumns holds the generated values column by column.
 type salesColumns struct {
 	channel, warehouse, team, customer, store, region, state, product []int32
-	procured, ordered, shipped, delivered                            []float64
-	discount, price, cost, quantity                                  []float64
+	procured, ordered, shipped, delivered                             []float64
+	discount, price, cost, quantity                                   []float64
 }
 
 func newSalesColumns(n int) *salesColumns {
