@@ -2,6 +2,8 @@ package drift
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/stat"
@@ -32,6 +34,35 @@ func TestKSPValue(t *testing.T) {
 		if math.Abs(d-c.d) > 1e-9 || math.Abs(p-c.p) > 0.025 {
 			t.Errorf("n=%d m=%d shift=%v: D, p = %v, %v; want %v, %v (scipy exact)", c.n, c.m, c.shift, d, p, c.d, c.p)
 		}
+	}
+}
+
+// TestWasserstein1 checks the linear-time distance against gonum's
+// stat.WassersteinDistance (quadratic, so on small samples) with ties,
+// unequal sizes and disjoint supports.
+func TestWasserstein1(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for trial := range 200 {
+		a, b := make([]float64, 1+r.IntN(40)), make([]float64, 1+r.IntN(40))
+		for i := range a {
+			a[i] = float64(r.IntN(10))
+		}
+		for i := range b {
+			b[i] = r.NormFloat64()*3 + float64(trial%5)
+		}
+		slices.Sort(a)
+		slices.Sort(b)
+		got, want := wasserstein1(a, b), stat.WassersteinDistance(a, b, nil, nil)
+		if math.Abs(got-want) > 1e-9*max(1, want) {
+			t.Fatalf("trial %d: wasserstein1 = %v; gonum %v (a=%v b=%v)", trial, got, want, a, b)
+		}
+		if back := wasserstein1(b, a); math.Abs(back-got) > 1e-9*max(1, got) {
+			t.Fatalf("trial %d: not symmetric: %v vs %v", trial, got, back)
+		}
+	}
+	// Two points a distance 3 apart.
+	if d := wasserstein1([]float64{1}, []float64{4}); d != 3 {
+		t.Errorf("W(δ1, δ4) = %v; want 3", d)
 	}
 }
 
