@@ -138,7 +138,8 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 	return decide(ctx, env, champ, res, pol, d)
 }
 
-// decide applies the policy to the scores in d and promotes.
+// decide applies the policy to the scores in d, promotes a winner and
+// records the decision in the registry's history.
 func decide(ctx context.Context, env Env, champ *registry.Model, res *pipeline.Result, pol Policy, d *Decision) (*Decision, error) {
 	gain := d.ChallengerScore - d.ChampionScore
 	if !eval.Higher(d.Metric) {
@@ -151,21 +152,25 @@ func decide(ctx context.Context, env Env, champ *registry.Model, res *pipeline.R
 		return d, nil
 	case !res.Deployable:
 		d.Reason = "the challenger failed its quality gates"
-		return d, nil
 	case !(gain > 0 && gain >= need):
-		d.Reason = fmt.Sprintf("the challenger's %s %.4g does not beat the champion's %.4g by the margin (%.4g needed, %.4g gained)",
-			d.Metric, d.ChallengerScore, d.ChampionScore, need, gain)
-		return d, nil
+		d.Reason = fmt.Sprintf("the challenger's %s %.4g does not beat the champion's %.4g by the margin (%.4g needed, %.4g gained) on the newest %d rows",
+			d.Metric, d.ChallengerScore, d.ChampionScore, need, gain, d.HoldoutRows)
+	default:
+		d.Decision, d.Stage = Promote, pol.Stage
+		if d.Stage == "" {
+			d.Stage = registry.Production
+		}
+		d.Reason = fmt.Sprintf("the challenger's %s %.4g beats the champion's %.4g on the newest %d rows", d.Metric, d.ChallengerScore, d.ChampionScore, d.HoldoutRows)
 	}
-	d.Stage = pol.Stage
-	if d.Stage == "" {
-		d.Stage = registry.Production
-	}
-	d.Decision = Promote
-	d.Reason = fmt.Sprintf("the challenger's %s %.4g beats the champion's %.4g on the newest %d rows", d.Metric, d.ChallengerScore, d.ChampionScore, d.HoldoutRows)
-	reason := fmt.Sprintf("retrain: %s; challenger %s, parent %s", d.Reason, d.ChallengerVersion, champ.Version)
-	if _, err := env.Registry.Promote(ctx, d.ChallengerVersion, d.Stage, registry.PromoteOptions{Reason: reason}); err != nil {
+	e := registry.Event{Name: champ.Name, Action: registry.ActionRetrain, Version: d.ChallengerVersion, Parent: champ.Version, Reason: d.Decision + ": " + d.Reason}
+	if _, err := env.Registry.Record(ctx, e); err != nil {
 		return nil, err
+	}
+	if d.Decision == Promote {
+		reason := fmt.Sprintf("retrain: %s; challenger %s, parent %s", d.Reason, d.ChallengerVersion, champ.Version)
+		if _, err := env.Registry.Promote(ctx, d.ChallengerVersion, d.Stage, registry.PromoteOptions{Reason: reason}); err != nil {
+			return nil, err
+		}
 	}
 	return d, nil
 }

@@ -124,6 +124,23 @@ func TestRetrain(t *testing.T) {
 	if d, err := Retrain(ctx, env, "sales", after, Policy{}); err != nil || d.Decision != Keep || d.Reason != "no new data" {
 		t.Errorf("retrain again = %+v, %v; want keep, no new data", d, err)
 	}
+	// Both decisions are in the history, each challenger with its parent.
+	h, err := reg.History(ctx, "sales")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var decisions []string
+	for _, e := range h {
+		if e.Action == registry.ActionRetrain {
+			if e.Parent != champ || e.Version == "" {
+				t.Errorf("retrain event %+v; want parent %s", e, champ)
+			}
+			decisions = append(decisions, strings.SplitN(e.Reason, ":", 2)[0])
+		}
+	}
+	if strings.Join(decisions, ",") != "keep,promote" {
+		t.Errorf("retrain decisions in the history: %v; want keep, promote", decisions)
+	}
 	if _, err := os.Stat(env.Dir); err != nil {
 		t.Error(err)
 	}
