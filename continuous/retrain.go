@@ -53,6 +53,9 @@ type Policy struct {
 	// beat the champion by, as MLflow's MetricThreshold: in metric units,
 	// and as a share of the champion's score's magnitude.
 	MinAbsolute, MinRelative float64
+	// MinWins is the least share of paired bootstrap resamples of the
+	// held-out rows the challenger must win (see Paired); 0 means none.
+	MinWins float64
 	// Stage is where a winning challenger goes; "" means production.
 	Stage registry.Stage
 	// Configure, when set, changes the challenger's configuration after
@@ -78,6 +81,7 @@ type Decision struct {
 	ChampionScore     float64        `json:"champion_score"`
 	ChallengerScore   float64        `json:"challenger_score"`
 	HoldoutRows       int            `json:"holdout_rows,omitempty"`
+	Paired            *Paired        `json:"paired,omitempty"`
 	Stage             registry.Stage `json:"stage,omitempty"`
 	Drift             *drift.Report  `json:"drift,omitempty"`
 }
@@ -152,6 +156,9 @@ func decide(ctx context.Context, env Env, champ *registry.Model, res *pipeline.R
 		return d, nil
 	case !res.Deployable:
 		d.Reason = "the challenger failed its quality gates"
+	case d.Paired != nil && d.Paired.ChallengerWins < pol.MinWins:
+		d.Reason = fmt.Sprintf("the challenger wins %.0f%% of the paired resamples of the newest %d rows, below the %.0f%% required",
+			100*d.Paired.ChallengerWins, d.HoldoutRows, 100*pol.MinWins)
 	case !(gain > 0 && gain >= need):
 		d.Reason = fmt.Sprintf("the challenger's %s %.4g does not beat the champion's %.4g by the margin (%.4g needed, %.4g gained) on the newest %d rows",
 			d.Metric, d.ChallengerScore, d.ChampionScore, need, gain, d.HoldoutRows)
@@ -263,7 +270,8 @@ func writeRows(dir, hash string, rows []int) (string, error) {
 	return path, nil
 }
 
-// score evaluates the champion and the challenger on the held-out rows.
+// score evaluates the champion and the challenger on the held-out rows,
+// whole and in paired bootstrap resamples.
 func score(ctx context.Context, env Env, data string, opts frame.ReadOptions, champ *registry.Model, res *pipeline.Result, holdout []int, d *Decision) error {
 	champP, err := pipeline.LoadRegistered(ctx, env.Artifacts, champ)
 	if err != nil {
@@ -273,27 +281,30 @@ func score(ctx context.Context, env Env, data string, opts frame.ReadOptions, ch
 	if err != nil {
 		return fmt.Errorf("challenger: %w", err)
 	}
-	for _, s := range []struct {
-		p   *pipeline.Predictor
-		dst *float64
-		who string
-	}{{champP, &d.ChampionScore, "champion"}, {chalP, &d.ChallengerScore, "challenger"}} {
-		x, rep, err := s.p.ReadInput(data, opts)
+	var outs [2]*outputs
+	for i, p := range []*pipeline.Predictor{champP, chalP} {
+		who := [2]string{"champion", "challenger"}[i]
+		x, rep, err := p.ReadInput(data, opts)
 		if err == nil {
 			err = rep.Err(false)
 		}
 		if err != nil {
-			return fmt.Errorf("%s on %s: %w", s.who, data, err)
+			return fmt.Errorf("%s on %s: %w", who, data, err)
 		}
-		m, _, err := pipeline.Evaluate(s.p, x.Take(holdout))
-		if err != nil {
-			return fmt.Errorf("%s on the newest rows: %w", s.who, err)
+		if outs[i], err = predictRows(p, x.Take(holdout)); err != nil {
+			return fmt.Errorf("%s on the newest rows: %w", who, err)
 		}
-		v, ok := m[d.Metric]
-		if !ok {
-			return fmt.Errorf("%s: no %s metric", s.who, d.Metric)
-		}
-		*s.dst = v
 	}
+	if d.ChampionScore, err = outs[0].metric(d.Metric, nil); err != nil {
+		return fmt.Errorf("champion: %w", err)
+	}
+	if d.ChallengerScore, err = outs[1].metric(d.Metric, nil); err != nil {
+		return fmt.Errorf("challenger: %w", err)
+	}
+	p, err := paired(outs[0], outs[1], d.Metric, uint64(len(holdout)))
+	if err != nil {
+		return err
+	}
+	d.Paired = &p
 	return nil
 }

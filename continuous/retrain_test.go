@@ -108,14 +108,22 @@ func TestRetrain(t *testing.T) {
 		t.Errorf("production is %s after a kept challenger; want the champion %s", p.Version, champ)
 	}
 
-	// The champion's configuration on the new data wins.
-	d, err = Retrain(ctx, env, "sales", after, Policy{})
+	if d.Paired == nil || d.Paired.ChallengerWins != 0 || d.Paired.GainHigh >= 0 {
+		t.Errorf("weak challenger's paired comparison %+v; want no resample won", d.Paired)
+	}
+
+	// The champion's configuration on the new data wins, in nearly every
+	// paired resample of the newest rows.
+	d, err = Retrain(ctx, env, "sales", after, Policy{MinWins: 0.95})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("retrain: %+v", *d)
 	if d.Decision != Promote || d.Metric != "r2" || d.ChallengerScore <= d.ChampionScore || d.HoldoutRows != 3600 {
 		t.Fatalf("retrain after the shift = %+v; want promote with a better r2 on 3600 rows", d)
+	}
+	if p := d.Paired; p == nil || p.Resamples != resamples || p.ChallengerWins < 0.95 || p.GainLow <= 0 || p.GainHigh < p.GainLow {
+		t.Errorf("paired comparison %+v; want the challenger ahead in ≥ 95%% of %d resamples", p, resamples)
 	}
 	if p, _ := reg.Production(ctx, "sales"); p.Version != d.ChallengerVersion {
 		t.Errorf("production is %s; want the challenger %s", p.Version, d.ChallengerVersion)

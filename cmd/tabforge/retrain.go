@@ -23,8 +23,10 @@ Otherwise it reports drift against the champion's data, trains a challenger
 with the champion's configuration on all but the newest rows (--holdout, by
 the champion's time column), scores both on those rows, and promotes the
 challenger when it beats the champion by --min-absolute and --min-relative
-(as MLflow's MetricThreshold) and passed its quality gates. --stage staging
-promotes to staging only.`,
+(as MLflow's MetricThreshold), wins at least --min-wins of 200 paired
+bootstrap resamples of those rows, and passed its quality gates. --stage
+staging promotes to staging only. Every decision is an event in the name's
+history (action retrain, the challenger and its parent version).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if name == "" || data == "" {
@@ -66,6 +68,9 @@ promotes to staging only.`,
 			if d.ChallengerVersion != "" {
 				fmt.Fprintf(a.stdout, "champion %s %s %.4g, challenger %s %.4g\n", d.ChampionVersion, d.Metric, d.ChampionScore, d.ChallengerVersion, d.ChallengerScore)
 			}
+			if d.Paired != nil {
+				fmt.Fprintf(a.stdout, "paired: the challenger wins %.0f%% of %d resamples, gain %.4g to %.4g (90%%)\n", 100*d.Paired.ChallengerWins, d.Paired.Resamples, d.Paired.GainLow, d.Paired.GainHigh)
+			}
 			if d.Drift != nil {
 				fmt.Fprintf(a.stdout, "drift against the champion's data: %d of %d features (%.0f%%)\n", d.Drift.Drifted, d.Drift.Compared, 100*d.Drift.DriftedShare)
 			}
@@ -80,6 +85,7 @@ promotes to staging only.`,
 	f.Float64Var(&pol.Holdout, "holdout", 0.2, "share of the newest rows both models are scored on")
 	f.Float64Var(&pol.MinAbsolute, "min-absolute", 0, "least improvement of the metric, in its units")
 	f.Float64Var(&pol.MinRelative, "min-relative", 0, "least improvement as a share of the champion's score")
+	f.Float64Var(&pol.MinWins, "min-wins", 0, "least share of paired bootstrap resamples of the newest rows the challenger must win, e.g. 0.9")
 	f.BoolVar(&asJSON, "json", false, "print the decision as JSON")
 	return cmd
 }
