@@ -44,28 +44,26 @@ func salesFiles(t *testing.T, dir string) (before, after string) {
 	return before, after
 }
 
-// TestRetrain trains a champion on 2022's orders, then retrains on data
-// that runs on into the shifted 2023: the challenger, which saw some of
-// the shift, wins on the newest rows and is promoted; retraining on the
-// same file again keeps it (no new data); a deliberately weak challenger
-// (a linear model with almost no features) is kept out.
-func TestRetrain(t *testing.T) {
+// withChampion registers and promotes a gbdt champion of 2022's orders
+// in a fresh store and returns the retrain environment, the champion's
+// data, the newer data and the champion's version.
+func withChampion(t *testing.T) (env Env, before, after, champ string) {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	st, err := sqlite.Open(ctx, filepath.Join(dir, "tf.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	arts, err := artifact.Open(ctx, filepath.Join(dir, "artifacts"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer arts.Close()
+	t.Cleanup(func() { arts.Close() })
 	reg := registry.New(st)
-	env := Env{Registry: reg, Artifacts: arts, CodeVersion: "test-code", Dir: filepath.Join(dir, "continuous"), Runs: st}
-	before, after := salesFiles(t, dir)
-
+	env = Env{Registry: reg, Artifacts: arts, CodeVersion: "test-code", Dir: filepath.Join(dir, "continuous"), Runs: st}
+	before, after = salesFiles(t, dir)
 	cfg := config.Default()
 	cfg.Data, cfg.Target, cfg.Name, cfg.TimeColumn = before, "order_quantity", "sales", "order_date"
 	cfg.Drop = []string{"order_number", "procured_date", "ship_date", "delivery_date"}
@@ -77,10 +75,22 @@ func TestRetrain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	champ := res.Registered.Model.Version
+	champ = res.Registered.Model.Version
 	if _, err := reg.Promote(ctx, champ, registry.Production, registry.PromoteOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	return env, before, after, champ
+}
+
+// TestRetrain trains a champion on 2022's orders, then retrains on data
+// that runs on into the shifted 2023: the challenger, which saw some of
+// the shift, wins on the newest rows and is promoted; retraining on the
+// same file again keeps it (no new data); a deliberately weak challenger
+// (a linear model with almost no features) is kept out.
+func TestRetrain(t *testing.T) {
+	ctx := context.Background()
+	env, before, after, champ := withChampion(t)
+	reg := env.Registry
 
 	// Unchanged data: nothing to do.
 	d, err := Retrain(ctx, env, "sales", before, Policy{})
