@@ -180,8 +180,11 @@ type Event struct {
 	Alias   string `json:"alias,omitempty"`
 	// Replaced is the version that held Stage (or Alias) before, if any.
 	Replaced string `json:"replaced,omitempty"`
-	Forced   bool   `json:"forced,omitempty"`
-	Reason   string `json:"reason,omitempty"`
+	// Parent is the version Version was retrained from (Action
+	// "retrain", see Record).
+	Parent string `json:"parent,omitempty"`
+	Forced bool   `json:"forced,omitempty"`
+	Reason string `json:"reason,omitempty"`
 	// Seconds is how long the change took to take effect, from the start
 	// of the call to the name record's write.
 	Seconds float64 `json:"seconds"`

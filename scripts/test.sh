@@ -37,6 +37,8 @@ fi
 # about 15 s here.
 echo "== fuzz the CSV reader (25,000 inputs)" >&2
 go test -run '^$' -fuzz '^FuzzReadCSV$' -fuzztime 25000x ./frame/
+echo "== fuzz drift.Compare (20,000 inputs)" >&2
+go test -run '^$' -fuzz '^FuzzCompare$' -fuzztime 20000x ./drift/
 
 # A private Redis for the store tests: its own loopback port and data
 # directory, appendonly on, stopped on exit. (The failover tests start and

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tabforge/tabforge/drift"
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/report"
+)
+
+func (a *app) driftCommand() *cobra.Command {
+	var refPath, curPath, target, modelRef, htmlOut string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "drift --reference PATH --current PATH [--target T] [--model REF]",
+		Short: "Measure how far current data has drifted from reference data",
+		Long: `Drift compares a current data file with a reference one (say, the data a
+model was trained on), column by column. Up to 1,000 reference values a
+column is tested with Kolmogorov–Smirnov (numbers) or chi-squared
+(categories), drifted when p < 0.05; beyond, the Wasserstein distance over
+the reference standard deviation or the Jensen–Shannon distance is compared
+with 0.1. Each column also gets its PSI over ten reference quantile bins.
+The dataset drifts when at least half of the compared features drift.
+
+--target tests the target column apart. --model (a model file or a
+registered NAME@production, NAME/VERSION, ...) restricts the features to the
+model's inputs, tests its target if both files have it, and tests the
+drift of its predictions. --html writes a page with every column's
+distributions side by side.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if refPath == "" || curPath == "" {
+				return usagef("drift: --reference and --current are required")
+			}
+			opts := drift.Options{Target: target}
+			read := frame.ReadOptions{Comma: a.comma}
+			if modelRef != "" {
+				p, err := a.loadModel(cmd, modelRef)
+				if err != nil {
+					return err
+				}
+				read.Schema, read.SchemaOptional = p.ReadSchema(), true
+				opts.Predict = p.PredictionColumn
+				for _, f := range p.Schema {
+					opts.Columns = append(opts.Columns, f.Name)
+				}
+				ref, cur, err := drift.ReadFiles(refPath, curPath, read)
+				if err != nil {
+					return err
+				}
+				if err := p.CheckInput(ref).Err(false); err != nil {
+					return fmt.Errorf("%s: %w", refPath, err)
+				}
+				if err := p.CheckInput(cur).Err(false); err != nil {
+					return fmt.Errorf("%s: %w", curPath, err)
+				}
+				if _, ok := cur.Lookup(p.Target.Name); ok && target == "" {
+					if _, ok := ref.Lookup(p.Target.Name); ok {
+						opts.Target = p.Target.Name
+					}
+				}
+				return a.runDrift(cmd, ref, cur, opts, htmlOut, asJSON)
+			}
+			ref, cur, err := drift.ReadFiles(refPath, curPath, read)
+			if err != nil {
+				return err
+			}
+			return a.runDrift(cmd, ref, cur, opts, htmlOut, asJSON)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&refPath, "reference", "", "reference data file (.csv or .parquet), e.g. the training data")
+	f.StringVar(&curPath, "current", "", "current data file (.csv or .parquet)")
+	f.StringVar(&target, "target", "", "target column, tested apart from the features")
+	f.StringVar(&modelRef, "model", "", "model whose inputs and predictions to test: a saved model file, or NAME@production, NAME@ALIAS, NAME/VERSION or VERSION from --store")
+	f.StringVar(&htmlOut, "html", "", "write an HTML page with the distributions side by side to this file")
+	f.BoolVar(&asJSON, "json", false, "print the drift report as JSON")
+	return cmd
+}
+
+// runDrift compares, writes the page if asked and prints the report.
+func (a *app) runDrift(cmd *cobra.Command, ref, cur *frame.Frame, opts drift.Options, htmlOut string, asJSON bool) error {
+	r, err := drift.Compare(cmd.Context(), ref, cur, opts)
+	if err != nil {
+		return err
+	}
+	if htmlOut != "" {
+		if err := report.WriteDrift(htmlOut, r, ""); err != nil {
+			return err
+		}
+	}
+	if asJSON {
+		return json.NewEncoder(a.stdout).Encode(r)
+	}
+	return printDrift(a.stdout, r, htmlOut)
+}
+
+func printDrift(w io.Writer, r *drift.Report, htmlOut string) error {
+	verdict := "no"
+	if r.DatasetDrift {
+		verdict = "YES"
+	}
+	fmt.Fprintf(w, "dataset drift: %s (%d of %d features drifted, %.0f%%; threshold %.0f%%)\n",
+		verdict, r.Drifted, r.Compared, 100*r.DriftedShare, 100*r.ShareThreshold)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "COLUMN\tROLE\tMETHOD\tSTATISTIC\tP-VALUE\tDRIFT\tPSI")
+	line := func(role string, c drift.Column) {
+		if c.Method == drift.Skipped {
+			fmt.Fprintf(tw, "%s\t%s\tskipped\t\t\t-\t(%s)\n", c.Name, role, c.Reason)
+			return
+		}
+		p := ""
+		if c.PValue != nil {
+			p = fmt.Sprintf("%.3g", *c.PValue)
+		}
+		d := "no"
+		if c.Drifted {
+			d = "DRIFT"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.4g\t%s\t%s\t%.3g %s\n", c.Name, role, c.Method, c.Statistic, p, d, c.PSI, c.PSIBand)
+	}
+	if r.Target != nil {
+		line("target", *r.Target)
+	}
+	if r.Prediction != nil {
+		line("prediction", *r.Prediction)
+	}
+	for _, c := range r.Columns {
+		line("feature", c)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if htmlOut != "" {
+		fmt.Fprintf(w, "wrote %s\n", htmlOut)
+	}
+	return nil
+}

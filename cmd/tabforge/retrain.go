@@ -1,0 +1,91 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tabforge/tabforge/continuous"
+	"github.com/tabforge/tabforge/registry"
+)
+
+func (a *app) retrainCommand() *cobra.Command {
+	var name, data, dir, stage string
+	var pol continuous.Policy
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "retrain --name NAME --data NEW",
+		Short: "Retrain a registered model on new data; promote the challenger only if it is better",
+		Long: `Retrain takes the production version of NAME as the champion. A data file
+with the same content as the champion's training data is "keep: no new data".
+Otherwise it reports drift against the champion's data, trains a challenger
+with the champion's configuration on all but the newest rows (--holdout, by
+the champion's time column), scores both on those rows, and promotes the
+challenger when it beats the champion by --min-absolute and --min-relative
+(as MLflow's MetricThreshold), wins at least --min-wins of 200 paired
+bootstrap resamples of those rows, and passed its quality gates. --stage
+staging promotes to staging only. Every decision is an event in the name's
+history (action retrain, the challenger and its parent version).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if name == "" || data == "" {
+				return usagef("retrain: --name and --data are required")
+			}
+			s, err := registry.ParseStage(stage)
+			if err != nil || (s != registry.Production && s != registry.Staging) {
+				return usagef("retrain: --stage %q: want production or staging", stage)
+			}
+			pol.Stage = s
+			cfg, _, err := a.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			st, err := a.openStore(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			code, err := registry.CodeVersion("tabforge " + version)
+			if err != nil {
+				return err
+			}
+			r, closeArts, err := a.registrar(ctx, cfg, st, code)
+			if err != nil {
+				return err
+			}
+			defer closeArts()
+			env := continuous.Env{Registry: r.Registry, Artifacts: r.Artifacts, CodeVersion: code, Dir: dir, Runs: st}
+			d, err := continuous.Retrain(ctx, env, name, data, pol)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(a.stdout).Encode(d)
+			}
+			fmt.Fprintf(a.stdout, "%s: %s\n", d.Decision, d.Reason)
+			if d.ChallengerVersion != "" {
+				fmt.Fprintf(a.stdout, "champion %s %s %.4g, challenger %s %.4g\n", d.ChampionVersion, d.Metric, d.ChampionScore, d.ChallengerVersion, d.ChallengerScore)
+			}
+			if d.Paired != nil {
+				fmt.Fprintf(a.stdout, "paired: the challenger wins %.0f%% of %d resamples, gain %.4g to %.4g (90%%)\n", 100*d.Paired.ChallengerWins, d.Paired.Resamples, d.Paired.GainLow, d.Paired.GainHigh)
+			}
+			if d.Drift != nil {
+				fmt.Fprintf(a.stdout, "drift against the champion's data: %d of %d features (%.0f%%)\n", d.Drift.Drifted, d.Drift.Compared, 100*d.Drift.DriftedShare)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&name, "name", "", "registered model name; its production version is the champion")
+	f.StringVar(&data, "data", "", "the new data file (.csv or .parquet)")
+	f.StringVar(&dir, "dir", ".tabforge/continuous", "directory for retrain's held-out rows and runs (keep it between retrains)")
+	f.StringVar(&stage, "stage", "production", "where a winning challenger goes: production or staging")
+	f.Float64Var(&pol.Holdout, "holdout", 0.2, "share of the newest rows both models are scored on")
+	f.Float64Var(&pol.MinAbsolute, "min-absolute", 0, "least improvement of the metric, in its units")
+	f.Float64Var(&pol.MinRelative, "min-relative", 0, "least improvement as a share of the champion's score")
+	f.Float64Var(&pol.MinWins, "min-wins", 0, "least share of paired bootstrap resamples of the newest rows the challenger must win, e.g. 0.9")
+	f.BoolVar(&asJSON, "json", false, "print the decision as JSON")
+	return cmd
+}

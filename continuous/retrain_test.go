@@ -1,0 +1,177 @@
+package continuous
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tabforge/tabforge/artifact"
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/internal/atomicfile"
+	"github.com/tabforge/tabforge/pipeline"
+	"github.com/tabforge/tabforge/registry"
+	"github.com/tabforge/tabforge/store/sqlite"
+	"github.com/tabforge/tabforge/synth"
+)
+
+// salesFiles writes synthetic sales orders of 2022 (before the shift) and
+// of 2022 to mid-2023 (shifted from January 2023) to dir.
+func salesFiles(t *testing.T, dir string) (before, after string) {
+	t.Helper()
+	at := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
+	f, err := synth.Sales(context.Background(), synth.SalesParams{Rows: 18_000, Seed: 7, Months: 18, DriftAt: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ord, _ := f.Lookup("order_date")
+	var old []int
+	for i, v := range ord.Num {
+		if v < float64(at.Unix()) {
+			old = append(old, i)
+		}
+	}
+	before, after = filepath.Join(dir, "sales_2022.csv"), filepath.Join(dir, "sales_2023.csv")
+	for path, x := range map[string]*frame.Frame{before: f.Take(old), after: f} {
+		if err := atomicfile.Write(path, func(w io.Writer) error { return frame.WriteCSV(w, x) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return before, after
+}
+
+// withChampion registers and promotes a gbdt champion of 2022's orders
+// in a fresh store and returns the retrain environment, the champion's
+// data, the newer data and the champion's version.
+func withChampion(t *testing.T) (env Env, before, after, champ string) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "tf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	arts, err := artifact.Open(ctx, filepath.Join(dir, "artifacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { arts.Close() })
+	reg := registry.New(st)
+	env = Env{Registry: reg, Artifacts: arts, CodeVersion: "test-code", Dir: filepath.Join(dir, "continuous"), Runs: st}
+	before, after = salesFiles(t, dir)
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.Name, cfg.TimeColumn = before, "order_quantity", "sales", "order_date"
+	cfg.Drop = []string{"order_number", "procured_date", "ship_date", "delivery_date"}
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"gbdt"}, 0, filepath.Join(dir, "runs")
+	// Poisson counts of a few units: r2 near 0.3 is the best any model does.
+	cfg.MinR2Threshold, cfg.MinBusinessAccuracy = 0, 0
+	res, err := pipeline.Train(ctx, cfg, pipeline.Options{Runs: st,
+		Registrar: pipeline.StoreRegistrar{Registry: reg, Artifacts: arts, CodeVersion: "test-code"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	champ = res.Registered.Model.Version
+	if _, err := reg.Promote(ctx, champ, registry.Production, registry.PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return env, before, after, champ
+}
+
+// TestRetrain trains a champion on 2022's orders, then retrains on data
+// that runs on into the shifted 2023: the challenger, which saw some of
+// the shift, wins on the newest rows and is promoted; retraining on the
+// same file again keeps it (no new data); a deliberately weak challenger
+// (a linear model with almost no features) is kept out.
+func TestRetrain(t *testing.T) {
+	ctx := context.Background()
+	env, before, after, champ := withChampion(t)
+	reg := env.Registry
+
+	// Unchanged data: nothing to do.
+	d, err := Retrain(ctx, env, "sales", before, Policy{})
+	if err != nil || d.Decision != Keep || d.Reason != "no new data" || d.ChallengerVersion != "" {
+		t.Fatalf("retrain on the champion's data = %+v, %v; want keep, no new data", d, err)
+	}
+
+	// A weak challenger loses.
+	weak := Policy{Configure: func(c *config.Config) {
+		c.Models, c.MinR2Threshold = []string{"ridge"}, -10 // weak, but past the gates
+		c.Drop = append(c.Drop, "sales_channel", "warehouse", "sales_team", "customer", "store", "region", "state", "product", "discount", "unit_price", "unit_cost")
+	}}
+	d, err = Retrain(ctx, env, "sales", after, weak)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("weak: %+v", *d)
+	if d.Decision != Keep || d.ChallengerVersion == "" || d.ChallengerVersion == champ || d.ChallengerScore >= d.ChampionScore || !strings.Contains(d.Reason, "does not beat") {
+		t.Errorf("weak challenger: %+v; want keep for a worse score", d)
+	}
+	if !drifted(d, "warehouse") || !drifted(d, "unit_price") {
+		t.Errorf("drift against the champion's data: %+v; want warehouse and unit_price drifted", d.Drift)
+	}
+	if p, _ := reg.Production(ctx, "sales"); p.Version != champ {
+		t.Errorf("production is %s after a kept challenger; want the champion %s", p.Version, champ)
+	}
+
+	if d.Paired == nil || d.Paired.ChallengerWins != 0 || d.Paired.GainHigh >= 0 {
+		t.Errorf("weak challenger's paired comparison %+v; want no resample won", d.Paired)
+	}
+
+	// The champion's configuration on the new data wins, in nearly every
+	// paired resample of the newest rows.
+	d, err = Retrain(ctx, env, "sales", after, Policy{MinWins: 0.95})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("retrain: %+v", *d)
+	if d.Decision != Promote || d.Metric != "r2" || d.ChallengerScore <= d.ChampionScore || d.HoldoutRows != 3600 {
+		t.Fatalf("retrain after the shift = %+v; want promote with a better r2 on 3600 rows", d)
+	}
+	if p := d.Paired; p == nil || p.Resamples != resamples || p.ChallengerWins < 0.95 || p.GainLow <= 0 || p.GainHigh < p.GainLow {
+		t.Errorf("paired comparison %+v; want the challenger ahead in ≥ 95%% of %d resamples", p, resamples)
+	}
+	if p, _ := reg.Production(ctx, "sales"); p.Version != d.ChallengerVersion {
+		t.Errorf("production is %s; want the challenger %s", p.Version, d.ChallengerVersion)
+	}
+	// Now the new file is the champion's data: nothing to do.
+	if d, err := Retrain(ctx, env, "sales", after, Policy{}); err != nil || d.Decision != Keep || d.Reason != "no new data" {
+		t.Errorf("retrain again = %+v, %v; want keep, no new data", d, err)
+	}
+	// Both decisions are in the history, each challenger with its parent.
+	h, err := reg.History(ctx, "sales")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var decisions []string
+	for _, e := range h {
+		if e.Action == registry.ActionRetrain {
+			if e.Parent != champ || e.Version == "" {
+				t.Errorf("retrain event %+v; want parent %s", e, champ)
+			}
+			decisions = append(decisions, strings.SplitN(e.Reason, ":", 2)[0])
+		}
+	}
+	if strings.Join(decisions, ",") != "keep,promote" {
+		t.Errorf("retrain decisions in the history: %v; want keep, promote", decisions)
+	}
+	if _, err := os.Stat(env.Dir); err != nil {
+		t.Error(err)
+	}
+}
+
+func drifted(d *Decision, col string) bool {
+	if d.Drift == nil {
+		return false
+	}
+	for _, c := range d.Drift.Columns {
+		if c.Name == col {
+			return c.Drifted
+		}
+	}
+	return false
+}
