@@ -134,6 +134,9 @@ type unwrapper interface{ Unwrap() model.Model }
 // ErrUnsupported. A model fitted on a transformed target (log(1+y)) is
 // explained on that scale, its margin.
 func NewTreeEnsemble(m model.Model) (*TreeEnsemble, error) {
+	if m == nil {
+		return nil, fmt.Errorf("%w: no model", ErrUnsupported)
+	}
 	if u, ok := m.(unwrapper); ok {
 		e, err := NewTreeEnsemble(u.Unwrap())
 		if err == nil {
@@ -168,6 +171,19 @@ func NewTreeEnsemble(m model.Model) (*TreeEnsemble, error) {
 		return e.done(), nil
 	}
 	return nil, fmt.Errorf("%w: TreeSHAP explains tree, forest and gbdt models, not %s", ErrUnsupported, m.Family())
+}
+
+// RowCost estimates the work of explaining one row: the sum over trees
+// of nodes × depth, as TreeSHAP's recursion carries a path of up to depth
+// entries through every node. A forest of fully grown trees on tens of
+// thousands of rows costs a million times what a depth-6 booster does;
+// callers size how many rows they explain by it.
+func (e *TreeEnsemble) RowCost() float64 {
+	c := 0.0
+	for i := range e.trees {
+		c += float64(len(e.trees[i].left)) * float64(max(1, e.trees[i].depth))
+	}
+	return c
 }
 
 func (e *TreeEnsemble) add(t shapTree) {

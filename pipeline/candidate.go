@@ -203,7 +203,7 @@ func (p *prepared) foldUnit(l model.Learner, spec features.DesignSpec, i int, f 
 		Params: params, Design: spec, Chain: chainID(p.chain)})
 	key, _ := p.foldKey(l, spec, split.Take(p.train, f.Train), split.Take(p.train, f.Test))
 	return Unit{Key: key, Kind: "fold", Spec: fs, Run: func(ctx context.Context) ([]byte, error) {
-		r, err := p.cachedFold(ctx, l, spec, fmt.Sprintf("fold%d", i), split.Take(p.train, f.Train), split.Take(p.train, f.Test), fo)
+		r, err := p.cachedFold(ctx, l, spec, fmt.Sprintf("%sfold%d", p.foldTag, i), split.Take(p.train, f.Train), split.Take(p.train, f.Test), fo)
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", i+1, err)
 		}

@@ -26,6 +26,12 @@ const (
 	// reportSHAPRows caps the test rows explained exactly (TreeSHAP,
 	// linear SHAP), below max_explain_rows.
 	reportSHAPRows = 500
+	// reportTreeSHAPWork bounds the rows TreeSHAP explains by the model's
+	// size (explain.TreeEnsemble.RowCost per row, about 3e8 a second
+	// here): a 100-tree forest grown on 20,000-row samples costs 1e8 a
+	// row, so it gets reportMinSHAPRows rows, where a booster gets 500.
+	reportTreeSHAPWork = 2e9
+	reportMinSHAPRows  = 20
 	// reportKernelRows, reportKernelSamples and reportKernelBackground
 	// size KernelSHAP: rows explained, coalitions per row, background
 	// rows (k-means centres).
@@ -53,6 +59,12 @@ func explainRun(ctx context.Context, cfg *config.Config, pred *Predictor, x *fra
 	rows := reportSHAPRows
 	if cfg.MaxExplainRows > 0 {
 		rows = min(rows, cfg.MaxExplainRows)
+	}
+	if te, err := explain.NewTreeEnsemble(in.Model); err == nil && !in.Raw {
+		if n := max(reportMinSHAPRows, int(reportTreeSHAPWork/max(1, te.RowCost()))); n < rows {
+			rows = n
+			d.Warnings = append(d.Warnings, fmt.Sprintf("report: SHAP values of %d test rows: the model's trees are large", rows))
+		}
 	}
 	opts := ExplainOptions{MaxRows: rows, Options: explain.Options{Seed: cfg.Seed, Workers: cfg.Workers}}
 	if !exactExplainer(in) {

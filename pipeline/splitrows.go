@@ -131,8 +131,24 @@ func cvFolds(p *prepared, cfg *config.Config, ytr []float64, k int) ([]split.Fol
 		if p.times == nil {
 			return nil, "", errors.New("cv timeseries needs a time_column")
 		}
-		folds, err := split.TimeSeriesGap(split.Take(p.times, p.train), k, cfg.CVGap)
-		return folds, fmt.Sprintf("timeseries: %d expanding-window folds in %s order, gap %d", k, cfg.TimeColumn, cfg.CVGap), err
+		ttr := split.Take(p.times, p.train)
+		note := ""
+		// k expanding-window folds need k+1+gap distinct times: with fewer
+		// (a few years of yearly data), fewer folds, and under cv auto
+		// shuffled ones when not even two fit.
+		if distinct := len(slices.Compact(slices.Sorted(slices.Values(ttr)))); distinct < k+1+cfg.CVGap {
+			fit := distinct - 1 - cfg.CVGap
+			if fit < 2 && cfg.CV == config.CVAuto {
+				folds, err := split.KFold(len(p.train), k, true, cfg.Seed)
+				return folds, fmt.Sprintf("kfold: %d shuffled folds (%s has %d distinct training times, too few for time-ordered folds)", k, cfg.TimeColumn, distinct), err
+			}
+			if fit >= 2 {
+				note = fmt.Sprintf(" (%d asked; %s has %d distinct training times)", k, cfg.TimeColumn, distinct)
+				k = fit
+			}
+		}
+		folds, err := split.TimeSeriesGap(ttr, k, cfg.CVGap)
+		return folds, fmt.Sprintf("timeseries: %d expanding-window folds in %s order, gap %d%s", k, cfg.TimeColumn, cfg.CVGap, note), err
 	case config.CVGroup:
 		col := cmp.Or(cfg.SegmentColumn, cfg.SegmentBy)
 		c, ok := p.x.Lookup(col)

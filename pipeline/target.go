@@ -3,7 +3,9 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"strconv"
 
 	"gonum.org/v1/gonum/stat"
@@ -11,6 +13,7 @@ import (
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/features"
 	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/split"
 )
 
 // minLogSkew is the target skewness from which target_transform auto
@@ -53,21 +56,69 @@ func chooseTarget(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	if err != nil {
 		return nil, err
 	}
-	raw, err := crossValidate(ctx, learner, spec, p, workers, nil)
+	// On large data the choice is made on a subsample of every fold and
+	// only the chosen learner is cross-validated in full (by the caller).
+	q, sampled := p, false
+	if len(p.train) > decideRows {
+		q, sampled = p.subsampled(decideRows, cfg.Seed)
+	}
+	raw, err := crossValidate(ctx, learner, spec, q, workers, nil)
 	if err != nil {
 		return nil, err
 	}
-	logged, err := crossValidate(ctx, logL, spec, p, workers, nil)
+	keep := func(f model.Family, l model.Learner, cv *cvResult) *targetChoice {
+		if sampled {
+			cv = nil
+		}
+		return &targetChoice{fam: f, learner: l, cv: cv}
+	}
+	logged, err := crossValidate(ctx, logL, spec, q, workers, nil)
 	if err != nil {
 		o.Logger.Warn("log-target fit failed; keeping the raw target", "model", name, "err", err)
-		return &targetChoice{fam: fam, learner: learner, cv: raw}, nil
+		return keep(fam, learner, raw), nil
 	}
 	rawR2, logR2 := meanOf(raw.folds, "r2"), meanOf(logged.folds, "r2")
-	o.Logger.Info("target transform", "model", name, "cv_r2_raw", rawR2, "cv_r2_log", logR2)
+	o.Logger.Info("target transform", "model", name, "cv_r2_raw", rawR2, "cv_r2_log", logR2, "subsampled", sampled)
 	if logR2 > rawR2 {
-		return &targetChoice{fam: lf, learner: logL, cv: logged}, nil
+		return keep(lf, logL, logged), nil
 	}
-	return &targetChoice{fam: fam, learner: learner, cv: raw}, nil
+	return keep(fam, learner, raw), nil
+}
+
+// decideRows is the most training rows the target transform is chosen
+// on: the choice between two scales of one family needs far fewer rows
+// than the family's score does.
+const decideRows = 10_000
+
+// subsampled returns a copy of p whose training part and folds keep a
+// seeded random n of the training rows (in their order), for decisions
+// that need not see every row. Its folds have their own memo keys. When
+// thinning would leave a fold nearly empty it returns p and false.
+func (p *prepared) subsampled(n int, seed uint64) (*prepared, bool) {
+	keep := make([]bool, len(p.train))
+	for _, i := range rand.New(rand.NewPCG(seed, 0x5ab5)).Perm(len(p.train))[:n] {
+		keep[i] = true
+	}
+	q := *p
+	q.foldTag = fmt.Sprintf("sub%d:", n)
+	q.split = p.split + "|" + q.foldTag
+	q.folds = make([]split.Fold, len(p.folds))
+	thin := func(pos []int) []int {
+		out := make([]int, 0, len(pos)*n/len(p.train)+1)
+		for _, i := range pos {
+			if keep[i] {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+	for i, f := range p.folds {
+		q.folds[i] = split.Fold{Train: thin(f.Train), Test: thin(f.Test)}
+		if len(q.folds[i].Train) < 20 || len(q.folds[i].Test) < 5 {
+			return p, false
+		}
+	}
+	return &q, true
 }
 
 // logCandidate reports whether the training target is non-negative and

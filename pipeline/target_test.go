@@ -8,11 +8,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/split"
 )
 
 // TestTargetTransform trains OLS on a multiplicative table (a price that
@@ -66,5 +68,50 @@ func TestTargetTransform(t *testing.T) {
 	// would score a hugely negative R²), and better than the raw fit's.
 	if !(auto.Test["r2"] > none.Test["r2"]) {
 		t.Errorf("log-target OLS test r2 %.4f, raw %.4f", auto.Test["r2"], none.Test["r2"])
+	}
+}
+
+// TestSubsampled checks the thinned folds the target transform is chosen
+// on: subsets of the run's folds in their order, about n rows in all,
+// their own memo tag, and no thinning that would empty a fold.
+func TestSubsampled(t *testing.T) {
+	n := 30_000
+	p := &prepared{train: make([]int, n), split: "s"}
+	for i := range p.train {
+		p.train[i] = i
+	}
+	times := make([]float64, n)
+	for i := range times {
+		times[i] = float64(i / 10)
+	}
+	folds, err := split.TimeSeries(times, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.folds = folds
+	q, ok := p.subsampled(decideRows, 1)
+	if !ok || q.foldTag == "" || q.split == p.split {
+		t.Fatalf("subsampled: ok %v tag %q split %q", ok, q.foldTag, q.split)
+	}
+	seen := map[int]bool{}
+	for i, f := range q.folds {
+		for _, side := range [][2][]int{{f.Train, p.folds[i].Train}, {f.Test, p.folds[i].Test}} {
+			if !slices.IsSorted(side[0]) {
+				t.Errorf("fold %d: thinned rows out of order", i)
+			}
+			for _, r := range side[0] {
+				if _, found := slices.BinarySearch(side[1], r); !found {
+					t.Errorf("fold %d: row %d not in the original fold", i, r)
+				}
+				seen[r] = true
+			}
+		}
+	}
+	if len(seen) > decideRows || len(seen) < decideRows*9/10 {
+		t.Errorf("thinned folds use %d distinct rows; want about %d", len(seen), decideRows)
+	}
+	tiny := &prepared{train: p.train[:decideRows+50], folds: []split.Fold{{Train: []int{0, 1, 2}, Test: []int{3}}}}
+	if q, ok := tiny.subsampled(decideRows, 1); ok || q != tiny {
+		t.Error("a fold thinned to nothing was not refused")
 	}
 }

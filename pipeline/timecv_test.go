@@ -161,3 +161,40 @@ func TestRankOnCommonFolds(t *testing.T) {
 		t.Errorf("with every fold scored, %s leads; want b", lb[0].Model)
 	}
 }
+
+// TestFewTimes: yearly data with a handful of years cannot hold 5
+// time-ordered folds. With 4 years (3 in training) the folds shrink to
+// 2; with 3 years cv auto falls back to shuffled folds and an explicit
+// timeseries is an error naming the times.
+func TestFewTimes(t *testing.T) {
+	prep := func(years int, cv config.CVMethod) (*prepared, error) {
+		var b strings.Builder
+		b.WriteString("year,x,y\n")
+		rng := rand.New(rand.NewPCG(1, 2))
+		for i := range 400 {
+			fmt.Fprintf(&b, "%d,%.3f,%.3f\n", 2001+i%years, rng.Float64(), rng.Float64())
+		}
+		data := filepath.Join(t.TempDir(), "years.csv")
+		if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg := config.Default()
+		cfg.Data, cfg.Target, cfg.TimeColumn, cfg.CV = data, "y", "year", cv
+		f, err := frame.ReadFile(data, readOptions(cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return prepare(f, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}
+	p, err := prep(4, config.CVAuto)
+	if err != nil || len(p.folds) != 2 || !strings.HasPrefix(p.cv, "timeseries: 2") {
+		t.Errorf("4 years: err %v, %d folds (%s); want 2 time-ordered folds", err, len(p.folds), p.cv)
+	}
+	p, err = prep(3, config.CVAuto)
+	if err != nil || len(p.folds) != 5 || !strings.HasPrefix(p.cv, "kfold") {
+		t.Errorf("3 years, cv auto: err %v, %d folds (%s); want 5 shuffled folds", err, len(p.folds), p.cv)
+	}
+	if _, err = prep(3, config.CVTimeSeries); err == nil || !strings.Contains(err.Error(), "distinct times") {
+		t.Errorf("3 years, cv timeseries: err %v; want one about distinct times", err)
+	}
+}

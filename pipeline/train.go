@@ -150,6 +150,9 @@ type prepared struct {
 	train   []int
 	test    []int
 	folds   []split.Fold // positions into train
+	// foldTag names the folds in memo keys: "" for the run's folds, a
+	// subsample's own tag for thinned copies (see subsampled).
+	foldTag string
 	split   string
 	cv      string // how folds were made, e.g. "timeseries: 5 expanding-window folds ..."
 
