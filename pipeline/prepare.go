@@ -48,7 +48,9 @@ func prepare(f *frame.Frame, cfg *config.Config, log *slog.Logger) (*prepared, e
 }
 
 // detectTask resolves "auto": a categorical target is binary or
-// multiclass by its number of levels, a numeric one is regression.
+// multiclass by its number of levels; a numeric one is regression unless
+// it holds exactly two whole values (0/1, 1/2): a flag, as AutoGluon and
+// H2O read it.
 func detectTask(c *frame.Column, want string) (model.Task, error) {
 	if want != "" && want != "auto" {
 		t, err := model.ParseTask(want)
@@ -66,6 +68,9 @@ func detectTask(c *frame.Column, want string) (model.Task, error) {
 	}
 	switch c.Kind {
 	case frame.Numeric:
+		if twoWholeValues(c.Num) {
+			return model.Binary, nil
+		}
 		return model.Regression, nil
 	case frame.Categorical:
 		if len(c.Levels) <= 2 {
@@ -74,6 +79,26 @@ func detectTask(c *frame.Column, want string) (model.Task, error) {
 		return model.Multiclass, nil
 	}
 	return "", fmt.Errorf("target column %q is a %s column; cannot learn it", c.Name, c.Kind)
+}
+
+// twoWholeValues reports whether v (NaN = missing) holds exactly two
+// distinct values, both whole numbers.
+func twoWholeValues(v []float64) bool {
+	a, b, n := math.NaN(), math.NaN(), 0
+	for _, x := range v {
+		switch {
+		case math.IsNaN(x) || x == a || x == b:
+			continue
+		case x != math.Trunc(x) || n == 2:
+			return false
+		case n == 0:
+			a = x
+		default:
+			b = x
+		}
+		n++
+	}
+	return n == 2
 }
 
 // codeTarget returns the target as float64 (NaN = missing) and, for
