@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tabforge/tabforge/artifact"
 	"github.com/tabforge/tabforge/config"
@@ -22,6 +23,7 @@ import (
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/internal/atomicfile"
+	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
@@ -49,6 +51,16 @@ type Policy struct {
 	// column, else file order) both models are scored on; the challenger
 	// does not train on them. 0 means 0.2.
 	Holdout float64
+	// HoldoutRows, when positive, is the number of newest rows instead
+	// (a backtest holds out exactly its latest period).
+	HoldoutRows int
+	// OnDemand trains a challenger only when the newest rows call for
+	// one: the champion scores worse on them than on its own test rows
+	// by more than Decay (a share of that score's magnitude). Otherwise
+	// the decision is keep, at the cost of scoring the champion only.
+	// False trains a challenger on any new data.
+	OnDemand bool
+	Decay    float64
 	// MinAbsolute and MinRelative are the margins the challenger must
 	// beat the champion by, as MLflow's MetricThreshold: in metric units,
 	// and as a share of the champion's score's magnitude.
@@ -63,27 +75,39 @@ type Policy struct {
 	Configure func(*config.Config)
 }
 
-func (p Policy) holdout() float64 {
-	if p.Holdout <= 0 || p.Holdout >= 1 {
-		return 0.2
+// holdoutRows is how many of n rows the policy holds out: at least one,
+// and at most all but one.
+func (p Policy) holdoutRows(n int) int {
+	k := p.HoldoutRows
+	if k <= 0 {
+		share := p.Holdout
+		if share <= 0 || share >= 1 {
+			share = 0.2
+		}
+		k = int(math.Ceil(share * float64(n)))
 	}
-	return p.Holdout
+	return max(1, min(k, n-1))
 }
 
 // Decision is the outcome of Retrain; it encodes to the JSON of
 // `tabforge retrain --json`.
 type Decision struct {
-	Decision          string         `json:"decision"` // "promote" or "keep"
-	Reason            string         `json:"reason"`
-	ChampionVersion   string         `json:"champion_version"`
-	ChallengerVersion string         `json:"challenger_version,omitempty"`
-	Metric            string         `json:"metric,omitempty"`
-	ChampionScore     float64        `json:"champion_score"`
-	ChallengerScore   float64        `json:"challenger_score"`
-	HoldoutRows       int            `json:"holdout_rows,omitempty"`
-	Paired            *Paired        `json:"paired,omitempty"`
-	Stage             registry.Stage `json:"stage,omitempty"`
-	Drift             *drift.Report  `json:"drift,omitempty"`
+	Decision          string  `json:"decision"` // "promote" or "keep"
+	Reason            string  `json:"reason"`
+	ChampionVersion   string  `json:"champion_version"`
+	ChallengerVersion string  `json:"challenger_version,omitempty"`
+	Metric            string  `json:"metric,omitempty"`
+	ChampionScore     float64 `json:"champion_score"`
+	ChallengerScore   float64 `json:"challenger_score"`
+	HoldoutRows       int     `json:"holdout_rows,omitempty"`
+	// Trigger says why an on-demand policy trained a challenger.
+	Trigger string `json:"trigger,omitempty"`
+	// TrainSeconds is the wall time of training the challenger (0 when
+	// none was trained).
+	TrainSeconds float64        `json:"train_seconds"`
+	Paired       *Paired        `json:"paired,omitempty"`
+	Stage        registry.Stage `json:"stage,omitempty"`
+	Drift        *drift.Report  `json:"drift,omitempty"`
 }
 
 // The decisions.
@@ -94,10 +118,12 @@ const (
 
 // Retrain retrains the model registered as name on the data file data:
 // the same data as the champion's (by content hash) is "keep, no new
-// data"; otherwise it reports drift against the champion's training
-// data, trains a challenger with the champion's configuration on all but
-// the newest rows, scores both on those rows, and promotes the challenger
-// when it wins by the policy's margins.
+// data"; otherwise it holds out the newest rows, reports their drift
+// against the champion's training data, scores the champion on them,
+// trains a challenger with the champion's configuration on the other
+// rows (unless the policy is on demand and nothing calls for one),
+// scores it on the same rows, and promotes it when it wins by the
+// policy's margins.
 func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Decision, error) {
 	champ, err := env.Registry.Production(ctx, name)
 	if err != nil {
@@ -117,17 +143,38 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 		d.Reason = "no new data"
 		return d, nil
 	}
-	d.Drift = driftReport(ctx, champ, cfg, x)
-	holdout := newestRows(x, cfg.TimeColumn, pol.holdout())
-	if cfg.TestRows, err = writeRows(env.Dir, hash, holdout); err != nil {
+	if x.NumRows() < 2 {
+		return nil, fmt.Errorf("retrain %s: %s has %d rows; a challenger needs rows to train on and rows to be scored on", name, data, x.NumRows())
+	}
+	holdout := newestRows(x, cfg.TimeColumn, pol.holdoutRows(x.NumRows()))
+	d.HoldoutRows = len(holdout)
+	champP, err := pipeline.LoadRegistered(ctx, env.Artifacts, champ)
+	if err != nil {
+		return nil, fmt.Errorf("retrain %s: champion: %w", name, err)
+	}
+	d.Drift = driftReport(ctx, champ, champP, cfg, x.Take(holdout))
+	d.Metric = primaryMetric(champP.Target.Task)
+	champOut, err := scoreOn(champP, data, readOptions(cfg), holdout, d.Metric, &d.ChampionScore)
+	if err != nil {
+		return nil, fmt.Errorf("retrain %s: champion: %w", name, err)
+	}
+	if pol.OnDemand {
+		if d.Trigger = needed(champ, d, pol.Decay); d.Trigger == "" {
+			d.Reason = fmt.Sprintf("on demand: the champion's %s on the newest %d rows, %.4g, is within %.0f%% of its test score %.4g", d.Metric, d.HoldoutRows, d.ChampionScore, 100*pol.Decay, champ.Metrics[d.Metric])
+			return d, record(ctx, env, champ, d)
+		}
+	}
+	if cfg.TestRows, err = writeRows(filepath.Join(env.Dir, "holdout", hash[:16]+".rows"), holdout); err != nil {
 		return nil, err
 	}
 	cfg.Out = filepath.Join(env.Dir, "runs")
 	if pol.Configure != nil {
 		pol.Configure(cfg)
 	}
+	start := time.Now()
 	res, err := pipeline.Train(ctx, cfg, pipeline.Options{Runs: env.Runs,
 		Registrar: pipeline.StoreRegistrar{Registry: env.Registry, Artifacts: env.Artifacts, CodeVersion: env.CodeVersion}})
+	d.TrainSeconds = time.Since(start).Seconds()
 	var gate *pipeline.GateError
 	if err != nil && !errors.As(err, &gate) {
 		return nil, fmt.Errorf("retrain %s: challenger: %w", name, err)
@@ -135,11 +182,63 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 	if res.Registered == nil {
 		return nil, fmt.Errorf("retrain %s: the challenger was not registered", name)
 	}
-	d.ChallengerVersion, d.Metric, d.HoldoutRows = res.Registered.Model.Version, res.Metric, len(holdout)
-	if err := score(ctx, env, data, readOptions(cfg), champ, res, holdout, d); err != nil {
+	d.ChallengerVersion = res.Registered.Model.Version
+	chalP, err := pipeline.LoadPredictor(res.ModelPath, pipeline.Families())
+	if err != nil {
+		return nil, fmt.Errorf("retrain %s: challenger: %w", name, err)
+	}
+	chalOut, err := scoreOn(chalP, data, readOptions(cfg), holdout, d.Metric, &d.ChallengerScore)
+	if err != nil {
+		return nil, fmt.Errorf("retrain %s: challenger: %w", name, err)
+	}
+	p, err := paired(champOut, chalOut, d.Metric, uint64(len(holdout)))
+	if err != nil {
 		return nil, fmt.Errorf("retrain %s: %w", name, err)
 	}
+	d.Paired = &p
 	return decide(ctx, env, champ, res, pol, d)
+}
+
+// needed says why the newest rows call for a challenger, or "" when
+// they do not: the champion's score on them decayed from its test score
+// by more than decay (a share of its magnitude). Drift is reported, not
+// acted on: one period against the champion's whole history drifts in
+// every time-like feature (year, month, seasonal counts) every period
+// (on Texas housing, 3 to 4 of 6 features each month of 2010), and the
+// newest rows have their targets, so the champion's score on them says
+// directly whether it still predicts them.
+func needed(champ *registry.Model, d *Decision, decay float64) string {
+	ref, ok := champ.Metrics[d.Metric]
+	if !ok {
+		return "the champion has no test " + d.Metric
+	}
+	loss := ref - d.ChampionScore
+	if !eval.Higher(d.Metric) {
+		loss = -loss
+	}
+	if loss > decay*math.Abs(ref) {
+		return fmt.Sprintf("the champion's %s fell from %.4g to %.4g", d.Metric, ref, d.ChampionScore)
+	}
+	return ""
+}
+
+// primaryMetric is the metric the pipeline ranks a task's models by.
+func primaryMetric(t model.Task) string {
+	switch t {
+	case model.Binary:
+		return "auc"
+	case model.Multiclass:
+		return "logloss"
+	}
+	return "r2"
+}
+
+// record keeps d in the name's history: a retrain event of the
+// challenger (if any) with the champion as its parent.
+func record(ctx context.Context, env Env, champ *registry.Model, d *Decision) error {
+	e := registry.Event{Name: champ.Name, Action: registry.ActionRetrain, Version: d.ChallengerVersion, Parent: champ.Version, Reason: d.Decision + ": " + d.Reason}
+	_, err := env.Registry.Record(ctx, e)
+	return err
 }
 
 // decide applies the policy to the scores in d, promotes a winner and
@@ -155,7 +254,7 @@ func decide(ctx context.Context, env Env, champ *registry.Model, res *pipeline.R
 		d.Reason = "the challenger is the champion (same data, configuration and code)"
 		return d, nil
 	case !res.Deployable:
-		d.Reason = "the challenger failed its quality gates"
+		d.Reason = "the challenger failed its quality gates: " + strings.Join(res.Gates.Failures(), "; ")
 	case d.Paired != nil && d.Paired.ChallengerWins < pol.MinWins:
 		d.Reason = fmt.Sprintf("the challenger wins %.0f%% of the paired resamples of the newest %d rows, below the %.0f%% required",
 			100*d.Paired.ChallengerWins, d.HoldoutRows, 100*pol.MinWins)
@@ -169,8 +268,7 @@ func decide(ctx context.Context, env Env, champ *registry.Model, res *pipeline.R
 		}
 		d.Reason = fmt.Sprintf("the challenger's %s %.4g beats the champion's %.4g on the newest %d rows", d.Metric, d.ChallengerScore, d.ChampionScore, d.HoldoutRows)
 	}
-	e := registry.Event{Name: champ.Name, Action: registry.ActionRetrain, Version: d.ChallengerVersion, Parent: champ.Version, Reason: d.Decision + ": " + d.Reason}
-	if _, err := env.Registry.Record(ctx, e); err != nil {
+	if err := record(ctx, env, champ, d); err != nil {
 		return nil, err
 	}
 	if d.Decision == Promote {
@@ -210,27 +308,33 @@ func readOptions(cfg *config.Config) frame.ReadOptions {
 	return o
 }
 
-// driftReport compares x with the champion's training data, or returns
-// nil when that file cannot be read any more.
-func driftReport(ctx context.Context, champ *registry.Model, cfg *config.Config, x *frame.Frame) *drift.Report {
+// driftReport compares the newest rows x with the champion's training
+// data on the champion's input features (its time column left out), or
+// returns nil when that file cannot be read any more.
+func driftReport(ctx context.Context, champ *registry.Model, p *pipeline.Predictor, cfg *config.Config, x *frame.Frame) *drift.Report {
 	opts := readOptions(cfg)
 	opts.Schema, opts.SchemaOptional = x.KindMap(), true
 	ref, err := frame.ReadFile(champ.DatasetPath, opts)
 	if err != nil {
 		return nil
 	}
-	r, err := drift.Compare(ctx, ref, x, drift.Options{Target: cfg.Target})
+	var cols []string
+	for _, f := range p.Schema {
+		if f.Name != cfg.Target && f.Name != cfg.TimeColumn {
+			cols = append(cols, f.Name)
+		}
+	}
+	r, err := drift.Compare(ctx, ref, x, drift.Options{Target: cfg.Target, Columns: cols})
 	if err != nil {
 		return nil
 	}
 	return r
 }
 
-// newestRows returns the indices of the newest share of x's rows by the
+// newestRows returns the indices of the newest k of x's rows by the
 // time column (ties and file order kept stable), or the last rows.
-func newestRows(x *frame.Frame, timeColumn string, share float64) []int {
+func newestRows(x *frame.Frame, timeColumn string, k int) []int {
 	n := x.NumRows()
-	k := max(1, int(math.Ceil(share*float64(n))))
 	idx := make([]int, n)
 	for i := range idx {
 		idx[i] = i
@@ -252,10 +356,9 @@ func newestRows(x *frame.Frame, timeColumn string, share float64) []int {
 	return out
 }
 
-// writeRows writes the held-out rows of the data version hash to a file
-// in dir and returns its path.
-func writeRows(dir, hash string, rows []int) (string, error) {
-	path := filepath.Join(dir, "holdout", hash[:16]+".rows")
+// writeRows writes the indices of rows to the file at path (a test rows
+// file for the pipeline) and returns the path.
+func writeRows(path string, rows []int) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", fmt.Errorf("retrain: %w", err)
 	}
@@ -270,41 +373,25 @@ func writeRows(dir, hash string, rows []int) (string, error) {
 	return path, nil
 }
 
-// score evaluates the champion and the challenger on the held-out rows,
-// whole and in paired bootstrap resamples.
-func score(ctx context.Context, env Env, data string, opts frame.ReadOptions, champ *registry.Model, res *pipeline.Result, holdout []int, d *Decision) error {
-	champP, err := pipeline.LoadRegistered(ctx, env.Artifacts, champ)
+// scoreOn scores p on the rows idx of the data file (all when nil),
+// into *score, and returns its outputs there for the paired comparison.
+func scoreOn(p *pipeline.Predictor, data string, opts frame.ReadOptions, idx []int, metric string, score *float64) (*outputs, error) {
+	x, rep, err := p.ReadInput(data, opts)
+	if err == nil {
+		err = rep.Err(false)
+	}
 	if err != nil {
-		return fmt.Errorf("champion: %w", err)
+		return nil, fmt.Errorf("on %s: %w", data, err)
 	}
-	chalP, err := pipeline.LoadPredictor(res.ModelPath, pipeline.Families())
+	if idx != nil {
+		x = x.Take(idx)
+	}
+	out, err := predictRows(p, x)
 	if err != nil {
-		return fmt.Errorf("challenger: %w", err)
+		return nil, fmt.Errorf("on %s: %w", data, err)
 	}
-	var outs [2]*outputs
-	for i, p := range []*pipeline.Predictor{champP, chalP} {
-		who := [2]string{"champion", "challenger"}[i]
-		x, rep, err := p.ReadInput(data, opts)
-		if err == nil {
-			err = rep.Err(false)
-		}
-		if err != nil {
-			return fmt.Errorf("%s on %s: %w", who, data, err)
-		}
-		if outs[i], err = predictRows(p, x.Take(holdout)); err != nil {
-			return fmt.Errorf("%s on the newest rows: %w", who, err)
-		}
+	if *score, err = out.metric(metric, nil); err != nil {
+		return nil, err
 	}
-	if d.ChampionScore, err = outs[0].metric(d.Metric, nil); err != nil {
-		return fmt.Errorf("champion: %w", err)
-	}
-	if d.ChallengerScore, err = outs[1].metric(d.Metric, nil); err != nil {
-		return fmt.Errorf("challenger: %w", err)
-	}
-	p, err := paired(outs[0], outs[1], d.Metric, uint64(len(holdout)))
-	if err != nil {
-		return err
-	}
-	d.Paired = &p
-	return nil
+	return out, nil
 }

@@ -152,7 +152,7 @@ func (a *app) rootCommand() *cobra.Command {
 	}
 	root.AddCommand(a.trainCommand(), a.predictCommand(), a.evaluateCommand(), a.runsCommand(), a.configCommand(), a.benchCommand(), a.exportCommand(), a.importCommand(), a.versionCommand())
 	root.AddCommand(a.explainCommand(), a.reportCommand(), a.storeCommand(), a.doctorCommand(), a.modelsCommand(), a.studiesCommand(), a.gcCommand(), a.serveCommand(), a.metaCommand())
-	root.AddCommand(a.driftCommand(), a.genCommand(), a.retrainCommand())
+	root.AddCommand(a.driftCommand(), a.genCommand(), a.retrainCommand(), a.backtestCommand(), a.watchCommand(), a.monitorCommand())
 	argsAreUsage(root)
 	return root
 }

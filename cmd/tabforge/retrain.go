@@ -25,8 +25,10 @@ the champion's time column), scores both on those rows, and promotes the
 challenger when it beats the champion by --min-absolute and --min-relative
 (as MLflow's MetricThreshold), wins at least --min-wins of 200 paired
 bootstrap resamples of those rows, and passed its quality gates. --stage
-staging promotes to staging only. Every decision is an event in the name's
-history (action retrain, the challenger and its parent version).`,
+staging promotes to staging only. With --on-demand a challenger is trained
+only when the champion's score on the newest rows fell more than --decay below
+its test score. Every decision is an event in the name's history (action
+retrain, the challenger and its parent version).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if name == "" || data == "" {
@@ -64,6 +66,9 @@ history (action retrain, the challenger and its parent version).`,
 			if asJSON {
 				return json.NewEncoder(a.stdout).Encode(d)
 			}
+			if d.Trigger != "" {
+				fmt.Fprintf(a.stdout, "trained a challenger because %s\n", d.Trigger)
+			}
 			fmt.Fprintf(a.stdout, "%s: %s\n", d.Decision, d.Reason)
 			if d.ChallengerVersion != "" {
 				fmt.Fprintf(a.stdout, "champion %s %s %.4g, challenger %s %.4g\n", d.ChampionVersion, d.Metric, d.ChampionScore, d.ChallengerVersion, d.ChallengerScore)
@@ -86,6 +91,8 @@ history (action retrain, the challenger and its parent version).`,
 	f.Float64Var(&pol.MinAbsolute, "min-absolute", 0, "least improvement of the metric, in its units")
 	f.Float64Var(&pol.MinRelative, "min-relative", 0, "least improvement as a share of the champion's score")
 	f.Float64Var(&pol.MinWins, "min-wins", 0, "least share of paired bootstrap resamples of the newest rows the challenger must win, e.g. 0.9")
+	f.BoolVar(&pol.OnDemand, "on-demand", false, "train a challenger only when the champion's score decayed on the newest rows")
+	f.Float64Var(&pol.Decay, "decay", 0.05, "with --on-demand: the champion's score may fall this share below its test score")
 	f.BoolVar(&asJSON, "json", false, "print the decision as JSON")
 	return cmd
 }

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tabforge/tabforge/continuous"
+)
+
+func (a *app) backtestCommand() *cobra.Command {
+	var o continuous.BacktestOptions
+	var html string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "backtest --data F --target T --time-column C --every month|quarter|year|N --start DATE",
+		Short: "Replay static, continuous and always-retrain strategies over time",
+		Long: `Backtest trains a first model on the rows before --start, then walks period by
+period (--every month, quarter, year, or N days; N units for a numeric time
+column) and scores three strategies on each period's rows: static keeps the
+first model; continuous runs retrain (the real champion/challenger code, on a
+private registry in --dir) on the rows before the period, holding out the
+latest period, and serves the production version; always retrains on the
+rows before the period and serves the new model. With --on-demand (the
+default) continuous trains a challenger only when the latest period drifts
+from the champion's data or the champion's score fell by more than --decay.
+Prints each period's scores, the mean per strategy and its training time.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, _, err := a.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			if cfg.Data == "" || cfg.Target == "" || cfg.TimeColumn == "" || o.Start == "" {
+				return usagef("backtest: --data, --target, --time-column and --start are required")
+			}
+			if err := cfg.CheckModels(modelNames()); err != nil {
+				return usageError{err}
+			}
+			if o.Dir == "" {
+				if o.Dir, err = os.MkdirTemp("", "tabforge-backtest-"); err != nil {
+					return err
+				}
+				defer os.RemoveAll(o.Dir)
+			}
+			if o.Logger, err = a.logger(); err != nil {
+				return err
+			}
+			r, err := continuous.Backtest(cmd.Context(), cfg, o)
+			if err != nil {
+				return err
+			}
+			if html != "" {
+				if err := r.WriteHTML(html, "Backtest of "+cfg.Data); err != nil {
+					return err
+				}
+			}
+			if asJSON {
+				return json.NewEncoder(a.stdout).Encode(r)
+			}
+			return printBacktest(a, r)
+		},
+	}
+	f := cmd.Flags()
+	f.String("data", "", "data file (.csv or .parquet)")
+	f.String("target", "", "target column")
+	f.String("time-column", "", "time column (a datetime or a number)")
+	f.StringSlice("drop", nil, "columns to leave out (comma-separated)")
+	f.StringSlice("models", nil, "model families (default: all applicable)")
+	f.Int("cv-folds", 5, "cross-validation folds of each training (0 = none)")
+	f.Uint64("seed", 42, "random seed")
+	f.StringVar(&o.Every, "every", "month", "period: month, quarter, year or N (days; units of a numeric time column)")
+	f.StringVar(&o.Start, "start", "", "start of the first period (YYYY-MM-DD, or a number)")
+	f.IntVar(&o.Periods, "periods", 0, "at most this many periods (0 = to the end of the data)")
+	f.StringVar(&o.Dir, "dir", "", "working directory, kept (default: a temporary one, removed)")
+	f.BoolVar(&o.Policy.OnDemand, "on-demand", true, "continuous trains a challenger only on drift or a decayed champion")
+	f.Float64Var(&o.Policy.Decay, "decay", 0.05, "with --on-demand: the champion's score may fall this share below its test score")
+	f.Float64Var(&o.Policy.MinAbsolute, "min-absolute", 0, "least improvement of the metric to promote, in its units")
+	f.Float64Var(&o.Policy.MinRelative, "min-relative", 0, "least improvement to promote, as a share of the champion's score")
+	f.Float64Var(&o.Policy.MinWins, "min-wins", 0, "least share of paired bootstrap resamples the challenger must win")
+	f.StringVar(&html, "html", "", "write an HTML page with a chart of the scores by period")
+	f.BoolVar(&asJSON, "json", false, `print {"metric", "strategies": [{"name", "mean", "train_seconds", "periods"}]}`)
+	return cmd
+}
+
+func printBacktest(a *app, r *continuous.BacktestResult) error {
+	w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "period\trows\t")
+	for _, s := range r.Strategies {
+		fmt.Fprintf(w, "%s\t", s.Name)
+	}
+	fmt.Fprintln(w, "decision\t")
+	cont := r.Strategies[1]
+	for j, p := range r.Strategies[0].Periods {
+		fmt.Fprintf(w, "%s\t%d\t", p.Start, p.Rows)
+		for _, s := range r.Strategies {
+			fmt.Fprintf(w, "%.4f\t", s.Periods[j].Score)
+		}
+		fmt.Fprintf(w, "%s\t\n", cont.Periods[j].Decision)
+	}
+	fmt.Fprintf(w, "\nstrategy\tmean %s\ttrainings\ttrain seconds\t\n", r.Metric)
+	for _, s := range r.Strategies {
+		fmt.Fprintf(w, "%s\t%.4f\t%d\t%.1f\t\n", s.Name, s.Mean, s.Trainings, s.TrainSeconds)
+	}
+	return w.Flush()
+}

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBacktestCommand runs a two-month backtest of Texas housing with
+// ridge models: --json has the metric and each strategy's mean, training
+// time and periods, --html writes the chart, and a missing --start is
+// bad usage.
+func TestBacktestCommand(t *testing.T) {
+	dir := t.TempDir()
+	data, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "txhousing.csv"))
+	html := filepath.Join(dir, "backtest.html")
+	args := []string{"backtest", "--data", data, "--target", "median", "--time-column", "date", "--drop", "volume",
+		"--every", "month", "--periods", "2", "--models", "ridge", "--cv-folds", "0", "--html", html}
+	if code, _, stderr := tabforge(t, dir, args...); code != 2 || !strings.Contains(stderr, "--start") {
+		t.Errorf("backtest without --start: exit %d, %s; want 2 naming --start", code, stderr)
+	}
+	code, out, stderr := tabforge(t, dir, append(args, "--start", "2010-01-01", "--json")...)
+	if code != 0 {
+		t.Fatalf("backtest: exit %d\n%s", code, stderr)
+	}
+	var r struct {
+		Metric     string
+		Strategies []struct {
+			Name         string
+			Mean         *float64
+			TrainSeconds *float64 `json:"train_seconds"`
+			Periods      []map[string]any
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("backtest --json: %v\n%s", err, out)
+	}
+	if r.Metric != "r2" || len(r.Strategies) != 3 {
+		t.Fatalf("backtest --json = %s", out)
+	}
+	for _, s := range r.Strategies {
+		if s.Mean == nil || s.TrainSeconds == nil || len(s.Periods) != 2 {
+			t.Errorf("strategy %s: %s; want a mean, train_seconds and 2 periods", s.Name, out)
+		}
+	}
+	if b, err := os.ReadFile(html); err != nil || !strings.Contains(string(b), "<svg") {
+		t.Errorf("--html: %v", err)
+	}
+	code, out, stderr = tabforge(t, dir, append(args, "--start", "2010-01-01")...)
+	if code != 0 || !strings.Contains(out, "continuous") || !strings.Contains(out, "2010-02-01") {
+		t.Errorf("backtest: exit %d\n%s%s", code, out, stderr)
+	}
+}

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestMonitorRealised joins a two-line prediction log with actuals.
+func TestMonitorRealised(t *testing.T) {
+	dir := t.TempDir()
+	log := `{"request_id":"a","time":"2024-03-01T10:00:00Z","model":"price","version":"v1","variant":"production","rows":2,"inputs_sha256":"x","predictions":[10,20]}
+{"request_id":"b","time":"2024-03-02T10:00:00Z","model":"price","version":"v2","variant":"production","rows":1,"inputs_sha256":"x","predictions":[30]}
+`
+	if err := os.WriteFile(filepath.Join(dir, "pred.log"), []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "actuals.csv"), []byte("request_id,row,actual\na,0,11\na,1,19\nb,0,33\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := tabforge(t, dir, "monitor", "realised", "--log", filepath.Join(dir, "pred.log"), "--actuals", filepath.Join(dir, "actuals.csv"), "--json")
+	if code != 0 {
+		t.Fatalf("monitor realised: exit %d\n%s", code, stderr)
+	}
+	var r struct {
+		Joined int
+		Groups []struct {
+			Version string
+			Rows    int
+			Metrics map[string]float64
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	// v1: errors 1 and 1; v2: error 3.
+	if r.Joined != 3 || len(r.Groups) != 2 || r.Groups[0].Version != "v1" || r.Groups[0].Metrics["mae"] != 1 || r.Groups[1].Metrics["mae"] != 3 {
+		t.Errorf("monitor realised --json = %s", out)
+	}
+	if code, _, _ := tabforge(t, dir, "monitor", "realised", "--log", filepath.Join(dir, "pred.log")); code != 2 {
+		t.Errorf("without --actuals: exit %d; want 2", code)
+	}
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tabforge/tabforge/continuous"
+	"github.com/tabforge/tabforge/registry"
+	"github.com/tabforge/tabforge/store"
+)
+
+// watch's defaults: an hour between scans; a file written to within the
+// last 5 s may be incomplete.
+const (
+	defaultEvery  = time.Hour
+	defaultSettle = 5 * time.Second
+)
+
+func (a *app) watchCommand() *cobra.Command {
+	var o continuous.WatchOptions
+	var dir, stage string
+	var once, status, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "watch --name NAME --dir DIR [--every 1h] [--once]",
+		Short: "Retrain a registered model on every new data file in a directory",
+		Long: `Watch scans DIR every --every for .csv and .parquet files and runs retrain
+(see 'tabforge retrain --help') of NAME on each file whose content (SHA-256)
+it has not handled before, oldest first. Handled versions are kept in the
+store, so a restarted watch, a copy or a renamed file handles nothing again;
+a rewritten file with new content is new. A file retrain fails on is recorded
+as an error and not retried. --once scans once and exits (for cron and tests);
+--status lists the versions handled. 'tabforge serve' on the same store serves
+a promoted challenger without a restart.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.Name == "" || (o.Dir == "" && !status) {
+				return usagef("watch: --name and --dir are required")
+			}
+			if o.Every <= 0 {
+				return usagef("watch: --every must be positive")
+			}
+			s, err := registry.ParseStage(stage)
+			if err != nil || (s != registry.Production && s != registry.Staging) {
+				return usagef("watch: --stage %q: want production or staging", stage)
+			}
+			o.Policy.Stage = s
+			cfg, _, err := a.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			st, err := a.openStore(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if status {
+				return a.printWatched(cmd, st, o.Name, asJSON)
+			}
+			if o.Logger, err = a.logger(); err != nil {
+				return err
+			}
+			code, err := registry.CodeVersion("tabforge " + version)
+			if err != nil {
+				return err
+			}
+			r, closeArts, err := a.registrar(ctx, cfg, st, code)
+			if err != nil {
+				return err
+			}
+			defer closeArts()
+			env := continuous.Env{Registry: r.Registry, Artifacts: r.Artifacts, CodeVersion: code, Dir: dir, Runs: st}
+			if !once {
+				return continuous.Watch(ctx, env, st, o)
+			}
+			done, err := continuous.WatchOnce(ctx, env, st, o)
+			if asJSON {
+				if done == nil {
+					done = []continuous.Handled{} // [] rather than null
+				}
+				if jerr := json.NewEncoder(a.stdout).Encode(done); jerr != nil && err == nil {
+					err = jerr
+				}
+			} else {
+				for _, h := range done {
+					fmt.Fprintf(a.stdout, "%s %s: %s: %s\n", h.Path, h.Hash[:12], h.Decision, h.Reason)
+				}
+				fmt.Fprintf(a.stdout, "%d new data versions handled\n", len(done))
+			}
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Name, "name", "", "registered model name; its production version is the champion")
+	f.StringVar(&o.Dir, "dir", "", "directory watched for .csv and .parquet files")
+	f.DurationVar(&o.Every, "every", defaultEvery, "time between scans")
+	f.DurationVar(&o.Settle, "settle", defaultSettle, "skip files modified less than this long ago (still being written)")
+	f.BoolVar(&once, "once", false, "scan once and exit")
+	f.BoolVar(&status, "status", false, "list the data versions handled for --name and exit")
+	f.StringVar(&dir, "work-dir", ".tabforge/continuous", "directory for retrain's held-out rows and runs (keep it between retrains)")
+	f.StringVar(&stage, "stage", "production", "where a winning challenger goes: production or staging")
+	f.Float64Var(&o.Policy.Holdout, "holdout", 0.2, "share of the newest rows both models are scored on")
+	f.Float64Var(&o.Policy.MinAbsolute, "min-absolute", 0, "least improvement of the metric, in its units")
+	f.Float64Var(&o.Policy.MinRelative, "min-relative", 0, "least improvement as a share of the champion's score")
+	f.Float64Var(&o.Policy.MinWins, "min-wins", 0, "least share of paired bootstrap resamples the challenger must win")
+	f.BoolVar(&asJSON, "json", false, "with --once or --status: print the versions as JSON")
+	return cmd
+}
+
+func (a *app) printWatched(cmd *cobra.Command, st store.Records, name string, asJSON bool) error {
+	hs, err := continuous.Watched(cmd.Context(), st, name)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(a.stdout).Encode(hs)
+	}
+	for _, h := range hs {
+		fmt.Fprintf(a.stdout, "%s  %s  %s  %s: %s\n", h.Time.Format("2006-01-02 15:04:05"), h.Hash[:12], h.Path, h.Decision, h.Reason)
+	}
+	return nil
+}

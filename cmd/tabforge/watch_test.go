@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tabforge/tabforge/synth"
+)
+
+// TestWatchCommand promotes a ridge champion of a year of synthetic
+// orders and watches a directory holding its data: two --once runs over
+// the same directory handle the file once ("no new data"), and a newer
+// file added to it is retrained on (a challenger); --status lists both.
+func TestWatchCommand(t *testing.T) {
+	dir, watched := t.TempDir(), t.TempDir()
+	at := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
+	f, err := synth.Sales(context.Background(), synth.SalesParams{Rows: 6_000, Seed: 3, Months: 18, DriftAt: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ord, _ := f.Lookup("order_date")
+	var old, all []int
+	for i, v := range ord.Num {
+		all = append(all, i)
+		if v < float64(at.Unix()) {
+			old = append(old, i)
+		}
+	}
+	before := writeRows(t, watched, "sales_2022.csv", f, old)
+	code, _, stderr := tabforge(t, dir, "train", "--data", before, "--target", "order_quantity", "--time-column", "order_date",
+		"--drop", "order_number,procured_date,ship_date,delivery_date", "--models", "ridge", "--cv-folds", "0", "--name", "sales",
+		"--set", "min_r2_threshold=-1", "--set", "min_business_accuracy=0", "--out", filepath.Join(dir, "runs"))
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr := tabforge(t, dir, "models", "promote", "sales@latest", "--stage", "production"); code != 0 {
+		t.Fatalf("promote: exit %d\n%s", code, stderr)
+	}
+	once := func() []map[string]any {
+		t.Helper()
+		code, out, stderr := tabforge(t, dir, "watch", "--name", "sales", "--dir", watched, "--once", "--settle", "0", "--json",
+			"--work-dir", filepath.Join(dir, "continuous"))
+		if code != 0 {
+			t.Fatalf("watch --once: exit %d\n%s", code, stderr)
+		}
+		var hs []map[string]any
+		if err := json.Unmarshal([]byte(out), &hs); err != nil {
+			t.Fatalf("watch --once --json: %v\n%s", err, out)
+		}
+		return hs
+	}
+	if hs := once(); len(hs) != 1 || hs[0]["decision"] != "keep" || hs[0]["reason"] != "no new data" {
+		t.Fatalf("first watch: %v; want the champion's data kept", hs)
+	}
+	if hs := once(); len(hs) != 0 {
+		t.Fatalf("second watch over the same directory: %v; want nothing handled", hs)
+	}
+	writeRows(t, watched, "sales_2023.csv", f, all)
+	if hs := once(); len(hs) != 1 || filepath.Base(hs[0]["path"].(string)) != "sales_2023.csv" || hs[0]["challenger_version"] == nil {
+		t.Fatalf("watch after a new file: %v; want a retrain on it with a challenger", hs)
+	}
+	if hs := once(); len(hs) != 0 {
+		t.Fatalf("watch again: %v; want nothing handled", hs)
+	}
+	code, out, stderr := tabforge(t, dir, "watch", "--name", "sales", "--status", "--json")
+	var hs []map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &hs) != nil || len(hs) != 2 {
+		t.Errorf("watch --status: exit %d, %s%s; want 2 versions", code, out, stderr)
+	}
+	if code, _, _ := tabforge(t, dir, "watch", "--name", "sales"); code != 2 {
+		t.Errorf("watch without --dir: exit %d; want 2", code)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "continuous")); err != nil {
+		t.Error(err)
+	}
+}

@@ -1,0 +1,333 @@
+package continuous
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tabforge/tabforge/artifact"
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/pipeline"
+	"github.com/tabforge/tabforge/registry"
+	"github.com/tabforge/tabforge/report"
+	"github.com/tabforge/tabforge/store/sqlite"
+)
+
+// BacktestOptions says how Backtest walks through time.
+type BacktestOptions struct {
+	// Every is the length of a period: "month", "quarter", "year", or a
+	// positive number (of days for a datetime time column, else of the
+	// column's units).
+	Every string
+	// Start is the first period's start, a date (YYYY-MM-DD) or a
+	// number; the first model trains on the rows before it.
+	Start string
+	// Periods caps the number of periods; 0 runs to the end of the data.
+	Periods int
+	// Policy is the continuous strategy's retrain policy; each retrain
+	// holds out exactly the latest period (Policy.HoldoutRows is set).
+	Policy Policy
+	// Dir is the working directory: data slices, a private SQLite
+	// registry, artifacts and models. It should be empty.
+	Dir string
+	// Logger gets a line per period; nil discards.
+	Logger *slog.Logger
+}
+
+// BacktestResult is the outcome of Backtest; it encodes to the JSON of
+// `tabforge backtest --json`.
+type BacktestResult struct {
+	Metric     string     `json:"metric"`
+	Strategies []Strategy `json:"strategies"`
+}
+
+// Strategy is one strategy's backtest: its score on each period and the
+// training it cost (the first model, shared by all, included).
+type Strategy struct {
+	Name         string   `json:"name"`
+	Mean         float64  `json:"mean"`
+	TrainSeconds float64  `json:"train_seconds"`
+	Trainings    int      `json:"trainings"`
+	Periods      []Period `json:"periods"`
+}
+
+// Period is a strategy's score on one period, by the model it served
+// then.
+type Period struct {
+	Start   string  `json:"start"`
+	Rows    int     `json:"rows"`
+	Score   float64 `json:"score"`
+	Version string  `json:"version,omitempty"` // the registry version (continuous)
+	// Decision and Reason are the continuous strategy's retrain decision
+	// on the data before the period.
+	Decision string `json:"decision,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// The strategies, in the order of BacktestResult.Strategies.
+const (
+	Static     = "static"     // trained once, before the start
+	Continuous = "continuous" // Retrain before each period; promote only a better challenger
+	Always     = "always"     // retrained before each period, always used
+)
+
+// Backtest replays the continuous-learning loop over time on the data of
+// cfg (its target, time column and models): a first model trains on the
+// rows before opts.Start, then for each period every strategy serves a
+// model and is scored on the period's rows. Static keeps the first model;
+// always trains a new one on all rows before each period; continuous
+// calls Retrain (the real code, with a private registry in opts.Dir) on
+// the rows before each period, holding out the latest period, and
+// serves whatever is in production.
+func Backtest(ctx context.Context, cfg *config.Config, opts BacktestOptions) (*BacktestResult, error) {
+	x, err := frame.ReadFile(cfg.Data, readOptions(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("backtest: %w", err)
+	}
+	tc, ok := x.Lookup(cfg.TimeColumn)
+	if !ok {
+		return nil, fmt.Errorf("backtest: time column %q not found in %s", cfg.TimeColumn, cfg.Data)
+	}
+	before, last, ps, err := periods(tc, opts.Every, opts.Start, opts.Periods)
+	if err != nil {
+		return nil, fmt.Errorf("backtest: %w", err)
+	}
+	if len(before) <= len(last) || len(last) == 0 || len(ps) == 0 {
+		return nil, fmt.Errorf("backtest: %d rows before %s (%d in the period before it) and %d periods from it; the first model needs a period to be tested on and older rows to train on", len(before), opts.Start, len(last), len(ps))
+	}
+	b, err := newBacktester(ctx, cfg, opts, x)
+	if err != nil {
+		return nil, err
+	}
+	defer b.close()
+	for k, p := range ps {
+		held := len(last)
+		if k > 0 {
+			held = len(ps[k-1].rows)
+		}
+		if err := b.step(ctx, k, ps[k], held, tc); err != nil {
+			return nil, fmt.Errorf("backtest: period %s: %w", p.label, err)
+		}
+		if opts.Logger != nil {
+			s := b.res.Strategies
+			opts.Logger.Info("backtest period", "start", p.label, "rows", len(p.rows), "static", s[0].Periods[k].Score,
+				"continuous", s[1].Periods[k].Score, "decision", s[1].Periods[k].Decision, "always", s[2].Periods[k].Score)
+		}
+	}
+	for i := range b.res.Strategies {
+		s := &b.res.Strategies[i]
+		for _, p := range s.Periods {
+			s.Mean += p.Score / float64(len(s.Periods))
+		}
+	}
+	return &b.res, nil
+}
+
+// backtester holds a backtest's state between periods.
+type backtester struct {
+	cfg  *config.Config // the first model's configuration
+	opts BacktestOptions
+	x    *frame.Frame
+	env  Env
+	arts *artifact.Store
+	db   *sqlite.Store
+	res  BacktestResult
+	// The models served now by static and always; continuous serves
+	// the registry's production version (loaded ones are kept).
+	static, always *pipeline.Predictor
+	loaded         map[string]*pipeline.Predictor
+}
+
+// name is the registered name of the backtest's models.
+const backtestName = "backtest"
+
+func newBacktester(ctx context.Context, cfg *config.Config, opts BacktestOptions, x *frame.Frame) (b *backtester, err error) {
+	b = &backtester{cfg: cfg.Clone(), opts: opts, x: x, loaded: map[string]*pipeline.Predictor{}}
+	if err := os.MkdirAll(filepath.Join(opts.Dir, "data"), 0o755); err != nil {
+		return nil, fmt.Errorf("backtest: %w", err)
+	}
+	if b.db, err = sqlite.Open(ctx, filepath.Join(opts.Dir, "backtest.db")); err != nil {
+		return nil, fmt.Errorf("backtest: %w", err)
+	}
+	if b.arts, err = artifact.Open(ctx, filepath.Join(opts.Dir, "artifacts")); err != nil {
+		b.db.Close()
+		return nil, fmt.Errorf("backtest: %w", err)
+	}
+	reg, err := registry.Open(ctx, b.db)
+	if err != nil {
+		b.close()
+		return nil, fmt.Errorf("backtest: %w", err)
+	}
+	b.env = Env{Registry: reg, Artifacts: b.arts, CodeVersion: "backtest", Dir: filepath.Join(opts.Dir, "continuous")}
+	b.cfg.Name, b.cfg.TestRows, b.cfg.AsOf = backtestName, "", ""
+	for _, n := range []string{Static, Continuous, Always} {
+		b.res.Strategies = append(b.res.Strategies, Strategy{Name: n})
+	}
+	return b, nil
+}
+
+func (b *backtester) close() {
+	b.arts.Close()
+	b.db.Close()
+}
+
+// step runs period k, p: the strategies' retraining on the rows before
+// it, the newest held of them held out for testing, then each one's
+// score on its rows.
+func (b *backtester) step(ctx context.Context, k int, p period, held int, tc *frame.Column) error {
+	var rows []int
+	for i, v := range tc.Num {
+		if v < p.lo {
+			rows = append(rows, i)
+		}
+	}
+	data, err := b.write(fmt.Sprintf("train_%03d.parquet", k), rows)
+	if err != nil {
+		return err
+	}
+	testRows, err := writeRows(filepath.Join(b.opts.Dir, "data", fmt.Sprintf("train_%03d.rows", k)), newestRows(b.x.Take(rows), b.cfg.TimeColumn, held))
+	if err != nil {
+		return err
+	}
+	test, err := b.write(fmt.Sprintf("period_%03d.parquet", k), p.rows)
+	if err != nil {
+		return err
+	}
+	st := b.res.Strategies
+	if k == 0 {
+		if err := b.first(ctx, data, testRows); err != nil {
+			return err
+		}
+	} else {
+		pol := b.opts.Policy
+		pol.HoldoutRows = held
+		d, err := Retrain(ctx, b.env, backtestName, data, pol)
+		if err != nil {
+			return err
+		}
+		st[1].TrainSeconds += d.TrainSeconds
+		if d.ChallengerVersion != "" {
+			st[1].Trainings++
+		}
+		reason := d.Reason
+		if d.Trigger != "" {
+			reason = d.Trigger + "; " + reason
+		}
+		defer func() { st[1].Periods[k].Decision, st[1].Periods[k].Reason = d.Decision, reason }()
+		cfg := b.cfg.Clone()
+		cfg.Data, cfg.TestRows, cfg.Out = data, testRows, filepath.Join(b.opts.Dir, "runs", "always")
+		res, secs, err := train(ctx, cfg, pipeline.Options{})
+		if err != nil {
+			return fmt.Errorf("always: %w", err)
+		}
+		st[2].TrainSeconds += secs
+		st[2].Trainings++
+		if b.always, err = pipeline.LoadPredictor(res.ModelPath, pipeline.Families()); err != nil {
+			return fmt.Errorf("always: %w", err)
+		}
+	}
+	prod, version, err := b.production(ctx)
+	if err != nil {
+		return err
+	}
+	for i, m := range []*pipeline.Predictor{b.static, prod, b.always} {
+		var score float64
+		if _, err := scoreOn(m, test, frame.ReadOptions{}, nil, b.res.Metric, &score); err != nil {
+			return fmt.Errorf("%s: %w", st[i].Name, err)
+		}
+		per := Period{Start: p.label, Rows: len(p.rows), Score: score}
+		if i == 1 {
+			per.Version = version
+		}
+		st[i].Periods = append(st[i].Periods, per)
+	}
+	return nil
+}
+
+// first trains the model every strategy starts from on data (tested on
+// the testRows file), registers it and puts it in production (forced: a
+// backtest compares strategies, it does not gate the first model).
+func (b *backtester) first(ctx context.Context, data, testRows string) error {
+	cfg := b.cfg.Clone()
+	cfg.Data, cfg.TestRows, cfg.Out = data, testRows, filepath.Join(b.opts.Dir, "runs", "first")
+	res, secs, err := train(ctx, cfg, pipeline.Options{Registrar: pipeline.StoreRegistrar{Registry: b.env.Registry, Artifacts: b.arts, CodeVersion: b.env.CodeVersion}})
+	if err != nil {
+		return err
+	}
+	if res.Registered == nil {
+		return errors.New("the first model was not registered")
+	}
+	if _, err := b.env.Registry.Promote(ctx, res.Registered.Model.Version, registry.Production, registry.PromoteOptions{Force: true, Reason: "backtest: the first model"}); err != nil {
+		return err
+	}
+	if b.static, err = pipeline.LoadPredictor(res.ModelPath, pipeline.Families()); err != nil {
+		return err
+	}
+	b.always, b.res.Metric = b.static, res.Metric
+	for i := range b.res.Strategies {
+		b.res.Strategies[i].TrainSeconds, b.res.Strategies[i].Trainings = secs, 1
+	}
+	return nil
+}
+
+// production loads the registry's production version, once.
+func (b *backtester) production(ctx context.Context) (*pipeline.Predictor, string, error) {
+	m, err := b.env.Registry.Production(ctx, backtestName)
+	if err != nil {
+		return nil, "", err
+	}
+	if p, ok := b.loaded[m.Version]; ok {
+		return p, m.Version, nil
+	}
+	p, err := pipeline.LoadRegistered(ctx, b.arts, m)
+	if err != nil {
+		return nil, "", err
+	}
+	b.loaded[m.Version] = p
+	return p, m.Version, nil
+}
+
+// write writes the rows of the backtest's data to a Parquet file of its
+// directory (Parquet keeps every column's kind, so a slice reads back
+// as the whole does).
+func (b *backtester) write(name string, rows []int) (string, error) {
+	path := filepath.Join(b.opts.Dir, "data", name)
+	if err := frame.WriteParquet(path, b.x.Take(rows)); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// train runs the pipeline on cfg and times it; a model that failed its
+// quality gates is still a model here.
+func train(ctx context.Context, cfg *config.Config, o pipeline.Options) (*pipeline.Result, float64, error) {
+	start := time.Now()
+	res, err := pipeline.Train(ctx, cfg, o)
+	var gate *pipeline.GateError
+	if err != nil && !errors.As(err, &gate) {
+		return nil, 0, err
+	}
+	return res, time.Since(start).Seconds(), nil
+}
+
+// WriteHTML writes the backtest as an HTML page with a chart of every
+// strategy's score by period (report.WriteBacktest).
+func (r *BacktestResult) WriteHTML(path, title string) error {
+	b := &report.Backtest{Title: title, Metric: r.Metric}
+	for i, s := range r.Strategies {
+		bs := report.BacktestSeries{Name: s.Name, Mean: s.Mean, TrainSeconds: s.TrainSeconds, Trainings: s.Trainings}
+		for _, p := range s.Periods {
+			bs.Scores = append(bs.Scores, p.Score)
+			if i == 0 {
+				b.Periods = append(b.Periods, p.Start)
+			}
+		}
+		b.Series = append(b.Series, bs)
+	}
+	return report.WriteBacktest(path, b)
+}

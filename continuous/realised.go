@@ -1,0 +1,197 @@
+package continuous
+
+import (
+	"bufio"
+	"cmp"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tabforge/tabforge/eval"
+)
+
+// Realised are a version's realised metrics on one day: its logged
+// predictions joined with the actual outcomes that arrived later.
+type Realised struct {
+	Model   string             `json:"model"`
+	Version string             `json:"version"`
+	Day     string             `json:"day"` // of the prediction, UTC
+	Rows    int                `json:"rows"`
+	Metrics map[string]float64 `json:"metrics"`
+}
+
+// RealisedReport is the outcome of Realise.
+type RealisedReport struct {
+	// Predictions is the number of predicted rows in the log, Joined
+	// those with an actual, Unmatched the actuals without a prediction.
+	Predictions int        `json:"predictions"`
+	Joined      int        `json:"joined"`
+	Unmatched   int        `json:"unmatched_actuals"`
+	Groups      []Realised `json:"groups"`
+}
+
+// logLine is the part of a line of the serving prediction log (`tabforge
+// serve --prediction-log`) that Realise reads.
+type logLine struct {
+	RequestID   string          `json:"request_id"`
+	Time        time.Time       `json:"time"`
+	Model       string          `json:"model"`
+	Version     string          `json:"version"`
+	Predictions json.RawMessage `json:"predictions"`
+}
+
+// rowKey names one predicted row: a request and the row in it.
+type rowKey struct {
+	id  string
+	row int
+}
+
+// Realise joins the prediction log with actuals, a CSV file with columns
+// request_id and actual, and row (the 0-based row of a multi-row
+// request; 0 when absent), and scores each model version per day:
+// regression predictions get eval.Regression's metrics, class
+// predictions (records with a "prediction" label) the accuracy.
+func Realise(log, actuals io.Reader) (*RealisedReport, error) {
+	act, err := readActuals(actuals)
+	if err != nil {
+		return nil, err
+	}
+	type group struct {
+		Realised
+		pred, y []float64
+		hits    int
+	}
+	groups := map[[3]string]*group{}
+	rep := &RealisedReport{}
+	used := map[rowKey]bool{}
+	sc := bufio.NewScanner(log)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for n := 1; sc.Scan(); n++ {
+		if len(strings.TrimSpace(sc.Text())) == 0 {
+			continue
+		}
+		var l logLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			return nil, fmt.Errorf("realised: prediction log line %d: %w", n, err)
+		}
+		vals, labels, err := decodePredictions(l.Predictions)
+		if err != nil {
+			return nil, fmt.Errorf("realised: prediction log line %d: %w", n, err)
+		}
+		day := l.Time.UTC().Format(time.DateOnly)
+		g := groups[[3]string{l.Model, l.Version, day}]
+		if g == nil {
+			g = &group{Realised: Realised{Model: l.Model, Version: l.Version, Day: day}}
+			groups[[3]string{l.Model, l.Version, day}] = g
+		}
+		for r := range max(len(vals), len(labels)) {
+			rep.Predictions++
+			k := rowKey{l.RequestID, r}
+			a, ok := act[k]
+			if !ok {
+				continue
+			}
+			used[k] = true
+			rep.Joined++
+			g.Rows++
+			if labels != nil {
+				if labels[r] == a {
+					g.hits++
+				}
+				continue
+			}
+			y, err := strconv.ParseFloat(a, 64)
+			if err != nil {
+				return nil, fmt.Errorf("realised: actual %q of request %s is not a number, and its model predicts numbers", a, l.RequestID)
+			}
+			g.pred, g.y = append(g.pred, vals[r]), append(g.y, y)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("realised: prediction log: %w", err)
+	}
+	rep.Unmatched = len(act) - len(used)
+	for _, g := range groups {
+		if g.Rows == 0 {
+			continue
+		}
+		g.Metrics = map[string]float64{}
+		if g.y != nil {
+			m, err := eval.Regression(g.y, g.pred)
+			if err != nil {
+				return nil, fmt.Errorf("realised: %s %s on %s: %w", g.Model, g.Version, g.Day, err)
+			}
+			for k, v := range m {
+				if !math.IsNaN(v) && !math.IsInf(v, 0) { // r2 of one row, say
+					g.Metrics[k] = v
+				}
+			}
+		} else {
+			g.Metrics["accuracy"] = float64(g.hits) / float64(g.Rows)
+		}
+		rep.Groups = append(rep.Groups, g.Realised)
+	}
+	slices.SortFunc(rep.Groups, func(a, b Realised) int {
+		return cmp.Or(strings.Compare(a.Model, b.Model), strings.Compare(a.Day, b.Day), strings.Compare(a.Version, b.Version))
+	})
+	return rep, nil
+}
+
+// decodePredictions reads a log line's predictions: numbers (regression)
+// or records with a "prediction" label (classification).
+func decodePredictions(raw json.RawMessage) (vals []float64, labels []string, err error) {
+	if err := json.Unmarshal(raw, &vals); err == nil {
+		return vals, nil, nil
+	}
+	var recs []map[string]any
+	if err := json.Unmarshal(raw, &recs); err != nil {
+		return nil, nil, errors.New("predictions are neither numbers nor records")
+	}
+	labels = make([]string, len(recs))
+	for i, r := range recs {
+		labels[i] = fmt.Sprint(r["prediction"])
+	}
+	return nil, labels, nil
+}
+
+// readActuals reads the actuals CSV into a map by request and row.
+func readActuals(r io.Reader) (map[rowKey]string, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	head, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("realised: actuals: %w", err)
+	}
+	col := func(name string) int { return slices.Index(head, name) }
+	id, act, row := col("request_id"), col("actual"), col("row")
+	if id < 0 || act < 0 {
+		return nil, fmt.Errorf("realised: actuals: header %v; want request_id and actual (and optionally row)", head)
+	}
+	out := map[rowKey]string{}
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("realised: actuals: %w", err)
+		}
+		if len(rec) <= max(id, act, row) {
+			return nil, fmt.Errorf("realised: actuals line %d: %d fields; want %d", line, len(rec), len(head))
+		}
+		k := rowKey{id: rec[id]}
+		if row >= 0 {
+			if k.row, err = strconv.Atoi(rec[row]); err != nil || k.row < 0 {
+				return nil, fmt.Errorf("realised: actuals line %d: row %q is not a row number", line, rec[row])
+			}
+		}
+		out[k] = rec[act]
+	}
+}

@@ -1,0 +1,71 @@
+package continuous
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/tabforge/tabforge/eval"
+)
+
+// A prediction log as tabforge serve writes it: a regression model in
+// two versions over two days, one two-row request, a shadow line, and a
+// classifier.
+const predLog = `{"request_id":"a","time":"2024-03-01T10:00:00Z","model":"price","version":"v1","variant":"production","rows":2,"inputs_sha256":"x","predictions":[10,20]}
+{"request_id":"b","time":"2024-03-01T11:00:00Z","model":"price","version":"v1","variant":"production","rows":1,"inputs_sha256":"x","predictions":[30]}
+{"request_id":"b","time":"2024-03-01T11:00:00Z","model":"price","version":"v2","variant":"shadow","shadow":true,"rows":1,"inputs_sha256":"x","predictions":[33]}
+{"request_id":"c","time":"2024-03-02T09:00:00Z","model":"price","version":"v2","variant":"production","rows":1,"inputs_sha256":"x","predictions":[41]}
+
+{"request_id":"d","time":"2024-03-02T09:00:00Z","model":"churn","version":"c1","variant":"production","rows":2,"inputs_sha256":"x","predictions":[{"prediction":"yes","prob_no":0.2,"prob_yes":0.8},{"prediction":"no","prob_no":0.9,"prob_yes":0.1}]}
+{"request_id":"e","time":"2024-03-02T09:00:00Z","model":"price","version":"v2","variant":"production","rows":1,"inputs_sha256":"x","predictions":[50]}
+`
+
+func TestRealise(t *testing.T) {
+	actuals := "request_id,row,actual\na,0,12\na,1,18\nb,0,29\nc,0,40\nd,0,yes\nd,1,yes\nzz,0,1\n"
+	r, err := Realise(strings.NewReader(predLog), strings.NewReader(actuals))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 8 predicted rows; e has no actual; zz no prediction.
+	if r.Predictions != 8 || r.Joined != 7 || r.Unmatched != 1 {
+		t.Errorf("Realise = %d predictions, %d joined, %d unmatched; want 8, 7, 1", r.Predictions, r.Joined, r.Unmatched)
+	}
+	v1, _ := eval.Regression([]float64{12, 18, 29}, []float64{10, 20, 30})
+	want := []Realised{
+		{Model: "churn", Version: "c1", Day: "2024-03-02", Rows: 2, Metrics: map[string]float64{"accuracy": 0.5}},
+		{Model: "price", Version: "v1", Day: "2024-03-01", Rows: 3, Metrics: v1},
+		{Model: "price", Version: "v2", Day: "2024-03-01", Rows: 1, Metrics: map[string]float64{"rmse": 4, "mae": 4}},
+		{Model: "price", Version: "v2", Day: "2024-03-02", Rows: 1, Metrics: map[string]float64{"rmse": 1, "mae": 1}},
+	}
+	if len(r.Groups) != len(want) {
+		t.Fatalf("Realise groups = %+v; want %+v", r.Groups, want)
+	}
+	for i, g := range r.Groups {
+		w := want[i]
+		if g.Model != w.Model || g.Version != w.Version || g.Day != w.Day || g.Rows != w.Rows {
+			t.Errorf("group %d = %+v; want %+v", i, g, w)
+		}
+		for k, v := range w.Metrics {
+			if math.Abs(g.Metrics[k]-v) > 1e-12 {
+				t.Errorf("group %d %s = %v; want %v", i, k, g.Metrics[k], v)
+			}
+		}
+	}
+}
+
+func TestRealiseErrors(t *testing.T) {
+	tests := []struct{ name, log, actuals, err string }{
+		{"no actual column", predLog, "request_id,y\na,1\n", "want request_id and actual"},
+		{"bad row", predLog, "request_id,row,actual\na,x,1\n", "not a row number"},
+		{"label for a number", predLog, "request_id,actual\na,high\n", "not a number"},
+		{"bad log", "{not json\n", "request_id,actual\na,1\n", "line 1"},
+		{"bad predictions", `{"request_id":"a","predictions":"x"}` + "\n", "request_id,actual\na,1\n", "neither numbers nor records"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := Realise(strings.NewReader(tc.log), strings.NewReader(tc.actuals)); err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("Realise = %v; want an error containing %q", err, tc.err)
+			}
+		})
+	}
+}

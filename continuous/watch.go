@@ -1,0 +1,192 @@
+package continuous
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tabforge/tabforge/store"
+)
+
+// WatchOptions say what Watch watches and how it retrains.
+type WatchOptions struct {
+	// Name is the registered model retrained on each new file.
+	Name string
+	// Dir is the directory watched for .csv and .parquet files (not its
+	// subdirectories; names starting with "." are ignored).
+	Dir string
+	// Every is the time between scans; 0 means one hour.
+	Every time.Duration
+	// Settle skips files modified less than this long ago, which may
+	// still be being written; 0 takes every file.
+	Settle time.Duration
+	// Policy is the retrain policy.
+	Policy Policy
+	// Logger gets a line per file handled; nil discards.
+	Logger *slog.Logger
+}
+
+// Handled is a data version Watch retrained on, kept in the store so
+// that a restarted watch does not handle it again.
+type Handled struct {
+	Name     string    `json:"name"`
+	Path     string    `json:"path"`
+	Hash     string    `json:"hash"` // SHA-256 of the file's bytes
+	Time     time.Time `json:"time"`
+	Decision string    `json:"decision"` // promote, keep or error
+	Reason   string    `json:"reason"`
+	// ChallengerVersion is the challenger trained, if any.
+	ChallengerVersion string `json:"challenger_version,omitempty"`
+}
+
+// watchKind is the store's record kind of Handled; keys are NAME/HASH.
+const watchKind = "watch"
+
+// Watch scans o.Dir every o.Every and retrains o.Name on each file whose
+// content was not handled before (see WatchOnce), until ctx ends; it
+// then returns ctx's error.
+func Watch(ctx context.Context, env Env, state store.Records, o WatchOptions) error {
+	every := cmp.Or(o.Every, time.Hour)
+	for {
+		if _, err := WatchOnce(ctx, env, state, o); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(every):
+		}
+	}
+}
+
+// WatchOnce scans o.Dir once and retrains o.Name on each data file whose
+// content hash is not yet among the name's handled versions in state,
+// oldest file first, recording each as handled as soon as its retrain
+// is done: a file handled is never handled again, a copy or a renamed
+// file neither, a file rewritten with new content is new. A file the
+// retrain fails on is recorded with decision "error" (its content will
+// not get better by trying again); a cancelled ctx or an unavailable
+// store stops the scan without recording the file at hand. It returns the files handled now.
+func WatchOnce(ctx context.Context, env Env, state store.Records, o WatchOptions) ([]Handled, error) {
+	files, err := dataFiles(o.Dir, o.Settle)
+	if err != nil {
+		return nil, err
+	}
+	var done []Handled
+	for _, path := range files {
+		hash, err := fileHash(path)
+		if err != nil {
+			return done, err
+		}
+		key := o.Name + "/" + hash
+		if _, err := state.GetRecord(ctx, watchKind, key); err == nil {
+			continue
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return done, fmt.Errorf("watch: %w", err)
+		}
+		h := Handled{Name: o.Name, Path: path, Hash: hash, Time: time.Now().UTC()}
+		d, err := Retrain(ctx, env, o.Name, path, o.Policy)
+		switch {
+		case ctx.Err() != nil:
+			return done, ctx.Err()
+		case errors.Is(err, store.ErrUnavailable):
+			return done, fmt.Errorf("watch: %s: %w", path, err) // try again next time
+		case err != nil:
+			h.Decision, h.Reason = "error", err.Error()
+		default:
+			h.Decision, h.Reason, h.ChallengerVersion = d.Decision, d.Reason, d.ChallengerVersion
+		}
+		b, err := json.Marshal(h)
+		if err != nil {
+			return done, err
+		}
+		if err := state.PutRecord(ctx, watchKind, key, b); err != nil {
+			return done, fmt.Errorf("watch: %w", err)
+		}
+		if o.Logger != nil {
+			o.Logger.Info("watch: retrained", "name", o.Name, "file", path, "hash", hash[:12], "decision", h.Decision, "reason", h.Reason)
+		}
+		done = append(done, h)
+	}
+	return done, nil
+}
+
+// Watched returns the data versions handled for name, oldest first.
+func Watched(ctx context.Context, state store.Records, name string) ([]Handled, error) {
+	recs, err := state.ListRecords(ctx, watchKind, name+"/")
+	if err != nil {
+		return nil, fmt.Errorf("watch: %w", err)
+	}
+	out := make([]Handled, 0, len(recs))
+	for _, r := range recs {
+		var h Handled
+		if err := json.Unmarshal(r.Value, &h); err != nil {
+			return nil, fmt.Errorf("watch: record %s: %w", r.Key, err)
+		}
+		out = append(out, h)
+	}
+	slices.SortStableFunc(out, func(a, b Handled) int { return a.Time.Compare(b.Time) })
+	return out, nil
+}
+
+// dataFiles lists dir's .csv and .parquet files, oldest modification
+// first (then by name), leaving out those modified within settle.
+func dataFiles(dir string, settle time.Duration) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("watch: %w", err)
+	}
+	type file struct {
+		path string
+		mod  time.Time
+	}
+	var files []file
+	for _, e := range entries {
+		name := e.Name()
+		ext := strings.ToLower(filepath.Ext(name))
+		if !e.Type().IsRegular() || strings.HasPrefix(name, ".") || (ext != ".csv" && ext != ".parquet") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue // removed since the listing
+		}
+		if settle > 0 && time.Since(info.ModTime()) < settle {
+			continue
+		}
+		files = append(files, file{filepath.Join(dir, name), info.ModTime()})
+	}
+	slices.SortFunc(files, func(a, b file) int {
+		return cmp.Or(a.mod.Compare(b.mod), strings.Compare(a.path, b.path))
+	})
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = f.path
+	}
+	return out, nil
+}
+
+// fileHash is the hex SHA-256 of the file's bytes.
+func fileHash(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("watch: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("watch: %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

@@ -1,0 +1,74 @@
+package continuous
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/tabforge/tabforge/store"
+)
+
+// TestWatchOnce watches a directory holding the champion's own data and
+// a broken file, then adds newer data: each file is handled once (the
+// champion's data is "no new data", the broken file an error), a second
+// scan of the same files handles none, a copy of a handled file is not
+// new, and the new file triggers a retrain with a challenger.
+func TestWatchOnce(t *testing.T) {
+	ctx := context.Background()
+	env, before, after, champ := withChampion(t)
+	state := env.Runs.(store.Records)
+	dir := t.TempDir()
+	copyFile(t, before, filepath.Join(dir, "a_2022.csv"))
+	if err := os.WriteFile(filepath.Join(dir, "broken.csv"), []byte("order_date,order_quantity\nnot a date,\"x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := WatchOptions{Name: "sales", Dir: dir}
+	got, err := WatchOnce(ctx, env, state, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decisions := map[string]string{}
+	for _, h := range got {
+		decisions[filepath.Base(h.Path)] = h.Decision + ": " + h.Reason
+	}
+	if len(got) != 2 || decisions["a_2022.csv"] != "keep: no new data" {
+		t.Fatalf("first scan handled %v; want the champion's data kept and broken.csv an error", decisions)
+	}
+	if d := decisions["broken.csv"]; len(d) < 6 || d[:6] != "error:" {
+		t.Errorf("broken.csv: %q; want an error", d)
+	}
+	copyFile(t, before, filepath.Join(dir, "b_copy.csv"))
+	if got, err := WatchOnce(ctx, env, state, o); err != nil || len(got) != 0 {
+		t.Fatalf("second scan handled %v, %v; want nothing new", got, err)
+	}
+	copyFile(t, after, filepath.Join(dir, "c_2023.csv"))
+	got, err = WatchOnce(ctx, env, state, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || filepath.Base(got[0].Path) != "c_2023.csv" || got[0].ChallengerVersion == "" || got[0].ChallengerVersion == champ {
+		t.Fatalf("scan after a new file handled %+v; want a retrain of c_2023.csv with a challenger", got)
+	}
+	if got, err := WatchOnce(ctx, env, state, o); err != nil || len(got) != 0 {
+		t.Fatalf("scan again handled %v, %v; want nothing new", got, err)
+	}
+	all, err := Watched(ctx, state, "sales")
+	if err != nil || len(all) != 3 {
+		t.Errorf("Watched = %d versions, %v; want 3", len(all), err)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
