@@ -23,7 +23,6 @@ import (
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/internal/atomicfile"
-	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
@@ -153,7 +152,7 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 		return nil, fmt.Errorf("retrain %s: champion: %w", name, err)
 	}
 	d.Drift = driftReport(ctx, champ, champP, cfg, x.Take(holdout))
-	d.Metric = primaryMetric(champP.Target.Task)
+	d.Metric = pipeline.PrimaryMetric(champP.Target.Task)
 	champOut, err := scoreOn(champP, data, readOptions(cfg), holdout, d.Metric, &d.ChampionScore)
 	if err != nil {
 		return nil, fmt.Errorf("retrain %s: champion: %w", name, err)
@@ -220,17 +219,6 @@ func needed(champ *registry.Model, d *Decision, decay float64) string {
 		return fmt.Sprintf("the champion's %s fell from %.4g to %.4g", d.Metric, ref, d.ChampionScore)
 	}
 	return ""
-}
-
-// primaryMetric is the metric the pipeline ranks a task's models by.
-func primaryMetric(t model.Task) string {
-	switch t {
-	case model.Binary:
-		return "auc"
-	case model.Multiclass:
-		return "logloss"
-	}
-	return "r2"
 }
 
 // record keeps d in the name's history: a retrain event of the

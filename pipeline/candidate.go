@@ -115,7 +115,7 @@ func (e *Entry) setCV(cv *cvResult, task model.Task) {
 	e.CV, e.CVStd, e.oof = cv.mean, cv.std, cv.oof
 	e.foldScores = make([]float64, len(cv.folds))
 	for i, m := range cv.folds {
-		if v, ok := m[primaryMetric(task)]; ok {
+		if v, ok := m[PrimaryMetric(task)]; ok {
 			e.foldScores[i] = v
 		} else {
 			e.foldScores[i] = math.NaN()

@@ -91,7 +91,7 @@ type ensembleSpec struct {
 // members refitted on the whole training part. It returns the ensembles'
 // leaderboard entries and predictors, and warnings.
 func buildEnsembles(ctx context.Context, cfg *config.Config, p *prepared, lb []Entry, fitted map[string]*Predictor) ([]Entry, map[string]*Predictor, []string) {
-	metric := primaryMetric(p.task)
+	metric := PrimaryMetric(p.task)
 	var pool []Entry
 	for _, e := range lb {
 		if e.Error == "" && e.oof != nil && e.testPred != nil && fitted[e.Model] != nil && len(fitted[e.Model].Members) == 0 {
@@ -242,7 +242,7 @@ func fitEnsemble(ctx context.Context, p *prepared, s ensembleSpec, pool []Entry,
 			return Entry{}, nil, err
 		}
 		folds = append(folds, m)
-		if v, ok := m[primaryMetric(p.task)]; ok {
+		if v, ok := m[PrimaryMetric(p.task)]; ok {
 			scores[i] = v
 		}
 	}

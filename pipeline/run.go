@@ -184,7 +184,7 @@ func (r *trainRun) split(context.Context) error {
 	res := r.res
 	res.Task, res.Classes, res.Split = p.task, p.classes, p.split
 	res.TrainRows, res.TestRows, res.CVFolds, res.CV = len(p.train), len(p.test), len(p.folds), p.cv
-	res.Metric = primaryMetric(p.task)
+	res.Metric = PrimaryMetric(p.task)
 	r.p = p
 	r.log.Info("split", "method", p.split, "train", len(p.train), "test", len(p.test), "cv", p.cv, "task", p.task)
 	return nil

@@ -59,7 +59,7 @@ type searcher struct {
 func search(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam model.Family, name string, spec features.DesignSpec,
 	workers int, space tune.Space, defaults model.Learner, sampler tune.Sampler, samplerName string, budget tune.Budget) (*tuned, error) {
 	s := &searcher{cfg: cfg, o: o, p: p, fam: fam, name: name, spec: spec, workers: workers, space: space, defaults: defaults,
-		sampler: sampler, samplerN: samplerName, budget: budget, metric: primaryMetric(p.task), dir: tune.Minimize, keepNum: -1}
+		sampler: sampler, samplerN: samplerName, budget: budget, metric: PrimaryMetric(p.task), dir: tune.Minimize, keepNum: -1}
 	if eval.Higher(s.metric) {
 		s.dir = tune.Maximize
 	}

@@ -198,7 +198,7 @@ func trainSegments(ctx context.Context, cfg *config.Config, o Options, p *prepar
 	out := *global
 	out.Routes = routes
 	log.Info("per-segment models", "column", cfg.SegmentBy, "trained", sm.Trained, "fallback", sm.Fallback,
-		"global_"+primaryMetric(p.task), sm.Global[primaryMetric(p.task)], "routed_"+primaryMetric(p.task), sm.Routed[primaryMetric(p.task)])
+		"global_"+PrimaryMetric(p.task), sm.Global[PrimaryMetric(p.task)], "routed_"+PrimaryMetric(p.task), sm.Routed[PrimaryMetric(p.task)])
 	return &out, sm, nil
 }
 

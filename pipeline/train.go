@@ -208,7 +208,9 @@ func candidates(cfg *config.Config, reg *model.Registry, task model.Task) ([]str
 	return names, warnings, nil
 }
 
-func primaryMetric(t model.Task) string {
+// PrimaryMetric is the metric the leaderboard ranks a task's models by:
+// R² for regression, ROC AUC for binary, log-loss for multiclass.
+func PrimaryMetric(t model.Task) string {
 	switch t {
 	case model.Binary:
 		return "auc"
@@ -345,7 +347,7 @@ func segmentMetrics(p *prepared, column string, pred []float64) ([]SegmentMetric
 		}
 		out = append(out, SegmentMetrics{Segment: label, Rows: len(idx), Test: dropNaN(m)})
 	}
-	metric := primaryMetric(p.task)
+	metric := PrimaryMetric(p.task)
 	if p.task == model.Regression {
 		metric = "within20" // R² is unstable on small segments; business accuracy is not
 	}
