@@ -105,8 +105,8 @@ func newFixture(t *testing.T, st store.Store, trials int) *fixture {
 		m, _, err := reg.Register(ctx, registry.Model{Name: "churn",
 			Identity: registry.Identity{DatasetHash: "feedfacecafebeef01", ConfigHash: fmt.Sprintf("cfg%d", i), CodeVersion: "test"},
 			RunID:    run, DatasetPath: "data/churn.csv", Task: "binary", Target: "churned", Family: "gbdt", Deployable: true,
-			Metrics:  map[string]float64{"roc_auc": 0.79}, Artifact: artifact.Ref{URL: "mem://", Key: "m" + run, SHA256: "00"},
-			Created:  created.Add(time.Duration(i) * time.Minute)})
+			Metrics: map[string]float64{"roc_auc": 0.79}, Artifact: artifact.Ref{URL: "mem://", Key: "m" + run, SHA256: "00"},
+			Created: created.Add(time.Duration(i) * time.Minute)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -73,6 +73,9 @@ func New(st store.Store, o Options) (*Server, error) {
 		return nil, fmt.Errorf("ui: assets: %w", err)
 	}
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	// Pages without their own icon link (the run reports) make the
+	// browser ask for one; an empty answer keeps their console clean.
+	s.mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	s.mux.HandleFunc("GET /{$}", s.runs)
 	s.mux.HandleFunc("GET /runs/{id}", s.run)
 	s.mux.HandleFunc("GET /runs/{id}/report/{file...}", s.report)
