@@ -19,7 +19,7 @@ func TestLeanDependencies(t *testing.T) {
 		t.Fatalf("go list -deps: %v", err)
 	}
 	banned := []string{"google.golang.org/grpc", "go.opentelemetry.io/", "cloud.google.com/", "github.com/aws/",
-		"gocloud.dev/", "github.com/apache/arrow-go/v18/arrow/flight", "github.com/apache/arrow-go/v18/parquet/pqarrow"}
+		"gocloud.dev/", "github.com/chromedp/", "github.com/apache/arrow-go/v18/arrow/flight", "github.com/apache/arrow-go/v18/parquet/pqarrow"}
 	for _, pkg := range strings.Fields(string(out)) {
 		for _, b := range banned {
 			if strings.HasPrefix(pkg, b) {

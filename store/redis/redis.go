@@ -266,10 +266,14 @@ func (s *Store) PutRun(ctx context.Context, r *store.Run) error {
 	if err != nil {
 		return fmt.Errorf("store run %s: %w", r.ID, err)
 	}
+	row, err := json.Marshal(store.RowOf(r))
+	if err != nil {
+		return fmt.Errorf("store run %s: %w", r.ID, err)
+	}
 	_, err = s.c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
 		k := s.p + "run:" + r.ID
 		p.HSetNX(ctx, k, "created", nanos(r.Created))
-		p.HSet(ctx, k, "doc", doc)
+		p.HSet(ctx, k, "doc", doc, "row", row)
 		p.ZAddNX(ctx, s.p+"runs", goredis.Z{Score: float64(r.Created.UnixMicro()), Member: r.ID})
 		p.ZAdd(ctx, s.p+"runids", goredis.Z{Score: 0, Member: r.ID})
 		return nil

@@ -34,6 +34,7 @@ func Run(t *testing.T, f Factory) {
 	}{
 		{"Runs", testRuns},
 		{"RunPrefix", testRunPrefix},
+		{"QueryRuns", testQueryRuns},
 		{"Records", testRecords},
 		{"PutRecords", testPutRecords},
 		{"Studies", testStudies},

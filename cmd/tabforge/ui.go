@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tabforge/tabforge/ui"
+)
+
+// uiCommand is `tabforge ui`: flags → ui.Options, then serve the
+// dashboard until SIGINT or SIGTERM.
+func (a *app) uiCommand() *cobra.Command {
+	var o ui.Options
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "ui --store URL [--addr 127.0.0.1:8090] [--admin-token TOKEN]",
+		Short: "Serve the web dashboard: runs, comparisons, studies and the model registry",
+		Long: `ui serves a dashboard over the store: the runs (filter, sort and page them in
+the URL), one run's leaderboard, config, lineage and report, a comparison of
+runs showing only the config keys that differ (/compare?runs=a,b), a tuning
+study's history, and the model registry. Assets are embedded: it works
+offline. It is read-only unless --admin-token (or TABFORGE_ADMIN_TOKEN) is
+set; then a model version's page can promote it or roll its name back, each
+action needing the token and a confirmation and recorded in the registry's
+history. It listens on loopback by default.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.AdminToken == "" {
+				o.AdminToken = os.Getenv("TABFORGE_ADMIN_TOKEN")
+			}
+			log, err := a.logger()
+			if err != nil {
+				return err
+			}
+			o.Log = log
+			st, err := a.storeFor(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			srv, err := ui.New(st, o)
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("ui: %w", err)
+			}
+			if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+				log.Warn("the dashboard listens beyond loopback", "addr", ln.Addr().String())
+			}
+			log.Info("dashboard", "addr", ln.Addr().String(), "admin", o.AdminToken != "")
+			fmt.Fprintf(a.stdout, "dashboard on http://%s\n", ln.Addr())
+			return srv.Serve(cmd.Context(), ln)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", "127.0.0.1:8090", "listen address (loopback by default)")
+	f.StringVar(&o.AdminToken, "admin-token", "", "token enabling promote and rollback (default $TABFORGE_ADMIN_TOKEN; empty: read-only)")
+	return cmd
+}

@@ -1,0 +1,122 @@
+package ui
+
+import (
+	"encoding/json"
+	"html/template"
+	"math"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// funcs are the templates' helpers. None returns template.HTML: every
+// value reaches the page through html/template's escaping.
+var funcs = template.FuncMap{
+	"metric":   metricText,
+	"metricp":  metricPtr,
+	"when":     when,
+	"short":    short,
+	"seconds":  seconds,
+	"join":     strings.Join,
+	"add":      func(a, b int) int { return a + b },
+	"contains": slices.Contains[[]string],
+}
+
+// metricText prints a metric to four decimals, "-" for NaN.
+func metricText(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return strconv.FormatFloat(v, 'f', 4, 64)
+}
+
+func metricPtr(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return metricText(*v)
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05")
+}
+
+// short cuts a hash to 12 characters.
+func short(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}
+
+// seconds prints a duration in seconds, "-" when negative (unfinished).
+func seconds(s float64) string {
+	if s < 0 {
+		return "-"
+	}
+	return (time.Duration(s*10) * time.Second / 10).String()
+}
+
+// withQuery returns path with u's query and the given overrides (pairs
+// of key and value; an empty value removes the key), so links keep the
+// page's filters: shareable URLs.
+func withQuery(path string, u url.Values, kv ...string) string {
+	q := url.Values{}
+	for k, v := range u {
+		q[k] = slices.Clone(v)
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			q.Del(kv[i])
+		} else {
+			q.Set(kv[i], kv[i+1])
+		}
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}
+
+// flatten writes v's leaves to out under dotted keys (a.b.c); arrays and
+// leaves are kept as compact JSON text, so two configs compare by text.
+func flatten(prefix string, v any, out map[string]string) {
+	if m, ok := v.(map[string]any); ok && len(m) > 0 {
+		for k, sub := range m {
+			key := k
+			if prefix != "" {
+				key = prefix + "." + k
+			}
+			flatten(key, sub, out)
+		}
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		b = []byte("?")
+	}
+	out[prefix] = string(b)
+}
+
+// flatConfig flattens a run's config JSON; an unreadable config gives one
+// key saying so.
+func flatConfig(raw []byte) map[string]string {
+	out := map[string]string{}
+	if len(raw) == 0 {
+		return out
+	}
+	var v any
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		out["(config)"] = "unreadable: " + err.Error()
+		return out
+	}
+	flatten("", v, out)
+	return out
+}

@@ -1,0 +1,131 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/tabforge/tabforge/registry"
+)
+
+type nameGroup struct {
+	Name     string
+	Versions []*registry.Model
+}
+
+// models serves /models: every registered name with its versions,
+// stages and aliases.
+func (s *Server) models(w http.ResponseWriter, r *http.Request) {
+	all, err := s.reg.List(r.Context(), "")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var groups []nameGroup
+	for _, m := range all {
+		if len(groups) == 0 || groups[len(groups)-1].Name != m.Name {
+			groups = append(groups, nameGroup{Name: m.Name})
+		}
+		g := &groups[len(groups)-1]
+		g.Versions = append(g.Versions, m)
+	}
+	s.render(w, r, "models.html", "Models", "models", groups)
+}
+
+type versionData struct {
+	*registry.Details
+	Metrics []kv
+	Done    string // what the last action did, from ?done=
+}
+
+// version serves /models/{version}: the version's lineage, history and,
+// with an admin token configured, the promote and rollback forms.
+func (s *Server) version(w http.ResponseWriter, r *http.Request) {
+	d, err := s.reg.Show(r.Context(), r.PathValue("version"))
+	if err != nil {
+		s.fail(w, r, registryError(err))
+		return
+	}
+	vd := versionData{Details: d, Done: r.URL.Query().Get("done")}
+	for _, k := range sortedKeys(d.Model.Metrics) {
+		vd.Metrics = append(vd.Metrics, kv{k, metricText(d.Model.Metrics[k])})
+	}
+	s.render(w, r, "version.html", "Model "+d.Model.Name+" "+d.Model.Version, "models", vd)
+}
+
+// registryError maps the registry's lookup failures to 404 and its
+// refusals to 409.
+func registryError(err error) error {
+	switch {
+	case errors.Is(err, registry.ErrUnknownName), errors.Is(err, registry.ErrUnknownAlias):
+		return &httpError{http.StatusNotFound, err}
+	case errors.Is(err, registry.ErrNotDeployable), errors.Is(err, registry.ErrNoPrevious), errors.Is(err, registry.ErrNoProduction),
+		errors.Is(err, registry.ErrAmbiguous):
+		return &httpError{http.StatusConflict, err}
+	}
+	return err
+}
+
+// checkWrite refuses a write request without the admin token (403) or
+// without its confirmation box ticked (400).
+func (s *Server) checkWrite(r *http.Request) error {
+	if s.o.AdminToken == "" {
+		return &httpError{http.StatusForbidden, errors.New("write actions are off: start tabforge ui with --admin-token")}
+	}
+	if !s.authorized(r) {
+		return &httpError{http.StatusForbidden, errors.New("wrong or missing admin token")}
+	}
+	if r.PostFormValue("confirm") != "yes" {
+		return badRequest("tick the confirmation box to %s", r.URL.Path)
+	}
+	return nil
+}
+
+// promote handles POST /models/{version}/promote (stage, force, reason,
+// token, confirm) with registry.Promote, which records it in the history.
+func (s *Server) promote(w http.ResponseWriter, r *http.Request) {
+	if err := s.checkWrite(r); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	stage, err := registry.ParseStage(r.PostFormValue("stage"))
+	if err != nil {
+		s.fail(w, r, badRequest("%v", err))
+		return
+	}
+	o := registry.PromoteOptions{Force: r.PostFormValue("force") == "yes", Reason: reason(r)}
+	e, err := s.reg.Promote(r.Context(), r.PathValue("version"), stage, o)
+	if err != nil {
+		s.fail(w, r, registryError(err))
+		return
+	}
+	done := "already " + string(stage) + ": nothing changed"
+	if e != nil {
+		done = fmt.Sprintf("promoted %s to %s", e.Version, e.Stage)
+	}
+	http.Redirect(w, r, "/models/"+url.PathEscape(r.PathValue("version"))+"?done="+url.QueryEscape(done), http.StatusSeeOther)
+}
+
+// rollback handles POST /names/{name}/rollback with registry.Rollback.
+func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
+	if err := s.checkWrite(r); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	e, err := s.reg.Rollback(r.Context(), r.PathValue("name"), registry.PromoteOptions{Reason: reason(r)})
+	if err != nil {
+		s.fail(w, r, registryError(err))
+		return
+	}
+	done := fmt.Sprintf("rolled %s back from %s to %s", e.Name, e.Replaced, e.Version)
+	http.Redirect(w, r, "/models/"+url.PathEscape(e.Version)+"?done="+url.QueryEscape(done), http.StatusSeeOther)
+}
+
+// reason is the form's reason, or says the dashboard did it.
+func reason(r *http.Request) string {
+	if v := r.PostFormValue("reason"); v != "" {
+		return v
+	}
+	return "tabforge ui"
+}

@@ -1,0 +1,268 @@
+package ui
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/tabforge/tabforge/pipeline"
+	"github.com/tabforge/tabforge/registry"
+	"github.com/tabforge/tabforge/store"
+)
+
+// column is a sortable column of the runs list.
+type column struct {
+	Key, Label string
+	Link       string // the URL sorting by it (flipping the order if it is the current key)
+	Mark       string // ▲ or ▼ on the current sort key
+}
+
+type runsData struct {
+	Query    store.RunQuery
+	Page     *store.RunPage
+	Status   map[string]store.Status // shown status of running rows (interrupted if the lease expired)
+	Columns  []column
+	Statuses []store.Status
+	First    int // 1-based index of the page's first row
+	Prev     string
+	Next     string
+}
+
+// parseRunQuery reads the runs list's state from the query string.
+func parseRunQuery(v url.Values) (store.RunQuery, error) {
+	q := store.RunQuery{Dataset: v.Get("dataset"), Status: store.Status(v.Get("status")), Best: v.Get("model"),
+		Text: v.Get("q"), Sort: v.Get("sort"), Asc: v.Get("order") == "asc"}
+	for _, f := range []struct {
+		name string
+		dst  *int
+	}{{"offset", &q.Offset}, {"limit", &q.Limit}} {
+		if s := v.Get(f.name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 0 {
+				return q, badRequest("%s=%q is not a non-negative integer", f.name, s)
+			}
+			*f.dst = n
+		}
+	}
+	q.Limit = min(q.Limit, 500)
+	if err := q.Check(); err != nil {
+		return q, badRequest("%v", err)
+	}
+	return q, nil
+}
+
+// runs serves /: one page of runs, filtered and sorted by the store.
+func (s *Server) runs(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	q, err := parseRunQuery(v)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p, err := store.QueryRuns(r.Context(), s.st, q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := runsData{Query: q, Page: p, Status: map[string]store.Status{}, First: q.Offset + 1,
+		Statuses: []store.Status{store.Running, store.Succeeded, store.Failed}}
+	now := time.Now()
+	for _, row := range p.Rows {
+		if row.Status == store.Running {
+			st, err := pipeline.RunStatus(r.Context(), s.st, &store.Run{ID: row.ID, Status: row.Status}, now)
+			if err == nil {
+				d.Status[row.ID] = st
+			}
+		}
+	}
+	cur := q.Sort
+	if cur == "" {
+		cur = "created"
+	}
+	for _, c := range [][2]string{{"created", "Created"}, {"dataset", "Dataset"}, {"target", "Target"}, {"task", "Task"},
+		{"best", "Best model"}, {"cv", "CV"}, {"test", "Test"}, {"duration", "Duration"}, {"status", "Status"}} {
+		col := column{Key: c[0], Label: c[1], Link: withQuery("/", v, "sort", c[0], "order", "", "offset", "")}
+		if c[0] == cur {
+			col.Mark = "▼"
+			if q.Asc {
+				col.Mark = "▲"
+			} else {
+				col.Link = withQuery("/", v, "sort", c[0], "order", "asc", "offset", "")
+			}
+		}
+		d.Columns = append(d.Columns, col)
+	}
+	limit := q.Limit
+	if limit == 0 {
+		limit = store.DefaultRunLimit
+	}
+	if q.Offset > 0 {
+		d.Prev = withQuery("/", v, "offset", strconv.Itoa(max(0, q.Offset-limit)))
+	}
+	if q.Offset+limit < p.Total {
+		d.Next = withQuery("/", v, "offset", strconv.Itoa(q.Offset+limit))
+	}
+	s.render(w, r, "runs.html", "Runs", "runs", d)
+}
+
+// lineageStep is one model version a run registered, with its stage.
+type lineageStep struct {
+	Version, Name string
+	Stage         registry.Stage
+	Aliases       []string
+}
+
+type runData struct {
+	Run     *store.Run
+	Status  store.Status
+	Result  *pipeline.Result
+	Config  []kv
+	Models  []lineageStep
+	Studies map[string]int64 // tuning study name → id, for links
+	Report  bool
+	Err     string // the result could not be read
+}
+
+type kv struct{ Key, Value string }
+
+// run serves /runs/{id}: leaderboard, config, lineage, report.
+func (s *Server) run(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	run, err := s.st.GetRun(ctx, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := runData{Run: run, Studies: map[string]int64{}}
+	if d.Status, err = pipeline.RunStatus(ctx, s.st, run, time.Now()); err != nil {
+		d.Status = run.Status
+	}
+	if d.Result, err = decodeResult(run); err != nil {
+		d.Err = err.Error()
+	} else if d.Result != nil {
+		d.Report = d.Result.Report != "" && fileExists(d.Result.Report)
+	}
+	flat := flatConfig(run.Config)
+	for _, k := range sortedKeys(flat) {
+		d.Config = append(d.Config, kv{k, flat[k]})
+	}
+	models, err := s.reg.List(ctx, "")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, m := range models {
+		if m.RunID == run.ID || slices.Contains(m.Runs, run.ID) {
+			d.Models = append(d.Models, lineageStep{Version: m.Version, Name: m.Name, Stage: m.Stage, Aliases: m.Aliases})
+		}
+	}
+	if d.Result != nil {
+		if d.Studies, err = s.studyIDs(r, d.Result); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	s.render(w, r, "run.html", "Run "+run.ID, "runs", d)
+}
+
+// studyIDs maps the names of the studies res's leaderboard tuned with to
+// their ids.
+func (s *Server) studyIDs(r *http.Request, res *pipeline.Result) (map[string]int64, error) {
+	out := map[string]int64{}
+	var names []string
+	for _, e := range res.Leaderboard {
+		if e.Tuning != nil && e.Tuning.Study != "" {
+			names = append(names, e.Tuning.Study)
+		}
+	}
+	if len(names) == 0 {
+		return out, nil
+	}
+	all, err := s.st.ListStudies(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range all {
+		if slices.Contains(names, st.Name) {
+			out[st.Name] = st.ID
+		}
+	}
+	return out, nil
+}
+
+// report serves the run's HTML report and the files beside it under
+// its own CSP: it is tabforge's self-contained page (inline script and
+// style, every user string escaped by package report) and may load
+// nothing from elsewhere. It is not sandboxed: no page of the dashboard
+// holds the admin token, so a script in it could not act anyway.
+func (s *Server) report(w http.ResponseWriter, r *http.Request) {
+	run, err := s.st.GetRun(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var res struct {
+		Report string `json:"report"`
+	}
+	if len(run.Result) == 0 || json.Unmarshal(run.Result, &res) != nil || res.Report == "" {
+		s.fail(w, r, &httpError{http.StatusNotFound, fmt.Errorf("run %s has no report", run.ID)})
+		return
+	}
+	file := r.PathValue("file")
+	if file == "" {
+		file = filepath.Base(res.Report)
+	}
+	// os.Root keeps the file inside the report's directory, whatever
+	// the path says (.., symlinks).
+	root, err := os.OpenRoot(filepath.Dir(res.Report))
+	if err != nil {
+		s.fail(w, r, &httpError{http.StatusNotFound, fmt.Errorf("run %s: report: %w", run.ID, err)})
+		return
+	}
+	defer root.Close()
+	f, err := root.Open(file)
+	if err != nil {
+		s.fail(w, r, &httpError{http.StatusNotFound, fmt.Errorf("run %s: report file %q: %w", run.ID, file, err)})
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		s.fail(w, r, &httpError{http.StatusNotFound, fmt.Errorf("run %s: report file %q is not a file", run.ID, file)})
+		return
+	}
+	w.Header().Set("Content-Security-Policy", "default-src 'self' 'unsafe-inline' data:")
+	http.ServeContent(w, r, st.Name(), st.ModTime(), f)
+}
+
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// decodeResult reads run's result; nil without one.
+func decodeResult(run *store.Run) (*pipeline.Result, error) {
+	if len(run.Result) == 0 {
+		return nil, nil
+	}
+	var res pipeline.Result
+	if err := json.Unmarshal(run.Result, &res); err != nil {
+		return nil, fmt.Errorf("run %s: result unreadable: %w", run.ID, err)
+	}
+	return &res, nil
+}

@@ -1,0 +1,193 @@
+// Package ui is tabforge's web dashboard: server-rendered pages over a
+// store for runs, run comparisons, tuning studies and the model registry.
+//
+// It exists so that comparing runs, reading a study's history or promoting
+// a model does not mean reading tables in a terminal, and it is built to
+// stay fast where other dashboards slow down: the runs list is filtered,
+// sorted and paged by the store (store.RunQuery), never by loading every
+// run; a study's chart is one SVG path, whatever its number of trials.
+//
+// Pages are html/template (every user string escaped) with their style
+// sheet and a few lines of script embedded, so the dashboard works offline
+// from the single binary. It is read-only unless Options.AdminToken is
+// set; then promote and rollback forms appear, and each POST must carry
+// the token and a confirmation.
+package ui
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/tabforge/tabforge/registry"
+	"github.com/tabforge/tabforge/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Options configure a Server; the zero value is a read-only dashboard.
+type Options struct {
+	// AdminToken enables write actions (promote, rollback); each request
+	// must send it. "" turns write actions off.
+	AdminToken string
+	// Log receives request errors; nil discards them.
+	Log *slog.Logger
+}
+
+// Server serves the dashboard for one store. It is an http.Handler, safe
+// for concurrent use, and holds no state beyond the store: several
+// servers and tabforge processes may share a store.
+type Server struct {
+	st   store.Store
+	reg  *registry.Registry
+	o    Options
+	tmpl *template.Template
+	mux  *http.ServeMux
+}
+
+// New returns the dashboard of st.
+func New(st store.Store, o Options) (*Server, error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	tmpl, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("ui: templates: %w", err)
+	}
+	s := &Server{st: st, reg: registry.New(st), o: o, tmpl: tmpl, mux: http.NewServeMux()}
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, fmt.Errorf("ui: assets: %w", err)
+	}
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	// Pages without their own icon link (the run reports) make the
+	// browser ask for one; an empty answer keeps their console clean.
+	s.mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	s.mux.HandleFunc("GET /{$}", s.runs)
+	s.mux.HandleFunc("GET /runs/{id}", s.run)
+	s.mux.HandleFunc("GET /runs/{id}/report/{file...}", s.report)
+	s.mux.HandleFunc("GET /compare", s.compare)
+	s.mux.HandleFunc("GET /studies", s.studies)
+	s.mux.HandleFunc("GET /studies/{id}", s.study)
+	s.mux.HandleFunc("GET /models", s.models)
+	s.mux.HandleFunc("GET /models/{version}", s.version)
+	s.mux.HandleFunc("POST /models/{version}/promote", s.promote)
+	s.mux.HandleFunc("POST /names/{name}/rollback", s.rollback)
+	s.mux.HandleFunc("GET /events", s.events)
+	return s, nil
+}
+
+// pageCSP allows nothing from outside the dashboard: no CDN, no inline
+// script, no fonts.
+const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"frame-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'"
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", pageCSP)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	s.mux.ServeHTTP(w, r)
+}
+
+// page is what every template gets: the title, whether write actions
+// are on, and the page's own data.
+type page struct {
+	Title string
+	Nav   string
+	Admin bool
+	Data  any
+}
+
+// render executes the template name into a buffer first, so a template
+// error gives a clean 500 rather than half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title, nav string, data any) {
+	var b bytes.Buffer
+	if err := s.tmpl.ExecuteTemplate(&b, name, page{Title: title, Nav: nav, Admin: s.o.AdminToken != "", Data: data}); err != nil {
+		s.fail(w, r, fmt.Errorf("render %s: %w", name, err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(b.Bytes())
+}
+
+// httpError is an error with the status it answers a request with.
+type httpError struct {
+	code int
+	err  error
+}
+
+func (e *httpError) Error() string { return e.err.Error() }
+func (e *httpError) Unwrap() error { return e.err }
+
+func badRequest(format string, a ...any) error {
+	return &httpError{http.StatusBadRequest, fmt.Errorf(format, a...)}
+}
+
+// fail answers r with err's status (404 for store.ErrNotFound, 500 for
+// an unexpected error) on an escaped error page.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := http.StatusInternalServerError
+	var he *httpError
+	switch {
+	case errors.As(err, &he):
+		code = he.code
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, registry.ErrUnknownName):
+		code = http.StatusNotFound
+	}
+	if code == http.StatusInternalServerError {
+		s.o.Log.Error("ui request failed", "path", r.URL.Path, "err", err)
+	}
+	var b bytes.Buffer
+	data := page{Title: http.StatusText(code), Admin: s.o.AdminToken != "", Data: err.Error()}
+	if terr := s.tmpl.ExecuteTemplate(&b, "error.html", data); terr != nil {
+		http.Error(w, err.Error(), code)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	w.Write(b.Bytes())
+}
+
+// authorized reports whether r carries the admin token (in the form
+// field "token"), comparing in constant time. With no token configured
+// nothing is authorized.
+func (s *Server) authorized(r *http.Request) bool {
+	if s.o.AdminToken == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(r.PostFormValue("token")), []byte(s.o.AdminToken)) == 1
+}
+
+// Serve serves the dashboard on ln until ctx ends, then shuts down,
+// giving in-flight requests (and open event streams) a few seconds.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("ui: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("ui: shutdown: %w", err)
+	}
+	return nil
+}
