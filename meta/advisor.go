@@ -39,6 +39,11 @@ func (a Advisor) AdviseRun(ctx context.Context, q pipeline.MetaQuery) (*pipeline
 	if err != nil {
 		return nil, err
 	}
+	return a.adviseFeatures(ctx, f, q.Families)
+}
+
+// adviseFeatures is AdviseRun for a table's meta-features.
+func (a Advisor) adviseFeatures(ctx context.Context, f *Features, families []string) (*pipeline.MetaAdvice, error) {
 	adv, err := Advise(ctx, a.KB, f, AdviseOptions{K: cmpOr(a.K, 5), Top: 1, Exclude: a.Exclude})
 	if err != nil {
 		return nil, err
@@ -65,7 +70,7 @@ func (a Advisor) AdviseRun(ctx context.Context, q pipeline.MetaQuery) (*pipeline
 		}
 		near[i] = neighbourEvals{n: n, evals: evals, higher: higher[n.Key]}
 	}
-	for _, fam := range q.Families {
+	for _, fam := range families {
 		if starts := familyAdvice(near, fam); len(starts) > 0 {
 			out.Defaults[fam], out.Starts[fam] = starts[0], starts
 		}

@@ -36,15 +36,9 @@ built this way (see the meta package doc for the exact command).`,
 			}
 			var ds []meta.CorpusDataset
 			if corpus != "" {
-				if manifest == "" {
-					manifest = filepath.Join(corpus, "MANIFEST.csv")
-				}
-				rows, err := bench.ReadManifest(manifest)
-				if err != nil {
+				var err error
+				if ds, err = corpusDatasets(corpus, manifest); err != nil {
 					return err
-				}
-				for _, r := range rows {
-					ds = append(ds, meta.CorpusDataset{File: r.File, Target: r.Target, Task: r.Task, TimeColumn: r.TimeColumn, PositiveClass: r.PositiveClass})
 				}
 			}
 			for _, e := range extra {
@@ -126,4 +120,21 @@ func parseDataTarget(s string) (meta.CorpusDataset, error) {
 		return meta.CorpusDataset{}, usagef("meta build: --data %q: want FILE:TARGET", s)
 	}
 	return meta.CorpusDataset{File: s[:i], Target: s[i+1:]}, nil
+}
+
+// corpusDatasets reads a corpus manifest (DIR/MANIFEST.csv unless
+// manifest is given).
+func corpusDatasets(corpus, manifest string) ([]meta.CorpusDataset, error) {
+	if manifest == "" {
+		manifest = filepath.Join(corpus, "MANIFEST.csv")
+	}
+	rows, err := bench.ReadManifest(manifest)
+	if err != nil {
+		return nil, err
+	}
+	ds := make([]meta.CorpusDataset, 0, len(rows))
+	for _, r := range rows {
+		ds = append(ds, meta.CorpusDataset{File: r.File, Target: r.Target, Task: r.Task, TimeColumn: r.TimeColumn, PositiveClass: r.PositiveClass})
+	}
+	return ds, nil
 }

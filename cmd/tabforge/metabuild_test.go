@@ -40,6 +40,17 @@ func TestMetaBuild(t *testing.T) {
 	if got := build(); !strings.Contains(got, "0 dataset(s) scored, 2 already known, 0 failed") {
 		t.Errorf("resumed build: %q", got)
 	}
+	// meta eval on the shipped knowledge base, tuning one corpus table
+	// cold and warm.
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"meta", "eval", "--corpus", testdata("corpus"), "--limit", "1", "--trials", "4"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("meta eval: exit %d\n%s", code, stderr.String())
+	}
+	for _, want := range []string{"best family", "cold vs warm TPE, 4 trials each", "BEST@4"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("meta eval output lacks %q:\n%s", want, stdout.String())
+		}
+	}
 }
 
 // TestTrainMetaLearningJSON trains on a corpus table with meta_learning
