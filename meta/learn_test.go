@@ -135,6 +135,7 @@ func TestMetaLearningInTrain(t *testing.T) {
 		if reflect.DeepEqual(leaderParams(static), leaderParams(res)) {
 			t.Errorf("zero-shot params equal the static defaults: %v", leaderParams(res))
 		}
+		reportSays(t, res, "Mode: zero-shot", "ggplot2_mpg.csv", "leaderboard place")
 	})
 	t.Run("far from known", func(t *testing.T) {
 		static := trainMeta(t, far, "y", false, nil, false)
@@ -146,6 +147,7 @@ func TestMetaLearningInTrain(t *testing.T) {
 		if !reflect.DeepEqual(leaderParams(static), leaderParams(res)) {
 			t.Errorf("cold start params %v; want the static defaults %v", leaderParams(res), leaderParams(static))
 		}
+		reportSays(t, res, "Mode: cold-start", "Cold start: far from known datasets")
 	})
 	t.Run("off", func(t *testing.T) {
 		static := trainMeta(t, near, "hwy", false, nil, false)
@@ -168,4 +170,27 @@ func TestMetaLearningInTrain(t *testing.T) {
 			}
 		}
 	})
+}
+
+// reportSays checks the run's HTML report's meta-learning section.
+func reportSays(t *testing.T, res *pipeline.Result, want ...string) {
+	t.Helper()
+	b, err := os.ReadFile(res.Report)
+	if err != nil {
+		t.Fatalf("report: %v", err)
+	}
+	page := string(b)
+	i := strings.Index(page, `<section id="meta">`)
+	if i < 0 {
+		t.Fatal("report has no meta-learning section")
+	}
+	sec := page[i:]
+	if j := strings.Index(sec, "</section>"); j > 0 {
+		sec = sec[:j]
+	}
+	for _, w := range want {
+		if !strings.Contains(sec, w) {
+			t.Errorf("meta-learning section lacks %q:\n%s", w, sec)
+		}
+	}
 }
