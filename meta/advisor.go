@@ -33,11 +33,21 @@ var _ pipeline.MetaAdvisor = Advisor{}
 // then each nearest dataset's best configuration of the family, then
 // their second best, and so on, each once. Only evaluations on the basic
 // features count: an advanced variant's score is the features' as much
-// as the parameters'.
+// as the parameters'. Beneath a Layered knowledge base, the base
+// layer's record of the run's own dataset is left out.
 func (a Advisor) AdviseRun(ctx context.Context, q pipeline.MetaQuery) (*pipeline.MetaAdvice, error) {
 	f, err := Compute(ctx, q.Table, a.Options)
 	if err != nil {
 		return nil, err
+	}
+	if l, ok := a.KB.Records.(Layered); ok {
+		// The shipped knowledge base scored its design on whole files,
+		// holdout rows included: for the run's own file it would leak
+		// the test rows into the configuration. The user's own runs of
+		// it (the top layer) scored on training rows only and stay.
+		kb := *a.KB
+		kb.Records = Layered{Top: l.Top, Base: hiding{Records: l.Base, key: DatasetKey(q.Dataset, q.Target)}}
+		a.KB = &kb
 	}
 	return a.adviseFeatures(ctx, f, q.Families)
 }

@@ -113,3 +113,33 @@ func (l Layered) ListRecords(ctx context.Context, kind, prefix string) ([]*store
 func (l Layered) DeleteRecord(ctx context.Context, kind, key string) error {
 	return l.Top.DeleteRecord(ctx, kind, key)
 }
+
+// hiding is a store.Records without one dataset's records: its dataset
+// record (key) and its evaluations (key + "/..."). Writes pass through.
+type hiding struct {
+	store.Records
+	key string
+}
+
+func (h hiding) hidden(key string) bool { return key == h.key || strings.HasPrefix(key, h.key+"/") }
+
+func (h hiding) GetRecord(ctx context.Context, kind, key string) (*store.Record, error) {
+	if h.hidden(key) {
+		return nil, fmt.Errorf("meta: %s %s: %w", kind, key, store.ErrNotFound)
+	}
+	return h.Records.GetRecord(ctx, kind, key)
+}
+
+func (h hiding) ListRecords(ctx context.Context, kind, prefix string) ([]*store.Record, error) {
+	recs, err := h.Records.ListRecords(ctx, kind, prefix)
+	if err != nil {
+		return nil, err
+	}
+	out := recs[:0:0]
+	for _, r := range recs {
+		if !h.hidden(r.Key) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
