@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/report"
 )
 
@@ -210,7 +211,9 @@ func (m metaStarts) Starts(_ context.Context, q StartQuery) ([]Start, error) {
 		if len(out) == limit {
 			break
 		}
-		vals, dists, ok := q.Space.Encode(c.Params)
+		params := unsetDefaults(q.Family, q.Task)
+		maps.Copy(params, c.Params)
+		vals, dists, ok := q.Space.Encode(params)
 		if !ok {
 			continue
 		}
@@ -225,6 +228,25 @@ func (m metaStarts) Starts(_ context.Context, q StartQuery) ([]Start, error) {
 }
 
 var _ StartSource = metaStarts{}
+
+// unsetDefaults are the values the learners document for their zero
+// values (gbdt.Params, forest.Params), for the tuned parameters a
+// configuration may leave unset: a warm start then reproduces the known
+// configuration instead of letting the sampler draw what it left out.
+// Encode clamps a value outside the space (alpha 0 to its low end).
+func unsetDefaults(family string, task model.Task) map[string]any {
+	switch family {
+	case "gbdt":
+		return map[string]any{"max_depth": 6, "min_child_weight": 1.0, "subsample": 1.0, "colsample_bytree": 1.0, "lambda": 1.0, "alpha": 0.0}
+	case "forest":
+		mf := "all"
+		if task.IsClassification() {
+			mf = "sqrt"
+		}
+		return map[string]any{"min_samples_leaf": 1, "max_features": mf}
+	}
+	return map[string]any{}
+}
 
 // metaReport is the report's view of res.Meta, each configuration with
 // how it fared: an untuned default by its candidate's place on the
