@@ -174,6 +174,12 @@ type Config struct {
 	// TuneStartupTrials is how many random trials TPE runs before it models
 	// the search space; >= 0. Default 10.
 	TuneStartupTrials int `yaml:"tune_startup_trials" json:"tune_startup_trials" koanf:"tune_startup_trials"`
+	// MetaLearning starts from past experiments on similar datasets (the
+	// knowledge base of package meta): untuned families train with the
+	// configuration that did best on the nearest known datasets instead
+	// of static defaults, and tuning tries those configurations first. A
+	// dataset far from every known one starts cold. Default false.
+	MetaLearning bool `yaml:"meta_learning" json:"meta_learning" koanf:"meta_learning"`
 
 	// Ensembles (phase 3).
 

@@ -152,7 +152,7 @@ func TestHash(t *testing.T) {
 	base := Default().Hash()
 	// The canonical encoding of the default config. If this changes on
 	// purpose, bump hashVersion so old cache keys miss.
-	const golden = "8100c2231dfe6ac37437fe002e22f4e03697e41723d4c58fb730ef0b4ce7d5fe"
+	const golden = "3df626b5c098de21350eda67db31e8c2c50d0a7bda15af1be4a0c2d61febc08f"
 	if base != golden {
 		t.Errorf("Default().Hash() = %s; want %s", base, golden)
 	}
@@ -173,6 +173,7 @@ func TestHash(t *testing.T) {
 		{"threshold", func(c *Config) { c.MinR2Threshold = 0.7500001 }, false},
 		{"params", func(c *Config) { c.ModelParams = map[string]map[string]any{"gbdt": {"eta": 0.1}} }, false},
 		{"time budget", func(c *Config) { c.TimeBudget = Duration(time.Minute) }, false},
+		{"meta learning", func(c *Config) { c.MetaLearning = true }, false},
 	}
 	for _, tt := range tests {
 		c := Default()

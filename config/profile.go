@@ -54,6 +54,8 @@ func profileTable() map[string]map[string]any {
 			"enable_hyperparameter_tuning": false,
 			"enable_advanced_ensemble":     false,
 			"force_production_quality":     true,
+			// Not in the seed's example: start from similar past datasets.
+			"meta_learning": true,
 		},
 		// Research mode (full advanced): everything on, 100 TPE trials.
 		ProfileResearch: {
@@ -69,6 +71,7 @@ func profileTable() map[string]map[string]any {
 			"use_voting":                   true,
 			// Not in the seed's example: research runs also plot curves.
 			"report_curves": true,
+			"meta_learning": true,
 		},
 	}
 }

@@ -37,4 +37,23 @@
 // the best configurations on those (de-duplicated), and whether the table
 // is far from everything known (see FarThreshold), in which case a
 // warm start should fall back to a cold one.
+//
+// Advisor is the meta-learner of a training run (pipeline.MetaAdvisor):
+// with the config's meta_learning on, each untuned family trains with
+// its portfolio entry on the nearest known datasets (zero-shot), each
+// tuning study tries the nearest datasets' best configurations first
+// (warm start), and a table far from everything known starts cold.
+// WithShipped layers the user's store over the knowledge base shipped in
+// the binary (Shipped), so a user's own runs add to it.
+//
+// The shipped knowledge base, shipped.json.gz, is Design (per family the
+// static defaults and a seeded Latin hypercube) cross-validated by Build
+// on the 97-dataset meta corpus and the four shared tables of testdata,
+// built from the repository root with
+//
+//	tabforge meta build --corpus $META_CORPUS --data testdata/ames.csv:Sale_Price \
+//	    --data testdata/credit_data.csv:Status --data testdata/mlc_churn.csv:churn \
+//	    --data testdata/txhousing.csv:median --out meta/shipped.json.gz --jobs 2
+//
+// where $META_CORPUS is the corpus directory holding MANIFEST.csv.
 package meta

@@ -325,6 +325,7 @@ func ReportData(res *Result) *report.Data {
 	if c := res.Cache; c != nil {
 		d.Cache = &report.Cache{Hits: c.Hits, Misses: c.Misses}
 	}
+	d.Meta = metaReport(res)
 	return d
 }
 

@@ -62,6 +62,7 @@ func (r *trainRun) stages() []trainStage {
 		{"load", r.load},         // read the file; its content hash is the dataset version
 		{"record", r.record},     // the run record and its lease, when Options.Runs is set
 		{"split", r.split},       // target coding, holdout and CV folds
+		{"meta", r.metaLearn},    // meta_learning: zero-shot defaults or warm starts; far from known, a cold start
 		{"features", r.features}, // advanced stages; a failing one falls back to the basic path
 		{"candidates", r.candidates},
 		{"ensemble", r.ensemble},   // needs CV folds; skipped without them

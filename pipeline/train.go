@@ -56,6 +56,9 @@ type Options struct {
 	// Knowledge is told every configuration the run evaluated, once the
 	// candidates and ensembles are scored; nil tells no one.
 	Knowledge KnowledgeRecorder
+	// Meta advises the run from past experiments when the config's
+	// meta_learning is on; nil means a cold start.
+	Meta MetaAdvisor
 }
 
 // Entry is one candidate's line on the leaderboard.
@@ -114,6 +117,10 @@ type Result struct {
 	// enabled stages failed and fell back to the basic path.
 	Stages    []string `json:"stages,omitempty"`
 	Fallbacks []string `json:"fallbacks,omitempty"`
+	// Meta is what meta-learning did when meta_learning is on: nearest
+	// known datasets, configurations taken from the knowledge base, or
+	// why the run started cold.
+	Meta *MetaInfo `json:"meta,omitempty"`
 	// Segments are the best model's test metrics per value of the
 	// segment column, worst first, when segment_column is set.
 	Segments []SegmentMetrics `json:"segments,omitempty"`

@@ -17,6 +17,7 @@ const (
 	GBDTRound  Stage = "gbdt_round"
 	ForestTree Stage = "forest_tree"
 	TuneTrial  Stage = "tune_trial"
+	MetaBuild  Stage = "meta_build" // datasets scored by `tabforge meta build`
 )
 
 // Event reports that Step of Total units of Stage are done. Name qualifies

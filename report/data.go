@@ -79,7 +79,9 @@ type Data struct {
 	Warnings  []string          `json:"warnings,omitempty"`
 	// Cache counts the memoising cache's hits and misses in the run; nil
 	// means the run had no cache.
-	Cache   *Cache             `json:"cache,omitempty"`
+	Cache *Cache `json:"cache,omitempty"`
+	// Meta is what meta-learning did; nil when meta_learning was off.
+	Meta    *Meta              `json:"meta,omitempty"`
 	Timings map[string]float64 `json:"timings,omitempty"`
 }
 

@@ -111,7 +111,10 @@ func fullData(t testing.TB) *Data {
 		Fallbacks: []string{"market features: boom"},
 		Warnings:  []string{"market features: boom", "something else"},
 		Cache:     &Cache{Hits: 30, Misses: 10},
-		Timings:   map[string]float64{"load": 0.1, "candidate:gbdt": 0.4, "total": 0.6},
+		Meta: &Meta{Mode: "zero-shot", Known: 40, Nearest: 0.8, Threshold: 1.9, Rule: "Q3 + 1.5·IQR",
+			Neighbours: []MetaNeighbor{{Name: "ames.csv", Distance: 0.8}},
+			Tried:      []MetaTried{{Family: "gbdt", Use: "default", From: "ames.csv", Distance: 0.8, Params: map[string]any{"max_depth": 4.0}, Outcome: "leaderboard place 1 of 3"}}},
+		Timings: map[string]float64{"load": 0.1, "candidate:gbdt": 0.4, "total": 0.6},
 	}
 }
 
@@ -140,7 +143,7 @@ func TestWriteFull(t *testing.T) {
 			t.Errorf("regression section missing: %q", m)
 		}
 	}
-	for _, id := range []string{"data", "params", "leaderboard", "predicted", "residuals", "errors", "importance", "shap", "pdp", "curves", "bias-variance", "segments", "rules", "gates", "fallbacks", "cache"} {
+	for _, id := range []string{"data", "params", "leaderboard", "predicted", "residuals", "errors", "importance", "shap", "pdp", "curves", "bias-variance", "segments", "rules", "gates", "fallbacks", "meta", "cache"} {
 		if !strings.Contains(html, `<section id="`+id+`">`) {
 			t.Errorf("section %s missing", id)
 		}

@@ -31,6 +31,7 @@ func sections(d *Data) []*section {
 		rulesSection(d),
 		gatesSection(d),
 		fallbackSection(d),
+		metaSection(d),
 		cacheSection(d),
 		timingSection(d),
 		paramsSection(d),

@@ -19,13 +19,14 @@ import (
 
 func (a *app) metaCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "meta", Short: "Inspect the meta-learning knowledge base"}
-	var asJSON bool
+	var asJSON, withShipped bool
 	var o meta.AdviseOptions
 	show := &cobra.Command{
 		Use:   "show --data PATH --target COL",
 		Short: "Meta-features of a table, its nearest known datasets and the configurations to try first",
 		Long: `Show computes the table's meta-features, finds the known datasets of its task
-nearest to it in the store's knowledge base (every train run adds to it), lists
+nearest to it in the store's knowledge base (every train run adds to it) over
+the one shipped in the binary (--shipped=false leaves it out), lists
 the configurations that did best on them, and says whether the table is far
 from everything known (then a run should start cold).`,
 		Args: cobra.NoArgs,
@@ -46,7 +47,13 @@ from everything known (then a run should start cold).`,
 				return err
 			}
 			return a.withStore(cmd, func(st store.Store) error {
-				adv, err := meta.Advise(cmd.Context(), &meta.KB{Records: st}, f, o)
+				kb := &meta.KB{Records: st}
+				if withShipped {
+					if kb, err = meta.WithShipped(st); err != nil {
+						return err
+					}
+				}
+				adv, err := meta.Advise(cmd.Context(), kb, f, o)
 				if err != nil {
 					return err
 				}
@@ -72,7 +79,8 @@ from everything known (then a run should start cold).`,
 	fl.IntVar(&o.K, "k", 5, "nearest known datasets to draw configurations from")
 	fl.IntVar(&o.Top, "top", 10, "configurations to list")
 	fl.BoolVar(&asJSON, "json", false, "print the advice as one JSON object on stdout")
-	cmd.AddCommand(show)
+	fl.BoolVar(&withShipped, "shipped", true, "include the knowledge base shipped in the binary, as train does (false: the store's alone)")
+	cmd.AddCommand(show, a.metaBuildCommand(), a.metaEvalCommand())
 	return cmd
 }
 

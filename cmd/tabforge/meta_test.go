@@ -42,7 +42,7 @@ func TestMetaShow(t *testing.T) {
 	}
 	show := func(data string) adviceJSON {
 		t.Helper()
-		code, out, errs := cli(t, dir, "meta", "show", "--data", data, "--target", "hwy", "--json")
+		code, out, errs := cli(t, dir, "meta", "show", "--data", data, "--target", "hwy", "--json", "--shipped=false")
 		if code != 0 {
 			t.Fatalf("meta show: exit %d\n%s", code, errs)
 		}

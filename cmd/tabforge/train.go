@@ -144,6 +144,14 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 	defer closeArts()
 	// Every run adds its dataset and evaluations to the knowledge base.
 	o := pipeline.Options{Logger: log, Progress: bars.event, Runs: st, Studies: st, Registrar: reg, Knowledge: &meta.KB{Records: st}}
+	if cfg.MetaLearning {
+		// The user's own history over the knowledge base tabforge ships.
+		kb, err := meta.WithShipped(st)
+		if err != nil {
+			return err
+		}
+		o.Meta = meta.Advisor{KB: kb}
+	}
 	if cfg.Cache {
 		o.CodeVersion, o.Cache = code, cache.New(st, log)
 	}

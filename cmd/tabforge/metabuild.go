@@ -1,0 +1,140 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tabforge/tabforge/bench"
+	"github.com/tabforge/tabforge/meta"
+	"github.com/tabforge/tabforge/progress"
+)
+
+// metaBuildCommand is `tabforge meta build`: the corpus → shipped
+// knowledge base step, a thin layer over meta.Build.
+func (a *app) metaBuildCommand() *cobra.Command {
+	var corpus, manifest, out string
+	var extra []string
+	var o meta.BuildOptions
+	cmd := &cobra.Command{
+		Use:   "build --corpus DIR [--manifest FILE] [--out FILE]",
+		Short: "Score a fixed design of configurations on a corpus and write a knowledge base file",
+		Long: `Build cross-validates meta.Design (per family its static defaults and a small
+seeded space-filling set) on every dataset of the corpus manifest, subsampled to
+--max-rows rows, --jobs datasets at a time, and writes the datasets'
+meta-features and the scores to --out as gzip JSON. Datasets already in --out
+are skipped, so an interrupted build resumes; the file is rewritten atomically
+after each dataset. The file shipped in the binary (meta/shipped.json.gz) is
+built this way (see the meta package doc for the exact command).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if corpus == "" && len(extra) == 0 {
+				return usagef("meta build: --corpus or --data is required")
+			}
+			var ds []meta.CorpusDataset
+			if corpus != "" {
+				var err error
+				if ds, err = corpusDatasets(corpus, manifest); err != nil {
+					return err
+				}
+			}
+			for _, e := range extra {
+				d, err := parseDataTarget(e)
+				if err != nil {
+					return err
+				}
+				ds = append(ds, d)
+			}
+			snap, err := meta.ReadSnapshotFile(out)
+			if err != nil {
+				return err
+			}
+			kb := &meta.KB{Records: snap.Records()}
+			bars := newProgress(a.stderr, nil)
+			var mu sync.Mutex
+			done := 0
+			o.Done = func(d meta.CorpusDataset, skipped bool, err error) {
+				mu.Lock()
+				defer mu.Unlock()
+				done++
+				bars.event(progress.Event{Stage: progress.MetaBuild, Name: filepath.Base(d.File), Step: done, Total: len(ds)})
+				if err != nil || skipped {
+					return
+				}
+				// A checkpoint after every dataset makes the build resumable.
+				if s, serr := kb.Snapshot(cmd.Context()); serr == nil {
+					if werr := s.WriteFile(out); werr != nil {
+						fmt.Fprintf(a.stderr, "warning: checkpoint %s: %v\n", out, werr)
+					}
+				}
+			}
+			rep, err := meta.Build(cmd.Context(), kb, ds, o)
+			bars.wait()
+			if err != nil {
+				return err
+			}
+			s, err := kb.Snapshot(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := s.WriteFile(out); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "meta build: %d dataset(s) scored, %d already known, %d failed in %.1f s; %s holds %d datasets and %d evaluations\n",
+				rep.Scored, rep.Skipped, len(rep.Failed), rep.Seconds, out, len(s.Datasets), len(s.Evals))
+			for _, w := range rep.Warnings {
+				fmt.Fprintf(a.stdout, "  warning %s\n", w)
+			}
+			files := make([]string, 0, len(rep.Failed))
+			for f := range rep.Failed {
+				files = append(files, f)
+			}
+			sort.Strings(files)
+			for _, f := range files {
+				fmt.Fprintf(a.stdout, "  failed %s: %s\n", f, rep.Failed[f])
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&corpus, "corpus", "", "corpus directory (with MANIFEST.csv unless --manifest is given)")
+	fl.StringVar(&manifest, "manifest", "", "corpus manifest CSV (default DIR/MANIFEST.csv)")
+	fl.StringArrayVar(&extra, "data", nil, "an extra dataset as FILE:TARGET (repeatable)")
+	fl.StringVar(&out, "out", "meta-kb.json.gz", "knowledge base file to write (and resume from)")
+	fl.IntVar(&o.MaxRows, "max-rows", 2000, "rows each dataset's design is scored on (a seeded sample)")
+	fl.IntVar(&o.Folds, "folds", 3, "CV folds per configuration")
+	fl.IntVar(&o.Jobs, "jobs", 2, "datasets scored at once")
+	return cmd
+}
+
+// parseDataTarget parses FILE:TARGET.
+func parseDataTarget(s string) (meta.CorpusDataset, error) {
+	i := len(s) - 1
+	for i >= 0 && s[i] != ':' {
+		i--
+	}
+	if i <= 0 || i == len(s)-1 {
+		return meta.CorpusDataset{}, usagef("meta build: --data %q: want FILE:TARGET", s)
+	}
+	return meta.CorpusDataset{File: s[:i], Target: s[i+1:]}, nil
+}
+
+// corpusDatasets reads a corpus manifest (DIR/MANIFEST.csv unless
+// manifest is given).
+func corpusDatasets(corpus, manifest string) ([]meta.CorpusDataset, error) {
+	if manifest == "" {
+		manifest = filepath.Join(corpus, "MANIFEST.csv")
+	}
+	rows, err := bench.ReadManifest(manifest)
+	if err != nil {
+		return nil, err
+	}
+	ds := make([]meta.CorpusDataset, 0, len(rows))
+	for _, r := range rows {
+		ds = append(ds, meta.CorpusDataset{File: r.File, Target: r.Target, Task: r.Task, TimeColumn: r.TimeColumn, PositiveClass: r.PositiveClass})
+	}
+	return ds, nil
+}

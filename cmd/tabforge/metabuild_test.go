@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tabforge/tabforge/meta"
+	"github.com/tabforge/tabforge/model"
+)
+
+// TestMetaBuild builds a knowledge base from the two-table corpus of
+// testdata through the CLI, checks every design configuration was scored
+// on both, then runs the build again: both tables are known, so it
+// resumes with nothing to do and leaves the file as it was.
+func TestMetaBuild(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "kb.json.gz")
+	build := func() string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), []string{"meta", "build", "--corpus", testdata("corpus"), "--out", out, "--jobs", "2"}, &stdout, &stderr); code != 0 {
+			t.Fatalf("meta build: exit %d\n%s", code, stderr.String())
+		}
+		return stdout.String()
+	}
+	if got := build(); !strings.Contains(got, "2 dataset(s) scored, 0 already known, 0 failed") {
+		t.Errorf("first build: %q", got)
+	}
+	s, err := meta.ReadSnapshotFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := len(meta.Design(model.Regression)) + len(meta.Design(model.Multiclass))
+	if len(s.Datasets) != 2 || len(s.Evals) != want {
+		t.Errorf("snapshot has %d datasets and %d evaluations; want 2 and %d", len(s.Datasets), len(s.Evals), want)
+	}
+	if got := build(); !strings.Contains(got, "0 dataset(s) scored, 2 already known, 0 failed") {
+		t.Errorf("resumed build: %q", got)
+	}
+	// meta eval on the shipped knowledge base, tuning one corpus table
+	// cold and warm.
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"meta", "eval", "--corpus", testdata("corpus"), "--limit", "1", "--trials", "4"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("meta eval: exit %d\n%s", code, stderr.String())
+	}
+	for _, want := range []string{"best family", "cold vs warm TPE, 4 trials each", "BEST@4"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("meta eval output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+}
+
+// TestTrainMetaLearningJSON trains on a corpus table with meta_learning
+// on: the shipped knowledge base has similar tables, so untuned families
+// start from their configurations (zero-shot) and --json says so. The
+// shipped record of the table itself (scored with its holdout rows) is
+// left out.
+func TestTrainMetaLearningJSON(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, errs := cli(t, dir, "train", "--data", testdata("corpus/ggplot2_mpg.csv"), "--target", "hwy", "--models", "gbdt,ridge",
+		"--cv-folds", "3", "--profile", "development", "--set", "meta_learning=true", "--out", filepath.Join(dir, "models"), "--json")
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s", code, errs)
+	}
+	var res struct {
+		Meta *struct {
+			Mode       string `json:"mode"`
+			Far        bool   `json:"far"`
+			Neighbours []struct {
+				Name     string  `json:"name"`
+				Distance float64 `json:"distance"`
+			} `json:"neighbours"`
+			Tried []struct {
+				Family string `json:"family"`
+				Use    string `json:"use"`
+			} `json:"tried"`
+		} `json:"meta"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("train --json: %v\n%s", err, stdout)
+	}
+	m := res.Meta
+	if m == nil || m.Mode != "zero-shot" || m.Far || len(m.Neighbours) != 5 {
+		t.Fatalf("meta = %+v; want zero-shot from 5 near datasets", m)
+	}
+	for _, n := range m.Neighbours {
+		if n.Name == "ggplot2_mpg.csv" || n.Distance <= 0 {
+			t.Errorf("neighbour %+v: the shipped record of the table itself advised its run", n)
+		}
+	}
+	if len(m.Tried) != 2 {
+		t.Errorf("tried = %+v; want a configuration for gbdt and ridge", m.Tried)
+	}
+}

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"slices"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tabforge/tabforge/meta"
+	"github.com/tabforge/tabforge/progress"
+)
+
+// spaced keeps at most n of ds, evenly spaced (all when n <= 0).
+func spaced(ds []meta.CorpusDataset, n int) []meta.CorpusDataset {
+	if n <= 0 || n >= len(ds) {
+		return ds
+	}
+	out := make([]meta.CorpusDataset, n)
+	for i := range out {
+		out[i] = ds[i*len(ds)/n]
+	}
+	return out
+}
+
+// printWarm renders the cold-against-warm table.
+func printWarm(w io.Writer, r *meta.WarmReport, verbose bool) error {
+	fmt.Fprintf(w, "\ncold vs warm TPE, %d trials each, same seed, leave-one-dataset-out:\n", r.Trials)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprint(tw, "START")
+	for _, c := range r.Checkpoints {
+		fmt.Fprintf(tw, "\tBEST@%d", c)
+	}
+	fmt.Fprintln(tw)
+	for _, s := range []struct {
+		name string
+		v    []float64
+	}{{"cold", r.ColdMean}, {"warm", r.WarmMean}} {
+		fmt.Fprint(tw, s.name)
+		for _, v := range s.v {
+			fmt.Fprintf(tw, "\t%.3f", v)
+		}
+		fmt.Fprintln(tw)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	far, failed := 0, 0
+	for _, row := range r.Rows {
+		if row.Far {
+			far++
+		}
+		if row.Err != "" {
+			failed++
+		}
+	}
+	fmt.Fprintf(w, "warm reached cold's final best on %.0f%% of %d compared datasets, median after %.1f trials (%d far, %d failed)\n",
+		100*r.Reached, len(r.Rows)-far-failed, r.MedianReach, far, failed)
+	if !verbose {
+		return nil
+	}
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "DATASET\tFAR\tREACH\tCOLD BEST\tWARM BEST\tERROR")
+	for _, row := range r.Rows {
+		cb, wb := math.NaN(), math.NaN()
+		if n := len(row.Cold); n > 0 {
+			cb = row.Cold[n-1]
+		}
+		if n := len(row.Warm); n > 0 {
+			wb = row.Warm[n-1]
+		}
+		fmt.Fprintf(tw, "%s\t%v\t%d\t%.4f\t%.4f\t%s\n", row.Name, row.Far, row.Reach, cb, wb, row.Err)
+	}
+	return tw.Flush()
+}
+
+// metaEvalCommand is `tabforge meta eval`: leave-one-dataset-out zero-shot
+// against static defaults, over a built knowledge base.
+func (a *app) metaEvalCommand() *cobra.Command {
+	var kbFile string
+	var verbose bool
+	var k int
+	var corpus, manifest string
+	var wo meta.WarmEvalOptions
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "eval [--kb FILE]",
+		Short: "Leave-one-dataset-out: zero-shot defaults against static defaults",
+		Long: `Eval leaves each dataset of a knowledge base built by meta build out in turn,
+picks each family's zero-shot configuration for it from the other datasets,
+and compares that configuration's recorded CV score on the dataset with the
+static defaults' (both are in the build's design). It prints wins, ties and
+losses per family and for the best family of each dataset. --kb defaults to
+the knowledge base shipped in the binary.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			snap, err := meta.Shipped()
+			if kbFile != "" {
+				snap, err = meta.ReadSnapshotFile(kbFile)
+			}
+			if err != nil {
+				return err
+			}
+			rep, err := meta.EvaluateZeroShot(cmd.Context(), &meta.KB{Records: snap.Records()}, k)
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "FAMILY\tWINS\tTIES\tLOSSES\tWIN SHARE (decided)")
+			row := func(name string, t meta.Tally) {
+				fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%.0f%%\n", name, t.Wins, t.Ties, t.Losses, 100*t.WinShare())
+			}
+			for _, f := range slices.Sorted(maps.Keys(rep.Families)) {
+				row(f, *rep.Families[f])
+			}
+			row("best family", rep.Best)
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "%d datasets, %d far from the others (static defaults kept); mean normalised gain of the best family %.3f\n",
+				len(rep.Datasets), rep.Far, rep.MeanGain)
+			if verbose {
+				w = tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(w, "DATASET\tFAR\tSTATIC\tZERO-SHOT")
+				for _, d := range rep.Datasets {
+					fmt.Fprintf(w, "%s\t%v\t%.4f\t%.4f\n", d.Name, d.Far, d.Static, d.Zero)
+				}
+				if err := w.Flush(); err != nil {
+					return err
+				}
+			}
+			if corpus == "" {
+				return nil
+			}
+			ds, err := corpusDatasets(corpus, manifest)
+			if err != nil {
+				return err
+			}
+			ds = spaced(ds, limit)
+			bars := newProgress(a.stderr, nil)
+			wo.Progress = func(done, total int, name string) {
+				bars.event(progress.Event{Stage: progress.MetaBuild, Name: name, Step: done, Total: total})
+			}
+			wr, err := meta.EvaluateWarmStart(cmd.Context(), &meta.KB{Records: snap.Records()}, ds, wo)
+			bars.wait()
+			if err != nil {
+				return err
+			}
+			return printWarm(a.stdout, wr, verbose)
+		},
+	}
+	cmd.Flags().StringVar(&corpus, "corpus", "", "also tune cold and warm on this corpus (leave-one-dataset-out)")
+	cmd.Flags().StringVar(&manifest, "manifest", "", "corpus manifest CSV (default DIR/MANIFEST.csv)")
+	cmd.Flags().IntVar(&limit, "limit", 0, "tune on at most N corpus datasets, evenly spaced in the manifest (0: all)")
+	cmd.Flags().IntVar(&wo.Trials, "trials", 30, "trial budget of each cold and warm study")
+	cmd.Flags().StringVar(&wo.Family, "family", "gbdt", "family tuned")
+	cmd.Flags().StringVar(&kbFile, "kb", "", "knowledge base file written by meta build (default: the shipped one)")
+	cmd.Flags().IntVar(&k, "k", 5, "nearest known datasets advising")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "print every dataset's scores")
+	return cmd
+}

@@ -1,0 +1,158 @@
+package meta
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"slices"
+
+	"github.com/tabforge/tabforge/pipeline"
+)
+
+// ZeroShotReport compares, leaving each known dataset out in turn, the
+// configuration zero-shot meta-learning picks for it (from the other
+// datasets) with the static defaults, both scored by the dataset's own
+// recorded CV evaluations (the build's design holds both).
+type ZeroShotReport struct {
+	// Families holds the wins, ties and losses of zero-shot per family;
+	// Best compares each dataset's best family under either.
+	Families map[string]*Tally `json:"families"`
+	Best     Tally             `json:"best"`
+	// Far counts the datasets judged far from the others (they fall back
+	// to static defaults: ties). MeanGain is the mean, over datasets, of
+	// the best family's normalised score gain of zero-shot over static
+	// (score difference / the spread of that family's scores there).
+	Far      int           `json:"far"`
+	MeanGain float64       `json:"mean_gain"`
+	Datasets []ZeroShotRow `json:"datasets"`
+}
+
+// Tally counts a comparison's outcomes.
+type Tally struct {
+	Wins, Ties, Losses int
+}
+
+// WinShare is the share of decided comparisons zero-shot wins:
+// wins / (wins + losses), NaN when all tied.
+func (t Tally) WinShare() float64 {
+	return float64(t.Wins) / float64(t.Wins+t.Losses)
+}
+
+func (t *Tally) add(zero, static float64, higher bool) {
+	switch {
+	case math.Abs(zero-static) <= 1e-12:
+		t.Ties++
+	case (zero > static) == higher:
+		t.Wins++
+	default:
+		t.Losses++
+	}
+}
+
+// ZeroShotRow is one dataset's comparison.
+type ZeroShotRow struct {
+	Name   string  `json:"name"`
+	Far    bool    `json:"far"`
+	Static float64 `json:"static"`    // best family's score under static defaults
+	Zero   float64 `json:"zero_shot"` // best family's score under zero-shot
+}
+
+// EvaluateZeroShot runs the leave-one-dataset-out comparison of zero-shot
+// defaults against static defaults over every dataset of kb that has the
+// static defaults' evaluations (a corpus build), k nearest datasets
+// advising (0 means the Advisor's default).
+func EvaluateZeroShot(ctx context.Context, kb *KB, k int) (*ZeroShotReport, error) {
+	all, err := kb.Datasets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep := &ZeroShotReport{Families: map[string]*Tally{}}
+	var gains []float64
+	for _, d := range all {
+		evals, err := kb.Evals(ctx, d.Key)
+		if err != nil {
+			return nil, err
+		}
+		byID := map[string]*Eval{}
+		var fams []string
+		for _, e := range evals {
+			byID[e.ID] = e
+			if !slices.Contains(fams, e.Family) {
+				fams = append(fams, e.Family)
+			}
+		}
+		adv, err := Advisor{KB: kb, K: k, Exclude: d.Key}.adviseFeatures(ctx, d.Features, fams)
+		if err != nil {
+			return nil, err
+		}
+		row := ZeroShotRow{Name: filepath.Base(d.Name), Far: adv.Info.Far, Static: math.NaN(), Zero: math.NaN()}
+		spread := map[string]float64{}
+		for _, fam := range fams {
+			sid, _ := ConfigID(fam, "", nil, pipeline.StaticParams(fam))
+			st, ok := byID[sid]
+			if !ok {
+				continue
+			}
+			zero := st
+			if c, ok := adv.Defaults[fam]; ok && !adv.Info.Far && adv.Info.Known > 0 {
+				zid, _ := ConfigID(fam, "", nil, c.Params)
+				if e, ok := byID[zid]; ok {
+					zero = e
+				}
+			}
+			if rep.Families[fam] == nil {
+				rep.Families[fam] = &Tally{}
+			}
+			rep.Families[fam].add(zero.Score, st.Score, d.HigherIsBetter)
+			if better(st.Score, row.Static, d.HigherIsBetter) {
+				row.Static = st.Score
+			}
+			if better(zero.Score, row.Zero, d.HigherIsBetter) {
+				row.Zero = zero.Score
+			}
+			spread[fam] = familySpread(evals, fam)
+		}
+		if math.IsNaN(row.Static) {
+			continue
+		}
+		if row.Far {
+			rep.Far++
+		}
+		rep.Best.add(row.Zero, row.Static, d.HigherIsBetter)
+		if s := maxOf(spread); s > 0 {
+			g := (row.Zero - row.Static) / s
+			if !d.HigherIsBetter {
+				g = -g
+			}
+			gains = append(gains, g)
+		}
+		rep.Datasets = append(rep.Datasets, row)
+	}
+	for _, g := range gains {
+		rep.MeanGain += g / float64(len(gains))
+	}
+	return rep, nil
+}
+
+func better(v, than float64, higher bool) bool {
+	return math.IsNaN(than) || (higher && v > than) || (!higher && v < than)
+}
+
+// familySpread is the range of family's scores on a dataset.
+func familySpread(evals []*Eval, family string) float64 {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, e := range evals {
+		if e.Family == family {
+			lo, hi = math.Min(lo, e.Score), math.Max(hi, e.Score)
+		}
+	}
+	return hi - lo
+}
+
+func maxOf(m map[string]float64) float64 {
+	out := 0.0
+	for _, v := range m {
+		out = math.Max(out, v)
+	}
+	return out
+}

@@ -1,0 +1,180 @@
+package meta
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	_ "embed" // the shipped knowledge base
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/tabforge/tabforge/store"
+)
+
+// SnapshotVersion is the format version of a Snapshot file.
+const SnapshotVersion = 1
+
+// Snapshot is a knowledge base as one value: every known dataset and
+// every evaluation, as written by WriteSnapshot (gzip JSON) and shipped
+// in the binary (Shipped).
+type Snapshot struct {
+	Version  int        `json:"version"`
+	Datasets []*Dataset `json:"datasets"`
+	Evals    []*Eval    `json:"evals"`
+}
+
+//go:embed shipped.json.gz
+var shipped []byte
+
+// Shipped returns the knowledge base built into the binary by `tabforge
+// meta build` from the meta corpus (see the package doc for the command).
+func Shipped() (*Snapshot, error) {
+	s, err := ReadSnapshot(bytes.NewReader(shipped))
+	if err != nil {
+		return nil, fmt.Errorf("meta: shipped knowledge base: %w", err)
+	}
+	return s, nil
+}
+
+// ReadSnapshot decodes a gzip JSON snapshot.
+func ReadSnapshot(r io.Reader) (*Snapshot, error) {
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, fmt.Errorf("meta: snapshot: %w", err)
+	}
+	defer zr.Close()
+	var s Snapshot
+	if err := json.NewDecoder(zr).Decode(&s); err != nil {
+		return nil, fmt.Errorf("meta: snapshot: %w", err)
+	}
+	if s.Version != SnapshotVersion {
+		return nil, fmt.Errorf("meta: snapshot version %d, want %d", s.Version, SnapshotVersion)
+	}
+	for _, d := range s.Datasets {
+		if d.Features == nil {
+			return nil, fmt.Errorf("meta: snapshot: dataset %s has no meta-features", d.Key)
+		}
+	}
+	return &s, nil
+}
+
+// ReadSnapshotFile reads a snapshot file; a missing file is an empty
+// snapshot, so a build can start from nothing and resume from its output.
+func ReadSnapshotFile(path string) (*Snapshot, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return &Snapshot{Version: SnapshotVersion}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("meta: %w", err)
+	}
+	defer f.Close()
+	return ReadSnapshot(f)
+}
+
+// Write encodes s as gzip JSON: datasets and evaluations in key order,
+// without the meta-features' compute times and run ids, so the same
+// knowledge gives the same bytes.
+func (s *Snapshot) Write(w io.Writer) error {
+	c := Snapshot{Version: SnapshotVersion}
+	for _, d := range s.Datasets {
+		d2 := *d
+		f := *d.Features
+		f.Seconds, f.Total = nil, 0
+		d2.Features = &f
+		d2.Updated = d2.Updated.UTC().Truncate(1e9)
+		c.Datasets = append(c.Datasets, &d2)
+	}
+	for _, e := range s.Evals {
+		e2 := *e
+		e2.RunID = ""
+		c.Evals = append(c.Evals, &e2)
+	}
+	sort.Slice(c.Datasets, func(i, j int) bool { return c.Datasets[i].Key < c.Datasets[j].Key })
+	sort.Slice(c.Evals, func(i, j int) bool {
+		return c.Evals[i].Dataset+"/"+c.Evals[i].ID < c.Evals[j].Dataset+"/"+c.Evals[j].ID
+	})
+	zw, _ := gzip.NewWriterLevel(w, gzip.BestCompression)
+	if err := json.NewEncoder(zw).Encode(c); err != nil {
+		return fmt.Errorf("meta: snapshot: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("meta: snapshot: %w", err)
+	}
+	return nil
+}
+
+// WriteFile writes s to path atomically (a temporary file renamed over
+// it), so an interrupted build never leaves a truncated knowledge base.
+func (s *Snapshot) WriteFile(path string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".meta-snapshot-*")
+	if err != nil {
+		return fmt.Errorf("meta: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := s.Write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("meta: %w", err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("meta: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("meta: %w", err)
+	}
+	return nil
+}
+
+// Records returns s as an in-memory store.Records (writable, never
+// persisted), to put beneath a store's records with Layered.
+func (s *Snapshot) Records() store.Records {
+	m := newMemRecords()
+	ctx := context.Background()
+	for _, d := range s.Datasets {
+		b, _ := json.Marshal(d)
+		_ = m.PutRecord(ctx, KindDataset, d.Key, b)
+	}
+	for _, e := range s.Evals {
+		b, _ := json.Marshal(e)
+		_ = m.PutRecord(ctx, KindEval, e.Dataset+"/"+e.ID, b)
+	}
+	return m
+}
+
+// Snapshot returns every dataset and evaluation of the knowledge base.
+func (kb *KB) Snapshot(ctx context.Context) (*Snapshot, error) {
+	ds, err := kb.Datasets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := &Snapshot{Version: SnapshotVersion, Datasets: ds}
+	for _, d := range ds {
+		evals, err := kb.Evals(ctx, d.Key)
+		if err != nil {
+			return nil, err
+		}
+		s.Evals = append(s.Evals, evals...)
+	}
+	return s, nil
+}
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// WithShipped returns the knowledge base of a training run: recs (the
+// user's store, where runs record their experiments) over the shipped
+// knowledge base.
+func WithShipped(recs store.Records) (*KB, error) {
+	s, err := Shipped()
+	if err != nil {
+		return nil, err
+	}
+	return &KB{Records: Layered{Top: recs, Base: s.Records()}}, nil
+}

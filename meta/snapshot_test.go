@@ -1,0 +1,91 @@
+package meta
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+)
+
+// TestShipped checks the knowledge base built into the binary: it
+// decodes, stays well under 5 MB, and every dataset in it has the
+// design's evaluations.
+func TestShipped(t *testing.T) {
+	if len(shipped) > 5<<20 {
+		t.Errorf("shipped knowledge base is %d bytes; want < 5 MB", len(shipped))
+	}
+	s, err := Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Datasets) == 0 {
+		t.Fatal("shipped knowledge base has no datasets")
+	}
+	per := map[string]int{}
+	for _, e := range s.Evals {
+		per[e.Dataset]++
+	}
+	for _, d := range s.Datasets {
+		if per[d.Key] < len(Design(d.Task))/2 {
+			t.Errorf("%s: %d evaluations; want most of the %d design configurations", d.Name, per[d.Key], len(Design(d.Task)))
+		}
+	}
+}
+
+// TestSnapshotRoundTrip writes a knowledge base and reads it back
+// through Records: the same datasets and evaluations, and the same bytes
+// when written again.
+func TestSnapshotRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	kb := corpusKB(t)
+	s, err := kb.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a bytes.Buffer
+	if err := s.Write(&a); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadSnapshot(bytes.NewReader(a.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := (&KB{Records: back.Records()}).Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := s2.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Datasets) != 2 || len(back.Evals) != len(s.Evals) || !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Errorf("round trip: %d datasets, %d of %d evaluations, same bytes %v", len(back.Datasets), len(back.Evals), len(s.Evals), bytes.Equal(a.Bytes(), b.Bytes()))
+	}
+}
+
+// TestLayered checks that the top layer wins and receives the writes.
+func TestLayered(t *testing.T) {
+	ctx := context.Background()
+	top, base := newMemRecords(), newMemRecords()
+	_ = base.PutRecord(ctx, KindDataset, "a", []byte("base-a"))
+	_ = base.PutRecord(ctx, KindDataset, "b", []byte("base-b"))
+	_ = top.PutRecord(ctx, KindDataset, "b", []byte("top-b"))
+	l := Layered{Top: top, Base: base}
+	if err := l.PutRecord(ctx, KindDataset, "c", []byte("top-c")); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := l.ListRecords(ctx, KindDataset, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range recs {
+		got = append(got, r.Key+"="+string(r.Value))
+	}
+	if want := "[a=base-a b=top-b c=top-c]"; fmt.Sprint(got) != want {
+		t.Errorf("ListRecords = %v; want %s", got, want)
+	}
+	if _, err := base.GetRecord(ctx, KindDataset, "c"); !isNotFound(err) {
+		t.Errorf("write reached the base layer: %v", err)
+	}
+}

@@ -1,0 +1,284 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/report"
+)
+
+// A MetaAdvisor is the meta-learner as training sees it: given the
+// run's training table it says which known datasets are near and which
+// configuration of each family did well on them. Package meta implements
+// it over its knowledge base. The pipeline consults it when the config's
+// meta_learning is on; an error is a warning and the run starts cold.
+type MetaAdvisor interface {
+	AdviseRun(ctx context.Context, q MetaQuery) (*MetaAdvice, error)
+}
+
+// MetaQuery describes the run asking for advice.
+type MetaQuery struct {
+	Table   *TrainingTable
+	Dataset string // content hash of the data file
+	Target  string
+	// Families are the run's candidate families.
+	Families []string
+}
+
+// MetaAdvice is what the knowledge base says about a run's data.
+type MetaAdvice struct {
+	// Info describes the advice for Result.Meta; the pipeline fills in
+	// Mode, Fallback and Tried.
+	Info MetaInfo
+	// Defaults are per family the configuration to train with untuned
+	// (zero-shot): the one that did best on the nearest datasets.
+	Defaults map[string]MetaConfig
+	// Starts are per family the configurations a tuning study tries
+	// first (warm start), best first, de-duplicated.
+	Starts map[string][]MetaConfig
+}
+
+// MetaConfig is a configuration from the knowledge base.
+type MetaConfig struct {
+	Params map[string]any `json:"params"`
+	// From names the known dataset it did well on; Distance is that
+	// dataset's distance to the run's data.
+	From     string  `json:"from"`
+	Distance float64 `json:"distance"`
+}
+
+// Meta-learning modes of MetaInfo.
+const (
+	MetaZeroShot  = "zero-shot"  // untuned families train with the nearest datasets' best configurations
+	MetaWarmStart = "warm-start" // tuning studies try those configurations first
+	MetaColdStart = "cold-start" // static defaults and a cold tuning start
+)
+
+// MetaInfo is what meta-learning did in a run (Result.Meta).
+type MetaInfo struct {
+	Mode string `json:"mode"`
+	// Fallback says why a run with meta_learning on started cold.
+	Fallback string `json:"fallback,omitempty"`
+	// Known counts the known datasets of the task; Neighbours are the
+	// nearest, nearest first.
+	Known      int            `json:"known"`
+	Neighbours []MetaNeighbor `json:"neighbours,omitempty"`
+	// Far is true when the nearest known dataset is farther than
+	// Threshold (Rule says how it was set).
+	Far       bool    `json:"far"`
+	Nearest   float64 `json:"nearest,omitempty"`
+	Threshold float64 `json:"threshold,omitempty"`
+	Rule      string  `json:"rule,omitempty"`
+	// Tried are the configurations taken from the knowledge base.
+	Tried []MetaTried `json:"tried,omitempty"`
+	// Seconds is the time meta-learning took (meta-features and lookup).
+	Seconds float64 `json:"seconds"`
+}
+
+// MetaNeighbor is a known dataset near the run's data.
+type MetaNeighbor struct {
+	Name     string  `json:"name"`
+	Distance float64 `json:"distance"`
+}
+
+// MetaTried is one configuration taken from the knowledge base: as a
+// family's untuned configuration (Use "default") or as a tuning study's
+// first trials (Use "start").
+type MetaTried struct {
+	Family string `json:"family"`
+	Use    string `json:"use"`
+	MetaConfig
+}
+
+// StaticParams are the parameters family trains with untuned when no
+// knowledge base is used, before model_params: what meta_learning=false
+// gives and what a dataset far from every known one falls back to.
+func StaticParams(family string) map[string]any { return familyDefaults(family) }
+
+// metaLearn consults Options.Meta when meta_learning is on: near known
+// datasets give untuned families their configurations (zero-shot) or
+// tuning studies their first trials (warm start); far from every known
+// dataset, or without a knowledge base, the run starts cold and says why.
+func (r *trainRun) metaLearn(ctx context.Context) error {
+	if !r.cfg.MetaLearning {
+		return nil
+	}
+	info := &MetaInfo{Mode: MetaColdStart}
+	r.res.Meta = info
+	if r.o.Meta == nil {
+		info.Fallback = "no knowledge base"
+		r.log.Info("meta-learning: cold start", "reason", info.Fallback)
+		return nil
+	}
+	names, _, err := candidates(r.cfg, r.o.Families, r.p.task)
+	if err != nil {
+		return nil // the candidates stage reports it
+	}
+	t0 := time.Now()
+	adv, err := r.o.Meta.AdviseRun(ctx, MetaQuery{Table: &TrainingTable{X: r.p.x, Y: r.p.y, Task: r.p.task, Classes: r.p.classes},
+		Dataset: r.res.DatasetHash, Target: r.cfg.Target, Families: names})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		info.Fallback = fmt.Sprintf("knowledge base failed: %v", err)
+		r.warn("meta-learning: " + info.Fallback + "; starting cold")
+		return nil
+	}
+	*info = adv.Info
+	info.Mode, info.Seconds = MetaColdStart, round(since(t0), 3)
+	switch {
+	case info.Known == 0:
+		info.Fallback = fmt.Sprintf("no known %s dataset", r.p.task)
+	case info.Far:
+		info.Fallback = fmt.Sprintf("far from known datasets: nearest distance %.3f > threshold %.3f", info.Nearest, info.Threshold)
+	case r.cfg.EnableHyperparameterTuning:
+		info.Mode = MetaWarmStart
+		r.o.Starts = StartSources{orBasic(r.o.Starts), metaStarts{starts: adv.Starts, maxEvals: r.cfg.MaxEvals}}
+		for _, f := range slices.Sorted(maps.Keys(adv.Starts)) {
+			for _, c := range adv.Starts[f] {
+				info.Tried = append(info.Tried, MetaTried{Family: f, Use: "start", MetaConfig: c})
+			}
+		}
+	default:
+		info.Mode = MetaZeroShot
+		r.cfg = zeroShotConfig(r.cfg, adv.Defaults)
+		for _, f := range slices.Sorted(maps.Keys(adv.Defaults)) {
+			info.Tried = append(info.Tried, MetaTried{Family: f, Use: "default", MetaConfig: adv.Defaults[f]})
+		}
+	}
+	if info.Mode == MetaColdStart {
+		r.log.Info("meta-learning: cold start", "reason", info.Fallback)
+	} else {
+		r.log.Info("meta-learning: "+info.Mode, "nearest", round(info.Nearest, 3), "threshold", round(info.Threshold, 3), "configurations", len(info.Tried))
+	}
+	return nil
+}
+
+func orBasic(s StartSource) StartSource {
+	if s == nil {
+		return BasicVariantStarts{}
+	}
+	return s
+}
+
+// zeroShotConfig returns a copy of cfg whose model_params give each
+// family in defaults that configuration in place of its static defaults
+// (a static default key the configuration lacks is set to null, the
+// learner's own default); the user's model_params still win key by key.
+func zeroShotConfig(cfg *config.Config, defaults map[string]MetaConfig) *config.Config {
+	if len(defaults) == 0 {
+		return cfg
+	}
+	out := cfg.Clone()
+	if out.ModelParams == nil {
+		out.ModelParams = map[string]map[string]any{}
+	}
+	for fam, c := range defaults {
+		mp := map[string]any{}
+		for k := range familyDefaults(fam) {
+			mp[k] = nil
+		}
+		maps.Copy(mp, c.Params)
+		maps.Copy(mp, cfg.ModelParams[fam])
+		out.ModelParams[fam] = mp
+	}
+	return out
+}
+
+// metaStarts is the StartSource of a warm start: a family's
+// configurations from the knowledge base, in the study's space, at most
+// a third of the trial budget (and at least one), de-duplicated.
+type metaStarts struct {
+	starts   map[string][]MetaConfig
+	maxEvals int
+}
+
+// Starts implements StartSource.
+func (m metaStarts) Starts(_ context.Context, q StartQuery) ([]Start, error) {
+	if q.Sampler != "tpe" {
+		return nil, nil
+	}
+	limit := max(1, m.maxEvals/3)
+	var out []Start
+	seen := map[string]bool{}
+	for _, c := range m.starts[q.Family] {
+		if len(out) == limit {
+			break
+		}
+		params := unsetDefaults(q.Family, q.Task)
+		maps.Copy(params, c.Params)
+		vals, dists, ok := q.Space.Encode(params)
+		if !ok {
+			continue
+		}
+		key := fmt.Sprint(vals)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, Start{Params: vals, Distributions: dists, From: fmt.Sprintf("meta:%s (distance %.3f)", c.From, c.Distance)})
+	}
+	return out, nil
+}
+
+var _ StartSource = metaStarts{}
+
+// unsetDefaults are the values the learners document for their zero
+// values (gbdt.Params, forest.Params), for the tuned parameters a
+// configuration may leave unset: a warm start then reproduces the known
+// configuration instead of letting the sampler draw what it left out.
+// Encode clamps a value outside the space (alpha 0 to its low end).
+func unsetDefaults(family string, task model.Task) map[string]any {
+	switch family {
+	case "gbdt":
+		return map[string]any{"max_depth": 6, "min_child_weight": 1.0, "subsample": 1.0, "colsample_bytree": 1.0, "lambda": 1.0, "alpha": 0.0}
+	case "forest":
+		mf := "all"
+		if task.IsClassification() {
+			mf = "sqrt"
+		}
+		return map[string]any{"min_samples_leaf": 1, "max_features": mf}
+	}
+	return map[string]any{}
+}
+
+// metaReport is the report's view of res.Meta, each configuration with
+// how it fared: an untuned default by its candidate's place on the
+// leaderboard, warm starts by the trials their study ran after them.
+func metaReport(res *Result) *report.Meta {
+	m := res.Meta
+	if m == nil {
+		return nil
+	}
+	out := &report.Meta{Mode: m.Mode, Fallback: m.Fallback, Known: m.Known, Nearest: m.Nearest, Threshold: m.Threshold, Rule: m.Rule}
+	for _, n := range m.Neighbours {
+		out.Neighbours = append(out.Neighbours, report.MetaNeighbor{Name: n.Name, Distance: n.Distance})
+	}
+	place := map[string]int{}
+	tuning := map[string]*TuningInfo{}
+	for i, e := range res.Leaderboard {
+		if _, ok := place[e.Model]; !ok && e.Error == "" {
+			place[e.Model] = i + 1
+		}
+		if e.Tuning != nil {
+			tuning[e.Model] = e.Tuning
+		}
+	}
+	for _, t := range m.Tried {
+		outcome := ""
+		switch {
+		case t.Use == "default" && place[t.Family] > 0:
+			outcome = fmt.Sprintf("leaderboard place %d of %d", place[t.Family], len(res.Leaderboard))
+		case t.Use == "start" && tuning[t.Family] != nil:
+			outcome = fmt.Sprintf("first trials of a %d-trial study", tuning[t.Family].Trials)
+		}
+		out.Tried = append(out.Tried, report.MetaTried{Family: t.Family, Use: t.Use, From: t.From, Distance: t.Distance, Params: t.Params, Outcome: outcome})
+	}
+	return out
+}
