@@ -97,8 +97,10 @@ type MetaTried struct {
 
 // StaticParams are the parameters family trains with untuned when no
 // knowledge base is used, before model_params: what meta_learning=false
-// gives and what a dataset far from every known one falls back to.
-func StaticParams(family string) map[string]any { return familyDefaults(family) }
+// gives and what a dataset far from every known one falls back to. The
+// defaults that depend on the table's size (familyDefaults with rows) are
+// not among them: they apply beneath any configuration.
+func StaticParams(family string) map[string]any { return familyDefaults(family, 0) }
 
 // metaLearn consults Options.Meta when meta_learning is on: near known
 // datasets give untuned families their configurations (zero-shot) or
@@ -181,7 +183,7 @@ func zeroShotConfig(cfg *config.Config, defaults map[string]MetaConfig) *config.
 	}
 	for fam, c := range defaults {
 		mp := map[string]any{}
-		for k := range familyDefaults(fam) {
+		for k := range StaticParams(fam) {
 			mp[k] = nil
 		}
 		maps.Copy(mp, c.Params)

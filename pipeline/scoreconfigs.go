@@ -44,7 +44,7 @@ func ScoreConfigs(ctx context.Context, f *frame.Frame, cfg *config.Config, confi
 		return nil, nil, fmt.Errorf("score configurations: no CV folds (cv_folds %d)", cfg.CVFolds)
 	}
 	p.dataset, p.families = f.Hash(), reg
-	metric := primaryMetric(p.task)
+	metric := PrimaryMetric(p.task)
 	e := &Experiment{Dataset: p.dataset, Name: cfg.Data, Target: cfg.Target, Metric: metric, HigherIsBetter: eval.Higher(metric),
 		Table: &TrainingTable{X: p.x, Y: p.y, Task: p.task, Classes: p.classes}}
 	var warnings []string
