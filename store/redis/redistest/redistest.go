@@ -41,8 +41,10 @@ func Binary(t testing.TB) string {
 	return bin
 }
 
-// Start starts a private redis-server with appendonly on, stopped when
-// the test ends.
+// Start starts a private redis-server with appendonly on and every write
+// fsynced (appendfsync always), stopped when the test ends. The default
+// everysec may lose the last second of writes to a kill -9, which tests
+// that kill Redis right after a write would see as a lost record.
 func Start(t testing.TB) *Server {
 	t.Helper()
 	s := &Server{Dir: t.TempDir()}
@@ -65,7 +67,7 @@ func (s *Server) start(t testing.TB) {
 	t.Helper()
 	_, port, _ := net.SplitHostPort(s.Addr)
 	s.cmd = exec.Command(Binary(t), "--port", port, "--bind", "127.0.0.1", "--dir", s.Dir,
-		"--appendonly", "yes", "--save", "", "--daemonize", "no", "--logfile", filepath.Join(s.Dir, "redis.log"))
+		"--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no", "--logfile", filepath.Join(s.Dir, "redis.log"))
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("start redis-server: %v", err)
 	}
