@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -113,9 +112,7 @@ func (s *Server) frameFor(p *pipeline.Predictor, t *table) (*frame.Frame, *pipel
 	if t.rows > s.o.MaxRows+1 { // +1: a CSV body's count includes its header line
 		return nil, nil, http.StatusRequestEntityTooLarge, errRows(t.rows, s.o.MaxRows)
 	}
-	x, rep, err := p.ReadInputFrom(func(o frame.ReadOptions) (*frame.Frame, error) {
-		return frame.ReadCSV(bytes.NewReader(t.csv), o)
-	}, frame.ReadOptions{Comma: t.comma})
+	x, rep, err := p.ReadInputFrom(t.read, frame.ReadOptions{})
 	if err != nil {
 		return nil, nil, http.StatusBadRequest, err
 	}
@@ -242,6 +239,6 @@ func predictions(p *pipeline.Predictor, pred *pipeline.Prediction) any {
 // inputsHash is the SHA-256 of a table's CSV text, logged in place of
 // the inputs.
 func inputsHash(t *table) string {
-	h := sha256.Sum256(t.csv)
+	h := sha256.Sum256(t.text())
 	return hex.EncodeToString(h[:])
 }
