@@ -45,7 +45,7 @@ func (t *table) text() []byte {
 		}
 		var buf bytes.Buffer
 		w := csv.NewWriter(&buf)
-		w.Write(t.columns) //nolint:errcheck // a bytes.Buffer does not fail
+		w.Write(t.columns)  //nolint:errcheck // a bytes.Buffer does not fail
 		w.WriteAll(t.cells) //nolint:errcheck // see above
 		t.csv = buf.Bytes()
 	})
