@@ -30,6 +30,15 @@ func readRows(header []string, rows [][]string, opts ReadOptions) (*Frame, error
 	if len(rows) == 0 {
 		return nil, ErrNoRows
 	}
+	for j, c := range cols { // size each column's text once, not by doubling
+		size := 0
+		for _, rec := range rows {
+			if j < len(rec) {
+				size += len(rec[j])
+			}
+		}
+		c.buf, c.ends = make([]byte, 0, size), make([]uint32, 0, len(rows))
+	}
 	missing := opts.missingSet()
 	noLine := func() int { return 0 }
 	for i, rec := range rows {
@@ -38,7 +47,7 @@ func readRows(header []string, rows [][]string, opts ReadOptions) (*Frame, error
 		}
 		for j, s := range rec {
 			s = foldCRLF(s)
-			_, isMissing := missing[s]
+			isMissing := missing.has(s)
 			if err := cols[j].add(s, isMissing, i+1, noLine); err != nil {
 				return nil, err
 			}

@@ -77,6 +77,14 @@ func decodeMLflow(body []byte, contentType, keyField string) (*table, error) {
 	if mt == "text/csv" {
 		return csvTable(body, keyField)
 	}
+	if columns, cells, ok := fastSplit(body); ok {
+		return cellsTable(columns, cells, keyField)
+	}
+	return decodeJSON(body, keyField)
+}
+
+// decodeJSON is decodeMLflow for any JSON body, with encoding/json.
+func decodeJSON(body []byte, keyField string) (*table, error) {
 	var req map[string]json.RawMessage
 	if err := unmarshal(body, &req); err != nil {
 		return nil, badf("malformed JSON body: %v (want {\"dataframe_split\": ...}, dataframe_records, instances or inputs, or a text/csv body)", err)
@@ -178,6 +186,11 @@ func rowsTable(columns []string, rows [][]any, keyField string) (*table, error) 
 // cellsTable makes the table of text cells, checking it is not empty
 // and taking the routing key from the first row.
 func cellsTable(columns []string, cells [][]string, keyField string) (*table, error) {
+	for i, row := range cells {
+		if len(row) != len(columns) {
+			return nil, badf("row %d has %d values for %d columns", i, len(row), len(columns))
+		}
+	}
 	if len(columns) == 0 || len(cells) == 0 {
 		return nil, badf("no rows: the request must hold at least one row with at least one column")
 	}

@@ -85,7 +85,7 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, name string) (c *
 		return nil, nil, nil, false
 	}
 	release = func() { <-s.slots }
-	body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, s.o.MaxBodyBytes))
+	body, err = readBody(http.MaxBytesReader(w, r.Body, s.o.MaxBodyBytes), r.ContentLength, s.o.MaxBodyBytes)
 	if err != nil {
 		release()
 		var mbe *http.MaxBytesError
@@ -97,6 +97,20 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, name string) (c *
 		return nil, nil, nil, false
 	}
 	return c, body, release, true
+}
+
+// readBody reads a request body into one buffer of its declared length
+// (within limit), sparing io.ReadAll's repeated growing.
+func readBody(r io.Reader, length, limit int64) ([]byte, error) {
+	if length <= 0 || length > limit {
+		return io.ReadAll(r)
+	}
+	buf := make([]byte, length)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, err
+	}
+	rest, err := io.ReadAll(r) // empty: net/http stops at the declared length
+	return append(buf, rest...), err
 }
 
 func requestID(r *http.Request, s *Server) string {
