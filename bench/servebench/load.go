@@ -20,14 +20,29 @@ import (
 // takes longer counts as an error.
 const requestTimeout = 10 * time.Second
 
-// load sends requests to one MLflow invocations URL.
+// maxConns bounds the generator's connections. Client and server share
+// this process's file descriptors, and an overloaded server would
+// otherwise draw one new connection per waiting request until accept
+// and dial fail with "too many open files"; beyond it requests wait in
+// the client, and their wait counts in their latency.
+const maxConns = 512
+
+// load sends requests to one MLflow invocations URL over one pool of
+// connections, which every phase shares and empties when it ends.
 type load struct {
 	url    string
+	tr     *http.Transport
 	client *http.Client
 }
 
 func newLoad(url string) *load {
-	return &load{url: url, client: &http.Client{Timeout: requestTimeout}}
+	tr := &http.Transport{MaxConnsPerHost: maxConns, MaxIdleConnsPerHost: maxConns, IdleConnTimeout: time.Minute}
+	return &load{url: url, tr: tr, client: &http.Client{Timeout: requestTimeout, Transport: tr}}
+}
+
+// attacker returns a vegeta attacker on l's connections.
+func (l *load) attacker(opts ...func(*vegeta.Attacker)) *vegeta.Attacker {
+	return vegeta.NewAttacker(append([]func(*vegeta.Attacker){vegeta.Client(l.client)}, opts...)...)
 }
 
 // targets makes vegeta targets of JSON bodies; a static targeter sends
@@ -92,9 +107,20 @@ func attack(ctx context.Context, a *vegeta.Attacker, results <-chan *vegeta.Resu
 
 func failed(r *vegeta.Result) bool { return r.Error != "" || r.Code != http.StatusOK }
 
+// resultError describes a failed result: the transport error, or the
+// status and the start of the answer.
+func resultError(r *vegeta.Result) string {
+	if r.Error != "" {
+		return r.Error
+	}
+	body := bytes.TrimSpace(r.Body)
+	return fmt.Sprintf("status %d: %s", r.Code, body[:min(len(body), 200)])
+}
+
 // constantRate sends single-row bodies at rate per second for d.
 func (l *load) constantRate(ctx context.Context, bodies [][]byte, rate int, d time.Duration) (RateResult, error) {
-	a := vegeta.NewAttacker(vegeta.Timeout(requestTimeout), vegeta.KeepAlive(true))
+	defer l.tr.CloseIdleConnections()
+	a := l.attacker()
 	var m vegeta.Metrics
 	out := RateResult{Rate: rate, Duration: d}
 	name := "rate-" + strconv.Itoa(rate)
@@ -103,7 +129,7 @@ func (l *load) constantRate(ctx context.Context, bodies [][]byte, rate int, d ti
 		if failed(r) {
 			out.Errors++
 			if out.FirstError == "" {
-				out.FirstError = fmt.Sprintf("status %d %s %s", r.Code, r.Error, bytes.TrimSpace(r.Body))
+				out.FirstError = resultError(r)
 			}
 		}
 	})
@@ -179,8 +205,9 @@ func (w *swapWatch) serveTime() time.Duration {
 // swaps runs clients workers sending single rows back to back while the
 // registry alternates promoting the second version and rolling back.
 func (l *load) swaps(ctx context.Context, bodies [][]byte, clients, swaps int, st *benchStore) (SwapResult, error) {
+	defer l.tr.CloseIdleConnections()
 	n := uint64(clients)
-	a := vegeta.NewAttacker(vegeta.Workers(n), vegeta.MaxWorkers(n), vegeta.Timeout(requestTimeout), vegeta.KeepAlive(true))
+	a := l.attacker(vegeta.Workers(n), vegeta.MaxWorkers(n))
 	out := SwapResult{Clients: clients, Swaps: swaps, Versions: map[string]uint64{}}
 	var w swapWatch
 	consumed := make(chan struct{})
@@ -191,6 +218,9 @@ func (l *load) swaps(ctx context.Context, bodies [][]byte, clients, swaps int, s
 			out.Requests++
 			if failed(r) {
 				out.Failed++
+				if out.FirstError == "" {
+					out.FirstError = resultError(r)
+				}
 			}
 			out.Versions[r.Headers.Get("X-Model-Version")]++
 			w.observe(r)

@@ -40,6 +40,9 @@ func Print(w io.Writer, r *Result) error {
 	s := r.Swap
 	_, err := fmt.Fprintf(w, "\n%d clients, %d alternating promote/rollback swaps: %d requests, %d failed; %d of %d swaps served, max time to serve the new version %s\n",
 		s.Clients, s.Swaps, s.Requests, s.Failed, s.Served, s.Swaps, ms(s.MaxServe))
+	if err == nil && s.FirstError != "" {
+		_, err = fmt.Fprintf(w, "  first failed request: %s\n", s.FirstError)
+	}
 	return err
 }
 

@@ -142,6 +142,8 @@ type SwapResult struct {
 	// the change.
 	Served   int           `json:"served"`
 	MaxServe time.Duration `json:"max_serve_ns"`
+	// FirstError is one failed request's error.
+	FirstError string `json:"first_error,omitempty"`
 	// Versions counts the answers per X-Model-Version.
 	Versions map[string]uint64 `json:"versions"`
 }
