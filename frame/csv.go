@@ -44,16 +44,41 @@ func DefaultMissing() []string {
 	return []string{"", "NA", "NaN", "nan", "null", "NULL", "N/A"}
 }
 
-func (o ReadOptions) missingSet() map[string]struct{} {
+func (o ReadOptions) missingSet() *missingSet {
 	tokens := o.Missing
 	if tokens == nil {
 		tokens = DefaultMissing()
 	}
-	set := make(map[string]struct{}, len(tokens))
+	m := &missingSet{set: make(map[string]struct{}, len(tokens))}
 	for _, t := range tokens {
-		set[t] = struct{}{}
+		m.set[t] = struct{}{}
+		if t == "" {
+			m.empty = true
+		} else {
+			m.first[t[0]] = true
+		}
 	}
-	return set
+	return m
+}
+
+// missingSet is the set of missing-value tokens. Most cells start with a
+// byte no token starts with (a digit, for the default tokens), so
+// looking at that byte first spares a map lookup per cell.
+type missingSet struct {
+	set   map[string]struct{}
+	first [256]bool // first bytes of the non-empty tokens
+	empty bool      // "" is a token
+}
+
+func (m *missingSet) has(s string) bool {
+	if s == "" {
+		return m.empty
+	}
+	if !m.first[s[0]] {
+		return false
+	}
+	_, ok := m.set[s]
+	return ok
 }
 
 // ReadCSV reads an RFC 4180 CSV table with a header row from r and infers
@@ -129,7 +154,7 @@ func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
 		rows++
 		for j, s := range rec {
 			s = foldCRLF(s)
-			_, isMissing := missing[s]
+			isMissing := missing.has(s)
 			if err := cols[j].add(s, isMissing, rows, func() int { l, _ := cr.FieldPos(j); return l }); err != nil {
 				return nil, err
 			}

@@ -52,3 +52,20 @@ func ExampleReadCSV_error() {
 	fmt.Println(err)
 	// Output: frame: read csv: row 2 (line 3) column "x": infinite value "-Inf"
 }
+
+// ReadRows reads cells that are already split, such as the rows of a
+// JSON request, as ReadCSV would read them from a file.
+func ExampleReadRows() {
+	f, err := frame.ReadRows([]string{"city", "median"},
+		[][]string{{"Austin", "71400"}, {"Dallas", "NA"}}, frame.ReadOptions{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, c := range f.Columns() {
+		fmt.Println(c.Name, c.Kind, c.Len())
+	}
+	// Output:
+	// city categorical 2
+	// median numeric 2
+}

@@ -23,6 +23,9 @@ const (
 // identifiers such as "0x1p3" or "1_000" stay text. Values that are ±Inf or
 // overflow float64 are reported as infiniteNumber.
 func parseNumber(s string) (float64, numResult) {
+	if v, ok := parseSmallInt(s); ok {
+		return v, finiteNumber
+	}
 	if s == "" || strings.ContainsAny(s, "xX_") {
 		return 0, notNumber
 	}
@@ -37,6 +40,32 @@ func parseNumber(s string) (float64, numResult) {
 		return v, infiniteNumber
 	}
 	return v, finiteNumber
+}
+
+// parseSmallInt is parseNumber's fast path for the commonest cells,
+// integers of at most 15 digits with an optional sign: they are exact in
+// a float64, so the result is what strconv.ParseFloat returns (-0 too).
+func parseSmallInt(s string) (float64, bool) {
+	neg := false
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		neg, s = s[0] == '-', s[1:]
+	}
+	if len(s) == 0 || len(s) > 15 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	v := float64(n)
+	if neg {
+		v = -v
+	}
+	return v, true
 }
 
 // Layouts accepted for datetime text, besides RFC 3339.

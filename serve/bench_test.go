@@ -5,33 +5,52 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // BenchmarkInvocations measures one MLflow request over loopback, end to
-// end (client encode, HTTP, decode, predict, encode), on the ames ridge
-// model: single rows and a 10,000-row batch.
+// end (client send, HTTP, decode, predict, encode, client read), on the
+// ames ridge model: single rows and a 10,000-row batch (the file's rows
+// repeated), as a text/csv body and as dataframe_split JSON.
 func BenchmarkInvocations(b *testing.B) {
 	reg, arts := newRegistry(b)
 	m := trainModel(b, reg, arts, "ames.csv", "Sale_Price", "ridge", "houses", 1)
 	promote(b, reg, m.Version)
 	f := start(b, reg, Options{})
-	header, rows := csvRows(b, "ames.csv", 1)
+	header, rows := csvRows(b, "ames.csv", 2000)
 	for _, n := range []int{1, 10_000} {
 		batch := make([][]string, n)
 		for i := range batch {
-			batch[i] = rows[0]
+			batch[i] = rows[i%len(rows)]
 		}
-		body := mlflowBodies(header, batch)["csv"]
-		b.Run(fmt.Sprint("rows=", n), func(b *testing.B) {
-			for b.Loop() {
-				resp, err := http.Post(f.url+"/invocations", "text/csv", bytes.NewReader(body))
-				if err != nil || resp.StatusCode != http.StatusOK {
-					b.Fatal(resp, err)
+		bodies := mlflowBodies(header, batch)
+		for _, format := range []string{"csv", "dataframe_split"} {
+			contentType := map[string]string{"csv": "text/csv", "dataframe_split": "application/json"}[format]
+			b.Run(fmt.Sprint("rows=", n, "/", format), func(b *testing.B) {
+				cpu := cpuTime()
+				for b.Loop() {
+					resp, err := http.Post(f.url+"/invocations", contentType, bytes.NewReader(bodies[format]))
+					if err != nil || resp.StatusCode != http.StatusOK {
+						b.Fatal(resp, err)
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
 				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-		})
+				// CPU time per request (server and client, this process) is
+				// steadier than wall time on a shared machine.
+				b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N)/1e6, "cpu-ms/op")
+			})
+		}
 	}
+}
+
+// cpuTime is the user and system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

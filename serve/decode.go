@@ -11,19 +11,54 @@ import (
 	"mime"
 	"slices"
 	"strings"
+	"sync"
+
+	"github.com/tabforge/tabforge/frame"
 )
 
-// table is a request's rows before they meet a model: column names and
-// the rows as CSV text, so that the predictor's own CSV reader decides
-// kinds, missing values and categories exactly as `tabforge predict`
-// does on a file.
+// table is a request's rows before they meet a model: a text/csv body
+// as it came, or JSON rows as text cells (numbers keep their JSON text),
+// which the predictor's reader takes as it would take the same cells in
+// a CSV file, so kinds, missing values and categories are decided
+// exactly as `tabforge predict` decides them on a file.
 type table struct {
-	csv   []byte
-	comma rune // 0: detect (a text/csv body)
-	rows  int
+	csv   []byte // a text/csv body; nil for JSON rows
+	comma rune   // 0: detect (a text/csv body)
+	// columns and cells are JSON rows, cells[i][j] the text of row i's
+	// value of columns[j] ("" for null).
+	columns []string
+	cells   [][]string
+	rows    int
 	// key is the routing key (X-Routing-Key, or the route's key field in
 	// the first row); empty: none.
 	key string
+
+	csvOnce sync.Once
+}
+
+// text returns the table as CSV text: the body of a text/csv request, or
+// JSON rows written as CSV once, for the prediction log (hash or inputs).
+func (t *table) text() []byte {
+	t.csvOnce.Do(func() {
+		if t.csv != nil {
+			return
+		}
+		var buf bytes.Buffer
+		w := csv.NewWriter(&buf)
+		w.Write(t.columns)  //nolint:errcheck // a bytes.Buffer does not fail
+		w.WriteAll(t.cells) //nolint:errcheck // see above
+		t.csv = buf.Bytes()
+	})
+	return t.csv
+}
+
+// read reads the table with the options a predictor's reader gives.
+func (t *table) read(o frame.ReadOptions) (*frame.Frame, error) {
+	if t.cells != nil {
+		return frame.ReadRows(t.columns, t.cells, o)
+	}
+	o.Comma = t.comma
+	return frame.ReadCSV(bytes.NewReader(t.csv), o)
 }
 
 // badRequest is a client error: decoding failed before any model ran.
@@ -42,6 +77,14 @@ func decodeMLflow(body []byte, contentType, keyField string) (*table, error) {
 	if mt == "text/csv" {
 		return csvTable(body, keyField)
 	}
+	if columns, cells, ok := fastSplit(body); ok {
+		return cellsTable(columns, cells, keyField)
+	}
+	return decodeJSON(body, keyField)
+}
+
+// decodeJSON is decodeMLflow for any JSON body, with encoding/json.
+func decodeJSON(body []byte, keyField string) (*table, error) {
 	var req map[string]json.RawMessage
 	if err := unmarshal(body, &req); err != nil {
 		return nil, badf("malformed JSON body: %v (want {\"dataframe_split\": ...}, dataframe_records, instances or inputs, or a text/csv body)", err)
@@ -118,23 +161,16 @@ func columnsTable(names []string, col func(j int) []any, keyField string) (*tabl
 	return rowsTable(names, rows, keyField)
 }
 
-// rowsTable writes columns and rows as CSV. Numbers keep their JSON
-// text, null is a missing value, booleans are true/false; nested values
-// are an error naming the cell.
+// rowsTable turns decoded JSON rows into text cells. Numbers keep their
+// JSON text, null is a missing value, booleans are true/false; nested
+// values are an error naming the cell.
 func rowsTable(columns []string, rows [][]any, keyField string) (*table, error) {
-	if len(columns) == 0 || len(rows) == 0 {
-		return nil, badf("no rows: the request must hold at least one row with at least one column")
-	}
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.Write(columns) //nolint:errcheck // a bytes.Buffer does not fail; w.Error is checked below
-	rec := make([]string, len(columns))
-	keyCol := slices.Index(columns, keyField)
-	t := &table{comma: ',', rows: len(rows)}
+	cells := make([][]string, len(rows))
 	for i, row := range rows {
 		if len(row) != len(columns) {
 			return nil, badf("row %d has %d values for %d columns", i, len(row), len(columns))
 		}
+		rec := make([]string, len(row))
 		for j, v := range row {
 			s, err := cell(v)
 			if err != nil {
@@ -142,16 +178,26 @@ func rowsTable(columns []string, rows [][]any, keyField string) (*table, error) 
 			}
 			rec[j] = s
 		}
-		if i == 0 && keyCol >= 0 {
-			t.key = rec[keyCol]
+		cells[i] = rec
+	}
+	return cellsTable(columns, cells, keyField)
+}
+
+// cellsTable makes the table of text cells, checking it is not empty
+// and taking the routing key from the first row.
+func cellsTable(columns []string, cells [][]string, keyField string) (*table, error) {
+	for i, row := range cells {
+		if len(row) != len(columns) {
+			return nil, badf("row %d has %d values for %d columns", i, len(row), len(columns))
 		}
-		w.Write(rec) //nolint:errcheck // see above
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return nil, fmt.Errorf("encode rows: %w", err)
+	if len(columns) == 0 || len(cells) == 0 {
+		return nil, badf("no rows: the request must hold at least one row with at least one column")
 	}
-	t.csv = buf.Bytes()
+	t := &table{columns: columns, cells: cells, rows: len(cells)}
+	if j := slices.Index(columns, keyField); j >= 0 {
+		t.key = cells[0][j]
+	}
 	return t, nil
 }
 

@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -86,7 +85,7 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, name string) (c *
 		return nil, nil, nil, false
 	}
 	release = func() { <-s.slots }
-	body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, s.o.MaxBodyBytes))
+	body, err = readBody(http.MaxBytesReader(w, r.Body, s.o.MaxBodyBytes), r.ContentLength, s.o.MaxBodyBytes)
 	if err != nil {
 		release()
 		var mbe *http.MaxBytesError
@@ -98,6 +97,20 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, name string) (c *
 		return nil, nil, nil, false
 	}
 	return c, body, release, true
+}
+
+// readBody reads a request body into one buffer of its declared length
+// (within limit), sparing io.ReadAll's repeated growing.
+func readBody(r io.Reader, length, limit int64) ([]byte, error) {
+	if length <= 0 || length > limit {
+		return io.ReadAll(r)
+	}
+	buf := make([]byte, length)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, err
+	}
+	rest, err := io.ReadAll(r) // empty: net/http stops at the declared length
+	return append(buf, rest...), err
 }
 
 func requestID(r *http.Request, s *Server) string {
@@ -113,9 +126,7 @@ func (s *Server) frameFor(p *pipeline.Predictor, t *table) (*frame.Frame, *pipel
 	if t.rows > s.o.MaxRows+1 { // +1: a CSV body's count includes its header line
 		return nil, nil, http.StatusRequestEntityTooLarge, errRows(t.rows, s.o.MaxRows)
 	}
-	x, rep, err := p.ReadInputFrom(func(o frame.ReadOptions) (*frame.Frame, error) {
-		return frame.ReadCSV(bytes.NewReader(t.csv), o)
-	}, frame.ReadOptions{Comma: t.comma})
+	x, rep, err := p.ReadInputFrom(t.read, frame.ReadOptions{})
 	if err != nil {
 		return nil, nil, http.StatusBadRequest, err
 	}
@@ -242,6 +253,6 @@ func predictions(p *pipeline.Predictor, pred *pipeline.Prediction) any {
 // inputsHash is the SHA-256 of a table's CSV text, logged in place of
 // the inputs.
 func inputsHash(t *table) string {
-	h := sha256.Sum256(t.csv)
+	h := sha256.Sum256(t.text())
 	return hex.EncodeToString(h[:])
 }

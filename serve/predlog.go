@@ -71,7 +71,7 @@ func (l *predLog) write(c *call, shadow bool, preds any, withInputs bool) {
 	line := logLine{RequestID: c.id, Time: c.start.UTC(), Model: c.name, Version: c.v.m.Version, Variant: c.variant,
 		Shadow: shadow, Rows: c.t.rows, InputsHash: inputsHash(c.t), Predictions: preds}
 	if withInputs {
-		line.Inputs = string(c.t.csv)
+		line.Inputs = string(c.t.text())
 	}
 	select {
 	case l.lines <- line:

@@ -71,7 +71,7 @@ func (m *Model) predictRaw(dst []float64, x *model.Matrix, workers int) {
 	workers = min(workers, nb)
 	var next atomicCounter
 	runWorkers(workers, func(int) {
-		buf := make([]float32, br*p)
+		buf := make([]float32, min(br, n)*p) // a block, or all rows when fewer (a single-row request)
 		for {
 			t := next.next()
 			if t >= nb {

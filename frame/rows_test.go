@@ -1,0 +1,77 @@
+package frame
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestReadRowsMatchesReadCSV reads the same cells through ReadRows and
+// through ReadCSV: the frames must be identical (same hash: names, kinds,
+// values, levels), and so must the failures, up to the line numbers that
+// only a file has.
+func TestReadRowsMatchesReadCSV(t *testing.T) {
+	files := []string{filepath.Join("..", "testdata", "ames.csv"), filepath.Join("..", "testdata", "txhousing.csv"), filepath.Join("..", "testdata", "credit_data.csv")}
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareRows(t, path, recs[0], recs[1:], ReadOptions{})
+	}
+	cases := []struct {
+		name   string
+		header []string
+		rows   [][]string
+		opts   ReadOptions
+	}{
+		{"missing tokens and -0", []string{"x", "c"}, [][]string{{"NA", "a"}, {"-0", ""}, {"+3", "null"}, {"1e3", "N/A"}}, ReadOptions{}},
+		{"no missing tokens", []string{"x", "c"}, [][]string{{"1", ""}, {"2", "NA"}}, ReadOptions{Missing: []string{}}},
+		{"CRLF folded", []string{"c"}, [][]string{{"a\r\nb"}, {"a\r\r\nb"}}, ReadOptions{}},
+		{"dates", []string{"d"}, [][]string{{"2020-01-02"}, {"2020-01-02T03:04:05Z"}}, ReadOptions{}},
+		{"forced numeric fails", []string{"x"}, [][]string{{"1"}, {"one"}}, ReadOptions{Schema: map[string]Kind{"x": Numeric}}},
+		{"forced categorical", []string{"x"}, [][]string{{"10"}, {"9"}}, ReadOptions{Schema: map[string]Kind{"x": Categorical}}},
+		{"infinite", []string{"x"}, [][]string{{"1e999"}}, ReadOptions{}},
+		{"duplicate name", []string{"x", "x"}, [][]string{{"1", "2"}}, ReadOptions{}},
+		{"schema column absent", []string{"x"}, [][]string{{"1"}}, ReadOptions{Schema: map[string]Kind{"y": Numeric}}},
+	}
+	for _, c := range cases {
+		compareRows(t, c.name, c.header, c.rows, c.opts)
+	}
+	if _, err := ReadRows([]string{"x"}, nil, ReadOptions{}); !errors.Is(err, ErrNoRows) {
+		t.Errorf("ReadRows without rows: %v; want ErrNoRows", err)
+	}
+	if _, err := ReadRows([]string{"x", "y"}, [][]string{{"1"}}, ReadOptions{}); err == nil {
+		t.Error("ReadRows of a short row: no error")
+	}
+}
+
+func compareRows(t *testing.T, name string, header []string, rows [][]string, opts ReadOptions) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write(header)
+	w.WriteAll(rows)
+	want, werr := ReadCSV(&buf, opts)
+	got, err := ReadRows(header, rows, opts)
+	if (err == nil) != (werr == nil) {
+		t.Fatalf("%s: ReadRows error %v, ReadCSV error %v", name, err, werr)
+	}
+	if err != nil {
+		var pe, wpe *ParseError
+		if errors.As(err, &pe) != errors.As(werr, &wpe) || (pe != nil && (pe.Row != wpe.Row || pe.Column != wpe.Column || pe.Err.Error() != wpe.Err.Error())) {
+			t.Errorf("%s: ReadRows error %v, ReadCSV error %v", name, err, werr)
+		}
+		return
+	}
+	if got.Hash() != want.Hash() {
+		t.Errorf("%s: ReadRows and ReadCSV read different frames:\n%v\n%v", name, got.Schema(), want.Schema())
+	}
+}

@@ -1,0 +1,70 @@
+package serve
+
+import (
+	"slices"
+	"testing"
+)
+
+// splitBodies are dataframe_split bodies and near misses: odd spacing,
+// escapes, non-ASCII and invalid UTF-8, extra and repeated keys, nested
+// values, bad numbers and trailing data.
+var splitBodies = []string{
+	`{"dataframe_split": {"columns": ["a", "b"], "data": [[1, "x"], [2.5e-3, null]]}}`,
+	` { "dataframe_split" :{"data":[[-0,true],[1E+2,false]] ,"columns":["a","b"],"index":[0,{"k":[1]}]} } `,
+	`{"dataframe_split": {"columns": ["a\"q", "é"], "data": [["\u00e9\n", "tab\t"], ["\ud83d\ude00", "x\\y"]]}}`,
+	"{\"dataframe_split\": {\"columns\": [\"a\"], \"data\": [[\"\xff\xfe\"]]}}",
+	`{"dataframe_split": {"columns": ["a"], "data": [[1]]}, "params": {}}`,
+	`{"dataframe_split": {"columns": ["a"], "columns": ["b"], "data": [[1]]}}`,
+	`{"dataframe_split": {"Columns": ["a"], "data": [[1]]}}`,
+	`{"dataframe_split": {"columns": ["a"], "data": [[[1]]]}}`,
+	`{"dataframe_split": {"columns": ["a"], "data": [[01]]}}`,
+	`{"dataframe_split": {"columns": ["a"], "data": [[1.]]}}`,
+	`{"dataframe_split": {"columns": ["a"], "data": [[-]]}}`,
+	`{"dataframe_split": {"columns": ["a"], "data": [[1,]]}}`,
+	`{"dataframe_split": {"columns": ["a"], "data": [[1]],}}`,
+	`{"dataframe_split": {"columns": ["a"], "data": [[1]]}} x`,
+	`{"dataframe_split": {"columns": ["a"], "data": [[1]]}}{}`,
+	`{"dataframe_split": {"columns": ["a", "b"], "data": [[1], [1, 2]]}}`,
+	`{"dataframe_split": {"columns": ["a"], "data": [[NaN]]}}`,
+	`{"dataframe_split": {"columns": ["a"], "data": [["a` + "\x01" + `"]]}}`,
+	`{"dataframe_split": {"columns": [], "data": []}}`,
+	`{"dataframe_split": null}`,
+	`{"dataframe_split": {"columns": ["a"], "data": [[nul]]}}`,
+}
+
+// TestFastSplitMatchesJSON checks the fast decoder against the general
+// one: whatever the fast one takes, the general one reads to the same
+// cells or refuses with the same error.
+func TestFastSplitMatchesJSON(t *testing.T) {
+	for _, body := range splitBodies {
+		checkFastSplit(t, []byte(body))
+	}
+	if _, _, ok := fastSplit([]byte(splitBodies[0])); !ok {
+		t.Errorf("fastSplit does not take the plain body %s", splitBodies[0])
+	}
+}
+
+func FuzzFastSplit(f *testing.F) {
+	for _, b := range splitBodies {
+		f.Add([]byte(b))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) { checkFastSplit(t, body) })
+}
+
+func checkFastSplit(t *testing.T, body []byte) {
+	t.Helper()
+	columns, cells, ok := fastSplit(body)
+	if !ok {
+		return
+	}
+	got, err := cellsTable(columns, cells, "")
+	want, werr := decodeJSON(body, "")
+	switch {
+	case err != nil || werr != nil:
+		if err == nil || werr == nil || err.Error() != werr.Error() {
+			t.Fatalf("%q: fast error %v, general error %v", body, err, werr)
+		}
+	case !slices.Equal(got.columns, want.columns) || !slices.EqualFunc(got.cells, want.cells, slices.Equal):
+		t.Fatalf("%q:\nfast    %q %q\ngeneral %q %q", body, got.columns, got.cells, want.columns, want.cells)
+	}
+}
