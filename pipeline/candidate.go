@@ -38,12 +38,21 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	}
 	spec := features.DesignSpec{OneHot: fam.Input.OneHot, Scale: fam.Input.Scale, Missing: fam.Input.Missing}
 	workers := model.FitOptions{Workers: cfg.Workers}.NumWorkers()
+	zs, err := chooseZeroShot(ctx, cfg, o, p, fam, name, params, learner, spec, workers)
+	if err != nil {
+		return Entry{}, nil, err
+	}
+	if zs != nil {
+		params, learner = zs.params, zs.learner
+	}
 	chosen, err := chooseTarget(ctx, cfg, o, p, fam, name, params, learner, spec, workers)
 	if err != nil {
 		return Entry{}, nil, err
 	}
 	if chosen != nil {
 		fam, learner = chosen.fam, chosen.learner
+	} else if zs != nil {
+		chosen = &targetChoice{fam: fam, learner: learner, cv: zs.cv}
 	}
 	steps := len(p.folds) + 1
 	emit := func(step int) {

@@ -149,6 +149,7 @@ func (r *trainRun) metaLearn(ctx context.Context) error {
 		}
 	default:
 		info.Mode = MetaZeroShot
+		r.p.static = r.cfg
 		r.cfg = zeroShotConfig(r.cfg, adv.Defaults)
 		for _, f := range slices.Sorted(maps.Keys(adv.Defaults)) {
 			info.Tried = append(info.Tried, MetaTried{Family: f, Use: "default", MetaConfig: adv.Defaults[f]})

@@ -157,6 +157,10 @@ type prepared struct {
 	train   []int
 	test    []int
 	folds   []split.Fold // positions into train
+	// static is the run's config before zero-shot meta-learning replaced
+	// families' parameters (nil when it did not): CV then checks the
+	// knowledge base's guess against the static defaults.
+	static *config.Config
 	// foldTag names the folds in memo keys: "" for the run's folds, a
 	// subsample's own tag for thinned copies (see subsampled).
 	foldTag string

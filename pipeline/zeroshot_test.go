@@ -1,0 +1,51 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/tabforge/tabforge/config"
+)
+
+// fixedAdvisor gives every run the same zero-shot configurations.
+type fixedAdvisor map[string]MetaConfig
+
+func (a fixedAdvisor) AdviseRun(context.Context, MetaQuery) (*MetaAdvice, error) {
+	return &MetaAdvice{Info: MetaInfo{Known: 1, Nearest: 0.1, Threshold: 1}, Defaults: a}, nil
+}
+
+// TestZeroShotCheckedByCV: a knowledge base that advises a crippled gbdt
+// (one stump) must lose to the static defaults in CV and be dropped,
+// while a tree configuration no worse than the static one is kept.
+func TestZeroShotCheckedByCV(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.Out = "../testdata/ames.csv", "Sale_Price", t.TempDir()
+	cfg.Models, cfg.CVFolds, cfg.MetaLearning = []string{"gbdt", "tree"}, 3, true
+	cfg.TargetTransform = config.TargetNone
+	cfg.EnableTemporalFeatures, cfg.EnableMarketFeatures = false, false
+	adv := fixedAdvisor{
+		"gbdt": {Params: map[string]any{"n_estimators": 1, "max_depth": 1}, From: "bad"},
+		"tree": {Params: map[string]any{"max_depth": 6}, From: "good"},
+	}
+	res, err := Train(context.Background(), cfg, Options{Meta: adv})
+	var gateErr *GateError
+	if err != nil && !errors.As(err, &gateErr) {
+		t.Fatal(err)
+	}
+	if res.Meta == nil || res.Meta.Mode != MetaZeroShot {
+		t.Fatalf("meta %+v; want a zero-shot run", res.Meta)
+	}
+	for _, e := range res.Leaderboard {
+		switch e.Model {
+		case "gbdt":
+			if n, _ := e.Params["n_estimators"].(int); n == 1 || e.CV["r2"] < 0.5 {
+				t.Errorf("gbdt kept the crippled configuration: params %v, cv r2 %.3f", e.Params, e.CV["r2"])
+			}
+		case "tree":
+			if d := e.Params["max_depth"]; d != 6 && d != 6.0 {
+				t.Errorf("tree: params %v; want the advised max_depth 6 (better in CV than unlimited depth)", e.Params)
+			}
+		}
+	}
+}
