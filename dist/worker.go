@@ -126,6 +126,11 @@ func (w *Worker) handle(ctx context.Context, c *conn, msg jetstream.Msg) {
 		}
 		_ = c.results.Delete(ctx, rk) // a failure no driver collected: try again
 	}
+	delivery := uint64(1)
+	if md, err := msg.Metadata(); err == nil {
+		delivery = md.NumDelivered
+	}
+	w.Logger.Info("unit start", "kind", m.Kind, "delivery", delivery)
 	start := time.Now()
 	w.running.Add(1)
 	stop := keepAlive(msg)
@@ -142,7 +147,9 @@ func (w *Worker) handle(ctx context.Context, c *conn, msg jetstream.Msg) {
 		w.Logger.Warn("unit failed", "kind", m.Kind, "err", runErr)
 	}
 	enc, _ := json.Marshal(r)
-	if _, err := c.results.Create(ctx, rk, enc); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
+	_, err := c.results.Create(ctx, rk, enc)
+	dup := errors.Is(err, jetstream.ErrKeyExists) // another worker finished it first: its result stands
+	if err != nil && !dup {
 		w.Logger.Warn("writing a result failed; the unit will be redelivered", "err", err)
 		_ = msg.Nak()
 		return
@@ -150,7 +157,7 @@ func (w *Worker) handle(ctx context.Context, c *conn, msg jetstream.Msg) {
 	_ = c.nc.Publish(doneSubject+rk, nil)
 	_ = msg.Ack()
 	w.done.Add(1)
-	w.Logger.Info("unit done", "kind", m.Kind, "run_ms", r.RunMS, "queued_ms", r.QueuedMS)
+	w.Logger.Info("unit done", "kind", m.Kind, "delivery", delivery, "duplicate", dup, "run_ms", r.RunMS, "queued_ms", r.QueuedMS)
 }
 
 // keepAlive sends in-progress acks every AckWait/4 until stop is called,

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/dist"
+	"github.com/tabforge/tabforge/pipeline"
+	"github.com/tabforge/tabforge/registry"
+	"github.com/tabforge/tabforge/store/cache"
+)
+
+func (a *app) workerCommand() *cobra.Command {
+	var queue string
+	var concurrency int
+	cmd := &cobra.Command{
+		Use:   "worker --queue nats://HOST:PORT --store URL [--concurrency N]",
+		Short: "Run units of work (CV folds) that trains with executor=queue send",
+		Long: `Worker pulls units of work from a NATS JetStream server and runs them,
+N at a time. It rebuilds each unit from the run record in the store the
+driver uses (--store, shared: a SQLite file on one machine, Redis across
+machines) and writes the result once under the unit's key. A worker
+killed mid-unit loses nothing: the server redelivers its unit to another
+worker after a few seconds. Stop it with Ctrl-C or SIGTERM.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if queue == "" || queue == config.QueueEmbedded {
+				return usagef("worker: --queue nats://HOST:PORT is required (the server the driver prints)")
+			}
+			return a.worker(cmd, queue, concurrency)
+		},
+	}
+	cmd.Flags().StringVar(&queue, "queue", "", "JetStream server URL, e.g. nats://127.0.0.1:4222")
+	cmd.Flags().IntVar(&concurrency, "concurrency", 1, "units run at once")
+	return cmd
+}
+
+func (a *app) worker(cmd *cobra.Command, queue string, concurrency int) error {
+	if concurrency < 1 {
+		return usagef("worker: --concurrency %d: want at least 1", concurrency)
+	}
+	log, err := a.logger()
+	if err != nil {
+		return err
+	}
+	cfg, _, err := a.loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	st, err := a.openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	code, err := registry.CodeVersion("tabforge " + version)
+	if err != nil {
+		return err
+	}
+	r := &pipeline.UnitRunner{Runs: st, CodeVersion: code, Logger: log}
+	if cfg.Cache {
+		r.Cache = cache.New(st, log)
+	}
+	fmt.Fprintf(a.stderr, "worker: serving %s with %d at a time (store %s)\n", queue, concurrency, st.URL())
+	return (&dist.Worker{Runner: r, Concurrency: concurrency, Logger: log}).Run(ctx, queue)
+}
+
+// queueExecutor returns the executor cfg asks for (nil: local) and a
+// function that releases it; with queue embedded it starts the server.
+func (a *app) queueExecutor(ctx context.Context, cfg *config.Config, log *slog.Logger) (pipeline.Executor, func(), error) {
+	if cfg.Executor != config.ExecutorQueue {
+		return nil, func() {}, nil
+	}
+	url, stop := cfg.Queue, func() {}
+	if url == config.QueueEmbedded {
+		srv, err := dist.Embed(4222) // the NATS port, when it is free
+		if err != nil {
+			if srv, err = dist.Embed(0); err != nil {
+				return nil, nil, err
+			}
+		}
+		url, stop = srv.URL(), srv.Shutdown
+		fmt.Fprintf(a.stderr, "queue: embedded JetStream server at %s; start workers with: tabforge worker --queue %s --store %s\n", url, url, cfg.Store)
+	}
+	o := dist.Options{Logger: log}
+	if cfg.ExecutorFallback == config.FallbackLocal {
+		o.Fallback = pipeline.Local{Workers: cfg.Workers}
+	}
+	e, err := dist.Dial(ctx, url, o)
+	if err != nil {
+		stop()
+		return nil, nil, errors.Join(err, errors.New("queue: is the server running? (executor=queue)"))
+	}
+	return e, func() { e.Close(); stop() }, nil
+}
