@@ -1,3 +1,5 @@
+//go:build natsembed
+
 package dist
 
 import (
@@ -8,15 +10,10 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 )
 
-// Server is a JetStream server embedded in this process, listening on a
-// loopback port so that local workers can join.
-type Server struct {
-	s   *server.Server
-	dir string
-}
-
-// Embed starts a JetStream server on 127.0.0.1:port (0: a free port)
-// with file storage in a new temporary directory, removed by Shutdown.
+// Embed starts a JetStream server inside this process on 127.0.0.1:port
+// (0: a free port) with file storage in a new temporary directory,
+// removed by Shutdown. Only builds with the natsembed tag have it; see
+// ErrNoEmbedded.
 func Embed(port int) (*Server, error) {
 	dir, err := os.MkdirTemp("", "tabforge-nats-")
 	if err != nil {
@@ -37,15 +34,9 @@ func Embed(port int) (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("dist: embedded server did not start within 10s")
 	}
-	return &Server{s: s, dir: dir}, nil
-}
-
-// URL is the nats:// address workers connect to.
-func (s *Server) URL() string { return s.s.ClientURL() }
-
-// Shutdown stops the server and removes its storage.
-func (s *Server) Shutdown() {
-	s.s.Shutdown()
-	s.s.WaitForShutdown()
-	os.RemoveAll(s.dir)
+	return &Server{url: s.ClientURL(), stop: func() {
+		s.Shutdown()
+		s.WaitForShutdown()
+		os.RemoveAll(dir)
+	}}, nil
 }

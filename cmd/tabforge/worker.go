@@ -78,14 +78,17 @@ func (a *app) queueExecutor(ctx context.Context, cfg *config.Config, log *slog.L
 	}
 	url, stop := cfg.Queue, func() {}
 	if url == config.QueueEmbedded {
-		srv, err := dist.Embed(4222) // the NATS port, when it is free
+		// The NATS port when it is free. Builds without the natsembed tag
+		// run nats-server from PATH instead.
+		srv, err := dist.Start(4222)
+		if err != nil && !errors.Is(err, dist.ErrNoEmbedded) {
+			srv, err = dist.Start(0)
+		}
 		if err != nil {
-			if srv, err = dist.Embed(0); err != nil {
-				return nil, nil, err
-			}
+			return nil, nil, err
 		}
 		url, stop = srv.URL(), srv.Shutdown
-		fmt.Fprintf(a.stderr, "queue: embedded JetStream server at %s; start workers with: tabforge worker --queue %s --store %s\n", url, url, cfg.Store)
+		fmt.Fprintf(a.stderr, "queue: JetStream server at %s; start workers with: tabforge worker --queue %s --store %s\n", url, url, cfg.Store)
 	}
 	o := dist.Options{Logger: log}
 	if cfg.ExecutorFallback == config.FallbackLocal {
