@@ -151,7 +151,7 @@ func (a *app) rootCommand() *cobra.Command {
 		return nil
 	}
 	root.AddCommand(a.trainCommand(), a.predictCommand(), a.evaluateCommand(), a.runsCommand(), a.configCommand(), a.benchCommand(), a.exportCommand(), a.importCommand(), a.versionCommand())
-	root.AddCommand(a.explainCommand(), a.reportCommand(), a.storeCommand(), a.doctorCommand(), a.modelsCommand(), a.studiesCommand(), a.gcCommand(), a.serveCommand(), a.metaCommand(), a.workerCommand())
+	root.AddCommand(a.explainCommand(), a.reportCommand(), a.storeCommand(), a.doctorCommand(), a.modelsCommand(), a.studiesCommand(), a.gcCommand(), a.serveCommand(), a.metaCommand(), a.workerCommand(), a.workersCommand())
 	argsAreUsage(root)
 	return root
 }

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -100,4 +103,36 @@ func (a *app) queueExecutor(ctx context.Context, cfg *config.Config, log *slog.L
 		return nil, nil, errors.Join(err, errors.New("queue: is the server running? (executor=queue)"))
 	}
 	return e, func() { e.Close(); stop() }, nil
+}
+
+func (a *app) workersCommand() *cobra.Command {
+	var queue string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "workers --queue nats://HOST:PORT [--json]",
+		Short: "Show the workers on a queue, its depth, units in flight and redeliveries",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if queue == "" || queue == config.QueueEmbedded {
+				return usagef("workers: --queue nats://HOST:PORT is required")
+			}
+			st, err := dist.QueueStatus(cmd.Context(), queue)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(a.stdout).Encode(st)
+			}
+			fmt.Fprintf(a.stdout, "queue %s: %d queued, %d in flight (%d redelivered), %d results\n", queue, st.Queued, st.InFlight, st.Redelivered, st.Results)
+			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "worker\thost\tpid\tconcurrency\trunning\tdone\tup")
+			for _, w := range st.Workers {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\n", w.ID, w.Host, w.PID, w.Concurrency, w.Running, w.Done, time.Since(w.Started).Round(time.Second))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&queue, "queue", "", "JetStream server URL")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
+	return cmd
 }

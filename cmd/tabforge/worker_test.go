@@ -125,6 +125,15 @@ func TestWorkersSurviveKill(t *testing.T) {
 	if done := strings.Count(logs, "unit done"); done != keys || keys < 20 {
 		t.Errorf("workers finished %d units and wrote %d results; want one result per unit, at least 20", done, keys)
 	}
+
+	code, wout, werr := cli(t, dir, "workers", "--queue", srv.URL(), "--json")
+	var st dist.Status
+	if code != 0 || json.Unmarshal([]byte(wout), &st) != nil {
+		t.Fatalf("workers --json: exit %d\n%s%s", code, wout, werr)
+	}
+	if len(st.Workers) < 1 || st.Queued != 0 || st.InFlight != 0 || st.Results != uint64(keys) {
+		t.Errorf("workers --json = %+v; want the survivor, nothing queued or in flight, %d results", st, keys)
+	}
 }
 
 func resultKeys(t *testing.T, url string) int {
