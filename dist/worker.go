@@ -31,9 +31,13 @@ type Worker struct {
 	// ID names the worker in heartbeats and results; "" means
 	// host:pid.
 	ID string
+	// DataDir caches the dataset files Fetch gets; "" means a directory
+	// under os.TempDir().
+	DataDir string
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
 
+	conn    atomic.Pointer[conn]
 	running atomic.Int64
 	done    atomic.Int64
 }
@@ -54,6 +58,8 @@ func (w *Worker) Run(ctx context.Context, url string) error {
 		return err
 	}
 	defer c.close()
+	w.conn.Store(c)
+	defer w.conn.Store(nil)
 	hb := Heartbeat{ID: w.ID, Host: host, PID: os.Getpid(), Concurrency: n, Started: time.Now().UTC()}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { w.heartbeat(gctx, c, hb); return nil })

@@ -69,8 +69,10 @@ func (a *app) worker(cmd *cobra.Command, queue string, concurrency int) error {
 	if cfg.Cache {
 		r.Cache = cache.New(st, log)
 	}
+	w := &dist.Worker{Runner: r, Concurrency: concurrency, Logger: log}
+	r.Fetch = w.Fetch // datasets the driver shared, for a worker without the file
 	fmt.Fprintf(a.stderr, "worker: serving %s with %d at a time (store %s)\n", queue, concurrency, st.URL())
-	return (&dist.Worker{Runner: r, Concurrency: concurrency, Logger: log}).Run(ctx, queue)
+	return w.Run(ctx, queue)
 }
 
 // queueExecutor returns the executor cfg asks for (nil: local) and a
@@ -101,6 +103,9 @@ func (a *app) queueExecutor(ctx context.Context, cfg *config.Config, log *slog.L
 	if err != nil {
 		stop()
 		return nil, nil, errors.Join(err, errors.New("queue: is the server running? (executor=queue)"))
+	}
+	if err := e.ShareDataset(ctx, cfg.Data); err != nil {
+		log.Warn("workers without the data file cannot run this run's units", "err", err)
 	}
 	return e, func() { e.Close(); stop() }, nil
 }

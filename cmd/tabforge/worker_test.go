@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -216,4 +217,44 @@ func freePort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestWorkerFetchesDataset runs a worker in a directory where the run's
+// recorded data path does not exist: it fetches the file the driver
+// shared on the queue, checks its hash, and the run succeeds.
+func TestWorkerFetchesDataset(t *testing.T) {
+	srv, err := dist.Start(0)
+	if errors.Is(err, dist.ErrNoEmbedded) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	driverDir, workerDir, dir := t.TempDir(), t.TempDir(), t.TempDir()
+	data, err := os.ReadFile(testdata("credit_data.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(driverDir, "credit.csv"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	storeURL := "sqlite://" + filepath.Join(dir, "tf.db")
+	var wlog syncBuffer
+	w := tabforgeProc(t, "worker", "--queue", srv.URL(), "--store", storeURL)
+	w.Dir, w.Stderr = workerDir, &wlog
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { w.Process.Kill(); w.Wait() }()
+	driver := tabforgeProc(t, "train", "--data", "credit.csv", "--target", "Status", "--models", "logistic", "--cv-folds", "3",
+		"--store", storeURL, "--set", "artifacts="+filepath.Join(dir, "artifacts"), "--set", "force_production_quality=false",
+		"--out", filepath.Join(dir, "models"), "--queue", srv.URL())
+	driver.Dir = driverDir
+	if out, err := driver.CombinedOutput(); err != nil {
+		t.Fatalf("driver: %v\n%s\nworker:\n%s", err, out, wlog.String())
+	}
+	if l := wlog.String(); !strings.Contains(l, "fetched dataset") || !strings.Contains(l, "unit done") {
+		t.Errorf("the worker did not fetch the dataset and run units:\n%s", l)
+	}
 }
