@@ -243,6 +243,7 @@ func TestWorkerFetchesDataset(t *testing.T) {
 	var wlog syncBuffer
 	w := tabforgeProc(t, "worker", "--queue", srv.URL(), "--store", storeURL)
 	w.Dir, w.Stderr = workerDir, &wlog
+	w.Env = append(w.Env, "TMPDIR="+t.TempDir()) // no dataset cached by an earlier run
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
