@@ -127,6 +127,19 @@ func (e *Executor) publish(ctx context.Context, u pipeline.Unit) (uint64, error)
 	if err != nil {
 		return 0, fmt.Errorf("dist: publish unit %s: %w", u.Kind, err)
 	}
+	if ack.Duplicate {
+		// The server dropped it as a duplicate of a recent message. If
+		// that one is gone and left no result (it failed, and its error
+		// was collected), nothing would run it: queue it anew.
+		_, gone := e.c.stream.GetMsg(ctx, ack.Sequence)
+		_, ok, rerr := e.result(ctx, resultKey(u.Key))
+		if errors.Is(gone, jetstream.ErrMsgNotFound) && rerr == nil && !ok {
+			id := fmt.Sprintf("%s#%d", u.Key, time.Now().UnixNano())
+			if ack, err = e.c.js.Publish(ctx, unitSubject+u.Kind, b, jetstream.WithMsgID(id)); err != nil {
+				return 0, fmt.Errorf("dist: publish unit %s: %w", u.Kind, err)
+			}
+		}
+	}
 	return ack.Sequence, nil
 }
 
