@@ -258,6 +258,19 @@ type Config struct {
 	// StoreFallback falls back to the embedded SQLite store when a Redis
 	// store is unreachable; off makes that an error. Default true.
 	StoreFallback bool `yaml:"store_fallback" json:"store_fallback" koanf:"store_fallback" hash:"-"`
+	// Executor says where cross-validation folds run: local (this
+	// process) or queue (tabforge worker processes through the NATS
+	// JetStream server named by queue). Results never depend on it.
+	// Default local.
+	Executor ExecutorKind `yaml:"executor" json:"executor" koanf:"executor" hash:"-"`
+	// Queue is the JetStream server of executor queue: embedded (a server
+	// inside the driver on a free loopback port, printed for local
+	// workers) or nats://HOST:PORT. Default embedded.
+	Queue string `yaml:"queue" json:"queue" koanf:"queue" hash:"-"`
+	// ExecutorFallback is what executor queue does when no worker is
+	// connected: none (fail, saying so) or local (run in this process).
+	// Default none.
+	ExecutorFallback ExecutorFallback `yaml:"executor_fallback" json:"executor_fallback" koanf:"executor_fallback" hash:"-"`
 	// Out is the directory saved models are written to.
 	// Default .tabforge/models.
 	Out string `yaml:"out" json:"out" koanf:"out" hash:"-"`
@@ -310,13 +323,16 @@ func Default() *Config {
 
 		MaxExplainRows: 1000,
 
-		Store:         "sqlite://.tabforge/tabforge.db",
-		StoreFallback: true,
-		Cache:         true,
-		Out:           ".tabforge/models",
-		Artifacts:     ".tabforge/artifacts",
-		LogFormat:     LogText,
-		LogLevel:      LogInfo,
+		Store:            "sqlite://.tabforge/tabforge.db",
+		StoreFallback:    true,
+		Executor:         ExecutorLocal,
+		Queue:            QueueEmbedded,
+		ExecutorFallback: FallbackNone,
+		Cache:            true,
+		Out:              ".tabforge/models",
+		Artifacts:        ".tabforge/artifacts",
+		LogFormat:        LogText,
+		LogLevel:         LogInfo,
 	}
 }
 

@@ -98,6 +98,27 @@ const (
 	LogError LogLevel = "error"
 )
 
+// ExecutorKind says where units of work run.
+type ExecutorKind string
+
+// Executors.
+const (
+	ExecutorLocal ExecutorKind = "local"
+	ExecutorQueue ExecutorKind = "queue"
+)
+
+// QueueEmbedded is the queue value for a server inside the driver.
+const QueueEmbedded = "embedded"
+
+// ExecutorFallback is what a queue executor does without workers.
+type ExecutorFallback string
+
+// Executor fallbacks.
+const (
+	FallbackNone  ExecutorFallback = "none"
+	FallbackLocal ExecutorFallback = "local"
+)
+
 // The allowed methods list each type's values in the order error messages
 // show them.
 
@@ -125,6 +146,12 @@ func (LogFormat) allowed() []string { return []string{string(LogText), string(Lo
 
 func (LogLevel) allowed() []string {
 	return []string{string(LogDebug), string(LogInfo), string(LogWarn), string(LogError)}
+}
+
+func (ExecutorKind) allowed() []string { return []string{string(ExecutorLocal), string(ExecutorQueue)} }
+
+func (ExecutorFallback) allowed() []string {
+	return []string{string(FallbackNone), string(FallbackLocal)}
 }
 
 // enum is implemented by the string types above.

@@ -40,6 +40,11 @@ func (c *Config) Validate() error {
 	enum("pruner", checkEnum(c.Pruner))
 	enum("log_format", checkEnum(c.LogFormat))
 	enum("log_level", checkEnum(c.LogLevel))
+	enum("executor", checkEnum(c.Executor))
+	enum("executor_fallback", checkEnum(c.ExecutorFallback))
+	if c.Queue != QueueEmbedded && !strings.HasPrefix(c.Queue, "nats://") && !strings.HasPrefix(c.Queue, "tls://") {
+		bad("queue", "%q: want embedded or nats://HOST:PORT", c.Queue)
+	}
 	for _, col := range sortedKeys(c.Schema) {
 		if col == "" {
 			bad("schema", "empty column name")

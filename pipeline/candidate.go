@@ -193,8 +193,11 @@ func crossValidate(ctx context.Context, l model.Learner, spec features.DesignSpe
 }
 
 // foldSpec is a fold unit's work by reference: a worker holding the
-// dataset version and the run's split recomputes it from these.
+// dataset version and the run's split recomputes it from these (see
+// UnitRunner): the run record gives the config and the dataset's path.
 type foldSpec struct {
+	Run     string              `json:"run"`
+	Config  string              `json:"config"` // the config hash the run recorded
 	Dataset string              `json:"dataset"`
 	Split   string              `json:"split"`
 	Fold    int                 `json:"fold"`
@@ -208,7 +211,7 @@ type foldSpec struct {
 // it on the fold's held-out rows, through the step cache.
 func (p *prepared) foldUnit(l model.Learner, spec features.DesignSpec, i int, f split.Fold, fo model.FitOptions) Unit {
 	params, _ := json.Marshal(l) // a learner that does not encode has a spec without params
-	fs, _ := json.Marshal(foldSpec{Dataset: p.dataset, Split: p.split, Fold: i, Learner: fmt.Sprintf("%T", l),
+	fs, _ := json.Marshal(foldSpec{Run: p.run, Config: p.cfgHash, Dataset: p.dataset, Split: p.split, Fold: i, Learner: learnerType(l),
 		Params: params, Design: spec, Chain: chainID(p.chain)})
 	key, _ := p.foldKey(l, spec, split.Take(p.train, f.Train), split.Take(p.train, f.Test))
 	return Unit{Key: key, Kind: "fold", Spec: fs, Run: func(ctx context.Context) ([]byte, error) {

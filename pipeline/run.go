@@ -176,6 +176,7 @@ func (r *trainRun) split(context.Context) error {
 		r.rec.Task = string(p.task)
 	}
 	p.dataset, p.families, p.log, p.exec = r.res.DatasetHash, r.o.Families, r.log, r.o.Executor
+	p.run, p.cfgHash = r.res.RunID, r.cfg.Hash()
 	if r.o.Cache != nil {
 		if r.o.CodeVersion == "" {
 			return errors.New("pipeline: Options.Cache needs Options.CodeVersion")

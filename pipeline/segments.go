@@ -129,6 +129,9 @@ func trainSegments(ctx context.Context, cfg *config.Config, o Options, p *prepar
 	spec := features.DesignSpec{OneHot: fam.Input.OneHot, Scale: fam.Input.Scale, Missing: fam.Input.Missing}
 	q := *p
 	q.chain = c.chain
+	// Segment folds use rows a worker cannot rebuild from the run's
+	// record: they run in this process.
+	q.exec = nil
 
 	trainBy, testBy := map[string][]int{}, map[string][]int{}
 	var labels []string

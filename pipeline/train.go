@@ -187,6 +187,9 @@ type prepared struct {
 	families *model.Registry
 	log      *slog.Logger
 	exec     Executor // where fold units run; nil: Local
+	// run and cfgHash name the run record a worker rebuilds fold units
+	// from (see UnitRunner).
+	run, cfgHash string
 }
 
 // candidates resolves the configured model names to families that support

@@ -11,6 +11,7 @@ need=()
 # The report test opens the HTML report in Debian's headless Chromium.
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v redis-server >/dev/null || need+=(redis-server)
+command -v nats-server >/dev/null || need+=(nats-server)
 if ((${#need[@]})); then
 	echo "test.sh: installing ${need[*]}" >&2
 	if [ "$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi

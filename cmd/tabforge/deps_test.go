@@ -7,8 +7,9 @@ import (
 )
 
 // TestLeanDependencies keeps the default binary free of the cloud and RPC
-// stacks: S3, GCS and HDFS come only with their build tags, and Parquet
-// is read without arrow's Flight (gRPC) layer.
+// stacks: S3, GCS and HDFS come only with their build tags, Parquet
+// is read without arrow's Flight (gRPC) layer, and the NATS server
+// (16 MB) is embedded only with the natsembed tag: the NATS client is in.
 func TestLeanDependencies(t *testing.T) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -19,7 +20,8 @@ func TestLeanDependencies(t *testing.T) {
 		t.Fatalf("go list -deps: %v", err)
 	}
 	banned := []string{"google.golang.org/grpc", "go.opentelemetry.io/", "cloud.google.com/", "github.com/aws/",
-		"gocloud.dev/", "github.com/chromedp/", "github.com/apache/arrow-go/v18/arrow/flight", "github.com/apache/arrow-go/v18/parquet/pqarrow"}
+		"gocloud.dev/", "github.com/chromedp/", "github.com/apache/arrow-go/v18/arrow/flight", "github.com/apache/arrow-go/v18/parquet/pqarrow",
+		"github.com/nats-io/nats-server/"}
 	for _, pkg := range strings.Fields(string(out)) {
 		for _, b := range banned {
 			if strings.HasPrefix(pkg, b) {

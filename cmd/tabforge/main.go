@@ -151,7 +151,7 @@ func (a *app) rootCommand() *cobra.Command {
 		return nil
 	}
 	root.AddCommand(a.trainCommand(), a.predictCommand(), a.evaluateCommand(), a.runsCommand(), a.configCommand(), a.benchCommand(), a.exportCommand(), a.importCommand(), a.versionCommand())
-	root.AddCommand(a.explainCommand(), a.reportCommand(), a.storeCommand(), a.doctorCommand(), a.modelsCommand(), a.studiesCommand(), a.gcCommand(), a.serveCommand(), a.metaCommand(), a.uiCommand())
+	root.AddCommand(a.explainCommand(), a.reportCommand(), a.storeCommand(), a.doctorCommand(), a.modelsCommand(), a.studiesCommand(), a.gcCommand(), a.serveCommand(), a.metaCommand(), a.uiCommand(), a.workerCommand(), a.workersCommand())
 	root.AddCommand(a.driftCommand(), a.genCommand(), a.retrainCommand(), a.backtestCommand(), a.watchCommand(), a.monitorCommand())
 	argsAreUsage(root)
 	return root

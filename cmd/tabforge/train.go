@@ -27,7 +27,7 @@ func flagKeys() map[string]string {
 		"segment-column": "segment_column", "segment-by": "segment_by", "drop": "drop", "test-rows": "test_rows",
 		"test-fraction": "test_fraction", "models": "models", "seed": "seed", "out": "out",
 		"cv-folds": "cv_folds", "as-of": "as_of", "positive-class": "positive_class",
-		"max-evals": "max_evals", "time-budget": "time_budget", "name": "name",
+		"max-evals": "max_evals", "time-budget": "time_budget", "name": "name", "queue": "queue",
 	}
 }
 
@@ -64,6 +64,7 @@ test part, prints the leaderboard, saves the best model and records the run.`,
 	f.String("time-budget", "", "wall-clock tuning budget for the run, e.g. 2m (shared by the families)")
 	f.String("out", "", "directory for saved models")
 	f.String("name", "", "registered model name the model becomes a version of (default: the data file's stem)")
+	f.String("queue", "", "run CV folds on tabforge workers through this JetStream server (nats://HOST:PORT or embedded)")
 	f.BoolVar(&asJSON, "json", false, "print the result as one JSON object on stdout")
 	return cmd
 }
@@ -88,6 +89,9 @@ func (a *app) loadConfig(cmd *cobra.Command) (*config.Config, *config.Provenance
 			v = strings.Join(sv.GetSlice(), ",")
 		}
 		flags[key] = v
+		if key == "queue" && cmd.Name() == "train" {
+			flags["executor"] = string(config.ExecutorQueue) // --queue means: run folds on the queue
+		}
 	}
 	cfg, prov, err := config.Load(config.Sources{Profile: a.profile, File: a.configFile, Env: os.Environ(), Set: a.sets, Flags: flags})
 	if err != nil {
@@ -155,6 +159,12 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 	if cfg.Cache {
 		o.CodeVersion, o.Cache = code, cache.New(st, log)
 	}
+	exec, closeExec, err := a.queueExecutor(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeExec()
+	o.Executor = exec
 	res, err := pipeline.Train(ctx, cfg, o)
 	bars.wait()
 	// A run that failed its quality gates still shows its leaderboard; its

@@ -1,0 +1,261 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tabforge/tabforge/dist"
+)
+
+// startWorker starts a tabforge worker process on queue url and store.
+func startWorker(t *testing.T, url, storeURL string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
+	var errb syncBuffer
+	cmd := tabforgeProc(t, "worker", "--queue", url, "--store", storeURL, "--concurrency", "1")
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd, &errb
+}
+
+// distTrainArgs is a train with 20 fold units: gbdt and ridge, each
+// cross-validated on the raw and the log target, 5 folds.
+func distTrainArgs(dir string) []string {
+	return []string{"train", "--data", testdata("ames.csv"), "--target", "Sale_Price", "--models", "gbdt,ridge", "--cv-folds", "5",
+		"--json", "--store", "sqlite://" + filepath.Join(dir, "tf.db"), "--set", "artifacts=" + filepath.Join(dir, "artifacts"),
+		"--set", "force_production_quality=false", "--out", filepath.Join(dir, "models")}
+}
+
+func leaderboardCV(t *testing.T, out string) string {
+	t.Helper()
+	var res trainJSON
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("train --json: %v\n%s", err, out)
+	}
+	var b strings.Builder
+	for _, e := range res.Leaderboard {
+		fmt.Fprintf(&b, "%s %v\n", e.Model, e.CV)
+	}
+	return b.String()
+}
+
+// TestWorkersSurviveKill runs a train whose CV folds run on two worker
+// processes through a JetStream server, SIGKILLs one worker while it runs
+// a unit, and checks that the unit is redelivered to the other, that the
+// run completes with the leaderboard of a local run, and that no unit
+// produced a second result.
+func TestWorkersSurviveKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts worker processes")
+	}
+	srv, err := dist.Start(0) // embedded with -tags natsembed, else Debian's nats-server
+	if errors.Is(err, dist.ErrNoEmbedded) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	dir := t.TempDir()
+	storeURL := "sqlite://" + filepath.Join(dir, "tf.db")
+
+	// The reference: the same train in this process, on its own store.
+	ref := t.TempDir()
+	code, refOut, refErr := cli(t, ref, distTrainArgs(ref)...)
+	if code != 0 {
+		t.Fatalf("local train: exit %d\n%s", code, refErr)
+	}
+
+	victim, victimLog := startWorker(t, srv.URL(), storeURL)
+	_, survivorLog := startWorker(t, srv.URL(), storeURL)
+	var out bytes.Buffer
+	var driverErr syncBuffer
+	driver := tabforgeProc(t, append(distTrainArgs(dir), "--queue", srv.URL())...)
+	driver.Stdout, driver.Stderr = &out, &driverErr
+	if err := driver.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Kill the victim while it runs its second unit.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		l := victimLog.String()
+		if strings.Count(l, "unit done") >= 1 && strings.Count(l, "unit start") > strings.Count(l, "unit done") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the victim never started a second unit\nvictim:\n%s\ndriver:\n%s", l, driverErr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := victim.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if err := driver.Wait(); err != nil {
+		t.Fatalf("driver: %v\n%s\nsurvivor:\n%s", err, driverErr.String(), survivorLog.String())
+	}
+	if got, want := leaderboardCV(t, out.String()), leaderboardCV(t, refOut); got != want {
+		t.Errorf("leaderboard on workers:\n%s\nwant the local one:\n%s", got, want)
+	}
+	logs := victimLog.String() + survivorLog.String()
+	if !strings.Contains(survivorLog.String(), "delivery=2") {
+		t.Errorf("the survivor never ran a redelivered unit\nsurvivor:\n%s", survivorLog.String())
+	}
+	if strings.Contains(logs, "duplicate=true") {
+		t.Errorf("a unit ran to a second result:\n%s", logs)
+	}
+	if n := strings.Count(victimLog.String(), "unit done"); n < 1 {
+		t.Errorf("the victim finished %d units; want the run spread over both workers", n)
+	}
+	keys := resultKeys(t, srv.URL())
+	if done := strings.Count(logs, "unit done"); done != keys || keys < 20 {
+		t.Errorf("workers finished %d units and wrote %d results; want one result per unit, at least 20", done, keys)
+	}
+
+	code, wout, werr := cli(t, dir, "workers", "--queue", srv.URL(), "--json")
+	var st dist.Status
+	if code != 0 || json.Unmarshal([]byte(wout), &st) != nil {
+		t.Fatalf("workers --json: exit %d\n%s%s", code, wout, werr)
+	}
+	if len(st.Workers) < 1 || st.Queued != 0 || st.InFlight != 0 || st.Results != uint64(keys) {
+		t.Errorf("workers --json = %+v; want the survivor, nothing queued or in flight, %d results", st, keys)
+	}
+}
+
+func resultKeys(t *testing.T, url string) int {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	kv, err := js.KeyValue(ctx, dist.ResultsBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := kv.Keys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(keys)
+}
+
+// TestQueueWithoutWorkers: a train on a queue no worker serves says so
+// within seconds, and runs locally with executor_fallback=local. It uses
+// Debian's nats-server when installed, the embedded server otherwise.
+func TestQueueWithoutWorkers(t *testing.T) {
+	url := natsServer(t)
+	dir := t.TempDir()
+	args := []string{"train", "--data", testdata("credit_data.csv"), "--target", "Status", "--models", "logistic", "--cv-folds", "3",
+		"--set", "force_production_quality=false", "--out", filepath.Join(dir, "models"), "--queue", url}
+	start := time.Now()
+	code, _, errs := cli(t, dir, args...)
+	if code == 0 || !strings.Contains(errs, "no tabforge worker is connected") {
+		t.Errorf("train without workers: exit %d, stderr\n%s\nwant a failure saying no worker is connected", code, errs)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("took %s to say so", d)
+	}
+	code, _, errs = cli(t, dir, append(args, "--set", "executor_fallback=local")...)
+	if code != 0 {
+		t.Errorf("train with executor_fallback=local: exit %d\n%s", code, errs)
+	}
+}
+
+// natsServer starts Debian's nats-server with JetStream on a free
+// loopback port, or skips when it is not installed.
+func natsServer(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("nats-server")
+	if err != nil {
+		t.Skip("nats-server is not installed (apt-get install nats-server; scripts/test.sh does)")
+	}
+	port := freePort(t)
+	cmd := exec.Command(bin, "-js", "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-sd", t.TempDir())
+	var errb syncBuffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		nc, err := nats.Connect(url)
+		if err == nil {
+			nc.Close()
+			return url
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nats-server did not start: %v\n%s", err, errb.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestWorkerFetchesDataset runs a worker in a directory where the run's
+// recorded data path does not exist: it fetches the file the driver
+// shared on the queue, checks its hash, and the run succeeds.
+func TestWorkerFetchesDataset(t *testing.T) {
+	srv, err := dist.Start(0)
+	if errors.Is(err, dist.ErrNoEmbedded) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	driverDir, workerDir, dir := t.TempDir(), t.TempDir(), t.TempDir()
+	data, err := os.ReadFile(testdata("credit_data.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(driverDir, "credit.csv"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	storeURL := "sqlite://" + filepath.Join(dir, "tf.db")
+	var wlog syncBuffer
+	w := tabforgeProc(t, "worker", "--queue", srv.URL(), "--store", storeURL)
+	w.Dir, w.Stderr = workerDir, &wlog
+	w.Env = append(w.Env, "TMPDIR="+t.TempDir()) // no dataset cached by an earlier run
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { w.Process.Kill(); w.Wait() }()
+	driver := tabforgeProc(t, "train", "--data", "credit.csv", "--target", "Status", "--models", "logistic", "--cv-folds", "3",
+		"--store", storeURL, "--set", "artifacts="+filepath.Join(dir, "artifacts"), "--set", "force_production_quality=false",
+		"--out", filepath.Join(dir, "models"), "--queue", srv.URL())
+	driver.Dir = driverDir
+	if out, err := driver.CombinedOutput(); err != nil {
+		t.Fatalf("driver: %v\n%s\nworker:\n%s", err, out, wlog.String())
+	}
+	if l := wlog.String(); !strings.Contains(l, "fetched dataset") || !strings.Contains(l, "unit done") {
+		t.Errorf("the worker did not fetch the dataset and run units:\n%s", l)
+	}
+}

@@ -1,0 +1,22 @@
+// Package dist runs the pipeline's units of work (pipeline.Unit: CV
+// folds of candidates and tuning trials) on tabforge worker processes
+// through NATS JetStream, so that a study outgrows one machine without a
+// home-made queue.
+//
+// The driver's Executor publishes each unit to a work-queue stream with
+// the unit's key as its Nats-Msg-Id, so a unit published twice within the
+// stream's duplicate window is queued once. Workers pull units from one
+// shared durable consumer with explicit acks and a short AckWait that
+// in-progress acks extend while a unit runs: a worker killed with SIGKILL
+// stops extending it, and the server redelivers the unit to another
+// worker (at most MaxDeliver times). A worker writes the unit's result to
+// a key-value bucket under a key derived from the unit's deterministic
+// key, with a create-only write, and skips a unit whose result is already
+// there: a redelivered or duplicated unit never yields a second result.
+//
+// Units travel by reference (pipeline.UnitRunner rebuilds them from the
+// run record in the shared store), so driver and workers share the store
+// (SQLite on one machine, Redis across machines). Workers announce
+// themselves in a second bucket with a short TTL; a driver that sees none
+// says so within seconds instead of waiting forever.
+package dist

@@ -1,0 +1,265 @@
+package dist
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tabforge/tabforge/pipeline"
+)
+
+// ErrNoWorkers reports that no worker is connected to the queue.
+var ErrNoWorkers = errors.New("no tabforge worker is connected to the queue")
+
+// Options configure an Executor; the zero value works.
+type Options struct {
+	// Fallback runs the units when no worker is connected (and the ones
+	// left when every worker is gone); nil makes that ErrNoWorkers.
+	Fallback pipeline.Executor
+	// WaitWorkers is how long the driver waits for a first worker, and
+	// how long it tolerates having none while units are pending.
+	// Default 5s.
+	WaitWorkers time.Duration
+	// Logger receives diagnostics; nil discards them.
+	Logger *slog.Logger
+}
+
+// Executor runs pipeline units on workers through JetStream. It is safe
+// for concurrent use by the pipeline's Execute calls.
+type Executor struct {
+	c   *conn
+	url string
+	o   Options
+	// waiters get result keys as workers announce them.
+	notify *notifier
+}
+
+var _ pipeline.Executor = (*Executor)(nil)
+
+// Dial connects an Executor to the JetStream server at url, creating
+// the stream, consumer and buckets if they are missing.
+func Dial(ctx context.Context, url string, o Options) (*Executor, error) {
+	if o.WaitWorkers <= 0 {
+		o.WaitWorkers = 5 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	c, err := dial(ctx, url, "tabforge driver")
+	if err != nil {
+		return nil, err
+	}
+	e := &Executor{c: c, url: url, o: o, notify: newNotifier()}
+	_, err = c.nc.Subscribe(doneSubject+"*", func(m *nats.Msg) { e.notify.send(m.Subject[len(doneSubject):]) })
+	if err == nil {
+		// The server gave up on a unit after MaxDeliver deliveries.
+		_, err = c.nc.Subscribe(maxDeliveriesSubject, func(m *nats.Msg) {
+			var adv struct {
+				Seq uint64 `json:"stream_seq"`
+			}
+			if json.Unmarshal(m.Data, &adv) == nil {
+				e.notify.send(fmt.Sprintf("%s%d", maxPrefix, adv.Seq))
+			}
+		})
+	}
+	if err != nil {
+		c.close()
+		return nil, fmt.Errorf("dist: subscribe: %w", err)
+	}
+	return e, nil
+}
+
+// Close drains the connection.
+func (e *Executor) Close() error {
+	e.c.close()
+	return nil
+}
+
+// URL is the server the executor sends units to.
+func (e *Executor) URL() string { return e.url }
+
+// Execute implements pipeline.Executor: it publishes the units, then
+// collects their results from the results bucket as workers announce
+// them (and by polling, in case an announcement was missed). A unit a
+// worker failed is an error; so is a unit the server gave up redelivering.
+func (e *Executor) Execute(ctx context.Context, units []pipeline.Unit, done func(i int, result []byte) error) error {
+	if len(units) == 0 {
+		return nil
+	}
+	if err := e.waitWorkers(ctx); err != nil {
+		return e.fallback(ctx, units, nil, done, err)
+	}
+	keys := make(map[string][]int, len(units)) // result key → unit indices
+	ch := e.notify.subscribe()
+	defer e.notify.unsubscribe(ch)
+	pending := make(map[int]bool, len(units))
+	for i, u := range units {
+		rk := resultKey(u.Key)
+		keys[rk] = append(keys[rk], i)
+		pending[i] = true
+		if len(keys[rk]) > 1 {
+			continue // the same work twice: one message, one result
+		}
+		seq, err := e.publish(ctx, u)
+		if err != nil {
+			return err
+		}
+		keys[fmt.Sprintf("%s%d", maxPrefix, seq)] = []int{i}
+	}
+	return e.collect(ctx, units, keys, pending, ch, done)
+}
+
+// publish queues u and returns its stream sequence number.
+func (e *Executor) publish(ctx context.Context, u pipeline.Unit) (uint64, error) {
+	b, err := json.Marshal(message{Key: u.Key, Kind: u.Kind, Spec: u.Spec, Published: time.Now().UnixNano()})
+	if err != nil {
+		return 0, fmt.Errorf("dist: unit %s: %w", u.Key, err)
+	}
+	ack, err := e.c.js.Publish(ctx, unitSubject+u.Kind, b, jetstream.WithMsgID(u.Key))
+	if err != nil {
+		return 0, fmt.Errorf("dist: publish unit %s: %w", u.Kind, err)
+	}
+	if ack.Duplicate {
+		// The server dropped it as a duplicate of a recent message. If
+		// that one is gone and left no result (it failed, and its error
+		// was collected), nothing would run it: queue it anew.
+		_, gone := e.c.stream.GetMsg(ctx, ack.Sequence)
+		_, ok, rerr := e.result(ctx, resultKey(u.Key))
+		if errors.Is(gone, jetstream.ErrMsgNotFound) && rerr == nil && !ok {
+			id := fmt.Sprintf("%s#%d", u.Key, time.Now().UnixNano())
+			if ack, err = e.c.js.Publish(ctx, unitSubject+u.Kind, b, jetstream.WithMsgID(id)); err != nil {
+				return 0, fmt.Errorf("dist: publish unit %s: %w", u.Kind, err)
+			}
+		}
+	}
+	return ack.Sequence, nil
+}
+
+// collect waits for the results of the pending units.
+func (e *Executor) collect(ctx context.Context, units []pipeline.Unit, keys map[string][]int, pending map[int]bool,
+	ch <-chan string, done func(int, []byte) error) error {
+	poll := time.NewTicker(time.Second)
+	defer poll.Stop()
+	noWorkerSince := time.Time{}
+	check := func(rk string) error {
+		idx, ok := keys[rk]
+		if !ok || !pending[idx[0]] {
+			return nil
+		}
+		if strings.HasPrefix(rk, maxPrefix) {
+			return fmt.Errorf("dist: %s unit was delivered %d times and never finished (did it crash every worker that ran it?)", units[idx[0]].Kind, MaxDeliver)
+		}
+		r, ok, err := e.result(ctx, rk)
+		if err != nil || !ok {
+			return err
+		}
+		if r.Error != "" {
+			// Errors are not results: drop it so that a later run retries.
+			_ = e.c.results.Delete(context.WithoutCancel(ctx), rk)
+			return fmt.Errorf("%s unit failed on worker %s: %s", units[idx[0]].Kind, r.Worker, r.Error)
+		}
+		for _, i := range idx {
+			delete(pending, i)
+			if err := done(i, r.Value); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for len(pending) > 0 {
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case rk := <-ch:
+			if err := check(rk); err != nil {
+				return err
+			}
+		case <-poll.C:
+			for rk := range keys {
+				if strings.HasPrefix(rk, maxPrefix) {
+					continue
+				}
+				if err := check(rk); err != nil {
+					return err
+				}
+			}
+			if len(pending) == 0 {
+				continue
+			}
+			ws, err := e.c.alive(ctx)
+			switch {
+			case err != nil || len(ws) > 0:
+				noWorkerSince = time.Time{}
+			case noWorkerSince.IsZero():
+				noWorkerSince = time.Now()
+			case time.Since(noWorkerSince) > e.o.WaitWorkers:
+				return e.fallback(ctx, units, pending, done, fmt.Errorf("%w %s: every worker left with %d units pending", ErrNoWorkers, e.url, len(pending)))
+			}
+		}
+	}
+	return nil
+}
+
+// result reads a unit's result; ok is false while there is none.
+func (e *Executor) result(ctx context.Context, rk string) (result, bool, error) {
+	entry, err := e.c.results.Get(ctx, rk)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return result{}, false, nil
+	}
+	if err != nil {
+		return result{}, false, fmt.Errorf("dist: read result: %w", err)
+	}
+	var r result
+	if err := json.Unmarshal(entry.Value(), &r); err != nil {
+		return result{}, false, fmt.Errorf("dist: result %s: %w", rk, err)
+	}
+	return r, true, nil
+}
+
+// waitWorkers returns nil once a worker's heartbeat is seen, or
+// ErrNoWorkers after WaitWorkers.
+func (e *Executor) waitWorkers(ctx context.Context) error {
+	deadline := time.Now().Add(e.o.WaitWorkers)
+	for {
+		ws, err := e.c.alive(ctx)
+		if err != nil {
+			return fmt.Errorf("dist: list workers: %w", err)
+		}
+		if len(ws) > 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w %s after %s: start one with `tabforge worker --queue %s --store URL`, or set executor_fallback=local", ErrNoWorkers, e.url, e.o.WaitWorkers, e.url)
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// fallback runs the pending units (all when pending is nil) with
+// Options.Fallback, or returns cause when there is none.
+func (e *Executor) fallback(ctx context.Context, units []pipeline.Unit, pending map[int]bool, done func(int, []byte) error, cause error) error {
+	if e.o.Fallback == nil || !errors.Is(cause, ErrNoWorkers) {
+		return cause
+	}
+	var idx []int
+	var left []pipeline.Unit
+	for i, u := range units {
+		if pending == nil || pending[i] {
+			idx, left = append(idx, i), append(left, u)
+		}
+	}
+	e.o.Logger.Warn("no worker on the queue; running units in this process", "queue", e.url, "units", len(left))
+	return e.o.Fallback.Execute(ctx, left, func(i int, b []byte) error { return done(idx[i], b) })
+}

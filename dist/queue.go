@@ -1,0 +1,171 @@
+package dist
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Names of the JetStream objects tabforge uses on a server.
+const (
+	StreamName     = "TABFORGE_UNITS"    // the work-queue stream of units
+	ConsumerName   = "workers"           // the durable consumer all workers share
+	ResultsBucket  = "TABFORGE_RESULTS"  // unit results by unit key
+	WorkersBucket  = "TABFORGE_WORKERS"  // worker heartbeats, by worker id
+	DatasetsBucket = "TABFORGE_DATASETS" // dataset files by content hash (object store)
+	unitSubject    = "tabforge.unit."    // + kind
+	doneSubject    = "tabforge.done."    // + result key: a unit's result was written
+	// maxDeliveriesSubject is the server's advisory for a message it
+	// stopped redelivering.
+	maxDeliveriesSubject = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + StreamName + "." + ConsumerName
+	maxPrefix            = "max:" // notifier keys of such advisories: max:SEQ
+)
+
+// Queue settings shared by drivers and workers. AckWait is short so that
+// a killed worker's unit is redelivered soon; a running unit is kept
+// alive by in-progress acks every AckWait/4.
+const (
+	AckWait        = 6 * time.Second
+	MaxDeliver     = 5
+	heartbeatEvery = 2 * time.Second
+	heartbeatTTL   = 3 * heartbeatEvery // a worker unheard of for this long is gone
+	resultTTL      = 24 * time.Hour
+)
+
+// message is a unit on the wire.
+type message struct {
+	Key       string `json:"key"`
+	Kind      string `json:"kind"`
+	Spec      []byte `json:"spec"`
+	Published int64  `json:"published"` // unix nanoseconds, for queueing time
+}
+
+// result is a unit's outcome in the results bucket.
+type result struct {
+	Value  []byte `json:"value,omitempty"`
+	Error  string `json:"error,omitempty"`
+	Worker string `json:"worker"`
+	// QueuedMS is the time from publishing to a worker starting the
+	// unit, RunMS the time it ran, in milliseconds.
+	QueuedMS float64 `json:"queued_ms"`
+	RunMS    float64 `json:"run_ms"`
+}
+
+// Heartbeat is what a worker announces in the workers bucket.
+type Heartbeat struct {
+	ID          string    `json:"id"`
+	Host        string    `json:"host"`
+	PID         int       `json:"pid"`
+	Concurrency int       `json:"concurrency"`
+	Started     time.Time `json:"started"`
+	Running     int       `json:"running"`
+	Done        int64     `json:"done"`
+}
+
+// resultKey is the results bucket key of a unit key: the key's SHA-256,
+// since unit keys may hold characters bucket keys may not.
+func resultKey(unitKey string) string {
+	h := sha256.Sum256([]byte(unitKey))
+	return "r" + hex.EncodeToString(h[:])
+}
+
+// conn is a connection with the stream, consumer and buckets in place.
+type conn struct {
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	stream  jetstream.Stream
+	cons    jetstream.Consumer
+	results jetstream.KeyValue
+	workers jetstream.KeyValue
+}
+
+// dial connects to url and creates what is missing: the stream (file
+// storage, work-queue retention), the consumer and the buckets. Creating
+// them is idempotent, so drivers and workers may start in any order.
+func dial(ctx context.Context, url, name string) (*conn, error) {
+	nc, err := nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond),
+		nats.RetryOnFailedConnect(false))
+	if err != nil {
+		return nil, fmt.Errorf("dist: connect to %s: %w", url, err)
+	}
+	c := &conn{nc: nc}
+	if err := c.setup(ctx); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("dist: %s: %w", url, err)
+	}
+	return c, nil
+}
+
+func (c *conn) setup(ctx context.Context) error {
+	js, err := jetstream.New(c.nc)
+	if err != nil {
+		return err
+	}
+	c.js = js
+	c.stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name: StreamName, Subjects: []string{unitSubject + ">"}, Retention: jetstream.WorkQueuePolicy,
+		Storage: jetstream.FileStorage, Duplicates: 2 * time.Minute,
+	})
+	if err != nil {
+		return fmt.Errorf("stream %s (is JetStream enabled on the server? nats-server -js): %w", StreamName, err)
+	}
+	c.cons, err = c.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable: ConsumerName, AckPolicy: jetstream.AckExplicitPolicy, AckWait: AckWait,
+		MaxDeliver: MaxDeliver, MaxAckPending: -1,
+	})
+	if err != nil {
+		return fmt.Errorf("consumer %s: %w", ConsumerName, err)
+	}
+	if c.results, err = bucket(ctx, js, jetstream.KeyValueConfig{Bucket: ResultsBucket, TTL: resultTTL, Storage: jetstream.FileStorage}); err != nil {
+		return err
+	}
+	c.workers, err = bucket(ctx, js, jetstream.KeyValueConfig{Bucket: WorkersBucket, TTL: heartbeatTTL, Storage: jetstream.MemoryStorage})
+	return err
+}
+
+func bucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	kv, err := js.CreateKeyValue(ctx, cfg)
+	if errors.Is(err, jetstream.ErrBucketExists) {
+		kv, err = js.KeyValue(ctx, cfg.Bucket)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bucket %s: %w", cfg.Bucket, err)
+	}
+	return kv, nil
+}
+
+func (c *conn) close() {
+	if c != nil && c.nc != nil {
+		c.nc.Drain()
+	}
+}
+
+// alive returns the workers whose heartbeat is current.
+func (c *conn) alive(ctx context.Context) ([]Heartbeat, error) {
+	keys, err := c.workers.Keys(ctx)
+	if errors.Is(err, jetstream.ErrNoKeysFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []Heartbeat
+	for _, k := range keys {
+		e, err := c.workers.Get(ctx, k)
+		if err != nil {
+			continue // expired between listing and reading
+		}
+		var h Heartbeat
+		if json.Unmarshal(e.Value(), &h) == nil {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,257 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/features"
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/store/cache"
+)
+
+// UnitRunner rebuilds units of work from their specs in a worker process
+// and runs them. A fold spec names its run; the run's record holds the
+// config and the dataset's path and content hash, so the worker repeats
+// the driver's deterministic preparation (target coding, split, folds,
+// feature stages) and fits the fold. The rebuilt unit's key must equal
+// the key the driver sent: any difference (another build, another file
+// at the path) is an error, never a silently different result.
+//
+// A UnitRunner keeps the prepared data of the runs it saw, so the folds
+// of one run load the dataset once. It is safe for concurrent use.
+type UnitRunner struct {
+	// Runs holds the run records (the shared store).
+	Runs store.Runs
+	// Families builds learners; nil means Families().
+	Families *model.Registry
+	// Cache, if not nil, memoises folds in the shared store as the
+	// driver's own cache does; CodeVersion must then be set.
+	Cache       *cache.Cache
+	CodeVersion string
+	// Fetch, if not nil, returns a local path holding the dataset with
+	// content hash hash, for a worker that cannot read the recorded path
+	// (another machine). It is asked only when the recorded path is
+	// missing or holds other data.
+	Fetch func(ctx context.Context, hash, recordedPath string) (string, error)
+	// Logger receives diagnostics; nil discards them.
+	Logger *slog.Logger
+
+	mu   sync.Mutex
+	runs map[string]*runEntry // by run id
+}
+
+type runEntry struct {
+	once sync.Once
+	p    *prepared
+	cfg  *config.Config
+	err  error
+}
+
+// Run rebuilds the unit of the given kind from spec and runs it with
+// workers threads, returning its result bytes.
+func (u *UnitRunner) Run(ctx context.Context, key, kind string, spec json.RawMessage, workers int) ([]byte, error) {
+	if kind != "fold" {
+		return nil, fmt.Errorf("pipeline: unknown unit kind %q", kind)
+	}
+	var fs foldSpec
+	if err := json.Unmarshal(spec, &fs); err != nil {
+		return nil, fmt.Errorf("pipeline: fold spec: %w", err)
+	}
+	p, cfg, err := u.prepared(ctx, fs)
+	if err != nil {
+		return nil, err
+	}
+	if fs.Fold < 0 || fs.Fold >= len(p.folds) {
+		return nil, fmt.Errorf("pipeline: fold %d of run %s: the run has %d folds", fs.Fold, fs.Run, len(p.folds))
+	}
+	q := *p
+	if q.chain, err = rebuildChain(cfg, p, fs.Chain); err != nil {
+		return nil, err
+	}
+	if len(q.chain) > 0 {
+		q.variant = AdvancedSuffix // the fold preprocessing memo tells the variants apart by it
+	}
+	l, err := decodeLearner(q.families, q.task, fs.Learner, fs.Params)
+	if err != nil {
+		return nil, err
+	}
+	unit := q.foldUnit(l, fs.Design, fs.Fold, p.folds[fs.Fold], model.FitOptions{Workers: max(1, workers)})
+	if unit.Key != key {
+		return nil, fmt.Errorf("pipeline: fold %d of run %s rebuilds to another unit than the driver sent (a different tabforge build or dataset file?)", fs.Fold+1, fs.Run)
+	}
+	return unit.Run(ctx)
+}
+
+// prepared returns the run's prepared data, loading it once.
+func (u *UnitRunner) prepared(ctx context.Context, fs foldSpec) (*prepared, *config.Config, error) {
+	u.mu.Lock()
+	if u.runs == nil {
+		u.runs = map[string]*runEntry{}
+	}
+	e, ok := u.runs[fs.Run]
+	if !ok {
+		e = &runEntry{}
+		u.runs[fs.Run] = e
+	}
+	u.mu.Unlock()
+	e.once.Do(func() { e.p, e.cfg, e.err = u.load(ctx, fs) })
+	if e.err != nil {
+		u.mu.Lock()
+		delete(u.runs, fs.Run) // a later unit tries again (the store may have been down)
+		u.mu.Unlock()
+	}
+	return e.p, e.cfg, e.err
+}
+
+// load reads the run's record, config and dataset and prepares them as
+// the driver did.
+func (u *UnitRunner) load(ctx context.Context, fs foldSpec) (*prepared, *config.Config, error) {
+	log := u.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	rec, err := u.Runs.GetRun(ctx, fs.Run)
+	if err != nil {
+		return nil, nil, fmt.Errorf("pipeline: run %s: %w", fs.Run, err)
+	}
+	if rec.ConfigHash != fs.Config || rec.DatasetHash != fs.Dataset {
+		return nil, nil, fmt.Errorf("pipeline: run %s records config %.12s and dataset %.12s; the unit wants %.12s and %.12s", fs.Run, rec.ConfigHash, rec.DatasetHash, fs.Config, fs.Dataset)
+	}
+	cfg := config.Default()
+	if err := json.Unmarshal(rec.Config, cfg); err != nil {
+		return nil, nil, fmt.Errorf("pipeline: config of run %s: %w", fs.Run, err)
+	}
+	if h := cfg.Hash(); h != fs.Config {
+		return nil, nil, fmt.Errorf("pipeline: config of run %s decodes to hash %.12s, not %.12s (a different tabforge build?)", fs.Run, h, fs.Config)
+	}
+	f, err := u.dataset(ctx, rec, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := prepare(f, cfg, log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("pipeline: run %s: %w", fs.Run, err)
+	}
+	p.dataset, p.run, p.cfgHash, p.log = fs.Dataset, fs.Run, fs.Config, log
+	p.families = u.Families
+	if p.families == nil {
+		p.families = Families()
+	}
+	if u.Cache != nil {
+		p.cache, p.code = u.Cache, u.CodeVersion
+	}
+	return p, cfg, nil
+}
+
+// dataset reads the recorded dataset file, or the one Fetch provides,
+// and checks its content hash.
+func (u *UnitRunner) dataset(ctx context.Context, rec *store.Run, cfg *config.Config) (*frame.Frame, error) {
+	f, err := frame.ReadFile(rec.DatasetPath, readOptions(cfg))
+	if err == nil && f.Hash() == rec.DatasetHash {
+		return f, nil
+	}
+	if u.Fetch == nil {
+		if err != nil {
+			return nil, fmt.Errorf("pipeline: dataset of run %s: %w", rec.ID, err)
+		}
+		return nil, fmt.Errorf("pipeline: dataset of run %s: %s now holds other data (hash %.12s, not %.12s)", rec.ID, rec.DatasetPath, f.Hash(), rec.DatasetHash)
+	}
+	path, err := u.Fetch(ctx, rec.DatasetHash, rec.DatasetPath)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: dataset %.12s of run %s: %w", rec.DatasetHash, rec.ID, err)
+	}
+	if f, err = frame.ReadFile(path, readOptions(cfg)); err != nil {
+		return nil, fmt.Errorf("pipeline: dataset of run %s: %w", rec.ID, err)
+	}
+	if f.Hash() != rec.DatasetHash {
+		return nil, fmt.Errorf("pipeline: fetched dataset of run %s has hash %.12s, not %.12s", rec.ID, f.Hash(), rec.DatasetHash)
+	}
+	return f, nil
+}
+
+// rebuildChain picks the config's advanced feature stages named by ids
+// (chainID of the unit's chain), in order.
+func rebuildChain(cfg *config.Config, p *prepared, ids []string) (chain features.Chain, err error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	stages, _ := advancedStages(cfg, targetColumn, p.horizon(cfg))
+	for _, s := range stages {
+		if slices.Contains(ids, chainID(features.Chain{s.t})[0]) {
+			chain = append(chain, s.t)
+		}
+	}
+	if !slices.Equal(chainID(chain), ids) {
+		return nil, fmt.Errorf("pipeline: feature stages %v cannot be rebuilt from the run's config", ids)
+	}
+	return chain, nil
+}
+
+// learnerType names a learner's Go type for a fold spec; a log-target
+// learner names its inner learner's type too, since its JSON does not.
+func learnerType(l model.Learner) string {
+	if lt, ok := l.(*model.LogTargetLearner); ok {
+		return fmt.Sprintf("%T(%s)", lt, learnerType(lt.Inner))
+	}
+	return fmt.Sprintf("%T", l)
+}
+
+// decodeLearner rebuilds a learner from its type name (learnerType) and
+// JSON encoding, as a fold spec carries them. The types are those of the
+// registered families' learners for task; a log-target learner wraps one
+// of them. The rebuilt learner must encode to params again.
+func decodeLearner(reg *model.Registry, task model.Task, typeName string, params json.RawMessage) (model.Learner, error) {
+	logType := fmt.Sprintf("%T", &model.LogTargetLearner{})
+	if inner, ok := strings.CutPrefix(typeName, logType+"("); ok && strings.HasSuffix(inner, ")") {
+		var w struct {
+			Inner json.RawMessage `json:"learner"`
+		}
+		if err := json.Unmarshal(params, &w); err != nil {
+			return nil, fmt.Errorf("pipeline: log-target learner: %w", err)
+		}
+		l, err := decodeLearner(reg, task, strings.TrimSuffix(inner, ")"), w.Inner)
+		if err != nil {
+			return nil, err
+		}
+		return &model.LogTargetLearner{Inner: l}, nil
+	}
+	for _, name := range reg.Names() {
+		fam, _ := reg.Lookup(name)
+		l, err := fam.New(task, 0, nil)
+		if err != nil || fmt.Sprintf("%T", l) != typeName {
+			continue
+		}
+		t := reflect.TypeOf(l)
+		ptr := t.Kind() == reflect.Pointer
+		if ptr {
+			t = t.Elem()
+		}
+		v := reflect.New(t)
+		if err := json.Unmarshal(params, v.Interface()); err != nil {
+			continue
+		}
+		out := v.Interface()
+		if !ptr {
+			out = v.Elem().Interface()
+		}
+		l2, ok := out.(model.Learner)
+		if !ok {
+			continue
+		}
+		if b, err := json.Marshal(l2); err == nil && bytes.Equal(b, params) {
+			return l2, nil
+		}
+	}
+	return nil, fmt.Errorf("pipeline: no model family rebuilds a %s learner from %s", typeName, params)
+}

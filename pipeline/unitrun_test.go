@@ -1,0 +1,120 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/store/sqlite"
+)
+
+// rebuildingExecutor runs every unit the way a worker process does: from
+// its key, kind and spec alone, through a UnitRunner reading the run
+// record from the store, never through the unit's Run closure.
+type rebuildingExecutor struct {
+	runner *UnitRunner
+	units  atomic.Int64
+}
+
+func (r *rebuildingExecutor) Execute(ctx context.Context, units []Unit, done func(int, []byte) error) error {
+	for i, u := range units {
+		b, err := r.runner.Run(ctx, u.Key, u.Kind, u.Spec, 1)
+		if err != nil {
+			return err
+		}
+		r.units.Add(1)
+
+		if err := done(i, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestUnitRunnerRebuildsFolds trains through an executor that rebuilds
+// every fold unit from its spec and the run record, and gets the
+// leaderboard of the in-process run: the specs carry everything a worker
+// needs (log-target learners, tuned parameters and advanced feature
+// stages included).
+func TestUnitRunnerRebuildsFolds(t *testing.T) {
+	tests := []struct {
+		name string
+		set  func(*config.Config)
+	}{
+		{"classification", func(c *config.Config) {
+			c.Data, c.Target, c.Models = filepath.Join("..", "testdata", "credit_data.csv"), "Status", []string{"logistic", "tree", "gbdt"}
+		}},
+		{"log target", func(c *config.Config) {
+			c.Data, c.Target, c.Models = filepath.Join("..", "testdata", "ames.csv"), "Sale_Price", []string{"ols", "ridge"}
+		}},
+		{"tuned", func(c *config.Config) {
+			c.Data, c.Target, c.Models = filepath.Join("..", "testdata", "credit_data.csv"), "Status", []string{"tree"}
+			c.EnableHyperparameterTuning, c.MaxEvals = true, 4
+		}},
+		{"advanced features", func(c *config.Config) {
+			c.Data, c.Target, c.Models = filepath.Join("..", "testdata", "txhousing.csv"), "sales", []string{"ridge"}
+			c.TimeColumn, c.SegmentColumn, c.EnableAdvancedFeatures = "date", "city", true
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tf.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			cfg := config.Default()
+			cfg.CVFolds, cfg.Out, cfg.Cache, cfg.ForceProductionQuality = 3, t.TempDir(), false, false
+			tt.set(cfg)
+			want, err := Train(ctx, cfg, Options{Runs: st})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ex := &rebuildingExecutor{runner: &UnitRunner{Runs: st}}
+			got, err := Train(ctx, cfg, Options{Runs: st, Executor: ex})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ex.units.Load() < int64(cfg.CVFolds) {
+				t.Fatalf("%d units rebuilt, want at least %d", ex.units.Load(), cfg.CVFolds)
+			}
+			if len(got.Leaderboard) != len(want.Leaderboard) {
+				t.Fatalf("leaderboard has %d entries, want %d", len(got.Leaderboard), len(want.Leaderboard))
+			}
+			for i := range want.Leaderboard {
+				w, g := want.Leaderboard[i], got.Leaderboard[i]
+				if w.Model != g.Model || fmt.Sprint(w.CV) != fmt.Sprint(g.CV) || w.Error != g.Error {
+					t.Errorf("entry %d = %s %v %q; want %s %v %q", i, g.Model, g.CV, g.Error, w.Model, w.CV, w.Error)
+				}
+			}
+		})
+	}
+}
+
+// TestUnitRunnerRejects checks that a spec the worker cannot honour is an
+// error naming the cause, not a different result.
+func TestUnitRunnerRejects(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	u := &UnitRunner{Runs: st}
+	tests := []struct{ kind, spec, want string }{
+		{"trial", `{}`, "unknown unit kind"},
+		{"fold", `{`, "fold spec"},
+		{"fold", `{"run":"nope"}`, "run nope"},
+	}
+	for _, tt := range tests {
+		_, err := u.Run(ctx, "k", tt.kind, []byte(tt.spec), 1)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Run(%s, %s) = %v; want an error with %q", tt.kind, tt.spec, err, tt.want)
+		}
+	}
+}
