@@ -110,8 +110,9 @@ func (l *LogTargetLearner) MarshalJSON() ([]byte, error) {
 	}
 	return json.Marshal(struct {
 		Transform string          `json:"target_transform"`
+		Type      string          `json:"learner_type"` // two families' learners may encode alike
 		Inner     json.RawMessage `json:"learner"`
-	}{TargetLog, inner})
+	}{TargetLog, fmt.Sprintf("%T", l.Inner), inner})
 }
 
 // Fit fits Inner on log(1+y) and estimates Duan's smearing factor on the

@@ -199,7 +199,8 @@ func rebuildChain(cfg *config.Config, p *prepared, ids []string) (chain features
 }
 
 // learnerType names a learner's Go type for a fold spec; a log-target
-// learner names its inner learner's type too, since its JSON does not.
+// learner names its inner learner's type too, so that decodeLearner knows
+// what to rebuild before reading the JSON.
 func learnerType(l model.Learner) string {
 	if lt, ok := l.(*model.LogTargetLearner); ok {
 		return fmt.Sprintf("%T(%s)", lt, learnerType(lt.Inner))
