@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/store"
 )
@@ -145,11 +146,19 @@ func (a *app) withStore(cmd *cobra.Command, fn func(st store.Store) error) error
 
 // storeFor opens the store the effective config names.
 func (a *app) storeFor(cmd *cobra.Command) (store.Store, error) {
+	_, st, err := a.configStore(cmd)
+	return st, err
+}
+
+// configStore loads the command's config and opens the store it names;
+// the caller closes the store.
+func (a *app) configStore(cmd *cobra.Command) (*config.Config, store.Store, error) {
 	cfg, _, err := a.loadConfig(cmd)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return a.openStore(cmd.Context(), cfg)
+	st, err := a.openStore(cmd.Context(), cfg)
+	return cfg, st, err
 }
 
 func (a *app) configCommand() *cobra.Command {

@@ -39,16 +39,12 @@ retrain, the challenger and its parent version).`,
 				return usagef("retrain: --stage %q: want production or staging", stage)
 			}
 			pol.Stage = s
-			cfg, _, err := a.loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			st, err := a.openStore(ctx, cfg)
+			cfg, st, err := a.configStore(cmd)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
+			ctx := cmd.Context()
 			code, err := registry.CodeVersion("tabforge " + version)
 			if err != nil {
 				return err

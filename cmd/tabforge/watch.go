@@ -47,16 +47,12 @@ a promoted challenger without a restart.`,
 				return usagef("watch: --stage %q: want production or staging", stage)
 			}
 			o.Policy.Stage = s
-			cfg, _, err := a.loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			st, err := a.openStore(ctx, cfg)
+			cfg, st, err := a.configStore(cmd)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
+			ctx := cmd.Context()
 			if status {
 				return a.printWatched(cmd, st, o.Name, asJSON)
 			}

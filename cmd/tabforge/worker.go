@@ -51,16 +51,12 @@ func (a *app) worker(cmd *cobra.Command, queue string, concurrency int) error {
 	if err != nil {
 		return err
 	}
-	cfg, _, err := a.loadConfig(cmd)
-	if err != nil {
-		return err
-	}
-	ctx := cmd.Context()
-	st, err := a.openStore(ctx, cfg)
+	cfg, st, err := a.configStore(cmd)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	ctx := cmd.Context()
 	code, err := registry.CodeVersion("tabforge " + version)
 	if err != nil {
 		return err
