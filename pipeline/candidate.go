@@ -42,17 +42,18 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	if err != nil {
 		return Entry{}, nil, err
 	}
+	var known *cvResult
 	if zs != nil {
-		params, learner = zs.params, zs.learner
+		params, learner, known = zs.params, zs.learner, zs.cv
 	}
-	chosen, err := chooseTarget(ctx, cfg, o, p, fam, name, params, learner, spec, workers)
+	chosen, err := chooseTarget(ctx, cfg, o, p, fam, name, params, learner, known, spec, workers)
 	if err != nil {
 		return Entry{}, nil, err
 	}
 	if chosen != nil {
 		fam, learner = chosen.fam, chosen.learner
-	} else if zs != nil {
-		chosen = &targetChoice{fam: fam, learner: learner, cv: zs.cv}
+	} else if known != nil {
+		chosen = &targetChoice{fam: fam, learner: learner, cv: known}
 	}
 	steps := len(p.folds) + 1
 	emit := func(step int) {

@@ -60,14 +60,15 @@ func explainRun(ctx context.Context, cfg *config.Config, pred *Predictor, x *fra
 	if cfg.MaxExplainRows > 0 {
 		rows = min(rows, cfg.MaxExplainRows)
 	}
-	if te, err := explain.NewTreeEnsemble(in.Model); err == nil && !in.Raw {
+	te, exact := exactExplainer(in)
+	if te != nil {
 		if n := max(reportMinSHAPRows, int(reportTreeSHAPWork/max(1, te.RowCost()))); n < rows {
 			rows = n
 			d.Warnings = append(d.Warnings, fmt.Sprintf("report: SHAP values of %d test rows: the model's trees are large", rows))
 		}
 	}
 	opts := ExplainOptions{MaxRows: rows, Options: explain.Options{Seed: cfg.Seed, Workers: cfg.Workers}}
-	if !exactExplainer(in) {
+	if !exact {
 		opts.MaxRows = min(rows, reportKernelRows)
 		opts.BackgroundSize, opts.KernelSamples = reportKernelBackground, reportKernelSamples
 	}
@@ -112,19 +113,21 @@ func explainRun(ctx context.Context, cfg *config.Config, pred *Predictor, x *fra
 }
 
 // exactExplainer reports whether in has an exact SHAP explainer
-// (TreeSHAP or linear SHAP); otherwise Explain uses KernelSHAP.
-func exactExplainer(in *ExplainInput) bool {
+// (TreeSHAP or linear SHAP); otherwise Explain uses KernelSHAP. For
+// TreeSHAP it returns the flattened trees, whose size bounds the rows
+// worth explaining.
+func exactExplainer(in *ExplainInput) (*explain.TreeEnsemble, bool) {
 	if in.Raw {
-		return false
+		return nil, false
 	}
-	if _, err := explain.NewTreeEnsemble(in.Model); err == nil {
-		return true
+	if te, err := explain.NewTreeEnsemble(in.Model); err == nil {
+		return te, true
 	}
 	if in.X.Rows == 0 {
-		return false
+		return nil, false
 	}
 	_, err := explain.LinearSHAP(in.Model, in.X.TakeRows([]int{0}), in.FeatureNames)
-	return !errors.Is(err, explain.ErrUnsupported)
+	return nil, !errors.Is(err, explain.ErrUnsupported)
 }
 
 // modelImportances falls back to the model's own feature importances

@@ -32,10 +32,11 @@ type targetChoice struct {
 // chooseTarget applies the configured target transform to a regression
 // family. With auto it cross-validates learner (the family's untuned
 // configuration) on the raw and on the log target and keeps the better
-// by mean CV R² on y's scale; with log it applies the log. It returns nil
-// when the target stays as it is.
+// by mean CV R² on y's scale; with log it applies the log. known, if not
+// nil, is learner's CV on the run's folds, already computed. It returns
+// nil when the target stays as it is.
 func chooseTarget(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam model.Family, name string,
-	params json.RawMessage, learner model.Learner, spec features.DesignSpec, workers int) (*targetChoice, error) {
+	params json.RawMessage, learner model.Learner, known *cvResult, spec features.DesignSpec, workers int) (*targetChoice, error) {
 	if p.task != model.Regression || cfg.ModelParams[name][model.TargetTransformKey] != nil {
 		return nil, nil
 	}
@@ -62,9 +63,11 @@ func chooseTarget(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	if len(p.train) > decideRows {
 		q, sampled = p.subsampled(decideRows, cfg.Seed)
 	}
-	raw, err := crossValidate(ctx, learner, spec, q, workers, nil)
-	if err != nil {
-		return nil, err
+	raw := known
+	if sampled || raw == nil {
+		if raw, err = crossValidate(ctx, learner, spec, q, workers, nil); err != nil {
+			return nil, err
+		}
 	}
 	keep := func(f model.Family, l model.Learner, cv *cvResult) *targetChoice {
 		if sampled {

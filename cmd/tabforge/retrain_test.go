@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/synth"
 )
 
@@ -18,18 +19,7 @@ import (
 func TestRetrainCommand(t *testing.T) {
 	dir := t.TempDir()
 	at := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
-	f, err := synth.Sales(context.Background(), synth.SalesParams{Rows: 18_000, Seed: 7, Months: 18, DriftAt: at})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ord, _ := f.Lookup("order_date")
-	var old, all []int
-	for i, v := range ord.Num {
-		all = append(all, i)
-		if v < float64(at.Unix()) {
-			old = append(old, i)
-		}
-	}
+	f, old, all := salesSplit(t, 18_000, 7, at)
 	before, after := writeRows(t, dir, "sales_2022.csv", f, old), writeRows(t, dir, "sales.csv", f, all)
 	code, _, stderr := tabforge(t, dir, "train", "--data", before, "--target", "order_quantity", "--time-column", "order_date",
 		"--drop", "order_number,procured_date,ship_date,delivery_date", "--models", "gbdt", "--cv-folds", "0", "--name", "sales",
@@ -71,4 +61,22 @@ func TestRetrainCommand(t *testing.T) {
 	if code, _, stderr := tabforge(t, dir, "retrain", "--name", "sales"); code != 2 || !strings.Contains(stderr, "--data") {
 		t.Errorf("retrain without --data: exit %d, %s", code, stderr)
 	}
+}
+
+// salesSplit generates seeded sales orders with a shift at at and returns
+// them with the positions of the orders before the shift and of all.
+func salesSplit(t *testing.T, rows int, seed uint64, at time.Time) (f *frame.Frame, old, all []int) {
+	t.Helper()
+	f, err := synth.Sales(context.Background(), synth.SalesParams{Rows: rows, Seed: seed, Months: 18, DriftAt: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ord, _ := f.Lookup("order_date")
+	for i, v := range ord.Num {
+		all = append(all, i)
+		if v < float64(at.Unix()) {
+			old = append(old, i)
+		}
+	}
+	return f, old, all
 }

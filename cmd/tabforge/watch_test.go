@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/tabforge/tabforge/synth"
 )
 
 // TestWatchCommand promotes a ridge champion of a year of synthetic
@@ -18,18 +15,7 @@ import (
 func TestWatchCommand(t *testing.T) {
 	dir, watched := t.TempDir(), t.TempDir()
 	at := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
-	f, err := synth.Sales(context.Background(), synth.SalesParams{Rows: 6_000, Seed: 3, Months: 18, DriftAt: at})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ord, _ := f.Lookup("order_date")
-	var old, all []int
-	for i, v := range ord.Num {
-		all = append(all, i)
-		if v < float64(at.Unix()) {
-			old = append(old, i)
-		}
-	}
+	f, old, all := salesSplit(t, 6_000, 3, at)
 	before := writeRows(t, watched, "sales_2022.csv", f, old)
 	code, _, stderr := tabforge(t, dir, "train", "--data", before, "--target", "order_quantity", "--time-column", "order_date",
 		"--drop", "order_number,procured_date,ship_date,delivery_date", "--models", "ridge", "--cv-folds", "0", "--name", "sales",
