@@ -82,6 +82,12 @@ type Options struct {
 	Version string
 	// Logger receives load, swap and error events; nil discards them.
 	Logger *slog.Logger
+	// Mount serves more handlers beside the prediction routes, in the
+	// same process and on the same port, keyed by http.ServeMux pattern:
+	// tabforge serve --ui mounts the dashboard at "/ui/". A pattern must
+	// not overlap a prediction route. Keeping them as plain handlers
+	// spares this package from importing what it mounts.
+	Mount map[string]http.Handler
 }
 
 func (o Options) withDefaults() Options {
@@ -144,6 +150,9 @@ func New(ctx context.Context, reg *registry.Registry, o Options) (*Server, error
 			return nil, fmt.Errorf("serve: model %q: %w", n, err)
 		}
 	}
+	if err := s.checkMounts(); err != nil {
+		return nil, err
+	}
 	if err := s.Refresh(ctx); err != nil {
 		return nil, err
 	}
@@ -175,7 +184,25 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("POST /admin/models/{name}/rollback", s.admin(s.handleRollback))
 		mux.HandleFunc("POST /admin/models/{name}/route", s.admin(s.handleRoute))
 	}
+	for pattern, h := range s.o.Mount {
+		mux.Handle(pattern, h)
+	}
 	return mux
+}
+
+// checkMounts reports an Options.Mount pattern that collides with a
+// prediction route (which http.ServeMux refuses with a panic).
+func (s *Server) checkMounts() (err error) {
+	if len(s.o.Mount) == 0 {
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("serve: mount: %v", r)
+		}
+	}()
+	s.Handler()
+	return nil
 }
 
 // Serve serves on ln until ctx is done, with the watcher running, then

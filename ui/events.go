@@ -30,6 +30,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("streaming unsupported"))
 		return
 	}
+	// A stream outlives a server's write timeout (tabforge serve --ui
+	// has one): lift it for this response. Where it cannot be lifted the
+	// browser's EventSource reconnects.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")

@@ -104,7 +104,7 @@ func (s *Server) promote(w http.ResponseWriter, r *http.Request) {
 	if e != nil {
 		done = fmt.Sprintf("promoted %s to %s", e.Version, e.Stage)
 	}
-	http.Redirect(w, r, "/models/"+url.PathEscape(r.PathValue("version"))+"?done="+url.QueryEscape(done), http.StatusSeeOther)
+	http.Redirect(w, r, s.o.Prefix+"/models/"+url.PathEscape(r.PathValue("version"))+"?done="+url.QueryEscape(done), http.StatusSeeOther)
 }
 
 // rollback handles POST /names/{name}/rollback with registry.Rollback.
@@ -119,7 +119,7 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	done := fmt.Sprintf("rolled %s back from %s to %s", e.Name, e.Replaced, e.Version)
-	http.Redirect(w, r, "/models/"+url.PathEscape(e.Version)+"?done="+url.QueryEscape(done), http.StatusSeeOther)
+	http.Redirect(w, r, s.o.Prefix+"/models/"+url.PathEscape(e.Version)+"?done="+url.QueryEscape(done), http.StatusSeeOther)
 }
 
 // reason is the form's reason, or says the dashboard did it.

@@ -87,13 +87,13 @@ func (s *Server) runs(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, c := range [][2]string{{"created", "Created"}, {"dataset", "Dataset"}, {"target", "Target"}, {"task", "Task"},
 		{"best", "Best model"}, {"cv", "CV"}, {"test", "Test"}, {"duration", "Duration"}, {"status", "Status"}} {
-		col := column{Key: c[0], Label: c[1], Link: withQuery("/", v, "sort", c[0], "order", "", "offset", "")}
+		col := column{Key: c[0], Label: c[1], Link: withQuery("./", v, "sort", c[0], "order", "", "offset", "")}
 		if c[0] == cur {
 			col.Mark = "▼"
 			if q.Asc {
 				col.Mark = "▲"
 			} else {
-				col.Link = withQuery("/", v, "sort", c[0], "order", "asc", "offset", "")
+				col.Link = withQuery("./", v, "sort", c[0], "order", "asc", "offset", "")
 			}
 		}
 		d.Columns = append(d.Columns, col)
@@ -103,10 +103,10 @@ func (s *Server) runs(w http.ResponseWriter, r *http.Request) {
 		limit = store.DefaultRunLimit
 	}
 	if q.Offset > 0 {
-		d.Prev = withQuery("/", v, "offset", strconv.Itoa(max(0, q.Offset-limit)))
+		d.Prev = withQuery("./", v, "offset", strconv.Itoa(max(0, q.Offset-limit)))
 	}
 	if q.Offset+limit < p.Total {
-		d.Next = withQuery("/", v, "offset", strconv.Itoa(q.Offset+limit))
+		d.Next = withQuery("./", v, "offset", strconv.Itoa(q.Offset+limit))
 	}
 	s.render(w, r, "runs.html", "Runs", "runs", d)
 }

@@ -105,10 +105,10 @@ func (s *Server) study(w http.ResponseWriter, r *http.Request) {
 	}
 	v := r.URL.Query()
 	if offset > 0 {
-		d.Prev = withQuery(r.URL.Path, v, "offset", strconv.Itoa(max(0, offset-trialsPerPage)))
+		d.Prev = withQuery("studies/"+r.PathValue("id"), v, "offset", strconv.Itoa(max(0, offset-trialsPerPage)))
 	}
 	if offset+trialsPerPage < len(trials) {
-		d.Next = withQuery(r.URL.Path, v, "offset", strconv.Itoa(offset+trialsPerPage))
+		d.Next = withQuery("studies/"+r.PathValue("id"), v, "offset", strconv.Itoa(offset+trialsPerPage))
 	}
 	s.render(w, r, "study.html", "Study "+st.Name, "studies", d)
 }

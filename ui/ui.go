@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/tabforge/tabforge/registry"
@@ -45,6 +46,12 @@ type Options struct {
 	AdminToken string
 	// Log receives request errors; nil discards them.
 	Log *slog.Logger
+	// Prefix is the path the dashboard is mounted under, e.g. "/ui" when
+	// tabforge serve --ui puts it beside the prediction routes; "" is
+	// the root. The Server strips it from requests itself and its pages
+	// link relative to it (an HTML base element), so mount it as is:
+	// mux.Handle("/ui/", srv).
+	Prefix string
 }
 
 // Server serves the dashboard for one store. It is an http.Handler, safe
@@ -56,12 +63,17 @@ type Server struct {
 	o    Options
 	tmpl *template.Template
 	mux  *http.ServeMux
+	h    http.Handler // mux, behind the prefix
 }
 
 // New returns the dashboard of st.
 func New(st store.Store, o Options) (*Server, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
+	}
+	o.Prefix = strings.TrimRight(o.Prefix, "/")
+	if o.Prefix != "" && !strings.HasPrefix(o.Prefix, "/") {
+		return nil, fmt.Errorf("ui: prefix %q must start with /", o.Prefix)
 	}
 	tmpl, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
@@ -87,13 +99,17 @@ func New(st store.Store, o Options) (*Server, error) {
 	s.mux.HandleFunc("POST /models/{version}/promote", s.promote)
 	s.mux.HandleFunc("POST /names/{name}/rollback", s.rollback)
 	s.mux.HandleFunc("GET /events", s.events)
+	s.h = s.mux
+	if o.Prefix != "" {
+		s.h = http.StripPrefix(o.Prefix, s.mux)
+	}
 	return s, nil
 }
 
 // pageCSP allows nothing from outside the dashboard: no CDN, no inline
 // script, no fonts.
 const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"frame-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'"
+	"frame-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'self'; frame-ancestors 'self'"
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -101,12 +117,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", pageCSP)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
-	s.mux.ServeHTTP(w, r)
+	s.h.ServeHTTP(w, r)
 }
 
 // page is what every template gets: the title, whether write actions
 // are on, and the page's own data.
 type page struct {
+	Base  string // Options.Prefix: every link is relative to Base + "/"
 	Title string
 	Nav   string
 	Admin bool
@@ -117,7 +134,7 @@ type page struct {
 // error gives a clean 500 rather than half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title, nav string, data any) {
 	var b bytes.Buffer
-	if err := s.tmpl.ExecuteTemplate(&b, name, page{Title: title, Nav: nav, Admin: s.o.AdminToken != "", Data: data}); err != nil {
+	if err := s.tmpl.ExecuteTemplate(&b, name, page{Base: s.o.Prefix, Title: title, Nav: nav, Admin: s.o.AdminToken != "", Data: data}); err != nil {
 		s.fail(w, r, fmt.Errorf("render %s: %w", name, err))
 		return
 	}
@@ -153,7 +170,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.o.Log.Error("ui request failed", "path", r.URL.Path, "err", err)
 	}
 	var b bytes.Buffer
-	data := page{Title: http.StatusText(code), Admin: s.o.AdminToken != "", Data: err.Error()}
+	data := page{Base: s.o.Prefix, Title: http.StatusText(code), Admin: s.o.AdminToken != "", Data: err.Error()}
 	if terr := s.tmpl.ExecuteTemplate(&b, "error.html", data); terr != nil {
 		http.Error(w, err.Error(), code)
 		return

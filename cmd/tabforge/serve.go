@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"time"
 
@@ -10,13 +11,18 @@ import (
 
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/serve"
+	"github.com/tabforge/tabforge/ui"
 )
+
+// uiPrefix is where serve --ui mounts the dashboard.
+const uiPrefix = "/ui"
 
 // serveCommand is `tabforge serve`: flags → serve.Options, then listen
 // and serve until SIGINT or SIGTERM, which drain in-flight requests.
 func (a *app) serveCommand() *cobra.Command {
 	var o serve.Options
 	var addr, logPath string
+	var withUI bool
 	cmd := &cobra.Command{
 		Use:   "serve --store URL [--addr 127.0.0.1:8080] [--model NAME ...]",
 		Short: "Serve the production versions of registered models over HTTP (MLflow and KServe V2 protocols)",
@@ -34,7 +40,10 @@ process is picked up within a second: the new version loads in the
 background and replaces the old one atomically. With --admin-token (or
 TABFORGE_ADMIN_TOKEN), POST /admin/models/NAME/rollback and /route are on,
 behind "Authorization: Bearer TOKEN". SIGTERM drains in-flight requests and
-exits 0.`,
+exits 0.
+
+With --ui, the web dashboard of tabforge ui is served at /ui/ on the same
+port, read-only unless --admin-token is set.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.AdminToken == "" {
@@ -62,6 +71,13 @@ exits 0.`,
 			if err != nil {
 				return err
 			}
+			if withUI {
+				dash, err := ui.New(st, ui.Options{AdminToken: o.AdminToken, Log: log, Prefix: uiPrefix})
+				if err != nil {
+					return err
+				}
+				o.Mount = map[string]http.Handler{uiPrefix + "/": dash}
+			}
 			srv, err := serve.New(cmd.Context(), reg, o)
 			if err != nil {
 				return err
@@ -72,6 +88,9 @@ exits 0.`,
 			}
 			log.Info("serving", "addr", ln.Addr().String(), "admin", o.AdminToken != "")
 			fmt.Fprintf(a.stdout, "listening on http://%s\n", ln.Addr())
+			if withUI {
+				fmt.Fprintf(a.stdout, "dashboard on http://%s%s/\n", ln.Addr(), uiPrefix)
+			}
 			return srv.Serve(cmd.Context(), ln)
 		},
 	}
@@ -88,6 +107,7 @@ exits 0.`,
 	f.DurationVar(&o.RequestTimeout, "request-timeout", 30*time.Second, "deadline of one prediction request")
 	f.DurationVar(&o.PollInterval, "poll", 250*time.Millisecond, "how often to check the registry for promotions, rollbacks and route changes")
 	f.DurationVar(&o.DrainTimeout, "drain-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
+	f.BoolVar(&withUI, "ui", false, "also serve the web dashboard (tabforge ui) at /ui/ on the same port, with the same admin token")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed of the traffic split of requests without a routing key")
 	return cmd
 }

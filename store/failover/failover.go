@@ -313,6 +313,8 @@ func (s *Store) Close() error {
 
 // Runs and records.
 
+var _ store.RunQuerier = (*Store)(nil)
+
 // DeleteRun implements store.Runs; a deletion on the fallback is replayed
 // on the primary by sync.
 func (s *Store) DeleteRun(ctx context.Context, id string) error {
@@ -332,6 +334,13 @@ func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, error) {
 // ListRuns implements store.Runs.
 func (s *Store) ListRuns(ctx context.Context, limit int) ([]*store.Run, error) {
 	return read(s, func(st store.Store) ([]*store.Run, error) { return st.ListRuns(ctx, limit) })
+}
+
+// QueryRuns implements store.RunQuerier on the store in use, so a list
+// of runs (the dashboard's) reads one page through Redis's rows or
+// SQLite's indexes rather than every run's full record.
+func (s *Store) QueryRuns(ctx context.Context, q store.RunQuery) (*store.RunPage, error) {
+	return read(s, func(st store.Store) (*store.RunPage, error) { return store.QueryRuns(ctx, st, q) })
 }
 
 // PutRecord implements store.Records.

@@ -20,7 +20,7 @@
     return;
   }
   const shown = new Set(Array.from(table.querySelectorAll("td.status.running")).map(function (td) { return td.parentElement.dataset.run; }));
-  const src = new EventSource("/events");
+  const src = new EventSource("events");
   src.addEventListener("running", function (ev) {
     const live = JSON.parse(ev.data);
     const ids = new Set(live.map(function (p) { return p.id; }));
