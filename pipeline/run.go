@@ -126,7 +126,7 @@ func (r *trainRun) load(context.Context) error {
 func (r *trainRun) record(ctx context.Context) error {
 	cfgJSON, _ := json.Marshal(r.cfg)
 	r.rec = &store.Run{ID: r.res.RunID, Created: r.start.UTC(), Status: store.Running, DatasetPath: r.cfg.Data,
-		DatasetHash: r.res.DatasetHash, ConfigHash: r.cfg.Hash(), Config: cfgJSON, Target: r.cfg.Target}
+		DatasetHash: r.res.DatasetHash, ConfigHash: r.cfg.Hash(), Config: cfgJSON, Target: r.cfg.Target, Profile: r.o.Profile}
 	if r.o.Runs == nil {
 		return nil
 	}

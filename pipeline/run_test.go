@@ -44,7 +44,7 @@ func TestTrainStages(t *testing.T) {
 				announced = append(announced, e.Name)
 				mu.Unlock()
 			}
-		}}
+		}, Profile: "development"}
 	res, err := Train(ctx, cfg, o)
 	if err != nil {
 		t.Fatal(err)
@@ -61,6 +61,10 @@ func TestTrainStages(t *testing.T) {
 	}
 	if res.Registered == nil || res.ModelVersion == "" || res.Registered.Model.Version != res.ModelVersion || res.Registered.Model.RunID != res.RunID {
 		t.Fatalf("register stage: version %q, %+v", res.ModelVersion, res.Registered)
+	}
+
+	if rec, err := st.GetRun(ctx, res.RunID); err != nil || rec.Profile != "development" {
+		t.Errorf("run record profile = %v, %v; want development (Options.Profile)", rec, err)
 	}
 
 	p, err := LoadPredictor(res.ModelPath, Families())

@@ -59,6 +59,11 @@ type Options struct {
 	// Meta advises the run from past experiments when the config's
 	// meta_learning is on; nil means a cold start.
 	Meta MetaAdvisor
+	// Profile names the config profile cfg was loaded with
+	// (config.Provenance.Profile); the run record keeps it so the
+	// dashboard can show what the config changed from the profile's
+	// defaults. "" records the profile as unknown.
+	Profile string
 }
 
 // Entry is one candidate's line on the leaderboard.

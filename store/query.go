@@ -54,6 +54,7 @@ type RunRow struct {
 	Task        string    `json:"task"`
 	Target      string    `json:"target"`
 	Best        string    `json:"best,omitempty"`
+	Profile     string    `json:"profile,omitempty"`
 	// Metric is the metric the run's leaderboard is ranked by; CV and
 	// Test the leader's values of it, nil when absent.
 	Metric string   `json:"metric,omitempty"`
@@ -134,7 +135,7 @@ type headline struct {
 // row without metrics.
 func RowOf(r *Run) RunRow {
 	row := RunRow{ID: r.ID, Created: r.Created, Finished: r.Finished, Status: r.Status, DatasetPath: r.DatasetPath,
-		DatasetHash: r.DatasetHash, Task: r.Task, Target: r.Target, Best: r.Best}
+		DatasetHash: r.DatasetHash, Task: r.Task, Target: r.Target, Best: r.Best, Profile: r.Profile}
 	var h headline
 	if len(r.Result) == 0 || json.Unmarshal(r.Result, &h) != nil {
 		return row

@@ -51,6 +51,10 @@ type Run struct {
 	Target      string          `json:"target"`
 	Best        string          `json:"best,omitempty"`
 	ModelPath   string          `json:"model_path,omitempty"`
+	// Profile is the config profile the run started from (its defaults
+	// are what the dashboard diffs the config against); "" for runs
+	// recorded before runs kept it.
+	Profile string `json:"profile,omitempty"`
 	// Result holds the run's full result (leaderboard, metrics, timings)
 	// as JSON, so the store does not depend on the pipeline's types.
 	Result json.RawMessage `json:"result,omitempty"`

@@ -78,7 +78,7 @@ Suites: ` + strings.Join(suiteNames(), ", "),
 	of.StringVar(&task, "task", "regression", "regression or binary")
 	of.IntVar(&n, "rows", 0, "rows of the problem")
 	of.StringVar(&dir, "data", "", "data directory")
-	cmd.AddCommand(one, a.benchProfilesCommand(), a.benchResearchCommand(), a.benchQualityCommand(), a.benchCorpusCommand(), a.benchFeaturesCommand(), a.benchCacheCommand(), a.benchSHAPCommand(), a.benchServeCommand())
+	cmd.AddCommand(one, a.benchProfilesCommand(), a.benchResearchCommand(), a.benchQualityCommand(), a.benchCorpusCommand(), a.benchFeaturesCommand(), a.benchCacheCommand(), a.benchSHAPCommand(), a.benchServeCommand(), a.benchUICommand())
 	return cmd
 }
 

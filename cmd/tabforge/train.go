@@ -147,7 +147,8 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 	}
 	defer closeArts()
 	// Every run adds its dataset and evaluations to the knowledge base.
-	o := pipeline.Options{Logger: log, Progress: bars.event, Runs: st, Studies: st, Registrar: reg, Knowledge: &meta.KB{Records: st}}
+	o := pipeline.Options{Logger: log, Progress: bars.event, Runs: st, Studies: st, Registrar: reg, Knowledge: &meta.KB{Records: st},
+		Profile: prov.Profile}
 	if cfg.MetaLearning {
 		// The user's own history over the knowledge base tabforge ships.
 		kb, err := meta.WithShipped(st)

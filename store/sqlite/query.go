@@ -58,7 +58,7 @@ func (s *Store) QueryRuns(ctx context.Context, q store.RunQuery) (*store.RunPage
 	if limit == 0 {
 		limit = store.DefaultRunLimit
 	}
-	sel := `SELECT id, created, finished, status, dataset_path, dataset_hash, task, target, best, ` +
+	sel := `SELECT id, created, finished, status, dataset_path, dataset_hash, task, target, best, profile, ` +
 		metricExpr + `, ` + cvExpr + `, ` + testExpr + ` FROM runs` + where +
 		` ORDER BY ` + sortExprs[q.Sort] + dir + `, id` + dir + ` LIMIT ? OFFSET ?`
 	rows, err := s.db.QueryContext(ctx, sel, append(args, limit, q.Offset)...)
@@ -74,7 +74,7 @@ func (s *Store) QueryRuns(ctx context.Context, q store.RunQuery) (*store.RunPage
 			metric            sql.NullString
 			cv, test          sql.NullFloat64
 		)
-		if err := rows.Scan(&r.ID, &created, &finished, &status, &r.DatasetPath, &r.DatasetHash, &r.Task, &r.Target, &r.Best,
+		if err := rows.Scan(&r.ID, &created, &finished, &status, &r.DatasetPath, &r.DatasetHash, &r.Task, &r.Target, &r.Best, &r.Profile,
 			&metric, &cv, &test); err != nil {
 			return nil, fmt.Errorf("query runs: %w", err)
 		}

@@ -72,7 +72,29 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	if err := addProfile(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	return &Store{db: db, path: path}, nil
+}
+
+// addProfile adds the runs' profile column to a store made before runs
+// kept it; old runs get "" (profile unknown). Two processes opening the
+// same old file may both try: the loser's "duplicate column" is fine.
+func addProfile(ctx context.Context, db *sql.DB) error {
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name = 'profile'`).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	_, err := db.ExecContext(ctx, `ALTER TABLE runs ADD COLUMN profile TEXT NOT NULL DEFAULT ''`)
+	if err != nil && strings.Contains(err.Error(), "duplicate column") {
+		return nil
+	}
+	return err
 }
 
 // Close closes the database.
@@ -98,14 +120,14 @@ func fromUnix(n int64) time.Time {
 // PutRun implements store.Runs.
 func (s *Store) PutRun(ctx context.Context, r *store.Run) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO runs
-		(id, created, finished, status, dataset_path, dataset_hash, config_hash, config, task, target, best, model_path, result, error)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		(id, created, finished, status, dataset_path, dataset_hash, config_hash, config, task, target, best, model_path, result, error, profile)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT(id) DO UPDATE SET finished=excluded.finished, status=excluded.status,
 			dataset_path=excluded.dataset_path, dataset_hash=excluded.dataset_hash, config_hash=excluded.config_hash,
 			config=excluded.config, task=excluded.task, target=excluded.target, best=excluded.best,
-			model_path=excluded.model_path, result=excluded.result, error=excluded.error`,
+			model_path=excluded.model_path, result=excluded.result, error=excluded.error, profile=excluded.profile`,
 		r.ID, unix(r.Created), unix(r.Finished), string(r.Status), r.DatasetPath, r.DatasetHash, r.ConfigHash,
-		string(r.Config), r.Task, r.Target, r.Best, r.ModelPath, string(r.Result), r.Error)
+		string(r.Config), r.Task, r.Target, r.Best, r.ModelPath, string(r.Result), r.Error, r.Profile)
 	if err != nil {
 		return fmt.Errorf("store run %s: %w", r.ID, err)
 	}
@@ -129,14 +151,14 @@ func (s *Store) Vacuum(ctx context.Context) error {
 	return nil
 }
 
-const runColumns = `id, created, finished, status, dataset_path, dataset_hash, config_hash, config, task, target, best, model_path, result, error`
+const runColumns = `id, created, finished, status, dataset_path, dataset_hash, config_hash, config, task, target, best, model_path, result, error, profile`
 
 func scanRun(sc interface{ Scan(...any) error }) (*store.Run, error) {
 	var r store.Run
 	var created, finished int64
 	var status, config, result string
 	if err := sc.Scan(&r.ID, &created, &finished, &status, &r.DatasetPath, &r.DatasetHash, &r.ConfigHash,
-		&config, &r.Task, &r.Target, &r.Best, &r.ModelPath, &result, &r.Error); err != nil {
+		&config, &r.Task, &r.Target, &r.Best, &r.ModelPath, &result, &r.Error, &r.Profile); err != nil {
 		return nil, err
 	}
 	r.Created, r.Finished, r.Status = fromUnix(created), fromUnix(finished), store.Status(status)

@@ -72,8 +72,8 @@ func rowsText(rows []store.RunRow) string {
 		if r.Test != nil {
 			test = fmt.Sprint(*r.Test)
 		}
-		out += fmt.Sprintf("%s %s %s %s cv=%s test=%s created=%d finished=%d\n", r.ID, r.Status, r.Best, r.Metric, cv, test,
-			r.Created.UnixNano(), r.Finished.UnixNano())
+		out += fmt.Sprintf("%s %s %s %s cv=%s test=%s created=%d finished=%d profile=%s\n", r.ID, r.Status, r.Best, r.Metric, cv, test,
+			r.Created.UnixNano(), r.Finished.UnixNano(), r.Profile)
 	}
 	return out
 }
@@ -96,7 +96,7 @@ func FillRuns(t testing.TB, s store.Runs, n int, seed uint64) {
 		}
 		r := &store.Run{ID: fmt.Sprintf("run-%05d", i), Created: base.Add(time.Duration(i/2) * time.Minute), DatasetPath: ds,
 			DatasetHash: fmt.Sprintf("%016x", uint64(i%3)*0x1111), ConfigHash: "c", Config: json.RawMessage(`{"seed":1}`),
-			Task: task, Target: "y", Status: store.Succeeded}
+			Task: task, Target: "y", Status: store.Succeeded, Profile: []string{"", "default", "research"}[i%3]}
 		switch {
 		case i%5 == 0:
 			r.Status, r.Error, r.Finished = store.Failed, "boom", r.Created.Add(time.Second)

@@ -66,7 +66,7 @@ func testRuns(t *testing.T, open func() store.Store) {
 	s := open()
 	created := time.Date(2026, 11, 25, 10, 0, 0, 123, time.UTC)
 	in := &store.Run{ID: "abc123", Created: created, Status: store.Running, DatasetPath: "d.csv",
-		DatasetHash: "h", ConfigHash: "c", Config: json.RawMessage(`{"seed":42}`), Task: "regression", Target: "y"}
+		DatasetHash: "h", ConfigHash: "c", Config: json.RawMessage(`{"seed":42}`), Task: "regression", Target: "y", Profile: "research"}
 	if err := s.PutRun(ctx, in); err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func testRuns(t *testing.T, open func() store.Store) {
 	}
 	if got.Status != store.Succeeded || got.Best != "ridge" || string(got.Result) != `{"r2":0.9}` || got.ModelPath != "m.tfm" ||
 		!got.Created.Equal(created) || !got.Finished.Equal(up.Finished) || string(got.Config) != `{"seed":42}` ||
-		got.DatasetHash != "h" || got.Task != "regression" {
+		got.DatasetHash != "h" || got.Task != "regression" || got.Profile != "research" {
 		t.Errorf("GetRun = %+v; want %+v created %v", got, up, created)
 	}
 	if _, err := s.GetRun(ctx, "zzz"); !errors.Is(err, store.ErrNotFound) {
