@@ -22,6 +22,7 @@ var funcs = template.FuncMap{
 	"join":     strings.Join,
 	"add":      func(a, b int) int { return a + b },
 	"contains": slices.Contains[[]string],
+	"percent":  func(v float64) string { return strconv.FormatFloat(100*v, 'f', 1, 64) + "%" },
 }
 
 // metricText prints a metric to four decimals, "-" for NaN.

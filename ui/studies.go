@@ -24,14 +24,17 @@ type trialRow struct {
 }
 
 type studyData struct {
-	Study   pipeline.StudySummary
-	Chart   chart
-	Params  []string
-	Trials  []trialRow
-	First   int
-	Prev    string
-	Next    string
-	Running int
+	Study      pipeline.StudySummary
+	Chart      chart
+	Importance []importanceRow
+	Slices     []slicePlot
+	Parallel   *parcoords
+	Params     []string
+	Trials     []trialRow
+	First      int
+	Prev       string
+	Next       string
+	Running    int
 }
 
 // studies serves /studies: every study by name.
@@ -87,6 +90,8 @@ func (s *Server) study(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d.Params = sortedKeys(names)
+	sc, ax := scored(trials), axes(trials, d.Params)
+	d.Importance, d.Slices, d.Parallel = importance(sc, ax), slicePlots(sc, ax), parallel(sc, ax, st.Direction)
 	for i := offset; i < min(offset+trialsPerPage, len(trials)); i++ {
 		t := &trials[i]
 		row := trialRow{Number: t.Number, State: t.State, Value: t.Value, Best: best[i]}
