@@ -76,10 +76,14 @@ func newFixture(t *testing.T, st store.Store, trials int) *fixture {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "secret.txt"), []byte("outside the report"), 0o644)
+	modelFile := filepath.Join(dir, "model.tfm")
+	if err := os.WriteFile(modelFile, []byte("model bytes of cmp-a"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	study := "train/abc/def/gbdt"
 	created := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
 	for i, id := range []string{"cmp-a", "cmp-b"} {
-		cfg := fmt.Sprintf(`{"target":"churned","seed":%d,"models":["gbdt","linear"],"model_params":{"gbdt":{"depth":6}}}`, i+1)
+		cfg := fmt.Sprintf(`{"target":"churned","seed":%d,"models":["gbdt","linear"],"model_params":{"gbdt":{"depth":6}},"max_evals":100,"use_stacking":false}`, i+1)
 		res, _ := json.Marshal(map[string]any{"metric": "roc_auc", "best": "gbdt", "report": report, "train_rows": 800, "test_rows": 200,
 			"leaderboard": []map[string]any{
 				{"model": "gbdt", "cv": map[string]float64{"roc_auc": 0.8 + float64(i)/100, "log_loss": 0.4}, "test": map[string]float64{"roc_auc": 0.79 + float64(i)/100},
@@ -89,6 +93,9 @@ func newFixture(t *testing.T, st store.Store, trials int) *fixture {
 		r := &store.Run{ID: id, Created: created.Add(time.Duration(i) * time.Minute), Finished: created.Add(time.Hour), Status: store.Succeeded,
 			DatasetPath: "data/churn.csv", DatasetHash: "feedfacecafebeef01", ConfigHash: fmt.Sprintf("cfg%d", i), Config: json.RawMessage(cfg),
 			Task: "binary", Target: "churned", Best: "gbdt", Result: res}
+		if i == 0 { // cmp-b is an old run: no profile, no model file
+			r.Profile, r.ModelPath = "research", modelFile
+		}
 		if err := st.PutRun(ctx, r); err != nil {
 			t.Fatal(err)
 		}

@@ -119,14 +119,16 @@ type lineageStep struct {
 }
 
 type runData struct {
-	Run     *store.Run
-	Status  store.Status
-	Result  *pipeline.Result
-	Config  []kv
-	Models  []lineageStep
-	Studies map[string]int64 // tuning study name → id, for links
-	Report  bool
-	Err     string // the result could not be read
+	Run       *store.Run
+	Status    store.Status
+	Result    *pipeline.Result
+	Config    []configRow
+	Changed   int // config keys that differ from the profile's defaults
+	Downloads []download
+	Models    []lineageStep
+	Studies   map[string]int64 // tuning study name → id, for links
+	Report    bool
+	Err       string // the result could not be read
 }
 
 type kv struct{ Key, Value string }
@@ -148,10 +150,10 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	} else if d.Result != nil {
 		d.Report = d.Result.Report != "" && fileExists(d.Result.Report)
 	}
-	flat := flatConfig(run.Config)
-	for _, k := range sortedKeys(flat) {
-		d.Config = append(d.Config, kv{k, flat[k]})
+	if d.Config, d.Changed, err = configRows(run); err != nil {
+		d.Err = err.Error()
 	}
+	d.Downloads = downloads(run, d.Result)
 	models, err := s.reg.List(ctx, "")
 	if err != nil {
 		s.fail(w, r, err)

@@ -91,6 +91,7 @@ func New(st store.Store, o Options) (*Server, error) {
 	s.mux.HandleFunc("GET /{$}", s.runs)
 	s.mux.HandleFunc("GET /runs/{id}", s.run)
 	s.mux.HandleFunc("GET /runs/{id}/report/{file...}", s.report)
+	s.mux.HandleFunc("GET /runs/{id}/download/{kind}", s.download)
 	s.mux.HandleFunc("GET /compare", s.compare)
 	s.mux.HandleFunc("GET /studies", s.studies)
 	s.mux.HandleFunc("GET /studies/{id}", s.study)

@@ -1,0 +1,89 @@
+package ui
+
+import (
+	"io"
+	"mime"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestConfigAgainstProfile: the run page marks the keys that differ from
+// its profile's defaults (research sets max_evals 100 and use_stacking
+// true: the run's max_evals 100 is not a change, its use_stacking false
+// is), and says "profile unknown" for a run recorded without one.
+func TestConfigAgainstProfile(t *testing.T) {
+	f := newFixture(t, openSQLite(t), 5)
+	ts := serve(t, f.st, Options{})
+	_, body := get(t, ts.URL, "/runs/cmp-a")
+	changed := map[string]string{}
+	for _, m := range regexp.MustCompile(`<tr class="changed"><th scope="row">([^<]+)</th><td><code>[^<]*</code></td><td><code>([^<]*)</code>`).FindAllStringSubmatch(body, -1) {
+		changed[m[1]] = m[2]
+	}
+	if changed["use_stacking"] != "true" {
+		t.Errorf("use_stacking not marked as changed from research's true: %v", changed)
+	}
+	if _, ok := changed["max_evals"]; ok {
+		t.Errorf("max_evals 100 marked as changed; research sets 100: %v", changed)
+	}
+	if !strings.Contains(body, `<dd id="profile">research</dd>`) {
+		t.Error("the run page does not name the profile")
+	}
+	_, old := get(t, ts.URL, "/runs/cmp-b")
+	if !strings.Contains(old, "profile unknown") || strings.Contains(old, `class="changed"`) {
+		t.Error("a run without a profile is not shown as profile unknown, or has changed keys")
+	}
+}
+
+// TestDownloads: a run's model file and report download as attachments
+// named after the run; missing files and unknown kinds are 404, and
+// nothing but GET is served.
+func TestDownloads(t *testing.T) {
+	f := newFixture(t, openSQLite(t), 5)
+	ts := serve(t, f.st, Options{})
+	tests := []struct {
+		path, ctype, file, body string
+		code                    int
+	}{
+		{"/runs/cmp-a/download/model", "application/octet-stream", "cmp-a-model.tfm", "model bytes of cmp-a", 200},
+		{"/runs/cmp-a/download/report", "text/html; charset=utf-8", "cmp-a-report.html", f.reportOK, 200},
+		{"/runs/cmp-b/download/model", "", "", "", 404},
+		{"/runs/cmp-a/download/secret", "", "", "", 404},
+		{"/runs/no-such/download/model", "", "", "", 404},
+	}
+	for _, tt := range tests {
+		resp, err := http.Get(ts.URL + tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.code {
+			t.Errorf("GET %s = %d; want %d", tt.path, resp.StatusCode, tt.code)
+			continue
+		}
+		if tt.code != 200 {
+			continue
+		}
+		_, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition"))
+		if err != nil || params["filename"] != tt.file || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") {
+			t.Errorf("GET %s: Content-Disposition %q; want an attachment named %s", tt.path, resp.Header.Get("Content-Disposition"), tt.file)
+		}
+		if ct := resp.Header.Get("Content-Type"); ct != tt.ctype || !strings.Contains(string(b), tt.body) {
+			t.Errorf("GET %s: %s %.100q; want %s with %q", tt.path, ct, b, tt.ctype, tt.body)
+		}
+	}
+	resp, err := http.Post(ts.URL+"/runs/cmp-a/download/model", "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST download = %d; want 405", resp.StatusCode)
+	}
+	_, body := get(t, ts.URL, "/runs/cmp-a")
+	if !strings.Contains(body, `href="runs/cmp-a/download/model"`) {
+		t.Error("the run page has no model download link")
+	}
+}
