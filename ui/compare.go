@@ -26,6 +26,8 @@ type compareData struct {
 	Diff    []diffRow
 	Same    int // how many config keys are equal in every run
 	Metrics []metricRow
+	Boards  []boardChart
+	Overlay overlay
 }
 
 // maxCompare bounds how many runs one comparison reads.
@@ -48,12 +50,14 @@ func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
 	configs := make([]map[string]string, len(ids))
 	leaders := make([]leader, len(ids))
 	keys := map[string]bool{}
+	runs := make([]*store.Run, len(ids))
 	for i, id := range ids {
 		run, err := s.st.GetRun(r.Context(), id)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
+		runs[i] = run
 		d.Runs = append(d.Runs, store.RowOf(run))
 		configs[i] = flatConfig(run.Config)
 		for k := range configs[i] {
@@ -73,6 +77,7 @@ func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
 		d.Diff = append(d.Diff, row)
 	}
 	d.Metrics = metricRows(leaders)
+	d.Boards, d.Overlay = boardCharts(runs), predictedOverlay(runs)
 	s.render(w, r, "compare.html", "Compare runs", "runs", d)
 }
 
