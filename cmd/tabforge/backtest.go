@@ -9,12 +9,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tabforge/tabforge/continuous"
+	"github.com/tabforge/tabforge/monitor"
 )
 
 func (a *app) backtestCommand() *cobra.Command {
 	var o continuous.BacktestOptions
 	var html string
-	var asJSON bool
+	var asJSON, record bool
 	cmd := &cobra.Command{
 		Use:   "backtest --data F --target T --time-column C --every month|quarter|year|N --start DATE",
 		Short: "Replay static, continuous and always-retrain strategies over time",
@@ -27,7 +28,9 @@ latest period, and serves the production version; always retrains on the
 rows before the period and serves the new model. With --on-demand (the
 default) continuous trains a challenger only when the latest period drifts
 from the champion's data or the champion's score fell by more than --decay.
-Prints each period's scores, the mean per strategy and its training time.`,
+Prints each period's scores, the mean per strategy and its training time.
+--record keeps the result in the store (--store) for the dashboard's
+/monitor page.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, _, err := a.loadConfig(cmd)
@@ -58,6 +61,12 @@ Prints each period's scores, the mean per strategy and its training time.`,
 					return err
 				}
 			}
+			if record {
+				title := fmt.Sprintf("%s, target %s, every %s from %s", cfg.Data, cfg.Target, o.Every, o.Start)
+				if err := a.recordMonitor(cmd, monitor.BacktestKind, title, r); err != nil {
+					return err
+				}
+			}
 			if asJSON {
 				return json.NewEncoder(a.stdout).Encode(r)
 			}
@@ -82,6 +91,7 @@ Prints each period's scores, the mean per strategy and its training time.`,
 	f.Float64Var(&o.Policy.MinRelative, "min-relative", 0, "least improvement to promote, as a share of the champion's score")
 	f.Float64Var(&o.Policy.MinWins, "min-wins", 0, "least share of paired bootstrap resamples the challenger must win")
 	f.StringVar(&html, "html", "", "write an HTML page with a chart of the scores by period")
+	f.BoolVar(&record, "record", false, "also record the result in the store (--store), for tabforge ui's /monitor page")
 	f.BoolVar(&asJSON, "json", false, `print {"metric", "strategies": [{"name", "mean", "train_seconds", "periods"}]}`)
 	return cmd
 }

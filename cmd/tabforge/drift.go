@@ -5,19 +5,21 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tabforge/tabforge/drift"
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/monitor"
 	"github.com/tabforge/tabforge/report"
 )
 
 func (a *app) driftCommand() *cobra.Command {
 	var refPath, curPath, target, modelRef, htmlOut string
-	var asJSON bool
+	var asJSON, record bool
 	cmd := &cobra.Command{
-		Use:   "drift --reference PATH --current PATH [--target T] [--model REF]",
+		Use:   "drift --reference PATH --current PATH [--target T] [--model REF] [--record]",
 		Short: "Measure how far current data has drifted from reference data",
 		Long: `Drift compares a current data file with a reference one (say, the data a
 model was trained on), column by column. Up to 1,000 reference values a
@@ -31,7 +33,8 @@ The dataset drifts when at least half of the compared features drift.
 registered NAME@production, NAME/VERSION, ...) restricts the features to the
 model's inputs, tests its target if both files have it, and tests the
 drift of its predictions. --html writes a page with every column's
-distributions side by side.`,
+distributions side by side. --record keeps the report in the store
+(--store) for the dashboard's /monitor page.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if refPath == "" || curPath == "" {
@@ -64,13 +67,13 @@ distributions side by side.`,
 						opts.Target = p.Target.Name
 					}
 				}
-				return a.runDrift(cmd, ref, cur, opts, htmlOut, asJSON)
+				return a.runDrift(cmd, ref, cur, opts, driftOut{htmlOut, asJSON, recordTitle(record, refPath, curPath, modelRef)})
 			}
 			ref, cur, err := drift.ReadFiles(refPath, curPath, read)
 			if err != nil {
 				return err
 			}
-			return a.runDrift(cmd, ref, cur, opts, htmlOut, asJSON)
+			return a.runDrift(cmd, ref, cur, opts, driftOut{htmlOut, asJSON, recordTitle(record, refPath, curPath, "")})
 		},
 	}
 	f := cmd.Flags()
@@ -80,24 +83,62 @@ distributions side by side.`,
 	f.StringVar(&modelRef, "model", "", "model whose inputs and predictions to test: a saved model file, or NAME@production, NAME@ALIAS, NAME/VERSION or VERSION from --store")
 	f.StringVar(&htmlOut, "html", "", "write an HTML page with the distributions side by side to this file")
 	f.BoolVar(&asJSON, "json", false, "print the drift report as JSON")
+	f.BoolVar(&record, "record", false, "also record the report in the store (--store), for tabforge ui's /monitor page")
 	return cmd
 }
 
+// driftOut is where a drift report goes besides stdout: an HTML page,
+// JSON instead of the table, and the store when record is set (the
+// title it is recorded under).
+type driftOut struct {
+	html   string
+	asJSON bool
+	record string
+}
+
+// recordTitle names a recorded drift report: "" when not recording.
+func recordTitle(record bool, ref, cur, model string) string {
+	if !record {
+		return ""
+	}
+	t := ref + " → " + cur
+	if model != "" {
+		t += " (model " + model + ")"
+	}
+	return t
+}
+
 // runDrift compares, writes the page if asked and prints the report.
-func (a *app) runDrift(cmd *cobra.Command, ref, cur *frame.Frame, opts drift.Options, htmlOut string, asJSON bool) error {
+func (a *app) runDrift(cmd *cobra.Command, ref, cur *frame.Frame, opts drift.Options, out driftOut) error {
 	r, err := drift.Compare(cmd.Context(), ref, cur, opts)
 	if err != nil {
 		return err
 	}
-	if htmlOut != "" {
-		if err := report.WriteDrift(htmlOut, r, ""); err != nil {
+	if out.html != "" {
+		if err := report.WriteDrift(out.html, r, ""); err != nil {
 			return err
 		}
 	}
-	if asJSON {
+	if out.record != "" {
+		if err := a.recordMonitor(cmd, monitor.DriftKind, out.record, r); err != nil {
+			return err
+		}
+	}
+	if out.asJSON {
 		return json.NewEncoder(a.stdout).Encode(r)
 	}
-	return printDrift(a.stdout, r, htmlOut)
+	return printDrift(a.stdout, r, out.html)
+}
+
+// recordMonitor keeps a monitoring report in the command's store.
+func (a *app) recordMonitor(cmd *cobra.Command, kind, title string, report any) error {
+	st, err := a.storeFor(cmd)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	_, err = monitor.Record(cmd.Context(), st, kind, title, report, time.Now())
+	return err
 }
 
 func printDrift(w io.Writer, r *drift.Report, htmlOut string) error {
