@@ -32,6 +32,7 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		r.noteStage(ctx, s.name, i, len(stages))
 		r.o.Progress.Emit(progress.Event{Stage: progress.Step, Name: s.name, Step: i, Total: len(stages)})
 		t0 := time.Now()
 		if err := s.run(ctx); err != nil {
@@ -136,11 +137,40 @@ func (r *trainRun) record(ctx context.Context) error {
 	return r.o.Runs.PutRun(ctx, r.rec)
 }
 
+// StageKind is the record kind of recorded runs' current stage: key the
+// run id, value a StageNote as JSON. Train writes it as each stage starts
+// and deletes it when the run ends, so a dashboard in another process
+// can show where a running run is.
+const StageKind = "run.stage"
+
+// StageNote is a running run's current stage: Step of Total, by name.
+type StageNote struct {
+	Stage string `json:"stage"`
+	Step  int    `json:"step"`
+	Total int    `json:"total"`
+}
+
+// noteStage records the stage a recorded run is starting; a failed write
+// is a warning, never a failed run.
+func (r *trainRun) noteStage(ctx context.Context, name string, step, total int) {
+	recs, ok := r.o.Runs.(store.Records)
+	if !ok || r.rec == nil {
+		return
+	}
+	b, _ := json.Marshal(StageNote{Stage: name, Step: step, Total: total})
+	if err := recs.PutRecord(ctx, StageKind, r.rec.ID, b); err != nil {
+		r.log.Warn("run stage not recorded", "err", err)
+	}
+}
+
 // finish records the run's outcome, then releases its lease: a run is
 // never shown running without one.
 func (r *trainRun) finish(ctx context.Context, err error) error {
 	if r.release != nil {
 		defer r.release()
+	}
+	if recs, ok := r.o.Runs.(store.Records); ok && r.rec != nil {
+		defer recs.DeleteRecord(context.WithoutCancel(ctx), StageKind, r.rec.ID)
 	}
 	if r.o.Cache != nil {
 		st := r.o.Cache.Stats()

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -36,12 +37,19 @@ func TestTrainStages(t *testing.T) {
 	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "mlc_churn.csv"), "churn"
 	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic"}, 0, t.TempDir()
 	var mu sync.Mutex
-	var announced []string
+	var announced, noted []string
 	o := Options{Runs: st, Registrar: StoreRegistrar{Registry: registry.New(st), Artifacts: arts, CodeVersion: "test"},
 		Progress: func(e progress.Event) {
 			if e.Stage == progress.Step {
 				mu.Lock()
 				announced = append(announced, e.Name)
+				// The store says which stage the run is in (StageKind).
+				if recs, err := st.ListRecords(ctx, StageKind, ""); err == nil && len(recs) == 1 {
+					var n StageNote
+					if json.Unmarshal(recs[0].Value, &n) == nil && n.Stage == e.Name {
+						noted = append(noted, n.Stage)
+					}
+				}
 				mu.Unlock()
 			}
 		}, Profile: "development"}
@@ -63,6 +71,14 @@ func TestTrainStages(t *testing.T) {
 		t.Fatalf("register stage: version %q, %+v", res.ModelVersion, res.Registered)
 	}
 
+	// Stages from split on are noted (load and record run before the
+	// run record exists); the note is gone once the run ends.
+	if i := slices.Index(want, "split"); i < 0 || !slices.Equal(noted, want[i:]) {
+		t.Errorf("stages noted in the store %q; want %q", noted, want[i:])
+	}
+	if recs, err := st.ListRecords(ctx, StageKind, ""); err != nil || len(recs) != 0 {
+		t.Errorf("stage records after the run: %v, %v; want none", recs, err)
+	}
 	if rec, err := st.GetRun(ctx, res.RunID); err != nil || rec.Profile != "development" {
 		t.Errorf("run record profile = %v, %v; want development (Options.Profile)", rec, err)
 	}

@@ -1,6 +1,7 @@
 // tabforge dashboard: the little interaction server-rendered pages need.
 // Compare: the ticked runs become /compare?runs=a,b. Live progress: the
-// runs page follows /events (Server-Sent Events) while runs are running.
+// runs page follows /events (Server-Sent Events) while runs are running:
+// each running run's duration, stage, trials and best value so far.
 "use strict";
 (function () {
   const form = document.getElementById("compare-form");
@@ -15,6 +16,19 @@
       document.getElementById("compare-runs").value = ids.join(",");
     });
   }
+  function progressText(p) {
+    const parts = [];
+    if (p.stage) {
+      parts.push(p.stage + " (stage " + (p.step + 1) + " of " + p.total + ")");
+    }
+    if (p.trials) {
+      parts.push(p.trials + " trials" + (p.budget ? " (budget " + p.budget + " per model)" : ""));
+    }
+    if (typeof p.best === "number") {
+      parts.push("best " + p.best.toFixed(4));
+    }
+    return parts.length ? " · " + parts.join(" · ") : "";
+  }
   const table = document.getElementById("runs");
   if (!table || !table.querySelector("td.status.running") || !window.EventSource) {
     return;
@@ -28,6 +42,10 @@
       const row = table.querySelector('tr[data-run="' + CSS.escape(p.id) + '"]');
       if (row) {
         row.querySelector("td.duration").textContent = Math.round(p.seconds) + "s";
+        const prog = row.querySelector(".progress");
+        if (prog) {
+          prog.textContent = progressText(p);
+        }
       }
     }
     for (const id of shown) {
