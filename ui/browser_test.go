@@ -16,6 +16,8 @@ import (
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/tabforge/tabforge/monitor"
 )
 
 // chromium is Debian's browser (installed by .ci/run); the browser test
@@ -229,6 +231,14 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("best-so-far path %q", d)
 	}
 	b.shot(t, "study")
+	if _, err := monitor.Record(context.Background(), f.st, monitor.DriftKind, "data/churn-2026-11.csv → data/churn-2026-12.csv", driftReport(t), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	b.do(t, "monitor", chromedp.Navigate(ts.URL+"/monitor"), chromedp.WaitVisible(chromedp.CSS("#drift")))
+	if txt := eval[string](t, b, `document.getElementById("drift").textContent`); !strings.Contains(txt, xss) {
+		t.Errorf("monitor page does not show the drifted column %q as text: %q", xss, txt)
+	}
+	b.shot(t, "monitor")
 	b.do(t, "models", chromedp.Navigate(ts.URL+"/models"), chromedp.WaitVisible(chromedp.CSS("table.versions")))
 	b.shot(t, "models")
 

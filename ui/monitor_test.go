@@ -28,27 +28,7 @@ func TestMonitorPage(t *testing.T) {
 			if code != 200 || !strings.Contains(body, `id="no-drift"`) || !strings.Contains(body, `id="no-backtests"`) {
 				t.Fatalf("empty /monitor = %d; want both empty states", code)
 			}
-			dir := t.TempDir()
-			write := func(file string, shift float64) string {
-				var b strings.Builder
-				fmt.Fprintf(&b, "steady,%q\n", xss)
-				for i := range 400 {
-					fmt.Fprintf(&b, "%d,%g\n", i%7, float64(i%50)+shift)
-				}
-				p := filepath.Join(dir, file)
-				if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return p
-			}
-			ref, cur, err := drift.ReadFiles(write("ref.csv", 0), write("cur.csv", 30), frame.ReadOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			rep, err := drift.Compare(context.Background(), ref, cur, drift.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			rep := driftReport(t)
 			now := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
 			if _, err := monitor.Record(context.Background(), st, monitor.DriftKind, "ref.csv → cur.csv", rep, now); err != nil {
 				t.Fatal(err)
@@ -69,4 +49,31 @@ func TestMonitorPage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// driftReport compares two small CSV files with drift.Compare: a steady
+// column and one, named with the hostile string, shifted by 30.
+func driftReport(t *testing.T) *drift.Report {
+	dir := t.TempDir()
+	write := func(file string, shift float64) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "steady,%q\n", xss)
+		for i := range 400 {
+			fmt.Fprintf(&b, "%d,%g\n", i%7, float64(i%50)+shift)
+		}
+		p := filepath.Join(dir, file)
+		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ref, cur, err := drift.ReadFiles(write("ref.csv", 0), write("cur.csv", 30), frame.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := drift.Compare(context.Background(), ref, cur, drift.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
 }

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lockedBuffer is a bytes.Buffer safe to write from the command's
+// goroutine while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestServeUI runs tabforge serve --ui on loopback: it prints the
+// dashboard's address, the dashboard answers there beside the
+// prediction server's health route, and cancelling stops it cleanly.
+func TestServeUI(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb lockedBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--ui", "--addr", "127.0.0.1:0", "--store", "sqlite://" + filepath.Join(dir, "tf.db")}, &out, &errb)
+	}()
+	var dash string
+	re := regexp.MustCompile(`dashboard on (http://\S+)`)
+	for deadline := time.Now().Add(30 * time.Second); dash == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			dash = m[1]
+		}
+	}
+	if dash == "" {
+		cancel()
+		t.Fatalf("serve --ui printed no dashboard address: %q %q", out.String(), errb.String())
+	}
+	root := strings.TrimSuffix(dash, "/ui/")
+	for path, want := range map[string]string{"/ui/": `<base href="/ui/">`, "/ui/monitor": "No drift report recorded", "/v2/health/live": ""} {
+		resp, err := http.Get(root + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("GET %s%s = %d; want 200 with %q", root, path, resp.StatusCode, want)
+		}
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("serve --ui exit %d: %s", code, errb.String())
+	}
+}
