@@ -1,33 +1,28 @@
 package frame
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/schema"
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
+	"github.com/parquet-go/parquet-go/format"
 )
 
-// errCorrupt reports a Parquet file that arrow-go could not make sense of
-// or that contradicts itself.
+// errCorrupt reports a Parquet file that the reader could not make sense
+// of or that contradicts itself.
 var errCorrupt = errors.New("corrupt parquet file")
 
 // julianUnixEpoch is the Julian day number of 1970-01-01, for INT96
 // timestamps.
 const julianUnixEpoch = 2440588
 
-// int96Batch is the number of INT96 values decoded at a time.
-const int96Batch = 1 << 14
-
-// ReadParquet reads a Parquet file with a flat schema through Apache
-// arrow-go's column readers (parquet/file). Column kinds follow the
-// Parquet physical and logical types:
+// ReadParquet reads a Parquet file with a flat schema through
+// parquet-go's page readers. Column kinds follow the Parquet physical and
+// logical (or legacy converted) types:
 //
 //   - integers (signed or unsigned, any width), decimals and floats
 //     (FLOAT16 included) are Numeric; nulls and NaN are missing; TIME
@@ -44,13 +39,13 @@ const int96Batch = 1 << 14
 // that text; opts.Missing is ignored, since Parquet marks missing values
 // itself.
 //
-// Every compression codec arrow-go implements in pure Go is read:
-// UNCOMPRESSED, SNAPPY, GZIP, ZSTD, BROTLI and LZ4_RAW (not the legacy
-// Hadoop LZ4 or LZO). Nested columns (lists, maps, structs, repeated
-// fields) and types without a tabular meaning (INTERVAL) give an error
-// wrapping ErrUnsupported. An infinite float is an error wrapping
-// ErrInfinite, a file without rows wraps ErrNoRows. A file that makes
-// arrow-go panic (corrupt or hostile input) gives an error, not a panic.
+// The codecs UNCOMPRESSED, SNAPPY, GZIP, ZSTD, BROTLI and LZ4_RAW are
+// read (not the legacy Hadoop LZ4 or LZO). Nested columns (lists, maps,
+// structs, repeated fields) and types without a tabular meaning (INTERVAL)
+// give an error wrapping ErrUnsupported. An infinite float is an error
+// wrapping ErrInfinite, a file without rows wraps ErrNoRows. A file that
+// makes the Parquet library panic (corrupt or hostile input) gives an
+// error, not a panic.
 //
 // Errors name the file.
 func ReadParquet(path string, opts ReadOptions) (*Frame, error) {
@@ -67,82 +62,51 @@ func readParquet(path string, opts ReadOptions) (*Frame, error) {
 		return nil, err
 	}
 	defer fh.Close()
-	return readParquetFrom(fh, opts)
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return readParquetFrom(fh, st.Size(), opts)
 }
 
-// readParquetFrom reads a Parquet file from r. A panic inside arrow-go,
-// which hostile input can cause, is turned into an error wrapping
-// errCorrupt.
-func readParquetFrom(r parquet.ReaderAtSeeker, opts ReadOptions) (f *Frame, err error) {
+// readParquetFrom reads a Parquet file of size bytes from r. A panic
+// inside parquet-go, which hostile input can cause, is turned into an
+// error wrapping errCorrupt.
+func readParquetFrom(r io.ReaderAt, size int64, opts ReadOptions) (f *Frame, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			f, err = nil, fmt.Errorf("%w: parquet reader failed: %v", errCorrupt, p)
 		}
 	}()
-	return decodeParquet(r, opts)
+	return decodeParquet(r, size, opts)
 }
 
-func decodeParquet(r parquet.ReaderAtSeeker, opts ReadOptions) (*Frame, error) {
-	if err := checkMagic(r); err != nil {
+func decodeParquet(r io.ReaderAt, size int64, opts ReadOptions) (*Frame, error) {
+	if err := checkMagic(r, size); err != nil {
 		return nil, err
 	}
-	mem := memory.DefaultAllocator
-	pf, err := file.NewParquetReader(r, file.WithReadProps(parquet.NewReaderProperties(mem)))
+	pf, err := parquet.OpenFile(r, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
 		return nil, fmt.Errorf("parquet footer: %w", err)
 	}
-	sc := pf.MetaData().Schema
-	if err := checkFlat(sc); err != nil {
+	md := pf.Metadata()
+	leaves, err := flatColumns(md.Schema)
+	if err != nil {
 		return nil, err
 	}
-	numRows := pf.NumRows()
+	numRows := md.NumRows
 	if numRows == 0 {
 		return nil, ErrNoRows
 	}
-	var groupRows int64
-	for g, rg := range pf.MetaData().RowGroups {
-		n := rg.GetNumRows()
-		if n < 0 || n > numRows-groupRows {
-			return nil, fmt.Errorf("%w: row group %d has %d rows, file %d", errCorrupt, g, n, numRows)
-		}
-		groupRows += n
+	if err := checkRowGroups(pf, numRows, len(leaves)); err != nil {
+		return nil, err
 	}
-	if numRows < 0 || groupRows != numRows {
-		return nil, fmt.Errorf("%w: row groups hold %d rows, file %d", errCorrupt, groupRows, numRows)
-	}
-	if sc.NumColumns() == 0 {
-		return nil, fmt.Errorf("%w: no columns", errCorrupt)
-	}
-
-	groups := pf.MetaData().RowGroups
-	out := make([]*Column, sc.NumColumns())
-	for j := range out {
-		descr := sc.Column(j)
-		dec, err := decoderFor(descr)
-		if err != nil {
-			return nil, fmt.Errorf("column %q: %w", descr.Name(), err)
+	out := make([]*Column, len(leaves))
+	for j := range leaves {
+		if out[j], err = readParquetColumn(pf, j, &leaves[j], numRows); err != nil {
+			return nil, err
 		}
-		b := &colBuilder{name: descr.Name(), kind: dec.kind}
-		b.reserve(numRows)
-		for g, rg := range groups {
-			before := b.len()
-			ccr, err := pf.RowGroup(g).Column(j)
-			if err == nil {
-				err = dec.read(b, ccr, descr.MaxDefinitionLevel())
-			}
-			if err != nil {
-				return nil, fmt.Errorf("row group %d column %q: %w", g, b.name, err)
-			}
-			if got := int64(b.len() - before); got != rg.GetNumRows() {
-				return nil, fmt.Errorf("%w: row group %d column %q has %d values, want %d", errCorrupt, g, b.name, got, rg.GetNumRows())
-			}
-		}
-		if int64(b.len()) != numRows {
-			return nil, fmt.Errorf("%w: column %q has %d values, file has %d rows", errCorrupt, b.name, b.len(), numRows)
-		}
-		out[j] = b.column()
 	}
-
 	if err := checkSchemaNames(opts, out); err != nil {
 		return nil, err
 	}
@@ -156,14 +120,53 @@ func decodeParquet(r parquet.ReaderAtSeeker, opts ReadOptions) (*Frame, error) {
 	return New(out...)
 }
 
+// checkRowGroups checks that the row groups add up to the file's rows and
+// each holds one chunk per column.
+func checkRowGroups(pf *parquet.File, numRows int64, numCols int) error {
+	if numRows < 0 {
+		return fmt.Errorf("%w: file has %d rows", errCorrupt, numRows)
+	}
+	var groupRows int64
+	for g, rg := range pf.RowGroups() {
+		n := rg.NumRows()
+		if n < 0 || n > numRows-groupRows {
+			return fmt.Errorf("%w: row group %d has %d rows, file %d", errCorrupt, g, n, numRows)
+		}
+		if got := len(rg.ColumnChunks()); got != numCols {
+			return fmt.Errorf("%w: row group %d has %d columns, schema %d", errCorrupt, g, got, numCols)
+		}
+		groupRows += n
+	}
+	if groupRows != numRows {
+		return fmt.Errorf("%w: row groups hold %d rows, file %d", errCorrupt, groupRows, numRows)
+	}
+	return nil
+}
+
+// readParquetColumn reads column j of every row group.
+func readParquetColumn(pf *parquet.File, j int, leaf *format.SchemaElement, numRows int64) (*Column, error) {
+	dec, err := decoderFor(leaf)
+	if err != nil {
+		return nil, fmt.Errorf("column %q: %w", leaf.Name, err)
+	}
+	b := &colBuilder{name: leaf.Name, kind: dec.kind}
+	b.reserve(numRows)
+	for g, rg := range pf.RowGroups() {
+		before := b.len()
+		if err := readChunk(b, dec, rg.ColumnChunks()[j]); err != nil {
+			return nil, fmt.Errorf("row group %d column %q: %w", g, b.name, err)
+		}
+		if got := int64(b.len() - before); got != rg.NumRows() {
+			return nil, fmt.Errorf("%w: row group %d column %q has %d values, want %d", errCorrupt, g, b.name, got, rg.NumRows())
+		}
+	}
+	return b.column(), nil
+}
+
 // checkMagic checks the "PAR1" magic at both ends of r, so that other
 // files get a clear error, and refuses encrypted footers ("PARE" magic),
 // which need keys tabforge does not have.
-func checkMagic(r parquet.ReaderAtSeeker) error {
-	size, err := r.Seek(0, io.SeekEnd)
-	if err != nil {
-		return fmt.Errorf("size: %w", err)
-	}
+func checkMagic(r io.ReaderAt, size int64) error {
 	if size < 12 {
 		return fmt.Errorf("not a parquet file: only %d bytes", size)
 	}
@@ -183,27 +186,32 @@ func checkMagic(r parquet.ReaderAtSeeker) error {
 	return nil
 }
 
-// checkFlat refuses schemas whose top-level fields are not all primitive,
-// non-repeated columns.
-func checkFlat(sc *schema.Schema) error {
-	root := sc.Root()
-	if root.NumFields() != sc.NumColumns() {
-		return fmt.Errorf("%w: nested schema (%d top-level fields, %d leaf columns)", ErrUnsupported, root.NumFields(), sc.NumColumns())
+// flatColumns returns the leaf columns of a schema whose top-level fields
+// are all primitive, non-repeated columns, and refuses any other.
+func flatColumns(elems []format.SchemaElement) ([]format.SchemaElement, error) {
+	if len(elems) < 2 {
+		return nil, fmt.Errorf("%w: no columns", errCorrupt)
 	}
-	for i := range root.NumFields() {
-		n := root.Field(i)
-		if n.Type() == schema.Group || n.RepetitionType() == parquet.Repetitions.Repeated {
-			return fmt.Errorf("column %q: %w: nested or repeated field", n.Name(), ErrUnsupported)
+	leaves := elems[1:]
+	for _, e := range leaves {
+		if e.NumChildren.V > 0 || e.RepetitionType.V == format.Repeated {
+			return nil, fmt.Errorf("column %q: %w: nested or repeated field", e.Name, ErrUnsupported)
+		}
+		if !e.Type.Valid {
+			return nil, fmt.Errorf("%w: column %q has no physical type", errCorrupt, e.Name)
 		}
 	}
-	return nil
+	if fields := int(elems[0].NumChildren.V); fields != len(leaves) {
+		return nil, fmt.Errorf("%w: schema root has %d fields, %d columns follow", errCorrupt, fields, len(leaves))
+	}
+	return leaves, nil
 }
 
 // int96Unix converts a legacy INT96 timestamp (nanoseconds of the day,
 // then the Julian day) to Unix seconds.
-func int96Unix(v parquet.Int96) float64 {
-	nanos := int64(binary.LittleEndian.Uint64(v[:8]))
-	days := int64(int32(binary.LittleEndian.Uint32(v[8:])))
+func int96Unix(v deprecated.Int96) float64 {
+	nanos := int64(uint64(v[1])<<32 | uint64(v[0]))
+	days := int64(int32(v[2]))
 	sec, rem := floorDiv(nanos, 1e9)
 	return unixFloat((days-julianUnixEpoch)*86400+sec, rem)
 }
@@ -255,7 +263,7 @@ func (b *colBuilder) column() *Column {
 }
 
 // intern returns the code of label s, adding a copy of s as a level if it
-// is new (s may point into Arrow memory that is released later).
+// is new (s may point into a page buffer that is reused later).
 func (b *colBuilder) intern(s string) int32 {
 	if code, ok := b.index[s]; ok {
 		return code

@@ -18,6 +18,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	pq "github.com/parquet-go/parquet-go"
+	pqcompress "github.com/parquet-go/parquet-go/compress"
 )
 
 // parquetCodecs returns the codec of every column chunk of the Parquet
@@ -61,19 +63,24 @@ func codecTestFrame() *Frame {
 	return MustNew(NewNumeric("x", x), NewDatetime("d", d), NewCategoricalFromStrings("c", labels))
 }
 
-// TestReadParquetCodecs writes files in every codec arrow-go implements
-// (ZSTD and GZIP among them) and reads them back.
+// TestReadParquetCodecs writes files in every codec both parquet-go and
+// arrow-go implement in pure Go, checks with arrow-go (Apache's reference
+// Go implementation) that the file says so, and reads them back.
 func TestReadParquetCodecs(t *testing.T) {
 	f := codecTestFrame()
 	dir := t.TempDir()
-	for _, codec := range []compress.Compression{
-		compress.Codecs.Zstd, compress.Codecs.Gzip, compress.Codecs.Snappy,
-		compress.Codecs.Brotli, compress.Codecs.Lz4Raw, compress.Codecs.Uncompressed,
+	for _, tt := range []struct {
+		ours  pqcompress.Codec
+		codec compress.Compression
+	}{
+		{&pq.Zstd, compress.Codecs.Zstd}, {&pq.Gzip, compress.Codecs.Gzip}, {&pq.Snappy, compress.Codecs.Snappy},
+		{&pq.Brotli, compress.Codecs.Brotli}, {&pq.Lz4Raw, compress.Codecs.Lz4Raw}, {&pq.Uncompressed, compress.Codecs.Uncompressed},
 	} {
+		codec := tt.codec
 		t.Run(codec.String(), func(t *testing.T) {
 			path := filepath.Join(dir, codec.String()+".parquet")
 			var buf bytes.Buffer
-			if err := writeParquetTo(&buf, f, codec, rowGroupRows); err != nil {
+			if err := writeParquetTo(&buf, f, tt.ours, rowGroupRows); err != nil {
 				t.Fatal(err)
 			}
 			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
@@ -157,7 +164,7 @@ func TestParquetRowGroups(t *testing.T) {
 	}
 	f := MustNew(NewNumeric("x", x), NewCategoricalFromStrings("c", labels))
 	var buf bytes.Buffer
-	if err := writeParquetTo(&buf, f, compress.Codecs.Snappy, 64); err != nil {
+	if err := writeParquetTo(&buf, f, &pq.Snappy, 64); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "groups.parquet")

@@ -2,139 +2,242 @@ package frame
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/big"
 
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/schema"
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
+	"github.com/parquet-go/parquet-go/format"
 )
 
-// parquetBatch is the number of values a column reader decodes at a time.
-const parquetBatch = 1 << 14
+// parquetBatch is the number of values read from a page at a time.
+const parquetBatch = 1 << 12
 
-// columnDecoder reads the chunks of one Parquet column into a colBuilder
-// of kind: read appends a chunk's values, nulls as missing.
+// columnDecoder appends one non-null Parquet value to a colBuilder of
+// kind.
 type columnDecoder struct {
 	kind Kind
-	read func(b *colBuilder, cr file.ColumnChunkReader, maxDef int16) error
+	add  func(b *colBuilder, v parquet.Value) error
+}
+
+// readChunk reads one column chunk page by page, nulls as missing, in row
+// order.
+func readChunk(b *colBuilder, dec columnDecoder, cc parquet.ColumnChunk) error {
+	pages := cc.Pages()
+	defer pages.Close()
+	vals := make([]parquet.Value, parquetBatch)
+	for {
+		page, err := pages.ReadPage()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		err = readPage(b, dec, page, vals)
+		parquet.Release(page)
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func readPage(b *colBuilder, dec columnDecoder, page parquet.Page, vals []parquet.Value) error {
+	r := page.Values()
+	for {
+		n, err := r.ReadValues(vals)
+		for _, v := range vals[:n] {
+			if v.IsNull() {
+				b.appendMissing()
+				continue
+			}
+			if err := dec.add(b, v); err != nil {
+				return err
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("%w: page reader made no progress", errCorrupt)
+		}
+	}
+}
+
+// logical is a column's logical type, from its LogicalType or, in files
+// of older writers, its ConvertedType.
+type logical int
+
+const (
+	plain logical = iota
+	ltString
+	ltDate
+	ltDecimal
+	ltTime
+	ltTimestamp
+	ltUnsigned
+	ltNull
+	ltFloat16
+	ltInterval
+)
+
+// logicalOf returns e's logical type and, for times and timestamps, how
+// many of its units make a second.
+func logicalOf(e *format.SchemaElement) (logical, int64) {
+	switch lt := e.LogicalType.Value.(type) {
+	case *format.StringType:
+		return ltString, 0
+	case *format.DateType:
+		return ltDate, 0
+	case *format.DecimalType:
+		return ltDecimal, 0
+	case *format.TimeType:
+		return ltTime, unitsPerSecond(lt.Unit)
+	case *format.TimestampType:
+		return ltTimestamp, unitsPerSecond(lt.Unit)
+	case *format.IntType:
+		if !lt.IsSigned {
+			return ltUnsigned, 0
+		}
+		return plain, 0
+	case *format.NullType:
+		return ltNull, 0
+	case *format.Float16Type:
+		return ltFloat16, 0
+	}
+	if !e.ConvertedType.Valid {
+		return plain, 0
+	}
+	switch e.ConvertedType.V {
+	case deprecated.UTF8:
+		return ltString, 0
+	case deprecated.Date:
+		return ltDate, 0
+	case deprecated.Decimal:
+		return ltDecimal, 0
+	case deprecated.TimeMillis:
+		return ltTime, 1e3
+	case deprecated.TimeMicros:
+		return ltTime, 1e6
+	case deprecated.TimestampMillis:
+		return ltTimestamp, 1e3
+	case deprecated.TimestampMicros:
+		return ltTimestamp, 1e6
+	case deprecated.Uint8, deprecated.Uint16, deprecated.Uint32, deprecated.Uint64:
+		return ltUnsigned, 0
+	case deprecated.Interval:
+		return ltInterval, 0
+	}
+	return plain, 0
+}
+
+// unitsPerSecond returns how many of unit make a second.
+func unitsPerSecond(unit format.TimeUnit) int64 {
+	switch unit.Value.(type) {
+	case *format.MilliSeconds:
+		return 1e3
+	case *format.MicroSeconds:
+		return 1e6
+	}
+	return 1e9
 }
 
 // decoderFor chooses how to read a column from its physical and logical
 // types.
-func decoderFor(c *schema.Column) (columnDecoder, error) {
-	lt := c.LogicalType()
-	if _, ok := lt.(schema.IntervalLogicalType); ok {
+func decoderFor(e *format.SchemaElement) (columnDecoder, error) {
+	lt, perSec := logicalOf(e)
+	scale := int(e.Scale.V)
+	if d, ok := e.LogicalType.Value.(*format.DecimalType); ok {
+		scale = int(d.Scale)
+	}
+	switch lt {
+	case ltInterval:
 		return columnDecoder{}, fmt.Errorf("%w: INTERVAL column", ErrUnsupported)
+	case ltNull:
+		return columnDecoder{kind: Numeric, add: func(b *colBuilder, _ parquet.Value) error { b.appendMissing(); return nil }}, nil
 	}
-	if _, ok := lt.(schema.NullLogicalType); ok {
-		return columnDecoder{kind: Numeric, read: readNulls}, nil
+	num := func(conv func(parquet.Value) float64) columnDecoder {
+		return columnDecoder{kind: Numeric, add: func(b *colBuilder, v parquet.Value) error { return b.appendNum(conv(v)) }}
 	}
-	switch c.PhysicalType() {
-	case parquet.Types.Boolean:
-		return columnDecoder{kind: Categorical, read: readBooleans}, nil
-	case parquet.Types.Int32:
-		return int32Decoder(lt), nil
-	case parquet.Types.Int64:
-		return int64Decoder(lt), nil
-	case parquet.Types.Int96:
-		return columnDecoder{kind: Datetime, read: func(b *colBuilder, cr file.ColumnChunkReader, maxDef int16) error {
-			return readColumn(b, cr, maxDef, func(v parquet.Int96) error { return b.appendNum(int96Unix(v)) })
-		}}, nil
-	case parquet.Types.Float:
-		return columnDecoder{kind: Numeric, read: func(b *colBuilder, cr file.ColumnChunkReader, maxDef int16) error {
-			return readColumn(b, cr, maxDef, func(v float32) error { return b.appendNum(float64(v)) })
-		}}, nil
-	case parquet.Types.Double:
-		return columnDecoder{kind: Numeric, read: func(b *colBuilder, cr file.ColumnChunkReader, maxDef int16) error {
-			return readColumn(b, cr, maxDef, b.appendNum)
-		}}, nil
-	case parquet.Types.ByteArray:
-		if d, ok := lt.(schema.DecimalLogicalType); ok {
-			return bytesDecimal[parquet.ByteArray](int(d.Scale())), nil
+	switch format.Type(e.Type.V) {
+	case format.Boolean:
+		return columnDecoder{kind: Categorical, add: addBoolean}, nil
+	case format.Int32:
+		return intDecoder(lt, perSec, scale, func(v parquet.Value) int64 { return int64(v.Int32()) }, 32), nil
+	case format.Int64:
+		return intDecoder(lt, perSec, scale, parquet.Value.Int64, 64), nil
+	case format.Int96:
+		return columnDecoder{kind: Datetime, add: func(b *colBuilder, v parquet.Value) error { return b.appendNum(int96Unix(v.Int96())) }}, nil
+	case format.Float:
+		return num(func(v parquet.Value) float64 { return float64(v.Float()) }), nil
+	case format.Double:
+		return num(parquet.Value.Double), nil
+	case format.ByteArray, format.FixedLenByteArray:
+		switch lt {
+		case ltDecimal:
+			return num(func(v parquet.Value) float64 { return decimalBytes(v.ByteArray(), scale) }), nil
+		case ltFloat16:
+			return columnDecoder{kind: Numeric, add: addFloat16}, nil
 		}
-		return columnDecoder{kind: Categorical, read: func(b *colBuilder, cr file.ColumnChunkReader, maxDef int16) error {
-			return readColumn(b, cr, maxDef, func(v parquet.ByteArray) error { return b.appendLabel(v) })
-		}}, nil
-	case parquet.Types.FixedLenByteArray:
-		switch lt := lt.(type) {
-		case schema.DecimalLogicalType:
-			return bytesDecimal[parquet.FixedLenByteArray](int(lt.Scale())), nil
-		case schema.Float16LogicalType:
-			return columnDecoder{kind: Numeric, read: func(b *colBuilder, cr file.ColumnChunkReader, maxDef int16) error {
-				return readColumn(b, cr, maxDef, func(v parquet.FixedLenByteArray) error {
-					if len(v) != 2 {
-						return fmt.Errorf("%w: FLOAT16 value of %d bytes", errCorrupt, len(v))
-					}
-					return b.appendNum(float16Value(binary.LittleEndian.Uint16(v)))
-				})
-			}}, nil
-		}
-		return columnDecoder{kind: Categorical, read: func(b *colBuilder, cr file.ColumnChunkReader, maxDef int16) error {
-			return readColumn(b, cr, maxDef, func(v parquet.FixedLenByteArray) error { return b.appendLabel(v) })
-		}}, nil
+		return columnDecoder{kind: Categorical, add: func(b *colBuilder, v parquet.Value) error { return b.appendLabel(v.ByteArray()) }}, nil
 	}
-	return columnDecoder{}, fmt.Errorf("%w: physical type %s", ErrUnsupported, c.PhysicalType())
+	return columnDecoder{}, fmt.Errorf("%w: physical type %d", ErrUnsupported, e.Type.V)
 }
 
-// int32Decoder reads INT32 columns: dates, decimals, times of day in
-// milliseconds, and signed or unsigned integers.
-func int32Decoder(lt schema.LogicalType) columnDecoder {
-	conv := func(v int32) float64 { return float64(v) }
-	kind := Numeric
-	switch lt := lt.(type) {
-	case schema.DateLogicalType:
-		kind, conv = Datetime, func(v int32) float64 { return float64(int64(v) * 86400) }
-	case schema.DecimalLogicalType:
-		scale := math.Pow10(int(lt.Scale()))
-		conv = func(v int32) float64 { return float64(v) / scale }
-	case schema.TimeLogicalType:
-		conv = func(v int32) float64 { return float64(v) / unitsPerSecond(lt.TimeUnit()) }
-	case schema.IntLogicalType:
-		if !lt.IsSigned() {
-			conv = func(v int32) float64 { return float64(uint32(v)) }
-		}
-	}
-	return columnDecoder{kind: kind, read: func(b *colBuilder, cr file.ColumnChunkReader, maxDef int16) error {
-		return readColumn(b, cr, maxDef, func(v int32) error { return b.appendNum(conv(v)) })
-	}}
-}
-
-// int64Decoder reads INT64 columns: timestamps, decimals, times of day in
-// micro- or nanoseconds, and signed or unsigned integers.
-func int64Decoder(lt schema.LogicalType) columnDecoder {
+// intDecoder reads INT32 and INT64 columns of bits bits: dates (days),
+// timestamps, decimals, times of day, and signed or unsigned integers.
+func intDecoder(lt logical, perSec int64, scale int, get func(parquet.Value) int64, bits uint) columnDecoder {
 	conv := func(v int64) float64 { return float64(v) }
 	kind := Numeric
-	switch lt := lt.(type) {
-	case schema.TimestampLogicalType:
-		perSec := int64(unitsPerSecond(lt.TimeUnit()))
+	switch lt {
+	case ltDate:
+		kind, conv = Datetime, func(v int64) float64 { return float64(v * 86400) }
+	case ltTimestamp:
 		nsPerUnit := int64(1e9) / perSec
 		kind = Datetime
 		conv = func(v int64) float64 {
 			sec, rem := floorDiv(v, perSec)
 			return unixFloat(sec, rem*nsPerUnit)
 		}
-	case schema.DecimalLogicalType:
-		scale := math.Pow10(int(lt.Scale()))
-		conv = func(v int64) float64 { return float64(v) / scale }
-	case schema.TimeLogicalType:
-		conv = func(v int64) float64 { return float64(v) / unitsPerSecond(lt.TimeUnit()) }
-	case schema.IntLogicalType:
-		if !lt.IsSigned() {
+	case ltDecimal:
+		p := math.Pow10(scale)
+		conv = func(v int64) float64 { return float64(v) / p }
+	case ltTime:
+		conv = func(v int64) float64 { return float64(v) / float64(perSec) }
+	case ltUnsigned:
+		if bits == 32 {
+			conv = func(v int64) float64 { return float64(uint32(v)) }
+		} else {
 			conv = func(v int64) float64 { return float64(uint64(v)) }
 		}
 	}
-	return columnDecoder{kind: kind, read: func(b *colBuilder, cr file.ColumnChunkReader, maxDef int16) error {
-		return readColumn(b, cr, maxDef, func(v int64) error { return b.appendNum(conv(v)) })
-	}}
+	return columnDecoder{kind: kind, add: func(b *colBuilder, v parquet.Value) error { return b.appendNum(conv(get(v))) }}
 }
 
-// bytesDecimal reads a DECIMAL stored as big-endian two's complement bytes.
-func bytesDecimal[T ~[]byte](scale int) columnDecoder {
-	return columnDecoder{kind: Numeric, read: func(b *colBuilder, cr file.ColumnChunkReader, maxDef int16) error {
-		return readColumn(b, cr, maxDef, func(v T) error { return b.appendNum(decimalBytes(v, scale)) })
-	}}
+// addFloat16 appends an IEEE 754 half-precision value stored in two
+// little-endian bytes.
+func addFloat16(b *colBuilder, v parquet.Value) error {
+	h := v.ByteArray()
+	if len(h) != 2 {
+		return fmt.Errorf("%w: FLOAT16 value of %d bytes", errCorrupt, len(h))
+	}
+	return b.appendNum(float16Value(binary.LittleEndian.Uint16(h)))
+}
+
+// addBoolean appends a BOOLEAN value as the label "false" or "true".
+func addBoolean(b *colBuilder, v parquet.Value) error {
+	label := "false"
+	if v.Boolean() {
+		label = "true"
+	}
+	b.codes = append(b.codes, b.intern(label))
+	return nil
 }
 
 // decimalBytes converts an unscaled big-endian two's complement integer
@@ -167,90 +270,6 @@ func float16Value(h uint16) float64 {
 		v = -v
 	}
 	return v
-}
-
-// unitsPerSecond returns how many of unit make a second.
-func unitsPerSecond(unit schema.TimeUnitType) float64 {
-	switch unit {
-	case schema.TimeUnitMillis:
-		return 1e3
-	case schema.TimeUnitMicros:
-		return 1e6
-	}
-	return 1e9
-}
-
-// chunkReader is a typed Parquet column chunk reader of values of type T.
-type chunkReader[T any] interface {
-	HasNext() bool
-	ReadBatch(batchSize int64, values []T, defLvls, repLvls []int16) (total int64, valuesRead int, err error)
-	Err() error
-}
-
-// readColumn reads one column chunk, calling value for each non-null value
-// and appending a missing value for each null, in row order.
-func readColumn[T any](b *colBuilder, ccr file.ColumnChunkReader, maxDef int16, value func(T) error) error {
-	cr, ok := ccr.(chunkReader[T])
-	if !ok {
-		return fmt.Errorf("%w: column has a %T reader", errCorrupt, ccr)
-	}
-	vals := make([]T, parquetBatch)
-	defs := make([]int16, parquetBatch)
-	for cr.HasNext() {
-		total, n, err := cr.ReadBatch(parquetBatch, vals, defs, nil)
-		if err != nil {
-			return err
-		}
-		if total == 0 {
-			break
-		}
-		k := 0
-		for i := range int(total) {
-			if maxDef > 0 && defs[i] < maxDef {
-				b.appendMissing()
-				continue
-			}
-			if k >= n {
-				return fmt.Errorf("%w: definition levels and values disagree", errCorrupt)
-			}
-			if err := value(vals[k]); err != nil {
-				return err
-			}
-			k++
-		}
-	}
-	return cr.Err()
-}
-
-// readNulls reads a column of the always-null UNKNOWN type.
-func readNulls(b *colBuilder, ccr file.ColumnChunkReader, maxDef int16) error {
-	switch cr := ccr.(type) {
-	case *file.Int32ColumnChunkReader:
-		return readColumn(b, cr, maxDef, func(int32) error { b.appendMissing(); return nil })
-	case *file.Int64ColumnChunkReader:
-		return readColumn(b, cr, maxDef, func(int64) error { b.appendMissing(); return nil })
-	case *file.ByteArrayColumnChunkReader:
-		return readColumn(b, cr, maxDef, func(parquet.ByteArray) error { b.appendMissing(); return nil })
-	case *file.BooleanColumnChunkReader:
-		return readColumn(b, cr, maxDef, func(bool) error { b.appendMissing(); return nil })
-	}
-	return fmt.Errorf("%w: null column has a %T reader", ErrUnsupported, ccr)
-}
-
-// readBooleans reads a BOOLEAN column as the labels "false" and "true".
-func readBooleans(b *colBuilder, cr file.ColumnChunkReader, maxDef int16) error {
-	codes := [2]int32{-1, -1} // false, true; interned on first use
-	return readColumn(b, cr, maxDef, func(v bool) error {
-		k := 0
-		if v {
-			k = 1
-		}
-		if codes[k] < 0 {
-			codes[k] = b.intern([...]string{"false", "true"}[k])
-		}
-		b.codes = append(b.codes, codes[k])
-		return nil
-	})
 }
 
 // appendNum appends a numeric or datetime value; NaN is missing and ±Inf

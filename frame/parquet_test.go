@@ -11,7 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
 )
 
 func gzipBytes(t testing.TB, b []byte) []byte {
@@ -292,7 +293,7 @@ func TestReadParquetErrors(t *testing.T) {
 }
 
 // FuzzReadParquet checks that no byte sequence makes ReadParquet panic
-// (arrow-go may panic on hostile input; readParquetFrom recovers) and that
+// (the Parquet library may panic on hostile input; readParquetFrom recovers) and that
 // accepted input gives equally long columns.
 func FuzzReadParquet(f *testing.F) {
 	for _, name := range []string{"alltypes_plain.parquet", "alltypes_plain.snappy.parquet", "alltypes_dictionary.parquet"} {
@@ -307,7 +308,7 @@ func FuzzReadParquet(f *testing.F) {
 		NewCategoricalFromStrings("c", []string{"a", "", "b"}),
 		NewDatetime("d", []float64{1.5, 0, math.NaN()}),
 	)
-	for _, codec := range []compress.Compression{compress.Codecs.Zstd, compress.Codecs.Uncompressed} {
+	for _, codec := range []compress.Codec{&parquet.Zstd, &parquet.Uncompressed} {
 		var buf bytes.Buffer
 		if err := writeParquetTo(&buf, seed, codec, rowGroupRows); err != nil {
 			f.Fatal(err)
@@ -315,7 +316,7 @@ func FuzzReadParquet(f *testing.F) {
 		f.Add(buf.Bytes())
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		fr, err := readParquetFrom(bytes.NewReader(b), ReadOptions{})
+		fr, err := readParquetFrom(bytes.NewReader(b), int64(len(b)), ReadOptions{})
 		if err != nil {
 			return
 		}
@@ -346,7 +347,7 @@ func BenchmarkWriteParquet(b *testing.B) {
 	f := readTestdata(b, "txhousing.csv")
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := writeParquetTo(io.Discard, f, compress.Codecs.Zstd, rowGroupRows); err != nil {
+		if err := writeParquetTo(io.Discard, f, &parquet.Zstd, rowGroupRows); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"unicode/utf8"
 
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/schema"
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
+	"github.com/parquet-go/parquet-go/encoding"
 	"github.com/tabforge/tabforge/internal/atomicfile"
 )
 
@@ -18,9 +18,9 @@ import (
 const rowGroupRows = 1 << 20
 
 // WriteParquet writes f to path as a ZSTD-compressed Parquet file (through
-// Apache arrow-go's parquet/file writer), replacing any existing file
-// atomically: the data goes to a temporary file in the same directory,
-// which is synced and renamed.
+// parquet-go's writer), replacing any existing file atomically: the data
+// goes to a temporary file in the same directory, which is synced and
+// renamed.
 //
 // Every column is OPTIONAL, with missing values as nulls: Numeric columns
 // are DOUBLE; Categorical columns are dictionary-encoded BYTE_ARRAY,
@@ -49,13 +49,13 @@ func writeParquetFile(path string, f *Frame) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return atomicfile.Write(path, func(w io.Writer) error {
-		return writeColumns(w, cols, f.NumRows(), compress.Codecs.Zstd, rowGroupRows)
+		return writeColumns(w, cols, f.NumRows(), &parquet.Zstd, rowGroupRows)
 	})
 }
 
 // writeParquetTo writes f to w as Parquet with codec and row groups of at
 // most groupRows rows.
-func writeParquetTo(w io.Writer, f *Frame, codec compress.Compression, groupRows int) error {
+func writeParquetTo(w io.Writer, f *Frame, codec compress.Codec, groupRows int) error {
 	cols, err := parquetColumns(f)
 	if err != nil {
 		return err
@@ -63,11 +63,11 @@ func writeParquetTo(w io.Writer, f *Frame, codec compress.Compression, groupRows
 	return writeColumns(w, cols, f.NumRows(), codec, groupRows)
 }
 
-// parquetColumn is a column ready to write: its schema node and a
-// function writing rows [lo, hi) to a column chunk writer.
+// parquetColumn is a column ready to write: its schema field and a
+// function returning row i's value (a null Value when missing).
 type parquetColumn struct {
-	node  schema.Node
-	write func(cw file.ColumnChunkWriter, lo, hi int) error
+	field parquet.Field
+	value func(i int) parquet.Value
 }
 
 // parquetColumns checks f's values and maps each column to Parquet.
@@ -84,7 +84,7 @@ func parquetColumns(f *Frame) ([]parquetColumn, error) {
 }
 
 func parquetColumnOf(c *Column) (parquetColumn, error) {
-	opt := parquet.Repetitions.Optional
+	field := func(n parquet.Node) parquet.Field { return namedField{Node: parquet.Optional(n), name: c.Name} }
 	switch c.Kind {
 	case Numeric:
 		for i, v := range c.Num {
@@ -92,126 +92,126 @@ func parquetColumnOf(c *Column) (parquetColumn, error) {
 				return parquetColumn{}, &ParseError{Row: i + 1, Column: c.Name, Err: ErrInfinite}
 			}
 		}
-		node, err := schema.NewPrimitiveNode(c.Name, opt, parquet.Types.Double, -1, -1)
-		return parquetColumn{node: node, write: func(cw file.ColumnChunkWriter, lo, hi int) error {
-			return writeValues(cw.(*file.Float64ColumnChunkWriter), c.Num[lo:hi], func(v float64) (float64, bool) { return v, !math.IsNaN(v) })
-		}}, err
+		return parquetColumn{field: field(parquet.Leaf(parquet.DoubleType)), value: func(i int) parquet.Value {
+			if v := c.Num[i]; !math.IsNaN(v) {
+				return parquet.DoubleValue(v)
+			}
+			return parquet.Value{}
+		}}, nil
 	case Datetime:
 		unit, perUnit, err := timestampUnit(c)
 		if err != nil {
 			return parquetColumn{}, err
 		}
-		node, err := schema.NewPrimitiveNodeLogical(c.Name, opt, schema.NewTimestampLogicalType(true, unit), parquet.Types.Int64, -1, -1)
 		perSec := int64(1e9) / perUnit
-		return parquetColumn{node: node, write: func(cw file.ColumnChunkWriter, lo, hi int) error {
-			return writeValues(cw.(*file.Int64ColumnChunkWriter), c.Num[lo:hi], func(v float64) (int64, bool) {
-				if math.IsNaN(v) {
-					return 0, false
-				}
-				sec, nsec, _ := splitUnix(v) // validated by timestampUnit
-				return sec*perSec + nsec/perUnit, true
-			})
-		}}, err
+		return parquetColumn{field: field(parquet.Timestamp(unit)), value: func(i int) parquet.Value {
+			v := c.Num[i]
+			if math.IsNaN(v) {
+				return parquet.Value{}
+			}
+			sec, nsec, _ := splitUnix(v) // validated by timestampUnit
+			return parquet.Int64Value(sec*perSec + nsec/perUnit)
+		}}, nil
 	case Categorical:
 		for i, code := range c.Codes {
 			if int(code) >= len(c.Levels) || code < -1 {
 				return parquetColumn{}, fmt.Errorf("row %d: code %d out of range for %d levels", i+1, code, len(c.Levels))
 			}
 		}
-		var lt schema.LogicalType = schema.NoLogicalType{}
+		leaf := parquet.Leaf(parquet.ByteArrayType)
 		if allUTF8(c.Levels) {
-			lt = schema.StringLogicalType{}
+			leaf = parquet.String()
 		}
-		node, err := schema.NewPrimitiveNodeLogical(c.Name, opt, lt, parquet.Types.ByteArray, -1, -1)
-		labels := make([]parquet.ByteArray, len(c.Levels))
+		labels := make([][]byte, len(c.Levels))
 		for k, l := range c.Levels {
-			labels[k] = parquet.ByteArray(l)
+			labels[k] = []byte(l)
 		}
-		return parquetColumn{node: node, write: func(cw file.ColumnChunkWriter, lo, hi int) error {
-			return writeValues(cw.(*file.ByteArrayColumnChunkWriter), c.Codes[lo:hi], func(code int32) (parquet.ByteArray, bool) {
-				if code < 0 {
-					return nil, false
-				}
-				return labels[code], true
-			})
-		}}, err
+		return parquetColumn{field: field(parquet.Encoded(leaf, &parquet.RLEDictionary)), value: func(i int) parquet.Value {
+			if code := c.Codes[i]; code >= 0 {
+				return parquet.ByteArrayValue(labels[code])
+			}
+			return parquet.Value{}
+		}}, nil
 	}
 	return parquetColumn{}, fmt.Errorf("invalid kind %v", c.Kind)
 }
 
-// batchWriter is a typed Parquet column chunk writer.
-type batchWriter[T any] interface {
-	WriteBatch(values []T, defLevels, repLevels []int16) (int64, error)
-}
-
-// writeValues writes rows through conv, which returns a row's value and
-// whether it is present (else the row is null).
-func writeValues[S, T any](w batchWriter[T], rows []S, conv func(S) (T, bool)) error {
-	for lo := 0; lo < len(rows); lo += parquetBatch {
-		hi := min(lo+parquetBatch, len(rows))
-		vals := make([]T, 0, hi-lo)
-		defs := make([]int16, hi-lo)
-		for i, r := range rows[lo:hi] {
-			if v, ok := conv(r); ok {
-				vals = append(vals, v)
-				defs[i] = 1
+// writeColumns writes the columns of n rows as a Parquet file to w, which
+// it does not close. A panic inside parquet-go becomes an error.
+func writeColumns(w io.Writer, cols []parquetColumn, n int, codec compress.Codec, groupRows int) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("parquet writer failed: %v", p)
+		}
+	}()
+	fields := make(orderedGroup, len(cols))
+	for j, c := range cols {
+		fields[j] = c.field
+	}
+	pw := parquet.NewWriter(w, parquet.NewSchema("schema", fields), parquet.Compression(codec), parquet.CreatedBy("tabforge", "", ""))
+	vals := make([]parquet.Value, min(n, parquetBatch))
+	for lo := 0; lo < n; lo += groupRows {
+		hi := min(lo+groupRows, n)
+		for j, c := range cols {
+			if err := writeColumnRange(pw.ColumnWriters()[j], c, j, lo, hi, vals); err != nil {
+				return fmt.Errorf("write parquet column %q: %w", c.field.Name(), err)
 			}
 		}
-		if _, err := w.WriteBatch(vals, defs, nil); err != nil {
+		if err := pw.Flush(); err != nil {
+			return fmt.Errorf("write parquet row group: %w", err)
+		}
+	}
+	if err := pw.Close(); err != nil {
+		return fmt.Errorf("close parquet writer: %w", err)
+	}
+	return nil
+}
+
+// writeColumnRange writes rows [lo, hi) of column c, the j-th, through
+// cw, a batch of vals at a time.
+func writeColumnRange(cw *parquet.ColumnWriter, c parquetColumn, j, lo, hi int, vals []parquet.Value) error {
+	for b := lo; b < hi; b += len(vals) {
+		batch := vals[:min(len(vals), hi-b)]
+		for i := range batch {
+			v := c.value(b + i)
+			def := 1
+			if v.IsNull() {
+				def = 0
+			}
+			batch[i] = v.Level(0, def, j)
+		}
+		if _, err := cw.WriteRowValues(batch); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// writeColumns writes the columns of n rows as a Parquet file to w, which
-// it does not close. A panic inside arrow-go becomes an error.
-func writeColumns(w io.Writer, cols []parquetColumn, n int, codec compress.Compression, groupRows int) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("parquet writer failed: %v", p)
-		}
-	}()
-	fields := make(schema.FieldList, len(cols))
-	for j, c := range cols {
-		fields[j] = c.node
-	}
-	root, err := schema.NewGroupNode("schema", parquet.Repetitions.Required, fields, -1)
-	if err != nil {
-		return fmt.Errorf("parquet schema: %w", err)
-	}
-	props := parquet.NewWriterProperties(parquet.WithCompression(codec), parquet.WithDictionaryDefault(true))
-	fw, err := file.NewParquetWriterWithError(w, root, file.WithWriterProps(props))
-	if err != nil {
-		return fmt.Errorf("parquet writer: %w", err)
-	}
-	for lo := 0; lo < n || lo == 0; lo += groupRows {
-		hi := min(lo+groupRows, n)
-		rg, err := fw.AppendRowGroupChecked()
-		if err != nil {
-			return fmt.Errorf("parquet row group: %w", err)
-		}
-		for _, c := range cols {
-			cw, err := rg.NextColumn()
-			if err != nil {
-				return fmt.Errorf("parquet column: %w", err)
-			}
-			if err := c.write(cw, lo, hi); err != nil {
-				return fmt.Errorf("write parquet: %w", err)
-			}
-		}
-		if err := rg.Close(); err != nil {
-			return fmt.Errorf("write parquet: %w", err)
-		}
-		if hi == n {
-			break
-		}
-	}
-	if err := fw.Close(); err != nil {
-		return fmt.Errorf("close parquet writer: %w", err)
-	}
-	return nil
+// orderedGroup is a Parquet group node whose fields keep the frame's
+// column order (parquet.Group, a map, sorts them by name).
+type orderedGroup []parquet.Field
+
+func (g orderedGroup) ID() int                     { return 0 }
+func (g orderedGroup) String() string              { return fmt.Sprintf("group of %d columns", len(g)) }
+func (g orderedGroup) Type() parquet.Type          { return parquet.Group{}.Type() }
+func (g orderedGroup) Optional() bool              { return false }
+func (g orderedGroup) Repeated() bool              { return false }
+func (g orderedGroup) Required() bool              { return true }
+func (g orderedGroup) Leaf() bool                  { return false }
+func (g orderedGroup) Fields() []parquet.Field     { return g }
+func (g orderedGroup) Encoding() encoding.Encoding { return nil }
+func (g orderedGroup) Compression() compress.Codec { return nil }
+func (g orderedGroup) GoType() reflect.Type        { return reflect.TypeFor[map[string]any]() }
+
+// namedField is a column of an orderedGroup. Frames are written row by
+// row as parquet.Row values, never from Go structs, so Value is unused.
+type namedField struct {
+	parquet.Node
+	name string
 }
+
+func (f namedField) Name() string                      { return f.name }
+func (f namedField) Value(reflect.Value) reflect.Value { return reflect.Value{} }
 
 func allUTF8(levels []string) bool {
 	for _, l := range levels {
@@ -225,7 +225,7 @@ func allUTF8(levels []string) bool {
 // timestampUnit returns the coarsest of milli-, micro- and nanoseconds
 // that represents every value of datetime column c exactly, with its
 // length in nanoseconds, and checks the values' range.
-func timestampUnit(c *Column) (schema.TimeUnitType, int64, error) {
+func timestampUnit(c *Column) (parquet.TimeUnit, int64, error) {
 	unit := int64(1e6) // nanoseconds per unit
 	for i, v := range c.Num {
 		if math.IsNaN(v) {
@@ -233,7 +233,7 @@ func timestampUnit(c *Column) (schema.TimeUnitType, int64, error) {
 		}
 		_, nsec, err := splitUnix(v)
 		if err != nil {
-			return 0, 0, &ParseError{Row: i + 1, Column: c.Name, Err: err}
+			return nil, 0, &ParseError{Row: i + 1, Column: c.Name, Err: err}
 		}
 		for nsec%unit != 0 {
 			unit /= 1000
@@ -241,14 +241,14 @@ func timestampUnit(c *Column) (schema.TimeUnitType, int64, error) {
 	}
 	switch unit {
 	case 1e6:
-		return schema.TimeUnitMillis, unit, nil
+		return parquet.Millisecond, unit, nil
 	case 1e3:
-		return schema.TimeUnitMicros, unit, nil
+		return parquet.Microsecond, unit, nil
 	}
 	for i, v := range c.Num {
 		if v < -9.2e9 || v > 9.2e9 { // int64 nanoseconds cover 1677-09-21 to 2262-04-11
-			return 0, 0, &ParseError{Row: i + 1, Column: c.Name, Err: fmt.Errorf("datetime %v needs nanoseconds but is outside 1678 to 2261", v)}
+			return nil, 0, &ParseError{Row: i + 1, Column: c.Name, Err: fmt.Errorf("datetime %v needs nanoseconds but is outside 1678 to 2261", v)}
 		}
 	}
-	return schema.TimeUnitNanos, unit, nil
+	return parquet.Nanosecond, unit, nil
 }

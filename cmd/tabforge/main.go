@@ -23,7 +23,6 @@ import (
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/pipeline"
-	"github.com/tabforge/tabforge/store/redis"
 )
 
 // usageError marks an error caused by how tabforge was called.
@@ -52,7 +51,6 @@ type app struct {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	redis.DiscardClientLogs() // tabforge reports store errors itself
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

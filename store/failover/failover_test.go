@@ -79,7 +79,7 @@ func TestOpenErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Client().ConfigSet(ctx, "requirepass", "sesame").Err(); err != nil {
+	if _, err := c.Do(ctx, "CONFIG", "SET", "requirepass", "sesame"); err != nil {
 		t.Fatal(err)
 	}
 	c.Close()

@@ -3,7 +3,6 @@ package failover_test
 import (
 	"strconv"
 
-	"github.com/tabforge/tabforge/store/redis"
 	"github.com/tabforge/tabforge/store/sqlite"
 )
 
@@ -12,5 +11,3 @@ func sqliteRun(id string) sqlite.Pending { return sqlite.Pending{Kind: "run", A:
 func sqliteTrial(study string, n int) sqlite.Pending {
 	return sqlite.Pending{Kind: "trial", A: study, B: strconv.Itoa(n)}
 }
-
-func init() { redis.DiscardClientLogs() }

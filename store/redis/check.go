@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	redigo "github.com/gomodule/redigo/redis"
+
 	"github.com/tabforge/tabforge/store"
 )
 
@@ -18,7 +20,7 @@ func (s *Store) Check(ctx context.Context) []store.Problem {
 	}
 	cfg := map[string]string{}
 	for _, k := range []string{"appendonly", "save", "maxmemory-policy", "maxmemory"} {
-		v, err := s.c.ConfigGet(ctx, k).Result()
+		v, err := redigo.StringMap(s.Do(ctx, "CONFIG", "GET", k))
 		if err != nil {
 			return []store.Problem{{What: fmt.Sprintf("redis %s: CONFIG GET %s: %v", s.name, k, err),
 				Fix: "allow CONFIG GET for tabforge's user (ACL), or check these settings by hand: appendonly yes, maxmemory-policy noeviction"}}

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	goredis "github.com/redis/go-redis/v9"
+	redigo "github.com/gomodule/redigo/redis"
 
 	"github.com/tabforge/tabforge/store"
 )
@@ -20,32 +20,32 @@ func (s *Store) QueryRuns(ctx context.Context, q store.RunQuery) (*store.RunPage
 	if err := q.Check(); err != nil {
 		return nil, err
 	}
-	ids, err := s.c.ZRange(ctx, s.p+"runs", 0, -1).Result()
+	ids, err := redigo.Strings(s.Do(ctx, "ZRANGE", s.p+"runs", 0, -1))
 	if err != nil {
 		return nil, s.wrap("query runs", err)
 	}
-	cmds := make([]*goredis.SliceCmd, len(ids))
-	_, err = s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
-		for i, id := range ids {
-			cmds[i] = p.HMGet(ctx, s.p+"run:"+id, "row", "created")
-		}
-		return nil
-	})
+	cmds := make([]command, len(ids))
+	for i, id := range ids {
+		cmds[i] = cmd("HMGET", s.p+"run:"+id, "row", "created")
+	}
+	replies, err := s.pipeline(ctx, cmds)
 	if err != nil {
 		return nil, s.wrap("query runs", err)
 	}
 	rows := make([]store.RunRow, 0, len(ids))
 	var legacy []string
-	for i, c := range cmds {
-		v := c.Val()
-		row, _ := v[0].(string)
-		created, _ := v[1].(string)
-		if row == "" {
+	for i, reply := range replies {
+		v, _ := redigo.ByteSlices(reply, nil)
+		if len(v) != 2 {
+			return nil, fmt.Errorf("query runs: run %s: HMGET gave %d fields", ids[i], len(v))
+		}
+		row, created := v[0], string(v[1])
+		if len(row) == 0 {
 			legacy = append(legacy, ids[i])
 			continue
 		}
 		var r store.RunRow
-		if err := json.Unmarshal([]byte(row), &r); err != nil {
+		if err := json.Unmarshal(row, &r); err != nil {
 			return nil, fmt.Errorf("query runs: run %s: %w", ids[i], err)
 		}
 		if c := fromNanos(created); !c.IsZero() {

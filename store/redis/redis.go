@@ -1,9 +1,10 @@
-// Package redis implements tabforge's store on a Redis server (go-redis
-// v9): runs, the keyed record space, studies and trials. Writes that
-// touch several keys run in MULTI/EXEC pipelines or Lua scripts, so they
-// are atomic and safe for several processes; ids come from INCR. Records
-// of kind store.CacheKind may expire (a TTL) and are bounded in number
-// (oldest evicted first); nothing else ever expires.
+// Package redis implements tabforge's store on a Redis server (through
+// redigo, whose small API keeps the binary lean): runs, the keyed record
+// space, studies and trials. Writes that touch several keys run in
+// MULTI/EXEC transactions or Lua scripts, so they are atomic and safe for
+// several processes; ids come from INCR. Records of kind store.CacheKind
+// may expire (a TTL) and are bounded in number (oldest evicted first);
+// nothing else ever expires.
 //
 // Key layout, below a prefix (default "tabforge:"):
 //
@@ -26,20 +27,18 @@ package redis
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
+	redigo "github.com/gomodule/redigo/redis"
 
 	"github.com/tabforge/tabforge/store"
 )
@@ -59,7 +58,7 @@ type Options struct {
 
 // Store is a Redis-backed store. It is safe for concurrent use.
 type Store struct {
-	c    *goredis.Client
+	pool *redigo.Pool
 	p    string
 	o    Options
 	name string
@@ -70,97 +69,15 @@ var (
 	_ store.Checker = (*Store)(nil)
 )
 
-// storeParams are the URL query parameters tabforge reads itself; the
-// rest go to go-redis (dial_timeout, read_timeout, pool_size, ...).
-var storeParams = []string{"prefix", "cache_ttl", "cache_max"}
-
-// ParseURL splits a store URL into go-redis options and the store's own:
-//
-//	redis://[[user]:password@]host:port/db?prefix=P&cache_ttl=168h&cache_max=100000
-//	rediss://...   (TLS)
-//
-// Connections time out after 2 s unless the URL says otherwise, so an
-// unreachable server is noticed quickly.
-func ParseURL(raw string) (*goredis.Options, Options, error) {
-	var o Options
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, o, fmt.Errorf("redis store URL: %w", err)
-	}
-	if u.Scheme != "redis" && u.Scheme != "rediss" {
-		return nil, o, fmt.Errorf("redis store URL %q: scheme must be redis or rediss", redact(raw))
-	}
-	q := u.Query()
-	o.Prefix = q.Get("prefix")
-	if v := q.Get("cache_ttl"); v != "" {
-		if o.CacheTTL, err = time.ParseDuration(v); err != nil || o.CacheTTL < 0 {
-			return nil, o, fmt.Errorf("redis store URL: cache_ttl %q is not a duration like 24h", v)
-		}
-	}
-	if v := q.Get("cache_max"); v != "" {
-		if o.CacheMax, err = strconv.Atoi(v); err != nil || o.CacheMax < 0 {
-			return nil, o, fmt.Errorf("redis store URL: cache_max %q is not a count >= 0", v)
-		}
-	}
-	for _, k := range storeParams {
-		q.Del(k)
-	}
-	if q.Get("dial_timeout") == "" {
-		q.Set("dial_timeout", "2s")
-	}
-	if q.Get("read_timeout") == "" {
-		q.Set("read_timeout", "5s")
-	}
-	if q.Get("max_retries") == "" {
-		q.Set("max_retries", "1")
-	}
-	u.RawQuery = q.Encode()
-	ro, err := goredis.ParseURL(u.String())
-	if err != nil {
-		return nil, o, fmt.Errorf("redis store URL %q: %w", redact(raw), err)
-	}
-	// One dial attempt per command: the failover store, not go-redis,
-	// decides what to do about a server that is down.
-	ro.DialerRetries = 1
-	if ro.TLSConfig != nil && ro.TLSConfig.MinVersion == 0 {
-		ro.TLSConfig.MinVersion = tls.VersionTLS12
-	}
-	return ro, o, nil
-}
-
-// DiscardClientLogs silences go-redis's own logger, which otherwise
-// prints every failed dial to stderr; tabforge reports errors itself. It
-// changes go-redis's process-wide logger, so only a main package (or a
-// test) should call it.
-func DiscardClientLogs() { goredis.SetLogger(discard{}) }
-
-type discard struct{}
-
-func (discard) Printf(context.Context, string, ...any) {}
-
-// redact hides a URL's password.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
-}
-
 // Open connects to the server raw names and pings it. A server that
 // cannot be reached gives an error wrapping store.ErrUnavailable; a
 // wrong password or database gives a plain one.
 func Open(ctx context.Context, raw string) (*Store, error) {
-	ro, o, err := ParseURL(raw)
+	cfg, o, err := ParseURL(raw)
 	if err != nil {
 		return nil, err
 	}
-	s := New(goredis.NewClient(ro), o)
-	scheme := "redis"
-	if ro.TLSConfig != nil {
-		scheme = "rediss"
-	}
-	s.name = fmt.Sprintf("%s://%s/%d", scheme, ro.Addr, ro.DB)
+	s := New(cfg, o)
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -168,16 +85,13 @@ func Open(ctx context.Context, raw string) (*Store, error) {
 	return s, nil
 }
 
-// New returns a store on client; it does not connect.
-func New(client *goredis.Client, o Options) *Store {
+// New returns a store on the server cfg names; it does not connect.
+func New(cfg Conn, o Options) *Store {
 	if o.Prefix == "" {
 		o.Prefix = "tabforge:"
 	}
-	return &Store{c: client, p: o.Prefix, o: o, name: "redis://" + client.Options().Addr + "/" + strconv.Itoa(client.Options().DB)}
+	return &Store{pool: cfg.pool(), p: o.Prefix, o: o, name: cfg.String()}
 }
-
-// Client returns the underlying client.
-func (s *Store) Client() *goredis.Client { return s.c }
 
 // Prefix returns the key prefix.
 func (s *Store) Prefix() string { return s.p }
@@ -186,26 +100,133 @@ func (s *Store) Prefix() string { return s.p }
 func (s *Store) URL() string { return s.name }
 
 // Close closes the connections.
-func (s *Store) Close() error { return s.c.Close() }
+func (s *Store) Close() error { return s.pool.Close() }
 
 // Ping implements store.Store.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.c.Ping(ctx).Err(); err != nil {
+	if _, err := s.Do(ctx, "PING"); err != nil {
 		return s.wrap("ping "+s.name, err)
 	}
 	return nil
 }
 
+// Do runs one command and returns its reply, for what the store's own
+// methods do not cover (CONFIG SET in tests, keyspace notifications).
+func (s *Store) Do(ctx context.Context, cmd string, args ...any) (any, error) {
+	var reply any
+	err := s.with(ctx, func(c redigo.Conn) (err error) {
+		reply, err = redigo.DoContext(c, ctx, cmd, args...)
+		return err
+	})
+	return reply, err
+}
+
+// with runs fn on a pooled connection, and once more on a new one if the
+// first was broken: a restarted server leaves broken idle connections
+// behind, and the failover store must not take one for a dead server.
+func (s *Store) with(ctx context.Context, fn func(redigo.Conn) error) error {
+	for attempt := 0; ; attempt++ {
+		c, err := s.pool.GetContext(ctx)
+		if err != nil {
+			return err
+		}
+		err = fn(c)
+		c.Close()
+		if err == nil || attempt > 0 || !unavailable(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+// command is one Redis command of a pipeline or transaction.
+type command struct {
+	name string
+	args []any
+}
+
+func cmd(name string, args ...any) command { return command{name, args} }
+
+// pipeline sends cmds in one round trip and returns their replies; the
+// first error reply becomes the error.
+func (s *Store) pipeline(ctx context.Context, cmds []command) ([]any, error) {
+	if len(cmds) == 0 {
+		return nil, nil
+	}
+	var out []any
+	err := s.with(ctx, func(c redigo.Conn) error {
+		for _, k := range cmds {
+			if err := c.Send(k.name, k.args...); err != nil {
+				return err
+			}
+		}
+		if err := c.Flush(); err != nil {
+			return err
+		}
+		out = make([]any, len(cmds))
+		var first error
+		for i := range cmds {
+			r, err := redigo.ReceiveContext(c, ctx)
+			if err != nil {
+				var re redigo.Error
+				if !errors.As(err, &re) {
+					return err // the connection is gone
+				}
+				if first == nil {
+					first = err
+				}
+			}
+			out[i] = r
+		}
+		return first
+	})
+	return out, err
+}
+
+// tx runs cmds in one MULTI/EXEC transaction.
+func (s *Store) tx(ctx context.Context, cmds []command) error {
+	return s.with(ctx, func(c redigo.Conn) error {
+		if err := c.Send("MULTI"); err != nil {
+			return err
+		}
+		for _, k := range cmds {
+			if err := c.Send(k.name, k.args...); err != nil {
+				return err
+			}
+		}
+		replies, err := redigo.Values(redigo.DoContext(c, ctx, "EXEC"))
+		if err != nil {
+			return err
+		}
+		for _, r := range replies {
+			if re, ok := r.(redigo.Error); ok {
+				return re
+			}
+		}
+		return nil
+	})
+}
+
+// script runs a Lua script with arguments (no keys: the prefix is an
+// argument).
+func (s *Store) script(ctx context.Context, sc *redigo.Script, args ...any) (any, error) {
+	var reply any
+	err := s.with(ctx, func(c redigo.Conn) (err error) {
+		reply, err = sc.DoContext(ctx, c, args...)
+		return err
+	})
+	return reply, err
+}
+
 // unavailable reports whether err means the server cannot be reached or
 // cannot serve now, as opposed to a refused command.
 func unavailable(err error) bool {
-	if err == nil || errors.Is(err, goredis.Nil) {
+	if err == nil || errors.Is(err, redigo.ErrNil) {
 		return false
 	}
 	var ne net.Error
 	if errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, goredis.ErrPoolTimeout) || errors.Is(err, goredis.ErrClosed) {
+		errors.Is(err, redigo.ErrPoolExhausted) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
 	msg := err.Error()
@@ -214,7 +235,8 @@ func unavailable(err error) bool {
 			return true
 		}
 	}
-	return strings.Contains(msg, "connection refused") || strings.Contains(msg, "broken pipe") || strings.Contains(msg, "connection reset")
+	return strings.Contains(msg, "connection refused") || strings.Contains(msg, "broken pipe") ||
+		strings.Contains(msg, "connection reset") || strings.Contains(msg, "closed pool") || strings.Contains(msg, "connection closed")
 }
 
 // wrap adds context to err, marking it store.ErrUnavailable when the
@@ -270,13 +292,12 @@ func (s *Store) PutRun(ctx context.Context, r *store.Run) error {
 	if err != nil {
 		return fmt.Errorf("store run %s: %w", r.ID, err)
 	}
-	_, err = s.c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
-		k := s.p + "run:" + r.ID
-		p.HSetNX(ctx, k, "created", nanos(r.Created))
-		p.HSet(ctx, k, "doc", doc, "row", row)
-		p.ZAddNX(ctx, s.p+"runs", goredis.Z{Score: float64(r.Created.UnixMicro()), Member: r.ID})
-		p.ZAdd(ctx, s.p+"runids", goredis.Z{Score: 0, Member: r.ID})
-		return nil
+	k := s.p + "run:" + r.ID
+	err = s.tx(ctx, []command{
+		cmd("HSETNX", k, "created", nanos(r.Created)),
+		cmd("HSET", k, "doc", doc, "row", row),
+		cmd("ZADD", s.p+"runs", "NX", r.Created.UnixMicro(), r.ID),
+		cmd("ZADD", s.p+"runids", 0, r.ID),
 	})
 	if err != nil {
 		return s.wrap("store run "+r.ID, err)
@@ -286,12 +307,7 @@ func (s *Store) PutRun(ctx context.Context, r *store.Run) error {
 
 // DeleteRun implements store.Runs.
 func (s *Store) DeleteRun(ctx context.Context, id string) error {
-	_, err := s.c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
-		p.Del(ctx, s.p+"run:"+id)
-		p.ZRem(ctx, s.p+"runs", id)
-		p.ZRem(ctx, s.p+"runids", id)
-		return nil
-	})
+	err := s.tx(ctx, []command{cmd("DEL", s.p+"run:"+id), cmd("ZREM", s.p+"runs", id), cmd("ZREM", s.p+"runids", id)})
 	if err != nil {
 		return s.wrap("delete run "+id, err)
 	}
@@ -319,21 +335,21 @@ func (s *Store) loadRuns(ctx context.Context, ids []string) ([]*store.Run, error
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	cmds := make([]*goredis.SliceCmd, len(ids))
-	_, err := s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
-		for i, id := range ids {
-			cmds[i] = p.HMGet(ctx, s.p+"run:"+id, "doc", "created")
-		}
-		return nil
-	})
+	cmds := make([]command, len(ids))
+	for i, id := range ids {
+		cmds[i] = cmd("HMGET", s.p+"run:"+id, "doc", "created")
+	}
+	replies, err := s.pipeline(ctx, cmds)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*store.Run, 0, len(ids))
-	for i, c := range cmds {
-		v := c.Val()
-		doc, _ := v[0].(string)
-		created, _ := v[1].(string)
+	for i, reply := range replies {
+		v, _ := redigo.ByteSlices(reply, nil)
+		if len(v) != 2 {
+			return nil, fmt.Errorf("run %s: HMGET gave %d fields", ids[i], len(v))
+		}
+		doc, created := string(v[0]), string(v[1])
 		if doc == "" {
 			continue
 		}
@@ -351,7 +367,7 @@ func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, error) {
 	if id == "" {
 		return nil, fmt.Errorf("run id is empty: %w", store.ErrNotFound)
 	}
-	ids, err := s.c.ZRangeByLex(ctx, s.p+"runids", &goredis.ZRangeBy{Min: "[" + id, Max: "(" + id + "\xff", Count: 2}).Result()
+	ids, err := redigo.Strings(s.Do(ctx, "ZRANGEBYLEX", s.p+"runids", "["+id, "("+id+"\xff", "LIMIT", 0, 2))
 	if err != nil {
 		return nil, s.wrap("get run "+id, err)
 	}
@@ -373,26 +389,34 @@ func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, error) {
 
 // ListRuns implements store.Runs.
 func (s *Store) ListRuns(ctx context.Context, limit int) ([]*store.Run, error) {
-	zs, err := s.c.ZRangeWithScores(ctx, s.p+"runs", 0, -1).Result()
+	pairs, err := redigo.Strings(s.Do(ctx, "ZRANGE", s.p+"runs", 0, -1, "WITHSCORES"))
 	if err != nil {
 		return nil, s.wrap("list runs", err)
 	}
+	type scored struct {
+		id    string
+		score float64
+	}
+	zs := make([]scored, 0, len(pairs)/2)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		zs = append(zs, scored{pairs[i], fparse(pairs[i+1])})
+	}
 	// Newest first, ties by id, as store/sqlite orders them.
-	slices.SortFunc(zs, func(a, b goredis.Z) int {
-		if a.Score != b.Score {
-			if a.Score > b.Score {
+	slices.SortFunc(zs, func(a, b scored) int {
+		if a.score != b.score {
+			if a.score > b.score {
 				return -1
 			}
 			return 1
 		}
-		return strings.Compare(a.Member.(string), b.Member.(string))
+		return strings.Compare(a.id, b.id)
 	})
 	if limit > 0 && len(zs) > limit {
 		zs = zs[:limit]
 	}
 	ids := make([]string, len(zs))
 	for i, z := range zs {
-		ids[i] = z.Member.(string)
+		ids[i] = z.id
 	}
 	runs, err := s.loadRuns(ctx, ids)
 	if err != nil {
@@ -419,31 +443,28 @@ func (s *Store) PutRecords(ctx context.Context, recs []*store.Record) error {
 	}
 	now := time.Now()
 	trim := map[string]bool{}
-	_, err := s.c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
-		for _, r := range recs {
-			updated := r.Updated
-			if updated.IsZero() {
-				updated = now
-			}
-			v := r.Value
-			if v == nil {
-				v = []byte{}
-			}
-			k := s.recKey(r.Kind, r.Key)
-			p.HSet(ctx, k, "v", v, "u", nanos(updated))
-			p.ZAdd(ctx, s.p+"reck:"+r.Kind, goredis.Z{Score: 0, Member: r.Key})
-			p.ZAdd(ctx, s.p+"kinds", goredis.Z{Score: 0, Member: r.Kind})
-			if s.volatile(r.Kind) {
-				if s.o.CacheTTL > 0 {
-					p.PExpire(ctx, k, s.o.CacheTTL)
-				}
-				p.ZAdd(ctx, s.p+"rect:"+r.Kind, goredis.Z{Score: float64(updated.UnixMicro()), Member: r.Key})
-				trim[r.Kind] = true
-			}
+	var cmds []command
+	for _, r := range recs {
+		updated := r.Updated
+		if updated.IsZero() {
+			updated = now
 		}
-		return nil
-	})
-	if err != nil {
+		v := r.Value
+		if v == nil {
+			v = []byte{}
+		}
+		k := s.recKey(r.Kind, r.Key)
+		cmds = append(cmds, cmd("HSET", k, "v", v, "u", nanos(updated)),
+			cmd("ZADD", s.p+"reck:"+r.Kind, 0, r.Key), cmd("ZADD", s.p+"kinds", 0, r.Kind))
+		if s.volatile(r.Kind) {
+			if s.o.CacheTTL > 0 {
+				cmds = append(cmds, cmd("PEXPIRE", k, s.o.CacheTTL.Milliseconds()))
+			}
+			cmds = append(cmds, cmd("ZADD", s.p+"rect:"+r.Kind, updated.UnixMicro(), r.Key))
+			trim[r.Kind] = true
+		}
+	}
+	if err := s.tx(ctx, cmds); err != nil {
 		if len(recs) == 1 {
 			return s.wrap("store record "+recs[0].Kind+"/"+recs[0].Key, err)
 		}
@@ -451,7 +472,7 @@ func (s *Store) PutRecords(ctx context.Context, recs []*store.Record) error {
 	}
 	if s.o.CacheMax > 0 {
 		for kind := range trim {
-			if err := trimScript.Run(ctx, s.c, nil, s.p, kind, s.o.CacheMax).Err(); err != nil {
+			if _, err := s.script(ctx, trimScript, s.p, kind, s.o.CacheMax); err != nil {
 				return s.wrap("bound cache records", err)
 			}
 		}
@@ -460,7 +481,7 @@ func (s *Store) PutRecords(ctx context.Context, recs []*store.Record) error {
 }
 
 // trimScript evicts the oldest records of a kind beyond a count.
-var trimScript = goredis.NewScript(`
+var trimScript = redigo.NewScript(0, `
 local p, kind, max = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local tk = p .. 'rect:' .. kind
 local excess = redis.call('ZCARD', tk) - max
@@ -476,16 +497,29 @@ return #old
 
 // GetRecord implements store.Records.
 func (s *Store) GetRecord(ctx context.Context, kind, key string) (*store.Record, error) {
-	v, err := s.c.HMGet(ctx, s.recKey(kind, key), "v", "u").Result()
+	v, err := redigo.Values(s.Do(ctx, "HMGET", s.recKey(kind, key), "v", "u"))
 	if err != nil {
 		return nil, s.wrap("get record "+kind+"/"+key, err)
 	}
-	val, ok := v[0].(string)
+	rec, ok := recordOf(kind, key, v)
 	if !ok {
 		return nil, fmt.Errorf("record %s/%s: %w", kind, key, store.ErrNotFound)
 	}
-	u, _ := v[1].(string)
-	return &store.Record{Kind: kind, Key: key, Value: []byte(val), Updated: fromNanos(u)}, nil
+	return rec, nil
+}
+
+// recordOf decodes the HMGET v u reply of a record; ok is false when the
+// record does not exist.
+func recordOf(kind, key string, v []any) (*store.Record, bool) {
+	if len(v) != 2 {
+		return nil, false
+	}
+	val, ok := v[0].([]byte)
+	if !ok {
+		return nil, false
+	}
+	u, _ := redigo.String(v[1], nil)
+	return &store.Record{Kind: kind, Key: key, Value: val, Updated: fromNanos(u)}, true
 }
 
 // ListRecords implements store.Records. Cache records that expired are
@@ -495,49 +529,39 @@ func (s *Store) ListRecords(ctx context.Context, kind, prefix string) ([]*store.
 	if prefix != "" {
 		min, max = "["+prefix, "("+prefix+"\xff"
 	}
-	keys, err := s.c.ZRangeByLex(ctx, s.p+"reck:"+kind, &goredis.ZRangeBy{Min: min, Max: max}).Result()
+	keys, err := redigo.Strings(s.Do(ctx, "ZRANGEBYLEX", s.p+"reck:"+kind, min, max))
 	if err != nil {
 		return nil, s.wrap("list records "+kind, err)
 	}
-	cmds := make([]*goredis.SliceCmd, len(keys))
-	if len(keys) > 0 {
-		if _, err := s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
-			for i, k := range keys {
-				cmds[i] = p.HMGet(ctx, s.recKey(kind, k), "v", "u")
-			}
-			return nil
-		}); err != nil {
-			return nil, s.wrap("list records "+kind, err)
-		}
+	cmds := make([]command, len(keys))
+	for i, k := range keys {
+		cmds[i] = cmd("HMGET", s.recKey(kind, k), "v", "u")
+	}
+	replies, err := s.pipeline(ctx, cmds)
+	if err != nil {
+		return nil, s.wrap("list records "+kind, err)
 	}
 	var out []*store.Record
 	var gone []any
-	for i, c := range cmds {
-		v := c.Val()
-		val, ok := v[0].(string)
+	for i, reply := range replies {
+		v, _ := redigo.Values(reply, nil)
+		rec, ok := recordOf(kind, keys[i], v)
 		if !ok {
 			gone = append(gone, keys[i])
 			continue
 		}
-		u, _ := v[1].(string)
-		out = append(out, &store.Record{Kind: kind, Key: keys[i], Value: []byte(val), Updated: fromNanos(u)})
+		out = append(out, rec)
 	}
 	if len(gone) > 0 {
 		// Best effort: a failure here only leaves stale index entries.
-		s.c.ZRem(ctx, s.p+"reck:"+kind, gone...)
-		s.c.ZRem(ctx, s.p+"rect:"+kind, gone...)
+		s.pipeline(ctx, []command{cmd("ZREM", append([]any{s.p + "reck:" + kind}, gone...)...), cmd("ZREM", append([]any{s.p + "rect:" + kind}, gone...)...)})
 	}
 	return out, nil
 }
 
 // DeleteRecord implements store.Records.
 func (s *Store) DeleteRecord(ctx context.Context, kind, key string) error {
-	_, err := s.c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
-		p.Del(ctx, s.recKey(kind, key))
-		p.ZRem(ctx, s.p+"reck:"+kind, key)
-		p.ZRem(ctx, s.p+"rect:"+kind, key)
-		return nil
-	})
+	err := s.tx(ctx, []command{cmd("DEL", s.recKey(kind, key)), cmd("ZREM", s.p+"reck:"+kind, key), cmd("ZREM", s.p+"rect:"+kind, key)})
 	if err != nil {
 		return s.wrap("delete record "+kind+"/"+key, err)
 	}
@@ -546,24 +570,21 @@ func (s *Store) DeleteRecord(ctx context.Context, kind, key string) error {
 
 // Kinds implements store.Store.
 func (s *Store) Kinds(ctx context.Context) ([]string, error) {
-	kinds, err := s.c.ZRange(ctx, s.p+"kinds", 0, -1).Result()
+	kinds, err := redigo.Strings(s.Do(ctx, "ZRANGE", s.p+"kinds", 0, -1))
 	if err != nil {
 		return nil, s.wrap("list record kinds", err)
 	}
-	cmds := make([]*goredis.IntCmd, len(kinds))
-	if len(kinds) > 0 {
-		if _, err := s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
-			for i, k := range kinds {
-				cmds[i] = p.ZCard(ctx, s.p+"reck:"+k)
-			}
-			return nil
-		}); err != nil {
-			return nil, s.wrap("list record kinds", err)
-		}
+	cmds := make([]command, len(kinds))
+	for i, k := range kinds {
+		cmds[i] = cmd("ZCARD", s.p+"reck:"+k)
+	}
+	replies, err := s.pipeline(ctx, cmds)
+	if err != nil {
+		return nil, s.wrap("list record kinds", err)
 	}
 	var out []string
 	for i, k := range kinds {
-		if cmds[i].Val() > 0 {
+		if n, _ := redigo.Int64(replies[i], nil); n > 0 {
 			out = append(out, k)
 		}
 	}

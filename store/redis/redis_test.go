@@ -16,8 +16,6 @@ import (
 	"github.com/tabforge/tabforge/tune"
 )
 
-func init() { redis.DiscardClientLogs() }
-
 func TestParseURL(t *testing.T) {
 	tests := []struct {
 		url     string
@@ -50,8 +48,8 @@ func TestParseURL(t *testing.T) {
 			t.Errorf("ParseURL(%q): %v", tt.url, err)
 			continue
 		}
-		if ro.Addr != tt.addr || ro.DB != tt.db || ro.Password != tt.pass || (ro.TLSConfig != nil) != tt.tls || o != tt.o {
-			t.Errorf("ParseURL(%q) = %s db %d pass %q tls %v %+v", tt.url, ro.Addr, ro.DB, ro.Password, ro.TLSConfig != nil, o)
+		if ro.Addr != tt.addr || ro.DB != tt.db || ro.Password != tt.pass || ro.TLS != tt.tls || o != tt.o {
+			t.Errorf("ParseURL(%q) = %s db %d pass %q tls %v %+v", tt.url, ro.Addr, ro.DB, ro.Password, ro.TLS, o)
 		}
 	}
 }
@@ -123,11 +121,16 @@ func TestCachePolicy(t *testing.T) {
 	if len(cache) != 5 || cache[0].Key != "c3" {
 		t.Errorf("cache after 8 writes with cache_max=5: %d records from %v; want c3..c7", len(cache), keys(cache))
 	}
-	ttl, err := s.Client().PTTL(ctx, s.Prefix()+"rec:cache\x00c7").Result()
+	pttl := func(key string) (time.Duration, error) {
+		ms, err := s.Do(ctx, "PTTL", s.Prefix()+key)
+		n, _ := ms.(int64)
+		return time.Duration(n) * time.Millisecond, err
+	}
+	ttl, err := pttl("rec:cache\x00c7")
 	if err != nil || ttl <= 0 || ttl > 300*time.Millisecond {
 		t.Errorf("cache record TTL %v, %v; want (0, 300ms]", ttl, err)
 	}
-	if ttl, _ := s.Client().PTTL(ctx, s.Prefix()+"rec:registry\x00r0").Result(); ttl != -1 {
+	if ttl, _ := pttl("rec:registry\x00r0"); ttl != -time.Millisecond {
 		t.Errorf("registry record TTL %v; want none (-1)", ttl)
 	}
 	time.Sleep(400 * time.Millisecond)

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
+	redigo "github.com/gomodule/redigo/redis"
 
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/tune"
@@ -19,7 +19,7 @@ import (
 // changes it in one atomic step, which is what several tuning workers in
 // several processes need. The prefix is passed as ARGV[1].
 
-var createStudyScript = goredis.NewScript(`
+var createStudyScript = redigo.NewScript(0, `
 local p, name = ARGV[1], ARGV[2]
 local id = redis.call('HGET', p .. 'studies', name)
 if id then
@@ -31,7 +31,7 @@ redis.call('HSET', p .. 'studies', name, id)
 return {id, ARGV[3]}
 `)
 
-var createTrialScript = goredis.NewScript(`
+var createTrialScript = redigo.NewScript(0, `
 local p, sid = ARGV[1], ARGV[2]
 if redis.call('EXISTS', p .. 'study:' .. sid) == 0 then
 	return redis.error_reply('unknown study id ' .. sid)
@@ -50,7 +50,7 @@ return {id, n}
 // transitionScript writes field/value pairs into the hash ARGV[4]..id if
 // the trial is in state ARGV[3]; it returns {1, state} on success and
 // {0, state} if the trial is in another state.
-var transitionScript = goredis.NewScript(`
+var transitionScript = redigo.NewScript(0, `
 local p, id = ARGV[1], ARGV[2]
 local st = redis.call('HGET', p .. 'trial:' .. id, 'state')
 if not st then
@@ -66,7 +66,7 @@ end
 return {1, st}
 `)
 
-var putTrialScript = goredis.NewScript(`
+var putTrialScript = redigo.NewScript(0, `
 local p = ARGV[1]
 local sid = redis.call('HGET', p .. 'studies', ARGV[2])
 if not sid then
@@ -115,12 +115,15 @@ func (s *Store) CreateStudy(ctx context.Context, name string, d tune.Direction) 
 }
 
 func (s *Store) createStudy(ctx context.Context, name string, d tune.Direction, created time.Time) (int64, error) {
-	res, err := createStudyScript.Run(ctx, s.c, nil, s.p, name, string(d), nanos(created)).Slice()
+	res, err := redigo.Values(s.script(ctx, createStudyScript, s.p, name, string(d), nanos(created)))
 	if err != nil {
 		return 0, s.wrap(fmt.Sprintf("create study %q", name), err)
 	}
-	id, _ := res[0].(int64)
-	dir, _ := res[1].(string)
+	if len(res) != 2 {
+		return 0, fmt.Errorf("create study %q: script gave %d values", name, len(res))
+	}
+	id, _ := redigo.Int64(res[0], nil)
+	dir, _ := redigo.String(res[1], nil)
 	if tune.Direction(dir) != d {
 		return 0, fmt.Errorf("study %q exists with direction %s, not %s", name, dir, d)
 	}
@@ -138,7 +141,7 @@ func (s *Store) PutStudy(ctx context.Context, st store.Study) (int64, error) {
 
 // ListStudies implements store.Studies.
 func (s *Store) ListStudies(ctx context.Context) ([]store.Study, error) {
-	byName, err := s.c.HGetAll(ctx, s.p+"studies").Result()
+	byName, err := redigo.StringMap(s.Do(ctx, "HGETALL", s.p+"studies"))
 	if err != nil {
 		return nil, s.wrap("list studies", err)
 	}
@@ -147,20 +150,17 @@ func (s *Store) ListStudies(ctx context.Context) ([]store.Study, error) {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	cmds := make([]*goredis.MapStringStringCmd, len(names))
-	if len(names) > 0 {
-		if _, err := s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
-			for i, n := range names {
-				cmds[i] = p.HGetAll(ctx, s.p+"study:"+byName[n])
-			}
-			return nil
-		}); err != nil {
-			return nil, s.wrap("list studies", err)
-		}
+	cmds := make([]command, len(names))
+	for i, n := range names {
+		cmds[i] = cmd("HGETALL", s.p+"study:"+byName[n])
+	}
+	replies, err := s.pipeline(ctx, cmds)
+	if err != nil {
+		return nil, s.wrap("list studies", err)
 	}
 	out := make([]store.Study, len(names))
 	for i, n := range names {
-		h := cmds[i].Val()
+		h, _ := redigo.StringMap(replies[i], nil)
 		id, _ := strconv.ParseInt(byName[n], 10, 64)
 		out[i] = store.Study{ID: id, Name: n, Direction: tune.Direction(h["direction"]), Created: fromNanos(h["created"])}
 	}
@@ -185,12 +185,14 @@ func (s *Store) CreateTrial(ctx context.Context, studyID int64, t tune.FrozenTri
 		}
 		args = append(args, name, js)
 	}
-	res, err := createTrialScript.Run(ctx, s.c, nil, args...).Slice()
+	res, err := redigo.Int64s(s.script(ctx, createTrialScript, args...))
 	if err != nil {
 		return 0, 0, s.wrap("create trial", err)
 	}
-	id, _ := res[0].(int64)
-	n, _ := res[1].(int64)
+	if len(res) != 2 {
+		return 0, 0, fmt.Errorf("create trial: script gave %d values", len(res))
+	}
+	id, n := res[0], res[1]
 	return id, int(n), nil
 }
 
@@ -198,12 +200,16 @@ func (s *Store) CreateTrial(ctx context.Context, studyID int64, t tune.FrozenTri
 // tune.ErrStateConflict.
 func (s *Store) transition(ctx context.Context, what string, id int64, from tune.State, hash string, pairs ...any) error {
 	args := append([]any{s.p, id, string(from), hash}, pairs...)
-	res, err := transitionScript.Run(ctx, s.c, nil, args...).Slice()
+	res, err := redigo.Values(s.script(ctx, transitionScript, args...))
 	if err != nil {
 		return s.wrap(what, err)
 	}
-	if ok, _ := res[0].(int64); ok == 0 {
-		return fmt.Errorf("%s: trial %d is %v, not %s: %w", what, id, res[1], from, tune.ErrStateConflict)
+	if len(res) != 2 {
+		return fmt.Errorf("%s: script gave %d values", what, len(res))
+	}
+	if ok, _ := redigo.Int64(res[0], nil); ok == 0 {
+		st, _ := redigo.String(res[1], nil)
+		return fmt.Errorf("%s: trial %d is %s, not %s: %w", what, id, st, from, tune.ErrStateConflict)
 	}
 	return nil
 }
@@ -239,7 +245,7 @@ func (s *Store) FinishTrial(ctx context.Context, trialID int64, st tune.State, v
 // Trials implements tune.Storage.
 func (s *Store) Trials(ctx context.Context, studyID int64) ([]tune.FrozenTrial, error) {
 	sid := strconv.FormatInt(studyID, 10)
-	byNumber, err := s.c.HGetAll(ctx, s.p+"trials:"+sid).Result()
+	byNumber, err := redigo.StringMap(s.Do(ctx, "HGETALL", s.p+"trials:"+sid))
 	if err != nil {
 		return nil, s.wrap("list trials", err)
 	}
@@ -247,21 +253,18 @@ func (s *Store) Trials(ctx context.Context, studyID int64) ([]tune.FrozenTrial, 
 	for _, id := range byNumber {
 		ids = append(ids, id)
 	}
-	type cmds struct{ t, params, vals *goredis.MapStringStringCmd }
-	cs := make([]cmds, len(ids))
-	if len(ids) > 0 {
-		if _, err := s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
-			for i, id := range ids {
-				cs[i] = cmds{p.HGetAll(ctx, s.p+"trial:"+id), p.HGetAll(ctx, s.p+"tparams:"+id), p.HGetAll(ctx, s.p+"tvals:"+id)}
-			}
-			return nil
-		}); err != nil {
-			return nil, s.wrap("list trials", err)
-		}
+	cmds := make([]command, 0, 3*len(ids))
+	for _, id := range ids {
+		cmds = append(cmds, cmd("HGETALL", s.p+"trial:"+id), cmd("HGETALL", s.p+"tparams:"+id), cmd("HGETALL", s.p+"tvals:"+id))
 	}
+	replies, err := s.pipeline(ctx, cmds)
+	if err != nil {
+		return nil, s.wrap("list trials", err)
+	}
+	hash := func(i int) map[string]string { h, _ := redigo.StringMap(replies[i], nil); return h }
 	out := make([]tune.FrozenTrial, 0, len(ids))
 	for i, id := range ids {
-		h := cs[i].t.Val()
+		h := hash(3 * i)
 		if len(h) == 0 {
 			continue
 		}
@@ -272,14 +275,14 @@ func (s *Store) Trials(ctx context.Context, studyID int64) ([]tune.FrozenTrial, 
 		t.State, t.Value, t.Error = tune.State(h["state"]), fparse(h["value"]), h["error"]
 		t.Start, t.Finish = fromNanos(h["start"]), fromNanos(h["finish"])
 		t.Params, t.Distributions, t.Intermediate = map[string]float64{}, map[string]tune.Distribution{}, map[int]float64{}
-		for name, js := range cs[i].params.Val() {
+		for name, js := range hash(3*i + 1) {
 			var pv param
 			if err := json.Unmarshal([]byte(js), &pv); err != nil {
 				return nil, fmt.Errorf("list trials: parameter %q of trial id %s: %w", name, id, err)
 			}
 			t.Params[name], t.Distributions[name] = pv.V, pv.D
 		}
-		for step, v := range cs[i].vals.Val() {
+		for step, v := range hash(3*i + 2) {
 			n, err := strconv.Atoi(step)
 			if err != nil {
 				return nil, fmt.Errorf("list trials: step %q of trial id %s: %w", step, id, err)
@@ -305,7 +308,7 @@ func (s *Store) PutTrial(ctx context.Context, study string, t tune.FrozenTrial) 
 	for step, v := range t.Intermediate {
 		args = append(args, step, fstr(v))
 	}
-	if err := putTrialScript.Run(ctx, s.c, nil, args...).Err(); err != nil {
+	if _, err := s.script(ctx, putTrialScript, args...); err != nil {
 		if strings.Contains(err.Error(), "study not found") {
 			return fmt.Errorf("put trial %d of study %q: %w", t.Number, study, store.ErrNotFound)
 		}

@@ -4,7 +4,6 @@
 package redistest
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -16,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
+	redigo "github.com/gomodule/redigo/redis"
 )
 
 // EnvURL names the environment variable scripts/test.sh sets to the URL
@@ -73,11 +72,13 @@ func (s *Server) start(t testing.TB) {
 	}
 	s.done = make(chan struct{})
 	go func(cmd *exec.Cmd, done chan struct{}) { cmd.Wait(); close(done) }(s.cmd, s.done)
-	c := goredis.NewClient(&goredis.Options{Addr: s.Addr, DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
-	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		err := c.Ping(context.Background()).Err()
+		c, err := redigo.Dial("tcp", s.Addr, redigo.DialConnectTimeout(200*time.Millisecond))
+		if err == nil {
+			_, err = c.Do("PING")
+			c.Close()
+		}
 		if err == nil {
 			return
 		}
@@ -143,16 +144,24 @@ func URL(t testing.TB) string {
 	rand.Read(b)
 	prefix := "test-" + hex.EncodeToString(b) + ":"
 	t.Cleanup(func() {
-		opt, err := goredis.ParseURL(base)
+		c, err := redigo.DialURL(base)
 		if err != nil {
 			return
 		}
-		c := goredis.NewClient(opt)
 		defer c.Close()
-		ctx := context.Background()
-		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			c.Del(ctx, iter.Val())
+		for cursor := int64(0); ; {
+			v, err := redigo.Values(c.Do("SCAN", cursor, "MATCH", prefix+"*", "COUNT", 1000))
+			if err != nil || len(v) != 2 {
+				return
+			}
+			cursor, _ = redigo.Int64(v[0], nil)
+			keys, _ := redigo.Values(v[1], nil)
+			if len(keys) > 0 {
+				c.Do("DEL", keys...)
+			}
+			if cursor == 0 {
+				return
+			}
 		}
 	})
 	sep := "?"
