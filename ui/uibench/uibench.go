@@ -26,6 +26,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	redigo "github.com/gomodule/redigo/redis"
+
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/redis"
 	"github.com/tabforge/tabforge/store/sqlite"
@@ -127,19 +129,31 @@ func openRedis(ctx context.Context, url string) (*redis.Store, error) {
 	return rs, nil
 }
 
-// clearPrefix deletes every key under rs's prefix.
+// clearPrefix deletes every key under rs's prefix (SCAN, then DEL in
+// batches); what it cannot delete stays, under the bench's own prefix.
 func clearPrefix(ctx context.Context, rs *redis.Store) {
-	c := rs.Client()
-	iter := c.Scan(ctx, 0, rs.Prefix()+"*", 1000).Iterator()
-	var keys []string
-	for iter.Next(ctx) {
-		if keys = append(keys, iter.Val()); len(keys) == 1000 {
-			c.Del(ctx, keys...)
-			keys = keys[:0]
+	cursor := "0"
+	for {
+		reply, err := redigo.Values(rs.Do(ctx, "SCAN", cursor, "MATCH", rs.Prefix()+"*", "COUNT", 1000))
+		if err != nil || len(reply) != 2 {
+			return
 		}
-	}
-	if len(keys) > 0 {
-		c.Del(ctx, keys...)
+		keys, err := redigo.Strings(reply[1], nil)
+		if err != nil {
+			return
+		}
+		if len(keys) > 0 {
+			args := make([]any, len(keys))
+			for i, k := range keys {
+				args[i] = k
+			}
+			if _, err := rs.Do(ctx, "DEL", args...); err != nil {
+				return
+			}
+		}
+		if cursor, err = redigo.String(reply[0], nil); err != nil || cursor == "0" {
+			return
+		}
 	}
 }
 
