@@ -12,6 +12,7 @@ import (
 	"github.com/tabforge/tabforge/features"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
+	"golang.org/x/sync/errgroup"
 )
 
 // PredictorKind is the envelope kind of a saved Predictor.
@@ -404,13 +405,23 @@ func (p *Predictor) rawOwn(x *frame.Frame) ([]float64, int, error) {
 		out, err := applyModel(x, p.Chain, p.Design, p.Model)
 		return out, x.NumRows(), err
 	}
+	// Members run concurrently: one member's sequential steps (reading
+	// its design matrix, say) overlap the others' parallel prediction.
+	// Models and fitted features are safe for concurrent use.
 	preds := make([][]float64, len(p.Members))
+	var g errgroup.Group
 	for i, m := range p.Members {
-		out, err := applyModel(x, m.Chain, m.Design, m.Model)
-		if err != nil {
-			return nil, 0, fmt.Errorf("member %s: %w", m.Name, err)
-		}
-		preds[i] = out
+		g.Go(func() error {
+			out, err := applyModel(x, m.Chain, m.Design, m.Model)
+			if err != nil {
+				return fmt.Errorf("member %s: %w", m.Name, err)
+			}
+			preds[i] = out
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, 0, err
 	}
 	out := make([]float64, len(preds[0]))
 	if err := p.Combiner.Combine(out, preds); err != nil {

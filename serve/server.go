@@ -7,7 +7,8 @@
 //
 // Each name is served from an immutable deployment (loaded predictors and
 // the name's registry.Plan) behind one atomic.Pointer. A watcher polls the
-// names' records; when a plan changes (a promotion, a rollback or a route
+// names' records, or with a Redis store is told of changes by keyspace
+// notifications; when a plan changes (a promotion, a rollback or a route
 // change by any process), it loads the new versions in the background,
 // checks them and swaps the pointer. In-flight requests finish on the
 // deployment they started with, so no request fails during a swap.
@@ -41,9 +42,13 @@ type Options struct {
 	// name that has a production version (names registered later are
 	// picked up by the watcher).
 	Names []string
-	// PollInterval is how often the watcher reads the names' records;
-	// 0 means 250ms, so a change is seen well within a second.
-	PollInterval time.Duration
+	// PollInterval is how often the watcher reads the names' records
+	// when the store cannot announce changes (SQLite); 0 means 250ms, so
+	// a change is seen well within a second. A Redis store announces
+	// them (keyspace notifications, see registry.NameChanges): the
+	// watcher refreshes at once and polls only every SafetyPollInterval
+	// (0 means 1s) for notifications lost to a dropped connection.
+	PollInterval, SafetyPollInterval time.Duration
 	// MaxBodyBytes caps a request body (413 beyond); 0 means 10 MiB.
 	MaxBodyBytes int64
 	// MaxRows caps the rows of one request (413 beyond); 0 means 100,000.
@@ -97,6 +102,7 @@ func (o Options) withDefaults() Options {
 		}
 	}
 	def(&o.PollInterval, 250*time.Millisecond)
+	def(&o.SafetyPollInterval, time.Second)
 	def(&o.QueueWait, 100*time.Millisecond)
 	def(&o.RequestTimeout, 30*time.Second)
 	def(&o.ReadTimeout, 30*time.Second)
@@ -247,10 +253,20 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// Watch refreshes the served models every PollInterval, and at once
-// after an admin change, until ctx is done.
+// Watch refreshes the served models until ctx is done: at once after a
+// change the store announces (Redis) or an admin change, and on a timer,
+// every PollInterval, or every SafetyPollInterval while announcements
+// arrive.
 func (s *Server) Watch(ctx context.Context) {
-	t := time.NewTicker(s.o.PollInterval)
+	changes, stop := s.subscribe(ctx)
+	if stop != nil {
+		defer stop()
+	}
+	interval := s.o.PollInterval
+	if changes != nil {
+		interval = s.o.SafetyPollInterval
+	}
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
@@ -258,11 +274,32 @@ func (s *Server) Watch(ctx context.Context) {
 			return
 		case <-t.C:
 		case <-s.kick:
+		case _, ok := <-changes:
+			if !ok { // the subscription ended: poll as without one
+				changes = nil
+				t.Reset(s.o.PollInterval)
+			}
 		}
 		if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
 			s.o.Logger.Warn("serve: refresh failed; serving the models loaded before", "err", err)
 		}
 	}
+}
+
+// subscribe asks the registry's store to announce name changes. It
+// returns nil (poll only) for a store that cannot, logging why when it
+// could have (a Redis that refuses CONFIG SET).
+func (s *Server) subscribe(ctx context.Context) (<-chan struct{}, func() error) {
+	changes, stop, err := s.reg.NameChanges(ctx)
+	switch {
+	case errors.Is(err, registry.ErrNoNotify):
+		return nil, nil
+	case err != nil:
+		s.o.Logger.Warn("serve: no registry change notifications; polling", "every", s.o.PollInterval, "err", err)
+		return nil, nil
+	}
+	s.o.Logger.Info("serve: following registry changes through Redis keyspace notifications", "safety_poll", s.o.SafetyPollInterval)
+	return changes, stop
 }
 
 // nextID returns a request id unique within the process.

@@ -105,7 +105,7 @@ port, read-only unless --admin-token is set.`,
 	f.IntVar(&o.MaxRows, "max-rows", 100_000, "most rows per request (413 beyond)")
 	f.IntVar(&o.MaxConcurrent, "max-concurrent", 0, "prediction requests running at once (default 4 per CPU; 429 with Retry-After beyond)")
 	f.DurationVar(&o.RequestTimeout, "request-timeout", 30*time.Second, "deadline of one prediction request")
-	f.DurationVar(&o.PollInterval, "poll", 250*time.Millisecond, "how often to check the registry for promotions, rollbacks and route changes")
+	f.DurationVar(&o.PollInterval, "poll", 250*time.Millisecond, "how often to check the registry for promotions, rollbacks and route changes (with Redis, changes are announced at once and this is a 1s safety net)")
 	f.DurationVar(&o.DrainTimeout, "drain-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
 	f.BoolVar(&withUI, "ui", false, "also serve the web dashboard (tabforge ui) at /ui/ on the same port, with the same admin token")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed of the traffic split of requests without a routing key")

@@ -187,11 +187,12 @@ func boost(ctx context.Context, m *Model, d, valid *model.Dataset, init []float6
 		grad[j] = make([]rowGrad, n)
 	}
 	var vscore []float64
-	var vxf []float32 // the validation features as float32, converted once
+	var vblk *rowBlock // the validation features as float32, converted once
 	if valid != nil {
 		vscore = make([]float64, valid.X.Rows*k)
 		m.predictRaw(vscore, valid.X, workers)
-		vxf = toFloat32(make([]float32, len(valid.X.Data)), valid.X.Data)
+		vblk = &rowBlock{}
+		vblk.fill(valid.X.Data, valid.X.Rows, valid.X.Cols)
 	}
 	g := newGrower(&c, bm, workers)
 	var rows []int32
@@ -217,7 +218,7 @@ func boost(ctx context.Context, m *Model, d, valid *model.Dataset, init []float6
 			m.treeClass = append(m.treeClass, j)
 			if valid != nil {
 				pt := t.pack()
-				pt.addTo(vscore, k, j, vxf, valid.X.Cols, valid.X.Rows)
+				pt.addTo(vscore, k, j, vblk)
 			}
 		}
 		ev := progress.Event{Stage: progress.GBDTRound, Step: r + 1, Total: rounds}

@@ -71,7 +71,7 @@ func (m *Model) predictRaw(dst []float64, x *model.Matrix, workers int) {
 	workers = min(workers, nb)
 	var next atomicCounter
 	runWorkers(workers, func(int) {
-		buf := make([]float32, min(br, n)*p) // a block, or all rows when fewer (a single-row request)
+		var blk rowBlock
 		for {
 			t := next.next()
 			if t >= nb {
@@ -81,10 +81,10 @@ func (m *Model) predictRaw(dst []float64, x *model.Matrix, workers int) {
 			for r := lo; r < hi; r++ {
 				copy(dst[r*k:(r+1)*k], m.baseMargin)
 			}
-			xf := toFloat32(buf, x.Data[lo*p:hi*p])
+			blk.fill(x.Data[lo*p:hi*p], hi-lo, p)
 			out := dst[lo*k : hi*k]
 			for ti := range m.packed {
-				m.packed[ti].addTo(out, k, m.treeClass[ti], xf, p, hi-lo)
+				m.packed[ti].addTo(out, k, m.treeClass[ti], &blk)
 			}
 		}
 	})

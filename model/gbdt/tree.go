@@ -238,38 +238,65 @@ func step(n *pnode, xf []float32, base int) int32 {
 	return i
 }
 
-// addTo adds the tree's value for each row of the row-major float32
-// block xf (p columns, rows rows) to dst[r*k+j]. Four rows walk the tree
-// in lockstep: their independent load chains overlap, hiding the latency
-// of each level.
-func (pt *packedTree) addTo(dst []float64, k, j int, xf []float32, p, rows int) {
-	nodes, vals := pt.nodes, pt.vals
+// rowBlock is a block of rows converted to float32 (the precision splits
+// compare in), row-major, with scratch node indices for addTo.
+type rowBlock struct {
+	xf      []float32
+	p, rows int
+	nan     bool    // whether any value is missing
+	idx     []int32 // one node index per row
+}
+
+// fill converts x, rows rows of p columns, into b, reusing its buffers.
+func (b *rowBlock) fill(x []float64, rows, p int) {
+	b.p, b.rows, b.nan = p, rows, false
+	if cap(b.xf) < len(x) {
+		b.xf = make([]float32, len(x))
+	}
+	if cap(b.idx) < b.rows {
+		b.idx = make([]int32, b.rows)
+	}
+	b.xf, b.idx = b.xf[:len(x)], b.idx[:b.rows]
+	for i, v := range x {
+		b.xf[i] = float32(v)
+		b.nan = b.nan || v != v
+	}
+}
+
+// addTo adds the tree's value for each row of block b to dst[r*k+j]. All
+// rows step down the tree one level at a time: a level's loads for
+// different rows are independent, so they overlap instead of each waiting
+// for the one before. Leaves lead to themselves, so depth steps reach the
+// leaf from anywhere. A block without missing values skips their test.
+func (pt *packedTree) addTo(dst []float64, k, j int, b *rowBlock) {
+	nodes, vals, xf, p := pt.nodes, pt.vals, b.xf, b.p
 	if pt.cats != nil {
-		for r := range rows {
+		for r := range b.rows {
 			dst[r*k+j] += float64(vals[pt.walk(xf, r*p)])
 		}
 		return
 	}
-	r := 0
-	for ; r+4 <= rows; r += 4 {
-		var i0, i1, i2, i3 int32
-		b0, b1, b2, b3 := r*p, (r+1)*p, (r+2)*p, (r+3)*p
-		for range pt.depth {
-			i0 = step(&nodes[i0], xf, b0)
-			i1 = step(&nodes[i1], xf, b1)
-			i2 = step(&nodes[i2], xf, b2)
-			i3 = step(&nodes[i3], xf, b3)
+	idx := b.idx[:b.rows]
+	clear(idx)
+	for range pt.depth {
+		if b.nan {
+			for r, i := range idx {
+				idx[r] = step(&nodes[i], xf, r*p)
+			}
+			continue
 		}
-		dst[r*k+j] += float64(vals[i0])
-		dst[(r+1)*k+j] += float64(vals[i1])
-		dst[(r+2)*k+j] += float64(vals[i2])
-		dst[(r+3)*k+j] += float64(vals[i3])
+		base := 0
+		for r, i := range idx {
+			n := &nodes[i]
+			var right int32
+			if !(xf[base+int(n.feat)] < n.thr) {
+				right = 1
+			}
+			idx[r] = n.left + right
+			base += p
+		}
 	}
-	for ; r < rows; r++ {
-		var i int32
-		for range pt.depth {
-			i = step(&nodes[i], xf, r*p)
-		}
+	for r, i := range idx {
 		dst[r*k+j] += float64(vals[i])
 	}
 }
@@ -294,16 +321,6 @@ func (pt *packedTree) walk(xf []float32, base int) int32 {
 		}
 	}
 	return i
-}
-
-// toFloat32 converts rows of x into dst (row-major), the precision splits
-// compare in.
-func toFloat32(dst []float32, x []float64) []float32 {
-	dst = dst[:len(x)]
-	for i, v := range x {
-		dst[i] = float32(v)
-	}
-	return dst
 }
 
 // treeBuilder is a tree under construction. Besides the public arrays it

@@ -1,0 +1,70 @@
+package forest
+
+import (
+	"context"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/model"
+)
+
+// amesDataset reads testdata/ames.csv as a regression dataset on
+// Sale_Price, categorical columns as their codes (missing: -1).
+func amesDataset(tb testing.TB) *model.Dataset {
+	tb.Helper()
+	f, err := frame.ReadFile(filepath.Join("..", "..", "testdata", "ames.csv"), frame.ReadOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	target, ok := f.Lookup("Sale_Price")
+	if !ok {
+		tb.Fatal("ames.csv has no Sale_Price")
+	}
+	f = f.Drop("Sale_Price")
+	x := model.NewMatrix(f.NumRows(), f.NumCols())
+	for j, c := range f.Columns() {
+		for i := range f.NumRows() {
+			v := -1.0
+			switch {
+			case c.Kind != frame.Categorical:
+				if v = c.Num[i]; v != v {
+					v = -1
+				}
+			case c.Codes[i] >= 0:
+				v = float64(c.Codes[i])
+			}
+			x.Data[i*x.Cols+j] = v
+		}
+	}
+	return &model.Dataset{X: x, Y: target.Num, Task: model.Regression}
+}
+
+// BenchmarkPredict10k predicts 10,000 ames rows (the file's rows
+// repeated) with a default 100-tree forest, the ames production
+// ensemble's forest member; cpu-ms/op is steadier than wall time on a
+// shared machine.
+func BenchmarkPredict10k(b *testing.B) {
+	d := amesDataset(b)
+	m, err := Train(context.Background(), Params{}, d, model.FitOptions{Workers: 2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	xs := model.NewMatrix(10_000, d.X.Cols)
+	for i := range xs.Rows {
+		copy(xs.Row(i), d.X.Row(i%d.X.Rows))
+	}
+	dst := make([]float64, xs.Rows)
+	var ru0, ru1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	for b.Loop() {
+		if err := m.Predict(dst, xs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
+	b.ReportMetric(float64(cpu)/float64(b.N)/1e6, "cpu-ms/op")
+}
