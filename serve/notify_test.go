@@ -2,14 +2,13 @@ package serve
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/tabforge/tabforge/artifact"
 	"github.com/tabforge/tabforge/registry"
@@ -101,10 +100,13 @@ func TestHotSwapRedisNotifications(t *testing.T) {
 func TestRedisNotificationsRefused(t *testing.T) {
 	redistest.Binary(t)
 	srv := redistest.Start(t)
-	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr})
-	defer c.Close()
 	ctx := context.Background()
-	if err := c.Do(ctx, "ACL", "SETUSER", "app", "on", ">pw", "~*", "&*", "+@all", "-config").Err(); err != nil {
+	c, err := redis.Open(ctx, srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Do(ctx, "ACL", "SETUSER", "app", "on", ">pw", "~*", "&*", "+@all", "-config"); err != nil {
 		t.Fatal(err)
 	}
 	reg, v1, v2 := redisRegistry(t, "redis://app:pw@"+srv.Addr+"/0")
@@ -116,8 +118,8 @@ func TestRedisNotificationsRefused(t *testing.T) {
 	if got := logs.String(); !strings.Contains(got, "no registry change notifications; polling") || !strings.Contains(got, "CONFIG") {
 		t.Errorf("server log does not say it polls because CONFIG was refused:\n%s", got)
 	}
-	if v, _ := c.ConfigGet(ctx, "notify-keyspace-events").Result(); v["notify-keyspace-events"] != "" {
-		t.Errorf("notify-keyspace-events = %q; the restricted user changed it", v["notify-keyspace-events"])
+	if v, _ := c.Do(ctx, "CONFIG", "GET", "notify-keyspace-events"); fmt.Sprintf("%s", v) != "[notify-keyspace-events ]" {
+		t.Errorf("notify-keyspace-events = %s; the restricted user changed it", v)
 	}
 }
 

@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
+
+	redigo "github.com/gomodule/redigo/redis"
 )
 
 // keyspaceFlags are the notify-keyspace-events classes NotifyRecords
@@ -16,9 +20,10 @@ const keyspaceFlags = "Khg"
 // records of kind and returns a channel that receives a value soon after
 // any of them is written or deleted, by any process; several changes in a
 // row may arrive as one value. The subscription is active when
-// NotifyRecords returns; stop ends it and closes the channel. go-redis
-// resubscribes after a lost connection, but changes made meanwhile are
-// not announced, so callers should still poll now and then.
+// NotifyRecords returns; stop ends it and closes the channel. A lost
+// connection is re-established (once a second until it succeeds), and a
+// value is sent when it is, since changes made meanwhile were not
+// announced; callers should still poll now and then.
 //
 // If the server's notify-keyspace-events lacks the classes needed, they
 // are added with CONFIG SET; where CONFIG is not allowed (managed Redis,
@@ -27,30 +32,96 @@ func (s *Store) NotifyRecords(ctx context.Context, kind string) (changes <-chan 
 	if err := s.enableKeyspaceEvents(ctx); err != nil {
 		return nil, nil, err
 	}
-	channel := "__keyspace@" + strconv.Itoa(s.c.Options().DB) + "__:" + globEscape(s.recKey(kind, "")) + "*"
-	ps := s.c.PSubscribe(ctx, channel)
-	if _, err := ps.Receive(ctx); err != nil { // the subscription's confirmation
-		ps.Close()
+	pattern := "__keyspace@" + strconv.Itoa(s.db) + "__:" + globEscape(s.recKey(kind, "")) + "*"
+	psc, err := s.psubscribe(ctx, pattern)
+	if err != nil {
 		return nil, nil, s.wrap("subscribe to "+kind+" record changes", err)
 	}
 	out := make(chan struct{}, 1)
-	msgs := ps.Channel()
+	signal := func() {
+		select {
+		case out <- struct{}{}:
+		default: // a change is already pending
+		}
+	}
+	done := make(chan struct{})
+	var once sync.Once
+	var mu sync.Mutex // guards psc against stop during a reconnection
 	go func() {
 		defer close(out)
-		for range msgs { // closed by ps.Close
+		for {
+			mu.Lock()
+			cur := psc
+			mu.Unlock()
+			if cur != nil {
+				listen(cur, signal)
+			}
 			select {
-			case out <- struct{}{}:
-			default: // a change is already pending
+			case <-done:
+				return
+			case <-time.After(time.Second):
+			}
+			next, err := s.psubscribe(context.Background(), pattern)
+			mu.Lock()
+			psc = next
+			mu.Unlock()
+			if err == nil {
+				signal()
 			}
 		}
 	}()
-	return out, ps.Close, nil
+	stop = func() error {
+		once.Do(func() { close(done) })
+		mu.Lock()
+		defer mu.Unlock()
+		if psc != nil {
+			return psc.Conn.Close()
+		}
+		return nil
+	}
+	return out, stop, nil
+}
+
+// psubscribe opens a connection of its own subscribed to pattern.
+func (s *Store) psubscribe(ctx context.Context, pattern string) (*redigo.PubSubConn, error) {
+	c, err := s.pool.DialContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	psc := &redigo.PubSubConn{Conn: c}
+	if err := psc.PSubscribe(pattern); err != nil {
+		c.Close()
+		return nil, err
+	}
+	switch v := psc.ReceiveContext(ctx).(type) { // the subscription's confirmation
+	case error:
+		c.Close()
+		return nil, v
+	case redigo.Subscription:
+		return psc, nil
+	default:
+		c.Close()
+		return nil, fmt.Errorf("PSUBSCRIBE answered %T", v)
+	}
+}
+
+// listen calls signal for every message on psc until its connection ends.
+func listen(psc *redigo.PubSubConn, signal func()) {
+	defer psc.Conn.Close()
+	for {
+		switch psc.ReceiveWithTimeout(0).(type) { // idle for hours is fine
+		case redigo.Message:
+			signal()
+		case error:
+			return
+		}
+	}
 }
 
 // enableKeyspaceEvents makes sure notify-keyspace-events includes
 // keyspaceFlags, keeping the classes already set.
 func (s *Store) enableKeyspaceEvents(ctx context.Context) error {
-	cur, err := s.c.ConfigGet(ctx, "notify-keyspace-events").Result()
+	cur, err := redigo.StringMap(s.Do(ctx, "CONFIG", "GET", "notify-keyspace-events"))
 	if err != nil {
 		return s.wrap("keyspace notifications: CONFIG GET notify-keyspace-events", err)
 	}
@@ -65,7 +136,7 @@ func (s *Store) enableKeyspaceEvents(ctx context.Context) error {
 	if want == have {
 		return nil
 	}
-	if err := s.c.ConfigSet(ctx, "notify-keyspace-events", want).Err(); err != nil {
+	if _, err := s.Do(ctx, "CONFIG", "SET", "notify-keyspace-events", want); err != nil {
 		return s.wrap(fmt.Sprintf("keyspace notifications are off (notify-keyspace-events %q) and CONFIG SET failed", have), err)
 	}
 	return nil

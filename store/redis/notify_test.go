@@ -44,7 +44,7 @@ func TestNotifyRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	expect("a write", true)
-	if err := s.c.Del(ctx, s.recKey("registry.name", "houses")).Err(); err != nil {
+	if _, err := s.Do(ctx, "DEL", s.recKey("registry.name", "houses")); err != nil {
 		t.Fatal(err)
 	}
 	expect("a delete", true)
@@ -70,4 +70,44 @@ func TestGlobEscape(t *testing.T) {
 			t.Errorf("globEscape(%q) = %q; want %q", c.in, got, c.want)
 		}
 	}
+}
+
+// TestNotifyRecordsReconnects restarts the server under a subscription:
+// the subscription comes back by itself, says so with a value (changes
+// made meanwhile were not announced), and announces later writes.
+func TestNotifyRecordsReconnects(t *testing.T) {
+	redistest.Binary(t)
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	s, err := Open(ctx, srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	changes, stop, err := s.NotifyRecords(ctx, "registry.name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	srv.Restart(t)
+	// The restarted server lost its CONFIG SET (it is not in the AOF).
+	if err := s.enableKeyspaceEvents(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case _, ok := <-changes:
+			if !ok {
+				t.Fatalf("%s: the channel closed", what)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: no value within 5s", what)
+		}
+	}
+	wait("resubscribed")
+	if err := s.PutRecord(ctx, "registry.name", "houses", []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	wait("a write after the restart")
 }

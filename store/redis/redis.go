@@ -59,6 +59,7 @@ type Options struct {
 // Store is a Redis-backed store. It is safe for concurrent use.
 type Store struct {
 	pool *redigo.Pool
+	db   int
 	p    string
 	o    Options
 	name string
@@ -90,7 +91,7 @@ func New(cfg Conn, o Options) *Store {
 	if o.Prefix == "" {
 		o.Prefix = "tabforge:"
 	}
-	return &Store{pool: cfg.pool(), p: o.Prefix, o: o, name: cfg.String()}
+	return &Store{pool: cfg.pool(), db: cfg.DB, p: o.Prefix, o: o, name: cfg.String()}
 }
 
 // Prefix returns the key prefix.
