@@ -7,7 +7,6 @@ package continuous
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -15,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tabforge/tabforge/artifact"
 	"github.com/tabforge/tabforge/config"
@@ -26,6 +24,7 @@ import (
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/tune"
 )
 
 // Env holds what Retrain works with.
@@ -38,8 +37,20 @@ type Env struct {
 	// the held-out rows' file is part of the challenger's configuration
 	// and so of its version id.
 	Dir string
-	// Runs records the challengers' runs; nil does not record them.
+	// Runs records the challengers' runs; nil does not record them. The
+	// champion's run, when found there, gives every family's configuration
+	// to warm-start the challenger's tuning from (else the champion's own
+	// model gives its family's).
 	Runs store.Runs
+	// Studies keeps the challengers' tuning studies; nil keeps them in
+	// memory for the run.
+	Studies tune.Storage
+	// Meta advises the challenger's run from past experiments when its
+	// configuration has meta_learning on (after the champion's
+	// configuration), and Knowledge is told what it evaluated; nil for
+	// neither.
+	Meta      pipeline.MetaAdvisor
+	Knowledge pipeline.KnowledgeRecorder
 }
 
 // Policy says when a challenger replaces the champion. The zero value
@@ -69,6 +80,11 @@ type Policy struct {
 	MinWins float64
 	// Stage is where a winning challenger goes; "" means production.
 	Stage registry.Stage
+	// KeepHoldout leaves the held-out newest rows out of a promoted
+	// challenger. By default (false) the challenger runs with refit_all:
+	// it is judged by its fit on the other rows, and the version promoted
+	// is then refitted on all of them, the newest included.
+	KeepHoldout bool
 	// Configure, when set, changes the challenger's configuration after
 	// it is copied from the champion's (tests use it for a weak one).
 	Configure func(*config.Config)
@@ -99,6 +115,13 @@ type Decision struct {
 	ChampionScore     float64 `json:"champion_score"`
 	ChallengerScore   float64 `json:"challenger_score"`
 	HoldoutRows       int     `json:"holdout_rows,omitempty"`
+	// RefitRows is the number of rows the challenger's saved model was
+	// refitted on after being scored (the held-out rows included); 0 when
+	// it was not refitted.
+	RefitRows int `json:"refit_rows,omitempty"`
+	// WarmStart names the configurations the challenger's tuning tried
+	// first, per family (the champion's first), when tuning is on.
+	WarmStart map[string]string `json:"warm_start,omitempty"`
 	// Trigger says why an on-demand policy trained a challenger.
 	Trigger string `json:"trigger,omitempty"`
 	// TrainSeconds is the wall time of training the challenger (0 when
@@ -163,26 +186,7 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 			return d, record(ctx, env, champ, d)
 		}
 	}
-	if cfg.TestRows, err = writeRows(filepath.Join(env.Dir, "holdout", hash[:16]+".rows"), holdout); err != nil {
-		return nil, err
-	}
-	cfg.Out = filepath.Join(env.Dir, "runs")
-	if pol.Configure != nil {
-		pol.Configure(cfg)
-	}
-	start := time.Now()
-	res, err := pipeline.Train(ctx, cfg, pipeline.Options{Runs: env.Runs,
-		Registrar: pipeline.StoreRegistrar{Registry: env.Registry, Artifacts: env.Artifacts, CodeVersion: env.CodeVersion}})
-	d.TrainSeconds = time.Since(start).Seconds()
-	var gate *pipeline.GateError
-	if err != nil && !errors.As(err, &gate) {
-		return nil, fmt.Errorf("retrain %s: challenger: %w", name, err)
-	}
-	if res.Registered == nil {
-		return nil, fmt.Errorf("retrain %s: the challenger was not registered", name)
-	}
-	d.ChallengerVersion = res.Registered.Model.Version
-	chalP, err := pipeline.LoadPredictor(res.ModelPath, pipeline.Families())
+	res, chalP, err := challenge(ctx, env, champ, champP, cfg, pol, holdout, hash, d)
 	if err != nil {
 		return nil, fmt.Errorf("retrain %s: challenger: %w", name, err)
 	}
