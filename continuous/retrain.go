@@ -71,6 +71,13 @@ type Policy struct {
 	// False trains a challenger on any new data.
 	OnDemand bool
 	Decay    float64
+	// MaxAge, with OnDemand, also trains a challenger once the champion
+	// has seen MaxAge new data versions since its promotion without being
+	// replaced (retrain decisions with it as the parent), however well it
+	// still scores: a champion that decays slowly, within Decay each
+	// time, is never refreshed otherwise, while every version adds rows
+	// it has not learnt from. 0 means no age limit.
+	MaxAge int
 	// MinAbsolute and MinRelative are the margins the challenger must
 	// beat the champion by, as MLflow's MetricThreshold: in metric units,
 	// and as a share of the champion's score's magnitude.
@@ -182,6 +189,12 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 	}
 	if pol.OnDemand {
 		if d.Trigger = needed(champ, d, pol.Decay); d.Trigger == "" {
+			d.Trigger, err = aged(ctx, env, champ, pol.MaxAge)
+			if err != nil {
+				return nil, fmt.Errorf("retrain %s: %w", name, err)
+			}
+		}
+		if d.Trigger == "" {
 			d.Reason = fmt.Sprintf("on demand: the champion's %s on the newest %d rows, %.4g, is within %.0f%% of its test score %.4g", d.Metric, d.HoldoutRows, d.ChampionScore, 100*pol.Decay, champ.Metrics[d.Metric])
 			return d, record(ctx, env, champ, d)
 		}
@@ -225,6 +238,29 @@ func needed(champ *registry.Model, d *Decision, decay float64) string {
 	return ""
 }
 
+// aged says why the champion is too old to keep without a challenger,
+// or "": it has seen maxAge new data versions since its promotion (its
+// retrain decisions in the history), or maxAge is 0.
+func aged(ctx context.Context, env Env, champ *registry.Model, maxAge int) (string, error) {
+	if maxAge <= 0 {
+		return "", nil
+	}
+	h, err := env.Registry.History(ctx, champ.Name)
+	if err != nil {
+		return "", err
+	}
+	age := 0
+	for _, e := range h {
+		if e.Action == registry.ActionRetrain && e.Parent == champ.Version {
+			age++
+		}
+	}
+	if age < maxAge {
+		return "", nil
+	}
+	return fmt.Sprintf("the champion has seen %d new data versions since its promotion (max age %d)", age, maxAge), nil
+}
+
 // record keeps d in the name's history: a retrain event of the
 // challenger (if any) with the champion as its parent.
 func record(ctx context.Context, env Env, champ *registry.Model, d *Decision) error {
@@ -245,12 +281,12 @@ func decide(ctx context.Context, env Env, champ *registry.Model, res *pipeline.R
 	case d.ChallengerVersion == champ.Version:
 		d.Reason = "the challenger is the champion (same data, configuration and code)"
 		return d, nil
-	case !res.Deployable:
-		d.Reason = "the challenger failed its quality gates: " + strings.Join(res.Gates.Failures(), "; ")
+	case !res.Deployable && len(blocking(res.Gates, d)) > 0:
+		d.Reason = "the challenger failed its quality gates: " + strings.Join(blocking(res.Gates, d), "; ")
 	case d.Paired != nil && d.Paired.ChallengerWins < pol.MinWins:
 		d.Reason = fmt.Sprintf("the challenger wins %.0f%% of the paired resamples of the newest %d rows, below the %.0f%% required",
 			100*d.Paired.ChallengerWins, d.HoldoutRows, 100*pol.MinWins)
-	case !(gain > 0 && gain >= need):
+	case gain < need || gain < 0 || (gain == 0 && pol.KeepHoldout):
 		d.Reason = fmt.Sprintf("the challenger's %s %.4g does not beat the champion's %.4g by the margin (%.4g needed, %.4g gained) on the newest %d rows",
 			d.Metric, d.ChallengerScore, d.ChampionScore, need, gain, d.HoldoutRows)
 	default:
@@ -259,17 +295,40 @@ func decide(ctx context.Context, env Env, champ *registry.Model, res *pipeline.R
 			d.Stage = registry.Production
 		}
 		d.Reason = fmt.Sprintf("the challenger's %s %.4g beats the champion's %.4g on the newest %d rows", d.Metric, d.ChallengerScore, d.ChampionScore, d.HoldoutRows)
+		if gain == 0 {
+			d.Reason = fmt.Sprintf("the challenger's %s %.4g ties the champion's on the newest %d rows, and it learnt from them", d.Metric, d.ChallengerScore, d.HoldoutRows)
+		}
+		if !res.Deployable {
+			d.Reason += fmt.Sprintf("; it misses the %s floor there, which the champion misses too", d.Metric)
+		}
 	}
 	if err := record(ctx, env, champ, d); err != nil {
 		return nil, err
 	}
 	if d.Decision == Promote {
 		reason := fmt.Sprintf("retrain: %s; challenger %s, parent %s", d.Reason, d.ChallengerVersion, champ.Version)
-		if _, err := env.Registry.Promote(ctx, d.ChallengerVersion, d.Stage, registry.PromoteOptions{Reason: reason}); err != nil {
+		// A challenger past blocking() with failed gates failed only floors
+		// the champion fails worse on the same rows: it is forced in.
+		if _, err := env.Registry.Promote(ctx, d.ChallengerVersion, d.Stage, registry.PromoteOptions{Reason: reason, Force: !res.Deployable}); err != nil {
 			return nil, err
 		}
 	}
 	return d, nil
+}
+
+// blocking are the challenger's failed gates that keep it out: all but
+// a floor on the decision's metric (min_r2_threshold) that the champion
+// misses by as much or more on the same newest rows. Such a floor, judged on one
+// short period, says the period is hard, not that the challenger is
+// worse than what is deployed: replacing the champion improves things.
+func blocking(gates pipeline.Gates, d *Decision) []string {
+	var out pipeline.Gates
+	for _, g := range gates {
+		if !g.Passed && !(g.Metric == d.Metric && !g.Max && g.Detail == "" && eval.Higher(d.Metric) && d.ChampionScore <= g.Value) {
+			out = append(out, g)
+		}
+	}
+	return out.Failures()
 }
 
 // championConfig is the champion's configuration, pointed at data.

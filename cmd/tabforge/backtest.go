@@ -82,6 +82,7 @@ Prints each period's scores, the mean per strategy and its training time.`,
 	f.Float64Var(&o.Policy.MinRelative, "min-relative", 0, "least improvement to promote, as a share of the champion's score")
 	f.Float64Var(&o.Policy.MinWins, "min-wins", 0, "least share of paired bootstrap resamples the challenger must win")
 	f.StringVar(&html, "html", "", "write an HTML page with a chart of the scores by period")
+	f.IntVar(&o.Policy.MaxAge, "max-age", 0, "with --on-demand: also train a challenger once the champion has seen this many new data versions since its promotion (0 = no limit)")
 	f.BoolVar(&o.Policy.KeepHoldout, "keep-holdout", false, "leave the held-out newest rows out of a promoted challenger (default: refit it on all rows)")
 	f.BoolVar(&asJSON, "json", false, `print {"metric", "strategies": [{"name", "mean", "train_seconds", "periods"}]}`)
 	return cmd

@@ -95,6 +95,7 @@ retrain, the challenger and its parent version).`,
 	f.Float64Var(&pol.MinWins, "min-wins", 0, "least share of paired bootstrap resamples of the newest rows the challenger must win, e.g. 0.9")
 	f.BoolVar(&pol.OnDemand, "on-demand", false, "train a challenger only when the champion's score decayed on the newest rows")
 	f.Float64Var(&pol.Decay, "decay", 0.05, "with --on-demand: the champion's score may fall this share below its test score")
+	f.IntVar(&pol.MaxAge, "max-age", 0, "with --on-demand: also train a challenger once the champion has seen this many new data versions since its promotion (0 = no limit)")
 	f.BoolVar(&pol.KeepHoldout, "keep-holdout", false, "leave the held-out newest rows out of a promoted challenger (default: refit it on all rows)")
 	f.BoolVar(&asJSON, "json", false, "print the decision as JSON")
 	return cmd
