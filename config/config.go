@@ -63,6 +63,14 @@ type Config struct {
 	// AsOf is a temporal cutoff date (YYYY-MM-DD or RFC 3339): train on rows
 	// of TimeColumn before it, test on the rest. Default "" (none).
 	AsOf string `yaml:"as_of" json:"as_of" koanf:"as_of"`
+	// RefitAll refits the chosen model on the training and the test rows
+	// once it has been scored on the test rows: the saved model then
+	// learns from the newest rows too (on temporal data the test rows are
+	// the latest), while its recorded metrics stay those of the fit on
+	// the training rows only, judged on rows it had not seen. Ensembles
+	// and per-segment models are not refitted (a warning says so).
+	// Default false.
+	RefitAll bool `yaml:"refit_all" json:"refit_all" koanf:"refit_all" hash:"omitempty"`
 	// CVFolds is the number of cross-validation folds on the training part:
 	// 0 means none (rank by the test metric), otherwise >= 2. Default 5.
 	CVFolds int `yaml:"cv_folds" json:"cv_folds" koanf:"cv_folds"`

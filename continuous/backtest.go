@@ -163,8 +163,11 @@ func newBacktester(ctx context.Context, cfg *config.Config, opts BacktestOptions
 		b.close()
 		return nil, fmt.Errorf("backtest: %w", err)
 	}
-	b.env = Env{Registry: reg, Artifacts: b.arts, CodeVersion: "backtest", Dir: filepath.Join(opts.Dir, "continuous")}
+	b.env = Env{Registry: reg, Artifacts: b.arts, CodeVersion: "backtest", Dir: filepath.Join(opts.Dir, "continuous"), Runs: b.db, Studies: b.db}
 	b.cfg.Name, b.cfg.TestRows, b.cfg.AsOf = backtestName, "", ""
+	// Every strategy's models learn from the rows they were tested on,
+	// as a promoted challenger does, unless the policy keeps them out.
+	b.cfg.RefitAll = !opts.Policy.KeepHoldout
 	for _, n := range []string{Static, Continuous, Always} {
 		b.res.Strategies = append(b.res.Strategies, Strategy{Name: n})
 	}
@@ -255,7 +258,8 @@ func (b *backtester) step(ctx context.Context, k int, p period, held int, tc *fr
 func (b *backtester) first(ctx context.Context, data, testRows string) error {
 	cfg := b.cfg.Clone()
 	cfg.Data, cfg.TestRows, cfg.Out = data, testRows, filepath.Join(b.opts.Dir, "runs", "first")
-	res, secs, err := train(ctx, cfg, pipeline.Options{Registrar: pipeline.StoreRegistrar{Registry: b.env.Registry, Artifacts: b.arts, CodeVersion: b.env.CodeVersion}})
+	res, secs, err := train(ctx, cfg, pipeline.Options{Runs: b.db, Studies: b.db,
+		Registrar: pipeline.StoreRegistrar{Registry: b.env.Registry, Artifacts: b.arts, CodeVersion: b.env.CodeVersion}})
 	if err != nil {
 		return err
 	}

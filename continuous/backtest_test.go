@@ -81,3 +81,14 @@ func TestBacktestOnDemand(t *testing.T) {
 		t.Errorf("on-demand continuous = %+v; want no challenger and static's scores", cont)
 	}
 }
+
+// TestBacktestMaxAge: with a tolerance no decay exceeds, an on-demand
+// policy with MaxAge 2 keeps the first model for two periods, then
+// trains a challenger because the champion is two data versions old.
+func TestBacktestMaxAge(t *testing.T) {
+	r := txhousingBacktest(t, 4, Policy{OnDemand: true, Decay: 1e9, MaxAge: 2})
+	cont := r.Strategies[1]
+	if cont.Trainings != 2 || cont.Periods[1].Decision != Keep || cont.Periods[2].Decision != Keep || !strings.Contains(cont.Periods[3].Reason, "max age 2") {
+		t.Errorf("continuous with max age 2 = %+v; want a challenger in the fourth period only", cont)
+	}
+}

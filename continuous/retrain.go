@@ -7,7 +7,6 @@ package continuous
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -15,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tabforge/tabforge/artifact"
 	"github.com/tabforge/tabforge/config"
@@ -26,6 +24,7 @@ import (
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/tune"
 )
 
 // Env holds what Retrain works with.
@@ -38,8 +37,20 @@ type Env struct {
 	// the held-out rows' file is part of the challenger's configuration
 	// and so of its version id.
 	Dir string
-	// Runs records the challengers' runs; nil does not record them.
+	// Runs records the challengers' runs; nil does not record them. The
+	// champion's run, when found there, gives every family's configuration
+	// to warm-start the challenger's tuning from (else the champion's own
+	// model gives its family's).
 	Runs store.Runs
+	// Studies keeps the challengers' tuning studies; nil keeps them in
+	// memory for the run.
+	Studies tune.Storage
+	// Meta advises the challenger's run from past experiments when its
+	// configuration has meta_learning on (after the champion's
+	// configuration), and Knowledge is told what it evaluated; nil for
+	// neither.
+	Meta      pipeline.MetaAdvisor
+	Knowledge pipeline.KnowledgeRecorder
 }
 
 // Policy says when a challenger replaces the champion. The zero value
@@ -60,6 +71,13 @@ type Policy struct {
 	// False trains a challenger on any new data.
 	OnDemand bool
 	Decay    float64
+	// MaxAge, with OnDemand, also trains a challenger once the champion
+	// has seen MaxAge new data versions since its promotion without being
+	// replaced (retrain decisions with it as the parent), however well it
+	// still scores: a champion that decays slowly, within Decay each
+	// time, is never refreshed otherwise, while every version adds rows
+	// it has not learnt from. 0 means no age limit.
+	MaxAge int
 	// MinAbsolute and MinRelative are the margins the challenger must
 	// beat the champion by, as MLflow's MetricThreshold: in metric units,
 	// and as a share of the champion's score's magnitude.
@@ -69,6 +87,11 @@ type Policy struct {
 	MinWins float64
 	// Stage is where a winning challenger goes; "" means production.
 	Stage registry.Stage
+	// KeepHoldout leaves the held-out newest rows out of a promoted
+	// challenger. By default (false) the challenger runs with refit_all:
+	// it is judged by its fit on the other rows, and the version promoted
+	// is then refitted on all of them, the newest included.
+	KeepHoldout bool
 	// Configure, when set, changes the challenger's configuration after
 	// it is copied from the champion's (tests use it for a weak one).
 	Configure func(*config.Config)
@@ -99,6 +122,13 @@ type Decision struct {
 	ChampionScore     float64 `json:"champion_score"`
 	ChallengerScore   float64 `json:"challenger_score"`
 	HoldoutRows       int     `json:"holdout_rows,omitempty"`
+	// RefitRows is the number of rows the challenger's saved model was
+	// refitted on after being scored (the held-out rows included); 0 when
+	// it was not refitted.
+	RefitRows int `json:"refit_rows,omitempty"`
+	// WarmStart names the configurations the challenger's tuning tried
+	// first, per family (the champion's first), when tuning is on.
+	WarmStart map[string]string `json:"warm_start,omitempty"`
 	// Trigger says why an on-demand policy trained a challenger.
 	Trigger string `json:"trigger,omitempty"`
 	// TrainSeconds is the wall time of training the challenger (0 when
@@ -159,30 +189,17 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 	}
 	if pol.OnDemand {
 		if d.Trigger = needed(champ, d, pol.Decay); d.Trigger == "" {
+			d.Trigger, err = aged(ctx, env, champ, pol.MaxAge)
+			if err != nil {
+				return nil, fmt.Errorf("retrain %s: %w", name, err)
+			}
+		}
+		if d.Trigger == "" {
 			d.Reason = fmt.Sprintf("on demand: the champion's %s on the newest %d rows, %.4g, is within %.0f%% of its test score %.4g", d.Metric, d.HoldoutRows, d.ChampionScore, 100*pol.Decay, champ.Metrics[d.Metric])
 			return d, record(ctx, env, champ, d)
 		}
 	}
-	if cfg.TestRows, err = writeRows(filepath.Join(env.Dir, "holdout", hash[:16]+".rows"), holdout); err != nil {
-		return nil, err
-	}
-	cfg.Out = filepath.Join(env.Dir, "runs")
-	if pol.Configure != nil {
-		pol.Configure(cfg)
-	}
-	start := time.Now()
-	res, err := pipeline.Train(ctx, cfg, pipeline.Options{Runs: env.Runs,
-		Registrar: pipeline.StoreRegistrar{Registry: env.Registry, Artifacts: env.Artifacts, CodeVersion: env.CodeVersion}})
-	d.TrainSeconds = time.Since(start).Seconds()
-	var gate *pipeline.GateError
-	if err != nil && !errors.As(err, &gate) {
-		return nil, fmt.Errorf("retrain %s: challenger: %w", name, err)
-	}
-	if res.Registered == nil {
-		return nil, fmt.Errorf("retrain %s: the challenger was not registered", name)
-	}
-	d.ChallengerVersion = res.Registered.Model.Version
-	chalP, err := pipeline.LoadPredictor(res.ModelPath, pipeline.Families())
+	res, chalP, err := challenge(ctx, env, champ, champP, cfg, pol, holdout, hash, d)
 	if err != nil {
 		return nil, fmt.Errorf("retrain %s: challenger: %w", name, err)
 	}
@@ -221,6 +238,29 @@ func needed(champ *registry.Model, d *Decision, decay float64) string {
 	return ""
 }
 
+// aged says why the champion is too old to keep without a challenger,
+// or "": it has seen maxAge new data versions since its promotion (its
+// retrain decisions in the history), or maxAge is 0.
+func aged(ctx context.Context, env Env, champ *registry.Model, maxAge int) (string, error) {
+	if maxAge <= 0 {
+		return "", nil
+	}
+	h, err := env.Registry.History(ctx, champ.Name)
+	if err != nil {
+		return "", err
+	}
+	age := 0
+	for _, e := range h {
+		if e.Action == registry.ActionRetrain && e.Parent == champ.Version {
+			age++
+		}
+	}
+	if age < maxAge {
+		return "", nil
+	}
+	return fmt.Sprintf("the champion has seen %d new data versions since its promotion (max age %d)", age, maxAge), nil
+}
+
 // record keeps d in the name's history: a retrain event of the
 // challenger (if any) with the champion as its parent.
 func record(ctx context.Context, env Env, champ *registry.Model, d *Decision) error {
@@ -241,12 +281,12 @@ func decide(ctx context.Context, env Env, champ *registry.Model, res *pipeline.R
 	case d.ChallengerVersion == champ.Version:
 		d.Reason = "the challenger is the champion (same data, configuration and code)"
 		return d, nil
-	case !res.Deployable:
-		d.Reason = "the challenger failed its quality gates: " + strings.Join(res.Gates.Failures(), "; ")
+	case !res.Deployable && len(blocking(res.Gates, d)) > 0:
+		d.Reason = "the challenger failed its quality gates: " + strings.Join(blocking(res.Gates, d), "; ")
 	case d.Paired != nil && d.Paired.ChallengerWins < pol.MinWins:
 		d.Reason = fmt.Sprintf("the challenger wins %.0f%% of the paired resamples of the newest %d rows, below the %.0f%% required",
 			100*d.Paired.ChallengerWins, d.HoldoutRows, 100*pol.MinWins)
-	case !(gain > 0 && gain >= need):
+	case gain < need || gain < 0 || (gain == 0 && pol.KeepHoldout):
 		d.Reason = fmt.Sprintf("the challenger's %s %.4g does not beat the champion's %.4g by the margin (%.4g needed, %.4g gained) on the newest %d rows",
 			d.Metric, d.ChallengerScore, d.ChampionScore, need, gain, d.HoldoutRows)
 	default:
@@ -255,17 +295,40 @@ func decide(ctx context.Context, env Env, champ *registry.Model, res *pipeline.R
 			d.Stage = registry.Production
 		}
 		d.Reason = fmt.Sprintf("the challenger's %s %.4g beats the champion's %.4g on the newest %d rows", d.Metric, d.ChallengerScore, d.ChampionScore, d.HoldoutRows)
+		if gain == 0 {
+			d.Reason = fmt.Sprintf("the challenger's %s %.4g ties the champion's on the newest %d rows, and it learnt from them", d.Metric, d.ChallengerScore, d.HoldoutRows)
+		}
+		if !res.Deployable {
+			d.Reason += fmt.Sprintf("; it misses the %s floor there, which the champion misses too", d.Metric)
+		}
 	}
 	if err := record(ctx, env, champ, d); err != nil {
 		return nil, err
 	}
 	if d.Decision == Promote {
 		reason := fmt.Sprintf("retrain: %s; challenger %s, parent %s", d.Reason, d.ChallengerVersion, champ.Version)
-		if _, err := env.Registry.Promote(ctx, d.ChallengerVersion, d.Stage, registry.PromoteOptions{Reason: reason}); err != nil {
+		// A challenger past blocking() with failed gates failed only floors
+		// the champion fails worse on the same rows: it is forced in.
+		if _, err := env.Registry.Promote(ctx, d.ChallengerVersion, d.Stage, registry.PromoteOptions{Reason: reason, Force: !res.Deployable}); err != nil {
 			return nil, err
 		}
 	}
 	return d, nil
+}
+
+// blocking are the challenger's failed gates that keep it out: all but
+// a floor on the decision's metric (min_r2_threshold) that the champion
+// misses by as much or more on the same newest rows. Such a floor, judged on one
+// short period, says the period is hard, not that the challenger is
+// worse than what is deployed: replacing the champion improves things.
+func blocking(gates pipeline.Gates, d *Decision) []string {
+	var out pipeline.Gates
+	for _, g := range gates {
+		if !g.Passed && !(g.Metric == d.Metric && !g.Max && g.Detail == "" && eval.Higher(d.Metric) && d.ChampionScore <= g.Value) {
+			out = append(out, g)
+		}
+	}
+	return out.Failures()
 }
 
 // championConfig is the champion's configuration, pointed at data.

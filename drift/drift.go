@@ -99,6 +99,11 @@ type Column struct {
 	Reason string `json:"reason,omitempty"`
 	// Statistic is the KS D, the chi-squared statistic or the distance.
 	Statistic float64 `json:"statistic"`
+	// Noise, for the Jensen–Shannon distance, is the divergence sampling
+	// noise alone reaches with no drift (at the 95% level, given the
+	// number of categories and both sample sizes); Statistic is the
+	// distance left above it (see jsNoise).
+	Noise float64 `json:"noise,omitempty"`
 	// PValue is set for the statistical tests only.
 	PValue *float64 `json:"p_value,omitempty"`
 	// Threshold is the p-value level (tests) or the distance threshold.

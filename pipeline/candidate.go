@@ -106,6 +106,7 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	entry.FitSeconds = round(time.Since(t0).Seconds(), 4)
 	entry.Test = final.metrics
 	entry.Params = final.model.Params()
+	entry.learner, entry.spec = learner, spec
 	entry.testPred = final.pred
 	pred := &Predictor{Target: Target{Name: cfg.Target, Task: p.task, Classes: p.classes}, Chain: final.chain, Design: final.design, Model: final.model}
 	return entry, pred, nil

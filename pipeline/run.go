@@ -69,6 +69,7 @@ func (r *trainRun) stages() []trainStage {
 		{"ensemble", r.ensemble},   // needs CV folds; skipped without them
 		{"knowledge", r.knowledge}, // trials, candidates, ensembles to Options.Knowledge; a failure is a warning
 		{"select", r.selectBest},   // rank, then per-segment routes when segment_by is set
+		{"refit", r.refit},         // refit_all: the chosen model again on training and test rows
 		{"save", r.save},
 		{"evaluate", r.evaluate}, // holdout metrics per segment
 		{"gates", r.gates},
@@ -93,6 +94,7 @@ type trainRun struct {
 	byLabel map[string]candidate
 	fitted  map[string]*Predictor
 	final   *Predictor
+	heldOut *Predictor   // final as fitted on the training rows, when refit replaced it
 	gated   eval.Metrics // the metrics the gates judge
 }
 
@@ -297,6 +299,13 @@ func (r *trainRun) save(context.Context) error {
 	r.final.Metrics = r.gated
 	r.final.Lineage = Lineage{Name: ModelName(r.cfg), DataPath: r.cfg.Data, ConfigHash: r.cfg.Hash(), Trained: r.start.UTC().Truncate(time.Second)}
 	r.res.ModelPath = filepath.Join(r.cfg.Out, r.res.RunID, "model.tfm")
+	if r.heldOut != nil {
+		r.heldOut.Metrics, r.heldOut.Lineage = r.final.Metrics, r.final.Lineage
+		r.res.HoldoutModelPath = filepath.Join(r.cfg.Out, r.res.RunID, "model.holdout.tfm")
+		if err := r.heldOut.Save(r.res.HoldoutModelPath); err != nil {
+			return err
+		}
+	}
 	return r.final.Save(r.res.ModelPath)
 }
 
@@ -321,7 +330,13 @@ func (r *trainRun) report(ctx context.Context) error {
 		st := r.o.Cache.Stats()
 		r.res.Cache = &st
 	}
-	if err := reportRun(ctx, r.cfg, r.o, r.res, r.p, r.final, r.log); err != nil {
+	// The report's test-row figures are of the model judged on them: the
+	// fit on the training rows when refit_all refitted the saved one.
+	judged := r.final
+	if r.heldOut != nil {
+		judged = r.heldOut
+	}
+	if err := reportRun(ctx, r.cfg, r.o, r.res, r.p, judged, r.log); err != nil {
 		return err
 	}
 	r.res.Deployable = r.res.Gates.Passed()

@@ -84,7 +84,11 @@ type Entry struct {
 	Chosen string `json:"chosen,omitempty"`
 
 	testPred []float64 // predictions on the test rows, for segment analysis
-	oof      []float64 // out-of-fold predictions on the training rows, for ensembles
+	// learner and spec fitted the entry's final model, for refit_all;
+	// nil for an entry from the step cache or an ensemble.
+	learner model.Learner
+	spec    features.DesignSpec
+	oof     []float64 // out-of-fold predictions on the training rows, for ensembles
 	// foldScores is the primary metric per CV fold, NaN for a fold the
 	// entry was not scored on (an ensemble's first time-series fold).
 	foldScores []float64
@@ -136,6 +140,12 @@ type Result struct {
 	Deployable bool `json:"deployable"`
 	// Cache counts the run's step cache lookups, when a cache was used.
 	Cache *cache.Stats `json:"cache,omitempty"`
+	// RefitRows, when refit_all refitted the saved model, is the number
+	// of rows it was refitted on (training and test rows), and
+	// HoldoutModelPath the model as fitted on the training rows only, the
+	// one the test metrics are of.
+	RefitRows        int    `json:"refit_rows,omitempty"`
+	HoldoutModelPath string `json:"holdout_model_path,omitempty"`
 	// Report is the path of the run's HTML report ("" if not written).
 	Report string `json:"report,omitempty"`
 	// ModelVersion is the registered version of the saved model, when

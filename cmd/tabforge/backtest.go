@@ -26,8 +26,11 @@ first model; continuous runs retrain (the real champion/challenger code, on a
 private registry in --dir) on the rows before the period, holding out the
 latest period, and serves the production version; always retrains on the
 rows before the period and serves the new model. With --on-demand (the
-default) continuous trains a challenger only when the latest period drifts
-from the champion's data or the champion's score fell by more than --decay.
+default) continuous trains a challenger only when the champion's score on the
+latest period fell by more than --decay below its test score, or the champion
+has served --max-age periods since its promotion (default 1: at least every
+other period). Every model learns from the period it was tested on before it
+serves (refit_all; --keep-holdout turns this off).
 Prints each period's scores, the mean per strategy and its training time.
 --record keeps the result in the store (--store) for the dashboard's
 /monitor page.`,
@@ -92,6 +95,8 @@ Prints each period's scores, the mean per strategy and its training time.
 	f.Float64Var(&o.Policy.MinWins, "min-wins", 0, "least share of paired bootstrap resamples the challenger must win")
 	f.StringVar(&html, "html", "", "write an HTML page with a chart of the scores by period")
 	f.BoolVar(&record, "record", false, "also record the result in the store (--store), for tabforge ui's /monitor page")
+	f.IntVar(&o.Policy.MaxAge, "max-age", 1, "with --on-demand: also train a challenger once the champion has seen this many periods since its promotion (0 = no limit)")
+	f.BoolVar(&o.Policy.KeepHoldout, "keep-holdout", false, "leave the held-out newest rows out of a promoted challenger (default: refit it on all rows)")
 	f.BoolVar(&asJSON, "json", false, `print {"metric", "strategies": [{"name", "mean", "train_seconds", "periods"}]}`)
 	return cmd
 }

@@ -7,7 +7,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tabforge/tabforge/continuous"
+	"github.com/tabforge/tabforge/meta"
+	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
+	"github.com/tabforge/tabforge/store"
 )
 
 func (a *app) retrainCommand() *cobra.Command {
@@ -54,7 +57,10 @@ retrain, the challenger and its parent version).`,
 				return err
 			}
 			defer closeArts()
-			env := continuous.Env{Registry: r.Registry, Artifacts: r.Artifacts, CodeVersion: code, Dir: dir, Runs: st}
+			env, err := retrainEnv(r, st, code, dir)
+			if err != nil {
+				return err
+			}
 			d, err := continuous.Retrain(ctx, env, name, data, pol)
 			if err != nil {
 				return err
@@ -89,6 +95,21 @@ retrain, the challenger and its parent version).`,
 	f.Float64Var(&pol.MinWins, "min-wins", 0, "least share of paired bootstrap resamples of the newest rows the challenger must win, e.g. 0.9")
 	f.BoolVar(&pol.OnDemand, "on-demand", false, "train a challenger only when the champion's score decayed on the newest rows")
 	f.Float64Var(&pol.Decay, "decay", 0.05, "with --on-demand: the champion's score may fall this share below its test score")
+	f.IntVar(&pol.MaxAge, "max-age", 0, "with --on-demand: also train a challenger once the champion has seen this many new data versions since its promotion (0 = no limit)")
+	f.BoolVar(&pol.KeepHoldout, "keep-holdout", false, "leave the held-out newest rows out of a promoted challenger (default: refit it on all rows)")
 	f.BoolVar(&asJSON, "json", false, "print the decision as JSON")
 	return cmd
+}
+
+// retrainEnv is what retrain and watch retrain with: the store records the
+// challengers' runs and studies and adds them to the knowledge base, which
+// (with the shipped one) advises a challenger whose configuration has
+// meta_learning on, after the champion's own configuration.
+func retrainEnv(r pipeline.StoreRegistrar, st store.Store, code, dir string) (continuous.Env, error) {
+	kb, err := meta.WithShipped(st)
+	if err != nil {
+		return continuous.Env{}, err
+	}
+	return continuous.Env{Registry: r.Registry, Artifacts: r.Artifacts, CodeVersion: code, Dir: dir,
+		Runs: st, Studies: st, Meta: meta.Advisor{KB: kb}, Knowledge: &meta.KB{Records: st}}, nil
 }

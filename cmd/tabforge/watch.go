@@ -68,7 +68,10 @@ a promoted challenger without a restart.`,
 				return err
 			}
 			defer closeArts()
-			env := continuous.Env{Registry: r.Registry, Artifacts: r.Artifacts, CodeVersion: code, Dir: dir, Runs: st}
+			env, err := retrainEnv(r, st, code, dir)
+			if err != nil {
+				return err
+			}
 			if !once {
 				return continuous.Watch(ctx, env, st, o)
 			}
@@ -102,6 +105,7 @@ a promoted challenger without a restart.`,
 	f.Float64Var(&o.Policy.MinAbsolute, "min-absolute", 0, "least improvement of the metric, in its units")
 	f.Float64Var(&o.Policy.MinRelative, "min-relative", 0, "least improvement as a share of the champion's score")
 	f.Float64Var(&o.Policy.MinWins, "min-wins", 0, "least share of paired bootstrap resamples the challenger must win")
+	f.BoolVar(&o.Policy.KeepHoldout, "keep-holdout", false, "leave the held-out newest rows out of a promoted challenger (default: refit it on all rows)")
 	f.BoolVar(&asJSON, "json", false, "with --once or --status: print the versions as JSON")
 	return cmd
 }
