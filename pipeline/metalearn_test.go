@@ -15,9 +15,9 @@ import (
 func TestMetaStarts(t *testing.T) {
 	partial := map[string]any{"n_estimators": 2000, "early_stopping_rounds": 50, "validation_fraction": 0.1, "learning_rate": 0.1}
 	other := map[string]any{"n_estimators": 300, "learning_rate": 0.2, "max_depth": 3}
-	m := metaStarts{maxEvals: 9, starts: map[string][]MetaConfig{"gbdt": {
+	m := metaAfter{base: BasicVariantStarts{}, meta: &metaStarts{maxEvals: 9, starts: map[string][]MetaConfig{"gbdt": {
 		{Params: partial, From: "a"}, {Params: partial, From: "b"}, {Params: other, From: "c"}, {Params: map[string]any{"learning_rate": 0.3}, From: "d"},
-	}}}
+	}}}}
 	q := StartQuery{Family: "gbdt", Task: model.Regression, Sampler: "tpe", Space: tune.SpaceFor("gbdt", model.Regression)}
 	got, err := m.Starts(context.Background(), q)
 	if err != nil {
@@ -35,5 +35,8 @@ func TestMetaStarts(t *testing.T) {
 	}
 	if s, err := m.Starts(context.Background(), StartQuery{Family: "gbdt", Sampler: "grid", Space: q.Space}); err != nil || len(s) != 0 {
 		t.Errorf("grid study got starts %v, %v; want none", s, err)
+	}
+	if len(m.meta.tried) != 3 || m.meta.tried[2].From != "d" || m.meta.tried[2].Trial != 2 {
+		t.Errorf("kept starts %+v; want a, c, d as trials 0, 1, 2", m.meta.tried)
 	}
 }
