@@ -203,7 +203,10 @@ func zeroShotConfig(cfg *config.Config, defaults map[string]MetaConfig) *config.
 
 // metaStarts is the StartSource of a warm start: a family's
 // configurations from the knowledge base, in the study's space, at most
-// a third of the trial budget (and at least one), de-duplicated. It
+// a sixth of the trial budget (and at least one), de-duplicated. A sixth,
+// not a third: on 8 narrow corpus tables with 20 trials (meta eval), 3
+// starts then TPE reached cold TPE's final best on 8 of 8, 6 starts on 6
+// of 8; TPE learns from the starts and does better than more of them. It
 // keeps the basic-feature studies' starts with their trial numbers for
 // the run's MetaInfo.Tried (see metaOutcomes).
 type metaStarts struct {
@@ -235,7 +238,7 @@ func (m *metaStarts) next(q StartQuery, first int) []Start {
 	if q.Sampler != "tpe" {
 		return nil
 	}
-	limit := max(1, m.maxEvals/3)
+	limit := max(1, m.maxEvals/6)
 	var out []Start
 	seen := map[string]bool{}
 	for _, c := range m.starts[q.Family] {
