@@ -20,7 +20,24 @@ type Advisor struct {
 	Options Options
 	// Exclude is a dataset key to leave out (leave-one-out evaluation).
 	Exclude string
+	// Ranker orders the nearest datasets' configurations: RankSurrogate
+	// ("", the default) or RankNeighbours.
+	Ranker string
+	// Surrogates caches the fitted surrogates across calls; nil fits
+	// them afresh on each.
+	Surrogates *SurrogateCache
 }
+
+// Rankers of Advisor.Ranker.
+const (
+	// RankSurrogate ranks the nearest datasets' configurations by the
+	// family's Surrogate fitted on the whole knowledge base, blended
+	// with their scores on the nearest datasets (see familyAdvice).
+	RankSurrogate = "surrogate"
+	// RankNeighbours ranks them by their scores on the nearest datasets
+	// alone (auto-sklearn 1, FLAML zero-shot).
+	RankNeighbours = "neighbours"
+)
 
 var _ pipeline.MetaAdvisor = Advisor{}
 
@@ -63,29 +80,58 @@ func (a Advisor) adviseFeatures(ctx context.Context, f *Features, families []str
 	if adv.Nearest != nil {
 		out.Info.Nearest = *adv.Nearest
 	}
-	higher := map[string]bool{}
-	if all, err := a.KB.Datasets(ctx); err == nil {
-		for _, d := range all {
-			higher[d.Key] = d.HigherIsBetter
-		}
-	} else {
+	all, err := a.KB.Datasets(ctx)
+	if err != nil {
 		return nil, err
+	}
+	evals, err := a.KB.allEvals(ctx)
+	if err != nil {
+		return nil, err
+	}
+	higher := map[string]bool{}
+	var train []*Dataset // the surrogates' data: every known dataset but the excluded
+	for _, d := range all {
+		higher[d.Key] = d.HigherIsBetter
+		if d.Key != a.Exclude {
+			train = append(train, d)
+		}
 	}
 	near := make([]neighbourEvals, len(adv.Neighbours))
 	for i, n := range adv.Neighbours {
 		out.Info.Neighbours = append(out.Info.Neighbours, pipeline.MetaNeighbor{Name: filepath.Base(n.Name), Distance: n.Distance})
-		evals, err := a.KB.Evals(ctx, n.Key)
+		near[i] = neighbourEvals{n: n, evals: evals[n.Key], higher: higher[n.Key]}
+	}
+	for _, fam := range families {
+		var sur *Surrogate
+		if a.Ranker != RankNeighbours && !adv.Far {
+			if sur, err = a.Surrogates.Get(ctx, fam, train, evals); err != nil {
+				return nil, err
+			}
+		}
+		starts, err := familyAdvice(near, fam, f, sur)
 		if err != nil {
 			return nil, err
 		}
-		near[i] = neighbourEvals{n: n, evals: evals, higher: higher[n.Key]}
-	}
-	for _, fam := range families {
-		if starts := familyAdvice(near, fam); len(starts) > 0 {
-			out.Defaults[fam], out.Starts[fam] = starts[0], starts
+		if len(starts) > 0 {
+			out.Defaults[fam], out.Starts[fam] = zeroShotPick(fam, starts), starts
 		}
 	}
 	return out, nil
+}
+
+// zeroShotPick is the first of starts that is not the family's static
+// defaults: training cross-validates the zero-shot configuration against
+// the static defaults anyway, so proposing the static defaults themselves
+// would waste the check. The static defaults only when nothing else is
+// known.
+func zeroShotPick(family string, starts []pipeline.MetaConfig) pipeline.MetaConfig {
+	static, _ := ConfigID(family, "", nil, pipeline.StaticParams(family))
+	for _, c := range starts {
+		if id, _ := ConfigID(family, "", nil, c.Params); id != static {
+			return c
+		}
+	}
+	return starts[0]
 }
 
 type neighbourEvals struct {
@@ -97,13 +143,10 @@ type neighbourEvals struct {
 // ranked returns the neighbour's basic-feature evaluations of family,
 // best first, with their scores scaled to [0, 1].
 func (ne neighbourEvals) ranked(family string) ([]*Eval, map[string]float64) {
-	var keep []*Eval
+	keep := familyEvals(ne.evals, family)
 	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, e := range ne.evals {
-		if e.Family == family && e.Variant == "" && e.Source != pipeline.SourceEnsemble && !math.IsNaN(e.Score) {
-			keep = append(keep, e)
-			lo, hi = math.Min(lo, e.Score), math.Max(hi, e.Score)
-		}
+	for _, e := range keep {
+		lo, hi = math.Min(lo, e.Score), math.Max(hi, e.Score)
 	}
 	sort.SliceStable(keep, func(i, j int) bool {
 		if ne.higher {
@@ -123,73 +166,4 @@ func (ne neighbourEvals) ranked(family string) ([]*Eval, map[string]float64) {
 		norm[e.ID] = v
 	}
 	return keep, norm
-}
-
-// familyAdvice is family's portfolio entry followed by the neighbours'
-// configurations interleaved by rank, each once.
-func familyAdvice(near []neighbourEvals, family string) []pipeline.MetaConfig {
-	type cand struct {
-		e    *Eval
-		from Neighbour
-		sum  float64
-	}
-	cands := map[string]*cand{}
-	var order []string
-	ranked := make([][]*Eval, len(near))
-	norms := make([]map[string]float64, len(near))
-	var wsum float64
-	for i, ne := range near {
-		ranked[i], norms[i] = ne.ranked(family)
-		if len(ranked[i]) == 0 {
-			continue
-		}
-		wsum += 1 / (0.1 + ne.n.Distance)
-		for _, e := range ranked[i] {
-			if cands[e.ID] == nil {
-				cands[e.ID] = &cand{e: e, from: ne.n}
-				order = append(order, e.ID)
-			}
-		}
-	}
-	if len(order) == 0 {
-		return nil
-	}
-	bestID, best := "", math.Inf(-1)
-	for _, id := range order {
-		c := cands[id]
-		for i, ne := range near {
-			if len(ranked[i]) == 0 {
-				continue
-			}
-			v, ok := norms[i][id]
-			if !ok {
-				v = 0.5
-			}
-			c.sum += v / (0.1 + ne.n.Distance)
-		}
-		if c.sum > best {
-			bestID, best = id, c.sum
-		}
-	}
-	conf := func(e *Eval, n Neighbour) pipeline.MetaConfig {
-		return pipeline.MetaConfig{Params: e.Params, From: filepath.Base(n.Name), Distance: n.Distance}
-	}
-	out := []pipeline.MetaConfig{conf(cands[bestID].e, cands[bestID].from)}
-	seen := map[string]bool{bestID: true}
-	for rank := 0; ; rank++ {
-		more := false
-		for i, ne := range near {
-			if rank >= len(ranked[i]) {
-				continue
-			}
-			more = true
-			if e := ranked[i][rank]; !seen[e.ID] {
-				seen[e.ID] = true
-				out = append(out, conf(e, ne.n))
-			}
-		}
-		if !more {
-			return out
-		}
-	}
 }

@@ -40,9 +40,14 @@
 //
 // Advisor is the meta-learner of a training run (pipeline.MetaAdvisor):
 // with the config's meta_learning on, each untuned family trains with
-// its portfolio entry on the nearest known datasets (zero-shot), each
-// tuning study tries the nearest datasets' best configurations first
-// (warm start), and a table far from everything known starts cold.
+// the best-ranked configuration of the nearest known datasets
+// (zero-shot), each tuning study tries them first, best first (warm
+// start), and a table far from everything known starts cold. The
+// ranking is a Surrogate per family, a small gradient-boosted model
+// fitted on the whole knowledge base ([meta-features, parameters] → the
+// configuration's normalised rank on its dataset), blended with each
+// configuration's record against the static defaults; a SurrogateCache
+// refits it only when the knowledge base changed.
 // WithShipped layers the user's store over the knowledge base shipped in
 // the binary (Shipped), so a user's own runs add to it.
 //

@@ -59,9 +59,13 @@ type ZeroShotRow struct {
 
 // EvaluateZeroShot runs the leave-one-dataset-out comparison of zero-shot
 // defaults against static defaults over every dataset of kb that has the
-// static defaults' evaluations (a corpus build), k nearest datasets
-// advising (0 means the Advisor's default).
-func EvaluateZeroShot(ctx context.Context, kb *KB, k int) (*ZeroShotReport, error) {
+// static defaults' evaluations (a corpus build), advised by a (its KB,
+// K, Ranker and Surrogates; Exclude is set to each dataset in turn).
+func EvaluateZeroShot(ctx context.Context, a Advisor) (*ZeroShotReport, error) {
+	kb := a.KB
+	if a.Surrogates == nil {
+		a.Surrogates = NewSurrogateCache()
+	}
 	all, err := kb.Datasets(ctx)
 	if err != nil {
 		return nil, err
@@ -81,7 +85,8 @@ func EvaluateZeroShot(ctx context.Context, kb *KB, k int) (*ZeroShotReport, erro
 				fams = append(fams, e.Family)
 			}
 		}
-		adv, err := Advisor{KB: kb, K: k, Exclude: d.Key}.adviseFeatures(ctx, d.Features, fams)
+		a.Exclude = d.Key
+		adv, err := a.adviseFeatures(ctx, d.Features, fams)
 		if err != nil {
 			return nil, err
 		}

@@ -18,7 +18,7 @@ func TestEvaluateZeroShotShipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	kb := &KB{Records: s.Records()}
-	rep, err := EvaluateZeroShot(ctx, kb, 0)
+	rep, err := EvaluateZeroShot(ctx, Advisor{KB: kb})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestEvaluateZeroShotShipped(t *testing.T) {
 	if gbdt == nil || gbdt.Wins+gbdt.Ties+gbdt.Losses != len(s.Datasets) {
 		t.Errorf("gbdt tally %+v; want one comparison per dataset", gbdt)
 	}
-	again, err := EvaluateZeroShot(ctx, kb, 0)
+	again, err := EvaluateZeroShot(ctx, Advisor{KB: kb})
 	if err != nil {
 		t.Fatal(err)
 	}

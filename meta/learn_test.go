@@ -169,6 +169,18 @@ func TestMetaLearningInTrain(t *testing.T) {
 				t.Errorf("gbdt tuning %+v; want a warm start from ggplot2_mpg.csv", e.Tuning)
 			}
 		}
+		// Each start is a trial of the study, ranked among its trials.
+		if len(res.Meta.Tried) == 0 {
+			t.Fatal("no configurations tried from the knowledge base")
+		}
+		next := map[string]int{} // per family, the next trial number
+		for _, c := range res.Meta.Tried {
+			if c.Use != "start" || c.Trial != next[c.Family] || c.Rank < 1 || c.Rank > c.Trials || c.Study == "" {
+				t.Errorf("tried %+v; want trial %d of its study, ranked among its trials", c, next[c.Family])
+			}
+			next[c.Family]++
+		}
+		reportSays(t, res, "Mode: warm-start", fmt.Sprintf("trial 1, ranked %d of %d trials", res.Meta.Tried[0].Rank, res.Meta.Tried[0].Trials))
 	})
 }
 

@@ -178,3 +178,32 @@ func WithShipped(recs store.Records) (*KB, error) {
 	}
 	return &KB{Records: Layered{Top: recs, Base: s.Records()}}, nil
 }
+
+// Import writes every dataset and evaluation of s into the knowledge
+// base, replacing records with the same keys (evaluations in one batch
+// when the store writes batches), and returns how many of each it wrote.
+func (kb *KB) Import(ctx context.Context, s *Snapshot) (datasets, evals int, err error) {
+	for _, d := range s.Datasets {
+		if d.Key == "" || d.Features == nil {
+			return 0, 0, fmt.Errorf("meta: import: dataset %q has no key or meta-features", d.Key)
+		}
+		if err := kb.PutDataset(ctx, d); err != nil {
+			return 0, 0, err
+		}
+	}
+	recs := make([]*store.Record, 0, len(s.Evals))
+	for _, e := range s.Evals {
+		if e.Dataset == "" || e.ID == "" {
+			return len(s.Datasets), 0, fmt.Errorf("meta: import: evaluation %q of %q has no id or dataset", e.ID, e.Dataset)
+		}
+		b, err := json.Marshal(e)
+		if err != nil {
+			return len(s.Datasets), 0, fmt.Errorf("meta: import: evaluation %s: %w", e.ID, err)
+		}
+		recs = append(recs, &store.Record{Kind: KindEval, Key: e.Dataset + "/" + e.ID, Value: b, Updated: kb.now()})
+	}
+	if err := kb.putAll(ctx, recs); err != nil {
+		return len(s.Datasets), 0, err
+	}
+	return len(s.Datasets), len(recs), nil
+}

@@ -26,6 +26,8 @@ type WarmEvalOptions struct {
 	// Checkpoints are the trial counts the mean normalised best score is
 	// reported at; nil means 5, 10 and Trials.
 	Checkpoints []int
+	// Ranker orders the warm starts (Advisor.Ranker).
+	Ranker string
 	// Progress, if set, is called after each dataset.
 	Progress func(done, total int, name string)
 }
@@ -75,8 +77,9 @@ func EvaluateWarmStart(ctx context.Context, kb *KB, corpus []CorpusDataset, o Wa
 		return nil, fmt.Errorf("meta: %w", err)
 	}
 	defer os.RemoveAll(tmp)
+	adv := Advisor{KB: kb, Ranker: o.Ranker, Surrogates: NewSurrogateCache()}
 	for i, d := range corpus {
-		row, err := warmOne(ctx, kb, d, fam, trials, cmpOr(o.MaxRows, 2000), tmp)
+		row, err := warmOne(ctx, adv, d, fam, trials, cmpOr(o.MaxRows, 2000), tmp)
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("meta: %w", ctx.Err())
 		}
@@ -100,12 +103,12 @@ func cmpStr(v, def string) string {
 }
 
 // warmOne runs the cold and warm studies of one dataset.
-func warmOne(ctx context.Context, kb *KB, d CorpusDataset, fam string, trials, maxRows int, tmp string) (*WarmRow, error) {
+func warmOne(ctx context.Context, adv Advisor, d CorpusDataset, fam string, trials, maxRows int, tmp string) (*WarmRow, error) {
 	f, err := frame.ReadFile(d.File, frame.ReadOptions{})
 	if err != nil {
 		return nil, err
 	}
-	key := DatasetKey(f.Hash(), d.Target)
+	adv.Exclude = DatasetKey(f.Hash(), d.Target)
 	data := f
 	if f.NumRows() > maxRows {
 		rows := rand.New(rand.NewPCG(42, uint64(f.NumRows()))).Perm(f.NumRows())[:maxRows]
@@ -136,7 +139,7 @@ func warmOne(ctx context.Context, kb *KB, d CorpusDataset, fam string, trials, m
 		cfg.EnableHyperparameterTuning, cfg.MaxEvals, cfg.Pruner, cfg.MetaLearning = true, trials, config.PrunerNone, warm
 		cfg.ForceProductionQuality, cfg.EnsembleTopK = false, 1
 		rec := &trialLog{}
-		res, err := pipeline.Train(ctx, cfg, pipeline.Options{Knowledge: rec, Meta: Advisor{KB: kb, Exclude: key}})
+		res, err := pipeline.Train(ctx, cfg, pipeline.Options{Knowledge: rec, Meta: adv})
 		if err != nil {
 			return nil, err
 		}

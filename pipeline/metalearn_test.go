@@ -9,22 +9,22 @@ import (
 )
 
 // TestMetaStarts checks the warm start a study gets from the knowledge
-// base: each configuration once, at most a third of the trial budget,
+// base: each configuration once, at most a sixth of the trial budget,
 // and parameters a configuration leaves unset at the learner's own
 // default rather than left to the sampler.
 func TestMetaStarts(t *testing.T) {
 	partial := map[string]any{"n_estimators": 2000, "early_stopping_rounds": 50, "validation_fraction": 0.1, "learning_rate": 0.1}
 	other := map[string]any{"n_estimators": 300, "learning_rate": 0.2, "max_depth": 3}
-	m := metaStarts{maxEvals: 9, starts: map[string][]MetaConfig{"gbdt": {
+	m := metaAfter{base: BasicVariantStarts{}, meta: &metaStarts{maxEvals: 18, starts: map[string][]MetaConfig{"gbdt": {
 		{Params: partial, From: "a"}, {Params: partial, From: "b"}, {Params: other, From: "c"}, {Params: map[string]any{"learning_rate": 0.3}, From: "d"},
-	}}}
+	}}}}
 	q := StartQuery{Family: "gbdt", Task: model.Regression, Sampler: "tpe", Space: tune.SpaceFor("gbdt", model.Regression)}
 	got, err := m.Starts(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 3 || got[1].From != "meta:c (distance 0.000)" {
-		t.Fatalf("starts from %v; want a, c, d (b duplicates a; 9 trials allow 3)", got)
+		t.Fatalf("starts from %v; want a, c, d (b duplicates a; 18 trials allow 3)", got)
 	}
 	want := map[string]float64{"stopping": 1, "learning_rate": 0.1, "max_depth": 6, "min_child_weight": 1, "subsample": 1,
 		"colsample_bytree": 1, "lambda": 1, "alpha": 1e-3}
@@ -35,5 +35,8 @@ func TestMetaStarts(t *testing.T) {
 	}
 	if s, err := m.Starts(context.Background(), StartQuery{Family: "gbdt", Sampler: "grid", Space: q.Space}); err != nil || len(s) != 0 {
 		t.Errorf("grid study got starts %v, %v; want none", s, err)
+	}
+	if len(m.meta.tried) != 3 || m.meta.tried[2].From != "d" || m.meta.tried[2].Trial != 2 {
+		t.Errorf("kept starts %+v; want a, c, d as trials 0, 1, 2", m.meta.tried)
 	}
 }

@@ -66,6 +66,8 @@ func (r *trainRun) stages() []trainStage {
 		{"meta", r.metaLearn},    // meta_learning: zero-shot defaults or warm starts; far from known, a cold start
 		{"features", r.features}, // advanced stages; a failing one falls back to the basic path
 		{"candidates", r.candidates},
+		// how the warm starts ranked in their studies
+		{"meta outcomes", r.metaOutcomes},
 		{"ensemble", r.ensemble},   // needs CV folds; skipped without them
 		{"knowledge", r.knowledge}, // trials, candidates, ensembles to Options.Knowledge; a failure is a warning
 		{"select", r.selectBest},   // rank, then per-segment routes when segment_by is set
@@ -96,6 +98,8 @@ type trainRun struct {
 	final   *Predictor
 	heldOut *Predictor   // final as fitted on the training rows, when refit replaced it
 	gated   eval.Metrics // the metrics the gates judge
+
+	metaStarts *metaStarts // a warm start's configurations; nil: none
 }
 
 func newTrainRun(cfg *config.Config, o Options) *trainRun {

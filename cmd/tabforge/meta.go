@@ -80,7 +80,7 @@ from everything known (then a run should start cold).`,
 	fl.IntVar(&o.Top, "top", 10, "configurations to list")
 	fl.BoolVar(&asJSON, "json", false, "print the advice as one JSON object on stdout")
 	fl.BoolVar(&withShipped, "shipped", true, "include the knowledge base shipped in the binary, as train does (false: the store's alone)")
-	cmd.AddCommand(show, a.metaBuildCommand(), a.metaEvalCommand())
+	cmd.AddCommand(show, a.metaBuildCommand(), a.metaEvalCommand(), a.metaExportCommand(), a.metaImportCommand())
 	return cmd
 }
 

@@ -93,3 +93,55 @@ func TestMetaShow(t *testing.T) {
 		t.Errorf("meta show without --target: exit %d; want 2", code)
 	}
 }
+
+// TestMetaExportImport trains into one SQLite store, exports its
+// knowledge base, imports it into an empty store and exports again: the
+// two files are the same bytes and the second store knows the dataset. A
+// file that is not a knowledge base is refused and writes nothing.
+func TestMetaExportImport(t *testing.T) {
+	src, dst := t.TempDir(), t.TempDir()
+	mpg := testdata("corpus/ggplot2_mpg.csv")
+	if code, _, errs := cli(t, src, "train", "--data", mpg, "--target", "hwy", "--models", "ridge,tree", "--cv-folds", "3",
+		"--profile", "development", "--out", filepath.Join(src, "models")); code != 0 {
+		t.Fatalf("train: exit %d\n%s", code, errs)
+	}
+	first, second := filepath.Join(src, "kb.json.gz"), filepath.Join(dst, "kb.json.gz")
+	if code, out, errs := cli(t, src, "meta", "export", "--out", first); code != 0 || !strings.Contains(out, "1 datasets") {
+		t.Fatalf("meta export: exit %d\n%s%s", code, out, errs)
+	}
+	bad := filepath.Join(dst, "bad.json.gz")
+	if err := os.WriteFile(bad, []byte("not gzip"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := cli(t, dst, "meta", "import", bad); code == 0 {
+		t.Error("meta import of a bad file succeeded")
+	}
+	if code, out, errs := cli(t, dst, "meta", "import", first); code != 0 || !strings.Contains(out, "1 datasets") {
+		t.Fatalf("meta import: exit %d\n%s%s", code, out, errs)
+	}
+	if code, out, errs := cli(t, dst, "meta", "export", "--out", second); code != 0 {
+		t.Fatalf("meta export after import: exit %d\n%s%s", code, out, errs)
+	}
+	a, err := os.ReadFile(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(a) != string(b) {
+		t.Errorf("the knowledge base changed in the round trip (%d bytes, then %d)", len(a), len(b))
+	}
+	code, out, errs := cli(t, dst, "meta", "show", "--data", mpg, "--target", "hwy", "--json", "--shipped=false")
+	if code != 0 {
+		t.Fatalf("meta show: exit %d\n%s", code, errs)
+	}
+	var adv adviceJSON
+	if err := json.Unmarshal([]byte(out), &adv); err != nil {
+		t.Fatal(err)
+	}
+	if adv.Known != 1 || adv.Nearest == nil || *adv.Nearest != 0 || len(adv.Configs) == 0 {
+		t.Errorf("imported store: %+v; want the trained table known at distance 0 with its configurations", adv)
+	}
+}

@@ -83,6 +83,7 @@ func (a *app) metaEvalCommand() *cobra.Command {
 	var kbFile string
 	var verbose bool
 	var k int
+	var ranker string
 	var corpus, manifest string
 	var wo meta.WarmEvalOptions
 	var limit int
@@ -104,7 +105,7 @@ the knowledge base shipped in the binary.`,
 			if err != nil {
 				return err
 			}
-			rep, err := meta.EvaluateZeroShot(cmd.Context(), &meta.KB{Records: snap.Records()}, k)
+			rep, err := meta.EvaluateZeroShot(cmd.Context(), meta.Advisor{KB: &meta.KB{Records: snap.Records()}, K: k, Ranker: ranker})
 			if err != nil {
 				return err
 			}
@@ -144,6 +145,7 @@ the knowledge base shipped in the binary.`,
 			wo.Progress = func(done, total int, name string) {
 				bars.event(progress.Event{Stage: progress.MetaBuild, Name: name, Step: done, Total: total})
 			}
+			wo.Ranker = ranker
 			wr, err := meta.EvaluateWarmStart(cmd.Context(), &meta.KB{Records: snap.Records()}, ds, wo)
 			bars.wait()
 			if err != nil {
@@ -159,6 +161,7 @@ the knowledge base shipped in the binary.`,
 	cmd.Flags().StringVar(&wo.Family, "family", "gbdt", "family tuned")
 	cmd.Flags().StringVar(&kbFile, "kb", "", "knowledge base file written by meta build (default: the shipped one)")
 	cmd.Flags().IntVar(&k, "k", 5, "nearest known datasets advising")
+	cmd.Flags().StringVar(&ranker, "ranker", meta.RankSurrogate, "how the nearest datasets' configurations are ranked: surrogate or neighbours")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "print every dataset's scores")
 	return cmd
 }
