@@ -42,7 +42,10 @@ type Executor struct {
 	notify *notifier
 }
 
-var _ pipeline.Executor = (*Executor)(nil)
+var (
+	_ pipeline.Executor = (*Executor)(nil)
+	_ pipeline.Parallel = (*Executor)(nil)
+)
 
 // Dial connects an Executor to the JetStream server at url, creating
 // the stream, consumer and buckets if they are missing.
@@ -90,7 +93,7 @@ func (e *Executor) URL() string { return e.url }
 // collects their results from the results bucket as workers announce
 // them (and by polling, in case an announcement was missed). A unit a
 // worker failed is an error; so is a unit the server gave up redelivering.
-func (e *Executor) Execute(ctx context.Context, units []pipeline.Unit, done func(i int, result []byte) error) error {
+func (e *Executor) Execute(ctx context.Context, units []pipeline.Unit, done func(i int, r pipeline.UnitResult) error) error {
 	if len(units) == 0 {
 		return nil
 	}
@@ -145,7 +148,7 @@ func (e *Executor) publish(ctx context.Context, u pipeline.Unit) (uint64, error)
 
 // collect waits for the results of the pending units.
 func (e *Executor) collect(ctx context.Context, units []pipeline.Unit, keys map[string][]int, pending map[int]bool,
-	ch <-chan string, done func(int, []byte) error) error {
+	ch <-chan string, done func(int, pipeline.UnitResult) error) error {
 	poll := time.NewTicker(time.Second)
 	defer poll.Stop()
 	noWorkerSince := time.Time{}
@@ -166,9 +169,10 @@ func (e *Executor) collect(ctx context.Context, units []pipeline.Unit, keys map[
 			_ = e.c.results.Delete(context.WithoutCancel(ctx), rk)
 			return fmt.Errorf("%s unit failed on worker %s: %s", units[idx[0]].Kind, r.Worker, r.Error)
 		}
+		ur := pipeline.UnitResult{Value: r.Value, Worker: r.Worker, Queued: msDuration(r.QueuedMS), Run: msDuration(r.RunMS)}
 		for _, i := range idx {
 			delete(pending, i)
-			if err := done(i, r.Value); err != nil {
+			if err := done(i, ur); err != nil {
 				return err
 			}
 		}
@@ -249,7 +253,7 @@ func (e *Executor) waitWorkers(ctx context.Context) error {
 
 // fallback runs the pending units (all when pending is nil) with
 // Options.Fallback, or returns cause when there is none.
-func (e *Executor) fallback(ctx context.Context, units []pipeline.Unit, pending map[int]bool, done func(int, []byte) error, cause error) error {
+func (e *Executor) fallback(ctx context.Context, units []pipeline.Unit, pending map[int]bool, done func(int, pipeline.UnitResult) error, cause error) error {
 	if e.o.Fallback == nil || !errors.Is(cause, ErrNoWorkers) {
 		return cause
 	}
@@ -261,5 +265,20 @@ func (e *Executor) fallback(ctx context.Context, units []pipeline.Unit, pending 
 		}
 	}
 	e.o.Logger.Warn("no worker on the queue; running units in this process", "queue", e.url, "units", len(left))
-	return e.o.Fallback.Execute(ctx, left, func(i int, b []byte) error { return done(idx[i], b) })
+	return e.o.Fallback.Execute(ctx, left, func(i int, r pipeline.UnitResult) error { return done(idx[i], r) })
+}
+
+// Parallelism implements pipeline.Parallel: the total concurrency of the
+// workers alive now (at least 1), so that tuning proposes as many trials
+// at once as the workers can run.
+func (e *Executor) Parallelism(ctx context.Context) int {
+	ws, err := e.c.alive(ctx)
+	if err != nil {
+		return 1
+	}
+	n := 0
+	for _, w := range ws {
+		n += max(1, w.Concurrency)
+	}
+	return max(1, n)
 }

@@ -189,3 +189,5 @@ func keepAlive(msg jetstream.Msg) (stop func()) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func msDuration(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
