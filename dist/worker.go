@@ -140,7 +140,11 @@ func (w *Worker) handle(ctx context.Context, c *conn, msg jetstream.Msg) {
 	start := time.Now()
 	w.running.Add(1)
 	stop := keepAlive(msg)
-	b, runErr := w.Runner.Run(ctx, m.Key, m.Kind, m.Spec, 1)
+	var b []byte
+	var runErr error
+	if m.Kind != PingKind {
+		b, runErr = w.Runner.Run(ctx, m.Key, m.Kind, m.Spec, 1)
+	}
 	stop()
 	w.running.Add(-1)
 	if ctx.Err() != nil {
