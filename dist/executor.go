@@ -126,7 +126,7 @@ func (e *Executor) publish(ctx context.Context, u pipeline.Unit) (uint64, error)
 	if err != nil {
 		return 0, fmt.Errorf("dist: unit %s: %w", u.Key, err)
 	}
-	ack, err := e.c.js.Publish(ctx, unitSubject+u.Kind, b, jetstream.WithMsgID(u.Key))
+	ack, err := e.publishRetry(ctx, unitSubject+u.Kind, b, u.Key)
 	if err != nil {
 		return 0, fmt.Errorf("dist: publish unit %s: %w", u.Kind, err)
 	}
@@ -138,7 +138,7 @@ func (e *Executor) publish(ctx context.Context, u pipeline.Unit) (uint64, error)
 		_, ok, rerr := e.result(ctx, resultKey(u.Key))
 		if errors.Is(gone, jetstream.ErrMsgNotFound) && rerr == nil && !ok {
 			id := fmt.Sprintf("%s#%d", u.Key, time.Now().UnixNano())
-			if ack, err = e.c.js.Publish(ctx, unitSubject+u.Kind, b, jetstream.WithMsgID(id)); err != nil {
+			if ack, err = e.publishRetry(ctx, unitSubject+u.Kind, b, id); err != nil {
 				return 0, fmt.Errorf("dist: publish unit %s: %w", u.Kind, err)
 			}
 		}
@@ -146,12 +146,50 @@ func (e *Executor) publish(ctx context.Context, u pipeline.Unit) (uint64, error)
 	return ack.Sequence, nil
 }
 
+// errRead marks a result that could not be read (the server is down),
+// as opposed to one that could not be decoded.
+var errRead = errors.New("read result")
+
+// serverGrace is how long the driver keeps retrying while the server
+// cannot be reached (a restart) before it gives up.
+const serverGrace = 2 * time.Minute
+
+// publishRetry publishes with the message id id, retrying while the
+// server is unreachable for up to serverGrace: the id makes a repeated
+// publish harmless (the stream drops duplicates).
+func (e *Executor) publishRetry(ctx context.Context, subject string, b []byte, id string) (*jetstream.PubAck, error) {
+	deadline := time.Now().Add(serverGrace)
+	for {
+		ack, err := e.c.js.Publish(ctx, subject, b, jetstream.WithMsgID(id))
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) {
+			return ack, err
+		}
+		e.o.Logger.Warn("publish failed; retrying (is the server restarting?)", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
 // collect waits for the results of the pending units.
 func (e *Executor) collect(ctx context.Context, units []pipeline.Unit, keys map[string][]int, pending map[int]bool,
 	ch <-chan string, done func(int, pipeline.UnitResult) error) error {
 	poll := time.NewTicker(time.Second)
 	defer poll.Stop()
-	noWorkerSince := time.Time{}
+	noWorkerSince, unreachableSince := time.Time{}, time.Time{}
+	// unreachable tolerates read errors for serverGrace (a restart).
+	unreachable := func(err error) error {
+		if unreachableSince.IsZero() {
+			unreachableSince = time.Now()
+			e.o.Logger.Warn("cannot read results; retrying (is the server restarting?)", "err", err)
+		}
+		if time.Since(unreachableSince) > serverGrace {
+			return err
+		}
+		return nil
+	}
 	check := func(rk string) error {
 		idx, ok := keys[rk]
 		if !ok || !pending[idx[0]] {
@@ -161,8 +199,15 @@ func (e *Executor) collect(ctx context.Context, units []pipeline.Unit, keys map[
 			return fmt.Errorf("dist: %s unit was delivered %d times and never finished (did it crash every worker that ran it?)", units[idx[0]].Kind, MaxDeliver)
 		}
 		r, ok, err := e.result(ctx, rk)
-		if err != nil || !ok {
+		if errors.Is(err, errRead) {
+			return unreachable(err)
+		}
+		if err != nil {
 			return err
+		}
+		unreachableSince = time.Time{}
+		if !ok {
+			return nil
 		}
 		if r.Error != "" {
 			// Errors are not results: drop it so that a later run retries.
@@ -219,7 +264,7 @@ func (e *Executor) result(ctx context.Context, rk string) (result, bool, error) 
 		return result{}, false, nil
 	}
 	if err != nil {
-		return result{}, false, fmt.Errorf("dist: read result: %w", err)
+		return result{}, false, fmt.Errorf("dist: %w: %w", errRead, err)
 	}
 	var r result
 	if err := json.Unmarshal(entry.Value(), &r); err != nil {
@@ -234,13 +279,13 @@ func (e *Executor) waitWorkers(ctx context.Context) error {
 	deadline := time.Now().Add(e.o.WaitWorkers)
 	for {
 		ws, err := e.c.alive(ctx)
-		if err != nil {
-			return fmt.Errorf("dist: list workers: %w", err)
-		}
-		if len(ws) > 0 {
+		if err == nil && len(ws) > 0 {
 			return nil
 		}
-		if time.Now().After(deadline) {
+		if err != nil && time.Now().After(deadline.Add(serverGrace)) {
+			return fmt.Errorf("dist: list workers: %w", err)
+		}
+		if err == nil && time.Now().After(deadline) {
 			return fmt.Errorf("%w %s after %s: start one with `tabforge worker --queue %s --store URL`, or set executor_fallback=local", ErrNoWorkers, e.url, e.o.WaitWorkers, e.url)
 		}
 		select {

@@ -136,7 +136,7 @@ func (w *Worker) handle(ctx context.Context, c *conn, msg jetstream.Msg) {
 	if md, err := msg.Metadata(); err == nil {
 		delivery = md.NumDelivered
 	}
-	w.Logger.Info("unit start", "kind", m.Kind, "delivery", delivery)
+	w.Logger.Info("unit start", "kind", m.Kind, "unit", rk[:13], "delivery", delivery)
 	start := time.Now()
 	w.running.Add(1)
 	stop := keepAlive(msg)
@@ -167,7 +167,7 @@ func (w *Worker) handle(ctx context.Context, c *conn, msg jetstream.Msg) {
 	_ = c.nc.Publish(doneSubject+rk, nil)
 	_ = msg.Ack()
 	w.done.Add(1)
-	w.Logger.Info("unit done", "kind", m.Kind, "delivery", delivery, "duplicate", dup, "run_ms", r.RunMS, "queued_ms", r.QueuedMS)
+	w.Logger.Info("unit done", "kind", m.Kind, "unit", rk[:13], "delivery", delivery, "duplicate", dup, "run_ms", r.RunMS, "queued_ms", r.QueuedMS)
 }
 
 // keepAlive sends in-progress acks every AckWait/4 until stop is called,

@@ -259,7 +259,11 @@ func (s *searcher) result(ctx context.Context, study *tune.Study, info *TuningIn
 	}
 	l := s.defaults
 	if len(bestTrial.Params) > 0 {
-		l, err = trialLearner(s.p, s.fam, s.cfg.Seed, bestTrial.ParamValues())
+		params, ok := s.space.Decode(bestTrial)
+		if !ok { // a warm start's trial: its parameters as stored
+			params = bestTrial.ParamValues()
+		}
+		l, err = trialLearner(s.p, s.fam, s.cfg.Seed, params)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("tune %s: stored best trial %d: %w", s.name, bestTrial.Number, err)

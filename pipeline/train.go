@@ -59,6 +59,10 @@ type Options struct {
 	// Meta advises the run from past experiments when the config's
 	// meta_learning is on; nil means a cold start.
 	Meta MetaAdvisor
+	// Resume is the id of an interrupted run this one continues under
+	// the same id, with the config ResumeConfig returns; "" starts a new
+	// run.
+	Resume string
 }
 
 // Entry is one candidate's line on the leaderboard.
