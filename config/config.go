@@ -182,6 +182,13 @@ type Config struct {
 	// TuneStartupTrials is how many random trials TPE runs before it models
 	// the search space; >= 0. Default 10.
 	TuneStartupTrials int `yaml:"tune_startup_trials" json:"tune_startup_trials" koanf:"tune_startup_trials"`
+	// TuneBatch is how many trials TPE proposes together (with a
+	// constant liar, so that they differ) and evaluates side by side, for
+	// workers on a queue; >= 0. 0 (auto) means one on the local executor
+	// and the workers' total concurrency on a queue. A study is
+	// reproducible for a given seed and batch size, so set it to repeat a
+	// queued study elsewhere. Default 0.
+	TuneBatch int `yaml:"tune_batch" json:"tune_batch" koanf:"tune_batch" hash:"omitempty"`
 	// MetaLearning starts from past experiments on similar datasets (the
 	// knowledge base of package meta): untuned families train with the
 	// configuration that did best on the nearest known datasets instead

@@ -167,7 +167,7 @@ func dependents() []struct {
 		{[]string{"interaction_top_k", "max_interactions"}, "interaction features are off",
 			func(c *Config) bool { return c.EnableAdvancedFeatures && c.EnableInteractionFeatures }},
 		{[]string{"min_segment_rows"}, "segment_by is empty", func(c *Config) bool { return c.SegmentBy != "" }},
-		{[]string{"use_optuna", "max_evals", "time_budget", "pruner", "tune_startup_trials"},
+		{[]string{"use_optuna", "max_evals", "time_budget", "pruner", "tune_startup_trials", "tune_batch"},
 			"enable_hyperparameter_tuning is false", func(c *Config) bool { return c.EnableHyperparameterTuning }},
 		{[]string{"use_stacking", "use_voting", "use_selection", "stacking_passthrough"},
 			"enable_advanced_ensemble is false", func(c *Config) bool { return c.EnableAdvancedEnsemble }},

@@ -77,6 +77,7 @@ func (c *Config) Validate() error {
 	intMin("workers", c.Workers, 0)
 	intMin("max_evals", c.MaxEvals, 1)
 	intMin("tune_startup_trials", c.TuneStartupTrials, 0)
+	intMin("tune_batch", c.TuneBatch, 0)
 	intMin("ensemble_top_k", c.EnsembleTopK, 1)
 	intMin("interaction_top_k", c.InteractionTopK, 2)
 	intMin("max_interactions", c.MaxInteractions, 1)

@@ -79,11 +79,14 @@ func collectTimeout(t *testing.T, e *Executor, units []pipeline.Unit, d time.Dur
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	got := map[int]string{}
-	err := e.Execute(ctx, units, func(i int, b []byte) error {
+	err := e.Execute(ctx, units, func(i int, r pipeline.UnitResult) error {
 		if _, dup := got[i]; dup {
 			t.Errorf("unit %d reported twice", i)
 		}
-		got[i] = string(b)
+		if r.Worker == "" {
+			t.Errorf("unit %d: no worker named", i)
+		}
+		got[i] = string(r.Value)
 		return nil
 	})
 	return got, err

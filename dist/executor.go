@@ -42,7 +42,10 @@ type Executor struct {
 	notify *notifier
 }
 
-var _ pipeline.Executor = (*Executor)(nil)
+var (
+	_ pipeline.Executor = (*Executor)(nil)
+	_ pipeline.Parallel = (*Executor)(nil)
+)
 
 // Dial connects an Executor to the JetStream server at url, creating
 // the stream, consumer and buckets if they are missing.
@@ -90,7 +93,7 @@ func (e *Executor) URL() string { return e.url }
 // collects their results from the results bucket as workers announce
 // them (and by polling, in case an announcement was missed). A unit a
 // worker failed is an error; so is a unit the server gave up redelivering.
-func (e *Executor) Execute(ctx context.Context, units []pipeline.Unit, done func(i int, result []byte) error) error {
+func (e *Executor) Execute(ctx context.Context, units []pipeline.Unit, done func(i int, r pipeline.UnitResult) error) error {
 	if len(units) == 0 {
 		return nil
 	}
@@ -123,7 +126,7 @@ func (e *Executor) publish(ctx context.Context, u pipeline.Unit) (uint64, error)
 	if err != nil {
 		return 0, fmt.Errorf("dist: unit %s: %w", u.Key, err)
 	}
-	ack, err := e.c.js.Publish(ctx, unitSubject+u.Kind, b, jetstream.WithMsgID(u.Key))
+	ack, err := e.publishRetry(ctx, unitSubject+u.Kind, b, u.Key)
 	if err != nil {
 		return 0, fmt.Errorf("dist: publish unit %s: %w", u.Kind, err)
 	}
@@ -135,7 +138,7 @@ func (e *Executor) publish(ctx context.Context, u pipeline.Unit) (uint64, error)
 		_, ok, rerr := e.result(ctx, resultKey(u.Key))
 		if errors.Is(gone, jetstream.ErrMsgNotFound) && rerr == nil && !ok {
 			id := fmt.Sprintf("%s#%d", u.Key, time.Now().UnixNano())
-			if ack, err = e.c.js.Publish(ctx, unitSubject+u.Kind, b, jetstream.WithMsgID(id)); err != nil {
+			if ack, err = e.publishRetry(ctx, unitSubject+u.Kind, b, id); err != nil {
 				return 0, fmt.Errorf("dist: publish unit %s: %w", u.Kind, err)
 			}
 		}
@@ -143,12 +146,50 @@ func (e *Executor) publish(ctx context.Context, u pipeline.Unit) (uint64, error)
 	return ack.Sequence, nil
 }
 
+// errRead marks a result that could not be read (the server is down),
+// as opposed to one that could not be decoded.
+var errRead = errors.New("read result")
+
+// serverGrace is how long the driver keeps retrying while the server
+// cannot be reached (a restart) before it gives up.
+const serverGrace = 2 * time.Minute
+
+// publishRetry publishes with the message id id, retrying while the
+// server is unreachable for up to serverGrace: the id makes a repeated
+// publish harmless (the stream drops duplicates).
+func (e *Executor) publishRetry(ctx context.Context, subject string, b []byte, id string) (*jetstream.PubAck, error) {
+	deadline := time.Now().Add(serverGrace)
+	for {
+		ack, err := e.c.js.Publish(ctx, subject, b, jetstream.WithMsgID(id))
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) {
+			return ack, err
+		}
+		e.o.Logger.Warn("publish failed; retrying (is the server restarting?)", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
 // collect waits for the results of the pending units.
 func (e *Executor) collect(ctx context.Context, units []pipeline.Unit, keys map[string][]int, pending map[int]bool,
-	ch <-chan string, done func(int, []byte) error) error {
+	ch <-chan string, done func(int, pipeline.UnitResult) error) error {
 	poll := time.NewTicker(time.Second)
 	defer poll.Stop()
-	noWorkerSince := time.Time{}
+	noWorkerSince, unreachableSince := time.Time{}, time.Time{}
+	// unreachable tolerates read errors for serverGrace (a restart).
+	unreachable := func(err error) error {
+		if unreachableSince.IsZero() {
+			unreachableSince = time.Now()
+			e.o.Logger.Warn("cannot read results; retrying (is the server restarting?)", "err", err)
+		}
+		if time.Since(unreachableSince) > serverGrace {
+			return err
+		}
+		return nil
+	}
 	check := func(rk string) error {
 		idx, ok := keys[rk]
 		if !ok || !pending[idx[0]] {
@@ -158,17 +199,25 @@ func (e *Executor) collect(ctx context.Context, units []pipeline.Unit, keys map[
 			return fmt.Errorf("dist: %s unit was delivered %d times and never finished (did it crash every worker that ran it?)", units[idx[0]].Kind, MaxDeliver)
 		}
 		r, ok, err := e.result(ctx, rk)
-		if err != nil || !ok {
+		if errors.Is(err, errRead) {
+			return unreachable(err)
+		}
+		if err != nil {
 			return err
+		}
+		unreachableSince = time.Time{}
+		if !ok {
+			return nil
 		}
 		if r.Error != "" {
 			// Errors are not results: drop it so that a later run retries.
 			_ = e.c.results.Delete(context.WithoutCancel(ctx), rk)
 			return fmt.Errorf("%s unit failed on worker %s: %s", units[idx[0]].Kind, r.Worker, r.Error)
 		}
+		ur := pipeline.UnitResult{Value: r.Value, Worker: r.Worker, Queued: msDuration(r.QueuedMS), Run: msDuration(r.RunMS)}
 		for _, i := range idx {
 			delete(pending, i)
-			if err := done(i, r.Value); err != nil {
+			if err := done(i, ur); err != nil {
 				return err
 			}
 		}
@@ -215,7 +264,7 @@ func (e *Executor) result(ctx context.Context, rk string) (result, bool, error) 
 		return result{}, false, nil
 	}
 	if err != nil {
-		return result{}, false, fmt.Errorf("dist: read result: %w", err)
+		return result{}, false, fmt.Errorf("dist: %w: %w", errRead, err)
 	}
 	var r result
 	if err := json.Unmarshal(entry.Value(), &r); err != nil {
@@ -230,13 +279,13 @@ func (e *Executor) waitWorkers(ctx context.Context) error {
 	deadline := time.Now().Add(e.o.WaitWorkers)
 	for {
 		ws, err := e.c.alive(ctx)
-		if err != nil {
-			return fmt.Errorf("dist: list workers: %w", err)
-		}
-		if len(ws) > 0 {
+		if err == nil && len(ws) > 0 {
 			return nil
 		}
-		if time.Now().After(deadline) {
+		if err != nil && time.Now().After(deadline.Add(serverGrace)) {
+			return fmt.Errorf("dist: list workers: %w", err)
+		}
+		if err == nil && time.Now().After(deadline) {
 			return fmt.Errorf("%w %s after %s: start one with `tabforge worker --queue %s --store URL`, or set executor_fallback=local", ErrNoWorkers, e.url, e.o.WaitWorkers, e.url)
 		}
 		select {
@@ -249,7 +298,7 @@ func (e *Executor) waitWorkers(ctx context.Context) error {
 
 // fallback runs the pending units (all when pending is nil) with
 // Options.Fallback, or returns cause when there is none.
-func (e *Executor) fallback(ctx context.Context, units []pipeline.Unit, pending map[int]bool, done func(int, []byte) error, cause error) error {
+func (e *Executor) fallback(ctx context.Context, units []pipeline.Unit, pending map[int]bool, done func(int, pipeline.UnitResult) error, cause error) error {
 	if e.o.Fallback == nil || !errors.Is(cause, ErrNoWorkers) {
 		return cause
 	}
@@ -261,5 +310,20 @@ func (e *Executor) fallback(ctx context.Context, units []pipeline.Unit, pending 
 		}
 	}
 	e.o.Logger.Warn("no worker on the queue; running units in this process", "queue", e.url, "units", len(left))
-	return e.o.Fallback.Execute(ctx, left, func(i int, b []byte) error { return done(idx[i], b) })
+	return e.o.Fallback.Execute(ctx, left, func(i int, r pipeline.UnitResult) error { return done(idx[i], r) })
+}
+
+// Parallelism implements pipeline.Parallel: the total concurrency of the
+// workers alive now (at least 1), so that tuning proposes as many trials
+// at once as the workers can run.
+func (e *Executor) Parallelism(ctx context.Context) int {
+	ws, err := e.c.alive(ctx)
+	if err != nil {
+		return 1
+	}
+	n := 0
+	for _, w := range ws {
+		n += max(1, w.Concurrency)
+	}
+	return max(1, n)
 }

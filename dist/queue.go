@@ -126,7 +126,9 @@ func (c *conn) setup(ctx context.Context) error {
 	if c.results, err = bucket(ctx, js, jetstream.KeyValueConfig{Bucket: ResultsBucket, TTL: resultTTL, Storage: jetstream.FileStorage}); err != nil {
 		return err
 	}
-	c.workers, err = bucket(ctx, js, jetstream.KeyValueConfig{Bucket: WorkersBucket, TTL: heartbeatTTL, Storage: jetstream.MemoryStorage})
+	// File storage, so heartbeats survive a server restart (a memory
+	// bucket would be gone, and every worker with it).
+	c.workers, err = bucket(ctx, js, jetstream.KeyValueConfig{Bucket: WorkersBucket, TTL: heartbeatTTL, Storage: jetstream.FileStorage})
 	return err
 }
 

@@ -136,11 +136,15 @@ func (w *Worker) handle(ctx context.Context, c *conn, msg jetstream.Msg) {
 	if md, err := msg.Metadata(); err == nil {
 		delivery = md.NumDelivered
 	}
-	w.Logger.Info("unit start", "kind", m.Kind, "delivery", delivery)
+	w.Logger.Info("unit start", "kind", m.Kind, "unit", rk[:13], "delivery", delivery)
 	start := time.Now()
 	w.running.Add(1)
 	stop := keepAlive(msg)
-	b, runErr := w.Runner.Run(ctx, m.Key, m.Kind, m.Spec, 1)
+	var b []byte
+	var runErr error
+	if m.Kind != PingKind {
+		b, runErr = w.Runner.Run(ctx, m.Key, m.Kind, m.Spec, 1)
+	}
 	stop()
 	w.running.Add(-1)
 	if ctx.Err() != nil {
@@ -163,7 +167,7 @@ func (w *Worker) handle(ctx context.Context, c *conn, msg jetstream.Msg) {
 	_ = c.nc.Publish(doneSubject+rk, nil)
 	_ = msg.Ack()
 	w.done.Add(1)
-	w.Logger.Info("unit done", "kind", m.Kind, "delivery", delivery, "duplicate", dup, "run_ms", r.RunMS, "queued_ms", r.QueuedMS)
+	w.Logger.Info("unit done", "kind", m.Kind, "unit", rk[:13], "delivery", delivery, "duplicate", dup, "run_ms", r.RunMS, "queued_ms", r.QueuedMS)
 }
 
 // keepAlive sends in-progress acks every AckWait/4 until stop is called,
@@ -189,3 +193,5 @@ func keepAlive(msg jetstream.Msg) (stop func()) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func msDuration(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }

@@ -119,6 +119,8 @@ type cvResult struct {
 	// oof holds the out-of-fold predictions, NumOutputs per training row
 	// (positions in p.train); rows no fold tests (time-series CV) are NaN.
 	oof []float64
+	// ran says where and how long each fold's unit ran (no values).
+	ran []UnitResult
 }
 
 // setCV records a candidate's cross-validation on its leaderboard entry.
@@ -143,7 +145,7 @@ type foldReport func(step int, folds []eval.Metrics) error
 // one Unit per fold through the run's executor. Folds run side by side,
 // each learner single-threaded: on small data that beats parallelism
 // inside one fit. report, if not nil, sees the running scores in fold
-// order.
+// order. On error the result holds only where the finished folds ran.
 func crossValidate(ctx context.Context, l model.Learner, spec features.DesignSpec, p *prepared, workers int, report foldReport) (*cvResult, error) {
 	foldWorkers := min(workers, len(p.folds))
 	inner := model.FitOptions{Workers: max(1, workers/foldWorkers)}
@@ -160,8 +162,9 @@ func crossValidate(ctx context.Context, l model.Learner, spec features.DesignSpe
 	if exec == nil {
 		exec = Local{Workers: foldWorkers}
 	}
-	err := exec.Execute(ctx, units, func(i int, b []byte) error {
-		metrics, pred, err := decodeFold(b)
+	ran := make([]UnitResult, len(p.folds))
+	err := exec.Execute(ctx, units, func(i int, r UnitResult) error {
+		metrics, pred, err := decodeFold(r.Value)
 		if err != nil {
 			return fmt.Errorf("fold %d: %w", i+1, err)
 		}
@@ -177,6 +180,7 @@ func crossValidate(ctx context.Context, l model.Learner, spec features.DesignSpe
 			copy(oof[row*k:(row+1)*k], pred[j*k:(j+1)*k])
 		}
 		done[i] = metrics
+		r.Value, ran[i] = nil, r
 		for report != nil && next < len(done) && done[next] != nil {
 			next++
 			if err := report(next, done[:next]); err != nil {
@@ -186,12 +190,12 @@ func crossValidate(ctx context.Context, l model.Learner, spec features.DesignSpe
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return &cvResult{ran: ran}, err // where the folds that finished ran, for the study
 	}
 	mean, std := eval.Summarize(done)
 	// A metric undefined on every fold, or the spread of a single fold,
 	// is absent rather than NaN (which JSON cannot carry).
-	return &cvResult{mean: dropNaN(mean), std: dropNaN(std), folds: done, oof: oof}, nil
+	return &cvResult{mean: dropNaN(mean), std: dropNaN(std), folds: done, oof: oof, ran: ran}, nil
 }
 
 // foldSpec is a fold unit's work by reference: a worker holding the

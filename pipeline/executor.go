@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -26,14 +27,36 @@ type Unit struct {
 	Run func(ctx context.Context) ([]byte, error)
 }
 
+// UnitResult is a finished unit's result, and where and how long it ran.
+type UnitResult struct {
+	// Value is the result. It is bytes because it may cross a process
+	// boundary; the unit's kind decides its encoding.
+	Value []byte
+	// Worker names the process that ran the unit: LocalWorker for this
+	// one.
+	Worker string
+	// Queued is the time from submitting the unit to its start; Run the
+	// time it ran. A result an earlier run left (on a queue) keeps the
+	// times of the run that computed it.
+	Queued, Run time.Duration
+}
+
+// LocalWorker is UnitResult.Worker for units run in this process.
+const LocalWorker = "local"
+
 // An Executor runs units of work: in this process (Local), or on workers
-// through a queue. Results are bytes because they may cross a process
-// boundary; the unit's kind decides their encoding.
+// through a queue.
 type Executor interface {
 	// Execute runs every unit and calls done with each unit's index and
 	// result as units finish; calls to done never overlap. The first
 	// error, from a unit or from done, cancels the rest and is returned.
-	Execute(ctx context.Context, units []Unit, done func(i int, result []byte) error) error
+	Execute(ctx context.Context, units []Unit, done func(i int, r UnitResult) error) error
+}
+
+// A Parallel executor knows how many units it can run at once; tuning
+// proposes that many trials together when tune_batch is 0 (auto).
+type Parallel interface {
+	Parallelism(ctx context.Context) int
 }
 
 // Local runs units in this process, Workers at a time (GOMAXPROCS when
@@ -44,7 +67,8 @@ type Local struct {
 }
 
 // Execute implements Executor.
-func (l Local) Execute(ctx context.Context, units []Unit, done func(i int, result []byte) error) error {
+func (l Local) Execute(ctx context.Context, units []Unit, done func(i int, r UnitResult) error) error {
+	submitted := time.Now()
 	workers := l.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -57,13 +81,15 @@ func (l Local) Execute(ctx context.Context, units []Unit, done func(i int, resul
 			break // a unit failed or the caller cancelled: start no more
 		}
 		g.Go(func() error {
+			start := time.Now()
 			b, err := runUnit(gctx, u)
 			if err != nil {
 				return err
 			}
+			r := UnitResult{Value: b, Worker: LocalWorker, Queued: start.Sub(submitted), Run: time.Since(start)}
 			mu.Lock()
 			defer mu.Unlock()
-			return done(i, b)
+			return done(i, r)
 		})
 	}
 	if err := g.Wait(); err != nil {

@@ -39,9 +39,12 @@ func TestLocalExecute(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/workers=%d", tt.name, workers), func(t *testing.T) {
 				got := map[int]string{}
 				calls := 0
-				err := Local{Workers: workers}.Execute(context.Background(), tt.units, func(i int, b []byte) error {
+				err := Local{Workers: workers}.Execute(context.Background(), tt.units, func(i int, r UnitResult) error {
 					calls++
-					got[i] = string(b)
+					got[i] = string(r.Value)
+					if r.Worker != LocalWorker {
+						t.Errorf("unit %d ran on %q; want %q", i, r.Worker, LocalWorker)
+					}
 					if i == 1 {
 						return tt.doneErr
 					}
@@ -66,7 +69,7 @@ func TestLocalExecute(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := (Local{}).Execute(ctx, []Unit{unit(0, nil, false)}, func(int, []byte) error { return nil }); !errors.Is(err, context.Canceled) {
+	if err := (Local{}).Execute(ctx, []Unit{unit(0, nil, false)}, func(int, UnitResult) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled Execute = %v, want context.Canceled", err)
 	}
 }
@@ -78,7 +81,7 @@ type recordingExecutor struct {
 	specs []foldSpec
 }
 
-func (r *recordingExecutor) Execute(ctx context.Context, units []Unit, done func(int, []byte) error) error {
+func (r *recordingExecutor) Execute(ctx context.Context, units []Unit, done func(int, UnitResult) error) error {
 	for _, u := range units {
 		var s foldSpec
 		if err := json.Unmarshal(u.Spec, &s); err != nil || u.Kind != "fold" || u.Key == "" {

@@ -110,7 +110,11 @@ func newTrainRun(cfg *config.Config, o Options) *trainRun {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	res := &Result{RunID: newRunID(start), Target: cfg.Target, Timings: map[string]float64{}}
+	id := o.Resume
+	if id == "" {
+		id = newRunID(start)
+	}
+	res := &Result{RunID: id, Target: cfg.Target, Timings: map[string]float64{}}
 	return &trainRun{cfg: cfg, o: o, start: start, res: res, log: o.Logger.With("run", res.RunID)}
 }
 

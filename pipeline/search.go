@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"github.com/tabforge/tabforge/features"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/progress"
+	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/tune"
 )
 
@@ -38,7 +40,8 @@ type searcher struct {
 	log    *slog.Logger
 
 	mu        sync.Mutex
-	best      float64 // best value so far (this run or a resumed one)
+	chosen    map[int]choice // a batch's trials, by number, from Suggest to Evaluate
+	best      float64        // best value so far (this run or a resumed one)
 	bestOK    bool
 	keepNum   int // the trial whose learner and CV are kept: the best of this run
 	keepL     model.Learner
@@ -95,13 +98,24 @@ func search(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam
 	start := time.Now()
 	defer func() { p.memo.spend(time.Since(start)) }()
 	fresh := len(before) == 0
-	res, err := study.Optimize(ctx, func(ctx context.Context, t *tune.Trial) (float64, error) {
-		return s.trial(ctx, t, fresh)
-	}, budget)
+	batch := tuneBatch(ctx, cfg, p.exec)
+	var res tune.Result
+	if batch > 1 {
+		s.log.Info("trials proposed in batches", "batch", batch)
+		res, err = study.OptimizeBatch(ctx, s.batchObjective(fresh), budget, tune.Batch{Size: batch})
+	} else {
+		res, err = study.Optimize(ctx, func(ctx context.Context, t *tune.Trial) (float64, error) {
+			l, params, err := s.choose(t, fresh)
+			if err != nil {
+				return 0, err
+			}
+			return s.evaluate(ctx, t, l, params)
+		}, budget)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("tune %s: %w", name, err)
 	}
-	info := &TuningInfo{Study: studyID, Trials: res.Complete, Pruned: res.Pruned, Failed: res.Failed, Resumed: resumed, WarmStart: warm,
+	info := &TuningInfo{Study: studyID, Batch: batch, Trials: res.Complete, Pruned: res.Pruned, Failed: res.Failed, Resumed: resumed, WarmStart: warm,
 		Pruner: string(cfg.Pruner), Seconds: round(time.Since(start).Seconds(), 3), Stopped: string(res.Stopped),
 		Budget: round(budget.MaxDuration.Seconds(), 3), LongestTrial: round(s.longest.Seconds(), 3)}
 	return s.result(ctx, study, info)
@@ -153,19 +167,25 @@ func (s *searcher) begin(ctx context.Context, study *tune.Study, storage tune.St
 	return before, warm, err
 }
 
-// trial is the study's objective: the CV score of one configuration. The
-// first trial of a fresh study is the defaults.
-func (s *searcher) trial(ctx context.Context, t *tune.Trial, fresh bool) (float64, error) {
-	t0 := time.Now()
-	defer s.timeTrial(t0)
+// choose returns the trial's learner and parameters: the defaults for the
+// first trial of a fresh study, else a sample of the space.
+func (s *searcher) choose(t *tune.Trial, fresh bool) (model.Learner, map[string]any, error) {
 	l, params := s.defaults, familyParams(s.cfg, s.name, len(s.p.train))
 	if t.Number() > 0 || !fresh {
 		var err error
 		params = s.space.Sample(t)
 		if l, err = trialLearner(s.p, s.fam, s.cfg.Seed, params); err != nil {
-			return 0, err
+			return nil, nil, err
 		}
 	}
+	return l, params, nil
+}
+
+// evaluate is the study's objective: the CV score of the trial's
+// learner l with parameters params.
+func (s *searcher) evaluate(ctx context.Context, t *tune.Trial, l model.Learner, params map[string]any) (float64, error) {
+	t0 := time.Now()
+	defer s.timeTrial(t0)
 	pruned := false
 	cv, err := crossValidate(ctx, l, s.spec, s.p, s.workers, func(step int, folds []eval.Metrics) error {
 		if pruned {
@@ -180,6 +200,9 @@ func (s *searcher) trial(ctx context.Context, t *tune.Trial, fresh bool) (float6
 		}
 		return nil
 	})
+	if cv != nil {
+		s.recordUnits(ctx, t.Number(), cv.ran)
+	}
 	if err != nil {
 		if errors.Is(err, tune.ErrPruned) {
 			return 0, tune.ErrPruned
@@ -236,7 +259,11 @@ func (s *searcher) result(ctx context.Context, study *tune.Study, info *TuningIn
 	}
 	l := s.defaults
 	if len(bestTrial.Params) > 0 {
-		l, err = trialLearner(s.p, s.fam, s.cfg.Seed, bestTrial.ParamValues())
+		params, ok := s.space.Decode(bestTrial)
+		if !ok { // a warm start's trial: its parameters as stored
+			params = bestTrial.ParamValues()
+		}
+		l, err = trialLearner(s.p, s.fam, s.cfg.Seed, params)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("tune %s: stored best trial %d: %w", s.name, bestTrial.Number, err)
@@ -246,4 +273,77 @@ func (s *searcher) result(ctx context.Context, study *tune.Study, info *TuningIn
 		return nil, fmt.Errorf("tune %s: stored best trial %d: %w", s.name, bestTrial.Number, err)
 	}
 	return &tuned{learner: l, cv: cv, info: info}, nil
+}
+
+// choice is a batch trial's learner and parameters, chosen in Suggest.
+type choice struct {
+	l      model.Learner
+	params map[string]any
+}
+
+// batchObjective splits the study's objective for OptimizeBatch: every
+// trial of a batch chooses its learner in turn, then they run together
+// (their folds side by side on the executor).
+func (s *searcher) batchObjective(fresh bool) tune.BatchObjective {
+	return tune.BatchObjective{
+		Suggest: func(t *tune.Trial) error {
+			l, params, err := s.choose(t, fresh)
+			if err != nil {
+				return err
+			}
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.chosen == nil {
+				s.chosen = map[int]choice{}
+			}
+			s.chosen[t.Number()] = choice{l, params}
+			return nil
+		},
+		Evaluate: func(ctx context.Context, t *tune.Trial) (float64, error) {
+			s.mu.Lock()
+			c, ok := s.chosen[t.Number()]
+			delete(s.chosen, t.Number())
+			s.mu.Unlock()
+			if !ok {
+				return 0, fmt.Errorf("trial %d: no learner was chosen", t.Number())
+			}
+			return s.evaluate(ctx, t, c.l, c.params)
+		},
+	}
+}
+
+// tuneBatch is the number of trials a study proposes together: the
+// config's tune_batch, or with 0 (auto) the executor's parallelism (the
+// workers on a queue), 1 for the local executor.
+func tuneBatch(ctx context.Context, cfg *config.Config, exec Executor) int {
+	if cfg.TuneBatch > 0 {
+		return cfg.TuneBatch
+	}
+	if p, ok := exec.(Parallel); ok {
+		return max(1, p.Parallelism(ctx))
+	}
+	return 1
+}
+
+// recordUnits records where and how long the folds of a trial ran on a
+// queue (Options.Studies must also be a store.Records), for studies show.
+// Local runs record nothing: every fold ran in this process. A failed
+// write is logged, never a failed trial.
+func (s *searcher) recordUnits(ctx context.Context, number int, ran []UnitResult) {
+	recs, ok := s.o.Studies.(store.Records)
+	if !ok || s.p.exec == nil {
+		return
+	}
+	var units []UnitRun
+	for i, r := range ran {
+		if r.Worker == "" {
+			continue // the fold did not finish (pruned, failed)
+		}
+		units = append(units, UnitRun{Fold: i, Worker: r.Worker, QueuedMS: durationMS(r.Queued), RunMS: durationMS(r.Run)})
+	}
+	b, _ := json.Marshal(units)
+	key := trialUnitsKey(studyName(s.p, s.cfg, s.name, s.samplerN), number)
+	if err := recs.PutRecord(context.WithoutCancel(ctx), TrialUnitsKind, key, b); err != nil {
+		s.log.Warn("recording where a trial's folds ran", "trial", number, "err", err)
+	}
 }

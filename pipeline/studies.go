@@ -2,9 +2,12 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/tune"
@@ -75,4 +78,45 @@ func SummarizeStudy(s store.Study, trials []tune.FrozenTrial) StudySummary {
 		}
 	}
 	return sum
+}
+
+// TrialUnitsKind is the record kind of where the folds of queued trials
+// ran: one record per trial, keyed by study name and trial number, with
+// a JSON list of UnitRun.
+const TrialUnitsKind = "trial_units"
+
+// UnitRun is where and how long one fold unit of a trial ran.
+type UnitRun struct {
+	Fold   int    `json:"fold"`
+	Worker string `json:"worker"`
+	// QueuedMS is the time from publishing the unit to a worker starting
+	// it, RunMS the time it ran, in milliseconds.
+	QueuedMS float64 `json:"queued_ms"`
+	RunMS    float64 `json:"run_ms"`
+}
+
+func trialUnitsKey(study string, number int) string { return fmt.Sprintf("%s#%06d", study, number) }
+
+func durationMS(d time.Duration) float64 { return math.Round(float64(d.Microseconds())/10) / 100 }
+
+// TrialUnits returns where the folds of the study's queued trials ran,
+// by trial number; trials that ran in-process have none.
+func TrialUnits(ctx context.Context, recs store.Records, study string) (map[int][]UnitRun, error) {
+	rs, err := recs.ListRecords(ctx, TrialUnitsKind, study+"#")
+	if err != nil {
+		return nil, fmt.Errorf("study %s: units: %w", study, err)
+	}
+	out := make(map[int][]UnitRun, len(rs))
+	for _, r := range rs {
+		n, err := strconv.Atoi(strings.TrimPrefix(r.Key, study+"#"))
+		if err != nil {
+			continue // another study's, whose name extends this one
+		}
+		var units []UnitRun
+		if err := json.Unmarshal(r.Value, &units); err != nil {
+			return nil, fmt.Errorf("study %s trial %d: units: %w", study, n, err)
+		}
+		out[n] = units
+	}
+	return out, nil
 }

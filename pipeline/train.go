@@ -64,6 +64,10 @@ type Options struct {
 	// dashboard can show what the config changed from the profile's
 	// defaults. "" records the profile as unknown.
 	Profile string
+	// Resume is the id of an interrupted run this one continues under
+	// the same id, with the config ResumeConfig returns; "" starts a new
+	// run.
+	Resume string
 }
 
 // Entry is one candidate's line on the leaderboard.

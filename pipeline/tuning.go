@@ -23,6 +23,9 @@ import (
 // TuningInfo describes a candidate's hyperparameter search.
 type TuningInfo struct {
 	Sampler string `json:"sampler"` // tpe or grid
+	// Batch is the number of trials proposed and evaluated together
+	// (tune_batch, or the executor's parallelism); 1 is sequential.
+	Batch int `json:"batch,omitempty"`
 	// Study is the stored study's name: a rerun of the same data and
 	// config resumes it.
 	Study  string `json:"study"`

@@ -20,7 +20,7 @@ type rebuildingExecutor struct {
 	units  atomic.Int64
 }
 
-func (r *rebuildingExecutor) Execute(ctx context.Context, units []Unit, done func(int, []byte) error) error {
+func (r *rebuildingExecutor) Execute(ctx context.Context, units []Unit, done func(int, UnitResult) error) error {
 	for i, u := range units {
 		b, err := r.runner.Run(ctx, u.Key, u.Kind, u.Spec, 1)
 		if err != nil {
@@ -28,7 +28,7 @@ func (r *rebuildingExecutor) Execute(ctx context.Context, units []Unit, done fun
 		}
 		r.units.Add(1)
 
-		if err := done(i, b); err != nil {
+		if err := done(i, UnitResult{Value: b, Worker: "rebuilt"}); err != nil {
 			return err
 		}
 	}

@@ -48,6 +48,11 @@ func (d Direction) better(a, b float64) bool {
 type History struct {
 	Direction Direction
 	Trials    []FrozenTrial
+	// Lies counts the trials that are still running but appear Complete
+	// with a made-up value (OptimizeBatch's constant liar), so that a
+	// batch spreads out. They are among Trials; samplers leave them out
+	// of counts of finished trials, such as TPE's startup trials.
+	Lies int
 }
 
 // loss returns v oriented so that smaller is better.

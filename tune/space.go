@@ -92,6 +92,46 @@ func (s Space) Sample(t *Trial) map[string]any {
 	return out
 }
 
+// Decode returns the params map Sample gave the trial ft, from its stored
+// values: a finished trial's learner parameters, hidden parameters (which
+// only steer conditions) left out. ok is false if ft lacks a parameter
+// Sample would have drawn.
+func (s Space) Decode(ft FrozenTrial) (params map[string]any, ok bool) {
+	out := map[string]any{}
+	chosen := map[string]string{}
+	for _, p := range s.Params {
+		if p.When != nil {
+			c, ok := chosen[p.When.Param]
+			if !ok || !slices.Contains(p.When.Choices, c) {
+				continue
+			}
+		}
+		if p.Fixed != nil {
+			if !p.Hidden {
+				out[p.Name] = p.Fixed
+			}
+			if str, ok := p.Fixed.(string); ok {
+				chosen[p.Name] = str
+			}
+			continue
+		}
+		v, ok := ft.Param(p.Name)
+		if !ok {
+			return nil, false
+		}
+		if c, isStr := v.(string); isStr && p.Dist.Kind == Categorical {
+			chosen[p.Name] = c
+			if i := slices.Index(p.Dist.Choices, c); p.Values != nil && i >= 0 && i < len(p.Values) {
+				v = p.Values[i]
+			}
+		}
+		if !p.Hidden {
+			out[p.Name] = v
+		}
+	}
+	return out, true
+}
+
 // Names returns the names of the space's parameters, in order.
 func (s Space) Names() []string {
 	names := make([]string, len(s.Params))

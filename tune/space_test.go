@@ -3,6 +3,7 @@ package tune
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/tabforge/tabforge/model"
@@ -128,6 +129,36 @@ func TestSpaceOverride(t *testing.T) {
 	} {
 		if _, err := base.Override(bad); err == nil {
 			t.Errorf("Override(%v) succeeded; want an error", bad)
+		}
+	}
+}
+
+// TestSpaceDecode checks that Decode gives back what Sample gave each
+// trial of a study, for every family's space.
+func TestSpaceDecode(t *testing.T) {
+	ctx := context.Background()
+	for _, fam := range []string{"gbdt", "forest", "ridge", "logistic", "tree"} {
+		for _, task := range []model.Task{model.Regression, model.Binary} {
+			space := SpaceFor(fam, task)
+			sampled := map[int]string{}
+			s, err := NewStudy(ctx, "decode", Config{Seed: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			obj := func(_ context.Context, tr *Trial) (float64, error) {
+				sampled[tr.Number()] = fmt.Sprint(space.Sample(tr))
+				return float64(tr.Number()), nil
+			}
+			if _, err := s.Optimize(ctx, obj, Budget{MaxTrials: 15}); err != nil {
+				t.Fatal(err)
+			}
+			trials, _ := s.Trials(ctx)
+			for _, ft := range trials {
+				got, ok := space.Decode(ft)
+				if !ok || fmt.Sprint(got) != sampled[ft.Number] {
+					t.Errorf("%s %s trial %d: Decode = %v, %v; Sample gave %s", fam, task, ft.Number, got, ok, sampled[ft.Number])
+				}
+			}
 		}
 	}
 }

@@ -238,7 +238,11 @@ func trialSeed(seed uint64, number int) uint64 {
 // Ask starts a new trial: the oldest Waiting (retried) trial if there is
 // one, otherwise a fresh one. It returns an error wrapping ErrExhausted
 // when the sampler has nothing left to propose.
-func (s *Study) Ask(ctx context.Context) (*Trial, error) {
+func (s *Study) Ask(ctx context.Context) (*Trial, error) { return s.ask(ctx, nil) }
+
+// ask is Ask with the running trials in lies shown to the sampler as
+// Complete with the given values (the constant liar of OptimizeBatch).
+func (s *Study) ask(ctx context.Context, lies map[int64]float64) (*Trial, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	trials, err := s.storage.Trials(ctx, s.id)
@@ -279,6 +283,10 @@ func (s *Study) Ask(ctx context.Context) (*Trial, error) {
 				}
 			}
 			lt.mu.Unlock()
+		}
+		if v, ok := lies[t.ID]; ok && t.State == Running {
+			t.State, t.Value = Complete, v
+			hist.Lies++
 		}
 		hist.Trials = append(hist.Trials, t)
 	}

@@ -170,7 +170,7 @@ func (s TPESampler) InferRelativeSpace(h *History) map[string]Distribution {
 		return nil
 	}
 	trials := observed(h)
-	if len(trials) < s.startup() {
+	if len(trials)-h.Lies < s.startup() {
 		return nil
 	}
 	var space map[string]Distribution
@@ -195,7 +195,7 @@ func (s TPESampler) InferRelativeSpace(h *History) map[string]Distribution {
 
 // SampleRelative implements Sampler.
 func (s TPESampler) SampleRelative(h *History, rng *rand.Rand, space map[string]Distribution) (map[string]float64, error) {
-	if len(space) == 0 || len(observed(h)) < s.startup() {
+	if len(space) == 0 || len(observed(h))-h.Lies < s.startup() {
 		return nil, nil
 	}
 	names := make([]string, 0, len(space))
@@ -217,7 +217,7 @@ func (s TPESampler) SampleRelative(h *History, rng *rand.Rand, space map[string]
 
 // SampleIndependent implements Sampler.
 func (s TPESampler) SampleIndependent(h *History, rng *rand.Rand, name string, d Distribution) (float64, error) {
-	if len(observed(h)) < s.startup() {
+	if len(observed(h))-h.Lies < s.startup() {
 		return d.sample(rng), nil
 	}
 	return s.sample(h, rng, []string{name}, []Distribution{d}, false)[0], nil

@@ -116,6 +116,10 @@ type Trial struct {
 	number int
 	seed   uint64
 	hist   History // snapshot of the other trials when the trial started
+	// pruneHist, if not nil, is what the pruner sees instead of the
+	// study's current trials: OptimizeBatch's trials finished before the
+	// batch, so that pruning does not depend on the timing of the others.
+	pruneHist *History
 
 	mu       sync.Mutex
 	rng      *rand.Rand
@@ -286,6 +290,9 @@ func (t *Trial) ShouldPrune() bool {
 	t.mu.Unlock()
 	if len(self.Intermediate) == 0 {
 		return false
+	}
+	if t.pruneHist != nil {
+		return t.study.pruner.Prune(t.pruneHist, self)
 	}
 	h, err := t.study.history(context.Background(), t.id)
 	if err != nil {

@@ -40,6 +40,9 @@ type trainJSON struct {
 		CV         map[string]float64 `json:"cv"`
 		Test       map[string]float64 `json:"test"`
 		FitSeconds float64            `json:"fit_seconds"`
+		Tuning     *struct {
+			Batch int `json:"batch"`
+		} `json:"tuning"`
 	} `json:"leaderboard"`
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -55,12 +56,12 @@ func (a *app) studiesCommand() *cobra.Command {
 		},
 	}
 	show := &cobra.Command{
-		Use:   "show STUDY",
-		Short: "Show a study's trials (name or unique prefix): number, state, value, duration, parameters",
+		Use:   "show STUDY|RUN",
+		Short: "Show a study's trials (name or unique prefix), or those of every study of a run: number, state, value, duration, parameters, and for queued trials the workers and queue and run times",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withStore(cmd, func(st store.Store) error {
-				return a.showStudy(cmd, st, args[0], asJSON)
+				return a.showStudies(cmd, st, args[0], asJSON)
 			})
 		},
 	}
@@ -79,37 +80,92 @@ type trialRow struct {
 	Seconds float64        `json:"seconds,omitempty"`
 	Params  map[string]any `json:"params"`
 	Best    bool           `json:"best,omitempty"`
+	// Worker lists the workers that ran the trial's fold units on a
+	// queue, in fold order without repeats; QueuedMS is the units' mean
+	// time from publishing to start, RunMS their summed run time.
+	Worker   string             `json:"worker,omitempty"`
+	QueuedMS *float64           `json:"queued_ms,omitempty"`
+	RunMS    *float64           `json:"run_ms,omitempty"`
+	Units    []pipeline.UnitRun `json:"units,omitempty"`
 }
 
-func (a *app) showStudy(cmd *cobra.Command, st store.Store, name string, asJSON bool) error {
-	all, err := st.ListStudies(cmd.Context())
+// studyView is one study as studies show prints it.
+type studyView struct {
+	Study  pipeline.StudySummary `json:"study"`
+	Trials []trialRow            `json:"trials"`
+}
+
+// showStudies prints the study named (or prefixed) by arg, or when no
+// study matches and arg names a run, every study of the run.
+func (a *app) showStudies(cmd *cobra.Command, st store.Store, arg string, asJSON bool) error {
+	ctx := cmd.Context()
+	all, err := st.ListStudies(ctx)
 	if err != nil {
 		return err
 	}
 	var match []store.Study
 	for _, s := range all {
-		if s.Name == name {
+		if s.Name == arg {
 			match = []store.Study{s}
 			break
 		}
-		if strings.HasPrefix(s.Name, name) {
+		if strings.HasPrefix(s.Name, arg) {
 			match = append(match, s)
 		}
 	}
-	switch {
-	case len(match) == 0:
-		return fmt.Errorf("study %q: %w", name, store.ErrNotFound)
-	case len(match) > 1:
-		return usagef("study prefix %q matches %d studies; give more of the name (see 'tabforge studies list')", name, len(match))
+	run := false
+	if len(match) == 0 {
+		r, rerr := st.GetRun(ctx, arg)
+		if rerr != nil {
+			return fmt.Errorf("study or run %q: %w", arg, store.ErrNotFound)
+		}
+		run = true
+		for _, s := range all {
+			if strings.HasPrefix(s.Name, pipeline.RunStudyPrefix(r)) {
+				match = append(match, s)
+			}
+		}
+	} else if len(match) > 1 {
+		return usagef("study prefix %q matches %d studies; give more of the name (see 'tabforge studies list')", arg, len(match))
 	}
-	trials, err := st.Trials(cmd.Context(), match[0].ID)
+	views := make([]studyView, len(match))
+	for i, s := range match {
+		if views[i], err = studyRows(ctx, st, s); err != nil {
+			return err
+		}
+	}
+	if asJSON {
+		if run {
+			return json.NewEncoder(a.stdout).Encode(views)
+		}
+		return json.NewEncoder(a.stdout).Encode(views[0])
+	}
+	for i, v := range views {
+		if i > 0 {
+			fmt.Fprintln(a.stdout)
+		}
+		if err := a.printStudy(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// studyRows reads a study's trials and where their units ran.
+func studyRows(ctx context.Context, st store.Store, study store.Study) (studyView, error) {
+	trials, err := st.Trials(ctx, study.ID)
 	if err != nil {
-		return err
+		return studyView{}, err
 	}
-	s := pipeline.SummarizeStudy(match[0], trials)
+	units, err := pipeline.TrialUnits(ctx, st, study.Name)
+	if err != nil {
+		return studyView{}, err
+	}
+	s := pipeline.SummarizeStudy(study, trials)
 	rows := make([]trialRow, len(trials))
 	for i, t := range trials {
 		r := trialRow{Number: t.Number, State: t.State, Params: map[string]any{}, Best: t.Number == s.BestAt}
+		r.setUnits(units[t.Number])
 		if !math.IsNaN(t.Value) {
 			v := t.Value
 			r.Value = &v
@@ -122,13 +178,38 @@ func (a *app) showStudy(cmd *cobra.Command, st store.Store, name string, asJSON 
 		}
 		rows[i] = r
 	}
-	if asJSON {
-		return json.NewEncoder(a.stdout).Encode(map[string]any{"study": s, "trials": rows})
+	return studyView{Study: s, Trials: rows}, nil
+}
+
+// setUnits sets the row's worker and timing columns from its units.
+func (r *trialRow) setUnits(units []pipeline.UnitRun) {
+	if len(units) == 0 {
+		return
 	}
+	var workers []string
+	queued, ran := 0.0, 0.0
+	for _, u := range units {
+		if !slices.Contains(workers, u.Worker) {
+			workers = append(workers, u.Worker)
+		}
+		queued += u.QueuedMS
+		ran += u.RunMS
+	}
+	queued /= float64(len(units))
+	r.Worker, r.QueuedMS, r.RunMS, r.Units = strings.Join(workers, ","), &queued, &ran, units
+}
+
+func (a *app) printStudy(v studyView) error {
+	s, rows := v.Study, v.Trials
 	fmt.Fprintf(a.stdout, "study %s (%s): %d trials, %d complete, %d pruned, best %s at trial %d\n",
 		s.Name, s.Direction, s.Trials, s.Complete, s.Pruned, metricText(s.Best), s.BestAt)
+	queued := slices.ContainsFunc(rows, func(r trialRow) bool { return r.Worker != "" })
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TRIAL\tSTATE\tVALUE\tSECONDS\tPARAMS")
+	if queued {
+		fmt.Fprintln(tw, "TRIAL\tSTATE\tVALUE\tSECONDS\tWORKER\tQUEUED MS\tRUN MS\tPARAMS")
+	} else {
+		fmt.Fprintln(tw, "TRIAL\tSTATE\tVALUE\tSECONDS\tPARAMS")
+	}
 	for _, r := range rows {
 		mark := ""
 		if r.Best {
@@ -138,7 +219,18 @@ func (a *app) showStudy(cmd *cobra.Command, st store.Store, name string, asJSON 
 		for _, k := range slices.Sorted(maps.Keys(r.Params)) {
 			ps = append(ps, fmt.Sprintf("%s=%v", k, r.Params[k]))
 		}
-		fmt.Fprintf(tw, "%d%s\t%s\t%s\t%s\t%s\n", r.Number, mark, r.State, metricText(r.Value), strconv.FormatFloat(r.Seconds, 'f', 3, 64), strings.Join(ps, " "))
+		cols := fmt.Sprintf("%d%s\t%s\t%s\t%s\t", r.Number, mark, r.State, metricText(r.Value), strconv.FormatFloat(r.Seconds, 'f', 3, 64))
+		if queued {
+			cols += fmt.Sprintf("%s\t%s\t%s\t", orDash(r.Worker), msText(r.QueuedMS), msText(r.RunMS))
+		}
+		fmt.Fprintln(tw, cols+strings.Join(ps, " "))
 	}
 	return tw.Flush()
+}
+
+func msText(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*v, 'f', 1, 64)
 }

@@ -65,6 +65,7 @@ test part, prints the leaderboard, saves the best model and records the run.`,
 	f.String("out", "", "directory for saved models")
 	f.String("name", "", "registered model name the model becomes a version of (default: the data file's stem)")
 	f.String("queue", "", "run CV folds on tabforge workers through this JetStream server (nats://HOST:PORT or embedded)")
+	f.String("resume", "", "continue the interrupted run RUN under its id, with its recorded config (finished trials and queued results are reused)")
 	f.BoolVar(&asJSON, "json", false, "print the result as one JSON object on stdout")
 	return cmd
 }
@@ -109,6 +110,21 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 	if err != nil {
 		return err
 	}
+	ctx := cmd.Context()
+	resume, _ := cmd.Flags().GetString("resume")
+	if resume != "" {
+		st, err := a.openStore(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		rcfg, rec, err := pipeline.ResumeConfig(ctx, st, resume, cfg)
+		st.Close()
+		if err != nil {
+			return err
+		}
+		cfg, resume = rcfg, rec.ID
+		log.Info("resuming run", "run", rec.ID, "data", cfg.Data)
+	}
 	if cfg.Data == "" {
 		return usagef("train: --data is required")
 	}
@@ -128,7 +144,6 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 	for _, w := range warnings {
 		log.Warn(w)
 	}
-	ctx := cmd.Context()
 	st, err := a.openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -148,7 +163,7 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 	defer closeArts()
 	// Every run adds its dataset and evaluations to the knowledge base.
 	o := pipeline.Options{Logger: log, Progress: bars.event, Runs: st, Studies: st, Registrar: reg, Knowledge: &meta.KB{Records: st},
-		Profile: prov.Profile}
+		Profile: prov.Profile, Resume: resume}
 	if cfg.MetaLearning {
 		// The user's own history over the knowledge base tabforge ships.
 		kb, err := meta.WithShipped(st)
