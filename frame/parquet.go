@@ -90,6 +90,9 @@ func decodeParquet(r io.ReaderAt, size int64, opts ReadOptions) (*Frame, error) 
 		return nil, fmt.Errorf("parquet footer: %w", err)
 	}
 	md := pf.Metadata()
+	if err := checkLZ4Pages(r, size, md); err != nil {
+		return nil, err
+	}
 	leaves, err := flatColumns(md.Schema)
 	if err != nil {
 		return nil, err

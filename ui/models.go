@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/tabforge/tabforge/registry"
 )
@@ -120,6 +121,42 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 	}
 	done := fmt.Sprintf("rolled %s back from %s to %s", e.Name, e.Replaced, e.Version)
 	http.Redirect(w, r, s.o.Prefix+"/models/"+url.PathEscape(e.Version)+"?done="+url.QueryEscape(done), http.StatusSeeOther)
+}
+
+// route handles POST /names/{name}/route (split like "production=90,
+// challenger=10", shadow targets separated by commas, key) with
+// registry.SetRoute, which records it in the history; empty fields clear
+// the route, sending all traffic to production.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	if err := s.checkWrite(r); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rt := registry.Route{Key: strings.TrimSpace(r.PostFormValue("key"))}
+	for _, t := range strings.Split(r.PostFormValue("shadow"), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			rt.Shadow = append(rt.Shadow, t)
+		}
+	}
+	if split := strings.TrimSpace(r.PostFormValue("split")); split != "" {
+		var err error
+		if rt.Split, err = registry.ParseSplit(split); err != nil {
+			s.fail(w, r, badRequest("%v", err))
+			return
+		}
+	}
+	name := r.PathValue("name")
+	e, err := s.reg.SetRoute(r.Context(), name, rt, registry.PromoteOptions{Reason: reason(r)})
+	if err != nil {
+		s.fail(w, r, registryError(err))
+		return
+	}
+	back := r.PostFormValue("version")
+	if back == "" {
+		back = e.Version
+	}
+	done := name + ": " + e.Reason
+	http.Redirect(w, r, s.o.Prefix+"/models/"+url.PathEscape(back)+"?done="+url.QueryEscape(done), http.StatusSeeOther)
 }
 
 // reason is the form's reason, or says the dashboard did it.

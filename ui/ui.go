@@ -99,6 +99,7 @@ func New(st store.Store, o Options) (*Server, error) {
 	s.mux.HandleFunc("GET /models/{version}", s.version)
 	s.mux.HandleFunc("POST /models/{version}/promote", s.promote)
 	s.mux.HandleFunc("POST /names/{name}/rollback", s.rollback)
+	s.mux.HandleFunc("POST /names/{name}/route", s.route)
 	s.mux.HandleFunc("GET /monitor", s.monitorPage)
 	s.mux.HandleFunc("GET /events", s.events)
 	s.h = s.mux

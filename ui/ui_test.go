@@ -215,8 +215,37 @@ func TestPromoteNeedsToken(t *testing.T) {
 		t.Errorf("after rollback production = %v, %v; want %s", m, err, f.v1)
 	}
 	_, body := get(t, admin.URL, "/models/"+f.v1)
-	if !strings.Contains(body, `id="promote-form"`) || !strings.Contains(body, "rollback") {
-		t.Error("the admin version page has no promote form or no rollback in its history")
+	if !strings.Contains(body, `id="promote-form"`) || !strings.Contains(body, "rollback") || !strings.Contains(body, `id="route-form"`) {
+		t.Error("the admin version page has no promote or route form, or no rollback in its history")
+	}
+
+	route := url.Values{"split": {"production=90," + f.v2 + "=10"}, "shadow": {f.v2}, "key": {"customer"},
+		"token": {"s3cret"}, "confirm": {"yes"}, "reason": {"canary"}, "version": {f.v1}}
+	for _, tt := range []struct {
+		base string
+		form url.Values
+		code int
+	}{
+		{readOnly.URL, route, 403},
+		{admin.URL, url.Values{"split": {"production=90"}, "token": {"s3cret"}}, 400},                  // no confirmation
+		{admin.URL, url.Values{"split": {"production"}, "token": {"s3cret"}, "confirm": {"yes"}}, 400}, // no weight
+	} {
+		if code := post(tt.base, "/names/churn/route", tt.form); code != tt.code {
+			t.Errorf("POST route %v = %d; want %d", tt.form, code, tt.code)
+		}
+	}
+	if rt, err := reg.RouteOf(context.Background(), "churn"); err != nil || !rt.IsZero() {
+		t.Fatalf("route after refused requests = %+v, %v; want none", rt, err)
+	}
+	if code := post(admin.URL, "/names/churn/route", route); code != http.StatusSeeOther {
+		t.Fatalf("route with the token = %d; want 303", code)
+	}
+	rt, err := reg.RouteOf(context.Background(), "churn")
+	if err != nil || len(rt.Split) != 2 || rt.Split[1].Weight != 10 || len(rt.Shadow) != 1 || rt.Key != "customer" {
+		t.Errorf("route = %+v, %v; want a 90/10 split, one shadow and the key", rt, err)
+	}
+	if h, _ := reg.History(context.Background(), "churn"); len(h) == 0 || h[len(h)-1].Action != "route" || !strings.Contains(h[len(h)-1].Reason, "canary") {
+		t.Errorf("history does not end with the route and its reason: %+v", h)
 	}
 }
 
