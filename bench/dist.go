@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tabforge/tabforge/dist"
+	"github.com/tabforge/tabforge/internal/syncbuf"
 )
 
 // DistRow is one configuration of the dist benchmark: a train run in
@@ -168,10 +169,10 @@ func distQueue(ctx context.Context, o DistOptions, n int, args []string) (DistRo
 	defer srv.Shutdown()
 	wctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	logs := make([]*syncBuffer, n)
+	logs := make([]*syncbuf.Buffer, n)
 	defer func() { stop(); wg.Wait() }()
 	for i := range n {
-		logs[i] = &syncBuffer{}
+		logs[i] = &syncbuf.Buffer{}
 		cmd := exec.CommandContext(wctx, o.Self, "worker", "--queue", srv.URL(), "--store", "sqlite://"+filepath.Join(dir, "runs.db"),
 			"--concurrency", "1")
 		cmd.Env, cmd.Stderr = append(os.Environ(), "GOMAXPROCS=1"), logs[i]
@@ -242,22 +243,4 @@ func PrintDist(w io.Writer, rows []DistRow) error {
 			units, rate, r.Speedup, over, r.Best)
 	}
 	return tw.Flush()
-}
-
-// syncBuffer is a bytes.Buffer safe for a process's writes and our reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -122,10 +122,3 @@ func TestRedisNotificationsRefused(t *testing.T) {
 		t.Errorf("notify-keyspace-events = %s; the restricted user changed it", v)
 	}
 }
-
-// String returns what was written so far.
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}

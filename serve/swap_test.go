@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tabforge/tabforge/internal/syncbuf"
 	"github.com/tabforge/tabforge/registry"
 )
 
@@ -182,26 +183,15 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the log writer and the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
+// syncBuffer is the server's log, safe for its writer and the test.
+type syncBuffer struct{ syncbuf.Buffer }
 
 // lines waits for the log writer's periodic flush and decodes the lines.
 func (b *syncBuffer) lines(t *testing.T, _ *fixture) []logLine {
 	t.Helper()
 	time.Sleep(1200 * time.Millisecond)
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	var out []logLine
-	dec := json.NewDecoder(bytes.NewReader(b.buf.Bytes()))
+	dec := json.NewDecoder(bytes.NewReader(b.Bytes()))
 	for dec.More() {
 		var l logLine
 		if err := dec.Decode(&l); err != nil {

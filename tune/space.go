@@ -48,47 +48,20 @@ type Space struct {
 // values as their Values entry or choice string. Parameters whose
 // condition does not hold are neither sampled nor emitted.
 func (s Space) Sample(t *Trial) map[string]any {
-	out := map[string]any{}
-	chosen := map[string]string{}
-	for _, p := range s.Params {
-		if p.When != nil {
-			c, ok := chosen[p.When.Param]
-			if !ok || !slices.Contains(p.When.Choices, c) {
-				continue
-			}
-		}
-		if p.Fixed != nil {
-			if !p.Hidden {
-				out[p.Name] = p.Fixed
-			}
-			if str, ok := p.Fixed.(string); ok {
-				chosen[p.Name] = str
-			}
-			continue
-		}
-		var v any
+	out, _ := s.build(func(p Param) (any, bool) {
 		switch p.Dist.Kind {
 		case Float:
-			v = t.SuggestFloat(p.Name, p.Dist.Low, p.Dist.High, p.Dist.Log)
+			return t.SuggestFloat(p.Name, p.Dist.Low, p.Dist.High, p.Dist.Log), true
 		case Int:
-			v = t.SuggestInt(p.Name, int(p.Dist.Low), int(p.Dist.High), p.Dist.Log)
+			return t.SuggestInt(p.Name, int(p.Dist.Low), int(p.Dist.High), p.Dist.Log), true
 		case Categorical:
-			c := t.SuggestCategorical(p.Name, p.Dist.Choices)
-			chosen[p.Name] = c
-			v = c
-			if i := slices.Index(p.Dist.Choices, c); p.Values != nil && i >= 0 && i < len(p.Values) {
-				v = p.Values[i]
-			}
-		default:
-			t.mu.Lock()
-			t.setErr(fmt.Errorf("tune: space parameter %q: unknown kind %q", p.Name, p.Dist.Kind))
-			t.mu.Unlock()
-			continue
+			return t.SuggestCategorical(p.Name, p.Dist.Choices), true
 		}
-		if !p.Hidden {
-			out[p.Name] = v
-		}
-	}
+		t.mu.Lock()
+		t.setErr(fmt.Errorf("tune: space parameter %q: unknown kind %q", p.Name, p.Dist.Kind))
+		t.mu.Unlock()
+		return nil, true // skipped
+	})
 	return out
 }
 
@@ -97,6 +70,14 @@ func (s Space) Sample(t *Trial) map[string]any {
 // only steer conditions) left out. ok is false if ft lacks a parameter
 // Sample would have drawn.
 func (s Space) Decode(ft FrozenTrial) (params map[string]any, ok bool) {
+	return s.build(func(p Param) (any, bool) { return ft.Param(p.Name) })
+}
+
+// build walks the space in order for Sample and Decode: value gives each
+// free parameter's raw value (a categorical's choice string; nil skips
+// the parameter, false stops the walk), and build applies conditions,
+// fixed values, categorical Values and hidden parameters.
+func (s Space) build(value func(Param) (any, bool)) (map[string]any, bool) {
 	out := map[string]any{}
 	chosen := map[string]string{}
 	for _, p := range s.Params {
@@ -115,9 +96,12 @@ func (s Space) Decode(ft FrozenTrial) (params map[string]any, ok bool) {
 			}
 			continue
 		}
-		v, ok := ft.Param(p.Name)
+		v, ok := value(p)
 		if !ok {
 			return nil, false
+		}
+		if v == nil {
+			continue
 		}
 		if c, isStr := v.(string); isStr && p.Dist.Kind == Categorical {
 			chosen[p.Name] = c

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -13,27 +12,13 @@ import (
 
 	"github.com/vbauerster/mpb/v8"
 
+	"github.com/tabforge/tabforge/internal/syncbuf"
 	"github.com/tabforge/tabforge/progress"
 )
 
-// syncBuffer is a bytes.Buffer safe for the renderer and the loggers
-// writing at once, as a terminal is.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is safe for the renderer and the loggers writing at once,
+// as a terminal is, and for child processes' output read by the tests.
+type syncBuffer = syncbuf.Buffer
 
 var csi = regexp.MustCompile(`^\x1b\[(\d*)([A-Za-z])`)
 
