@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -43,21 +42,7 @@ func TestContinuousLoop(t *testing.T) {
 	}
 	store := []string{"--store", "sqlite://" + filepath.Join(dir, "tf.db"), "--set", "artifacts=" + filepath.Join(dir, "artifacts")}
 
-	serve := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--poll", "100ms"}, store...)...)
-	stdout, err := serve.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	serve.Stderr = io.Discard
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { serve.Process.Kill(); serve.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "listening on ") {
-		t.Fatalf("serve printed %q, %v", line, err)
-	}
-	url := strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
+	_, url := startServe(t, bin, append([]string{"--poll", "100ms"}, store...)...)
 	served := func() string {
 		t.Helper()
 		resp, err := http.Post(url+"/invocations", "text/csv", strings.NewReader(string(body)))

@@ -53,22 +53,7 @@ func TestServeProcess(t *testing.T) {
 	}
 	want := readCSV(t, filepath.Join(dir, "pred.csv"))
 
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--store", "sqlite://"+filepath.Join(dir, "tf.db"),
-		"--set", "artifacts="+filepath.Join(dir, "artifacts"))
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "listening on ") {
-		t.Fatalf("serve printed %q, %v", line, err)
-	}
-	url := strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
+	cmd, url := startServe(t, bin, "--store", "sqlite://"+filepath.Join(dir, "tf.db"), "--set", "artifacts="+filepath.Join(dir, "artifacts"))
 	body, _ := os.ReadFile(rows)
 	resp, err := http.Post(url+"/invocations", "text/csv", strings.NewReader(string(body)))
 	if err != nil {
@@ -157,4 +142,26 @@ func writeCSVFile(t *testing.T, path string, recs [][]string) {
 	if err := fh.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// startServe runs bin serve on a free loopback port with args, stops it
+// when the test ends, and returns the process and its URL from the
+// "listening on" line.
+func startServe(t *testing.T, bin string, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "listening on ") {
+		t.Fatalf("serve printed %q, %v", line, err)
+	}
+	return cmd, strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
 }
