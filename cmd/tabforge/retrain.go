@@ -1,14 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/continuous"
 	"github.com/tabforge/tabforge/meta"
-	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
 )
@@ -37,30 +38,21 @@ retrain, the challenger and its parent version).`,
 			if name == "" || data == "" {
 				return usagef("retrain: --name and --data are required")
 			}
-			s, err := registry.ParseStage(stage)
-			if err != nil || (s != registry.Production && s != registry.Staging) {
-				return usagef("retrain: --stage %q: want production or staging", stage)
+			var err error
+			if pol.Stage, err = servingStage("retrain", stage); err != nil {
+				return err
 			}
-			pol.Stage = s
 			cfg, st, err := a.configStore(cmd)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
 			ctx := cmd.Context()
-			code, err := registry.CodeVersion("tabforge " + version)
-			if err != nil {
-				return err
-			}
-			r, closeArts, err := a.registrar(ctx, cfg, st, code)
+			env, closeArts, err := a.retrainEnv(ctx, cfg, st, dir)
 			if err != nil {
 				return err
 			}
 			defer closeArts()
-			env, err := retrainEnv(r, st, code, dir)
-			if err != nil {
-				return err
-			}
 			d, err := continuous.Retrain(ctx, env, name, data, pol)
 			if err != nil {
 				return err
@@ -101,15 +93,35 @@ retrain, the challenger and its parent version).`,
 	return cmd
 }
 
-// retrainEnv is what retrain and watch retrain with: the store records the
-// challengers' runs and studies and adds them to the knowledge base, which
-// (with the shipped one) advises a challenger whose configuration has
-// meta_learning on, after the champion's own configuration.
-func retrainEnv(r pipeline.StoreRegistrar, st store.Store, code, dir string) (continuous.Env, error) {
+// retrainEnv is what retrain and watch retrain with: the registrar of
+// cfg's artifact store, and st, which records the challengers' runs and
+// studies and adds them to the knowledge base, which (with the shipped
+// one) advises a challenger whose configuration has meta_learning on,
+// after the champion's own configuration. close closes the artifacts.
+func (a *app) retrainEnv(ctx context.Context, cfg *config.Config, st store.Store, dir string) (env continuous.Env, close func() error, err error) {
+	code, err := registry.CodeVersion("tabforge " + version)
+	if err != nil {
+		return env, nil, err
+	}
+	r, closeArts, err := a.registrar(ctx, cfg, st, code)
+	if err != nil {
+		return env, nil, err
+	}
 	kb, err := meta.WithShipped(st)
 	if err != nil {
-		return continuous.Env{}, err
+		closeArts()
+		return env, nil, err
 	}
 	return continuous.Env{Registry: r.Registry, Artifacts: r.Artifacts, CodeVersion: code, Dir: dir,
-		Runs: st, Studies: st, Meta: meta.Advisor{KB: kb}, Knowledge: &meta.KB{Records: st}}, nil
+		Runs: st, Studies: st, Meta: meta.Advisor{KB: kb}, Knowledge: &meta.KB{Records: st}}, closeArts, nil
+}
+
+// servingStage parses the --stage of retrain and watch: where a promoted
+// challenger goes.
+func servingStage(command, stage string) (registry.Stage, error) {
+	s, err := registry.ParseStage(stage)
+	if err != nil || (s != registry.Production && s != registry.Staging) {
+		return "", usagef("%s: --stage %q: want production or staging", command, stage)
+	}
+	return s, nil
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tabforge/tabforge/continuous"
-	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
 )
 
@@ -42,11 +41,10 @@ a promoted challenger without a restart.`,
 			if o.Every <= 0 {
 				return usagef("watch: --every must be positive")
 			}
-			s, err := registry.ParseStage(stage)
-			if err != nil || (s != registry.Production && s != registry.Staging) {
-				return usagef("watch: --stage %q: want production or staging", stage)
+			var err error
+			if o.Policy.Stage, err = servingStage("watch", stage); err != nil {
+				return err
 			}
-			o.Policy.Stage = s
 			cfg, st, err := a.configStore(cmd)
 			if err != nil {
 				return err
@@ -59,19 +57,11 @@ a promoted challenger without a restart.`,
 			if o.Logger, err = a.logger(); err != nil {
 				return err
 			}
-			code, err := registry.CodeVersion("tabforge " + version)
-			if err != nil {
-				return err
-			}
-			r, closeArts, err := a.registrar(ctx, cfg, st, code)
+			env, closeArts, err := a.retrainEnv(ctx, cfg, st, dir)
 			if err != nil {
 				return err
 			}
 			defer closeArts()
-			env, err := retrainEnv(r, st, code, dir)
-			if err != nil {
-				return err
-			}
 			if !once {
 				return continuous.Watch(ctx, env, st, o)
 			}
