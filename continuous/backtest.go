@@ -49,11 +49,15 @@ type BacktestResult struct {
 // Strategy is one strategy's backtest: its score on each period and the
 // training it cost (the first model, shared by all, included).
 type Strategy struct {
-	Name         string   `json:"name"`
-	Mean         float64  `json:"mean"`
-	TrainSeconds float64  `json:"train_seconds"`
-	Trainings    int      `json:"trainings"`
-	Periods      []Period `json:"periods"`
+	Name         string  `json:"name"`
+	Mean         float64 `json:"mean"`
+	TrainSeconds float64 `json:"train_seconds"`
+	Trainings    int     `json:"trainings"`
+	// Refreshes counts the continuous strategy's refreshes (continued
+	// boosting of the champion, see Policy.Refresh); their time is in
+	// TrainSeconds.
+	Refreshes int      `json:"refreshes,omitempty"`
+	Periods   []Period `json:"periods"`
 }
 
 // Period is a strategy's score on one period, by the model it served
@@ -216,6 +220,9 @@ func (b *backtester) step(ctx context.Context, k int, p period, held int, tc *fr
 		st[1].TrainSeconds += d.TrainSeconds
 		if d.ChallengerVersion != "" {
 			st[1].Trainings++
+		}
+		if d.Decision == Refresh {
+			st[1].Refreshes++
 		}
 		reason := d.Reason
 		if d.Trigger != "" {

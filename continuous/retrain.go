@@ -92,6 +92,16 @@ type Policy struct {
 	// it is judged by its fit on the other rows, and the version promoted
 	// is then refitted on all of them, the newest included.
 	KeepHoldout bool
+	// Refresh, when positive, updates a champion that on demand would be
+	// kept without a challenger by continued boosting instead: Refresh
+	// times its number of boosting rounds more rounds, fitted on the
+	// newest (held-out) rows from its predictions. The update must pass
+	// a check first (see refresh) and is then its own decision, Refresh.
+	// It costs a few rounds on the newest rows where a challenger costs a
+	// training on all of them, so the champion follows a market that
+	// moves every period between challengers. Only a single gradient
+	// boosted model can be refreshed; 0 means never.
+	Refresh float64
 	// Configure, when set, changes the challenger's configuration after
 	// it is copied from the champion's (tests use it for a weak one).
 	Configure func(*config.Config)
@@ -133,10 +143,13 @@ type Decision struct {
 	Trigger string `json:"trigger,omitempty"`
 	// TrainSeconds is the wall time of training the challenger (0 when
 	// none was trained).
-	TrainSeconds float64        `json:"train_seconds"`
-	Paired       *Paired        `json:"paired,omitempty"`
-	Stage        registry.Stage `json:"stage,omitempty"`
-	Drift        *drift.Report  `json:"drift,omitempty"`
+	TrainSeconds float64 `json:"train_seconds"`
+	Paired       *Paired `json:"paired,omitempty"`
+	// Refresh describes the update of a Refresh decision, or the check
+	// of one that was kept.
+	Refresh *RefreshResult `json:"refresh,omitempty"`
+	Stage   registry.Stage `json:"stage,omitempty"`
+	Drift   *drift.Report  `json:"drift,omitempty"`
 }
 
 // The decisions.
@@ -196,6 +209,14 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 		}
 		if d.Trigger == "" {
 			d.Reason = fmt.Sprintf("on demand: the champion's %s on the newest %d rows, %.4g, is within %.0f%% of its test score %.4g", d.Metric, d.HoldoutRows, d.ChampionScore, 100*pol.Decay, champ.Metrics[d.Metric])
+			if pol.Refresh > 0 {
+				if err := refresh(ctx, env, champ, champP, cfg, data, holdout, hash, pol, d); err != nil {
+					return nil, fmt.Errorf("retrain %s: %w", name, err)
+				}
+				if d.Decision == Refresh {
+					return d, nil
+				}
+			}
 			return d, record(ctx, env, champ, d)
 		}
 	}
@@ -239,8 +260,10 @@ func needed(champ *registry.Model, d *Decision, decay float64) string {
 }
 
 // aged says why the champion is too old to keep without a challenger,
-// or "": it has seen maxAge new data versions since its promotion (its
-// retrain decisions in the history), or maxAge is 0.
+// or "": it has seen maxAge new data versions since the training of its
+// model (its retrain decisions in the history, and those of the
+// versions it was refreshed from: a refresh adds rounds, it does not
+// retrain), or maxAge is 0.
 func aged(ctx context.Context, env Env, champ *registry.Model, maxAge int) (string, error) {
 	if maxAge <= 0 {
 		return "", nil
@@ -250,9 +273,12 @@ func aged(ctx context.Context, env Env, champ *registry.Model, maxAge int) (stri
 		return "", err
 	}
 	age := 0
-	for _, e := range h {
-		if e.Action == registry.ActionRetrain && e.Parent == champ.Version {
-			age++
+	for v, seen := champ.Version, map[string]bool{}; v != "" && !seen[v]; v = refreshedFrom(h, v) {
+		seen[v] = true
+		for _, e := range h {
+			if e.Action == registry.ActionRetrain && e.Parent == v {
+				age++
+			}
 		}
 	}
 	if age < maxAge {
@@ -264,7 +290,11 @@ func aged(ctx context.Context, env Env, champ *registry.Model, maxAge int) (stri
 // record keeps d in the name's history: a retrain event of the
 // challenger (if any) with the champion as its parent.
 func record(ctx context.Context, env Env, champ *registry.Model, d *Decision) error {
-	e := registry.Event{Name: champ.Name, Action: registry.ActionRetrain, Version: d.ChallengerVersion, Parent: champ.Version, Reason: d.Decision + ": " + d.Reason}
+	version := d.ChallengerVersion
+	if d.Decision == Refresh {
+		version = d.Refresh.Version
+	}
+	e := registry.Event{Name: champ.Name, Action: registry.ActionRetrain, Version: version, Parent: champ.Version, Reason: d.Decision + ": " + d.Reason}
 	_, err := env.Registry.Record(ctx, e)
 	return err
 }

@@ -1,0 +1,295 @@
+package continuous
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/eval"
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/model/gbdt"
+	"github.com/tabforge/tabforge/pipeline"
+	"github.com/tabforge/tabforge/registry"
+)
+
+// Refresh is the decision of a champion updated by continued boosting
+// on the newest rows instead of being kept as it is (see
+// Policy.Refresh).
+const Refresh = "refresh"
+
+// RefreshResult describes a refresh: the check that justified it and
+// the version it made.
+type RefreshResult struct {
+	// Version is the refreshed version (the champion's trees and the new
+	// rounds), promoted in the champion's place.
+	Version string `json:"version"`
+	// Rounds is the number of boosting rounds added; Rows the newest
+	// rows they were fitted on.
+	Rounds int `json:"rounds"`
+	Rows   int `json:"rows"`
+	// CheckRows is the newer half of the newest rows that the check
+	// scored both models on, after boosting the champion on the older
+	// half; ChampionScore and RefreshedScore are their scores there.
+	CheckRows      int     `json:"check_rows"`
+	ChampionScore  float64 `json:"champion_score"`
+	RefreshedScore float64 `json:"refreshed_score"`
+	Paired         *Paired `json:"paired,omitempty"`
+}
+
+// refreshSource is what a refresh starts from: the champion's boosted
+// trees, and the log-target wrapper around them when it has one.
+type refreshSource struct {
+	trees *gbdt.Model
+	log   *model.LogTargetModel
+}
+
+// refreshable returns p's boosted model when p is a single gradient
+// boosted model (possibly fitted on a log target); ensembles, routed
+// predictors and other families cannot be continued.
+func refreshable(p *pipeline.Predictor) (refreshSource, bool) {
+	if len(p.Members) > 0 || p.Routes != nil || p.Model == nil {
+		return refreshSource{}, false
+	}
+	m := p.Model
+	var s refreshSource
+	if lt, ok := m.(*model.LogTargetModel); ok {
+		s.log, m = lt, lt.Inner
+	}
+	g, ok := m.(*gbdt.Model)
+	s.trees = g
+	return s, ok && g.NumTrees() > 0
+}
+
+// rounds is the number of rounds a refresh adds: the share of the
+// champion's rounds, at least one.
+func (s refreshSource) rounds(share float64) int {
+	per := s.trees.NumTrees() / max(1, s.trees.NumGroups())
+	return max(1, int(math.Ceil(share*float64(per))))
+}
+
+// continued returns a copy of p whose model is s's trees boosted rounds
+// more rounds on the rows of x, from their current predictions.
+func (s refreshSource) continued(ctx context.Context, p *pipeline.Predictor, x *frame.Frame, rounds int) (*pipeline.Predictor, error) {
+	tcol, ok := x.Lookup(p.Target.Name)
+	if !ok {
+		return nil, fmt.Errorf("target column %q not found", p.Target.Name)
+	}
+	var rows []int
+	var y []float64
+	for i := range x.NumRows() {
+		if tcol.IsMissing(i) {
+			continue
+		}
+		v, err := targetCode(p, tcol, i)
+		if err != nil {
+			return nil, err
+		}
+		if s.log != nil {
+			if !(v >= 0) {
+				return nil, fmt.Errorf("target %v below 0 for a log-target model", v)
+			}
+			v = math.Log1p(v)
+		}
+		rows, y = append(rows, i), append(y, v)
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("target column %q has no values in the newest rows", p.Target.Name)
+	}
+	x = x.Take(rows)
+	if len(p.Chain) > 0 {
+		var err error
+		if x, err = p.Chain.Transform(x); err != nil {
+			return nil, fmt.Errorf("advanced features: %w", err)
+		}
+	}
+	mat, err := p.Design.Matrix(x)
+	if err != nil {
+		return nil, err
+	}
+	d := &model.Dataset{X: mat, Y: y, Task: p.Target.Task, FeatureNames: p.Design.FeatureNames(), Categorical: p.Design.Categorical()}
+	if d.Task == model.Multiclass {
+		d.NumClasses = len(p.Target.Classes)
+	}
+	g, err := gbdt.Continue(ctx, s.trees, d, rounds, model.FitOptions{})
+	if err != nil {
+		return nil, err
+	}
+	out := *p
+	out.Model = g
+	if s.log != nil {
+		// The smearing factor and bounds stay the champion's: the new
+		// rounds correct its residuals, they do not change the scale.
+		out.Model = &model.LogTargetModel{Inner: g, Smear: s.log.Smear, Lo: s.log.Lo, Hi: s.log.Hi}
+	}
+	return &out, nil
+}
+
+// refresh tries to update the champion by continued boosting on the
+// newest rows (the held-out ones), which it has not learnt from, for the
+// price of a few rounds instead of a challenger's training. The update
+// must first prove itself as a challenger would: the champion boosted on
+// the older half of the newest rows must beat the champion on the newer
+// half by the policy's margins. Then the champion boosted on all the
+// newest rows is registered (lineage: the champion is its parent) and
+// promoted, and d's decision is Refresh; otherwise d is left as it was
+// (keep) with the check's outcome in its reason and Refresh. A champion
+// that cannot be continued (not a single boosted model) is left alone.
+func refresh(ctx context.Context, env Env, champ *registry.Model, champP *pipeline.Predictor, cfg *config.Config, data string, holdout []int, hash string, pol Policy, d *Decision) error {
+	src, ok := refreshable(champP)
+	if !ok || len(holdout) < 2 {
+		return nil
+	}
+	start := time.Now()
+	defer func() { d.TrainSeconds += time.Since(start).Seconds() }()
+	x, rep, err := champP.ReadInput(data, readOptions(cfg))
+	if err == nil {
+		err = rep.Err(false)
+	}
+	if err != nil {
+		return fmt.Errorf("refresh: on %s: %w", data, err)
+	}
+	newest := x.Take(holdout)
+	newer := newestRows(newest, cfg.TimeColumn, len(holdout)/2)
+	older := complement(newest.NumRows(), newer)
+	r := &RefreshResult{Rounds: src.rounds(pol.Refresh), Rows: len(holdout), CheckRows: len(newer)}
+	checked, err := src.continued(ctx, champP, newest.Take(older), r.Rounds)
+	if err != nil {
+		return fmt.Errorf("refresh: %w", err)
+	}
+	champOut, err := predictRows(champP, newest.Take(newer))
+	if err != nil {
+		return fmt.Errorf("refresh: champion: %w", err)
+	}
+	newOut, err := predictRows(checked, newest.Take(newer))
+	if err != nil {
+		return fmt.Errorf("refresh: %w", err)
+	}
+	if r.ChampionScore, err = champOut.metric(d.Metric, nil); err != nil {
+		return err
+	}
+	if r.RefreshedScore, err = newOut.metric(d.Metric, nil); err != nil {
+		return err
+	}
+	p, err := paired(champOut, newOut, d.Metric, uint64(len(newer)))
+	if err != nil {
+		return fmt.Errorf("refresh: %w", err)
+	}
+	r.Paired = &p
+	if why := refreshLoses(r, pol, d.Metric); why != "" {
+		d.Reason += "; not refreshed: " + why
+		d.Refresh = r
+		return nil
+	}
+	refreshed, err := src.continued(ctx, champP, newest, r.Rounds)
+	if err != nil {
+		return fmt.Errorf("refresh: %w", err)
+	}
+	refreshed.Dataset = hash
+	if r.Version, err = registerRefresh(ctx, env, champ, refreshed, cfg, hash, r.Rounds); err != nil {
+		return fmt.Errorf("refresh: %w", err)
+	}
+	d.Decision, d.Stage, d.Refresh = Refresh, pol.Stage, r
+	if d.Stage == "" {
+		d.Stage = registry.Production
+	}
+	d.Reason = fmt.Sprintf("%s; refreshed with %d boosting rounds on the newest %d rows (boosted on their older half, its %s on the newer %d rows is %.4g against the champion's %.4g)",
+		d.Reason, r.Rounds, r.Rows, d.Metric, r.CheckRows, r.RefreshedScore, r.ChampionScore)
+	if err := record(ctx, env, champ, d); err != nil {
+		return err
+	}
+	reason := fmt.Sprintf("retrain: %s; refreshed %s, parent %s", d.Reason, r.Version, champ.Version)
+	if _, err := env.Registry.Promote(ctx, r.Version, d.Stage, registry.PromoteOptions{Reason: reason, Force: !champ.Deployable}); err != nil {
+		return err
+	}
+	return nil
+}
+
+// refreshLoses says why the refresh check does not justify a refresh,
+// or "": the boosted champion must beat the champion by the policy's
+// margins (and, when MinWins is set, on that share of paired resamples).
+func refreshLoses(r *RefreshResult, pol Policy, metric string) string {
+	gain := r.RefreshedScore - r.ChampionScore
+	if !eval.Higher(metric) {
+		gain = -gain
+	}
+	need := max(pol.MinAbsolute, pol.MinRelative*math.Abs(r.ChampionScore))
+	switch {
+	case r.Paired != nil && r.Paired.ChallengerWins < pol.MinWins:
+		return fmt.Sprintf("boosted on the older half of the newest rows, it wins %.0f%% of the paired resamples of the newer %d, below the %.0f%% required",
+			100*r.Paired.ChallengerWins, r.CheckRows, 100*pol.MinWins)
+	case gain <= 0 || gain < need:
+		return fmt.Sprintf("boosted on the older half of the newest rows, its %s on the newer %d is %.4g against the champion's %.4g (%.4g needed, %.4g gained)",
+			metric, r.CheckRows, r.RefreshedScore, r.ChampionScore, need, gain)
+	}
+	return ""
+}
+
+// registerRefresh saves p as a version of the champion's name and
+// returns it. Its identity is the new data's hash and a configuration
+// hash made of the champion's version and the rounds added, so the
+// same refresh of the same champion on the same data is one version;
+// it keeps the champion's configuration (pointed at data), run, test
+// metrics (the decay reference of the next retrain) and deployability.
+func registerRefresh(ctx context.Context, env Env, champ *registry.Model, p *pipeline.Predictor, cfg *config.Config, hash string, rounds int) (string, error) {
+	sum := sha256.Sum256([]byte("refresh\x00" + champ.Version + "\x00" + strconv.Itoa(rounds)))
+	m := *champ
+	m.Version, m.Runs, m.Stage, m.Aliases = "", nil, "", nil
+	m.DatasetHash, m.ConfigHash, m.CodeVersion = hash, hex.EncodeToString(sum[:8]), env.CodeVersion
+	m.DatasetPath = cfg.Data
+	version, err := registry.ID(m.Name, m.Identity)
+	if err != nil {
+		return "", err
+	}
+	if old, err := env.Registry.Get(ctx, version); err == nil {
+		return old.Version, nil
+	}
+	bytes, err := p.Marshal()
+	if err != nil {
+		return "", err
+	}
+	blob := sha256.Sum256(bytes)
+	if m.Artifact, err = env.Artifacts.Put(ctx, fmt.Sprintf("models/%s/%s.tfm", version, hex.EncodeToString(blob[:8])), bytes); err != nil {
+		return "", err
+	}
+	if m.Config, err = json.Marshal(cfg); err != nil {
+		return "", err
+	}
+	reg, _, err := env.Registry.Register(ctx, m)
+	if err != nil {
+		return "", err
+	}
+	return reg.Version, nil
+}
+
+// refreshedFrom returns the version v was refreshed from, or "" when v
+// was trained (h is the name's history).
+func refreshedFrom(h []registry.Event, v string) string {
+	for _, e := range h {
+		if e.Action == registry.ActionRetrain && e.Version == v && strings.HasPrefix(e.Reason, Refresh+": ") {
+			return e.Parent
+		}
+	}
+	return ""
+}
+
+// complement returns the indices of [0, n) not in sorted idx.
+func complement(n int, idx []int) []int {
+	out := make([]int, 0, n-len(idx))
+	j := 0
+	for i := range n {
+		if j < len(idx) && idx[j] == i {
+			j++
+			continue
+		}
+		out = append(out, i)
+	}
+	return out
+}

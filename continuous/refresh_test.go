@@ -1,0 +1,154 @@
+package continuous
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/internal/atomicfile"
+	"github.com/tabforge/tabforge/pipeline"
+	"github.com/tabforge/tabforge/registry"
+)
+
+// TestRefresh retrains, on demand and with nothing calling for a
+// challenger, a champion of 2022's orders on data that runs on into the
+// shifted 2023. A refresh that must gain an impossible margin is kept
+// out; one at the default margins is made: the champion boosted on the
+// older half of the newest rows beats it on the newer half, the
+// refreshed version (boosted on all of them) is promoted with the
+// champion as its parent, and the refresh counts toward the age of its
+// lineage, so the next new data trains a challenger at max age 1.
+func TestRefresh(t *testing.T) {
+	ctx := context.Background()
+	env, _, after, champ := withChampion(t)
+	reg := env.Registry
+	// A decay no score can reach: only the age limit calls a challenger.
+	pol := Policy{OnDemand: true, Decay: 100, Refresh: 0.2}
+
+	strict := pol
+	strict.MinAbsolute = 1 // r2 cannot gain 1 over a positive score
+	d, err := Retrain(ctx, env, "sales", after, strict)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Decision != Keep || d.Refresh == nil || d.Refresh.Version != "" || !strings.Contains(d.Reason, "not refreshed") || d.ChallengerVersion != "" {
+		t.Fatalf("refresh held to an impossible margin = %+v; want keep with the check reported", d)
+	}
+	if p, _ := reg.Production(ctx, "sales"); p.Version != champ {
+		t.Errorf("production is %s after a refused refresh; want the champion %s", p.Version, champ)
+	}
+
+	d, err = Retrain(ctx, env, "sales", after, pol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("refresh: %+v %+v", *d, *d.Refresh)
+	r := d.Refresh
+	if d.Decision != Refresh || r == nil || r.Version == "" || r.Version == champ || d.ChallengerVersion != "" {
+		t.Fatalf("retrain after the shift = %+v; want a refresh and no challenger", d)
+	}
+	if r.RefreshedScore <= r.ChampionScore || r.Rows != d.HoldoutRows || r.CheckRows != d.HoldoutRows/2 || r.Rounds < 1 {
+		t.Errorf("refresh check %+v; want the boosted champion ahead on the newer half of %d rows", r, d.HoldoutRows)
+	}
+	prod, err := reg.Production(ctx, "sales")
+	if err != nil || prod.Version != r.Version {
+		t.Fatalf("production = %+v, %v; want the refreshed %s", prod, err, r.Version)
+	}
+	// The refreshed version loads, adds trees to the champion's, and is
+	// registered for the new data: retraining on it is "no new data".
+	old, err := pipeline.LoadRegistered(ctx, env.Artifacts, mustGet(t, reg, champ))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pipeline.LoadRegistered(ctx, env.Artifacts, prod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, _ := refreshable(old)
+	n, ok := refreshable(got)
+	if !ok || n.trees.NumTrees() != o.trees.NumTrees()+r.Rounds {
+		t.Errorf("the refreshed model has %d trees; want the champion's %d and %d more", n.trees.NumTrees(), o.trees.NumTrees(), r.Rounds)
+	}
+	if d, err := Retrain(ctx, env, "sales", after, pol); err != nil || d.Reason != "no new data" {
+		t.Errorf("retrain on the refreshed version's data = %+v, %v; want no new data", d, err)
+	}
+	h, err := reg.History(ctx, "sales")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if from := refreshedFrom(h, r.Version); from != champ {
+		t.Errorf("the refreshed version's parent in the history is %q; want %s", from, champ)
+	}
+
+	// New data again: the lineage has seen one data version since its
+	// training, so max age 1 trains a challenger.
+	fewer := dropLastRow(t, after)
+	aged := pol
+	aged.MaxAge = 1
+	d, err = Retrain(ctx, env, "sales", fewer, aged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(d.Trigger, "max age 1") || d.ChallengerVersion == "" {
+		t.Errorf("retrain of the refreshed champion at max age 1 = %+v; want a challenger for its age", d)
+	}
+}
+
+// TestRefreshLoses checks the refresh check's margins.
+func TestRefreshLoses(t *testing.T) {
+	tests := []struct {
+		name        string
+		metric      string
+		champ, next float64
+		pol         Policy
+		wins        float64
+		lose        bool
+	}{
+		{"better r2", "r2", 0.30, 0.32, Policy{}, 1, false},
+		{"equal r2", "r2", 0.30, 0.30, Policy{}, 1, true},
+		{"worse r2", "r2", 0.30, 0.29, Policy{}, 1, true},
+		{"below the absolute margin", "r2", 0.30, 0.32, Policy{MinAbsolute: 0.05}, 1, true},
+		{"below the relative margin", "r2", 0.30, 0.32, Policy{MinRelative: 0.1}, 1, true},
+		{"lower rmse", "rmse", 2.0, 1.9, Policy{}, 1, false},
+		{"higher rmse", "rmse", 2.0, 2.1, Policy{}, 1, true},
+		{"too few paired wins", "r2", 0.30, 0.32, Policy{MinWins: 0.9}, 0.6, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &RefreshResult{ChampionScore: tt.champ, RefreshedScore: tt.next, CheckRows: 10, Paired: &Paired{ChallengerWins: tt.wins}}
+			if why := refreshLoses(r, tt.pol, tt.metric); (why != "") != tt.lose {
+				t.Errorf("refreshLoses = %q; want a loss: %v", why, tt.lose)
+			}
+		})
+	}
+}
+
+func mustGet(t *testing.T, reg *registry.Registry, version string) *registry.Model {
+	t.Helper()
+	m, err := reg.Get(context.Background(), version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// dropLastRow writes the CSV at path without its last row, next to it.
+func dropLastRow(t *testing.T, path string) string {
+	t.Helper()
+	x, err := frame.ReadFile(path, frame.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := make([]int, x.NumRows()-1)
+	for i := range rows {
+		rows[i] = i
+	}
+	out := filepath.Join(filepath.Dir(path), "fewer.csv")
+	if err := atomicfile.Write(out, func(w io.Writer) error { return frame.WriteCSV(w, x.Take(rows)) }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
