@@ -92,8 +92,9 @@ type Policy struct {
 	// it is judged by its fit on the other rows, and the version promoted
 	// is then refitted on all of them, the newest included.
 	KeepHoldout bool
-	// Refresh, when positive, updates a champion that on demand would be
-	// kept without a challenger by continued boosting instead: Refresh
+	// Refresh, when positive, updates a champion that would be kept (on
+	// demand without a challenger, or after a challenger that lost) by
+	// continued boosting instead: Refresh
 	// times its number of boosting rounds more rounds, fitted on the
 	// newest (held-out) rows from its predictions. The update must pass
 	// a check first (see refresh) and is then its own decision, Refresh.
@@ -233,7 +234,15 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 		return nil, fmt.Errorf("retrain %s: %w", name, err)
 	}
 	d.Paired = &p
-	return decide(ctx, env, champ, res, pol, d)
+	if d, err = decide(ctx, env, champ, res, pol, d); err != nil || d.Decision != Keep || pol.Refresh <= 0 || d.ChallengerVersion == champ.Version {
+		return d, err
+	}
+	// The champion stays, but has not learnt from the newest rows: a
+	// refresh may still teach it them.
+	if err := refresh(ctx, env, champ, champP, cfg, data, holdout, hash, pol, d); err != nil {
+		return nil, fmt.Errorf("retrain %s: %w", name, err)
+	}
+	return d, nil
 }
 
 // needed says why the newest rows call for a challenger, or "" when
