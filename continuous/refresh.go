@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,8 +22,7 @@ import (
 )
 
 // Refresh is the decision of a champion updated by continued boosting
-// on the newest rows instead of being kept as it is (see
-// Policy.Refresh).
+// on the new data instead of being kept as it is (see Policy.Refresh).
 const Refresh = "refresh"
 
 // RefreshResult describes a refresh: the check that justified it and
@@ -31,13 +31,13 @@ type RefreshResult struct {
 	// Version is the refreshed version (the champion's trees and the new
 	// rounds), promoted in the champion's place.
 	Version string `json:"version"`
-	// Rounds is the number of boosting rounds added; Rows the newest
-	// rows they were fitted on.
+	// Rounds is the number of boosting rounds added; Rows the rows of
+	// the new data they were fitted on (all of them).
 	Rounds int `json:"rounds"`
 	Rows   int `json:"rows"`
 	// CheckRows is the newer half of the newest rows that the check
-	// scored both models on, after boosting the champion on the older
-	// half; ChampionScore and RefreshedScore are their scores there.
+	// scored both models on, after boosting the champion on all other
+	// rows; ChampionScore and RefreshedScore are their scores there.
 	CheckRows      int     `json:"check_rows"`
 	ChampionScore  float64 `json:"champion_score"`
 	RefreshedScore float64 `json:"refreshed_score"`
@@ -101,7 +101,7 @@ func (s refreshSource) continued(ctx context.Context, p *pipeline.Predictor, x *
 		rows, y = append(rows, i), append(y, v)
 	}
 	if len(rows) == 0 {
-		return nil, fmt.Errorf("target column %q has no values in the newest rows", p.Target.Name)
+		return nil, fmt.Errorf("target column %q has no values", p.Target.Name)
 	}
 	x = x.Take(rows)
 	if len(p.Chain) > 0 {
@@ -132,14 +132,19 @@ func (s refreshSource) continued(ctx context.Context, p *pipeline.Predictor, x *
 	return &out, nil
 }
 
-// refresh tries to update the champion by continued boosting on the
-// newest rows (the held-out ones), which it has not learnt from, for the
-// price of a few rounds instead of a challenger's training. The update
-// must first prove itself as a challenger would: the champion boosted on
-// the older half of the newest rows must beat the champion on the newer
-// half by the policy's margins. Then the champion boosted on all the
-// newest rows is registered (lineage: the champion is its parent) and
-// promoted, and d's decision is Refresh; otherwise d is left as it was
+// refresh tries to update the champion by continued boosting on the new
+// data version, whose newest rows (the held-out ones) it has not learnt
+// from, for the price of a few rounds instead of a challenger's
+// training. The rounds fit the champion's residuals on all rows, not
+// on the newest alone: the older rows, already fitted, keep the new
+// trees from chasing one period's noise, while the newest rows, where
+// the residuals are, steer them (on the synthetic sales, boosting on the
+// newest period alone gained half as much). The update must first prove
+// itself as a challenger would: the champion boosted on all rows but the
+// newer half of the newest ones must beat the champion on that half by
+// the policy's margins. Then the champion boosted on all rows is
+// registered (lineage: the champion is its parent) and promoted, and d's
+// decision is Refresh; otherwise d is left as it was
 // (keep) with the check's outcome in its reason and Refresh. A champion
 // that cannot be continued (not a single boosted model) is left alone.
 func refresh(ctx context.Context, env Env, champ *registry.Model, champP *pipeline.Predictor, cfg *config.Config, data string, holdout []int, hash string, pol Policy, d *Decision) error {
@@ -156,19 +161,23 @@ func refresh(ctx context.Context, env Env, champ *registry.Model, champP *pipeli
 	if err != nil {
 		return fmt.Errorf("refresh: on %s: %w", data, err)
 	}
-	newest := x.Take(holdout)
-	newer := newestRows(newest, cfg.TimeColumn, len(holdout)/2)
-	older := complement(newest.NumRows(), newer)
-	r := &RefreshResult{Rounds: src.rounds(pol.Refresh), Rows: len(holdout), CheckRows: len(newer)}
-	checked, err := src.continued(ctx, champP, newest.Take(older), r.Rounds)
+	// The check's rows: the newer half of the newest rows (by time);
+	// the boosting rows: all others.
+	newer := newestRows(x.Take(holdout), cfg.TimeColumn, len(holdout)/2)
+	for i, j := range newer {
+		newer[i] = holdout[j]
+	}
+	slices.Sort(newer)
+	r := &RefreshResult{Rounds: src.rounds(pol.Refresh), Rows: x.NumRows(), CheckRows: len(newer)}
+	checked, err := src.continued(ctx, champP, x.Take(complement(x.NumRows(), newer)), r.Rounds)
 	if err != nil {
 		return fmt.Errorf("refresh: %w", err)
 	}
-	champOut, err := predictRows(champP, newest.Take(newer))
+	champOut, err := predictRows(champP, x.Take(newer))
 	if err != nil {
 		return fmt.Errorf("refresh: champion: %w", err)
 	}
-	newOut, err := predictRows(checked, newest.Take(newer))
+	newOut, err := predictRows(checked, x.Take(newer))
 	if err != nil {
 		return fmt.Errorf("refresh: %w", err)
 	}
@@ -188,7 +197,7 @@ func refresh(ctx context.Context, env Env, champ *registry.Model, champP *pipeli
 		d.Refresh = r
 		return nil
 	}
-	refreshed, err := src.continued(ctx, champP, newest, r.Rounds)
+	refreshed, err := src.continued(ctx, champP, x, r.Rounds)
 	if err != nil {
 		return fmt.Errorf("refresh: %w", err)
 	}
@@ -200,7 +209,7 @@ func refresh(ctx context.Context, env Env, champ *registry.Model, champP *pipeli
 	if d.Stage == "" {
 		d.Stage = registry.Production
 	}
-	d.Reason = fmt.Sprintf("%s; refreshed with %d boosting rounds on the newest %d rows (boosted on their older half, its %s on the newer %d rows is %.4g against the champion's %.4g)",
+	d.Reason = fmt.Sprintf("%s; refreshed with %d boosting rounds on all %d rows (boosted on all but the newer half of the newest rows, its %s on those %d is %.4g against the champion's %.4g)",
 		d.Reason, r.Rounds, r.Rows, d.Metric, r.CheckRows, r.RefreshedScore, r.ChampionScore)
 	if err := record(ctx, env, champ, d); err != nil {
 		return err
@@ -223,10 +232,10 @@ func refreshLoses(r *RefreshResult, pol Policy, metric string) string {
 	need := max(pol.MinAbsolute, pol.MinRelative*math.Abs(r.ChampionScore))
 	switch {
 	case r.Paired != nil && r.Paired.ChallengerWins < pol.MinWins:
-		return fmt.Sprintf("boosted on the older half of the newest rows, it wins %.0f%% of the paired resamples of the newer %d, below the %.0f%% required",
+		return fmt.Sprintf("boosted on all but the newer half of the newest rows, it wins %.0f%% of the paired resamples of those %d, below the %.0f%% required",
 			100*r.Paired.ChallengerWins, r.CheckRows, 100*pol.MinWins)
 	case gain <= 0 || gain < need:
-		return fmt.Sprintf("boosted on the older half of the newest rows, its %s on the newer %d is %.4g against the champion's %.4g (%.4g needed, %.4g gained)",
+		return fmt.Sprintf("boosted on all but the newer half of the newest rows, its %s on those %d is %.4g against the champion's %.4g (%.4g needed, %.4g gained)",
 			metric, r.CheckRows, r.RefreshedScore, r.ChampionScore, need, gain)
 	}
 	return ""

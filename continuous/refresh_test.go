@@ -16,9 +16,9 @@ import (
 // TestRefresh retrains, on demand and with nothing calling for a
 // challenger, a champion of 2022's orders on data that runs on into the
 // shifted 2023. A refresh that must gain an impossible margin is kept
-// out; one at the default margins is made: the champion boosted on the
-// older half of the newest rows beats it on the newer half, the
-// refreshed version (boosted on all of them) is promoted with the
+// out; one at the default margins is made: the champion boosted on all
+// rows but the newer half of the newest ones beats it on that half, the
+// refreshed version (boosted on all rows) is promoted with the
 // champion as its parent, and the refresh counts toward the age of its
 // lineage, so the next new data trains a challenger at max age 1.
 func TestRefresh(t *testing.T) {
@@ -50,8 +50,8 @@ func TestRefresh(t *testing.T) {
 	if d.Decision != Refresh || r == nil || r.Version == "" || r.Version == champ || d.ChallengerVersion != "" {
 		t.Fatalf("retrain after the shift = %+v; want a refresh and no challenger", d)
 	}
-	if r.RefreshedScore <= r.ChampionScore || r.Rows != d.HoldoutRows || r.CheckRows != d.HoldoutRows/2 || r.Rounds < 1 {
-		t.Errorf("refresh check %+v; want the boosted champion ahead on the newer half of %d rows", r, d.HoldoutRows)
+	if r.RefreshedScore <= r.ChampionScore || r.Rows != 18_000 || r.CheckRows != d.HoldoutRows/2 || r.Rounds < 1 {
+		t.Errorf("refresh check %+v; want the boosted champion ahead on the newer half of the newest %d rows, boosted on all 18000", r, d.HoldoutRows)
 	}
 	prod, err := reg.Production(ctx, "sales")
 	if err != nil || prod.Version != r.Version {

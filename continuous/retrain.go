@@ -94,14 +94,14 @@ type Policy struct {
 	KeepHoldout bool
 	// Refresh, when positive, updates a champion that would be kept (on
 	// demand without a challenger, or after a challenger that lost) by
-	// continued boosting instead: Refresh
-	// times its number of boosting rounds more rounds, fitted on the
-	// newest (held-out) rows from its predictions. The update must pass
-	// a check first (see refresh) and is then its own decision, Refresh.
-	// It costs a few rounds on the newest rows where a challenger costs a
-	// training on all of them, so the champion follows a market that
-	// moves every period between challengers. Only a single gradient
-	// boosted model can be refreshed; 0 means never.
+	// continued boosting instead: Refresh times its number of boosting
+	// rounds more rounds, fitted on all the new data's rows from its
+	// predictions, so that it learns the newest rows it has not seen. The
+	// update must pass a check first (see refresh) and is then its own
+	// decision, Refresh. A tenth of the rounds costs about a tenth of a
+	// challenger's training, so the champion follows a market that moves
+	// every period between challengers. Only a single gradient boosted
+	// model can be refreshed; 0 means never.
 	Refresh float64
 	// Configure, when set, changes the challenger's configuration after
 	// it is copied from the champion's (tests use it for a weak one).
