@@ -35,9 +35,9 @@ type RefreshResult struct {
 	// the new data they were fitted on (all of them).
 	Rounds int `json:"rounds"`
 	Rows   int `json:"rows"`
-	// CheckRows is the newer half of the newest rows that the check
-	// scored both models on, after boosting the champion on all other
-	// rows; ChampionScore and RefreshedScore are their scores there.
+	// CheckRows is the half of the newest rows (every other one in time
+	// order) that the check scored both models on, after boosting the
+	// champion on all other rows; ChampionScore and RefreshedScore are their scores there.
 	CheckRows      int     `json:"check_rows"`
 	ChampionScore  float64 `json:"champion_score"`
 	RefreshedScore float64 `json:"refreshed_score"`
@@ -135,18 +135,27 @@ func (s refreshSource) continued(ctx context.Context, p *pipeline.Predictor, x *
 // refresh tries to update the champion by continued boosting on the new
 // data version, whose newest rows (the held-out ones) it has not learnt
 // from, for the price of a few rounds instead of a challenger's
-// training. The rounds fit the champion's residuals on all rows, not
-// on the newest alone: the older rows, already fitted, keep the new
-// trees from chasing one period's noise, while the newest rows, where
-// the residuals are, steer them (on the synthetic sales, boosting on the
-// newest period alone gained half as much). The update must first prove
-// itself as a challenger would: the champion boosted on all rows but the
-// newer half of the newest ones must beat the champion on that half by
-// the policy's margins. Then the champion boosted on all rows is
-// registered (lineage: the champion is its parent) and promoted, and d's
-// decision is Refresh; otherwise d is left as it was
-// (keep) with the check's outcome in its reason and Refresh. A champion
-// that cannot be continued (not a single boosted model) is left alone.
+// training. The rounds fit the champion's residuals on all rows, not on
+// the newest alone: the older rows, already fitted, keep the new trees
+// from chasing one period's noise, while the newest rows, where the
+// residuals are, steer them (on the synthetic sales, seed 1, boosting on
+// the newest period alone gained less than half as much).
+//
+// The update must first prove itself as a challenger would: the
+// champion boosted on all rows but every other one of the newest (in
+// time order) must beat the champion on those by the policy's margins.
+// The check's rows interleave with the boosting rows rather than follow
+// them, since the halves of one period differ by calendar (a promotion
+// in its first days, a month's end): a time split judges the rounds by
+// how well the period's first half predicts its second, and refuses
+// updates that the next period, with the whole calendar again, rewards
+// (on the synthetic sales, seed 2, a time split refreshed 2 of 11
+// periods and left continuous 3.1% under always; interleaved, 4 and
+// 1.1%). Then the champion boosted on all rows is registered (lineage:
+// the champion is its parent) and promoted, and d's decision is Refresh;
+// otherwise d is left as it was (keep) with the check's outcome in its
+// reason and Refresh. A champion that cannot be continued (not a single
+// boosted model) is left alone.
 func refresh(ctx context.Context, env Env, champ *registry.Model, champP *pipeline.Predictor, cfg *config.Config, data string, holdout []int, hash string, pol Policy, d *Decision) error {
 	src, ok := refreshable(champP)
 	if !ok || len(holdout) < 2 {
@@ -161,11 +170,13 @@ func refresh(ctx context.Context, env Env, champ *registry.Model, champP *pipeli
 	if err != nil {
 		return fmt.Errorf("refresh: on %s: %w", data, err)
 	}
-	// The check's rows: the newer half of the newest rows (by time);
-	// the boosting rows: all others.
-	newer := newestRows(x.Take(holdout), cfg.TimeColumn, len(holdout)/2)
-	for i, j := range newer {
-		newer[i] = holdout[j]
+	// The check's rows: every other newest row in time order; the
+	// boosting rows: all others.
+	var newer []int
+	for i, j := range timeOrder(x.Take(holdout), cfg.TimeColumn) {
+		if i%2 == 1 {
+			newer = append(newer, holdout[j])
+		}
 	}
 	slices.Sort(newer)
 	r := &RefreshResult{Rounds: src.rounds(pol.Refresh), Rows: x.NumRows(), CheckRows: len(newer)}
@@ -209,7 +220,7 @@ func refresh(ctx context.Context, env Env, champ *registry.Model, champP *pipeli
 	if d.Stage == "" {
 		d.Stage = registry.Production
 	}
-	d.Reason = fmt.Sprintf("%s; refreshed with %d boosting rounds on all %d rows (boosted on all but the newer half of the newest rows, its %s on those %d is %.4g against the champion's %.4g)",
+	d.Reason = fmt.Sprintf("%s; refreshed with %d boosting rounds on all %d rows (boosted on all but every other newest row, its %s on those %d is %.4g against the champion's %.4g)",
 		d.Reason, r.Rounds, r.Rows, d.Metric, r.CheckRows, r.RefreshedScore, r.ChampionScore)
 	if err := record(ctx, env, champ, d); err != nil {
 		return err
@@ -232,10 +243,10 @@ func refreshLoses(r *RefreshResult, pol Policy, metric string) string {
 	need := max(pol.MinAbsolute, pol.MinRelative*math.Abs(r.ChampionScore))
 	switch {
 	case r.Paired != nil && r.Paired.ChallengerWins < pol.MinWins:
-		return fmt.Sprintf("boosted on all but the newer half of the newest rows, it wins %.0f%% of the paired resamples of those %d, below the %.0f%% required",
+		return fmt.Sprintf("boosted on all but every other newest row, it wins %.0f%% of the paired resamples of those %d, below the %.0f%% required",
 			100*r.Paired.ChallengerWins, r.CheckRows, 100*pol.MinWins)
 	case gain <= 0 || gain < need:
-		return fmt.Sprintf("boosted on all but the newer half of the newest rows, its %s on those %d is %.4g against the champion's %.4g (%.4g needed, %.4g gained)",
+		return fmt.Sprintf("boosted on all but every other newest row, its %s on those %d is %.4g against the champion's %.4g (%.4g needed, %.4g gained)",
 			metric, r.CheckRows, r.RefreshedScore, r.ChampionScore, need, gain)
 	}
 	return ""

@@ -17,7 +17,7 @@ import (
 // challenger, a champion of 2022's orders on data that runs on into the
 // shifted 2023. A refresh that must gain an impossible margin is kept
 // out; one at the default margins is made: the champion boosted on all
-// rows but the newer half of the newest ones beats it on that half, the
+// rows but every other newest one beats it on those, the
 // refreshed version (boosted on all rows) is promoted with the
 // champion as its parent, and the refresh counts toward the age of its
 // lineage, so the next new data trains a challenger at max age 1.
@@ -51,7 +51,7 @@ func TestRefresh(t *testing.T) {
 		t.Fatalf("retrain after the shift = %+v; want a refresh and no challenger", d)
 	}
 	if r.RefreshedScore <= r.ChampionScore || r.Rows != 18_000 || r.CheckRows != d.HoldoutRows/2 || r.Rounds < 1 {
-		t.Errorf("refresh check %+v; want the boosted champion ahead on the newer half of the newest %d rows, boosted on all 18000", r, d.HoldoutRows)
+		t.Errorf("refresh check %+v; want the boosted champion ahead on half the newest %d rows, boosted on all 18000", r, d.HoldoutRows)
 	}
 	prod, err := reg.Production(ctx, "sales")
 	if err != nil || prod.Version != r.Version {

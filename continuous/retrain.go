@@ -424,8 +424,17 @@ func driftReport(ctx context.Context, champ *registry.Model, p *pipeline.Predict
 // newestRows returns the indices of the newest k of x's rows by the
 // time column (ties and file order kept stable), or the last rows.
 func newestRows(x *frame.Frame, timeColumn string, k int) []int {
-	n := x.NumRows()
-	idx := make([]int, n)
+	idx := timeOrder(x, timeColumn)
+	out := slices.Clone(idx[len(idx)-k:])
+	slices.Sort(out)
+	return out
+}
+
+// timeOrder returns the indices of x's rows from the oldest to the
+// newest by the time column (ties and file order kept stable), or in
+// file order.
+func timeOrder(x *frame.Frame, timeColumn string) []int {
+	idx := make([]int, x.NumRows())
 	for i := range idx {
 		idx[i] = i
 	}
@@ -441,9 +450,7 @@ func newestRows(x *frame.Frame, timeColumn string, k int) []int {
 			return 0
 		})
 	}
-	out := slices.Clone(idx[n-k:])
-	slices.Sort(out)
-	return out
+	return idx
 }
 
 // writeRows writes the indices of rows to the file at path (a test rows
