@@ -96,7 +96,7 @@ Prints each period's scores, the mean per strategy and its training time.
 	f.StringVar(&html, "html", "", "write an HTML page with a chart of the scores by period")
 	f.BoolVar(&record, "record", false, "also record the result in the store (--store), for tabforge ui's /monitor page")
 	f.IntVar(&o.Policy.MaxAge, "max-age", 1, "with --on-demand: also train a challenger once the champion has seen this many periods since its promotion (0 = no limit)")
-	f.Float64Var(&o.Policy.Refresh, "refresh", 0, "with --on-demand: instead of keeping the champion untouched, add this share of its boosting rounds on the newest period when that checks out better (0 = off)")
+	f.Float64Var(&o.Policy.Refresh, "refresh", 0.1, "instead of keeping the champion as it is, add this share of its boosting rounds fitted on all rows, when that checks out better on the newest period (0 = off)")
 	f.BoolVar(&o.Policy.KeepHoldout, "keep-holdout", false, "leave the held-out newest rows out of a promoted challenger (default: refit it on all rows)")
 	f.BoolVar(&asJSON, "json", false, `print {"metric", "strategies": [{"name", "mean", "train_seconds", "periods"}]}`)
 	return cmd
