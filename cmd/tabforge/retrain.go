@@ -88,7 +88,7 @@ retrain, the challenger and its parent version).`,
 	f.BoolVar(&pol.OnDemand, "on-demand", false, "train a challenger only when the champion's score decayed on the newest rows")
 	f.Float64Var(&pol.Decay, "decay", 0.05, "with --on-demand: the champion's score may fall this share below its test score")
 	f.IntVar(&pol.MaxAge, "max-age", 0, "with --on-demand: also train a challenger once the champion has seen this many new data versions since its promotion (0 = no limit)")
-	f.Float64Var(&pol.Refresh, "refresh", 0, "instead of keeping the champion as it is, add this share of its boosting rounds fitted on the newest rows, when that checks out better (0 = off)")
+	f.Float64Var(&pol.Refresh, "refresh", 0, "instead of keeping the champion as it is, add this share of its boosting rounds fitted on all rows, when that checks out better on the newest (0 = off)")
 	f.BoolVar(&pol.KeepHoldout, "keep-holdout", false, "leave the held-out newest rows out of a promoted challenger (default: refit it on all rows)")
 	f.BoolVar(&asJSON, "json", false, "print the decision as JSON")
 	return cmd

@@ -95,7 +95,7 @@ a promoted challenger without a restart.`,
 	f.Float64Var(&o.Policy.MinAbsolute, "min-absolute", 0, "least improvement of the metric, in its units")
 	f.Float64Var(&o.Policy.MinRelative, "min-relative", 0, "least improvement as a share of the champion's score")
 	f.Float64Var(&o.Policy.MinWins, "min-wins", 0, "least share of paired bootstrap resamples the challenger must win")
-	f.Float64Var(&o.Policy.Refresh, "refresh", 0, "instead of keeping the champion as it is, add this share of its boosting rounds fitted on the newest rows, when that checks out better (0 = off)")
+	f.Float64Var(&o.Policy.Refresh, "refresh", 0, "instead of keeping the champion as it is, add this share of its boosting rounds fitted on all rows, when that checks out better on the newest (0 = off)")
 	f.BoolVar(&o.Policy.KeepHoldout, "keep-holdout", false, "leave the held-out newest rows out of a promoted challenger (default: refit it on all rows)")
 	f.BoolVar(&asJSON, "json", false, "with --once or --status: print the versions as JSON")
 	return cmd
