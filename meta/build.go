@@ -50,11 +50,14 @@ type BuildReport struct {
 	Seconds         float64
 }
 
-// Build scores Design on every dataset not yet in kb and records each
+// Build scores Design on every dataset of corpus and records each
 // dataset's meta-features (of the whole file) and evaluations in kb, o.Jobs
-// datasets at a time. A dataset already known (same content and target)
-// is skipped, so an interrupted build resumes where it stopped; one that
-// fails is reported and the build goes on.
+// datasets at a time. On a dataset already known (same content and
+// target) only the design's configurations kb lacks are scored, and a
+// dataset that has them all is skipped: an interrupted build resumes
+// where it stopped, and a grown design scores only its new points (the
+// samples, folds and seeds are the same, so the old scores stand). A
+// dataset that fails is reported and the build goes on.
 func Build(ctx context.Context, kb *KB, corpus []CorpusDataset, o BuildOptions) (*BuildReport, error) {
 	t0 := time.Now()
 	rep := &BuildReport{Failed: map[string]string{}}
@@ -108,14 +111,13 @@ func buildOne(ctx context.Context, kb *KB, d CorpusDataset, o BuildOptions) (ski
 	if err != nil {
 		return false, nil, err
 	}
-	if _, err := kb.Dataset(ctx, DatasetKey(f.Hash(), d.Target)); err == nil {
-		return true, nil, nil
-	} else if !isNotFound(err) {
-		return false, nil, err
-	}
 	full, err := pipeline.LoadTrainingTable(f, cfg)
 	if err != nil {
 		return false, nil, err
+	}
+	design, err := missingDesign(ctx, kb, DatasetKey(f.Hash(), d.Target), Design(full.Task))
+	if err != nil || len(design) == 0 {
+		return err == nil, nil, err
 	}
 	sample := f
 	if n := cmpOr(o.MaxRows, 2000); f.NumRows() > n {
@@ -124,14 +126,14 @@ func buildOne(ctx context.Context, kb *KB, d CorpusDataset, o BuildOptions) (ski
 		slices.Sort(rows)
 		sample = f.Take(rows)
 	}
-	e, warnings, err := pipeline.ScoreConfigs(ctx, sample, cfg, Design(full.Task), nil)
+	e, warnings, err := pipeline.ScoreConfigs(ctx, sample, cfg, design, nil)
 	if err != nil && cfg.TimeColumn != "" && ctx.Err() == nil {
 		// Time-series folds fail on a sample whose times are too few or
 		// too concentrated; shuffled folds still rank configurations.
 		cfg.TimeColumn = ""
 		warnings = append(warnings, fmt.Sprintf("time-series CV failed (%v); scored with shuffled folds", err))
 		var more []string
-		e, more, err = pipeline.ScoreConfigs(ctx, sample, cfg, Design(full.Task), nil)
+		e, more, err = pipeline.ScoreConfigs(ctx, sample, cfg, design, nil)
 		warnings = append(warnings, more...)
 	}
 	if err != nil {
@@ -142,4 +144,29 @@ func buildOne(ctx context.Context, kb *KB, d CorpusDataset, o BuildOptions) (ski
 		return false, warnings, fmt.Errorf("no configuration could be scored")
 	}
 	return false, warnings, kb.RecordExperiment(ctx, e)
+}
+
+// missingDesign returns the configurations of design kb holds no
+// evaluation of on the dataset with key (all of them for an unknown
+// dataset).
+func missingDesign(ctx context.Context, kb *KB, key string, design []pipeline.FamilyConfig) ([]pipeline.FamilyConfig, error) {
+	evals, err := kb.Evals(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	have := map[string]bool{}
+	for _, e := range evals {
+		have[e.ID] = true
+	}
+	var out []pipeline.FamilyConfig
+	for _, c := range design {
+		id, err := ConfigID(c.Family, "", nil, c.Params)
+		if err != nil {
+			return nil, err
+		}
+		if !have[id] {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/pipeline"
@@ -16,16 +17,24 @@ const DesignSeed = 20261204
 // Design is the fixed set of configurations `tabforge meta build`
 // evaluates on every corpus dataset of task: per family, its static
 // defaults (pipeline.StaticParams, what an untuned run trains with) and
-// a small space-filling set, a Latin hypercube drawn with DesignSeed
-// over the family's important parameters inside its tuning space, so
-// every point can also start a tuning study. Families: gbdt (1 + 6),
-// forest (1 + 5), and ridge (regression) or logistic (classification)
-// (1 + 4 values of the penalty on a log grid). It is small on purpose:
-// the build runs it on ~100 datasets on two cores.
+// a space-filling set over the family's important parameters inside its
+// tuning space, so every point can also start a tuning study. Families:
+// gbdt (1 + 15 over learning rate, depth, min_child_weight, subsample,
+// colsample and L2: a Latin hypercube of 6 drawn with DesignSeed, then 9
+// more from a second stream placed as far as possible from those, see
+// augmentLHS), forest (1 + 5), and ridge (regression) or logistic
+// (classification) (1 + 4 values of the penalty on a log grid). The 9
+// augmenting points came later: six gbdt points gave warm starts and
+// zero-shot too little to choose from (`tabforge meta eval` in the README
+// has both), and adding points to the design, rather than redrawing it,
+// lets `meta build` score only the new ones on a knowledge base built
+// with the first (see Build).
 func Design(task model.Task) []pipeline.FamilyConfig {
 	rng := rand.New(rand.NewPCG(DesignSeed, 1))
 	out := []pipeline.FamilyConfig{{Family: "gbdt", Params: pipeline.StaticParams("gbdt")}}
-	for _, u := range latinHypercube(rng, 6, 6) {
+	first := latinHypercube(rng, 6, 6)
+	more := augmentLHS(rand.New(rand.NewPCG(DesignSeed, 2)), first, 9, designCandidates)
+	for _, u := range append(first, more...) {
 		p := map[string]any{
 			// Early stopping as in the tuning space's "early" branch.
 			"n_estimators": 2000, "early_stopping_rounds": 50, "validation_fraction": 0.1,
@@ -61,6 +70,36 @@ func Design(task model.Task) []pipeline.FamilyConfig {
 		out[i].Params = maps.Clone(out[i].Params)
 	}
 	return out
+}
+
+// designCandidates is how many Latin hypercubes augmentLHS draws.
+const designCandidates = 200
+
+// augmentLHS returns n more points for the design old in [0,1)^dims: of
+// tries Latin hypercubes of n points drawn, the one whose closest pair
+// of points, old ones included, is farthest apart (maximin), so the new
+// points fill the gaps the old ones left rather than repeat them.
+func augmentLHS(rng *rand.Rand, old [][]float64, n, tries int) [][]float64 {
+	var best [][]float64
+	bestMin := -1.0
+	for range tries {
+		pts := latinHypercube(rng, n, len(old[0]))
+		closest := math.Inf(1)
+		all := append(slices.Clone(old), pts...)
+		for i := len(old); i < len(all); i++ {
+			for j := range i {
+				d := 0.0
+				for k := range all[i] {
+					d += (all[i][k] - all[j][k]) * (all[i][k] - all[j][k])
+				}
+				closest = math.Min(closest, d)
+			}
+		}
+		if closest > bestMin {
+			best, bestMin = pts, closest
+		}
+	}
+	return best
 }
 
 // latinHypercube returns n points in [0,1)^dims, one in each of the n

@@ -28,8 +28,8 @@ type WarmEvalOptions struct {
 	Checkpoints []int
 	// Ranker orders the warm starts (Advisor.Ranker).
 	Ranker string
-	// Progress, if set, is called after each dataset.
-	Progress func(done, total int, name string)
+	// Progress, if set, is called after each dataset with its row.
+	Progress func(done, total int, row *WarmRow)
 }
 
 // WarmRow is one dataset's cold and warm studies.
@@ -88,7 +88,7 @@ func EvaluateWarmStart(ctx context.Context, kb *KB, corpus []CorpusDataset, o Wa
 		}
 		rep.Rows = append(rep.Rows, *row)
 		if o.Progress != nil {
-			o.Progress(i+1, len(corpus), row.Name)
+			o.Progress(i+1, len(corpus), row)
 		}
 	}
 	rep.summarise()

@@ -5,6 +5,7 @@ import (
 	"io"
 	"maps"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"text/tabwriter"
 
@@ -22,6 +23,21 @@ func spaced(ds []meta.CorpusDataset, n int) []meta.CorpusDataset {
 	out := make([]meta.CorpusDataset, n)
 	for i := range out {
 		out[i] = ds[i*len(ds)/n]
+	}
+	return out
+}
+
+// sampled keeps n of ds drawn at random with seed, in manifest order
+// (all when n <= 0).
+func sampled(ds []meta.CorpusDataset, n int, seed uint64) []meta.CorpusDataset {
+	if n <= 0 || n >= len(ds) {
+		return ds
+	}
+	idx := rand.New(rand.NewPCG(seed, 0)).Perm(len(ds))[:n]
+	slices.Sort(idx)
+	out := make([]meta.CorpusDataset, n)
+	for i, k := range idx {
+		out[i] = ds[k]
 	}
 	return out
 }
@@ -86,7 +102,8 @@ func (a *app) metaEvalCommand() *cobra.Command {
 	var ranker string
 	var corpus, manifest string
 	var wo meta.WarmEvalOptions
-	var limit int
+	var limit, sample int
+	var sampleSeed uint64
 	cmd := &cobra.Command{
 		Use:   "eval [--kb FILE]",
 		Short: "Leave-one-dataset-out: zero-shot defaults against static defaults",
@@ -140,10 +157,13 @@ the knowledge base shipped in the binary.`,
 			if err != nil {
 				return err
 			}
-			ds = spaced(ds, limit)
+			ds = spaced(sampled(ds, sample, sampleSeed), limit)
 			bars := newProgress(a.stderr, nil)
-			wo.Progress = func(done, total int, name string) {
-				bars.event(progress.Event{Stage: progress.MetaBuild, Name: name, Step: done, Total: total})
+			wo.Progress = func(done, total int, row *meta.WarmRow) {
+				bars.event(progress.Event{Stage: progress.MetaBuild, Name: row.Name, Step: done, Total: total})
+				if verbose { // a long evaluation shows each dataset as it ends
+					fmt.Fprintf(a.stderr, "%s: reach %d of %d trials, far %v %s\n", row.Name, row.Reach, len(row.Warm), row.Far, row.Err)
+				}
 			}
 			wo.Ranker = ranker
 			wr, err := meta.EvaluateWarmStart(cmd.Context(), &meta.KB{Records: snap.Records()}, ds, wo)
@@ -156,6 +176,8 @@ the knowledge base shipped in the binary.`,
 	}
 	cmd.Flags().StringVar(&corpus, "corpus", "", "also tune cold and warm on this corpus (leave-one-dataset-out)")
 	cmd.Flags().StringVar(&manifest, "manifest", "", "corpus manifest CSV (default DIR/MANIFEST.csv)")
+	cmd.Flags().IntVar(&sample, "sample", 0, "tune on N corpus datasets drawn at random with --seed (0: all)")
+	cmd.Flags().Uint64Var(&sampleSeed, "seed", 1, "seed of --sample")
 	cmd.Flags().IntVar(&limit, "limit", 0, "tune on at most N corpus datasets, evenly spaced in the manifest (0: all)")
 	cmd.Flags().IntVar(&wo.Trials, "trials", 30, "trial budget of each cold and warm study")
 	cmd.Flags().StringVar(&wo.Family, "family", "gbdt", "family tuned")
