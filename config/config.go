@@ -176,6 +176,17 @@ type Config struct {
 	// between studies do not count); no trial starts after it. Default 0
 	// (no limit).
 	TimeBudget Duration `yaml:"time_budget" json:"time_budget" koanf:"time_budget"`
+	// FamilyBudget bounds each untuned family's cross-validation and
+	// final fit on large data (at least 8,000 training rows): a family
+	// gets FamilyBudget for up to a million training cells (rows ×
+	// columns), in proportion beyond. A family whose estimated cost (a
+	// timed fit on a 2,000-row sample, scaled by n log n) exceeds its
+	// budget is cross-validated on a subsample of each fold's training
+	// rows (validated on all of them; the final fit sees every training
+	// row), or not trained when even 2,000-row folds would not fit, with
+	// the reason logged, in the warnings and on its leaderboard entry
+	// (budget). Default 0 (no budget); production 20s.
+	FamilyBudget Duration `yaml:"family_budget" json:"family_budget" koanf:"family_budget" hash:"omitempty"`
 	// Pruner stops unpromising trials early: none, median or hyperband.
 	// Default median.
 	Pruner Pruner `yaml:"pruner" json:"pruner" koanf:"pruner"`

@@ -95,6 +95,9 @@ func (c *Config) Validate() error {
 	if c.TimeBudget < 0 {
 		bad("time_budget", "%s is negative", c.TimeBudget)
 	}
+	if c.FamilyBudget < 0 {
+		bad("family_budget", "%s is negative", c.FamilyBudget)
+	}
 	if c.RunLease < 0 || c.RunLease > 0 && c.RunLease < Duration(300*time.Millisecond) {
 		bad("run_lease", "%s: want 0 (default 15s) or at least 300ms", c.RunLease)
 	}
