@@ -147,7 +147,9 @@ func scale(rows int) float64 {
 
 // cvPasses is about how many cross-validations an untuned family runs
 // on p: one, another when the knowledge base's configuration is checked
-// against the static one, and another when the log target is tried.
+// against the static one, and when the log target is tried one more,
+// or two on data large enough for the choice to be made on a subsample
+// (the raw and the log target there, then the chosen one in full).
 func cvPasses(cfg *config.Config, p *prepared) int {
 	n := 1
 	if p.static != nil {
@@ -155,6 +157,9 @@ func cvPasses(cfg *config.Config, p *prepared) int {
 	}
 	if p.task == model.Regression && cfg.TargetTransform == config.TargetAuto && logCandidate(p) {
 		n++
+		if len(p.train) > decideRows {
+			n++
+		}
 	}
 	return n
 }
