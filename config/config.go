@@ -210,8 +210,8 @@ type Config struct {
 	// Ensembles (phase 3).
 
 	// EnableAdvancedEnsemble builds the enabled ensembles below and keeps
-	// the best of them and the best single model by CV score; off means a
-	// simple average of the EnsembleTopK best models. Default false.
+	// the best of them and the best single model by CV score; off means
+	// the simple ensemble of EnsembleMethod. Default false.
 	EnableAdvancedEnsemble bool `yaml:"enable_advanced_ensemble" json:"enable_advanced_ensemble" koanf:"enable_advanced_ensemble"`
 	// UseStacking builds a stacking ensemble on out-of-fold predictions.
 	// Default true.
@@ -228,6 +228,14 @@ type Config struct {
 	// EnsembleTopK is how many of the best models the simple ensemble
 	// averages; >= 1 (1 keeps the best model alone). Default 3.
 	EnsembleTopK int `yaml:"ensemble_top_k" json:"ensemble_top_k" koanf:"ensemble_top_k"`
+	// EnsembleMethod is how the simple ensemble (without
+	// EnableAdvancedEnsemble) combines the candidates: selection, greedy
+	// ensemble selection with replacement over every candidate (Caruana
+	// et al., 2004) on out-of-fold predictions, or average, the equal
+	// average of the EnsembleTopK best. Default selection: on the meta
+	// corpus it beat the average on 24 and lost on 13 of 69 binary and
+	// regression datasets (see the README).
+	EnsembleMethod EnsembleMethod `yaml:"ensemble_method" json:"ensemble_method" koanf:"ensemble_method"`
 
 	// Production controls.
 
@@ -342,6 +350,8 @@ func Default() *Config {
 		UseVoting:    true,
 		UseSelection: true,
 		EnsembleTopK: 3,
+
+		EnsembleMethod: EnsembleSelection,
 
 		ForceProductionQuality: true,
 		MinR2Threshold:         0.75,

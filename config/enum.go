@@ -78,6 +78,16 @@ const (
 	PrunerHyperband Pruner = "hyperband"
 )
 
+// EnsembleMethod names how the simple (not advanced) ensemble combines
+// the candidates.
+type EnsembleMethod string
+
+// Ensemble methods.
+const (
+	EnsembleSelection EnsembleMethod = "selection"
+	EnsembleAverage   EnsembleMethod = "average"
+)
+
 // LogFormat is the format of structured logs.
 type LogFormat string
 
@@ -140,6 +150,10 @@ func (ColumnKind) allowed() []string {
 
 func (Pruner) allowed() []string {
 	return []string{string(PrunerNone), string(PrunerMedian), string(PrunerHyperband)}
+}
+
+func (EnsembleMethod) allowed() []string {
+	return []string{string(EnsembleSelection), string(EnsembleAverage)}
 }
 
 func (LogFormat) allowed() []string { return []string{string(LogText), string(LogJSON)} }

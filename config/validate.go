@@ -38,6 +38,7 @@ func (c *Config) Validate() error {
 	enum("cv", checkEnum(c.CV))
 	enum("target_transform", checkEnum(c.TargetTransform))
 	enum("pruner", checkEnum(c.Pruner))
+	enum("ensemble_method", checkEnum(c.EnsembleMethod))
 	enum("log_format", checkEnum(c.LogFormat))
 	enum("log_level", checkEnum(c.LogLevel))
 	enum("executor", checkEnum(c.Executor))

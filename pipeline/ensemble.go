@@ -83,7 +83,8 @@ type ensembleSpec struct {
 // buildEnsembles combines the successful candidates of lb into the
 // ensembles the config enables: with enable_advanced_ensemble, stacking
 // (use_stacking), voting (use_voting) and greedy selection
-// (use_selection); without it, the simple average of the ensemble_top_k
+// (use_selection); without it, greedy selection over every candidate, or
+// with ensemble_method average the simple average of the ensemble_top_k
 // best models. Each is scored by cross-validation on the candidates'
 // out-of-fold predictions — a combiner with fitted parts (stacking,
 // selection) is fitted, per fold, on the out-of-fold predictions of that
@@ -136,11 +137,25 @@ func buildEnsembles(ctx context.Context, cfg *config.Config, p *prepared, lb []E
 			return ensemble.VotingCombiner(n, outputs, nil)
 		}
 	}
-	if !cfg.EnableAdvancedEnsemble {
+	selection := ensembleSpec{name: ensembleSelection, members: seq(len(pool)),
+		fit: func(_ context.Context, oof [][]float64, y []float64) (*ensemble.Combiner, error) {
+			w, err := ensemble.Select(oof, y, p.task, 0)
+			if err != nil {
+				return nil, err
+			}
+			return ensemble.VotingCombiner(len(oof), outputs, w)
+		}}
+	switch {
+	case !cfg.EnableAdvancedEnsemble && cfg.EnsembleMethod == config.EnsembleAverage:
 		if topK >= 2 {
 			specs = append(specs, ensembleSpec{name: ensembleAverage, members: seq(topK), fit: equal(topK)})
 		}
-	} else {
+	case !cfg.EnableAdvancedEnsemble:
+		// Greedy selection weighs every candidate by what it adds on
+		// out-of-fold predictions: a weak member the top-k average would
+		// take at a third of the vote gets little or nothing.
+		specs = append(specs, selection)
+	default:
 		if cfg.UseVoting && topK >= 2 {
 			specs = append(specs, ensembleSpec{name: ensembleVoting, members: seq(topK), fit: equal(topK)})
 		}
@@ -157,15 +172,7 @@ func buildEnsembles(ctx context.Context, cfg *config.Config, p *prepared, lb []E
 				}})
 		}
 		if cfg.UseSelection {
-			n := len(pool)
-			specs = append(specs, ensembleSpec{name: ensembleSelection, members: seq(n),
-				fit: func(_ context.Context, oof [][]float64, y []float64) (*ensemble.Combiner, error) {
-					w, err := ensemble.Select(oof, y, p.task, 0)
-					if err != nil {
-						return nil, err
-					}
-					return ensemble.VotingCombiner(len(oof), outputs, w)
-				}})
+			specs = append(specs, selection)
 		}
 	}
 
