@@ -86,6 +86,7 @@ type EnsembleMethod string
 const (
 	EnsembleSelection EnsembleMethod = "selection"
 	EnsembleAverage   EnsembleMethod = "average"
+	EnsembleBoth      EnsembleMethod = "both"
 )
 
 // LogFormat is the format of structured logs.
@@ -153,7 +154,7 @@ func (Pruner) allowed() []string {
 }
 
 func (EnsembleMethod) allowed() []string {
-	return []string{string(EnsembleSelection), string(EnsembleAverage)}
+	return []string{string(EnsembleBoth), string(EnsembleSelection), string(EnsembleAverage)}
 }
 
 func (LogFormat) allowed() []string { return []string{string(LogText), string(LogJSON)} }

@@ -83,9 +83,9 @@ type ensembleSpec struct {
 // buildEnsembles combines the successful candidates of lb into the
 // ensembles the config enables: with enable_advanced_ensemble, stacking
 // (use_stacking), voting (use_voting) and greedy selection
-// (use_selection); without it, greedy selection over every candidate, or
-// with ensemble_method average the simple average of the ensemble_top_k
-// best models. Each is scored by cross-validation on the candidates'
+// (use_selection); without it, as ensemble_method says, the simple
+// average of the ensemble_top_k best models and greedy selection over
+// every candidate. Each is scored by cross-validation on the candidates'
 // out-of-fold predictions — a combiner with fitted parts (stacking,
 // selection) is fitted, per fold, on the out-of-fold predictions of that
 // fold's training rows only — and on the test rows by combining the
@@ -145,17 +145,17 @@ func buildEnsembles(ctx context.Context, cfg *config.Config, p *prepared, lb []E
 			}
 			return ensemble.VotingCombiner(len(oof), outputs, w)
 		}}
-	switch {
-	case !cfg.EnableAdvancedEnsemble && cfg.EnsembleMethod == config.EnsembleAverage:
-		if topK >= 2 {
+	if !cfg.EnableAdvancedEnsemble {
+		if cfg.EnsembleMethod != config.EnsembleSelection && topK >= 2 {
 			specs = append(specs, ensembleSpec{name: ensembleAverage, members: seq(topK), fit: equal(topK)})
 		}
-	case !cfg.EnableAdvancedEnsemble:
 		// Greedy selection weighs every candidate by what it adds on
 		// out-of-fold predictions: a weak member the top-k average would
 		// take at a third of the vote gets little or nothing.
-		specs = append(specs, selection)
-	default:
+		if cfg.EnsembleMethod != config.EnsembleAverage {
+			specs = append(specs, selection)
+		}
+	} else {
 		if cfg.UseVoting && topK >= 2 {
 			specs = append(specs, ensembleSpec{name: ensembleVoting, members: seq(topK), fit: equal(topK)})
 		}
