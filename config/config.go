@@ -179,8 +179,9 @@ type Config struct {
 	// FamilyBudget bounds each untuned family's cross-validation and
 	// final fit on large data (at least 8,000 training rows): a family
 	// gets FamilyBudget for up to a million training cells (rows ×
-	// columns), in proportion beyond. A family whose estimated cost (a
-	// timed fit on a 2,000-row sample, scaled by n log n) exceeds its
+	// columns), in proportion beyond. A family whose estimated cost (the
+	// CPU time of a fit on a 2,000-row sample, scaled by n log n, so that
+	// other processes' load does not change the decision) exceeds its
 	// budget is cross-validated on a subsample of each fold's training
 	// rows (validated on all of them; the final fit sees every training
 	// row), or not trained when even 2,000-row folds would not fit, with

@@ -66,7 +66,7 @@ func familyBudget(cfg *config.Config, p *prepared) time.Duration {
 }
 
 // withinBudget fits the untuned learner of family name within its budget:
-// it times a fit on pilotRows training rows, scales the time up to the
+// it times a fit on pilotRows training rows (CPU time where available), scales the time up to the
 // family's cross-validation passes and final fit (n log n in the rows,
 // which bounds the families' growth), and when that exceeds the budget
 // returns a copy of p whose folds train on as many rows as fit in it,
@@ -81,11 +81,19 @@ func withinBudget(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	}
 	perm := rand.New(rand.NewPCG(cfg.Seed, 0xb0d6)).Perm(len(p.train))
 	pilot := split.Take(p.train, perm[:pilotRows])
+	// The pilot is timed in CPU time where the system reports it: a
+	// short fit's wall time on a shared machine is mostly other
+	// processes' load, and the decision should not depend on it.
 	t0 := time.Now()
+	c0, cpu := cpuTime()
 	if _, err := fitScore(ctx, l, spec, p, "", pilot, split.Take(p.train, perm[pilotRows:pilotRows+50]), model.FitOptions{Workers: workers}); err != nil {
 		return nil, nil, fmt.Errorf("budget pilot fit: %w", err)
 	}
-	plan := planBudget(time.Since(t0).Seconds(), cvPasses(cfg, p), p.folds, len(p.train), budget.Seconds())
+	unit := time.Since(t0)
+	if c1, ok := cpuTime(); cpu && ok {
+		unit = c1 - c0
+	}
+	plan := planBudget(unit.Seconds(), cvPasses(cfg, p), p.folds, len(p.train), budget.Seconds())
 	if plan.Action == "" {
 		return p, nil, nil
 	}
