@@ -78,6 +78,17 @@ const (
 	PrunerHyperband Pruner = "hyperband"
 )
 
+// EnsembleMethod names how the simple (not advanced) ensemble combines
+// the candidates.
+type EnsembleMethod string
+
+// Ensemble methods.
+const (
+	EnsembleSelection EnsembleMethod = "selection"
+	EnsembleAverage   EnsembleMethod = "average"
+	EnsembleBoth      EnsembleMethod = "both"
+)
+
 // LogFormat is the format of structured logs.
 type LogFormat string
 
@@ -140,6 +151,10 @@ func (ColumnKind) allowed() []string {
 
 func (Pruner) allowed() []string {
 	return []string{string(PrunerNone), string(PrunerMedian), string(PrunerHyperband)}
+}
+
+func (EnsembleMethod) allowed() []string {
+	return []string{string(EnsembleBoth), string(EnsembleSelection), string(EnsembleAverage)}
 }
 
 func (LogFormat) allowed() []string { return []string{string(LogText), string(LogJSON)} }

@@ -56,6 +56,8 @@ func profileTable() map[string]map[string]any {
 			"force_production_quality":     true,
 			// Not in the seed's example: start from similar past datasets.
 			"meta_learning": true,
+			// Not in the seed's example: large data stays fast.
+			"family_budget": "20s",
 		},
 		// Research mode (full advanced): everything on, 100 TPE trials.
 		ProfileResearch: {

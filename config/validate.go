@@ -38,6 +38,7 @@ func (c *Config) Validate() error {
 	enum("cv", checkEnum(c.CV))
 	enum("target_transform", checkEnum(c.TargetTransform))
 	enum("pruner", checkEnum(c.Pruner))
+	enum("ensemble_method", checkEnum(c.EnsembleMethod))
 	enum("log_format", checkEnum(c.LogFormat))
 	enum("log_level", checkEnum(c.LogLevel))
 	enum("executor", checkEnum(c.Executor))
@@ -94,6 +95,9 @@ func (c *Config) Validate() error {
 	floatRange("min_panel_coverage", c.MinPanelCoverage, 0, 1)
 	if c.TimeBudget < 0 {
 		bad("time_budget", "%s is negative", c.TimeBudget)
+	}
+	if c.FamilyBudget < 0 {
+		bad("family_budget", "%s is negative", c.FamilyBudget)
 	}
 	if c.RunLease < 0 || c.RunLease > 0 && c.RunLease < Duration(300*time.Millisecond) {
 		bad("run_lease", "%s: want 0 (default 15s) or at least 300ms", c.RunLease)

@@ -38,7 +38,14 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	}
 	spec := features.DesignSpec{OneHot: fam.Input.OneHot, Scale: fam.Input.Scale, Missing: fam.Input.Missing}
 	workers := model.FitOptions{Workers: cfg.Workers}.NumWorkers()
-	zs, err := chooseZeroShot(ctx, cfg, o, p, fam, name, params, learner, spec, workers)
+	// On large data the family's cross-validations may train on a
+	// subsample of each fold (cvp) to keep its time budget; the final fit
+	// below sees every training row of p.
+	cvp, budget, err := withinBudget(ctx, cfg, o, p, name, learner, spec, workers)
+	if err != nil {
+		return Entry{}, nil, err
+	}
+	zs, err := chooseZeroShot(ctx, cfg, o, cvp, fam, name, params, learner, spec, workers)
 	if err != nil {
 		return Entry{}, nil, err
 	}
@@ -46,7 +53,7 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	if zs != nil {
 		params, learner, known = zs.params, zs.learner, zs.cv
 	}
-	chosen, err := chooseTarget(ctx, cfg, o, p, fam, name, params, learner, known, spec, workers)
+	chosen, err := chooseTarget(ctx, cfg, o, cvp, fam, name, params, learner, known, spec, workers)
 	if err != nil {
 		return Entry{}, nil, err
 	}
@@ -60,7 +67,7 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 		o.Progress.Emit(progress.Event{Stage: progress.Candidate, Name: name, Step: idx*steps + step, Total: total * steps})
 	}
 
-	entry := Entry{Model: name}
+	entry := Entry{Model: name, Budget: budget}
 	switch {
 	case cfg.EnableHyperparameterTuning && len(p.folds) > 0 && len(tune.SpaceFor(name, p.task).Names()) > 0:
 		t, err := tuneCandidate(ctx, cfg, o, p, fam, name, spec, workers)
@@ -89,7 +96,7 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 			cv = chosen.cv
 		}
 		if cv == nil {
-			if cv, err = crossValidate(ctx, learner, spec, p, workers, nil); err != nil {
+			if cv, err = crossValidate(ctx, learner, spec, cvp, workers, nil); err != nil {
 				return Entry{}, nil, err
 			}
 		}
@@ -305,10 +312,19 @@ func (r *trainRun) candidates(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			r.log.Warn("candidate failed", "model", c.label, "err", err)
 			entry = Entry{Model: c.label, Error: err.Error()}
-			r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("model %s failed: %v", c.label, err))
+			if ob := (*overBudgetError)(nil); errors.As(err, &ob) {
+				// Not a failure: the family would not fit its time budget.
+				entry.Budget = ob.info
+				r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("model %s not trained: %v", c.label, err))
+			} else {
+				r.log.Warn("candidate failed", "model", c.label, "err", err)
+				r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("model %s failed: %v", c.label, err))
+			}
 		} else {
+			if entry.Budget != nil {
+				r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("model %s: family_budget: %s", c.label, entry.Budget.Reason))
+			}
 			pred.Schema, pred.RunID, pred.Dataset = schema, r.res.RunID, r.res.DatasetHash
 			r.fitted[c.label] = pred
 			r.log.Info("candidate done", "model", c.label, "cv_"+r.res.Metric, entry.CV[r.res.Metric], "test_"+r.res.Metric, entry.Test[r.res.Metric], "fit_seconds", round(entry.FitSeconds, 3))

@@ -83,8 +83,9 @@ type ensembleSpec struct {
 // buildEnsembles combines the successful candidates of lb into the
 // ensembles the config enables: with enable_advanced_ensemble, stacking
 // (use_stacking), voting (use_voting) and greedy selection
-// (use_selection); without it, the simple average of the ensemble_top_k
-// best models. Each is scored by cross-validation on the candidates'
+// (use_selection); without it, as ensemble_method says, the simple
+// average of the ensemble_top_k best models and greedy selection over
+// every candidate. Each is scored by cross-validation on the candidates'
 // out-of-fold predictions — a combiner with fitted parts (stacking,
 // selection) is fitted, per fold, on the out-of-fold predictions of that
 // fold's training rows only — and on the test rows by combining the
@@ -136,9 +137,23 @@ func buildEnsembles(ctx context.Context, cfg *config.Config, p *prepared, lb []E
 			return ensemble.VotingCombiner(n, outputs, nil)
 		}
 	}
+	selection := ensembleSpec{name: ensembleSelection, members: seq(len(pool)),
+		fit: func(_ context.Context, oof [][]float64, y []float64) (*ensemble.Combiner, error) {
+			w, err := ensemble.Select(oof, y, p.task, 0)
+			if err != nil {
+				return nil, err
+			}
+			return ensemble.VotingCombiner(len(oof), outputs, w)
+		}}
 	if !cfg.EnableAdvancedEnsemble {
-		if topK >= 2 {
+		if cfg.EnsembleMethod != config.EnsembleSelection && topK >= 2 {
 			specs = append(specs, ensembleSpec{name: ensembleAverage, members: seq(topK), fit: equal(topK)})
+		}
+		// Greedy selection weighs every candidate by what it adds on
+		// out-of-fold predictions: a weak member the top-k average would
+		// take at a third of the vote gets little or nothing.
+		if cfg.EnsembleMethod != config.EnsembleAverage {
+			specs = append(specs, selection)
 		}
 	} else {
 		if cfg.UseVoting && topK >= 2 {
@@ -157,15 +172,7 @@ func buildEnsembles(ctx context.Context, cfg *config.Config, p *prepared, lb []E
 				}})
 		}
 		if cfg.UseSelection {
-			n := len(pool)
-			specs = append(specs, ensembleSpec{name: ensembleSelection, members: seq(n),
-				fit: func(_ context.Context, oof [][]float64, y []float64) (*ensemble.Combiner, error) {
-					w, err := ensemble.Select(oof, y, p.task, 0)
-					if err != nil {
-						return nil, err
-					}
-					return ensemble.VotingCombiner(len(oof), outputs, w)
-				}})
+			specs = append(specs, selection)
 		}
 	}
 

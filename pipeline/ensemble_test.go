@@ -109,11 +109,22 @@ func TestEnsemblesSaveAndPredict(t *testing.T) {
 			}
 		})
 	}
-	// Without advanced ensembles: the simple average of the top k.
+	// Without advanced ensembles: the simple average of the top k and
+	// greedy selection over every candidate, or either alone.
 	cfg.EnableAdvancedEnsemble, cfg.EnsembleTopK = false, 2
 	entries, _, _ = buildEnsembles(context.Background(), cfg, p, lb, fitted)
+	if len(entries) != 2 || entries[0].Model != ensembleAverage || entries[1].Model != ensembleSelection {
+		t.Fatalf("default ensembles = %+v; want the average and the selection", entries)
+	}
+	cfg.EnsembleMethod = config.EnsembleSelection
+	entries, _, _ = buildEnsembles(context.Background(), cfg, p, lb, fitted)
+	if len(entries) != 1 || entries[0].Model != ensembleSelection || len(entries[0].Params["members"].([]string)) != len(lb) {
+		t.Fatalf("ensemble_method selection: ensembles = %+v; want one selection over all %d candidates", entries, len(lb))
+	}
+	cfg.EnsembleMethod = config.EnsembleAverage
+	entries, _, _ = buildEnsembles(context.Background(), cfg, p, lb, fitted)
 	if len(entries) != 1 || entries[0].Model != ensembleAverage || len(entries[0].Params["members"].([]string)) != 2 {
-		t.Fatalf("default ensembles = %+v; want one average of 2", entries)
+		t.Fatalf("ensemble_method average: ensembles = %+v; want one average of 2", entries)
 	}
 }
 

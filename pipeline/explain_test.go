@@ -20,7 +20,7 @@ func TestExplainPredictors(t *testing.T) {
 	cfg := config.Default()
 	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
 	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic", "tree"}, 2, t.TempDir()
-	cfg.EnsembleTopK = 2
+	cfg.EnsembleTopK, cfg.EnsembleMethod = 2, config.EnsembleAverage
 	p, lb, fitted := ensembleRun(t, cfg)
 	entries, preds, _ := buildEnsembles(context.Background(), cfg, p, lb, fitted)
 	if len(entries) != 1 || entries[0].Model != ensembleAverage {

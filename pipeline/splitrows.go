@@ -147,7 +147,20 @@ func cvFolds(p *prepared, cfg *config.Config, ytr []float64, k int) ([]split.Fol
 				k = fit
 			}
 		}
+		// Times concentrated at a few values (most rows in the last years)
+		// can make equal-size blocks collapse at ties: fewer folds then,
+		// as above.
 		folds, err := split.TimeSeriesGap(ttr, k, cfg.CVGap)
+		for fit := k - 1; err != nil && fit >= 2; fit-- {
+			if folds, err = split.TimeSeriesGap(ttr, fit, cfg.CVGap); err == nil {
+				note = fmt.Sprintf(" (%d asked; %s's training times are too concentrated for more)", k, cfg.TimeColumn)
+				k = fit
+			}
+		}
+		if err != nil && cfg.CV == config.CVAuto {
+			folds, err := split.KFold(len(p.train), k, true, cfg.Seed)
+			return folds, fmt.Sprintf("kfold: %d shuffled folds (%s's training times are too concentrated for time-ordered folds)", k, cfg.TimeColumn), err
+		}
 		return folds, fmt.Sprintf("timeseries: %d expanding-window folds in %s order, gap %d%s", k, cfg.TimeColumn, cfg.CVGap, note), err
 	case config.CVGroup:
 		col := cmp.Or(cfg.SegmentColumn, cfg.SegmentBy)

@@ -17,6 +17,7 @@ import (
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/split"
 )
 
 // TestTimeOrderedCVStopsInterpolation trains on a random walk observed by
@@ -196,5 +197,49 @@ func TestFewTimes(t *testing.T) {
 	}
 	if _, err = prep(3, config.CVTimeSeries); err == nil || !strings.Contains(err.Error(), "distinct times") {
 		t.Errorf("3 years, cv timeseries: err %v; want one about distinct times", err)
+	}
+}
+
+// TestConcentratedTimes: enough distinct years, but most rows in one, so
+// equal-size time blocks collapse at its ties (GSS7402 of the meta
+// corpus). cv auto still prepares folds (fewer time-ordered ones, or
+// shuffled ones) and says which; each time-ordered fold validates after
+// its training rows.
+func TestConcentratedTimes(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("year,x,y\n")
+	rng := rand.New(rand.NewPCG(3, 4))
+	for y := 2001; y <= 2012; y++ {
+		n := 20
+		if y == 2003 {
+			n = 600
+		}
+		for range n {
+			fmt.Fprintf(&b, "%d,%.3f,%.3f\n", y, rng.Float64(), rng.Float64())
+		}
+	}
+	data := filepath.Join(t.TempDir(), "concentrated.csv")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.TimeColumn = data, "y", "year"
+	f, err := frame.ReadFile(data, readOptions(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := prepare(f, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatalf("cv auto on concentrated times: %v", err)
+	}
+	if len(p.folds) < 2 || !strings.Contains(p.cv, "concentrated") {
+		t.Errorf("%d folds (%s); want at least 2, the description naming the concentrated times", len(p.folds), p.cv)
+	}
+	if strings.HasPrefix(p.cv, "timeseries") {
+		for i, fold := range p.folds {
+			if slices.Max(split.Take(p.times, split.Take(p.train, fold.Train))) >= slices.Min(split.Take(p.times, split.Take(p.train, fold.Test))) {
+				t.Errorf("fold %d validates on times not after its training times", i+1)
+			}
+		}
 	}
 }

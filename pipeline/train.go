@@ -81,6 +81,9 @@ type Entry struct {
 	Error      string         `json:"error,omitempty"`
 	// Tuning describes the hyperparameter search, when one ran.
 	Tuning *TuningInfo `json:"tuning,omitempty"`
+	// Budget says how family_budget cut the family's cost on large data:
+	// a subsampled cross-validation, or the family stopped.
+	Budget *BudgetInfo `json:"budget,omitempty"`
 	// Cached is true when the entry came from the step cache.
 	Cached bool `json:"cached,omitempty"`
 	// Chosen says why this entry leads the leaderboard though another
