@@ -40,6 +40,13 @@ type BuildOptions struct {
 	// Done, if set, is called after each dataset (err nil when it was
 	// recorded or skipped as already known), from one goroutine at a time.
 	Done func(d CorpusDataset, skipped bool, err error)
+	// Executor, if not nil, scores the datasets as units of kind
+	// UnitKind, one per dataset (on tabforge workers with a
+	// dist.Executor; see UnitRunner), instead of Jobs at a time here.
+	Executor pipeline.Executor
+	// CodeVersion is part of the units' keys, so that results a queue
+	// keeps from another tabforge build are not reused.
+	CodeVersion string
 }
 
 // BuildReport says what Build did.
@@ -58,6 +65,11 @@ type BuildReport struct {
 func Build(ctx context.Context, kb *KB, corpus []CorpusDataset, o BuildOptions) (*BuildReport, error) {
 	t0 := time.Now()
 	rep := &BuildReport{Failed: map[string]string{}}
+	if o.Executor != nil {
+		err := buildUnits(ctx, kb, corpus, o, rep)
+		rep.Seconds = time.Since(t0).Seconds()
+		return rep, err
+	}
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cmpOr(o.Jobs, 2))
@@ -95,6 +107,34 @@ func Build(ctx context.Context, kb *KB, corpus []CorpusDataset, o BuildOptions) 
 
 // buildOne scores the design on one dataset and records it.
 func buildOne(ctx context.Context, kb *KB, d CorpusDataset, o BuildOptions) (skipped bool, warnings []string, err error) {
+	f, known, err := readUnknown(ctx, kb, d)
+	if err != nil || known {
+		return known, nil, err
+	}
+	e, warnings, err := scoreDataset(ctx, f, d, o)
+	if err != nil {
+		return false, warnings, err
+	}
+	return false, warnings, kb.RecordExperiment(ctx, e)
+}
+
+// readUnknown reads d's file; known is true when kb already holds it
+// (same content and target).
+func readUnknown(ctx context.Context, kb *KB, d CorpusDataset) (f *frame.Frame, known bool, err error) {
+	f, err = frame.ReadFile(d.File, frame.ReadOptions{})
+	if err != nil {
+		return nil, false, err
+	}
+	if _, err := kb.Dataset(ctx, DatasetKey(f.Hash(), d.Target)); err == nil {
+		return f, true, nil
+	} else if !isNotFound(err) {
+		return nil, false, err
+	}
+	return f, false, nil
+}
+
+// buildConfig is the run configuration d's design is scored with.
+func buildConfig(d CorpusDataset, o BuildOptions) *config.Config {
 	cfg := config.Default()
 	cfg.Data, cfg.Target, cfg.TimeColumn, cfg.PositiveClass = d.File, d.Target, d.TimeColumn, d.PositiveClass
 	if d.Task != "" {
@@ -104,18 +144,16 @@ func buildOne(ctx context.Context, kb *KB, d CorpusDataset, o BuildOptions) (ski
 	if o.Seed != 0 {
 		cfg.Seed = o.Seed
 	}
-	f, err := frame.ReadFile(d.File, frame.ReadOptions{})
-	if err != nil {
-		return false, nil, err
-	}
-	if _, err := kb.Dataset(ctx, DatasetKey(f.Hash(), d.Target)); err == nil {
-		return true, nil, nil
-	} else if !isNotFound(err) {
-		return false, nil, err
-	}
+	return cfg
+}
+
+// scoreDataset scores the design on f, the file of d, subsampled to
+// o.MaxRows rows. The experiment's Table is the whole file's.
+func scoreDataset(ctx context.Context, f *frame.Frame, d CorpusDataset, o BuildOptions) (*pipeline.Experiment, []string, error) {
+	cfg := buildConfig(d, o)
 	full, err := pipeline.LoadTrainingTable(f, cfg)
 	if err != nil {
-		return false, nil, err
+		return nil, nil, err
 	}
 	sample := f
 	if n := cmpOr(o.MaxRows, 2000); f.NumRows() > n {
@@ -135,11 +173,11 @@ func buildOne(ctx context.Context, kb *KB, d CorpusDataset, o BuildOptions) (ski
 		warnings = append(warnings, more...)
 	}
 	if err != nil {
-		return false, nil, err
+		return nil, warnings, err
 	}
 	e.Dataset, e.Name, e.Table = f.Hash(), filepath.Base(d.File), full
 	if len(e.Evaluations) == 0 {
-		return false, warnings, fmt.Errorf("no configuration could be scored")
+		return nil, warnings, fmt.Errorf("no configuration could be scored")
 	}
-	return false, warnings, kb.RecordExperiment(ctx, e)
+	return e, warnings, nil
 }

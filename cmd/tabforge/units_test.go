@@ -1,0 +1,148 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tabforge/tabforge/continuous"
+	"github.com/tabforge/tabforge/meta"
+)
+
+// kbText renders a knowledge base file for comparison: each dataset's
+// meta-features and each evaluation's configuration and scores, without
+// times (Updated, Seconds) and run ids.
+func kbText(t *testing.T, path string) string {
+	t.Helper()
+	s, err := meta.ReadSnapshotFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, d := range s.Datasets {
+		c := *d
+		c.Updated = time.Time{}
+		b, _ := json.Marshal(c)
+		lines = append(lines, string(b))
+	}
+	for _, e := range s.Evals {
+		b, _ := json.Marshal(e.Folds)
+		lines = append(lines, fmt.Sprintf("%s %s %s %v %s %v %s", e.Dataset, e.ID, e.Family, e.Params, e.Source, e.Score, b))
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
+
+// TestQueuedMetaBuild runs `meta build` of the two-dataset test corpus
+// with each dataset as a unit on two worker processes through Debian's
+// nats-server: the knowledge base equals a local build's, and a second
+// build into a new file finds every dataset's result under its key, so
+// no worker scores a dataset again.
+func TestQueuedMetaBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts worker and server processes")
+	}
+	url := natsServer(t)
+	dir := t.TempDir()
+	args := func(out string) []string {
+		return []string{"meta", "build", "--corpus", testdata("corpus"), "--max-rows", "150", "--folds", "2", "--out", filepath.Join(dir, out)}
+	}
+	if code, _, errs := cli(t, dir, args("local.json.gz")...); code != 0 {
+		t.Fatalf("local meta build: exit %d\n%s", code, errs)
+	}
+	storeURL := "sqlite://" + filepath.Join(dir, "tf.db")
+	_, log1 := startWorker(t, url, storeURL)
+	_, log2 := startWorker(t, url, storeURL)
+	waitWorkers(t, url, 2)
+	code, out, errs := cli(t, dir, append(args("queued.json.gz"), "--queue", url)...)
+	if code != 0 || !strings.Contains(out, "2 dataset(s) scored") {
+		t.Fatalf("queued meta build: exit %d\n%s%s\nworkers:\n%s\n%s", code, out, errs, log1.String(), log2.String())
+	}
+	if got, want := kbText(t, filepath.Join(dir, "queued.json.gz")), kbText(t, filepath.Join(dir, "local.json.gz")); got != want {
+		t.Errorf("knowledge base built on workers:\n%s\nwant the local one:\n%s", got, want)
+	}
+	logs := log1.String() + log2.String()
+	if started := unitKeys(logs, "unit start"); len(started) != 2 || !strings.Contains(logs, "kind="+meta.UnitKind) {
+		t.Fatalf("workers started units %v; want the 2 datasets once each\n%s", started, logs)
+	}
+	code, out, errs = cli(t, dir, append(args("again.json.gz"), "--queue", url)...)
+	if code != 0 || !strings.Contains(out, "2 dataset(s) scored") {
+		t.Fatalf("second queued meta build: exit %d\n%s%s", code, out, errs)
+	}
+	if n := strings.Count(log1.String()+log2.String(), "unit start"); n != 2 {
+		t.Errorf("workers started %d units over two builds of the same corpus; want 2 (the second reads the results by key)", n)
+	}
+	if got, want := kbText(t, filepath.Join(dir, "again.json.gz")), kbText(t, filepath.Join(dir, "local.json.gz")); got != want {
+		t.Errorf("knowledge base from the kept results differs from the local one")
+	}
+}
+
+// backtestScores renders a backtest --json result: each strategy's
+// trainings and score per period.
+func backtestScores(t *testing.T, out string) string {
+	t.Helper()
+	var r struct {
+		Strategies []struct {
+			Name      string
+			Trainings int
+			Periods   []struct {
+				Start, Decision string
+				Score           float64
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil || len(r.Strategies) != 3 {
+		t.Fatalf("backtest --json: %v\n%s", err, out)
+	}
+	var b strings.Builder
+	for _, s := range r.Strategies {
+		fmt.Fprintf(&b, "%s trainings %d:", s.Name, s.Trainings)
+		for _, p := range s.Periods {
+			fmt.Fprintf(&b, " %s=%v %s", p.Start, p.Score, p.Decision)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// TestQueuedBacktest runs a four-month backtest whose always strategy's
+// last three periods are units on two worker processes through Debian's
+// nats-server: every strategy's scores and decisions equal a local
+// backtest's, each period ran once, and a rerun reads the kept results.
+func TestQueuedBacktest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts worker and server processes")
+	}
+	url := natsServer(t)
+	dir := t.TempDir()
+	data, _ := filepath.Abs(testdata("txhousing.csv"))
+	args := []string{"backtest", "--data", data, "--target", "median", "--time-column", "date", "--drop", "volume",
+		"--every", "month", "--periods", "4", "--models", "ridge", "--cv-folds", "0", "--start", "2010-01-01", "--json"}
+	code, refOut, errs := cli(t, dir, args...)
+	if code != 0 {
+		t.Fatalf("local backtest: exit %d\n%s", code, errs)
+	}
+	want := backtestScores(t, refOut)
+	storeURL := "sqlite://" + filepath.Join(dir, "tf.db")
+	_, log1 := startWorker(t, url, storeURL)
+	_, log2 := startWorker(t, url, storeURL)
+	waitWorkers(t, url, 2)
+	for run := range 2 {
+		code, out, errs := cli(t, dir, append(args, "--queue", url)...)
+		if code != 0 {
+			t.Fatalf("queued backtest: exit %d\n%s\nworkers:\n%s\n%s", code, errs, log1.String(), log2.String())
+		}
+		if got := backtestScores(t, out); got != want {
+			t.Errorf("run %d: backtest with always on workers:\n%s\nwant the local one:\n%s", run+1, got, want)
+		}
+		logs := log1.String() + log2.String()
+		started := unitKeys(logs, "unit start")
+		if len(started) != 3 || strings.Count(logs, "kind="+continuous.UnitKind) != 6 {
+			t.Errorf("run %d: workers started %v; want the 3 always periods after the first, once each\n%s", run+1, started, logs)
+		}
+	}
+}
