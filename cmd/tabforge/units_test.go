@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tabforge/tabforge/continuous"
 	"github.com/tabforge/tabforge/meta"
@@ -15,7 +14,7 @@ import (
 
 // kbText renders a knowledge base file for comparison: each dataset's
 // meta-features and each evaluation's configuration and scores, without
-// times (Updated, Seconds) and run ids.
+// times and run ids.
 func kbText(t *testing.T, path string) string {
 	t.Helper()
 	s, err := meta.ReadSnapshotFile(path)
@@ -24,10 +23,8 @@ func kbText(t *testing.T, path string) string {
 	}
 	var lines []string
 	for _, d := range s.Datasets {
-		c := *d
-		c.Updated = time.Time{}
-		b, _ := json.Marshal(c)
-		lines = append(lines, string(b))
+		b, _ := json.Marshal(d.Features.Values)
+		lines = append(lines, fmt.Sprintf("%s %s %s %s", d.Key, d.Name, d.Metric, b))
 	}
 	for _, e := range s.Evals {
 		b, _ := json.Marshal(e.Folds)
