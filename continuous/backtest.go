@@ -145,8 +145,12 @@ func Backtest(ctx context.Context, cfg *config.Config, opts BacktestOptions) (*B
 		}
 		if opts.Logger != nil {
 			s := b.res.Strategies
+			var always any = s[2].Periods[k].Score
+			if b.queued && k > 0 {
+				always = "queued" // a unit's, known at the end
+			}
 			opts.Logger.Info("backtest period", "start", p.label, "rows", len(p.rows), "static", s[0].Periods[k].Score,
-				"continuous", s[1].Periods[k].Score, "decision", s[1].Periods[k].Decision, "always", s[2].Periods[k].Score)
+				"continuous", s[1].Periods[k].Score, "decision", s[1].Periods[k].Decision, "always", always)
 		}
 	}
 	if always != nil {

@@ -152,8 +152,12 @@ func buildUnits(ctx context.Context, kb *KB, corpus []CorpusDataset, o BuildOpti
 		s := datasetSpec{File: d.File, Hash: f.Hash(), Target: d.Target, Task: d.Task, TimeColumn: d.TimeColumn,
 			PositiveClass: d.PositiveClass, MaxRows: cmpOr(o.MaxRows, 2000), Folds: cmpOr(o.Folds, 3), Seed: o.Seed}
 		spec, _ := json.Marshal(s)
-		units = append(units, pipeline.Unit{Key: s.key(o.CodeVersion), Kind: UnitKind, Spec: spec, Run: func(ctx context.Context) ([]byte, error) {
-			return runDataset(ctx, f, s)
+		key := s.key(o.CodeVersion)
+		// Run (a local executor, or the fallback without workers) reads
+		// the file again as a worker does, so the build holds one table
+		// at a time, not the corpus.
+		units = append(units, pipeline.Unit{Key: key, Kind: UnitKind, Spec: spec, Run: func(ctx context.Context) ([]byte, error) {
+			return UnitRunner{CodeVersion: o.CodeVersion}.Run(ctx, key, UnitKind, spec, 1)
 		}})
 		sent = append(sent, d)
 	}

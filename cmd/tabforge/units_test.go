@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/tabforge/tabforge/bench"
 	"github.com/tabforge/tabforge/continuous"
 	"github.com/tabforge/tabforge/meta"
 )
@@ -141,5 +144,37 @@ func TestQueuedBacktest(t *testing.T) {
 		if len(started) != 3 || strings.Count(logs, "kind="+continuous.UnitKind) != 6 {
 			t.Errorf("run %d: workers started %v; want the 3 always periods after the first, once each\n%s", run+1, started, logs)
 		}
+	}
+}
+
+// TestBenchDist runs bench dist on a 4-trial study of a small table with
+// one core and one worker process: both rows run every trial and find
+// the same best value, the queue row counts its units and measures the
+// publish-to-start overhead.
+func TestBenchDist(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts worker and server processes")
+	}
+	if _, err := exec.LookPath("nats-server"); err != nil {
+		t.Skip("nats-server is not installed (apt-get install nats-server; scripts/test.sh does)")
+	}
+	t.Setenv(envMain, "1") // the bench runs this test binary as tabforge
+	data, _ := filepath.Abs(testdata("corpus/ggplot2_mpg.csv"))
+	// Not cli: flags after -- are the bench's train flags, and each row
+	// has a fresh store of its own.
+	var out, errs bytes.Buffer
+	code := run(t.Context(), []string{"bench", "dist", "--workers", "1", "--pings", "5", "--json", "--",
+		"--data", data, "--target", "hwy", "--models", "gbdt", "--cv-folds", "2", "--set", "enable_hyperparameter_tuning=true",
+		"--max-evals", "4", "--set", "pruner=none", "--set", "force_production_quality=false"}, &out, &errs)
+	var rows []bench.DistRow
+	if code != 0 || json.Unmarshal(out.Bytes(), &rows) != nil || len(rows) != 2 {
+		t.Fatalf("bench dist: exit %d\n%s%s", code, out.String(), errs.String())
+	}
+	local, queue := rows[0], rows[1]
+	if local.Err != "" || queue.Err != "" || local.Trials != 4 || queue.Trials != 4 || local.Best != queue.Best {
+		t.Errorf("bench dist rows %+v; want 4 trials each and the same best value", rows)
+	}
+	if queue.Units < 8 || queue.OverheadMS <= 0 {
+		t.Errorf("queue row: %d units, overhead %v ms; want the 8 fold units of the study and a measured overhead", queue.Units, queue.OverheadMS)
 	}
 }
