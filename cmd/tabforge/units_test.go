@@ -57,7 +57,7 @@ func TestQueuedMetaBuild(t *testing.T) {
 	storeURL := "sqlite://" + filepath.Join(dir, "tf.db")
 	_, log1 := startWorker(t, url, storeURL)
 	_, log2 := startWorker(t, url, storeURL)
-	waitWorkers(t, url, 2)
+	waitWorkers(t, url, 2, log1, log2)
 	code, out, errs := cli(t, dir, append(args("queued.json.gz"), "--queue", url)...)
 	if code != 0 || !strings.Contains(out, "2 dataset(s) scored") {
 		t.Fatalf("queued meta build: exit %d\n%s%s\nworkers:\n%s\n%s", code, out, errs, log1.String(), log2.String())
@@ -130,7 +130,7 @@ func TestQueuedBacktest(t *testing.T) {
 	storeURL := "sqlite://" + filepath.Join(dir, "tf.db")
 	_, log1 := startWorker(t, url, storeURL)
 	_, log2 := startWorker(t, url, storeURL)
-	waitWorkers(t, url, 2)
+	waitWorkers(t, url, 2, log1, log2)
 	for run := range 2 {
 		code, out, errs := cli(t, dir, append(args, "--queue", url)...)
 		if code != 0 {

@@ -77,7 +77,7 @@ func TestWorkersSurviveKill(t *testing.T) {
 
 	victim, victimLog := startWorker(t, srv.URL(), storeURL)
 	_, survivorLog := startWorker(t, srv.URL(), storeURL)
-	waitWorkers(t, srv.URL(), 2)
+	waitWorkers(t, srv.URL(), 2, victimLog, survivorLog)
 	var out bytes.Buffer
 	var driverErr syncBuffer
 	driver := tabforgeProc(t, append(killStudyArgs(dir), "--queue", srv.URL())...)
