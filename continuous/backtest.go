@@ -138,6 +138,11 @@ func Backtest(ctx context.Context, cfg *config.Config, opts BacktestOptions) (*B
 		if err := b.step(ctx, k, ps[k], held, tc); err != nil {
 			return nil, fmt.Errorf("backtest: period %s: %w", p.label, err)
 		}
+		if always != nil {
+			if err := always.failed(); err != nil {
+				return nil, fmt.Errorf("backtest: always: %w", err)
+			}
+		}
 		if k == 0 && opts.Executor != nil && len(ps) > 1 {
 			if always, err = b.queueAlways(ctx, ps, tc); err != nil {
 				return nil, fmt.Errorf("backtest: %w", err)

@@ -117,6 +117,21 @@ func (q *queuedAlways) wait() error {
 	return q.err
 }
 
+// failed returns the units' error if they already stopped with one,
+// without waiting, so that the backtest stops early (no worker, a failed
+// period) instead of after the continuous strategy's last period.
+func (q *queuedAlways) failed() error {
+	if !q.waited {
+		select {
+		case q.err = <-q.done:
+			q.waited = true
+		default:
+			return nil
+		}
+	}
+	return q.err
+}
+
 // fill writes the units' scores and training times into the always
 // strategy, whose periods the loop has appended.
 func (q *queuedAlways) fill(s *Strategy) {
