@@ -150,17 +150,16 @@ func Backtest(ctx context.Context, cfg *config.Config, opts BacktestOptions) (*B
 		}
 		if opts.Logger != nil {
 			s := b.res.Strategies
-			var always any = s[2].Periods[k].Score
+			var alwaysScore any = s[2].Periods[k].Score
 			if b.queued && k > 0 {
-				always = "queued" // a unit's, known at the end
+				alwaysScore = "queued" // a unit's, known at the end
 			}
 			opts.Logger.Info("backtest period", "start", p.label, "rows", len(p.rows), "static", s[0].Periods[k].Score,
-				"continuous", s[1].Periods[k].Score, "decision", s[1].Periods[k].Decision, "always", always)
+				"continuous", s[1].Periods[k].Score, "decision", s[1].Periods[k].Decision, "always", alwaysScore)
 		}
 	}
 	if always != nil {
-		err := always.wait()
-		if err != nil {
+		if err := always.wait(); err != nil {
 			return nil, fmt.Errorf("backtest: always: %w", err)
 		}
 		always.fill(&b.res.Strategies[2])

@@ -173,7 +173,7 @@ func scoreDataset(ctx context.Context, f *frame.Frame, d CorpusDataset, o BuildO
 		warnings = append(warnings, more...)
 	}
 	if err != nil {
-		return nil, warnings, err
+		return nil, nil, err
 	}
 	e.Dataset, e.Name, e.Table = f.Hash(), filepath.Base(d.File), full
 	if len(e.Evaluations) == 0 {
