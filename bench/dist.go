@@ -42,9 +42,9 @@ type DistRow struct {
 	Best       float64 `json:"best"` // the study's best CV value
 	// Trials counts every trial the study ran, Pruned those of them the
 	// pruner stopped early.
-	Trials int `json:"trials"`
-	Pruned int `json:"pruned"`
-	Err        string  `json:"error,omitempty"`
+	Trials int    `json:"trials"`
+	Pruned int    `json:"pruned"`
+	Err    string `json:"error,omitempty"`
 }
 
 // DistOptions configure Dist.
