@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/tabforge/tabforge/bench"
 	"github.com/tabforge/tabforge/continuous"
@@ -39,9 +41,11 @@ func kbText(t *testing.T, path string) string {
 
 // TestQueuedMetaBuild runs `meta build` of the two-dataset test corpus
 // with each dataset as a unit on two worker processes through Debian's
-// nats-server: the knowledge base equals a local build's, and a second
-// build into a new file finds every dataset's result under its key, so
-// no worker scores a dataset again.
+// nats-server, and SIGKILLs the first worker seen scoring a dataset: its
+// unit is redelivered to the other, the knowledge base equals a local
+// build's, and each dataset has one result. A second build into a new
+// file finds every dataset's result under its key, so no worker scores a
+// dataset again.
 func TestQueuedMetaBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts worker and server processes")
@@ -55,10 +59,18 @@ func TestQueuedMetaBuild(t *testing.T) {
 		t.Fatalf("local meta build: exit %d\n%s", code, errs)
 	}
 	storeURL := "sqlite://" + filepath.Join(dir, "tf.db")
-	_, log1 := startWorker(t, url, storeURL)
-	_, log2 := startWorker(t, url, storeURL)
+	w1, log1 := startWorker(t, url, storeURL)
+	w2, log2 := startWorker(t, url, storeURL)
 	waitWorkers(t, url, 2, log1, log2)
-	code, out, errs := cli(t, dir, append(args("queued.json.gz"), "--queue", url)...)
+	var code int
+	var out, errs string
+	built := make(chan struct{})
+	go func() {
+		defer close(built)
+		code, out, errs = cli(t, dir, append(args("queued.json.gz"), "--queue", url)...)
+	}()
+	victim, survivor := killBusy(t, []*exec.Cmd{w1, w2}, []*syncBuffer{log1, log2}, built)
+	<-built
 	if code != 0 || !strings.Contains(out, "2 dataset(s) scored") {
 		t.Fatalf("queued meta build: exit %d\n%s%s\nworkers:\n%s\n%s", code, out, errs, log1.String(), log2.String())
 	}
@@ -66,18 +78,50 @@ func TestQueuedMetaBuild(t *testing.T) {
 		t.Errorf("knowledge base built on workers:\n%s\nwant the local one:\n%s", got, want)
 	}
 	logs := log1.String() + log2.String()
-	if started := unitKeys(logs, "unit start"); len(started) != 2 || !strings.Contains(logs, "kind="+meta.UnitKind) {
-		t.Fatalf("workers started units %v; want the 2 datasets once each\n%s", started, logs)
+	if victim == nil {
+		t.Fatalf("no worker was caught scoring a dataset (each takes a design of 18 configurations)\n%s\n%s", log1.String(), log2.String())
 	}
+	if !strings.Contains(survivor.String(), "delivery=2") {
+		t.Errorf("the killed worker's dataset was not redelivered to the other\nsurvivor:\n%s", survivor.String())
+	}
+	done := unitKeys(logs, "unit done")
+	if len(done) != 2 || strings.Contains(logs, "duplicate=true") || !strings.Contains(logs, "kind="+meta.UnitKind) {
+		t.Fatalf("workers finished units %v; want the 2 datasets, one result each\n%s", done, logs)
+	}
+	started := strings.Count(logs, "unit start")
 	code, out, errs = cli(t, dir, append(args("again.json.gz"), "--queue", url)...)
 	if code != 0 || !strings.Contains(out, "2 dataset(s) scored") {
 		t.Fatalf("second queued meta build: exit %d\n%s%s", code, out, errs)
 	}
-	if n := strings.Count(log1.String()+log2.String(), "unit start"); n != 2 {
-		t.Errorf("workers started %d units over two builds of the same corpus; want 2 (the second reads the results by key)", n)
+	if n := strings.Count(log1.String()+log2.String(), "unit start"); n != started {
+		t.Errorf("workers started %d units in a second build of the same corpus; want none (it reads the results by key)", n-started)
 	}
 	if got, want := kbText(t, filepath.Join(dir, "again.json.gz")), kbText(t, filepath.Join(dir, "local.json.gz")); got != want {
 		t.Errorf("knowledge base from the kept results differs from the local one")
+	}
+}
+
+// killBusy SIGKILLs the first worker whose log shows a unit started and
+// not done, and returns its log and the other's; it returns nil for the
+// victim when stop closes first (every unit finished before one was
+// caught running).
+func killBusy(t *testing.T, workers []*exec.Cmd, logs []*syncBuffer, stop <-chan struct{}) (victim, survivor *syncBuffer) {
+	t.Helper()
+	for {
+		for i, l := range logs {
+			s := l.String()
+			if strings.Count(s, "unit start") > strings.Count(s, "unit done") {
+				if err := workers[i].Process.Signal(syscall.SIGKILL); err != nil {
+					t.Fatal(err)
+				}
+				return l, logs[1-i]
+			}
+		}
+		select {
+		case <-stop:
+			return nil, nil
+		case <-time.After(2 * time.Millisecond):
+		}
 	}
 }
 
