@@ -40,8 +40,11 @@ type DistRow struct {
 	// idle worker starting it (dist.Executor.Ping), in milliseconds.
 	OverheadMS float64 `json:"overhead_ms,omitempty"`
 	Best       float64 `json:"best"` // the study's best CV value
-	Trials     int     `json:"trials"`
-	Err        string  `json:"error,omitempty"`
+	// Trials counts every trial the study ran, Pruned those of them the
+	// pruner stopped early.
+	Trials int    `json:"trials"`
+	Pruned int    `json:"pruned"`
+	Err    string `json:"error,omitempty"`
 }
 
 // DistOptions configure Dist.
@@ -117,7 +120,9 @@ func distTrain(ctx context.Context, self, dir string, env, args []string) (DistR
 		Leaderboard []struct {
 			Tuning *struct {
 				Seconds float64 `json:"seconds"`
-				Trials  int     `json:"trials"`
+				Trials  int     `json:"trials"` // completed
+				Pruned  int     `json:"pruned"`
+				Failed  int     `json:"failed"`
 				Study   string  `json:"study"`
 			} `json:"tuning"`
 			CV map[string]float64 `json:"cv"`
@@ -130,7 +135,8 @@ func distTrain(ctx context.Context, self, dir string, env, args []string) (DistR
 	for _, e := range res.Leaderboard {
 		if e.Tuning != nil {
 			r.StudySeconds += e.Tuning.Seconds
-			r.Trials += e.Tuning.Trials
+			r.Trials += e.Tuning.Trials + e.Tuning.Pruned + e.Tuning.Failed
+			r.Pruned += e.Tuning.Pruned
 			r.Best = e.CV[res.Metric]
 		}
 	}
@@ -228,7 +234,7 @@ func waitAlive(ctx context.Context, url string, n int) error {
 // PrintDist writes the benchmark table.
 func PrintDist(w io.Writer, rows []DistRow) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\tcores\twall s\tstudy s\ttrials\tunits\tunits/s (wall)\tspeedup\tpublish→start ms (median)\tbest CV\t")
+	fmt.Fprintln(tw, "run\tcores\twall s\tstudy s\ttrials (pruned)\tunits\tunits/s (wall)\tspeedup\tpublish→start ms (median)\tbest CV\t")
 	for _, r := range rows {
 		if r.Err != "" {
 			fmt.Fprintf(tw, "%s\t%d\tfailed: %s\t\n", r.Name, r.Cores, r.Err)
@@ -239,7 +245,7 @@ func PrintDist(w io.Writer, rows []DistRow) error {
 			units, rate = fmt.Sprint(r.Units), fmt.Sprintf("%.2f", float64(r.Units)/r.Seconds)
 			over = fmt.Sprintf("%.2f", r.OverheadMS)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%d\t%s\t%s\t%.2fx\t%s\t%.4f\t\n", r.Name, r.Cores, r.Seconds, r.StudySeconds, r.Trials,
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%d (%d)\t%s\t%s\t%.2fx\t%s\t%.4f\t\n", r.Name, r.Cores, r.Seconds, r.StudySeconds, r.Trials, r.Pruned,
 			units, rate, r.Speedup, over, r.Best)
 	}
 	return tw.Flush()

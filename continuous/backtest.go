@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -37,6 +38,21 @@ type BacktestOptions struct {
 	Dir string
 	// Logger gets a line per period; nil discards.
 	Logger *slog.Logger
+	// Executor, if not nil, trains and scores the always strategy's
+	// periods as units of kind UnitKind, one per period after the first
+	// (on tabforge workers with a dist.Executor; see UnitRunner), while
+	// the continuous strategy walks the periods here: its decision on a
+	// period depends on the registry the previous periods left, so it
+	// is sequential by nature. Static trains once (the first model,
+	// shared by all) and only scores, here. Nil keeps everything here,
+	// one period after the other.
+	Executor pipeline.Executor
+	// Share, if not nil, makes a file the units read available to
+	// workers that cannot read opts.Dir (dist.Executor.ShareDataset).
+	Share func(ctx context.Context, path string) error
+	// CodeVersion is part of the units' keys, so that results a queue
+	// keeps from another tabforge build are not reused.
+	CodeVersion string
 }
 
 // BacktestResult is the outcome of Backtest; it encodes to the JSON of
@@ -109,6 +125,15 @@ func Backtest(ctx context.Context, cfg *config.Config, opts BacktestOptions) (*B
 		return nil, err
 	}
 	defer b.close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var always *queuedAlways
+	defer func() {
+		if always != nil {
+			cancel()
+			always.wait() // a unit still running locally stops before Dir goes
+		}
+	}()
 	for k, p := range ps {
 		held := len(last)
 		if k > 0 {
@@ -117,11 +142,31 @@ func Backtest(ctx context.Context, cfg *config.Config, opts BacktestOptions) (*B
 		if err := b.step(ctx, k, ps[k], held, tc); err != nil {
 			return nil, fmt.Errorf("backtest: period %s: %w", p.label, err)
 		}
+		if always != nil {
+			if err := always.failed(); err != nil {
+				return nil, fmt.Errorf("backtest: always: %w", err)
+			}
+		}
+		if k == 0 && opts.Executor != nil && len(ps) > 1 {
+			if always, err = b.queueAlways(ctx, ps, tc); err != nil {
+				return nil, fmt.Errorf("backtest: %w", err)
+			}
+		}
 		if opts.Logger != nil {
 			s := b.res.Strategies
+			var alwaysScore any = s[2].Periods[k].Score
+			if b.queued && k > 0 {
+				alwaysScore = "queued" // a unit's, known at the end
+			}
 			opts.Logger.Info("backtest period", "start", p.label, "rows", len(p.rows), "static", s[0].Periods[k].Score,
-				"continuous", s[1].Periods[k].Score, "decision", s[1].Periods[k].Decision, "always", s[2].Periods[k].Score)
+				"continuous", s[1].Periods[k].Score, "decision", s[1].Periods[k].Decision, "always", alwaysScore)
 		}
+	}
+	if always != nil {
+		if err := always.wait(); err != nil {
+			return nil, fmt.Errorf("backtest: always: %w", err)
+		}
+		always.fill(&b.res.Strategies[2])
 	}
 	for i := range b.res.Strategies {
 		s := &b.res.Strategies[i]
@@ -145,13 +190,19 @@ type backtester struct {
 	// the registry's production version (loaded ones are kept).
 	static, always *pipeline.Predictor
 	loaded         map[string]*pipeline.Predictor
+	// files are the data files of each period, written once (workers
+	// may read them while later periods run).
+	files map[int]periodFiles
+	// queued is set once the always strategy's periods after the first
+	// run as units (queueAlways).
+	queued bool
 }
 
 // name is the registered name of the backtest's models.
 const backtestName = "backtest"
 
 func newBacktester(ctx context.Context, cfg *config.Config, opts BacktestOptions, x *frame.Frame) (b *backtester, err error) {
-	b = &backtester{cfg: cfg.Clone(), opts: opts, x: x, loaded: map[string]*pipeline.Predictor{}}
+	b = &backtester{cfg: cfg.Clone(), opts: opts, x: x, loaded: map[string]*pipeline.Predictor{}, files: map[int]periodFiles{}}
 	if err := os.MkdirAll(filepath.Join(opts.Dir, "data"), 0o755); err != nil {
 		return nil, fmt.Errorf("backtest: %w", err)
 	}
@@ -187,24 +238,11 @@ func (b *backtester) close() {
 // it, the newest held of them held out for testing, then each one's
 // score on its rows.
 func (b *backtester) step(ctx context.Context, k int, p period, held int, tc *frame.Column) error {
-	var rows []int
-	for i, v := range tc.Num {
-		if v < p.lo {
-			rows = append(rows, i)
-		}
-	}
-	data, err := b.write(fmt.Sprintf("train_%03d.parquet", k), rows)
+	pf, err := b.periodFiles(k, p, held, tc)
 	if err != nil {
 		return err
 	}
-	testRows, err := writeRows(filepath.Join(b.opts.Dir, "data", fmt.Sprintf("train_%03d.rows", k)), newestRows(b.x.Take(rows), b.cfg.TimeColumn, held))
-	if err != nil {
-		return err
-	}
-	test, err := b.write(fmt.Sprintf("period_%03d.parquet", k), p.rows)
-	if err != nil {
-		return err
-	}
+	data, testRows, test := pf.data, pf.testRows, pf.test
 	st := b.res.Strategies
 	if k == 0 {
 		if err := b.first(ctx, data, testRows); err != nil {
@@ -229,6 +267,9 @@ func (b *backtester) step(ctx context.Context, k int, p period, held int, tc *fr
 			reason = d.Trigger + "; " + reason
 		}
 		defer func() { st[1].Periods[k].Decision, st[1].Periods[k].Reason = d.Decision, reason }()
+		if b.queued {
+			return b.score(ctx, p, test, b.static, nil)
+		}
 		cfg := b.cfg.Clone()
 		cfg.Data, cfg.TestRows, cfg.Out = data, testRows, filepath.Join(b.opts.Dir, "runs", "always")
 		res, secs, err := train(ctx, cfg, pipeline.Options{})
@@ -241,11 +282,23 @@ func (b *backtester) step(ctx context.Context, k int, p period, held int, tc *fr
 			return fmt.Errorf("always: %w", err)
 		}
 	}
+	return b.score(ctx, p, test, b.static, b.always)
+}
+
+// score scores the static, production and always models on period p's
+// rows (the file test). A nil always model is a unit's to score: its
+// period's score is NaN until the unit's result fills it in.
+func (b *backtester) score(ctx context.Context, p period, test string, static, always *pipeline.Predictor) error {
+	st := b.res.Strategies
 	prod, version, err := b.production(ctx)
 	if err != nil {
 		return err
 	}
-	for i, m := range []*pipeline.Predictor{b.static, prod, b.always} {
+	for i, m := range []*pipeline.Predictor{static, prod, always} {
+		if m == nil {
+			st[i].Periods = append(st[i].Periods, Period{Start: p.label, Rows: len(p.rows), Score: math.NaN()})
+			continue
+		}
 		var score float64
 		if _, err := scoreOn(m, test, frame.ReadOptions{}, nil, b.res.Metric, &score); err != nil {
 			return fmt.Errorf("%s: %w", st[i].Name, err)

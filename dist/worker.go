@@ -22,6 +22,20 @@ type Runner interface {
 	Run(ctx context.Context, key, kind string, spec json.RawMessage, workers int) ([]byte, error)
 }
 
+// Kinds is a Runner that hands each unit to the Runner of its kind, so
+// that one worker runs every kind of unit a driver sends: CV folds,
+// `meta build` datasets, backtest periods.
+type Kinds map[string]Runner
+
+// Run implements Runner.
+func (k Kinds) Run(ctx context.Context, key, kind string, spec json.RawMessage, workers int) ([]byte, error) {
+	r, ok := k[kind]
+	if !ok {
+		return nil, fmt.Errorf("dist: this worker runs no %q units (an older tabforge than the driver?)", kind)
+	}
+	return r.Run(ctx, key, kind, spec, workers)
+}
+
 // Worker pulls units from the queue and runs them.
 type Worker struct {
 	// Runner rebuilds and runs the units.

@@ -40,6 +40,13 @@ type BuildOptions struct {
 	// Done, if set, is called after each dataset (err nil when it was
 	// recorded or skipped as already known), from one goroutine at a time.
 	Done func(d CorpusDataset, skipped bool, err error)
+	// Executor, if not nil, scores the datasets as units of kind
+	// UnitKind, one per dataset (on tabforge workers with a
+	// dist.Executor; see UnitRunner), instead of Jobs at a time here.
+	Executor pipeline.Executor
+	// CodeVersion is part of the units' keys, so that results a queue
+	// keeps from another tabforge build are not reused.
+	CodeVersion string
 }
 
 // BuildReport says what Build did.
@@ -52,15 +59,19 @@ type BuildReport struct {
 
 // Build scores Design on every dataset of corpus and records each
 // dataset's meta-features (of the whole file) and evaluations in kb, o.Jobs
-// datasets at a time. On a dataset already known (same content and
-// target) only the design's configurations kb lacks are scored, and a
-// dataset that has them all is skipped: an interrupted build resumes
-// where it stopped, and a grown design scores only its new points (the
-// samples, folds and seeds are the same, so the old scores stand). A
-// dataset that fails is reported and the build goes on.
+// datasets at a time. Only the design configurations kb lacks for a
+// dataset (same content and target) are scored, and a dataset with none
+// missing is skipped, so an interrupted build resumes where it stopped
+// and a grown design scores only its new points; a dataset that fails is
+// reported and the build goes on.
 func Build(ctx context.Context, kb *KB, corpus []CorpusDataset, o BuildOptions) (*BuildReport, error) {
 	t0 := time.Now()
 	rep := &BuildReport{Failed: map[string]string{}}
+	if o.Executor != nil {
+		err := buildUnits(ctx, kb, corpus, o, rep)
+		rep.Seconds = time.Since(t0).Seconds()
+		return rep, err
+	}
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cmpOr(o.Jobs, 2))
@@ -96,8 +107,53 @@ func Build(ctx context.Context, kb *KB, corpus []CorpusDataset, o BuildOptions) 
 	return rep, nil
 }
 
-// buildOne scores the design on one dataset and records it.
+// buildOne scores the design configurations kb lacks on one dataset and
+// records them.
 func buildOne(ctx context.Context, kb *KB, d CorpusDataset, o BuildOptions) (skipped bool, warnings []string, err error) {
+	f, missing, err := pending(ctx, kb, d, o)
+	if err != nil || len(missing) == 0 {
+		return err == nil, nil, err
+	}
+	e, warnings, err := scoreDataset(ctx, f, d, o, missing)
+	if err != nil {
+		return false, warnings, err
+	}
+	return false, warnings, kb.RecordExperiment(ctx, e)
+}
+
+// pending reads d's file and returns the IDs of the design
+// configurations kb holds no evaluation of on it (same content and
+// target); none when the dataset is fully known.
+func pending(ctx context.Context, kb *KB, d CorpusDataset, o BuildOptions) (f *frame.Frame, missing []string, err error) {
+	if f, err = frame.ReadFile(d.File, frame.ReadOptions{}); err != nil {
+		return nil, nil, err
+	}
+	full, err := pipeline.LoadTrainingTable(f, buildConfig(d, o))
+	if err != nil {
+		return nil, nil, err
+	}
+	evals, err := kb.Evals(ctx, DatasetKey(f.Hash(), d.Target))
+	if err != nil {
+		return nil, nil, err
+	}
+	have := map[string]bool{}
+	for _, e := range evals {
+		have[e.ID] = true
+	}
+	for _, c := range Design(full.Task) {
+		id, err := ConfigID(c.Family, "", nil, c.Params)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !have[id] {
+			missing = append(missing, id)
+		}
+	}
+	return f, missing, nil
+}
+
+// buildConfig is the run configuration d's design is scored with.
+func buildConfig(d CorpusDataset, o BuildOptions) *config.Config {
 	cfg := config.Default()
 	cfg.Data, cfg.Target, cfg.TimeColumn, cfg.PositiveClass = d.File, d.Target, d.TimeColumn, d.PositiveClass
 	if d.Task != "" {
@@ -107,17 +163,30 @@ func buildOne(ctx context.Context, kb *KB, d CorpusDataset, o BuildOptions) (ski
 	if o.Seed != 0 {
 		cfg.Seed = o.Seed
 	}
-	f, err := frame.ReadFile(d.File, frame.ReadOptions{})
-	if err != nil {
-		return false, nil, err
-	}
+	return cfg
+}
+
+// scoreDataset scores the design configurations with the IDs in want on
+// f, the file of d, subsampled to o.MaxRows rows. The experiment's Table
+// is the whole file's.
+func scoreDataset(ctx context.Context, f *frame.Frame, d CorpusDataset, o BuildOptions, want []string) (*pipeline.Experiment, []string, error) {
+	cfg := buildConfig(d, o)
 	full, err := pipeline.LoadTrainingTable(f, cfg)
 	if err != nil {
-		return false, nil, err
+		return nil, nil, err
 	}
-	design, err := missingDesign(ctx, kb, DatasetKey(f.Hash(), d.Target), Design(full.Task))
-	if err != nil || len(design) == 0 {
-		return err == nil, nil, err
+	var design []pipeline.FamilyConfig
+	for _, c := range Design(full.Task) {
+		id, err := ConfigID(c.Family, "", nil, c.Params)
+		if err != nil {
+			return nil, nil, err
+		}
+		if slices.Contains(want, id) {
+			design = append(design, c)
+		}
+	}
+	if len(design) != len(want) {
+		return nil, nil, fmt.Errorf("%d of the %d configurations asked for are not in this build's design", len(want)-len(design), len(want))
 	}
 	sample := f
 	if n := cmpOr(o.MaxRows, 2000); f.NumRows() > n {
@@ -137,36 +206,11 @@ func buildOne(ctx context.Context, kb *KB, d CorpusDataset, o BuildOptions) (ski
 		warnings = append(warnings, more...)
 	}
 	if err != nil {
-		return false, nil, err
+		return nil, nil, err
 	}
 	e.Dataset, e.Name, e.Table = f.Hash(), filepath.Base(d.File), full
 	if len(e.Evaluations) == 0 {
-		return false, warnings, fmt.Errorf("no configuration could be scored")
+		return nil, warnings, fmt.Errorf("no configuration could be scored")
 	}
-	return false, warnings, kb.RecordExperiment(ctx, e)
-}
-
-// missingDesign returns the configurations of design kb holds no
-// evaluation of on the dataset with key (all of them for an unknown
-// dataset).
-func missingDesign(ctx context.Context, kb *KB, key string, design []pipeline.FamilyConfig) ([]pipeline.FamilyConfig, error) {
-	evals, err := kb.Evals(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	have := map[string]bool{}
-	for _, e := range evals {
-		have[e.ID] = true
-	}
-	var out []pipeline.FamilyConfig
-	for _, c := range design {
-		id, err := ConfigID(c.Family, "", nil, c.Params)
-		if err != nil {
-			return nil, err
-		}
-		if !have[id] {
-			out = append(out, c)
-		}
-	}
-	return out, nil
+	return e, warnings, nil
 }

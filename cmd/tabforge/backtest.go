@@ -33,7 +33,10 @@ other period). Every model learns from the period it was tested on before it
 serves (refit_all; --keep-holdout turns this off).
 Prints each period's scores, the mean per strategy and its training time.
 --record keeps the result in the store (--store) for the dashboard's
-/monitor page.`,
+/monitor page. With --queue URL (or --set executor=queue) the always strategy's
+periods after the first are units of work for tabforge worker processes
+(they are independent of each other); continuous walks the periods in this
+process, since each decision depends on the registry the previous ones left.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, _, err := a.loadConfig(cmd)
@@ -55,6 +58,12 @@ Prints each period's scores, the mean per strategy and its training time.
 			if o.Logger, err = a.logger(); err != nil {
 				return err
 			}
+			q, err := a.unitQueue(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer q.close()
+			o.Executor, o.Share, o.CodeVersion = q.exec, q.share, q.code
 			r, err := continuous.Backtest(cmd.Context(), cfg, o)
 			if err != nil {
 				return err
@@ -98,6 +107,7 @@ Prints each period's scores, the mean per strategy and its training time.
 	f.IntVar(&o.Policy.MaxAge, "max-age", 1, "with --on-demand: also train a challenger once the champion has seen this many periods since its promotion (0 = no limit)")
 	f.Float64Var(&o.Policy.Refresh, "refresh", 0.1, "instead of keeping the champion as it is, add this share of its boosting rounds fitted on all rows, when that checks out better on the newest period (0 = off)")
 	f.BoolVar(&o.Policy.KeepHoldout, "keep-holdout", false, "leave the held-out newest rows out of a promoted challenger (default: refit it on all rows)")
+	f.String("queue", "", "train the always strategy's periods on tabforge workers through this JetStream server (nats://HOST:PORT or embedded)")
 	f.BoolVar(&asJSON, "json", false, `print {"metric", "strategies": [{"name", "mean", "train_seconds", "periods"}]}`)
 	return cmd
 }

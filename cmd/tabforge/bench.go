@@ -5,6 +5,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -234,10 +235,10 @@ cache hits and misses of each. Example:
 
 func (a *app) benchDistCommand() *cobra.Command {
 	var workers []int
-	var pings int
+	var pings, trials int
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "dist [--workers 1,2] [-- TRAIN FLAGS]",
+		Use:   "dist [--workers 1,2] [--trials 40] [-- TRAIN FLAGS]",
 		Short: "Time a tuned train on 1, 2, ... worker processes through JetStream against one process with as many cores",
 		Long: `Dist runs the same tuned train in one process with N cores (GOMAXPROCS=N)
 and on N tabforge worker processes of one core each, through a fresh
@@ -246,14 +247,18 @@ fresh store per run. tune_batch is fixed to the largest N, so every run
 runs the same study. It prints wall and study time, units run, speedup of
 the study time, the median publish-to-start time of empty units sent to an
 idle worker, and the best CV value. Without train flags it tunes gbdt for
-10 trials on 5 folds of testdata/ames.csv.`,
+--trials trials (default 40, the issue's measured study) on 5 folds of
+testdata/ames.csv.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(workers) == 0 || slices.Min(workers) < 1 {
 				return usagef("bench dist: --workers wants counts of at least 1")
 			}
+			if trials < 1 {
+				return usagef("bench dist: --trials %d: want at least 1", trials)
+			}
 			if len(args) == 0 {
 				args = []string{"--data", "testdata/ames.csv", "--target", "Sale_Price", "--models", "gbdt", "--cv-folds", "5",
-					"--set", "enable_hyperparameter_tuning=true", "--max-evals", "10", "--set", "force_production_quality=false"}
+					"--set", "enable_hyperparameter_tuning=true", "--max-evals", strconv.Itoa(trials), "--set", "force_production_quality=false"}
 			}
 			self, err := os.Executable()
 			if err != nil {
@@ -270,6 +275,7 @@ idle worker, and the best CV value. Without train flags it tunes gbdt for
 		},
 	}
 	cmd.Flags().IntSliceVar(&workers, "workers", []int{1, 2}, "worker counts (and local core counts) to measure")
+	cmd.Flags().IntVar(&trials, "trials", 40, "trials of the default gbdt study (ignored with train flags)")
 	cmd.Flags().IntVar(&pings, "pings", 50, "empty units that measure the publish-to-start overhead")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the rows as JSON")
 	return cmd

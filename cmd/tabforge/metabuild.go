@@ -28,7 +28,11 @@ seeded space-filling set) on every dataset of the corpus manifest, subsampled to
 meta-features and the scores to --out as gzip JSON. Datasets already in --out
 are skipped, so an interrupted build resumes; the file is rewritten atomically
 after each dataset. The file shipped in the binary (meta/shipped.json.gz) is
-built this way (see the meta package doc for the exact command).`,
+built this way (see the meta package doc for the exact command).
+With --queue URL (or --set executor=queue) each dataset is one unit of work
+for tabforge worker processes (start them with the same --store); a unit's
+result is kept under the hash of the dataset's content and the options, so a
+redelivered unit, or a rerun, never scores a dataset twice.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if corpus == "" && len(extra) == 0 {
@@ -47,6 +51,24 @@ built this way (see the meta package doc for the exact command).`,
 					return err
 				}
 				ds = append(ds, d)
+			}
+			cfg, _, err := a.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			q, err := a.unitQueue(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer q.close()
+			o.Executor, o.CodeVersion = q.exec, q.code
+			for _, d := range ds {
+				if q.share == nil {
+					break
+				}
+				if err := q.share(cmd.Context(), d.File); err != nil {
+					fmt.Fprintf(a.stderr, "warning: workers without %s cannot score it: %v\n", d.File, err)
+				}
 			}
 			snap, err := meta.ReadSnapshotFile(out)
 			if err != nil {
@@ -107,6 +129,7 @@ built this way (see the meta package doc for the exact command).`,
 	fl.IntVar(&o.MaxRows, "max-rows", 2000, "rows each dataset's design is scored on (a seeded sample)")
 	fl.IntVar(&o.Folds, "folds", 3, "CV folds per configuration")
 	fl.IntVar(&o.Jobs, "jobs", 2, "datasets scored at once")
+	fl.String("queue", "", "score each dataset on tabforge workers through this JetStream server (nats://HOST:PORT or embedded)")
 	return cmd
 }
 

@@ -58,8 +58,9 @@ func runID(t *testing.T, out string) string {
 	return res.RunID
 }
 
-// waitWorkers waits until n workers announce themselves on the queue.
-func waitWorkers(t *testing.T, url string, n int) {
+// waitWorkers waits until n workers announce themselves on the queue;
+// the workers' logs, if given, say why one did not.
+func waitWorkers(t *testing.T, url string, n int, logs ...*syncBuffer) {
 	t.Helper()
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
 		st, err := dist.QueueStatus(t.Context(), url)
@@ -67,7 +68,11 @@ func waitWorkers(t *testing.T, url string, n int) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d workers never joined %s (%v, %+v)", n, url, err, st)
+			var b strings.Builder
+			for i, l := range logs {
+				fmt.Fprintf(&b, "\nworker %d:\n%s", i+1, l.String())
+			}
+			t.Fatalf("%d workers never joined %s (%v, %+v)%s", n, url, err, st, b.String())
 		}
 	}
 }

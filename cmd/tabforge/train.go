@@ -90,8 +90,8 @@ func (a *app) loadConfig(cmd *cobra.Command) (*config.Config, *config.Provenance
 			v = strings.Join(sv.GetSlice(), ",")
 		}
 		flags[key] = v
-		if key == "queue" && cmd.Name() == "train" {
-			flags["executor"] = string(config.ExecutorQueue) // --queue means: run folds on the queue
+		if key == "queue" && cmd.Name() != "worker" {
+			flags["executor"] = string(config.ExecutorQueue) // --queue means: run units on the queue (train, meta build, backtest)
 		}
 	}
 	cfg, prov, err := config.Load(config.Sources{Profile: a.profile, File: a.configFile, Env: os.Environ(), Set: a.sets, Flags: flags})

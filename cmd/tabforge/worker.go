@@ -12,7 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/continuous"
 	"github.com/tabforge/tabforge/dist"
+	"github.com/tabforge/tabforge/meta"
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store/cache"
@@ -23,7 +25,7 @@ func (a *app) workerCommand() *cobra.Command {
 	var concurrency int
 	cmd := &cobra.Command{
 		Use:   "worker --queue nats://HOST:PORT --store URL [--concurrency N]",
-		Short: "Run units of work (CV folds) that trains with executor=queue send",
+		Short: "Run units of work (CV folds, meta build datasets, backtest periods) that drivers with executor=queue send",
 		Long: `Worker pulls units of work from a NATS JetStream server and runs them,
 N at a time. It rebuilds each unit from the run record in the store the
 driver uses (--store, shared: a SQLite file on one machine, Redis across
@@ -65,8 +67,13 @@ func (a *app) worker(cmd *cobra.Command, queue string, concurrency int) error {
 	if cfg.Cache {
 		r.Cache = cache.New(st, log)
 	}
-	w := &dist.Worker{Runner: r, Concurrency: concurrency, Logger: log}
+	w := &dist.Worker{Concurrency: concurrency, Logger: log}
 	r.Fetch = w.Fetch // datasets the driver shared, for a worker without the file
+	w.Runner = dist.Kinds{
+		"fold":              r,
+		meta.UnitKind:       meta.UnitRunner{CodeVersion: code, Fetch: w.Fetch},
+		continuous.UnitKind: continuous.UnitRunner{CodeVersion: code, Fetch: w.Fetch},
+	}
 	fmt.Fprintf(a.stderr, "worker: serving %s with %d at a time (store %s)\n", queue, concurrency, st.URL())
 	return w.Run(ctx, queue)
 }
@@ -99,6 +106,9 @@ func (a *app) queueExecutor(ctx context.Context, cfg *config.Config, log *slog.L
 	if err != nil {
 		stop()
 		return nil, nil, errors.Join(err, errors.New("queue: is the server running? (executor=queue)"))
+	}
+	if cfg.Data == "" {
+		return e, func() { e.Close(); stop() }, nil
 	}
 	if err := e.ShareDataset(ctx, cfg.Data); err != nil {
 		log.Warn("workers without the data file cannot run this run's units", "err", err)
@@ -136,4 +146,39 @@ func (a *app) workersCommand() *cobra.Command {
 	cmd.Flags().StringVar(&queue, "queue", "", "JetStream server URL")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
 	return cmd
+}
+
+// unitQueue is the executor of a command whose units are not a train's
+// folds (meta build datasets, backtest periods): nil unless the config
+// says executor=queue (--queue URL), with the code version that goes
+// into the units' keys and a function that shares a file with workers on
+// other machines.
+type unitQueue struct {
+	exec  pipeline.Executor
+	code  string
+	share func(ctx context.Context, path string) error
+	close func()
+}
+
+func (a *app) unitQueue(ctx context.Context, cfg *config.Config) (*unitQueue, error) {
+	log, err := a.logger()
+	if err != nil {
+		return nil, err
+	}
+	exec, closeExec, err := a.queueExecutor(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	q := &unitQueue{exec: exec, close: closeExec}
+	if exec == nil {
+		return q, nil
+	}
+	if q.code, err = registry.CodeVersion("tabforge " + version); err != nil {
+		closeExec()
+		return nil, err
+	}
+	if de, ok := exec.(*dist.Executor); ok {
+		q.share = de.ShareDataset
+	}
+	return q, nil
 }

@@ -34,32 +34,23 @@ func startWorker(t *testing.T, url, storeURL string) (*exec.Cmd, *syncBuffer) {
 	return cmd, &errb
 }
 
-// distTrainArgs is a train with 20 fold units: gbdt and ridge, each
-// cross-validated on the raw and the log target, 5 folds.
-func distTrainArgs(dir string) []string {
-	return []string{"train", "--data", testdata("ames.csv"), "--target", "Sale_Price", "--models", "gbdt,ridge", "--cv-folds", "5",
-		"--json", "--store", "sqlite://" + filepath.Join(dir, "tf.db"), "--set", "artifacts=" + filepath.Join(dir, "artifacts"),
+// killStudyArgs is a gbdt study of 24 trials on 3 folds of a 234-row
+// corpus table: 72 fold units of tens of milliseconds each, so the whole
+// study takes seconds and a worker is caught mid-unit. No pruner, so
+// every trial runs its three folds to completion.
+func killStudyArgs(dir string) []string {
+	return []string{"train", "--data", testdata("corpus/ggplot2_mpg.csv"), "--target", "hwy", "--models", "gbdt",
+		"--cv-folds", "3", "--set", "enable_hyperparameter_tuning=true", "--max-evals", "24", "--set", "pruner=none", "--json",
+		"--store", "sqlite://" + filepath.Join(dir, "tf.db"), "--set", "artifacts=" + filepath.Join(dir, "artifacts"),
 		"--set", "force_production_quality=false", "--out", filepath.Join(dir, "models")}
 }
 
-func leaderboardCV(t *testing.T, out string) string {
-	t.Helper()
-	var res trainJSON
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
-		t.Fatalf("train --json: %v\n%s", err, out)
-	}
-	var b strings.Builder
-	for _, e := range res.Leaderboard {
-		fmt.Fprintf(&b, "%s %v\n", e.Model, e.CV)
-	}
-	return b.String()
-}
-
-// TestWorkersSurviveKill runs a train whose CV folds run on two worker
-// processes through a JetStream server, SIGKILLs one worker while it runs
-// a unit, and checks that the unit is redelivered to the other, that the
-// run completes with the leaderboard of a local run, and that no unit
-// produced a second result.
+// TestWorkersSurviveKill runs a 24-trial study whose trials run on two
+// worker processes through a JetStream server, SIGKILLs one worker while
+// it runs a unit, and checks that the unit is redelivered to the other,
+// that the study has 24 complete trials with distinct numbers, run by
+// both workers, equal to the same batched study run in this process, and
+// that no unit produced a second result.
 func TestWorkersSurviveKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts worker processes")
@@ -75,23 +66,26 @@ func TestWorkersSurviveKill(t *testing.T) {
 	dir := t.TempDir()
 	storeURL := "sqlite://" + filepath.Join(dir, "tf.db")
 
-	// The reference: the same train in this process, on its own store.
+	// The reference: the same study in this process, in batches of 2 as
+	// two workers of concurrency 1 ask for.
 	ref := t.TempDir()
-	code, refOut, refErr := cli(t, ref, distTrainArgs(ref)...)
+	code, refOut, refErr := cli(t, ref, append(killStudyArgs(ref), "--set", "tune_batch=2")...)
 	if code != 0 {
 		t.Fatalf("local train: exit %d\n%s", code, refErr)
 	}
+	want := shownStudies(t, ref, runID(t, refOut))
 
 	victim, victimLog := startWorker(t, srv.URL(), storeURL)
 	_, survivorLog := startWorker(t, srv.URL(), storeURL)
+	waitWorkers(t, srv.URL(), 2, victimLog, survivorLog)
 	var out bytes.Buffer
 	var driverErr syncBuffer
-	driver := tabforgeProc(t, append(distTrainArgs(dir), "--queue", srv.URL())...)
+	driver := tabforgeProc(t, append(killStudyArgs(dir), "--queue", srv.URL())...)
 	driver.Stdout, driver.Stderr = &out, &driverErr
 	if err := driver.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Kill the victim while it runs its second unit.
+	// Kill the victim while it runs its second unit or a later one.
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		l := victimLog.String()
@@ -101,7 +95,7 @@ func TestWorkersSurviveKill(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the victim never started a second unit\nvictim:\n%s\ndriver:\n%s", l, driverErr.String())
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(2 * time.Millisecond)
 	}
 	if err := victim.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -109,8 +103,23 @@ func TestWorkersSurviveKill(t *testing.T) {
 	if err := driver.Wait(); err != nil {
 		t.Fatalf("driver: %v\n%s\nsurvivor:\n%s", err, driverErr.String(), survivorLog.String())
 	}
-	if got, want := leaderboardCV(t, out.String()), leaderboardCV(t, refOut); got != want {
-		t.Errorf("leaderboard on workers:\n%s\nwant the local one:\n%s", got, want)
+	got := sameStudies(t, dir, runID(t, out.String()), want)
+	numbers, workers := map[int]bool{}, map[string]bool{}
+	complete := 0
+	for _, tr := range got[0].Trials {
+		if numbers[tr.Number] {
+			t.Errorf("trial number %d twice", tr.Number)
+		}
+		numbers[tr.Number] = true
+		if tr.State == "complete" {
+			complete++
+		}
+		for _, u := range tr.Units {
+			workers[u.Worker] = true
+		}
+	}
+	if complete != 24 || len(workers) < 2 {
+		t.Errorf("study has %d complete trials run by workers %v; want 24 trials by both workers:\n%s", complete, workers, trialsText(got[0]))
 	}
 	logs := victimLog.String() + survivorLog.String()
 	if !strings.Contains(survivorLog.String(), "delivery=2") {
@@ -119,12 +128,9 @@ func TestWorkersSurviveKill(t *testing.T) {
 	if strings.Contains(logs, "duplicate=true") {
 		t.Errorf("a unit ran to a second result:\n%s", logs)
 	}
-	if n := strings.Count(victimLog.String(), "unit done"); n < 1 {
-		t.Errorf("the victim finished %d units; want the run spread over both workers", n)
-	}
 	keys := resultKeys(t, srv.URL())
-	if done := strings.Count(logs, "unit done"); done != keys || keys < 20 {
-		t.Errorf("workers finished %d units and wrote %d results; want one result per unit, at least 20", done, keys)
+	if done := strings.Count(logs, "unit done"); done != keys || keys < 72 {
+		t.Errorf("workers finished %d units and wrote %d results; want one result per unit, at least 72 (24 trials x 3 folds)", done, keys)
 	}
 
 	code, wout, werr := cli(t, dir, "workers", "--queue", srv.URL(), "--json")
