@@ -44,25 +44,14 @@ type outputs struct {
 // target are left out (the same rows for every model, since they depend
 // on the data only).
 func predictRows(p *pipeline.Predictor, x *frame.Frame) (*outputs, error) {
-	tcol, ok := x.Lookup(p.Target.Name)
-	if !ok {
-		return nil, fmt.Errorf("target column %q not found", p.Target.Name)
-	}
-	o := &outputs{task: p.Target.Task, classes: len(p.Target.Classes)}
-	var rows []int
-	for i := range x.NumRows() {
-		if tcol.IsMissing(i) {
-			continue
-		}
-		v, err := targetCode(p, tcol, i)
-		if err != nil {
-			return nil, err
-		}
-		rows, o.y = append(rows, i), append(o.y, v)
+	rows, y, err := targetRows(p, x)
+	if err != nil {
+		return nil, err
 	}
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("target column %q has no values in the newest rows", p.Target.Name)
 	}
+	o := &outputs{task: p.Target.Task, classes: len(p.Target.Classes), y: y}
 	pred, err := p.Predict(x.Take(rows))
 	if err != nil {
 		return nil, err
@@ -72,6 +61,26 @@ func predictRows(p *pipeline.Predictor, x *frame.Frame) (*outputs, error) {
 		o.out = pred.Probs
 	}
 	return o, nil
+}
+
+// targetRows returns the rows of x with a target and their targets as p
+// codes them.
+func targetRows(p *pipeline.Predictor, x *frame.Frame) (rows []int, y []float64, err error) {
+	tcol, ok := x.Lookup(p.Target.Name)
+	if !ok {
+		return nil, nil, fmt.Errorf("target column %q not found", p.Target.Name)
+	}
+	for i := range x.NumRows() {
+		if tcol.IsMissing(i) {
+			continue
+		}
+		v, err := targetCode(p, tcol, i)
+		if err != nil {
+			return nil, nil, err
+		}
+		rows, y = append(rows, i), append(y, v)
+	}
+	return rows, y, nil
 }
 
 // targetCode is row i's target as p codes it: the value, or the class index.

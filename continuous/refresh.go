@@ -78,34 +78,23 @@ func (s refreshSource) rounds(share float64) int {
 // continued returns a copy of p whose model is s's trees boosted rounds
 // more rounds on the rows of x, from their current predictions.
 func (s refreshSource) continued(ctx context.Context, p *pipeline.Predictor, x *frame.Frame, rounds int) (*pipeline.Predictor, error) {
-	tcol, ok := x.Lookup(p.Target.Name)
-	if !ok {
-		return nil, fmt.Errorf("target column %q not found", p.Target.Name)
+	rows, y, err := targetRows(p, x)
+	if err != nil {
+		return nil, err
 	}
-	var rows []int
-	var y []float64
-	for i := range x.NumRows() {
-		if tcol.IsMissing(i) {
-			continue
-		}
-		v, err := targetCode(p, tcol, i)
-		if err != nil {
-			return nil, err
-		}
-		if s.log != nil {
+	if s.log != nil {
+		for i, v := range y {
 			if !(v >= 0) {
 				return nil, fmt.Errorf("target %v below 0 for a log-target model", v)
 			}
-			v = math.Log1p(v)
+			y[i] = math.Log1p(v)
 		}
-		rows, y = append(rows, i), append(y, v)
 	}
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("target column %q has no values", p.Target.Name)
 	}
 	x = x.Take(rows)
 	if len(p.Chain) > 0 {
-		var err error
 		if x, err = p.Chain.Transform(x); err != nil {
 			return nil, fmt.Errorf("advanced features: %w", err)
 		}

@@ -57,6 +57,24 @@ type BuildReport struct {
 	Seconds         float64
 }
 
+// add counts one dataset's outcome and passes it to done, if set.
+func (rep *BuildReport) add(d CorpusDataset, skipped bool, warnings []string, err error, done func(CorpusDataset, bool, error)) {
+	switch {
+	case err != nil:
+		rep.Failed[d.File] = err.Error()
+	case skipped:
+		rep.Skipped++
+	default:
+		rep.Scored++
+	}
+	for _, w := range warnings {
+		rep.Warnings = append(rep.Warnings, filepath.Base(d.File)+": "+w)
+	}
+	if done != nil {
+		done(d, skipped, err)
+	}
+}
+
 // Build scores Design on every dataset of corpus and records each
 // dataset's meta-features (of the whole file) and evaluations in kb, o.Jobs
 // datasets at a time. Only the design configurations kb lacks for a
@@ -83,20 +101,7 @@ func Build(ctx context.Context, kb *KB, corpus []CorpusDataset, o BuildOptions) 
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			switch {
-			case err != nil:
-				rep.Failed[d.File] = err.Error()
-			case skipped:
-				rep.Skipped++
-			default:
-				rep.Scored++
-			}
-			for _, w := range warnings {
-				rep.Warnings = append(rep.Warnings, filepath.Base(d.File)+": "+w)
-			}
-			if o.Done != nil {
-				o.Done(d, skipped, err)
-			}
+			rep.add(d, skipped, warnings, err, o.Done)
 			return nil
 		})
 	}

@@ -132,20 +132,7 @@ func buildUnits(ctx context.Context, kb *KB, corpus []CorpusDataset, o BuildOpti
 	var units []pipeline.Unit
 	var sent []CorpusDataset
 	report := func(d CorpusDataset, skipped bool, warnings []string, err error) {
-		switch {
-		case err != nil:
-			rep.Failed[d.File] = err.Error()
-		case skipped:
-			rep.Skipped++
-		default:
-			rep.Scored++
-		}
-		for _, w := range warnings {
-			rep.Warnings = append(rep.Warnings, filepath.Base(d.File)+": "+w)
-		}
-		if o.Done != nil {
-			o.Done(d, skipped, err)
-		}
+		rep.add(d, skipped, warnings, err, o.Done)
 	}
 	for _, d := range corpus {
 		f, missing, err := pending(ctx, kb, d, o)
