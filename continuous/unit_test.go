@@ -1,7 +1,6 @@
 package continuous
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -10,19 +9,9 @@ import (
 	"testing"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/internal/unitrec"
 	"github.com/tabforge/tabforge/pipeline"
 )
-
-// unitRecorder is a Local executor that keeps the units it ran.
-type unitRecorder struct {
-	pipeline.Local
-	units []pipeline.Unit
-}
-
-func (r *unitRecorder) Execute(ctx context.Context, units []pipeline.Unit, done func(int, pipeline.UnitResult) error) error {
-	r.units = append(r.units, units...)
-	return r.Local.Execute(ctx, units, done)
-}
 
 func strategiesText(r *BacktestResult) string {
 	var b strings.Builder
@@ -50,7 +39,7 @@ func TestBacktestUnits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &unitRecorder{Local: pipeline.Local{Workers: 2}}
+	rec := &unitrec.Recorder{Local: pipeline.Local{Workers: 2}}
 	o.Dir, o.Executor, o.CodeVersion = t.TempDir(), rec, "test build"
 	got, err := Backtest(t.Context(), cfg, o)
 	if err != nil {
@@ -59,10 +48,10 @@ func TestBacktestUnits(t *testing.T) {
 	if g, w := strategiesText(got), strategiesText(want); g != w {
 		t.Errorf("backtest with always as units:\n%s\nwant the one without:\n%s", g, w)
 	}
-	if len(rec.units) != 2 {
-		t.Fatalf("%d units; want the always strategy's 2 periods after the first", len(rec.units))
+	if len(rec.Units) != 2 {
+		t.Fatalf("%d units; want the always strategy's 2 periods after the first", len(rec.Units))
 	}
-	u := rec.units[1]
+	u := rec.Units[1]
 	for _, tc := range []struct {
 		name, code string
 		want       float64

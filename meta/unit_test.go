@@ -1,7 +1,6 @@
 package meta
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -9,19 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tabforge/tabforge/internal/unitrec"
 	"github.com/tabforge/tabforge/pipeline"
 )
-
-// recorder is a Local executor that keeps the units it ran.
-type recorder struct {
-	pipeline.Local
-	units []pipeline.Unit
-}
-
-func (r *recorder) Execute(ctx context.Context, units []pipeline.Unit, done func(int, pipeline.UnitResult) error) error {
-	r.units = append(r.units, units...)
-	return r.Local.Execute(ctx, units, done)
-}
 
 // evalsText renders a knowledge base's evaluations without times and
 // run ids.
@@ -60,7 +49,7 @@ func TestBuildUnits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{Local: pipeline.Local{Workers: 2}}
+	rec := &unitrec.Recorder{Local: pipeline.Local{Workers: 2}}
 	o.Executor, o.CodeVersion = rec, "test build"
 	queued := &KB{Records: openSQLite(t)}
 	qrep, err := Build(t.Context(), queued, corpus, o)
@@ -76,10 +65,10 @@ func TestBuildUnits(t *testing.T) {
 	}
 	// The missing target fails in the driver, which reads each table
 	// to find the configurations its knowledge base lacks.
-	if len(rec.units) != 2 || rec.units[0].Key == rec.units[1].Key {
-		t.Fatalf("%d units sent; want 2 with distinct keys", len(rec.units))
+	if len(rec.Units) != 2 || rec.Units[0].Key == rec.Units[1].Key {
+		t.Fatalf("%d units sent; want 2 with distinct keys", len(rec.Units))
 	}
-	u := rec.units[0]
+	u := rec.Units[0]
 	b, err := u.Run(t.Context())
 	if err != nil {
 		t.Fatal(err)
