@@ -1,0 +1,121 @@
+package tree
+
+import "math"
+
+// Flat is a Tree laid out for batch prediction when that pays: 16-byte
+// nodes numbered breadth-first with siblings adjacent, so a node needs no
+// right-child field, and every leaf pointing to itself, so that depth
+// steps take any row from the root to its leaf. AddTo walks a block of
+// rows one level at a time: a level's loads for different rows are
+// independent of one another, and the child is a computed index instead
+// of a branch the CPU mispredicts half the time, which the per-row walk
+// of Leaf waits on at every node. Every row pays the deepest path,
+// though, so a tree whose deepest leaf is far below where its training
+// rows typically end (a fully grown tree) keeps the per-row walk. On the
+// ames production forest (depth 13, leaves at depth 10.7 on average) the
+// level walk takes about half the time; on fully grown trees (depth 32,
+// leaves at 14) it loses.
+// A Flat is immutable and safe for concurrent use.
+type Flat struct {
+	t     *Tree // the per-row walk, when nodes is nil
+	nodes []flatNode
+	// vals holds NumOutputs values per node, leaves only (zero at
+	// internal nodes).
+	vals  []float64
+	k     int
+	depth int
+}
+
+// flatDepthRatio is the most a tree's depth may exceed the mean depth of
+// its training rows' leaves, as a factor, for the level walk.
+const flatDepthRatio = 1.5
+
+// flatNode is an internal node (a row goes to left when x[feat] <= thr,
+// else to left+1) or a leaf, whose thr is NaN so that every row goes to
+// left+1, the leaf itself.
+type flatNode struct {
+	thr  float64
+	feat int32
+	left int32
+}
+
+// NewFlat lays t out for AddTo.
+func NewFlat(t *Tree) *Flat {
+	f := &Flat{t: t, k: t.NumOutputs, depth: t.MaxDepth()}
+	var sum, rows float64
+	for i := range t.NumNodes() {
+		if t.IsLeaf(i) {
+			w := float64(max(1, t.Samples[i]))
+			sum += w * float64(t.Depth[i])
+			rows += w
+		}
+	}
+	if float64(f.depth) > flatDepthRatio*sum/rows {
+		return f
+	}
+	n := t.NumNodes()
+	f.nodes, f.vals = make([]flatNode, 1, n), make([]float64, f.k, n*f.k)
+	type item struct{ src, dst int32 }
+	queue := make([]item, 1, n)
+	for q := 0; q < len(queue); q++ {
+		it := queue[q]
+		s := int(it.src)
+		if t.IsLeaf(s) {
+			f.nodes[it.dst] = flatNode{thr: math.NaN(), left: it.dst - 1}
+			copy(f.vals[int(it.dst)*f.k:], t.NodeValue(s))
+			continue
+		}
+		l := int32(len(f.nodes))
+		f.nodes = append(f.nodes, flatNode{}, flatNode{})
+		f.vals = append(f.vals, make([]float64, 2*f.k)...)
+		f.nodes[it.dst] = flatNode{thr: t.Threshold[s], feat: t.Feature[s], left: l}
+		queue = append(queue, item{t.Left[s], l}, item{t.Right[s], l + 1})
+	}
+	return f
+}
+
+// Levels reports whether AddTo walks the tree level by level (false: row
+// by row).
+func (f *Flat) Levels() bool { return f.nodes != nil }
+
+// AddTo adds the tree's values for the rows rows of x (row-major, p
+// columns each, no NaN) to dst, k values per row (dst[r*k+j] += value j of
+// row r's leaf), using idx (at least rows long) as scratch. It equals
+// adding NodeValue(Leaf(row)) row by row; only the order of the loads
+// differs.
+func (f *Flat) AddTo(dst, x []float64, rows, p int, idx []int32) {
+	if f.nodes == nil {
+		for r := range rows {
+			for j, v := range f.t.NodeValue(f.t.Leaf(x[r*p : (r+1)*p])) {
+				dst[r*f.k+j] += v
+			}
+		}
+		return
+	}
+	idx = idx[:rows]
+	clear(idx)
+	nodes := f.nodes
+	for range f.depth {
+		base := 0
+		for r, i := range idx {
+			n := &nodes[i]
+			var right int32
+			if !(x[base+int(n.feat)] <= n.thr) {
+				right = 1
+			}
+			idx[r] = n.left + right
+			base += p
+		}
+	}
+	if f.k == 1 {
+		for r, i := range idx {
+			dst[r] += f.vals[i]
+		}
+		return
+	}
+	for r, i := range idx {
+		for j, v := range f.vals[int(i)*f.k : int(i+1)*f.k] {
+			dst[r*f.k+j] += v
+		}
+	}
+}
