@@ -96,16 +96,7 @@ func (f *Flat) AddTo(dst, x []float64, rows, p int, idx []int32) {
 	clear(idx)
 	nodes := f.nodes
 	for range f.depth {
-		base := 0
-		for r, i := range idx {
-			n := &nodes[i]
-			var right int32
-			if !(x[base+int(n.feat)] <= n.thr) {
-				right = 1
-			}
-			idx[r] = n.left + right
-			base += p
-		}
+		flatLevel(idx, nodes, x, p)
 	}
 	if f.k == 1 {
 		for r, i := range idx {
@@ -117,5 +108,24 @@ func (f *Flat) AddTo(dst, x []float64, rows, p int, idx []int32) {
 		for j, v := range f.vals[int(i)*f.k : int(i+1)*f.k] {
 			dst[r*f.k+j] += v
 		}
+	}
+}
+
+// flatLevel moves every row one level down: row r from node idx[r], its
+// features at x[r*p:]. It is a function of its own, not inlined, so that
+// its loop keeps every variable in a register; inlined, the row offset
+// was spilled to the stack and each iteration waited on reloading it.
+//
+//go:noinline
+func flatLevel(idx []int32, nodes []flatNode, x []float64, p int) {
+	base := 0
+	for r, i := range idx {
+		n := &nodes[i]
+		var right int32
+		if !(x[base+int(n.feat)] <= n.thr) {
+			right = 1
+		}
+		idx[r] = n.left + right
+		base += p
 	}
 }
