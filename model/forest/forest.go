@@ -142,7 +142,7 @@ type Model struct {
 	numFeatures int
 	names       []string
 	trees       []*tree.Tree
-	flat        []*tree.Flat // trees laid out for Predict
+	flat        []*tree.Flat // trees laid out for Predict's level walk; nil: row walk
 	oob         float64      // NaN when not computed
 	importances []float64
 }
@@ -443,8 +443,12 @@ func (m *Model) Params() map[string]any {
 // tree streams through.
 const predictBlock = 256
 
-// flatten lays the trees out for Predict.
+// flatten lays the trees out for Predict's level walk when it pays
+// (tree.LevelsPay).
 func (m *Model) flatten() {
+	if !tree.LevelsPay(m.trees) {
+		return
+	}
 	m.flat = make([]*tree.Flat, len(m.trees))
 	for i, t := range m.trees {
 		m.flat[i] = tree.NewFlat(t)
@@ -454,7 +458,8 @@ func (m *Model) flatten() {
 // Predict writes NumOutputs values per row of x into dst: the mean of the
 // trees' predictions (class-1 probability for binary, class probabilities
 // for multiclass). Rows are split into blocks predicted in parallel, each
-// block walking the trees level by level (tree.Flat); each row's sum runs
+// block walking the trees level by level (tree.Flat) when that pays, row
+// by row otherwise; each row's sum runs
 // in tree order, so results do not depend on scheduling. A column count
 // other than the training one, a dst of the wrong length or a NaN in x is
 // an error.
@@ -466,6 +471,10 @@ func (m *Model) Predict(dst []float64, x *model.Matrix) error {
 	inv := 1 / float64(len(m.trees))
 	p := x.Cols
 	tree.ParallelRows(x.Rows, func(lo, hi int) {
+		if m.flat == nil {
+			m.walkRows(dst, x, lo, hi)
+			return
+		}
 		idx := make([]int32, min(predictBlock, hi-lo))
 		for b := lo; b < hi; b += predictBlock {
 			e := min(hi, b+predictBlock)
@@ -480,6 +489,27 @@ func (m *Model) Predict(dst []float64, x *model.Matrix) error {
 		}
 	})
 	return nil
+}
+
+// walkRows is Predict on rows [lo, hi) by the row walk: each tree in turn
+// over the whole block, so that large trees stream through the cache once
+// per block.
+func (m *Model) walkRows(dst []float64, x *model.Matrix, lo, hi int) {
+	k := m.NumOutputs()
+	inv := 1 / float64(len(m.trees))
+	out := dst[lo*k : hi*k]
+	clear(out)
+	for _, t := range m.trees {
+		for r := lo; r < hi; r++ {
+			v := t.NodeValue(t.Leaf(x.Row(r)))
+			for j, e := range v {
+				dst[r*k+j] += e
+			}
+		}
+	}
+	for i := range out {
+		out[i] *= inv
+	}
 }
 
 // magic starts an encoded forest Model.

@@ -2,22 +2,16 @@ package tree
 
 import "math"
 
-// Flat is a Tree laid out for batch prediction when that pays: 16-byte
-// nodes numbered breadth-first with siblings adjacent, so a node needs no
-// right-child field, and every leaf pointing to itself, so that depth
-// steps take any row from the root to its leaf. AddTo walks a block of
-// rows one level at a time: a level's loads for different rows are
-// independent of one another, and the child is a computed index instead
-// of a branch the CPU mispredicts half the time, which the per-row walk
-// of Leaf waits on at every node. Every row pays the deepest path,
-// though, so a tree whose deepest leaf is far below where its training
-// rows typically end (a fully grown tree) keeps the per-row walk. On the
-// ames production forest (depth 13, leaves at depth 10.7 on average) the
-// level walk takes about half the time; on fully grown trees (depth 32,
-// leaves at 14) it loses.
+// Flat is a Tree laid out for batch prediction: 16-byte nodes numbered
+// breadth-first with siblings adjacent, so a node needs no right-child
+// field, and every leaf pointing to itself, so that depth steps take any
+// row from the root to its leaf. AddTo walks a block of rows one level at
+// a time: a level's loads for different rows are independent of one
+// another, and the child is a computed index instead of a branch the CPU
+// mispredicts half the time, which the per-row walk of Leaf waits on at
+// every node. Every row pays the deepest path, though: see LevelsPay.
 // A Flat is immutable and safe for concurrent use.
 type Flat struct {
-	t     *Tree // the per-row walk, when nodes is nil
 	nodes []flatNode
 	// vals holds NumOutputs values per node, leaves only (zero at
 	// internal nodes).
@@ -26,9 +20,34 @@ type Flat struct {
 	depth int
 }
 
-// flatDepthRatio is the most a tree's depth may exceed the mean depth of
-// its training rows' leaves, as a factor, for the level walk.
-const flatDepthRatio = 1.5
+// flatDepthRatio is the most the trees' depths may exceed the mean depth
+// of their training rows' leaves, as a factor, for the level walk to pay.
+// On the ames production forest (depth 13, leaves at depth 10.7 on
+// average: 1.2) the level walk takes about half the time of the row walk;
+// on fully grown trees (depth about 25, leaves at 14) it takes twice as
+// long, their nodes no longer fitting in cache either.
+const flatDepthRatio = 1.3
+
+// LevelsPay reports whether trees are faster walked level by level
+// (Flat) than row by row (Leaf): whether their depths are close to the
+// depths at which their training rows end, so that few steps are wasted
+// on rows already at a leaf.
+func LevelsPay(trees []*Tree) bool {
+	var depth, mean float64
+	for _, t := range trees {
+		var sum, rows float64
+		for i := range t.NumNodes() {
+			if t.IsLeaf(i) {
+				w := float64(max(1, t.Samples[i]))
+				sum += w * float64(t.Depth[i])
+				rows += w
+			}
+		}
+		depth += float64(t.MaxDepth())
+		mean += sum / rows
+	}
+	return depth <= flatDepthRatio*mean
+}
 
 // flatNode is an internal node (a row goes to left when x[feat] <= thr,
 // else to left+1) or a leaf, whose thr is NaN so that every row goes to
@@ -41,18 +60,7 @@ type flatNode struct {
 
 // NewFlat lays t out for AddTo.
 func NewFlat(t *Tree) *Flat {
-	f := &Flat{t: t, k: t.NumOutputs, depth: t.MaxDepth()}
-	var sum, rows float64
-	for i := range t.NumNodes() {
-		if t.IsLeaf(i) {
-			w := float64(max(1, t.Samples[i]))
-			sum += w * float64(t.Depth[i])
-			rows += w
-		}
-	}
-	if float64(f.depth) > flatDepthRatio*sum/rows {
-		return f
-	}
+	f := &Flat{k: t.NumOutputs, depth: t.MaxDepth()}
 	n := t.NumNodes()
 	f.nodes, f.vals = make([]flatNode, 1, n), make([]float64, f.k, n*f.k)
 	type item struct{ src, dst int32 }
@@ -74,24 +82,12 @@ func NewFlat(t *Tree) *Flat {
 	return f
 }
 
-// Levels reports whether AddTo walks the tree level by level (false: row
-// by row).
-func (f *Flat) Levels() bool { return f.nodes != nil }
-
 // AddTo adds the tree's values for the rows rows of x (row-major, p
 // columns each, no NaN) to dst, k values per row (dst[r*k+j] += value j of
 // row r's leaf), using idx (at least rows long) as scratch. It equals
 // adding NodeValue(Leaf(row)) row by row; only the order of the loads
 // differs.
 func (f *Flat) AddTo(dst, x []float64, rows, p int, idx []int32) {
-	if f.nodes == nil {
-		for r := range rows {
-			for j, v := range f.t.NodeValue(f.t.Leaf(x[r*p : (r+1)*p])) {
-				dst[r*f.k+j] += v
-			}
-		}
-		return
-	}
 	idx = idx[:rows]
 	clear(idx)
 	nodes := f.nodes
