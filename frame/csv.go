@@ -142,28 +142,49 @@ func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
 	}
 	missing := opts.missingSet()
 
+	// Values are checked and converted after the reading, column by
+	// column (finish); lines keeps each row's line, and spans the lines
+	// of each value of a row that spans several, for the errors.
+	var lines []int32
+	spans := map[int][]int32{}
 	rows := 0
+	var stop error
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, csvError(err)
+			stop = csvError(err)
+			break
 		}
+		first, _ := cr.FieldPos(0)
+		if last, _ := cr.FieldPos(len(rec) - 1); last != first {
+			for j := range rec {
+				l, _ := cr.FieldPos(j)
+				spans[rows] = append(spans[rows], int32(l))
+			}
+		}
+		lines = append(lines, int32(first))
 		rows++
 		for j, s := range rec {
 			s = foldCRLF(s)
-			isMissing := missing.has(s)
-			if err := cols[j].add(s, isMissing, rows, func() int { l, _ := cr.FieldPos(j); return l }); err != nil {
-				return nil, err
+			if !cols[j].push(s, missing.has(s)) {
+				l, _ := cr.FieldPos(j)
+				return nil, cols[j].overflow(rows, l)
 			}
 		}
 	}
-	if rows == 0 {
+	if rows == 0 && stop == nil {
 		return nil, ErrNoRows
 	}
-	return buildFrame(cols)
+	line := func(row, j int) int {
+		if s, ok := spans[row]; ok {
+			return int(s[j])
+		}
+		return int(lines[row])
+	}
+	return finish(cols, line, stop)
 }
 
 // foldCRLF finishes what encoding/csv starts: inside a quoted field it
@@ -213,20 +234,6 @@ func newTextColumns(header []string, schema map[string]Kind, optional bool) ([]*
 		}
 	}
 	return cols, nil
-}
-
-// buildFrame converts the text columns into typed columns, releasing each
-// column's text once it is converted.
-func buildFrame(cols []*textColumn) (*Frame, error) {
-	out := make([]*Column, len(cols))
-	for j, c := range cols {
-		if c.inf != nil && c.finalKind() == Numeric {
-			return nil, c.inf
-		}
-		out[j] = c.column()
-		cols[j] = nil
-	}
-	return New(out...)
 }
 
 // textColumn accumulates one column's raw text and the evidence for its
@@ -340,7 +347,7 @@ func (c *textColumn) column() *Column {
 				v[i] = math.NaN()
 				continue
 			}
-			s := string(c.cell(i))
+			s := c.text(i)
 			if k == Numeric {
 				v[i], _ = parseNumber(s)
 			} else {

@@ -30,28 +30,33 @@ func readRows(header []string, rows [][]string, opts ReadOptions) (*Frame, error
 	if len(rows) == 0 {
 		return nil, ErrNoRows
 	}
+	// Rows up to the first of the wrong length are read; that row's error
+	// comes after any found in the rows before it, as in a row-by-row read.
+	var stop error
+	for i, rec := range rows {
+		if len(rec) != len(cols) {
+			stop = &ParseError{Row: i + 1, Err: fmt.Errorf("%d fields for %d columns", len(rec), len(cols))}
+			rows = rows[:i]
+			break
+		}
+	}
 	for j, c := range cols { // size each column's text once, not by doubling
 		size := 0
 		for _, rec := range rows {
-			if j < len(rec) {
-				size += len(rec[j])
-			}
+			size += len(rec[j])
 		}
 		c.buf, c.ends = make([]byte, 0, size), make([]uint32, 0, len(rows))
 	}
+	// Row by row, as the cells lie in memory; finish then checks and
+	// converts each column's contiguous text.
 	missing := opts.missingSet()
-	noLine := func() int { return 0 }
 	for i, rec := range rows {
-		if len(rec) != len(cols) {
-			return nil, &ParseError{Row: i + 1, Err: fmt.Errorf("%d fields for %d columns", len(rec), len(cols))}
-		}
 		for j, s := range rec {
 			s = foldCRLF(s)
-			isMissing := missing.has(s)
-			if err := cols[j].add(s, isMissing, i+1, noLine); err != nil {
-				return nil, err
+			if !cols[j].push(s, missing.has(s)) {
+				return nil, cols[j].overflow(i+1, 0)
 			}
 		}
 	}
-	return buildFrame(cols)
+	return finish(cols, func(int, int) int { return 0 }, stop)
 }

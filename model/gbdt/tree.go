@@ -280,24 +280,42 @@ func (pt *packedTree) addTo(dst []float64, k, j int, b *rowBlock) {
 	clear(idx)
 	for range pt.depth {
 		if b.nan {
-			for r, i := range idx {
-				idx[r] = step(&nodes[i], xf, r*p)
-			}
-			continue
-		}
-		base := 0
-		for r, i := range idx {
-			n := &nodes[i]
-			var right int32
-			if !(xf[base+int(n.feat)] < n.thr) {
-				right = 1
-			}
-			idx[r] = n.left + right
-			base += p
+			levelNaN(idx, nodes, xf, p)
+		} else {
+			level(idx, nodes, xf, p)
 		}
 	}
 	for r, i := range idx {
 		dst[r*k+j] += float64(vals[i])
+	}
+}
+
+// level moves every row of a block without missing values one level
+// down: row r from node idx[r], its features at xf[r*p:]. It is a
+// function of its own, not inlined, so that its loop keeps every
+// variable in a register: inside addTo the row counter and offset were
+// spilled to the stack, and each iteration waited on reloading them.
+//
+//go:noinline
+func level(idx []int32, nodes []pnode, xf []float32, p int) {
+	base := 0
+	for r, i := range idx {
+		n := &nodes[i]
+		var right int32
+		if !(xf[base+int(n.feat)] < n.thr) {
+			right = 1
+		}
+		idx[r] = n.left + right
+		base += p
+	}
+}
+
+// levelNaN is level for a block with missing values (step).
+//
+//go:noinline
+func levelNaN(idx []int32, nodes []pnode, xf []float32, p int) {
+	for r, i := range idx {
+		idx[r] = step(&nodes[i], xf, r*p)
 	}
 }
 

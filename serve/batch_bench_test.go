@@ -1,0 +1,83 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/pipeline"
+)
+
+// benchModelEnv names a saved model file (model.tfm) for
+// BenchmarkBatchProduction; without it the benchmark trains the ames
+// production model as `tabforge bench serve` does.
+const benchModelEnv = "TABFORGE_BENCH_MODEL"
+
+// productionModel registers the ames production model (ensemble of gbdt,
+// forest and ridge) and promotes it.
+func productionModel(b *testing.B) *fixture {
+	b.Helper()
+	reg, arts := newRegistry(b)
+	ctx := context.Background()
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.TimeColumn, cfg.Name = testdata("ames.csv"), "Sale_Price", "Year_Sold,Mo_Sold", "ames"
+	cfg.Out, cfg.ForceProductionQuality = b.TempDir(), false
+	var res *pipeline.Result
+	if path := os.Getenv(benchModelEnv); path != "" {
+		p, err := pipeline.LoadPredictor(path, pipeline.Families())
+		if err != nil {
+			b.Fatal(err)
+		}
+		res = &pipeline.Result{RunID: "bench", DatasetHash: "bench", Task: p.Target.Task, Target: p.Target.Name,
+			Best: "model file", ModelPath: path, Deployable: true}
+	} else {
+		var err error
+		if res, err = pipeline.Train(ctx, cfg, pipeline.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	m, _, err := pipeline.Register(ctx, reg, arts, cfg, res, "serve-bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("model %s", m.Family)
+	promote(b, reg, m.Version)
+	return start(b, reg, Options{})
+}
+
+// BenchmarkBatchProduction sends a 10,000-row batch (the ames rows
+// repeated) to the ames production model over loopback, as text/csv and
+// as dataframe_split JSON: the `bench serve` batch target.
+func BenchmarkBatchProduction(b *testing.B) {
+	f := productionModel(b)
+	header, rows := csvRows(b, "ames.csv", 2000)
+	target := slices.Index(header, "Sale_Price")
+	header = slices.Delete(slices.Clone(header), target, target+1)
+	batch := make([][]string, 10_000)
+	for i := range batch {
+		r := rows[i%len(rows)]
+		batch[i] = slices.Delete(slices.Clone(r), target, target+1)
+	}
+	bodies := mlflowBodies(header, batch)
+	for _, format := range []string{"csv", "dataframe_split"} {
+		contentType := map[string]string{"csv": "text/csv", "dataframe_split": "application/json"}[format]
+		b.Run(fmt.Sprint("rows=10000/", format), func(b *testing.B) {
+			cpu := cpuTime()
+			for b.Loop() {
+				resp, err := http.Post(f.url+"/invocations", contentType, bytes.NewReader(bodies[format]))
+				if err != nil || resp.StatusCode != http.StatusOK {
+					b.Fatal(resp, err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N)/1e6, "cpu-ms/op")
+		})
+	}
+}
