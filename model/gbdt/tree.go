@@ -310,12 +310,31 @@ func level(idx []int32, nodes []pnode, xf []float32, p int) {
 	}
 }
 
-// levelNaN is level for a block with missing values (step).
+// levelNaN is level for a block with missing values. It routes them
+// without a branch: "x is missing" depends on the row and node, so a
+// branch on it (as in step) is mispredicted often. nlt = !(x < thr) and
+// ge = x >= thr differ only for NaN, and then nlt is 1 (right); a node
+// whose missing values go left (miss == left) flips that to 0. Leaves
+// (thr NaN, miss = the leaf = left+1) still loop to themselves.
 //
 //go:noinline
 func levelNaN(idx []int32, nodes []pnode, xf []float32, p int) {
+	base := 0
 	for r, i := range idx {
-		idx[r] = step(&nodes[i], xf, r*p)
+		n := &nodes[i]
+		x := xf[base+int(n.feat)]
+		var nlt, ge, missLeft int32
+		if !(x < n.thr) {
+			nlt = 1
+		}
+		if x >= n.thr {
+			ge = 1
+		}
+		if n.miss == n.left {
+			missLeft = 1
+		}
+		idx[r] = n.left + (nlt ^ (nlt^ge)&missLeft)
+		base += p
 	}
 }
 
