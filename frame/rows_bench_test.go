@@ -4,9 +4,9 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/tabforge/tabforge/internal/cputime"
 )
 
 // BenchmarkReadRows10k reads 10,000 ames rows (the file's rows repeated)
@@ -27,14 +27,11 @@ func BenchmarkReadRows10k(b *testing.B) {
 		rows[i] = recs[1+i%(len(recs)-1)]
 	}
 	b.ReportAllocs()
-	var ru0, ru1 syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	c0 := cputime.Now()
 	for b.Loop() {
 		if _, err := ReadRows(recs[0], rows, ReadOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
-	cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
-	b.ReportMetric(float64(cpu)/float64(b.N)/1e6, "cpu-ms/op")
+	b.ReportMetric(float64(cputime.Now()-c0)/float64(b.N)/1e6, "cpu-ms/op")
 }

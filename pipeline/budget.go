@@ -9,6 +9,7 @@ import (
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/features"
+	"github.com/tabforge/tabforge/internal/cputime"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/split"
 )
@@ -85,12 +86,12 @@ func withinBudget(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	// short fit's wall time on a shared machine is mostly other
 	// processes' load, and the decision should not depend on it.
 	t0 := time.Now()
-	c0, cpu := cpuTime()
+	c0, cpu := cputime.Used()
 	if _, err := fitScore(ctx, l, spec, p, "", pilot, split.Take(p.train, perm[pilotRows:pilotRows+50]), model.FitOptions{Workers: workers}); err != nil {
 		return nil, nil, fmt.Errorf("budget pilot fit: %w", err)
 	}
 	unit := time.Since(t0)
-	if c1, ok := cpuTime(); cpu && ok {
+	if c1, ok := cputime.Used(); cpu && ok {
 		unit = c1 - c0
 	}
 	plan := planBudget(unit.Seconds(), cvPasses(cfg, p), p.folds, len(p.train), budget.Seconds())

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/internal/cputime"
 	"github.com/tabforge/tabforge/pipeline"
 )
 
@@ -68,7 +69,7 @@ func BenchmarkBatchProduction(b *testing.B) {
 	for _, format := range []string{"csv", "dataframe_split"} {
 		contentType := map[string]string{"csv": "text/csv", "dataframe_split": "application/json"}[format]
 		b.Run(fmt.Sprint("rows=10000/", format), func(b *testing.B) {
-			cpu := cpuTime()
+			cpu := cputime.Now()
 			for b.Loop() {
 				resp, err := http.Post(f.url+"/invocations", contentType, bytes.NewReader(bodies[format]))
 				if err != nil || resp.StatusCode != http.StatusOK {
@@ -77,7 +78,7 @@ func BenchmarkBatchProduction(b *testing.B) {
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 			}
-			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N)/1e6, "cpu-ms/op")
+			b.ReportMetric(float64(cputime.Now()-cpu)/float64(b.N)/1e6, "cpu-ms/op")
 		})
 	}
 }

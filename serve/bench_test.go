@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/tabforge/tabforge/internal/cputime"
 )
 
 // BenchmarkInvocations measures one MLflow request over loopback, end to
@@ -29,7 +29,7 @@ func BenchmarkInvocations(b *testing.B) {
 		for _, format := range []string{"csv", "dataframe_split"} {
 			contentType := map[string]string{"csv": "text/csv", "dataframe_split": "application/json"}[format]
 			b.Run(fmt.Sprint("rows=", n, "/", format), func(b *testing.B) {
-				cpu := cpuTime()
+				cpu := cputime.Now()
 				for b.Loop() {
 					resp, err := http.Post(f.url+"/invocations", contentType, bytes.NewReader(bodies[format]))
 					if err != nil || resp.StatusCode != http.StatusOK {
@@ -40,17 +40,8 @@ func BenchmarkInvocations(b *testing.B) {
 				}
 				// CPU time per request (server and client, this process) is
 				// steadier than wall time on a shared machine.
-				b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N)/1e6, "cpu-ms/op")
+				b.ReportMetric(float64(cputime.Now()-cpu)/float64(b.N)/1e6, "cpu-ms/op")
 			})
 		}
 	}
-}
-
-// cpuTime is the user and system CPU time this process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

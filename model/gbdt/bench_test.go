@@ -8,10 +8,9 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/tabforge/tabforge/internal/cputime"
 	"github.com/tabforge/tabforge/model"
 )
 
@@ -28,17 +27,6 @@ func speedProblem(n int, binary bool) (train *model.Dataset, xte *model.Matrix, 
 		train.Task, train.NumClasses = model.Binary, 2
 	}
 	return train, &model.Matrix{Rows: n - ntr, Cols: 28, Data: x.Data[ntr*28:]}, y[ntr:]
-}
-
-// cpuTime returns the process's user+system CPU time. The machine is
-// shared, so benchmarks report CPU seconds per op beside wall time: other
-// jobs inflate wall time much more than CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // procStatusMB returns a "VmRSS"/"VmHWM"-style field of /proc/self/status
@@ -79,7 +67,7 @@ func benchTrain(b *testing.B, binary bool) {
 	var m *Model
 	base := resetPeakRSS()
 	b.ResetTimer()
-	c0 := cpuTime()
+	c0 := cputime.Now()
 	for b.Loop() {
 		var err error
 		m, err = Train(context.Background(), speedParams, train, nil, model.FitOptions{Workers: 2})
@@ -88,7 +76,7 @@ func benchTrain(b *testing.B, binary bool) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cputime.Now()-c0).Seconds()/float64(b.N), "cpu-s/op")
 	if peak := procStatusMB("VmHWM"); peak > 0 {
 		b.ReportMetric(peak, "peak-MB")
 		b.ReportMetric(peak-base, "fit-delta-MB")
@@ -119,13 +107,13 @@ func BenchmarkPredict1M(b *testing.B) {
 	}
 	dst := make([]float64, x.Rows)
 	b.ResetTimer()
-	c0 := cpuTime()
+	c0 := cputime.Now()
 	for b.Loop() {
 		if err := m.Predict(dst, x); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cputime.Now()-c0).Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(x.Rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
 
@@ -146,14 +134,14 @@ func BenchmarkBuildHistogram(b *testing.B) {
 			feats := []int{0, 1, 2, 3}
 			h := make([]histBin, 28*histStride)
 			b.ReportAllocs()
-			c0 := cpuTime()
+			c0 := cputime.Now()
 			for b.Loop() {
 				for f := 0; f < 28; f += 4 {
 					feats = []int{f, f + 1, f + 2, f + 3}
 					buildHist(h, bm, feats, idx, gh)
 				}
 			}
-			b.ReportMetric((cpuTime()-c0).Seconds()*1e9/float64(len(idx)*28*b.N), "cpu-ns/update")
+			b.ReportMetric((cputime.Now()-c0).Seconds()*1e9/float64(len(idx)*28*b.N), "cpu-ns/update")
 		})
 	}
 }
@@ -164,11 +152,11 @@ func BenchmarkBuildHistogram(b *testing.B) {
 func BenchmarkTrainSmall(b *testing.B) {
 	train, _, _ := speedProblem(2_500, false)
 	p := Params{NEstimators: 500, MaxDepth: 6, MaxBin: 256, LearningRate: 0.05, Subsample: 0.8, ColsampleBytree: 0.8}
-	c0 := cpuTime()
+	c0 := cputime.Now()
 	for b.Loop() {
 		if _, err := Train(context.Background(), p, train, nil, model.FitOptions{Workers: 2}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cputime.Now()-c0).Seconds()/float64(b.N), "cpu-s/op")
 }

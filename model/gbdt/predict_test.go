@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/internal/cputime"
 	"github.com/tabforge/tabforge/model"
 )
 
@@ -156,11 +157,11 @@ func BenchmarkPredict10k(b *testing.B) {
 	}
 	xs := repeatRows(x, 10_000)
 	dst := make([]float64, xs.Rows)
-	c0 := cpuTime()
+	c0 := cputime.Now()
 	for b.Loop() {
 		if err := m.Predict(dst, xs); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(cpuTime()-c0)/float64(b.N)/1e6, "cpu-ms/op")
+	b.ReportMetric(float64(cputime.Now()-c0)/float64(b.N)/1e6, "cpu-ms/op")
 }
