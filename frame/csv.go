@@ -192,6 +192,9 @@ func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
 // read back as "\n" after a write. Folding until no "\r\n" is left makes
 // reading idempotent, so a frame survives WriteCSV and ReadCSV unchanged.
 func foldCRLF(s string) string {
+	if strings.IndexByte(s, '\r') < 0 { // the common case, checked cheaply
+		return s
+	}
 	for strings.Contains(s, "\r\n") {
 		s = strings.ReplaceAll(s, "\r\n", "\n")
 	}

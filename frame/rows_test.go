@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -51,6 +52,14 @@ func TestReadRowsMatchesReadCSV(t *testing.T) {
 	if _, err := ReadRows([]string{"x", "y"}, [][]string{{"1"}}, ReadOptions{}); err == nil {
 		t.Error("ReadRows of a short row: no error")
 	}
+	if _, err := ReadColumns([]string{"x"}, [][]string{{}}, ReadOptions{}); !errors.Is(err, ErrNoRows) {
+		t.Errorf("ReadColumns without rows: %v; want ErrNoRows", err)
+	}
+	for _, cells := range [][][]string{{{"1"}, {"2", "3"}}, {{"1"}}} {
+		if _, err := ReadColumns([]string{"x", "y"}, cells, ReadOptions{}); err == nil {
+			t.Errorf("ReadColumns of columns %q for two names: no error", cells)
+		}
+	}
 }
 
 func compareRows(t *testing.T, name string, header []string, rows [][]string, opts ReadOptions) {
@@ -61,6 +70,7 @@ func compareRows(t *testing.T, name string, header []string, rows [][]string, op
 	w.WriteAll(rows)
 	want, werr := ReadCSV(&buf, opts)
 	got, err := ReadRows(header, rows, opts)
+	compareColumns(t, name, header, rows, opts, got, err)
 	if (err == nil) != (werr == nil) {
 		t.Fatalf("%s: ReadRows error %v, ReadCSV error %v", name, err, werr)
 	}
@@ -73,5 +83,33 @@ func compareRows(t *testing.T, name string, header []string, rows [][]string, op
 	}
 	if got.Hash() != want.Hash() {
 		t.Errorf("%s: ReadRows and ReadCSV read different frames:\n%v\n%v", name, got.Schema(), want.Schema())
+	}
+}
+
+// compareColumns reads rows given column by column through ReadColumns
+// and checks it reads what ReadRows read (want, or the error werr).
+func compareColumns(t *testing.T, name string, header []string, rows [][]string, opts ReadOptions, want *Frame, werr error) {
+	t.Helper()
+	cells := make([][]string, len(header))
+	for _, r := range rows {
+		if len(r) != len(header) {
+			return // only ReadRows takes ragged rows
+		}
+		for j, s := range r {
+			cells[j] = append(cells[j], s)
+		}
+	}
+	got, err := ReadColumns(header, cells, opts)
+	if (err == nil) != (werr == nil) {
+		t.Fatalf("%s: ReadColumns error %v, ReadRows error %v", name, err, werr)
+	}
+	if err != nil {
+		if strings.TrimPrefix(err.Error(), "frame: read columns: ") != strings.TrimPrefix(werr.Error(), "frame: read rows: ") {
+			t.Errorf("%s: ReadColumns error %v, ReadRows error %v", name, err, werr)
+		}
+		return
+	}
+	if got.Hash() != want.Hash() {
+		t.Errorf("%s: ReadColumns and ReadRows read different frames:\n%v\n%v", name, got.Schema(), want.Schema())
 	}
 }
