@@ -243,9 +243,10 @@ func newTextColumns(header []string, schema map[string]Kind, optional bool) ([]*
 // kind.
 type textColumn struct {
 	name    string
-	buf     []byte   // all values, concatenated
-	ends    []uint32 // ends[i] is the end of value i in buf
-	missing []uint64 // bit set of missing rows
+	buf     []byte    // all values, concatenated
+	ends    []uint32  // ends[i] is the end of value i in buf
+	missing []uint64  // bit set of missing rows
+	nums    []float64 // the values of a column forced numeric, parsed by check; nil otherwise
 
 	forced bool // kind comes from the schema, not inference
 	kind   Kind // the forced kind
@@ -342,6 +343,9 @@ func (c *textColumn) cell(i int) []byte {
 // observe, so conversion cannot fail.
 func (c *textColumn) column() *Column {
 	n := len(c.ends)
+	if c.nums != nil {
+		return NewNumeric(c.name, c.nums)
+	}
 	switch k := c.finalKind(); k {
 	case Numeric, Datetime:
 		v := make([]float64, n)

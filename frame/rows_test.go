@@ -26,6 +26,21 @@ func TestReadRowsMatchesReadCSV(t *testing.T) {
 			t.Fatal(err)
 		}
 		compareRows(t, path, recs[0], recs[1:], ReadOptions{})
+		// With the kinds pinned, as a predictor reads its inputs.
+		f, err := ReadCSV(bytes.NewReader(data), ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		schema := map[string]Kind{}
+		for _, c := range f.Columns() {
+			schema[c.Name] = c.Kind
+		}
+		compareRows(t, path+" pinned", recs[0], recs[1:], ReadOptions{Schema: schema})
+		// Pinned columns keep the numbers check parses; inferred ones
+		// parse them again: the frames must agree.
+		if pinned, err := ReadRows(recs[0], recs[1:], ReadOptions{Schema: schema}); err != nil || pinned.Hash() != f.Hash() {
+			t.Errorf("%s: pinned kinds read a different frame than inferred ones (error %v)", path, err)
+		}
 	}
 	cases := []struct {
 		name   string
@@ -38,6 +53,8 @@ func TestReadRowsMatchesReadCSV(t *testing.T) {
 		{"CRLF folded", []string{"c"}, [][]string{{"a\r\nb"}, {"a\r\r\nb"}}, ReadOptions{}},
 		{"dates", []string{"d"}, [][]string{{"2020-01-02"}, {"2020-01-02T03:04:05Z"}}, ReadOptions{}},
 		{"forced numeric fails", []string{"x"}, [][]string{{"1"}, {"one"}}, ReadOptions{Schema: map[string]Kind{"x": Numeric}}},
+		{"forced numeric", []string{"x", "c"}, [][]string{{"1", "a"}, {"NA", "a"}, {"-0", "a"}, {"2.5e3", "a"}, {"", "a"}}, ReadOptions{Schema: map[string]Kind{"x": Numeric}}},
+		{"forced numeric infinite", []string{"x"}, [][]string{{"1"}, {"-1e999"}}, ReadOptions{Schema: map[string]Kind{"x": Numeric}}},
 		{"forced categorical", []string{"x"}, [][]string{{"10"}, {"9"}}, ReadOptions{Schema: map[string]Kind{"x": Categorical}}},
 		{"infinite", []string{"x"}, [][]string{{"1e999"}}, ReadOptions{}},
 		{"duplicate name", []string{"x", "x"}, [][]string{{"1", "2"}}, ReadOptions{}},
