@@ -192,6 +192,9 @@ func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
 // read back as "\n" after a write. Folding until no "\r\n" is left makes
 // reading idempotent, so a frame survives WriteCSV and ReadCSV unchanged.
 func foldCRLF(s string) string {
+	if strings.IndexByte(s, '\r') < 0 { // the common case, checked cheaply
+		return s
+	}
 	for strings.Contains(s, "\r\n") {
 		s = strings.ReplaceAll(s, "\r\n", "\n")
 	}
@@ -240,9 +243,10 @@ func newTextColumns(header []string, schema map[string]Kind, optional bool) ([]*
 // kind.
 type textColumn struct {
 	name    string
-	buf     []byte   // all values, concatenated
-	ends    []uint32 // ends[i] is the end of value i in buf
-	missing []uint64 // bit set of missing rows
+	buf     []byte    // all values, concatenated
+	ends    []uint32  // ends[i] is the end of value i in buf
+	missing []uint64  // bit set of missing rows
+	nums    []float64 // the values of a column forced numeric, parsed by check; nil otherwise
 
 	forced bool // kind comes from the schema, not inference
 	kind   Kind // the forced kind
@@ -339,6 +343,9 @@ func (c *textColumn) cell(i int) []byte {
 // observe, so conversion cannot fail.
 func (c *textColumn) column() *Column {
 	n := len(c.ends)
+	if c.nums != nil {
+		return NewNumeric(c.name, c.nums)
+	}
 	switch k := c.finalKind(); k {
 	case Numeric, Datetime:
 		v := make([]float64, n)

@@ -74,16 +74,32 @@ func (c *textColumn) text(i int) string {
 
 // check observes c's values in row order, as add does one by one, and
 // returns the first error and its 0-based row (-1 for none). line(row)
-// is the value's file line, called only to build an error.
+// is the value's file line, called only to build an error. A column
+// forced numeric keeps the numbers it parses (c.nums) for column, which
+// would otherwise parse every value a second time.
 func (c *textColumn) check(line func(row int) int) (int, error) {
+	var nums []float64
+	if c.forced && c.kind == Numeric {
+		nums = make([]float64, len(c.ends))
+	}
 	for i := range len(c.ends) {
 		if c.isMissing(i) {
+			if nums != nil {
+				nums[i] = math.NaN()
+			}
 			continue
+		}
+		if nums != nil {
+			if v, res := parseNumber(c.text(i)); res == finiteNumber {
+				nums[i] = v
+				continue
+			}
 		}
 		if err := c.observe(c.text(i), i+1, func() int { return line(i) }); err != nil {
 			return i, err
 		}
 	}
+	c.nums = nums
 	return -1, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -25,6 +26,21 @@ func TestReadRowsMatchesReadCSV(t *testing.T) {
 			t.Fatal(err)
 		}
 		compareRows(t, path, recs[0], recs[1:], ReadOptions{})
+		// With the kinds pinned, as a predictor reads its inputs.
+		f, err := ReadCSV(bytes.NewReader(data), ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		schema := map[string]Kind{}
+		for _, c := range f.Columns() {
+			schema[c.Name] = c.Kind
+		}
+		compareRows(t, path+" pinned", recs[0], recs[1:], ReadOptions{Schema: schema})
+		// Pinned columns keep the numbers check parses; inferred ones
+		// parse them again: the frames must agree.
+		if pinned, err := ReadRows(recs[0], recs[1:], ReadOptions{Schema: schema}); err != nil || pinned.Hash() != f.Hash() {
+			t.Errorf("%s: pinned kinds read a different frame than inferred ones (error %v)", path, err)
+		}
 	}
 	cases := []struct {
 		name   string
@@ -37,6 +53,8 @@ func TestReadRowsMatchesReadCSV(t *testing.T) {
 		{"CRLF folded", []string{"c"}, [][]string{{"a\r\nb"}, {"a\r\r\nb"}}, ReadOptions{}},
 		{"dates", []string{"d"}, [][]string{{"2020-01-02"}, {"2020-01-02T03:04:05Z"}}, ReadOptions{}},
 		{"forced numeric fails", []string{"x"}, [][]string{{"1"}, {"one"}}, ReadOptions{Schema: map[string]Kind{"x": Numeric}}},
+		{"forced numeric", []string{"x", "c"}, [][]string{{"1", "a"}, {"NA", "a"}, {"-0", "a"}, {"2.5e3", "a"}, {"", "a"}}, ReadOptions{Schema: map[string]Kind{"x": Numeric}}},
+		{"forced numeric infinite", []string{"x"}, [][]string{{"1"}, {"-1e999"}}, ReadOptions{Schema: map[string]Kind{"x": Numeric}}},
 		{"forced categorical", []string{"x"}, [][]string{{"10"}, {"9"}}, ReadOptions{Schema: map[string]Kind{"x": Categorical}}},
 		{"infinite", []string{"x"}, [][]string{{"1e999"}}, ReadOptions{}},
 		{"duplicate name", []string{"x", "x"}, [][]string{{"1", "2"}}, ReadOptions{}},
@@ -51,6 +69,14 @@ func TestReadRowsMatchesReadCSV(t *testing.T) {
 	if _, err := ReadRows([]string{"x", "y"}, [][]string{{"1"}}, ReadOptions{}); err == nil {
 		t.Error("ReadRows of a short row: no error")
 	}
+	if _, err := ReadColumns([]string{"x"}, [][]string{{}}, ReadOptions{}); !errors.Is(err, ErrNoRows) {
+		t.Errorf("ReadColumns without rows: %v; want ErrNoRows", err)
+	}
+	for _, cells := range [][][]string{{{"1"}, {"2", "3"}}, {{"1"}}} {
+		if _, err := ReadColumns([]string{"x", "y"}, cells, ReadOptions{}); err == nil {
+			t.Errorf("ReadColumns of columns %q for two names: no error", cells)
+		}
+	}
 }
 
 func compareRows(t *testing.T, name string, header []string, rows [][]string, opts ReadOptions) {
@@ -61,6 +87,7 @@ func compareRows(t *testing.T, name string, header []string, rows [][]string, op
 	w.WriteAll(rows)
 	want, werr := ReadCSV(&buf, opts)
 	got, err := ReadRows(header, rows, opts)
+	compareColumns(t, name, header, rows, opts, got, err)
 	if (err == nil) != (werr == nil) {
 		t.Fatalf("%s: ReadRows error %v, ReadCSV error %v", name, err, werr)
 	}
@@ -73,5 +100,33 @@ func compareRows(t *testing.T, name string, header []string, rows [][]string, op
 	}
 	if got.Hash() != want.Hash() {
 		t.Errorf("%s: ReadRows and ReadCSV read different frames:\n%v\n%v", name, got.Schema(), want.Schema())
+	}
+}
+
+// compareColumns reads rows given column by column through ReadColumns
+// and checks it reads what ReadRows read (want, or the error werr).
+func compareColumns(t *testing.T, name string, header []string, rows [][]string, opts ReadOptions, want *Frame, werr error) {
+	t.Helper()
+	cells := make([][]string, len(header))
+	for _, r := range rows {
+		if len(r) != len(header) {
+			return // only ReadRows takes ragged rows
+		}
+		for j, s := range r {
+			cells[j] = append(cells[j], s)
+		}
+	}
+	got, err := ReadColumns(header, cells, opts)
+	if (err == nil) != (werr == nil) {
+		t.Fatalf("%s: ReadColumns error %v, ReadRows error %v", name, err, werr)
+	}
+	if err != nil {
+		if strings.TrimPrefix(err.Error(), "frame: read columns: ") != strings.TrimPrefix(werr.Error(), "frame: read rows: ") {
+			t.Errorf("%s: ReadColumns error %v, ReadRows error %v", name, err, werr)
+		}
+		return
+	}
+	if got.Hash() != want.Hash() {
+		t.Errorf("%s: ReadColumns and ReadRows read different frames:\n%v\n%v", name, got.Schema(), want.Schema())
 	}
 }

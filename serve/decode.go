@@ -25,9 +25,11 @@ type table struct {
 	csv   []byte // a text/csv body; nil for JSON rows
 	comma rune   // 0: detect (a text/csv body)
 	// columns and cells are JSON rows, cells[i][j] the text of row i's
-	// value of columns[j] ("" for null).
+	// value of columns[j] ("" for null); or, from the fast
+	// dataframe_split decoder, byCol[j][i] is.
 	columns []string
 	cells   [][]string
+	byCol   [][]string
 	rows    int
 	// key is the routing key (X-Routing-Key, or the route's key field in
 	// the first row); empty: none.
@@ -45,15 +47,33 @@ func (t *table) text() []byte {
 		}
 		var buf bytes.Buffer
 		w := csv.NewWriter(&buf)
-		w.Write(t.columns)  //nolint:errcheck // a bytes.Buffer does not fail
-		w.WriteAll(t.cells) //nolint:errcheck // see above
+		w.Write(t.columns)       //nolint:errcheck // a bytes.Buffer does not fail
+		w.WriteAll(t.rowCells()) //nolint:errcheck // see above
 		t.csv = buf.Bytes()
 	})
 	return t.csv
 }
 
+// rowCells returns the JSON cells row by row.
+func (t *table) rowCells() [][]string {
+	if t.byCol == nil {
+		return t.cells
+	}
+	rows := make([][]string, t.rows)
+	for i := range rows {
+		rows[i] = make([]string, len(t.byCol))
+		for j, c := range t.byCol {
+			rows[i][j] = c[i]
+		}
+	}
+	return rows
+}
+
 // read reads the table with the options a predictor's reader gives.
 func (t *table) read(o frame.ReadOptions) (*frame.Frame, error) {
+	if t.byCol != nil {
+		return frame.ReadColumns(t.columns, t.byCol, o)
+	}
 	if t.cells != nil {
 		return frame.ReadRows(t.columns, t.cells, o)
 	}
@@ -77,8 +97,8 @@ func decodeMLflow(body []byte, contentType, keyField string) (*table, error) {
 	if mt == "text/csv" {
 		return csvTable(body, keyField)
 	}
-	if columns, cells, ok := fastSplit(body); ok {
-		return cellsTable(columns, cells, keyField)
+	if columns, byCol, ok := fastSplit(body); ok {
+		return splitTable(columns, byCol, keyField)
 	}
 	return decodeJSON(body, keyField)
 }
@@ -197,6 +217,27 @@ func cellsTable(columns []string, cells [][]string, keyField string) (*table, er
 	t := &table{columns: columns, cells: cells, rows: len(cells)}
 	if j := slices.Index(columns, keyField); j >= 0 {
 		t.key = cells[0][j]
+	}
+	return t, nil
+}
+
+// splitTable is cellsTable for cells given column by column, byCol[j]
+// the cells of the rows' j-th fields (every row as long as the first,
+// which is not empty), with cellsTable's errors.
+func splitTable(columns []string, byCol [][]string, keyField string) (*table, error) {
+	rows := 0
+	if len(byCol) > 0 {
+		rows = len(byCol[0])
+	}
+	if rows > 0 && len(byCol) != len(columns) {
+		return nil, badf("row %d has %d values for %d columns", 0, len(byCol), len(columns))
+	}
+	if len(columns) == 0 || rows == 0 {
+		return nil, badf("no rows: the request must hold at least one row with at least one column")
+	}
+	t := &table{columns: columns, byCol: byCol, rows: rows}
+	if j := slices.Index(columns, keyField); j >= 0 {
+		t.key = byCol[j][0]
 	}
 	return t, nil
 }

@@ -15,7 +15,9 @@ import (
 // returns ok false for anything else, including malformed JSON, so the
 // general decoder handles it and reports any error: cells are the same
 // text either way (a number's literal text, a string's value, true,
-// false, "" for null).
+// false, "" for null). The cells come column by column, cells[j] the
+// values of the rows' j-th field, so the table can be read one column
+// per goroutine; ragged rows are left to the general decoder.
 func fastSplit(body []byte) (columns []string, cells [][]string, ok bool) {
 	p := &jscan{s: string(body)}
 	if !p.byte('{') || p.key() != "dataframe_split" || !p.byte('{') {
@@ -38,7 +40,7 @@ func fastSplit(body []byte) (columns []string, cells [][]string, ok bool) {
 		case "columns":
 			columns = p.stringArray()
 		case "data":
-			cells = p.rows()
+			cells = p.columnsData()
 		default:
 			p.skip()
 		}
@@ -152,27 +154,28 @@ func (p *jscan) stringArray() []string {
 	return out
 }
 
-// rows reads an array of arrays of scalars. The rows are cut from
-// chunks of 256 rows' cells, not allocated one by one.
-func (p *jscan) rows() [][]string {
+// columnsData reads an array of arrays of scalars into columns: out[j]
+// holds every row's j-th cell. Each row must have as many cells as the
+// first, and the first at least one. The columns share one allocation,
+// sized by the rows' bytes so far (see grow).
+func (p *jscan) columnsData() [][]string {
 	out := [][]string{}
-	var chunk []string
-	width := 0
 	if !p.byte('[') {
 		p.bad = true
 		return nil
 	}
-	for first := true; !p.byte(']'); first = false {
-		if (!first && !p.byte(',')) || !p.byte('[') {
+	start := p.i
+	for r := 0; !p.byte(']'); r++ {
+		if (r > 0 && !p.byte(',')) || !p.byte('[') {
 			p.bad = true
 			return nil
 		}
-		if cap(chunk)-len(chunk) < width {
-			chunk = make([]string, 0, 256*width)
+		if r > 0 && len(out[0]) == cap(out[0]) {
+			out = grow(out, r, r*(len(p.s)-start)/(p.i-start))
 		}
-		row := chunk[len(chunk):len(chunk):cap(chunk)]
-		for cfirst := true; !p.byte(']'); cfirst = false {
-			if (!cfirst && !p.byte(',')) || p.bad {
+		j := 0
+		for ; !p.byte(']'); j++ {
+			if (j > 0 && !p.byte(',')) || p.bad || (r > 0 && j >= len(out)) {
 				p.bad = true
 				return nil
 			}
@@ -181,15 +184,29 @@ func (p *jscan) rows() [][]string {
 				p.bad = true
 				return nil
 			}
-			row = append(row, v)
+			if r == 0 {
+				out = append(out, nil)
+			}
+			out[j] = append(out[j], v)
 		}
-		if len(row) <= cap(chunk)-len(chunk) {
-			chunk = chunk[:len(chunk)+len(row)] // row was built in place: claim its cells
+		if j == 0 || j != len(out) {
+			p.bad = true
+			return nil
 		}
-		width = max(width, len(row))
-		out = append(out, row)
 	}
 	return out
+}
+
+// grow moves columns of rows cells each into one allocation with room
+// for about est rows (a row-by-row estimate from the bytes read so far;
+// a tenth more for rows longer than those read).
+func grow(cols [][]string, rows, est int) [][]string {
+	est = max(rows+1, est+est/10+16)
+	cells := make([]string, len(cols)*est)
+	for j, c := range cols {
+		cols[j] = append(cells[j*est:j*est:(j+1)*est], c...)
+	}
+	return cols
 }
 
 // scalar reads a string, number, true, false or null as cell text.
