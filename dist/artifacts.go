@@ -14,8 +14,14 @@ import (
 // combines. Its objects expire with the results they serve.
 const ArtifactsBucket = "TABFORGE_ARTIFACTS"
 
-// artifacts returns the object store of artifacts, creating it.
+// artifacts returns the object store of artifacts, creating it on first
+// use; the handle is kept, since every ensemble unit asks for it.
 func (c *conn) artifacts(ctx context.Context) (jetstream.ObjectStore, error) {
+	c.artsMu.Lock()
+	defer c.artsMu.Unlock()
+	if c.arts != nil {
+		return c.arts, nil
+	}
 	cfg := jetstream.ObjectStoreConfig{Bucket: ArtifactsBucket, Storage: jetstream.FileStorage, TTL: resultTTL}
 	obs, err := c.js.CreateObjectStore(ctx, cfg)
 	if errors.Is(err, jetstream.ErrBucketExists) {
@@ -24,6 +30,7 @@ func (c *conn) artifacts(ctx context.Context) (jetstream.ObjectStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dist: bucket %s: %w", ArtifactsBucket, err)
 	}
+	c.arts = obs
 	return obs, nil
 }
 
