@@ -1,5 +1,6 @@
 // Package dist runs the pipeline's units of work (pipeline.Unit: CV
-// folds of candidates and tuning trials) on tabforge worker processes
+// folds of candidates and tuning trials, ensemble fits, meta build
+// datasets, backtest periods) on tabforge worker processes
 // through NATS JetStream, so that a study outgrows one machine without a
 // home-made queue.
 //
@@ -16,7 +17,10 @@
 //
 // Units travel by reference (pipeline.UnitRunner rebuilds them from the
 // run record in the shared store), so driver and workers share the store
-// (SQLite on one machine, Redis across machines). Workers announce
+// (SQLite on one machine, Redis across machines). What only the driver
+// holds (the candidates' predictions an ensemble unit combines) goes to
+// an object store under its content hash (Executor.ShareArtifact) for
+// workers to fetch (Worker.Artifact). Workers announce
 // themselves in a second bucket with a short TTL; a driver that sees none
 // says so within seconds instead of waiting forever.
 package dist

@@ -45,6 +45,7 @@ type Executor struct {
 var (
 	_ pipeline.Executor = (*Executor)(nil)
 	_ pipeline.Parallel = (*Executor)(nil)
+	_ pipeline.Sharer   = (*Executor)(nil)
 )
 
 // Dial connects an Executor to the JetStream server at url, creating

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -84,6 +85,9 @@ type conn struct {
 	cons    jetstream.Consumer
 	results jetstream.KeyValue
 	workers jetstream.KeyValue
+
+	artsMu sync.Mutex
+	arts   jetstream.ObjectStore // the artifacts object store, once used
 }
 
 // dial connects to url and creates what is missing: the stream (file

@@ -24,7 +24,7 @@ type Runner interface {
 
 // Kinds is a Runner that hands each unit to the Runner of its kind, so
 // that one worker runs every kind of unit a driver sends: CV folds,
-// `meta build` datasets, backtest periods.
+// ensemble fits, `meta build` datasets, backtest periods.
 type Kinds map[string]Runner
 
 // Run implements Runner.

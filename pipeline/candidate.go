@@ -209,9 +209,7 @@ func crossValidate(ctx context.Context, l model.Learner, spec features.DesignSpe
 // dataset version and the run's split recomputes it from these (see
 // UnitRunner): the run record gives the config and the dataset's path.
 type foldSpec struct {
-	Run     string              `json:"run"`
-	Config  string              `json:"config"` // the config hash the run recorded
-	Dataset string              `json:"dataset"`
+	runRef
 	Split   string              `json:"split"`
 	Fold    int                 `json:"fold"`
 	Learner string              `json:"learner"`
@@ -220,11 +218,22 @@ type foldSpec struct {
 	Chain   []string            `json:"chain,omitempty"`
 }
 
+// runRef names the run a unit belongs to, with the config hash the run
+// recorded and its dataset's content hash: a worker rebuilds the run's
+// prepared data from its record (see UnitRunner).
+type runRef struct {
+	Run     string `json:"run"`
+	Config  string `json:"config"`
+	Dataset string `json:"dataset"`
+}
+
+func (p *prepared) ref() runRef { return runRef{Run: p.run, Config: p.cfgHash, Dataset: p.dataset} }
+
 // foldUnit is the unit that fits l on fold i's training rows and scores
 // it on the fold's held-out rows, through the step cache.
 func (p *prepared) foldUnit(l model.Learner, spec features.DesignSpec, i int, f split.Fold, fo model.FitOptions) Unit {
 	params, _ := json.Marshal(l) // a learner that does not encode has a spec without params
-	fs, _ := json.Marshal(foldSpec{Run: p.run, Config: p.cfgHash, Dataset: p.dataset, Split: p.split, Fold: i, Learner: learnerType(l),
+	fs, _ := json.Marshal(foldSpec{runRef: p.ref(), Split: p.split, Fold: i, Learner: learnerType(l),
 		Params: params, Design: spec, Chain: chainID(p.chain)})
 	key, _ := p.foldKey(l, spec, split.Take(p.train, f.Train), split.Take(p.train, f.Test))
 	return Unit{Key: key, Kind: "fold", Spec: fs, Run: func(ctx context.Context) ([]byte, error) {

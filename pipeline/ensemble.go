@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"time"
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/ensemble"
@@ -81,16 +80,14 @@ type ensembleSpec struct {
 }
 
 // buildEnsembles combines the successful candidates of lb into the
-// ensembles the config enables: with enable_advanced_ensemble, stacking
-// (use_stacking), voting (use_voting) and greedy selection
-// (use_selection); without it, as ensemble_method says, the simple
-// average of the ensemble_top_k best models and greedy selection over
-// every candidate. Each is scored by cross-validation on the candidates'
-// out-of-fold predictions — a combiner with fitted parts (stacking,
-// selection) is fitted, per fold, on the out-of-fold predictions of that
-// fold's training rows only — and on the test rows by combining the
-// members refitted on the whole training part. It returns the ensembles'
-// leaderboard entries and predictors, and warnings.
+// ensembles the config enables (see ensembleSpecs). Each is scored by
+// cross-validation on the candidates' out-of-fold predictions — a
+// combiner with fitted parts (stacking, selection) is fitted, per fold,
+// on the out-of-fold predictions of that fold's training rows only — and
+// on the test rows by combining the members refitted on the whole
+// training part. Each ensemble's fit is a unit of work on the run's
+// executor (see runEnsembles). It returns the ensembles' leaderboard
+// entries and predictors, and warnings.
 func buildEnsembles(ctx context.Context, cfg *config.Config, p *prepared, lb []Entry, fitted map[string]*Predictor) ([]Entry, map[string]*Predictor, []string) {
 	metric := PrimaryMetric(p.task)
 	var pool []Entry
@@ -106,11 +103,20 @@ func buildEnsembles(ctx context.Context, cfg *config.Config, p *prepared, lb []E
 	}
 	pool = slices.Clone(pool)
 	rank(pool, metric)
-	k := pool[0].oof
-	outputs := len(k) / len(p.train)
+	outputs := len(pool[0].oof) / len(p.train)
+	covered := coveredRows(p, pool, outputs)
+	if len(covered) == 0 {
+		return nil, nil, []string{"ensembles skipped: no training row has every candidate's out-of-fold prediction"}
+	}
+	specs, warnings := ensembleSpecs(cfg, p, len(pool), outputs)
+	entries, preds, more := runEnsembles(ctx, p, specs, pool, fitted, covered, outputs)
+	return entries, preds, append(warnings, more...)
+}
 
-	// Rows every member has an out-of-fold prediction for (all of them,
-	// but for the first block of a time-series CV).
+// coveredRows returns the training rows (positions in p.train) every
+// member of pool has an out-of-fold prediction for: all of them, but for
+// the first block of a time-series CV.
+func coveredRows(p *prepared, pool []Entry, outputs int) []int {
 	var covered []int
 	for r := range p.train {
 		ok := true
@@ -125,19 +131,26 @@ func buildEnsembles(ctx context.Context, cfg *config.Config, p *prepared, lb []E
 			covered = append(covered, r)
 		}
 	}
-	if len(covered) == 0 {
-		return nil, nil, []string{"ensembles skipped: no training row has every candidate's out-of-fold prediction"}
-	}
+	return covered
+}
 
+// ensembleSpecs returns the ensembles the config enables over a pool of
+// n candidates (ranked best first) with outputs values per row: with
+// enable_advanced_ensemble, stacking (use_stacking), voting (use_voting)
+// and greedy selection (use_selection); without it, as ensemble_method
+// says, the simple average of the ensemble_top_k best models and greedy
+// selection over every candidate. A worker rebuilds an ensemble unit's
+// spec with it from the run's config.
+func ensembleSpecs(cfg *config.Config, p *prepared, n, outputs int) ([]ensembleSpec, []string) {
 	var warnings []string
-	topK := min(max(1, cfg.EnsembleTopK), len(pool))
+	topK := min(max(1, cfg.EnsembleTopK), n)
 	var specs []ensembleSpec
 	equal := func(n int) func(context.Context, [][]float64, []float64) (*ensemble.Combiner, error) {
 		return func(context.Context, [][]float64, []float64) (*ensemble.Combiner, error) {
 			return ensemble.VotingCombiner(n, outputs, nil)
 		}
 	}
-	selection := ensembleSpec{name: ensembleSelection, members: seq(len(pool)),
+	selection := ensembleSpec{name: ensembleSelection, members: seq(n),
 		fit: func(_ context.Context, oof [][]float64, y []float64) (*ensemble.Combiner, error) {
 			w, err := ensemble.Select(oof, y, p.task, 0)
 			if err != nil {
@@ -155,51 +168,46 @@ func buildEnsembles(ctx context.Context, cfg *config.Config, p *prepared, lb []E
 		if cfg.EnsembleMethod != config.EnsembleAverage {
 			specs = append(specs, selection)
 		}
-	} else {
-		if cfg.UseVoting && topK >= 2 {
-			specs = append(specs, ensembleSpec{name: ensembleVoting, members: seq(topK), fit: equal(topK)})
-		}
-		if cfg.UseStacking {
-			if cfg.StackingPassthrough {
-				warnings = append(warnings, "stacking_passthrough: members with their own preprocessing share no feature matrix to pass through; stacking uses the members' predictions only")
-			}
-			// The meta-learner is linear: a few strong members beat many
-			// correlated ones.
-			n := min(len(pool), max(topK, 4))
-			specs = append(specs, ensembleSpec{name: ensembleStacking, members: seq(n),
-				fit: func(ctx context.Context, oof [][]float64, y []float64) (*ensemble.Combiner, error) {
-					return ensemble.FitStackingCombiner(ctx, oof, y, p.task, len(p.classes), ensemble.StackingOptions{})
-				}})
-		}
-		if cfg.UseSelection {
-			specs = append(specs, selection)
-		}
+		return specs, warnings
 	}
+	if cfg.UseVoting && topK >= 2 {
+		specs = append(specs, ensembleSpec{name: ensembleVoting, members: seq(topK), fit: equal(topK)})
+	}
+	if cfg.UseStacking {
+		if cfg.StackingPassthrough {
+			warnings = append(warnings, "stacking_passthrough: members with their own preprocessing share no feature matrix to pass through; stacking uses the members' predictions only")
+		}
+		// The meta-learner is linear: a few strong members beat many
+		// correlated ones.
+		m := min(n, max(topK, 4))
+		specs = append(specs, ensembleSpec{name: ensembleStacking, members: seq(m),
+			fit: func(ctx context.Context, oof [][]float64, y []float64) (*ensemble.Combiner, error) {
+				return ensemble.FitStackingCombiner(ctx, oof, y, p.task, len(p.classes), ensemble.StackingOptions{})
+			}})
+	}
+	if cfg.UseSelection {
+		specs = append(specs, selection)
+	}
+	return specs, warnings
+}
 
-	entries := make([]Entry, 0, len(specs))
-	preds := make(map[string]*Predictor, len(specs))
-	for _, s := range specs {
-		t0 := time.Now()
-		e, pr, err := fitEnsemble(ctx, p, s, pool, fitted, covered, outputs)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, nil, warnings
-			}
-			warnings = append(warnings, fmt.Sprintf("%s failed: %v", s.name, err))
-			continue
-		}
-		e.FitSeconds = round(e.FitSeconds+time.Since(t0).Seconds(), 4)
-		entries = append(entries, e)
-		preds[s.name] = pr
-	}
-	return entries, preds, warnings
+// ensembleFit is a fitted ensemble: its combiner and its scores.
+type ensembleFit struct {
+	combiner *ensemble.Combiner
+	// params describes the combiner and names the members.
+	params     map[string]any
+	cv, cvStd  eval.Metrics
+	test       eval.Metrics
+	testPred   []float64 // on the test rows, outputs values per row
+	foldScores []float64 // the primary metric per CV fold, NaN where unscored
 }
 
 // fitEnsemble scores one ensemble by nested CV on the out-of-fold
-// predictions, fits its combiner on all covered rows and scores it on the
-// test rows.
-func fitEnsemble(ctx context.Context, p *prepared, s ensembleSpec, pool []Entry, fitted map[string]*Predictor,
-	covered []int, outputs int) (Entry, *Predictor, error) {
+// predictions of pool (the candidates, best first), fits its combiner on
+// all covered rows and scores it on the test rows. It needs the members'
+// predictions and the run's rows and folds only, so that a worker can
+// run it from the run record and the pool's predictions.
+func fitEnsemble(ctx context.Context, p *prepared, s ensembleSpec, pool []Entry, covered []int, outputs int) (*ensembleFit, error) {
 	members := make([]Entry, len(s.members))
 	for i, m := range s.members {
 		members[i] = pool[m]
@@ -237,16 +245,16 @@ func fitEnsemble(ctx context.Context, p *prepared, s ensembleSpec, pool []Entry,
 		oofTr, yTr := oofAt(tr)
 		c, err := s.fit(ctx, oofTr, yTr)
 		if err != nil {
-			return Entry{}, nil, err
+			return nil, err
 		}
 		oofTe, yTe := oofAt(te)
 		pred := make([]float64, len(te)*outputs)
 		if err := c.Combine(pred, oofTe); err != nil {
-			return Entry{}, nil, err
+			return nil, err
 		}
 		m, err := taskMetrics(p.task, yTe, pred, len(p.classes))
 		if err != nil {
-			return Entry{}, nil, err
+			return nil, err
 		}
 		folds = append(folds, m)
 		if v, ok := m[PrimaryMetric(p.task)]; ok {
@@ -254,7 +262,7 @@ func fitEnsemble(ctx context.Context, p *prepared, s ensembleSpec, pool []Entry,
 		}
 	}
 	if len(folds) == 0 {
-		return Entry{}, nil, fmt.Errorf("no fold to score on")
+		return nil, fmt.Errorf("no fold to score on")
 	}
 	mean, std := eval.Summarize(folds)
 
@@ -262,33 +270,40 @@ func fitEnsemble(ctx context.Context, p *prepared, s ensembleSpec, pool []Entry,
 	oof, y := oofAt(covered)
 	c, err := s.fit(ctx, oof, y)
 	if err != nil {
-		return Entry{}, nil, err
+		return nil, err
 	}
 	testPreds := make([][]float64, len(members))
 	names := make([]string, len(members))
-	fitSeconds := 0.0
 	for i, e := range members {
 		testPreds[i], names[i] = e.testPred, e.Model
-		fitSeconds += e.FitSeconds
 	}
 	test := make([]float64, len(members[0].testPred))
 	if err := c.Combine(test, testPreds); err != nil {
-		return Entry{}, nil, err
+		return nil, err
 	}
 	metrics, err := taskMetrics(p.task, split.Take(p.y, p.test), test, len(p.classes))
 	if err != nil {
-		return Entry{}, nil, err
+		return nil, err
 	}
 	params := c.Params()
 	params["members"] = names
-	first := fitted[members[0].Model]
-	pr := &Predictor{Target: first.Target, Schema: first.Schema, Combiner: c, RunID: first.RunID, Dataset: first.Dataset}
-	for _, e := range members {
-		f := fitted[e.Model]
-		pr.Members = append(pr.Members, Member{Name: e.Model, Chain: f.Chain, Design: f.Design, Model: f.Model})
+	return &ensembleFit{combiner: c, params: params, cv: dropNaN(mean), cvStd: dropNaN(std), test: metrics, testPred: test, foldScores: scores}, nil
+}
+
+// entry returns the ensemble's leaderboard entry and predictor: members
+// are pool's entries the spec names, fitted their predictors.
+func (f *ensembleFit) entry(s ensembleSpec, pool []Entry, fitted map[string]*Predictor) (Entry, *Predictor) {
+	fitSeconds := 0.0
+	first := fitted[pool[s.members[0]].Model]
+	pr := &Predictor{Target: first.Target, Schema: first.Schema, Combiner: f.combiner, RunID: first.RunID, Dataset: first.Dataset}
+	for _, m := range s.members {
+		e := pool[m]
+		fitSeconds += e.FitSeconds
+		fm := fitted[e.Model]
+		pr.Members = append(pr.Members, Member{Name: e.Model, Chain: fm.Chain, Design: fm.Design, Model: fm.Model})
 	}
-	e := Entry{Model: s.name, Params: params, CV: dropNaN(mean), CVStd: dropNaN(std), Test: metrics, FitSeconds: fitSeconds, testPred: test, foldScores: scores}
-	return e, pr, nil
+	e := Entry{Model: s.name, Params: f.params, CV: f.cv, CVStd: f.cvStd, Test: f.test, FitSeconds: fitSeconds, testPred: f.testPred, foldScores: f.foldScores}
+	return e, pr
 }
 
 // coveredOf returns the rows of rows that are covered.

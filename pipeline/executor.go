@@ -17,7 +17,7 @@ type Unit struct {
 	// Key names everything the result depends on (the step cache's key);
 	// two units with one key have the same result.
 	Key string
-	// Kind says what Spec describes ("fold", ...).
+	// Kind says what Spec describes ("fold", EnsembleUnitKind, ...).
 	Kind string
 	// Spec describes the work by reference (dataset hash, config hash,
 	// learner parameters, fold number), never by data, so that an
@@ -57,6 +57,15 @@ type Executor interface {
 // proposes that many trials together when tune_batch is 0 (auto).
 type Parallel interface {
 	Parallelism(ctx context.Context) int
+}
+
+// A Sharer executor makes bytes that exist only in the driver's memory
+// (the candidates' predictions an ensemble unit combines) available to
+// its workers under their content hash, which the unit's spec names; a
+// worker fetches them with UnitRunner.Artifact. Sharing the same bytes
+// again is harmless.
+type Sharer interface {
+	ShareArtifact(ctx context.Context, hash string, b []byte) error
 }
 
 // Local runs units in this process, Workers at a time (GOMAXPROCS when

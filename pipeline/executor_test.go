@@ -77,26 +77,42 @@ func TestLocalExecute(t *testing.T) {
 // recordingExecutor runs units locally and keeps their specs, as a queue
 // executor would send them.
 type recordingExecutor struct {
-	mu    sync.Mutex
-	specs []foldSpec
+	mu        sync.Mutex
+	specs     []foldSpec
+	ensembles []ensembleUnitSpec
 }
 
 func (r *recordingExecutor) Execute(ctx context.Context, units []Unit, done func(int, UnitResult) error) error {
 	for _, u := range units {
-		var s foldSpec
-		if err := json.Unmarshal(u.Spec, &s); err != nil || u.Kind != "fold" || u.Key == "" {
+		var err error
+		var fs foldSpec
+		var es ensembleUnitSpec
+		switch u.Kind {
+		case "fold":
+			err = json.Unmarshal(u.Spec, &fs)
+		case EnsembleUnitKind:
+			err = json.Unmarshal(u.Spec, &es)
+		default:
+			err = errors.New("unknown kind")
+		}
+		if err != nil || u.Key == "" {
 			return fmt.Errorf("unit %q of kind %q has spec %s: %v", u.Key, u.Kind, u.Spec, err)
 		}
 		r.mu.Lock()
-		r.specs = append(r.specs, s)
+		if u.Kind == "fold" {
+			r.specs = append(r.specs, fs)
+		} else {
+			r.ensembles = append(r.ensembles, es)
+		}
 		r.mu.Unlock()
 	}
 	return Local{Workers: 1}.Execute(ctx, units, done)
 }
 
 // TestTrainThroughExecutor trains through an executor that sees every CV
-// fold unit: each is described by reference (dataset hash and fold
-// number), and the leaderboard is the one the default executor gives.
+// fold unit and ensemble unit: each is described by reference (dataset
+// hash and fold number; the candidates' predictions by content hash),
+// and the leaderboard is the one the default executor gives.
 func TestTrainThroughExecutor(t *testing.T) {
 	cfg := config.Default()
 	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
@@ -117,6 +133,17 @@ func TestTrainThroughExecutor(t *testing.T) {
 		if s.Dataset != got.DatasetHash || s.Fold < 0 || s.Fold >= cfg.CVFolds || s.Learner == "" {
 			t.Errorf("fold spec %+v does not reference dataset %s and a fold", s, got.DatasetHash)
 		}
+	}
+	if len(rec.ensembles) != 2 {
+		t.Errorf("executor saw %d ensemble units, want 2 (average and selection)", len(rec.ensembles))
+	}
+	for _, s := range rec.ensembles {
+		if s.Dataset != got.DatasetHash || s.Run != got.RunID || len(s.Inputs) != 64 || len(s.Members) < 2 {
+			t.Errorf("ensemble spec %+v does not reference run %s, dataset %s, inputs and members", s, got.RunID, got.DatasetHash)
+		}
+	}
+	if len(got.Leaderboard) != len(want.Leaderboard) {
+		t.Fatalf("leaderboard has %d entries through the executor, %d by default", len(got.Leaderboard), len(want.Leaderboard))
 	}
 	for i := range want.Leaderboard {
 		w, g := want.Leaderboard[i], got.Leaderboard[i]

@@ -89,6 +89,8 @@ type Entry struct {
 	// Chosen says why this entry leads the leaderboard though another
 	// has a better CV score (see preferSimplerEnsemble).
 	Chosen string `json:"chosen,omitempty"`
+	// Ran says where an ensemble's unit ran when a worker ran it.
+	Ran *WorkerRun `json:"ran,omitempty"`
 
 	testPred []float64 // predictions on the test rows, for segment analysis
 	// learner and spec fitted the entry's final model, for refit_all;

@@ -44,6 +44,10 @@ type UnitRunner struct {
 	// (another machine). It is asked only when the recorded path is
 	// missing or holds other data.
 	Fetch func(ctx context.Context, hash, recordedPath string) (string, error)
+	// Artifact, if not nil, returns the bytes a driver shared with
+	// content hash hash (Sharer): the candidates' predictions an ensemble
+	// unit combines. A worker without it runs no ensemble units.
+	Artifact func(ctx context.Context, hash string) ([]byte, error)
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
 
@@ -58,17 +62,27 @@ type runEntry struct {
 	err  error
 }
 
-// Run rebuilds the unit of the given kind from spec and runs it with
-// workers threads, returning its result bytes.
+// Run rebuilds the unit of the given kind ("fold" or EnsembleUnitKind)
+// from spec and runs it with workers threads, returning its result
+// bytes.
 func (u *UnitRunner) Run(ctx context.Context, key, kind string, spec json.RawMessage, workers int) ([]byte, error) {
-	if kind != "fold" {
-		return nil, fmt.Errorf("pipeline: unknown unit kind %q", kind)
+	switch kind {
+	case "fold":
+		return u.runFold(ctx, key, spec, workers)
+	case EnsembleUnitKind:
+		return u.runEnsemble(ctx, key, spec)
 	}
+	return nil, fmt.Errorf("pipeline: unknown unit kind %q", kind)
+}
+
+// runFold rebuilds a fold unit from its spec and the run record and runs
+// it.
+func (u *UnitRunner) runFold(ctx context.Context, key string, spec json.RawMessage, workers int) ([]byte, error) {
 	var fs foldSpec
 	if err := json.Unmarshal(spec, &fs); err != nil {
 		return nil, fmt.Errorf("pipeline: fold spec: %w", err)
 	}
-	p, cfg, err := u.prepared(ctx, fs)
+	p, cfg, err := u.prepared(ctx, fs.runRef)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +108,7 @@ func (u *UnitRunner) Run(ctx context.Context, key, kind string, spec json.RawMes
 }
 
 // prepared returns the run's prepared data, loading it once.
-func (u *UnitRunner) prepared(ctx context.Context, fs foldSpec) (*prepared, *config.Config, error) {
+func (u *UnitRunner) prepared(ctx context.Context, fs runRef) (*prepared, *config.Config, error) {
 	u.mu.Lock()
 	if u.runs == nil {
 		u.runs = map[string]*runEntry{}
@@ -116,7 +130,7 @@ func (u *UnitRunner) prepared(ctx context.Context, fs foldSpec) (*prepared, *con
 
 // load reads the run's record, config and dataset and prepares them as
 // the driver did.
-func (u *UnitRunner) load(ctx context.Context, fs foldSpec) (*prepared, *config.Config, error) {
+func (u *UnitRunner) load(ctx context.Context, fs runRef) (*prepared, *config.Config, error) {
 	log := u.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))

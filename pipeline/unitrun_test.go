@@ -2,22 +2,52 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/sqlite"
 )
 
 // rebuildingExecutor runs every unit the way a worker process does: from
 // its key, kind and spec alone, through a UnitRunner reading the run
-// record from the store, never through the unit's Run closure.
+// record from the store and the artifacts shared with it, never through
+// the unit's Run closure.
 type rebuildingExecutor struct {
-	runner *UnitRunner
-	units  atomic.Int64
+	runner    *UnitRunner
+	units     atomic.Int64
+	kinds     sync.Map // kind → *atomic.Int64
+	artifacts sync.Map // hash → []byte
+}
+
+func newRebuildingExecutor(st store.Runs) *rebuildingExecutor {
+	r := &rebuildingExecutor{}
+	r.runner = &UnitRunner{Runs: st, Artifact: func(_ context.Context, hash string) ([]byte, error) {
+		b, ok := r.artifacts.Load(hash)
+		if !ok {
+			return nil, fmt.Errorf("no artifact %s", hash)
+		}
+		return b.([]byte), nil
+	}}
+	return r
+}
+
+// ShareArtifact implements Sharer.
+func (r *rebuildingExecutor) ShareArtifact(_ context.Context, hash string, b []byte) error {
+	r.artifacts.Store(hash, slices.Clone(b))
+	return nil
+}
+
+func (r *rebuildingExecutor) ran(kind string) int64 {
+	n, _ := r.kinds.LoadOrStore(kind, new(atomic.Int64))
+	return n.(*atomic.Int64).Load()
 }
 
 func (r *rebuildingExecutor) Execute(ctx context.Context, units []Unit, done func(int, UnitResult) error) error {
@@ -27,6 +57,8 @@ func (r *rebuildingExecutor) Execute(ctx context.Context, units []Unit, done fun
 			return err
 		}
 		r.units.Add(1)
+		n, _ := r.kinds.LoadOrStore(u.Kind, new(atomic.Int64))
+		n.(*atomic.Int64).Add(1)
 
 		if err := done(i, UnitResult{Value: b, Worker: "rebuilt"}); err != nil {
 			return err
@@ -75,7 +107,7 @@ func TestUnitRunnerRebuildsFolds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ex := &rebuildingExecutor{runner: &UnitRunner{Runs: st}}
+			ex := newRebuildingExecutor(st)
 			got, err := Train(ctx, cfg, Options{Runs: st, Executor: ex})
 			if err != nil {
 				t.Fatal(err)
@@ -86,11 +118,23 @@ func TestUnitRunnerRebuildsFolds(t *testing.T) {
 			if len(got.Leaderboard) != len(want.Leaderboard) {
 				t.Fatalf("leaderboard has %d entries, want %d", len(got.Leaderboard), len(want.Leaderboard))
 			}
+			ensembles := 0
 			for i := range want.Leaderboard {
 				w, g := want.Leaderboard[i], got.Leaderboard[i]
 				if w.Model != g.Model || fmt.Sprint(w.CV) != fmt.Sprint(g.CV) || w.Error != g.Error {
 					t.Errorf("entry %d = %s %v %q; want %s %v %q", i, g.Model, g.CV, g.Error, w.Model, w.CV, w.Error)
 				}
+				if strings.HasPrefix(w.Model, "ensemble:") {
+					ensembles++
+					wp, _ := json.Marshal(w.Params)
+					gp, _ := json.Marshal(g.Params)
+					if string(wp) != string(gp) || fmt.Sprint(w.Test) != fmt.Sprint(g.Test) || g.Ran == nil || w.Ran != nil {
+						t.Errorf("%s = %s test %v ran %+v; want %s test %v, ran on the worker", w.Model, gp, g.Test, g.Ran, wp, w.Test)
+					}
+				}
+			}
+			if n := ex.ran(EnsembleUnitKind); n != int64(ensembles) {
+				t.Errorf("%d ensemble units rebuilt; the leaderboard has %d ensembles", n, ensembles)
 			}
 		})
 	}
@@ -110,6 +154,8 @@ func TestUnitRunnerRejects(t *testing.T) {
 		{"trial", `{}`, "unknown unit kind"},
 		{"fold", `{`, "fold spec"},
 		{"fold", `{"run":"nope"}`, "run nope"},
+		{EnsembleUnitKind, `{`, "ensemble spec"},
+		{EnsembleUnitKind, `{"run":"nope"}`, "cannot fetch an ensemble's inputs"},
 	}
 	for _, tt := range tests {
 		_, err := u.Run(ctx, "k", tt.kind, []byte(tt.spec), 1)

@@ -25,7 +25,7 @@ func (a *app) workerCommand() *cobra.Command {
 	var concurrency int
 	cmd := &cobra.Command{
 		Use:   "worker --queue nats://HOST:PORT --store URL [--concurrency N]",
-		Short: "Run units of work (CV folds, meta build datasets, backtest periods) that drivers with executor=queue send",
+		Short: "Run units of work (CV folds, ensemble fits, meta build datasets, backtest periods) that drivers with executor=queue send",
 		Long: `Worker pulls units of work from a NATS JetStream server and runs them,
 N at a time. It rebuilds each unit from the run record in the store the
 driver uses (--store, shared: a SQLite file on one machine, Redis across
@@ -68,11 +68,13 @@ func (a *app) worker(cmd *cobra.Command, queue string, concurrency int) error {
 		r.Cache = cache.New(st, log)
 	}
 	w := &dist.Worker{Concurrency: concurrency, Logger: log}
-	r.Fetch = w.Fetch // datasets the driver shared, for a worker without the file
+	r.Fetch = w.Fetch       // datasets the driver shared, for a worker without the file
+	r.Artifact = w.Artifact // the candidates' predictions an ensemble unit combines
 	w.Runner = dist.Kinds{
-		"fold":              r,
-		meta.UnitKind:       meta.UnitRunner{CodeVersion: code, Fetch: w.Fetch},
-		continuous.UnitKind: continuous.UnitRunner{CodeVersion: code, Fetch: w.Fetch},
+		"fold":                    r,
+		pipeline.EnsembleUnitKind: r,
+		meta.UnitKind:             meta.UnitRunner{CodeVersion: code, Fetch: w.Fetch},
+		continuous.UnitKind:       continuous.UnitRunner{CodeVersion: code, Fetch: w.Fetch},
 	}
 	fmt.Fprintf(a.stderr, "worker: serving %s with %d at a time (store %s)\n", queue, concurrency, st.URL())
 	return w.Run(ctx, queue)

@@ -1,0 +1,109 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/tabforge/tabforge/config"
+)
+
+// TestEnsembleUnitsLocal: run in this process (no executor), each
+// ensemble's unit gives the entry and predictor fitEnsemble gives when
+// called directly, bit for bit (weights, scores, test predictions), with
+// the combiner the unit fitted rather than a decoded copy, and no worker
+// recorded.
+func TestEnsembleUnitsLocal(t *testing.T) {
+	ctx := context.Background()
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic", "tree", "extra_trees"}, 3, t.TempDir()
+	cfg.ModelParams = map[string]map[string]any{"extra_trees": {"n_estimators": 20}}
+	cfg.EnableAdvancedEnsemble = true
+	p, lb, fitted := ensembleRun(t, cfg)
+	entries, preds, warnings := buildEnsembles(ctx, cfg, p, lb, fitted)
+	if len(warnings) > 0 {
+		t.Errorf("warnings: %v", warnings)
+	}
+
+	pool := slices.Clone(lb)
+	rank(pool, PrimaryMetric(p.task))
+	outputs := len(pool[0].oof) / len(p.train)
+	specs, _ := ensembleSpecs(cfg, p, len(pool), outputs)
+	if len(entries) != len(specs) || len(specs) != 3 {
+		t.Fatalf("%d ensembles from %d specs; want 3 (voting, stacking, selection)", len(entries), len(specs))
+	}
+	for i, s := range specs {
+		f, err := fitEnsemble(ctx, p, s, pool, coveredRows(p, pool, outputs), outputs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, wantPred := f.entry(s, pool, fitted)
+		got, gotPred := entries[i], preds[s.name]
+		if got.Model != want.Model || got.Ran != nil {
+			t.Errorf("entry %d = %s ran %+v; want %s in this process", i, got.Model, got.Ran, want.Model)
+		}
+		for _, c := range []struct {
+			what      string
+			got, want any
+		}{
+			{"params", got.Params, want.Params}, {"cv", got.CV, want.CV}, {"cv_std", got.CVStd, want.CVStd}, {"test", got.Test, want.Test},
+			{"test predictions", bits(got.testPred), bits(want.testPred)}, {"fold scores", bits(got.foldScores), bits(want.foldScores)},
+			{"weights", bits(gotPred.Combiner.Weights()), bits(wantPred.Combiner.Weights())},
+		} {
+			if g, w := fmt.Sprintf("%#v", c.got), fmt.Sprintf("%#v", c.want); g != w {
+				t.Errorf("%s %s = %s; want %s", s.name, c.what, g, w)
+			}
+		}
+		gb, _ := gotPred.Combiner.MarshalBinary()
+		wb, _ := wantPred.Combiner.MarshalBinary()
+		if !bytes.Equal(gb, wb) || len(gotPred.Members) != len(s.members) {
+			t.Errorf("%s predictor: combiner %s with %d members; want %s with %d", s.name, gb, len(gotPred.Members), wb, len(s.members))
+		}
+	}
+}
+
+// bits returns the IEEE bits of v, so that NaN equals NaN and -0 differs
+// from 0.
+func bits(v []float64) []uint64 {
+	out := make([]uint64, len(v))
+	for i, x := range v {
+		out[i] = math.Float64bits(x)
+	}
+	return out
+}
+
+// TestEnsembleUnitRejectsInputs: a worker refuses inputs whose content
+// hash is not the one the spec names, and inputs that do not fit the
+// run's rows.
+func TestEnsembleUnitRejectsInputs(t *testing.T) {
+	p := &prepared{train: make([]int, 4), test: make([]int, 2)}
+	pool := []Entry{{Model: "a", oof: make([]float64, 4), testPred: make([]float64, 2)}, {Model: "b", oof: make([]float64, 4), testPred: make([]float64, 3)}}
+	b, hash, err := encodeEnsembleInputs(pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := decodeEnsembleInputs(b, p); err == nil {
+		t.Errorf("inputs with 3 test predictions for 2 test rows decoded")
+	}
+	pool[1].testPred = pool[1].testPred[:2]
+	if b, hash, err = encodeEnsembleInputs(pool); err != nil {
+		t.Fatal(err)
+	}
+	got, outputs, err := decodeEnsembleInputs(b, p)
+	if err != nil || outputs != 1 || len(got) != 2 || got[1].Model != "b" {
+		t.Fatalf("decode = %d entries, %d outputs, %v; want 2 entries of 1 output", len(got), outputs, err)
+	}
+	spec, _ := json.Marshal(ensembleUnitSpec{runRef: runRef{Run: "r"}, Ensemble: ensembleSelection, Inputs: hash})
+	u := &UnitRunner{Artifact: func(context.Context, string) ([]byte, error) { return append(b, 0), nil }}
+	u.runs = map[string]*runEntry{"r": {p: p, cfg: config.Default()}}
+	u.runs["r"].once.Do(func() {})
+	if _, err := u.Run(context.Background(), "k", EnsembleUnitKind, spec, 1); err == nil || !bytes.Contains([]byte(err.Error()), []byte("have hash")) {
+		t.Errorf("altered inputs: %v; want a hash mismatch", err)
+	}
+}
