@@ -72,6 +72,10 @@ func (m *Model) predictRaw(dst []float64, x *model.Matrix, workers int) {
 	var next atomicCounter
 	runWorkers(workers, func(int) {
 		var blk rowBlock
+		var bv []uint64
+		if m.scorer != nil {
+			bv = make([]uint64, scorerRows*len(m.trees))
+		}
 		for {
 			t := next.next()
 			if t >= nb {
@@ -83,6 +87,10 @@ func (m *Model) predictRaw(dst []float64, x *model.Matrix, workers int) {
 			}
 			blk.fill(x.Data[lo*p:hi*p], hi-lo, p)
 			out := dst[lo*k : hi*k]
+			if bv != nil {
+				m.scorer.addTo(out, k, &blk, bv)
+				continue
+			}
 			for ti := range m.packed {
 				m.packed[ti].addTo(out, k, m.treeClass[ti], &blk)
 			}
