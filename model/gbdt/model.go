@@ -28,7 +28,7 @@ type Model struct {
 	obj          objective
 	packed       []packedTree
 	// scorer, when set, predicts instead of packed (see newScorer).
-	scorer *scorer
+	scorer blockScorer
 }
 
 var _ model.Model = (*Model)(nil)

@@ -72,9 +72,9 @@ func (m *Model) predictRaw(dst []float64, x *model.Matrix, workers int) {
 	var next atomicCounter
 	runWorkers(workers, func(int) {
 		var blk rowBlock
-		var bv []uint64
+		var score func(dst []float64, k int, b *rowBlock)
 		if m.scorer != nil {
-			bv = make([]uint64, scorerRows*len(m.trees))
+			score = m.scorer.worker()
 		}
 		for {
 			t := next.next()
@@ -87,8 +87,8 @@ func (m *Model) predictRaw(dst []float64, x *model.Matrix, workers int) {
 			}
 			blk.fill(x.Data[lo*p:hi*p], hi-lo, p)
 			out := dst[lo*k : hi*k]
-			if bv != nil {
-				m.scorer.addTo(out, k, &blk, bv)
+			if score != nil {
+				score(out, k, &blk)
 				continue
 			}
 			for ti := range m.packed {

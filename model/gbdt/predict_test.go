@@ -174,8 +174,8 @@ func BenchmarkPredict10k(b *testing.B) {
 
 // TestScorerMatchesTreeWalk checks that the QuickScorer layout gives bit
 // for bit the margins of walking each tree node by node, forced on
-// (whatever newScorer's cost estimate prefers) for shallow and 64-leaf
-// trees, loss-guided trees and a multiclass model, with and without
+// (whatever newScorer's cost estimate prefers) for trees of depth 3 to 6
+// (bitvectors of 32 and 64 bits), loss-guided trees and a multiclass model, with and without
 // missing values; and that it declines trees it cannot lay out.
 func TestScorerMatchesTreeWalk(t *testing.T) {
 	x, y, cat := amesMatrix(t)
@@ -203,9 +203,11 @@ func TestScorerMatchesTreeWalk(t *testing.T) {
 		params Params
 		laid   bool // whether the scorer can lay the model out
 	}{
-		{"depth 3 missing", holes, y, model.Regression, Params{NEstimators: 80, MaxDepth: 3}, true},
+		{"depth 3 missing", holes, y, model.Regression, Params{NEstimators: 80, MaxDepth: 3}, true}, // 32-bit bitvectors
 		{"depth 3 no missing", filled, y, model.Regression, Params{NEstimators: 80, MaxDepth: 3}, true},
-		{"depth 6", holes, y, model.Regression, Params{NEstimators: 40, MaxDepth: 6}, true},
+		{"depth 4", holes, y, model.Regression, Params{NEstimators: 40, MaxDepth: 4}, true},
+		{"depth 5", holes, y, model.Regression, Params{NEstimators: 40, MaxDepth: 5}, true},
+		{"depth 6", holes, y, model.Regression, Params{NEstimators: 40, MaxDepth: 6}, true}, // 64-bit
 		{"lossguide 60 leaves", holes, y, model.Regression, Params{NEstimators: 20, MaxLeaves: 60, GrowPolicy: Lossguide}, true},
 		{"multiclass", holes, cls, model.Multiclass, Params{NEstimators: 20, MaxDepth: 3}, true},
 		{"100 leaves", holes, y, model.Regression, Params{NEstimators: 5, MaxLeaves: 100, MaxDepth: -1, GrowPolicy: Lossguide}, false},
