@@ -20,60 +20,74 @@ import (
 // Validate does not require data or target (config show needs neither);
 // ValidateTrain does.
 func (c *Config) Validate() error {
-	var errs []error
-	bad := func(key string, format string, args ...any) {
-		errs = append(errs, &KeyError{Key: key, Err: fmt.Errorf(format, args...)})
-	}
-	enum := func(key string, err error) {
-		if err != nil {
-			errs = append(errs, &KeyError{Key: key, Err: err})
-		}
-	}
+	var p problems
+	c.checkEnums(&p)
+	c.checkRanges(&p)
+	c.checkNames(&p)
+	c.checkRules(&p)
+	return join(p)
+}
 
-	// Enumerations.
-	enum("task", checkEnum(c.Task))
-	if _, err := ParseSep(c.Sep); err != nil {
-		errs = append(errs, &KeyError{Key: "sep", Err: err})
+// problems collects what Validate finds, each error a *KeyError.
+type problems []error
+
+func (p *problems) bad(key string, format string, args ...any) {
+	*p = append(*p, &KeyError{Key: key, Err: fmt.Errorf(format, args...)})
+}
+
+func (p *problems) enum(key string, err error) {
+	if err != nil {
+		*p = append(*p, &KeyError{Key: key, Err: err})
 	}
-	enum("cv", checkEnum(c.CV))
-	enum("target_transform", checkEnum(c.TargetTransform))
-	enum("pruner", checkEnum(c.Pruner))
-	enum("ensemble_method", checkEnum(c.EnsembleMethod))
-	enum("log_format", checkEnum(c.LogFormat))
-	enum("log_level", checkEnum(c.LogLevel))
-	enum("executor", checkEnum(c.Executor))
-	enum("executor_fallback", checkEnum(c.ExecutorFallback))
+}
+
+// checkEnums checks the keys that take one of a fixed set of values.
+func (c *Config) checkEnums(p *problems) {
+	p.enum("task", checkEnum(c.Task))
+	if _, err := ParseSep(c.Sep); err != nil {
+		p.enum("sep", err)
+	}
+	p.enum("cv", checkEnum(c.CV))
+	p.enum("target_transform", checkEnum(c.TargetTransform))
+	p.enum("pruner", checkEnum(c.Pruner))
+	p.enum("ensemble_method", checkEnum(c.EnsembleMethod))
+	p.enum("log_format", checkEnum(c.LogFormat))
+	p.enum("log_level", checkEnum(c.LogLevel))
+	p.enum("executor", checkEnum(c.Executor))
+	p.enum("executor_fallback", checkEnum(c.ExecutorFallback))
 	if c.Queue != QueueEmbedded && !strings.HasPrefix(c.Queue, "nats://") && !strings.HasPrefix(c.Queue, "tls://") {
-		bad("queue", "%q: want embedded or nats://HOST:PORT", c.Queue)
+		p.bad("queue", "%q: want embedded or nats://HOST:PORT", c.Queue)
 	}
 	for _, col := range sortedKeys(c.Schema) {
 		if col == "" {
-			bad("schema", "empty column name")
+			p.bad("schema", "empty column name")
 			continue
 		}
 		if err := checkEnum(c.Schema[col]); err != nil {
-			bad("schema", "column %q: %v", col, err)
+			p.bad("schema", "column %q: %v", col, err)
 		}
 	}
+}
 
-	// Ranges.
+// checkRanges checks numbers and durations against their ranges.
+func (c *Config) checkRanges(p *problems) {
 	intMin := func(key string, v, lo int) {
 		if v < lo {
-			bad(key, "%d out of range [%d, inf)", v, lo)
+			p.bad(key, "%d out of range [%d, inf)", v, lo)
 		}
 	}
 	floatRange := func(key string, v, lo, hi float64) {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			bad(key, "%s is not a finite number", fmtFloat(v))
+			p.bad(key, "%s is not a finite number", fmtFloat(v))
 		} else if v < lo || v > hi {
-			bad(key, "%s out of range [%s, %s]", fmtFloat(v), fmtFloat(lo), fmtFloat(hi))
+			p.bad(key, "%s out of range [%s, %s]", fmtFloat(v), fmtFloat(lo), fmtFloat(hi))
 		}
 	}
 	if !(c.TestFraction > 0 && c.TestFraction < 1) {
-		bad("test_fraction", "must be in (0, 1), got %s", fmtFloat(c.TestFraction))
+		p.bad("test_fraction", "must be in (0, 1), got %s", fmtFloat(c.TestFraction))
 	}
 	if c.CVFolds != 0 && c.CVFolds < 2 {
-		bad("cv_folds", "%d must be 0 (no cross-validation) or at least 2", c.CVFolds)
+		p.bad("cv_folds", "%d must be 0 (no cross-validation) or at least 2", c.CVFolds)
 	}
 	intMin("workers", c.Workers, 0)
 	intMin("max_evals", c.MaxEvals, 1)
@@ -86,7 +100,7 @@ func (c *Config) Validate() error {
 	intMin("temporal_horizon", c.TemporalHorizon, 0)
 	intMin("max_explain_rows", c.MaxExplainRows, 0)
 	if c.BiasVarianceRounds != 0 && c.BiasVarianceRounds < 2 {
-		bad("bias_variance_rounds", "%d must be 0 (off) or at least 2", c.BiasVarianceRounds)
+		p.bad("bias_variance_rounds", "%d must be 0 (off) or at least 2", c.BiasVarianceRounds)
 	}
 	floatRange("min_r2_threshold", c.MinR2Threshold, math.Inf(-1), 1)
 	floatRange("min_business_accuracy", c.MinBusinessAccuracy, 0, 100)
@@ -94,37 +108,39 @@ func (c *Config) Validate() error {
 	floatRange("target_encoding_smoothing", c.TargetEncodingSmoothing, 0, math.Inf(1))
 	floatRange("min_panel_coverage", c.MinPanelCoverage, 0, 1)
 	if c.TimeBudget < 0 {
-		bad("time_budget", "%s is negative", c.TimeBudget)
+		p.bad("time_budget", "%s is negative", c.TimeBudget)
 	}
 	if c.FamilyBudget < 0 {
-		bad("family_budget", "%s is negative", c.FamilyBudget)
+		p.bad("family_budget", "%s is negative", c.FamilyBudget)
 	}
 	if c.RunLease < 0 || c.RunLease > 0 && c.RunLease < Duration(300*time.Millisecond) {
-		bad("run_lease", "%s: want 0 (default 15s) or at least 300ms", c.RunLease)
+		p.bad("run_lease", "%s: want 0 (default 15s) or at least 300ms", c.RunLease)
 	}
 	if c.MaxLatency < 0 {
-		bad("max_latency", "%s is negative", c.MaxLatency)
+		p.bad("max_latency", "%s is negative", c.MaxLatency)
 	}
 	for i, lag := range c.TemporalLags {
 		if lag < 1 {
-			bad("temporal_lags", "element %d: %d out of range [1, inf)", i, lag)
+			p.bad("temporal_lags", "element %d: %d out of range [1, inf)", i, lag)
 		}
 	}
 	for i, w := range c.RollingWindows {
 		if w < 2 {
-			bad("rolling_windows", "element %d: %d out of range [2, inf)", i, w)
+			p.bad("rolling_windows", "element %d: %d out of range [2, inf)", i, w)
 		}
 	}
+}
 
-	// Names.
+// checkNames checks lists of names and the paths a run writes to.
+func (c *Config) checkNames(p *problems) {
 	checkNames := func(key string, names []string) {
 		seen := make(map[string]bool, len(names))
 		for i, n := range names {
 			switch {
 			case strings.TrimSpace(n) == "":
-				bad(key, "element %d is empty", i)
+				p.bad(key, "element %d is empty", i)
 			case seen[n]:
-				bad(key, "%q appears twice", n)
+				p.bad(key, "%q appears twice", n)
 			}
 			seen[n] = true
 		}
@@ -133,68 +149,69 @@ func (c *Config) Validate() error {
 	checkNames("models", c.Models)
 	for _, fam := range sortedKeys(c.ModelParams) {
 		if strings.TrimSpace(fam) == "" {
-			bad("model_params", "empty model family name")
+			p.bad("model_params", "empty model family name")
 		}
 		if _, err := json.Marshal(c.ModelParams[fam]); err != nil {
-			bad("model_params", "%s: %v", fam, err)
+			p.bad("model_params", "%s: %v", fam, err)
 		}
 	}
 	if c.Out == "" {
-		bad("out", "must not be empty")
+		p.bad("out", "must not be empty")
 	}
 	if err := checkStore(c.Store); err != nil {
-		bad("store", "%v", err)
+		p.bad("store", "%v", err)
 	}
+}
 
-	// Rules between keys.
+// checkRules checks the rules between keys.
+func (c *Config) checkRules(p *problems) {
 	if c.Target != "" {
 		if slices.Contains(c.Drop, c.Target) {
-			bad("drop", "contains the target %q", c.Target)
+			p.bad("drop", "contains the target %q", c.Target)
 		}
 		for _, k := range []struct{ key, col string }{
 			{"time_column", c.TimeColumn}, {"segment_column", c.SegmentColumn}, {"segment_by", c.SegmentBy},
 		} {
 			if k.col == c.Target {
-				bad(k.key, "%q is the target", k.col)
+				p.bad(k.key, "%q is the target", k.col)
 			}
 		}
 	}
 	if c.AsOf != "" {
 		if _, err := ParseDate(c.AsOf); err != nil {
-			bad("as_of", "%v", err)
+			p.bad("as_of", "%v", err)
 		}
 		if c.TimeColumn == "" {
-			bad("as_of", "needs time_column")
+			p.bad("as_of", "needs time_column")
 		}
 		if c.TestRows != "" {
-			bad("as_of", "and test_rows both choose the test set; set one")
+			p.bad("as_of", "and test_rows both choose the test set; set one")
 		}
 	}
 	if c.CV == CVTimeSeries && c.TimeColumn == "" {
-		bad("cv", "%q needs time_column", c.CV)
+		p.bad("cv", "%q needs time_column", c.CV)
 	}
 	if c.CV == CVGroup && c.SegmentColumn == "" && c.SegmentBy == "" {
-		bad("cv", "%q needs segment_column or segment_by to group by", c.CV)
+		p.bad("cv", "%q needs segment_column or segment_by to group by", c.CV)
 	}
 	if c.CVGap < 0 {
-		bad("cv_gap", "%d must be >= 0", c.CVGap)
+		p.bad("cv_gap", "%d must be >= 0", c.CVGap)
 	}
 	if c.CVGap > 0 && c.CV.Resolve(false, c.TimeColumn != "") != CVTimeSeries {
-		bad("cv_gap", "only applies to time-series CV (a time_column with cv auto or timeseries)")
+		p.bad("cv_gap", "only applies to time-series CV (a time_column with cv auto or timeseries)")
 	}
 	if c.CV == CVStratified && c.Task == TaskRegression {
-		bad("cv", "%q needs a classification task (task is %s)", c.CV, c.Task)
+		p.bad("cv", "%q needs a classification task (task is %s)", c.CV, c.Task)
 	}
 	if c.PositiveClass != "" && (c.Task == TaskRegression || c.Task == TaskMulticlass) {
-		bad("positive_class", "only applies to binary tasks (task is %s)", c.Task)
+		p.bad("positive_class", "only applies to binary tasks (task is %s)", c.Task)
 	}
 	for _, msg := range validateRules(c.BusinessRules) {
-		bad("business_rules", "%s", msg)
+		p.bad("business_rules", "%s", msg)
 	}
 	if c.ForceProductionQuality && c.MinSegmentBusinessAccuracy > 0 && c.SegmentColumn == "" {
-		bad("min_segment_business_accuracy", "needs segment_column: the segments held to the floor")
+		p.bad("min_segment_business_accuracy", "needs segment_column: the segments held to the floor")
 	}
-	return join(errs)
 }
 
 // ValidateTrain is Validate plus what training needs: data and target.

@@ -62,8 +62,19 @@ func KMeansBackground(x *model.Matrix, k int, seed uint64) (*Background, error) 
 	if x.Rows > kmeansMaxRows {
 		x = x.TakeRows(SampleRows(x.Rows, kmeansMaxRows, seed))
 	}
+	z, mean, sd := standardize(x)
+	rng := rand.New(rand.NewPCG(seed, 0x6b6d65616e73)) // "kmeans"
+	centres := kmeansPlusPlus(z, k, rng)
+	assign := lloyd(z, centres, rng)
+	return snapCentres(x, centres, assign, mean, sd), nil
+}
+
+// standardize returns x's columns scaled to mean 0 and standard deviation
+// 1 over their present values (a constant column keeps sd 1), with the
+// means and sds used.
+func standardize(x *model.Matrix) (z *model.Matrix, mean, sd []float64) {
 	n, p := x.Rows, x.Cols
-	mean, sd := make([]float64, p), make([]float64, p)
+	mean, sd = make([]float64, p), make([]float64, p)
 	for j := range p {
 		var s, s2, c float64
 		for i := range n {
@@ -81,29 +92,37 @@ func KMeansBackground(x *model.Matrix, k int, seed uint64) (*Background, error) 
 			sd[j] = 1
 		}
 	}
-	z := model.NewMatrix(n, p)
+	z = model.NewMatrix(n, p)
 	for i := range n {
 		for j := range p {
 			z.Data[i*p+j] = (x.At(i, j) - mean[j]) / sd[j] // NaN stays NaN
 		}
 	}
-	// dist is the squared distance over the coordinates both a and b
-	// have: a missing value neither attracts nor repels.
-	dist := func(a, b []float64) float64 {
-		var s float64
-		for j, v := range a {
-			if d := v - b[j]; d == d {
-				s += d * d
-			}
+	return z, mean, sd
+}
+
+// nanDist is the squared distance over the coordinates both a and b have:
+// a missing value neither attracts nor repels.
+func nanDist(a, b []float64) float64 {
+	var s float64
+	for j, v := range a {
+		if d := v - b[j]; d == d {
+			s += d * d
 		}
-		return s
 	}
-	rng := rand.New(rand.NewPCG(seed, 0x6b6d65616e73)) // "kmeans"
-	centres := model.NewMatrix(k, p)
+	return s
+}
+
+// kmeansPlusPlus seeds k centres among z's rows, each next one drawn with
+// probability proportional to its squared distance from the nearest
+// centre so far (Arthur and Vassilvitskii 2007).
+func kmeansPlusPlus(z *model.Matrix, k int, rng *rand.Rand) *model.Matrix {
+	n := z.Rows
+	centres := model.NewMatrix(k, z.Cols)
 	d2 := make([]float64, n)
 	copy(centres.Row(0), z.Row(rng.IntN(n)))
 	for i := range n {
-		d2[i] = dist(z.Row(i), centres.Row(0))
+		d2[i] = nanDist(z.Row(i), centres.Row(0))
 	}
 	for c := 1; c < k; c++ {
 		var tot float64
@@ -123,16 +142,23 @@ func KMeansBackground(x *model.Matrix, k int, seed uint64) (*Background, error) 
 		}
 		copy(centres.Row(c), z.Row(pick))
 		for i := range n {
-			d2[i] = min(d2[i], dist(z.Row(i), centres.Row(c)))
+			d2[i] = min(d2[i], nanDist(z.Row(i), centres.Row(c)))
 		}
 	}
+	return centres
+}
+
+// lloyd runs Lloyd's iterations from centres (updated in place) until no
+// row changes cluster or kmeansMaxIter, and returns each row's cluster.
+func lloyd(z, centres *model.Matrix, rng *rand.Rand) []int {
+	n, p, k := z.Rows, z.Cols, centres.Rows
 	assign := make([]int, n)
 	for iter := range kmeansMaxIter {
 		changed := false
 		for i := range n {
 			best, bd := 0, math.Inf(1)
 			for c := range k {
-				if d := dist(z.Row(i), centres.Row(c)); d < bd {
+				if d := nanDist(z.Row(i), centres.Row(c)); d < bd {
 					best, bd = c, d
 				}
 			}
@@ -167,9 +193,17 @@ func KMeansBackground(x *model.Matrix, k int, seed uint64) (*Background, error) 
 			}
 		}
 	}
-	// Snap each centre to values its members take; drop empty clusters.
+	return assign
+}
+
+// snapCentres turns the standardised centres into background rows of
+// values x's members take (the member value nearest the centre, or
+// missing where most members miss it), weighted by cluster size; empty
+// clusters are dropped.
+func snapCentres(x, centres *model.Matrix, assign []int, mean, sd []float64) *Background {
+	p := x.Cols
 	out := &Background{X: model.NewMatrix(0, p)}
-	for c := range k {
+	for c := range centres.Rows {
 		var members []int
 		for i, a := range assign {
 			if a == c {
@@ -202,5 +236,5 @@ func KMeansBackground(x *model.Matrix, k int, seed uint64) (*Background, error) 
 		out.X.Rows++
 		out.Weights = append(out.Weights, float64(len(members)))
 	}
-	return out, nil
+	return out
 }

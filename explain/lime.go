@@ -178,8 +178,49 @@ func LIME(ctx context.Context, f Func, outputs int, x, train *model.Matrix, o LI
 
 func limeRow(f Func, outputs int, x []float64, st *limeStats, ns int, width, alpha float64, o LIMEOptions, rng *rand.Rand) (LIMEResult, error) {
 	p := len(x)
+	raw := st.perturb(x, ns, rng)
+	z, w := st.surrogateDesign(raw, x, width)
+	pred := make([]float64, ns*outputs)
+	if err := f(pred, raw); err != nil {
+		return LIMEResult{}, fmt.Errorf("explain: lime: predict: %w", err)
+	}
+	y := make([]float64, ns)
+	for i := range ns {
+		y[i] = pred[i*outputs+o.Output]
+	}
+	sel, beta, icpt, err := fitSurrogate(z, p, y, w, alpha, o.TopK)
+	if err != nil {
+		return LIMEResult{}, err
+	}
+	// Score and local prediction in the surrogate's coding.
+	fit := func(i int) float64 {
+		s := icpt
+		for _, j := range sel {
+			s += beta[j] * z[i*p+j]
+		}
+		return s
+	}
+	res := LIMEResult{Selected: sel, Local: fit(0), Prediction: y[0], Score: weightedR2(y, w, fit)}
+	// Back to original units: z = (x − mean)/sd for numeric features.
+	res.Coef = make([]float64, p)
+	res.Intercept = icpt
+	for _, j := range sel {
+		if st.cat[j] {
+			res.Coef[j] = beta[j]
+			continue
+		}
+		res.Coef[j] = beta[j] / st.sd[j]
+		res.Intercept -= beta[j] * st.mean[j] / st.sd[j]
+	}
+	return res, nil
+}
+
+// perturb returns ns rows: x itself, then samples drawn feature by
+// feature from the training distribution (categories by frequency,
+// numbers from a normal with the training mean and sd).
+func (st *limeStats) perturb(x []float64, ns int, rng *rand.Rand) *model.Matrix {
+	p := len(x)
 	raw := model.NewMatrix(ns, p)
-	z := make([]float64, ns*p) // surrogate design: standardised / indicators
 	copy(raw.Row(0), x)
 	for i := 1; i < ns; i++ {
 		row := raw.Row(i)
@@ -193,7 +234,15 @@ func limeRow(f Func, outputs int, x []float64, st *limeStats, ns int, width, alp
 			}
 		}
 	}
-	w := make([]float64, ns)
+	return raw
+}
+
+// surrogateDesign codes the samples for the surrogate (numbers
+// standardised, categories as "same as x" indicators) and weights each by
+// an exponential kernel of its distance from x in that coding.
+func (st *limeStats) surrogateDesign(raw *model.Matrix, x []float64, width float64) (z, w []float64) {
+	ns, p := raw.Rows, len(x)
+	z, w = make([]float64, ns*p), make([]float64, ns)
 	for i := range ns {
 		row := raw.Row(i)
 		var d2 float64
@@ -212,72 +261,58 @@ func limeRow(f Func, outputs int, x []float64, st *limeStats, ns int, width, alp
 		}
 		w[i] = math.Exp(-d2 / (width * width))
 	}
-	pred := make([]float64, ns*outputs)
-	if err := f(pred, raw); err != nil {
-		return LIMEResult{}, fmt.Errorf("explain: lime: predict: %w", err)
-	}
-	y := make([]float64, ns)
-	for i := range ns {
-		y[i] = pred[i*outputs+o.Output]
-	}
+	return z, w
+}
+
+// fitSurrogate fits the weighted ridge surrogate on every feature, and
+// with topK > 0 refits it on the topK largest coefficients; sel lists the
+// kept features by falling |coefficient|.
+func fitSurrogate(z []float64, p int, y, w []float64, alpha float64, topK int) (sel []int, beta []float64, icpt float64, err error) {
 	all := make([]int, p)
 	for j := range all {
 		all[j] = j
 	}
-	beta, icpt, err := weightedRidge(z, p, all, y, w, alpha)
+	beta, icpt, err = weightedRidge(z, p, all, y, w, alpha)
 	if err != nil {
-		return LIMEResult{}, err
+		return nil, nil, 0, err
 	}
-	sel := slices.Clone(all)
-	slices.SortStableFunc(sel, func(a, b int) int { return cmp.Compare(math.Abs(beta[b]), math.Abs(beta[a])) })
-	if o.TopK > 0 && o.TopK < p {
-		sel = sel[:o.TopK]
+	byWeight := func(a, b int) int { return cmp.Compare(math.Abs(beta[b]), math.Abs(beta[a])) }
+	sel = slices.Clone(all)
+	slices.SortStableFunc(sel, byWeight)
+	if topK > 0 && topK < p {
+		sel = sel[:topK]
 		kept, ic, err := weightedRidge(z, p, sel, y, w, alpha)
 		if err != nil {
-			return LIMEResult{}, err
+			return nil, nil, 0, err
 		}
 		beta, icpt = make([]float64, p), ic
 		for i, j := range sel {
 			beta[j] = kept[i]
 		}
-		slices.SortStableFunc(sel, func(a, b int) int { return cmp.Compare(math.Abs(beta[b]), math.Abs(beta[a])) })
+		slices.SortStableFunc(sel, byWeight)
 	}
-	// Score and local prediction in the surrogate's coding.
+	return sel, beta, icpt, nil
+}
+
+// weightedR2 is the surrogate's weighted R² on the samples (1 when y is
+// constant).
+func weightedR2(y, w []float64, fit func(int) float64) float64 {
 	var sw, my float64
-	for i := range ns {
+	for i := range y {
 		sw += w[i]
 		my += w[i] * y[i]
 	}
 	my /= sw
 	var sse, sst float64
-	fit := func(i int) float64 {
-		s := icpt
-		for _, j := range sel {
-			s += beta[j] * z[i*p+j]
-		}
-		return s
-	}
-	for i := range ns {
+	for i := range y {
 		e := y[i] - fit(i)
 		sse += w[i] * e * e
 		sst += w[i] * (y[i] - my) * (y[i] - my)
 	}
-	res := LIMEResult{Selected: sel, Local: fit(0), Prediction: y[0], Score: 1 - sse/sst}
 	if sst == 0 {
-		res.Score = 1
+		return 1
 	}
-	// Back to original units: z = (x − mean)/sd for numeric features.
-	res.Coef = make([]float64, p)
-	res.Intercept = icpt
-	for _, j := range sel {
-		if st.cat[j] {
-			res.Coef[j] = beta[j]
-			continue
-		}
-		res.Coef[j] = beta[j] / st.sd[j]
-		res.Intercept -= beta[j] * st.mean[j] / st.sd[j]
-	}
-	return res, nil
+	return 1 - sse/sst
 }
 
 // weightedRidge fits y ≈ c + Σ_{j∈cols} β_j z_j with weights w and ridge

@@ -45,101 +45,10 @@ func (c *chart) plot() (*plot.Plot, error) {
 	if c.Horizontal {
 		p.X.Label.Text, p.Y.Label.Text = c.YLabel, c.XLabel
 	}
+	if err := c.plotSeries(p); err != nil {
+		return nil, fmt.Errorf("report: chart %q: %w", c.Title, err)
+	}
 	xmin, xmax, ymin, ymax := c.bounds()
-	nbars := 0
-	for _, s := range c.Series {
-		if s.Kind == bars {
-			nbars++
-		}
-	}
-	barWidth := vg.Points(float64(pngW-80) / math.Max(1, float64(len(c.Categories))) * 0.8)
-	if c.Horizontal {
-		barWidth = vg.Points(float64(pngH-60) / math.Max(1, float64(len(c.Categories))) * 0.8)
-	}
-	if !c.Stacked && nbars > 1 {
-		barWidth /= vg.Length(nbars)
-	}
-	var below *plotter.BarChart
-	bi := 0
-	for _, s := range c.Series {
-		switch s.Kind {
-		case bars:
-			vals := make(plotter.Values, len(c.Categories))
-			for i := range vals {
-				if i < len(s.Y) && !math.IsNaN(s.Y[i]) {
-					vals[i] = s.Y[i]
-				}
-			}
-			bc, err := plotter.NewBarChart(vals, barWidth)
-			if err != nil {
-				return nil, fmt.Errorf("report: chart %q: %w", c.Title, err)
-			}
-			bc.Color, bc.LineStyle.Width = s.Color, 0
-			bc.Horizontal = c.Horizontal
-			if c.Stacked {
-				if below != nil {
-					bc.StackOn(below)
-				}
-				below = bc
-			} else if nbars > 1 {
-				bc.Offset = barWidth * vg.Length(float64(bi)-float64(nbars-1)/2)
-			}
-			bi++
-			p.Add(bc)
-			if s.Name != "" {
-				p.Legend.Add(s.Name, bc)
-			}
-		case line:
-			xy := xys(s.X, s.Y)
-			if len(xy) == 0 {
-				continue
-			}
-			l, err := plotter.NewLine(xy)
-			if err != nil {
-				return nil, fmt.Errorf("report: chart %q: %w", c.Title, err)
-			}
-			l.Color, l.Width = s.Color, vg.Points(2)
-			switch {
-			case s.Thin:
-				l.Width = vg.Points(0.6)
-				l.Color = color.NRGBA{s.Color.R, s.Color.G, s.Color.B, 0x50}
-			case s.Dashed:
-				l.Dashes = []vg.Length{vg.Points(6), vg.Points(4)}
-			}
-			p.Add(l)
-			if s.Name != "" && !s.Thin {
-				p.Legend.Add(s.Name, l)
-			}
-		case points:
-			xy := xys(s.X, s.Y)
-			if len(xy) == 0 {
-				continue
-			}
-			sc, err := plotter.NewScatter(xy)
-			if err != nil {
-				return nil, fmt.Errorf("report: chart %q: %w", c.Title, err)
-			}
-			radius := vg.Points(2)
-			if len(xy) > 2000 {
-				radius = vg.Points(1.2)
-			}
-			col, heat := s.Color, s.Heat
-			kept := keptIndex(s.X, s.Y)
-			sc.GlyphStyleFunc = func(i int) draw.GlyphStyle {
-				cc := col
-				if heat != nil {
-					cc = heatColor(heat[kept[i]])
-				}
-				// color.RGBA is premultiplied: translucency needs NRGBA.
-				nc := color.NRGBA{cc.R, cc.G, cc.B, 0xb0}
-				return draw.GlyphStyle{Color: nc, Radius: radius, Shape: draw.CircleGlyph{}}
-			}
-			p.Add(sc)
-			if s.Name != "" {
-				p.Legend.Add(s.Name, sc)
-			}
-		}
-	}
 	if c.Diagonal {
 		lo, hi := math.Max(xmin, ymin), math.Min(xmax, ymax)
 		l, err := plotter.NewLine(plotter.XYs{{X: lo, Y: lo}, {X: hi, Y: hi}})
@@ -155,6 +64,136 @@ func (c *chart) plot() (*plot.Plot, error) {
 			p.Add(l)
 		}
 	}
+	c.plotAxes(p, xmin, xmax, ymin, ymax)
+	p.Legend.Top, p.Legend.Left = c.Legend == topRight, c.Legend == bottomLeft
+	return p, nil
+}
+
+// plotBars is what the bar series drawn so far fix for the next: their
+// width, count, index and the bars a stacked one goes on.
+type plotBars struct {
+	width vg.Length
+	n, i  int
+	below *plotter.BarChart
+}
+
+func (c *chart) plotSeries(p *plot.Plot) error {
+	var pb plotBars
+	for _, s := range c.Series {
+		if s.Kind == bars {
+			pb.n++
+		}
+	}
+	pb.width = vg.Points(float64(pngW-80) / math.Max(1, float64(len(c.Categories))) * 0.8)
+	if c.Horizontal {
+		pb.width = vg.Points(float64(pngH-60) / math.Max(1, float64(len(c.Categories))) * 0.8)
+	}
+	if !c.Stacked && pb.n > 1 {
+		pb.width /= vg.Length(pb.n)
+	}
+	for _, s := range c.Series {
+		var err error
+		switch s.Kind {
+		case bars:
+			err = c.plotBar(p, s, &pb)
+		case line:
+			err = plotLine(p, s)
+		case points:
+			err = plotPoints(p, s)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *chart) plotBar(p *plot.Plot, s series, pb *plotBars) error {
+	vals := make(plotter.Values, len(c.Categories))
+	for i := range vals {
+		if i < len(s.Y) && !math.IsNaN(s.Y[i]) {
+			vals[i] = s.Y[i]
+		}
+	}
+	bc, err := plotter.NewBarChart(vals, pb.width)
+	if err != nil {
+		return err
+	}
+	bc.Color, bc.LineStyle.Width = s.Color, 0
+	bc.Horizontal = c.Horizontal
+	if c.Stacked {
+		if pb.below != nil {
+			bc.StackOn(pb.below)
+		}
+		pb.below = bc
+	} else if pb.n > 1 {
+		bc.Offset = pb.width * vg.Length(float64(pb.i)-float64(pb.n-1)/2)
+	}
+	pb.i++
+	p.Add(bc)
+	if s.Name != "" {
+		p.Legend.Add(s.Name, bc)
+	}
+	return nil
+}
+
+func plotLine(p *plot.Plot, s series) error {
+	xy := xys(s.X, s.Y)
+	if len(xy) == 0 {
+		return nil
+	}
+	l, err := plotter.NewLine(xy)
+	if err != nil {
+		return err
+	}
+	l.Color, l.Width = s.Color, vg.Points(2)
+	switch {
+	case s.Thin:
+		l.Width = vg.Points(0.6)
+		l.Color = color.NRGBA{s.Color.R, s.Color.G, s.Color.B, 0x50}
+	case s.Dashed:
+		l.Dashes = []vg.Length{vg.Points(6), vg.Points(4)}
+	}
+	p.Add(l)
+	if s.Name != "" && !s.Thin {
+		p.Legend.Add(s.Name, l)
+	}
+	return nil
+}
+
+func plotPoints(p *plot.Plot, s series) error {
+	xy := xys(s.X, s.Y)
+	if len(xy) == 0 {
+		return nil
+	}
+	sc, err := plotter.NewScatter(xy)
+	if err != nil {
+		return err
+	}
+	radius := vg.Points(2)
+	if len(xy) > 2000 {
+		radius = vg.Points(1.2)
+	}
+	col, heat := s.Color, s.Heat
+	kept := keptIndex(s.X, s.Y)
+	sc.GlyphStyleFunc = func(i int) draw.GlyphStyle {
+		cc := col
+		if heat != nil {
+			cc = heatColor(heat[kept[i]])
+		}
+		// color.RGBA is premultiplied: translucency needs NRGBA.
+		nc := color.NRGBA{cc.R, cc.G, cc.B, 0xb0}
+		return draw.GlyphStyle{Color: nc, Radius: radius, Shape: draw.CircleGlyph{}}
+	}
+	p.Add(sc)
+	if s.Name != "" {
+		p.Legend.Add(s.Name, sc)
+	}
+	return nil
+}
+
+// plotAxes sets the axes' ranges and category labels.
+func (c *chart) plotAxes(p *plot.Plot, xmin, xmax, ymin, ymax float64) {
 	switch {
 	case c.isBar() && c.Horizontal:
 		p.NominalY(c.Categories...)
@@ -181,8 +220,6 @@ func (c *chart) plot() (*plot.Plot, error) {
 			p.Y.Min, p.Y.Max = ymin, ymax
 		}
 	}
-	p.Legend.Top, p.Legend.Left = c.Legend == topRight, c.Legend == bottomLeft
-	return p, nil
 }
 
 // xys returns the finite (x, y) pairs.

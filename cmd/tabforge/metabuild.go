@@ -16,9 +16,7 @@ import (
 // metaBuildCommand is `tabforge meta build`: the corpus → shipped
 // knowledge base step, a thin layer over meta.Build.
 func (a *app) metaBuildCommand() *cobra.Command {
-	var corpus, manifest, out string
-	var extra []string
-	var o meta.BuildOptions
+	var f metaBuildFlags
 	cmd := &cobra.Command{
 		Use:   "build --corpus DIR [--manifest FILE] [--out FILE]",
 		Short: "Score a fixed design of configurations on a corpus and write a knowledge base file",
@@ -34,103 +32,127 @@ for tabforge worker processes (start them with the same --store); a unit's
 result is kept under the hash of the dataset's content and the options, so a
 redelivered unit, or a rerun, never scores a dataset twice.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if corpus == "" && len(extra) == 0 {
-				return usagef("meta build: --corpus or --data is required")
-			}
-			var ds []meta.CorpusDataset
-			if corpus != "" {
-				var err error
-				if ds, err = corpusDatasets(corpus, manifest); err != nil {
-					return err
-				}
-			}
-			for _, e := range extra {
-				d, err := parseDataTarget(e)
-				if err != nil {
-					return err
-				}
-				ds = append(ds, d)
-			}
-			cfg, _, err := a.loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			q, err := a.unitQueue(cmd.Context(), cfg)
-			if err != nil {
-				return err
-			}
-			defer q.close()
-			o.Executor, o.CodeVersion = q.exec, q.code
-			for _, d := range ds {
-				if q.share == nil {
-					break
-				}
-				if err := q.share(cmd.Context(), d.File); err != nil {
-					fmt.Fprintf(a.stderr, "warning: workers without %s cannot score it: %v\n", d.File, err)
-				}
-			}
-			snap, err := meta.ReadSnapshotFile(out)
-			if err != nil {
-				return err
-			}
-			kb := &meta.KB{Records: snap.Records()}
-			bars := newProgress(a.stderr, nil)
-			var mu sync.Mutex
-			done := 0
-			o.Done = func(d meta.CorpusDataset, skipped bool, err error) {
-				mu.Lock()
-				defer mu.Unlock()
-				done++
-				bars.event(progress.Event{Stage: progress.MetaBuild, Name: filepath.Base(d.File), Step: done, Total: len(ds)})
-				if err != nil || skipped {
-					return
-				}
-				// A checkpoint after every dataset makes the build resumable.
-				if s, serr := kb.Snapshot(cmd.Context()); serr == nil {
-					if werr := s.WriteFile(out); werr != nil {
-						fmt.Fprintf(a.stderr, "warning: checkpoint %s: %v\n", out, werr)
-					}
-				}
-			}
-			rep, err := meta.Build(cmd.Context(), kb, ds, o)
-			bars.wait()
-			if err != nil {
-				return err
-			}
-			s, err := kb.Snapshot(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if err := s.WriteFile(out); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stdout, "meta build: %d dataset(s) scored, %d already known, %d failed in %.1f s; %s holds %d datasets and %d evaluations\n",
-				rep.Scored, rep.Skipped, len(rep.Failed), rep.Seconds, out, len(s.Datasets), len(s.Evals))
-			for _, w := range rep.Warnings {
-				fmt.Fprintf(a.stdout, "  warning %s\n", w)
-			}
-			files := make([]string, 0, len(rep.Failed))
-			for f := range rep.Failed {
-				files = append(files, f)
-			}
-			sort.Strings(files)
-			for _, f := range files {
-				fmt.Fprintf(a.stdout, "  failed %s: %s\n", f, rep.Failed[f])
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.metaBuild(cmd, &f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&corpus, "corpus", "", "corpus directory (with MANIFEST.csv unless --manifest is given)")
-	fl.StringVar(&manifest, "manifest", "", "corpus manifest CSV (default DIR/MANIFEST.csv)")
-	fl.StringArrayVar(&extra, "data", nil, "an extra dataset as FILE:TARGET (repeatable)")
-	fl.StringVar(&out, "out", "meta-kb.json.gz", "knowledge base file to write (and resume from)")
-	fl.IntVar(&o.MaxRows, "max-rows", 2000, "rows each dataset's design is scored on (a seeded sample)")
-	fl.IntVar(&o.Folds, "folds", 3, "CV folds per configuration")
-	fl.IntVar(&o.Jobs, "jobs", 2, "datasets scored at once")
+	fl.StringVar(&f.corpus, "corpus", "", "corpus directory (with MANIFEST.csv unless --manifest is given)")
+	fl.StringVar(&f.manifest, "manifest", "", "corpus manifest CSV (default DIR/MANIFEST.csv)")
+	fl.StringArrayVar(&f.extra, "data", nil, "an extra dataset as FILE:TARGET (repeatable)")
+	fl.StringVar(&f.out, "out", "meta-kb.json.gz", "knowledge base file to write (and resume from)")
+	fl.IntVar(&f.o.MaxRows, "max-rows", 2000, "rows each dataset's design is scored on (a seeded sample)")
+	fl.IntVar(&f.o.Folds, "folds", 3, "CV folds per configuration")
+	fl.IntVar(&f.o.Jobs, "jobs", 2, "datasets scored at once")
 	fl.String("queue", "", "score each dataset on tabforge workers through this JetStream server (nats://HOST:PORT or embedded)")
 	return cmd
+}
+
+// metaBuildFlags are `meta build`'s flags.
+type metaBuildFlags struct {
+	corpus, manifest, out string
+	extra                 []string
+	o                     meta.BuildOptions
+}
+
+// datasets lists the corpus manifest's datasets and the --data ones.
+func (f *metaBuildFlags) datasets() ([]meta.CorpusDataset, error) {
+	if f.corpus == "" && len(f.extra) == 0 {
+		return nil, usagef("meta build: --corpus or --data is required")
+	}
+	var ds []meta.CorpusDataset
+	if f.corpus != "" {
+		var err error
+		if ds, err = corpusDatasets(f.corpus, f.manifest); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range f.extra {
+		d, err := parseDataTarget(e)
+		if err != nil {
+			return nil, err
+		}
+		ds = append(ds, d)
+	}
+	return ds, nil
+}
+
+func (a *app) metaBuild(cmd *cobra.Command, f *metaBuildFlags) error {
+	ctx := cmd.Context()
+	ds, err := f.datasets()
+	if err != nil {
+		return err
+	}
+	cfg, _, err := a.loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	q, err := a.unitQueue(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer q.close()
+	o := f.o
+	o.Executor, o.CodeVersion = q.exec, q.code
+	for _, d := range ds {
+		if q.share == nil {
+			break
+		}
+		if err := q.share(ctx, d.File); err != nil {
+			fmt.Fprintf(a.stderr, "warning: workers without %s cannot score it: %v\n", d.File, err)
+		}
+	}
+	snap, err := meta.ReadSnapshotFile(f.out)
+	if err != nil {
+		return err
+	}
+	kb := &meta.KB{Records: snap.Records()}
+	bars := newProgress(a.stderr, nil)
+	var mu sync.Mutex
+	done := 0
+	o.Done = func(d meta.CorpusDataset, skipped bool, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		bars.event(progress.Event{Stage: progress.MetaBuild, Name: filepath.Base(d.File), Step: done, Total: len(ds)})
+		if err != nil || skipped {
+			return
+		}
+		// A checkpoint after every dataset makes the build resumable.
+		if s, serr := kb.Snapshot(ctx); serr == nil {
+			if werr := s.WriteFile(f.out); werr != nil {
+				fmt.Fprintf(a.stderr, "warning: checkpoint %s: %v\n", f.out, werr)
+			}
+		}
+	}
+	rep, err := meta.Build(ctx, kb, ds, o)
+	bars.wait()
+	if err != nil {
+		return err
+	}
+	s, err := kb.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.WriteFile(f.out); err != nil {
+		return err
+	}
+	a.printBuildReport(rep, f.out, s)
+	return nil
+}
+
+func (a *app) printBuildReport(rep *meta.BuildReport, out string, s *meta.Snapshot) {
+	fmt.Fprintf(a.stdout, "meta build: %d dataset(s) scored, %d already known, %d failed in %.1f s; %s holds %d datasets and %d evaluations\n",
+		rep.Scored, rep.Skipped, len(rep.Failed), rep.Seconds, out, len(s.Datasets), len(s.Evals))
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(a.stdout, "  warning %s\n", w)
+	}
+	files := make([]string, 0, len(rep.Failed))
+	for f := range rep.Failed {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		fmt.Fprintf(a.stdout, "  failed %s: %s\n", f, rep.Failed[f])
+	}
 }
 
 // parseDataTarget parses FILE:TARGET.

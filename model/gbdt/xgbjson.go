@@ -289,7 +289,7 @@ func ReadXGBoostJSON(r io.Reader) (*Model, error) {
 	if err := json.NewDecoder(r).Decode(&top); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrXGBoost, err)
 	}
-	var learner, booster, gbm, objJSON jsonObj
+	var learner, booster, gbm jsonObj
 	if err := field(top, "", xkLearner, &learner); err != nil {
 		return nil, err
 	}
@@ -319,45 +319,9 @@ func ReadXGBoostJSON(r io.Reader) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: base_score %q: %w", ErrXGBoost, lp[xkBaseScore], err)
 	}
-	if err := field(learner, "learner.", xkObjective, &objJSON); err != nil {
+	p, task, numClass, base, err := xgbObjective(learner, lp, base)
+	if err != nil {
 		return nil, err
-	}
-	var oname string
-	if err := field(objJSON, "objective.", xkName, &oname); err != nil {
-		return nil, err
-	}
-	p := Params{}
-	var task model.Task
-	numClass := 0
-	switch oname {
-	case xvSquaredError, xvLinear:
-		p.Objective, task = SquaredError, model.Regression
-	case xvAbsoluteError:
-		p.Objective, task = AbsoluteError, model.Regression
-	case xvPseudoHuber:
-		p.Objective, task = Huber, model.Regression
-		var hp map[string]string
-		if err := field(objJSON, "objective.", xkHuberParam, &hp); err == nil {
-			if s, err := strconv.ParseFloat(hp[xkHuberSlope], 64); err == nil {
-				p.HuberSlope = s
-			}
-		}
-	case xvLogistic:
-		p.Objective, task = BinaryLogistic, model.Binary
-		if !(base > 0 && base < 1) {
-			return nil, fmt.Errorf("%w: binary:logistic base_score %v is not a probability", ErrXGBoost, base)
-		}
-		base = math.Log(base / (1 - base))
-	case xvSoftprob, xvSoftmax:
-		p.Objective, task = MultiSoftmax, model.Multiclass
-		if numClass, err = intString(lp, "learner_model_param.", xkNumClass); err != nil {
-			return nil, err
-		}
-		if numClass < 2 {
-			return nil, fmt.Errorf("%w: %s with num_class %d", ErrXGBoost, oname, numClass)
-		}
-	default:
-		return nil, fmt.Errorf("%w: objective %q is not supported", ErrXGBoost, oname)
 	}
 	var rawTrees []jsonObj
 	var treeInfo []int
@@ -399,6 +363,50 @@ func ReadXGBoostJSON(r io.Reader) (*Model, error) {
 	}
 	m.pack()
 	return m, nil
+}
+
+// xgbObjective maps the learner's objective to tabforge's, with the task,
+// the class count (multiclass) and the base score as a margin.
+func xgbObjective(learner jsonObj, lp map[string]string, base float64) (p Params, task model.Task, numClass int, margin float64, err error) {
+	var objJSON jsonObj
+	if err := field(learner, "learner.", xkObjective, &objJSON); err != nil {
+		return p, task, 0, 0, err
+	}
+	var oname string
+	if err := field(objJSON, "objective.", xkName, &oname); err != nil {
+		return p, task, 0, 0, err
+	}
+	switch oname {
+	case xvSquaredError, xvLinear:
+		p.Objective, task = SquaredError, model.Regression
+	case xvAbsoluteError:
+		p.Objective, task = AbsoluteError, model.Regression
+	case xvPseudoHuber:
+		p.Objective, task = Huber, model.Regression
+		var hp map[string]string
+		if err := field(objJSON, "objective.", xkHuberParam, &hp); err == nil {
+			if s, err := strconv.ParseFloat(hp[xkHuberSlope], 64); err == nil {
+				p.HuberSlope = s
+			}
+		}
+	case xvLogistic:
+		p.Objective, task = BinaryLogistic, model.Binary
+		if !(base > 0 && base < 1) {
+			return p, task, 0, 0, fmt.Errorf("%w: binary:logistic base_score %v is not a probability", ErrXGBoost, base)
+		}
+		base = math.Log(base / (1 - base))
+	case xvSoftprob, xvSoftmax:
+		p.Objective, task = MultiSoftmax, model.Multiclass
+		if numClass, err = intString(lp, "learner_model_param.", xkNumClass); err != nil {
+			return p, task, 0, 0, err
+		}
+		if numClass < 2 {
+			return p, task, 0, 0, fmt.Errorf("%w: %s with num_class %d", ErrXGBoost, oname, numClass)
+		}
+	default:
+		return p, task, 0, 0, fmt.Errorf("%w: objective %q is not supported", ErrXGBoost, oname)
+	}
+	return p, task, numClass, base, nil
 }
 
 // xgbTree converts one tree object of XGBoost's JSON model.

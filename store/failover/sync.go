@@ -43,10 +43,9 @@ func Replay(ctx context.Context, fallback *sqlite.Store, primary store.Store) (S
 // ReplayTo is Replay for the journal entries owed to target only (all of
 // them when target is ""); see sqlite.Pending.Target.
 func ReplayTo(ctx context.Context, fallback *sqlite.Store, primary store.Store, target string) (SyncCounts, error) {
-	var n SyncCounts
 	all, err := fallback.PendingWrites(ctx)
 	if err != nil {
-		return n, err
+		return SyncCounts{}, err
 	}
 	var pending []sqlite.Pending
 	for _, p := range all {
@@ -55,150 +54,188 @@ func ReplayTo(ctx context.Context, fallback *sqlite.Store, primary store.Store, 
 		}
 	}
 	if len(pending) == 0 {
-		return n, nil
+		return SyncCounts{}, nil
 	}
 	if err := primary.Ping(ctx); err != nil {
-		n.Left = len(pending)
-		return n, fmt.Errorf("sync: %w", err)
+		return SyncCounts{Left: len(pending)}, fmt.Errorf("sync: %w", err)
 	}
-	studies := map[string]store.Study{}
-	if list, err := fallback.ListStudies(ctx); err != nil {
-		return n, fmt.Errorf("sync: %w", err)
-	} else {
-		for _, st := range list {
-			studies[st.Name] = st
-		}
+	r := &replayer{ctx: ctx, fallback: fallback, primary: primary,
+		studies: map[string]store.Study{}, putStudies: map[string]bool{}, trials: map[string]map[int]tune.FrozenTrial{}}
+	list, err := fallback.ListStudies(ctx)
+	if err != nil {
+		return r.n, fmt.Errorf("sync: %w", err)
 	}
-	putStudies := map[string]bool{}
-	trials := map[string]map[int]tune.FrozenTrial{}
-	putStudy := func(name string) error {
-		if putStudies[name] {
-			return nil
-		}
-		st, ok := studies[name]
-		if !ok {
-			return fmt.Errorf("study %q is journalled but not in the fallback: %w", name, store.ErrNotFound)
-		}
-		if _, err := primary.PutStudy(ctx, st); err != nil {
-			return err
-		}
-		putStudies[name] = true
-		n.Studies++
-		return nil
-	}
-	// Record puts go to the primary in batches; deletes and the other kinds
-	// one by one. A batch is flushed before any other entry, so the order
-	// of the journal is kept.
-	var batch []*store.Record
-	var batched []sqlite.Pending
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		if err := primary.PutRecords(ctx, batch); err != nil {
-			return err
-		}
-		for _, p := range batched {
-			if err := fallback.ClearPending(ctx, p); err != nil {
-				return err
-			}
-		}
-		n.Records += len(batch)
-		batch, batched = batch[:0], batched[:0]
-		return nil
+	for _, st := range list {
+		r.studies[st.Name] = st
 	}
 	for i, p := range pending {
-		err := func() error {
-			if p.Kind != "record" {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-			switch p.Kind {
-			case "run":
-				r, err := fallback.GetRun(ctx, p.A)
-				if errors.Is(err, store.ErrNotFound) { // deleted while journalled
-					if err := primary.DeleteRun(ctx, p.A); err != nil {
-						return err
-					}
-					n.Runs++
-					break
-				}
-				if err != nil {
-					return err
-				}
-				if r.ID != p.A {
-					return fmt.Errorf("journalled run %s is missing from the fallback", p.A)
-				}
-				if err := primary.PutRun(ctx, r); err != nil {
-					return err
-				}
-				n.Runs++
-			case "record":
-				r, err := fallback.GetRecord(ctx, p.A, p.B)
-				switch {
-				case errors.Is(err, store.ErrNotFound):
-					if err := flush(); err != nil {
-						return err
-					}
-					if err := primary.DeleteRecord(ctx, p.A, p.B); err != nil {
-						return err
-					}
-					n.Records++
-				case err != nil:
-					return err
-				default:
-					batch, batched = append(batch, r), append(batched, p)
-					if len(batch) >= 500 {
-						return flush()
-					}
-					return nil // cleared by flush
-				}
-			case "study":
-				if err := putStudy(p.A); err != nil {
-					return err
-				}
-			case "trial":
-				if err := putStudy(p.A); err != nil {
-					return err
-				}
-				byNumber, ok := trials[p.A]
-				if !ok {
-					list, err := fallback.Trials(ctx, studies[p.A].ID)
-					if err != nil {
-						return err
-					}
-					byNumber = map[int]tune.FrozenTrial{}
-					for _, t := range list {
-						byNumber[t.Number] = t
-					}
-					trials[p.A] = byNumber
-				}
-				num, err := strconv.Atoi(p.B)
-				if err != nil {
-					return fmt.Errorf("journal: bad trial number %q", p.B)
-				}
-				t, ok := byNumber[num]
-				if !ok {
-					return fmt.Errorf("journalled trial %d of study %q is missing from the fallback", num, p.A)
-				}
-				if err := primary.PutTrial(ctx, p.A, t); err != nil {
-					return err
-				}
-				n.Trials++
-			default:
-				return fmt.Errorf("journal: unknown kind %q", p.Kind)
-			}
-			return fallback.ClearPending(ctx, p)
-		}()
-		if err != nil {
-			n.Left = len(pending) - i
-			return n, fmt.Errorf("sync %s %s/%s: %w", p.Kind, p.A, p.B, err)
+		if err := r.replay(p); err != nil {
+			r.n.Left = len(pending) - i
+			return r.n, fmt.Errorf("sync %s %s/%s: %w", p.Kind, p.A, p.B, err)
 		}
 	}
-	if err := flush(); err != nil {
-		n.Left = len(batch)
-		return n, fmt.Errorf("sync records: %w", err)
+	if err := r.flush(); err != nil {
+		r.n.Left = len(r.batch)
+		return r.n, fmt.Errorf("sync records: %w", err)
 	}
-	return n, nil
+	return r.n, nil
+}
+
+// replayer copies journal entries from the fallback to the primary,
+// counting what it copied.
+type replayer struct {
+	ctx      context.Context
+	fallback *sqlite.Store
+	primary  store.Store
+	n        SyncCounts
+
+	studies    map[string]store.Study // the fallback's, by name
+	putStudies map[string]bool        // copied to the primary already
+	trials     map[string]map[int]tune.FrozenTrial
+
+	// Record puts go to the primary in batches; deletes and the other
+	// kinds one by one. A batch is flushed before any other entry, so the
+	// order of the journal is kept.
+	batch   []*store.Record
+	batched []sqlite.Pending
+}
+
+// replay copies one entry and clears it from the journal (a batched
+// record is cleared by the flush that writes it).
+func (r *replayer) replay(p sqlite.Pending) error {
+	if p.Kind != "record" {
+		if err := r.flush(); err != nil {
+			return err
+		}
+	}
+	var err error
+	switch p.Kind {
+	case "run":
+		err = r.run(p)
+	case "record":
+		var batched bool
+		if batched, err = r.record(p); batched || err != nil {
+			return err
+		}
+	case "study":
+		err = r.putStudy(p.A)
+	case "trial":
+		err = r.trial(p)
+	default:
+		err = fmt.Errorf("journal: unknown kind %q", p.Kind)
+	}
+	if err != nil {
+		return err
+	}
+	return r.fallback.ClearPending(r.ctx, p)
+}
+
+func (r *replayer) run(p sqlite.Pending) error {
+	run, err := r.fallback.GetRun(r.ctx, p.A)
+	if errors.Is(err, store.ErrNotFound) { // deleted while journalled
+		if err := r.primary.DeleteRun(r.ctx, p.A); err != nil {
+			return err
+		}
+		r.n.Runs++
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if run.ID != p.A {
+		return fmt.Errorf("journalled run %s is missing from the fallback", p.A)
+	}
+	if err := r.primary.PutRun(r.ctx, run); err != nil {
+		return err
+	}
+	r.n.Runs++
+	return nil
+}
+
+// record deletes a record gone from the fallback at once, or adds it to
+// the batch (batched true).
+func (r *replayer) record(p sqlite.Pending) (batched bool, err error) {
+	rec, err := r.fallback.GetRecord(r.ctx, p.A, p.B)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		if err := r.flush(); err != nil {
+			return false, err
+		}
+		if err := r.primary.DeleteRecord(r.ctx, p.A, p.B); err != nil {
+			return false, err
+		}
+		r.n.Records++
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	r.batch, r.batched = append(r.batch, rec), append(r.batched, p)
+	if len(r.batch) >= 500 {
+		return true, r.flush()
+	}
+	return true, nil
+}
+
+func (r *replayer) flush() error {
+	if len(r.batch) == 0 {
+		return nil
+	}
+	if err := r.primary.PutRecords(r.ctx, r.batch); err != nil {
+		return err
+	}
+	for _, p := range r.batched {
+		if err := r.fallback.ClearPending(r.ctx, p); err != nil {
+			return err
+		}
+	}
+	r.n.Records += len(r.batch)
+	r.batch, r.batched = r.batch[:0], r.batched[:0]
+	return nil
+}
+
+func (r *replayer) putStudy(name string) error {
+	if r.putStudies[name] {
+		return nil
+	}
+	st, ok := r.studies[name]
+	if !ok {
+		return fmt.Errorf("study %q is journalled but not in the fallback: %w", name, store.ErrNotFound)
+	}
+	if _, err := r.primary.PutStudy(r.ctx, st); err != nil {
+		return err
+	}
+	r.putStudies[name] = true
+	r.n.Studies++
+	return nil
+}
+
+func (r *replayer) trial(p sqlite.Pending) error {
+	if err := r.putStudy(p.A); err != nil {
+		return err
+	}
+	byNumber, ok := r.trials[p.A]
+	if !ok {
+		list, err := r.fallback.Trials(r.ctx, r.studies[p.A].ID)
+		if err != nil {
+			return err
+		}
+		byNumber = map[int]tune.FrozenTrial{}
+		for _, t := range list {
+			byNumber[t.Number] = t
+		}
+		r.trials[p.A] = byNumber
+	}
+	num, err := strconv.Atoi(p.B)
+	if err != nil {
+		return fmt.Errorf("journal: bad trial number %q", p.B)
+	}
+	t, ok := byNumber[num]
+	if !ok {
+		return fmt.Errorf("journalled trial %d of study %q is missing from the fallback", num, p.A)
+	}
+	if err := r.primary.PutTrial(r.ctx, p.A, t); err != nil {
+		return err
+	}
+	r.n.Trials++
+	return nil
 }
