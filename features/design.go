@@ -567,6 +567,14 @@ const blockRows = 1024
 // Matrix makes one pass over each column (in blocks of rows) and a map
 // lookup per level of x, never per cell.
 func (d *Design) Matrix(x *frame.Frame) (*model.Matrix, error) {
+	return d.MatrixTo(nil, x)
+}
+
+// MatrixTo is Matrix writing into buf's storage when its capacity holds
+// the matrix (a new array otherwise), so a server can reuse the arrays of
+// large batches instead of allocating one per request. buf's contents do
+// not matter; the matrix's Data aliases buf when it was used.
+func (d *Design) MatrixTo(buf []float64, x *frame.Frame) (*model.Matrix, error) {
 	encs := make([]encoder, len(d.inputs))
 	for k, in := range d.inputs {
 		col, ok := x.Lookup(in.name)
@@ -579,7 +587,15 @@ func (d *Design) Matrix(x *frame.Frame) (*model.Matrix, error) {
 		encs[k] = d.encoderFor(in, col)
 	}
 	n := x.NumRows()
-	m := model.NewMatrix(n, len(d.names))
+	var m *model.Matrix
+	if size := n * len(d.names); cap(buf) >= size {
+		m = &model.Matrix{Rows: n, Cols: len(d.names), Data: buf[:size]}
+		if d.spec.OneHot { // one-hot encoders write only the ones
+			clear(m.Data)
+		}
+	} else {
+		m = model.NewMatrix(n, len(d.names))
+	}
 	for lo := 0; lo < n; lo += blockRows {
 		hi := min(lo+blockRows, n)
 		for k, e := range encs {

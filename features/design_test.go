@@ -521,3 +521,43 @@ func TestConcurrentMatrix(t *testing.T) {
 		}
 	}
 }
+
+// TestMatrixToReusesBuffer checks that MatrixTo into a used buffer of
+// garbage gives Matrix's values bit for bit, for one-hot and ordinal
+// designs with and without imputation, on ames (numeric, categorical and
+// missing values), and that it writes into the buffer when it is large
+// enough.
+func TestMatrixToReusesBuffer(t *testing.T) {
+	f, err := frame.ReadFile("../testdata/ames.csv", frame.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs := []DesignSpec{
+		{},
+		{OneHot: true, Scale: true},
+		{Missing: true, CategoricalMissing: MissingAsNaN},
+		{OneHot: true, Missing: true},
+	}
+	for _, spec := range specs {
+		d := mustFit(t, f, spec)
+		want := mustMatrix(t, d, f)
+		buf := make([]float64, len(want.Data)+7)
+		for i := range buf {
+			buf[i] = 12345.5
+		}
+		got, err := d.MatrixTo(buf, f)
+		if err != nil {
+			t.Fatalf("MatrixTo(%+v): %v", spec, err)
+		}
+		if &got.Data[0] != &buf[0] {
+			t.Errorf("MatrixTo(%+v) did not use a buffer of capacity %d for %d values", spec, cap(buf), len(want.Data))
+		}
+		if !identical(got, want) {
+			t.Errorf("MatrixTo(%+v) into a used buffer differs from Matrix", spec)
+		}
+		small, err := d.MatrixTo(make([]float64, 3), f)
+		if err != nil || !identical(small, want) {
+			t.Errorf("MatrixTo(%+v) with a small buffer: err %v, equal %v", spec, err, err == nil && identical(small, want))
+		}
+	}
+}

@@ -1,6 +1,10 @@
 package frame
 
-import "fmt"
+import (
+	"fmt"
+	"runtime"
+	"sync"
+)
 
 // ReadRows reads a table given as a header and rows of text cells, such
 // as a JSON request decoded by a server, exactly as ReadCSV would read
@@ -81,6 +85,51 @@ func ReadColumns(header []string, cells [][]string, opts ReadOptions) (*Frame, e
 	return f, nil
 }
 
+// gatherColumns pushes the cells, given column by column, into cols and
+// returns, per column, the 1-based row whose text passes 4 GiB (0: none;
+// the column stops there). Above parallelCells the columns are split into
+// one contiguous group per goroutine. Each group is gathered row by row,
+// not column by column: a request's cells are slices of its body, where a
+// row's cells lie side by side, so a row's cells come in a few cache
+// lines instead of one miss per cell (gathering a 10,000-row, 73-column
+// JSON request one column at a time spent most of its time on those).
+func gatherColumns(cols []*textColumn, cells [][]string, missing *missingSet) []int {
+	overflow := make([]int, len(cols))
+	workers := min(runtime.GOMAXPROCS(0), len(cols))
+	if len(cols)*len(cells[0]) < parallelCells {
+		workers = 1
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*len(cols)/workers, (w+1)*len(cols)/workers
+		wg.Go(func() { gatherGroup(cols[lo:hi], cells[lo:hi], missing, overflow[lo:hi]) })
+	}
+	wg.Wait()
+	return overflow
+}
+
+// gatherGroup is gatherColumns for one group of columns, row by row.
+func gatherGroup(cols []*textColumn, cells [][]string, missing *missingSet, overflow []int) {
+	for j, c := range cols {
+		size := 0
+		for _, s := range cells[j] {
+			size += len(s)
+		}
+		c.buf, c.ends = make([]byte, 0, size), make([]uint32, 0, len(cells[j]))
+	}
+	for i := range len(cells[0]) {
+		for j, c := range cols {
+			if overflow[j] > 0 {
+				continue
+			}
+			s := foldCRLF(cells[j][i])
+			if !c.push(s, missing.has(s)) {
+				overflow[j] = i + 1
+			}
+		}
+	}
+}
+
 func readColumns(header []string, cells [][]string, opts ReadOptions) (*Frame, error) {
 	cols, err := headerColumns(header, opts)
 	if err != nil {
@@ -98,23 +147,7 @@ func readColumns(header []string, cells [][]string, opts ReadOptions) (*Frame, e
 	if rows == 0 {
 		return nil, ErrNoRows
 	}
-	missing := opts.missingSet()
-	overflow := make([]int, len(cols)) // 1-based row whose text passes 4 GiB; 0: none
-	eachColumn(len(cols), rows*len(cols), func(j int) {
-		c, in := cols[j], cells[j]
-		size := 0
-		for _, s := range in {
-			size += len(s)
-		}
-		c.buf, c.ends = make([]byte, 0, size), make([]uint32, 0, rows)
-		for i, s := range in {
-			s = foldCRLF(s)
-			if !c.push(s, missing.has(s)) {
-				overflow[j] = i + 1
-				return
-			}
-		}
-	})
+	overflow := gatherColumns(cols, cells, opts.missingSet())
 	// A row-by-row read stops at the first cell that overflows: the
 	// earliest row, its leftmost column.
 	first := -1

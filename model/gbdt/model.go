@@ -27,6 +27,8 @@ type Model struct {
 	bestScore    float64 // best validation metric when early stopping kept a prefix
 	obj          objective
 	packed       []packedTree
+	// scorer, when set, predicts instead of packed (see newScorer).
+	scorer blockScorer
 }
 
 var _ model.Model = (*Model)(nil)
@@ -84,7 +86,7 @@ func (m *Model) clone() *Model {
 	out.trees = append([]*Tree(nil), m.trees...)
 	out.treeClass = append([]int(nil), m.treeClass...)
 	out.baseMargin = append([]float64(nil), m.baseMargin...)
-	out.packed = nil
+	out.packed, out.scorer = nil, nil
 	return &out
 }
 
@@ -94,6 +96,7 @@ func (m *Model) pack() {
 	for i, t := range m.trees {
 		m.packed[i] = t.pack()
 	}
+	m.scorer = newScorer(m)
 }
 
 // Families returns the gbdt family for a model.Registry: all three tasks,

@@ -72,6 +72,10 @@ func (m *Model) predictRaw(dst []float64, x *model.Matrix, workers int) {
 	var next atomicCounter
 	runWorkers(workers, func(int) {
 		var blk rowBlock
+		var score func(dst []float64, k int, b *rowBlock)
+		if m.scorer != nil {
+			score = m.scorer.worker()
+		}
 		for {
 			t := next.next()
 			if t >= nb {
@@ -83,6 +87,10 @@ func (m *Model) predictRaw(dst []float64, x *model.Matrix, workers int) {
 			}
 			blk.fill(x.Data[lo*p:hi*p], hi-lo, p)
 			out := dst[lo*k : hi*k]
+			if score != nil {
+				score(out, k, &blk)
+				continue
+			}
 			for ti := range m.packed {
 				m.packed[ti].addTo(out, k, m.treeClass[ti], &blk)
 			}

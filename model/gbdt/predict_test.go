@@ -2,6 +2,7 @@ package gbdt
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"path/filepath"
 	"testing"
@@ -145,23 +146,98 @@ func TestPredictMatchesTreeWalk(t *testing.T) {
 }
 
 // BenchmarkPredict10k predicts 10,000 ames rows (the file's rows
-// repeated) with a 500-tree depth-6 regression model, about the size of
-// the ames production ensemble's gbdt member; cpu-ms/op is steadier than
-// wall time on a shared machine.
+// repeated) with a 500-tree depth-6 regression model and with a
+// 1,000-tree depth-3 one, the shape of the ames production ensemble's
+// gbdt members (two of them, about 1,060 trees each); cpu-ms/op is
+// steadier than wall time on a shared machine.
 func BenchmarkPredict10k(b *testing.B) {
 	x, y, _ := amesMatrix(b)
-	p := Params{NEstimators: 500, MaxDepth: 6, LearningRate: 0.05}
-	m, err := Train(context.Background(), p, &model.Dataset{X: x, Y: y, Task: model.Regression}, nil, model.FitOptions{Workers: 2})
-	if err != nil {
-		b.Fatal(err)
-	}
 	xs := repeatRows(x, 10_000)
-	dst := make([]float64, xs.Rows)
-	c0 := cputime.Now()
-	for b.Loop() {
-		if err := m.Predict(dst, xs); err != nil {
-			b.Fatal(err)
+	for _, c := range []struct{ trees, depth int }{{500, 6}, {1000, 3}} {
+		b.Run(fmt.Sprintf("trees=%d/depth=%d", c.trees, c.depth), func(b *testing.B) {
+			p := Params{NEstimators: c.trees, MaxDepth: c.depth, LearningRate: 0.05}
+			m, err := Train(context.Background(), p, &model.Dataset{X: x, Y: y, Task: model.Regression}, nil, model.FitOptions{Workers: 2})
+			if err != nil {
+				b.Fatal(err)
+			}
+			dst := make([]float64, xs.Rows)
+			c0 := cputime.Now()
+			for b.Loop() {
+				if err := m.Predict(dst, xs); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(cputime.Now()-c0)/float64(b.N)/1e6, "cpu-ms/op")
+		})
+	}
+}
+
+// TestScorerMatchesTreeWalk checks that the QuickScorer layout gives bit
+// for bit the margins of walking each tree node by node, forced on
+// (whatever newScorer's cost estimate prefers) for trees of depth 3 to 6
+// (bitvectors of 32 and 64 bits), loss-guided trees and a multiclass model, with and without
+// missing values; and that it declines trees it cannot lay out.
+func TestScorerMatchesTreeWalk(t *testing.T) {
+	x, y, cat := amesMatrix(t)
+	filled, holes := model.NewMatrix(x.Rows, x.Cols), model.NewMatrix(x.Rows, x.Cols)
+	for i, v := range x.Data {
+		if filled.Data[i] = v; v != v {
+			filled.Data[i] = -1
+		}
+		if holes.Data[i] = filled.Data[i]; i*7919%23 == 0 { // about 4% of the cells missing
+			holes.Data[i] = math.NaN()
 		}
 	}
-	b.ReportMetric(float64(cputime.Now()-c0)/float64(b.N)/1e6, "cpu-ms/op")
+	for i := range holes.Cols { // a row missing every value: each split's default side
+		holes.Data[7*holes.Cols+i] = math.NaN()
+	}
+	cls := make([]float64, len(y))
+	for i, v := range y {
+		cls[i] = float64(min(2, int(v/100_000)))
+	}
+	cases := []struct {
+		name   string
+		x      *model.Matrix
+		y      []float64
+		task   model.Task
+		params Params
+		laid   bool // whether the scorer can lay the model out
+	}{
+		{"depth 3 missing", holes, y, model.Regression, Params{NEstimators: 80, MaxDepth: 3}, true}, // 32-bit bitvectors
+		{"depth 3 no missing", filled, y, model.Regression, Params{NEstimators: 80, MaxDepth: 3}, true},
+		{"depth 4", holes, y, model.Regression, Params{NEstimators: 40, MaxDepth: 4}, true},
+		{"depth 5", holes, y, model.Regression, Params{NEstimators: 40, MaxDepth: 5}, true},
+		{"depth 6", holes, y, model.Regression, Params{NEstimators: 40, MaxDepth: 6}, true}, // 64-bit
+		{"lossguide 60 leaves", holes, y, model.Regression, Params{NEstimators: 20, MaxLeaves: 60, GrowPolicy: Lossguide}, true},
+		{"multiclass", holes, cls, model.Multiclass, Params{NEstimators: 20, MaxDepth: 3}, true},
+		{"100 leaves", holes, y, model.Regression, Params{NEstimators: 5, MaxLeaves: 100, MaxDepth: -1, GrowPolicy: Lossguide}, false},
+		{"categorical", holes, y, model.Regression, Params{NEstimators: 30, CategoricalSplits: true}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := &model.Dataset{X: c.x, Y: c.y, Task: c.task, Categorical: cat}
+			if c.task == model.Multiclass {
+				d.NumClasses = 3
+			}
+			m, err := Train(context.Background(), c.params, d, nil, model.FitOptions{Workers: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.scorer = layoutScorer(m)
+			if (m.scorer != nil) != c.laid {
+				t.Fatalf("layoutScorer laid out the model: %v; want %v", m.scorer != nil, c.laid)
+			}
+			xs := repeatRows(c.x, 5003) // several blocks, a partial last one, rows not a multiple of scorerRows
+			got := make([]float64, xs.Rows*m.NumGroups())
+			if err := m.PredictRaw(got, xs); err != nil {
+				t.Fatal(err)
+			}
+			want := walkMargins(m, xs)
+			for i := range want {
+				if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+					t.Fatalf("margin %d = %v; the tree walk gives %v", i, got[i], want[i])
+				}
+			}
+		})
+	}
 }
