@@ -53,8 +53,8 @@ func TestEnsembleUnitsLocal(t *testing.T) {
 			got, want any
 		}{
 			{"params", got.Params, want.Params}, {"cv", got.CV, want.CV}, {"cv_std", got.CVStd, want.CVStd}, {"test", got.Test, want.Test},
-			{"test predictions", bits(got.testPred), bits(want.testPred)}, {"fold scores", bits(got.foldScores), bits(want.foldScores)},
-			{"weights", bits(gotPred.Combiner.Weights()), bits(wantPred.Combiner.Weights())},
+			{"test predictions", ieeeBits(got.testPred), ieeeBits(want.testPred)}, {"fold scores", ieeeBits(got.foldScores), ieeeBits(want.foldScores)},
+			{"weights", ieeeBits(gotPred.Combiner.Weights()), ieeeBits(wantPred.Combiner.Weights())},
 		} {
 			if g, w := fmt.Sprintf("%#v", c.got), fmt.Sprintf("%#v", c.want); g != w {
 				t.Errorf("%s %s = %s; want %s", s.name, c.what, g, w)
@@ -68,9 +68,9 @@ func TestEnsembleUnitsLocal(t *testing.T) {
 	}
 }
 
-// bits returns the IEEE bits of v, so that NaN equals NaN and -0 differs
+// ieeeBits returns the IEEE bits of v, so that NaN equals NaN and -0 differs
 // from 0.
-func bits(v []float64) []uint64 {
+func ieeeBits(v []float64) []uint64 {
 	out := make([]uint64, len(v))
 	for i, x := range v {
 		out[i] = math.Float64bits(x)
