@@ -27,9 +27,12 @@ private registry in --dir) on the rows before the period, holding out the
 latest period, and serves the production version; always retrains on the
 rows before the period and serves the new model. With --on-demand (the
 default) continuous trains a challenger only when the champion's score on the
-latest period fell by more than --decay below its test score, or the champion
+latest period fell by more than --decay below its test score, the champion
 has served --max-age periods since its promotion (default 1: at least every
-other period). Every model learns from the period it was tested on before it
+other period), the latest period drifts from the one before it (--on-drift),
+or the champion's refresh (--refresh) does not check out or gains more than
+--decay (--refresh-or-train); a challenger within the paired noise of the
+champion (--tie-wins) is promoted, as it learnt the latest period. Every model learns from the period it was tested on before it
 serves (refit_all; --keep-holdout turns this off).
 Prints each period's scores, the mean per strategy and its training time.
 --record keeps the result in the store (--store) for the dashboard's
