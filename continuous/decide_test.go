@@ -1,9 +1,13 @@
 package continuous
 
 import (
+	"context"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/pipeline"
 )
 
@@ -34,5 +38,63 @@ func TestBlocking(t *testing.T) {
 	}
 	if got := blocking(pipeline.Gates{floor}, &Decision{Metric: "r2", ChampionScore: 0.7}); !slices.Equal(got, pipeline.Gates{floor}.Failures()) {
 		t.Errorf("blocking = %q; want the gate's failure", got)
+	}
+}
+
+// TestTied: a challenger below the champion ties it when it wins at
+// least TieWins of the paired resamples; a gain, or no TieWins, is no tie.
+func TestTied(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		pol  Policy
+		gain float64
+		p    *Paired
+		want bool
+	}{
+		{"within noise", Policy{TieWins: 0.05}, -0.01, &Paired{ChallengerWins: 0.24}, true},
+		{"at the share", Policy{TieWins: 0.05}, -0.01, &Paired{ChallengerWins: 0.05}, true},
+		{"clearly worse", Policy{TieWins: 0.05}, -0.05, &Paired{ChallengerWins: 0.01}, false},
+		{"off", Policy{}, -0.01, &Paired{ChallengerWins: 0.24}, false},
+		{"no paired comparison", Policy{TieWins: 0.05}, -0.01, nil, false},
+		{"a gain", Policy{TieWins: 0.05}, 0.01, &Paired{ChallengerWins: 0.7}, false},
+	} {
+		if got := tc.pol.tied(tc.gain, tc.p); got != tc.want {
+			t.Errorf("%s: tied = %v; want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestRecentDrift: the newest rows call for a challenger when their
+// features shift from the rows just before them, not when they do not,
+// and the time column is left out of the comparison (it always moves).
+func TestRecentDrift(t *testing.T) {
+	const n, k = 2000, 500
+	r := rand.New(rand.NewPCG(7, 1))
+	for _, tc := range []struct {
+		name  string
+		shift float64
+		want  bool
+	}{{"no shift", 0, false}, {"shift", 3, true}} {
+		day, a, b, y := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+		for i := range n {
+			day[i], a[i], b[i], y[i] = float64(i*3600), r.NormFloat64(), r.NormFloat64(), r.NormFloat64()
+			if i >= n-k {
+				a[i] += tc.shift
+				b[i] += tc.shift
+			}
+		}
+		x, err := frame.New(frame.NewDatetime("t", day), frame.NewNumeric("a", a), frame.NewNumeric("b", b), frame.NewNumeric("y", y))
+		if err != nil {
+			t.Fatal(err)
+		}
+		holdout := make([]int, k)
+		for i := range holdout {
+			holdout[i] = n - k + i
+		}
+		p := &pipeline.Predictor{Schema: []pipeline.Field{{Name: "t"}, {Name: "a"}, {Name: "b"}, {Name: "y"}}}
+		cfg := &config.Config{Target: "y", TimeColumn: "t"}
+		if got := recentDrift(context.Background(), p, cfg, x, holdout); (got != "") != tc.want {
+			t.Errorf("%s: recentDrift = %q; want a trigger: %v", tc.name, got, tc.want)
+		}
 	}
 }

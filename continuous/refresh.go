@@ -42,6 +42,8 @@ type RefreshResult struct {
 	ChampionScore  float64 `json:"champion_score"`
 	RefreshedScore float64 `json:"refreshed_score"`
 	Paired         *Paired `json:"paired,omitempty"`
+	// why says why the check failed ("" when it passed).
+	why string
 }
 
 // refreshSource is what a refresh starts from: the champion's boosted
@@ -192,7 +194,8 @@ func refresh(ctx context.Context, env Env, champ *registry.Model, champP *pipeli
 		return fmt.Errorf("refresh: %w", err)
 	}
 	r.Paired = &p
-	if why := refreshLoses(r, pol, d.Metric); why != "" {
+	if why := refreshLoses(r, pol, d.Metric, d.ChallengerVersion == ""); why != "" {
+		r.why = why
 		d.Reason += "; not refreshed: " + why
 		d.Refresh = r
 		return nil
@@ -224,7 +227,7 @@ func refresh(ctx context.Context, env Env, champ *registry.Model, champP *pipeli
 // refreshLoses says why the refresh check does not justify a refresh,
 // or "": the boosted champion must beat the champion by the policy's
 // margins (and, when MinWins is set, on that share of paired resamples).
-func refreshLoses(r *RefreshResult, pol Policy, metric string) string {
+func refreshLoses(r *RefreshResult, pol Policy, metric string, untrained bool) string {
 	gain := r.RefreshedScore - r.ChampionScore
 	if !eval.Higher(metric) {
 		gain = -gain
@@ -237,6 +240,9 @@ func refreshLoses(r *RefreshResult, pol Policy, metric string) string {
 	case gain <= 0 || gain < need:
 		return fmt.Sprintf("boosted on all but every other newest row, its %s on those %d is %.4g against the champion's %.4g (%.4g needed, %.4g gained)",
 			metric, r.CheckRows, r.RefreshedScore, r.ChampionScore, need, gain)
+	case untrained && pol.OnDemand && pol.RefreshOrTrain && gain > pol.Decay*math.Abs(r.ChampionScore):
+		return fmt.Sprintf("boosted on all but every other newest row, its %s on those %d is %.4g against the champion's %.4g: the champion is more than %.0f%% off the newest rows, too far for a refresh",
+			metric, r.CheckRows, r.RefreshedScore, r.ChampionScore, 100*pol.Decay)
 	}
 	return ""
 }

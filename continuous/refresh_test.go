@@ -99,27 +99,37 @@ func TestRefresh(t *testing.T) {
 
 // TestRefreshLoses checks the refresh check's margins.
 func TestRefreshLoses(t *testing.T) {
+	orTrain := Policy{OnDemand: true, Decay: 0.05, RefreshOrTrain: true}
 	tests := []struct {
 		name        string
 		metric      string
 		champ, next float64
 		pol         Policy
 		wins        float64
+		untrained   bool // no challenger was trained
 		lose        bool
 	}{
-		{"better r2", "r2", 0.30, 0.32, Policy{}, 1, false},
-		{"equal r2", "r2", 0.30, 0.30, Policy{}, 1, true},
-		{"worse r2", "r2", 0.30, 0.29, Policy{}, 1, true},
-		{"below the absolute margin", "r2", 0.30, 0.32, Policy{MinAbsolute: 0.05}, 1, true},
-		{"below the relative margin", "r2", 0.30, 0.32, Policy{MinRelative: 0.1}, 1, true},
-		{"lower rmse", "rmse", 2.0, 1.9, Policy{}, 1, false},
-		{"higher rmse", "rmse", 2.0, 2.1, Policy{}, 1, true},
-		{"too few paired wins", "r2", 0.30, 0.32, Policy{MinWins: 0.9}, 0.6, true},
+		{"better r2", "r2", 0.30, 0.32, Policy{}, 1, false, false},
+		{"equal r2", "r2", 0.30, 0.30, Policy{}, 1, false, true},
+		{"worse r2", "r2", 0.30, 0.29, Policy{}, 1, false, true},
+		{"below the absolute margin", "r2", 0.30, 0.32, Policy{MinAbsolute: 0.05}, 1, false, true},
+		{"below the relative margin", "r2", 0.30, 0.32, Policy{MinRelative: 0.1}, 1, false, true},
+		{"lower rmse", "rmse", 2.0, 1.9, Policy{}, 1, false, false},
+		{"higher rmse", "rmse", 2.0, 2.1, Policy{}, 1, false, true},
+		{"too few paired wins", "r2", 0.30, 0.32, Policy{MinWins: 0.9}, 0.6, false, true},
+		// RefreshOrTrain: a gain beyond Decay is too far for a refresh
+		// when no challenger was trained (one is, then), not after one lost.
+		{"too far, refresh or train", "r2", 0.30, 0.34, orTrain, 1, true, true},
+		{"too far, challenger lost", "r2", 0.30, 0.34, orTrain, 1, false, false},
+		{"too far, refresh only", "r2", 0.30, 0.34, Policy{OnDemand: true, Decay: 0.05}, 1, true, false},
+		{"near, refresh or train", "r2", 0.30, 0.31, orTrain, 1, true, false},
+		{"too far rmse, refresh or train", "rmse", 2.0, 1.8, orTrain, 1, true, true},
+		{"near rmse, refresh or train", "rmse", 2.0, 1.95, orTrain, 1, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &RefreshResult{ChampionScore: tt.champ, RefreshedScore: tt.next, CheckRows: 10, Paired: &Paired{ChallengerWins: tt.wins}}
-			if why := refreshLoses(r, tt.pol, tt.metric); (why != "") != tt.lose {
+			if why := refreshLoses(r, tt.pol, tt.metric, tt.untrained); (why != "") != tt.lose {
 				t.Errorf("refreshLoses = %q; want a loss: %v", why, tt.lose)
 			}
 		})

@@ -27,9 +27,12 @@ private registry in --dir) on the rows before the period, holding out the
 latest period, and serves the production version; always retrains on the
 rows before the period and serves the new model. With --on-demand (the
 default) continuous trains a challenger only when the champion's score on the
-latest period fell by more than --decay below its test score, or the champion
+latest period fell by more than --decay below its test score, the champion
 has served --max-age periods since its promotion (default 1: at least every
-other period). Every model learns from the period it was tested on before it
+other period), the latest period drifts from the one before it (--on-drift),
+or the champion's refresh (--refresh) does not check out or gains more than
+--decay (--refresh-or-train); a challenger within the paired noise of the
+champion (--tie-wins) is promoted, as it learnt the latest period. Every model learns from the period it was tested on before it
 serves (refit_all; --keep-holdout turns this off).
 Prints each period's scores, the mean per strategy and its training time.
 --record keeps the result in the store (--store) for the dashboard's
@@ -106,6 +109,9 @@ process, since each decision depends on the registry the previous ones left.`,
 	f.BoolVar(&record, "record", false, "also record the result in the store (--store), for tabforge ui's /monitor page")
 	f.IntVar(&o.Policy.MaxAge, "max-age", 1, "with --on-demand: also train a challenger once the champion has seen this many periods since its promotion (0 = no limit)")
 	f.Float64Var(&o.Policy.Refresh, "refresh", 0.1, "instead of keeping the champion as it is, add this share of its boosting rounds fitted on all rows, when that checks out better on the newest period (0 = off)")
+	f.Float64Var(&o.Policy.TieWins, "tie-wins", 0.05, "a challenger below the champion that wins this share of the paired resamples ties it, and is promoted as it learnt the newest rows (0 = exact ties only)")
+	f.BoolVar(&o.Policy.OnDrift, "on-drift", true, "with --on-demand: also train a challenger when the newest period drifts from the one before it")
+	f.BoolVar(&o.Policy.RefreshOrTrain, "refresh-or-train", true, "with --on-demand and --refresh: train a challenger when the champion would be kept but its refresh does not check out")
 	f.BoolVar(&o.Policy.KeepHoldout, "keep-holdout", false, "leave the held-out newest rows out of a promoted challenger (default: refit it on all rows)")
 	f.String("queue", "", "train the always strategy's periods on tabforge workers through this JetStream server (nats://HOST:PORT or embedded)")
 	f.BoolVar(&asJSON, "json", false, `print {"metric", "strategies": [{"name", "mean", "train_seconds", "periods"}]}`)
