@@ -87,26 +87,35 @@ func walkMargins(m *Model, x *model.Matrix) []float64 {
 	return out
 }
 
+// walkData returns ames' matrix with its missing values filled (-1) and
+// with about 4% of the cells missing, the sale prices and their terciles
+// (classes 0-2), and the categorical columns: the inputs on which a
+// prediction layout is checked against the node-by-node walk.
+func walkData(t *testing.T) (filled, holes *model.Matrix, y, cls []float64, cat []bool) {
+	x, y, cat := amesMatrix(t)
+	filled, holes = model.NewMatrix(x.Rows, x.Cols), model.NewMatrix(x.Rows, x.Cols)
+	for i, v := range x.Data {
+		if filled.Data[i] = v; v != v {
+			filled.Data[i] = -1
+		}
+		if holes.Data[i] = filled.Data[i]; i*7919%23 == 0 {
+			holes.Data[i] = math.NaN()
+		}
+	}
+	cls = make([]float64, len(y))
+	for i, v := range y {
+		cls[i] = float64(min(2, int(v/100_000)))
+	}
+	return filled, holes, y, cls, cat
+}
+
 // TestPredictMatchesTreeWalk checks that the blocked, level-by-level
 // predictor gives bit for bit the margins of walking each tree node by
 // node, on ames with its missing values (blocks with NaN take the
 // missing-value path), on ames without them (the fast path), with
 // categorical splits and for a multiclass model.
 func TestPredictMatchesTreeWalk(t *testing.T) {
-	x, y, cat := amesMatrix(t)
-	filled, holes := model.NewMatrix(x.Rows, x.Cols), model.NewMatrix(x.Rows, x.Cols)
-	for i, v := range x.Data {
-		if filled.Data[i] = v; v != v {
-			filled.Data[i] = -1
-		}
-		if holes.Data[i] = filled.Data[i]; i*7919%23 == 0 { // about 4% of the cells missing
-			holes.Data[i] = math.NaN()
-		}
-	}
-	cls := make([]float64, len(y)) // price terciles
-	for i, v := range y {
-		cls[i] = float64(min(2, int(v/100_000)))
-	}
+	filled, holes, y, cls, cat := walkData(t)
 	cases := []struct {
 		name   string
 		x      *model.Matrix
@@ -178,22 +187,9 @@ func BenchmarkPredict10k(b *testing.B) {
 // (bitvectors of 32 and 64 bits), loss-guided trees and a multiclass model, with and without
 // missing values; and that it declines trees it cannot lay out.
 func TestScorerMatchesTreeWalk(t *testing.T) {
-	x, y, cat := amesMatrix(t)
-	filled, holes := model.NewMatrix(x.Rows, x.Cols), model.NewMatrix(x.Rows, x.Cols)
-	for i, v := range x.Data {
-		if filled.Data[i] = v; v != v {
-			filled.Data[i] = -1
-		}
-		if holes.Data[i] = filled.Data[i]; i*7919%23 == 0 { // about 4% of the cells missing
-			holes.Data[i] = math.NaN()
-		}
-	}
+	filled, holes, y, cls, cat := walkData(t)
 	for i := range holes.Cols { // a row missing every value: each split's default side
 		holes.Data[7*holes.Cols+i] = math.NaN()
-	}
-	cls := make([]float64, len(y))
-	for i, v := range y {
-		cls[i] = float64(min(2, int(v/100_000)))
 	}
 	cases := []struct {
 		name   string
