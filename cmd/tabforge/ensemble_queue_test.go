@@ -3,12 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/tabforge/tabforge/dist"
 )
 
 // ensembleJSON is the part of an ensemble's leaderboard line a queued
@@ -54,14 +51,7 @@ func TestEnsembleUnitsOnWorker(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a worker process")
 	}
-	srv, err := dist.Start(0)
-	if errors.Is(err, dist.ErrNoEmbedded) {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
+	srv := startQueue(t)
 	args := func(dir string) []string {
 		return []string{"train", "--data", testdata("credit_data.csv"), "--target", "Status", "--models", "logistic,tree", "--cv-folds", "3",
 			"--set", "enable_advanced_ensemble=true", "--json", "--store", "sqlite://" + filepath.Join(dir, "tf.db"),

@@ -45,6 +45,22 @@ func killStudyArgs(dir string) []string {
 		"--set", "force_production_quality=false", "--out", filepath.Join(dir, "models")}
 }
 
+// startQueue starts a JetStream server on a loopback port for the test
+// (embedded with -tags natsembed, else Debian's nats-server), or skips
+// the test when neither can run.
+func startQueue(t *testing.T) *dist.Server {
+	t.Helper()
+	srv, err := dist.Start(0)
+	if errors.Is(err, dist.ErrNoEmbedded) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	return srv
+}
+
 // TestWorkersSurviveKill runs a 24-trial study whose trials run on two
 // worker processes through a JetStream server, SIGKILLs one worker while
 // it runs a unit, and checks that the unit is redelivered to the other,
@@ -55,14 +71,7 @@ func TestWorkersSurviveKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts worker processes")
 	}
-	srv, err := dist.Start(0) // embedded with -tags natsembed, else Debian's nats-server
-	if errors.Is(err, dist.ErrNoEmbedded) {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
+	srv := startQueue(t)
 	dir := t.TempDir()
 	storeURL := "sqlite://" + filepath.Join(dir, "tf.db")
 
@@ -229,14 +238,7 @@ func freePort(t *testing.T) int {
 // recorded data path does not exist: it fetches the file the driver
 // shared on the queue, checks its hash, and the run succeeds.
 func TestWorkerFetchesDataset(t *testing.T) {
-	srv, err := dist.Start(0)
-	if errors.Is(err, dist.ErrNoEmbedded) {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
+	srv := startQueue(t)
 	driverDir, workerDir, dir := t.TempDir(), t.TempDir(), t.TempDir()
 	data, err := os.ReadFile(testdata("credit_data.csv"))
 	if err != nil {
