@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -176,6 +177,22 @@ func tuneCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepar
 type budgetedTPE struct {
 	tune.TPESampler
 	startup atomic.Int64 // fitted startup trials; 0 until fitted
+	warm    atomic.Int64 // cap on startup after informed starts; 0 if none
+}
+
+// warmRandomTrials is the number of random trials TPE still draws after a
+// study's informed (meta-learning) starts, which are counted as startup
+// trials the way Optuna counts enqueued ones. The starts already place
+// TPE's model near good configurations, so it needs little random
+// exploration; see warmStart for the measurement.
+const warmRandomTrials = 2
+
+// warmStart caps the startup at the study's n starts plus
+// warmRandomTrials and returns the cap.
+func (b *budgetedTPE) warmStart(n int) int {
+	w := n + warmRandomTrials
+	b.warm.Store(int64(w))
+	return w
 }
 
 // minStartupTrials is the fewest random trials before TPE's model.
@@ -185,6 +202,9 @@ func (b *budgetedTPE) current() tune.TPESampler {
 	s := b.TPESampler
 	if n := b.startup.Load(); n > 0 {
 		s.StartupTrials = int(n)
+	}
+	if w := int(b.warm.Load()); w > 0 {
+		s.StartupTrials = min(w, cmp.Or(s.StartupTrials, 10))
 	}
 	return s
 }
