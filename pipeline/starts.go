@@ -42,8 +42,8 @@ type Start struct {
 	// kept in TuningInfo.WarmStart.
 	From string
 	// Informed marks a start chosen for this dataset (a meta-learning
-	// one): a study with any needs few random trials after its starts
-	// (see warmRandomTrials).
+	// one): a study with any samples with TPE's model right after its
+	// starts (see budgetedTPE.warmStart).
 	Informed bool
 }
 
