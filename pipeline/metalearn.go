@@ -261,7 +261,7 @@ func (m *metaStarts) next(q StartQuery, first int) []Start {
 			m.tried = append(m.tried, MetaTried{Family: q.Family, Use: "start", MetaConfig: c, Study: q.BasicStudy, Trial: first + len(out)})
 			m.mu.Unlock()
 		}
-		out = append(out, Start{Params: vals, Distributions: dists, From: fmt.Sprintf("meta:%s (distance %.3f)", c.From, c.Distance)})
+		out = append(out, Start{Params: vals, Distributions: dists, From: fmt.Sprintf("meta:%s (distance %.3f)", c.From, c.Distance), Informed: true})
 	}
 	return out
 }

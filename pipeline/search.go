@@ -152,17 +152,23 @@ func (s *searcher) begin(ctx context.Context, study *tune.Study, storage tune.St
 		return nil, "", fmt.Errorf("tune %s: starts: %w", s.name, err)
 	}
 	var from []string
+	informed := false
 	for _, st := range starts {
 		if err := study.Enqueue(ctx, st.Params, st.Distributions); err != nil {
 			return nil, "", err
 		}
 		from = append(from, st.From)
+		informed = informed || st.Informed
 	}
 	if len(starts) == 0 {
 		return nil, "", nil
 	}
 	warm = strings.Join(from, ", ")
 	s.log.Info("warm start", "from", warm)
+	if b, ok := s.sampler.(*budgetedTPE); ok && informed {
+		b.warmStart(len(starts))
+		s.log.Info("TPE startup after informed starts", "startup_trials", b.current().StartupTrials)
+	}
 	before, err = study.Trials(ctx)
 	return before, warm, err
 }

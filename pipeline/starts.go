@@ -41,6 +41,10 @@ type Start struct {
 	// From says where it came from, e.g. "STUDY#TRIAL"; it is logged and
 	// kept in TuningInfo.WarmStart.
 	From string
+	// Informed marks a start chosen for this dataset (a meta-learning
+	// one): a study with any samples with TPE's model right after its
+	// starts (see budgetedTPE.warmStart).
+	Informed bool
 }
 
 // StartSources asks each source in turn and tries all their starts, in

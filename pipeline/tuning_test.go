@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -281,6 +282,62 @@ func TestStartSource(t *testing.T) {
 	for name, v := range start.Params {
 		if got, ok := trials[0].Params[name]; !ok || got != v {
 			t.Errorf("first trial %s = %v (%v), want the start's %v", name, got, ok, v)
+		}
+	}
+}
+
+// TestInformedStartsShortenStartup: a study warm-started by informed
+// (meta-learning) starts samples with TPE's model right after its starts;
+// uninformed starts (another study's best) and cold studies keep the
+// configured startup.
+func TestInformedStartsShortenStartup(t *testing.T) {
+	space := tune.SpaceFor("logistic", model.Binary)
+	var start Start
+	for _, p := range space.Params {
+		if p.Fixed == nil && p.Dist.Kind == tune.Float {
+			start = Start{Params: map[string]float64{p.Name: p.Dist.High}, Distributions: map[string]tune.Distribution{p.Name: p.Dist}, From: "test#1"}
+			break
+		}
+	}
+	if start.Params == nil {
+		t.Fatalf("logistic space %+v has no float parameter", space)
+	}
+	for _, tc := range []struct {
+		name     string
+		starts   StartSource
+		informed bool
+	}{
+		{"cold", StartSources{}, false},
+		{"uninformed start", fixedStarts{start}, false},
+		{"informed start", fixedStarts{Start{Params: start.Params, Distributions: start.Distributions, From: "meta:x", Informed: true}}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+			cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic"}, 3, t.TempDir()
+			cfg.EnableHyperparameterTuning, cfg.UseOptuna, cfg.MaxEvals = true, true, 4
+			var logs strings.Builder
+			o := Options{Studies: &tune.Memory{}, Starts: tc.starts, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+			if _, err := Train(context.Background(), cfg, o); err != nil {
+				t.Fatal(err)
+			}
+			want := "startup_trials=1" // the one start, no random trial
+			got := strings.Contains(logs.String(), "TPE startup after informed starts") && strings.Contains(logs.String(), want)
+			if got != tc.informed {
+				t.Errorf("startup shortened to %s: %v; want %v", want, got, tc.informed)
+			}
+		})
+	}
+	for _, configured := range []int{0, 2, 20} {
+		b := &budgetedTPE{TPESampler: tune.TPESampler{StartupTrials: configured}}
+		cold := b.current().StartupTrials
+		b.warmStart(5)
+		// 5 starts end the startup unless fewer trials were configured.
+		if got, want := b.current().StartupTrials, min(5, cmp.Or(configured, 10)); got != want {
+			t.Errorf("configured %d: startup %d after warmStart(5); want %d", configured, got, want)
+		}
+		if cold != configured {
+			t.Errorf("configured %d: cold startup %d", configured, cold)
 		}
 	}
 }
