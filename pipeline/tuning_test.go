@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -339,5 +341,39 @@ func TestInformedStartsShortenStartup(t *testing.T) {
 		if cold != configured {
 			t.Errorf("configured %d: cold startup %d", configured, cold)
 		}
+	}
+}
+
+// TestWarmStudyInterleavesRandomTrials checks which trials of a study
+// warm-started with 5 informed starts sample from the prior: every other
+// trial after the starts until warmExplore of them, never a cold study's
+// trial after its startup, and a constant-liar placeholder is not counted
+// as a trial run.
+func TestWarmStudyInterleavesRandomTrials(t *testing.T) {
+	history := func(done, lies int) *tune.History {
+		h := &tune.History{Lies: lies}
+		for i := range done + lies {
+			h.Trials = append(h.Trials, tune.FrozenTrial{Number: i, State: tune.Complete, Value: float64(i)})
+		}
+		return h
+	}
+	random := func(b *budgetedTPE, h *tune.History) bool { return b.sampler(h).StartupTrials == math.MaxInt }
+	warm := &budgetedTPE{}
+	warm.warmStart(5)
+	cold := &budgetedTPE{}
+	var got []int
+	for done := range 30 {
+		if random(warm, history(done, 0)) {
+			got = append(got, done)
+		}
+		if random(cold, history(done, 0)) {
+			t.Errorf("cold study: trial %d forced random", done)
+		}
+	}
+	if want := []int{6, 8, 10, 12, 14}; !slices.Equal(got, want) {
+		t.Errorf("warm study: random trials after %v finished; want %v", got, want)
+	}
+	if random(warm, history(5, 1)) || !random(warm, history(6, 1)) {
+		t.Errorf("a constant-liar placeholder counted as a finished trial")
 	}
 }
