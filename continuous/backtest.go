@@ -30,8 +30,9 @@ type BacktestOptions struct {
 	Start string
 	// Periods caps the number of periods; 0 runs to the end of the data.
 	Periods int
-	// Policy is the continuous strategy's retrain policy; each retrain
-	// holds out exactly the latest period (Policy.HoldoutRows is set).
+	// Policy is the continuous strategy's retrain policy (the command's
+	// is DefaultPolicy, as retrain's and watch's); each retrain holds
+	// out exactly the latest period (Policy.HoldoutRows is set).
 	Policy Policy
 	// Dir is the working directory: data slices, a private SQLite
 	// registry, artifacts and models. It should be empty.

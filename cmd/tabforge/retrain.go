@@ -23,16 +23,26 @@ func (a *app) retrainCommand() *cobra.Command {
 		Short: "Retrain a registered model on new data; promote the challenger only if it is better",
 		Long: `Retrain takes the production version of NAME as the champion. A data file
 with the same content as the champion's training data is "keep: no new data".
-Otherwise it reports drift against the champion's data, trains a challenger
-with the champion's configuration on all but the newest rows (--holdout, by
-the champion's time column), scores both on those rows, and promotes the
-challenger when it beats the champion by --min-absolute and --min-relative
-(as MLflow's MetricThreshold), wins at least --min-wins of 200 paired
-bootstrap resamples of those rows, and passed its quality gates. --stage
-staging promotes to staging only. With --on-demand a challenger is trained
-only when the champion's score on the newest rows fell more than --decay below
-its test score. Every decision is an event in the name's history (action
-retrain, the challenger and its parent version).`,
+Otherwise it reports drift against the champion's data and scores the
+champion on the newest rows (--holdout, by the champion's time column). By
+default (the policy 'tabforge backtest' measures) it trains a challenger
+only on demand: the champion's score there fell more than --decay below its
+test score, the champion has seen --max-age new data versions since its
+promotion, the newest rows drift from as many rows before them (--on-drift),
+or the champion's refresh (--refresh: a tenth of its boosting rounds more,
+on all rows) does not check out or gains more than --decay
+(--refresh-or-train); otherwise a refresh that checks out replaces the
+champion, else it is kept. --on-demand=false trains a challenger on any new
+data. The challenger has the champion's configuration, trains on all but the
+newest rows and is promoted when it beats the champion there by
+--min-absolute and --min-relative (as MLflow's MetricThreshold), wins at
+least --min-wins of 200 paired bootstrap resamples of those rows, and passed
+its quality gates; a challenger below the champion that still wins
+--tie-wins of the resamples ties it and is promoted, as it learnt the newest
+rows. The reason names the rule that decided (tie-wins, on-drift,
+refresh-or-train). --stage staging promotes to staging only. Every decision
+is an event in the name's history (action retrain, the challenger and its
+parent version).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if name == "" || data == "" {
@@ -81,15 +91,7 @@ retrain, the challenger and its parent version).`,
 	f.StringVar(&data, "data", "", "the new data file (.csv or .parquet)")
 	f.StringVar(&dir, "dir", ".tabforge/continuous", "directory for retrain's held-out rows and runs (keep it between retrains)")
 	f.StringVar(&stage, "stage", "production", "where a winning challenger goes: production or staging")
-	f.Float64Var(&pol.Holdout, "holdout", 0.2, "share of the newest rows both models are scored on")
-	f.Float64Var(&pol.MinAbsolute, "min-absolute", 0, "least improvement of the metric, in its units")
-	f.Float64Var(&pol.MinRelative, "min-relative", 0, "least improvement as a share of the champion's score")
-	f.Float64Var(&pol.MinWins, "min-wins", 0, "least share of paired bootstrap resamples of the newest rows the challenger must win, e.g. 0.9")
-	f.BoolVar(&pol.OnDemand, "on-demand", false, "train a challenger only when the champion's score decayed on the newest rows")
-	f.Float64Var(&pol.Decay, "decay", 0.05, "with --on-demand: the champion's score may fall this share below its test score")
-	f.IntVar(&pol.MaxAge, "max-age", 0, "with --on-demand: also train a challenger once the champion has seen this many new data versions since its promotion (0 = no limit)")
-	f.Float64Var(&pol.Refresh, "refresh", 0, "instead of keeping the champion as it is, add this share of its boosting rounds fitted on all rows, when that checks out better on the newest (0 = off)")
-	f.BoolVar(&pol.KeepHoldout, "keep-holdout", false, "leave the held-out newest rows out of a promoted challenger (default: refit it on all rows)")
+	policyFlags(cmd, &pol, true)
 	f.BoolVar(&asJSON, "json", false, "print the decision as JSON")
 	return cmd
 }

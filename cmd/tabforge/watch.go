@@ -26,13 +26,14 @@ func (a *app) watchCommand() *cobra.Command {
 		Use:   "watch --name NAME --dir DIR [--every 1h] [--once]",
 		Short: "Retrain a registered model on every new data file in a directory",
 		Long: `Watch scans DIR every --every for .csv and .parquet files and runs retrain
-(see 'tabforge retrain --help') of NAME on each file whose content (SHA-256)
-it has not handled before, oldest first. Handled versions are kept in the
-store, so a restarted watch, a copy or a renamed file handles nothing again;
-a rewritten file with new content is new. A file retrain fails on is recorded
-as an error and not retried. --once scans once and exits (for cron and tests);
---status lists the versions handled. 'tabforge serve' on the same store serves
-a promoted challenger without a restart.`,
+of NAME on each file whose content (SHA-256) it has not handled before,
+oldest first, with retrain's policy flags and defaults (see 'tabforge retrain
+--help'). Handled versions are kept in the store, so a restarted watch, a
+copy or a renamed file handles nothing again; a rewritten file with new
+content is new. A file retrain fails on is recorded as an error and not
+retried. --once scans once and exits (for cron and tests); --status lists the
+versions handled. 'tabforge serve' on the same store serves a promoted
+challenger without a restart.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.Name == "" || (o.Dir == "" && !status) {
@@ -91,12 +92,7 @@ a promoted challenger without a restart.`,
 	f.BoolVar(&status, "status", false, "list the data versions handled for --name and exit")
 	f.StringVar(&dir, "work-dir", ".tabforge/continuous", "directory for retrain's held-out rows and runs (keep it between retrains)")
 	f.StringVar(&stage, "stage", "production", "where a winning challenger goes: production or staging")
-	f.Float64Var(&o.Policy.Holdout, "holdout", 0.2, "share of the newest rows both models are scored on")
-	f.Float64Var(&o.Policy.MinAbsolute, "min-absolute", 0, "least improvement of the metric, in its units")
-	f.Float64Var(&o.Policy.MinRelative, "min-relative", 0, "least improvement as a share of the champion's score")
-	f.Float64Var(&o.Policy.MinWins, "min-wins", 0, "least share of paired bootstrap resamples the challenger must win")
-	f.Float64Var(&o.Policy.Refresh, "refresh", 0, "instead of keeping the champion as it is, add this share of its boosting rounds fitted on all rows, when that checks out better on the newest (0 = off)")
-	f.BoolVar(&o.Policy.KeepHoldout, "keep-holdout", false, "leave the held-out newest rows out of a promoted challenger (default: refit it on all rows)")
+	policyFlags(cmd, &o.Policy, true)
 	f.BoolVar(&asJSON, "json", false, "with --once or --status: print the versions as JSON")
 	return cmd
 }

@@ -11,7 +11,9 @@ import (
 // TestWatchCommand promotes a ridge champion of a year of synthetic
 // orders and watches a directory holding its data: two --once runs over
 // the same directory handle the file once ("no new data"), and a newer
-// file added to it is retrained on (a challenger); --status lists both.
+// file added to it is retrained on (a challenger, as --on-demand=false
+// asks: on demand, the ridge champion scores no worse on the newest rows
+// and cannot be refreshed, so it is kept); --status lists both.
 func TestWatchCommand(t *testing.T) {
 	dir, watched := t.TempDir(), t.TempDir()
 	at := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -28,7 +30,7 @@ func TestWatchCommand(t *testing.T) {
 	}
 	once := func() []map[string]any {
 		t.Helper()
-		code, out, stderr := tabforge(t, dir, "watch", "--name", "sales", "--dir", watched, "--once", "--settle", "0", "--json",
+		code, out, stderr := tabforge(t, dir, "watch", "--name", "sales", "--dir", watched, "--once", "--settle", "0", "--json", "--on-demand=false",
 			"--work-dir", filepath.Join(dir, "continuous"))
 		if code != 0 {
 			t.Fatalf("watch --once: exit %d\n%s", code, stderr)

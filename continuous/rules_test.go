@@ -1,0 +1,141 @@
+package continuous
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/internal/atomicfile"
+)
+
+// TestRetrainRules retrains a champion of 2022's orders with
+// DefaultPolicy's rules on and off, each case in a fresh store:
+//   - tie-wins: on the champion's data less one row, the challenger
+//     (its configuration, trained without the newest rows) scores a
+//     little below the champion there but wins some paired resamples;
+//     the tie promotes it, and without the rule it is kept (and the
+//     champion refreshed instead);
+//   - refresh-or-train: on data running into the shifted 2023 the
+//     champion scores no worse than on its test rows, so on demand only
+//     its refresh is tried, and it gains more than the 5% decay on the
+//     check rows: the rule trains a challenger instead, which wins;
+//     without the rule the refresh is made;
+//   - on-drift: on the orders up to February 2023, holding out 2023's,
+//     the champion is within its decay, but the shifted newest rows
+//     drift from as many rows before them (of late 2022): the rule trains
+//     a challenger, which wins; without it no drift triggers one (the
+//     failed refresh does).
+func TestRetrainRules(t *testing.T) {
+	tie, tieOff := DefaultPolicy(), DefaultPolicy()
+	tie.OnDemand, tieOff.OnDemand = false, false // a challenger on any new data
+	tieOff.TieWins = 0
+	rot, rotOff := DefaultPolicy(), DefaultPolicy()
+	rotOff.RefreshOrTrain = false
+	drifting, driftOff := DefaultPolicy(), DefaultPolicy()
+	driftOff.OnDrift = false
+	for _, tc := range []struct {
+		name      string
+		pol       Policy
+		data      string // "less" (the champion's data less a row), "after" or "early" (to February 2023)
+		decision  string // "" for any
+		challenge bool   // a challenger was trained
+		reason    string // the reason's start (the rule named), or ""
+		off       string // a rule switched off, not to be named
+		trigger   string // in the trigger
+	}{
+		{"tie-wins", tie, "less", Promote, true, "tie-wins: ", "", ""},
+		{"tie-wins off", tieOff, "less", Refresh, true, "", ruleTie, ""}, // kept, then refreshed
+		{"refresh-or-train", rot, "after", Promote, true, "refresh-or-train: ", "", "refresh did not check out"},
+		{"refresh-or-train off", rotOff, "after", Refresh, false, "", ruleRefreshOrTrain, ""},
+		{"on-drift", drifting, "early", Promote, true, "on-drift: ", "", "drift from"},
+		{"on-drift off", driftOff, "early", "", false, "", ruleOnDrift, ""}, // refresh-or-train fires
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			env, before, after, champ := withChampion(t)
+			data, pol := after, tc.pol
+			switch tc.data {
+			case "less":
+				data = dropLastRow(t, before)
+			case "early":
+				data, pol.HoldoutRows = early2023(t, after)
+			}
+			d, err := Retrain(ctx, env, "sales", data, pol)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%+v", *d)
+			if (tc.decision != "" && d.Decision != tc.decision) || (tc.challenge && d.ChallengerVersion == "") {
+				t.Fatalf("decision %s, challenger %q (%s); want %s, a challenger %v", d.Decision, d.ChallengerVersion, d.Reason, tc.decision, tc.challenge)
+			}
+			if tc.reason != "" && !strings.HasPrefix(d.Reason, tc.reason) {
+				t.Errorf("reason %q; want it to start with %q", d.Reason, tc.reason)
+			}
+			if rules, _, ok := strings.Cut(d.Reason, ": "); tc.off != "" && ok && strings.Contains(rules, tc.off) {
+				t.Errorf("reason %q names %s, which is off", d.Reason, tc.off)
+			}
+			if tc.off == ruleOnDrift && strings.Contains(d.Trigger, "drift from") {
+				t.Errorf("trigger %q with on-drift off", d.Trigger)
+			}
+			if !strings.Contains(d.Trigger, tc.trigger) {
+				t.Errorf("trigger %q; want %q in it", d.Trigger, tc.trigger)
+			}
+			switch tc.name {
+			case "tie-wins", "tie-wins off":
+				// The setup: a challenger below the champion, within noise.
+				if d.Paired == nil || d.ChallengerScore >= d.ChampionScore || d.Paired.ChallengerWins < DefaultPolicy().TieWins {
+					t.Fatalf("challenger %.4g against the champion's %.4g, paired %+v; want it below, winning at least %.0f%% of the resamples",
+						d.ChallengerScore, d.ChampionScore, d.Paired, 100*DefaultPolicy().TieWins)
+				}
+			case "refresh-or-train":
+				if d.Refresh == nil || d.Refresh.Version != "" || d.ChallengerScore <= d.ChampionScore {
+					t.Errorf("refresh %+v, challenger %.4g against %.4g; want the refresh not made and a better challenger", d.Refresh, d.ChallengerScore, d.ChampionScore)
+				}
+			}
+			prod, err := env.Registry.Production(ctx, "sales")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := map[string]string{Promote: d.ChallengerVersion, Keep: champ}[d.Decision]; want != "" && prod.Version != want {
+				t.Errorf("production is %s after %s; want %s", prod.Version, d.Decision, want)
+			}
+			h, err := env.Registry.History(ctx, "sales")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := h[len(h)-1]; tc.reason != "" && !strings.Contains(e.Reason, tc.reason) {
+				t.Errorf("the history's last event %+v does not name the rule %q", e, tc.reason)
+			}
+		})
+	}
+}
+
+// early2023 writes the orders of after (see salesFiles) up to February
+// 2023 next to it and returns the file and the number of 2023's orders.
+func early2023(t *testing.T, after string) (path string, newest int) {
+	t.Helper()
+	x, err := frame.ReadFile(after, frame.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ord, _ := x.Lookup("order_date")
+	shift, end := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC).Unix(), time.Date(2023, 3, 1, 0, 0, 0, 0, time.UTC).Unix()
+	var rows []int
+	for i, v := range ord.Num {
+		if v < float64(end) {
+			rows = append(rows, i)
+			if v >= float64(shift) {
+				newest++
+			}
+		}
+	}
+	path = filepath.Join(filepath.Dir(after), "sales_to_2023-02.csv")
+	if err := atomicfile.Write(path, func(w io.Writer) error { return frame.WriteCSV(w, x.Take(rows)) }); err != nil {
+		t.Fatal(err)
+	}
+	return path, newest
+}
