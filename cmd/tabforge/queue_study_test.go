@@ -109,7 +109,7 @@ func testQueuedMatchesLocal(t *testing.T, want []studyView) {
 	storeURL := "sqlite://" + filepath.Join(dir, "tf.db")
 	_, log1 := startWorker(t, url, storeURL)
 	_, log2 := startWorker(t, url, storeURL)
-	waitWorkers(t, url, 2)
+	waitWorkers(t, url, 2, log1, log2)
 	code, out, errs := cli(t, dir, append(tunedTrainArgs(dir), "--queue", url)...)
 	if code != 0 {
 		t.Fatalf("queued train: exit %d\n%s\nworkers:\n%s\n%s", code, errs, log1.String(), log2.String())
@@ -230,7 +230,7 @@ func testServerRestart(t *testing.T, want []studyView) {
 	storeURL := "sqlite://" + filepath.Join(dir, "tf.db")
 	_, log1 := startWorker(t, srv.url(), storeURL)
 	_, log2 := startWorker(t, srv.url(), storeURL)
-	waitWorkers(t, srv.url(), 2)
+	waitWorkers(t, srv.url(), 2, log1, log2)
 	var out bytes.Buffer
 	var driverErr syncBuffer
 	driver := tabforgeProc(t, append(tunedTrainArgs(dir), "--queue", srv.url())...)
@@ -266,7 +266,7 @@ func testDriverResume(t *testing.T) {
 	storeURL := "sqlite://" + filepath.Join(dir, "tf.db")
 	_, log1 := startWorker(t, url, storeURL)
 	_, log2 := startWorker(t, url, storeURL)
-	waitWorkers(t, url, 2)
+	waitWorkers(t, url, 2, log1, log2)
 	args := append(tunedTrainArgs(dir), "--queue", url, "--set", "run_lease=1s")
 	var driverErr syncBuffer
 	driver := tabforgeProc(t, args...)
