@@ -14,20 +14,22 @@ import (
 )
 
 // splitMin is the smallest input ReadCSVBytes parses in pieces: below it
-// the goroutines cost more than the serial parse they spare (a 10,000-row
-// ames request is about 5 MB; its serial encoding/csv parse was a third
-// of the request's serial time).
+// the goroutines cost more than the serial parse they spare. A
+// 10,000-row ames request is 4.3 MB, and its serial ReadCSV took about
+// 37 of the request's 100 ms on 2 cores (BenchmarkReadCSV10k).
 const splitMin = 1 << 20
 
 // ReadCSVBytes is ReadCSV for a CSV text held in memory, such as a
 // request body. From 1 MiB on, and with more than one CPU, it parses the
-// rows in up to GOMAXPROCS pieces at once, cut after newlines; a piece
-// that does not parse cleanly (a cut inside a quoted field, say) or any
-// error at all sends the whole input through ReadCSV instead, so the
-// frame and the errors are always ReadCSV's.
+// rows in up to GOMAXPROCS pieces of 256 KiB or more at once, cut after
+// newlines; a piece that does not parse cleanly (a cut inside a quoted
+// field, say) or any error at all sends the whole input through ReadCSV
+// instead, so the frame and the errors are always ReadCSV's.
 func ReadCSVBytes(data []byte, opts ReadOptions) (*Frame, error) {
-	if workers := runtime.GOMAXPROCS(0); len(data) >= splitMin && workers > 1 {
-		if f, ok := readCSVSplit(data, opts, workers); ok {
+	// Pieces of at least splitMin/4 bytes each: many small pieces on a
+	// big machine would each pay for a reader and a set of columns.
+	if pieces := min(runtime.GOMAXPROCS(0), 4*len(data)/splitMin); len(data) >= splitMin && pieces > 1 {
+		if f, ok := readCSVSplit(data, opts, pieces); ok {
 			return f, nil
 		}
 	}
