@@ -1,6 +1,7 @@
 package frame
 
 import (
+	"bytes"
 	"encoding/csv"
 	"os"
 	"path/filepath"
@@ -45,6 +46,45 @@ func BenchmarkReadRows10k(b *testing.B) {
 		"columns/pinned": func() (*Frame, error) { return ReadColumns(recs[0], cells, pinned) },
 	}
 	for _, by := range []string{"rows", "columns", "columns/pinned"} {
+		b.Run(by, func(b *testing.B) {
+			b.ReportAllocs()
+			c0 := cputime.Now()
+			for b.Loop() {
+				if _, err := read[by](); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(cputime.Now()-c0)/float64(b.N)/1e6, "cpu-ms/op")
+		})
+	}
+}
+
+// BenchmarkReadCSV10k reads 10,000 ames rows (the file's rows repeated)
+// as CSV text, as the server reads a text/csv batch: serially (ReadCSV)
+// and in pieces (ReadCSVBytes), with the kinds pinned as a predictor
+// reads its inputs.
+func BenchmarkReadCSV10k(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join(testdataDir, "ames.csv"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	header, body, _ := bytes.Cut(data, []byte{'\n'})
+	lines := bytes.SplitAfter(bytes.TrimSuffix(body, []byte{'\n'}), []byte{'\n'})
+	text := append(bytes.Clone(header), '\n')
+	for i := range 10_000 {
+		text = append(text, bytes.TrimSuffix(lines[i%len(lines)], []byte{'\n'})...)
+		text = append(text, '\n')
+	}
+	f, err := ReadCSV(bytes.NewReader(text), ReadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pinned := ReadOptions{Schema: f.KindMap()}
+	read := map[string]func() (*Frame, error){
+		"serial": func() (*Frame, error) { return ReadCSV(bytes.NewReader(text), pinned) },
+		"bytes":  func() (*Frame, error) { return ReadCSVBytes(text, pinned) },
+	}
+	for _, by := range []string{"serial", "bytes"} {
 		b.Run(by, func(b *testing.B) {
 			b.ReportAllocs()
 			c0 := cputime.Now()

@@ -78,7 +78,7 @@ func (t *table) read(o frame.ReadOptions) (*frame.Frame, error) {
 		return frame.ReadRows(t.columns, t.cells, o)
 	}
 	o.Comma = t.comma
-	return frame.ReadCSV(bytes.NewReader(t.csv), o)
+	return frame.ReadCSVBytes(t.csv, o)
 }
 
 // badRequest is a client error: decoding failed before any model ran.

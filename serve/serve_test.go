@@ -26,12 +26,17 @@ func TestProtocolsMatchPredict(t *testing.T) {
 	promote(t, reg, houses.Version)
 	promote(t, reg, churn.Version)
 	f := start(t, reg, Options{})
-	for _, c := range []struct{ name, data, target, version string }{
-		{"houses", "ames.csv", "Sale_Price", houses.Version},
-		{"churn", "mlc_churn.csv", "churn", churn.Version},
+	for _, c := range []struct {
+		name, model, data, target, version string
+		rows                               int
+	}{
+		{"houses", "houses", "ames.csv", "Sale_Price", houses.Version, 25},
+		// Every ames row: a text/csv body past 1 MiB, parsed in pieces.
+		{"houses/all", "houses", "ames.csv", "Sale_Price", houses.Version, 2930},
+		{"churn", "churn", "mlc_churn.csv", "churn", churn.Version, 25},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			header, rows := csvRows(t, c.data, 25)
+			header, rows := csvRows(t, c.data, c.rows)
 			drop := slices.Index(header, c.target)
 			header = slices.Delete(slices.Clone(header), drop, drop+1)
 			for i := range rows {
@@ -39,13 +44,13 @@ func TestProtocolsMatchPredict(t *testing.T) {
 			}
 			p, want := wantPredictions(t, reg, c.version, writeCSV(t, t.TempDir(), header, rows))
 			for format, body := range mlflowBodies(header, rows) {
-				path := "/v1/models/" + c.name + "/invocations"
+				path := "/v1/models/" + c.model + "/invocations"
 				ct := "application/json"
 				if format == "csv" {
 					ct = "text/csv"
 				}
 				if format == "query" {
-					path = "/invocations?model=" + c.name
+					path = "/invocations?model=" + c.model
 				}
 				code, out, version := f.post(path, ct, body)
 				if code != http.StatusOK || version != c.version {
@@ -53,7 +58,7 @@ func TestProtocolsMatchPredict(t *testing.T) {
 				}
 				checkMLflow(t, format, p, want, out)
 			}
-			code, out, _ := f.postJSON("/v2/models/"+c.name+"/infer", v2Body(header, rows))
+			code, out, _ := f.postJSON("/v2/models/"+c.model+"/infer", v2Body(header, rows))
 			if code != http.StatusOK {
 				t.Fatalf("v2: %d %s", code, out)
 			}
