@@ -49,20 +49,28 @@ func salesFiles(t *testing.T, dir string) (before, after string) {
 // data, the newer data and the champion's version.
 func withChampion(t *testing.T) (env Env, before, after, champ string) {
 	t.Helper()
-	ctx := context.Background()
 	dir := t.TempDir()
+	before, after, champ = trainChampion(t, dir)
+	return openEnv(t, dir, filepath.Join(dir, "artifacts")), before, after, champ
+}
+
+// trainChampion writes salesFiles to dir, registers and promotes a gbdt
+// champion of 2022's orders in a store there, and closes the store, so
+// that dir can be copied to start several cases from one champion.
+func trainChampion(t *testing.T, dir string) (before, after, champ string) {
+	t.Helper()
+	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(dir, "tf.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	defer st.Close()
 	arts, err := artifact.Open(ctx, filepath.Join(dir, "artifacts"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { arts.Close() })
+	defer arts.Close()
 	reg := registry.New(st)
-	env = Env{Registry: reg, Artifacts: arts, CodeVersion: "test-code", Dir: filepath.Join(dir, "continuous"), Runs: st}
 	before, after = salesFiles(t, dir)
 	cfg := config.Default()
 	cfg.Data, cfg.Target, cfg.Name, cfg.TimeColumn = before, "order_quantity", "sales", "order_date"
@@ -79,7 +87,25 @@ func withChampion(t *testing.T) (env Env, before, after, champ string) {
 	if _, err := reg.Promote(ctx, champ, registry.Production, registry.PromoteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	return env, before, after, champ
+	return before, after, champ
+}
+
+// openEnv opens the store trainChampion left in dir and the artifact
+// store at arts as a retrain environment, closed when t ends.
+func openEnv(t *testing.T, dir, arts string) Env {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "tf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	as, err := artifact.Open(ctx, arts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { as.Close() })
+	return Env{Registry: registry.New(st), Artifacts: as, CodeVersion: "test-code", Dir: filepath.Join(dir, "continuous"), Runs: st}
 }
 
 // TestRetrain trains a champion on 2022's orders, then retrains on data

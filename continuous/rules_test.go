@@ -3,6 +3,7 @@ package continuous
 import (
 	"context"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,7 +14,9 @@ import (
 )
 
 // TestRetrainRules retrains a champion of 2022's orders with
-// DefaultPolicy's rules on and off, each case in a fresh store:
+// DefaultPolicy's rules on and off, each case in a copy of the store
+// the champion was trained in once (the artifacts restored in place, as
+// the registry records where they are stored):
 //   - tie-wins: on the champion's data less one row, the challenger
 //     (its configuration, trained without the newest rows) scores a
 //     little below the champion there but wins some paired resamples;
@@ -30,6 +33,12 @@ import (
 //     a challenger, which wins; without it no drift triggers one (the
 //     failed refresh does).
 func TestRetrainRules(t *testing.T) {
+	trained, pristine := t.TempDir(), t.TempDir()
+	_, _, champ := trainChampion(t, trained)
+	arts := filepath.Join(trained, "artifacts")
+	if err := os.CopyFS(pristine, os.DirFS(trained)); err != nil {
+		t.Fatal(err)
+	}
 	tie, tieOff := DefaultPolicy(), DefaultPolicy()
 	tie.OnDemand, tieOff.OnDemand = false, false // a challenger on any new data
 	tieOff.TieWins = 0
@@ -56,7 +65,18 @@ func TestRetrainRules(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			env, before, after, champ := withChampion(t)
+			dir := t.TempDir()
+			if err := os.CopyFS(dir, os.DirFS(pristine)); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.RemoveAll(arts); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.CopyFS(arts, os.DirFS(filepath.Join(pristine, "artifacts"))); err != nil {
+				t.Fatal(err)
+			}
+			env := openEnv(t, dir, arts)
+			before, after := filepath.Join(dir, "sales_2022.csv"), filepath.Join(dir, "sales_2023.csv")
 			data, pol := after, tc.pol
 			switch tc.data {
 			case "less":

@@ -31,7 +31,8 @@ type WatchOptions struct {
 	// Settle skips files modified less than this long ago, which may
 	// still be being written; 0 takes every file.
 	Settle time.Duration
-	// Policy is the retrain policy.
+	// Policy is the retrain policy (the command's is DefaultPolicy, as
+	// retrain's and backtest's).
 	Policy Policy
 	// Logger gets a line per file handled; nil discards.
 	Logger *slog.Logger
