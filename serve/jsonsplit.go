@@ -2,9 +2,6 @@ package serve
 
 import (
 	"encoding/json"
-	"runtime"
-	"strings"
-	"sync"
 	"unicode/utf8"
 )
 
@@ -22,17 +19,9 @@ import (
 // values of the rows' j-th field, so the table can be read one column
 // per goroutine; ragged rows are left to the general decoder.
 func fastSplit(body []byte) (columns []string, cells [][]string, ok bool) {
-	columns, cells, _, ok = fastSplitPieces(body, runtime.GOMAXPROCS(0), splitMin)
-	return columns, cells, ok
-}
-
-// fastSplitPieces is fastSplit scanning a data array of minBytes or
-// more in up to pieces parts at once; split is the number of parts it
-// used (1: read serially), for tests.
-func fastSplitPieces(body []byte, pieces, minBytes int) (columns []string, cells [][]string, split int, ok bool) {
-	p := &jscan{s: string(body), pieces: pieces, splitMin: minBytes}
+	p := &jscan{s: string(body)}
 	if !p.byte('{') || p.key() != "dataframe_split" || !p.byte('{') {
-		return nil, nil, 0, false
+		return nil, nil, false
 	}
 	seen := map[string]bool{}
 	for first := true; ; first = false {
@@ -40,11 +29,11 @@ func fastSplitPieces(body []byte, pieces, minBytes int) (columns []string, cells
 			break
 		}
 		if !first && !p.byte(',') {
-			return nil, nil, 0, false
+			return nil, nil, false
 		}
 		k := p.key()
 		if p.bad || seen[k] {
-			return nil, nil, 0, false
+			return nil, nil, false
 		}
 		seen[k] = true
 		switch k {
@@ -56,24 +45,21 @@ func fastSplitPieces(body []byte, pieces, minBytes int) (columns []string, cells
 			p.skip()
 		}
 		if p.bad {
-			return nil, nil, 0, false
+			return nil, nil, false
 		}
 	}
 	if !p.byte('}') || !p.end() || columns == nil || cells == nil {
-		return nil, nil, 0, false
+		return nil, nil, false
 	}
-	return columns, cells, p.pieces, true
+	return columns, cells, true
 }
 
 // jscan reads JSON from s; bad records the first error, after which
-// every method does nothing. columnsData scans a data array of splitMin
-// bytes or more in up to pieces parts at once, and sets pieces to the
-// number it used.
+// every method does nothing.
 type jscan struct {
-	s                string
-	i                int
-	bad              bool
-	pieces, splitMin int
+	s   string
+	i   int
+	bad bool
 }
 
 func (p *jscan) ws() {
@@ -168,74 +154,35 @@ func (p *jscan) stringArray() []string {
 	return out
 }
 
-// splitMin is the smallest data array columnsData scans in pieces: a
-// 10,000-row ames request holds about 9 MB of it, whose serial scan was
-// the one serial stage of the request's decoding; below some 100 KB the
-// goroutines cost more than they spare.
-const splitMin = 128 << 10
-
 // columnsData reads an array of arrays of scalars into columns: out[j]
 // holds every row's j-th cell. Each row must have as many cells as the
-// first, and the first at least one. From splitMin bytes on it scans the
-// rows in up to p.pieces parts at once (see dataSplit), else in one.
-// (splitMin applies to the bytes after the array's start, a bound on
-// its size.)
+// first, and the first at least one. The columns share one allocation,
+// sized by the rows' bytes so far (see grow).
 func (p *jscan) columnsData() [][]string {
+	out := [][]string{}
 	if !p.byte('[') {
 		p.bad = true
 		return nil
 	}
 	start := p.i
-	if p.pieces > 1 && len(p.s)-p.i >= p.splitMin {
-		if out, end, ok := p.dataSplit(p.pieces); ok {
-			p.i = end
-			return out
-		}
-		p.i = start // read serially from the top
-	}
-	p.pieces = 1
-	out, _ := p.rows(-1, len(p.s))
-	return out
-}
-
-// rows reads the rows of a data array from p.i (just past its '[', or
-// at a row's '[') into columns. With stop < 0 it reads to the array's
-// ']'; else it stops at the row that starts at offset stop and returns
-// reached true, or fails (bad) if rows run past stop or the array ends
-// first. end bounds the bytes the rows may take, for grow's estimate.
-// The columns share one allocation (see grow).
-func (p *jscan) rows(stop, end int) (out [][]string, reached bool) {
-	out = [][]string{}
-	start := p.i
 	for r := 0; !p.byte(']'); r++ {
-		if r > 0 && !p.byte(',') {
+		if (r > 0 && !p.byte(',')) || !p.byte('[') {
 			p.bad = true
-			return nil, false
-		}
-		if p.ws(); r > 0 && stop >= 0 && p.i >= stop {
-			if p.i > stop {
-				p.bad = true
-				return nil, false
-			}
-			return out, true
-		}
-		if !p.byte('[') {
-			p.bad = true
-			return nil, false
+			return nil
 		}
 		if r > 0 && len(out[0]) == cap(out[0]) {
-			out = grow(out, r, r*(end-start)/(p.i-start))
+			out = grow(out, r, r*(len(p.s)-start)/(p.i-start))
 		}
 		j := 0
 		for ; !p.byte(']'); j++ {
 			if (j > 0 && !p.byte(',')) || p.bad || (r > 0 && j >= len(out)) {
 				p.bad = true
-				return nil, false
+				return nil
 			}
 			v, ok := p.scalar()
 			if !ok {
 				p.bad = true
-				return nil, false
+				return nil
 			}
 			if r == 0 {
 				out = append(out, nil)
@@ -244,97 +191,7 @@ func (p *jscan) rows(stop, end int) (out [][]string, reached bool) {
 		}
 		if j == 0 || j != len(out) {
 			p.bad = true
-			return nil, false
-		}
-	}
-	if stop >= 0 {
-		p.bad = true // the array ended before the row at stop
-		return nil, false
-	}
-	return out, true
-}
-
-// dataSplit reads the rows of the data array at p.i (just past its '[')
-// in up to pieces parts at once, each starting at a candidate row start
-// (see rowStarts) and reading until the next; it returns the columns and
-// the offset after the array's ']', or ok false when the rows must be
-// read serially.
-//
-// Why the result is the serial scan's: the first part starts where the
-// serial scan does, and a scan is a function of its offset alone (jscan
-// carries nothing else), so it reads the serial scan's rows. It must stop
-// at the next candidate exactly at the start of a row, after a row's ','
-// (rows reports a scan that runs past it or reaches the array's end as
-// bad); then that candidate is a true row start, the serial scan reads
-// on from it as the next part did, and by induction every part read the
-// serial scan's rows. A candidate inside a string ("],[" in a cell) or
-// past the array is never reached at a row start, so the split is
-// refused. A bad part refuses it too, and the serial scan then reports
-// whatever error there is.
-func (p *jscan) dataSplit(pieces int) (out [][]string, end int, ok bool) {
-	starts := append([]int{p.i}, rowStarts(p.s, p.i, pieces)...)
-	if len(starts) < 2 {
-		return nil, 0, false
-	}
-	parts := make([][][]string, len(starts))
-	scans := make([]jscan, len(starts))
-	var wg sync.WaitGroup
-	for k := range starts {
-		wg.Go(func() {
-			q, stop, bound := &scans[k], -1, len(p.s)
-			q.s, q.i = p.s, starts[k]
-			if k+1 < len(starts) {
-				stop = starts[k+1]
-				if k > 0 {
-					bound = stop
-				}
-			}
-			// The first part's columns have room for every part's rows.
-			if cols, reached := q.rows(stop, bound); reached && !q.bad {
-				parts[k] = cols
-			}
-		})
-	}
-	wg.Wait()
-	out = parts[0]
-	for _, part := range parts {
-		if part == nil || len(part) != len(out) {
-			return nil, 0, false
-		}
-	}
-	for j := range out {
-		for _, part := range parts[1:] {
-			out[j] = append(out[j], part[j]...)
-		}
-	}
-	p.pieces = len(parts)
-	return out, scans[len(scans)-1].i, true
-}
-
-// rowStarts returns candidate offsets of row starts in the data array
-// whose rows begin at start, one after each even share of s[start:]
-// beyond the first: the '[' of the first "]" "," "[" (white space
-// allowed between) found there. They may be false (inside a string, or
-// after the array); dataSplit checks them.
-func rowStarts(s string, start, pieces int) []int {
-	var out []int
-	last := start
-	for k := 1; k < pieces; k++ {
-		at := max(start+k*(len(s)-start)/pieces, last+1)
-		for at < len(s) {
-			i := strings.IndexByte(s[at:], ']')
-			if i < 0 {
-				return out
-			}
-			q := jscan{s: s, i: at + i + 1}
-			if q.byte(',') && q.byte('[') {
-				out = append(out, q.i-1)
-				break
-			}
-			at += i + 1
-		}
-		if len(out) > 0 {
-			last = out[len(out)-1]
+			return nil
 		}
 	}
 	return out
