@@ -45,18 +45,7 @@ func BenchmarkReadRows10k(b *testing.B) {
 		"columns":        func() (*Frame, error) { return ReadColumns(recs[0], cells, ReadOptions{}) },
 		"columns/pinned": func() (*Frame, error) { return ReadColumns(recs[0], cells, pinned) },
 	}
-	for _, by := range []string{"rows", "columns", "columns/pinned"} {
-		b.Run(by, func(b *testing.B) {
-			b.ReportAllocs()
-			c0 := cputime.Now()
-			for b.Loop() {
-				if _, err := read[by](); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(cputime.Now()-c0)/float64(b.N)/1e6, "cpu-ms/op")
-		})
-	}
+	benchReads(b, []string{"rows", "columns", "columns/pinned"}, read)
 }
 
 // BenchmarkReadCSV10k reads 10,000 ames rows (the file's rows repeated)
@@ -84,7 +73,13 @@ func BenchmarkReadCSV10k(b *testing.B) {
 		"serial": func() (*Frame, error) { return ReadCSV(bytes.NewReader(text), pinned) },
 		"bytes":  func() (*Frame, error) { return ReadCSVBytes(text, pinned) },
 	}
-	for _, by := range []string{"serial", "bytes"} {
+	benchReads(b, []string{"serial", "bytes"}, read)
+}
+
+// benchReads runs each named read as a sub-benchmark, in the given
+// order, reporting allocations and CPU time per read.
+func benchReads(b *testing.B, names []string, read map[string]func() (*Frame, error)) {
+	for _, by := range names {
 		b.Run(by, func(b *testing.B) {
 			b.ReportAllocs()
 			c0 := cputime.Now()

@@ -109,6 +109,21 @@ func walkData(t *testing.T) (filled, holes *model.Matrix, y, cls []float64, cat 
 	return filled, holes, y, cls, cat
 }
 
+// trainWalkModel trains the model a layout test compares with the tree
+// walk (multiclass: the three price terciles of walkData).
+func trainWalkModel(t *testing.T, p Params, x *model.Matrix, y []float64, task model.Task, cat []bool) *Model {
+	t.Helper()
+	d := &model.Dataset{X: x, Y: y, Task: task, Categorical: cat}
+	if task == model.Multiclass {
+		d.NumClasses = 3
+	}
+	m, err := Train(context.Background(), p, d, nil, model.FitOptions{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // TestPredictMatchesTreeWalk checks that the blocked, level-by-level
 // predictor gives bit for bit the margins of walking each tree node by
 // node, on ames with its missing values (blocks with NaN take the
@@ -131,14 +146,7 @@ func TestPredictMatchesTreeWalk(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			d := &model.Dataset{X: c.x, Y: c.y, Task: c.task, Categorical: cat}
-			if c.task == model.Multiclass {
-				d.NumClasses = 3
-			}
-			m, err := Train(context.Background(), c.params, d, nil, model.FitOptions{Workers: 2})
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := trainWalkModel(t, c.params, c.x, c.y, c.task, cat)
 			xs := repeatRows(c.x, 5000) // several blocks, the last one partial
 			got := make([]float64, xs.Rows*m.NumGroups())
 			if err := m.PredictRaw(got, xs); err != nil {
@@ -211,14 +219,7 @@ func TestScorerMatchesTreeWalk(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			d := &model.Dataset{X: c.x, Y: c.y, Task: c.task, Categorical: cat}
-			if c.task == model.Multiclass {
-				d.NumClasses = 3
-			}
-			m, err := Train(context.Background(), c.params, d, nil, model.FitOptions{Workers: 2})
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := trainWalkModel(t, c.params, c.x, c.y, c.task, cat)
 			m.scorer = layoutScorer(m)
 			if (m.scorer != nil) != c.laid {
 				t.Fatalf("layoutScorer laid out the model: %v; want %v", m.scorer != nil, c.laid)
