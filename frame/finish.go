@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"unsafe"
+
+	"github.com/tabforge/tabforge/internal/par"
 )
 
 // parallelCells is the fewest cells worth checking and converting on
@@ -18,23 +18,11 @@ const parallelCells = 1 << 15
 // GOMAXPROCS goroutines when the table has at least parallelCells cells,
 // and returns when all calls have returned.
 func eachColumn(cols, cells int, fn func(j int)) {
-	workers := min(runtime.GOMAXPROCS(0), cols)
-	if cells < parallelCells || workers < 2 {
-		for j := range cols {
-			fn(j)
-		}
-		return
+	workers := runtime.GOMAXPROCS(0)
+	if cells < parallelCells {
+		workers = 1
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for j := int(next.Add(1) - 1); j < cols; j = int(next.Add(1) - 1) {
-				fn(j)
-			}
-		})
-	}
-	wg.Wait()
+	par.Tasks(workers, cols, fn)
 }
 
 // push appends value s of the next row without checking it (check does,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/tabforge/tabforge/internal/par"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/progress"
 )
@@ -202,7 +203,7 @@ func boost(ctx context.Context, m *Model, d, valid *model.Dataset, init []float6
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("gbdt: round %d: %w", startRound+r, err)
 		}
-		runTasks(workers, nb, func(t int) {
+		par.Tasks(workers, nb, func(t int) {
 			obj.gradients(grad, score, d.Y, d.Weights, t*gradBlock, min((t+1)*gradBlock, n))
 		})
 		rows = sampleRows(rows, n, c.subsample, stream(c.seed, stageRows, startRound+r))
@@ -249,14 +250,14 @@ func boost(ctx context.Context, m *Model, d, valid *model.Dataset, init []float6
 func addScores(score []float64, k, j int, tb *treeBuilder, leaves []leafSeg, idx []int32, bm *binMatrix, allRows bool, workers int) {
 	if !allRows {
 		n := bm.rows
-		runTasks(workers, blocks(n, gradBlock), func(t int) {
+		par.Tasks(workers, blocks(n, gradBlock), func(t int) {
 			for row := t * gradBlock; row < min((t+1)*gradBlock, n); row++ {
 				score[row*k+j] += float64(tb.value[tb.route(bm, row)])
 			}
 		})
 		return
 	}
-	runTasks(workers, len(leaves), func(t int) {
+	par.Tasks(workers, len(leaves), func(t int) {
 		ls := &leaves[t]
 		v := float64(tb.value[ls.nid])
 		if ls.right < 0 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/tabforge/tabforge/internal/par"
 	"github.com/tabforge/tabforge/model"
 )
 
@@ -68,7 +69,7 @@ func newBinMatrix(ctx context.Context, x *model.Matrix, maxBin int, seed uint64,
 	}
 	valueBins := min(maxBin-1, maxCuts+1)
 	var mu ctxErr
-	runTasks(workers, p, func(f int) {
+	par.Tasks(workers, p, func(f int) {
 		if mu.check(ctx) {
 			return
 		}
@@ -114,7 +115,7 @@ func newBinMatrix(ctx context.Context, x *model.Matrix, maxBin int, seed uint64,
 		bm.codes[f] = make([]uint8, n)
 	}
 	const block = 1024 // 1024 rows × p float64 stay in L2 while every feature is binned
-	runTasks(workers, blocks(n, block), func(t int) {
+	par.Tasks(workers, blocks(n, block), func(t int) {
 		if t%256 == 0 && mu.check(ctx) {
 			return
 		}

@@ -3,6 +3,8 @@ package gbdt
 import (
 	"container/heap"
 	"math"
+
+	"github.com/tabforge/tabforge/internal/par"
 )
 
 // entry is a node that may still be split: its rows are idx[begin:end].
@@ -92,7 +94,7 @@ func (g *grower) grow(grad []rowGrad, rows []int32, feats []int) (*treeBuilder, 
 	copy(g.idx, rows)
 	nb := blocks(n, sumBlock)
 	partial := make([]gpair, nb)
-	runTasks(g.workers, nb, func(t int) {
+	par.Tasks(g.workers, nb, func(t int) {
 		lo, hi := t*sumBlock, min((t+1)*sumBlock, n)
 		var s gpair
 		for i, r := range rows[lo:hi] {
@@ -110,7 +112,7 @@ func (g *grower) grow(grad []rowGrad, rows []int32, feats []int) (*treeBuilder, 
 	}
 	root := &entry{nid: g.tb.add(sum.h, g.leafValue(sum)), end: n, sum: sum}
 	root.hist = g.allocHist()
-	runTasks(g.workers, len(g.groups), func(t int) {
+	par.Tasks(g.workers, len(g.groups), func(t int) {
 		buildHist(root.hist, g.bm, g.groups[t], g.idx[:n], g.ghs[:n])
 	})
 	g.evaluate([]*entry{root})
@@ -213,7 +215,7 @@ func (h *entryHeap) Pop() any {
 func (g *grower) evaluate(batch []*entry) {
 	ng := len(g.groups)
 	res := make([]splitInfo, len(batch)*ng)
-	runTasks(g.workers, len(res), func(t int) {
+	par.Tasks(g.workers, len(res), func(t int) {
 		e, grp := batch[t/ng], g.groups[t%ng]
 		ps := g.c.nodeScore(e.sum)
 		var best splitInfo
@@ -319,14 +321,14 @@ func (g *grower) split(batch []*entry) []*entry {
 			spans = append(spans, span{lo, min(lo+partBlock, j.small.end)})
 		}
 	}
-	runTasks(g.workers, len(spans), func(t int) {
+	par.Tasks(g.workers, len(spans), func(t int) {
 		sp := spans[t]
 		for i, r := range g.idx[sp.lo:sp.hi] {
 			g.ghs[sp.lo+i] = g.grad[r]
 		}
 	})
 	ng := len(g.groups)
-	runTasks(g.workers, len(jobs)*ng, func(t int) {
+	par.Tasks(g.workers, len(jobs)*ng, func(t int) {
 		j, grp := jobs[t/ng], g.groups[t%ng]
 		s := j.small
 		buildHist(s.hist, bm, grp, g.idx[s.begin:s.end], g.ghs[s.begin:s.end])

@@ -6,36 +6,6 @@ import (
 	"sync/atomic"
 )
 
-// runTasks calls fn(t) for t in [0, n) on up to workers goroutines and
-// returns when all calls are done. Tasks are handed out in index order;
-// callers keep results deterministic by having each task write only its
-// own outputs.
-func runTasks(workers, n int, fn func(t int)) {
-	if workers > n {
-		workers = n
-	}
-	if workers <= 1 {
-		for t := range n {
-			fn(t)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for {
-				t := int(next.Add(1) - 1)
-				if t >= n {
-					return
-				}
-				fn(t)
-			}
-		})
-	}
-	wg.Wait()
-}
-
 // runWorkers runs fn(w) for w in [0, workers) on separate goroutines (one
 // call when workers <= 1) and waits for them; workers that need their own
 // scratch buffers use it with an atomicCounter handing out tasks.

@@ -1,5 +1,7 @@
 package gbdt
 
+import "github.com/tabforge/tabforge/internal/par"
+
 // partBlock is the row block of parallel partitioning and gathering.
 const partBlock = 1 << 15
 
@@ -26,7 +28,7 @@ func (g *grower) partition(batch []*entry) []int {
 	for k, e := range batch {
 		goLeft[k] = g.tb.goLeft[e.nid]
 	}
-	runTasks(g.workers, len(tasks), func(t int) {
+	par.Tasks(g.workers, len(tasks), func(t int) {
 		tk := &tasks[t]
 		col, tbl := g.bm.codes[batch[tk.e].best.feature], goLeft[tk.e]
 		idx, tmp := g.idx[tk.lo:tk.hi], g.tmp[tk.lo:tk.hi]
@@ -47,7 +49,7 @@ func (g *grower) partition(batch []*entry) []int {
 		tk.before = nLeft[tk.e]
 		nLeft[tk.e] += tk.nLeft
 	}
-	runTasks(g.workers, len(tasks), func(t int) {
+	par.Tasks(g.workers, len(tasks), func(t int) {
 		tk := &tasks[t]
 		e := batch[tk.e]
 		nl := tk.nLeft

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 
+	"github.com/tabforge/tabforge/internal/par"
 	"github.com/tabforge/tabforge/model"
 )
 
@@ -29,7 +30,7 @@ func (m *Model) Predict(dst []float64, x *model.Matrix) error {
 	m.predictRaw(dst, x, runtime.GOMAXPROCS(0))
 	switch m.cfg.objective {
 	case BinaryLogistic, MultiSoftmax: // the other objectives' link is the identity
-		runTasks(runtime.GOMAXPROCS(0), blocks(x.Rows, linkBlock), func(t int) {
+		par.Tasks(runtime.GOMAXPROCS(0), blocks(x.Rows, linkBlock), func(t int) {
 			for r := t * linkBlock; r < min((t+1)*linkBlock, x.Rows); r++ {
 				m.obj.transform(dst[r*k:(r+1)*k], dst[r*k:(r+1)*k])
 			}
