@@ -124,6 +124,22 @@ func trainWalkModel(t *testing.T, p Params, x *model.Matrix, y []float64, task m
 	return m
 }
 
+// checkMatchesWalk fails t unless m's margins on xs equal, bit for bit,
+// those of walking each tree node by node.
+func checkMatchesWalk(t *testing.T, m *Model, xs *model.Matrix) {
+	t.Helper()
+	got := make([]float64, xs.Rows*m.NumGroups())
+	if err := m.PredictRaw(got, xs); err != nil {
+		t.Fatal(err)
+	}
+	want := walkMargins(m, xs)
+	for i := range want {
+		if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+			t.Fatalf("margin %d = %v; the tree walk gives %v", i, got[i], want[i])
+		}
+	}
+}
+
 // TestPredictMatchesTreeWalk checks that the blocked, level-by-level
 // predictor gives bit for bit the margins of walking each tree node by
 // node, on ames with its missing values (blocks with NaN take the
@@ -148,16 +164,7 @@ func TestPredictMatchesTreeWalk(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			m := trainWalkModel(t, c.params, c.x, c.y, c.task, cat)
 			xs := repeatRows(c.x, 5000) // several blocks, the last one partial
-			got := make([]float64, xs.Rows*m.NumGroups())
-			if err := m.PredictRaw(got, xs); err != nil {
-				t.Fatal(err)
-			}
-			want := walkMargins(m, xs)
-			for i := range want {
-				if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
-					t.Fatalf("margin %d = %v; the tree walk gives %v", i, got[i], want[i])
-				}
-			}
+			checkMatchesWalk(t, m, xs)
 		})
 	}
 }
@@ -225,16 +232,7 @@ func TestScorerMatchesTreeWalk(t *testing.T) {
 				t.Fatalf("layoutScorer laid out the model: %v; want %v", m.scorer != nil, c.laid)
 			}
 			xs := repeatRows(c.x, 5003) // several blocks, a partial last one, rows not a multiple of scorerRows
-			got := make([]float64, xs.Rows*m.NumGroups())
-			if err := m.PredictRaw(got, xs); err != nil {
-				t.Fatal(err)
-			}
-			want := walkMargins(m, xs)
-			for i := range want {
-				if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
-					t.Fatalf("margin %d = %v; the tree walk gives %v", i, got[i], want[i])
-				}
-			}
+			checkMatchesWalk(t, m, xs)
 		})
 	}
 }
