@@ -1,17 +1,12 @@
 package serve
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"slices"
 	"testing"
 
 	"github.com/tabforge/tabforge/config"
-	"github.com/tabforge/tabforge/internal/cputime"
 	"github.com/tabforge/tabforge/pipeline"
 )
 
@@ -65,20 +60,5 @@ func BenchmarkBatchProduction(b *testing.B) {
 		r := rows[i%len(rows)]
 		batch[i] = slices.Delete(slices.Clone(r), target, target+1)
 	}
-	bodies := mlflowBodies(header, batch)
-	for _, format := range []string{"csv", "dataframe_split"} {
-		contentType := map[string]string{"csv": "text/csv", "dataframe_split": "application/json"}[format]
-		b.Run(fmt.Sprint("rows=10000/", format), func(b *testing.B) {
-			cpu := cputime.Now()
-			for b.Loop() {
-				resp, err := http.Post(f.url+"/invocations", contentType, bytes.NewReader(bodies[format]))
-				if err != nil || resp.StatusCode != http.StatusOK {
-					b.Fatal(resp, err)
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-			b.ReportMetric(float64(cputime.Now()-cpu)/float64(b.N)/1e6, "cpu-ms/op")
-		})
-	}
+	benchPosts(b, f.url, "rows=10000", mlflowBodies(header, batch))
 }

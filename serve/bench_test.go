@@ -25,23 +25,28 @@ func BenchmarkInvocations(b *testing.B) {
 		for i := range batch {
 			batch[i] = rows[i%len(rows)]
 		}
-		bodies := mlflowBodies(header, batch)
-		for _, format := range []string{"csv", "dataframe_split"} {
-			contentType := map[string]string{"csv": "text/csv", "dataframe_split": "application/json"}[format]
-			b.Run(fmt.Sprint("rows=", n, "/", format), func(b *testing.B) {
-				cpu := cputime.Now()
-				for b.Loop() {
-					resp, err := http.Post(f.url+"/invocations", contentType, bytes.NewReader(bodies[format]))
-					if err != nil || resp.StatusCode != http.StatusOK {
-						b.Fatal(resp, err)
-					}
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
+		benchPosts(b, f.url, fmt.Sprint("rows=", n), mlflowBodies(header, batch))
+	}
+}
+
+// benchPosts posts each format's body to url's /invocations as a
+// sub-benchmark named name/format, reporting the CPU time per request
+// (server and client, this process), which is steadier than wall time on
+// a shared machine.
+func benchPosts(b *testing.B, url, name string, bodies map[string][]byte) {
+	for _, format := range []string{"csv", "dataframe_split"} {
+		contentType := map[string]string{"csv": "text/csv", "dataframe_split": "application/json"}[format]
+		b.Run(name+"/"+format, func(b *testing.B) {
+			cpu := cputime.Now()
+			for b.Loop() {
+				resp, err := http.Post(url+"/invocations", contentType, bytes.NewReader(bodies[format]))
+				if err != nil || resp.StatusCode != http.StatusOK {
+					b.Fatal(resp, err)
 				}
-				// CPU time per request (server and client, this process) is
-				// steadier than wall time on a shared machine.
-				b.ReportMetric(float64(cputime.Now()-cpu)/float64(b.N)/1e6, "cpu-ms/op")
-			})
-		}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			b.ReportMetric(float64(cputime.Now()-cpu)/float64(b.N)/1e6, "cpu-ms/op")
+		})
 	}
 }
