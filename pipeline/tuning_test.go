@@ -245,21 +245,25 @@ func (f fixedStarts) Starts(context.Context, StartQuery) ([]Start, error) {
 	return []Start{f.start}, nil
 }
 
+// logisticStart is a first configuration for a logistic study: its first
+// free float parameter at the top of its range, named from.
+func logisticStart(t *testing.T, from string) Start {
+	t.Helper()
+	space := tune.SpaceFor("logistic", model.Binary)
+	for _, p := range space.Params {
+		if p.Fixed == nil && p.Dist.Kind == tune.Float {
+			return Start{Params: map[string]float64{p.Name: p.Dist.High}, Distributions: map[string]tune.Distribution{p.Name: p.Dist}, From: from}
+		}
+	}
+	t.Fatalf("logistic space %+v has no float parameter", space)
+	return Start{}
+}
+
 // TestStartSource plugs a source of first configurations into a TPE run:
 // the study's first trial is the proposed configuration, and the run
 // names where it came from.
 func TestStartSource(t *testing.T) {
-	space := tune.SpaceFor("logistic", model.Binary)
-	var start Start
-	for _, p := range space.Params {
-		if p.Fixed == nil && p.Dist.Kind == tune.Float {
-			start = Start{Params: map[string]float64{p.Name: p.Dist.High}, Distributions: map[string]tune.Distribution{p.Name: p.Dist}, From: "test#7"}
-			break
-		}
-	}
-	if start.Params == nil {
-		t.Fatalf("logistic space %+v has no float parameter", space)
-	}
+	start := logisticStart(t, "test#7")
 	cfg := config.Default()
 	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
 	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic"}, 3, t.TempDir()
@@ -289,21 +293,12 @@ func TestStartSource(t *testing.T) {
 }
 
 // TestInformedStartsShortenStartup: a study warm-started by informed
-// (meta-learning) starts samples with TPE's model right after its starts;
+// (meta-learning) starts ends its random startup with them (TPE's model
+// samples next; TestWarmStudyInterleavesRandomTrials checks what follows);
 // uninformed starts (another study's best) and cold studies keep the
 // configured startup.
 func TestInformedStartsShortenStartup(t *testing.T) {
-	space := tune.SpaceFor("logistic", model.Binary)
-	var start Start
-	for _, p := range space.Params {
-		if p.Fixed == nil && p.Dist.Kind == tune.Float {
-			start = Start{Params: map[string]float64{p.Name: p.Dist.High}, Distributions: map[string]tune.Distribution{p.Name: p.Dist}, From: "test#1"}
-			break
-		}
-	}
-	if start.Params == nil {
-		t.Fatalf("logistic space %+v has no float parameter", space)
-	}
+	start := logisticStart(t, "test#1")
 	for _, tc := range []struct {
 		name     string
 		starts   StartSource
