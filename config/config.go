@@ -95,9 +95,12 @@ type Config struct {
 	// Default none.
 	ModelParams map[string]map[string]any `yaml:"model_params" json:"model_params" koanf:"model_params"`
 	// TargetTransform is how regression models see the target: none, log
-	// (fit log(1+y), predict back), or auto: for a non-negative target
-	// with skew >= 0.5, each family is cross-validated both ways and keeps
-	// the better (scored on y's own scale). A family's model_params
+	// (fit log(1+y), predict back), trend (tree, forest and gbdt fit y
+	// minus a linear trend in the time column, fitted on their training
+	// rows, and predict the trend plus their fit), or auto: each family is
+	// cross-validated on y, on log(1+y) for a non-negative target with
+	// skew >= 0.5, and with the trend when the folds are time-ordered, and
+	// keeps the best (scored on y's own scale). A family's model_params
 	// target_transform wins. Default auto.
 	TargetTransform TargetTransform `yaml:"target_transform" json:"target_transform" koanf:"target_transform"`
 	// Seed seeds every random choice. Default 42.

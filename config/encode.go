@@ -13,7 +13,7 @@ import (
 
 // hashVersion starts the hashed text; bump it when the canonical encoding
 // changes, so old cache keys miss instead of colliding.
-const hashVersion = "tabforge-config-v5\n" // v2: cv auto is time-ordered with a time column; v3: target_transform; v4: meta_learning; v5: ensemble_method
+const hashVersion = "tabforge-config-v6\n" // v2: cv auto is time-ordered with a time column; v3: target_transform; v4: meta_learning; v5: ensemble_method; v6: target_transform auto tries a time trend
 
 // YAML returns the effective configuration as YAML: every key, in the
 // order of Keys, maps sorted by key. Loading it back as a file gives a

@@ -50,12 +50,13 @@ func (m CVMethod) Resolve(classification, temporal bool) CVMethod {
 // TargetTransform is how regression models see the target.
 type TargetTransform string
 
-// Target transforms: TargetAuto lets cross-validation choose between none
-// and log per family.
+// Target transforms: TargetAuto lets cross-validation choose between
+// none, log and (for trees, with time-ordered folds) trend per family.
 const (
-	TargetAuto TargetTransform = "auto"
-	TargetNone TargetTransform = "none"
-	TargetLog  TargetTransform = "log"
+	TargetAuto  TargetTransform = "auto"
+	TargetNone  TargetTransform = "none"
+	TargetLog   TargetTransform = "log"
+	TargetTrend TargetTransform = "trend"
 )
 
 // ColumnKind is a column type in a schema override.
@@ -142,7 +143,7 @@ func (CVMethod) allowed() []string {
 }
 
 func (TargetTransform) allowed() []string {
-	return []string{string(TargetAuto), string(TargetNone), string(TargetLog)}
+	return []string{string(TargetAuto), string(TargetNone), string(TargetLog), string(TargetTrend)}
 }
 
 func (ColumnKind) allowed() []string {

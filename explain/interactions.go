@@ -59,6 +59,7 @@ func (e *TreeEnsemble) InteractionValues(ctx context.Context, x *model.Matrix, w
 			for ti := range e.trees {
 				w.tree(&e.trees[ti])
 			}
+			e.addLinear(diag, w.x) // a linear term is all main effect
 			for i := range p {
 				if !used[i] {
 					continue

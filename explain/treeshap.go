@@ -121,6 +121,29 @@ type TreeEnsemble struct {
 	output   Output
 	maxDepth int
 	coef     *coefTables
+	linear   []linearTerm // added to every output (a trend-target model's trend)
+}
+
+// linearTerm is coef·(x[feature] − mean): its exact SHAP value, with no
+// interactions (a missing value counts as the mean, as model.TrendModel
+// predicts it).
+type linearTerm struct {
+	feature    int
+	coef, mean float64
+}
+
+func (l linearTerm) phi(row []float64) float64 {
+	if x := row[l.feature]; !math.IsNaN(x) {
+		return l.coef * (x - l.mean)
+	}
+	return 0
+}
+
+// linearPart is a model whose prediction is an inner model's plus a
+// linear term in a few features (model.TrendModel).
+type linearPart interface {
+	Unwrap() model.Model
+	LinearTerm() (index []int, coef, mean []float64, intercept float64)
 }
 
 // unwrapper is a model that predicts through a link from an inner model
@@ -136,6 +159,13 @@ type unwrapper interface{ Unwrap() model.Model }
 func NewTreeEnsemble(m model.Model) (*TreeEnsemble, error) {
 	if m == nil {
 		return nil, fmt.Errorf("%w: no model", ErrUnsupported)
+	}
+	if lp, ok := m.(linearPart); ok {
+		e, err := NewTreeEnsemble(lp.Unwrap())
+		if err != nil {
+			return nil, err
+		}
+		return e.withLinear(lp.LinearTerm())
 	}
 	if u, ok := m.(unwrapper); ok {
 		e, err := NewTreeEnsemble(u.Unwrap())
@@ -237,6 +267,34 @@ func (e *TreeEnsemble) NumOutputs() int { return e.outputs }
 // Output returns the quantity the SHAP values decompose.
 func (e *TreeEnsemble) Output() Output { return e.output }
 
+// withLinear adds intercept + Σ coef_j·(x[index_j] − mean_j) to every
+// output: the base value gains the intercept, and each feature's SHAP
+// value its own term.
+func (e *TreeEnsemble) withLinear(index []int, coef, mean []float64, intercept float64) (*TreeEnsemble, error) {
+	for j, f := range index {
+		if f < 0 || f >= e.features {
+			return nil, fmt.Errorf("explain: linear term on feature %d of %d", f, e.features)
+		}
+		e.linear = append(e.linear, linearTerm{feature: f, coef: coef[j], mean: mean[j]})
+	}
+	for k := range e.outputs {
+		e.base[k] += intercept
+		e.offset[k] += intercept
+	}
+	return e, nil
+}
+
+// addLinear adds the linear terms' SHAP values of row to phi
+// (outputs×features).
+func (e *TreeEnsemble) addLinear(phi, row []float64) {
+	for _, l := range e.linear {
+		v := l.phi(row)
+		for k := range e.outputs {
+			phi[k*e.features+l.feature] += v
+		}
+	}
+}
+
 // BaseValue returns the expected output per output, from the covers.
 func (e *TreeEnsemble) BaseValue() []float64 { return append([]float64(nil), e.base...) }
 
@@ -247,6 +305,11 @@ func (e *TreeEnsemble) Predict(dst []float64, x *model.Matrix) {
 		out := dst[r*e.outputs : (r+1)*e.outputs]
 		copy(out, e.offset)
 		row := x.Row(r)
+		for _, l := range e.linear {
+			for k := range out {
+				out[k] += l.phi(row)
+			}
+		}
 		for ti := range e.trees {
 			t := &e.trees[ti]
 			i := int32(0)
@@ -311,6 +374,11 @@ func (e *TreeEnsemble) TreeSHAP(ctx context.Context, x *model.Matrix, workers in
 					w.x = x.Row(r)
 					w.phi = v.Values[r*per : (r+1)*per]
 					w.tree(t)
+				}
+			}
+			if len(e.linear) > 0 {
+				for r := lo; r < hi; r++ {
+					e.addLinear(v.Values[r*per:(r+1)*per], x.Row(r))
 				}
 			}
 		}

@@ -15,6 +15,11 @@ type Family struct {
 	Tasks []Task
 	// Input says what preprocessing the family's learners expect.
 	Input Input
+	// Bounded says the family's regression predictions stay within the
+	// range of the targets it was fitted on (trees average them), so it
+	// cannot follow a trend beyond the training period by itself; the
+	// trend target transform (TargetTrend) is for such families.
+	Bounded bool
 	// New returns a learner for task with the given parameters (JSON
 	// object; nil means defaults) and random seed. Unknown parameters are
 	// an error.

@@ -13,7 +13,7 @@ import (
 
 // TargetTransformKey is the parameter, accepted by every family wrapped
 // with WithTargetTransform, that fits a regression model on a transformed
-// target: "log" or "none" (the default).
+// target: "log", "trend" (with TrendFeaturesKey) or "none" (the default).
 const TargetTransformKey = "target_transform"
 
 // TargetLog is the log transform: the model fits log(1+y) and predicts
@@ -25,30 +25,41 @@ const TargetLog = "log"
 var logMagic = []byte("tflogtarget1\x00")
 
 // WithTargetTransform returns f with the target_transform parameter:
-// "log" makes its learners fit log(1+y) and predict back on y's scale.
-// Log-scale errors are what many skewed positive targets (prices, wages,
-// counts) are homoscedastic in, so linear models in particular fit them
-// far better there; whether it helps a given table is for CV to say.
+// "log" makes its learners fit log(1+y) and predict back on y's scale;
+// "trend" makes them fit y minus a linear trend in the time features
+// named by trend_features (see TargetTrend). Log-scale errors are what
+// many skewed positive targets (prices, wages, counts) are homoscedastic
+// in, so linear models in particular fit them far better there; whether
+// either helps a given table is for CV to say.
 func WithTargetTransform(f Family) Family {
 	inner := f
 	f.New = func(task Task, seed uint64, params json.RawMessage) (Learner, error) {
-		transform, rest, err := splitTransform(params)
+		tp, rest, err := splitTransform(params)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", inner.Name, err)
 		}
 		l, err := inner.New(task, seed, rest)
-		if err != nil || transform == "" || transform == "none" {
+		if err != nil || tp.transform == "" || tp.transform == "none" {
 			return l, err
 		}
-		if transform != TargetLog {
-			return nil, fmt.Errorf("%s: %s %q: want %q or \"none\"", inner.Name, TargetTransformKey, transform, TargetLog)
+		if tp.transform != TargetLog && tp.transform != TargetTrend {
+			return nil, fmt.Errorf("%s: %s %q: want %q, %q or \"none\"", inner.Name, TargetTransformKey, tp.transform, TargetLog, TargetTrend)
 		}
 		if task != Regression {
-			return nil, fmt.Errorf("%s: %s %q applies to regression only (task is %s)", inner.Name, TargetTransformKey, transform, task)
+			return nil, fmt.Errorf("%s: %s %q applies to regression only (task is %s)", inner.Name, TargetTransformKey, tp.transform, task)
+		}
+		if tp.transform == TargetTrend {
+			if len(tp.features) == 0 {
+				return nil, fmt.Errorf("%s: %s %q needs %s", inner.Name, TargetTransformKey, TargetTrend, TrendFeaturesKey)
+			}
+			return &TrendLearner{Inner: l, Features: tp.features}, nil
 		}
 		return &LogTargetLearner{Inner: l}, nil
 	}
 	f.Decode = func(data []byte) (Model, error) {
+		if bytes.HasPrefix(data, trendMagic) {
+			return decodeTrend(data[len(trendMagic):], inner.Decode)
+		}
 		if !bytes.HasPrefix(data, logMagic) {
 			return inner.Decode(data)
 		}
@@ -73,27 +84,40 @@ func WithTargetTransform(f Family) Family {
 	return f
 }
 
-// splitTransform takes target_transform out of a JSON parameter object,
-// returning the rest for the wrapped family's strict decoding.
-func splitTransform(params json.RawMessage) (string, json.RawMessage, error) {
+// transformParams are the target transform's parameters.
+type transformParams struct {
+	transform string
+	features  []string // TrendFeaturesKey
+}
+
+// splitTransform takes target_transform (and trend_features) out of a
+// JSON parameter object, returning the rest for the wrapped family's
+// strict decoding.
+func splitTransform(params json.RawMessage) (transformParams, json.RawMessage, error) {
+	var tp transformParams
 	if len(bytes.TrimSpace(params)) == 0 || !bytes.Contains(params, []byte(TargetTransformKey)) {
-		return "", params, nil
+		return tp, params, nil
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(params, &m); err != nil {
-		return "", params, nil // the family reports its own parse error
+		return tp, params, nil // the family reports its own parse error
 	}
 	raw, ok := m[TargetTransformKey]
 	if !ok {
-		return "", params, nil
+		return tp, params, nil
 	}
-	var t string
-	if err := json.Unmarshal(raw, &t); err != nil {
-		return "", nil, fmt.Errorf("%s: want a string, got %s", TargetTransformKey, raw)
+	if err := json.Unmarshal(raw, &tp.transform); err != nil {
+		return tp, nil, fmt.Errorf("%s: want a string, got %s", TargetTransformKey, raw)
+	}
+	if raw, ok := m[TrendFeaturesKey]; ok {
+		if err := json.Unmarshal(raw, &tp.features); err != nil {
+			return tp, nil, fmt.Errorf("%s: want a list of feature names, got %s", TrendFeaturesKey, raw)
+		}
 	}
 	delete(m, TargetTransformKey)
+	delete(m, TrendFeaturesKey)
 	rest, err := json.Marshal(m)
-	return t, rest, err
+	return tp, rest, err
 }
 
 // LogTargetLearner fits Inner on log(1+y).

@@ -74,7 +74,7 @@ func familyBudget(cfg *config.Config, p *prepared) time.Duration {
 // with what it did. A family whose final fit alone would exceed the
 // budget gets an *overBudgetError. Without a budget, or within it, it
 // returns p and nil.
-func withinBudget(ctx context.Context, cfg *config.Config, o Options, p *prepared, name string,
+func withinBudget(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam model.Family, name string,
 	l model.Learner, spec features.DesignSpec, workers int) (*prepared, *BudgetInfo, error) {
 	budget := familyBudget(cfg, p)
 	if budget == 0 || cfg.EnableHyperparameterTuning || len(p.folds) == 0 {
@@ -94,7 +94,7 @@ func withinBudget(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	if c1, ok := cputime.Used(); cpu && ok {
 		unit = c1 - c0
 	}
-	plan := planBudget(unit.Seconds(), cvPasses(cfg, p), p.folds, len(p.train), budget.Seconds())
+	plan := planBudget(unit.Seconds(), cvPasses(cfg, p, fam), p.folds, len(p.train), budget.Seconds())
 	if plan.Action == "" {
 		return p, nil, nil
 	}
@@ -156,16 +156,16 @@ func scale(rows int) float64 {
 
 // cvPasses is about how many cross-validations an untuned family runs
 // on p: one, another when the knowledge base's configuration is checked
-// against the static one, and when the log target is tried one more,
-// or two on data large enough for the choice to be made on a subsample
-// (the raw and the log target there, then the chosen one in full).
-func cvPasses(cfg *config.Config, p *prepared) int {
+// against the static one, and under target_transform auto one more per
+// alternative target (the log, a time trend), plus the chosen one in full
+// on data large enough for the choice to be made on a subsample.
+func cvPasses(cfg *config.Config, p *prepared, fam model.Family) int {
 	n := 1
 	if p.static != nil {
 		n++
 	}
-	if p.task == model.Regression && cfg.TargetTransform == config.TargetAuto && logCandidate(p) {
-		n++
+	if alts := targetAlternatives(cfg, p, fam); p.task == model.Regression && cfg.TargetTransform == config.TargetAuto && len(alts) > 0 {
+		n += len(alts)
 		if len(p.train) > decideRows {
 			n++
 		}

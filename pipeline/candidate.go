@@ -41,7 +41,7 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	// On large data the family's cross-validations may train on a
 	// subsample of each fold (cvp) to keep its time budget; the final fit
 	// below sees every training row of p.
-	cvp, budget, err := withinBudget(ctx, cfg, o, p, name, learner, spec, workers)
+	cvp, budget, err := withinBudget(ctx, cfg, o, p, fam, name, learner, spec, workers)
 	if err != nil {
 		return Entry{}, nil, err
 	}

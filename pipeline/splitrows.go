@@ -15,6 +15,13 @@ import (
 	"github.com/tabforge/tabforge/split"
 )
 
+// timeOrderedCV reports whether p's folds are expanding windows in time
+// order, each validated on rows after its training rows.
+func (p *prepared) timeOrderedCV() bool { return strings.HasPrefix(p.cv, cvTimeseriesPrefix) }
+
+// cvTimeseriesPrefix starts the description of time-ordered folds.
+const cvTimeseriesPrefix = "timeseries:"
+
 // splitRows fills train, test and folds. Row indices in a test-rows file
 // refer to data rows of the file; rows without a target are skipped.
 func (p *prepared) splitRows(f *frame.Frame, cfg *config.Config, kept []int) error {
@@ -161,7 +168,7 @@ func cvFolds(p *prepared, cfg *config.Config, ytr []float64, k int) ([]split.Fol
 			folds, err := split.KFold(len(p.train), k, true, cfg.Seed)
 			return folds, fmt.Sprintf("kfold: %d shuffled folds (%s's training times are too concentrated for time-ordered folds)", k, cfg.TimeColumn), err
 		}
-		return folds, fmt.Sprintf("timeseries: %d expanding-window folds in %s order, gap %d%s", k, cfg.TimeColumn, cfg.CVGap, note), err
+		return folds, fmt.Sprintf(cvTimeseriesPrefix+" %d expanding-window folds in %s order, gap %d%s", k, cfg.TimeColumn, cfg.CVGap, note), err
 	case config.CVGroup:
 		col := cmp.Or(cfg.SegmentColumn, cfg.SegmentBy)
 		c, ok := p.x.Lookup(col)

@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strconv"
+	"strings"
 
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/features"
+	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/split"
 )
@@ -31,31 +32,36 @@ type targetChoice struct {
 
 // chooseTarget applies the configured target transform to a regression
 // family. With auto it cross-validates learner (the family's untuned
-// configuration) on the raw and on the log target and keeps the better
-// by mean CV R² on y's scale; with log it applies the log. known, if not
-// nil, is learner's CV on the run's folds, already computed. It returns
-// nil when the target stays as it is.
+// configuration) on the raw target and on each alternative that applies
+// (targetAlternatives: the log, a time trend) and keeps the best by mean
+// CV R² on y's scale; with log or trend it applies that transform. known,
+// if not nil, is learner's CV on the run's folds, already computed. It
+// returns nil when the target stays as it is.
 func chooseTarget(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam model.Family, name string,
 	params json.RawMessage, learner model.Learner, known *cvResult, spec features.DesignSpec, workers int) (*targetChoice, error) {
 	if p.task != model.Regression || cfg.ModelParams[name][model.TargetTransformKey] != nil {
 		return nil, nil
 	}
+	var alts []targetAlternative
 	switch cfg.TargetTransform {
 	case config.TargetLog:
-		lf := withTransform(fam, model.TargetLog)
-		l, err := lf.New(p.task, cfg.Seed, params)
-		return &targetChoice{fam: lf, learner: l}, err
+		alts = []targetAlternative{logTarget}
+	case config.TargetTrend:
+		if alts = trendTarget(cfg, p, fam); alts == nil {
+			return nil, nil
+		}
 	case config.TargetAuto:
+		alts = targetAlternatives(cfg, p, fam)
 	default:
 		return nil, nil
 	}
-	if len(p.folds) == 0 || !logCandidate(p) {
-		return nil, nil
+	if cfg.TargetTransform != config.TargetAuto {
+		lf := withTransform(fam, alts[0].params)
+		l, err := lf.New(p.task, cfg.Seed, params)
+		return &targetChoice{fam: lf, learner: l}, err
 	}
-	lf := withTransform(fam, model.TargetLog)
-	logL, err := lf.New(p.task, cfg.Seed, params)
-	if err != nil {
-		return nil, err
+	if len(p.folds) == 0 || len(alts) == 0 {
+		return nil, nil
 	}
 	// On large data the choice is made on a subsample of every fold and
 	// only the chosen learner is cross-validated in full (by the caller).
@@ -65,27 +71,100 @@ func chooseTarget(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	}
 	raw := known
 	if sampled || raw == nil {
+		var err error
 		if raw, err = crossValidate(ctx, learner, spec, q, workers, nil); err != nil {
 			return nil, err
 		}
 	}
-	keep := func(f model.Family, l model.Learner, cv *cvResult) *targetChoice {
-		if sampled {
-			cv = nil
+	best := &targetChoice{fam: fam, learner: learner, cv: raw}
+	bestR2 := meanOf(raw.folds, "r2")
+	scores := []any{"model", name, "cv_r2_raw", bestR2}
+	for _, a := range alts {
+		af := withTransform(fam, a.params)
+		al, err := af.New(p.task, cfg.Seed, params)
+		if err != nil {
+			return nil, err
 		}
-		return &targetChoice{fam: f, learner: l, cv: cv}
+		cv, err := crossValidate(ctx, al, spec, q, workers, nil)
+		if err != nil {
+			o.Logger.Warn("target transform failed; not considered", "model", name, "transform", a.name, "err", err)
+			continue
+		}
+		r2 := meanOf(cv.folds, "r2")
+		scores = append(scores, "cv_r2_"+a.name, r2)
+		if r2 > bestR2 {
+			best, bestR2 = &targetChoice{fam: af, learner: al, cv: cv}, r2
+		}
 	}
-	logged, err := crossValidate(ctx, logL, spec, q, workers, nil)
-	if err != nil {
-		o.Logger.Warn("log-target fit failed; keeping the raw target", "model", name, "err", err)
-		return keep(fam, learner, raw), nil
+	o.Logger.Info("target transform", append(scores, "subsampled", sampled)...)
+	if sampled {
+		best.cv = nil
 	}
-	rawR2, logR2 := meanOf(raw.folds, "r2"), meanOf(logged.folds, "r2")
-	o.Logger.Info("target transform", "model", name, "cv_r2_raw", rawR2, "cv_r2_log", logR2, "subsampled", sampled)
-	if logR2 > rawR2 {
-		return keep(lf, logL, logged), nil
+	return best, nil
+}
+
+// targetAlternative is a target transform auto may try: its name and the
+// parameters that apply it.
+type targetAlternative struct {
+	name   string
+	params map[string]any
+}
+
+// logTarget fits log(1+y).
+var logTarget = targetAlternative{string(config.TargetLog), map[string]any{model.TargetTransformKey: model.TargetLog}}
+
+// targetAlternatives are the transforms worth a cross-validation for fam
+// on p: the log for a non-negative skewed target, and a linear time trend
+// (trendTarget) when the folds are in time order, so that CV measures
+// what the trend does to forecasts of later periods.
+func targetAlternatives(cfg *config.Config, p *prepared, fam model.Family) []targetAlternative {
+	var out []targetAlternative
+	if logCandidate(p) {
+		out = append(out, logTarget)
 	}
-	return keep(fam, learner, raw), nil
+	if p.timeOrderedCV() {
+		out = append(out, trendTarget(cfg, p, fam)...)
+	}
+	return out
+}
+
+// trendTarget is the linear time trend for a family whose predictions
+// stay within the training targets' range (trees), or nil when fam
+// extrapolates by itself or p has no time features.
+func trendTarget(cfg *config.Config, p *prepared, fam model.Family) []targetAlternative {
+	tf := trendFeatures(cfg, p)
+	if !fam.Bounded || tf == nil {
+		return nil
+	}
+	return []targetAlternative{{string(config.TargetTrend),
+		map[string]any{model.TargetTransformKey: model.TargetTrend, model.TrendFeaturesKey: tf}}}
+}
+
+// trendFeatures names the design columns that carry the time column's
+// value: the column itself when it is numeric (a year, or year and
+// month), a datetime column's year and month parts. It returns nil without
+// a time column or when one is not among the features.
+func trendFeatures(cfg *config.Config, p *prepared) []string {
+	if cfg.TimeColumn == "" || p.x == nil {
+		return nil
+	}
+	var out []string
+	for _, name := range strings.Split(cfg.TimeColumn, ",") {
+		name = strings.TrimSpace(name)
+		c, ok := p.x.Lookup(name)
+		if !ok {
+			return nil
+		}
+		switch c.Kind {
+		case frame.Datetime:
+			out = append(out, name+"_year", name+"_month")
+		case frame.Numeric:
+			out = append(out, name)
+		default:
+			return nil
+		}
+	}
+	return out
 }
 
 // decideRows is the most training rows the target transform is chosen
@@ -138,10 +217,11 @@ func logCandidate(p *prepared) bool {
 	return len(y) > 2 && stat.Skew(y, nil) >= minLogSkew
 }
 
-// withTransform returns fam whose learners all apply target transform t,
-// whatever parameters they are given: tuning trials then search the
-// family on the chosen scale.
-func withTransform(fam model.Family, t string) model.Family {
+// withTransform returns fam whose learners all apply the target
+// transform set by extra (target_transform and its parameters), whatever
+// parameters they are given: tuning trials then search the family on the
+// chosen scale.
+func withTransform(fam model.Family, extra map[string]any) model.Family {
 	inner := fam.New
 	fam.New = func(task model.Task, seed uint64, params json.RawMessage) (model.Learner, error) {
 		m := map[string]json.RawMessage{}
@@ -150,7 +230,13 @@ func withTransform(fam model.Family, t string) model.Family {
 				return inner(task, seed, params) // the family reports the parse error
 			}
 		}
-		m[model.TargetTransformKey] = json.RawMessage(strconv.Quote(t))
+		for k, v := range extra {
+			raw, err := json.Marshal(v)
+			if err != nil {
+				return nil, err
+			}
+			m[k] = raw
+		}
 		raw, err := json.Marshal(m)
 		if err != nil {
 			return nil, err

@@ -115,3 +115,55 @@ func TestSubsampled(t *testing.T) {
 		t.Error("a fold thinned to nothing was not refused")
 	}
 }
+
+// TestTrendTarget trains a tree on a monthly panel whose level rises
+// every year: with time-ordered folds auto must try the trend, keep it
+// (CV sees the later folds' higher level), and beat the raw tree on the
+// latest period; with shuffled folds, where CV cannot see forecasts, it
+// must not try it.
+func TestTrendTarget(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	var b strings.Builder
+	b.WriteString("year,month,store,size,sales\n")
+	for year := 2000; year < 2012; year++ {
+		for month := 1; month <= 12; month++ {
+			for store := range 4 {
+				size := rng.Float64() * 3
+				sales := 100 + 8*float64(year-2000) + 4*math.Sin(float64(month)) + 10*size + float64(store) + rng.NormFloat64()
+				fmt.Fprintf(&b, "%d,%d,s%d,%.4f,%.3f\n", year, month, store, size, sales)
+			}
+		}
+	}
+	data := filepath.Join(t.TempDir(), "sales.csv")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(tt config.TargetTransform, cv config.CVMethod) Entry {
+		cfg := config.Default()
+		cfg.Data, cfg.Target, cfg.Out, cfg.TimeColumn = data, "sales", t.TempDir(), "year,month"
+		cfg.Models, cfg.CVFolds, cfg.TargetTransform, cfg.CV = []string{"tree"}, 4, tt, cv
+		cfg.EnableTemporalFeatures, cfg.EnableMarketFeatures = false, false
+		res, err := Train(context.Background(), cfg, Options{})
+		var gateErr *GateError
+		if err != nil && !errors.As(err, &gateErr) {
+			t.Fatal(err)
+		}
+		for _, e := range res.Leaderboard {
+			if e.Model == "tree" {
+				return e
+			}
+		}
+		t.Fatalf("no tree entry in %v", res.Leaderboard)
+		return Entry{}
+	}
+	none, auto := run(config.TargetNone, config.CVAuto), run(config.TargetAuto, config.CVAuto)
+	if got := auto.Params[model.TargetTransformKey]; got != model.TargetTrend {
+		t.Fatalf("target_transform auto, time-ordered folds: params %v, want the trend chosen", auto.Params)
+	}
+	if !(auto.Test["r2"] > none.Test["r2"]+0.1) {
+		t.Errorf("trend tree test r2 %.4f, raw %.4f: want the trend well ahead on the latest period", auto.Test["r2"], none.Test["r2"])
+	}
+	if got := run(config.TargetAuto, config.CVKFold).Params[model.TargetTransformKey]; got == model.TargetTrend {
+		t.Errorf("shuffled folds chose the trend (params %v)", got)
+	}
+}

@@ -212,32 +212,42 @@ func rebuildChain(cfg *config.Config, p *prepared, ids []string) (chain features
 	return chain, nil
 }
 
-// learnerType names a learner's Go type for a fold spec; a log-target
-// learner names its inner learner's type too, so that decodeLearner knows
-// what to rebuild before reading the JSON.
+// learnerType names a learner's Go type for a fold spec; a target
+// transform's learner names its inner learner's type too, so that
+// decodeLearner knows what to rebuild before reading the JSON.
 func learnerType(l model.Learner) string {
-	if lt, ok := l.(*model.LogTargetLearner); ok {
-		return fmt.Sprintf("%T(%s)", lt, learnerType(lt.Inner))
+	switch w := l.(type) {
+	case *model.LogTargetLearner:
+		return fmt.Sprintf("%T(%s)", w, learnerType(w.Inner))
+	case *model.TrendLearner:
+		return fmt.Sprintf("%T(%s)", w, learnerType(w.Inner))
 	}
 	return fmt.Sprintf("%T", l)
 }
 
 // decodeLearner rebuilds a learner from its type name (learnerType) and
 // JSON encoding, as a fold spec carries them. The types are those of the
-// registered families' learners for task; a log-target learner wraps one
-// of them. The rebuilt learner must encode to params again.
+// registered families' learners for task; a target transform's learner
+// wraps one of them. The rebuilt learner must encode to params again.
 func decodeLearner(reg *model.Registry, task model.Task, typeName string, params json.RawMessage) (model.Learner, error) {
-	logType := fmt.Sprintf("%T", &model.LogTargetLearner{})
-	if inner, ok := strings.CutPrefix(typeName, logType+"("); ok && strings.HasSuffix(inner, ")") {
+	for _, wrapper := range []model.Learner{&model.LogTargetLearner{}, &model.TrendLearner{}} {
+		inner, ok := strings.CutPrefix(typeName, fmt.Sprintf("%T(", wrapper))
+		if !ok || !strings.HasSuffix(inner, ")") {
+			continue
+		}
 		var w struct {
-			Inner json.RawMessage `json:"learner"`
+			Features []string        `json:"trend_features"`
+			Inner    json.RawMessage `json:"learner"`
 		}
 		if err := json.Unmarshal(params, &w); err != nil {
-			return nil, fmt.Errorf("pipeline: log-target learner: %w", err)
+			return nil, fmt.Errorf("pipeline: %T: %w", wrapper, err)
 		}
 		l, err := decodeLearner(reg, task, strings.TrimSuffix(inner, ")"), w.Inner)
 		if err != nil {
 			return nil, err
+		}
+		if _, trend := wrapper.(*model.TrendLearner); trend {
+			return &model.TrendLearner{Inner: l, Features: w.Features}, nil
 		}
 		return &model.LogTargetLearner{Inner: l}, nil
 	}

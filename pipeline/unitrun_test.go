@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/sqlite"
 )
@@ -83,6 +84,10 @@ func TestUnitRunnerRebuildsFolds(t *testing.T) {
 		{"log target", func(c *config.Config) {
 			c.Data, c.Target, c.Models = filepath.Join("..", "testdata", "ames.csv"), "Sale_Price", []string{"ols", "ridge"}
 		}},
+		{"trend target", func(c *config.Config) {
+			c.Data, c.Target, c.Models = filepath.Join("..", "testdata", "txhousing.csv"), "median", []string{"tree"}
+			c.TimeColumn, c.Drop, c.TargetTransform = "year,month", []string{"date"}, config.TargetTrend
+		}},
 		{"tuned", func(c *config.Config) {
 			c.Data, c.Target, c.Models = filepath.Join("..", "testdata", "credit_data.csv"), "Status", []string{"tree"}
 			c.EnableHyperparameterTuning, c.MaxEvals = true, 4
@@ -106,6 +111,9 @@ func TestUnitRunnerRebuildsFolds(t *testing.T) {
 			want, err := Train(ctx, cfg, Options{Runs: st})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if cfg.TargetTransform == config.TargetTrend && want.Leaderboard[0].Params[model.TargetTransformKey] != model.TargetTrend {
+				t.Fatalf("target_transform trend: %s params %v", want.Leaderboard[0].Model, want.Leaderboard[0].Params)
 			}
 			ex := newRebuildingExecutor(st)
 			got, err := Train(ctx, cfg, Options{Runs: st, Executor: ex})

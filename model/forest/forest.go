@@ -613,9 +613,10 @@ func Decode(data []byte) (*Model, error) {
 func Families() []model.Family {
 	fam := func(name string, extra bool) model.Family {
 		return model.Family{
-			Name:  name,
-			Tasks: []model.Task{model.Regression, model.Binary, model.Multiclass},
-			Input: model.Input{OneHot: false, Scale: false, Missing: false},
+			Name:    name,
+			Tasks:   []model.Task{model.Regression, model.Binary, model.Multiclass},
+			Input:   model.Input{OneHot: false, Scale: false, Missing: false},
+			Bounded: true,
 			New: func(task model.Task, seed uint64, params json.RawMessage) (model.Learner, error) {
 				p := Params{Seed: seed, ExtraTrees: extra}
 				if err := model.DecodeStrict(params, &p); err != nil {

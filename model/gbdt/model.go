@@ -106,9 +106,10 @@ func (m *Model) pack() {
 // parameters for the task.
 func Families() []model.Family {
 	return []model.Family{{
-		Name:  FamilyName,
-		Tasks: []model.Task{model.Regression, model.Binary, model.Multiclass},
-		Input: model.Input{OneHot: false, Scale: false, Missing: true},
+		Name:    FamilyName,
+		Tasks:   []model.Task{model.Regression, model.Binary, model.Multiclass},
+		Input:   model.Input{OneHot: false, Scale: false, Missing: true},
+		Bounded: true,
 		New: func(task model.Task, seed uint64, params json.RawMessage) (model.Learner, error) {
 			p := Params{Seed: seed}
 			if err := model.DecodeStrict(params, &p); err != nil {

@@ -290,9 +290,10 @@ func CheckTree(task model.Task, numClasses, numFeatures int, t *Tree) error {
 // ordinal-coded categoricals, unscaled and imputed features.
 func Families() []model.Family {
 	return []model.Family{{
-		Name:  FamilyName,
-		Tasks: []model.Task{model.Regression, model.Binary, model.Multiclass},
-		Input: model.Input{OneHot: false, Scale: false, Missing: false},
+		Name:    FamilyName,
+		Tasks:   []model.Task{model.Regression, model.Binary, model.Multiclass},
+		Input:   model.Input{OneHot: false, Scale: false, Missing: false},
+		Bounded: true,
 		New: func(task model.Task, seed uint64, params json.RawMessage) (model.Learner, error) {
 			p := Params{Seed: seed}
 			if err := model.DecodeStrict(params, &p); err != nil {
