@@ -207,12 +207,16 @@ func (m *LogTargetModel) Predict(dst []float64, x *Matrix) error {
 }
 
 // Params are the inner model's with the transform named.
-func (m *LogTargetModel) Params() map[string]any {
-	p := maps.Clone(m.Inner.Params())
+func (m *LogTargetModel) Params() map[string]any { return transformedParams(m.Inner, TargetLog) }
+
+// transformedParams are inner's parameters with the target transform
+// named, in a map of their own.
+func transformedParams(inner Model, transform string) map[string]any {
+	p := maps.Clone(inner.Params())
 	if p == nil {
 		p = map[string]any{}
 	}
-	p[TargetTransformKey] = TargetLog
+	p[TargetTransformKey] = transform
 	return p
 }
 

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 
@@ -212,11 +211,7 @@ func (m *TrendModel) Predict(dst []float64, x *Matrix) error {
 
 // Params are the inner model's with the transform and the trend named.
 func (m *TrendModel) Params() map[string]any {
-	p := maps.Clone(m.Inner.Params())
-	if p == nil {
-		p = map[string]any{}
-	}
-	p[TargetTransformKey] = TargetTrend
+	p := transformedParams(m.Inner, TargetTrend)
 	p["trend_coef"] = m.Coef
 	return p
 }
