@@ -26,10 +26,10 @@ type table struct {
 	comma rune   // 0: detect (a text/csv body)
 	// columns and cells are JSON rows, cells[i][j] the text of row i's
 	// value of columns[j] ("" for null); or, from the fast
-	// dataframe_split decoder, byCol[j][i] is.
+	// dataframe_split decoder, byCol[j].Cell(i) is.
 	columns []string
 	cells   [][]string
-	byCol   [][]string
+	byCol   []frame.TextColumn
 	rows    int
 	// key is the routing key (X-Routing-Key, or the route's key field in
 	// the first row); empty: none.
@@ -62,8 +62,8 @@ func (t *table) rowCells() [][]string {
 	rows := make([][]string, t.rows)
 	for i := range rows {
 		rows[i] = make([]string, len(t.byCol))
-		for j, c := range t.byCol {
-			rows[i][j] = c[i]
+		for j := range t.byCol {
+			rows[i][j] = t.byCol[j].Cell(i)
 		}
 	}
 	return rows
@@ -72,7 +72,7 @@ func (t *table) rowCells() [][]string {
 // read reads the table with the options a predictor's reader gives.
 func (t *table) read(o frame.ReadOptions) (*frame.Frame, error) {
 	if t.byCol != nil {
-		return frame.ReadColumns(t.columns, t.byCol, o)
+		return frame.ReadTextColumns(t.columns, t.byCol, o)
 	}
 	if t.cells != nil {
 		return frame.ReadRows(t.columns, t.cells, o)
@@ -224,10 +224,10 @@ func cellsTable(columns []string, cells [][]string, keyField string) (*table, er
 // splitTable is cellsTable for cells given column by column, byCol[j]
 // the cells of the rows' j-th fields (every row as long as the first,
 // which is not empty), with cellsTable's errors.
-func splitTable(columns []string, byCol [][]string, keyField string) (*table, error) {
+func splitTable(columns []string, byCol []frame.TextColumn, keyField string) (*table, error) {
 	rows := 0
 	if len(byCol) > 0 {
-		rows = len(byCol[0])
+		rows = byCol[0].Len()
 	}
 	if rows > 0 && len(byCol) != len(columns) {
 		return nil, badf("row %d has %d values for %d columns", 0, len(byCol), len(columns))
@@ -237,7 +237,7 @@ func splitTable(columns []string, byCol [][]string, keyField string) (*table, er
 	}
 	t := &table{columns: columns, byCol: byCol, rows: rows}
 	if j := slices.Index(columns, keyField); j >= 0 {
-		t.key = byCol[j][0]
+		t.key = byCol[j].Cell(0)
 	}
 	return t, nil
 }
