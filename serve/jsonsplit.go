@@ -64,15 +64,14 @@ type jscan struct {
 	bad bool
 }
 
+// ws skips white space. It and the other hot methods work on a local
+// copy of p.i, which the compiler keeps in a register, and store it once.
 func (p *jscan) ws() {
-	for p.i < len(p.s) {
-		switch p.s[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
-		}
+	s, i := p.s, p.i
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
 	}
+	p.i = i
 }
 
 // byte consumes c (after white space) if it comes next.
@@ -117,19 +116,24 @@ func (p *jscan) strSpan() (start, end int, plain, ok bool) {
 	if !p.byte('"') {
 		return 0, 0, false, false
 	}
-	start, plain = p.i, true
-	for ; p.i < len(p.s); p.i++ {
-		switch c := p.s[p.i]; {
+	s, i := p.s, p.i
+	start, plain = i, true
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			continue
+		}
+		switch {
 		case c == '"':
-			p.i++
-			return start, p.i - 1, plain, true
+			p.i = i + 1
+			return start, i, plain, true
 		case c == '\\':
 			plain = false
-			p.i++ // skip the escaped byte, which may be a quote
+			i++ // skip the escaped byte, which may be a quote
 		case c < 0x20:
 			p.bad = true
 			return 0, 0, false, false
-		case c >= utf8.RuneSelf:
+		default: // not ASCII
 			plain = false
 		}
 	}
@@ -259,41 +263,44 @@ func (p *jscan) literal() (string, bool) {
 
 // number reads a number by JSON's grammar.
 func (p *jscan) number() bool {
-	p.opt('-')
+	s, i := p.s, p.i
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
 	switch {
-	case p.opt('0'):
-	case p.digits() == 0:
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && isDigit(s[i]):
+		i = digits(s, i)
+	default:
 		return false
 	}
-	if p.opt('.') && p.digits() == 0 {
-		return false
-	}
-	if p.opt('e') || p.opt('E') {
-		if !p.opt('+') {
-			p.opt('-')
-		}
-		if p.digits() == 0 {
+	if i < len(s) && s[i] == '.' {
+		if i = digits(s, i+1); !isDigit(s[i-1]) {
 			return false
 		}
 	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if i = digits(s, i); !isDigit(s[i-1]) {
+			return false
+		}
+	}
+	p.i = i
 	return true
 }
 
-func (p *jscan) opt(c byte) bool {
-	if p.i < len(p.s) && p.s[p.i] == c {
-		p.i++
-		return true
-	}
-	return false
-}
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-func (p *jscan) digits() int {
-	n := 0
-	for p.i < len(p.s) && p.s[p.i] >= '0' && p.s[p.i] <= '9' {
-		p.i++
-		n++
+// digits returns the end of the run of digits at s[i:].
+func digits(s []byte, i int) int {
+	for i < len(s) && isDigit(s[i]) {
+		i++
 	}
-	return n
+	return i
 }
 
 // skip passes over any value, checking its grammar.

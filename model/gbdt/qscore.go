@@ -202,6 +202,8 @@ func (s *scorer[T]) addTo(dst []float64, k int, b *rowBlock, bv []T) {
 
 // exits sets bv[t] to tree t's bitvector for the row x: its lowest set
 // bit is the leaf the row reaches.
+//
+//go:noinline
 func (s *scorer[T]) exits(bv []T, x []float32) {
 	clear(bv)
 	nodes := s.nodes
