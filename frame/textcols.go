@@ -45,6 +45,11 @@ func (c *TextColumn) Reserve(rows int) {
 	}
 }
 
+// Reset empties the column, keeping its memory for the cells to come.
+func (c *TextColumn) Reset() {
+	c.buf, c.ends = c.buf[:0], c.ends[:0]
+}
+
 // Len returns the number of cells.
 func (c *TextColumn) Len() int { return len(c.ends) }
 

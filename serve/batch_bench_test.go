@@ -76,7 +76,7 @@ func BenchmarkDecodeSplit10k(b *testing.B) {
 		batch[i] = rows[i%len(rows)]
 	}
 	body := mlflowBodies(header, batch)["dataframe_split"]
-	t, err := decodeMLflow(body, "application/json", "")
+	t, err := decodeMLflow(body, "application/json", "", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func BenchmarkDecodeSplit10k(b *testing.B) {
 			b.ReportAllocs()
 			cpu := cputime.Now()
 			for b.Loop() {
-				t, err := decodeMLflow(body, "application/json", "")
+				t, err := decodeMLflow(body, "application/json", "", nil)
 				if err == nil && read {
 					_, err = t.read(pinned)
 				}

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"encoding/json"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/tabforge/tabforge/frame"
@@ -19,9 +20,11 @@ import (
 // general decoder handles it and reports any error: cells are the same
 // text either way (a number's literal text, a string's value, true,
 // false, "" for null). Ragged rows are left to the general decoder. The
-// cells are copies: nothing returned shares the body.
-func fastSplit(body []byte) (columns []string, cols []frame.TextColumn, ok bool) {
-	p := &jscan{s: body}
+// cells are copies: nothing returned shares the body. The columns reuse
+// the memory of reuse, columns a finished request no longer reads (or
+// nil).
+func fastSplit(body []byte, reuse []frame.TextColumn) (columns []string, cols []frame.TextColumn, ok bool) {
+	p := &jscan{s: body, reuse: reuse}
 	if !p.byte('{') || p.key() != "dataframe_split" || !p.byte('{') {
 		return nil, nil, false
 	}
@@ -59,9 +62,10 @@ func fastSplit(body []byte) (columns []string, cols []frame.TextColumn, ok bool)
 // jscan reads JSON from s; bad records the first error, after which
 // every method does nothing.
 type jscan struct {
-	s   []byte
-	i   int
-	bad bool
+	s     []byte
+	i     int
+	bad   bool
+	reuse []frame.TextColumn // emptied columns for columnsData
 }
 
 // ws skips white space. It and the other hot methods work on a local
@@ -183,7 +187,7 @@ const reserveAfter = 16
 // holds every row's j-th cell. Each row must have as many cells as the
 // first, and the first at least one.
 func (p *jscan) columnsData() []frame.TextColumn {
-	var out []frame.TextColumn
+	out := p.reuse[:0]
 	if !p.byte('[') {
 		p.bad = true
 		return nil
@@ -209,7 +213,8 @@ func (p *jscan) columnsData() []frame.TextColumn {
 				return nil
 			}
 			if r == 0 {
-				out = append(out, frame.TextColumn{})
+				out = slices.Grow(out, 1)[:len(out)+1]
+				out[j].Reset() // a reused column, or a new one from Grow
 			}
 			if !p.cell(&out[j]) {
 				p.bad = true

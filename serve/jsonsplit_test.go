@@ -45,7 +45,7 @@ func TestFastSplitMatchesJSON(t *testing.T) {
 	for _, body := range splitBodies {
 		checkFastSplit(t, []byte(body))
 	}
-	if _, _, ok := fastSplit([]byte(splitBodies[0])); !ok {
+	if _, _, ok := fastSplit([]byte(splitBodies[0]), nil); !ok {
 		t.Errorf("fastSplit does not take the plain body %s", splitBodies[0])
 	}
 }
@@ -59,7 +59,7 @@ func FuzzFastSplit(f *testing.F) {
 
 func checkFastSplit(t *testing.T, body []byte) {
 	t.Helper()
-	columns, byCol, ok := fastSplit(body)
+	columns, byCol, ok := fastSplit(body, nil)
 	if !ok {
 		return
 	}

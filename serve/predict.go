@@ -173,12 +173,15 @@ func (s *Server) handleInvocations(w http.ResponseWriter, r *http.Request) {
 	defer release()
 	ctx, cancel := context.WithTimeout(r.Context(), s.o.RequestTimeout)
 	defer cancel()
-	t, err := decodeMLflow(body, r.Header.Get("Content-Type"), c.d.plan.Key)
+	t, err := decodeMLflow(body, r.Header.Get("Content-Type"), c.d.plan.Key, s.columns.get())
 	if err != nil {
 		s.fail(w, c, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
 	c.t = t
+	if len(c.d.shadows) == 0 { // shadows read the table after the response
+		defer s.columns.put(t)
+	}
 	c.v, c.variant = s.choose(c.d, routingKey(r.Header.Get("X-Routing-Key"), t), s.seq.Add(1))
 	pred, rep, status, err := s.predict(ctx, c)
 	if err != nil {
