@@ -120,6 +120,11 @@ func (p *jscan) strSpan() (start, end int, plain, ok bool) {
 	if !p.byte('"') {
 		return 0, 0, false, false
 	}
+	return p.strRest()
+}
+
+// strRest is strSpan after the opening quote.
+func (p *jscan) strRest() (start, end int, plain, ok bool) {
 	s, i := p.s, p.i
 	start, plain = i, true
 	for ; i < len(s); i++ {
@@ -192,9 +197,12 @@ func (p *jscan) columnsData() []frame.TextColumn {
 		p.bad = true
 		return nil
 	}
+	if p.byte(']') {
+		return out
+	}
 	start := p.i
-	for r := 0; !p.byte(']'); r++ {
-		if (r > 0 && !p.byte(',')) || !p.byte('[') {
+	for r := 0; ; r++ {
+		if !p.byte('[') {
 			p.bad = true
 			return nil
 		}
@@ -206,27 +214,52 @@ func (p *jscan) columnsData() []frame.TextColumn {
 				out[j].Reserve(est + est/10)
 			}
 		}
-		j := 0
-		for ; !p.byte(']'); j++ {
-			if (j > 0 && !p.byte(',')) || p.bad || (r > 0 && j >= len(out)) {
-				p.bad = true
-				return nil
-			}
-			if r == 0 {
-				out = slices.Grow(out, 1)[:len(out)+1]
-				out[j].Reset() // a reused column, or a new one from Grow
-			}
-			if !p.cell(&out[j]) {
-				p.bad = true
-				return nil
-			}
-		}
-		if j == 0 || j != len(out) {
-			p.bad = true
+		if out = p.row(out, r == 0); p.bad {
 			return nil
 		}
+		if !p.byte(',') {
+			break
+		}
+	}
+	if !p.byte(']') {
+		p.bad = true
+		return nil
 	}
 	return out
+}
+
+// row reads the cells of one row, after its '[', into out, one per
+// column: the first row adds the columns, the others must fill them all.
+func (p *jscan) row(out []frame.TextColumn, first bool) []frame.TextColumn {
+	for j := 0; ; j++ {
+		switch {
+		case first:
+			out = slices.Grow(out, 1)[:j+1]
+			out[j].Reset() // a reused column, or a new one from Grow
+		case j >= len(out):
+			p.bad = true
+			return out
+		}
+		if !p.cell(&out[j]) {
+			p.bad = true
+			return out
+		}
+		p.ws()
+		if p.i >= len(p.s) {
+			p.bad = true
+			return out
+		}
+		c := p.s[p.i]
+		p.i++
+		switch {
+		case c == ',':
+		case c == ']' && j+1 == len(out):
+			return out
+		default:
+			p.bad = true
+			return out
+		}
+	}
 }
 
 // cell reads a string, number, true, false or null and appends its cell
@@ -238,7 +271,8 @@ func (p *jscan) cell(c *frame.TextColumn) bool {
 	}
 	switch b := p.s[p.i]; {
 	case b == '"':
-		start, end, plain, ok := p.strSpan()
+		p.i++
+		start, end, plain, ok := p.strRest()
 		if !ok {
 			return false
 		}
