@@ -106,3 +106,38 @@ func checkSameFrame(t *testing.T, body []byte, fast, general *table) {
 		}
 	}
 }
+
+// TestFastSplitReuse decodes bodies one after the other into columns
+// recycled through a columnPool, as the server does: each must decode to
+// exactly the cells a fresh decode gives, whatever the earlier body held
+// (more or fewer columns, rows and bytes per cell).
+func TestFastSplitReuse(t *testing.T) {
+	bodies := []string{
+		`{"dataframe_split": {"columns": ["a", "b", "c"], "data": [[1, "long text here", null], [2, "x", true], [3, "y", 4.5]]}}`,
+		`{"dataframe_split": {"columns": ["a"], "data": [[7]]}}`,
+		`{"dataframe_split": {"columns": ["a", "b"], "data": [["p", "q"], ["r", "s"], ["t", "u"], ["v", "w"]]}}`,
+		`{"dataframe_split": {"columns": ["a", "b", "c", "d"], "data": [["", "", "", ""]]}}`,
+		splitBodies[0],
+	}
+	var pool columnPool
+	for _, order := range [][]int{{0, 1, 2, 3, 4}, {4, 3, 2, 1, 0}, {2, 0, 3, 1, 0}} {
+		for _, i := range order {
+			body := []byte(bodies[i])
+			got, err := decodeMLflow(body, "application/json", "", pool.get())
+			if err != nil {
+				t.Fatalf("%s: %v", body, err)
+			}
+			want, err := decodeMLflow(body, "application/json", "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got.columns, want.columns) || !slices.EqualFunc(got.rowCells(), want.rowCells(), slices.Equal) {
+				t.Fatalf("%s after reuse:\n got  %q %q\n want %q %q", body, got.columns, got.rowCells(), want.columns, want.rowCells())
+			}
+			pool.put(got)
+			if got.byCol != nil {
+				t.Fatal("put left the table its columns")
+			}
+		}
+	}
+}
