@@ -52,6 +52,7 @@ func (o ReadOptions) missingSet() *missingSet {
 	m := &missingSet{set: make(map[string]struct{}, len(tokens))}
 	for _, t := range tokens {
 		m.set[t] = struct{}{}
+		m.longest = max(m.longest, len(t))
 		if t == "" {
 			m.empty = true
 		} else {
@@ -62,19 +63,21 @@ func (o ReadOptions) missingSet() *missingSet {
 }
 
 // missingSet is the set of missing-value tokens. Most cells start with a
-// byte no token starts with (a digit, for the default tokens), so
-// looking at that byte first spares a map lookup per cell.
+// byte no token starts with (a digit, for the default tokens) or are
+// longer than every token (a label such as "No_Garage", which starts
+// like "NA"), so looking at those first spares a map lookup per cell.
 type missingSet struct {
-	set   map[string]struct{}
-	first [256]bool // first bytes of the non-empty tokens
-	empty bool      // "" is a token
+	set     map[string]struct{}
+	first   [256]bool // first bytes of the non-empty tokens
+	longest int       // length of the longest token
+	empty   bool      // "" is a token
 }
 
 func (m *missingSet) has(s string) bool {
 	if s == "" {
 		return m.empty
 	}
-	if !m.first[s[0]] {
+	if len(s) > m.longest || !m.first[s[0]] {
 		return false
 	}
 	_, ok := m.set[s]
@@ -369,12 +372,19 @@ func (c *textColumn) column() *Column {
 	index := make(map[string]int32)
 	var levels []string
 	codes := make([]int32, n)
+	prev, prevCode := []byte(nil), int32(-1)
 	for i := range codes {
 		if c.isMissing(i) {
 			codes[i] = -1
 			continue
 		}
+		// Runs of one label are common (a dominant level, sorted data):
+		// comparing with the last label is cheaper than hashing.
 		b := c.cell(i)
+		if prevCode >= 0 && string(b) == string(prev) {
+			codes[i] = prevCode
+			continue
+		}
 		code, ok := index[string(b)]
 		if !ok {
 			code = int32(len(levels))
@@ -382,7 +392,7 @@ func (c *textColumn) column() *Column {
 			index[s] = code
 			levels = append(levels, s)
 		}
-		codes[i] = code
+		codes[i], prev, prevCode = code, b, code
 	}
 	return sortLevels(NewCategorical(c.name, codes, levels))
 }

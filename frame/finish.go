@@ -66,6 +66,9 @@ func (c *textColumn) text(i int) string {
 // forced numeric keeps the numbers it parses (c.nums) for column, which
 // would otherwise parse every value a second time.
 func (c *textColumn) check(line func(row int) int) (int, error) {
+	if c.forced && c.kind == Categorical {
+		return -1, nil // every text is a valid label: nothing to observe
+	}
 	var nums []float64
 	if c.forced && c.kind == Numeric {
 		nums = make([]float64, len(c.ends))

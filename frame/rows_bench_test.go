@@ -36,14 +36,15 @@ func BenchmarkReadRows10k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	text := textColumns(cells)
 	pinned := ReadOptions{Schema: map[string]Kind{}} // as a predictor reads its inputs
 	for _, c := range f.Columns() {
 		pinned.Schema[c.Name] = c.Kind
 	}
 	read := map[string]func() (*Frame, error){
 		"rows":           func() (*Frame, error) { return ReadRows(recs[0], rows, ReadOptions{}) },
-		"columns":        func() (*Frame, error) { return ReadColumns(recs[0], cells, ReadOptions{}) },
-		"columns/pinned": func() (*Frame, error) { return ReadColumns(recs[0], cells, pinned) },
+		"columns":        func() (*Frame, error) { return ReadTextColumns(recs[0], text, ReadOptions{}) },
+		"columns/pinned": func() (*Frame, error) { return ReadTextColumns(recs[0], text, pinned) },
 	}
 	benchReads(b, []string{"rows", "columns", "columns/pinned"}, read)
 }

@@ -69,12 +69,12 @@ func TestReadRowsMatchesReadCSV(t *testing.T) {
 	if _, err := ReadRows([]string{"x", "y"}, [][]string{{"1"}}, ReadOptions{}); err == nil {
 		t.Error("ReadRows of a short row: no error")
 	}
-	if _, err := ReadColumns([]string{"x"}, [][]string{{}}, ReadOptions{}); !errors.Is(err, ErrNoRows) {
-		t.Errorf("ReadColumns without rows: %v; want ErrNoRows", err)
+	if _, err := ReadTextColumns([]string{"x"}, textColumns([][]string{{}}), ReadOptions{}); !errors.Is(err, ErrNoRows) {
+		t.Errorf("ReadTextColumns without rows: %v; want ErrNoRows", err)
 	}
 	for _, cells := range [][][]string{{{"1"}, {"2", "3"}}, {{"1"}}} {
-		if _, err := ReadColumns([]string{"x", "y"}, cells, ReadOptions{}); err == nil {
-			t.Errorf("ReadColumns of columns %q for two names: no error", cells)
+		if _, err := ReadTextColumns([]string{"x", "y"}, textColumns(cells), ReadOptions{}); err == nil {
+			t.Errorf("ReadTextColumns of columns %q for two names: no error", cells)
 		}
 	}
 }
@@ -103,8 +103,9 @@ func compareRows(t *testing.T, name string, header []string, rows [][]string, op
 	}
 }
 
-// compareColumns reads rows given column by column through ReadColumns
-// and checks it reads what ReadRows read (want, or the error werr).
+// compareColumns reads rows given column by column through
+// ReadTextColumns and checks it reads what ReadRows read (want, or the
+// error werr), and that the columns can be read again to the same.
 func compareColumns(t *testing.T, name string, header []string, rows [][]string, opts ReadOptions, want *Frame, werr error) {
 	t.Helper()
 	cells := make([][]string, len(header))
@@ -116,17 +117,38 @@ func compareColumns(t *testing.T, name string, header []string, rows [][]string,
 			cells[j] = append(cells[j], s)
 		}
 	}
-	got, err := ReadColumns(header, cells, opts)
-	if (err == nil) != (werr == nil) {
-		t.Fatalf("%s: ReadColumns error %v, ReadRows error %v", name, err, werr)
-	}
-	if err != nil {
-		if strings.TrimPrefix(err.Error(), "frame: read columns: ") != strings.TrimPrefix(werr.Error(), "frame: read rows: ") {
-			t.Errorf("%s: ReadColumns error %v, ReadRows error %v", name, err, werr)
+	text := textColumns(cells)
+	for range 2 {
+		got, err := ReadTextColumns(header, text, opts)
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("%s: ReadTextColumns error %v, ReadRows error %v", name, err, werr)
 		}
-		return
+		if err != nil {
+			if strings.TrimPrefix(err.Error(), "frame: read columns: ") != strings.TrimPrefix(werr.Error(), "frame: read rows: ") {
+				t.Errorf("%s: ReadTextColumns error %v, ReadRows error %v", name, err, werr)
+			}
+			return
+		}
+		if got.Hash() != want.Hash() {
+			t.Errorf("%s: ReadTextColumns and ReadRows read different frames:\n%v\n%v", name, got.Schema(), want.Schema())
+		}
 	}
-	if got.Hash() != want.Hash() {
-		t.Errorf("%s: ReadColumns and ReadRows read different frames:\n%v\n%v", name, got.Schema(), want.Schema())
+	for j, c := range cells {
+		for i, s := range c {
+			if got := text[j].Cell(i); got != s {
+				t.Fatalf("%s: cell %d of column %d is %q after reading; want %q", name, i, j, got, s)
+			}
+		}
 	}
+}
+
+// textColumns files cells, given column by column, in TextColumns.
+func textColumns(cells [][]string) []TextColumn {
+	out := make([]TextColumn, len(cells))
+	for j, c := range cells {
+		for _, s := range c {
+			out[j].AppendString(s)
+		}
+	}
+	return out
 }

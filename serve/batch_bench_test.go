@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/internal/cputime"
 	"github.com/tabforge/tabforge/pipeline"
 )
 
@@ -61,4 +63,43 @@ func BenchmarkBatchProduction(b *testing.B) {
 		batch[i] = slices.Delete(slices.Clone(r), target, target+1)
 	}
 	benchPosts(b, f.url, "rows=10000", mlflowBodies(header, batch))
+}
+
+// BenchmarkDecodeSplit10k decodes the 10,000-row dataframe_split body of
+// BenchmarkBatchProduction, alone (scan) and then read into a frame with
+// the kinds pinned as a predictor reads (scan+read), without a server or
+// a model: the request's share that is JSON and text.
+func BenchmarkDecodeSplit10k(b *testing.B) {
+	header, rows := csvRows(b, "ames.csv", 2000)
+	batch := make([][]string, 10_000)
+	for i := range batch {
+		batch[i] = rows[i%len(rows)]
+	}
+	body := mlflowBodies(header, batch)["dataframe_split"]
+	t, err := decodeMLflow(body, "application/json", "", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := t.read(frame.ReadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pinned := frame.ReadOptions{Schema: f.KindMap()}
+	for _, read := range []bool{false, true} {
+		b.Run(map[bool]string{false: "scan", true: "scan+read"}[read], func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			cpu := cputime.Now()
+			for b.Loop() {
+				t, err := decodeMLflow(body, "application/json", "", nil)
+				if err == nil && read {
+					_, err = t.read(pinned)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(cputime.Now()-cpu)/float64(b.N)/1e6, "cpu-ms/op")
+		})
+	}
 }

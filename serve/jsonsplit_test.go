@@ -2,7 +2,10 @@ package serve
 
 import (
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/tabforge/tabforge/frame"
 )
 
 // splitBodies are dataframe_split bodies and near misses: odd spacing,
@@ -36,6 +39,8 @@ var splitBodies = []string{
 	`{"dataframe_split": {"data": [[1, "x"], [2, "y"], [3, "z"]], "columns": ["a", "b"]}}`,
 	`{"dataframe_split": null}`,
 	`{"dataframe_split": {"columns": ["a"], "data": [[nul]]}}`,
+	`{"dataframe_split": {"columns": ["a", "b", "c"], "data": [["x\r\ny", "NA", 1], ["x\r\r\ny", "", null], [null, "No_Garage", 2.5]]}}`,
+	`{"dataframe_split": {"columns": ["a", "b"], "data": [["u", 1], ["u", 1e999], ["v", "2"]]}}`,
 }
 
 // TestFastSplitMatchesJSON checks the fast decoder against the general
@@ -45,7 +50,7 @@ func TestFastSplitMatchesJSON(t *testing.T) {
 	for _, body := range splitBodies {
 		checkFastSplit(t, []byte(body))
 	}
-	if _, _, ok := fastSplit([]byte(splitBodies[0])); !ok {
+	if _, _, ok := fastSplit([]byte(splitBodies[0]), nil); !ok {
 		t.Errorf("fastSplit does not take the plain body %s", splitBodies[0])
 	}
 }
@@ -59,7 +64,7 @@ func FuzzFastSplit(f *testing.F) {
 
 func checkFastSplit(t *testing.T, body []byte) {
 	t.Helper()
-	columns, byCol, ok := fastSplit(body)
+	columns, byCol, ok := fastSplit(body, nil)
 	if !ok {
 		return
 	}
@@ -72,5 +77,67 @@ func checkFastSplit(t *testing.T, body []byte) {
 		}
 	case !slices.Equal(got.columns, want.columns) || !slices.EqualFunc(got.rowCells(), want.rowCells(), slices.Equal):
 		t.Fatalf("%q:\nfast    %q %q\ngeneral %q %q", body, got.columns, got.rowCells(), want.columns, want.rowCells())
+	default:
+		checkSameFrame(t, body, got, want)
+	}
+}
+
+// checkSameFrame checks that the fast decoder's table (read in place,
+// frame.ReadTextColumns) and the general one's (frame.ReadRows) read to
+// the same frame or the same error, with kinds inferred and pinned.
+func checkSameFrame(t *testing.T, body []byte, fast, general *table) {
+	t.Helper()
+	opts := []frame.ReadOptions{{}, {Missing: []string{"x", "NA"}}}
+	if inferred, err := general.read(frame.ReadOptions{}); err == nil {
+		opts = append(opts, frame.ReadOptions{Schema: inferred.KindMap()}) // as a predictor reads
+	}
+	for _, o := range opts {
+		w, werr := general.read(o)
+		g, err := fast.read(o)
+		switch {
+		case (err == nil) != (werr == nil):
+			t.Fatalf("%q: fast table read error %v, general %v", body, err, werr)
+		case err != nil:
+			if strings.TrimPrefix(err.Error(), "frame: read columns: ") != strings.TrimPrefix(werr.Error(), "frame: read rows: ") {
+				t.Fatalf("%q: fast table read error %v, general %v", body, err, werr)
+			}
+		case g.Hash() != w.Hash():
+			t.Fatalf("%q: the fast and general tables read different frames", body)
+		}
+	}
+}
+
+// TestFastSplitReuse decodes bodies one after the other into columns
+// recycled through a columnPool, as the server does: each must decode to
+// exactly the cells a fresh decode gives, whatever the earlier body held
+// (more or fewer columns, rows and bytes per cell).
+func TestFastSplitReuse(t *testing.T) {
+	bodies := []string{
+		`{"dataframe_split": {"columns": ["a", "b", "c"], "data": [[1, "long text here", null], [2, "x", true], [3, "y", 4.5]]}}`,
+		`{"dataframe_split": {"columns": ["a"], "data": [[7]]}}`,
+		`{"dataframe_split": {"columns": ["a", "b"], "data": [["p", "q"], ["r", "s"], ["t", "u"], ["v", "w"]]}}`,
+		`{"dataframe_split": {"columns": ["a", "b", "c", "d"], "data": [["", "", "", ""]]}}`,
+		splitBodies[0],
+	}
+	var pool columnPool
+	for _, order := range [][]int{{0, 1, 2, 3, 4}, {4, 3, 2, 1, 0}, {2, 0, 3, 1, 0}} {
+		for _, i := range order {
+			body := []byte(bodies[i])
+			got, err := decodeMLflow(body, "application/json", "", pool.get())
+			if err != nil {
+				t.Fatalf("%s: %v", body, err)
+			}
+			want, err := decodeMLflow(body, "application/json", "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got.columns, want.columns) || !slices.EqualFunc(got.rowCells(), want.rowCells(), slices.Equal) {
+				t.Fatalf("%s after reuse:\n got  %q %q\n want %q %q", body, got.columns, got.rowCells(), want.columns, want.rowCells())
+			}
+			pool.put(got)
+			if got.byCol != nil {
+				t.Fatal("put left the table its columns")
+			}
+		}
 	}
 }

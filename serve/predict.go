@@ -85,7 +85,7 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, name string) (c *
 		return nil, nil, nil, false
 	}
 	release = func() { <-s.slots }
-	body, err = readBody(http.MaxBytesReader(w, r.Body, s.o.MaxBodyBytes), r.ContentLength, s.o.MaxBodyBytes)
+	body, err = readBody(http.MaxBytesReader(w, r.Body, s.o.MaxBodyBytes), r.ContentLength, s.o.MaxBodyBytes, s.bodies.get())
 	if err != nil {
 		release()
 		var mbe *http.MaxBytesError
@@ -100,12 +100,17 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, name string) (c *
 }
 
 // readBody reads a request body into one buffer of its declared length
-// (within limit), sparing io.ReadAll's repeated growing.
-func readBody(r io.Reader, length, limit int64) ([]byte, error) {
+// (within limit), sparing io.ReadAll's repeated growing; the buffer is
+// reuse's memory when that is large enough (see bytesPool).
+func readBody(r io.Reader, length, limit int64, reuse []byte) ([]byte, error) {
 	if length <= 0 || length > limit {
 		return io.ReadAll(r)
 	}
-	buf := make([]byte, length)
+	buf := reuse[:0]
+	if int64(cap(buf)) < length {
+		buf = make([]byte, length)
+	}
+	buf = buf[:length]
 	if _, err := io.ReadFull(r, buf); err != nil {
 		return nil, err
 	}
@@ -173,12 +178,16 @@ func (s *Server) handleInvocations(w http.ResponseWriter, r *http.Request) {
 	defer release()
 	ctx, cancel := context.WithTimeout(r.Context(), s.o.RequestTimeout)
 	defer cancel()
-	t, err := decodeMLflow(body, r.Header.Get("Content-Type"), c.d.plan.Key)
+	t, err := decodeMLflow(body, r.Header.Get("Content-Type"), c.d.plan.Key, s.columns.get())
 	if err != nil {
 		s.fail(w, c, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
 	c.t = t
+	if len(c.d.shadows) == 0 { // shadows read the table (and a CSV body) after the response
+		defer s.columns.put(t)
+		defer s.bodies.put(body)
+	}
 	c.v, c.variant = s.choose(c.d, routingKey(r.Header.Get("X-Routing-Key"), t), s.seq.Add(1))
 	pred, rep, status, err := s.predict(ctx, c)
 	if err != nil {

@@ -141,6 +141,8 @@ type Server struct {
 	refresh sync.Mutex    // one refresh at a time
 	shadows sync.WaitGroup
 	shadowQ chan struct{} // bounds concurrent shadow predictions
+	columns columnPool    // dataframe_split columns of finished requests
+	bodies  bytesPool     // bodies of finished requests
 }
 
 // New returns a server of reg's models and loads them. A name listed in

@@ -161,7 +161,7 @@ func (s *Server) handleExplain(w http.ResponseWriter, r *http.Request) {
 	defer release()
 	ctx, cancel := context.WithTimeout(r.Context(), s.o.RequestTimeout)
 	defer cancel()
-	t, err := decodeMLflow(body, r.Header.Get("Content-Type"), "")
+	t, err := decodeMLflow(body, r.Header.Get("Content-Type"), "", nil)
 	if err != nil {
 		s.fail(w, c, http.StatusBadRequest, err.Error(), nil)
 		return

@@ -202,23 +202,29 @@ func (s *scorer[T]) addTo(dst []float64, k int, b *rowBlock, bv []T) {
 
 // exits sets bv[t] to tree t's bitvector for the row x: its lowest set
 // bit is the leaf the row reaches.
+//
+//go:noinline
 func (s *scorer[T]) exits(bv []T, x []float32) {
 	clear(bv)
-	nodes := s.nodes
 	for i, f := range s.feats {
-		v := x[f]
-		if v != v {
-			for _, n := range s.nanNodes[s.nanStart[i]:s.nanStart[i+1]] {
-				bv[n.tree] |= n.mask
-			}
-			continue
-		}
-		for _, n := range nodes[s.start[i]:] {
-			if !(n.thr <= v) {
-				break
-			}
+		s.feature(bv, i, x[f])
+	}
+}
+
+// feature marks in bv the right turns of value v at feats[i]'s nodes, as
+// exits does for one feature.
+func (s *scorer[T]) feature(bv []T, i int, v float32) {
+	if v != v {
+		for _, n := range s.nanNodes[s.nanStart[i]:s.nanStart[i+1]] {
 			bv[n.tree] |= n.mask
 		}
+		return
+	}
+	for _, n := range s.nodes[s.start[i]:] {
+		if !(n.thr <= v) {
+			break
+		}
+		bv[n.tree] |= n.mask
 	}
 }
 
