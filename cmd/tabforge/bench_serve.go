@@ -12,6 +12,7 @@ import (
 func (a *app) benchServeCommand() *cobra.Command {
 	var o servebench.Options
 	var asJSON bool
+	var gcPercent int
 	cmd := &cobra.Command{
 		Use:   "serve [--data testdata/ames.csv --target Sale_Price] [--model model.tfm] [--duration 10s]",
 		Short: "Load-test tabforge serve on loopback: latency at fixed rates, batch throughput, hot swaps",
@@ -26,6 +27,7 @@ rollbacks, printing failed requests and the longest time from a registry change 
 the first answer from the new version. Everything is removed when it ends.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			setGCPercent(cmd.Flags(), gcPercent) // as tabforge serve
 			o.Log = a.stderr
 			res, err := servebench.Run(cmd.Context(), o)
 			if err != nil {
@@ -51,5 +53,6 @@ the first answer from the new version. Everything is removed when it ends.`,
 	f.IntVar(&o.Clients, "clients", 4, "clients during the swaps")
 	f.IntVar(&o.Swaps, "swaps", 20, "alternating promotions and rollbacks")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	gcPercentFlag(f, &gcPercent)
 	return cmd
 }
