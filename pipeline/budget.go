@@ -179,7 +179,7 @@ func cvPasses(cfg *config.Config, p *prepared, fam model.Family) int {
 // prediction. Its folds have their own memo keys.
 func (p *prepared) thinFolds(n int, seed uint64) *prepared {
 	q := *p
-	q.foldTag = fmt.Sprintf("budget%d:", n)
+	q.foldTag = p.foldTag + fmt.Sprintf("budget%d:", n)
 	q.split = p.split + "|" + q.foldTag
 	q.folds = make([]split.Fold, len(p.folds))
 	rng := rand.New(rand.NewPCG(seed, 0xf01d))

@@ -146,3 +146,40 @@ func TestFamilyBudgetStopsSlowFamily(t *testing.T) {
 		t.Errorf("warnings %q do not say the forest was not trained", res.Warnings)
 	}
 }
+
+// TestRethin checks that a worker thins a run's folds as the driver did
+// from the fold tag alone: budget thinning, then a subsample for a
+// decision, give the same folds and tag; a malformed tag is an error.
+func TestRethin(t *testing.T) {
+	p := &prepared{train: make([]int, 20_000), folds: folds5(20_000), split: "random"}
+	for i := range p.train {
+		p.train[i] = i
+	}
+	budget := p.thinFolds(12_000, 7)
+	both, ok := budget.subsampled(10_000, 7)
+	if !ok {
+		t.Fatal("subsample refused")
+	}
+	for _, want := range []*prepared{p, budget, both} {
+		got, err := p.rethin(want.foldTag, 7)
+		if err != nil {
+			t.Fatalf("tag %q: %v", want.foldTag, err)
+		}
+		if got.foldTag != want.foldTag || got.split != want.split {
+			t.Errorf("tag %q rebuilt as %q, split %q; want %q", want.foldTag, got.foldTag, got.split, want.split)
+		}
+		for i := range want.folds {
+			if !slices.Equal(got.folds[i].Train, want.folds[i].Train) || !slices.Equal(got.folds[i].Test, want.folds[i].Test) {
+				t.Fatalf("tag %q: fold %d differs from the driver's", want.foldTag, i)
+			}
+		}
+	}
+	if both.foldTag == (&prepared{}).foldTag+"sub10000:" {
+		t.Errorf("a subsample of thinned folds has the tag of a subsample of the run's folds")
+	}
+	for _, bad := range []string{"budget:", "subx:", "budget0:", "sub99999:", "thin3:"} {
+		if _, err := p.rethin(bad, 7); err == nil {
+			t.Errorf("tag %q rebuilt without error", bad)
+		}
+	}
+}

@@ -216,6 +216,10 @@ type foldSpec struct {
 	Params  json.RawMessage     `json:"params"`
 	Design  features.DesignSpec `json:"design"`
 	Chain   []string            `json:"chain,omitempty"`
+	// Thin is the fold tag of folds thinned for a time budget or a
+	// decision on a subsample ("" for the run's own folds), for the worker
+	// to thin its folds alike (see prepared.rethin).
+	Thin string `json:"thin,omitempty"`
 }
 
 // runRef names the run a unit belongs to, with the config hash the run
@@ -234,7 +238,7 @@ func (p *prepared) ref() runRef { return runRef{Run: p.run, Config: p.cfgHash, D
 func (p *prepared) foldUnit(l model.Learner, spec features.DesignSpec, i int, f split.Fold, fo model.FitOptions) Unit {
 	params, _ := json.Marshal(l) // a learner that does not encode has a spec without params
 	fs, _ := json.Marshal(foldSpec{runRef: p.ref(), Split: p.split, Fold: i, Learner: learnerType(l),
-		Params: params, Design: spec, Chain: chainID(p.chain)})
+		Params: params, Design: spec, Chain: chainID(p.chain), Thin: p.foldTag})
 	key, _ := p.foldKey(l, spec, split.Take(p.train, f.Train), split.Take(p.train, f.Test))
 	return Unit{Key: key, Kind: "fold", Spec: fs, Run: func(ctx context.Context) ([]byte, error) {
 		r, err := p.cachedFold(ctx, l, spec, fmt.Sprintf("%sfold%d", p.foldTag, i), split.Take(p.train, f.Train), split.Take(p.train, f.Test), fo)

@@ -182,7 +182,7 @@ func (p *prepared) subsampled(n int, seed uint64) (*prepared, bool) {
 		keep[i] = true
 	}
 	q := *p
-	q.foldTag = fmt.Sprintf("sub%d:", n)
+	q.foldTag = p.foldTag + fmt.Sprintf("sub%d:", n) // subsamples of differently thinned folds differ
 	q.split = p.split + "|" + q.foldTag
 	q.folds = make([]split.Fold, len(p.folds))
 	thin := func(pos []int) []int {

@@ -89,7 +89,11 @@ func (u *UnitRunner) runFold(ctx context.Context, key string, spec json.RawMessa
 	if fs.Fold < 0 || fs.Fold >= len(p.folds) {
 		return nil, fmt.Errorf("pipeline: fold %d of run %s: the run has %d folds", fs.Fold, fs.Run, len(p.folds))
 	}
-	q := *p
+	thinned, err := p.rethin(fs.Thin, cfg.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: fold %d of run %s: %w", fs.Fold+1, fs.Run, err)
+	}
+	q := *thinned
 	if q.chain, err = rebuildChain(cfg, p, fs.Chain); err != nil {
 		return nil, err
 	}
@@ -100,11 +104,43 @@ func (u *UnitRunner) runFold(ctx context.Context, key string, spec json.RawMessa
 	if err != nil {
 		return nil, err
 	}
-	unit := q.foldUnit(l, fs.Design, fs.Fold, p.folds[fs.Fold], model.FitOptions{Workers: max(1, workers)})
+	unit := q.foldUnit(l, fs.Design, fs.Fold, q.folds[fs.Fold], model.FitOptions{Workers: max(1, workers)})
 	if unit.Key != key {
 		return nil, fmt.Errorf("pipeline: fold %d of run %s rebuilds to another unit than the driver sent (a different tabforge build or dataset file?)", fs.Fold+1, fs.Run)
 	}
 	return unit.Run(ctx)
+}
+
+// rethin thins p's folds as the driver did for a unit whose fold tag is
+// tag: a sequence of "budget<rows>:" (prepared.thinFolds) and
+// "sub<rows>:" (prepared.subsampled) steps, each seeded with the run's
+// seed.
+func (p *prepared) rethin(tag string, seed uint64) (*prepared, error) {
+	q := p
+	for step := range strings.SplitSeq(strings.TrimSuffix(tag, ":"), ":") {
+		if step == "" {
+			continue
+		}
+		var n int
+		switch {
+		case strings.HasPrefix(step, "budget"):
+			if _, err := fmt.Sscanf(step, "budget%d", &n); err != nil || n < 1 {
+				return nil, fmt.Errorf("fold tag %q: step %q", tag, step)
+			}
+			q = q.thinFolds(n, seed)
+		case strings.HasPrefix(step, "sub"):
+			if _, err := fmt.Sscanf(step, "sub%d", &n); err != nil || n < 1 || n > len(q.train) {
+				return nil, fmt.Errorf("fold tag %q: step %q", tag, step)
+			}
+			q, _ = q.subsampled(n, seed)
+		default:
+			return nil, fmt.Errorf("fold tag %q: unknown step %q", tag, step)
+		}
+	}
+	if q.foldTag != tag {
+		return nil, fmt.Errorf("fold tag %q rebuilds as %q", tag, q.foldTag)
+	}
+	return q, nil
 }
 
 // prepared returns the run's prepared data, loading it once.
