@@ -128,15 +128,22 @@ type LogTargetLearner struct {
 // MarshalJSON names the transform beside the inner learner's parameters,
 // so cache keys of raw and log fits differ.
 func (l *LogTargetLearner) MarshalJSON() ([]byte, error) {
-	inner, err := json.Marshal(l.Inner)
+	return wrapperJSON(TargetLog, nil, l.Inner)
+}
+
+// wrapperJSON encodes a target transform's learner: the transform, its
+// trend features if any, and the inner learner's type and encoding.
+func wrapperJSON(transform string, features []string, inner Learner) ([]byte, error) {
+	raw, err := json.Marshal(inner)
 	if err != nil {
 		return nil, err
 	}
 	return json.Marshal(struct {
 		Transform string          `json:"target_transform"`
+		Features  []string        `json:"trend_features,omitempty"`
 		Type      string          `json:"learner_type"` // two families' learners may encode alike
 		Inner     json.RawMessage `json:"learner"`
-	}{TargetLog, fmt.Sprintf("%T", l.Inner), inner})
+	}{transform, features, fmt.Sprintf("%T", inner), raw})
 }
 
 // Fit fits Inner on log(1+y) and estimates Duan's smearing factor on the

@@ -36,6 +36,16 @@ func olsFamily(t *testing.T) model.Family {
 	return model.Family{}
 }
 
+// mustFit fits l on d.
+func mustFit(t *testing.T, l model.Learner, d *model.Dataset) model.Model {
+	t.Helper()
+	m, err := l.Fit(context.Background(), d, model.FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func sse(m model.Model, d *model.Dataset) float64 {
 	pred := make([]float64, d.X.Rows)
 	if err := m.Predict(pred, d.X); err != nil {
@@ -51,7 +61,6 @@ func sse(m model.Model, d *model.Dataset) float64 {
 func TestLogTargetFitsMultiplicativeData(t *testing.T) {
 	fam := olsFamily(t)
 	d := expData(400)
-	ctx := context.Background()
 	raw, err := fam.New(model.Regression, 1, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -60,14 +69,7 @@ func TestLogTargetFitsMultiplicativeData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rm, err := raw.Fit(ctx, d, model.FitOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lm, err := logL.Fit(ctx, d, model.FitOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rm, lm := mustFit(t, raw, d), mustFit(t, logL, d)
 	if a, b := sse(lm, d), sse(rm, d); !(a < b/10) {
 		t.Errorf("log-target SSE %g, raw %g: want the log fit 10× better on exponential data", a, b)
 	}

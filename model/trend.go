@@ -41,16 +41,7 @@ type TrendLearner struct {
 // MarshalJSON names the transform and its features beside the inner
 // learner's parameters, so cache keys of raw and detrended fits differ.
 func (l *TrendLearner) MarshalJSON() ([]byte, error) {
-	inner, err := json.Marshal(l.Inner)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(struct {
-		Transform string          `json:"target_transform"`
-		Features  []string        `json:"trend_features"`
-		Type      string          `json:"learner_type"`
-		Inner     json.RawMessage `json:"learner"`
-	}{TargetTrend, l.Features, fmt.Sprintf("%T", l.Inner), inner})
+	return wrapperJSON(TargetTrend, l.Features, l.Inner)
 }
 
 // Fit fits the trend by weighted least squares on the training rows,

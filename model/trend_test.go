@@ -48,7 +48,6 @@ func treeFamily(t *testing.T) model.Family {
 func TestTrendTargetForecastsBeyondTraining(t *testing.T) {
 	fam := treeFamily(t)
 	train, later := trendData(10, 2008)
-	ctx := context.Background()
 	raw, err := fam.New(model.Regression, 1, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -57,14 +56,7 @@ func TestTrendTargetForecastsBeyondTraining(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rm, err := raw.Fit(ctx, train, model.FitOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tm, err := tl.Fit(ctx, train, model.FitOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rm, tm := mustFit(t, raw, train), mustFit(t, tl, train)
 	// A tree alone predicts the last level it saw for two later years; the
 	// detrended tree carries the 12-a-year rise forward.
 	if a, b := sse(tm, later), sse(rm, later); !(a < b/20) {
