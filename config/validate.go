@@ -191,6 +191,9 @@ func (c *Config) checkRules(p *problems) {
 	if c.CV == CVTimeSeries && c.TimeColumn == "" {
 		p.bad("cv", "%q needs time_column", c.CV)
 	}
+	if c.TargetTransform == TargetTrend && c.TimeColumn == "" {
+		p.bad("target_transform", "%q needs time_column (the trend is fitted in time)", c.TargetTransform)
+	}
 	if c.CV == CVGroup && c.SegmentColumn == "" && c.SegmentBy == "" {
 		p.bad("cv", "%q needs segment_column or segment_by to group by", c.CV)
 	}

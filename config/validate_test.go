@@ -49,6 +49,7 @@ func TestValidate(t *testing.T) {
 		{"as_of and test rows", func(c *Config) { c.AsOf, c.TimeColumn, c.TestRows = "2014-06-01", "date", "rows.txt" },
 			`as_of: and test_rows both choose the test set; set one`},
 		{"timeseries", func(c *Config) { c.CV = CVTimeSeries }, `cv: "timeseries" needs time_column`},
+		{"trend target", func(c *Config) { c.TargetTransform = TargetTrend }, `target_transform: "trend" needs time_column (the trend is fitted in time)`},
 		{"stratified regression", func(c *Config) { c.CV, c.Task = CVStratified, TaskRegression },
 			`cv: "stratified" needs a classification task (task is regression)`},
 		{"positive class", func(c *Config) { c.PositiveClass, c.Task = "yes", TaskMulticlass },
