@@ -46,6 +46,24 @@ func mustFit(t *testing.T, l model.Learner, d *model.Dataset) model.Model {
 	return m
 }
 
+// roundTrip encodes m, decodes it through fam, checks that the decoded
+// model predicts d alike, and returns the encoding.
+func roundTrip(t *testing.T, fam model.Family, m model.Model, d *model.Dataset) []byte {
+	t.Helper()
+	b, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := fam.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sse(back, d) != sse(m, d) {
+		t.Errorf("decoded %T predicts differently", m)
+	}
+	return b
+}
+
 func sse(m model.Model, d *model.Dataset) float64 {
 	pred := make([]float64, d.X.Rows)
 	if err := m.Predict(pred, d.X); err != nil {
@@ -82,17 +100,7 @@ func TestLogTargetFitsMultiplicativeData(t *testing.T) {
 
 	// Round trip through the family's Decode, and the raw model still
 	// decodes through the same function.
-	b, err := lm.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := fam.Decode(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sse(back, d) != sse(lm, d) {
-		t.Error("decoded log-target model predicts differently")
-	}
+	b := roundTrip(t, fam, lm, d)
 	rb, _ := rm.MarshalBinary()
 	if _, err := fam.Decode(rb); err != nil {
 		t.Errorf("raw model no longer decodes: %v", err)

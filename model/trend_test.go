@@ -69,17 +69,7 @@ func TestTrendTargetForecastsBeyondTraining(t *testing.T) {
 		t.Errorf("params %v: want %s=%s", tm.Params(), model.TargetTransformKey, model.TargetTrend)
 	}
 
-	b, err := tm.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := fam.Decode(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sse(back, later) != sse(tm, later) {
-		t.Error("decoded trend model predicts differently")
-	}
+	b := roundTrip(t, fam, tm, later)
 	for _, bad := range [][]byte{b[:18], b[:30]} {
 		if _, err := fam.Decode(bad); err == nil {
 			t.Errorf("truncated trend model (%d bytes) decoded", len(bad))
