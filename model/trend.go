@@ -184,7 +184,10 @@ func (m *TrendModel) Family() string { return m.Inner.Family() }
 // NumOutputs is 1: the transform is for regression.
 func (m *TrendModel) NumOutputs() int { return 1 }
 
-// Predict writes the trend plus the inner model's prediction.
+// Predict writes the trend plus the inner model's prediction. A missing
+// (NaN) time value counts as the training mean; an infinite one is an
+// error, as it is in training: it would make the trend infinite, or NaN
+// where the coefficient is 0.
 func (m *TrendModel) Predict(dst []float64, x *Matrix) error {
 	if err := m.Inner.Predict(dst, x); err != nil {
 		return err
@@ -195,7 +198,13 @@ func (m *TrendModel) Predict(dst []float64, x *Matrix) error {
 		}
 	}
 	for r := range x.Rows {
-		dst[r] += m.at(x.Row(r))
+		row := x.Row(r)
+		for _, c := range m.Index {
+			if math.IsInf(row[c], 0) {
+				return fmt.Errorf("trend: predict: row %d: time feature %d is %v", r, c, row[c])
+			}
+		}
+		dst[r] += m.at(row)
 	}
 	return nil
 }
@@ -271,6 +280,11 @@ func decodeTrend(data []byte, decode func([]byte) (Model, error)) (Model, error)
 	m, err := decode(data[4+n:])
 	if err != nil {
 		return nil, err
+	}
+	if k := m.NumOutputs(); k != 1 {
+		// A classifier's encoding after a trend header (a file pieced
+		// together): its k outputs a row are no deviation from a trend.
+		return nil, fmt.Errorf("trend-target model: the inner %s model has %d outputs a row; the trend is for regression (1)", m.Family(), k)
 	}
 	return &TrendModel{Inner: m, Index: h.Index, Mean: h.Mean, Coef: h.Coef, Intercept: h.Intercept}, nil
 }
