@@ -50,6 +50,13 @@ func (c *TextColumn) Reset() {
 	c.buf, c.ends = c.buf[:0], c.ends[:0]
 }
 
+// Size returns the bytes the column's cells take (text and ends) and the
+// bytes its buffers hold, for a pool deciding whether its memory is worth
+// keeping.
+func (c *TextColumn) Size() (used, held int) {
+	return len(c.buf) + 4*len(c.ends), cap(c.buf) + 4*cap(c.ends)
+}
+
 // Len returns the number of cells.
 func (c *TextColumn) Len() int { return len(c.ends) }
 

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/tabforge/tabforge/frame"
 )
@@ -374,16 +375,47 @@ func (cp *columnPool) get() []frame.TextColumn {
 }
 
 // put gives back t's columns, if it has any; t must not be read again.
+// Columns that hold far more memory than t used are dropped (see
+// oversize).
 func (cp *columnPool) put(t *table) {
 	if t.byCol == nil {
 		return
 	}
 	cols := t.byCol
 	t.byCol = nil
+	if oversize(columnBytes(cols)) {
+		return
+	}
 	for j := range cols {
 		cols[j].Reset()
 	}
 	cp.p.Put(cols)
+}
+
+// columnBytes returns the bytes cols' cells take and the bytes the
+// columns hold, counting those past len(cols) that a larger table left
+// (the next scan reuses them).
+func columnBytes(cols []frame.TextColumn) (used, held int) {
+	const header = int(unsafe.Sizeof(frame.TextColumn{}))
+	for j, c := range cols[:cap(cols)] {
+		u, h := c.Size()
+		if j < len(cols) {
+			used += u + header
+		}
+		held += h + header
+	}
+	return used, held
+}
+
+// oversize reports whether a buffer holding held bytes, of which the
+// request it served used used, is not worth pooling: a request takes
+// whatever the pool gives it, so one large batch's buffers, once pooled,
+// would be handed from small request to small request for good, pinning
+// the large batch's memory. Up to 4 times the use (append's doublings,
+// Reserve's estimates, batches of varying size) and up to 64 KiB in any
+// case are kept.
+func oversize(used, held int) bool {
+	return held > 64<<10 && held > 4*used
 }
 
 // bytesPool recycles request bodies: a 10,000-row batch is some 5 MB. A
@@ -397,9 +429,10 @@ func (bp *bytesPool) get() []byte {
 	return b
 }
 
-// put gives back body, which must not be read again.
+// put gives back body, which must not be read again, unless its buffer
+// is far larger than body (see oversize).
 func (bp *bytesPool) put(body []byte) {
-	if cap(body) > 0 {
+	if cap(body) > 0 && !oversize(len(body), cap(body)) {
 		bp.p.Put(body[:0])
 	}
 }
