@@ -59,7 +59,30 @@ func FuzzFastSplit(f *testing.F) {
 	for _, b := range splitBodies {
 		f.Add([]byte(b))
 	}
-	f.Fuzz(func(t *testing.T, body []byte) { checkFastSplit(t, body) })
+	var pool columnPool
+	f.Fuzz(func(t *testing.T, body []byte) {
+		checkFastSplit(t, body)
+		checkPooledSplit(t, body, &pool)
+	})
+}
+
+// checkPooledSplit decodes body into columns from pool, which earlier
+// bodies left, as the server does, and wants what a fresh decode gives:
+// the same cells or the same error.
+func checkPooledSplit(t *testing.T, body []byte, pool *columnPool) {
+	t.Helper()
+	got, err := decodeMLflow(body, "application/json", "", pool.get())
+	want, werr := decodeMLflow(body, "application/json", "", nil)
+	switch {
+	case err != nil || werr != nil:
+		if err == nil || werr == nil || err.Error() != werr.Error() {
+			t.Fatalf("%q: pooled decode error %v, fresh %v", body, err, werr)
+		}
+		return
+	case !slices.Equal(got.columns, want.columns) || !slices.EqualFunc(got.rowCells(), want.rowCells(), slices.Equal):
+		t.Fatalf("%q:\npooled %q %q\nfresh  %q %q", body, got.columns, got.rowCells(), want.columns, want.rowCells())
+	}
+	pool.put(got)
 }
 
 func checkFastSplit(t *testing.T, body []byte) {
