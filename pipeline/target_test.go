@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/split"
 )
@@ -165,5 +166,77 @@ func TestTrendTarget(t *testing.T) {
 	}
 	if got := run(config.TargetAuto, config.CVKFold).Params[model.TargetTransformKey]; got == model.TargetTrend {
 		t.Errorf("shuffled folds chose the trend (params %v)", got)
+	}
+}
+
+// TestTrendTargetMissingTime predicts and explains with a saved trend
+// model on rows whose time values are missing, and on rows without the
+// time column: missing values must give finite predictions that the
+// explanation adds up to, an absent column a clear error.
+func TestTrendTargetMissingTime(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("year,month,size,sales\n")
+	for year := 2000; year < 2008; year++ {
+		for month := 1; month <= 12; month++ {
+			size := float64((year*12+month)%7) / 3
+			fmt.Fprintf(&b, "%d,%d,%.4f,%.3f\n", year, month, size, 100+8*float64(year-2000)+10*size)
+		}
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "sales.csv")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.Out, cfg.TimeColumn = data, "sales", t.TempDir(), "year,month"
+	cfg.Models, cfg.CVFolds, cfg.TargetTransform = []string{"tree"}, 0, config.TargetTrend
+	cfg.EnableTemporalFeatures, cfg.EnableMarketFeatures, cfg.ForceProductionQuality = false, false, false
+	res, err := Train(context.Background(), cfg, Options{})
+	var gateErr *GateError
+	if err != nil && !errors.As(err, &gateErr) {
+		t.Fatal(err)
+	}
+	p, err := LoadPredictor(res.ModelPath, Families())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := p.Model.(*model.TrendModel); !ok {
+		t.Fatalf("model %T: want a trend-target model", p.Model)
+	}
+	read := func(text string) (*frame.Frame, *InputReport, error) {
+		path := filepath.Join(t.TempDir(), "x.csv")
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p.ReadInput(path, frame.ReadOptions{})
+	}
+	x, rep, err := read("year,month,size\n,3,1.5\n2009,,0.5\n,,1\n2009,3,1\n")
+	if err != nil || rep.Err(false) != nil {
+		t.Fatalf("read rows with missing time values: %v %v", err, rep.Err(false))
+	}
+	pred, err := p.Predict(x)
+	if err != nil {
+		t.Fatalf("predict rows with missing time values: %v", err)
+	}
+	for i, v := range pred.Values {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			t.Errorf("row %d: prediction %v", i, v)
+		}
+	}
+	v, err := Explain(context.Background(), p, x, ExplainOptions{})
+	if err != nil {
+		t.Fatalf("explain rows with missing time values: %v", err)
+	}
+	for i, want := range pred.Values {
+		if got := v.Sum(i, 0); math.Abs(got-want) > 1e-6*(1+math.Abs(want)) {
+			t.Errorf("row %d: explanation adds up to %v, prediction %v", i, got, want)
+		}
+	}
+	x, rep, err = read("month,size\n3,1.5\n")
+	if err == nil && rep.Err(false) == nil {
+		t.Fatal("rows without the time column year read without a problem")
+	}
+	if err == nil && !strings.Contains(rep.Err(false).Error(), "year") {
+		t.Errorf("rows without the time column: %v, want an error naming year", rep.Err(false))
 	}
 }
