@@ -45,6 +45,12 @@ files at positions floor((i + 0.5) n / m), i = 0..m-1. Quotas: regression
 3 with a time column + 4 without, binary 2 + 5, multiclass 5 (no multiclass
 candidate has a time column): 19 datasets, 5 temporal. Datasets run in
 order of rows x cols x classes, so a cut-short run lacks the largest.
+
+bench/testdata/peer_corpus_peers.json is the peers.json of the first run
+(2 shared cores, load average 0.1 rising to 3.8): 18 of the 19. It was cut
+before mlbench_letterrecognition (20,000 rows, 26 classes), whose default
+XGBoost fit alone took over 90 s, so its 90-fit search would take over an
+hour.
 """
 import csv
 import importlib.util

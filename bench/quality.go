@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -94,11 +96,11 @@ func ReadPeers(paths ...string) (map[string]Peers, error) {
 		if err != nil {
 			return nil, err
 		}
-		for name, p := range ps {
+		for _, name := range slices.Sorted(maps.Keys(ps)) { // sorted: the same error every time
 			if prev, ok := from[name]; ok {
 				return nil, fmt.Errorf("peers: %s is in both %s and %s", name, prev, path)
 			}
-			out[name], from[name] = p, path
+			out[name], from[name] = ps[name], path
 		}
 	}
 	return out, nil
