@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -80,10 +82,32 @@ type Peers struct {
 	Sklearn *PeerRow `json:"sklearn,omitempty"` // the best of the other (scikit-learn) rows
 }
 
-// ReadPeers reads baselines.json and returns each dataset's default
-// XGBoost row, Optuna-TPE XGBoost row and best scikit-learn row in the
-// metric of its task.
-func ReadPeers(path string) (map[string]Peers, error) {
+// ReadPeers reads files in the shape of baselines.json (the shared
+// baselines, or bench/peer_corpus.py's peers.json for manifest datasets)
+// and returns each dataset's default XGBoost row, Optuna-TPE XGBoost row
+// and best scikit-learn row in the metric of its task. A dataset named in
+// two files is an error: which of the two a table shows would depend on
+// the order of the flags.
+func ReadPeers(paths ...string) (map[string]Peers, error) {
+	out := map[string]Peers{}
+	from := map[string]string{}
+	for _, path := range paths {
+		ps, err := readPeers(path)
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range slices.Sorted(maps.Keys(ps)) { // sorted: the same error every time
+			if prev, ok := from[name]; ok {
+				return nil, fmt.Errorf("peers: %s is in both %s and %s", name, prev, path)
+			}
+			out[name], from[name] = ps[name], path
+		}
+	}
+	return out, nil
+}
+
+// readPeers reads the rows of one baselines.json-shaped file.
+func readPeers(path string) (map[string]Peers, error) {
 	results, err := readBaselines(path)
 	if err != nil {
 		return nil, err

@@ -129,3 +129,41 @@ func TestPrintQuality(t *testing.T) {
 		}
 	}
 }
+
+// TestReadPeersFiles: the shared baselines and bench/peer_corpus.py's
+// peers.json of the meta-corpus sample read together; every sampled
+// dataset has its default and Optuna-TPE XGBoost rows in its task's metric
+// beside the shared datasets, and a dataset in two files is refused.
+func TestReadPeersFiles(t *testing.T) {
+	shared := filepath.Join("..", "testdata", "peers", "baselines.json")
+	corpus := filepath.Join("testdata", "peer_corpus_peers.json")
+	ps, err := ReadPeers(shared, corpus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sample, err := ReadManifest(filepath.Join("testdata", "peer_corpus_sample.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sample) < 17 {
+		t.Errorf("%d sampled datasets; want at least 17", len(sample))
+	}
+	names := []string{"ames", "credit_data"}
+	tasks := map[string]string{"ames": "regression", "credit_data": "binary"}
+	for _, d := range sample {
+		if d.Name == "mlbench_letterrecognition" {
+			continue // cut from the recorded run, see peer_corpus.py
+		}
+		names = append(names, d.Name)
+		tasks[d.Name] = d.Task
+	}
+	for _, name := range names {
+		p, ok := ps[name]
+		if !ok || p.XGBoost == nil || p.Optuna == nil || p.Metric != HeadlineMetric(tasks[name]) {
+			t.Errorf("%s: peers %+v, %v; want default and Optuna rows in %s", name, p, ok, HeadlineMetric(tasks[name]))
+		}
+	}
+	if _, err := ReadPeers(shared, corpus, shared); err == nil || !strings.Contains(err.Error(), "ames is in both") {
+		t.Errorf("ReadPeers(a file twice) error %v; want one naming the dataset in both", err)
+	}
+}

@@ -13,11 +13,11 @@ import (
 )
 
 func (a *app) benchQualityCommand() *cobra.Command {
-	var testdata, peers, manifest string
-	var only []string
+	var testdata, manifest string
+	var only, peers []string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "quality [--only NAME,...] [--manifest FILE] [--json] [-- EXTRA TRAIN FLAGS]",
+		Use:   "quality [--only NAME,...] [--manifest FILE] [--peers FILE,...] [--json] [-- EXTRA TRAIN FLAGS]",
 		Short: "Compare train --profile production (no tuning, gates off) with the peers on the shared datasets",
 		Long: `Quality runs tabforge train --profile production --set force_production_quality=false (a
 fresh process and store each) on ames, txhousing, txhousing_novolume, credit_data and mlc_churn
@@ -27,13 +27,19 @@ Optuna-TPE XGBoost and best scikit-learn rows of the baselines, whether tabforge
 Optuna-TPE XGBoost, and a total line.
 
 --manifest adds datasets from a CSV with columns file,target,task,time_column,test_rows
-(test_rows optional: without it train's default split). Flags after -- go to every train run.`,
+(test_rows optional: without it train's default split). Their peer rows come from further
+--peers files, such as the peers.json that bench/peer_corpus.py writes beside its manifest:
+
+  tabforge bench quality --manifest OUT/manifest.csv \
+      --peers testdata/peers/baselines.json,OUT/peers.json
+
+Flags after -- go to every train run.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			self, err := os.Executable()
 			if err != nil {
 				return err
 			}
-			ps, err := bench.ReadPeers(peers)
+			ps, err := bench.ReadPeers(peers...)
 			if err != nil {
 				return err
 			}
@@ -63,8 +69,8 @@ Optuna-TPE XGBoost, and a total line.
 	}
 	f := cmd.Flags()
 	f.StringVar(&testdata, "testdata", "testdata", "directory of the shared datasets and splits/")
-	f.StringVar(&peers, "peers", "testdata/peers/baselines.json", "the peer baselines")
-	f.StringVar(&manifest, "manifest", "", "CSV of more datasets: file,target,task,time_column,test_rows")
+	f.StringSliceVar(&peers, "peers", []string{"testdata/peers/baselines.json"}, "the peer baselines: files in baselines.json's shape (several: comma-separated or repeated)")
+	f.StringVar(&manifest, "manifest", "", "CSV of more datasets: file,target,task,time_column,positive_class,test_rows")
 	f.StringSliceVar(&only, "only", nil, "run only these datasets (names: the shared ones, or a manifest file's stem)")
 	f.BoolVar(&asJSON, "json", false, "print results as JSON")
 	return cmd
