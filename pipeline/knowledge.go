@@ -78,8 +78,9 @@ type TrainingTable struct {
 }
 
 // LoadTrainingTable codes f's target as a run of cfg would (cfg.Task,
-// cfg.PositiveClass), drops the rows without one, and the target and
-// cfg.Drop columns from the features.
+// cfg.PositiveClass), drops the rows without one (and, with a
+// cfg.TimeColumn, those without a time), and the target and cfg.Drop
+// columns from the features.
 func LoadTrainingTable(f *frame.Frame, cfg *config.Config) (*TrainingTable, error) {
 	t, _, err := trainingTable(f, cfg)
 	return t, err
@@ -100,13 +101,24 @@ func trainingTable(f *frame.Frame, cfg *config.Config) (*TrainingTable, []int, e
 	if err != nil {
 		return nil, nil, err
 	}
+	// A row without a time cannot be placed before or after the others:
+	// it can be neither in a time-ordered fold nor in the latest period.
+	var times []float64
+	if cfg.TimeColumn != "" {
+		if times, err = timeKey(f, cfg.TimeColumn); err != nil {
+			return nil, nil, err
+		}
+	}
 	var kept []int
 	for i, v := range y {
-		if !math.IsNaN(v) {
+		if !math.IsNaN(v) && (times == nil || !math.IsNaN(times[i])) {
 			kept = append(kept, i)
 		}
 	}
 	if len(kept) == 0 {
+		if times != nil {
+			return nil, nil, fmt.Errorf("no row has both a target (%q) and a time (%q)", cfg.Target, cfg.TimeColumn)
+		}
 		return nil, nil, fmt.Errorf("target column %q has no values (all %d rows missing)", cfg.Target, len(y))
 	}
 	x := f.Drop(append([]string{cfg.Target}, cfg.Drop...)...)

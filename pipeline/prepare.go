@@ -26,7 +26,11 @@ func prepare(f *frame.Frame, cfg *config.Config, log *slog.Logger) (*prepared, e
 		return nil, err
 	}
 	if len(kept) < f.NumRows() {
-		log.Info("dropped rows with a missing target", "rows", f.NumRows()-len(kept))
+		if cfg.TimeColumn != "" {
+			log.Warn("dropped rows with a missing target or time", "rows", f.NumRows()-len(kept), "time_column", cfg.TimeColumn)
+		} else {
+			log.Info("dropped rows with a missing target", "rows", f.NumRows()-len(kept))
+		}
 	}
 	if t.Task.IsClassification() {
 		seen := map[float64]bool{}

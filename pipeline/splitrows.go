@@ -198,9 +198,10 @@ func groupIDs(c *frame.Column, rows []int) []int {
 	return out
 }
 
-// timeKey returns an orderable time value per row. spec is one column or
-// a comma-separated list (such as "Year_Sold,Mo_Sold") ordered
-// lexicographically, for data that stores a date in parts.
+// timeKey returns an orderable time value per row, NaN for a row missing
+// any part. spec is one column or a comma-separated list (such as
+// "Year_Sold,Mo_Sold") ordered lexicographically, for data that stores a
+// date in parts.
 func timeKey(f *frame.Frame, spec string) ([]float64, error) {
 	names := strings.Split(spec, ",")
 	cols := make([]*frame.Column, len(names))
@@ -212,20 +213,20 @@ func timeKey(f *frame.Frame, spec string) ([]float64, error) {
 		if c.Kind == frame.Categorical {
 			return nil, fmt.Errorf("time column %q is categorical; want a date or a number", n)
 		}
-		for r, v := range c.Num {
-			if math.IsNaN(v) {
-				return nil, fmt.Errorf("time column %q: row %d is missing", n, r+1)
-			}
-		}
 		cols[i] = c
 	}
 	if len(cols) == 1 {
 		return cols[0].Num, nil
 	}
-	// Rank the tuples so that the key keeps their lexicographic order.
-	order := make([]int, f.NumRows())
-	for i := range order {
-		order[i] = i
+	// Rank the complete tuples so that the key keeps their lexicographic
+	// order.
+	key := make([]float64, f.NumRows())
+	var order []int
+	for r := range key {
+		key[r] = math.NaN()
+		if !slices.ContainsFunc(cols, func(c *frame.Column) bool { return math.IsNaN(c.Num[r]) }) {
+			order = append(order, r)
+		}
 	}
 	less := func(a, b int) int {
 		for _, c := range cols {
@@ -239,7 +240,6 @@ func timeKey(f *frame.Frame, spec string) ([]float64, error) {
 		return 0
 	}
 	slices.SortStableFunc(order, less)
-	key := make([]float64, len(order))
 	rankv := 0.0
 	for i, r := range order {
 		if i > 0 && less(order[i-1], r) != 0 {

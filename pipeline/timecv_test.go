@@ -243,3 +243,78 @@ func TestConcentratedTimes(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingTimes: rows without a time (the Bundesliga table of the meta
+// corpus has two) cannot be ordered, so they are dropped like rows
+// without a target, in one time column and in a pair of them; the rest
+// is split and folded in time order. With no time at all it is an error
+// naming both columns.
+func TestMissingTimes(t *testing.T) {
+	write := func(name string, rows func(i int) string) string {
+		var b strings.Builder
+		b.WriteString("year,month,x,y\n")
+		for i := range 300 {
+			b.WriteString(rows(i) + "\n")
+		}
+		path := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	gaps := write("gaps.csv", func(i int) string {
+		year, month := fmt.Sprint(2000+i/24), fmt.Sprint(1+i%12)
+		switch i {
+		case 7, 150:
+			year = ""
+		case 220:
+			month = ""
+		}
+		return fmt.Sprintf("%s,%s,%.3f,%.3f", year, month, rng.Float64(), rng.Float64())
+	})
+	none := write("none.csv", func(i int) string { return fmt.Sprintf(",,%.3f,%.3f", rng.Float64(), rng.Float64()) })
+	tests := []struct {
+		data, timeColumn string
+		wantRows         int
+		wantErr          string
+	}{
+		{gaps, "year", 298, ""},
+		{gaps, "year,month", 297, ""},
+		{none, "year", 0, `no row has both a target ("y") and a time ("year")`},
+	}
+	for _, tt := range tests {
+		t.Run(filepath.Base(tt.data)+"/"+tt.timeColumn, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.Data, cfg.Target, cfg.TimeColumn = tt.data, "y", tt.timeColumn
+			f, err := frame.ReadFile(tt.data, readOptions(cfg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := prepare(f, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v; want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(p.train) + len(p.test); got != tt.wantRows {
+				t.Errorf("%d rows split; want %d", got, tt.wantRows)
+			}
+			if !p.timeOrderedCV() {
+				t.Fatalf("cv %s; want time-ordered folds", p.cv)
+			}
+			for _, r := range append(slices.Clone(p.train), p.test...) {
+				if math.IsNaN(p.times[r]) {
+					t.Fatalf("row %d kept without a time", r)
+				}
+			}
+			if slices.Max(split.Take(p.times, p.train)) >= slices.Min(split.Take(p.times, p.test)) {
+				t.Error("test rows not after the training rows")
+			}
+		})
+	}
+}
