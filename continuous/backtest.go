@@ -72,8 +72,9 @@ type Strategy struct {
 	Trainings    int     `json:"trainings"`
 	// Refreshes counts the continuous strategy's refreshes (continued
 	// boosting of the champion, see Policy.Refresh); their time is in
-	// TrainSeconds.
-	Refreshes int      `json:"refreshes,omitempty"`
+	// TrainSeconds. It is written when 0 too: `backtest --json`
+	// documents the key for every strategy.
+	Refreshes int      `json:"refreshes"`
 	Periods   []Period `json:"periods"`
 }
 

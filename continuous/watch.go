@@ -80,9 +80,16 @@ func Watch(ctx context.Context, env Env, state store.Records, o WatchOptions) er
 // not get better by trying again); a cancelled ctx or an unavailable
 // store stops the scan without recording the file at hand. It returns the files handled now.
 func WatchOnce(ctx context.Context, env Env, state store.Records, o WatchOptions) ([]Handled, error) {
-	files, err := dataFiles(o.Dir, o.Settle)
+	files, settling, err := dataFiles(o.Dir, o.Settle)
 	if err != nil {
 		return nil, err
+	}
+	if o.Logger != nil {
+		// Said, not skipped silently: a file copied in just before a
+		// --once scan would otherwise read as "0 new data versions".
+		for _, f := range settling {
+			o.Logger.Info("watch: file modified within the settle time; left for the next scan", "file", f, "settle", o.Settle)
+		}
 	}
 	var done []Handled
 	for _, path := range files {
@@ -142,17 +149,18 @@ func Watched(ctx context.Context, state store.Records, name string) ([]Handled, 
 }
 
 // dataFiles lists dir's .csv and .parquet files, oldest modification
-// first (then by name), leaving out those modified within settle.
-func dataFiles(dir string, settle time.Duration) ([]string, error) {
+// first (then by name), leaving out those modified within settle, which
+// it returns apart, by name.
+func dataFiles(dir string, settle time.Duration) (files, settling []string, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("watch: %w", err)
+		return nil, nil, fmt.Errorf("watch: %w", err)
 	}
 	type file struct {
 		path string
 		mod  time.Time
 	}
-	var files []file
+	var found []file
 	for _, e := range entries {
 		name := e.Name()
 		ext := strings.ToLower(filepath.Ext(name))
@@ -163,19 +171,21 @@ func dataFiles(dir string, settle time.Duration) ([]string, error) {
 		if err != nil {
 			continue // removed since the listing
 		}
+		path := filepath.Join(dir, name)
 		if settle > 0 && time.Since(info.ModTime()) < settle {
+			settling = append(settling, path)
 			continue
 		}
-		files = append(files, file{filepath.Join(dir, name), info.ModTime()})
+		found = append(found, file{path, info.ModTime()})
 	}
-	slices.SortFunc(files, func(a, b file) int {
+	slices.SortFunc(found, func(a, b file) int {
 		return cmp.Or(a.mod.Compare(b.mod), strings.Compare(a.path, b.path))
 	})
-	out := make([]string, len(files))
-	for i, f := range files {
-		out[i] = f.path
+	files = make([]string, len(found))
+	for i, f := range found {
+		files[i] = f.path
 	}
-	return out, nil
+	return files, settling, nil
 }
 
 // fileHash is the hex SHA-256 of the file's bytes.

@@ -1,10 +1,14 @@
 package continuous
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/tabforge/tabforge/store"
 )
@@ -59,6 +63,36 @@ func TestWatchOnce(t *testing.T) {
 	all, err := Watched(ctx, state, "sales")
 	if err != nil || len(all) != 3 {
 		t.Errorf("Watched = %d versions, %v; want 3", len(all), err)
+	}
+}
+
+// TestWatchOnceSettling: a file modified within Settle is left for the
+// next scan and the log names it (a --once scan right after a copy used
+// to print only "0 new data versions handled"); once older than Settle
+// it is listed.
+func TestWatchOnceSettling(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "fresh.csv")
+	if err := os.WriteFile(path, []byte("a,b\n1,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	o := WatchOptions{Name: "sales", Dir: dir, Settle: time.Hour, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	// No file is old enough, so neither env nor state is touched.
+	got, err := WatchOnce(context.Background(), Env{}, nil, o)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("WatchOnce = %v, %v; want nothing handled", got, err)
+	}
+	if !strings.Contains(logs.String(), "settle") || !strings.Contains(logs.String(), path) {
+		t.Errorf("log %q; want a line naming %s as settling", logs.String(), path)
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	files, settling, err := dataFiles(dir, time.Hour)
+	if err != nil || len(files) != 1 || files[0] != path || len(settling) != 0 {
+		t.Errorf("dataFiles after 2h = %v, settling %v, %v; want [%s] and none settling", files, settling, err, path)
 	}
 }
 

@@ -24,7 +24,7 @@ type WarmEvalOptions struct {
 	// MaxRows caps the rows each dataset is tuned on; 0 means 2000.
 	MaxRows int
 	// Checkpoints are the trial counts the mean normalised best score is
-	// reported at; nil means 5, 10 and Trials.
+	// reported at; nil means 5 and 10 where below Trials, and Trials.
 	Checkpoints []int
 	// Ranker orders the warm starts (Advisor.Ranker).
 	Ranker string
@@ -70,7 +70,7 @@ func EvaluateWarmStart(ctx context.Context, kb *KB, corpus []CorpusDataset, o Wa
 	trials := cmpOr(o.Trials, 30)
 	rep := &WarmReport{Trials: trials, Checkpoints: o.Checkpoints}
 	if rep.Checkpoints == nil {
-		rep.Checkpoints = []int{5, 10, trials}
+		rep.Checkpoints = defaultCheckpoints(trials)
 	}
 	tmp, err := os.MkdirTemp("", "tabforge-meta-eval")
 	if err != nil {
@@ -211,6 +211,20 @@ func (l *trialLog) bestCurve(n int) ([]float64, bool) {
 		out = append(out, best)
 	}
 	return out, l.higher
+}
+
+// defaultCheckpoints returns 5 and 10 where they fall below trials, then
+// trials: a budget of 10 reports BEST@5 and BEST@10 once each, not a
+// BEST@10 column twice, and one of 4 only BEST@4 rather than three
+// columns clamped to the same trial.
+func defaultCheckpoints(trials int) []int {
+	var cs []int
+	for _, c := range []int{5, 10} {
+		if c < trials {
+			cs = append(cs, c)
+		}
+	}
+	return append(cs, trials)
 }
 
 // summarise fills the report's aggregates from its rows.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tabforge/tabforge/features"
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/model/gbdt"
 )
 
@@ -24,7 +25,15 @@ var ErrNotGBDT = errors.New("only gbdt models can be exported to XGBoost JSON")
 func ExportXGBoost(w io.Writer, p *Predictor) error {
 	m, ok := p.Model.(*gbdt.Model)
 	if !ok || p.Routes != nil { // per-segment models do not fit in one XGBoost booster
-		return fmt.Errorf("%w (this model is %s)", ErrNotGBDT, p.Family())
+		what := p.Family()
+		if p.Model != nil {
+			// A gbdt fitted on log(1+y) or around a trend still reads
+			// "gbdt"; name the transform, or the error contradicts itself.
+			if t, _ := p.Model.Params()[model.TargetTransformKey].(string); t != "" && t != "none" {
+				what += " with target_transform " + t + ", which XGBoost JSON cannot hold; --set target_transform=none trains one that exports"
+			}
+		}
+		return fmt.Errorf("%w (this model is %s)", ErrNotGBDT, what)
 	}
 	return m.WriteXGBoostJSON(w)
 }

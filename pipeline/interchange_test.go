@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/model"
 )
 
 func needXGBoost(t *testing.T) {
@@ -174,5 +177,29 @@ for v in m.predict(xgb.DMatrix(d[:, :-1], missing=np.nan, feature_names=names)):
 		if math.Abs(v-theirs[i]) > 1e-5 {
 			t.Fatalf("row %d: tabforge %.7f, xgboost %.7f", i, v, theirs[i])
 		}
+	}
+}
+
+// stubGBDT stands for a fitted gbdt inside a target transform: only its
+// family and parameters matter to ExportXGBoost's refusal.
+type stubGBDT struct{}
+
+func (stubGBDT) Family() string                         { return "gbdt" }
+func (stubGBDT) NumOutputs() int                        { return 1 }
+func (stubGBDT) Predict([]float64, *model.Matrix) error { return nil }
+func (stubGBDT) Params() map[string]any                 { return map[string]any{"rounds": 10} }
+func (stubGBDT) MarshalBinary() ([]byte, error)         { return nil, nil }
+
+// TestExportXGBoostTransformed: a gbdt fitted on log(1+y) cannot be
+// written as XGBoost trees (their sum is not the prediction), and the
+// refusal says why instead of "only gbdt models ... (this model is gbdt)".
+func TestExportXGBoostTransformed(t *testing.T) {
+	p := &Predictor{Model: &model.LogTargetModel{Inner: stubGBDT{}, Smear: 1}}
+	err := ExportXGBoost(io.Discard, p)
+	if !errors.Is(err, ErrNotGBDT) {
+		t.Fatalf("ExportXGBoost(log-target gbdt) = %v; want ErrNotGBDT", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "target_transform log") || !strings.Contains(msg, "target_transform=none") {
+		t.Errorf("ExportXGBoost(log-target gbdt) = %q; want it to name the log transform and the way out", msg)
 	}
 }

@@ -104,7 +104,7 @@ process, since each decision depends on the registry the previous ones left.`,
 	f.StringVar(&html, "html", "", "write an HTML page with a chart of the scores by period")
 	f.BoolVar(&record, "record", false, "also record the result in the store (--store), for tabforge ui's /monitor page")
 	f.String("queue", "", "train the always strategy's periods on tabforge workers through this JetStream server (nats://HOST:PORT or embedded)")
-	f.BoolVar(&asJSON, "json", false, `print {"metric", "strategies": [{"name", "mean", "train_seconds", "periods"}]}`)
+	f.BoolVar(&asJSON, "json", false, `print {"metric", "strategies": [{"name", "mean", "train_seconds", "trainings", "refreshes", "periods"}]}`)
 	return cmd
 }
 

@@ -10,7 +10,7 @@ import (
 
 // TestBacktestCommand runs a two-month backtest of Texas housing with
 // ridge models: --json has the metric and each strategy's mean, training
-// time and periods, --html writes the chart, and a missing --start is
+// time and count, refreshes and periods, --html writes the chart, and a missing --start is
 // bad usage.
 func TestBacktestCommand(t *testing.T) {
 	dir := t.TempDir()
@@ -31,6 +31,8 @@ func TestBacktestCommand(t *testing.T) {
 			Name         string
 			Mean         *float64
 			TrainSeconds *float64 `json:"train_seconds"`
+			Trainings    *int
+			Refreshes    *int // written as 0 too (it was omitted, though the README names it)
 			Periods      []map[string]any
 		}
 	}
@@ -41,8 +43,8 @@ func TestBacktestCommand(t *testing.T) {
 		t.Fatalf("backtest --json = %s", out)
 	}
 	for _, s := range r.Strategies {
-		if s.Mean == nil || s.TrainSeconds == nil || len(s.Periods) != 2 {
-			t.Errorf("strategy %s: %s; want a mean, train_seconds and 2 periods", s.Name, out)
+		if s.Mean == nil || s.TrainSeconds == nil || s.Trainings == nil || s.Refreshes == nil || len(s.Periods) != 2 {
+			t.Errorf("strategy %s: %s; want a mean, train_seconds, trainings, refreshes and 2 periods", s.Name, out)
 		}
 	}
 	if b, err := os.ReadFile(html); err != nil || !strings.Contains(string(b), "<svg") {
