@@ -27,14 +27,24 @@ const ctxEvery = 256
 // nodes.
 //
 // The best splitter searches presorted feature lists (presort.go) when at
-// most 65,536 rows have a positive weight, and otherwise sorts each
-// candidate feature's codes at every node; both grow the same tree.
+// most 65,536 rows have a positive weight and a split considers at least
+// a fifth of the features, and otherwise sorts each candidate feature's
+// codes at every node; both grow the same tree.
 func (pr *Prepared) Grow(ctx context.Context, p Params, w []float64, rng *rand.Rand) (*Tree, error) {
-	return pr.grow(ctx, p, w, rng, true)
+	return pr.grow(ctx, p, w, rng, searchAuto)
 }
 
-// grow is Grow; allowPresort false forces the per-node sorting search.
-func (pr *Prepared) grow(ctx context.Context, p Params, w []float64, rng *rand.Rand, allowPresort bool) (*Tree, error) {
+// search picks the split search of grow.
+type search uint8
+
+const (
+	searchAuto    search = iota // presorted where it pays (presortPays) and fits
+	searchPresort               // presorted wherever it fits
+	searchSort                  // per-node sorting
+)
+
+// grow is Grow with the split search s.
+func (pr *Prepared) grow(ctx context.Context, p Params, w []float64, rng *rand.Rand, s search) (*Tree, error) {
 	c, err := p.resolve(pr.task, pr.cols)
 	if err != nil {
 		return nil, err
@@ -64,7 +74,8 @@ func (pr *Prepared) grow(ctx context.Context, p Params, w []float64, rng *rand.R
 		return nil, fmt.Errorf("tree: no row has a positive weight")
 	}
 	g.y, g.label = pr.y, pr.label
-	if allowPresort && !c.random && len(g.samples) <= presortMaxRows && pr.cols*len(g.samples) <= presortMaxKeys {
+	pays := s == searchPresort || (s == searchAuto && presortPays(c.maxFeatures, pr.cols))
+	if pays && !c.random && len(g.samples) <= presortMaxRows && pr.cols*len(g.samples) <= presortMaxKeys {
 		g.initPresort() // switches to local row indices
 		defer g.releasePresort()
 	} else {

@@ -22,6 +22,16 @@ const (
 	presortMaxRows = 1 << 16
 )
 
+// presortPays reports whether presorted lists are worth keeping when each
+// split considers m of p features. A split partitions every feature's
+// list but scans only m of them, where the sorting search sorts just
+// those m: below m = p/5 (a forest's √p on more than 25 columns) sorting
+// is faster. BenchmarkGrowSearch measures both on 20,000 rows: with √p
+// features presorting takes 4.2 times as long on 1,500 dense columns (11
+// times on sparse counts), 1.3 times on 40 (3.2); with every feature
+// sorting takes 1.1 to 1.9 times as long.
+func presortPays(m, p int) bool { return 5*m >= p }
+
 // presortScratch holds a grower's large presorted-mode buffers between
 // trees, so a forest does not allocate (and the collector not sweep)
 // several megabytes per tree.

@@ -55,8 +55,8 @@ func TestPresortMatchesSorting(t *testing.T) {
 			}
 			for _, weights := range [][]float64{nil, w} {
 				var enc [2][]byte
-				for i, allow := range []bool{true, false} {
-					tr, err := pr.grow(context.Background(), c.p, weights, Stream(3, streamTree, 0), allow)
+				for i, s := range []search{searchPresort, searchSort} {
+					tr, err := pr.grow(context.Background(), c.p, weights, Stream(3, streamTree, 0), s)
 					if err != nil {
 						t.Fatal(err)
 					}
