@@ -23,19 +23,9 @@ import (
 // easily than runnable blocks do (a flag renamed, a key dropped), and a
 // user copying it gets "unknown flag".
 func TestREADMEFlags(t *testing.T) {
-	root := filepath.Join("..", "..")
-	files, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files = append([]string{filepath.Join(root, "README.md")}, files...)
 	total := 0
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range tabforgeMentions(string(b)) {
+	for name, text := range docs(t) {
+		for _, m := range tabforgeMentions(text) {
 			total++
 			for _, msg := range checkMention(m) {
 				t.Errorf("%s: %q: %s", filepath.Base(name), m, msg)
@@ -88,19 +78,9 @@ func TestREADMEFlagsCatchesDrift(t *testing.T) {
 // file in the repository (a moved or renamed doc leaves a dead link that
 // no other test notices).
 func TestDocLinks(t *testing.T) {
-	root := filepath.Join("..", "..")
-	files, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files = append([]string{filepath.Join(root, "README.md")}, files...)
 	n := 0
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range mdLink.FindAllStringSubmatch(string(b), -1) {
+	for name, text := range docs(t) {
+		for _, m := range mdLink.FindAllStringSubmatch(text, -1) {
 			target, _, _ := strings.Cut(m[1], "#")
 			if target == "" || strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
 				continue
@@ -117,6 +97,25 @@ func TestDocLinks(t *testing.T) {
 }
 
 var mdLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+
+// docs returns the text of the README and of docs/*.md by path.
+func docs(t *testing.T) map[string]string {
+	t.Helper()
+	root := filepath.Join("..", "..")
+	files, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, name := range append(files, filepath.Join(root, "README.md")) {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[name] = string(b)
+	}
+	return out
+}
 
 // mention is one tabforge command line as written in a document.
 type mention struct {
