@@ -10,6 +10,7 @@ import (
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/split"
 )
 
 // A KnowledgeRecorder learns from finished experiments: package meta
@@ -82,31 +83,31 @@ type TrainingTable struct {
 // cfg.TimeColumn, those without a time), and the target and cfg.Drop
 // columns from the features.
 func LoadTrainingTable(f *frame.Frame, cfg *config.Config) (*TrainingTable, error) {
-	t, _, err := trainingTable(f, cfg)
+	t, _, _, err := trainingTable(f, cfg)
 	return t, err
 }
 
 // trainingTable is LoadTrainingTable that also returns the kept rows'
-// positions in f.
-func trainingTable(f *frame.Frame, cfg *config.Config) (*TrainingTable, []int, error) {
+// positions in f and, with a time column, their time keys (timeKey).
+func trainingTable(f *frame.Frame, cfg *config.Config) (*TrainingTable, []int, []float64, error) {
 	tcol, ok := f.Lookup(cfg.Target)
 	if !ok {
-		return nil, nil, fmt.Errorf("target column %q not found in the data", cfg.Target)
+		return nil, nil, nil, fmt.Errorf("target column %q not found in the data", cfg.Target)
 	}
 	task, err := detectTask(tcol, string(cfg.Task))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	y, classes, err := codeTarget(tcol, task, cfg.PositiveClass)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// A row without a time cannot be placed before or after the others:
 	// it can be neither in a time-ordered fold nor in the latest period.
 	var times []float64
 	if cfg.TimeColumn != "" {
 		if times, err = timeKey(f, cfg.TimeColumn); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	var kept []int
@@ -117,16 +118,19 @@ func trainingTable(f *frame.Frame, cfg *config.Config) (*TrainingTable, []int, e
 	}
 	if len(kept) == 0 {
 		if times != nil {
-			return nil, nil, fmt.Errorf("no row has both a target (%q) and a time (%q)", cfg.Target, cfg.TimeColumn)
+			return nil, nil, nil, fmt.Errorf("no row has both a target (%q) and a time (%q)", cfg.Target, cfg.TimeColumn)
 		}
-		return nil, nil, fmt.Errorf("target column %q has no values (all %d rows missing)", cfg.Target, len(y))
+		return nil, nil, nil, fmt.Errorf("target column %q has no values (all %d rows missing)", cfg.Target, len(y))
 	}
 	x := f.Drop(append([]string{cfg.Target}, cfg.Drop...)...)
 	t := &TrainingTable{X: x.Take(kept), Task: task, Classes: classes, Y: make([]float64, len(kept))}
 	for k, i := range kept {
 		t.Y[k] = y[i]
 	}
-	return t, kept, nil
+	if times != nil {
+		times = split.Take(times, kept)
+	}
+	return t, kept, times, nil
 }
 
 // knowledge tells Options.Knowledge the run's evaluations: every tuning

@@ -21,7 +21,7 @@ func prepare(f *frame.Frame, cfg *config.Config, log *slog.Logger) (*prepared, e
 	if err := checkColumns(f, cfg); err != nil {
 		return nil, err
 	}
-	t, kept, err := trainingTable(f, cfg)
+	t, kept, times, err := trainingTable(f, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func prepare(f *frame.Frame, cfg *config.Config, log *slog.Logger) (*prepared, e
 		return nil, errors.New("no feature columns left after dropping the target and --drop columns")
 	}
 	p := &prepared{x: t.X, task: t.Task, classes: t.Classes, y: t.Y, memo: &memo{}}
-	if err := p.splitRows(f, cfg, kept); err != nil {
+	if err := p.splitRows(f, cfg, kept, times); err != nil {
 		return nil, err
 	}
 	return p, nil

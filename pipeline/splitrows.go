@@ -22,17 +22,11 @@ func (p *prepared) timeOrderedCV() bool { return strings.HasPrefix(p.cv, cvTimes
 // cvTimeseriesPrefix starts the description of time-ordered folds.
 const cvTimeseriesPrefix = "timeseries:"
 
-// splitRows fills train, test and folds. Row indices in a test-rows file
-// refer to data rows of the file; rows without a target are skipped.
-func (p *prepared) splitRows(f *frame.Frame, cfg *config.Config, kept []int) error {
-	var times []float64
-	if cfg.TimeColumn != "" {
-		t, err := timeKey(f, cfg.TimeColumn)
-		if err != nil {
-			return err
-		}
-		times = split.Take(t, kept)
-	}
+// splitRows fills train, test and folds from the kept rows of f (their
+// positions) and their time keys (nil without a time column). Row indices
+// in a test-rows file refer to data rows of the file; rows not kept are
+// skipped.
+func (p *prepared) splitRows(f *frame.Frame, cfg *config.Config, kept []int, times []float64) error {
 	h, err := p.holdout(f, cfg, kept, times)
 	if errors.Is(err, split.ErrEmptySide) && times != nil {
 		return fmt.Errorf("split %s leaves no training or no test rows: the data's time runs from %s to %s",

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/tabforge/tabforge/bench"
 	"github.com/tabforge/tabforge/config"
 )
 
@@ -257,38 +258,16 @@ func commandWords(line string) []string {
 	return nil
 }
 
-// shellWords splits s on blanks, keeping single- and double-quoted parts
-// together and dropping the quotes.
+// shellWords splits s into shell words as bench corpus --variant does
+// (bench.SplitArgs). A document's line may end in a continuation
+// backslash or break a quoted value across lines; such a line is split at
+// blanks, so its flags are still checked.
 func shellWords(s string) []string {
-	var out []string
-	var cur strings.Builder
-	in, quote := false, byte(0)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			} else {
-				cur.WriteByte(c)
-			}
-		case c == '\'' || c == '"':
-			quote, in = c, true
-		case c == ' ' || c == '\t':
-			if in {
-				out = append(out, cur.String())
-				cur.Reset()
-				in = false
-			}
-		default:
-			cur.WriteByte(c)
-			in = true
-		}
+	ws, err := bench.SplitArgs(strings.TrimSuffix(strings.TrimSpace(s), "\\"))
+	if err != nil {
+		return strings.Fields(s)
 	}
-	if in {
-		out = append(out, cur.String())
-	}
-	return out
+	return ws
 }
 
 // checkMention resolves the command a mention names and returns a
