@@ -139,7 +139,9 @@ func (w *Worker) handle(ctx context.Context, c *conn, msg jetstream.Msg) {
 	if e, err := c.results.Get(ctx, rk); err == nil {
 		var old result
 		if json.Unmarshal(e.Value(), &old) == nil && old.Error == "" {
-			// Done before (a redelivery, or a duplicate outside the window).
+			// Done before (a redelivery, or a duplicate outside the window):
+			// a worker killed after storing its result, before its ack.
+			w.Logger.Info("unit already done", "kind", m.Kind, "unit", rk[:13], "by", old.Worker)
 			_ = msg.Ack()
 			_ = c.nc.Publish(doneSubject+rk, nil)
 			return

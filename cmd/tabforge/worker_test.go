@@ -130,22 +130,32 @@ func TestWorkersSurviveKill(t *testing.T) {
 	if complete != 24 || len(workers) < 2 {
 		t.Errorf("study has %d complete trials run by workers %v; want 24 trials by both workers:\n%s", complete, workers, trialsText(got[0]))
 	}
+	// The kill may land after the victim stored its unit's result but
+	// before it logged and acked it: the driver has the result and
+	// finishes, and the unacked unit reaches the survivor only after the
+	// queue's AckWait, which acks it as already done. Wait for that.
+	var st dist.Status
+	for wait := time.Now().Add(4 * dist.AckWait); ; time.Sleep(100 * time.Millisecond) {
+		code, wout, werr := cli(t, dir, "workers", "--queue", srv.URL(), "--json")
+		if code != 0 || json.Unmarshal([]byte(wout), &st) != nil {
+			t.Fatalf("workers --json: exit %d\n%s%s", code, wout, werr)
+		}
+		if st.Queued == 0 && st.InFlight == 0 || time.Now().After(wait) {
+			break
+		}
+	}
 	logs := victimLog.String() + survivorLog.String()
-	if !strings.Contains(survivorLog.String(), "delivery=2") {
-		t.Errorf("the survivor never ran a redelivered unit\nsurvivor:\n%s", survivorLog.String())
+	if !strings.Contains(survivorLog.String(), "delivery=2") && !strings.Contains(survivorLog.String(), "unit already done") {
+		t.Errorf("the survivor never took a redelivered unit\nsurvivor:\n%s", survivorLog.String())
 	}
 	if strings.Contains(logs, "duplicate=true") {
 		t.Errorf("a unit ran to a second result:\n%s", logs)
 	}
+	// One result per unit: each logged "unit done", but for the victim's
+	// last unit when it died between storing the result and the log line.
 	keys := resultKeys(t, srv.URL())
-	if done := strings.Count(logs, "unit done"); done != keys || keys < 72 {
+	if done := strings.Count(logs, "unit done"); keys < done || keys > done+1 || keys < 72 {
 		t.Errorf("workers finished %d units and wrote %d results; want one result per unit, at least 72 (24 trials x 3 folds)", done, keys)
-	}
-
-	code, wout, werr := cli(t, dir, "workers", "--queue", srv.URL(), "--json")
-	var st dist.Status
-	if code != 0 || json.Unmarshal([]byte(wout), &st) != nil {
-		t.Fatalf("workers --json: exit %d\n%s%s", code, wout, werr)
 	}
 	if len(st.Workers) < 1 || st.Queued != 0 || st.InFlight != 0 || st.Results != uint64(keys) {
 		t.Errorf("workers --json = %+v; want the survivor, nothing queued or in flight, %d results", st, keys)
