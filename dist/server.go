@@ -1,12 +1,14 @@
 package dist
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -42,7 +44,11 @@ func Start(port int) (*Server, error) {
 
 // Spawn runs the nats-server program bin ("" finds it on PATH) with
 // JetStream and file storage in a new temporary directory on
-// 127.0.0.1:port (0: a free port), and waits until it accepts clients.
+// 127.0.0.1:port, and waits until it accepts clients. With port 0 the
+// server takes a free port itself and reports it in a ports file:
+// choosing a free port here and handing it over would race with every
+// other process picking one at the same moment, and a client would then
+// talk to whichever server won the port.
 func Spawn(bin string, port int) (*Server, error) {
 	if bin == "" {
 		var err error
@@ -50,37 +56,82 @@ func Spawn(bin string, port int) (*Server, error) {
 			return nil, fmt.Errorf("dist: %w; and no nats-server program is on PATH (apt-get install nats-server)", ErrNoEmbedded)
 		}
 	}
-	// Take a free port (or check that port is free: a server already
-	// there would answer for the one started here).
-	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-	if err != nil {
-		return nil, fmt.Errorf("dist: nats-server: port %d: %w", port, err)
-	}
-	port = l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	dir, err := os.MkdirTemp("", "tabforge-nats-")
 	if err != nil {
 		return nil, fmt.Errorf("dist: nats-server: %w", err)
 	}
-	cmd := exec.Command(bin, "-js", "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-sd", dir)
-	if err := cmd.Start(); err != nil {
+	p := strconv.Itoa(port)
+	if port == 0 {
+		p = "-1" // nats-server's "any free port"
+	}
+	cmd := exec.Command(bin, "-js", "-a", "127.0.0.1", "-p", p, "-sd", dir, "--ports_file_dir", dir)
+	logPath := filepath.Join(dir, "nats-server.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("dist: nats-server: %w", err)
 	}
-	s := &Server{url: fmt.Sprintf("nats://127.0.0.1:%d", port), stop: func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+	cmd.Stderr = logFile
+	err = cmd.Start()
+	logFile.Close() // the child has its own descriptor
+	if err != nil {
 		os.RemoveAll(dir)
-	}}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		nc, err := nats.Connect(s.url)
-		if err == nil {
-			nc.Close()
-			return s, nil
+		return nil, fmt.Errorf("dist: nats-server: %w", err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	stop := func() {
+		cmd.Process.Kill()
+		<-exited
+		os.RemoveAll(dir)
+	}
+	url, err := awaitPorts(dir, cmd.Process.Pid, exited)
+	if err != nil {
+		log, _ := os.ReadFile(logPath)
+		stop()
+		return nil, fmt.Errorf("dist: nats-server on port %d: %w%s", port, err, lastLine(string(log)))
+	}
+	return &Server{url: url, stop: stop}, nil
+}
+
+// awaitPorts waits for the ports file the server with pid writes into dir
+// once it listens, and returns its client URL once a client connects.
+func awaitPorts(dir string, pid int, exited <-chan struct{}) (string, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for ; ; time.Sleep(20 * time.Millisecond) {
+		select {
+		case <-exited:
+			return "", errors.New("the server exited")
+		default:
 		}
 		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("dist: nats-server on port %d did not start within 10s: %w", port, err)
+			return "", errors.New("the server did not start within 10s")
 		}
+		names, _ := filepath.Glob(filepath.Join(dir, fmt.Sprintf("*_%d.ports", pid)))
+		if len(names) == 0 {
+			continue
+		}
+		b, err := os.ReadFile(names[0])
+		var ports struct {
+			Nats []string `json:"nats"`
+		}
+		if err != nil || json.Unmarshal(b, &ports) != nil || len(ports.Nats) == 0 {
+			continue // still being written
+		}
+		nc, err := nats.Connect(ports.Nats[0])
+		if err != nil {
+			continue
+		}
+		nc.Close()
+		return ports.Nats[0], nil
 	}
+}
+
+// lastLine is the last line of a program's stderr, as ": line", or "".
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	return ": " + s[strings.LastIndexByte(s, '\n')+1:]
 }

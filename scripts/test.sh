@@ -55,6 +55,9 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 redis-cli -p "$redis_port" ping >/dev/null
+# The port was free when picked; the server answering must be ours.
+[ "$(redis-cli -p "$redis_port" info server | tr -d '\r' | sed -n 's/^process_id://p')" = "$redis_pid" ] ||
+	{ echo "test.sh: port $redis_port was taken before redis-server bound it" >&2; exit 1; }
 export TABFORGE_TEST_REDIS="redis://127.0.0.1:$redis_port/0"
 
 echo "== tests" >&2

@@ -4,14 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats.go"
 
 	"github.com/tabforge/tabforge/dist"
 )
@@ -157,30 +158,45 @@ func sameStudies(t *testing.T, dir, run string, want []studyView) []studyView {
 	return got
 }
 
-// natsProc is Debian's nats-server on a fixed port and storage
-// directory, so that it restarts with its JetStream state.
+// natsProc is Debian's nats-server on a storage directory and, once
+// started, a fixed port, so that it restarts with its JetStream state.
 type natsProc struct {
 	bin, dir string
-	port     int
+	port     int // 0 until the first start, which lets the server choose
 	cmd      *exec.Cmd
 }
 
 func (n *natsProc) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", n.port) }
 
+// start starts the server and waits for the ports file its process
+// writes once it listens: a server that exits (its port taken meanwhile)
+// fails the test instead of leaving clients to whichever server holds
+// the port.
 func (n *natsProc) start(t *testing.T) {
 	t.Helper()
-	n.cmd = exec.Command(n.bin, "-js", "-a", "127.0.0.1", "-p", fmt.Sprint(n.port), "-sd", n.dir)
+	port := "-1" // any free port, chosen by the server itself
+	if n.port != 0 {
+		port = fmt.Sprint(n.port)
+	}
+	n.cmd = exec.Command(n.bin, "-js", "-a", "127.0.0.1", "-p", port, "-sd", n.dir, "--ports_file_dir", n.dir)
+	var errb syncBuffer
+	n.cmd.Stderr = &errb
 	if err := n.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	portsFile := filepath.Join(n.dir, fmt.Sprintf("nats-server_%d.ports", n.cmd.Process.Pid))
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		nc, err := nats.Connect(n.url())
-		if err == nil {
-			nc.Close()
+		var ports struct{ Nats []string }
+		if b, err := os.ReadFile(portsFile); err == nil && json.Unmarshal(b, &ports) == nil && len(ports.Nats) > 0 {
+			u, err := url.Parse(ports.Nats[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			n.port, _ = strconv.Atoi(u.Port())
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("nats-server did not start: %v", err)
+			t.Fatalf("nats-server did not start:\n%s", errb.String())
 		}
 	}
 }
@@ -223,7 +239,7 @@ func waitLog(t *testing.T, buf *syncBuffer, s string, n int, what string) {
 // testServerRestart restarts the server mid-study: driver and workers
 // reconnect, the study is the local one, and every unit has one result.
 func testServerRestart(t *testing.T, want []studyView) {
-	srv := &natsProc{bin: "nats-server", dir: t.TempDir(), port: freePort(t)}
+	srv := &natsProc{bin: "nats-server", dir: t.TempDir()}
 	srv.start(t)
 	t.Cleanup(srv.stop)
 	dir := t.TempDir()

@@ -6,11 +6,13 @@ package redistest
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -47,10 +49,19 @@ func Binary(t testing.TB) string {
 func Start(t testing.TB) *Server {
 	t.Helper()
 	s := &Server{Dir: t.TempDir()}
-	s.Addr = freeAddr(t)
-	s.start(t)
 	t.Cleanup(s.Stop)
-	return s
+	// A free port may be taken by another process before the server
+	// binds it; a new one is then as good.
+	var err error
+	for range 3 {
+		s.Addr = freeAddr(t)
+		if err = s.start(t); err == nil {
+			return s
+		}
+		s.Kill()
+	}
+	t.Fatal(err)
+	return nil
 }
 
 func freeAddr(t testing.TB) string {
@@ -62,37 +73,60 @@ func freeAddr(t testing.TB) string {
 	return l.Addr().String()
 }
 
-func (s *Server) start(t testing.TB) {
+// start starts the server on s.Addr and waits until it answers.
+func (s *Server) start(t testing.TB) error {
 	t.Helper()
 	_, port, _ := net.SplitHostPort(s.Addr)
 	s.cmd = exec.Command(Binary(t), "--port", port, "--bind", "127.0.0.1", "--dir", s.Dir,
 		"--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no", "--logfile", filepath.Join(s.Dir, "redis.log"))
 	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
+		return fmt.Errorf("start redis-server: %w", err)
 	}
 	s.done = make(chan struct{})
 	go func(cmd *exec.Cmd, done chan struct{}) { cmd.Wait(); close(done) }(s.cmd, s.done)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		c, err := redigo.Dial("tcp", s.Addr, redigo.DialConnectTimeout(200*time.Millisecond))
-		if err == nil {
-			_, err = c.Do("PING")
-			c.Close()
-		}
-		if err == nil {
-			return
+		pid, err := serverPid(s.Addr)
+		if err == nil && pid == s.cmd.Process.Pid {
+			return nil
 		}
 		select {
 		case <-s.done:
 			log, _ := os.ReadFile(filepath.Join(s.Dir, "redis.log"))
-			t.Fatalf("redis-server exited: %s", lastLines(string(log), 5))
+			s.cmd = nil
+			return fmt.Errorf("redis-server on %s exited: %s", s.Addr, lastLines(string(log), 5))
 		default:
 		}
+		if err == nil {
+			// Another process's server holds the port: ours will exit.
+			err = fmt.Errorf("the server answering is process %d, not ours (%d)", pid, s.cmd.Process.Pid)
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on %s did not answer: %v", s.Addr, err)
+			return fmt.Errorf("redis-server on %s did not answer: %w", s.Addr, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// serverPid is the process id of the Redis server answering on addr:
+// a port picked free may be taken by another test's server before ours
+// binds it, and that one answers PING just as well.
+func serverPid(addr string) (int, error) {
+	c, err := redigo.Dial("tcp", addr, redigo.DialConnectTimeout(200*time.Millisecond))
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	info, err := redigo.String(c.Do("INFO", "server"))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(line, "process_id:"); ok {
+			return strconv.Atoi(strings.TrimSpace(v))
+		}
+	}
+	return 0, errors.New("INFO server has no process_id")
 }
 
 func lastLines(s string, n int) string {
@@ -125,7 +159,9 @@ func (s *Server) Kill() {
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()
 	s.Kill()
-	s.start(t)
+	if err := s.start(t); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Stop ends the server.
