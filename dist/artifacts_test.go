@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tabforge/tabforge/internal/syncbuf"
 	"github.com/tabforge/tabforge/pipeline"
 )
 
@@ -28,12 +30,21 @@ func (r artifactRunner) Run(ctx context.Context, _, _ string, spec json.RawMessa
 // that says so.
 func TestShareArtifact(t *testing.T) {
 	s := startServer(t)
-	w := &Worker{Concurrency: 1, ID: "fetcher"}
+	var log syncbuf.Buffer // shown when the test fails
+	w := &Worker{Concurrency: 1, ID: "fetcher", Logger: slog.New(slog.NewTextHandler(&log, nil))}
 	w.Runner = artifactRunner{w}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx, s.URL()) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("worker: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("worker log:\n%s", log.String())
+		}
+	})
 	e, err := Dial(context.Background(), s.URL(), Options{})
 	if err != nil {
 		t.Fatal(err)
