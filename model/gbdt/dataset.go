@@ -24,6 +24,46 @@ type binMatrix struct {
 	cuts       [][]float32
 	cat        []bool    // features split by category sets
 	lo         []float32 // smallest value of each categorical feature (bin 0)
+	// A sparse feature has one code on at least sparseShare of the rows
+	// (mostly zeros, mostly missing): dflt[f] is that code and nz[f] the
+	// rows, increasing, with any other code; nz[f] is nil for the rest.
+	// Its histogram reads only those rows (see sparseHist).
+	dflt []uint8
+	nz   [][]int32
+}
+
+// sparseShare is the least share of rows on one code for a feature to
+// keep the list of its other rows: with 7/8 the list costs at most half
+// the feature's codes in memory.
+const sparseShare = 7.0 / 8
+
+// findSparse fills dflt and nz for the features whose codes are mostly
+// one value.
+func (b *binMatrix) findSparse(workers int) {
+	b.dflt, b.nz = make([]uint8, b.cols), make([][]int32, b.cols)
+	par.Tasks(workers, b.cols, func(f int) {
+		var count [256]int
+		for _, c := range b.codes[f] {
+			count[c]++
+		}
+		mode := 0
+		for c, k := range count {
+			if k > count[mode] {
+				mode = c
+			}
+		}
+		if float64(count[mode]) < sparseShare*float64(b.rows) {
+			return
+		}
+		d := uint8(mode)
+		nz := make([]int32, 0, b.rows-count[mode])
+		for r, c := range b.codes[f] {
+			if c != d {
+				nz = append(nz, int32(r))
+			}
+		}
+		b.dflt[f], b.nz[f] = d, nz
+	})
 }
 
 // binCode returns the category code held by value bin b of categorical
@@ -136,6 +176,7 @@ func newBinMatrix(ctx context.Context, x *model.Matrix, maxBin int, seed uint64,
 	if err := mu.err(); err != nil {
 		return nil, fmt.Errorf("gbdt: binning: %w", err)
 	}
+	bm.findSparse(workers)
 	return bm, nil
 }
 

@@ -47,6 +47,12 @@ type grower struct {
 	groups [][]int // feats in groups of up to 4, the histogram work unit
 	tb     *treeBuilder
 	leaves []leafSeg
+
+	// Sparse features' histograms (sparse.go): the tree's features with
+	// off-default row lists, and each row's node mark.
+	sparseFeats []int
+	mark        []int32
+	stampNext   int32
 }
 
 func newGrower(c *config, bm *binMatrix, workers int) *grower {
@@ -54,6 +60,7 @@ func newGrower(c *config, bm *binMatrix, workers int) *grower {
 	return &grower{
 		c: c, bm: bm, workers: workers,
 		idx: make([]int32, n), tmp: make([]int32, n), ghs: make([]rowGrad, n),
+		stampNext: 1,
 	}
 }
 
@@ -89,6 +96,15 @@ func (g *grower) grow(grad []rowGrad, rows []int32, feats []int) (*treeBuilder, 
 	}
 	g.tb = &treeBuilder{}
 	g.leaves = g.leaves[:0]
+	g.sparseFeats = g.sparseFeats[:0]
+	for _, f := range feats {
+		if g.bm.nz != nil && g.bm.nz[f] != nil {
+			g.sparseFeats = append(g.sparseFeats, f)
+		}
+	}
+	if len(g.sparseFeats) > 0 && g.mark == nil {
+		g.mark = make([]int32, g.bm.rows)
+	}
 
 	n := len(rows)
 	copy(g.idx, rows)
@@ -112,8 +128,18 @@ func (g *grower) grow(grad []rowGrad, rows []int32, feats []int) (*treeBuilder, 
 	}
 	root := &entry{nid: g.tb.add(sum.h, g.leafValue(sum)), end: n, sum: sum}
 	root.hist = g.allocHist()
-	par.Tasks(g.workers, len(g.groups), func(t int) {
-		buildHist(root.hist, g.bm, g.groups[t], g.idx[:n], g.ghs[:n])
+	groups, sparse := g.histPlan(n)
+	var stamp int32
+	if len(sparse) > 0 {
+		stamp = g.nextStamp(1)
+		g.markSpans(blockSpans(0, n, 0, nil), stamp)
+	}
+	par.Tasks(g.workers, len(groups)+len(sparse), func(t int) {
+		if t < len(groups) {
+			buildHist(root.hist, g.bm, groups[t], g.idx[:n], g.ghs[:n])
+			return
+		}
+		sparseHist([][]histBin{root.hist}, []gpair{sum}, []int{n}, g.bm, sparse[t-len(groups)], g.mark, stamp, grad)
 	})
 	g.evaluate([]*entry{root})
 	if c.policy == Lossguide {
@@ -327,12 +353,41 @@ func (g *grower) split(batch []*entry) []*entry {
 			g.ghs[sp.lo+i] = g.grad[r]
 		}
 	})
-	ng := len(g.groups)
-	par.Tasks(g.workers, len(jobs)*ng, func(t int) {
-		j, grp := jobs[t/ng], g.groups[t%ng]
-		s := j.small
-		buildHist(s.hist, bm, grp, g.idx[s.begin:s.end], g.ghs[s.begin:s.end])
-		subtractHist(j.big.hist, s.hist, bm, grp)
+	total := 0
+	for _, j := range jobs {
+		total += j.small.end - j.small.begin
+	}
+	groups, sparse := g.histPlan(total)
+	var (
+		stamp int32
+		hists [][]histBin
+		sums  []gpair
+		sizes []int
+		marks []markSpan
+	)
+	if len(sparse) > 0 {
+		stamp = g.nextStamp(len(jobs))
+		for k, j := range jobs {
+			marks = blockSpans(j.small.begin, j.small.end, k, marks)
+			hists, sums, sizes = append(hists, j.small.hist), append(sums, j.small.sum), append(sizes, j.small.end-j.small.begin)
+		}
+		g.markSpans(marks, stamp)
+	}
+	ng := len(groups)
+	nd := len(jobs) * ng
+	par.Tasks(g.workers, nd+len(sparse), func(t int) {
+		if t < nd {
+			j, grp := jobs[t/ng], groups[t%ng]
+			s := j.small
+			buildHist(s.hist, bm, grp, g.idx[s.begin:s.end], g.ghs[s.begin:s.end])
+			subtractHist(j.big.hist, s.hist, bm, grp)
+			return
+		}
+		feats := sparse[t-nd]
+		sparseHist(hists, sums, sizes, bm, feats, g.mark, stamp, g.grad)
+		for _, j := range jobs {
+			subtractHist(j.big.hist, j.small.hist, bm, feats)
+		}
 	})
 	g.evaluate(children)
 	return children
