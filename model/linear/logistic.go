@@ -109,7 +109,7 @@ func (l Logistic) Train(ctx context.Context, d *model.Dataset, o model.FitOption
 		k = nc
 	}
 	obj := &logitObjective{
-		x: d.X, y: d.Y, w: d.Weights, k: k, p: p, mean: mean, scale: scale,
+		x: d.X, sp: sparseRows(d.X), y: d.Y, w: d.Weights, k: k, p: p, mean: mean, scale: scale,
 		invS: 1 / sw, intercept: intercept, workers: workers,
 	}
 	if l.penalised() {
@@ -270,6 +270,7 @@ func columnStats(ctx context.Context, x *model.Matrix, w []float64, names []stri
 // unchanged and makes the gradient tolerance independent of the data size.
 type logitObjective struct {
 	x         *model.Matrix
+	sp        *csr // x row-compressed when mostly zeros, else nil
 	y, w      []float64
 	k, p      int // coefficient rows (1 binary, K multiclass), features
 	mean      []float64
@@ -378,13 +379,16 @@ func (o *logitObjective) chunk(g, z []float64, lo, hi int) float64 {
 		xb := blas64.General{Rows: nb, Cols: p, Stride: p, Data: o.x.Data[b0*p : (b0+nb)*p]}
 		zb := blas64.General{Rows: nb, Cols: k, Stride: k, Data: z[:nb*k]}
 		// Scores Z = X·Wᵀ.
-		if k == 1 {
+		switch {
+		case o.sp != nil:
+			o.sp.scores(zb.Data, o.wEff, b0, nb, k, p)
+		case k == 1:
 			// Short rows: a plain unrolled dot beats a general matrix-vector
 			// product here.
 			for r := range nb {
 				zb.Data[r] = dot4(xb.Data[r*p:(r+1)*p], o.wEff)
 			}
-		} else {
+		default:
 			blas64.Gemm(blas.NoTrans, blas.Trans, 1, xb, wm, 0, zb)
 		}
 		// Loss and residuals, overwriting the scores.
@@ -432,10 +436,13 @@ func (o *logitObjective) chunk(g, z []float64, lo, hi int) float64 {
 			zr[yi] -= wi
 		}
 		// G += Rᵀ·X and the residual sums.
-		if k == 1 {
+		switch {
+		case o.sp != nil:
+			o.sp.addGradient(gm.Data, zb.Data, b0, nb, k, p)
+		case k == 1:
 			blas64.Gemv(blas.Trans, 1, xb, blas64.Vector{N: nb, Inc: 1, Data: zb.Data},
 				1, blas64.Vector{N: p, Inc: 1, Data: gm.Data})
-		} else {
+		default:
 			blas64.Gemm(blas.Trans, blas.NoTrans, 1, zb, xb, 1, gm)
 		}
 		for r := range nb {
