@@ -80,6 +80,7 @@ func (s *Server) start(t testing.TB) error {
 	s.cmd = exec.Command(Binary(t), "--port", port, "--bind", "127.0.0.1", "--dir", s.Dir,
 		"--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no", "--logfile", filepath.Join(s.Dir, "redis.log"))
 	if err := s.cmd.Start(); err != nil {
+		s.cmd = nil // no process: Kill has nothing to wait for
 		return fmt.Errorf("start redis-server: %w", err)
 	}
 	s.done = make(chan struct{})
