@@ -113,7 +113,9 @@ func (s *Server) start(t testing.TB) error {
 // a port picked free may be taken by another test's server before ours
 // binds it, and that one answers PING just as well.
 func serverPid(addr string) (int, error) {
-	c, err := redigo.Dial("tcp", addr, redigo.DialConnectTimeout(200*time.Millisecond))
+	// Whatever holds the port may accept and never answer.
+	c, err := redigo.Dial("tcp", addr, redigo.DialConnectTimeout(200*time.Millisecond),
+		redigo.DialReadTimeout(time.Second), redigo.DialWriteTimeout(time.Second))
 	if err != nil {
 		return 0, err
 	}

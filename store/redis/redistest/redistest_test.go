@@ -2,10 +2,12 @@ package redistest
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fatalTB stops a helper at its Fatal, as testing.T does, but lets the
@@ -46,5 +48,30 @@ func TestStartUnrunnable(t *testing.T) {
 		if r := catch(ft.cleanups[i]); r != nil {
 			t.Errorf("cleanup panicked: %v", r)
 		}
+	}
+}
+
+// TestServerPidSilentPeer: the port picked for a server may be taken by
+// any process, not only a Redis: serverPid must return an error from one
+// that accepts and never answers instead of blocking start for good. The
+// 10 s bound only tells a hang from an answer; the read times out in 1 s.
+func TestServerPidSilentPeer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	done := make(chan error, 1)
+	go func() {
+		_, err := serverPid(l.Addr().String())
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("serverPid of a peer that never answers: no error")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serverPid blocked on a peer that never answers")
 	}
 }
