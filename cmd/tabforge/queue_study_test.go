@@ -190,12 +190,17 @@ func (n *natsProc) start(t *testing.T) {
 		if b, err := os.ReadFile(portsFile); err == nil && json.Unmarshal(b, &ports) == nil && len(ports.Nats) > 0 {
 			u, err := url.Parse(ports.Nats[0])
 			if err != nil {
+				n.stop()
 				t.Fatal(err)
 			}
 			n.port, _ = strconv.Atoi(u.Port())
 			return
 		}
 		if time.Now().After(deadline) {
+			// The caller registers stop only once start returns: a
+			// server left running here would outlive the test binary.
+			n.cmd.Process.Kill()
+			n.cmd.Wait()
 			t.Fatalf("nats-server did not start:\n%s", errb.String())
 		}
 	}

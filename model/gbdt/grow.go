@@ -110,21 +110,28 @@ func (g *grower) grow(grad []rowGrad, rows []int32, feats []int) (*treeBuilder, 
 	copy(g.idx, rows)
 	nb := blocks(n, sumBlock)
 	partial := make([]gpair, nb)
+	active := make([]int, nb) // rows with a nonzero gradient pair, for sparseHist
 	par.Tasks(g.workers, nb, func(t int) {
 		lo, hi := t*sumBlock, min((t+1)*sumBlock, n)
 		var s gpair
+		k := 0
 		for i, r := range rows[lo:hi] {
 			p := grad[r]
 			g.ghs[lo+i] = p
 			s.g += float64(p.g)
 			s.h += float64(p.h)
+			if p != (rowGrad{}) {
+				k++
+			}
 		}
-		partial[t] = s
+		partial[t], active[t] = s, k
 	})
 	var sum gpair
-	for _, s := range partial {
+	nActive := 0
+	for t, s := range partial {
 		sum.g += s.g
 		sum.h += s.h
+		nActive += active[t]
 	}
 	root := &entry{nid: g.tb.add(sum.h, g.leafValue(sum)), end: n, sum: sum}
 	root.hist = g.allocHist()
@@ -139,7 +146,7 @@ func (g *grower) grow(grad []rowGrad, rows []int32, feats []int) (*treeBuilder, 
 			buildHist(root.hist, g.bm, groups[t], g.idx[:n], g.ghs[:n])
 			return
 		}
-		sparseHist([][]histBin{root.hist}, []gpair{sum}, []int{n}, g.bm, sparse[t-len(groups)], g.mark, stamp, grad)
+		sparseHist([][]histBin{root.hist}, []gpair{sum}, []int{nActive}, g.bm, sparse[t-len(groups)], g.mark, stamp, grad)
 	})
 	g.evaluate([]*entry{root})
 	if c.policy == Lossguide {
@@ -339,19 +346,27 @@ func (g *grower) split(batch []*entry) []*entry {
 		e.hist = nil
 		jobs[k] = job{small, big}
 	}
-	// Gather the smaller children's gradients, in blocks.
-	type span struct{ lo, hi int }
+	// Gather the smaller children's gradients, in blocks, counting the
+	// rows with a nonzero gradient pair for sparseHist.
+	type span struct{ lo, hi, job int }
 	var spans []span
-	for _, j := range jobs {
+	for k, j := range jobs {
 		for lo := j.small.begin; lo < j.small.end; lo += partBlock {
-			spans = append(spans, span{lo, min(lo+partBlock, j.small.end)})
+			spans = append(spans, span{lo, min(lo+partBlock, j.small.end), k})
 		}
 	}
+	active := make([]int, len(spans))
 	par.Tasks(g.workers, len(spans), func(t int) {
 		sp := spans[t]
+		k := 0
 		for i, r := range g.idx[sp.lo:sp.hi] {
-			g.ghs[sp.lo+i] = g.grad[r]
+			p := g.grad[r]
+			g.ghs[sp.lo+i] = p
+			if p != (rowGrad{}) {
+				k++
+			}
 		}
+		active[t] = k
 	})
 	total := 0
 	for _, j := range jobs {
@@ -367,9 +382,13 @@ func (g *grower) split(batch []*entry) []*entry {
 	)
 	if len(sparse) > 0 {
 		stamp = g.nextStamp(len(jobs))
+		sizes = make([]int, len(jobs))
+		for t, sp := range spans {
+			sizes[sp.job] += active[t]
+		}
 		for k, j := range jobs {
 			marks = blockSpans(j.small.begin, j.small.end, k, marks)
-			hists, sums, sizes = append(hists, j.small.hist), append(sums, j.small.sum), append(sizes, j.small.end-j.small.begin)
+			hists, sums = append(hists, j.small.hist), append(sums, j.small.sum)
 		}
 		g.markSpans(marks, stamp)
 	}

@@ -10,8 +10,10 @@ const sparseChunk = 8
 // marked stamp+k (mark is indexed by row), whose gradients grad holds by
 // row. Only a feature's rows off its default code are read; the default
 // bin is the node's sum minus the other bins, or exactly empty when every
-// row of the node is off the default code. sums and sizes are the nodes'
-// gradient sums and row counts.
+// row of the node with a nonzero gradient pair is off the default code:
+// a dense histogram holds exact zeros then (rows of weight 0 add nothing),
+// which split finding reads as no missing values. sums are the nodes'
+// gradient sums, sizes their counts of rows with a nonzero gradient pair.
 func sparseHist(hists [][]histBin, sums []gpair, sizes []int, bm *binMatrix, feats []int, mark []int32, stamp int32, grad []rowGrad) {
 	nodes := uint32(len(hists))
 	count := make([]int, len(hists))
@@ -27,8 +29,11 @@ func sparseHist(hists [][]histBin, sums []gpair, sizes []int, bm *binMatrix, fea
 			if k >= nodes {
 				continue
 			}
-			b := &featHist(hists[k], f)[codes[r]]
 			p := grad[r]
+			if p == (rowGrad{}) {
+				continue // adds nothing, and sizes leave it out
+			}
+			b := &featHist(hists[k], f)[codes[r]]
 			b.g += float64(p.g)
 			b.h += float64(p.h)
 			count[k]++

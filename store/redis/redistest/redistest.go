@@ -80,6 +80,7 @@ func (s *Server) start(t testing.TB) error {
 	s.cmd = exec.Command(Binary(t), "--port", port, "--bind", "127.0.0.1", "--dir", s.Dir,
 		"--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no", "--logfile", filepath.Join(s.Dir, "redis.log"))
 	if err := s.cmd.Start(); err != nil {
+		s.cmd = nil // no process: Kill has nothing to wait for
 		return fmt.Errorf("start redis-server: %w", err)
 	}
 	s.done = make(chan struct{})
@@ -112,7 +113,9 @@ func (s *Server) start(t testing.TB) error {
 // a port picked free may be taken by another test's server before ours
 // binds it, and that one answers PING just as well.
 func serverPid(addr string) (int, error) {
-	c, err := redigo.Dial("tcp", addr, redigo.DialConnectTimeout(200*time.Millisecond))
+	// Whatever holds the port may accept and never answer.
+	c, err := redigo.Dial("tcp", addr, redigo.DialConnectTimeout(200*time.Millisecond),
+		redigo.DialReadTimeout(time.Second), redigo.DialWriteTimeout(time.Second))
 	if err != nil {
 		return 0, err
 	}
