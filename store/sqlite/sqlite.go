@@ -6,13 +6,15 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/tabforge/tabforge/store"
 )
@@ -63,26 +65,68 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_txlock=immediate"
+	dsn := "file:" + path + fmt.Sprintf("?_pragma=busy_timeout(%d)&", busyTimeout.Milliseconds()) + "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	if _, err := db.ExecContext(ctx, schema+querySchema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	if err := addProfile(ctx, db); err != nil {
+	if err := createSchema(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return &Store{db: db, path: path}, nil
 }
 
+// createSchema creates what is missing in one IMMEDIATE transaction: as
+// separate statements, each would read the schema and then ask to write,
+// and SQLite answers SQLITE_BUSY at once, without waiting out the busy
+// timeout, to a reader asking to write while another connection writes
+// (several workers opening one new file together). The connection's own
+// setup (switching a new file to WAL) can meet the same refusal, so a
+// busy error is retried for as long as the busy timeout would wait.
+func createSchema(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(busyTimeout)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := func() error {
+			tx, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			if _, err := tx.ExecContext(ctx, schema+querySchema); err != nil {
+				return err
+			}
+			if err := addProfile(ctx, tx); err != nil {
+				return err
+			}
+			return tx.Commit()
+		}()
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// busyTimeout is how long a connection waits for another's lock; it is
+// the busy_timeout pragma of every connection.
+const busyTimeout = 10 * time.Second
+
+// isBusy reports a lock another connection holds (SQLITE_BUSY or one of
+// its extended codes).
+func isBusy(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
 // addProfile adds the runs' profile column to a store made before runs
 // kept it; old runs get "" (profile unknown). Two processes opening the
 // same old file may both try: the loser's "duplicate column" is fine.
-func addProfile(ctx context.Context, db *sql.DB) error {
+func addProfile(ctx context.Context, db *sql.Tx) error {
 	var n int
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name = 'profile'`).Scan(&n); err != nil {
 		return err

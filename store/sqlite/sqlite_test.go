@@ -121,3 +121,40 @@ func TestOpenUnwritablePath(t *testing.T) {
 		t.Error("Open below a regular file succeeded; want error")
 	}
 }
+
+// TestConcurrentOpen opens one new file from several connections at once,
+// as worker processes started together on one store do: creating the
+// schema must wait for the other openers, not fail with SQLITE_BUSY
+// (CI saw a worker fail to start so).
+func TestConcurrentOpen(t *testing.T) {
+	const openers = 6
+	for round := range 15 {
+		path := filepath.Join(t.TempDir(), fmt.Sprint(round), "tf.db")
+		var wg sync.WaitGroup
+		errs := make(chan error, openers)
+		start := make(chan struct{})
+		for range openers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				s, err := Open(context.Background(), path)
+				if err != nil {
+					errs <- err
+					return
+				}
+				// A first write, as a worker's heartbeat or a run record.
+				errs <- s.PutRun(context.Background(), &store.Run{ID: fmt.Sprintf("r%p", s), Created: time.Now(), Status: store.Succeeded, Config: json.RawMessage(`{}`)})
+				s.Close()
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+	}
+}
