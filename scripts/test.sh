@@ -51,12 +51,12 @@ redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$redis_dir" --appendon
 redis_pid=$!
 trap 'kill "$redis_pid" 2>/dev/null; wait "$redis_pid" 2>/dev/null; rm -rf "$redis_dir"' EXIT
 for _ in $(seq 100); do
-	redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
+	timeout 2 redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
 	sleep 0.1
 done
-redis-cli -p "$redis_port" ping >/dev/null
+timeout 2 redis-cli -p "$redis_port" ping >/dev/null
 # The port was free when picked; the server answering must be ours.
-[ "$(redis-cli -p "$redis_port" info server | tr -d '\r' | sed -n 's/^process_id://p')" = "$redis_pid" ] ||
+[ "$(timeout 2 redis-cli -p "$redis_port" info server | tr -d '\r' | sed -n 's/^process_id://p')" = "$redis_pid" ] ||
 	{ echo "test.sh: port $redis_port was taken before redis-server bound it" >&2; exit 1; }
 export TABFORGE_TEST_REDIS="redis://127.0.0.1:$redis_port/0"
 
