@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -28,6 +30,16 @@ type Server struct {
 // URL is the nats:// address workers connect to.
 func (s *Server) URL() string { return s.url }
 
+// Port is the loopback port the server listens on.
+func (s *Server) Port() int {
+	u, err := neturl.Parse(s.url)
+	if err != nil {
+		return 0
+	}
+	port, _ := strconv.Atoi(u.Port())
+	return port
+}
+
 // Shutdown stops the server and removes its storage.
 func (s *Server) Shutdown() { s.stop() }
 
@@ -43,22 +55,38 @@ func Start(port int) (*Server, error) {
 }
 
 // Spawn runs the nats-server program bin ("" finds it on PATH) with
-// JetStream and file storage in a new temporary directory on
-// 127.0.0.1:port, and waits until it accepts clients. With port 0 the
-// server takes a free port itself and reports it in a ports file:
-// choosing a free port here and handing it over would race with every
-// other process picking one at the same moment, and a client would then
-// talk to whichever server won the port.
+// JetStream and file storage in a new temporary directory, which
+// Shutdown removes, on 127.0.0.1:port; see SpawnIn.
 func Spawn(bin string, port int) (*Server, error) {
+	dir, err := os.MkdirTemp("", "tabforge-nats-")
+	if err != nil {
+		return nil, fmt.Errorf("dist: nats-server: %w", err)
+	}
+	s, err := SpawnIn(bin, dir, port)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	stop := s.stop
+	s.stop = func() { stop(); os.RemoveAll(dir) }
+	return s, nil
+}
+
+// SpawnIn runs the nats-server program bin ("" finds it on PATH) with
+// JetStream and file storage in dir on 127.0.0.1:port, and waits until it
+// accepts clients. With port 0 the server takes a free port itself and
+// reports it in a ports file: choosing a free port here and handing it
+// over would race with every other process picking one at the same
+// moment, and a client would then talk to whichever server won the port.
+// Shutdown stops the server as a host's restart would (SIGTERM) and
+// leaves dir: a server spawned in it again on the same port (Port) comes
+// back with the streams and buckets it had.
+func SpawnIn(bin, dir string, port int) (*Server, error) {
 	if bin == "" {
 		var err error
 		if bin, err = exec.LookPath("nats-server"); err != nil {
 			return nil, fmt.Errorf("dist: %w; and no nats-server program is on PATH (apt-get install nats-server)", ErrNoEmbedded)
 		}
-	}
-	dir, err := os.MkdirTemp("", "tabforge-nats-")
-	if err != nil {
-		return nil, fmt.Errorf("dist: nats-server: %w", err)
 	}
 	p := strconv.Itoa(port)
 	if port == 0 {
@@ -68,27 +96,30 @@ func Spawn(bin string, port int) (*Server, error) {
 	logPath := filepath.Join(dir, "nats-server.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
-		os.RemoveAll(dir)
 		return nil, fmt.Errorf("dist: nats-server: %w", err)
 	}
 	cmd.Stderr = logFile
 	err = cmd.Start()
 	logFile.Close() // the child has its own descriptor
 	if err != nil {
-		os.RemoveAll(dir)
 		return nil, fmt.Errorf("dist: nats-server: %w", err)
 	}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
 	stop := func() {
-		cmd.Process.Kill()
-		<-exited
-		os.RemoveAll(dir)
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
 	}
 	url, err := awaitPorts(dir, cmd.Process.Pid, exited)
 	if err != nil {
 		log, _ := os.ReadFile(logPath)
-		stop()
+		cmd.Process.Kill()
+		<-exited
 		return nil, fmt.Errorf("dist: nats-server on port %d: %w%s", port, err, lastLine(string(log)))
 	}
 	return &Server{url: url, stop: stop}, nil

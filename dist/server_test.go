@@ -1,6 +1,7 @@
 package dist
 
 import (
+	"context"
 	"errors"
 	"net"
 	"os/exec"
@@ -45,5 +46,46 @@ func TestSpawnPorts(t *testing.T) {
 	}
 	if errors.Is(err, ErrNoEmbedded) {
 		t.Errorf("taken port reported as a missing server: %v", err)
+	}
+}
+
+// TestSpawnInRestart: a server spawned again in its directory on its port
+// comes back with what it stored.
+func TestSpawnInRestart(t *testing.T) {
+	if _, err := exec.LookPath("nats-server"); err != nil {
+		t.Skip("nats-server is not installed (apt-get install nats-server; scripts/test.sh does)")
+	}
+	dir := t.TempDir()
+	s, err := SpawnIn("", dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := dial(context.Background(), s.URL(), "test")
+	if err != nil {
+		s.Shutdown()
+		t.Fatal(err)
+	}
+	_, err = c.results.Put(context.Background(), "k", []byte("kept"))
+	c.close()
+	s.Shutdown()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := SpawnIn("", dir, s.Port())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Shutdown()
+	if again.URL() != s.URL() {
+		t.Errorf("restarted on %s, want %s", again.URL(), s.URL())
+	}
+	c, err = dial(context.Background(), again.URL(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	e, err := c.results.Get(context.Background(), "k")
+	if err != nil || string(e.Value()) != "kept" {
+		t.Errorf("after the restart: %v; want the value stored before", err)
 	}
 }

@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -161,56 +158,27 @@ func sameStudies(t *testing.T, dir, run string, want []studyView) []studyView {
 // natsProc is Debian's nats-server on a storage directory and, once
 // started, a fixed port, so that it restarts with its JetStream state.
 type natsProc struct {
-	bin, dir string
-	port     int // 0 until the first start, which lets the server choose
-	cmd      *exec.Cmd
+	dir  string
+	port int // 0 until the first start, which lets the server choose
+	srv  *dist.Server
 }
 
 func (n *natsProc) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", n.port) }
 
-// start starts the server and waits for the ports file its process
-// writes once it listens: a server that exits (its port taken meanwhile)
-// fails the test instead of leaving clients to whichever server holds
-// the port.
 func (n *natsProc) start(t *testing.T) {
 	t.Helper()
-	port := "-1" // any free port, chosen by the server itself
-	if n.port != 0 {
-		port = fmt.Sprint(n.port)
-	}
-	n.cmd = exec.Command(n.bin, "-js", "-a", "127.0.0.1", "-p", port, "-sd", n.dir, "--ports_file_dir", n.dir)
-	var errb syncBuffer
-	n.cmd.Stderr = &errb
-	if err := n.cmd.Start(); err != nil {
+	srv, err := dist.SpawnIn("nats-server", n.dir, n.port)
+	if err != nil {
 		t.Fatal(err)
 	}
-	portsFile := filepath.Join(n.dir, fmt.Sprintf("nats-server_%d.ports", n.cmd.Process.Pid))
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		var ports struct{ Nats []string }
-		if b, err := os.ReadFile(portsFile); err == nil && json.Unmarshal(b, &ports) == nil && len(ports.Nats) > 0 {
-			u, err := url.Parse(ports.Nats[0])
-			if err != nil {
-				n.stop()
-				t.Fatal(err)
-			}
-			n.port, _ = strconv.Atoi(u.Port())
-			return
-		}
-		if time.Now().After(deadline) {
-			// The caller registers stop only once start returns: a
-			// server left running here would outlive the test binary.
-			n.cmd.Process.Kill()
-			n.cmd.Wait()
-			t.Fatalf("nats-server did not start:\n%s", errb.String())
-		}
-	}
+	n.srv, n.port = srv, srv.Port()
 }
 
 // stop stops the server as a restart does (SIGTERM) and waits for it.
 func (n *natsProc) stop() {
-	if n.cmd != nil && n.cmd.Process != nil {
-		n.cmd.Process.Signal(syscall.SIGTERM)
-		n.cmd.Wait()
+	if n.srv != nil {
+		n.srv.Shutdown()
+		n.srv = nil
 	}
 }
 
@@ -244,7 +212,7 @@ func waitLog(t *testing.T, buf *syncBuffer, s string, n int, what string) {
 // testServerRestart restarts the server mid-study: driver and workers
 // reconnect, the study is the local one, and every unit has one result.
 func testServerRestart(t *testing.T, want []studyView) {
-	srv := &natsProc{bin: "nats-server", dir: t.TempDir()}
+	srv := &natsProc{dir: t.TempDir()}
 	srv.start(t)
 	t.Cleanup(srv.stop)
 	dir := t.TempDir()
