@@ -17,6 +17,7 @@ import (
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/model/gbdt"
 )
 
 func needXGBoost(t *testing.T) {
@@ -180,22 +181,21 @@ for v in m.predict(xgb.DMatrix(d[:, :-1], missing=np.nan, feature_names=names)):
 	}
 }
 
-// stubGBDT stands for a fitted gbdt inside a target transform: only its
-// family and parameters matter to ExportXGBoost's refusal.
-type stubGBDT struct{}
-
-func (stubGBDT) Family() string                         { return "gbdt" }
-func (stubGBDT) NumOutputs() int                        { return 1 }
-func (stubGBDT) Predict([]float64, *model.Matrix) error { return nil }
-func (stubGBDT) Params() map[string]any                 { return map[string]any{"rounds": 10} }
-func (stubGBDT) MarshalBinary() ([]byte, error)         { return nil, nil }
-
 // TestExportXGBoostTransformed: a gbdt fitted on log(1+y) cannot be
 // written as XGBoost trees (their sum is not the prediction), and the
 // refusal says why instead of "only gbdt models ... (this model is gbdt)".
 func TestExportXGBoostTransformed(t *testing.T) {
-	p := &Predictor{Model: &model.LogTargetModel{Inner: stubGBDT{}, Smear: 1}}
-	err := ExportXGBoost(io.Discard, p)
+	x := model.NewMatrix(40, 1)
+	y := make([]float64, 40)
+	for i := range y {
+		x.Row(i)[0], y[i] = float64(i), math.Log1p(float64(i*i))
+	}
+	inner, err := gbdt.Params{NEstimators: 3}.Fit(context.Background(), &model.Dataset{X: x, Y: y, Task: model.Regression}, model.FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Predictor{Model: &model.LogTargetModel{Inner: inner, Smear: 1}}
+	err = ExportXGBoost(io.Discard, p)
 	if !errors.Is(err, ErrNotGBDT) {
 		t.Fatalf("ExportXGBoost(log-target gbdt) = %v; want ErrNotGBDT", err)
 	}
