@@ -126,15 +126,15 @@ func isBusy(err error) bool {
 // addProfile adds the runs' profile column to a store made before runs
 // kept it; old runs get "" (profile unknown). Two processes opening the
 // same old file may both try: the loser's "duplicate column" is fine.
-func addProfile(ctx context.Context, db *sql.Tx) error {
+func addProfile(ctx context.Context, tx *sql.Tx) error {
 	var n int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name = 'profile'`).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name = 'profile'`).Scan(&n); err != nil {
 		return err
 	}
 	if n > 0 {
 		return nil
 	}
-	_, err := db.ExecContext(ctx, `ALTER TABLE runs ADD COLUMN profile TEXT NOT NULL DEFAULT ''`)
+	_, err := tx.ExecContext(ctx, `ALTER TABLE runs ADD COLUMN profile TEXT NOT NULL DEFAULT ''`)
 	if err != nil && strings.Contains(err.Error(), "duplicate column") {
 		return nil
 	}
