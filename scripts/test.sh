@@ -26,6 +26,10 @@ go build ./...
 go vet ./...
 # The object-store drivers are behind build tags; they must keep compiling.
 go vet -tags 's3 gcs hdfs' ./artifact/
+# gbdt's histogram kernels are assembly on amd64; purego builds the generic
+# loops they must match, and GOARCH=arm64 the code every other port compiles.
+go vet -tags purego ./model/gbdt/
+GOARCH=arm64 go vet ./model/gbdt/
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then
 	echo "gofmt needed: $unformatted" >&2
@@ -61,4 +65,5 @@ timeout 2 redis-cli -p "$redis_port" ping >/dev/null
 export TABFORGE_TEST_REDIS="redis://127.0.0.1:$redis_port/0"
 
 echo "== tests" >&2
+go test -count=1 -tags purego -run 'TestHist|TestSparse|TestTrain' ./model/gbdt/
 go test -count=1 -timeout 30m ./...

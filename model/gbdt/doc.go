@@ -7,7 +7,10 @@
 // objective, grows one tree per output (one per class for multiclass) from
 // per-node gradient histograms, and adds the shrunken leaf values to the
 // scores. Histograms are built for the smaller child of each split only;
-// the larger child's is the parent's minus the smaller's. A split's gain is
+// the larger child's is the parent's minus the smaller's. On amd64 the
+// histogram loops are SSE2 assembly that adds a row's gradient pair to its
+// bin as one pair of float64, with the same sums as the Go loops that the
+// purego build tag and other architectures use. A split's gain is
 // XGBoost's
 //
 //	T(G_L)²/(H_L+λ) + T(G_R)²/(H_R+λ) − T(G)²/(H+λ),  T(g) = sign(g)·max(|g|−α, 0)

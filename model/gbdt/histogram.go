@@ -53,9 +53,10 @@ func buildHist(h []histBin, bm *binMatrix, feats []int, rows []int32, gh []rowGr
 	}
 }
 
-// hist4 accumulates four features at once: one load of the row index and
-// gradient pair feeds four independent bin updates.
-func hist4(h0, h1, h2, h3 *[histStride]histBin, c0, c1, c2, c3 []uint8, rows []int32, gh []rowGrad) {
+// hist4Generic accumulates four features at once: one load of the row
+// index and gradient pair feeds four independent bin updates. hist4 is it
+// or an assembly kernel with the same sums.
+func hist4Generic(h0, h1, h2, h3 *[histStride]histBin, c0, c1, c2, c3 []uint8, rows []int32, gh []rowGrad) {
 	gh = gh[:len(rows)]
 	// Equal lengths let one bounds check on c0 cover the other columns.
 	c1, c2, c3 = c1[:len(c0)], c2[:len(c0)], c3[:len(c0)]
@@ -98,7 +99,7 @@ func hist4(h0, h1, h2, h3 *[histStride]histBin, c0, c1, c2, c3 []uint8, rows []i
 	}
 }
 
-func hist4Dense(h0, h1, h2, h3 *[histStride]histBin, c0, c1, c2, c3 []uint8, gh []rowGrad) {
+func hist4DenseGeneric(h0, h1, h2, h3 *[histStride]histBin, c0, c1, c2, c3 []uint8, gh []rowGrad) {
 	n := len(gh)
 	c0, c1, c2, c3 = c0[:n], c1[:n], c2[:n], c3[:n]
 	for i, q := range gh {
@@ -115,7 +116,7 @@ func hist4Dense(h0, h1, h2, h3 *[histStride]histBin, c0, c1, c2, c3 []uint8, gh 
 	}
 }
 
-func hist1(h0 *[histStride]histBin, c0 []uint8, rows []int32, gh []rowGrad) {
+func hist1Generic(h0 *[histStride]histBin, c0 []uint8, rows []int32, gh []rowGrad) {
 	gh = gh[:len(rows)]
 	for i, r := range rows {
 		p := gpair{float64(gh[i].g), float64(gh[i].h)}
@@ -125,7 +126,7 @@ func hist1(h0 *[histStride]histBin, c0 []uint8, rows []int32, gh []rowGrad) {
 	}
 }
 
-func hist1Dense(h0 *[histStride]histBin, c0 []uint8, gh []rowGrad) {
+func hist1DenseGeneric(h0 *[histStride]histBin, c0 []uint8, gh []rowGrad) {
 	c0 = c0[:len(gh)]
 	for i, q := range gh {
 		p := gpair{float64(q.g), float64(q.h)}
