@@ -76,6 +76,23 @@ func (c *config) leafWeight(s gpair) float64 {
 	return -thresholdL1(s.g, c.alpha) / d
 }
 
+// mayBeat reports whether children l and r may score above bar, the
+// parent's score plus the gain to beat, without dividing: T(G_L)²·d_R +
+// T(G_R)²·d_L against bar·d_L·d_R, where d = H+λ. Its margin of 1e-12 of
+// bar lies far above the few ulps both sides are rounded by, so every
+// split whose gain, computed as nodeScore computes it, passes the caller's
+// test also passes this one: the trees are the same, and the two divisions
+// are spent only on candidates near the best so far.
+func (c *config) mayBeat(l, r gpair, bar float64) bool {
+	dl, dr := l.h+c.lambda, r.h+c.lambda
+	tl, tr := l.g, r.g
+	if c.alpha != 0 {
+		tl, tr = thresholdL1(tl, c.alpha), thresholdL1(tr, c.alpha)
+	}
+	// d ≤ 0 (a negative λ) passes: nodeScore's own edge case decides.
+	return tl*tl*dr+tr*tr*dl > bar*(1-1e-12)*dl*dr || dl <= 0 || dr <= 0
+}
+
 // bestSplit scans feature f's bins of node histogram h (node sums sum)
 // and updates best. Each threshold is tried with missing values going
 // right and, if the node has any, going left.
@@ -86,6 +103,12 @@ func (c *config) bestSplit(best *splitInfo, h *[histStride]histBin, f, nValue in
 		return
 	}
 	mcw := c.minChildWeight
+	// bar is what a candidate's children must score: the parent's score
+	// plus rtEps or the best gain so far, whichever a split must exceed.
+	bar := parentScore + rtEps
+	if best.ok {
+		bar = parentScore + max(best.gain, rtEps)
+	}
 	var l gpair
 	for b := 0; b < nValue-1; b++ {
 		if b > 0 && h[b].h == 0 && h[b].g == 0 {
@@ -98,20 +121,22 @@ func (c *config) bestSplit(best *splitInfo, h *[histStride]histBin, f, nValue in
 		l.g += h[b].g
 		l.h += h[b].h
 		r := gpair{sum.g - l.g, sum.h - l.h}
-		if l.h >= mcw && r.h >= mcw && l.h > 0 && r.h > 0 {
+		if l.h >= mcw && r.h >= mcw && l.h > 0 && r.h > 0 && c.mayBeat(l, r, bar) {
 			gain := c.nodeScore(l) + c.nodeScore(r) - parentScore
 			if gain > rtEps && (!best.ok || gain > best.gain) {
 				*best = splitInfo{ok: true, gain: gain, feature: f, bin: b, left: l, right: r,
 					defaultLeft: !hasMiss && l.h >= r.h}
+				bar = parentScore + max(gain, rtEps)
 			}
 		}
 		if hasMiss {
 			l2 := gpair{l.g + miss.g, l.h + miss.h}
 			r2 := gpair{sum.g - l2.g, sum.h - l2.h}
-			if l2.h >= mcw && r2.h >= mcw && l2.h > 0 && r2.h > 0 {
+			if l2.h >= mcw && r2.h >= mcw && l2.h > 0 && r2.h > 0 && c.mayBeat(l2, r2, bar) {
 				gain := c.nodeScore(l2) + c.nodeScore(r2) - parentScore
 				if gain > rtEps && (!best.ok || gain > best.gain) {
 					*best = splitInfo{ok: true, gain: gain, feature: f, bin: b, left: l2, right: r2, defaultLeft: true}
+					bar = parentScore + max(gain, rtEps)
 				}
 			}
 		}
