@@ -2,6 +2,8 @@ package gbdt
 
 import (
 	"cmp"
+	"math"
+	"math/bits"
 	"slices"
 )
 
@@ -109,34 +111,46 @@ func (c *config) bestSplit(best *splitInfo, h *[histStride]histBin, f, nValue in
 	if best.ok {
 		bar = parentScore + max(best.gain, rtEps)
 	}
+	// An empty bin leaves the sums, and so both gains, as at the bin
+	// before it; ties keep the earlier threshold, so skipping it changes
+	// nothing. Deep nodes hold far fewer rows than bins, so most of their
+	// bins are empty: the scan visits the set bits of an occupancy mask
+	// built without branches (a branch per bin on emptiness mispredicts
+	// as often as bins alternate). Bin 0 is always visited (when it is a
+	// threshold at all): with missing
+	// values it is also the split "missing left, every value right".
+	var occ [histStride / 64]uint64
+	for b := 1; b < nValue-1; b++ {
+		x := (math.Float64bits(h[b].g) | math.Float64bits(h[b].h)) << 1 // ±0 → 0
+		occ[b>>6] |= (x | -x) >> 63 << (b & 63)
+	}
+	if nValue > 1 {
+		occ[0] |= 1
+	}
 	var l gpair
-	for b := 0; b < nValue-1; b++ {
-		if b > 0 && h[b].h == 0 && h[b].g == 0 {
-			// An empty bin leaves the sums, and so both gains, as at
-			// b-1; ties keep the earlier threshold, so skipping it
-			// changes nothing. Deep nodes hold far fewer rows than
-			// bins: most of their bins are empty.
-			continue
-		}
-		l.g += h[b].g
-		l.h += h[b].h
-		r := gpair{sum.g - l.g, sum.h - l.h}
-		if l.h >= mcw && r.h >= mcw && l.h > 0 && r.h > 0 && c.mayBeat(l, r, bar) {
-			gain := c.nodeScore(l) + c.nodeScore(r) - parentScore
-			if gain > rtEps && (!best.ok || gain > best.gain) {
-				*best = splitInfo{ok: true, gain: gain, feature: f, bin: b, left: l, right: r,
-					defaultLeft: !hasMiss && l.h >= r.h}
-				bar = parentScore + max(gain, rtEps)
-			}
-		}
-		if hasMiss {
-			l2 := gpair{l.g + miss.g, l.h + miss.h}
-			r2 := gpair{sum.g - l2.g, sum.h - l2.h}
-			if l2.h >= mcw && r2.h >= mcw && l2.h > 0 && r2.h > 0 && c.mayBeat(l2, r2, bar) {
-				gain := c.nodeScore(l2) + c.nodeScore(r2) - parentScore
+	for wi, w := range occ {
+		for ; w != 0; w &= w - 1 {
+			b := wi<<6 + bits.TrailingZeros64(w)
+			l.g += h[b].g
+			l.h += h[b].h
+			r := gpair{sum.g - l.g, sum.h - l.h}
+			if l.h >= mcw && r.h >= mcw && l.h > 0 && r.h > 0 && c.mayBeat(l, r, bar) {
+				gain := c.nodeScore(l) + c.nodeScore(r) - parentScore
 				if gain > rtEps && (!best.ok || gain > best.gain) {
-					*best = splitInfo{ok: true, gain: gain, feature: f, bin: b, left: l2, right: r2, defaultLeft: true}
+					*best = splitInfo{ok: true, gain: gain, feature: f, bin: b, left: l, right: r,
+						defaultLeft: !hasMiss && l.h >= r.h}
 					bar = parentScore + max(gain, rtEps)
+				}
+			}
+			if hasMiss {
+				l2 := gpair{l.g + miss.g, l.h + miss.h}
+				r2 := gpair{sum.g - l2.g, sum.h - l2.h}
+				if l2.h >= mcw && r2.h >= mcw && l2.h > 0 && r2.h > 0 && c.mayBeat(l2, r2, bar) {
+					gain := c.nodeScore(l2) + c.nodeScore(r2) - parentScore
+					if gain > rtEps && (!best.ok || gain > best.gain) {
+						*best = splitInfo{ok: true, gain: gain, feature: f, bin: b, left: l2, right: r2, defaultLeft: true}
+						bar = parentScore + max(gain, rtEps)
+					}
 				}
 			}
 		}

@@ -43,3 +43,74 @@ func TestMayBeatKeepsEverySplit(t *testing.T) {
 		t.Fatal("mayBeat rejected no clear loser: it filters nothing")
 	}
 }
+
+// refBestSplit is bestSplit as its definition reads: every threshold,
+// every gain computed in full, missing values right and (when present)
+// left, then all values left with missing values right.
+func refBestSplit(c *config, h *[histStride]histBin, f, nValue int, sum gpair) splitInfo {
+	var best splitInfo
+	ps := c.nodeScore(sum)
+	hasMiss := h[nValue].h > 0
+	try := func(l gpair, b int, defaultLeft bool) {
+		r := gpair{sum.g - l.g, sum.h - l.h}
+		if l.h < c.minChildWeight || r.h < c.minChildWeight || l.h <= 0 || r.h <= 0 {
+			return
+		}
+		if gain := c.nodeScore(l) + c.nodeScore(r) - ps; gain > rtEps && (!best.ok || gain > best.gain) {
+			best = splitInfo{ok: true, gain: gain, feature: f, bin: b, left: l, right: r, defaultLeft: defaultLeft}
+		}
+	}
+	var l gpair
+	for b := 0; b < nValue-1; b++ {
+		l.g += h[b].g
+		l.h += h[b].h
+		try(l, b, !hasMiss && l.h >= sum.h-l.h)
+		if hasMiss {
+			try(gpair{l.g + h[nValue].g, l.h + h[nValue].h}, b, true)
+		}
+	}
+	if hasMiss {
+		var all gpair
+		for b := range nValue {
+			all.g += h[b].g
+			all.h += h[b].h
+		}
+		try(all, nValue-1, false)
+	}
+	return best
+}
+
+// TestBestSplitMatchesDefinition compares bestSplit (empty bins skipped
+// through an occupancy mask, gains prefiltered by mayBeat) with
+// refBestSplit on random histograms: few or many occupied bins, with and
+// without missing values, empty first bins, one or two value bins.
+func TestBestSplitMatchesDefinition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 4))
+	for trial := range 4000 {
+		c := &config{lambda: []float64{1, 0, 5}[trial%3], alpha: []float64{0, 0, 0.7, 0}[trial%4],
+			minChildWeight: []float64{0, 1, 3}[trial%3]}
+		nValue := 1 + rng.IntN(255)
+		if trial%10 == 0 {
+			nValue = 1 + rng.IntN(3)
+		}
+		var h [histStride]histBin
+		fill := rng.Float64()
+		var sum gpair
+		for b := 0; b <= nValue; b++ {
+			if rng.Float64() < fill && (b > 0 || trial%4 != 0) {
+				n := float64(1 + rng.IntN(5))
+				h[b] = histBin{rng.NormFloat64() * n, n * (0.1 + rng.Float64())}
+				if b == nValue && trial%3 == 0 {
+					h[b] = histBin{} // no missing values
+				}
+			}
+			sum.g += h[b].g
+			sum.h += h[b].h
+		}
+		var got splitInfo
+		c.bestSplit(&got, &h, 0, nValue, sum, c.nodeScore(sum))
+		if want := refBestSplit(c, &h, 0, nValue, sum); got != want {
+			t.Fatalf("trial %d (nValue %d): bestSplit %+v, by definition %+v", trial, nValue, got, want)
+		}
+	}
+}
