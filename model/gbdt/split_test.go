@@ -25,6 +25,9 @@ func TestMayBeatKeepsEverySplit(t *testing.T) {
 		c := &config{lambda: reg.lambda, alpha: reg.alpha}
 		for range 20000 {
 			scale := math.Pow(10, float64(rng.IntN(12)-4))
+			if rng.IntN(20) == 0 {
+				scale = math.Pow(10, float64(140+rng.IntN(20))) // products overflow
+			}
 			l := gpair{rng.NormFloat64() * scale, rng.Float64() * scale}
 			r := gpair{rng.NormFloat64() * scale, rng.Float64() * scale}
 			parent := c.nodeScore(gpair{l.g + r.g, l.h + r.h})
