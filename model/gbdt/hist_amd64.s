@@ -6,6 +6,15 @@
 // CVTPS2PD, to its bin with one 128-bit load, ADDPD and store: half the
 // loads and stores of two scalar updates, with the same IEEE sums.
 
+// ADDBIN adds the gradient pair in X0 to the bin of hist that byte
+// codes[idx] selects, using tmp and xr as scratch.
+#define ADDBIN(codes, idx, hist, tmp, xr) \
+	MOVBLZX (codes)(idx*1), tmp; \
+	SHLQ    $4, tmp; \
+	MOVUPS  (hist)(tmp*1), xr; \
+	ADDPD   X0, xr; \
+	MOVUPS  xr, (hist)(tmp*1)
+
 // func hist4RowsAsm(h0, h1, h2, h3 *[histStride]histBin, c0, c1, c2, c3 *uint8, rows *int32, gh *rowGrad, n int)
 TEXT ·hist4RowsAsm(SB), NOSPLIT, $0-88
 	MOVQ h0+0(FP), AX
@@ -29,29 +38,10 @@ rowsLoop:
 	CVTPS2PD X0, X0
 	MOVLQSX (R10), R13
 
-	MOVBLZX (SI)(R13*1), R14
-	SHLQ $4, R14
-	MOVUPS (AX)(R14*1), X1
-	ADDPD X0, X1
-	MOVUPS X1, (AX)(R14*1)
-
-	MOVBLZX (DI)(R13*1), R14
-	SHLQ $4, R14
-	MOVUPS (BX)(R14*1), X2
-	ADDPD X0, X2
-	MOVUPS X2, (BX)(R14*1)
-
-	MOVBLZX (R8)(R13*1), R14
-	SHLQ $4, R14
-	MOVUPS (CX)(R14*1), X3
-	ADDPD X0, X3
-	MOVUPS X3, (CX)(R14*1)
-
-	MOVBLZX (R9)(R13*1), R14
-	SHLQ $4, R14
-	MOVUPS (DX)(R14*1), X4
-	ADDPD X0, X4
-	MOVUPS X4, (DX)(R14*1)
+	ADDBIN(SI, R13, AX, R14, X1)
+	ADDBIN(DI, R13, BX, R14, X2)
+	ADDBIN(R8, R13, CX, R14, X3)
+	ADDBIN(R9, R13, DX, R14, X4)
 
 	ADDQ $4, R10
 	ADDQ $8, R11
@@ -81,29 +71,10 @@ denseLoop:
 	MOVQ (R11)(R10*8), X0
 	CVTPS2PD X0, X0
 
-	MOVBLZX (SI)(R10*1), R13
-	SHLQ $4, R13
-	MOVUPS (AX)(R13*1), X1
-	ADDPD X0, X1
-	MOVUPS X1, (AX)(R13*1)
-
-	MOVBLZX (DI)(R10*1), R13
-	SHLQ $4, R13
-	MOVUPS (BX)(R13*1), X2
-	ADDPD X0, X2
-	MOVUPS X2, (BX)(R13*1)
-
-	MOVBLZX (R8)(R10*1), R13
-	SHLQ $4, R13
-	MOVUPS (CX)(R13*1), X3
-	ADDPD X0, X3
-	MOVUPS X3, (CX)(R13*1)
-
-	MOVBLZX (R9)(R10*1), R13
-	SHLQ $4, R13
-	MOVUPS (DX)(R13*1), X4
-	ADDPD X0, X4
-	MOVUPS X4, (DX)(R13*1)
+	ADDBIN(SI, R10, AX, R13, X1)
+	ADDBIN(DI, R10, BX, R13, X2)
+	ADDBIN(R8, R10, CX, R13, X3)
+	ADDBIN(R9, R10, DX, R13, X4)
 
 	INCQ R10
 	CMPQ R10, R12
@@ -128,11 +99,7 @@ rows1Loop:
 	MOVQ (R11), X0
 	CVTPS2PD X0, X0
 	MOVLQSX (R10), R13
-	MOVBLZX (SI)(R13*1), R14
-	SHLQ $4, R14
-	MOVUPS (AX)(R14*1), X1
-	ADDPD X0, X1
-	MOVUPS X1, (AX)(R14*1)
+	ADDBIN(SI, R13, AX, R14, X1)
 	ADDQ $4, R10
 	ADDQ $8, R11
 	CMPQ R10, R12
@@ -154,11 +121,7 @@ TEXT ·hist1DenseAsm(SB), NOSPLIT, $0-32
 dense1Loop:
 	MOVQ (R11)(R10*8), X0
 	CVTPS2PD X0, X0
-	MOVBLZX (SI)(R10*1), R13
-	SHLQ $4, R13
-	MOVUPS (AX)(R13*1), X1
-	ADDPD X0, X1
-	MOVUPS X1, (AX)(R13*1)
+	ADDBIN(SI, R10, AX, R13, X1)
 	INCQ R10
 	CMPQ R10, R12
 	JB dense1Loop
