@@ -101,6 +101,28 @@ func (c *config) soft2(l, r gpair) (float64, float64) {
 	return thresholdL1(l.g, c.alpha), thresholdL1(r.g, c.alpha)
 }
 
+// occupied returns the mask of the value bins a split scan must visit:
+// bin 0 (when there are two value bins or more; with missing values it is
+// also the split "missing left, every value right") and every other bin
+// below nValue-1 that is not empty. Deep nodes hold far fewer rows than
+// bins, so most of their bins are empty, and a branch per bin on emptiness
+// mispredicts as often as bins alternate; the mask is built without one.
+func occupied(h *[histStride]histBin, nValue int) [histStride / 64]uint64 {
+	var occ [histStride / 64]uint64
+	for wi := range occ {
+		var w uint64 // a register, not a store and load per bin
+		for b := max(wi<<6, 1); b < min(wi<<6+64, nValue-1); b++ {
+			x := (math.Float64bits(h[b].g) | math.Float64bits(h[b].h)) << 1 // ±0 → 0
+			w |= (x | -x) >> 63 << (b & 63)
+		}
+		occ[wi] = w
+	}
+	if nValue > 1 {
+		occ[0] |= 1
+	}
+	return occ
+}
+
 // bestSplit scans feature f's bins of node histogram h (node sums sum)
 // and updates best. Each threshold is tried with missing values going
 // right and, if the node has any, going left.
@@ -119,24 +141,8 @@ func (c *config) bestSplit(best *splitInfo, h *[histStride]histBin, f, nValue in
 	}
 	// An empty bin leaves the sums, and so both gains, as at the bin
 	// before it; ties keep the earlier threshold, so skipping it changes
-	// nothing. Deep nodes hold far fewer rows than bins, so most of their
-	// bins are empty: the scan visits the set bits of an occupancy mask
-	// built without branches (a branch per bin on emptiness mispredicts
-	// as often as bins alternate). Bin 0 is always visited (when it is a
-	// threshold at all): with missing
-	// values it is also the split "missing left, every value right".
-	var occ [histStride / 64]uint64
-	for wi := range occ {
-		var w uint64 // a register, not a store and load per bin
-		for b := max(wi<<6, 1); b < min(wi<<6+64, nValue-1); b++ {
-			x := (math.Float64bits(h[b].g) | math.Float64bits(h[b].h)) << 1 // ±0 → 0
-			w |= (x | -x) >> 63 << (b & 63)
-		}
-		occ[wi] = w
-	}
-	if nValue > 1 {
-		occ[0] |= 1
-	}
+	// nothing.
+	occ := occupied(h, nValue)
 	var l gpair
 	for wi, w := range occ {
 		for ; w != 0; w &= w - 1 {
