@@ -56,9 +56,9 @@ func TestMayBeatKeepsEverySplit(t *testing.T) {
 
 // refBestSplit is bestSplit as its definition reads: every threshold,
 // every gain computed in full, missing values right and (when present)
-// left, then all values left with missing values right.
-func refBestSplit(c *config, h *[histStride]histBin, f, nValue int, sum gpair) splitInfo {
-	var best splitInfo
+// left, then all values left with missing values right. best is the best
+// split of the features scanned before f.
+func refBestSplit(c *config, best splitInfo, h *[histStride]histBin, f, nValue int, sum gpair) splitInfo {
 	ps := c.nodeScore(sum)
 	hasMiss := h[nValue].h > 0
 	try := func(l gpair, b int, defaultLeft bool) {
@@ -119,9 +119,145 @@ func TestBestSplitMatchesDefinition(t *testing.T) {
 		}
 		var got splitInfo
 		c.bestSplit(&got, &h, 0, nValue, sum, c.nodeScore(sum))
-		if want := refBestSplit(c, &h, 0, nValue, sum); got != want {
+		if want := refBestSplit(c, splitInfo{}, &h, 0, nValue, sum); got != want {
 			t.Fatalf("trial %d (nValue %d): bestSplit %+v, by definition %+v", trial, nValue, got, want)
 		}
+	}
+}
+
+// TestBestSplitMatchesDefinitionAtExtremes is TestBestSplitMatchesDefinition
+// at the scales where mayBeat's products overflow or underflow: gradient and
+// hessian sums from 1e-320 to 1e300, λ negative, tiny or huge, L1, some
+// infinite or NaN sums, and a best split of an earlier feature to beat.
+func TestBestSplitMatchesDefinitionAtExtremes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 8))
+	pow := func(lo, hi int) float64 { return math.Pow(10, float64(lo+rng.IntN(hi-lo+1))) }
+	special := []float64{math.Inf(1), math.Inf(-1), math.NaN(), math.Copysign(0, -1)}
+	for trial := range 20000 {
+		c := &config{lambda: []float64{0, 1, -0.5, 1e-300, 1e300}[rng.IntN(5)],
+			alpha: []float64{0, 0, 0.7, 1e-300}[rng.IntN(4)], minChildWeight: float64(rng.IntN(2))}
+		nValue := 1 + rng.IntN(12)
+		gs, hs := pow(-320, 300), pow(-320, 300)
+		var h [histStride]histBin
+		var sum gpair
+		for b := 0; b <= nValue; b++ {
+			if rng.IntN(3) > 0 {
+				h[b] = histBin{rng.NormFloat64() * gs, rng.Float64() * hs}
+				if rng.IntN(50) == 0 {
+					h[b].g = special[rng.IntN(len(special))]
+				}
+			}
+			sum.g += h[b].g
+			sum.h += h[b].h
+		}
+		var prior splitInfo
+		if rng.IntN(4) == 0 {
+			prior = splitInfo{ok: true, gain: pow(-6, 300) * rng.Float64(), feature: 0, bin: 3}
+		}
+		got := prior
+		c.bestSplit(&got, &h, 1, nValue, sum, c.nodeScore(sum))
+		if want := refBestSplit(c, prior, &h, 1, nValue, sum); !sameSplit(got, want) {
+			t.Fatalf("trial %d (λ %g, α %g, nValue %d, bins %v): bestSplit %+v, by definition %+v",
+				trial, c.lambda, c.alpha, nValue, h[:nValue+1], got, want)
+		}
+	}
+}
+
+// sameSplit is got == want, except that NaN sums (which the definition's
+// thresholdL1 scores as 0, so a split may carry them) equal each other.
+func sameSplit(got, want splitInfo) bool {
+	eq := func(a, b float64) bool { return a == b || (a != a && b != b) }
+	return eq(got.left.g, want.left.g) && eq(got.left.h, want.left.h) &&
+		eq(got.right.g, want.right.g) && eq(got.right.h, want.right.h) &&
+		got.gain == want.gain && got.ok == want.ok && got.feature == want.feature &&
+		got.bin == want.bin && got.defaultLeft == want.defaultLeft
+}
+
+// TestBestSplitEdgeCases compares bestSplit with refBestSplit where its
+// shortcuts could part from the definition: the occupancy mask's word
+// boundaries (nValue-1 = 64, 128), one or two value bins, bins that are
+// empty, negative zeros or hold a hessian of 0, Inf and NaN sums (float32
+// gradients overflow on targets or weights beyond 3.4e38), products in
+// mayBeat that overflow or underflow, negative and huge λ, L1, and a best
+// split of an earlier feature that ties or loses.
+func TestBestSplitEdgeCases(t *testing.T) {
+	inf, nan := math.Inf(1), math.NaN()
+	type bin struct {
+		b    int
+		g, h float64
+	}
+	// pair puts gradient g with hessian h in bin 0 and -g with h in bin 1.
+	pair := func(g, h float64) []bin { return []bin{{0, g, h}, {1, -g, h}} }
+	plain := config{lambda: 1, minChildWeight: 1}
+	cases := []struct {
+		name   string
+		c      config
+		nValue int
+		bins   []bin
+		prior  float64 // gain of an earlier feature's best split; 0: none
+	}{
+		{"one value bin, missing", plain, 1, []bin{{0, -3, 2}, {1, 4, 3}}, 0},
+		{"two value bins", plain, 2, []bin{{0, -3, 2}, {1, 4, 3}}, 0},
+		{"two value bins, missing", plain, 2, []bin{{0, -3, 2}, {1, 4, 3}, {2, 1, 2}}, 0},
+		{"two value bins, first empty", plain, 2, []bin{{1, 4, 3}, {2, -5, 2}}, 0},
+		{"word boundary 64", plain, 65, []bin{{0, 1, 2}, {63, -4, 2}, {64, 5, 2}, {65, 1, 1}}, 0},
+		{"word boundary 64, bin 64 a threshold", plain, 66, []bin{{63, -4, 2}, {64, 5, 2}, {65, -3, 2}}, 0},
+		{"word boundary 128", plain, 129, []bin{{2, 1, 2}, {127, -4, 2}, {128, 5, 2}, {129, 1, 1}}, 0},
+		{"word boundary 128, bin 128 a threshold", plain, 130, []bin{{64, -1, 2}, {127, -4, 2}, {128, 5, 2}, {129, -3, 2}}, 0},
+		{"last threshold 253", plain, 255, []bin{{191, 3, 2}, {192, -2, 2}, {253, -6, 2}, {254, 7, 2}, {255, 1, 2}}, 0},
+		{"hessian 0, gradient not", config{lambda: 1}, 4, []bin{{0, 1, 1}, {1, -5, 0}, {2, 3, 1}, {3, 2, 0}, {4, 1, 1}}, 0},
+		{"negative zeros", plain, 5, []bin{{0, math.Copysign(0, -1), math.Copysign(0, -1)}, {1, 0, math.Copysign(0, -1)},
+			{2, -4, 2}, {3, 5, 2}, {4, math.Copysign(0, -1), 0}}, 0},
+		{"NaN gradient sum", config{lambda: 1}, 3, []bin{{0, inf, 1}, {1, -inf, 1}, {2, 1, 1}}, 0},
+		{"NaN gradient sum, L1", config{lambda: 1, alpha: 0.5}, 3, []bin{{0, inf, 1}, {1, -inf, 1}, {2, 1, 1}}, 0},
+		{"infinite gradient", config{lambda: 1}, 3, []bin{{0, inf, 1}, {1, -2, 1}, {2, 1, 1}}, 0},
+		{"infinite hessian", config{lambda: 1}, 3, []bin{{0, 1, inf}, {1, -2, 1}, {2, 1, 1}}, 0},
+		{"NaN bin", config{lambda: 1}, 4, []bin{{0, 3, 1}, {1, nan, nan}, {2, -3, 1}, {3, 2, 1}}, 0},
+		{"smallest float32 hessians, λ 0", config{}, 2, pair(1e-25, 0x1p-149), 0},
+		{"products underflow, λ 0", config{}, 2, pair(1e-100, 1e-200), 0},
+		{"products overflow", plain, 2, pair(1e150, 1), 0},
+		{"gains overflow, λ 0", config{}, 3, []bin{{0, 1e200, 1e-10}, {1, -1e200, 1e-10}, {2, 1e200, 1e-10}}, 0},
+		{"huge λ", config{lambda: 1e300}, 2, pair(1e150, 1), 0},
+		{"negative λ", config{lambda: -0.5}, 3, []bin{{0, 1, 0.25}, {1, -1, 0.5 + 0x1p-52}, {2, 2, 0.75}}, 0},
+		{"L1 above every sum", config{lambda: 1, alpha: 10}, 3, []bin{{0, 4, 1}, {1, -4, 1}, {2, 9, 1}}, 0},
+		{"L1", config{lambda: 0, alpha: 0.3}, 3, []bin{{0, 4, 1}, {1, -4, 1}, {2, 0.5, 1e-3}}, 0},
+		{"earlier feature ties", plain, 2, pair(3, 2), -1},
+		{"earlier feature loses by an ulp", plain, 2, pair(3, 2), -2},
+		{"earlier feature wins by an ulp", plain, 2, pair(3, 2), -3},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := tc.c
+			var h [histStride]histBin
+			var sum gpair
+			for _, b := range tc.bins {
+				h[b.b] = histBin{b.g, b.h}
+				sum.g += b.g
+				sum.h += b.h
+			}
+			var prior splitInfo
+			if tc.prior < 0 {
+				// The earlier feature's gain is this one's best, or an
+				// ulp below or above it.
+				own := refBestSplit(&c, splitInfo{}, &h, 1, tc.nValue, sum)
+				if !own.ok {
+					t.Fatal("no split to tie with")
+				}
+				prior = splitInfo{ok: true, gain: own.gain, feature: 0, bin: 7}
+				switch tc.prior {
+				case -2:
+					prior.gain = math.Nextafter(own.gain, 0)
+				case -3:
+					prior.gain = math.Nextafter(own.gain, inf)
+				}
+			}
+			got := prior
+			c.bestSplit(&got, &h, 1, tc.nValue, sum, c.nodeScore(sum))
+			want := refBestSplit(&c, prior, &h, 1, tc.nValue, sum)
+			if !sameSplit(got, want) {
+				t.Errorf("bestSplit %+v, by definition %+v", got, want)
+			}
+		})
 	}
 }
 
