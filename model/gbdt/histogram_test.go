@@ -1,8 +1,12 @@
 package gbdt
 
 import (
+	"context"
+	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/tabforge/tabforge/model"
 )
 
 // TestHistKernelsMatchGeneric checks that the histogram kernels in use
@@ -50,6 +54,15 @@ func TestHistKernelsMatchGeneric(t *testing.T) {
 			if len(gh) > 1 {
 				gh[1] = rowGrad{} // weight-0 rows add nothing
 			}
+			// Special float32 values widen and add alike: subnormals (no
+			// flush to zero), negative zeros and infinities.
+			special := []rowGrad{{0x1p-149, 0x1p-140}, {float32(math.Copysign(0, -1)), float32(math.Copysign(0, -1))},
+				{float32(math.Inf(1)), 1}, {float32(math.Inf(-1)), float32(math.Inf(1))}}
+			for k, q := range special {
+				if i := 2 + 7*k; i < len(gh) {
+					gh[i] = q
+				}
+			}
 			// The kernels add to what the bins hold.
 			var start [4][histStride]histBin
 			for k := range start {
@@ -83,11 +96,17 @@ func TestHistKernelsMatchGeneric(t *testing.T) {
 	}
 }
 
+// sameBits is a == b to the bit (so -0 is not 0), with any NaN equal to
+// any other: x86 does not fix which operand's payload a sum of two keeps.
+func sameBits(a, b float64) bool {
+	return math.Float64bits(a) == math.Float64bits(b) || (a != a && b != b)
+}
+
 func checkHists(t *testing.T, kernel string, got, want [][histStride]histBin) {
 	t.Helper()
 	for k := range got {
 		for b := range got[k] {
-			if got[k][b] != want[k][b] {
+			if g, w := got[k][b], want[k][b]; !sameBits(g.g, w.g) || !sameBits(g.h, w.h) {
 				t.Fatalf("%s: feature %d bin %d = %v, the generic loop gives %v", kernel, k, b, got[k][b], want[k][b])
 			}
 		}
@@ -118,5 +137,50 @@ func TestHistKernelBounds(t *testing.T) {
 			}()
 			tc.call()
 		})
+	}
+}
+
+// TestGrowKeepsRowsIncreasing checks the order the assembly kernels'
+// bounds checks rely on (the last row bounds every row read): sampled rows
+// go in increasing, and partitioning keeps that order on both sides, so
+// every leaf's rows in the grower's index are strictly increasing.
+func TestGrowKeepsRowsIncreasing(t *testing.T) {
+	const n, p = 3000, 5
+	rng := rand.New(rand.NewPCG(5, 9))
+	x := &model.Matrix{Rows: n, Cols: p, Data: make([]float64, n*p)}
+	for i := range x.Data {
+		x.Data[i] = rng.NormFloat64()
+	}
+	bm, err := newBinMatrix(context.Background(), x, 256, 0, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, prm := range []Params{
+		{MaxDepth: 4},
+		{GrowPolicy: Lossguide, MaxLeaves: 30, MaxDepth: -1},
+		{MaxDepth: 3, Objective: AbsoluteError},
+	} {
+		c, err := prm.resolve(model.Regression)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := newGrower(&c, bm, 2)
+		grad := make([]rowGrad, n)
+		for r := range grad {
+			grad[r] = rowGrad{float32(x.Data[r*p] + rng.NormFloat64()), 1}
+		}
+		rows := sampleRows(nil, n, 0.7, rand.New(rand.NewPCG(1, 2)))
+		_, leaves := g.grow(grad, rows, []int{0, 1, 2, 3, 4})
+		if len(leaves) < 4 {
+			t.Fatalf("%+v: %d leaves, too few to test partitioning", prm, len(leaves))
+		}
+		for _, s := range leaves {
+			seg := g.idx[s.begin:s.end]
+			for i := 1; i < len(seg); i++ {
+				if seg[i] <= seg[i-1] {
+					t.Fatalf("%+v: leaf %d rows %d, %d out of order", prm, s.nid, seg[i-1], seg[i])
+				}
+			}
+		}
 	}
 }
