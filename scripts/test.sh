@@ -65,5 +65,5 @@ timeout 2 redis-cli -p "$redis_port" ping >/dev/null
 export TABFORGE_TEST_REDIS="redis://127.0.0.1:$redis_port/0"
 
 echo "== tests" >&2
-go test -count=1 -tags purego -run 'TestHist|TestSparse|TestTrain' ./model/gbdt/
+go test -count=1 -tags purego -run 'TestHist|TestSparse|TestFitDeterministic|TestAccuracySynthetic|TestGrowKeepsRowsIncreasing' ./model/gbdt/
 go test -count=1 -timeout 30m ./...
