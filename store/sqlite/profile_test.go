@@ -51,3 +51,40 @@ func TestOpenAddsProfile(t *testing.T) {
 		s.Close()
 	}
 }
+
+// TestOpenAddsProfileConcurrently: processes opening one old store at the
+// same moment take turns adding the column; none fails on the column the
+// other added.
+func TestOpenAddsProfileConcurrently(t *testing.T) {
+	ctx := context.Background()
+	for round := range 10 {
+		path := filepath.Join(t.TempDir(), "old.db")
+		db, err := sql.Open("sqlite", "file:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, oldRunsSchema); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		const openers = 6
+		errs := make(chan error, openers)
+		start := make(chan struct{})
+		for range openers {
+			go func() {
+				<-start
+				s, err := Open(ctx, path)
+				if err == nil {
+					s.Close()
+				}
+				errs <- err
+			}()
+		}
+		close(start)
+		for range openers {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+	}
+}
