@@ -23,12 +23,9 @@ func (c *conn) artifacts(ctx context.Context) (jetstream.ObjectStore, error) {
 		return c.arts, nil
 	}
 	cfg := jetstream.ObjectStoreConfig{Bucket: ArtifactsBucket, Storage: jetstream.FileStorage, TTL: resultTTL}
-	obs, err := c.js.CreateObjectStore(ctx, cfg)
-	if errors.Is(err, jetstream.ErrBucketExists) {
-		obs, err = c.js.ObjectStore(ctx, ArtifactsBucket)
-	}
+	obs, err := objectStore(ctx, c.js, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("dist: bucket %s: %w", ArtifactsBucket, err)
+		return nil, err
 	}
 	c.arts = obs
 	return obs, nil

@@ -14,14 +14,7 @@ import (
 
 // datasets returns the object store of dataset files, creating it.
 func (c *conn) datasets(ctx context.Context) (jetstream.ObjectStore, error) {
-	obs, err := c.js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: DatasetsBucket, Storage: jetstream.FileStorage})
-	if errors.Is(err, jetstream.ErrBucketExists) {
-		obs, err = c.js.ObjectStore(ctx, DatasetsBucket)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("dist: bucket %s: %w", DatasetsBucket, err)
-	}
-	return obs, nil
+	return objectStore(ctx, c.js, jetstream.ObjectStoreConfig{Bucket: DatasetsBucket, Storage: jetstream.FileStorage})
 }
 
 // ShareDataset puts the file at path into the server's datasets object

@@ -113,7 +113,7 @@ func (c *conn) setup(ctx context.Context) error {
 		return err
 	}
 	c.js = js
-	c.stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	c.stream, err = stream(ctx, js, jetstream.StreamConfig{
 		Name: StreamName, Subjects: []string{unitSubject + ">"}, Retention: jetstream.WorkQueuePolicy,
 		Storage: jetstream.FileStorage, Duplicates: 2 * time.Minute,
 	})
@@ -136,15 +136,70 @@ func (c *conn) setup(ctx context.Context) error {
 	return err
 }
 
-func bucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
-	kv, err := js.CreateKeyValue(ctx, cfg)
-	if errors.Is(err, jetstream.ErrBucketExists) {
-		kv, err = js.KeyValue(ctx, cfg.Bucket)
+// Stream and bucket setup looks up first and creates only what is missing:
+// nats-server 2.9 (Debian's) crashes when a stream is updated while
+// another client is still creating it, which CreateOrUpdateStream does
+// whenever a driver and workers start at the same moment. A create that
+// loses the race to another client fails with one of these codes, and
+// looking up again then finds the winner's stream.
+const (
+	errCodeNameInUse      jetstream.ErrorCode = 10058
+	errCodeSubjectOverlap jetstream.ErrorCode = 10065
+)
+
+func lostCreateRace(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.Is(err, jetstream.ErrBucketExists) || errors.As(err, &apiErr) &&
+		(apiErr.ErrorCode == errCodeNameInUse || apiErr.ErrorCode == errCodeSubjectOverlap)
+}
+
+// getOrCreate returns what get finds, else what create makes, retrying a
+// create that lost the race to another client.
+func getOrCreate[T any](ctx context.Context, get, create func() (T, error), notFound error) (T, error) {
+	for attempt := 1; ; attempt++ {
+		v, err := get()
+		if !errors.Is(err, notFound) {
+			return v, err
+		}
+		v, err = create()
+		if !lostCreateRace(err) || attempt == 5 {
+			return v, err
+		}
+		select {
+		case <-ctx.Done():
+			return v, ctx.Err()
+		case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
+		}
 	}
+}
+
+func stream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	return getOrCreate(ctx,
+		func() (jetstream.Stream, error) { return js.Stream(ctx, cfg.Name) },
+		func() (jetstream.Stream, error) { return js.CreateStream(ctx, cfg) },
+		jetstream.ErrStreamNotFound)
+}
+
+func bucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	kv, err := getOrCreate(ctx,
+		func() (jetstream.KeyValue, error) { return js.KeyValue(ctx, cfg.Bucket) },
+		func() (jetstream.KeyValue, error) { return js.CreateKeyValue(ctx, cfg) },
+		jetstream.ErrBucketNotFound)
 	if err != nil {
 		return nil, fmt.Errorf("bucket %s: %w", cfg.Bucket, err)
 	}
 	return kv, nil
+}
+
+func objectStore(ctx context.Context, js jetstream.JetStream, cfg jetstream.ObjectStoreConfig) (jetstream.ObjectStore, error) {
+	obs, err := getOrCreate(ctx,
+		func() (jetstream.ObjectStore, error) { return js.ObjectStore(ctx, cfg.Bucket) },
+		func() (jetstream.ObjectStore, error) { return js.CreateObjectStore(ctx, cfg) },
+		jetstream.ErrBucketNotFound)
+	if err != nil {
+		return nil, fmt.Errorf("dist: bucket %s: %w", cfg.Bucket, err)
+	}
+	return obs, nil
 }
 
 func (c *conn) close() {

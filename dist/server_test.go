@@ -89,3 +89,37 @@ func TestSpawnInRestart(t *testing.T) {
 		t.Errorf("after the restart: %v; want the value stored before", err)
 	}
 }
+
+// TestDialConcurrently: drivers and workers that connect to a new server
+// at the same moment all get the queue and the object stores, whichever
+// of them creates each, and the server survives it (Debian's nats-server
+// 2.9 crashed when one client updated the stream another was creating).
+func TestDialConcurrently(t *testing.T) {
+	for round := range 5 {
+		s := startServer(t)
+		const n = 8
+		errs := make(chan error, n)
+		start := make(chan struct{})
+		for i := range n {
+			go func() {
+				<-start
+				ctx := context.Background()
+				c, err := dial(ctx, s.URL(), "test "+strconv.Itoa(i))
+				if err == nil {
+					_, err = c.artifacts(ctx)
+				}
+				if err == nil {
+					_, err = c.datasets(ctx)
+				}
+				c.close()
+				errs <- err
+			}()
+		}
+		close(start)
+		for range n {
+			if err := <-errs; err != nil {
+				t.Errorf("round %d: %v", round, err)
+			}
+		}
+	}
+}
