@@ -1,0 +1,147 @@
+package continuous
+
+// What a retrain reads and writes beside training: the champion's recorded
+// configuration, the newest rows it holds out, the new data's drift, and
+// a model's scores on rows of a data file.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/drift"
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/internal/atomicfile"
+	"github.com/tabforge/tabforge/pipeline"
+	"github.com/tabforge/tabforge/registry"
+)
+
+// championConfig is the champion's configuration, pointed at data.
+func championConfig(champ *registry.Model, name, data string) (*config.Config, error) {
+	cfg := config.Default()
+	if len(champ.Config) == 0 {
+		return nil, fmt.Errorf("retrain %s: version %s has no recorded configuration", name, champ.Version)
+	}
+	if err := json.Unmarshal(champ.Config, cfg); err != nil {
+		return nil, fmt.Errorf("retrain %s: version %s's configuration: %w", name, champ.Version, err)
+	}
+	cfg.Data, cfg.Name, cfg.TestRows, cfg.AsOf = data, name, "", ""
+	return cfg, nil
+}
+
+// readOptions read a data file as the pipeline does for cfg.
+func readOptions(cfg *config.Config) frame.ReadOptions {
+	comma, _ := config.ParseSep(cfg.Sep)
+	o := frame.ReadOptions{Comma: comma}
+	for col, k := range cfg.Schema {
+		if kind, err := frame.ParseKind(string(k)); err == nil {
+			if o.Schema == nil {
+				o.Schema = map[string]frame.Kind{}
+			}
+			o.Schema[col] = kind
+		}
+	}
+	return o
+}
+
+// driftReport compares the newest rows x with the champion's training
+// data on the champion's input features (its time column left out), or
+// returns nil when that file cannot be read any more.
+func driftReport(ctx context.Context, champ *registry.Model, p *pipeline.Predictor, cfg *config.Config, x *frame.Frame) *drift.Report {
+	opts := readOptions(cfg)
+	opts.Schema, opts.SchemaOptional = x.KindMap(), true
+	ref, err := frame.ReadFile(champ.DatasetPath, opts)
+	if err != nil {
+		return nil
+	}
+	var cols []string
+	for _, f := range p.Schema {
+		if f.Name != cfg.Target && f.Name != cfg.TimeColumn {
+			cols = append(cols, f.Name)
+		}
+	}
+	r, err := drift.Compare(ctx, ref, x, drift.Options{Target: cfg.Target, Columns: cols})
+	if err != nil {
+		return nil
+	}
+	return r
+}
+
+// newestRows returns the indices of the newest k of x's rows by the
+// time column (ties and file order kept stable), or the last rows.
+func newestRows(x *frame.Frame, timeColumn string, k int) []int {
+	idx := timeOrder(x, timeColumn)
+	out := slices.Clone(idx[len(idx)-k:])
+	slices.Sort(out)
+	return out
+}
+
+// timeOrder returns the indices of x's rows from the oldest to the
+// newest by the time column (ties and file order kept stable), or in
+// file order.
+func timeOrder(x *frame.Frame, timeColumn string) []int {
+	idx := make([]int, x.NumRows())
+	for i := range idx {
+		idx[i] = i
+	}
+	if c, ok := x.Lookup(timeColumn); ok && c.Kind != frame.Categorical {
+		slices.SortStableFunc(idx, func(a, b int) int {
+			va, vb := c.Num[a], c.Num[b]
+			switch {
+			case va < vb || (math.IsNaN(va) && !math.IsNaN(vb)):
+				return -1
+			case va > vb || (!math.IsNaN(va) && math.IsNaN(vb)):
+				return 1
+			}
+			return 0
+		})
+	}
+	return idx
+}
+
+// writeRows writes the indices of rows to the file at path (a test rows
+// file for the pipeline) and returns the path.
+func writeRows(path string, rows []int) (string, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", fmt.Errorf("retrain: %w", err)
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		b.WriteString(strconv.Itoa(r))
+		b.WriteByte('\n')
+	}
+	if err := atomicfile.WriteFile(path, []byte(b.String())); err != nil {
+		return "", fmt.Errorf("retrain: %w", err)
+	}
+	return path, nil
+}
+
+// scoreOn scores p on the rows idx of the data file (all when nil),
+// into *score, and returns its outputs there for the paired comparison.
+func scoreOn(p *pipeline.Predictor, data string, opts frame.ReadOptions, idx []int, metric string, score *float64) (*outputs, error) {
+	x, rep, err := p.ReadInput(data, opts)
+	if err == nil {
+		err = rep.Err(false)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("on %s: %w", data, err)
+	}
+	if idx != nil {
+		x = x.Take(idx)
+	}
+	out, err := predictRows(p, x)
+	if err != nil {
+		return nil, fmt.Errorf("on %s: %w", data, err)
+	}
+	if *score, err = out.metric(metric, nil); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
