@@ -28,6 +28,7 @@ import (
 	"syscall"
 	"text/tabwriter"
 
+	"github.com/tabforge/tabforge/internal/stats"
 	"github.com/tabforge/tabforge/internal/synth"
 	"github.com/tabforge/tabforge/model"
 )
@@ -80,19 +81,10 @@ type Measurement struct {
 }
 
 // Median returns the median fit time.
-func (m Measurement) Median() float64 { return median(m.FitSeconds) }
+func (m Measurement) Median() float64 { return stats.Median(slices.Clone(m.FitSeconds)) }
 
 // PredictRate returns the median prediction throughput in rows/s.
-func (m Measurement) PredictRate() float64 { return median(m.PredictRowsPerSec) }
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return math.NaN()
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
+func (m Measurement) PredictRate() float64 { return stats.Median(slices.Clone(m.PredictRowsPerSec)) }
 
 // Result pairs tabforge's and the peer's measurements of a case.
 type Result struct {

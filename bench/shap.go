@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -19,6 +20,7 @@ import (
 	"github.com/tabforge/tabforge/explain"
 	"github.com/tabforge/tabforge/features"
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/internal/stats"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/model/gbdt"
 )
@@ -147,7 +149,7 @@ func RunSHAP(ctx context.Context, o SHAPOptions) (*SHAPResult, error) {
 		return nil, fmt.Errorf("bench shap: xgboost wrote %d bytes of contributions, want %d", len(cb), 8*rows*(p+1))
 	}
 	res := &SHAPResult{Rows: rows, Features: p, Trees: trees, Depth: depth, Threads: threads,
-		TabforgeRowsPerSec: float64(rows) / median(times), XGBoostRowsPerSec: float64(rows) / secs}
+		TabforgeRowsPerSec: float64(rows) / stats.Median(slices.Clone(times)), XGBoostRowsPerSec: float64(rows) / secs}
 	res.Ratio = res.TabforgeRowsPerSec / res.XGBoostRowsPerSec
 	for r := range rows {
 		for j := 0; j <= p; j++ {

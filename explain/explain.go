@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"slices"
 
 	"github.com/tabforge/tabforge/model"
 )
@@ -182,17 +180,4 @@ func atoi(s string) (int, error) {
 		n = n*10 + int(s[i]-'0')
 	}
 	return n, nil
-}
-
-// median returns the median of v (sorting it in place); NaN when empty.
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return math.NaN()
-	}
-	slices.Sort(v)
-	h := len(v) / 2
-	if len(v)%2 == 1 {
-		return v[h]
-	}
-	return (v[h-1] + v[h]) / 2
 }

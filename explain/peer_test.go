@@ -14,6 +14,7 @@ import (
 
 	"github.com/tabforge/tabforge/features"
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/internal/stats"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/model/gbdt"
 )
@@ -171,7 +172,7 @@ func amesData(t testing.TB) (reg, bin *model.Dataset) {
 		y[i] = v / 1000
 		sorted[i] = v
 	}
-	med := median(sorted)
+	med := stats.Median(sorted)
 	yb := make([]float64, mat.Rows)
 	for i, v := range yc.Num {
 		if v > med {
@@ -188,7 +189,7 @@ func amesData(t testing.TB) (reg, bin *model.Dataset) {
 // tertile.
 func tertiles(reg *model.Dataset) *model.Dataset {
 	s := append([]float64(nil), reg.Y...)
-	median(s) // sorts s
+	stats.Median(s) // sorts s
 	c1, c2 := s[len(s)/3], s[2*len(s)/3]
 	out := *reg
 	out.Task, out.NumClasses, out.Y = model.Multiclass, 3, make([]float64, len(reg.Y))

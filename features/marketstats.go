@@ -7,6 +7,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/tabforge/tabforge/internal/stats"
 )
 
 // assignFolds returns the fold (0..k-1) of each of n rows: a seeded
@@ -137,7 +139,7 @@ func (fm *FittedMarket) groupStats(label string, rows []int, y []float64, values
 		mean, std, _, _ := summarize(buf)
 		g.Mean = append(g.Mean, mean)
 		g.Std = append(g.Std, std)
-		g.Median = append(g.Median, nanMedian(buf))
+		g.Median = append(g.Median, stats.Median(buf))
 	}
 	return g
 }
@@ -148,19 +150,6 @@ func smoothMean(s, n, m, prior float64) float64 {
 		return prior
 	}
 	return (s + m*prior) / (n + m)
-}
-
-// nanMedian returns the median of v (sorting it), NaN if v is empty.
-func nanMedian(v []float64) float64 {
-	if len(v) == 0 {
-		return math.NaN()
-	}
-	slices.Sort(v)
-	h := len(v) / 2
-	if len(v)%2 == 1 {
-		return v[h]
-	}
-	return (v[h-1] + v[h]) / 2
 }
 
 // outOfFold returns each training row's target encoding computed from the

@@ -4,8 +4,9 @@ import (
 	"hash/fnv"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
+
+	"github.com/tabforge/tabforge/internal/stats"
 )
 
 // Pruner decides whether a running trial should stop early, from the
@@ -68,19 +69,8 @@ func (p MedianPruner) Prune(h *History, t FrozenTrial) bool {
 	if math.IsNaN(best) {
 		return true
 	}
-	med := median(at)
+	med := stats.Median(at)
 	return h.Direction.better(med, best)
-}
-
-// median returns the median of xs (the mean of the middle two for an
-// even count, as numpy's percentile 50 does); xs is reordered.
-func median(xs []float64) float64 {
-	sort.Float64s(xs)
-	n := len(xs)
-	if n%2 == 1 {
-		return xs[n/2]
-	}
-	return (xs[n/2-1] + xs[n/2]) / 2
 }
 
 // SuccessiveHalving is asynchronous successive halving (ASHA; Li et al.,
