@@ -276,37 +276,13 @@ func (g *grower) evaluate(batch []*entry) {
 // histogram and derives the larger one's by subtraction, and evaluates the
 // children. It returns the children, left before right, in batch order.
 func (g *grower) split(batch []*entry) []*entry {
-	c, bm, tb := g.c, g.bm, g.tb
+	c := g.c
 	children := make([]*entry, 0, 2*len(batch))
 	for _, e := range batch {
-		s := &e.best
-		l := tb.add(s.left.h, g.leafValue(s.left))
-		r := tb.add(s.right.h, g.leafValue(s.right))
-		i := e.nid
-		tb.left[i], tb.right[i] = int32(l), int32(r)
-		tb.feature[i] = int32(s.feature)
-		tb.goLeft[i] = s.leftTable(bm.missing(s.feature))
-		tb.defaultLeft[i] = s.defaultLeft
-		tb.gain[i] = s.gain
-		switch cuts := bm.cuts[s.feature]; {
-		case s.cat:
-			tb.threshold[i] = 0
-			set := new([4]uint64)
-			for b := range len(cuts) + 1 {
-				if s.catBins[b>>6]>>(b&63)&1 == 1 {
-					code := bm.binCode(s.feature, b)
-					set[code>>6] |= 1 << (code & 63)
-				}
-			}
-			tb.setCats(i, set)
-		case s.bin < len(cuts):
-			tb.threshold[i] = cuts[s.bin]
-		default:
-			tb.threshold[i] = math.MaxFloat32
-		}
+		l, r := g.writeSplit(e)
 		children = append(children,
-			&entry{nid: l, depth: e.depth + 1, sum: s.left},
-			&entry{nid: r, depth: e.depth + 1, sum: s.right})
+			&entry{nid: l, depth: e.depth + 1, sum: e.best.left},
+			&entry{nid: r, depth: e.depth + 1, sum: e.best.right})
 	}
 	// Children at the depth limit are leaves: no histograms, and unless
 	// leaves are refreshed from their rows, no partition either.
@@ -317,7 +293,7 @@ func (g *grower) split(batch []*entry) []*entry {
 			if c.objective != AbsoluteError {
 				children[2*k].unsorted, children[2*k+1].unsorted = true, true
 				g.leaves = append(g.leaves, leafSeg{nid: children[2*k].nid, right: children[2*k+1].nid,
-					begin: e.begin, end: e.end, feature: e.best.feature, tbl: tb.goLeft[e.nid]})
+					begin: e.begin, end: e.end, feature: e.best.feature, tbl: g.tb.goLeft[e.nid]})
 			}
 		}
 		if c.objective != AbsoluteError {
@@ -333,6 +309,49 @@ func (g *grower) split(batch []*entry) []*entry {
 	if c.maxDepth > 0 && batch[0].depth+1 >= c.maxDepth {
 		return children
 	}
+	g.childHistograms(batch, children)
+	g.evaluate(children)
+	return children
+}
+
+// writeSplit adds e's children to the tree as leaves and makes e the split
+// node of its best split, returning the children's node ids.
+func (g *grower) writeSplit(e *entry) (l, r int) {
+	bm, tb, s := g.bm, g.tb, &e.best
+	l = tb.add(s.left.h, g.leafValue(s.left))
+	r = tb.add(s.right.h, g.leafValue(s.right))
+	i := e.nid
+	tb.left[i], tb.right[i] = int32(l), int32(r)
+	tb.feature[i] = int32(s.feature)
+	tb.goLeft[i] = s.leftTable(bm.missing(s.feature))
+	tb.defaultLeft[i] = s.defaultLeft
+	tb.gain[i] = s.gain
+	switch cuts := bm.cuts[s.feature]; {
+	case s.cat:
+		tb.threshold[i] = 0
+		set := new([4]uint64)
+		for b := range len(cuts) + 1 {
+			if s.catBins[b>>6]>>(b&63)&1 == 1 {
+				code := bm.binCode(s.feature, b)
+				set[code>>6] |= 1 << (code & 63)
+			}
+		}
+		tb.setCats(i, set)
+	case s.bin < len(cuts):
+		tb.threshold[i] = cuts[s.bin]
+	default:
+		tb.threshold[i] = math.MaxFloat32
+	}
+	return l, r
+}
+
+// childHistograms gives the children of batch (partitioned, left before
+// right) their histograms: the smaller child's built from its rows, the
+// larger child's the parent's minus it, in place. Dense feature groups
+// build per child; sparse features go through sparseHist for all the
+// children at once.
+func (g *grower) childHistograms(batch, children []*entry) {
+	bm := g.bm
 	type job struct{ small, big *entry }
 	jobs := make([]job, len(batch))
 	for k, e := range batch {
@@ -408,6 +427,4 @@ func (g *grower) split(batch []*entry) []*entry {
 			subtractHist(j.big.hist, j.small.hist, bm, feats)
 		}
 	})
-	g.evaluate(children)
-	return children
 }
