@@ -35,6 +35,19 @@ type Prepared struct {
 // class label that is not an integer in [0, NumClasses), or a negative,
 // non-finite or all-zero weight vector. Cost: O(rows·cols·log rows).
 func Prepare(ctx context.Context, d *model.Dataset, workers int) (*Prepared, error) {
+	pr, err := newPrepared(d)
+	if err != nil {
+		return nil, err
+	}
+	if err := pr.code(ctx, d.X, workers); err != nil {
+		return nil, fmt.Errorf("tree: prepare: %w", err)
+	}
+	return pr, nil
+}
+
+// newPrepared checks d and copies its labels or targets and weights:
+// everything of Prepare but the feature codes.
+func newPrepared(d *model.Dataset) (*Prepared, error) {
 	if d == nil {
 		return nil, fmt.Errorf("tree: nil dataset")
 	}
@@ -81,7 +94,14 @@ func Prepare(ctx context.Context, d *model.Dataset, workers int) (*Prepared, err
 			return nil, err
 		}
 	}
+	return pr, nil
+}
 
+// code sets each feature's codes (the rank of each row's value among the
+// feature's distinct values) and those values, sorting the features on
+// up to workers goroutines.
+func (pr *Prepared) code(ctx context.Context, x *model.Matrix, workers int) error {
+	n, p := pr.rows, pr.cols
 	pr.codes = make([][]uint32, p)
 	pr.vals = make([][]float64, p)
 	workers = max(1, min(workers, p))
@@ -102,7 +122,7 @@ func Prepare(ctx context.Context, d *model.Dataset, workers int) (*Prepared, err
 					return
 				}
 				for i := range n {
-					keys[i] = orderedBits(d.X.Data[i*p+f])
+					keys[i] = orderedBits(x.Data[i*p+f])
 					rows[i] = int32(i)
 				}
 				k, r := radixSortPairs(keys, rows, keys2, rows2)
@@ -122,10 +142,7 @@ func Prepare(ctx context.Context, d *model.Dataset, workers int) (*Prepared, err
 		})
 	}
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("tree: prepare: %w", err)
-	}
-	return pr, nil
+	return ctx.Err()
 }
 
 // sortedKeys returns, per feature, the keys code<<32 | row of all rows in
