@@ -95,18 +95,38 @@ func newBinMatrix(ctx context.Context, x *model.Matrix, maxBin int, seed uint64,
 	n, p := x.Rows, x.Cols
 	bm := &binMatrix{rows: n, cols: p, codes: make([][]uint8, p), cuts: make([][]float32, p),
 		cat: make([]bool, p), lo: make([]float32, p)}
-	// Rows for the cut search: all, or a seeded sample.
-	var sample []int
-	if n > cutSampleRows {
-		rng := stream(seed, stageBinning, 0)
-		frac := float64(cutSampleRows) / float64(n)
-		sample = make([]int, 0, cutSampleRows+cutSampleRows/10)
-		for r := range n {
-			if rng.Float64() < frac {
-				sample = append(sample, r)
-			}
+	if err := bm.findCuts(ctx, x, maxBin, cutSample(n, seed), workers, categorical); err != nil {
+		return nil, fmt.Errorf("gbdt: binning: %w", err)
+	}
+	if err := bm.bin(ctx, x, workers); err != nil {
+		return nil, fmt.Errorf("gbdt: binning: %w", err)
+	}
+	bm.findSparse(workers)
+	return bm, nil
+}
+
+// cutSample returns the rows the cut search reads: nil (all) up to
+// cutSampleRows, else a seeded sample of about that many.
+func cutSample(n int, seed uint64) []int {
+	if n <= cutSampleRows {
+		return nil
+	}
+	rng := stream(seed, stageBinning, 0)
+	frac := float64(cutSampleRows) / float64(n)
+	sample := make([]int, 0, cutSampleRows+cutSampleRows/10)
+	for r := range n {
+		if rng.Float64() < frac {
+			sample = append(sample, r)
 		}
 	}
+	return sample
+}
+
+// findCuts sets every column's cuts from the non-missing values of the
+// sample rows (all rows when sample is nil, and always for a categorical
+// column), and marks the categorical columns whose values qualify.
+func (bm *binMatrix) findCuts(ctx context.Context, x *model.Matrix, maxBin int, sample []int, workers int, categorical []bool) error {
+	n, p := x.Rows, x.Cols
 	valueBins := min(maxBin-1, maxCuts+1)
 	var mu ctxErr
 	par.Tasks(workers, p, func(f int) {
@@ -146,14 +166,19 @@ func newBinMatrix(ctx context.Context, x *model.Matrix, maxBin int, seed uint64,
 			}
 		}
 	})
-	if err := mu.err(); err != nil {
-		return nil, fmt.Errorf("gbdt: binning: %w", err)
-	}
+	return mu.err()
+}
+
+// bin sets every column's codes from its cuts, missing values to the
+// code after the value bins.
+func (bm *binMatrix) bin(ctx context.Context, x *model.Matrix, workers int) error {
+	n, p := x.Rows, x.Cols
 	padded := make([]*paddedCuts, p)
 	for f := range p {
 		padded[f] = padCuts(bm.cuts[f])
 		bm.codes[f] = make([]uint8, n)
 	}
+	var mu ctxErr
 	const block = 1024 // 1024 rows × p float64 stay in L2 while every feature is binned
 	par.Tasks(workers, blocks(n, block), func(t int) {
 		if t%256 == 0 && mu.check(ctx) {
@@ -173,11 +198,7 @@ func newBinMatrix(ctx context.Context, x *model.Matrix, maxBin int, seed uint64,
 			}
 		}
 	})
-	if err := mu.err(); err != nil {
-		return nil, fmt.Errorf("gbdt: binning: %w", err)
-	}
-	bm.findSparse(workers)
-	return bm, nil
+	return mu.err()
 }
 
 // countDistinct counts the distinct values of sorted v.
