@@ -68,25 +68,7 @@ func RunSHAP(ctx context.Context, o SHAPOptions) (*SHAPResult, error) {
 	if py == "" {
 		py = "/usr/bin/python3"
 	}
-	f, err := frame.ReadFile(o.Data, frame.ReadOptions{})
-	if err != nil {
-		return nil, err
-	}
-	yc, ok := f.Lookup(o.Target)
-	if !ok || yc.Kind != frame.Numeric {
-		return nil, fmt.Errorf("bench shap: %s has no numeric column %q", o.Data, o.Target)
-	}
-	x := f.Drop(o.Target)
-	d, err := features.FitDesign(ctx, x, features.DesignSpecFor(gbdt.Families()[0].Input))
-	if err != nil {
-		return nil, err
-	}
-	mat, err := d.Matrix(x)
-	if err != nil {
-		return nil, err
-	}
-	m, err := gbdt.Train(ctx, gbdt.Params{NEstimators: trees, MaxDepth: depth, LearningRate: 0.1},
-		&model.Dataset{X: mat, Y: yc.Num, Task: model.Regression, FeatureNames: d.FeatureNames()}, nil, model.FitOptions{Workers: threads})
+	m, mat, err := trainSHAPModel(ctx, o, trees, depth, threads)
 	if err != nil {
 		return nil, err
 	}
@@ -94,53 +76,11 @@ func RunSHAP(ctx context.Context, o SHAPOptions) (*SHAPResult, error) {
 	for r := range rows {
 		copy(big.Row(r), mat.Row(r%mat.Rows))
 	}
-	e, err := explain.NewTreeEnsemble(m)
+	v, times, err := timeTreeSHAP(ctx, m, big, threads, runs)
 	if err != nil {
 		return nil, err
 	}
-	var v *explain.Values
-	times := make([]float64, 0, runs)
-	for i := range runs + 1 { // the first run warms up
-		t0 := time.Now()
-		if v, err = e.TreeSHAP(ctx, big, threads, nil); err != nil {
-			return nil, err
-		}
-		if i > 0 {
-			times = append(times, time.Since(t0).Seconds())
-		}
-	}
-	dir, err := os.MkdirTemp("", "tabforge-bench-shap-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	var js bytes.Buffer
-	if err := m.WriteXGBoostJSON(&js); err != nil {
-		return nil, err
-	}
-	mp, xp, cp, sp := filepath.Join(dir, "model.json"), filepath.Join(dir, "x.f64"), filepath.Join(dir, "contribs.f64"), filepath.Join(dir, "peer.py")
-	xb := make([]byte, 8*len(big.Data))
-	for i, val := range big.Data {
-		binary.LittleEndian.PutUint64(xb[8*i:], math.Float64bits(val))
-	}
-	for path, b := range map[string][]byte{mp: js.Bytes(), xp: xb, sp: shapPeerScript} {
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			return nil, err
-		}
-	}
-	cmd := exec.CommandContext(ctx, py, sp, mp, xp, strconv.Itoa(big.Cols), cp, strconv.Itoa(threads), strconv.Itoa(runs))
-	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS="+strconv.Itoa(threads))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("bench shap: xgboost peer: %v: %s", err, lastLine(stderr.String()))
-	}
-	secs, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
-	if err != nil {
-		return nil, fmt.Errorf("bench shap: xgboost peer printed %q", out)
-	}
-	cb, err := os.ReadFile(cp)
+	secs, cb, err := runSHAPPeer(ctx, py, m, big, threads, runs)
 	if err != nil {
 		return nil, err
 	}
@@ -151,6 +91,110 @@ func RunSHAP(ctx context.Context, o SHAPOptions) (*SHAPResult, error) {
 	res := &SHAPResult{Rows: rows, Features: p, Trees: trees, Depth: depth, Threads: threads,
 		TabforgeRowsPerSec: float64(rows) / stats.Median(slices.Clone(times)), XGBoostRowsPerSec: float64(rows) / secs}
 	res.Ratio = res.TabforgeRowsPerSec / res.XGBoostRowsPerSec
+	res.MaxAbsDiff = maxRelDiff(v, cb, rows, p)
+	return res, nil
+}
+
+// trainSHAPModel trains the gbdt the benchmark explains on o.Data, the
+// target left out and the features encoded as gbdt's design matrix, and
+// returns the matrix too: its rows are the ones both sides explain.
+func trainSHAPModel(ctx context.Context, o SHAPOptions, trees, depth, threads int) (*gbdt.Model, *model.Matrix, error) {
+	f, err := frame.ReadFile(o.Data, frame.ReadOptions{})
+	if err != nil {
+		return nil, nil, err
+	}
+	yc, ok := f.Lookup(o.Target)
+	if !ok || yc.Kind != frame.Numeric {
+		return nil, nil, fmt.Errorf("bench shap: %s has no numeric column %q", o.Data, o.Target)
+	}
+	x := f.Drop(o.Target)
+	d, err := features.FitDesign(ctx, x, features.DesignSpecFor(gbdt.Families()[0].Input))
+	if err != nil {
+		return nil, nil, err
+	}
+	mat, err := d.Matrix(x)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := gbdt.Train(ctx, gbdt.Params{NEstimators: trees, MaxDepth: depth, LearningRate: 0.1},
+		&model.Dataset{X: mat, Y: yc.Num, Task: model.Regression, FeatureNames: d.FeatureNames()}, nil, model.FitOptions{Workers: threads})
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, mat, nil
+}
+
+// timeTreeSHAP runs tabforge's TreeSHAP on x runs+1 times and returns the
+// values and the seconds of every run but the first, a warm-up, as the
+// peer's timings leave out its own.
+func timeTreeSHAP(ctx context.Context, m *gbdt.Model, x *model.Matrix, threads, runs int) (*explain.Values, []float64, error) {
+	e, err := explain.NewTreeEnsemble(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	var v *explain.Values
+	times := make([]float64, 0, runs)
+	for i := range runs + 1 {
+		t0 := time.Now()
+		if v, err = e.TreeSHAP(ctx, x, threads, nil); err != nil {
+			return nil, nil, err
+		}
+		if i > 0 {
+			times = append(times, time.Since(t0).Seconds())
+		}
+	}
+	return v, times, nil
+}
+
+// runSHAPPeer exports m as XGBoost JSON, runs the XGBoost peer script on
+// x in a fresh Python process (files in a temporary directory, removed),
+// and returns the peer's median seconds and its contributions as
+// little-endian float64s, row by row, bias last.
+func runSHAPPeer(ctx context.Context, py string, m *gbdt.Model, x *model.Matrix, threads, runs int) (float64, []byte, error) {
+	dir, err := os.MkdirTemp("", "tabforge-bench-shap-")
+	if err != nil {
+		return 0, nil, err
+	}
+	defer os.RemoveAll(dir)
+	var js bytes.Buffer
+	if err := m.WriteXGBoostJSON(&js); err != nil {
+		return 0, nil, err
+	}
+	mp, xp, cp, sp := filepath.Join(dir, "model.json"), filepath.Join(dir, "x.f64"), filepath.Join(dir, "contribs.f64"), filepath.Join(dir, "peer.py")
+	xb := make([]byte, 8*len(x.Data))
+	for i, val := range x.Data {
+		binary.LittleEndian.PutUint64(xb[8*i:], math.Float64bits(val))
+	}
+	for path, b := range map[string][]byte{mp: js.Bytes(), xp: xb, sp: shapPeerScript} {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			return 0, nil, err
+		}
+	}
+	cmd := exec.CommandContext(ctx, py, sp, mp, xp, strconv.Itoa(x.Cols), cp, strconv.Itoa(threads), strconv.Itoa(runs))
+	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS="+strconv.Itoa(threads))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return 0, nil, fmt.Errorf("bench shap: xgboost peer: %v: %s", err, lastLine(stderr.String()))
+	}
+	secs, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+	if err != nil {
+		return 0, nil, fmt.Errorf("bench shap: xgboost peer printed %q", out)
+	}
+	cb, err := os.ReadFile(cp)
+	if err != nil {
+		return 0, nil, err
+	}
+	return secs, cb, nil
+}
+
+// maxRelDiff is the largest |tabforge − XGBoost| over every SHAP value
+// and bias of the rows, relative to max(1, |XGBoost value|) so that
+// values near zero are compared absolutely. cb holds XGBoost's rows of
+// p+1 little-endian float64s.
+func maxRelDiff(v *explain.Values, cb []byte, rows, p int) float64 {
+	var worst float64
 	for r := range rows {
 		for j := 0; j <= p; j++ {
 			w := math.Float64frombits(binary.LittleEndian.Uint64(cb[8*(r*(p+1)+j):]))
@@ -158,10 +202,10 @@ func RunSHAP(ctx context.Context, o SHAPOptions) (*SHAPResult, error) {
 			if j < p {
 				g = v.Row(r, 0)[j]
 			}
-			res.MaxAbsDiff = max(res.MaxAbsDiff, math.Abs(g-w)/math.Max(1, math.Abs(w)))
+			worst = max(worst, math.Abs(g-w)/math.Max(1, math.Abs(w)))
 		}
 	}
-	return res, nil
+	return worst
 }
 
 // PrintSHAP writes a SHAPResult as a small table.

@@ -63,13 +63,43 @@ func Realise(log, actuals io.Reader) (*RealisedReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	type group struct {
-		Realised
-		pred, y []float64
-		hits    int
-	}
-	groups := map[[3]string]*group{}
 	rep := &RealisedReport{}
+	groups, used, err := joinLog(log, act, rep)
+	if err != nil {
+		return nil, err
+	}
+	rep.Unmatched = len(act) - len(used)
+	for _, g := range groups {
+		if g.Rows == 0 {
+			continue
+		}
+		if err := g.score(); err != nil {
+			return nil, err
+		}
+		rep.Groups = append(rep.Groups, g.Realised)
+	}
+	slices.SortFunc(rep.Groups, func(a, b Realised) int {
+		return cmp.Or(strings.Compare(a.Model, b.Model), strings.Compare(a.Day, b.Day), strings.Compare(a.Version, b.Version))
+	})
+	return rep, nil
+}
+
+// realisedGroup gathers one version's joined rows of one day until they
+// are scored: numeric predictions with their actuals, or the count of
+// class predictions that were right.
+type realisedGroup struct {
+	Realised
+	pred, y []float64
+	hits    int
+}
+
+// joinLog reads the prediction log line by line and joins every
+// predicted row with its actual in act, grouping the joined rows by
+// model, version and day. It counts the log's predicted and joined rows
+// in rep, and returns the groups (one per triple seen, joined rows or
+// not) and the actuals it used.
+func joinLog(log io.Reader, act map[rowKey]string, rep *RealisedReport) (map[[3]string]*realisedGroup, map[rowKey]bool, error) {
+	groups := map[[3]string]*realisedGroup{}
 	used := map[rowKey]bool{}
 	sc := bufio.NewScanner(log)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
@@ -79,16 +109,16 @@ func Realise(log, actuals io.Reader) (*RealisedReport, error) {
 		}
 		var l logLine
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			return nil, fmt.Errorf("realised: prediction log line %d: %w", n, err)
+			return nil, nil, fmt.Errorf("realised: prediction log line %d: %w", n, err)
 		}
 		vals, labels, err := decodePredictions(l.Predictions)
 		if err != nil {
-			return nil, fmt.Errorf("realised: prediction log line %d: %w", n, err)
+			return nil, nil, fmt.Errorf("realised: prediction log line %d: %w", n, err)
 		}
 		day := l.Time.UTC().Format(time.DateOnly)
 		g := groups[[3]string{l.Model, l.Version, day}]
 		if g == nil {
-			g = &group{Realised: Realised{Model: l.Model, Version: l.Version, Day: day}}
+			g = &realisedGroup{Realised: Realised{Model: l.Model, Version: l.Version, Day: day}}
 			groups[[3]string{l.Model, l.Version, day}] = g
 		}
 		for r := range max(len(vals), len(labels)) {
@@ -109,39 +139,35 @@ func Realise(log, actuals io.Reader) (*RealisedReport, error) {
 			}
 			y, err := strconv.ParseFloat(a, 64)
 			if err != nil {
-				return nil, fmt.Errorf("realised: actual %q of request %s is not a number, and its model predicts numbers", a, l.RequestID)
+				return nil, nil, fmt.Errorf("realised: actual %q of request %s is not a number, and its model predicts numbers", a, l.RequestID)
 			}
 			g.pred, g.y = append(g.pred, vals[r]), append(g.y, y)
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("realised: prediction log: %w", err)
+		return nil, nil, fmt.Errorf("realised: prediction log: %w", err)
 	}
-	rep.Unmatched = len(act) - len(used)
-	for _, g := range groups {
-		if g.Rows == 0 {
-			continue
+	return groups, used, nil
+}
+
+// score sets g's metrics from its joined rows: eval.Regression's finite
+// metrics for numeric predictions, the accuracy for class predictions.
+func (g *realisedGroup) score() error {
+	g.Metrics = map[string]float64{}
+	if g.y != nil {
+		m, err := eval.Regression(g.y, g.pred)
+		if err != nil {
+			return fmt.Errorf("realised: %s %s on %s: %w", g.Model, g.Version, g.Day, err)
 		}
-		g.Metrics = map[string]float64{}
-		if g.y != nil {
-			m, err := eval.Regression(g.y, g.pred)
-			if err != nil {
-				return nil, fmt.Errorf("realised: %s %s on %s: %w", g.Model, g.Version, g.Day, err)
+		for k, v := range m {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) { // r2 of one row, say
+				g.Metrics[k] = v
 			}
-			for k, v := range m {
-				if !math.IsNaN(v) && !math.IsInf(v, 0) { // r2 of one row, say
-					g.Metrics[k] = v
-				}
-			}
-		} else {
-			g.Metrics["accuracy"] = float64(g.hits) / float64(g.Rows)
 		}
-		rep.Groups = append(rep.Groups, g.Realised)
+	} else {
+		g.Metrics["accuracy"] = float64(g.hits) / float64(g.Rows)
 	}
-	slices.SortFunc(rep.Groups, func(a, b Realised) int {
-		return cmp.Or(strings.Compare(a.Model, b.Model), strings.Compare(a.Day, b.Day), strings.Compare(a.Version, b.Version))
-	})
-	return rep, nil
+	return nil
 }
 
 // decodePredictions reads a log line's predictions: numbers (regression)

@@ -249,35 +249,8 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 		return nil, fmt.Errorf("retrain %s: champion: %w", name, err)
 	}
 	if pol.OnDemand {
-		if d.Trigger = needed(champ, d, pol.Decay); d.Trigger == "" && pol.OnDrift {
-			if d.Trigger = recentDrift(ctx, champP, cfg, x, holdout); d.Trigger != "" {
-				d.rules = append(d.rules, ruleOnDrift)
-			}
-		}
-		if d.Trigger == "" {
-			d.Trigger, err = aged(ctx, env, champ, pol.MaxAge)
-			if err != nil {
-				return nil, fmt.Errorf("retrain %s: %w", name, err)
-			}
-		}
-		if d.Trigger == "" {
-			d.Reason = fmt.Sprintf("on demand: the champion's %s on the newest %d rows, %.4g, is within %.0f%% of its test score %.4g", d.Metric, d.HoldoutRows, d.ChampionScore, 100*pol.Decay, champ.Metrics[d.Metric])
-			if pol.Refresh > 0 {
-				if err := refresh(ctx, env, champ, champP, cfg, data, holdout, hash, pol, d); err != nil {
-					return nil, fmt.Errorf("retrain %s: %w", name, err)
-				}
-				if d.Decision == Refresh {
-					return d, nil
-				}
-				if pol.RefreshOrTrain && d.Refresh != nil {
-					d.Trigger = "the champion's refresh did not check out (" + d.Refresh.why + ")"
-					d.rules = append(d.rules, ruleRefreshOrTrain)
-				}
-			}
-			if d.Trigger == "" {
-				return d, record(ctx, env, champ, d)
-			}
-			d.Reason = "" // the challenger's decision gives it; d.Refresh keeps the failed check
+		if out, done, err := onDemand(ctx, env, name, champ, champP, cfg, x, data, holdout, hash, pol, d); done {
+			return out, err
 		}
 	}
 	res, chalP, err := challenge(ctx, env, champ, champP, cfg, pol, holdout, hash, d)
@@ -303,6 +276,46 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 		return nil, fmt.Errorf("retrain %s: %w", name, err)
 	}
 	return d, nil
+}
+
+// onDemand applies an on-demand policy before any challenger is trained:
+// it looks for a reason to train one (the champion's decay, drift
+// between the newest rows and those before, the champion's age) and,
+// with none, refreshes the champion if the policy says so or records
+// the keep. done reports that Retrain ends here, returning out and err;
+// otherwise a challenger is to be trained and d.Trigger says why.
+func onDemand(ctx context.Context, env Env, name string, champ *registry.Model, champP *pipeline.Predictor, cfg *config.Config, x *frame.Frame, data string, holdout []int, hash string, pol Policy, d *Decision) (out *Decision, done bool, err error) {
+	if d.Trigger = needed(champ, d, pol.Decay); d.Trigger == "" && pol.OnDrift {
+		if d.Trigger = recentDrift(ctx, champP, cfg, x, holdout); d.Trigger != "" {
+			d.rules = append(d.rules, ruleOnDrift)
+		}
+	}
+	if d.Trigger == "" {
+		d.Trigger, err = aged(ctx, env, champ, pol.MaxAge)
+		if err != nil {
+			return nil, true, fmt.Errorf("retrain %s: %w", name, err)
+		}
+	}
+	if d.Trigger == "" {
+		d.Reason = fmt.Sprintf("on demand: the champion's %s on the newest %d rows, %.4g, is within %.0f%% of its test score %.4g", d.Metric, d.HoldoutRows, d.ChampionScore, 100*pol.Decay, champ.Metrics[d.Metric])
+		if pol.Refresh > 0 {
+			if err := refresh(ctx, env, champ, champP, cfg, data, holdout, hash, pol, d); err != nil {
+				return nil, true, fmt.Errorf("retrain %s: %w", name, err)
+			}
+			if d.Decision == Refresh {
+				return d, true, nil
+			}
+			if pol.RefreshOrTrain && d.Refresh != nil {
+				d.Trigger = "the champion's refresh did not check out (" + d.Refresh.why + ")"
+				d.rules = append(d.rules, ruleRefreshOrTrain)
+			}
+		}
+		if d.Trigger == "" {
+			return d, true, record(ctx, env, champ, d)
+		}
+		d.Reason = "" // the challenger's decision gives it; d.Refresh keeps the failed check
+	}
+	return nil, false, nil
 }
 
 // needed says why the newest rows call for a challenger, or "" when

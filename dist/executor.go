@@ -179,57 +179,14 @@ func (e *Executor) collect(ctx context.Context, units []pipeline.Unit, keys map[
 	ch <-chan string, done func(int, pipeline.UnitResult) error) error {
 	poll := time.NewTicker(time.Second)
 	defer poll.Stop()
-	noWorkerSince, unreachableSince := time.Time{}, time.Time{}
-	// unreachable tolerates read errors for serverGrace (a restart).
-	unreachable := func(err error) error {
-		if unreachableSince.IsZero() {
-			unreachableSince = time.Now()
-			e.o.Logger.Warn("cannot read results; retrying (is the server restarting?)", "err", err)
-		}
-		if time.Since(unreachableSince) > serverGrace {
-			return err
-		}
-		return nil
-	}
-	check := func(rk string) error {
-		idx, ok := keys[rk]
-		if !ok || !pending[idx[0]] {
-			return nil
-		}
-		if strings.HasPrefix(rk, maxPrefix) {
-			return fmt.Errorf("dist: %s unit was delivered %d times and never finished (did it crash every worker that ran it?)", units[idx[0]].Kind, MaxDeliver)
-		}
-		r, ok, err := e.result(ctx, rk)
-		if errors.Is(err, errRead) {
-			return unreachable(err)
-		}
-		if err != nil {
-			return err
-		}
-		unreachableSince = time.Time{}
-		if !ok {
-			return nil
-		}
-		if r.Error != "" {
-			// Errors are not results: drop it so that a later run retries.
-			_ = e.c.results.Delete(context.WithoutCancel(ctx), rk)
-			return fmt.Errorf("%s unit failed on worker %s: %s", units[idx[0]].Kind, r.Worker, r.Error)
-		}
-		ur := pipeline.UnitResult{Value: r.Value, Worker: r.Worker, Queued: msDuration(r.QueuedMS), Run: msDuration(r.RunMS)}
-		for _, i := range idx {
-			delete(pending, i)
-			if err := done(i, ur); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+	cl := &collection{e: e, units: units, keys: keys, pending: pending, done: done}
+	noWorkerSince := time.Time{}
 	for len(pending) > 0 {
 		select {
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		case rk := <-ch:
-			if err := check(rk); err != nil {
+			if err := cl.check(ctx, rk); err != nil {
 				return err
 			}
 		case <-poll.C:
@@ -237,7 +194,7 @@ func (e *Executor) collect(ctx context.Context, units []pipeline.Unit, keys map[
 				if strings.HasPrefix(rk, maxPrefix) {
 					continue
 				}
-				if err := check(rk); err != nil {
+				if err := cl.check(ctx, rk); err != nil {
 					return err
 				}
 			}
@@ -253,6 +210,70 @@ func (e *Executor) collect(ctx context.Context, units []pipeline.Unit, keys map[
 			case time.Since(noWorkerSince) > e.o.WaitWorkers:
 				return e.fallback(ctx, units, pending, done, fmt.Errorf("%w %s: every worker left with %d units pending", ErrNoWorkers, e.url, len(pending)))
 			}
+		}
+	}
+	return nil
+}
+
+// collection is the state of one collect: the units, the keys naming
+// them (units with the same work share a result key; a max-deliveries
+// key names the unit the server gave up on), the units still pending,
+// and since when results have been unreadable. It lets a key announced
+// on the channel and one found by polling be handled the same way.
+type collection struct {
+	e                *Executor
+	units            []pipeline.Unit
+	keys             map[string][]int
+	pending          map[int]bool
+	done             func(int, pipeline.UnitResult) error
+	unreachableSince time.Time
+}
+
+// unreachable tolerates read errors for serverGrace (a restart): it
+// returns err only once results have been unreadable for longer.
+func (cl *collection) unreachable(err error) error {
+	if cl.unreachableSince.IsZero() {
+		cl.unreachableSince = time.Now()
+		cl.e.o.Logger.Warn("cannot read results; retrying (is the server restarting?)", "err", err)
+	}
+	if time.Since(cl.unreachableSince) > serverGrace {
+		return err
+	}
+	return nil
+}
+
+// check reads result key rk and, if its result is in, hands it to done
+// for every pending unit it names. A unit that failed on its worker, or
+// was delivered too often, is an error; a result not in yet is not.
+func (cl *collection) check(ctx context.Context, rk string) error {
+	idx, ok := cl.keys[rk]
+	if !ok || !cl.pending[idx[0]] {
+		return nil
+	}
+	if strings.HasPrefix(rk, maxPrefix) {
+		return fmt.Errorf("dist: %s unit was delivered %d times and never finished (did it crash every worker that ran it?)", cl.units[idx[0]].Kind, MaxDeliver)
+	}
+	r, ok, err := cl.e.result(ctx, rk)
+	if errors.Is(err, errRead) {
+		return cl.unreachable(err)
+	}
+	if err != nil {
+		return err
+	}
+	cl.unreachableSince = time.Time{}
+	if !ok {
+		return nil
+	}
+	if r.Error != "" {
+		// Errors are not results: drop it so that a later run retries.
+		_ = cl.e.c.results.Delete(context.WithoutCancel(ctx), rk)
+		return fmt.Errorf("%s unit failed on worker %s: %s", cl.units[idx[0]].Kind, r.Worker, r.Error)
+	}
+	ur := pipeline.UnitResult{Value: r.Value, Worker: r.Worker, Queued: msDuration(r.QueuedMS), Run: msDuration(r.RunMS)}
+	for _, i := range idx {
+		delete(cl.pending, i)
+		if err := cl.done(i, ur); err != nil {
+			return err
 		}
 	}
 	return nil

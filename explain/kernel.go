@@ -227,9 +227,23 @@ func (k *kernelRow) explain(ctx context.Context, phi []float64, budget int) (boo
 // sampled from the remaining sizes in complementary pairs and given the
 // leftover kernel weight in proportion to how often each was drawn.
 func (k *kernelRow) coalitions(m, budget int) ([]coalition, bool) {
+	wv, paired := sizeWeights(m)
+	sizes := len(wv)
+	out, done, left, remWeight := enumerateSizes(m, budget, wv, paired)
+	if done == sizes || left <= 0 {
+		return out, done == sizes
+	}
+	return k.appendSampled(out, m, done, paired, left, wv[done:], remWeight), false
+}
+
+// sizeWeights returns the kernel weight of each size pair (s, m−s), for
+// s = 1..ceil((m−1)/2), normalised to sum to 1, and how many of those
+// sizes are true pairs: the middle size of an even m is its own
+// complement, so its weight counts once.
+func sizeWeights(m int) (wv []float64, paired int) {
 	sizes := (m - 1 + 1) / 2 // ceil((m−1)/2) distinct size pairs
-	paired := (m - 1) / 2
-	wv := make([]float64, sizes)
+	paired = (m - 1) / 2
+	wv = make([]float64, sizes)
 	var tot float64
 	for s := 1; s <= sizes; s++ {
 		wv[s-1] = float64(m-1) / float64(s*(m-s))
@@ -241,10 +255,19 @@ func (k *kernelRow) coalitions(m, budget int) ([]coalition, bool) {
 	for i := range wv {
 		wv[i] /= tot
 	}
-	var out []coalition
-	left := budget
-	done := 0
-	remWeight := 1.0
+	return wv, paired
+}
+
+// enumerateSizes lists every coalition of the sizes s and m−s, from the
+// most weighted (smallest) sizes inwards, while the budget's expected
+// share of samples at a size covers all its subsets, since then listing
+// them is exact and costs no more than sampling. It returns those
+// coalitions with their weights, the last size listed (0 for none), the
+// budget left and the kernel weight not yet given out.
+func enumerateSizes(m, budget int, wv []float64, paired int) (out []coalition, done, left int, remWeight float64) {
+	sizes := len(wv)
+	left = budget
+	remWeight = 1.0
 	for s := 1; s <= sizes; s++ {
 		nsub := binom(m, s)
 		if s <= paired {
@@ -271,11 +294,14 @@ func (k *kernelRow) coalitions(m, budget int) ([]coalition, bool) {
 		})
 		remWeight -= wv[s-1]
 	}
-	if done == sizes || left <= 0 {
-		return out, done == sizes
-	}
-	// Sample the remaining sizes.
-	rest := wv[done:]
+	return out, done, left, remWeight
+}
+
+// appendSampled appends to dst coalitions drawn from the sizes after
+// done, of weights rest, in complementary pairs, up to left evaluations.
+// Each distinct coalition gets a share of remWeight, the kernel weight the
+// listed sizes left over, in proportion to how often it was drawn.
+func (k *kernelRow) appendSampled(dst []coalition, m, done, paired, left int, rest []float64, remWeight float64) []coalition {
 	cum := make([]float64, len(rest))
 	acc := 0.0
 	for i, w := range rest {
@@ -321,9 +347,9 @@ func (k *kernelRow) coalitions(m, budget int) ([]coalition, bool) {
 		total += float64(counts[key])
 	}
 	for _, key := range order {
-		out = append(out, coalition{masks[key], remWeight * float64(counts[key]) / total})
+		dst = append(dst, coalition{masks[key], remWeight * float64(counts[key]) / total})
 	}
-	return out, false
+	return dst
 }
 
 func maskKey(mask []bool) string {

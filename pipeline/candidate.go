@@ -22,17 +22,7 @@ import (
 // runCandidate cross-validates one model family on the training part,
 // then fits it on the whole training part and scores it on the test part.
 func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepared, name string, idx, total int) (Entry, *Predictor, error) {
-	fam, err := o.Families.Lookup(name)
-	if err != nil {
-		return Entry{}, nil, err
-	}
-	var params json.RawMessage
-	if mp := familyParams(cfg, name, len(p.train)); mp != nil {
-		if params, err = json.Marshal(mp); err != nil {
-			return Entry{}, nil, fmt.Errorf("model_params %s: %w", name, err)
-		}
-	}
-	learner, err := fam.New(p.task, cfg.Seed, params)
+	fam, params, learner, err := configuredLearner(cfg, o, p, name)
 	if err != nil {
 		return Entry{}, nil, err
 	}
@@ -70,20 +60,7 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	entry := Entry{Model: name, Budget: budget}
 	switch {
 	case cfg.EnableHyperparameterTuning && len(p.folds) > 0 && len(tune.SpaceFor(name, p.task).Names()) > 0:
-		t, err := tuneCandidate(ctx, cfg, o, p, fam, name, spec, workers)
-		if errors.Is(err, errNoTrial) {
-			// No trial fit in the family's share of the time budget: score
-			// the defaults, as with tuning off, and say so.
-			o.Logger.Warn("no tuning trial completed within the budget; using the family defaults", "model", name)
-			cv, err := crossValidate(ctx, learner, spec, p, workers, nil)
-			if err != nil {
-				return Entry{}, nil, err
-			}
-			entry.setCV(cv, p.task)
-			entry.Tuning = &TuningInfo{Sampler: "none", Stopped: "deadline", Fallback: "no trial completed within the time budget; family defaults used"}
-			emit(len(p.folds))
-			break
-		}
+		t, err := tuneOrDefaults(ctx, cfg, o, p, fam, name, learner, spec, workers)
 		if err != nil {
 			return Entry{}, nil, err
 		}
@@ -117,6 +94,49 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	entry.testPred = final.pred
 	pred := &Predictor{Target: Target{Name: cfg.Target, Task: p.task, Classes: p.classes}, Chain: final.chain, Design: final.design, Model: final.model}
 	return entry, pred, nil
+}
+
+// configuredLearner builds the family's learner from the config's
+// model_params for it, so that every later step starts from the same
+// parameters the user asked for. The params come back too: zero-shot and
+// target choices start from them.
+func configuredLearner(cfg *config.Config, o Options, p *prepared, name string) (model.Family, json.RawMessage, model.Learner, error) {
+	fam, err := o.Families.Lookup(name)
+	if err != nil {
+		return model.Family{}, nil, nil, err
+	}
+	var params json.RawMessage
+	if mp := familyParams(cfg, name, len(p.train)); mp != nil {
+		if params, err = json.Marshal(mp); err != nil {
+			return model.Family{}, nil, nil, fmt.Errorf("model_params %s: %w", name, err)
+		}
+	}
+	learner, err := fam.New(p.task, cfg.Seed, params)
+	if err != nil {
+		return model.Family{}, nil, nil, err
+	}
+	return fam, params, learner, nil
+}
+
+// tuneOrDefaults tunes the family and, when no trial fit in its share of
+// the time budget, cross-validates learner (the defaults) instead, as
+// with tuning off, and says so in the tuning info: a tight budget should
+// cost the candidate its tuning, not its place on the leaderboard.
+func tuneOrDefaults(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam model.Family, name string, learner model.Learner, spec features.DesignSpec, workers int) (*tuned, error) {
+	t, err := tuneCandidate(ctx, cfg, o, p, fam, name, spec, workers)
+	if errors.Is(err, errNoTrial) {
+		o.Logger.Warn("no tuning trial completed within the budget; using the family defaults", "model", name)
+		cv, err := crossValidate(ctx, learner, spec, p, workers, nil)
+		if err != nil {
+			return nil, err
+		}
+		info := &TuningInfo{Sampler: "none", Stopped: "deadline", Fallback: "no trial completed within the time budget; family defaults used"}
+		return &tuned{learner: learner, cv: cv, info: info}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // cvResult is a learner's cross-validation on the training part.

@@ -216,50 +216,9 @@ func fitEnsemble(ctx context.Context, p *prepared, s ensembleSpec, pool []Entry,
 	for _, r := range covered {
 		isCovered[r] = true
 	}
-	oofAt := func(rows []int) ([][]float64, []float64) {
-		out := make([][]float64, len(members))
-		for i, e := range members {
-			out[i] = make([]float64, 0, len(rows)*outputs)
-			for _, r := range rows {
-				out[i] = append(out[i], e.oof[r*outputs:(r+1)*outputs]...)
-			}
-		}
-		y := make([]float64, len(rows))
-		for j, r := range rows {
-			y[j] = p.y[p.train[r]]
-		}
-		return out, y
-	}
-
-	// Cross-validation: per fold, fit the combiner on the out-of-fold
-	// predictions of the fold's training rows, score it on its test rows.
-	var folds []eval.Metrics
-	scores := make([]float64, len(p.folds))
-	for i, f := range p.folds {
-		scores[i] = math.NaN()
-		tr := coveredOf(f.Train, isCovered)
-		te := coveredOf(f.Test, isCovered)
-		if len(tr) == 0 || len(te) == 0 {
-			continue
-		}
-		oofTr, yTr := oofAt(tr)
-		c, err := s.fit(ctx, oofTr, yTr)
-		if err != nil {
-			return nil, err
-		}
-		oofTe, yTe := oofAt(te)
-		pred := make([]float64, len(te)*outputs)
-		if err := c.Combine(pred, oofTe); err != nil {
-			return nil, err
-		}
-		m, err := taskMetrics(p.task, yTe, pred, len(p.classes))
-		if err != nil {
-			return nil, err
-		}
-		folds = append(folds, m)
-		if v, ok := m[PrimaryMetric(p.task)]; ok {
-			scores[i] = v
-		}
+	folds, scores, err := crossValidateCombiner(ctx, p, s, members, isCovered, outputs)
+	if err != nil {
+		return nil, err
 	}
 	if len(folds) == 0 {
 		return nil, fmt.Errorf("no fold to score on")
@@ -267,7 +226,7 @@ func fitEnsemble(ctx context.Context, p *prepared, s ensembleSpec, pool []Entry,
 	mean, std := eval.Summarize(folds)
 
 	// The saved combiner sees every covered row's out-of-fold predictions.
-	oof, y := oofAt(covered)
+	oof, y := membersOOF(p, members, covered, outputs)
 	c, err := s.fit(ctx, oof, y)
 	if err != nil {
 		return nil, err
@@ -288,6 +247,62 @@ func fitEnsemble(ctx context.Context, p *prepared, s ensembleSpec, pool []Entry,
 	params := c.Params()
 	params["members"] = names
 	return &ensembleFit{combiner: c, params: params, cv: dropNaN(mean), cvStd: dropNaN(std), test: metrics, testPred: test, foldScores: scores}, nil
+}
+
+// membersOOF gathers, for rows (positions in p.train), each member's
+// out-of-fold predictions and the rows' targets: the inputs and labels a
+// combiner is fitted or scored on. Out-of-fold predictions keep the
+// combiner from learning how well the members fit their own training rows.
+func membersOOF(p *prepared, members []Entry, rows []int, outputs int) ([][]float64, []float64) {
+	out := make([][]float64, len(members))
+	for i, e := range members {
+		out[i] = make([]float64, 0, len(rows)*outputs)
+		for _, r := range rows {
+			out[i] = append(out[i], e.oof[r*outputs:(r+1)*outputs]...)
+		}
+	}
+	y := make([]float64, len(rows))
+	for j, r := range rows {
+		y[j] = p.y[p.train[r]]
+	}
+	return out, y
+}
+
+// crossValidateCombiner is the nested CV that scores an ensemble: per
+// fold, it fits the combiner on the out-of-fold predictions of the fold's
+// covered training rows and scores it on its covered test rows. It
+// returns the metrics of the folds it could score, and the primary metric
+// of every fold, NaN where a fold had no covered rows on a side.
+func crossValidateCombiner(ctx context.Context, p *prepared, s ensembleSpec, members []Entry, isCovered []bool, outputs int) ([]eval.Metrics, []float64, error) {
+	var folds []eval.Metrics
+	scores := make([]float64, len(p.folds))
+	for i, f := range p.folds {
+		scores[i] = math.NaN()
+		tr := coveredOf(f.Train, isCovered)
+		te := coveredOf(f.Test, isCovered)
+		if len(tr) == 0 || len(te) == 0 {
+			continue
+		}
+		oofTr, yTr := membersOOF(p, members, tr, outputs)
+		c, err := s.fit(ctx, oofTr, yTr)
+		if err != nil {
+			return nil, nil, err
+		}
+		oofTe, yTe := membersOOF(p, members, te, outputs)
+		pred := make([]float64, len(te)*outputs)
+		if err := c.Combine(pred, oofTe); err != nil {
+			return nil, nil, err
+		}
+		m, err := taskMetrics(p.task, yTe, pred, len(p.classes))
+		if err != nil {
+			return nil, nil, err
+		}
+		folds = append(folds, m)
+		if v, ok := m[PrimaryMetric(p.task)]; ok {
+			scores[i] = v
+		}
+	}
+	return folds, scores, nil
 }
 
 // entry returns the ensemble's leaderboard entry and predictor: members

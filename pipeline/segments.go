@@ -104,18 +104,9 @@ func trainSegments(ctx context.Context, cfg *config.Config, o Options, p *prepar
 	if !ok {
 		return nil, nil, fmt.Errorf("segment_by: column %q not found among the features", cfg.SegmentBy)
 	}
-	// Segment models copy the best single model; an ensemble at the top
-	// stays the global model the small segments fall back to.
-	var best Entry
-	var c candidate
-	for _, e := range lb {
-		if cc, ok := cands[e.Model]; ok && e.Error == "" {
-			best, c = e, cc
-			break
-		}
-	}
-	if c.family == "" {
-		return nil, nil, fmt.Errorf("segment_by: no single model succeeded")
+	best, c, err := bestSingleModel(lb, cands)
+	if err != nil {
+		return nil, nil, err
 	}
 	globalPred := lb[0].testPred
 	fam, err := o.Families.Lookup(c.family)
@@ -133,22 +124,7 @@ func trainSegments(ctx context.Context, cfg *config.Config, o Options, p *prepar
 	// record: they run in this process.
 	q.exec = nil
 
-	trainBy, testBy := map[string][]int{}, map[string][]int{}
-	var labels []string
-	add := func(m map[string][]int, rows []int) {
-		for _, r := range rows {
-			l := SegmentLabel(col, r)
-			if _, seen := trainBy[l]; !seen {
-				if _, seen := testBy[l]; !seen {
-					labels = append(labels, l)
-				}
-			}
-			m[l] = append(m[l], r)
-		}
-	}
-	add(trainBy, p.train)
-	add(testBy, p.test)
-	slices.Sort(labels)
+	trainBy, testBy, labels := rowsBySegment(col, p.train, p.test)
 
 	testPos := make(map[int]int, len(p.test)) // row → position in p.test
 	for i, r := range p.test {
@@ -188,14 +164,7 @@ func trainSegments(ctx context.Context, cfg *config.Config, o Options, p *prepar
 		}
 		sm.Segments = append(sm.Segments, sc)
 	}
-	yTest := make([]float64, len(p.test))
-	for i, r := range p.test {
-		yTest[i] = p.y[r]
-	}
-	if sm.Global, err = taskMetrics(p.task, yTest, globalPred, len(p.classes)); err != nil {
-		return nil, nil, err
-	}
-	if sm.Routed, err = taskMetrics(p.task, yTest, routed, len(p.classes)); err != nil {
+	if sm.Global, sm.Routed, err = globalAndRoutedMetrics(p, globalPred, routed); err != nil {
 		return nil, nil, err
 	}
 	out := *global
@@ -203,6 +172,65 @@ func trainSegments(ctx context.Context, cfg *config.Config, o Options, p *prepar
 	log.Info("per-segment models", "column", cfg.SegmentBy, "trained", sm.Trained, "fallback", sm.Fallback,
 		"global_"+PrimaryMetric(p.task), sm.Global[PrimaryMetric(p.task)], "routed_"+PrimaryMetric(p.task), sm.Routed[PrimaryMetric(p.task)])
 	return &out, sm, nil
+}
+
+// bestSingleModel picks the leaderboard's best entry that succeeded and
+// is a single candidate. Segment models copy a single model because an
+// ensemble at the top stays the global model the small segments fall
+// back to; lb is in rank order, so the first match is the best.
+func bestSingleModel(lb []Entry, cands map[string]candidate) (Entry, candidate, error) {
+	var best Entry
+	var c candidate
+	for _, e := range lb {
+		if cc, ok := cands[e.Model]; ok && e.Error == "" {
+			best, c = e, cc
+			break
+		}
+	}
+	if c.family == "" {
+		return Entry{}, candidate{}, fmt.Errorf("segment_by: no single model succeeded")
+	}
+	return best, c, nil
+}
+
+// rowsBySegment groups the training and test rows by their segment label
+// in col. The labels come back sorted, and include segments seen in only
+// one of the two parts, so that the comparison lists every segment in an
+// order that does not depend on the rows' order.
+func rowsBySegment(col *frame.Column, train, test []int) (trainBy, testBy map[string][]int, labels []string) {
+	trainBy, testBy = map[string][]int{}, map[string][]int{}
+	add := func(m map[string][]int, rows []int) {
+		for _, r := range rows {
+			l := SegmentLabel(col, r)
+			if _, seen := trainBy[l]; !seen {
+				if _, seen := testBy[l]; !seen {
+					labels = append(labels, l)
+				}
+			}
+			m[l] = append(m[l], r)
+		}
+	}
+	add(trainBy, train)
+	add(testBy, test)
+	slices.Sort(labels)
+	return trainBy, testBy, labels
+}
+
+// globalAndRoutedMetrics scores the global model's and the routed
+// artifact's predictions on all of p's test rows, the summary the
+// per-segment comparison is judged by.
+func globalAndRoutedMetrics(p *prepared, globalPred, routedPred []float64) (global, routed eval.Metrics, err error) {
+	yTest := make([]float64, len(p.test))
+	for i, r := range p.test {
+		yTest[i] = p.y[r]
+	}
+	if global, err = taskMetrics(p.task, yTest, globalPred, len(p.classes)); err != nil {
+		return nil, nil, err
+	}
+	if routed, err = taskMetrics(p.task, yTest, routedPred, len(p.classes)); err != nil {
+		return nil, nil, err
+	}
+	return global, routed, nil
 }
 
 // fitSegment fits one segment's predictor on its training rows and

@@ -166,32 +166,8 @@ func (s *Space) override(name string, v any) error {
 			if p.Fixed != nil || (p.Dist.Kind != Float && p.Dist.Kind != Int) {
 				continue
 			}
-			for k, bound := range x {
-				switch k {
-				case "low", "high":
-					f, ok := number(bound)
-					if !ok {
-						return fmt.Errorf("%s = %v is not a number", k, bound)
-					}
-					if p.Dist.Kind == Int && f != math.Trunc(f) {
-						return fmt.Errorf("%s = %v is not an integer", k, bound)
-					}
-					if k == "low" {
-						p.Dist.Low = f
-					} else {
-						p.Dist.High = f
-					}
-				case "log":
-					b, ok := bound.(bool)
-					if !ok {
-						return fmt.Errorf("log = %v is not a bool", bound)
-					}
-					p.Dist.Log = b
-				default:
-					return fmt.Errorf("unknown range key %q (allowed: low, high, log)", k)
-				}
-			}
-			if err := p.Dist.Validate(); err != nil {
+			p, err := withRange(p, x)
+			if err != nil {
 				return err
 			}
 			s.Params[i] = p
@@ -232,6 +208,42 @@ func (s *Space) override(name string, v any) error {
 		}
 	}
 	return nil
+}
+
+// withRange returns p with the bounds of a range override ("low",
+// "high", "log") applied to its numeric distribution, checked: an Int
+// parameter's bounds must be integers, and the result must be a valid
+// distribution.
+func withRange(p Param, bounds map[string]any) (Param, error) {
+	for k, bound := range bounds {
+		switch k {
+		case "low", "high":
+			f, ok := number(bound)
+			if !ok {
+				return Param{}, fmt.Errorf("%s = %v is not a number", k, bound)
+			}
+			if p.Dist.Kind == Int && f != math.Trunc(f) {
+				return Param{}, fmt.Errorf("%s = %v is not an integer", k, bound)
+			}
+			if k == "low" {
+				p.Dist.Low = f
+			} else {
+				p.Dist.High = f
+			}
+		case "log":
+			b, ok := bound.(bool)
+			if !ok {
+				return Param{}, fmt.Errorf("log = %v is not a bool", bound)
+			}
+			p.Dist.Log = b
+		default:
+			return Param{}, fmt.Errorf("unknown range key %q (allowed: low, high, log)", k)
+		}
+	}
+	if err := p.Dist.Validate(); err != nil {
+		return Param{}, err
+	}
+	return p, nil
 }
 
 func number(v any) (float64, bool) {

@@ -249,10 +249,28 @@ func (s *Study) ask(ctx context.Context, lies map[int64]float64) (*Trial, error)
 	if err != nil {
 		return nil, fmt.Errorf("tune: ask: %w", err)
 	}
-	var (
-		ft      FrozenTrial
-		claimed bool
-	)
+	ft, claimed, err := s.claimWaiting(ctx, trials)
+	if err != nil {
+		return nil, fmt.Errorf("tune: ask: %w", err)
+	}
+	hist := s.askHistory(trials, claimed, ft.ID, lies)
+	if !claimed {
+		t, err := s.createTrial(ctx, trials, hist)
+		if err != nil {
+			return nil, fmt.Errorf("tune: ask: %w", err)
+		}
+		return t, nil
+	}
+	t := s.newTrial(ft, hist, stream(s.seed, ft.Number))
+	s.live[ft.ID] = t
+	return t, nil
+}
+
+// claimWaiting claims the oldest Waiting (retried) trial of trials, so
+// that a retry runs before any fresh trial; another process claiming it
+// first is no error, the next one is tried. It reports false when there
+// is none to claim.
+func (s *Study) claimWaiting(ctx context.Context, trials []FrozenTrial) (FrozenTrial, bool, error) {
 	for _, t := range trials {
 		if t.State != Waiting {
 			continue
@@ -262,17 +280,22 @@ func (s *Study) ask(ctx context.Context, lies map[int64]float64) (*Trial, error)
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("tune: ask: %w", err)
+			return FrozenTrial{}, false, err
 		}
-		ft, claimed = t.clone(), true
-		break
+		return t.clone(), true, nil
 	}
-	// The history is the other trials, with the jointly sampled
-	// parameters of running ones merged (s.mu is held, so read live
-	// directly).
+	return FrozenTrial{}, false, nil
+}
+
+// askHistory is what the sampler sees: trials other than the claimed
+// one (claimedID, when claimed), with the jointly sampled parameters of
+// this process's running trials merged in and the running trials in lies
+// shown as Complete with their lie. s.mu must be held: it reads s.live
+// directly.
+func (s *Study) askHistory(trials []FrozenTrial, claimed bool, claimedID int64, lies map[int64]float64) History {
 	hist := History{Direction: s.dir}
 	for _, t := range trials {
-		if claimed && t.ID == ft.ID {
+		if claimed && t.ID == claimedID {
 			continue
 		}
 		if lt := s.live[t.ID]; lt != nil && t.State == Running {
@@ -290,39 +313,42 @@ func (s *Study) ask(ctx context.Context, lies map[int64]float64) (*Trial, error)
 		}
 		hist.Trials = append(hist.Trials, t)
 	}
-	var relSpace map[string]Distribution
-	var relative map[string]float64
-	if !claimed {
-		ft = FrozenTrial{State: Running, RetryOf: -1}
-		relSpace = s.sampler.InferRelativeSpace(&hist)
-		// The next number is known before the trial exists, so the
-		// relative sample uses the trial's own stream.
-		next := 0
-		if len(trials) > 0 {
-			next = trials[len(trials)-1].Number + 1
-		}
-		rng := stream(s.seed, next)
-		if len(relSpace) > 0 {
-			relative, err = s.sampler.SampleRelative(&hist, rng, relSpace)
-			if err != nil {
-				return nil, fmt.Errorf("tune: ask: %w", err)
-			}
-		}
-		id, number, err := s.storage.CreateTrial(ctx, s.id, ft)
-		if err != nil {
-			return nil, fmt.Errorf("tune: ask: %w", err)
-		}
-		ft.ID, ft.Number = id, number
-		t := s.newTrial(ft, hist, rng)
-		if number != next { // another process added trials meanwhile
-			t.rng = stream(s.seed, number)
-		}
-		t.relSpace, t.relative = relSpace, relative
-		s.live[id] = t
-		return t, nil
+	return hist
+}
+
+// createTrial samples the relative parameters of a fresh trial from
+// hist, then creates it in storage and registers it as live. s.mu must
+// be held. The trial's number is predicted from trials, so that the
+// relative sample comes from the trial's own stream before the trial
+// exists; if another process took that number meanwhile, the trial's
+// later samples use the stream of the number it got.
+func (s *Study) createTrial(ctx context.Context, trials []FrozenTrial, hist History) (*Trial, error) {
+	ft := FrozenTrial{State: Running, RetryOf: -1}
+	relSpace := s.sampler.InferRelativeSpace(&hist)
+	next := 0
+	if len(trials) > 0 {
+		next = trials[len(trials)-1].Number + 1
 	}
-	t := s.newTrial(ft, hist, stream(s.seed, ft.Number))
-	s.live[ft.ID] = t
+	rng := stream(s.seed, next)
+	var relative map[string]float64
+	if len(relSpace) > 0 {
+		var err error
+		relative, err = s.sampler.SampleRelative(&hist, rng, relSpace)
+		if err != nil {
+			return nil, err
+		}
+	}
+	id, number, err := s.storage.CreateTrial(ctx, s.id, ft)
+	if err != nil {
+		return nil, err
+	}
+	ft.ID, ft.Number = id, number
+	t := s.newTrial(ft, hist, rng)
+	if number != next { // another process added trials meanwhile
+		t.rng = stream(s.seed, number)
+	}
+	t.relSpace, t.relative = relSpace, relative
+	s.live[id] = t
 	return t, nil
 }
 

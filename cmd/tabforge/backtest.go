@@ -42,50 +42,7 @@ periods after the first are units of work for tabforge worker processes
 process, since each decision depends on the registry the previous ones left.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, _, err := a.loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			if cfg.Data == "" || cfg.Target == "" || cfg.TimeColumn == "" || o.Start == "" {
-				return usagef("backtest: --data, --target, --time-column and --start are required")
-			}
-			if err := cfg.CheckModels(modelNames()); err != nil {
-				return usageError{err}
-			}
-			if o.Dir == "" {
-				if o.Dir, err = os.MkdirTemp("", "tabforge-backtest-"); err != nil {
-					return err
-				}
-				defer os.RemoveAll(o.Dir)
-			}
-			if o.Logger, err = a.logger(); err != nil {
-				return err
-			}
-			q, err := a.unitQueue(cmd.Context(), cfg)
-			if err != nil {
-				return err
-			}
-			defer q.close()
-			o.Executor, o.Share, o.CodeVersion = q.exec, q.share, q.code
-			r, err := continuous.Backtest(cmd.Context(), cfg, o)
-			if err != nil {
-				return err
-			}
-			if html != "" {
-				if err := r.WriteHTML(html, "Backtest of "+cfg.Data); err != nil {
-					return err
-				}
-			}
-			if record {
-				title := fmt.Sprintf("%s, target %s, every %s from %s", cfg.Data, cfg.Target, o.Every, o.Start)
-				if err := a.recordMonitor(cmd, monitor.BacktestKind, title, r); err != nil {
-					return err
-				}
-			}
-			if asJSON {
-				return json.NewEncoder(a.stdout).Encode(r)
-			}
-			return printBacktest(a, r)
+			return a.backtest(cmd, &o, html, asJSON, record)
 		},
 	}
 	f := cmd.Flags()
@@ -106,6 +63,57 @@ process, since each decision depends on the registry the previous ones left.`,
 	f.String("queue", "", "train the always strategy's periods on tabforge workers through this JetStream server (nats://HOST:PORT or embedded)")
 	f.BoolVar(&asJSON, "json", false, `print {"metric", "strategies": [{"name", "mean", "train_seconds", "trainings", "refreshes", "periods"}]}`)
 	return cmd
+}
+
+// backtest is the backtest command's run, apart from its flag
+// declarations: it checks the config, readies o's working directory,
+// logger and executor, runs continuous.Backtest and reports the result
+// (HTML page, store record, then JSON or a table on stdout).
+func (a *app) backtest(cmd *cobra.Command, o *continuous.BacktestOptions, html string, asJSON, record bool) error {
+	cfg, _, err := a.loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	if cfg.Data == "" || cfg.Target == "" || cfg.TimeColumn == "" || o.Start == "" {
+		return usagef("backtest: --data, --target, --time-column and --start are required")
+	}
+	if err := cfg.CheckModels(modelNames()); err != nil {
+		return usageError{err}
+	}
+	if o.Dir == "" {
+		if o.Dir, err = os.MkdirTemp("", "tabforge-backtest-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(o.Dir)
+	}
+	if o.Logger, err = a.logger(); err != nil {
+		return err
+	}
+	q, err := a.unitQueue(cmd.Context(), cfg)
+	if err != nil {
+		return err
+	}
+	defer q.close()
+	o.Executor, o.Share, o.CodeVersion = q.exec, q.share, q.code
+	r, err := continuous.Backtest(cmd.Context(), cfg, *o)
+	if err != nil {
+		return err
+	}
+	if html != "" {
+		if err := r.WriteHTML(html, "Backtest of "+cfg.Data); err != nil {
+			return err
+		}
+	}
+	if record {
+		title := fmt.Sprintf("%s, target %s, every %s from %s", cfg.Data, cfg.Target, o.Every, o.Start)
+		if err := a.recordMonitor(cmd, monitor.BacktestKind, title, r); err != nil {
+			return err
+		}
+	}
+	if asJSON {
+		return json.NewEncoder(a.stdout).Encode(r)
+	}
+	return printBacktest(a, r)
 }
 
 func printBacktest(a *app, r *continuous.BacktestResult) error {

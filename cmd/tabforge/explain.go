@@ -39,26 +39,9 @@ Without --rows at most max_explain_rows rows (config key, default 1000) are
 explained, sampled with the config's seed; the summary lists mean |SHAP| per feature.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if modelPath == "" || dataPath == "" {
-				return usagef("explain: --model and --data are required")
-			}
-			method, err := explain.ParseMethod(methodFlag)
+			method, rows, err := parseExplainFlags(modelPath, dataPath, rowsFlag, out, methodFlag, raw)
 			if err != nil {
-				return usageError{err}
-			}
-			var rows []int
-			if rowsFlag != "" {
-				if rows, err = explain.ParseRows(rowsFlag); err != nil {
-					return usageError{err}
-				}
-			}
-			if out != "" {
-				if ext := strings.ToLower(filepath.Ext(out)); ext != ".csv" && ext != ".parquet" {
-					return usagef("explain: --out must end in .csv or .parquet, not %q", out)
-				}
-			}
-			if raw && method != explain.MethodAuto && method != explain.MethodKernel {
-				return usagef("explain: --raw explains the whole pipeline with KernelSHAP; drop --method %s", method)
+				return err
 			}
 			cfg, _, err := a.loadConfig(cmd)
 			if err != nil {
@@ -106,6 +89,34 @@ explained, sampled with the config's seed; the summary lists mean |SHAP| per fea
 	f.BoolVar(&raw, "raw", false, "explain the raw input columns (KernelSHAP over the whole pipeline) instead of the model's input features")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	return cmd
+}
+
+// parseExplainFlags checks explain's flags and parses --method and
+// --rows, so that a mistake in them is a usage error before the config,
+// the model or the data is loaded.
+func parseExplainFlags(modelPath, dataPath, rowsFlag, out, methodFlag string, raw bool) (explain.Method, []int, error) {
+	if modelPath == "" || dataPath == "" {
+		return "", nil, usagef("explain: --model and --data are required")
+	}
+	method, err := explain.ParseMethod(methodFlag)
+	if err != nil {
+		return "", nil, usageError{err}
+	}
+	var rows []int
+	if rowsFlag != "" {
+		if rows, err = explain.ParseRows(rowsFlag); err != nil {
+			return "", nil, usageError{err}
+		}
+	}
+	if out != "" {
+		if ext := strings.ToLower(filepath.Ext(out)); ext != ".csv" && ext != ".parquet" {
+			return "", nil, usagef("explain: --out must end in .csv or .parquet, not %q", out)
+		}
+	}
+	if raw && method != explain.MethodAuto && method != explain.MethodKernel {
+		return "", nil, usagef("explain: --raw explains the whole pipeline with KernelSHAP; drop --method %s", method)
+	}
+	return method, rows, nil
 }
 
 // shapFrame lays Values out as a frame: per output, one column per

@@ -42,6 +42,35 @@ func sampled(ds []meta.CorpusDataset, n int, seed uint64) []meta.CorpusDataset {
 	return out
 }
 
+// printZeroShot renders the zero-shot-against-static tally per family
+// and for each dataset's best family, then a summary line and, when
+// verbose, every dataset's two scores.
+func printZeroShot(out io.Writer, rep *meta.ZeroShotReport, verbose bool) error {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "FAMILY\tWINS\tTIES\tLOSSES\tWIN SHARE (decided)")
+	row := func(name string, t meta.Tally) {
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%.0f%%\n", name, t.Wins, t.Ties, t.Losses, 100*t.WinShare())
+	}
+	for _, f := range slices.Sorted(maps.Keys(rep.Families)) {
+		row(f, *rep.Families[f])
+	}
+	row("best family", rep.Best)
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%d datasets, %d far from the others (static defaults kept); mean normalised gain of the best family %.3f\n",
+		len(rep.Datasets), rep.Far, rep.MeanGain)
+	if !verbose {
+		return nil
+	}
+	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "DATASET\tFAR\tSTATIC\tZERO-SHOT")
+	for _, d := range rep.Datasets {
+		fmt.Fprintf(w, "%s\t%v\t%.4f\t%.4f\n", d.Name, d.Far, d.Static, d.Zero)
+	}
+	return w.Flush()
+}
+
 // printWarm renders the cold-against-warm table.
 func printWarm(w io.Writer, r *meta.WarmReport, verbose bool) error {
 	fmt.Fprintf(w, "\ncold vs warm TPE, %d trials each, same seed, leave-one-dataset-out:\n", r.Trials)
@@ -126,29 +155,8 @@ the knowledge base shipped in the binary.`,
 			if err != nil {
 				return err
 			}
-			w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(w, "FAMILY\tWINS\tTIES\tLOSSES\tWIN SHARE (decided)")
-			row := func(name string, t meta.Tally) {
-				fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%.0f%%\n", name, t.Wins, t.Ties, t.Losses, 100*t.WinShare())
-			}
-			for _, f := range slices.Sorted(maps.Keys(rep.Families)) {
-				row(f, *rep.Families[f])
-			}
-			row("best family", rep.Best)
-			if err := w.Flush(); err != nil {
+			if err := printZeroShot(a.stdout, rep, verbose); err != nil {
 				return err
-			}
-			fmt.Fprintf(a.stdout, "%d datasets, %d far from the others (static defaults kept); mean normalised gain of the best family %.3f\n",
-				len(rep.Datasets), rep.Far, rep.MeanGain)
-			if verbose {
-				w = tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(w, "DATASET\tFAR\tSTATIC\tZERO-SHOT")
-				for _, d := range rep.Datasets {
-					fmt.Fprintf(w, "%s\t%v\t%.4f\t%.4f\n", d.Name, d.Far, d.Static, d.Zero)
-				}
-				if err := w.Flush(); err != nil {
-					return err
-				}
 			}
 			if corpus == "" {
 				return nil

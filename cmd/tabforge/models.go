@@ -38,26 +38,7 @@ evaluate, explain and export take the same references with --model.`,
 	var asJSON bool
 	var reason string
 	list := a.modelsListCommand(&asJSON)
-	show := &cobra.Command{
-		Use:   "show REF",
-		Short: "Show a model version: name, stage, aliases, metrics, lineage (run, dataset, config, artifact) and history",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
-				d, err := reg.Show(ctx, args[0])
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					enc := json.NewEncoder(a.stdout)
-					enc.SetIndent("", "  ")
-					return enc.Encode(d)
-				}
-				printDetails(a.stdout, d)
-				return nil
-			})
-		},
-	}
+	show := a.modelsShowCommand(&asJSON)
 	promote := a.modelsPromoteCommand(&asJSON, &reason)
 	rollback := &cobra.Command{
 		Use:   "rollback [NAME]",
@@ -71,7 +52,48 @@ it must be the production version being rolled back.`,
 			return a.rollback(cmd, args, reason, asJSON)
 		},
 	}
-	history := &cobra.Command{
+	history := a.modelsHistoryCommand(&asJSON)
+	verify := a.modelsVerifyCommand(&asJSON)
+	alias := a.modelsAliasCommand(&asJSON, &reason)
+	for _, c := range []*cobra.Command{promote, rollback} {
+		c.Flags().StringVar(&reason, "reason", "", "why, kept in the history")
+	}
+	for _, c := range []*cobra.Command{list, show, promote, rollback, history, verify} {
+		c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	}
+	models.AddCommand(list, show, promote, rollback, history, verify, alias, a.modelsRouteCommand())
+	return models
+}
+
+// modelsShowCommand is `tabforge models show`; *asJSON is read when it
+// runs, after the parent has registered --json.
+func (a *app) modelsShowCommand(asJSON *bool) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show REF",
+		Short: "Show a model version: name, stage, aliases, metrics, lineage (run, dataset, config, artifact) and history",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
+				d, err := reg.Show(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				if *asJSON {
+					enc := json.NewEncoder(a.stdout)
+					enc.SetIndent("", "  ")
+					return enc.Encode(d)
+				}
+				printDetails(a.stdout, d)
+				return nil
+			})
+		},
+	}
+}
+
+// modelsHistoryCommand is `tabforge models history`; *asJSON is read
+// when it runs, after the parent has registered --json.
+func (a *app) modelsHistoryCommand(asJSON *bool) *cobra.Command {
+	return &cobra.Command{
 		Use:   "history [NAME|REF]",
 		Short: "Show the history of promotions, rollbacks and alias changes, oldest first",
 		Args:  cobra.RangeArgs(0, 1),
@@ -85,7 +107,7 @@ it must be the production version being rolled back.`,
 				if err != nil {
 					return err
 				}
-				if asJSON {
+				if *asJSON {
 					return json.NewEncoder(a.stdout).Encode(h)
 				}
 				printHistory(a.stdout, h, "")
@@ -93,16 +115,6 @@ it must be the production version being rolled back.`,
 			})
 		},
 	}
-	verify := a.modelsVerifyCommand(&asJSON)
-	alias := a.modelsAliasCommand(&asJSON, &reason)
-	for _, c := range []*cobra.Command{promote, rollback} {
-		c.Flags().StringVar(&reason, "reason", "", "why, kept in the history")
-	}
-	for _, c := range []*cobra.Command{list, show, promote, rollback, history, verify} {
-		c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	}
-	models.AddCommand(list, show, promote, rollback, history, verify, alias, a.modelsRouteCommand())
-	return models
 }
 
 func (a *app) modelsVerifyCommand(asJSON *bool) *cobra.Command {

@@ -49,53 +49,7 @@ With --ui, the web dashboard of tabforge ui is served at /ui/ on the same
 port, read-only unless --admin-token is set.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			setGCPercent(cmd.Flags(), gcPercent)
-			if o.AdminToken == "" {
-				o.AdminToken = os.Getenv("TABFORGE_ADMIN_TOKEN")
-			}
-			log, err := a.logger()
-			if err != nil {
-				return err
-			}
-			o.Logger, o.Version = log, version
-			if logPath != "" {
-				f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-				if err != nil {
-					return fmt.Errorf("serve: --prediction-log: %w", err)
-				}
-				defer f.Close()
-				o.PredictionLog = f
-			}
-			st, err := a.storeFor(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			reg, err := registry.Open(cmd.Context(), st)
-			if err != nil {
-				return err
-			}
-			if withUI {
-				dash, err := ui.New(st, ui.Options{AdminToken: o.AdminToken, Log: log, Prefix: uiPrefix})
-				if err != nil {
-					return err
-				}
-				o.Mount = map[string]http.Handler{uiPrefix + "/": dash}
-			}
-			srv, err := serve.New(cmd.Context(), reg, o)
-			if err != nil {
-				return err
-			}
-			ln, err := net.Listen("tcp", addr)
-			if err != nil {
-				return fmt.Errorf("serve: %w", err)
-			}
-			log.Info("serving", "addr", ln.Addr().String(), "admin", o.AdminToken != "")
-			fmt.Fprintf(a.stdout, "listening on http://%s\n", ln.Addr())
-			if withUI {
-				fmt.Fprintf(a.stdout, "dashboard on http://%s%s/\n", ln.Addr(), uiPrefix)
-			}
-			return srv.Serve(cmd.Context(), ln)
+			return a.runServe(cmd, &o, addr, logPath, withUI, gcPercent)
 		},
 	}
 	f := cmd.Flags()
@@ -115,6 +69,60 @@ port, read-only unless --admin-token is set.`,
 	f.Uint64Var(&o.Seed, "seed", 1, "seed of the traffic split of requests without a routing key")
 	gcPercentFlag(f, &gcPercent)
 	return cmd
+}
+
+// runServe is the serve command's run, apart from its flag declarations:
+// it completes o with what the flags do not give (the environment's admin
+// token, the logger, the prediction log, the dashboard), opens the store
+// and registry, and serves on addr until cmd's context ends.
+func (a *app) runServe(cmd *cobra.Command, o *serve.Options, addr, logPath string, withUI bool, gcPercent int) error {
+	setGCPercent(cmd.Flags(), gcPercent)
+	if o.AdminToken == "" {
+		o.AdminToken = os.Getenv("TABFORGE_ADMIN_TOKEN")
+	}
+	log, err := a.logger()
+	if err != nil {
+		return err
+	}
+	o.Logger, o.Version = log, version
+	if logPath != "" {
+		f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("serve: --prediction-log: %w", err)
+		}
+		defer f.Close()
+		o.PredictionLog = f
+	}
+	st, err := a.storeFor(cmd)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	reg, err := registry.Open(cmd.Context(), st)
+	if err != nil {
+		return err
+	}
+	if withUI {
+		dash, err := ui.New(st, ui.Options{AdminToken: o.AdminToken, Log: log, Prefix: uiPrefix})
+		if err != nil {
+			return err
+		}
+		o.Mount = map[string]http.Handler{uiPrefix + "/": dash}
+	}
+	srv, err := serve.New(cmd.Context(), reg, *o)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "admin", o.AdminToken != "")
+	fmt.Fprintf(a.stdout, "listening on http://%s\n", ln.Addr())
+	if withUI {
+		fmt.Fprintf(a.stdout, "dashboard on http://%s%s/\n", ln.Addr(), uiPrefix)
+	}
+	return srv.Serve(cmd.Context(), ln)
 }
 
 // serverGCPercent is the garbage collector's target for a server: its

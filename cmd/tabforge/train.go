@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -101,6 +102,8 @@ func (a *app) loadConfig(cmd *cobra.Command) (*config.Config, *config.Provenance
 	return cfg, prov, nil
 }
 
+// train is the train command's run: config, checks, the store and the
+// pipeline's options, one pipeline.Train, then the result on stdout.
 func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 	log, err := a.logger()
 	if err != nil {
@@ -111,35 +114,13 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 		return err
 	}
 	ctx := cmd.Context()
-	resume, _ := cmd.Flags().GetString("resume")
-	if resume != "" {
-		st, err := a.openStore(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		rcfg, rec, err := pipeline.ResumeConfig(ctx, st, resume, cfg)
-		st.Close()
-		if err != nil {
-			return err
-		}
-		cfg, resume = rcfg, rec.ID
-		log.Info("resuming run", "run", rec.ID, "data", cfg.Data)
+	cfg, resume, err := a.resumedConfig(cmd, cfg, log)
+	if err != nil {
+		return err
 	}
-	if cfg.Data == "" {
-		return usagef("train: --data is required")
-	}
-	if cfg.Target == "" {
-		return usagef("train: --target is required")
-	}
-	if err := registry.CheckName(pipeline.ModelName(cfg)); err != nil {
-		return usageError{fmt.Errorf("train: --name: %w", err)}
-	}
-	if err := cfg.CheckModels(modelNames()); err != nil {
-		return usageError{err}
-	}
-	errs, warnings := cfg.Unavailable(pipeline.Capabilities(), prov)
-	if len(errs) > 0 {
-		return usageError{errs[0]}
+	warnings, err := checkTrainConfig(cfg, prov)
+	if err != nil {
+		return err
 	}
 	for _, w := range warnings {
 		log.Warn(w)
@@ -190,17 +171,71 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 		return err
 	}
 	res.Warnings = append(warnings, res.Warnings...)
-	if asJSON {
-		if jerr := json.NewEncoder(a.stdout).Encode(res); jerr != nil {
-			return jerr
-		}
-	} else {
-		printResult(a.stdout, res)
-		if res.Registered != nil {
-			printRegistered(a.stdout, res.Registered.Model, res.Registered.Created)
-		}
+	if jerr := a.writeTrainResult(res, asJSON); jerr != nil {
+		return jerr
 	}
 	return err
+}
+
+// resumedConfig applies --resume: the interrupted run's recorded config
+// replaces cfg (pipeline.ResumeConfig keeps cfg's operational settings),
+// and the run's full id is returned for pipeline.Options.Resume. Without
+// --resume it returns cfg and "".
+func (a *app) resumedConfig(cmd *cobra.Command, cfg *config.Config, log *slog.Logger) (*config.Config, string, error) {
+	resume, _ := cmd.Flags().GetString("resume")
+	if resume == "" {
+		return cfg, "", nil
+	}
+	ctx := cmd.Context()
+	st, err := a.openStore(ctx, cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	rcfg, rec, err := pipeline.ResumeConfig(ctx, st, resume, cfg)
+	st.Close()
+	if err != nil {
+		return nil, "", err
+	}
+	log.Info("resuming run", "run", rec.ID, "data", rcfg.Data)
+	return rcfg, rec.ID, nil
+}
+
+// checkTrainConfig refuses, as a usage error and before anything is
+// opened or written, a config train cannot run: no data or target, a model name
+// the registry would refuse, unknown models, or a setting this build
+// cannot honour. It returns the warnings about stages the profile or the
+// default switched on that this build will run without.
+func checkTrainConfig(cfg *config.Config, prov *config.Provenance) ([]string, error) {
+	if cfg.Data == "" {
+		return nil, usagef("train: --data is required")
+	}
+	if cfg.Target == "" {
+		return nil, usagef("train: --target is required")
+	}
+	if err := registry.CheckName(pipeline.ModelName(cfg)); err != nil {
+		return nil, usageError{fmt.Errorf("train: --name: %w", err)}
+	}
+	if err := cfg.CheckModels(modelNames()); err != nil {
+		return nil, usageError{err}
+	}
+	errs, warnings := cfg.Unavailable(pipeline.Capabilities(), prov)
+	if len(errs) > 0 {
+		return nil, usageError{errs[0]}
+	}
+	return warnings, nil
+}
+
+// writeTrainResult renders a run's result on stdout, as JSON for
+// scripts or as the leaderboard and the registered model for people.
+func (a *app) writeTrainResult(res *pipeline.Result, asJSON bool) error {
+	if asJSON {
+		return json.NewEncoder(a.stdout).Encode(res)
+	}
+	printResult(a.stdout, res)
+	if res.Registered != nil {
+		printRegistered(a.stdout, res.Registered.Model, res.Registered.Created)
+	}
+	return nil
 }
 
 // modelNames lists what --models accepts: family names and groups.

@@ -176,8 +176,18 @@ type config struct {
 	seed           uint64
 }
 
-// resolve fills in defaults for task and validates the result.
+// resolve fills in defaults for task and validates the result. On an
+// error the config, defaults filled in, is returned too.
 func (p Params) resolve(task model.Task) (config, error) {
+	c := p.withDefaults(task)
+	return c, c.check(p, task)
+}
+
+// withDefaults copies p into a config and fills in the default of every
+// field left zero; a negative max_depth means no limit, a negative
+// min_child_weight or lambda means 0. The objective's default depends on
+// task.
+func (p Params) withDefaults(task model.Task) config {
 	c := config{
 		rounds: p.NEstimators, eta: p.LearningRate, maxDepth: p.MaxDepth, maxLeaves: p.MaxLeaves,
 		policy: p.GrowPolicy, maxBin: p.MaxBin, minChildWeight: p.MinChildWeight, lambda: p.Lambda,
@@ -235,48 +245,55 @@ func (p Params) resolve(task model.Task) (config, error) {
 			c.objective = MultiSoftmax
 		}
 	}
+	return c
+}
+
+// check validates a config withDefaults made from p for task. Errors
+// name the parameter and quote p's value, as the user wrote it, not the
+// default it was replaced by.
+func (c config) check(p Params, task model.Task) error {
 	bad := func(name string, v any, want string) error {
 		return fmt.Errorf("gbdt: %s = %v, want %s", name, v, want)
 	}
 	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 	switch {
 	case c.rounds < 0:
-		return c, bad("n_estimators", p.NEstimators, ">= 0")
+		return bad("n_estimators", p.NEstimators, ">= 0")
 	case !(c.eta > 0) || !finite(c.eta):
-		return c, bad("learning_rate", p.LearningRate, "a finite value > 0")
+		return bad("learning_rate", p.LearningRate, "a finite value > 0")
 	case c.maxLeaves < 0 || c.maxLeaves == 1:
-		return c, bad("max_leaves", p.MaxLeaves, "0 or >= 2")
+		return bad("max_leaves", p.MaxLeaves, "0 or >= 2")
 	case c.maxDepth == 0 && c.maxLeaves == 0:
-		return c, bad("max_depth", p.MaxDepth, "a limit when max_leaves is 0")
+		return bad("max_depth", p.MaxDepth, "a limit when max_leaves is 0")
 	case c.maxDepth > 30:
-		return c, bad("max_depth", p.MaxDepth, "<= 30")
+		return bad("max_depth", p.MaxDepth, "<= 30")
 	case c.maxBin < 2 || c.maxBin > 256:
-		return c, bad("max_bin", p.MaxBin, "in [2, 256]")
+		return bad("max_bin", p.MaxBin, "in [2, 256]")
 	case !finite(c.minChildWeight):
-		return c, bad("min_child_weight", p.MinChildWeight, "finite")
+		return bad("min_child_weight", p.MinChildWeight, "finite")
 	case !finite(c.lambda):
-		return c, bad("lambda", p.Lambda, "finite")
+		return bad("lambda", p.Lambda, "finite")
 	case !(c.alpha >= 0) || !finite(c.alpha):
-		return c, bad("alpha", p.Alpha, "a finite value >= 0")
+		return bad("alpha", p.Alpha, "a finite value >= 0")
 	case !(c.gamma >= 0) || !finite(c.gamma):
-		return c, bad("gamma", p.Gamma, "a finite value >= 0")
+		return bad("gamma", p.Gamma, "a finite value >= 0")
 	case !(c.subsample > 0 && c.subsample <= 1):
-		return c, bad("subsample", p.Subsample, "in (0, 1]")
+		return bad("subsample", p.Subsample, "in (0, 1]")
 	case !(c.colsample > 0 && c.colsample <= 1):
-		return c, bad("colsample_bytree", p.ColsampleBytree, "in (0, 1]")
+		return bad("colsample_bytree", p.ColsampleBytree, "in (0, 1]")
 	case !(c.huberSlope > 0) || !finite(c.huberSlope):
-		return c, bad("huber_slope", p.HuberSlope, "a finite value > 0")
+		return bad("huber_slope", p.HuberSlope, "a finite value > 0")
 	case !finite(c.baseScore):
-		return c, bad("base_score", p.BaseScore, "finite")
+		return bad("base_score", p.BaseScore, "finite")
 	case c.earlyStop < 0:
-		return c, bad("early_stopping_rounds", p.EarlyStoppingRounds, ">= 0")
+		return bad("early_stopping_rounds", p.EarlyStoppingRounds, ">= 0")
 	case p.ValidationFraction < 0 || p.ValidationFraction >= 0.5 || math.IsNaN(p.ValidationFraction):
-		return c, bad("validation_fraction", p.ValidationFraction, "in [0, 0.5)")
+		return bad("validation_fraction", p.ValidationFraction, "in [0, 0.5)")
 	}
 	switch c.policy {
 	case Depthwise, Lossguide:
 	default:
-		return c, bad("grow_policy", p.GrowPolicy, "depthwise or lossguide")
+		return bad("grow_policy", p.GrowPolicy, "depthwise or lossguide")
 	}
 	want := map[model.Task][]Objective{
 		model.Regression: {SquaredError, AbsoluteError, Huber},
@@ -288,10 +305,10 @@ func (p Params) resolve(task model.Task) (config, error) {
 		ok = ok || o == c.objective
 	}
 	if !ok {
-		return c, fmt.Errorf("gbdt: objective %q does not fit task %q (allowed: %v)", c.objective, task, want)
+		return fmt.Errorf("gbdt: objective %q does not fit task %q (allowed: %v)", c.objective, task, want)
 	}
 	if c.objective == BinaryLogistic && c.baseScore != 0 && !(c.baseScore > 0 && c.baseScore < 1) {
-		return c, bad("base_score", p.BaseScore, "a probability in (0, 1) for binary_logistic")
+		return bad("base_score", p.BaseScore, "a probability in (0, 1) for binary_logistic")
 	}
-	return c, nil
+	return nil
 }

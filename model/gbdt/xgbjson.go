@@ -143,59 +143,15 @@ func (m *Model) WriteXGBoostJSON(w io.Writer) error {
 			return fmt.Errorf("gbdt: xgboost export: tree %d has categorical splits, which this exporter does not write (train with categorical_splits false)", i)
 		}
 	}
-	base := m.baseMargin[0]
-	for _, b := range m.baseMargin[1:] {
-		if b != base {
-			return errors.New("gbdt: xgboost export: per-class base margins differ; XGBoost stores one base score")
-		}
-	}
-	if m.cfg.objective == BinaryLogistic {
-		base = sigmoid(base) // XGBoost stores the probability
+	base, err := m.xgbBaseScore()
+	if err != nil {
+		return err
 	}
 	trees := make([]map[string]any, len(m.trees))
 	for ti, t := range m.trees {
-		n := t.NumNodes()
-		parents := make([]int32, n)
-		parents[0] = xvRootParent
-		dl := make([]int, n)
-		split := make([]float32, n)
-		feat := make([]int32, n)
-		loss := make([]float32, n)
-		cover := make([]float32, n)
-		for i := range n {
-			if !t.IsLeaf(i) {
-				parents[t.left[i]], parents[t.right[i]] = int32(i), int32(i)
-				feat[i] = t.feature[i]
-				split[i] = t.threshold[i]
-				loss[i] = float32(t.gain[i])
-				if t.defaultLeft[i] {
-					dl[i] = 1
-				}
-			} else {
-				split[i] = t.value[i]
-			}
-			cover[i] = float32(t.cover[i])
-		}
-		trees[ti] = map[string]any{
-			xkBaseWeights: floats32(t.value), xkCategories: []int{}, xkCategoriesNodes: []int{},
-			xkCategoriesSegments: []int{}, xkCategoriesSizes: []int{}, xkDefaultLeft: dl, xkID: ti,
-			xkLeftChildren: t.left, xkLossChanges: floats32(loss), xkParents: parents, xkRightChildren: t.right,
-			xkSplitConditions: floats32(split), xkSplitIndices: feat, xkSplitType: make([]int, n), xkSumHessian: floats32(cover),
-			xkTreeParam: map[string]string{
-				xkNumDeleted: "0", xkNumFeature: strconv.Itoa(m.numFeature),
-				xkNumNodes: strconv.Itoa(n), xkSizeLeafVector: "0",
-			},
-		}
+		trees[ti] = xgbTreeJSON(t, ti, m.numFeature)
 	}
-	obj := map[string]any{xkName: xgbObjectiveName(m.cfg.objective)}
-	switch m.cfg.objective {
-	case SquaredError, BinaryLogistic:
-		obj[xkRegLossParam] = map[string]string{xkScalePosWeight: "1"}
-	case Huber:
-		obj[xkHuberParam] = map[string]string{xkHuberSlope: strconv.FormatFloat(m.cfg.huberSlope, 'g', -1, 32)}
-	case MultiSoftmax:
-		obj[xkSoftmaxParam] = map[string]string{xkNumClass: strconv.Itoa(k)}
-	}
+	obj := m.xgbObjectiveJSON(k)
 	names, types := []string{}, []string{}
 	if validXGBNames(m.featureNames) {
 		names = m.featureNames
@@ -233,6 +189,77 @@ func (m *Model) WriteXGBoostJSON(w io.Writer) error {
 		return fmt.Errorf("gbdt: xgboost export: %w", err)
 	}
 	return nil
+}
+
+// xgbBaseScore returns the one base score XGBoost stores, as a
+// probability for binary logistic models, and refuses a model whose
+// classes start from different margins, which XGBoost cannot hold.
+func (m *Model) xgbBaseScore() (float64, error) {
+	base := m.baseMargin[0]
+	for _, b := range m.baseMargin[1:] {
+		if b != base {
+			return 0, errors.New("gbdt: xgboost export: per-class base margins differ; XGBoost stores one base score")
+		}
+	}
+	if m.cfg.objective == BinaryLogistic {
+		base = sigmoid(base) // XGBoost stores the probability
+	}
+	return base, nil
+}
+
+// xgbTreeJSON lays out tree t, number id, as XGBoost's JSON tree: arrays
+// indexed by node, with the parent links and default directions XGBoost
+// keeps, values as float32 as XGBoost stores them, and a leaf's value
+// in its split condition, where XGBoost reads it.
+func xgbTreeJSON(t *Tree, id, numFeature int) map[string]any {
+	n := t.NumNodes()
+	parents := make([]int32, n)
+	parents[0] = xvRootParent
+	dl := make([]int, n)
+	split := make([]float32, n)
+	feat := make([]int32, n)
+	loss := make([]float32, n)
+	cover := make([]float32, n)
+	for i := range n {
+		if !t.IsLeaf(i) {
+			parents[t.left[i]], parents[t.right[i]] = int32(i), int32(i)
+			feat[i] = t.feature[i]
+			split[i] = t.threshold[i]
+			loss[i] = float32(t.gain[i])
+			if t.defaultLeft[i] {
+				dl[i] = 1
+			}
+		} else {
+			split[i] = t.value[i]
+		}
+		cover[i] = float32(t.cover[i])
+	}
+	return map[string]any{
+		xkBaseWeights: floats32(t.value), xkCategories: []int{}, xkCategoriesNodes: []int{},
+		xkCategoriesSegments: []int{}, xkCategoriesSizes: []int{}, xkDefaultLeft: dl, xkID: id,
+		xkLeftChildren: t.left, xkLossChanges: floats32(loss), xkParents: parents, xkRightChildren: t.right,
+		xkSplitConditions: floats32(split), xkSplitIndices: feat, xkSplitType: make([]int, n), xkSumHessian: floats32(cover),
+		xkTreeParam: map[string]string{
+			xkNumDeleted: "0", xkNumFeature: strconv.Itoa(numFeature),
+			xkNumNodes: strconv.Itoa(n), xkSizeLeafVector: "0",
+		},
+	}
+}
+
+// xgbObjectiveJSON is the learner's objective section: the objective's
+// XGBoost name and the parameters XGBoost reads for it (k is the number
+// of classes of a multiclass model).
+func (m *Model) xgbObjectiveJSON(k int) map[string]any {
+	obj := map[string]any{xkName: xgbObjectiveName(m.cfg.objective)}
+	switch m.cfg.objective {
+	case SquaredError, BinaryLogistic:
+		obj[xkRegLossParam] = map[string]string{xkScalePosWeight: "1"}
+	case Huber:
+		obj[xkHuberParam] = map[string]string{xkHuberSlope: strconv.FormatFloat(m.cfg.huberSlope, 'g', -1, 32)}
+	case MultiSoftmax:
+		obj[xkSoftmaxParam] = map[string]string{xkNumClass: strconv.Itoa(k)}
+	}
+	return obj
 }
 
 // ErrXGBoost reports an XGBoost JSON model that cannot be imported.

@@ -63,29 +63,11 @@ func (l Logistic) penalised() bool { return l.C > 0 && !math.IsInf(l.C, 1) }
 // reparametrisation), which makes the problem well conditioned without
 // changing its solution. Train checks ctx between iterations and chunks.
 func (l Logistic) Train(ctx context.Context, d *model.Dataset, o model.FitOptions) (*Model, error) {
-	if math.IsNaN(l.C) {
-		return nil, errors.New("linear: c is NaN")
-	}
-	if l.MaxIter < 0 {
-		return nil, fmt.Errorf("linear: max_iter = %d; want >= 0", l.MaxIter)
-	}
-	if !(l.Tol >= 0) || math.IsInf(l.Tol, 1) {
-		return nil, fmt.Errorf("linear: tol = %v; want a finite value >= 0", l.Tol)
-	}
-	sw, err := checkDataset(d)
+	sw, err := l.checkFit(d)
 	if err != nil {
 		return nil, err
 	}
-	if !d.Task.IsClassification() {
-		return nil, fmt.Errorf("linear: logistic regression needs a binary or multiclass task, got %q", d.Task)
-	}
 	nc := d.NumClasses
-	if d.Task == model.Binary && nc != 2 {
-		return nil, fmt.Errorf("linear: binary task with %d classes", nc)
-	}
-	if err := checkLabels(d.Y, d.Weights, nc); err != nil {
-		return nil, err
-	}
 	maxIter := l.MaxIter
 	if maxIter == 0 {
 		maxIter = defaultMaxIter
@@ -135,16 +117,9 @@ func (l Logistic) Train(ctx context.Context, d *model.Dataset, o model.FitOption
 	if l.penalised() {
 		params.C = l.C
 	}
-	cmean := make([]float64, p)
-	if intercept {
-		copy(cmean, mean)
-	} else {
-		// Means for SHAP are the real training means even without intercept.
-		m2, _, err := columnStats(ctx, d.X, d.Weights, d.FeatureNames, workers)
-		if err != nil {
-			return nil, fmt.Errorf("linear: %w", err)
-		}
-		copy(cmean, m2)
+	cmean, err := trainingMeans(ctx, d, mean, intercept, workers)
+	if err != nil {
+		return nil, err
 	}
 	return &Model{
 		family:       FamilyLogistic,
@@ -159,6 +134,52 @@ func (l Logistic) Train(ctx context.Context, d *model.Dataset, o model.FitOption
 		solver:       "lbfgs",
 		iterations:   iters,
 	}, nil
+}
+
+// checkFit checks l's hyperparameters and d before any work, and
+// returns d's total weight, which scales the penalty and the loss.
+func (l Logistic) checkFit(d *model.Dataset) (float64, error) {
+	if math.IsNaN(l.C) {
+		return 0, errors.New("linear: c is NaN")
+	}
+	if l.MaxIter < 0 {
+		return 0, fmt.Errorf("linear: max_iter = %d; want >= 0", l.MaxIter)
+	}
+	if !(l.Tol >= 0) || math.IsInf(l.Tol, 1) {
+		return 0, fmt.Errorf("linear: tol = %v; want a finite value >= 0", l.Tol)
+	}
+	sw, err := checkDataset(d)
+	if err != nil {
+		return 0, err
+	}
+	if !d.Task.IsClassification() {
+		return 0, fmt.Errorf("linear: logistic regression needs a binary or multiclass task, got %q", d.Task)
+	}
+	if d.Task == model.Binary && d.NumClasses != 2 {
+		return 0, fmt.Errorf("linear: binary task with %d classes", d.NumClasses)
+	}
+	if err := checkLabels(d.Y, d.Weights, d.NumClasses); err != nil {
+		return 0, err
+	}
+	return sw, nil
+}
+
+// trainingMeans returns the features' training means, which SHAP values
+// are taken against. The fit's centring means are those means with an
+// intercept; without one the fit does not centre (mean is zeroed), so
+// they are computed again.
+func trainingMeans(ctx context.Context, d *model.Dataset, mean []float64, intercept bool, workers int) ([]float64, error) {
+	cmean := make([]float64, d.X.Cols)
+	if intercept {
+		copy(cmean, mean)
+		return cmean, nil
+	}
+	m2, _, err := columnStats(ctx, d.X, d.Weights, d.FeatureNames, workers)
+	if err != nil {
+		return nil, fmt.Errorf("linear: %w", err)
+	}
+	copy(cmean, m2)
+	return cmean, nil
 }
 
 // checkLabels checks that labels are class indices 0..nc-1 and that at
