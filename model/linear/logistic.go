@@ -412,50 +412,7 @@ func (o *logitObjective) chunk(g, z []float64, lo, hi int) float64 {
 		default:
 			blas64.Gemm(blas.NoTrans, blas.Trans, 1, xb, wm, 0, zb)
 		}
-		// Loss and residuals, overwriting the scores.
-		for r := range nb {
-			i := b0 + r
-			wi := 1.0
-			if o.w != nil {
-				wi = o.w[i]
-			}
-			yi := int(o.y[i])
-			zr := zb.Data[r*k : (r+1)*k]
-			if k == 1 {
-				s := zr[0] + o.bEff[0]
-				// log(1+e^s) − y·s and σ(s), sharing one exponential.
-				e := math.Exp(-math.Abs(s))
-				var prob float64
-				if s >= 0 {
-					prob = 1 / (1 + e)
-				} else {
-					prob = e / (1 + e)
-				}
-				l := math.Max(s, 0) + math.Log1p(e)
-				if yi == 1 {
-					l -= s
-					prob -= 1
-				}
-				loss += wi * l
-				zr[0] = wi * prob
-				continue
-			}
-			m := math.Inf(-1)
-			for c := range k {
-				zr[c] += o.bEff[c]
-				m = math.Max(m, zr[c])
-			}
-			sum := 0.0
-			for c := range k {
-				sum += math.Exp(zr[c] - m)
-			}
-			lse := m + math.Log(sum)
-			loss += wi * (lse - zr[yi])
-			for c := range k {
-				zr[c] = wi * math.Exp(zr[c]-lse)
-			}
-			zr[yi] -= wi
-		}
+		loss = o.residuals(zb.Data, b0, nb, loss)
 		// G += Rᵀ·X and the residual sums.
 		switch {
 		case o.sp != nil:
@@ -471,6 +428,57 @@ func (o *logitObjective) chunk(g, z []float64, lo, hi int) float64 {
 				g[k*p+c] += zb.Data[r*k+c]
 			}
 		}
+	}
+	return loss
+}
+
+// residuals turns the scores z of rows [b0, b0+nb) into the weighted
+// residuals (probability minus indicator) in place and returns loss plus
+// the rows' weighted loss, added row by row.
+func (o *logitObjective) residuals(z []float64, b0, nb int, loss float64) float64 {
+	k := o.k
+	for r := range nb {
+		i := b0 + r
+		wi := 1.0
+		if o.w != nil {
+			wi = o.w[i]
+		}
+		yi := int(o.y[i])
+		zr := z[r*k : (r+1)*k]
+		if k == 1 {
+			s := zr[0] + o.bEff[0]
+			// log(1+e^s) − y·s and σ(s), sharing one exponential.
+			e := math.Exp(-math.Abs(s))
+			var prob float64
+			if s >= 0 {
+				prob = 1 / (1 + e)
+			} else {
+				prob = e / (1 + e)
+			}
+			l := math.Max(s, 0) + math.Log1p(e)
+			if yi == 1 {
+				l -= s
+				prob -= 1
+			}
+			loss += wi * l
+			zr[0] = wi * prob
+			continue
+		}
+		m := math.Inf(-1)
+		for c := range k {
+			zr[c] += o.bEff[c]
+			m = math.Max(m, zr[c])
+		}
+		sum := 0.0
+		for c := range k {
+			sum += math.Exp(zr[c] - m)
+		}
+		lse := m + math.Log(sum)
+		loss += wi * (lse - zr[yi])
+		for c := range k {
+			zr[c] = wi * math.Exp(zr[c]-lse)
+		}
+		zr[yi] -= wi
 	}
 	return loss
 }

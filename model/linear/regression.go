@@ -44,26 +44,9 @@ func (r Regression) Fit(ctx context.Context, d *model.Dataset, o model.FitOption
 // then solves a p×p system. OLS on an ill-conditioned design reads the rows
 // a second time for a tall-skinny QR. d.Task must be regression (or empty).
 func (r Regression) Train(ctx context.Context, d *model.Dataset, o model.FitOptions) (*Model, error) {
-	if !(r.Alpha >= 0) || math.IsInf(r.Alpha, 1) {
-		return nil, fmt.Errorf("linear: alpha = %v; want a finite value >= 0", r.Alpha)
-	}
-	if _, err := checkDataset(d); err != nil {
+	r, err := r.resolve(ctx, d)
+	if err != nil {
 		return nil, err
-	}
-	if d.Task != "" && d.Task != model.Regression {
-		return nil, fmt.Errorf("linear: least squares needs a regression task, got %s", d.Task)
-	}
-	if len(r.Alphas) > 0 {
-		for _, a := range r.Alphas {
-			if !(a > 0) || math.IsInf(a, 1) {
-				return nil, fmt.Errorf("linear: alphas holds %v; want finite values > 0", a)
-			}
-		}
-		a, err := chooseAlpha(ctx, d, r.Alphas, boolOr(r.FitIntercept, true))
-		if err != nil {
-			return nil, err
-		}
-		r.Alpha, r.Alphas = a, nil
 	}
 	if d.X.Cols > d.X.Rows {
 		return r.trainWide(ctx, d, boolOr(r.FitIntercept, true))
@@ -75,20 +58,7 @@ func (r Regression) Train(ctx context.Context, d *model.Dataset, o model.FitOpti
 	}
 	p := d.X.Cols
 	intercept := boolOr(r.FitIntercept, true)
-	a := make([]float64, p*p) // XᵀWX, centred when fitting an intercept
-	b := make([]float64, p)   // XᵀWy
-	for j := range p {
-		for k := range p {
-			a[j*p+k] = mom.at(j, k)
-		}
-		b[j] = mom.at(j, p)
-		if !intercept {
-			for k := range p {
-				a[j*p+k] += mom.sw * mom.mean[j] * mom.mean[k]
-			}
-			b[j] += mom.sw * mom.mean[j] * mom.mean[p]
-		}
-	}
+	a, b := normalEquations(mom, p, intercept)
 	var coef []float64
 	var solver string
 	if r.Alpha > 0 {
@@ -129,6 +99,53 @@ func (r Regression) Train(ctx context.Context, d *model.Dataset, o model.FitOpti
 		params:       params,
 		solver:       solver,
 	}, nil
+}
+
+// resolve checks r and d and, when r.Alphas lists candidate penalties,
+// returns r with the one cross-validation chose as its Alpha.
+func (r Regression) resolve(ctx context.Context, d *model.Dataset) (Regression, error) {
+	if !(r.Alpha >= 0) || math.IsInf(r.Alpha, 1) {
+		return r, fmt.Errorf("linear: alpha = %v; want a finite value >= 0", r.Alpha)
+	}
+	if _, err := checkDataset(d); err != nil {
+		return r, err
+	}
+	if d.Task != "" && d.Task != model.Regression {
+		return r, fmt.Errorf("linear: least squares needs a regression task, got %s", d.Task)
+	}
+	if len(r.Alphas) == 0 {
+		return r, nil
+	}
+	for _, a := range r.Alphas {
+		if !(a > 0) || math.IsInf(a, 1) {
+			return r, fmt.Errorf("linear: alphas holds %v; want finite values > 0", a)
+		}
+	}
+	a, err := chooseAlpha(ctx, d, r.Alphas, boolOr(r.FitIntercept, true))
+	if err != nil {
+		return r, err
+	}
+	r.Alpha, r.Alphas = a, nil
+	return r, nil
+}
+
+// normalEquations returns XᵀWX (p×p, row-major) and XᵀWy from the
+// moments, centred when fitting an intercept.
+func normalEquations(mom *moments, p int, intercept bool) (a, b []float64) {
+	a, b = make([]float64, p*p), make([]float64, p)
+	for j := range p {
+		for k := range p {
+			a[j*p+k] = mom.at(j, k)
+		}
+		b[j] = mom.at(j, p)
+		if !intercept {
+			for k := range p {
+				a[j*p+k] += mom.sw * mom.mean[j] * mom.mean[k]
+			}
+			b[j] += mom.sw * mom.mean[j] * mom.mean[p]
+		}
+	}
+	return a, b
 }
 
 // boolOr returns *b, or def when b is nil.
