@@ -187,17 +187,9 @@ func boost(ctx context.Context, m *Model, d, valid *model.Dataset, init []float6
 	for j := range grad {
 		grad[j] = make([]rowGrad, n)
 	}
-	var vscore []float64
-	var vblk *rowBlock // the validation features as float32, converted once
-	if valid != nil {
-		vscore = make([]float64, valid.X.Rows*k)
-		m.predictRaw(vscore, valid.X, workers)
-		vblk = &rowBlock{}
-		vblk.fill(valid.X.Data, valid.X.Rows, valid.X.Cols)
-	}
+	vt := newValidTracker(m, valid, workers)
 	g := newGrower(&c, bm, workers)
 	var rows []int32
-	best, bestRound := math.Inf(1), -1
 	nb := blocks(n, gradBlock)
 	for r := range rounds {
 		if err := ctx.Err(); err != nil {
@@ -217,31 +209,66 @@ func boost(ctx context.Context, m *Model, d, valid *model.Dataset, init []float6
 			t := tb.finish()
 			m.trees = append(m.trees, t)
 			m.treeClass = append(m.treeClass, j)
-			if valid != nil {
-				pt := t.pack()
-				pt.addTo(vscore, k, j, vblk)
-			}
+			vt.add(t, k, j)
 		}
 		ev := progress.Event{Stage: progress.GBDTRound, Step: r + 1, Total: rounds}
-		if valid != nil {
-			v := evalMetric(obj.metric(), obj, vscore, valid.Y, valid.Weights)
-			ev.Metrics = map[string]float64{"valid_" + string(obj.metric()): v}
-			if v < best {
-				best, bestRound = v, r
-			}
+		if vt != nil {
+			ev.Metrics = vt.score(obj, r)
 		}
 		o.Progress.Emit(ev)
-		if valid != nil && c.earlyStop > 0 && r-bestRound >= c.earlyStop {
+		if vt != nil && c.earlyStop > 0 && r-vt.bestRound >= c.earlyStop {
 			break
 		}
 	}
-	if valid != nil && c.earlyStop > 0 && bestRound >= 0 {
-		keep := (startRound + bestRound + 1) * k
+	if vt != nil && c.earlyStop > 0 && vt.bestRound >= 0 {
+		keep := (startRound + vt.bestRound + 1) * k
 		m.trees, m.treeClass = m.trees[:keep], m.treeClass[:keep]
-		m.bestScore = best
+		m.bestScore = vt.best
 	}
 	m.pack()
 	return nil
+}
+
+// validTracker follows the validation rows' scores as trees are added,
+// and the best round of the evaluation metric on them.
+type validTracker struct {
+	d         *model.Dataset
+	margin    []float64 // rows × groups
+	blk       *rowBlock // the validation features as float32, converted once
+	best      float64
+	bestRound int // -1 before the first round
+}
+
+// newValidTracker starts from the model's margins on valid; nil when
+// there are no validation rows (its add is then a no-op).
+func newValidTracker(m *Model, valid *model.Dataset, workers int) *validTracker {
+	if valid == nil {
+		return nil
+	}
+	vt := &validTracker{d: valid, margin: make([]float64, valid.X.Rows*m.obj.groups()),
+		blk: &rowBlock{}, best: math.Inf(1), bestRound: -1}
+	m.predictRaw(vt.margin, valid.X, workers)
+	vt.blk.fill(valid.X.Data, valid.X.Rows, valid.X.Cols)
+	return vt
+}
+
+// add adds tree t of group j (of k) to the validation margins.
+func (vt *validTracker) add(t *Tree, k, j int) {
+	if vt == nil {
+		return
+	}
+	pt := t.pack()
+	pt.addTo(vt.margin, k, j, vt.blk)
+}
+
+// score evaluates round r's margins, remembers the best round, and
+// returns the metric as the round's progress metrics.
+func (vt *validTracker) score(obj objective, r int) map[string]float64 {
+	v := evalMetric(obj.metric(), obj, vt.margin, vt.d.Y, vt.d.Weights)
+	if v < vt.best {
+		vt.best, vt.bestRound = v, r
+	}
+	return map[string]float64{"valid_" + string(obj.metric()): v}
 }
 
 // addScores adds a new tree's leaf values to group j of the training
