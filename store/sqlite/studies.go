@@ -234,85 +234,104 @@ func (s *Store) FinishTrial(ctx context.Context, trialID int64, st tune.State, v
 func (s *Store) Trials(ctx context.Context, studyID int64) ([]tune.FrozenTrial, error) {
 	var out []tune.FrozenTrial
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		out = out[:0]
-		rows, err := tx.QueryContext(ctx, `SELECT id, number, state, value, retry_of, error, started, finished
-			FROM trials WHERE study_id = ? ORDER BY number`, studyID)
-		if err != nil {
+		var (
+			index map[int64]int
+			err   error
+		)
+		if out, index, err = trialRows(ctx, tx, studyID); err != nil {
 			return err
 		}
-		index := map[int64]int{}
-		for rows.Next() {
-			var (
-				t                 tune.FrozenTrial
-				state             string
-				value             sql.NullFloat64
-				started, finished int64
-			)
-			if err := rows.Scan(&t.ID, &t.Number, &state, &value, &t.RetryOf, &t.Error, &started, &finished); err != nil {
-				rows.Close()
-				return err
-			}
-			t.State, t.Value = tune.State(state), fromNullable(value)
-			t.Start, t.Finish = fromUnix(started), fromUnix(finished)
-			t.Params, t.Distributions, t.Intermediate = map[string]float64{}, map[string]tune.Distribution{}, map[int]float64{}
-			index[t.ID] = len(out)
-			out = append(out, t)
-		}
-		if err := rows.Close(); err != nil {
+		if err := addTrialParams(ctx, tx, studyID, out, index); err != nil {
 			return err
 		}
-		rows, err = tx.QueryContext(ctx, `SELECT p.trial_id, p.name, p.value, p.distribution FROM trial_params p
-			JOIN trials t ON t.id = p.trial_id WHERE t.study_id = ?`, studyID)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var (
-				id         int64
-				name, dist string
-				v          float64
-				d          tune.Distribution
-			)
-			if err := rows.Scan(&id, &name, &v, &dist); err != nil {
-				rows.Close()
-				return err
-			}
-			if err := json.Unmarshal([]byte(dist), &d); err != nil {
-				rows.Close()
-				return fmt.Errorf("parameter %q of trial id %d: %w", name, id, err)
-			}
-			if i, ok := index[id]; ok {
-				out[i].Params[name], out[i].Distributions[name] = v, d
-			}
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		rows, err = tx.QueryContext(ctx, `SELECT v.trial_id, v.step, v.value FROM trial_values v
-			JOIN trials t ON t.id = v.trial_id WHERE t.study_id = ?`, studyID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var (
-				id   int64
-				step int
-				v    sql.NullFloat64
-			)
-			if err := rows.Scan(&id, &step, &v); err != nil {
-				return err
-			}
-			if i, ok := index[id]; ok {
-				out[i].Intermediate[step] = fromNullable(v)
-			}
-		}
-		return rows.Err()
+		return addTrialValues(ctx, tx, studyID, out, index)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list trials: %w", err)
 	}
 	return out, nil
+}
+
+// trialRows reads a study's trials in number order, with empty parameter
+// and value maps, and indexes them by trial id.
+func trialRows(ctx context.Context, tx *sql.Tx, studyID int64) ([]tune.FrozenTrial, map[int64]int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, number, state, value, retry_of, error, started, finished
+		FROM trials WHERE study_id = ? ORDER BY number`, studyID)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var out []tune.FrozenTrial
+	index := map[int64]int{}
+	for rows.Next() {
+		var (
+			t                 tune.FrozenTrial
+			state             string
+			value             sql.NullFloat64
+			started, finished int64
+		)
+		if err := rows.Scan(&t.ID, &t.Number, &state, &value, &t.RetryOf, &t.Error, &started, &finished); err != nil {
+			return nil, nil, err
+		}
+		t.State, t.Value = tune.State(state), fromNullable(value)
+		t.Start, t.Finish = fromUnix(started), fromUnix(finished)
+		t.Params, t.Distributions, t.Intermediate = map[string]float64{}, map[string]tune.Distribution{}, map[int]float64{}
+		index[t.ID] = len(out)
+		out = append(out, t)
+	}
+	return out, index, rows.Err()
+}
+
+// addTrialParams fills in the parameters of a study's trials.
+func addTrialParams(ctx context.Context, tx *sql.Tx, studyID int64, out []tune.FrozenTrial, index map[int64]int) error {
+	rows, err := tx.QueryContext(ctx, `SELECT p.trial_id, p.name, p.value, p.distribution FROM trial_params p
+		JOIN trials t ON t.id = p.trial_id WHERE t.study_id = ?`, studyID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id         int64
+			name, dist string
+			v          float64
+			d          tune.Distribution
+		)
+		if err := rows.Scan(&id, &name, &v, &dist); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(dist), &d); err != nil {
+			return fmt.Errorf("parameter %q of trial id %d: %w", name, id, err)
+		}
+		if i, ok := index[id]; ok {
+			out[i].Params[name], out[i].Distributions[name] = v, d
+		}
+	}
+	return rows.Err()
+}
+
+// addTrialValues fills in the intermediate values of a study's trials.
+func addTrialValues(ctx context.Context, tx *sql.Tx, studyID int64, out []tune.FrozenTrial, index map[int64]int) error {
+	rows, err := tx.QueryContext(ctx, `SELECT v.trial_id, v.step, v.value FROM trial_values v
+		JOIN trials t ON t.id = v.trial_id WHERE t.study_id = ?`, studyID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id   int64
+			step int
+			v    sql.NullFloat64
+		)
+		if err := rows.Scan(&id, &step, &v); err != nil {
+			return err
+		}
+		if i, ok := index[id]; ok {
+			out[i].Intermediate[step] = fromNullable(v)
+		}
+	}
+	return rows.Err()
 }
 
 // inTx runs f in a transaction, committing if it returns nil.
