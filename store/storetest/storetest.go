@@ -263,6 +263,21 @@ func testStudies(t *testing.T, open func() store.Store) {
 	if err != nil || other == id {
 		t.Fatalf("second study id %d (first %d), %v", other, id, err)
 	}
+	t0, t1 := testTrialLifecycle(t, s, id, other)
+	checkStoredTrials(t, s, id, t0, t1)
+	studies, err := s.ListStudies(ctx)
+	if err != nil || len(studies) != 2 || studies[0].Name != "other" || studies[1].Name != "st" || studies[1].ID != id ||
+		studies[1].Direction != tune.Maximize || studies[1].Created.IsZero() {
+		t.Errorf("ListStudies = %+v, %v", studies, err)
+	}
+}
+
+// testTrialLifecycle creates two trials of study id (and one of study
+// other), records parameters and values, and finishes one and fails
+// the other, checking that each illegal state change is refused.
+func testTrialLifecycle(t *testing.T, s store.Store, id, other int64) (t0, t1 int64) {
+	t.Helper()
+	ctx := context.Background()
 	fd := tune.FloatDist(0, 1, false)
 	t0, n0, err := s.CreateTrial(ctx, id, tune.FrozenTrial{State: tune.Running, RetryOf: -1, Params: map[string]float64{"x": 0.25}, Distributions: map[string]tune.Distribution{"x": fd}})
 	if err != nil || n0 != 0 {
@@ -307,6 +322,13 @@ func testStudies(t *testing.T, open func() store.Store) {
 	if err := s.FinishTrial(ctx, t1, tune.Fail, math.NaN(), "boom"); err != nil {
 		t.Fatal(err)
 	}
+	return t0, t1
+}
+
+// checkStoredTrials reads back the trials testTrialLifecycle left.
+func checkStoredTrials(t *testing.T, s store.Store, id, t0, t1 int64) {
+	t.Helper()
+	ctx := context.Background()
 	trials, err := s.Trials(ctx, id)
 	if err != nil {
 		t.Fatal(err)
@@ -322,11 +344,6 @@ func testStudies(t *testing.T, open func() store.Store) {
 	}
 	if b.ID != t1 || b.Number != 1 || b.State != tune.Fail || !math.IsNaN(b.Value) || b.Error != "boom" || b.RetryOf != 0 || b.Start.IsZero() {
 		t.Errorf("trial 1 = %+v", b)
-	}
-	studies, err := s.ListStudies(ctx)
-	if err != nil || len(studies) != 2 || studies[0].Name != "other" || studies[1].Name != "st" || studies[1].ID != id ||
-		studies[1].Direction != tune.Maximize || studies[1].Created.IsZero() {
-		t.Errorf("ListStudies = %+v, %v", studies, err)
 	}
 }
 
