@@ -70,19 +70,7 @@ parent version).`,
 			if asJSON {
 				return json.NewEncoder(a.stdout).Encode(d)
 			}
-			if d.Trigger != "" {
-				fmt.Fprintf(a.stdout, "trained a challenger because %s\n", d.Trigger)
-			}
-			fmt.Fprintf(a.stdout, "%s: %s\n", d.Decision, d.Reason)
-			if d.ChallengerVersion != "" {
-				fmt.Fprintf(a.stdout, "champion %s %s %.4g, challenger %s %.4g\n", d.ChampionVersion, d.Metric, d.ChampionScore, d.ChallengerVersion, d.ChallengerScore)
-			}
-			if d.Paired != nil {
-				fmt.Fprintf(a.stdout, "paired: the challenger wins %.0f%% of %d resamples, gain %.4g to %.4g (90%%)\n", 100*d.Paired.ChallengerWins, d.Paired.Resamples, d.Paired.GainLow, d.Paired.GainHigh)
-			}
-			if d.Drift != nil {
-				fmt.Fprintf(a.stdout, "drift against the champion's data: %d of %d features (%.0f%%)\n", d.Drift.Drifted, d.Drift.Compared, 100*d.Drift.DriftedShare)
-			}
+			a.printDecision(d)
 			return nil
 		},
 	}
@@ -94,6 +82,25 @@ parent version).`,
 	policyFlags(cmd, &pol, true)
 	f.BoolVar(&asJSON, "json", false, "print the decision as JSON")
 	return cmd
+}
+
+// printDecision prints a retrain decision for people: what triggered the
+// challenger, the decision and its reason, the scores, the paired
+// bootstrap and the drift.
+func (a *app) printDecision(d *continuous.Decision) {
+	if d.Trigger != "" {
+		fmt.Fprintf(a.stdout, "trained a challenger because %s\n", d.Trigger)
+	}
+	fmt.Fprintf(a.stdout, "%s: %s\n", d.Decision, d.Reason)
+	if d.ChallengerVersion != "" {
+		fmt.Fprintf(a.stdout, "champion %s %s %.4g, challenger %s %.4g\n", d.ChampionVersion, d.Metric, d.ChampionScore, d.ChallengerVersion, d.ChallengerScore)
+	}
+	if d.Paired != nil {
+		fmt.Fprintf(a.stdout, "paired: the challenger wins %.0f%% of %d resamples, gain %.4g to %.4g (90%%)\n", 100*d.Paired.ChallengerWins, d.Paired.Resamples, d.Paired.GainLow, d.Paired.GainHigh)
+	}
+	if d.Drift != nil {
+		fmt.Fprintf(a.stdout, "drift against the champion's data: %d of %d features (%.0f%%)\n", d.Drift.Drifted, d.Drift.Compared, 100*d.Drift.DriftedShare)
+	}
 }
 
 // retrainEnv is what retrain and watch retrain with: the registrar of
