@@ -38,6 +38,23 @@ func familyDefaults(family string, rows int) map[string]any {
 	return nil
 }
 
+// procedureParams are the static defaults of family that say how it fits
+// rather than what: a knowledge-base configuration trains with them too
+// (see zeroShotConfig). gbdt's refit: meta build scores its early-stopped
+// configurations without one, to halve its cost, but the configuration a
+// run trains with should, like the static defaults, learn from all the
+// training rows, the latest ones on temporal data included. Measured in
+// production on the meta corpus (bench corpus, 3,000-row samples), zero-shot
+// with the refit against without won/tied/lost 8/23/6 regression datasets
+// (mean R² +0.006), 0/32/5 binary (mean AUC −0.002) and 7/15/1 multiclass
+// (mean log-loss −0.003).
+func procedureParams(family string) map[string]any {
+	if family == "gbdt" {
+		return map[string]any{"refit": true}
+	}
+	return nil
+}
+
 // forestSampleRows bounds a default forest tree's bootstrap sample.
 const forestSampleRows = 20_000
 

@@ -180,7 +180,8 @@ func orBasic(s StartSource) StartSource {
 // zeroShotConfig returns a copy of cfg whose model_params give each
 // family in defaults that configuration in place of its static defaults
 // (a static default key the configuration lacks is set to null, the
-// learner's own default); the user's model_params still win key by key.
+// learner's own default, unless it is one of procedureParams); the user's
+// model_params still win key by key.
 func zeroShotConfig(cfg *config.Config, defaults map[string]MetaConfig) *config.Config {
 	if len(defaults) == 0 {
 		return cfg
@@ -194,6 +195,7 @@ func zeroShotConfig(cfg *config.Config, defaults map[string]MetaConfig) *config.
 		for k := range StaticParams(fam) {
 			mp[k] = nil
 		}
+		maps.Copy(mp, procedureParams(fam))
 		maps.Copy(mp, c.Params)
 		maps.Copy(mp, cfg.ModelParams[fam])
 		out.ModelParams[fam] = mp

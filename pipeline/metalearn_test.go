@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/tune"
 )
@@ -38,5 +39,40 @@ func TestMetaStarts(t *testing.T) {
 	}
 	if len(m.meta.tried) != 3 || m.meta.tried[2].From != "d" || m.meta.tried[2].Trial != 2 {
 		t.Errorf("kept starts %+v; want a, c, d as trials 0, 1, 2", m.meta.tried)
+	}
+}
+
+// TestZeroShotConfig checks how a knowledge-base configuration replaces
+// a family's static defaults: the hyperparameters it leaves unset go
+// back to the learner's own defaults, the fitting procedure (gbdt's
+// refit on all rows) stays, and the user's model_params win key by key.
+func TestZeroShotConfig(t *testing.T) {
+	cfg := config.Default()
+	cfg.ModelParams = map[string]map[string]any{"gbdt": {"max_depth": 4}}
+	kb := map[string]MetaConfig{
+		"gbdt":   {Params: map[string]any{"learning_rate": 0.024, "max_depth": 3, "early_stopping_rounds": 50, "validation_fraction": 0.1, "n_estimators": 2000}},
+		"forest": {Params: map[string]any{"max_features": 0.5}},
+	}
+	got := zeroShotConfig(cfg, kb)
+	tests := []struct {
+		family, key string
+		want        any
+	}{
+		{"gbdt", "learning_rate", 0.024},
+		{"gbdt", "max_depth", 4},
+		{"gbdt", "refit", true},
+		{"gbdt", "early_stopping_rounds", 50},
+		{"forest", "max_features", 0.5},
+	}
+	for _, tt := range tests {
+		if v := got.ModelParams[tt.family][tt.key]; v != tt.want {
+			t.Errorf("%s %s = %v; want %v (params %v)", tt.family, tt.key, v, tt.want, got.ModelParams[tt.family])
+		}
+	}
+	if len(cfg.ModelParams) != 1 || len(cfg.ModelParams["gbdt"]) != 1 {
+		t.Errorf("zeroShotConfig changed the config it was given: model_params %v", cfg.ModelParams)
+	}
+	if v, ok := got.ModelParams["forest"]["refit"]; ok {
+		t.Errorf("forest refit = %v; want no such key", v)
 	}
 }
