@@ -17,7 +17,9 @@ Run with Debian's /usr/bin/python3 from the repository root:
 
 SHARED is the shared directory (anchors/baselines.py, datasets/meta/);
 NAMEs (file stems) restrict the run, default the sample below; --list
-prints the sample and exits. OUT receives, rewritten after each dataset:
+prints the sample and exits; --splits-only writes the splits and the
+manifest but runs no peer, for bench quality against the peers.json of an
+earlier run (bench/testdata/peer_corpus_peers.json). OUT receives, rewritten after each dataset:
   splits/<name>.test_rows.txt  0-based data-row indices of TEST (header
                                excluded), like anchors/splits/
   manifest.csv                 file,target,task,time_column,positive_class,
@@ -145,7 +147,9 @@ def features(b, df, cfg):
     return b.features(df, dict(cfg, time=None))
 
 
-def run_one(b, cfg, out):
+def run_one(b, cfg, out, peers=True):
+    """Splits cfg's dataset, writes its test rows, and (with peers) fits
+    and scores the peers; None without peers."""
     load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
     df, n_raw = b.load(cfg)
@@ -173,6 +177,8 @@ def run_one(b, cfg, out):
     os.makedirs(os.path.join(out, "splits"), exist_ok=True)
     with open(os.path.join(out, "splits", cfg["name"] + ".test_rows.txt"), "w") as f:
         f.write("\n".join(str(int(i)) for i in te_idx) + "\n")
+    if not peers:
+        return None
 
     rows = []
     b.optuna.logging.set_verbosity(b.optuna.logging.WARNING)
@@ -212,6 +218,8 @@ def cost(m):
 
 def main():
     args = sys.argv[1:]
+    splits_only = "--splits-only" in args
+    args = [a for a in args if a != "--splits-only"]
     if len(args) < 2 and "--list" not in args:
         sys.exit(__doc__)
     shared = args[0]
@@ -243,17 +251,18 @@ def main():
     for m in chosen:
         cfg = cfg_of(m)
         print(f"== {cfg['name']}", flush=True)
-        res = run_one(b, cfg, out)
-        results.append(res)
+        res = run_one(b, cfg, out, peers=not splits_only)
         done.append(m)
-        for r in res["rows"]:
-            print(f"  {r['model']:<30} " + json.dumps({k: round(v, 4) for k, v in r.items() if k != "model"}),
-                  flush=True)
-        # Rewritten after each dataset so that a run cut short is usable.
-        with open(os.path.join(out, "peers.json"), "w") as f:
-            json.dump(dict(versions=versions, elapsed_s=time.perf_counter() - t0,
-                           load_before=load_before, load_after=f"{os.getloadavg()[0]:.1f}",
-                           results=results), f, indent=1, default=float)
+        if res is not None:
+            results.append(res)
+            for r in res["rows"]:
+                print(f"  {r['model']:<30} " + json.dumps({k: round(v, 4) for k, v in r.items() if k != "model"}),
+                      flush=True)
+            # Rewritten after each dataset so that a run cut short is usable.
+            with open(os.path.join(out, "peers.json"), "w") as f:
+                json.dump(dict(versions=versions, elapsed_s=time.perf_counter() - t0,
+                               load_before=load_before, load_after=f"{os.getloadavg()[0]:.1f}",
+                               results=results), f, indent=1, default=float)
         with open(os.path.join(out, "manifest.csv"), "w", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(["file", "target", "task", "time_column", "positive_class", "test_rows"])
