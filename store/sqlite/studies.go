@@ -255,15 +255,10 @@ func (s *Store) Trials(ctx context.Context, studyID int64) ([]tune.FrozenTrial, 
 // trialRows reads a study's trials in number order, with empty parameter
 // and value maps, and indexes them by trial id.
 func trialRows(ctx context.Context, tx *sql.Tx, studyID int64) ([]tune.FrozenTrial, map[int64]int, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, number, state, value, retry_of, error, started, finished
-		FROM trials WHERE study_id = ? ORDER BY number`, studyID)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer rows.Close()
 	var out []tune.FrozenTrial
 	index := map[int64]int{}
-	for rows.Next() {
+	err := queryRows(ctx, tx, `SELECT id, number, state, value, retry_of, error, started, finished
+		FROM trials WHERE study_id = ? ORDER BY number`, studyID, func(rows *sql.Rows) error {
 		var (
 			t                 tune.FrozenTrial
 			state             string
@@ -271,26 +266,22 @@ func trialRows(ctx context.Context, tx *sql.Tx, studyID int64) ([]tune.FrozenTri
 			started, finished int64
 		)
 		if err := rows.Scan(&t.ID, &t.Number, &state, &value, &t.RetryOf, &t.Error, &started, &finished); err != nil {
-			return nil, nil, err
+			return err
 		}
 		t.State, t.Value = tune.State(state), fromNullable(value)
 		t.Start, t.Finish = fromUnix(started), fromUnix(finished)
 		t.Params, t.Distributions, t.Intermediate = map[string]float64{}, map[string]tune.Distribution{}, map[int]float64{}
 		index[t.ID] = len(out)
 		out = append(out, t)
-	}
-	return out, index, rows.Err()
+		return nil
+	})
+	return out, index, err
 }
 
 // addTrialParams fills in the parameters of a study's trials.
 func addTrialParams(ctx context.Context, tx *sql.Tx, studyID int64, out []tune.FrozenTrial, index map[int64]int) error {
-	rows, err := tx.QueryContext(ctx, `SELECT p.trial_id, p.name, p.value, p.distribution FROM trial_params p
-		JOIN trials t ON t.id = p.trial_id WHERE t.study_id = ?`, studyID)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
+	return queryRows(ctx, tx, `SELECT p.trial_id, p.name, p.value, p.distribution FROM trial_params p
+		JOIN trials t ON t.id = p.trial_id WHERE t.study_id = ?`, studyID, func(rows *sql.Rows) error {
 		var (
 			id         int64
 			name, dist string
@@ -306,19 +297,14 @@ func addTrialParams(ctx context.Context, tx *sql.Tx, studyID int64, out []tune.F
 		if i, ok := index[id]; ok {
 			out[i].Params[name], out[i].Distributions[name] = v, d
 		}
-	}
-	return rows.Err()
+		return nil
+	})
 }
 
 // addTrialValues fills in the intermediate values of a study's trials.
 func addTrialValues(ctx context.Context, tx *sql.Tx, studyID int64, out []tune.FrozenTrial, index map[int64]int) error {
-	rows, err := tx.QueryContext(ctx, `SELECT v.trial_id, v.step, v.value FROM trial_values v
-		JOIN trials t ON t.id = v.trial_id WHERE t.study_id = ?`, studyID)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
+	return queryRows(ctx, tx, `SELECT v.trial_id, v.step, v.value FROM trial_values v
+		JOIN trials t ON t.id = v.trial_id WHERE t.study_id = ?`, studyID, func(rows *sql.Rows) error {
 		var (
 			id   int64
 			step int
@@ -329,6 +315,21 @@ func addTrialValues(ctx context.Context, tx *sql.Tx, studyID int64, out []tune.F
 		}
 		if i, ok := index[id]; ok {
 			out[i].Intermediate[step] = fromNullable(v)
+		}
+		return nil
+	})
+}
+
+// queryRows runs a query with one argument and calls each on every row.
+func queryRows(ctx context.Context, tx *sql.Tx, query string, arg any, each func(*sql.Rows) error) error {
+	rows, err := tx.QueryContext(ctx, query, arg)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := each(rows); err != nil {
+			return err
 		}
 	}
 	return rows.Err()
