@@ -41,8 +41,8 @@ func familyDefaults(family string, rows int) map[string]any {
 // procedureParams are the static defaults of family that say how it fits
 // rather than what: a knowledge-base configuration trains with them too
 // (see zeroShotConfig). gbdt's refit: meta build scores its early-stopped
-// configurations without one, to halve its cost, but the configuration a
-// run trains with should, like the static defaults, learn from all the
+// configurations as tuning trials run, without one, but the configuration
+// a run trains with should, like the static defaults, learn from all the
 // training rows, the latest ones on temporal data included. Measured in
 // production on the meta corpus (bench corpus, 3,000-row samples), zero-shot
 // with the refit against without won/tied/lost 8/23/6 regression datasets
