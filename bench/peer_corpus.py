@@ -18,8 +18,9 @@ Run with Debian's /usr/bin/python3 from the repository root:
 SHARED is the shared directory (anchors/baselines.py, datasets/meta/);
 NAMEs (file stems) restrict the run, default the sample below; --list
 prints the sample and exits; --splits-only writes the splits and the
-manifest but runs no peer, for bench quality against the peers.json of an
-earlier run (bench/testdata/peer_corpus_peers.json). OUT receives, rewritten after each dataset:
+manifest but runs no peer, for bench quality against the peers.json of
+an earlier run (bench/testdata/peer_corpus_peers.json). OUT receives,
+rewritten after each dataset:
   splits/<name>.test_rows.txt  0-based data-row indices of TEST (header
                                excluded), like anchors/splits/
   manifest.csv                 file,target,task,time_column,positive_class,
