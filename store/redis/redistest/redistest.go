@@ -111,7 +111,9 @@ func (s *Server) start(t testing.TB) error {
 
 // serverPid is the process id of the Redis server answering on addr:
 // a port picked free may be taken by another test's server before ours
-// binds it, and that one answers PING just as well.
+// binds it, and that one answers PING just as well. A server still
+// loading its AOF is not ready: it answers INFO but refuses commands
+// with LOADING.
 func serverPid(addr string) (int, error) {
 	// Whatever holds the port may accept and never answer.
 	c, err := redigo.Dial("tcp", addr, redigo.DialConnectTimeout(200*time.Millisecond),
@@ -122,6 +124,9 @@ func serverPid(addr string) (int, error) {
 	defer c.Close()
 	info, err := redigo.String(c.Do("INFO", "server"))
 	if err != nil {
+		return 0, err
+	}
+	if _, err := c.Do("PING"); err != nil {
 		return 0, err
 	}
 	for _, line := range strings.Split(info, "\n") {
