@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tabforge/tabforge/internal/syncbuf"
 	"github.com/tabforge/tabforge/pipeline"
 )
 
@@ -50,7 +52,35 @@ func startServer(t *testing.T) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Shutdown)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("queue: %s", queueState(s.URL()))
+		}
+	})
 	return s
+}
+
+// queueState describes the stream and consumer on the server at url, for
+// a failing test's log.
+func queueState(url string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := dial(ctx, url, "test diagnostics")
+	if err != nil {
+		return err.Error()
+	}
+	defer c.close()
+	si, err := c.stream.Info(ctx)
+	if err != nil {
+		return err.Error()
+	}
+	ci, err := c.cons.Info(ctx)
+	if err != nil {
+		return err.Error()
+	}
+	keys, _ := c.results.Keys(ctx)
+	return fmt.Sprintf("stream %d msgs (first %d, last %d); consumer delivered %d, ack floor %d, ack pending %d, redelivered %d, pending %d, waiting pulls %d; %d results",
+		si.State.Msgs, si.State.FirstSeq, si.State.LastSeq, ci.Delivered.Stream, ci.AckFloor.Stream, ci.NumAckPending, ci.NumRedelivered, ci.NumPending, ci.NumWaiting, len(keys))
 }
 
 // startWorkers runs n in-process workers until the test ends.
@@ -58,11 +88,17 @@ func startWorkers(t *testing.T, url string, r Runner, n int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
+	var log syncbuf.Buffer // shown when the test fails
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("workers' log:\n%s", log.String())
+		}
+	})
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &Worker{Runner: r, Concurrency: 2, ID: fmt.Sprint("w", i)}
+			w := &Worker{Runner: r, Concurrency: 2, ID: fmt.Sprint("w", i), Logger: slog.New(slog.NewTextHandler(&log, nil))}
 			if err := w.Run(ctx, url); err != nil {
 				t.Errorf("worker: %v", err)
 			}
@@ -96,11 +132,17 @@ func TestExecuteOnWorkers(t *testing.T) {
 	s := startServer(t)
 	r := &squareRunner{}
 	startWorkers(t, s.URL(), r, 2)
-	e, err := Dial(context.Background(), s.URL(), Options{})
+	var log syncbuf.Buffer
+	e, err := Dial(context.Background(), s.URL(), Options{Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
+	defer func() {
+		if t.Failed() {
+			t.Logf("driver's log:\n%s", log.String())
+		}
+	}()
 	units := squareUnits(20)
 	units[7].Key = units[3].Key // the same work twice: run once, reported for both
 	units[7].Spec = units[3].Spec

@@ -21,6 +21,7 @@ const (
 	ResultsBucket  = "TABFORGE_RESULTS"  // unit results by unit key
 	WorkersBucket  = "TABFORGE_WORKERS"  // worker heartbeats, by worker id
 	DatasetsBucket = "TABFORGE_DATASETS" // dataset files by content hash (object store)
+	locksBucket    = "TABFORGE_LOCKS"    // short-lived locks around setup
 	unitSubject    = "tabforge.unit."    // + kind
 	doneSubject    = "tabforge.done."    // + result key: a unit's result was written
 	// maxDeliveriesSubject is the server's advisory for a message it
@@ -38,6 +39,7 @@ const (
 	heartbeatEvery = 2 * time.Second
 	heartbeatTTL   = 3 * heartbeatEvery // a worker unheard of for this long is gone
 	resultTTL      = 24 * time.Hour
+	lockTTL        = 10 * time.Second
 )
 
 // message is a unit on the wire.
@@ -120,20 +122,68 @@ func (c *conn) setup(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("stream %s (is JetStream enabled on the server? nats-server -js): %w", StreamName, err)
 	}
-	c.cons, err = c.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+	if c.results, err = bucket(ctx, js, jetstream.KeyValueConfig{Bucket: ResultsBucket, TTL: resultTTL, Storage: jetstream.FileStorage}); err != nil {
+		return err
+	}
+	// File storage, so heartbeats survive a server restart (a memory
+	// bucket would be gone, and every worker with it).
+	if c.workers, err = bucket(ctx, js, jetstream.KeyValueConfig{Bucket: WorkersBucket, TTL: heartbeatTTL, Storage: jetstream.FileStorage}); err != nil {
+		return err
+	}
+	locks, err := bucket(ctx, js, jetstream.KeyValueConfig{Bucket: locksBucket, TTL: lockTTL, Storage: jetstream.MemoryStorage})
+	if err != nil {
+		return err
+	}
+	c.cons, err = consumer(ctx, c.stream, locks, jetstream.ConsumerConfig{
 		Durable: ConsumerName, AckPolicy: jetstream.AckExplicitPolicy, AckWait: AckWait,
 		MaxDeliver: MaxDeliver, MaxAckPending: -1,
 	})
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", ConsumerName, err)
 	}
-	if c.results, err = bucket(ctx, js, jetstream.KeyValueConfig{Bucket: ResultsBucket, TTL: resultTTL, Storage: jetstream.FileStorage}); err != nil {
-		return err
+	return nil
+}
+
+// consumer returns the stream's consumer cfg.Durable, creating it, or
+// updating it when its settings differ from cfg, under a lock: when
+// clients created the same consumer at the same moment, nats-server 2.9
+// (Debian's) sometimes left it counting deliveries that reached no
+// client, and every unit then waited for its redeliveries in vain (CI's
+// TestExecuteOnWorkers hung). A client that finds the lock taken waits
+// for the holder to finish; a holder that died frees it after lockTTL.
+func consumer(ctx context.Context, s jetstream.Stream, locks jetstream.KeyValue, cfg jetstream.ConsumerConfig) (jetstream.Consumer, error) {
+	lock := "consumer." + cfg.Durable
+	for wait := 20 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		cons, err := s.Consumer(ctx, cfg.Durable)
+		switch {
+		case err == nil && sameSettings(cons.CachedInfo().Config, cfg):
+			return cons, nil
+		case err == nil || errors.Is(err, jetstream.ErrConsumerNotFound):
+			_, err = locks.Create(ctx, lock, nil)
+			if err == nil {
+				cons, err = s.CreateOrUpdateConsumer(ctx, cfg)
+				_ = locks.Delete(context.WithoutCancel(ctx), lock)
+				return cons, err
+			}
+			if !errors.Is(err, jetstream.ErrKeyExists) && !unanswered(ctx, err) {
+				return nil, fmt.Errorf("lock: %w", err)
+			}
+		case !unanswered(ctx, err):
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
 	}
-	// File storage, so heartbeats survive a server restart (a memory
-	// bucket would be gone, and every worker with it).
-	c.workers, err = bucket(ctx, js, jetstream.KeyValueConfig{Bucket: WorkersBucket, TTL: heartbeatTTL, Storage: jetstream.FileStorage})
-	return err
+}
+
+// sameSettings reports whether the consumer has the settings tabforge
+// sets, so that a newer tabforge's settings replace an older one's.
+func sameSettings(have, want jetstream.ConsumerConfig) bool {
+	return have.AckPolicy == want.AckPolicy && have.AckWait == want.AckWait &&
+		have.MaxDeliver == want.MaxDeliver && have.MaxAckPending == want.MaxAckPending
 }
 
 // Stream and bucket setup looks up first and creates only what is missing:
@@ -154,15 +204,16 @@ func lostCreateRace(err error) bool {
 }
 
 // getOrCreate returns what get finds, else what create makes, retrying a
-// create that lost the race to another client.
+// create that lost the race to another client and a request the server
+// did not answer in time: of several clients creating the same stream at
+// once, nats-server 2.9 sometimes leaves one unanswered.
 func getOrCreate[T any](ctx context.Context, get, create func() (T, error), notFound error) (T, error) {
 	for attempt := 1; ; attempt++ {
 		v, err := get()
-		if !errors.Is(err, notFound) {
-			return v, err
+		if errors.Is(err, notFound) {
+			v, err = create()
 		}
-		v, err = create()
-		if !lostCreateRace(err) || attempt == 5 {
+		if !(lostCreateRace(err) || unanswered(ctx, err)) || attempt == 5 {
 			return v, err
 		}
 		select {
@@ -171,6 +222,12 @@ func getOrCreate[T any](ctx context.Context, get, create func() (T, error), notF
 		case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
 		}
 	}
+}
+
+// unanswered reports a request that timed out while ctx is still live:
+// the jetstream package's own per-request timeout.
+func unanswered(ctx context.Context, err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil
 }
 
 func stream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {

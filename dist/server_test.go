@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // TestSpawnPorts: a server asked for any port reports the one it took,
@@ -94,10 +97,14 @@ func TestSpawnInRestart(t *testing.T) {
 // at the same moment all get the queue and the object stores, whichever
 // of them creates each, and the server survives it (Debian's nats-server
 // 2.9 crashed when one client updated the stream another was creating).
+// TestDialConcurrently dials a fresh server from many clients at once, as
+// `bench dist` does when it starts a driver and its workers: every client
+// gets the stream, consumer and buckets, and the consumer delivers.
 func TestDialConcurrently(t *testing.T) {
 	for round := range 5 {
 		s := startServer(t)
 		const n = 8
+		conns := make([]*conn, n)
 		errs := make(chan error, n)
 		start := make(chan struct{})
 		for i := range n {
@@ -106,20 +113,47 @@ func TestDialConcurrently(t *testing.T) {
 				ctx := context.Background()
 				c, err := dial(ctx, s.URL(), "test "+strconv.Itoa(i))
 				if err == nil {
+					conns[i] = c
 					_, err = c.artifacts(ctx)
 				}
 				if err == nil {
 					_, err = c.datasets(ctx)
 				}
-				c.close()
 				errs <- err
 			}()
 		}
 		close(start)
 		for range n {
 			if err := <-errs; err != nil {
-				t.Errorf("round %d: %v", round, err)
+				t.Fatalf("round %d: %v", round, err)
 			}
 		}
+		// nats-server 2.9 sometimes broke a consumer several clients
+		// created at once: it counted deliveries no client received.
+		if err := fetchOne(conns[0], conns[n-1]); err != nil {
+			t.Errorf("round %d: %v; queue: %s", round, err, queueState(s.URL()))
+		}
+		for _, c := range conns {
+			c.close()
+		}
 	}
+}
+
+// fetchOne publishes a message with pub and fetches it with sub.
+func fetchOne(pub, sub *conn) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := pub.js.Publish(ctx, unitSubject+"probe", []byte("probe")); err != nil {
+		return err
+	}
+	for ctx.Err() == nil {
+		batch, err := sub.cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			return err
+		}
+		for m := range batch.Messages() {
+			return m.Ack()
+		}
+	}
+	return errors.New("the published message never reached the consumer")
 }
