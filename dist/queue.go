@@ -153,6 +153,7 @@ func (c *conn) setup(ctx context.Context) error {
 // for the holder to finish; a holder that died frees it after lockTTL.
 func consumer(ctx context.Context, s jetstream.Stream, locks jetstream.KeyValue, cfg jetstream.ConsumerConfig) (jetstream.Consumer, error) {
 	lock := "consumer." + cfg.Durable
+	deadline := time.Now().Add(2 * lockTTL)
 	for wait := 20 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
 		cons, err := s.Consumer(ctx, cfg.Durable)
 		switch {
@@ -170,6 +171,9 @@ func consumer(ctx context.Context, s jetstream.Stream, locks jetstream.KeyValue,
 			}
 		case !unanswered(ctx, err):
 			return nil, err
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("no answer, or the lock still held, after %s: %w", 2*lockTTL, err)
 		}
 		select {
 		case <-ctx.Done():

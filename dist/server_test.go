@@ -157,3 +157,32 @@ func fetchOne(pub, sub *conn) error {
 	}
 	return errors.New("the published message never reached the consumer")
 }
+
+// TestDialUpdatesConsumer: a consumer an older tabforge left with other
+// settings gets this one's.
+func TestDialUpdatesConsumer(t *testing.T) {
+	s := startServer(t)
+	ctx := context.Background()
+	c, err := dial(ctx, s.URL(), "old tabforge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	cfg := c.cons.CachedInfo().Config
+	cfg.AckWait = 30 * time.Second
+	if _, err := c.stream.UpdateConsumer(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := dial(ctx, s.URL(), "new tabforge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.close()
+	info, err := c2.cons.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Config.AckWait != AckWait {
+		t.Errorf("consumer AckWait %s after dialling; want %s", info.Config.AckWait, AckWait)
+	}
+}
