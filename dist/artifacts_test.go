@@ -4,12 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/tabforge/tabforge/internal/syncbuf"
 	"github.com/tabforge/tabforge/pipeline"
 )
 
@@ -30,8 +28,7 @@ func (r artifactRunner) Run(ctx context.Context, _, _ string, spec json.RawMessa
 // that says so.
 func TestShareArtifact(t *testing.T) {
 	s := startServer(t)
-	var log syncbuf.Buffer // shown when the test fails
-	w := &Worker{Concurrency: 1, ID: "fetcher", Logger: slog.New(slog.NewTextHandler(&log, nil))}
+	w := &Worker{Concurrency: 1, ID: "fetcher", Logger: failureLog(t, "worker")}
 	w.Runner = artifactRunner{w}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -40,9 +37,6 @@ func TestShareArtifact(t *testing.T) {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("worker: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("worker log:\n%s", log.String())
 		}
 	})
 	e, err := Dial(context.Background(), s.URL(), Options{})

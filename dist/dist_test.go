@@ -83,22 +83,29 @@ func queueState(url string) string {
 		si.State.Msgs, si.State.FirstSeq, si.State.LastSeq, ci.Delivered.Stream, ci.AckFloor.Stream, ci.NumAckPending, ci.NumRedelivered, ci.NumPending, ci.NumWaiting, len(keys))
 }
 
+// failureLog is a logger whose output the test shows, as who's log, only
+// when it fails.
+func failureLog(t *testing.T, who string) *slog.Logger {
+	var log syncbuf.Buffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s log:\n%s", who, log.String())
+		}
+	})
+	return slog.New(slog.NewTextHandler(&log, nil))
+}
+
 // startWorkers runs n in-process workers until the test ends.
 func startWorkers(t *testing.T, url string, r Runner, n int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	var log syncbuf.Buffer // shown when the test fails
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("workers' log:\n%s", log.String())
-		}
-	})
+	log := failureLog(t, "workers")
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &Worker{Runner: r, Concurrency: 2, ID: fmt.Sprint("w", i), Logger: slog.New(slog.NewTextHandler(&log, nil))}
+			w := &Worker{Runner: r, Concurrency: 2, ID: fmt.Sprint("w", i), Logger: log}
 			if err := w.Run(ctx, url); err != nil {
 				t.Errorf("worker: %v", err)
 			}
@@ -132,17 +139,11 @@ func TestExecuteOnWorkers(t *testing.T) {
 	s := startServer(t)
 	r := &squareRunner{}
 	startWorkers(t, s.URL(), r, 2)
-	var log syncbuf.Buffer
-	e, err := Dial(context.Background(), s.URL(), Options{Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	e, err := Dial(context.Background(), s.URL(), Options{Logger: failureLog(t, "driver")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	defer func() {
-		if t.Failed() {
-			t.Logf("driver's log:\n%s", log.String())
-		}
-	}()
 	units := squareUnits(20)
 	units[7].Key = units[3].Key // the same work twice: run once, reported for both
 	units[7].Spec = units[3].Spec
