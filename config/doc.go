@@ -45,6 +45,8 @@
 //
 //	TABFORGE_PROFILE   the profile, when Sources.Profile is empty
 //	TABFORGE_CONFIG    the YAML file, when Sources.File is empty
+//	TABFORGE_DEBUG     the CLI prints the stack of an internal error
+//	TABFORGE_ADMIN_TOKEN  the serving and dashboard admin token
 //	TABFORGE_TEST_*    reserved for test harnesses; ignored
 //
 // Any other TABFORGE_ variable that names no key is an error, with the

@@ -19,6 +19,8 @@ const EnvPrefix = "TABFORGE_"
 const (
 	EnvProfile    = EnvPrefix + "PROFILE"
 	EnvConfig     = EnvPrefix + "CONFIG"
+	EnvDebug      = EnvPrefix + "DEBUG"
+	EnvAdminToken = EnvPrefix + "ADMIN_TOKEN"
 	envTestPrefix = EnvPrefix + "TEST_"
 )
 
@@ -261,7 +263,7 @@ func (c *Config) loadEnv(env []string, prov *Provenance) []error {
 	var errs []error
 	m := envMap(env)
 	for _, name := range slices.Sorted(maps.Keys(m)) {
-		if name == EnvProfile || name == EnvConfig || strings.HasPrefix(name, envTestPrefix) {
+		if slices.Contains([]string{EnvProfile, EnvConfig, EnvDebug, EnvAdminToken}, name) || strings.HasPrefix(name, envTestPrefix) {
 			continue
 		}
 		o := Origin{Kind: FromEnv, Name: name}

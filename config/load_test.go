@@ -282,11 +282,13 @@ func TestLoadErrorTypes(t *testing.T) {
 }
 
 func TestEnvAllowlist(t *testing.T) {
-	// TABFORGE_STORE is an ordinary key; TEST_ variables are ignored;
-	// variables without the prefix are never read.
+	// TABFORGE_STORE is an ordinary key; TEST_ variables and the CLI's
+	// own are ignored; variables without the prefix are never read.
 	c, p := mustLoad(t, Sources{Env: []string{
 		"TABFORGE_STORE=redis://127.0.0.1:6379/0",
 		"TABFORGE_TEST_REDIS_PORT=6390",
+		"TABFORGE_DEBUG=1",            // read by the CLI, not a key
+		"TABFORGE_ADMIN_TOKEN=secret", // read by serve and ui, not a key
 		"SEED=9",
 		"tabforge_seed=9",
 	}})

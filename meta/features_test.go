@@ -140,6 +140,18 @@ func TestLandmarkers(t *testing.T) {
 	}
 }
 
+// TestLandmarkersWide: fewer rows than the landmarkers' floor, but wide
+// enough that the cell cap applies, keeps every row.
+func TestLandmarkersWide(t *testing.T) {
+	f, err := Compute(context.Background(), synthTable(100, 2100, 3), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.Values[LandmarkLinear]; !ok {
+		t.Errorf("no linear landmarker on a 100 × 2100 table: %v", f.Values)
+	}
+}
+
 func TestComputeDeterministic(t *testing.T) {
 	tab := loadTable(t, "credit_data.csv", "Status")
 	o := Options{Seed: 7, StatRows: 1000, LandmarkRows: 500}

@@ -61,7 +61,7 @@ func landmarkers(ctx context.Context, f *Features, t *pipeline.TrainingTable, o 
 	perm := rand.New(rand.NewPCG(o.Seed, streamFolds)).Perm(n)
 	if o.LandmarkRows == 0 && n*d.X.Cols > landmarkCells {
 		// One-hot encoding widened the design: fewer rows keep the cost.
-		perm = perm[:max(minLandmarkRows, landmarkCells/d.X.Cols)]
+		perm = perm[:min(n, max(minLandmarkRows, landmarkCells/d.X.Cols))]
 	}
 	folds := make([][2][]int, k) // train, test rows per fold
 	for i := range k {

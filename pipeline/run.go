@@ -26,7 +26,15 @@ import (
 // Result with a *GateError.
 func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err error) {
 	r := newTrainRun(cfg, o)
-	defer func() { err = r.finish(ctx, err) }()
+	defer func() {
+		if p := recover(); p != nil {
+			// A bug, not bad input: the run is recorded as failed, not
+			// left "succeeded" by a nil err, and the panic goes on.
+			r.finish(ctx, fmt.Errorf("internal error: %v", p))
+			panic(p)
+		}
+		err = r.finish(ctx, err)
+	}()
 	stages := r.stages()
 	for i, s := range stages {
 		if err := ctx.Err(); err != nil {

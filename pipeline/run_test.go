@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/progress"
 	"github.com/tabforge/tabforge/registry"
+	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/sqlite"
 )
 
@@ -96,5 +98,41 @@ func TestTrainStages(t *testing.T) {
 	}
 	if i := slices.IndexFunc(c.Inputs, func(f Field) bool { return f.Name == "state" }); i < 0 || len(c.Inputs[i].Levels) < 40 {
 		t.Errorf("contract inputs lack state's training categories: %+v", c.Inputs)
+	}
+}
+
+// TestTrainPanicRecordsFailure: a panic inside a run (a bug) still ends
+// the run record as failed, with the panic's message, and reaches the
+// caller; before, the deferred finish saw a nil error and recorded the
+// run as succeeded.
+func TestTrainPanicRecordsFailure(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "mlc_churn.csv"), "churn"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic"}, 0, t.TempDir()
+	o := Options{Runs: st, Profile: "development", Progress: func(e progress.Event) {
+		if e.Stage == progress.Step && e.Name == "select" {
+			panic("stage bug")
+		}
+	}}
+	func() {
+		defer func() {
+			if p := recover(); p != "stage bug" {
+				t.Errorf("recovered %v; want the stage's panic to reach the caller", p)
+			}
+		}()
+		Train(ctx, cfg, o)
+	}()
+	runs, err := st.ListRuns(ctx, 0)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs %v, %v; want one", runs, err)
+	}
+	if runs[0].Status != store.Failed || !strings.Contains(runs[0].Error, "stage bug") {
+		t.Errorf("run status %q error %q; want failed with the panic's message", runs[0].Status, runs[0].Error)
 	}
 }

@@ -75,7 +75,7 @@ func guard(stderr io.Writer, cmd func() int) (code int) {
 			return
 		}
 		fmt.Fprintf(stderr, "tabforge: internal error: %v (this is a bug; please report it with the command line, and the stack printed with TABFORGE_DEBUG=1)\n", r)
-		if os.Getenv("TABFORGE_DEBUG") != "" {
+		if os.Getenv(config.EnvDebug) != "" {
 			stderr.Write(debug.Stack())
 		}
 		code = exitInternal

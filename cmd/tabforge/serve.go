@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/serve"
 	"github.com/tabforge/tabforge/ui"
@@ -78,7 +79,7 @@ port, read-only unless --admin-token is set.`,
 func (a *app) runServe(cmd *cobra.Command, o *serve.Options, addr, logPath string, withUI bool, gcPercent int) error {
 	setGCPercent(cmd.Flags(), gcPercent)
 	if o.AdminToken == "" {
-		o.AdminToken = os.Getenv("TABFORGE_ADMIN_TOKEN")
+		o.AdminToken = os.Getenv(config.EnvAdminToken)
 	}
 	log, err := a.logger()
 	if err != nil {

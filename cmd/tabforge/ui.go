@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/ui"
 )
 
@@ -29,7 +30,7 @@ history. It listens on loopback by default.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.AdminToken == "" {
-				o.AdminToken = os.Getenv("TABFORGE_ADMIN_TOKEN")
+				o.AdminToken = os.Getenv(config.EnvAdminToken)
 			}
 			log, err := a.logger()
 			if err != nil {
