@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 )
@@ -162,4 +163,52 @@ func Summarize(folds []Metrics) (mean, std Metrics) {
 		std[k] = math.Sqrt(ss / float64(len(vs)-1))
 	}
 	return mean, std
+}
+
+// MarshalJSON writes an undefined metric (NaN, such as the AUC of a
+// single class, or ±Inf) as null, which JSON can carry, instead of
+// failing the whole encoding; keys are sorted as for any map.
+func (m Metrics) MarshalJSON() ([]byte, error) {
+	if m == nil {
+		return []byte("null"), nil
+	}
+	out := make(map[string]*float64, len(m))
+	for k, v := range m {
+		out[k] = JSONValue(v)
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes: null is NaN.
+func (m *Metrics) UnmarshalJSON(b []byte) error {
+	var in map[string]*float64
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	if in == nil {
+		*m = nil
+		return nil
+	}
+	*m = make(Metrics, len(in))
+	for k, v := range in {
+		(*m)[k] = FromJSONValue(v)
+	}
+	return nil
+}
+
+// JSONValue is v for a JSON encoding: nil (null) where v is NaN or ±Inf,
+// which JSON cannot hold.
+func JSONValue(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+// FromJSONValue reads what JSONValue writes: null is NaN.
+func FromJSONValue(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
 }

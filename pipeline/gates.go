@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -111,6 +112,31 @@ type Gate struct {
 	// Detail, when set, describes the outcome in words (business rules)
 	// and is what Failures reports.
 	Detail string `json:"detail,omitempty"`
+}
+
+// MarshalJSON writes an undefined Value (the metric of a single test
+// row, say) as null.
+func (g Gate) MarshalJSON() ([]byte, error) {
+	type plain Gate
+	return json.Marshal(struct {
+		plain
+		Value *float64 `json:"value"`
+	}{plain(g), eval.JSONValue(g.Value)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes: a null Value is NaN.
+func (g *Gate) UnmarshalJSON(b []byte) error {
+	type plain Gate
+	var v struct {
+		plain
+		Value *float64 `json:"value"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*g = Gate(v.plain)
+	g.Value = eval.FromJSONValue(v.Value)
+	return nil
 }
 
 // Gates are the quality checks of a run.

@@ -45,6 +45,7 @@ import (
 	"time"
 
 	"github.com/tabforge/tabforge/artifact"
+	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/store"
 )
 
@@ -150,8 +151,8 @@ type Model struct {
 	Family      string          `json:"family"` // the best model family of the run
 	// Metrics are the best model's test metrics; CV its cross-validation
 	// means.
-	Metrics map[string]float64 `json:"metrics,omitempty"`
-	CV      map[string]float64 `json:"cv,omitempty"`
+	Metrics eval.Metrics `json:"metrics,omitempty"`
+	CV      eval.Metrics `json:"cv,omitempty"`
 	// Artifact is where the saved model lives and its checksum.
 	Artifact artifact.Ref `json:"artifact"`
 	Created  time.Time    `json:"created"`

@@ -15,6 +15,8 @@
 package report
 
 import (
+	"encoding/json"
+
 	"github.com/tabforge/tabforge/eval"
 )
 
@@ -222,6 +224,16 @@ type Gate struct {
 	Threshold float64 `json:"threshold"`
 	Value     float64 `json:"value"`
 	Passed    bool    `json:"passed"`
+}
+
+// MarshalJSON writes an undefined Value (the metric of a single test
+// row, say) as null.
+func (g Gate) MarshalJSON() ([]byte, error) {
+	type plain Gate
+	return json.Marshal(struct {
+		plain
+		Value *float64 `json:"value"`
+	}{plain(g), eval.JSONValue(g.Value)})
 }
 
 // Cache counts cache lookups.

@@ -145,38 +145,11 @@ func chartKey(c *chart) string {
 	return fmt.Sprintf("%x", h.Sum(nil))
 }
 
-// sanitized returns d with NaN and ±Inf metrics removed, which JSON
-// cannot hold. Other float fields are the caller's to keep finite.
+// sanitized returns d ready for JSON, which cannot hold NaN or ±Inf:
+// metrics and gates write them as null themselves; the error-analysis
+// fields that may hold them are reset here.
 func sanitized(d *Data) *Data {
 	c := *d
-	clean := func(m eval.Metrics) eval.Metrics {
-		if m == nil {
-			return nil
-		}
-		out := eval.Metrics{}
-		for k, v := range m {
-			if finite(v) {
-				out[k] = v
-			}
-		}
-		return out
-	}
-	c.Leaderboard = make([]Entry, len(d.Leaderboard))
-	for i, e := range d.Leaderboard {
-		e.CV, e.CVStd, e.Test = clean(e.CV), clean(e.CVStd), clean(e.Test)
-		c.Leaderboard[i] = e
-	}
-	c.Segments = make([]Segment, len(d.Segments))
-	for i, s := range d.Segments {
-		s.Test = clean(s.Test)
-		c.Segments[i] = s
-	}
-	c.LearningCurve = cleanCurve(d.LearningCurve, clean)
-	if d.ValidationCurve != nil {
-		vc := *d.ValidationCurve
-		vc.Points = cleanCurve(vc.Points, clean)
-		c.ValidationCurve = &vc
-	}
 	c.TopErrors = make([]eval.LargeError, len(d.TopErrors))
 	for i, e := range d.TopErrors {
 		if !finite(e.RelError) {
@@ -202,18 +175,6 @@ func sanitized(d *Data) *Data {
 	}
 	c.SHAP = nil // large and derivable; the HTML has it
 	return &c
-}
-
-func cleanCurve(pts []eval.CurvePoint, clean func(eval.Metrics) eval.Metrics) []eval.CurvePoint {
-	if pts == nil {
-		return nil
-	}
-	out := make([]eval.CurvePoint, len(pts))
-	for i, p := range pts {
-		p.Train, p.Valid = clean(p.Train), clean(p.Valid)
-		out[i] = p
-	}
-	return out
 }
 
 func writeAtomic(path string, data []byte) error {
