@@ -195,6 +195,11 @@ func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions
 		opts.Background = in.X
 	}
 	sub := in.X.TakeRows(rows)
+	for i, x := range sub.Data {
+		if math.IsInf(x, 0) {
+			return nil, fmt.Errorf("explain: %w", &NonFiniteError{Row: rows[i/sub.Cols], Value: x, Feature: in.FeatureNames[i%sub.Cols]})
+		}
+	}
 	var v *explain.Values
 	if in.Raw {
 		if opts.Method != explain.MethodAuto && opts.Method != explain.MethodKernel && opts.Method != "" {
@@ -212,6 +217,11 @@ func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions
 		v.Notes = append(v.Notes, fmt.Sprintf("%s has no single design matrix; explained with KernelSHAP on its raw input columns (categorical columns as level codes)", p.Family()))
 	} else if v, err = explain.Explain(ctx, in.Model, sub, opts); err != nil {
 		return nil, err
+	}
+	for i, x := range v.Values {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, fmt.Errorf("explain: %w", &NonFiniteError{Row: rows[i/(v.Outputs*v.Features)], Value: x})
+		}
 	}
 	v.RowIndex = slices.Clone(rows)
 	v.X = sub.Data

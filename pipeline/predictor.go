@@ -344,6 +344,26 @@ type Prediction struct {
 	Labels []string
 }
 
+// NonFiniteError reports a row whose inputs lie so far outside the
+// training data (1e308, say) that the arithmetic overflowed to NaN or
+// ±Inf: in a design feature, or in the model's output. It is the input's
+// fault, not the model's.
+type NonFiniteError struct {
+	Row   int // 0-based row of the input
+	Value float64
+	// Feature names the design feature that overflowed; "" means the
+	// model's output did.
+	Feature string
+}
+
+func (e *NonFiniteError) Error() string {
+	what := "model produced"
+	if e.Feature != "" {
+		what = fmt.Sprintf("feature %q is", e.Feature)
+	}
+	return fmt.Sprintf("%s %v for row %d: its inputs are out of the range the model can compute with", what, e.Value, e.Row)
+}
+
 // Predict applies p to the rows of x. x must contain every input column
 // of p's schema with a compatible kind; extra columns are ignored.
 func (p *Predictor) Predict(x *frame.Frame) (*Prediction, error) {
@@ -357,7 +377,7 @@ func (p *Predictor) Predict(x *frame.Frame) (*Prediction, error) {
 	k := len(out) / max(1, rows)
 	for i, v := range out {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("predict: model produced %v for row %d", v, i/k)
+			return nil, fmt.Errorf("predict: %w", &NonFiniteError{Row: i / k, Value: v})
 		}
 	}
 	pred := &Prediction{}

@@ -57,9 +57,13 @@ func (s *Server) fail(w http.ResponseWriter, c *call, status int, msg string, re
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil { // a bug: say so rather than send a 200 with no body
+		status, b = http.StatusInternalServerError, []byte(`{"error_code":"INTERNAL_ERROR","message":"response could not be encoded","error":"response could not be encoded"}`)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v) //nolint:errcheck // the client may have gone; nothing to do
+	w.Write(append(b, '\n')) //nolint:errcheck // the client may have gone; nothing to do
 }
 
 // begin resolves the model, takes a concurrency slot and reads the body.
@@ -155,7 +159,12 @@ func (s *Server) predict(ctx context.Context, c *call) (*pipeline.Prediction, *p
 		return nil, rep, status, err
 	}
 	pred, err := c.v.p.Predict(x)
+	var nonFinite *pipeline.NonFiniteError
+	if errors.As(err, &nonFinite) {
+		return nil, rep, http.StatusBadRequest, err
+	}
 	if err != nil {
+		s.o.Logger.Error("serve: prediction failed", "request", c.id, "model", c.v.p.Lineage.Name, "err", err)
 		return nil, rep, http.StatusInternalServerError, fmt.Errorf("prediction failed (request %s)", c.id)
 	}
 	if ctx.Err() != nil {

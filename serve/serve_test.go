@@ -336,3 +336,27 @@ func TestExplainAndMetadata(t *testing.T) {
 		}
 	}
 }
+
+// TestOverflowingInput: numbers so large that the model's arithmetic
+// overflows are the request's fault: 400 naming the row, not a bare 500.
+func TestOverflowingInput(t *testing.T) {
+	reg, arts := newRegistry(t)
+	tx := trainModel(t, reg, arts, "txhousing.csv", "median", "ridge", "tx", 1)
+	promote(t, reg, tx.Version)
+	f := start(t, reg, Options{})
+	header, rows := csvRows(t, "txhousing.csv", 1)
+	cells := make([]any, len(header))
+	for j, s := range rows[0] {
+		cells[j] = jsonCell(s)
+		if _, ok := cells[j].(json.Number); ok && header[j] != "median" {
+			cells[j] = json.Number("1e308")
+		}
+	}
+	body := mustJSON(map[string]any{"dataframe_split": map[string]any{"columns": header, "data": [][]any{cells}}})
+	for _, path := range []string{"/invocations", "/v1/models/tx/explain"} {
+		code, out, _ := f.post(path, "application/json", body)
+		if code != http.StatusBadRequest || !strings.Contains(string(out), "for row 0") || !strings.Contains(string(out), "out of the range") {
+			t.Errorf("%s: %d %s; want 400 naming row 0 as out of range", path, code, out)
+		}
+	}
+}

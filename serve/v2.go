@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/tabforge/tabforge/explain"
@@ -176,6 +177,11 @@ func (s *Server) handleExplain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := pipeline.Explain(ctx, c.v.p, x, pipeline.ExplainOptions{Options: explain.Options{Seed: s.o.Seed, Workers: 1}})
+	var nonFinite *pipeline.NonFiniteError
+	if errors.As(err, &nonFinite) {
+		s.fail(w, c, http.StatusBadRequest, err.Error(), nil)
+		return
+	}
 	if err != nil {
 		s.fail(w, c, http.StatusInternalServerError, "explain failed: "+err.Error(), nil)
 		return

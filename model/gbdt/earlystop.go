@@ -14,7 +14,8 @@ import (
 // when d.Time orders them, else a seeded random draw. With Refit it then
 // trains again on all rows (see Params.Refit).
 func (p Params) Fit(ctx context.Context, d *model.Dataset, o model.FitOptions) (model.Model, error) {
-	if p.EarlyStoppingRounds <= 0 || p.ValidationFraction <= 0 {
+	// One row leaves none to hold out: train without stopping.
+	if p.EarlyStoppingRounds <= 0 || p.ValidationFraction <= 0 || d.X.Rows < 2 {
 		m, err := Train(ctx, p, d, nil, o)
 		if err != nil {
 			return nil, err

@@ -42,6 +42,26 @@ func TestLatestHoldout(t *testing.T) {
 	}
 }
 
+// TestEarlyStoppingOneRow: a one-row fit (the first fold of an as-of
+// split can be that small) has nothing to hold out and trains without
+// early stopping, with or without times.
+func TestEarlyStoppingOneRow(t *testing.T) {
+	for _, timed := range []bool{false, true} {
+		d := synthTask(model.Regression, 1, 2)
+		if timed {
+			d.Time = []float64{7}
+		}
+		p := Params{NEstimators: 5, LearningRate: 0.3, EarlyStoppingRounds: 10, ValidationFraction: 0.2, Refit: true, Seed: 3}
+		m, err := p.Fit(context.Background(), d, model.FitOptions{})
+		if err != nil {
+			t.Fatalf("timed %v: %v", timed, err)
+		}
+		if got := m.(*Model).Rounds(); got != 5 {
+			t.Errorf("timed %v: %d rounds; want all 5 (no early stopping)", timed, got)
+		}
+	}
+}
+
 // TestEarlyStoppingRefit: Fit stops early on its held-out rows, keeps the
 // best round, and with Refit trains again on every row for the scaled
 // number of rounds, for every task.
