@@ -188,10 +188,15 @@ func Export(ctx context.Context, s Store, w io.Writer, withCache bool) (DumpCoun
 // replaces what s holds under the same key (run id, record kind and key,
 // study name, study and trial number), so importing twice changes
 // nothing, and importing into an empty store reproduces the exported one.
+// The whole dump is read and checked before anything is written: a
+// truncated or malformed dump leaves s as it was. Should the store fail
+// part way, importing the same dump again completes it.
 func Import(ctx context.Context, s Store, r io.Reader) (DumpCounts, error) {
+	lines, err := readDump(r)
+	if err != nil {
+		return DumpCounts{}, err
+	}
 	var n DumpCounts
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 1<<20), 1<<30)
 	var batch []*Record
 	flush := func() error {
 		if len(batch) == 0 {
@@ -202,6 +207,48 @@ func Import(ctx context.Context, s Store, r io.Reader) (DumpCounts, error) {
 		batch = batch[:0]
 		return err
 	}
+	for _, l := range lines {
+		var err error
+		switch l.Type {
+		case "run":
+			err = s.PutRun(ctx, l.Run)
+			n.Runs++
+		case "record":
+			batch = append(batch, l.Record)
+			if len(batch) >= 500 {
+				err = flush()
+			}
+		case "study":
+			if err = flush(); err == nil {
+				_, err = s.PutStudy(ctx, *l.Study)
+			}
+			n.Studies++
+		case "trial":
+			err = s.PutTrial(ctx, l.InStudy, l.Trial.frozen())
+			n.Trials++
+		}
+		if err != nil {
+			return n, fmt.Errorf("import line %d: %w", l.line, err)
+		}
+	}
+	if err := flush(); err != nil {
+		return n, fmt.Errorf("import: %w", err)
+	}
+	return n, nil
+}
+
+// numberedLine is a dump line and its line number.
+type numberedLine struct {
+	dumpLine
+	line int
+}
+
+// readDump reads and checks a whole dump: its header, then lines each
+// of a known type with its entity.
+func readDump(r io.Reader) ([]numberedLine, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 1<<20), 1<<30)
+	var lines []numberedLine
 	line := 0
 	for sc.Scan() {
 		line++
@@ -210,50 +257,29 @@ func Import(ctx context.Context, s Store, r io.Reader) (DumpCounts, error) {
 		}
 		var l dumpLine
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			return n, fmt.Errorf("import line %d: %w", line, err)
+			return nil, fmt.Errorf("import line %d: %w (nothing imported)", line, err)
 		}
 		if line == 1 {
 			if l.Type != "header" || l.Format != dumpFormat {
-				return n, fmt.Errorf("import: not a tabforge store dump (line 1 is not a %s header)", dumpFormat)
+				return nil, fmt.Errorf("import: not a tabforge store dump (line 1 is not a %s header)", dumpFormat)
 			}
 			if l.Version != 1 {
-				return n, fmt.Errorf("import: dump version %d is not supported (want 1)", l.Version)
+				return nil, fmt.Errorf("import: dump version %d is not supported (want 1)", l.Version)
 			}
 			continue
 		}
-		var err error
-		switch {
-		case l.Type == "run" && l.Run != nil:
-			err = s.PutRun(ctx, l.Run)
-			n.Runs++
-		case l.Type == "record" && l.Record != nil:
-			batch = append(batch, l.Record)
-			if len(batch) >= 500 {
-				err = flush()
-			}
-		case l.Type == "study" && l.Study != nil:
-			if err = flush(); err == nil {
-				_, err = s.PutStudy(ctx, *l.Study)
-			}
-			n.Studies++
-		case l.Type == "trial" && l.Trial != nil:
-			err = s.PutTrial(ctx, l.InStudy, l.Trial.frozen())
-			n.Trials++
-		default:
-			err = fmt.Errorf("unknown line type %q", l.Type)
+		known := (l.Type == "run" && l.Run != nil) || (l.Type == "record" && l.Record != nil) ||
+			(l.Type == "study" && l.Study != nil) || (l.Type == "trial" && l.Trial != nil)
+		if !known {
+			return nil, fmt.Errorf("import line %d: unknown line type %q or no entity (nothing imported)", line, l.Type)
 		}
-		if err != nil {
-			return n, fmt.Errorf("import line %d: %w", line, err)
-		}
+		lines = append(lines, numberedLine{l, line})
 	}
 	if err := sc.Err(); err != nil {
-		return n, fmt.Errorf("import line %d: %w", line+1, err)
+		return nil, fmt.Errorf("import line %d: %w (nothing imported)", line+1, err)
 	}
 	if line == 0 {
-		return n, fmt.Errorf("import: empty dump")
+		return nil, fmt.Errorf("import: empty dump")
 	}
-	if err := flush(); err != nil {
-		return n, fmt.Errorf("import: %w", err)
-	}
-	return n, nil
+	return lines, nil
 }

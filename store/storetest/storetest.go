@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -545,6 +546,21 @@ func testExportImport(t *testing.T, open func() store.Store) {
 	}
 	if _, err := store.Import(ctx, src, bytes.NewReader([]byte(`{"type":"run"}`))); err == nil {
 		t.Error("importing a file without header succeeded")
+	}
+	// A dump cut off part way is refused whole: the new run before the
+	// cut is not written either.
+	lines := strings.SplitAfter(first.String(), "\n")
+	fresh := strings.Replace(lines[1], `"id":"run`, `"id":"fresh-run`, 1)
+	var l struct{ Run struct{ ID string } }
+	if err := json.Unmarshal([]byte(fresh), &l); err != nil || !strings.HasPrefix(l.Run.ID, "fresh-") {
+		t.Fatalf("dump line 2 is not a run: %s", lines[1])
+	}
+	cut := lines[0] + fresh + `{"type":"record","record":{"kind":"reg` + "\n"
+	if _, err := store.Import(ctx, src, strings.NewReader(cut)); err == nil || !strings.Contains(err.Error(), "line 3") {
+		t.Errorf("importing a cut dump: %v; want an error at line 3", err)
+	}
+	if r, err := src.GetRun(ctx, l.Run.ID); err == nil {
+		t.Errorf("a cut dump wrote run %s", r.ID)
 	}
 }
 
