@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"github.com/tabforge/tabforge/store"
@@ -55,10 +56,16 @@ func ReadSnapshot(r io.Reader) (*Snapshot, error) {
 	if s.Version != SnapshotVersion {
 		return nil, fmt.Errorf("meta: snapshot version %d, want %d", s.Version, SnapshotVersion)
 	}
-	for _, d := range s.Datasets {
+	for i, d := range s.Datasets {
+		if d == nil {
+			return nil, fmt.Errorf("meta: snapshot: dataset %d is null", i)
+		}
 		if d.Features == nil {
 			return nil, fmt.Errorf("meta: snapshot: dataset %s has no meta-features", d.Key)
 		}
+	}
+	if i := slices.Index(s.Evals, nil); i >= 0 {
+		return nil, fmt.Errorf("meta: snapshot: evaluation %d is null", i)
 	}
 	return &s, nil
 }

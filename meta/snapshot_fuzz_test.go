@@ -34,6 +34,8 @@ func FuzzSnapshot(f *testing.F) {
 	f.Add(seed)
 	f.Add([]byte(`{"version": 1, "datasets": [{"key": "a", "task": "regression", "features": {}}], "evals": [{"id": "x", "dataset": "b"}]}`))
 	f.Add([]byte(`{"version": 1, "datasets": [{"key": "a", "task": "regression", "features": {"values": [1e308, -1e308]}}]}`))
+	f.Add([]byte(`{"version": 1, "datasets": [null], "evals": []}`))
+	f.Add([]byte(`{"version": 1, "datasets": [], "evals": [null]}`))
 	ctx := context.Background()
 	feats, err := Compute(ctx, loadTable(f, "corpus/ggplot2_mpg.csv", "hwy"), Options{LandmarkRows: 300})
 	if err != nil {
