@@ -109,9 +109,18 @@ func QueryRuns(ctx context.Context, st Runs, q RunQuery) (*RunPage, error) {
 	return SelectRuns(rows, q), nil
 }
 
-// Check reports a sort key that is not one of RunSortKeys or a negative
-// window.
+// MaxQueryText bounds a RunQuery's text filters (Text, Dataset, Best), far
+// above any id, path or name and far below SQLite's LIKE pattern limit.
+const MaxQueryText = 1000
+
+// Check reports a sort key that is not one of RunSortKeys, a negative
+// window or a text filter longer than MaxQueryText bytes.
 func (q RunQuery) Check() error {
+	for name, s := range map[string]string{"search text": q.Text, "dataset filter": q.Dataset, "model filter": q.Best} {
+		if len(s) > MaxQueryText {
+			return fmt.Errorf("%s of %d bytes: at most %d", name, len(s), MaxQueryText)
+		}
+	}
 	if q.Sort != "" && !slices.Contains(RunSortKeys, q.Sort) {
 		return fmt.Errorf("sort key %q is not one of %s", q.Sort, strings.Join(RunSortKeys, ", "))
 	}

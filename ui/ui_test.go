@@ -60,6 +60,7 @@ func TestPages(t *testing.T) {
 				{"/studies/999", 404, nil},
 				{"/?sort=bogus", 400, []string{"sort key"}},
 				{"/?offset=-3", 400, nil},
+				{"/?q=" + strings.Repeat("a", 60_000), 400, []string{"at most"}}, // past SQLite's LIKE pattern limit
 				{"/compare?runs=cmp-a", 400, []string{"2 to 8"}},
 			}
 			for _, tt := range tests {
