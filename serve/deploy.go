@@ -80,12 +80,18 @@ func (s *Server) Refresh(ctx context.Context) error {
 		d, err := s.deploy(ctx, plan, od)
 		if err != nil {
 			s.metrics.loadErrors.WithLabelValues(name).Inc()
-			s.o.Logger.Error("serve: load failed; keeping the current deployment", "model", name, "err", err)
+			// Every refresh retries (an artifact store may come back), but
+			// the same failure is logged once, not at every poll.
+			if s.loadFailed[name] != err.Error() {
+				s.o.Logger.Error("serve: load failed; keeping the current deployment", "model", name, "err", err)
+				s.loadFailed[name] = err.Error()
+			}
 			if od != nil {
 				next.names[name] = od
 			}
 			continue
 		}
+		delete(s.loadFailed, name)
 		next.names[name] = d
 		s.metrics.swaps.WithLabelValues(name).Inc()
 		s.o.Logger.Info("serve: swapped", "model", name, "production", plan.Production, "split", len(plan.Split), "shadow", len(plan.Shadow))

@@ -139,10 +139,13 @@ type Server struct {
 	seq     atomic.Uint64
 	kick    chan struct{} // asks the watcher for an immediate refresh
 	refresh sync.Mutex    // one refresh at a time
-	shadows sync.WaitGroup
-	shadowQ chan struct{} // bounds concurrent shadow predictions
-	columns columnPool    // dataframe_split columns of finished requests
-	bodies  bytesPool     // bodies of finished requests
+	// loadFailed holds, per name, the error its plan last failed to load
+	// with; refresh holds it.
+	loadFailed map[string]string
+	shadows    sync.WaitGroup
+	shadowQ    chan struct{} // bounds concurrent shadow predictions
+	columns    columnPool    // dataframe_split columns of finished requests
+	bodies     bytesPool     // bodies of finished requests
 }
 
 // New returns a server of reg's models and loads them. A name listed in
@@ -151,7 +154,7 @@ type Server struct {
 func New(ctx context.Context, reg *registry.Registry, o Options) (*Server, error) {
 	o = o.withDefaults()
 	s := &Server{o: o, reg: reg, metrics: newMetrics(), slots: make(chan struct{}, o.MaxConcurrent),
-		kick: make(chan struct{}, 1), shadowQ: make(chan struct{}, max(2, o.MaxConcurrent/2))}
+		kick: make(chan struct{}, 1), shadowQ: make(chan struct{}, max(2, o.MaxConcurrent/2)), loadFailed: map[string]string{}}
 	s.set.Store(&modelSet{})
 	for _, n := range o.Names {
 		if _, err := reg.Plan(ctx, n); err != nil {

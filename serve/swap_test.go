@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -200,4 +201,38 @@ func (b *syncBuffer) lines(t *testing.T, _ *fixture) []logLine {
 		out = append(out, l)
 	}
 	return out
+}
+
+// TestLoadFailureLoggedOnce: a promoted version whose artifact is corrupt
+// keeps the name on the version it had; every refresh retries it and
+// counts the failure, but the log says so once, not at every poll.
+func TestLoadFailureLoggedOnce(t *testing.T) {
+	ctx := context.Background()
+	reg, arts := newRegistry(t)
+	v1 := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
+	v2 := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 2)
+	promote(t, reg, v1.Version)
+	var logs syncBuffer
+	f := start(t, reg, Options{PollInterval: time.Hour, SafetyPollInterval: time.Hour,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	data, err := arts.Get(ctx, v2.Artifact.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/3] ^= 0x20
+	if _, err := arts.Put(ctx, v2.Artifact.Key, data); err != nil {
+		t.Fatal(err)
+	}
+	promote(t, reg, v2.Version)
+	for range 3 {
+		if err := f.srv.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := strings.Count(logs.String(), "load failed"); n != 1 {
+		t.Errorf("%d load-failure lines after 3 refreshes; want 1:\n%s", n, logs.String())
+	}
+	if got := f.srv.set.Load().names["churn"].plan.Production; got != v1.Version {
+		t.Errorf("serving %s; want %s kept", got, v1.Version)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -73,6 +74,9 @@ func (a *app) modelsShowCommand(asJSON *bool) *cobra.Command {
 		Short: "Show a model version: name, stage, aliases, metrics, lineage (run, dataset, config, artifact) and history",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := notAFile(args[0], "models show"); err != nil {
+				return err
+			}
 			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
 				d, err := reg.Show(ctx, args[0])
 				if err != nil {
@@ -128,12 +132,15 @@ func (a *app) modelsVerifyCommand(asJSON *bool) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if err := notAFile(ref, "models verify"); err != nil {
+					return err
+				}
 				p, m, err := pipeline.LoadModel(ctx, ref, func(context.Context) (*registry.Registry, error) { return reg, nil })
 				if err != nil {
 					return err
 				}
 				if m == nil {
-					return usagef("models verify: %s is a file, not a registered model version (predict --model takes files)", ref)
+					return usagef("models verify: %s is not a registered model version", ref)
 				}
 				if *asJSON {
 					return json.NewEncoder(a.stdout).Encode(map[string]any{"name": m.Name, "version": m.Version, "artifact": m.Artifact, "family": p.Family(), "ok": true})
@@ -195,7 +202,17 @@ check, or nothing when only one name has a production version.`,
 			if len(args) != 1 {
 				return usagef("models promote: give the VERSION to move to %s", st)
 			}
+			if err := notAFile(args[0], "models promote"); err != nil {
+				return err
+			}
 			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
+				// A version about to serve must load: a corrupt or missing
+				// artifact is refused here, not found by the server.
+				if st == registry.Production || st == registry.Staging {
+					if _, _, err := pipeline.LoadModel(ctx, args[0], func(context.Context) (*registry.Registry, error) { return reg, nil }); err != nil {
+						return fmt.Errorf("models promote: %s not moved to %s: %w", args[0], st, err)
+					}
+				}
 				e, err := reg.Promote(ctx, args[0], st, registry.PromoteOptions{Force: force, Reason: *reason})
 				if err != nil {
 					return err
@@ -305,6 +322,14 @@ func productionNames(ctx context.Context, reg *registry.Registry) ([]string, err
 
 // productionRef returns the reference args give, or else NAME@production
 // of the one name with a production version; several are a usage error.
+// notAFile refuses a model file where a registered version is needed.
+func notAFile(ref, what string) error {
+	if st, err := os.Stat(ref); err == nil && !st.IsDir() {
+		return usagef("%s: %s is a file, not a registered model version (predict --model takes files)", what, ref)
+	}
+	return nil
+}
+
 func productionRef(ctx context.Context, reg *registry.Registry, args []string, what string) (string, error) {
 	if len(args) == 1 {
 		return args[0], nil

@@ -144,6 +144,16 @@ func TestModelsLifecycle(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, "checksum mismatch") || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
 		t.Errorf("verify of a corrupt artifact: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
 	}
+	code, out, errs = cli(t, dir, "models", "promote", v1, "--stage", "production", "--force")
+	if code != 1 || !strings.Contains(errs, "checksum mismatch") || !strings.Contains(errs, "not moved to production") {
+		t.Errorf("promote of a corrupt artifact: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+	// A model file is not a registered version; it is said so.
+	for _, sub := range []string{"show", "verify"} {
+		if code, _, errs := cli(t, dir, "models", sub, p); code != 2 || !strings.Contains(errs, "is a file, not a registered model version") {
+			t.Errorf("models %s FILE: exit %d, %s", sub, code, errs)
+		}
+	}
 }
 
 // TestModelsSurviveExportImport exports a store holding a promoted and

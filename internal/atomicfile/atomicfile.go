@@ -21,6 +21,9 @@ const Mode os.FileMode = 0o644
 // parent directory when missing. On any error the target is untouched and
 // the temporary file removed; the error names path.
 func Write(path string, write func(w io.Writer) error) (err error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("write %s: is a directory; give a file name", path)
+	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -47,5 +48,18 @@ func TestWrite(t *testing.T) {
 	// An unwritable parent (a regular file) is an error naming the path.
 	if err := WriteFile(filepath.Join(path, "x"), nil); err == nil {
 		t.Error("writing under a regular file succeeded")
+	}
+}
+
+// TestWriteToDirectory: a directory given for a file is named as such,
+// before anything is written beside it.
+func TestWriteToDirectory(t *testing.T) {
+	dir := t.TempDir()
+	err := WriteFile(dir, []byte("x"))
+	if err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("WriteFile(a directory) = %v; want an error saying it is a directory", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), ".*.tmp-*")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
 	}
 }
