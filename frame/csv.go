@@ -2,6 +2,7 @@ package frame
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -96,8 +97,8 @@ func (m *missingSet) has(s string) bool {
 // A column whose values are all missing is Numeric (all NaN).
 // opts.Schema overrides the inference per column. Values are taken
 // verbatim: no whitespace is trimmed. A UTF-8 byte order mark is skipped,
-// CRLF line ends are accepted, and completely blank lines are skipped (as
-// encoding/csv does).
+// CRLF and CR-only (classic Mac OS) line ends are accepted, and completely
+// blank lines are skipped (as encoding/csv does).
 //
 // ReadCSV returns an error wrapping ErrNoHeader for empty input, ErrNoRows
 // for a header without data, and a *ParseError for malformed CSV (quotes,
@@ -116,10 +117,28 @@ func ReadCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
 	return f, nil
 }
 
+// crToLF reads r with every CR turned into LF.
+type crToLF struct{ r io.Reader }
+
+func (c crToLF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i, b := range p[:n] {
+		if b == '\r' {
+			p[i] = '\n'
+		}
+	}
+	return n, err
+}
+
 func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
 		br.Discard(3) //nolint:errcheck // cannot fail after a successful Peek
+	}
+	if sample, _ := br.Peek(1 << 16); bytes.IndexByte(sample, '\n') < 0 && bytes.IndexByte(sample, '\r') >= 0 {
+		// Classic Mac OS line ends, CR alone, which encoding/csv reads
+		// as one long line.
+		br = bufio.NewReaderSize(crToLF{br}, 1<<16)
 	}
 	cr := csv.NewReader(br)
 	cr.Comma = opts.Comma

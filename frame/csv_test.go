@@ -143,6 +143,8 @@ func TestReadCSVParsing(t *testing.T) {
 			MustNew(NewCategoricalFromStrings("a", []string{"x,1", "line1\nline2"}), NewCategoricalFromStrings("b", []string{`say "hi"`, "z"}))},
 		{"CRLF", "a,b\r\n1,x\r\n2,y\r\n", ReadOptions{},
 			MustNew(NewNumeric("a", []float64{1, 2}), NewCategoricalFromStrings("b", []string{"x", "y"}))},
+		{"CR only (classic Mac OS)", "a,b\r1,x\r\"2\",y\r", ReadOptions{},
+			MustNew(NewNumeric("a", []float64{1, 2}), NewCategoricalFromStrings("b", []string{"x", "y"}))},
 		{"BOM", "\uFEFFa,b\n1,x\n", ReadOptions{},
 			MustNew(NewNumeric("a", []float64{1}), NewCategoricalFromStrings("b", []string{"x"}))},
 		{"quoted header", "\"a\",\"b c\"\n1,2\n", ReadOptions{},

@@ -33,6 +33,11 @@ Suites: ` + strings.Join(suiteNames(), ", "),
 			if !ok {
 				return usagef("bench: unknown suite %q (known: %s)", args[0], strings.Join(suiteNames(), ", "))
 			}
+			// Fewer rows leave a test part (20%) too small to score, and
+			// timings of nothing.
+			if rows != 0 && rows < 100 {
+				return usagef("bench: --rows %d: at least 100", rows)
+			}
 			if rows > 0 {
 				for i := range cases {
 					cases[i].Rows = rows

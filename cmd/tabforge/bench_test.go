@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os/exec"
 	"path/filepath"
@@ -84,5 +85,22 @@ func testBenchCorpus(t *testing.T, bin string) {
 	bad, err := exec.Command(bin, "bench", "corpus", "--manifest", testdata("corpus/MANIFEST.csv"), "--variant", `x=--set "open`).CombinedOutput()
 	if err == nil || !strings.Contains(string(bad), "unclosed") {
 		t.Errorf("bench corpus with a bad variant: %v\n%s; want a usage error naming the unclosed quote", err, bad)
+	}
+}
+
+// TestBenchUsage: a suite run that could only print NaN timings is
+// refused before any data is generated.
+func TestBenchUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bench", "trees", "--rows", "1"}, "at least 100"},
+		{[]string{"bench", "nosuch"}, "unknown suite"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(t.Context(), tc.args, &out, &errb); code != 2 || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", tc.args, code, errb.String(), tc.want)
+		}
 	}
 }

@@ -72,11 +72,33 @@ port, read-only unless --admin-token is set.`,
 	return cmd
 }
 
+// checkLimits refuses request limits that would silently mean the
+// library's defaults: serve.Options reads 0 or less as "default".
+func checkLimits(o *serve.Options) error {
+	for _, l := range []struct {
+		flag string
+		v    int64
+		min  int64
+	}{{"--max-body", o.MaxBodyBytes, 1}, {"--max-rows", int64(o.MaxRows), 1}, {"--max-concurrent", int64(o.MaxConcurrent), 0},
+		{"--request-timeout", int64(o.RequestTimeout), 1}, {"--poll", int64(o.PollInterval), 1}, {"--drain-timeout", int64(o.DrainTimeout), 1}} {
+		if l.v < l.min && l.min > 0 {
+			return usagef("serve: %s must be positive", l.flag)
+		}
+		if l.v < l.min {
+			return usagef("serve: %s must not be negative (0 means 4 per CPU)", l.flag)
+		}
+	}
+	return nil
+}
+
 // runServe is the serve command's run, apart from its flag declarations:
 // it completes o with what the flags do not give (the environment's admin
 // token, the logger, the prediction log, the dashboard), opens the store
 // and registry, and serves on addr until cmd's context ends.
 func (a *app) runServe(cmd *cobra.Command, o *serve.Options, addr, logPath string, withUI bool, gcPercent int) error {
+	if err := checkLimits(o); err != nil {
+		return err
+	}
 	setGCPercent(cmd.Flags(), gcPercent)
 	if o.AdminToken == "" {
 		o.AdminToken = os.Getenv(config.EnvAdminToken)

@@ -165,3 +165,23 @@ func startServe(t *testing.T, bin string, args ...string) (*exec.Cmd, string) {
 	}
 	return cmd, strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
 }
+
+// TestServeLimitFlags: a limit given as zero or less is refused, not read
+// as the library's "use the default".
+func TestServeLimitFlags(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--max-rows", "0"}, "--max-rows must be positive"},
+		{[]string{"--max-body", "-1"}, "--max-body must be positive"},
+		{[]string{"--max-concurrent", "-1"}, "--max-concurrent must not be negative"},
+		{[]string{"--request-timeout", "0s"}, "--request-timeout must be positive"},
+	} {
+		code, _, errs := cli(t, dir, append([]string{"serve"}, tc.args...)...)
+		if code != 2 || !strings.Contains(errs, tc.want) {
+			t.Errorf("serve %v: exit %d, %q; want 2 and %q", tc.args, code, errs, tc.want)
+		}
+	}
+}
