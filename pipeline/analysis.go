@@ -319,9 +319,7 @@ func ReportData(res *Result) *report.Data {
 	for _, s := range res.Segments {
 		d.Segments = append(d.Segments, report.Segment{Segment: s.Segment, Rows: s.Rows, Test: s.Test})
 	}
-	for _, g := range res.Gates {
-		d.Gates = append(d.Gates, report.Gate{Name: g.Name, Metric: g.Metric, Threshold: g.Threshold, Value: g.Value, Passed: g.Passed})
-	}
+	d.Gates = append(d.Gates, res.Gates...)
 	if c := res.Cache; c != nil {
 		d.Cache = &report.Cache{Hits: c.Hits, Misses: c.Misses}
 	}

@@ -291,10 +291,7 @@ func reportRun(ctx context.Context, cfg *config.Config, o Options, res *Result, 
 	}
 	describeRun(a.Data, cfg, p)
 	res.Gates = append(res.Gates, a.RuleGates()...)
-	a.Data.Gates = a.Data.Gates[:0]
-	for _, g := range res.Gates {
-		a.Data.Gates = append(a.Data.Gates, report.Gate{Name: g.Name, Metric: g.Metric, Threshold: g.Threshold, Value: g.Value, Passed: g.Passed})
-	}
+	a.Data.Gates = append(a.Data.Gates[:0], res.Gates...)
 	a.Data.Deployable = res.Gates.Passed()
 	res.Timings["report"] = since(t0)
 	dir := filepath.Join(cfg.Out, res.RunID, "report")

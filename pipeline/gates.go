@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -100,44 +99,7 @@ func singleRowLatency(pred *Predictor, x *frame.Frame, rows []int) (time.Duratio
 func ms(d time.Duration) float64 { return round(d.Seconds()*1000, 4) }
 
 // Gate is one production quality check on the best model's test metrics.
-type Gate struct {
-	Name      string  `json:"name"`
-	Metric    string  `json:"metric"`
-	Threshold float64 `json:"threshold"`
-	Value     float64 `json:"value"`
-	Passed    bool    `json:"passed"`
-	// Max means Value must not exceed Threshold (latency); otherwise it
-	// must reach it.
-	Max bool `json:"max,omitempty"`
-	// Detail, when set, describes the outcome in words (business rules)
-	// and is what Failures reports.
-	Detail string `json:"detail,omitempty"`
-}
-
-// MarshalJSON writes an undefined Value (the metric of a single test
-// row, say) as null.
-func (g Gate) MarshalJSON() ([]byte, error) {
-	type plain Gate
-	return json.Marshal(struct {
-		plain
-		Value *float64 `json:"value"`
-	}{plain(g), eval.JSONValue(g.Value)})
-}
-
-// UnmarshalJSON reads what MarshalJSON writes: a null Value is NaN.
-func (g *Gate) UnmarshalJSON(b []byte) error {
-	type plain Gate
-	var v struct {
-		plain
-		Value *float64 `json:"value"`
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*g = Gate(v.plain)
-	g.Value = eval.FromJSONValue(v.Value)
-	return nil
-}
+type Gate = eval.Gate
 
 // Gates are the quality checks of a run.
 type Gates []Gate

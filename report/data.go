@@ -15,8 +15,6 @@
 package report
 
 import (
-	"encoding/json"
-
 	"github.com/tabforge/tabforge/eval"
 )
 
@@ -218,23 +216,7 @@ type FeatureResiduals struct {
 }
 
 // Gate is one quality gate's outcome.
-type Gate struct {
-	Name      string  `json:"name"`
-	Metric    string  `json:"metric"`
-	Threshold float64 `json:"threshold"`
-	Value     float64 `json:"value"`
-	Passed    bool    `json:"passed"`
-}
-
-// MarshalJSON writes an undefined Value (the metric of a single test
-// row, say) as null.
-func (g Gate) MarshalJSON() ([]byte, error) {
-	type plain Gate
-	return json.Marshal(struct {
-		plain
-		Value *float64 `json:"value"`
-	}{plain(g), eval.JSONValue(g.Value)})
-}
+type Gate = eval.Gate
 
 // Cache counts cache lookups.
 type Cache struct {
