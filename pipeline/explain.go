@@ -197,7 +197,11 @@ func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions
 	sub := in.X.TakeRows(rows)
 	for i, x := range sub.Data {
 		if math.IsInf(x, 0) {
-			return nil, fmt.Errorf("explain: %w", &NonFiniteError{Row: rows[i/sub.Cols], Value: x, Feature: in.FeatureNames[i%sub.Cols]})
+			name := fmt.Sprintf("column %d", i%sub.Cols)
+			if i%sub.Cols < len(in.FeatureNames) {
+				name = in.FeatureNames[i%sub.Cols]
+			}
+			return nil, fmt.Errorf("explain: %w", &NonFiniteError{Row: rows[i/sub.Cols], Value: x, Feature: name})
 		}
 	}
 	var v *explain.Values
