@@ -110,16 +110,45 @@ func Collect(ctx context.Context, env Env, p Policy) (*Report, error) {
 	return rep, nil
 }
 
+// runByPrefix finds the run whose id is id or starts with it; a prefix
+// that fits several runs is an error, as everywhere else a run is named:
+// removing the newest of them would delete a run nobody named.
+func runByPrefix(runs []*store.Run, id string) (*store.Run, error) {
+	if id == "" {
+		return nil, fmt.Errorf("empty run id")
+	}
+	var found *store.Run
+	for _, r := range runs {
+		if r.ID == id {
+			return r, nil
+		}
+		if strings.HasPrefix(r.ID, id) {
+			if found != nil {
+				return nil, fmt.Errorf("run id prefix %q is ambiguous (%s, %s, ...)", id, found.ID, r.ID)
+			}
+			found = r
+		}
+	}
+	if found == nil {
+		return nil, fmt.Errorf("run %s: %w", id, store.ErrNotFound)
+	}
+	return found, nil
+}
+
 // selectRuns picks the runs to remove and records why others are kept.
 func selectRuns(runs []*store.Run, p Policy, lineage map[string]string, rep *Report) ([]*store.Run, error) {
 	var out []*store.Run
 	if len(p.Runs) > 0 {
+		picked := make(map[string]bool)
 		for _, id := range p.Runs {
-			i := slices.IndexFunc(runs, func(r *store.Run) bool { return r.ID == id || strings.HasPrefix(r.ID, id) })
-			if i < 0 {
-				return nil, fmt.Errorf("run %s: %w", id, store.ErrNotFound)
+			r, err := runByPrefix(runs, id)
+			if err != nil {
+				return nil, err
 			}
-			r := runs[i]
+			if picked[r.ID] {
+				continue
+			}
+			picked[r.ID] = true
 			if why := lineage[r.ID]; why != "" {
 				return nil, fmt.Errorf("run %s %s: %w; demote or re-alias it first", r.ID, why, registry.ErrProtected)
 			}

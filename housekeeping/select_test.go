@@ -32,6 +32,7 @@ func TestSelectRuns(t *testing.T) {
 		{"both rules", Policy{KeepLast: 3, OlderThan: 5 * day}, []string{"r2"}},
 		{"keep last 1 spares the running run", Policy{KeepLast: 1}, []string{"r3", "r2"}},
 		{"named runs", Policy{Runs: []string{"r3", "r2"}}, []string{"r3", "r2"}},
+		{"a run named twice is removed once", Policy{Runs: []string{"r3", "r3"}}, []string{"r3"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,7 +51,9 @@ func TestSelectRuns(t *testing.T) {
 			}
 		})
 	}
-	for _, id := range []string{"r1", "r4", "nope"} {
+	// Protected, running, unknown, ambiguous ("r" fits every run) or
+	// empty: nothing is removed.
+	for _, id := range []string{"r1", "r4", "nope", "r", ""} {
 		if _, err := selectRuns(runs, Policy{Runs: []string{id}, Now: now}, lineage, &Report{}); err == nil {
 			t.Errorf("removing %s by name was accepted", id)
 		}
