@@ -268,7 +268,13 @@ func (b *backtester) step(ctx context.Context, k int, p period, held int, tc *fr
 		if d.Trigger != "" {
 			reason = d.Trigger + "; " + reason
 		}
-		defer func() { st[1].Periods[k].Decision, st[1].Periods[k].Reason = d.Decision, reason }()
+		defer func() {
+			// score adds period k; when scoring failed there is none, and
+			// its error is the one to report.
+			if k < len(st[1].Periods) {
+				st[1].Periods[k].Decision, st[1].Periods[k].Reason = d.Decision, reason
+			}
+		}()
 		if b.queued {
 			return b.score(ctx, p, test, b.static, nil)
 		}

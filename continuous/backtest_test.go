@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -90,5 +91,36 @@ func TestBacktestMaxAge(t *testing.T) {
 	cont := r.Strategies[1]
 	if cont.Trainings != 2 || cont.Periods[1].Decision != Keep || cont.Periods[2].Decision != Keep || !strings.Contains(cont.Periods[3].Reason, "max age 2") {
 		t.Errorf("continuous with max age 2 = %+v; want a challenger in the fourth period only", cont)
+	}
+}
+
+// TestBacktestPeriodWithoutTargets: a period whose targets are all
+// missing fails the backtest with the reason, not a crash while its
+// decision is recorded.
+func TestBacktestPeriodWithoutTargets(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("..", "testdata", "txhousing.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(src)), "\n")
+	header := strings.Split(lines[0], ",")
+	target := slices.Index(header, `"median"`)
+	for i, l := range lines[1:] {
+		if strings.Contains(l, `"2010-02-`) { // the second period has no targets
+			cells := strings.Split(l, ",")
+			cells[target] = "NA"
+			lines[i+1] = strings.Join(cells, ",")
+		}
+	}
+	data := filepath.Join(t.TempDir(), "tx.csv")
+	if err := os.WriteFile(data, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.TimeColumn = data, "median", "date"
+	cfg.Drop, cfg.Models, cfg.CVFolds = []string{"volume"}, []string{"ridge"}, 0
+	_, err = Backtest(context.Background(), cfg, BacktestOptions{Every: "month", Start: "2010-01-01", Periods: 2, Dir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "2010-02-01") || !strings.Contains(err.Error(), "no values") {
+		t.Errorf("backtest with a period of missing targets: %v; want its period and reason", err)
 	}
 }
