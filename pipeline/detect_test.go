@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/tabforge/tabforge/frame"
@@ -29,5 +30,20 @@ func TestDetectTaskNumeric(t *testing.T) {
 				t.Errorf("detectTask = %v, %v; want %v", got, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestTargetRefused: targets no task can learn, or not the task asked
+// for, are refused with a reason before any training.
+func TestTargetRefused(t *testing.T) {
+	when := &frame.Column{Name: "when", Kind: frame.Datetime, Num: []float64{1e9, 2e9, 3e9}}
+	for _, task := range []string{"auto", "regression", "binary", "multiclass"} {
+		if _, err := detectTask(when, task); err == nil || !strings.Contains(err.Error(), "datetime") {
+			t.Errorf("datetime target, task %s: %v; want refused", task, err)
+		}
+	}
+	two := frame.NewCategoricalFromStrings("y", []string{"a", "b", "a"})
+	if _, _, err := codeTarget(two, model.Multiclass, ""); err == nil || !strings.Contains(err.Error(), "--task binary") {
+		t.Errorf("two classes as multiclass: %v; want a pointer to --task binary", err)
 	}
 }

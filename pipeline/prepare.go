@@ -56,6 +56,9 @@ func prepare(f *frame.Frame, cfg *config.Config, log *slog.Logger) (*prepared, e
 // it holds exactly two whole values (0/1, 1/2): a flag, as AutoGluon and
 // H2O read it.
 func detectTask(c *frame.Column, want string) (model.Task, error) {
+	if c.Kind == frame.Datetime {
+		return "", fmt.Errorf("target column %q is a %s column; cannot learn it", c.Name, c.Kind)
+	}
 	if want != "" && want != "auto" {
 		t, err := model.ParseTask(want)
 		if err != nil {
@@ -137,6 +140,11 @@ func codeTarget(c *frame.Column, task model.Task, positive string) ([]float64, [
 		classes = append(classes, l)
 	}
 	sort.Strings(classes)
+	if task == model.Multiclass && len(classes) == 2 {
+		// Multiclass models of two classes would write one probability
+		// per class where every binary metric and predictor reads one.
+		return nil, nil, fmt.Errorf("target column %q has 2 classes; use --task binary", c.Name)
+	}
 	if task == model.Binary {
 		if len(classes) > 2 {
 			return nil, nil, fmt.Errorf("target column %q has %d classes; binary needs 2 (use --task multiclass)", c.Name, len(classes))
