@@ -145,6 +145,30 @@ func DefaultPolicy() Policy {
 	return Policy{Holdout: 0.2, OnDemand: true, Decay: 0.05, MaxAge: 1, Refresh: 0.1, TieWins: 0.05, OnDrift: true, RefreshOrTrain: true}
 }
 
+// Check reports a policy value out of its range: shares outside [0, 1)
+// or [0, 1], negative margins, decay, age or refresh, and NaN anywhere.
+// Zero values mean the defaults or "off", as the fields say.
+func (p Policy) Check() error {
+	for _, v := range []struct {
+		name     string
+		value    float64
+		max      float64
+		maxIsOut bool
+	}{
+		{"holdout", p.Holdout, 1, true}, {"decay", p.Decay, math.Inf(1), false},
+		{"min-absolute", p.MinAbsolute, math.Inf(1), false}, {"min-relative", p.MinRelative, math.Inf(1), false},
+		{"min-wins", p.MinWins, 1, false}, {"tie-wins", p.TieWins, 1, false}, {"refresh", p.Refresh, math.Inf(1), false},
+	} {
+		if math.IsNaN(v.value) || v.value < 0 || v.value > v.max || (v.maxIsOut && v.value == v.max) {
+			return fmt.Errorf("policy: %s %v is out of range", v.name, v.value)
+		}
+	}
+	if p.MaxAge < 0 || p.HoldoutRows < 0 {
+		return fmt.Errorf("policy: max-age %d and holdout rows %d must not be negative", p.MaxAge, p.HoldoutRows)
+	}
+	return nil
+}
+
 // The policy's rules named in a decision's reason when they decide it;
 // the names are those of the command-line flags that set them.
 const (
@@ -215,6 +239,9 @@ const (
 // scores it on the same rows, and promotes it when it wins by the
 // policy's margins.
 func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Decision, error) {
+	if err := pol.Check(); err != nil {
+		return nil, fmt.Errorf("retrain %s: %w", name, err)
+	}
 	champ, err := env.Registry.Production(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("retrain %s: %w", name, err)
@@ -247,6 +274,10 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 	champOut, err := scoreOn(champP, data, readOptions(cfg), holdout, d.Metric, &d.ChampionScore)
 	if err != nil {
 		return nil, fmt.Errorf("retrain %s: champion: %w", name, err)
+	}
+	if math.IsNaN(d.ChampionScore) {
+		// No decision can rest on it: nothing is recorded.
+		return nil, fmt.Errorf("retrain %s: the champion's %s on the newest %d rows is undefined (one row, or one class); hold out more rows (--holdout) or retrain on more data", name, d.Metric, d.HoldoutRows)
 	}
 	if pol.OnDemand {
 		if out, done, err := onDemand(ctx, env, name, champ, champP, cfg, x, data, holdout, hash, pol, d); done {

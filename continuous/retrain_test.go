@@ -124,6 +124,24 @@ func TestRetrain(t *testing.T) {
 		t.Fatalf("retrain on the champion's data = %+v, %v; want keep, no new data", d, err)
 	}
 
+	// Three rows hold out one: its R² is undefined, and no decision is
+	// made or recorded on it.
+	lines, err := os.ReadFile(after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	three := filepath.Join(t.TempDir(), "three.csv")
+	if err := os.WriteFile(three, []byte(strings.Join(strings.SplitAfterN(string(lines), "\n", 5)[:4], "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before3, _ := reg.History(ctx, "sales")
+	if d, err := Retrain(ctx, env, "sales", three, Policy{}); err == nil || !strings.Contains(err.Error(), "undefined") {
+		t.Errorf("retrain on 3 rows = %+v, %v; want an undefined-score error", d, err)
+	}
+	if after3, _ := reg.History(ctx, "sales"); len(after3) != len(before3) {
+		t.Errorf("history grew from %d to %d events on an undefined score", len(before3), len(after3))
+	}
+
 	// A weak challenger loses.
 	weak := Policy{Configure: func(c *config.Config) {
 		c.Models, c.MinR2Threshold = []string{"ridge"}, -10 // weak, but past the gates

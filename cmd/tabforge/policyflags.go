@@ -27,4 +27,13 @@ func policyFlags(cmd *cobra.Command, pol *continuous.Policy, holdout bool) {
 	f.Float64Var(&pol.MinWins, "min-wins", def.MinWins, "least share of paired bootstrap resamples of the newest rows the challenger must win, e.g. 0.9")
 	f.Float64Var(&pol.TieWins, "tie-wins", def.TieWins, "a challenger below the champion that wins this share of the paired resamples ties it, and is promoted as it learnt the newest rows (0 = exact ties only)")
 	f.BoolVar(&pol.KeepHoldout, "keep-holdout", def.KeepHoldout, "leave the held-out newest rows out of a promoted challenger (default: refit it on all rows)")
+	cmd.PreRunE = func(*cobra.Command, []string) error {
+		if holdout && pol.Holdout == 0 {
+			return usagef("--holdout 0 scores on no rows; give a share in (0, 1)")
+		}
+		if err := pol.Check(); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -24,6 +26,23 @@ func TestPolicyFlagsShared(t *testing.T) {
 			if w, ok := want[n]; ok && f.DefValue != w {
 				t.Errorf("%s --%s defaults to %s; want %s, as the backtest measured", cmd.Name(), n, f.DefValue, w)
 			}
+		}
+	}
+}
+
+// TestPolicyFlagsChecked: values out of range are usage errors before
+// any data is read, not silently replaced by the defaults.
+func TestPolicyFlagsChecked(t *testing.T) {
+	for _, args := range [][]string{
+		{"retrain", "--name", "x", "--data", "x.csv", "--holdout", "0"},
+		{"retrain", "--name", "x", "--data", "x.csv", "--holdout", "1.5"},
+		{"retrain", "--name", "x", "--data", "x.csv", "--min-wins", "2"},
+		{"watch", "--name", "x", "--dir", ".", "--decay", "NaN"},
+		{"backtest", "--data", "x.csv", "--target", "y", "--tie-wins", "-0.1"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(t.Context(), args, &out, &errb); code != 2 || !strings.Contains(errb.String(), "range") && !strings.Contains(errb.String(), "--holdout 0") {
+			t.Errorf("%v: exit %d, %q; want a usage error", args, code, errb.String())
 		}
 	}
 }
