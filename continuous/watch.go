@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
 )
 
@@ -77,12 +78,20 @@ func Watch(ctx context.Context, env Env, state store.Records, o WatchOptions) er
 // is done: a file handled is never handled again, a copy or a renamed
 // file neither, a file rewritten with new content is new. A file the
 // retrain fails on is recorded with decision "error" (its content will
-// not get better by trying again); a cancelled ctx or an unavailable
-// store stops the scan without recording the file at hand. It returns the files handled now.
+// not get better by trying again); a cancelled ctx, an unavailable
+// store or a name without a production version stops the scan without
+// recording the file at hand. It returns the files handled now.
 func WatchOnce(ctx context.Context, env Env, state store.Records, o WatchOptions) ([]Handled, error) {
 	files, settling, err := dataFiles(o.Dir, o.Settle)
 	if err != nil {
 		return nil, err
+	}
+	if len(files) > 0 {
+		// A wrong name, or one without a champion yet, is the watcher's
+		// mistake, not the files': none is marked handled.
+		if _, err := env.Registry.Production(ctx, o.Name); err != nil {
+			return nil, fmt.Errorf("watch %s: %w", o.Name, err)
+		}
 	}
 	if o.Logger != nil {
 		// Said, not skipped silently: a file copied in just before a
@@ -108,7 +117,7 @@ func WatchOnce(ctx context.Context, env Env, state store.Records, o WatchOptions
 		switch {
 		case ctx.Err() != nil:
 			return done, ctx.Err()
-		case errors.Is(err, store.ErrUnavailable):
+		case errors.Is(err, store.ErrUnavailable), errors.Is(err, registry.ErrNoProduction):
 			return done, fmt.Errorf("watch: %s: %w", path, err) // try again next time
 		case err != nil:
 			h.Decision, h.Reason = "error", err.Error()

@@ -30,6 +30,13 @@ func TestWatchOnce(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not data"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A misspelt name marks no file handled.
+	if got, err := WatchOnce(ctx, env, state, WatchOptions{Name: "slaes", Dir: dir}); err == nil || len(got) != 0 {
+		t.Errorf("scan for an unknown name = %v, %v; want an error and nothing handled", got, err)
+	}
+	if all, err := Watched(ctx, state, "slaes"); err != nil || len(all) != 0 {
+		t.Errorf("unknown name: %d versions recorded, %v; want none", len(all), err)
+	}
 	o := WatchOptions{Name: "sales", Dir: dir}
 	got, err := WatchOnce(ctx, env, state, o)
 	if err != nil {
