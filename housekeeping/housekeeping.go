@@ -124,7 +124,7 @@ func runByPrefix(runs []*store.Run, id string) (*store.Run, error) {
 		}
 		if strings.HasPrefix(r.ID, id) {
 			if found != nil {
-				return nil, fmt.Errorf("run id prefix %q is ambiguous (%s, %s, ...)", id, found.ID, r.ID)
+				return nil, fmt.Errorf("%w %q (%s, %s, ...)", store.ErrAmbiguous, id, found.ID, r.ID)
 			}
 			found = r
 		}

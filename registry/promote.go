@@ -72,7 +72,7 @@ func (r *Registry) Promote(ctx context.Context, ref string, stage Stage, o Promo
 			return nil, nil
 		}
 		if prod.Version == m.Version {
-			return nil, fmt.Errorf("registry: promote %s to staging: it is %s's production version (promote another version or roll back first)", m.Version, m.Name)
+			return nil, fmt.Errorf("registry: promote %s to staging: it is %s's %w", m.Version, m.Name, ErrInProduction)
 		}
 		nr.Staging = slot{Version: m.Version, Since: r.now().UTC()}
 		e.Replaced = stg.Version
@@ -81,7 +81,7 @@ func (r *Registry) Promote(ctx context.Context, ref string, stage Stage, o Promo
 			return nil, nil
 		}
 		if prod.Version == m.Version {
-			return nil, fmt.Errorf("registry: archive %s: it is %s's production version (promote another version or roll back first)", m.Version, m.Name)
+			return nil, fmt.Errorf("registry: archive %s: it is %s's %w", m.Version, m.Name, ErrInProduction)
 		}
 		if stg.Version == m.Version {
 			nr.Staging = slot{}

@@ -98,6 +98,9 @@ var (
 	ErrUnknownName = errors.New("unknown model name")
 	// ErrUnknownAlias reports an alias a name does not have.
 	ErrUnknownAlias = errors.New("unknown alias")
+	// ErrInProduction refuses to move a name's production version to
+	// staging or archived: the name would be left without one.
+	ErrInProduction = errors.New("production version (promote another version or roll back first)")
 )
 
 // Identity is what determines a model version: the same data, config, seed

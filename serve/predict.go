@@ -40,7 +40,7 @@ type apiError struct {
 }
 
 func (s *Server) fail(w http.ResponseWriter, c *call, status int, msg string, report *pipeline.InputReport) {
-	code := map[int]string{400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "RESOURCE_DOES_NOT_EXIST", 413: "REQUEST_LIMIT_EXCEEDED",
+	code := map[int]string{400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "RESOURCE_DOES_NOT_EXIST", 409: "INVALID_STATE", 413: "REQUEST_LIMIT_EXCEEDED",
 		429: "REQUEST_LIMIT_EXCEEDED", 503: "TEMPORARILY_UNAVAILABLE"}[status]
 	if code == "" {
 		code = "INTERNAL_ERROR"

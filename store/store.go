@@ -64,6 +64,9 @@ type Run struct {
 // ErrNotFound reports an unknown record.
 var ErrNotFound = errors.New("not found")
 
+// ErrAmbiguous reports a run id prefix that several runs start with.
+var ErrAmbiguous = errors.New("ambiguous run id prefix")
+
 // Runs is the part of a store that records runs.
 type Runs interface {
 	// PutRun inserts or replaces the run with r.ID.

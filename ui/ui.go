@@ -168,6 +168,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		code = he.code
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, registry.ErrUnknownName):
 		code = http.StatusNotFound
+	case errors.Is(err, store.ErrAmbiguous):
+		code = http.StatusBadRequest
 	}
 	if code == http.StatusInternalServerError {
 		s.o.Log.Error("ui request failed", "path", r.URL.Path, "err", err)

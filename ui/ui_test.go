@@ -61,6 +61,8 @@ func TestPages(t *testing.T) {
 				{"/?sort=bogus", 400, []string{"sort key"}},
 				{"/?offset=-3", 400, nil},
 				{"/?q=" + strings.Repeat("a", 60_000), 400, []string{"at most"}}, // past SQLite's LIKE pattern limit
+				{"/runs/cmp-", 400, []string{"ambiguous"}},
+				{"/compare?runs=cmp-,cmp-a", 400, []string{"ambiguous"}},
 				{"/compare?runs=cmp-a", 400, []string{"2 to 8"}},
 			}
 			for _, tt := range tests {
@@ -190,6 +192,9 @@ func TestPromoteNeedsToken(t *testing.T) {
 		{admin.URL, promote, url.Values{"stage": {"production"}, "token": {"s3cret"}}, 400},
 		{admin.URL, promote, url.Values{"stage": {"moon"}, "token": {"s3cret"}, "confirm": {"yes"}}, 400},
 		{admin.URL, "/names/churn/rollback", ok, 409}, // v1 has no previous production version
+		// v1 is production: it cannot go to staging or the archive.
+		{admin.URL, "/models/" + f.v1 + "/promote", url.Values{"stage": {"staging"}, "token": {"s3cret"}, "confirm": {"yes"}}, 409},
+		{admin.URL, "/models/" + f.v1 + "/promote", url.Values{"stage": {"archived"}, "token": {"s3cret"}, "confirm": {"yes"}}, 409},
 	}
 	for _, tt := range refused {
 		if code := post(tt.base, tt.path, tt.form); code != tt.code {

@@ -376,7 +376,7 @@ func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, error) {
 	case len(ids) == 0:
 		return nil, fmt.Errorf("run %s: %w", id, store.ErrNotFound)
 	case len(ids) > 1 && ids[0] != id:
-		return nil, fmt.Errorf("run id prefix %q is ambiguous", id)
+		return nil, fmt.Errorf("%w %q", store.ErrAmbiguous, id)
 	}
 	runs, err := s.loadRuns(ctx, ids[:1])
 	if err != nil {

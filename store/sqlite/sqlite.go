@@ -238,7 +238,7 @@ func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, error) {
 	case len(found) == 0:
 		return nil, fmt.Errorf("run %s: %w", id, store.ErrNotFound)
 	case len(found) > 1 && found[0].ID != id && found[1].ID != id:
-		return nil, fmt.Errorf("run id prefix %q is ambiguous", id)
+		return nil, fmt.Errorf("%w %q", store.ErrAmbiguous, id)
 	case len(found) > 1 && found[1].ID == id:
 		return found[1], nil
 	}
