@@ -50,6 +50,7 @@ const maxPrevious = 100
 var (
 	nameRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 	aliasRE = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
+	hexRE   = regexp.MustCompile(`^[0-9a-f]+$`)
 )
 
 // CheckName reports whether name can be a registered model name: 1 to 128
@@ -67,7 +68,8 @@ func CheckName(name string) error {
 const Latest = "latest"
 
 // CheckAlias reports whether a can be an alias: lower-case letters,
-// digits, '_' and '-', and neither a stage name nor "latest".
+// digits, '_' and '-', and neither a stage name nor "latest" nor hex
+// digits alone, which read as a version id (prefix) in a route.
 func CheckAlias(a string) error {
 	if !aliasRE.MatchString(a) {
 		return fmt.Errorf("registry: alias %q: want 1-64 lower-case letters, digits, '_' or '-'", a)
@@ -78,6 +80,9 @@ func CheckAlias(a string) error {
 	}
 	if a == Latest {
 		return fmt.Errorf("registry: alias %q is reserved: NAME@latest is always the newest version", a)
+	}
+	if hexRE.MatchString(a) {
+		return fmt.Errorf("registry: alias %q holds only hex digits, as a version id does; add a letter beyond a-f", a)
 	}
 	return nil
 }

@@ -150,6 +150,7 @@ func TestAliases(t *testing.T) {
 		{"stage name", func() (*Event, error) { return r.SetAlias(ctx, "house", "production", h1, PromoteOptions{}) }, "is a stage name", false, h2, h2},
 		{"latest is reserved", func() (*Event, error) { return r.SetAlias(ctx, "house", "latest", h1, PromoteOptions{}) }, "reserved", false, h2, h2},
 		{"upper case", func() (*Event, error) { return r.SetAlias(ctx, "house", "Champion", h1, PromoteOptions{}) }, "lower-case", false, h2, h2},
+		{"a version id", func() (*Event, error) { return r.SetAlias(ctx, "house", h2[:8], h1, PromoteOptions{}) }, "hex digits", false, h2, h2},
 		{"unknown name", func() (*Event, error) { return r.SetAlias(ctx, "prices", "champion", h1, PromoteOptions{}) }, "unknown model name", false, h2, h2},
 		{"remove challenger", func() (*Event, error) { return r.RemoveAlias(ctx, "house", "challenger", PromoteOptions{}) }, "", true, h2, ""},
 		{"remove it again", func() (*Event, error) { return r.RemoveAlias(ctx, "house", "challenger", PromoteOptions{}) }, "unknown alias", false, h2, ""},
