@@ -451,7 +451,7 @@ func matrices(ctx context.Context, fam model.Family, p *prepared, train, evalRow
 	if err != nil {
 		return nil, nil, err
 	}
-	spec := features.DesignSpec{OneHot: fam.Input.OneHot, Scale: fam.Input.Scale, Missing: fam.Input.Missing}
+	spec := designSpec(fam)
 	design, err := features.FitDesign(ctx, xtr, spec)
 	if err != nil {
 		return nil, nil, fmt.Errorf("preprocessing: %w", err)

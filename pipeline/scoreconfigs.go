@@ -9,7 +9,6 @@ import (
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/eval"
-	"github.com/tabforge/tabforge/features"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
 )
@@ -65,7 +64,7 @@ func ScoreConfigs(ctx context.Context, f *frame.Frame, cfg *config.Config, confi
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s %v: %w", c.Family, c.Params, err)
 		}
-		spec := features.DesignSpec{OneHot: fam.Input.OneHot, Scale: fam.Input.Scale, Missing: fam.Input.Missing}
+		spec := designSpec(fam)
 		cv, err := crossValidate(ctx, l, spec, p, workers, nil)
 		if err != nil {
 			if ctx.Err() != nil {
