@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -381,6 +382,9 @@ func rollbackName(ctx context.Context, reg *registry.Registry, args []string) (s
 	}
 	// A version is a guard: it must be the one being rolled back.
 	want, err := reg.Resolve(ctx, args[0])
+	if errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("rollback: %q is neither a model name (%s) nor a model version: %w", args[0], strings.Join(names, ", "), registry.ErrUnknownName)
+	}
 	if err != nil {
 		return "", err
 	}

@@ -110,6 +110,7 @@ func TestModelsLifecycle(t *testing.T) {
 		{[]string{"models", "promote", vbad, "--stage", "production", "--force"}, 0, "forced past failed quality gates"},
 		{[]string{"models", "rollback", vbad}, 0, "rolled back production to " + v1},
 		{[]string{"models", "show", "nosuchversion"}, 1, "not found"},
+		{[]string{"models", "rollback", "nosuch"}, 1, "neither a model name"},
 		{[]string{"models", "verify"}, 0, v1 + " ok: ridge model"},
 	}
 	runSteps(t, func(args ...string) (int, string, string) { return cli(t, dir, args...) }, steps)
