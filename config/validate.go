@@ -177,6 +177,11 @@ func (c *Config) checkRules(p *problems) {
 			}
 		}
 	}
+	for _, k := range []struct{ key, col string }{{"segment_column", c.SegmentColumn}, {"segment_by", c.SegmentBy}} {
+		if k.col != "" && slices.Contains(c.Drop, k.col) {
+			p.bad(k.key, "%q is also in drop; a dropped column cannot split the data", k.col)
+		}
+	}
 	if c.AsOf != "" {
 		if _, err := ParseDate(c.AsOf); err != nil {
 			p.bad("as_of", "%v", err)

@@ -40,6 +40,7 @@ func TestValidate(t *testing.T) {
 		{"drop empty", func(c *Config) { c.Drop = []string{"a", " "} }, `drop: element 1 is empty`},
 		{"models twice", func(c *Config) { c.Models = []string{"gbdt", "gbdt"} }, `models: "gbdt" appears twice`},
 		{"drop target", func(c *Config) { c.Target, c.Drop = "y", []string{"y"} }, `drop: contains the target "y"`},
+		{"drop segment column", func(c *Config) { c.SegmentColumn, c.Drop = "city", []string{"city"} }, `segment_column: "city" is also in drop; a dropped column cannot split the data`},
 		{"time column target", func(c *Config) { c.Target, c.TimeColumn = "y", "y" }, `time_column: "y" is the target`},
 		{"as_of date", func(c *Config) { c.AsOf, c.TimeColumn = "last year", "date" },
 			`as_of: "last year" is not a date (YYYY-MM-DD or RFC 3339)`},
