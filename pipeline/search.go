@@ -213,6 +213,11 @@ func (s *searcher) evaluate(ctx context.Context, t *tune.Trial, l model.Learner,
 		if errors.Is(err, tune.ErrPruned) {
 			return 0, tune.ErrPruned
 		}
+		// The study records the trial as failed and goes on; the log
+		// says why (a worker that died with its unit, say).
+		if ctx.Err() == nil {
+			s.log.Warn("trial failed", "trial", t.Number(), "err", err)
+		}
 		return 0, err
 	}
 	v, ok := cv.mean[s.metric]
