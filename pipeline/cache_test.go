@@ -3,13 +3,11 @@ package pipeline
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/store/cache"
-	"github.com/tabforge/tabforge/store/sqlite"
 )
 
 // TestStepCache runs txhousing four times against one SQLite store and
@@ -20,11 +18,7 @@ import (
 // gate threshold recomputes no candidate, only the analysis.
 func TestStepCache(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := tempStore(t)
 	base := txhousingConfig(t)
 	base.SegmentColumn, base.EnableAdvancedFeatures = "city", true
 	base.Models, base.CVFolds = []string{"ridge", "tree"}, 3

@@ -14,7 +14,6 @@ import (
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/store"
-	"github.com/tabforge/tabforge/store/sqlite"
 )
 
 // rebuildingExecutor runs every unit the way a worker process does: from
@@ -100,11 +99,7 @@ func TestUnitRunnerRebuildsFolds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tf.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
+			st := tempStore(t)
 			cfg := config.Default()
 			cfg.CVFolds, cfg.Out, cfg.Cache, cfg.ForceProductionQuality = 3, t.TempDir(), false, false
 			tt.set(cfg)
@@ -152,11 +147,7 @@ func TestUnitRunnerRebuildsFolds(t *testing.T) {
 // error naming the cause, not a different result.
 func TestUnitRunnerRejects(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := tempStore(t)
 	u := &UnitRunner{Runs: st}
 	tests := []struct{ kind, spec, want string }{
 		{"trial", `{}`, "unknown unit kind"},
