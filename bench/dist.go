@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tabforge/tabforge/dist"
+	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/internal/syncbuf"
 )
 
@@ -125,7 +126,7 @@ func distTrain(ctx context.Context, self, dir string, env, args []string) (DistR
 				Failed  int     `json:"failed"`
 				Study   string  `json:"study"`
 			} `json:"tuning"`
-			CV map[string]float64 `json:"cv"`
+			CV eval.Metrics `json:"cv"`
 		} `json:"leaderboard"`
 		Metric string `json:"metric"`
 	}

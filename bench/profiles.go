@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/tabforge/tabforge/eval"
 )
 
 // ProfileResult is one profile's training run, measured in its own process.
@@ -63,8 +65,8 @@ type trainResult struct {
 		Misses int64 `json:"misses"`
 	} `json:"cache"`
 	Leaderboard []struct {
-		Model string             `json:"model"`
-		Test  map[string]float64 `json:"test"`
+		Model string       `json:"model"`
+		Test  eval.Metrics `json:"test"`
 	} `json:"leaderboard"`
 }
 

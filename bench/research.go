@@ -14,6 +14,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/tabforge/tabforge/eval"
 )
 
 // ResearchCase is one dataset of the research-profile benchmark: the
@@ -223,8 +225,8 @@ func Research(ctx context.Context, self string, cases []ResearchCase, peers map[
 		var res struct {
 			Best        string `json:"best"`
 			Leaderboard []struct {
-				Model  string             `json:"model"`
-				Test   map[string]float64 `json:"test"`
+				Model  string       `json:"model"`
+				Test   eval.Metrics `json:"test"`
 				Tuning *struct {
 					Trials  int     `json:"trials"`
 					Pruned  int     `json:"pruned"`

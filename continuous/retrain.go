@@ -146,7 +146,8 @@ func DefaultPolicy() Policy {
 }
 
 // Check reports a policy value out of its range: shares outside [0, 1)
-// or [0, 1], negative margins, decay, age or refresh, and NaN anywhere.
+// or [0, 1], negative margins, decay, age or refresh, and NaN or ±Inf
+// anywhere.
 // Zero values mean the defaults or "off", as the fields say.
 func (p Policy) Check() error {
 	for _, v := range []struct {
@@ -159,7 +160,7 @@ func (p Policy) Check() error {
 		{"min-absolute", p.MinAbsolute, math.Inf(1), false}, {"min-relative", p.MinRelative, math.Inf(1), false},
 		{"min-wins", p.MinWins, 1, false}, {"tie-wins", p.TieWins, 1, false}, {"refresh", p.Refresh, math.Inf(1), false},
 	} {
-		if math.IsNaN(v.value) || v.value < 0 || v.value > v.max || (v.maxIsOut && v.value == v.max) {
+		if math.IsNaN(v.value) || math.IsInf(v.value, 0) || v.value < 0 || v.value > v.max || (v.maxIsOut && v.value == v.max) {
 			return fmt.Errorf("policy: %s %v is out of range", v.name, v.value)
 		}
 	}

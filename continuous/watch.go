@@ -56,8 +56,9 @@ type Handled struct {
 const watchKind = "watch"
 
 // Watch scans o.Dir every o.Every and retrains o.Name on each file whose
-// content was not handled before (see WatchOnce), until ctx ends; it
-// then returns ctx's error.
+// content was not handled before (see WatchOnce), until ctx ends (it
+// then returns ctx's error) or a scan fails: the store is unavailable, or
+// o.Name has no production version to retrain.
 func Watch(ctx context.Context, env Env, state store.Records, o WatchOptions) error {
 	every := cmp.Or(o.Every, time.Hour)
 	for {
@@ -118,7 +119,7 @@ func WatchOnce(ctx context.Context, env Env, state store.Records, o WatchOptions
 		case ctx.Err() != nil:
 			return done, ctx.Err()
 		case errors.Is(err, store.ErrUnavailable), errors.Is(err, registry.ErrNoProduction):
-			return done, fmt.Errorf("watch: %s: %w", path, err) // try again next time
+			return done, fmt.Errorf("watch: %s: %w", path, err) // not recorded: the file is not at fault
 		case err != nil:
 			h.Decision, h.Reason = "error", err.Error()
 		default:

@@ -117,11 +117,11 @@ func runByPrefix(runs []*store.Run, id string) (*store.Run, error) {
 	if id == "" {
 		return nil, fmt.Errorf("empty run id")
 	}
+	if i := slices.IndexFunc(runs, func(r *store.Run) bool { return r.ID == id }); i >= 0 {
+		return runs[i], nil
+	}
 	var found *store.Run
 	for _, r := range runs {
-		if r.ID == id {
-			return r, nil
-		}
 		if strings.HasPrefix(r.ID, id) {
 			if found != nil {
 				return nil, fmt.Errorf("%w %q (%s, %s, ...)", store.ErrAmbiguous, id, found.ID, r.ID)

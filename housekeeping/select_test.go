@@ -51,6 +51,11 @@ func TestSelectRuns(t *testing.T) {
 			}
 		})
 	}
+	// An exact id wins over the longer ids it starts, wherever it lists.
+	prefixed := []*store.Run{run("ab1", day, store.Succeeded), run("ab2", day, store.Succeeded), run("ab", day, store.Succeeded)}
+	if got, err := selectRuns(prefixed, Policy{Runs: []string{"ab"}, Now: now}, nil, &Report{}); err != nil || len(got) != 1 || got[0].ID != "ab" {
+		t.Errorf("removing ab beside ab1 and ab2 = %v, %v; want ab", got, err)
+	}
 	// Protected, running, unknown, ambiguous ("r" fits every run) or
 	// empty: nothing is removed.
 	for _, id := range []string{"r1", "r4", "nope", "r", ""} {

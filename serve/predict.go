@@ -161,10 +161,13 @@ func (s *Server) predict(ctx context.Context, c *call) (*pipeline.Prediction, *p
 	pred, err := c.v.p.Predict(x)
 	var nonFinite *pipeline.NonFiniteError
 	if errors.As(err, &nonFinite) {
+		// Most likely the input (1e308); logged too, in case the model
+		// is what overflows on ordinary rows.
+		s.o.Logger.Warn("serve: prediction not finite", "request", c.id, "model", c.name, "err", err)
 		return nil, rep, http.StatusBadRequest, err
 	}
 	if err != nil {
-		s.o.Logger.Error("serve: prediction failed", "request", c.id, "model", c.v.p.Lineage.Name, "err", err)
+		s.o.Logger.Error("serve: prediction failed", "request", c.id, "model", c.name, "err", err)
 		return nil, rep, http.StatusInternalServerError, fmt.Errorf("prediction failed (request %s)", c.id)
 	}
 	if ctx.Err() != nil {

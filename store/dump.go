@@ -188,9 +188,10 @@ func Export(ctx context.Context, s Store, w io.Writer, withCache bool) (DumpCoun
 // replaces what s holds under the same key (run id, record kind and key,
 // study name, study and trial number), so importing twice changes
 // nothing, and importing into an empty store reproduces the exported one.
-// The whole dump is read and checked before anything is written: a
-// truncated or malformed dump leaves s as it was. Should the store fail
-// part way, importing the same dump again completes it.
+// The whole dump is read (into memory) and checked before anything is
+// written: a dump with a malformed line, or one cut within a line, leaves
+// s as it was. Should the store fail part way, importing the same dump
+// again completes it.
 func Import(ctx context.Context, s Store, r io.Reader) (DumpCounts, error) {
 	lines, err := readDump(r)
 	if err != nil {

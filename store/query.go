@@ -135,8 +135,10 @@ func (q RunQuery) Check() error {
 type headline struct {
 	Metric      string `json:"metric"`
 	Leaderboard []struct {
-		CV   map[string]float64 `json:"cv"`
-		Test map[string]float64 `json:"test"`
+		// Pointers: an undefined metric is written as null (see
+		// eval.Metrics), which must read as missing, not 0.
+		CV   map[string]*float64 `json:"cv"`
+		Test map[string]*float64 `json:"test"`
 	} `json:"leaderboard"`
 }
 
@@ -151,12 +153,7 @@ func RowOf(r *Run) RunRow {
 	}
 	row.Metric = h.Metric
 	if len(h.Leaderboard) > 0 && h.Metric != "" {
-		if v, ok := h.Leaderboard[0].CV[h.Metric]; ok {
-			row.CV = &v
-		}
-		if v, ok := h.Leaderboard[0].Test[h.Metric]; ok {
-			row.Test = &v
-		}
+		row.CV, row.Test = h.Leaderboard[0].CV[h.Metric], h.Leaderboard[0].Test[h.Metric]
 	}
 	return row
 }

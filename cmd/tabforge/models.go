@@ -321,8 +321,6 @@ func productionNames(ctx context.Context, reg *registry.Registry) ([]string, err
 	return names, nil
 }
 
-// productionRef returns the reference args give, or else NAME@production
-// of the one name with a production version; several are a usage error.
 // notAFile refuses a model file where a registered version is needed.
 func notAFile(ref, what string) error {
 	if st, err := os.Stat(ref); err == nil && !st.IsDir() {
@@ -330,6 +328,9 @@ func notAFile(ref, what string) error {
 	}
 	return nil
 }
+
+// productionRef returns the reference args give, or else NAME@production
+// of the one name with a production version; several are a usage error.
 
 func productionRef(ctx context.Context, reg *registry.Registry, args []string, what string) (string, error) {
 	if len(args) == 1 {
