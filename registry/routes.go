@@ -111,6 +111,11 @@ func (r *Registry) SetRoute(ctx context.Context, name string, rt Route, o Promot
 // "@LABEL", anything else must resolve to a version of nr's name.
 func (r *Registry) routeTarget(ctx context.Context, nr *nameRecord, t string) (string, error) {
 	t = strings.TrimPrefix(strings.TrimSpace(t), "@")
+	if t == string(Staging) && nr.Staging.Version == "" {
+		// The label would follow a later promotion, but until then its
+		// share of the traffic would silently go nowhere.
+		return "", fmt.Errorf("registry: route %s: target staging: %w", nr.Name, ErrNoStaging)
+	}
 	if _, ok := nr.Aliases[t]; ok || t == string(Production) || t == string(Staging) {
 		return "@" + t, nil
 	}

@@ -71,6 +71,9 @@ func TestRoutePlan(t *testing.T) {
 	if _, err := r.SetRoute(ctx, "churn", Route{Split: []Share{{"nosuch", 1}}}, PromoteOptions{}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("bad target: %v", err)
 	}
+	if _, err := r.SetRoute(ctx, "churn", Route{Split: []Share{{"production", 50}, {"staging", 50}}}, PromoteOptions{}); !errors.Is(err, ErrNoStaging) {
+		t.Errorf("staging share with no staging version: %v; want ErrNoStaging", err)
+	}
 	if rt, _ := r.RouteOf(ctx, "churn"); rt.Key != "id" {
 		t.Errorf("a refused route changed the record: %+v", rt)
 	}
