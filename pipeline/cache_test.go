@@ -8,6 +8,7 @@ import (
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/store/cache"
+	"github.com/tabforge/tabforge/store/storetest"
 )
 
 // TestStepCache runs txhousing four times against one SQLite store and
@@ -18,7 +19,7 @@ import (
 // gate threshold recomputes no candidate, only the analysis.
 func TestStepCache(t *testing.T) {
 	ctx := context.Background()
-	st := tempStore(t)
+	st := storetest.SQLite(t)
 	base := txhousingConfig(t)
 	base.SegmentColumn, base.EnableAdvancedFeatures = "city", true
 	base.Models, base.CVFolds = []string{"ridge", "tree"}, 3

@@ -15,6 +15,7 @@ import (
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/sqlite"
+	"github.com/tabforge/tabforge/store/storetest"
 )
 
 // TestTrainStages runs Train with a registrar and checks the flow it
@@ -107,7 +108,7 @@ func TestTrainStages(t *testing.T) {
 // run as succeeded.
 func TestTrainPanicRecordsFailure(t *testing.T) {
 	ctx := context.Background()
-	st := tempStore(t)
+	st := storetest.SQLite(t)
 	cfg := config.Default()
 	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "mlc_churn.csv"), "churn"
 	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic"}, 0, t.TempDir()
@@ -131,16 +132,4 @@ func TestTrainPanicRecordsFailure(t *testing.T) {
 	if runs[0].Status != store.Failed || !strings.Contains(runs[0].Error, "stage bug") {
 		t.Errorf("run status %q error %q; want failed with the panic's message", runs[0].Status, runs[0].Error)
 	}
-}
-
-// tempStore is a fresh SQLite store in a temporary directory, closed when
-// the test ends.
-func tempStore(t *testing.T) *sqlite.Store {
-	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
 }

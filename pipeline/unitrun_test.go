@@ -14,6 +14,7 @@ import (
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/store/storetest"
 )
 
 // rebuildingExecutor runs every unit the way a worker process does: from
@@ -99,7 +100,7 @@ func TestUnitRunnerRebuildsFolds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			st := tempStore(t)
+			st := storetest.SQLite(t)
 			cfg := config.Default()
 			cfg.CVFolds, cfg.Out, cfg.Cache, cfg.ForceProductionQuality = 3, t.TempDir(), false, false
 			tt.set(cfg)
@@ -147,7 +148,7 @@ func TestUnitRunnerRebuildsFolds(t *testing.T) {
 // error naming the cause, not a different result.
 func TestUnitRunnerRejects(t *testing.T) {
 	ctx := context.Background()
-	st := tempStore(t)
+	st := storetest.SQLite(t)
 	u := &UnitRunner{Runs: st}
 	tests := []struct{ kind, spec, want string }{
 		{"trial", `{}`, "unknown unit kind"},

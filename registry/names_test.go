@@ -9,6 +9,7 @@ import (
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/redis"
 	"github.com/tabforge/tabforge/store/redis/redistest"
+	"github.com/tabforge/tabforge/store/storetest"
 )
 
 // backends opens each real store the registry must work on: SQLite in a
@@ -22,7 +23,7 @@ func backends() []struct {
 		name string
 		open func(t *testing.T) store.Records
 	}{
-		{"sqlite", func(t *testing.T) store.Records { return openStore(t) }},
+		{"sqlite", func(t *testing.T) store.Records { return storetest.SQLite(t) }},
 		{"redis", func(t *testing.T) store.Records {
 			st, err := redis.Open(context.Background(), redistest.URL(t))
 			if err != nil {
@@ -127,7 +128,7 @@ func TestNamesAreIndependent(t *testing.T) {
 
 func TestAliases(t *testing.T) {
 	ctx := context.Background()
-	r := newTestRegistry(t, openStore(t))
+	r := newTestRegistry(t, storetest.SQLite(t))
 	h1, h2 := mustRegister(t, r, named("house", "h1", true)), mustRegister(t, r, named("house", "h2", true))
 	c1 := mustRegister(t, r, named("churn", "c1", true))
 	cases := []struct {
@@ -195,7 +196,7 @@ func TestAliases(t *testing.T) {
 // each way one can be wrong.
 func TestResolve(t *testing.T) {
 	ctx := context.Background()
-	r := newTestRegistry(t, openStore(t))
+	r := newTestRegistry(t, storetest.SQLite(t))
 	h1, h2 := mustRegister(t, r, named("house", "h1", true)), mustRegister(t, r, named("house", "h2", true))
 	c1 := mustRegister(t, r, named("churn", "c1", true))
 	mustRegister(t, r, named("empty", "e1", true))

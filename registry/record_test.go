@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"testing"
+
+	"github.com/tabforge/tabforge/store/storetest"
 )
 
 func TestRecord(t *testing.T) {
 	ctx := context.Background()
-	r := newTestRegistry(t, openStore(t))
+	r := newTestRegistry(t, storetest.SQLite(t))
 	a := mustRegister(t, r, model("data-a", true))
 	b := mustRegister(t, r, model("data-b", true))
 	if _, err := r.Promote(ctx, a, Production, PromoteOptions{}); err != nil {

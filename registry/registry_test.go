@@ -4,26 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tabforge/tabforge/artifact"
 	"github.com/tabforge/tabforge/store"
-	"github.com/tabforge/tabforge/store/sqlite"
+	"github.com/tabforge/tabforge/store/storetest"
 )
-
-// openStore opens a real SQLite store in a fresh temporary directory.
-func openStore(t testing.TB) *sqlite.Store {
-	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
 
 // newTestRegistry returns a registry whose clock ticks one second per
 // reading, so orders by time are deterministic.
@@ -118,7 +106,7 @@ func TestID(t *testing.T) {
 
 func TestRegister(t *testing.T) {
 	ctx := context.Background()
-	r := newTestRegistry(t, openStore(t))
+	r := newTestRegistry(t, storetest.SQLite(t))
 	m := model("d1", true)
 	got, created, err := r.Register(ctx, m)
 	if err != nil || !created {
@@ -171,7 +159,7 @@ func TestRegister(t *testing.T) {
 // derived stage.
 func TestStages(t *testing.T) {
 	ctx := context.Background()
-	r := newTestRegistry(t, openStore(t))
+	r := newTestRegistry(t, storetest.SQLite(t))
 	v := map[string]string{}
 	for _, d := range []string{"a", "b", "c"} {
 		v[d] = mustRegister(t, r, model(d, true))
@@ -307,7 +295,7 @@ var errAny = errors.New("any error")
 
 func TestUnknownVersion(t *testing.T) {
 	ctx := context.Background()
-	r := newTestRegistry(t, openStore(t))
+	r := newTestRegistry(t, storetest.SQLite(t))
 	va := mustRegister(t, r, model("a", true))
 	cases := []struct {
 		name string
@@ -343,7 +331,7 @@ func TestUnknownVersion(t *testing.T) {
 
 func TestPrefix(t *testing.T) {
 	ctx := context.Background()
-	r := newTestRegistry(t, openStore(t))
+	r := newTestRegistry(t, storetest.SQLite(t))
 	var vs []string
 	for i := range 40 {
 		vs = append(vs, mustRegister(t, r, model(fmt.Sprint("d", i), true)))
@@ -383,7 +371,7 @@ func TestPrefix(t *testing.T) {
 // copy answers exactly like the original.
 func TestStateLivesInRecords(t *testing.T) {
 	ctx := context.Background()
-	src := openStore(t)
+	src := storetest.SQLite(t)
 	r := newTestRegistry(t, src)
 	va := mustRegister(t, r, model("a", true))
 	vb := mustRegister(t, r, model("b", true))
@@ -398,7 +386,7 @@ func TestStateLivesInRecords(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	dst := openStore(t)
+	dst := storetest.SQLite(t)
 	for _, kind := range []string{KindModel, KindName, KindEvent} {
 		recs, err := src.ListRecords(ctx, kind, "")
 		if err != nil {
@@ -458,7 +446,7 @@ func snapshot(t *testing.T, r *Registry) string {
 
 func TestShowLineage(t *testing.T) {
 	ctx := context.Background()
-	r := newTestRegistry(t, openStore(t))
+	r := newTestRegistry(t, storetest.SQLite(t))
 	m := model("a", true)
 	m.Config = []byte(`{"target":"price","seed":42}`)
 	va := mustRegister(t, r, m)
@@ -484,7 +472,7 @@ func TestShowLineage(t *testing.T) {
 // properly. Its cost does not grow with the registry (two records written).
 func TestRollbackTime(t *testing.T) {
 	ctx := context.Background()
-	r := New(openStore(t))
+	r := New(storetest.SQLite(t))
 	var vs []string
 	for i := range 200 {
 		vs = append(vs, mustRegister(t, r, model(fmt.Sprint("m", i), true)))
@@ -509,7 +497,7 @@ func TestRollbackTime(t *testing.T) {
 
 func BenchmarkRollback(b *testing.B) {
 	ctx := context.Background()
-	r := New(openStore(b))
+	r := New(storetest.SQLite(b))
 	var vs []string
 	for i := range 50 {
 		vs = append(vs, mustRegister(b, r, model(fmt.Sprint("m", i), true)))
@@ -538,7 +526,7 @@ func BenchmarkRollback(b *testing.B) {
 
 func BenchmarkProduction(b *testing.B) {
 	ctx := context.Background()
-	r := New(openStore(b))
+	r := New(storetest.SQLite(b))
 	v := mustRegister(b, r, model("m", true))
 	if _, err := r.Promote(ctx, v, Production, PromoteOptions{}); err != nil {
 		b.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/store/storetest"
 )
 
 func TestParseSplit(t *testing.T) {
@@ -36,7 +37,7 @@ func TestParseSplit(t *testing.T) {
 // refused without touching the record.
 func TestRoutePlan(t *testing.T) {
 	ctx := context.Background()
-	r := newTestRegistry(t, openStore(t))
+	r := newTestRegistry(t, storetest.SQLite(t))
 	v1, v2, v3 := mustRegister(t, r, named("churn", "d1", true)), mustRegister(t, r, named("churn", "d2", true)), mustRegister(t, r, named("churn", "d3", true))
 	mustPromote := func(v string) {
 		t.Helper()

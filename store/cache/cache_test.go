@@ -14,16 +14,8 @@ import (
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/cache"
 	"github.com/tabforge/tabforge/store/sqlite"
+	"github.com/tabforge/tabforge/store/storetest"
 )
-
-func openStore(t testing.TB) *sqlite.Store {
-	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
 
 func TestKey(t *testing.T) {
 	type cfg struct {
@@ -58,7 +50,7 @@ func TestKey(t *testing.T) {
 
 func TestDoHitsAndMisses(t *testing.T) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := storetest.SQLite(t)
 	calls := 0
 	compute := func(context.Context) ([]byte, error) { calls++; return []byte(fmt.Sprint("v", calls)), nil }
 	c := cache.New(s, nil)
@@ -166,7 +158,7 @@ func ExampleCache_Do() {
 
 func BenchmarkDoHit(b *testing.B) {
 	ctx := context.Background()
-	c := cache.New(openStore(b), nil)
+	c := cache.New(storetest.SQLite(b), nil)
 	key := cache.Key("bench")
 	c.Do(ctx, key, func(context.Context) ([]byte, error) { return make([]byte, 1024), nil })
 	for b.Loop() {
