@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/tabforge/tabforge/artifact"
@@ -85,8 +84,20 @@ func Collect(ctx context.Context, env Env, p Policy) (*Report, error) {
 			}
 		}
 	}
+	// Named runs are looked up as everywhere else a run is named: a
+	// unique prefix will do, an ambiguous one is an error.
+	var named []*store.Run
+	for _, id := range p.Runs {
+		r, err := env.Store.GetRun(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(named, func(n *store.Run) bool { return n.ID == r.ID }) {
+			named = append(named, r)
+		}
+	}
 	rep := &Report{Kept: map[string]string{}, DryRun: p.DryRun}
-	remove, err := selectRuns(runs, p, lineage, rep)
+	remove, err := selectRuns(runs, named, p, lineage, rep)
 	if err != nil {
 		return nil, err
 	}
@@ -110,45 +121,12 @@ func Collect(ctx context.Context, env Env, p Policy) (*Report, error) {
 	return rep, nil
 }
 
-// runByPrefix finds the run whose id is id or starts with it; a prefix
-// that fits several runs is an error, as everywhere else a run is named:
-// removing the newest of them would delete a run nobody named.
-func runByPrefix(runs []*store.Run, id string) (*store.Run, error) {
-	if id == "" {
-		return nil, fmt.Errorf("empty run id")
-	}
-	if i := slices.IndexFunc(runs, func(r *store.Run) bool { return r.ID == id }); i >= 0 {
-		return runs[i], nil
-	}
-	var found *store.Run
-	for _, r := range runs {
-		if strings.HasPrefix(r.ID, id) {
-			if found != nil {
-				return nil, fmt.Errorf("%w %q (%s, %s, ...)", store.ErrAmbiguous, id, found.ID, r.ID)
-			}
-			found = r
-		}
-	}
-	if found == nil {
-		return nil, fmt.Errorf("run %s: %w", id, store.ErrNotFound)
-	}
-	return found, nil
-}
-
-// selectRuns picks the runs to remove and records why others are kept.
-func selectRuns(runs []*store.Run, p Policy, lineage map[string]string, rep *Report) ([]*store.Run, error) {
+// selectRuns picks the runs to remove, the named ones (p.Runs, looked up)
+// or those the rules select, and records why others are kept.
+func selectRuns(runs, named []*store.Run, p Policy, lineage map[string]string, rep *Report) ([]*store.Run, error) {
 	var out []*store.Run
 	if len(p.Runs) > 0 {
-		picked := make(map[string]bool)
-		for _, id := range p.Runs {
-			r, err := runByPrefix(runs, id)
-			if err != nil {
-				return nil, err
-			}
-			if picked[r.ID] {
-				continue
-			}
-			picked[r.ID] = true
+		for _, r := range named {
 			if why := lineage[r.ID]; why != "" {
 				return nil, fmt.Errorf("run %s %s: %w; demote or re-alias it first", r.ID, why, registry.ErrProtected)
 			}

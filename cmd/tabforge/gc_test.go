@@ -44,6 +44,14 @@ func TestGarbageCollection(t *testing.T) {
 			if code, _, errs := cli("runs", "rm", runs[0].run); code != 1 || !strings.Contains(errs, "credit@production~1") {
 				t.Errorf("runs rm of the rollback target: exit %d, %q; want a refusal naming credit@production~1", code, errs)
 			}
+			// A prefix of every run id names no run: nothing is removed.
+			if code, _, errs := cli("runs", "rm", runs[2].run[:8]); code != 1 || !strings.Contains(errs, "ambiguous") {
+				t.Errorf("runs rm of an ambiguous prefix: exit %d, %q; want a refusal", code, errs)
+			}
+			// A run named twice is one run.
+			if code, out, _ := cli("runs", "rm", runs[2].run, runs[2].run, "--dry-run", "--json"); code != 0 || strings.Count(out, runs[2].run) != 1 {
+				t.Errorf("runs rm of one run named twice: exit %d\n%s\nwant it once", code, out)
+			}
 			if code, out, errs := cli("gc", "--keep-last", "1", "--dry-run", "--json"); code != 0 || !strings.Contains(out, runs[2].run) {
 				t.Fatalf("gc --dry-run: exit %d\n%s\n%s", code, out, errs)
 			}
