@@ -173,6 +173,8 @@ func dependents() []struct {
 			"enable_advanced_ensemble is false", func(c *Config) bool { return c.EnableAdvancedEnsemble }},
 		{[]string{"min_r2_threshold", "min_business_accuracy", "min_segment_business_accuracy", "max_latency"},
 			"force_production_quality is false", func(c *Config) bool { return c.ForceProductionQuality }},
+		{[]string{"test_fraction"}, "test_rows or as_of chooses the test rows",
+			func(c *Config) bool { return c.TestRows == "" && c.AsOf == "" }},
 	}
 }
 

@@ -177,6 +177,9 @@ func TestIneffective(t *testing.T) {
 		{"profile values are not warned about", Sources{Profile: "development"}, nil},
 		{"lags without temporal", Sources{Set: []string{"temporal_lags=1"}},
 			[]string{"temporal_lags: has no effect while temporal features are off (set by flag:--set)"}},
+		{"test fraction beside an as-of date", Sources{Flags: map[string]string{"as_of": "2009-07-01", "time_column": "date", "test_fraction": "0.3"}},
+			[]string{"test_fraction: has no effect while test_rows or as_of chooses the test rows (set by flag)"}},
+		{"test fraction alone", Sources{Flags: map[string]string{"test_fraction": "0.3"}}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -222,7 +222,7 @@ func checkTrainConfig(cfg *config.Config, prov *config.Provenance) ([]string, er
 	if len(errs) > 0 {
 		return nil, usageError{errs[0]}
 	}
-	return warnings, nil
+	return append(warnings, cfg.Ineffective(prov)...), nil
 }
 
 // writeTrainResult renders a run's result on stdout, as JSON for
