@@ -55,11 +55,19 @@ type Handled struct {
 // watchKind is the store's record kind of Handled; keys are NAME/HASH.
 const watchKind = "watch"
 
+// claimKind is the kind of the leases (see store.Claim) watchers sharing
+// a store take on a data version while they retrain on it, keyed as
+// Handled; claimLease is how long one outlives a killed watcher.
+const (
+	claimKind  = "watch.claim"
+	claimLease = 30 * time.Second
+)
+
 // Watch scans o.Dir every o.Every and retrains o.Name on each file whose
 // content was not handled before (see WatchOnce), until ctx ends (it
 // then returns ctx's error) or a scan fails: the store is unavailable, or
 // o.Name has no production version to retrain.
-func Watch(ctx context.Context, env Env, state store.Records, o WatchOptions) error {
+func Watch(ctx context.Context, env Env, state store.Claimer, o WatchOptions) error {
 	every := cmp.Or(o.Every, time.Hour)
 	for {
 		if _, err := WatchOnce(ctx, env, state, o); err != nil {
@@ -77,12 +85,15 @@ func Watch(ctx context.Context, env Env, state store.Records, o WatchOptions) er
 // content hash is not yet among the name's handled versions in state,
 // oldest file first, recording each as handled as soon as its retrain
 // is done: a file handled is never handled again, a copy or a renamed
-// file neither, a file rewritten with new content is new. A file the
+// file neither, a file rewritten with new content is new. Watchers
+// sharing a store split the files: each data version is retrained by the
+// one that claims it first (see store.Claim), and skipped by the others
+// while that one is at work. A file the
 // retrain fails on is recorded with decision "error" (its content will
 // not get better by trying again); a cancelled ctx, an unavailable
 // store or a name without a production version stops the scan without
 // recording the file at hand. It returns the files handled now.
-func WatchOnce(ctx context.Context, env Env, state store.Records, o WatchOptions) ([]Handled, error) {
+func WatchOnce(ctx context.Context, env Env, state store.Claimer, o WatchOptions) ([]Handled, error) {
 	files, settling, err := dataFiles(o.Dir, o.Settle)
 	if err != nil {
 		return nil, err
@@ -101,43 +112,77 @@ func WatchOnce(ctx context.Context, env Env, state store.Records, o WatchOptions
 			o.Logger.Info("watch: file modified within the settle time; left for the next scan", "file", f, "settle", o.Settle)
 		}
 	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	var done []Handled
 	for _, path := range files {
-		hash, err := fileHash(path)
+		h, err := handle(ctx, env, state, o, path, log)
 		if err != nil {
 			return done, err
 		}
-		key := o.Name + "/" + hash
-		if _, err := state.GetRecord(ctx, watchKind, key); err == nil {
-			continue
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return done, fmt.Errorf("watch: %w", err)
+		if h != nil {
+			done = append(done, *h)
 		}
-		h := Handled{Name: o.Name, Path: path, Hash: hash, Time: time.Now().UTC()}
-		d, err := Retrain(ctx, env, o.Name, path, o.Policy)
-		switch {
-		case ctx.Err() != nil:
-			return done, ctx.Err()
-		case errors.Is(err, store.ErrUnavailable), errors.Is(err, registry.ErrNoProduction):
-			return done, fmt.Errorf("watch: %s: %w", path, err) // not recorded: the file is not at fault
-		case err != nil:
-			h.Decision, h.Reason = "error", err.Error()
-		default:
-			h.Decision, h.Reason, h.ChallengerVersion = d.Decision, d.Reason, d.ChallengerVersion
-		}
-		b, err := json.Marshal(h)
-		if err != nil {
-			return done, err
-		}
-		if err := state.PutRecord(ctx, watchKind, key, b); err != nil {
-			return done, fmt.Errorf("watch: %w", err)
-		}
-		if o.Logger != nil {
-			o.Logger.Info("watch: retrained", "name", o.Name, "file", path, "hash", hash[:12], "decision", h.Decision, "reason", h.Reason)
-		}
-		done = append(done, h)
 	}
 	return done, nil
+}
+
+// handle retrains o.Name on the data file at path unless its content was
+// handled already or another watcher is at work on it (nil, nil), and
+// records it as handled.
+func handle(ctx context.Context, env Env, state store.Claimer, o WatchOptions, path string, log *slog.Logger) (*Handled, error) {
+	hash, err := fileHash(path)
+	if err != nil {
+		return nil, err
+	}
+	key := o.Name + "/" + hash
+	handled := func() (bool, error) {
+		_, err := state.GetRecord(ctx, watchKind, key)
+		if err == nil || errors.Is(err, store.ErrNotFound) {
+			return err == nil, nil
+		}
+		return false, fmt.Errorf("watch: %w", err)
+	}
+	if ok, err := handled(); ok || err != nil {
+		return nil, err
+	}
+	release, err := store.Claim(ctx, state, claimKind, key, claimLease, log)
+	if errors.Is(err, store.ErrClaimed) {
+		log.Info("watch: another watcher is retraining on this data; skipped", "file", path, "hash", hash[:12])
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("watch: %w", err)
+	}
+	defer release()
+	// A watcher that finished this version just before the claim has
+	// recorded it by now.
+	if ok, err := handled(); ok || err != nil {
+		return nil, err
+	}
+	h := Handled{Name: o.Name, Path: path, Hash: hash, Time: time.Now().UTC()}
+	d, err := Retrain(ctx, env, o.Name, path, o.Policy)
+	switch {
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, registry.ErrNoProduction):
+		return nil, fmt.Errorf("watch: %s: %w", path, err) // not recorded: the file is not at fault
+	case err != nil:
+		h.Decision, h.Reason = "error", err.Error()
+	default:
+		h.Decision, h.Reason, h.ChallengerVersion = d.Decision, d.Reason, d.ChallengerVersion
+	}
+	b, err := json.Marshal(h)
+	if err != nil {
+		return nil, err
+	}
+	if err := state.PutRecord(ctx, watchKind, key, b); err != nil {
+		return nil, fmt.Errorf("watch: %w", err)
+	}
+	log.Info("watch: retrained", "name", o.Name, "file", path, "hash", hash[:12], "decision", h.Decision, "reason", h.Reason)
+	return &h, nil
 }
 
 // Watched returns the data versions handled for name, oldest first.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,7 +22,7 @@ import (
 func TestWatchOnce(t *testing.T) {
 	ctx := context.Background()
 	env, before, after, champ := withChampion(t)
-	state := env.Runs.(store.Records)
+	state := env.Runs.(store.Claimer)
 	dir := t.TempDir()
 	copyFile(t, before, filepath.Join(dir, "a_2022.csv"))
 	if err := os.WriteFile(filepath.Join(dir, "broken.csv"), []byte("order_date,order_quantity\nnot a date,\"x\n"), 0o644); err != nil {
@@ -111,5 +112,39 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := os.WriteFile(to, b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWatchConcurrent: two watchers scanning one directory at the same
+// instant retrain a new file once between them (each used to retrain it).
+func TestWatchConcurrent(t *testing.T) {
+	ctx := context.Background()
+	env, _, after, _ := withChampion(t)
+	state := env.Runs.(store.Claimer)
+	dir := t.TempDir()
+	copyFile(t, after, filepath.Join(dir, "c_2023.csv"))
+	o := WatchOptions{Name: "sales", Dir: dir}
+	var wg sync.WaitGroup
+	handled := make([][]Handled, 2)
+	errs := make([]error, 2)
+	for i := range handled {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			handled[i], errs[i] = WatchOnce(ctx, env, state, o)
+		}()
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatal(errs)
+	}
+	if n := len(handled[0]) + len(handled[1]); n != 1 {
+		t.Errorf("two watchers handled the new file %d times; want once", n)
+	}
+	if all, err := Watched(ctx, state, "sales"); err != nil || len(all) != 1 {
+		t.Errorf("Watched = %d versions, %v; want 1", len(all), err)
+	}
+	if left, err := state.ListRecords(ctx, claimKind, ""); err != nil || len(left) != 0 {
+		t.Errorf("claims left after the scans: %d, %v; want none", len(left), err)
 	}
 }

@@ -15,44 +15,14 @@ import (
 const DefaultRunLease = 15 * time.Second
 
 // holdLease keeps run id's lease in recs renewed until the returned stop
-// is called, which deletes the lease. The first lease is written before
+// is called (see store.HoldLease). The first lease is written before
 // holdLease returns, so the run record written after it is never seen
-// without one. Renewal failures are logged, not fatal: a run must not fail
-// because its liveness could not be advertised.
+// without one.
 func holdLease(ctx context.Context, recs store.Records, id string, ttl time.Duration, log *slog.Logger) (stop func()) {
 	if ttl <= 0 {
 		ttl = DefaultRunLease
 	}
-	ctx = context.WithoutCancel(ctx)
-	renew := func() {
-		until := time.Now().Add(ttl).UTC().Format(time.RFC3339Nano)
-		if err := recs.PutRecord(ctx, store.LeaseKind, id, []byte(until)); err != nil {
-			log.Warn("run lease not renewed", "err", err)
-		}
-	}
-	renew()
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		tick := time.NewTicker(ttl / 3)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				renew()
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		<-finished
-		if err := recs.DeleteRecord(ctx, store.LeaseKind, id); err != nil {
-			log.Warn("run lease not released", "err", err)
-		}
-	}
+	return store.HoldLease(ctx, recs, store.LeaseKind, id, ttl, log)
 }
 
 // RunStatus is r's status as a reader should show it: a run recorded as
@@ -69,8 +39,7 @@ func RunStatus(ctx context.Context, recs store.Records, r *store.Run, now time.T
 	if err != nil {
 		return r.Status, err
 	}
-	until, err := time.Parse(time.RFC3339Nano, string(rec.Value))
-	if err != nil || now.After(until) {
+	if until, ok := store.LeaseUntil(rec); !ok || now.After(until) {
 		return store.Interrupted, nil
 	}
 	return store.Running, nil

@@ -106,6 +106,16 @@ type Records interface {
 	DeleteRecord(ctx context.Context, kind, key string) error
 }
 
+// Claimer is a record space that can write a record only where there is
+// none, atomically: the step that lets processes sharing a store agree
+// which of them does a job (see Claim).
+type Claimer interface {
+	Records
+	// CreateRecord writes (kind, key) if it does not exist and reports
+	// whether it did; an existing record is left as it is.
+	CreateRecord(ctx context.Context, kind, key string, value []byte) (bool, error)
+}
+
 // CacheKind is the record kind of the step cache. Its records may expire
 // or be evicted (store/redis bounds them by age and count); records of
 // every other kind, runs and studies are kept until deleted.
@@ -159,7 +169,7 @@ type Studies interface {
 // for use by several processes at once.
 type Store interface {
 	Runs
-	Records
+	Claimer
 	tune.Storage
 	Studies
 	// PutRecords inserts or replaces each record, keeping its Updated

@@ -348,6 +348,19 @@ func (s *Store) PutRecord(ctx context.Context, kind, key string, value []byte) e
 	return s.write(ctx, []sqlite.Pending{{Kind: "record", A: kind, B: key}}, func(st store.Store) error { return st.PutRecord(ctx, kind, key, value) })
 }
 
+// CreateRecord implements store.Claimer. Created on the fallback, the
+// record is replayed to the primary like any write; a process that
+// stayed on the primary meanwhile may have created it there too.
+func (s *Store) CreateRecord(ctx context.Context, kind, key string, value []byte) (bool, error) {
+	var created bool
+	err := s.write(ctx, []sqlite.Pending{{Kind: "record", A: kind, B: key}}, func(st store.Store) error {
+		var err error
+		created, err = st.CreateRecord(ctx, kind, key, value)
+		return err
+	})
+	return created, err
+}
+
 // PutRecords implements store.Store.
 func (s *Store) PutRecords(ctx context.Context, recs []*store.Record) error {
 	keys := make([]sqlite.Pending, len(recs))

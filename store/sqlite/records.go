@@ -25,6 +25,23 @@ func (s *Store) PutRecord(ctx context.Context, kind, key string, value []byte) e
 	return nil
 }
 
+// CreateRecord implements store.Claimer.
+func (s *Store) CreateRecord(ctx context.Context, kind, key string, value []byte) (bool, error) {
+	if value == nil {
+		value = []byte{}
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO records (kind, key, value, updated) VALUES (?,?,?,?)
+		ON CONFLICT(kind, key) DO NOTHING`, kind, key, value, time.Now().UnixNano())
+	if err != nil {
+		return false, fmt.Errorf("create record %s/%s: %w", kind, key, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("create record %s/%s: %w", kind, key, err)
+	}
+	return n == 1, nil
+}
+
 // GetRecord implements store.Records.
 func (s *Store) GetRecord(ctx context.Context, kind, key string) (*store.Record, error) {
 	r := &store.Record{Kind: kind, Key: key}

@@ -42,6 +42,8 @@ func Run(t *testing.T, f Factory) {
 		{"PutTrial", testPutTrial},
 		{"TuneStudy", testTuneStudy},
 		{"ConcurrentHandles", testConcurrent},
+		{"CreateRecord", testCreateRecord},
+		{"Claim", testClaim},
 		{"ExportImport", testExportImport},
 		{"Ping", testPing},
 	}

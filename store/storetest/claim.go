@@ -1,0 +1,111 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tabforge/tabforge/store"
+)
+
+// testCreateRecord: processes creating the same records at once through
+// two handles each win a record exactly once, and the record keeps the
+// winner's value.
+func testCreateRecord(t *testing.T, open func() store.Store) {
+	ctx := context.Background()
+	handles := []store.Store{open(), open()}
+	const keys, perHandle = 20, 3
+	var mu sync.Mutex
+	winners := map[string][]string{}
+	var wg sync.WaitGroup
+	for h, s := range handles {
+		for g := range perHandle {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				me := fmt.Sprintf("h%d-g%d", h, g)
+				for k := range keys {
+					key := fmt.Sprintf("k%02d", k)
+					ok, err := s.CreateRecord(ctx, "claim", key, []byte(me))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if ok {
+						mu.Lock()
+						winners[key] = append(winners[key], me)
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	for k := range keys {
+		key := fmt.Sprintf("k%02d", k)
+		if len(winners[key]) != 1 {
+			t.Errorf("%s created by %v; want exactly one creator", key, winners[key])
+			continue
+		}
+		r, err := handles[1].GetRecord(ctx, "claim", key)
+		if err != nil || string(r.Value) != winners[key][0] {
+			t.Errorf("%s = %v, %v; want the creator's value %s", key, r, err, winners[key][0])
+		}
+	}
+	if recs, err := handles[0].ListRecords(ctx, "claim", ""); err != nil || len(recs) != keys {
+		t.Errorf("listed %d created records, %v; want %d", len(recs), err, keys)
+	}
+	kinds, err := handles[0].Kinds(ctx)
+	if err != nil || !slices.Contains(kinds, "claim") {
+		t.Errorf("Kinds = %v, %v; want claim among them", kinds, err)
+	}
+	if err := handles[0].DeleteRecord(ctx, "claim", "k00"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := handles[1].CreateRecord(ctx, "claim", "k00", []byte("again")); err != nil || !ok {
+		t.Errorf("create after delete = %v, %v; want created", ok, err)
+	}
+}
+
+// testClaim: a lease is held by one claimant at a time, is free again
+// once released, and an expired one (its holder died) is taken over.
+func testClaim(t *testing.T, open func() store.Store) {
+	ctx := context.Background()
+	a, b := open(), open()
+	log := slog.New(slog.DiscardHandler)
+	release, err := store.Claim(ctx, a, "job", "x", time.Minute, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Claim(ctx, b, "job", "x", time.Minute, log); !errors.Is(err, store.ErrClaimed) {
+		t.Errorf("second claim: %v; want ErrClaimed", err)
+	}
+	release()
+	if _, err := b.GetRecord(ctx, "job", "x"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("lease after release: %v; want it deleted", err)
+	}
+	releaseB, err := store.Claim(ctx, b, "job", "x", time.Minute, log)
+	if err != nil {
+		t.Fatalf("claim after release: %v", err)
+	}
+	releaseB()
+	// A holder that died leaves a lease that expired.
+	past := time.Now().Add(-time.Second).UTC().Format(time.RFC3339Nano)
+	if err := a.PutRecord(ctx, "job", "y", []byte(past)); err != nil {
+		t.Fatal(err)
+	}
+	releaseY, err := store.Claim(ctx, b, "job", "y", time.Minute, log)
+	if err != nil {
+		t.Fatalf("claim of an expired lease: %v", err)
+	}
+	r, err := a.GetRecord(ctx, "job", "y")
+	if until, ok := store.LeaseUntil(r); err != nil || !ok || !until.After(time.Now()) {
+		t.Errorf("taken-over lease = %v, %v; want renewed into the future", r, err)
+	}
+	releaseY()
+}
