@@ -47,7 +47,7 @@ func fastSplit(body []byte, reuse []frame.TextColumn) (columns []string, cols []
 		case "data":
 			cols = p.columnsData()
 		default:
-			p.skip()
+			p.skip(0)
 		}
 		if p.bad {
 			return nil, nil, false
@@ -342,10 +342,16 @@ func digits(s []byte, i int) int {
 	return i
 }
 
-// skip passes over any value, checking its grammar.
-func (p *jscan) skip() {
+// maxSkipDepth bounds the nesting skip follows: deeper values are left
+// to the general decoder, which refuses absurd depths, instead of
+// recursing once per level on a hostile body until the stack overflows.
+const maxSkipDepth = 100
+
+// skip passes over any value nested depth levels deep, checking its
+// grammar.
+func (p *jscan) skip(depth int) {
 	p.ws()
-	if p.i >= len(p.s) {
+	if p.i >= len(p.s) || depth > maxSkipDepth {
 		p.bad = true
 		return
 	}
@@ -364,7 +370,7 @@ func (p *jscan) skip() {
 			if open == '{' {
 				p.key()
 			}
-			p.skip()
+			p.skip(depth + 1)
 			if p.bad {
 				return
 			}

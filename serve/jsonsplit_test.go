@@ -164,3 +164,16 @@ func TestFastSplitReuse(t *testing.T) {
 		}
 	}
 }
+
+// TestFastSplitDeepNesting: a skipped value nested past maxSkipDepth is
+// left to the general decoder; skip used to recurse once per level, and
+// a 10 MB body of brackets overflowed the stack and killed the server.
+func TestFastSplitDeepNesting(t *testing.T) {
+	for _, depth := range []int{maxSkipDepth, maxSkipDepth + 2, 20000} {
+		body := `{"dataframe_split": {"columns": ["a"], "data": [[1]], "x": ` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + `}}`
+		_, _, ok := fastSplit([]byte(body), nil)
+		if want := depth <= maxSkipDepth; ok != want {
+			t.Errorf("depth %d: fast path took it = %v; want %v", depth, ok, want)
+		}
+	}
+}

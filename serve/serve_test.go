@@ -219,6 +219,7 @@ func TestBadRequests(t *testing.T) {
 		{"body too large", "text/csv", huge, "", 413, []string{"over 65536 bytes"}},
 		{"unknown model", "application/json", mustJSON(split(header, rows[:1])), "/v1/models/nope/invocations", 404, []string{`nope\" is not served`, "churn"}},
 		{"empty csv", "text/csv", []byte("\n"), "", 400, []string{"empty CSV"}},
+		{"deep nesting", "application/json", []byte(`{"dataframe_split": {"columns": ["a"], "data": [[1]], "x": ` + strings.Repeat("[", 30000) + strings.Repeat("]", 30000) + `}}`), "", 400, []string{"malformed JSON"}},
 		{"v2 ragged", "application/json", []byte(`{"inputs": [{"name": "a", "shape": [2], "datatype": "FP64", "data": [1, 2]}, {"name": "b", "shape": [1], "datatype": "FP64", "data": [1]}]}`), "/v2/models/churn/infer", 400, []string{"equally long"}},
 	}
 	for _, c := range cases {
