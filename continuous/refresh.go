@@ -42,8 +42,13 @@ type RefreshResult struct {
 	ChampionScore  float64 `json:"champion_score"`
 	RefreshedScore float64 `json:"refreshed_score"`
 	Paired         *Paired `json:"paired,omitempty"`
+	// Error says why the check could not be made (the scores are then
+	// unset and the champion kept).
+	Error string `json:"error,omitempty"`
 	// why says why the check failed ("" when it passed).
 	why string
+	// x is the new data the check read, which the refresh boosts on.
+	x *frame.Frame
 }
 
 // refreshSource is what a refresh starts from: the champion's boosted
@@ -106,7 +111,7 @@ func (s refreshSource) continued(ctx context.Context, p *pipeline.Predictor, x *
 		return nil, err
 	}
 	d := &model.Dataset{X: mat, Y: y, Task: p.Target.Task, FeatureNames: p.Design.FeatureNames(), Categorical: p.Design.Categorical()}
-	if d.Task == model.Multiclass {
+	if d.Task.IsClassification() {
 		d.NumClasses = len(p.Target.Classes)
 	}
 	g, err := gbdt.Continue(ctx, s.trees, d, rounds, model.FitOptions{})
@@ -154,53 +159,24 @@ func refresh(ctx context.Context, env Env, champ *registry.Model, champP *pipeli
 	}
 	start := time.Now()
 	defer func() { d.TrainSeconds += time.Since(start).Seconds() }()
-	x, rep, err := champP.ReadInput(data, readOptions(cfg))
-	if err == nil {
-		err = rep.Err(false)
-	}
+	r, err := checkRefresh(ctx, src, champP, cfg, data, holdout, pol, d.Metric)
 	if err != nil {
-		return fmt.Errorf("refresh: on %s: %w", data, err)
-	}
-	// The check's rows: every other newest row in time order; the
-	// boosting rows: all others.
-	var newer []int
-	for i, j := range timeOrder(x.Take(holdout), cfg.TimeColumn) {
-		if i%2 == 1 {
-			newer = append(newer, holdout[j])
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
+		// The refresh is an extra the decision can do without: a check
+		// that fails keeps the champion and says why.
+		d.Refresh = &RefreshResult{Error: err.Error(), why: "the check failed: " + err.Error()}
+		d.Reason += "; not refreshed: " + d.Refresh.why
+		return nil
 	}
-	slices.Sort(newer)
-	r := &RefreshResult{Rounds: src.rounds(pol.Refresh), Rows: x.NumRows(), CheckRows: len(newer)}
-	checked, err := src.continued(ctx, champP, x.Take(complement(x.NumRows(), newer)), r.Rounds)
-	if err != nil {
-		return fmt.Errorf("refresh: %w", err)
-	}
-	champOut, err := predictRows(champP, x.Take(newer))
-	if err != nil {
-		return fmt.Errorf("refresh: champion: %w", err)
-	}
-	newOut, err := predictRows(checked, x.Take(newer))
-	if err != nil {
-		return fmt.Errorf("refresh: %w", err)
-	}
-	if r.ChampionScore, err = champOut.metric(d.Metric, nil); err != nil {
-		return err
-	}
-	if r.RefreshedScore, err = newOut.metric(d.Metric, nil); err != nil {
-		return err
-	}
-	p, err := paired(champOut, newOut, d.Metric, uint64(len(newer)))
-	if err != nil {
-		return fmt.Errorf("refresh: %w", err)
-	}
-	r.Paired = &p
 	if why := refreshLoses(r, pol, d.Metric, d.ChallengerVersion == ""); why != "" {
 		r.why = why
 		d.Reason += "; not refreshed: " + why
 		d.Refresh = r
 		return nil
 	}
-	refreshed, err := src.continued(ctx, champP, x, r.Rounds)
+	refreshed, err := src.continued(ctx, champP, r.x, r.Rounds)
 	if err != nil {
 		return fmt.Errorf("refresh: %w", err)
 	}
@@ -222,6 +198,53 @@ func refresh(ctx context.Context, env Env, champ *registry.Model, champP *pipeli
 		return err
 	}
 	return nil
+}
+
+// checkRefresh boosts the champion on data but every other newest row
+// of holdout and scores it, and the champion, on those rows. The result
+// keeps the data read (x) for the refresh itself.
+func checkRefresh(ctx context.Context, src refreshSource, champP *pipeline.Predictor, cfg *config.Config, data string, holdout []int, pol Policy, metric string) (*RefreshResult, error) {
+	x, rep, err := champP.ReadInput(data, readOptions(cfg))
+	if err == nil {
+		err = rep.Err(false)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("on %s: %w", data, err)
+	}
+	// The check's rows: every other newest row in time order; the
+	// boosting rows: all others.
+	var newer []int
+	for i, j := range timeOrder(x.Take(holdout), cfg.TimeColumn) {
+		if i%2 == 1 {
+			newer = append(newer, holdout[j])
+		}
+	}
+	slices.Sort(newer)
+	r := &RefreshResult{Rounds: src.rounds(pol.Refresh), Rows: x.NumRows(), CheckRows: len(newer), x: x}
+	checked, err := src.continued(ctx, champP, x.Take(complement(x.NumRows(), newer)), r.Rounds)
+	if err != nil {
+		return nil, err
+	}
+	champOut, err := predictRows(champP, x.Take(newer))
+	if err != nil {
+		return nil, fmt.Errorf("champion: %w", err)
+	}
+	newOut, err := predictRows(checked, x.Take(newer))
+	if err != nil {
+		return nil, err
+	}
+	if r.ChampionScore, err = champOut.metric(metric, nil); err != nil {
+		return nil, err
+	}
+	if r.RefreshedScore, err = newOut.metric(metric, nil); err != nil {
+		return nil, err
+	}
+	p, err := paired(champOut, newOut, metric, uint64(len(newer)))
+	if err != nil {
+		return nil, err
+	}
+	r.Paired = &p
+	return r, nil
 }
 
 // refreshLoses says why the refresh check does not justify a refresh,

@@ -3,10 +3,13 @@ package continuous
 import (
 	"context"
 	"io"
+	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/internal/atomicfile"
 	"github.com/tabforge/tabforge/pipeline"
@@ -161,4 +164,43 @@ func dropLastRow(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestRefreshBinary refreshes a binary gbdt champion: the continued
+// boosting used to be given no classes for a binary task and failed
+// every retrain, watch and backtest of such a model.
+func TestRefreshBinary(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join("..", "testdata", "credit_data.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(src), "\n")
+	before, after := filepath.Join(dir, "before.csv"), filepath.Join(dir, "after.csv")
+	for path, n := range map[string]int{before: 3001, after: len(lines)} {
+		if err := os.WriteFile(path, []byte(strings.Join(lines[:n], "")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := openEnv(t, dir, filepath.Join(dir, "artifacts"))
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.Name = before, "Status", "credit"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"gbdt"}, 0, filepath.Join(dir, "runs")
+	cfg.MinR2Threshold, cfg.MinBusinessAccuracy = 0, 0
+	res, err := pipeline.Train(ctx, cfg, pipeline.Options{Runs: env.Runs,
+		Registrar: pipeline.StoreRegistrar{Registry: env.Registry, Artifacts: env.Artifacts, CodeVersion: env.CodeVersion}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Registry.Promote(ctx, res.Registered.Model.Version, registry.Production, registry.PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Retrain(ctx, env, "credit", after, Policy{OnDemand: true, Decay: 100, Refresh: 0.2})
+	if err != nil {
+		t.Fatalf("retrain of a binary champion: %v", err)
+	}
+	if d.Refresh == nil || d.Refresh.Rounds < 1 || math.IsNaN(d.Refresh.RefreshedScore) {
+		t.Errorf("retrain = %+v; want a refresh check with boosted rounds", d)
+	}
 }

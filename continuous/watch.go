@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -134,6 +135,10 @@ func WatchOnce(ctx context.Context, env Env, state store.Claimer, o WatchOptions
 // records it as handled.
 func handle(ctx context.Context, env Env, state store.Claimer, o WatchOptions, path string, log *slog.Logger) (*Handled, error) {
 	hash, err := fileHash(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		log.Info("watch: file removed since the scan listed it; skipped", "file", path)
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}

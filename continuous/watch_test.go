@@ -148,3 +148,15 @@ func TestWatchConcurrent(t *testing.T) {
 		t.Errorf("claims left after the scans: %d, %v; want none", len(left), err)
 	}
 }
+
+// TestWatchFileRemoved: a file removed between the directory listing and
+// its turn is skipped; it used to stop the scan, and with it the
+// long-running watch, with "no such file or directory".
+func TestWatchFileRemoved(t *testing.T) {
+	var logs bytes.Buffer
+	o := WatchOptions{Name: "sales", Dir: t.TempDir()}
+	h, err := handle(context.Background(), Env{}, nil, o, filepath.Join(o.Dir, "gone.csv"), slog.New(slog.NewTextHandler(&logs, nil)))
+	if h != nil || err != nil || !strings.Contains(logs.String(), "removed") {
+		t.Errorf("handle of a removed file = %v, %v (log %q); want it skipped and logged", h, err, logs.String())
+	}
+}
