@@ -62,6 +62,9 @@ func (a *app) storeCommand() *cobra.Command {
 				return fmt.Errorf("%w (%d journal entries pending in %s)", err, n.Left, fs.Fallback().Path())
 			}
 			fmt.Fprintf(a.stdout, "synced to %s: %d runs, %d records, %d studies, %d trials\n", fs.URL(), n.Runs, n.Records, n.Studies, n.Trials)
+			for _, c := range n.Conflicts {
+				fmt.Fprintf(a.stdout, "kept redis's %s: the fallback's was written over another state (its value stays in %s)\n", c, fs.Fallback().Path())
+			}
 			return nil
 		},
 	}
@@ -72,6 +75,10 @@ func (a *app) storeCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withStore(cmd, func(st store.Store) error {
+				if fs, ok := st.(*failover.Store); ok && fs.Down() {
+					return fmt.Errorf("store export: %s is unreachable; the SQLite fallback %s holds only what was written during outages, not a backup of it (export it with --store sqlite://%s if that is what you want)",
+						fs.URL(), fs.Fallback().Path(), fs.Fallback().Path())
+				}
 				var buf strings.Builder
 				n, err := store.Export(cmd.Context(), st, &buf, withCache)
 				if err != nil {

@@ -333,6 +333,13 @@ func TestStoreBadInput(t *testing.T) {
 	if code != 0 || !strings.Contains(errs, "redis is unreachable") || !strings.Contains(out, "RUN") {
 		t.Errorf("fallback: exit %d, %q, %q", code, out, errs)
 	}
+	// An export would back up the fallback's outage writes as if they
+	// were the store: refused, and no file is written.
+	dump := filepath.Join(dir, "dump.jsonl")
+	code, _, errs = tabforge(t, dir, "store", "export", dump, "--store", "redis://127.0.0.1:1/0?fallback="+filepath.Join(dir, "fb.db"))
+	if _, err := os.Stat(dump); code != 1 || !strings.Contains(errs, "is unreachable") || err == nil {
+		t.Errorf("export while failed over: exit %d, %q, file written %v; want a refusal and no file", code, errs, err == nil)
+	}
 }
 
 func TestRunsDiff(t *testing.T) {

@@ -6,7 +6,11 @@
 // Open when Redis answers again, and by tabforge store sync) copies the
 // current state of every journalled key to Redis. Copies replace by key
 // (run id, record kind and key, study name, study and trial number), so
-// replaying twice, or after a crash half-way, writes nothing twice.
+// replaying twice, or after a crash half-way, writes nothing twice. The
+// fallback is no copy of Redis: a record written on it over a state
+// Redis does not hold (a model name's record the registry found missing
+// there, say) is not copied over Redis's value, which is kept and
+// reported (SyncCounts.Conflicts).
 //
 // Tuning trials carry integer ids that differ between the two stores, so
 // the Store hands tune ids of its own and maps them to (study, number).
@@ -132,8 +136,12 @@ func openRedis(ctx context.Context, raw string, o Options) (*Store, error) {
 	n, err := s.Sync(ctx)
 	if err != nil {
 		log.Warn("store: replaying the journal to redis failed; it stays for the next start or tabforge store sync", "err", err)
-	} else if n.Total() > 0 {
+	} else if n.Total() > 0 || len(n.Conflicts) > 0 {
 		log.Info("store: replayed the SQLite journal to redis", "runs", n.Runs, "records", n.Records, "studies", n.Studies, "trials", n.Trials)
+	}
+	if len(n.Conflicts) > 0 {
+		log.Warn("store: kept redis's value of records the fallback wrote over another state; the fallback's stay in its file",
+			"records", n.Conflicts, "fallback", fallback.Path())
 	}
 	return s, nil
 }
@@ -268,16 +276,41 @@ func (s *Store) writeKeys(ctx context.Context, keys func() []sqlite.Pending, f f
 	if done, err := s.try(f); done {
 		return err
 	}
+	bases, err := s.recordBases(ctx, keys())
+	if err != nil {
+		return err
+	}
 	if err := f(s.fallback); err != nil {
 		return err
 	}
 	for _, k := range keys() {
-		k.Target = s.target
+		k.Target, k.Base = s.target, bases[k]
 		if err := s.fallback.MarkPending(ctx, k); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// recordBases reads, before a write on the fallback, the state of each
+// record it changes (see sqlite.Pending.Base): the fallback is no copy of
+// the primary, so replay must know what the write was made on.
+func (s *Store) recordBases(ctx context.Context, keys []sqlite.Pending) (map[sqlite.Pending]string, error) {
+	bases := map[sqlite.Pending]string{}
+	for _, k := range keys {
+		if k.Kind != "record" {
+			continue
+		}
+		r, err := s.fallback.GetRecord(ctx, k.A, k.B)
+		if errors.Is(err, store.ErrNotFound) {
+			r, err = nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		bases[k] = sqlite.RecordBase(r)
+	}
+	return bases, nil
 }
 
 func read[T any](s *Store, f func(st store.Store) (T, error)) (T, error) {

@@ -16,6 +16,11 @@ type SyncCounts struct {
 	Runs, Records, Studies, Trials int
 	// Left is the number of journal entries still pending.
 	Left int
+	// Conflicts names the records ("kind/key") the primary kept: written
+	// on the fallback over a state other than the primary's (absent
+	// there, or stale), while the primary held another value. The
+	// fallback's value stays in the fallback file.
+	Conflicts []string
 }
 
 // Total is the number of keys copied.
@@ -153,11 +158,27 @@ func (r *replayer) run(p sqlite.Pending) error {
 }
 
 // record deletes a record gone from the fallback at once, or adds it to
-// the batch (batched true).
+// the batch (batched true). A record written on the fallback over a
+// state other than the primary's current one is left as the primary has
+// it and reported in Conflicts: during an outage a process reads the
+// fallback, which may lack what the primary holds (a model name's stages
+// and aliases, say), and copying what it wrote over the primary's would
+// lose that.
 func (r *replayer) record(p sqlite.Pending) (batched bool, err error) {
 	rec, err := r.fallback.GetRecord(r.ctx, p.A, p.B)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
+	if errors.Is(err, store.ErrNotFound) {
+		rec, err = nil, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if keep, err := r.primaryKeeps(p, rec); keep || err != nil {
+		if err != nil {
+			return false, err
+		}
+		return false, nil
+	}
+	if rec == nil {
 		if err := r.flush(); err != nil {
 			return false, err
 		}
@@ -166,13 +187,35 @@ func (r *replayer) record(p sqlite.Pending) (batched bool, err error) {
 		}
 		r.n.Records++
 		return false, nil
-	case err != nil:
-		return false, err
 	}
 	r.batch, r.batched = append(r.batch, rec), append(r.batched, p)
 	if len(r.batch) >= 500 {
 		return true, r.flush()
 	}
+	return true, nil
+}
+
+// primaryKeeps reports whether the primary's value of p's record stands:
+// it was not the state the fallback's writes were made on, and differs
+// from the fallback's value rec (nil: deleted) — a conflict, counted. A
+// journal entry without a base (written before bases were kept) copies
+// as it always did.
+func (r *replayer) primaryKeeps(p sqlite.Pending, rec *store.Record) (bool, error) {
+	if p.Base == "" {
+		return false, nil
+	}
+	cur, err := r.primary.GetRecord(r.ctx, p.A, p.B)
+	if errors.Is(err, store.ErrNotFound) {
+		cur, err = nil, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	now := sqlite.RecordBase(cur)
+	if now == p.Base || now == sqlite.RecordBase(rec) {
+		return false, nil
+	}
+	r.n.Conflicts = append(r.n.Conflicts, p.A+"/"+p.B)
 	return true, nil
 }
 

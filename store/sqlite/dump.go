@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -164,6 +166,21 @@ type Pending struct {
 	// credentials, with its key prefix), so that one fallback file shared
 	// by several Redis stores replays each write to its own.
 	Target string
+	// Base is, for a record, what the fallback held under its key before
+	// the first write journalled for it (see RecordBase): the state that
+	// write was made on. Marking the key again keeps the first Base. ""
+	// for other kinds and for journals written before bases were kept.
+	Base string
+}
+
+// RecordBase names a record's state for Pending.Base: "absent" for no
+// record, else the SHA-256 of its value.
+func RecordBase(r *store.Record) string {
+	if r == nil {
+		return "absent"
+	}
+	sum := sha256.Sum256(r.Value)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 const journalSchema = `
@@ -173,16 +190,32 @@ CREATE TABLE IF NOT EXISTS pending_writes (
 	a      TEXT NOT NULL,
 	b      TEXT NOT NULL,
 	seq    INTEGER NOT NULL,
+	base   TEXT NOT NULL DEFAULT '',
 	PRIMARY KEY (target, kind, a, b)
 );`
 
+// createJournal makes the journal table, or adds the base column to one
+// made before bases were kept, in the caller's transaction (so two
+// processes take turns).
+func createJournal(tx *sql.Tx) error {
+	if _, err := tx.Exec(journalSchema); err != nil {
+		return err
+	}
+	var n int
+	if err := tx.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('pending_writes') WHERE name = 'base'`).Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	_, err := tx.Exec(`ALTER TABLE pending_writes ADD COLUMN base TEXT NOT NULL DEFAULT ''`)
+	return err
+}
+
 // MarkPending records that p's key changed and must be replayed.
 func (s *Store) MarkPending(ctx context.Context, p Pending) error {
-	if _, err := s.db.ExecContext(ctx, journalSchema); err != nil {
+	if err := s.inTx(ctx, createJournal); err != nil {
 		return fmt.Errorf("journal %s %s/%s: %w", p.Kind, p.A, p.B, err)
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO pending_writes (target, kind, a, b, seq) VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM pending_writes))
-		ON CONFLICT(target, kind, a, b) DO UPDATE SET seq = excluded.seq`, p.Target, p.Kind, p.A, p.B)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO pending_writes (target, kind, a, b, seq, base) VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM pending_writes), ?)
+		ON CONFLICT(target, kind, a, b) DO UPDATE SET seq = excluded.seq`, p.Target, p.Kind, p.A, p.B, p.Base)
 	if err != nil {
 		return fmt.Errorf("journal %s %s/%s: %w", p.Kind, p.A, p.B, err)
 	}
@@ -195,7 +228,10 @@ func (s *Store) PendingWrites(ctx context.Context) ([]Pending, error) {
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='pending_writes'`).Scan(&n); err != nil || n == 0 {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, kind, a, b, target FROM pending_writes ORDER BY seq`)
+	if err := s.inTx(ctx, createJournal); err != nil {
+		return nil, fmt.Errorf("read journal: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, kind, a, b, target, base FROM pending_writes ORDER BY seq`)
 	if err != nil {
 		return nil, fmt.Errorf("read journal: %w", err)
 	}
@@ -203,7 +239,7 @@ func (s *Store) PendingWrites(ctx context.Context) ([]Pending, error) {
 	var out []Pending
 	for rows.Next() {
 		var p Pending
-		if err := rows.Scan(&p.Seq, &p.Kind, &p.A, &p.B, &p.Target); err != nil {
+		if err := rows.Scan(&p.Seq, &p.Kind, &p.A, &p.B, &p.Target, &p.Base); err != nil {
 			return nil, fmt.Errorf("read journal: %w", err)
 		}
 		out = append(out, p)
