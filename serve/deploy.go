@@ -8,6 +8,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tabforge/tabforge/artifact"
@@ -29,6 +30,9 @@ type deployment struct {
 	split    []share             // empty: everything to production
 	total    int
 	shadows  []*variant
+	// failed holds the routed versions (not production) that did not
+	// load, left out of split and shadows until a refresh loads them.
+	failed map[string]string
 }
 
 type share struct {
@@ -46,9 +50,11 @@ type variant struct {
 func (d *deployment) production() *variant { return d.variants[d.plan.Production] }
 
 // Refresh reads the plans of the served names and swaps in a new model
-// set when one changed, loading new versions first; a version that fails
-// to load or check leaves its name on the deployment it had. It returns
-// an error only when the registry cannot be read at all.
+// set when one changed, loading new versions first. A production version
+// that fails to load or check leaves its name on the deployment it had;
+// a split arm or shadow that fails is left out (its share goes to the
+// other arms) and retried at the next refresh. It returns an error only
+// when the registry cannot be read at all.
 func (s *Server) Refresh(ctx context.Context) error {
 	s.refresh.Lock()
 	defer s.refresh.Unlock()
@@ -63,38 +69,9 @@ func (s *Server) Refresh(ctx context.Context) error {
 	next := &modelSet{names: make(map[string]*deployment, len(names))}
 	for _, name := range names {
 		od := old.names[name]
-		plan, err := s.reg.Plan(ctx, name)
-		if err != nil {
-			if od != nil {
-				next.names[name] = od // keep serving through a store hiccup
-				if !errors.Is(err, registry.ErrNoProduction) {
-					s.o.Logger.Warn("serve: read plan", "model", name, "err", err)
-				}
-			}
-			continue
+		if d := s.refreshName(ctx, name, od); d != nil {
+			next.names[name] = d
 		}
-		if od != nil && reflect.DeepEqual(od.plan, plan) {
-			next.names[name] = od
-			continue
-		}
-		d, err := s.deploy(ctx, plan, od)
-		if err != nil {
-			s.metrics.loadErrors.WithLabelValues(name).Inc()
-			// Every refresh retries (an artifact store may come back), but
-			// the same failure is logged once, not at every poll.
-			if s.loadFailed[name] != err.Error() {
-				s.o.Logger.Error("serve: load failed; keeping the current deployment", "model", name, "err", err)
-				s.loadFailed[name] = err.Error()
-			}
-			if od != nil {
-				next.names[name] = od
-			}
-			continue
-		}
-		delete(s.loadFailed, name)
-		next.names[name] = d
-		s.metrics.swaps.WithLabelValues(name).Inc()
-		s.o.Logger.Info("serve: swapped", "model", name, "production", plan.Production, "split", len(plan.Split), "shadow", len(plan.Shadow))
 	}
 	if !maps.EqualFunc(old.names, next.names, func(a, b *deployment) bool { return a == b }) {
 		s.set.Store(next)
@@ -103,8 +80,66 @@ func (s *Server) Refresh(ctx context.Context) error {
 	return nil
 }
 
+// refreshName returns what name serves after a refresh: od (its current
+// deployment, nil if none) unless its plan changed or an arm that failed
+// to load now loads.
+func (s *Server) refreshName(ctx context.Context, name string, od *deployment) *deployment {
+	plan, err := s.reg.Plan(ctx, name)
+	if err != nil {
+		if od != nil && !errors.Is(err, registry.ErrNoProduction) {
+			s.o.Logger.Warn("serve: read plan", "model", name, "err", err)
+		}
+		return od // keep serving through a store hiccup
+	}
+	same := od != nil && reflect.DeepEqual(od.plan, plan)
+	if same && len(od.failed) == 0 {
+		return od
+	}
+	d, err := s.deploy(ctx, plan, od)
+	if err != nil {
+		s.loadFailure(name, plan.Production, err.Error())
+		return od
+	}
+	s.loadRecovered(name, d.failed)
+	for v, err := range d.failed {
+		s.loadFailure(name, v, err)
+	}
+	if same && maps.Equal(od.failed, d.failed) {
+		return od // the same arms failed again: nothing to swap
+	}
+	s.metrics.swaps.WithLabelValues(name).Inc()
+	s.o.Logger.Info("serve: swapped", "model", name, "production", plan.Production, "split", len(d.split), "shadow", len(d.shadows))
+	return d
+}
+
+// loadFailure logs and counts a version that failed to load, once per
+// distinct failure: every refresh retries (an artifact store may come
+// back), but the same failure is not news at every poll.
+func (s *Server) loadFailure(name, version, err string) {
+	key := name + "/" + version
+	if s.loadFailed[key] == err {
+		return
+	}
+	s.loadFailed[key] = err
+	s.metrics.loadErrors.WithLabelValues(name).Inc()
+	s.o.Logger.Error("serve: load failed", "model", name, "version", version,
+		"keeping", "the current deployment of a production version; the others' traffic goes to production", "err", err)
+}
+
+// loadRecovered forgets the failures of name's versions that loaded now.
+func (s *Server) loadRecovered(name string, failed map[string]string) {
+	for key := range s.loadFailed {
+		n, v, _ := strings.Cut(key, "/")
+		if _, still := failed[v]; n == name && !still {
+			delete(s.loadFailed, key)
+		}
+	}
+}
+
 // deploy builds the deployment of plan, reusing the versions old already
-// has loaded and loading (and checking) the others.
+// has loaded and loading (and checking) the others. A production version
+// that does not load is an error; another is left out of the split and
+// shadows, and listed in the deployment's failed.
 func (s *Server) deploy(ctx context.Context, plan *registry.Plan, old *deployment) (*deployment, error) {
 	d := &deployment{plan: plan, variants: map[string]*variant{}}
 	for _, v := range plan.Versions() {
@@ -115,17 +150,28 @@ func (s *Server) deploy(ctx context.Context, plan *registry.Plan, old *deploymen
 		start := time.Now()
 		vr, err := s.load(ctx, plan.Name, v)
 		if err != nil {
-			return nil, err
+			if v == plan.Production {
+				return nil, err
+			}
+			if d.failed == nil {
+				d.failed = map[string]string{}
+			}
+			d.failed[v] = err.Error()
+			continue
 		}
 		s.metrics.loadSeconds.WithLabelValues(plan.Name).Observe(time.Since(start).Seconds())
 		d.variants[v] = vr
 	}
 	for _, sh := range plan.Split {
-		d.total += sh.Weight
-		d.split = append(d.split, share{label: variantLabel(sh.Label), v: d.variants[sh.Version], cum: d.total})
+		if vr := d.variants[sh.Version]; vr != nil {
+			d.total += sh.Weight
+			d.split = append(d.split, share{label: variantLabel(sh.Label), v: vr, cum: d.total})
+		}
 	}
 	for _, v := range plan.Shadow {
-		d.shadows = append(d.shadows, d.variants[v])
+		if vr := d.variants[v]; vr != nil {
+			d.shadows = append(d.shadows, vr)
+		}
 	}
 	return d, nil
 }

@@ -76,7 +76,7 @@ func newMetrics() *metrics {
 		loadSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tabforge_model_load_seconds",
 			Help: "Time to load and check one model version.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 10)}, []string{"model"}),
 		loadErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tabforge_model_load_errors_total",
-			Help: "Model versions that failed to load or check (the previous deployment kept serving)."}, []string{"model"}),
+			Help: "Failures to load or check a model version, each distinct failure counted once (a production version's previous deployment keeps serving; a routed version's traffic goes to the others)."}, []string{"model"}),
 		swaps: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tabforge_model_swaps_total",
 			Help: "Deployments swapped in (first load, promotion, rollback, route change)."}, []string{"model"}),
 		shadowDropped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tabforge_shadow_dropped_total",

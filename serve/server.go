@@ -139,8 +139,8 @@ type Server struct {
 	seq     atomic.Uint64
 	kick    chan struct{} // asks the watcher for an immediate refresh
 	refresh sync.Mutex    // one refresh at a time
-	// loadFailed holds, per name, the error its plan last failed to load
-	// with; refresh holds it.
+	// loadFailed holds, per NAME/VERSION, the error that version last
+	// failed to load with; refresh holds it.
 	loadFailed map[string]string
 	shadows    sync.WaitGroup
 	shadowQ    chan struct{} // bounds concurrent shadow predictions

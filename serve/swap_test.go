@@ -236,3 +236,56 @@ func TestLoadFailureLoggedOnce(t *testing.T) {
 		t.Errorf("serving %s; want %s kept", got, v1.Version)
 	}
 }
+
+// TestBrokenArmLeftOut: a split arm or shadow whose artifact is corrupt
+// used to fail the name's whole deployment, so a server started then did
+// not serve the name at all although its production version was sound.
+// Now production serves the traffic, the failure is logged and counted
+// once, and the arm joins when its artifact is mended.
+func TestBrokenArmLeftOut(t *testing.T) {
+	ctx := context.Background()
+	reg, arts := newRegistry(t)
+	v1 := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
+	v2 := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 2)
+	promote(t, reg, v1.Version)
+	good, err := arts.Get(ctx, v2.Artifact.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := bytes.Clone(good)
+	bad[len(bad)/3] ^= 0x20
+	if _, err := arts.Put(ctx, v2.Artifact.Key, bad); err != nil {
+		t.Fatal(err)
+	}
+	rt := registry.Route{Split: []registry.Share{{Target: "production", Weight: 50}, {Target: v2.Version, Weight: 50}}, Shadow: []string{v2.Version}}
+	if _, err := reg.SetRoute(ctx, "churn", rt, registry.PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	f := start(t, reg, Options{PollInterval: time.Hour, SafetyPollInterval: time.Hour,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	for range 3 {
+		if err := f.srv.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := f.srv.set.Load().names["churn"]
+	if d == nil || len(d.split) != 1 || d.split[0].v.m.Version != v1.Version || len(d.shadows) != 0 {
+		t.Fatalf("deployment with a corrupt arm = %+v; want production alone", d)
+	}
+	if n := strings.Count(logs.String(), "load failed"); n != 1 {
+		t.Errorf("%d load-failure lines after 3 refreshes; want 1:\n%s", n, logs.String())
+	}
+	if m := f.get("/metrics"); !strings.Contains(m, `tabforge_model_load_errors_total{model="churn"} 1`) {
+		t.Errorf("metrics do not count the failure once:\n%s", m)
+	}
+	if _, err := arts.Put(ctx, v2.Artifact.Key, good); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.srv.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := f.srv.set.Load().names["churn"]; len(d.split) != 2 || len(d.shadows) != 1 || len(d.failed) != 0 {
+		t.Errorf("after the artifact was mended: %d arms, %d shadows, failed %v; want 2, 1, none", len(d.split), len(d.shadows), d.failed)
+	}
+}
