@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // ErrProtected reports a version that may not be removed: it holds a
@@ -13,8 +14,9 @@ var ErrProtected = errors.New("model version is in use")
 
 // Protected returns the versions that housekeeping must keep, each with
 // why: the holders of production and staging ("NAME@production"), the
-// versions a rollback would return to ("NAME@production~2"), and the
-// targets of aliases ("NAME@champion").
+// versions a rollback would return to ("NAME@production~2"), the
+// targets of aliases ("NAME@champion") and the versions a route names
+// ("NAME route"), which a server would otherwise fail to load.
 func (r *Registry) Protected(ctx context.Context) (map[string]string, error) {
 	st, err := r.stages(ctx)
 	if err != nil {
@@ -39,6 +41,15 @@ func (r *Registry) Protected(ctx context.Context) (map[string]string, error) {
 		slices.Sort(aliases)
 		for _, a := range aliases {
 			keep(nr.Aliases[a].Version, name+"@"+a)
+		}
+		targets := slices.Clone(nr.Route.Shadow)
+		for _, sh := range nr.Route.Split {
+			targets = append(targets, sh.Target)
+		}
+		for _, t := range targets {
+			if !strings.HasPrefix(t, "@") { // a label is protected by its holder
+				keep(t, name+" route")
+			}
 		}
 	}
 	return out, nil

@@ -39,8 +39,12 @@ type Share struct {
 // IsZero reports whether r routes nothing: all traffic to production.
 func (r Route) IsZero() bool { return len(r.Split) == 0 && len(r.Shadow) == 0 && r.Key == "" }
 
-// ParseSplit parses "V1=90,V2=10" into shares. Weights are non-negative
-// integers with a positive sum; a target may appear once.
+// MaxWeight bounds a split weight, so that sums of weights cannot
+// overflow (a percentage or a per-mille split needs far less).
+const MaxWeight = 1_000_000
+
+// ParseSplit parses "V1=90,V2=10" into shares. Weights are integers
+// from 0 to MaxWeight with a positive sum; a target may appear once.
 func ParseSplit(s string) ([]Share, error) {
 	var out []Share
 	total := 0
@@ -49,6 +53,9 @@ func ParseSplit(s string) ([]Share, error) {
 		var weight int
 		if _, err := fmt.Sscanf(w, "%d", &weight); !ok || t == "" || err != nil || weight < 0 || fmt.Sprint(weight) != w {
 			return nil, fmt.Errorf("registry: split %q: want TARGET=WEIGHT,... with whole non-negative weights, e.g. production=90,challenger=10", s)
+		}
+		if weight > MaxWeight {
+			return nil, fmt.Errorf("registry: split %q: weight %d of %q is above %d", s, weight, t, MaxWeight)
 		}
 		if slices.ContainsFunc(out, func(sh Share) bool { return sh.Target == t }) {
 			return nil, fmt.Errorf("registry: split %q: target %q appears twice", s, t)
@@ -74,8 +81,8 @@ func (r *Registry) SetRoute(ctx context.Context, name string, rt Route, o Promot
 	}
 	out := Route{Key: rt.Key}
 	for _, sh := range rt.Split {
-		if sh.Weight < 0 {
-			return nil, fmt.Errorf("registry: route %s: weight %d of %q is negative", name, sh.Weight, sh.Target)
+		if sh.Weight < 0 || sh.Weight > MaxWeight {
+			return nil, fmt.Errorf("registry: route %s: weight %d of %q is outside 0..%d", name, sh.Weight, sh.Target, MaxWeight)
 		}
 		t, err := r.routeTarget(ctx, nr, sh.Target)
 		if err != nil {

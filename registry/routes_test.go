@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tabforge/tabforge/store"
@@ -24,6 +25,9 @@ func TestParseSplit(t *testing.T) {
 		{"a=1,a=2", nil, false},
 		{"a", nil, false},
 		{"=3", nil, false},
+		{"a=1000000,b=1", []Share{{"a", MaxWeight}, {"b", 1}}, true},
+		{"a=1000001,b=1", nil, false},
+		{"a=9223372036854775807,b=9223372036854775807,c=9223372036854775807", nil, false},
 	} {
 		got, err := ParseSplit(c.in)
 		if (err == nil) != c.ok || !slices.Equal(got, c.want) {
@@ -83,5 +87,32 @@ func TestRoutePlan(t *testing.T) {
 	}
 	if p, _ := r.Plan(ctx, "churn"); len(p.Split) != 0 || len(p.Shadow) != 0 {
 		t.Errorf("cleared route still routes: %+v", p)
+	}
+}
+
+// TestRouteTargetsProtected: a version a route names by id cannot be
+// deleted (gc, runs rm): a server would fail to load it. Until routes
+// were protected, deleting one took the route's arm, and with it the
+// name, off every server started after.
+func TestRouteTargetsProtected(t *testing.T) {
+	ctx := context.Background()
+	r := newTestRegistry(t, storetest.SQLite(t))
+	v1, v2, v3 := mustRegister(t, r, named("churn", "d1", true)), mustRegister(t, r, named("churn", "d2", true)), mustRegister(t, r, named("churn", "d3", true))
+	if _, err := r.Promote(ctx, v1, Production, PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.SetRoute(ctx, "churn", Route{Split: []Share{{"production", 90}, {v2, 10}}, Shadow: []string{v3}}, PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{v2, v3} {
+		if err := r.Delete(ctx, v); !errors.Is(err, ErrProtected) || !strings.Contains(err.Error(), "churn route") {
+			t.Errorf("Delete(%s) named by the route: %v; want ErrProtected naming the route", v, err)
+		}
+	}
+	if _, err := r.SetRoute(ctx, "churn", Route{}, PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Delete(ctx, v2); err != nil {
+		t.Errorf("Delete after the route was cleared: %v", err)
 	}
 }
