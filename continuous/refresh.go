@@ -190,14 +190,14 @@ func refresh(ctx context.Context, env Env, champ *registry.Model, champP *pipeli
 	}
 	d.Reason = fmt.Sprintf("%s; refreshed with %d boosting rounds on all %d rows (boosted on all but every other newest row, its %s on those %d is %.4g against the champion's %.4g)",
 		d.Reason, r.Rounds, r.Rows, d.Metric, r.CheckRows, r.RefreshedScore, r.ChampionScore)
-	if err := record(ctx, env, champ, d); err != nil {
-		return err
-	}
 	reason := fmt.Sprintf("retrain: %s; refreshed %s, parent %s", d.Reason, r.Version, champ.Version)
-	if _, err := env.Registry.Promote(ctx, r.Version, d.Stage, registry.PromoteOptions{Reason: reason, Force: !champ.Deployable}); err != nil {
+	if err := promoteDecided(ctx, env, champ, r.Version, d, registry.PromoteOptions{Reason: reason, Force: !champ.Deployable}); err != nil {
 		return err
 	}
-	return nil
+	if d.Decision != Refresh {
+		return nil // production moved meanwhile: the keep is the caller's to record
+	}
+	return record(ctx, env, champ, d)
 }
 
 // checkRefresh boosts the champion on data but every other newest row

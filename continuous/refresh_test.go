@@ -203,4 +203,17 @@ func TestRefreshBinary(t *testing.T) {
 	if d.Refresh == nil || d.Refresh.Rounds < 1 || math.IsNaN(d.Refresh.RefreshedScore) {
 		t.Errorf("retrain = %+v; want a refresh check with boosted rounds", d)
 	}
+	if d.Decision != Refresh {
+		t.Skipf("not refreshed (%s): no second version to check a stale promotion with", d.Reason)
+	}
+	// A decision made against the old champion after production moved
+	// on (to the refreshed version) keeps what production holds now.
+	old := res.Registered.Model
+	stale := &Decision{Decision: Promote, Stage: registry.Production, Reason: "decided against " + old.Version}
+	if err := promoteDecided(ctx, env, old, old.Version, stale, registry.PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := env.Registry.Production(ctx, "credit"); stale.Decision != Keep || !strings.Contains(stale.Reason, "production changed") || p.Version != d.Refresh.Version {
+		t.Errorf("stale promotion = %+v, production %s; want a keep and %s left in production", stale, p.Version, d.Refresh.Version)
+	}
 }

@@ -6,6 +6,7 @@ package continuous
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -490,18 +491,35 @@ func decide(ctx context.Context, env Env, champ *registry.Model, res *pipeline.R
 	if len(d.rules) > 0 {
 		d.Reason = strings.Join(d.rules, ", ") + ": " + d.Reason
 	}
-	if err := record(ctx, env, champ, d); err != nil {
-		return nil, err
-	}
 	if d.Decision == Promote {
 		reason := fmt.Sprintf("retrain: %s; challenger %s, parent %s", d.Reason, d.ChallengerVersion, champ.Version)
 		// A challenger past blocking() with failed gates failed only floors
 		// the champion fails worse on the same rows: it is forced in.
-		if _, err := env.Registry.Promote(ctx, d.ChallengerVersion, d.Stage, registry.PromoteOptions{Reason: reason, Force: !res.Deployable}); err != nil {
+		if err := promoteDecided(ctx, env, champ, d.ChallengerVersion, d, registry.PromoteOptions{Reason: reason, Force: !res.Deployable}); err != nil {
 			return nil, err
 		}
 	}
+	if err := record(ctx, env, champ, d); err != nil {
+		return nil, err
+	}
 	return d, nil
+}
+
+// promoteDecided moves version to d's stage, unless production has moved
+// off the champion d was decided against while the retrain ran (someone
+// promoted or rolled back meanwhile): that choice stands and d becomes a
+// keep that says so.
+func promoteDecided(ctx context.Context, env Env, champ *registry.Model, version string, d *Decision, o registry.PromoteOptions) error {
+	if d.Stage == registry.Production {
+		o.Expect = champ.Version
+	}
+	_, err := env.Registry.Promote(ctx, version, d.Stage, o)
+	if errors.Is(err, registry.ErrProductionChanged) {
+		d.Decision, d.Stage = Keep, ""
+		d.Reason += "; not promoted: " + err.Error()
+		return nil
+	}
+	return err
 }
 
 // blocking are the challenger's failed gates that keep it out: all but

@@ -135,16 +135,37 @@ func LoadModel(ctx context.Context, ref string, openRegistry func(context.Contex
 		}
 		return nil, nil, err
 	}
-	arts, err := artifact.Open(ctx, m.Artifact.URL)
-	if err != nil {
-		return nil, nil, fmt.Errorf("model version %s: %w", m.Version, err)
-	}
-	defer arts.Close()
-	p, err := LoadRegistered(ctx, arts, m)
+	p, err := LoadVersion(ctx, m)
 	if err != nil {
 		return nil, nil, err
 	}
 	return p, m, nil
+}
+
+// LoadVersion loads registered version m from the artifact store its
+// record names, verifying the checksum, and checks that the predictor is
+// what the record says: its task, with inputs.
+func LoadVersion(ctx context.Context, m *registry.Model) (*Predictor, error) {
+	arts, err := artifact.Open(ctx, m.Artifact.URL)
+	if err != nil {
+		return nil, fmt.Errorf("model version %s: %w", m.Version, err)
+	}
+	defer arts.Close()
+	p, err := LoadRegistered(ctx, arts, m)
+	if err != nil {
+		return nil, err
+	}
+	if string(p.Target.Task) != m.Task || len(p.Schema) == 0 {
+		return nil, fmt.Errorf("model version %s: artifact is a %s model of %d inputs, the registry says %s", m.Version, p.Target.Task, len(p.Schema), m.Task)
+	}
+	return p, nil
+}
+
+// CheckLoads is a registry.PromoteOptions.Check: the version must load
+// (LoadVersion) before it serves.
+func CheckLoads(ctx context.Context, m *registry.Model) error {
+	_, err := LoadVersion(ctx, m)
+	return err
 }
 
 // LoadRegistered reads the saved predictor of a registered model version

@@ -17,6 +17,45 @@ type PromoteOptions struct {
 	Force bool
 	// Reason is kept in the history.
 	Reason string
+	// Check, when set, vets a version before it enters production or
+	// staging (Promote, Rollback); an error refuses the change. Callers
+	// pass one that loads the version's artifact (pipeline.CheckLoads),
+	// so that a corrupt or missing one is refused here, not found by
+	// every server.
+	Check func(context.Context, *Model) error
+	// Expect, when set, makes a change of production conditional on
+	// Expect still being the production version, so that a decision made
+	// against a champion (retrain) does not undo a promotion made
+	// meanwhile; otherwise the change fails with ErrProductionChanged.
+	Expect string
+}
+
+// ErrCheckFailed reports a version that PromoteOptions.Check refused.
+var ErrCheckFailed = errors.New("failed the promotion check")
+
+// ErrProductionChanged reports a production change refused because the
+// production version is no longer the one the caller decided against
+// (PromoteOptions.Expect).
+var ErrProductionChanged = errors.New("production changed meanwhile")
+
+// vet applies o's conditions to m entering stage of nr.
+func (o PromoteOptions) vet(ctx context.Context, nr *nameRecord, m *Model, stage Stage) error {
+	if stage == Production && o.Expect != "" && nr.Production.Version != o.Expect {
+		return fmt.Errorf("registry: %s to production: %w (%s's production is %s, not %s)", m.Version, ErrProductionChanged, nr.Name, orNone(nr.Production.Version), o.Expect)
+	}
+	if o.Check != nil && (stage == Production || stage == Staging) {
+		if err := o.Check(ctx, m); err != nil {
+			return fmt.Errorf("registry: %s not moved to %s: %w: %w", m.Version, stage, ErrCheckFailed, err)
+		}
+	}
+	return nil
+}
+
+func orNone(v string) string {
+	if v == "" {
+		return "none"
+	}
+	return v
 }
 
 // Promote moves the version ref resolves to (see Resolve) to stage within
@@ -57,6 +96,9 @@ func (r *Registry) Promote(ctx context.Context, ref string, stage Stage, o Promo
 		if !m.Deployable && !o.Force {
 			return nil, fmt.Errorf("registry: promote %s (%s) to production: %w", m.Version, m.Name, ErrNotDeployable)
 		}
+		if err := o.vet(ctx, nr, m, stage); err != nil {
+			return nil, err
+		}
 		next := slot{Version: m.Version, Since: r.now().UTC()}
 		if prod.Version != "" {
 			next.Previous = append([]string{prod.Version}, prod.Previous...)
@@ -73,6 +115,9 @@ func (r *Registry) Promote(ctx context.Context, ref string, stage Stage, o Promo
 		}
 		if prod.Version == m.Version {
 			return nil, fmt.Errorf("registry: promote %s to staging: it is %s's %w", m.Version, m.Name, ErrInProduction)
+		}
+		if err := o.vet(ctx, nr, m, stage); err != nil {
+			return nil, err
 		}
 		nr.Staging = slot{Version: m.Version, Since: r.now().UTC()}
 		e.Replaced = stg.Version
@@ -111,6 +156,15 @@ func (r *Registry) Rollback(ctx context.Context, name string, o PromoteOptions) 
 	}
 	if len(prod.Previous) == 0 {
 		return nil, fmt.Errorf("registry: rollback %s from %s: %w", name, prod.Version, ErrNoPrevious)
+	}
+	if o.Check != nil {
+		m, err := r.get(ctx, prod.Previous[0])
+		if err != nil {
+			return nil, fmt.Errorf("registry: rollback %s to %s: %w", name, prod.Previous[0], err)
+		}
+		if err := o.Check(ctx, m); err != nil {
+			return nil, fmt.Errorf("registry: rollback %s: %s not restored: %w: %w", name, m.Version, ErrCheckFailed, err)
+		}
 	}
 	nr.Production = slot{Version: prod.Previous[0], Since: r.now().UTC(), Previous: prod.Previous[1:]}
 	if err := r.putName(ctx, nr); err != nil {

@@ -116,3 +116,49 @@ func TestRouteTargetsProtected(t *testing.T) {
 		t.Errorf("Delete after the route was cleared: %v", err)
 	}
 }
+
+// TestPromoteConditions: a Check that refuses keeps a version out of
+// production, staging and a rollback; an Expect that is no longer the
+// production version refuses the promotion. Nothing changes either way.
+func TestPromoteConditions(t *testing.T) {
+	ctx := context.Background()
+	r := newTestRegistry(t, storetest.SQLite(t))
+	v1, v2, v3 := mustRegister(t, r, named("churn", "d1", true)), mustRegister(t, r, named("churn", "d2", true)), mustRegister(t, r, named("churn", "d3", true))
+	broken := errors.New("artifact is gone")
+	refuse := func(v string) func(context.Context, *Model) error {
+		return func(_ context.Context, m *Model) error {
+			if m.Version == v {
+				return broken
+			}
+			return nil
+		}
+	}
+	for _, v := range []string{v1, v2} {
+		if _, err := r.Promote(ctx, v, Production, PromoteOptions{Check: refuse(v3)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, stage := range []Stage{Production, Staging} {
+		if _, err := r.Promote(ctx, v3, stage, PromoteOptions{Check: refuse(v3)}); !errors.Is(err, ErrCheckFailed) || !errors.Is(err, broken) {
+			t.Errorf("promote to %s a version the check refuses: %v; want ErrCheckFailed", stage, err)
+		}
+	}
+	if _, err := r.Promote(ctx, v3, Archived, PromoteOptions{Check: refuse(v3)}); err != nil {
+		t.Errorf("archiving is not checked: %v", err)
+	}
+	if _, err := r.Rollback(ctx, "churn", PromoteOptions{Check: refuse(v1)}); !errors.Is(err, ErrCheckFailed) {
+		t.Errorf("rollback to a version the check refuses: %v; want ErrCheckFailed", err)
+	}
+	if _, err := r.Promote(ctx, v3, Production, PromoteOptions{Expect: v1}); !errors.Is(err, ErrProductionChanged) {
+		t.Errorf("promote expecting %s while %s is in production: %v; want ErrProductionChanged", v1, v2, err)
+	}
+	if p, _ := r.Production(ctx, "churn"); p.Version != v2 {
+		t.Errorf("production is %s after refused changes; want %s", p.Version, v2)
+	}
+	if s, err := r.Resolve(ctx, "churn@staging"); err == nil {
+		t.Errorf("staging holds %s after a refused promotion", s.Version)
+	}
+	if _, err := r.Promote(ctx, v3, Production, PromoteOptions{Expect: v2}); err != nil {
+		t.Errorf("promote expecting the production version: %v", err)
+	}
+}

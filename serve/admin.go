@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
 )
 
@@ -91,7 +92,7 @@ func (s *Server) handleRollback(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	e, err := s.reg.Rollback(r.Context(), r.PathValue("name"), registry.PromoteOptions{Reason: adminReason(b.Reason)})
+	e, err := s.reg.Rollback(r.Context(), r.PathValue("name"), registry.PromoteOptions{Reason: adminReason(b.Reason), Check: pipeline.CheckLoads})
 	s.adminDone(w, r, e, err)
 }
 
@@ -127,7 +128,7 @@ func (s *Server) adminDone(w http.ResponseWriter, _ *http.Request, e *registry.E
 	case errors.Is(err, registry.ErrUnknownName):
 		s.fail(w, nil, http.StatusNotFound, err.Error(), nil)
 		return
-	case err != nil && (errors.Is(err, registry.ErrNoPrevious) || errors.Is(err, registry.ErrNoProduction)):
+	case err != nil && (errors.Is(err, registry.ErrNoPrevious) || errors.Is(err, registry.ErrNoProduction) || errors.Is(err, registry.ErrCheckFailed)):
 		s.fail(w, nil, http.StatusConflict, err.Error(), nil)
 		return
 	case err != nil:

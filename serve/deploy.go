@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tabforge/tabforge/artifact"
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
 )
@@ -183,17 +182,9 @@ func (s *Server) load(ctx context.Context, name, version string) (*variant, erro
 	if err != nil {
 		return nil, err
 	}
-	arts, err := artifact.Open(ctx, m.Artifact.URL)
-	if err != nil {
-		return nil, fmt.Errorf("serve: model version %s: %w", version, err)
-	}
-	defer arts.Close()
-	p, err := pipeline.LoadRegistered(ctx, arts, m)
+	p, err := pipeline.LoadVersion(ctx, m)
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
-	}
-	if string(p.Target.Task) != m.Task || len(p.Schema) == 0 {
-		return nil, fmt.Errorf("serve: model version %s: artifact is a %s model of %d inputs, the registry says %s", version, p.Target.Task, len(p.Schema), m.Task)
 	}
 	return &variant{m: m, p: p}, nil
 }

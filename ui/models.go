@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
 )
 
@@ -62,7 +63,7 @@ func registryError(err error) error {
 	case errors.Is(err, registry.ErrUnknownName), errors.Is(err, registry.ErrUnknownAlias):
 		return &httpError{http.StatusNotFound, err}
 	case errors.Is(err, registry.ErrNotDeployable), errors.Is(err, registry.ErrNoPrevious), errors.Is(err, registry.ErrNoProduction),
-		errors.Is(err, registry.ErrAmbiguous), errors.Is(err, registry.ErrInProduction):
+		errors.Is(err, registry.ErrAmbiguous), errors.Is(err, registry.ErrInProduction), errors.Is(err, registry.ErrCheckFailed):
 		return &httpError{http.StatusConflict, err}
 	}
 	return err
@@ -95,7 +96,7 @@ func (s *Server) promote(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, badRequest("%v", err))
 		return
 	}
-	o := registry.PromoteOptions{Force: r.PostFormValue("force") == "yes", Reason: reason(r)}
+	o := registry.PromoteOptions{Force: r.PostFormValue("force") == "yes", Reason: reason(r), Check: pipeline.CheckLoads}
 	e, err := s.reg.Promote(r.Context(), r.PathValue("version"), stage, o)
 	if err != nil {
 		s.fail(w, r, registryError(err))
@@ -114,7 +115,7 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	e, err := s.reg.Rollback(r.Context(), r.PathValue("name"), registry.PromoteOptions{Reason: reason(r)})
+	e, err := s.reg.Rollback(r.Context(), r.PathValue("name"), registry.PromoteOptions{Reason: reason(r), Check: pipeline.CheckLoads})
 	if err != nil {
 		s.fail(w, r, registryError(err))
 		return

@@ -209,12 +209,7 @@ check, or nothing when only one name has a production version.`,
 			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
 				// A version about to serve must load: a corrupt or missing
 				// artifact is refused here, not found by the server.
-				if st == registry.Production || st == registry.Staging {
-					if _, _, err := pipeline.LoadModel(ctx, args[0], func(context.Context) (*registry.Registry, error) { return reg, nil }); err != nil {
-						return fmt.Errorf("models promote: %s not moved to %s: %w", args[0], st, err)
-					}
-				}
-				e, err := reg.Promote(ctx, args[0], st, registry.PromoteOptions{Force: force, Reason: *reason})
+				e, err := reg.Promote(ctx, args[0], st, registry.PromoteOptions{Force: force, Reason: *reason, Check: pipeline.CheckLoads})
 				if err != nil {
 					return err
 				}
@@ -355,7 +350,7 @@ func (a *app) rollback(cmd *cobra.Command, args []string, reason string, asJSON 
 		if err != nil {
 			return err
 		}
-		e, err := reg.Rollback(ctx, name, registry.PromoteOptions{Reason: reason})
+		e, err := reg.Rollback(ctx, name, registry.PromoteOptions{Reason: reason, Check: pipeline.CheckLoads})
 		if err != nil {
 			return err
 		}
