@@ -66,9 +66,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(append(b, '\n')) //nolint:errcheck // the client may have gone; nothing to do
 }
 
-// begin resolves the model, takes a concurrency slot and reads the body.
-// It writes the error response itself and returns ok false on failure;
-// release must be called when ok.
+// begin resolves the model, reads the body and takes a concurrency
+// slot: the body first, so that slow uploads do not hold the slots
+// predictions need (reading has its own, larger bound). It writes the
+// error response itself and returns ok false on failure; release must be
+// called when ok.
 func (s *Server) begin(w http.ResponseWriter, r *http.Request, name string) (c *call, body []byte, release func(), ok bool) {
 	c = &call{id: requestID(r, s), start: time.Now()}
 	w.Header().Set("X-Request-Id", c.id)
@@ -78,20 +80,12 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, name string) (c *
 		return nil, nil, nil, false
 	}
 	c.name, c.d = served, d
-	timer := time.NewTimer(s.o.QueueWait)
-	defer timer.Stop()
-	select {
-	case s.slots <- struct{}{}:
-	case <-timer.C:
-		s.fail(w, c, http.StatusTooManyRequests, fmt.Sprintf("server saturated: %d requests running; retry later", cap(s.slots)), nil)
-		return nil, nil, nil, false
-	case <-r.Context().Done():
+	if !s.acquire(w, r, c, s.reading, "request bodies being read") {
 		return nil, nil, nil, false
 	}
-	release = func() { <-s.slots }
 	body, err = readBody(http.MaxBytesReader(w, r.Body, s.o.MaxBodyBytes), r.ContentLength, s.o.MaxBodyBytes, s.bodies.get())
+	<-s.reading
 	if err != nil {
-		release()
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			s.fail(w, c, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", mbe.Limit), nil)
@@ -100,7 +94,26 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, name string) (c *
 		}
 		return nil, nil, nil, false
 	}
-	return c, body, release, true
+	if !s.acquire(w, r, c, s.slots, "requests running") {
+		s.bodies.put(body)
+		return nil, nil, nil, false
+	}
+	return c, body, func() { <-s.slots }, true
+}
+
+// acquire takes a place in sem, waiting up to QueueWait; when none frees
+// up it answers 429 (what names what fills sem) and returns false.
+func (s *Server) acquire(w http.ResponseWriter, r *http.Request, c *call, sem chan struct{}, what string) bool {
+	timer := time.NewTimer(s.o.QueueWait)
+	defer timer.Stop()
+	select {
+	case sem <- struct{}{}:
+		return true
+	case <-timer.C:
+		s.fail(w, c, http.StatusTooManyRequests, fmt.Sprintf("server saturated: %d %s; retry later", cap(sem), what), nil)
+	case <-r.Context().Done():
+	}
+	return false
 }
 
 // readBody reads a request body into one buffer of its declared length

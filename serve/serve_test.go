@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/pipeline"
@@ -271,6 +273,38 @@ func TestSaturated(t *testing.T) {
 	metrics := f.get("/metrics")
 	if !strings.Contains(metrics, fmt.Sprintf(`tabforge_requests_total{code="429",model="churn",variant="",version=""} 1`)) {
 		t.Errorf("metrics do not count the 429:\n%s", grep(metrics, "tabforge_requests_total"))
+	}
+}
+
+// TestSlowUploadsKeepSlots: clients that send a body slowly used to hold
+// prediction slots while they trickled in, so a few of them refused
+// every other request with 429. Now they hold reading places only.
+func TestSlowUploadsKeepSlots(t *testing.T) {
+	reg, arts := newRegistry(t)
+	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
+	promote(t, reg, churn.Version)
+	f := start(t, reg, Options{MaxConcurrent: 1, QueueWait: 200 * time.Millisecond})
+	addr := strings.TrimPrefix(f.url, "http://")
+	for range 2 { // more slow uploads than prediction slots
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /invocations HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"in", addr)
+	}
+	time.Sleep(100 * time.Millisecond) // let the server start reading them
+	header, rows := csvRows(t, "mlc_churn.csv", 1)
+	var body strings.Builder
+	body.WriteString(strings.Join(header, ",") + "\n" + strings.Join(rows[0], ",") + "\n")
+	resp, err := http.Post(f.url+"/invocations", "text/csv", strings.NewReader(body.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("a request beside two slow uploads: %d %s; want 200", resp.StatusCode, out)
 	}
 }
 

@@ -57,7 +57,9 @@ type Options struct {
 	MaxExplainRows int
 	// MaxConcurrent bounds the prediction and explain requests running at
 	// once; 0 means 4 per CPU. A request waits up to QueueWait for a slot
-	// (0 means 100ms), then gets 429 with Retry-After.
+	// (0 means 100ms), then gets 429 with Retry-After. Bodies are read
+	// before a slot is taken, at most 4 per slot at once (the same wait
+	// and 429 beyond), so slow uploads do not hold the slots.
 	MaxConcurrent int
 	QueueWait     time.Duration
 	// RequestTimeout is each prediction request's deadline (503 beyond);
@@ -135,6 +137,10 @@ type Server struct {
 	set     atomic.Pointer[modelSet]
 	metrics *metrics
 	slots   chan struct{}
+	// reading bounds the request bodies being read at once (4 per slot):
+	// a slow upload holds one of these, not a prediction slot, while the
+	// memory bodies take stays bounded.
+	reading chan struct{}
 	log     *predLog
 	seq     atomic.Uint64
 	kick    chan struct{} // asks the watcher for an immediate refresh
@@ -153,7 +159,7 @@ type Server struct {
 // version gives a server that is not ready until one is promoted.
 func New(ctx context.Context, reg *registry.Registry, o Options) (*Server, error) {
 	o = o.withDefaults()
-	s := &Server{o: o, reg: reg, metrics: newMetrics(), slots: make(chan struct{}, o.MaxConcurrent),
+	s := &Server{o: o, reg: reg, metrics: newMetrics(), slots: make(chan struct{}, o.MaxConcurrent), reading: make(chan struct{}, 4*o.MaxConcurrent),
 		kick: make(chan struct{}, 1), shadowQ: make(chan struct{}, max(2, o.MaxConcurrent/2)), loadFailed: map[string]string{}}
 	s.set.Store(&modelSet{})
 	for _, n := range o.Names {
