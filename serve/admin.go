@@ -1,9 +1,11 @@
 package serve
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -75,8 +77,19 @@ type adminBody struct {
 func (s *Server) readAdmin(w http.ResponseWriter, r *http.Request) (adminBody, bool) {
 	var b adminBody
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		s.fail(w, nil, http.StatusRequestEntityTooLarge, fmt.Sprintf("admin body over %d bytes", mbe.Limit), nil)
+		return b, false
+	}
 	if err == nil && len(strings.TrimSpace(string(raw))) > 0 {
-		err = json.Unmarshal(raw, &b)
+		// A misspelt field ("splits") must not read as an empty body,
+		// which for a route means: remove it.
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err = dec.Decode(&b); err == nil && dec.More() {
+			err = errors.New("data after the JSON object")
+		}
 	}
 	if err != nil {
 		s.fail(w, nil, http.StatusBadRequest, "malformed admin body: "+err.Error(), nil)

@@ -308,6 +308,22 @@ func TestSlowUploadsKeepSlots(t *testing.T) {
 	}
 }
 
+// TestDeadline: a request past its deadline is a 503 on every endpoint
+// (explain answered 500 "explain failed: context deadline exceeded").
+func TestDeadline(t *testing.T) {
+	reg, arts := newRegistry(t)
+	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
+	promote(t, reg, churn.Version)
+	f := start(t, reg, Options{RequestTimeout: time.Nanosecond})
+	header, rows := csvRows(t, "mlc_churn.csv", 1)
+	body := []byte(strings.Join(header, ",") + "\n" + strings.Join(rows[0], ",") + "\n")
+	for _, path := range []string{"/invocations", "/v1/models/churn/explain"} {
+		if code, out, _ := f.post(path, "text/csv", body); code != http.StatusServiceUnavailable || !strings.Contains(string(out), "deadline") {
+			t.Errorf("%s past the deadline: %d %s; want 503", path, code, out)
+		}
+	}
+}
+
 func (f *fixture) get(path string) string {
 	f.t.Helper()
 	resp, err := http.Get(f.url + path)

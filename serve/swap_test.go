@@ -169,6 +169,17 @@ func TestRoutes(t *testing.T) {
 	if err != nil || h[len(h)-1].Action != "route" || !strings.Contains(h[len(h)-1].Reason, "split @production=70,@challenger=30") {
 		t.Errorf("history: %+v %v", h[len(h)-1], err)
 	}
+	// A misspelt field used to read as an empty body, which removed the
+	// route; an oversized body is a 413.
+	if code, out, _ := f.postJSON("/admin/models/churn/route", map[string]any{"splits": "production=90,challenger=10"}, "Authorization", "Bearer s3cret"); code != http.StatusBadRequest || !strings.Contains(string(out), "splits") {
+		t.Errorf("route with a misspelt field: %d %s; want 400 naming it", code, out)
+	}
+	if code, out, _ := f.postJSON("/admin/models/churn/route", map[string]any{"reason": strings.Repeat("x", 2<<20)}, "Authorization", "Bearer s3cret"); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized admin body: %d %.200s; want 413", code, out)
+	}
+	if rt, _ := reg.RouteOf(context.Background(), "churn"); len(rt.Split) != 2 {
+		t.Errorf("refused admin bodies changed the route: %+v", rt)
+	}
 	// Admin rollback with no earlier production version is a conflict.
 	if code, out, _ := f.postJSON("/admin/models/churn/rollback", nil, "Authorization", "Bearer s3cret"); code != http.StatusConflict {
 		t.Errorf("rollback with nothing to roll back to: %d %s", code, out)

@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/tabforge/tabforge/explain"
@@ -180,6 +181,10 @@ func (s *Server) handleExplain(w http.ResponseWriter, r *http.Request) {
 	var nonFinite *pipeline.NonFiniteError
 	if errors.As(err, &nonFinite) {
 		s.fail(w, c, http.StatusBadRequest, err.Error(), nil)
+		return
+	}
+	if ctx.Err() != nil {
+		s.fail(w, c, http.StatusServiceUnavailable, fmt.Sprintf("request deadline of %s exceeded", s.o.RequestTimeout), nil)
 		return
 	}
 	if err != nil {
