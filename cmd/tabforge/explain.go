@@ -112,6 +112,9 @@ func parseExplainFlags(modelPath, dataPath, rowsFlag, out, methodFlag string, ra
 		if ext := strings.ToLower(filepath.Ext(out)); ext != ".csv" && ext != ".parquet" {
 			return "", nil, usagef("explain: --out must end in .csv or .parquet, not %q", out)
 		}
+		if err := outIsNotInput(out, dataPath, "explain"); err != nil {
+			return "", nil, err
+		}
 	}
 	if raw && method != explain.MethodAuto && method != explain.MethodKernel {
 		return "", nil, usagef("explain: --raw explains the whole pipeline with KernelSHAP; drop --method %s", method)

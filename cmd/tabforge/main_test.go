@@ -332,6 +332,15 @@ func TestPredictInputContract(t *testing.T) {
 			}
 		})
 	}
+	// --out naming the data file would overwrite the data: refused, and
+	// the data left as it was.
+	before, _ := os.ReadFile(odd)
+	for _, cmd := range [][]string{{"predict", "--out", odd}, {"explain", "--out", odd}} {
+		code, _, stderr := tabforge(t, dir, append(cmd, "--model", res.ModelPath, "--data", odd)...)
+		if after, _ := os.ReadFile(odd); code != 2 || !strings.Contains(stderr, "is the --data file") || string(after) != string(before) {
+			t.Errorf("%s onto its data: exit %d %q, data kept %v; want a usage error", cmd[0], code, stderr, string(after) == string(before))
+		}
+	}
 }
 
 // TestTrainParquet trains on a Parquet copy of a CSV dataset: the dataset

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -33,6 +34,9 @@ never saw are encoded as unknown, with a warning (both are errors with
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if modelPath == "" || dataPath == "" || out == "" {
 				return usagef("predict: --model, --data and --out are required")
+			}
+			if err := outIsNotInput(out, dataPath, "predict"); err != nil {
+				return err
 			}
 			p, err := a.loadModel(cmd, modelPath)
 			if err != nil {
@@ -101,4 +105,18 @@ func writePredictions(path string, p *pipeline.Predictor, pred *pipeline.Predict
 		w.Flush()
 		return w.Error()
 	})
+}
+
+// outIsNotInput refuses an output file that is the input data file (by
+// path or through a link): writing it would replace the data with the
+// results.
+func outIsNotInput(out, data, what string) error {
+	o, err := os.Stat(out)
+	if err != nil {
+		return nil // a new file
+	}
+	if d, err := os.Stat(data); err == nil && os.SameFile(o, d) {
+		return usagef("%s: --out %s is the --data file; writing it would replace the data", what, out)
+	}
+	return nil
 }
