@@ -267,7 +267,7 @@ func csvTable(body []byte, keyField string) (*table, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, badf("empty CSV body")
 	}
-	t := &table{csv: body, rows: bytes.Count(body, []byte{'\n'})}
+	t := &table{csv: body, rows: max(csvRecords(body)-1, 0)} // less the header
 	if keyField != "" {
 		r := csv.NewReader(bytes.NewReader(body))
 		header, err1 := r.Read()
@@ -279,6 +279,31 @@ func csvTable(body []byte, keyField string) (*table, error) {
 		}
 	}
 	return t, nil
+}
+
+// csvRecords counts the records of a CSV body: its non-blank lines, a
+// line break inside quotes not ending one (the reader's counting; lines
+// end in \n, \r\n or a lone \r).
+func csvRecords(body []byte) int {
+	n, quoted, blank := 0, false, true
+	for i, b := range body {
+		switch {
+		case b == '"':
+			quoted, blank = !quoted, false
+		case quoted:
+		case b == '\n' || (b == '\r' && (i+1 == len(body) || body[i+1] != '\n')):
+			if !blank {
+				n++
+			}
+			blank = true
+		case b != '\r':
+			blank = false
+		}
+	}
+	if !blank {
+		n++
+	}
+	return n
 }
 
 // v2Request is an Open Inference Protocol V2 inference request: one

@@ -145,7 +145,7 @@ func requestID(r *http.Request, s *Server) string {
 // frameFor reads c's table for predictor p, checking it against p's
 // input contract. On failure it returns the status and message to send.
 func (s *Server) frameFor(p *pipeline.Predictor, t *table) (*frame.Frame, *pipeline.InputReport, int, error) {
-	if t.rows > s.o.MaxRows+1 { // +1: a CSV body's count includes its header line
+	if t.rows > s.o.MaxRows {
 		return nil, nil, http.StatusRequestEntityTooLarge, errRows(t.rows, s.o.MaxRows)
 	}
 	x, rep, err := p.ReadInputFrom(t.read, frame.ReadOptions{})
