@@ -16,8 +16,9 @@ import (
 	"github.com/tabforge/tabforge/pipeline"
 )
 
-// ErrNoWorkers reports that no worker is connected to the queue.
-var ErrNoWorkers = errors.New("no tabforge worker is connected to the queue")
+// ErrNoWorkers reports that no worker is connected to the queue; it is
+// pipeline.ErrNoWorkers, which stops tuning and fails the run.
+var ErrNoWorkers = pipeline.ErrNoWorkers
 
 // Options configure an Executor; the zero value works.
 type Options struct {

@@ -360,6 +360,9 @@ func (r *trainRun) candidates(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			if errors.Is(err, ErrNoWorkers) {
+				return fmt.Errorf("model %s: %w", c.label, err)
+			}
 			entry = Entry{Model: c.label, Error: err.Error()}
 			if ob := (*overBudgetError)(nil); errors.As(err, &ob) {
 				// Not a failure: the family would not fit its time budget.

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -43,6 +44,12 @@ type UnitResult struct {
 
 // LocalWorker is UnitResult.Worker for units run in this process.
 const LocalWorker = "local"
+
+// ErrNoWorkers, wrapped in a unit's error, says that an executor has no
+// one to run units on (no queue worker connected, or every one gone): no
+// later unit can succeed, so tuning stops and the run fails at once
+// instead of failing trial after trial and family after family.
+var ErrNoWorkers = errors.New("no tabforge worker is connected to the queue")
 
 // An Executor runs units of work: in this process (Local), or on workers
 // through a queue.

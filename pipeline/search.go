@@ -213,6 +213,9 @@ func (s *searcher) evaluate(ctx context.Context, t *tune.Trial, l model.Learner,
 		if errors.Is(err, tune.ErrPruned) {
 			return 0, tune.ErrPruned
 		}
+		if errors.Is(err, ErrNoWorkers) {
+			return 0, fmt.Errorf("%w: %w", tune.ErrAbort, err)
+		}
 		// The study records the trial as failed and goes on; the log
 		// says why (a worker that died with its unit, say).
 		if ctx.Err() == nil {

@@ -155,8 +155,9 @@ func tuneCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepar
 		t.info.Sampler = "tpe"
 		return t, nil
 	}
-	if ctx.Err() != nil || errors.Is(err, errNoTrial) {
-		// The budget is spent: a grid search would overrun it.
+	if ctx.Err() != nil || errors.Is(err, errNoTrial) || errors.Is(err, ErrNoWorkers) {
+		// The budget is spent, or nothing can run units: a grid search
+		// would overrun it, or fail as well.
 		return nil, err
 	}
 	o.Logger.Warn("TPE search failed; falling back to grid search", "model", name, "err", err)

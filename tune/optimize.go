@@ -65,7 +65,8 @@ type Result struct {
 // recorded Fail and enqueued to be retried by a later Optimize. Other
 // objective errors (and panics) fail their trial and the study goes on;
 // if no trial of this call completes and some failed, the first failure is
-// returned. Storage errors stop the study. If ctx is cancelled, Optimize
+// returned. Storage errors, and objective errors wrapping ErrAbort, stop
+// the study and are returned. If ctx is cancelled, Optimize
 // returns the result so far and ctx's error.
 func (s *Study) Optimize(ctx context.Context, objective func(ctx context.Context, t *Trial) (float64, error), b Budget) (Result, error) {
 	start := time.Now()
@@ -204,6 +205,10 @@ func (r *optimizeRun) trial(ctx, bg context.Context, s *Study, objective func(co
 		r.res.Failed++
 		if r.firstFail == nil {
 			r.firstFail = fmt.Errorf("tune: trial %d: %w", t.number, errOr(oerr, t.Err(), value))
+		}
+		if errors.Is(oerr, ErrAbort) {
+			r.total++
+			return fmt.Errorf("trial %d: %w", t.number, oerr)
 		}
 	}
 	r.total++

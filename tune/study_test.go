@@ -225,6 +225,36 @@ func TestTrialErrors(t *testing.T) {
 	}
 }
 
+// TestAbort: an objective error wrapping ErrAbort stops the study after
+// that trial (sequential and batched), and Optimize returns it; other
+// failures only fail their trial.
+func TestAbort(t *testing.T) {
+	ctx := context.Background()
+	gone := fmt.Errorf("%w: every worker left", ErrAbort)
+	obj := func(_ context.Context, t *Trial) (float64, error) {
+		t.SuggestFloat("x", 0, 1, false)
+		switch t.Number() {
+		case 1:
+			return 0, errors.New("one bad trial")
+		case 3:
+			return 0, gone
+		}
+		return 1, nil
+	}
+	s, _ := NewStudy(ctx, "abort", Config{Sampler: RandomSampler{}})
+	res, err := s.Optimize(ctx, obj, Budget{MaxTrials: 10})
+	if !errors.Is(err, ErrAbort) || res.Complete != 2 || res.Failed != 2 || res.Stopped != StopError {
+		t.Errorf("Optimize = %+v, %v; want ErrAbort after 2 complete and 2 failed trials", res, err)
+	}
+	b, _ := NewStudy(ctx, "abort-batch", Config{Sampler: RandomSampler{}})
+	res, err = b.OptimizeBatch(ctx, BatchObjective{
+		Suggest:  func(t *Trial) error { t.SuggestFloat("x", 0, 1, false); return nil },
+		Evaluate: obj}, Budget{MaxTrials: 10}, Batch{Size: 2})
+	if !errors.Is(err, ErrAbort) || res.Complete+res.Failed != 4 {
+		t.Errorf("OptimizeBatch = %+v, %v; want ErrAbort after the second batch", res, err)
+	}
+}
+
 // TestTimeBudget: with a 2 s budget and 0.3 s trials, Optimize returns
 // within 2 s plus one trial (0.25 s of slack for a loaded machine), whether
 // or not the objective honours its context.

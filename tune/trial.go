@@ -17,6 +17,12 @@ import (
 // Pruned, with its last reported value.
 var ErrPruned = errors.New("tune: trial pruned")
 
+// ErrAbort, wrapped in an objective's error, stops the study: the trial
+// fails and Optimize (or OptimizeBatch) returns the error, as it does a
+// storage error. It is for failures no later trial can avoid, such as
+// nothing being left to run trials on.
+var ErrAbort = errors.New("tune: study aborted")
+
 // State is the life-cycle state of a trial.
 type State string
 

@@ -200,6 +200,16 @@ func TestQueueWithoutWorkers(t *testing.T) {
 	if code != 0 {
 		t.Errorf("train with executor_fallback=local: exit %d\n%s", code, errs)
 	}
+	// Tuning used to record every trial failed, fall back to a grid
+	// search that failed as well, and end "succeeded" or after minutes.
+	start = time.Now()
+	code, _, errs = cli(t, dir, append(args, "--set", "enable_hyperparameter_tuning=true", "--max-evals", "6")...)
+	if code == 0 || !strings.Contains(errs, "no tabforge worker is connected") || strings.Contains(errs, "grid search") {
+		t.Errorf("tuning without workers: exit %d, stderr\n%s\nwant a failure saying no worker is connected, without a grid fallback", code, errs)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("tuning took %s to say so", d)
+	}
 }
 
 // natsServer starts Debian's nats-server with JetStream on a loopback
