@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -197,6 +198,9 @@ func Import(ctx context.Context, s Store, r io.Reader) (DumpCounts, error) {
 	if err != nil {
 		return DumpCounts{}, err
 	}
+	if err := checkStudies(ctx, s, lines); err != nil {
+		return DumpCounts{}, err
+	}
 	var n DumpCounts
 	var batch []*Record
 	flush := func() error {
@@ -246,6 +250,68 @@ type numberedLine struct {
 
 // readDump reads and checks a whole dump: its header, then lines each
 // of a known type with its entity.
+// checkStudies refuses, before anything is written, a dump whose trials
+// belong to a study neither it nor s holds, or whose study exists in s
+// with the other direction: either write would fail half-way.
+func checkStudies(ctx context.Context, s Store, lines []numberedLine) error {
+	have, err := s.ListStudies(ctx)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	dir := map[string]tune.Direction{}
+	for _, st := range have {
+		dir[st.Name] = st.Direction
+	}
+	for _, l := range lines {
+		switch {
+		case l.Study != nil:
+			if d, ok := dir[l.Study.Name]; ok && d != l.Study.Direction {
+				return fmt.Errorf("import line %d: study %q is to %s here, the dump's to %s (nothing imported)", l.line, l.Study.Name, d, l.Study.Direction)
+			}
+			dir[l.Study.Name] = l.Study.Direction
+		case l.Trial != nil:
+			if _, ok := dir[l.InStudy]; !ok {
+				return fmt.Errorf("import line %d: trial of study %q, which neither the dump (before it) nor the store holds (nothing imported)", l.line, l.InStudy)
+			}
+		}
+	}
+	return nil
+}
+
+// check refuses entities no store write makes: a run without an id or
+// with one that is not a plain name (runs are listed, removed and given
+// directories by id), a record without a kind, a study without a name.
+func (l dumpLine) check() error {
+	switch {
+	case l.Run != nil:
+		if err := CheckRunID(l.Run.ID); err != nil {
+			return err
+		}
+	case l.Record != nil && l.Record.Kind == "":
+		return fmt.Errorf("record %q has no kind", l.Record.Key)
+	case l.Study != nil && l.Study.Name == "":
+		return errors.New("study has no name")
+	case l.Trial != nil && l.InStudy == "":
+		return errors.New("trial names no study")
+	}
+	return nil
+}
+
+// CheckRunID refuses a run id that is empty, longer than 128 bytes, or
+// holds anything but letters, digits, '-', '_' and '.' (and is not "."
+// or ".."): ids name directories and are typed on command lines.
+func CheckRunID(id string) error {
+	if id == "" || len(id) > 128 || id == "." || id == ".." {
+		return fmt.Errorf("run id %q: want 1 to 128 letters, digits, '-', '_' or '.'", id)
+	}
+	for _, r := range id {
+		if !(r == '-' || r == '_' || r == '.' || ('0' <= r && r <= '9') || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z')) {
+			return fmt.Errorf("run id %q: want 1 to 128 letters, digits, '-', '_' or '.'", id)
+		}
+	}
+	return nil
+}
+
 func readDump(r io.Reader) ([]numberedLine, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<20), 1<<30)
@@ -273,6 +339,9 @@ func readDump(r io.Reader) ([]numberedLine, error) {
 			(l.Type == "study" && l.Study != nil) || (l.Type == "trial" && l.Trial != nil)
 		if !known {
 			return nil, fmt.Errorf("import line %d: unknown line type %q or no entity (nothing imported)", line, l.Type)
+		}
+		if err := l.check(); err != nil {
+			return nil, fmt.Errorf("import line %d: %w (nothing imported)", line, err)
 		}
 		lines = append(lines, numberedLine{l, line})
 	}

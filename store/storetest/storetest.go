@@ -564,6 +564,16 @@ func testExportImport(t *testing.T, open func() store.Store) {
 	if r, err := src.GetRun(ctx, l.Run.ID); err == nil {
 		t.Errorf("a cut dump wrote run %s", r.ID)
 	}
+	// Entities no store write makes are refused whole too: a run without
+	// an id (which runs rm "" cannot remove) or one that is a path.
+	for _, bad := range []string{`{"type":"run","run":{}}`, `{"type":"run","run":{"id":"../../x"}}`, `{"type":"record","record":{"key":"k"}}`} {
+		if _, err := store.Import(ctx, src, strings.NewReader(lines[0]+fresh+bad+"\n")); err == nil || !strings.Contains(err.Error(), "line 3") {
+			t.Errorf("importing %s: %v; want an error at line 3", bad, err)
+		}
+	}
+	if r, err := src.GetRun(ctx, l.Run.ID); err == nil {
+		t.Errorf("a dump with a bad line wrote run %s", r.ID)
+	}
 }
 
 // ExportEqual checks that exporting a and b gives the same dump.

@@ -1,0 +1,46 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/store/storetest"
+)
+
+// FuzzImport: no dump panics Import, and a dump it refuses leaves the
+// store exactly as it was (Import reads and checks it whole first).
+func FuzzImport(f *testing.F) {
+	ctx := context.Background()
+	src := storetest.SQLite(f)
+	storetest.Fill(f, src)
+	var dump bytes.Buffer
+	if _, err := store.Export(ctx, src, &dump, true); err != nil {
+		f.Fatal(err)
+	}
+	lines := strings.SplitAfter(dump.String(), "\n")
+	f.Add(dump.Bytes())
+	f.Add([]byte(lines[0] + `{"type":"run","run":{}}` + "\n"))
+	f.Add([]byte(lines[0] + `{"type":"run","run":{"id":"../x"}}` + "\n"))
+	f.Add([]byte(lines[0] + lines[1] + `{"type":"record","record":{"kind":"reg`))
+	f.Add([]byte(`{"type":"header"}`))
+	dst := storetest.SQLite(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var before bytes.Buffer
+		if _, err := store.Export(ctx, dst, &before, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Import(ctx, dst, bytes.NewReader(data)); err == nil {
+			return
+		}
+		var after bytes.Buffer
+		if _, err := store.Export(ctx, dst, &after, true); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(before.Bytes(), after.Bytes()) {
+			t.Errorf("a refused dump changed the store:\n%s", data)
+		}
+	})
+}
