@@ -20,13 +20,16 @@ type RunSummary struct {
 }
 
 // Summarize reads r's recorded result. A run still running has the time
-// since it started as its duration.
+// since it started as its duration; an interrupted one (r.Status as
+// RunStatus reads it) has none.
 func Summarize(r *store.Run, now time.Time) (RunSummary, error) {
 	var s RunSummary
 	end := r.Finished
-	if end.IsZero() {
-		end = now
+	if end.IsZero() && r.Status != store.Interrupted {
+		end = now // still running
 	}
+	// An interrupted run's end is unknown: its duration is left out
+	// rather than growing with every look.
 	if !r.Created.IsZero() && end.After(r.Created) {
 		s.Duration = end.Sub(r.Created)
 		s.Seconds = round(s.Duration.Seconds(), 3)
