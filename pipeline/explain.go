@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -180,6 +181,16 @@ func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions
 	if n == 0 {
 		return nil, errors.New("explain: the data has no rows")
 	}
+	// KernelSHAP on raw inputs measures the rows against a background:
+	// the training sample the predictor keeps, else the rows themselves
+	// (a single row then explains nothing). The sample's rows go first
+	// in one frame with x's, so that categorical codes agree.
+	nb := 0
+	if in.Raw && o.Background == nil && p.Background != "" {
+		if in, nb, err = withBackground(p, x); err != nil {
+			return nil, err
+		}
+	}
 	rows := o.Rows
 	if rows == nil {
 		rows = explain.SampleRows(n, o.MaxRows, o.Seed)
@@ -193,8 +204,18 @@ func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions
 	opts.FeatureNames = in.FeatureNames
 	if opts.Background == nil {
 		opts.Background = in.X
+		if nb > 0 {
+			opts.Background = in.X.TakeRows(seq(nb))
+		}
 	}
-	sub := in.X.TakeRows(rows)
+	shifted := rows
+	if nb > 0 {
+		shifted = make([]int, len(rows))
+		for i, r := range rows {
+			shifted[i] = nb + r
+		}
+	}
+	sub := in.X.TakeRows(shifted)
 	for i, x := range sub.Data {
 		if math.IsInf(x, 0) {
 			name := fmt.Sprintf("column %d", i%sub.Cols)
@@ -219,6 +240,9 @@ func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions
 			return nil, err
 		}
 		v.Notes = append(v.Notes, fmt.Sprintf("%s has no single design matrix; explained with KernelSHAP on its raw input columns (categorical columns as level codes)", p.Family()))
+		if nb == 0 && o.Background == nil {
+			v.Notes = append(v.Notes, "measured against the explained rows themselves: the model was saved without training rows to explain against (retrain it to get them); with one row every value is 0")
+		}
 	} else if v, err = explain.Explain(ctx, in.Model, sub, opts); err != nil {
 		return nil, err
 	}
@@ -233,6 +257,56 @@ func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions
 		v.OutputNames = slices.Clone(p.Target.Classes)
 	}
 	return v, nil
+}
+
+// backgroundRows is how many training rows a saved predictor keeps for
+// explanations (Predictor.Background); KernelSHAP summarises them to
+// explain.Options.BackgroundSize points.
+const backgroundRows = 100
+
+// trainingBackground is a seeded sample of up to backgroundRows training
+// rows of x's input columns (schema), as CSV.
+func trainingBackground(x *frame.Frame, train []int, schema []Field, seed uint64) (string, error) {
+	pick := explain.SampleRows(len(train), backgroundRows, seed)
+	rows := make([]int, len(pick))
+	for i, j := range pick {
+		rows[i] = train[j]
+	}
+	sub := x.Take(rows)
+	cols := make([]*frame.Column, 0, len(schema))
+	for _, f := range schema {
+		c, ok := sub.Lookup(f.Name)
+		if !ok {
+			return "", fmt.Errorf("explanation background: no column %q", f.Name)
+		}
+		cols = append(cols, c)
+	}
+	bg, err := frame.New(cols...)
+	if err != nil {
+		return "", fmt.Errorf("explanation background: %w", err)
+	}
+	var b bytes.Buffer
+	if err := frame.WriteCSV(&b, bg); err != nil {
+		return "", fmt.Errorf("explanation background: %w", err)
+	}
+	return b.String(), nil
+}
+
+// withBackground is the raw explanation input of p's training background
+// rows followed by x's, and the number of background rows.
+func withBackground(p *Predictor, x *frame.Frame) (*ExplainInput, int, error) {
+	bg, _, err := p.ReadInputFrom(func(o frame.ReadOptions) (*frame.Frame, error) {
+		return frame.ReadCSVBytes([]byte(p.Background), o)
+	}, frame.ReadOptions{})
+	if err != nil {
+		return nil, 0, fmt.Errorf("explain: the model's background rows: %w", err)
+	}
+	both, err := frame.Concat(bg, x)
+	if err != nil {
+		return nil, 0, fmt.Errorf("explain: %w", err)
+	}
+	in, err := rawInput(p, both)
+	return in, bg.NumRows(), err
 }
 
 // backgroundOf summarises o.Background as explain.Explain would.

@@ -86,3 +86,54 @@ func TestExplainPredictors(t *testing.T) {
 		t.Errorf("linear SHAP of an ensemble: %v; want an error pointing to KernelSHAP", err)
 	}
 }
+
+// TestExplainOneRowWithBackground: an ensemble explained on one row
+// measures it against its training background. With the row as its own
+// background (models saved before they kept one) every SHAP value was 0
+// and the base value the row's own prediction.
+func TestExplainOneRowWithBackground(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic", "tree"}, 2, t.TempDir()
+	cfg.EnsembleTopK, cfg.EnsembleMethod = 2, config.EnsembleAverage
+	p, lb, fitted := ensembleRun(t, cfg)
+	_, preds, _ := buildEnsembles(context.Background(), cfg, p, lb, fitted)
+	avg := *preds[ensembleAverage]
+	avg.Schema = schemaOf(p.x, p.train)
+	bg, err := trainingBackground(p.x, p.train, avg.Schema, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	avg.Background = bg
+	// Round trip: the background is saved with the model.
+	path := filepath.Join(t.TempDir(), "avg.tfm")
+	if err := avg.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := LoadPredictor(path, Families())
+	if err != nil || loaded.Background != bg {
+		t.Fatalf("background after a round trip: %v (equal %v)", err, loaded != nil && loaded.Background == bg)
+	}
+	one := p.x.Take(p.test[:1])
+	want, err := loaded.Predict(one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := Explain(context.Background(), loaded, one, ExplainOptions{Options: explain.Options{Seed: 7, BackgroundSize: 10, KernelSamples: 300}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonzero := 0
+	for _, x := range v.Values {
+		if x != 0 {
+			nonzero++
+		}
+	}
+	f := want.Values[0]
+	if nonzero == 0 || math.Abs(v.BaseValue[0]-f) < 1e-9 {
+		t.Errorf("one row: %d nonzero SHAP values, base %v, prediction %v; want the row measured against the training background", nonzero, v.BaseValue[0], f)
+	}
+	if got := v.Sum(0, 0); math.Abs(got-f) > 1e-6 {
+		t.Errorf("base + Σφ = %v; the output is %v", got, f)
+	}
+}

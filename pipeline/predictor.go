@@ -68,6 +68,11 @@ type Predictor struct {
 	// saved before they were recorded.
 	Metrics eval.Metrics
 	Lineage Lineage
+	// Background is a seeded sample of training rows of the input
+	// columns, as CSV: what KernelSHAP measures an explanation on raw
+	// inputs against (see Explain), so that explaining a single row does
+	// not measure it against itself. Empty in models saved before.
+	Background string
 }
 
 // Routes are per-segment predictors keyed by the label of a segment
@@ -126,8 +131,9 @@ type predictorMeta struct {
 	// Version 2: per-segment predictors, each a whole encoded envelope.
 	Routes *routesMeta `json:"routes,omitempty"`
 	// The contract's metrics and lineage; absent in older files.
-	Metrics eval.Metrics `json:"metrics,omitempty"`
-	Lineage *Lineage     `json:"lineage,omitempty"`
+	Metrics    eval.Metrics `json:"metrics,omitempty"`
+	Lineage    *Lineage     `json:"lineage,omitempty"`
+	Background string       `json:"background,omitempty"`
 }
 
 type routesMeta struct {
@@ -147,7 +153,7 @@ type memberMeta struct {
 // the model family's own encoding (for an ensemble, each member's in turn).
 func (p *Predictor) Marshal() ([]byte, error) {
 	meta := predictorMeta{Version: predictorVersion, Target: p.Target, Schema: p.Schema, Chain: p.Chain,
-		Design: p.Design, RunID: p.RunID, Dataset: p.Dataset, Metrics: p.Metrics}
+		Design: p.Design, RunID: p.RunID, Dataset: p.Dataset, Metrics: p.Metrics, Background: p.Background}
 	if p.Lineage != (Lineage{}) {
 		meta.Lineage = &p.Lineage
 	}
@@ -272,7 +278,7 @@ func decodeOwn(payload []byte, reg *model.Registry) (*Predictor, error) {
 		return nil, fmt.Errorf("%w: predictor layout %d, this build reads 1 to %d", model.ErrVersion, meta.Version, predictorVersion)
 	}
 	body := payload[8+n:]
-	p := &Predictor{Target: meta.Target, Schema: meta.Schema, Chain: meta.Chain, RunID: meta.RunID, Dataset: meta.Dataset, Metrics: meta.Metrics}
+	p := &Predictor{Target: meta.Target, Schema: meta.Schema, Chain: meta.Chain, RunID: meta.RunID, Dataset: meta.Dataset, Metrics: meta.Metrics, Background: meta.Background}
 	if meta.Lineage != nil {
 		p.Lineage = *meta.Lineage
 	}

@@ -312,6 +312,14 @@ func (r *trainRun) selectBest(ctx context.Context) error {
 // save writes the chosen predictor with its contract: holdout metrics
 // and lineage beside the schema.
 func (r *trainRun) save(context.Context) error {
+	bg, err := trainingBackground(r.p.x, r.p.train, r.final.Schema, r.cfg.Seed)
+	if err != nil {
+		return err
+	}
+	r.final.Background = bg
+	if r.heldOut != nil {
+		r.heldOut.Background = bg
+	}
 	r.final.Metrics = r.gated
 	r.final.Lineage = Lineage{Name: ModelName(r.cfg), DataPath: r.cfg.Data, ConfigHash: r.cfg.Hash(), Trained: r.start.UTC().Truncate(time.Second)}
 	r.res.ModelPath = filepath.Join(r.cfg.Out, r.res.RunID, "model.tfm")
