@@ -367,7 +367,8 @@ func (e *NonFiniteError) Error() string {
 	if e.Feature != "" {
 		what = fmt.Sprintf("feature %q is", e.Feature)
 	}
-	return fmt.Sprintf("%s %v for row %d: its inputs are out of the range the model can compute with", what, e.Value, e.Row)
+	// Rows are counted from 1 in messages, as the data readers count them.
+	return fmt.Sprintf("%s %v for row %d: its inputs are out of the range the model can compute with", what, e.Value, e.Row+1)
 }
 
 // Predict applies p to the rows of x. x must contain every input column

@@ -190,13 +190,13 @@ func rowsTable(columns []string, rows [][]any, keyField string) (*table, error) 
 	cells := make([][]string, len(rows))
 	for i, row := range rows {
 		if len(row) != len(columns) {
-			return nil, badf("row %d has %d values for %d columns", i, len(row), len(columns))
+			return nil, badf("row %d has %d values for %d columns", i+1, len(row), len(columns))
 		}
 		rec := make([]string, len(row))
 		for j, v := range row {
 			s, err := cell(v)
 			if err != nil {
-				return nil, badf("row %d, column %q: %v", i, columns[j], err)
+				return nil, badf("row %d, column %q: %v", i+1, columns[j], err)
 			}
 			rec[j] = s
 		}
@@ -210,7 +210,7 @@ func rowsTable(columns []string, rows [][]any, keyField string) (*table, error) 
 func cellsTable(columns []string, cells [][]string, keyField string) (*table, error) {
 	for i, row := range cells {
 		if len(row) != len(columns) {
-			return nil, badf("row %d has %d values for %d columns", i, len(row), len(columns))
+			return nil, badf("row %d has %d values for %d columns", i+1, len(row), len(columns))
 		}
 	}
 	if len(columns) == 0 || len(cells) == 0 {
@@ -232,7 +232,7 @@ func splitTable(columns []string, byCol []frame.TextColumn, keyField string) (*t
 		rows = byCol[0].Len()
 	}
 	if rows > 0 && len(byCol) != len(columns) {
-		return nil, badf("row %d has %d values for %d columns", 0, len(byCol), len(columns))
+		return nil, badf("row %d has %d values for %d columns", 1, len(byCol), len(columns))
 	}
 	if len(columns) == 0 || rows == 0 {
 		return nil, badf("no rows: the request must hold at least one row with at least one column")
