@@ -8,6 +8,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tabforge/tabforge/artifact"
@@ -122,6 +124,16 @@ func Backtest(ctx context.Context, cfg *config.Config, opts BacktestOptions) (*B
 	if len(before) <= len(last) || len(last) == 0 || len(ps) == 0 {
 		return nil, fmt.Errorf("backtest: %d rows before %s (%d in the period before it) and %d periods from it; the first model needs a period to be tested on and older rows to train on", len(before), opts.Start, len(last), len(ps))
 	}
+	if yc, ok := x.Lookup(cfg.Target); ok && (cfg.Task == "" || cfg.Task == "auto") {
+		// The task is the whole file's: a first period of a few rows
+		// would read a numeric target of two whole values as binary.
+		t, err := pipeline.DetectTask(yc, "auto")
+		if err != nil {
+			return nil, fmt.Errorf("backtest: %w", err)
+		}
+		cfg = cfg.Clone()
+		cfg.Task = config.Task(t)
+	}
 	b, err := newBacktester(ctx, cfg, opts, x)
 	if err != nil {
 		return nil, err
@@ -170,13 +182,32 @@ func Backtest(ctx context.Context, cfg *config.Config, opts BacktestOptions) (*B
 		}
 		always.fill(&b.res.Strategies[2])
 	}
+	scored := 0
 	for i := range b.res.Strategies {
 		s := &b.res.Strategies[i]
+		n := 0
 		for _, p := range s.Periods {
-			s.Mean += p.Score / float64(len(s.Periods))
+			if !math.IsNaN(p.Score) {
+				s.Mean += p.Score
+				n++
+			}
 		}
+		s.Mean /= float64(n) // NaN when no period was scored
+		scored += n
+	}
+	if scored == 0 {
+		return nil, fmt.Errorf("backtest: no period could be scored: %s is undefined on periods of %s rows; use a longer --every", b.res.Metric, periodSizes(ps))
 	}
 	return &b.res, nil
+}
+
+// periodSizes lists the periods' row counts, for messages.
+func periodSizes(ps []period) string {
+	sizes := make([]string, len(ps))
+	for i, p := range ps {
+		sizes[i] = strconv.Itoa(len(p.rows))
+	}
+	return strings.Join(sizes, ", ")
 }
 
 // backtester holds a backtest's state between periods.

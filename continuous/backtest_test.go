@@ -124,3 +124,41 @@ func TestBacktestPeriodWithoutTargets(t *testing.T) {
 		t.Errorf("backtest with a period of missing targets: %v; want its period and reason", err)
 	}
 }
+
+// TestBacktestTinyPeriods: one city's last 14 months, a period a row.
+// r2 is undefined on one row: a backtest that could score no period is
+// an error, not a success of NaN scores (and the regression target is
+// never read as classes).
+func TestBacktestTinyPeriods(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("..", "testdata", "txhousing.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(src)), "\n")
+	var city []string
+	for _, l := range lines[1:] {
+		if strings.HasPrefix(l, `"Abilene"`) {
+			city = append(city, l)
+		}
+	}
+	data := filepath.Join(t.TempDir(), "tiny.csv")
+	if err := os.WriteFile(data, []byte(lines[0]+"\n"+strings.Join(city[len(city)-14:], "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.TimeColumn = data, "median", "date"
+	cfg.Drop, cfg.Models, cfg.CVFolds = []string{"volume"}, []string{"ridge"}, 0
+	cfg.MinR2Threshold, cfg.MinBusinessAccuracy = 0, 0
+	for _, c := range []struct {
+		periods int
+		want    string
+	}{
+		{1, "no period could be scored"}, // the first period alone: scored, undefined
+		{3, "undefined"},                 // continuous refuses to decide on one row
+	} {
+		_, err = Backtest(context.Background(), cfg, BacktestOptions{Every: "month", Start: "2015-05-01", Periods: c.periods, Dir: t.TempDir()})
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "training label") {
+			t.Errorf("backtest of %d periods of one row: %v; want an error saying %q", c.periods, err, c.want)
+		}
+	}
+}

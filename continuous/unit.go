@@ -210,13 +210,10 @@ func runPeriod(ctx context.Context, cfg *config.Config, metric string, pf period
 	if _, err := scoreOn(m, pf.test, frame.ReadOptions{}, nil, metric, &score); err != nil {
 		return nil, fmt.Errorf("always: %w", err)
 	}
-	r := periodResult{TrainSeconds: secs}
-	if !math.IsNaN(score) && !math.IsInf(score, 0) {
-		r.Score = &score
-	}
-	return json.Marshal(r)
+	return json.Marshal(periodResult{TrainSeconds: secs, Score: finite(score)})
 }
 
+// orNaN reads a score finite wrote: nil is NaN.
 func orNaN(p *float64) float64 {
 	if p == nil {
 		return math.NaN()

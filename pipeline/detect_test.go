@@ -25,7 +25,7 @@ func TestDetectTaskNumeric(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &frame.Column{Name: "y", Kind: frame.Numeric, Num: tc.y}
-			got, err := detectTask(c, "auto")
+			got, err := DetectTask(c, "auto")
 			if err != nil || got != tc.want {
 				t.Errorf("detectTask = %v, %v; want %v", got, err, tc.want)
 			}
@@ -38,7 +38,7 @@ func TestDetectTaskNumeric(t *testing.T) {
 func TestTargetRefused(t *testing.T) {
 	when := &frame.Column{Name: "when", Kind: frame.Datetime, Num: []float64{1e9, 2e9, 3e9}}
 	for _, task := range []string{"auto", "regression", "binary", "multiclass"} {
-		if _, err := detectTask(when, task); err == nil || !strings.Contains(err.Error(), "datetime") {
+		if _, err := DetectTask(when, task); err == nil || !strings.Contains(err.Error(), "datetime") {
 			t.Errorf("datetime target, task %s: %v; want refused", task, err)
 		}
 	}

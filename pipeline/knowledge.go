@@ -94,7 +94,7 @@ func trainingTable(f *frame.Frame, cfg *config.Config) (*TrainingTable, []int, [
 	if !ok {
 		return nil, nil, nil, fmt.Errorf("target column %q not found in the data", cfg.Target)
 	}
-	task, err := detectTask(tcol, string(cfg.Task))
+	task, err := DetectTask(tcol, string(cfg.Task))
 	if err != nil {
 		return nil, nil, nil, err
 	}

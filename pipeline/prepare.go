@@ -51,11 +51,12 @@ func prepare(f *frame.Frame, cfg *config.Config, log *slog.Logger) (*prepared, e
 	return p, nil
 }
 
-// detectTask resolves "auto": a categorical target is binary or
-// multiclass by its number of levels; a numeric one is regression unless
-// it holds exactly two whole values (0/1, 1/2): a flag, as AutoGluon and
-// H2O read it.
-func detectTask(c *frame.Column, want string) (model.Task, error) {
+// DetectTask resolves the task want names for target column c; "auto"
+// (or "") reads it from c: a categorical target is binary or multiclass
+// by its number of levels, a numeric one is regression unless it holds
+// exactly two whole values (0/1, 1/2): a flag, as AutoGluon and H2O read
+// it.
+func DetectTask(c *frame.Column, want string) (model.Task, error) {
 	if c.Kind == frame.Datetime {
 		return "", fmt.Errorf("target column %q is a %s column; cannot learn it", c.Name, c.Kind)
 	}
