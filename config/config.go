@@ -271,6 +271,11 @@ type Config struct {
 	// MaxExplainRows caps the rows sampled for SHAP, LIME and partial
 	// dependence; >= 0, 0 means all rows. Default 1000.
 	MaxExplainRows int `yaml:"max_explain_rows" json:"max_explain_rows" koanf:"max_explain_rows"`
+	// StripTrainingRows saves models without the sample of training rows
+	// (100, of the input columns) they otherwise keep as the background
+	// of raw-input explanations, for data that must not leave with a
+	// model; such models explain one row against itself. Default false.
+	StripTrainingRows bool `yaml:"strip_training_rows" json:"strip_training_rows" koanf:"strip_training_rows" hash:"omitempty"`
 	// BiasVarianceRounds is the number of bootstrap rounds of the
 	// bias–variance decomposition; 0 skips it, otherwise >= 2. Default 0.
 	BiasVarianceRounds int `yaml:"bias_variance_rounds" json:"bias_variance_rounds" koanf:"bias_variance_rounds"`

@@ -124,15 +124,8 @@ func Backtest(ctx context.Context, cfg *config.Config, opts BacktestOptions) (*B
 	if len(before) <= len(last) || len(last) == 0 || len(ps) == 0 {
 		return nil, fmt.Errorf("backtest: %d rows before %s (%d in the period before it) and %d periods from it; the first model needs a period to be tested on and older rows to train on", len(before), opts.Start, len(last), len(ps))
 	}
-	if yc, ok := x.Lookup(cfg.Target); ok && (cfg.Task == "" || cfg.Task == "auto") {
-		// The task is the whole file's: a first period of a few rows
-		// would read a numeric target of two whole values as binary.
-		t, err := pipeline.DetectTask(yc, "auto")
-		if err != nil {
-			return nil, fmt.Errorf("backtest: %w", err)
-		}
-		cfg = cfg.Clone()
-		cfg.Task = config.Task(t)
+	if cfg, err = wholeFileTask(cfg, x); err != nil {
+		return nil, fmt.Errorf("backtest: %w", err)
 	}
 	b, err := newBacktester(ctx, cfg, opts, x)
 	if err != nil {
@@ -182,9 +175,35 @@ func Backtest(ctx context.Context, cfg *config.Config, opts BacktestOptions) (*B
 		}
 		always.fill(&b.res.Strategies[2])
 	}
+	if err := b.res.summarize(ps); err != nil {
+		return nil, fmt.Errorf("backtest: %w", err)
+	}
+	return &b.res, nil
+}
+
+// wholeFileTask pins cfg's task auto to what the whole file x holds: a
+// first period of a few rows would read a numeric target of two whole
+// values as binary.
+func wholeFileTask(cfg *config.Config, x *frame.Frame) (*config.Config, error) {
+	yc, ok := x.Lookup(cfg.Target)
+	if !ok || (cfg.Task != "" && cfg.Task != "auto") {
+		return cfg, nil
+	}
+	t, err := pipeline.DetectTask(yc, "auto")
+	if err != nil {
+		return nil, err
+	}
+	cfg = cfg.Clone()
+	cfg.Task = config.Task(t)
+	return cfg, nil
+}
+
+// summarize sets each strategy's mean over the periods it scored, and
+// fails when no strategy scored any of ps.
+func (r *BacktestResult) summarize(ps []period) error {
 	scored := 0
-	for i := range b.res.Strategies {
-		s := &b.res.Strategies[i]
+	for i := range r.Strategies {
+		s := &r.Strategies[i]
 		n := 0
 		for _, p := range s.Periods {
 			if !math.IsNaN(p.Score) {
@@ -196,9 +215,9 @@ func Backtest(ctx context.Context, cfg *config.Config, opts BacktestOptions) (*B
 		scored += n
 	}
 	if scored == 0 {
-		return nil, fmt.Errorf("backtest: no period could be scored: %s is undefined on periods of %s rows; use a longer --every", b.res.Metric, periodSizes(ps))
+		return fmt.Errorf("no period could be scored: %s is undefined on periods of %s rows; use a longer --every", r.Metric, periodSizes(ps))
 	}
-	return &b.res, nil
+	return nil
 }
 
 // periodSizes lists the periods' row counts, for messages.

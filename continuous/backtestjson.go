@@ -2,7 +2,8 @@ package continuous
 
 import (
 	"encoding/json"
-	"math"
+
+	"github.com/tabforge/tabforge/eval"
 )
 
 // A period no model could be scored on (too few rows for the metric) has
@@ -10,20 +11,13 @@ import (
 // encoding/json cannot write: as JSON they are null, and null reads back
 // as NaN.
 
-func finite(v float64) *float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return nil
-	}
-	return &v
-}
-
 // MarshalJSON writes a NaN score as null.
 func (p Period) MarshalJSON() ([]byte, error) {
 	type plain Period
 	return json.Marshal(struct {
 		plain
 		Score *float64 `json:"score"`
-	}{plain(p), finite(p.Score)})
+	}{plain(p), eval.JSONValue(p.Score)})
 }
 
 // UnmarshalJSON reads a null score as NaN.
@@ -37,7 +31,7 @@ func (p *Period) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*p = Period(v.plain)
-	p.Score = orNaN(v.Score)
+	p.Score = eval.FromJSONValue(v.Score)
 	return nil
 }
 
@@ -47,7 +41,7 @@ func (s Strategy) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		plain
 		Mean *float64 `json:"mean"`
-	}{plain(s), finite(s.Mean)})
+	}{plain(s), eval.JSONValue(s.Mean)})
 }
 
 // UnmarshalJSON reads a null mean as NaN.
@@ -61,6 +55,6 @@ func (s *Strategy) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*s = Strategy(v.plain)
-	s.Mean = orNaN(v.Mean)
+	s.Mean = eval.FromJSONValue(v.Mean)
 	return nil
 }

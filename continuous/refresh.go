@@ -194,10 +194,7 @@ func refresh(ctx context.Context, env Env, champ *registry.Model, champP *pipeli
 	if err := promoteDecided(ctx, env, champ, r.Version, d, registry.PromoteOptions{Reason: reason, Force: !champ.Deployable}); err != nil {
 		return err
 	}
-	if d.Decision != Refresh {
-		return nil // production moved meanwhile: the keep is the caller's to record
-	}
-	return record(ctx, env, champ, d)
+	return record(ctx, env, champ, d) // the refresh, or the keep production's move made it
 }
 
 // checkRefresh boosts the champion on data but every other newest row

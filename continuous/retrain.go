@@ -224,6 +224,9 @@ type Decision struct {
 	Drift   *drift.Report  `json:"drift,omitempty"`
 	// rules are the policy's rules that decided, named first in Reason.
 	rules []string
+	// moved is set when production moved off the champion while the
+	// retrain ran, and a promotion was kept out (see promoteDecided).
+	moved bool
 }
 
 // The decisions.
@@ -335,8 +338,8 @@ func onDemand(ctx context.Context, env Env, name string, champ *registry.Model, 
 			if err := refresh(ctx, env, champ, champP, cfg, data, holdout, hash, pol, d); err != nil {
 				return nil, true, fmt.Errorf("retrain %s: %w", name, err)
 			}
-			if d.Decision == Refresh {
-				return d, true, nil
+			if d.Decision == Refresh || d.moved {
+				return d, true, nil // refresh recorded its decision
 			}
 			if pol.RefreshOrTrain && d.Refresh != nil {
 				d.Trigger = "the champion's refresh did not check out (" + d.Refresh.why + ")"
@@ -515,7 +518,7 @@ func promoteDecided(ctx context.Context, env Env, champ *registry.Model, version
 	}
 	_, err := env.Registry.Promote(ctx, version, d.Stage, o)
 	if errors.Is(err, registry.ErrProductionChanged) {
-		d.Decision, d.Stage = Keep, ""
+		d.Decision, d.Stage, d.moved = Keep, "", true
 		d.Reason += "; not promoted: " + err.Error()
 		return nil
 	}

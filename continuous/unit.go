@@ -7,11 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/pipeline"
 )
@@ -136,7 +136,7 @@ func (q *queuedAlways) failed() error {
 // strategy, whose periods the loop has appended.
 func (q *queuedAlways) fill(s *Strategy) {
 	for k, r := range q.results {
-		s.Periods[k].Score = orNaN(r.Score)
+		s.Periods[k].Score = eval.FromJSONValue(r.Score)
 		s.TrainSeconds += r.TrainSeconds
 		s.Trainings++
 	}
@@ -210,15 +210,7 @@ func runPeriod(ctx context.Context, cfg *config.Config, metric string, pf period
 	if _, err := scoreOn(m, pf.test, frame.ReadOptions{}, nil, metric, &score); err != nil {
 		return nil, fmt.Errorf("always: %w", err)
 	}
-	return json.Marshal(periodResult{TrainSeconds: secs, Score: finite(score)})
-}
-
-// orNaN reads a score finite wrote: nil is NaN.
-func orNaN(p *float64) float64 {
-	if p == nil {
-		return math.NaN()
-	}
-	return *p
+	return json.Marshal(periodResult{TrainSeconds: secs, Score: eval.JSONValue(score)})
 }
 
 // UnitRunner runs backtest units (kind UnitKind) in a tabforge worker.

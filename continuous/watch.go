@@ -56,12 +56,12 @@ type Handled struct {
 // watchKind is the store's record kind of Handled; keys are NAME/HASH.
 const watchKind = "watch"
 
-// claimKind is the kind of the leases (see store.Claim) watchers sharing
-// a store take on a data version while they retrain on it, keyed as
-// Handled; claimLease is how long one outlives a killed watcher.
+// claimPrefix starts the keys of the leases (store.ClaimKind, see
+// store.Claim) watchers sharing a store take on a data version while they
+// retrain on it; claimLease is how long one outlives a killed watcher.
 const (
-	claimKind  = "watch.claim"
-	claimLease = 30 * time.Second
+	claimPrefix = "watch/"
+	claimLease  = 30 * time.Second
 )
 
 // Watch scans o.Dir every o.Every and retrains o.Name on each file whose
@@ -153,7 +153,7 @@ func handle(ctx context.Context, env Env, state store.Claimer, o WatchOptions, p
 	if ok, err := handled(); ok || err != nil {
 		return nil, err
 	}
-	release, err := store.Claim(ctx, state, claimKind, key, claimLease, log)
+	release, err := store.Claim(ctx, state, store.ClaimKind, claimPrefix+key, claimLease, log)
 	if errors.Is(err, store.ErrClaimed) {
 		log.Info("watch: another watcher is retraining on this data; skipped", "file", path, "hash", hash[:12])
 		return nil, nil

@@ -144,7 +144,7 @@ func TestWatchConcurrent(t *testing.T) {
 	if all, err := Watched(ctx, state, "sales"); err != nil || len(all) != 1 {
 		t.Errorf("Watched = %d versions, %v; want 1", len(all), err)
 	}
-	if left, err := state.ListRecords(ctx, claimKind, ""); err != nil || len(left) != 0 {
+	if left, err := state.ListRecords(ctx, store.ClaimKind, claimPrefix); err != nil || len(left) != 0 {
 		t.Errorf("claims left after the scans: %d, %v; want none", len(left), err)
 	}
 }

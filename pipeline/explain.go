@@ -159,38 +159,17 @@ type ExplainOptions struct {
 // explain.Explain (TreeSHAP, linear SHAP or KernelSHAP) on the design
 // matrix of all rows for a single model, and with KernelSHAP on the raw
 // input columns for an ensemble or routed predictor (see ExplainInput),
-// noting that in Values.Notes. KernelSHAP's background is drawn from all
-// rows of x. Values.RowIndex holds the data row of each explained row,
+// noting that in Values.Notes. KernelSHAP's background is the training
+// rows the predictor keeps (Predictor.Background, read on every call),
+// or all rows of x for a predictor saved without them. Values.RowIndex holds the data row of each explained row,
 // Values.X their feature values, and OutputNames the class labels when
 // outputs are per class.
 func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions) (*explain.Values, error) {
-	newInput := NewExplainInput
-	if o.Raw {
-		newInput = func(p *Predictor, x *frame.Frame) (*ExplainInput, error) {
-			if err := p.checkSchema(x); err != nil {
-				return nil, err
-			}
-			return rawInput(p, x)
-		}
-	}
-	in, err := newInput(p, x)
+	in, nb, err := explainInput(p, x, o)
 	if err != nil {
 		return nil, err
 	}
-	n := in.X.Rows
-	if n == 0 {
-		return nil, errors.New("explain: the data has no rows")
-	}
-	// KernelSHAP on raw inputs measures the rows against a background:
-	// the training sample the predictor keeps, else the rows themselves
-	// (a single row then explains nothing). The sample's rows go first
-	// in one frame with x's, so that categorical codes agree.
-	nb := 0
-	if in.Raw && o.Background == nil && p.Background != "" {
-		if in, nb, err = withBackground(p, x); err != nil {
-			return nil, err
-		}
-	}
+	n := in.X.Rows - nb
 	rows := o.Rows
 	if rows == nil {
 		rows = explain.SampleRows(n, o.MaxRows, o.Seed)
@@ -208,38 +187,15 @@ func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions
 			opts.Background = in.X.TakeRows(seq(nb))
 		}
 	}
-	shifted := rows
-	if nb > 0 {
-		shifted = make([]int, len(rows))
-		for i, r := range rows {
-			shifted[i] = nb + r
-		}
-	}
-	sub := in.X.TakeRows(shifted)
-	for i, x := range sub.Data {
-		if math.IsInf(x, 0) {
-			name := fmt.Sprintf("column %d", i%sub.Cols)
-			if i%sub.Cols < len(in.FeatureNames) {
-				name = in.FeatureNames[i%sub.Cols]
-			}
-			return nil, fmt.Errorf("explain: %w", &NonFiniteError{Row: rows[i/sub.Cols], Value: x, Feature: name})
-		}
+	sub, err := explainedRows(in, nb, rows)
+	if err != nil {
+		return nil, err
 	}
 	var v *explain.Values
 	if in.Raw {
-		if opts.Method != explain.MethodAuto && opts.Method != explain.MethodKernel && opts.Method != "" {
-			return nil, fmt.Errorf("explain: %s predictors are explained with KernelSHAP on their raw inputs, not %s", p.Family(), opts.Method)
-		}
-		bg, err := backgroundOf(opts)
-		if err != nil {
+		if v, err = kernelOnRaw(ctx, p, in, sub, opts); err != nil {
 			return nil, err
 		}
-		v, err = explain.KernelSHAP(ctx, in.Predict, in.Outputs, sub, bg,
-			explain.KernelOptions{Samples: opts.KernelSamples, Seed: opts.Seed, Workers: opts.Workers}, in.FeatureNames)
-		if err != nil {
-			return nil, err
-		}
-		v.Notes = append(v.Notes, fmt.Sprintf("%s has no single design matrix; explained with KernelSHAP on its raw input columns (categorical columns as level codes)", p.Family()))
 		if nb == 0 && o.Background == nil {
 			v.Notes = append(v.Notes, "measured against the explained rows themselves: the model was saved without training rows to explain against (retrain it to get them); with one row every value is 0")
 		}
@@ -256,6 +212,74 @@ func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions
 	if v.Outputs > 1 && v.Outputs == len(p.Target.Classes) {
 		v.OutputNames = slices.Clone(p.Target.Classes)
 	}
+	return v, nil
+}
+
+// explainInput is the explanation input of x for p (see Explain), and
+// the number of background rows it holds before x's. KernelSHAP on raw
+// inputs measures rows against a background: the training sample the
+// predictor keeps, else the rows themselves (a single row then explains
+// nothing). The sample's rows go first in one frame with x's, so that
+// categorical codes agree.
+func explainInput(p *Predictor, x *frame.Frame, o ExplainOptions) (*ExplainInput, int, error) {
+	newInput := NewExplainInput
+	if o.Raw {
+		newInput = func(p *Predictor, x *frame.Frame) (*ExplainInput, error) {
+			if err := p.checkSchema(x); err != nil {
+				return nil, err
+			}
+			return rawInput(p, x)
+		}
+	}
+	in, err := newInput(p, x)
+	if err != nil {
+		return nil, 0, err
+	}
+	if in.X.Rows == 0 {
+		return nil, 0, errors.New("explain: the data has no rows")
+	}
+	if in.Raw && o.Background == nil && p.Background != "" {
+		return withBackground(p, x)
+	}
+	return in, 0, nil
+}
+
+// explainedRows takes rows (of x, after in's nb background rows) from
+// in, refusing an infinite feature value.
+func explainedRows(in *ExplainInput, nb int, rows []int) (*model.Matrix, error) {
+	shifted := make([]int, len(rows))
+	for i, r := range rows {
+		shifted[i] = nb + r
+	}
+	sub := in.X.TakeRows(shifted)
+	for i, x := range sub.Data {
+		if math.IsInf(x, 0) {
+			name := fmt.Sprintf("column %d", i%sub.Cols)
+			if i%sub.Cols < len(in.FeatureNames) {
+				name = in.FeatureNames[i%sub.Cols]
+			}
+			return nil, fmt.Errorf("explain: %w", &NonFiniteError{Row: rows[i/sub.Cols], Value: x, Feature: name})
+		}
+	}
+	return sub, nil
+}
+
+// kernelOnRaw explains sub with KernelSHAP through p's whole pipeline on
+// its raw input columns.
+func kernelOnRaw(ctx context.Context, p *Predictor, in *ExplainInput, sub *model.Matrix, opts explain.Options) (*explain.Values, error) {
+	if opts.Method != explain.MethodAuto && opts.Method != explain.MethodKernel && opts.Method != "" {
+		return nil, fmt.Errorf("explain: %s predictors are explained with KernelSHAP on their raw inputs, not %s", p.Family(), opts.Method)
+	}
+	bg, err := backgroundOf(opts)
+	if err != nil {
+		return nil, err
+	}
+	v, err := explain.KernelSHAP(ctx, in.Predict, in.Outputs, sub, bg,
+		explain.KernelOptions{Samples: opts.KernelSamples, Seed: opts.Seed, Workers: opts.Workers}, in.FeatureNames)
+	if err != nil {
+		return nil, err
+	}
+	v.Notes = append(v.Notes, fmt.Sprintf("%s has no single design matrix; explained with KernelSHAP on its raw input columns (categorical columns as level codes)", p.Family()))
 	return v, nil
 }
 

@@ -312,13 +312,15 @@ func (r *trainRun) selectBest(ctx context.Context) error {
 // save writes the chosen predictor with its contract: holdout metrics
 // and lineage beside the schema.
 func (r *trainRun) save(context.Context) error {
-	bg, err := trainingBackground(r.p.x, r.p.train, r.final.Schema, r.cfg.Seed)
-	if err != nil {
-		return err
-	}
-	r.final.Background = bg
-	if r.heldOut != nil {
-		r.heldOut.Background = bg
+	if !r.cfg.StripTrainingRows {
+		bg, err := trainingBackground(r.p.x, r.p.train, r.final.Schema, r.cfg.Seed)
+		if err != nil {
+			return err
+		}
+		r.final.Background = bg
+		if r.heldOut != nil {
+			r.heldOut.Background = bg
+		}
 	}
 	r.final.Metrics = r.gated
 	r.final.Lineage = Lineage{Name: ModelName(r.cfg), DataPath: r.cfg.Data, ConfigHash: r.cfg.Hash(), Trained: r.start.UTC().Truncate(time.Second)}

@@ -23,10 +23,13 @@ type PromoteOptions struct {
 	// so that a corrupt or missing one is refused here, not found by
 	// every server.
 	Check func(context.Context, *Model) error
-	// Expect, when set, makes a change of production conditional on
+	// Expect, when set, makes Promote to production conditional on
 	// Expect still being the production version, so that a decision made
 	// against a champion (retrain) does not undo a promotion made
-	// meanwhile; otherwise the change fails with ErrProductionChanged.
+	// meanwhile; otherwise it fails with ErrProductionChanged. The test
+	// and the write are a read-modify-write of the name's record, not an
+	// atomic compare-and-swap: it closes the minutes a retrain takes, not
+	// the milliseconds of the write.
 	Expect string
 }
 
@@ -38,15 +41,13 @@ var ErrCheckFailed = errors.New("failed the promotion check")
 // (PromoteOptions.Expect).
 var ErrProductionChanged = errors.New("production changed meanwhile")
 
-// vet applies o's conditions to m entering stage of nr.
-func (o PromoteOptions) vet(ctx context.Context, nr *nameRecord, m *Model, stage Stage) error {
-	if stage == Production && o.Expect != "" && nr.Production.Version != o.Expect {
-		return fmt.Errorf("registry: %s to production: %w (%s's production is %s, not %s)", m.Version, ErrProductionChanged, nr.Name, orNone(nr.Production.Version), o.Expect)
+// check runs o.Check on m about to enter stage (production or staging).
+func (o PromoteOptions) check(ctx context.Context, m *Model, stage Stage) error {
+	if o.Check == nil || (stage != Production && stage != Staging) {
+		return nil
 	}
-	if o.Check != nil && (stage == Production || stage == Staging) {
-		if err := o.Check(ctx, m); err != nil {
-			return fmt.Errorf("registry: %s not moved to %s: %w: %w", m.Version, stage, ErrCheckFailed, err)
-		}
+	if err := o.Check(ctx, m); err != nil {
+		return fmt.Errorf("registry: %s not moved to %s: %w: %w", m.Version, stage, ErrCheckFailed, err)
 	}
 	return nil
 }
@@ -82,6 +83,13 @@ func (r *Registry) Promote(ctx context.Context, ref string, stage Stage, o Promo
 	if err != nil {
 		return nil, err
 	}
+	// The check may load an artifact, which takes a while: it runs before
+	// the name's record is read, so that its read-modify-write stays
+	// short. It runs even when nothing would change: a broken production
+	// version is news.
+	if err := o.check(ctx, m, stage); err != nil {
+		return nil, err
+	}
 	nr, err := r.ensureName(ctx, m.Name)
 	if err != nil {
 		return nil, err
@@ -93,11 +101,11 @@ func (r *Registry) Promote(ctx context.Context, ref string, stage Stage, o Promo
 		if prod.Version == m.Version {
 			return nil, nil
 		}
+		if o.Expect != "" && prod.Version != o.Expect {
+			return nil, fmt.Errorf("registry: %s to production: %w (%s's production is %s, not %s)", m.Version, ErrProductionChanged, m.Name, orNone(prod.Version), o.Expect)
+		}
 		if !m.Deployable && !o.Force {
 			return nil, fmt.Errorf("registry: promote %s (%s) to production: %w", m.Version, m.Name, ErrNotDeployable)
-		}
-		if err := o.vet(ctx, nr, m, stage); err != nil {
-			return nil, err
 		}
 		next := slot{Version: m.Version, Since: r.now().UTC()}
 		if prod.Version != "" {
@@ -110,14 +118,11 @@ func (r *Registry) Promote(ctx context.Context, ref string, stage Stage, o Promo
 		}
 		e.Replaced = prod.Version
 	case Staging:
-		if stg.Version == m.Version {
-			return nil, nil
-		}
 		if prod.Version == m.Version {
 			return nil, fmt.Errorf("registry: promote %s to staging: it is %s's %w", m.Version, m.Name, ErrInProduction)
 		}
-		if err := o.vet(ctx, nr, m, stage); err != nil {
-			return nil, err
+		if stg.Version == m.Version {
+			return nil, nil
 		}
 		nr.Staging = slot{Version: m.Version, Since: r.now().UTC()}
 		e.Replaced = stg.Version
@@ -165,6 +170,14 @@ func (r *Registry) Rollback(ctx context.Context, name string, o PromoteOptions) 
 		if err := o.Check(ctx, m); err != nil {
 			return nil, fmt.Errorf("registry: rollback %s: %s not restored: %w: %w", name, m.Version, ErrCheckFailed, err)
 		}
+		// The check took a while: roll back only what was checked.
+		if nr, err = r.nameRecord(ctx, name); err != nil {
+			return nil, err
+		}
+		if nr.Production.Version != prod.Version || len(nr.Production.Previous) == 0 || nr.Production.Previous[0] != m.Version {
+			return nil, fmt.Errorf("registry: rollback %s: %w while %s was checked", name, ErrProductionChanged, m.Version)
+		}
+		prod = nr.Production
 	}
 	nr.Production = slot{Version: prod.Previous[0], Since: r.now().UTC(), Previous: prod.Previous[1:]}
 	if err := r.putName(ctx, nr); err != nil {

@@ -407,7 +407,7 @@ func TestOverflowingInput(t *testing.T) {
 	for _, path := range []string{"/invocations", "/v1/models/tx/explain"} {
 		code, out, _ := f.post(path, "application/json", body)
 		if code != http.StatusBadRequest || !strings.Contains(string(out), "for row 1:") || !strings.Contains(string(out), "out of the range") {
-			t.Errorf("%s: %d %s; want 400 naming row 0 as out of range", path, code, out)
+			t.Errorf("%s: %d %s; want 400 naming row 1 as out of range", path, code, out)
 		}
 	}
 }

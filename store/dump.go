@@ -248,8 +248,6 @@ type numberedLine struct {
 	line int
 }
 
-// readDump reads and checks a whole dump: its header, then lines each
-// of a known type with its entity.
 // checkStudies refuses, before anything is written, a dump whose trials
 // belong to a study neither it nor s holds, or whose study exists in s
 // with the other direction: either write would fail half-way.
@@ -312,6 +310,8 @@ func CheckRunID(id string) error {
 	return nil
 }
 
+// readDump reads and checks a whole dump: its header, then lines each
+// of a known type with its entity (see dumpLine.check).
 func readDump(r io.Reader) ([]numberedLine, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<20), 1<<30)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -23,17 +24,31 @@ func LeaseUntil(r *Record) (time.Time, bool) {
 	return t, err == nil
 }
 
-// HoldLease writes the lease kind/key, valid for ttl, and renews it every
-// third of ttl until the returned release is called, which deletes it.
-// The first write is done when HoldLease returns. Renewal failures are
-// logged, not returned: the work must not fail because its liveness
-// could not be advertised.
+// DefaultLease is the ttl of HoldLease and Claim when theirs is not
+// positive.
+const DefaultLease = 15 * time.Second
+
+// HoldLease writes the lease kind/key, valid for ttl (DefaultLease if not
+// positive), and renews it every third of ttl until the returned release
+// is called, which deletes it unless another process has taken it over
+// since (its value is no longer this holder's last). The first write is
+// done when HoldLease returns. Renewal failures are logged, not returned:
+// the work must not fail because its liveness could not be advertised.
 func HoldLease(ctx context.Context, recs Records, kind, key string, ttl time.Duration, log *slog.Logger) (release func()) {
+	if ttl <= 0 {
+		ttl = DefaultLease
+	}
 	ctx = context.WithoutCancel(ctx)
+	// last is written by the first renewal, then only by the renewing
+	// goroutine, and read by release after that goroutine has ended.
+	var last []byte
 	renew := func() {
-		if err := recs.PutRecord(ctx, kind, key, leaseValue(ttl)); err != nil {
+		v := leaseValue(ttl)
+		if err := recs.PutRecord(ctx, kind, key, v); err != nil {
 			log.Warn("lease not renewed", "kind", kind, "key", key, "err", err)
+			return
 		}
+		last = v
 	}
 	renew()
 	done := make(chan struct{})
@@ -54,6 +69,9 @@ func HoldLease(ctx context.Context, recs Records, kind, key string, ttl time.Dur
 	return func() {
 		close(done)
 		<-finished
+		if r, err := recs.GetRecord(ctx, kind, key); err == nil && !bytes.Equal(r.Value, last) {
+			return // taken over after it expired: the lease is the new holder's
+		}
 		if err := recs.DeleteRecord(ctx, kind, key); err != nil {
 			log.Warn("lease not released", "kind", kind, "key", key, "err", err)
 		}
@@ -67,6 +85,9 @@ func HoldLease(ctx context.Context, recs Records, kind, key string, ttl time.Dur
 // process that died, is taken over, which two processes finding the same
 // expired lease at the same instant could both do.
 func Claim(ctx context.Context, c Claimer, kind, key string, ttl time.Duration, log *slog.Logger) (release func(), err error) {
+	if ttl <= 0 {
+		ttl = DefaultLease
+	}
 	created, err := c.CreateRecord(ctx, kind, key, leaseValue(ttl))
 	if err != nil {
 		return nil, err

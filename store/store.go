@@ -37,6 +37,10 @@ const (
 // expired (or is missing) is interrupted.
 const LeaseKind = "run.lease"
 
+// ClaimKind is the record kind of other leases (see Claim), keyed by what
+// they claim, e.g. "watch/NAME/HASH".
+const ClaimKind = "claim"
+
 // Run is one training run's record.
 type Run struct {
 	ID          string          `json:"id"`

@@ -8,10 +8,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/tabforge/tabforge/artifact"
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/redis"
@@ -108,11 +111,22 @@ func newFixture(t *testing.T, st store.Store, trials int) *fixture {
 	}
 	f.studyID = fillStudy(t, st, study, trials, 3)
 	reg := registry.New(st)
+	arts, err := artifact.Open(ctx, filepath.Join(dir, "artifacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { arts.Close() })
+	model := binaryModel(t)
 	for i, run := range []string{"cmp-a", "cmp-b"} {
+		// Real artifacts: promotion loads a version before it serves.
+		ref, err := arts.Put(ctx, "m"+run, model)
+		if err != nil {
+			t.Fatal(err)
+		}
 		m, _, err := reg.Register(ctx, registry.Model{Name: "churn",
 			Identity: registry.Identity{DatasetHash: "feedfacecafebeef01", ConfigHash: fmt.Sprintf("cfg%d", i), CodeVersion: "test"},
 			RunID:    run, DatasetPath: "data/churn.csv", Task: "binary", Target: "churned", Family: "gbdt", Deployable: true,
-			Metrics: map[string]float64{"roc_auc": 0.79}, Artifact: artifact.Ref{URL: "mem://", Key: "m" + run, SHA256: "00"},
+			Metrics: map[string]float64{"roc_auc": 0.79}, Artifact: ref,
 			Created: created.Add(time.Duration(i) * time.Minute)})
 		if err != nil {
 			t.Fatal(err)
@@ -128,6 +142,29 @@ func newFixture(t *testing.T, st store.Store, trials int) *fixture {
 	}
 	return f
 }
+
+// binaryModel is the saved predictor of a logistic model of credit data
+// (a binary task, as the fixture's versions), trained once per process.
+var binaryModel = func() func(t *testing.T) []byte {
+	var once sync.Once
+	var model []byte
+	var err error
+	return func(t *testing.T) []byte {
+		once.Do(func() {
+			cfg := config.Default()
+			cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+			cfg.Models, cfg.CVFolds, cfg.Out, cfg.ForceProductionQuality = []string{"logistic"}, 0, t.TempDir(), false
+			var res *pipeline.Result
+			if res, err = pipeline.Train(context.Background(), cfg, pipeline.Options{}); err == nil {
+				model, err = os.ReadFile(res.ModelPath)
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return model
+	}
+}()
 
 func quote(s string) string {
 	b, _ := json.Marshal(s)

@@ -271,7 +271,8 @@ func (s *Store) write(ctx context.Context, keys []sqlite.Pending, f func(st stor
 	return s.writeKeys(ctx, func() []sqlite.Pending { return keys }, f)
 }
 
-// writeKeys is write for keys known only after f ran.
+// writeKeys is write for keys known only after f ran. Record keys must be
+// known before: keys is also called before f, for their bases.
 func (s *Store) writeKeys(ctx context.Context, keys func() []sqlite.Pending, f func(st store.Store) error) error {
 	if done, err := s.try(f); done {
 		return err
@@ -386,12 +387,20 @@ func (s *Store) PutRecord(ctx context.Context, kind, key string, value []byte) e
 // stayed on the primary meanwhile may have created it there too.
 func (s *Store) CreateRecord(ctx context.Context, kind, key string, value []byte) (bool, error) {
 	var created bool
-	err := s.write(ctx, []sqlite.Pending{{Kind: "record", A: kind, B: key}}, func(st store.Store) error {
+	if done, err := s.try(func(p store.Store) error {
 		var err error
-		created, err = st.CreateRecord(ctx, kind, key, value)
+		created, err = p.CreateRecord(ctx, kind, key, value)
 		return err
-	})
-	return created, err
+	}); done {
+		return created, err
+	}
+	// Journalled only when created: a record left as it was is no write.
+	k := sqlite.Pending{Kind: "record", A: kind, B: key, Target: s.target, Base: "absent"}
+	created, err := s.fallback.CreateRecord(ctx, kind, key, value)
+	if err != nil || !created {
+		return false, err
+	}
+	return true, s.fallback.MarkPending(ctx, k)
 }
 
 // PutRecords implements store.Store.

@@ -198,10 +198,12 @@ func (r *replayer) record(p sqlite.Pending) (batched bool, err error) {
 // primaryKeeps reports whether the primary's value of p's record stands:
 // it was not the state the fallback's writes were made on, and differs
 // from the fallback's value rec (nil: deleted) — a conflict, counted. A
-// journal entry without a base (written before bases were kept) copies
-// as it always did.
+// journal entry without a base (written before bases were kept), and a
+// lease's, copies as it always did.
 func (r *replayer) primaryKeeps(p sqlite.Pending, rec *store.Record) (bool, error) {
-	if p.Base == "" {
+	if p.Base == "" || p.A == store.LeaseKind || p.A == store.ClaimKind {
+		// A lease belongs to its holder, whose last write (or release)
+		// stands wherever it was made.
 		return false, nil
 	}
 	cur, err := r.primary.GetRecord(r.ctx, p.A, p.B)

@@ -104,8 +104,21 @@ func testClaim(t *testing.T, open func() store.Store) {
 		t.Fatalf("claim of an expired lease: %v", err)
 	}
 	r, err := a.GetRecord(ctx, "job", "y")
-	if until, ok := store.LeaseUntil(r); err != nil || !ok || !until.After(time.Now()) {
-		t.Errorf("taken-over lease = %v, %v; want renewed into the future", r, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if until, ok := store.LeaseUntil(r); !ok || !until.After(time.Now()) {
+		t.Errorf("taken-over lease = %s; want renewed into the future", r.Value)
 	}
 	releaseY()
+	// A holder whose lease was taken over (it expired while the holder
+	// stalled) does not release the new holder's.
+	releaseZ := store.HoldLease(ctx, a, "job", "z", time.Minute, log)
+	if err := b.PutRecord(ctx, "job", "z", []byte("the new holder's")); err != nil {
+		t.Fatal(err)
+	}
+	releaseZ()
+	if r, err := b.GetRecord(ctx, "job", "z"); err != nil || string(r.Value) != "the new holder's" {
+		t.Errorf("lease after the old holder's release = %v, %v; want the new holder's kept", r, err)
+	}
 }
