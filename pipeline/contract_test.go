@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"context"
 	"encoding/csv"
 	"errors"
 	"os"
@@ -21,14 +20,7 @@ func TestReadInputReportsEveryProblem(t *testing.T) {
 	data := filepath.Join("..", "testdata", "credit_data.csv")
 	cfg := config.Default()
 	cfg.Data, cfg.Target, cfg.Models, cfg.CVFolds, cfg.Out = data, "Status", []string{"logistic"}, 0, t.TempDir()
-	res, err := Train(context.Background(), cfg, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := LoadPredictor(res.ModelPath, Families())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, p := trainSaved(t, cfg)
 	if i := slices.IndexFunc(p.Schema, func(f Field) bool { return f.Name == "Home" }); i < 0 || len(p.Schema[i].Levels) == 0 {
 		t.Fatalf("the saved schema has no training levels for Home: %+v", p.Schema)
 	}

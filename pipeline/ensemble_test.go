@@ -182,14 +182,7 @@ func TestPredictorLayout1Loads(t *testing.T) {
 	data := filepath.Join("..", "testdata", "credit_data.csv")
 	cfg := config.Default()
 	cfg.Data, cfg.Target, cfg.Models, cfg.CVFolds, cfg.Out = data, "Status", []string{"logistic"}, 0, t.TempDir()
-	res, err := Train(context.Background(), cfg, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := LoadPredictor(res.ModelPath, Families())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, p := trainSaved(t, cfg)
 	// Layout 1, as the previous Marshal wrote it.
 	meta, _ := json.Marshal(map[string]any{"version": 1, "target": p.Target, "schema": p.Schema, "design": p.Design,
 		"family": p.Model.Family(), "run_id": p.RunID, "dataset": p.Dataset})

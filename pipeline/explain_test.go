@@ -146,14 +146,7 @@ func TestSavedTrainingRows(t *testing.T) {
 		cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
 		cfg.Models, cfg.CVFolds, cfg.Out, cfg.ForceProductionQuality = []string{"logistic"}, 0, t.TempDir(), false
 		cfg.StripTrainingRows = strip
-		res, err := Train(context.Background(), cfg, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := LoadPredictor(res.ModelPath, Families())
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, p := trainSaved(t, cfg)
 		lines := strings.Count(p.Background, "\n")
 		if want := map[bool]int{false: 101, true: 0}[strip]; lines != want || (!strip && !strings.HasPrefix(p.Background, "Seniority,")) {
 			t.Errorf("strip %v: background of %d lines (%.40q); want %d, header first", strip, lines, p.Background, want)

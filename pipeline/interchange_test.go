@@ -70,14 +70,7 @@ func TestExportToXGBoost(t *testing.T) {
 	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "ames.csv"), "Sale_Price"
 	cfg.TestRows = filepath.Join("..", "testdata", "splits", "ames.test_rows.txt")
 	cfg.Models, cfg.CVFolds, cfg.Out = []string{"gbdt"}, 0, dir
-	res, err := Train(context.Background(), cfg, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := LoadPredictor(res.ModelPath, Families())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, p := trainSaved(t, cfg)
 	x, err := frame.ReadFile(cfg.Data, frame.ReadOptions{Schema: p.ReadSchema()})
 	if err != nil {
 		t.Fatal(err)

@@ -26,14 +26,7 @@ func TestPredictorRoundTrip(t *testing.T) {
 			cfg := config.Default()
 			cfg.Data, cfg.Target, cfg.Models, cfg.CVFolds, cfg.Out = data, "Status", []string{fam}, 0, t.TempDir()
 			cfg.ModelParams = map[string]map[string]any{"forest": {"n_estimators": 20}}
-			res, err := Train(context.Background(), cfg, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := LoadPredictor(res.ModelPath, Families())
-			if err != nil {
-				t.Fatal(err)
-			}
+			res, p := trainSaved(t, cfg)
 			if p.Target.Task != model.Binary || !slices.Equal(p.Target.Classes, []string{"good", "bad"}) {
 				t.Errorf("target = %+v; want binary with bad as class 1", p.Target)
 			}
@@ -103,4 +96,18 @@ func TestSegmentMetrics(t *testing.T) {
 	if rows != res.TestRows || len(res.Segments) < 10 {
 		t.Errorf("%d segments cover %d rows; want >= 10 segments covering %d", len(res.Segments), rows, res.TestRows)
 	}
+}
+
+// trainSaved trains cfg and loads the model the run saved.
+func trainSaved(t *testing.T, cfg *config.Config) (*Result, *Predictor) {
+	t.Helper()
+	res, err := Train(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := LoadPredictor(res.ModelPath, Families())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, p
 }
