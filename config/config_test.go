@@ -165,3 +165,22 @@ func TestDefaultIsValidAndFresh(t *testing.T) {
 		t.Errorf("Default shares its lists between calls")
 	}
 }
+
+// TestRedacted: the service URLs' passwords are hidden in the copy run
+// records, reports and `config show` keep, and only there.
+func TestRedacted(t *testing.T) {
+	c := Default()
+	c.Store, c.Artifacts, c.Queue = "redis://:hunter2@127.0.0.1:6379/0?prefix=a:", "s3://key:s3cr3t@bucket/x", "nats://user:pw@127.0.0.1:4222"
+	r := c.Redacted()
+	for _, v := range []string{r.Store, r.Artifacts, r.Queue} {
+		if strings.Contains(v, "hunter2") || strings.Contains(v, "s3cr3t") || strings.Contains(v, ":pw@") {
+			t.Errorf("redacted URL %q still holds its password", v)
+		}
+	}
+	if r.Store != "redis://:xxxxx@127.0.0.1:6379/0?prefix=a:" || c.Store != "redis://:hunter2@127.0.0.1:6379/0?prefix=a:" {
+		t.Errorf("store %q (original %q); want the password masked in the copy only", r.Store, c.Store)
+	}
+	if r.Hash() != c.Hash() {
+		t.Error("redacting changed the config hash")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"reflect"
 
 	"go.yaml.in/yaml/v3"
@@ -106,4 +107,24 @@ func (c *Config) Hash() string {
 	}
 	sum := sha256.Sum256(append([]byte(hashVersion), b...))
 	return hex.EncodeToString(sum[:])
+}
+
+// Redacted returns a copy of c with the passwords of its service URLs
+// (store, artifacts, queue) hidden ("redis://:secret@host" becomes
+// "redis://:xxxxx@host"): what run records, reports and `config show`
+// keep and print. Those keys are where a run went, not what it computed:
+// they are not hashed, and a resumed run takes them from its new
+// invocation.
+func (c *Config) Redacted() *Config {
+	r := c.Clone()
+	r.Store, r.Artifacts, r.Queue = redactURL(r.Store), redactURL(r.Artifacts), redactURL(r.Queue)
+	return r
+}
+
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
 }

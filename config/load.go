@@ -21,6 +21,9 @@ const (
 	EnvConfig     = EnvPrefix + "CONFIG"
 	EnvDebug      = EnvPrefix + "DEBUG"
 	EnvAdminToken = EnvPrefix + "ADMIN_TOKEN"
+	// EnvMetaCorpus names the meta corpus for the corpus tests and
+	// benchmarks the README shows.
+	EnvMetaCorpus = EnvPrefix + "META_CORPUS"
 	envTestPrefix = EnvPrefix + "TEST_"
 )
 
@@ -263,7 +266,7 @@ func (c *Config) loadEnv(env []string, prov *Provenance) []error {
 	var errs []error
 	m := envMap(env)
 	for _, name := range slices.Sorted(maps.Keys(m)) {
-		if slices.Contains([]string{EnvProfile, EnvConfig, EnvDebug, EnvAdminToken}, name) || strings.HasPrefix(name, envTestPrefix) {
+		if slices.Contains([]string{EnvProfile, EnvConfig, EnvDebug, EnvAdminToken, EnvMetaCorpus}, name) || strings.HasPrefix(name, envTestPrefix) {
 			continue
 		}
 		o := Origin{Kind: FromEnv, Name: name}

@@ -76,7 +76,7 @@ func Register(ctx context.Context, reg *registry.Registry, arts *artifact.Store,
 	if err != nil {
 		return nil, false, fmt.Errorf("register run %s: %w", res.RunID, err)
 	}
-	cfgJSON, err := json.Marshal(cfg)
+	cfgJSON, err := json.Marshal(cfg.Redacted())
 	if err != nil {
 		return nil, false, fmt.Errorf("register run %s: encode config: %w", res.RunID, err)
 	}

@@ -1,8 +1,6 @@
 package pipeline
 
 import (
-	"net/url"
-
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/report"
@@ -18,9 +16,7 @@ const targetBins = 30
 // target). A configuration that does not encode is left out with a
 // warning.
 func describeRun(d *report.Data, cfg *config.Config, p *prepared) {
-	c := *cfg
-	c.Store, c.Artifacts = redactURL(c.Store), redactURL(c.Artifacts)
-	if y, err := c.YAML(); err != nil {
+	if y, err := cfg.Redacted().YAML(); err != nil {
 		d.Warnings = append(d.Warnings, "report: configuration: "+err.Error())
 	} else {
 		d.Config = string(y)
@@ -43,14 +39,4 @@ func targetKind(p *prepared) string {
 		return frame.Categorical.String()
 	}
 	return frame.Numeric.String()
-}
-
-// redactURL hides the password of a URL ("redis://:secret@host" →
-// "redis://:xxxxx@host"); anything that does not parse as one is kept.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	return u.Redacted()
 }

@@ -143,7 +143,7 @@ func (r *trainRun) load(context.Context) error {
 // record writes the run as running and holds its lease until finish
 // writes the outcome.
 func (r *trainRun) record(ctx context.Context) error {
-	cfgJSON, _ := json.Marshal(r.cfg)
+	cfgJSON, _ := json.Marshal(r.cfg.Redacted())
 	r.rec = &store.Run{ID: r.res.RunID, Created: r.start.UTC(), Status: store.Running, DatasetPath: r.cfg.Data,
 		DatasetHash: r.res.DatasetHash, ConfigHash: r.cfg.Hash(), Config: cfgJSON, Target: r.cfg.Target, Profile: r.o.Profile}
 	if r.o.Runs == nil {

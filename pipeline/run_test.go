@@ -133,3 +133,21 @@ func TestTrainPanicRecordsFailure(t *testing.T) {
 		t.Errorf("run status %q error %q; want failed with the panic's message", runs[0].Status, runs[0].Error)
 	}
 }
+
+// TestRunRecordRedactsPasswords: the config a run records (which runs
+// show and the dashboard print) hides the store URL's password.
+func TestRunRecordRedactsPasswords(t *testing.T) {
+	st := storetest.SQLite(t)
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+	cfg.Models, cfg.CVFolds, cfg.Out, cfg.ForceProductionQuality = []string{"logistic"}, 0, t.TempDir(), false
+	cfg.Store = "redis://:hunter2@127.0.0.1:6379/0"
+	res, err := Train(context.Background(), cfg, Options{Runs: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := st.GetRun(context.Background(), res.RunID)
+	if err != nil || strings.Contains(string(r.Config), "hunter2") || !strings.Contains(string(r.Config), "xxxxx") {
+		t.Errorf("recorded config %s, %v; want the password masked", r.Config, err)
+	}
+}

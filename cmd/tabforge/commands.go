@@ -172,7 +172,7 @@ func (a *app) configCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			b, err := cfg.YAML()
+			b, err := cfg.Redacted().YAML()
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -23,6 +25,17 @@ func TestConfigLayers(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("config show lacks %q:\n%s", want, out)
 		}
+	}
+	var o, e bytes.Buffer
+	code = run(context.Background(), []string{"config", "show", "--store", "redis://:hunter2@127.0.0.1:6399/0"}, &o, &e)
+	out, stderr = o.String(), e.String()
+	if code != 0 || strings.Contains(out, "hunter2") || !strings.Contains(out, "redis://:xxxxx@127.0.0.1:6399/0") {
+		t.Errorf("config show of a store with a password: exit %d\n%s%s\nwant the password masked", code, out, stderr)
+	}
+	// The corpus variable the README's test commands use is no key.
+	t.Setenv("TABFORGE_META_CORPUS", "/x")
+	if code, _, stderr := tabforge(t, dir, "config", "show"); code != 0 {
+		t.Errorf("config show beside TABFORGE_META_CORPUS: exit %d %s", code, stderr)
 	}
 	t.Setenv("TABFORGE_NOT_A_KEY", "1")
 	code, _, stderr = tabforge(t, dir, "config", "show")
