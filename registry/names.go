@@ -223,7 +223,7 @@ func (r *Registry) Resolve(ctx context.Context, ref string) (*Model, error) {
 	m, err := r.Get(ctx, ref)
 	if errors.Is(err, store.ErrNotFound) && CheckName(ref) == nil {
 		if _, nerr := r.nameRecord(ctx, ref); nerr == nil {
-			return nil, fmt.Errorf("registry: %q is a model name, not a version: say %s@production, %s@ALIAS or %s/VERSION", ref, ref, ref, ref)
+			return nil, fmt.Errorf("registry: %q is a model name, not a version: say %s@production, %s@ALIAS or %s/VERSION: %w", ref, ref, ref, ref, store.ErrNotFound)
 		}
 	}
 	return m, err

@@ -62,7 +62,7 @@ func registryError(err error) error {
 	switch {
 	case errors.Is(err, registry.ErrUnknownName), errors.Is(err, registry.ErrUnknownAlias):
 		return &httpError{http.StatusNotFound, err}
-	case errors.Is(err, registry.ErrNotDeployable), errors.Is(err, registry.ErrNoPrevious), errors.Is(err, registry.ErrNoProduction),
+	case errors.Is(err, registry.ErrNotDeployable), errors.Is(err, registry.ErrNoPrevious), errors.Is(err, registry.ErrNoProduction), errors.Is(err, registry.ErrNoStaging),
 		errors.Is(err, registry.ErrAmbiguous), errors.Is(err, registry.ErrInProduction), errors.Is(err, registry.ErrCheckFailed):
 		return &httpError{http.StatusConflict, err}
 	}

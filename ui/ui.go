@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
@@ -120,6 +121,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", pageCSP)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
+	if strings.ContainsFunc(r.URL.Path, unicode.IsControl) {
+		// No id holds a control character; SQLite would cut one at a
+		// NUL, and "<id>%00junk" would show the run <id>.
+		s.fail(w, r, &httpError{http.StatusNotFound, fmt.Errorf("no page %q", r.URL.Path)})
+		return
+	}
 	s.h.ServeHTTP(w, r)
 }
 
@@ -162,6 +169,7 @@ func badRequest(format string, a ...any) error {
 // an unexpected error) on an escaped error page.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusInternalServerError
+	err = registryError(err)
 	var he *httpError
 	switch {
 	case errors.As(err, &he):

@@ -56,6 +56,9 @@ func TestPages(t *testing.T) {
 				{"/models/" + f.v1, 200, []string{"production", "fixture", "Read-only"}},
 				{"/static/style.css", 200, []string{"prefers-color-scheme"}},
 				{"/runs/no-such-run", 404, []string{"not found"}},
+				{"/runs/cmp-a%00junk", 404, nil},         // SQLite cut ids at a NUL: the run cmp-a answered
+				{"/models/churn", 404, []string{"name"}}, // a name, not a version (was 500)
+				{"/models/churn@staging", 409, []string{"staging"}},
 				{"/models/ffffffffffff", 404, nil},
 				{"/studies/999", 404, nil},
 				{"/?sort=bogus", 400, []string{"sort key"}},
