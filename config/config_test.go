@@ -184,3 +184,18 @@ func TestRedacted(t *testing.T) {
 		t.Error("redacting changed the config hash")
 	}
 }
+
+// TestCheckModelParams: model_params for a name that is no family is an
+// error with the nearest family suggested; families pass.
+func TestCheckModelParams(t *testing.T) {
+	c := Default()
+	c.ModelParams = map[string]map[string]any{"gbdt": {"max_depth": 2}, "gdbt": {"max_depth": 2}}
+	err := c.CheckModelParams([]string{"gbdt", "ridge"})
+	if err == nil || !strings.Contains(err.Error(), `"gdbt"`) || !strings.Contains(err.Error(), "did you mean gbdt") {
+		t.Errorf("CheckModelParams = %v; want gdbt refused with gbdt suggested", err)
+	}
+	delete(c.ModelParams, "gdbt")
+	if err := c.CheckModelParams([]string{"gbdt", "ridge"}); err != nil {
+		t.Errorf("CheckModelParams of a family: %v", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -251,6 +252,24 @@ func (c *Config) CheckModels(known []string) error {
 			err = fmt.Errorf("%w; did you mean %s?", err, s)
 		}
 		errs = append(errs, &KeyError{Key: "models", Err: err})
+	}
+	return join(errs)
+}
+
+// CheckModelParams reports model_params entries for names that are not
+// model families (a misspelt "gdbt" was silently ignored), suggesting
+// the nearest family.
+func (c *Config) CheckModelParams(families []string) error {
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(c.ModelParams)) {
+		if slices.Contains(families, name) {
+			continue
+		}
+		err := fmt.Errorf("%q is not a model family (want one of %s)", name, strings.Join(families, ", "))
+		if s := suggest(name, families); s != "" {
+			err = fmt.Errorf("%w; did you mean %s?", err, s)
+		}
+		errs = append(errs, &KeyError{Key: "model_params", Err: err})
 	}
 	return join(errs)
 }

@@ -77,8 +77,8 @@ func (a *app) backtest(cmd *cobra.Command, o *continuous.BacktestOptions, html s
 	if cfg.Data == "" || cfg.Target == "" || cfg.TimeColumn == "" || o.Start == "" {
 		return usagef("backtest: --data, --target, --time-column and --start are required")
 	}
-	if err := cfg.CheckModels(modelNames()); err != nil {
-		return usageError{err}
+	if err := checkModels(cfg); err != nil {
+		return err
 	}
 	if o.Dir == "" {
 		if o.Dir, err = os.MkdirTemp("", "tabforge-backtest-"); err != nil {

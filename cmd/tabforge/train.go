@@ -215,8 +215,8 @@ func checkTrainConfig(cfg *config.Config, prov *config.Provenance) ([]string, er
 	if err := registry.CheckName(pipeline.ModelName(cfg)); err != nil {
 		return nil, usageError{fmt.Errorf("train: --name: %w", err)}
 	}
-	if err := cfg.CheckModels(modelNames()); err != nil {
-		return nil, usageError{err}
+	if err := checkModels(cfg); err != nil {
+		return nil, err
 	}
 	errs, warnings := cfg.Unavailable(pipeline.Capabilities(), prov)
 	if len(errs) > 0 {
@@ -234,6 +234,18 @@ func (a *app) writeTrainResult(res *pipeline.Result, asJSON bool) error {
 	printResult(a.stdout, res)
 	if res.Registered != nil {
 		printRegistered(a.stdout, res.Registered.Model, res.Registered.Created)
+	}
+	return nil
+}
+
+// checkModels refuses, as usage errors, unknown families and groups in
+// models and model_params for names that are no family.
+func checkModels(cfg *config.Config) error {
+	if err := cfg.CheckModels(modelNames()); err != nil {
+		return usageError{err}
+	}
+	if err := cfg.CheckModelParams(pipeline.Families().Names()); err != nil {
+		return usageError{err}
 	}
 	return nil
 }
