@@ -38,6 +38,9 @@ from everything known (then a run should start cold).`,
 			if cfg.Data == "" || cfg.Target == "" {
 				return usagef("meta show: --data and --target are required")
 			}
+			if err := checkAdvisorFlags(o.K, o.Top, meta.RankSurrogate); err != nil {
+				return err
+			}
 			tab, hash, err := pipeline.ReadTrainingTable(cfg)
 			if err != nil {
 				return err

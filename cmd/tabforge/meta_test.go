@@ -92,6 +92,24 @@ func TestMetaShow(t *testing.T) {
 	if code, _, _ := cli(t, dir, "meta", "show", "--data", mpg); code != 2 {
 		t.Errorf("meta show without --target: exit %d; want 2", code)
 	}
+	// Nonsense counts and rankers were silently replaced by defaults.
+	for _, args := range [][]string{
+		{"meta", "show", "--data", mpg, "--target", "hwy", "--k", "-1"},
+		{"meta", "show", "--data", mpg, "--target", "hwy", "--top", "0"},
+		{"meta", "eval", "--ranker", "neighbors"},
+	} {
+		if code, _, errs := cli(t, dir, args...); code != 2 {
+			t.Errorf("%v: exit %d %q; want 2", args, code, errs)
+		}
+	}
+	// A build where every dataset fails writes nothing and exits 1.
+	kb := filepath.Join(dir, "kb.json.gz")
+	if code, _, errs := cli(t, dir, "meta", "build", "--data", filepath.Join(dir, "nosuch.csv")+":y", "--out", kb); code != 1 || !strings.Contains(errs, "every dataset failed") {
+		t.Errorf("meta build of only failing datasets: exit %d %q; want 1", code, errs)
+	}
+	if _, err := os.Stat(kb); err == nil {
+		t.Error("meta build of only failing datasets wrote a knowledge base")
+	}
 }
 
 // TestMetaExportImport trains into one SQLite store, exports its

@@ -132,6 +132,10 @@ func (a *app) metaBuild(cmd *cobra.Command, f *metaBuildFlags) error {
 	if err != nil {
 		return err
 	}
+	if rep.Scored == 0 && rep.Skipped == 0 && len(rep.Failed) > 0 {
+		a.printBuildReport(rep, f.out, s)
+		return fmt.Errorf("meta build: every dataset failed; %s not written", f.out)
+	}
 	if err := s.WriteFile(f.out); err != nil {
 		return err
 	}

@@ -45,11 +45,29 @@ func sampled(ds []meta.CorpusDataset, n int, seed uint64) []meta.CorpusDataset {
 // printZeroShot renders the zero-shot-against-static tally per family
 // and for each dataset's best family, then a summary line and, when
 // verbose, every dataset's two scores.
+// checkAdvisorFlags refuses, as usage errors, nearest-dataset and list
+// counts below 1 and an unknown ranker.
+func checkAdvisorFlags(k, top int, ranker string) error {
+	switch {
+	case k < 1:
+		return usagef("--k %d: want at least 1 nearest dataset", k)
+	case top < 1:
+		return usagef("--top %d: want at least 1 configuration", top)
+	case ranker != meta.RankSurrogate && ranker != meta.RankNeighbours:
+		return usagef("--ranker %q: want %s or %s", ranker, meta.RankSurrogate, meta.RankNeighbours)
+	}
+	return nil
+}
+
 func printZeroShot(out io.Writer, rep *meta.ZeroShotReport, verbose bool) error {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "FAMILY\tWINS\tTIES\tLOSSES\tWIN SHARE (decided)")
 	row := func(name string, t meta.Tally) {
-		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%.0f%%\n", name, t.Wins, t.Ties, t.Losses, 100*t.WinShare())
+		share := "-" // none decided
+		if v := t.WinShare(); !math.IsNaN(v) {
+			share = fmt.Sprintf("%.0f%%", 100*v)
+		}
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%s\n", name, t.Wins, t.Ties, t.Losses, share)
 	}
 	for _, f := range slices.Sorted(maps.Keys(rep.Families)) {
 		row(f, *rep.Families[f])
@@ -144,6 +162,9 @@ losses per family and for the best family of each dataset. --kb defaults to
 the knowledge base shipped in the binary.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkAdvisorFlags(k, 1, ranker); err != nil {
+				return err
+			}
 			snap, err := meta.Shipped()
 			if kbFile != "" {
 				snap, err = meta.ReadSnapshotFile(kbFile)
