@@ -332,6 +332,14 @@ func TestPredictInputContract(t *testing.T) {
 			}
 		})
 	}
+	// A .parquet --out is Parquet (it was CSV text under that name).
+	pq := filepath.Join(dir, "p.parquet")
+	if code, _, errs := tabforge(t, dir, "predict", "--model", res.ModelPath, "--data", odd, "--out", pq); code != 0 {
+		t.Fatalf("predict to parquet: exit %d %s", code, errs)
+	}
+	if f, err := frame.ReadFile(pq, frame.ReadOptions{}); err != nil || f.NumRows() != len(rows)-1 || f.NumCols() != 3 {
+		t.Errorf("parquet predictions: %v; want %d rows of prediction and two probabilities", err, len(rows)-1)
+	}
 	// --out naming the data file would overwrite the data: refused, and
 	// the data left as it was.
 	before, _ := os.ReadFile(odd)

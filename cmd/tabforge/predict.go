@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/internal/atomicfile"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/pipeline"
@@ -63,15 +66,23 @@ never saw are encoded as unknown, with a warning (both are errors with
 	f := cmd.Flags()
 	f.StringVar(&modelPath, "model", "", "model: a saved model file, or NAME@production, NAME@staging, NAME@ALIAS, NAME/VERSION or VERSION from --store")
 	f.StringVar(&dataPath, "data", "", "data file (.csv or .parquet)")
-	f.StringVar(&out, "out", "", "output CSV file")
+	f.StringVar(&out, "out", "", "output file: CSV, or Parquet when it ends in .parquet")
 	f.BoolVar(&asJSON, "json", false, "print a JSON summary on stdout")
 	f.BoolVar(&strict, "strict", false, "refuse columns the model does not read and categories it never saw")
 	return cmd
 }
 
-// writePredictions writes pred as CSV through a temporary file and a
-// rename, so a failed run leaves no partial output.
+// writePredictions writes pred as CSV, or Parquet for a .parquet path,
+// through a temporary file and a rename, so a failed run leaves no
+// partial output.
 func writePredictions(path string, p *pipeline.Predictor, pred *pipeline.Prediction) error {
+	if strings.EqualFold(filepath.Ext(path), ".parquet") {
+		f, err := predictionFrame(p, pred)
+		if err != nil {
+			return err
+		}
+		return frame.WriteParquet(path, f)
+	}
 	return atomicfile.Write(path, func(out io.Writer) error {
 		w := csv.NewWriter(out)
 		header := []string{"prediction"}
@@ -105,6 +116,24 @@ func writePredictions(path string, p *pipeline.Predictor, pred *pipeline.Predict
 		w.Flush()
 		return w.Error()
 	})
+}
+
+// predictionFrame lays pred out as writePredictions' CSV has it: the
+// prediction, and for classification each class's probability.
+func predictionFrame(p *pipeline.Predictor, pred *pipeline.Prediction) (*frame.Frame, error) {
+	if p.Target.Task == model.Regression {
+		return frame.New(frame.NewNumeric("prediction", pred.Values))
+	}
+	cols := []*frame.Column{frame.NewCategoricalFromStrings("prediction", pred.Labels)}
+	k := len(p.Target.Classes)
+	for c, name := range p.Target.Classes {
+		v := make([]float64, len(pred.Labels))
+		for i := range v {
+			v[i] = pred.Probs[i*k+c]
+		}
+		cols = append(cols, frame.NewNumeric("prob_"+name, v))
+	}
+	return frame.New(cols...)
 }
 
 // outIsNotInput refuses an output file that is the input data file (by
