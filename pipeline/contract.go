@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/frame"
@@ -121,9 +122,21 @@ func (u UnseenCategories) String() string {
 	return fmt.Sprintf("column %q has %d row(s) with categories unseen in training: %s%s", u.Column, u.Rows, quoteAll(u.Labels), more)
 }
 
+// maxQuoted is the most bytes of one name a message quotes: a 2 MB cell
+// made a 2 MB line of warning.
+const maxQuoted = 80
+
 func quoteAll(names []string) string {
 	q := make([]string, len(names))
 	for i, n := range names {
+		if len(n) > maxQuoted {
+			cut := maxQuoted
+			for cut > 0 && !utf8.RuneStart(n[cut]) {
+				cut--
+			}
+			q[i] = fmt.Sprintf("%q… (%d bytes)", n[:cut], len(n))
+			continue
+		}
 		q[i] = fmt.Sprintf("%q", n)
 	}
 	return strings.Join(q, ", ")

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/frame"
@@ -178,4 +179,14 @@ func writeRecords(t *testing.T, header []string, rows [][]string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestQuoteAllTruncates: a label longer than maxQuoted is cut (on a rune
+// boundary) and its length said; a 2 MB cell made a 2 MB warning line.
+func TestQuoteAllTruncates(t *testing.T) {
+	long := strings.Repeat("é", 1_000_000)
+	got := quoteAll([]string{"castle", long})
+	if len(got) > 200 || !strings.HasPrefix(got, `"castle", "é`) || !strings.Contains(got, "(2000000 bytes)") || !utf8.ValidString(got) {
+		t.Errorf("quoteAll = %.300q", got)
+	}
 }

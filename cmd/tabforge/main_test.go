@@ -415,3 +415,17 @@ func TestTrainSegmentBy(t *testing.T) {
 		t.Fatalf("predict exit %d: %s", code, errs)
 	}
 }
+
+// TestFormatMetric: errors keep whole units at price scale and four
+// significant digits below (a target near 1 printed rmse 0).
+func TestFormatMetric(t *testing.T) {
+	for _, tt := range []struct {
+		key  string
+		v    float64
+		want string
+	}{{"rmse", 20417.3, "20417"}, {"rmse", 0.03312, "0.03312"}, {"mae", 12.3456, "12.35"}, {"r2", 0.93, "0.9300"}, {"within20", 91.176, "91.18"}} {
+		if got := formatMetric(tt.key, tt.v); got != tt.want {
+			t.Errorf("formatMetric(%s, %v) = %s; want %s", tt.key, tt.v, got, tt.want)
+		}
+	}
+}

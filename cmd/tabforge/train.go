@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -328,7 +329,12 @@ func cvCell(e pipeline.Entry, metric string) string {
 func formatMetric(key string, v float64) string {
 	switch key {
 	case "rmse", "mae":
-		return strconv.FormatFloat(v, 'f', 0, 64)
+		// Whole units for prices; 4 significant digits for small scales,
+		// which 'f' 0 printed as 0.
+		if math.Abs(v) >= 1000 {
+			return strconv.FormatFloat(v, 'f', 0, 64)
+		}
+		return strconv.FormatFloat(v, 'g', 4, 64)
 	case "within20", "mape":
 		return strconv.FormatFloat(v, 'f', 2, 64)
 	}
