@@ -135,6 +135,9 @@ func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
 		br.Discard(3) //nolint:errcheck // cannot fail after a successful Peek
 	}
+	if bom, err := br.Peek(2); err == nil && (string(bom) == "\xff\xfe" || string(bom) == "\xfe\xff") {
+		return nil, errors.New("frame: read csv: the file is UTF-16 encoded (it starts with a UTF-16 byte order mark); save it as UTF-8")
+	}
 	if sample, _ := br.Peek(1 << 16); bytes.IndexByte(sample, '\n') < 0 && bytes.IndexByte(sample, '\r') >= 0 {
 		// Classic Mac OS line ends, CR alone, which encoding/csv reads
 		// as one long line.

@@ -218,6 +218,8 @@ func TestReadCSVErrors(t *testing.T) {
 	}{
 		{"empty", "", ReadOptions{}, ErrNoHeader, 0, 0, "", "no header"},
 		{"only BOM", "\uFEFF", ReadOptions{}, ErrNoHeader, 0, 0, "", "no header"},
+		{"UTF-16 LE", "\xff\xfea\x00,\x00b\x00\n\x001\x00,\x002\x00\n\x00", ReadOptions{}, nil, 0, 0, "", "UTF-16"},
+		{"UTF-16 BE", "\xfe\xff\x00a\x00,\x00b\x00\n", ReadOptions{}, nil, 0, 0, "", "save it as UTF-8"},
 		{"header only", "a,b\n", ReadOptions{}, ErrNoRows, 0, 0, "", "no data rows"},
 		{"ragged short", "a,b\n1,2\n3\n", ReadOptions{}, nil, 3, 0, "", "line 3: wrong number of fields"},
 		{"ragged long", "a,b\n1,2\n3,4\n5,6,7\n", ReadOptions{}, nil, 4, 0, "", "wrong number of fields"},
