@@ -189,7 +189,11 @@ func decodePredictions(raw json.RawMessage) (vals []float64, labels []string, er
 
 // readActuals reads the actuals CSV into a map by request and row.
 func readActuals(r io.Reader) (map[rowKey]string, error) {
-	cr := csv.NewReader(r)
+	br := bufio.NewReader(r)
+	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
+		br.Discard(3) //nolint:errcheck // cannot fail after a successful Peek
+	}
+	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
 	head, err := cr.Read()
 	if err != nil {
@@ -201,6 +205,7 @@ func readActuals(r io.Reader) (map[rowKey]string, error) {
 		return nil, fmt.Errorf("realised: actuals: header %v; want request_id and actual (and optionally row)", head)
 	}
 	out := map[rowKey]string{}
+	seen := map[rowKey]int{} // the line of each row's actual
 	for line := 2; ; line++ {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -218,6 +223,12 @@ func readActuals(r io.Reader) (map[rowKey]string, error) {
 				return nil, fmt.Errorf("realised: actuals line %d: row %q is not a row number", line, rec[row])
 			}
 		}
+		if first, ok := seen[k]; ok {
+			// Which one is right is not ours to guess; the last used to
+			// win silently.
+			return nil, fmt.Errorf("realised: actuals lines %d and %d: request %q row %d has two actuals", first, line, k.id, k.row)
+		}
+		seen[k] = line
 		out[k] = rec[act]
 	}
 }

@@ -53,6 +53,14 @@ func TestRealise(t *testing.T) {
 	}
 }
 
+// TestRealiseBOM: an actuals file saved with a byte order mark (Excel's
+// "CSV UTF-8") reads; its header was "\ufeffrequest_id".
+func TestRealiseBOM(t *testing.T) {
+	if _, err := Realise(strings.NewReader(predLog), strings.NewReader("\uFEFFrequest_id,actual\na,1\n")); err != nil {
+		t.Errorf("Realise with a BOM: %v", err)
+	}
+}
+
 func TestRealiseErrors(t *testing.T) {
 	tests := []struct{ name, log, actuals, err string }{
 		{"no actual column", predLog, "request_id,y\na,1\n", "want request_id and actual"},
@@ -60,6 +68,7 @@ func TestRealiseErrors(t *testing.T) {
 		{"label for a number", predLog, "request_id,actual\na,high\n", "not a number"},
 		{"bad log", "{not json\n", "request_id,actual\na,1\n", "line 1"},
 		{"bad predictions", `{"request_id":"a","predictions":"x"}` + "\n", "request_id,actual\na,1\n", "neither numbers nor records"},
+		{"two actuals of a row", predLog, "request_id,actual\na,1\nb,2\na,3\n", "lines 2 and 4"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
