@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
 )
@@ -45,5 +46,13 @@ func TestTargetRefused(t *testing.T) {
 	two := frame.NewCategoricalFromStrings("y", []string{"a", "b", "a"})
 	if _, _, err := codeTarget(two, model.Multiclass, ""); err == nil || !strings.Contains(err.Error(), "--task binary") {
 		t.Errorf("two classes as multiclass: %v; want a pointer to --task binary", err)
+	}
+	// One class is refused by the table train and meta show both read
+	// (meta show called it binary with 1 class).
+	one, _ := frame.New(frame.NewCategoricalFromStrings("y", []string{"yes", "yes", ""}), frame.NewNumeric("x", []float64{1, 2, 3}))
+	cfg := config.Default()
+	cfg.Target = "y"
+	if _, err := LoadTrainingTable(one, cfg); err == nil || !strings.Contains(err.Error(), "single class (yes)") {
+		t.Errorf("one class: %v; want refused", err)
 	}
 }

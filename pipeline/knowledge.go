@@ -130,6 +130,9 @@ func trainingTable(f *frame.Frame, cfg *config.Config) (*TrainingTable, []int, [
 	if times != nil {
 		times = split.Take(times, kept)
 	}
+	if t.Task.IsClassification() && !slices.ContainsFunc(t.Y, func(v float64) bool { return v != t.Y[0] }) {
+		return nil, nil, nil, fmt.Errorf("target column %q has a single class (%s): nothing to classify", cfg.Target, t.Classes[int(t.Y[0])])
+	}
 	return t, kept, times, nil
 }
 

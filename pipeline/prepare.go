@@ -32,15 +32,6 @@ func prepare(f *frame.Frame, cfg *config.Config, log *slog.Logger) (*prepared, e
 			log.Info("dropped rows with a missing target", "rows", f.NumRows()-len(kept))
 		}
 	}
-	if t.Task.IsClassification() {
-		seen := map[float64]bool{}
-		for _, v := range t.Y {
-			seen[v] = true
-		}
-		if len(seen) < 2 {
-			return nil, fmt.Errorf("target column %q has a single class (%s): nothing to classify", cfg.Target, t.Classes[int(t.Y[0])])
-		}
-	}
 	if t.X.NumCols() == 0 {
 		return nil, errors.New("no feature columns left after dropping the target and --drop columns")
 	}
