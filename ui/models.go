@@ -46,7 +46,7 @@ type versionData struct {
 func (s *Server) version(w http.ResponseWriter, r *http.Request) {
 	d, err := s.reg.Show(r.Context(), r.PathValue("version"))
 	if err != nil {
-		s.fail(w, r, registryError(err))
+		s.fail(w, r, err)
 		return
 	}
 	vd := versionData{Details: d, Done: r.URL.Query().Get("done")}
@@ -99,7 +99,7 @@ func (s *Server) promote(w http.ResponseWriter, r *http.Request) {
 	o := registry.PromoteOptions{Force: r.PostFormValue("force") == "yes", Reason: reason(r), Check: pipeline.CheckLoads}
 	e, err := s.reg.Promote(r.Context(), r.PathValue("version"), stage, o)
 	if err != nil {
-		s.fail(w, r, registryError(err))
+		s.fail(w, r, err)
 		return
 	}
 	done := "already " + string(stage) + ": nothing changed"
@@ -117,7 +117,7 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 	}
 	e, err := s.reg.Rollback(r.Context(), r.PathValue("name"), registry.PromoteOptions{Reason: reason(r), Check: pipeline.CheckLoads})
 	if err != nil {
-		s.fail(w, r, registryError(err))
+		s.fail(w, r, err)
 		return
 	}
 	done := fmt.Sprintf("rolled %s back from %s to %s", e.Name, e.Replaced, e.Version)
@@ -149,7 +149,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	e, err := s.reg.SetRoute(r.Context(), name, rt, registry.PromoteOptions{Reason: reason(r)})
 	if err != nil {
-		s.fail(w, r, registryError(err))
+		s.fail(w, r, err)
 		return
 	}
 	back := r.PostFormValue("version")

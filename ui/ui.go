@@ -165,8 +165,9 @@ func badRequest(format string, a ...any) error {
 	return &httpError{http.StatusBadRequest, fmt.Errorf(format, a...)}
 }
 
-// fail answers r with err's status (404 for store.ErrNotFound, 500 for
-// an unexpected error) on an escaped error page.
+// fail answers r with err's status (404 for store.ErrNotFound, 409 or
+// 404 for registry conflicts (see registryError), 500 for an unexpected
+// error) on an escaped error page.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusInternalServerError
 	err = registryError(err)
