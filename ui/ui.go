@@ -28,7 +28,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
@@ -121,12 +120,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", pageCSP)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
-	if strings.ContainsFunc(r.URL.Path, unicode.IsControl) {
-		// No id holds a control character; SQLite would cut one at a
-		// NUL, and "<id>%00junk" would show the run <id>.
-		s.fail(w, r, &httpError{http.StatusNotFound, fmt.Errorf("no page %q", r.URL.Path)})
-		return
-	}
 	s.h.ServeHTTP(w, r)
 }
 

@@ -134,6 +134,16 @@ func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
+// likePrefix is the LIKE pattern of the keys that start with prefix;
+// false when prefix holds a NUL, where SQLite ends a pattern: "id\x00x"
+// would match every key starting with "id" (an id cut at the NUL).
+func likePrefix(prefix string) (string, bool) {
+	if strings.IndexByte(prefix, 0) >= 0 {
+		return "", false
+	}
+	return likeEscape(prefix) + "%", true
+}
+
 // distinct lists col's distinct non-empty values, sorted; its index
 // makes this a walk of the index, not of the runs.
 func (s *Store) distinct(ctx context.Context, col string) ([]string, error) {

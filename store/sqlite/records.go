@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/tabforge/tabforge/store"
@@ -59,7 +58,10 @@ func (s *Store) GetRecord(ctx context.Context, kind, key string) (*store.Record,
 
 // ListRecords implements store.Records.
 func (s *Store) ListRecords(ctx context.Context, kind, prefix string) ([]*store.Record, error) {
-	pattern := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(prefix) + "%"
+	pattern, ok := likePrefix(prefix)
+	if !ok {
+		return nil, nil // no key holds a NUL
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT key, value, updated FROM records WHERE kind=? AND key LIKE ? ESCAPE '\' ORDER BY key`, kind, pattern)
 	if err != nil {
 		return nil, fmt.Errorf("list records %s: %w", kind, err)

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
@@ -217,7 +216,10 @@ func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, error) {
 	if id == "" {
 		return nil, fmt.Errorf("run id is empty: %w", store.ErrNotFound)
 	}
-	pattern := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(id) + "%"
+	pattern, ok := likePrefix(id)
+	if !ok {
+		return nil, fmt.Errorf("run %q: %w", id, store.ErrNotFound)
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id LIKE ? ESCAPE '\' ORDER BY created DESC LIMIT 2`, pattern)
 	if err != nil {
 		return nil, fmt.Errorf("get run %s: %w", id, err)

@@ -107,6 +107,16 @@ func testRunPrefix(t *testing.T, open func() store.Store) {
 	if _, err := s.GetRun(ctx, "ab"); err != nil {
 		t.Errorf("GetRun(exact id that is also a prefix) err = %v", err)
 	}
+	// SQLite ends a LIKE pattern at a NUL: "ab1\x00junk" found ab1.
+	if r, err := s.GetRun(ctx, "ab1\x00junk"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetRun(id with a NUL) = %v, %v; want not found", r, err)
+	}
+	if err := s.PutRecord(ctx, "log", "ab1", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if recs, err := s.ListRecords(ctx, "log", "ab1\x00junk"); err != nil || len(recs) != 0 {
+		t.Errorf("ListRecords(prefix with a NUL) = %d records, %v; want none", len(recs), err)
+	}
 	if _, err := s.GetRun(ctx, "a"); err == nil || errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetRun(ambiguous prefix) err = %v; want ambiguous", err)
 	}
