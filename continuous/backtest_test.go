@@ -16,9 +16,7 @@ import (
 // no cross-validation, periods months from January 2010.
 func txhousingBacktest(t *testing.T, periods int, pol Policy) *BacktestResult {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Data, cfg.Target, cfg.TimeColumn = filepath.Join("..", "testdata", "txhousing.csv"), "median", "date"
-	cfg.Drop, cfg.Models, cfg.CVFolds = []string{"volume"}, []string{"ridge"}, 0
+	cfg := txConfig(filepath.Join("..", "testdata", "txhousing.csv"))
 	r, err := Backtest(context.Background(), cfg, BacktestOptions{Every: "month", Start: "2010-01-01", Periods: periods, Policy: pol, Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -98,28 +96,18 @@ func TestBacktestMaxAge(t *testing.T) {
 // missing fails the backtest with the reason, not a crash while its
 // decision is recorded.
 func TestBacktestPeriodWithoutTargets(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join("..", "testdata", "txhousing.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(src)), "\n")
-	header := strings.Split(lines[0], ",")
-	target := slices.Index(header, `"median"`)
-	for i, l := range lines[1:] {
-		if strings.Contains(l, `"2010-02-`) { // the second period has no targets
-			cells := strings.Split(l, ",")
-			cells[target] = "NA"
-			lines[i+1] = strings.Join(cells, ",")
+	cfg := editedTxhousing(t, func(header string, rows []string) []string {
+		target := slices.Index(strings.Split(header, ","), `"median"`)
+		for i, l := range rows {
+			if strings.Contains(l, `"2010-02-`) { // the second period has no targets
+				cells := strings.Split(l, ",")
+				cells[target] = "NA"
+				rows[i] = strings.Join(cells, ",")
+			}
 		}
-	}
-	data := filepath.Join(t.TempDir(), "tx.csv")
-	if err := os.WriteFile(data, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := config.Default()
-	cfg.Data, cfg.Target, cfg.TimeColumn = data, "median", "date"
-	cfg.Drop, cfg.Models, cfg.CVFolds = []string{"volume"}, []string{"ridge"}, 0
-	_, err = Backtest(context.Background(), cfg, BacktestOptions{Every: "month", Start: "2010-01-01", Periods: 2, Dir: t.TempDir()})
+		return rows
+	})
+	_, err := Backtest(context.Background(), cfg, BacktestOptions{Every: "month", Start: "2010-01-01", Periods: 2, Dir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "2010-02-01") || !strings.Contains(err.Error(), "no values") {
 		t.Errorf("backtest with a period of missing targets: %v; want its period and reason", err)
 	}
@@ -130,24 +118,15 @@ func TestBacktestPeriodWithoutTargets(t *testing.T) {
 // an error, not a success of NaN scores (and the regression target is
 // never read as classes).
 func TestBacktestTinyPeriods(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join("..", "testdata", "txhousing.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(src)), "\n")
-	var city []string
-	for _, l := range lines[1:] {
-		if strings.HasPrefix(l, `"Abilene"`) {
-			city = append(city, l)
+	cfg := editedTxhousing(t, func(_ string, rows []string) []string {
+		var city []string
+		for _, l := range rows {
+			if strings.HasPrefix(l, `"Abilene"`) {
+				city = append(city, l)
+			}
 		}
-	}
-	data := filepath.Join(t.TempDir(), "tiny.csv")
-	if err := os.WriteFile(data, []byte(lines[0]+"\n"+strings.Join(city[len(city)-14:], "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := config.Default()
-	cfg.Data, cfg.Target, cfg.TimeColumn = data, "median", "date"
-	cfg.Drop, cfg.Models, cfg.CVFolds = []string{"volume"}, []string{"ridge"}, 0
+		return city[len(city)-14:]
+	})
 	cfg.MinR2Threshold, cfg.MinBusinessAccuracy = 0, 0
 	for _, c := range []struct {
 		periods int
@@ -156,9 +135,34 @@ func TestBacktestTinyPeriods(t *testing.T) {
 		{1, "no period could be scored"}, // the first period alone: scored, undefined
 		{3, "undefined"},                 // continuous refuses to decide on one row
 	} {
-		_, err = Backtest(context.Background(), cfg, BacktestOptions{Every: "month", Start: "2015-05-01", Periods: c.periods, Dir: t.TempDir()})
+		_, err := Backtest(context.Background(), cfg, BacktestOptions{Every: "month", Start: "2015-05-01", Periods: c.periods, Dir: t.TempDir()})
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "training label") {
 			t.Errorf("backtest of %d periods of one row: %v; want an error saying %q", c.periods, err, c.want)
 		}
 	}
+}
+
+// editedTxhousing writes Texas housing with its data rows edited and
+// returns its txConfig.
+func editedTxhousing(t *testing.T, edit func(header string, rows []string) []string) *config.Config {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("..", "testdata", "txhousing.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(src)), "\n")
+	data := filepath.Join(t.TempDir(), "tx.csv")
+	if err := os.WriteFile(data, []byte(lines[0]+"\n"+strings.Join(edit(lines[0], lines[1:]), "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return txConfig(data)
+}
+
+// txConfig is a ridge backtest config of Texas housing at data: median
+// by date, without volume, no cross-validation.
+func txConfig(data string) *config.Config {
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.TimeColumn = data, "median", "date"
+	cfg.Drop, cfg.Models, cfg.CVFolds = []string{"volume"}, []string{"ridge"}, 0
+	return cfg
 }

@@ -7,9 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"path/filepath"
 
+	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/pipeline"
 )
@@ -72,20 +72,6 @@ type evalWire struct {
 	FoldScores []*float64 `json:"fold_scores,omitempty"`
 }
 
-func finite(v float64) *float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return nil
-	}
-	return &v
-}
-
-func orNaN(p *float64) float64 {
-	if p == nil {
-		return math.NaN()
-	}
-	return *p
-}
-
 func encodeExperiment(e *pipeline.Experiment, warnings []string, err error) ([]byte, error) {
 	r := datasetResult{Warnings: warnings}
 	if err != nil {
@@ -94,9 +80,9 @@ func encodeExperiment(e *pipeline.Experiment, warnings []string, err error) ([]b
 	}
 	r.Metric, r.HigherIsBetter, r.RunID, r.Stages = e.Metric, e.HigherIsBetter, e.RunID, e.Stages
 	for _, ev := range e.Evaluations {
-		w := evalWire{Evaluation: ev, Score: finite(ev.Score)}
+		w := evalWire{Evaluation: ev, Score: eval.JSONValue(ev.Score)}
 		for _, v := range ev.FoldScores {
-			w.FoldScores = append(w.FoldScores, finite(v))
+			w.FoldScores = append(w.FoldScores, eval.JSONValue(v))
 		}
 		r.Evaluations = append(r.Evaluations, w)
 	}
@@ -114,9 +100,9 @@ func (r *datasetResult) experiment(f *frame.Frame, d CorpusDataset, o BuildOptio
 		Metric: r.Metric, HigherIsBetter: r.HigherIsBetter, Stages: r.Stages}
 	for _, w := range r.Evaluations {
 		ev := w.Evaluation
-		ev.Score, ev.FoldScores = orNaN(w.Score), nil
+		ev.Score, ev.FoldScores = eval.FromJSONValue(w.Score), nil
 		for _, v := range w.FoldScores {
-			ev.FoldScores = append(ev.FoldScores, orNaN(v))
+			ev.FoldScores = append(ev.FoldScores, eval.FromJSONValue(v))
 		}
 		e.Evaluations = append(e.Evaluations, ev)
 	}

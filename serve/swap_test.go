@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tabforge/tabforge/artifact"
 	"github.com/tabforge/tabforge/internal/syncbuf"
 	"github.com/tabforge/tabforge/registry"
 )
@@ -226,14 +227,7 @@ func TestLoadFailureLoggedOnce(t *testing.T) {
 	var logs syncBuffer
 	f := start(t, reg, Options{PollInterval: time.Hour, SafetyPollInterval: time.Hour,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	data, err := arts.Get(ctx, v2.Artifact.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data[len(data)/3] ^= 0x20
-	if _, err := arts.Put(ctx, v2.Artifact.Key, data); err != nil {
-		t.Fatal(err)
-	}
+	corrupt(t, arts, v2.Artifact.Key)
 	promote(t, reg, v2.Version)
 	for range 3 {
 		if err := f.srv.Refresh(ctx); err != nil {
@@ -259,15 +253,7 @@ func TestBrokenArmLeftOut(t *testing.T) {
 	v1 := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
 	v2 := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 2)
 	promote(t, reg, v1.Version)
-	good, err := arts.Get(ctx, v2.Artifact.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bad := bytes.Clone(good)
-	bad[len(bad)/3] ^= 0x20
-	if _, err := arts.Put(ctx, v2.Artifact.Key, bad); err != nil {
-		t.Fatal(err)
-	}
+	good := corrupt(t, arts, v2.Artifact.Key)
 	rt := registry.Route{Split: []registry.Share{{Target: "production", Weight: 50}, {Target: v2.Version, Weight: 50}}, Shadow: []string{v2.Version}}
 	if _, err := reg.SetRoute(ctx, "churn", rt, registry.PromoteOptions{}); err != nil {
 		t.Fatal(err)
@@ -299,4 +285,20 @@ func TestBrokenArmLeftOut(t *testing.T) {
 	if d := f.srv.set.Load().names["churn"]; len(d.split) != 2 || len(d.shadows) != 1 || len(d.failed) != 0 {
 		t.Errorf("after the artifact was mended: %d arms, %d shadows, failed %v; want 2, 1, none", len(d.split), len(d.shadows), d.failed)
 	}
+}
+
+// corrupt flips a bit in the middle of the artifact at key, which its
+// checksum then refuses, and returns the bytes it held.
+func corrupt(t *testing.T, arts *artifact.Store, key string) []byte {
+	t.Helper()
+	good, err := arts.Get(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := bytes.Clone(good)
+	bad[len(bad)/3] ^= 0x20
+	if _, err := arts.Put(context.Background(), key, bad); err != nil {
+		t.Fatal(err)
+	}
+	return good
 }
