@@ -117,6 +117,12 @@ func ReadCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
 	return f, nil
 }
 
+// utf16BOM reports whether data starts with a UTF-16 byte order mark:
+// the file is not UTF-8, and reading it as such gives garbage fields.
+func utf16BOM(data []byte) bool {
+	return bytes.HasPrefix(data, []byte("\xff\xfe")) || bytes.HasPrefix(data, []byte("\xfe\xff"))
+}
+
 // crToLF reads r with every CR turned into LF.
 type crToLF struct{ r io.Reader }
 
@@ -135,8 +141,8 @@ func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
 		br.Discard(3) //nolint:errcheck // cannot fail after a successful Peek
 	}
-	if bom, err := br.Peek(2); err == nil && (string(bom) == "\xff\xfe" || string(bom) == "\xfe\xff") {
-		return nil, errors.New("frame: read csv: the file is UTF-16 encoded (it starts with a UTF-16 byte order mark); save it as UTF-8")
+	if bom, err := br.Peek(2); err == nil && utf16BOM(bom) {
+		return nil, errors.New("the file is UTF-16 encoded (it starts with a UTF-16 byte order mark); save it as UTF-8")
 	}
 	if sample, _ := br.Peek(1 << 16); bytes.IndexByte(sample, '\n') < 0 && bytes.IndexByte(sample, '\r') >= 0 {
 		// Classic Mac OS line ends, CR alone, which encoding/csv reads
