@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tabforge/tabforge/eval"
+	"github.com/tabforge/tabforge/frame"
 )
 
 // Realised are a version's realised metrics on one day: its logged
@@ -57,9 +58,10 @@ type rowKey struct {
 // request_id and actual, and row (the 0-based row of a multi-row
 // request; 0 when absent), and scores each model version per day:
 // regression predictions get eval.Regression's metrics, class
-// predictions (records with a "prediction" label) the accuracy.
-func Realise(log, actuals io.Reader) (*RealisedReport, error) {
-	act, err := readActuals(actuals)
+// predictions (records with a "prediction" label) the accuracy. comma is
+// the actuals' field separator; 0 detects it as the data readers do.
+func Realise(log, actuals io.Reader, comma rune) (*RealisedReport, error) {
+	act, err := readActuals(actuals, comma)
 	if err != nil {
 		return nil, err
 	}
@@ -188,12 +190,16 @@ func decodePredictions(raw json.RawMessage) (vals []float64, labels []string, er
 }
 
 // readActuals reads the actuals CSV into a map by request and row.
-func readActuals(r io.Reader) (map[rowKey]string, error) {
+func readActuals(r io.Reader, comma rune) (map[rowKey]string, error) {
 	br := bufio.NewReader(r)
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
 		br.Discard(3) //nolint:errcheck // cannot fail after a successful Peek
 	}
+	if comma == 0 {
+		comma = frame.DetectComma(br)
+	}
 	cr := csv.NewReader(br)
+	cr.Comma = comma
 	cr.FieldsPerRecord = -1
 	head, err := cr.Read()
 	if err != nil {

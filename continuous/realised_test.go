@@ -22,7 +22,7 @@ const predLog = `{"request_id":"a","time":"2024-03-01T10:00:00Z","model":"price"
 
 func TestRealise(t *testing.T) {
 	actuals := "request_id,row,actual\na,0,12\na,1,18\nb,0,29\nc,0,40\nd,0,yes\nd,1,yes\nzz,0,1\n"
-	r, err := Realise(strings.NewReader(predLog), strings.NewReader(actuals))
+	r, err := Realise(strings.NewReader(predLog), strings.NewReader(actuals), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,8 +56,33 @@ func TestRealise(t *testing.T) {
 // TestRealiseBOM: an actuals file saved with a byte order mark (Excel's
 // "CSV UTF-8") reads; its header was "\ufeffrequest_id".
 func TestRealiseBOM(t *testing.T) {
-	if _, err := Realise(strings.NewReader(predLog), strings.NewReader("\uFEFFrequest_id,actual\na,1\n")); err != nil {
+	if _, err := Realise(strings.NewReader(predLog), strings.NewReader("\uFEFFrequest_id,actual\na,1\n"), 0); err != nil {
 		t.Errorf("Realise with a BOM: %v", err)
+	}
+}
+
+// TestRealiseSeparators: actuals written with another separator read,
+// detected or given (--sep); the header used to be one field.
+func TestRealiseSeparators(t *testing.T) {
+	tests := []struct {
+		name    string
+		actuals string
+		comma   rune
+	}{
+		{"semicolon detected", "request_id;row;actual\na;0;12\na;1;18\n", 0},
+		{"tab detected", "request_id\trow\tactual\na\t0\t12\na\t1\t18\n", 0},
+		{"pipe given", "request_id|row|actual\na|0|12\na|1|18\n", '|'},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Realise(strings.NewReader(predLog), strings.NewReader(tc.actuals), tc.comma)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Joined != 2 {
+				t.Errorf("joined %d rows; want 2", r.Joined)
+			}
+		})
 	}
 }
 
@@ -72,7 +97,7 @@ func TestRealiseErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := Realise(strings.NewReader(tc.log), strings.NewReader(tc.actuals)); err == nil || !strings.Contains(err.Error(), tc.err) {
+			if _, err := Realise(strings.NewReader(tc.log), strings.NewReader(tc.actuals), 0); err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("Realise = %v; want an error containing %q", err, tc.err)
 			}
 		})

@@ -34,7 +34,7 @@ type ReadOptions struct {
 	SchemaOptional bool
 
 	// Comma is the CSV field delimiter; 0 means detect it from the first
-	// lines: ',', ';', tab or '|' (see detectComma).
+	// lines: ',', ';', tab or '|' (see DetectComma).
 	Comma rune
 }
 
@@ -152,7 +152,7 @@ func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
 	cr := csv.NewReader(br)
 	cr.Comma = opts.Comma
 	if cr.Comma == 0 {
-		cr.Comma = detectComma(br)
+		cr.Comma = DetectComma(br)
 	}
 	cr.FieldsPerRecord = 0
 	cr.ReuseRecord = true

@@ -59,8 +59,8 @@ func readCSVSplit(data []byte, opts ReadOptions, pieces int) (*Frame, bool) {
 	}
 	comma := opts.Comma
 	if comma == 0 {
-		// The same sample readCSV's reader gives detectComma.
-		comma = detectComma(bufio.NewReaderSize(bytes.NewReader(data), 1<<16))
+		// The same sample readCSV's reader gives DetectComma.
+		comma = DetectComma(bufio.NewReaderSize(bytes.NewReader(data), 1<<16))
 	}
 	hr := csv.NewReader(bytes.NewReader(data))
 	hr.Comma = comma

@@ -8,20 +8,20 @@ import (
 	"io"
 )
 
-// sniffSample is how much of a CSV file detectComma looks at.
+// sniffSample is how much of a CSV file DetectComma looks at.
 const sniffSample = 64 << 10
 
-// separators are the field separators detectComma chooses between, in
+// separators are the field separators DetectComma chooses between, in
 // order of preference when several fit equally well.
 var separators = [...]rune{',', ';', '\t', '|'}
 
-// detectComma guesses the field separator of the CSV text buffered in br
+// DetectComma guesses the field separator of the CSV text buffered in br
 // without consuming it: the candidate that splits every complete line of
 // the sample into the same number of fields, more than one, and the most
 // fields when several do (quotes respected, as the reader will). Text
 // that no candidate splits consistently (one column, say) is read with a
 // comma, so the reader reports what is wrong with it.
-func detectComma(br *bufio.Reader) rune {
+func DetectComma(br *bufio.Reader) rune {
 	sample, err := br.Peek(sniffSample)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return ','

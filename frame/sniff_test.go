@@ -25,8 +25,8 @@ func TestDetectComma(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := detectComma(bufio.NewReader(strings.NewReader(tc.text))); got != tc.want {
-				t.Errorf("detectComma(%q) = %q; want %q", tc.text, got, tc.want)
+			if got := DetectComma(bufio.NewReader(strings.NewReader(tc.text))); got != tc.want {
+				t.Errorf("DetectComma(%q) = %q; want %q", tc.text, got, tc.want)
 			}
 		})
 	}

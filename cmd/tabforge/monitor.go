@@ -22,7 +22,8 @@ func (a *app) monitorCommand() *cobra.Command {
 		Long: `Realised joins the serving prediction log (tabforge serve --prediction-log) with
 a CSV file of actual outcomes (columns request_id, actual, and row for
 multi-row requests) and prints each model version's realised metrics per day
-of prediction: regression metrics, or the accuracy of class predictions.`,
+of prediction: regression metrics, or the accuracy of class predictions.
+The actuals' field separator is detected, or given with --sep.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if logPath == "" || actualsPath == "" {
@@ -38,7 +39,7 @@ of prediction: regression metrics, or the accuracy of class predictions.`,
 				return err
 			}
 			defer af.Close()
-			r, err := continuous.Realise(lf, af)
+			r, err := continuous.Realise(lf, af, a.comma)
 			if err != nil {
 				return err
 			}
