@@ -65,6 +65,34 @@ func TestRegressionWeighted(t *testing.T) {
 	}
 }
 
+// TestRegressionHugeScale: metrics of targets near the largest float are
+// the small-scale metrics times the scale (they overflowed to NaN: the
+// squares of errors near 1e300 are +Inf).
+func TestRegressionHugeScale(t *testing.T) {
+	y := []float64{1, 2, 3, 4}
+	pred := []float64{1.5, 2, 2, 5}
+	small, err := Regression(y, pred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, scale := range []float64{1e300, -1e300, 0x1p1000} {
+		ys, ps := make([]float64, len(y)), make([]float64, len(y))
+		for i := range y {
+			ys[i], ps[i] = y[i]*scale, pred[i]*scale
+		}
+		big, err := Regression(ys, ps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := Metrics{KeyR2: small[KeyR2], KeyRMSE: small[KeyRMSE] * math.Abs(scale), KeyMAE: small[KeyMAE] * math.Abs(scale)}
+		for k, w := range want {
+			if !near(big[k], w) {
+				t.Errorf("scale %g: %s = %v; want %v", scale, k, big[k], w)
+			}
+		}
+	}
+}
+
 func TestRegressionEdgeCases(t *testing.T) {
 	tests := []struct {
 		name    string

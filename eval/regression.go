@@ -15,6 +15,24 @@ func weightedMean(n int, w []float64, f func(i int) float64) float64 {
 	return sum / wsum
 }
 
+// overflowScale returns the power of two that the values of y and pred are
+// divided by before squared errors are summed: 1, which changes nothing,
+// unless their largest magnitude passes 2^480, where a square summed over
+// many rows could overflow to +Inf (targets near 1e300 gave metrics of
+// NaN). A power of two divides exactly, so scaled metrics lose nothing but
+// the underflow of values 2^1000 times smaller than the largest.
+func overflowScale(y, pred []float64) float64 {
+	var top float64
+	for i := range y {
+		top = max(top, math.Abs(y[i]), math.Abs(pred[i]))
+	}
+	if top <= 0x1p480 {
+		return 1
+	}
+	_, exp := math.Frexp(top)
+	return math.Ldexp(1, exp)
+}
+
 // R2 returns the coefficient of determination 1 - SS_res/SS_tot, weighted
 // by w (nil for unweighted), as sklearn.metrics.r2_score. When y is constant
 // (SS_tot = 0) it returns 1 if the predictions are perfect and 0 otherwise,
@@ -27,13 +45,14 @@ func R2(y, pred, w []float64) (float64, error) {
 	if len(y) < 2 {
 		return math.NaN(), nil
 	}
-	mean := weightedMean(len(y), w, func(i int) float64 { return y[i] })
+	s := overflowScale(y, pred)
+	mean := weightedMean(len(y), w, func(i int) float64 { return y[i] / s })
 	var res, tot float64
 	for i := range y {
 		wi := weight(w, i)
-		d := y[i] - pred[i]
+		d := y[i]/s - pred[i]/s
 		res += wi * d * d
-		m := y[i] - mean
+		m := y[i]/s - mean
 		tot += wi * m * m
 	}
 	if tot == 0 {
@@ -50,8 +69,9 @@ func RMSE(y, pred, w []float64) (float64, error) {
 	if err := checkPair(y, pred, w); err != nil {
 		return math.NaN(), err
 	}
-	return math.Sqrt(weightedMean(len(y), w, func(i int) float64 {
-		d := y[i] - pred[i]
+	s := overflowScale(y, pred)
+	return s * math.Sqrt(weightedMean(len(y), w, func(i int) float64 {
+		d := y[i]/s - pred[i]/s
 		return d * d
 	})), nil
 }
@@ -61,7 +81,8 @@ func MAE(y, pred, w []float64) (float64, error) {
 	if err := checkPair(y, pred, w); err != nil {
 		return math.NaN(), err
 	}
-	return weightedMean(len(y), w, func(i int) float64 { return math.Abs(y[i] - pred[i]) }), nil
+	s := overflowScale(y, pred)
+	return s * weightedMean(len(y), w, func(i int) float64 { return math.Abs(y[i]/s - pred[i]/s) }), nil
 }
 
 // mapeEps is the floor of |y| in MAPE's denominator: numpy's float64 machine

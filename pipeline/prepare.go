@@ -100,6 +100,9 @@ func twoWholeValues(v []float64) bool {
 	return n == 2
 }
 
+// maxTargetMagnitude bounds regression targets; see codeTarget.
+const maxTargetMagnitude = 1e150
+
 // codeTarget returns the target as float64 (NaN = missing) and, for
 // classification, the class labels in index order. For binary tasks
 // class 1 is the positive class: positive if given, else the usual
@@ -108,6 +111,13 @@ func codeTarget(c *frame.Column, task model.Task, positive string) ([]float64, [
 	y := make([]float64, c.Len())
 	if task == model.Regression {
 		copy(y, c.Num)
+		for i, v := range y {
+			// The learners sum squared errors and gradients: past about
+			// 1e150 those overflow, and a run "succeeds" on NaN splits.
+			if math.Abs(v) > maxTargetMagnitude {
+				return nil, nil, fmt.Errorf("target column %q row %d is %g: regression targets beyond ±%g overflow the squared errors learners sum; rescale the target", c.Name, i+1, v, maxTargetMagnitude)
+			}
+		}
 		return y, nil, nil
 	}
 	labels := make([]string, c.Len())

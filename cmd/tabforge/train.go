@@ -327,6 +327,11 @@ func cvCell(e pipeline.Entry, metric string) string {
 }
 
 func formatMetric(key string, v float64) string {
+	if math.Abs(v) >= 1e12 {
+		// A MAPE over zero targets, errors of targets in the 1e100s:
+		// hundreds of digits would break the table.
+		return strconv.FormatFloat(v, 'g', 4, 64)
+	}
 	switch key {
 	case "rmse", "mae":
 		// Whole units for prices; 4 significant digits for small scales,

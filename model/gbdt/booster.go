@@ -96,6 +96,10 @@ func Continue(ctx context.Context, m *Model, d *model.Dataset, rounds int, o mod
 	return out, nil
 }
 
+// maxTarget bounds regression targets so that residuals, times weights,
+// stay within float32.
+const maxTarget = 1e30
+
 // checkData validates a dataset for training: shape, finite features
 // within float32 range (NaN allowed, meaning missing), finite targets,
 // class labels that are integers in range, non-negative weights.
@@ -122,6 +126,11 @@ func checkData(d *model.Dataset) error {
 	for r, y := range d.Y {
 		if math.IsNaN(y) || math.IsInf(y, 0) {
 			return fmt.Errorf("gbdt: row %d: target %v is not finite", r, y)
+		}
+		if d.Task == model.Regression && math.Abs(y) > maxTarget {
+			// Gradients are float32, as in XGBoost: past this the
+			// residuals overflow and every prediction is NaN.
+			return fmt.Errorf("gbdt: row %d: target %v is beyond ±%g, outside the float32 gradients' range; rescale the target", r, y, maxTarget)
 		}
 		if d.Task.IsClassification() && (y != math.Trunc(y) || y < 0 || int(y) >= d.NumClasses) {
 			return fmt.Errorf("gbdt: row %d: label %v is not a class index in [0, %d)", r, y, d.NumClasses)

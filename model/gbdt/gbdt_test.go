@@ -279,6 +279,7 @@ func TestBadInput(t *testing.T) {
 		{"no rows", Params{}, &model.Dataset{X: model.NewMatrix(0, 3), Task: model.Regression}},
 		{"NaN target", Params{}, with(func(d *model.Dataset) { d.Y[3] = math.NaN() })},
 		{"infinite feature", Params{}, with(func(d *model.Dataset) { d.X.Data[7] = math.Inf(1) })},
+		{"target beyond float32 gradients", Params{}, with(func(d *model.Dataset) { d.Y[2] = 1e40 })},
 		{"negative weight", Params{}, with(func(d *model.Dataset) { d.Weights = make([]float64, 50); d.Weights[0] = -1 })},
 		{"single class", Params{}, with(func(d *model.Dataset) {
 			d.Task, d.NumClasses = model.Binary, 2
