@@ -21,27 +21,23 @@ func chooseAlpha(ctx context.Context, d *model.Dataset, alphas []float64, interc
 	xt, yt, _ := centred(d, intercept)
 	// scores S (n×r) and eigenvalues λ: H(α) = S diag(g(α)) Sᵀ.
 	var s mat.Dense
-	var lambda []float64
 	dual := n <= p
 	var eig mat.EigenSym
+	k, err := gram(ctx, xt, !dual) // X̃X̃ᵀ, or X̃ᵀX̃
+	if err != nil {
+		return 0, err
+	}
+	if !eig.Factorize(k, true) {
+		return 0, fmt.Errorf("linear: alpha search: eigendecomposition failed")
+	}
 	if dual {
-		var k mat.SymDense
-		k.SymOuterK(1, xt)
-		if !eig.Factorize(&k, true) {
-			return 0, fmt.Errorf("linear: alpha search: eigendecomposition failed")
-		}
 		eig.VectorsTo(&s)
 	} else {
-		var g mat.SymDense
-		g.SymOuterK(1, xt.T())
-		if !eig.Factorize(&g, true) {
-			return 0, fmt.Errorf("linear: alpha search: eigendecomposition failed")
-		}
 		var v mat.Dense
 		eig.VectorsTo(&v)
 		s.Mul(xt, &v)
 	}
-	lambda = eig.Values(nil)
+	lambda := eig.Values(nil)
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}

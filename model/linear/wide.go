@@ -20,11 +20,10 @@ import (
 func (r Regression) trainWide(ctx context.Context, d *model.Dataset, intercept bool) (*Model, error) {
 	n, p := d.X.Rows, d.X.Cols
 	xt, yt, means := centred(d, intercept)
-	if err := ctx.Err(); err != nil {
+	k, err := gram(ctx, xt, false) // X̃X̃ᵀ + αI
+	if err != nil {
 		return nil, err
 	}
-	var k mat.SymDense // X̃X̃ᵀ + αI
-	k.SymOuterK(1, xt)
 	for i := range n {
 		k.SetSym(i, i, k.At(i, i)+r.Alpha)
 	}
@@ -33,12 +32,12 @@ func (r Regression) trainWide(ctx context.Context, d *model.Dataset, intercept b
 	if r.Alpha > 0 {
 		var ch mat.Cholesky
 		var x mat.VecDense
-		if ch.Factorize(&k) && ch.SolveVecTo(&x, mat.NewVecDense(n, yt)) == nil {
+		if ch.Factorize(k) && ch.SolveVecTo(&x, mat.NewVecDense(n, yt)) == nil {
 			dual = x.RawVector().Data
 		}
 	}
 	if dual == nil {
-		dual, solver = pinvSym(&k, yt, 1e-12), "dual-eigen"
+		dual, solver = pinvSym(k, yt, 1e-12), "dual-eigen"
 	}
 	var beta mat.VecDense
 	beta.MulVec(xt.T(), mat.NewVecDense(n, dual))
