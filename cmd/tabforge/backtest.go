@@ -80,6 +80,11 @@ func (a *app) backtest(cmd *cobra.Command, o *continuous.BacktestOptions, html s
 	if err := checkModels(cfg); err != nil {
 		return err
 	}
+	if html != "" {
+		if err := outIsNotFile("backtest", "--html", html, "--data", cfg.Data); err != nil {
+			return err
+		}
+	}
 	if o.Dir == "" {
 		if o.Dir, err = os.MkdirTemp("", "tabforge-backtest-"); err != nil {
 			return err

@@ -40,6 +40,11 @@ distributions side by side. --record keeps the report in the store
 			if refPath == "" || curPath == "" {
 				return usagef("drift: --reference and --current are required")
 			}
+			if htmlOut != "" {
+				if err := outIsNotFile("drift", "--html", htmlOut, "--reference", refPath, "--current", curPath); err != nil {
+					return err
+				}
+			}
 			opts := drift.Options{Target: target}
 			read := frame.ReadOptions{Comma: a.comma}
 			if modelRef != "" {

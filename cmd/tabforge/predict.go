@@ -140,12 +140,21 @@ func predictionFrame(p *pipeline.Predictor, pred *pipeline.Prediction) (*frame.F
 // path or through a link): writing it would replace the data with the
 // results.
 func outIsNotInput(out, data, what string) error {
+	return outIsNotFile(what, "--out", out, "--data", data)
+}
+
+// outIsNotFile refuses an output file (flag outFlag) that is one of the
+// input files (ins: flag name, path, ...), by path or through a link:
+// writing it would replace that input with the output.
+func outIsNotFile(what, outFlag, out string, ins ...string) error {
 	o, err := os.Stat(out)
 	if err != nil {
 		return nil // a new file
 	}
-	if d, err := os.Stat(data); err == nil && os.SameFile(o, d) {
-		return usagef("%s: --out %s is the --data file; writing it would replace the data", what, out)
+	for i := 0; i+1 < len(ins); i += 2 {
+		if d, err := os.Stat(ins[i+1]); err == nil && os.SameFile(o, d) {
+			return usagef("%s: %s %s is the %s file; writing it would replace the data", what, outFlag, out, ins[i])
+		}
 	}
 	return nil
 }
