@@ -39,7 +39,7 @@ Without --rows at most max_explain_rows rows (config key, default 1000) are
 explained, sampled with the config's seed; the summary lists mean |SHAP| per feature.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			method, rows, err := parseExplainFlags(modelPath, dataPath, rowsFlag, out, methodFlag, raw)
+			method, rows, err := parseExplainFlags(modelPath, dataPath, rowsFlag, out, methodFlag, raw, top)
 			if err != nil {
 				return err
 			}
@@ -85,7 +85,7 @@ explained, sampled with the config's seed; the summary lists mean |SHAP| per fea
 	f.StringVar(&rowsFlag, "rows", "", "0-based data rows to explain, e.g. 0,5,10-20 (default: a sample of max_explain_rows)")
 	f.StringVar(&out, "out", "", "write the values to this .csv or .parquet file")
 	f.StringVar(&methodFlag, "method", "auto", "auto, tree, linear, kernel or lime")
-	f.IntVar(&top, "top", 10, "features listed in the summary")
+	f.IntVar(&top, "top", 10, "features listed in the summary (0 = all)")
 	f.BoolVar(&raw, "raw", false, "explain the raw input columns (KernelSHAP over the whole pipeline) instead of the model's input features")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	return cmd
@@ -94,9 +94,12 @@ explained, sampled with the config's seed; the summary lists mean |SHAP| per fea
 // parseExplainFlags checks explain's flags and parses --method and
 // --rows, so that a mistake in them is a usage error before the config,
 // the model or the data is loaded.
-func parseExplainFlags(modelPath, dataPath, rowsFlag, out, methodFlag string, raw bool) (explain.Method, []int, error) {
+func parseExplainFlags(modelPath, dataPath, rowsFlag, out, methodFlag string, raw bool, top int) (explain.Method, []int, error) {
 	if modelPath == "" || dataPath == "" {
 		return "", nil, usagef("explain: --model and --data are required")
+	}
+	if top < 0 {
+		return "", nil, usagef("explain: --top %d: want 0 (all features) or more", top)
 	}
 	method, err := explain.ParseMethod(methodFlag)
 	if err != nil {
@@ -281,8 +284,12 @@ func (a *app) explainLIME(cmd *cobra.Command, p *pipeline.Predictor, x *frame.Fr
 	}
 	res := ex.Results[0]
 	fmt.Fprintf(a.stdout, "row %d: prediction %.6g, surrogate %.6g (weighted R² %.3f); top features:\n", rows[0], res.Prediction, res.Local, res.Score)
+	n := len(res.Selected)
+	if top > 0 {
+		n = min(top, n) // 0 lists all, as the SHAP summary does
+	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	for i, j := range res.Selected[:min(top, len(res.Selected))] {
+	for i, j := range res.Selected[:n] {
 		fmt.Fprintf(tw, "  %d\t%s\t%.6g\n", i+1, ex.FeatureNames[j], res.Coef[j])
 	}
 	return tw.Flush()

@@ -141,6 +141,7 @@ func TestExplainCommandBadInput(t *testing.T) {
 		{"bad out", []string{"--data", testdata("ames.csv"), "--out", filepath.Join(dir, "x.txt")}, 2, "--out must end in .csv or .parquet"},
 		{"no data", nil, 2, "--model and --data are required"},
 		{"raw with tree", []string{"--data", testdata("ames.csv"), "--raw", "--method", "tree"}, 2, "--raw explains the whole pipeline with KernelSHAP"},
+		{"negative top", []string{"--data", testdata("ames.csv"), "--rows", "0", "--method", "lime", "--top", "-1"}, 2, "--top -1: want 0 (all features) or more"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -155,6 +156,18 @@ func TestExplainCommandBadInput(t *testing.T) {
 	code, stdout, stderr := tabforge(t, dir, "explain", "--model", mp, "--data", testdata("ames.csv"), "--rows", "3", "--raw", "--json")
 	if code != 0 || !strings.Contains(stdout, `"method":"kernel"`) || !strings.Contains(stdout, `"features":73`) {
 		t.Fatalf("explain --raw: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	// LIME's --top 0 lists every feature, as the SHAP summary does.
+	code, stdout, stderr = tabforge(t, dir, "explain", "--model", mp, "--data", testdata("ames.csv"), "--rows", "0", "--method", "lime", "--top", "0", "--json")
+	var lime struct {
+		FeatureNames []string `json:"feature_names"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &lime); code != 0 || err != nil {
+		t.Fatalf("lime --json: exit %d, %v\n%s", code, err, stderr)
+	}
+	code, stdout, stderr = tabforge(t, dir, "explain", "--model", mp, "--data", testdata("ames.csv"), "--rows", "0", "--method", "lime", "--top", "0")
+	if listed := strings.Count(stdout, "\n") - 2; code != 0 || listed != len(lime.FeatureNames) {
+		t.Fatalf("lime --top 0: exit %d, %d features listed, want all %d\n%s", code, listed, len(lime.FeatureNames), stderr)
 	}
 	// TreeSHAP asked of a linear model: KernelSHAP with a note.
 	code, stdout, stderr = tabforge(t, dir, "explain", "--model", mp, "--data", testdata("ames.csv"), "--rows", "0-1", "--method", "tree")
