@@ -71,8 +71,12 @@ type LIMEExplanation struct {
 type limeStats struct {
 	mean, sd []float64
 	cat      []bool
-	values   [][]float64 // categorical: distinct values
-	cum      [][]float64 // categorical: cumulative frequencies
+	// miss is each column's share of missing (NaN) training values:
+	// perturbations are missing as often, so that a model's missing-value
+	// branches are sampled as the training data reach them.
+	miss   []float64
+	values [][]float64 // categorical: distinct values
+	cum    [][]float64 // categorical: cumulative frequencies
 }
 
 func newLimeStats(train *model.Matrix, categorical []bool) (*limeStats, error) {
@@ -81,7 +85,7 @@ func newLimeStats(train *model.Matrix, categorical []bool) (*limeStats, error) {
 	}
 	p := train.Cols
 	s := &limeStats{mean: make([]float64, p), sd: make([]float64, p), cat: make([]bool, p),
-		values: make([][]float64, p), cum: make([][]float64, p)}
+		miss: make([]float64, p), values: make([][]float64, p), cum: make([][]float64, p)}
 	for j := range p {
 		counts := map[float64]int{}
 		var sum, sum2, n float64
@@ -98,6 +102,7 @@ func newLimeStats(train *model.Matrix, categorical []bool) (*limeStats, error) {
 		if n == 0 {
 			return nil, fmt.Errorf("explain: lime: column %d has no values", j)
 		}
+		s.miss[j] = 1 - n/float64(train.Rows)
 		s.mean[j] = sum / n
 		s.sd[j] = math.Sqrt(math.Max(0, sum2/n-s.mean[j]*s.mean[j]))
 		if !(s.sd[j] > 1e-12) {
@@ -205,7 +210,7 @@ func limeRow(f Func, outputs int, x []float64, st *limeStats, ns int, width, alp
 	res.Coef = make([]float64, p)
 	res.Intercept = icpt
 	for _, j := range sel {
-		if st.cat[j] {
+		if st.indicator(j, x) {
 			res.Coef[j] = beta[j]
 			continue
 		}
@@ -215,9 +220,17 @@ func limeRow(f Func, outputs int, x []float64, st *limeStats, ns int, width, alp
 	return res, nil
 }
 
+// indicator reports whether feature j enters the surrogate as "equals
+// x's value": categorical features, and any feature x lacks (then the
+// indicator is "missing, as x is").
+func (st *limeStats) indicator(j int, x []float64) bool {
+	return st.cat[j] || math.IsNaN(x[j])
+}
+
 // perturb returns ns rows: x itself, then samples drawn feature by
-// feature from the training distribution (categories by frequency,
-// numbers from a normal with the training mean and sd).
+// feature from the training distribution (missing at the training share,
+// else categories by frequency and numbers from a normal with the
+// training mean and sd).
 func (st *limeStats) perturb(x []float64, ns int, rng *rand.Rand) *model.Matrix {
 	p := len(x)
 	raw := model.NewMatrix(ns, p)
@@ -225,6 +238,13 @@ func (st *limeStats) perturb(x []float64, ns int, rng *rand.Rand) *model.Matrix 
 	for i := 1; i < ns; i++ {
 		row := raw.Row(i)
 		for j := range p {
+			// A column without missing training values draws no extra
+			// number, so its stream is as it was before missing values
+			// were sampled.
+			if st.miss[j] > 0 && rng.Float64() < st.miss[j] {
+				row[j] = math.NaN()
+				continue
+			}
 			if st.cat[j] {
 				u := rng.Float64()
 				k, _ := slices.BinarySearch(st.cum[j], u)
@@ -238,8 +258,11 @@ func (st *limeStats) perturb(x []float64, ns int, rng *rand.Rand) *model.Matrix 
 }
 
 // surrogateDesign codes the samples for the surrogate (numbers
-// standardised, categories as "same as x" indicators) and weights each by
-// an exponential kernel of its distance from x in that coding.
+// standardised, categories and the features x lacks as "same as x"
+// indicators) and weights each by an exponential kernel of its distance
+// from x in that coding. A number missing from a sample (but not from x)
+// is coded as the training mean, as imputation would: NaN would poison
+// every weight and the fit.
 func (st *limeStats) surrogateDesign(raw *model.Matrix, x []float64, width float64) (z, w []float64) {
 	ns, p := raw.Rows, len(x)
 	z, w = make([]float64, ns*p), make([]float64, ns)
@@ -248,12 +271,15 @@ func (st *limeStats) surrogateDesign(raw *model.Matrix, x []float64, width float
 		var d2 float64
 		for j := range p {
 			var v, ref float64
-			if st.cat[j] {
+			switch {
+			case st.indicator(j, x):
 				if same(row[j], x[j]) {
 					v = 1
 				}
 				ref = 1
-			} else {
+			case math.IsNaN(row[j]):
+				ref = (x[j] - st.mean[j]) / st.sd[j]
+			default:
 				v, ref = (row[j]-st.mean[j])/st.sd[j], (x[j]-st.mean[j])/st.sd[j]
 			}
 			z[i*p+j] = v
@@ -295,19 +321,29 @@ func fitSurrogate(z []float64, p int, y, w []float64, alpha float64, topK int) (
 }
 
 // weightedR2 is the surrogate's weighted R² on the samples (1 when y is
-// constant).
+// constant). R² does not depend on y's scale, so y and the fit are
+// divided by max |y| first: squared errors of outputs near 1e300 would
+// overflow to Inf and the score would read NaN.
 func weightedR2(y, w []float64, fit func(int) float64) float64 {
+	scale := 0.0
+	for _, v := range y {
+		scale = math.Max(scale, math.Abs(v))
+	}
+	if !(scale > 0) || math.IsInf(scale, 0) {
+		scale = 1
+	}
 	var sw, my float64
 	for i := range y {
 		sw += w[i]
-		my += w[i] * y[i]
+		my += w[i] * y[i] / scale
 	}
 	my /= sw
 	var sse, sst float64
 	for i := range y {
-		e := y[i] - fit(i)
+		yi := y[i] / scale
+		e := yi - fit(i)/scale
 		sse += w[i] * e * e
-		sst += w[i] * (y[i] - my) * (y[i] - my)
+		sst += w[i] * (yi - my) * (yi - my)
 	}
 	if sst == 0 {
 		return 1

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -185,4 +186,71 @@ func withoutWarnings(stderr string) string {
 		}
 	}
 	return strings.Join(keep, "\n")
+}
+
+// TestExplainLIMEHardRows runs LIME where it failed: a gbdt model on a
+// penguins row with every measurement missing (NaN poisoned every kernel
+// weight: "kernel weights sum to NaN") and an ols model on mpg with
+// highway mileage scaled near the float range (the surrogate's weighted
+// R² overflowed to NaN, which --json cannot write). Every row gets a
+// surrogate with a finite score of at most 1.
+func TestExplainLIMEHardRows(t *testing.T) {
+	dir := t.TempDir()
+	mpg, err := frame.ReadFile(testdata("corpus/ggplot2_mpg.csv"), frame.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hwy, _ := mpg.Lookup("hwy")
+	top := slices.Max(hwy.Num)
+	scaled := make([]float64, len(hwy.Num))
+	for i, v := range hwy.Num {
+		scaled[i] = v / top * math.MaxFloat64 * 1e-9 // squares overflow, ols still fits
+	}
+	huge, err := mpg.With(frame.NewNumeric("hwy", scaled))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hugePath := filepath.Join(dir, "mpg_huge.csv")
+	w, err := os.Create(hugePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := frame.WriteCSV(w, huge); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	penguins := testdata("corpus/palmerpenguins_penguins.csv")
+	for _, c := range []struct {
+		name, data, target, models, rows string
+	}{
+		{"gbdt on a row without measurements", penguins, "species", "gbdt", "0-5"},
+		{"ols on huge targets", hugePath, "hwy", "ols", "0-3"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := tabforge(t, dir, "train", "--data", c.data, "--target", c.target, "--models", c.models,
+				"--cv-folds", "0", "--profile", "development", "--out", dir, "--json")
+			if code != 0 {
+				t.Fatalf("train exit %d: %s", code, stderr)
+			}
+			var res trainJSON
+			if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+				t.Fatal(err)
+			}
+			code, stdout, stderr = tabforge(t, dir, "explain", "--model", res.ModelPath, "--data", c.data, "--rows", c.rows, "--method", "lime", "--json")
+			var lime struct {
+				Results []struct {
+					Score float64   `json:"score"`
+					Coef  []float64 `json:"coef"`
+				} `json:"results"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &lime); code != 0 || err != nil || len(lime.Results) == 0 {
+				t.Fatalf("explain --method lime: exit %d, %v\n%s", code, err, stderr)
+			}
+			for i, r := range lime.Results {
+				if math.IsNaN(r.Score) || r.Score > 1 {
+					t.Errorf("row %d: weighted R² %v", i, r.Score)
+				}
+			}
+		})
+	}
 }
