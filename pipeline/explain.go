@@ -196,11 +196,11 @@ func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions
 		if v, err = kernelOnRaw(ctx, p, in, sub, opts); err != nil {
 			return nil, err
 		}
-		if nb == 0 && o.Background == nil {
-			v.Notes = append(v.Notes, "measured against the explained rows themselves: the model was saved without training rows to explain against (retrain it to get them); with one row every value is 0")
-		}
 	} else if v, err = explain.Explain(ctx, in.Model, sub, opts); err != nil {
 		return nil, err
+	}
+	if v.Method == explain.MethodKernel && nb == 0 && o.Background == nil {
+		v.Notes = append(v.Notes, "measured against the explained rows themselves: the model was saved without training rows to explain against (retrain it to get them); with one row every value is 0")
 	}
 	for i, x := range v.Values {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
@@ -215,12 +215,53 @@ func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions
 	return v, nil
 }
 
+// LIME fits LIME surrogates (explain.LIME) of p's first output on rows
+// of x, chosen as Explain chooses them, in the space Explain uses.
+// Perturbations are drawn from the statistics of the training rows p
+// keeps (Predictor.Background), or of all rows of x for a predictor saved
+// without them: drawn from the explained rows alone, one row would
+// explain nothing. It returns the surrogates and the data row of each.
+func LIME(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions) (*explain.LIMEExplanation, []int, error) {
+	in, nb, err := explainInput(p, x, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	n := in.X.Rows - nb
+	rows := o.Rows
+	if rows == nil {
+		rows = explain.SampleRows(n, o.MaxRows, o.Seed)
+	}
+	for _, r := range rows {
+		if r < 0 || r >= n {
+			return nil, nil, &explain.RowsError{Row: r, Rows: n}
+		}
+	}
+	sub, err := explainedRows(in, nb, rows)
+	if err != nil {
+		return nil, nil, err
+	}
+	stats := in.X
+	switch {
+	case o.Background != nil:
+		stats = o.Background
+	case nb > 0:
+		stats = in.X.TakeRows(seq(nb))
+	}
+	ex, err := explain.LIME(ctx, in.Predict, in.Outputs, sub, stats,
+		explain.LIMEOptions{Seed: o.Seed, Workers: o.Workers, Categorical: in.Categorical}, in.FeatureNames)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ex, rows, nil
+}
+
 // explainInput is the explanation input of x for p (see Explain), and
-// the number of background rows it holds before x's. KernelSHAP on raw
-// inputs measures rows against a background: the training sample the
-// predictor keeps, else the rows themselves (a single row then explains
-// nothing). The sample's rows go first in one frame with x's, so that
-// categorical codes agree.
+// the number of background rows it holds before x's. KernelSHAP and LIME
+// measure rows against a background: the training sample the predictor
+// keeps, else the rows themselves (a single row then explains nothing).
+// The sample's rows go first: on raw inputs in one frame with x's, so
+// that categorical codes agree; in design space as their own design
+// rows, so that a feature chain looking across rows sees x's rows alone.
 func explainInput(p *Predictor, x *frame.Frame, o ExplainOptions) (*ExplainInput, int, error) {
 	newInput := NewExplainInput
 	if o.Raw {
@@ -238,10 +279,13 @@ func explainInput(p *Predictor, x *frame.Frame, o ExplainOptions) (*ExplainInput
 	if in.X.Rows == 0 {
 		return nil, 0, errors.New("explain: the data has no rows")
 	}
-	if in.Raw && o.Background == nil && p.Background != "" {
+	if o.Background != nil || p.Background == "" {
+		return in, 0, nil
+	}
+	if in.Raw {
 		return withBackground(p, x)
 	}
-	return in, 0, nil
+	return withDesignBackground(p, in)
 }
 
 // explainedRows takes rows (of x, after in's nb background rows) from
@@ -316,14 +360,45 @@ func trainingBackground(x *frame.Frame, train []int, schema []Field, seed uint64
 	return b.String(), nil
 }
 
-// withBackground is the raw explanation input of p's training background
-// rows followed by x's, and the number of background rows.
-func withBackground(p *Predictor, x *frame.Frame) (*ExplainInput, int, error) {
+// backgroundFrame reads the training background rows p keeps.
+func backgroundFrame(p *Predictor) (*frame.Frame, error) {
 	bg, _, err := p.ReadInputFrom(func(o frame.ReadOptions) (*frame.Frame, error) {
 		return frame.ReadCSVBytes([]byte(p.Background), o)
 	}, frame.ReadOptions{})
 	if err != nil {
+		return nil, fmt.Errorf("explain: the model's background rows: %w", err)
+	}
+	return bg, nil
+}
+
+// withDesignBackground is in (a single model's design input) with the
+// design rows of p's training background before its rows, and the
+// number of background rows.
+func withDesignBackground(p *Predictor, in *ExplainInput) (*ExplainInput, int, error) {
+	bg, err := backgroundFrame(p)
+	if err != nil {
+		return nil, 0, err
+	}
+	bgIn, err := NewExplainInput(p, bg)
+	if err != nil {
 		return nil, 0, fmt.Errorf("explain: the model's background rows: %w", err)
+	}
+	if bgIn.X.Cols != in.X.Cols {
+		return nil, 0, fmt.Errorf("explain: the model's background rows have %d design columns, the data %d", bgIn.X.Cols, in.X.Cols)
+	}
+	both := *in
+	both.X = model.NewMatrix(bgIn.X.Rows+in.X.Rows, in.X.Cols)
+	copy(both.X.Data, bgIn.X.Data)
+	copy(both.X.Data[len(bgIn.X.Data):], in.X.Data)
+	return &both, bgIn.X.Rows, nil
+}
+
+// withBackground is the raw explanation input of p's training background
+// rows followed by x's, and the number of background rows.
+func withBackground(p *Predictor, x *frame.Frame) (*ExplainInput, int, error) {
+	bg, err := backgroundFrame(p)
+	if err != nil {
+		return nil, 0, err
 	}
 	both, err := frame.Concat(bg, x)
 	if err != nil {

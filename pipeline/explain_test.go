@@ -9,6 +9,7 @@ import (
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/explain"
+	"github.com/tabforge/tabforge/frame"
 )
 
 // TestExplainPredictors explains a single model (in design space, exact
@@ -152,4 +153,55 @@ func TestSavedTrainingRows(t *testing.T) {
 			t.Errorf("strip %v: background of %d lines (%.40q); want %d, header first", strip, lines, p.Background, want)
 		}
 	}
+}
+
+// TestExplainOneRowDesignBackground: a single model's KernelSHAP (in
+// design space) and LIME measure one row against the training rows the
+// model keeps, as the raw-input KernelSHAP of an ensemble does. Both used
+// the explained rows instead, so one row got SHAP values of 0 with its own
+// prediction as base value, and LIME surrogates with every coefficient 0.
+func TestExplainOneRowDesignBackground(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+	cfg.Models, cfg.CVFolds, cfg.Out, cfg.ForceProductionQuality = []string{"logistic"}, 0, t.TempDir(), false
+	_, p := trainSaved(t, cfg)
+	x, _, err := p.ReadInputFrom(func(o frame.ReadOptions) (*frame.Frame, error) { return frame.ReadFile(cfg.Data, o) }, frame.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := x.Take([]int{0})
+	want, err := p.Predict(one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := ExplainOptions{Options: explain.Options{Method: explain.MethodKernel, Seed: 7}}
+	v, err := Explain(context.Background(), p, one, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := want.Values[0]
+	if nonzero(v.Values) == 0 || math.Abs(v.BaseValue[0]-f) < 1e-9 || len(v.Notes) != 0 {
+		t.Errorf("KernelSHAP of one row: %d nonzero values, base %v, prediction %v, notes %q; want the row measured against the training rows",
+			nonzero(v.Values), v.BaseValue[0], f, v.Notes)
+	}
+	if got := v.Sum(0, 0); math.Abs(got-f) > 1e-6 {
+		t.Errorf("base + Σφ = %v; the output is %v", got, f)
+	}
+	ex, rows, err := LIME(context.Background(), p, one, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || len(ex.Results) != 1 || nonzero(ex.Results[0].Coef) == 0 {
+		t.Errorf("LIME of one row: rows %v, %d surrogates, coefficients %v; want the row's surrogate over the training rows", rows, len(ex.Results), ex.Results)
+	}
+}
+
+func nonzero(v []float64) int {
+	n := 0
+	for _, x := range v {
+		if x != 0 {
+			n++
+		}
+	}
+	return n
 }

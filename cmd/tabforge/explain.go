@@ -231,21 +231,7 @@ func outputName(v *explain.Values, k int) string {
 // binary model's probability) and writes one row of coefficients per
 // explained row.
 func (a *app) explainLIME(cmd *cobra.Command, p *pipeline.Predictor, x *frame.Frame, o pipeline.ExplainOptions, out, dataPath string, asJSON bool, top int) error {
-	in, err := pipeline.NewExplainInput(p, x)
-	if err != nil {
-		return fmt.Errorf("explain %s: %w", dataPath, err)
-	}
-	rows := o.Rows
-	if rows == nil {
-		rows = explain.SampleRows(in.X.Rows, o.MaxRows, o.Seed)
-	}
-	for _, r := range rows {
-		if r < 0 || r >= in.X.Rows {
-			return fmt.Errorf("explain %s: %w", dataPath, &explain.RowsError{Row: r, Rows: in.X.Rows})
-		}
-	}
-	ex, err := explain.LIME(cmd.Context(), in.Predict, in.Outputs, in.X.TakeRows(rows), in.X,
-		explain.LIMEOptions{Seed: o.Seed, Workers: o.Workers, Categorical: in.Categorical}, in.FeatureNames)
+	ex, rows, err := pipeline.LIME(cmd.Context(), p, x, o)
 	if err != nil {
 		return fmt.Errorf("explain %s: %w", dataPath, err)
 	}
