@@ -99,12 +99,22 @@ func Sales(ctx context.Context, p SalesParams) (*frame.Frame, error) {
 	if n < 0 || p.months() < 0 {
 		return nil, fmt.Errorf("synth: rows %d and months %d must be positive", n, p.months())
 	}
+	if start.Year() < 1 {
+		return nil, fmt.Errorf("synth: start %s: orders are procured before it, in a year dates cannot be written in (from 1)", start.Format(time.DateOnly))
+	}
+	if end.Year() > maxYear {
+		return nil, fmt.Errorf("synth: %d months from %s end in %d, after the year %d that dates can be written in", p.months(), start.Format(time.DateOnly), end.Year(), maxYear)
+	}
 	w := newWorld(p.Seed)
-	days := int(end.Sub(start).Hours() / 24)
+	days := daysBetween(start, end)
 	driftDay := math.MaxInt
 	if !p.DriftAt.IsZero() {
 		y, m, _ := p.DriftAt.Date()
-		driftDay = int(time.Date(y, m, 1, 0, 0, 0, 0, time.UTC).Sub(start).Hours() / 24)
+		at := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)
+		if !at.Before(end) {
+			return nil, fmt.Errorf("synth: the shift at %s comes after the last order month (%s): no order would shift", at.Format("2006-01"), end.AddDate(0, -1, 0).Format("2006-01"))
+		}
+		driftDay = daysBetween(start, at) // negative: every order is in the shifted market
 	}
 	c := newSalesColumns(n)
 	r := rand.New(rand.NewPCG(p.Seed, 0x5a1e5))
@@ -122,6 +132,17 @@ func Sales(ctx context.Context, p SalesParams) (*frame.Frame, error) {
 		c.order(i, r, w, m, start.AddDate(0, 0, day))
 	}
 	return c.frame(w)
+}
+
+// maxYear is the last year frame writes datetimes in.
+const maxYear = 9999
+
+// daysBetween counts the days from a to b (both UTC midnights). It goes
+// through Unix seconds, not time.Duration, which saturates at about 292
+// years: 4,000 months from 1700 ended in 1990 and a shift at 2000 never
+// came.
+func daysBetween(a, b time.Time) int {
+	return int((b.Unix() - a.Unix()) / 86400)
 }
 
 // world is the fixed cast of a seed: stores with their region and state,

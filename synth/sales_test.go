@@ -126,3 +126,41 @@ func BenchmarkSales(b *testing.B) {
 }
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 99)) }
+
+// TestSalesSpan: orders fill the whole span however long (time.Duration
+// saturates at about 292 years: 4,000 months from 1700 ended in 1990),
+// and parameters no order could honour are errors: a shift after the last
+// month (it used to be ignored) or dates outside the years frame writes.
+func TestSalesSpan(t *testing.T) {
+	ctx := context.Background()
+	date := func(y int, m time.Month) time.Time { return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC) }
+	for _, c := range []struct {
+		name string
+		p    SalesParams
+		ok   bool
+	}{
+		{"four centuries", SalesParams{Rows: 500, Seed: 1, Start: date(1700, 1), Months: 4000, DriftAt: date(2000, 1)}, true},
+		{"shift before the start", SalesParams{Rows: 50, Seed: 1, DriftAt: date(2020, 1)}, true},
+		{"shift after the end", SalesParams{Rows: 50, Seed: 1, Months: 12, DriftAt: date(2023, 1)}, false},
+		{"past year 9999", SalesParams{Rows: 50, Seed: 1, Start: date(9999, 1), Months: 12}, false},
+		{"before year 1", SalesParams{Rows: 50, Seed: 1, Start: time.Date(0, 6, 1, 0, 0, 0, 0, time.UTC), Months: 12}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f, err := Sales(ctx, c.p)
+			if (err == nil) != c.ok {
+				t.Fatalf("error %v; want ok %v", err, c.ok)
+			}
+			if err != nil {
+				return
+			}
+			ord, _ := f.Lookup("order_date")
+			end := c.p.start().AddDate(0, c.p.months(), 0)
+			// The last order falls in the last twentieth of the span: rows
+			// are spread evenly over it.
+			first, last := float64(c.p.start().Unix()), slices.Max(ord.Num)
+			if stop := float64(end.Unix()); stop-last > (stop-first)/20 {
+				t.Errorf("last order %s; the span ends %s", time.Unix(int64(last), 0).UTC().Format(time.DateOnly), end.Format(time.DateOnly))
+			}
+		})
+	}
+}
