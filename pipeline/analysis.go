@@ -37,6 +37,10 @@ type AnalysisOptions struct {
 	PartialDependence func(feature string, grid []float64) ([]float64, error)
 	// TopErrors is how many of the largest errors to list; 0 means 10.
 	TopErrors int
+	// Strict makes WriteReport return a failed analysis as its error and
+	// write nothing, instead of a report from the run record alone: what
+	// a report written again wants, as it would replace a complete one.
+	Strict bool
 }
 
 // Analysis is what Analyze adds to a run: the report's data, and the
@@ -332,14 +336,15 @@ func ReportData(res *Result) *report.Data {
 // PNG charts. It returns the analysis (for rule gates) and the directory.
 // A failed analysis (a moved dataset or model) still writes the report,
 // from res alone, and is reported in Analysis.Err and the page's
-// warnings; the error return is for a report that was not written.
+// warnings, unless o.Strict; the error return is for a report that was
+// not written.
 func WriteReport(ctx context.Context, cfg *config.Config, res *Result, dir string, o AnalysisOptions) (*Analysis, string, error) {
 	if dir == "" {
 		dir = filepath.Join(cfg.Out, res.RunID, "report")
 	}
 	a, err := Analyze(ctx, cfg, res, o)
 	if err != nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || o.Strict {
 			return a, dir, err
 		}
 		a.Err = err

@@ -64,12 +64,11 @@ curves of the best single model family (config key report_curves) and
 					}
 					cfg.BiasVarianceRounds = rounds
 				}
-				an, dir, err := pipeline.WriteReport(cmd.Context(), cfg, &res, out, pipeline.AnalysisOptions{Logger: log})
+				// Strict: a report from the run record alone would replace
+				// the complete one train wrote, and drop what was asked for.
+				_, dir, err := pipeline.WriteReport(cmd.Context(), cfg, &res, out, pipeline.AnalysisOptions{Logger: log, Strict: true})
 				if err != nil {
-					return err
-				}
-				if an.Err != nil {
-					log.Warn("report written from the run record alone", "err", an.Err)
+					return fmt.Errorf("report %s: %w; nothing written", r.ID, err)
 				}
 				fmt.Fprintln(a.stdout, dir+"/"+report.HTMLFile)
 				return nil
