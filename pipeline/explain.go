@@ -323,7 +323,11 @@ func kernelOnRaw(ctx context.Context, p *Predictor, in *ExplainInput, sub *model
 	if err != nil {
 		return nil, err
 	}
-	v.Notes = append(v.Notes, fmt.Sprintf("%s has no single design matrix; explained with KernelSHAP on its raw input columns (categorical columns as level codes)", p.Family()))
+	why := p.Family() + " has no single design matrix"
+	if len(p.Members) == 0 && p.Routes == nil {
+		why = "raw input columns asked for" // --raw on a single model, which has one
+	}
+	v.Notes = append(v.Notes, fmt.Sprintf("%s; explained with KernelSHAP on its raw input columns through the whole pipeline (categorical columns as level codes)", why))
 	return v, nil
 }
 

@@ -155,7 +155,8 @@ func TestExplainCommandBadInput(t *testing.T) {
 	}
 	// The whole pipeline over raw columns.
 	code, stdout, stderr := tabforge(t, dir, "explain", "--model", mp, "--data", testdata("ames.csv"), "--rows", "3", "--raw", "--json")
-	if code != 0 || !strings.Contains(stdout, `"method":"kernel"`) || !strings.Contains(stdout, `"features":73`) {
+	if code != 0 || !strings.Contains(stdout, `"method":"kernel"`) || !strings.Contains(stdout, `"features":73`) ||
+		!strings.Contains(stdout, "raw input columns asked for") || strings.Contains(stdout, "no single design matrix") {
 		t.Fatalf("explain --raw: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
 	// LIME's --top 0 lists every feature, as the SHAP summary does.
