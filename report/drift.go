@@ -90,7 +90,11 @@ func driftSummary(r *drift.Report) *section {
 			if c.Drifted {
 				d = cell{Text: "DRIFT", Class: "fail"}
 			}
-			row = append(row, numc(c.Statistic), p, numc(c.Threshold), d, numc(c.PSI), txt(c.PSIBand))
+			stat := numc(c.Statistic)
+			if c.Reason != "" {
+				stat = txt(c.Reason) // no statistic: say why
+			}
+			row = append(row, stat, p, numc(c.Threshold), d, numc(c.PSI), txt(c.PSIBand))
 		}
 		row = append(row, pct(c.ReferenceMissing), pct(c.CurrentMissing))
 		t.Rows = append(t.Rows, row)

@@ -168,7 +168,15 @@ func printDrift(w io.Writer, r *drift.Report, htmlOut string) error {
 		if c.Drifted {
 			d = "DRIFT"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.4g\t%s\t%s\t%.3g %s\n", c.Name, role, c.Method, c.Statistic, p, d, c.PSI, c.PSIBand)
+		stat := fmt.Sprintf("%.4g", c.Statistic)
+		if c.Reason != "" {
+			stat = "-" // not computed: the reason says why, after PSI
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%.3g %s", c.Name, role, c.Method, stat, p, d, c.PSI, c.PSIBand)
+		if c.Reason != "" {
+			fmt.Fprintf(tw, " (%s)", c.Reason)
+		}
+		fmt.Fprintln(tw)
 	}
 	if r.Target != nil {
 		line("target", *r.Target)

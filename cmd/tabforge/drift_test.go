@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -126,4 +127,41 @@ func runDrift(t *testing.T, dir string, args ...string) driftJSON {
 		t.Fatalf("drift --json: %v\n%s", err, out)
 	}
 	return r
+}
+
+// TestDriftSaysWhy: a column the current data holds no value of drifts
+// without a statistic; the table and the page say why instead of showing
+// a statistic of 0 beside DRIFT.
+func TestDriftSaysWhy(t *testing.T) {
+	dir := t.TempDir()
+	f, err := frame.ReadFile(testdata("txhousing.csv"), frame.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := f.NumRows()
+	ref := writeRows(t, dir, "ref.csv", f, seq(0, n/2))
+	missing := make([]float64, n)
+	for i := range missing {
+		missing[i] = math.NaN()
+	}
+	empty, err := f.With(frame.NewNumeric("volume", missing))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := writeRows(t, dir, "cur.csv", empty, seq(n/2, n))
+	page := filepath.Join(dir, "drift.html")
+	code, stdout, stderr := tabforge(t, dir, "drift", "--reference", ref, "--current", cur, "--html", page)
+	const why = "no finite values in the current data"
+	var line string
+	for _, l := range strings.Split(stdout, "\n") {
+		if strings.HasPrefix(l, "volume ") {
+			line = l
+		}
+	}
+	if code != 0 || !strings.Contains(line, "DRIFT") || !strings.Contains(line, why) {
+		t.Errorf("exit %d, volume's line %q; want DRIFT and %q\n%s", code, line, why, stderr)
+	}
+	if b, err := os.ReadFile(page); err != nil || !strings.Contains(string(b), why) {
+		t.Errorf("the page does not say %q (%v)", why, err)
+	}
 }
