@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -51,7 +53,7 @@ func diagnose(ctx context.Context, cfg *config.Config) (problems []store.Problem
 		s, err := sqlite.Open(ctx, path)
 		if err != nil {
 			problems = append(problems, store.Problem{What: fmt.Sprintf("%s %s cannot be opened: %v", role, path, err),
-				Fix: "make its directory writable or choose another path"})
+				Fix: sqliteFix(path)})
 			return nil
 		}
 		if ps := s.Check(ctx); len(ps) > 0 {
@@ -108,4 +110,19 @@ func diagnose(ctx context.Context, cfg *config.Config) (problems []store.Problem
 		s.Close()
 	}
 	return problems, oks
+}
+
+// sqliteFix says how to fix an SQLite store that cannot be opened, by
+// what its path names: a directory, an existing file that is not a
+// database (a writable directory would not help), or nothing the process
+// can create.
+func sqliteFix(path string) string {
+	fi, err := os.Stat(path)
+	switch {
+	case err == nil && fi.IsDir():
+		return "the path is a directory: name a file in it, e.g. --store sqlite://" + filepath.Join(path, "tabforge.db")
+	case err == nil && fi.Size() > 0:
+		return "the file is not a readable SQLite database: restore it from a backup (tabforge store import) or choose another path"
+	}
+	return "make its directory writable or choose another path"
 }

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestDoctorSQLiteFix: doctor's fix for an SQLite store it cannot open
+// fits the cause. It always said "make its directory writable", also for
+// a path naming a directory and for a file that is not a database.
+func TestDoctorSQLiteFix(t *testing.T) {
+	dir := t.TempDir()
+	notDB := filepath.Join(dir, "notes.db")
+	if err := os.WriteFile(notDB, []byte("not a database, but a file of notes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, path, fix string
+	}{
+		{"directory", dir, "the path is a directory: name a file in it"},
+		{"not a database", notDB, "the file is not a readable SQLite database"},
+		{"under a file", filepath.Join(file, "tf.db"), "make its directory writable"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before, _ := os.ReadFile(notDB)
+			code, out, _ := tabforge(t, dir, "doctor", "--store", "sqlite://"+c.path)
+			if code != 1 || !strings.Contains(out, "cannot be opened") || !strings.Contains(out, "fix: "+c.fix) {
+				t.Errorf("exit %d\n%s; want 1 and the fix %q", code, out, c.fix)
+			}
+			if after, _ := os.ReadFile(notDB); string(after) != string(before) {
+				t.Error("doctor changed the file that is not a database")
+			}
+		})
+	}
+}
