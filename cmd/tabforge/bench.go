@@ -38,6 +38,9 @@ Suites: ` + strings.Join(suiteNames(), ", "),
 			if rows != 0 && rows < 100 {
 				return usagef("bench: --rows %d: at least 100", rows)
 			}
+			if runs < 1 {
+				return usagef("bench: --runs %d: at least 1", runs)
+			}
 			if rows > 0 {
 				for i := range cases {
 					cases[i].Rows = rows

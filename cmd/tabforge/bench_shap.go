@@ -22,6 +22,16 @@ side, both with --threads threads. It prints both rates, the ratio
 tabforge/XGBoost and the largest relative difference between the two outputs.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// bench.SHAPOptions reads 0 as its default: a 0 or negative
+			// flag would be run as the default and printed as such.
+			for _, f := range []struct {
+				name string
+				v    int
+			}{{"rows", o.Rows}, {"trees", o.Trees}, {"depth", o.Depth}, {"runs", o.Runs}, {"threads", o.Threads}} {
+				if f.v < 1 {
+					return usagef("bench shap: --%s %d: at least 1", f.name, f.v)
+				}
+			}
 			res, err := bench.RunSHAP(cmd.Context(), o)
 			if err != nil {
 				return err

@@ -97,9 +97,15 @@ func TestBenchUsage(t *testing.T) {
 	}{
 		{[]string{"bench", "trees", "--rows", "1"}, "at least 100"},
 		{[]string{"bench", "nosuch"}, "unknown suite"},
+		// 0 or negative counts were run as the defaults.
+		{[]string{"bench", "trees", "--runs", "0"}, "--runs 0: at least 1"},
+		{[]string{"bench", "shap", "--depth", "0"}, "--depth 0: at least 1"},
+		{[]string{"bench", "shap", "--runs", "-1"}, "--runs -1: at least 1"},
+		{[]string{"runs", "list", "--limit", "-1"}, "--limit -1: want 0 (all runs) or more"},
 	} {
 		var out, errb bytes.Buffer
-		if code := run(t.Context(), tc.args, &out, &errb); code != 2 || !strings.Contains(errb.String(), tc.want) {
+		args := append(tc.args, "--store", "sqlite://"+filepath.Join(t.TempDir(), "tf.db"))
+		if code := run(t.Context(), args, &out, &errb); code != 2 || !strings.Contains(errb.String(), tc.want) {
 			t.Errorf("%v: exit %d, %q; want 2 and %q", tc.args, code, errb.String(), tc.want)
 		}
 	}

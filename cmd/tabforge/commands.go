@@ -70,6 +70,9 @@ func (a *app) runsCommand() *cobra.Command {
 		Short: "List runs, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if limit < 0 {
+				return usagef("runs list: --limit %d: want 0 (all runs) or more", limit)
+			}
 			return a.withStore(cmd, func(st store.Store) error {
 				rs, err := st.ListRuns(cmd.Context(), limit)
 				if err != nil {
