@@ -32,7 +32,8 @@ columns (the design matrix). --out writes one row per explained row, in input
 order, with one column per feature plus base_value (for multiclass models one block
 per class, columns FEATURE@CLASS); a .parquet name writes Parquet. --method lime
 writes LIME coefficients instead (one column per feature plus intercept and score).
---raw explains the data's own columns instead, with KernelSHAP over the whole
+A feature named like one of those extra columns leaves it a trailing underscore
+(base_value_). --raw explains the data's own columns instead, with KernelSHAP over the whole
 pipeline (feature chain, encoding and model).
 
 Without --rows at most max_explain_rows rows (config key, default 1000) are
@@ -149,13 +150,30 @@ func shapFrame(v *explain.Values) (*frame.Frame, error) {
 		for r := range base {
 			base[r] = v.BaseValue[k]
 		}
-		cols = append(cols, frame.NewNumeric("base_value"+suffix, base))
+		cols = append(cols, frame.NewNumeric(freeName("base_value"+suffix, v.FeatureNames, suffix), base))
 	}
 	f, err := frame.New(cols...)
 	if err != nil {
 		return nil, fmt.Errorf("explain: output columns: %w", err)
 	}
 	return f, nil
+}
+
+// freeName is name, or name with underscores added before suffix until
+// no feature (named feature+suffix in the output) takes it: a feature
+// may itself be called base_value, intercept or score, and the output
+// could not hold both columns.
+func freeName(name string, features []string, suffix string) string {
+	taken := make(map[string]bool, len(features))
+	for _, f := range features {
+		taken[f+suffix] = true
+	}
+	stem := strings.TrimSuffix(name, suffix)
+	for taken[name] {
+		stem += "_"
+		name = stem + suffix
+	}
+	return name
 }
 
 // writeFrame writes f to path as CSV or Parquet (by extension),
@@ -248,7 +266,8 @@ func (a *app) explainLIME(cmd *cobra.Command, p *pipeline.Predictor, x *frame.Fr
 		for i, res := range ex.Results {
 			icpt[i], score[i] = res.Intercept, res.Score
 		}
-		cols = append(cols, frame.NewNumeric("intercept", icpt), frame.NewNumeric("score", score))
+		cols = append(cols, frame.NewNumeric(freeName("intercept", ex.FeatureNames, ""), icpt),
+			frame.NewNumeric(freeName("score", ex.FeatureNames, ""), score))
 		f, err := frame.New(cols...)
 		if err != nil {
 			return fmt.Errorf("explain: output columns: %w", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"math"
 	"os"
@@ -250,6 +251,62 @@ func TestExplainLIMEHardRows(t *testing.T) {
 			for i, r := range lime.Results {
 				if math.IsNaN(r.Score) || r.Score > 1 {
 					t.Errorf("row %d: weighted R² %v", i, r.Score)
+				}
+			}
+		})
+	}
+}
+
+// TestExplainOutReservedNames: features named base_value, intercept and
+// score (mpg's displ, cyl and year renamed) do not clash with the extra
+// columns --out writes, which take a trailing underscore; the output
+// could not be written at all ("duplicate column name"), after the whole
+// computation.
+func TestExplainOutReservedNames(t *testing.T) {
+	dir := t.TempDir()
+	rows := readCSV(t, testdata("corpus/ggplot2_mpg.csv"))
+	rename := map[string]string{"displ": "base_value", "cyl": "intercept", "year": "score"}
+	for j, name := range rows[0] {
+		if to, ok := rename[name]; ok {
+			rows[0][j] = to
+		}
+	}
+	data := filepath.Join(dir, "mpg.csv")
+	w, err := os.Create(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cw := csv.NewWriter(w)
+	if err := cw.WriteAll(rows); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	code, stdout, stderr := tabforge(t, dir, "train", "--data", data, "--target", "hwy", "--models", "gbdt",
+		"--cv-folds", "0", "--profile", "development", "--out", dir, "--json")
+	if code != 0 {
+		t.Fatalf("train exit %d: %s", code, stderr)
+	}
+	var res trainJSON
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		method string
+		extra  []string
+	}{
+		{"auto", []string{"base_value_"}},
+		{"lime", []string{"intercept_", "score_"}},
+	} {
+		t.Run(c.method, func(t *testing.T) {
+			out := filepath.Join(dir, c.method+".csv")
+			code, _, stderr := tabforge(t, dir, "explain", "--model", res.ModelPath, "--data", data, "--rows", "0-2", "--method", c.method, "--out", out)
+			if code != 0 {
+				t.Fatalf("explain exit %d: %s", code, stderr)
+			}
+			head := readCSV(t, out)[0]
+			for _, want := range append([]string{"base_value", "intercept", "score"}, c.extra...) {
+				if !slices.Contains(head, want) {
+					t.Errorf("columns %v lack %q", head, want)
 				}
 			}
 		})
