@@ -71,8 +71,13 @@ func Features(ctx context.Context, self string, trainArgs []string) (*FeatureCom
 // and, for regression, within-20% accuracy) and one for the model
 // cross-validation selects with basic features only and with both variants.
 func PrintFeatures(w io.Writer, fc *FeatureComparison) error {
-	for v, e := range fc.Errs {
-		fmt.Fprintf(w, "%s run failed: %s\n", v, e)
+	for _, v := range FeatureVariants() { // in run order, not the map's
+		if e, ok := fc.Errs[v.Name]; ok {
+			fmt.Fprintf(w, "%s run failed: %s\n", v.Name, e)
+		}
+	}
+	if len(fc.Errs) == len(FeatureVariants()) {
+		return nil // no run to compare
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	m := fc.Metric

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"sort"
@@ -123,7 +124,14 @@ test metric of each, relative to the first profile. Example:
 			if err != nil {
 				return err
 			}
-			return bench.PrintProfiles(a.stdout, rs)
+			if err := bench.PrintProfiles(a.stdout, rs); err != nil {
+				return err
+			}
+			errs := make([]string, len(rs))
+			for i, r := range rs {
+				errs[i] = r.Err
+			}
+			return everyRunFailed("bench profiles", errs)
 		},
 	}
 	cmd.Flags().StringSliceVar(&profiles, "profiles", []string{"development", "production", "research"}, "profiles to compare; the first is the baseline")
@@ -210,7 +218,14 @@ each family's basic vs advanced test metric and the model CV selects. Example:
 			if err != nil {
 				return err
 			}
-			return bench.PrintFeatures(a.stdout, fc)
+			if err := bench.PrintFeatures(a.stdout, fc); err != nil {
+				return err
+			}
+			var errs []string
+			for _, v := range bench.FeatureVariants() {
+				errs = append(errs, fc.Errs[v.Name])
+			}
+			return everyRunFailed("bench features", errs)
 		},
 	}
 }
@@ -236,7 +251,14 @@ cache hits and misses of each. Example:
 			if err != nil {
 				return err
 			}
-			return bench.PrintCache(a.stdout, rs)
+			if err := bench.PrintCache(a.stdout, rs); err != nil {
+				return err
+			}
+			errs := make([]string, len(rs))
+			for i, r := range rs {
+				errs[i] = r.Err
+			}
+			return everyRunFailed("bench cache", errs)
 		},
 	}
 }
@@ -287,4 +309,20 @@ testdata/ames.csv.`,
 	cmd.Flags().IntVar(&pings, "pings", 50, "empty units that measure the publish-to-start overhead")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the rows as JSON")
 	return cmd
+}
+
+// everyRunFailed is an error when every one of a comparison's train runs
+// failed (errs holds each run's error, "" for a success): the table shows
+// why, and the command must not exit 0 having measured nothing. The
+// first error stands for all, as they are usually the same bad flag.
+func everyRunFailed(what string, errs []string) error {
+	for _, e := range errs {
+		if e == "" {
+			return nil
+		}
+	}
+	if len(errs) == 0 {
+		return fmt.Errorf("%s: no train run", what)
+	}
+	return fmt.Errorf("%s: every train run failed (%s)", what, errs[0])
 }

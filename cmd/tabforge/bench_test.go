@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -23,6 +24,26 @@ func TestBenchCommands(t *testing.T) {
 	}
 	t.Run("profiles", func(t *testing.T) { testBenchProfiles(t, bin) })
 	t.Run("corpus", func(t *testing.T) { testBenchCorpus(t, bin) })
+	t.Run("every run failed", func(t *testing.T) { testBenchEveryRunFailed(t, bin) })
+}
+
+// testBenchEveryRunFailed: a comparison whose train runs all fail prints
+// why and exits 1; it exited 0 having measured nothing.
+func testBenchEveryRunFailed(t *testing.T, bin string) {
+	missing := filepath.Join(t.TempDir(), "missing.csv")
+	for _, sub := range []string{"cache", "features", "profiles"} {
+		t.Run(sub, func(t *testing.T) {
+			cmd := exec.Command(bin, "bench", sub, "--", "--data", missing, "--target", "Status")
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(stderr.String(), "every train run failed") ||
+				!strings.Contains(string(out), "failed") {
+				t.Errorf("bench %s: %v\nstdout %s\nstderr %s; want exit 1 naming the failure", sub, err, out, stderr.String())
+			}
+		})
+	}
 }
 
 // testBenchProfiles compares two profiles on a small job.
