@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/tabforge/tabforge/artifact"
@@ -109,6 +110,10 @@ func ModelName(cfg *config.Config) string {
 	return registry.NameFromPath(cfg.Data)
 }
 
+// ModelFile is the name of the model file train saves in its run's
+// directory.
+const ModelFile = "model.tfm"
+
 // LoadModel loads the model ref names: the saved model file at path ref
 // when one exists, else the registered version ref resolves to (see
 // registry.Registry.Resolve: NAME@production, NAME@staging, NAME@ALIAS,
@@ -120,6 +125,10 @@ func LoadModel(ctx context.Context, ref string, openRegistry func(context.Contex
 	if fi, err := os.Stat(ref); err == nil && fi.Mode().IsRegular() {
 		p, err := LoadPredictor(ref, Families())
 		return p, nil, err
+	} else if err == nil && fi.IsDir() {
+		// A run's directory is an easy slip for its model file; "no such
+		// file" would send the user looking for a missing path.
+		return nil, nil, fmt.Errorf("model %q is a directory: give the model file, e.g. %s", ref, filepath.Join(ref, ModelFile))
 	}
 	if strings.TrimSpace(ref) == "" {
 		return nil, nil, errors.New("no model given: want a model file or a reference NAME@production, NAME@ALIAS, NAME/VERSION or VERSION")

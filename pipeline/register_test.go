@@ -115,3 +115,18 @@ func TestRegisterRun(t *testing.T) {
 		t.Errorf("LoadRegistered(corrupt) error = %v; want *artifact.ChecksumError", err)
 	}
 }
+
+// TestLoadModelDirectory: a run's directory given for its model file is
+// named as a directory, with the file to give instead, before any store
+// is opened; it was "no such file, and not a registered model".
+func TestLoadModelDirectory(t *testing.T) {
+	dir := t.TempDir()
+	noStore := func(context.Context) (*registry.Registry, error) {
+		t.Error("a directory opened the registry")
+		return nil, errors.New("no store")
+	}
+	_, _, err := LoadModel(context.Background(), dir, noStore)
+	if err == nil || !strings.Contains(err.Error(), "is a directory") || !strings.Contains(err.Error(), filepath.Join(dir, ModelFile)) {
+		t.Errorf("LoadModel(directory) = %v; want it named a directory, with %s to give", err, filepath.Join(dir, ModelFile))
+	}
+}

@@ -324,7 +324,7 @@ func (r *trainRun) save(context.Context) error {
 	}
 	r.final.Metrics = r.gated
 	r.final.Lineage = Lineage{Name: ModelName(r.cfg), DataPath: r.cfg.Data, ConfigHash: r.cfg.Hash(), Trained: r.start.UTC().Truncate(time.Second)}
-	r.res.ModelPath = filepath.Join(r.cfg.Out, r.res.RunID, "model.tfm")
+	r.res.ModelPath = filepath.Join(r.cfg.Out, r.res.RunID, ModelFile)
 	if r.heldOut != nil {
 		r.heldOut.Metrics, r.heldOut.Lineage = r.final.Metrics, r.final.Lineage
 		r.res.HoldoutModelPath = filepath.Join(r.cfg.Out, r.res.RunID, "model.holdout.tfm")
