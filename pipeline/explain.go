@@ -220,7 +220,8 @@ func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions
 // Perturbations are drawn from the statistics of the training rows p
 // keeps (Predictor.Background), or of all rows of x for a predictor saved
 // without them: drawn from the explained rows alone, one row would
-// explain nothing. It returns the surrogates and the data row of each.
+// explain nothing. It returns the surrogates (each Row a row of x) and
+// the data row of each.
 func LIME(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions) (*explain.LIMEExplanation, []int, error) {
 	in, nb, err := explainInput(p, x, o)
 	if err != nil {
@@ -251,6 +252,9 @@ func LIME(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions) (
 		explain.LIMEOptions{Seed: o.Seed, Workers: o.Workers, Categorical: in.Categorical}, in.FeatureNames)
 	if err != nil {
 		return nil, nil, err
+	}
+	for i := range ex.Results {
+		ex.Results[i].Row = rows[i] // the data row, not its place among the explained ones
 	}
 	return ex, rows, nil
 }

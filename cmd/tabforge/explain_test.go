@@ -225,8 +225,8 @@ func TestExplainLIMEHardRows(t *testing.T) {
 	for _, c := range []struct {
 		name, data, target, models, rows string
 	}{
-		{"gbdt on a row without measurements", penguins, "species", "gbdt", "0-5"},
-		{"ols on huge targets", hugePath, "hwy", "ols", "0-3"},
+		{"gbdt on a row without measurements", penguins, "species", "gbdt", "5,3,0"},
+		{"ols on huge targets", hugePath, "hwy", "ols", "3,0-2"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, stdout, stderr := tabforge(t, dir, "train", "--data", c.data, "--target", c.target, "--models", c.models,
@@ -240,7 +240,9 @@ func TestExplainLIMEHardRows(t *testing.T) {
 			}
 			code, stdout, stderr = tabforge(t, dir, "explain", "--model", res.ModelPath, "--data", c.data, "--rows", c.rows, "--method", "lime", "--json")
 			var lime struct {
-				Results []struct {
+				RowIndex []int `json:"row_index"`
+				Results  []struct {
+					Row   int       `json:"row"`
 					Score float64   `json:"score"`
 					Coef  []float64 `json:"coef"`
 				} `json:"results"`
@@ -251,6 +253,11 @@ func TestExplainLIMEHardRows(t *testing.T) {
 			for i, r := range lime.Results {
 				if math.IsNaN(r.Score) || r.Score > 1 {
 					t.Errorf("row %d: weighted R² %v", i, r.Score)
+				}
+				// Each surrogate names its data row (it named its place among
+				// the explained rows).
+				if i >= len(lime.RowIndex) || r.Row != lime.RowIndex[i] {
+					t.Errorf("surrogate %d names row %d; row_index %v", i, r.Row, lime.RowIndex)
 				}
 			}
 		})
