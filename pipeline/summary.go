@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/store"
 )
 
@@ -44,11 +45,14 @@ func Summarize(r *store.Run, now time.Time) (RunSummary, error) {
 	s.Metric = res.Metric
 	if len(res.Leaderboard) > 0 {
 		lead := res.Leaderboard[0]
+		// An undefined metric (NaN, ±Inf: an overflowing target, a one-row
+		// test set) is left out, as JSON cannot hold it: runs list --json
+		// failed on every store holding such a run.
 		if v, ok := lead.CV[res.Metric]; ok {
-			s.CV = &v
+			s.CV = eval.JSONValue(v)
 		}
 		if v, ok := lead.Test[res.Metric]; ok {
-			s.Test = &v
+			s.Test = eval.JSONValue(v)
 		}
 	}
 	return s, nil

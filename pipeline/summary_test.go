@@ -1,8 +1,12 @@
 package pipeline
 
 import (
+	"encoding/json"
+	"math"
 	"testing"
 	"time"
+
+	"github.com/tabforge/tabforge/eval"
 
 	"github.com/tabforge/tabforge/store"
 )
@@ -25,6 +29,27 @@ func TestSummarizeDuration(t *testing.T) {
 		s, err := Summarize(&store.Run{ID: "r", Created: t0, Finished: tt.finished, Status: tt.status}, now)
 		if err != nil || s.Duration != tt.want {
 			t.Errorf("%s: duration %s, %v; want %s", tt.status, s.Duration, err, tt.want)
+		}
+	}
+}
+
+// TestSummarizeUndefinedMetric: a run whose leader's metric is undefined
+// (NaN: ols on a target near the float range) summarises without it, so
+// that the summary can be written as JSON; runs list --json failed with
+// "unsupported value: NaN" on any store holding such a run.
+func TestSummarizeUndefinedMetric(t *testing.T) {
+	for _, v := range []float64{math.NaN(), math.Inf(1)} {
+		res := Result{Metric: "r2", Leaderboard: []Entry{{Model: "ols", CV: eval.Metrics{"r2": 0.5}, Test: eval.Metrics{"r2": v}}}}
+		raw, err := json.Marshal(res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Summarize(&store.Run{ID: "r", Status: store.Succeeded, Result: raw}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := json.Marshal(s); err != nil || s.Test != nil || s.CV == nil {
+			t.Errorf("test r2 %v: summary %+v, JSON error %v; want no test metric, the CV one, and JSON", v, s, err)
 		}
 	}
 }
