@@ -7,6 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
+	neturl "net/url"
 	"sync"
 	"time"
 
@@ -107,6 +110,54 @@ func dial(ctx context.Context, url, name string) (*conn, error) {
 		return nil, fmt.Errorf("dist: %s: %w", url, err)
 	}
 	return c, nil
+}
+
+// dialWait is dial for a worker, a long-running process that may start
+// before its server (compose and Kubernetes start them together, and a
+// worker that exited would leave the queue without workers): while the
+// server cannot be reached it retries until ctx ends, logging the first
+// failure at once and then once a minute. Errors no retry mends (a
+// malformed URL, a server without JetStream) return at once.
+func dialWait(ctx context.Context, url, name string, log *slog.Logger) (*conn, error) {
+	var since, logged time.Time
+	for {
+		c, err := dial(ctx, url, name)
+		if err == nil || !unreachableServer(err) {
+			if err == nil && !since.IsZero() {
+				log.Info("queue reachable", "queue", url, "after", time.Since(since).Round(time.Second))
+			}
+			return c, err
+		}
+		now := time.Now()
+		if since.IsZero() {
+			since = now
+		}
+		if now.Sub(logged) >= time.Minute {
+			log.Warn("cannot reach the queue; retrying until it is up", "queue", url, "err", err, "waiting", now.Sub(since).Round(time.Second))
+			logged = now
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(dialRetryEvery):
+		}
+	}
+}
+
+// dialRetryEvery is how often dialWait tries an unreachable server again.
+const dialRetryEvery = 500 * time.Millisecond
+
+// unreachableServer reports a connection error a later attempt may not
+// have: nothing listening yet, or the network between here and there.
+// A *url.Error is a net.Error too, but a URL that does not parse never
+// will.
+func unreachableServer(err error) bool {
+	var ue *neturl.Error
+	if errors.As(err, &ue) {
+		return false
+	}
+	var ne net.Error
+	return errors.Is(err, nats.ErrNoServers) || errors.As(err, &ne)
 }
 
 func (c *conn) setup(ctx context.Context) error {

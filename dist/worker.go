@@ -67,8 +67,11 @@ func (w *Worker) Run(ctx context.Context, url string) error {
 		w.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	n := max(1, w.Concurrency)
-	c, err := dial(ctx, url, "tabforge worker "+w.ID)
+	c, err := dialWait(ctx, url, "tabforge worker "+w.ID, w.Logger)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while waiting for the server
+		}
 		return err
 	}
 	defer c.close()

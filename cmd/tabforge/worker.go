@@ -31,7 +31,8 @@ N at a time. It rebuilds each unit from the run record in the store the
 driver uses (--store, shared: a SQLite file on one machine, Redis across
 machines) and writes the result once under the unit's key. A worker
 killed mid-unit loses nothing: the server redelivers its unit to another
-worker after a few seconds. Stop it with Ctrl-C or SIGTERM.`,
+worker after a few seconds. A worker started before its server waits
+for it. Stop it with Ctrl-C or SIGTERM.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if queue == "" || queue == config.QueueEmbedded {
