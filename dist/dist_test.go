@@ -206,6 +206,17 @@ func TestNoWorkers(t *testing.T) {
 			if err != nil || got[2] != "4" {
 				t.Errorf("fallback gave %v, %v; want the local results", got, err)
 			}
+			// Once fallen back, later calls (a run's next candidates and
+			// trials) look for a worker without waiting for one again.
+			for call := 2; call <= 3; call++ {
+				start := time.Now()
+				if got, err := collect(t, e, squareUnits(3)); err != nil || got[2] != "4" {
+					t.Errorf("call %d: fallback gave %v, %v; want the local results", call, got, err)
+				}
+				if d := time.Since(start); d >= time.Second {
+					t.Errorf("call %d took %s: waited for workers again", call, d)
+				}
+			}
 		})
 	}
 }

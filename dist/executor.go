@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -41,6 +42,11 @@ type Executor struct {
 	o   Options
 	// waiters get result keys as workers announce them.
 	notify *notifier
+	// fellBack is set once units ran in Options.Fallback for want of
+	// workers: later Execute calls then look for a worker once instead of
+	// waiting WaitWorkers each (a run of many candidates or trials would
+	// otherwise wait seconds before every one of them).
+	fellBack atomic.Bool
 }
 
 var (
@@ -300,9 +306,13 @@ func (e *Executor) result(ctx context.Context, rk string) (result, bool, error) 
 // ErrNoWorkers after WaitWorkers.
 func (e *Executor) waitWorkers(ctx context.Context) error {
 	deadline := time.Now().Add(e.o.WaitWorkers)
+	if e.fellBack.Load() {
+		deadline = time.Now() // waited once already: look, do not wait
+	}
 	for {
 		ws, err := e.c.alive(ctx)
 		if err == nil && len(ws) > 0 {
+			e.fellBack.Store(false)
 			return nil
 		}
 		if err != nil && time.Now().After(deadline.Add(serverGrace)) {
@@ -332,7 +342,9 @@ func (e *Executor) fallback(ctx context.Context, units []pipeline.Unit, pending 
 			idx, left = append(idx, i), append(left, u)
 		}
 	}
-	e.o.Logger.Warn("no worker on the queue; running units in this process", "queue", e.url, "units", len(left))
+	if !e.fellBack.Swap(true) {
+		e.o.Logger.Warn("no worker on the queue; running units in this process until one joins", "queue", e.url, "units", len(left))
+	}
 	return e.o.Fallback.Execute(ctx, left, func(i int, r pipeline.UnitResult) error { return done(idx[i], r) })
 }
 
