@@ -117,11 +117,13 @@ func (c *Config) Hash() string {
 // invocation.
 func (c *Config) Redacted() *Config {
 	r := c.Clone()
-	r.Store, r.Artifacts, r.Queue = redactURL(r.Store), redactURL(r.Artifacts), redactURL(r.Queue)
+	r.Store, r.Artifacts, r.Queue = RedactURL(r.Store), RedactURL(r.Artifacts), RedactURL(r.Queue)
 	return r
 }
 
-func redactURL(s string) string {
+// RedactURL returns the URL s with its password hidden, for messages and
+// logs; s unchanged when it has none or does not parse.
+func RedactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil || u.User == nil {
 		return s

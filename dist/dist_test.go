@@ -220,3 +220,23 @@ func TestNoWorkers(t *testing.T) {
 		})
 	}
 }
+
+// TestMessagesHideQueuePassword: errors that name the queue show its URL
+// without the password, as run records and `config show` do.
+func TestMessagesHideQueuePassword(t *testing.T) {
+	s := startServer(t)
+	const secret = "s3cret"
+	withPassword := func(url string) string { return strings.Replace(url, "nats://", "nats://tf:"+secret+"@", 1) }
+	e, err := Dial(context.Background(), withPassword(s.URL()), Options{WaitWorkers: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	_, noWorkers := collect(t, e, squareUnits(1))
+	_, unreachable := Dial(context.Background(), withPassword("nats://127.0.0.1:1"), Options{})
+	for name, err := range map[string]error{"no worker": noWorkers, "unreachable": unreachable} {
+		if err == nil || strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), "tf:xxxxx@") {
+			t.Errorf("%s: error %v; want one naming the queue with its password hidden", name, err)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/pipeline"
 )
 
@@ -215,7 +216,7 @@ func (e *Executor) collect(ctx context.Context, units []pipeline.Unit, keys map[
 			case noWorkerSince.IsZero():
 				noWorkerSince = time.Now()
 			case time.Since(noWorkerSince) > e.o.WaitWorkers:
-				return e.fallback(ctx, units, pending, done, fmt.Errorf("%w %s: every worker left with %d units pending", ErrNoWorkers, e.url, len(pending)))
+				return e.fallback(ctx, units, pending, done, fmt.Errorf("%w %s: every worker left with %d units pending", ErrNoWorkers, config.RedactURL(e.url), len(pending)))
 			}
 		}
 	}
@@ -319,7 +320,8 @@ func (e *Executor) waitWorkers(ctx context.Context) error {
 			return fmt.Errorf("dist: list workers: %w", err)
 		}
 		if err == nil && time.Now().After(deadline) {
-			return fmt.Errorf("%w %s after %s: start one with `tabforge worker --queue %s --store URL`, or set executor_fallback=local", ErrNoWorkers, e.url, e.o.WaitWorkers, e.url)
+			shown := config.RedactURL(e.url) // a message must not carry the queue's password
+			return fmt.Errorf("%w %s after %s: start one with `tabforge worker --queue %s --store URL`, or set executor_fallback=local", ErrNoWorkers, shown, e.o.WaitWorkers, shown)
 		}
 		select {
 		case <-ctx.Done():
@@ -343,7 +345,7 @@ func (e *Executor) fallback(ctx context.Context, units []pipeline.Unit, pending 
 		}
 	}
 	if !e.fellBack.Swap(true) {
-		e.o.Logger.Warn("no worker on the queue; running units in this process until one joins", "queue", e.url, "units", len(left))
+		e.o.Logger.Warn("no worker on the queue; running units in this process until one joins", "queue", config.RedactURL(e.url), "units", len(left))
 	}
 	return e.o.Fallback.Execute(ctx, left, func(i int, r pipeline.UnitResult) error { return done(idx[i], r) })
 }

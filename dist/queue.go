@@ -15,6 +15,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tabforge/tabforge/config"
 )
 
 // Names of the JetStream objects tabforge uses on a server.
@@ -102,12 +104,12 @@ func dial(ctx context.Context, url, name string) (*conn, error) {
 	nc, err := nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond),
 		nats.RetryOnFailedConnect(false))
 	if err != nil {
-		return nil, fmt.Errorf("dist: connect to %s: %w", url, err)
+		return nil, fmt.Errorf("dist: connect to %s: %w", config.RedactURL(url), err)
 	}
 	c := &conn{nc: nc}
 	if err := c.setup(ctx); err != nil {
 		nc.Close()
-		return nil, fmt.Errorf("dist: %s: %w", url, err)
+		return nil, fmt.Errorf("dist: %s: %w", config.RedactURL(url), err)
 	}
 	return c, nil
 }
@@ -124,7 +126,7 @@ func dialWait(ctx context.Context, url, name string, log *slog.Logger) (*conn, e
 		c, err := dial(ctx, url, name)
 		if err == nil || !unreachableServer(err) {
 			if err == nil && !since.IsZero() {
-				log.Info("queue reachable", "queue", url, "after", time.Since(since).Round(time.Second))
+				log.Info("queue reachable", "queue", config.RedactURL(url), "after", time.Since(since).Round(time.Second))
 			}
 			return c, err
 		}
@@ -133,7 +135,7 @@ func dialWait(ctx context.Context, url, name string, log *slog.Logger) (*conn, e
 			since = now
 		}
 		if now.Sub(logged) >= time.Minute {
-			log.Warn("cannot reach the queue; retrying until it is up", "queue", url, "err", err, "waiting", now.Sub(since).Round(time.Second))
+			log.Warn("cannot reach the queue; retrying until it is up", "queue", config.RedactURL(url), "err", err, "waiting", now.Sub(since).Round(time.Second))
 			logged = now
 		}
 		select {

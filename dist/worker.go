@@ -14,6 +14,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/tabforge/tabforge/config"
 )
 
 // Runner runs a unit rebuilt from its key, kind and spec with the given
@@ -83,7 +85,7 @@ func (w *Worker) Run(ctx context.Context, url string) error {
 	for range n {
 		g.Go(func() error { return w.loop(gctx, c) })
 	}
-	w.Logger.Info("worker ready", "queue", url, "id", w.ID, "concurrency", n)
+	w.Logger.Info("worker ready", "queue", config.RedactURL(url), "id", w.ID, "concurrency", n)
 	err = g.Wait()
 	_ = c.workers.Delete(context.WithoutCancel(ctx), heartbeatKey(w.ID))
 	if ctx.Err() != nil {

@@ -77,7 +77,7 @@ func (a *app) worker(cmd *cobra.Command, queue string, concurrency int) error {
 		meta.UnitKind:             meta.UnitRunner{CodeVersion: code, Fetch: w.Fetch},
 		continuous.UnitKind:       continuous.UnitRunner{CodeVersion: code, Fetch: w.Fetch},
 	}
-	fmt.Fprintf(a.stderr, "worker: serving %s with %d at a time (store %s)\n", queue, concurrency, st.URL())
+	fmt.Fprintf(a.stderr, "worker: serving %s with %d at a time (store %s)\n", config.RedactURL(queue), concurrency, st.URL())
 	return w.Run(ctx, queue)
 }
 
@@ -108,7 +108,7 @@ func (a *app) queueExecutor(ctx context.Context, cfg *config.Config, log *slog.L
 	e, err := dist.Dial(ctx, url, o)
 	if err != nil {
 		stop()
-		return nil, nil, errors.Join(err, errors.New("queue: is the server running? (executor=queue)"))
+		return nil, nil, fmt.Errorf("queue: %w (is the server running? executor=queue)", err) // one line, as every error
 	}
 	if cfg.Data == "" {
 		return e, func() { e.Close(); stop() }, nil
@@ -137,7 +137,7 @@ func (a *app) workersCommand() *cobra.Command {
 			if asJSON {
 				return json.NewEncoder(a.stdout).Encode(st)
 			}
-			fmt.Fprintf(a.stdout, "queue %s: %d queued, %d in flight (%d redelivered), %d results\n", queue, st.Queued, st.InFlight, st.Redelivered, st.Results)
+			fmt.Fprintf(a.stdout, "queue %s: %d queued, %d in flight (%d redelivered), %d results\n", config.RedactURL(queue), st.Queued, st.InFlight, st.Redelivered, st.Results)
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "worker\thost\tpid\tconcurrency\trunning\tdone\tup")
 			for _, w := range st.Workers {

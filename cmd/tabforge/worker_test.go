@@ -212,6 +212,21 @@ func TestQueueWithoutWorkers(t *testing.T) {
 	}
 }
 
+// TestQueueUnreachable: a driver whose queue cannot be reached fails at
+// once with one line (errors are one line on stderr) naming the cause and
+// the hint, without the queue's password.
+func TestQueueUnreachable(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errs := cli(t, dir, "train", "--data", testdata("credit_data.csv"), "--target", "Status", "--models", "logistic",
+		"--out", filepath.Join(dir, "models"), "--queue", "nats://tf:s3cret@127.0.0.1:1")
+	lines := strings.Split(strings.TrimSpace(errs), "\n")
+	last := lines[len(lines)-1]
+	if code != 1 || !strings.Contains(last, "connect to nats://tf:xxxxx@127.0.0.1:1") || !strings.Contains(last, "is the server running?") ||
+		strings.Contains(errs, "s3cret") {
+		t.Errorf("train with an unreachable queue: exit %d, stderr\n%s\nwant exit 1 and one line naming the queue (password hidden) and asking whether the server runs", code, errs)
+	}
+}
+
 // natsServer starts Debian's nats-server with JetStream on a loopback
 // port it picks, or skips when it is not installed.
 func natsServer(t *testing.T) string {
