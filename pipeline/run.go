@@ -224,12 +224,15 @@ func (r *trainRun) split(context.Context) error {
 		r.rec.Task = string(p.task)
 	}
 	p.dataset, p.families, p.log, p.exec = r.res.DatasetHash, r.o.Families, r.log, r.o.Executor
-	p.run, p.cfgHash = r.res.RunID, r.cfg.Hash()
+	// The code version is part of every unit's key whether or not the
+	// cache is on: a worker rebuilds the key with its own build's version,
+	// and a unit of another build must not match (nor reuse its result).
+	p.run, p.cfgHash, p.code = r.res.RunID, r.cfg.Hash(), r.o.CodeVersion
 	if r.o.Cache != nil {
 		if r.o.CodeVersion == "" {
 			return errors.New("pipeline: Options.Cache needs Options.CodeVersion")
 		}
-		p.cache, p.code, p.pngCache = r.o.Cache, r.o.CodeVersion, r.o.Cache.Sibling()
+		p.cache, p.pngCache = r.o.Cache, r.o.Cache.Sibling()
 	}
 	res := r.res
 	res.Task, res.Classes, res.Split = p.task, p.classes, p.split

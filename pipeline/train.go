@@ -41,8 +41,9 @@ type Options struct {
 	// everything. Make one per run: its counters become Result.Cache.
 	Cache *cache.Cache
 	// CodeVersion names the running code (registry.CodeVersion) in cache
-	// keys, so that a changed build never reuses old results. It must be
-	// set when Cache is.
+	// and unit keys, so that a changed build never reuses old results and
+	// a worker of another build refuses the units. It must be set when
+	// Cache is, and with an Executor whose workers run another process.
 	CodeVersion string
 	// Registrar registers the saved model as the last stage; nil leaves
 	// the run unregistered.

@@ -198,8 +198,12 @@ func (u *UnitRunner) load(ctx context.Context, fs runRef) (*prepared, *config.Co
 	if p.families == nil {
 		p.families = Families()
 	}
-	if u.Cache != nil {
-		p.cache, p.code = u.Cache, u.CodeVersion
+	// Keys carry the code version whatever the cache setting, as the
+	// driver's do; the cache is used only when the run itself has it on,
+	// so that a run with cache off is computed afresh on every worker.
+	p.code = u.CodeVersion
+	if u.Cache != nil && cfg.Cache {
+		p.cache = u.Cache
 	}
 	return p, cfg, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/store/cache"
 	"github.com/tabforge/tabforge/store/storetest"
 )
 
@@ -162,5 +163,57 @@ func TestUnitRunnerRejects(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Run(%s, %s) = %v; want an error with %q", tt.kind, tt.spec, err, tt.want)
 		}
+	}
+}
+
+// TestUnitKeysCarryTheBuild: a worker rebuilds the driver's fold keys
+// whether the run and the worker have the cache on or off (with the
+// run's cache off, a worker whose own cache was on used to put its code
+// version in the key and refuse every fold), refuses the units of another
+// build in either case, and leaves the cache alone for a run that has it
+// off.
+func TestUnitKeysCarryTheBuild(t *testing.T) {
+	tests := []struct {
+		name               string
+		runCache, wkrCache bool
+		wkrBuild           string
+		wantErr            string
+	}{
+		{"both cached", true, true, "build-a", ""},
+		{"run uncached, worker cached", false, true, "build-a", ""},
+		{"run cached, worker uncached", true, false, "build-a", ""},
+		{"both uncached", false, false, "build-a", ""},
+		{"another build, cached", true, true, "build-b", "rebuilds to another unit"},
+		{"another build, uncached", false, false, "build-b", "rebuilds to another unit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			st := storetest.SQLite(t)
+			cfg := config.Default()
+			cfg.Data, cfg.Target, cfg.Models = filepath.Join("..", "testdata", "credit_data.csv"), "Status", []string{"logistic"}
+			cfg.CVFolds, cfg.Out, cfg.Cache, cfg.ForceProductionQuality = 3, t.TempDir(), tt.runCache, false
+			o := Options{Runs: st, CodeVersion: "build-a"}
+			if tt.runCache {
+				o.Cache = cache.New(st, nil)
+			}
+			ex := newRebuildingExecutor(st)
+			ex.runner.CodeVersion = tt.wkrBuild
+			workerCache := cache.New(st, nil)
+			if tt.wkrCache {
+				ex.runner.Cache = workerCache
+			}
+			o.Executor = ex
+			_, err := Train(ctx, cfg, o)
+			if tt.wantErr == "" && err != nil {
+				t.Fatalf("train: %v", err)
+			}
+			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("train = %v; want an error with %q", err, tt.wantErr)
+			}
+			if n := workerCache.Stats(); !(tt.runCache && tt.wkrCache) && n.Hits+n.Misses != 0 {
+				t.Errorf("worker cache used %d times for a run or worker with the cache off", n.Hits+n.Misses)
+			}
+		})
 	}
 }

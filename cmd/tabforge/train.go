@@ -154,8 +154,9 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 		}
 		o.Meta = meta.Advisor{KB: kb}
 	}
+	o.CodeVersion = code // in unit keys too, which workers rebuild with their own
 	if cfg.Cache {
-		o.CodeVersion, o.Cache = code, cache.New(st, log)
+		o.Cache = cache.New(st, log)
 	}
 	exec, closeExec, err := a.queueExecutor(ctx, cfg, log)
 	if err != nil {
