@@ -240,3 +240,45 @@ func TestMessagesHideQueuePassword(t *testing.T) {
 		}
 	}
 }
+
+// slowRunner is squareRunner taking a while per unit.
+type slowRunner struct{ squareRunner }
+
+func (r *slowRunner) Run(ctx context.Context, key, kind string, spec json.RawMessage, n int) ([]byte, error) {
+	time.Sleep(1500 * time.Millisecond)
+	return r.squareRunner.Run(ctx, key, kind, spec, n)
+}
+
+// TestStaleErrorIgnored: a unit's failure that an earlier run left in the
+// results bucket uncollected (that run stopped at another unit's error)
+// is not this run's outcome. A driver used to read it before any worker
+// reran the unit, and a run reported a candidate failed that every
+// worker could now compute (for a day: the results' TTL).
+func TestStaleErrorIgnored(t *testing.T) {
+	s := startServer(t)
+	ctx := context.Background()
+	units := squareUnits(2)
+	c, err := dial(ctx, s.URL(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale, _ := json.Marshal(result{Error: "left by an earlier run", Worker: "old", Seq: 1 << 40})
+	_, err = c.results.Put(ctx, resultKey(units[1].Key), stale)
+	c.close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One slow worker: unit 1 waits in the queue while the driver polls.
+	ctxW, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go (&Worker{Runner: &slowRunner{}, ID: "slow", Logger: failureLog(t, "worker")}).Run(ctxW, s.URL())
+	e, err := Dial(ctx, s.URL(), Options{WaitWorkers: 10 * time.Second, Logger: failureLog(t, "driver")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	got, err := collect(t, e, units)
+	if err != nil || got[1] != "1" {
+		t.Errorf("Execute = %v, %v; want unit 1 computed (1), not the stale failure", got, err)
+	}
+}

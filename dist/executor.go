@@ -109,7 +109,8 @@ func (e *Executor) Execute(ctx context.Context, units []pipeline.Unit, done func
 	if err := e.waitWorkers(ctx); err != nil {
 		return e.fallback(ctx, units, nil, done, err)
 	}
-	keys := make(map[string][]int, len(units)) // result key → unit indices
+	keys := make(map[string][]int, len(units))  // result key → unit indices
+	seqs := make(map[string]uint64, len(units)) // result key → the message that runs it
 	ch := e.notify.subscribe()
 	defer e.notify.unsubscribe(ch)
 	pending := make(map[int]bool, len(units))
@@ -124,9 +125,10 @@ func (e *Executor) Execute(ctx context.Context, units []pipeline.Unit, done func
 		if err != nil {
 			return err
 		}
+		seqs[rk] = seq
 		keys[fmt.Sprintf("%s%d", maxPrefix, seq)] = []int{i}
 	}
-	return e.collect(ctx, units, keys, pending, ch, done)
+	return e.collect(ctx, &collection{e: e, units: units, keys: keys, seqs: seqs, pending: pending, done: done}, ch)
 }
 
 // publish queues u and returns its stream sequence number.
@@ -141,11 +143,12 @@ func (e *Executor) publish(ctx context.Context, u pipeline.Unit) (uint64, error)
 	}
 	if ack.Duplicate {
 		// The server dropped it as a duplicate of a recent message. If
-		// that one is gone and left no result (it failed, and its error
-		// was collected), nothing would run it: queue it anew.
+		// that one is gone and left no result, or only a failure (not a
+		// result: a rerun must retry it), nothing would run it: queue it
+		// anew.
 		_, gone := e.c.stream.GetMsg(ctx, ack.Sequence)
-		_, ok, rerr := e.result(ctx, resultKey(u.Key))
-		if errors.Is(gone, jetstream.ErrMsgNotFound) && rerr == nil && !ok {
+		r, ok, rerr := e.result(ctx, resultKey(u.Key))
+		if errors.Is(gone, jetstream.ErrMsgNotFound) && rerr == nil && (!ok || r.Error != "") {
 			id := fmt.Sprintf("%s#%d", u.Key, time.Now().UnixNano())
 			if ack, err = e.publishRetry(ctx, unitSubject+u.Kind, b, id); err != nil {
 				return 0, fmt.Errorf("dist: publish unit %s: %w", u.Kind, err)
@@ -183,13 +186,11 @@ func (e *Executor) publishRetry(ctx context.Context, subject string, b []byte, i
 }
 
 // collect waits for the results of the pending units.
-func (e *Executor) collect(ctx context.Context, units []pipeline.Unit, keys map[string][]int, pending map[int]bool,
-	ch <-chan string, done func(int, pipeline.UnitResult) error) error {
+func (e *Executor) collect(ctx context.Context, cl *collection, ch <-chan string) error {
 	poll := time.NewTicker(time.Second)
 	defer poll.Stop()
-	cl := &collection{e: e, units: units, keys: keys, pending: pending, done: done}
 	noWorkerSince := time.Time{}
-	for len(pending) > 0 {
+	for len(cl.pending) > 0 {
 		select {
 		case <-ctx.Done():
 			return context.Cause(ctx)
@@ -198,7 +199,7 @@ func (e *Executor) collect(ctx context.Context, units []pipeline.Unit, keys map[
 				return err
 			}
 		case <-poll.C:
-			for rk := range keys {
+			for rk := range cl.keys {
 				if strings.HasPrefix(rk, maxPrefix) {
 					continue
 				}
@@ -206,7 +207,7 @@ func (e *Executor) collect(ctx context.Context, units []pipeline.Unit, keys map[
 					return err
 				}
 			}
-			if len(pending) == 0 {
+			if len(cl.pending) == 0 {
 				continue
 			}
 			ws, err := e.c.alive(ctx)
@@ -216,7 +217,7 @@ func (e *Executor) collect(ctx context.Context, units []pipeline.Unit, keys map[
 			case noWorkerSince.IsZero():
 				noWorkerSince = time.Now()
 			case time.Since(noWorkerSince) > e.o.WaitWorkers:
-				return e.fallback(ctx, units, pending, done, fmt.Errorf("%w %s: every worker left with %d units pending", ErrNoWorkers, config.RedactURL(e.url), len(pending)))
+				return e.fallback(ctx, cl.units, cl.pending, cl.done, fmt.Errorf("%w %s: every worker left with %d units pending", ErrNoWorkers, config.RedactURL(e.url), len(cl.pending)))
 			}
 		}
 	}
@@ -225,13 +226,15 @@ func (e *Executor) collect(ctx context.Context, units []pipeline.Unit, keys map[
 
 // collection is the state of one collect: the units, the keys naming
 // them (units with the same work share a result key; a max-deliveries
-// key names the unit the server gave up on), the units still pending,
-// and since when results have been unreadable. It lets a key announced
-// on the channel and one found by polling be handled the same way.
+// key names the unit the server gave up on), the stream sequence of the
+// message each result key was queued as, the units still pending, and
+// since when results have been unreadable. It lets a key announced on
+// the channel and one found by polling be handled the same way.
 type collection struct {
 	e                *Executor
 	units            []pipeline.Unit
 	keys             map[string][]int
+	seqs             map[string]uint64
 	pending          map[int]bool
 	done             func(int, pipeline.UnitResult) error
 	unreachableSince time.Time
@@ -272,9 +275,16 @@ func (cl *collection) check(ctx context.Context, rk string) error {
 	if !ok {
 		return nil
 	}
+	if r.Error != "" && r.Seq != 0 && r.Seq != cl.seqs[rk] && cl.e.queued(ctx, cl.seqs[rk]) {
+		// The failure of an earlier message with this key that no
+		// driver collected (its run had stopped at another unit's
+		// error), while this run's message still waits: the worker
+		// that gets it drops the failure and runs the unit again.
+		// Errors are left in the bucket (not deleted on reading), so
+		// that every driver waiting on the unit sees its failure.
+		return nil
+	}
 	if r.Error != "" {
-		// Errors are not results: drop it so that a later run retries.
-		_ = cl.e.c.results.Delete(context.WithoutCancel(ctx), rk)
 		return fmt.Errorf("%s unit failed on worker %s: %s", cl.units[idx[0]].Kind, r.Worker, r.Error)
 	}
 	ur := pipeline.UnitResult{Value: r.Value, Worker: r.Worker, Queued: msDuration(r.QueuedMS), Run: msDuration(r.RunMS)}
@@ -285,6 +295,15 @@ func (cl *collection) check(ctx context.Context, rk string) error {
 		}
 	}
 	return nil
+}
+
+// queued reports whether the message with stream sequence seq still
+// waits in the work queue (it leaves once a worker acks it); when the
+// server cannot say, it counts as queued, so the driver waits and asks
+// again.
+func (e *Executor) queued(ctx context.Context, seq uint64) bool {
+	_, err := e.c.stream.GetMsg(ctx, seq)
+	return !errors.Is(err, jetstream.ErrMsgNotFound)
 }
 
 // result reads a unit's result; ok is false while there is none.

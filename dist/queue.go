@@ -60,6 +60,11 @@ type result struct {
 	Value  []byte `json:"value,omitempty"`
 	Error  string `json:"error,omitempty"`
 	Worker string `json:"worker"`
+	// Seq is the stream sequence of the message the worker ran. A
+	// driver takes an error only from the message it queued: an error
+	// left by an earlier run's message is stale (successes are the same
+	// whichever message made them).
+	Seq uint64 `json:"seq,omitempty"`
 	// QueuedMS is the time from publishing to a worker starting the
 	// unit, RunMS the time it ran, in milliseconds.
 	QueuedMS float64 `json:"queued_ms"`

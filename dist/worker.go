@@ -153,9 +153,9 @@ func (w *Worker) handle(ctx context.Context, c *conn, msg jetstream.Msg) {
 		}
 		_ = c.results.Delete(ctx, rk) // a failure no driver collected: try again
 	}
-	delivery := uint64(1)
+	delivery, seq := uint64(1), uint64(0)
 	if md, err := msg.Metadata(); err == nil {
-		delivery = md.NumDelivered
+		delivery, seq = md.NumDelivered, md.Sequence.Stream
 	}
 	w.Logger.Info("unit start", "kind", m.Kind, "unit", rk[:13], "delivery", delivery)
 	start := time.Now()
@@ -172,7 +172,7 @@ func (w *Worker) handle(ctx context.Context, c *conn, msg jetstream.Msg) {
 		_ = msg.Nak() // stopping: hand the unit to another worker now
 		return
 	}
-	r := result{Value: b, Worker: w.ID, QueuedMS: ms(start.Sub(time.Unix(0, m.Published))), RunMS: ms(time.Since(start))}
+	r := result{Value: b, Worker: w.ID, Seq: seq, QueuedMS: ms(start.Sub(time.Unix(0, m.Published))), RunMS: ms(time.Since(start))}
 	if runErr != nil {
 		r.Value, r.Error = nil, runErr.Error()
 		w.Logger.Warn("unit failed", "kind", m.Kind, "err", runErr)
