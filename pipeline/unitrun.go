@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -172,6 +173,15 @@ func (u *UnitRunner) load(ctx context.Context, fs runRef) (*prepared, *config.Co
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	rec, err := u.Runs.GetRun(ctx, fs.Run)
+	if errors.Is(err, store.ErrNotFound) {
+		// The usual cause: a worker started with another --store (the
+		// default is a path relative to its working directory).
+		where := "this worker's store"
+		if n, ok := u.Runs.(interface{ URL() string }); ok {
+			where += " " + n.URL()
+		}
+		return nil, nil, fmt.Errorf("pipeline: run %s is not in %s: driver and workers must share one store (start the worker with the driver's --store): %w", fs.Run, where, err)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("pipeline: run %s: %w", fs.Run, err)
 	}

@@ -154,7 +154,7 @@ func TestUnitRunnerRejects(t *testing.T) {
 	tests := []struct{ kind, spec, want string }{
 		{"trial", `{}`, "unknown unit kind"},
 		{"fold", `{`, "fold spec"},
-		{"fold", `{"run":"nope"}`, "run nope"},
+		{"fold", `{"run":"nope"}`, "run nope is not in this worker's store sqlite://"}, // and says why it matters
 		{EnsembleUnitKind, `{`, "ensemble spec"},
 		{EnsembleUnitKind, `{"run":"nope"}`, "cannot fetch an ensemble's inputs"},
 	}
