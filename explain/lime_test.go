@@ -226,3 +226,22 @@ func variance(x *model.Matrix, j int) float64 {
 	}
 	return s / float64(x.Rows)
 }
+
+// TestWeightedR2Scale: the surrogate's score does not depend on the
+// outputs' scale; near the float range the squared errors overflowed and
+// the score read NaN.
+func TestWeightedR2Scale(t *testing.T) {
+	y := []float64{1, 2, 3, 5}
+	w := []float64{1, 0.5, 2, 1}
+	fit := []float64{1.2, 1.8, 3.3, 4.6}
+	want := weightedR2(y, w, func(i int) float64 { return fit[i] })
+	for _, s := range []float64{1e300, -1e300, 1e-300} {
+		ys, fs := make([]float64, len(y)), make([]float64, len(y))
+		for i := range y {
+			ys[i], fs[i] = y[i]*s, fit[i]*s
+		}
+		if got := weightedR2(ys, w, func(i int) float64 { return fs[i] }); math.Abs(got-want) > 1e-9 {
+			t.Errorf("scale %g: R² %v; want %v", s, got, want)
+		}
+	}
+}
