@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -18,7 +16,14 @@ import (
 // the saved model's path.
 func trainFor(t *testing.T, dir, models string) string {
 	t.Helper()
-	code, stdout, stderr := tabforge(t, dir, "train", "--data", testdata("ames.csv"), "--target", "Sale_Price",
+	return quickTrain(t, dir, testdata("ames.csv"), "Sale_Price", models).ModelPath
+}
+
+// quickTrain trains models on data without CV in the development
+// profile, writing into dir, and returns train's --json result.
+func quickTrain(t *testing.T, dir, data, target, models string) trainJSON {
+	t.Helper()
+	code, stdout, stderr := tabforge(t, dir, "train", "--data", data, "--target", target,
 		"--models", models, "--cv-folds", "0", "--profile", "development", "--out", dir, "--json")
 	if code != 0 {
 		t.Fatalf("train exit %d: %s", code, stderr)
@@ -27,7 +32,7 @@ func trainFor(t *testing.T, dir, models string) string {
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatal(err)
 	}
-	return res.ModelPath
+	return res
 }
 
 // TestExplainCommand explains chosen rows of ames with a gbdt and a ridge
@@ -121,15 +126,7 @@ func TestExplainCommandBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	short := filepath.Join(dir, "short.csv")
-	w, err := os.Create(short)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := frame.WriteCSV(w, f.Drop("Gr_Liv_Area").Take([]int{0, 1, 2})); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	short := writeRows(t, dir, "short.csv", f, []int{0, 1, 2}, "Gr_Liv_Area")
 	cases := []struct {
 		name string
 		args []string
@@ -214,15 +211,11 @@ func TestExplainLIMEHardRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hugePath := filepath.Join(dir, "mpg_huge.csv")
-	w, err := os.Create(hugePath)
-	if err != nil {
-		t.Fatal(err)
+	all := make([]int, huge.NumRows())
+	for i := range all {
+		all[i] = i
 	}
-	if err := frame.WriteCSV(w, huge); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	hugePath := writeRows(t, dir, "mpg_huge.csv", huge, all)
 	penguins := testdata("corpus/palmerpenguins_penguins.csv")
 	for _, c := range []struct {
 		name, data, target, models, rows string
@@ -231,16 +224,8 @@ func TestExplainLIMEHardRows(t *testing.T) {
 		{"ols on huge targets", hugePath, "hwy", "ols", "3,0-2"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			code, stdout, stderr := tabforge(t, dir, "train", "--data", c.data, "--target", c.target, "--models", c.models,
-				"--cv-folds", "0", "--profile", "development", "--out", dir, "--json")
-			if code != 0 {
-				t.Fatalf("train exit %d: %s", code, stderr)
-			}
-			var res trainJSON
-			if err := json.Unmarshal([]byte(stdout), &res); err != nil {
-				t.Fatal(err)
-			}
-			code, stdout, stderr = tabforge(t, dir, "explain", "--model", res.ModelPath, "--data", c.data, "--rows", c.rows, "--method", "lime", "--json")
+			res := quickTrain(t, dir, c.data, c.target, c.models)
+			code, stdout, stderr := tabforge(t, dir, "explain", "--model", res.ModelPath, "--data", c.data, "--rows", c.rows, "--method", "lime", "--json")
 			var lime struct {
 				RowIndex []int `json:"row_index"`
 				Results  []struct {
@@ -281,24 +266,8 @@ func TestExplainOutReservedNames(t *testing.T) {
 		}
 	}
 	data := filepath.Join(dir, "mpg.csv")
-	w, err := os.Create(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cw := csv.NewWriter(w)
-	if err := cw.WriteAll(rows); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	code, stdout, stderr := tabforge(t, dir, "train", "--data", data, "--target", "hwy", "--models", "gbdt",
-		"--cv-folds", "0", "--profile", "development", "--out", dir, "--json")
-	if code != 0 {
-		t.Fatalf("train exit %d: %s", code, stderr)
-	}
-	var res trainJSON
-	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
-		t.Fatal(err)
-	}
+	writeCSVFile(t, data, rows)
+	res := quickTrain(t, dir, data, "hwy", "gbdt")
 	for _, c := range []struct {
 		method string
 		extra  []string

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,21 +40,13 @@ func TestReportNeedsItsRun(t *testing.T) {
 			if err := os.WriteFile(data, src, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			code, stdout, stderr := tabforge(t, dir, "train", "--data", data, "--target", "hwy", "--models", "ridge",
-				"--cv-folds", "0", "--profile", "development", "--out", dir, "--json")
-			if code != 0 {
-				t.Fatalf("train exit %d: %s", code, stderr)
-			}
-			var res trainJSON
-			if err := json.Unmarshal([]byte(stdout), &res); err != nil {
-				t.Fatal(err)
-			}
+			res := quickTrain(t, dir, data, "hwy", "ridge")
 			before, err := os.ReadFile(res.Report)
 			if err != nil {
 				t.Fatal(err)
 			}
 			c.spoil(t, data, res.ModelPath)
-			code, _, stderr = tabforge(t, dir, "report", res.RunID)
+			code, _, stderr := tabforge(t, dir, "report", res.RunID)
 			if code != 1 || !strings.Contains(stderr, c.want) || !strings.Contains(stderr, "nothing written") {
 				t.Errorf("report: exit %d, stderr %q; want 1, %q and nothing written", code, stderr, c.want)
 			}
