@@ -165,31 +165,15 @@ type ExplainOptions struct {
 // Values.X their feature values, and OutputNames the class labels when
 // outputs are per class.
 func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions) (*explain.Values, error) {
-	in, nb, err := explainInput(p, x, o)
+	e, err := setUpExplanation(p, x, o)
 	if err != nil {
 		return nil, err
 	}
-	n := in.X.Rows - nb
-	rows := o.Rows
-	if rows == nil {
-		rows = explain.SampleRows(n, o.MaxRows, o.Seed)
-	}
-	for _, r := range rows {
-		if r < 0 || r >= n {
-			return nil, &explain.RowsError{Row: r, Rows: n}
-		}
-	}
+	in, rows, sub := e.in, e.rows, e.sub
 	opts := o.Options
 	opts.FeatureNames = in.FeatureNames
 	if opts.Background == nil {
-		opts.Background = in.X
-		if nb > 0 {
-			opts.Background = in.X.TakeRows(seq(nb))
-		}
-	}
-	sub, err := explainedRows(in, nb, rows)
-	if err != nil {
-		return nil, err
+		opts.Background = e.background
 	}
 	var v *explain.Values
 	if in.Raw {
@@ -199,7 +183,7 @@ func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions
 	} else if v, err = explain.Explain(ctx, in.Model, sub, opts); err != nil {
 		return nil, err
 	}
-	if v.Method == explain.MethodKernel && nb == 0 && o.Background == nil {
+	if v.Method == explain.MethodKernel && !e.training {
 		v.Notes = append(v.Notes, "measured against the explained rows themselves: the model was saved without training rows to explain against (retrain it to get them); with one row every value is 0")
 	}
 	for i, x := range v.Values {
@@ -223,50 +207,43 @@ func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions
 // explain nothing. It returns the surrogates (each Row a row of x) and
 // the data row of each.
 func LIME(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions) (*explain.LIMEExplanation, []int, error) {
-	in, nb, err := explainInput(p, x, o)
+	e, err := setUpExplanation(p, x, o)
 	if err != nil {
 		return nil, nil, err
 	}
-	n := in.X.Rows - nb
-	rows := o.Rows
-	if rows == nil {
-		rows = explain.SampleRows(n, o.MaxRows, o.Seed)
-	}
-	for _, r := range rows {
-		if r < 0 || r >= n {
-			return nil, nil, &explain.RowsError{Row: r, Rows: n}
-		}
-	}
-	sub, err := explainedRows(in, nb, rows)
-	if err != nil {
-		return nil, nil, err
-	}
-	stats := in.X
-	switch {
-	case o.Background != nil:
-		stats = o.Background
-	case nb > 0:
-		stats = in.X.TakeRows(seq(nb))
-	}
-	ex, err := explain.LIME(ctx, in.Predict, in.Outputs, sub, stats,
+	in := e.in
+	ex, err := explain.LIME(ctx, in.Predict, in.Outputs, e.sub, e.background,
 		explain.LIMEOptions{Seed: o.Seed, Workers: o.Workers, Categorical: in.Categorical}, in.FeatureNames)
 	if err != nil {
 		return nil, nil, err
 	}
 	for i := range ex.Results {
-		ex.Results[i].Row = rows[i] // the data row, not its place among the explained ones
+		ex.Results[i].Row = e.rows[i] // the data row, not its place among the explained ones
 	}
-	return ex, rows, nil
+	return ex, e.rows, nil
 }
 
-// explainInput is the explanation input of x for p (see Explain), and
-// the number of background rows it holds before x's. KernelSHAP and LIME
-// measure rows against a background: the training sample the predictor
-// keeps, else the rows themselves (a single row then explains nothing).
-// The sample's rows go first: on raw inputs in one frame with x's, so
-// that categorical codes agree; in design space as their own design
-// rows, so that a feature chain looking across rows sees x's rows alone.
-func explainInput(p *Predictor, x *frame.Frame, o ExplainOptions) (*ExplainInput, int, error) {
+// explanation is what Explain and LIME share: p's input for x, the rows
+// of x to explain and their feature values, and the rows they are
+// measured against.
+type explanation struct {
+	in   *ExplainInput
+	rows []int         // rows of x
+	sub  *model.Matrix // their values in in's space
+	// background is o.Background, else the design or raw rows of the
+	// training sample p keeps, else all rows of x; training says it is
+	// not x's.
+	background *model.Matrix
+	training   bool
+}
+
+// setUpExplanation builds the explanation input of x for p (see
+// Explain) and picks the rows to explain (o.Rows, else a seeded sample
+// of at most o.MaxRows). On raw inputs the training sample's rows go
+// before x's in one frame, so that categorical codes agree; in design
+// space they are designed apart, so that a feature chain looking across
+// rows sees x's rows alone.
+func setUpExplanation(p *Predictor, x *frame.Frame, o ExplainOptions) (*explanation, error) {
 	newInput := NewExplainInput
 	if o.Raw {
 		newInput = func(p *Predictor, x *frame.Frame) (*ExplainInput, error) {
@@ -278,18 +255,42 @@ func explainInput(p *Predictor, x *frame.Frame, o ExplainOptions) (*ExplainInput
 	}
 	in, err := newInput(p, x)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	if in.X.Rows == 0 {
-		return nil, 0, errors.New("explain: the data has no rows")
+		return nil, errors.New("explain: the data has no rows")
 	}
-	if o.Background != nil || p.Background == "" {
-		return in, 0, nil
+	e := &explanation{in: in, background: in.X, training: o.Background != nil}
+	nb := 0
+	switch {
+	case o.Background != nil:
+		e.background = o.Background
+	case p.Background == "":
+	case in.Raw:
+		if e.in, nb, err = withBackground(p, x); err != nil {
+			return nil, err
+		}
+		e.background, e.training = e.in.X.TakeRows(seq(nb)), true
+	default:
+		if e.background, err = designBackground(p, in.X.Cols); err != nil {
+			return nil, err
+		}
+		e.training = true
 	}
-	if in.Raw {
-		return withBackground(p, x)
+	n := e.in.X.Rows - nb
+	e.rows = o.Rows
+	if e.rows == nil {
+		e.rows = explain.SampleRows(n, o.MaxRows, o.Seed)
 	}
-	return withDesignBackground(p, in)
+	for _, r := range e.rows {
+		if r < 0 || r >= n {
+			return nil, &explain.RowsError{Row: r, Rows: n}
+		}
+	}
+	if e.sub, err = explainedRows(e.in, nb, e.rows); err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 // explainedRows takes rows (of x, after in's nb background rows) from
@@ -379,26 +380,21 @@ func backgroundFrame(p *Predictor) (*frame.Frame, error) {
 	return bg, nil
 }
 
-// withDesignBackground is in (a single model's design input) with the
-// design rows of p's training background before its rows, and the
-// number of background rows.
-func withDesignBackground(p *Predictor, in *ExplainInput) (*ExplainInput, int, error) {
+// designBackground is the design matrix of p's training background
+// rows (a single model's), which must have cols columns like the data's.
+func designBackground(p *Predictor, cols int) (*model.Matrix, error) {
 	bg, err := backgroundFrame(p)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	bgIn, err := NewExplainInput(p, bg)
+	in, err := NewExplainInput(p, bg)
 	if err != nil {
-		return nil, 0, fmt.Errorf("explain: the model's background rows: %w", err)
+		return nil, fmt.Errorf("explain: the model's background rows: %w", err)
 	}
-	if bgIn.X.Cols != in.X.Cols {
-		return nil, 0, fmt.Errorf("explain: the model's background rows have %d design columns, the data %d", bgIn.X.Cols, in.X.Cols)
+	if in.X.Cols != cols {
+		return nil, fmt.Errorf("explain: the model's background rows have %d design columns, the data %d", in.X.Cols, cols)
 	}
-	both := *in
-	both.X = model.NewMatrix(bgIn.X.Rows+in.X.Rows, in.X.Cols)
-	copy(both.X.Data, bgIn.X.Data)
-	copy(both.X.Data[len(bgIn.X.Data):], in.X.Data)
-	return &both, bgIn.X.Rows, nil
+	return in.X, nil
 }
 
 // withBackground is the raw explanation input of p's training background
