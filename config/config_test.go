@@ -183,6 +183,12 @@ func TestRedacted(t *testing.T) {
 	if r.Hash() != c.Hash() {
 		t.Error("redacting changed the config hash")
 	}
+	// A NATS server list: every server's password is hidden (only the
+	// first one's was).
+	list := RedactURL("nats://u:secret@a:4222, nats://u:secret@b:4222")
+	if list != "nats://u:xxxxx@a:4222, nats://u:xxxxx@b:4222" {
+		t.Errorf("RedactURL of a server list = %q", list)
+	}
 }
 
 // TestCheckModelParams: model_params for a name that is no family is an

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -122,11 +123,16 @@ func (c *Config) Redacted() *Config {
 }
 
 // RedactURL returns the URL s with its password hidden, for messages and
-// logs; s unchanged when it has none or does not parse.
+// logs; s unchanged when it has none or does not parse. A comma-separated
+// list (a NATS queue's servers) has each URL's password hidden: parsed
+// whole, only the first one's was.
 func RedactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
+	parts := strings.Split(s, ",")
+	for i, part := range parts {
+		u, err := url.Parse(strings.TrimSpace(part))
+		if err == nil && u.User != nil {
+			parts[i] = strings.Replace(part, strings.TrimSpace(part), u.Redacted(), 1)
+		}
 	}
-	return u.Redacted()
+	return strings.Join(parts, ",")
 }

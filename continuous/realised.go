@@ -191,7 +191,7 @@ func decodePredictions(raw json.RawMessage) (vals []float64, labels []string, er
 
 // readActuals reads the actuals CSV into a map by request and row.
 func readActuals(r io.Reader, comma rune) (map[rowKey]string, error) {
-	br := bufio.NewReader(r)
+	br := bufio.NewReaderSize(r, 64<<10) // what DetectComma samples
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
 		br.Discard(3) //nolint:errcheck // cannot fail after a successful Peek
 	}

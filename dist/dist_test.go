@@ -187,7 +187,10 @@ func TestNoWorkers(t *testing.T) {
 	}{{"error", nil}, {"fallback local", pipeline.Local{Workers: 1}}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, err := Dial(context.Background(), s.URL(), Options{WaitWorkers: time.Second, Fallback: tt.fallback})
+			// A wait long beside three local square units, so that a call
+			// that waited again is told from a slow one on a loaded machine.
+			const wait = 3 * time.Second
+			e, err := Dial(context.Background(), s.URL(), Options{WaitWorkers: wait, Fallback: tt.fallback})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -213,7 +216,7 @@ func TestNoWorkers(t *testing.T) {
 				if got, err := collect(t, e, squareUnits(3)); err != nil || got[2] != "4" {
 					t.Errorf("call %d: fallback gave %v, %v; want the local results", call, got, err)
 				}
-				if d := time.Since(start); d >= time.Second {
+				if d := time.Since(start); d >= wait {
 					t.Errorf("call %d took %s: waited for workers again", call, d)
 				}
 			}

@@ -28,8 +28,9 @@ type Options struct {
 	// left when every worker is gone); nil makes that ErrNoWorkers.
 	Fallback pipeline.Executor
 	// WaitWorkers is how long the driver waits for a first worker, and
-	// how long it tolerates having none while units are pending.
-	// Default 5s.
+	// how long it tolerates having none while units are pending; once
+	// units ran in Fallback, later calls look for a worker without
+	// waiting. Default 5s.
 	WaitWorkers time.Duration
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger

@@ -94,7 +94,8 @@ type Report struct {
 type Column struct {
 	Name string     `json:"name"`
 	Kind frame.Kind `json:"kind"`
-	// Method is the test used; Reason says why a column was skipped.
+	// Method is the test used; Reason says why a column was skipped, or
+	// why a drifted one has no statistic.
 	Method Method `json:"method"`
 	Reason string `json:"reason,omitempty"`
 	// Statistic is the KS D, the chi-squared statistic or the distance.

@@ -75,7 +75,7 @@ func TestRegressionHugeScale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, scale := range []float64{1e300, -1e300, 0x1p1000} {
+	for _, scale := range []float64{1e300, -1e300, 0x1p1000, 1e-300} {
 		ys, ps := make([]float64, len(y)), make([]float64, len(y))
 		for i := range y {
 			ys[i], ps[i] = y[i]*scale, pred[i]*scale

@@ -17,16 +17,18 @@ func weightedMean(n int, w []float64, f func(i int) float64) float64 {
 
 // overflowScale returns the power of two that the values of y and pred are
 // divided by before squared errors are summed: 1, which changes nothing,
-// unless their largest magnitude passes 2^480, where a square summed over
-// many rows could overflow to +Inf (targets near 1e300 gave metrics of
-// NaN). A power of two divides exactly, so scaled metrics lose nothing but
-// the underflow of values 2^1000 times smaller than the largest.
+// unless their largest magnitude lies outside [2^-480, 2^480], where
+// squares summed over many rows could overflow to +Inf (targets near
+// 1e300 gave metrics of NaN) or underflow to 0 (an R² of 1 for any fit
+// of values near 1e-300). A power of two divides exactly, so scaled
+// metrics lose nothing but the underflow of values 2^1000 times smaller
+// than the largest.
 func overflowScale(y, pred []float64) float64 {
 	var top float64
 	for i := range y {
 		top = max(top, math.Abs(y[i]), math.Abs(pred[i]))
 	}
-	if top <= 0x1p480 {
+	if top == 0 || (top >= 0x1p-480 && top <= 0x1p480) {
 		return 1
 	}
 	_, exp := math.Frexp(top)

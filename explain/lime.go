@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/model"
 )
 
@@ -135,7 +136,11 @@ func newLimeStats(train *model.Matrix, categorical []bool) (*limeStats, error) {
 // standardised distance to the row, and a weighted ridge regression on
 // standardised features (indicators for categorical ones) is fitted to
 // f's outputs. With TopK the features with the largest standardised
-// coefficients are kept and the surrogate refitted on them.
+// coefficients are kept and the surrogate refitted on them. Missing
+// values (NaN) are drawn at each column's training share of them; a
+// feature missing in the explained row enters the surrogate as a
+// "missing, as the row is" indicator, and elsewhere a missing number is
+// coded as the column's mean.
 func LIME(ctx context.Context, f Func, outputs int, x, train *model.Matrix, o LIMEOptions, names []string) (*LIMEExplanation, error) {
 	if x == nil || train == nil || x.Cols != train.Cols {
 		return nil, fmt.Errorf("explain: lime: data has %d columns, training statistics %d", colsOf(x), colsOf(train))
@@ -320,35 +325,19 @@ func fitSurrogate(z []float64, p int, y, w []float64, alpha float64, topK int) (
 	return sel, beta, icpt, nil
 }
 
-// weightedR2 is the surrogate's weighted R² on the samples (1 when y is
-// constant). R² does not depend on y's scale, so y and the fit are
-// divided by max |y| first: squared errors of outputs near 1e300 would
-// overflow to Inf and the score would read NaN.
+// weightedR2 is the surrogate's weighted R² on the samples (eval.R2,
+// which keeps outputs near the float range from overflowing; 1 when
+// they are constant and fitted), NaN when an output is not finite.
 func weightedR2(y, w []float64, fit func(int) float64) float64 {
-	scale := 0.0
-	for _, v := range y {
-		scale = math.Max(scale, math.Abs(v))
-	}
-	if !(scale > 0) || math.IsInf(scale, 0) {
-		scale = 1
-	}
-	var sw, my float64
+	pred := make([]float64, len(y))
 	for i := range y {
-		sw += w[i]
-		my += w[i] * y[i] / scale
+		pred[i] = fit(i)
 	}
-	my /= sw
-	var sse, sst float64
-	for i := range y {
-		yi := y[i] / scale
-		e := yi - fit(i)/scale
-		sse += w[i] * e * e
-		sst += w[i] * (yi - my) * (yi - my)
+	r2, err := eval.R2(y, pred, w)
+	if err != nil {
+		return math.NaN()
 	}
-	if sst == 0 {
-		return 1
-	}
-	return 1 - sse/sst
+	return r2
 }
 
 // weightedRidge fits y ≈ c + Σ_{j∈cols} β_j z_j with weights w and ridge

@@ -113,17 +113,18 @@ func unixFloat(sec, nsec int64) float64 {
 	return float64(sec) + float64(nsec)/1e9
 }
 
-// Range of datetimes that can be written as RFC 3339 text: years 0 to 9999.
+// Range of datetimes, in Unix seconds, that can be written as RFC 3339
+// text: years 0 to 9999.
 const (
-	minUnix = -62167219200 // 0000-01-01T00:00:00Z
-	maxUnix = 253402300799 // 9999-12-31T23:59:59Z
+	MinUnix = -62167219200 // 0000-01-01T00:00:00Z
+	MaxUnix = 253402300799 // 9999-12-31T23:59:59Z
 )
 
 // splitUnix is the inverse of unixFloat: it splits finite Unix seconds v
 // into whole seconds and nanoseconds such that unixFloat(sec, nsec) == v
 // for every v that unixFloat produced.
 func splitUnix(v float64) (sec, nsec int64, err error) {
-	if math.IsNaN(v) || v < minUnix || v >= maxUnix+1 {
+	if math.IsNaN(v) || v < MinUnix || v >= MaxUnix+1 {
 		return 0, 0, fmt.Errorf("datetime %v is outside years 0 to 9999", v)
 	}
 	s := math.Floor(v)

@@ -127,8 +127,12 @@ func LoadModel(ctx context.Context, ref string, openRegistry func(context.Contex
 		return p, nil, err
 	} else if err == nil && fi.IsDir() {
 		// A run's directory is an easy slip for its model file; "no such
-		// file" would send the user looking for a missing path.
-		return nil, nil, fmt.Errorf("model %q is a directory: give the model file, e.g. %s", ref, filepath.Join(ref, ModelFile))
+		// file" would send the user looking for a missing path. Any other
+		// directory (one named like a version prefix, "cafe") does not
+		// hide the registry.
+		if inside := filepath.Join(ref, ModelFile); isFile(inside) {
+			return nil, nil, fmt.Errorf("model %q is a directory: give the model file, %s", ref, inside)
+		}
 	}
 	if strings.TrimSpace(ref) == "" {
 		return nil, nil, errors.New("no model given: want a model file or a reference NAME@production, NAME@ALIAS, NAME/VERSION or VERSION")
@@ -196,4 +200,10 @@ func LoadRegistered(ctx context.Context, arts *artifact.Store, m *registry.Model
 		return nil, fmt.Errorf("model version %s: %w", m.Version, err)
 	}
 	return p, nil
+}
+
+// isFile reports whether path names a regular file.
+func isFile(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
 }

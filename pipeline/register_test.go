@@ -121,12 +121,26 @@ func TestRegisterRun(t *testing.T) {
 // is opened; it was "no such file, and not a registered model".
 func TestLoadModelDirectory(t *testing.T) {
 	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ModelFile), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	noStore := func(context.Context) (*registry.Registry, error) {
-		t.Error("a directory opened the registry")
+		t.Error("a run directory opened the registry")
 		return nil, errors.New("no store")
 	}
 	_, _, err := LoadModel(context.Background(), dir, noStore)
 	if err == nil || !strings.Contains(err.Error(), "is a directory") || !strings.Contains(err.Error(), filepath.Join(dir, ModelFile)) {
 		t.Errorf("LoadModel(directory) = %v; want it named a directory, with %s to give", err, filepath.Join(dir, ModelFile))
+	}
+	// Any other directory, say one named like a version prefix, leaves
+	// the reference to the registry.
+	other := t.TempDir()
+	opened := false
+	registryOnly := func(context.Context) (*registry.Registry, error) {
+		opened = true
+		return nil, errors.New("no store")
+	}
+	if _, _, err := LoadModel(context.Background(), other, registryOnly); err == nil || !opened {
+		t.Errorf("LoadModel(a directory without a model) = %v, registry opened %v; want the registry asked", err, opened)
 	}
 }

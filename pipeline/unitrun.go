@@ -37,8 +37,10 @@ type UnitRunner struct {
 	// Families builds learners; nil means Families().
 	Families *model.Registry
 	// Cache, if not nil, memoises folds in the shared store as the
-	// driver's own cache does; CodeVersion must then be set.
-	Cache       *cache.Cache
+	// driver's own cache does, for runs that have the cache on.
+	Cache *cache.Cache
+	// CodeVersion names this build; every unit key carries the driver's,
+	// and a unit of another build is refused.
 	CodeVersion string
 	// Fetch, if not nil, returns a local path holding the dataset with
 	// content hash hash, for a worker that cannot read the recorded path

@@ -99,11 +99,13 @@ func Sales(ctx context.Context, p SalesParams) (*frame.Frame, error) {
 	if n < 0 || p.months() < 0 {
 		return nil, fmt.Errorf("synth: rows %d and months %d must be positive", n, p.months())
 	}
-	if start.Year() < 1 {
-		return nil, fmt.Errorf("synth: start %s: orders are procured before it, in a year dates cannot be written in (from 1)", start.Format(time.DateOnly))
+	// Orders are procured up to 99 days before their day and delivered
+	// up to 40 days after it: those dates must be writable too.
+	if first := start.AddDate(0, 0, -99); first.Unix() < frame.MinUnix {
+		return nil, fmt.Errorf("synth: start %s: orders are procured from %s, before the year 0 that dates can be written in", start.Format(time.DateOnly), first.Format(time.DateOnly))
 	}
-	if end.Year() > maxYear {
-		return nil, fmt.Errorf("synth: %d months from %s end in %d, after the year %d that dates can be written in", p.months(), start.Format(time.DateOnly), end.Year(), maxYear)
+	if last := end.AddDate(0, 0, 40); last.Unix() > frame.MaxUnix {
+		return nil, fmt.Errorf("synth: %d months from %s deliver until %s, after the year 9999 that dates can be written in", p.months(), start.Format(time.DateOnly), last.Format(time.DateOnly))
 	}
 	w := newWorld(p.Seed)
 	days := daysBetween(start, end)
@@ -133,9 +135,6 @@ func Sales(ctx context.Context, p SalesParams) (*frame.Frame, error) {
 	}
 	return c.frame(w)
 }
-
-// maxYear is the last year frame writes datetimes in.
-const maxYear = 9999
 
 // daysBetween counts the days from a to b (both UTC midnights). It goes
 // through Unix seconds, not time.Duration, which saturates at about 292

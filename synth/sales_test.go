@@ -2,6 +2,7 @@ package synth
 
 import (
 	"context"
+	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -143,7 +144,12 @@ func TestSalesSpan(t *testing.T) {
 		{"shift before the start", SalesParams{Rows: 50, Seed: 1, DriftAt: date(2020, 1)}, true},
 		{"shift after the end", SalesParams{Rows: 50, Seed: 1, Months: 12, DriftAt: date(2023, 1)}, false},
 		{"past year 9999", SalesParams{Rows: 50, Seed: 1, Start: date(9999, 1), Months: 12}, false},
-		{"before year 1", SalesParams{Rows: 50, Seed: 1, Start: time.Date(0, 6, 1, 0, 0, 0, 0, time.UTC), Months: 12}, false},
+		// Deliveries run 40 days past the last month: 9999-11 failed only
+		// when written, after generating.
+		{"delivered past year 9999", SalesParams{Rows: 5000, Seed: 1, Start: date(9999, 11), Months: 1}, false},
+		{"delivered in 9999", SalesParams{Rows: 5000, Seed: 1, Start: date(9999, 6), Months: 1}, true},
+		{"procured before year 0", SalesParams{Rows: 50, Seed: 1, Start: date(0, 2), Months: 12}, false},
+		{"procured in year 0", SalesParams{Rows: 50, Seed: 1, Start: date(0, 6), Months: 12}, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f, err := Sales(ctx, c.p)
@@ -152,6 +158,9 @@ func TestSalesSpan(t *testing.T) {
 			}
 			if err != nil {
 				return
+			}
+			if err := frame.WriteCSV(io.Discard, f); err != nil {
+				t.Fatalf("generated, not writable: %v", err)
 			}
 			ord, _ := f.Lookup("order_date")
 			end := c.p.start().AddDate(0, c.p.months(), 0)

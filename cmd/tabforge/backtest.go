@@ -81,7 +81,7 @@ func (a *app) backtest(cmd *cobra.Command, o *continuous.BacktestOptions, html s
 		return err
 	}
 	if html != "" {
-		if err := outIsNotFile("backtest", "--html", html, "--data", cfg.Data); err != nil {
+		if err := outIsNotFile("backtest", fileFlag{"--html", html}, fileFlag{"--data", cfg.Data}); err != nil {
 			return err
 		}
 	}

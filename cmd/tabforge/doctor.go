@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,6 +113,18 @@ func diagnose(ctx context.Context, cfg *config.Config) (problems []store.Problem
 	return problems, oks
 }
 
+// isSQLite reports whether the file at path starts with SQLite's header.
+func isSQLite(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return true // unreadable: its content says nothing
+	}
+	defer f.Close()
+	head := make([]byte, 16)
+	_, err = io.ReadFull(f, head)
+	return err == nil && string(head) == "SQLite format 3\x00"
+}
+
 // sqliteFix says how to fix an SQLite store that cannot be opened, by
 // what its path names: a directory, an existing file that is not a
 // database (a writable directory would not help), or nothing the process
@@ -121,8 +134,12 @@ func sqliteFix(path string) string {
 	switch {
 	case err == nil && fi.IsDir():
 		return "the path is a directory: name a file in it, e.g. --store sqlite://" + filepath.Join(path, "tabforge.db")
-	case err == nil && fi.Size() > 0:
+	case err == nil && fi.Size() > 0 && !isSQLite(path):
 		return "the file is not a readable SQLite database: restore it from a backup (tabforge store import) or choose another path"
+	case err == nil && fi.Size() > 0:
+		// A database that will not open: the restore advice above would
+		// have a user replace a healthy file.
+		return "the file is an SQLite database that cannot be opened: check its and its directory's permissions, and that no other process holds it locked"
 	}
 	return "make its directory writable or choose another path"
 }

@@ -39,3 +39,15 @@ func TestDoctorSQLiteFix(t *testing.T) {
 		})
 	}
 }
+
+// TestSQLiteFixOfADatabase: a file that is an SQLite database but does
+// not open (permissions, a lock) is not to be restored from a backup.
+func TestSQLiteFixOfADatabase(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "tf.db")
+	if err := os.WriteFile(db, append([]byte("SQLite format 3\x00"), make([]byte, 84)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if fix := sqliteFix(db); strings.Contains(fix, "restore") || !strings.Contains(fix, "permissions") {
+		t.Errorf("sqliteFix(a database) = %q; want permissions or a lock named, no restore", fix)
+	}
+}

@@ -41,7 +41,7 @@ distributions side by side. --record keeps the report in the store
 				return usagef("drift: --reference and --current are required")
 			}
 			if htmlOut != "" {
-				if err := outIsNotFile("drift", "--html", htmlOut, "--reference", refPath, "--current", curPath); err != nil {
+				if err := outIsNotFile("drift", fileFlag{"--html", htmlOut}, fileFlag{"--reference", refPath}, fileFlag{"--current", curPath}); err != nil {
 					return err
 				}
 			}

@@ -32,8 +32,8 @@ columns (the design matrix). --out writes one row per explained row, in input
 order, with one column per feature plus base_value (for multiclass models one block
 per class, columns FEATURE@CLASS); a .parquet name writes Parquet. --method lime
 writes LIME coefficients instead (one column per feature plus intercept and score).
-A feature named like one of those extra columns leaves it a trailing underscore
-(base_value_). --raw explains the data's own columns instead, with KernelSHAP over the whole
+When a feature has the name of one of those extra columns, the extra column takes a
+trailing underscore (base_value_, intercept_, score_). --raw explains the data's own columns instead, with KernelSHAP over the whole
 pipeline (feature chain, encoding and model).
 
 Without --rows at most max_explain_rows rows (config key, default 1000) are
@@ -116,7 +116,7 @@ func parseExplainFlags(modelPath, dataPath, rowsFlag, out, methodFlag string, ra
 		if ext := strings.ToLower(filepath.Ext(out)); ext != ".csv" && ext != ".parquet" {
 			return "", nil, usagef("explain: --out must end in .csv or .parquet, not %q", out)
 		}
-		if err := outIsNotInput(out, dataPath, "explain"); err != nil {
+		if err := outIsNotFile("explain", fileFlag{"--out", out}, fileFlag{"--data", dataPath}); err != nil {
 			return "", nil, err
 		}
 	}

@@ -190,9 +190,10 @@ func withoutWarnings(stderr string) string {
 // TestExplainLIMEHardRows runs LIME where it failed: a gbdt model on a
 // penguins row with every measurement missing (NaN poisoned every kernel
 // weight: "kernel weights sum to NaN") and an ols model on mpg with
-// highway mileage scaled to 1e149 (near the float range, the surrogate's
-// weighted R² overflowed to NaN, which --json cannot write). Every row gets a
-// surrogate with a finite score of at most 1.
+// highway mileage scaled to 1e149, the largest targets train accepts
+// (outputs nearer the float range, where the surrogate's weighted R²
+// overflowed to NaN, are TestWeightedR2Scale's). Every row gets a
+// surrogate with a finite score of at most 1, named by its data row.
 func TestExplainLIMEHardRows(t *testing.T) {
 	dir := t.TempDir()
 	mpg, err := frame.ReadFile(testdata("corpus/ggplot2_mpg.csv"), frame.ReadOptions{})

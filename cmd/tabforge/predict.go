@@ -38,7 +38,7 @@ never saw are encoded as unknown, with a warning (both are errors with
 			if modelPath == "" || dataPath == "" || out == "" {
 				return usagef("predict: --model, --data and --out are required")
 			}
-			if err := outIsNotInput(out, dataPath, "predict"); err != nil {
+			if err := outIsNotFile("predict", fileFlag{"--out", out}, fileFlag{"--data", dataPath}); err != nil {
 				return err
 			}
 			p, err := a.loadModel(cmd, modelPath)
@@ -136,24 +136,20 @@ func predictionFrame(p *pipeline.Predictor, pred *pipeline.Prediction) (*frame.F
 	return frame.New(cols...)
 }
 
-// outIsNotInput refuses an output file that is the input data file (by
-// path or through a link): writing it would replace the data with the
-// results.
-func outIsNotInput(out, data, what string) error {
-	return outIsNotFile(what, "--out", out, "--data", data)
-}
+// fileFlag is a file a command was given and the flag that gave it.
+type fileFlag struct{ flag, path string }
 
-// outIsNotFile refuses an output file (flag outFlag) that is one of the
-// input files (ins: flag name, path, ...), by path or through a link:
-// writing it would replace that input with the output.
-func outIsNotFile(what, outFlag, out string, ins ...string) error {
-	o, err := os.Stat(out)
+// outIsNotFile refuses an output file that is one of the input files,
+// by path or through a link: writing it would replace that input with
+// the output.
+func outIsNotFile(what string, out fileFlag, ins ...fileFlag) error {
+	o, err := os.Stat(out.path)
 	if err != nil {
 		return nil // a new file
 	}
-	for i := 0; i+1 < len(ins); i += 2 {
-		if d, err := os.Stat(ins[i+1]); err == nil && os.SameFile(o, d) {
-			return usagef("%s: %s %s is the %s file; writing it would replace the data", what, outFlag, out, ins[i])
+	for _, in := range ins {
+		if d, err := os.Stat(in.path); err == nil && os.SameFile(o, d) {
+			return usagef("%s: %s %s is the %s file; writing it would replace the data", what, out.flag, out.path, in.flag)
 		}
 	}
 	return nil

@@ -68,7 +68,7 @@ curves of the best single model family (config key report_curves) and
 				// the complete one train wrote, and drop what was asked for.
 				_, dir, err := pipeline.WriteReport(cmd.Context(), cfg, &res, out, pipeline.AnalysisOptions{Logger: log, Strict: true})
 				if err != nil {
-					return fmt.Errorf("report %s: %w; nothing written", r.ID, err)
+					return fmt.Errorf("report %s, nothing written: %w", r.ID, err)
 				}
 				fmt.Fprintln(a.stdout, dir+"/"+report.HTMLFile)
 				return nil

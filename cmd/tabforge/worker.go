@@ -108,7 +108,7 @@ func (a *app) queueExecutor(ctx context.Context, cfg *config.Config, log *slog.L
 	e, err := dist.Dial(ctx, url, o)
 	if err != nil {
 		stop()
-		return nil, nil, fmt.Errorf("queue: %w (is the server running? executor=queue)", err) // one line, as every error
+		return nil, nil, fmt.Errorf("queue (is the server running? executor=queue): %w", err)
 	}
 	if cfg.Data == "" {
 		return e, func() { e.Close(); stop() }, nil
