@@ -127,11 +127,7 @@ test metric of each, relative to the first profile. Example:
 			if err := bench.PrintProfiles(a.stdout, rs); err != nil {
 				return err
 			}
-			errs := make([]string, len(rs))
-			for i, r := range rs {
-				errs[i] = r.Err
-			}
-			return everyRunFailed("bench profiles", errs)
+			return everyRunFailed("bench profiles", rs, func(r bench.ProfileResult) string { return r.Err })
 		},
 	}
 	cmd.Flags().StringSliceVar(&profiles, "profiles", []string{"development", "production", "research"}, "profiles to compare; the first is the baseline")
@@ -221,11 +217,7 @@ each family's basic vs advanced test metric and the model CV selects. Example:
 			if err := bench.PrintFeatures(a.stdout, fc); err != nil {
 				return err
 			}
-			var errs []string
-			for _, v := range bench.FeatureVariants() {
-				errs = append(errs, fc.Errs[v.Name])
-			}
-			return everyRunFailed("bench features", errs)
+			return everyRunFailed("bench features", bench.FeatureVariants(), func(v bench.FeatureVariant) string { return fc.Errs[v.Name] })
 		},
 	}
 }
@@ -254,11 +246,7 @@ cache hits and misses of each. Example:
 			if err := bench.PrintCache(a.stdout, rs); err != nil {
 				return err
 			}
-			errs := make([]string, len(rs))
-			for i, r := range rs {
-				errs[i] = r.Err
-			}
-			return everyRunFailed("bench cache", errs)
+			return everyRunFailed("bench cache", rs, func(r bench.CacheRun) string { return r.Err })
 		},
 	}
 }
@@ -312,17 +300,17 @@ testdata/ames.csv.`,
 }
 
 // everyRunFailed is an error when every one of a comparison's train runs
-// failed (errs holds each run's error, "" for a success): the table shows
+// failed (errOf gives each run's error, "" for a success): the table shows
 // why, and the command must not exit 0 having measured nothing. The
 // first error stands for all, as they are usually the same bad flag.
-func everyRunFailed(what string, errs []string) error {
-	for _, e := range errs {
-		if e == "" {
+func everyRunFailed[R any](what string, runs []R, errOf func(R) string) error {
+	for _, r := range runs {
+		if errOf(r) == "" {
 			return nil
 		}
 	}
-	if len(errs) == 0 {
+	if len(runs) == 0 {
 		return fmt.Errorf("%s: no train run", what)
 	}
-	return fmt.Errorf("%s: every train run failed (%s)", what, errs[0])
+	return fmt.Errorf("%s: every train run failed (%s)", what, errOf(runs[0]))
 }
