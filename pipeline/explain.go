@@ -244,38 +244,39 @@ type explanation struct {
 // space they are designed apart, so that a feature chain looking across
 // rows sees x's rows alone.
 func setUpExplanation(p *Predictor, x *frame.Frame, o ExplainOptions) (*explanation, error) {
-	newInput := NewExplainInput
-	if o.Raw {
-		newInput = func(p *Predictor, x *frame.Frame) (*ExplainInput, error) {
-			if err := p.checkSchema(x); err != nil {
-				return nil, err
-			}
-			return rawInput(p, x)
-		}
+	if err := p.checkSchema(x); err != nil {
+		return nil, err
 	}
-	in, err := newInput(p, x)
+	if x.NumRows() == 0 {
+		return nil, errors.New("explain: the data has no rows")
+	}
+	raw := o.Raw || len(p.Members) > 0 || p.Routes != nil
+	keeps := o.Background == nil && p.Background != "" // use p's training rows
+	e := &explanation{training: o.Background != nil || keeps}
+	nb := 0
+	var err error
+	switch {
+	case raw && keeps:
+		e.in, nb, err = withBackground(p, x)
+	case raw:
+		e.in, err = rawInput(p, x)
+	default:
+		e.in, err = NewExplainInput(p, x)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if in.X.Rows == 0 {
-		return nil, errors.New("explain: the data has no rows")
-	}
-	e := &explanation{in: in, background: in.X, training: o.Background != nil}
-	nb := 0
 	switch {
 	case o.Background != nil:
 		e.background = o.Background
-	case p.Background == "":
-	case in.Raw:
-		if e.in, nb, err = withBackground(p, x); err != nil {
+	case raw && keeps:
+		e.background = e.in.X.TakeRows(seq(nb))
+	case keeps:
+		if e.background, err = designBackground(p, e.in.X.Cols); err != nil {
 			return nil, err
 		}
-		e.background, e.training = e.in.X.TakeRows(seq(nb)), true
 	default:
-		if e.background, err = designBackground(p, in.X.Cols); err != nil {
-			return nil, err
-		}
-		e.training = true
+		e.background = e.in.X
 	}
 	n := e.in.X.Rows - nb
 	e.rows = o.Rows
