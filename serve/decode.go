@@ -322,7 +322,8 @@ type v2Tensor struct {
 }
 
 // decodeV2 reads a V2 inference request; tensors of shape [n] or [n, 1]
-// are columns of n rows (nested [[v], ...] data is flattened).
+// are columns of n rows (nested [[v], ...] data is flattened), their data
+// of their datatype (see checkTensor).
 func decodeV2(body []byte, keyField string) (*v2Request, *table, error) {
 	var req v2Request
 	if err := unmarshal(body, &req); err != nil {
@@ -340,8 +341,8 @@ func decodeV2(body []byte, keyField string) (*v2Request, *table, error) {
 			return nil, nil, badf("input %q: %v", in.Name, err)
 		}
 		in.Data = flat
-		if len(in.Shape) > 0 && in.Shape[0] != len(flat) {
-			return nil, nil, badf("input %q: shape %v but %d values", in.Name, in.Shape, len(flat))
+		if err := checkTensor(in); err != nil {
+			return nil, nil, badf("input %q: %v", in.Name, err)
 		}
 	}
 	t, err := columnsTable(names, func(j int) []any { return req.Inputs[j].Data }, keyField)

@@ -2,9 +2,12 @@ package serve
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/tabforge/tabforge/explain"
 	"github.com/tabforge/tabforge/frame"
@@ -203,4 +206,79 @@ func (s *Server) handleExplain(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Model-Version", c.v.m.Version)
 	writeJSON(w, http.StatusOK, resp)
 	s.metrics.observe(c, http.StatusOK)
+}
+
+// v2Type is what a V2 datatype's data holds in JSON: kind 'b' booleans,
+// 'i' and 'u' whole numbers of bits bits (signed, unsigned), 'f' numbers,
+// 's' strings (BYTES).
+type v2Type struct {
+	kind byte
+	bits int
+}
+
+var v2Types = map[string]v2Type{
+	"BOOL": {'b', 1}, "INT8": {'i', 8}, "INT16": {'i', 16}, "INT32": {'i', 32}, "INT64": {'i', 64},
+	"UINT8": {'u', 8}, "UINT16": {'u', 16}, "UINT32": {'u', 32}, "UINT64": {'u', 64},
+	"FP16": {'f', 16}, "FP32": {'f', 32}, "FP64": {'f', 64}, "BYTES": {'s', 0},
+}
+
+// checkTensor checks that in, its data flattened, is one column: shape
+// [n] or [n, 1] with n its number of values, and every value of its
+// datatype or null (a missing value). A tensor whose shape or datatype
+// does not describe its data is most likely a client bug (a [n, 2]
+// tensor sent for one column, a column's values shifted), so it is
+// refused rather than read as text cells.
+func checkTensor(in *v2Tensor) error {
+	n := len(in.Data)
+	if len(in.Shape) == 0 || len(in.Shape) > 2 || in.Shape[0] != n || (len(in.Shape) == 2 && in.Shape[1] != 1) {
+		return fmt.Errorf("shape %v for %d values: want [%d] or [%d, 1], one value per row", in.Shape, n, n, n)
+	}
+	typ, ok := v2Types[in.Datatype]
+	if !ok {
+		return fmt.Errorf("datatype %q: want one of BOOL, INT8-64, UINT8-64, FP16, FP32, FP64 or BYTES", in.Datatype)
+	}
+	for i, v := range in.Data {
+		if v != nil && !typ.holds(v) {
+			return fmt.Errorf("row %d: %s data cannot hold %s", i+1, in.Datatype, describeJSON(v))
+		}
+	}
+	return nil
+}
+
+// holds reports whether the JSON value v (decoded with UseNumber) is a
+// value of t.
+func (t v2Type) holds(v any) bool {
+	switch v := v.(type) {
+	case bool:
+		return t.kind == 'b'
+	case string:
+		return t.kind == 's'
+	case json.Number:
+		f, err := strconv.ParseFloat(v.String(), 64)
+		switch t.kind {
+		case 'f':
+			return true // the reader judges the number, as in any other protocol
+		case 'i':
+			lim := math.Ldexp(1, t.bits-1)
+			return err == nil && f == math.Trunc(f) && f >= -lim && f < lim
+		case 'u':
+			return err == nil && f == math.Trunc(f) && f >= 0 && f < math.Ldexp(1, t.bits)
+		}
+	}
+	return false
+}
+
+// describeJSON names a decoded JSON value for an error message.
+func describeJSON(v any) string {
+	switch v := v.(type) {
+	case string:
+		return fmt.Sprintf("the string %q", v)
+	case bool:
+		return fmt.Sprintf("the boolean %t", v)
+	case json.Number:
+		return "the number " + v.String()
+	case map[string]any:
+		return "an object"
+	}
+	return "a nested list"
 }

@@ -1,0 +1,53 @@
+package serve
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestDecodeV2Tensors: a tensor is one column, shape [n] or [n, 1], its
+// data of its datatype. A [2, 3] shape over 2 values, an unknown
+// datatype, strings in an FP64 tensor and 1.5 in an INT64 one used to be
+// read as text cells and answered 200.
+func TestDecodeV2Tensors(t *testing.T) {
+	tests := []struct {
+		name, tensor string
+		err          string // "" if accepted
+	}{
+		{"fp64", `"shape": [2], "datatype": "FP64", "data": [1.5, null]`, ""},
+		{"fp32 nested", `"shape": [2, 1], "datatype": "FP32", "data": [[1], [2e3]]`, ""},
+		{"int64", `"shape": [2], "datatype": "INT64", "data": [-9007199254740992, 3.0]`, ""},
+		{"uint8", `"shape": [2], "datatype": "UINT8", "data": [0, 255]`, ""},
+		{"bool", `"shape": [2], "datatype": "BOOL", "data": [true, null]`, ""},
+		{"bytes", `"shape": [2], "datatype": "BYTES", "data": ["KS", ""]`, ""},
+		{"shape [n, 2]", `"shape": [2, 3], "datatype": "FP64", "data": [1, 2]`, "shape [2 3] for 2 values: want [2] or [2, 1]"},
+		{"shape [n, 1, 1]", `"shape": [2, 1, 1], "datatype": "FP64", "data": [1, 2]`, "shape [2 1 1]"},
+		{"no shape", `"datatype": "FP64", "data": [1, 2]`, "shape [] for 2 values"},
+		{"short shape", `"shape": [3], "datatype": "FP64", "data": [1, 2]`, "shape [3] for 2 values"},
+		{"negative shape", `"shape": [-1], "datatype": "FP64", "data": [1, 2]`, "shape [-1]"},
+		{"unknown datatype", `"shape": [1], "datatype": "FLOAT", "data": [1]`, `datatype "FLOAT"`},
+		{"no datatype", `"shape": [1], "data": [1]`, `datatype ""`},
+		{"lower-case datatype", `"shape": [1], "datatype": "fp64", "data": [1]`, `datatype "fp64"`},
+		{"string in fp64", `"shape": [2], "datatype": "FP64", "data": [1, "abc"]`, `row 2: FP64 data cannot hold the string "abc"`},
+		{"fraction in int64", `"shape": [1], "datatype": "INT64", "data": [1.5]`, "row 1: INT64 data cannot hold the number 1.5"},
+		{"int8 overflow", `"shape": [1], "datatype": "INT8", "data": [128]`, "INT8 data cannot hold the number 128"},
+		{"negative uint", `"shape": [1], "datatype": "UINT32", "data": [-1]`, "UINT32 data cannot hold the number -1"},
+		{"number in bytes", `"shape": [1], "datatype": "BYTES", "data": [415]`, "BYTES data cannot hold the number 415"},
+		{"number in bool", `"shape": [1], "datatype": "BOOL", "data": [1]`, "BOOL data cannot hold the number 1"},
+		{"object in fp64", `"shape": [1], "datatype": "FP64", "data": [{"a": 1}]`, "cannot hold an object"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := `{"inputs": [{"name": "a", ` + tt.tensor + `}]}`
+			_, tb, err := decodeV2([]byte(body), "")
+			switch {
+			case tt.err == "" && err != nil:
+				t.Fatalf("decodeV2(%s) = %v; want accepted", body, err)
+			case tt.err == "" && tb.rows != 2:
+				t.Fatalf("decodeV2(%s): %d rows; want 2", body, tb.rows)
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err) || !strings.Contains(err.Error(), `input "a"`)):
+				t.Fatalf("decodeV2(%s) = %v; want an error naming input \"a\" and %q", body, err, tt.err)
+			}
+		})
+	}
+}
