@@ -1,6 +1,8 @@
 package serve
 
 import (
+	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tabforge/tabforge/frame"
@@ -40,7 +43,7 @@ type apiError struct {
 }
 
 func (s *Server) fail(w http.ResponseWriter, c *call, status int, msg string, report *pipeline.InputReport) {
-	code := map[int]string{400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "RESOURCE_DOES_NOT_EXIST", 409: "INVALID_STATE", 413: "REQUEST_LIMIT_EXCEEDED",
+	code := map[int]string{400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "RESOURCE_DOES_NOT_EXIST", 409: "INVALID_STATE", 413: "REQUEST_LIMIT_EXCEEDED", 415: "BAD_REQUEST",
 		429: "REQUEST_LIMIT_EXCEEDED", 503: "TEMPORARILY_UNAVAILABLE"}[status]
 	if code == "" {
 		code = "INTERNAL_ERROR"
@@ -83,13 +86,19 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, name string) (c *
 	if !s.acquire(w, r, c, s.reading, "request bodies being read") {
 		return nil, nil, nil, false
 	}
-	body, err = readBody(http.MaxBytesReader(w, r.Body, s.o.MaxBodyBytes), r.ContentLength, s.o.MaxBodyBytes, s.bodies.get())
+	body, err = s.readRequestBody(w, r)
 	<-s.reading
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		var uce unsupportedEncoding
+		switch {
+		case errors.As(err, &mbe) && r.Header.Get("Content-Encoding") != "":
+			s.fail(w, c, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes (as sent or once decoded)", mbe.Limit), nil)
+		case errors.As(err, &mbe):
 			s.fail(w, c, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", mbe.Limit), nil)
-		} else {
+		case errors.As(err, &uce):
+			s.fail(w, c, http.StatusUnsupportedMediaType, uce.Error(), nil)
+		default:
 			s.fail(w, c, http.StatusBadRequest, "read body: "+err.Error(), nil)
 		}
 		return nil, nil, nil, false
@@ -114,6 +123,38 @@ func (s *Server) acquire(w http.ResponseWriter, r *http.Request, c *call, sem ch
 	case <-r.Context().Done():
 	}
 	return false
+}
+
+// unsupportedEncoding is a Content-Encoding the server cannot decode.
+type unsupportedEncoding string
+
+func (e unsupportedEncoding) Error() string {
+	return fmt.Sprintf("Content-Encoding %q is not supported: send the body as it is, gzip or deflate", string(e))
+}
+
+// readRequestBody reads r's body, decoded when its Content-Encoding is
+// gzip or deflate (zlib, as HTTP means it), within MaxBodyBytes both as
+// sent and decoded: a small compressed body may inflate to gigabytes.
+// Without the decoding, a gzip body was read as the CSV or JSON it
+// compresses and refused for columns it seemed to lack.
+func (s *Server) readRequestBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	sent := http.MaxBytesReader(w, r.Body, s.o.MaxBodyBytes)
+	var dec io.Reader
+	var err error
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+		return readBody(sent, r.ContentLength, s.o.MaxBodyBytes, s.bodies.get())
+	case "gzip", "x-gzip":
+		dec, err = gzip.NewReader(sent)
+	case "deflate":
+		dec, err = zlib.NewReader(sent)
+	default:
+		return nil, unsupportedEncoding(enc)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return readBody(http.MaxBytesReader(w, io.NopCloser(dec), s.o.MaxBodyBytes), -1, s.o.MaxBodyBytes, s.bodies.get())
 }
 
 // readBody reads a request body into one buffer of its declared length

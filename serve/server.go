@@ -49,7 +49,8 @@ type Options struct {
 	// watcher refreshes at once and polls only every SafetyPollInterval
 	// (0 means 1s) for notifications lost to a dropped connection.
 	PollInterval, SafetyPollInterval time.Duration
-	// MaxBodyBytes caps a request body (413 beyond); 0 means 10 MiB.
+	// MaxBodyBytes caps a request body (413 beyond), as sent and, for a
+	// gzip or deflate Content-Encoding, decoded; 0 means 10 MiB.
 	MaxBodyBytes int64
 	// MaxRows caps the rows of one request (413 beyond); 0 means 100,000.
 	MaxRows int
