@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -206,8 +207,18 @@ func errRows(n, limit int) error {
 	return fmt.Errorf("%d rows: at most %d per request", n, limit)
 }
 
-// predict runs c's variant on c's table within the request deadline.
-func (s *Server) predict(ctx context.Context, c *call) (*pipeline.Prediction, *pipeline.InputReport, int, error) {
+// predict runs c's variant on c's table within the request deadline. A
+// panic in the model is a 500: a shadow runs on a goroutine of its own,
+// where it would have ended the process, and a request's panic would
+// have dropped the connection without a word.
+func (s *Server) predict(ctx context.Context, c *call) (_ *pipeline.Prediction, _ *pipeline.InputReport, status int, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.o.Logger.Error("serve: prediction panicked", "request", c.id, "model", c.name, "version", c.v.m.Version,
+				"variant", c.variant, "panic", p, "stack", string(debug.Stack()))
+			status, err = http.StatusInternalServerError, fmt.Errorf("prediction failed (request %s)", c.id)
+		}
+	}()
 	x, rep, status, err := s.frameFor(c.v.p, c.t)
 	if err != nil {
 		return nil, rep, status, err

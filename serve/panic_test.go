@@ -1,0 +1,60 @@
+package serve
+
+import (
+	"encoding/json"
+	"maps"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tabforge/tabforge/model"
+)
+
+// panicModel is a model whose prediction panics.
+type panicModel struct{ model.Model }
+
+func (panicModel) Predict([]float64, *model.Matrix) error { panic("model bug") }
+
+// TestPredictionPanics: a model that panics is a 500 with the request id
+// for the request it served, and a shadow that panics leaves the
+// production answer alone. A shadow's panic, on a goroutine of its own,
+// used to end the server's process.
+func TestPredictionPanics(t *testing.T) {
+	reg, arts := newRegistry(t)
+	v1 := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
+	promote(t, reg, v1.Version)
+	f := start(t, reg, Options{PollInterval: time.Hour, SafetyPollInterval: time.Hour})
+	d := f.srv.set.Load().names["churn"]
+	prod := d.production()
+	broken := *prod.p
+	broken.Model = panicModel{prod.p.Model}
+	bad := &variant{m: prod.m, p: &broken}
+	use := func(split []share, shadows []*variant) {
+		nd := *d
+		nd.split, nd.shadows, nd.total = split, shadows, len(split)
+		names := maps.Clone(f.srv.set.Load().names)
+		names["churn"] = &nd
+		f.srv.set.Store(&modelSet{names: names})
+	}
+	header, rows := csvRows(t, "mlc_churn.csv", 2)
+	body := mlflowBodies(header, rows)["dataframe_split"]
+
+	use(nil, []*variant{bad, bad})
+	for range 3 {
+		if code, out, _ := f.post("/invocations", "application/json", body); code != http.StatusOK {
+			t.Fatalf("production beside a panicking shadow: %d %s; want 200", code, out)
+		}
+	}
+	f.srv.shadows.Wait()
+	if m := f.get("/metrics"); !strings.Contains(m, `code="500",model="churn",variant="shadow"`) {
+		t.Errorf("metrics do not count the shadow's failures:\n%s", grep(m, "tabforge_requests_total"))
+	}
+
+	use([]share{{label: "broken", v: bad, cum: 1}}, nil)
+	code, out, _ := f.post("/invocations", "application/json", body)
+	var e apiError
+	if code != http.StatusInternalServerError || json.Unmarshal(out, &e) != nil || e.RequestID == "" || !strings.Contains(e.Message, e.RequestID) {
+		t.Fatalf("request to a panicking model: %d %s; want 500 naming the request id", code, out)
+	}
+}
