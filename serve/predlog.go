@@ -27,9 +27,13 @@ type logLine struct {
 // handlers never wait on the log's writer; a full queue drops lines and
 // counts them in tabforge_prediction_log_dropped_total.
 type predLog struct {
-	lines   chan logLine
-	done    chan struct{}
-	once    sync.Once
+	lines chan logLine
+	done  chan struct{}
+	// mu guards closed: a handler the drain timeout cut off may still
+	// write after close, which must drop its line, not send on a closed
+	// channel.
+	mu      sync.RWMutex
+	closed  bool
 	err     error
 	metrics *metrics
 }
@@ -73,6 +77,12 @@ func (l *predLog) write(c *call, shadow bool, preds any, withInputs bool) {
 	if withInputs {
 		line.Inputs = string(c.t.text())
 	}
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		l.metrics.logDropped.Inc()
+		return
+	}
 	select {
 	case l.lines <- line:
 	default:
@@ -81,9 +91,14 @@ func (l *predLog) write(c *call, shadow bool, preds any, withInputs bool) {
 }
 
 // close flushes the queued lines and returns the first write error.
-// No write may follow.
+// Lines written later are dropped (and counted).
 func (l *predLog) close() error {
-	l.once.Do(func() { close(l.lines) })
+	l.mu.Lock()
+	if !l.closed {
+		l.closed = true
+		close(l.lines)
+	}
+	l.mu.Unlock()
 	<-l.done
 	return l.err
 }

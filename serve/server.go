@@ -226,7 +226,9 @@ func (s *Server) checkMounts() (err error) {
 // Serve serves on ln until ctx is done, with the watcher running, then
 // shuts down gracefully: it stops accepting, lets in-flight requests and
 // shadow predictions finish (within DrainTimeout), flushes the prediction
-// log and returns nil. Any other end of serving is returned as an error.
+// log and returns nil. Requests still running after DrainTimeout have
+// their connections closed and make an error; so does any other end of
+// serving.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{Handler: s.Handler(), ReadTimeout: s.o.ReadTimeout, WriteTimeout: s.o.WriteTimeout,
 		IdleTimeout: s.o.IdleTimeout, ReadHeaderTimeout: s.o.ReadTimeout,
@@ -247,6 +249,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.o.DrainTimeout)
 		err = hs.Shutdown(dctx)
 		cancel()
+		if err != nil {
+			// Cut the connections still open, so their handlers stop at
+			// their next read or write instead of running on unseen.
+			hs.Close() //nolint:errcheck // the listener is closed already
+			err = fmt.Errorf("requests still in flight after the drain timeout of %s were cut off: %w", s.o.DrainTimeout, err)
+		}
 		if serr := <-served; !errors.Is(serr, http.ErrServerClosed) && err == nil {
 			err = serr
 		}
