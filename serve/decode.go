@@ -99,6 +99,7 @@ func decodeMLflow(body []byte, contentType, keyField string, reuse []frame.TextC
 	if mt == "text/csv" {
 		return csvTable(body, keyField)
 	}
+	body = trimBOM(body)
 	if columns, byCol, ok := fastSplit(body, reuse); ok {
 		return splitTable(columns, byCol, keyField)
 	}
@@ -326,7 +327,7 @@ type v2Tensor struct {
 // of their datatype (see checkTensor).
 func decodeV2(body []byte, keyField string) (*v2Request, *table, error) {
 	var req v2Request
-	if err := unmarshal(body, &req); err != nil {
+	if err := unmarshal(trimBOM(body), &req); err != nil {
 		return nil, nil, badf("malformed JSON body: %v (want {\"inputs\": [{\"name\", \"shape\", \"datatype\", \"data\"}, ...]})", err)
 	}
 	if len(req.Inputs) == 0 {
@@ -361,6 +362,14 @@ func flatten(data []any) ([]any, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// trimBOM drops a leading UTF-8 byte order mark, which RFC 8259 lets a
+// JSON parser ignore and editors on Windows write: the CSV reader drops
+// it, and a JSON body starting with one was refused as malformed
+// ("invalid character 'ï'").
+func trimBOM(body []byte) []byte {
+	return bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
 }
 
 // unmarshal decodes JSON keeping numbers as their text.

@@ -51,3 +51,31 @@ func TestDecodeV2Tensors(t *testing.T) {
 		})
 	}
 }
+
+// TestJSONBodyBOM: a JSON body starting with a UTF-8 byte order mark
+// decodes as without it, in both protocols, as a CSV body does; it was
+// refused as malformed JSON ("invalid character 'ï'").
+func TestJSONBodyBOM(t *testing.T) {
+	const bom = "\xef\xbb\xbf"
+	for _, body := range []string{
+		`{"dataframe_split": {"columns": ["a", "k"], "data": [[1, "x"]]}}`,
+		`{"dataframe_records": [{"a": 1, "k": "x"}]}`,
+		`{"inputs": [{"name": "a", "shape": [1], "datatype": "FP64", "data": [1]}, {"name": "k", "shape": [1], "datatype": "BYTES", "data": ["x"]}]}`,
+	} {
+		decode := func(b string) (*table, error) {
+			if strings.Contains(b, `"datatype"`) {
+				_, tb, err := decodeV2([]byte(b), "k")
+				return tb, err
+			}
+			return decodeMLflow([]byte(b), "application/json", "k", nil)
+		}
+		want, err := decode(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decode(bom + body)
+		if err != nil || string(got.text()) != string(want.text()) || got.key != "x" {
+			t.Errorf("decode(BOM + %s) = %v; want the table without the BOM", body, err)
+		}
+	}
+}
