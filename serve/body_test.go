@@ -81,3 +81,26 @@ func compress(t *testing.T, encoding string, b []byte) []byte {
 	}
 	return buf.Bytes()
 }
+
+// TestCSVRoutingKey: a CSV body's routing key is read as the predictor
+// reads the body. With a semicolon separator or a byte order mark before
+// the key's column the key used to be missed, so a sticky route sent
+// those clients anywhere.
+func TestCSVRoutingKey(t *testing.T) {
+	for _, tc := range []struct{ name, body, want string }{
+		{"comma", "id,x\nc-7,1\n", "c-7"},
+		{"semicolon", "id;x\nc-7;1,5\n", "c-7"},
+		{"tab", "x\tid\n1\tc-7\n", "c-7"},
+		{"byte order mark", "\xef\xbb\xbfid,x\nc-7,1\n", "c-7"},
+		{"no such column", "x,y\n1,2\n", ""},
+		{"header only", "id,x\n", ""},
+	} {
+		tab, err := csvTable([]byte(tc.body), "id")
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if tab.key != tc.want {
+			t.Errorf("%s: key %q; want %q", tc.name, tab.key, tc.want)
+		}
+	}
+}

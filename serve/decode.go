@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -270,7 +271,11 @@ func csvTable(body []byte, keyField string) (*table, error) {
 	}
 	t := &table{csv: body, rows: max(csvRecords(body)-1, 0)} // less the header
 	if keyField != "" {
-		r := csv.NewReader(bytes.NewReader(body))
+		// Read as the predictor's reader will read it (byte order mark,
+		// detected separator), so that a semicolon body's key is found.
+		br := bufio.NewReader(bytes.NewReader(trimBOM(body)))
+		r := csv.NewReader(br)
+		r.Comma = frame.DetectComma(br)
 		header, err1 := r.Read()
 		first, err2 := r.Read()
 		if err1 == nil && err2 == nil {
