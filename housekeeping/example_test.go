@@ -55,7 +55,7 @@ func ExampleCollect() {
 	fmt.Println(len(runs), "runs still stored")
 	// Output:
 	// would remove [run2 run1]
-	// keeps run3: newer than 600h0m0s
+	// keeps run3: created after 2024-05-07 00:00 UTC (older-than 600h0m0s)
 	// keeps run4: among the 1 newest
 	// 4 runs still stored
 }

@@ -142,7 +142,7 @@ func selectRuns(runs, named []*store.Run, p Policy, lineage map[string]string, r
 		case p.KeepLast > 0 && i < p.KeepLast:
 			rep.Kept[r.ID] = fmt.Sprintf("among the %d newest", p.KeepLast)
 		case p.OlderThan > 0 && p.Now.Sub(runTime(r)) < p.OlderThan:
-			rep.Kept[r.ID] = "newer than " + p.OlderThan.String()
+			rep.Kept[r.ID] = fmt.Sprintf("created after %s (older-than %s)", p.Now.Add(-p.OlderThan).UTC().Format("2006-01-02 15:04 MST"), p.OlderThan)
 		case lineage[r.ID] != "":
 			rep.Kept[r.ID] = lineage[r.ID]
 		case r.Status == store.Running:

@@ -80,5 +80,5 @@ func ExampleRegistry() {
 	// Output:
 	// [logistic ols ridge]
 	// ridge 0.5
-	// model: unknown model family "nope" (known: [logistic ols ridge])
+	// model: unknown model family "nope" (known: logistic, ols, ridge)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // Family describes one model family: how to build a learner from
@@ -65,7 +66,7 @@ func (r *Registry) Register(f Family) {
 func (r *Registry) Lookup(name string) (Family, error) {
 	f, ok := r.families[name]
 	if !ok {
-		return Family{}, fmt.Errorf("model: unknown model family %q (known: %v)", name, r.Names())
+		return Family{}, fmt.Errorf("model: unknown model family %q (known: %s)", name, strings.Join(r.Names(), ", "))
 	}
 	return f, nil
 }
