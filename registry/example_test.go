@@ -20,7 +20,7 @@ func Example() {
 		panic(err)
 	}
 	defer st.Close()
-	// Any store.Records: SQLite, Redis, a failover pair. Open migrates a
+	// Any store.Swapper: SQLite, Redis, a failover pair. Open migrates a
 	// store written before model names existed.
 	reg, err := registry.Open(ctx, st)
 	if err != nil {

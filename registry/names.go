@@ -146,8 +146,7 @@ func (r *Registry) SetAlias(ctx context.Context, name, a, ref string, o PromoteO
 	if err := CheckAlias(a); err != nil {
 		return nil, err
 	}
-	nr, err := r.nameRecord(ctx, name)
-	if err != nil {
+	if _, err := r.nameRecord(ctx, name); err != nil {
 		return nil, err
 	}
 	m, err := r.Resolve(ctx, ref)
@@ -157,18 +156,24 @@ func (r *Registry) SetAlias(ctx context.Context, name, a, ref string, o PromoteO
 	if m.Name != name {
 		return nil, fmt.Errorf("registry: alias %s@%s: version %s belongs to %q, not %q", name, a, m.Version, m.Name, name)
 	}
-	old := nr.Aliases[a].Version
-	if old == m.Version {
+	e := &Event{Name: name, Action: "alias", Alias: a, Version: m.Version, Reason: o.Reason}
+	_, err = r.updateName(ctx, name, func(nr *nameRecord) error {
+		if e.Replaced = nr.Aliases[a].Version; e.Replaced == m.Version {
+			return errUnchanged
+		}
+		if nr.Aliases == nil {
+			nr.Aliases = map[string]alias{}
+		}
+		nr.Aliases[a] = alias{Version: m.Version, Since: r.now().UTC()}
+		return nil
+	})
+	if errors.Is(err, errUnchanged) {
 		return nil, nil
 	}
-	if nr.Aliases == nil {
-		nr.Aliases = map[string]alias{}
-	}
-	nr.Aliases[a] = alias{Version: m.Version, Since: r.now().UTC()}
-	if err := r.putName(ctx, nr); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	e := &Event{Name: name, Action: "alias", Alias: a, Version: m.Version, Replaced: old, Reason: o.Reason, Seconds: time.Since(start).Seconds()}
+	e.Seconds = time.Since(start).Seconds()
 	return e, r.putEvent(ctx, e)
 }
 
@@ -176,19 +181,20 @@ func (r *Registry) SetAlias(ctx context.Context, name, a, ref string, o PromoteO
 // alias the name does not have is an error wrapping ErrUnknownAlias.
 func (r *Registry) RemoveAlias(ctx context.Context, name, a string, o PromoteOptions) (*Event, error) {
 	start := time.Now()
-	nr, err := r.nameRecord(ctx, name)
+	e := &Event{Name: name, Action: "unalias", Alias: a, Reason: o.Reason}
+	_, err := r.updateName(ctx, name, func(nr *nameRecord) error {
+		old, ok := nr.Aliases[a]
+		if !ok {
+			return fmt.Errorf("registry: %s@%s: %w (%s has %s)", name, a, ErrUnknownAlias, name, aliasList(nr))
+		}
+		e.Version = old.Version
+		delete(nr.Aliases, a)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	old, ok := nr.Aliases[a]
-	if !ok {
-		return nil, fmt.Errorf("registry: %s@%s: %w (%s has %s)", name, a, ErrUnknownAlias, name, aliasList(nr))
-	}
-	delete(nr.Aliases, a)
-	if err := r.putName(ctx, nr); err != nil {
-		return nil, err
-	}
-	e := &Event{Name: name, Action: "unalias", Alias: a, Version: old.Version, Reason: o.Reason, Seconds: time.Since(start).Seconds()}
+	e.Seconds = time.Since(start).Seconds()
 	return e, r.putEvent(ctx, e)
 }
 
@@ -312,20 +318,26 @@ func (r *Registry) resolveInName(ctx context.Context, name, v string) (*Model, e
 func (r *Registry) nameRecord(ctx context.Context, name string) (*nameRecord, error) {
 	rec, err := r.rec.GetRecord(ctx, KindName, name)
 	if errors.Is(err, store.ErrNotFound) {
-		names, lerr := r.Names(ctx)
-		if lerr != nil {
-			return nil, lerr
-		}
-		have := "no model is registered"
-		if len(names) > 0 {
-			have = "registered names: " + strings.Join(names, ", ")
-		}
-		return nil, fmt.Errorf("registry: %q: %w (%s)", name, ErrUnknownName, have)
+		return nil, r.unknownName(ctx, name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("registry: read name %q: %w", name, err)
 	}
 	return decodeName(rec)
+}
+
+// unknownName is the error for a name without a record: it wraps
+// ErrUnknownName and lists the names there are.
+func (r *Registry) unknownName(ctx context.Context, name string) error {
+	names, err := r.Names(ctx)
+	if err != nil {
+		return err
+	}
+	have := "no model is registered"
+	if len(names) > 0 {
+		have = "registered names: " + strings.Join(names, ", ")
+	}
+	return fmt.Errorf("registry: %q: %w (%s)", name, ErrUnknownName, have)
 }
 
 func decodeName(rec *store.Record) (*nameRecord, error) {
@@ -335,16 +347,6 @@ func decodeName(rec *store.Record) (*nameRecord, error) {
 	}
 	nr.Name = rec.Key
 	return &nr, nil
-}
-
-// ensureName returns the record of name, creating it if it is new.
-func (r *Registry) ensureName(ctx context.Context, name string) (*nameRecord, error) {
-	nr, err := r.nameRecord(ctx, name)
-	if !errors.Is(err, ErrUnknownName) {
-		return nr, err
-	}
-	nr = &nameRecord{Name: name, Created: r.now().UTC()}
-	return nr, r.putName(ctx, nr)
 }
 
 func (r *Registry) putName(ctx context.Context, nr *nameRecord) error {

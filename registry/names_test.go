@@ -17,14 +17,14 @@ import (
 // redis-server started for the test).
 func backends() []struct {
 	name string
-	open func(t *testing.T) store.Records
+	open func(t *testing.T) store.Swapper
 } {
 	return []struct {
 		name string
-		open func(t *testing.T) store.Records
+		open func(t *testing.T) store.Swapper
 	}{
-		{"sqlite", func(t *testing.T) store.Records { return storetest.SQLite(t) }},
-		{"redis", func(t *testing.T) store.Records {
+		{"sqlite", func(t *testing.T) store.Swapper { return storetest.SQLite(t) }},
+		{"redis", func(t *testing.T) store.Swapper {
 			st, err := redis.Open(context.Background(), redistest.URL(t))
 			if err != nil {
 				t.Fatal(err)

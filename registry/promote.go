@@ -90,22 +90,40 @@ func (r *Registry) Promote(ctx context.Context, ref string, stage Stage, o Promo
 	if err := o.check(ctx, m, stage); err != nil {
 		return nil, err
 	}
-	nr, err := r.ensureName(ctx, m.Name)
+	if _, err := r.ensureName(ctx, m.Name); err != nil {
+		return nil, err
+	}
+	e := &Event{Name: m.Name, Action: "promote", Version: m.Version, Stage: stage, Forced: o.Force && !m.Deployable && stage == Production, Reason: o.Reason}
+	_, err = r.updateName(ctx, m.Name, func(nr *nameRecord) error {
+		var err error
+		e.Replaced, err = r.move(nr, m, stage, o)
+		return err
+	})
+	if errors.Is(err, errUnchanged) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
+	e.Seconds = time.Since(start).Seconds()
+	return e, r.putEvent(ctx, e)
+}
+
+// move puts m into stage in its name's record nr and returns the version
+// that held the stage before ("" for none); errUnchanged if m holds it
+// already.
+func (r *Registry) move(nr *nameRecord, m *Model, stage Stage, o PromoteOptions) (replaced string, err error) {
 	prod, stg := nr.Production, nr.Staging
-	e := &Event{Name: m.Name, Action: "promote", Version: m.Version, Stage: stage, Forced: o.Force && !m.Deployable && stage == Production, Reason: o.Reason}
 	switch stage {
 	case Production:
 		if prod.Version == m.Version {
-			return nil, nil
+			return "", errUnchanged
 		}
 		if o.Expect != "" && prod.Version != o.Expect {
-			return nil, fmt.Errorf("registry: %s to production: %w (%s's production is %s, not %s)", m.Version, ErrProductionChanged, m.Name, orNone(prod.Version), o.Expect)
+			return "", fmt.Errorf("registry: %s to production: %w (%s's production is %s, not %s)", m.Version, ErrProductionChanged, m.Name, orNone(prod.Version), o.Expect)
 		}
 		if !m.Deployable && !o.Force {
-			return nil, fmt.Errorf("registry: promote %s (%s) to production: %w", m.Version, m.Name, ErrNotDeployable)
+			return "", fmt.Errorf("registry: promote %s (%s) to production: %w", m.Version, m.Name, ErrNotDeployable)
 		}
 		next := slot{Version: m.Version, Since: r.now().UTC()}
 		if prod.Version != "" {
@@ -116,75 +134,88 @@ func (r *Registry) Promote(ctx context.Context, ref string, stage Stage, o Promo
 		if stg.Version == m.Version {
 			nr.Staging = slot{}
 		}
-		e.Replaced = prod.Version
+		return prod.Version, nil
 	case Staging:
 		if prod.Version == m.Version {
-			return nil, fmt.Errorf("registry: promote %s to staging: it is %s's %w", m.Version, m.Name, ErrInProduction)
+			return "", fmt.Errorf("registry: promote %s to staging: it is %s's %w", m.Version, m.Name, ErrInProduction)
 		}
 		if stg.Version == m.Version {
-			return nil, nil
+			return "", errUnchanged
 		}
 		nr.Staging = slot{Version: m.Version, Since: r.now().UTC()}
-		e.Replaced = stg.Version
-	case Archived:
-		if m.Stage == Archived {
-			return nil, nil
-		}
+		return stg.Version, nil
+	default: // Archived
 		if prod.Version == m.Version {
-			return nil, fmt.Errorf("registry: archive %s: it is %s's %w", m.Version, m.Name, ErrInProduction)
+			return "", fmt.Errorf("registry: archive %s: it is %s's %w", m.Version, m.Name, ErrInProduction)
+		}
+		if stg.Version != m.Version && m.Stage == Archived {
+			return "", errUnchanged
 		}
 		if stg.Version == m.Version {
 			nr.Staging = slot{}
 		}
+		return "", nil
 	}
-	if err := r.putName(ctx, nr); err != nil {
-		return nil, err
-	}
-	e.Seconds = time.Since(start).Seconds()
-	return e, r.putEvent(ctx, e)
 }
 
 // Rollback puts the previous production version of name back into
 // production and returns the event. It costs one read and two record
 // writes (the name's record, which is what takes effect, then the history
 // event), whatever the registry's size. With no previous version it
-// returns an error wrapping ErrNoPrevious.
+// returns an error wrapping ErrNoPrevious. Rollbacks of one name made at
+// once by several processes each pop one version, in turn; with o.Check,
+// the rollback is refused (ErrProductionChanged) if production moved
+// while the version it returns to was checked.
 func (r *Registry) Rollback(ctx context.Context, name string, o PromoteOptions) (*Event, error) {
 	start := time.Now()
 	nr, err := r.nameRecord(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	prod := nr.Production
-	if prod.Version == "" {
-		return nil, fmt.Errorf("registry: rollback %s: %w", name, ErrNoProduction)
-	}
-	if len(prod.Previous) == 0 {
-		return nil, fmt.Errorf("registry: rollback %s from %s: %w", name, prod.Version, ErrNoPrevious)
-	}
+	checked := nr.Production
 	if o.Check != nil {
-		m, err := r.get(ctx, prod.Previous[0])
+		if err := rollbackable(name, checked); err != nil {
+			return nil, err
+		}
+		m, err := r.get(ctx, checked.Previous[0])
 		if err != nil {
-			return nil, fmt.Errorf("registry: rollback %s to %s: %w", name, prod.Previous[0], err)
+			return nil, fmt.Errorf("registry: rollback %s to %s: %w", name, checked.Previous[0], err)
 		}
 		if err := o.Check(ctx, m); err != nil {
 			return nil, fmt.Errorf("registry: rollback %s: %s not restored: %w: %w", name, m.Version, ErrCheckFailed, err)
 		}
-		// The check took a while: roll back only what was checked.
-		if nr, err = r.nameRecord(ctx, name); err != nil {
-			return nil, err
-		}
-		if nr.Production.Version != prod.Version || len(nr.Production.Previous) == 0 || nr.Production.Previous[0] != m.Version {
-			return nil, fmt.Errorf("registry: rollback %s: %w while %s was checked", name, ErrProductionChanged, m.Version)
-		}
-		prod = nr.Production
 	}
-	nr.Production = slot{Version: prod.Previous[0], Since: r.now().UTC(), Previous: prod.Previous[1:]}
-	if err := r.putName(ctx, nr); err != nil {
+	e := &Event{Name: name, Action: "rollback", Stage: Production, Reason: o.Reason}
+	_, err = r.updateName(ctx, name, func(nr *nameRecord) error {
+		prod := nr.Production
+		if err := rollbackable(name, prod); err != nil {
+			return err
+		}
+		// The check took a while: roll back only what was checked.
+		if o.Check != nil && (prod.Version != checked.Version || prod.Previous[0] != checked.Previous[0]) {
+			return fmt.Errorf("registry: rollback %s: %w while %s was checked", name, ErrProductionChanged, checked.Previous[0])
+		}
+		nr.Production = slot{Version: prod.Previous[0], Since: r.now().UTC(), Previous: prod.Previous[1:]}
+		e.Version, e.Replaced = prod.Previous[0], prod.Version
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	e := &Event{Name: name, Action: "rollback", Version: nr.Production.Version, Stage: Production, Replaced: prod.Version, Reason: o.Reason, Seconds: time.Since(start).Seconds()}
+	e.Seconds = time.Since(start).Seconds()
 	return e, r.putEvent(ctx, e)
+}
+
+// rollbackable reports whether a production slot has a version to roll
+// back to.
+func rollbackable(name string, prod slot) error {
+	if prod.Version == "" {
+		return fmt.Errorf("registry: rollback %s: %w", name, ErrNoProduction)
+	}
+	if len(prod.Previous) == 0 {
+		return fmt.Errorf("registry: rollback %s from %s: %w", name, prod.Version, ErrNoPrevious)
+	}
+	return nil
 }
 
 // History returns changes of stage and alias, oldest first: all of them

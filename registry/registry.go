@@ -9,8 +9,9 @@
 // name. Resolve turns a model reference (NAME@production, NAME@ALIAS,
 // NAME/VERSION, a bare version prefix) into a version.
 //
-// All state lives in a store.Records (so any store backend, its failover
-// and its export/import carry the registry along) under three kinds:
+// All state lives in a store.Swapper, a keyed record space (so any store
+// backend, its failover and its export/import carry the registry along)
+// under three kinds:
 //
 //	registry.model  version → Model (immutable once written, but for Runs)
 //	registry.name   name → its stages (production with its rollback stack,
@@ -27,9 +28,10 @@
 // Stores written before names existed (one production and one staging
 // record for the whole store, kind registry.stage) are migrated by Open.
 //
-// The store has no transactions, so two processes changing the same name
-// at the same moment race: the last record write wins and both events are
-// kept. Changes to different names never interfere.
+// A name's record is changed by compare-and-swap (store.Swapper): two
+// processes changing the same name at the same moment both take effect,
+// one after the other, and the history holds both events, each naming
+// the state it replaced. Changes to different names never interfere.
 package registry
 
 import (
@@ -197,18 +199,18 @@ type Event struct {
 // Registry is the model registry on a record store. It holds no state of
 // its own: several Registries (and processes) may share one store.
 type Registry struct {
-	rec store.Records
+	rec store.Swapper
 	now func() time.Time
 }
 
 // New returns a registry keeping its state in rec, which must already be
 // in the current layout (empty, or opened once with Open).
-func New(rec store.Records) *Registry { return &Registry{rec: rec, now: time.Now} }
+func New(rec store.Swapper) *Registry { return &Registry{rec: rec, now: time.Now} }
 
 // Open returns a registry keeping its state in rec, first migrating a
 // store written before names existed (see Migrate). On a current store it
 // costs one record listing.
-func Open(ctx context.Context, rec store.Records) (*Registry, error) {
+func Open(ctx context.Context, rec store.Swapper) (*Registry, error) {
 	r := New(rec)
 	if _, err := r.Migrate(ctx); err != nil {
 		return nil, err

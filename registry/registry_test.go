@@ -15,7 +15,7 @@ import (
 
 // newTestRegistry returns a registry whose clock ticks one second per
 // reading, so orders by time are deterministic.
-func newTestRegistry(t testing.TB, rec store.Records) *Registry {
+func newTestRegistry(t testing.TB, rec store.Swapper) *Registry {
 	r := New(rec)
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	r.now = func() time.Time {

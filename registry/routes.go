@@ -103,8 +103,10 @@ func (r *Registry) SetRoute(ctx context.Context, name string, rt Route, o Promot
 	if !out.IsZero() {
 		out.Since = r.now().UTC()
 	}
-	nr.Route = out
-	if err := r.putName(ctx, nr); err != nil {
+	if nr, err = r.updateName(ctx, name, func(nr *nameRecord) error {
+		nr.Route = out
+		return nil
+	}); err != nil {
 		return nil, err
 	}
 	e := &Event{Name: name, Action: "route", Version: nr.Production.Version, Reason: describeRoute(out), Seconds: time.Since(start).Seconds()}

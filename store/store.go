@@ -120,6 +120,20 @@ type Claimer interface {
 	CreateRecord(ctx context.Context, kind, key string, value []byte) (bool, error)
 }
 
+// Swapper is a record space that can replace a record only while it
+// still holds the value its caller read: the step that keeps two
+// processes' read-modify-writes of one record (the registry's promotions,
+// rollbacks and alias changes of a name) from silently undoing each
+// other.
+type Swapper interface {
+	Records
+	// SwapRecord writes value to (kind, key) if the record's value is
+	// still old, or, for a nil old, if there is no record, and reports
+	// whether it did; otherwise the record is left as it is. The test and
+	// the write are one atomic step.
+	SwapRecord(ctx context.Context, kind, key string, old, value []byte) (bool, error)
+}
+
 // CacheKind is the record kind of the step cache. Its records may expire
 // or be evicted (store/redis bounds them by age and count); records of
 // every other kind, runs and studies are kept until deleted.
@@ -174,6 +188,7 @@ type Studies interface {
 type Store interface {
 	Runs
 	Claimer
+	Swapper
 	tune.Storage
 	Studies
 	// PutRecords inserts or replaces each record, keeping its Updated

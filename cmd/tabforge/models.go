@@ -444,7 +444,7 @@ func describeStage(m *registry.Model) string {
 
 // registrar opens the registry of the store and the artifact store of
 // cfg for train's register stage; close releases the artifact store.
-func (a *app) registrar(ctx context.Context, cfg *config.Config, rec store.Records, code string) (r pipeline.StoreRegistrar, close func() error, err error) {
+func (a *app) registrar(ctx context.Context, cfg *config.Config, rec store.Swapper, code string) (r pipeline.StoreRegistrar, close func() error, err error) {
 	arts, err := artifact.Open(ctx, cfg.Artifacts)
 	if err != nil {
 		return r, nil, err

@@ -403,6 +403,29 @@ func (s *Store) CreateRecord(ctx context.Context, kind, key string, value []byte
 	return true, s.fallback.MarkPending(ctx, k)
 }
 
+// SwapRecord implements store.Swapper like CreateRecord: on the primary
+// while it is up, else on the fallback, journalled only when swapped
+// (over the fallback's state, which replay checks against the primary's).
+func (s *Store) SwapRecord(ctx context.Context, kind, key string, old, value []byte) (bool, error) {
+	var swapped bool
+	if done, err := s.try(func(p store.Store) error {
+		var err error
+		swapped, err = p.SwapRecord(ctx, kind, key, old, value)
+		return err
+	}); done {
+		return swapped, err
+	}
+	k := sqlite.Pending{Kind: "record", A: kind, B: key, Target: s.target, Base: "absent"}
+	if old != nil {
+		k.Base = sqlite.RecordBase(&store.Record{Kind: kind, Key: key, Value: old})
+	}
+	swapped, err := s.fallback.SwapRecord(ctx, kind, key, old, value)
+	if err != nil || !swapped {
+		return false, err
+	}
+	return true, s.fallback.MarkPending(ctx, k)
+}
+
 // PutRecords implements store.Store.
 func (s *Store) PutRecords(ctx context.Context, recs []*store.Record) error {
 	keys := make([]sqlite.Pending, len(recs))

@@ -87,3 +87,25 @@ func (s *Store) DeleteRecord(ctx context.Context, kind, key string) error {
 	}
 	return nil
 }
+
+// SwapRecord implements store.Swapper in one statement, which SQLite runs
+// under its write lock, so of processes swapping from the same value one
+// wins.
+func (s *Store) SwapRecord(ctx context.Context, kind, key string, old, value []byte) (bool, error) {
+	if old == nil {
+		return s.CreateRecord(ctx, kind, key, value)
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE records SET value=?, updated=? WHERE kind=? AND key=? AND CAST(value AS BLOB)=?`,
+		value, time.Now().UnixNano(), kind, key, old)
+	if err != nil {
+		return false, fmt.Errorf("swap record %s/%s: %w", kind, key, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("swap record %s/%s: %w", kind, key, err)
+	}
+	return n == 1, nil
+}

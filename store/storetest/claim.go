@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -120,5 +121,84 @@ func testClaim(t *testing.T, open func() store.Store) {
 	releaseZ()
 	if r, err := b.GetRecord(ctx, "job", "z"); err != nil || string(r.Value) != "the new holder's" {
 		t.Errorf("lease after the old holder's release = %v, %v; want the new holder's kept", r, err)
+	}
+}
+
+// testSwapRecord: a swap writes only over the value it names (nil: only
+// where there is no record), and goroutines on two handles incrementing
+// one counter by read-and-swap lose none of their increments, as two
+// processes promoting within one model name must not.
+func testSwapRecord(t *testing.T, open func() store.Store) {
+	ctx := context.Background()
+	a, b := open(), open()
+	for _, tc := range []struct {
+		old, value string
+		nilOld     bool
+		want       bool
+		after      string
+	}{
+		{nilOld: true, value: "v1", want: true, after: "v1"},  // absent: created
+		{nilOld: true, value: "v2", want: false, after: "v1"}, // present: not created again
+		{old: "v0", value: "v2", want: false, after: "v1"},    // stale value: left alone
+		{old: "v1", value: "v2", want: true, after: "v2"},
+	} {
+		var old []byte
+		if !tc.nilOld {
+			old = []byte(tc.old)
+		}
+		ok, err := a.SwapRecord(ctx, "swap", "k", old, []byte(tc.value))
+		if err != nil || ok != tc.want {
+			t.Errorf("SwapRecord(%q, %q) = %v, %v; want %v", old, tc.value, ok, err, tc.want)
+		}
+		if r, err := b.GetRecord(ctx, "swap", "k"); err != nil || string(r.Value) != tc.after {
+			t.Errorf("after SwapRecord(%q, %q): record = %v, %v; want %q", old, tc.value, r, err, tc.after)
+		}
+	}
+	if ok, err := a.SwapRecord(ctx, "swap", "missing", []byte("x"), []byte("y")); err != nil || ok {
+		t.Errorf("swapping a missing record = %v, %v; want false", ok, err)
+	}
+	const perHandle, increments = 3, 15
+	var wg sync.WaitGroup
+	for _, s := range []store.Store{a, b} {
+		for range perHandle {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range increments {
+					if err := increment(ctx, s, "swap", "counter"); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	r, err := a.GetRecord(ctx, "swap", "counter")
+	if want := fmt.Sprint(2 * perHandle * increments); err != nil || string(r.Value) != want {
+		t.Errorf("counter = %v, %v; want %s (no increment lost)", r, err, want)
+	}
+}
+
+// increment adds one to the decimal counter kind/key by read and swap,
+// retrying while others change it.
+func increment(ctx context.Context, s store.Store, kind, key string) error {
+	for {
+		var old []byte
+		n := 0
+		r, err := s.GetRecord(ctx, kind, key)
+		switch {
+		case err == nil:
+			old = r.Value
+			if n, err = strconv.Atoi(string(r.Value)); err != nil {
+				return err
+			}
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		ok, err := s.SwapRecord(ctx, kind, key, old, []byte(strconv.Itoa(n+1)))
+		if err != nil || ok {
+			return err
+		}
 	}
 }

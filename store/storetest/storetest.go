@@ -44,6 +44,7 @@ func Run(t *testing.T, f Factory) {
 		{"ConcurrentHandles", testConcurrent},
 		{"CreateRecord", testCreateRecord},
 		{"Claim", testClaim},
+		{"SwapRecord", testSwapRecord},
 		{"ExportImport", testExportImport},
 		{"Ping", testPing},
 	}
