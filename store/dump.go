@@ -16,10 +16,16 @@ import (
 
 // The dump format is JSON lines: a header, then one line per run, record,
 // study and trial, in a fixed order (runs newest first, records by kind
-// and key, studies by name, trials by number). Store-local integer ids
-// are left out, so a dump means the same in every store, and two stores
-// holding the same data give the same bytes.
-const dumpFormat = "tabforge-store"
+// and key, studies by name, trials by number), then (from version 2) an
+// end line with the counts of each. Store-local integer ids are left out,
+// so a dump means the same in every store, and two stores holding the
+// same data give the same bytes. The end line is what tells a whole dump
+// from one cut short between two lines, which would otherwise read as a
+// smaller, valid one.
+const (
+	dumpFormat  = "tabforge-store"
+	dumpVersion = 2
+)
 
 type dumpLine struct {
 	Type    string     `json:"type"`
@@ -30,6 +36,8 @@ type dumpLine struct {
 	Study   *Study     `json:"study,omitempty"`
 	InStudy string     `json:"in_study,omitempty"`
 	Trial   *dumpTrial `json:"trial,omitempty"`
+	// Counts, on the end line, are how many lines of each type precede it.
+	Counts *DumpCounts `json:"counts,omitempty"`
 }
 
 // dumpTrial is tune.FrozenTrial without its store id, with floats that
@@ -116,7 +124,10 @@ func (d *dumpTrial) frozen() tune.FrozenTrial {
 
 // DumpCounts says how much an Export or Import moved.
 type DumpCounts struct {
-	Runs, Records, Studies, Trials int
+	Runs    int `json:"runs"`
+	Records int `json:"records"`
+	Studies int `json:"studies"`
+	Trials  int `json:"trials"`
 }
 
 // Export writes everything s holds (runs, records of every kind, studies
@@ -126,7 +137,7 @@ func Export(ctx context.Context, s Store, w io.Writer, withCache bool) (DumpCoun
 	var n DumpCounts
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
-	if err := enc.Encode(dumpLine{Type: "header", Format: dumpFormat, Version: 1}); err != nil {
+	if err := enc.Encode(dumpLine{Type: "header", Format: dumpFormat, Version: dumpVersion}); err != nil {
 		return n, fmt.Errorf("export: %w", err)
 	}
 	runs, err := s.ListRuns(ctx, 0)
@@ -179,6 +190,9 @@ func Export(ctx context.Context, s Store, w io.Writer, withCache bool) (DumpCoun
 			n.Trials++
 		}
 	}
+	if err := enc.Encode(dumpLine{Type: "end", Counts: &n}); err != nil {
+		return n, fmt.Errorf("export: %w", err)
+	}
 	if err := bw.Flush(); err != nil {
 		return n, fmt.Errorf("export: %w", err)
 	}
@@ -190,8 +204,9 @@ func Export(ctx context.Context, s Store, w io.Writer, withCache bool) (DumpCoun
 // study name, study and trial number), so importing twice changes
 // nothing, and importing into an empty store reproduces the exported one.
 // The whole dump is read (into memory) and checked before anything is
-// written: a dump with a malformed line, or one cut within a line, leaves
-// s as it was. Should the store fail part way, importing the same dump
+// written: a dump with a malformed line, or one cut short (within a line,
+// or, from version 2, anywhere before its end line), leaves s as it was;
+// version 1 dumps, which have no end line, are still read. Should the store fail part way, importing the same dump
 // again completes it.
 func Import(ctx context.Context, s Store, r io.Reader) (DumpCounts, error) {
 	lines, err := readDump(r)
@@ -311,12 +326,14 @@ func CheckRunID(id string) error {
 }
 
 // readDump reads and checks a whole dump: its header, then lines each
-// of a known type with its entity (see dumpLine.check).
+// of a known type with its entity (see dumpLine.check), then, from
+// version 2, the end line, whose counts must match the lines before it.
 func readDump(r io.Reader) ([]numberedLine, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<20), 1<<30)
 	var lines []numberedLine
-	line := 0
+	var got DumpCounts
+	line, version, end := 0, 0, 0
 	for sc.Scan() {
 		line++
 		if len(sc.Bytes()) == 0 {
@@ -326,13 +343,21 @@ func readDump(r io.Reader) ([]numberedLine, error) {
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 			return nil, fmt.Errorf("import line %d: %w (nothing imported)", line, err)
 		}
-		if line == 1 {
-			if l.Type != "header" || l.Format != dumpFormat {
-				return nil, fmt.Errorf("import: not a tabforge store dump (line 1 is not a %s header)", dumpFormat)
+		switch {
+		case end > 0:
+			return nil, fmt.Errorf("import line %d: a line after the dump's end (line %d); are two dumps joined? (nothing imported)", line, end)
+		case version == 0:
+			v, err := readHeader(l)
+			if err != nil {
+				return nil, err
 			}
-			if l.Version != 1 {
-				return nil, fmt.Errorf("import: dump version %d is not supported (want 1)", l.Version)
+			version = v
+			continue
+		case l.Type == "end" && version >= 2:
+			if l.Counts == nil || *l.Counts != got {
+				return nil, fmt.Errorf("import line %d: the end line counts %s, but the dump holds %s (nothing imported)", line, l.Counts, &got)
 			}
+			end = line
 			continue
 		}
 		known := (l.Type == "run" && l.Run != nil) || (l.Type == "record" && l.Record != nil) ||
@@ -343,13 +368,50 @@ func readDump(r io.Reader) ([]numberedLine, error) {
 		if err := l.check(); err != nil {
 			return nil, fmt.Errorf("import line %d: %w (nothing imported)", line, err)
 		}
+		got.add(l.Type)
 		lines = append(lines, numberedLine{l, line})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("import line %d: %w (nothing imported)", line+1, err)
 	}
-	if line == 0 {
+	switch {
+	case version == 0:
 		return nil, fmt.Errorf("import: empty dump")
+	case version >= 2 && end == 0:
+		return nil, fmt.Errorf("import: the dump ends at line %d without its end line: it was cut short (nothing imported)", line)
 	}
 	return lines, nil
+}
+
+// readHeader checks a dump's first line and returns its version.
+func readHeader(l dumpLine) (int, error) {
+	if l.Type != "header" || l.Format != dumpFormat {
+		return 0, fmt.Errorf("import: not a tabforge store dump (its first line is not a %s header)", dumpFormat)
+	}
+	if l.Version < 1 || l.Version > dumpVersion {
+		return 0, fmt.Errorf("import: dump version %d is not supported (want 1 to %d)", l.Version, dumpVersion)
+	}
+	return l.Version, nil
+}
+
+// String says the counts as export and import print them.
+func (n *DumpCounts) String() string {
+	if n == nil {
+		return "nothing"
+	}
+	return fmt.Sprintf("%d runs, %d records, %d studies, %d trials", n.Runs, n.Records, n.Studies, n.Trials)
+}
+
+// add counts one line of type typ.
+func (n *DumpCounts) add(typ string) {
+	switch typ {
+	case "run":
+		n.Runs++
+	case "record":
+		n.Records++
+	case "study":
+		n.Studies++
+	case "trial":
+		n.Trials++
+	}
 }

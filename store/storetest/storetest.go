@@ -585,6 +585,39 @@ func testExportImport(t *testing.T, open func() store.Store) {
 	if r, err := src.GetRun(ctx, l.Run.ID); err == nil {
 		t.Errorf("a dump with a bad line wrote run %s", r.ID)
 	}
+	testDumpEnd(t, src, lines, fresh, l.Run.ID)
+}
+
+// testDumpEnd: a dump cut short between two lines, one whose end line
+// miscounts, and two dumps joined are refused whole, though every line
+// is well formed; a version 1 dump, which has no end line, is read.
+func testDumpEnd(t *testing.T, s store.Store, lines []string, fresh, freshID string) {
+	ctx := context.Background()
+	n := len(lines) - 1 // the text ends with a newline: the last element is ""
+	if !strings.HasPrefix(lines[n-1], `{"type":"end"`) {
+		t.Fatalf("the dump's last line is not its end line: %s", lines[n-1])
+	}
+	body := strings.Join(lines[1:n-1], "")
+	for _, tc := range []struct{ name, dump, want string }{
+		{"cut before the end line", lines[0] + fresh + body, "cut short"},
+		{"cut after a run", lines[0] + fresh, "cut short"},
+		{"miscounted", lines[0] + fresh + body + lines[n-1], "end line counts"},
+		{"joined", lines[0] + fresh + body + `{"type":"end","counts":{"runs":4,"records":3,"studies":1,"trials":2}}` + "\n" + strings.Join(lines, ""), "after the dump's end"},
+	} {
+		if _, err := store.Import(ctx, s, strings.NewReader(tc.dump)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("importing a dump %s: %v; want an error saying %q", tc.name, err, tc.want)
+		}
+		if r, err := s.GetRun(ctx, freshID); err == nil {
+			t.Fatalf("importing a dump %s wrote run %s", tc.name, r.ID)
+		}
+	}
+	v1 := strings.Replace(lines[0], `"version":2`, `"version":1`, 1) + fresh + body
+	if _, err := store.Import(ctx, s, strings.NewReader(v1)); err != nil {
+		t.Errorf("importing a version 1 dump (no end line): %v", err)
+	}
+	if _, err := s.GetRun(ctx, freshID); err != nil {
+		t.Errorf("the version 1 dump's run: %v", err)
+	}
 }
 
 // ExportEqual checks that exporting a and b gives the same dump.
