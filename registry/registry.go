@@ -236,37 +236,71 @@ func (r *Registry) Register(ctx context.Context, m Model) (*Model, bool, error) 
 		return nil, false, fmt.Errorf("registry: model version %s does not match its name and identity (%s)", m.Version, v)
 	}
 	m.Version = v
-	old, err := r.get(ctx, v)
-	switch {
-	case err == nil:
-		if m.RunID != "" && m.RunID != old.RunID && !slices.Contains(old.Runs, m.RunID) {
-			old.Runs = append(old.Runs, m.RunID)
-			if err := r.put(ctx, old); err != nil {
+	// Runs registering one version at once (from two processes) must
+	// create it once and each join its lineage: the record is created
+	// only where there is none and extended only over the value read.
+	for range maxSwaps {
+		rec, err := r.rec.GetRecord(ctx, KindModel, v)
+		if errors.Is(err, store.ErrNotFound) {
+			created, err := r.create(ctx, &m)
+			if err != nil {
 				return nil, false, err
 			}
+			if created {
+				return &m, true, nil
+			}
+			continue // another run created it meanwhile
 		}
-		if err := r.derive(ctx, old); err != nil {
+		if err != nil {
+			return nil, false, fmt.Errorf("registry: model version %q: %w", v, err)
+		}
+		old, err := decodeModel(rec)
+		if err != nil {
 			return nil, false, err
 		}
-		return old, false, nil
-	case !errors.Is(err, store.ErrNotFound):
-		return nil, false, err
+		if m.RunID != "" && m.RunID != old.RunID && !slices.Contains(old.Runs, m.RunID) {
+			old.Runs = append(old.Runs, m.RunID)
+			b, err := encodeModel(old)
+			if err != nil {
+				return nil, false, err
+			}
+			if ok, err := r.rec.SwapRecord(ctx, KindModel, v, rec.Value, b); err != nil || !ok {
+				if err != nil {
+					return nil, false, fmt.Errorf("registry: save model %s: %w", v, err)
+				}
+				continue
+			}
+		}
+		return old, false, r.derive(ctx, old)
 	}
+	return nil, false, fmt.Errorf("registry: model version %s: its record changed under each of %d attempts to register run %s; try again", v, maxSwaps, m.RunID)
+}
+
+// create writes m as a new version of its name unless the version exists
+// (then it reports false and writes nothing).
+func (r *Registry) create(ctx context.Context, m *Model) (bool, error) {
 	if m.Artifact.Key == "" || m.Artifact.SHA256 == "" {
-		return nil, false, fmt.Errorf("registry: model %s has no checksummed artifact", v)
+		return false, fmt.Errorf("registry: model %s has no checksummed artifact", m.Version)
 	}
 	if m.Created.IsZero() {
 		m.Created = r.now().UTC()
 	}
-	m.Stage, m.Aliases = "", nil
-	if err := r.put(ctx, &m); err != nil {
-		return nil, false, err
+	b, err := encodeModel(m)
+	if err != nil {
+		return false, err
+	}
+	created, err := r.rec.SwapRecord(ctx, KindModel, m.Version, nil, b)
+	if err != nil {
+		return false, fmt.Errorf("registry: save model %s: %w", m.Version, err)
+	}
+	if !created {
+		return false, nil
 	}
 	if _, err := r.ensureName(ctx, m.Name); err != nil {
-		return nil, false, err
+		return true, err
 	}
-	m.Stage = None
-	return &m, true, nil
+	m.Stage, m.Aliases = None, nil
+	return true, nil
 }
 
 // Get returns the model with version v (or a unique prefix of it, at
@@ -410,14 +444,24 @@ func decodeModel(rec *store.Record) (*Model, error) {
 }
 
 func (r *Registry) put(ctx context.Context, m *Model) error {
-	stored := *m
-	stored.Stage, stored.Aliases = "", nil // derived on read, never stored
-	b, err := json.Marshal(stored)
+	b, err := encodeModel(m)
 	if err != nil {
-		return fmt.Errorf("registry: encode model %s: %w", m.Version, err)
+		return err
 	}
 	if err := r.rec.PutRecord(ctx, KindModel, m.Version, b); err != nil {
 		return fmt.Errorf("registry: save model %s: %w", m.Version, err)
 	}
 	return nil
+}
+
+// encodeModel is m's stored form, without its stage and aliases, which
+// are derived on read.
+func encodeModel(m *Model) ([]byte, error) {
+	stored := *m
+	stored.Stage, stored.Aliases = "", nil
+	b, err := json.Marshal(stored)
+	if err != nil {
+		return nil, fmt.Errorf("registry: encode model %s: %w", m.Version, err)
+	}
+	return b, nil
 }

@@ -109,3 +109,51 @@ func TestConcurrentNameChanges(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentRegister: runs registering the same version at once
+// through two handles (two trains of one name, data, config and seed)
+// create it exactly once, keep the creator's artifact, and each run is
+// in its lineage; before, each wrote the version whole and the last one
+// won, dropping the others' runs.
+func TestConcurrentRegister(t *testing.T) {
+	const runs = 12
+	for _, b := range sharedBackends() {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			ha, hb := b.open(t)
+			regs := []*Registry{New(ha), New(hb)}
+			var mu sync.Mutex
+			var creators []string
+			var wg sync.WaitGroup
+			for i := range runs {
+				wg.Go(func() {
+					m := named("house", "d", true)
+					m.RunID = fmt.Sprint("run-", i)
+					m.Artifact.Key = fmt.Sprint("models/", i, "/model.tfm")
+					if _, isNew, err := regs[i%2].Register(ctx, m); err != nil {
+						t.Error(err)
+					} else if isNew {
+						mu.Lock()
+						creators = append(creators, m.RunID)
+						mu.Unlock()
+					}
+				})
+			}
+			wg.Wait()
+			if len(creators) != 1 {
+				t.Fatalf("created by %v; want exactly one run", creators)
+			}
+			ms, err := regs[0].List(ctx, "house")
+			if err != nil || len(ms) != 1 {
+				t.Fatalf("List = %d versions, %v; want 1", len(ms), err)
+			}
+			m := ms[0]
+			if m.RunID != creators[0] || m.Artifact.Key != "models/"+creators[0][len("run-"):]+"/model.tfm" {
+				t.Errorf("version made by %s with artifact %s; want the creator %s's", m.RunID, m.Artifact.Key, creators[0])
+			}
+			if got := len(m.Runs) + 1; got != runs {
+				t.Errorf("lineage holds %d runs (%s, then %v); want all %d", got, m.RunID, m.Runs, runs)
+			}
+		})
+	}
+}
