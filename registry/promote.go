@@ -159,8 +159,8 @@ func (r *Registry) move(nr *nameRecord, m *Model, stage Stage, o PromoteOptions)
 }
 
 // Rollback puts the previous production version of name back into
-// production and returns the event. It costs one read and two record
-// writes (the name's record, which is what takes effect, then the history
+// production and returns the event. Without o.Check it costs one read
+// and two record writes (the name's record, which is what takes effect, then the history
 // event), whatever the registry's size. With no previous version it
 // returns an error wrapping ErrNoPrevious. Rollbacks of one name made at
 // once by several processes each pop one version, in turn; with o.Check,
@@ -168,12 +168,13 @@ func (r *Registry) move(nr *nameRecord, m *Model, stage Stage, o PromoteOptions)
 // while the version it returns to was checked.
 func (r *Registry) Rollback(ctx context.Context, name string, o PromoteOptions) (*Event, error) {
 	start := time.Now()
-	nr, err := r.nameRecord(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	checked := nr.Production
+	var checked slot
 	if o.Check != nil {
+		nr, err := r.nameRecord(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		checked = nr.Production
 		if err := rollbackable(name, checked); err != nil {
 			return nil, err
 		}
@@ -186,7 +187,7 @@ func (r *Registry) Rollback(ctx context.Context, name string, o PromoteOptions) 
 		}
 	}
 	e := &Event{Name: name, Action: "rollback", Stage: Production, Reason: o.Reason}
-	_, err = r.updateName(ctx, name, func(nr *nameRecord) error {
+	_, err := r.updateName(ctx, name, func(nr *nameRecord) error {
 		prod := nr.Production
 		if err := rollbackable(name, prod); err != nil {
 			return err
