@@ -1,0 +1,157 @@
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	redigo "github.com/gomodule/redigo/redis"
+
+	"github.com/tabforge/tabforge/store"
+)
+
+// PutRun implements store.Runs. A run's creation time is set by its
+// first write and kept by later ones, as in store/sqlite.
+func (s *Store) PutRun(ctx context.Context, r *store.Run) error {
+	doc, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("store run %s: %w", r.ID, err)
+	}
+	row, err := json.Marshal(store.RowOf(r))
+	if err != nil {
+		return fmt.Errorf("store run %s: %w", r.ID, err)
+	}
+	k := s.p + "run:" + r.ID
+	err = s.tx(ctx, []command{
+		cmd("HSETNX", k, "created", nanos(r.Created)),
+		cmd("HSET", k, "doc", doc, "row", row),
+		cmd("ZADD", s.p+"runs", "NX", r.Created.UnixMicro(), r.ID),
+		cmd("ZADD", s.p+"runids", 0, r.ID),
+	})
+	if err != nil {
+		return s.wrap("store run "+r.ID, err)
+	}
+	return nil
+}
+
+// DeleteRun implements store.Runs.
+func (s *Store) DeleteRun(ctx context.Context, id string) error {
+	err := s.tx(ctx, []command{cmd("DEL", s.p+"run:"+id), cmd("ZREM", s.p+"runs", id), cmd("ZREM", s.p+"runids", id)})
+	if err != nil {
+		return s.wrap("delete run "+id, err)
+	}
+	return nil
+}
+
+func decodeRun(doc, created string) (*store.Run, error) {
+	var r store.Run
+	if err := json.Unmarshal([]byte(doc), &r); err != nil {
+		return nil, err
+	}
+	if c := fromNanos(created); !c.IsZero() {
+		r.Created = c
+	}
+	if !r.Created.IsZero() {
+		r.Created = r.Created.UTC()
+	}
+	if !r.Finished.IsZero() {
+		r.Finished = r.Finished.UTC()
+	}
+	return &r, nil
+}
+
+func (s *Store) loadRuns(ctx context.Context, ids []string) ([]*store.Run, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	cmds := make([]command, len(ids))
+	for i, id := range ids {
+		cmds[i] = cmd("HMGET", s.p+"run:"+id, "doc", "created")
+	}
+	replies, err := s.pipeline(ctx, cmds)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*store.Run, 0, len(ids))
+	for i, reply := range replies {
+		v, _ := redigo.ByteSlices(reply, nil)
+		if len(v) != 2 {
+			return nil, fmt.Errorf("run %s: HMGET gave %d fields", ids[i], len(v))
+		}
+		doc, created := string(v[0]), string(v[1])
+		if doc == "" {
+			continue
+		}
+		r, err := decodeRun(doc, created)
+		if err != nil {
+			return nil, fmt.Errorf("run %s: %w", ids[i], err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// GetRun implements store.Runs. id may be a unique prefix of a run id.
+func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, error) {
+	if id == "" {
+		return nil, fmt.Errorf("run id is empty: %w", store.ErrNotFound)
+	}
+	ids, err := redigo.Strings(s.Do(ctx, "ZRANGEBYLEX", s.p+"runids", "["+id, "("+id+"\xff", "LIMIT", 0, 2))
+	if err != nil {
+		return nil, s.wrap("get run "+id, err)
+	}
+	switch {
+	case len(ids) == 0:
+		return nil, fmt.Errorf("run %s: %w", id, store.ErrNotFound)
+	case len(ids) > 1 && ids[0] != id:
+		return nil, fmt.Errorf("%w %q", store.ErrAmbiguous, id)
+	}
+	runs, err := s.loadRuns(ctx, ids[:1])
+	if err != nil {
+		return nil, s.wrap("get run "+id, err)
+	}
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("run %s: %w", id, store.ErrNotFound)
+	}
+	return runs[0], nil
+}
+
+// ListRuns implements store.Runs.
+func (s *Store) ListRuns(ctx context.Context, limit int) ([]*store.Run, error) {
+	pairs, err := redigo.Strings(s.Do(ctx, "ZRANGE", s.p+"runs", 0, -1, "WITHSCORES"))
+	if err != nil {
+		return nil, s.wrap("list runs", err)
+	}
+	type scored struct {
+		id    string
+		score float64
+	}
+	zs := make([]scored, 0, len(pairs)/2)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		zs = append(zs, scored{pairs[i], fparse(pairs[i+1])})
+	}
+	// Newest first, ties by id, as store/sqlite orders them.
+	slices.SortFunc(zs, func(a, b scored) int {
+		if a.score != b.score {
+			if a.score > b.score {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	if limit > 0 && len(zs) > limit {
+		zs = zs[:limit]
+	}
+	ids := make([]string, len(zs))
+	for i, z := range zs {
+		ids[i] = z.id
+	}
+	runs, err := s.loadRuns(ctx, ids)
+	if err != nil {
+		return nil, s.wrap("list runs", err)
+	}
+	return runs, nil
+}
