@@ -254,6 +254,11 @@ func refreshLoses(r *RefreshResult, pol Policy, metric string, untrained bool) s
 	}
 	need := max(pol.MinAbsolute, pol.MinRelative*math.Abs(r.ChampionScore))
 	switch {
+	case math.IsNaN(gain):
+		// One check row, or one class among them: NaN compares false with
+		// every margin, so without this case the refresh went in unchecked.
+		return fmt.Sprintf("boosted on all but every other newest row, its %s on those %d is %.4g against the champion's %.4g: undefined there (too few rows, or one class), so the check cannot tell",
+			metric, r.CheckRows, r.RefreshedScore, r.ChampionScore)
 	case r.Paired != nil && r.Paired.ChallengerWins < pol.MinWins:
 		return fmt.Sprintf("boosted on all but every other newest row, it wins %.0f%% of the paired resamples of those %d, below the %.0f%% required",
 			100*r.Paired.ChallengerWins, r.CheckRows, 100*pol.MinWins)

@@ -128,6 +128,11 @@ func TestRefreshLoses(t *testing.T) {
 		{"near, refresh or train", "r2", 0.30, 0.31, orTrain, 1, true, false},
 		{"too far rmse, refresh or train", "rmse", 2.0, 1.8, orTrain, 1, true, true},
 		{"near rmse, refresh or train", "rmse", 2.0, 1.95, orTrain, 1, true, false},
+		// The check rows' auc is NaN when they hold one class (every other
+		// row of a holdout with one positive); r2 of one row is NaN too.
+		{"undefined auc", "auc", math.NaN(), math.NaN(), Policy{}, 0, false, true},
+		{"undefined refreshed r2", "r2", 0.30, math.NaN(), Policy{}, 0, false, true},
+		{"undefined champion rmse", "rmse", math.NaN(), 1.9, Policy{}, 0, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
