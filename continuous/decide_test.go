@@ -2,13 +2,18 @@ package continuous
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/tabforge/tabforge/artifact"
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/pipeline"
+	"github.com/tabforge/tabforge/registry"
+	"github.com/tabforge/tabforge/store/sqlite"
 )
 
 // TestBlocking: a failed r2 floor blocks a challenger unless the champion
@@ -95,6 +100,48 @@ func TestRecentDrift(t *testing.T) {
 		cfg := &config.Config{Target: "y", TimeColumn: "t"}
 		if got := recentDrift(context.Background(), p, cfg, x, holdout); (got != "") != tc.want {
 			t.Errorf("%s: recentDrift = %q; want a trigger: %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestDecideUndefinedScore: a challenger whose score on the newest rows is
+// NaN (its predictions are not numbers) is kept out, whatever the metric's
+// sense; NaN compared false with every margin and used to be promoted.
+func TestDecideUndefinedScore(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	reg := registry.New(st)
+	register := func(dataset string) *registry.Model {
+		m, _, err := reg.Register(ctx, registry.Model{Name: "sales",
+			Identity:   registry.Identity{DatasetHash: dataset, ConfigHash: "c0ffee", Seed: 1, CodeVersion: "test"},
+			Artifact:   artifact.Ref{URL: "mem://", Key: "models/" + dataset, SHA256: "00"},
+			Deployable: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	champ, chal := register("v1"), register("v2")
+	if _, err := reg.Promote(ctx, champ.Version, registry.Production, registry.PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	env := Env{Registry: reg}
+	for _, metric := range []string{"r2", "rmse", "auc"} {
+		d := &Decision{Decision: Keep, Metric: metric, ChampionScore: 0.5, ChallengerScore: math.NaN(),
+			ChallengerVersion: chal.Version, HoldoutRows: 10, Paired: &Paired{}}
+		d, err := decide(ctx, env, champ, &pipeline.Result{Deployable: true}, DefaultPolicy(), d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Decision != Keep {
+			t.Errorf("%s: decision = %s (%s); want keep", metric, d.Decision, d.Reason)
+		}
+		if p, _ := reg.Production(ctx, "sales"); p.Version != champ.Version {
+			t.Fatalf("%s: production = %s; want the champion %s", metric, p.Version, champ.Version)
 		}
 	}
 }

@@ -465,6 +465,12 @@ func decide(ctx context.Context, env Env, champ *registry.Model, res *pipeline.R
 	case d.ChallengerVersion == champ.Version:
 		d.Reason = "the challenger is the champion (same data, configuration and code)"
 		return d, nil
+	case math.IsNaN(gain):
+		// NaN compares false with every margin below and would fall through
+		// to a promotion: a challenger whose score cannot be computed (its
+		// predictions are not numbers) must not replace a scored champion.
+		d.Reason = fmt.Sprintf("the challenger's %s on the newest %d rows is %.4g against the champion's %.4g; an undefined score is no win",
+			d.Metric, d.HoldoutRows, d.ChallengerScore, d.ChampionScore)
 	case !res.Deployable && len(blocking(res.Gates, d)) > 0:
 		d.Reason = "the challenger failed its quality gates: " + strings.Join(blocking(res.Gates, d), "; ")
 	case d.Paired != nil && d.Paired.ChallengerWins < pol.MinWins:
