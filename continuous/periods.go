@@ -2,7 +2,9 @@ package continuous
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -25,16 +27,21 @@ type period struct {
 //
 // The rows of the period just before start (by the same step) are
 // returned too, as the first model's test rows.
+//
+// Each row's period is computed, not searched for, so a step that is
+// small for the column's range (--every 1 over epoch seconds) costs
+// nothing for the periods without rows.
 func periods(c *frame.Column, every, start string, limit int) (before, last []int, ps []period, err error) {
 	if c.Kind != frame.Numeric && c.Kind != frame.Datetime {
 		return nil, nil, nil, fmt.Errorf("time column %q is %s; want a datetime or a number", c.Name, c.Kind)
 	}
-	step, lo, label, err := stepper(c.Kind, every, start)
+	st, err := stepper(c.Kind, every, start)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	prev := step(lo, -1)
+	lo, prev := st.bound(0), st.bound(-1)
 	end := math.Inf(-1)
+	byPeriod := map[int][]int{}
 	for i, v := range c.Num {
 		if math.IsNaN(v) {
 			continue
@@ -45,59 +52,121 @@ func periods(c *frame.Column, every, start string, limit int) (before, last []in
 			if v >= prev {
 				last = append(last, i)
 			}
+			continue
 		}
+		k, ok := st.index(v)
+		if !ok {
+			return nil, nil, nil, fmt.Errorf("--every %s is too short for %s %s: too many periods after --start %s; use a longer period", every, c.Name, st.label(v), start)
+		}
+		byPeriod[k] = append(byPeriod[k], i)
 	}
 	if lo > end {
-		return nil, nil, nil, fmt.Errorf("--start %s is after the last %s, %s", start, c.Name, label(end))
+		return nil, nil, nil, fmt.Errorf("--start %s is after the last %s, %s", start, c.Name, st.label(end))
 	}
-	for lo <= end && (limit <= 0 || len(ps) < limit) {
-		hi := step(lo, 1)
-		p := period{label: label(lo), lo: lo, hi: hi}
-		for i, v := range c.Num {
-			if v >= lo && v < hi {
-				p.rows = append(p.rows, i)
-			}
-		}
-		if len(p.rows) > 0 {
-			ps = append(ps, p)
-		}
-		lo = hi
+	ks := slices.Sorted(maps.Keys(byPeriod))
+	if limit > 0 && len(ks) > limit {
+		ks = ks[:limit]
+	}
+	for _, k := range ks {
+		ps = append(ps, period{label: st.label(st.bound(k)), lo: st.bound(k), hi: st.bound(k + 1), rows: byPeriod[k]})
 	}
 	return before, last, ps, nil
 }
 
-// stepper parses every and start for a column of kind k: the step from
-// a period's start to the next (dir 1) or the previous one (dir -1), the
-// first start, and how a start is written.
-func stepper(k frame.Kind, every, start string) (step func(v float64, dir int) float64, lo float64, label func(float64) string, err error) {
+// maxPeriods bounds a row's period index, so that it fits an int and a
+// float64 step from the start still moves.
+const maxPeriods = 1 << 40
+
+// steps are a backtest's periods: bound(k) is the start of the k-th
+// (k = 0 at --start, -1 the one before), label writes a time.
+type steps struct {
+	bound func(k int) float64
+	label func(float64) string
+	// guess is close to the index of v's period; index corrects it.
+	guess func(v float64) float64
+}
+
+// index returns the k with bound(k) <= v < bound(k+1), or false when k
+// would be beyond maxPeriods or the step is too short to move v's bounds
+// (a float64 step far below v's precision).
+func (s steps) index(v float64) (int, bool) {
+	g := math.Floor(s.guess(v))
+	if !(g >= 0 && g < maxPeriods) {
+		return 0, false
+	}
+	k := int(g)
+	// The guess is off by one at most where floating point rounds a
+	// bound; more means the bounds do not move.
+	for range 3 {
+		switch {
+		case k > 0 && v < s.bound(k):
+			k--
+		case v >= s.bound(k+1):
+			k++
+		default:
+			return k, s.bound(k) < s.bound(k+1)
+		}
+	}
+	return 0, false
+}
+
+// stepper parses every and start for a column of kind k. Months are
+// counted from start, each period's start on start's day of the month or
+// that month's last day (periods from January 31 start on February 28
+// or 29, then March 31), as a calendar does: stepping from the previous
+// period's start (AddDate) rolled January 31 over to March 2 or 3 and
+// left every later period starting on the 2nd or 3rd.
+func stepper(k frame.Kind, every, start string) (steps, error) {
 	n, nerr := strconv.ParseFloat(every, 64)
 	if nerr == nil && !(n > 0 && !math.IsInf(n, 1)) {
-		return nil, 0, nil, fmt.Errorf("--every %s: want month, quarter, year or a positive number", every)
+		return steps{}, fmt.Errorf("--every %s: want month, quarter, year or a positive number", every)
 	}
 	if k == frame.Numeric {
 		if nerr != nil {
-			return nil, 0, nil, fmt.Errorf("--every %s: a numeric time column steps by a number of its units", every)
+			return steps{}, fmt.Errorf("--every %s: a numeric time column steps by a number of its units", every)
 		}
-		if lo, err = strconv.ParseFloat(start, 64); err != nil || math.IsNaN(lo) {
-			return nil, 0, nil, fmt.Errorf("--start %q: want a number for a numeric time column", start)
+		lo, err := strconv.ParseFloat(start, 64)
+		if err != nil || math.IsNaN(lo) {
+			return steps{}, fmt.Errorf("--start %q: want a number for a numeric time column", start)
 		}
-		return func(v float64, dir int) float64 { return v + float64(dir)*n }, lo, func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }, nil
+		return fixedSteps(lo, n, func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }), nil
 	}
 	t, err := time.Parse(time.DateOnly, start)
 	if err != nil {
-		return nil, 0, nil, fmt.Errorf("--start %q: want YYYY-MM-DD", start)
+		return steps{}, fmt.Errorf("--start %q: want YYYY-MM-DD", start)
 	}
+	label := func(v float64) string { return time.Unix(int64(v), 0).UTC().Format(time.DateOnly) }
 	months := map[string]int{"month": 1, "quarter": 3, "year": 12}[every]
-	if months == 0 && nerr != nil {
-		return nil, 0, nil, fmt.Errorf("--every %s: want month, quarter, year or a number of days", every)
-	}
-	step = func(v float64, dir int) float64 {
-		t := time.Unix(int64(v), 0).UTC()
-		if months > 0 {
-			return float64(t.AddDate(0, dir*months, 0).Unix())
+	if months == 0 {
+		if nerr != nil {
+			return steps{}, fmt.Errorf("--every %s: want month, quarter, year or a number of days", every)
 		}
-		return v + float64(dir)*n*86400
+		return fixedSteps(float64(t.Unix()), n*86400, label), nil
 	}
-	label = func(v float64) string { return time.Unix(int64(v), 0).UTC().Format(time.DateOnly) }
-	return step, float64(t.Unix()), label, nil
+	y0, m0, _ := t.Date()
+	return steps{
+		bound: func(k int) float64 { return float64(addMonths(t, k*months).Unix()) },
+		label: label,
+		guess: func(v float64) float64 {
+			y, m, _ := time.Unix(int64(v), 0).UTC().Date()
+			return float64((y-y0)*12+int(m-m0)) / float64(months)
+		},
+	}, nil
+}
+
+// fixedSteps are periods of n units from lo.
+func fixedSteps(lo, n float64, label func(float64) string) steps {
+	return steps{
+		bound: func(k int) float64 { return lo + float64(k)*n },
+		label: label,
+		guess: func(v float64) float64 { return (v - lo) / n },
+	}
+}
+
+// addMonths adds m months to t, keeping t's day of the month or, when
+// the month is shorter, taking its last day.
+func addMonths(t time.Time, m int) time.Time {
+	y, mo, d := t.Date()
+	first := time.Date(y, mo+time.Month(m), 1, t.Hour(), t.Minute(), t.Second(), 0, time.UTC)
+	return first.AddDate(0, 0, min(d, first.AddDate(0, 1, -1).Day())-1)
 }

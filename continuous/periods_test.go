@@ -19,6 +19,8 @@ func TestPeriods(t *testing.T) {
 	}
 	dates := frame.NewDatetime("d", []float64{day("2020-01-15"), day("2020-02-01"), day("2020-02-20"), day("2020-04-03"), day("2020-07-01"), day("2020-03-31")})
 	nums := frame.NewNumeric("n", []float64{1, 2, 3, 4, 5, 6})
+	monthEnds := frame.NewDatetime("d", []float64{day("2019-12-31"), day("2020-01-31"), day("2020-02-15"), day("2020-02-29"),
+		day("2020-03-30"), day("2020-03-31"), day("2020-04-30")})
 	tests := []struct {
 		name         string
 		c            *frame.Column
@@ -39,6 +41,19 @@ func TestPeriods(t *testing.T) {
 			labels: []string{"2020-02-01", "2020-02-11", "2020-03-22", "2020-04-01", "2020-06-30"}, rows: [][]int{{1}, {2}, {5}, {3}, {4}}},
 		{name: "numeric", c: nums, every: "2", start: "3", before: []int{0, 1}, last: []int{0, 1},
 			labels: []string{"3", "5"}, rows: [][]int{{2, 3}, {4, 5}}},
+		// Months count from --start on its day or the month's last: from
+		// January 31 periods used to start on March 2, April 2, ...
+		{name: "month end", c: monthEnds, every: "month", start: "2020-01-31", before: []int{0}, last: []int{0},
+			labels: []string{"2020-01-31", "2020-02-29", "2020-03-31", "2020-04-30"}, rows: [][]int{{1, 2}, {3, 4}, {5}, {6}}},
+		{name: "quarter end", c: monthEnds, every: "quarter", start: "2019-11-30", before: nil, last: nil,
+			labels: []string{"2019-11-30", "2020-02-29"}, rows: [][]int{{0, 1, 2}, {3, 4, 5, 6}}},
+		// At 1e17 a float64 step of 1 does not move: walking the periods
+		// one by one from --start never ended.
+		{name: "step below the column's precision", c: frame.NewNumeric("n", []float64{1e17, 1e17 + 1024}), every: "1", start: "1e17",
+			err: "too short"},
+		{name: "short step, long range", c: frame.NewNumeric("n", []float64{0, 1e9}), every: "0.5", start: "0",
+			labels: []string{"0", "1e+09"}, rows: [][]int{{0}, {1}}},
+		{name: "too many periods", c: nums, every: "1e-300", start: "1", err: "too many periods"},
 		{name: "bad every", c: dates, every: "week", start: "2020-02-01", err: "--every week"},
 		{name: "negative every", c: nums, every: "-1", start: "3", err: "--every -1"},
 		{name: "numeric by month", c: nums, every: "month", start: "3", err: "numeric time column steps by a number"},
