@@ -92,8 +92,10 @@ func Watch(ctx context.Context, env Env, state store.Claimer, o WatchOptions) er
 // while that one is at work. A file the
 // retrain fails on is recorded with decision "error" (its content will
 // not get better by trying again); a cancelled ctx, an unavailable
-// store or a name without a production version stops the scan without
-// recording the file at hand. It returns the files handled now.
+// store, a name without a production version or a file system error
+// outside the data file (the work directory's, the artifact store's)
+// stops the scan without recording the file at hand, which the next scan
+// retries. It returns the files handled now.
 func WatchOnce(ctx context.Context, env Env, state store.Claimer, o WatchOptions) ([]Handled, error) {
 	files, settling, err := dataFiles(o.Dir, o.Settle)
 	if err != nil {
@@ -172,8 +174,11 @@ func handle(ctx context.Context, env Env, state store.Claimer, o WatchOptions, p
 	switch {
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
-	case errors.Is(err, store.ErrUnavailable), errors.Is(err, registry.ErrNoProduction):
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, registry.ErrNoProduction), envFault(err, path):
 		return nil, fmt.Errorf("watch: %s: %w", path, err) // not recorded: the file is not at fault
+	case errors.Is(err, fs.ErrNotExist):
+		log.Info("watch: file removed before its retrain read it; skipped", "file", path)
+		return nil, nil
 	case err != nil:
 		h.Decision, h.Reason = "error", err.Error()
 	default:
@@ -188,6 +193,16 @@ func handle(ctx context.Context, env Env, state store.Claimer, o WatchOptions, p
 	}
 	log.Info("watch: retrained", "name", o.Name, "file", path, "hash", hash[:12], "decision", h.Decision, "reason", h.Reason)
 	return &h, nil
+}
+
+// envFault says whether err is a file system error on a file other than
+// the data file at data: the work directory or the artifact store (a full
+// disk, a missing or read-only directory, the champion's artifact gone).
+// Recording it as the data version's error would skip that version for
+// good, while the same data retrains once the environment is fixed.
+func envFault(err error, data string) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) && filepath.Clean(pe.Path) != filepath.Clean(data)
 }
 
 // Watched returns the data versions handled for name, oldest first.

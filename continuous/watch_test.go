@@ -160,3 +160,28 @@ func TestWatchFileRemoved(t *testing.T) {
 		t.Errorf("handle of a removed file = %v, %v (log %q); want it skipped and logged", h, err, logs.String())
 	}
 }
+
+// TestWatchEnvironmentFault: a retrain that fails on the work directory
+// (here a path under a regular file; a full disk alike) stops the scan
+// with the error and records nothing, so the data version is retried
+// once the directory is fixed; it used to be recorded as the file's
+// error and never retrained.
+func TestWatchEnvironmentFault(t *testing.T) {
+	ctx := context.Background()
+	env, _, after, _ := withChampion(t)
+	state := env.Runs.(store.Claimer)
+	blocker := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env.Dir = filepath.Join(blocker, "continuous")
+	dir := t.TempDir()
+	copyFile(t, after, filepath.Join(dir, "c_2023.csv"))
+	got, err := WatchOnce(ctx, env, state, WatchOptions{Name: "sales", Dir: dir})
+	if err == nil || len(got) != 0 {
+		t.Errorf("WatchOnce with an unusable work directory = %+v, %v; want an error and nothing handled", got, err)
+	}
+	if all, err := Watched(ctx, state, "sales"); err != nil || len(all) != 0 {
+		t.Errorf("Watched = %+v, %v; want nothing recorded", all, err)
+	}
+}

@@ -31,7 +31,9 @@ oldest first, with retrain's policy flags and defaults (see 'tabforge retrain
 --help'). Handled versions are kept in the store, so a restarted watch, a
 copy or a renamed file handles nothing again; a rewritten file with new
 content is new. A file retrain fails on is recorded as an error and not
-retried. --once scans once and exits (for cron and tests); --status lists the
+retried, unless the failure is outside the file (the store, the work
+directory or the artifact store: a full disk, a missing directory); then
+the scan stops with that error and the file is retried. --once scans once and exits (for cron and tests); --status lists the
 versions handled. 'tabforge serve' on the same store serves a promoted
 challenger without a restart.`,
 		Args: cobra.NoArgs,
