@@ -44,34 +44,41 @@ func Shipped() (*Snapshot, error) {
 
 // ReadSnapshot decodes a gzip JSON snapshot.
 func ReadSnapshot(r io.Reader) (*Snapshot, error) {
+	return readSnapshot(r, "snapshot")
+}
+
+// readSnapshot is ReadSnapshot; what names the input in its errors.
+func readSnapshot(r io.Reader, what string) (*Snapshot, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
-		return nil, fmt.Errorf("meta: snapshot: %w", err)
+		return nil, fmt.Errorf("meta: %s: %w", what, err)
 	}
 	defer zr.Close()
 	var s Snapshot
 	if err := json.NewDecoder(zr).Decode(&s); err != nil {
-		return nil, fmt.Errorf("meta: snapshot: %w", err)
+		return nil, fmt.Errorf("meta: %s: %w", what, err)
 	}
 	if s.Version != SnapshotVersion {
-		return nil, fmt.Errorf("meta: snapshot version %d, want %d", s.Version, SnapshotVersion)
+		return nil, fmt.Errorf("meta: %s: format version %d, want %d (written by another tabforge: rebuild it with tabforge meta build, or export it again)", what, s.Version, SnapshotVersion)
 	}
 	for i, d := range s.Datasets {
 		if d == nil {
-			return nil, fmt.Errorf("meta: snapshot: dataset %d is null", i)
+			return nil, fmt.Errorf("meta: %s: dataset %d is null", what, i)
 		}
 		if d.Features == nil {
-			return nil, fmt.Errorf("meta: snapshot: dataset %s has no meta-features", d.Key)
+			return nil, fmt.Errorf("meta: %s: dataset %s has no meta-features", what, d.Key)
 		}
 	}
 	if i := slices.Index(s.Evals, nil); i >= 0 {
-		return nil, fmt.Errorf("meta: snapshot: evaluation %d is null", i)
+		return nil, fmt.Errorf("meta: %s: evaluation %d is null", what, i)
 	}
 	return &s, nil
 }
 
 // ReadSnapshotFile reads a snapshot file; a missing file is an empty
 // snapshot, so a build can start from nothing and resume from its output.
+// Errors name the file: meta build and meta eval read theirs from flags,
+// and "unexpected EOF" alone did not say which file was truncated.
 func ReadSnapshotFile(path string) (*Snapshot, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -81,7 +88,7 @@ func ReadSnapshotFile(path string) (*Snapshot, error) {
 		return nil, fmt.Errorf("meta: %w", err)
 	}
 	defer f.Close()
-	return ReadSnapshot(f)
+	return readSnapshot(f, "knowledge base "+path)
 }
 
 // Write encodes s as gzip JSON: datasets and evaluations in key order,

@@ -2,8 +2,12 @@ package meta
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -87,5 +91,42 @@ func TestLayered(t *testing.T) {
 	}
 	if _, err := base.GetRecord(ctx, KindDataset, "c"); !isNotFound(err) {
 		t.Errorf("write reached the base layer: %v", err)
+	}
+}
+
+// TestReadSnapshotFileErrors: a knowledge base file that is truncated,
+// not gzip, or of another format version is an error naming the file
+// (meta build --out and meta eval --kb said only "meta: snapshot:
+// unexpected EOF"); a missing one is an empty knowledge base.
+func TestReadSnapshotFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	gz := func(s string) []byte {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Write([]byte(s))
+		zw.Close()
+		return b.Bytes()
+	}
+	whole := gz(`{"version":1,"datasets":[],"evals":[]}`)
+	for _, tc := range []struct {
+		name    string
+		content []byte
+		want    string
+	}{
+		{"truncated.json.gz", whole[:len(whole)/2], "unexpected EOF"},
+		{"plain.json", []byte(`{"version":1}`), "gzip"},
+		{"old.json.gz", gz(`{"version":0,"datasets":[]}`), "rebuild it"},
+	} {
+		path := filepath.Join(dir, tc.name)
+		if err := os.WriteFile(path, tc.content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ReadSnapshotFile(path)
+		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ReadSnapshotFile(%s) = %v; want an error naming the file and %q", tc.name, err, tc.want)
+		}
+	}
+	if s, err := ReadSnapshotFile(filepath.Join(dir, "none.json.gz")); err != nil || len(s.Datasets) != 0 {
+		t.Errorf("ReadSnapshotFile(missing) = %v, %v; want an empty knowledge base", s, err)
 	}
 }
