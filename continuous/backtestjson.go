@@ -58,3 +58,28 @@ func (s *Strategy) UnmarshalJSON(b []byte) error {
 	s.Mean = eval.FromJSONValue(v.Mean)
 	return nil
 }
+
+// A retrain decision's scores are NaN when undefined (a challenger whose
+// predictions are not numbers, a refresh check that could not score):
+// `retrain --json` failed with "unsupported value: NaN" after the
+// decision was recorded. They are null in JSON too.
+
+// MarshalJSON writes NaN scores as null.
+func (d Decision) MarshalJSON() ([]byte, error) {
+	type plain Decision
+	return json.Marshal(struct {
+		plain
+		ChampionScore   *float64 `json:"champion_score"`
+		ChallengerScore *float64 `json:"challenger_score"`
+	}{plain(d), eval.JSONValue(d.ChampionScore), eval.JSONValue(d.ChallengerScore)})
+}
+
+// MarshalJSON writes NaN scores as null.
+func (r RefreshResult) MarshalJSON() ([]byte, error) {
+	type plain RefreshResult
+	return json.Marshal(struct {
+		plain
+		ChampionScore  *float64 `json:"champion_score"`
+		RefreshedScore *float64 `json:"refreshed_score"`
+	}{plain(r), eval.JSONValue(r.ChampionScore), eval.JSONValue(r.RefreshedScore)})
+}

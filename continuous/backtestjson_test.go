@@ -32,3 +32,23 @@ func TestBacktestJSON(t *testing.T) {
 		t.Errorf("round trip = %+v", out)
 	}
 }
+
+// TestDecisionJSON: a decision with undefined scores encodes them as null
+// (json.Marshal refused it, so `retrain --json` failed after recording
+// the decision); defined ones keep their keys and values.
+func TestDecisionJSON(t *testing.T) {
+	d := Decision{Decision: Keep, Metric: "r2", ChampionScore: 0.5, ChallengerScore: math.NaN(),
+		Refresh: &RefreshResult{CheckRows: 3, ChampionScore: math.NaN(), RefreshedScore: 0.25}}
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"champion_score":0.5`, `"challenger_score":null`, `"champion_score":null`, `"refreshed_score":0.25`, `"check_rows":3`, `"decision":"keep"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("JSON %s; want %s", b, want)
+		}
+	}
+	if n := strings.Count(string(b), `"champion_score"`); n != 2 {
+		t.Errorf("JSON %s has %d champion_score keys; want one in the decision and one in the refresh", b, n)
+	}
+}
