@@ -27,9 +27,13 @@ type ZeroShotReport struct {
 	Datasets []ZeroShotRow `json:"datasets"`
 }
 
-// Tally counts a comparison's outcomes.
+// Tally counts a comparison's outcomes. Unscored counts the datasets
+// left out because zero-shot picked a configuration the dataset has no
+// evaluation of (a knowledge base of training runs rather than meta
+// build's design): there is nothing to compare, which is not a tie.
 type Tally struct {
 	Wins, Ties, Losses int
+	Unscored           int `json:",omitempty"`
 }
 
 // WinShare is the share of decided comparisons zero-shot wins:
@@ -92,21 +96,19 @@ func EvaluateZeroShot(ctx context.Context, a Advisor) (*ZeroShotReport, error) {
 		}
 		row := ZeroShotRow{Name: filepath.Base(d.Name), Far: adv.Info.Far, Static: math.NaN(), Zero: math.NaN()}
 		spread := map[string]float64{}
+		unscored := false
 		for _, fam := range fams {
-			sid, _ := ConfigID(fam, "", nil, pipeline.StaticParams(fam))
-			st, ok := byID[sid]
-			if !ok {
+			st, zero, ok := zeroShotPair(byID, fam, adv)
+			if st == nil {
 				continue
-			}
-			zero := st
-			if c, ok := adv.Defaults[fam]; ok && !adv.Info.Far && adv.Info.Known > 0 {
-				zid, _ := ConfigID(fam, "", nil, c.Params)
-				if e, ok := byID[zid]; ok {
-					zero = e
-				}
 			}
 			if rep.Families[fam] == nil {
 				rep.Families[fam] = &Tally{}
+			}
+			if !ok {
+				rep.Families[fam].Unscored++
+				unscored = true
+				continue
 			}
 			rep.Families[fam].add(zero.Score, st.Score, d.HigherIsBetter)
 			if better(st.Score, row.Static, d.HigherIsBetter) {
@@ -118,6 +120,9 @@ func EvaluateZeroShot(ctx context.Context, a Advisor) (*ZeroShotReport, error) {
 			spread[fam] = familySpread(evals, fam)
 		}
 		if math.IsNaN(row.Static) {
+			if unscored {
+				rep.Best.Unscored++
+			}
 			continue
 		}
 		if row.Far {
@@ -137,6 +142,24 @@ func EvaluateZeroShot(ctx context.Context, a Advisor) (*ZeroShotReport, error) {
 		rep.MeanGain += g / float64(len(gains))
 	}
 	return rep, nil
+}
+
+// zeroShotPair returns family's static defaults' evaluation among byID
+// (nil when there is none) and the zero-shot configuration's in adv (the
+// static defaults' when adv has none: far, or nothing known), and false
+// when the zero-shot configuration was never scored there.
+func zeroShotPair(byID map[string]*Eval, family string, adv *pipeline.MetaAdvice) (static, zero *Eval, ok bool) {
+	sid, _ := ConfigID(family, "", nil, pipeline.StaticParams(family))
+	if static = byID[sid]; static == nil {
+		return nil, nil, false
+	}
+	c, has := adv.Defaults[family]
+	if !has || adv.Info.Far || adv.Info.Known == 0 {
+		return static, static, true
+	}
+	zid, _ := ConfigID(family, "", nil, c.Params)
+	zero = byID[zid]
+	return static, zero, zero != nil
 }
 
 func better(v, than float64, higher bool) bool {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/tabforge/tabforge/pipeline"
 )
 
 // TestEvaluateZeroShotShipped runs the leave-one-dataset-out comparison
@@ -82,5 +84,47 @@ func TestEvaluateWarmStart(t *testing.T) {
 	}
 	if r.Reach > 0 && r.Warm[r.Reach-1] < r.Cold[5] {
 		t.Errorf("reach %d but warm %v below cold's best %v", r.Reach, r.Warm[r.Reach-1], r.Cold[5])
+	}
+}
+
+// TestEvaluateZeroShotUnscored: when the configuration zero-shot picks
+// for a dataset was never scored on it (a knowledge base of training
+// runs), the comparison is left out and counted as unscored; it used to
+// be a tie (the static defaults against themselves).
+func TestEvaluateZeroShotUnscored(t *testing.T) {
+	ctx := context.Background()
+	s, err := Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb := &KB{Records: s.Records()}
+	var d *Dataset
+	var adv *pipeline.MetaAdvice
+	for _, c := range s.Datasets {
+		if adv, err = (Advisor{KB: kb, Exclude: c.Key}).adviseFeatures(ctx, c.Features, []string{"gbdt"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := adv.Defaults["gbdt"]; ok && !adv.Info.Far {
+			d = c
+			break
+		}
+	}
+	if d == nil {
+		t.Fatal("no dataset of the shipped knowledge base gets zero-shot advice")
+	}
+	zid, err := ConfigID("gbdt", "", nil, adv.Defaults["gbdt"].Params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kb.Records.DeleteRecord(ctx, KindEval, d.Key+"/"+zid); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := EvaluateZeroShot(ctx, Advisor{KB: kb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := rep.Families["gbdt"]
+	if g == nil || g.Unscored != 1 || g.Wins+g.Ties+g.Losses != len(s.Datasets)-1 {
+		t.Errorf("gbdt tally %+v; want %s unscored and the other %d datasets compared", g, d.Name, len(s.Datasets)-1)
 	}
 }
