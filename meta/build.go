@@ -52,16 +52,19 @@ type BuildOptions struct {
 // BuildReport says what Build did.
 type BuildReport struct {
 	Scored, Skipped int
-	Failed          map[string]string // file → error
-	Warnings        []string
-	Seconds         float64
+	// Failed maps each dataset that failed, "FILE (target T)", to its
+	// error: one file may be several datasets of a manifest, and keyed
+	// by file alone the errors overwrote each other and the count fell.
+	Failed   map[string]string
+	Warnings []string
+	Seconds  float64
 }
 
 // add counts one dataset's outcome and passes it to done, if set.
 func (rep *BuildReport) add(d CorpusDataset, skipped bool, warnings []string, err error, done func(CorpusDataset, bool, error)) {
 	switch {
 	case err != nil:
-		rep.Failed[d.File] = err.Error()
+		rep.Failed[d.File+" (target "+d.Target+")"] = err.Error()
 	case skipped:
 		rep.Skipped++
 	default:

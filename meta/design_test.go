@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tabforge/tabforge/model"
@@ -141,5 +142,26 @@ func TestBuildScoresMissingConfigs(t *testing.T) {
 	}
 	if rep, err = Build(ctx, kb, corpus, BuildOptions{}); err != nil || rep.Skipped != 2 {
 		t.Errorf("third build = %+v, %v; want both skipped", rep, err)
+	}
+}
+
+// TestBuildFailedPerDataset: two datasets of one file that both fail are
+// two failures, each with its error; keyed by file, the second overwrote
+// the first and the build reported one.
+func TestBuildFailedPerDataset(t *testing.T) {
+	mpg := filepath.Join("..", "testdata", "corpus", "ggplot2_mpg.csv")
+	corpus := []CorpusDataset{{File: mpg, Target: "no_such_a"}, {File: mpg, Target: "no_such_b"}}
+	rep, err := Build(context.Background(), &KB{Records: (&Snapshot{}).Records()}, corpus, BuildOptions{Jobs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Failed) != 2 {
+		t.Fatalf("Failed = %v; want both datasets", rep.Failed)
+	}
+	for k, msg := range rep.Failed {
+		target := strings.TrimSuffix(k[strings.Index(k, "(target ")+len("(target "):], ")")
+		if !strings.Contains(k, mpg) || !strings.Contains(msg, target) {
+			t.Errorf("Failed[%q] = %q; want the file, and the error of its own target", k, msg)
+		}
 	}
 }
