@@ -31,10 +31,13 @@ type Realised struct {
 // RealisedReport is the outcome of Realise.
 type RealisedReport struct {
 	// Predictions is the number of predicted rows in the log, Joined
-	// those with an actual, Unmatched the actuals without a prediction.
+	// those with an actual, Unmatched the actuals without a prediction,
+	// Pending the actuals left out because they are missing (not known
+	// yet: empty, or a missing-value token such as NA).
 	Predictions int        `json:"predictions"`
 	Joined      int        `json:"joined"`
 	Unmatched   int        `json:"unmatched_actuals"`
+	Pending     int        `json:"pending_actuals"`
 	Groups      []Realised `json:"groups"`
 }
 
@@ -59,13 +62,15 @@ type rowKey struct {
 // request; 0 when absent), and scores each model version per day:
 // regression predictions get eval.Regression's metrics, class
 // predictions (records with a "prediction" label) the accuracy. comma is
-// the actuals' field separator; 0 detects it as the data readers do.
+// the actuals' field separator; 0 detects it as the data readers do. An
+// actual that is missing (frame.DefaultMissing) is one not known yet:
+// its row is left out and counted as pending.
 func Realise(log, actuals io.Reader, comma rune) (*RealisedReport, error) {
-	act, err := readActuals(actuals, comma)
+	act, pending, err := readActuals(actuals, comma)
 	if err != nil {
 		return nil, err
 	}
-	rep := &RealisedReport{}
+	rep := &RealisedReport{Pending: pending}
 	groups, used, err := joinLog(log, act, rep)
 	if err != nil {
 		return nil, err
@@ -189,8 +194,9 @@ func decodePredictions(raw json.RawMessage) (vals []float64, labels []string, er
 	return nil, labels, nil
 }
 
-// readActuals reads the actuals CSV into a map by request and row.
-func readActuals(r io.Reader, comma rune) (map[rowKey]string, error) {
+// readActuals reads the actuals CSV into a map by request and row, and
+// counts the missing actuals it left out.
+func readActuals(r io.Reader, comma rune) (map[rowKey]string, int, error) {
 	br := bufio.NewReaderSize(r, 64<<10) // what DetectComma samples
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
 		br.Discard(3) //nolint:errcheck // cannot fail after a successful Peek
@@ -203,36 +209,49 @@ func readActuals(r io.Reader, comma rune) (map[rowKey]string, error) {
 	cr.FieldsPerRecord = -1
 	head, err := cr.Read()
 	if err != nil {
-		return nil, fmt.Errorf("realised: actuals: %w", err)
+		return nil, 0, fmt.Errorf("realised: actuals: %w", err)
 	}
 	col := func(name string) int { return slices.Index(head, name) }
 	id, act, row := col("request_id"), col("actual"), col("row")
 	if id < 0 || act < 0 {
-		return nil, fmt.Errorf("realised: actuals: header %v; want request_id and actual (and optionally row)", head)
+		return nil, 0, fmt.Errorf("realised: actuals: header %v; want request_id and actual (and optionally row)", head)
 	}
 	out := map[rowKey]string{}
 	seen := map[rowKey]int{} // the line of each row's actual
+	missing := map[string]bool{}
+	for _, m := range frame.DefaultMissing() {
+		missing[m] = true
+	}
+	pending := map[rowKey]bool{}
 	for line := 2; ; line++ {
 		rec, err := cr.Read()
 		if err == io.EOF {
-			return out, nil
+			for k := range out {
+				delete(pending, k)
+			}
+			return out, len(pending), nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("realised: actuals: %w", err)
+			return nil, 0, fmt.Errorf("realised: actuals: %w", err)
 		}
 		if len(rec) <= max(id, act, row) {
-			return nil, fmt.Errorf("realised: actuals line %d: %d fields; want %d", line, len(rec), len(head))
+			return nil, 0, fmt.Errorf("realised: actuals line %d: %d fields; want %d", line, len(rec), len(head))
 		}
 		k := rowKey{id: rec[id]}
 		if row >= 0 {
 			if k.row, err = strconv.Atoi(rec[row]); err != nil || k.row < 0 {
-				return nil, fmt.Errorf("realised: actuals line %d: row %q is not a row number", line, rec[row])
+				return nil, 0, fmt.Errorf("realised: actuals line %d: row %q is not a row number", line, rec[row])
 			}
+		}
+		if missing[strings.TrimSpace(rec[act])] {
+			// Not known yet; a later line may bring it.
+			pending[k] = true
+			continue
 		}
 		if first, ok := seen[k]; ok {
 			// Which one is right is not ours to guess; the last used to
 			// win silently.
-			return nil, fmt.Errorf("realised: actuals lines %d and %d: request %q row %d has two actuals", first, line, k.id, k.row)
+			return nil, 0, fmt.Errorf("realised: actuals lines %d and %d: request %q row %d has two actuals", first, line, k.id, k.row)
 		}
 		seen[k] = line
 		out[k] = rec[act]

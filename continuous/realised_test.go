@@ -53,6 +53,24 @@ func TestRealise(t *testing.T) {
 	}
 }
 
+// TestRealisePending: actuals that are not known yet (empty or a
+// missing-value token) are left out and counted; a later line may bring
+// a row's actual. Such a file used to fail the whole report ("actual ""
+// of request a is not a number").
+func TestRealisePending(t *testing.T) {
+	actuals := "request_id,row,actual\na,0,\na,1,NA\nb,0, \nc,0,\nc,0,40\n"
+	r, err := Realise(strings.NewReader(predLog), strings.NewReader(actuals), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Joined != 1 || r.Pending != 3 || r.Unmatched != 0 {
+		t.Errorf("Realise = %d joined, %d pending, %d unmatched; want 1, 3, 0", r.Joined, r.Pending, r.Unmatched)
+	}
+	if len(r.Groups) != 1 || r.Groups[0].Version != "v2" || r.Groups[0].Metrics["mae"] != 1 {
+		t.Errorf("Realise groups = %+v; want c's row alone (v2, mae 1)", r.Groups)
+	}
+}
+
 // TestRealiseBOM: an actuals file saved with a byte order mark (Excel's
 // "CSV UTF-8") reads; its header was "\ufeffrequest_id".
 func TestRealiseBOM(t *testing.T) {

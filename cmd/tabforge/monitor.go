@@ -46,7 +46,7 @@ The actuals' field separator is detected, or given with --sep.`,
 			if asJSON {
 				return json.NewEncoder(a.stdout).Encode(r)
 			}
-			fmt.Fprintf(a.stdout, "%d predicted rows, %d with an actual; %d actuals without a prediction\n", r.Predictions, r.Joined, r.Unmatched)
+			fmt.Fprintf(a.stdout, "%d predicted rows, %d with an actual; %d actuals without a prediction, %d not known yet\n", r.Predictions, r.Joined, r.Unmatched, r.Pending)
 			for _, g := range r.Groups {
 				var ms []string
 				for k, v := range g.Metrics {
