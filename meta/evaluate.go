@@ -20,8 +20,10 @@ type ZeroShotReport struct {
 	Best     Tally             `json:"best"`
 	// Far counts the datasets judged far from the others (they fall back
 	// to static defaults: ties). MeanGain is the mean, over datasets, of
-	// the best family's normalised score gain of zero-shot over static
-	// (score difference / the spread of that family's scores there).
+	// zero-shot's normalised gain over static: the best zero-shot score
+	// of any family less the best static score, divided by the widest
+	// range of one family's scores on that dataset (so that a dataset
+	// where every configuration scores alike does not weigh more).
 	Far      int           `json:"far"`
 	MeanGain float64       `json:"mean_gain"`
 	Datasets []ZeroShotRow `json:"datasets"`

@@ -76,7 +76,7 @@ func printZeroShot(out io.Writer, rep *meta.ZeroShotReport, verbose bool) error 
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "%d datasets, %d far from the others (static defaults kept); mean normalised gain of the best family %.3f\n",
+	fmt.Fprintf(out, "%d datasets, %d far from the others (static defaults kept); mean normalised gain of the best zero-shot over the best static score %.3f\n",
 		len(rep.Datasets), rep.Far, rep.MeanGain)
 	unscored := 0
 	for _, t := range rep.Families {
