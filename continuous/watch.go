@@ -157,7 +157,10 @@ func handle(ctx context.Context, env Env, state store.Claimer, o WatchOptions, p
 	}
 	release, err := store.Claim(ctx, state, store.ClaimKind, claimPrefix+key, claimLease, log)
 	if errors.Is(err, store.ErrClaimed) {
-		log.Info("watch: another watcher is retraining on this data; skipped", "file", path, "hash", hash[:12])
+		// A watcher killed mid-retrain leaves its claim until the lease
+		// runs out, so this may be no live watcher at all.
+		log.Info("watch: this data is claimed by another watcher, or by a stopped one until its lease expires; skipped, the next scan retries it",
+			"file", path, "hash", hash[:12], "lease", claimLease)
 		return nil, nil
 	}
 	if err != nil {
