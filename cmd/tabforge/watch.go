@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -33,8 +35,10 @@ copy or a renamed file handles nothing again; a rewritten file with new
 content is new. A file retrain fails on is recorded as an error and not
 retried, unless the failure is outside the file (the store, the work
 directory or the artifact store: a full disk, a missing directory); then
-the scan stops with that error and the file is retried. --once scans once and exits (for cron and tests); --status lists the
-versions handled. 'tabforge serve' on the same store serves a promoted
+the scan stops with that error and the file is retried. --once scans once
+and exits (for cron and tests), with status 1 when a version it handled
+failed (recorded all the same, so the next scan does not retry it);
+--status lists the versions handled. 'tabforge serve' on the same store serves a promoted
 challenger without a restart.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -82,6 +86,9 @@ challenger without a restart.`,
 				}
 				fmt.Fprintf(a.stdout, "%d new data versions handled\n", len(done))
 			}
+			if err == nil {
+				err = failedVersions(done)
+			}
 			return err
 		},
 	}
@@ -111,4 +118,20 @@ func (a *app) printWatched(cmd *cobra.Command, st store.Records, name string, as
 		fmt.Fprintf(a.stdout, "%s  %s  %s  %s: %s\n", h.Time.Format("2006-01-02 15:04:05"), h.Hash[:12], h.Path, h.Decision, h.Reason)
 	}
 	return nil
+}
+
+// failedVersions is the error --once exits with when retrain failed on
+// some of the versions it handled, so that cron reports them.
+func failedVersions(done []continuous.Handled) error {
+	var failed []string
+	for _, h := range done {
+		if h.Decision == "error" {
+			failed = append(failed, filepath.Base(h.Path))
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	return fmt.Errorf("watch: retrain failed on %d of %d new data versions (%s); recorded, not retried",
+		len(failed), len(done), strings.Join(failed, ", "))
 }

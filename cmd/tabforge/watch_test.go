@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -58,6 +59,19 @@ func TestWatchCommand(t *testing.T) {
 	var hs []map[string]any
 	if code != 0 || json.Unmarshal([]byte(out), &hs) != nil || len(hs) != 2 {
 		t.Errorf("watch --status: exit %d, %s%s; want 2 versions", code, out, stderr)
+	}
+	// A file retrain fails on is recorded, and --once says so with its
+	// exit status (it used to exit 0, so cron never told anyone).
+	if err := os.WriteFile(filepath.Join(watched, "broken.csv"), []byte("a,b\n1,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"watch", "--name", "sales", "--dir", watched, "--once", "--settle", "0", "--json", "--work-dir", filepath.Join(dir, "continuous")}
+	code, out, stderr = tabforge(t, dir, args...)
+	if code != 1 || json.Unmarshal([]byte(out), &hs) != nil || len(hs) != 1 || hs[0]["decision"] != "error" || !strings.Contains(stderr, "broken.csv") {
+		t.Errorf("watch --once over a broken file: exit %d, %s%s; want 1, its error recorded and named", code, out, stderr)
+	}
+	if code, out, stderr := tabforge(t, dir, args...); code != 0 {
+		t.Errorf("watch --once after the broken file was recorded: exit %d, %s%s; want 0", code, out, stderr)
 	}
 	if code, _, _ := tabforge(t, dir, "watch", "--name", "sales"); code != 2 {
 		t.Errorf("watch without --dir: exit %d; want 2", code)
