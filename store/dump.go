@@ -132,7 +132,9 @@ type DumpCounts struct {
 
 // Export writes everything s holds (runs, records of every kind, studies
 // and trials) to w as JSON lines. Cache records are included only if
-// withCache is set, since they can be recomputed.
+// withCache is set, since they can be recomputed. It reads one moment of
+// s (Store.Snapshot), so a dump taken while others write is still whole:
+// no name in it points at a version it lacks.
 func Export(ctx context.Context, s Store, w io.Writer, withCache bool) (DumpCounts, error) {
 	var n DumpCounts
 	bw := bufio.NewWriter(w)
@@ -140,55 +142,17 @@ func Export(ctx context.Context, s Store, w io.Writer, withCache bool) (DumpCoun
 	if err := enc.Encode(dumpLine{Type: "header", Format: dumpFormat, Version: dumpVersion}); err != nil {
 		return n, fmt.Errorf("export: %w", err)
 	}
-	runs, err := s.ListRuns(ctx, 0)
+	err := s.Snapshot(ctx, func(v View) error {
+		if err := exportRuns(ctx, v, enc, &n); err != nil {
+			return err
+		}
+		if err := exportRecords(ctx, v, enc, &n, withCache); err != nil {
+			return err
+		}
+		return exportStudies(ctx, v, enc, &n)
+	})
 	if err != nil {
-		return n, fmt.Errorf("export: %w", err)
-	}
-	for _, r := range runs {
-		if err := enc.Encode(dumpLine{Type: "run", Run: r}); err != nil {
-			return n, fmt.Errorf("export run %s: %w", r.ID, err)
-		}
-		n.Runs++
-	}
-	kinds, err := s.Kinds(ctx)
-	if err != nil {
-		return n, fmt.Errorf("export: %w", err)
-	}
-	for _, k := range kinds {
-		if k == CacheKind && !withCache {
-			continue
-		}
-		recs, err := s.ListRecords(ctx, k, "")
-		if err != nil {
-			return n, fmt.Errorf("export: %w", err)
-		}
-		for _, r := range recs {
-			if err := enc.Encode(dumpLine{Type: "record", Record: r}); err != nil {
-				return n, fmt.Errorf("export record %s/%s: %w", r.Kind, r.Key, err)
-			}
-			n.Records++
-		}
-	}
-	studies, err := s.ListStudies(ctx)
-	if err != nil {
-		return n, fmt.Errorf("export: %w", err)
-	}
-	for _, st := range studies {
-		trials, err := s.Trials(ctx, st.ID)
-		if err != nil {
-			return n, fmt.Errorf("export study %q: %w", st.Name, err)
-		}
-		st.ID = 0
-		if err := enc.Encode(dumpLine{Type: "study", Study: &st}); err != nil {
-			return n, fmt.Errorf("export study %q: %w", st.Name, err)
-		}
-		n.Studies++
-		for _, t := range trials {
-			if err := enc.Encode(dumpLine{Type: "trial", InStudy: st.Name, Trial: toDump(t)}); err != nil {
-				return n, fmt.Errorf("export trial %d of %q: %w", t.Number, st.Name, err)
-			}
-			n.Trials++
-		}
+		return n, err
 	}
 	if err := enc.Encode(dumpLine{Type: "end", Counts: &n}); err != nil {
 		return n, fmt.Errorf("export: %w", err)
@@ -197,6 +161,68 @@ func Export(ctx context.Context, s Store, w io.Writer, withCache bool) (DumpCoun
 		return n, fmt.Errorf("export: %w", err)
 	}
 	return n, nil
+}
+
+func exportRuns(ctx context.Context, v View, enc *json.Encoder, n *DumpCounts) error {
+	runs, err := v.ListRuns(ctx, 0)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	for _, r := range runs {
+		if err := enc.Encode(dumpLine{Type: "run", Run: r}); err != nil {
+			return fmt.Errorf("export run %s: %w", r.ID, err)
+		}
+		n.Runs++
+	}
+	return nil
+}
+
+func exportRecords(ctx context.Context, v View, enc *json.Encoder, n *DumpCounts, withCache bool) error {
+	kinds, err := v.Kinds(ctx)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	for _, k := range kinds {
+		if k == CacheKind && !withCache {
+			continue
+		}
+		recs, err := v.ListRecords(ctx, k, "")
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		for _, r := range recs {
+			if err := enc.Encode(dumpLine{Type: "record", Record: r}); err != nil {
+				return fmt.Errorf("export record %s/%s: %w", r.Kind, r.Key, err)
+			}
+			n.Records++
+		}
+	}
+	return nil
+}
+
+func exportStudies(ctx context.Context, v View, enc *json.Encoder, n *DumpCounts) error {
+	studies, err := v.ListStudies(ctx)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	for _, st := range studies {
+		trials, err := v.Trials(ctx, st.ID)
+		if err != nil {
+			return fmt.Errorf("export study %q: %w", st.Name, err)
+		}
+		st.ID = 0
+		if err := enc.Encode(dumpLine{Type: "study", Study: &st}); err != nil {
+			return fmt.Errorf("export study %q: %w", st.Name, err)
+		}
+		n.Studies++
+		for _, t := range trials {
+			if err := enc.Encode(dumpLine{Type: "trial", InStudy: st.Name, Trial: toDump(t)}); err != nil {
+				return fmt.Errorf("export trial %d of %q: %w", t.Number, st.Name, err)
+			}
+			n.Trials++
+		}
+	}
+	return nil
 }
 
 // Import reads a dump Export wrote and writes it into s. Every line

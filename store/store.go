@@ -182,6 +182,18 @@ type Studies interface {
 	PutTrial(ctx context.Context, study string, t tune.FrozenTrial) error
 }
 
+// A View reads a store, or one moment of it (see Store.Snapshot): what
+// Export reads.
+type View interface {
+	// ListRuns, Kinds, ListRecords, ListStudies and Trials are as in
+	// Store.
+	ListRuns(ctx context.Context, limit int) ([]*Run, error)
+	Kinds(ctx context.Context) ([]string, error)
+	ListRecords(ctx context.Context, kind, prefix string) ([]*Record, error)
+	ListStudies(ctx context.Context) ([]Study, error)
+	Trials(ctx context.Context, studyID int64) ([]tune.FrozenTrial, error)
+}
+
 // Store is everything tabforge keeps: runs, the keyed record space,
 // studies and trials. Implementations are safe for concurrent use, and
 // for use by several processes at once.
@@ -197,6 +209,12 @@ type Store interface {
 	PutRecords(ctx context.Context, recs []*Record) error
 	// Kinds lists the record kinds that hold at least one record, sorted.
 	Kinds(ctx context.Context) ([]string, error)
+	// Snapshot calls f with a View of the store as it was at one moment:
+	// whatever other handles write meanwhile, everything f reads through
+	// it is one state, so a name's record never points at a version the
+	// same reading lacks. Only records of CacheKind, which nothing refers
+	// to, may be read as they are later. The View is valid during f only.
+	Snapshot(ctx context.Context, f func(View) error) error
 	// Ping checks that the store can be reached, returning an error
 	// wrapping ErrUnavailable if not.
 	Ping(ctx context.Context) error

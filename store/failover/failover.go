@@ -455,6 +455,25 @@ func (s *Store) Kinds(ctx context.Context) ([]string, error) {
 	return read(s, func(st store.Store) ([]string, error) { return st.Kinds(ctx) })
 }
 
+// Snapshot implements store.Store on the store in use. A primary that
+// becomes unreachable before f starts is failed over from, as by any
+// read; once f has read part of the primary, the error is returned
+// instead, since f cannot go on with the fallback's state.
+func (s *Store) Snapshot(ctx context.Context, f func(store.View) error) error {
+	if p, up := s.current(); up {
+		started := false
+		err := p.Snapshot(ctx, func(v store.View) error { started = true; return f(v) })
+		if err == nil || !errors.Is(err, store.ErrUnavailable) {
+			return err
+		}
+		s.failover(err)
+		if started {
+			return err
+		}
+	}
+	return s.fallback.Snapshot(ctx, f)
+}
+
 // ListStudies implements store.Studies.
 func (s *Store) ListStudies(ctx context.Context) ([]store.Study, error) {
 	studies, err := read(s, func(st store.Store) ([]store.Study, error) { return st.ListStudies(ctx) })

@@ -124,6 +124,17 @@ func (s *Store) ListRuns(ctx context.Context, limit int) ([]*store.Run, error) {
 	if err != nil {
 		return nil, s.wrap("list runs", err)
 	}
+	runs, err := s.loadRuns(ctx, newestFirst(pairs, limit))
+	if err != nil {
+		return nil, s.wrap("list runs", err)
+	}
+	return runs, nil
+}
+
+// newestFirst orders the run ids of a ZRANGE runs WITHSCORES reply
+// newest first, ties by id, as store/sqlite orders them, and keeps the
+// first limit (all if limit is 0).
+func newestFirst(pairs []string, limit int) []string {
 	type scored struct {
 		id    string
 		score float64
@@ -132,7 +143,6 @@ func (s *Store) ListRuns(ctx context.Context, limit int) ([]*store.Run, error) {
 	for i := 0; i+1 < len(pairs); i += 2 {
 		zs = append(zs, scored{pairs[i], fparse(pairs[i+1])})
 	}
-	// Newest first, ties by id, as store/sqlite orders them.
 	slices.SortFunc(zs, func(a, b scored) int {
 		if a.score != b.score {
 			if a.score > b.score {
@@ -149,9 +159,5 @@ func (s *Store) ListRuns(ctx context.Context, limit int) ([]*store.Run, error) {
 	for i, z := range zs {
 		ids[i] = z.id
 	}
-	runs, err := s.loadRuns(ctx, ids)
-	if err != nil {
-		return nil, s.wrap("list runs", err)
-	}
-	return runs, nil
+	return ids
 }

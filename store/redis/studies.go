@@ -161,10 +161,15 @@ func (s *Store) ListStudies(ctx context.Context) ([]store.Study, error) {
 	out := make([]store.Study, len(names))
 	for i, n := range names {
 		h, _ := redigo.StringMap(replies[i], nil)
-		id, _ := strconv.ParseInt(byName[n], 10, 64)
-		out[i] = store.Study{ID: id, Name: n, Direction: tune.Direction(h["direction"]), Created: fromNanos(h["created"])}
+		out[i] = studyOf(n, byName[n], h)
 	}
 	return out, nil
+}
+
+// studyOf decodes study name of id from its hash.
+func studyOf(name, id string, h map[string]string) store.Study {
+	n, _ := strconv.ParseInt(id, 10, 64)
+	return store.Study{ID: n, Name: name, Direction: tune.Direction(h["direction"]), Created: fromNanos(h["created"])}
 }
 
 // CreateTrial implements tune.Storage. Numbers come from a per-study
@@ -264,35 +269,45 @@ func (s *Store) Trials(ctx context.Context, studyID int64) ([]tune.FrozenTrial, 
 	hash := func(i int) map[string]string { h, _ := redigo.StringMap(replies[i], nil); return h }
 	out := make([]tune.FrozenTrial, 0, len(ids))
 	for i, id := range ids {
-		h := hash(3 * i)
-		if len(h) == 0 {
-			continue
+		t, ok, err := trialOf(id, hash(3*i), hash(3*i+1), hash(3*i+2))
+		if err != nil {
+			return nil, fmt.Errorf("list trials: %w", err)
 		}
-		var t tune.FrozenTrial
-		t.ID, _ = strconv.ParseInt(id, 10, 64)
-		t.Number, _ = strconv.Atoi(h["number"])
-		t.RetryOf, _ = strconv.Atoi(h["retry_of"])
-		t.State, t.Value, t.Error = tune.State(h["state"]), fparse(h["value"]), h["error"]
-		t.Start, t.Finish = fromNanos(h["start"]), fromNanos(h["finish"])
-		t.Params, t.Distributions, t.Intermediate = map[string]float64{}, map[string]tune.Distribution{}, map[int]float64{}
-		for name, js := range hash(3*i + 1) {
-			var pv param
-			if err := json.Unmarshal([]byte(js), &pv); err != nil {
-				return nil, fmt.Errorf("list trials: parameter %q of trial id %s: %w", name, id, err)
-			}
-			t.Params[name], t.Distributions[name] = pv.V, pv.D
+		if ok {
+			out = append(out, t)
 		}
-		for step, v := range hash(3*i + 2) {
-			n, err := strconv.Atoi(step)
-			if err != nil {
-				return nil, fmt.Errorf("list trials: step %q of trial id %s: %w", step, id, err)
-			}
-			t.Intermediate[n] = fparse(v)
-		}
-		out = append(out, t)
 	}
 	slices.SortFunc(out, func(a, b tune.FrozenTrial) int { return a.Number - b.Number })
 	return out, nil
+}
+
+// trialOf decodes trial id from its trial, tparams and tvals hashes; ok
+// is false when the trial hash is gone.
+func trialOf(id string, h, params, vals map[string]string) (t tune.FrozenTrial, ok bool, err error) {
+	if len(h) == 0 {
+		return t, false, nil
+	}
+	t.ID, _ = strconv.ParseInt(id, 10, 64)
+	t.Number, _ = strconv.Atoi(h["number"])
+	t.RetryOf, _ = strconv.Atoi(h["retry_of"])
+	t.State, t.Value, t.Error = tune.State(h["state"]), fparse(h["value"]), h["error"]
+	t.Start, t.Finish = fromNanos(h["start"]), fromNanos(h["finish"])
+	t.Params, t.Distributions, t.Intermediate = map[string]float64{}, map[string]tune.Distribution{}, map[int]float64{}
+	for name, js := range params {
+		var pv param
+		if err := json.Unmarshal([]byte(js), &pv); err != nil {
+			return t, false, fmt.Errorf("parameter %q of trial id %s: %w", name, id, err)
+		}
+		t.Params[name], t.Distributions[name] = pv.V, pv.D
+	}
+	for step, v := range vals {
+		n, err := strconv.Atoi(step)
+		if err != nil {
+			return t, false, fmt.Errorf("step %q of trial id %s: %w", step, id, err)
+		}
+		t.Intermediate[n] = fparse(v)
+	}
+	return t, true, nil
 }
 
 // PutTrial implements store.Studies.

@@ -31,7 +31,11 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Kinds implements store.Store.
 func (s *Store) Kinds(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT kind FROM records ORDER BY kind`)
+	return kinds(ctx, s.db)
+}
+
+func kinds(ctx context.Context, db querier) ([]string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT DISTINCT kind FROM records ORDER BY kind`)
 	if err != nil {
 		return nil, fmt.Errorf("list record kinds: %w", err)
 	}
@@ -49,19 +53,23 @@ func (s *Store) Kinds(ctx context.Context) ([]string, error) {
 
 // hasStudies reports whether the study tables exist; CreateStudy makes
 // them, so a store that never tuned has none.
-func (s *Store) hasStudies(ctx context.Context) (bool, error) {
+func hasStudies(ctx context.Context, db querier) (bool, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='studies'`).Scan(&n)
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='studies'`).Scan(&n)
 	return n > 0, err
 }
 
 // ListStudies implements store.Studies.
 func (s *Store) ListStudies(ctx context.Context) ([]store.Study, error) {
-	ok, err := s.hasStudies(ctx)
+	return listStudies(ctx, s.db)
+}
+
+func listStudies(ctx context.Context, db querier) ([]store.Study, error) {
+	ok, err := hasStudies(ctx, db)
 	if err != nil || !ok {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, direction, created FROM studies ORDER BY name`)
+	rows, err := db.QueryContext(ctx, `SELECT id, name, direction, created FROM studies ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list studies: %w", err)
 	}
@@ -98,7 +106,7 @@ func (s *Store) PutStudy(ctx context.Context, st store.Study) (int64, error) {
 
 // PutTrial implements store.Studies.
 func (s *Store) PutTrial(ctx context.Context, study string, t tune.FrozenTrial) error {
-	if ok, err := s.hasStudies(ctx); err != nil || !ok {
+	if ok, err := hasStudies(ctx, s.db); err != nil || !ok {
 		if err == nil {
 			err = fmt.Errorf("study %q: %w", study, store.ErrNotFound)
 		}

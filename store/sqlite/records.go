@@ -58,11 +58,15 @@ func (s *Store) GetRecord(ctx context.Context, kind, key string) (*store.Record,
 
 // ListRecords implements store.Records.
 func (s *Store) ListRecords(ctx context.Context, kind, prefix string) ([]*store.Record, error) {
+	return listRecords(ctx, s.db, kind, prefix)
+}
+
+func listRecords(ctx context.Context, db querier, kind, prefix string) ([]*store.Record, error) {
 	pattern, ok := likePrefix(prefix)
 	if !ok {
 		return nil, nil // no key holds a NUL
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT key, value, updated FROM records WHERE kind=? AND key LIKE ? ESCAPE '\' ORDER BY key`, kind, pattern)
+	rows, err := db.QueryContext(ctx, `SELECT key, value, updated FROM records WHERE kind=? AND key LIKE ? ESCAPE '\' ORDER BY key`, kind, pattern)
 	if err != nil {
 		return nil, fmt.Errorf("list records %s: %w", kind, err)
 	}

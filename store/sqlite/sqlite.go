@@ -249,11 +249,15 @@ func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, error) {
 
 // ListRuns implements store.Runs.
 func (s *Store) ListRuns(ctx context.Context, limit int) ([]*store.Run, error) {
+	return listRuns(ctx, s.db, limit)
+}
+
+func listRuns(ctx context.Context, db querier, limit int) ([]*store.Run, error) {
 	q := `SELECT ` + runColumns + ` FROM runs ORDER BY created DESC, id`
 	if limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", limit)
 	}
-	rows, err := s.db.QueryContext(ctx, q)
+	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/tune"
 )
 
@@ -233,28 +234,32 @@ func (s *Store) FinishTrial(ctx context.Context, trialID int64, st tune.State, v
 // Trials implements tune.Storage.
 func (s *Store) Trials(ctx context.Context, studyID int64) ([]tune.FrozenTrial, error) {
 	var out []tune.FrozenTrial
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var (
-			index map[int64]int
-			err   error
-		)
-		if out, index, err = trialRows(ctx, tx, studyID); err != nil {
-			return err
-		}
-		if err := addTrialParams(ctx, tx, studyID, out, index); err != nil {
-			return err
-		}
-		return addTrialValues(ctx, tx, studyID, out, index)
+	err := s.Snapshot(ctx, func(v store.View) (err error) {
+		out, err = v.Trials(ctx, studyID)
+		return err
 	})
+	return out, err
+}
+
+// trials reads a study's trials with their parameters and intermediate
+// values; the three queries must share one transaction to read one state.
+func trials(ctx context.Context, tx querier, studyID int64) ([]tune.FrozenTrial, error) {
+	out, index, err := trialRows(ctx, tx, studyID)
+	if err == nil {
+		err = addTrialParams(ctx, tx, studyID, out, index)
+	}
+	if err == nil {
+		err = addTrialValues(ctx, tx, studyID, out, index)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("list trials: %w", err)
+		return nil, err
 	}
 	return out, nil
 }
 
 // trialRows reads a study's trials in number order, with empty parameter
 // and value maps, and indexes them by trial id.
-func trialRows(ctx context.Context, tx *sql.Tx, studyID int64) ([]tune.FrozenTrial, map[int64]int, error) {
+func trialRows(ctx context.Context, tx querier, studyID int64) ([]tune.FrozenTrial, map[int64]int, error) {
 	var out []tune.FrozenTrial
 	index := map[int64]int{}
 	err := queryRows(ctx, tx, `SELECT id, number, state, value, retry_of, error, started, finished
@@ -279,7 +284,7 @@ func trialRows(ctx context.Context, tx *sql.Tx, studyID int64) ([]tune.FrozenTri
 }
 
 // addTrialParams fills in the parameters of a study's trials.
-func addTrialParams(ctx context.Context, tx *sql.Tx, studyID int64, out []tune.FrozenTrial, index map[int64]int) error {
+func addTrialParams(ctx context.Context, tx querier, studyID int64, out []tune.FrozenTrial, index map[int64]int) error {
 	return queryRows(ctx, tx, `SELECT p.trial_id, p.name, p.value, p.distribution FROM trial_params p
 		JOIN trials t ON t.id = p.trial_id WHERE t.study_id = ?`, studyID, func(rows *sql.Rows) error {
 		var (
@@ -302,7 +307,7 @@ func addTrialParams(ctx context.Context, tx *sql.Tx, studyID int64, out []tune.F
 }
 
 // addTrialValues fills in the intermediate values of a study's trials.
-func addTrialValues(ctx context.Context, tx *sql.Tx, studyID int64, out []tune.FrozenTrial, index map[int64]int) error {
+func addTrialValues(ctx context.Context, tx querier, studyID int64, out []tune.FrozenTrial, index map[int64]int) error {
 	return queryRows(ctx, tx, `SELECT v.trial_id, v.step, v.value FROM trial_values v
 		JOIN trials t ON t.id = v.trial_id WHERE t.study_id = ?`, studyID, func(rows *sql.Rows) error {
 		var (
@@ -321,7 +326,7 @@ func addTrialValues(ctx context.Context, tx *sql.Tx, studyID int64, out []tune.F
 }
 
 // queryRows runs a query with one argument and calls each on every row.
-func queryRows(ctx context.Context, tx *sql.Tx, query string, arg any, each func(*sql.Rows) error) error {
+func queryRows(ctx context.Context, tx querier, query string, arg any, each func(*sql.Rows) error) error {
 	rows, err := tx.QueryContext(ctx, query, arg)
 	if err != nil {
 		return err

@@ -46,6 +46,7 @@ func Run(t *testing.T, f Factory) {
 		{"Claim", testClaim},
 		{"SwapRecord", testSwapRecord},
 		{"ExportImport", testExportImport},
+		{"ExportSnapshot", testSnapshot},
 		{"Ping", testPing},
 	}
 	for _, tt := range tests {
