@@ -246,9 +246,9 @@ func (r *Registry) history(ctx context.Context, name, version string) ([]Event, 
 	}
 	var out []Event
 	for _, rec := range recs {
-		var e Event
-		if err := json.Unmarshal(rec.Value, &e); err != nil {
-			return nil, fmt.Errorf("registry: event %s: %w", rec.Key, err)
+		e, err := decodeEvent(rec)
+		if err != nil {
+			return nil, err
 		}
 		if (name == "" || e.Name == name) && (version == "" || e.Version == version || e.Replaced == version) {
 			out = append(out, e)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/failover"
 )
@@ -104,7 +105,7 @@ func (a *app) storeCommand() *cobra.Command {
 			}
 			defer f.Close()
 			return a.withStore(cmd, func(st store.Store) error {
-				n, err := store.Import(cmd.Context(), st, f)
+				n, err := store.ImportWith(cmd.Context(), st, f, store.ImportOptions{Check: registry.CheckRecord})
 				if err != nil {
 					return fmt.Errorf("%s: %w", filepath.Base(args[0]), err)
 				}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tabforge/tabforge/artifact"
+	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/failover"
 	"github.com/tabforge/tabforge/store/redis"
@@ -364,5 +366,69 @@ func TestRunsDiff(t *testing.T) {
 	}
 	if code, _, errs := tabforge(t, dir, "runs", "diff", "run0", "nope"); code != 1 || !strings.Contains(errs, "not found") {
 		t.Errorf("runs diff with an unknown run: %d %s", code, errs)
+	}
+}
+
+// TestImportRefusesBadRegistryRecord imports a dump one of whose model
+// versions holds a value the registry cannot read: it must be refused
+// whole, naming the line, rather than imported and then break models list.
+func TestImportRefusesBadRegistryRecord(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	src := "sqlite://" + filepath.Join(dir, "src.db")
+	st, err := failover.Open(ctx, src, failover.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := registry.New(st)
+	for _, ds := range []string{"d1", "d2"} {
+		if _, _, err := reg.Register(ctx, registry.Model{Name: "churn", RunID: "run-" + ds,
+			Artifact: artifact.Ref{URL: "mem://", Key: ds + "/model.tfm", SHA256: "ab", Size: 2},
+			Identity: registry.Identity{DatasetHash: ds, ConfigHash: "cfg", Seed: 1, CodeVersion: "test"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	good := filepath.Join(dir, "good.jsonl")
+	if code, out, errs := tabforge(t, dir, "store", "export", good, "--store", src); code != 0 {
+		t.Fatalf("export: %d %s %s", code, out, errs)
+	}
+	// Damage the second model version's value, keeping the line a record.
+	raw, _ := os.ReadFile(good)
+	lines := strings.Split(string(raw), "\n")
+	badLine, seen := 0, 0
+	for i, l := range lines {
+		if strings.Contains(l, `"kind":"registry.model"`) {
+			if seen++; seen == 2 {
+				var d struct {
+					Type   string        `json:"type"`
+					Record *store.Record `json:"record"`
+				}
+				json.Unmarshal([]byte(l), &d)
+				d.Record.Value = []byte(`{"version":"x","created":"last tuesday"}`)
+				b, _ := json.Marshal(d)
+				lines[i], badLine = string(b), i+1
+			}
+		}
+	}
+	if badLine == 0 {
+		t.Fatalf("the dump holds %d model versions, want 2:\n%s", seen, raw)
+	}
+	bad := filepath.Join(dir, "bad.jsonl")
+	os.WriteFile(bad, []byte(strings.Join(lines, "\n")), 0o644)
+
+	code, _, errs := tabforge(t, dir, "store", "import", bad)
+	want := fmt.Sprintf("import line %d: record registry.model/", badLine)
+	if code != 1 || !strings.Contains(errs, want) || !strings.Contains(errs, "nothing imported") {
+		t.Errorf("import of a dump with a damaged model version: exit %d, %q; want 1 and %q", code, errs, want)
+	}
+	if code, out, errs := tabforge(t, dir, "models", "list", "--json"); code != 0 || strings.TrimSpace(out) != "[]" {
+		t.Errorf("models list after the refused import: exit %d, %q, %q; want 0 and no models", code, out, errs)
+	}
+	if code, out, errs := tabforge(t, dir, "store", "import", good); code != 0 {
+		t.Fatalf("import of the good dump: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := tabforge(t, dir, "models", "list"); code != 0 || strings.Count(out, " run-d") != 2 {
+		t.Errorf("models list after the good import: exit %d, %q, %q; want 2 versions of churn", code, out, errs)
 	}
 }
