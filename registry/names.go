@@ -310,7 +310,7 @@ func (r *Registry) resolveInName(ctx context.Context, name, v string) (*Model, e
 	case other != "":
 		return nil, fmt.Errorf("registry: model version %s/%s: no such version of %q (it is a version of %q): %w", name, v, name, other, store.ErrNotFound)
 	}
-	return nil, fmt.Errorf("registry: unknown model version %s/%s: %w", name, v, store.ErrNotFound)
+	return nil, r.missing(fmt.Errorf("registry: unknown model version %s/%s: %w", name, v, store.ErrNotFound), "versions")
 }
 
 // nameRecord reads the record of name; an unknown name is an error
@@ -337,8 +337,25 @@ func (r *Registry) unknownName(ctx context.Context, name string) error {
 	if len(names) > 0 {
 		have = "registered names: " + strings.Join(names, ", ")
 	}
-	return fmt.Errorf("registry: %q: %w (%s)", name, ErrUnknownName, have)
+	return r.missing(fmt.Errorf("registry: %q: %w (%s)", name, ErrUnknownName, have), "names")
 }
+
+// missing returns err, which reports something not found, saying as well
+// that the store is on its fallback when it is: what was registered on
+// the primary is not there, so not finding it proves nothing.
+func (r *Registry) missing(err error, what string) error {
+	fb := store.OnFallback(r.rec)
+	if fb == nil {
+		return err
+	}
+	return fmt.Errorf("%w; %w, so %s registered there are not visible", err, fb, what)
+}
+
+// Partial returns an error wrapping a *store.FallbackError while the
+// registry's store serves from its fallback, which holds only what was
+// registered during the outage; nil otherwise. A listing uses it to say
+// it may be incomplete.
+func (r *Registry) Partial() error { return store.OnFallback(r.rec) }
 
 func decodeName(rec *store.Record) (*nameRecord, error) {
 	var nr nameRecord

@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/tabforge/tabforge/tune"
@@ -157,6 +158,35 @@ type Checker interface {
 // error, server down). A failover store switches to its fallback on it;
 // other errors (bad data, a trial in the wrong state) pass through.
 var ErrUnavailable = errors.New("store unavailable")
+
+// FallbackError says that a store serves from its fallback because its
+// primary cannot be reached. The fallback holds only what was written to
+// it, so whoever reports something as missing should say so: it may well
+// exist on the primary.
+type FallbackError struct {
+	Primary  string // the primary's URL, e.g. redis://host:6379/0
+	Fallback string // the fallback's URL, e.g. sqlite://.tabforge/tabforge.db
+}
+
+func (e *FallbackError) Error() string {
+	return fmt.Sprintf("the store is on its fallback %s: %s is unreachable", e.Fallback, e.Primary)
+}
+
+// A FallbackReporter is a store that can serve from a fallback
+// (store/failover's while Redis is unreachable).
+type FallbackReporter interface {
+	// OnFallback returns a *FallbackError while the store serves from its
+	// fallback, else nil.
+	OnFallback() error
+}
+
+// OnFallback returns s's OnFallback if s is a FallbackReporter, else nil.
+func OnFallback(s any) error {
+	if f, ok := s.(FallbackReporter); ok {
+		return f.OnFallback()
+	}
+	return nil
+}
 
 // Study describes one tuning study.
 type Study struct {

@@ -158,12 +158,22 @@ func (a *app) modelsListCommand(asJSON *bool) *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list [--name NAME]",
 		Short: "List model versions grouped by name, newest first, with stages and aliases",
-		Args:  cobra.NoArgs,
+		Long: `List model versions grouped by name, newest first, with stages and aliases.
+
+While a Redis store is unreachable and tabforge runs on its SQLite fallback,
+the list holds only the versions registered during the outage: it is
+printed (and the command exits 0, as other commands keep working on the
+fallback), with a note on stderr saying that versions registered in Redis
+are not listed.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
 				ms, err := reg.List(ctx, name)
 				if err != nil {
 					return err
+				}
+				if err := reg.Partial(); err != nil {
+					fmt.Fprintf(a.stderr, "tabforge: note: %v, so versions registered there are not listed\n", err)
 				}
 				if *asJSON {
 					return json.NewEncoder(a.stdout).Encode(ms)
@@ -379,7 +389,15 @@ func rollbackName(ctx context.Context, reg *registry.Registry, args []string) (s
 	// A version is a guard: it must be the one being rolled back.
 	want, err := reg.Resolve(ctx, args[0])
 	if errors.Is(err, store.ErrNotFound) {
-		return "", fmt.Errorf("rollback: %q is neither a model name (%s) nor a model version: %w", args[0], strings.Join(names, ", "), registry.ErrUnknownName)
+		have := "no model is registered"
+		if len(names) > 0 {
+			have = "registered names: " + strings.Join(names, ", ")
+		}
+		err = fmt.Errorf("rollback: %q is neither a model name (%s) nor a model version: %w", args[0], have, registry.ErrUnknownName)
+		if fb := reg.Partial(); fb != nil {
+			err = fmt.Errorf("%w; %w, so names and versions registered there are not visible", err, fb)
+		}
+		return "", err
 	}
 	if err != nil {
 		return "", err

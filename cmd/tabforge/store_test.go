@@ -432,3 +432,40 @@ func TestImportRefusesBadRegistryRecord(t *testing.T) {
 		t.Errorf("models list after the good import: exit %d, %q, %q; want 2 versions of churn", code, out, errs)
 	}
 }
+
+// TestRegistryOnFallback asks the registry for names while Redis is down
+// and tabforge runs on the SQLite fallback: not finding a name there must
+// not read as "no such name", since Redis holds the registry.
+func TestRegistryOnFallback(t *testing.T) {
+	dir := t.TempDir()
+	down := "redis://127.0.0.1:1/0?fallback=" + filepath.Join(dir, "fb.db")
+	up := []string{"sqlite://" + filepath.Join(dir, "tf.db"), redistest.URL(t)}
+	const note = "the store is on its fallback sqlite://"
+	tests := []struct {
+		args []string
+		code int
+		want []string // in stderr
+	}{
+		{[]string{"models", "show", "churn@production"}, 1, []string{"unknown model name", note, "redis://127.0.0.1:1/0 is unreachable, so names registered there are not visible"}},
+		{[]string{"models", "list", "--name", "churn"}, 1, []string{"unknown model name", note}},
+		{[]string{"models", "show", "0123abcd"}, 1, []string{"unknown model version", note, "so versions registered there"}},
+		{[]string{"models", "rollback", "churn"}, 1, []string{"neither a model name", note}},
+		{[]string{"models", "list"}, 0, []string{"note: " + note, "versions registered there are not listed"}},
+		{[]string{"models", "list", "--json"}, 0, []string{"note: " + note}},
+	}
+	for _, tt := range tests {
+		code, _, errs := tabforge(t, dir, append(tt.args, "--store", down)...)
+		for _, w := range tt.want {
+			if code != tt.code || !strings.Contains(errs, w) {
+				t.Errorf("%s with redis down: exit %d, %q; want %d and %q", tt.args, code, errs, tt.code, w)
+			}
+		}
+		// On a store with no fallback in use, the same commands say nothing of one.
+		for _, st := range up {
+			code, _, errs := tabforge(t, dir, append(tt.args, "--store", st)...)
+			if code != tt.code || strings.Contains(errs, "fallback") {
+				t.Errorf("%s on %s: exit %d, %q; want %d and no word of a fallback", tt.args, st, code, errs, tt.code)
+			}
+		}
+	}
+}

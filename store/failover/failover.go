@@ -213,13 +213,24 @@ type Store struct {
 	seedMu                                  sync.Mutex
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store            = (*Store)(nil)
+	_ store.FallbackReporter = (*Store)(nil)
+)
 
 // Down reports whether the Store has switched to its fallback.
 func (s *Store) Down() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.down
+}
+
+// OnFallback implements store.FallbackReporter.
+func (s *Store) OnFallback() error {
+	if !s.Down() {
+		return nil
+	}
+	return &store.FallbackError{Primary: s.name, Fallback: s.fallback.URL()}
 }
 
 // Fallback returns the SQLite fallback.
