@@ -480,7 +480,7 @@ func learner(cfg *config.Config, reg *model.Registry, p *prepared, name string, 
 		return fam, nil, err
 	}
 	params := map[string]any{}
-	maps.Copy(params, familyParams(cfg, name, len(p.train)))
+	maps.Copy(params, familyParams(cfg, name, p.task, len(p.train)))
 	for k, v := range override {
 		params[k] = v
 	}

@@ -121,7 +121,7 @@ func configuredLearner(cfg *config.Config, o Options, p *prepared, name string) 
 		return model.Family{}, nil, nil, err
 	}
 	var params json.RawMessage
-	if mp := familyParams(cfg, name, len(p.train)); mp != nil {
+	if mp := familyParams(cfg, name, p.task, len(p.train)); mp != nil {
 		if params, err = json.Marshal(mp); err != nil {
 			return model.Family{}, nil, nil, fmt.Errorf("model_params %s: %w", name, err)
 		}

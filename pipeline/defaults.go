@@ -1,9 +1,9 @@
 package pipeline
 
 import (
-	"maps"
-
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/tune"
 )
 
 // familyDefaults are the parameters a family trains with untuned, beneath
@@ -59,9 +59,11 @@ func procedureParams(family string) map[string]any {
 const forestSampleRows = 20_000
 
 // familyParams is the untuned configuration of family under cfg for a
-// training part of rows rows: its defaults with the config's model_params
-// over them.
-func familyParams(cfg *config.Config, family string, rows int) map[string]any {
+// task with a training part of rows rows: its defaults with the config's
+// model_params over them. Entries that are searches (a range, candidate
+// values) steer tuning only: the untuned configuration, which tuning
+// scores as its trial 0, keeps the default of such a parameter.
+func familyParams(cfg *config.Config, family string, task model.Task, rows int) map[string]any {
 	out := familyDefaults(family, rows)
 	if out == nil && cfg.ModelParams[family] == nil {
 		return nil
@@ -69,6 +71,11 @@ func familyParams(cfg *config.Config, family string, rows int) map[string]any {
 	if out == nil {
 		out = map[string]any{}
 	}
-	maps.Copy(out, cfg.ModelParams[family])
+	space := tune.SpaceFor(family, task)
+	for name, v := range cfg.ModelParams[family] {
+		if !space.Searches(name, v) {
+			out[name] = v
+		}
+	}
 	return out
 }

@@ -158,7 +158,7 @@ func (r *trainRun) knowledge(ctx context.Context) error {
 		}
 		ev := Evaluation{Family: en.Model, Score: score, FoldScores: slices.Clone(en.foldScores), Seconds: r.res.Timings["candidate:"+en.Model], Source: SourceEnsemble, Params: en.Params}
 		if c, isCand := r.byLabel[en.Model]; isCand {
-			ev.Family, ev.Variant, ev.Source, ev.Params = c.family, en.Model[len(c.family):], SourceCandidate, familyParams(r.cfg, c.family, len(r.p.train))
+			ev.Family, ev.Variant, ev.Source, ev.Params = c.family, en.Model[len(c.family):], SourceCandidate, familyParams(r.cfg, c.family, r.p.task, len(r.p.train))
 			// The target transform was chosen by CV, not configured. A
 			// trend names this table's time features, which another table
 			// lacks, so it is not carried to configurations others reuse.

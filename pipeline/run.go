@@ -130,6 +130,9 @@ func (r *trainRun) load(context.Context) error {
 	if err := checkWritable(r.cfg.Out); err != nil {
 		return err
 	}
+	if err := CheckModelParams(r.cfg, r.o.Families); err != nil {
+		return err
+	}
 	f, err := frame.ReadFile(r.cfg.Data, readOptions(r.cfg))
 	if err != nil {
 		return err

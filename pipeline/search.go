@@ -176,7 +176,7 @@ func (s *searcher) begin(ctx context.Context, study *tune.Study, storage tune.St
 // choose returns the trial's learner and parameters: the defaults for the
 // first trial of a fresh study, else a sample of the space.
 func (s *searcher) choose(t *tune.Trial, fresh bool) (model.Learner, map[string]any, error) {
-	l, params := s.defaults, familyParams(s.cfg, s.name, len(s.p.train))
+	l, params := s.defaults, familyParams(s.cfg, s.name, s.p.task, len(s.p.train))
 	if t.Number() > 0 || !fresh {
 		var err error
 		params = s.space.Sample(t)

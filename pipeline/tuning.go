@@ -134,7 +134,7 @@ func tuneCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepar
 		left := time.Duration(float64(remaining) * w / float64(max(1, rest)))
 		budget.MaxDuration = max(fixed, left)
 	}
-	defaults, err := trialLearner(p, fam, cfg.Seed, familyParams(cfg, name, len(p.train)))
+	defaults, err := trialLearner(p, fam, cfg.Seed, familyParams(cfg, name, p.task, len(p.train)))
 	if err != nil {
 		return nil, err
 	}

@@ -41,8 +41,8 @@ func chooseZeroShot(ctx context.Context, cfg *config.Config, o Options, p *prepa
 	if p.static == nil || len(p.folds) == 0 || cfg.EnableHyperparameterTuning {
 		return nil, nil
 	}
-	staticMP := familyParams(p.static, name, len(p.train))
-	if reflect.DeepEqual(staticMP, familyParams(cfg, name, len(p.train))) {
+	staticMP := familyParams(p.static, name, p.task, len(p.train))
+	if reflect.DeepEqual(staticMP, familyParams(cfg, name, p.task, len(p.train))) {
 		return nil, nil
 	}
 	var staticParams json.RawMessage

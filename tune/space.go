@@ -132,9 +132,12 @@ func (s Space) Names() []string {
 //   - nil removes the parameter (the family default applies);
 //   - a map with "low" and/or "high" (and optionally "log") narrows or
 //     replaces a numeric range;
-//   - a list gives the candidate values, sampled as a categorical choice.
+//   - a list gives the candidate values of a parameter s has, sampled as a
+//     categorical choice; for a parameter s lacks it is a fixed value, as
+//     a family parameter may itself be a list (ridge's alphas).
 //
-// Keys are applied in sorted order; s is not modified.
+// Searches tells the two kinds of entry apart. Keys are applied in sorted
+// order; s is not modified.
 func (s Space) Override(m map[string]any) (Space, error) {
 	out := Space{Params: slices.Clone(s.Params)}
 	keys := slices.Collect(maps.Keys(m))
@@ -177,6 +180,10 @@ func (s *Space) override(name string, v any) error {
 			return fmt.Errorf("a range needs a sampled numeric parameter")
 		}
 	case []any:
+		if len(idx) == 0 {
+			s.Params = append(s.Params, Param{Name: name, Fixed: slices.Clone(x)})
+			return nil
+		}
 		if len(x) == 0 {
 			return fmt.Errorf("empty list of values")
 		}
@@ -185,9 +192,6 @@ func (s *Space) override(name string, v any) error {
 			choices[k] = fmt.Sprint(c)
 		}
 		p := Param{Name: name, Dist: CategoricalDist(choices...), Values: slices.Clone(x)}
-		if len(idx) == 0 {
-			s.Params = append(s.Params, p)
-		}
 		for _, i := range idx {
 			q := p
 			q.When, q.Hidden = s.Params[i].When, s.Params[i].Hidden
@@ -208,6 +212,19 @@ func (s *Space) override(name string, v any) error {
 		}
 	}
 	return nil
+}
+
+// Searches reports whether Override makes the entry name: v a search
+// (a range, or candidate values of a parameter s has) rather than a fixed
+// value or a removal. A learner cannot take such an entry as a parameter.
+func (s Space) Searches(name string, v any) bool {
+	switch v.(type) {
+	case map[string]any:
+		return true
+	case []any:
+		return slices.Contains(s.Names(), name)
+	}
+	return false
 }
 
 // withRange returns p with the bounds of a range override ("low",

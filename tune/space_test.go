@@ -162,3 +162,42 @@ func TestSpaceDecode(t *testing.T) {
 		}
 	}
 }
+
+// TestSpaceOverrideListParameter: a list for a parameter the space lacks
+// is a fixed, list-valued family parameter (ridge's alphas), not
+// candidates; for one it has, it is candidates. Searches says which.
+func TestSpaceOverrideListParameter(t *testing.T) {
+	base := SpaceFor("ridge", model.Regression)
+	alphas := []any{0.1, 1.0, 10.0}
+	s, err := base.Override(map[string]any{"alphas": alphas, "alpha": []any{0.5, 2.0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, _ := NewStudy(ctx, "list", Config{Sampler: RandomSampler{}, Seed: 1})
+	st.Optimize(ctx, func(_ context.Context, tr *Trial) (float64, error) {
+		p := s.Sample(tr)
+		if got := fmt.Sprint(p["alphas"]); got != fmt.Sprint(alphas) {
+			t.Errorf("alphas = %s; want the list %v", got, alphas)
+		}
+		if a := p["alpha"]; a != 0.5 && a != 2.0 {
+			t.Errorf("alpha = %v; want a candidate of [0.5 2]", a)
+		}
+		return 0, nil
+	}, Budget{MaxTrials: 5})
+	for _, tc := range []struct {
+		name string
+		v    any
+		want bool
+	}{
+		{"alphas", alphas, false},
+		{"alpha", []any{0.5}, true},
+		{"alpha", map[string]any{"low": 1.0}, true},
+		{"alpha", 1.0, false},
+		{"alpha", nil, false},
+	} {
+		if got := base.Searches(tc.name, tc.v); got != tc.want {
+			t.Errorf("Searches(%q, %v) = %v; want %v", tc.name, tc.v, got, tc.want)
+		}
+	}
+}

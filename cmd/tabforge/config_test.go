@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -103,5 +104,18 @@ func TestQualityGate(t *testing.T) {
 		"--models", "ridge,gbdt", "--profile", "production", "--out", dir)
 	if code != 0 || !strings.Contains(stdout, "gate min_r2_threshold") || strings.Contains(stdout, "FAIL") {
 		t.Errorf("production profile on ames: exit %d, stderr %q:\n%s", code, stderr, stdout)
+	}
+}
+
+// TestTrainRefusesBadSearch: a search range the tuner cannot use is a
+// usage error (exit 2) naming the key, before any data is read or run
+// recorded; it once failed the family late, exit 0 with a warning.
+func TestTrainRefusesBadSearch(t *testing.T) {
+	dir := t.TempDir()
+	code, _, stderr := tabforge(t, dir, "train", "--data", filepath.Join(dir, "absent.csv"), "--target", "Status",
+		"--models", "logistic", "--set", "enable_hyperparameter_tuning=true", "--cv-folds", "3", "--out", dir,
+		"--set", "model_params={logistic: {c: {low: 10, high: 1}}}")
+	if code != 2 || !strings.Contains(stderr, "model_params: logistic") || !strings.Contains(stderr, "low > high") {
+		t.Errorf("exit %d, stderr %q; want exit 2 naming model_params and the range", code, stderr)
 	}
 }

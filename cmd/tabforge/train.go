@@ -249,6 +249,9 @@ func checkModels(cfg *config.Config) error {
 	if err := cfg.CheckModelParams(pipeline.Families().Names()); err != nil {
 		return usageError{err}
 	}
+	if err := pipeline.CheckModelParams(cfg, pipeline.Families()); err != nil {
+		return usageError{err}
+	}
 	return nil
 }
 

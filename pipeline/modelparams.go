@@ -1,0 +1,124 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/tune"
+)
+
+// CheckModelParams checks cfg's model_params against the families of reg
+// before any data is read, so that a bad entry is a config error rather
+// than a family failing late (or, under tuning, every trial failing): the
+// family must accept its untuned parameters, a search (a range or
+// candidate values, see tune.Space.Override) needs tuning with CV and
+// must fit the family's search space, and the family must accept each
+// end of a range and each candidate. With task auto the task is not
+// known yet, so an entry is refused only if no task of the family takes
+// it. Names that are no family are config.CheckModelParams' concern.
+func CheckModelParams(cfg *config.Config, reg *model.Registry) error {
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(cfg.ModelParams)) {
+		fam, err := reg.Lookup(name)
+		if err != nil {
+			continue
+		}
+		var first error
+		ok := false
+		for _, task := range fam.Tasks {
+			if cfg.Task != config.TaskAuto && string(cfg.Task) != string(task) {
+				continue
+			}
+			err := checkFamilyParams(cfg, fam, name, task)
+			if err == nil {
+				ok = true
+				break
+			}
+			if first == nil {
+				first = err
+			}
+		}
+		if !ok && first != nil {
+			errs = append(errs, &config.KeyError{Key: "model_params", Err: fmt.Errorf("%s: %w", name, first)})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkFamilyParams checks the model_params of family name for one task.
+func checkFamilyParams(cfg *config.Config, fam model.Family, name string, task model.Task) error {
+	mp := cfg.ModelParams[name]
+	base := tune.SpaceFor(name, task)
+	untuned := familyParams(cfg, name, task, 1)
+	if err := newLearner(fam, task, cfg.Seed, untuned); err != nil {
+		return err
+	}
+	var searches []string
+	for _, k := range slices.Sorted(maps.Keys(mp)) {
+		if base.Searches(k, mp[k]) {
+			searches = append(searches, k)
+		}
+	}
+	if len(searches) == 0 {
+		return nil
+	}
+	if !cfg.EnableHyperparameterTuning || cfg.CVFolds == 0 || len(base.Names()) == 0 {
+		return fmt.Errorf("%s: a search range or list of candidates needs enable_hyperparameter_tuning with cv_folds, and a family with a search space", searches[0])
+	}
+	space, err := base.Override(mp)
+	if err != nil {
+		return err
+	}
+	for _, k := range searches {
+		for _, v := range searchValues(space, k) {
+			params := maps.Clone(untuned)
+			params[k] = v
+			if err := newLearner(fam, task, cfg.Seed, params); err != nil {
+				return fmt.Errorf("%s = %v: %w", k, v, err)
+			}
+		}
+	}
+	return nil
+}
+
+// searchValues are the values of the search for parameter name in space
+// a learner must accept: the ends of a range, every candidate of a list.
+func searchValues(space tune.Space, name string) []any {
+	var out []any
+	for _, p := range space.Params {
+		if p.Name != name || p.Fixed != nil || p.Hidden { // hidden: no learner parameter
+			continue
+		}
+		d := p.Dist
+		switch {
+		case p.Values != nil:
+			out = append(out, p.Values...)
+		case d.Kind == tune.Categorical:
+			for _, c := range d.Choices {
+				out = append(out, c)
+			}
+		default:
+			out = append(out, d.External(d.Low), d.External(d.High))
+		}
+	}
+	return out
+}
+
+// newLearner builds fam's learner from params, for its error.
+func newLearner(fam model.Family, task model.Task, seed uint64, params map[string]any) error {
+	var raw json.RawMessage
+	if len(params) > 0 {
+		b, err := json.Marshal(params)
+		if err != nil {
+			return err
+		}
+		raw = b
+	}
+	_, err := fam.New(task, seed, raw)
+	return err
+}

@@ -1,0 +1,96 @@
+package pipeline
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/tune"
+)
+
+// TestCheckModelParams checks that model_params a run could not use are
+// refused before any data is read, and that the searches the tuner
+// understands are accepted.
+func TestCheckModelParams(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		params map[string]map[string]any
+		tuning bool
+		folds  int
+		task   config.Task
+		want   string // "" means accepted
+	}{
+		{"range", map[string]map[string]any{"logistic": {"c": map[string]any{"low": 0.1, "high": 10.0, "log": true}}}, true, 3, config.TaskAuto, ""},
+		{"candidates", map[string]map[string]any{"tree": {"max_depth": []any{3, 5}}}, true, 3, config.TaskAuto, ""},
+		{"list parameter", map[string]map[string]any{"ridge": {"alphas": []any{0.1, 1.0, 10.0}}}, true, 3, config.TaskAuto, ""},
+		{"fixed outside the space", map[string]map[string]any{"tree": {"max_depth": 1000}}, true, 3, config.TaskAuto, ""},
+		{"classification only, task auto", map[string]map[string]any{"tree": {"criterion": "gini"}}, false, 3, config.TaskAuto, ""},
+		{"classification only, regression", map[string]map[string]any{"tree": {"criterion": "gini"}}, false, 3, config.TaskRegression, "criterion"},
+		{"low above high", map[string]map[string]any{"logistic": {"c": map[string]any{"low": 10.0, "high": 1.0}}}, true, 3, config.TaskAuto, "low > high"},
+		{"log range from 0", map[string]map[string]any{"logistic": {"c": map[string]any{"low": 0.0, "high": 1.0}}}, true, 3, config.TaskAuto, "needs low > 0"},
+		{"no candidates", map[string]map[string]any{"logistic": {"c": []any{}}}, true, 3, config.TaskAuto, "empty list"},
+		{"unknown parameter", map[string]map[string]any{"logistic": {"bogus": 3}}, true, 3, config.TaskAuto, "bogus"},
+		{"unknown parameter range", map[string]map[string]any{"tree": {"bogus": map[string]any{"low": 1, "high": 3}}}, true, 3, config.TaskAuto, "bogus"},
+		{"range end the family refuses", map[string]map[string]any{"tree": {"max_depth": map[string]any{"low": -3, "high": 4}}}, true, 3, config.TaskAuto, "max_depth = -3"},
+		{"range without tuning", map[string]map[string]any{"logistic": {"c": map[string]any{"low": 1.0, "high": 2.0}}}, false, 3, config.TaskAuto, "enable_hyperparameter_tuning"},
+		{"range without CV", map[string]map[string]any{"logistic": {"c": map[string]any{"low": 1.0, "high": 2.0}}}, true, 0, config.TaskAuto, "cv_folds"},
+		{"range of an untuned family", map[string]map[string]any{"ols": {"fit_intercept": map[string]any{"low": 0, "high": 1}}}, true, 3, config.TaskAuto, "search space"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.ModelParams, cfg.EnableHyperparameterTuning, cfg.CVFolds, cfg.Task = tc.params, tc.tuning, tc.folds, tc.task
+			err := CheckModelParams(cfg, Families())
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("CheckModelParams = %v; want nil", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "model_params: ")):
+				t.Errorf("CheckModelParams = %v; want a model_params error mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestTuningSearchesModelParams tunes with a narrowed range and with a
+// list-valued family parameter in model_params: every trial completes
+// and samples inside the range. Both once failed every trial (the range
+// itself, or one element of the list, was handed to the learner).
+func TestTuningSearchesModelParams(t *testing.T) {
+	for _, tc := range []struct {
+		family, target, data string
+		params               map[string]any
+		param                string
+		lo, hi               float64
+	}{
+		{"logistic", "Status", "credit_data.csv", map[string]any{"c": map[string]any{"low": 0.5, "high": 2.0, "log": true}}, "c", 0.5, 2},
+		{"ridge", "Sale_Price", "ames.csv", map[string]any{"alphas": []any{0.1, 1.0, 10.0}}, "alpha", 1e-4, 1e3},
+	} {
+		t.Run(tc.family, func(t *testing.T) {
+			st := &tune.Memory{}
+			cfg := config.Default()
+			cfg.Data, cfg.Target = filepath.Join("..", "testdata", tc.data), tc.target
+			cfg.Models, cfg.CVFolds, cfg.Out = []string{tc.family}, 3, t.TempDir()
+			cfg.EnableHyperparameterTuning, cfg.MaxEvals = true, 4
+			cfg.ModelParams = map[string]map[string]any{tc.family: tc.params}
+			res, err := Train(context.Background(), cfg, Options{Studies: st})
+			if err != nil {
+				t.Fatal(err)
+			}
+			info := res.Leaderboard[0].Tuning
+			if info == nil || info.Trials != cfg.MaxEvals {
+				t.Fatalf("tuning = %+v; want %d complete trials", info, cfg.MaxEvals)
+			}
+			trials, err := studyTrials(st, info.Study)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tr := range trials[1:] { // trial 0: the defaults
+				v, ok := tr.Param(tc.param)
+				if f, isF := v.(float64); !ok || !isF || f < tc.lo || f > tc.hi {
+					t.Errorf("trial %d: %s = %v; want in [%g, %g]", tr.Number, tc.param, v, tc.lo, tc.hi)
+				}
+			}
+		})
+	}
+}
