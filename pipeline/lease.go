@@ -44,3 +44,38 @@ func RunStatus(ctx context.Context, recs store.Records, r *store.Run, now time.T
 	}
 	return store.Running, nil
 }
+
+// claimStudy makes this process the only one driving the tuning study
+// name in st (tune.Study must be driven by one process at a time:
+// opening it retries the trials left running, which, were another
+// process still at work on them, failed its trials and its whole
+// search). While another process holds the study it waits, logging once,
+// and then resumes what that process recorded, so two runs of the same
+// config at once neither run a trial twice nor lose one. Without a
+// store that can claim (in-memory studies) there is nothing to share.
+// The returned release ends the claim.
+func claimStudy(ctx context.Context, st any, name string, ttl time.Duration, log *slog.Logger) (release func(), err error) {
+	c, ok := st.(store.Claimer)
+	if !ok {
+		return func() {}, nil
+	}
+	if ttl <= 0 {
+		ttl = DefaultRunLease
+	}
+	waited := false
+	for {
+		release, err := store.Claim(ctx, c, store.ClaimKind, "study/"+name, ttl, log)
+		if !errors.Is(err, store.ErrClaimed) {
+			return release, err
+		}
+		if !waited {
+			log.Info("another process is tuning this study; waiting to resume it", "err", err)
+			waited = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(ttl / 3): // the holder renews this often
+		}
+	}
+}

@@ -72,6 +72,11 @@ func search(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam
 	}
 	studyID := studyName(p, cfg, name, samplerName)
 	s.log = o.Logger.With("model", name, "study", studyID)
+	release, err := claimStudy(ctx, storage, studyID, time.Duration(cfg.RunLease), s.log)
+	if err != nil {
+		return nil, fmt.Errorf("tune %s: %w", name, err)
+	}
+	defer release()
 	study, err := tune.NewStudy(ctx, studyID, tune.Config{Direction: s.dir, Sampler: sampler, Seed: studySeed(cfg.Seed, p.variant),
 		Pruner: pruner(cfg, len(p.folds)), Storage: storage, Progress: s.progress})
 	if err != nil {
