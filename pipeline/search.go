@@ -48,6 +48,9 @@ type searcher struct {
 	keepCV    *cvResult
 	longest   time.Duration
 	fitBudget sync.Once // fits budgetedTPE's startup on the first trial
+	// defaultsOf holds the numbers of an earlier run's defaults trial and
+	// of its retries: a retry of one scores the defaults again.
+	defaultsOf map[int]bool
 }
 
 // search runs one study and returns the best trial's learner and CV
@@ -103,6 +106,7 @@ func search(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam
 	start := time.Now()
 	defer func() { p.memo.spend(time.Since(start)) }()
 	fresh := len(before) == 0
+	s.defaultsOf = defaultsTrials(before)
 	batch := tuneBatch(ctx, cfg, p.exec)
 	var res tune.Result
 	if batch > 1 {
@@ -178,11 +182,26 @@ func (s *searcher) begin(ctx context.Context, study *tune.Study, storage tune.St
 	return before, warm, err
 }
 
+// defaultsTrials returns the numbers of the defaults trial among a
+// study's trials (trial 0 with no parameters: a warm start's trial 0 has
+// its start's) and of its retries, so that a run interrupted while it
+// scored the defaults scores them when resumed, not a sample instead.
+func defaultsTrials(trials []tune.FrozenTrial) map[int]bool {
+	out := map[int]bool{}
+	for _, t := range trials { // by number: a retry comes after what it retries
+		if t.Number == 0 && t.RetryOf < 0 && len(t.Params) == 0 || t.RetryOf >= 0 && out[t.RetryOf] {
+			out[t.Number] = true
+		}
+	}
+	return out
+}
+
 // choose returns the trial's learner and parameters: the defaults for the
-// first trial of a fresh study, else a sample of the space.
+// first trial of a fresh study or a retry of it, else a sample of the
+// space.
 func (s *searcher) choose(t *tune.Trial, fresh bool) (model.Learner, map[string]any, error) {
 	l, params := s.defaults, familyParams(s.cfg, s.name, s.p.task, len(s.p.train))
-	if t.Number() > 0 || !fresh {
+	if (t.Number() > 0 || !fresh) && !s.defaultsOf[t.RetryOf()] {
 		var err error
 		params = s.space.Sample(t)
 		if l, err = trialLearner(s.p, s.fam, s.cfg.Seed, params); err != nil {

@@ -354,7 +354,7 @@ func (s *Study) createTrial(ctx context.Context, trials []FrozenTrial, hist Hist
 
 func (s *Study) newTrial(ft FrozenTrial, hist History, rng *rand.Rand) *Trial {
 	t := &Trial{
-		study: s, id: ft.ID, number: ft.Number, seed: trialSeed(s.seed, ft.Number), hist: hist, rng: rng,
+		study: s, id: ft.ID, number: ft.Number, retryOf: ft.RetryOf, seed: trialSeed(s.seed, ft.Number), hist: hist, rng: rng,
 		params: maps.Clone(ft.Params), dists: maps.Clone(ft.Distributions), inter: map[int]float64{},
 	}
 	if t.params == nil {

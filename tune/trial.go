@@ -117,11 +117,12 @@ func (t *FrozenTrial) clone() FrozenTrial {
 // chosen; an invalid range or a storage failure is recorded and returned
 // by Err, and the study then records the trial as failed.
 type Trial struct {
-	study  *Study
-	id     int64
-	number int
-	seed   uint64
-	hist   History // snapshot of the other trials when the trial started
+	study   *Study
+	id      int64
+	number  int
+	retryOf int // the number of the interrupted trial this one retries, or -1
+	seed    uint64
+	hist    History // snapshot of the other trials when the trial started
 	// pruneHist, if not nil, is what the pruner sees instead of the
 	// study's current trials: OptimizeBatch's trials finished before the
 	// batch, so that pruning does not depend on the timing of the others.
@@ -139,6 +140,10 @@ type Trial struct {
 
 // Number returns the trial's 0-based number in its study.
 func (t *Trial) Number() int { return t.number }
+
+// RetryOf returns the number of the interrupted trial this one retries
+// with its parameters, or -1 if it is no retry.
+func (t *Trial) RetryOf() int { return t.retryOf }
 
 // Seed returns a seed for the models the trial fits, derived from the
 // study seed and the trial number.

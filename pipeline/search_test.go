@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -145,5 +146,50 @@ func testStudyTunedByTwo(t *testing.T, a, b tune.Storage) {
 	}
 	if ca, cb := resA.Leaderboard[0].CV["auc"], resB.Leaderboard[0].CV["auc"]; ca != cb {
 		t.Errorf("CV auc %v and %v; want the same best trial", ca, cb)
+	}
+}
+
+// cancelOnTrial is a study storage that cancels a context when the
+// first trial is created: the run is interrupted while it scores that
+// trial, as by Ctrl-C.
+type cancelOnTrial struct {
+	*tune.Memory
+	cancel context.CancelFunc
+	once   sync.Once
+}
+
+func (c *cancelOnTrial) CreateTrial(ctx context.Context, study int64, t tune.FrozenTrial) (int64, int, error) {
+	c.once.Do(c.cancel)
+	return c.Memory.CreateTrial(ctx, study, t)
+}
+
+// TestInterruptedDefaultsTrialResumes interrupts a run while its study
+// scores trial 0, the family defaults, and resumes it: the retry scores
+// the defaults again. It used to sample the space instead, so the
+// resumed study never scored the defaults.
+func TestInterruptedDefaultsTrialResumes(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic"}, 3, t.TempDir()
+	cfg.EnableHyperparameterTuning, cfg.MaxEvals = true, 3
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st := &cancelOnTrial{Memory: &tune.Memory{}, cancel: cancel}
+	if _, err := Train(ctx, cfg, Options{Studies: st}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: err = %v; want context.Canceled", err)
+	}
+	res, err := Train(context.Background(), cfg, Options{Studies: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trials, err := studyTrials(st, res.Leaderboard[0].Tuning.Study)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trials) < 2 || trials[0].State != tune.Fail || trials[1].RetryOf != 0 {
+		t.Fatalf("trials %+v; want trial 0 interrupted and trial 1 its retry", trials)
+	}
+	if retry := trials[1]; retry.State != tune.Complete || len(retry.Params) != 0 {
+		t.Errorf("retry of the defaults trial: %s with parameters %v; want complete with none (the defaults)", retry.State, retry.ParamValues())
 	}
 }
