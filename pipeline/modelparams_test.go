@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -92,5 +93,40 @@ func TestTuningSearchesModelParams(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGridSearchWithFixedParameter fixes a parameter of the default grid
+// in model_params: the grid search runs each remaining point once, then
+// stops exhausted. It used to repeat points until the trial budget ran
+// out, as no trial ever held a point of the fixed parameter.
+func TestGridSearchWithFixedParameter(t *testing.T) {
+	st := &tune.Memory{}
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"tree"}, 3, t.TempDir()
+	cfg.EnableHyperparameterTuning, cfg.UseOptuna, cfg.MaxEvals = true, false, 12
+	cfg.ModelParams = map[string]map[string]any{"tree": {"max_depth": 5}}
+	res, err := Train(context.Background(), cfg, Options{Studies: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := res.Leaderboard[0].Tuning
+	// The defaults, then min_samples_leaf 1 and 10: the grid's max_depth
+	// column is fixed away.
+	if info == nil || info.Stopped != string(tune.StopExhausted) || info.Trials != 3 {
+		t.Fatalf("tuning = %+v; want 3 trials, then exhausted", info)
+	}
+	trials, err := studyTrials(st, info.Study)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, tr := range trials {
+		key := fmt.Sprint(tr.ParamValues()["min_samples_leaf"])
+		if n, dup := seen[key]; dup {
+			t.Errorf("trials %d and %d both take grid point min_samples_leaf=%s", n, tr.Number, key)
+		}
+		seen[key] = tr.Number
 	}
 }

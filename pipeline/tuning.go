@@ -139,7 +139,7 @@ func tuneCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepar
 		return nil, err
 	}
 	grid := func() (*tuned, error) {
-		return search(ctx, cfg, o, p, fam, name, spec, workers, space, defaults, tune.GridSampler{Grid: defaultGrid(name)}, "grid", budget)
+		return search(ctx, cfg, o, p, fam, name, spec, workers, space, defaults, tune.GridSampler{Grid: space.Grid(defaultGrid(name))}, "grid", budget)
 	}
 	if !cfg.UseOptuna {
 		t, err := grid()

@@ -227,6 +227,48 @@ func (s Space) Searches(name string, v any) bool {
 	return false
 }
 
+// Grid returns the part of grid (values by parameter name, as GridSampler
+// takes) that s samples: the values inside the distribution of a
+// parameter s samples and can reach. Parameters s fixes, removes or
+// lacks, or none of whose values it can take, are left out: a trial never
+// holds such a grid point, so GridSampler would never count it taken,
+// repeat points and never run out.
+func (s Space) Grid(grid map[string][]any) map[string][]any {
+	out := map[string][]any{}
+	for name, values := range grid {
+		var kept []any
+		for _, v := range values {
+			for _, p := range s.Params {
+				if _, ok := p.Dist.Internal(v); ok && p.Name == name && p.Fixed == nil && s.reachable(p) {
+					kept = append(kept, v)
+					break
+				}
+			}
+		}
+		if len(kept) > 0 {
+			out[name] = kept
+		}
+	}
+	return out
+}
+
+// reachable reports whether p's condition can hold: false when the
+// parameter it depends on is fixed to another choice.
+func (s Space) reachable(p Param) bool {
+	if p.When == nil {
+		return true
+	}
+	for _, q := range s.Params {
+		if q.Name == p.When.Param && q.Fixed == nil {
+			return true
+		}
+		if c, ok := q.Fixed.(string); ok && q.Name == p.When.Param && slices.Contains(p.When.Choices, c) {
+			return true
+		}
+	}
+	return false
+}
+
 // withRange returns p with the bounds of a range override ("low",
 // "high", "log") applied to its numeric distribution, checked: an Int
 // parameter's bounds must be integers, and the result must be a valid

@@ -201,3 +201,27 @@ func TestSpaceOverrideListParameter(t *testing.T) {
 		}
 	}
 }
+
+// TestSpaceGrid: Grid keeps the values a space samples and drops
+// parameters it fixes, lacks or cannot reach.
+func TestSpaceGrid(t *testing.T) {
+	grid := map[string][]any{"learning_rate": {0.03, 0.1, 0.5}, "max_depth": {4, 6}, "stopping": {"rounds"}, "n_estimators": {300}, "nope": {1}}
+	for _, tc := range []struct {
+		name     string
+		override map[string]any
+		want     string
+	}{
+		{"default", nil, "map[learning_rate:[0.03 0.1] max_depth:[4 6] n_estimators:[300] stopping:[rounds]]"},
+		{"fixed", map[string]any{"max_depth": 5}, "map[learning_rate:[0.03 0.1] n_estimators:[300] stopping:[rounds]]"},
+		{"narrowed", map[string]any{"learning_rate": map[string]any{"low": 0.05}}, "map[learning_rate:[0.1] max_depth:[4 6] n_estimators:[300] stopping:[rounds]]"},
+		{"unreachable branch", map[string]any{"stopping": "early"}, "map[learning_rate:[0.03 0.1] max_depth:[4 6]]"},
+	} {
+		s, err := SpaceFor("gbdt", model.Regression).Override(tc.override)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(s.Grid(grid)); got != tc.want {
+			t.Errorf("%s: Grid = %s; want %s", tc.name, got, tc.want)
+		}
+	}
+}
