@@ -341,6 +341,7 @@ func taskMetrics(task model.Task, y, pred []float64, classes int) (eval.Metrics,
 func (r *trainRun) candidates(ctx context.Context) error {
 	names, more, err := candidates(r.cfg, r.o.Families, r.p.task)
 	r.warn(more...)
+	r.warn(needCV(r.cfg, len(r.p.folds))...)
 	if err != nil {
 		return err
 	}

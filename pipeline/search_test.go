@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -191,5 +193,26 @@ func TestInterruptedDefaultsTrialResumes(t *testing.T) {
 	}
 	if retry := trials[1]; retry.State != tune.Complete || len(retry.Params) != 0 {
 		t.Errorf("retry of the defaults trial: %s with parameters %v; want complete with none (the defaults)", retry.State, retry.ParamValues())
+	}
+}
+
+// TestTuningWithoutCVWarns: tuning and advanced ensembles asked for in a
+// run without CV folds are skipped with a warning each, not silently.
+func TestTuningWithoutCVWarns(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic"}, 0, t.TempDir()
+	cfg.EnableHyperparameterTuning, cfg.EnableAdvancedEnsemble = true, true
+	res, err := Train(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"enable_hyperparameter_tuning", "enable_advanced_ensemble"} {
+		if !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.HasPrefix(w, key+": ") }) {
+			t.Errorf("warnings %q do not say %s was skipped", res.Warnings, key)
+		}
+	}
+	if res.Leaderboard[0].Tuning != nil {
+		t.Errorf("tuning %+v ran without CV folds", res.Leaderboard[0].Tuning)
 	}
 }

@@ -169,6 +169,23 @@ func tuneCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepar
 	return t, nil
 }
 
+// needCV returns warnings for the stages cfg asks for that a run without
+// CV folds skips: tuning trials and advanced ensembles are scored by CV,
+// and were skipped without a word.
+func needCV(cfg *config.Config, folds int) []string {
+	if folds > 0 {
+		return nil
+	}
+	var out []string
+	if cfg.EnableHyperparameterTuning {
+		out = append(out, "enable_hyperparameter_tuning: tuning trials are scored by cross-validation, and this run has no CV folds; families train untuned")
+	}
+	if cfg.EnableAdvancedEnsemble {
+		out = append(out, "enable_advanced_ensemble: ensembles are fitted on out-of-fold predictions, and this run has no CV folds; none is built")
+	}
+	return out
+}
+
 // budgetedTPE is TPE whose number of random startup trials is fitted to a
 // time budget once the study's first trial has run: a third of the trials
 // the budget is expected to hold at that trial's pace, at least
