@@ -89,6 +89,10 @@ func (c *Cache) Do(ctx context.Context, key string, compute func(ctx context.Con
 		case err == nil:
 			c.hits.Add(1)
 			return r.Value, true, nil
+		case ctx.Err() != nil:
+			// The caller gave up (a pruned trial's other folds, Ctrl-C):
+			// no store failure, and nothing left to compute for.
+			return nil, false, ctx.Err()
 		case !errors.Is(err, store.ErrNotFound):
 			c.failures.Add(1)
 			c.log.Warn("cache: read failed; computing instead", "key", key, "err", err)

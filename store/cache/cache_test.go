@@ -167,3 +167,27 @@ func BenchmarkDoHit(b *testing.B) {
 		}
 	}
 }
+
+// TestDoCancelledBeforeRead: a lookup whose context is already cancelled
+// (the other folds of a pruned trial) returns the context's error without
+// computing, counting or warning of a store failure; it used to log
+// "cache: read failed; computing instead" in a run that went well.
+func TestDoCancelledBeforeRead(t *testing.T) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var logs bytes.Buffer
+	c := cache.New(s, slog.New(slog.NewTextHandler(&logs, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	computed := false
+	_, _, err = c.Do(ctx, "k", func(context.Context) ([]byte, error) { computed = true; return []byte("v"), nil })
+	if !errors.Is(err, context.Canceled) || computed {
+		t.Errorf("Do on a cancelled context: err %v, computed %v; want context.Canceled, not computed", err, computed)
+	}
+	if st := c.Stats(); st.Errors != 0 || logs.Len() != 0 {
+		t.Errorf("Stats = %+v, logs %q; want no store failure", st, logs.String())
+	}
+}
