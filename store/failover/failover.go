@@ -467,22 +467,19 @@ func (s *Store) Kinds(ctx context.Context) ([]string, error) {
 }
 
 // Snapshot implements store.Store on the store in use. A primary that
-// becomes unreachable before f starts is failed over from, as by any
-// read; once f has read part of the primary, the error is returned
-// instead, since f cannot go on with the fallback's state.
+// becomes unreachable during the snapshot is failed over from for what
+// follows, but the snapshot fails: a caller that asked for the primary's
+// state (an export, a backup) must not get the fallback's instead.
 func (s *Store) Snapshot(ctx context.Context, f func(store.View) error) error {
-	if p, up := s.current(); up {
-		started := false
-		err := p.Snapshot(ctx, func(v store.View) error { started = true; return f(v) })
-		if err == nil || !errors.Is(err, store.ErrUnavailable) {
-			return err
-		}
-		s.failover(err)
-		if started {
-			return err
-		}
+	p, up := s.current()
+	if !up {
+		return s.fallback.Snapshot(ctx, f)
 	}
-	return s.fallback.Snapshot(ctx, f)
+	err := p.Snapshot(ctx, f)
+	if errors.Is(err, store.ErrUnavailable) {
+		s.failover(err)
+	}
+	return err
 }
 
 // ListStudies implements store.Studies.

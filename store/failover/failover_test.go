@@ -234,3 +234,29 @@ func TestKillRedisMidStudy(t *testing.T) {
 		t.Errorf("a second replay changed redis:\n%s\nvs\n%s", before.String(), after.String())
 	}
 }
+
+// TestSnapshotRefusesFallback: a snapshot (an export) of a store whose
+// Redis goes away fails instead of reading the fallback. It used to fail
+// over and return the fallback's state, so `store export` wrote an
+// almost empty dump of a Redis it named, and exited 0.
+func TestSnapshotRefusesFallback(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	s, err := failover.Open(ctx, srv.URL(), failover.Options{Fallback: filepath.Join(t.TempDir(), "fb.db"), Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.PutRecord(ctx, "k", "a", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	srv.Kill()
+	read := false
+	err = s.Snapshot(ctx, func(store.View) error { read = true; return nil })
+	if !errors.Is(err, store.ErrUnavailable) || read {
+		t.Errorf("snapshot with Redis gone: %v (read %v); want ErrUnavailable and nothing read", err, read)
+	}
+	if !s.(*failover.Store).Down() {
+		t.Error("the store did not fail over for what follows")
+	}
+}

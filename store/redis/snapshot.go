@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	redigo "github.com/gomodule/redigo/redis"
 
@@ -23,7 +24,14 @@ import (
 // which may be many and large and which nothing refers to, are read when
 // f asks for them, outside the script.
 func (s *Store) Snapshot(ctx context.Context, f func(store.View) error) error {
-	reply, err := redigo.Values(s.script(ctx, snapshotScript, s.p, store.CacheKind))
+	// The connection's read timeout (5s by default) is for single
+	// commands; a script reading a large store would outlast it and look
+	// like an unreachable server.
+	var reply []any
+	err := s.with(ctx, func(c redigo.Conn) (err error) {
+		reply, err = redigo.Values(redigo.DoWithTimeout(c, snapshotTimeout, "EVAL", snapshotScript, 0, s.p, store.CacheKind))
+		return err
+	})
 	if err != nil {
 		return s.wrap("read store "+s.name, err)
 	}
@@ -34,12 +42,16 @@ func (s *Store) Snapshot(ctx context.Context, f func(store.View) error) error {
 	return f(v)
 }
 
+// snapshotTimeout bounds the wait for snapshotScript's reply: some
+// minutes of reading at the rate measured above.
+const snapshotTimeout = 5 * time.Minute
+
 // snapshotScript returns {run ids with scores, {doc, created} of each,
 // {kind, {{key, value, updated}...}} of each kind (for the cache kind,
 // {kind, its key count}), {name, id, study hash, {{trial id, trial hash,
 // params hash, values hash}...}} of each study}. A missing hash field is
 // false in Lua, which the reply turns into nil.
-var snapshotScript = redigo.NewScript(0, `
+const snapshotScript = `
 local p, cache = ARGV[1], ARGV[2]
 local ids = redis.call('ZRANGE', p .. 'runs', 0, -1, 'WITHSCORES')
 local runs = {}
@@ -73,7 +85,7 @@ for i = 1, #byName, 2 do
 	studies[#studies + 1] = {byName[i], sid, redis.call('HGETALL', p .. 'study:' .. sid), trials}
 end
 return {ids, runs, recs, studies}
-`)
+`
 
 // snapshot is one state of the store, read by snapshotScript.
 type snapshot struct {
