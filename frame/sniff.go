@@ -26,7 +26,9 @@ func DetectComma(br *bufio.Reader) rune {
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return ','
 	}
-	if len(sample) == sniffSample { // keep whole lines only
+	// Short of the end of the text (the sample's size, or br's buffer if
+	// smaller), the last line is cut: keep whole lines only.
+	if err == nil || errors.Is(err, bufio.ErrBufferFull) {
 		if i := bytes.LastIndexByte(sample, '\n'); i > 0 {
 			sample = sample[:i+1]
 		}
