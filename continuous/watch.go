@@ -65,14 +65,22 @@ const (
 )
 
 // Watch scans o.Dir every o.Every and retrains o.Name on each file whose
-// content was not handled before (see WatchOnce), until ctx ends (it
-// then returns ctx's error) or a scan fails: the store is unavailable, or
-// o.Name has no production version to retrain.
+// content was not handled before (see WatchOnce), until ctx ends; it then
+// returns ctx's error. A failed first scan (the store unavailable, o.Name
+// without a production version, an unusable work directory) is returned,
+// so that a watcher set up wrong stops at once; a later scan's failure
+// (an outage, a full disk) is logged and the next scan tries again, so
+// that a watcher that has run does not die of a passing fault.
 func Watch(ctx context.Context, env Env, state store.Claimer, o WatchOptions) error {
 	every := cmp.Or(o.Every, time.Hour)
-	for {
+	for scan := 0; ; scan++ {
 		if _, err := WatchOnce(ctx, env, state, o); err != nil {
-			return err
+			if scan == 0 || ctx.Err() != nil {
+				return err
+			}
+			if o.Logger != nil {
+				o.Logger.Warn("watch: scan failed; the next scan retries", "err", err, "every", every)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -3,6 +3,7 @@ package continuous
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tabforge/tabforge/internal/syncbuf"
 	"github.com/tabforge/tabforge/store"
 )
 
@@ -183,5 +185,29 @@ func TestWatchEnvironmentFault(t *testing.T) {
 	}
 	if all, err := Watched(ctx, state, "sales"); err != nil || len(all) != 0 {
 		t.Errorf("Watched = %+v, %v; want nothing recorded", all, err)
+	}
+	// The long-running watcher stops on the fault only in its first
+	// scan; later it logs it and tries again (it used to exit, so a
+	// passing full disk ended the daemon).
+	if err := Watch(ctx, env, state, WatchOptions{Name: "sales", Dir: dir, Every: 10 * time.Millisecond}); err == nil {
+		t.Error("Watch with an unusable work directory from the start returned nil")
+	}
+	var logs syncbuf.Buffer
+	later := t.TempDir()
+	copyFile(t, after, filepath.Join(later, "c_2023.csv")) // settling in the first scan, failing after
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- Watch(wctx, env, state, WatchOptions{Name: "sales", Dir: later, Every: 10 * time.Millisecond, Settle: 2 * time.Second,
+			Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	}()
+	for deadline := time.Now().Add(time.Minute); strings.Count(logs.String(), "scan failed") < 2; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) || len(done) > 0 {
+			break
+		}
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) || strings.Count(logs.String(), "scan failed") < 2 {
+		t.Errorf("Watch with a fault after its first scan = %v; want it to keep scanning until cancelled; logs:\n%s", err, logs.String())
 	}
 }

@@ -35,7 +35,9 @@ copy or a renamed file handles nothing again; a rewritten file with new
 content is new. A file retrain fails on is recorded as an error and not
 retried, unless the failure is outside the file (the store, the work
 directory or the artifact store: a full disk, a missing directory); then
-the scan stops with that error and the file is retried. --once scans once
+the scan stops with that error and the file is retried (a watcher exits
+on such an error in its first scan only; later ones are logged and the
+next scan tries again). --once scans once
 and exits (for cron and tests), with status 1 when a version it handled
 failed (recorded all the same, so the next scan does not retry it);
 --status lists the versions handled. 'tabforge serve' on the same store serves a promoted
