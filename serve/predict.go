@@ -290,8 +290,15 @@ func (s *Server) after(c *call, pred *pipeline.Prediction, out any) {
 }
 
 // shadow runs sv on c's rows in the background and logs the answer;
-// when too many shadow predictions are running it drops this one.
+// when too many shadow predictions are running, or the server has
+// drained, it drops this one.
 func (s *Server) shadow(c *call, sv *variant) {
+	s.shadowMu.Lock()
+	defer s.shadowMu.Unlock()
+	if s.drained {
+		s.metrics.shadowDropped.WithLabelValues(c.name).Inc()
+		return
+	}
 	select {
 	case s.shadowQ <- struct{}{}:
 	default:

@@ -151,6 +151,11 @@ type Server struct {
 	loadFailed map[string]string
 	shadows    sync.WaitGroup
 	shadowQ    chan struct{} // bounds concurrent shadow predictions
+	// shadowMu orders starting a shadow against Serve's final wait for
+	// them: after drained, a handler cut off at the drain timeout and
+	// finishing late starts none (WaitGroup.Add may not race Wait).
+	shadowMu sync.Mutex
+	drained  bool
 	columns    columnPool    // dataframe_split columns of finished requests
 	bodies     bytesPool     // bodies of finished requests
 }
@@ -261,6 +266,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	stopWatch()
 	<-watched
+	s.shadowMu.Lock()
+	s.drained = true
+	s.shadowMu.Unlock()
 	s.shadows.Wait()
 	if s.log != nil {
 		if cerr := s.log.close(); err == nil {
