@@ -208,9 +208,12 @@ func errRows(n, limit int) error {
 }
 
 // predict runs c's variant on c's table within the request deadline. A
-// panic in the model is a 500: a shadow runs on a goroutine of its own,
-// where it would have ended the process, and a request's panic would
-// have dropped the connection without a word.
+// panic on this goroutine (reading the rows, a model predicting in
+// sequence) is a 500: a shadow runs on a goroutine of its own, where it
+// would have ended the process, and a request's panic would have dropped
+// the connection without a word. A panic on a goroutine the model starts
+// itself (a forest's trees, say) still ends the process, as in any Go
+// program: those are bugs to fix, not inputs to refuse.
 func (s *Server) predict(ctx context.Context, c *call) (_ *pipeline.Prediction, _ *pipeline.InputReport, status int, err error) {
 	defer func() {
 		if p := recover(); p != nil {

@@ -258,10 +258,18 @@ func (t v2Type) holds(v any) bool {
 		switch t.kind {
 		case 'f':
 			return true // the reader judges the number, as in any other protocol
+		// Integer text is checked exactly: through float64 the largest
+		// INT64 (2^63-1) would round to 2^63 and be refused.
 		case 'i':
+			if _, ierr := strconv.ParseInt(v.String(), 10, t.bits); ierr == nil {
+				return true
+			}
 			lim := math.Ldexp(1, t.bits-1)
 			return err == nil && f == math.Trunc(f) && f >= -lim && f < lim
 		case 'u':
+			if _, uerr := strconv.ParseUint(v.String(), 10, t.bits); uerr == nil {
+				return true
+			}
 			return err == nil && f == math.Trunc(f) && f >= 0 && f < math.Ldexp(1, t.bits)
 		}
 	}
