@@ -197,9 +197,9 @@ func decodePredictions(raw json.RawMessage) (vals []float64, labels []string, er
 // readActuals reads the actuals CSV into a map by request and row, and
 // counts the missing actuals it left out.
 func readActuals(r io.Reader, comma rune) (map[rowKey]string, int, error) {
-	br := bufio.NewReaderSize(r, 64<<10) // what DetectComma samples
-	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
-		br.Discard(3) //nolint:errcheck // cannot fail after a successful Peek
+	br, err := frame.TextReader(r)
+	if err != nil {
+		return nil, 0, fmt.Errorf("realised: actuals: %w", err)
 	}
 	if comma == 0 {
 		comma = frame.DetectComma(br)

@@ -144,18 +144,28 @@ func (c crToLF) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
+// TextReader returns CSV text from r as the readers take it: past a
+// UTF-8 byte order mark, with classic Mac OS line ends (CR alone, which
+// encoding/csv would read as one long line) read as LF, and buffered so
+// that DetectComma sees its whole sample. UTF-16 text is an error.
+func TextReader(r io.Reader) (*bufio.Reader, error) {
+	br := bufio.NewReaderSize(r, sniffSample)
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
 		br.Discard(3) //nolint:errcheck // cannot fail after a successful Peek
 	}
 	if head, _ := br.Peek(4); utf16BOM(head) {
 		return nil, errors.New("the file is UTF-16 encoded (it starts with a UTF-16 byte order mark); save it as UTF-8")
 	}
-	if sample, _ := br.Peek(1 << 16); bytes.IndexByte(sample, '\n') < 0 && bytes.IndexByte(sample, '\r') >= 0 {
-		// Classic Mac OS line ends, CR alone, which encoding/csv reads
-		// as one long line.
-		br = bufio.NewReaderSize(crToLF{br}, 1<<16)
+	if sample, _ := br.Peek(sniffSample); bytes.IndexByte(sample, '\n') < 0 && bytes.IndexByte(sample, '\r') >= 0 {
+		br = bufio.NewReaderSize(crToLF{br}, sniffSample)
+	}
+	return br, nil
+}
+
+func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
+	br, err := TextReader(r)
+	if err != nil {
+		return nil, err
 	}
 	cr := csv.NewReader(br)
 	cr.Comma = opts.Comma

@@ -23,14 +23,22 @@ func CheckRecord(rec *store.Record) error {
 	case KindEvent:
 		_, err = decodeEvent(rec)
 	case KindStage:
-		var s slot
-		if err = json.Unmarshal(rec.Value, &s); err != nil {
-			err = fmt.Errorf("registry: %s record: %w", rec.Key, err)
-		} else if st := Stage(rec.Key); st != Production && st != Staging {
-			err = fmt.Errorf("registry: unknown stage record %q", rec.Key)
-		}
+		_, err = decodeSlot(rec)
 	}
 	return err
+}
+
+// decodeSlot reads a store-wide stage record of the layout before names:
+// the production or staging slot.
+func decodeSlot(rec *store.Record) (slot, error) {
+	var s slot
+	if err := json.Unmarshal(rec.Value, &s); err != nil {
+		return s, fmt.Errorf("registry: %s record: %w", rec.Key, err)
+	}
+	if st := Stage(rec.Key); st != Production && st != Staging {
+		return s, fmt.Errorf("registry: unknown stage record %q", rec.Key)
+	}
+	return s, nil
 }
 
 func decodeEvent(rec *store.Record) (Event, error) {

@@ -138,9 +138,9 @@ func (r *Registry) nameEvents(ctx context.Context, models map[string]string, mig
 // moveSlot moves one store-wide stage record to the name of the version
 // holding it, then deletes it.
 func (r *Registry) moveSlot(ctx context.Context, rec *store.Record, models map[string]string) error {
-	var s slot
-	if err := json.Unmarshal(rec.Value, &s); err != nil {
-		return fmt.Errorf("registry: migrate %s record: %w", rec.Key, err)
+	s, err := decodeSlot(rec)
+	if err != nil {
+		return fmt.Errorf("registry: migrate: %w", err)
 	}
 	if name := models[s.Version]; name != "" {
 		nr, err := r.ensureName(ctx, name)
@@ -163,8 +163,6 @@ func (r *Registry) moveSlot(ctx context.Context, rec *store.Record, models map[s
 			if nr.Staging.Version == "" && nr.Production.Version != s.Version {
 				nr.Staging = slot{Version: s.Version, Since: s.Since}
 			}
-		default:
-			return fmt.Errorf("registry: migrate: unknown stage record %q", rec.Key)
 		}
 		if err := r.putName(ctx, nr); err != nil {
 			return fmt.Errorf("registry: migrate: %w", err)

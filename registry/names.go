@@ -310,7 +310,7 @@ func (r *Registry) resolveInName(ctx context.Context, name, v string) (*Model, e
 	case other != "":
 		return nil, fmt.Errorf("registry: model version %s/%s: no such version of %q (it is a version of %q): %w", name, v, name, other, store.ErrNotFound)
 	}
-	return nil, r.missing(fmt.Errorf("registry: unknown model version %s/%s: %w", name, v, store.ErrNotFound), "versions")
+	return nil, r.Missing(fmt.Errorf("registry: unknown model version %s/%s: %w", name, v, store.ErrNotFound), "versions")
 }
 
 // nameRecord reads the record of name; an unknown name is an error
@@ -333,17 +333,23 @@ func (r *Registry) unknownName(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	have := "no model is registered"
-	if len(names) > 0 {
-		have = "registered names: " + strings.Join(names, ", ")
-	}
-	return r.missing(fmt.Errorf("registry: %q: %w (%s)", name, ErrUnknownName, have), "names")
+	return r.Missing(fmt.Errorf("registry: %q: %w (%s)", name, ErrUnknownName, DescribeNames(names)), "names")
 }
 
-// missing returns err, which reports something not found, saying as well
+// DescribeNames says which names are registered, for an error about one
+// that is not.
+func DescribeNames(names []string) string {
+	if len(names) == 0 {
+		return "no model is registered"
+	}
+	return "registered names: " + strings.Join(names, ", ")
+}
+
+// Missing returns err, which reports something not found, saying as well
 // that the store is on its fallback when it is: what was registered on
-// the primary is not there, so not finding it proves nothing.
-func (r *Registry) missing(err error, what string) error {
+// the primary is not there, so not finding it proves nothing. what names
+// the things not visible ("names", "versions").
+func (r *Registry) Missing(err error, what string) error {
 	fb := store.OnFallback(r.rec)
 	if fb == nil {
 		return err

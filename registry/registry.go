@@ -329,7 +329,7 @@ func (r *Registry) List(ctx context.Context, name string) ([]*Model, error) {
 		return nil, err
 	}
 	if name != "" && st.names[name] == nil {
-		return nil, r.missing(fmt.Errorf("registry: %q: %w", name, ErrUnknownName), "names")
+		return nil, r.Missing(fmt.Errorf("registry: %q: %w", name, ErrUnknownName), "names")
 	}
 	out := make([]*Model, 0, len(recs))
 	for _, rec := range recs {
@@ -427,7 +427,7 @@ func (r *Registry) resolveVersion(ctx context.Context, v string) (*Model, error)
 func (r *Registry) get(ctx context.Context, v string) (*Model, error) {
 	rec, err := r.rec.GetRecord(ctx, KindModel, v)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, r.missing(fmt.Errorf("registry: unknown model version %q: %w", v, store.ErrNotFound), "versions")
+		return nil, r.Missing(fmt.Errorf("registry: unknown model version %q: %w", v, store.ErrNotFound), "versions")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("registry: model version %q: %w", v, err)

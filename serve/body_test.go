@@ -93,6 +93,7 @@ func TestCSVRoutingKey(t *testing.T) {
 		{"tab", "x\tid\n1\tc-7\n", "c-7"},
 		{"byte order mark", "\xef\xbb\xbfid,x\nc-7,1\n", "c-7"},
 		{"semicolon past 4 KB", "id;x\nc-7;1,5\n" + strings.Repeat("c-8;2,5\n", 1000), "c-7"},
+		{"classic Mac line ends", "id,x\rc-7,1\r", "c-7"},
 		{"no such column", "x,y\n1,2\n", ""},
 		{"header only", "id,x\n", ""},
 	} {

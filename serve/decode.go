@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -272,8 +271,12 @@ func csvTable(body []byte, keyField string) (*table, error) {
 	t := &table{csv: body, rows: max(csvRecords(body)-1, 0)} // less the header
 	if keyField != "" {
 		// Read as the predictor's reader will read it (byte order mark,
-		// detected separator), so that a semicolon body's key is found.
-		br := bufio.NewReader(bytes.NewReader(trimBOM(body)))
+		// line ends, detected separator), so that a semicolon body's key
+		// is found; what it cannot read, the predictor's reader reports.
+		br, err := frame.TextReader(bytes.NewReader(body))
+		if err != nil {
+			return t, nil
+		}
 		r := csv.NewReader(br)
 		r.Comma = frame.DetectComma(br)
 		header, err1 := r.Read()

@@ -156,8 +156,8 @@ type Server struct {
 	// finishing late starts none (WaitGroup.Add may not race Wait).
 	shadowMu sync.Mutex
 	drained  bool
-	columns    columnPool    // dataframe_split columns of finished requests
-	bodies     bytesPool     // bodies of finished requests
+	columns  columnPool // dataframe_split columns of finished requests
+	bodies   bytesPool  // bodies of finished requests
 }
 
 // New returns a server of reg's models and loads them. A name listed in

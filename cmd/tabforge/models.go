@@ -389,15 +389,8 @@ func rollbackName(ctx context.Context, reg *registry.Registry, args []string) (s
 	// A version is a guard: it must be the one being rolled back.
 	want, err := reg.Resolve(ctx, args[0])
 	if errors.Is(err, store.ErrNotFound) {
-		have := "no model is registered"
-		if len(names) > 0 {
-			have = "registered names: " + strings.Join(names, ", ")
-		}
-		err = fmt.Errorf("rollback: %q is neither a model name (%s) nor a model version: %w", args[0], have, registry.ErrUnknownName)
-		if fb := reg.Partial(); fb != nil {
-			err = fmt.Errorf("%w; %w, so names and versions registered there are not visible", err, fb)
-		}
-		return "", err
+		return "", reg.Missing(fmt.Errorf("rollback: %q is neither a model name (%s) nor a model version: %w",
+			args[0], registry.DescribeNames(names), registry.ErrUnknownName), "names and versions")
 	}
 	if err != nil {
 		return "", err
