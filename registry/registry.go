@@ -51,7 +51,7 @@ import (
 	"github.com/tabforge/tabforge/store"
 )
 
-// Record kinds of the registry in store.Records.
+// Record kinds of the registry in its store.Swapper.
 const (
 	KindModel = "registry.model"
 	KindName  = "registry.name"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"slices"
 	"time"
 
 	"github.com/tabforge/tabforge/synth"
@@ -26,8 +27,9 @@ func ExampleSales() {
 
 	// The order dates stay within the months asked for.
 	dates, _ := f.Lookup("order_date")
-	last := time.Unix(int64(dates.Num[f.NumRows()-1]), 0).UTC()
-	fmt.Println("last order in", last.Format("2006-01"))
+	first := time.Unix(int64(slices.Min(dates.Num)), 0).UTC()
+	last := time.Unix(int64(slices.Max(dates.Num)), 0).UTC()
+	fmt.Println("orders from", first.Format("2006-01"), "to", last.Format("2006-01"))
 	// Output:
 	// 500 rows, 17 columns
 	// order_number (categorical)
@@ -48,5 +50,5 @@ func ExampleSales() {
 	// unit_cost (numeric)
 	// order_quantity (numeric)
 	// same table again: true
-	// last order in 2022-06
+	// orders from 2022-01 to 2022-06
 }

@@ -75,18 +75,8 @@ challenger without a restart.`,
 				return continuous.Watch(ctx, env, st, o)
 			}
 			done, err := continuous.WatchOnce(ctx, env, st, o)
-			if asJSON {
-				if done == nil {
-					done = []continuous.Handled{} // [] rather than null
-				}
-				if jerr := json.NewEncoder(a.stdout).Encode(done); jerr != nil && err == nil {
-					err = jerr
-				}
-			} else {
-				for _, h := range done {
-					fmt.Fprintf(a.stdout, "%s %s: %s: %s\n", h.Path, h.Hash[:12], h.Decision, h.Reason)
-				}
-				fmt.Fprintf(a.stdout, "%d new data versions handled\n", len(done))
+			if perr := a.printHandled(done, asJSON); err == nil {
+				err = perr
 			}
 			if err == nil {
 				err = failedVersions(done)
@@ -119,6 +109,21 @@ func (a *app) printWatched(cmd *cobra.Command, st store.Records, name string, as
 	for _, h := range hs {
 		fmt.Fprintf(a.stdout, "%s  %s  %s  %s: %s\n", h.Time.Format("2006-01-02 15:04:05"), h.Hash[:12], h.Path, h.Decision, h.Reason)
 	}
+	return nil
+}
+
+// printHandled prints what one scan handled, as text or JSON.
+func (a *app) printHandled(done []continuous.Handled, asJSON bool) error {
+	if asJSON {
+		if done == nil {
+			done = []continuous.Handled{} // [] rather than null
+		}
+		return json.NewEncoder(a.stdout).Encode(done)
+	}
+	for _, h := range done {
+		fmt.Fprintf(a.stdout, "%s %s: %s: %s\n", h.Path, h.Hash[:12], h.Decision, h.Reason)
+	}
+	fmt.Fprintf(a.stdout, "%d new data versions handled\n", len(done))
 	return nil
 }
 

@@ -183,7 +183,10 @@ func testSwapRecord(t *testing.T, open func() store.Store) {
 // increment adds one to the decimal counter kind/key by read and swap,
 // retrying while others change it.
 func increment(ctx context.Context, s store.Store, kind, key string) error {
-	for {
+	// Each failed swap means another writer's succeeded, so a bounded
+	// number of tries suffices; a SwapRecord that never succeeds fails
+	// the test instead of hanging it.
+	for range 10_000 {
 		var old []byte
 		n := 0
 		r, err := s.GetRecord(ctx, kind, key)
@@ -201,4 +204,5 @@ func increment(ctx context.Context, s store.Store, kind, key string) error {
 			return err
 		}
 	}
+	return fmt.Errorf("swap of %s/%s never succeeded", kind, key)
 }
