@@ -12,20 +12,24 @@ import (
 	"github.com/tabforge/tabforge/tune"
 )
 
-// CheckModelParams checks cfg's model_params against the families of reg
-// before any data is read, so that a bad entry is a config error rather
-// than a family failing late (or, under tuning, every trial failing): the
-// family must accept its untuned parameters, a search (a range or
-// candidate values, see tune.Space.Override) needs tuning with CV and
-// must fit the family's search space, and the family must accept each
-// end of a range and each candidate. With task auto the task is not
-// known yet, so an entry is refused only if no task of the family takes
-// it. Names that are no family are config.CheckModelParams' concern.
+// CheckModelParams checks cfg's model_params for the families the run
+// trains (cfg.Models) against reg before any data is read, so that a bad
+// entry is a config error rather than a family failing late (or, under
+// tuning, every trial failing): the family must accept its untuned
+// parameters, and under tuning with CV a search (a range or candidate
+// values, see tune.Space.Override) must fit the family's search space
+// and the family must accept each end of a range and each candidate.
+// Without tuning a search is not used (the run warns; see
+// ignoredSearches). With task auto the task is not known yet, so an
+// entry is refused only if no task of the family takes it. Names that
+// are no family are config.CheckModelParams' concern; entries of
+// families the run does not train are not checked.
 func CheckModelParams(cfg *config.Config, reg *model.Registry) error {
 	var errs []error
+	trained := expandModels(cfg.Models)
 	for _, name := range slices.Sorted(maps.Keys(cfg.ModelParams)) {
 		fam, err := reg.Lookup(name)
-		if err != nil {
+		if err != nil || !slices.Contains(trained, name) {
 			continue
 		}
 		var first error
@@ -67,8 +71,11 @@ func checkFamilyParams(cfg *config.Config, fam model.Family, name string, task m
 	if len(searches) == 0 {
 		return nil
 	}
-	if !cfg.EnableHyperparameterTuning || cfg.CVFolds == 0 || len(base.Names()) == 0 {
-		return fmt.Errorf("%s: a search range or list of candidates needs enable_hyperparameter_tuning with cv_folds, and a family with a search space", searches[0])
+	if !cfg.EnableHyperparameterTuning || cfg.CVFolds == 0 {
+		return nil // not searched: the run trains the default and warns
+	}
+	if len(base.Names()) == 0 {
+		return fmt.Errorf("%s: a search range or list of candidates needs a family with a search space", searches[0])
 	}
 	space, err := base.Override(mp)
 	if err != nil {
@@ -121,4 +128,25 @@ func newLearner(fam model.Family, task model.Task, seed uint64, params map[strin
 	}
 	_, err := fam.New(task, seed, raw)
 	return err
+}
+
+// ignoredSearches warns of the model_params searches (ranges, candidate
+// lists) of the trained families names that this run does not use: only
+// tuning with CV folds searches; otherwise a family trains with the
+// parameter's default.
+func ignoredSearches(cfg *config.Config, names []string, task model.Task, folds int) []string {
+	if cfg.EnableHyperparameterTuning && folds > 0 {
+		return nil
+	}
+	var out []string
+	for _, name := range names {
+		base := tune.SpaceFor(name, task)
+		mp := cfg.ModelParams[name]
+		for _, k := range slices.Sorted(maps.Keys(mp)) {
+			if base.Searches(k, mp[k]) {
+				out = append(out, fmt.Sprintf("model_params: %s.%s is a search, which only tuning with CV folds uses; %s trains with its default %s", name, k, name, k))
+			}
+		}
+	}
+	return out
 }

@@ -35,8 +35,9 @@ func TestCheckModelParams(t *testing.T) {
 		{"unknown parameter", map[string]map[string]any{"logistic": {"bogus": 3}}, true, 3, config.TaskAuto, "bogus"},
 		{"unknown parameter range", map[string]map[string]any{"tree": {"bogus": map[string]any{"low": 1, "high": 3}}}, true, 3, config.TaskAuto, "bogus"},
 		{"range end the family refuses", map[string]map[string]any{"tree": {"max_depth": map[string]any{"low": -3, "high": 4}}}, true, 3, config.TaskAuto, "max_depth = -3"},
-		{"range without tuning", map[string]map[string]any{"logistic": {"c": map[string]any{"low": 1.0, "high": 2.0}}}, false, 3, config.TaskAuto, "enable_hyperparameter_tuning"},
-		{"range without CV", map[string]map[string]any{"logistic": {"c": map[string]any{"low": 1.0, "high": 2.0}}}, true, 0, config.TaskAuto, "cv_folds"},
+		// Not searched, so not refused: the run warns (TestIgnoredSearches).
+		{"range without tuning", map[string]map[string]any{"logistic": {"c": map[string]any{"low": 1.0, "high": 2.0}}}, false, 3, config.TaskAuto, ""},
+		{"range without CV", map[string]map[string]any{"logistic": {"c": map[string]any{"low": 1.0, "high": 2.0}}}, true, 0, config.TaskAuto, ""},
 		{"range of an untuned family", map[string]map[string]any{"ols": {"fit_intercept": map[string]any{"low": 0, "high": 1}}}, true, 3, config.TaskAuto, "search space"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -50,6 +51,33 @@ func TestCheckModelParams(t *testing.T) {
 				t.Errorf("CheckModelParams = %v; want a model_params error mentioning %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestIgnoredSearches: a search the run cannot use (no tuning, no CV
+// folds) and an entry of a family the run does not train do not stop the
+// run, which used to exit 2 on configs that had trained; the unused
+// search is a warning naming it.
+func TestIgnoredSearches(t *testing.T) {
+	cfg := config.Default()
+	cfg.Models = []string{"logistic"}
+	cfg.ModelParams = map[string]map[string]any{
+		"logistic": {"c": map[string]any{"low": 1.0, "high": 2.0}},
+		"gbdt":     {"max_depth": map[string]any{"low": 8, "high": 3}}, // bad, but gbdt is not trained
+	}
+	if err := CheckModelParams(cfg, Families()); err != nil {
+		t.Errorf("CheckModelParams = %v; want nil", err)
+	}
+	w := ignoredSearches(cfg, []string{"logistic"}, "binary", 3)
+	if len(w) != 1 || !strings.Contains(w[0], "logistic.c") {
+		t.Errorf("ignoredSearches = %q; want one warning naming logistic.c", w)
+	}
+	cfg.EnableHyperparameterTuning = true
+	if w := ignoredSearches(cfg, []string{"logistic"}, "binary", 3); len(w) != 0 {
+		t.Errorf("ignoredSearches under tuning = %q; want none", w)
+	}
+	if w := ignoredSearches(cfg, []string{"logistic"}, "binary", 0); len(w) != 1 {
+		t.Errorf("ignoredSearches without folds = %q; want one", w)
 	}
 }
 
