@@ -86,7 +86,7 @@ func testStudyTunedByTwo(t *testing.T, a, b tune.Storage) {
 	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
 	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic"}, 3, dir
 	cfg.EnableHyperparameterTuning, cfg.MaxEvals = true, 4
-	cfg.RunLease = config.Duration(300 * time.Millisecond) // the study claim's lease: polled every 100ms
+	cfg.RunLease = config.Duration(3 * time.Second) // the study claim's lease: renewed well within it on a loaded machine
 
 	// The second run, started from the first's log while its trial 1 is
 	// still running; bOpened is closed once it has opened the study or

@@ -112,6 +112,38 @@ func testClaim(t *testing.T, open func() store.Store) {
 		t.Errorf("taken-over lease = %s; want renewed into the future", r.Value)
 	}
 	releaseY()
+	// Of several processes finding the same expired lease at once, one
+	// takes it over; all of them used to.
+	if err := a.PutRecord(ctx, "job", "w", []byte(past)); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var releases []func()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			h := a
+			if i%2 == 1 {
+				h = b
+			}
+			rel, err := store.Claim(ctx, h, "job", "w", time.Minute, log)
+			if err != nil && !errors.Is(err, store.ErrClaimed) {
+				t.Error(err)
+			}
+			if err == nil {
+				mu.Lock()
+				releases = append(releases, rel)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(releases) != 1 {
+		t.Errorf("%d of 8 processes took over one expired lease; want 1", len(releases))
+	}
+	for _, rel := range releases {
+		rel()
+	}
 	// A holder whose lease was taken over (it expired while the holder
 	// stalled) does not release the new holder's.
 	releaseZ := store.HoldLease(ctx, a, "job", "z", time.Minute, log)
