@@ -233,17 +233,34 @@ func (s Space) Searches(name string, v any) bool {
 // lacks, or none of whose values it can take, are left out: a trial never
 // holds such a grid point, so GridSampler would never count it taken,
 // repeat points and never run out.
+//
+// A parameter with candidate values (a list in model_params) keeps the
+// grid's values among its candidates, or, when the list left none of
+// them, takes its own candidates as its grid column: a grid search then
+// tries each of them instead of drawing one at random.
 func (s Space) Grid(grid map[string][]any) map[string][]any {
 	out := map[string][]any{}
 	for name, values := range grid {
 		var kept []any
-		for _, v := range values {
-			for _, p := range s.Params {
-				if _, ok := p.Dist.Internal(v); ok && p.Name == name && p.Fixed == nil && s.reachable(p) {
+		for _, p := range s.Params {
+			if p.Name != name || p.Fixed != nil || !s.reachable(p) {
+				continue
+			}
+			for _, v := range values {
+				if p.Values != nil {
+					if i := slices.IndexFunc(p.Values, func(c any) bool { return fmt.Sprint(c) == fmt.Sprint(v) }); i >= 0 && i < len(p.Dist.Choices) {
+						kept = append(kept, p.Dist.Choices[i])
+					}
+				} else if _, ok := p.Dist.Internal(v); ok {
 					kept = append(kept, v)
-					break
 				}
 			}
+			if len(kept) == 0 && p.Values != nil {
+				for _, c := range p.Dist.Choices {
+					kept = append(kept, c)
+				}
+			}
+			break
 		}
 		if len(kept) > 0 {
 			out[name] = kept

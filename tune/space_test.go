@@ -215,6 +215,10 @@ func TestSpaceGrid(t *testing.T) {
 		{"fixed", map[string]any{"max_depth": 5}, "map[learning_rate:[0.03 0.1] n_estimators:[300] stopping:[rounds]]"},
 		{"narrowed", map[string]any{"learning_rate": map[string]any{"low": 0.05}}, "map[learning_rate:[0.1] max_depth:[4 6] n_estimators:[300] stopping:[rounds]]"},
 		{"unreachable branch", map[string]any{"stopping": "early"}, "map[learning_rate:[0.03 0.1] max_depth:[4 6]]"},
+		// Candidates: the grid's values among them, else all of them (they
+		// were left out, and drawn at random by the grid search).
+		{"candidates", map[string]any{"learning_rate": []any{0.03, 0.2}}, "map[learning_rate:[0.03] max_depth:[4 6] n_estimators:[300] stopping:[rounds]]"},
+		{"other candidates", map[string]any{"learning_rate": []any{0.01, 0.2}}, "map[learning_rate:[0.01 0.2] max_depth:[4 6] n_estimators:[300] stopping:[rounds]]"},
 	} {
 		s, err := SpaceFor("gbdt", model.Regression).Override(tc.override)
 		if err != nil {
