@@ -27,14 +27,11 @@ func (s *Store) Snapshot(ctx context.Context, f func(store.View) error) error {
 	// The connection's read timeout (5s by default) is for single
 	// commands; a script reading a large store would outlast it and look
 	// like an unreachable server.
-	// Unlike other commands it runs once: a retry after a timeout would
-	// queue a second whole read behind the first.
-	c, err := s.pool.GetContext(ctx)
-	if err != nil {
-		return s.wrap("read store "+s.name, err)
-	}
-	reply, err := redigo.Values(redigo.DoWithTimeout(c, snapshotTimeout, "EVAL", snapshotScript, 0, s.p, store.CacheKind))
-	c.Close()
+	var reply []any
+	err := s.with(ctx, func(c redigo.Conn) (err error) {
+		reply, err = redigo.Values(redigo.DoWithTimeout(c, snapshotTimeout, "EVAL", snapshotScript, 0, s.p, store.CacheKind))
+		return err
+	})
 	if err != nil {
 		return s.wrap("read store "+s.name, err)
 	}
