@@ -91,8 +91,10 @@ type Config struct {
 	// gbdt). Default none: all families applicable to the task.
 	Models []string `yaml:"models" json:"models" koanf:"models"`
 	// ModelParams overrides hyperparameters per family, e.g.
-	// {gbdt: {max_depth: 6}}. The family parses and checks its own map.
-	// Default none.
+	// {gbdt: {max_depth: 6}}; under tuning a range ({low, high, log}) or
+	// a list of candidates searches a parameter instead. The family
+	// checks its own map (pipeline.CheckModelParams, before any data is
+	// read). Default none.
 	ModelParams map[string]map[string]any `yaml:"model_params" json:"model_params" koanf:"model_params"`
 	// TargetTransform is how regression models see the target: none, log
 	// (fit log(1+y), predict back), trend (tree, forest and gbdt fit y

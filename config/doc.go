@@ -33,7 +33,7 @@
 //	duration      Go durations: 90s, 30m, 2h (empty or 0 means none)
 //	list          comma separated (a,b,c) or a YAML flow sequence ([a, "b,c"])
 //	schema        col:kind,col:kind or a YAML flow mapping ({date: datetime})
-//	model_params  a YAML flow mapping: {gbdt: {max_depth: 6, eta: 0.1}}
+//	model_params  a YAML flow mapping: {gbdt: {max_depth: 6, learning_rate: 0.1}}
 //
 // An empty value clears a string, list or map key and is an error for any
 // other key.
