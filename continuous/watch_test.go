@@ -198,7 +198,7 @@ func TestWatchEnvironmentFault(t *testing.T) {
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
-		done <- Watch(wctx, env, state, WatchOptions{Name: "sales", Dir: later, Every: 10 * time.Millisecond, Settle: 2 * time.Second,
+		done <- Watch(wctx, env, state, WatchOptions{Name: "sales", Dir: later, Every: 10 * time.Millisecond, Settle: 5 * time.Second,
 			Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	}()
 	for deadline := time.Now().Add(time.Minute); strings.Count(logs.String(), "scan failed") < 2; time.Sleep(20 * time.Millisecond) {

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -59,7 +58,7 @@ func checkFamilyParams(cfg *config.Config, fam model.Family, name string, task m
 	mp := cfg.ModelParams[name]
 	base := tune.SpaceFor(name, task)
 	untuned := familyParams(cfg, name, task, 1)
-	if err := newLearner(fam, task, cfg.Seed, untuned); err != nil {
+	if _, err := trialLearner(fam, task, cfg.Seed, untuned); err != nil {
 		return err
 	}
 	var searches []string
@@ -85,7 +84,7 @@ func checkFamilyParams(cfg *config.Config, fam model.Family, name string, task m
 		for _, v := range searchValues(space, k) {
 			params := maps.Clone(untuned)
 			params[k] = v
-			if err := newLearner(fam, task, cfg.Seed, params); err != nil {
+			if _, err := trialLearner(fam, task, cfg.Seed, params); err != nil {
 				return fmt.Errorf("%s = %v: %w", k, v, err)
 			}
 		}
@@ -114,20 +113,6 @@ func searchValues(space tune.Space, name string) []any {
 		}
 	}
 	return out
-}
-
-// newLearner builds fam's learner from params, for its error.
-func newLearner(fam model.Family, task model.Task, seed uint64, params map[string]any) error {
-	var raw json.RawMessage
-	if len(params) > 0 {
-		b, err := json.Marshal(params)
-		if err != nil {
-			return err
-		}
-		raw = b
-	}
-	_, err := fam.New(task, seed, raw)
-	return err
 }
 
 // ignoredSearches warns of the model_params searches (ranges, candidate

@@ -60,7 +60,7 @@ func ScoreConfigs(ctx context.Context, f *frame.Frame, cfg *config.Config, confi
 			continue
 		}
 		t0 := time.Now()
-		l, err := trialLearner(p, fam, cfg.Seed, c.Params)
+		l, err := trialLearner(fam, p.task, cfg.Seed, c.Params)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s %v: %w", c.Family, c.Params, err)
 		}

@@ -204,7 +204,7 @@ func (s *searcher) choose(t *tune.Trial, fresh bool) (model.Learner, map[string]
 	if (t.Number() > 0 || !fresh) && !s.defaultsOf[t.RetryOf()] {
 		var err error
 		params = s.space.Sample(t)
-		if l, err = trialLearner(s.p, s.fam, s.cfg.Seed, params); err != nil {
+		if l, err = trialLearner(s.fam, s.p.task, s.cfg.Seed, params); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -301,7 +301,7 @@ func (s *searcher) result(ctx context.Context, study *tune.Study, info *TuningIn
 		if !ok { // a warm start's trial: its parameters as stored
 			params = bestTrial.ParamValues()
 		}
-		l, err = trialLearner(s.p, s.fam, s.cfg.Seed, params)
+		l, err = trialLearner(s.fam, s.p.task, s.cfg.Seed, params)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("tune %s: stored best trial %d: %w", s.name, bestTrial.Number, err)

@@ -134,7 +134,7 @@ func tuneCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepar
 		left := time.Duration(float64(remaining) * w / float64(max(1, rest)))
 		budget.MaxDuration = max(fixed, left)
 	}
-	defaults, err := trialLearner(p, fam, cfg.Seed, familyParams(cfg, name, p.task, len(p.train)))
+	defaults, err := trialLearner(fam, p.task, cfg.Seed, familyParams(cfg, name, p.task, len(p.train)))
 	if err != nil {
 		return nil, err
 	}
@@ -335,16 +335,17 @@ func sampled(s tune.Space) int {
 	return n
 }
 
-// trialLearner builds the family's learner from sampled parameters.
-func trialLearner(p *prepared, fam model.Family, seed uint64, params map[string]any) (model.Learner, error) {
+// trialLearner builds fam's learner for task from params (nil or empty:
+// its defaults).
+func trialLearner(fam model.Family, task model.Task, seed uint64, params map[string]any) (model.Learner, error) {
 	if len(params) == 0 {
-		return fam.New(p.task, seed, nil)
+		return fam.New(task, seed, nil)
 	}
 	raw, err := json.Marshal(params)
 	if err != nil {
 		return nil, err
 	}
-	return fam.New(p.task, seed, raw)
+	return fam.New(task, seed, raw)
 }
 
 // meanOf is the mean of metric over folds.

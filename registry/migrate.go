@@ -140,7 +140,7 @@ func (r *Registry) nameEvents(ctx context.Context, models map[string]string, mig
 func (r *Registry) moveSlot(ctx context.Context, rec *store.Record, models map[string]string) error {
 	s, err := decodeSlot(rec)
 	if err != nil {
-		return fmt.Errorf("registry: migrate: %w", err)
+		return fmt.Errorf("migrate: %w", err) // decodeSlot's error names the registry
 	}
 	if name := models[s.Version]; name != "" {
 		nr, err := r.ensureName(ctx, name)

@@ -174,8 +174,11 @@ func TestSpaceOverrideListParameter(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	st, _ := NewStudy(ctx, "list", Config{Sampler: RandomSampler{}, Seed: 1})
-	st.Optimize(ctx, func(_ context.Context, tr *Trial) (float64, error) {
+	st, err := NewStudy(ctx, "list", Config{Sampler: RandomSampler{}, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.Optimize(ctx, func(_ context.Context, tr *Trial) (float64, error) {
 		p := s.Sample(tr)
 		if got := fmt.Sprint(p["alphas"]); got != fmt.Sprint(alphas) {
 			t.Errorf("alphas = %s; want the list %v", got, alphas)
@@ -185,6 +188,9 @@ func TestSpaceOverrideListParameter(t *testing.T) {
 		}
 		return 0, nil
 	}, Budget{MaxTrials: 5})
+	if err != nil || res.Complete != 5 {
+		t.Fatalf("Optimize = %+v, %v; want 5 complete trials", res, err)
+	}
 	for _, tc := range []struct {
 		name string
 		v    any

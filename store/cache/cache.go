@@ -78,10 +78,10 @@ func New(r store.Records, log *slog.Logger) *Cache {
 const writeTimeout = 10 * time.Second
 
 // Do returns the value cached under key, or computes, stores and returns
-// it. hit reports whether it came from the cache. The error is compute's:
-// failures to read or write the store are logged and counted in Stats,
-// and the value is computed instead. A value compute fails to produce is
-// not cached.
+// it. hit reports whether it came from the cache. The error is compute's,
+// or ctx's when ctx ended before the lookup answered: failures to read or
+// write the store are logged and counted in Stats, and the value is
+// computed instead. A value compute fails to produce is not cached.
 func (c *Cache) Do(ctx context.Context, key string, compute func(ctx context.Context) ([]byte, error)) (value []byte, hit bool, err error) {
 	if c.records != nil {
 		r, err := c.records.GetRecord(ctx, store.CacheKind, key)
