@@ -114,6 +114,15 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, name string) (c *
 // acquire takes a place in sem, waiting up to QueueWait; when none frees
 // up it answers 429 (what names what fills sem) and returns false.
 func (s *Server) acquire(w http.ResponseWriter, r *http.Request, c *call, sem chan struct{}, what string) bool {
+	// A free place is taken at once. Only then the wait: a goroutine the
+	// scheduler held back past QueueWait would otherwise find the timer
+	// fired and the place free together, and select picks at random (a
+	// 429 from an idle server on a loaded machine).
+	select {
+	case sem <- struct{}{}:
+		return true
+	default:
+	}
 	timer := time.NewTimer(s.o.QueueWait)
 	defer timer.Stop()
 	select {
