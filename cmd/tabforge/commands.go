@@ -78,6 +78,9 @@ func (a *app) runsCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if fb := store.OnFallback(st); fb != nil {
+					fmt.Fprintf(a.stderr, "tabforge: note: %v, so runs recorded there are not listed\n", fb)
+				}
 				type row struct {
 					*store.Run
 					pipeline.RunSummary

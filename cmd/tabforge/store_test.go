@@ -452,6 +452,7 @@ func TestRegistryOnFallback(t *testing.T) {
 		{[]string{"models", "rollback", "churn"}, 1, []string{"neither a model name", note}},
 		{[]string{"models", "list"}, 0, []string{"note: " + note, "versions registered there are not listed"}},
 		{[]string{"models", "list", "--json"}, 0, []string{"note: " + note}},
+		{[]string{"runs", "list"}, 0, []string{"note: " + note, "runs recorded there are not listed"}},
 	}
 	for _, tt := range tests {
 		code, _, errs := tabforge(t, dir, append(tt.args, "--store", down)...)
