@@ -59,12 +59,10 @@ func (s *Strategy) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// A retrain decision's scores are NaN when undefined (a challenger whose
-// predictions are not numbers, a refresh check that could not score):
-// `retrain --json` failed with "unsupported value: NaN" after the
-// decision was recorded. They are null in JSON too.
-
-// MarshalJSON writes NaN scores as null.
+// MarshalJSON writes NaN scores as null. A retrain decision's scores
+// are NaN when undefined (a challenger whose predictions are not
+// numbers, a refresh check that could not score), which encoding/json
+// refuses: `retrain --json` failed after the decision was recorded.
 func (d Decision) MarshalJSON() ([]byte, error) {
 	type plain Decision
 	return json.Marshal(struct {

@@ -82,9 +82,9 @@ func HoldLease(ctx context.Context, recs Records, kind, key string, ttl time.Dur
 // HoldLease does, unless a live lease is already there: then it returns
 // an error wrapping ErrClaimed. Creating the lease is atomic (of
 // processes claiming at once, one wins); a lease that expired, left by a
-// process that died, is taken over, atomically too when c is a Swapper
-// (every store is): of two processes finding the same expired lease, one
-// takes it and the other finds it claimed.
+// process that died, is taken over by a swap over the value read: of two
+// processes finding the same expired lease, one takes it and the other
+// finds it claimed.
 func Claim(ctx context.Context, c Claimer, kind, key string, ttl time.Duration, log *slog.Logger) (release func(), err error) {
 	if ttl <= 0 {
 		ttl = DefaultLease
@@ -110,14 +110,12 @@ func Claim(ctx context.Context, c Claimer, kind, key string, ttl time.Duration, 
 			if until, ok := LeaseUntil(r); ok && time.Now().Before(until) {
 				return nil, fmt.Errorf("%s %s: %w until %s", kind, key, ErrClaimed, until.Format(time.RFC3339))
 			}
-			if sw, ok := c.(Swapper); ok {
-				took, err := sw.SwapRecord(ctx, kind, key, r.Value, leaseValue(ttl))
-				if err != nil {
-					return nil, err
-				}
-				if !took {
-					return nil, fmt.Errorf("%s %s: %w (an expired lease taken over by another process)", kind, key, ErrClaimed)
-				}
+			took, err := c.SwapRecord(ctx, kind, key, r.Value, leaseValue(ttl))
+			if err != nil {
+				return nil, err
+			}
+			if !took {
+				return nil, fmt.Errorf("%s %s: %w (an expired lease taken over by another process)", kind, key, ErrClaimed)
 			}
 			log.Info("taking over an expired lease", "kind", kind, "key", key)
 		}

@@ -112,10 +112,11 @@ type Records interface {
 }
 
 // Claimer is a record space that can write a record only where there is
-// none, atomically: the step that lets processes sharing a store agree
-// which of them does a job (see Claim).
+// none, or only over the value read, atomically: the steps that let
+// processes sharing a store agree which of them does a job, and which
+// takes over the lease of one that died (see Claim).
 type Claimer interface {
-	Records
+	Swapper
 	// CreateRecord writes (kind, key) if it does not exist and reports
 	// whether it did; an existing record is left as it is.
 	CreateRecord(ctx context.Context, kind, key string, value []byte) (bool, error)
