@@ -532,15 +532,16 @@ func writeCSV(w io.Writer, f *Frame) error {
 	return bw.Flush()
 }
 
-// appendField appends s, quoted (RFC 4180) if it contains a delimiter,
-// quote or line break, starts with white space or a byte order mark, or is
-// empty and quoteEmpty is set.
+// appendField appends s, quoted (RFC 4180) if it contains any separator
+// DetectComma considers (a "|" left bare made a file of such values read
+// back split on "|"), a quote or a line break, starts with white space or
+// a byte order mark, or is empty and quoteEmpty is set.
 func appendField(b []byte, s string, quoteEmpty bool) []byte {
 	var quote bool
 	if s == "" {
 		quote = quoteEmpty
 	} else {
-		quote = strings.ContainsAny(s, ",\"\r\n") || s[0] == ' ' || s[0] == '\t' || strings.HasPrefix(s, "\uFEFF")
+		quote = strings.ContainsAny(s, separatorChars+"\"\r\n") || s[0] == ' ' || strings.HasPrefix(s, "\uFEFF")
 	}
 	if !quote {
 		return append(b, s...)

@@ -15,6 +15,9 @@ const sniffSample = 64 << 10
 // order of preference when several fit equally well.
 var separators = [...]rune{',', ';', '\t', '|'}
 
+// separatorChars holds the separators as one string, for strings.ContainsAny.
+var separatorChars = string(separators[:])
+
 // DetectComma guesses the field separator of the CSV text buffered in br
 // without consuming it: the candidate that splits every complete line of
 // the sample into the same number of fields, more than one, and the most
