@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/features"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/model/linear"
@@ -168,20 +169,11 @@ func score(task model.Task, y, pred []float64) float64 {
 		}
 		return float64(hit) / float64(len(y))
 	}
-	mean := 0.0
-	for _, v := range y {
-		mean += v
-	}
-	mean /= float64(len(y))
-	var ssr, sst float64
-	for i, v := range y {
-		ssr += (v - pred[i]) * (v - pred[i])
-		sst += (v - mean) * (v - mean)
-	}
-	if sst == 0 {
+	r2, err := eval.R2(y, pred, nil)
+	if err != nil {
 		return math.NaN()
 	}
-	return 1 - ssr/sst
+	return r2
 }
 
 // nearestNeighbour predicts each row of x by the target of its nearest

@@ -23,6 +23,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/model/tree"
 	"github.com/tabforge/tabforge/progress"
@@ -286,7 +287,8 @@ func growOne(ctx context.Context, pr *tree.Prepared, tp tree.Params, boot bool, 
 // oobScore predicts every training row with the trees that did not see it,
 // summing in tree order so the result does not depend on scheduling, and
 // returns R² (regression) or accuracy (classification) over the rows that
-// have at least one such tree; NaN if none has.
+// have at least one such tree (R² as eval.R2, like scikit-learn's
+// oob_score_); NaN if none has.
 func oobScore(m *Model, d *model.Dataset, inbag [][]uint64) float64 {
 	n, k := d.X.Rows, m.trees[0].NumOutputs
 	sum := make([]float64, n*k)
@@ -340,20 +342,11 @@ func oobScore(m *Model, d *model.Dataset, inbag [][]uint64) float64 {
 	if m.task != model.Regression {
 		return correct / used
 	}
-	var mean float64
-	for _, y := range ys {
-		mean += y
-	}
-	mean /= float64(len(ys))
-	var ssr, sst float64
-	for i, y := range ys {
-		ssr += (y - preds[i]) * (y - preds[i])
-		sst += (y - mean) * (y - mean)
-	}
-	if sst == 0 {
+	r2, err := eval.R2(ys, preds, nil)
+	if err != nil {
 		return math.NaN()
 	}
-	return 1 - ssr/sst
+	return r2
 }
 
 func boolInt(b bool) int {
