@@ -16,6 +16,7 @@ import (
 var funcs = template.FuncMap{
 	"metric":   metricText,
 	"metricp":  metricPtr,
+	"metricof": metricOf,
 	"when":     when,
 	"short":    short,
 	"seconds":  seconds,
@@ -43,6 +44,16 @@ func metricText(v float64) string {
 		return "-"
 	}
 	return strconv.FormatFloat(v, 'f', 4, 64)
+}
+
+// metricOf prints metric k of m, "-" where m has none. A template's
+// `with index m k` would take a metric of exactly 0 for a missing one.
+func metricOf(m map[string]float64, k string) string {
+	v, ok := m[k]
+	if !ok {
+		return "-"
+	}
+	return metricText(v)
 }
 
 func metricPtr(v *float64) string {

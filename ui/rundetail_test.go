@@ -1,12 +1,18 @@
 package ui
 
 import (
+	"context"
+	"encoding/json"
 	"io"
 	"mime"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tabforge/tabforge/store"
 )
 
 // TestConfigAgainstProfile: the run page marks the keys that differ from
@@ -85,5 +91,33 @@ func TestDownloads(t *testing.T) {
 	_, body := get(t, ts.URL, "/runs/cmp-a")
 	if !strings.Contains(body, `href="runs/cmp-a/download/model"`) {
 		t.Error("the run page has no model download link")
+	}
+}
+
+// TestLeaderboardZeroMetric: a metric of exactly 0 (a perfect RMSE, the
+// CV spread of folds that all scored the same) is a number on the run
+// page; only a metric the entry lacks is "-". The template's `with`
+// took 0 for missing.
+func TestLeaderboardZeroMetric(t *testing.T) {
+	st := openSQLite(t)
+	res := `{"metric":"rmse","best":"tree","leaderboard":[` +
+		`{"model":"tree","cv":{"rmse":0},"cv_std":{"rmse":0},"test":{"rmse":0}},` +
+		`{"model":"linear","cv":{"rmse":0.25},"cv_std":{"rmse":null},"test":{}}]}`
+	run := &store.Run{ID: "zero", Created: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), Status: store.Succeeded,
+		Task: "regression", Target: "y", Best: "tree", Result: json.RawMessage(res)}
+	if err := st.PutRun(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	ts := serve(t, st, Options{})
+	_, body := get(t, ts.URL, "/runs/zero")
+	cells := regexp.MustCompile(`<td class="num">([^<]*)</td>`).FindAllStringSubmatch(body, -1)
+	var got []string
+	for _, c := range cells {
+		got = append(got, c[1])
+	}
+	// Per entry: CV, ± std, test, fit seconds.
+	want := []string{"0.0000", "0.0000", "0.0000", "0s", "0.2500", "-", "-", "0s"}
+	if !slices.Equal(got, want) {
+		t.Errorf("leaderboard cells %q; want %q", got, want)
 	}
 }
