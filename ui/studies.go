@@ -166,7 +166,12 @@ func trialChart(trials []tune.FrozenTrial, best []float64, dir tune.Direction) c
 	c.YMin, c.YMax = strconv.FormatFloat(lo, 'g', 4, 64), strconv.FormatFloat(hi, 'g', 4, 64)
 	n := max(1, len(trials)-1)
 	x := func(i int) float64 { return float64(c.PlotL) + float64(i)/float64(n)*float64(c.PlotR-c.PlotL) }
-	y := func(v float64) float64 { return float64(c.PlotB) - (v-lo)/(hi-lo)*float64(c.PlotB-c.PlotT) }
+	// The axis spans the finite values; a best so far of ±Inf (a
+	// diverged trial's score) is drawn at the edge it lies beyond.
+	y := func(v float64) float64 {
+		v = min(max(v, lo), hi)
+		return float64(c.PlotB) - (v-lo)/(hi-lo)*float64(c.PlotB-c.PlotT)
+	}
 	var dots, line strings.Builder
 	prev := math.NaN()
 	for i, t := range trials {
