@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"time"
 
@@ -55,7 +56,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return
 		}
-		b, _ := json.Marshal(out)
+		b, err := json.Marshal(out)
+		if err != nil {
+			s.o.Log.Error("ui progress event", "err", err)
+			return
+		}
 		if _, err := fmt.Fprintf(w, "event: running\ndata: %s\n\n", b); err != nil {
 			return
 		}
@@ -114,5 +119,10 @@ func (s *Server) tuning(ctx context.Context, run *store.Run, pr *runProgress) {
 			v := *st.Best
 			pr.Best = &v
 		}
+	}
+	// JSON holds no ±Inf (a study whose only trials diverged): no best
+	// then, rather than an event that cannot be encoded.
+	if pr.Best != nil && math.IsInf(*pr.Best, 0) {
+		pr.Best = nil
 	}
 }
