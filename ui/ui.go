@@ -130,14 +130,27 @@ type page struct {
 	Title string
 	Nav   string
 	Admin bool
-	Data  any
+	// Fallback says the store serves from its fallback (Redis is
+	// unreachable), so every page shows only what the fallback holds.
+	Fallback string
+	Data     any
+}
+
+// page returns the template data of a page: the page's own, and what
+// every page shows.
+func (s *Server) page(title, nav string, data any) page {
+	p := page{Base: s.o.Prefix, Title: title, Nav: nav, Admin: s.o.AdminToken != "", Data: data}
+	if err := store.OnFallback(s.st); err != nil {
+		p.Fallback = err.Error()
+	}
+	return p
 }
 
 // render executes the template name into a buffer first, so a template
 // error gives a clean 500 rather than half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title, nav string, data any) {
 	var b bytes.Buffer
-	if err := s.tmpl.ExecuteTemplate(&b, name, page{Base: s.o.Prefix, Title: title, Nav: nav, Admin: s.o.AdminToken != "", Data: data}); err != nil {
+	if err := s.tmpl.ExecuteTemplate(&b, name, s.page(title, nav, data)); err != nil {
 		s.fail(w, r, fmt.Errorf("render %s: %w", name, err))
 		return
 	}
@@ -177,8 +190,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.o.Log.Error("ui request failed", "path", r.URL.Path, "err", err)
 	}
 	var b bytes.Buffer
-	data := page{Base: s.o.Prefix, Title: http.StatusText(code), Admin: s.o.AdminToken != "", Data: err.Error()}
-	if terr := s.tmpl.ExecuteTemplate(&b, "error.html", data); terr != nil {
+	if terr := s.tmpl.ExecuteTemplate(&b, "error.html", s.page(http.StatusText(code), "", err.Error())); terr != nil {
 		http.Error(w, err.Error(), code)
 		return
 	}
