@@ -69,11 +69,25 @@ func registryError(err error) error {
 	return err
 }
 
-// checkWrite refuses a write request without the admin token (403) or
-// without its confirmation box ticked (400).
-func (s *Server) checkWrite(r *http.Request) error {
+// maxForm bounds a write request's body. Its form is a few short
+// fields, and the body is read before the token can be checked: without
+// a bound anyone reaching the port could make the server take in (and
+// spool to temporary files) a multipart body of any size.
+const maxForm = 64 << 10
+
+// checkWrite refuses a write request without the admin token (403),
+// with a form over maxForm bytes (413) or without its confirmation box
+// ticked (400).
+func (s *Server) checkWrite(w http.ResponseWriter, r *http.Request) error {
 	if s.o.AdminToken == "" {
 		return &httpError{http.StatusForbidden, errors.New("write actions are off: start tabforge ui with --admin-token")}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseMultipartForm(maxForm); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return &httpError{http.StatusRequestEntityTooLarge, fmt.Errorf("the form is over %d bytes", maxForm)}
+		}
+		return badRequest("form: %v", err)
 	}
 	if !s.authorized(r) {
 		return &httpError{http.StatusForbidden, errors.New("wrong or missing admin token")}
@@ -87,7 +101,7 @@ func (s *Server) checkWrite(r *http.Request) error {
 // promote handles POST /models/{version}/promote (stage, force, reason,
 // token, confirm) with registry.Promote, which records it in the history.
 func (s *Server) promote(w http.ResponseWriter, r *http.Request) {
-	if err := s.checkWrite(r); err != nil {
+	if err := s.checkWrite(w, r); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -111,7 +125,7 @@ func (s *Server) promote(w http.ResponseWriter, r *http.Request) {
 
 // rollback handles POST /names/{name}/rollback with registry.Rollback.
 func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
-	if err := s.checkWrite(r); err != nil {
+	if err := s.checkWrite(w, r); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -129,7 +143,7 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 // registry.SetRoute, which records it in the history; empty fields clear
 // the route, sending all traffic to production.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
-	if err := s.checkWrite(r); err != nil {
+	if err := s.checkWrite(w, r); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -2,8 +2,10 @@ package ui
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -296,4 +298,50 @@ func TestEvents(t *testing.T) {
 		}
 	}
 	t.Fatalf("no event: %v", sc.Err())
+}
+
+// TestWriteFormBounded: a write request's body is read only up to a
+// small bound, before the token is checked: a 1 MiB multipart upload
+// to promote is refused with 413 (it was read whole, spooled to disk,
+// and then answered 403), and a normal form still works.
+func TestWriteFormBounded(t *testing.T) {
+	f := newFixture(t, openSQLite(t), 5)
+	admin := serve(t, f.st, Options{AdminToken: "s3cret"})
+	for _, token := range []string{"wrong", "s3cret"} {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		for k, v := range map[string]string{"stage": "staging", "token": token, "confirm": "yes"} {
+			mw.WriteField(k, v)
+		}
+		fw, _ := mw.CreateFormFile("file", "big.bin")
+		fw.Write(make([]byte, 1<<20))
+		mw.Close()
+		resp, err := http.Post(admin.URL+"/models/"+f.v2+"/promote", mw.FormDataContentType(), &b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("POST promote, 1 MiB multipart, token %s = %d; want 413", token, resp.StatusCode)
+		}
+	}
+	if d, err := registry.New(f.st).Show(context.Background(), f.v2); err != nil || d.Model.Stage != registry.None {
+		t.Fatalf("after the refused uploads %s: %v; want no stage", f.v2, err)
+	}
+	// A small multipart form (curl -F) is a form like any other.
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for k, v := range map[string]string{"stage": "staging", "token": "s3cret", "confirm": "yes"} {
+		mw.WriteField(k, v)
+	}
+	mw.Close()
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Post(admin.URL+"/models/"+f.v2+"/promote", mw.FormDataContentType(), &b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("POST promote, small multipart form = %d; want 303", resp.StatusCode)
+	}
 }
