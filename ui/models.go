@@ -5,21 +5,48 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
 )
 
+// A name retrained every hour gathers thousands of versions, so /models
+// shows each name's newest versionsShown and every version with a stage
+// or an alias, and links to /models?name=NAME, which pages through all
+// of that name's versions, versionsPerPage at a time.
+const (
+	versionsShown   = 10
+	versionsPerPage = 100
+)
+
 type nameGroup struct {
 	Name     string
 	Versions []*registry.Model
+	Total    int    // versions of the name
+	All      string // link to every version of the name, when some are not shown
+	First    int    // 1-based index of Versions[0] among the name's versions
+	Prev     string
+	Next     string
 }
 
-// models serves /models: every registered name with its versions,
-// stages and aliases.
+// models serves /models: every registered name with its newest versions
+// and those with a stage or an alias; /models?name=NAME&offset=N: one
+// page of that name's versions.
 func (s *Server) models(w http.ResponseWriter, r *http.Request) {
-	all, err := s.reg.List(r.Context(), "")
+	v := r.URL.Query()
+	name := v.Get("name")
+	offset := 0
+	if o := v.Get("offset"); o != "" {
+		n, err := strconv.Atoi(o)
+		if err != nil || n < 0 {
+			s.fail(w, r, badRequest("offset=%q is not a non-negative integer", o))
+			return
+		}
+		offset = n
+	}
+	all, err := s.reg.List(r.Context(), name)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -27,12 +54,54 @@ func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 	var groups []nameGroup
 	for _, m := range all {
 		if len(groups) == 0 || groups[len(groups)-1].Name != m.Name {
-			groups = append(groups, nameGroup{Name: m.Name})
+			groups = append(groups, nameGroup{Name: m.Name, First: 1})
 		}
 		g := &groups[len(groups)-1]
 		g.Versions = append(g.Versions, m)
+		g.Total++
 	}
-	s.render(w, r, "models.html", "Models", "models", groups)
+	title := "Models"
+	if name != "" {
+		title = "Model " + name
+		for i := range groups {
+			groups[i].page(v, offset)
+		}
+	} else {
+		for i := range groups {
+			groups[i].shorten()
+		}
+	}
+	s.render(w, r, "models.html", title, "models", groups)
+}
+
+// shorten keeps g's newest versionsShown versions and those with a stage
+// (other than archived) or an alias.
+func (g *nameGroup) shorten() {
+	if len(g.Versions) <= versionsShown {
+		return
+	}
+	var kept []*registry.Model
+	for i, m := range g.Versions {
+		if i < versionsShown || (m.Stage != registry.None && m.Stage != registry.Archived) || len(m.Aliases) > 0 {
+			kept = append(kept, m)
+		}
+	}
+	g.Versions = kept
+	g.All = "models?name=" + url.QueryEscape(g.Name)
+}
+
+// page keeps versionsPerPage of g's versions from offset, with links to
+// the pages before and after.
+func (g *nameGroup) page(v url.Values, offset int) {
+	offset = min(offset, len(g.Versions))
+	end := min(offset+versionsPerPage, len(g.Versions))
+	g.Versions, g.First = g.Versions[offset:end], offset+1
+	if offset > 0 {
+		g.Prev = withQuery("models", v, "offset", strconv.Itoa(max(0, offset-versionsPerPage)))
+	}
+	if end < g.Total {
+		g.Next = withQuery("models", v, "offset", strconv.Itoa(end))
+	}
 }
 
 type versionData struct {
