@@ -21,6 +21,7 @@ type column struct {
 	Key, Label string
 	Link       string // the URL sorting by it (flipping the order if it is the current key)
 	Mark       string // ▲ or ▼ on the current sort key
+	Sort       string // aria-sort of the current sort key: ascending or descending
 }
 
 type runsData struct {
@@ -89,9 +90,9 @@ func (s *Server) runs(w http.ResponseWriter, r *http.Request) {
 		{"best", "Best model"}, {"cv", "CV"}, {"test", "Test"}, {"duration", "Duration"}, {"status", "Status"}} {
 		col := column{Key: c[0], Label: c[1], Link: withQuery("./", v, "sort", c[0], "order", "", "offset", "")}
 		if c[0] == cur {
-			col.Mark = "▼"
+			col.Mark, col.Sort = "▼", "descending"
 			if q.Asc {
-				col.Mark = "▲"
+				col.Mark, col.Sort = "▲", "ascending"
 			} else {
 				col.Link = withQuery("./", v, "sort", c[0], "order", "asc", "offset", "")
 			}

@@ -134,6 +134,15 @@ func TestRunsQuery(t *testing.T) {
 			}
 		}
 	}
+	// The sorted column says so to assistive technology (aria-sort on
+	// its header; an aria-label on a bare span is not announced).
+	sortedRE := regexp.MustCompile(`<th scope="col" aria-sort="([a-z]+)"><a href="[^"]*sort=([a-z]+)`)
+	for query, want := range map[string][]string{"": {"descending", "created"}, "sort=cv&order=asc": {"ascending", "cv"}} {
+		_, body := get(t, ts.URL, "/?"+query)
+		if m := sortedRE.FindAllStringSubmatch(body, -1); len(m) != 1 || !slices.Equal(m[0][1:], want) {
+			t.Errorf("/?%s sorted headers %q; want one, %v", query, m, want)
+		}
+	}
 	// The next-page link keeps the filters.
 	_, body := get(t, ts.URL, "/?limit=5&status=succeeded")
 	next := regexp.MustCompile(`rel="next" href="([^"]+)"`).FindStringSubmatch(body)
