@@ -52,6 +52,10 @@ type Options struct {
 	// link relative to it (an HTML base element), so mount it as is:
 	// mux.Handle("/ui/", srv).
 	Prefix string
+	// AllowHosts are the host names, besides loopback ones, that Serve
+	// answers on a loopback listener: those a reverse proxy in front of
+	// the dashboard sends. Other names get 421 (see loopbackOnly).
+	AllowHosts []string
 }
 
 // Server serves the dashboard for one store. It is an http.Handler, safe
@@ -210,9 +214,15 @@ func (s *Server) authorized(r *http.Request) bool {
 }
 
 // Serve serves the dashboard on ln until ctx ends, then shuts down,
-// giving in-flight requests (and open event streams) a few seconds.
+// giving in-flight requests (and open event streams) a few seconds. On
+// a loopback listener it answers only requests addressed to a loopback
+// host name or one of Options.AllowHosts.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	var h http.Handler = s
+	if isLoopback(ln) {
+		h = loopbackOnly(s, s.o.AllowHosts)
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -17,7 +17,7 @@ func (a *app) uiCommand() *cobra.Command {
 	var o ui.Options
 	var addr string
 	cmd := &cobra.Command{
-		Use:   "ui --store URL [--addr 127.0.0.1:8090] [--admin-token TOKEN]",
+		Use:   "ui --store URL [--addr 127.0.0.1:8090] [--admin-token TOKEN] [--allow-host NAME]",
 		Short: "Serve the web dashboard: runs, comparisons, studies and the model registry",
 		Long: `ui serves a dashboard over the store: the runs (filter, sort and page them in
 the URL), one run's leaderboard, config, lineage and report, a comparison of
@@ -26,7 +26,9 @@ study's history, and the model registry. Assets are embedded: it works
 offline. It is read-only unless --admin-token (or TABFORGE_ADMIN_TOKEN) is
 set; then a model version's page can promote it or roll its name back, each
 action needing the token and a confirmation and recorded in the registry's
-history. It listens on loopback by default.`,
+history. It listens on loopback by default, and there answers only requests
+addressed to localhost or a loopback address (a page of another site rebound
+to 127.0.0.1 gets 421); --allow-host adds the names a reverse proxy sends.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.AdminToken == "" {
@@ -61,5 +63,6 @@ history. It listens on loopback by default.`,
 	f := cmd.Flags()
 	f.StringVar(&addr, "addr", "127.0.0.1:8090", "listen address (loopback by default)")
 	f.StringVar(&o.AdminToken, "admin-token", "", "token enabling promote and rollback (default $TABFORGE_ADMIN_TOKEN; empty: read-only)")
+	f.StringSliceVar(&o.AllowHosts, "allow-host", nil, "host names besides loopback ones the dashboard answers on loopback, e.g. a reverse proxy's (comma-separated)")
 	return cmd
 }
