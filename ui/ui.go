@@ -93,6 +93,11 @@ func New(st store.Store, o Options) (*Server, error) {
 	// browser ask for one; an empty answer keeps their console clean.
 	s.mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	s.mux.HandleFunc("GET /{$}", s.runs)
+	// Any other path answers the dashboard's own 404 page, with its
+	// navigation, not the mux's bare text.
+	s.mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, &httpError{http.StatusNotFound, fmt.Errorf("no page at %s", r.URL.Path)})
+	})
 	s.mux.HandleFunc("GET /runs/{id}", s.run)
 	s.mux.HandleFunc("GET /runs/{id}/report/{file...}", s.report)
 	s.mux.HandleFunc("GET /runs/{id}/download/{kind}", s.download)

@@ -58,6 +58,8 @@ func TestPages(t *testing.T) {
 				{"/models/" + f.v1, 200, []string{"production", "fixture", "Read-only"}},
 				{"/static/style.css", 200, []string{"prefers-color-scheme"}},
 				{"/runs/no-such-run", 404, []string{"not found"}},
+				{"/no-such-page", 404, []string{`<p class="error" role="alert">no page at /no-such-page</p>`, `<nav aria-label="main">`}},
+				{"/runs/", 404, []string{"no page at /runs/"}},
 				{"/runs/cmp-a%00junk", 404, nil},         // SQLite cut ids at a NUL: the run cmp-a answered
 				{"/models/churn", 404, []string{"name"}}, // a name, not a version (was 500)
 				{"/models/churn@staging", 409, []string{"staging"}},
