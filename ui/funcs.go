@@ -38,10 +38,17 @@ func byteSize(n int64) string {
 	return strconv.FormatInt(n, 10) + " B"
 }
 
-// metricText prints a metric to four decimals, "-" for NaN.
+// metricText prints a metric to four decimals, "-" for NaN. Below 0.001
+// and from 1e12 on it prints four significant digits instead: an RMSE of
+// a target in small units would read 0.0000 for every model, and a MAPE
+// over zero targets would fill the table with digits (as tabforge
+// train's leaderboard).
 func metricText(v float64) string {
-	if math.IsNaN(v) {
+	switch a := math.Abs(v); {
+	case math.IsNaN(v):
 		return "-"
+	case a != 0 && a < 1e-3, a >= 1e12:
+		return strconv.FormatFloat(v, 'g', 4, 64)
 	}
 	return strconv.FormatFloat(v, 'f', 4, 64)
 }
