@@ -218,16 +218,22 @@ func (s *Server) authorized(r *http.Request) bool {
 	return subtle.ConstantTimeCompare([]byte(r.PostFormValue("token")), []byte(s.o.AdminToken)) == 1
 }
 
-// Serve serves the dashboard on ln until ctx ends, then shuts down,
-// giving in-flight requests (and open event streams) a few seconds. On
-// a loopback listener it answers only requests addressed to a loopback
-// host name or one of Options.AllowHosts.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	var h http.Handler = s
+// For returns the dashboard as a handler for requests accepted on ln:
+// on a loopback listener it answers only requests addressed to a
+// loopback host name or one of Options.AllowHosts (see loopbackOnly).
+// Mount this rather than the Server itself on a listener of one's own.
+func (s *Server) For(ln net.Listener) http.Handler {
 	if isLoopback(ln) {
-		h = loopbackOnly(s, s.o.AllowHosts)
+		return loopbackOnly(s, s.o.AllowHosts)
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	return s
+}
+
+// Serve serves the dashboard on ln (as For(ln)) until ctx ends, then
+// shuts down, giving in-flight requests (and open event streams) a few
+// seconds.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{Handler: s.For(ln), ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

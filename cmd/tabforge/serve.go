@@ -26,6 +26,7 @@ func (a *app) serveCommand() *cobra.Command {
 	var o serve.Options
 	var addr, logPath string
 	var withUI bool
+	var allowHosts []string
 	var gcPercent int
 	cmd := &cobra.Command{
 		Use:   "serve --store URL [--addr 127.0.0.1:8080] [--model NAME ...]",
@@ -47,10 +48,11 @@ behind "Authorization: Bearer TOKEN". SIGTERM drains in-flight requests and
 exits 0.
 
 With --ui, the web dashboard of tabforge ui is served at /ui/ on the same
-port, read-only unless --admin-token is set.`,
+port, read-only unless --admin-token is set. On a loopback address it answers
+only requests addressed to localhost or a loopback IP, as tabforge ui does.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.runServe(cmd, &o, addr, logPath, withUI, gcPercent)
+			return a.runServe(cmd, &o, addr, logPath, withUI, allowHosts, gcPercent)
 		},
 	}
 	f := cmd.Flags()
@@ -67,6 +69,7 @@ port, read-only unless --admin-token is set.`,
 	f.DurationVar(&o.PollInterval, "poll", 250*time.Millisecond, "how often to check the registry for promotions, rollbacks and route changes (with Redis, changes are announced at once and this is a 1s safety net)")
 	f.DurationVar(&o.DrainTimeout, "drain-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
 	f.BoolVar(&withUI, "ui", false, "also serve the web dashboard (tabforge ui) at /ui/ on the same port, with the same admin token")
+	f.StringSliceVar(&allowHosts, "allow-host", nil, "with --ui on loopback: host names besides loopback ones the dashboard answers, e.g. a reverse proxy's (comma-separated)")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed of the traffic split of requests without a routing key")
 	gcPercentFlag(f, &gcPercent)
 	return cmd
@@ -95,7 +98,7 @@ func checkLimits(o *serve.Options) error {
 // it completes o with what the flags do not give (the environment's admin
 // token, the logger, the prediction log, the dashboard), opens the store
 // and registry, and serves on addr until cmd's context ends.
-func (a *app) runServe(cmd *cobra.Command, o *serve.Options, addr, logPath string, withUI bool, gcPercent int) error {
+func (a *app) runServe(cmd *cobra.Command, o *serve.Options, addr, logPath string, withUI bool, allowHosts []string, gcPercent int) error {
 	if err := checkLimits(o); err != nil {
 		return err
 	}
@@ -125,20 +128,21 @@ func (a *app) runServe(cmd *cobra.Command, o *serve.Options, addr, logPath strin
 	if err != nil {
 		return err
 	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer ln.Close() // when serving never starts; Serve closes it otherwise
 	if withUI {
-		dash, err := ui.New(st, ui.Options{AdminToken: o.AdminToken, Log: log, Prefix: uiPrefix})
+		dash, err := ui.New(st, ui.Options{AdminToken: o.AdminToken, Log: log, Prefix: uiPrefix, AllowHosts: allowHosts})
 		if err != nil {
 			return err
 		}
-		o.Mount = map[string]http.Handler{uiPrefix + "/": dash}
+		o.Mount = map[string]http.Handler{uiPrefix + "/": dash.For(ln)}
 	}
 	srv, err := serve.New(cmd.Context(), reg, *o)
 	if err != nil {
 		return err
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("serve: %w", err)
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "admin", o.AdminToken != "")
 	fmt.Fprintf(a.stdout, "listening on http://%s\n", ln.Addr())

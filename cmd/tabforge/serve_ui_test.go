@@ -13,7 +13,8 @@ import (
 
 // TestServeUI runs tabforge serve --ui on loopback: it prints the
 // dashboard's address, the dashboard answers there beside the
-// prediction server's health route, and cancelling stops it cleanly.
+// prediction server's health route but only to loopback host names, and
+// cancelling stops it cleanly.
 func TestServeUI(t *testing.T) {
 	dir := t.TempDir()
 	var out, errb syncBuffer
@@ -43,6 +44,20 @@ func TestServeUI(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
 			t.Errorf("GET %s%s = %d; want 200 with %q", root, path, resp.StatusCode, want)
+		}
+	}
+	// A page of another site rebound by DNS to 127.0.0.1 must not read
+	// the dashboard; the prediction routes do not depend on the Host.
+	for path, want := range map[string]int{"/ui/": http.StatusMisdirectedRequest, "/v2/health/live": 200} {
+		req, _ := http.NewRequest("GET", root+path, nil)
+		req.Host = "rebound.example"
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s%s with Host rebound.example = %d; want %d", root, path, resp.StatusCode, want)
 		}
 	}
 	cancel()
