@@ -32,7 +32,7 @@ func advancedStages(cfg *config.Config, target string, horizon int) ([]stage, []
 			warnings = append(warnings, "temporal features need time_column; stage skipped")
 		} else {
 			out = append(out, stage{"temporal", features.Temporal{TimeColumn: cfg.TimeColumn, Target: target,
-				SegmentColumn: cfg.SegmentColumn, Lags: cfg.TemporalLags, Windows: cfg.RollingWindows,
+				SegmentColumn: cfg.SegmentColumn, Lags: orNone(cfg.TemporalLags), Windows: orNone(cfg.RollingWindows),
 				MinPanelCoverage: cfg.MinPanelCoverage, Horizon: horizon, Seed: cfg.Seed}})
 		}
 	}
@@ -41,7 +41,7 @@ func advancedStages(cfg *config.Config, target string, horizon int) ([]stage, []
 			warnings = append(warnings, "market features need segment_column; stage skipped")
 		} else {
 			out = append(out, stage{"market", features.Market{Segments: []string{cfg.SegmentColumn}, Target: target,
-				Smoothing: cfg.TargetEncodingSmoothing, Seed: cfg.Seed}})
+				Smoothing: smoothing(cfg.TargetEncodingSmoothing), Seed: cfg.Seed}})
 		}
 	}
 	if cfg.EnableInteractionFeatures {
@@ -49,6 +49,26 @@ func advancedStages(cfg *config.Config, target string, horizon int) ([]stage, []
 			MaxNew: cfg.MaxInteractions, Categorical: true, Seed: cfg.Seed}})
 	}
 	return out, warnings
+}
+
+// orNone passes a config list to a feature stage, where nil means the
+// stage's own defaults: the config has already applied its defaults, so an
+// empty list (cleared by the user) means none.
+func orNone(v []int) []int {
+	if v == nil {
+		return []int{}
+	}
+	return v
+}
+
+// smoothing passes target_encoding_smoothing to features.Market, whose 0
+// means its default of 10 and a negative value none: the config's 0 is
+// none.
+func smoothing(m float64) float64 {
+	if m == 0 {
+		return -1
+	}
+	return m
 }
 
 // horizon is the forecast horizon of the temporal history features:
