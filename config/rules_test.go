@@ -57,3 +57,28 @@ func TestBusinessRules(t *testing.T) {
 		}
 	}
 }
+
+// TestRuleColumns checks that rules which could never be checked on the
+// run's columns fail validation: they used to fail their gate only after
+// the whole run had trained ("could not be checked: no segments").
+func TestRuleColumns(t *testing.T) {
+	cases := []struct {
+		set  []string
+		want string // "" means valid
+	}{
+		{[]string{"business_rules=[{name: f, kind: segment_floor, threshold: 50}]"}, `rule "f": segment_floor needs segment_column`},
+		{[]string{"segment_column=city", "business_rules=[{name: f, kind: segment_floor, threshold: 50}]"}, ""},
+		{[]string{"target=y", "business_rules=[{name: m, kind: monotonic, feature: y, direction: increasing}]"}, `feature "y" is the target`},
+		{[]string{"drop=x", "business_rules=[{name: m, kind: monotonic, feature: x, direction: increasing}]"}, `feature "x" is also in drop`},
+		{[]string{"drop=z", "business_rules=[{name: m, kind: monotonic, feature: x, direction: increasing}]"}, ""},
+	}
+	for _, tc := range cases {
+		_, _, err := Load(Sources{Set: tc.set})
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("Load(%q) = %v; want no error", tc.set, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("Load(%q) = %v; want an error containing %q", tc.set, err, tc.want)
+		}
+	}
+}

@@ -218,8 +218,26 @@ func (c *Config) checkRules(p *problems) {
 	for _, msg := range validateRules(c.BusinessRules) {
 		p.bad("business_rules", "%s", msg)
 	}
+	c.checkRuleColumns(p)
 	if c.ForceProductionQuality && c.MinSegmentBusinessAccuracy > 0 && c.SegmentColumn == "" {
 		p.bad("min_segment_business_accuracy", "needs segment_column: the segments held to the floor")
+	}
+}
+
+// checkRuleColumns checks the columns business rules read against the
+// other keys, so that a rule that could never be checked fails before
+// training rather than failing its gate after it.
+func (c *Config) checkRuleColumns(p *problems) {
+	for _, r := range c.BusinessRules {
+		switch {
+		case r.Kind == RuleSegmentFloor && c.SegmentColumn == "":
+			p.bad("business_rules", "rule %q: segment_floor needs segment_column: the segments held to the floor", r.Name)
+		case r.Kind != RuleMonotonic || r.Feature == "":
+		case r.Feature == c.Target:
+			p.bad("business_rules", "rule %q: feature %q is the target", r.Name, r.Feature)
+		case slices.Contains(c.Drop, r.Feature):
+			p.bad("business_rules", "rule %q: feature %q is also in drop; the model never reads it", r.Name, r.Feature)
+		}
 	}
 }
 

@@ -259,8 +259,23 @@ func checkColumns(f *frame.Frame, cfg *config.Config) error {
 	if cfg.SegmentBy != "" {
 		need("segment_by", cfg.SegmentBy)
 	}
-	if len(missing) == 0 {
+	var categorical []string
+	for _, r := range cfg.BusinessRules {
+		if r.Kind != config.RuleMonotonic {
+			continue
+		}
+		// A rule whose feature is missing could only be found unchecked
+		// after the whole run, failing its gate.
+		need(fmt.Sprintf("business_rules %q feature", r.Name), r.Feature)
+		if c, ok := f.Lookup(r.Feature); ok && c.Kind == frame.Categorical {
+			categorical = append(categorical, fmt.Sprintf("rule %q: feature %q is categorical; monotonic rules need a numeric feature", r.Name, r.Feature))
+		}
+	}
+	if len(missing) == 0 && len(categorical) == 0 {
 		return nil
+	}
+	if len(missing) == 0 {
+		return fmt.Errorf("business_rules: %s", strings.Join(categorical, "; "))
 	}
 	return fmt.Errorf("%d column(s) not found in the data: %s (columns: %s)", len(missing), strings.Join(missing, ", "), strings.Join(f.Names(), ", "))
 }

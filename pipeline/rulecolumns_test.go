@@ -1,0 +1,42 @@
+package pipeline
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/frame"
+)
+
+// TestCheckColumnsRules checks that a monotonic rule naming a column the
+// data lacks, or a categorical one, fails before training: it used to
+// train every model and then fail the run's gate with "could not be
+// checked: feature not found among the model's inputs" (exit 1, as if the
+// model were bad).
+func TestCheckColumnsRules(t *testing.T) {
+	f, err := frame.New(frame.NewNumeric("x", []float64{1, 2}), frame.NewNumeric("y", []float64{3, 4}),
+		frame.NewCategoricalFromStrings("city", []string{"a", "b"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		feature string
+		want    string // "" means no error
+	}{
+		{"x", ""},
+		{"nosuch", `business_rules "up" feature "nosuch"`},
+		{"city", `rule "up": feature "city" is categorical`},
+	}
+	for _, tc := range cases {
+		cfg := config.Default()
+		cfg.Target = "y"
+		cfg.BusinessRules = []config.BusinessRule{{Name: "up", Kind: config.RuleMonotonic, Feature: tc.feature, Direction: "increasing"}}
+		err := checkColumns(f, cfg)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("feature %q: checkColumns = %v; want nil", tc.feature, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("feature %q: checkColumns = %v; want an error containing %q", tc.feature, err, tc.want)
+		}
+	}
+}
