@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"math"
 
 	"github.com/tabforge/tabforge/config"
@@ -94,8 +93,9 @@ func (p *prepared) horizon(cfg *config.Config) int {
 
 // trialFit fits each stage alone on the whole training part and keeps the
 // ones that work: a stage that errors falls back to the basic path with a
-// warning instead of failing the run.
-func trialFit(ctx context.Context, stages []stage, p *prepared, log *slog.Logger) (features.Chain, []string, []string) {
+// warning instead of failing the run. It returns the warnings rather than
+// logging them: the run logs its warnings once, as it records them.
+func trialFit(ctx context.Context, stages []stage, p *prepared) (features.Chain, []string, []string) {
 	var chain features.Chain
 	var used, fallbacks []string
 	train, err := p.withTarget(p.train)
@@ -104,9 +104,7 @@ func trialFit(ctx context.Context, stages []stage, p *prepared, log *slog.Logger
 	}
 	for _, s := range stages {
 		if _, _, err := (features.Chain{s.t}).FitTransform(ctx, train); err != nil {
-			msg := fmt.Sprintf("%s features failed (%v); fell back to the basic path for this stage", s.name, err)
-			log.Warn(msg)
-			fallbacks = append(fallbacks, msg)
+			fallbacks = append(fallbacks, fmt.Sprintf("%s features failed (%v); fell back to the basic path for this stage", s.name, err))
 			continue
 		}
 		chain = append(chain, s.t)

@@ -1,9 +1,13 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -80,5 +84,38 @@ func TestAdvancedStagesZeroSettings(t *testing.T) {
 		if got := te.Num[i]; math.Abs(got-want) > 1e-9 {
 			t.Errorf("segment s%d encoding = %g; want the raw mean %g (smoothing 0)", s, got, want)
 		}
+	}
+}
+
+// TestAdvancedFallbackWarnsOnce forces the temporal stage to fail (a time
+// column of three parts, which the split orders by but the stage cannot
+// read) and checks that the run goes on, says so in Result.Fallbacks and
+// logs the fallback once: it was logged twice, by the trial fit and again
+// as a run warning.
+func TestAdvancedFallbackWarnsOnce(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("yr,mo,dy,x,y\n")
+	for i := range 120 {
+		fmt.Fprintf(&b, "%d,%d,1,%d,%d\n", 2010+i/12, i%12+1, i%7, 2*(i%7)+i%3)
+	}
+	data := filepath.Join(dir, "three.csv")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.TimeColumn, cfg.Out = data, "y", "yr,mo,dy", dir
+	cfg.EnableAdvancedFeatures, cfg.EnableMarketFeatures, cfg.ForceProductionQuality = true, false, false
+	cfg.Models, cfg.CVFolds = []string{"ridge"}, 2
+	var logs bytes.Buffer
+	res, err := Train(context.Background(), cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Fallbacks) != 1 || !strings.Contains(res.Fallbacks[0], "temporal features failed") || len(res.Stages) != 0 {
+		t.Fatalf("fallbacks %q, stages %q; want the temporal stage fallen back", res.Fallbacks, res.Stages)
+	}
+	if n := strings.Count(logs.String(), "temporal features failed"); n != 1 {
+		t.Errorf("the fallback is logged %d times; want once:\n%s", n, logs.String())
 	}
 }

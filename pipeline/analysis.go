@@ -114,7 +114,7 @@ func Analyze(ctx context.Context, cfg *config.Config, res *Result, o AnalysisOpt
 		return a, fmt.Errorf("analysis: %w", err)
 	}
 	if stages, _ := advancedStages(cfg, targetColumn, p.horizon(cfg)); len(stages) > 0 {
-		p.chain, _, _ = trialFit(ctx, stages, p, o.Logger)
+		p.chain, _, _ = trialFit(ctx, stages, p)
 	}
 	describeRun(a.Data, cfg, p)
 	pred, err := LoadPredictor(res.ModelPath, o.Families)

@@ -253,7 +253,7 @@ func (r *trainRun) features(ctx context.Context) error {
 	stages, warnings := advancedStages(r.cfg, targetColumn, r.p.horizon(r.cfg))
 	if len(stages) > 0 {
 		var fallbacks []string
-		r.p.chain, r.res.Stages, fallbacks = trialFit(ctx, stages, r.p, r.log)
+		r.p.chain, r.res.Stages, fallbacks = trialFit(ctx, stages, r.p)
 		r.res.Fallbacks = fallbacks
 		warnings = append(warnings, fallbacks...)
 		r.log.Info("advanced features", "stages", r.res.Stages)
