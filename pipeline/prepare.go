@@ -25,9 +25,12 @@ func prepare(f *frame.Frame, cfg *config.Config, log *slog.Logger) (*prepared, e
 	if err != nil {
 		return nil, err
 	}
+	var warnings []string
 	if len(kept) < f.NumRows() {
 		if cfg.TimeColumn != "" {
 			log.Warn("dropped rows with a missing target or time", "rows", f.NumRows()-len(kept), "time_column", cfg.TimeColumn)
+			warnings = append(warnings, fmt.Sprintf("%d of %d rows have no target or no time (%s) and were left out of training and test",
+				f.NumRows()-len(kept), f.NumRows(), cfg.TimeColumn))
 		} else {
 			log.Info("dropped rows with a missing target", "rows", f.NumRows()-len(kept))
 		}
@@ -35,7 +38,7 @@ func prepare(f *frame.Frame, cfg *config.Config, log *slog.Logger) (*prepared, e
 	if t.X.NumCols() == 0 {
 		return nil, errors.New("no feature columns left after dropping the target and --drop columns")
 	}
-	p := &prepared{x: t.X, task: t.Task, classes: t.Classes, y: t.Y, memo: &memo{}}
+	p := &prepared{x: t.X, task: t.Task, classes: t.Classes, y: t.Y, memo: &memo{}, warnings: warnings}
 	if err := p.splitRows(f, cfg, kept, times); err != nil {
 		return nil, err
 	}

@@ -241,6 +241,9 @@ func (r *trainRun) split(context.Context) error {
 	res.Task, res.Classes, res.Split = p.task, p.classes, p.split
 	res.TrainRows, res.TestRows, res.CVFolds, res.CV = len(p.train), len(p.test), len(p.folds), p.cv
 	res.Metric = PrimaryMetric(p.task)
+	// prepare has logged these; the result records them for --json and
+	// the report.
+	res.Warnings = append(res.Warnings, p.warnings...)
 	r.p = p
 	r.log.Info("split", "method", p.split, "train", len(p.train), "test", len(p.test), "cv", p.cv, "task", p.task)
 	return nil

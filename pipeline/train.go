@@ -191,6 +191,9 @@ type prepared struct {
 	foldTag string
 	split   string
 	cv      string // how folds were made, e.g. "timeseries: 5 expanding-window folds ..."
+	// warnings are what prepare logged that the run's result must say
+	// too (rows left out for a missing time).
+	warnings []string
 
 	chain   features.Chain // advanced feature stages, fitted per fold
 	dataset string         // the dataset hash
