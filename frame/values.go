@@ -75,6 +75,12 @@ const (
 	layoutDateTimeSp = "2006-01-02 15:04:05"
 )
 
+// ParseDatetime reports whether the CSV reader reads s as a datetime, and
+// its Unix seconds: a date (2006-01-02), an RFC 3339 timestamp, or a
+// zone-less timestamp read as UTC. Callers use it to say which value kept
+// a column of dates from being read as one.
+func ParseDatetime(s string) (float64, bool) { return parseDatetime(s) }
+
 // parseDatetime parses s as a date (2006-01-02), an RFC 3339 timestamp, or
 // a zone-less timestamp (2006-01-02T15:04:05 or 2006-01-02 15:04:05, read
 // as UTC; fractional seconds are accepted) and returns Unix seconds.

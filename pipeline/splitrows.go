@@ -205,7 +205,7 @@ func timeKey(f *frame.Frame, spec string) ([]float64, error) {
 			return nil, fmt.Errorf("time column %q not found", n)
 		}
 		if c.Kind == frame.Categorical {
-			return nil, fmt.Errorf("time column %q is categorical; want a date or a number", n)
+			return nil, categoricalTimeError(c)
 		}
 		cols[i] = c
 	}
@@ -311,4 +311,33 @@ func asOfKey(f *frame.Frame, spec string, kept []int, keys []float64, cut time.T
 		}
 	}
 	return key, nil
+}
+
+// categoricalTimeError explains why a time column was read as text: it
+// names the first value that is not a date, when most values are dates,
+// so that one bad cell in a column of dates is found without a search.
+func categoricalTimeError(c *frame.Column) error {
+	first, bad, dates, n := -1, -1, 0, 0
+	for i := range c.Len() {
+		if c.IsMissing(i) {
+			continue
+		}
+		n++
+		if first < 0 {
+			first = i
+		}
+		if _, ok := frame.ParseDatetime(c.Label(i)); ok {
+			dates++
+		} else if bad < 0 {
+			bad = i
+		}
+	}
+	const want = "want dates (2006-01-02 or RFC 3339) or numbers"
+	switch {
+	case n == 0:
+		return fmt.Errorf("time column %q has no values", c.Name)
+	case 2*dates > n:
+		return fmt.Errorf("time column %q is read as text: row %d %q is not a date (%d of %d values are); %s", c.Name, bad+1, c.Label(bad), dates, n, want)
+	}
+	return fmt.Errorf("time column %q is read as text (row %d is %q); %s", c.Name, first+1, c.Label(first), want)
 }
