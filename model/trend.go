@@ -209,10 +209,14 @@ func (m *TrendModel) Predict(dst []float64, x *Matrix) error {
 	return nil
 }
 
+// TrendCoefKey names, in a TrendModel's Params, the coefficients of its
+// fitted trend: what the model learnt, not a parameter a learner takes.
+const TrendCoefKey = "trend_coef"
+
 // Params are the inner model's with the transform and the trend named.
 func (m *TrendModel) Params() map[string]any {
 	p := transformedParams(m.Inner, TargetTrend)
-	p["trend_coef"] = m.Coef
+	p[TrendCoefKey] = m.Coef
 	return p
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 
@@ -113,7 +114,7 @@ func trainSegments(ctx context.Context, cfg *config.Config, o Options, p *prepar
 	if err != nil {
 		return nil, nil, err
 	}
-	params, err := json.Marshal(best.Params)
+	params, err := json.Marshal(segmentParams(cfg, p, best.Params))
 	if err != nil {
 		return nil, nil, fmt.Errorf("segment_by: parameters of %s: %w", best.Model, err)
 	}
@@ -172,6 +173,21 @@ func trainSegments(ctx context.Context, cfg *config.Config, o Options, p *prepar
 	log.Info("per-segment models", "column", cfg.SegmentBy, "trained", sm.Trained, "fallback", sm.Fallback,
 		"global_"+PrimaryMetric(p.task), sm.Global[PrimaryMetric(p.task)], "routed_"+PrimaryMetric(p.task), sm.Routed[PrimaryMetric(p.task)])
 	return &out, sm, nil
+}
+
+// segmentParams returns the parameters the segment models are built from:
+// the best entry's, which describe its fitted model. A trend's
+// coefficients are what the global model learnt, which no learner takes
+// (gbdt rejected "trend_coef" and every segment fell back to the global
+// model); each segment fits its own trend on the run's time features.
+func segmentParams(cfg *config.Config, p *prepared, params map[string]any) map[string]any {
+	if params[model.TargetTransformKey] != model.TargetTrend {
+		return params
+	}
+	out := maps.Clone(params)
+	delete(out, model.TrendCoefKey)
+	out[model.TrendFeaturesKey] = trendFeatures(cfg, p)
+	return out
 }
 
 // bestSingleModel picks the leaderboard's best entry that succeeded and
