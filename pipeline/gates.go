@@ -128,6 +128,30 @@ func checkGates(cfg *config.Config, task model.Task, test eval.Metrics) Gates {
 	}
 }
 
+// regressionOnlyGates warns when the user changed a threshold that only
+// gates regression on a classification run: without the warning the run
+// came out deployable as if the threshold had been checked.
+func regressionOnlyGates(cfg *config.Config, task model.Task) string {
+	if !cfg.ForceProductionQuality || task == model.Regression {
+		return ""
+	}
+	def := config.Default()
+	var keys []string
+	if cfg.MinR2Threshold != def.MinR2Threshold {
+		keys = append(keys, "min_r2_threshold")
+	}
+	if cfg.MinBusinessAccuracy != def.MinBusinessAccuracy {
+		keys = append(keys, "min_business_accuracy")
+	}
+	if cfg.MinSegmentBusinessAccuracy > 0 {
+		keys = append(keys, "min_segment_business_accuracy")
+	}
+	if len(keys) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s: gates regression models only; this %s run is not gated by it (use a business rule with gate: true)", strings.Join(keys, ", "), task)
+}
+
 // Passed reports whether every gate passed.
 func (g Gates) Passed() bool {
 	for _, x := range g {

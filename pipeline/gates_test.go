@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/model"
 )
 
 // TestProductionGates: per-segment business-accuracy floors and the
@@ -51,5 +53,47 @@ func TestProductionGates(t *testing.T) {
 	}
 	if _, err := run(worst, 10*time.Second); err != nil {
 		t.Errorf("floor at the worst segment (%v) and a 10 s latency limit: %v", worst, err)
+	}
+}
+
+// TestRegressionOnlyGates checks the warning for thresholds a
+// classification run cannot be gated by: a binary run with
+// min_r2_threshold 0.99 came out deployable without a word.
+func TestRegressionOnlyGates(t *testing.T) {
+	cases := []struct {
+		task model.Task
+		set  func(c *config.Config)
+		want string // "" means no warning
+	}{
+		{model.Binary, func(c *config.Config) { c.MinR2Threshold = 0.99 }, "min_r2_threshold: gates regression models only; this binary run"},
+		{model.Multiclass, func(c *config.Config) { c.MinBusinessAccuracy = 90 }, "min_business_accuracy: gates regression"},
+		{model.Binary, func(c *config.Config) {}, ""},
+		{model.Binary, func(c *config.Config) { c.MinR2Threshold, c.ForceProductionQuality = 0.99, false }, ""},
+		{model.Regression, func(c *config.Config) { c.MinR2Threshold = 0.99 }, ""},
+	}
+	for i, tc := range cases {
+		cfg := config.Default()
+		tc.set(cfg)
+		got := regressionOnlyGates(cfg, tc.task)
+		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
+			t.Errorf("case %d (%s): regressionOnlyGates = %q; want %q", i, tc.task, got, tc.want)
+		}
+	}
+}
+
+// TestClassificationGateWarning runs a binary task with min_r2_threshold
+// set out of reach and checks the result says it gated nothing.
+func TestClassificationGateWarning(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+	cfg.Models, cfg.CVFolds, cfg.MinR2Threshold, cfg.Out = []string{"logistic"}, 0, 0.99, t.TempDir()
+	res, err := Train(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Deployable || !slices.ContainsFunc(res.Warnings, func(w string) bool {
+		return strings.HasPrefix(w, "min_r2_threshold: gates regression models only")
+	}) {
+		t.Errorf("deployable %v, warnings %q; want a deployable run warning that min_r2_threshold gated nothing", res.Deployable, res.Warnings)
 	}
 }

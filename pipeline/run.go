@@ -357,6 +357,9 @@ func (r *trainRun) evaluate(context.Context) error {
 // business-rule gates, and register records whether all passed.
 func (r *trainRun) gates(context.Context) error {
 	r.res.Gates = append(checkGates(r.cfg, r.p.task, r.gated), productionGates(r.cfg, r.p, r.res.Segments, r.final)...)
+	if w := regressionOnlyGates(r.cfg, r.p.task); w != "" {
+		r.warn(w)
+	}
 	return nil
 }
 
