@@ -13,6 +13,7 @@ import (
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/report"
+	"github.com/tabforge/tabforge/split"
 )
 
 // A MetaAdvisor is the meta-learner as training sees it: given the
@@ -133,8 +134,11 @@ func (r *trainRun) metaLearn(ctx context.Context) error {
 		return nil // the candidates stage reports it
 	}
 	t0 := time.Now()
-	adv, err := r.o.Meta.AdviseRun(ctx, MetaQuery{Table: &TrainingTable{X: r.p.x, Y: r.p.y, Task: r.p.task, Classes: r.p.classes},
-		Dataset: r.res.DatasetHash, Target: r.cfg.Target, Families: names})
+	// The training rows only: meta-features include landmarkers scored on
+	// the targets, and the test rows' targets must not pick the
+	// configuration the test rows then judge.
+	train := &TrainingTable{X: r.p.x.Take(r.p.train), Y: split.Take(r.p.y, r.p.train), Task: r.p.task, Classes: r.p.classes}
+	adv, err := r.o.Meta.AdviseRun(ctx, MetaQuery{Table: train, Dataset: r.res.DatasetHash, Target: r.cfg.Target, Families: names})
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

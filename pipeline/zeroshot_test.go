@@ -49,3 +49,33 @@ func TestZeroShotCheckedByCV(t *testing.T) {
 		}
 	}
 }
+
+// queryRecorder keeps the table a run asks for advice on, and advises
+// nothing.
+type queryRecorder struct{ table *TrainingTable }
+
+func (q *queryRecorder) AdviseRun(_ context.Context, mq MetaQuery) (*MetaAdvice, error) {
+	q.table = mq.Table
+	return &MetaAdvice{}, nil
+}
+
+// TestMetaQueryTrainingRows checks that the knowledge base is asked
+// about the training rows only: it was given every row, test rows and
+// their targets included, so the test targets (through landmarker
+// meta-features) helped pick the configuration they then judged.
+func TestMetaQueryTrainingRows(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.Out = "../testdata/credit_data.csv", "Status", t.TempDir()
+	cfg.Models, cfg.CVFolds, cfg.MetaLearning = []string{"logistic"}, 0, true
+	rec := &queryRecorder{}
+	res, err := Train(context.Background(), cfg, Options{Meta: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.table == nil {
+		t.Fatal("the run never asked for advice")
+	}
+	if n, m := rec.table.X.NumRows(), len(rec.table.Y); n != res.TrainRows || m != res.TrainRows {
+		t.Errorf("advice asked on %d rows (%d targets); want the %d training rows of %d", n, m, res.TrainRows, res.TrainRows+res.TestRows)
+	}
+}
