@@ -46,3 +46,27 @@ func TestDatasetTakeRows(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeStrictUnknown checks that a misspelt parameter is named with
+// the parameters there are: the error said only `json: unknown field
+// "max_deph"`, leaving the user to find the spelling in the source.
+func TestDecodeStrictUnknown(t *testing.T) {
+	type inner struct {
+		Depth int `json:"max_depth"`
+	}
+	type params struct {
+		inner
+		Rate   float64 `json:"learning_rate,omitempty"`
+		Hidden int     `json:"-"`
+		Seed   uint64
+	}
+	var p params
+	err := DecodeStrict([]byte(`{"max_deph": 3}`), &p)
+	want := `model: parameters: unknown field "max_deph" (parameters: max_depth, learning_rate, Seed)`
+	if err == nil || err.Error() != want {
+		t.Errorf("DecodeStrict = %v; want %s", err, want)
+	}
+	if err := DecodeStrict([]byte(`{"max_depth": 3}`), &p); err != nil || p.Depth != 3 {
+		t.Errorf("DecodeStrict(max_depth 3) = %v, depth %d; want nil, 3", err, p.Depth)
+	}
+}

@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -90,7 +91,38 @@ func DecodeStrict(data []byte, v any) error {
 	dec := json.NewDecoder(bytesReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		// encoding/json names an unknown field only in its message; a
+		// misspelt parameter deserves the list to pick the right one from.
+		if name, ok := strings.CutPrefix(err.Error(), `json: unknown field `); ok {
+			return fmt.Errorf("model: parameters: unknown field %s (parameters: %s)", name, strings.Join(paramNames(reflect.TypeOf(v)), ", "))
+		}
 		return fmt.Errorf("model: parameters: %w", err)
 	}
 	return nil
+}
+
+// paramNames lists the JSON names of the fields of the struct t points
+// to, embedded structs' included, in declaration order.
+func paramNames(t reflect.Type) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-" || !f.IsExported() && !f.Anonymous:
+		case f.Anonymous && name == "":
+			out = append(out, paramNames(f.Type)...)
+		case name == "":
+			out = append(out, f.Name)
+		default:
+			out = append(out, name)
+		}
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/model"
@@ -47,7 +48,10 @@ func CheckModelParams(cfg *config.Config, reg *model.Registry) error {
 			}
 		}
 		if !ok && first != nil {
-			errs = append(errs, &config.KeyError{Key: "model_params", Err: fmt.Errorf("%s: %w", name, first)})
+			if !strings.HasPrefix(first.Error(), name+": ") { // the family's own errors name it
+				first = fmt.Errorf("%s: %w", name, first)
+			}
+			errs = append(errs, &config.KeyError{Key: "model_params", Err: first})
 		}
 	}
 	return errors.Join(errs...)

@@ -33,6 +33,9 @@ func TestCheckModelParams(t *testing.T) {
 		{"log range from 0", map[string]map[string]any{"logistic": {"c": map[string]any{"low": 0.0, "high": 1.0}}}, true, 3, config.TaskAuto, "needs low > 0"},
 		{"no candidates", map[string]map[string]any{"logistic": {"c": []any{}}}, true, 3, config.TaskAuto, "empty list"},
 		{"unknown parameter", map[string]map[string]any{"logistic": {"bogus": 3}}, true, 3, config.TaskAuto, "bogus"},
+		// Named once, with the parameters to choose from.
+		{"misspelt parameter", map[string]map[string]any{"gbdt": {"max_deph": 3}}, false, 3, config.TaskAuto,
+			`model_params: gbdt: model: parameters: unknown field "max_deph" (parameters: n_estimators, learning_rate, max_depth,`},
 		{"unknown parameter range", map[string]map[string]any{"tree": {"bogus": map[string]any{"low": 1, "high": 3}}}, true, 3, config.TaskAuto, "bogus"},
 		{"range end the family refuses", map[string]map[string]any{"tree": {"max_depth": map[string]any{"low": -3, "high": 4}}}, true, 3, config.TaskAuto, "max_depth = -3"},
 		// Not searched, so not refused: the run warns (TestIgnoredSearches).
