@@ -202,6 +202,7 @@ func (r *trainRun) finish(ctx context.Context, err error) error {
 	}
 	rec, res := r.rec, r.res
 	rec.Finished = time.Now().UTC()
+	res = recorded(res)
 	if err != nil {
 		rec.Status, rec.Error = store.Failed, err.Error()
 		if res.Best != "" {
@@ -216,6 +217,22 @@ func (r *trainRun) finish(ctx context.Context, err error) error {
 		return perr
 	}
 	return err
+}
+
+// recorded is res as the run record keeps it: with absolute file paths,
+// since the record is read by processes started in other directories
+// (the dashboard offers the model and report for download).
+func recorded(res *Result) *Result {
+	c := *res
+	for _, p := range []*string{&c.ModelPath, &c.HoldoutModelPath, &c.Report} {
+		if *p == "" {
+			continue
+		}
+		if abs, err := filepath.Abs(*p); err == nil {
+			*p = abs
+		}
+	}
+	return &c
 }
 
 func (r *trainRun) split(context.Context) error {

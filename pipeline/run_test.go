@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -149,5 +150,44 @@ func TestRunRecordRedactsPasswords(t *testing.T) {
 	r, err := st.GetRun(context.Background(), res.RunID)
 	if err != nil || strings.Contains(string(r.Config), "hunter2") || !strings.Contains(string(r.Config), "xxxxx") {
 		t.Errorf("recorded config %s, %v; want the password masked", r.Config, err)
+	}
+}
+
+// TestRunRecordAbsolutePaths: a run trained into a relative --out
+// records its model and report by absolute path, so that a dashboard or
+// CLI started in another directory finds them.
+func TestRunRecordAbsolutePaths(t *testing.T) {
+	data, err := filepath.Abs(filepath.Join("..", "testdata", "credit_data.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := storetest.SQLite(t)
+	t.Chdir(t.TempDir())
+	cfg := config.Default()
+	cfg.Data, cfg.Target = data, "Status"
+	cfg.Models, cfg.CVFolds, cfg.Out, cfg.ForceProductionQuality = []string{"logistic"}, 0, "out", false
+	res, err := Train(context.Background(), cfg, Options{Runs: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.IsAbs(res.ModelPath) {
+		t.Errorf("result's model path %q; want it as the user gave --out", res.ModelPath)
+	}
+	r, err := st.GetRun(context.Background(), res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Result
+	if err := json.Unmarshal(r.Result, &got); err != nil {
+		t.Fatal(err)
+	}
+	for what, p := range map[string]string{"run's model path": r.ModelPath, "result's model path": got.ModelPath, "report": got.Report} {
+		if !filepath.IsAbs(p) {
+			t.Errorf("recorded %s %q; want absolute", what, p)
+			continue
+		}
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("recorded %s: %v", what, err)
+		}
 	}
 }
