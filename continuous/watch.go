@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
 )
@@ -25,8 +26,9 @@ import (
 type WatchOptions struct {
 	// Name is the registered model retrained on each new file.
 	Name string
-	// Dir is the directory watched for .csv and .parquet files (not its
-	// subdirectories; names starting with "." are ignored).
+	// Dir is the directory watched for the data files frame.ReadFile
+	// reads (.csv, .csv.gz, .parquet, .pq; not its subdirectories; names
+	// starting with "." are ignored).
 	Dir string
 	// Every is the time between scans; 0 means one hour.
 	Every time.Duration
@@ -234,7 +236,7 @@ func Watched(ctx context.Context, state store.Records, name string) ([]Handled, 
 	return out, nil
 }
 
-// dataFiles lists dir's .csv and .parquet files, oldest modification
+// dataFiles lists dir's data files (frame.IsDataFile), oldest modification
 // first (then by name), leaving out those modified within settle, which
 // it returns apart, by name.
 func dataFiles(dir string, settle time.Duration) (files, settling []string, err error) {
@@ -249,8 +251,7 @@ func dataFiles(dir string, settle time.Duration) (files, settling []string, err 
 	var found []file
 	for _, e := range entries {
 		name := e.Name()
-		ext := strings.ToLower(filepath.Ext(name))
-		if !e.Type().IsRegular() || strings.HasPrefix(name, ".") || (ext != ".csv" && ext != ".parquet") {
+		if !e.Type().IsRegular() || strings.HasPrefix(name, ".") || !frame.IsDataFile(name) {
 			continue
 		}
 		info, err := e.Info()

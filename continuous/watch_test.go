@@ -106,6 +106,36 @@ func TestWatchOnceSettling(t *testing.T) {
 	}
 }
 
+// TestDataFilesFormats: the watcher takes every file frame.ReadFile
+// reads, and only those (gzipped CSV and .pq Parquet files, which train
+// and retrain read, were skipped without a word).
+func TestDataFilesFormats(t *testing.T) {
+	dir := t.TempDir()
+	names := []string{"a.csv", "b.csv.gz", "c.parquet", "d.pq", "E.CSV", "f.txt", "g.json", ".hidden.csv", "h.gz"}
+	at := time.Now().Add(-time.Hour)
+	for _, n := range names {
+		p := filepath.Join(dir, n)
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, _, err := dataFiles(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range files {
+		got = append(got, filepath.Base(f))
+	}
+	want := []string{"E.CSV", "a.csv", "b.csv.gz", "c.parquet", "d.pq"} // same time: by name
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("dataFiles = %v; want %v", got, want)
+	}
+}
+
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()
 	b, err := os.ReadFile(from)

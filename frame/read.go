@@ -13,18 +13,47 @@ import (
 // CSV) or .parquet and .pq (ReadParquet). Other extensions are an error.
 // Errors name the file.
 func ReadFile(path string, opts ReadOptions) (*Frame, error) {
-	lower := strings.ToLower(path)
-	switch {
-	case strings.HasSuffix(lower, ".csv"), strings.HasSuffix(lower, ".csv.gz"):
-		f, err := readCSVFile(path, strings.HasSuffix(lower, ".gz"), opts)
+	switch formatOf(path) {
+	case formatCSV, formatCSVGzip:
+		f, err := readCSVFile(path, formatOf(path) == formatCSVGzip, opts)
 		if err != nil {
 			return nil, fmt.Errorf("frame: read %s: %w", path, err)
 		}
 		return f, nil
-	case strings.HasSuffix(lower, ".parquet"), strings.HasSuffix(lower, ".pq"):
+	case formatParquet:
 		return ReadParquet(path, opts)
 	}
 	return nil, fmt.Errorf("frame: read %s: unknown file extension %q (want .csv, .csv.gz, .parquet or .pq)", path, filepath.Ext(path))
+}
+
+// IsDataFile reports whether ReadFile reads the file named path, judging
+// by its extension alone, so that a caller picking data files from a
+// directory takes exactly the ones ReadFile reads.
+func IsDataFile(path string) bool { return formatOf(path) != formatUnknown }
+
+// fileFormat is a data file's format, as its extension names it.
+type fileFormat uint8
+
+const (
+	formatUnknown fileFormat = iota
+	formatCSV
+	formatCSVGzip
+	formatParquet
+)
+
+// formatOf returns the format of the file named path from its extension
+// (case-insensitive).
+func formatOf(path string) fileFormat {
+	lower := strings.ToLower(path)
+	switch {
+	case strings.HasSuffix(lower, ".csv"):
+		return formatCSV
+	case strings.HasSuffix(lower, ".csv.gz"):
+		return formatCSVGzip
+	case strings.HasSuffix(lower, ".parquet"), strings.HasSuffix(lower, ".pq"):
+		return formatParquet
+	}
+	return formatUnknown
 }
 
 func readCSVFile(path string, gz bool, opts ReadOptions) (*Frame, error) {

@@ -27,10 +27,10 @@ func (a *app) watchCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "watch --name NAME --dir DIR [--every 1h] [--once]",
 		Short: "Retrain a registered model on every new data file in a directory",
-		Long: `Watch scans DIR every --every for .csv and .parquet files and runs retrain
-of NAME on each file whose content (SHA-256) it has not handled before,
-oldest first, with retrain's policy flags and defaults (see 'tabforge retrain
---help'). Handled versions are kept in the store, so a restarted watch, a
+		Long: `Watch scans DIR every --every for data files (.csv, .csv.gz, .parquet,
+.pq) and runs retrain of NAME on each file whose content (SHA-256) it has
+not handled before, oldest first, with retrain's policy flags and defaults
+(see 'tabforge retrain --help'). Handled versions are kept in the store, so a restarted watch, a
 copy or a renamed file handles nothing again; a rewritten file with new
 content is new. A file retrain fails on is recorded as an error and not
 retried, unless the failure is outside the file (the store, the work
@@ -86,7 +86,7 @@ challenger without a restart.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Name, "name", "", "registered model name; its production version is the champion")
-	f.StringVar(&o.Dir, "dir", "", "directory watched for .csv and .parquet files")
+	f.StringVar(&o.Dir, "dir", "", "directory watched for data files (.csv, .csv.gz, .parquet, .pq)")
 	f.DurationVar(&o.Every, "every", defaultEvery, "time between scans")
 	f.DurationVar(&o.Settle, "settle", defaultSettle, "skip files modified less than this long ago (still being written)")
 	f.BoolVar(&once, "once", false, "scan once and exit")
