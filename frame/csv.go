@@ -204,7 +204,7 @@ func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
 			break
 		}
 		if err != nil {
-			stop = csvError(err)
+			stop = recordError(err, len(rec), len(cols))
 			break
 		}
 		first, _ := cr.FieldPos(0)
@@ -255,6 +255,23 @@ func csvError(err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		return &ParseError{Line: pe.Line, Err: pe.Err}
+	}
+	return err
+}
+
+// recordError is csvError for a data record of got fields under a
+// header of want: a record of the wrong length says both counts, which
+// encoding/csv leaves out, so that a user can tell a missing field from
+// an unquoted separator without counting commas.
+func recordError(err error, got, want int) error {
+	err = csvError(err)
+	var pe *ParseError
+	if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
+		unit := "fields"
+		if got == 1 {
+			unit = "field"
+		}
+		pe.Err = fmt.Errorf("%d %s where the header has %d: %w", got, unit, want, csv.ErrFieldCount)
 	}
 	return err
 }

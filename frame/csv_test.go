@@ -2,6 +2,7 @@ package frame
 
 import (
 	"bytes"
+	"encoding/csv"
 	"errors"
 	"math"
 	"os"
@@ -221,8 +222,8 @@ func TestReadCSVErrors(t *testing.T) {
 		{"UTF-16 LE", "\xff\xfea\x00,\x00b\x00\n\x001\x00,\x002\x00\n\x00", ReadOptions{}, nil, 0, 0, "", "UTF-16"},
 		{"UTF-16 BE", "\xfe\xff\x00a\x00,\x00b\x00\n", ReadOptions{}, nil, 0, 0, "", "save it as UTF-8"},
 		{"header only", "a,b\n", ReadOptions{}, ErrNoRows, 0, 0, "", "no data rows"},
-		{"ragged short", "a,b\n1,2\n3\n", ReadOptions{}, nil, 3, 0, "", "line 3: wrong number of fields"},
-		{"ragged long", "a,b\n1,2\n3,4\n5,6,7\n", ReadOptions{}, nil, 4, 0, "", "wrong number of fields"},
+		{"ragged short", "a,b\n1,2\n3\n", ReadOptions{}, csv.ErrFieldCount, 3, 0, "", "line 3: 1 field where the header has 2: wrong number of fields"},
+		{"ragged long", "a,b\n1,2\n3,4\n5,6,7\n", ReadOptions{}, csv.ErrFieldCount, 4, 0, "", "line 4: 3 fields where the header has 2: wrong number of fields"},
 		{"bare quote", "a,b\n1,x\"y\n", ReadOptions{}, nil, 2, 0, "", "line 2"},
 		{"unterminated quote", "a,b\n1,\"xy\n", ReadOptions{}, nil, 2, 0, "", "quote"},
 		{"empty name", "a,,c\n1,2,3\n", ReadOptions{}, ErrEmptyName, 1, 0, "", "field 2: empty column name"},
