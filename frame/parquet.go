@@ -97,6 +97,9 @@ func decodeParquet(r io.ReaderAt, size int64, opts ReadOptions) (*Frame, error) 
 	if err != nil {
 		return nil, err
 	}
+	if err := checkNames(leaves); err != nil {
+		return nil, err
+	}
 	numRows := md.NumRows
 	if numRows == 0 {
 		return nil, ErrNoRows
@@ -183,8 +186,30 @@ func checkMagic(r io.ReaderAt, size int64) error {
 	if string(tail[:]) == "PARE" {
 		return fmt.Errorf("%w: encrypted parquet", ErrUnsupported)
 	}
-	if string(head[:]) != "PAR1" || string(tail[:]) != "PAR1" {
+	switch {
+	case string(head[:]) == "PAR1" && string(tail[:]) != "PAR1":
+		// Writers put the footer last: a file cut short (a copy or an
+		// upload that stopped, a writer still at work) starts like
+		// Parquet and lacks only its end.
+		return fmt.Errorf("%w: truncated: it starts with the PAR1 magic but does not end with it (a partial copy, or a file still being written?)", errCorrupt)
+	case string(head[:]) != "PAR1" || string(tail[:]) != "PAR1":
 		return errors.New("not a parquet file: no PAR1 magic")
+	}
+	return nil
+}
+
+// checkNames refuses empty and repeated column names, as ReadCSV does
+// for a header: a frame's columns are found by name.
+func checkNames(leaves []format.SchemaElement) error {
+	seen := make(map[string]int, len(leaves))
+	for j, e := range leaves {
+		if e.Name == "" {
+			return &ParseError{Err: fmt.Errorf("column %d: %w", j+1, ErrEmptyName)}
+		}
+		if k, dup := seen[e.Name]; dup {
+			return &ParseError{Column: e.Name, Err: fmt.Errorf("%w (columns %d and %d)", ErrDuplicateName, k+1, j+1)}
+		}
+		seen[e.Name] = j
 	}
 	return nil
 }

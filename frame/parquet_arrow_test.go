@@ -331,6 +331,14 @@ func TestReadParquetArrowErrors(t *testing.T) {
 	writeArrowFile(t, listPath, []string{"l"}, []arrow.Array{list}, false)
 	infPath := filepath.Join(dir, "inf.parquet")
 	writeArrowFile(t, infPath, []string{"x"}, []arrow.Array{inf}, false)
+	finite := buildArray(t, arrow.PrimitiveTypes.Float64, func(b *array.Float64Builder) {
+		b.AppendValues([]float64{1, 2}, nil)
+	})
+	defer finite.Release()
+	dupPath := filepath.Join(dir, "dup.parquet")
+	writeArrowFile(t, dupPath, []string{"x", "x"}, []arrow.Array{finite, finite}, false)
+	emptyPath := filepath.Join(dir, "empty.parquet")
+	writeArrowFile(t, emptyPath, []string{"x", ""}, []arrow.Array{finite, finite}, false)
 	for _, tt := range []struct {
 		path   string
 		target error
@@ -338,6 +346,10 @@ func TestReadParquetArrowErrors(t *testing.T) {
 	}{
 		{listPath, ErrUnsupported, `column "l": unsupported: nested`},
 		{infPath, ErrInfinite, `row 2 column "x": infinite value`},
+		// Named as ReadCSV names them in a header (it said "frame:" twice
+		// and wrapped no sentinel).
+		{dupPath, ErrDuplicateName, `dup.parquet: column "x": duplicate column name (columns 1 and 2)`},
+		{emptyPath, ErrEmptyName, `empty.parquet: column 2: empty column name`},
 	} {
 		_, err := ReadParquet(tt.path, ReadOptions{})
 		if !errors.Is(err, tt.target) || !strings.Contains(err.Error(), tt.msg) {

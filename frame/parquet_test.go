@@ -278,6 +278,8 @@ func TestReadParquetErrors(t *testing.T) {
 		{"not parquet", write("text.parquet", []byte("a,b\n1,2\n3,4\n")), nil, "not a parquet file"},
 		{"too short", write("short.parquet", []byte("PAR1")), nil, "not a parquet file"},
 		{"truncated", write("trunc.parquet", append(data[:len(data)/2:len(data)/2], data[len(data)-8:]...)), nil, "footer"},
+		{"cut short", write("cut.parquet", data[:len(data)-3]), errCorrupt, "truncated: it starts with the PAR1 magic but does not end with it"},
+		{"cut in half", write("half.parquet", data[:len(data)/2]), errCorrupt, "truncated"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -314,6 +316,7 @@ func FuzzReadParquet(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(buf.Bytes())
+		f.Add(buf.Bytes()[:buf.Len()-3]) // cut short: no end magic
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fr, err := readParquetFrom(bytes.NewReader(b), int64(len(b)), ReadOptions{})
