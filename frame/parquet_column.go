@@ -207,7 +207,17 @@ func intDecoder(lt logical, perSec int64, scale int, get func(parquet.Value) int
 		}
 	case ltDecimal:
 		p := math.Pow10(scale)
-		conv = func(v int64) float64 { return float64(v) / p }
+		conv = func(v int64) float64 {
+			// One division of exact operands rounds once, as parsing the
+			// decimal's text does; beyond 2^53 (or 10^22) float64(v) (or
+			// p) is rounded already, and the quotient can land an ulp
+			// away from the same value read from CSV or a byte-array
+			// decimal (Spark writes precision up to 18 as INT64).
+			if scale < 0 || (v > -1<<53 && v < 1<<53 && scale <= 22) {
+				return float64(v) / p
+			}
+			return decimalValue(big.NewInt(v), scale)
+		}
 	case ltTime:
 		conv = func(v int64) float64 { return float64(v) / float64(perSec) }
 	case ltUnsigned:
@@ -247,6 +257,11 @@ func decimalBytes(v []byte, scale int) float64 {
 	if len(v) > 0 && v[0]&0x80 != 0 {
 		n.Sub(n, new(big.Int).Lsh(big.NewInt(1), uint(8*len(v))))
 	}
+	return decimalValue(n, scale)
+}
+
+// decimalValue returns n / 10^scale rounded to the nearest float64.
+func decimalValue(n *big.Int, scale int) float64 {
 	f, _ := new(big.Rat).SetFrac(n, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)).Float64()
 	return f
 }
