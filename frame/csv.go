@@ -10,6 +10,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // ReadOptions controls how files are read and how column kinds are chosen.
@@ -94,7 +95,10 @@ func (m *missingSet) has(s string) bool {
 //     3339 timestamp, or 2006-01-02T15:04:05 / 2006-01-02 15:04:05 (UTC);
 //   - Categorical otherwise, with levels sorted lexicographically.
 //
-// A column whose values are all missing is Numeric (all NaN).
+// A column whose values are all missing is Numeric (all NaN). Labels and
+// column names must be UTF-8: other bytes (a file saved as Latin-1, say)
+// are an error wrapping ErrNotUTF8, since a model keeps its labels as
+// UTF-8 text and would no longer recognise them.
 // opts.Schema overrides the inference per column. Values are taken
 // verbatim: no whitespace is trimmed. A UTF-8 byte order mark is skipped,
 // CRLF and CR-only (classic Mac OS) line ends are accepted, and completely
@@ -283,6 +287,9 @@ func newTextColumns(header []string, schema map[string]Kind, optional bool) ([]*
 	for j, name := range header {
 		if name == "" {
 			return nil, &ParseError{Line: 1, Err: fmt.Errorf("field %d: %w", j+1, ErrEmptyName)}
+		}
+		if !utf8.ValidString(name) {
+			return nil, &ParseError{Line: 1, Err: fmt.Errorf("field %d: %w", j+1, notUTF8("column name", name, hintEncoding))}
 		}
 		if k, dup := seen[name]; dup {
 			return nil, &ParseError{Line: 1, Column: name, Err: fmt.Errorf("%w (fields %d and %d)", ErrDuplicateName, k+1, j+1)}

@@ -28,6 +28,7 @@ func FuzzReadCSV(f *testing.F) {
 		"a\n 1\n0x1p3\n",
 		"c\n\r\n\"\r\"\n",
 		"a,b\n\"1\n2\",\"x\r\ny\"\n3,\"\"\"q\"\"\"\n\n4,z\r",
+		"x,c\n1,caf\xe9\n2,ok\n",
 	} {
 		f.Add(s)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
@@ -30,7 +31,8 @@ const julianUnixEpoch = 2440588
 //     UNKNOWN (always null) type is an all-missing Numeric column;
 //   - strings, binary (fixed-length too; dictionary-encoded or not) and
 //     booleans ("false"/"true") are Categorical, levels sorted
-//     lexicographically;
+//     lexicographically; a value or column name that is not UTF-8 is an
+//     error wrapping ErrNotUTF8, as in ReadCSV;
 //   - DATE, TIMESTAMP (any unit, adjusted to UTC or not, read as UTC) and
 //     legacy INT96 timestamps are Datetime (Unix seconds).
 //
@@ -166,7 +168,11 @@ func readParquetColumn(pf *parquet.File, j int, leaf *format.SchemaElement, numR
 			return nil, fmt.Errorf("%w: row group %d column %q has %d values, want %d", errCorrupt, g, b.name, got, rg.NumRows())
 		}
 	}
-	return b.column(), nil
+	c := b.column()
+	if row, label := invalidLabel(c); row >= 0 {
+		return nil, &ParseError{Row: row + 1, Column: c.Name, Err: notUTF8("label", label, hintBinary)}
+	}
+	return c, nil
 }
 
 // checkMagic checks the "PAR1" magic at both ends of r, so that other
@@ -205,6 +211,9 @@ func checkNames(leaves []format.SchemaElement) error {
 	for j, e := range leaves {
 		if e.Name == "" {
 			return &ParseError{Err: fmt.Errorf("column %d: %w", j+1, ErrEmptyName)}
+		}
+		if !utf8.ValidString(e.Name) {
+			return &ParseError{Err: fmt.Errorf("column %d: %w", j+1, notUTF8("column name", e.Name, hintEncoding))}
 		}
 		if k, dup := seen[e.Name]; dup {
 			return &ParseError{Column: e.Name, Err: fmt.Errorf("%w (columns %d and %d)", ErrDuplicateName, k+1, j+1)}

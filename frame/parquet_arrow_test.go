@@ -285,8 +285,8 @@ func TestReadParquetArrowTypes(t *testing.T) {
 		b.AppendValues([]string{"b", "", "a"}, []bool{true, false, true})
 	}), want{Categorical, nil, []string{"b", "", "a"}})
 	add("binary", buildArray(t, arrow.BinaryTypes.Binary, func(b *array.BinaryBuilder) {
-		b.AppendValues([][]byte{{0xff}, {'x'}, {0xff}}, nil)
-	}), want{Categorical, nil, []string{"\xff", "x", "\xff"}})
+		b.AppendValues([][]byte{[]byte("é"), {'x'}, []byte("é")}, nil)
+	}), want{Categorical, nil, []string{"é", "x", "é"}})
 	add("fixed", buildArray(t, &arrow.FixedSizeBinaryType{ByteWidth: 2}, func(b *array.FixedSizeBinaryBuilder) {
 		b.AppendValues([][]byte{[]byte("ab"), nil, []byte("cd")}, []bool{true, false, true})
 	}), want{Categorical, nil, []string{"ab", "", "cd"}})
@@ -389,6 +389,12 @@ func TestReadParquetArrowErrors(t *testing.T) {
 		b.AppendValues([]float64{1, 2}, nil)
 	})
 	defer finite.Release()
+	binary := buildArray(t, arrow.BinaryTypes.Binary, func(b *array.BinaryBuilder) {
+		b.AppendValues([][]byte{[]byte("é"), {0xff, 'x'}}, nil)
+	})
+	defer binary.Release()
+	binaryPath := filepath.Join(dir, "binary.parquet")
+	writeArrowFile(t, binaryPath, []string{"x", "b"}, []arrow.Array{finite, binary}, false)
 	dupPath := filepath.Join(dir, "dup.parquet")
 	writeArrowFile(t, dupPath, []string{"x", "x"}, []arrow.Array{finite, finite}, false)
 	emptyPath := filepath.Join(dir, "empty.parquet")
@@ -404,6 +410,8 @@ func TestReadParquetArrowErrors(t *testing.T) {
 		// and wrapped no sentinel).
 		{dupPath, ErrDuplicateName, `dup.parquet: column "x": duplicate column name (columns 1 and 2)`},
 		{emptyPath, ErrEmptyName, `empty.parquet: column 2: empty column name`},
+		// A label a model file would keep as "\ufffdx", matching nothing.
+		{binaryPath, ErrNotUTF8, `row 2 column "b": label "\xffx" is not valid UTF-8 text`},
 	} {
 		_, err := ReadParquet(tt.path, ReadOptions{})
 		if !errors.Is(err, tt.target) || !strings.Contains(err.Error(), tt.msg) {
