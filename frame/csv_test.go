@@ -313,6 +313,28 @@ func TestReadFileGzip(t *testing.T) {
 	if got.Hash() != plain.Hash() {
 		t.Errorf("gzip round trip changed the hash")
 	}
+	// A file cut short (a partial copy) or corrupted is an error that
+	// says so, never the rows before the damage (a cut one said only
+	// "unexpected EOF").
+	gz := gzipBytes(t, buf.Bytes())
+	bad := slices.Clone(gz)
+	bad[len(bad)-6] ^= 0xff // the CRC-32 of the trailer
+	for _, tt := range []struct {
+		name string
+		data []byte
+		msg  string
+	}{
+		{"cut.csv.gz", gz[:len(gz)/2], "gzip: the compressed data ends early (the file is truncated): unexpected EOF"},
+		{"crc.csv.gz", bad, "gzip: invalid checksum"},
+	} {
+		p := filepath.Join(dir, tt.name)
+		if err := os.WriteFile(p, tt.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if f, err := ReadFile(p, ReadOptions{}); err == nil || !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("ReadFile(%s) = %v, %v; want error %q", tt.name, f, err, tt.msg)
+		}
+	}
 }
 
 // TestWriteCSVRoundTrip writes every dataset and reads it back with the

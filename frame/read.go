@@ -2,7 +2,9 @@ package frame
 
 import (
 	"compress/gzip"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,5 +72,21 @@ func readCSVFile(path string, gz bool, opts ReadOptions) (*Frame, error) {
 		return nil, fmt.Errorf("gzip: %w", err)
 	}
 	defer zr.Close()
-	return readCSV(zr, opts)
+	return readCSV(gzipErrors{zr}, opts)
+}
+
+// gzipErrors reads r, a gzip stream, saying in its errors that they come
+// from the decompression: encoding/csv passes them on bare, and a bare
+// "unexpected EOF" does not tell a cut-short file from bad CSV.
+type gzipErrors struct{ r io.Reader }
+
+func (g gzipErrors) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	switch {
+	case err == nil, errors.Is(err, io.EOF):
+		return n, err
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return n, fmt.Errorf("gzip: the compressed data ends early (the file is truncated): %w", err)
+	}
+	return n, fmt.Errorf("gzip: %w", err)
 }
