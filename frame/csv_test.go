@@ -325,7 +325,8 @@ func TestReadFileGzip(t *testing.T) {
 		msg  string
 	}{
 		{"cut.csv.gz", gz[:len(gz)/2], "gzip: the compressed data ends early (the file is truncated): unexpected EOF"},
-		{"crc.csv.gz", bad, "gzip: invalid checksum"},
+		{"crc.csv.gz", bad, "crc.csv.gz: gzip: invalid checksum"},
+		{"plain.csv.gz", buf.Bytes(), "plain.csv.gz: gzip: invalid header"},
 	} {
 		p := filepath.Join(dir, tt.name)
 		if err := os.WriteFile(p, tt.data, 0o644); err != nil {

@@ -33,6 +33,15 @@ func ReadFile(path string, opts ReadOptions) (*Frame, error) {
 // directory takes exactly the ones ReadFile reads.
 func IsDataFile(path string) bool { return formatOf(path) != formatUnknown }
 
+// IsParquetFile reports whether ReadFile reads the file named path as
+// Parquet (.parquet or .pq), so that a writer picks the format its
+// output will be read back in.
+func IsParquetFile(path string) bool { return formatOf(path) == formatParquet }
+
+// IsGzipCSVFile reports whether ReadFile reads the file named path as
+// gzip-compressed CSV (.csv.gz).
+func IsGzipCSVFile(path string) bool { return formatOf(path) == formatCSVGzip }
+
 // fileFormat is a data file's format, as its extension names it.
 type fileFormat uint8
 
@@ -69,7 +78,7 @@ func readCSVFile(path string, gz bool, opts ReadOptions) (*Frame, error) {
 	}
 	zr, err := gzip.NewReader(fh)
 	if err != nil {
-		return nil, fmt.Errorf("gzip: %w", err)
+		return nil, gzipError(err)
 	}
 	defer zr.Close()
 	return readCSV(gzipErrors{zr}, opts)
@@ -88,5 +97,14 @@ func (g gzipErrors) Read(p []byte) (int, error) {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return n, fmt.Errorf("gzip: the compressed data ends early (the file is truncated): %w", err)
 	}
-	return n, fmt.Errorf("gzip: %w", err)
+	return n, gzipError(err)
+}
+
+// gzipError says that err came from reading a gzip stream, unless its
+// message says so already (gzip.ErrHeader, gzip.ErrChecksum).
+func gzipError(err error) error {
+	if errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) {
+		return err
+	}
+	return fmt.Errorf("gzip: %w", err)
 }
