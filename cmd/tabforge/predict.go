@@ -1,14 +1,13 @@
 package main
 
 import (
+	"compress/gzip"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -66,17 +65,19 @@ never saw are encoded as unknown, with a warning (both are errors with
 	f := cmd.Flags()
 	f.StringVar(&modelPath, "model", "", "model: a saved model file, or NAME@production, NAME@staging, NAME@ALIAS, NAME/VERSION or VERSION from --store")
 	f.StringVar(&dataPath, "data", "", "data file (.csv or .parquet)")
-	f.StringVar(&out, "out", "", "output file: CSV, or Parquet when it ends in .parquet")
+	f.StringVar(&out, "out", "", "output file: CSV (gzip-compressed for .csv.gz), or Parquet for .parquet or .pq")
 	f.BoolVar(&asJSON, "json", false, "print a JSON summary on stdout")
 	f.BoolVar(&strict, "strict", false, "refuse columns the model does not read and categories it never saw")
 	return cmd
 }
 
-// writePredictions writes pred as CSV, or Parquet for a .parquet path,
-// through a temporary file and a rename, so a failed run leaves no
-// partial output.
+// writePredictions writes pred in the format tabforge reads path in
+// (frame.ReadFile): Parquet for .parquet and .pq, gzip-compressed CSV for
+// .csv.gz, CSV otherwise (a .pq or .csv.gz path got plain CSV text, which
+// no reader of that name could read back). It writes through a temporary
+// file and a rename, so a failed run leaves no partial output.
 func writePredictions(path string, p *pipeline.Predictor, pred *pipeline.Prediction) error {
-	if strings.EqualFold(filepath.Ext(path), ".parquet") {
+	if frame.IsParquetFile(path) {
 		f, err := predictionFrame(p, pred)
 		if err != nil {
 			return err
@@ -84,38 +85,51 @@ func writePredictions(path string, p *pipeline.Predictor, pred *pipeline.Predict
 		return frame.WriteParquet(path, f)
 	}
 	return atomicfile.Write(path, func(out io.Writer) error {
-		w := csv.NewWriter(out)
-		header := []string{"prediction"}
-		if p.Target.Task != model.Regression {
-			for _, c := range p.Target.Classes {
-				header = append(header, "prob_"+c)
-			}
+		if !frame.IsGzipCSVFile(path) {
+			return writePredictionCSV(out, p, pred)
 		}
-		if err := w.Write(header); err != nil {
+		zw := gzip.NewWriter(out)
+		if err := writePredictionCSV(zw, p, pred); err != nil {
 			return err
 		}
-		k := len(p.Target.Classes)
-		rec := make([]string, len(header))
-		n := len(pred.Values)
-		if p.Target.Task != model.Regression {
-			n = len(pred.Labels)
-		}
-		for i := range n {
-			if p.Target.Task == model.Regression {
-				rec[0] = strconv.FormatFloat(pred.Values[i], 'g', -1, 64)
-			} else {
-				rec[0] = pred.Labels[i]
-				for c := range k {
-					rec[1+c] = strconv.FormatFloat(pred.Probs[i*k+c], 'g', 8, 64)
-				}
-			}
-			if err := w.Write(rec); err != nil {
-				return err
-			}
-		}
-		w.Flush()
-		return w.Error()
+		return zw.Close()
 	})
+}
+
+// writePredictionCSV writes pred as CSV: the prediction, and for
+// classification each class's probability.
+func writePredictionCSV(out io.Writer, p *pipeline.Predictor, pred *pipeline.Prediction) error {
+	w := csv.NewWriter(out)
+	header := []string{"prediction"}
+	if p.Target.Task != model.Regression {
+		for _, c := range p.Target.Classes {
+			header = append(header, "prob_"+c)
+		}
+	}
+	if err := w.Write(header); err != nil {
+		return err
+	}
+	k := len(p.Target.Classes)
+	rec := make([]string, len(header))
+	n := len(pred.Values)
+	if p.Target.Task != model.Regression {
+		n = len(pred.Labels)
+	}
+	for i := range n {
+		if p.Target.Task == model.Regression {
+			rec[0] = strconv.FormatFloat(pred.Values[i], 'g', -1, 64)
+		} else {
+			rec[0] = pred.Labels[i]
+			for c := range k {
+				rec[1+c] = strconv.FormatFloat(pred.Probs[i*k+c], 'g', 8, 64)
+			}
+		}
+		if err := w.Write(rec); err != nil {
+			return err
+		}
+	}
+	w.Flush()
+	return w.Error()
 }
 
 // predictionFrame lays pred out as writePredictions' CSV has it: the
