@@ -116,7 +116,7 @@ func parseExplainFlags(modelPath, dataPath, rowsFlag, out, methodFlag string, ra
 		if ext := strings.ToLower(filepath.Ext(out)); ext != ".csv" && ext != ".parquet" {
 			return "", nil, usagef("explain: --out must end in .csv or .parquet, not %q", out)
 		}
-		if err := outIsNotFile("explain", fileFlag{"--out", out}, fileFlag{"--data", dataPath}); err != nil {
+		if err := outIsNotFile("explain", fileFlag{"--out", out}, fileFlag{"--data", dataPath}, fileFlag{"--model", modelPath}); err != nil {
 			return "", nil, err
 		}
 	}

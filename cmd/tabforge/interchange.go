@@ -27,6 +27,9 @@ xgboost.Booster(model_file=FILE) loads. XGBoost sees tabforge's design matrix
 			if format != "xgboost-json" {
 				return usagef("export: --format %q is not supported (supported: xgboost-json)", format)
 			}
+			if err := outIsNotFile("export", fileFlag{"--out", out}, fileFlag{"--model", modelPath}); err != nil {
+				return err
+			}
 			p, err := a.loadModel(cmd, modelPath)
 			if err != nil {
 				return err
@@ -65,6 +68,9 @@ tabforge predict.`,
 			}
 			if format != "xgboost-json" {
 				return usagef("import: --format %q is not supported (supported: xgboost-json)", format)
+			}
+			if err := outIsNotFile("import", fileFlag{"--out", out}, fileFlag{"--in", in}); err != nil {
+				return err
 			}
 			f, err := os.Open(in)
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -70,4 +71,60 @@ func seq(lo, hi int) []int {
 		out = append(out, i)
 	}
 	return out
+}
+
+// TestOutIsNotTheModel checks that predict, explain and export refuse an
+// --out that is the --model file, and import one that is its --in file,
+// as bad usage that leaves the file as it was: predict used to replace a
+// saved model with its predictions.
+func TestOutIsNotTheModel(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, stderr := tabforge(t, dir, "train", "--data", testdata("credit_data.csv"), "--target", "Status", "--models", "gbdt",
+		"--cv-folds", "0", "--out", filepath.Join(dir, "m"), "--json", "--profile", "development")
+	if code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	trained := trainedModelPath(t, stdout)
+	xgb := filepath.Join(dir, "model.json")
+	if code, _, stderr := tabforge(t, dir, "export", "--model", trained, "--out", xgb); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, stderr)
+	}
+	data := testdata("credit_data.csv")
+	for _, c := range []struct {
+		name string
+		args []string // "M" is the file under test
+		file string   // what M is a copy of
+		want string
+	}{
+		{"predict", []string{"predict", "--model", "M", "--data", data, "--out", "M"}, trained, "is the --model file"},
+		{"explain", []string{"explain", "--model", "M", "--data", data, "--rows", "0", "--out", "M"}, trained, "is the --model file"},
+		{"export", []string{"export", "--model", "M", "--out", "M"}, trained, "is the --model file"},
+		{"import", []string{"import", "--in", "M", "--out", "M"}, xgb, "is the --in file"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// explain writes only .csv or .parquet names, so the model
+			// file is given one: a model file may have any name.
+			m := filepath.Join(t.TempDir(), "model.csv")
+			before, err := os.ReadFile(c.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(m, before, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			args := slices.Clone(c.args)
+			for i, a := range args {
+				if a == "M" {
+					args[i] = m
+				}
+			}
+			code, _, stderr := tabforge(t, dir, args...)
+			if code != 2 || !strings.Contains(stderr, c.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, c.want)
+			}
+			if after, err := os.ReadFile(m); err != nil || !bytes.Equal(before, after) {
+				t.Errorf("%s changed the file it read (%v)", c.name, err)
+			}
+		})
+	}
 }

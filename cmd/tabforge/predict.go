@@ -37,7 +37,7 @@ never saw are encoded as unknown, with a warning (both are errors with
 			if modelPath == "" || dataPath == "" || out == "" {
 				return usagef("predict: --model, --data and --out are required")
 			}
-			if err := outIsNotFile("predict", fileFlag{"--out", out}, fileFlag{"--data", dataPath}); err != nil {
+			if err := outIsNotFile("predict", fileFlag{"--out", out}, fileFlag{"--data", dataPath}, fileFlag{"--model", modelPath}); err != nil {
 				return err
 			}
 			p, err := a.loadModel(cmd, modelPath)
@@ -153,9 +153,9 @@ func predictionFrame(p *pipeline.Predictor, pred *pipeline.Prediction) (*frame.F
 // fileFlag is a file a command was given and the flag that gave it.
 type fileFlag struct{ flag, path string }
 
-// outIsNotFile refuses an output file that is one of the input files,
-// by path or through a link: writing it would replace that input with
-// the output.
+// outIsNotFile refuses an output file that is one of the input files
+// (the data, or a model given as a file), by path or through a link:
+// writing it would replace that input with the output.
 func outIsNotFile(what string, out fileFlag, ins ...fileFlag) error {
 	o, err := os.Stat(out.path)
 	if err != nil {
@@ -163,7 +163,7 @@ func outIsNotFile(what string, out fileFlag, ins ...fileFlag) error {
 	}
 	for _, in := range ins {
 		if d, err := os.Stat(in.path); err == nil && os.SameFile(o, d) {
-			return usagef("%s: %s %s is the %s file; writing it would replace the data", what, out.flag, out.path, in.flag)
+			return usagef("%s: %s %s is the %s file; writing it would overwrite that input", what, out.flag, out.path, in.flag)
 		}
 	}
 	return nil
