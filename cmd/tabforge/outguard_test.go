@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -126,5 +127,32 @@ func TestOutIsNotTheModel(t *testing.T) {
 				t.Errorf("%s changed the file it read (%v)", c.name, err)
 			}
 		})
+	}
+}
+
+// TestPredictInterrupted runs predict under a context already cancelled,
+// as after Ctrl-C: it must fail and leave --out as it was. Prediction
+// takes no context, so predict used to finish, replace --out and exit 0.
+func TestPredictInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, stderr := tabforge(t, dir, "train", "--data", testdata("credit_data.csv"), "--target", "Status", "--models", "logistic",
+		"--cv-folds", "0", "--out", filepath.Join(dir, "m"), "--json", "--profile", "development")
+	if code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	out := filepath.Join(dir, "p.csv")
+	if err := os.WriteFile(out, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var o, e bytes.Buffer
+	code = run(ctx, []string{"predict", "--store", "sqlite://" + filepath.Join(dir, "tf.db"), "--model", trainedModelPath(t, stdout),
+		"--data", testdata("credit_data.csv"), "--out", out}, &o, &e)
+	if code != 1 || !strings.Contains(e.String(), "interrupted") {
+		t.Errorf("interrupted predict: exit %d, stderr %q; want 1 and a message saying it was interrupted", code, e.String())
+	}
+	if got, _ := os.ReadFile(out); string(got) != "old\n" {
+		t.Errorf("--out after an interrupted predict reads %.40q; want it untouched", got)
 	}
 }

@@ -52,6 +52,12 @@ never saw are encoded as unknown, with a warning (both are errors with
 			if err != nil {
 				return fmt.Errorf("predict %s: %w", dataPath, err)
 			}
+			// Prediction takes no context, so an interrupt (Ctrl-C) that
+			// came while it ran is seen here: the user who stopped the run
+			// gets no output file and a failing exit, not a replaced --out.
+			if err := cmd.Context().Err(); err != nil {
+				return fmt.Errorf("predict: interrupted; %s not written: %w", out, err)
+			}
 			if err := writePredictions(out, p, pred); err != nil {
 				return err
 			}
