@@ -28,8 +28,11 @@ func (a *app) explainCommand() *cobra.Command {
 exact TreeSHAP for tree, forest and gbdt models (gbdt in margin space, as XGBoost's
 pred_contribs), exact linear SHAP for ols, ridge and logistic models (logistic in
 log-odds), and KernelSHAP for anything else. Features are the model's input
-columns (the design matrix). --out writes one row per explained row, in input
-order, with one column per feature plus base_value (for multiclass models one block
+columns (the design matrix; ensembles and per-segment models, which have none,
+are explained on the data's own columns with KernelSHAP); a model fitted on log(1+y) is explained on that
+scale (margin). --out writes one row per explained row, in the order --rows
+gives them (a sample keeps input order; --json's row_index holds each one's
+data row), with one column per feature plus base_value (for multiclass models one block
 per class, columns FEATURE@CLASS); a .parquet name writes Parquet. --method lime
 writes LIME coefficients instead (one column per feature plus intercept and score).
 When a feature has the name of one of those extra columns, the extra column takes a
