@@ -46,6 +46,11 @@ never saw are encoded as unknown, with a warning (both are errors with
 			}
 			x, report, err := a.readInput(p, dataPath, strict)
 			if err != nil {
+				if asJSON && report != nil {
+					// The refused input's problems, as serve answers them, so
+					// a script checking a batch gets them as data, not prose.
+					json.NewEncoder(a.stdout).Encode(map[string]any{"error": err.Error(), "model": p.Family(), "input": report})
+				}
 				return err
 			}
 			pred, err := p.Predict(x)
