@@ -94,7 +94,7 @@ func (e *InputError) Error() string {
 	r := e.Report
 	var parts []string
 	if len(r.Missing) > 0 {
-		parts = append(parts, fmt.Sprintf("missing column(s) %s", quoteAll(r.Missing)))
+		parts = append(parts, fmt.Sprintf("missing column(s) %s", quoteAll(r.Missing))+nearNames(r.Missing, r.Extra))
 	}
 	for _, t := range r.WrongType {
 		s := fmt.Sprintf("column %q is %s, the model was trained on %s", t.Column, t.Got, t.Want)
@@ -112,6 +112,28 @@ func (e *InputError) Error() string {
 		}
 	}
 	return "input does not fit the model: " + strings.Join(parts, "; ")
+}
+
+// nearNames points out the extra columns that are missing ones but for
+// case or surrounding spaces (a header exported in lower case, say),
+// which otherwise read as one list of missing names with no clue why.
+func nearNames(missing, extra []string) string {
+	var hints []string
+	for _, m := range missing {
+		for _, e := range extra {
+			if strings.EqualFold(strings.TrimSpace(e), m) {
+				hints = append(hints, fmt.Sprintf("%q for %q", e, m))
+				break
+			}
+		}
+	}
+	if len(hints) == 0 {
+		return ""
+	}
+	if len(hints) > 3 {
+		hints = append(hints[:3], fmt.Sprintf("%d more", len(hints)-3))
+	}
+	return " (the data has " + strings.Join(hints, ", ") + ": column names must match exactly)"
 }
 
 func (u UnseenCategories) String() string {

@@ -190,3 +190,26 @@ func TestQuoteAllTruncates(t *testing.T) {
 		t.Errorf("quoteAll = %.300q", got)
 	}
 }
+
+// TestInputErrorNamesNearColumns: a missing column that the data has
+// but for case or surrounding spaces is pointed out; a header exported
+// in lower case read as thirteen missing names with no clue why.
+func TestInputErrorNamesNearColumns(t *testing.T) {
+	for _, tt := range []struct {
+		name             string
+		missing, extra   []string
+		want, wantAbsent string
+	}{
+		{"case", []string{"Income"}, []string{"income"}, `(the data has "income" for "Income": column names must match exactly)`, ""},
+		{"spaces", []string{"Age", "Income"}, []string{" Age", "note"}, `(the data has " Age" for "Age": column names`, `"note" for`},
+		{"unrelated", []string{"Income"}, []string{"note"}, `missing column(s) "Income"`, "the data has"},
+		{"many", []string{"A", "B", "C", "D", "E"}, []string{"a", "b", "c", "d", "e"}, `"c" for "C", 2 more:`, `"d" for`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := (&InputError{Report: &InputReport{Missing: tt.missing, Extra: tt.extra}}).Error()
+			if !strings.Contains(got, tt.want) || tt.wantAbsent != "" && strings.Contains(got, tt.wantAbsent) {
+				t.Errorf("Error() = %q; want it to contain %q and not %q", got, tt.want, tt.wantAbsent)
+			}
+		})
+	}
+}
