@@ -33,6 +33,16 @@ func (d *Design) Matrix(x *frame.Frame) (*model.Matrix, error) {
 // large batches instead of allocating one per request. buf's contents do
 // not matter; the matrix's Data aliases buf when it was used.
 func (d *Design) MatrixTo(buf []float64, x *frame.Frame) (*model.Matrix, error) {
+	return d.RowsTo(buf, x, 0, x.NumRows())
+}
+
+// RowsTo is MatrixTo for x's rows [first, end) only, so that a large
+// batch can be encoded and predicted a block of rows at a time. Rows
+// named in errors are still x's.
+func (d *Design) RowsTo(buf []float64, x *frame.Frame, first, end int) (*model.Matrix, error) {
+	if first < 0 || end > x.NumRows() || first > end {
+		return nil, fmt.Errorf("features: rows [%d, %d) of a frame of %d", first, end, x.NumRows())
+	}
 	encs := make([]encoder, len(d.inputs))
 	for k, in := range d.inputs {
 		col, ok := x.Lookup(in.name)
@@ -44,7 +54,7 @@ func (d *Design) MatrixTo(buf []float64, x *frame.Frame) (*model.Matrix, error) 
 		}
 		encs[k] = d.encoderFor(in, col)
 	}
-	n := x.NumRows()
+	n := end - first
 	var m *model.Matrix
 	if size := n * len(d.names); cap(buf) >= size {
 		m = &model.Matrix{Rows: n, Cols: len(d.names), Data: buf[:size]}
@@ -54,10 +64,10 @@ func (d *Design) MatrixTo(buf []float64, x *frame.Frame) (*model.Matrix, error) 
 	} else {
 		m = model.NewMatrix(n, len(d.names))
 	}
-	for lo := 0; lo < n; lo += blockRows {
-		hi := min(lo+blockRows, n)
+	for lo := first; lo < end; lo += blockRows {
+		hi := min(lo+blockRows, end)
 		for k, e := range encs {
-			if err := e.encode(m.Data, m.Cols, lo, hi); err != nil {
+			if err := e.encode(m.Data[(lo-first)*m.Cols:], m.Cols, lo, hi); err != nil {
 				return nil, &ColumnError{Column: d.inputs[k].name, Err: err}
 			}
 		}
@@ -66,7 +76,7 @@ func (d *Design) MatrixTo(buf []float64, x *frame.Frame) (*model.Matrix, error) 
 }
 
 // encoder writes one input column's features for rows [lo, hi) into the
-// row-major dst with stride cols.
+// row-major dst with stride cols, whose first row is row lo.
 type encoder interface {
 	encode(dst []float64, cols, lo, hi int) error
 }
@@ -124,7 +134,7 @@ func (e *numericEncoder) encode(dst []float64, cols, lo, hi int) error {
 		} else if math.IsInf(v, 0) {
 			return fmt.Errorf("row %d: infinite value", i)
 		}
-		dst[i*cols+e.off] = (v - e.f.mean) / e.f.scale
+		dst[(i-lo)*cols+e.off] = (v - e.f.mean) / e.f.scale
 	}
 	return nil
 }
@@ -138,7 +148,8 @@ type datetimeEncoder struct {
 
 func (e *datetimeEncoder) encode(dst []float64, cols, lo, hi int) error {
 	for i := lo; i < hi; i++ {
-		row := dst[i*cols+e.off : i*cols+e.off+len(e.parts)]
+		at := (i-lo)*cols + e.off
+		row := dst[at : at+len(e.parts)]
 		t := e.v[i]
 		if math.IsNaN(t) {
 			for k, p := range e.parts {
@@ -188,7 +199,7 @@ func (e *oneHotEncoder) encode(dst []float64, cols, lo, hi int) error {
 			j = e.lut[c]
 		}
 		if j >= 0 {
-			dst[i*cols+e.off+int(j)] = 1
+			dst[(i-lo)*cols+e.off+int(j)] = 1
 		}
 	}
 	return nil
@@ -211,7 +222,7 @@ func (e *ordinalEncoder) encode(dst []float64, cols, lo, hi int) error {
 			}
 			v = e.lut[c]
 		}
-		dst[i*cols+e.off] = v
+		dst[(i-lo)*cols+e.off] = v
 	}
 	return nil
 }

@@ -111,3 +111,41 @@ func trainSaved(t *testing.T, cfg *config.Config) (*Result, *Predictor) {
 	}
 	return res, p
 }
+
+// TestPredictInBlocks: a batch larger than predictBlockRows, encoded and
+// predicted a block at a time, gives every row the prediction it gets
+// alone: the batch repeats credit data's rows, so row i must equal row
+// i mod n of the original.
+func TestPredictInBlocks(t *testing.T) {
+	data := filepath.Join("..", "testdata", "credit_data.csv")
+	x, err := frame.ReadFile(data, frame.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := x.NumRows()
+	rows := make([]int, 2*predictBlockRows+n/3)
+	for i := range rows {
+		rows[i] = i % n
+	}
+	big := x.Take(rows)
+	for _, fam := range []string{"logistic", "gbdt"} { // one-hot and ordinal designs
+		t.Run(fam, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.Data, cfg.Target, cfg.Models, cfg.CVFolds, cfg.Out = data, "Status", []string{fam}, 0, t.TempDir()
+			_, p := trainSaved(t, cfg)
+			want, err := p.Predict(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := p.Predict(big)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range rows {
+				if got.Values[i] != want.Values[r] || got.Labels[i] != want.Labels[r] {
+					t.Fatalf("row %d (block %d) = %v %s; alone %v %s", i, i/predictBlockRows, got.Values[i], got.Labels[i], want.Values[r], want.Labels[r])
+				}
+			}
+		})
+	}
+}
