@@ -80,12 +80,7 @@ func seq(lo, hi int) []int {
 // saved model with its predictions.
 func TestOutIsNotTheModel(t *testing.T) {
 	dir := t.TempDir()
-	code, stdout, stderr := tabforge(t, dir, "train", "--data", testdata("credit_data.csv"), "--target", "Status", "--models", "gbdt",
-		"--cv-folds", "0", "--out", filepath.Join(dir, "m"), "--json", "--profile", "development")
-	if code != 0 {
-		t.Fatalf("train: exit %d: %s", code, stderr)
-	}
-	trained := trainedModelPath(t, stdout)
+	trained := quickTrain(t, dir, testdata("credit_data.csv"), "Status", "gbdt").ModelPath
 	xgb := filepath.Join(dir, "model.json")
 	if code, _, stderr := tabforge(t, dir, "export", "--model", trained, "--out", xgb); code != 0 {
 		t.Fatalf("export: exit %d: %s", code, stderr)
@@ -135,11 +130,7 @@ func TestOutIsNotTheModel(t *testing.T) {
 // takes no context, so predict used to finish, replace --out and exit 0.
 func TestPredictInterrupted(t *testing.T) {
 	dir := t.TempDir()
-	code, stdout, stderr := tabforge(t, dir, "train", "--data", testdata("credit_data.csv"), "--target", "Status", "--models", "logistic",
-		"--cv-folds", "0", "--out", filepath.Join(dir, "m"), "--json", "--profile", "development")
-	if code != 0 {
-		t.Fatalf("train: exit %d: %s", code, stderr)
-	}
+	m := quickTrain(t, dir, testdata("credit_data.csv"), "Status", "logistic").ModelPath
 	out := filepath.Join(dir, "p.csv")
 	if err := os.WriteFile(out, []byte("old\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -147,7 +138,7 @@ func TestPredictInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var o, e bytes.Buffer
-	code = run(ctx, []string{"predict", "--store", "sqlite://" + filepath.Join(dir, "tf.db"), "--model", trainedModelPath(t, stdout),
+	code := run(ctx, []string{"predict", "--store", "sqlite://" + filepath.Join(dir, "tf.db"), "--model", m,
 		"--data", testdata("credit_data.csv"), "--out", out}, &o, &e)
 	if code != 1 || !strings.Contains(e.String(), "interrupted") {
 		t.Errorf("interrupted predict: exit %d, stderr %q; want 1 and a message saying it was interrupted", code, e.String())

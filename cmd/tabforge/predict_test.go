@@ -17,12 +17,7 @@ import (
 // script only the prose on stderr.
 func TestPredictJSONRefusedInput(t *testing.T) {
 	dir := t.TempDir()
-	code, stdout, stderr := tabforge(t, dir, "train", "--data", testdata("credit_data.csv"), "--target", "Status", "--models", "logistic",
-		"--cv-folds", "0", "--out", filepath.Join(dir, "m"), "--json", "--profile", "development")
-	if code != 0 {
-		t.Fatalf("train: exit %d: %s", code, stderr)
-	}
-	m := trainedModelPath(t, stdout)
+	m := quickTrain(t, dir, testdata("credit_data.csv"), "Status", "logistic").ModelPath
 	for _, c := range []struct {
 		name    string
 		csv     string
