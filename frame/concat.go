@@ -16,7 +16,17 @@ func Concat(a, b *Frame) (*Frame, error) {
 			return nil, fmt.Errorf("concat: column %q is %s, then %s", ca.Name, ca.Kind, cb.Kind)
 		}
 		if ca.Kind != Categorical {
-			cols = append(cols, &Column{Name: ca.Name, Kind: ca.Kind, Num: append(append(make([]float64, 0, len(ca.Num)+len(cb.Num)), ca.Num...), cb.Num...)})
+			c := &Column{Name: ca.Name, Kind: ca.Kind, Num: append(append(make([]float64, 0, len(ca.Num)+len(cb.Num)), ca.Num...), cb.Num...)}
+			if ca.Offsets != nil || cb.Offsets != nil {
+				c.Offsets = make([]int32, len(c.Num))
+				for i := range ca.Num {
+					c.Offsets[i] = ca.Offset(i)
+				}
+				for i := range cb.Num {
+					c.Offsets[len(ca.Num)+i] = cb.Offset(i)
+				}
+			}
+			cols = append(cols, c)
 			continue
 		}
 		levels := append([]string(nil), ca.Levels...)

@@ -52,7 +52,7 @@ func convertColumn(c *Column, k Kind) (*Column, error) {
 			s = string(buf)
 		default:
 			var err error
-			if buf, err = appendDatetime(buf[:0], c.Num[i]); err != nil {
+			if buf, err = appendDatetime(buf[:0], c.Num[i], c.Offset(i)); err != nil {
 				return nil, &ParseError{Row: i + 1, Column: c.Name, Err: err}
 			}
 			s = string(buf)

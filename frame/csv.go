@@ -93,6 +93,7 @@ func (m *missingSet) has(s string) bool {
 //     integer or a float; hexadecimal and "1_000" forms are text);
 //   - Datetime if every non-missing value is a date (2006-01-02), an RFC
 //     3339 timestamp, or 2006-01-02T15:04:05 / 2006-01-02 15:04:05 (UTC);
+//     the UTC offsets of RFC 3339 values are kept in Column.Offsets;
 //   - Categorical otherwise, with levels sorted lexicographically.
 //
 // A column whose values are all missing is Numeric (all NaN). Labels and
@@ -420,24 +421,18 @@ func (c *textColumn) column() *Column {
 		return NewNumeric(c.name, c.nums)
 	}
 	switch k := c.finalKind(); k {
-	case Numeric, Datetime:
+	case Numeric:
 		v := make([]float64, n)
 		for i := range v {
 			if c.isMissing(i) {
 				v[i] = math.NaN()
 				continue
 			}
-			s := c.text(i)
-			if k == Numeric {
-				v[i], _ = parseNumber(s)
-			} else {
-				v[i], _ = parseDatetime(s)
-			}
+			v[i], _ = parseNumber(c.text(i))
 		}
-		if k == Numeric {
-			return NewNumeric(c.name, v)
-		}
-		return NewDatetime(c.name, v)
+		return NewNumeric(c.name, v)
+	case Datetime:
+		return c.datetimeColumn()
 	}
 	index := make(map[string]int32)
 	var levels []string
@@ -465,6 +460,31 @@ func (c *textColumn) column() *Column {
 		codes[i], prev, prevCode = code, b, code
 	}
 	return sortLevels(NewCategorical(c.name, codes, levels))
+}
+
+// datetimeColumn parses c's values as datetimes, keeping the offsets they
+// were written with when any is not zero (see Column.Offsets).
+func (c *textColumn) datetimeColumn() *Column {
+	n := len(c.ends)
+	v := make([]float64, n)
+	var offsets []int32 // allocated at the first non-zero offset
+	for i := range v {
+		if c.isMissing(i) {
+			v[i] = math.NaN()
+			continue
+		}
+		var off int32
+		v[i], off, _ = parseDatetimeOffset(c.text(i))
+		if off != 0 && offsets == nil {
+			offsets = make([]int32, n)
+		}
+		if offsets != nil {
+			offsets[i] = off
+		}
+	}
+	col := NewDatetime(c.name, v)
+	col.Offsets = offsets
+	return col
 }
 
 // sortLevels reorders c's levels lexicographically, remapping the codes in
@@ -495,7 +515,8 @@ func sortLevels(c *Column) *Column {
 
 // WriteCSV writes f as CSV with a header row: numbers in the shortest form
 // that reads back to the same float64, datetimes as 2006-01-02 when they
-// fall on midnight UTC and as RFC 3339 in UTC otherwise, categorical
+// fall on midnight UTC and as RFC 3339 otherwise, in UTC or in the offset
+// they were read with (Column.Offsets), categorical
 // values as their labels, and missing values as empty fields. Fields are
 // quoted when needed (RFC 4180), lines end in "\n". Reading the output with
 // ReadCSV and the same kinds gives a frame with the same Hash, except that
@@ -543,7 +564,7 @@ func writeCSV(w io.Writer, f *Frame) error {
 				}
 				line = appendNumber(line, c.Num[i])
 			default:
-				if line, err = appendDatetime(line, c.Num[i]); err != nil {
+				if line, err = appendDatetime(line, c.Num[i], c.Offset(i)); err != nil {
 					return &ParseError{Row: i + 1, Column: c.Name, Err: err}
 				}
 			}

@@ -163,7 +163,7 @@ func TestReadCSVParsing(t *testing.T) {
 		{"spaces are kept", "a\n 1\n2\n", ReadOptions{},
 			MustNew(NewCategoricalFromStrings("a", []string{" 1", "2"}))},
 		{"datetimes", "d,t,u,v\n2000-01-01,2000-01-01T00:00:01Z,2000-01-01 00:00:02,2000-01-01T00:00:03\n,2000-01-01T01:00:00+01:00,,2000-01-02T00:00:00.5\n", ReadOptions{},
-			MustNew(NewDatetime("d", []float64{946684800, nan}), NewDatetime("t", []float64{946684801, 946684800}),
+			MustNew(NewDatetime("d", []float64{946684800, nan}), NewDatetimeOffsets("t", []float64{946684801, 946684800}, []int32{0, 3600}),
 				NewDatetime("u", []float64{946684802, nan}), NewDatetime("v", []float64{946684803, 946771200.5}))},
 		{"dates mixed with text are categorical", "d\n2000-01-01\nsoon\n", ReadOptions{},
 			MustNew(NewCategoricalFromStrings("d", []string{"2000-01-01", "soon"}))},

@@ -25,7 +25,9 @@ const (
 	Numeric Kind = iota
 	// Categorical columns hold codes into Levels; -1 means missing.
 	Categorical
-	// Datetime columns hold Unix seconds (UTC) as float64; NaN means missing.
+	// Datetime columns hold Unix seconds (UTC) as float64; NaN means
+	// missing. Column.Offsets keeps the UTC offset each value was written
+	// with, if any was not zero.
 	Datetime
 )
 
@@ -76,6 +78,13 @@ type Column struct {
 	Num    []float64 // Numeric and Datetime values; NaN = missing
 	Codes  []int32   // Categorical codes into Levels; -1 = missing
 	Levels []string  // Categorical levels, in code order
+	// Offsets, for a Datetime column, is each value's offset east of UTC
+	// in seconds as it was written (2020-01-01T00:00:00+02:00 has 7200),
+	// so that calendar parts can be read in the data's own civil time:
+	// that timestamp is in January, although its Unix seconds fall on
+	// 31 December in UTC. nil means every value is UTC (or zone-less);
+	// otherwise it is as long as Num.
+	Offsets []int32
 }
 
 // Len returns the number of rows of c.
@@ -92,6 +101,23 @@ func (c *Column) IsMissing(i int) bool {
 		return c.Codes[i] < 0
 	}
 	return math.IsNaN(c.Num[i])
+}
+
+// Offset returns the UTC offset, in seconds, that datetime row i was
+// written with; 0 when c has no offsets.
+func (c *Column) Offset(i int) int32 {
+	if c.Offsets == nil {
+		return 0
+	}
+	return c.Offsets[i]
+}
+
+// Local returns datetime row i as the Unix seconds of its civil (wall
+// clock) time read as UTC: Num[i] plus its offset. Calendar parts (day,
+// month, weekday) of Local are those of the time as written; NaN stays
+// NaN.
+func (c *Column) Local(i int) float64 {
+	return c.Num[i] + float64(c.Offset(i))
 }
 
 // Label returns the level of categorical row i, or "" if it is missing.
@@ -116,6 +142,12 @@ func (c *Column) Take(rows []int) *Column {
 	for i, r := range rows {
 		out.Num[i] = c.Num[r]
 	}
+	if c.Offsets != nil {
+		out.Offsets = make([]int32, len(rows))
+		for i, r := range rows {
+			out.Offsets[i] = c.Offsets[r]
+		}
+	}
 	return out
 }
 
@@ -124,9 +156,24 @@ func NewNumeric(name string, v []float64) *Column {
 	return &Column{Name: name, Kind: Numeric, Num: v}
 }
 
-// NewDatetime returns a datetime column of Unix seconds.
+// NewDatetime returns a datetime column of Unix seconds, all UTC.
 func NewDatetime(name string, unixSeconds []float64) *Column {
 	return &Column{Name: name, Kind: Datetime, Num: unixSeconds}
+}
+
+// NewDatetimeOffsets returns a datetime column of Unix seconds, each
+// written with the given offset east of UTC in seconds (see
+// Column.Offsets). offsets must be as long as unixSeconds; offsets that
+// are all zero are dropped, so the column equals NewDatetime's.
+func NewDatetimeOffsets(name string, unixSeconds []float64, offsets []int32) *Column {
+	if len(offsets) != len(unixSeconds) {
+		panic(fmt.Sprintf("frame: %d offsets for %d datetimes", len(offsets), len(unixSeconds)))
+	}
+	c := NewDatetime(name, unixSeconds)
+	if slices.ContainsFunc(offsets, func(o int32) bool { return o != 0 }) {
+		c.Offsets = offsets
+	}
+	return c
 }
 
 // NewCategorical returns a categorical column.

@@ -14,7 +14,8 @@ const hashVersion = "tabforge/frame/v1"
 
 // Hash returns the content hash of f: the hex-encoded BLAKE3-256 digest of
 // a canonical encoding of the row count and, for each column in order, its
-// name, kind and values. It is the dataset's version id: cache keys and
+// name, kind and values (and a datetime column's UTC offsets, if any is
+// not zero). It is the dataset's version id: cache keys and
 // model lineage refer to data by it.
 //
 // Values are encoded by meaning, not by representation: numbers and
@@ -33,7 +34,15 @@ func (f *Frame) Hash() string {
 	e.u64(uint64(len(f.cols)))
 	for _, c := range f.cols {
 		e.str(c.Name)
-		e.u64(uint64(c.Kind))
+		offsets := hashedOffsets(c)
+		if offsets {
+			// A kind code no column has marks the offsets that follow
+			// the values; columns without them hash as before offsets
+			// were kept, so existing dataset ids stay valid.
+			e.u64(uint64(c.Kind) | offsetsTag)
+		} else {
+			e.u64(uint64(c.Kind))
+		}
 		if c.Kind == Categorical {
 			for _, code := range c.Codes {
 				if code < 0 {
@@ -54,9 +63,37 @@ func (f *Frame) Hash() string {
 			}
 			e.u64(math.Float64bits(v))
 		}
+		if offsets {
+			for i, v := range c.Num {
+				var off int32
+				if !math.IsNaN(v) {
+					off = c.Offsets[i]
+				}
+				e.u64(uint64(uint32(off)))
+			}
+		}
 	}
 	e.flush()
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// offsetsTag is or-ed into the kind code of a datetime column whose
+// offsets are hashed.
+const offsetsTag = 1 << 8
+
+// hashedOffsets reports whether c is a datetime column with a non-zero
+// offset on a non-missing value: only then do its offsets change what
+// the data means (the civil time of its values).
+func hashedOffsets(c *Column) bool {
+	if c.Kind != Datetime || c.Offsets == nil {
+		return false
+	}
+	for i, o := range c.Offsets {
+		if o != 0 && !math.IsNaN(c.Num[i]) {
+			return true
+		}
+	}
+	return false
 }
 
 // hashEncoder buffers writes to a hash.

@@ -85,8 +85,15 @@ func ParseDatetime(s string) (float64, bool) { return parseDatetime(s) }
 // a zone-less timestamp (2006-01-02T15:04:05 or 2006-01-02 15:04:05, read
 // as UTC; fractional seconds are accepted) and returns Unix seconds.
 func parseDatetime(s string) (float64, bool) {
+	v, _, ok := parseDatetimeOffset(s)
+	return v, ok
+}
+
+// parseDatetimeOffset is parseDatetime that also returns the UTC offset s
+// was written with, in seconds east (0 for a date, "Z" or no zone).
+func parseDatetimeOffset(s string) (float64, int32, bool) {
 	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
-		return 0, false
+		return 0, 0, false
 	}
 	var t time.Time
 	var err error
@@ -101,12 +108,13 @@ func parseDatetime(s string) (float64, bool) {
 	case s[10] == ' ':
 		t, err = time.Parse(layoutDateTimeSp, s)
 	default:
-		return 0, false
+		return 0, 0, false
 	}
 	if err != nil {
-		return 0, false
+		return 0, 0, false
 	}
-	return unixFloat(t.Unix(), int64(t.Nanosecond())), true
+	_, off := t.Zone()
+	return unixFloat(t.Unix(), int64(t.Nanosecond())), int32(off), true
 }
 
 // unixFloat converts seconds and nanoseconds (0 <= nsec < 1e9) to the
@@ -133,26 +141,46 @@ func splitUnix(v float64) (sec, nsec int64, err error) {
 	if math.IsNaN(v) || v < MinUnix || v >= MaxUnix+1 {
 		return 0, 0, fmt.Errorf("datetime %v is outside years 0 to 9999", v)
 	}
+	sec, nsec = splitFinite(v)
+	return sec, nsec, nil
+}
+
+// splitFinite is splitUnix without the range check, for v within int64
+// seconds.
+func splitFinite(v float64) (sec, nsec int64) {
 	s := math.Floor(v)
 	n := math.Round((v - s) * 1e9)
 	if n >= 1e9 {
 		s++
 		n -= 1e9
 	}
-	return int64(s), int64(n), nil
+	return int64(s), int64(n)
 }
 
-// appendDatetime appends v as text: "2006-01-02" for a midnight UTC, else
-// RFC 3339 in UTC with as many fractional digits as needed.
-func appendDatetime(b []byte, v float64) ([]byte, error) {
-	sec, nsec, err := splitUnix(v)
-	if err != nil {
+// appendDatetime appends v, written with UTC offset off (seconds east), as
+// text: "2006-01-02" for a midnight UTC, else RFC 3339 in that offset with
+// as many fractional digits as needed, so parseDatetimeOffset gives back v
+// and off. The civil time written must lie in years 0 to 9999.
+func appendDatetime(b []byte, v float64, off int32) ([]byte, error) {
+	if off == 0 {
+		sec, nsec, err := splitUnix(v)
+		if err != nil {
+			return b, err
+		}
+		t := time.Unix(sec, nsec).UTC()
+		if nsec == 0 && sec%86400 == 0 {
+			return t.AppendFormat(b, layoutDate), nil
+		}
+		return t.AppendFormat(b, time.RFC3339Nano), nil
+	}
+	// The range is that of the text, the civil time, which parsing
+	// accepts even when the offset moves the instant just past it; v
+	// itself is split, as v+off may round.
+	if _, _, err := splitUnix(v + float64(off)); err != nil {
 		return b, err
 	}
-	t := time.Unix(sec, nsec).UTC()
-	if nsec == 0 && sec%86400 == 0 {
-		return t.AppendFormat(b, layoutDate), nil
-	}
+	sec, nsec := splitFinite(v)
+	t := time.Unix(sec, nsec).In(time.FixedZone("", int(off)))
 	return t.AppendFormat(b, time.RFC3339Nano), nil
 }
 
