@@ -32,8 +32,10 @@ func detectTimeSource(train *frame.Frame, names []string) (source, unit string, 
 	case frame.Numeric:
 		return sourceNumeric, unitValue, nil
 	case frame.Datetime:
+		// Read in civil time: monthly data written at midnight in a zone
+		// east of UTC fall on the last evening of the month before in UTC.
 		first, last := true, true
-		for _, v := range c.Num {
+		for _, v := range civilSeconds(c, false) {
 			if math.IsNaN(v) {
 				continue
 			}
@@ -51,6 +53,20 @@ func detectTimeSource(train *frame.Frame, names []string) (source, unit string, 
 		return sourceDatetime, unitDay, nil
 	}
 	return "", "", &ColumnError{Column: c.Name, Err: fmt.Errorf("%w: %s, want datetime or numeric", ErrWrongKind, c.Kind)}
+}
+
+// civilSeconds returns the datetimes of c as civil time (see
+// frame.Column.Local), or as UTC when utc is set, for states saved before
+// offsets were kept. It returns c.Num itself when the two agree.
+func civilSeconds(c *frame.Column, utc bool) []float64 {
+	if utc || c.Offsets == nil {
+		return c.Num
+	}
+	out := make([]float64, len(c.Num))
+	for i := range out {
+		out[i] = c.Local(i)
+	}
+	return out
 }
 
 // timeValues are the time of each row: its ordinal (NaN if missing) and,
@@ -91,12 +107,16 @@ func (ft *FittedTemporal) readTime(x *frame.Frame) (*timeValues, error) {
 		return tv, nil
 	}
 	tv.year, tv.month, tv.day, tv.wday = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	var secs []float64
+	if ft.source == sourceDatetime {
+		secs = civilSeconds(cols[0], ft.utc)
+	}
 	for i := range n {
 		tv.ord[i] = math.NaN()
 		var y, m, d, wd int64
 		var ok bool
 		if ft.source == sourceDatetime {
-			v := cols[0].Num[i]
+			v := secs[i]
 			if y, m, d, wd, ok = civil(v); !ok {
 				continue
 			}

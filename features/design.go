@@ -147,9 +147,9 @@ type datePart uint8
 
 const (
 	partValue datePart = iota // the numeric value itself
-	partYear                  // calendar year (UTC)
-	partMonth                 // month 1..12 (UTC)
-	partDow                   // day of week, Monday = 0 (UTC)
+	partYear                  // calendar year (civil time, see frame.Column.Local)
+	partMonth                 // month 1..12 (civil time)
+	partDow                   // day of week, Monday = 0 (civil time)
 )
 
 var partNames = [...]string{partValue: "value", partYear: "year", partMonth: "month", partDow: "dow"}
@@ -189,6 +189,10 @@ type Design struct {
 	inputs []*inputColumn // training-frame order
 	names  []string       // output feature names
 	cat    []bool         // output ordinal-categorical flags
+	// utc reads datetime columns in UTC rather than in the civil time
+	// they were written in; only designs saved as version 1 set it, so
+	// that their matrices stay as they were.
+	utc bool
 }
 
 // FitDesign learns imputation fills, scaling statistics, category levels
@@ -233,7 +237,7 @@ func fitColumn(col *frame.Column, spec *DesignSpec) (*inputColumn, error) {
 		f, err = fitNumeric(col.Num, spec)
 		in.parts = []numericFeature{f}
 	case frame.Datetime:
-		in.parts, err = fitDatetime(col.Num, spec)
+		in.parts, err = fitDatetime(civilSeconds(col, false), spec)
 	case frame.Categorical:
 		err = in.fitCategorical(col, spec)
 	default:
@@ -315,9 +319,10 @@ func mean(v []float64) float64 {
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
-// fitDatetime expands a datetime column into year, month and day of week,
-// or year and month only if every observed training value is the first of
-// a month (the peers' monthly rule), and fits each as a numeric feature.
+// fitDatetime expands a datetime column, given as civil seconds (see
+// civilSeconds), into year, month and day of week, or year and month only
+// if every observed training value is the first of a month (the peers'
+// monthly rule), and fits each as a numeric feature.
 func fitDatetime(v []float64, spec *DesignSpec) ([]numericFeature, error) {
 	year := make([]float64, len(v))
 	month := make([]float64, len(v))
@@ -357,7 +362,8 @@ func fitDatetime(v []float64, spec *DesignSpec) ([]numericFeature, error) {
 const maxUnixSeconds = 1e15
 
 // civil returns the UTC calendar date and weekday (Monday = 0) of Unix
-// seconds t, without allocating (Hinnant's days-to-civil algorithm).
+// seconds t (the civil date of a value written with an offset, when t is
+// frame.Column.Local's), without allocating (Hinnant's days-to-civil algorithm).
 func civil(t float64) (year, month, day, weekday int64, ok bool) {
 	if !(math.Abs(t) <= maxUnixSeconds) {
 		return 0, 0, 0, 0, false

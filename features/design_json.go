@@ -3,17 +3,25 @@ package features
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/tabforge/tabforge/frame"
 )
 
-// designVersion is the version of Design's JSON encoding; UnmarshalJSON
-// rejects any other.
-const designVersion = 1
+// Versions of Design's JSON encoding; UnmarshalJSON rejects any other.
+// Version 2 reads datetime columns in the civil time each value was
+// written in (frame.Column.Local); version 1 read them in UTC, and a
+// version 1 design keeps doing so, so a model saved then predicts as it
+// did. A design without datetime columns reads the same in both and is
+// still written as version 1, which older tabforge loads.
+const (
+	designVersionUTC   = 1
+	designVersionLocal = 2
+)
 
 // designJSON is Design's JSON encoding.
 //
-//	{"version": 1,
+//	{"version": 2,                                          // 1 without datetime columns
 //	 "spec": {"one_hot": true, "scale": true, ...},          // DesignSpec, empty fields omitted
 //	 "columns": [                                            // inputs, training-frame order
 //	   {"name": "age", "kind": "numeric",
@@ -55,7 +63,10 @@ type featureJSON struct {
 // embedded by value encodes too); the encoding is documented on designJSON
 // in design_json.go. Floats round-trip exactly.
 func (d Design) MarshalJSON() ([]byte, error) {
-	out := designJSON{Version: designVersion, Spec: d.spec, Columns: make([]columnJSON, len(d.inputs))}
+	out := designJSON{Version: designVersionUTC, Spec: d.spec, Columns: make([]columnJSON, len(d.inputs))}
+	if !d.utc && slices.ContainsFunc(d.inputs, func(in *inputColumn) bool { return in.kind == frame.Datetime }) {
+		out.Version = designVersionLocal
+	}
 	for i, in := range d.inputs {
 		c := columnJSON{Name: in.name, Kind: in.kind, Levels: in.levels, Pooled: in.pooled, MissingAs: in.missingAs}
 		for _, p := range in.parts {
@@ -74,13 +85,13 @@ func (d *Design) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &in); err != nil {
 		return fmt.Errorf("features: decode design: %w", err)
 	}
-	if in.Version != designVersion {
-		return fmt.Errorf("features: decode design: version %d, want %d", in.Version, designVersion)
+	if in.Version != designVersionUTC && in.Version != designVersionLocal {
+		return fmt.Errorf("features: decode design: version %d, want %d or %d", in.Version, designVersionUTC, designVersionLocal)
 	}
 	if err := in.Spec.validate(); err != nil {
 		return fmt.Errorf("features: decode design: %w", err)
 	}
-	out := Design{spec: in.Spec}
+	out := Design{spec: in.Spec, utc: in.Version == designVersionUTC}
 	seen := make(map[string]bool, len(in.Columns))
 	for _, c := range in.Columns {
 		if c.Name == "" || seen[c.Name] {

@@ -478,7 +478,7 @@ func TestDesignJSONRoundTrip(t *testing.T) {
 func TestDesignUnmarshalRejects(t *testing.T) {
 	tests := []struct{ name, data string }{
 		{"not json", `{`},
-		{"version", `{"version":2,"spec":{},"columns":[{"name":"x","kind":"numeric","features":[{"part":"value","fill":0,"mean":0,"scale":1}]}]}`},
+		{"version", `{"version":3,"spec":{},"columns":[{"name":"x","kind":"numeric","features":[{"part":"value","fill":0,"mean":0,"scale":1}]}]}`},
 		{"bad spec", `{"version":1,"spec":{"numeric_impute":"max"},"columns":[{"name":"x","kind":"numeric","features":[{"part":"value","fill":0,"mean":0,"scale":1}]}]}`},
 		{"unknown kind", `{"version":1,"spec":{},"columns":[{"name":"x","kind":"text"}]}`},
 		{"no columns", `{"version":1,"spec":{},"columns":[]}`},

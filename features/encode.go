@@ -87,7 +87,7 @@ func (d *Design) encoderFor(in *inputColumn, col *frame.Column) encoder {
 	case in.kind == frame.Numeric:
 		return &numericEncoder{v: col.Num, off: in.offset, f: in.parts[0], impute: impute}
 	case in.kind == frame.Datetime:
-		return &datetimeEncoder{v: col.Num, off: in.offset, parts: in.parts, impute: impute}
+		return &datetimeEncoder{v: civilSeconds(col, d.utc), off: in.offset, parts: in.parts, impute: impute}
 	case d.spec.OneHot:
 		e := &oneHotEncoder{codes: col.Codes, off: in.offset, lut: make([]int32, len(col.Levels)), missing: -1}
 		for c, l := range col.Levels {

@@ -23,6 +23,11 @@ const KindTemporal = "temporal"
 // month), lags and rolling statistics of the target and of chosen numeric
 // columns per segment, computed from strictly earlier periods only.
 //
+// A datetime time column is read in the civil time each value was written
+// in (frame.Column.Offsets): 2020-01-01T00:00:00+02:00 is in January and
+// a Thursday, and monthly data written in a zone with daylight saving
+// time stays monthly.
+//
 // Calendar features, named time_<part>: year, quarter, month, week (ISO
 // 8601 week of year), dow (day of week, Monday = 0), doy (day of year),
 // month_end and quarter_end (0/1 flags), the cyclical month_sin, month_cos,
@@ -177,7 +182,7 @@ const (
 	sourceYearMonth = "year_month" // numeric year and month columns
 
 	unitMonth = "month" // ordinal 12·year + month − 1
-	unitDay   = "day"   // ordinal Unix seconds / 86400
+	unitDay   = "day"   // ordinal civil Unix seconds / 86400
 	unitValue = "value" // ordinal = the numeric value
 )
 
@@ -203,6 +208,10 @@ type FittedTemporal struct {
 	vars     []string // history variables
 	segments []segmentHistory
 	index    map[string]int // segment label → index in segments
+	// utc reads a datetime time column in UTC rather than in the civil
+	// time it was written in; only states saved as version 1 set it, so
+	// that they transform as they did when saved.
+	utc bool
 }
 
 // Fit learns the time grid, calendar parts and history from train.
@@ -378,8 +387,17 @@ func (ft *FittedTemporal) transform(x *frame.Frame, ahead []int64) (*frame.Frame
 // Kind returns KindTemporal.
 func (ft *FittedTemporal) Kind() string { return KindTemporal }
 
-// temporalVersion is the version of FittedTemporal's JSON encoding.
-const temporalVersion = 1
+// Versions of FittedTemporal's JSON encoding. Version 2 reads a datetime
+// time column in the civil time each value was written in
+// (frame.Column.Local), so 2020-01-01T00:00:00+02:00 is in January;
+// version 1 read it in UTC. A version 1 state keeps reading UTC, so a
+// model saved then transforms as it did. Numeric and year,month sources
+// read the same in both and are still written as version 1, which older
+// tabforge loads.
+const (
+	temporalVersionUTC   = 1
+	temporalVersionLocal = 2
+)
 
 // temporalJSON is FittedTemporal's JSON encoding.
 type temporalJSON struct {
@@ -396,8 +414,12 @@ type temporalJSON struct {
 
 // MarshalJSON implements json.Marshaler.
 func (ft *FittedTemporal) MarshalJSON() ([]byte, error) {
+	version := temporalVersionUTC
+	if ft.source == sourceDatetime && !ft.utc {
+		version = temporalVersionLocal
+	}
 	return json.Marshal(temporalJSON{
-		Version: temporalVersion, Settings: ft.settings, Source: ft.source, Unit: ft.unit,
+		Version: version, Settings: ft.settings, Source: ft.source, Unit: ft.unit,
 		Origin: ft.origin, Step: ft.step, Parts: ft.parts, Vars: ft.vars, Segments: ft.segments,
 	})
 }
@@ -409,8 +431,8 @@ func (ft *FittedTemporal) UnmarshalJSON(data []byte) error {
 	if err := decodeStrict(data, &in); err != nil {
 		return err
 	}
-	if in.Version != temporalVersion {
-		return fmt.Errorf("version %d, want %d", in.Version, temporalVersion)
+	if in.Version != temporalVersionUTC && in.Version != temporalVersionLocal {
+		return fmt.Errorf("version %d, want %d or %d", in.Version, temporalVersionUTC, temporalVersionLocal)
 	}
 	if in.Settings.Lags == nil || in.Settings.Windows == nil {
 		return fmt.Errorf("settings without lags or windows")
@@ -462,6 +484,7 @@ func (ft *FittedTemporal) UnmarshalJSON(data []byte) error {
 	*ft = FittedTemporal{
 		settings: in.Settings, source: in.Source, unit: in.Unit, origin: in.Origin, step: in.Step,
 		parts: in.Parts, vars: in.Vars, segments: in.Segments,
+		utc: in.Version == temporalVersionUTC && in.Source == sourceDatetime,
 	}
 	ft.buildIndex()
 	return nil
