@@ -61,7 +61,9 @@ type Config struct {
 	// excluded), one per line, that form the test set. Default "".
 	TestRows string `yaml:"test_rows" json:"test_rows" koanf:"test_rows"`
 	// AsOf is a temporal cutoff date (YYYY-MM-DD or RFC 3339): train on rows
-	// of TimeColumn before it, test on the rest. Default "" (none).
+	// of TimeColumn before it, test on the rest. A date is compared with
+	// each row's date as written (2021-01-01T00:00:00+02:00 is on
+	// 2021-01-01), an RFC 3339 time with its instant. Default "" (none).
 	AsOf string `yaml:"as_of" json:"as_of" koanf:"as_of"`
 	// RefitAll refits the chosen model on the training and the test rows
 	// once it has been scored on the test rows: the saved model then

@@ -73,7 +73,7 @@ func (p *prepared) holdout(f *frame.Frame, cfg *config.Config, kept []int, times
 		if err != nil {
 			return split.Holdout{}, fmt.Errorf("as_of: %w", err)
 		}
-		key, err := asOfKey(f, cfg.TimeColumn, kept, times, cut)
+		key, err := asOfKey(f, cfg.TimeColumn, kept, times, cut, len(cfg.AsOf) == len(time.DateOnly))
 		if err != nil {
 			return split.Holdout{}, err
 		}
@@ -264,7 +264,8 @@ func describeTime(f *frame.Frame, spec string, kept []int, keys []float64, key f
 		v := c.Num[row]
 		s := strconv.FormatFloat(v, 'g', -1, 64)
 		if c.Kind == frame.Datetime {
-			s = time.Unix(int64(v), 0).UTC().Format("2006-01-02")
+			// The date as written: 2021-03-01T00:00:00+02:00 is 1 March.
+			s = time.Unix(int64(math.Floor(c.Local(row))), 0).UTC().Format("2006-01-02")
 		}
 		if len(names) > 1 {
 			s = c.Name + "=" + s
@@ -275,15 +276,27 @@ func describeTime(f *frame.Frame, spec string, kept []int, keys []float64, key f
 }
 
 // asOfKey turns an as-of date into a cutoff on the time key. A single
-// datetime column is compared in Unix seconds; numeric time parts (one
+// datetime column is compared in Unix seconds, or, when the as-of is a
+// date (civilDate) and the column has UTC offsets, by the civil date of
+// each row, since 2021-01-01T00:00:00+02:00 is on 1 January although its
+// instant is the evening before in UTC; numeric time parts (one
 // column such as a year, or several ordered lexicographically such as
 // Year_Sold,Mo_Sold) are compared, as a tuple, with the date's (year,
 // month, day), and the cutoff is the key of the first time at or after it.
-func asOfKey(f *frame.Frame, spec string, kept []int, keys []float64, cut time.Time) (float64, error) {
+func asOfKey(f *frame.Frame, spec string, kept []int, keys []float64, cut time.Time, civilDate bool) (float64, error) {
 	names := strings.Split(spec, ",")
 	first, _ := f.Lookup(strings.TrimSpace(names[0]))
 	if len(names) == 1 && first.Kind == frame.Datetime {
-		return float64(cut.Unix()), nil
+		if !civilDate || first.Offsets == nil {
+			return float64(cut.Unix()), nil
+		}
+		key := math.Inf(1)
+		for k, r := range kept {
+			if first.Local(r) >= float64(cut.Unix()) && keys[k] < key {
+				key = keys[k]
+			}
+		}
+		return key, nil
 	}
 	if len(names) > 3 {
 		return 0, fmt.Errorf("as_of with %d time columns: want a date column or at most 3 numeric parts (year, month, day)", len(names))
