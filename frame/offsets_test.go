@@ -115,3 +115,41 @@ func TestHashOffsets(t *testing.T) {
 		t.Errorf("offsets +1h, -1h and none hash %s, %s, %s; want three ids", east, west, base)
 	}
 }
+
+// TestParquetOffsets checks WriteParquet keeps UTC offsets (a TIMESTAMP
+// holds the instant only, so they read back as UTC) and that ReadParquet
+// refuses offsets metadata that does not fit the column.
+func TestParquetOffsets(t *testing.T) {
+	dir := t.TempDir()
+	f := mustRead(t, "d,x\n2020-01-01T00:00:00+01:00,1\nNA,2\n2020-07-01T00:00:00+02:00,3\n2020-08-01T00:00:00+02:00,4\n", ReadOptions{})
+	path := filepath.Join(dir, "d.parquet")
+	if err := WriteParquet(path, f); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadFile(path, ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := back.Col(0).Offsets; !slices.Equal(got, []int32{3600, 0, 7200, 7200}) || back.Hash() != f.Hash() {
+		t.Errorf("read back offsets %v (hash equal: %v); want [3600 0 7200 7200]", got, back.Hash() == f.Hash())
+	}
+	for _, bad := range []string{"7200*5", "7200*3", "90000*4", "x*4", "7200*2,,3600*2", "3600*0,7200*4"} {
+		c := f.Col(0)
+		pc, err := parquetColumnOf(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc.offsets = bad
+		var buf bytes.Buffer
+		if err := writeColumns(&buf, []parquetColumn{pc}, c.Len(), nil, rowGroupRows); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, "bad.parquet")
+		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadFile(p, ReadOptions{}); err == nil || !strings.Contains(err.Error(), "utc offsets") {
+			t.Errorf("offsets %q: ReadFile error %v; want one about utc offsets", bad, err)
+		}
+	}
+}

@@ -34,7 +34,8 @@ const julianUnixEpoch = 2440588
 //     lexicographically; a value or column name that is not UTF-8 is an
 //     error wrapping ErrNotUTF8, as in ReadCSV;
 //   - DATE, TIMESTAMP (any unit, adjusted to UTC or not, read as UTC) and
-//     legacy INT96 timestamps are Datetime (Unix seconds).
+//     legacy INT96 timestamps are Datetime (Unix seconds), with the UTC
+//     offsets WriteParquet keeps in the file's metadata.
 //
 // opts.Schema converts columns to other kinds through their text form (so
 // an integer area code can be Categorical), exactly as ReadCSV would read
@@ -114,6 +115,9 @@ func decodeParquet(r io.ReaderAt, size int64, opts ReadOptions) (*Frame, error) 
 		if out[j], err = readParquetColumn(pf, j, &leaves[j], numRows); err != nil {
 			return nil, err
 		}
+	}
+	if err := readOffsets(pf, out); err != nil {
+		return nil, err
 	}
 	if err := checkSchemaNames(opts, out); err != nil {
 		return nil, err

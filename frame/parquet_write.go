@@ -27,7 +27,9 @@ const rowGroupRows = 1 << 20
 // annotated as STRING when every level is valid UTF-8 (else plain
 // binary); Datetime columns are INT64 TIMESTAMP adjusted to UTC, in the
 // coarsest unit of milli-, micro- or nanoseconds that holds every value
-// exactly. Row groups hold at most 2^20 rows.
+// exactly, their UTC offsets (Column.Offsets), if any is not zero, as
+// runs "offset*count,..." in the key-value metadata under
+// "tabforge.utc_offsets.<column>". Row groups hold at most 2^20 rows.
 //
 // ReadParquet (or ReadFile) reads the file back into a frame with the same
 // Hash. An infinite number, a datetime outside years 0 to 9999 (or, at
@@ -66,8 +68,9 @@ func writeParquetTo(w io.Writer, f *Frame, codec compress.Codec, groupRows int) 
 // parquetColumn is a column ready to write: its schema field and a
 // function returning row i's value (a null Value when missing).
 type parquetColumn struct {
-	field parquet.Field
-	value func(i int) parquet.Value
+	field   parquet.Field
+	value   func(i int) parquet.Value
+	offsets string // a datetime column's encodeOffsets, kept as metadata
 }
 
 // parquetColumns checks f's values and maps each column to Parquet.
@@ -104,7 +107,7 @@ func parquetColumnOf(c *Column) (parquetColumn, error) {
 			return parquetColumn{}, err
 		}
 		perSec := int64(1e9) / perUnit
-		return parquetColumn{field: field(parquet.Timestamp(unit)), value: func(i int) parquet.Value {
+		return parquetColumn{field: field(parquet.Timestamp(unit)), offsets: encodeOffsets(c), value: func(i int) parquet.Value {
 			v := c.Num[i]
 			if math.IsNaN(v) {
 				return parquet.Value{}
@@ -148,7 +151,13 @@ func writeColumns(w io.Writer, cols []parquetColumn, n int, codec compress.Codec
 	for j, c := range cols {
 		fields[j] = c.field
 	}
-	pw := parquet.NewWriter(w, parquet.NewSchema("schema", fields), parquet.Compression(codec), parquet.CreatedBy("tabforge", "", ""))
+	opts := []parquet.WriterOption{parquet.NewSchema("schema", fields), parquet.Compression(codec), parquet.CreatedBy("tabforge", "", "")}
+	for _, c := range cols {
+		if c.offsets != "" {
+			opts = append(opts, parquet.KeyValueMetadata(offsetsKeyPrefix+c.field.Name(), c.offsets))
+		}
+	}
+	pw := parquet.NewWriter(w, opts...)
 	vals := make([]parquet.Value, min(n, parquetBatch))
 	for lo := 0; lo < n; lo += groupRows {
 		hi := min(lo+groupRows, n)
