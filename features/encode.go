@@ -87,7 +87,11 @@ func (d *Design) encoderFor(in *inputColumn, col *frame.Column) encoder {
 	case in.kind == frame.Numeric:
 		return &numericEncoder{v: col.Num, off: in.offset, f: in.parts[0], impute: impute}
 	case in.kind == frame.Datetime:
-		return &datetimeEncoder{v: civilSeconds(col, d.utc), off: in.offset, parts: in.parts, impute: impute}
+		e := &datetimeEncoder{v: col.Num, off: in.offset, parts: in.parts, impute: impute}
+		if !d.utc {
+			e.offsets = col.Offsets
+		}
+		return e
 	case d.spec.OneHot:
 		e := &oneHotEncoder{codes: col.Codes, off: in.offset, lut: make([]int32, len(col.Levels)), missing: -1}
 		for c, l := range col.Levels {
@@ -140,10 +144,11 @@ func (e *numericEncoder) encode(dst []float64, cols, lo, hi int) error {
 }
 
 type datetimeEncoder struct {
-	v      []float64
-	off    int
-	parts  []numericFeature
-	impute bool
+	v       []float64
+	offsets []int32 // added to v for civil time (frame.Column.Local); nil for UTC
+	off     int
+	parts   []numericFeature
+	impute  bool
 }
 
 func (e *datetimeEncoder) encode(dst []float64, cols, lo, hi int) error {
@@ -151,6 +156,9 @@ func (e *datetimeEncoder) encode(dst []float64, cols, lo, hi int) error {
 		at := (i-lo)*cols + e.off
 		row := dst[at : at+len(e.parts)]
 		t := e.v[i]
+		if e.offsets != nil {
+			t += float64(e.offsets[i]) // encoded per block: no whole-column copy per call
+		}
 		if math.IsNaN(t) {
 			for k, p := range e.parts {
 				v := math.NaN()
