@@ -90,7 +90,9 @@ func (m *missingSet) has(s string) bool {
 // each column's kind from all of its values:
 //
 //   - Numeric if every non-missing value parses as a decimal number (an
-//     integer or a float; hexadecimal and "1_000" forms are text);
+//     integer or a float; hexadecimal and "1_000" forms are text, and so
+//     are grouped "1,000" and decimal-comma "1,5" forms, whose meaning
+//     depends on a locale: NumberTexts names such columns);
 //   - Datetime if every non-missing value is a date (2006-01-02), an RFC
 //     3339 timestamp, or 2006-01-02T15:04:05 / 2006-01-02 15:04:05 (UTC);
 //     the UTC offsets of RFC 3339 values are kept in Column.Offsets;
@@ -360,7 +362,7 @@ func (c *textColumn) observe(s string, row int, line func() int) error {
 		case Numeric:
 			switch _, res := parseNumber(s); res {
 			case notNumber:
-				return &ParseError{Row: row, Line: line(), Column: c.name, Err: fmt.Errorf("%w: %q", ErrNotNumeric, s)}
+				return &ParseError{Row: row, Line: line(), Column: c.name, Err: notNumeric(s)}
 			case infiniteNumber:
 				return &ParseError{Row: row, Line: line(), Column: c.name, Err: fmt.Errorf("%w %q", ErrInfinite, s)}
 			}

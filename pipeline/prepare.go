@@ -238,6 +238,22 @@ func readOptions(cfg *config.Config) frame.ReadOptions {
 	return frame.ReadOptions{Schema: schemaKinds(cfg.Schema), Comma: comma}
 }
 
+// ReadWarnings are the kind inferences reading data file path with opts
+// gave f that a user would not expect: numbers written with digit
+// grouping or decimal commas, read as categories (see frame.NumberTexts).
+// A Parquet file types its columns itself, so its string columns are
+// categorical by the writer's choice.
+func ReadWarnings(path string, f *frame.Frame, opts frame.ReadOptions) []string {
+	if frame.IsParquetFile(path) {
+		return nil
+	}
+	var out []string
+	for _, n := range frame.NumberTexts(f, opts) {
+		out = append(out, n.String())
+	}
+	return out
+}
+
 // checkColumns reports, in one error, every column the config names that
 // the data lacks, so a user fixes them all in one go.
 func checkColumns(f *frame.Frame, cfg *config.Config) error {

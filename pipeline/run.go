@@ -139,6 +139,7 @@ func (r *trainRun) load(context.Context) error {
 	}
 	r.f, r.res.DatasetHash = f, f.Hash()
 	r.res.Timings["load"] = since(r.start)
+	r.warn(ReadWarnings(r.cfg.Data, f, readOptions(r.cfg))...)
 	r.log.Info("loaded dataset", "path", r.cfg.Data, "rows", f.NumRows(), "columns", f.NumCols(), "hash", r.res.DatasetHash[:12])
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/tabforge/tabforge/drift"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/monitor"
+	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/report"
 )
 
@@ -77,6 +78,11 @@ distributions side by side. --record keeps the report in the store
 			ref, cur, err := drift.ReadFiles(refPath, curPath, read)
 			if err != nil {
 				return err
+			}
+			// The current file is read with the reference's kinds: only
+			// the reference's inferences can surprise.
+			for _, w := range pipeline.ReadWarnings(refPath, ref, read) {
+				fmt.Fprintf(a.stderr, "warning: %s: %s\n", refPath, w)
 			}
 			return a.runDrift(cmd, ref, cur, opts, driftOut{htmlOut, asJSON, recordTitle(record, refPath, curPath, "")})
 		},

@@ -1,0 +1,76 @@
+package frame
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestNumberTexts reads CSV columns of numbers written as people and
+// spreadsheets write them: the reader keeps them as labels (no locale is
+// guessed) and NumberTexts names each such column with an example.
+func TestNumberTexts(t *testing.T) {
+	tests := []struct {
+		name   string
+		csv    string
+		opts   ReadOptions
+		want   []NumberText
+		reason string
+	}{
+		{"thousands", "amount,city\n\"1,000\",a\n999,b\n\"12,345.6\",c\n", ReadOptions{},
+			[]NumberText{{"amount", "1,000"}}, "grouped with commas, plain numbers among them"},
+		{"decimal comma", "x;y\n1,5;a\n-0,25;b\n3;c\n", ReadOptions{},
+			[]NumberText{{"x", "-0,25"}}, "semicolon-separated file with decimal commas (levels sort \"-0,25\" first)"},
+		{"european grouping", "x;y\n1.234.567,8;a\n2.500,5;b\n", ReadOptions{},
+			[]NumberText{{"x", "1.234.567,8"}}, "points group, comma is the decimal mark"},
+		{"spaces and apostrophes", "x,y\n1 000,a\n2'500,b\n", ReadOptions{},
+			[]NumberText{{"x", "1 000"}}, "grouped with spaces or apostrophes"},
+		{"missing values", "x,y\n\"1,000\",a\nNA,b\n,c\n", ReadOptions{},
+			[]NumberText{{"x", "1,000"}}, "missing tokens do not count"},
+		{"a real label", "x,y\n\"1,000\",a\nmany,b\n", ReadOptions{},
+			nil, "one level is text: a genuine categorical column"},
+		{"codes", "x,y\n\"1,2,3\",a\n\"1,000,5\",b\n", ReadOptions{},
+			nil, "not a number in any locale"},
+		{"forced categorical", "x,y\n\"1,000\",a\n", ReadOptions{Schema: map[string]Kind{"x": Categorical}},
+			nil, "the user chose the kind"},
+		{"plain numbers", "x,y\n1000,a\n1.5,b\n", ReadOptions{},
+			nil, "read as numbers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := ReadCSV(strings.NewReader(tt.csv), tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := NumberTexts(f, tt.opts); !slices.Equal(got, tt.want) {
+				t.Errorf("NumberTexts() = %v; want %v (%s)", got, tt.want, tt.reason)
+			}
+		})
+	}
+	msg := NumberText{Column: "amount", Example: "1,000"}.String()
+	for _, want := range []string{`"amount"`, `"1,000"`, "categorical"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("NumberText.String() = %q; want it to contain %s", msg, want)
+		}
+	}
+}
+
+// TestNotNumericHint forces a column numeric (as a saved model's schema
+// does at predict time): a grouped number is still an error, and the
+// error says why the value is not read.
+func TestNotNumericHint(t *testing.T) {
+	opts := ReadOptions{Schema: map[string]Kind{"x": Numeric}}
+	for _, tt := range []struct {
+		cell string
+		hint bool
+	}{{`"1,000"`, true}, {`"1,5"`, true}, {"1.5.5", false}, {"abc", false}} {
+		_, err := ReadCSV(strings.NewReader("x\n"+tt.cell+"\n"), opts)
+		if !errors.Is(err, ErrNotNumeric) {
+			t.Fatalf("ReadCSV(%s) = %v; want ErrNotNumeric", tt.cell, err)
+		}
+		if got := strings.Contains(err.Error(), "digit grouping"); got != tt.hint {
+			t.Errorf("ReadCSV(%s) = %q; hint given %v, want %v", tt.cell, err, got, tt.hint)
+		}
+	}
+}
