@@ -27,9 +27,11 @@ func checkSchemaNames(opts ReadOptions, cols []*Column) error {
 }
 
 // convertColumn converts c to kind k through the text form of its values,
-// with the same rules as ReadCSV applies to a column forced to k. It
-// returns c itself when it already has kind k.
-func convertColumn(c *Column, k Kind) (*Column, error) {
+// with the same rules as ReadCSV applies to a column forced to k: a label
+// in missing (the tokens ReadCSV reads as missing, such as "" and "NA")
+// is missing, not a value that fails to parse. It returns c itself when
+// it already has kind k.
+func convertColumn(c *Column, k Kind, missing *missingSet) (*Column, error) {
 	if c.Kind == k {
 		return c, nil
 	}
@@ -46,7 +48,12 @@ func convertColumn(c *Column, k Kind) (*Column, error) {
 		var s string
 		switch c.Kind {
 		case Categorical:
-			s = c.Levels[c.Codes[i]]
+			if s = c.Levels[c.Codes[i]]; missing.has(s) {
+				if err := t.add("", true, i+1, noLine); err != nil {
+					return nil, err
+				}
+				continue
+			}
 		case Numeric:
 			buf = appendNumber(buf[:0], c.Num[i])
 			s = string(buf)

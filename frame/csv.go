@@ -21,7 +21,7 @@ type ReadOptions struct {
 	// DefaultMissing(); a non-nil empty slice means no value is missing
 	// (so an empty field is the categorical level "" or a parse error in a
 	// numeric column). Parquet files mark missing values themselves and
-	// ignore Missing.
+	// use Missing only for strings that Schema converts to another kind.
 	Missing []string
 
 	// Schema forces the kind of the named columns instead of inferring it,

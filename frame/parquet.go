@@ -39,8 +39,10 @@ const julianUnixEpoch = 2440588
 //
 // opts.Schema converts columns to other kinds through their text form (so
 // an integer area code can be Categorical), exactly as ReadCSV would read
-// that text; opts.Missing is ignored, since Parquet marks missing values
-// itself.
+// that text: a string converted to Numeric or Datetime is missing when it
+// is one of opts.Missing's tokens (DefaultMissing: "", "NA", ...), as in
+// a CSV file. Otherwise opts.Missing is ignored, since Parquet marks
+// missing values itself.
 //
 // The codecs UNCOMPRESSED, SNAPPY, GZIP, ZSTD, BROTLI and LZ4_RAW are
 // read (not the legacy Hadoop LZ4 or LZO). Nested columns (lists, maps,
@@ -122,9 +124,10 @@ func decodeParquet(r io.ReaderAt, size int64, opts ReadOptions) (*Frame, error) 
 	if err := checkSchemaNames(opts, out); err != nil {
 		return nil, err
 	}
+	missing := opts.missingSet()
 	for j, c := range out {
 		if k, ok := opts.Schema[c.Name]; ok {
-			if out[j], err = convertColumn(c, k); err != nil {
+			if out[j], err = convertColumn(c, k, missing); err != nil {
 				return nil, err
 			}
 		}

@@ -355,3 +355,54 @@ func BenchmarkWriteParquet(b *testing.B) {
 		}
 	}
 }
+
+// TestParquetSchemaMissingTokens converts Parquet string columns to
+// numbers and datetimes, as a saved model's schema does at predict time:
+// "" and "NA" are missing, as they are in the same text read from CSV
+// (the conversion read them as values that are not numbers, so a file
+// the CSV reader took was refused as Parquet).
+func TestParquetSchemaMissingTokens(t *testing.T) {
+	f, err := New(
+		NewCategorical("x", []int32{0, 1, 2, 3, 4}, []string{"1.5", "", "NA", "null", "2"}),
+		NewCategorical("d", []int32{0, 1, 2, 1, 0}, []string{"2024-01-02", "", "N/A"}),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "tokens.parquet")
+	if err := WriteParquet(path, f); err != nil {
+		t.Fatal(err)
+	}
+	csvText := "x,d\n1.5,2024-01-02\n,\nNA,N/A\nnull,\n2,2024-01-02\n"
+	schema := map[string]Kind{"x": Numeric, "d": Datetime}
+	for _, tt := range []struct {
+		name    string
+		missing []string
+		err     string // "" for success
+	}{
+		{"default tokens", nil, ""},
+		{"no tokens", []string{}, `column "x": not a number: ""`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := ReadOptions{Schema: schema, Missing: tt.missing}
+			pq, err := ReadParquet(path, opts)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("ReadParquet() error = %v; want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			fromCSV, err := ReadCSV(strings.NewReader(csvText), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pq.Hash() != fromCSV.Hash() {
+				x, _ := pq.Lookup("x")
+				t.Errorf("Parquet x = %v; want the CSV read of the same text, [1.5 NaN NaN NaN 2]", x.Num)
+			}
+		})
+	}
+}
