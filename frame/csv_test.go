@@ -275,16 +275,30 @@ func TestReadCSVErrors(t *testing.T) {
 	}
 }
 
+// TestReadFileErrors: each error names the file and the problem. A
+// directory, such as the data.parquet/ of part files Spark writes, says
+// it is one (it read "read magic: read data.parquet: is a directory").
 func TestReadFileErrors(t *testing.T) {
 	dir := t.TempDir()
 	for _, tt := range []struct{ name, msg string }{
 		{"data.txt", "unknown file extension"},
 		{"missing.csv", "no such file"},
 		{"missing.parquet", "no such file"},
+		{"spark.parquet", "is a directory, not a file (a Spark or Hive dataset of part files?)"},
+		{"spark.csv", "is a directory, not a file"},
+		{"spark.csv.gz", "is a directory, not a file"},
 	} {
 		path := filepath.Join(dir, tt.name)
 		if tt.name == "data.txt" {
 			if err := os.WriteFile(path, []byte("a\n1\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if strings.HasPrefix(tt.name, "spark.") {
+			if err := os.Mkdir(path, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(path, "part-00000"), nil, 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}

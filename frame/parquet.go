@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"unicode/utf8"
 
@@ -62,16 +61,12 @@ func ReadParquet(path string, opts ReadOptions) (*Frame, error) {
 }
 
 func readParquet(path string, opts ReadOptions) (*Frame, error) {
-	fh, err := os.Open(path)
+	fh, size, err := openFile(path)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return nil, err
-	}
-	return readParquetFrom(fh, st.Size(), opts)
+	return readParquetFrom(fh, size, opts)
 }
 
 // readParquetFrom reads a Parquet file of size bytes from r. A panic

@@ -67,8 +67,32 @@ func formatOf(path string) fileFormat {
 	return formatUnknown
 }
 
-func readCSVFile(path string, gz bool, opts ReadOptions) (*Frame, error) {
+// errDirectory reports a data path that is a directory, such as the
+// directory of part files Spark writes for "data.parquet" or "data.csv".
+var errDirectory = errors.New("is a directory, not a file (a Spark or Hive dataset of part files?): tabforge reads one data file; " +
+	"point at one part file, or concatenate the parts into one file first")
+
+// openFile opens the data file at path and returns it with its size. A
+// directory is errDirectory: opening one succeeds, and reading it failed
+// deep in the reader with a bare "is a directory".
+func openFile(path string) (*os.File, int64, error) {
 	fh, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := fh.Stat()
+	if err == nil && st.IsDir() {
+		err = errDirectory
+	}
+	if err != nil {
+		fh.Close()
+		return nil, 0, err
+	}
+	return fh, st.Size(), nil
+}
+
+func readCSVFile(path string, gz bool, opts ReadOptions) (*Frame, error) {
+	fh, _, err := openFile(path)
 	if err != nil {
 		return nil, err
 	}
