@@ -32,7 +32,11 @@ func prepare(f *frame.Frame, cfg *config.Config, log *slog.Logger) (*prepared, e
 			warnings = append(warnings, fmt.Sprintf("%d of %d rows have no target or no time (%s) and were left out of training and test",
 				f.NumRows()-len(kept), f.NumRows(), cfg.TimeColumn))
 		} else {
-			log.Info("dropped rows with a missing target", "rows", f.NumRows()-len(kept))
+			// As loud as the time case: a --json reader otherwise sees a
+			// clean run on fewer rows.
+			log.Warn("dropped rows with a missing target", "rows", f.NumRows()-len(kept))
+			warnings = append(warnings, fmt.Sprintf("%d of %d rows have no target (%s) and were left out of training and test",
+				f.NumRows()-len(kept), f.NumRows(), cfg.Target))
 		}
 	}
 	if t.X.NumCols() == 0 {
