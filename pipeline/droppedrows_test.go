@@ -59,3 +59,45 @@ func TestDroppedTimeRowsWarn(t *testing.T) {
 		})
 	}
 }
+
+// TestIDLikeColumnWarns checks that a feature with a different label in
+// every row (a row id) is named in the result's warnings with the way to
+// leave it out, and that a column with a role (the segment column), a
+// repeated category and a dropped id are not.
+func TestIDLikeColumnWarns(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("id,shop,kind,x,y\n")
+	for i := range 60 {
+		fmt.Fprintf(&b, "r%03d,s%03d,%c,%d,%d\n", i, i, 'a'+rune(i%3), i%7, 2*(i%7)+i%3)
+	}
+	data := filepath.Join(dir, "ids.csv")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := `column "id" has a different value in every row, like an identifier`
+	for _, tt := range []struct {
+		drop []string
+		warn bool
+	}{{nil, true}, {[]string{"id"}, false}} {
+		cfg := config.Default()
+		cfg.Data, cfg.Target, cfg.SegmentColumn, cfg.Drop, cfg.Out = data, "y", "shop", tt.drop, t.TempDir()
+		cfg.Models, cfg.CVFolds, cfg.ForceProductionQuality = []string{"ridge"}, 2, false
+		res, err := Train(context.Background(), cfg, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, w := range res.Warnings {
+			if strings.Contains(w, "like an identifier") {
+				got = append(got, w)
+			}
+		}
+		switch {
+		case tt.warn && (len(got) != 1 || !strings.HasPrefix(got[0], want) || !strings.Contains(got[0], "--drop id")):
+			t.Errorf("drop %v: identifier warnings %q; want one for id naming --drop id", tt.drop, got)
+		case !tt.warn && len(got) != 0:
+			t.Errorf("drop %v: identifier warnings %q; want none", tt.drop, got)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/features"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
 )
@@ -42,11 +43,37 @@ func prepare(f *frame.Frame, cfg *config.Config, log *slog.Logger) (*prepared, e
 	if t.X.NumCols() == 0 {
 		return nil, errors.New("no feature columns left after dropping the target and --drop columns")
 	}
+	for _, name := range idLikeFeatures(t.X, cfg) {
+		log.Warn("identifier-like column used as a feature", "column", name)
+		warnings = append(warnings, fmt.Sprintf("column %q has a different value in every row, like an identifier: what a model learns from it "+
+			"does not carry over to new rows, whose values it never saw; leave it out with --drop %s", name, name))
+	}
 	p := &prepared{x: t.X, task: t.Task, classes: t.Classes, y: t.Y, memo: &memo{}, warnings: warnings}
 	if err := p.splitRows(f, cfg, kept, times); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// idLikeFeatures are the feature columns of x whose label is distinct in
+// every row (features.IDLikeColumns), other than the columns cfg gives a
+// role: a row id or a name. The peers drop them by hand; training keeps
+// them, as the user gave them, but says so.
+func idLikeFeatures(x *frame.Frame, cfg *config.Config) []string {
+	if x.NumRows() < 2 {
+		return nil
+	}
+	roles := []string{cfg.SegmentColumn, cfg.SegmentBy}
+	for _, c := range strings.Split(cfg.TimeColumn, ",") {
+		roles = append(roles, strings.TrimSpace(c))
+	}
+	var out []string
+	for _, name := range features.IDLikeColumns(x) {
+		if !slices.Contains(roles, name) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // DetectTask resolves the task want names for target column c; "auto"
