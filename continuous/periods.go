@@ -28,6 +28,11 @@ type period struct {
 // The rows of the period just before start (by the same step) are
 // returned too, as the first model's test rows.
 //
+// Datetimes are read in the civil time they were written in (see
+// frame.Column.Local), as temporal features read them: monthly rows at
+// 2020-01-01T00:00:00+02:00 are January's, although their instant is 31
+// December in UTC, and bounds and labels are civil dates too.
+//
 // Each row's period is computed, not searched for, so a step that is
 // small for the column's range (--every 1 over epoch seconds) costs
 // nothing for the periods without rows.
@@ -42,7 +47,8 @@ func periods(c *frame.Column, every, start string, limit int) (before, last []in
 	lo, prev := st.bound(0), st.bound(-1)
 	end := math.Inf(-1)
 	byPeriod := map[int][]int{}
-	for i, v := range c.Num {
+	for i := range c.Num {
+		v := c.Local(i)
 		if math.IsNaN(v) {
 			continue
 		}
@@ -71,6 +77,18 @@ func periods(c *frame.Column, every, start string, limit int) (before, last []in
 		ps = append(ps, period{label: st.label(st.bound(k)), lo: st.bound(k), hi: st.bound(k + 1), rows: byPeriod[k]})
 	}
 	return before, last, ps, nil
+}
+
+// rowsBefore returns the rows of the time column c before lo, a period's
+// start, in the civil time periods cuts by; missing times are left out.
+func rowsBefore(c *frame.Column, lo float64) []int {
+	var rows []int
+	for i := range c.Num {
+		if c.Local(i) < lo {
+			rows = append(rows, i)
+		}
+	}
+	return rows
 }
 
 // maxPeriods bounds a row's period index, so that it fits an int and a

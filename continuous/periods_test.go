@@ -85,3 +85,71 @@ func TestPeriods(t *testing.T) {
 		})
 	}
 }
+
+// zonedColumn parses RFC 3339 times into a datetime column keeping each
+// one's UTC offset, as reading a data file does.
+func zonedColumn(t *testing.T, values ...string) *frame.Column {
+	t.Helper()
+	secs, offs := make([]float64, len(values)), make([]int32, len(values))
+	for i, v := range values {
+		d, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, off := d.Zone()
+		secs[i], offs[i] = float64(d.Unix()), int32(off)
+	}
+	return frame.NewDatetimeOffsets("d", secs, offs)
+}
+
+// Periods follow the civil time a datetime was written in: monthly rows
+// at 00:00+02:00 fell into the month before in UTC (and their period was
+// labelled by it), a row at 21:00-05:00 on 29 February into March.
+func TestPeriodsZoned(t *testing.T) {
+	plus2 := zonedColumn(t, "2020-01-01T00:00:00+02:00", "2020-02-01T00:00:00+02:00", "2020-02-29T21:00:00-05:00",
+		"2020-03-01T00:00:00+02:00", "2020-04-01T00:00:00+02:00")
+	// Europe/Berlin: +01:00 in winter, +02:00 from the last Sunday of March.
+	berlin := zonedColumn(t, "2019-01-01T00:00:00+01:00", "2019-03-01T00:00:00+01:00", "2019-04-01T00:00:00+02:00",
+		"2019-07-01T00:00:00+02:00", "2019-10-01T00:00:00+02:00", "2019-11-01T00:00:00+01:00")
+	berlinDays := zonedColumn(t, "2020-03-28T00:00:00+01:00", "2020-03-29T00:00:00+01:00", "2020-03-30T00:00:00+02:00",
+		"2020-03-31T00:00:00+02:00")
+	tests := []struct {
+		name         string
+		c            *frame.Column
+		every, start string
+		before, last []int
+		labels       []string
+		rows         [][]int
+	}{
+		{name: "month +02:00", c: plus2, every: "month", start: "2020-02-01", before: []int{0}, last: []int{0},
+			labels: []string{"2020-02-01", "2020-03-01", "2020-04-01"}, rows: [][]int{{1, 2}, {3}, {4}}},
+		{name: "quarter Berlin", c: berlin, every: "quarter", start: "2019-04-01", before: []int{0, 1}, last: []int{0, 1},
+			labels: []string{"2019-04-01", "2019-07-01", "2019-10-01"}, rows: [][]int{{2}, {3}, {4, 5}}},
+		{name: "days across DST", c: berlinDays, every: "1", start: "2020-03-29", before: []int{0}, last: []int{0},
+			labels: []string{"2020-03-29", "2020-03-30", "2020-03-31"}, rows: [][]int{{1}, {2}, {3}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before, last, ps, err := periods(tc.c, tc.every, tc.start, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var labels []string
+			var rows [][]int
+			// A period trains on the rows of the periods before it: in
+			// UTC the first row of each period was among them too.
+			train := slices.Clone(before)
+			for _, p := range ps {
+				labels, rows = append(labels, p.label), append(rows, p.rows)
+				if got := rowsBefore(tc.c, p.lo); !slices.Equal(got, slices.Sorted(slices.Values(train))) {
+					t.Errorf("rows before %s = %v; want %v", p.label, got, train)
+				}
+				train = append(train, p.rows...)
+			}
+			if !slices.Equal(before, tc.before) || !slices.Equal(last, tc.last) || !slices.Equal(labels, tc.labels) ||
+				!slices.EqualFunc(rows, tc.rows, slices.Equal) {
+				t.Errorf("periods = before %v, last %v, %v %v; want %v, %v, %v %v", before, last, labels, rows, tc.before, tc.last, tc.labels, tc.rows)
+			}
+		})
+	}
+}

@@ -31,12 +31,7 @@ func (b *backtester) periodFiles(k int, p period, held int, tc *frame.Column) (p
 	if pf, ok := b.files[k]; ok {
 		return pf, nil
 	}
-	var rows []int
-	for i, v := range tc.Num {
-		if v < p.lo {
-			rows = append(rows, i)
-		}
-	}
+	rows := rowsBefore(tc, p.lo)
 	var pf periodFiles
 	var err error
 	if pf.data, err = b.write(fmt.Sprintf("train_%03d.parquet", k), rows); err != nil {
