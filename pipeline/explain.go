@@ -17,10 +17,11 @@ import (
 // its explanations use. For a single model that is the design matrix the
 // model sees (Model is set, FeatureNames are the design's). An ensemble
 // or a predictor with per-segment routes has no single design, so it is
-// explained on its raw input columns (Raw): numeric and datetime columns
-// as their values, categorical ones as codes into the data's levels, and
-// Predict rebuilds a frame from such a matrix and runs the whole
-// predictor. Raw explanations of a predictor whose feature chain looks
+// explained on its raw input columns (Raw): numeric columns as their
+// values, datetime ones as their civil time (frame.Column.Local, Unix
+// seconds of the wall clock as written), categorical ones as codes into
+// the data's levels, and Predict rebuilds a frame from such a matrix and
+// runs the whole predictor. Raw explanations of a predictor whose feature chain looks
 // across rows (panel history features) see synthetic rows' history, so
 // they approximate those features' effects.
 type ExplainInput struct {
@@ -71,9 +72,10 @@ func rawInput(p *Predictor, x *frame.Frame) (*ExplainInput, error) {
 	n, k := x.NumRows(), len(p.Schema)
 	in := &ExplainInput{X: model.NewMatrix(n, k), Categorical: make([]bool, k), Raw: true}
 	tmpl := make([]*frame.Column, k)
+	zones := make([]*civilZones, k)
 	for j, f := range p.Schema {
 		c, _ := x.Lookup(f.Name) // checkSchema found it
-		tmpl[j] = c
+		tmpl[j], zones[j] = c, newCivilZones(c)
 		in.FeatureNames = append(in.FeatureNames, f.Name)
 		in.Categorical[j] = c.Kind == frame.Categorical
 		for r := range n {
@@ -83,7 +85,7 @@ func rawInput(p *Predictor, x *frame.Frame) (*ExplainInput, error) {
 					v = float64(c.Codes[r])
 				}
 			} else {
-				v = c.Num[r]
+				v = c.Local(r) // the value itself when c keeps no offsets
 			}
 			in.X.Data[r*k+j] = v
 		}
@@ -92,23 +94,7 @@ func rawInput(p *Predictor, x *frame.Frame) (*ExplainInput, error) {
 	in.Predict = func(dst []float64, m *model.Matrix) error {
 		cols := make([]*frame.Column, k)
 		for j, t := range tmpl {
-			if t.Kind == frame.Categorical {
-				codes := make([]int32, m.Rows)
-				for r := range m.Rows {
-					v := m.At(r, j)
-					codes[r] = -1
-					if !math.IsNaN(v) && v >= 0 && int(v) < len(t.Levels) {
-						codes[r] = int32(math.Round(v))
-					}
-				}
-				cols[j] = frame.NewCategorical(t.Name, codes, t.Levels)
-				continue
-			}
-			v := make([]float64, m.Rows)
-			for r := range m.Rows {
-				v[r] = m.At(r, j)
-			}
-			cols[j] = &frame.Column{Name: t.Name, Kind: t.Kind, Num: v}
+			cols[j] = rawColumn(t, zones[j], m, j)
 		}
 		f, err := frame.New(cols...)
 		if err != nil {
@@ -125,6 +111,31 @@ func rawInput(p *Predictor, x *frame.Frame) (*ExplainInput, error) {
 		return nil
 	}
 	return in, nil
+}
+
+// rawColumn rebuilds column j of a raw input matrix m as a column like
+// t: codes into t's levels, a datetime at the instants and offsets of
+// its civil times (zones; nil when t keeps no offsets), or numbers.
+func rawColumn(t *frame.Column, zones *civilZones, m *model.Matrix, j int) *frame.Column {
+	if t.Kind == frame.Categorical {
+		codes := make([]int32, m.Rows)
+		for r := range m.Rows {
+			v := m.At(r, j)
+			codes[r] = -1
+			if !math.IsNaN(v) && v >= 0 && int(v) < len(t.Levels) {
+				codes[r] = int32(math.Round(v))
+			}
+		}
+		return frame.NewCategorical(t.Name, codes, t.Levels)
+	}
+	v := make([]float64, m.Rows)
+	for r := range m.Rows {
+		v[r] = m.At(r, j)
+	}
+	if zones != nil {
+		return zones.column(t.Name, v)
+	}
+	return &frame.Column{Name: t.Name, Kind: t.Kind, Num: v}
 }
 
 // outputsOf is the number of raw outputs per row of p.

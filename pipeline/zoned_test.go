@@ -1,11 +1,15 @@
 package pipeline
 
 import (
+	"context"
+	"math"
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/explain"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
 )
@@ -94,5 +98,98 @@ func TestHoldoutZonedDates(t *testing.T) {
 		if len(h.Test) != tt.test || p.split != tt.split {
 			t.Errorf("as of %q, fraction %g: %d test rows, %q; want %d, %q", tt.asOf, tt.fraction, len(h.Test), p.split, tt.test, tt.split)
 		}
+	}
+}
+
+// TestExplainZonedRaw explains models of monthly data at 00:00
+// Europe/Berlin on their raw inputs. The raw input matrix was rebuilt
+// into datetimes without their offsets, so a model reading civil time
+// saw every row a month early: its predictions on the matrix, and the
+// SHAP values adding up to them, were not the model's. The model saved
+// before offsets were kept reads the instants and must still see them.
+func TestExplainZonedRaw(t *testing.T) {
+	data := filepath.Join("testdata", "monthly_berlin.csv")
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.TimeColumn, cfg.SegmentColumn = data, "y", "date", "seg"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"linear"}, 2, t.TempDir()
+	res, err := Train(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{res.ModelPath, filepath.Join("testdata", "temporal_utc_v1.tfm")} {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			p, err := LoadPredictor(path, Families())
+			if err != nil {
+				t.Fatal(err)
+			}
+			x, err := frame.ReadFile(data, frame.ReadOptions{Schema: p.ReadSchema()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := p.Predict(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, err := rawInput(p, x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := make([]float64, in.X.Rows*in.Outputs)
+			if err := in.Predict(got, in.X); err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range got {
+				if v != want.Values[i] {
+					t.Fatalf("row %d: raw-input prediction %v; the predictor says %v", i, v, want.Values[i])
+				}
+			}
+			v, err := Explain(context.Background(), p, x, ExplainOptions{Raw: true, Rows: []int{0, 3, 50, 143},
+				Options: explain.Options{Seed: 7, BackgroundSize: 5, KernelSamples: 100}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for r, row := range v.RowIndex {
+				if f, got := want.Values[row], v.Sum(r, 0); math.Abs(got-f) > 1e-6*math.Max(1, math.Abs(f)) {
+					t.Errorf("row %d: base + Σφ = %v; the prediction is %v", row, got, f)
+				}
+			}
+		})
+	}
+}
+
+// TestCivilZones: a civil time a raw explanation made up (a k-means
+// centroid, a LIME draw) takes the offset of the nearest one the data
+// holds, so a synthesised spring date reads +01:00 before the change to
+// summer time in the data and +02:00 after it.
+func TestCivilZones(t *testing.T) {
+	civil := func(s string) float64 {
+		d, err := time.Parse(time.DateTime, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return float64(d.Unix())
+	}
+	// 1 March (+01:00), 1 April and 1 May (+02:00), NaN, 1 March again.
+	c := frame.NewDatetimeOffsets("d", []float64{civil("2019-03-01 00:00:00") - 3600, civil("2019-05-01 00:00:00") - 7200,
+		civil("2019-04-01 00:00:00") - 7200, math.NaN(), civil("2019-03-01 00:00:00") - 3600}, []int32{3600, 7200, 7200, 0, 3600})
+	z := newCivilZones(c)
+	for _, tc := range []struct {
+		civil float64
+		want  int32
+	}{
+		{civil("2018-06-01 00:00:00"), 3600}, // before the data
+		{civil("2019-03-01 00:00:00"), 3600},
+		{civil("2019-03-10 00:00:00"), 3600},
+		{civil("2019-03-25 00:00:00"), 7200}, // nearer 1 April
+		{civil("2019-04-01 00:00:00"), 7200},
+		{civil("2020-01-01 00:00:00"), 7200}, // after the data
+		{math.NaN(), 0},
+	} {
+		if got := z.offset(tc.civil); got != tc.want {
+			t.Errorf("offset of %s = %d; want %d", time.Unix(int64(tc.civil), 0).UTC(), got, tc.want)
+		}
+	}
+	if newCivilZones(frame.NewDatetime("d", []float64{0})) != nil {
+		t.Error("a column without offsets has civil zones; its values are its instants")
 	}
 }
