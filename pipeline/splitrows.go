@@ -349,6 +349,11 @@ func categoricalTimeError(c *frame.Column) error {
 	switch {
 	case n == 0:
 		return fmt.Errorf("time column %q has no values", c.Name)
+	case dates == n:
+		// Every value is a date, kept as text: a Parquet string column,
+		// or a schema entry making the column categorical.
+		return fmt.Errorf("time column %q holds dates as text (a string column of a Parquet file, or a schema entry making it categorical); "+
+			"read it as dates with --set 'schema={%s: datetime}'", c.Name, c.Name)
 	case 2*dates > n:
 		return fmt.Errorf("time column %q is read as text: row %d %q is not a date (%d of %d values are); %s", c.Name, bad+1, c.Label(bad), dates, n, want)
 	}
