@@ -283,7 +283,7 @@ func registerRefresh(ctx context.Context, env Env, champ *registry.Model, p *pip
 	m := *champ
 	m.Version, m.Runs, m.Stage, m.Aliases = "", nil, "", nil
 	m.DatasetHash, m.ConfigHash, m.CodeVersion = hash, hex.EncodeToString(sum[:8]), env.CodeVersion
-	m.DatasetPath = cfg.Data
+	m.DatasetPath = pipeline.AbsPath(cfg.Data)
 	version, err := registry.ID(m.Name, m.Identity)
 	if err != nil {
 		return "", err

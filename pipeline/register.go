@@ -81,7 +81,7 @@ func Register(ctx context.Context, reg *registry.Registry, arts *artifact.Store,
 	if err != nil {
 		return nil, false, fmt.Errorf("register run %s: encode config: %w", res.RunID, err)
 	}
-	rm.DatasetPath, rm.Config = cfg.Data, cfgJSON
+	rm.DatasetPath, rm.Config = AbsPath(cfg.Data), cfgJSON
 	rm.Task, rm.Target, rm.Family = string(res.Task), res.Target, res.Best
 	rm.Artifact, rm.Deployable = ref, res.Deployable
 	// The best model heads the leaderboard; search by name in case an

@@ -45,7 +45,7 @@ func TestRegisterRun(t *testing.T) {
 		t.Fatalf("Register = %v, %v", created, err)
 	}
 	wantID, _ := registry.ID("mlc_churn", registry.Identity{DatasetHash: res.DatasetHash, ConfigHash: cfg.Hash(), Seed: cfg.Seed, CodeVersion: "test-code"})
-	if m.Version != wantID || m.Name != "mlc_churn" || m.RunID != res.RunID || m.Family != "logistic" || m.DatasetPath != cfg.Data ||
+	if m.Version != wantID || m.Name != "mlc_churn" || m.RunID != res.RunID || m.Family != "logistic" || m.DatasetPath != AbsPath(cfg.Data) ||
 		!m.Deployable || m.Metrics["auc"] == 0 || m.Stage != registry.None || !strings.HasPrefix(m.Artifact.Key, "models/"+m.Version+"/") {
 		t.Errorf("registered %+v", m)
 	}

@@ -148,7 +148,7 @@ func (r *trainRun) load(context.Context) error {
 // writes the outcome.
 func (r *trainRun) record(ctx context.Context) error {
 	cfgJSON, _ := json.Marshal(r.cfg.Redacted())
-	r.rec = &store.Run{ID: r.res.RunID, Created: r.start.UTC(), Status: store.Running, DatasetPath: r.cfg.Data,
+	r.rec = &store.Run{ID: r.res.RunID, Created: r.start.UTC(), Status: store.Running, DatasetPath: AbsPath(r.cfg.Data),
 		DatasetHash: r.res.DatasetHash, ConfigHash: r.cfg.Hash(), Config: cfgJSON, Target: r.cfg.Target, Profile: r.o.Profile}
 	if r.o.Runs == nil {
 		return nil
@@ -220,20 +220,28 @@ func (r *trainRun) finish(ctx context.Context, err error) error {
 	return err
 }
 
-// recorded is res as the run record keeps it: with absolute file paths,
-// since the record is read by processes started in other directories
-// (the dashboard offers the model and report for download).
+// recorded is res as the run record keeps it: with absolute file paths
+// (see AbsPath).
 func recorded(res *Result) *Result {
 	c := *res
 	for _, p := range []*string{&c.ModelPath, &c.HoldoutModelPath, &c.Report} {
-		if *p == "" {
-			continue
-		}
-		if abs, err := filepath.Abs(*p); err == nil {
-			*p = abs
-		}
+		*p = AbsPath(*p)
 	}
 	return &c
+}
+
+// AbsPath is path made absolute, for the records other processes read
+// (runs, registry versions, a model's lineage): a dashboard, a worker or
+// a retrain started in another directory must find the same file. An
+// empty path, or one that cannot be made absolute, comes back as is.
+func AbsPath(path string) string {
+	if path == "" {
+		return ""
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }
 
 func (r *trainRun) split(context.Context) error {
@@ -350,7 +358,7 @@ func (r *trainRun) save(context.Context) error {
 		}
 	}
 	r.final.Metrics = r.gated
-	r.final.Lineage = Lineage{Name: ModelName(r.cfg), DataPath: r.cfg.Data, ConfigHash: r.cfg.Hash(), Trained: r.start.UTC().Truncate(time.Second)}
+	r.final.Lineage = Lineage{Name: ModelName(r.cfg), DataPath: AbsPath(r.cfg.Data), ConfigHash: r.cfg.Hash(), Trained: r.start.UTC().Truncate(time.Second)}
 	r.res.ModelPath = filepath.Join(r.cfg.Out, r.res.RunID, ModelFile)
 	if r.heldOut != nil {
 		r.heldOut.Metrics, r.heldOut.Lineage = r.final.Metrics, r.final.Lineage

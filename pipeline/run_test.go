@@ -153,18 +153,26 @@ func TestRunRecordRedactsPasswords(t *testing.T) {
 	}
 }
 
-// TestRunRecordAbsolutePaths: a run trained into a relative --out
-// records its model and report by absolute path, so that a dashboard or
-// CLI started in another directory finds them.
+// TestRunRecordAbsolutePaths: a run trained on a relative --data into a
+// relative --out records its data, model and report by absolute path,
+// so that a dashboard, retrain or worker started in another directory
+// finds them.
 func TestRunRecordAbsolutePaths(t *testing.T) {
 	data, err := filepath.Abs(filepath.Join("..", "testdata", "credit_data.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	raw, err := os.ReadFile(data)
+	if err != nil {
+		t.Fatal(err)
+	}
 	st := storetest.SQLite(t)
 	t.Chdir(t.TempDir())
+	if err := os.WriteFile("credit.csv", raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cfg := config.Default()
-	cfg.Data, cfg.Target = data, "Status"
+	cfg.Data, cfg.Target = "credit.csv", "Status"
 	cfg.Models, cfg.CVFolds, cfg.Out, cfg.ForceProductionQuality = []string{"logistic"}, 0, "out", false
 	res, err := Train(context.Background(), cfg, Options{Runs: st})
 	if err != nil {
@@ -181,7 +189,8 @@ func TestRunRecordAbsolutePaths(t *testing.T) {
 	if err := json.Unmarshal(r.Result, &got); err != nil {
 		t.Fatal(err)
 	}
-	for what, p := range map[string]string{"run's model path": r.ModelPath, "result's model path": got.ModelPath, "report": got.Report} {
+	for what, p := range map[string]string{"run's model path": r.ModelPath, "result's model path": got.ModelPath, "report": got.Report,
+		"run's dataset path": r.DatasetPath} {
 		if !filepath.IsAbs(p) {
 			t.Errorf("recorded %s %q; want absolute", what, p)
 			continue
