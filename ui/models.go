@@ -152,7 +152,15 @@ func (s *Server) checkWrite(w http.ResponseWriter, r *http.Request) error {
 		return &httpError{http.StatusForbidden, errors.New("write actions are off: start tabforge ui with --admin-token")}
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseMultipartForm(maxForm); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+	// ParseForm first: ParseMultipartForm drops its error for a
+	// URL-encoded body and reports only that the body is not multipart.
+	err := r.ParseForm()
+	if err == nil {
+		if err = r.ParseMultipartForm(maxForm); errors.Is(err, http.ErrNotMultipart) {
+			err = nil
+		}
+	}
+	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return &httpError{http.StatusRequestEntityTooLarge, fmt.Errorf("the form is over %d bytes", maxForm)}
 		}

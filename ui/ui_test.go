@@ -336,6 +336,17 @@ func TestWriteFormBounded(t *testing.T) {
 			t.Errorf("POST promote, 1 MiB multipart, token %s = %d; want 413", token, resp.StatusCode)
 		}
 	}
+	// A URL-encoded body over the bound: ParseMultipartForm alone hid
+	// the bound's error and the request read as one without a token.
+	big := url.Values{"stage": {"staging"}, "token": {"s3cret"}, "confirm": {"yes"}, "pad": {strings.Repeat("x", 1<<20)}}
+	resp, err := http.PostForm(admin.URL+"/models/"+f.v2+"/promote", big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("POST promote, 1 MiB URL-encoded form = %d; want 413", resp.StatusCode)
+	}
 	if d, err := registry.New(f.st).Show(context.Background(), f.v2); err != nil || d.Model.Stage != registry.None {
 		t.Fatalf("after the refused uploads %s: %v; want no stage", f.v2, err)
 	}
@@ -347,7 +358,7 @@ func TestWriteFormBounded(t *testing.T) {
 	}
 	mw.Close()
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noRedirect.Post(admin.URL+"/models/"+f.v2+"/promote", mw.FormDataContentType(), &b)
+	resp, err = noRedirect.Post(admin.URL+"/models/"+f.v2+"/promote", mw.FormDataContentType(), &b)
 	if err != nil {
 		t.Fatal(err)
 	}
