@@ -38,7 +38,9 @@ func (f *Frame) Hash() string {
 		if offsets {
 			// A kind code no column has marks the offsets that follow
 			// the values; columns without them hash as before offsets
-			// were kept, so existing dataset ids stay valid.
+			// were kept, so the ids of UTC and zone-less data stay
+			// valid. Data written with offsets gets a new id: what it
+			// means changed (its civil dates).
 			e.u64(uint64(c.Kind) | offsetsTag)
 		} else {
 			e.u64(uint64(c.Kind))
