@@ -157,7 +157,7 @@ func (e *datetimeEncoder) encode(dst []float64, cols, lo, hi int) error {
 		row := dst[at : at+len(e.parts)]
 		t := e.v[i]
 		if e.offsets != nil {
-			t += float64(e.offsets[i]) // encoded per block: no whole-column copy per call
+			t += float64(e.offsets[i]) // civil time, row by row: RowsTo encodes blocks of a column
 		}
 		if math.IsNaN(t) {
 			for k, p := range e.parts {

@@ -100,7 +100,7 @@ func rawInput(p *Predictor, x *frame.Frame) (*ExplainInput, error) {
 		if err != nil {
 			return err
 		}
-		out, _, err := p.raw(f)
+		out, _, err := p.raw(context.Background(), f)
 		if err != nil {
 			return err
 		}

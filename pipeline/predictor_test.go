@@ -114,8 +114,9 @@ func trainSaved(t *testing.T, cfg *config.Config) (*Result, *Predictor) {
 
 // TestPredictInBlocks: a batch larger than predictBlockRows, encoded and
 // predicted a block at a time, gives every row the prediction it gets
-// alone: the batch repeats credit data's rows, so row i must equal row
-// i mod n of the original.
+// alone (the batch repeats credit data's rows, so row i must equal row
+// i mod n of the original), and PredictContext stops on a cancelled
+// context.
 func TestPredictInBlocks(t *testing.T) {
 	data := filepath.Join("..", "testdata", "credit_data.csv")
 	x, err := frame.ReadFile(data, frame.ReadOptions{})
@@ -145,6 +146,12 @@ func TestPredictInBlocks(t *testing.T) {
 				if got.Values[i] != want.Values[r] || got.Labels[i] != want.Labels[r] {
 					t.Fatalf("row %d (block %d) = %v %s; alone %v %s", i, i/predictBlockRows, got.Values[i], got.Labels[i], want.Values[r], want.Labels[r])
 				}
+			}
+			// Between blocks, an ended context stops the batch.
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			if pred, err := p.PredictContext(ctx, big); !errors.Is(err, context.Canceled) {
+				t.Errorf("PredictContext with a cancelled context = %v, %v; want context.Canceled", pred != nil, err)
 			}
 		})
 	}

@@ -30,7 +30,7 @@ func SegmentLabel(c *frame.Column, r int) string {
 
 // route computes raw outputs row by row with each row's segment
 // predictor, or p's own model when its segment has none.
-func (p *Predictor) route(x *frame.Frame) ([]float64, int, error) {
+func (p *Predictor) route(ctx context.Context, x *frame.Frame) ([]float64, int, error) {
 	col, ok := x.Lookup(p.Routes.Column)
 	if !ok {
 		return nil, 0, &SchemaError{Column: p.Routes.Column, Reason: "missing from the data; the per-segment models are routed by it"}
@@ -50,7 +50,7 @@ func (p *Predictor) route(x *frame.Frame) ([]float64, int, error) {
 	var out []float64
 	for _, sub := range order {
 		rows := groups[sub]
-		part, _, err := sub.rawOwn(x.Take(rows))
+		part, _, err := sub.rawOwn(ctx, x.Take(rows))
 		if err != nil {
 			return nil, 0, err
 		}

@@ -53,15 +53,16 @@ never saw are encoded as unknown, with a warning (both are errors with
 				}
 				return err
 			}
-			pred, err := p.Predict(x)
+			// An interrupt (Ctrl-C) stops prediction between blocks of rows;
+			// one that came during the last block is seen before writing:
+			// the user who stopped the run gets no output file and a
+			// failing exit, not a replaced --out.
+			pred, err := p.PredictContext(cmd.Context(), x)
+			if ctxErr := cmd.Context().Err(); ctxErr != nil {
+				return fmt.Errorf("predict: interrupted; %s not written: %w", out, ctxErr)
+			}
 			if err != nil {
 				return fmt.Errorf("predict %s: %w", dataPath, err)
-			}
-			// Prediction takes no context, so an interrupt (Ctrl-C) that
-			// came while it ran is seen here: the user who stopped the run
-			// gets no output file and a failing exit, not a replaced --out.
-			if err := cmd.Context().Err(); err != nil {
-				return fmt.Errorf("predict: interrupted; %s not written: %w", out, err)
 			}
 			if err := writePredictions(out, p, pred); err != nil {
 				return err
