@@ -2,9 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -18,15 +15,7 @@ import (
 // categories.
 func TestNumberTextWarnings(t *testing.T) {
 	dir := t.TempDir()
-	var b strings.Builder
-	b.WriteString("amount,x,y\n")
-	for i := range 60 {
-		fmt.Fprintf(&b, "\"%d,%03d\",%d,%d\n", 1+i%5, (i*37)%1000, i%7, 3*(i%7)+i%2)
-	}
-	data := filepath.Join(dir, "amounts.csv")
-	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	data := testdata("amounts_grouped.csv") // "1,000": thousands grouped with commas
 	says := func(s string) bool {
 		return strings.Contains(s, `column "amount" was read as categorical`) && strings.Contains(s, `"1,000"`)
 	}
