@@ -235,7 +235,10 @@ func (s *Server) predict(ctx context.Context, c *call) (_ *pipeline.Prediction, 
 	if err != nil {
 		return nil, rep, status, err
 	}
-	pred, err := c.v.p.Predict(x)
+	pred, err := c.v.p.PredictContext(ctx, x)
+	if ctx.Err() != nil {
+		return nil, rep, http.StatusServiceUnavailable, fmt.Errorf("request deadline of %s exceeded", s.o.RequestTimeout)
+	}
 	var nonFinite *pipeline.NonFiniteError
 	if errors.As(err, &nonFinite) {
 		// Most likely the input (1e308); logged too, in case the model
@@ -246,9 +249,6 @@ func (s *Server) predict(ctx context.Context, c *call) (_ *pipeline.Prediction, 
 	if err != nil {
 		s.o.Logger.Error("serve: prediction failed", "request", c.id, "model", c.name, "err", err)
 		return nil, rep, http.StatusInternalServerError, fmt.Errorf("prediction failed (request %s)", c.id)
-	}
-	if ctx.Err() != nil {
-		return nil, rep, http.StatusServiceUnavailable, fmt.Errorf("request deadline of %s exceeded", s.o.RequestTimeout)
 	}
 	return pred, rep, 0, nil
 }
