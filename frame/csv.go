@@ -10,7 +10,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"unicode/utf8"
 )
 
 // ReadOptions controls how files are read and how column kinds are chosen.
@@ -98,10 +97,12 @@ func (m *missingSet) has(s string) bool {
 //     the UTC offsets of RFC 3339 values are kept in Column.Offsets;
 //   - Categorical otherwise, with levels sorted lexicographically.
 //
-// A column whose values are all missing is Numeric (all NaN). Labels and
-// column names must be UTF-8: other bytes (a file saved as Latin-1, say)
-// are an error wrapping ErrNotUTF8, since a model keeps its labels as
-// UTF-8 text and would no longer recognise them.
+// A column whose values are all missing is Numeric (all NaN). A label or
+// column name that is not valid UTF-8 (a file saved as Latin-1 or
+// Windows-1252, say) is decoded whole as Windows-1252, so that models,
+// which keep labels as UTF-8 text, recognise them in the same file later;
+// valid UTF-8 values are kept as they are, and a decoded label equal to
+// another is the same level.
 // opts.Schema overrides the inference per column. Values are taken
 // verbatim: no whitespace is trimmed. A UTF-8 byte order mark is skipped,
 // CRLF and CR-only (classic Mac OS) line ends are accepted, and completely
@@ -288,11 +289,9 @@ func newTextColumns(header []string, schema map[string]Kind, optional bool) ([]*
 	seen := make(map[string]int, len(header))
 	cols := make([]*textColumn, len(header))
 	for j, name := range header {
+		name = decodeText(name)
 		if name == "" {
 			return nil, &ParseError{Line: 1, Err: fmt.Errorf("field %d: %w", j+1, ErrEmptyName)}
-		}
-		if !utf8.ValidString(name) {
-			return nil, &ParseError{Line: 1, Err: fmt.Errorf("field %d: %w", j+1, notUTF8("column name", name, hintEncoding))}
 		}
 		if k, dup := seen[name]; dup {
 			return nil, &ParseError{Line: 1, Column: name, Err: fmt.Errorf("%w (fields %d and %d)", ErrDuplicateName, k+1, j+1)}
@@ -461,7 +460,7 @@ func (c *textColumn) column() *Column {
 		}
 		codes[i], prev, prevCode = code, b, code
 	}
-	return sortLevels(NewCategorical(c.name, codes, levels))
+	return readerCategorical(c.name, codes, levels)
 }
 
 // datetimeColumn parses c's values as datetimes, keeping the offsets they
@@ -522,8 +521,10 @@ func sortLevels(c *Column) *Column {
 // values as their labels, and missing values as empty fields. Fields are
 // quoted when needed (RFC 4180), lines end in "\n". Reading the output with
 // ReadCSV and the same kinds gives a frame with the same Hash, except that
-// labels equal to a missing token (e.g. "NA") read back as missing. An
-// infinite number or a datetime outside years 0 to 9999 is an error.
+// labels equal to a missing token (e.g. "NA") read back as missing and
+// labels or names that are not UTF-8 (which no reader gives) read back
+// decoded as Windows-1252. An infinite number or a datetime outside years
+// 0 to 9999 is an error.
 func WriteCSV(w io.Writer, f *Frame) error {
 	if err := writeCSV(w, f); err != nil {
 		return fmt.Errorf("frame: write csv: %w", err)

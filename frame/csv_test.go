@@ -242,11 +242,9 @@ func TestReadCSVErrors(t *testing.T) {
 			ErrNotDatetime, 3, 2, "d", "not a datetime"},
 		{"unknown schema column", "a\n1\n", ReadOptions{Schema: map[string]Kind{"b": Numeric}}, nil, 0, 0, "", `schema names column "b"`},
 		{"invalid schema kind", "a\n1\n", ReadOptions{Schema: map[string]Kind{"a": Kind(9)}}, nil, 0, 0, "", "invalid kind"},
-		// Labels a model file would keep as "caf\ufffd", matching nothing
-		// when the same file is predicted on.
-		{"Latin-1 label", "x,cat\n1,plain\n2,caf\xe9\n", ReadOptions{}, ErrNotUTF8, 3, 2, "cat", `row 2 (line 3) column "cat": label "caf\xe9" is not valid UTF-8 text (is the file Latin-1`},
-		{"Latin-1 forced label", "x,cat\n1,na\xefve\n", ReadOptions{Schema: map[string]Kind{"cat": Categorical}}, ErrNotUTF8, 2, 1, "cat", `label "na\xefve"`},
-		{"Latin-1 name", "x,caf\xe9\n1,2\n", ReadOptions{}, ErrNotUTF8, 1, 0, "", `line 1: field 2: column name "caf\xe9" is not valid UTF-8 text`},
+		// A Latin-1 name is decoded (TestReadCSVLatin1) before names are
+		// compared.
+		{"Latin-1 duplicate name", "caf\xe9,café\n1,2\n", ReadOptions{}, ErrDuplicateName, 1, 0, "café", `column "café": duplicate column name (fields 1 and 2)`},
 		{"no empty missing", "a\n1\n\"\"\n", ReadOptions{Missing: []string{}, Schema: map[string]Kind{"a": Numeric}}, ErrNotNumeric, 3, 2, "a", "not a number"},
 	}
 	for _, tt := range tests {

@@ -27,11 +27,6 @@ var (
 	ErrEmptyName = errors.New("empty column name")
 	// ErrDuplicateName reports a column name that appears twice in a header.
 	ErrDuplicateName = errors.New("duplicate column name")
-	// ErrNotUTF8 reports a label or column name that is not UTF-8 text
-	// (a file saved as Latin-1, say): models, reports and the server keep
-	// labels as UTF-8 (JSON) text, where such bytes would turn into
-	// U+FFFD and no longer match the data.
-	ErrNotUTF8 = errors.New("not valid UTF-8 text")
 	// ErrUnsupported reports a file feature (compression codec, encoding,
 	// nested type, ...) that the reader does not handle.
 	ErrUnsupported = errors.New("unsupported")

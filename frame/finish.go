@@ -124,11 +124,6 @@ func finish(cols []*textColumn, line func(row, j int) int, stop error) (*Frame, 
 			return
 		}
 		out[j] = c.column()
-		if row, label := invalidLabel(out[j]); row >= 0 {
-			res[j] = result{row, &ParseError{Row: row + 1, Line: line(row, j), Column: c.name, Err: notUTF8("label", label, hintEncoding)}}
-			out[j] = nil
-			return
-		}
 		cols[j] = nil // release the text
 	})
 	first := -1

@@ -29,6 +29,8 @@ func FuzzReadCSV(f *testing.F) {
 		"c\n\r\n\"\r\"\n",
 		"a,b\n\"1\n2\",\"x\r\ny\"\n3,\"\"\"q\"\"\"\n\n4,z\r",
 		"x,c\n1,caf\xe9\n2,ok\n",
+		// Latin-1 and UTF-8 spellings of one label, 1252's undefined bytes.
+		"c\xe9\ncafé\ncaf\xe9\n\x81\x8d\n",
 		// UTC offsets are kept (DST switches one) and written back.
 		"d,t\n2020-01-01T00:00:00+01:00,2020-01-01T00:00:00.5+05:30\n2020-07-01T00:00:00+02:00,\n",
 		// civil times in range whose instants are not

@@ -135,7 +135,7 @@ func TestParquetOffsets(t *testing.T) {
 	}
 	for _, bad := range []string{"7200*5", "7200*3", "90000*4", "x*4", "7200*2,,3600*2", "3600*0,7200*4"} {
 		c := f.Col(0)
-		pc, err := parquetColumnOf(c)
+		pc, err := parquetColumnOf(c, c.Name)
 		if err != nil {
 			t.Fatal(err)
 		}

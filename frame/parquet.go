@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
@@ -30,8 +29,9 @@ const julianUnixEpoch = 2440588
 //     UNKNOWN (always null) type is an all-missing Numeric column;
 //   - strings, binary (fixed-length too; dictionary-encoded or not) and
 //     booleans ("false"/"true") are Categorical, levels sorted
-//     lexicographically; a value or column name that is not UTF-8 is an
-//     error wrapping ErrNotUTF8, as in ReadCSV;
+//     lexicographically; a value or column name that is not valid UTF-8
+//     (binary data, or text in another encoding) is decoded whole as
+//     Windows-1252, as in ReadCSV;
 //   - DATE, TIMESTAMP (any unit, adjusted to UTC or not, read as UTC) and
 //     legacy INT96 timestamps are Datetime (Unix seconds), with the UTC
 //     offsets WriteParquet keeps in the file's metadata.
@@ -97,7 +97,8 @@ func decodeParquet(r io.ReaderAt, size int64, opts ReadOptions) (*Frame, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := checkNames(leaves); err != nil {
+	names, err := columnNames(leaves)
+	if err != nil {
 		return nil, err
 	}
 	numRows := md.NumRows
@@ -109,7 +110,7 @@ func decodeParquet(r io.ReaderAt, size int64, opts ReadOptions) (*Frame, error) 
 	}
 	out := make([]*Column, len(leaves))
 	for j := range leaves {
-		if out[j], err = readParquetColumn(pf, j, &leaves[j], numRows); err != nil {
+		if out[j], err = readParquetColumn(pf, j, &leaves[j], names[j], numRows); err != nil {
 			return nil, err
 		}
 	}
@@ -153,13 +154,13 @@ func checkRowGroups(pf *parquet.File, numRows int64, numCols int) error {
 	return nil
 }
 
-// readParquetColumn reads column j of every row group.
-func readParquetColumn(pf *parquet.File, j int, leaf *format.SchemaElement, numRows int64) (*Column, error) {
+// readParquetColumn reads column j, named name, of every row group.
+func readParquetColumn(pf *parquet.File, j int, leaf *format.SchemaElement, name string, numRows int64) (*Column, error) {
 	dec, err := decoderFor(leaf)
 	if err != nil {
-		return nil, fmt.Errorf("column %q: %w", leaf.Name, err)
+		return nil, fmt.Errorf("column %q: %w", name, err)
 	}
-	b := &colBuilder{name: leaf.Name, kind: dec.kind}
+	b := &colBuilder{name: name, kind: dec.kind}
 	b.reserve(numRows)
 	for g, rg := range pf.RowGroups() {
 		before := b.len()
@@ -170,11 +171,7 @@ func readParquetColumn(pf *parquet.File, j int, leaf *format.SchemaElement, numR
 			return nil, fmt.Errorf("%w: row group %d column %q has %d values, want %d", errCorrupt, g, b.name, got, rg.NumRows())
 		}
 	}
-	c := b.column()
-	if row, label := invalidLabel(c); row >= 0 {
-		return nil, &ParseError{Row: row + 1, Column: c.Name, Err: notUTF8("label", label, hintBinary)}
-	}
-	return c, nil
+	return b.column(), nil
 }
 
 // checkMagic checks the "PAR1" magic at both ends of r, so that other
@@ -206,23 +203,23 @@ func checkMagic(r io.ReaderAt, size int64) error {
 	return nil
 }
 
-// checkNames refuses empty and repeated column names, as ReadCSV does
-// for a header: a frame's columns are found by name.
-func checkNames(leaves []format.SchemaElement) error {
+// columnNames returns the leaves' column names, decoded as ReadCSV
+// decodes a header (decodeText), and refuses empty and repeated names, as
+// ReadCSV does: a frame's columns are found by name.
+func columnNames(leaves []format.SchemaElement) ([]string, error) {
+	names := make([]string, len(leaves))
 	seen := make(map[string]int, len(leaves))
 	for j, e := range leaves {
-		if e.Name == "" {
-			return &ParseError{Err: fmt.Errorf("column %d: %w", j+1, ErrEmptyName)}
+		name := decodeText(e.Name)
+		if name == "" {
+			return nil, &ParseError{Err: fmt.Errorf("column %d: %w", j+1, ErrEmptyName)}
 		}
-		if !utf8.ValidString(e.Name) {
-			return &ParseError{Err: fmt.Errorf("column %d: %w", j+1, notUTF8("column name", e.Name, hintEncoding))}
+		if k, dup := seen[name]; dup {
+			return nil, &ParseError{Column: name, Err: fmt.Errorf("%w (columns %d and %d)", ErrDuplicateName, k+1, j+1)}
 		}
-		if k, dup := seen[e.Name]; dup {
-			return &ParseError{Column: e.Name, Err: fmt.Errorf("%w (columns %d and %d)", ErrDuplicateName, k+1, j+1)}
-		}
-		seen[e.Name] = j
+		seen[name], names[j] = j, name
 	}
-	return nil
+	return names, nil
 }
 
 // flatColumns returns the leaf columns of a schema whose top-level fields
@@ -293,10 +290,11 @@ func (b *colBuilder) len() int {
 	return len(b.num)
 }
 
-// column returns the finished column, with categorical levels sorted.
+// column returns the finished column, with categorical levels decoded
+// and sorted (readerCategorical).
 func (b *colBuilder) column() *Column {
 	if b.kind == Categorical {
-		return sortLevels(NewCategorical(b.name, b.codes, b.levels))
+		return readerCategorical(b.name, b.codes, b.levels)
 	}
 	return &Column{Name: b.name, Kind: b.kind, Num: b.num}
 }

@@ -5,7 +5,6 @@ import (
 	"io"
 	"math"
 	"reflect"
-	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
@@ -23,16 +22,18 @@ const rowGroupRows = 1 << 20
 // renamed.
 //
 // Every column is OPTIONAL, with missing values as nulls: Numeric columns
-// are DOUBLE; Categorical columns are dictionary-encoded BYTE_ARRAY,
-// annotated as STRING when every level is valid UTF-8 (else plain
-// binary); Datetime columns are INT64 TIMESTAMP adjusted to UTC, in the
+// are DOUBLE; Categorical columns are dictionary-encoded BYTE_ARRAY
+// annotated as STRING; Datetime columns are INT64 TIMESTAMP adjusted to UTC, in the
 // coarsest unit of milli-, micro- or nanoseconds that holds every value
 // exactly, their UTC offsets (Column.Offsets), if any is not zero, as
 // runs "offset*count,..." in the key-value metadata under
 // "tabforge.utc_offsets.<column>". Row groups hold at most 2^20 rows.
 //
 // ReadParquet (or ReadFile) reads the file back into a frame with the same
-// Hash. An infinite number, a datetime outside years 0 to 9999 (or, at
+// Hash. Labels and column names are written as UTF-8 text: one that is
+// not valid UTF-8, which no reader gives, is written decoded as
+// Windows-1252, as the readers would decode it, and two names that are
+// then equal are an error wrapping ErrDuplicateName. An infinite number, a datetime outside years 0 to 9999 (or, at
 // nanosecond precision, 1678 to 2261) or a frame without columns is an
 // error.
 func WriteParquet(path string, f *Frame) error {
@@ -76,8 +77,14 @@ type parquetColumn struct {
 // parquetColumns checks f's values and maps each column to Parquet.
 func parquetColumns(f *Frame) ([]parquetColumn, error) {
 	out := make([]parquetColumn, f.NumCols())
+	seen := make(map[string]int, len(out))
 	for j, c := range f.cols {
-		pc, err := parquetColumnOf(c)
+		name := decodeText(c.Name)
+		if k, dup := seen[name]; dup {
+			return nil, fmt.Errorf("column %q: %w once decoded as Windows-1252 (columns %d and %d)", name, ErrDuplicateName, k+1, j+1)
+		}
+		seen[name] = j
+		pc, err := parquetColumnOf(c, name)
 		if err != nil {
 			return nil, fmt.Errorf("column %q: %w", c.Name, err)
 		}
@@ -86,8 +93,9 @@ func parquetColumns(f *Frame) ([]parquetColumn, error) {
 	return out, nil
 }
 
-func parquetColumnOf(c *Column) (parquetColumn, error) {
-	field := func(n parquet.Node) parquet.Field { return namedField{Node: parquet.Optional(n), name: c.Name} }
+// parquetColumnOf maps c to a Parquet column named name.
+func parquetColumnOf(c *Column, name string) (parquetColumn, error) {
+	field := func(n parquet.Node) parquet.Field { return namedField{Node: parquet.Optional(n), name: name} }
 	switch c.Kind {
 	case Numeric:
 		for i, v := range c.Num {
@@ -121,15 +129,11 @@ func parquetColumnOf(c *Column) (parquetColumn, error) {
 				return parquetColumn{}, fmt.Errorf("row %d: code %d out of range for %d levels", i+1, code, len(c.Levels))
 			}
 		}
-		leaf := parquet.Leaf(parquet.ByteArrayType)
-		if allUTF8(c.Levels) {
-			leaf = parquet.String()
-		}
 		labels := make([][]byte, len(c.Levels))
 		for k, l := range c.Levels {
-			labels[k] = []byte(l)
+			labels[k] = []byte(decodeText(l))
 		}
-		return parquetColumn{field: field(parquet.Encoded(leaf, &parquet.RLEDictionary)), value: func(i int) parquet.Value {
+		return parquetColumn{field: field(parquet.Encoded(parquet.String(), &parquet.RLEDictionary)), value: func(i int) parquet.Value {
 			if code := c.Codes[i]; code >= 0 {
 				return parquet.ByteArrayValue(labels[code])
 			}
@@ -221,15 +225,6 @@ type namedField struct {
 
 func (f namedField) Name() string                      { return f.name }
 func (f namedField) Value(reflect.Value) reflect.Value { return reflect.Value{} }
-
-func allUTF8(levels []string) bool {
-	for _, l := range levels {
-		if !utf8.ValidString(l) {
-			return false
-		}
-	}
-	return true
-}
 
 // timestampUnit returns the coarsest of milli-, micro- and nanoseconds
 // that represents every value of datetime column c exactly, with its

@@ -213,3 +213,45 @@ func TestInputErrorNamesNearColumns(t *testing.T) {
 		})
 	}
 }
+
+// TestLatin1TrainPredict: a model trained on a Latin-1 file knows its
+// labels and names when it predicts on that file. The readers refused
+// such a file; before that the model kept its levels as "priv\ufffd",
+// so every accented category of the training file was unseen. One label
+// spelt in UTF-8 on some rows and Latin-1 on others is one level.
+func TestLatin1TrainPredict(t *testing.T) {
+	rows := readRecords(t, filepath.Join("..", "testdata", "credit_data.csv"))
+	header, body := rows[0], cloneRows(rows[1:])
+	home, age := slices.Index(header, "Home"), slices.Index(header, "Age")
+	header[age] = "\xc2ge" // "Âge"
+	latin := map[string]string{"priv": "priv\xe9", "parents": "parents \x80"}
+	for i, r := range body {
+		switch {
+		case r[home] == "owner" && i%2 == 0:
+			r[home] = "propri\xe9taire"
+		case r[home] == "owner":
+			r[home] = "propriétaire"
+		case latin[r[home]] != "":
+			r[home] = latin[r[home]]
+		}
+	}
+	data := writeRecords(t, header, body)
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.Models, cfg.CVFolds, cfg.Out = data, "Status", []string{"logistic"}, 0, t.TempDir()
+	_, p := trainSaved(t, cfg)
+	i := slices.IndexFunc(p.Schema, func(f Field) bool { return f.Name == "Home" })
+	if i < 0 || !slices.Contains(p.Schema[i].Levels, "privé") || !slices.Contains(p.Schema[i].Levels, "parents €") ||
+		len(p.Schema[i].Levels) != 6 {
+		t.Fatalf("saved Home levels: %q; want the 6 labels decoded, owner's two spellings as one", p.Schema[i].Levels)
+	}
+	x, r, err := p.ReadInput(data, frame.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Unseen) != 0 || len(r.Missing) != 0 || r.Err(true) != nil {
+		t.Fatalf("predicting on the training file: unseen %+v, missing %q, error %v", r.Unseen, r.Missing, r.Err(true))
+	}
+	if _, err := p.Predict(x); err != nil {
+		t.Fatal(err)
+	}
+}
