@@ -12,7 +12,9 @@ import (
 
 // Func is a batch prediction function: it writes the outputs of every row
 // of x into dst (x.Rows × outputs values, row-major). model.Model.Predict
-// is one. It must be safe for concurrent use.
+// is one. It must be safe for concurrent use, and its outputs for a row
+// must depend on that row alone, not on the others in x: KernelSHAP
+// predicts each distinct synthetic row once, in batches of its choosing.
 type Func func(dst []float64, x *model.Matrix) error
 
 // Background is the reference distribution KernelSHAP integrates missing
@@ -397,51 +399,6 @@ func forCombinations(n, s int, fn func(mask []bool)) {
 			idx[j] = idx[j-1] + 1
 		}
 	}
-}
-
-// kernelBatch bounds the synthetic rows predicted in one call.
-const kernelBatch = 1 << 14
-
-// evaluate returns v(S) for each coalition, outputs values each: the
-// background-weighted mean of f on background rows with the coalition's
-// features set to x's.
-func (k *kernelRow) evaluate(ctx context.Context, vary []int, coals []coalition) ([]float64, error) {
-	nb, p := k.bg.X.Rows, len(k.x)
-	per := max(1, kernelBatch/nb)
-	out := make([]float64, len(coals)*k.outputs)
-	buf := model.NewMatrix(per*nb, p)
-	pred := make([]float64, per*nb*k.outputs)
-	for lo := 0; lo < len(coals); lo += per {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		hi := min(lo+per, len(coals))
-		rows := (hi - lo) * nb
-		mat := &model.Matrix{Rows: rows, Cols: p, Data: buf.Data[:rows*p]}
-		for c := lo; c < hi; c++ {
-			blk := mat.Data[(c-lo)*nb*p : (c-lo+1)*nb*p]
-			copy(blk, k.bg.X.Data)
-			for i, j := range vary {
-				if coals[c].mask[i] {
-					for r := range nb {
-						blk[r*p+j] = k.x[j]
-					}
-				}
-			}
-		}
-		if err := k.f(pred[:rows*k.outputs], mat); err != nil {
-			return nil, fmt.Errorf("explain: kernel: predict: %w", err)
-		}
-		for c := lo; c < hi; c++ {
-			for r := range nb {
-				w := k.bg.weight(r) / k.wsum
-				for o := range k.outputs {
-					out[c*k.outputs+o] += w * pred[((c-lo)*nb+r)*k.outputs+o]
-				}
-			}
-		}
-	}
-	return out, nil
 }
 
 // solveSPD solves A X = B for a symmetric positive semi-definite n×n A
