@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/progress"
 )
 
 // Options configure Explain; the zero value explains with the best exact
@@ -34,6 +35,9 @@ type Options struct {
 	KernelSamples int
 	// FeatureNames name the matrix columns; nil means f0, f1, ...
 	FeatureNames []string
+	// Progress is KernelOptions.Progress: KernelSHAP reports its rows.
+	// The exact explainers take well under a second and report none.
+	Progress progress.Func
 }
 
 // Explain computes SHAP values of model m for the rows of x: exact
@@ -90,7 +94,7 @@ func Explain(ctx context.Context, m model.Model, x *model.Matrix, o Options) (*V
 	if err != nil {
 		return nil, err
 	}
-	v, err := KernelSHAP(ctx, m.Predict, m.NumOutputs(), x, bg, KernelOptions{Samples: o.KernelSamples, Seed: o.Seed, Workers: o.Workers}, o.FeatureNames)
+	v, err := KernelSHAP(ctx, m.Predict, m.NumOutputs(), x, bg, KernelOptions{Samples: o.KernelSamples, Seed: o.Seed, Workers: o.Workers, Progress: o.Progress}, o.FeatureNames)
 	if err != nil {
 		return nil, err
 	}

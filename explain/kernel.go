@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/progress"
 )
 
 // Func is a batch prediction function: it writes the outputs of every row
@@ -43,6 +44,10 @@ type KernelOptions struct {
 	Seed uint64
 	// Workers bounds the rows explained at once; 0 means GOMAXPROCS.
 	Workers int
+	// Progress receives a progress.ExplainRow event (Name "kernel") as
+	// each row is explained, Step counting them in order up to the rows
+	// of x, after one with Step 0 at the start; nil means no events.
+	Progress progress.Func
 }
 
 // kernelTol is KernelSHAP's stated local-accuracy tolerance: the sum
@@ -98,11 +103,15 @@ func KernelSHAP(ctx context.Context, f Func, outputs int, x *model.Matrix, bg *B
 	exact := make([]bool, x.Rows)
 	var firstErr error
 	errs := make([]error, x.Rows)
+	done := newRowsDone(o.Progress, MethodKernel, x.Rows)
 	err := parallelRows(ctx, x.Rows, o.Workers, 1, func() func(r int) {
 		return func(r int) {
 			ks := kernelRow{f: f, outputs: outputs, bg: bg, wsum: wsum, base: v.BaseValue, x: x.Row(r),
 				fx: fx[r*outputs : (r+1)*outputs], rng: rand.New(rand.NewPCG(o.Seed, uint64(r)))}
 			exact[r], errs[r] = ks.explain(ctx, v.Values[r*outputs*p:(r+1)*outputs*p], o.Samples)
+			if errs[r] == nil {
+				done.add()
+			}
 		}
 	})
 	for _, e := range errs {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/progress"
 )
 
 // LIMEOptions tune LIME; the zero value follows the lime package's
@@ -34,6 +35,9 @@ type LIMEOptions struct {
 	Seed uint64
 	// Workers bounds the rows explained at once; 0 means GOMAXPROCS.
 	Workers int
+	// Progress receives a progress.ExplainRow event (Name "lime") as each
+	// row is explained, as KernelOptions.Progress does; nil means none.
+	Progress progress.Func
 	// Categorical marks columns sampled from their training frequencies
 	// and represented in the surrogate as "equals the row's value";
 	// columns with at most two distinct training values are treated so
@@ -168,11 +172,15 @@ func LIME(ctx context.Context, f Func, outputs int, x, train *model.Matrix, o LI
 	alpha = max(alpha, 0)
 	out := &LIMEExplanation{FeatureNames: featureNames(names, p), Results: make([]LIMEResult, x.Rows)}
 	errs := make([]error, x.Rows)
+	done := newRowsDone(o.Progress, MethodLIME, x.Rows)
 	err = parallelRows(ctx, x.Rows, o.Workers, 1, func() func(r int) {
 		return func(r int) {
 			rng := rand.New(rand.NewPCG(o.Seed, uint64(r)))
 			out.Results[r], errs[r] = limeRow(f, outputs, x.Row(r), st, ns, width, alpha, o, rng)
 			out.Results[r].Row = r
+			if errs[r] == nil {
+				done.add()
+			}
 		}
 	})
 	for _, e := range errs {

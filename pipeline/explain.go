@@ -224,7 +224,7 @@ func LIME(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions) (
 	}
 	in := e.in
 	ex, err := explain.LIME(ctx, in.Predict, in.Outputs, e.sub, e.background,
-		explain.LIMEOptions{Seed: o.Seed, Workers: o.Workers, Categorical: in.Categorical}, in.FeatureNames)
+		explain.LIMEOptions{Seed: o.Seed, Workers: o.Workers, Categorical: in.Categorical, Progress: o.Progress}, in.FeatureNames)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -336,7 +336,7 @@ func kernelOnRaw(ctx context.Context, p *Predictor, in *ExplainInput, sub *model
 		return nil, err
 	}
 	v, err := explain.KernelSHAP(ctx, in.Predict, in.Outputs, sub, bg,
-		explain.KernelOptions{Samples: opts.KernelSamples, Seed: opts.Seed, Workers: opts.Workers}, in.FeatureNames)
+		explain.KernelOptions{Samples: opts.KernelSamples, Seed: opts.Seed, Workers: opts.Workers, Progress: opts.Progress}, in.FeatureNames)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/explain"
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/progress"
 )
 
 // TestExplainPredictors explains a single model (in design space, exact
@@ -60,10 +61,19 @@ func TestExplainPredictors(t *testing.T) {
 					}
 				}
 			}
+			var last progress.Event
+			events := 0
 			v, err := Explain(context.Background(), tc.pred, xtest, ExplainOptions{MaxRows: 15,
-				Options: explain.Options{Seed: 7, BackgroundSize: 5, KernelSamples: 200}})
+				Options: explain.Options{Seed: 7, BackgroundSize: 5, KernelSamples: 200,
+					Progress: func(e progress.Event) { events, last = events+1, e }}})
 			if err != nil {
 				t.Fatal(err)
+			}
+			// KernelSHAP reports each row (and a start); TreeSHAP is quick.
+			if tc.raw && (events != 16 || last.Stage != progress.ExplainRow || last.Step != 15 || last.Total != 15) {
+				t.Errorf("%d progress events, last %+v; want 16, the last explain_row 15/15", events, last)
+			} else if !tc.raw && events != 0 {
+				t.Errorf("%d progress events from TreeSHAP; want none", events)
 			}
 			if v.Method != tc.method || len(v.RowIndex) != 15 {
 				t.Fatalf("method %s, %d rows; want %s on 15", v.Method, len(v.RowIndex), tc.method)
