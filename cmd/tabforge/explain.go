@@ -2,11 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -40,7 +42,10 @@ trailing underscore (base_value_, intercept_, score_). --raw explains the data's
 pipeline (feature chain, encoding and model).
 
 Without --rows at most max_explain_rows rows (config key, default 1000) are
-explained, sampled with the config's seed; the summary lists mean |SHAP| per feature.`,
+explained, sampled with the config's seed; the summary lists mean |SHAP| per feature.
+KernelSHAP and LIME cost up to a second or so per row on an ensemble: they show
+the rows done as a progress bar on a terminal, or log them every 10 seconds
+otherwise. Ctrl-C stops them within a batch of predictions and writes nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			method, rows, err := parseExplainFlags(modelPath, dataPath, rowsFlag, out, methodFlag, raw, top)
@@ -59,17 +64,21 @@ explained, sampled with the config's seed; the summary lists mean |SHAP| per fea
 			if err != nil {
 				return err
 			}
-			opts := pipeline.ExplainOptions{Rows: rows, MaxRows: cfg.MaxExplainRows,
-				Options: explain.Options{Method: method, Workers: cfg.Workers, Seed: cfg.Seed}}
-			if method == explain.MethodLIME {
-				return a.explainLIME(cmd, p, x, opts, out, dataPath, asJSON, top)
+			log, err := a.logger()
+			if err != nil {
+				return err
 			}
-			if raw {
-				opts.Raw = true
+			// KernelSHAP and LIME take seconds per row: show them move.
+			bars := newProgressLogged(a.stderr, a.logSink(), log, explainLogEvery)
+			opts := pipeline.ExplainOptions{Rows: rows, MaxRows: cfg.MaxExplainRows, Raw: raw,
+				Options: explain.Options{Method: method, Workers: cfg.Workers, Seed: cfg.Seed, Progress: bars.event}}
+			if method == explain.MethodLIME {
+				return a.explainLIME(cmd, p, x, opts, bars, out, dataPath, asJSON, top)
 			}
 			v, err := pipeline.Explain(cmd.Context(), p, x, opts)
+			bars.wait()
 			if err != nil {
-				return fmt.Errorf("explain %s: %w", dataPath, err)
+				return explainError(cmd, dataPath, out, err)
 			}
 			if out != "" {
 				f, err := shapFrame(v)
@@ -93,6 +102,22 @@ explained, sampled with the config's seed; the summary lists mean |SHAP| per fea
 	f.BoolVar(&raw, "raw", false, "explain the raw input columns (KernelSHAP over the whole pipeline) instead of the model's input features")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	return cmd
+}
+
+// explainLogEvery is how often explain logs its progress when stderr is
+// not a terminal.
+const explainLogEvery = 10 * time.Second
+
+// explainError is explain's error for err, saying so when the user
+// interrupted the run (Ctrl-C), and that no --out was written.
+func explainError(cmd *cobra.Command, dataPath, out string, err error) error {
+	if cerr := cmd.Context().Err(); cerr != nil && errors.Is(err, cerr) {
+		if out != "" {
+			return fmt.Errorf("explain %s: interrupted; %s not written: %w", dataPath, out, err)
+		}
+		return fmt.Errorf("explain %s: interrupted: %w", dataPath, err)
+	}
+	return fmt.Errorf("explain %s: %w", dataPath, err)
 }
 
 // parseExplainFlags checks explain's flags and parses --method and
@@ -251,10 +276,11 @@ func outputName(v *explain.Values, k int) string {
 // explainLIME runs LIME on the chosen rows (output 0, or class 1 of a
 // binary model's probability) and writes one row of coefficients per
 // explained row.
-func (a *app) explainLIME(cmd *cobra.Command, p *pipeline.Predictor, x *frame.Frame, o pipeline.ExplainOptions, out, dataPath string, asJSON bool, top int) error {
+func (a *app) explainLIME(cmd *cobra.Command, p *pipeline.Predictor, x *frame.Frame, o pipeline.ExplainOptions, bars *progressBars, out, dataPath string, asJSON bool, top int) error {
 	ex, rows, err := pipeline.LIME(cmd.Context(), p, x, o)
+	bars.wait()
 	if err != nil {
-		return fmt.Errorf("explain %s: %w", dataPath, err)
+		return explainError(cmd, dataPath, out, err)
 	}
 	if out != "" {
 		var cols []*frame.Column

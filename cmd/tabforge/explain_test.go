@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -289,5 +293,36 @@ func TestExplainOutReservedNames(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestExplainCommandProgress: KernelSHAP (--raw) logs its rows when
+// stderr is not a terminal, the first and the last line at least; and an
+// interrupted explain (a cancelled context, as Ctrl-C gives) fails saying
+// so and writes no --out.
+func TestExplainCommandProgress(t *testing.T) {
+	dir := t.TempDir()
+	mp := quickTrain(t, dir, testdata("credit_data.csv"), "Status", "logistic").ModelPath
+	code, _, stderr := tabforge(t, dir, "explain", "--model", mp, "--data", testdata("credit_data.csv"), "--raw", "--rows", "0-3")
+	if code != 0 {
+		t.Fatalf("explain exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"msg=progress stage=explain_row name=kernel done=0 total=4", "done=4 total=4"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+
+	out := filepath.Join(dir, "shap.csv")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, errb bytes.Buffer
+	args := []string{"explain", "--store", "sqlite://" + filepath.Join(dir, "tf.db"), "--model", mp,
+		"--data", testdata("credit_data.csv"), "--raw", "--rows", "0-3", "--out", out}
+	if code := run(ctx, args, &stdout, &errb); code != 1 || !strings.Contains(errb.String(), "interrupted; "+out+" not written") {
+		t.Errorf("interrupted explain: exit %d, stderr %q; want 1 and the interrupt", code, errb.String())
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("interrupted explain left %s: %v", out, err)
 	}
 }

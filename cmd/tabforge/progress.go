@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
@@ -22,10 +24,18 @@ import (
 type progressBars struct {
 	p    *mpb.Progress
 	sink *logSink
-	mu   sync.Mutex // guards note, read by the render goroutine
+	mu   sync.Mutex // guards note, read by the render goroutine, and logged
 	bars map[string]*mpb.Bar
 	note map[string]string
+	// Without bars, log (if set) gets a line per stage at most every
+	// logEvery (see logEvent).
+	log      *slog.Logger
+	logEvery time.Duration
+	logged   map[string]loggedStage
 }
+
+// loggedStage is when a stage's first and latest lines were logged.
+type loggedStage struct{ start, last time.Time }
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
@@ -46,6 +56,43 @@ func newProgress(stderr io.Writer, sink *logSink) *progressBars {
 	return startBars(stderr, sink)
 }
 
+// newProgressLogged is newProgress for a command whose log is otherwise
+// silent while it works (explain): when stderr is not a terminal, events
+// are logged to log at most every logEvery per stage, so a long run
+// redirected to a file still shows that it moves and how long it has
+// left.
+func newProgressLogged(stderr io.Writer, sink *logSink, log *slog.Logger, logEvery time.Duration) *progressBars {
+	if isTerminal(stderr) {
+		return startBars(stderr, sink)
+	}
+	return &progressBars{log: log, logEvery: logEvery, logged: map[string]loggedStage{}}
+}
+
+// logEvent logs e if it is its stage's first or last event, or logEvery
+// has passed since the stage's last line, with the time spent since the
+// first and the time left at that pace.
+func (b *progressBars) logEvent(e progress.Event) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	key, now := string(e.Stage)+"/"+e.Name, time.Now()
+	st, seen := b.logged[key]
+	if seen && e.Step < e.Total && now.Sub(st.last) < b.logEvery {
+		return
+	}
+	if !seen {
+		st.start = now
+	}
+	st.last = now
+	b.logged[key] = st
+	elapsed := now.Sub(st.start)
+	args := []any{"stage", e.Stage, "name", e.Name, "done", e.Step, "total", e.Total, "elapsed", elapsed.Round(time.Second).String()}
+	if e.Step > 0 && e.Step < e.Total {
+		left := time.Duration(float64(elapsed) / float64(e.Step) * float64(e.Total-e.Step))
+		args = append(args, "left", left.Round(time.Second).String())
+	}
+	b.log.Info("progress", args...)
+}
+
 // startBars starts the bars on w whatever w is; opts add container
 // options (tests force a terminal on a buffer). Auto refresh is on even if
 // mpb does not see a terminal: without frames, the log lines handed to
@@ -62,7 +109,13 @@ func startBars(w io.Writer, sink *logSink, opts ...mpb.ContainerOption) *progres
 
 // event is a progress.Func.
 func (b *progressBars) event(e progress.Event) {
-	if b.p == nil || e.Total <= 0 {
+	if e.Total <= 0 {
+		return
+	}
+	if b.p == nil {
+		if b.log != nil {
+			b.logEvent(e)
+		}
 		return
 	}
 	key, label := string(e.Stage), string(e.Stage)
