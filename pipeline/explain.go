@@ -195,7 +195,9 @@ func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions
 		return nil, err
 	}
 	if v.Method == explain.MethodKernel && !e.training {
-		v.Notes = append(v.Notes, "measured against the explained rows themselves: the model was saved without training rows to explain against (retrain it to get them); with one row every value is 0")
+		// The reference is every row of x, not just the ones explained
+		// (--rows picks among them): say which, and how many.
+		v.Notes = append(v.Notes, fmt.Sprintf("measured against the %d rows of the data given, not training rows: the model was saved without them (retrain it to keep them); with one data row every value is 0", x.NumRows()))
 	}
 	for i, x := range v.Values {
 		if math.IsNaN(x) || math.IsInf(x, 0) {

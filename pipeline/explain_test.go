@@ -215,3 +215,29 @@ func nonzero(v []float64) int {
 	}
 	return n
 }
+
+// TestExplainStrippedNote: a model saved without training rows is
+// explained against every row of the data, not only those explained, and
+// the note says so. It said "the explained rows themselves ... with one
+// row every value is 0" while one chosen row of many got nonzero values.
+func TestExplainStrippedNote(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+	cfg.Models, cfg.CVFolds, cfg.Out, cfg.ForceProductionQuality = []string{"logistic"}, 0, t.TempDir(), false
+	cfg.StripTrainingRows = true
+	_, p := trainSaved(t, cfg)
+	x, _, err := p.ReadInputFrom(func(o frame.ReadOptions) (*frame.Frame, error) { return frame.ReadFile(cfg.Data, o) }, frame.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x = x.Take(seq(300))
+	v, err := Explain(context.Background(), p, x, ExplainOptions{Rows: []int{0},
+		Options: explain.Options{Method: explain.MethodKernel, Seed: 7, BackgroundSize: 10, KernelSamples: 200}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "measured against the 300 rows of the data given"
+	if nonzero(v.Values) == 0 || len(v.Notes) != 1 || !strings.Contains(v.Notes[0], want) {
+		t.Errorf("one row of 300: %d nonzero values, notes %q; want nonzero values and a note %q", nonzero(v.Values), v.Notes, want)
+	}
+}
