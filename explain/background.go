@@ -1,6 +1,7 @@
 package explain
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -48,8 +49,10 @@ func SampleBackground(x *model.Matrix, n int, seed uint64) *Background {
 // valid inputs, and weighted by its cluster's size, as shap.kmeans does.
 // With k >= x.Rows it returns the rows themselves. At most
 // kmeansMaxRows rows (drawn with the seed) are clustered, for at most
-// kmeansMaxIter Lloyd iterations, bounding the cost on large data.
-func KMeansBackground(x *model.Matrix, k int, seed uint64) (*Background, error) {
+// kmeansMaxIter Lloyd iterations, bounding the cost on large data; that
+// bound is still O(kmeansMaxRows·k·cols) per iteration, seconds on wide
+// data, so ctx is checked between iterations and returned when done.
+func KMeansBackground(ctx context.Context, x *model.Matrix, k int, seed uint64) (*Background, error) {
 	if x == nil || x.Rows == 0 {
 		return nil, fmt.Errorf("explain: k-means: no rows")
 	}
@@ -64,8 +67,14 @@ func KMeansBackground(x *model.Matrix, k int, seed uint64) (*Background, error) 
 	}
 	z, mean, sd := standardize(x)
 	rng := rand.New(rand.NewPCG(seed, 0x6b6d65616e73)) // "kmeans"
-	centres := kmeansPlusPlus(z, k, rng)
-	assign := lloyd(z, centres, rng)
+	centres, err := kmeansPlusPlus(ctx, z, k, rng)
+	if err != nil {
+		return nil, fmt.Errorf("explain: k-means: %w", err)
+	}
+	assign, err := lloyd(ctx, z, centres, rng)
+	if err != nil {
+		return nil, fmt.Errorf("explain: k-means: %w", err)
+	}
 	return snapCentres(x, centres, assign, mean, sd), nil
 }
 
@@ -115,8 +124,9 @@ func nanDist(a, b []float64) float64 {
 
 // kmeansPlusPlus seeds k centres among z's rows, each next one drawn with
 // probability proportional to its squared distance from the nearest
-// centre so far (Arthur and Vassilvitskii 2007).
-func kmeansPlusPlus(z *model.Matrix, k int, rng *rand.Rand) *model.Matrix {
+// centre so far (Arthur and Vassilvitskii 2007). It checks ctx before
+// each centre.
+func kmeansPlusPlus(ctx context.Context, z *model.Matrix, k int, rng *rand.Rand) (*model.Matrix, error) {
 	n := z.Rows
 	centres := model.NewMatrix(k, z.Cols)
 	d2 := make([]float64, n)
@@ -125,6 +135,9 @@ func kmeansPlusPlus(z *model.Matrix, k int, rng *rand.Rand) *model.Matrix {
 		d2[i] = nanDist(z.Row(i), centres.Row(0))
 	}
 	for c := 1; c < k; c++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		var tot float64
 		for _, d := range d2 {
 			tot += d
@@ -145,15 +158,19 @@ func kmeansPlusPlus(z *model.Matrix, k int, rng *rand.Rand) *model.Matrix {
 			d2[i] = min(d2[i], nanDist(z.Row(i), centres.Row(c)))
 		}
 	}
-	return centres
+	return centres, nil
 }
 
 // lloyd runs Lloyd's iterations from centres (updated in place) until no
 // row changes cluster or kmeansMaxIter, and returns each row's cluster.
-func lloyd(z, centres *model.Matrix, rng *rand.Rand) []int {
+// It checks ctx before each iteration.
+func lloyd(ctx context.Context, z, centres *model.Matrix, rng *rand.Rand) ([]int, error) {
 	n, p, k := z.Rows, z.Cols, centres.Rows
 	assign := make([]int, n)
 	for iter := range kmeansMaxIter {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		changed := false
 		for i := range n {
 			best, bd := 0, math.Inf(1)
@@ -193,7 +210,7 @@ func lloyd(z, centres *model.Matrix, rng *rand.Rand) []int {
 			}
 		}
 	}
-	return assign
+	return assign, nil
 }
 
 // snapCentres turns the standardised centres into background rows of

@@ -1,6 +1,8 @@
 package explain
 
 import (
+	"context"
+	"errors"
 	"math"
 	"testing"
 
@@ -32,7 +34,7 @@ func TestKMeansBackground(t *testing.T) {
 			x.Data[r*3+2] = math.NaN()
 		}
 	}
-	bg, err := KMeansBackground(x, 3, 1)
+	bg, err := KMeansBackground(context.Background(), x, 3, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,15 +56,27 @@ func TestKMeansBackground(t *testing.T) {
 	if total != 180 || !sizes[100] || !sizes[50] || !sizes[30] {
 		t.Fatalf("cluster weights %v; want the blob sizes 100, 50, 30", bg.Weights)
 	}
-	again, err := KMeansBackground(x, 3, 1)
+	again, err := KMeansBackground(context.Background(), x, 3, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if maxAbsDiff(nanZero(again.X.Data), nanZero(bg.X.Data)) != 0 {
 		t.Fatal("KMeansBackground is not deterministic")
 	}
-	if _, err := KMeansBackground(x, 0, 1); err == nil {
+	if _, err := KMeansBackground(context.Background(), x, 0, 1); err == nil {
 		t.Error("k = 0: no error")
+	}
+}
+
+// TestKMeansBackgroundCancel: summarising a wide background by k-means
+// costs seconds (rows × k × columns per iteration) and must stop on a
+// cancelled context with its error rather than run to the end.
+func TestKMeansBackgroundCancel(t *testing.T) {
+	x := synth(model.Regression, 500, 8, 5, false).X
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if bg, err := KMeansBackground(ctx, x, 10, 1); !errors.Is(err, context.Canceled) {
+		t.Errorf("KMeansBackground on a cancelled context = %v, %v; want context.Canceled", bg, err)
 	}
 }
 

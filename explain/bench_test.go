@@ -42,7 +42,7 @@ func BenchmarkKernelSHAP(b *testing.B) {
 		}
 	}
 	m := fitForest(b, d, 100, 0)
-	bg, err := KMeansBackground(d.X, 50, 1)
+	bg, err := KMeansBackground(context.Background(), d.X, 50, 1)
 	if err != nil {
 		b.Fatal(err)
 	}

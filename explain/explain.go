@@ -90,7 +90,7 @@ func Explain(ctx context.Context, m model.Model, x *model.Matrix, o Options) (*V
 	if bgx == nil {
 		bgx = x
 	}
-	bg, err := background(bgx, o)
+	bg, err := background(ctx, bgx, o)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func Explain(ctx context.Context, m model.Model, x *model.Matrix, o Options) (*V
 }
 
 // background summarises x as o asks.
-func background(x *model.Matrix, o Options) (*Background, error) {
+func background(ctx context.Context, x *model.Matrix, o Options) (*Background, error) {
 	n := o.BackgroundSize
 	if n <= 0 {
 		n = 50
@@ -111,7 +111,7 @@ func background(x *model.Matrix, o Options) (*Background, error) {
 	if o.BackgroundSampling {
 		return SampleBackground(x, n, o.Seed), nil
 	}
-	return KMeansBackground(x, n, o.Seed)
+	return KMeansBackground(ctx, x, n, o.Seed)
 }
 
 // RowsError reports requested rows outside the data.

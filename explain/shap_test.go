@@ -161,7 +161,7 @@ func TestKernelSHAPSampled(t *testing.T) {
 	lin := fitRidge(t, reg)
 	g := fitGBDT(t, reg, gbdt.Params{NEstimators: 30, MaxDepth: 4})
 	x := head(reg.X, 6)
-	bg, err := KMeansBackground(reg.X, 20, 3)
+	bg, err := KMeansBackground(context.Background(), reg.X, 20, 3)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -333,7 +333,7 @@ func kernelOnRaw(ctx context.Context, p *Predictor, in *ExplainInput, sub *model
 	if opts.Method != explain.MethodAuto && opts.Method != explain.MethodKernel && opts.Method != "" {
 		return nil, fmt.Errorf("explain: %s predictors are explained with KernelSHAP on their raw inputs, not %s", p.Family(), opts.Method)
 	}
-	bg, err := backgroundOf(opts)
+	bg, err := backgroundOf(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -427,7 +427,7 @@ func withBackground(p *Predictor, x *frame.Frame) (*ExplainInput, int, error) {
 }
 
 // backgroundOf summarises o.Background as explain.Explain would.
-func backgroundOf(o explain.Options) (*explain.Background, error) {
+func backgroundOf(ctx context.Context, o explain.Options) (*explain.Background, error) {
 	n := o.BackgroundSize
 	if n <= 0 {
 		n = 50
@@ -435,5 +435,5 @@ func backgroundOf(o explain.Options) (*explain.Background, error) {
 	if o.BackgroundSampling {
 		return explain.SampleBackground(o.Background, n, o.Seed), nil
 	}
-	return explain.KMeansBackground(o.Background, n, o.Seed)
+	return explain.KMeansBackground(ctx, o.Background, n, o.Seed)
 }
