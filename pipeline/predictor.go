@@ -504,7 +504,27 @@ func applyBlock(out []float64, x *frame.Frame, lo, hi int, design *features.Desi
 	}
 	defer designArrays.put(mat.Data)
 	if err := m.Predict(out, mat); err != nil {
+		// A model that refuses infinite features (linear ones do) was
+		// given a value so far outside the training data that encoding
+		// it overflowed (1e308, standardised): the input's fault, said
+		// as Predict says it of an overflowing output. Models that route
+		// ±Inf (trees) are not held to it.
+		if nf := infiniteFeature(mat, design, lo); nf != nil {
+			return fmt.Errorf("predict: %w", nf)
+		}
 		return fmt.Errorf("predict: %w", err)
+	}
+	return nil
+}
+
+// infiniteFeature returns the first ±Inf value of mat, a design block
+// whose first row is row lo of the batch, or nil when there is none.
+func infiniteFeature(mat *model.Matrix, design *features.Design, lo int) *NonFiniteError {
+	for i, v := range mat.Data {
+		if math.IsInf(v, 0) {
+			name := design.FeatureNames()[i%mat.Cols]
+			return &NonFiniteError{Row: lo + i/mat.Cols, Value: v, Feature: name}
+		}
 	}
 	return nil
 }

@@ -1,0 +1,52 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/frame"
+)
+
+// TestPredictOverflowingInput: a value so large (1e308) that encoding it
+// for a linear model overflows its standardised feature to +Inf (x lies
+// in [0, 1), so its standard deviation is below 1) is the input's fault.
+// Predict reported the linear model's own refusal ("linear: predict: row
+// 0: infinite value in feature"), counting rows from 0 within a block and
+// calling infinite a number the user gave finite, so serve answered 500;
+// it must be a NonFiniteError naming the row of the whole batch.
+func TestPredictOverflowingInput(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("x,z,y,label\n")
+	for i := range 120 {
+		x := float64(i%40) / 40
+		fmt.Fprintf(&b, "%g,%d,%g,%s\n", x, i%7, 3*x+float64(i%7), []string{"no", "yes"}[btoi(x+float64(i%3)/4 > 0.7)])
+	}
+	data := filepath.Join(t.TempDir(), "d.csv")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const bad = 3 // 0-based row given the huge value
+	in := frame.MustNew(frame.NewNumeric("x", []float64{0.1, 0.2, 0.3, 1e308, 0.5}), frame.NewNumeric("z", []float64{1, 2, 3, 4, 5}))
+	for _, c := range []struct{ family, target string }{{"ols", "y"}, {"ridge", "y"}, {"logistic", "label"}} {
+		t.Run(c.family, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.Data, cfg.Target, cfg.Models, cfg.CVFolds, cfg.Out = data, c.target, []string{c.family}, 0, t.TempDir()
+			cfg.Drop = []string{map[string]string{"y": "label", "label": "y"}[c.target]}
+			cfg.ForceProductionQuality = false
+			_, p := trainSaved(t, cfg)
+			_, err := p.Predict(in)
+			var nf *NonFiniteError
+			if !errors.As(err, &nf) {
+				t.Fatalf("Predict with x = 1e308: %v; want a NonFiniteError", err)
+			}
+			if nf.Row != bad || nf.Feature == "" {
+				t.Errorf("NonFiniteError{Row: %d, Feature: %q}; want row %d and the feature named", nf.Row, nf.Feature, bad)
+			}
+		})
+	}
+}
