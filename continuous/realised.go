@@ -70,7 +70,7 @@ func Realise(log, actuals io.Reader, comma rune) (*RealisedReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &RealisedReport{Pending: pending}
+	rep := &RealisedReport{Pending: pending, Groups: []Realised{}} // none scored is [], not null
 	groups, used, err := joinLog(log, act, rep)
 	if err != nil {
 		return nil, err

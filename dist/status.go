@@ -37,6 +37,9 @@ func QueueStatus(ctx context.Context, url string) (*Status, error) {
 		return nil, fmt.Errorf("dist: workers: %w", err)
 	}
 	sort.Slice(ws, func(i, j int) bool { return ws[i].ID < ws[j].ID })
+	if ws == nil {
+		ws = []Heartbeat{} // no worker is [] in JSON, not null
+	}
 	ci, err := c.cons.Info(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("dist: consumer info: %w", err)

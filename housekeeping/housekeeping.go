@@ -96,7 +96,8 @@ func Collect(ctx context.Context, env Env, p Policy) (*Report, error) {
 			named = append(named, r)
 		}
 	}
-	rep := &Report{Kept: map[string]string{}, DryRun: p.DryRun}
+	// Nothing removed is [] in JSON (gc --json), not null.
+	rep := &Report{Runs: []string{}, Versions: []string{}, Kept: map[string]string{}, DryRun: p.DryRun}
 	remove, err := selectRuns(runs, named, p, lineage, rep)
 	if err != nil {
 		return nil, err

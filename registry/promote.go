@@ -244,7 +244,7 @@ func (r *Registry) history(ctx context.Context, name, version string) ([]Event, 
 	if err != nil {
 		return nil, fmt.Errorf("registry: history: %w", err)
 	}
-	var out []Event
+	out := []Event{} // none is [] in JSON (models history, show), not null
 	for _, rec := range recs {
 		e, err := decodeEvent(rec)
 		if err != nil {
