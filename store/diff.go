@@ -10,8 +10,9 @@ import (
 // Change is one value that differs between two runs. A or B is "" when
 // the key exists in one run only.
 type Change struct {
-	Key  string `json:"key"`
-	A, B string
+	Key string `json:"key"`
+	A   string `json:"a"`
+	B   string `json:"b"`
 }
 
 // Diff lists what differs between runs a and b: config keys

@@ -361,6 +361,16 @@ func TestRunsDiff(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "config.seed") || !strings.Contains(out, "metrics.gbdt.cv.r2") || strings.Contains(out, "cv_folds") || strings.Contains(out, "test.r2") {
 		t.Errorf("runs diff: %d\n%s%s", code, out, errs)
 	}
+	// --json keys are snake_case, as every other command's: "a" and "b",
+	// not the Go field names "A" and "B".
+	code, out, errs = tabforge(t, dir, "runs", "diff", "run0", "run1", "--json")
+	var changes []map[string]string
+	if err := json.Unmarshal([]byte(out), &changes); code != 0 || err != nil || len(changes) == 0 {
+		t.Fatalf("runs diff --json: %d %v\n%s%s", code, err, out, errs)
+	}
+	if c := changes[0]; c["key"] != "config.seed" || c["a"] != "42" || c["b"] != "43" {
+		t.Errorf("runs diff --json: first change %v; want key config.seed, a 42, b 43", c)
+	}
 	if code, out, _ := tabforge(t, dir, "runs", "diff", "run0", "run0"); code != 0 || !strings.Contains(out, "same config") {
 		t.Errorf("runs diff of a run with itself: %d %s", code, out)
 	}
