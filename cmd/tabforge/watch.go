@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -41,7 +42,8 @@ next scan tries again). --once scans once
 and exits (for cron and tests), with status 1 when a version it handled
 failed (recorded all the same, so the next scan does not retry it);
 --status lists the versions handled. 'tabforge serve' on the same store serves a promoted
-challenger without a restart.`,
+challenger without a restart. Ctrl-C or SIGTERM stops a watcher (exit 0);
+a file it was retraining on is retried by the next one.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.Name == "" || (o.Dir == "" && !status) {
@@ -72,7 +74,15 @@ challenger without a restart.`,
 			}
 			defer closeArts()
 			if !once {
-				return continuous.Watch(ctx, env, st, o)
+				err := continuous.Watch(ctx, env, st, o)
+				if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+					// Ctrl-C or SIGTERM is how a watcher stops, as serve,
+					// ui and worker do: a clean exit. A file it was at is
+					// not recorded, so the next watcher retries it.
+					o.Logger.Info("watch: stopped", "name", o.Name)
+					return nil
+				}
+				return err
 			}
 			done, err := continuous.WatchOnce(ctx, env, st, o)
 			if perr := a.printHandled(done, asJSON); err == nil {

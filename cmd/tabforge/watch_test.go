@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -79,4 +81,40 @@ func TestWatchCommand(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "continuous")); err != nil {
 		t.Error(err)
 	}
+}
+
+// TestWatchStopsCleanly: Ctrl-C or SIGTERM is how a watcher is stopped,
+// as serve, ui and worker are, so it exits 0 like them; it exited 1 with
+// "tabforge: context canceled", which a service manager reports as a
+// failure on every stop. The signal comes once the first scan has run:
+// when it logs the file it leaves to settle.
+func TestWatchStopsCleanly(t *testing.T) {
+	dir, watched := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(watched, "new.csv"), []byte("a,b\n1,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stderr := &cancelOn{text: "settle time", cancel: cancel}
+	var out bytes.Buffer
+	code := run(ctx, []string{"watch", "--store", "sqlite://" + filepath.Join(dir, "tf.db"), "--name", "sales", "--dir", watched,
+		"--settle", "1h", "--work-dir", filepath.Join(dir, "continuous")}, &out, stderr)
+	if code != 0 || strings.Contains(stderr.String(), "context canceled") {
+		t.Errorf("watch stopped by a signal: exit %d, stderr %q; want 0 and no error", code, stderr.String())
+	}
+}
+
+// cancelOn is a stderr that calls cancel once text is written to it.
+type cancelOn struct {
+	bytes.Buffer
+	text   string
+	cancel func()
+}
+
+func (c *cancelOn) Write(p []byte) (int, error) {
+	n, err := c.Buffer.Write(p)
+	if strings.Contains(c.String(), c.text) {
+		c.cancel()
+	}
+	return n, err
 }
