@@ -30,7 +30,7 @@ func (a *app) evaluateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			x, _, err := a.readInput(p, dataPath, false)
+			x, _, err := a.readInput(p, dataPath, false, asJSON)
 			if err != nil {
 				return err
 			}

@@ -60,7 +60,7 @@ otherwise. Ctrl-C stops them within a batch of predictions and writes nothing.`,
 			if err != nil {
 				return err
 			}
-			x, _, err := a.readInput(p, dataPath, false)
+			x, _, err := a.readInput(p, dataPath, false, asJSON)
 			if err != nil {
 				return err
 			}

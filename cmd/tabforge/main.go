@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -222,14 +223,22 @@ func (a *app) versionCommand() *cobra.Command {
 // readInput reads a data file for model p and checks it against the
 // model's input contract: every missing or mistyped column is reported
 // at once, and under strict checking extra columns and unseen categories
-// are errors too; otherwise they are warned about on stderr.
-func (a *app) readInput(p *pipeline.Predictor, path string, strict bool) (*frame.Frame, *pipeline.InputReport, error) {
+// are errors too; otherwise they are warned about on stderr. With asJSON
+// a refused input's problems are also printed on stdout, as
+// {"error", "model", "input"} (serve answers them so), for every command
+// that reads data for a model: a script checking a batch gets them as
+// data, not prose.
+func (a *app) readInput(p *pipeline.Predictor, path string, strict, asJSON bool) (*frame.Frame, *pipeline.InputReport, error) {
 	x, r, err := p.ReadInput(path, frame.ReadOptions{Comma: a.comma})
 	if err != nil {
 		return nil, nil, err
 	}
 	if err := r.Err(strict); err != nil {
-		return nil, r, fmt.Errorf("%s: %w", path, err)
+		err = fmt.Errorf("%s: %w", path, err)
+		if asJSON {
+			json.NewEncoder(a.stdout).Encode(map[string]any{"error": err.Error(), "model": p.Family(), "input": r})
+		}
+		return nil, r, err
 	}
 	for _, w := range r.Warnings() {
 		fmt.Fprintf(a.stderr, "warning: %s\n", w)

@@ -44,13 +44,8 @@ never saw are encoded as unknown, with a warning (both are errors with
 			if err != nil {
 				return err
 			}
-			x, report, err := a.readInput(p, dataPath, strict)
+			x, report, err := a.readInput(p, dataPath, strict, asJSON)
 			if err != nil {
-				if asJSON && report != nil {
-					// The refused input's problems, as serve answers them, so
-					// a script checking a batch gets them as data, not prose.
-					json.NewEncoder(a.stdout).Encode(map[string]any{"error": err.Error(), "model": p.Family(), "input": report})
-				}
 				return err
 			}
 			// An interrupt (Ctrl-C) stops prediction between blocks of rows;
