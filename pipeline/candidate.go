@@ -380,7 +380,7 @@ func (r *trainRun) candidates(ctx context.Context) error {
 			}
 			pred.Schema, pred.RunID, pred.Dataset = schema, r.res.RunID, r.res.DatasetHash
 			r.fitted[c.label] = pred
-			r.log.Info("candidate done", "model", c.label, "cv_"+r.res.Metric, entry.CV[r.res.Metric], "test_"+r.res.Metric, entry.Test[r.res.Metric], "fit_seconds", round(entry.FitSeconds, 3))
+			r.log.Info("candidate done", "model", c.label, "cv_"+r.res.Metric, metricOrNaN(entry.CV, r.res.Metric), "test_"+r.res.Metric, metricOrNaN(entry.Test, r.res.Metric), "fit_seconds", round(entry.FitSeconds, 3))
 		}
 		r.res.Leaderboard = append(r.res.Leaderboard, entry)
 	}

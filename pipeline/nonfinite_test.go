@@ -1,8 +1,10 @@
 package pipeline
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,5 +50,44 @@ func TestPredictOverflowingInput(t *testing.T) {
 				t.Errorf("NonFiniteError{Row: %d, Feature: %q}; want row %d and the feature named", nf.Row, nf.Feature, bad)
 			}
 		})
+	}
+}
+
+// TestTuningUndefinedCV: a study whose CV metric is undefined on every
+// trial (four training rows in four folds: r2 of one row) fails, and the
+// error says why once. It read "tune tree: tune: trial 0: trial 0: no CV
+// r2": the trial named twice and the cause left to guess.
+func TestTuningUndefinedCV(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "five.csv")
+	if err := os.WriteFile(data, []byte("x,y\n1,2\n2,5\n3,4\n4,9\n5,7\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.Models, cfg.CVFolds, cfg.Out = data, "y", []string{"tree"}, 4, t.TempDir()
+	cfg.EnableHyperparameterTuning, cfg.MaxEvals = true, 2
+	_, err := Train(context.Background(), cfg, Options{})
+	if err == nil || strings.Count(err.Error(), "trial 0") != 1 || !strings.Contains(err.Error(), "undefined") {
+		t.Errorf("Train = %v; want one 'trial 0' and the CV r2 called undefined", err)
+	}
+}
+
+// TestUndefinedCVLogged: a CV metric undefined on every fold (r2 of
+// one-row folds) is dropped from the CV means; the "candidate done" log
+// line printed the missing value as cv_r2=0, a plausible score, where
+// the leaderboard shows "-".
+func TestUndefinedCVLogged(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "five.csv")
+	if err := os.WriteFile(data, []byte("x,y\n1,2\n2,5\n3,4\n4,9\n5,7\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.Models, cfg.CVFolds, cfg.Out = data, "y", []string{"tree"}, 4, t.TempDir()
+	cfg.ForceProductionQuality = false
+	var logs strings.Builder
+	if _, err := Train(context.Background(), cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "cv_r2=NaN") {
+		t.Errorf("logs %q; want cv_r2=NaN on the candidate done line", logs.String())
 	}
 }

@@ -249,7 +249,8 @@ func (s *searcher) evaluate(ctx context.Context, t *tune.Trial, l model.Learner,
 	}
 	v, ok := cv.mean[s.metric]
 	if !ok || math.IsNaN(v) {
-		return 0, fmt.Errorf("trial %d: no CV %s", t.Number(), s.metric)
+		// The tuner names the trial; say why it cannot be scored.
+		return 0, fmt.Errorf("CV %s is undefined (folds of one row or one class, or a diverged fit): use fewer cv_folds or more rows", s.metric)
 	}
 	s.mu.Lock()
 	if !s.bestOK || (s.dir == tune.Maximize && v > s.best) || (s.dir == tune.Minimize && v < s.best) {

@@ -343,6 +343,16 @@ func dropNaN(m eval.Metrics) eval.Metrics {
 	return m
 }
 
+// metricOrNaN returns m's value of key, NaN when m lacks it: a metric
+// undefined on every CV fold is dropped from the CV means, and must not
+// read as 0 (a plausible R²) in a log.
+func metricOrNaN(m eval.Metrics, key string) float64 {
+	if v, ok := m[key]; ok {
+		return v
+	}
+	return math.NaN()
+}
+
 func newRunID(t time.Time) string {
 	var b [3]byte
 	rand.Read(b[:])
