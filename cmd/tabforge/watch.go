@@ -52,6 +52,11 @@ a file it was retraining on is retried by the next one.`,
 			if o.Every <= 0 {
 				return usagef("watch: --every must be positive")
 			}
+			if asJSON && !once && !status {
+				// A running watcher prints no document: said, rather than a
+				// script waiting on stdout for JSON that never comes.
+				return usagef("watch: --json needs --once or --status (a running watcher logs to stderr; --log-format json makes that JSON lines)")
+			}
 			var err error
 			if o.Policy.Stage, err = servingStage("watch", stage); err != nil {
 				return err

@@ -104,6 +104,27 @@ func TestWatchStopsCleanly(t *testing.T) {
 	}
 }
 
+// TestWatchJSONNeedsOnce: --json prints the versions of one scan (--once)
+// or the handled list (--status); a running watcher prints no document,
+// and ignored --json silently, leaving a script waiting on stdout.
+// Were it to run, the first scan's log line stops it, as in
+// TestWatchStopsCleanly.
+func TestWatchJSONNeedsOnce(t *testing.T) {
+	dir, watched := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(watched, "new.csv"), []byte("a,b\n1,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stderr := &cancelOn{text: "settle time", cancel: cancel}
+	var out bytes.Buffer
+	code := run(ctx, []string{"watch", "--store", "sqlite://" + filepath.Join(dir, "tf.db"), "--name", "sales", "--dir", watched,
+		"--settle", "1h", "--work-dir", filepath.Join(dir, "continuous"), "--json"}, &out, stderr)
+	if code != 2 || out.Len() != 0 || !strings.Contains(stderr.String(), "--json needs --once or --status") {
+		t.Errorf("watch --json without --once: exit %d, stdout %q, stderr %q; want a usage error", code, out.String(), stderr.String())
+	}
+}
+
 // cancelOn is a stderr that calls cancel once text is written to it.
 type cancelOn struct {
 	bytes.Buffer
