@@ -128,6 +128,21 @@ func (s steps) index(v float64) (int, bool) {
 	return 0, false
 }
 
+// CheckPeriods reports an every or start that no time column could use
+// (--every fortnight, --start 2024-13-01): a caller can refuse them
+// before reading the data. Whether they suit the time column's kind (a
+// number of units for a numeric column) is checked when it is read.
+func CheckPeriods(every, start string) error {
+	_, err := stepper(frame.Datetime, every, start)
+	if err == nil {
+		return nil
+	}
+	if _, nerr := stepper(frame.Numeric, every, start); nerr == nil {
+		return nil
+	}
+	return err
+}
+
 // stepper parses every and start for a column of kind k. Months are
 // counted from start, each period's start on start's day of the month or
 // that month's last day (periods from January 31 start on February 28

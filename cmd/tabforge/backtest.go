@@ -77,6 +77,9 @@ func (a *app) backtest(cmd *cobra.Command, o *continuous.BacktestOptions, html s
 	if cfg.Data == "" || cfg.Target == "" || cfg.TimeColumn == "" || o.Start == "" {
 		return usagef("backtest: --data, --target, --time-column and --start are required")
 	}
+	if err := continuous.CheckPeriods(o.Every, o.Start); err != nil {
+		return usageError{fmt.Errorf("backtest: %w", err)}
+	}
 	if err := checkModels(cfg); err != nil {
 		return err
 	}

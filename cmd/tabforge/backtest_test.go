@@ -21,6 +21,13 @@ func TestBacktestCommand(t *testing.T) {
 	if code, _, stderr := tabforge(t, dir, args...); code != 2 || !strings.Contains(stderr, "--start") {
 		t.Errorf("backtest without --start: exit %d, %s; want 2 naming --start", code, stderr)
 	}
+	// A period or start no time column could use is bad usage too, said
+	// before the data is read (it was exit 1, after reading it).
+	for _, bad := range [][]string{{"--start", "2010-01-01", "--every", "fortnight"}, {"--start", "2010-13-01"}, {"--start", "2010-01-01", "--every", "-3"}} {
+		if code, _, stderr := tabforge(t, dir, append(args, bad...)...); code != 2 || !strings.Contains(stderr, bad[len(bad)-1]) {
+			t.Errorf("backtest %v: exit %d, %s; want 2 naming the value", bad, code, stderr)
+		}
+	}
 	code, out, stderr := tabforge(t, dir, append(args, "--start", "2010-01-01", "--json")...)
 	if code != 0 {
 		t.Fatalf("backtest: exit %d\n%s", code, stderr)
