@@ -119,3 +119,29 @@ func TestTrainRefusesBadSearch(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want exit 2 naming model_params and the range", code, stderr)
 	}
 }
+
+// TestConfigFlagsEveryCommand: --set, --config and --profile are global
+// flags; a command that reads no config (drift, gen, version, predict or
+// evaluate with a model file) ignored them, a typo or a missing file
+// included, and exited 0. They are checked for every command; a valid
+// one changes nothing.
+func TestConfigFlagsEveryCommand(t *testing.T) {
+	dir := t.TempDir()
+	data := testdata("txhousing.csv")
+	gen := []string{"gen", "sales", "--rows", "10", "--seed", "1", "--start", "2022-01-01", "--months", "2", "--out", filepath.Join(dir, "g.csv")}
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"drift", "--reference", data, "--current", data, "--set", "min_r2_treshold=0.8"}, 2, "min_r2_treshold"},
+		{append(gen, "--profile", "prodution"), 2, "prodution"},
+		{[]string{"version", "--config", filepath.Join(dir, "missing.yaml")}, 2, "missing.yaml"},
+		{append(gen, "--set", "workers=2"), 0, ""},
+	} {
+		code, _, stderr := tabforge(t, dir, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, %q; want %d naming %q", c.args, code, stderr, c.code, c.want)
+		}
+	}
+}

@@ -135,6 +135,9 @@ func (a *app) rootCommand() *cobra.Command {
 		if a.comma, err = config.ParseSep(a.sep); err != nil {
 			return usageError{fmt.Errorf("--sep: %w", err)}
 		}
+		if err := a.checkConfigFlags(); err != nil {
+			return err
+		}
 		if a.cpuProfile == "" {
 			return nil
 		}
@@ -180,6 +183,22 @@ func argsAreUsage(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		argsAreUsage(sub)
 	}
+}
+
+// checkConfigFlags loads the config --set, --config and --profile name,
+// when any is given, and returns its error as bad usage. They are global
+// flags, and a command that reads no config (predict or evaluate with a
+// model file, drift, gen) ignored them, an unknown key or a missing file
+// included, and exited 0.
+func (a *app) checkConfigFlags() error {
+	if len(a.sets) == 0 && a.configFile == "" && a.profile == "" {
+		return nil
+	}
+	_, _, err := config.Load(config.Sources{Profile: a.profile, File: a.configFile, Env: os.Environ(), Set: a.sets})
+	if err != nil {
+		return usageError{err}
+	}
+	return nil
 }
 
 func (a *app) logger() (*slog.Logger, error) {
