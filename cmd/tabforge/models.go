@@ -136,12 +136,18 @@ func (a *app) modelsVerifyCommand(asJSON *bool) *cobra.Command {
 				if err := notAFile(ref, "models verify"); err != nil {
 					return err
 				}
-				p, m, err := pipeline.LoadModel(ctx, ref, func(context.Context) (*registry.Registry, error) { return reg, nil })
+				m, err := reg.Resolve(ctx, ref)
 				if err != nil {
 					return err
 				}
-				if m == nil {
-					return usagef("models verify: %s is not a registered model version", ref)
+				p, err := pipeline.LoadVersion(ctx, m)
+				if err != nil {
+					if *asJSON {
+						// The failed check is the answer a script asked for,
+						// in the shape of a passed one.
+						json.NewEncoder(a.stdout).Encode(map[string]any{"name": m.Name, "version": m.Version, "artifact": m.Artifact, "ok": false, "error": err.Error()})
+					}
+					return err
 				}
 				if *asJSON {
 					return json.NewEncoder(a.stdout).Encode(map[string]any{"name": m.Name, "version": m.Version, "artifact": m.Artifact, "family": p.Family(), "ok": true})

@@ -145,6 +145,17 @@ func TestModelsLifecycle(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, "checksum mismatch") || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
 		t.Errorf("verify of a corrupt artifact: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
 	}
+	// Under --json the failed check is data too: "ok" false, with the
+	// version and why (stdout was empty, though success prints "ok": true).
+	code, out, errs = cli(t, dir, "models", "verify", v1, "--json")
+	var verdict struct {
+		Version string `json:"version"`
+		OK      *bool  `json:"ok"`
+		Error   string `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(out), &verdict); code != 1 || err != nil || verdict.OK == nil || *verdict.OK || verdict.Version != v1 || !strings.Contains(verdict.Error, "checksum mismatch") {
+		t.Errorf("verify --json of a corrupt artifact: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
 	code, out, errs = cli(t, dir, "models", "promote", v1, "--stage", "production", "--force")
 	if code != 1 || !strings.Contains(errs, "checksum mismatch") || !strings.Contains(errs, "not moved to production") {
 		t.Errorf("promote of a corrupt artifact: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
