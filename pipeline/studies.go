@@ -23,6 +23,17 @@ type StudySummary struct {
 	BestAt   int      `json:"best_trial"` // -1 without a complete trial
 }
 
+// MarshalJSON writes a best value of ±Inf (a diverged fit's RMSE or log
+// loss, the only trial's) as null, which JSON can hold.
+func (s StudySummary) MarshalJSON() ([]byte, error) {
+	type plain StudySummary
+	p := plain(s)
+	if p.Best != nil && math.IsInf(*p.Best, 0) {
+		p.Best = nil
+	}
+	return json.Marshal(p)
+}
+
 // RunStudyPrefix is the name prefix of the tuning studies a run's training
 // used: studies are named by dataset version and config, so a rerun of
 // the same data and config shares (and resumes) them.

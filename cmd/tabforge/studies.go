@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/tune"
@@ -87,6 +88,17 @@ type trialRow struct {
 	QueuedMS *float64           `json:"queued_ms,omitempty"`
 	RunMS    *float64           `json:"run_ms,omitempty"`
 	Units    []pipeline.UnitRun `json:"units,omitempty"`
+}
+
+// MarshalJSON writes a trial value of ±Inf (a diverged fit) as null,
+// which JSON can hold; the table says +Inf.
+func (r trialRow) MarshalJSON() ([]byte, error) {
+	type plain trialRow
+	p := plain(r)
+	if p.Value != nil {
+		p.Value = eval.JSONValue(*p.Value)
+	}
+	return json.Marshal(p)
 }
 
 // studyView is one study as studies show prints it.
