@@ -113,7 +113,9 @@ func (a *app) queueExecutor(ctx context.Context, cfg *config.Config, log *slog.L
 	if cfg.Data == "" {
 		return e, func() { e.Close(); stop() }, nil
 	}
-	if err := e.ShareDataset(ctx, cfg.Data); err != nil {
+	// Shared under the path the run records (absolute), which is the
+	// name a worker fetches it by.
+	if err := e.ShareDataset(ctx, pipeline.AbsPath(cfg.Data)); err != nil {
 		log.Warn("workers without the data file cannot run this run's units", "err", err)
 	}
 	return e, func() { e.Close(); stop() }, nil

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -243,9 +245,11 @@ func natsServer(t *testing.T) string {
 	return srv.URL()
 }
 
-// TestWorkerFetchesDataset runs a worker in a directory where the run's
-// recorded data path does not exist: it fetches the file the driver
-// shared on the queue, checks its hash, and the run succeeds.
+// TestWorkerFetchesDataset runs a worker that cannot read the file the
+// run records (absolute, as on another machine): the driver has loaded
+// and shared it, then it is removed before the worker starts. The
+// worker fetches the file the driver shared on the queue under the
+// recorded path, checks its hash, and the run succeeds.
 func TestWorkerFetchesDataset(t *testing.T) {
 	srv := startQueue(t)
 	driverDir, workerDir, dir := t.TempDir(), t.TempDir(), t.TempDir()
@@ -253,10 +257,43 @@ func TestWorkerFetchesDataset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(driverDir, "credit.csv"), data, 0o644); err != nil {
+	local := filepath.Join(driverDir, "credit.csv")
+	if err := os.WriteFile(local, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	storeURL := "sqlite://" + filepath.Join(dir, "tf.db")
+	driver := tabforgeProc(t, "train", "--data", "credit.csv", "--target", "Status", "--models", "logistic", "--cv-folds", "3",
+		"--store", storeURL, "--set", "artifacts="+filepath.Join(dir, "artifacts"), "--set", "force_production_quality=false",
+		"--out", filepath.Join(dir, "models"), "--queue", srv.URL())
+	driver.Dir = driverDir
+	var dout syncBuffer
+	driver.Stdout = &dout
+	stderr, err := driver.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := driver.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The units wait on the queue until a worker starts, which is after
+	// the driver has read the file and the file is gone.
+	lines := bufio.NewScanner(stderr)
+	for lines.Scan() {
+		fmt.Fprintln(&dout, lines.Text())
+		if strings.Contains(lines.Text(), "loaded dataset") {
+			break
+		}
+	}
+	if err := os.Remove(local); err != nil {
+		t.Fatal(err)
+	}
+	copied := make(chan struct{})
+	go func() { // the rest of the log; Wait must come after the last read
+		for lines.Scan() {
+			fmt.Fprintln(&dout, lines.Text())
+		}
+		close(copied)
+	}()
 	var wlog syncBuffer
 	w := tabforgeProc(t, "worker", "--queue", srv.URL(), "--store", storeURL)
 	w.Dir, w.Stderr = workerDir, &wlog
@@ -265,12 +302,9 @@ func TestWorkerFetchesDataset(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { w.Process.Kill(); w.Wait() }()
-	driver := tabforgeProc(t, "train", "--data", "credit.csv", "--target", "Status", "--models", "logistic", "--cv-folds", "3",
-		"--store", storeURL, "--set", "artifacts="+filepath.Join(dir, "artifacts"), "--set", "force_production_quality=false",
-		"--out", filepath.Join(dir, "models"), "--queue", srv.URL())
-	driver.Dir = driverDir
-	if out, err := driver.CombinedOutput(); err != nil {
-		t.Fatalf("driver: %v\n%s\nworker:\n%s", err, out, wlog.String())
+	<-copied
+	if err := driver.Wait(); err != nil {
+		t.Fatalf("driver: %v\n%s\nworker:\n%s", err, dout.String(), wlog.String())
 	}
 	if l := wlog.String(); !strings.Contains(l, "fetched dataset") || !strings.Contains(l, "unit done") {
 		t.Errorf("the worker did not fetch the dataset and run units:\n%s", l)
