@@ -95,7 +95,7 @@ func TestTrainStages(t *testing.T) {
 	if c.Metrics["auc"] != res.Leaderboard[0].Test["auc"] || c.RunID != res.RunID || c.Dataset != res.DatasetHash {
 		t.Errorf("contract metrics %v run %s dataset %s; want the leader's test metrics %v of run %s", c.Metrics, c.RunID, c.Dataset, res.Leaderboard[0].Test, res.RunID)
 	}
-	if c.Lineage.Name != "mlc_churn" || c.Lineage.DataPath != cfg.Data || c.Lineage.ConfigHash != cfg.Hash() || c.Lineage.Trained.IsZero() {
+	if c.Lineage.Name != "mlc_churn" || c.Lineage.DataPath != AbsPath(cfg.Data) || c.Lineage.ConfigHash != cfg.Hash() || c.Lineage.Trained.IsZero() {
 		t.Errorf("contract lineage = %+v", c.Lineage)
 	}
 	if i := slices.IndexFunc(c.Inputs, func(f Field) bool { return f.Name == "state" }); i < 0 || len(c.Inputs[i].Levels) < 40 {
