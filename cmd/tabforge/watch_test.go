@@ -83,45 +83,42 @@ func TestWatchCommand(t *testing.T) {
 	}
 }
 
-// TestWatchStopsCleanly: Ctrl-C or SIGTERM is how a watcher is stopped,
-// as serve, ui and worker are, so it exits 0 like them; it exited 1 with
-// "tabforge: context canceled", which a service manager reports as a
-// failure on every stop. The signal comes once the first scan has run:
-// when it logs the file it leaves to settle.
-func TestWatchStopsCleanly(t *testing.T) {
+// watchUntilScan runs a watcher over a directory holding one new file
+// with extra arguments, cancelling its context (as Ctrl-C or SIGTERM
+// would) once the first scan has run: when it logs the file it leaves
+// to settle.
+func watchUntilScan(t *testing.T, extra ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	dir, watched := t.TempDir(), t.TempDir()
 	if err := os.WriteFile(filepath.Join(watched, "new.csv"), []byte("a,b\n1,2\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stderr := &cancelOn{text: "settle time", cancel: cancel}
+	errs := &cancelOn{text: "settle time", cancel: cancel}
 	var out bytes.Buffer
-	code := run(ctx, []string{"watch", "--store", "sqlite://" + filepath.Join(dir, "tf.db"), "--name", "sales", "--dir", watched,
-		"--settle", "1h", "--work-dir", filepath.Join(dir, "continuous")}, &out, stderr)
-	if code != 0 || strings.Contains(stderr.String(), "context canceled") {
-		t.Errorf("watch stopped by a signal: exit %d, stderr %q; want 0 and no error", code, stderr.String())
+	code = run(ctx, append([]string{"watch", "--store", "sqlite://" + filepath.Join(dir, "tf.db"), "--name", "sales", "--dir", watched,
+		"--settle", "1h", "--work-dir", filepath.Join(dir, "continuous")}, extra...), &out, errs)
+	return code, out.String(), errs.String()
+}
+
+// TestWatchStopsCleanly: Ctrl-C or SIGTERM is how a watcher is stopped,
+// as serve, ui and worker are, so it exits 0 like them; it exited 1 with
+// "tabforge: context canceled", which a service manager reports as a
+// failure on every stop.
+func TestWatchStopsCleanly(t *testing.T) {
+	if code, _, stderr := watchUntilScan(t); code != 0 || strings.Contains(stderr, "context canceled") {
+		t.Errorf("watch stopped by a signal: exit %d, stderr %q; want 0 and no error", code, stderr)
 	}
 }
 
 // TestWatchJSONNeedsOnce: --json prints the versions of one scan (--once)
 // or the handled list (--status); a running watcher prints no document,
 // and ignored --json silently, leaving a script waiting on stdout.
-// Were it to run, the first scan's log line stops it, as in
-// TestWatchStopsCleanly.
 func TestWatchJSONNeedsOnce(t *testing.T) {
-	dir, watched := t.TempDir(), t.TempDir()
-	if err := os.WriteFile(filepath.Join(watched, "new.csv"), []byte("a,b\n1,2\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stderr := &cancelOn{text: "settle time", cancel: cancel}
-	var out bytes.Buffer
-	code := run(ctx, []string{"watch", "--store", "sqlite://" + filepath.Join(dir, "tf.db"), "--name", "sales", "--dir", watched,
-		"--settle", "1h", "--work-dir", filepath.Join(dir, "continuous"), "--json"}, &out, stderr)
-	if code != 2 || out.Len() != 0 || !strings.Contains(stderr.String(), "--json needs --once or --status") {
-		t.Errorf("watch --json without --once: exit %d, stdout %q, stderr %q; want a usage error", code, out.String(), stderr.String())
+	code, out, stderr := watchUntilScan(t, "--json")
+	if code != 2 || out != "" || !strings.Contains(stderr, "--json needs --once or --status") {
+		t.Errorf("watch --json without --once: exit %d, stdout %q, stderr %q; want a usage error", code, out, stderr)
 	}
 }
 
