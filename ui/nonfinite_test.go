@@ -1,13 +1,11 @@
 package ui
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"math"
 	"net/http"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -77,25 +75,9 @@ func TestEventsNonFinite(t *testing.T) {
 	}
 	putValues(t, st, "train/d1/c1/linear", []float64{math.Inf(1)})
 	ts := serve(t, st, Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+"/events", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	line := firstEvent(t, ts.URL)
+	var got []runProgress
+	if err := json.Unmarshal([]byte(line), &got); err != nil || len(got) != 1 || got[0].ID != "live" || got[0].Trials != 1 {
+		t.Errorf("event data %q (%v); want the live run with its 1 trial", line, err)
 	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line, ok := strings.CutPrefix(sc.Text(), "data: ")
-		if !ok {
-			continue
-		}
-		var got []runProgress
-		if err := json.Unmarshal([]byte(line), &got); err != nil || len(got) != 1 || got[0].ID != "live" || got[0].Trials != 1 {
-			t.Errorf("event data %q (%v); want the live run with its 1 trial", line, err)
-		}
-		return
-	}
-	t.Fatalf("no event: %v", sc.Err())
 }

@@ -287,9 +287,19 @@ func TestReportConfined(t *testing.T) {
 func TestEvents(t *testing.T) {
 	f := newFixture(t, openSQLite(t), 5)
 	ts := serve(t, f.st, Options{})
+	// FillRuns leaves its last run running.
+	if line := firstEvent(t, ts.URL); !strings.Contains(line, `"id":"run-00029"`) {
+		t.Errorf("event %s; want the running run-00029", line)
+	}
+}
+
+// firstEvent reads the progress stream at base+"/events" up to its first
+// event and returns that event's data.
+func firstEvent(t *testing.T, base string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+"/events", nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/events", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -301,14 +311,11 @@ func TestEvents(t *testing.T) {
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		if line, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
-			// FillRuns leaves its last run running.
-			if !strings.Contains(line, `"id":"run-00029"`) {
-				t.Errorf("event %s; want the running run-00029", line)
-			}
-			return
+			return line
 		}
 	}
 	t.Fatalf("no event: %v", sc.Err())
+	return ""
 }
 
 // TestWriteFormBounded: a write request's body is read only up to a
