@@ -62,6 +62,18 @@ func (r BusinessRule) validate() error {
 		if r.Min == nil && r.Max == nil {
 			return fmt.Errorf("rule %q: bounds needs min or max", r.Name)
 		}
+		// A NaN bound holds nothing (every comparison with it is false), and
+		// neither it nor an infinite one encodes as JSON, so the run record
+		// and the config hash could not carry the rule; leave a side out to
+		// leave it unbounded.
+		for _, b := range []struct {
+			name string
+			v    *float64
+		}{{"min", r.Min}, {"max", r.Max}} {
+			if b.v != nil && (math.IsNaN(*b.v) || math.IsInf(*b.v, 0)) {
+				return fmt.Errorf("rule %q: %s %s is not a finite number; leave it out for no bound", r.Name, b.name, fmtFloat(*b.v))
+			}
+		}
 		if r.Min != nil && r.Max != nil && *r.Min > *r.Max {
 			return fmt.Errorf("rule %q: min %s is above max %s", r.Name, fmtFloat(*r.Min), fmtFloat(*r.Max))
 		}

@@ -39,6 +39,9 @@ func TestBusinessRules(t *testing.T) {
 		{`[{name: a, kind: monotonic, feature: x, direction: up}]`, "direction"},
 		{`[{name: a, kind: max_off_share, threshold: 5}]`, "tolerance"},
 		{`[{name: a, kind: segment_floor, threshold: 150}]`, "out of range"},
+		{`[{name: a, kind: bounds, min: .nan}]`, "min nan is not a finite number"},
+		{`[{name: a, kind: bounds, min: 0, max: .inf}]`, "max inf is not a finite number"},
+		{`[{name: a, kind: bounds, max: -.inf}]`, "max -inf is not a finite number"},
 		{`[{name: a, kind: bounds, min: 0}, {name: a, kind: bounds, max: 1}]`, "appears twice"},
 	}
 	for _, tc := range bad {

@@ -211,6 +211,8 @@ func TestCheckRules(t *testing.T) {
 	}{
 		{"positive", eval.Rule{Name: "p", Kind: eval.RuleBounds, Min: ptr(0)}, in, true, ""},
 		{"below 11", eval.Rule{Name: "p", Kind: eval.RuleBounds, Max: ptr(11)}, in, false, ""},
+		{"nan min", eval.Rule{Name: "p", Kind: eval.RuleBounds, Min: ptr(math.NaN())}, in, false, "finite"},
+		{"inf max", eval.Rule{Name: "p", Kind: eval.RuleBounds, Min: ptr(0), Max: ptr(math.Inf(1))}, in, false, "finite"},
 		{"increasing x0", eval.Rule{Name: "m", Kind: eval.RuleMonotonic, Feature: "x0", Direction: "increasing"}, in, true, ""},
 		{"increasing x1", eval.Rule{Name: "m", Kind: eval.RuleMonotonic, Feature: "x1", Direction: "increasing"}, in, false, ""},
 		{"decreasing x1", eval.Rule{Name: "m", Kind: eval.RuleMonotonic, Feature: "x1", Direction: "decreasing"}, in, true, ""},

@@ -66,6 +66,11 @@ func (r Rule) Validate() error {
 		if r.Min == nil && r.Max == nil {
 			return fmt.Errorf("rule %s: bounds needs min or max", r.Name)
 		}
+		// A NaN bound would pass every prediction (each comparison with it
+		// is false); nil, not an infinity, is how a side is left open.
+		if r.Min != nil && !isFinite(*r.Min) || r.Max != nil && !isFinite(*r.Max) {
+			return fmt.Errorf("rule %s: bounds min and max must be finite numbers (leave one out for no bound)", r.Name)
+		}
 		if r.Min != nil && r.Max != nil && *r.Min > *r.Max {
 			return fmt.Errorf("rule %s: min %v above max %v", r.Name, *r.Min, *r.Max)
 		}
@@ -95,6 +100,8 @@ func (r Rule) Validate() error {
 	}
 	return nil
 }
+
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // RuleResult is the outcome of one rule.
 type RuleResult struct {
