@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -40,6 +41,12 @@ func describe(t reflect.Type) string {
 // documentation) to a value of type t.
 func parseText(t reflect.Type, s string) (reflect.Value, error) {
 	v := reflect.New(t).Elem()
+	// A YAML file cannot hold invalid UTF-8, and the YAML encoder writes such
+	// a string as !!binary, which loads back as its base64 text: refuse it
+	// here so --set and the environment take what a file can say.
+	if !utf8.ValidString(s) {
+		return v, fmt.Errorf("%q is not valid UTF-8", s)
+	}
 	if u, ok := v.Addr().Interface().(encoding.TextUnmarshaler); ok {
 		if err := u.UnmarshalText([]byte(strings.TrimSpace(s))); err != nil {
 			return v, err
