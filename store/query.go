@@ -172,13 +172,27 @@ func (q RunQuery) Matches(row *RunRow) bool {
 	if q.Text == "" {
 		return true
 	}
-	t := strings.ToLower(q.Text)
+	t := lowerASCII(q.Text)
 	for _, f := range []string{row.ID, row.DatasetPath, row.Target, row.Task, row.Best} {
-		if strings.Contains(strings.ToLower(f), t) {
+		if strings.Contains(lowerASCII(f), t) {
 			return true
 		}
 	}
 	return false
+}
+
+// lowerASCII lowers A-Z only: SQLite's LIKE folds ASCII case alone, and
+// Unicode folding here made the same search find "Éte.csv" in memory
+// (store/redis) and not in store/sqlite.
+// It works on bytes, so invalid UTF-8 is compared as it is stored.
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // SelectRuns answers q over rows in memory, with the same order and

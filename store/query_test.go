@@ -19,3 +19,25 @@ func TestRowOfUndefinedMetric(t *testing.T) {
 		t.Errorf("Test = %v; want none for a null metric", *row.Test)
 	}
 }
+
+// TestMatchesText checks the search box in memory against what SQLite's
+// LIKE gives store/sqlite: ASCII case folds, other letters do not.
+func TestMatchesText(t *testing.T) {
+	row := &store.RunRow{ID: "ab12", DatasetPath: `C:\data\Éte.csv`, Target: "Sale_Price"}
+	tests := []struct {
+		text string
+		want bool
+	}{
+		{"sale_price", true},
+		{"DATA", true},
+		{"éte", false}, // SQLite folds ASCII only
+		{"Éte", true},
+		{"\xc3", true}, // a byte of É: compared as stored
+		{"zz", false},
+	}
+	for _, tt := range tests {
+		if got := (store.RunQuery{Text: tt.text}).Matches(row); got != tt.want {
+			t.Errorf("Matches(Text %q) = %v; want %v", tt.text, got, tt.want)
+		}
+	}
+}

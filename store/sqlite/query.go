@@ -103,9 +103,13 @@ func (s *Store) QueryRuns(ctx context.Context, q store.RunQuery) (*store.RunPage
 func runFilter(q store.RunQuery) (string, []any) {
 	var conds []string
 	var args []any
+	// instr, not LIKE: LIKE ends its pattern at a NUL byte (a search for
+	// "\x00" matched every run), and folds the case of a hash prefix that
+	// store.RunQuery.Matches compares exactly. instr compares bytes, and
+	// lower folds ASCII only, as Matches does.
 	if q.Dataset != "" {
-		conds = append(conds, `(dataset_path = ? OR dataset_hash LIKE ? ESCAPE '\')`)
-		args = append(args, q.Dataset, likeEscape(q.Dataset)+"%")
+		conds = append(conds, `(dataset_path = ? OR instr(dataset_hash, ?) = 1)`)
+		args = append(args, q.Dataset, q.Dataset)
 	}
 	if q.Status != "" {
 		conds = append(conds, `status = ?`)
@@ -116,11 +120,10 @@ func runFilter(q store.RunQuery) (string, []any) {
 		args = append(args, q.Best)
 	}
 	if q.Text != "" {
-		p := "%" + likeEscape(q.Text) + "%"
 		var or []string
 		for _, col := range []string{"id", "dataset_path", "target", "task", "best"} {
-			or = append(or, col+` LIKE ? ESCAPE '\'`)
-			args = append(args, p)
+			or = append(or, `instr(lower(`+col+`), lower(?)) > 0`)
+			args = append(args, q.Text)
 		}
 		conds = append(conds, "("+strings.Join(or, " OR ")+")")
 	}
