@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,6 +51,25 @@ func TestParseURL(t *testing.T) {
 		}
 		if ro.Addr != tt.addr || ro.DB != tt.db || ro.Password != tt.pass || ro.TLS != tt.tls || o != tt.o {
 			t.Errorf("ParseURL(%q) = %s db %d pass %q tls %v %+v", tt.url, ro.Addr, ro.DB, ro.Password, ro.TLS, o)
+		}
+	}
+}
+
+// TestParseURLHidesPassword: a store URL that does not parse or does not
+// fit must not print its password in the error, whatever is wrong with it.
+func TestParseURLHidesPassword(t *testing.T) {
+	tests := []struct{ url, want string }{
+		{"redis://:s3cretpw@h:12a/0", `"redis://:xxxxx@h:12a/0": invalid port`},
+		{"redis://:s3cretpw@h%zz:1/0", `invalid URL escape "%zz"`},
+		{"redis://:s3cr/etpw@h:1/0", `"redis://:xxxxx@h:1/0"`},
+		{"redis://s3cretpw@h:1/x", `"redis://xxxxx@h:1/x": database "x" is not a number`},
+		{"http://u:s3cretpw@h:1/0", `"http://u:xxxxx@h:1/0": scheme must be redis or rediss`},
+		{"redis://:s3cretpw@h:1/0?nonsense=1", `unknown parameter "nonsense"`},
+	}
+	for _, tt := range tests {
+		_, _, err := redis.ParseURL(tt.url)
+		if err == nil || strings.Contains(err.Error(), "etpw") || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ParseURL(%q) error = %v; want one containing %s and no password", tt.url, err, tt.want)
 		}
 	}
 }

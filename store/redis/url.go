@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -87,7 +88,13 @@ func ParseURL(raw string) (Conn, Options, error) {
 	c := Conn{DialTimeout: 2 * time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second, PoolSize: 10 * runtime.GOMAXPROCS(0)}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return c, o, fmt.Errorf("redis store URL: %w", err)
+		// *url.Error quotes the whole URL, password included; keep only
+		// what is wrong with it.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return c, o, fmt.Errorf("redis store URL %q: %w", redact(raw), err)
 	}
 	if u.Scheme != "redis" && u.Scheme != "rediss" {
 		return c, o, fmt.Errorf("redis store URL %q: scheme must be redis or rediss", redact(raw))
@@ -154,11 +161,27 @@ func (c *Conn) set(o *Options, k, v string) error {
 	return err
 }
 
-// redact hides a URL's password.
+// redact hides a URL's password: the userinfo after its ':', or all of
+// it in redis-cli's user-less form (redis://PASSWORD@host), which
+// url.URL.Redacted would show. It reads the text, not a parsed URL, so a
+// URL that does not parse (a bad port, a '/' in the password) is hidden
+// too; the userinfo ends at the last '@' before any query.
 func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
+	start := 0
+	if i := strings.Index(raw, "://"); i >= 0 {
+		start = i + len("://")
 	}
-	return u.Redacted()
+	end := len(raw)
+	if i := strings.IndexAny(raw[start:], "?#"); i >= 0 {
+		end = start + i
+	}
+	at := strings.LastIndex(raw[start:end], "@")
+	if at < 0 {
+		return raw
+	}
+	at += start
+	if user, _, ok := strings.Cut(raw[start:at], ":"); ok {
+		return raw[:start] + user + ":xxxxx" + raw[at:]
+	}
+	return raw[:start] + "xxxxx" + raw[at:]
 }
