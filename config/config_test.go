@@ -189,6 +189,17 @@ func TestRedacted(t *testing.T) {
 	if list != "nats://u:xxxxx@a:4222, nats://u:xxxxx@b:4222" {
 		t.Errorf("RedactURL of a server list = %q", list)
 	}
+	for _, tt := range []struct{ in, want string }{
+		{"redis://s3cr3t@h:6379/0", "redis://xxxxx@h:6379/0"},                // redis-cli's user-less form
+		{"redis://:s3cr3t@h:63a9/0", "redis://:xxxxx@h:63a9/0"},              // does not parse: a bad port
+		{"redis://u:s3c/r3t@h:6379/0", "redis://u:xxxxx@h:6379/0"},           // does not parse: '/' in the password
+		{"sqlite://.tabforge/tabforge.db", "sqlite://.tabforge/tabforge.db"}, // nothing to hide
+		{"embedded", "embedded"},
+	} {
+		if got := RedactURL(tt.in); got != tt.want {
+			t.Errorf("RedactURL(%q) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
 }
 
 // TestCheckModelParams: model_params for a name that is no family is an

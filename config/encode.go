@@ -123,16 +123,54 @@ func (c *Config) Redacted() *Config {
 }
 
 // RedactURL returns the URL s with its password hidden, for messages and
-// logs; s unchanged when it has none or does not parse. A comma-separated
-// list (a NATS queue's servers) has each URL's password hidden: parsed
-// whole, only the first one's was.
+// logs: "redis://:secret@host" becomes "redis://:xxxxx@host", and
+// redis-cli's user-less form "redis://secret@host" (a NATS token too)
+// "redis://xxxxx@host". A comma-separated list (a NATS queue's servers)
+// has each URL's password hidden: parsed whole, only the first one's was.
+// A URL that does not parse (a typo in its port, a '/' in its password)
+// has its userinfo, up to the last '@' before any query, hidden by its
+// text: returned unchanged, it printed the password in config show.
 func RedactURL(s string) string {
 	parts := strings.Split(s, ",")
 	for i, part := range parts {
-		u, err := url.Parse(strings.TrimSpace(part))
-		if err == nil && u.User != nil {
-			parts[i] = strings.Replace(part, strings.TrimSpace(part), u.Redacted(), 1)
+		p := strings.TrimSpace(part)
+		u, err := url.Parse(p)
+		switch {
+		case err != nil:
+			parts[i] = strings.Replace(part, p, redactText(p), 1)
+		case u.User == nil:
+		case hasPassword(u.User):
+			parts[i] = strings.Replace(part, p, u.Redacted(), 1)
+		default:
+			u.User = url.User("xxxxx")
+			parts[i] = strings.Replace(part, p, u.String(), 1)
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+func hasPassword(u *url.Userinfo) bool {
+	_, ok := u.Password()
+	return ok
+}
+
+// redactText hides the userinfo of a URL that does not parse.
+func redactText(raw string) string {
+	start := 0
+	if i := strings.Index(raw, "://"); i >= 0 {
+		start = i + len("://")
+	}
+	end := len(raw)
+	if i := strings.IndexAny(raw[start:], "?#"); i >= 0 {
+		end = start + i
+	}
+	at := strings.LastIndex(raw[start:end], "@")
+	if at < 0 {
+		return raw
+	}
+	at += start
+	if user, _, ok := strings.Cut(raw[start:at], ":"); ok {
+		return raw[:start] + user + ":xxxxx" + raw[at:]
+	}
+	return raw[:start] + "xxxxx" + raw[at:]
 }
