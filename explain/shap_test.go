@@ -299,6 +299,8 @@ func TestParseRows(t *testing.T) {
 		{"5-3", nil, true},
 		{"a", nil, true},
 		{"1-x", nil, true},
+		{"0-16777216", nil, true},          // 1<<24 + 1 rows
+		{"0-9999999,0-9999999", nil, true}, // each range in bounds, the list not
 	} {
 		got, err := ParseRows(tc.in)
 		if (err != nil) != tc.bad {
