@@ -171,13 +171,14 @@ func (c *Config) checkRules(p *problems) {
 			p.bad("drop", "contains the target %q", c.Target)
 		}
 		for _, k := range []struct{ key, col string }{
-			{"time_column", c.TimeColumn}, {"segment_column", c.SegmentColumn}, {"segment_by", c.SegmentBy},
+			{"segment_column", c.SegmentColumn}, {"segment_by", c.SegmentBy},
 		} {
 			if k.col == c.Target {
 				p.bad(k.key, "%q is the target", k.col)
 			}
 		}
 	}
+	c.checkTimeColumn(p)
 	for _, k := range []struct{ key, col string }{{"segment_column", c.SegmentColumn}, {"segment_by", c.SegmentBy}} {
 		if k.col != "" && slices.Contains(c.Drop, k.col) {
 			p.bad(k.key, "%q is also in drop; a dropped column cannot split the data", k.col)
@@ -221,6 +222,28 @@ func (c *Config) checkRules(p *problems) {
 	c.checkRuleColumns(p)
 	if c.ForceProductionQuality && c.MinSegmentBusinessAccuracy > 0 && c.SegmentColumn == "" {
 		p.bad("min_segment_business_accuracy", "needs segment_column: the segments held to the floor")
+	}
+}
+
+// checkTimeColumn checks each name of time_column, one column or a
+// comma-separated list ("Year_Sold,Mo_Sold"): compared whole,
+// Year_Sold,Sale_Price passed and the run split its test set by the
+// target's value.
+func (c *Config) checkTimeColumn(p *problems) {
+	if c.TimeColumn == "" {
+		return
+	}
+	names := strings.Split(c.TimeColumn, ",")
+	for i, n := range names {
+		n = strings.TrimSpace(n)
+		switch {
+		case n == "":
+			p.bad("time_column", "%q: name %d is empty", c.TimeColumn, i+1)
+		case n == c.Target:
+			p.bad("time_column", "%q is the target", n)
+		case slices.ContainsFunc(names[:i], func(m string) bool { return strings.TrimSpace(m) == n }):
+			p.bad("time_column", "%q appears twice", n)
+		}
 	}
 }
 
