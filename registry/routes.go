@@ -49,7 +49,10 @@ func ParseSplit(s string) ([]Share, error) {
 	var out []Share
 	total := 0
 	for part := range strings.SplitSeq(s, ",") {
-		t, w, ok := strings.Cut(strings.TrimSpace(part), "=")
+		t, w, ok := strings.Cut(part, "=")
+		// Trimmed, and "@a" is "a", as routeTarget reads a target: "a =5,a=3"
+		// and "a=5,@a=5" passed as two targets and routed one twice.
+		t, w = strings.TrimSpace(t), strings.TrimSpace(w)
 		var weight int
 		if _, err := fmt.Sscanf(w, "%d", &weight); !ok || t == "" || err != nil || weight < 0 || fmt.Sprint(weight) != w {
 			return nil, fmt.Errorf("registry: split %q: want TARGET=WEIGHT,... with whole non-negative weights, e.g. production=90,challenger=10", s)
@@ -57,7 +60,7 @@ func ParseSplit(s string) ([]Share, error) {
 		if weight > MaxWeight {
 			return nil, fmt.Errorf("registry: split %q: weight %d of %q is above %d", s, weight, t, MaxWeight)
 		}
-		if slices.ContainsFunc(out, func(sh Share) bool { return sh.Target == t }) {
+		if slices.ContainsFunc(out, func(sh Share) bool { return strings.TrimPrefix(sh.Target, "@") == strings.TrimPrefix(t, "@") }) {
 			return nil, fmt.Errorf("registry: split %q: target %q appears twice", s, t)
 		}
 		out = append(out, Share{Target: t, Weight: weight})
