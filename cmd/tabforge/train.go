@@ -260,14 +260,23 @@ func modelNames() []string {
 	return append(pipeline.Families().Names(), pipeline.ModelGroups()...)
 }
 
-// printResult renders a leaderboard as a table.
-func printResult(w io.Writer, r *pipeline.Result) {
-	fmt.Fprintf(w, "run %s  dataset %s  task %s  target %s\n", r.RunID, r.DatasetHash[:12], r.Task, r.Target)
+// rankingLine says how the leaderboard was ranked: by CV on the training
+// rows, or, with cv_folds 0, by the test metric alone.
+func rankingLine(r *pipeline.Result) string {
+	if r.CVFolds == 0 {
+		return "no CV; ranked by test " + r.Metric
+	}
 	cv := fmt.Sprintf("%d-fold CV", r.CVFolds)
 	if r.CV != "" {
 		cv = "CV " + r.CV
 	}
-	fmt.Fprintf(w, "split: %s (train %d, test %d rows); %s on train; ranked by CV %s\n\n", r.Split, r.TrainRows, r.TestRows, cv, r.Metric)
+	return fmt.Sprintf("%s on train; ranked by CV %s", cv, r.Metric)
+}
+
+// printResult renders a leaderboard as a table.
+func printResult(w io.Writer, r *pipeline.Result) {
+	fmt.Fprintf(w, "run %s  dataset %s  task %s  target %s\n", r.RunID, r.DatasetHash[:12], r.Task, r.Target)
+	fmt.Fprintf(w, "split: %s (train %d, test %d rows); %s\n\n", r.Split, r.TrainRows, r.TestRows, rankingLine(r))
 	keys := []string{"r2", "rmse", "mae", "within20"}
 	if r.Task != "regression" {
 		keys = []string{"auc", "accuracy", "logloss", "f1"}
