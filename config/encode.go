@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tabforge/tabforge/internal/redact"
 )
 
 // hashVersion starts the hashed text; bump it when the canonical encoding
@@ -137,7 +139,7 @@ func RedactURL(s string) string {
 		u, err := url.Parse(p)
 		switch {
 		case err != nil:
-			parts[i] = strings.Replace(part, p, redactText(p), 1)
+			parts[i] = strings.Replace(part, p, redact.Userinfo(p), 1)
 		case u.User == nil:
 		case hasPassword(u.User):
 			parts[i] = strings.Replace(part, p, u.Redacted(), 1)
@@ -152,25 +154,4 @@ func RedactURL(s string) string {
 func hasPassword(u *url.Userinfo) bool {
 	_, ok := u.Password()
 	return ok
-}
-
-// redactText hides the userinfo of a URL that does not parse.
-func redactText(raw string) string {
-	start := 0
-	if i := strings.Index(raw, "://"); i >= 0 {
-		start = i + len("://")
-	}
-	end := len(raw)
-	if i := strings.IndexAny(raw[start:], "?#"); i >= 0 {
-		end = start + i
-	}
-	at := strings.LastIndex(raw[start:end], "@")
-	if at < 0 {
-		return raw
-	}
-	at += start
-	if user, _, ok := strings.Cut(raw[start:at], ":"); ok {
-		return raw[:start] + user + ":xxxxx" + raw[at:]
-	}
-	return raw[:start] + "xxxxx" + raw[at:]
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	redigo "github.com/gomodule/redigo/redis"
+
+	"github.com/tabforge/tabforge/internal/redact"
 )
 
 // Conn says where a store's server is and how to talk to it.
@@ -94,10 +96,10 @@ func ParseURL(raw string) (Conn, Options, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return c, o, fmt.Errorf("redis store URL %q: %w", redact(raw), err)
+		return c, o, fmt.Errorf("redis store URL %q: %w", redact.Userinfo(raw), err)
 	}
 	if u.Scheme != "redis" && u.Scheme != "rediss" {
-		return c, o, fmt.Errorf("redis store URL %q: scheme must be redis or rediss", redact(raw))
+		return c, o, fmt.Errorf("redis store URL %q: scheme must be redis or rediss", redact.Userinfo(raw))
 	}
 	c.TLS = u.Scheme == "rediss"
 	c.Addr = u.Host
@@ -113,12 +115,12 @@ func ParseURL(raw string) (Conn, Options, error) {
 	}
 	if db := strings.TrimPrefix(u.Path, "/"); db != "" {
 		if c.DB, err = strconv.Atoi(db); err != nil || c.DB < 0 {
-			return c, o, fmt.Errorf("redis store URL %q: database %q is not a number", redact(raw), db)
+			return c, o, fmt.Errorf("redis store URL %q: database %q is not a number", redact.Userinfo(raw), db)
 		}
 	}
 	for k, vs := range u.Query() {
 		if err := c.set(&o, k, vs[len(vs)-1]); err != nil {
-			return c, o, fmt.Errorf("redis store URL %q: %w", redact(raw), err)
+			return c, o, fmt.Errorf("redis store URL %q: %w", redact.Userinfo(raw), err)
 		}
 	}
 	return c, o, nil
@@ -159,29 +161,4 @@ func (c *Conn) set(o *Options, k, v string) error {
 		return fmt.Errorf("unknown parameter %q (known: prefix, cache_ttl, cache_max, dial_timeout, read_timeout, write_timeout, pool_size)", k)
 	}
 	return err
-}
-
-// redact hides a URL's password: the userinfo after its ':', or all of
-// it in redis-cli's user-less form (redis://PASSWORD@host), which
-// url.URL.Redacted would show. It reads the text, not a parsed URL, so a
-// URL that does not parse (a bad port, a '/' in the password) is hidden
-// too; the userinfo ends at the last '@' before any query.
-func redact(raw string) string {
-	start := 0
-	if i := strings.Index(raw, "://"); i >= 0 {
-		start = i + len("://")
-	}
-	end := len(raw)
-	if i := strings.IndexAny(raw[start:], "?#"); i >= 0 {
-		end = start + i
-	}
-	at := strings.LastIndex(raw[start:end], "@")
-	if at < 0 {
-		return raw
-	}
-	at += start
-	if user, _, ok := strings.Cut(raw[start:at], ":"); ok {
-		return raw[:start] + user + ":xxxxx" + raw[at:]
-	}
-	return raw[:start] + "xxxxx" + raw[at:]
 }
