@@ -17,6 +17,7 @@ import (
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/progress"
+	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
 )
 
@@ -24,7 +25,17 @@ import (
 // trainRun.stages in order, each timed (Result.Timings) and announced as
 // a progress.Step event. A run that fails its quality gates returns its
 // Result with a *GateError.
+//
+// A config built by hand is checked as config.Load checks one: before any
+// data is read, Train refuses a nil config, one that fails
+// config.Config.ValidateTrain, one naming a model family or group that
+// Options.Families does not offer and, with a Registrar, one whose
+// ModelName is not a valid registered name. The error lists every
+// problem, each a *config.KeyError.
 func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err error) {
+	if cfg == nil {
+		return nil, errors.New("pipeline: train: nil config")
+	}
 	r := newTrainRun(cfg, o)
 	defer func() {
 		if p := recover(); p != nil {
@@ -56,6 +67,26 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 		return res, &GateError{Model: res.Best, Failures: res.Gates.Failures()}
 	}
 	return res, nil
+}
+
+// checkConfig is Train's check of cfg, so that a config built in code
+// rather than by config.Load (which validates) fails at once with every
+// *config.KeyError instead of deep in a stage or, for the name, after the
+// whole run when the Registrar refuses it.
+func checkConfig(cfg *config.Config, o Options) error {
+	var errs []error
+	if err := cfg.ValidateTrain(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := cfg.CheckModels(append(o.Families.Names(), ModelGroups()...)); err != nil {
+		errs = append(errs, err)
+	}
+	if o.Registrar != nil {
+		if err := registry.CheckName(ModelName(cfg)); err != nil {
+			errs = append(errs, &config.KeyError{Key: "name", Err: err})
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // trainStage is one named step of Train. Where a stage can fail without
@@ -127,6 +158,9 @@ func newTrainRun(cfg *config.Config, o Options) *trainRun {
 }
 
 func (r *trainRun) load(context.Context) error {
+	if err := checkConfig(r.cfg, r.o); err != nil {
+		return err
+	}
 	if err := checkWritable(r.cfg.Out); err != nil {
 		return err
 	}
