@@ -23,8 +23,12 @@ import (
 // ignoredSearches). With task auto the task is not known yet, so an
 // entry is refused only if no task of the family takes it. Names that
 // are no family are config.CheckModelParams' concern; entries of
-// families the run does not train are not checked.
+// families the run does not train are not checked. A nil reg means
+// Families().
 func CheckModelParams(cfg *config.Config, reg *model.Registry) error {
+	if reg == nil {
+		reg = Families()
+	}
 	var errs []error
 	trained := expandModels(cfg.Models)
 	for _, name := range slices.Sorted(maps.Keys(cfg.ModelParams)) {

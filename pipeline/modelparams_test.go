@@ -57,6 +57,16 @@ func TestCheckModelParams(t *testing.T) {
 	}
 }
 
+// TestCheckModelParamsNilRegistry: a nil registry means Families(), as
+// Options.Families does, rather than a nil-pointer panic.
+func TestCheckModelParamsNilRegistry(t *testing.T) {
+	cfg := config.Default()
+	cfg.ModelParams = map[string]map[string]any{"gbdt": {"max_deph": 3}}
+	if err := CheckModelParams(cfg, nil); err == nil || !strings.Contains(err.Error(), "max_deph") {
+		t.Errorf("CheckModelParams(nil registry) = %v; want the misspelt gbdt parameter refused", err)
+	}
+}
+
 // TestIgnoredSearches: a search the run cannot use (no tuning, no CV
 // folds) and an entry of a family the run does not train do not stop the
 // run, which used to exit 2 on configs that had trained; the unused

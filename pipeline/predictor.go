@@ -218,8 +218,11 @@ func (p *Predictor) Save(path string) error {
 }
 
 // LoadPredictor reads a predictor saved by Save, decoding its model with
-// the family from reg.
+// the family from reg; nil means Families(), the families tabforge ships.
 func LoadPredictor(path string, reg *model.Registry) (*Predictor, error) {
+	if reg == nil {
+		reg = Families()
+	}
 	payload, err := model.ReadEnvelopeFile(path, PredictorKind)
 	if err != nil {
 		return nil, err
