@@ -89,6 +89,14 @@ func (d Distribution) Contains(v float64) bool {
 	return false
 }
 
+// span describes the internal values d contains, for errors.
+func (d Distribution) span() string {
+	if d.Kind == Categorical {
+		return fmt.Sprintf("categorical indices 0 to %d (%q)", len(d.Choices)-1, d.Choices)
+	}
+	return fmt.Sprintf("%s range [%v, %v]", d.Kind, d.Low, d.High)
+}
+
 // Single reports whether d has exactly one value.
 func (d Distribution) Single() bool {
 	if d.Kind == Categorical {

@@ -127,6 +127,12 @@ func (s *Study) Enqueue(ctx context.Context, params map[string]float64, dists ma
 		if err := d.Validate(); err != nil {
 			return fmt.Errorf("tune: enqueue: parameter %q: %w", name, err)
 		}
+		// The trial hands the value to the objective as is, so one outside
+		// d would break SuggestFloat's range or index past a categorical's
+		// choices.
+		if v := params[name]; !d.Contains(v) {
+			return fmt.Errorf("tune: enqueue: parameter %q: internal value %v is not in the %s", name, v, d.span())
+		}
 	}
 	t := FrozenTrial{State: Waiting, Params: maps.Clone(params), Distributions: maps.Clone(dists), RetryOf: -1}
 	if _, _, err := s.storage.CreateTrial(ctx, s.id, t); err != nil {

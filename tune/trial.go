@@ -219,6 +219,10 @@ func (t *Trial) suggest(name string, d Distribution) float64 {
 			t.setErr(fmt.Errorf("tune: parameter %q suggested with %+v, earlier with %+v", name, d, t.dists[name]))
 			return math.NaN()
 		}
+		if !d.Contains(v) { // a stored value from elsewhere (an import, another build)
+			t.setErr(fmt.Errorf("tune: parameter %q: stored value %v is not in the %s", name, v, d.span()))
+			return math.NaN()
+		}
 		return v
 	}
 	v, ok := t.relativeValue(name, d)
