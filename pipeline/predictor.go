@@ -345,10 +345,11 @@ func decodeModel(reg *model.Registry, family string, data []byte) (model.Model, 
 // Prediction holds a predictor's output for a batch of rows.
 type Prediction struct {
 	// Values are the predictions for regression, or the probability of
-	// class 1 for binary tasks.
+	// class 1 (Target.Classes[1]) for binary tasks; nil for multiclass.
 	Values []float64
-	// Probs are class probabilities, row-major n×len(Classes), for
-	// classification.
+	// Probs are class probabilities for classification, row-major
+	// n×len(Target.Classes) of the predictor, in Target.Classes order:
+	// row i, class c at Probs[i*len(Target.Classes)+c].
 	Probs []float64
 	// Labels are the predicted class labels for classification.
 	Labels []string
