@@ -92,3 +92,33 @@ func ExampleExplain() {
 	// tree prediction true 1 1 []
 	// base 0.284 + SHAP = 0.100, predicted 0.100
 }
+
+// ExamplePredictor_PredictionFrame lays predictions out as `tabforge
+// predict` writes them, ready for frame.WriteFile.
+func ExamplePredictor_PredictionFrame() {
+	p, err := pipeline.LoadPredictor("testdata/forest_v1.tfm", nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	x, err := frame.ReadFile("../testdata/credit_data.csv", frame.ReadOptions{Schema: p.ReadSchema()})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	pred, err := p.Predict(x.Take([]int{0, 2}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	out, err := p.PredictionFrame(pred)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(out.Names())
+	fmt.Println(out.NumRows(), "rows")
+	// Output:
+	// [prediction prob_good prob_bad]
+	// 2 rows
+}

@@ -348,7 +348,7 @@ func predictions(p *pipeline.Predictor, pred *pipeline.Prediction) any {
 		rec := make(map[string]any, k+1)
 		rec["prediction"] = l
 		for c, name := range p.Target.Classes {
-			rec["prob_"+name] = pred.Probs[i*k+c]
+			rec[pipeline.ProbColumn(name)] = pred.Probs[i*k+c]
 		}
 		out[i] = rec
 	}

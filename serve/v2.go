@@ -73,7 +73,7 @@ func v2Outputs(p *pipeline.Predictor, pred *pipeline.Prediction) []v2Tensor {
 		for i := range n {
 			col[i] = pred.Probs[i*k+c]
 		}
-		out = append(out, v2Tensor{Name: "prob_" + name, Shape: []int{n}, Datatype: "FP64", Data: col})
+		out = append(out, v2Tensor{Name: pipeline.ProbColumn(name), Shape: []int{n}, Datatype: "FP64", Data: col})
 	}
 	return out
 }
@@ -127,7 +127,7 @@ func (s *Server) handleModelMetadata(w http.ResponseWriter, r *http.Request) {
 	} else {
 		md.Outputs = []v2TensorMD{{Name: "prediction", Datatype: "BYTES", Shape: []int{-1}}}
 		for _, c := range v.p.Target.Classes {
-			md.Outputs = append(md.Outputs, v2TensorMD{Name: "prob_" + c, Datatype: "FP64", Shape: []int{-1}})
+			md.Outputs = append(md.Outputs, v2TensorMD{Name: pipeline.ProbColumn(c), Datatype: "FP64", Shape: []int{-1}})
 		}
 	}
 	w.Header().Set("X-Model-Version", v.m.Version)

@@ -85,7 +85,7 @@ never saw are encoded as unknown, with a warning (both are errors with
 // file and a rename, so a failed run leaves no partial output.
 func writePredictions(path string, p *pipeline.Predictor, pred *pipeline.Prediction) error {
 	if frame.IsParquetFile(path) {
-		f, err := predictionFrame(p, pred)
+		f, err := p.PredictionFrame(pred)
 		if err != nil {
 			return err
 		}
@@ -110,7 +110,7 @@ func writePredictionCSV(out io.Writer, p *pipeline.Predictor, pred *pipeline.Pre
 	header := []string{"prediction"}
 	if p.Target.Task != model.Regression {
 		for _, c := range p.Target.Classes {
-			header = append(header, "prob_"+c)
+			header = append(header, pipeline.ProbColumn(c))
 		}
 	}
 	if err := w.Write(header); err != nil {
@@ -137,24 +137,6 @@ func writePredictionCSV(out io.Writer, p *pipeline.Predictor, pred *pipeline.Pre
 	}
 	w.Flush()
 	return w.Error()
-}
-
-// predictionFrame lays pred out as writePredictions' CSV has it: the
-// prediction, and for classification each class's probability.
-func predictionFrame(p *pipeline.Predictor, pred *pipeline.Prediction) (*frame.Frame, error) {
-	if p.Target.Task == model.Regression {
-		return frame.New(frame.NewNumeric("prediction", pred.Values))
-	}
-	cols := []*frame.Column{frame.NewCategoricalFromStrings("prediction", pred.Labels)}
-	k := len(p.Target.Classes)
-	for c, name := range p.Target.Classes {
-		v := make([]float64, len(pred.Labels))
-		for i := range v {
-			v[i] = pred.Probs[i*k+c]
-		}
-		cols = append(cols, frame.NewNumeric("prob_"+name, v))
-	}
-	return frame.New(cols...)
 }
 
 // fileFlag is a file a command was given and the flag that gave it.
