@@ -288,10 +288,10 @@ func ReadWarnings(path string, f *frame.Frame, opts frame.ReadOptions) []string 
 // checkColumns reports, in one error, every column the config names that
 // the data lacks, so a user fixes them all in one go.
 func checkColumns(f *frame.Frame, cfg *config.Config) error {
-	var missing []string
+	var missing []MissingColumn
 	need := func(key, col string) {
 		if _, ok := f.Lookup(col); !ok {
-			missing = append(missing, fmt.Sprintf("%s %q", key, col))
+			missing = append(missing, MissingColumn{Key: key, Column: col})
 		}
 	}
 	need("target", cfg.Target)
@@ -327,7 +327,29 @@ func checkColumns(f *frame.Frame, cfg *config.Config) error {
 	if len(missing) == 0 {
 		return fmt.Errorf("business_rules: %s", strings.Join(categorical, "; "))
 	}
-	return fmt.Errorf("%d column(s) not found in the data: %s (columns: %s)", len(missing), strings.Join(missing, ", "), strings.Join(f.Names(), ", "))
+	return &MissingColumnsError{Missing: missing, Columns: f.Names()}
+}
+
+// MissingColumn is a config key naming a column the data lacks.
+type MissingColumn struct {
+	Key    string // "target", "drop", "time_column", ...
+	Column string
+}
+
+// MissingColumnsError reports every column the config names that the
+// data lacks, with the columns it has, so that a caller can tell which
+// key was wrong without reading the message.
+type MissingColumnsError struct {
+	Missing []MissingColumn
+	Columns []string // the data's columns
+}
+
+func (e *MissingColumnsError) Error() string {
+	names := make([]string, len(e.Missing))
+	for i, m := range e.Missing {
+		names[i] = fmt.Sprintf("%s %q", m.Key, m.Column)
+	}
+	return fmt.Sprintf("%d column(s) not found in the data: %s (columns: %s)", len(e.Missing), strings.Join(names, ", "), strings.Join(e.Columns, ", "))
 }
 
 // checkWritable makes sure the model directory can be written before any

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,5 +40,28 @@ func TestCheckColumnsRules(t *testing.T) {
 		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 			t.Errorf("feature %q: checkColumns = %v; want an error containing %q", tc.feature, err, tc.want)
 		}
+	}
+}
+
+// TestMissingColumnsError checks that the columns a config names and the
+// data lacks come back as a typed error a library caller can inspect by
+// key, not only as text.
+func TestMissingColumnsError(t *testing.T) {
+	f, err := frame.New(frame.NewNumeric("x", []float64{1, 2}), frame.NewNumeric("y", []float64{3, 4}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Target, cfg.Drop, cfg.TimeColumn = "price", []string{"x", "id"}, "year, month"
+	var mc *MissingColumnsError
+	if err := checkColumns(f, cfg); !errors.As(err, &mc) {
+		t.Fatalf("checkColumns = %v; want a *MissingColumnsError", err)
+	}
+	want := []MissingColumn{{"target", "price"}, {"drop", "id"}, {"time_column", "year"}, {"time_column", "month"}}
+	if !slices.Equal(mc.Missing, want) || !slices.Equal(mc.Columns, []string{"x", "y"}) {
+		t.Errorf("missing %v, columns %v; want %v, [x y]", mc.Missing, mc.Columns, want)
+	}
+	if msg := mc.Error(); !strings.HasPrefix(msg, `4 column(s) not found in the data: target "price", drop "id"`) {
+		t.Errorf("message %q", msg)
 	}
 }
