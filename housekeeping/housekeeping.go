@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tabforge/tabforge/artifact"
+	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
 )
@@ -67,6 +68,9 @@ func Collect(ctx context.Context, env Env, p Policy) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := liveStatus(ctx, env.Store, runs); err != nil {
+		return nil, err
+	}
 	versions, err := env.Registry.List(ctx, "")
 	if err != nil {
 		return nil, err
@@ -90,6 +94,9 @@ func Collect(ctx context.Context, env Env, p Policy) (*Report, error) {
 	for _, id := range p.Runs {
 		r, err := env.Store.GetRun(ctx, id)
 		if err != nil {
+			return nil, err
+		}
+		if err := liveStatus(ctx, env.Store, []*store.Run{r}); err != nil {
 			return nil, err
 		}
 		if !slices.ContainsFunc(named, func(n *store.Run) bool { return n.ID == r.ID }) {
@@ -155,6 +162,23 @@ func selectRuns(runs, named []*store.Run, p Policy, lineage map[string]string, r
 	return out, nil
 }
 
+// liveStatus replaces the recorded status of runs recorded as running by
+// what their leases say: a run whose process was killed stays "running" in
+// its record forever, and would otherwise never be collected (nor could
+// runs rm remove it: "still running"). Liveness is judged by the clock,
+// not Policy.Now, which only measures ages.
+func liveStatus(ctx context.Context, recs store.Records, runs []*store.Run) error {
+	now := time.Now()
+	for _, r := range runs {
+		st, err := pipeline.RunStatus(ctx, recs, r, now)
+		if err != nil {
+			return fmt.Errorf("run %s: %w", r.ID, err)
+		}
+		r.Status = st
+	}
+	return nil
+}
+
 func runTime(r *store.Run) time.Time {
 	if !r.Finished.IsZero() {
 		return r.Finished
@@ -180,7 +204,9 @@ func allGone(ids []string, gone map[string]bool) bool {
 }
 
 // removeRun deletes a run's saved model directory (the directory of its
-// model file, named after the run) and then its record.
+// model file, named after the run), the stage and lease records an
+// interrupted run leaves behind, and then its record, last, so that a
+// removal cut short is finished by the next one.
 func removeRun(ctx context.Context, env Env, r *store.Run, dry bool, rep *Report) error {
 	rep.Runs = append(rep.Runs, r.ID)
 	if dir := filepath.Dir(r.ModelPath); r.ModelPath != "" && filepath.Base(dir) == r.ID {
@@ -193,6 +219,11 @@ func removeRun(ctx context.Context, env Env, r *store.Run, dry bool, rep *Report
 	}
 	if dry {
 		return nil
+	}
+	for _, kind := range []string{pipeline.StageKind, store.LeaseKind} {
+		if err := env.Store.DeleteRecord(ctx, kind, r.ID); err != nil {
+			return fmt.Errorf("remove run %s: %w", r.ID, err)
+		}
 	}
 	return env.Store.DeleteRun(ctx, r.ID)
 }
