@@ -113,16 +113,31 @@ func Collect(ctx context.Context, env Env, p Policy) (*Report, error) {
 	for _, r := range remove {
 		gone[r.ID] = true
 	}
-	for _, r := range remove {
-		if err := removeRun(ctx, env, r, p.DryRun, rep); err != nil {
-			return rep, err
-		}
-	}
+	// Versions go before the runs that produced them: a collection cut
+	// short (killed, a store error) leaves runs whose versions are gone,
+	// which the next one removes, and never versions whose runs are gone,
+	// which no later one would select.
 	for _, v := range versions {
 		if _, ok := protected[v.Version]; ok || !allGone(runsOf(v), gone) {
 			continue
 		}
-		if err := removeVersion(ctx, env, v, p.DryRun, rep); err != nil {
+		why, err := removeVersion(ctx, env, v, p.DryRun, rep)
+		if err != nil {
+			return rep, err
+		}
+		if why == "" {
+			continue
+		}
+		for _, id := range runsOf(v) { // protected since the list above: its lineage stays too
+			gone[id] = false
+			rep.Kept[id] = fmt.Sprintf("produced %s (%s)", v.Version, why)
+		}
+	}
+	for _, r := range remove {
+		if !gone[r.ID] {
+			continue
+		}
+		if err := removeRun(ctx, env, r, p.DryRun, rep); err != nil {
 			return rep, err
 		}
 	}
@@ -228,19 +243,29 @@ func removeRun(ctx context.Context, env Env, r *store.Run, dry bool, rep *Report
 	return env.Store.DeleteRun(ctx, r.ID)
 }
 
-// removeVersion deletes a registered version's artifact, then its record.
-func removeVersion(ctx context.Context, env Env, v *registry.Model, dry bool, rep *Report) error {
-	rep.Versions = append(rep.Versions, v.Version)
-	rep.Bytes += v.Artifact.Size
-	if dry {
-		return nil
-	}
-	if env.Artifacts != nil && v.Artifact.Key != "" && (v.Artifact.URL == "" || v.Artifact.URL == env.Artifacts.URL()) {
-		if err := env.Artifacts.Delete(ctx, v.Artifact.Key); err != nil {
-			return err
+// removeVersion deletes a registered version's record, then its
+// artifact. The registry refuses the record of a version that became
+// protected since Collect listed them (promoted or aliased meanwhile by
+// another process); removeVersion then reports why and removes nothing,
+// so a version in use never loses its artifact.
+func removeVersion(ctx context.Context, env Env, v *registry.Model, dry bool, rep *Report) (kept string, err error) {
+	if !dry {
+		err := env.Registry.Delete(ctx, v.Version)
+		if errors.Is(err, registry.ErrProtected) {
+			return err.Error(), nil
+		}
+		if err != nil {
+			return "", err
+		}
+		if env.Artifacts != nil && v.Artifact.Key != "" && (v.Artifact.URL == "" || v.Artifact.URL == env.Artifacts.URL()) {
+			if err := env.Artifacts.Delete(ctx, v.Artifact.Key); err != nil {
+				return "", err
+			}
 		}
 	}
-	return env.Registry.Delete(ctx, v.Version)
+	rep.Versions = append(rep.Versions, v.Version)
+	rep.Bytes += v.Artifact.Size
+	return "", nil
 }
 
 func dirSize(dir string) int64 {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/tabforge/tabforge/store"
 )
 
 // ErrProtected reports a version that may not be removed: it holds a
@@ -57,7 +59,10 @@ func (r *Registry) Protected(ctx context.Context) (map[string]string, error) {
 
 // Delete removes version's record (not its artifact, which the caller
 // owns). A protected version is refused with an error wrapping
-// ErrProtected that names its use; a missing one is not an error.
+// ErrProtected that names its use; a missing one is not an error. A
+// version promoted or aliased by another process while Delete runs is
+// put back and refused the same way, so a caller that removes the
+// artifact only after Delete succeeded never strands a version in use.
 func (r *Registry) Delete(ctx context.Context, version string) error {
 	protected, err := r.Protected(ctx)
 	if err != nil {
@@ -66,8 +71,26 @@ func (r *Registry) Delete(ctx context.Context, version string) error {
 	if why, ok := protected[version]; ok {
 		return fmt.Errorf("registry: version %s: %w (%s)", version, ErrProtected, why)
 	}
+	rec, err := r.rec.GetRecord(ctx, KindModel, version)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("registry: delete %s: %w", version, err)
+	}
 	if err := r.rec.DeleteRecord(ctx, KindModel, version); err != nil {
 		return fmt.Errorf("registry: delete %s: %w", version, err)
+	}
+	// The check above and the delete are two steps; a promotion can fall
+	// between them. Look again, and undo the delete if it did.
+	if protected, err = r.Protected(ctx); err != nil {
+		return err
+	}
+	if why, ok := protected[version]; ok {
+		if _, err := r.rec.SwapRecord(ctx, KindModel, version, nil, rec.Value); err != nil {
+			return fmt.Errorf("registry: version %s became %s while being deleted, and could not be put back: %w", version, why, err)
+		}
+		return fmt.Errorf("registry: version %s: %w (%s, since the delete began)", version, ErrProtected, why)
 	}
 	return nil
 }
