@@ -75,8 +75,11 @@ const (
 // that a watcher that has run does not die of a passing fault.
 func Watch(ctx context.Context, env Env, state store.Claimer, o WatchOptions) error {
 	every := cmp.Or(o.Every, time.Hour)
+	// The hashes of files seen unchanged since the last scan are kept, so
+	// a directory of daily files is read once, not once per scan.
+	hashes := newHashMemo()
 	for scan := 0; ; scan++ {
-		if _, err := WatchOnce(ctx, env, state, o); err != nil {
+		if _, err := watchOnce(ctx, env, state, o, hashes); err != nil {
 			if scan == 0 || ctx.Err() != nil {
 				return err
 			}
@@ -107,10 +110,16 @@ func Watch(ctx context.Context, env Env, state store.Claimer, o WatchOptions) er
 // stops the scan without recording the file at hand, which the next scan
 // retries. It returns the files handled now.
 func WatchOnce(ctx context.Context, env Env, state store.Claimer, o WatchOptions) ([]Handled, error) {
+	return watchOnce(ctx, env, state, o, newHashMemo())
+}
+
+// watchOnce is WatchOnce reading file hashes through hashes.
+func watchOnce(ctx context.Context, env Env, state store.Claimer, o WatchOptions, hashes *hashMemo) ([]Handled, error) {
 	files, settling, err := dataFiles(o.Dir, o.Settle)
 	if err != nil {
 		return nil, err
 	}
+	hashes.keepOnly(files)
 	if len(files) > 0 {
 		// A wrong name, or one without a champion yet, is the watcher's
 		// mistake, not the files': none is marked handled.
@@ -131,7 +140,7 @@ func WatchOnce(ctx context.Context, env Env, state store.Claimer, o WatchOptions
 	}
 	var done []Handled
 	for _, path := range files {
-		h, err := handle(ctx, env, state, o, path, log)
+		h, err := handle(ctx, env, state, o, path, hashes, log)
 		if err != nil {
 			return done, err
 		}
@@ -145,8 +154,8 @@ func WatchOnce(ctx context.Context, env Env, state store.Claimer, o WatchOptions
 // handle retrains o.Name on the data file at path unless its content was
 // handled already or another watcher is at work on it (nil, nil), and
 // records it as handled.
-func handle(ctx context.Context, env Env, state store.Claimer, o WatchOptions, path string, log *slog.Logger) (*Handled, error) {
-	hash, err := fileHash(path)
+func handle(ctx context.Context, env Env, state store.Claimer, o WatchOptions, path string, hashes *hashMemo, log *slog.Logger) (*Handled, error) {
+	hash, err := hashes.hash(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		log.Info("watch: file removed since the scan listed it; skipped", "file", path)
 		return nil, nil
@@ -287,4 +296,57 @@ func fileHash(path string) (string, error) {
 		return "", fmt.Errorf("watch: %s: %w", path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// hashMemo remembers the content hash of each file by its path, size and
+// modification time, so that a file unchanged since the previous scan is
+// not read again. It holds the files of the last scan only.
+type hashMemo struct {
+	seen  map[string]statHash
+	reads int // files hashed, for tests
+}
+
+type statHash struct {
+	size int64
+	mod  time.Time
+	hash string
+}
+
+func newHashMemo() *hashMemo { return &hashMemo{seen: map[string]statHash{}} }
+
+// hash returns the file's content hash, reading the file only if its size
+// or modification time differ from when it was last hashed.
+func (m *hashMemo) hash(path string) (string, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("watch: %w", err)
+	}
+	if e, ok := m.seen[path]; ok && e.size == info.Size() && e.mod.Equal(info.ModTime()) {
+		return e.hash, nil
+	}
+	h, err := fileHash(path)
+	if err != nil {
+		return "", err
+	}
+	m.reads++
+	// A file written while it was read may show the same stat after; only
+	// a stat taken again, unchanged, vouches for the hash.
+	if after, err := os.Stat(path); err == nil && after.Size() == info.Size() && after.ModTime().Equal(info.ModTime()) {
+		m.seen[path] = statHash{size: info.Size(), mod: info.ModTime(), hash: h}
+	}
+	return h, nil
+}
+
+// keepOnly forgets the files not in paths (removed from the directory),
+// so the memo does not grow with every file that ever passed through.
+func (m *hashMemo) keepOnly(paths []string) {
+	keep := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		keep[p] = true
+	}
+	for p := range m.seen {
+		if !keep[p] {
+			delete(m.seen, p)
+		}
+	}
 }

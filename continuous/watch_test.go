@@ -187,7 +187,7 @@ func TestWatchConcurrent(t *testing.T) {
 func TestWatchFileRemoved(t *testing.T) {
 	var logs bytes.Buffer
 	o := WatchOptions{Name: "sales", Dir: t.TempDir()}
-	h, err := handle(context.Background(), Env{}, nil, o, filepath.Join(o.Dir, "gone.csv"), slog.New(slog.NewTextHandler(&logs, nil)))
+	h, err := handle(context.Background(), Env{}, nil, o, filepath.Join(o.Dir, "gone.csv"), newHashMemo(), slog.New(slog.NewTextHandler(&logs, nil)))
 	if h != nil || err != nil || !strings.Contains(logs.String(), "removed") {
 		t.Errorf("handle of a removed file = %v, %v (log %q); want it skipped and logged", h, err, logs.String())
 	}
@@ -239,5 +239,53 @@ func TestWatchEnvironmentFault(t *testing.T) {
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) || strings.Count(logs.String(), "scan failed") < 2 {
 		t.Errorf("Watch with a fault after its first scan = %v; want it to keep scanning until cancelled; logs:\n%s", err, logs.String())
+	}
+}
+
+// TestWatchRescanReadsChangedFilesOnly: a long-running watch scans its
+// directory every --every; a file unchanged since the last scan is not
+// read again (a directory of daily files was hashed whole on every scan,
+// so each scan read more), a file rewritten is, and a file removed is
+// forgotten.
+func TestWatchRescanReadsChangedFilesOnly(t *testing.T) {
+	ctx := context.Background()
+	env, before, _, _ := withChampion(t)
+	state := env.Runs.(store.Claimer)
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.csv")
+	copyFile(t, before, a)
+	copyFile(t, before, b)
+	o := WatchOptions{Name: "sales", Dir: dir}
+	hashes := newHashMemo()
+	steps := []struct {
+		name      string
+		change    func()
+		wantReads int // files hashed so far
+	}{
+		{"first scan", func() {}, 2},
+		{"unchanged", func() {}, 2},
+		{"unchanged again", func() {}, 2},
+		{"b rewritten", func() {
+			if err := os.Chtimes(b, time.Now(), time.Now().Add(-time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}, 3},
+		{"a removed", func() {
+			if err := os.Remove(a); err != nil {
+				t.Fatal(err)
+			}
+		}, 3},
+	}
+	for _, s := range steps {
+		s.change()
+		if _, err := watchOnce(ctx, env, state, o, hashes); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if hashes.reads != s.wantReads {
+			t.Errorf("%s: %d files hashed so far; want %d", s.name, hashes.reads, s.wantReads)
+		}
+	}
+	if _, ok := hashes.seen[a]; ok || len(hashes.seen) != 1 {
+		t.Errorf("memo after a was removed holds %d files (a: %v); want b only", len(hashes.seen), ok)
 	}
 }
