@@ -1,6 +1,7 @@
 // Package housekeeping owns what may be removed from a tabforge store and
-// when: old runs with their saved model directories, and the registered
-// versions and artifacts only they produced. It never removes a version
+// when: old runs with their saved model directories, the registered
+// versions and artifacts only they produced, and step cache records as
+// old as the runs removed. It never removes a version
 // that holds a stage or an alias, or that a rollback would return to, nor
 // the runs those versions came from (their lineage), nor a run that is
 // still running.
@@ -51,6 +52,11 @@ type Report struct {
 	Kept     map[string]string `json:"kept"`     // run id → why it was kept
 	Bytes    int64             `json:"bytes"`    // file and artifact bytes freed
 	DryRun   bool              `json:"dry_run,omitempty"`
+
+	// CacheRecords and CacheBytes count the step cache records removed
+	// (on stores that bound their cache themselves, none).
+	CacheRecords int   `json:"cache_records"`
+	CacheBytes   int64 `json:"cache_bytes"`
 }
 
 // ErrNoRule reports a Policy that names neither runs nor a rule.
@@ -109,21 +115,36 @@ func Collect(ctx context.Context, env Env, p Policy) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := removeAll(ctx, env, versions, protected, remove, p.DryRun, rep); err != nil {
+		return rep, err
+	}
+	if pr, ok := env.Store.(store.CachePruner); ok {
+		if before, ok := cacheCutoff(runs, p); ok {
+			if rep.CacheRecords, rep.CacheBytes, err = pr.PruneCache(ctx, before, p.DryRun); err != nil {
+				return rep, err
+			}
+		}
+	}
+	return rep, nil
+}
+
+// removeAll removes the runs in remove and the unprotected versions only
+// they produced. Versions go before the runs that produced them: a
+// collection cut short (killed, a store error) leaves runs whose versions
+// are gone, which the next one removes, and never versions whose runs are
+// gone, which no later one would select.
+func removeAll(ctx context.Context, env Env, versions []*registry.Model, protected map[string]string, remove []*store.Run, dry bool, rep *Report) error {
 	gone := map[string]bool{}
 	for _, r := range remove {
 		gone[r.ID] = true
 	}
-	// Versions go before the runs that produced them: a collection cut
-	// short (killed, a store error) leaves runs whose versions are gone,
-	// which the next one removes, and never versions whose runs are gone,
-	// which no later one would select.
 	for _, v := range versions {
 		if _, ok := protected[v.Version]; ok || !allGone(runsOf(v), gone) {
 			continue
 		}
-		why, err := removeVersion(ctx, env, v, p.DryRun, rep)
+		why, err := removeVersion(ctx, env, v, dry, rep)
 		if err != nil {
-			return rep, err
+			return err
 		}
 		if why == "" {
 			continue
@@ -137,11 +158,48 @@ func Collect(ctx context.Context, env Env, p Policy) (*Report, error) {
 		if !gone[r.ID] {
 			continue
 		}
-		if err := removeRun(ctx, env, r, p.DryRun, rep); err != nil {
-			return rep, err
+		if err := removeRun(ctx, env, r, dry, rep); err != nil {
+			return err
 		}
 	}
-	return rep, nil
+	return nil
+}
+
+// cacheCutoff returns the time before which step cache records last
+// written may go, and false when none may (runs named to runs rm, or
+// fewer runs than KeepLast). A record goes only if every rule p sets
+// would remove a run created when it was written, and if no running run
+// is older: the cache is shared by content, owned by no run, and is
+// otherwise never pruned on a store that does not bound it. A record a
+// kept run only read (a cache hit) may go; rerunning that run then
+// recomputes it.
+func cacheCutoff(runs []*store.Run, p Policy) (time.Time, bool) {
+	if len(p.Runs) > 0 {
+		return time.Time{}, false
+	}
+	cut := p.Now
+	if p.OlderThan > 0 {
+		cut = p.Now.Add(-p.OlderThan)
+	}
+	if p.KeepLast > 0 {
+		if len(runs) < p.KeepLast {
+			return time.Time{}, false
+		}
+		cut = earlier(cut, runs[p.KeepLast-1].Created) // runs are newest first
+	}
+	for _, r := range runs {
+		if r.Status == store.Running {
+			cut = earlier(cut, r.Created)
+		}
+	}
+	return cut, true
+}
+
+func earlier(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // selectRuns picks the runs to remove, the named ones (p.Runs, looked up)

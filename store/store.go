@@ -141,6 +141,17 @@ type Swapper interface {
 // every other kind, runs and studies are kept until deleted.
 const CacheKind = "cache"
 
+// CachePruner is a store that removes old step cache records in bulk,
+// without reading their values (which hold fitted models). Stores that
+// bound the cache themselves (store/redis: cache_ttl, cache_max) need not
+// implement it; on the others the cache grows until pruned (tabforge gc).
+type CachePruner interface {
+	// PruneCache removes the records of CacheKind last written before
+	// before, and returns how many there were and the bytes of their
+	// values. With dry it removes nothing and returns the same counts.
+	PruneCache(ctx context.Context, before time.Time, dry bool) (n int, bytes int64, err error)
+}
+
 // Problem is something wrong with a store's setup, found by a Checker.
 type Problem struct {
 	// What is wrong, e.g. "redis persistence is off".

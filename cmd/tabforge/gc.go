@@ -26,8 +26,12 @@ func (a *app) gcCommand() *cobra.Command {
 --older-than ago (both rules apply when both are given), each with its saved model directory,
 and the registered model versions (record and artifact) that only removed runs produced.
 It never removes a version that holds production or staging, one a rollback would return to,
-or an aliased one, nor the runs those versions came from, nor a running run. On an SQLite
-store it then runs VACUUM to give the freed pages back to the file system.`,
+or an aliased one, nor the runs those versions came from, nor a running run (a run whose
+process was killed is interrupted, and goes like a finished one). On an SQLite store,
+whose step cache has no bound of its own, it also removes the cache records last written
+before the runs it removes (so with --keep-last alone, before the Nth newest run; never
+before a running run), then runs VACUUM to give the freed pages back to the file system.
+A Redis store bounds its cache itself (cache_ttl, cache_max).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if p.KeepLast < 0 || p.OlderThan < 0 || (p.KeepLast == 0 && p.OlderThan == 0) {
@@ -118,6 +122,9 @@ func printCollected(w io.Writer, rep *housekeeping.Report, vacuumed int64) {
 		fmt.Fprintf(w, "%s model version %s\n", verb, v)
 	}
 	fmt.Fprintf(w, "%s %d runs and %d model versions, %s of files and artifacts", verb, len(rep.Runs), len(rep.Versions), humanBytes(rep.Bytes))
+	if rep.CacheRecords > 0 {
+		fmt.Fprintf(w, ", and %d step cache records (%s)", rep.CacheRecords, humanBytes(rep.CacheBytes))
+	}
 	if vacuumed > 0 {
 		fmt.Fprintf(w, "; the store file shrank by %s", humanBytes(vacuumed))
 	}

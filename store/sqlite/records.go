@@ -92,6 +92,29 @@ func (s *Store) DeleteRecord(ctx context.Context, kind, key string) error {
 	return nil
 }
 
+var _ store.CachePruner = (*Store)(nil)
+
+// PruneCache implements store.CachePruner in one statement, so a cache
+// record is either kept or gone, never half removed; counting runs in the
+// same transaction, so the counts are those of the records removed.
+func (s *Store) PruneCache(ctx context.Context, before time.Time, dry bool) (n int, bytes int64, err error) {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		const where = ` FROM records WHERE kind=? AND updated < ?`
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(LENGTH(value)), 0)`+where, store.CacheKind, before.UnixNano()).Scan(&n, &bytes); err != nil {
+			return err
+		}
+		if dry || n == 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `DELETE`+where, store.CacheKind, before.UnixNano())
+		return err
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("prune cache: %w", err)
+	}
+	return n, bytes, nil
+}
+
 // SwapRecord implements store.Swapper in one statement, which SQLite runs
 // under its write lock, so of processes swapping from the same value one
 // wins.
