@@ -259,6 +259,7 @@ func (r *Registry) history(ctx context.Context, name, version string) ([]Event, 
 
 // stageSet is every name's record and every version the history shows
 // entering or leaving a stage, from which each model's stage is derived.
+// seen is empty when the history was not read (see stages).
 type stageSet struct {
 	names map[string]*nameRecord
 	seen  map[string]bool
@@ -272,7 +273,7 @@ func (s stageSet) derive(m *Model) {
 		m.Stage = Production
 	case nr != nil && m.Version == nr.Staging.Version:
 		m.Stage = Staging
-	case s.seen[m.Version]:
+	case nr != nil && slices.Contains(nr.Production.Previous, m.Version), s.seen[m.Version]:
 		m.Stage = Archived
 	}
 	if nr != nil {
@@ -284,7 +285,12 @@ func (s stageSet) derive(m *Model) {
 	}
 }
 
-func (r *Registry) stages(ctx context.Context) (stageSet, error) {
+// stages reads every name's record and, with history, the whole history
+// for the versions that held a stage. The history grows by an event with
+// every promotion, rollback and alias change, for good (a year of hot
+// swaps every five minutes is 100,000 events, a second and 150 MB to
+// read), so only what must tell archived from never staged reads it.
+func (r *Registry) stages(ctx context.Context, history bool) (stageSet, error) {
 	recs, err := r.rec.ListRecords(ctx, KindName, "")
 	if err != nil {
 		return stageSet{}, fmt.Errorf("registry: list names: %w", err)
@@ -296,6 +302,9 @@ func (r *Registry) stages(ctx context.Context) (stageSet, error) {
 			return stageSet{}, err
 		}
 		s.names[nr.Name] = nr
+	}
+	if !history {
+		return s, nil
 	}
 	h, err := r.history(ctx, "", "")
 	if err != nil {
@@ -313,11 +322,20 @@ func (r *Registry) stages(ctx context.Context) (stageSet, error) {
 	return s, nil
 }
 
-// derive sets m's stage and aliases from the current records.
+// derive sets m's stage and aliases from the current records. A version
+// in a stage or on its name's rollback stack (every version a server
+// loads for production) is placed by the name's record alone; only
+// another one needs the history.
 func (r *Registry) derive(ctx context.Context, m *Model) error {
-	st, err := r.stages(ctx)
+	st, err := r.stages(ctx, false)
 	if err != nil {
 		return err
+	}
+	if nr := st.names[m.Name]; nr == nil || (m.Version != nr.Production.Version && m.Version != nr.Staging.Version &&
+		!slices.Contains(nr.Production.Previous, m.Version)) {
+		if st, err = r.stages(ctx, true); err != nil {
+			return err
+		}
 	}
 	st.derive(m)
 	return nil

@@ -324,7 +324,7 @@ func (r *Registry) List(ctx context.Context, name string) ([]*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry: list models: %w", err)
 	}
-	st, err := r.stages(ctx)
+	st, err := r.stages(ctx, true)
 	if err != nil {
 		return nil, err
 	}

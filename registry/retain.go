@@ -20,7 +20,7 @@ var ErrProtected = errors.New("model version is in use")
 // targets of aliases ("NAME@champion") and the versions a route names
 // ("NAME route"), which a server would otherwise fail to load.
 func (r *Registry) Protected(ctx context.Context) (map[string]string, error) {
-	st, err := r.stages(ctx)
+	st, err := r.stages(ctx, false) // names alone say what is protected
 	if err != nil {
 		return nil, err
 	}
