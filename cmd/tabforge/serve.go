@@ -59,7 +59,7 @@ only requests addressed to localhost or a loopback IP, as tabforge ui does.`,
 	f.StringVar(&addr, "addr", "127.0.0.1:8080", "listen address (loopback by default; 0.0.0.0:8080 for every interface)")
 	f.StringArrayVar(&o.Names, "model", nil, "serve only this registered name (repeatable)")
 	f.StringVar(&o.AdminToken, "admin-token", "", "bearer token enabling the admin endpoints (default $TABFORGE_ADMIN_TOKEN; empty: admin off)")
-	f.StringVar(&logPath, "prediction-log", "", "append one JSON line per prediction to this file")
+	f.StringVar(&logPath, "prediction-log", "", "append one JSON line per prediction to this file (never rotated by serve: use logrotate's copytruncate)")
 	f.BoolVar(&o.LogInputs, "log-inputs", false, "log the input rows (as CSV), not only their hash")
 	f.BoolVar(&o.Strict, "strict", false, "refuse columns the model does not read and categories it never saw (400), as predict --strict")
 	f.Int64Var(&o.MaxBodyBytes, "max-body", 10<<20, "largest request body in bytes (413 beyond)")
