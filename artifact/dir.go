@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/tabforge/tabforge/internal/atomicfile"
 )
@@ -44,17 +45,25 @@ func (b *dirBucket) path(key string) string { return filepath.Join(b.root, filep
 // caller writes again, nothing wrong is ever read.
 func (b *dirBucket) Write(_ context.Context, key string, data []byte, meta map[string]string) error {
 	p := b.path(key)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
 	attrs, err := json.Marshal(dirAttrs{ContentType: "application/octet-stream", Metadata: meta})
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(p+attrsSuffix, attrs); err != nil {
-		return err
+	// A Delete of the directory's last object removes the directory, and
+	// may do so between MkdirAll and the write: then make it again, once.
+	for try := 0; ; try++ {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		err := atomicfile.WriteFile(p+attrsSuffix, attrs)
+		if errors.Is(err, fs.ErrNotExist) && try == 0 {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		return atomicfile.WriteFile(p, data)
 	}
-	return atomicfile.WriteFile(p, data)
 }
 
 func (b *dirBucket) Read(_ context.Context, key string) ([]byte, error) {
@@ -88,10 +97,20 @@ func (b *dirBucket) Exists(_ context.Context, key string) (bool, error) {
 	return err == nil, err
 }
 
+// Delete removes the object and its metadata file, then the directories
+// above it that are left empty, up to the root: every registered version
+// has a directory of its own (models/VERSION/), and a store whose old
+// versions gc removes would otherwise keep one empty directory for each.
 func (b *dirBucket) Delete(_ context.Context, key string) error {
 	for _, p := range []string{b.path(key), b.path(key) + attrsSuffix} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
+		}
+	}
+	root := filepath.Clean(b.root)
+	for dir := filepath.Dir(b.path(key)); dir != root && strings.HasPrefix(dir, root+string(filepath.Separator)); dir = filepath.Dir(dir) {
+		if os.Remove(dir) != nil {
+			break // not empty (another object, a Write under way), or already gone
 		}
 	}
 	return nil
