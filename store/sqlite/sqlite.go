@@ -185,10 +185,20 @@ func (s *Store) DeleteRun(ctx context.Context, id string) error {
 }
 
 // Vacuum rebuilds the database file, returning the pages that deleted
-// runs and records left free to the file system.
+// runs and records left free to the file system. In WAL mode VACUUM
+// writes the rebuilt database to the write-ahead log, as large as the
+// database, and the file shrinks only when the log is checkpointed:
+// Vacuum checkpoints and truncates the log at once rather than when the
+// last connection closes, which a long-running process sharing the file
+// (serve, watch) may not do for months. A reader still in a transaction
+// can keep the checkpoint from finishing; that is not an error, and the
+// next checkpoint finishes it.
 func (s *Store) Vacuum(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `VACUUM`); err != nil {
 		return fmt.Errorf("vacuum: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return fmt.Errorf("vacuum: checkpoint: %w", err)
 	}
 	return nil
 }

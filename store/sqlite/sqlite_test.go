@@ -158,3 +158,39 @@ func TestConcurrentOpen(t *testing.T) {
 		}
 	}
 }
+
+// TestVacuumShrinksFileAtOnce: after records are deleted, Vacuum makes the
+// database file (with its write-ahead log) smaller while the store is
+// still open. In WAL mode VACUUM alone left the file as it was until the
+// last connection closed, so gc reported the store shrank by 0 bytes
+// (385 kB to 53 kB after it exited), and a serve or watch sharing the
+// file kept the log as large as the database.
+func TestVacuumShrinksFileAtOnce(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTemp(t)
+	value := make([]byte, 64<<10)
+	for i := range 64 { // 4 MiB
+		if err := s.PutRecord(ctx, store.CacheKind, fmt.Sprint(i), value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	size := func() int64 {
+		var n int64
+		for _, p := range []string{path, path + "-wal"} {
+			if info, err := os.Stat(p); err == nil {
+				n += info.Size()
+			}
+		}
+		return n
+	}
+	before := size()
+	if n, _, err := s.PruneCache(ctx, time.Now().Add(time.Hour), false); err != nil || n != 64 {
+		t.Fatalf("PruneCache = %d, %v; want 64 records", n, err)
+	}
+	if err := s.Vacuum(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if after := size(); after > before/4 {
+		t.Errorf("database and log take %d bytes after Vacuum, %d before; want at most a quarter", after, before)
+	}
+}
