@@ -30,8 +30,10 @@ or an aliased one, nor the runs those versions came from, nor a running run (a r
 process was killed is interrupted, and goes like a finished one). On an SQLite store,
 whose step cache has no bound of its own, it also removes the cache records last written
 before the runs it removes (so with --keep-last alone, before the Nth newest run; never
-before a running run), then runs VACUUM to give the freed pages back to the file system.
-A Redis store bounds its cache itself (cache_ttl, cache_max).`,
+before a running run), then, if at least a quarter of the file is free pages, runs VACUUM
+to give them back to the file system. VACUUM rewrites the file and holds off other
+processes' writes while it runs (they wait up to 10 s). A Redis store bounds its cache
+itself (cache_ttl, cache_max).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if p.KeepLast < 0 || p.OlderThan < 0 || (p.KeepLast == 0 && p.OlderThan == 0) {
@@ -131,11 +133,24 @@ func printCollected(w io.Writer, rep *housekeeping.Report, vacuumed int64) {
 	fmt.Fprintln(w)
 }
 
-// vacuum compacts an SQLite store and returns how much its file shrank.
+// minVacuumShare is the share of free pages below which gc leaves an
+// SQLite store as it is: VACUUM rewrites the whole file, holding the write
+// lock throughout (other processes' writes wait up to 10 s, then fail),
+// so a routine gc that freed little must not pay that on a large store.
+const minVacuumShare = 0.25
+
+// vacuum compacts an SQLite store whose free pages are at least
+// minVacuumShare of its file and returns how much the file shrank.
 func vacuum(ctx context.Context, st store.Store, url string, dry bool) (int64, error) {
-	v, ok := st.(interface{ Vacuum(context.Context) error })
+	v, ok := st.(interface {
+		Vacuum(context.Context) error
+		FreeShare(context.Context) (float64, error)
+	})
 	if !ok || dry {
 		return 0, nil
+	}
+	if share, err := v.FreeShare(ctx); err != nil || share < minVacuumShare {
+		return 0, err
 	}
 	path, err := sqlite.FromURL(url)
 	if err != nil {

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/store/sqlite"
 )
 
 // TestGarbageCollection trains four versions of one name (seeds 1 to 4),
@@ -102,5 +107,54 @@ func TestGarbageCollection(t *testing.T) {
 				t.Errorf("store file %d bytes after gc, %d before: VACUUM did not shrink it", fileSize(db), before)
 			}
 		})
+	}
+}
+
+// TestVacuumOnlyWhenWorthIt: gc rewrites an SQLite store only when at
+// least a quarter of its pages are free. It used to VACUUM after every
+// collection, rewriting a large store whole (and holding off other
+// processes' writes meanwhile) even when nothing was removed.
+func TestVacuumOnlyWhenWorthIt(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "tf.db")
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for i := range 10 {
+		if err := st.PutRecord(ctx, store.CacheKind, fmt.Sprint(i), make([]byte, 64<<10)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps := []struct {
+		name    string
+		delete  []string
+		wantRan bool
+	}{
+		{"a tenth freed", []string{"0"}, false},
+		{"more than half freed", []string{"1", "2", "3", "4", "5"}, true},
+	}
+	for _, s := range steps {
+		for _, k := range s.delete {
+			if err := st.DeleteRecord(ctx, store.CacheKind, k); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before, err := st.FreeShare(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		freed, err := vacuum(ctx, st, "sqlite://"+path, false)
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		after, err := st.FreeShare(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ran := after < before; ran != s.wantRan || (freed > 0) != s.wantRan {
+			t.Errorf("%s: free share %.2f → %.2f, %d bytes freed; want VACUUM run %v", s.name, before, after, freed, s.wantRan)
+		}
 	}
 }

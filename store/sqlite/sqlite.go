@@ -203,6 +203,19 @@ func (s *Store) Vacuum(ctx context.Context) error {
 	return nil
 }
 
+// FreeShare returns the share of the database file's pages that are free
+// (left by deleted rows and records): what Vacuum would give back.
+func (s *Store) FreeShare(ctx context.Context) (float64, error) {
+	var free, total int64
+	if err := s.db.QueryRowContext(ctx, `SELECT (SELECT freelist_count FROM pragma_freelist_count), (SELECT page_count FROM pragma_page_count)`).Scan(&free, &total); err != nil {
+		return 0, fmt.Errorf("free pages: %w", err)
+	}
+	if total == 0 {
+		return 0, nil
+	}
+	return float64(free) / float64(total), nil
+}
+
 const runColumns = `id, created, finished, status, dataset_path, dataset_hash, config_hash, config, task, target, best, model_path, result, error, profile`
 
 func scanRun(sc interface{ Scan(...any) error }) (*store.Run, error) {
