@@ -3,10 +3,13 @@
 // dataset hash, the step's config, the step's code version), so changing
 // any of them misses, and nothing else does. Values are opaque bytes the
 // step encodes. The cache is fail-safe: a store that cannot be read or
-// written costs a recomputation and a warning, never the step.
+// written, or a record that is not what was written (truncated, altered,
+// or from before records were checksummed), costs a recomputation and a
+// warning, never the step; a record found damaged is written afresh.
 package cache
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -39,8 +42,9 @@ func Key(parts ...any) string {
 type Stats struct {
 	Hits   int64 `json:"hits"`
 	Misses int64 `json:"misses"`
-	// Errors counts store reads and writes that failed (each also counted
-	// as a miss, or after a miss, as a failed write).
+	// Errors counts store reads and writes that failed, and records read
+	// that failed their checksum (each also counted as a miss, or after a
+	// miss, as a failed write).
 	Errors int64 `json:"errors"`
 }
 
@@ -81,14 +85,23 @@ const writeTimeout = 10 * time.Second
 // it. hit reports whether it came from the cache. The error is compute's,
 // or ctx's when ctx ended before the lookup answered: failures to read or
 // write the store are logged and counted in Stats, and the value is
-// computed instead. A value compute fails to produce is not cached.
+// computed instead. A record that fails its checksum is a miss and an
+// error in Stats, and is replaced by the value computed. A value compute
+// fails to produce is not cached.
 func (c *Cache) Do(ctx context.Context, key string, compute func(ctx context.Context) ([]byte, error)) (value []byte, hit bool, err error) {
 	if c.records != nil {
 		r, err := c.records.GetRecord(ctx, store.CacheKind, key)
+		var ok bool
+		if err == nil {
+			if value, ok = unframe(r.Value); ok {
+				c.hits.Add(1)
+				return value, true, nil
+			}
+		}
 		switch {
-		case err == nil:
-			c.hits.Add(1)
-			return r.Value, true, nil
+		case err == nil && !ok:
+			c.failures.Add(1)
+			c.log.Warn("cache: record fails its checksum; computing it afresh", "key", key, "bytes", len(r.Value))
 		case ctx.Err() != nil:
 			// The caller gave up (a pruned trial's other folds, Ctrl-C):
 			// no store failure, and nothing left to compute for.
@@ -109,12 +122,39 @@ func (c *Cache) Do(ctx context.Context, key string, compute func(ctx context.Con
 		// gets its own bounded context.
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 		defer cancel()
-		if err := c.records.PutRecord(wctx, store.CacheKind, key, value); err != nil {
+		if err := c.records.PutRecord(wctx, store.CacheKind, key, frame(value)); err != nil {
 			c.failures.Add(1)
 			c.log.Warn("cache: write failed; the result is not cached", "key", key, "err", err)
 		}
 	}
 	return value, false, nil
+}
+
+// A record is frameMagic, then sumSize bytes of the BLAKE3 hash of the
+// value, then the value: the store keeps what it is given, and a value
+// that decodes after damage (a truncated PNG, a gob cut at a field
+// boundary) would otherwise be served as a hit, run after run.
+const (
+	frameMagic = "tfc1"
+	sumSize    = 16
+)
+
+func frame(value []byte) []byte {
+	sum := blake3.Sum256(value)
+	b := make([]byte, 0, len(frameMagic)+sumSize+len(value))
+	b = append(append(append(b, frameMagic...), sum[:sumSize]...), value...)
+	return b
+}
+
+// unframe returns the value of a record and whether it is intact.
+func unframe(b []byte) ([]byte, bool) {
+	head := len(frameMagic) + sumSize
+	if len(b) < head || string(b[:len(frameMagic)]) != frameMagic {
+		return nil, false
+	}
+	value := b[head:]
+	sum := blake3.Sum256(value)
+	return value, bytes.Equal(sum[:sumSize], b[len(frameMagic):head])
 }
 
 // Sibling returns a cache on the same records with counters of its own,

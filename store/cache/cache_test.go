@@ -191,3 +191,53 @@ func TestDoCancelledBeforeRead(t *testing.T) {
 		t.Errorf("Stats = %+v, logs %q; want no store failure", st, logs.String())
 	}
 }
+
+// TestDamagedRecordIsRecomputed: a cache record that is not what Do wrote
+// (cut short, a byte changed, empty, or written raw by an older build) is
+// a miss: the value is computed, counted as a miss and an error, and the
+// record is written afresh, so the next lookup hits the good value. A
+// damaged record used to be served as a hit run after run: a truncated
+// chart went into every report, and "7 hits (hit rate 100%)" was printed
+// while every step recomputed.
+func TestDamagedRecordIsRecomputed(t *testing.T) {
+	ctx := context.Background()
+	damage := []struct {
+		name string
+		edit func(b []byte) []byte
+	}{
+		{"cut short", func(b []byte) []byte { return b[:len(b)-3] }},
+		{"byte changed", func(b []byte) []byte { b[len(b)-1] ^= 1; return b }},
+		{"empty", func([]byte) []byte { return []byte{} }},
+		{"raw value", func([]byte) []byte { return []byte("fresh value") }},
+	}
+	for _, d := range damage {
+		t.Run(d.name, func(t *testing.T) {
+			s := storetest.SQLite(t)
+			compute := func(context.Context) ([]byte, error) { return []byte("fresh value"), nil }
+			if _, _, err := cache.New(s, nil).Do(ctx, "k", compute); err != nil {
+				t.Fatal(err)
+			}
+			r, err := s.GetRecord(ctx, store.CacheKind, "k")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.PutRecord(ctx, store.CacheKind, "k", d.edit(r.Value)); err != nil {
+				t.Fatal(err)
+			}
+			var logs bytes.Buffer
+			c := cache.New(s, slog.New(slog.NewTextHandler(&logs, nil)))
+			for i, wantHit := range []bool{false, true} {
+				v, hit, err := c.Do(ctx, "k", compute)
+				if err != nil || hit != wantHit || string(v) != "fresh value" {
+					t.Errorf("lookup %d = %q, hit %v, %v; want %q, hit %v", i+1, v, hit, err, "fresh value", wantHit)
+				}
+			}
+			if st := c.Stats(); st.Hits != 1 || st.Misses != 1 || st.Errors != 1 {
+				t.Errorf("stats %+v; want 1 hit, 1 miss, 1 error", st)
+			}
+			if !strings.Contains(logs.String(), "checksum") {
+				t.Errorf("log %q does not say the record was damaged", logs.String())
+			}
+		})
+	}
+}
