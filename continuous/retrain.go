@@ -235,6 +235,12 @@ const (
 	Keep    = "keep"
 )
 
+// errChampionLoad marks a champion that could not be loaded (its
+// artifact missing, damaged, or in another artifact store): a fault of the
+// registry or the artifact store, never of the data file being retrained
+// on, so watch does not record that file as failed.
+var errChampionLoad = errors.New("champion")
+
 // Retrain retrains the model registered as name on the data file data:
 // the same data as the champion's (by content hash) is "keep, no new
 // data"; otherwise it holds out the newest rows, reports their drift
@@ -272,7 +278,7 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 	d.HoldoutRows = len(holdout)
 	champP, err := pipeline.LoadRegistered(ctx, env.Artifacts, champ)
 	if err != nil {
-		return nil, fmt.Errorf("retrain %s: champion: %w", name, err)
+		return nil, fmt.Errorf("retrain %s: %w: %w", name, errChampionLoad, err)
 	}
 	d.Drift = driftReport(ctx, champ, champP, cfg, x.Take(holdout))
 	d.Metric = pipeline.PrimaryMetric(champP.Target.Task)

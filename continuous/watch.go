@@ -105,8 +105,10 @@ func Watch(ctx context.Context, env Env, state store.Claimer, o WatchOptions) er
 // while that one is at work. A file the
 // retrain fails on is recorded with decision "error" (its content will
 // not get better by trying again); a cancelled ctx, an unavailable
-// store, a name without a production version or a file system error
-// outside the data file (the work directory's, the artifact store's)
+// store, a name without a production version, a champion that cannot be
+// loaded (its artifact gone or damaged, the artifact store not the one
+// it is in) or a file system error outside the data file (the work
+// directory's, the artifact store's)
 // stops the scan without recording the file at hand, which the next scan
 // retries. It returns the files handled now.
 func WatchOnce(ctx context.Context, env Env, state store.Claimer, o WatchOptions) ([]Handled, error) {
@@ -196,7 +198,7 @@ func handle(ctx context.Context, env Env, state store.Claimer, o WatchOptions, p
 	switch {
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
-	case errors.Is(err, store.ErrUnavailable), errors.Is(err, registry.ErrNoProduction), envFault(err, path):
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, registry.ErrNoProduction), errors.Is(err, errChampionLoad), envFault(err, path):
 		return nil, fmt.Errorf("watch: %s: %w", path, err) // not recorded: the file is not at fault
 	case errors.Is(err, fs.ErrNotExist):
 		log.Info("watch: file removed before its retrain read it; skipped", "file", path)

@@ -289,3 +289,58 @@ func TestWatchRescanReadsChangedFilesOnly(t *testing.T) {
 		t.Errorf("memo after a was removed holds %d files (a: %v); want b only", len(hashes.seen), ok)
 	}
 }
+
+// TestWatchChampionUnavailable: a retrain whose champion cannot be loaded
+// (the artifact store configured is not the one the champion is in, or
+// its artifact is gone) stops the scan and records nothing, and the data
+// file is retrained once the champion loads again. Such files used to be
+// recorded with decision "error" and skipped for good, though nothing was
+// wrong with them.
+func TestWatchChampionUnavailable(t *testing.T) {
+	cases := []struct {
+		name    string
+		breakIt func(t *testing.T, dir string) (arts string, repair func())
+	}{
+		{"another artifact store", func(t *testing.T, dir string) (string, func()) {
+			return filepath.Join(dir, "elsewhere"), func() {}
+		}},
+		{"artifact gone", func(t *testing.T, dir string) (string, func()) {
+			arts := filepath.Join(dir, "artifacts")
+			moved := filepath.Join(dir, "moved")
+			if err := os.Rename(arts, moved); err != nil {
+				t.Fatal(err)
+			}
+			return arts, func() {
+				os.RemoveAll(arts)
+				if err := os.Rename(moved, arts); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			_, after, _ := trainChampion(t, dir)
+			arts, repair := c.breakIt(t, dir)
+			env := openEnv(t, dir, arts)
+			state := env.Runs.(store.Claimer)
+			data := t.TempDir()
+			copyFile(t, after, filepath.Join(data, "c_2023.csv"))
+			o := WatchOptions{Name: "sales", Dir: data}
+			if got, err := WatchOnce(ctx, env, state, o); err == nil || len(got) != 0 {
+				t.Fatalf("WatchOnce without the champion = %+v, %v; want an error and nothing handled", got, err)
+			}
+			if all, err := Watched(ctx, state, "sales"); err != nil || len(all) != 0 {
+				t.Fatalf("Watched = %+v, %v; want nothing recorded", all, err)
+			}
+			repair()
+			env = openEnv(t, dir, filepath.Join(dir, "artifacts"))
+			got, err := WatchOnce(ctx, env, state, o)
+			if err != nil || len(got) != 1 || got[0].Decision == "error" {
+				t.Errorf("WatchOnce once the champion loads = %+v, %v; want c_2023.csv retrained", got, err)
+			}
+		})
+	}
+}
