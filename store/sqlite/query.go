@@ -133,18 +133,17 @@ func runFilter(q store.RunQuery) (string, []any) {
 	return " WHERE " + strings.Join(conds, " AND "), args
 }
 
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
-// likePrefix is the LIKE pattern of the keys that start with prefix;
-// false when prefix holds a NUL, where SQLite ends a pattern: "id\x00x"
-// would match every key starting with "id" (an id cut at the NUL).
-func likePrefix(prefix string) (string, bool) {
+// globPrefix is the GLOB pattern of the keys that start with prefix:
+// GLOB, not LIKE, because LIKE folds ASCII case, so "ABC" found the run
+// or model version "abc…", which no other store does. false when prefix
+// holds a NUL, where SQLite ends a pattern: "id\x00x" would match every
+// key starting with "id" (an id cut at the NUL).
+func globPrefix(prefix string) (string, bool) {
 	if strings.IndexByte(prefix, 0) >= 0 {
 		return "", false
 	}
-	return likeEscape(prefix) + "%", true
+	// A bracket holding one character matches just that character.
+	return strings.NewReplacer(`*`, `[*]`, `?`, `[?]`, `[`, `[[]`).Replace(prefix) + "*", true
 }
 
 // distinct lists col's distinct non-empty values, sorted; its index

@@ -62,11 +62,11 @@ func (s *Store) ListRecords(ctx context.Context, kind, prefix string) ([]*store.
 }
 
 func listRecords(ctx context.Context, db querier, kind, prefix string) ([]*store.Record, error) {
-	pattern, ok := likePrefix(prefix)
+	pattern, ok := globPrefix(prefix)
 	if !ok {
 		return nil, nil // no key holds a NUL
 	}
-	rows, err := db.QueryContext(ctx, `SELECT key, value, updated FROM records WHERE kind=? AND key LIKE ? ESCAPE '\' ORDER BY key`, kind, pattern)
+	rows, err := db.QueryContext(ctx, `SELECT key, value, updated FROM records WHERE kind=? AND key GLOB ? ORDER BY key`, kind, pattern)
 	if err != nil {
 		return nil, fmt.Errorf("list records %s: %w", kind, err)
 	}

@@ -239,11 +239,11 @@ func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, error) {
 	if id == "" {
 		return nil, fmt.Errorf("run id is empty: %w", store.ErrNotFound)
 	}
-	pattern, ok := likePrefix(id)
+	pattern, ok := globPrefix(id)
 	if !ok {
 		return nil, fmt.Errorf("run %q: %w", id, store.ErrNotFound)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id LIKE ? ESCAPE '\' ORDER BY created DESC LIMIT 2`, pattern)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id GLOB ? ORDER BY created DESC LIMIT 2`, pattern)
 	if err != nil {
 		return nil, fmt.Errorf("get run %s: %w", id, err)
 	}

@@ -130,6 +130,23 @@ func testRunPrefix(t *testing.T, open func() store.Store) {
 	if _, err := s.GetRun(ctx, "c_"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetRun(c_) matched a wildcard: err = %v", err)
 	}
+	// Prefixes match case and take no pattern characters, as in Redis:
+	// SQLite's LIKE found run ab1 for "AB1".
+	for _, id := range []string{"AB1", "A", "c*", "c?", "[a]b", "*"} {
+		if r, err := s.GetRun(ctx, id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetRun(%q) = %v, %v; want not found", id, r, err)
+		}
+	}
+	for _, key := range []string{"Ab[1]*?", "ab1"} {
+		if err := s.PutRecord(ctx, "case", key, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for prefix, want := range map[string]int{"AB": 0, "Ab": 1, "ab": 1, "Ab[1]*": 1, "Ab[": 1, "Ab*": 0, "Ab?": 0, "A?": 0, "[": 0} {
+		if recs, err := s.ListRecords(ctx, "case", prefix); err != nil || len(recs) != want {
+			t.Errorf("ListRecords(%q) = %d records, %v; want %d", prefix, len(recs), err, want)
+		}
+	}
 	runs, err := s.ListRuns(ctx, 0)
 	if err != nil {
 		t.Fatal(err)
