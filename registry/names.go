@@ -260,7 +260,9 @@ func (r *Registry) resolveLabel(ctx context.Context, name, label string) (*Model
 		}
 		return ms[0], nil // List is newest first within a name
 	case Archived, None:
-		return nil, fmt.Errorf("registry: %s@%s: several versions may be %s; say %s/VERSION", name, label, label, name)
+		// Not a label of one version: wrap ErrUnknownAlias so callers
+		// answer as for any other unknown label (404, not 500).
+		return nil, fmt.Errorf("registry: %s@%s: %w: several versions may be %s; say %s/VERSION", name, label, ErrUnknownAlias, label, name)
 	default:
 		a, ok := nr.Aliases[label]
 		if !ok {

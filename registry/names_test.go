@@ -233,7 +233,8 @@ func TestResolve(t *testing.T) {
 		{ref: "churn@champion", wantErr: ErrUnknownAlias, contains: "churn has no aliases"},
 		{ref: "empty@production", wantErr: ErrNoProduction},
 		{ref: "churn@staging", wantErr: ErrNoStaging},
-		{ref: "house@archived", contains: "say house/VERSION"},
+		{ref: "house@archived", wantErr: ErrUnknownAlias, contains: "say house/VERSION"}, // 404 in the UI, not 500
+		{ref: "house@none", wantErr: ErrUnknownAlias, contains: "say house/VERSION"},
 		{ref: "house/" + c1, wantErr: store.ErrNotFound, contains: `it is a version of "churn"`},
 		{ref: "house/ffff", wantErr: store.ErrNotFound},
 		{ref: "house/", wantErr: store.ErrNotFound},
