@@ -84,7 +84,8 @@ func (d Distribution) Contains(v float64) bool {
 	case Int:
 		return v >= d.Low && v <= d.High && v == math.Trunc(v)
 	case Categorical:
-		return v >= 0 && int(v) < len(d.Choices) && v == math.Trunc(v)
+		// Compared as floats: int(+Inf) is negative, so +Inf passed.
+		return v >= 0 && v < float64(len(d.Choices)) && v == math.Trunc(v)
 	}
 	return false
 }

@@ -26,6 +26,7 @@ func TestEnqueueOutOfRange(t *testing.T) {
 		{"categorical past the choices", 7, CategoricalDist("a", "b")},
 		{"categorical negative", -1, CategoricalDist("a", "b")},
 		{"NaN", math.NaN(), FloatDist(0, 1, false)},
+		{"categorical +Inf", math.Inf(1), CategoricalDist("a")}, // Contains took it: int(+Inf) < 1
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := NewStudy(ctx, "s", Config{})
