@@ -367,6 +367,28 @@ func (l dumpLine) check() error {
 		return errors.New("study has no name")
 	case l.Trial != nil && l.InStudy == "":
 		return errors.New("trial names no study")
+	case l.Trial != nil:
+		return l.Trial.checkParams()
+	}
+	return nil
+}
+
+// checkParams refuses a trial parameter without a valid distribution
+// holding its value, which no tuning run stores: read back, a choice
+// index past a categorical's choices panicked the study page and the
+// sampler of a resumed study.
+func (d *dumpTrial) checkParams() error {
+	for name, v := range d.Params {
+		dist, ok := d.Distributions[name]
+		if !ok {
+			return fmt.Errorf("trial %d: parameter %q has no distribution", d.Number, name)
+		}
+		if err := dist.Validate(); err != nil {
+			return fmt.Errorf("trial %d: parameter %q: %w", d.Number, name, err)
+		}
+		if !dist.Contains(float64(v)) {
+			return fmt.Errorf("trial %d: parameter %q: value %v is not in %+v", d.Number, name, float64(v), dist)
+		}
 	}
 	return nil
 }
