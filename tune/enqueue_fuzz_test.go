@@ -65,7 +65,12 @@ func checkSuggest(t *testing.T, s *Study, d Distribution, v float64, valid bool)
 	case Int:
 		got = float64(tr.SuggestInt("p", int(d.Low), int(d.High), d.Log))
 	default:
-		got = float64(indexOf(d.Choices, tr.SuggestCategorical("p", d.Choices)))
+		// Choices may repeat: compare the choice, not its index.
+		c := tr.SuggestCategorical("p", d.Choices)
+		got = float64(indexOf(d.Choices, c))
+		if valid && c == d.Choices[int(v)] {
+			got = v
+		}
 	}
 	if !d.Contains(got) || valid && got != v {
 		t.Fatalf("waiting trial with %v of %+v suggested %v (trial error %v)", v, d, got, tr.Err())
