@@ -211,6 +211,8 @@ func TestLoadErrors(t *testing.T) {
 			[]string{`time_budget: "5 minutes" is not a duration (e.g. 90s, 30m, 2h)`}},
 		{"empty int", Sources{Set: []string{"cv_folds="}}, "",
 			[]string{`cv_folds: empty value; want an integer`}},
+		{"map key twice", Sources{Set: []string{"schema=zip:categorical, zip:numeric"}}, "",
+			[]string{`schema: "zip" appears twice (set by flag:--set)`}},
 		{"list element", Sources{Set: []string{"temporal_lags=1,x"}}, "",
 			[]string{`temporal_lags: element 1: "x" is not an integer`}},
 		{"invalid utf-8 string", Sources{Set: []string{"target=\xb0"}}, "",

@@ -155,7 +155,12 @@ func parseCollectionText(t reflect.Type, s string) (reflect.Value, error) {
 			if err != nil {
 				return reflect.Zero(t), fmt.Errorf("%s: %w", k, err)
 			}
-			out.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), e)
+			kv := reflect.ValueOf(k).Convert(t.Key())
+			// As in the YAML form: a repeated key silently kept the last.
+			if out.MapIndex(kv).IsValid() {
+				return reflect.Zero(t), fmt.Errorf("%q appears twice", k)
+			}
+			out.SetMapIndex(kv, e)
 		}
 		return normalize(out), nil
 	}
