@@ -67,7 +67,7 @@ type fixture struct {
 
 const fillRuns = 30
 
-func newFixture(t *testing.T, st store.Store, trials int) *fixture {
+func newFixture(t testing.TB, st store.Store, trials int) *fixture {
 	ctx := context.Background()
 	f := &fixture{st: st, nRuns: fillRuns + 3}
 	storetest.FillRuns(t, st, fillRuns, 1)
@@ -145,11 +145,11 @@ func newFixture(t *testing.T, st store.Store, trials int) *fixture {
 
 // binaryModel is the saved predictor of a logistic model of credit data
 // (a binary task, as the fixture's versions), trained once per process.
-var binaryModel = func() func(t *testing.T) []byte {
+var binaryModel = func() func(t testing.TB) []byte {
 	var once sync.Once
 	var model []byte
 	var err error
-	return func(t *testing.T) []byte {
+	return func(t testing.TB) []byte {
 		once.Do(func() {
 			cfg := config.Default()
 			cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
@@ -197,7 +197,7 @@ func fillStudy(t testing.TB, st store.Store, name string, n int, seed uint64) in
 }
 
 // serve starts the dashboard of st on a real loopback listener.
-func serve(t *testing.T, st store.Store, o Options) *httptest.Server {
+func serve(t testing.TB, st store.Store, o Options) *httptest.Server {
 	srv, err := New(st, o)
 	if err != nil {
 		t.Fatal(err)
