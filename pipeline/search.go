@@ -163,19 +163,26 @@ func (s *searcher) begin(ctx context.Context, study *tune.Study, storage tune.St
 	var from []string
 	informed := false
 	for _, st := range starts {
-		if err := study.Enqueue(ctx, st.Params, st.Distributions); err != nil {
+		err := study.Enqueue(ctx, st.Params, st.Distributions)
+		if errors.Is(err, tune.ErrInvalidParams) {
+			// A start from a damaged store or an older search space is
+			// one suggestion less, not a failed family.
+			s.log.Warn("warm start skipped", "from", st.From, "err", err)
+			continue
+		}
+		if err != nil {
 			return nil, "", err
 		}
 		from = append(from, st.From)
 		informed = informed || st.Informed
 	}
-	if len(starts) == 0 {
+	if len(from) == 0 {
 		return nil, "", nil
 	}
 	warm = strings.Join(from, ", ")
 	s.log.Info("warm start", "from", warm)
 	if b, ok := s.sampler.(*budgetedTPE); ok && informed {
-		b.warmStart(len(starts))
+		b.warmStart(len(from))
 		s.log.Info("TPE startup after informed starts", "startup_trials", b.current().StartupTrials)
 	}
 	before, err = study.Trials(ctx)

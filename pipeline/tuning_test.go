@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -289,6 +290,34 @@ func TestStartSource(t *testing.T) {
 		if got, ok := trials[0].Params[name]; !ok || got != v {
 			t.Errorf("first trial %s = %v (%v), want the start's %v", name, got, ok, v)
 		}
+	}
+}
+
+// TestBadStartSkipped: a start whose value lies outside its distribution
+// (a damaged store, a search space that changed since) is skipped with a
+// warning; it used to end the family's tuning with Enqueue's error.
+func TestBadStartSkipped(t *testing.T) {
+	bad := logisticStart(t, "damaged#1")
+	for name, d := range bad.Distributions {
+		bad.Params[name] = d.High * 10
+	}
+	good := logisticStart(t, "test#7")
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic"}, 3, t.TempDir()
+	cfg.EnableHyperparameterTuning, cfg.UseOptuna, cfg.MaxEvals = true, true, 3
+	var logs bytes.Buffer
+	o := Options{Studies: &tune.Memory{}, Starts: StartSources{fixedStarts{bad}, fixedStarts{good}}, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	res, err := Train(context.Background(), cfg, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := res.Leaderboard[0]
+	if e.Error != "" || e.Tuning == nil || e.Tuning.WarmStart != "test#7" {
+		t.Fatalf("logistic entry error %q, tuning %+v; want tuned from test#7 alone", e.Error, e.Tuning)
+	}
+	if !strings.Contains(logs.String(), "warm start skipped") || !strings.Contains(logs.String(), "damaged#1") {
+		t.Errorf("log has no warning for the skipped start:\n%s", logs.String())
 	}
 }
 

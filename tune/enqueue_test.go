@@ -2,6 +2,7 @@ package tune
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -34,7 +35,7 @@ func TestEnqueueOutOfRange(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = s.Enqueue(ctx, map[string]float64{"p": tc.v}, map[string]Distribution{"p": tc.d})
-			if err == nil || !strings.Contains(err.Error(), `parameter "p"`) {
+			if !errors.Is(err, ErrInvalidParams) || !strings.Contains(err.Error(), `parameter "p"`) {
 				t.Fatalf("Enqueue(p = %v in %+v) = %v; want an error naming p", tc.v, tc.d, err)
 			}
 			if trials, _ := s.Trials(ctx); len(trials) != 0 {

@@ -112,6 +112,10 @@ func (s *Study) enqueueRetry(ctx context.Context, t FrozenTrial) error {
 	return nil
 }
 
+// ErrInvalidParams reports parameters Enqueue refused: one without a
+// distribution, or a value outside its distribution. Nothing was stored.
+var ErrInvalidParams = errors.New("tune: enqueue: invalid parameters")
+
 // Enqueue adds a trial with the given parameters (internal values, with
 // their distributions, as in a FrozenTrial of this or another study) that
 // the next Ask hands out before sampling anything: Optuna's
@@ -122,16 +126,16 @@ func (s *Study) Enqueue(ctx context.Context, params map[string]float64, dists ma
 	for name := range params {
 		d, ok := dists[name]
 		if !ok {
-			return fmt.Errorf("tune: enqueue: parameter %q has no distribution", name)
+			return fmt.Errorf("%w: parameter %q has no distribution", ErrInvalidParams, name)
 		}
 		if err := d.Validate(); err != nil {
-			return fmt.Errorf("tune: enqueue: parameter %q: %w", name, err)
+			return fmt.Errorf("%w: parameter %q: %w", ErrInvalidParams, name, err)
 		}
 		// The trial hands the value to the objective as is, so one outside
 		// d would break SuggestFloat's range or index past a categorical's
 		// choices.
 		if v := params[name]; !d.Contains(v) {
-			return fmt.Errorf("tune: enqueue: parameter %q: internal value %v is not in the %s", name, v, d.span())
+			return fmt.Errorf("%w: parameter %q: internal value %v is not in the %s", ErrInvalidParams, name, v, d.span())
 		}
 	}
 	t := FrozenTrial{State: Waiting, Params: maps.Clone(params), Distributions: maps.Clone(dists), RetryOf: -1}
