@@ -107,13 +107,17 @@ func (d Distribution) Single() bool {
 }
 
 // External returns the value the objective sees for internal value v: a
-// float64, an int, or a string.
+// float64, an int, or a string. A categorical v that is no index of d's
+// choices (a record damaged in the store; Enqueue and Import refuse one)
+// is returned as the float64 it is, for pages and logs to show.
 func (d Distribution) External(v float64) any {
 	switch d.Kind {
 	case Int:
 		return int(v)
 	case Categorical:
-		return d.Choices[int(v)]
+		if v >= 0 && v < float64(len(d.Choices)) && v == math.Trunc(v) {
+			return d.Choices[int(v)]
+		}
 	}
 	return v
 }

@@ -76,3 +76,21 @@ func TestStoredValueOutOfRange(t *testing.T) {
 		t.Errorf("objective saw %q; want the first choice in place of the bad value", got)
 	}
 }
+
+// TestExternalOutsideChoices: a damaged record's categorical index past
+// the choices reads back as the number it is; it indexed past the
+// choices and crashed the dashboard's study page.
+func TestExternalOutsideChoices(t *testing.T) {
+	d := CategoricalDist("a", "b")
+	for _, v := range []float64{2, -1, 0.5, math.Inf(1)} {
+		if got := d.External(v); got != v {
+			t.Errorf("External(%v) = %v; want the number back", v, got)
+		}
+	}
+	if nan := d.External(math.NaN()).(float64); !math.IsNaN(nan) {
+		t.Errorf("External(NaN) = %v", nan)
+	}
+	if got := d.External(1); got != "b" {
+		t.Errorf("External(1) = %v; want b", got)
+	}
+}
