@@ -24,6 +24,8 @@ func CheckRecord(rec *store.Record) error {
 		_, err = decodeEvent(rec)
 	case KindStage:
 		_, err = decodeSlot(rec)
+	case KindMeta:
+		err = json.Unmarshal(rec.Value, new(layoutRecord))
 	}
 	return err
 }

@@ -6,9 +6,28 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/tabforge/tabforge/store"
 )
+
+// KindMeta holds the registry's own bookkeeping: the layout record,
+// which says that Migrate has brought the store to a layout version.
+const KindMeta = "registry.meta"
+
+// layoutKey is the key of the layout record in KindMeta.
+const layoutKey = "layout"
+
+// LayoutVersion is the layout Migrate brings a store to and records.
+// A later step of Migrate raises it, so that stores migrated before the
+// step run Migrate once more, and only once.
+const LayoutVersion = 1
+
+// layoutRecord is the value of the layout record.
+type layoutRecord struct {
+	Version  int       `json:"version"`
+	Migrated time.Time `json:"migrated"`
+}
 
 // Migration counts what Migrate changed.
 type Migration struct {
@@ -18,8 +37,12 @@ type Migration struct {
 }
 
 // Migrate brings a store written before names existed to the current
-// layout, and is a no-op on a current one (it lists the models, stage
-// records and events to find out, about what List costs):
+// layout, then records LayoutVersion in the store so that Open never
+// migrates it again. It is a no-op on a current store, but lists every
+// model, stage record and event to find out (a year of hot swaps every
+// five minutes is 100,000 events, half a second); Open calls it only on
+// a store without the record, and store import after loading a dump
+// that may hold records of an older layout. Its steps:
 //
 //   - every version without a name gets one derived from its run's data
 //     file (NameFromPath of DatasetPath, else of the config's data key);
@@ -29,8 +52,11 @@ type Migration struct {
 //   - every history event without a name gets its version's.
 //
 // Each step is a replayable record write and the old stage records go
-// last, so a migration cut short is finished by the next one. A stage a
-// name already holds is never overwritten.
+// last, so a migration cut short (it records no layout then) is finished
+// by the next one, and two processes migrating at once write the same
+// records. A stage a name already holds is never overwritten: the
+// stages move by compare-and-swap, so neither a second migration nor a
+// promotion made meanwhile is undone.
 func (r *Registry) Migrate(ctx context.Context) (Migration, error) {
 	var mig Migration
 	models, err := r.nameModels(ctx, &mig)
@@ -50,7 +76,47 @@ func (r *Registry) Migrate(ctx context.Context) (Migration, error) {
 		}
 		mig.Slots++
 	}
-	return mig, nil
+	return mig, r.markLayout(ctx)
+}
+
+// layout returns the layout version the store records (0 for none) and
+// the record's value (nil for none).
+func (r *Registry) layout(ctx context.Context) (int, []byte, error) {
+	rec, err := r.rec.GetRecord(ctx, KindMeta, layoutKey)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, nil
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("registry: read the layout record: %w", err)
+	}
+	var l layoutRecord
+	if err := json.Unmarshal(rec.Value, &l); err != nil {
+		return 0, nil, fmt.Errorf("registry: layout record: %w", err)
+	}
+	return l.Version, rec.Value, nil
+}
+
+// markLayout records LayoutVersion, unless the store records a later one
+// (written by a newer tabforge, whose record must stay).
+func (r *Registry) markLayout(ctx context.Context) error {
+	b, err := json.Marshal(layoutRecord{Version: LayoutVersion, Migrated: r.now().UTC()})
+	if err != nil {
+		return fmt.Errorf("registry: encode the layout record: %w", err)
+	}
+	for range maxSwaps {
+		v, old, err := r.layout(ctx)
+		if err != nil || v >= LayoutVersion {
+			return err
+		}
+		ok, err := r.rec.SwapRecord(ctx, KindMeta, layoutKey, old, b)
+		if err != nil {
+			return fmt.Errorf("registry: save the layout record: %w", err)
+		}
+		if ok {
+			return nil
+		}
+	}
+	return fmt.Errorf("registry: the layout record changed under each of %d attempts to write it; try again", maxSwaps)
 }
 
 // nameModels names every version that has no name and makes sure each
@@ -143,8 +209,7 @@ func (r *Registry) moveSlot(ctx context.Context, rec *store.Record, models map[s
 		return fmt.Errorf("migrate: %w", err) // decodeSlot's error names the registry
 	}
 	if name := models[s.Version]; name != "" {
-		nr, err := r.ensureName(ctx, name)
-		if err != nil {
+		if _, err := r.ensureName(ctx, name); err != nil {
 			return fmt.Errorf("registry: migrate: %w", err)
 		}
 		var prev []string
@@ -154,17 +219,20 @@ func (r *Registry) moveSlot(ctx context.Context, rec *store.Record, models map[s
 			}
 		}
 		s.Previous = prev
-		switch Stage(rec.Key) {
-		case Production:
-			if nr.Production.Version == "" {
+		// Swapped, not written over: another process may be migrating or
+		// promoting this name at the same moment.
+		_, err := r.updateName(ctx, name, func(nr *nameRecord) error {
+			switch {
+			case Stage(rec.Key) == Production && nr.Production.Version == "":
 				nr.Production = s
-			}
-		case Staging:
-			if nr.Staging.Version == "" && nr.Production.Version != s.Version {
+			case Stage(rec.Key) == Staging && nr.Staging.Version == "" && nr.Production.Version != s.Version:
 				nr.Staging = slot{Version: s.Version, Since: s.Since}
+			default:
+				return errUnchanged
 			}
-		}
-		if err := r.putName(ctx, nr); err != nil {
+			return nil
+		})
+		if err != nil && !errors.Is(err, errUnchanged) {
 			return fmt.Errorf("registry: migrate: %w", err)
 		}
 	}

@@ -373,14 +373,3 @@ func decodeName(rec *store.Record) (*nameRecord, error) {
 	nr.Name = rec.Key
 	return &nr, nil
 }
-
-func (r *Registry) putName(ctx context.Context, nr *nameRecord) error {
-	b, err := json.Marshal(nr)
-	if err != nil {
-		return fmt.Errorf("registry: encode name %q: %w", nr.Name, err)
-	}
-	if err := r.rec.PutRecord(ctx, KindName, nr.Name, b); err != nil {
-		return fmt.Errorf("registry: save name %q: %w", nr.Name, err)
-	}
-	return nil
-}

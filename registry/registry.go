@@ -17,6 +17,7 @@
 //	registry.name   name → its stages (production with its rollback stack,
 //	                staging) and aliases, in one record
 //	registry.event  time-ordered key → Event (the history of every name)
+//	registry.meta   "layout" → the layout version Migrate brought it to
 //
 // A name's record is the single source of truth for who holds its stages
 // and aliases: a promotion, a rollback or an alias change takes effect
@@ -208,12 +209,20 @@ type Registry struct {
 func New(rec store.Swapper) *Registry { return &Registry{rec: rec, now: time.Now} }
 
 // Open returns a registry keeping its state in rec, first migrating a
-// store written before names existed (see Migrate). On a current store it
-// costs one record listing.
+// store that does not record the current layout (see Migrate). On a
+// store that does, it reads that one record, whatever the number of
+// versions and events: every command that takes a model opens the
+// registry.
 func Open(ctx context.Context, rec store.Swapper) (*Registry, error) {
 	r := New(rec)
-	if _, err := r.Migrate(ctx); err != nil {
+	v, _, err := r.layout(ctx)
+	if err != nil {
 		return nil, err
+	}
+	if v < LayoutVersion {
+		if _, err := r.Migrate(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }

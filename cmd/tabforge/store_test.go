@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -478,5 +479,45 @@ func TestRegistryOnFallback(t *testing.T) {
 				t.Errorf("%s on %s: exit %d, %q; want %d and no word of a fallback", tt.args, st, code, errs, tt.code)
 			}
 		}
+	}
+}
+
+// TestImportOlderLayout imports a dump of a store written before names
+// (a version without a name, a store-wide production record) into a
+// store the registry has opened, so one that records the current layout
+// and is no longer migrated by every command: store import migrates
+// what it brought, and the version is ames@production.
+func TestImportOlderLayout(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	src := "sqlite://" + filepath.Join(dir, "old.db")
+	st, err := failover.Open(ctx, src, failover.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := registry.Identity{DatasetHash: "d1", ConfigHash: "cfg", Seed: 1, CodeVersion: "test"}
+	v, err := registry.ID("", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := json.Marshal(map[string]any{"version": v, "dataset_hash": "d1", "config_hash": "cfg", "seed": 1, "code_version": "test",
+		"dataset_path": "data/ames.csv", "deployable": true, "artifact": artifact.Ref{URL: "mem://", Key: "m.tfm", SHA256: "ab", Size: 2}})
+	slot, _ := json.Marshal(map[string]any{"version": v, "since": time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
+	if err := errors.Join(st.PutRecord(ctx, registry.KindModel, v, m), st.PutRecord(ctx, registry.KindStage, "production", slot)); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	dump := filepath.Join(dir, "old.jsonl")
+	if code, out, errs := tabforge(t, dir, "store", "export", dump, "--store", src); code != 0 {
+		t.Fatalf("export: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := tabforge(t, dir, "models", "list"); code != 0 {
+		t.Fatalf("models list on the empty store: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := tabforge(t, dir, "store", "import", dump); code != 0 {
+		t.Fatalf("import: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := tabforge(t, dir, "models", "show", "ames@production"); code != 0 || !strings.Contains(out, v) {
+		t.Errorf("models show ames@production after importing the old layout: exit %d, %q, %q; want %s", code, out, errs, v)
 	}
 }
