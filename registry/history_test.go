@@ -74,3 +74,95 @@ func TestHistoryReadOnlyWhenNeeded(t *testing.T) {
 		}
 	}
 }
+
+// pageCounter is a real store that counts the history events it reads,
+// listed or paged.
+type pageCounter struct {
+	store.Swapper
+	events int
+}
+
+func (p *pageCounter) ListRecords(ctx context.Context, kind, prefix string) ([]*store.Record, error) {
+	recs, err := p.Swapper.ListRecords(ctx, kind, prefix)
+	if kind == KindEvent {
+		p.events += len(recs)
+	}
+	return recs, err
+}
+
+func (p *pageCounter) PageRecords(ctx context.Context, kind, from, to string, limit int, desc bool) ([]*store.Record, error) {
+	recs, err := store.PageRecords(ctx, p.Swapper, kind, from, to, limit, desc)
+	if kind == KindEvent {
+		p.events += len(recs)
+	}
+	return recs, err
+}
+
+// TestHistoryWith: the newest events of the whole history, of a name
+// and of a version, and those since a time, equal the tail of the full
+// history, and reading the newest few of a long history reads a page of
+// it, not all of it. `models history` printed all 100,000 events of a
+// year of hot swaps (14 s), and read them all to show any part.
+func TestHistoryWith(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			rec := &pageCounter{Swapper: b.open(t)}
+			r := newTestRegistry(t, rec)
+			h1, h2 := mustRegister(t, r, model("h1", true)), mustRegister(t, r, model("h2", true))
+			c1 := mustRegister(t, r, named("churn", "c1", true))
+			if _, err := r.Promote(ctx, c1, Production, PromoteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 150 {
+				if _, err := r.Promote(ctx, []string{h1, h2}[i%2], Production, PromoteOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := r.SetAlias(ctx, "house", "champion", h1, PromoteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			all, err := r.History(ctx, "")
+			if err != nil || len(all) != 152 {
+				t.Fatalf("History = %d events, %v; want 152", len(all), err)
+			}
+			since := all[140].Time
+			tests := []struct {
+				ref      string
+				q        HistoryQuery
+				want     int // the newest want events of the ref's full history
+				maxReads int
+			}{
+				{"", HistoryQuery{Limit: 3}, 3, 64},
+				{"house", HistoryQuery{Limit: 2}, 2, 64},
+				{"churn", HistoryQuery{Limit: 10}, 1, 152},
+				{h2, HistoryQuery{Limit: 4}, 4, 64},
+				{"house", HistoryQuery{Since: since}, 12, 12},
+				{"", HistoryQuery{Limit: 5, Since: since}, 5, 12},
+				{"house", HistoryQuery{Limit: 500}, 151, 152},
+				{"churn", HistoryQuery{}, 1, 152},
+			}
+			for _, tt := range tests {
+				full, err := r.History(ctx, tt.ref)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rec.events = 0
+				got, err := r.HistoryWith(ctx, tt.ref, tt.q)
+				if err != nil {
+					t.Fatalf("HistoryWith(%q, %+v): %v", tt.ref, tt.q, err)
+				}
+				want := full[len(full)-tt.want:]
+				if len(got) != len(want) || (len(got) > 0 && (got[0] != want[0] || got[len(got)-1] != want[len(want)-1])) {
+					t.Errorf("HistoryWith(%q, %+v) = %d events %v; want the newest %d, oldest first", tt.ref, tt.q, len(got), got, tt.want)
+				}
+				if rec.events > tt.maxReads {
+					t.Errorf("HistoryWith(%q, %+v) read %d events; want at most %d", tt.ref, tt.q, rec.events, tt.maxReads)
+				}
+			}
+			if _, err := r.HistoryWith(ctx, "", HistoryQuery{Limit: -1}); err == nil {
+				t.Error("a negative limit was accepted")
+			}
+		})
+	}
+}

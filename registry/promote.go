@@ -221,40 +221,15 @@ func rollbackable(name string, prod slot) error {
 
 // History returns changes of stage and alias, oldest first: all of them
 // for an empty ref, those of a name for a registered name, else those of
-// the version ref resolves to (see Resolve).
+// the version ref resolves to (see Resolve). It reads the whole history;
+// HistoryWith reads the newest part.
 func (r *Registry) History(ctx context.Context, ref string) ([]Event, error) {
-	if ref == "" {
-		return r.history(ctx, "", "")
-	}
-	if _, err := r.nameRecord(ctx, ref); err == nil {
-		return r.history(ctx, ref, "")
-	} else if !errors.Is(err, ErrUnknownName) {
-		return nil, err
-	}
-	m, err := r.Resolve(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	return r.history(ctx, "", m.Version)
+	return r.HistoryWith(ctx, ref, HistoryQuery{})
 }
 
 // history returns the events of name and of version (empty: any).
 func (r *Registry) history(ctx context.Context, name, version string) ([]Event, error) {
-	recs, err := r.rec.ListRecords(ctx, KindEvent, "")
-	if err != nil {
-		return nil, fmt.Errorf("registry: history: %w", err)
-	}
-	out := []Event{} // none is [] in JSON (models history, show), not null
-	for _, rec := range recs {
-		e, err := decodeEvent(rec)
-		if err != nil {
-			return nil, err
-		}
-		if (name == "" || e.Name == name) && (version == "" || e.Version == version || e.Replaced == version) {
-			out = append(out, e)
-		}
-	}
-	return out, nil
+	return r.events(ctx, eventFilter{name: name, version: version}, HistoryQuery{})
 }
 
 // stageSet is every name's record and every version the history shows

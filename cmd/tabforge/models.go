@@ -98,28 +98,68 @@ func (a *app) modelsShowCommand(asJSON *bool) *cobra.Command {
 // modelsHistoryCommand is `tabforge models history`; *asJSON is read
 // when it runs, after the parent has registered --json.
 func (a *app) modelsHistoryCommand(asJSON *bool) *cobra.Command {
-	return &cobra.Command{
+	var limit int
+	var since string
+	cmd := &cobra.Command{
 		Use:   "history [NAME|REF]",
-		Short: "Show the history of promotions, rollbacks and alias changes, oldest first",
+		Short: "Show the newest promotions, rollbacks and alias changes (--limit, default 50), oldest first",
 		Args:  cobra.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if limit < 0 {
+				return usagef("--limit %d: want 0 (all) or more", limit)
+			}
+			q := registry.HistoryQuery{Limit: limit}
+			if since != "" {
+				var err error
+				if q.Since, err = parseSince(since, time.Now()); err != nil {
+					return usageError{err}
+				}
+			}
 			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
 				ref := ""
 				if len(args) == 1 {
 					ref = args[0]
 				}
-				h, err := reg.History(ctx, ref)
+				if q.Limit > 0 {
+					q.Limit++ // one more, to tell whether there are older ones
+				}
+				h, err := reg.HistoryWith(ctx, ref, q)
 				if err != nil {
 					return err
+				}
+				more := limit > 0 && len(h) > limit
+				if more {
+					h = h[1:]
 				}
 				if *asJSON {
 					return json.NewEncoder(a.stdout).Encode(h)
 				}
 				printHistory(a.stdout, h, "")
+				if more {
+					fmt.Fprintf(a.stderr, "the newest %d events; older ones with --limit 0 or --since\n", limit)
+				}
 				return nil
 			})
 		},
 	}
+	cmd.Flags().IntVar(&limit, "limit", 50, "show the newest N events; 0 shows all")
+	cmd.Flags().StringVar(&since, "since", "", "show events at or after a time: a duration back from now (72h) or a date (2026-01-31, RFC 3339)")
+	return cmd
+}
+
+// parseSince reads --since: a duration back from now, or a date or time
+// (RFC 3339; a date alone is midnight local time).
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, s, time.Local); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("--since %q: want a duration back from now (72h), a date (2026-01-31) or an RFC 3339 time", s)
 }
 
 func (a *app) modelsVerifyCommand(asJSON *bool) *cobra.Command {

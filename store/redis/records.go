@@ -144,6 +144,35 @@ func (s *Store) ListRecords(ctx context.Context, kind, prefix string) ([]*store.
 	if err != nil {
 		return nil, s.wrap("list records "+kind, err)
 	}
+	return s.fetch(ctx, kind, keys)
+}
+
+var _ store.RecordPager = (*Store)(nil)
+
+// PageRecords implements store.RecordPager on the kind's key index,
+// reading the values of only the keys it returns.
+func (s *Store) PageRecords(ctx context.Context, kind, from, to string, limit int, desc bool) ([]*store.Record, error) {
+	min, max := "-", "+"
+	if from != "" {
+		min = "[" + from
+	}
+	if to != "" {
+		max = "(" + to
+	}
+	op := "ZRANGEBYLEX"
+	if desc {
+		op, min, max = "ZREVRANGEBYLEX", max, min
+	}
+	keys, err := redigo.Strings(s.Do(ctx, op, s.p+"reck:"+kind, min, max, "LIMIT", 0, limit))
+	if err != nil {
+		return nil, s.wrap("page records "+kind, err)
+	}
+	return s.fetch(ctx, kind, keys)
+}
+
+// fetch reads the records of kind with keys, in their order. Cache
+// records that expired are skipped and dropped from the index.
+func (s *Store) fetch(ctx context.Context, kind string, keys []string) ([]*store.Record, error) {
 	cmds := make([]command, len(keys))
 	for i, k := range keys {
 		cmds[i] = cmd("HMGET", s.recKey(kind, k), "v", "u")

@@ -136,3 +136,31 @@ func (s *Store) SwapRecord(ctx context.Context, kind, key string, old, value []b
 	}
 	return n == 1, nil
 }
+
+var _ store.RecordPager = (*Store)(nil)
+
+// PageRecords implements store.RecordPager on the (kind, key) primary
+// key, reading only the rows it returns.
+func (s *Store) PageRecords(ctx context.Context, kind, from, to string, limit int, desc bool) ([]*store.Record, error) {
+	order := "ASC"
+	if desc {
+		order = "DESC"
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT key, value, updated FROM records WHERE kind=? AND key>=? AND (?='' OR key<?)
+		ORDER BY key `+order+` LIMIT ?`, kind, from, to, to, limit)
+	if err != nil {
+		return nil, fmt.Errorf("page records %s: %w", kind, err)
+	}
+	defer rows.Close()
+	var out []*store.Record
+	for rows.Next() {
+		r := &store.Record{Kind: kind}
+		var updated int64
+		if err := rows.Scan(&r.Key, &r.Value, &updated); err != nil {
+			return nil, fmt.Errorf("page records %s: %w", kind, err)
+		}
+		r.Updated = fromUnix(updated)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

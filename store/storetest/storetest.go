@@ -44,6 +44,7 @@ func Run(t *testing.T, f Factory) {
 		{"CreateRecord", testCreateRecord},
 		{"Claim", testClaim},
 		{"SwapRecord", testSwapRecord},
+		{"PageRecords", testPageRecords},
 		{"ExportImport", testExportImport},
 		{"ExportSnapshot", testSnapshot},
 		{"Ping", testPing},
