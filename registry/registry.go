@@ -383,20 +383,33 @@ type Lineage struct {
 type Details struct {
 	Model   *Model  `json:"model"`
 	Lineage Lineage `json:"lineage"`
-	History []Event `json:"history"`
+	// History is the newest ShowHistory changes that concern the model,
+	// oldest first; OlderHistory says there are older ones (HistoryWith
+	// reads them).
+	History      []Event `json:"history"`
+	OlderHistory bool    `json:"older_history,omitempty"`
 }
+
+// ShowHistory is how many of a version's newest changes Show returns: a
+// production version swapped in and out every five minutes for a year
+// is in 100,000 of them.
+const ShowHistory = 20
 
 // Show returns the version ref resolves to (see Resolve) with its stage,
 // aliases, lineage (model → run → dataset hash and config) and the
-// changes that concern it.
+// newest ShowHistory changes that concern it.
 func (r *Registry) Show(ctx context.Context, ref string) (*Details, error) {
 	m, err := r.Resolve(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	h, err := r.history(ctx, "", m.Version)
+	h, err := r.events(ctx, eventFilter{version: m.Version}, HistoryQuery{Limit: ShowHistory + 1})
 	if err != nil {
 		return nil, err
+	}
+	older := len(h) > ShowHistory
+	if older {
+		h = h[1:]
 	}
 	return &Details{
 		Model: m,
@@ -406,7 +419,8 @@ func (r *Registry) Show(ctx context.Context, ref string) (*Details, error) {
 			ConfigHash: m.ConfigHash, Config: m.Config, Seed: m.Seed,
 			CodeVersion: m.CodeVersion, Artifact: m.Artifact,
 		},
-		History: h,
+		History:      h,
+		OlderHistory: older,
 	}, nil
 }
 

@@ -583,6 +583,9 @@ func printDetails(w io.Writer, d *registry.Details) {
 		fmt.Fprintln(w, "  (never promoted)")
 	}
 	printHistory(w, d.History, "  ")
+	if d.OlderHistory {
+		fmt.Fprintf(w, "  (the newest %d changes; models history %s --limit 0 shows all)\n", len(d.History), d.Model.Version)
+	}
 }
 
 func printHistory(w io.Writer, h []registry.Event, indent string) {
