@@ -41,8 +41,8 @@ type Migration struct {
 // migrates it again. It is a no-op on a current store, but lists every
 // model, stage record and event to find out (a year of hot swaps every
 // five minutes is 100,000 events, half a second); Open calls it only on
-// a store without the record, and store import after loading a dump
-// that may hold records of an older layout. Its steps:
+// a store without the record, and MigrateImported after store import.
+// Its steps:
 //
 //   - every version without a name gets one derived from its run's data
 //     file (NameFromPath of DatasetPath, else of the config's data key);
@@ -77,6 +77,22 @@ func (r *Registry) Migrate(ctx context.Context) (Migration, error) {
 		mig.Slots++
 	}
 	return mig, r.markLayout(ctx)
+}
+
+// MigrateImported migrates records written to rec in bulk, as store
+// import writes a dump that may come from a store of an older layout:
+// once rec records a layout, Open no longer looks for old records. A
+// store that records none is left as it is, for Open to migrate when it
+// is first used (so importing a dump into an empty store reproduces the
+// exported one).
+func MigrateImported(ctx context.Context, rec store.Swapper) error {
+	r := New(rec)
+	v, _, err := r.layout(ctx)
+	if err != nil || v == 0 {
+		return err
+	}
+	_, err = r.Migrate(ctx)
+	return err
 }
 
 // layout returns the layout version the store records (0 for none) and

@@ -216,6 +216,16 @@ func TestMigrateOldStore(t *testing.T) {
 	if err := st.DeleteRecord(ctx, registry.KindName, "temporary"); err != nil {
 		t.Fatal(err)
 	}
+	// Nor did it record a layout, which Open reads to skip migrating.
+	meta, err := st.ListRecords(ctx, registry.KindMeta, "")
+	if err != nil || len(meta) == 0 {
+		t.Fatalf("layout records: %d, %v; want the one Open wrote", len(meta), err)
+	}
+	for _, rec := range meta {
+		if err := st.DeleteRecord(ctx, registry.KindMeta, rec.Key); err != nil {
+			t.Fatal(err)
+		}
+	}
 	st.Close()
 
 	code, out, errs = cli(t, dir, "models", "list")

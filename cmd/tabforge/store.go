@@ -111,8 +111,8 @@ func (a *app) storeCommand() *cobra.Command {
 				}
 				// The dump may hold registry records of an older layout,
 				// which Open no longer looks for once the store records
-				// the current one: migrate them now.
-				if _, err := registry.New(st).Migrate(cmd.Context()); err != nil {
+				// the current one.
+				if err := registry.MigrateImported(cmd.Context(), st); err != nil {
 					return fmt.Errorf("%s: imported, but: %w", filepath.Base(args[0]), err)
 				}
 				fmt.Fprintf(a.stdout, "imported %s into %s: %d runs, %d records, %d studies, %d trials\n", args[0], st.URL(), n.Runs, n.Records, n.Studies, n.Trials)
