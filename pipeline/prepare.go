@@ -48,6 +48,10 @@ func prepare(f *frame.Frame, cfg *config.Config, log *slog.Logger) (*prepared, e
 		warnings = append(warnings, fmt.Sprintf("column %q has a different value in every row, like an identifier: what a model learns from it "+
 			"does not carry over to new rows, whose values it never saw; leave it out with --drop %s", name, name))
 	}
+	for _, name := range targetCopies(t) {
+		log.Warn("column reproduces the target", "column", name, "target", cfg.Target)
+		warnings = append(warnings, targetCopyWarning(name, cfg.Target))
+	}
 	p := &prepared{x: t.X, task: t.Task, classes: t.Classes, y: t.Y, memo: &memo{}, warnings: warnings}
 	if err := p.splitRows(f, cfg, kept, times); err != nil {
 		return nil, err

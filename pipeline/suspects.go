@@ -1,0 +1,67 @@
+package pipeline
+
+import (
+	"fmt"
+
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/model"
+)
+
+// targetCopies returns the feature columns of t that reproduce its
+// target on every row: a regression target's values exactly, or a
+// class's label one for one (the same labels, or a recoding such as
+// 1/0 for yes/no). Such a column is known only with the target, as a
+// copy written into the table or an outcome recorded with it; a model
+// reads the answer from it, and its CV and test scores (R² 1, AUC 1)
+// say nothing about new rows, where the column is not known yet.
+func targetCopies(t *TrainingTable) []string {
+	var out []string
+	for _, col := range t.X.Columns() {
+		if copiesTarget(col, t) {
+			out = append(out, col.Name)
+		}
+	}
+	return out
+}
+
+// copiesTarget reports whether col copies t's target. A column with a
+// missing value copies nothing: the model must guess there.
+func copiesTarget(col *frame.Column, t *TrainingTable) bool {
+	n := col.Len()
+	if n < 2 || n != len(t.Y) {
+		return false
+	}
+	// key is the row's value: a categorical column's code, else its number.
+	key := func(i int) float64 { return col.Num[i] }
+	if col.Kind == frame.Categorical {
+		key = func(i int) float64 { return float64(col.Codes[i]) }
+	}
+	toClass, toValue := map[float64]float64{}, map[float64]float64{}
+	for i := range n {
+		if col.IsMissing(i) {
+			return false
+		}
+		v, c := key(i), t.Y[i]
+		if t.Task == model.Regression {
+			if col.Kind != frame.Numeric || v != c {
+				return false
+			}
+			continue
+		}
+		if k, ok := toClass[v]; ok && k != c {
+			return false
+		}
+		if m, ok := toValue[c]; ok && m != v {
+			return false
+		}
+		toClass[v], toValue[c] = c, v
+	}
+	return true
+}
+
+// targetCopyWarning is the warning for a column targetCopies names.
+func targetCopyWarning(col, target string) string {
+	return fmt.Sprintf("column %q reproduces the target (%s) on every row: models read the answer from it, so their CV and test "+
+		"scores say nothing about new rows, where it is not known yet; if it is recorded with or after the target, leave it out with --drop %s",
+		col, target, col)
+}

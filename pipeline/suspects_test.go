@@ -1,0 +1,80 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tabforge/tabforge/config"
+)
+
+// TestTargetCopyWarns checks that a feature reproducing the target (a
+// copy of a regression target, a class recoded one for one) is named in
+// the result's warnings with the way to leave it out: the meta corpus's
+// cpus table with a copy of perf added trained ols to test R² 1 without
+// a word. Columns that only come close (one row off, a missing value, two
+// levels for one class) are not named.
+func TestTargetCopyWarns(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("x,copy,near,gappy,yes_no,code,kind,y,cls\n")
+	for i := range 60 {
+		y := 3*(i%7) + i%3 + 1
+		near, gappy := y, fmt.Sprint(y)
+		if i == 17 {
+			near++
+		}
+		if i == 23 {
+			gappy = ""
+		}
+		cls := []string{"no", "yes"}[i%5/3]
+		code := map[string]int{"no": 0, "yes": 1}[cls]
+		kind := []string{"a", "b", "c"}[i%3] // one level for "yes", two for "no" half the time
+		fmt.Fprintf(&b, "%d,%d,%d,%s,%s,%d,%s,%d,%s\n", i%11, y, near, gappy, cls, code, kind, y, cls)
+	}
+	data := filepath.Join(dir, "copies.csv")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		target string
+		drop   []string
+		want   []string
+	}{
+		{"y", []string{"cls", "yes_no", "code", "kind"}, []string{"copy"}},
+		{"cls", []string{"y", "copy", "near", "gappy"}, []string{"code", "yes_no"}},
+	} {
+		t.Run(tt.target, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.Data, cfg.Target, cfg.Drop, cfg.Out = data, tt.target, tt.drop, t.TempDir()
+			cfg.Models, cfg.CVFolds, cfg.ForceProductionQuality = []string{"tree"}, 2, false
+			res, err := Train(context.Background(), cfg, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, w := range res.Warnings {
+				if strings.Contains(w, "reproduces the target") {
+					got = append(got, w)
+				}
+			}
+			var named []string
+			for _, col := range []string{"x", "copy", "near", "gappy", "yes_no", "code", "kind", "y", "cls"} {
+				for _, w := range got {
+					if strings.HasPrefix(w, fmt.Sprintf("column %q reproduces the target (%s)", col, tt.target)) &&
+						strings.HasSuffix(w, "--drop "+col) {
+						named = append(named, col)
+					}
+				}
+			}
+			slices.Sort(named)
+			if len(got) != len(tt.want) || !slices.Equal(named, tt.want) {
+				t.Errorf("target-copy warnings %q; want one each for %q", got, tt.want)
+			}
+		})
+	}
+}
