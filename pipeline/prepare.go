@@ -48,6 +48,10 @@ func prepare(f *frame.Frame, cfg *config.Config, log *slog.Logger) (*prepared, e
 		warnings = append(warnings, fmt.Sprintf("column %q has a different value in every row, like an identifier: what a model learns from it "+
 			"does not carry over to new rows, whose values it never saw; leave it out with --drop %s", name, name))
 	}
+	for _, name := range rowIDFeatures(t.X, cfg) {
+		log.Warn("row-id-like column used as a feature", "column", name)
+		warnings = append(warnings, rowIDWarning(name))
+	}
 	for _, name := range targetCopies(t) {
 		log.Warn("column reproduces the target", "column", name, "target", cfg.Target)
 		warnings = append(warnings, targetCopyWarning(name, cfg.Target))
@@ -67,10 +71,7 @@ func idLikeFeatures(x *frame.Frame, cfg *config.Config) []string {
 	if x.NumRows() < 2 {
 		return nil
 	}
-	roles := []string{cfg.SegmentColumn, cfg.SegmentBy}
-	for _, c := range strings.Split(cfg.TimeColumn, ",") {
-		roles = append(roles, strings.TrimSpace(c))
-	}
+	roles := featureRoles(cfg)
 	var out []string
 	for _, name := range features.IDLikeColumns(x) {
 		if !slices.Contains(roles, name) {
@@ -78,6 +79,28 @@ func idLikeFeatures(x *frame.Frame, cfg *config.Config) []string {
 		}
 	}
 	return out
+}
+
+// rowIDFeatures are the feature columns of x numbered like rows
+// (rowIDColumns), other than the columns cfg gives a role.
+func rowIDFeatures(x *frame.Frame, cfg *config.Config) []string {
+	var out []string
+	for _, name := range rowIDColumns(x) {
+		if !slices.Contains(featureRoles(cfg), name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// featureRoles are the columns cfg gives a role besides the target: the
+// segment columns and the parts of the time column.
+func featureRoles(cfg *config.Config) []string {
+	roles := []string{cfg.SegmentColumn, cfg.SegmentBy}
+	for _, c := range strings.Split(cfg.TimeColumn, ",") {
+		roles = append(roles, strings.TrimSpace(c))
+	}
+	return roles
 }
 
 // DetectTask resolves the task want names for target column c; "auto"

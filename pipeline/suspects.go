@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
@@ -64,4 +65,58 @@ func targetCopyWarning(col, target string) string {
 	return fmt.Sprintf("column %q reproduces the target (%s) on every row: models read the answer from it, so their CV and test "+
 		"scores say nothing about new rows, where it is not known yet; if it is recorded with or after the target, leave it out with --drop %s",
 		col, target, col)
+}
+
+// minRowIDRows is the fewest rows rowIDColumns judges: on a handful of
+// rows any distinct whole numbers look like a numbering.
+const minRowIDRows = 20
+
+// rowIDColumns returns the numeric columns of x numbered like rows: a
+// different whole number in every row, none missing, within a range at
+// most twice the row count (rows left out for a missing target leave
+// gaps). Such a column (an "id", or the row numbers R's write.csv adds)
+// is numeric, so IDLikeColumns (categorical columns) misses it, yet what
+// a model learns from it is the order the file was written in, which
+// does not carry over to new rows; trees split on it as on any number.
+func rowIDColumns(x *frame.Frame) []string {
+	n := x.NumRows()
+	if n < minRowIDRows {
+		return nil
+	}
+	var out []string
+	for _, col := range x.Columns() {
+		if col.Kind == frame.Numeric && numberedLikeRows(col.Num) {
+			out = append(out, col.Name)
+		}
+	}
+	return out
+}
+
+// numberedLikeRows reports whether v holds distinct whole numbers, none
+// missing, spanning at most 2·len(v) integers.
+func numberedLikeRows(v []float64) bool {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, x := range v {
+		if math.IsNaN(x) || x != math.Trunc(x) || math.IsInf(x, 0) {
+			return false
+		}
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	if hi-lo+1 > 2*float64(len(v)) {
+		return false
+	}
+	seen := make(map[float64]struct{}, len(v))
+	for _, x := range v {
+		if _, dup := seen[x]; dup {
+			return false
+		}
+		seen[x] = struct{}{}
+	}
+	return true
+}
+
+// rowIDWarning is the warning for a column rowIDColumns names.
+func rowIDWarning(col string) string {
+	return fmt.Sprintf("column %q holds a different whole number in every row, numbered like the rows (a row id): what a model learns "+
+		"from it does not carry over to new rows; leave it out with --drop %s (if it is a time, pass it as --time-column)", col, col)
 }

@@ -78,3 +78,59 @@ func TestTargetCopyWarns(t *testing.T) {
 		})
 	}
 }
+
+// TestRowIDColumnWarns checks that a numeric column numbered like the
+// rows (an id column, R's row numbers), in file order or shuffled and
+// with gaps where rows lacked a target, is named in the result's
+// warnings with the way to leave it out; an integer feature with a
+// repeat, one spread over a wide range, a time column and a dropped id
+// are not. Before, only categorical ids were named, and a table with
+// "id" 1..n trained on it silently.
+func TestRowIDColumnWarns(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("id,shuffled,repeat,wide,year,x,y\n")
+	for i := range 60 {
+		y := fmt.Sprint(2*(i%7) + i%3)
+		if i%10 == 4 {
+			y = "" // left out: gaps in id
+		}
+		rep := i
+		if i == 30 {
+			rep = 31
+		}
+		fmt.Fprintf(&b, "%d,%d,%d,%d,%d,%d,%s\n", i+1, (i*37)%60, rep, i*i, 1950+i, i%5, y)
+	}
+	data := filepath.Join(dir, "rowids.csv")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		drop []string
+		want []string
+	}{
+		{nil, []string{"id", "shuffled"}},
+		{[]string{"id", "shuffled"}, nil},
+	} {
+		cfg := config.Default()
+		cfg.Data, cfg.Target, cfg.TimeColumn, cfg.Drop, cfg.Out = data, "y", "year", tt.drop, t.TempDir()
+		cfg.Models, cfg.CVFolds, cfg.ForceProductionQuality = []string{"ridge"}, 2, false
+		res, err := Train(context.Background(), cfg, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var named []string
+		for _, w := range res.Warnings {
+			for _, col := range []string{"id", "shuffled", "repeat", "wide", "year", "x"} {
+				if strings.HasPrefix(w, fmt.Sprintf("column %q holds a different whole number in every row", col)) &&
+					strings.Contains(w, "--drop "+col) {
+					named = append(named, col)
+				}
+			}
+		}
+		slices.Sort(named)
+		if !slices.Equal(named, tt.want) {
+			t.Errorf("drop %v: row-id warnings for %q; want %q (warnings %q)", tt.drop, named, tt.want, res.Warnings)
+		}
+	}
+}
