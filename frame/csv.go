@@ -284,6 +284,17 @@ func recordError(err error, got, want int) error {
 	return err
 }
 
+// emptyNameError says what to do about the empty name of header field j
+// (0-based). An empty first name is the header of the row numbers R's
+// write.csv writes by default, the most common way a file gets one.
+func emptyNameError(j int) error {
+	if j == 0 {
+		return fmt.Errorf("field 1: %w: name every column in the header; a file from R's write.csv has row numbers "+
+			"there unless written with row.names = FALSE", ErrEmptyName)
+	}
+	return fmt.Errorf("field %d: %w: name every column in the header", j+1, ErrEmptyName)
+}
+
 // newTextColumns validates header names and schema overrides.
 func newTextColumns(header []string, schema map[string]Kind, optional bool) ([]*textColumn, error) {
 	seen := make(map[string]int, len(header))
@@ -291,7 +302,7 @@ func newTextColumns(header []string, schema map[string]Kind, optional bool) ([]*
 	for j, name := range header {
 		name = decodeText(name)
 		if name == "" {
-			return nil, &ParseError{Line: 1, Err: fmt.Errorf("field %d: %w", j+1, ErrEmptyName)}
+			return nil, &ParseError{Line: 1, Err: emptyNameError(j)}
 		}
 		if k, dup := seen[name]; dup {
 			return nil, &ParseError{Line: 1, Column: name, Err: fmt.Errorf("%w (fields %d and %d)", ErrDuplicateName, k+1, j+1)}

@@ -226,7 +226,11 @@ func TestReadCSVErrors(t *testing.T) {
 		{"ragged long", "a,b\n1,2\n3,4\n5,6,7\n", ReadOptions{}, csv.ErrFieldCount, 4, 0, "", "line 4: 3 fields where the header has 2: wrong number of fields"},
 		{"bare quote", "a,b\n1,x\"y\n", ReadOptions{}, nil, 2, 0, "", "line 2"},
 		{"unterminated quote", "a,b\n1,\"xy\n", ReadOptions{}, nil, 2, 0, "", "quote"},
-		{"empty name", "a,,c\n1,2,3\n", ReadOptions{}, ErrEmptyName, 1, 0, "", "field 2: empty column name"},
+		{"empty name", "a,,c\n1,2,3\n", ReadOptions{}, ErrEmptyName, 1, 0, "", "field 2: empty column name: name every column in the header"},
+		// R's write.csv writes row numbers under an empty first name by
+		// default; the error said only "field 1: empty column name".
+		{"R row names", "\"\",\"a\"\n\"1\",2\n", ReadOptions{}, ErrEmptyName, 1, 0, "",
+			"field 1: empty column name: name every column in the header; a file from R's write.csv has row numbers there unless written with row.names = FALSE"},
 		{"duplicate name", "a,b,a\n1,2,3\n", ReadOptions{}, ErrDuplicateName, 1, 0, "a", `column "a": duplicate column name (fields 1 and 3)`},
 		{"infinite", "x,y\n1,a\nInf,b\n", ReadOptions{}, ErrInfinite, 3, 2, "x", `row 2 (line 3) column "x": infinite value "Inf"`},
 		{"minus infinity", "x\n-Inf\n", ReadOptions{}, ErrInfinite, 2, 1, "x", "infinite value"},
