@@ -48,6 +48,12 @@ func prepare(f *frame.Frame, cfg *config.Config, log *slog.Logger) (*prepared, e
 		warnings = append(warnings, fmt.Sprintf("column %q has a different value in every row, like an identifier: what a model learns from it "+
 			"does not carry over to new rows, whose values it never saw; leave it out with --drop %s", name, name))
 	}
+	if t.Task == model.Regression && (cfg.Task == "" || cfg.Task == "auto") {
+		if vals := codedClasses(t.Y); len(vals) > 2 {
+			log.Warn("regression target with few whole values", "target", cfg.Target, "values", len(vals))
+			warnings = append(warnings, codedClassesWarning(cfg.Target, vals))
+		}
+	}
 	for _, name := range rowIDFeatures(t.X, cfg) {
 		log.Warn("row-id-like column used as a feature", "column", name)
 		warnings = append(warnings, rowIDWarning(name))

@@ -3,6 +3,9 @@ package pipeline
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
@@ -119,4 +122,38 @@ func numberedLikeRows(v []float64) bool {
 func rowIDWarning(col string) string {
 	return fmt.Sprintf("column %q holds a different whole number in every row, numbered like the rows (a row id): what a model learns "+
 		"from it does not carry over to new rows; leave it out with --drop %s (if it is a time, pass it as --time-column)", col, col)
+}
+
+// maxCodedClasses is the most distinct values codedClasses lists: class
+// codes are few, while counts and scores (aer_affairs' 0..12, 6 values)
+// may be few as well, so the warning only asks.
+const maxCodedClasses = 10
+
+// codedClasses returns the distinct values of a regression target y
+// (NaN = missing), sorted, when they are at most maxCodedClasses whole
+// numbers: class codes such as mlbench's Glass types 1, 2, 3, 5, 6, 7,
+// which auto reads as a number to regress on.
+func codedClasses(y []float64) []float64 {
+	var vals []float64
+	for _, v := range y {
+		if math.IsNaN(v) || slices.Contains(vals, v) {
+			continue
+		}
+		if v != math.Trunc(v) || len(vals) == maxCodedClasses {
+			return nil
+		}
+		vals = append(vals, v)
+	}
+	slices.Sort(vals)
+	return vals
+}
+
+// codedClassesWarning is the warning for a target codedClasses lists.
+func codedClassesWarning(target string, vals []float64) string {
+	s := make([]string, len(vals))
+	for i, v := range vals {
+		s[i] = strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return fmt.Sprintf("target %q holds only %d distinct whole numbers (%s) and is learned as a quantity (regression); "+
+		"if they are class labels, pass --task multiclass", target, len(vals), strings.Join(s, ", "))
 }

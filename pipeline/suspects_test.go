@@ -134,3 +134,45 @@ func TestRowIDColumnWarns(t *testing.T) {
 		}
 	}
 }
+
+// TestCodedClassTargetWarns checks that a numeric target of a few whole
+// values, which auto reads as regression, gets a warning naming them and
+// --task multiclass: the meta corpus's Glass (types 1, 2, 3, 5, 6, 7)
+// trained as a regression with R² scores and no word. A target of more
+// values, of fractions, or with the task given is not warned about.
+func TestCodedClassTargetWarns(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("x,glass,many,frac\n")
+	for i := range 60 {
+		fmt.Fprintf(&b, "%d,%d,%d,%g\n", i%9, []int{1, 2, 3, 5, 6, 7}[i%6], i%12, float64(i%4)+0.5)
+	}
+	data := filepath.Join(dir, "coded.csv")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := `target "glass" holds only 6 distinct whole numbers (1, 2, 3, 5, 6, 7) and is learned as a quantity (regression); ` +
+		"if they are class labels, pass --task multiclass"
+	for _, tt := range []struct {
+		target, task string
+		warn         bool
+	}{{"glass", "auto", true}, {"glass", "regression", false}, {"many", "auto", false}, {"frac", "auto", false}} {
+		cfg := config.Default()
+		cfg.Data, cfg.Target, cfg.Task, cfg.Out = data, tt.target, config.Task(tt.task), t.TempDir()
+		cfg.Drop = slices.DeleteFunc([]string{"glass", "many", "frac"}, func(c string) bool { return c == tt.target })
+		cfg.Models, cfg.CVFolds, cfg.ForceProductionQuality = []string{"ridge"}, 2, false
+		res, err := Train(context.Background(), cfg, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, w := range res.Warnings {
+			if strings.Contains(w, "distinct whole numbers") {
+				got = append(got, w)
+			}
+		}
+		if tt.warn && !slices.Equal(got, []string{want}) || !tt.warn && len(got) != 0 {
+			t.Errorf("target %s task %s: warnings %q; want %v", tt.target, tt.task, got, tt.warn)
+		}
+	}
+}
