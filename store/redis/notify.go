@@ -47,6 +47,23 @@ func (s *Store) NotifyRecords(ctx context.Context, kind string) (changes <-chan 
 	done := make(chan struct{})
 	var once sync.Once
 	var mu sync.Mutex // guards psc against stop during a reconnection
+	// adopt makes next the connection stop closes, unless stop ran while
+	// it was being dialled: then nobody would ever close it, and the
+	// goroutine would listen on it for good, so it is closed here.
+	adopt := func(next *redigo.PubSubConn) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		select {
+		case <-done:
+			if next != nil {
+				next.Conn.Close()
+			}
+			return false
+		default:
+			psc = next
+			return true
+		}
+	}
 	go func() {
 		defer close(out)
 		for {
@@ -62,9 +79,9 @@ func (s *Store) NotifyRecords(ctx context.Context, kind string) (changes <-chan 
 			case <-time.After(time.Second):
 			}
 			next, err := s.psubscribe(context.Background(), pattern)
-			mu.Lock()
-			psc = next
-			mu.Unlock()
+			if !adopt(next) {
+				return
+			}
 			if err == nil {
 				signal()
 			}
