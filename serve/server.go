@@ -96,6 +96,13 @@ type Options struct {
 	// not overlap a prediction route. Keeping them as plain handlers
 	// spares this package from importing what it mounts.
 	Mount map[string]http.Handler
+	// OnShutdown, if set, is called on a goroutine of its own when Serve
+	// begins to drain (http.Server.RegisterOnShutdown): a mounted handler
+	// that streams, such as the dashboard's progress events
+	// (ui.Server.EndStreams), ends its responses there. The drain would
+	// otherwise wait for them until DrainTimeout and then report requests
+	// cut off.
+	OnShutdown func()
 }
 
 func (o Options) withDefaults() Options {
@@ -238,6 +245,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{Handler: s.Handler(), ReadTimeout: s.o.ReadTimeout, WriteTimeout: s.o.WriteTimeout,
 		IdleTimeout: s.o.IdleTimeout, ReadHeaderTimeout: s.o.ReadTimeout,
 		ErrorLog: slog.NewLogLogger(s.o.Logger.Handler(), slog.LevelWarn)}
+	if s.o.OnShutdown != nil {
+		hs.RegisterOnShutdown(s.o.OnShutdown)
+	}
 	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
 	watched := make(chan struct{})
 	go func() {

@@ -35,7 +35,8 @@ type runProgress struct {
 
 // events serves /events, a Server-Sent Events stream: every second, the
 // runs recorded as running (event "running"); the runs page updates
-// their durations and progress and reloads when the set changes.
+// their durations and progress and reloads when the set changes. It
+// ends with the request or at EndStreams.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
@@ -67,6 +68,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		fl.Flush()
 		select {
 		case <-r.Context().Done():
+			return
+		case <-s.ending:
 			return
 		case <-tick.C:
 		}

@@ -27,6 +27,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tabforge/tabforge/registry"
@@ -68,6 +69,9 @@ type Server struct {
 	tmpl *template.Template
 	mux  *http.ServeMux
 	h    http.Handler // mux, behind the prefix
+	// ending is closed by EndStreams; endOnce guards the close.
+	ending  chan struct{}
+	endOnce sync.Once
 }
 
 // New returns the dashboard of st.
@@ -83,7 +87,7 @@ func New(st store.Store, o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ui: templates: %w", err)
 	}
-	s := &Server{st: st, reg: registry.New(st), o: o, tmpl: tmpl, mux: http.NewServeMux()}
+	s := &Server{st: st, reg: registry.New(st), o: o, tmpl: tmpl, mux: http.NewServeMux(), ending: make(chan struct{})}
 	static, err := fs.Sub(staticFS, "static")
 	if err != nil {
 		return nil, fmt.Errorf("ui: assets: %w", err)
@@ -228,6 +232,14 @@ func (s *Server) For(ln net.Listener) http.Handler {
 	}
 	return s
 }
+
+// EndStreams ends the open progress streams (GET /events), and any
+// opened later at once; the browser's EventSource then reconnects. A
+// stream never ends by itself, so a graceful http.Server.Shutdown would
+// wait for it until its deadline: when mounting the dashboard on a
+// server of one's own, register EndStreams with RegisterOnShutdown
+// (Serve ends streams by cancelling their requests' context).
+func (s *Server) EndStreams() { s.endOnce.Do(func() { close(s.ending) }) }
 
 // Serve serves the dashboard on ln (as For(ln)) until ctx ends, then
 // shuts down, giving in-flight requests (and open event streams) a few

@@ -139,6 +139,7 @@ func (a *app) runServe(cmd *cobra.Command, o *serve.Options, addr, logPath strin
 			return err
 		}
 		o.Mount = map[string]http.Handler{uiPrefix + "/": dash.For(ln)}
+		o.OnShutdown = dash.EndStreams
 	}
 	srv, err := serve.New(cmd.Context(), reg, *o)
 	if err != nil {

@@ -65,3 +65,43 @@ func TestServeUI(t *testing.T) {
 		t.Errorf("serve --ui exit %d: %s", code, errb.String())
 	}
 }
+
+// TestServeUIShutdownEndsEventStream stops serve --ui while a browser
+// holds the dashboard's progress stream open. The stream never ends by
+// itself, so the drain used to wait for it until --drain-timeout and
+// then exit 1 with "requests still in flight after the drain timeout
+// ... were cut off"; --help promises SIGTERM exits 0.
+func TestServeUIShutdownEndsEventStream(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--ui", "--addr", "127.0.0.1:0", "--drain-timeout", "2s",
+			"--store", "sqlite://" + filepath.Join(dir, "tf.db")}, &out, &errb)
+	}()
+	var dash string
+	re := regexp.MustCompile(`dashboard on (http://\S+)`)
+	for deadline := time.Now().Add(30 * time.Second); dash == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			dash = m[1]
+		}
+	}
+	if dash == "" {
+		t.Fatalf("serve --ui printed no dashboard address: %q %q", out.String(), errb.String())
+	}
+	resp, err := http.Get(dash + "events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	first := make([]byte, len("event: running"))
+	if _, err := io.ReadFull(resp.Body, first); err != nil || string(first) != "event: running" {
+		t.Fatalf("GET %sevents began %q, %v; want an event", dash, first, err)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("serve --ui with an open event stream: exit %d: %s", code, errb.String())
+	}
+}
