@@ -158,9 +158,9 @@ type Server struct {
 	loadFailed map[string]string
 	shadows    sync.WaitGroup
 	shadowQ    chan struct{} // bounds concurrent shadow predictions
-	// shadowMu orders starting a shadow against Serve's final wait for
-	// them: after drained, a handler cut off at the drain timeout and
-	// finishing late starts none (WaitGroup.Add may not race Wait).
+	// shadowMu orders starting a shadow against Close's wait for them:
+	// after drained, a handler cut off at the drain timeout and finishing
+	// late starts none (WaitGroup.Add may not race Wait).
 	shadowMu sync.Mutex
 	drained  bool
 	columns  columnPool // dataframe_split columns of finished requests
@@ -276,17 +276,32 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	stopWatch()
 	<-watched
+	if cerr := s.Close(); err == nil && cerr != nil {
+		return cerr
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// Close waits for the shadow predictions running, then flushes the
+// prediction log and ends its goroutine, returning the log's first write
+// error. Serve does this itself; a caller serving Handler on a server of
+// its own calls Close after that server's Shutdown, or the last second of
+// log lines is lost. Later shadows are not run and later lines are not
+// logged (both are counted as dropped). Close may be called more than
+// once.
+func (s *Server) Close() error {
 	s.shadowMu.Lock()
 	s.drained = true
 	s.shadowMu.Unlock()
 	s.shadows.Wait()
-	if s.log != nil {
-		if cerr := s.log.close(); err == nil {
-			err = cerr
-		}
+	if s.log == nil {
+		return nil
 	}
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
+	if err := s.log.close(); err != nil {
+		return fmt.Errorf("serve: prediction log: %w", err)
 	}
 	return nil
 }
