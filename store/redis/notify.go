@@ -47,9 +47,10 @@ func (s *Store) NotifyRecords(ctx context.Context, kind string) (changes <-chan 
 	done := make(chan struct{})
 	var once sync.Once
 	var mu sync.Mutex // guards psc against stop during a reconnection
-	// adopt makes next the connection stop closes, unless stop ran while
-	// it was being dialled: then nobody would ever close it, and the
-	// goroutine would listen on it for good, so it is closed here.
+	// adopt makes next the connection stop closes (nil: none), unless
+	// stop ran while it was being dialled: then nobody would ever close
+	// it, and the goroutine would listen on it for good, so it is closed
+	// here.
 	adopt := func(next *redigo.PubSubConn) bool {
 		mu.Lock()
 		defer mu.Unlock()
@@ -71,7 +72,8 @@ func (s *Store) NotifyRecords(ctx context.Context, kind string) (changes <-chan 
 			cur := psc
 			mu.Unlock()
 			if cur != nil {
-				listen(cur, signal)
+				listen(cur, signal) // closes cur
+				adopt(nil)          // so stop does not close it again, which errs
 			}
 			select {
 			case <-done:

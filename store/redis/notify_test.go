@@ -140,7 +140,9 @@ func TestNotifyRecordsStopDuringReconnect(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the subscription was not redialled within 10s")
 	}
-	stop()
+	if err := stop(); err != nil {
+		t.Errorf("stop between connections = %v; want nil", err) // it closed the dropped one again
+	}
 	p.release() // the redial completes after stop
 	for {
 		select {
