@@ -19,14 +19,7 @@ import (
 	"github.com/tabforge/tabforge/pipeline"
 )
 
-func (a *app) explainCommand() *cobra.Command {
-	var modelPath, dataPath, rowsFlag, out, methodFlag string
-	var asJSON, raw bool
-	var top int
-	cmd := &cobra.Command{
-		Use:   "explain --model REF --data PATH [--rows 0,5,10-20] [--out shap.csv|shap.parquet]",
-		Short: "Explain a saved model's predictions with SHAP values (or LIME)",
-		Long: `Explain computes SHAP values of a saved model on rows of a CSV or Parquet file:
+const explainLong = `Explain computes SHAP values of a saved model on rows of a CSV or Parquet file:
 exact TreeSHAP for tree, forest and gbdt models (gbdt in margin space, as XGBoost's
 pred_contribs), exact linear SHAP for ols, ridge and logistic models (logistic in
 log-odds), and KernelSHAP for anything else. Features are the model's input
@@ -45,8 +38,17 @@ Without --rows at most max_explain_rows rows (config key, default 1000) are
 explained, sampled with the config's seed; the summary lists mean |SHAP| per feature.
 KernelSHAP and LIME cost up to a second or so per row on an ensemble: they show
 the rows done as a progress bar on a terminal, or log them every 10 seconds
-otherwise. Ctrl-C stops them within a batch of predictions and writes nothing.`,
-		Args: cobra.NoArgs,
+otherwise. Ctrl-C stops them within a batch of predictions and writes nothing.`
+
+func (a *app) explainCommand() *cobra.Command {
+	var modelPath, dataPath, rowsFlag, out, methodFlag string
+	var asJSON, raw bool
+	var top int
+	cmd := &cobra.Command{
+		Use:   "explain --model REF --data PATH [--rows 0,5,10-20] [--out shap.csv|shap.parquet]",
+		Short: "Explain a saved model's predictions with SHAP values (or LIME)",
+		Long:  explainLong,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			method, rows, err := parseExplainFlags(modelPath, dataPath, rowsFlag, out, methodFlag, raw, top)
 			if err != nil {

@@ -39,7 +39,12 @@ func (a *app) openStoreOpts(ctx context.Context, cfg *config.Config, o failover.
 
 func (a *app) storeCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "store", Short: "Synchronise, back up and restore the store"}
-	sync := &cobra.Command{
+	cmd.AddCommand(a.storeSyncCommand(), a.storeExportCommand(), a.storeImportCommand())
+	return cmd
+}
+
+func (a *app) storeSyncCommand() *cobra.Command {
+	return &cobra.Command{
 		Use:   "sync",
 		Short: "Replay writes journalled in SQLite while Redis was down",
 		Args:  cobra.NoArgs,
@@ -69,6 +74,9 @@ func (a *app) storeCommand() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+func (a *app) storeExportCommand() *cobra.Command {
 	var withCache bool
 	export := &cobra.Command{
 		Use:   "export FILE",
@@ -94,7 +102,11 @@ func (a *app) storeCommand() *cobra.Command {
 		},
 	}
 	export.Flags().BoolVar(&withCache, "cache", false, "include the step cache (it can be recomputed)")
-	imp := &cobra.Command{
+	return export
+}
+
+func (a *app) storeImportCommand() *cobra.Command {
+	return &cobra.Command{
 		Use:   "import FILE",
 		Short: "Load a dump written by store export; existing keys are replaced",
 		Args:  cobra.ExactArgs(1),
@@ -120,8 +132,6 @@ func (a *app) storeCommand() *cobra.Command {
 			})
 		},
 	}
-	cmd.AddCommand(sync, export, imp)
-	return cmd
 }
 
 func (a *app) runsDiffCommand() *cobra.Command {

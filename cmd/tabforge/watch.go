@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,14 +22,7 @@ const (
 	defaultSettle = 5 * time.Second
 )
 
-func (a *app) watchCommand() *cobra.Command {
-	var o continuous.WatchOptions
-	var dir, stage string
-	var once, status, asJSON bool
-	cmd := &cobra.Command{
-		Use:   "watch --name NAME --dir DIR [--every 1h] [--once]",
-		Short: "Retrain a registered model on every new data file in a directory",
-		Long: `Watch scans DIR every --every for data files (.csv, .csv.gz, .parquet,
+const watchLong = `Watch scans DIR every --every for data files (.csv, .csv.gz, .parquet,
 .pq) and runs retrain of NAME on each file whose content (SHA-256) it has
 not handled before, oldest first, with retrain's policy flags and defaults
 (see 'tabforge retrain --help'). Handled versions are kept in the store, so a restarted watch, a
@@ -43,8 +37,17 @@ and exits (for cron and tests), with status 1 when a version it handled
 failed (recorded all the same, so the next scan does not retry it);
 --status lists the versions handled. 'tabforge serve' on the same store serves a promoted
 challenger without a restart. Ctrl-C or SIGTERM stops a watcher (exit 0);
-a file it was retraining on is retried by the next one.`,
-		Args: cobra.NoArgs,
+a file it was retraining on is retried by the next one.`
+
+func (a *app) watchCommand() *cobra.Command {
+	var o continuous.WatchOptions
+	var dir, stage string
+	var once, status, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "watch --name NAME --dir DIR [--every 1h] [--once]",
+		Short: "Retrain a registered model on every new data file in a directory",
+		Long:  watchLong,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.Name == "" || (o.Dir == "" && !status) {
 				return usagef("watch: --name and --dir are required")
@@ -78,23 +81,16 @@ a file it was retraining on is retried by the next one.`,
 				return err
 			}
 			defer closeArts()
-			if !once {
-				err := continuous.Watch(ctx, env, st, o)
-				if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-					// Ctrl-C or SIGTERM is how a watcher stops, as serve,
-					// ui and worker do: a clean exit. A file it was at is
-					// not recorded, so the next watcher retries it.
-					o.Logger.Info("watch: stopped", "name", o.Name)
-					return nil
-				}
-				return err
+			if once {
+				return a.watchOnce(ctx, env, st, o, asJSON)
 			}
-			done, err := continuous.WatchOnce(ctx, env, st, o)
-			if perr := a.printHandled(done, asJSON); err == nil {
-				err = perr
-			}
-			if err == nil {
-				err = failedVersions(done)
+			err = continuous.Watch(ctx, env, st, o)
+			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				// Ctrl-C or SIGTERM is how a watcher stops, as serve,
+				// ui and worker do: a clean exit. A file it was at is
+				// not recorded, so the next watcher retries it.
+				o.Logger.Info("watch: stopped", "name", o.Name)
+				return nil
 			}
 			return err
 		},
@@ -111,6 +107,19 @@ a file it was retraining on is retried by the next one.`,
 	policyFlags(cmd, &o.Policy, true)
 	f.BoolVar(&asJSON, "json", false, "with --once or --status: print the versions as JSON")
 	return cmd
+}
+
+// watchOnce scans once, prints what it handled, and fails when a version
+// it handled failed.
+func (a *app) watchOnce(ctx context.Context, env continuous.Env, st store.Claimer, o continuous.WatchOptions, asJSON bool) error {
+	done, err := continuous.WatchOnce(ctx, env, st, o)
+	if perr := a.printHandled(done, asJSON); err == nil {
+		err = perr
+	}
+	if err == nil {
+		err = failedVersions(done)
+	}
+	return err
 }
 
 func (a *app) printWatched(cmd *cobra.Command, st store.Records, name string, asJSON bool) error {
