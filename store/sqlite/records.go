@@ -70,13 +70,23 @@ func listRecords(ctx context.Context, db querier, kind, prefix string) ([]*store
 	if err != nil {
 		return nil, fmt.Errorf("list records %s: %w", kind, err)
 	}
+	out, err := scanRecords(rows, kind)
+	if err != nil {
+		return nil, fmt.Errorf("list records %s: %w", kind, err)
+	}
+	return out, nil
+}
+
+// scanRecords reads rows of (key, value, updated) of kind, and closes
+// them.
+func scanRecords(rows *sql.Rows, kind string) ([]*store.Record, error) {
 	defer rows.Close()
 	var out []*store.Record
 	for rows.Next() {
 		r := &store.Record{Kind: kind}
 		var updated int64
 		if err := rows.Scan(&r.Key, &r.Value, &updated); err != nil {
-			return nil, fmt.Errorf("list records %s: %w", kind, err)
+			return nil, err
 		}
 		r.Updated = fromUnix(updated)
 		out = append(out, r)
@@ -151,16 +161,9 @@ func (s *Store) PageRecords(ctx context.Context, kind, from, to string, limit in
 	if err != nil {
 		return nil, fmt.Errorf("page records %s: %w", kind, err)
 	}
-	defer rows.Close()
-	var out []*store.Record
-	for rows.Next() {
-		r := &store.Record{Kind: kind}
-		var updated int64
-		if err := rows.Scan(&r.Key, &r.Value, &updated); err != nil {
-			return nil, fmt.Errorf("page records %s: %w", kind, err)
-		}
-		r.Updated = fromUnix(updated)
-		out = append(out, r)
+	out, err := scanRecords(rows, kind)
+	if err != nil {
+		return nil, fmt.Errorf("page records %s: %w", kind, err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
