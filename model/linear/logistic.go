@@ -29,7 +29,7 @@ type Logistic struct {
 	MaxIter int `json:"max_iter,omitempty"`
 	// Tol stops L-BFGS when the largest gradient component of the objective
 	// (divided by the weight sum, in standardised coordinates) falls below
-	// it; 0 means 1e-8.
+	// it; 0 means 1e-4, scikit-learn's default (see defaultTol).
 	Tol float64 `json:"tol,omitempty"`
 	// FitIntercept says whether to fit intercepts; nil means true.
 	FitIntercept *bool `json:"fit_intercept,omitempty"`
@@ -40,7 +40,11 @@ var _ model.Learner = Logistic{}
 // Default settings of Logistic.
 const (
 	defaultMaxIter = 1000
-	defaultTol     = 1e-8
+	// defaultTol was 1e-8 until measured: on the meta corpus's 37 binary
+	// and 23 multiclass tables (logistic alone, up to 20,000 rows) 1e-4
+	// tied on 59 and won 1, in 56 s instead of 95 (modeldata_grants 26.7 s
+	// → 9.3 s, AUC 0.8264 → 0.8259).
+	defaultTol = 1e-4
 	// logitBlock is the number of rows scored by one matrix product.
 	logitBlock = 512
 	// logitChunk is the unit of parallel work in a gradient pass.
