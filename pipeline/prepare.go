@@ -77,22 +77,21 @@ func idLikeFeatures(x *frame.Frame, cfg *config.Config) []string {
 	if x.NumRows() < 2 {
 		return nil
 	}
-	roles := featureRoles(cfg)
-	var out []string
-	for _, name := range features.IDLikeColumns(x) {
-		if !slices.Contains(roles, name) {
-			out = append(out, name)
-		}
-	}
-	return out
+	return withoutRoles(features.IDLikeColumns(x), cfg)
 }
 
 // rowIDFeatures are the feature columns of x numbered like rows
 // (rowIDColumns), other than the columns cfg gives a role.
 func rowIDFeatures(x *frame.Frame, cfg *config.Config) []string {
+	return withoutRoles(rowIDColumns(x), cfg)
+}
+
+// withoutRoles returns names without the columns cfg gives a role.
+func withoutRoles(names []string, cfg *config.Config) []string {
+	roles := featureRoles(cfg)
 	var out []string
-	for _, name := range rowIDColumns(x) {
-		if !slices.Contains(featureRoles(cfg), name) {
+	for _, name := range names {
+		if !slices.Contains(roles, name) {
 			out = append(out, name)
 		}
 	}
