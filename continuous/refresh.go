@@ -9,7 +9,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tabforge/tabforge/config"
@@ -310,12 +309,10 @@ func registerRefresh(ctx context.Context, env Env, champ *registry.Model, p *pip
 }
 
 // refreshedFrom returns the version v was refreshed from, or "" when v
-// was trained (h is the name's history).
-func refreshedFrom(h []registry.Event, v string) string {
-	for _, e := range h {
-		if e.Action == registry.ActionRetrain && e.Version == v && strings.HasPrefix(e.Reason, Refresh+": ") {
-			return e.Parent
-		}
+// was not made by a refresh (its first retrain decision in s).
+func refreshedFrom(s *registry.Summary, v string) string {
+	if rt, ok := s.Retrained[v]; ok && rt.Decision == Refresh {
+		return rt.Parent
 	}
 	return ""
 }

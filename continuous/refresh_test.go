@@ -78,12 +78,12 @@ func TestRefresh(t *testing.T) {
 	if d, err := Retrain(ctx, env, "sales", after, pol); err != nil || d.Reason != "no new data" {
 		t.Errorf("retrain on the refreshed version's data = %+v, %v; want no new data", d, err)
 	}
-	h, err := reg.History(ctx, "sales")
+	s, err := reg.Summary(ctx, "sales")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if from := refreshedFrom(h, r.Version); from != champ {
-		t.Errorf("the refreshed version's parent in the history is %q; want %s", from, champ)
+	if from := refreshedFrom(s, r.Version); from != champ {
+		t.Errorf("the refreshed version's parent in the summary is %q; want %s", from, champ)
 	}
 
 	// New data again: the lineage has seen one data version since its

@@ -410,25 +410,22 @@ func recentDrift(ctx context.Context, p *pipeline.Predictor, cfg *config.Config,
 
 // aged says why the champion is too old to keep without a challenger,
 // or "": it has seen maxAge new data versions since the training of its
-// model (its retrain decisions in the history, and those of the
-// versions it was refreshed from: a refresh adds rounds, it does not
-// retrain), or maxAge is 0.
+// model (its retrain decisions, and those of the versions it was
+// refreshed from: a refresh adds rounds, it does not retrain), or
+// maxAge is 0. It reads the name's registry.Summary, one record, not
+// the history, which may be long or pruned.
 func aged(ctx context.Context, env Env, champ *registry.Model, maxAge int) (string, error) {
 	if maxAge <= 0 {
 		return "", nil
 	}
-	h, err := env.Registry.History(ctx, champ.Name)
+	s, err := env.Registry.Summary(ctx, champ.Name)
 	if err != nil {
 		return "", err
 	}
 	age := 0
-	for v, seen := champ.Version, map[string]bool{}; v != "" && !seen[v]; v = refreshedFrom(h, v) {
+	for v, seen := champ.Version, map[string]bool{}; v != "" && !seen[v]; v = refreshedFrom(s, v) {
 		seen[v] = true
-		for _, e := range h {
-			if e.Action == registry.ActionRetrain && e.Parent == v {
-				age++
-			}
-		}
+		age += s.Retrains[v]
 	}
 	if age < maxAge {
 		return "", nil

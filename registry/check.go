@@ -8,7 +8,7 @@ import (
 )
 
 // CheckRecord returns an error if rec is a registry record (a model
-// version, a name, an event, or a stage record of the layout before
+// version, a name, an event, a summary, or a stage record of the layout before
 // names) that the registry could not read, decoding it as the registry
 // does; records of other kinds pass. store import runs it on every record
 // of a dump before writing any (store.ImportOptions), so that one damaged
@@ -24,6 +24,8 @@ func CheckRecord(rec *store.Record) error {
 		_, err = decodeEvent(rec)
 	case KindStage:
 		_, err = decodeSlot(rec)
+	case KindSummary:
+		_, err = decodeSummary(rec)
 	case KindMeta:
 		err = json.Unmarshal(rec.Value, new(layoutRecord))
 	}

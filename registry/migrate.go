@@ -21,7 +21,10 @@ const layoutKey = "layout"
 // LayoutVersion is the layout Migrate brings a store to and records.
 // A later step of Migrate raises it, so that stores migrated before the
 // step run Migrate once more, and only once.
-const LayoutVersion = 1
+//
+//	1  names: versions, stages and events belong to a name
+//	2  every name has a Summary of its history (KindSummary)
+const LayoutVersion = 2
 
 // layoutRecord is the value of the layout record.
 type layoutRecord struct {
@@ -49,7 +52,9 @@ type Migration struct {
 //   - the store-wide production and staging records become the stages of
 //     the name of the version holding them, the production rollback stack
 //     keeping only versions of that name, and are then removed;
-//   - every history event without a name gets its version's.
+//   - every history event without a name gets its version's;
+//   - every name's Summary takes in the name's whole history (merged
+//     into what processes wrote meanwhile, never written over).
 //
 // Each step is a replayable record write and the old stage records go
 // last, so a migration cut short (it records no layout then) is finished
@@ -63,7 +68,11 @@ func (r *Registry) Migrate(ctx context.Context) (Migration, error) {
 	if err != nil {
 		return mig, err
 	}
-	if err := r.nameEvents(ctx, models, &mig); err != nil {
+	events, err := r.nameEvents(ctx, models, &mig)
+	if err != nil {
+		return mig, err
+	}
+	if err := r.summarise(ctx, events); err != nil {
 		return mig, err
 	}
 	slots, err := r.rec.ListRecords(ctx, KindStage, "")
@@ -186,16 +195,20 @@ func legacyName(m *Model) string {
 	return NameFromPath(path)
 }
 
-func (r *Registry) nameEvents(ctx context.Context, models map[string]string, mig *Migration) error {
+// nameEvents gives every event without a name its version's and
+// returns the whole history, named.
+func (r *Registry) nameEvents(ctx context.Context, models map[string]string, mig *Migration) ([]Event, error) {
 	recs, err := r.rec.ListRecords(ctx, KindEvent, "")
 	if err != nil {
-		return fmt.Errorf("registry: migrate: %w", err)
+		return nil, fmt.Errorf("registry: migrate: %w", err)
 	}
+	events := make([]Event, 0, len(recs))
 	for _, rec := range recs {
-		var e Event
-		if err := json.Unmarshal(rec.Value, &e); err != nil {
-			return fmt.Errorf("registry: event %s: %w", rec.Key, err)
+		e, err := decodeEvent(rec)
+		if err != nil {
+			return nil, err
 		}
+		events = append(events, e)
 		if e.Name != "" {
 			continue
 		}
@@ -205,16 +218,17 @@ func (r *Registry) nameEvents(ctx context.Context, models map[string]string, mig
 		if e.Name == "" {
 			continue // an event of a version that is gone
 		}
+		events[len(events)-1].Name = e.Name
 		b, err := json.Marshal(e)
 		if err != nil {
-			return fmt.Errorf("registry: encode event: %w", err)
+			return nil, fmt.Errorf("registry: encode event: %w", err)
 		}
 		if err := r.rec.PutRecord(ctx, KindEvent, rec.Key, b); err != nil {
-			return fmt.Errorf("registry: migrate event %s: %w", rec.Key, err)
+			return nil, fmt.Errorf("registry: migrate event %s: %w", rec.Key, err)
 		}
 		mig.Events++
 	}
-	return nil
+	return events, nil
 }
 
 // moveSlot moves one store-wide stage record to the name of the version

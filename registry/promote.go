@@ -227,17 +227,11 @@ func (r *Registry) History(ctx context.Context, ref string) ([]Event, error) {
 	return r.HistoryWith(ctx, ref, HistoryQuery{})
 }
 
-// history returns the events of name and of version (empty: any).
-func (r *Registry) history(ctx context.Context, name, version string) ([]Event, error) {
-	return r.events(ctx, eventFilter{name: name, version: version}, HistoryQuery{})
-}
-
-// stageSet is every name's record and every version the history shows
-// entering or leaving a stage, from which each model's stage is derived.
-// seen is empty when the history was not read (see stages).
+// stageSet is every name's record and, where read, its Summary, from
+// which each model's stage is derived.
 type stageSet struct {
-	names map[string]*nameRecord
-	seen  map[string]bool
+	names     map[string]*nameRecord
+	summaries map[string]*Summary
 }
 
 func (s stageSet) derive(m *Model) {
@@ -248,7 +242,8 @@ func (s stageSet) derive(m *Model) {
 		m.Stage = Production
 	case nr != nil && m.Version == nr.Staging.Version:
 		m.Stage = Staging
-	case nr != nil && slices.Contains(nr.Production.Previous, m.Version), s.seen[m.Version]:
+	case nr != nil && slices.Contains(nr.Production.Previous, m.Version),
+		s.summaries[m.Name] != nil && s.summaries[m.Name].WasStaged(m.Version):
 		m.Stage = Archived
 	}
 	if nr != nil {
@@ -260,17 +255,17 @@ func (s stageSet) derive(m *Model) {
 	}
 }
 
-// stages reads every name's record and, with history, the whole history
-// for the versions that held a stage. The history grows by an event with
-// every promotion, rollback and alias change, for good (a year of hot
-// swaps every five minutes is 100,000 events, a second and 150 MB to
-// read), so only what must tell archived from never staged reads it.
-func (r *Registry) stages(ctx context.Context, history bool) (stageSet, error) {
+// stages reads every name's record and, with summaries, every name's
+// Summary, for the versions that held a stage: one record per name,
+// never the history, which grows by an event with every promotion,
+// rollback and alias change (a year of hot swaps every five minutes is
+// 100,000 events, a second and 150 MB to read).
+func (r *Registry) stages(ctx context.Context, summaries bool) (stageSet, error) {
 	recs, err := r.rec.ListRecords(ctx, KindName, "")
 	if err != nil {
 		return stageSet{}, fmt.Errorf("registry: list names: %w", err)
 	}
-	s := stageSet{names: map[string]*nameRecord{}, seen: map[string]bool{}}
+	s := stageSet{names: map[string]*nameRecord{}, summaries: map[string]*Summary{}}
 	for _, rec := range recs {
 		nr, err := decodeName(rec)
 		if err != nil {
@@ -278,20 +273,15 @@ func (r *Registry) stages(ctx context.Context, history bool) (stageSet, error) {
 		}
 		s.names[nr.Name] = nr
 	}
-	if !history {
+	if !summaries {
 		return s, nil
 	}
-	h, err := r.history(ctx, "", "")
-	if err != nil {
-		return stageSet{}, err
+	if recs, err = r.rec.ListRecords(ctx, KindSummary, ""); err != nil {
+		return stageSet{}, fmt.Errorf("registry: list summaries: %w", err)
 	}
-	for _, e := range h {
-		if e.Stage == "" { // alias changes do not archive
-			continue
-		}
-		s.seen[e.Version] = true
-		if e.Replaced != "" {
-			s.seen[e.Replaced] = true
+	for _, rec := range recs {
+		if s.summaries[rec.Key], err = decodeSummary(rec); err != nil {
+			return stageSet{}, err
 		}
 	}
 	return s, nil
@@ -299,8 +289,8 @@ func (r *Registry) stages(ctx context.Context, history bool) (stageSet, error) {
 
 // derive sets m's stage and aliases from the current records. A version
 // in a stage or on its name's rollback stack (every version a server
-// loads for production) is placed by the name's record alone; only
-// another one needs the history.
+// loads for production) is placed by the name's record alone; another
+// one needs its name's Summary too.
 func (r *Registry) derive(ctx context.Context, m *Model) error {
 	st, err := r.stages(ctx, false)
 	if err != nil {
@@ -308,7 +298,7 @@ func (r *Registry) derive(ctx context.Context, m *Model) error {
 	}
 	if nr := st.names[m.Name]; nr == nil || (m.Version != nr.Production.Version && m.Version != nr.Staging.Version &&
 		!slices.Contains(nr.Production.Previous, m.Version)) {
-		if st, err = r.stages(ctx, true); err != nil {
+		if st.summaries[m.Name], err = r.Summary(ctx, m.Name); err != nil {
 			return err
 		}
 	}
@@ -316,9 +306,14 @@ func (r *Registry) derive(ctx context.Context, m *Model) error {
 	return nil
 }
 
-// putEvent appends e to the history. Keys sort by time (zero-padded Unix
-// nanoseconds), then version, stage or alias, and action, so two processes
-// writing in the same nanosecond do not overwrite each other's events.
+// putEvent appends e to the history, then brings its name's Summary up
+// to date. Keys sort by time (zero-padded Unix nanoseconds), then
+// version, stage or alias, and action, so two processes writing in the
+// same nanosecond do not overwrite each other's events. A process
+// killed between the two writes leaves the summary without e; a version
+// it leaves out is entered by the event that moves it out of its stage
+// next (as that event's Replaced), and a retrain decision it leaves out
+// is left out of the champion's age.
 func (r *Registry) putEvent(ctx context.Context, e *Event) error {
 	e.Time = r.now().UTC()
 	b, err := json.Marshal(e)
@@ -332,6 +327,9 @@ func (r *Registry) putEvent(ctx context.Context, e *Event) error {
 	key := fmt.Sprintf("%020d/%s/%s/%s", e.Time.UnixNano(), e.Version, label, e.Action)
 	if err := r.rec.PutRecord(ctx, KindEvent, key, b); err != nil {
 		return fmt.Errorf("registry: %s %s of %s took effect but its history event was not saved: %w", e.Action, e.Version, e.Name, err)
+	}
+	if err := r.updateSummary(ctx, e.Name, func(s *Summary) bool { return s.apply(*e) }); err != nil {
+		return fmt.Errorf("registry: %s %s of %s took effect but its summary was not updated: %w", e.Action, e.Version, e.Name, err)
 	}
 	return nil
 }

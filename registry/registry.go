@@ -17,14 +17,17 @@
 //	registry.name   name → its stages (production with its rollback stack,
 //	                staging) and aliases, in one record
 //	registry.event  time-ordered key → Event (the history of every name)
+//	registry.summary name → what its history says (Summary: the versions
+//	                that held a stage, retrain decisions), kept up to
+//	                date with every event so the history need not be read
 //	registry.meta   "layout" → the layout version Migrate brought it to
 //
 // A name's record is the single source of truth for who holds its stages
 // and aliases: a promotion, a rollback or an alias change takes effect
 // with one record write. It also holds the name's traffic route (A/B
 // weights, shadow versions; see Route and Plan). A model's Stage
-// and Aliases are derived from it (and from the history, for archived)
-// when the model is read.
+// and Aliases are derived from it (and from the name's Summary, for
+// archived) when the model is read.
 //
 // Stores written before names existed (one production and one staging
 // record for the whole store, kind registry.stage) are migrated by Open.
