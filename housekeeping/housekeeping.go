@@ -4,7 +4,8 @@
 // old as the runs removed. It never removes a version
 // that holds a stage or an alias, or that a rollback would return to, nor
 // the runs those versions came from (their lineage), nor a run that is
-// still running.
+// still running. On request it also prunes the registry's history
+// (registry.PruneHistory).
 package housekeeping
 
 import (
@@ -32,6 +33,10 @@ type Policy struct {
 	// Runs, when not empty, names the runs to remove instead of the rules
 	// above (runs rm); a protected one is an error rather than skipped.
 	Runs []string
+	// HistoryOlderThan, when positive, also prunes the registry's history
+	// of events older than this (registry.PruneHistory); 0 keeps it all.
+	// With no other rule, no run is removed.
+	HistoryOlderThan time.Duration
 	// DryRun reports what would be removed and removes nothing.
 	DryRun bool
 	// Now is the time ages are measured from; zero means time.Now().
@@ -57,33 +62,60 @@ type Report struct {
 	// (on stores that bound their cache themselves, none).
 	CacheRecords int   `json:"cache_records"`
 	CacheBytes   int64 `json:"cache_bytes"`
+
+	// History is what pruning the registry's history removed (with
+	// Policy.HistoryOlderThan; nil without).
+	History *registry.Pruned `json:"history,omitempty"`
 }
 
 // ErrNoRule reports a Policy that names neither runs nor a rule.
-var ErrNoRule = errors.New("housekeeping: give runs to remove, or keep-last or older-than")
+var ErrNoRule = errors.New("housekeeping: give runs to remove, or keep-last, older-than or history-older-than")
 
-// Collect removes what p selects from env and reports it.
+// Collect removes what p selects from env and reports it: runs, the
+// versions only they produced and old cache records, then history
+// events.
 func Collect(ctx context.Context, env Env, p Policy) (*Report, error) {
-	if len(p.Runs) == 0 && p.KeepLast <= 0 && p.OlderThan <= 0 {
+	runRule := len(p.Runs) > 0 || p.KeepLast > 0 || p.OlderThan > 0
+	if !runRule && p.HistoryOlderThan <= 0 {
 		return nil, ErrNoRule
 	}
 	if p.Now.IsZero() {
 		p.Now = time.Now()
 	}
+	// Nothing removed is [] in JSON (gc --json), not null.
+	rep := &Report{Runs: []string{}, Versions: []string{}, Kept: map[string]string{}, DryRun: p.DryRun}
+	if runRule {
+		if err := collectRuns(ctx, env, p, rep); err != nil {
+			return rep, err
+		}
+	}
+	if p.HistoryOlderThan > 0 {
+		h, err := env.Registry.PruneHistory(ctx, p.Now.Add(-p.HistoryOlderThan), p.DryRun)
+		rep.History = h
+		if err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// collectRuns removes the runs p selects, the versions only they
+// produced and the cache records as old, into rep.
+func collectRuns(ctx context.Context, env Env, p Policy, rep *Report) error {
 	runs, err := env.Store.ListRuns(ctx, 0)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := liveStatus(ctx, env.Store, runs); err != nil {
-		return nil, err
+		return err
 	}
 	versions, err := env.Registry.List(ctx, "")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	protected, err := env.Registry.Protected(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// lineage: run id → the protection of a version it produced.
 	lineage := map[string]string{}
@@ -100,32 +132,30 @@ func Collect(ctx context.Context, env Env, p Policy) (*Report, error) {
 	for _, id := range p.Runs {
 		r, err := env.Store.GetRun(ctx, id)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := liveStatus(ctx, env.Store, []*store.Run{r}); err != nil {
-			return nil, err
+			return err
 		}
 		if !slices.ContainsFunc(named, func(n *store.Run) bool { return n.ID == r.ID }) {
 			named = append(named, r)
 		}
 	}
-	// Nothing removed is [] in JSON (gc --json), not null.
-	rep := &Report{Runs: []string{}, Versions: []string{}, Kept: map[string]string{}, DryRun: p.DryRun}
 	remove, err := selectRuns(runs, named, p, lineage, rep)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := removeAll(ctx, env, versions, protected, remove, p.DryRun, rep); err != nil {
-		return rep, err
+		return err
 	}
 	if pr, ok := env.Store.(store.CachePruner); ok {
 		if before, ok := cacheCutoff(runs, p); ok {
 			if rep.CacheRecords, rep.CacheBytes, err = pr.PruneCache(ctx, before, p.DryRun); err != nil {
-				return rep, err
+				return err
 			}
 		}
 	}
-	return rep, nil
+	return nil
 }
 
 // removeAll removes the runs in remove and the unprotected versions only

@@ -5,7 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,8 +25,8 @@ func (a *app) gcCommand() *cobra.Command {
 	var p housekeeping.Policy
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "gc [--keep-last N] [--older-than DURATION] [--dry-run]",
-		Short: "Remove old runs, their model files and the versions only they produced",
+		Use:   "gc [--keep-last N] [--older-than DURATION] [--history-older-than DURATION] [--dry-run]",
+		Short: "Remove old runs, their model files, the versions only they produced, and old registry history",
 		Long: `Gc removes the runs that are not among the --keep-last newest and finished more than
 --older-than ago (both rules apply when both are given), each with its saved model directory,
 and the registered model versions (record and artifact) that only removed runs produced.
@@ -33,17 +38,25 @@ before the runs it removes (so with --keep-last alone, before the Nth newest run
 before a running run), then, if at least a quarter of the file is free pages, runs VACUUM
 to give them back to the file system. VACUUM rewrites the file and holds off other
 processes' writes while it runs (they wait up to 10 s). A Redis store bounds its cache
-itself (cache_ttl, cache_max).`,
+itself (cache_ttl, cache_max).
+
+--history-older-than DURATION also removes the registry's history events (promotions,
+rollbacks, alias and route changes, retrain decisions) older than DURATION, except, per
+model name, each version's newest event that put it in a stage and the newest events behind
+its current aliases and route; stages, rollback, models list and retrain's max age do not
+read the history, so they answer the same afterwards. Without it the history is kept; with
+it alone, no run is removed. Durations are Go's (720h) or whole days (30d).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if p.KeepLast < 0 || p.OlderThan < 0 || (p.KeepLast == 0 && p.OlderThan == 0) {
-				return usagef("gc: give --keep-last N (N > 0) and/or --older-than DURATION (e.g. 720h)")
+			if p.KeepLast < 0 || (p.KeepLast == 0 && p.OlderThan == 0 && p.HistoryOlderThan == 0) {
+				return usagef("gc: give --keep-last N (N > 0) and/or --older-than DURATION (e.g. 720h or 30d), or --history-older-than DURATION")
 			}
 			return a.collect(cmd, p, asJSON)
 		},
 	}
 	cmd.Flags().IntVar(&p.KeepLast, "keep-last", 0, "keep the N newest runs")
-	cmd.Flags().DurationVar(&p.OlderThan, "older-than", 0, "remove only runs older than this (e.g. 720h)")
+	cmd.Flags().Var((*age)(&p.OlderThan), "older-than", "remove only runs older than this (e.g. 720h or 30d)")
+	cmd.Flags().Var((*age)(&p.HistoryOlderThan), "history-older-than", "also remove registry history events older than this (e.g. 720h or 30d), keeping those behind current stages and aliases")
 	reportFlags(cmd, &p, &asJSON)
 	return cmd
 }
@@ -64,6 +77,31 @@ holds a stage or an alias (or that a rollback would return to) is refused, namin
 	}
 	reportFlags(cmd, &p, &asJSON)
 	return cmd
+}
+
+// age is a duration flag that also takes whole days ("30d"), the unit
+// retention is thought in; it must be positive.
+type age time.Duration
+
+func (d *age) String() string { return time.Duration(*d).String() }
+func (d *age) Type() string   { return "duration" }
+
+func (d *age) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		var n int
+		if _, serr := fmt.Sscanf(days, "%d", &n); serr == nil && strconv.Itoa(n) == days {
+			v, err = time.Duration(n)*24*time.Hour, nil
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("want a duration such as 720h or 30d")
+	}
+	if v <= 0 {
+		return fmt.Errorf("want a positive duration such as 720h or 30d")
+	}
+	*d = age(v)
+	return nil
 }
 
 // reportFlags adds the flags gc and runs rm share.
@@ -108,15 +146,53 @@ func (a *app) collect(cmd *cobra.Command, p housekeeping.Policy, asJSON bool) er
 			StoreBytesFreed int64 `json:"store_bytes_freed"`
 		}{rep, vacuumed})
 	}
-	printCollected(a.stdout, rep, vacuumed)
+	if p.KeepLast > 0 || p.OlderThan > 0 || len(p.Runs) > 0 {
+		printCollected(a.stdout, rep, vacuumed)
+	} else if vacuumed > 0 {
+		defer fmt.Fprintf(a.stdout, "the store file shrank by %s\n", humanBytes(vacuumed))
+	}
+	printPruned(a.stdout, rep)
 	return nil
 }
 
-func printCollected(w io.Writer, rep *housekeeping.Report, vacuumed int64) {
-	verb := "removed"
+func removeVerb(rep *housekeeping.Report) string {
 	if rep.DryRun {
-		verb = "would remove"
+		return "would remove"
 	}
+	return "removed"
+}
+
+// printPruned prints what pruning the registry's history removed, per
+// name.
+func printPruned(w io.Writer, rep *housekeeping.Report) {
+	h := rep.History
+	if h == nil {
+		return
+	}
+	total, kept := 0, 0
+	for _, n := range h.Removed {
+		total += n
+	}
+	for _, n := range h.Kept {
+		kept += n
+	}
+	fmt.Fprintf(w, "%s %d registry history events from before %s", removeVerb(rep), total, h.Before.Format("2006-01-02 15:04 MST"))
+	if kept > 0 {
+		fmt.Fprintf(w, ", kept %d that explain current stages and aliases", kept)
+	}
+	fmt.Fprintln(w)
+	names := slices.Sorted(maps.Keys(h.Removed))
+	for _, name := range names {
+		label := name
+		if label == "" {
+			label = "(versions removed before names)"
+		}
+		fmt.Fprintf(w, "  %s: %d\n", label, h.Removed[name])
+	}
+}
+
+func printCollected(w io.Writer, rep *housekeeping.Report, vacuumed int64) {
+	verb := removeVerb(rep)
 	for _, id := range rep.Runs {
 		fmt.Fprintf(w, "%s run %s\n", verb, id)
 	}
