@@ -96,6 +96,13 @@ type DesignSpec struct {
 	// pooled into one OtherLevel column. 0 means no cap. Ordinal encoding
 	// ignores it.
 	MaxOneHotLevels int `json:"max_one_hot_levels,omitempty"`
+	// MaxOneHotColumns caps the one-hot columns of all categorical columns
+	// together (see capOneHot): if their levels, after MaxOneHotLevels,
+	// add up to more, every column keeps at most its L most frequent
+	// levels and pools the rest as with MaxOneHotLevels, L the largest
+	// that fits, but at least 1. 0 means no cap. Ordinal encoding ignores
+	// it.
+	MaxOneHotColumns int `json:"max_one_hot_columns,omitempty"`
 	// DropColumns names columns that are not read at all; names absent
 	// from the frame are ignored.
 	DropColumns []string `json:"drop_columns,omitempty"`
@@ -139,6 +146,9 @@ func (s DesignSpec) validate() error {
 	if s.MaxOneHotLevels < 0 {
 		return fmt.Errorf("features: MaxOneHotLevels is %d, want >= 0", s.MaxOneHotLevels)
 	}
+	if s.MaxOneHotColumns < 0 {
+		return fmt.Errorf("features: MaxOneHotColumns is %d, want >= 0", s.MaxOneHotColumns)
+	}
 	return nil
 }
 
@@ -175,6 +185,7 @@ type inputColumn struct {
 	pooled    []string         // training labels pooled into OtherLevel, sorted
 	missingAs string           // label a missing value takes; "" means NaN / all zeros
 	index     map[string]int32 // label (levels and pooled) → level index; read-only
+	labels    int              // distinct training labels before pooling; FitDesign only
 
 	offset int // first output column
 }
@@ -221,6 +232,9 @@ func FitDesign(ctx context.Context, train *frame.Frame, spec DesignSpec) (*Desig
 			return nil, err
 		}
 		d.inputs = append(d.inputs, in)
+	}
+	if err := d.capOneHot(train); err != nil {
+		return nil, err
 	}
 	if err := d.layout(); err != nil {
 		return nil, err
@@ -437,6 +451,7 @@ func (in *inputColumn) fitCategorical(col *frame.Column, spec *DesignSpec) error
 	for label := range byLabel {
 		labels = append(labels, label)
 	}
+	in.labels = len(labels)
 	if spec.OneHot && spec.MaxOneHotLevels > 0 && len(labels) > spec.MaxOneHotLevels {
 		slices.SortFunc(labels, func(a, b string) int {
 			return cmp.Or(cmp.Compare(byLabel[b], byLabel[a]), cmp.Compare(a, b))

@@ -456,7 +456,7 @@ func matrices(ctx context.Context, fam model.Family, p *prepared, train, evalRow
 	if err != nil {
 		return nil, nil, err
 	}
-	spec := designSpec(fam)
+	spec := designSpec(fam, len(p.train))
 	design, err := features.FitDesign(ctx, xtr, spec)
 	if err != nil {
 		return nil, nil, fmt.Errorf("preprocessing: %w", err)

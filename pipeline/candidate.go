@@ -25,11 +25,22 @@ import (
 // rows). No column of the meta corpus has more than 200 levels.
 const maxOneHotLevels = 1000
 
-// designSpec is the design family fam reads.
-func designSpec(fam model.Family) features.DesignSpec {
+// maxOneHotCells caps rows × one-hot columns of a design fitted on that
+// many training rows, so that its one-hot part of the dense matrix takes
+// at most 1 GiB: on 1M rows with categorical columns of 500 to 10,000
+// levels, the 1,000-level cap alone gave ols 2,672 columns, matrices
+// over 8 GB per cross-validation fold and 17 GB for the final fit. It
+// leaves 13,421 one-hot columns on 10,000 rows and 1,342 on 100,000.
+const maxOneHotCells = 1 << 27
+
+// designSpec is the design family fam reads when trained on rows rows.
+// Every fold of a candidate gets the spec of its whole training part, so
+// that the folds are cross-validated with the design the final fit uses.
+func designSpec(fam model.Family, rows int) features.DesignSpec {
 	spec := features.DesignSpec{OneHot: fam.Input.OneHot, Scale: fam.Input.Scale, Missing: fam.Input.Missing}
 	if spec.OneHot {
 		spec.MaxOneHotLevels = maxOneHotLevels
+		spec.MaxOneHotColumns = maxOneHotCells / max(rows, 1)
 	}
 	return spec
 }
@@ -41,7 +52,7 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	if err != nil {
 		return Entry{}, nil, err
 	}
-	spec := designSpec(fam)
+	spec := designSpec(fam, len(p.train))
 	workers := model.FitOptions{Workers: cfg.Workers}.NumWorkers()
 	// On large data the family's cross-validations may train on a
 	// subsample of each fold (cvp) to keep its time budget; the final fit

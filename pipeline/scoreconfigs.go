@@ -64,7 +64,7 @@ func ScoreConfigs(ctx context.Context, f *frame.Frame, cfg *config.Config, confi
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s %v: %w", c.Family, c.Params, err)
 		}
-		spec := designSpec(fam)
+		spec := designSpec(fam, len(p.train))
 		cv, err := crossValidate(ctx, l, spec, p, workers, nil)
 		if err != nil {
 			if ctx.Err() != nil {

@@ -118,7 +118,7 @@ func trainSegments(ctx context.Context, cfg *config.Config, o Options, p *prepar
 	if err != nil {
 		return nil, nil, fmt.Errorf("segment_by: parameters of %s: %w", best.Model, err)
 	}
-	spec := designSpec(fam)
+	spec := designSpec(fam, len(p.train))
 	q := *p
 	q.chain = c.chain
 	// Segment folds use rows a worker cannot rebuild from the run's
