@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"image/color"
 	"math"
 	"strconv"
@@ -220,4 +221,32 @@ func num(v float64) string {
 		return strconv.FormatFloat(v/1e3, 'g', 4, 64) + "k"
 	}
 	return strconv.FormatFloat(v, 'g', 4, 64)
+}
+
+// maxScatterPoints caps the points a scatter of test rows draws: every
+// point is an SVG element of the page (and a PNG marker), so a run with
+// 200,000 test rows wrote two 15 MB charts into report.html, and one with
+// a million rows a page no browser opens. More points than this only
+// overplot each other at the chart's 640×360 pixels.
+const maxScatterPoints = 5000
+
+// everyKth returns at most n of the points (x[i], y[i]), evenly spaced in
+// their order and always including the first and last, and whether it
+// left any out. x and y are not modified.
+func everyKth(x, y []float64, n int) ([]float64, []float64, bool) {
+	if len(y) <= n {
+		return x, y, false
+	}
+	sx, sy := make([]float64, n), make([]float64, n)
+	for i := range n {
+		j := i * (len(y) - 1) / (n - 1)
+		sx[i], sy[i] = x[j], y[j]
+	}
+	return sx, sy, true
+}
+
+// drawnNote says that a scatter drew only drawn of n test rows, and what
+// still used all of them.
+func drawnNote(drawn, n int, all string) string {
+	return fmt.Sprintf("The scatter draws %d of the %d test rows, evenly spaced in test order; %s.", drawn, n, all)
 }

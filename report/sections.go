@@ -177,10 +177,14 @@ func predictedSection(d *Data) *section {
 	case !d.regression():
 		s.Missing = "classification: see calibration"
 	default:
+		x, y, thinned := everyKth(d.Test.Y, d.Test.Pred, maxScatterPoints)
 		c := &chart{File: "predicted_vs_actual", Title: "Predicted vs actual (test rows)", XLabel: "actual " + d.Target, YLabel: "predicted", Diagonal: true,
-			Series: []series{{Kind: points, X: d.Test.Y, Y: d.Test.Pred, Color: colorAt(0)}}}
+			Series: []series{{Kind: points, X: x, Y: y, Color: colorAt(0)}}}
 		s.Charts = charts(c)
 		s.Notes = []string{"Points on the dashed line are exact predictions."}
+		if thinned {
+			s.Notes = append(s.Notes, drawnNote(len(y), len(d.Test.Y), "the metrics use all of them"))
+		}
 	}
 	return s
 }
@@ -195,12 +199,16 @@ func residualSection(d *Data) *section {
 	for i := range res {
 		res[i] = d.Test.Y[i] - d.Test.Pred[i]
 	}
+	px, py, thinned := everyKth(d.Test.Pred, res, maxScatterPoints)
 	sc := &chart{File: "residuals", Title: "Residuals (actual − predicted) vs predicted", XLabel: "predicted", YLabel: "residual", ZeroY: true,
-		Series: []series{{Kind: points, X: d.Test.Pred, Y: res, Color: colorAt(0)}}}
+		Series: []series{{Kind: points, X: px, Y: py, Color: colorAt(0)}}}
 	cats, counts := histogram(res, 30)
 	hc := &chart{File: "residual_histogram", Title: "Residual distribution", XLabel: "residual", YLabel: "rows", Categories: cats,
 		Series: []series{{Kind: bars, Y: counts, Color: colorAt(3)}}}
 	s.Charts = charts(sc, hc)
+	if thinned {
+		s.Notes = []string{drawnNote(len(py), len(res), "the histogram counts all of them")}
+	}
 	return s
 }
 
