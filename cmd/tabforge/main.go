@@ -13,11 +13,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -51,7 +49,7 @@ type app struct {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptContext()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -130,7 +128,8 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (go tool pprof)")
 	pf.StringVar(&a.sep, "sep", "", "CSV field separator: , ; tab or | (default: detected from the first lines)")
 	pf.StringVar(&a.store, "store", "", "store URL: sqlite:///path/file.db or redis://[:password@]host:port/db (rediss:// for TLS)")
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		a.sayWhenInterrupted(cmd.Context())
 		var err error
 		if a.comma, err = config.ParseSep(a.sep); err != nil {
 			return usageError{fmt.Errorf("--sep: %w", err)}
