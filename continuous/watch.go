@@ -176,7 +176,9 @@ func handle(ctx context.Context, env Env, state store.Claimer, o WatchOptions, p
 	if ok, err := handled(); ok || err != nil {
 		return nil, err
 	}
-	release, err := store.Claim(ctx, state, store.ClaimKind, claimPrefix+key, claimLease, log)
+	// The retrain runs under the claim's context: a watcher that stalled
+	// past its claim while another took the version over stops.
+	ctx, lease, err := store.Claim(ctx, state, store.ClaimKind, claimPrefix+key, claimLease, log)
 	if errors.Is(err, store.ErrClaimed) {
 		// A watcher killed mid-retrain leaves its claim until the lease
 		// runs out, so this may be no live watcher at all.
@@ -187,7 +189,7 @@ func handle(ctx context.Context, env Env, state store.Claimer, o WatchOptions, p
 	if err != nil {
 		return nil, fmt.Errorf("watch: %w", err)
 	}
-	defer release()
+	defer lease.Release()
 	// A watcher that finished this version just before the claim has
 	// recorded it by now.
 	if ok, err := handled(); ok || err != nil {
@@ -196,6 +198,10 @@ func handle(ctx context.Context, env Env, state store.Claimer, o WatchOptions, p
 	h := Handled{Name: o.Name, Path: path, Hash: hash, Time: time.Now().UTC()}
 	d, err := Retrain(ctx, env, o.Name, path, o.Policy)
 	switch {
+	case errors.Is(context.Cause(ctx), store.ErrLeaseLost):
+		// Stalled past the claim: the watcher that took it over records it.
+		log.Warn("watch: claim lost while retraining; left to the watcher that took it over", "file", path, "err", context.Cause(ctx))
+		return nil, nil
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, registry.ErrNoProduction), errors.Is(err, errChampionLoad), envFault(err, path):

@@ -14,15 +14,18 @@ import (
 // interrupted at most this long after its death.
 const DefaultRunLease = 15 * time.Second
 
-// holdLease keeps run id's lease in recs renewed until the returned stop
-// is called (see store.HoldLease). The first lease is written before
-// holdLease returns, so the run record written after it is never seen
-// without one.
-func holdLease(ctx context.Context, recs store.Records, id string, ttl time.Duration, log *slog.Logger) (stop func()) {
+// claimRun takes run id's lease in c and keeps it renewed until the
+// returned lease is released (see store.Claim). The lease is written
+// before claimRun returns, so the run record written after it is never
+// seen without one; a process already running id (a resume started
+// while it runs) holds it, and the claim fails with store.ErrClaimed.
+// The returned context is cancelled once the lease is lost to another
+// process that took it over: the run stops rather than record over it.
+func claimRun(ctx context.Context, c store.Claimer, id string, ttl time.Duration, log *slog.Logger) (context.Context, *store.Lease, error) {
 	if ttl <= 0 {
 		ttl = DefaultRunLease
 	}
-	return store.HoldLease(ctx, recs, store.LeaseKind, id, ttl, log)
+	return store.Claim(ctx, c, store.LeaseKind, id, ttl, log)
 }
 
 // RunStatus is r's status as a reader should show it: a run recorded as
@@ -53,20 +56,25 @@ func RunStatus(ctx context.Context, recs store.Records, r *store.Run, now time.T
 // and then resumes what that process recorded, so two runs of the same
 // config at once neither run a trial twice nor lose one. Without a
 // store that can claim (in-memory studies) there is nothing to share.
-// The returned release ends the claim.
-func claimStudy(ctx context.Context, st any, name string, ttl time.Duration, log *slog.Logger) (release func(), err error) {
+// The returned context is cancelled if the claim is lost (this process
+// stalled past it and another took the study over); release ends the
+// claim.
+func claimStudy(ctx context.Context, st any, name string, ttl time.Duration, log *slog.Logger) (context.Context, func(), error) {
 	c, ok := st.(store.Claimer)
 	if !ok {
-		return func() {}, nil
+		return ctx, func() {}, nil
 	}
 	if ttl <= 0 {
 		ttl = DefaultRunLease
 	}
 	waited := false
 	for {
-		release, err := store.Claim(ctx, c, store.ClaimKind, "study/"+name, ttl, log)
+		lctx, l, err := store.Claim(ctx, c, store.ClaimKind, "study/"+name, ttl, log)
+		if err == nil {
+			return lctx, l.Release, nil
+		}
 		if !errors.Is(err, store.ErrClaimed) {
-			return release, err
+			return nil, nil, err
 		}
 		if !waited {
 			log.Info("another process is tuning this study; waiting to resume it", "err", err)
@@ -74,7 +82,7 @@ func claimStudy(ctx context.Context, st any, name string, ttl time.Duration, log
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		case <-time.After(ttl / 3): // the holder renews this often
 		}
 	}

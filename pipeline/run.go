@@ -46,15 +46,21 @@ func Train(ctx context.Context, cfg *config.Config, o Options) (res *Result, err
 		}
 		err = r.finish(ctx, err)
 	}()
+	// The stages run under the run's lease: lost to a process that took
+	// it over while this one stalled, it cancels them.
+	rctx, err := r.claim(ctx)
+	if err != nil {
+		return nil, err
+	}
 	stages := r.stages()
 	for i, s := range stages {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+		if rctx.Err() != nil {
+			return nil, context.Cause(rctx)
 		}
-		r.noteStage(ctx, s.name, i, len(stages))
+		r.noteStage(rctx, s.name, i, len(stages))
 		r.o.Progress.Emit(progress.Event{Stage: progress.Step, Name: s.name, Step: i, Total: len(stages)})
 		t0 := time.Now()
-		if err := s.run(ctx); err != nil {
+		if err := s.run(rctx); err != nil {
 			return nil, err
 		}
 		r.res.Timings["stage:"+s.name] = since(t0)
@@ -100,7 +106,7 @@ type trainStage struct {
 func (r *trainRun) stages() []trainStage {
 	return []trainStage{
 		{"load", r.load},         // read the file; its content hash is the dataset version
-		{"record", r.record},     // the run record and its lease, when Options.Runs is set
+		{"record", r.record},     // the run record (its lease is taken before load), when Options.Runs is set
 		{"split", r.split},       // target coding, holdout and CV folds
 		{"meta", r.metaLearn},    // meta_learning: zero-shot defaults or warm starts; far from known, a cold start
 		{"features", r.features}, // advanced stages; a failing one falls back to the basic path
@@ -129,7 +135,7 @@ type trainRun struct {
 
 	f       *frame.Frame
 	rec     *store.Run
-	release func() // ends the run's lease
+	lease   *store.Lease // the run's lease; nil without Options.Runs
 	p       *prepared
 	cands   []candidate
 	byLabel map[string]candidate
@@ -178,17 +184,30 @@ func (r *trainRun) load(context.Context) error {
 	return nil
 }
 
-// record writes the run as running and holds its lease until finish
-// writes the outcome.
+// claim takes the run's lease when Options.Runs can hold one; finish
+// releases it. The returned context is ctx, cancelled once the lease is
+// lost.
+func (r *trainRun) claim(ctx context.Context) (context.Context, error) {
+	c, ok := r.o.Runs.(store.Claimer)
+	if !ok {
+		return ctx, nil
+	}
+	lctx, l, err := claimRun(ctx, c, r.res.RunID, time.Duration(r.cfg.RunLease), r.log)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", r.res.RunID, err)
+	}
+	r.lease = l
+	return lctx, nil
+}
+
+// record writes the run as running; its lease, taken before, is held
+// until finish writes the outcome.
 func (r *trainRun) record(ctx context.Context) error {
 	cfgJSON, _ := json.Marshal(r.cfg.Redacted())
 	r.rec = &store.Run{ID: r.res.RunID, Created: r.start.UTC(), Status: store.Running, DatasetPath: AbsPath(r.cfg.Data),
 		DatasetHash: r.res.DatasetHash, ConfigHash: r.cfg.Hash(), Config: cfgJSON, Target: r.cfg.Target, Profile: r.o.Profile}
 	if r.o.Runs == nil {
 		return nil
-	}
-	if recs, ok := r.o.Runs.(store.Records); ok {
-		r.release = holdLease(ctx, recs, r.res.RunID, time.Duration(r.cfg.RunLease), r.log)
 	}
 	return r.o.Runs.PutRun(ctx, r.rec)
 }
@@ -220,10 +239,14 @@ func (r *trainRun) noteStage(ctx context.Context, name string, step, total int) 
 }
 
 // finish records the run's outcome, then releases its lease: a run is
-// never shown running without one.
+// never shown running without one. A run whose lease was lost records
+// nothing: the run record is the new holder's.
 func (r *trainRun) finish(ctx context.Context, err error) error {
-	if r.release != nil {
-		defer r.release()
+	if r.lease != nil {
+		defer r.lease.Release()
+		if lost := r.lease.Lost(); lost != nil {
+			return fmt.Errorf("run %s stopped: %w", r.res.RunID, lost)
+		}
 	}
 	if recs, ok := r.o.Runs.(store.Records); ok && r.rec != nil {
 		defer recs.DeleteRecord(context.WithoutCancel(ctx), StageKind, r.rec.ID)

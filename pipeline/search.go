@@ -75,7 +75,9 @@ func search(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam
 	}
 	studyID := studyName(p, cfg, name, samplerName)
 	s.log = o.Logger.With("model", name, "study", studyID)
-	release, err := claimStudy(ctx, storage, studyID, time.Duration(cfg.RunLease), s.log)
+	// Under the claim's context: a process that stalled past its claim
+	// while another took the study over stops instead of tuning beside it.
+	ctx, release, err := claimStudy(ctx, storage, studyID, time.Duration(cfg.RunLease), s.log)
 	if err != nil {
 		return nil, fmt.Errorf("tune %s: %w", name, err)
 	}
@@ -120,6 +122,9 @@ func search(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam
 			}
 			return s.evaluate(ctx, t, l, params)
 		}, budget)
+	}
+	if lost := context.Cause(ctx); errors.Is(lost, store.ErrLeaseLost) {
+		return nil, fmt.Errorf("tune %s: %w", name, lost)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("tune %s: %w", name, err)

@@ -34,8 +34,9 @@ const (
 
 // LeaseKind is the record kind of running runs' leases: key the run id,
 // value the RFC 3339 time until which the run's process vouches it is
-// alive. The process renews it well before then; a running run whose lease
-// expired (or is missing) is interrupted.
+// alive and the fencing token of its acquisition (see Claim). The process
+// renews it well before then; a running run whose lease expired (or is
+// missing) is interrupted.
 const LeaseKind = "run.lease"
 
 // ClaimKind is the record kind of other leases (see Claim), keyed by what

@@ -79,28 +79,28 @@ func testClaim(t *testing.T, open func() store.Store) {
 	ctx := context.Background()
 	a, b := open(), open()
 	log := slog.New(slog.DiscardHandler)
-	release, err := store.Claim(ctx, a, "job", "x", time.Minute, log)
+	_, l, err := store.Claim(ctx, a, "job", "x", time.Minute, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Claim(ctx, b, "job", "x", time.Minute, log); !errors.Is(err, store.ErrClaimed) {
+	if _, _, err := store.Claim(ctx, b, "job", "x", time.Minute, log); !errors.Is(err, store.ErrClaimed) {
 		t.Errorf("second claim: %v; want ErrClaimed", err)
 	}
-	release()
+	l.Release()
 	if _, err := b.GetRecord(ctx, "job", "x"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("lease after release: %v; want it deleted", err)
 	}
-	releaseB, err := store.Claim(ctx, b, "job", "x", time.Minute, log)
+	_, lb, err := store.Claim(ctx, b, "job", "x", time.Minute, log)
 	if err != nil {
 		t.Fatalf("claim after release: %v", err)
 	}
-	releaseB()
+	lb.Release()
 	// A holder that died leaves a lease that expired.
 	past := time.Now().Add(-time.Second).UTC().Format(time.RFC3339Nano)
 	if err := a.PutRecord(ctx, "job", "y", []byte(past)); err != nil {
 		t.Fatal(err)
 	}
-	releaseY, err := store.Claim(ctx, b, "job", "y", time.Minute, log)
+	_, ly, err := store.Claim(ctx, b, "job", "y", time.Minute, log)
 	if err != nil {
 		t.Fatalf("claim of an expired lease: %v", err)
 	}
@@ -111,14 +111,14 @@ func testClaim(t *testing.T, open func() store.Store) {
 	if until, ok := store.LeaseUntil(r); !ok || !until.After(time.Now()) {
 		t.Errorf("taken-over lease = %s; want renewed into the future", r.Value)
 	}
-	releaseY()
+	ly.Release()
 	// Of several processes finding the same expired lease at once, one
 	// takes it over; all of them used to.
 	if err := a.PutRecord(ctx, "job", "w", []byte(past)); err != nil {
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
-	var releases []func()
+	var leases []*store.Lease
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
@@ -126,33 +126,152 @@ func testClaim(t *testing.T, open func() store.Store) {
 			if i%2 == 1 {
 				h = b
 			}
-			rel, err := store.Claim(ctx, h, "job", "w", time.Minute, log)
+			_, l, err := store.Claim(ctx, h, "job", "w", time.Minute, log)
 			if err != nil && !errors.Is(err, store.ErrClaimed) {
 				t.Error(err)
 			}
 			if err == nil {
 				mu.Lock()
-				releases = append(releases, rel)
+				leases = append(leases, l)
 				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
-	if len(releases) != 1 {
-		t.Errorf("%d of 8 processes took over one expired lease; want 1", len(releases))
+	if len(leases) != 1 {
+		t.Errorf("%d of 8 processes took over one expired lease; want 1", len(leases))
 	}
-	for _, rel := range releases {
-		rel()
+	for _, l := range leases {
+		l.Release()
 	}
-	// A holder whose lease was taken over (it expired while the holder
-	// stalled) does not release the new holder's.
-	releaseZ := store.HoldLease(ctx, a, "job", "z", time.Minute, log)
-	if err := b.PutRecord(ctx, "job", "z", []byte("the new holder's")); err != nil {
+}
+
+// testLeaseFencing: every acquisition gets a greater token, even of a
+// lease released in between; a holder that stalled past its lease while
+// another process took it over fails to renew with a *LostError, has its
+// context cancelled and leaves the successor's lease alone. Stale
+// holders used to renew over their successor, and both went on working.
+func testLeaseFencing(t *testing.T, open func() store.Store) {
+	ctx := context.Background()
+	a, b := open(), open()
+	log := slog.New(slog.DiscardHandler)
+	var tokens []uint64
+	for i, h := range []store.Store{a, b, a} {
+		_, l, err := store.Claim(ctx, h, "job", fmt.Sprint("t", i%2), time.Minute, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens = append(tokens, l.Token)
+		l.Release()
+	}
+	if !slices.IsSorted(tokens) || tokens[0] == tokens[1] || tokens[1] == tokens[2] {
+		t.Errorf("tokens of successive acquisitions %v; want strictly increasing", tokens)
+	}
+
+	ctxA, la, err := store.Claim(ctx, a, "job", "s", time.Minute, log)
+	if err != nil {
 		t.Fatal(err)
 	}
-	releaseZ()
-	if r, err := b.GetRecord(ctx, "job", "z"); err != nil || string(r.Value) != "the new holder's" {
-		t.Errorf("lease after the old holder's release = %v, %v; want the new holder's kept", r, err)
+	defer la.Release()
+	// a stalls past its lease: the record reads as expired, with a's token.
+	past := time.Now().Add(-time.Second).UTC().Format(time.RFC3339Nano)
+	if err := b.PutRecord(ctx, "job", "s", fmt.Appendf(nil, "%s %d", past, la.Token)); err != nil {
+		t.Fatal(err)
+	}
+	ctxB, lb, err := store.Claim(ctx, b, "job", "s", time.Minute, log)
+	if err != nil {
+		t.Fatalf("successor's claim of the expired lease: %v", err)
+	}
+	err = la.Renew(ctx)
+	var lost *store.LostError
+	if !errors.As(err, &lost) || lost.Token != la.Token || lost.Current != lb.Token {
+		t.Fatalf("stale holder's Renew = %v; want a *LostError naming tokens %d and %d", err, la.Token, lb.Token)
+	}
+	if ctxA.Err() == nil || !errors.Is(context.Cause(ctxA), store.ErrLeaseLost) {
+		t.Errorf("stale holder's context: err %v, cause %v; want cancelled by the lost lease", ctxA.Err(), context.Cause(ctxA))
+	}
+	if !errors.Is(la.Lost(), store.ErrLeaseLost) {
+		t.Errorf("Lost() = %v; want the *LostError", la.Lost())
+	}
+	la.Release()
+	if err := lb.Renew(ctx); err != nil || ctxB.Err() != nil {
+		t.Errorf("successor's Renew = %v, context %v; want it still held", err, ctxB.Err())
+	}
+	if r, err := a.GetRecord(ctx, "job", "s"); err != nil || store.LeaseToken(r) != lb.Token {
+		t.Errorf("lease after the stale holder's release = %v, %v; want the successor's token %d", r, err, lb.Token)
+	}
+	lb.Release()
+
+	// A lease removed under its holder is lost too.
+	ctxR, lr, err := store.Claim(ctx, a, "job", "r", time.Minute, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lr.Release()
+	if err := b.DeleteRecord(ctx, "job", "r"); err != nil {
+		t.Fatal(err)
+	}
+	if err := lr.Renew(ctx); !errors.As(err, &lost) || lost.Current != 0 || ctxR.Err() == nil {
+		t.Errorf("Renew of a removed lease = %v, context %v; want a *LostError with no successor and a cancelled context", err, ctxR.Err())
+	}
+}
+
+// flakySwaps fails the next SwapRecord calls on a real store, after
+// (landed) or without doing the swap, as a timeout after or before the
+// write does.
+type flakySwaps struct {
+	store.Claimer
+	fail   int
+	landed bool
+}
+
+func (f *flakySwaps) SwapRecord(ctx context.Context, kind, key string, old, value []byte) (bool, error) {
+	if kind == store.TokenKind || f.fail == 0 {
+		return f.Claimer.SwapRecord(ctx, kind, key, old, value)
+	}
+	f.fail--
+	if f.landed {
+		f.Claimer.SwapRecord(ctx, kind, key, old, value)
+	}
+	return false, errors.New("injected: connection reset")
+}
+
+// testLeaseRenewFailure: renewals that fail on the store's side are
+// errors, not a lost lease, and the lease is still released at the end.
+// The first failed renewal of a claim used to leave the claim in place
+// until it expired (release took it for another holder's), as did any
+// renewal that wrote its value but reported an error.
+func testLeaseRenewFailure(t *testing.T, open func() store.Store) {
+	ctx := context.Background()
+	a, b := open(), open()
+	log := slog.New(slog.DiscardHandler)
+	for _, tc := range []struct {
+		name   string
+		fail   int
+		landed bool
+	}{
+		{"first renewal fails", 1, false},
+		{"first two fail", 2, false},
+		{"renewal written but reported failed", 1, true},
+	} {
+		f := &flakySwaps{Claimer: a, fail: tc.fail, landed: tc.landed}
+		key := "f/" + tc.name
+		lctx, l, err := store.Claim(ctx, f, "job", key, time.Minute, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range tc.fail {
+			if err := l.Renew(ctx); err == nil || errors.Is(err, store.ErrLeaseLost) {
+				t.Errorf("%s: Renew = %v; want the store's error, not a lost lease", tc.name, err)
+			}
+		}
+		if err := l.Renew(ctx); err != nil || lctx.Err() != nil {
+			t.Errorf("%s: Renew once the store answers = %v, context %v; want renewed", tc.name, err, lctx.Err())
+		}
+		l.Release()
+		if _, err := b.GetRecord(ctx, "job", key); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s: lease after release: %v; want it deleted", tc.name, err)
+		}
 	}
 }
 

@@ -43,6 +43,8 @@ func Run(t *testing.T, f Factory) {
 		{"ConcurrentHandles", testConcurrent},
 		{"CreateRecord", testCreateRecord},
 		{"Claim", testClaim},
+		{"LeaseFencing", testLeaseFencing},
+		{"LeaseRenewFailure", testLeaseRenewFailure},
 		{"SwapRecord", testSwapRecord},
 		{"PageRecords", testPageRecords},
 		{"ExportImport", testExportImport},

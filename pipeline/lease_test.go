@@ -1,0 +1,92 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/store/sqlite"
+)
+
+// stalledRecord is a run store whose first write of a running run stalls
+// the run past its lease: meanwhile another process (the handle other)
+// takes the expired lease over and records the run as its own. The write
+// then waits for the run's context, which the run's next renewal should
+// cancel.
+type stalledRecord struct {
+	*sqlite.Store
+	other *sqlite.Store
+	lease *store.Lease // the successor's
+}
+
+func (s *stalledRecord) PutRun(ctx context.Context, r *store.Run) error {
+	if s.lease != nil || r.Status != store.Running {
+		return s.Store.PutRun(ctx, r)
+	}
+	past := time.Now().Add(-time.Second).UTC().Format(time.RFC3339Nano)
+	if err := s.other.PutRecord(ctx, store.LeaseKind, r.ID, []byte(past)); err != nil {
+		return err
+	}
+	_, l, err := store.Claim(context.Background(), s.other, store.LeaseKind, r.ID, time.Minute, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	s.lease = l
+	succ := *r
+	succ.Profile = "successor"
+	if err := s.other.PutRun(ctx, &succ); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(30 * time.Second): // the run never noticed: the test fails below
+		return s.Store.PutRun(ctx, r)
+	}
+}
+
+// TestRunStopsWhenLeaseLost: a run whose lease was taken over while it
+// stalled stops at its next renewal with store.ErrLeaseLost and leaves
+// the run record to the process that took over. It used to renew over
+// the successor's lease, train on, and record its outcome over the
+// successor's run.
+func TestRunStopsWhenLeaseLost(t *testing.T) {
+	// Two handles on one database, as two processes have.
+	path := filepath.Join(t.TempDir(), "tf.db")
+	var h [2]*sqlite.Store
+	for i := range h {
+		s, err := sqlite.Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		h[i] = s
+	}
+	a, b := h[0], h[1]
+	st := &stalledRecord{Store: a, other: b}
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic"}, 0, t.TempDir()
+	cfg.RunLease = config.Duration(300 * time.Millisecond) // renewed every 100 ms
+	res, err := Train(context.Background(), cfg, Options{Runs: st})
+	if !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("Train = %v, %v; want it stopped with store.ErrLeaseLost", res, err)
+	}
+	defer st.lease.Release()
+	runs, err := b.ListRuns(context.Background(), 0)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs %v, %v; want one", runs, err)
+	}
+	if r := runs[0]; r.Status != store.Running || r.Profile != "successor" {
+		t.Errorf("run record %s %q; want the successor's, running", r.Status, r.Profile)
+	}
+	rec, err := b.GetRecord(context.Background(), store.LeaseKind, runs[0].ID)
+	if err != nil || store.LeaseToken(rec) != st.lease.Token {
+		t.Errorf("run lease = %v, %v; want the successor's token %d", rec, err, st.lease.Token)
+	}
+}
