@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/tabforge/tabforge/internal/par"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/model/forest"
 	"github.com/tabforge/tabforge/model/gbdt"
@@ -430,7 +431,7 @@ func parallelBlocks(ctx context.Context, n, workers, block int, newFn func() fun
 	workers = max(1, min(workers, blocks))
 	var mu sync.Mutex
 	next := 0
-	var wg sync.WaitGroup
+	var wg par.Group // a panic in fn reaches the caller's goroutine
 	for range workers {
 		wg.Go(func() {
 			fn := newFn()

@@ -8,12 +8,14 @@ import (
 	"math"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/tabforge/tabforge/ensemble"
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/features"
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/internal/par"
 	"github.com/tabforge/tabforge/model"
-	"golang.org/x/sync/errgroup"
 )
 
 // PredictorKind is the envelope kind of a saved Predictor.
@@ -450,7 +452,8 @@ func (p *Predictor) rawOwn(ctx context.Context, x *frame.Frame) ([]float64, int,
 	preds := make([][]float64, len(p.Members))
 	var g errgroup.Group
 	for i, m := range p.Members {
-		g.Go(func() error {
+		g.Go(func() (err error) {
+			defer par.Recover(&err) // a member's panic fails this prediction, not the process
 			out, err := applyModel(ctx, x, m.Chain, m.Design, m.Model)
 			if err != nil {
 				return fmt.Errorf("member %s: %w", m.Name, err)

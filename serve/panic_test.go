@@ -2,12 +2,14 @@ package serve
 
 import (
 	"encoding/json"
+	"log/slog"
 	"maps"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tabforge/tabforge/internal/par"
 	"github.com/tabforge/tabforge/model"
 )
 
@@ -56,5 +58,59 @@ func TestPredictionPanics(t *testing.T) {
 	var e apiError
 	if code != http.StatusInternalServerError || json.Unmarshal(out, &e) != nil || e.RequestID == "" || !strings.Contains(e.Message, e.RequestID) {
 		t.Fatalf("request to a panicking model: %d %s; want 500 naming the request id", code, out)
+	}
+}
+
+// workerPanicModel is a model whose prediction panics on one of the
+// worker goroutines it predicts on, as a model's own parallel loop would.
+type workerPanicModel struct{ model.Model }
+
+func (workerPanicModel) Predict([]float64, *model.Matrix) error {
+	par.Tasks(4, 8, func(i int) {
+		if i == 5 {
+			panic("worker bug")
+		}
+	})
+	return nil
+}
+
+// TestWorkerPanicIs500: a model panicking on a goroutine of its own
+// worker pool, in a prediction or an explanation, fails that request
+// with a 500 naming the request id (the stack goes to the log), and the
+// server answers the next request. The panic used to end the serve
+// process: net/http's recover covers only the handler's goroutine.
+func TestWorkerPanicIs500(t *testing.T) {
+	reg, arts := newRegistry(t)
+	v1 := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
+	promote(t, reg, v1.Version)
+	var log syncBuffer
+	f := start(t, reg, Options{PollInterval: time.Hour, SafetyPollInterval: time.Hour, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	d := f.srv.set.Load().names["churn"]
+	prod := d.production()
+	broken := *prod.p
+	broken.Model = workerPanicModel{prod.p.Model}
+	names := maps.Clone(f.srv.set.Load().names)
+	nd := *d
+	nd.variants = maps.Clone(d.variants) // production serves both routes
+	nd.variants[d.plan.Production] = &variant{m: prod.m, p: &broken}
+	names["churn"] = &nd
+	f.srv.set.Store(&modelSet{names: names})
+	header, rows := csvRows(t, "mlc_churn.csv", 2)
+	body := mlflowBodies(header, rows)["dataframe_split"]
+	for _, path := range []string{"/invocations", "/v1/models/churn/explain"} {
+		code, out, _ := f.post(path, "application/json", body)
+		var e apiError
+		if code != http.StatusInternalServerError || json.Unmarshal(out, &e) != nil || e.RequestID == "" ||
+			!strings.Contains(e.Message, e.RequestID) || strings.Contains(e.Message, "worker bug") {
+			t.Errorf("%s on a model panicking in a worker: %d %s; want 500 naming the request id, not the panic", path, code, out)
+		}
+	}
+	if !strings.Contains(log.String(), "worker bug") || !strings.Contains(log.String(), "panic_test.go") {
+		t.Errorf("log has no panic with the worker's stack:\n%s", log.String())
+	}
+	names["churn"] = d
+	f.srv.set.Store(&modelSet{names: names})
+	if code, out, _ := f.post("/invocations", "application/json", body); code != http.StatusOK {
+		t.Errorf("next request to a sound model: %d %s; want 200", code, out)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/internal/par"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/pipeline"
 )
@@ -221,13 +222,19 @@ func errRows(n, limit int) error {
 // sequence) is a 500: a shadow runs on a goroutine of its own, where it
 // would have ended the process, and a request's panic would have dropped
 // the connection without a word. A panic on a goroutine the model starts
-// itself (a forest's trees, say) still ends the process, as in any Go
-// program: those are bugs to fix, not inputs to refuse.
+// itself (a forest's trees, say) reaches this goroutine too: the
+// worker pools (internal/par) re-raise their workers' panics on the
+// goroutine that waits for them, with the worker's stack, which is the
+// one logged.
 func (s *Server) predict(ctx context.Context, c *call) (_ *pipeline.Prediction, _ *pipeline.InputReport, status int, err error) {
 	defer func() {
 		if p := recover(); p != nil {
+			stack := debug.Stack()
+			if wp, ok := p.(*par.Panic); ok {
+				p, stack = wp.Value, wp.Stack
+			}
 			s.o.Logger.Error("serve: prediction panicked", "request", c.id, "model", c.name, "version", c.v.m.Version,
-				"variant", c.variant, "panic", p, "stack", string(debug.Stack()))
+				"variant", c.variant, "panic", p, "stack", string(stack))
 			status, err = http.StatusInternalServerError, fmt.Errorf("prediction failed (request %s)", c.id)
 		}
 	}()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tabforge/tabforge/explain"
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/internal/par"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/pipeline"
 )
@@ -180,8 +181,15 @@ func (s *Server) handleExplain(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, c, status, err.Error(), rep)
 		return
 	}
-	v, err := pipeline.Explain(ctx, c.v.p, x, pipeline.ExplainOptions{Options: explain.Options{Seed: s.o.Seed, Workers: 1}})
+	v, err := s.explain(ctx, c, x)
 	var nonFinite *pipeline.NonFiniteError
+	var bug *par.Panic
+	if errors.As(err, &bug) {
+		s.o.Logger.Error("serve: explanation panicked", "request", c.id, "model", c.name, "version", c.v.m.Version,
+			"panic", bug.Value, "stack", string(bug.Stack))
+		s.fail(w, c, http.StatusInternalServerError, fmt.Sprintf("explain failed (request %s)", c.id), nil)
+		return
+	}
 	if errors.As(err, &nonFinite) {
 		s.fail(w, c, http.StatusBadRequest, err.Error(), nil)
 		return
@@ -206,6 +214,15 @@ func (s *Server) handleExplain(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Model-Version", c.v.m.Version)
 	writeJSON(w, http.StatusOK, resp)
 	s.metrics.observe(c, http.StatusOK)
+}
+
+// explain is pipeline.Explain of c's variant on x, with a panic (on this
+// goroutine or, re-raised here, on one of the explainer's workers) as a
+// *par.Panic error: net/http's own recover would drop the connection
+// without an answer.
+func (s *Server) explain(ctx context.Context, c *call, x *frame.Frame) (_ *explain.Values, err error) {
+	defer par.Recover(&err)
+	return pipeline.Explain(ctx, c.v.p, x, pipeline.ExplainOptions{Options: explain.Options{Seed: s.o.Seed, Workers: 1}})
 }
 
 // v2Type is what a V2 datatype's data holds in JSON: kind 'b' booleans,

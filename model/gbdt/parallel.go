@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+
+	"github.com/tabforge/tabforge/internal/par"
 )
 
 // runWorkers runs fn(w) for w in [0, workers) on separate goroutines (one
@@ -14,7 +16,7 @@ func runWorkers(workers int, fn func(w int)) {
 		fn(0)
 		return
 	}
-	var wg sync.WaitGroup
+	var wg par.Group // a panic in fn reaches the caller's goroutine
 	for w := range workers {
 		wg.Go(func() { fn(w) })
 	}

@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/tabforge/tabforge/internal/par"
 	"github.com/tabforge/tabforge/model"
 )
 
@@ -33,7 +34,11 @@ func forChunks(ctx context.Context, n, chunk, workers int, fn func(c, lo, hi int
 		var g errgroup.Group
 		g.SetLimit(workers)
 		for c := range nc {
-			g.Go(func() error { run(c); return nil })
+			g.Go(func() error {
+				defer par.Recover(&errs[c]) // a panic is this chunk's error, not the process's end
+				run(c)
+				return nil
+			})
 		}
 		g.Wait() // errors are kept per chunk, to return the lowest-numbered one
 	}

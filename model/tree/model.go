@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/tabforge/tabforge/internal/par"
 	"github.com/tabforge/tabforge/model"
 )
 
@@ -191,7 +192,7 @@ func ParallelRows(rows int, fn func(lo, hi int)) {
 	per := (rows + workers*predictBlock - 1) / (workers * predictBlock) // blocks per worker
 	size := (rows + workers*per - 1) / (workers * per)
 	blocks := (rows + size - 1) / size
-	var wg sync.WaitGroup
+	var wg par.Group // a panic in fn reaches the caller's goroutine
 	var mu sync.Mutex
 	next := 0
 	for range workers {
