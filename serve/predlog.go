@@ -3,6 +3,7 @@ package serve
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"sync"
 	"time"
@@ -28,7 +29,10 @@ type logLine struct {
 // counts them in tabforge_prediction_log_dropped_total.
 type predLog struct {
 	lines chan logLine
-	done  chan struct{}
+	// reopen asks the writing goroutine to flush and reopen its writer
+	// (see Server.ReopenLog); it answers on the channel sent.
+	reopen chan chan error
+	done   chan struct{}
 	// mu guards closed: a handler the drain timeout cut off may still
 	// write after close, which must drop its line, not send on a closed
 	// channel.
@@ -39,7 +43,7 @@ type predLog struct {
 }
 
 func newPredLog(w io.Writer, m *metrics) *predLog {
-	l := &predLog{lines: make(chan logLine, 4096), done: make(chan struct{}), metrics: m}
+	l := &predLog{lines: make(chan logLine, 4096), reopen: make(chan chan error), done: make(chan struct{}), metrics: m}
 	go l.run(w)
 	return l
 }
@@ -62,12 +66,38 @@ func (l *predLog) run(w io.Writer) {
 			if err := enc.Encode(line); err != nil && l.err == nil {
 				l.err = err
 			}
+		case reply := <-l.reopen:
+			reply <- reopenWriter(w, bw)
 		case <-tick.C:
 			if err := bw.Flush(); err != nil && l.err == nil {
 				l.err = err
 			}
 		}
 	}
+}
+
+// A reopener is a log writer that can open its file again under its
+// name (see LogFile).
+type reopener interface{ Reopen() error }
+
+// reopenWriter writes out the buffered lines, which belong to the file
+// open until now (renamed away, when rotated), then reopens w if it can.
+// Lines are whole in bw between two encodes, so every line lands whole
+// in exactly one of the two files.
+func reopenWriter(w io.Writer, bw *bufio.Writer) error {
+	ferr := bw.Flush()
+	if r, ok := w.(reopener); ok {
+		if err := r.Reopen(); err != nil {
+			return err
+		}
+	}
+	if ferr != nil {
+		// A failed bufio.Writer refuses every later line; reset, the log
+		// goes on in the new file (a full disk rotated away, say).
+		bw.Reset(w)
+		return fmt.Errorf("lines buffered for the old file lost: %w", ferr)
+	}
+	return nil
 }
 
 // write queues the line of one prediction of c.
@@ -88,6 +118,21 @@ func (l *predLog) write(c *call, shadow bool, preds any, withInputs bool) {
 	default:
 		l.metrics.logDropped.Inc()
 	}
+}
+
+// reopenLog has the writing goroutine flush and reopen its writer; it
+// fails with ErrClosed once the log is closed.
+func (l *predLog) reopenLog() error {
+	// Held until answered, so that close waits for the exchange instead
+	// of ending the goroutine that answers.
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return ErrClosed
+	}
+	reply := make(chan error, 1)
+	l.reopen <- reply
+	return <-reply
 }
 
 // close flushes the queued lines and returns the first write error.

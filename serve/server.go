@@ -165,6 +165,13 @@ type Server struct {
 	drained  bool
 	columns  columnPool // dataframe_split columns of finished requests
 	bodies   bytesPool  // bodies of finished requests
+
+	// lifeMu guards serving (the Serve calls running) and closed (set
+	// by Close): the last Serve to end closes the server, and a Serve
+	// after that is refused rather than run with its log lines dropped.
+	lifeMu  sync.Mutex
+	serving int
+	closed  bool
 }
 
 // New returns a server of reg's models and loads them. A name listed in
@@ -235,13 +242,55 @@ func (s *Server) checkMounts() (err error) {
 	return nil
 }
 
+// ErrClosed is returned by Serve and ReopenLog on a server that was
+// closed (see Close).
+var ErrClosed = errors.New("serve: server closed")
+
 // Serve serves on ln until ctx is done, with the watcher running, then
 // shuts down gracefully: it stops accepting, lets in-flight requests and
 // shadow predictions finish (within DrainTimeout), flushes the prediction
 // log and returns nil. Requests still running after DrainTimeout have
 // their connections closed and make an error; so does any other end of
 // serving.
+//
+// Several Serve calls may run at once, on several listeners; the last to
+// return closes the server (see Close). Serve on a closed server returns
+// ErrClosed at once (closing ln): its predictions could not be logged.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if err := s.enter(); err != nil {
+		ln.Close() // as http.Server.Serve does whatever it returns
+		return err
+	}
+	err := s.serve(ctx, ln)
+	if s.leave() {
+		if cerr := s.Close(); err == nil && cerr != nil {
+			return cerr
+		}
+	}
+	return err
+}
+
+// enter counts a Serve in, unless the server is closed.
+func (s *Server) enter() error {
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	s.serving++
+	return nil
+}
+
+// leave counts a Serve out and reports whether it was the last.
+func (s *Server) leave() bool {
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	s.serving--
+	return s.serving == 0
+}
+
+// serve is Serve's work on ln, apart from closing the server.
+func (s *Server) serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{Handler: s.Handler(), ReadTimeout: s.o.ReadTimeout, WriteTimeout: s.o.WriteTimeout,
 		IdleTimeout: s.o.IdleTimeout, ReadHeaderTimeout: s.o.ReadTimeout,
 		ErrorLog: slog.NewLogLogger(s.o.Logger.Handler(), slog.LevelWarn)}
@@ -276,9 +325,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	stopWatch()
 	<-watched
-	if cerr := s.Close(); err == nil && cerr != nil {
-		return cerr
-	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -287,12 +333,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // Close waits for the shadow predictions running, then flushes the
 // prediction log and ends its goroutine, returning the log's first write
-// error. Serve does this itself; a caller serving Handler on a server of
-// its own calls Close after that server's Shutdown, or the last second of
-// log lines is lost. Later shadows are not run and later lines are not
-// logged (both are counted as dropped). Close may be called more than
-// once.
+// error. Serve does this itself when the last Serve running ends; a
+// caller serving Handler on a server of its own calls Close after that
+// server's Shutdown, or the last second of log lines is lost. Later
+// shadows are not run and later lines are not logged (both are counted
+// as dropped); a later Serve returns ErrClosed. Close may be called more
+// than once.
 func (s *Server) Close() error {
+	s.lifeMu.Lock()
+	s.closed = true
+	s.lifeMu.Unlock()
 	s.shadowMu.Lock()
 	s.drained = true
 	s.shadowMu.Unlock()
@@ -301,6 +351,25 @@ func (s *Server) Close() error {
 		return nil
 	}
 	if err := s.log.close(); err != nil {
+		return fmt.Errorf("serve: prediction log: %w", err)
+	}
+	return nil
+}
+
+// ReopenLog writes out the queued prediction log lines, then reopens
+// the log's writer when it has a Reopen method (a *LogFile): after the
+// file was renamed (rotated), later lines go to a new file under its
+// name, and every line is whole in exactly one of the two. A writer
+// without Reopen is only flushed. tabforge serve calls it on SIGHUP. It
+// returns ErrClosed once the server is closed, and nil without a log.
+func (s *Server) ReopenLog() error {
+	if s.log == nil {
+		return nil
+	}
+	if err := s.log.reopenLog(); err != nil {
+		if errors.Is(err, ErrClosed) {
+			return err
+		}
 		return fmt.Errorf("serve: prediction log: %w", err)
 	}
 	return nil
