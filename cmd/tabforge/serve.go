@@ -2,10 +2,13 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"runtime/debug"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -45,7 +48,8 @@ process is picked up within a second: the new version loads in the
 background and replaces the old one atomically. With --admin-token (or
 TABFORGE_ADMIN_TOKEN), POST /admin/models/NAME/rollback and /route are on,
 behind "Authorization: Bearer TOKEN". SIGTERM drains in-flight requests and
-exits 0.
+exits 0. SIGHUP reopens --prediction-log under its name: rotate it by
+renaming it and then sending SIGHUP (no line lost), or by copytruncate.
 
 With --ui, the web dashboard of tabforge ui is served at /ui/ on the same
 port, read-only unless --admin-token is set. On a loopback address it answers
@@ -59,7 +63,7 @@ only requests addressed to localhost or a loopback IP, as tabforge ui does.`,
 	f.StringVar(&addr, "addr", "127.0.0.1:8080", "listen address (loopback by default; 0.0.0.0:8080 for every interface)")
 	f.StringArrayVar(&o.Names, "model", nil, "serve only this registered name (repeatable)")
 	f.StringVar(&o.AdminToken, "admin-token", "", "bearer token enabling the admin endpoints (default $TABFORGE_ADMIN_TOKEN; empty: admin off)")
-	f.StringVar(&logPath, "prediction-log", "", "append one JSON line per prediction to this file (never rotated by serve: use logrotate's copytruncate)")
+	f.StringVar(&logPath, "prediction-log", "", "append one JSON line per prediction to this file (reopened on SIGHUP: rotate by rename then SIGHUP, or by copytruncate)")
 	f.BoolVar(&o.LogInputs, "log-inputs", false, "log the input rows (as CSV), not only their hash")
 	f.BoolVar(&o.Strict, "strict", false, "refuse columns the model does not read and categories it never saw (400), as predict --strict")
 	f.Int64Var(&o.MaxBodyBytes, "max-body", 10<<20, "largest request body in bytes (413 beyond)")
@@ -112,7 +116,7 @@ func (a *app) runServe(cmd *cobra.Command, o *serve.Options, addr, logPath strin
 	}
 	o.Logger, o.Version = log, version
 	if logPath != "" {
-		f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		f, err := serve.OpenLogFile(logPath)
 		if err != nil {
 			return fmt.Errorf("serve: --prediction-log: %w", err)
 		}
@@ -145,12 +149,44 @@ func (a *app) runServe(cmd *cobra.Command, o *serve.Options, addr, logPath strin
 	if err != nil {
 		return err
 	}
+	defer reopenOnHUP(srv, log)()
 	log.Info("serving", "addr", ln.Addr().String(), "admin", o.AdminToken != "")
 	fmt.Fprintf(a.stdout, "listening on http://%s\n", ln.Addr())
 	if withUI {
 		fmt.Fprintf(a.stdout, "dashboard on http://%s%s/\n", ln.Addr(), uiPrefix)
 	}
 	return srv.Serve(cmd.Context(), ln)
+}
+
+// reopenOnHUP reopens srv's prediction log on each SIGHUP, for rotation
+// by renaming (logrotate without copytruncate: rename, then
+// "postrotate kill -HUP PID"), until the returned stop is called.
+// Without it SIGHUP's default action ended the process.
+func reopenOnHUP(srv *serve.Server, log *slog.Logger) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		for {
+			select {
+			case <-done:
+				return
+			case <-hup:
+				if err := srv.ReopenLog(); err != nil {
+					log.Warn("serve: SIGHUP: prediction log not reopened", "err", err)
+					continue
+				}
+				log.Info("serve: SIGHUP: prediction log reopened")
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(done)
+		<-ended
+	}
 }
 
 // serverGCPercent is the garbage collector's target for a server: its

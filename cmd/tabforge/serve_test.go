@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -182,6 +183,117 @@ func TestServeLimitFlags(t *testing.T) {
 		code, _, errs := cli(t, dir, append([]string{"serve"}, tc.args...)...)
 		if code != 2 || !strings.Contains(errs, tc.want) {
 			t.Errorf("serve %v: exit %d, %q; want 2 and %q", tc.args, code, errs, tc.want)
+		}
+	}
+}
+
+// TestServeLogRotation rotates a real serve process's --prediction-log
+// both ways while requests come: rename then SIGHUP, then copytruncate.
+// Every request's line is in exactly one file, whole and in order.
+// SIGHUP used to end the process (Go's default action), so every
+// request after a rename-then-HUP rotation failed.
+func TestServeLogRotation(t *testing.T) {
+	dir := t.TempDir()
+	bin := buildBinary(t, t.TempDir())
+	code, out, errs := cli(t, dir, "train", "--data", testdata("mlc_churn.csv"), "--target", "churn", "--models", "logistic",
+		"--cv-folds", "0", "--name", "churn", "--out", filepath.Join(dir, "models"), "--set", "force_production_quality=false", "--json")
+	var res struct {
+		ModelVersion string `json:"model_version"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil {
+		t.Fatalf("train: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := cli(t, dir, "models", "promote", res.ModelVersion, "--stage", "production"); code != 0 {
+		t.Fatalf("promote: %d %s %s", code, out, errs)
+	}
+	logPath := filepath.Join(dir, "pred.log")
+	cmd, url := startServe(t, bin, "--store", "sqlite://"+filepath.Join(dir, "tf.db"), "--set", "artifacts="+filepath.Join(dir, "artifacts"),
+		"--prediction-log", logPath)
+	recs := readCSV(t, testdata("mlc_churn.csv"))[:2]
+	body := strings.Join([]string{strings.Join(recs[0][:len(recs[0])-1], ","), strings.Join(recs[1][:len(recs[1])-1], ",")}, "\n") + "\n"
+	seq := 0
+	post := func(n int) (ids []string) {
+		for range n {
+			seq++
+			id := fmt.Sprintf("req-%d", seq)
+			req, _ := http.NewRequest(http.MethodPost, url+"/invocations", strings.NewReader(body))
+			req.Header.Set("Content-Type", "text/csv")
+			req.Header.Set("X-Request-Id", id)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatalf("request %s: %v", id, err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("request %s: %d", id, resp.StatusCode)
+			}
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	want := map[string][]string{logPath + ".1": post(20)}
+	if err := os.Rename(logPath, logPath+".1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	// The reopen creates the file anew.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(logPath); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no new log file within 10s of SIGHUP")
+		}
+	}
+	want[logPath+".2"] = post(15)
+	// copytruncate, as logrotate does it: copy, then truncate in place.
+	// Lines written in between would be lost; none are, here.
+	var b []byte
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var err error
+		if b, err = os.ReadFile(logPath); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Count(string(b), "\n") == len(want[logPath+".2"]) { // serve flushes every second
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log has %d lines 10s after %d requests", strings.Count(string(b), "\n"), len(want[logPath+".2"]))
+		}
+	}
+	if err := os.WriteFile(logPath+".2", b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(logPath, 0); err != nil {
+		t.Fatal(err)
+	}
+	want[logPath] = post(10)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve exited with %v after SIGTERM", err)
+	}
+	for file, ids := range want {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for line := range strings.Lines(string(b)) {
+			var l struct {
+				RequestID string `json:"request_id"`
+			}
+			if err := json.Unmarshal([]byte(line), &l); err != nil {
+				t.Fatalf("%s: line %.80q: %v", filepath.Base(file), line, err)
+			}
+			got = append(got, l.RequestID)
+		}
+		if !slices.Equal(got, ids) {
+			t.Errorf("%s has the lines of %v; want %v", filepath.Base(file), got, ids)
 		}
 	}
 }
