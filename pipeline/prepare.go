@@ -58,6 +58,10 @@ func prepare(f *frame.Frame, cfg *config.Config, log *slog.Logger) (*prepared, e
 		log.Warn("row-id-like column used as a feature", "column", name)
 		warnings = append(warnings, rowIDWarning(name))
 	}
+	for _, c := range withoutRoles(constantColumns(t.X), cfg) {
+		log.Warn("constant column used as a feature", "column", c)
+		warnings = append(warnings, constantWarning(t.X, c))
+	}
 	for _, name := range targetCopies(t) {
 		log.Warn("column reproduces the target", "column", name, "target", cfg.Target)
 		warnings = append(warnings, targetCopyWarning(name, cfg.Target))

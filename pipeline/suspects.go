@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
@@ -122,6 +123,65 @@ func numberedLikeRows(v []float64) bool {
 func rowIDWarning(col string) string {
 	return fmt.Sprintf("column %q holds a different whole number in every row, numbered like the rows (a row id): what a model learns "+
 		"from it does not carry over to new rows; leave it out with --drop %s (if it is a time, pass it as --time-column)", col, col)
+}
+
+// constantColumns returns the columns of x (two rows or more) that hold
+// one value in every row, or are missing in every row. Such a column
+// tells the rows apart in no way, so no model learns anything from it;
+// it is kept (harmless: it scales to 0, trees never split on it), but a
+// user who expected it to matter should know (a join that filled it with
+// one value, a filter that left one category).
+func constantColumns(x *frame.Frame) []string {
+	if x.NumRows() < 2 {
+		return nil
+	}
+	var out []string
+	for _, c := range x.Columns() {
+		if constant(c) {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
+// constant reports whether every row of c equals the first, counting
+// missing as a value: all one value, or all missing.
+func constant(c *frame.Column) bool {
+	if c.Kind == frame.Categorical {
+		for _, v := range c.Codes[1:] {
+			if v != c.Codes[0] {
+				return false
+			}
+		}
+		return true
+	}
+	first := c.Num[0]
+	for _, v := range c.Num[1:] {
+		if v != first && !(math.IsNaN(v) && math.IsNaN(first)) {
+			return false
+		}
+	}
+	return true
+}
+
+// constantWarning is the warning for a column constantColumns names.
+func constantWarning(x *frame.Frame, name string) string {
+	c, _ := x.Lookup(name)
+	if c.IsMissing(0) {
+		return fmt.Sprintf("column %q is missing in every row: no model can learn anything from it, so it is ignored in effect; "+
+			"leave it out with --drop %s", name, name)
+	}
+	var v string
+	switch c.Kind {
+	case frame.Categorical:
+		v = c.Label(0)
+	case frame.Datetime:
+		v = time.Unix(int64(c.Num[0]), 0).UTC().Format(time.RFC3339)
+	default:
+		v = strconv.FormatFloat(c.Num[0], 'g', -1, 64)
+	}
+	return fmt.Sprintf("column %q holds the same value (%s) in every row: no model can learn anything from it, so it is ignored in effect; "+
+		"leave it out with --drop %s", name, v, name)
 }
 
 // maxCodedClasses is the most distinct values codedClasses lists: class

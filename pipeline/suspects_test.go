@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -174,5 +175,64 @@ func TestCodedClassTargetWarns(t *testing.T) {
 		if tt.warn && !slices.Equal(got, []string{want}) || !tt.warn && len(got) != 0 {
 			t.Errorf("target %s task %s: warnings %q; want %v", tt.target, tt.task, got, tt.warn)
 		}
+	}
+}
+
+// TestConstantColumnWarns: on the credit data with columns added, one
+// holding the same value in every row (a number, a category) or missing
+// in every row is named in a warning saying no model learns from it; a
+// column with one other value, or one value and some missing, is not.
+// Such columns trained without a word.
+func TestConstantColumnWarns(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "credit_data.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for i, line := range slices.Collect(strings.Lines(string(raw))) {
+		line = strings.TrimRight(line, "\r\n")
+		switch {
+		case i == 0:
+			fmt.Fprintf(&b, "%s,rate,country,empty,one_off,gappy\n", line)
+		default:
+			oneOff, gappy := "A", "7"
+			if i == 40 {
+				oneOff = "B"
+			}
+			if i%9 == 0 {
+				gappy = ""
+			}
+			fmt.Fprintf(&b, "%s,0.5,DE,,%s,%s\n", line, oneOff, gappy)
+		}
+	}
+	data := filepath.Join(t.TempDir(), "credit_constant.csv")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.Out = data, "Status", t.TempDir()
+	cfg.Models, cfg.CVFolds, cfg.ForceProductionQuality = []string{"logistic"}, 0, false
+	res, err := Train(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"rate":    `column "rate" holds the same value (0.5) in every row`,
+		"country": `column "country" holds the same value (DE) in every row`,
+		"empty":   `column "empty" is missing in every row`,
+	}
+	var got []string
+	for _, w := range res.Warnings {
+		if strings.Contains(w, "no model can learn anything from it") {
+			got = append(got, w)
+		}
+	}
+	for col, prefix := range want {
+		if !slices.ContainsFunc(got, func(w string) bool { return strings.HasPrefix(w, prefix) && strings.HasSuffix(w, "--drop "+col) }) {
+			t.Errorf("no warning %q...--drop %s among %q", prefix, col, got)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("constant-column warnings %q; want one each for %v only", got, slices.Sorted(maps.Keys(want)))
 	}
 }
