@@ -127,6 +127,11 @@ func (c *Combiner) NumOutputs() int { return c.outputs }
 // Weights returns the voting weights (summing to 1), or nil for stacking.
 func (c *Combiner) Weights() []float64 { return append([]float64(nil), c.weights...) }
 
+// Meta returns the stacking meta-learner, or nil for voting: a linear
+// model of the members' outputs side by side (member i's output k at
+// column i*NumOutputs()+k). It is immutable.
+func (c *Combiner) Meta() *linear.Model { return c.meta }
+
 // Params describes c: its kind and voting weights or meta-learner
 // coefficients.
 func (c *Combiner) Params() map[string]any {

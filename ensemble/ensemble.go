@@ -139,6 +139,16 @@ func (m *Model) Members() []model.Model { return append([]model.Model(nil), m.me
 // Weights returns the voting weights (summing to 1), or nil for stacking.
 func (m *Model) Weights() []float64 { return append([]float64(nil), m.weights...) }
 
+// Meta returns the stacking meta-learner, or nil for voting. Its inputs
+// are the members' outputs side by side (member i's output k at column
+// i*NumOutputs()+k), then the Passthrough original features. It is
+// immutable; explanations read its coefficients.
+func (m *Model) Meta() *linear.Model { return m.meta }
+
+// Passthrough returns the number of original feature columns the
+// stacking meta-learner sees after the members' outputs (0 for none).
+func (m *Model) Passthrough() int { return m.passthrough }
+
 // Params implements model.Model: the kind, the members' families and
 // parameters, and the voting weights or the meta-learner's coefficients.
 func (m *Model) Params() map[string]any {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/tabforge/tabforge/ensemble"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/progress"
 )
@@ -42,8 +43,10 @@ type Options struct {
 
 // Explain computes SHAP values of model m for the rows of x: exact
 // TreeSHAP for tree, forest and gbdt models, exact linear SHAP for ols,
-// ridge and logistic models, and KernelSHAP (on Predict) for anything else,
-// noting the fallback in Values.Notes.
+// ridge and logistic models, the members' exact values combined for an
+// ensemble whose combination is linear in them (EnsembleSHAP), and
+// KernelSHAP (on Predict) for anything else, noting the fallback and its
+// reason in Values.Notes.
 func Explain(ctx context.Context, m model.Model, x *model.Matrix, o Options) (*Values, error) {
 	if m == nil {
 		return nil, errors.New("explain: nil model")
@@ -64,6 +67,14 @@ func Explain(ctx context.Context, m model.Model, x *model.Matrix, o Options) (*V
 		}
 		if method == MethodTree {
 			notes = append(notes, fmt.Sprintf("TreeSHAP does not support %s models; fell back to KernelSHAP", m.Family()))
+			break
+		}
+		if em, ok := m.(*ensemble.Model); ok {
+			v, err := EnsembleSHAP(ctx, em, x, o.Workers, o.FeatureNames)
+			if err == nil || !errors.Is(err, ErrUnsupported) {
+				return v, err
+			}
+			notes = append(notes, fmt.Sprintf("no exact explainer for this ensemble: %s; used KernelSHAP", Why(err)))
 			break
 		}
 		v, err := LinearSHAP(m, x, o.FeatureNames)

@@ -18,6 +18,10 @@ const (
 	MethodLinear Method = "linear"
 	MethodKernel Method = "kernel"
 	MethodLIME   Method = "lime"
+	// MethodCombined labels an ensemble's values combined from members
+	// explained by different exact methods (TreeSHAP and linear SHAP); it
+	// is a result, not a method to ask for.
+	MethodCombined Method = "combined"
 )
 
 // ParseMethod validates a method name; "" means MethodAuto.

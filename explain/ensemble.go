@@ -1,0 +1,262 @@
+package explain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/tabforge/tabforge/ensemble"
+	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/model/forest"
+	"github.com/tabforge/tabforge/model/gbdt"
+	"github.com/tabforge/tabforge/model/linear"
+	"github.com/tabforge/tabforge/model/tree"
+)
+
+// Exact SHAP values of ensembles. When an ensemble's output is an affine
+// function of its members' outputs, f_c = b_c + Σ_i Σ_k A_c,ik·f_ik (a
+// weighted average, or a linear meta-learner), its value function is the
+// same affine combination of its members' value functions, and Shapley
+// values are linear in the value function: the ensemble's SHAP values are
+// that combination of its members' and its base value b_c + Σ A·base_i.
+// Local accuracy carries over exactly, as it does from a forest's trees to
+// the forest. It needs every member's exact explainer to decompose the
+// very output the ensemble combines (see ExactPrediction): members
+// explained in margin space (gbdt and logistic classifiers, models fitted
+// on log(1+y)) are not, because the ensemble averages probabilities or
+// values on y's scale, which are not linear in the margins.
+
+// ExactPrediction returns nil when an exact explainer (TreeSHAP or linear
+// SHAP) decomposes m's prediction itself, the output an ensemble combines:
+// package tree and forest models (values or class probabilities),
+// regression gbdt and ols/ridge models, and those with a trend target.
+// Otherwise it returns an error wrapping ErrUnsupported that says why.
+func ExactPrediction(m model.Model) error {
+	switch mm := m.(type) {
+	case nil:
+		return fmt.Errorf("%w: no model", ErrUnsupported)
+	case linearPart: // a trend target adds an exact linear term to the prediction
+		return ExactPrediction(mm.Unwrap())
+	case unwrapper:
+		return fmt.Errorf("%w: %s is fitted on log(1+y) and explained on that scale, which the prediction is not linear in", ErrUnsupported, m.Family())
+	case *tree.Model, *forest.Model:
+		return nil
+	case *gbdt.Model:
+		if mm.Task() != model.Regression {
+			return fmt.Errorf("%w: gbdt classifiers are explained in margin space (log-odds), which their probabilities are not linear in", ErrUnsupported)
+		}
+		return nil // the regression objectives' link is the identity
+	case *linear.Model:
+		if mm.Task().IsClassification() {
+			return fmt.Errorf("%w: %s is explained in margin space (log-odds), which its probabilities are not linear in", ErrUnsupported, m.Family())
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: no exact explainer for %s models", ErrUnsupported, m.Family())
+}
+
+// Why is err's reason without ErrUnsupported's wording, for a note.
+func Why(err error) string {
+	return strings.Replace(err.Error(), ErrUnsupported.Error()+": ", "", 1)
+}
+
+// exactSHAP explains m with TreeSHAP or linear SHAP; other models give
+// ErrUnsupported.
+func exactSHAP(ctx context.Context, m model.Model, x *model.Matrix, workers int, names []string) (*Values, error) {
+	if e, err := NewTreeEnsemble(m); err == nil {
+		return e.TreeSHAP(ctx, x, workers, names)
+	}
+	return LinearSHAP(m, x, names)
+}
+
+// ExactMember explains member m of an ensemble exactly in its prediction
+// space: TreeSHAP or linear SHAP when ExactPrediction(m) is nil, else an
+// error wrapping ErrUnsupported. Its values are what CombineSHAP combines.
+func ExactMember(ctx context.Context, m model.Model, x *model.Matrix, workers int, names []string) (*Values, error) {
+	if err := ExactPrediction(m); err != nil {
+		return nil, err
+	}
+	return exactSHAP(ctx, m, x, workers, names)
+}
+
+// affine is an ensemble's combination as an affine map of its members'
+// outputs: output c is intercept[c] + Σ_j coef[c*in+j]·z_j, z holding the
+// members' outputs side by side (member i's output k at i*k+k), in = the
+// number of members times their outputs.
+type affine struct {
+	members, k, outputs int
+	coef, intercept     []float64
+	output              Output // prediction, or the meta-learner's margin
+	how                 string // for the note
+}
+
+// affineOf returns the affine form of a voting (weights) or stacking
+// (meta, over members×k member outputs and possibly more columns, which
+// it leaves out) combination.
+func affineOf(kind ensemble.Kind, weights []float64, meta *linear.Model, members, k int) (*affine, error) {
+	in := members * k
+	a := &affine{members: members, k: k, outputs: k, coef: make([]float64, k*in), intercept: make([]float64, k), output: OutputPrediction}
+	switch kind {
+	case ensemble.KindVoting:
+		if len(weights) != members {
+			return nil, fmt.Errorf("explain: %d voting weights for %d members", len(weights), members)
+		}
+		for c := range k {
+			for i, w := range weights {
+				a.coef[c*in+i*k+c] = w
+			}
+		}
+		a.how = "weighted by their voting weights"
+		return a, nil
+	case ensemble.KindStacking:
+		if meta == nil || meta.NumOutputs() != k || meta.NumFeatures() < in {
+			return nil, errors.New("explain: stacking ensemble without a matching meta-learner")
+		}
+		coef, p := meta.Coef(), meta.NumFeatures()
+		for c := range k {
+			copy(a.coef[c*in:(c+1)*in], coef[c*p:c*p+in])
+		}
+		copy(a.intercept, meta.Intercept())
+		a.how = "through the stacking meta-learner's coefficients"
+		if meta.Task().IsClassification() {
+			a.output = OutputMargin
+			a.how += ", in its margin space (log-odds)"
+		}
+		return a, nil
+	}
+	return nil, fmt.Errorf("explain: unknown ensemble kind %q", kind)
+}
+
+// combine returns the SHAP values of a's output from the members' values
+// vs, which must share rows, outputs and features.
+func (a *affine) combine(vs []*Values) (*Values, error) {
+	if len(vs) != a.members {
+		return nil, fmt.Errorf("explain: values of %d members, the ensemble has %d", len(vs), a.members)
+	}
+	v0 := vs[0]
+	for i, v := range vs {
+		if v.Outputs != a.k || v.Rows != v0.Rows || v.Features != v0.Features {
+			return nil, fmt.Errorf("explain: member %d's values are %d×%d×%d, want %d×%d×%d", i, v.Rows, v.Outputs, v.Features, v0.Rows, a.k, v0.Features)
+		}
+	}
+	out := newValues(combinedMethod(vs), a.output, v0.Rows, a.outputs, v0.Features, v0.FeatureNames)
+	out.Exact = true
+	in := a.members * a.k
+	scale := 0.0
+	for c := range a.outputs {
+		out.BaseValue[c] = a.intercept[c]
+		sc := 0.0
+		for i, v := range vs {
+			for k := range a.k {
+				w := a.coef[c*in+i*a.k+k]
+				if w == 0 {
+					continue
+				}
+				sc += math.Abs(w)
+				out.Tolerance = max(out.Tolerance, v.Tolerance)
+				out.BaseValue[c] += w * v.BaseValue[k]
+				for r := range v0.Rows {
+					dst, src := out.Row(r, c), v.Row(r, k)
+					for j, x := range src {
+						dst[j] += w * x
+					}
+				}
+			}
+		}
+		scale = max(scale, sc)
+	}
+	// Each member's error is within its tolerance; the combination scales
+	// them by the weights' absolute sum.
+	out.Tolerance *= max(1, scale)
+	out.Notes = []string{fmt.Sprintf("ensemble: the members' exact SHAP values (%s) combined %s: exact and locally accurate", out.Method, a.how)}
+	return out, nil
+}
+
+// combinedMethod is the members' method when they share one, else
+// MethodCombined.
+func combinedMethod(vs []*Values) Method {
+	m := vs[0].Method
+	for _, v := range vs[1:] {
+		if v.Method != m {
+			return MethodCombined
+		}
+	}
+	return m
+}
+
+// CombineSHAP returns the SHAP values of c's output from its members'
+// values, members[i] holding member i's values from ExactMember on the
+// same rows, mapped to the same features: the combination weighted as c
+// weighs the members (see the comment atop this file). They decompose
+// the prediction for voting and ridge stacking, the meta-learner's margin
+// (log-odds) for logistic stacking.
+func CombineSHAP(c *ensemble.Combiner, members []*Values) (*Values, error) {
+	a, err := affineOf(c.Kind(), c.Weights(), c.Meta(), c.NumMembers(), c.NumOutputs())
+	if err != nil {
+		return nil, err
+	}
+	return a.combine(members)
+}
+
+// EnsembleSHAP returns the exact SHAP values of an ensemble whose members
+// all have exact explainers of their predictions (ExactPrediction): the
+// members' values combined as the ensemble combines their outputs, plus,
+// for stacking with passthrough, the meta-learner's linear SHAP values of
+// the original features. Other ensembles give an error wrapping
+// ErrUnsupported.
+func EnsembleSHAP(ctx context.Context, m *ensemble.Model, x *model.Matrix, workers int, names []string) (*Values, error) {
+	members := m.Members()
+	for i, mm := range members {
+		if err := ExactPrediction(mm); err != nil {
+			return nil, fmt.Errorf("member %d (%s): %w", i, mm.Family(), err)
+		}
+	}
+	a, err := affineOf(m.Kind(), m.Weights(), m.Meta(), len(members), m.NumOutputs())
+	if err != nil {
+		return nil, err
+	}
+	vs := make([]*Values, len(members))
+	for i, mm := range members {
+		if vs[i], err = exactSHAP(ctx, mm, x, workers, names); err != nil {
+			return nil, fmt.Errorf("explain: ensemble member %d (%s): %w", i, mm.Family(), err)
+		}
+	}
+	v, err := a.combine(vs)
+	if err != nil {
+		return nil, err
+	}
+	if m.Passthrough() > 0 {
+		if err := addPassthrough(v, m.Meta(), len(members)*m.NumOutputs(), x); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+// addPassthrough adds a stacking meta-learner's terms in the original
+// features, coef·(x_j − mean_j) with its training means, to v, and
+// coef·mean to the base value: linear SHAP of those terms.
+func addPassthrough(v *Values, meta *linear.Model, first int, x *model.Matrix) error {
+	p := meta.NumFeatures()
+	if p-first != x.Cols || x.Cols != v.Features {
+		return fmt.Errorf("explain: the meta-learner passes through %d columns, x has %d", p-first, x.Cols)
+	}
+	coef, mean := meta.Coef(), meta.Means()[first:]
+	for c := range v.Outputs {
+		cc := coef[c*p+first : (c+1)*p]
+		v.BaseValue[c] += dot(cc, mean)
+		for r := range x.Rows {
+			phi := v.Row(r, c)
+			for j, xv := range x.Row(r) {
+				if math.IsNaN(xv) || math.IsInf(xv, 0) {
+					return fmt.Errorf("explain: row %d feature %d is %v: the meta-learner needs finite values", r, j, xv)
+				}
+				phi[j] += cc[j] * (xv - mean[j])
+			}
+		}
+	}
+	v.Notes = append(v.Notes, "ensemble: the meta-learner's own terms in the passed-through features add their linear SHAP values")
+	return nil
+}
