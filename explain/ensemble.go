@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/tabforge/tabforge/ensemble"
@@ -170,7 +171,7 @@ func (a *affine) combine(vs []*Values) (*Values, error) {
 	// Each member's error is within its tolerance; the combination scales
 	// them by the weights' absolute sum.
 	out.Tolerance *= max(1, scale)
-	out.Notes = []string{fmt.Sprintf("ensemble: the members' exact SHAP values (%s) combined %s: exact and locally accurate", out.Method, a.how)}
+	out.Notes = []string{fmt.Sprintf("ensemble: the members' exact SHAP values (%s) combined %s: exact and locally accurate", methodNames(vs), a.how)}
 	return out, nil
 }
 
@@ -184,6 +185,21 @@ func combinedMethod(vs []*Values) Method {
 		}
 	}
 	return m
+}
+
+// methodNames names the members' methods, each once.
+func methodNames(vs []*Values) string {
+	var names []string
+	for _, v := range vs {
+		n := map[Method]string{MethodTree: "TreeSHAP", MethodLinear: "linear SHAP"}[v.Method]
+		if n == "" {
+			n = string(v.Method)
+		}
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return strings.Join(names, " and ")
 }
 
 // CombineSHAP returns the SHAP values of c's output from its members'

@@ -323,6 +323,13 @@ func TestOutputOrder(t *testing.T) {
 	if got, want := d.Categorical(), []bool{false, false, false, false, false, true, true}; !slices.Equal(got, want) {
 		t.Errorf("Categorical() = %v; want %v", got, want)
 	}
+	if got, want := d.FeatureColumns(), []string{"n1", "n2", "d", "d", "d", "c1", "c2"}; !slices.Equal(got, want) {
+		t.Errorf("FeatureColumns() = %q; want %q", got, want)
+	}
+	oh := mustFit(t, f, DesignSpec{OneHot: true})
+	if got, want := oh.FeatureColumns(), []string{"n1", "n2", "d", "d", "d", "c1", "c1", "c2", "c2"}; !slices.Equal(got, want) {
+		t.Errorf("one-hot FeatureColumns() = %q (features %q); want %q", got, oh.FeatureNames(), want)
+	}
 }
 
 func TestMatrixErrors(t *testing.T) {

@@ -234,3 +234,17 @@ func (e *ordinalEncoder) encode(dst []float64, cols, lo, hi int) error {
 	}
 	return nil
 }
+
+// FeatureColumns returns, for each matrix column, the input column (see
+// InputColumns) it encodes: a datetime column's parts and a one-hot
+// column's levels all name their column. Explanations in terms of input
+// columns sum the attributions of a column's features.
+func (d *Design) FeatureColumns() []string {
+	out := make([]string, len(d.names))
+	for _, in := range d.inputs {
+		for k := range in.width(d.spec.OneHot) {
+			out[in.offset+k] = in.name
+		}
+	}
+	return out
+}

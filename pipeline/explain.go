@@ -168,9 +168,12 @@ type ExplainOptions struct {
 
 // Explain computes SHAP values of predictor p on rows of frame x: with
 // explain.Explain (TreeSHAP, linear SHAP or KernelSHAP) on the design
-// matrix of all rows for a single model, and with KernelSHAP on the raw
-// input columns for an ensemble or routed predictor (see ExplainInput),
-// noting that in Values.Notes. KernelSHAP's background is the training
+// matrix of all rows for a single model, and on the raw input columns
+// for an ensemble or routed predictor (see ExplainInput): exactly, from
+// the members' exact values, for an ensemble whose members all have
+// exact explainers of their predictions and whose combiner is linear in
+// them (see exactEnsemble), else with KernelSHAP, noting why in
+// Values.Notes. KernelSHAP's background is the training
 // rows the predictor keeps (Predictor.Background, read on every call),
 // or all rows of x for a predictor saved without them. Values.RowIndex holds the data row of each explained row,
 // Values.X their feature values, and OutputNames the class labels when
@@ -188,7 +191,7 @@ func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions
 	}
 	var v *explain.Values
 	if in.Raw {
-		if v, err = kernelOnRaw(ctx, p, in, sub, opts); err != nil {
+		if v, err = explainRaw(ctx, p, x, e, opts, o.Raw); err != nil {
 			return nil, err
 		}
 	} else if v, err = explain.Explain(ctx, in.Model, sub, opts); err != nil {
@@ -325,6 +328,27 @@ func explainedRows(in *ExplainInput, nb int, rows []int) (*model.Matrix, error) 
 		}
 	}
 	return sub, nil
+}
+
+// explainRaw explains e's rows of x on p's raw input columns: exactly
+// for an ensemble that allows it (exactEnsemble) unless KernelSHAP is
+// asked for (method kernel, or raw, --raw's request for KernelSHAP over
+// the whole pipeline), else with KernelSHAP, noting why.
+func explainRaw(ctx context.Context, p *Predictor, x *frame.Frame, e *explanation, opts explain.Options, raw bool) (*explain.Values, error) {
+	auto := opts.Method == "" || opts.Method == explain.MethodAuto
+	var why string
+	if auto && !raw && len(p.Members) > 0 {
+		v, err := exactEnsemble(ctx, p, x, e.rows, e.in.FeatureNames, opts.Workers)
+		if err == nil || !errors.Is(err, explain.ErrUnsupported) {
+			return v, err
+		}
+		why = "no exact explanation: " + explain.Why(err)
+	}
+	v, err := kernelOnRaw(ctx, p, e.in, e.sub, opts)
+	if err == nil && why != "" {
+		v.Notes = append(v.Notes, why)
+	}
+	return v, err
 }
 
 // kernelOnRaw explains sub with KernelSHAP through p's whole pipeline on

@@ -20,7 +20,7 @@ import (
 
 // Sizes of the report's explanations. They keep a report to seconds: the
 // page needs a few hundred dots per beeswarm row, not every row, and
-// KernelSHAP (ensembles, routed predictors, models without an exact
+// KernelSHAP (routed predictors, models and ensembles without an exact
 // explainer) costs rows × samples × background predictions.
 const (
 	// reportSHAPRows caps the test rows explained exactly (TreeSHAP,
@@ -60,9 +60,9 @@ func explainRun(ctx context.Context, cfg *config.Config, pred *Predictor, x *fra
 	if cfg.MaxExplainRows > 0 {
 		rows = min(rows, cfg.MaxExplainRows)
 	}
-	te, exact := exactExplainer(in)
-	if te != nil {
-		if n := max(reportMinSHAPRows, int(reportTreeSHAPWork/max(1, te.RowCost()))); n < rows {
+	cost, exact := exactExplainer(pred, in)
+	if cost > 0 {
+		if n := max(reportMinSHAPRows, int(reportTreeSHAPWork/cost)); n < rows {
 			rows = n
 			d.Warnings = append(d.Warnings, fmt.Sprintf("report: SHAP values of %d test rows: the model's trees are large", rows))
 		}
@@ -112,22 +112,26 @@ func explainRun(ctx context.Context, cfg *config.Config, pred *Predictor, x *fra
 	return rankedInputs(pred, d.FeatureImportance)
 }
 
-// exactExplainer reports whether in has an exact SHAP explainer
-// (TreeSHAP or linear SHAP); otherwise Explain uses KernelSHAP. For
-// TreeSHAP it returns the flattened trees, whose size bounds the rows
-// worth explaining.
-func exactExplainer(in *ExplainInput) (*explain.TreeEnsemble, bool) {
+// exactExplainer reports whether Explain explains p's input in exactly
+// (TreeSHAP, linear SHAP, or an ensemble's members' exact values
+// combined); otherwise it uses KernelSHAP. It also returns TreeSHAP's
+// cost of a row (explain.TreeEnsemble.RowCost, summed over an ensemble's
+// tree members; 0 without trees), which bounds the rows worth explaining.
+func exactExplainer(p *Predictor, in *ExplainInput) (float64, bool) {
 	if in.Raw {
-		return nil, false
+		if ensembleExactness(p) != nil {
+			return 0, false
+		}
+		return ensembleRowCost(p), true
 	}
 	if te, err := explain.NewTreeEnsemble(in.Model); err == nil {
-		return te, true
+		return max(1, te.RowCost()), true
 	}
 	if in.X.Rows == 0 {
-		return nil, false
+		return 0, false
 	}
 	_, err := explain.LinearSHAP(in.Model, in.X.TakeRows([]int{0}), in.FeatureNames)
-	return nil, !errors.Is(err, explain.ErrUnsupported)
+	return 0, !errors.Is(err, explain.ErrUnsupported)
 }
 
 // modelImportances falls back to the model's own feature importances

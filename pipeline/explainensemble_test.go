@@ -1,0 +1,158 @@
+package pipeline
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/ensemble"
+	"github.com/tabforge/tabforge/explain"
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/model"
+)
+
+// TestExplainEnsembleExact builds the pipeline's ensembles on real data
+// and explains each on its input columns: every member has an exact
+// explainer of its prediction (ridge, tree, gbdt regressors on Ames,
+// whose one-hot and ordinal designs differ; tree and forest classifiers
+// on credit data), so the values are the members' exact values combined,
+// not KernelSHAP's estimate, and base + Σφ equals the ensemble's output
+// to 1e-9: its prediction, or for logistic stacking its log-odds (read
+// back through logit, which costs a few digits: 1e-8).
+func TestExplainEnsembleExact(t *testing.T) {
+	for _, tc := range []struct {
+		data, target string
+		models       []string
+	}{
+		{"ames.csv", "Sale_Price", []string{"ridge", "tree", "gbdt"}},
+		{"credit_data.csv", "Status", []string{"tree", "forest"}},
+	} {
+		cfg := config.Default()
+		cfg.Data, cfg.Target = filepath.Join("..", "testdata", tc.data), tc.target
+		cfg.Models, cfg.CVFolds, cfg.Out = tc.models, 2, t.TempDir()
+		cfg.ModelParams = map[string]map[string]any{"gbdt": {"n_estimators": 30}, "forest": {"n_estimators": 10}, "tree": {"max_depth": 6}}
+		cfg.EnableAdvancedEnsemble, cfg.EnsembleTopK = true, len(tc.models)
+		cfg.TargetTransform = config.TargetNone // log-target members fall back (TestExplainEnsembleFallsBack)
+		p, lb, fitted := ensembleRun(t, cfg)
+		entries, preds, _ := buildEnsembles(context.Background(), cfg, p, lb, fitted)
+		if len(entries) < 3 {
+			t.Fatalf("%s: ensembles %+v; want voting, stacking and selection", tc.data, entries)
+		}
+		xtest := p.x.Take(p.test)
+		for _, e := range entries {
+			t.Run(tc.data+"/"+e.Model, func(t *testing.T) {
+				checkExactEnsemble(t, preds[e.Model], xtest)
+			})
+		}
+	}
+}
+
+// checkExactEnsemble explains 40 rows of x with ensemble pred and checks
+// the exact path took them, locally accurately, as the report would.
+func checkExactEnsemble(t *testing.T, pred *Predictor, x *frame.Frame) {
+	t.Helper()
+	want, err := pred.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := Explain(context.Background(), pred, x, ExplainOptions{MaxRows: 40, Options: explain.Options{Seed: 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Method == explain.MethodKernel || !v.Exact || len(v.Notes) == 0 || !strings.Contains(v.Notes[0], "exact") {
+		t.Fatalf("method %s exact %v, notes %q; want the members' exact values combined", v.Method, v.Exact, v.Notes)
+	}
+	if v.Features != len(pred.Schema) {
+		t.Fatalf("%d features; want the %d input columns", v.Features, len(pred.Schema))
+	}
+	tol := 1e-9
+	if v.Output == explain.OutputMargin {
+		tol = 1e-8
+	}
+	for r, row := range v.RowIndex {
+		f := want.Values[row]
+		if v.Output == explain.OutputMargin {
+			f = math.Log(f / (1 - f))
+		}
+		if got := v.Sum(r, 0); math.Abs(got-f) > tol*math.Max(1, math.Abs(f)) {
+			t.Fatalf("row %d: base + Σφ = %v; the ensemble's output is %v", row, got, f)
+		}
+	}
+	in, err := NewExplainInput(pred, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, exact := exactExplainer(pred, in); !exact {
+		t.Error("the report would size this ensemble's explanation for KernelSHAP")
+	}
+}
+
+// TestExplainEnsembleFallsBack: an average with a logistic member (its
+// exact values are log-odds, the ensemble averages probabilities) or
+// with members fitted on log(1+y) (the ensemble averages values on y's
+// scale) keeps KernelSHAP on the raw columns and says why; so do --raw
+// (Raw) and method kernel on an ensemble the exact path could explain.
+func TestExplainEnsembleFallsBack(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic", "tree", "forest"}, 2, t.TempDir()
+	cfg.ModelParams = map[string]map[string]any{"forest": {"n_estimators": 10}}
+	cfg.EnableAdvancedEnsemble, cfg.UseStacking, cfg.UseSelection, cfg.EnsembleTopK = true, false, false, 3
+	p, lb, fitted := ensembleRun(t, cfg)
+	_, preds, _ := buildEnsembles(context.Background(), cfg, p, lb, fitted)
+	withLogistic := preds[ensembleVoting]
+	if withLogistic == nil || len(withLogistic.Members) != 3 {
+		t.Fatalf("no 3-member vote: %v", preds)
+	}
+	trees := *withLogistic
+	trees.Members = nil
+	for _, m := range withLogistic.Members {
+		if m.Name != "logistic" {
+			trees.Members = append(trees.Members, m)
+		}
+	}
+	var err error
+	if trees.Combiner, err = ensemble.VotingCombiner(2, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	x := p.x.Take(p.test)
+	logCfg := config.Default()
+	logCfg.Data, logCfg.Target = filepath.Join("..", "testdata", "ames.csv"), "Sale_Price"
+	logCfg.Models, logCfg.CVFolds, logCfg.Out = []string{"tree", "ridge"}, 2, t.TempDir()
+	logCfg.TargetTransform, logCfg.EnsembleTopK, logCfg.EnsembleMethod = config.TargetLog, 2, config.EnsembleAverage
+	lp, llb, lfitted := ensembleRun(t, logCfg)
+	_, lpreds, _ := buildEnsembles(context.Background(), logCfg, lp, llb, lfitted)
+	for _, tc := range []struct {
+		name string
+		pred *Predictor
+		o    ExplainOptions
+		why  string
+	}{
+		{"logistic-member", withLogistic, ExplainOptions{}, "margin space"},
+		{"log-target", lpreds[ensembleAverage], ExplainOptions{}, "log(1+y)"},
+		{"raw", &trees, ExplainOptions{Raw: true}, ""},
+		{"kernel", &trees, ExplainOptions{Options: explain.Options{Method: explain.MethodKernel}}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.o.MaxRows, tc.o.Seed, tc.o.BackgroundSize, tc.o.KernelSamples = 3, 5, 5, 100
+			data := x
+			if tc.pred.Target.Task == model.Regression {
+				data = lp.x.Take(lp.test)
+			}
+			v, err := Explain(context.Background(), tc.pred, data, tc.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			notes := strings.Join(v.Notes, "; ")
+			if v.Method != explain.MethodKernel || !strings.Contains(notes, "KernelSHAP") || !strings.Contains(notes, tc.why) {
+				t.Fatalf("method %s, notes %q; want KernelSHAP saying %q", v.Method, v.Notes, tc.why)
+			}
+		})
+	}
+	if v, err := Explain(context.Background(), &trees, x, ExplainOptions{MaxRows: 3}); err != nil || v.Method != explain.MethodTree {
+		t.Fatalf("tree and forest vote: method %v, error %v; want exact TreeSHAP", v, err)
+	}
+}
