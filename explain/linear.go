@@ -16,6 +16,16 @@ import (
 // multiclass), where they are linear. Other models give ErrUnsupported,
 // a NaN or infinite value in x an error.
 func LinearSHAP(m model.Model, x *model.Matrix, names []string) (*Values, error) {
+	if lp, ok := m.(linearPart); ok {
+		// A trend target adds a linear term to the prediction, explained
+		// exactly beside the inner model's; checked before unwrapper, which
+		// a trend model also is, so that the trend is not left out.
+		v, err := LinearSHAP(lp.Unwrap(), x, names)
+		if err != nil {
+			return nil, err
+		}
+		return v, addTrend(v, x, lp)
+	}
 	if u, ok := m.(unwrapper); ok {
 		v, err := LinearSHAP(u.Unwrap(), x, names)
 		if err == nil {
@@ -79,4 +89,26 @@ func dot(a, b []float64) float64 {
 		s += v * b[i]
 	}
 	return s
+}
+
+// addTrend adds lp's linear term to v, the inner model's values on x: its
+// intercept to the base value, coef·(x_j − mean_j) to feature j's value
+// (0 for a missing time value, which the trend reads as the mean).
+func addTrend(v *Values, x *model.Matrix, lp linearPart) error {
+	index, coef, mean, intercept := lp.LinearTerm()
+	for j, f := range index {
+		if f < 0 || f >= x.Cols {
+			return fmt.Errorf("explain: linear term on feature %d of %d", f, x.Cols)
+		}
+		term := linearTerm{feature: f, coef: coef[j], mean: mean[j]}
+		for r := range x.Rows {
+			for k := range v.Outputs {
+				v.Row(r, k)[f] += term.phi(x.Row(r))
+			}
+		}
+	}
+	for k := range v.Outputs {
+		v.BaseValue[k] += intercept
+	}
+	return nil
 }

@@ -64,3 +64,34 @@ func TestTreeSHAPTrendModel(t *testing.T) {
 		}
 	}
 }
+
+// A trend-target linear model is explained like a trend-target tree
+// model: in prediction space, the trend an exact linear term of the time
+// feature. Linear SHAP explained only the inner model, called that the
+// margin, and its values missed the trend in the prediction.
+func TestLinearSHAPTrendModel(t *testing.T) {
+	const p = 5
+	d := synth(model.Regression, 300, p, 94, false)
+	inner := fitRidge(t, d)
+	tm := &model.TrendModel{Inner: inner, Index: []int{3}, Mean: []float64{0.5}, Coef: []float64{40}, Intercept: 7}
+	x := head(d.X, 20)
+	v, err := Explain(context.Background(), tm, x, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := LinearSHAP(inner, x, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Method != MethodLinear || v.Output != OutputPrediction {
+		t.Fatalf("method %s output %s; want linear SHAP of the prediction", v.Method, v.Output)
+	}
+	if _, err := v.CheckLocalAccuracy(predict(t, tm, x), 1e-9); err != nil {
+		t.Fatal(err)
+	}
+	for r := range x.Rows {
+		if want := plain.Row(r, 0)[3] + 40*(x.At(r, 3)-0.5); math.Abs(v.Row(r, 0)[3]-want) > 1e-12 {
+			t.Fatalf("row %d time feature: SHAP %v, want %v", r, v.Row(r, 0)[3], want)
+		}
+	}
+}
