@@ -24,8 +24,12 @@ exact TreeSHAP for tree, forest and gbdt models (gbdt in margin space, as XGBoos
 pred_contribs), exact linear SHAP for ols, ridge and logistic models (logistic in
 log-odds), and KernelSHAP for anything else. Features are the model's input
 columns (the design matrix; ensembles and per-segment models, which have none,
-are explained on the data's own columns with KernelSHAP); a model fitted on log(1+y) is explained on that
-scale (margin). --out writes one row per explained row, in the order --rows
+are explained on the data's own columns); a model fitted on log(1+y) is explained on that
+scale (margin). An ensemble whose members all have exact explainers of their predictions
+(tree, forest, ols, ridge, regression gbdt) and whose combination is linear in them
+(averages, selection weights, stacking) gets its members' exact values combined with its
+weights, each column the sum of its design features; other ensembles (gbdt or logistic
+classifiers, members fitted on log(1+y)) and per-segment models get KernelSHAP, the notes saying why. --out writes one row per explained row, in the order --rows
 gives them (a sample keeps input order; --json's row_index holds each one's
 data row), with one column per feature plus base_value (for multiclass models one block
 per class, columns FEATURE@CLASS); a .parquet name writes Parquet. --method lime
@@ -36,7 +40,7 @@ pipeline (feature chain, encoding and model).
 
 Without --rows at most max_explain_rows rows (config key, default 1000) are
 explained, sampled with the config's seed; the summary lists mean |SHAP| per feature.
-KernelSHAP and LIME cost up to a second or so per row on an ensemble: they show
+KernelSHAP and LIME cost seconds per row on a wide ensemble: they show
 the rows done as a progress bar on a terminal, or log them every 10 seconds
 otherwise. Ctrl-C stops them within a batch of predictions and writes nothing.`
 
