@@ -32,7 +32,10 @@ func ensembleExactness(p *Predictor) error {
 	if len(p.Members) == 0 || p.Combiner == nil || p.Routes != nil {
 		return fmt.Errorf("%w: not a plain ensemble", explain.ErrUnsupported)
 	}
-	for _, m := range p.Members {
+	for i, m := range p.Members {
+		if !weighed(p.Combiner, i) {
+			continue
+		}
 		for _, f := range m.Chain {
 			if _, ok := f.(features.Drop); !ok {
 				return fmt.Errorf("%w: member %s's feature chain derives features from several input columns", explain.ErrUnsupported, m.Name)
@@ -45,11 +48,22 @@ func ensembleExactness(p *Predictor) error {
 	return nil
 }
 
+// weighed reports whether c's output depends on member i: greedy
+// selection gives many candidates weight 0, and what such a member is
+// does not matter.
+func weighed(c *ensemble.Combiner, i int) bool {
+	w := c.Weights()
+	return c.Kind() != ensemble.KindVoting || w[i] > 0
+}
+
 // ensembleRowCost is the TreeSHAP cost of one row summed over p's tree
 // members (explain.TreeEnsemble.RowCost).
 func ensembleRowCost(p *Predictor) float64 {
 	c := 0.0
-	for _, m := range p.Members {
+	for i, m := range p.Members {
+		if !weighed(p.Combiner, i) {
+			continue
+		}
 		if te, err := explain.NewTreeEnsemble(m.Model); err == nil {
 			c += te.RowCost()
 		}
@@ -73,6 +87,13 @@ func exactEnsemble(ctx context.Context, p *Predictor, x *frame.Frame, rows []int
 	vs := make([]*explain.Values, len(p.Members))
 	preds := make([][]float64, len(p.Members))
 	for i, m := range p.Members {
+		if !weighed(p.Combiner, i) {
+			k := p.Combiner.NumOutputs()
+			vs[i] = &explain.Values{Rows: len(rows), Outputs: k, Features: len(names), FeatureNames: names,
+				Values: make([]float64, len(rows)*k*len(names)), BaseValue: make([]float64, k)}
+			preds[i] = make([]float64, len(rows)*k)
+			continue
+		}
 		v, pred, err := explainMember(ctx, m, xr, workers)
 		if err != nil {
 			return nil, err

@@ -155,4 +155,17 @@ func TestExplainEnsembleFallsBack(t *testing.T) {
 	if v, err := Explain(context.Background(), &trees, x, ExplainOptions{MaxRows: 3}); err != nil || v.Method != explain.MethodTree {
 		t.Fatalf("tree and forest vote: method %v, error %v; want exact TreeSHAP", v, err)
 	}
+	// Greedy selection gives many candidates weight 0: a logistic member
+	// it dropped does not keep the others from an exact explanation.
+	selected := *withLogistic
+	w := []float64{1, 1, 1}
+	for i, m := range selected.Members {
+		if m.Name == "logistic" {
+			w[i] = 0
+		}
+	}
+	if selected.Combiner, err = ensemble.VotingCombiner(3, 1, w); err != nil {
+		t.Fatal(err)
+	}
+	checkExactEnsemble(t, &selected, x)
 }
