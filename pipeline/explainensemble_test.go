@@ -12,6 +12,7 @@ import (
 	"github.com/tabforge/tabforge/explain"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/report"
 )
 
 // TestExplainEnsembleExact builds the pipeline's ensembles on real data
@@ -87,6 +88,14 @@ func checkExactEnsemble(t *testing.T, pred *Predictor, x *frame.Frame) {
 	}
 	if _, exact := exactExplainer(pred, in); !exact {
 		t.Error("the report would size this ensemble's explanation for KernelSHAP")
+	}
+	var d report.Data
+	cfg := config.Default()
+	explainRun(context.Background(), cfg, pred, x, &d, func(what string, err error) { t.Errorf("report: %s: %v", what, err) })
+	for _, w := range d.Warnings {
+		if strings.HasPrefix(w, "report: SHAP: ") {
+			t.Errorf("the report warns about exact values: %q", w)
+		}
 	}
 }
 

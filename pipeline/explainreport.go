@@ -80,8 +80,12 @@ func explainRun(ctx context.Context, cfg *config.Config, pred *Predictor, x *fra
 		}
 		return rankedInputs(pred, d.FeatureImportance)
 	}
-	for _, n := range v.Notes {
-		d.Warnings = append(d.Warnings, "report: SHAP: "+n)
+	// KernelSHAP's notes say what was estimated rather than computed, and
+	// why; an exact path's only say how its exact values were assembled.
+	if v.Method == explain.MethodKernel {
+		for _, n := range v.Notes {
+			d.Warnings = append(d.Warnings, "report: SHAP: "+n)
+		}
 	}
 	k := 0 // the explained output: the value, class 1's probability or margin, or the first class
 	if v.Outputs > 1 {
