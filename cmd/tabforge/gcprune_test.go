@@ -1,15 +1,11 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/tabforge/tabforge/artifact"
 	"github.com/tabforge/tabforge/registry"
-	"github.com/tabforge/tabforge/store/sqlite"
 )
 
 // TestGCHistory: gc --history-older-than removes the registry history
@@ -19,32 +15,7 @@ import (
 // (rollback after pruning: registry's TestPruneHistory). The history grew for good before it: 100,000 events for a
 // year of hot swaps every five minutes.
 func TestGCHistory(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "tf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := registry.Open(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var vs []string
-	for _, ds := range []string{"d1", "d2"} {
-		m, _, err := reg.Register(ctx, registry.Model{Name: "houses", RunID: "run-" + ds, Deployable: true,
-			Artifact: artifact.Ref{URL: "mem://", Key: ds + "/model.tfm", SHA256: "ab", Size: 2},
-			Identity: registry.Identity{DatasetHash: ds, ConfigHash: "cfg", Seed: 1, CodeVersion: "test"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		vs = append(vs, m.Version)
-	}
-	for i := range 60 {
-		if _, err := reg.Promote(ctx, vs[i%2], registry.Production, registry.PromoteOptions{Reason: "swap"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	st.Close()
+	dir := swappedHistory(t)
 	gc := func(args ...string) registry.Pruned {
 		t.Helper()
 		code, out, errs := cli(t, dir, append([]string{"gc", "--json", "--history-older-than"}, args...)...)

@@ -18,32 +18,7 @@ import (
 // error. It printed every event there was: 100,000 lines and 14 s for a
 // year of hot swaps every five minutes.
 func TestModelsHistoryLimit(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "tf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := registry.Open(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var vs []string
-	for _, ds := range []string{"d1", "d2"} {
-		m, _, err := reg.Register(ctx, registry.Model{Name: "houses", RunID: "run-" + ds, Deployable: true,
-			Artifact: artifact.Ref{URL: "mem://", Key: ds + "/model.tfm", SHA256: "ab", Size: 2},
-			Identity: registry.Identity{DatasetHash: ds, ConfigHash: "cfg", Seed: 1, CodeVersion: "test"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		vs = append(vs, m.Version)
-	}
-	for i := range 60 {
-		if _, err := reg.Promote(ctx, vs[i%2], registry.Production, registry.PromoteOptions{Reason: "swap"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	st.Close()
+	dir := swappedHistory(t)
 	events := func(args ...string) []registry.Event {
 		t.Helper()
 		code, out, errs := cli(t, dir, append([]string{"models", "history", "houses", "--json"}, args...)...)
@@ -87,4 +62,38 @@ func TestModelsHistoryLimit(t *testing.T) {
 			t.Errorf("models history %v: exit %d, %q; want a usage error (2) naming %s", bad, code, errs, bad[0])
 		}
 	}
+}
+
+// swappedHistory returns a directory whose SQLite store holds two
+// versions of "houses" promoted to production in turn 60 times: a
+// history of hot swaps.
+func swappedHistory(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "tf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := registry.Open(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vs []string
+	for _, ds := range []string{"d1", "d2"} {
+		m, _, err := reg.Register(ctx, registry.Model{Name: "houses", RunID: "run-" + ds, Deployable: true,
+			Artifact: artifact.Ref{URL: "mem://", Key: ds + "/model.tfm", SHA256: "ab", Size: 2},
+			Identity: registry.Identity{DatasetHash: ds, ConfigHash: "cfg", Seed: 1, CodeVersion: "test"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs = append(vs, m.Version)
+	}
+	for i := range 60 {
+		if _, err := reg.Promote(ctx, vs[i%2], registry.Production, registry.PromoteOptions{Reason: "swap"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	return dir
 }
