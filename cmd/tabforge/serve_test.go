@@ -26,16 +26,9 @@ import (
 func TestServeProcess(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildBinary(t, t.TempDir())
-	code, out, errs := cli(t, dir, "train", "--data", testdata("mlc_churn.csv"), "--target", "churn", "--models", "logistic",
-		"--cv-folds", "0", "--name", "churn", "--out", filepath.Join(dir, "models"), "--set", "force_production_quality=false", "--json")
-	var res struct {
-		ModelVersion string `json:"model_version"`
-	}
-	if code != 0 || json.Unmarshal([]byte(out), &res) != nil {
-		t.Fatalf("train: %d %s %s", code, out, errs)
-	}
+	version := trainChurn(t, dir)
 	for _, args := range [][]string{
-		{"models", "promote", res.ModelVersion, "--stage", "production"},
+		{"models", "promote", version, "--stage", "production"},
 		{"models", "route", "churn", "--split", "production=100", "--key", "state"},
 	} {
 		if code, out, errs := cli(t, dir, args...); code != 0 {
@@ -63,7 +56,7 @@ func TestServeProcess(t *testing.T) {
 	var got struct{ Predictions []map[string]any }
 	err = json.NewDecoder(resp.Body).Decode(&got)
 	resp.Body.Close()
-	if err != nil || resp.StatusCode != 200 || len(got.Predictions) != len(want)-1 || resp.Header.Get("X-Model-Version") != res.ModelVersion {
+	if err != nil || resp.StatusCode != 200 || len(got.Predictions) != len(want)-1 || resp.Header.Get("X-Model-Version") != version {
 		t.Fatalf("serve: %d, %d predictions, %v", resp.StatusCode, len(got.Predictions), err)
 	}
 	for i, rec := range got.Predictions {
@@ -195,15 +188,8 @@ func TestServeLimitFlags(t *testing.T) {
 func TestServeLogRotation(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildBinary(t, t.TempDir())
-	code, out, errs := cli(t, dir, "train", "--data", testdata("mlc_churn.csv"), "--target", "churn", "--models", "logistic",
-		"--cv-folds", "0", "--name", "churn", "--out", filepath.Join(dir, "models"), "--set", "force_production_quality=false", "--json")
-	var res struct {
-		ModelVersion string `json:"model_version"`
-	}
-	if code != 0 || json.Unmarshal([]byte(out), &res) != nil {
-		t.Fatalf("train: %d %s %s", code, out, errs)
-	}
-	if code, out, errs := cli(t, dir, "models", "promote", res.ModelVersion, "--stage", "production"); code != 0 {
+	version := trainChurn(t, dir)
+	if code, out, errs := cli(t, dir, "models", "promote", version, "--stage", "production"); code != 0 {
 		t.Fatalf("promote: %d %s %s", code, out, errs)
 	}
 	logPath := filepath.Join(dir, "pred.log")
@@ -296,4 +282,19 @@ func TestServeLogRotation(t *testing.T) {
 			t.Errorf("%s has the lines of %v; want %v", filepath.Base(file), got, ids)
 		}
 	}
+}
+
+// trainChurn trains a logistic model of mlc_churn registered as "churn"
+// in dir's store and returns its version.
+func trainChurn(t *testing.T, dir string) string {
+	t.Helper()
+	code, out, errs := cli(t, dir, "train", "--data", testdata("mlc_churn.csv"), "--target", "churn", "--models", "logistic",
+		"--cv-folds", "0", "--name", "churn", "--out", filepath.Join(dir, "models"), "--set", "force_production_quality=false", "--json")
+	var res struct {
+		ModelVersion string `json:"model_version"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil {
+		t.Fatalf("train: %d %s %s", code, out, errs)
+	}
+	return res.ModelVersion
 }
