@@ -10,7 +10,8 @@ import (
 	"math/bits"
 	"runtime"
 	"slices"
-	"sync"
+
+	"github.com/tabforge/tabforge/internal/par"
 )
 
 // splitMin is the smallest input ReadCSVBytes parses in pieces: below it
@@ -75,7 +76,7 @@ func readCSVSplit(data []byte, opts ReadOptions, pieces int) (*Frame, bool) {
 	cuts := splitCuts(data, int(hr.InputOffset()), pieces)
 	parts := make([][]*textColumn, len(cuts)-1)
 	missing := opts.missingSet()
-	var wg sync.WaitGroup
+	var wg par.Group // a panic in a piece reaches the caller's goroutine
 	for p := range parts {
 		wg.Go(func() { parts[p] = parsePiece(data[cuts[p]:cuts[p+1]], comma, len(cols), missing) })
 	}

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tabforge/tabforge/eval"
+	"github.com/tabforge/tabforge/internal/par"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/model/tree"
 	"github.com/tabforge/tabforge/progress"
@@ -224,7 +225,8 @@ func growAll(ctx context.Context, pr *tree.Prepared, tp tree.Params, boot bool, 
 		if gctx.Err() != nil {
 			break
 		}
-		g.Go(func() error {
+		g.Go(func() (err error) {
+			defer par.Recover(&err) // a panic is the fit's error, not the process's end
 			var w []float64
 			select {
 			case w = <-free:

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/tabforge/tabforge/internal/par"
 	"github.com/tabforge/tabforge/model"
 )
 
@@ -105,7 +106,7 @@ func (pr *Prepared) code(ctx context.Context, x *model.Matrix, workers int) erro
 	pr.codes = make([][]uint32, p)
 	pr.vals = make([][]float64, p)
 	workers = max(1, min(workers, p))
-	var wg sync.WaitGroup
+	var wg par.Group // a panic in a worker reaches the caller's goroutine
 	next := make(chan int, p)
 	for f := range p {
 		next <- f
