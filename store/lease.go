@@ -277,7 +277,20 @@ func (l *Lease) Renew(ctx context.Context) error {
 		r, err := l.recs.GetRecord(ctx, l.kind, l.key)
 		switch {
 		case errors.Is(err, ErrNotFound):
-			return l.lose(0)
+			// Gone with no successor: the fallback of a failover store
+			// that never saw it (the primary is down), or a sweep of
+			// expired leases. Nobody holds it, so the holder writes it
+			// back, atomically: a claim racing in wins or loses cleanly,
+			// and if it won, the next round finds its token.
+			ok, err := l.recs.SwapRecord(ctx, l.kind, l.key, nil, v)
+			if err != nil {
+				return fmt.Errorf("renew lease %s/%s: %w", l.kind, l.key, err)
+			}
+			if ok {
+				l.last = v
+				return nil
+			}
+			continue
 		case err != nil:
 			return fmt.Errorf("renew lease %s/%s: %w", l.kind, l.key, err)
 		}
