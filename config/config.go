@@ -35,8 +35,10 @@ type Config struct {
 	// Task is auto, regression, binary or multiclass. Default auto: the
 	// pipeline detects it from the target column.
 	Task Task `yaml:"task" json:"task" koanf:"task"`
-	// TimeColumn is the datetime column rows are ordered by, for temporal
-	// splits and features. Default "" (none).
+	// TimeColumn is the time column rows are ordered by, for temporal
+	// splits, time-ordered cross-validation and features: a datetime or a
+	// number (a year), or several columns, comma-separated
+	// (Year_Sold,Mo_Sold), ordered lexicographically. Default "" (none).
 	TimeColumn string `yaml:"time_column" json:"time_column" koanf:"time_column"`
 	// SegmentColumn is the market segment column (e.g. city or
 	// neighborhood) for segment features and per-segment metrics.
@@ -89,8 +91,10 @@ type Config struct {
 
 	// Models.
 
-	// Models lists the model families to train (e.g. linear, tree, forest,
-	// gbdt). Default none: all families applicable to the task.
+	// Models lists the model families to train: family names (ols, ridge,
+	// logistic, tree, forest, extra_trees, gbdt) or the groups linear
+	// (ols, ridge, logistic) and trees (tree, forest, gbdt). Default none:
+	// every family but extra_trees that is applicable to the task.
 	Models []string `yaml:"models" json:"models" koanf:"models"`
 	// ModelParams overrides hyperparameters per family, e.g.
 	// {gbdt: {max_depth: 6}}; under tuning a range ({low, high, log}) or

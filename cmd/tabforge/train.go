@@ -58,7 +58,7 @@ test part, prints the leaderboard, saves the best model and records the run.`,
 	f.String("test-rows", "", "file of 0-based data-row indices forming the test set")
 	f.Float64("test-fraction", 0.2, "share of rows held out for testing")
 	f.String("as-of", "", "train on rows before this date (YYYY-MM-DD), test on the rest")
-	f.StringSlice("models", nil, "model families: linear,tree,forest,gbdt or family names (default: all applicable)")
+	f.StringSlice("models", nil, "model families: ols,ridge,logistic,tree,forest,extra_trees,gbdt, or the groups linear (ols,ridge,logistic) and trees (tree,forest,gbdt) (default: all applicable but extra_trees)")
 	f.Uint64("seed", 42, "random seed")
 	f.Int("cv-folds", 5, "cross-validation folds on the training part (0 = none)")
 	f.String("positive-class", "", "positive class label for binary tasks")
