@@ -2,7 +2,8 @@
 // when: old runs with their saved model directories, the registered
 // versions and artifacts only they produced, and step cache records as
 // old as the runs removed. It never removes a version
-// that holds a stage or an alias, or that a rollback would return to, nor
+// that holds a stage or an alias, that a rollback would return to or that
+// a traffic route names (registry.Protected), nor
 // the runs those versions came from (their lineage), nor a run that is
 // still running. On request it also prunes the registry's history
 // (registry.PruneHistory).

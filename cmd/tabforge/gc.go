@@ -31,7 +31,7 @@ func (a *app) gcCommand() *cobra.Command {
 --older-than ago (both rules apply when both are given), each with its saved model directory,
 and the registered model versions (record and artifact) that only removed runs produced.
 It never removes a version that holds production or staging, one a rollback would return to,
-or an aliased one, nor the runs those versions came from, nor a running run (a run whose
+an aliased one or one a traffic route names, nor the runs those versions came from, nor a running run (a run whose
 process was killed is interrupted, and goes like a finished one). On an SQLite store,
 whose step cache has no bound of its own, it also removes the cache records last written
 before the runs it removes (so with --keep-last alone, before the Nth newest run; never
@@ -56,7 +56,7 @@ it alone, no run is removed. Durations are Go's (720h) or whole days (30d).`,
 	}
 	cmd.Flags().IntVar(&p.KeepLast, "keep-last", 0, "keep the N newest runs")
 	cmd.Flags().Var((*age)(&p.OlderThan), "older-than", "remove only runs older than this (e.g. 720h or 30d)")
-	cmd.Flags().Var((*age)(&p.HistoryOlderThan), "history-older-than", "also remove registry history events older than this (e.g. 720h or 30d), keeping those behind current stages and aliases")
+	cmd.Flags().Var((*age)(&p.HistoryOlderThan), "history-older-than", "also remove registry history events older than this (e.g. 720h or 30d), keeping those behind current stages, aliases and routes")
 	reportFlags(cmd, &p, &asJSON)
 	return cmd
 }
@@ -68,7 +68,8 @@ func (a *app) runsRemoveCommand() *cobra.Command {
 		Use:   "rm RUN...",
 		Short: "Remove runs, their model files and the versions only they produced",
 		Long: `Rm removes the named runs (ids or unique prefixes) as gc would. A run whose model version
-holds a stage or an alias (or that a rollback would return to) is refused, naming the use.`,
+holds a stage or an alias (or that a rollback would return to, or a traffic route names) is
+refused, naming the use.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p.Runs = args
