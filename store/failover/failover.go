@@ -211,6 +211,9 @@ type Store struct {
 	mirror                                  map[tkey]*tune.FrozenTrial // last known state of each trial
 	seeded                                  map[string]bool            // studies copied to the fallback
 	seedMu                                  sync.Mutex
+	// wrote holds the value this process last created or swapped into
+	// each record on the primary (see adopt).
+	wrote map[recKey][]byte
 }
 
 var (
@@ -401,6 +404,9 @@ func (s *Store) CreateRecord(ctx context.Context, kind, key string, value []byte
 	if done, err := s.try(func(p store.Store) error {
 		var err error
 		created, err = p.CreateRecord(ctx, kind, key, value)
+		if created {
+			s.remember(kind, key, value)
+		}
 		return err
 	}); done {
 		return created, err
@@ -422,6 +428,9 @@ func (s *Store) SwapRecord(ctx context.Context, kind, key string, old, value []b
 	if done, err := s.try(func(p store.Store) error {
 		var err error
 		swapped, err = p.SwapRecord(ctx, kind, key, old, value)
+		if swapped {
+			s.remember(kind, key, value)
+		}
 		return err
 	}); done {
 		return swapped, err
@@ -431,6 +440,9 @@ func (s *Store) SwapRecord(ctx context.Context, kind, key string, old, value []b
 		k.Base = sqlite.RecordBase(&store.Record{Kind: kind, Key: key, Value: old})
 	}
 	swapped, err := s.fallback.SwapRecord(ctx, kind, key, old, value)
+	if err == nil && !swapped {
+		swapped, err = s.adopt(ctx, kind, key, old, value)
+	}
 	if err != nil || !swapped {
 		return false, err
 	}

@@ -1,0 +1,67 @@
+package failover_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/store/failover"
+	"github.com/tabforge/tabforge/store/redis"
+	"github.com/tabforge/tabforge/store/redis/redistest"
+)
+
+// TestLeaseSurvivesRedisKill claims a lease on a failover store, kills
+// redis-server, and renews it on the fallback: the holder is still the
+// holder (train carries on when Redis dies mid-run), while a lease it
+// never wrote stays refused there. After a restart the replay puts the
+// renewed lease in Redis, over the value the holder wrote before the kill.
+func TestLeaseSurvivesRedisKill(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	fb := filepath.Join(t.TempDir(), "fallback.db")
+	s, err := failover.Open(ctx, srv.URL(), failover.Options{Fallback: fb, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := s.(*failover.Store)
+	lctx, l, err := store.Claim(ctx, fs, store.LeaseKind, "run-1", time.Hour, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	srv.Kill()
+	for i := range 2 { // the first renewal finds the fallback without the lease, the second with it
+		if err := l.Renew(ctx); err != nil {
+			t.Fatalf("renewal %d after the kill: %v", i+1, err)
+		}
+	}
+	if lctx.Err() != nil || !fs.Down() {
+		t.Fatalf("holder's context %v, store down %v; want a live holder on the fallback", context.Cause(lctx), fs.Down())
+	}
+	if ok, err := fs.SwapRecord(ctx, store.LeaseKind, "run-2", []byte("never written"), []byte("x")); err != nil || ok {
+		t.Errorf("swap over a record this process never wrote = %v, %v; want false", ok, err)
+	}
+	held, err := fs.GetRecord(ctx, store.LeaseKind, "run-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	srv.Restart(t) // replays the journal at open
+	s2, err := failover.Open(ctx, srv.URL(), failover.Options{Fallback: fb, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	r, err := redis.Open(ctx, srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got, err := r.GetRecord(ctx, store.LeaseKind, "run-1")
+	if err != nil || string(got.Value) != string(held.Value) {
+		t.Errorf("lease in redis after replay = %v, %v; want the renewal %q", got, err, held.Value)
+	}
+}
