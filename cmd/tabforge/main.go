@@ -134,7 +134,7 @@ func (a *app) rootCommand() *cobra.Command {
 		if a.comma, err = config.ParseSep(a.sep); err != nil {
 			return usageError{fmt.Errorf("--sep: %w", err)}
 		}
-		if err := a.checkConfigFlags(); err != nil {
+		if err := a.checkConfigFlags(cmd); err != nil {
 			return err
 		}
 		if a.cpuProfile == "" {
@@ -188,16 +188,40 @@ func argsAreUsage(c *cobra.Command) {
 // when any is given, and returns its error as bad usage. They are global
 // flags, and a command that reads no config (predict or evaluate with a
 // model file, drift, gen) ignored them, an unknown key or a missing file
-// included, and exited 0.
-func (a *app) checkConfigFlags() error {
-	if len(a.sets) == 0 && a.configFile == "" && a.profile == "" {
+// included, and exited 0. The loaded config's log_format and log_level
+// choose the logger unless --log-format or --log-level does: they are
+// config keys like any other (YAML, TABFORGE_LOG_LEVEL, --set), and the
+// logger used to read only the flags, so setting them changed nothing.
+func (a *app) checkConfigFlags(cmd *cobra.Command) error {
+	env := os.Environ()
+	if len(a.sets) == 0 && a.configFile == "" && a.profile == "" && !envSetsLogging(env) {
 		return nil
 	}
-	_, _, err := config.Load(config.Sources{Profile: a.profile, File: a.configFile, Env: os.Environ(), Set: a.sets})
+	c, _, err := config.Load(config.Sources{Profile: a.profile, File: a.configFile, Env: env, Set: a.sets})
 	if err != nil {
 		return usageError{err}
 	}
+	if !cmd.Flags().Changed("log-level") {
+		a.logLevel = string(c.LogLevel)
+	}
+	if !cmd.Flags().Changed("log-format") {
+		a.logFormat = string(c.LogFormat)
+	}
 	return nil
+}
+
+// envSetsLogging reports whether the environment names a config file, a
+// profile or a log key, the variables that can change the logger without a
+// flag.
+func envSetsLogging(env []string) bool {
+	for _, kv := range env {
+		for _, name := range []string{"TABFORGE_LOG_LEVEL=", "TABFORGE_LOG_FORMAT=", config.EnvConfig + "=", config.EnvProfile + "="} {
+			if strings.HasPrefix(kv, name) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (a *app) logger() (*slog.Logger, error) {
