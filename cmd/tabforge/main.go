@@ -129,7 +129,6 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.StringVar(&a.sep, "sep", "", "CSV field separator: , ; tab or | (default: detected from the first lines)")
 	pf.StringVar(&a.store, "store", "", "store URL: sqlite:///path/file.db or redis://[:password@]host:port/db (rediss:// for TLS)")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
-		a.sayWhenInterrupted(cmd.Context())
 		var err error
 		if a.comma, err = config.ParseSep(a.sep); err != nil {
 			return usageError{fmt.Errorf("--sep: %w", err)}
@@ -137,6 +136,7 @@ func (a *app) rootCommand() *cobra.Command {
 		if err := a.checkConfigFlags(cmd); err != nil {
 			return err
 		}
+		a.sayWhenInterrupted(cmd.Context()) // in the log format the config chose
 		if a.cpuProfile == "" {
 			return nil
 		}
