@@ -102,6 +102,15 @@ func (c *textColumn) check(line func(row int) int) (int, error) {
 // data), else the first numeric column's infinite number. line(row, j)
 // is the file line of row's value in column j.
 func finish(cols []*textColumn, line func(row, j int) int, stop error) (*Frame, error) {
+	return finishColumns(cols, line, stop, nil)
+}
+
+// finishColumns is finish for one block of a longer table (CSVBlocks)
+// when observe is not nil: it is given every column the schema does not
+// force, once checked, to merge its kind evidence (and infinite number)
+// with the other blocks', since whether that number is an error depends
+// on the kind of the whole column, not of the block.
+func finishColumns(cols []*textColumn, line func(row, j int) int, stop error, observe func(j int, c *textColumn)) (*Frame, error) {
 	type result struct {
 		row int
 		err error
@@ -119,7 +128,9 @@ func finish(cols []*textColumn, line func(row, j int) int, stop error) (*Frame, 
 			res[j] = result{row, err}
 			return
 		}
-		if c.inf != nil && c.finalKind() == Numeric {
+		if observe != nil && !c.forced {
+			observe(j, c)
+		} else if c.inf != nil && c.finalKind() == Numeric {
 			res[j] = result{-1, c.inf}
 			return
 		}
