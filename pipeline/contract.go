@@ -224,31 +224,37 @@ func (p *Predictor) CheckInput(x *frame.Frame) *InputReport {
 
 // unseen counts c's rows whose label is not among the sorted known levels.
 func unseen(c *frame.Column, known []string) (UnseenCategories, bool) {
-	u := UnseenCategories{Column: c.Name}
+	rows, labels := unseenLabels(c, known)
+	if rows == 0 {
+		return UnseenCategories{Column: c.Name}, false
+	}
+	slices.Sort(labels)
+	return UnseenCategories{Column: c.Name, Rows: rows, Labels: labels[:min(10, len(labels))], Distinct: len(labels)}, true
+}
+
+// unseenLabels returns the number of c's rows whose label is not among
+// the sorted known levels, and those labels (each once, unsorted): all of
+// them, for a stream that adds up a file's blocks.
+func unseenLabels(c *frame.Column, known []string) (int, []string) {
 	isNew := make([]bool, len(c.Levels))
-	var labels []string
 	for code, l := range c.Levels {
 		if _, found := slices.BinarySearch(known, l); !found {
 			isNew[code] = true
 		}
 	}
+	rows := 0
+	var labels []string
 	used := make([]bool, len(c.Levels))
 	for _, code := range c.Codes {
 		if code >= 0 && isNew[code] {
-			u.Rows++
+			rows++
 			if !used[code] {
 				used[code] = true
 				labels = append(labels, c.Levels[code])
 			}
 		}
 	}
-	if u.Rows == 0 {
-		return u, false
-	}
-	slices.Sort(labels)
-	u.Distinct = len(labels)
-	u.Labels = labels[:min(10, len(labels))]
-	return u, true
+	return rows, labels
 }
 
 // ReadInput reads a data file for p: the schema's kinds are pinned for

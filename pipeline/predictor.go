@@ -395,10 +395,16 @@ func (p *Predictor) PredictContext(ctx context.Context, x *frame.Frame) (*Predic
 	if err != nil {
 		return nil, err
 	}
+	return p.prediction(out, rows, 0)
+}
+
+// prediction makes the Prediction of raw outputs out of rows rows, the
+// first of them row first of the input (for the row an error names).
+func (p *Predictor) prediction(out []float64, rows, first int) (*Prediction, error) {
 	k := len(out) / max(1, rows)
 	for i, v := range out {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("predict: %w", &NonFiniteError{Row: i / k, Value: v})
+			return nil, fmt.Errorf("predict: %w", &NonFiniteError{Row: first + i/k, Value: v})
 		}
 	}
 	pred := &Prediction{}
@@ -456,7 +462,7 @@ func (p *Predictor) rawOwn(ctx context.Context, x *frame.Frame) ([]float64, int,
 			defer par.Recover(&err) // a member's panic fails this prediction, not the process
 			out, err := applyModel(ctx, x, m.Chain, m.Design, m.Model)
 			if err != nil {
-				return fmt.Errorf("member %s: %w", m.Name, err)
+				return &rowError{prefix: "member " + m.Name + ": ", err: err}
 			}
 			preds[i] = out
 			return nil
@@ -517,12 +523,24 @@ func applyBlock(out []float64, x *frame.Frame, lo, hi int, design *features.Desi
 		// as Predict says it of an overflowing output. Models that route
 		// ±Inf (trees) are not held to it.
 		if nf := infiniteFeature(mat, design, lo); nf != nil {
-			return fmt.Errorf("predict: %w", nf)
+			return &rowError{prefix: "predict: ", err: nf}
 		}
 		return fmt.Errorf("predict: %w", err)
 	}
 	return nil
 }
+
+// rowError is err with a prefix, formatted when read rather than when
+// wrapped (as fmt.Errorf would): the row of a *NonFiniteError in err is
+// counted in the rows at hand, and a caller that gave a block of a longer
+// input (PredictStream) renumbers it afterwards, through errors.As.
+type rowError struct {
+	prefix string
+	err    error
+}
+
+func (e *rowError) Error() string { return e.prefix + e.err.Error() }
+func (e *rowError) Unwrap() error { return e.err }
 
 // infiniteFeature returns the first ±Inf value of mat, a design block
 // whose first row is row lo of the batch, or nil when there is none.

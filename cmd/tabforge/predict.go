@@ -2,6 +2,7 @@ package main
 
 import (
 	"compress/gzip"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -31,7 +32,12 @@ The data is checked against the model's input contract first, and every
 problem is reported at once: missing columns and values of the wrong type
 are errors; columns the model does not read are ignored and categories it
 never saw are encoded as unknown, with a warning (both are errors with
---strict). --json lists them under "input".`,
+--strict). --json lists them under "input".
+
+CSV input (.csv, .csv.gz) is read and predicted a block of rows at a time,
+so memory holds a block, not the file; Parquet input is read whole. The
+output is written to a temporary file and renamed over --out only when
+every row was read and predicted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if modelPath == "" || dataPath == "" || out == "" {
@@ -44,29 +50,10 @@ never saw are encoded as unknown, with a warning (both are errors with
 			if err != nil {
 				return err
 			}
-			x, report, err := a.readInput(p, dataPath, strict, asJSON)
-			if err != nil {
-				return err
+			if !frame.IsDataFile(dataPath) || frame.IsParquetFile(dataPath) {
+				return a.predictWhole(cmd.Context(), p, dataPath, out, strict, asJSON)
 			}
-			// An interrupt (Ctrl-C) stops prediction between blocks of rows;
-			// one that came during the last block is seen before writing:
-			// the user who stopped the run gets no output file and a
-			// failing exit, not a replaced --out.
-			pred, err := p.PredictContext(cmd.Context(), x)
-			if ctxErr := cmd.Context().Err(); ctxErr != nil {
-				return fmt.Errorf("predict: interrupted; %s not written: %w", out, ctxErr)
-			}
-			if err != nil {
-				return fmt.Errorf("predict %s: %w", dataPath, err)
-			}
-			if err := writePredictions(out, p, pred); err != nil {
-				return err
-			}
-			if asJSON {
-				return json.NewEncoder(a.stdout).Encode(map[string]any{"rows": x.NumRows(), "out": out, "task": p.Target.Task, "model": p.Family(), "input": report})
-			}
-			fmt.Fprintf(a.stdout, "wrote %d predictions to %s\n", x.NumRows(), out)
-			return nil
+			return a.predictStream(cmd.Context(), p, dataPath, out, strict, asJSON)
 		},
 	}
 	f := cmd.Flags()
@@ -76,6 +63,44 @@ never saw are encoded as unknown, with a warning (both are errors with
 	f.BoolVar(&asJSON, "json", false, "print a JSON summary on stdout")
 	f.BoolVar(&strict, "strict", false, "refuse columns the model does not read and categories it never saw")
 	return cmd
+}
+
+// predictWhole predicts a data file read whole: Parquet, which is not
+// read in blocks (and a file of another name, for ReadFile's error).
+func (a *app) predictWhole(ctx context.Context, p *pipeline.Predictor, dataPath, out string, strict, asJSON bool) error {
+	x, report, err := a.readInput(p, dataPath, strict, asJSON)
+	if err != nil {
+		return err
+	}
+	// An interrupt (Ctrl-C) stops prediction between blocks of rows;
+	// one that came during the last block is seen before writing:
+	// the user who stopped the run gets no output file and a
+	// failing exit, not a replaced --out.
+	pred, err := p.PredictContext(ctx, x)
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return interrupted(out, ctxErr)
+	}
+	if err != nil {
+		return fmt.Errorf("predict %s: %w", dataPath, err)
+	}
+	if err := writePredictions(out, p, pred); err != nil {
+		return err
+	}
+	return a.predicted(p, x.NumRows(), out, report, asJSON)
+}
+
+// interrupted is the error of a run stopped by ctx before out was written.
+func interrupted(out string, err error) error {
+	return fmt.Errorf("predict: interrupted; %s not written: %w", out, err)
+}
+
+// predicted tells the user that rows predictions were written to out.
+func (a *app) predicted(p *pipeline.Predictor, rows int, out string, report *pipeline.InputReport, asJSON bool) error {
+	if asJSON {
+		return json.NewEncoder(a.stdout).Encode(map[string]any{"rows": rows, "out": out, "task": p.Target.Task, "model": p.Family(), "input": report})
+	}
+	fmt.Fprintf(a.stdout, "wrote %d predictions to %s\n", rows, out)
+	return nil
 }
 
 // writePredictions writes pred in the format tabforge reads path in
@@ -106,6 +131,26 @@ func writePredictions(path string, p *pipeline.Predictor, pred *pipeline.Predict
 // writePredictionCSV writes pred as CSV: the prediction, and for
 // classification each class's probability.
 func writePredictionCSV(out io.Writer, p *pipeline.Predictor, pred *pipeline.Prediction) error {
+	w, err := newPredictionCSV(out, p)
+	if err != nil {
+		return err
+	}
+	if err := w.write(pred); err != nil {
+		return err
+	}
+	return w.flush()
+}
+
+// predictionCSV writes predictions as CSV rows under the header
+// newPredictionCSV wrote: batch after batch, for a stream, with the bytes
+// one batch of all rows would have.
+type predictionCSV struct {
+	w   *csv.Writer
+	p   *pipeline.Predictor
+	rec []string
+}
+
+func newPredictionCSV(out io.Writer, p *pipeline.Predictor) (*predictionCSV, error) {
 	w := csv.NewWriter(out)
 	header := []string{"prediction"}
 	if p.Target.Task != model.Regression {
@@ -114,16 +159,20 @@ func writePredictionCSV(out io.Writer, p *pipeline.Predictor, pred *pipeline.Pre
 		}
 	}
 	if err := w.Write(header); err != nil {
-		return err
+		return nil, err
 	}
-	k := len(p.Target.Classes)
-	rec := make([]string, len(header))
+	return &predictionCSV{w: w, p: p, rec: make([]string, len(header))}, nil
+}
+
+func (pw *predictionCSV) write(pred *pipeline.Prediction) error {
+	k := len(pw.p.Target.Classes)
+	rec := pw.rec
 	n := len(pred.Values)
-	if p.Target.Task != model.Regression {
+	if pw.p.Target.Task != model.Regression {
 		n = len(pred.Labels)
 	}
 	for i := range n {
-		if p.Target.Task == model.Regression {
+		if pw.p.Target.Task == model.Regression {
 			rec[0] = strconv.FormatFloat(pred.Values[i], 'g', -1, 64)
 		} else {
 			rec[0] = pred.Labels[i]
@@ -131,12 +180,16 @@ func writePredictionCSV(out io.Writer, p *pipeline.Predictor, pred *pipeline.Pre
 				rec[1+c] = strconv.FormatFloat(pred.Probs[i*k+c], 'g', 8, 64)
 			}
 		}
-		if err := w.Write(rec); err != nil {
+		if err := pw.w.Write(rec); err != nil {
 			return err
 		}
 	}
-	w.Flush()
-	return w.Error()
+	return nil
+}
+
+func (pw *predictionCSV) flush() error {
+	pw.w.Flush()
+	return pw.w.Error()
 }
 
 // fileFlag is a file a command was given and the flag that gave it.
