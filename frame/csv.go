@@ -170,10 +170,13 @@ func TextReader(r io.Reader) (*bufio.Reader, error) {
 	return br, nil
 }
 
-func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
+// readHeader reads the header of the CSV text r and returns the reader
+// positioned at its first row and a column per header field, with the
+// kinds opts.Schema forces.
+func readHeader(r io.Reader, opts ReadOptions) (*csv.Reader, []*textColumn, error) {
 	br, err := TextReader(r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cr := csv.NewReader(br)
 	cr.Comma = opts.Comma
@@ -182,18 +185,25 @@ func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
 	}
 	cr.FieldsPerRecord = 0
 	cr.ReuseRecord = true
-
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, ErrNoHeader
+		return nil, nil, ErrNoHeader
 	}
 	if err != nil {
-		return nil, csvError(err)
+		return nil, nil, csvError(err)
 	}
 	for j := range header {
 		header[j] = foldCRLF(header[j])
 	}
 	cols, err := newTextColumns(header, opts.Schema, opts.SchemaOptional)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cr, cols, nil
+}
+
+func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
+	cr, cols, err := readHeader(r, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -79,28 +79,7 @@ func NewCSVBlocks(r io.Reader, opts ReadOptions) (*CSVBlocks, error) {
 }
 
 func newCSVBlocks(r io.Reader, opts ReadOptions) (*CSVBlocks, error) {
-	br, err := TextReader(r)
-	if err != nil {
-		return nil, err
-	}
-	cr := csv.NewReader(br)
-	cr.Comma = opts.Comma
-	if cr.Comma == 0 {
-		cr.Comma = DetectComma(br)
-	}
-	cr.FieldsPerRecord = 0
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, ErrNoHeader
-	}
-	if err != nil {
-		return nil, csvError(err)
-	}
-	for j := range header {
-		header[j] = foldCRLF(header[j])
-	}
-	cols, err := newTextColumns(header, opts.Schema, opts.SchemaOptional)
+	cr, cols, err := readHeader(r, opts)
 	if err != nil {
 		return nil, err
 	}
