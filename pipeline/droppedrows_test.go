@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -43,13 +42,9 @@ func TestDroppedTimeRowsWarn(t *testing.T) {
 		{"", 90, "10 of 100 rows have no target (y) and were left out of training and test"},
 	} {
 		t.Run("time_column="+tt.timeColumn, func(t *testing.T) {
-			cfg := config.Default()
-			cfg.Data, cfg.Target, cfg.TimeColumn, cfg.Out = data, "y", tt.timeColumn, t.TempDir()
-			cfg.Models, cfg.CVFolds, cfg.ForceProductionQuality = []string{"ridge"}, 2, false
-			res, err := Train(context.Background(), cfg, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := trainSmall(t, "ridge", 2, func(cfg *config.Config) {
+				cfg.Data, cfg.Target, cfg.TimeColumn, cfg.Out = data, "y", tt.timeColumn, t.TempDir()
+			})
 			if res.TrainRows+res.TestRows != tt.kept {
 				t.Fatalf("train %d + test %d rows; want the %d with a target and a time", res.TrainRows, res.TestRows, tt.kept)
 			}
@@ -80,13 +75,9 @@ func TestIDLikeColumnWarns(t *testing.T) {
 		drop []string
 		warn bool
 	}{{nil, true}, {[]string{"id"}, false}} {
-		cfg := config.Default()
-		cfg.Data, cfg.Target, cfg.SegmentColumn, cfg.Drop, cfg.Out = data, "y", "shop", tt.drop, t.TempDir()
-		cfg.Models, cfg.CVFolds, cfg.ForceProductionQuality = []string{"ridge"}, 2, false
-		res, err := Train(context.Background(), cfg, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := trainSmall(t, "ridge", 2, func(cfg *config.Config) {
+			cfg.Data, cfg.Target, cfg.SegmentColumn, cfg.Drop, cfg.Out = data, "y", "shop", tt.drop, t.TempDir()
+		})
 		var got []string
 		for _, w := range res.Warnings {
 			if strings.Contains(w, "like an identifier") {

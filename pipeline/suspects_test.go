@@ -50,13 +50,9 @@ func TestTargetCopyWarns(t *testing.T) {
 		{"cls", []string{"y", "copy", "near", "gappy"}, []string{"code", "yes_no"}},
 	} {
 		t.Run(tt.target, func(t *testing.T) {
-			cfg := config.Default()
-			cfg.Data, cfg.Target, cfg.Drop, cfg.Out = data, tt.target, tt.drop, t.TempDir()
-			cfg.Models, cfg.CVFolds, cfg.ForceProductionQuality = []string{"tree"}, 2, false
-			res, err := Train(context.Background(), cfg, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := trainSmall(t, "tree", 2, func(cfg *config.Config) {
+				cfg.Data, cfg.Target, cfg.Drop, cfg.Out = data, tt.target, tt.drop, t.TempDir()
+			})
 			var got []string
 			for _, w := range res.Warnings {
 				if strings.Contains(w, "reproduces the target") {
@@ -113,13 +109,9 @@ func TestRowIDColumnWarns(t *testing.T) {
 		{nil, []string{"id", "shuffled"}},
 		{[]string{"id", "shuffled"}, nil},
 	} {
-		cfg := config.Default()
-		cfg.Data, cfg.Target, cfg.TimeColumn, cfg.Drop, cfg.Out = data, "y", "year", tt.drop, t.TempDir()
-		cfg.Models, cfg.CVFolds, cfg.ForceProductionQuality = []string{"ridge"}, 2, false
-		res, err := Train(context.Background(), cfg, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := trainSmall(t, "ridge", 2, func(cfg *config.Config) {
+			cfg.Data, cfg.Target, cfg.TimeColumn, cfg.Drop, cfg.Out = data, "y", "year", tt.drop, t.TempDir()
+		})
 		var named []string
 		for _, w := range res.Warnings {
 			for _, col := range []string{"id", "shuffled", "repeat", "wide", "year", "x"} {
@@ -158,14 +150,10 @@ func TestCodedClassTargetWarns(t *testing.T) {
 		target, task string
 		warn         bool
 	}{{"glass", "auto", true}, {"glass", "regression", false}, {"many", "auto", false}, {"frac", "auto", false}} {
-		cfg := config.Default()
-		cfg.Data, cfg.Target, cfg.Task, cfg.Out = data, tt.target, config.Task(tt.task), t.TempDir()
-		cfg.Drop = slices.DeleteFunc([]string{"glass", "many", "frac"}, func(c string) bool { return c == tt.target })
-		cfg.Models, cfg.CVFolds, cfg.ForceProductionQuality = []string{"ridge"}, 2, false
-		res, err := Train(context.Background(), cfg, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := trainSmall(t, "ridge", 2, func(cfg *config.Config) {
+			cfg.Data, cfg.Target, cfg.Task, cfg.Out = data, tt.target, config.Task(tt.task), t.TempDir()
+			cfg.Drop = slices.DeleteFunc([]string{"glass", "many", "frac"}, func(c string) bool { return c == tt.target })
+		})
 		var got []string
 		for _, w := range res.Warnings {
 			if strings.Contains(w, "distinct whole numbers") {
@@ -209,13 +197,9 @@ func TestConstantColumnWarns(t *testing.T) {
 	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg := config.Default()
-	cfg.Data, cfg.Target, cfg.Out = data, "Status", t.TempDir()
-	cfg.Models, cfg.CVFolds, cfg.ForceProductionQuality = []string{"logistic"}, 0, false
-	res, err := Train(context.Background(), cfg, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := trainSmall(t, "logistic", 0, func(cfg *config.Config) {
+		cfg.Data, cfg.Target, cfg.Out = data, "Status", t.TempDir()
+	})
 	want := map[string]string{
 		"rate":    `column "rate" holds the same value (0.5) in every row`,
 		"country": `column "country" holds the same value (DE) in every row`,
@@ -235,4 +219,19 @@ func TestConstantColumnWarns(t *testing.T) {
 	if len(got) != len(want) {
 		t.Errorf("constant-column warnings %q; want one each for %v only", got, slices.Sorted(maps.Keys(want)))
 	}
+}
+
+// trainSmall trains one model family (gates off, folds-fold CV) on the
+// config set fills in, as the suspect-column and dropped-row tests do,
+// and returns the result whose warnings they read.
+func trainSmall(t *testing.T, family string, folds int, set func(cfg *config.Config)) *Result {
+	t.Helper()
+	cfg := config.Default()
+	set(cfg)
+	cfg.Models, cfg.CVFolds, cfg.ForceProductionQuality = []string{family}, folds, false
+	res, err := Train(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
