@@ -23,6 +23,16 @@ import (
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)) }
 
+// openOnRedis opens a failover store over srv with its fallback file fb.
+func openOnRedis(t *testing.T, srv *redistest.Server, fb string) store.Store {
+	t.Helper()
+	s, err := failover.Open(context.Background(), srv.URL(), failover.Options{Fallback: fb, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // deadURL is a Redis URL nothing listens on.
 func deadURL(t *testing.T) string {
 	return "redis://127.0.0.1:1/0"
@@ -119,10 +129,7 @@ func TestKillRedisMidStudy(t *testing.T) {
 	ctx := context.Background()
 	srv := redistest.Start(t)
 	fb := filepath.Join(t.TempDir(), "fallback.db")
-	s, err := failover.Open(ctx, srv.URL(), failover.Options{Fallback: fb, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openOnRedis(t, srv, fb)
 	fs := s.(*failover.Store)
 	const budget, killAt = 16, 7
 	var calls atomic.Int32
@@ -161,10 +168,7 @@ func TestKillRedisMidStudy(t *testing.T) {
 	s.Close()
 
 	srv.Restart(t) // same port and dir: redis reloads its AOF
-	s2, err := failover.Open(ctx, srv.URL(), failover.Options{Fallback: fb, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s2 := openOnRedis(t, srv, fb)
 	defer s2.Close()
 	if left, _ := s2.(*failover.Store).Fallback().PendingWrites(ctx); len(left) != 0 {
 		t.Errorf("%d journal entries left after the replay at open", len(left))

@@ -21,10 +21,7 @@ func TestLeaseSurvivesRedisKill(t *testing.T) {
 	ctx := context.Background()
 	srv := redistest.Start(t)
 	fb := filepath.Join(t.TempDir(), "fallback.db")
-	s, err := failover.Open(ctx, srv.URL(), failover.Options{Fallback: fb, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openOnRedis(t, srv, fb)
 	fs := s.(*failover.Store)
 	lctx, l, err := store.Claim(ctx, fs, store.LeaseKind, "run-1", time.Hour, quiet())
 	if err != nil {
@@ -50,10 +47,7 @@ func TestLeaseSurvivesRedisKill(t *testing.T) {
 	s.Close()
 
 	srv.Restart(t) // replays the journal at open
-	s2, err := failover.Open(ctx, srv.URL(), failover.Options{Fallback: fb, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s2 := openOnRedis(t, srv, fb)
 	defer s2.Close()
 	r, err := redis.Open(ctx, srv.URL())
 	if err != nil {

@@ -21,10 +21,7 @@ func TestOutageKeepsRegistry(t *testing.T) {
 	ctx := context.Background()
 	srv := redistest.Start(t)
 	fb := filepath.Join(t.TempDir(), "fallback.db")
-	s, err := failover.Open(ctx, srv.URL(), failover.Options{Fallback: fb, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openOnRedis(t, srv, fb)
 	register := func(reg *registry.Registry, dataset string) string {
 		t.Helper()
 		m, _, err := reg.Register(ctx, registry.Model{Name: "houses",
