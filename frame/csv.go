@@ -52,15 +52,22 @@ func (o ReadOptions) missingSet() *missingSet {
 	}
 	m := &missingSet{set: make(map[string]struct{}, len(tokens))}
 	for _, t := range tokens {
-		m.set[t] = struct{}{}
-		m.longest = max(m.longest, len(t))
-		if t == "" {
-			m.empty = true
-		} else {
-			m.first[t[0]] = true
+		m.add(t)
+		if b, ok := windows1252Bytes(t); ok {
+			m.add(b)
 		}
 	}
 	return m
+}
+
+func (m *missingSet) add(t string) {
+	m.set[t] = struct{}{}
+	m.longest = max(m.longest, len(t))
+	if t == "" {
+		m.empty = true
+	} else {
+		m.first[t[0]] = true
+	}
 }
 
 // missingSet is the set of missing-value tokens. Most cells start with a

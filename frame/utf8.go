@@ -64,3 +64,16 @@ func readerCategorical(name string, codes []int32, levels []string) *Column {
 	}
 	return sortLevels(NewCategorical(name, codes, unique))
 }
+
+// windows1252Bytes returns the bytes a Windows-1252 file holds for the
+// UTF-8 text t, when those bytes are not UTF-8 themselves: the cells that
+// decodeText decodes to t. A missing-value token such as "néant" must
+// match the cell "n\xe9ant" of a Latin-1 file, whose labels read as
+// "néant"; cells are compared as bytes before they are decoded.
+func windows1252Bytes(t string) (string, bool) {
+	b, err := charmap.Windows1252.NewEncoder().String(t)
+	if err != nil || utf8.ValidString(b) {
+		return "", false
+	}
+	return b, true
+}
