@@ -53,6 +53,45 @@ func TestPredictOverflowingInput(t *testing.T) {
 	}
 }
 
+// TestPredictOverflowingRoutedRow: with one model per segment, each
+// segment's rows are predicted as a batch of their own, and the
+// NonFiniteError named the bad row's place in its segment (row 3 of the
+// input below is the second row of segment b) instead of its row in the
+// input.
+func TestPredictOverflowingRoutedRow(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("x,z,seg,y\n")
+	for i := range 120 {
+		x := float64(i%40) / 40
+		fmt.Fprintf(&b, "%g,%d,%s,%g\n", x, i%7, []string{"a", "b"}[i%2], 3*x+float64(i%7)+float64(i%2))
+	}
+	data := filepath.Join(t.TempDir(), "d.csv")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.Models, cfg.CVFolds, cfg.Out = data, "y", []string{"ols"}, 0, t.TempDir()
+	cfg.SegmentBy, cfg.MinSegmentRows, cfg.ForceProductionQuality = "seg", 20, false
+	_, p := trainSaved(t, cfg)
+	if p.Routes == nil || len(p.Routes.Models) != 2 {
+		t.Fatalf("saved artifact routes %v; want a model for each of segments a and b", p.Routes)
+	}
+	const bad = 3 // 0-based input row given the huge value; segment b holds rows 1, 3, 4
+	in := frame.MustNew(
+		frame.NewNumeric("x", []float64{0.1, 0.2, 0.3, 1e308, 0.5}),
+		frame.NewNumeric("z", []float64{1, 2, 3, 4, 5}),
+		frame.NewCategoricalFromStrings("seg", []string{"a", "b", "a", "b", "b"}),
+	)
+	_, err := p.Predict(in)
+	var nf *NonFiniteError
+	if !errors.As(err, &nf) {
+		t.Fatalf("Predict with x = 1e308: %v; want a NonFiniteError", err)
+	}
+	if nf.Row != bad || !strings.Contains(err.Error(), fmt.Sprintf("row %d:", bad+1)) {
+		t.Errorf("Predict = %v (Row %d); want input row %d (%d in messages)", err, nf.Row, bad, bad+1)
+	}
+}
+
 // TestTuningUndefinedCV: a study whose CV metric is undefined on every
 // trial (four training rows in four folds: r2 of one row) fails, and the
 // error says why once. It read "tune tree: tune: trial 0: trial 0: no CV

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -52,7 +53,7 @@ func (p *Predictor) route(ctx context.Context, x *frame.Frame) ([]float64, int, 
 		rows := groups[sub]
 		part, _, err := sub.rawOwn(ctx, x.Take(rows))
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, segmentRow(err, rows)
 		}
 		k := len(part) / len(rows)
 		if out == nil {
@@ -63,6 +64,18 @@ func (p *Predictor) route(ctx context.Context, x *frame.Frame) ([]float64, int, 
 		}
 	}
 	return out, x.NumRows(), nil
+}
+
+// segmentRow makes the row of a *NonFiniteError in err, counted in the
+// rows of one segment, the row of the input those rows were taken from
+// (rows[i]). The errors between err and it format when read (rowError),
+// so the message names the user's row, not its place in the segment.
+func segmentRow(err error, rows []int) error {
+	var nf *NonFiniteError
+	if errors.As(err, &nf) && nf.Row >= 0 && nf.Row < len(rows) {
+		nf.Row = rows[nf.Row]
+	}
+	return err
 }
 
 // SegmentModels compares one model per segment with the global model.
