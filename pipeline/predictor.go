@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -61,6 +60,10 @@ type Predictor struct {
 	// combines their outputs. Chain, Design and Model are then nil.
 	Members  []Member
 	Combiner *ensemble.Combiner
+	// Ensemble is an ensemble's leaderboard name ("ensemble:average"),
+	// the one name train, the registry and every command show for it;
+	// empty for single models and in files saved before it was recorded.
+	Ensemble string
 	RunID    string
 	Dataset  string // dataset hash the model was trained on
 	// Routes, when set, sends each row to the predictor of its segment;
@@ -94,18 +97,18 @@ type Member struct {
 	Model  model.Model
 }
 
-// Family names p's model: its family, or for an ensemble
-// "ensemble:KIND(member+member...)".
-// A predictor with per-segment routes reads "FAMILY routed by COLUMN".
+// Family names p's model: its family, or for an ensemble its
+// leaderboard name (Ensemble, "ensemble:average" say; "ensemble:KIND" in
+// files saved before it was recorded), with the members listed apart by
+// MemberNames. A predictor with per-segment routes reads "FAMILY routed
+// by COLUMN".
 func (p *Predictor) Family() string {
 	var name string
 	switch {
+	case len(p.Members) > 0 && p.Combiner != nil && p.Ensemble != "":
+		name = p.Ensemble
 	case len(p.Members) > 0 && p.Combiner != nil:
-		names := make([]string, len(p.Members))
-		for i, m := range p.Members {
-			names[i] = m.Name
-		}
-		name = fmt.Sprintf("%s:%s(%s)", ensemble.FamilyName, p.Combiner.Kind(), strings.Join(names, "+"))
+		name = fmt.Sprintf("%s:%s", ensemble.FamilyName, p.Combiner.Kind())
 	case p.Model != nil:
 		name = p.Model.Family()
 	default:
@@ -115,6 +118,19 @@ func (p *Predictor) Family() string {
 		name += " routed by " + p.Routes.Column
 	}
 	return name
+}
+
+// MemberNames returns the candidates an ensemble predictor combines, in
+// order ("ridge", "tree"), or nil for a single model.
+func (p *Predictor) MemberNames() []string {
+	if len(p.Members) == 0 {
+		return nil
+	}
+	names := make([]string, len(p.Members))
+	for i, m := range p.Members {
+		names[i] = m.Name
+	}
+	return names
 }
 
 // predictorMeta is the JSON part of the payload.
@@ -131,6 +147,7 @@ type predictorMeta struct {
 	// another in the body, and its combiner.
 	Members  []memberMeta `json:"members,omitempty"`
 	Combiner []byte       `json:"combiner,omitempty"`
+	Ensemble string       `json:"ensemble,omitempty"` // absent in older files
 	// Version 2: per-segment predictors, each a whole encoded envelope.
 	Routes *routesMeta `json:"routes,omitempty"`
 	// The contract's metrics and lineage; absent in older files.
@@ -172,7 +189,7 @@ func (p *Predictor) Marshal() ([]byte, error) {
 		if p.Combiner == nil || p.Combiner.NumMembers() != len(p.Members) {
 			return nil, fmt.Errorf("encode predictor: %d members need a combiner of as many", len(p.Members))
 		}
-		meta.Family = ensemble.FamilyName
+		meta.Family, meta.Ensemble = ensemble.FamilyName, p.Ensemble
 		for _, m := range p.Members {
 			b, err := m.Model.MarshalBinary()
 			if err != nil {
@@ -313,6 +330,7 @@ func decodeOwn(payload []byte, reg *model.Registry) (*Predictor, error) {
 		body = body[mm.Size:]
 		p.Members = append(p.Members, Member{Name: mm.Name, Chain: mm.Chain, Design: mm.Design, Model: m})
 	}
+	p.Ensemble = meta.Ensemble
 	if len(body) != 0 {
 		return nil, fmt.Errorf("%w: %d bytes after the last member", model.ErrCorrupt, len(body))
 	}

@@ -222,6 +222,7 @@ func writeFrame(path string, f *frame.Frame) (err error) {
 // shapSummary is the --json output of explain.
 type shapSummary struct {
 	Model     string             `json:"model"`
+	Members   []string           `json:"members,omitempty"` // an ensemble's
 	Method    explain.Method     `json:"method"`
 	Output    explain.Output     `json:"output"`
 	Exact     bool               `json:"exact"`
@@ -236,7 +237,7 @@ type shapSummary struct {
 }
 
 func (a *app) printSHAPSummary(v *explain.Values, p *pipeline.Predictor, out string, top int, asJSON bool) error {
-	s := shapSummary{Model: p.Family(), Method: v.Method, Output: v.Output, Exact: v.Exact, Rows: v.Rows,
+	s := shapSummary{Model: p.Family(), Members: p.MemberNames(), Method: v.Method, Output: v.Output, Exact: v.Exact, Rows: v.Rows,
 		Features: v.Features, RowIndex: v.RowIndex, BaseValue: v.BaseValue, Outputs: v.OutputNames, Notes: v.Notes, Out: out}
 	for k := range v.Outputs {
 		s.Top = append(s.Top, v.Top(k, top))
@@ -251,7 +252,7 @@ func (a *app) printSHAPSummary(v *explain.Values, p *pipeline.Predictor, out str
 	if v.Exact {
 		kind = "exact"
 	}
-	fmt.Fprintf(a.stdout, "%s SHAP values (%s, %s) of the %s model for %d rows × %d features\n", v.Method, v.Output, kind, s.Model, v.Rows, v.Features)
+	fmt.Fprintf(a.stdout, "%s SHAP values (%s, %s) of the %s model for %d rows × %d features\n", v.Method, v.Output, kind, modelText(p), v.Rows, v.Features)
 	if out != "" {
 		fmt.Fprintf(a.stdout, "wrote %s\n", out)
 	}
@@ -312,10 +313,10 @@ func (a *app) explainLIME(cmd *cobra.Command, p *pipeline.Predictor, x *frame.Fr
 		}
 	}
 	if asJSON {
-		return json.NewEncoder(a.stdout).Encode(map[string]any{"model": p.Family(), "method": explain.MethodLIME,
+		return json.NewEncoder(a.stdout).Encode(map[string]any{"model": p.Family(), "members": p.MemberNames(), "method": explain.MethodLIME,
 			"rows": len(rows), "row_index": rows, "results": ex.Results, "feature_names": ex.FeatureNames, "out": out})
 	}
-	fmt.Fprintf(a.stdout, "LIME surrogates of the %s model for %d rows × %d features\n", p.Family(), len(rows), len(ex.FeatureNames))
+	fmt.Fprintf(a.stdout, "LIME surrogates of the %s model for %d rows × %d features\n", modelText(p), len(rows), len(ex.FeatureNames))
 	if out != "" {
 		fmt.Fprintf(a.stdout, "wrote %s\n", out)
 	}
@@ -333,4 +334,13 @@ func (a *app) explainLIME(cmd *cobra.Command, p *pipeline.Predictor, x *frame.Fr
 		fmt.Fprintf(tw, "  %d\t%s\t%.6g\n", i+1, ex.FeatureNames[j], res.Coef[j])
 	}
 	return tw.Flush()
+}
+
+// modelText names p's model for a line of text: its family, or an
+// ensemble's leaderboard name followed by its members.
+func modelText(p *pipeline.Predictor) string {
+	if names := p.MemberNames(); len(names) > 0 {
+		return fmt.Sprintf("%s (members %s)", p.Family(), strings.Join(names, ", "))
+	}
+	return p.Family()
 }

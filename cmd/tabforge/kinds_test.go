@@ -44,6 +44,11 @@ func TestEveryModelKind(t *testing.T) {
 			if code != 0 || !strings.Contains(out, k.family) {
 				t.Errorf("models verify: exit %d, want a line naming %q\nstdout: %s\nstderr: %s", code, k.family, out, errs)
 			}
+			// An ensemble is called what train called it ("ensemble:average"),
+			// not "ensemble:voting(ridge+tree)".
+			if k.name == "ensemble" && !strings.Contains(out, " ok: "+res.Best+" (members ") {
+				t.Errorf("models verify: %q; want the model named %q as train named it, members apart", out, res.Best)
+			}
 			steps := []struct {
 				args   []string
 				wantOK bool

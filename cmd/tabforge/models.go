@@ -188,9 +188,9 @@ func (a *app) modelsVerifyCommand(asJSON *bool) *cobra.Command {
 					return err
 				}
 				if *asJSON {
-					return json.NewEncoder(a.stdout).Encode(map[string]any{"name": m.Name, "version": m.Version, "artifact": m.Artifact, "family": p.Family(), "ok": true})
+					return json.NewEncoder(a.stdout).Encode(map[string]any{"name": m.Name, "version": m.Version, "artifact": m.Artifact, "family": p.Family(), "members": p.MemberNames(), "ok": true})
 				}
-				fmt.Fprintf(a.stdout, "%s ok: %s model of %s, %s, sha256 %s verified\n", m.Version, p.Family(), m.Name, m.Artifact, m.Artifact.SHA256)
+				fmt.Fprintf(a.stdout, "%s ok: %s model of %s, %s, sha256 %s verified\n", m.Version, modelText(p), m.Name, m.Artifact, m.Artifact.SHA256)
 				return nil
 			})
 		},
