@@ -95,9 +95,9 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, name string) (c *
 		var uce unsupportedEncoding
 		switch {
 		case errors.As(err, &mbe) && r.Header.Get("Content-Encoding") != "":
-			s.fail(w, c, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes (as sent or once decoded)", mbe.Limit), nil)
+			s.fail(w, c, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes (as sent or once decoded)%s", mbe.Limit, raiseHint("--max-body")), nil)
 		case errors.As(err, &mbe):
-			s.fail(w, c, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", mbe.Limit), nil)
+			s.fail(w, c, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes%s", mbe.Limit, raiseHint("--max-body")), nil)
 		case errors.As(err, &uce):
 			s.fail(w, c, http.StatusUnsupportedMediaType, uce.Error(), nil)
 		default:
@@ -198,14 +198,14 @@ func requestID(r *http.Request, s *Server) string {
 // input contract. On failure it returns the status and message to send.
 func (s *Server) frameFor(p *pipeline.Predictor, t *table) (*frame.Frame, *pipeline.InputReport, int, error) {
 	if t.rows > s.o.MaxRows {
-		return nil, nil, http.StatusRequestEntityTooLarge, errRows(t.rows, s.o.MaxRows)
+		return nil, nil, http.StatusRequestEntityTooLarge, errRows(t.rows, s.o.MaxRows, "request", "--max-rows")
 	}
 	x, rep, err := p.ReadInputFrom(t.read, frame.ReadOptions{})
 	if err != nil {
 		return nil, nil, http.StatusBadRequest, err
 	}
 	if x.NumRows() > s.o.MaxRows {
-		return nil, nil, http.StatusRequestEntityTooLarge, errRows(x.NumRows(), s.o.MaxRows)
+		return nil, nil, http.StatusRequestEntityTooLarge, errRows(x.NumRows(), s.o.MaxRows, "request", "--max-rows")
 	}
 	if err := rep.Err(s.o.Strict); err != nil {
 		return nil, rep, http.StatusBadRequest, err
@@ -213,8 +213,17 @@ func (s *Server) frameFor(p *pipeline.Predictor, t *table) (*frame.Frame, *pipel
 	return x, rep, 0, nil
 }
 
-func errRows(n, limit int) error {
-	return fmt.Errorf("%d rows: at most %d per request", n, limit)
+// errRows refuses a request (what: "request", "explain request") of n
+// rows over limit, naming the serve flag that sets the limit.
+func errRows(n, limit int, what, flag string) error {
+	return fmt.Errorf("%d rows: at most %d per %s%s", n, limit, what, raiseHint(flag))
+}
+
+// raiseHint tells whoever meets a request limit (413) which flag of
+// tabforge serve raises it: the client sees the limit, the operator
+// needs the knob.
+func raiseHint(flag string) string {
+	return "; the server's operator can raise the limit with tabforge serve " + flag
 }
 
 // predict runs c's variant on c's table within the request deadline. A

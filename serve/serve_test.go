@@ -173,7 +173,7 @@ func TestBadRequests(t *testing.T) {
 	reg, arts := newRegistry(t)
 	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
 	promote(t, reg, churn.Version)
-	f := start(t, reg, Options{MaxBodyBytes: 64 << 10, MaxRows: 3, Strict: true})
+	f := start(t, reg, Options{MaxBodyBytes: 64 << 10, MaxRows: 3, MaxExplainRows: 2, Strict: true})
 	header, rows := csvRows(t, "mlc_churn.csv", 4)
 	split := func(h []string, rs [][]string) map[string]any {
 		cells := make([][]any, len(rs))
@@ -217,8 +217,11 @@ func TestBadRequests(t *testing.T) {
 		{"nested cell", "application/json", []byte(`{"dataframe_records": [{"state": {"a": 1}}]}`), "", 400, []string{`column \"state\"`}},
 		{"schema", "application/json", mustJSON(split(badHeader, bad)), "", 400,
 			[]string{`area_code`, `international_plan`, `account_length`, `favourite_colour`, `ZZ`, `"missing"`, `"wrong_type"`, `"unseen"`}},
-		{"too many rows", "application/json", mustJSON(split(header, rows)), "", 413, []string{"at most 3"}},
-		{"body too large", "text/csv", huge, "", 413, []string{"over 65536 bytes"}},
+		// A 413 names the flag that raises its limit: the client sees the
+		// limit, the server's operator needs the knob.
+		{"too many rows", "application/json", mustJSON(split(header, rows)), "", 413, []string{"at most 3", "tabforge serve --max-rows"}},
+		{"too many explain rows", "application/json", mustJSON(split(header, rows[:3])), "/v1/models/churn/explain", 413, []string{"at most 2 per explain request", "tabforge serve --max-explain-rows"}},
+		{"body too large", "text/csv", huge, "", 413, []string{"over 65536 bytes", "tabforge serve --max-body"}},
 		{"unknown model", "application/json", mustJSON(split(header, rows[:1])), "/v1/models/nope/invocations", 404, []string{`nope\" is not served`, "churn"}},
 		{"empty csv", "text/csv", []byte("\n"), "", 400, []string{"empty CSV"}},
 		{"deep nesting", "application/json", []byte(`{"dataframe_split": {"columns": ["a"], "data": [[1]], "x": ` + strings.Repeat("[", 30000) + strings.Repeat("]", 30000) + `}}`), "", 400, []string{"malformed JSON"}},

@@ -175,7 +175,7 @@ func (s *Server) handleExplain(w http.ResponseWriter, r *http.Request) {
 	c.t, c.v, c.variant = t, c.d.production(), "explain"
 	x, rep, status, err := s.frameFor(c.v.p, t)
 	if err == nil && x.NumRows() > s.o.MaxExplainRows {
-		status, err = http.StatusRequestEntityTooLarge, errRows(x.NumRows(), s.o.MaxExplainRows)
+		status, err = http.StatusRequestEntityTooLarge, errRows(x.NumRows(), s.o.MaxExplainRows, "explain request", "--max-explain-rows")
 	}
 	if err != nil {
 		s.fail(w, c, status, err.Error(), rep)

@@ -68,6 +68,7 @@ only requests addressed to localhost or a loopback IP, as tabforge ui does.`,
 	f.BoolVar(&o.Strict, "strict", false, "refuse columns the model does not read and categories it never saw (400), as predict --strict")
 	f.Int64Var(&o.MaxBodyBytes, "max-body", 10<<20, "largest request body in bytes (413 beyond)")
 	f.IntVar(&o.MaxRows, "max-rows", 100_000, "most rows per request (413 beyond)")
+	f.IntVar(&o.MaxExplainRows, "max-explain-rows", 100, "most rows per explain request (413 beyond)")
 	f.IntVar(&o.MaxConcurrent, "max-concurrent", 0, "prediction requests running at once (default 4 per CPU; 429 with Retry-After beyond)")
 	f.DurationVar(&o.RequestTimeout, "request-timeout", 30*time.Second, "deadline of one prediction request")
 	f.DurationVar(&o.PollInterval, "poll", 250*time.Millisecond, "how often to check the registry for promotions, rollbacks and route changes (with Redis, changes are announced at once and this is a 1s safety net)")
@@ -87,7 +88,7 @@ func checkLimits(o *serve.Options) error {
 		v    int64
 		min  int64
 	}{{"--max-body", o.MaxBodyBytes, 1}, {"--max-rows", int64(o.MaxRows), 1}, {"--max-concurrent", int64(o.MaxConcurrent), 0},
-		{"--request-timeout", int64(o.RequestTimeout), 1}, {"--poll", int64(o.PollInterval), 1}, {"--drain-timeout", int64(o.DrainTimeout), 1}} {
+		{"--max-explain-rows", int64(o.MaxExplainRows), 1}, {"--request-timeout", int64(o.RequestTimeout), 1}, {"--poll", int64(o.PollInterval), 1}, {"--drain-timeout", int64(o.DrainTimeout), 1}} {
 		if l.v < l.min && l.min > 0 {
 			return usagef("serve: %s must be positive", l.flag)
 		}

@@ -170,6 +170,7 @@ func TestServeLimitFlags(t *testing.T) {
 	}{
 		{[]string{"--max-rows", "0"}, "--max-rows must be positive"},
 		{[]string{"--max-body", "-1"}, "--max-body must be positive"},
+		{[]string{"--max-explain-rows", "0"}, "--max-explain-rows must be positive"},
 		{[]string{"--max-concurrent", "-1"}, "--max-concurrent must not be negative"},
 		{[]string{"--request-timeout", "0s"}, "--request-timeout must be positive"},
 	} {
