@@ -12,6 +12,7 @@ import (
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/tune"
 )
 
 // TestPredictOverflowingInput: a value so large (1e308) that encoding it
@@ -96,6 +97,11 @@ func TestPredictOverflowingRoutedRow(t *testing.T) {
 // trial (four training rows in four folds: r2 of one row) fails, and the
 // error says why once. It read "tune tree: tune: trial 0: trial 0: no CV
 // r2": the trial named twice and the cause left to guess.
+//
+// A rerun resumes the stored studies, whose trials all failed: it must
+// sample again and fail the same way. The failed trials used to fill the
+// budget, so the rerun ran none, "succeeded" with the family defaults and
+// blamed the time budget ("no trial completed within the budget").
 func TestTuningUndefinedCV(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "five.csv")
 	if err := os.WriteFile(data, []byte("x,y\n1,2\n2,5\n3,4\n4,9\n5,7\n"), 0o644); err != nil {
@@ -104,9 +110,12 @@ func TestTuningUndefinedCV(t *testing.T) {
 	cfg := config.Default()
 	cfg.Data, cfg.Target, cfg.Models, cfg.CVFolds, cfg.Out = data, "y", []string{"tree"}, 4, t.TempDir()
 	cfg.EnableHyperparameterTuning, cfg.MaxEvals = true, 2
-	_, err := Train(context.Background(), cfg, Options{})
-	if err == nil || strings.Count(err.Error(), "trial 0") != 1 || !strings.Contains(err.Error(), "undefined") {
-		t.Errorf("Train = %v; want one 'trial 0' and the CV r2 called undefined", err)
+	studies := &tune.Memory{}
+	for run, trial := range []string{"trial 0", "trial 2"} { // the rerun's first trial is the study's third
+		_, err := Train(context.Background(), cfg, Options{Studies: studies})
+		if err == nil || strings.Count(err.Error(), trial) != 1 || !strings.Contains(err.Error(), "undefined") {
+			t.Errorf("run %d: Train = %v; want one %q and the CV r2 called undefined", run+1, err, trial)
+		}
 	}
 }
 

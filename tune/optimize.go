@@ -18,9 +18,12 @@ import (
 // Budget bounds Study.Optimize. A zero field means no bound; at least one
 // bound (or a context with a deadline) is required.
 type Budget struct {
-	// MaxTrials is the number of finished trials the study should reach,
-	// counting those of earlier sessions of a resumed study (but not
-	// interrupted trials that are retried).
+	// MaxTrials is the number of finished trials the study should reach:
+	// the Complete and Pruned trials of earlier sessions of a resumed
+	// study, and every trial this call finishes, failed ones included
+	// (interrupted trials, which are retried, excepted). Earlier
+	// sessions' failed trials do not count, so resuming a study whose
+	// trials all failed samples new ones.
 	MaxTrials int
 	// MaxDuration bounds this call's wall-clock time: no trial starts
 	// after it, and running trials see their context cancelled at it.
@@ -49,7 +52,8 @@ type Result struct {
 	// each state; Interrupted counts those cut short by the deadline or a
 	// cancelled context (recorded Fail and enqueued to be retried).
 	Complete, Pruned, Failed, Interrupted int
-	// Total is the study's count of finished trials toward MaxTrials.
+	// Total is the study's count of finished trials toward MaxTrials
+	// when the call returned.
 	Total int
 	// Best is the study's best Complete trial; HasBest is false if none.
 	Best    FrozenTrial
@@ -233,9 +237,9 @@ func (s *Study) finishOptimize(ctx, runCtx, bg context.Context, r *optimizeRun, 
 	if storeErr != nil {
 		res.Stopped = StopError
 	}
+	res.Total = r.total
 	trials, err := s.storage.Trials(bg, s.id)
 	if err == nil {
-		res.Total = counted(trials)
 		res.Best, res.HasBest = bestOf(trials, s.dir)
 	}
 	switch {

@@ -213,18 +213,17 @@ func (s *Study) liveTrial(id int64) *Trial {
 	return s.live[id]
 }
 
-// counted returns the number of trials that count against a trial budget:
-// finished trials, except interrupted ones that were enqueued again.
+// counted returns the number of a study's stored trials that count
+// against a trial budget: Complete and Pruned ones. Failed trials of
+// earlier sessions are history, not budget (interrupted trials, recorded
+// Fail, are retried anyway): a study resumed after every trial failed
+// samples again, as Optuna's does, instead of ending at once with no
+// trial complete. Failures of the running session count (optimizeRun),
+// so a failing objective cannot run forever.
 func counted(trials []FrozenTrial) int {
-	retried := map[int]bool{}
-	for _, t := range trials {
-		if t.RetryOf >= 0 {
-			retried[t.RetryOf] = true
-		}
-	}
 	n := 0
 	for _, t := range trials {
-		if t.State.Finished() && !retried[t.Number] {
+		if t.State == Complete || t.State == Pruned {
 			n++
 		}
 	}

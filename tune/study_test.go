@@ -225,6 +225,42 @@ func TestTrialErrors(t *testing.T) {
 	}
 }
 
+// TestResumeAfterFailures: a study whose every trial failed (a bug, a
+// crashed worker) and that is reopened, as a rerun resumes it, samples
+// new trials and ends with a best one, as an Optuna study does. The failed
+// trials used to fill MaxTrials, so the resumed study ran no trial, had
+// no best and the pipeline fell back to the family defaults.
+func TestResumeAfterFailures(t *testing.T) {
+	ctx := context.Background()
+	st := &Memory{}
+	const budget = 4
+	for _, size := range []int{0, 2} { // Optimize and OptimizeBatch
+		name := fmt.Sprint("refail", size)
+		optimize := func(obj func(context.Context, *Trial) (float64, error)) (Result, error) {
+			s, err := NewStudy(ctx, name, Config{Sampler: RandomSampler{}, Storage: st, Seed: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if size == 0 {
+				return s.Optimize(ctx, obj, Budget{MaxTrials: budget})
+			}
+			return s.OptimizeBatch(ctx, BatchObjective{Evaluate: obj}, Budget{MaxTrials: budget}, Batch{Size: size})
+		}
+		if res, err := optimize(func(context.Context, *Trial) (float64, error) {
+			return 0, errors.New("worker lost")
+		}); err == nil || res.Failed != budget {
+			t.Fatalf("size %d: failing session = %+v, %v; want %d failed trials and an error", size, res, err, budget)
+		}
+		res, err := optimize(quadratic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Complete != budget || !res.HasBest || res.Best.State != Complete || res.Total != budget {
+			t.Errorf("size %d: resumed after %d failed trials: %+v; want %d new complete trials, a best, total %d", size, budget, res, budget, budget)
+		}
+	}
+}
+
 // TestAbort: an objective error wrapping ErrAbort stops the study after
 // that trial (sequential and batched), and Optimize returns it; other
 // failures only fail their trial.
