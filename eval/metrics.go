@@ -3,7 +3,10 @@ package eval
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
+	"strings"
 )
 
 // Metrics maps metric key names (the Key constants) to values.
@@ -163,6 +166,52 @@ func Summarize(folds []Metrics) (mean, std Metrics) {
 		std[k] = math.Sqrt(ss / float64(len(vs)-1))
 	}
 	return mean, std
+}
+
+// Undefined counts, per metric, the folds on which it is undefined: NaN
+// (the AUC of a single-class fold, the R² of a constant target), or
+// absent where another fold has it. Summarize leaves those folds out of
+// the metric's mean and std, which a reader of the summary must be told.
+// It is nil when every metric is defined on every fold.
+func Undefined(folds []Metrics) map[string]int {
+	var out map[string]int
+	keys := map[string]bool{}
+	for _, m := range folds {
+		for k := range m {
+			keys[k] = true
+		}
+	}
+	for k := range keys {
+		n := 0
+		for _, m := range folds {
+			if v, ok := m[k]; !ok || math.IsNaN(v) {
+				n++
+			}
+		}
+		if n > 0 {
+			if out == nil {
+				out = map[string]int{}
+			}
+			out[k] = n
+		}
+	}
+	return out
+}
+
+// UndefinedText says which metrics of undefined (see Undefined) are
+// undefined on how many of folds, in name order: "auc undefined on 1
+// of 5 folds (mean over the other 4)"; "" when undefined is empty.
+func UndefinedText(undefined map[string]int, folds int) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(undefined)) {
+		n := undefined[k]
+		s := fmt.Sprintf("%s undefined on %d of %d folds", k, n, folds)
+		if n < folds {
+			s += fmt.Sprintf(" (mean over the other %d)", folds-n)
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // MarshalJSON writes an undefined metric (NaN, such as the AUC of a

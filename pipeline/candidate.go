@@ -179,6 +179,7 @@ type cvResult struct {
 // setCV records a candidate's cross-validation on its leaderboard entry.
 func (e *Entry) setCV(cv *cvResult, task model.Task) {
 	e.CV, e.CVStd, e.oof = cv.mean, cv.std, cv.oof
+	e.CVFolds, e.CVUndefined = len(cv.folds), eval.Undefined(cv.folds)
 	e.foldScores = make([]float64, len(cv.folds))
 	for i, m := range cv.folds {
 		if v, ok := m[PrimaryMetric(task)]; ok {

@@ -197,6 +197,8 @@ type ensembleFit struct {
 	// params describes the combiner and names the members.
 	params     map[string]any
 	cv, cvStd  eval.Metrics
+	cvFolds    int            // folds the nested CV scored
+	undefined  map[string]int // per metric, folds it was undefined on
 	test       eval.Metrics
 	testPred   []float64 // on the test rows, outputs values per row
 	foldScores []float64 // the primary metric per CV fold, NaN where unscored
@@ -246,7 +248,8 @@ func fitEnsemble(ctx context.Context, p *prepared, s ensembleSpec, pool []Entry,
 	}
 	params := c.Params()
 	params["members"] = names
-	return &ensembleFit{combiner: c, params: params, cv: dropNaN(mean), cvStd: dropNaN(std), test: metrics, testPred: test, foldScores: scores}, nil
+	return &ensembleFit{combiner: c, params: params, cv: dropNaN(mean), cvStd: dropNaN(std),
+		cvFolds: len(folds), undefined: eval.Undefined(folds), test: metrics, testPred: test, foldScores: scores}, nil
 }
 
 // membersOOF gathers, for rows (positions in p.train), each member's
@@ -317,7 +320,7 @@ func (f *ensembleFit) entry(s ensembleSpec, pool []Entry, fitted map[string]*Pre
 		fm := fitted[e.Model]
 		pr.Members = append(pr.Members, Member{Name: e.Model, Chain: fm.Chain, Design: fm.Design, Model: fm.Model})
 	}
-	e := Entry{Model: s.name, Params: f.params, CV: f.cv, CVStd: f.cvStd, Test: f.test, FitSeconds: fitSeconds, testPred: f.testPred, foldScores: f.foldScores}
+	e := Entry{Model: s.name, Params: f.params, CV: f.cv, CVStd: f.cvStd, CVFolds: f.cvFolds, CVUndefined: f.undefined, Test: f.test, FitSeconds: fitSeconds, testPred: f.testPred, foldScores: f.foldScores}
 	return e, pr
 }
 

@@ -111,6 +111,8 @@ type ensembleResultValue struct {
 	// weights, which may move them by one unit in the last place).
 	Params         []byte
 	CV, CVStd      eval.Metrics
+	CVFolds        int
+	Undefined      map[string]int
 	Test           eval.Metrics
 	TestPred, Fold []byte
 }
@@ -128,6 +130,7 @@ func encodeEnsembleResult(f *ensembleFit, fitErr error) ([]byte, error) {
 			return nil, fmt.Errorf("ensemble params: %w", err)
 		}
 		v.CV, v.CVStd, v.Test = f.cv, f.cvStd, f.test
+		v.CVFolds, v.Undefined = f.cvFolds, f.undefined
 		v.TestPred, v.Fold = floatBytes(f.testPred), floatBytes(f.foldScores)
 	}
 	var b bytes.Buffer
@@ -147,7 +150,7 @@ func decodeEnsembleResult(b []byte, names []string) (f *ensembleFit, fitErr, err
 	if v.Error != "" {
 		return nil, errors.New(v.Error), nil
 	}
-	f = &ensembleFit{cv: v.CV, cvStd: v.CVStd, test: v.Test}
+	f = &ensembleFit{cv: v.CV, cvStd: v.CVStd, cvFolds: v.CVFolds, undefined: v.Undefined, test: v.Test}
 	if f.combiner, err = ensemble.DecodeCombiner(v.Combiner); err != nil {
 		return nil, nil, err
 	}

@@ -73,13 +73,20 @@ type Options struct {
 
 // Entry is one candidate's line on the leaderboard.
 type Entry struct {
-	Model      string         `json:"model"`
-	Params     map[string]any `json:"params"`
-	CV         eval.Metrics   `json:"cv"`
-	CVStd      eval.Metrics   `json:"cv_std,omitempty"`
-	Test       eval.Metrics   `json:"test"`
-	FitSeconds float64        `json:"fit_seconds"`
-	Error      string         `json:"error,omitempty"`
+	Model  string         `json:"model"`
+	Params map[string]any `json:"params"`
+	CV     eval.Metrics   `json:"cv"`
+	CVStd  eval.Metrics   `json:"cv_std,omitempty"`
+	// CVFolds is the number of CV folds the entry was scored on, and
+	// CVUndefined counts per metric those it was undefined on (the AUC
+	// of a one-class fold, the R² of a constant target): its CV mean and
+	// std are over the other folds, and it is absent from CV when
+	// undefined on all (see eval.UndefinedText).
+	CVFolds     int            `json:"cv_folds,omitempty"`
+	CVUndefined map[string]int `json:"cv_undefined,omitempty"`
+	Test        eval.Metrics   `json:"test"`
+	FitSeconds  float64        `json:"fit_seconds"`
+	Error       string         `json:"error,omitempty"`
 	// Tuning describes the hyperparameter search, when one ran.
 	Tuning *TuningInfo `json:"tuning,omitempty"`
 	// Budget says how family_budget cut the family's cost on large data:

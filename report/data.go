@@ -89,12 +89,16 @@ type Data struct {
 type Entry struct {
 	Model string `json:"model"`
 	// Params are the model's parameters as fitted (tuned or configured).
-	Params     map[string]any `json:"params,omitempty"`
-	CV         eval.Metrics   `json:"cv,omitempty"`
-	CVStd      eval.Metrics   `json:"cv_std,omitempty"`
-	Test       eval.Metrics   `json:"test,omitempty"`
-	FitSeconds float64        `json:"fit_seconds"`
-	Error      string         `json:"error,omitempty"`
+	Params map[string]any `json:"params,omitempty"`
+	CV     eval.Metrics   `json:"cv,omitempty"`
+	CVStd  eval.Metrics   `json:"cv_std,omitempty"`
+	// CVFolds and CVUndefined say on how many of the CV folds each
+	// metric was undefined (see eval.Undefined); CV is over the rest.
+	CVFolds     int            `json:"cv_folds,omitempty"`
+	CVUndefined map[string]int `json:"cv_undefined,omitempty"`
+	Test        eval.Metrics   `json:"test,omitempty"`
+	FitSeconds  float64        `json:"fit_seconds"`
+	Error       string         `json:"error,omitempty"`
 }
 
 // Overview describes a data set: its size, each column's kind and

@@ -128,6 +128,9 @@ func leaderboardSection(d *Data) *section {
 			test = append(test, metricOr(e.Test, d.Metric))
 		}
 		t.Rows = append(t.Rows, row)
+		if u := eval.UndefinedText(e.CVUndefined, e.CVFolds); u != "" && e.Error == "" {
+			s.Notes = append(s.Notes, e.Model+": cv "+u+".")
+		}
 	}
 	s.Tables = []table{t}
 	c := &chart{File: "leaderboard", Title: "Leaderboard: " + d.Metric + " by model", YLabel: d.Metric, Categories: names}
@@ -136,7 +139,7 @@ func leaderboardSection(d *Data) *section {
 	}
 	c.Series = append(c.Series, series{Name: "test", Kind: bars, Y: test, Color: colorAt(1)})
 	s.Charts = charts(c)
-	s.Notes = []string{"Ranked by the cross-validated metric on the training part; the test part never picks the model."}
+	s.Notes = append([]string{"Ranked by the cross-validated metric on the training part; the test part never picks the model."}, s.Notes...)
 	return s
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/meta"
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
@@ -299,6 +300,11 @@ func printResult(w io.Writer, r *pipeline.Result) {
 		fmt.Fprintln(tw, line+strconv.FormatFloat(e.FitSeconds, 'f', 2, 64)+"\t")
 	}
 	tw.Flush()
+	for _, e := range r.Leaderboard {
+		if u := eval.UndefinedText(e.CVUndefined, e.CVFolds); u != "" && e.Error == "" {
+			fmt.Fprintf(w, "note: %s: cv %s\n", e.Model, u)
+		}
+	}
 	fmt.Fprintf(w, "\nbest: %s -> %s\n", r.Best, r.ModelPath)
 	if len(r.Leaderboard) > 0 && r.Leaderboard[0].Chosen != "" {
 		fmt.Fprintf(w, "  (%s)\n", r.Leaderboard[0].Chosen)
