@@ -100,7 +100,8 @@ func (m *missingSet) has(s string) bool {
 //     are grouped "1,000" and decimal-comma "1,5" forms, whose meaning
 //     depends on a locale: NumberTexts names such columns);
 //   - Datetime if every non-missing value is a date (2006-01-02), an RFC
-//     3339 timestamp, or 2006-01-02T15:04:05 / 2006-01-02 15:04:05 (UTC);
+//     3339 timestamp (a space may stand for its T), or
+//     2006-01-02T15:04:05 / 2006-01-02 15:04:05 (UTC);
 //     the UTC offsets of RFC 3339 values are kept in Column.Offsets;
 //   - Categorical otherwise, with levels sorted lexicographically.
 //

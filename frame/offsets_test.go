@@ -13,7 +13,7 @@ import (
 // TestReadCSVOffsets reads datetimes written with UTC offsets from a real
 // file: the instant is kept in Num, the offset in Offsets, and Local is the
 // civil time as written, so 2020-01-01T00:00:00+02:00 is 1 January although
-// its instant is 31 December in UTC.
+// its instant is 31 December in UTC. A space may stand for the T.
 func TestReadCSVOffsets(t *testing.T) {
 	nan := math.NaN()
 	const jan1 = 1577836800 // 2020-01-01T00:00:00Z
@@ -31,6 +31,10 @@ func TestReadCSVOffsets(t *testing.T) {
 			[]float64{jan1 - 3600, jan1 + 182*86400 - 7200}, []int32{3600, 7200}},
 		{"half hours west and missing", []string{"2020-01-01T00:00:00-09:30", "NA", "2020-01-01"},
 			[]float64{jan1 + 34200, nan, jan1}, []int32{-34200, 0, 0}},
+		// pandas writes zone-aware timestamps with a space (RFC 3339
+		// allows one, section 5.6), and fractional seconds when present.
+		{"space before the time", []string{"2020-01-01 00:00:00+02:00", "2020-01-01 00:00:00.000000+02:00", "2020-01-01 00:00:00Z"},
+			[]float64{jan1 - 7200, jan1 - 7200, jan1}, []int32{7200, 7200, 0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

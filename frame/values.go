@@ -73,16 +73,19 @@ const (
 	layoutDate       = "2006-01-02"
 	layoutDateTime   = "2006-01-02T15:04:05"
 	layoutDateTimeSp = "2006-01-02 15:04:05"
+	// layoutRFC3339Sp is RFC 3339 with a space for the T, which the RFC
+	// allows (section 5.6) and pandas writes for zone-aware timestamps.
+	layoutRFC3339Sp = "2006-01-02 15:04:05Z07:00"
 )
 
 // ParseDatetime reports whether the CSV reader reads s as a datetime, and
-// its Unix seconds: a date (2006-01-02), an RFC 3339 timestamp, or a
-// zone-less timestamp read as UTC. Callers use it to say which value kept
+// its Unix seconds: a date (2006-01-02), an RFC 3339 timestamp (with a T
+// or a space before the time), or a zone-less timestamp read as UTC. Callers use it to say which value kept
 // a column of dates from being read as one.
 func ParseDatetime(s string) (float64, bool) { return parseDatetime(s) }
 
-// parseDatetime parses s as a date (2006-01-02), an RFC 3339 timestamp, or
-// a zone-less timestamp (2006-01-02T15:04:05 or 2006-01-02 15:04:05, read
+// parseDatetime parses s as a date (2006-01-02), an RFC 3339 timestamp
+// (with a T or a space before the time), or a zone-less timestamp (2006-01-02T15:04:05 or 2006-01-02 15:04:05, read
 // as UTC; fractional seconds are accepted) and returns Unix seconds.
 func parseDatetime(s string) (float64, bool) {
 	v, _, ok := parseDatetimeOffset(s)
@@ -107,6 +110,9 @@ func parseDatetimeOffset(s string) (float64, int32, bool) {
 		}
 	case s[10] == ' ':
 		t, err = time.Parse(layoutDateTimeSp, s)
+		if err != nil {
+			t, err = time.Parse(layoutRFC3339Sp, s)
+		}
 	default:
 		return 0, 0, false
 	}
