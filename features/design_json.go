@@ -77,6 +77,13 @@ func (d Design) MarshalJSON() ([]byte, error) {
 	return json.Marshal(out)
 }
 
+// ReadsUTC reports whether d reads a datetime input as its UTC instant
+// rather than in the civil time it was written in: only a design saved as
+// version 1, before offsets were kept, that has a datetime input does.
+func (d *Design) ReadsUTC() bool {
+	return d.utc && slices.ContainsFunc(d.inputs, func(in *inputColumn) bool { return in.kind == frame.Datetime })
+}
+
 // UnmarshalJSON implements json.Unmarshaler. It validates the encoding, so
 // a decoded Design is as usable as a fitted one and produces identical
 // matrices.

@@ -387,6 +387,11 @@ func (ft *FittedTemporal) transform(x *frame.Frame, ahead []int64) (*frame.Frame
 // Kind returns KindTemporal.
 func (ft *FittedTemporal) Kind() string { return KindTemporal }
 
+// ReadsUTC reports whether ft reads its datetime time column as UTC
+// instants rather than in the civil time it was written in: only a state
+// saved as version 1, before offsets were kept, does.
+func (ft *FittedTemporal) ReadsUTC() bool { return ft.utc }
+
 // Versions of FittedTemporal's JSON encoding. Version 2 reads a datetime
 // time column in the civil time each value was written in
 // (frame.Column.Local), so 2020-01-01T00:00:00+02:00 is in January;

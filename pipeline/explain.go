@@ -19,9 +19,10 @@ import (
 // or a predictor with per-segment routes has no single design, so it is
 // explained on its raw input columns (Raw): numeric columns as their
 // values, datetime ones as their civil time (frame.Column.Local, Unix
-// seconds of the wall clock as written), categorical ones as codes into
-// the data's levels, and Predict rebuilds a frame from such a matrix and
-// runs the whole predictor. Raw explanations of a predictor whose feature chain looks
+// seconds of the wall clock as written; their instants for a predictor
+// with features saved before offsets were kept, which read those),
+// categorical ones as codes into the data's levels, and Predict rebuilds
+// a frame from such a matrix and runs the whole predictor. Raw explanations of a predictor whose feature chain looks
 // across rows (panel history features) see synthetic rows' history, so
 // they approximate those features' effects.
 type ExplainInput struct {
@@ -72,10 +73,11 @@ func rawInput(p *Predictor, x *frame.Frame) (*ExplainInput, error) {
 	n, k := x.NumRows(), len(p.Schema)
 	in := &ExplainInput{X: model.NewMatrix(n, k), Categorical: make([]bool, k), Raw: true}
 	tmpl := make([]*frame.Column, k)
-	zones := make([]*civilZones, k)
+	zones := make([]*datetimeZones, k)
+	civil := !p.readsInstants()
 	for j, f := range p.Schema {
 		c, _ := x.Lookup(f.Name) // checkSchema found it
-		tmpl[j], zones[j] = c, newCivilZones(c)
+		tmpl[j], zones[j] = c, newDatetimeZones(c, civil)
 		in.FeatureNames = append(in.FeatureNames, f.Name)
 		in.Categorical[j] = c.Kind == frame.Categorical
 		for r := range n {
@@ -84,8 +86,10 @@ func rawInput(p *Predictor, x *frame.Frame) (*ExplainInput, error) {
 				if c.Codes[r] >= 0 {
 					v = float64(c.Codes[r])
 				}
+			} else if zones[j] != nil {
+				v = zones[j].value(c, r)
 			} else {
-				v = c.Local(r) // the value itself when c keeps no offsets
+				v = c.Num[r]
 			}
 			in.X.Data[r*k+j] = v
 		}
@@ -115,8 +119,8 @@ func rawInput(p *Predictor, x *frame.Frame) (*ExplainInput, error) {
 
 // rawColumn rebuilds column j of a raw input matrix m as a column like
 // t: codes into t's levels, a datetime at the instants and offsets of
-// its civil times (zones; nil when t keeps no offsets), or numbers.
-func rawColumn(t *frame.Column, zones *civilZones, m *model.Matrix, j int) *frame.Column {
+// its values (zones; nil when t keeps no offsets), or numbers.
+func rawColumn(t *frame.Column, zones *datetimeZones, m *model.Matrix, j int) *frame.Column {
 	if t.Kind == frame.Categorical {
 		codes := make([]int32, m.Rows)
 		for r := range m.Rows {

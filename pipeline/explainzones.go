@@ -6,67 +6,115 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/tabforge/tabforge/features"
 	"github.com/tabforge/tabforge/frame"
 )
 
-// civilZones maps the civil times (frame.Column.Local) of a datetime
-// column that keeps UTC offsets back to instants with offsets. A raw
-// explanation lays datetimes out in civil time, which is what calendar
-// and temporal features read, and mixes, averages (the k-means
-// background) and perturbs (LIME) them; the predictor must then see each
-// value as an instant written with an offset again, or it reads the
-// instant in UTC (monthly rows at 00:00+02:00 in the month before).
-// Each value takes the offset of the nearest civil time the data holds:
-// exact for a value of the data (models saved before offsets were kept
-// read the instant, so it must be the one written), and the offset in
-// force around it for a synthesised one.
-type civilZones struct {
-	civil []float64 // ascending, distinct
-	off   []int32   // the offset written with civil[i]
+// datetimeZones maps the values a raw explanation lays a datetime column
+// that keeps UTC offsets out as back to instants with offsets. The values
+// are civil times (frame.Column.Local), which is what calendar and
+// temporal features read, or, for a predictor with features saved before
+// offsets were kept (readsInstants), the instants those read: civil time
+// cannot tell apart two instants written at the same wall-clock time,
+// such as the hour repeated when clocks fall back. A raw explanation
+// mixes, averages (the k-means background) and perturbs (LIME) the
+// values; the predictor must then see each as an instant written with an
+// offset again, or it reads civil time as the instant in UTC (monthly
+// rows at 00:00+02:00 in the month before). Each value takes the offset
+// of the nearest value the data holds: exact for a value of the data,
+// and the offset in force around it for a synthesised one.
+type datetimeZones struct {
+	civil bool      // values are civil times, else instants
+	at    []float64 // the data's values, ascending, distinct
+	off   []int32   // the offset written with at[i]
 }
 
-// newCivilZones returns the civil times and offsets of c, or nil when c
-// is not a datetime column with offsets (its values are its instants).
-func newCivilZones(c *frame.Column) *civilZones {
+// newDatetimeZones returns the zones of c's values, civil times or
+// instants, or nil when c is not a datetime column with offsets (its
+// values are its instants).
+func newDatetimeZones(c *frame.Column, civil bool) *datetimeZones {
 	if c.Kind != frame.Datetime || c.Offsets == nil {
 		return nil
 	}
+	z := &datetimeZones{civil: civil}
 	idx := make([]int, 0, len(c.Num))
 	for i, v := range c.Num {
 		if !math.IsNaN(v) {
 			idx = append(idx, i)
 		}
 	}
-	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(c.Local(a), c.Local(b)) })
-	z := &civilZones{}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(z.value(c, a), z.value(c, b)) })
 	for _, i := range idx {
-		if v := c.Local(i); len(z.civil) == 0 || v != z.civil[len(z.civil)-1] {
-			z.civil, z.off = append(z.civil, v), append(z.off, c.Offsets[i])
+		if v := z.value(c, i); len(z.at) == 0 || v != z.at[len(z.at)-1] {
+			z.at, z.off = append(z.at, v), append(z.off, c.Offsets[i])
 		}
 	}
 	return z
 }
 
-// offset returns the offset of the civil time nearest v (the earlier on
-// a tie); 0 for NaN.
-func (z *civilZones) offset(v float64) int32 {
-	if math.IsNaN(v) || len(z.civil) == 0 {
+// value is row i of c as z lays it out: its civil time or its instant.
+func (z *datetimeZones) value(c *frame.Column, i int) float64 {
+	if z.civil {
+		return c.Local(i)
+	}
+	return c.Num[i]
+}
+
+// offset returns the offset of the data's value nearest v (the earlier
+// on a tie); 0 for NaN.
+func (z *datetimeZones) offset(v float64) int32 {
+	if math.IsNaN(v) || len(z.at) == 0 {
 		return 0
 	}
-	i := sort.SearchFloat64s(z.civil, v)
-	if i == len(z.civil) || (i > 0 && v-z.civil[i-1] <= z.civil[i]-v) {
+	i := sort.SearchFloat64s(z.at, v)
+	if i == len(z.at) || (i > 0 && v-z.at[i-1] <= z.at[i]-v) {
 		i--
 	}
 	return z.off[i]
 }
 
-// column returns a datetime column of the given civil times, each at its
+// column returns a datetime column of the given values, each at its
 // instant and offset.
-func (z *civilZones) column(name string, civil []float64) *frame.Column {
-	num, offs := make([]float64, len(civil)), make([]int32, len(civil))
-	for r, v := range civil {
+func (z *datetimeZones) column(name string, values []float64) *frame.Column {
+	num, offs := make([]float64, len(values)), make([]int32, len(values))
+	for r, v := range values {
 		o := z.offset(v)
-		num[r], offs[r] = v-float64(o), o
+		num[r], offs[r] = v, o
+		if z.civil {
+			num[r] = v - float64(o)
+		}
 	}
 	return frame.NewDatetimeOffsets(name, num, offs)
+}
+
+// readsInstants reports whether some part of p reads a datetime input as
+// its UTC instant rather than in the civil time it was written in, as
+// features saved before UTC offsets were kept do.
+func (p *Predictor) readsInstants() bool {
+	type utcReader interface{ ReadsUTC() bool }
+	reads := func(chain features.FittedChain, d *features.Design) bool {
+		if d != nil && d.ReadsUTC() {
+			return true
+		}
+		return slices.ContainsFunc(chain, func(f features.Fitted) bool {
+			r, ok := f.(utcReader)
+			return ok && r.ReadsUTC()
+		})
+	}
+	if reads(p.Chain, p.Design) {
+		return true
+	}
+	for _, m := range p.Members {
+		if reads(m.Chain, m.Design) {
+			return true
+		}
+	}
+	if p.Routes != nil {
+		for _, r := range p.Routes.Models {
+			if r.readsInstants() {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -3,7 +3,9 @@ package pipeline
 import (
 	"context"
 	"math"
+	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -172,7 +174,7 @@ func TestCivilZones(t *testing.T) {
 	// 1 March (+01:00), 1 April and 1 May (+02:00), NaN, 1 March again.
 	c := frame.NewDatetimeOffsets("d", []float64{civil("2019-03-01 00:00:00") - 3600, civil("2019-05-01 00:00:00") - 7200,
 		civil("2019-04-01 00:00:00") - 7200, math.NaN(), civil("2019-03-01 00:00:00") - 3600}, []int32{3600, 7200, 7200, 0, 3600})
-	z := newCivilZones(c)
+	z := newDatetimeZones(c, true)
 	for _, tc := range []struct {
 		civil float64
 		want  int32
@@ -189,7 +191,64 @@ func TestCivilZones(t *testing.T) {
 			t.Errorf("offset of %s = %d; want %d", time.Unix(int64(tc.civil), 0).UTC(), got, tc.want)
 		}
 	}
-	if newCivilZones(frame.NewDatetime("d", []float64{0})) != nil {
+	// Laid out as instants, the hour repeated when New York's clocks fall
+	// back (01:30 at -04:00, then at -05:00) rebuilds as written.
+	const first = 1793511000 // 2026-11-01T05:30:00Z
+	repeated := frame.NewDatetimeOffsets("d", []float64{first, first + 3600}, []int32{-4 * 3600, -5 * 3600})
+	back := newDatetimeZones(repeated, false).column("d", repeated.Num)
+	if !slices.Equal(back.Num, repeated.Num) || !slices.Equal(back.Offsets, repeated.Offsets) {
+		t.Errorf("instants %v at offsets %v rebuilt as %v at %v", repeated.Num, repeated.Offsets, back.Num, back.Offsets)
+	}
+	if newDatetimeZones(frame.NewDatetime("d", []float64{0}), true) != nil {
 		t.Error("a column without offsets has civil zones; its values are its instants")
+	}
+}
+
+// TestExplainRawRepeatedCivilTime explains rows that share a civil time
+// but not an instant: the hour repeated when clocks fall back (01:30 at
+// -04:00, then at -05:00, in New York), or one time written in two zones.
+// The raw input matrix holds civil time, so it cannot tell them apart; a
+// model saved before offsets were kept reads instants, and saw both rows
+// at the first one's, predicting for one of them what it never predicts.
+// Here the two 00:30s of 1 March fall in February and in March in UTC,
+// which that model's month features read.
+func TestExplainRawRepeatedCivilTime(t *testing.T) {
+	p, err := LoadPredictor(filepath.Join("testdata", "temporal_utc_v1.tfm"), Families())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join("testdata", "monthly_berlin.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = append(data, "2021-03-01T00:30:00+01:00,s0,0.5,0\n2021-03-01T00:30:00-01:00,s0,0.5,0\n"...)
+	path := filepath.Join(t.TempDir(), "repeated.csv")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	x, err := frame.ReadFile(path, frame.ReadOptions{Schema: p.ReadSchema()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := p.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := x.NumRows()
+	if want.Values[n-2] == want.Values[n-1] {
+		t.Fatal("the model predicts the same for both rows; the test cannot tell them apart")
+	}
+	in, err := rawInput(p, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float64, in.X.Rows*in.Outputs)
+	if err := in.Predict(got, in.X); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got {
+		if v != want.Values[i] {
+			t.Errorf("row %d: raw-input prediction %v; the predictor says %v", i, v, want.Values[i])
+		}
 	}
 }
