@@ -35,7 +35,8 @@ func detectTimeSource(train *frame.Frame, names []string) (source, unit string, 
 		// Read in civil time: monthly data written at midnight in a zone
 		// east of UTC fall on the last evening of the month before in UTC.
 		first, last := true, true
-		for _, v := range civilSeconds(c, false) {
+		secs := civilSeconds(c, false)
+		for _, v := range secs {
 			if math.IsNaN(v) {
 				continue
 			}
@@ -47,12 +48,35 @@ func detectTimeSource(train *frame.Frame, names []string) (source, unit string, 
 			first = first && midnight && d == 1
 			last = last && midnight && d == daysInMonth(y, m)
 		}
-		if first || last {
+		switch {
+		case first || last:
 			return sourceDatetime, unitMonth, nil
+		case withinDays(secs):
+			return sourceDatetime, unitInstant, nil
 		}
 		return sourceDatetime, unitDay, nil
 	}
 	return "", "", &ColumnError{Column: c.Name, Err: fmt.Errorf("%w: %s, want datetime or numeric", ErrWrongKind, c.Kind)}
+}
+
+// withinDays reports whether two distinct civil times (Unix seconds of
+// the wall clock) fall on one date: data recorded within days, such as
+// hourly data, whose order is that of their instants, since a wall clock
+// repeats an hour when it falls back and skips one when it springs
+// forward.
+func withinDays(civil []float64) bool {
+	seen := make(map[float64]float64)
+	for _, v := range civil {
+		if math.IsNaN(v) {
+			continue
+		}
+		day := math.Floor(v / 86400)
+		if w, ok := seen[day]; ok && w != v {
+			return true
+		}
+		seen[day] = v
+	}
+	return false
 }
 
 // civilSeconds returns the datetimes of c as civil time (see
@@ -120,8 +144,11 @@ func (ft *FittedTemporal) readTime(x *frame.Frame) (*timeValues, error) {
 			if y, m, d, wd, ok = civil(v); !ok {
 				continue
 			}
-			if ft.unit == unitDay {
+			switch ft.unit {
+			case unitDay:
 				tv.ord[i] = v / 86400
+			case unitInstant:
+				tv.ord[i] = cols[0].Num[i] / 86400
 			}
 		} else {
 			yv, mv := cols[0].Num[i], cols[1].Num[i]
@@ -204,7 +231,7 @@ func (ft *FittedTemporal) chooseParts(tv *timeValues) []string {
 	switch ft.unit {
 	case unitMonth:
 		candidates = monthlyParts
-	case unitDay:
+	case unitDay, unitInstant:
 		candidates = calendarParts
 	}
 	var out []string

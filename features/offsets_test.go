@@ -252,3 +252,65 @@ func stripOffsets(t *testing.T, f *frame.Frame) *frame.Frame {
 	}
 	return frame.MustNew(cols...)
 }
+
+// TestTemporalHourlyDST checks that hourly data written in a zone with
+// daylight saving time are one period per hour of real time: when clocks
+// fall back the repeated hour (01:00 at -04:00, then at -05:00) was one
+// period, so the second 01:00 saw 00:00 as its lag and 02:00 the mean of
+// both 01:00s; when they spring forward, 03:00 found no 02:00 and lost its
+// lag.
+func TestTemporalHourlyDST(t *testing.T) {
+	ny := mustZone(t, "America/New_York")
+	for _, start := range []time.Time{
+		time.Date(2026, 3, 7, 22, 0, 0, 0, time.UTC),   // over 8 March, 02:00 → 03:00
+		time.Date(2026, 10, 31, 22, 0, 0, 0, time.UTC), // over 1 November, 02:00 → 01:00
+	} {
+		t.Run(start.Format("2006-01-02"), func(t *testing.T) {
+			var b bytes.Buffer
+			b.WriteString("time,y\n")
+			const hours = 48
+			written := make([]string, hours)
+			for h := range hours {
+				written[h] = start.Add(time.Duration(h) * time.Hour).In(ny).Format(time.RFC3339)
+				fmt.Fprintf(&b, "%s,%d\n", written[h], h)
+			}
+			path := filepath.Join(t.TempDir(), "hourly.csv")
+			if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f, err := frame.ReadFile(path, frame.ReadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr := Temporal{TimeColumn: "time", Target: "y", Lags: []int{1}, Windows: []int{}}
+			ft, got, err := tr.FitTransform(context.Background(), f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A saved state reads the hours as it was fitted to.
+			state, err := json.Marshal(ft)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back FittedTemporal
+			if err := json.Unmarshal(state, &back); err != nil {
+				t.Fatal(err)
+			}
+			if x, err := back.Transform(f); err != nil {
+				t.Fatal(err)
+			} else if d := sameColumns(x, got); d != "" {
+				t.Errorf("decoded state transforms differently: %s", d)
+			}
+			lag, elapsed := column(t, got, "y_lag1"), column(t, got, "time_elapsed")
+			for h := 1; h < hours; h++ {
+				// y is the hour's index, so the hour before holds h-1.
+				if lag[h] != float64(h-1) {
+					t.Errorf("hour %d (%s): y_lag1 = %v; want %d", h, written[h], lag[h], h-1)
+				}
+				if !(elapsed[h] > elapsed[h-1]) {
+					t.Errorf("hour %d: time_elapsed %v, not after the hour before's %v", h, elapsed[h], elapsed[h-1])
+				}
+			}
+		})
+	}
+}

@@ -26,7 +26,10 @@ const KindTemporal = "temporal"
 // A datetime time column is read in the civil time each value was written
 // in (frame.Column.Offsets): 2020-01-01T00:00:00+02:00 is in January and
 // a Thursday, and monthly data written in a zone with daylight saving
-// time stays monthly.
+// time stays monthly. Data recorded within days (two times on one date,
+// such as hourly data) are ordered by instant, while their calendar parts
+// stay civil: when clocks fall back the repeated hour is two periods, and
+// when they spring forward the skipped hour leaves no gap.
 //
 // Calendar features, named time_<part>: year, quarter, month, week (ISO
 // 8601 week of year), dow (day of week, Monday = 0), doy (day of year),
@@ -183,7 +186,10 @@ const (
 
 	unitMonth = "month" // ordinal 12·year + month − 1
 	unitDay   = "day"   // ordinal civil Unix seconds / 86400
-	unitValue = "value" // ordinal = the numeric value
+	// unitInstant is for datetimes within days (see withinDays): ordinal
+	// Unix seconds of the instant / 86400.
+	unitInstant = "instant"
+	unitValue   = "value" // ordinal = the numeric value
 )
 
 // Calendar parts, in output order.
@@ -447,6 +453,7 @@ func (ft *FittedTemporal) UnmarshalJSON(data []byte) error {
 	}
 	switch {
 	case in.Source == sourceDatetime && (in.Unit == unitMonth || in.Unit == unitDay):
+	case in.Source == sourceDatetime && in.Unit == unitInstant && in.Version == temporalVersionLocal:
 	case in.Source == sourceNumeric && in.Unit == unitValue:
 	case in.Source == sourceYearMonth && in.Unit == unitMonth:
 	default:
