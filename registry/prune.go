@@ -38,10 +38,11 @@ const prunePage = 2048
 // same before and after it.
 //
 // It reads the history from its newest end a page at a time, deciding
-// each event on the newer ones and the names' records, and removes each
-// event on its own: a prune cut short leaves only events the next one
-// removes, and servers and watchers running meanwhile read none of
-// them. Events written while it runs are newer than before and stay.
+// each event on the newer ones and the names' records, and removes a
+// page's events in one batch (store.DeleteRecords): a prune cut short
+// leaves only events the next one removes, and servers and watchers
+// running meanwhile read none of them. Events written while it runs are
+// newer than before and stay.
 func (r *Registry) PruneHistory(ctx context.Context, before time.Time, dry bool) (*Pruned, error) {
 	if v, _, err := r.layout(ctx); err != nil || v < 2 {
 		if err == nil {
@@ -64,6 +65,8 @@ func (r *Registry) PruneHistory(ctx context.Context, before time.Time, dry bool)
 		if len(recs) == 0 {
 			return p, nil
 		}
+		var gone []string
+		removed := map[string]int{}
 		for _, rec := range recs {
 			e, err := decodeEvent(rec)
 			if err != nil {
@@ -74,13 +77,17 @@ func (r *Registry) PruneHistory(ctx context.Context, before time.Time, dry bool)
 			case explains:
 				p.Kept[e.Name]++
 			default:
-				if !dry {
-					if err := r.rec.DeleteRecord(ctx, KindEvent, rec.Key); err != nil {
-						return p, fmt.Errorf("registry: prune the history: %w", err)
-					}
-				}
-				p.Removed[e.Name]++
+				gone = append(gone, rec.Key)
+				removed[e.Name]++
 			}
+		}
+		if !dry && len(gone) > 0 {
+			if err := store.DeleteRecords(ctx, r.rec, KindEvent, gone); err != nil {
+				return p, fmt.Errorf("registry: prune the history: %w", err)
+			}
+		}
+		for name, n := range removed {
+			p.Removed[name] += n
 		}
 		to = recs[len(recs)-1].Key
 	}

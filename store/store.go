@@ -246,6 +246,7 @@ type Store interface {
 	Swapper
 	tune.Storage
 	Studies
+	RecordDeleter
 	// PutRecords inserts or replaces each record, keeping its Updated
 	// time (import and failover replay use it; a zero Updated means now).
 	// Implementations write the batch in one round trip or transaction.

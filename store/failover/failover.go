@@ -298,13 +298,11 @@ func (s *Store) writeKeys(ctx context.Context, keys func() []sqlite.Pending, f f
 	if err := f(s.fallback); err != nil {
 		return err
 	}
-	for _, k := range keys() {
-		k.Target, k.Base = s.target, bases[k]
-		if err := s.fallback.MarkPending(ctx, k); err != nil {
-			return err
-		}
+	pending := keys()
+	for i, k := range pending {
+		pending[i].Target, pending[i].Base = s.target, bases[k]
 	}
-	return nil
+	return s.fallback.MarkPending(ctx, pending...)
 }
 
 // recordBases reads, before a write on the fallback, the state of each
@@ -478,6 +476,17 @@ func (s *Store) PageRecords(ctx context.Context, kind, from, to string, limit in
 // DeleteRecord implements store.Records.
 func (s *Store) DeleteRecord(ctx context.Context, kind, key string) error {
 	return s.write(ctx, []sqlite.Pending{{Kind: "record", A: kind, B: key}}, func(st store.Store) error { return st.DeleteRecord(ctx, kind, key) })
+}
+
+// DeleteRecords implements store.RecordDeleter: on the primary while it
+// is up, else on the fallback with a journal entry for each key, which
+// sync replays as a delete of that key (the fallback no longer has it).
+func (s *Store) DeleteRecords(ctx context.Context, kind string, keys []string) error {
+	pending := make([]sqlite.Pending, len(keys))
+	for i, k := range keys {
+		pending[i] = sqlite.Pending{Kind: "record", A: kind, B: k}
+	}
+	return s.write(ctx, pending, func(st store.Store) error { return st.DeleteRecords(ctx, kind, keys) })
 }
 
 // Kinds implements store.Store.

@@ -80,7 +80,7 @@ func ReplayTo(ctx context.Context, fallback *sqlite.Store, primary store.Store, 
 		}
 	}
 	if err := r.flush(); err != nil {
-		r.n.Left = len(r.batch)
+		r.n.Left = len(r.batched)
 		return r.n, fmt.Errorf("sync records: %w", err)
 	}
 	return r.n, nil
@@ -98,11 +98,14 @@ type replayer struct {
 	putStudies map[string]bool        // copied to the primary already
 	trials     map[string]map[int]tune.FrozenTrial
 
-	// Record puts go to the primary in batches; deletes and the other
-	// kinds one by one. A batch is flushed before any other entry, so the
-	// order of the journal is kept.
-	batch   []*store.Record
-	batched []sqlite.Pending
+	// Records go to the primary in batches, of puts (batch) or of
+	// deletes of one kind (gone, of goneKind); the other kinds one by
+	// one. A batch is flushed before any other entry, so the order of
+	// the journal is kept. batched holds the batch's journal entries.
+	batch    []*store.Record
+	gone     []string
+	goneKind string
+	batched  []sqlite.Pending
 }
 
 // replay copies one entry and clears it from the journal (a batched
@@ -157,8 +160,8 @@ func (r *replayer) run(p sqlite.Pending) error {
 	return nil
 }
 
-// record deletes a record gone from the fallback at once, or adds it to
-// the batch (batched true). A record written on the fallback over a
+// record adds a record's put, or its delete if it is gone from the
+// fallback, to the batch (batched true). A record written on the fallback over a
 // state other than the primary's current one is left as the primary has
 // it and reported in Conflicts: during an outage a process reads the
 // fallback, which may lack what the primary holds (a model name's stages
@@ -178,18 +181,20 @@ func (r *replayer) record(p sqlite.Pending) (batched bool, err error) {
 		}
 		return false, nil
 	}
-	if rec == nil {
+	// A batch holds puts, or deletes of one kind, so that flushing it
+	// before the next kind of entry keeps the journal's order.
+	if rec == nil && (len(r.batch) > 0 || r.goneKind != p.A) || rec != nil && len(r.gone) > 0 {
 		if err := r.flush(); err != nil {
 			return false, err
 		}
-		if err := r.primary.DeleteRecord(r.ctx, p.A, p.B); err != nil {
-			return false, err
-		}
-		r.n.Records++
-		return false, nil
 	}
-	r.batch, r.batched = append(r.batch, rec), append(r.batched, p)
-	if len(r.batch) >= 500 {
+	if rec == nil {
+		r.gone, r.goneKind = append(r.gone, p.B), p.A
+	} else {
+		r.batch = append(r.batch, rec)
+	}
+	r.batched = append(r.batched, p)
+	if len(r.batched) >= 500 {
 		return true, r.flush()
 	}
 	return true, nil
@@ -222,19 +227,23 @@ func (r *replayer) primaryKeeps(p sqlite.Pending, rec *store.Record) (bool, erro
 }
 
 func (r *replayer) flush() error {
-	if len(r.batch) == 0 {
+	if len(r.batched) == 0 {
 		return nil
 	}
-	if err := r.primary.PutRecords(r.ctx, r.batch); err != nil {
+	var err error
+	if len(r.gone) > 0 {
+		err = r.primary.DeleteRecords(r.ctx, r.goneKind, r.gone)
+	} else {
+		err = r.primary.PutRecords(r.ctx, r.batch)
+	}
+	if err != nil {
 		return err
 	}
-	for _, p := range r.batched {
-		if err := r.fallback.ClearPending(r.ctx, p); err != nil {
-			return err
-		}
+	if err := r.fallback.ClearPending(r.ctx, r.batched...); err != nil {
+		return err
 	}
-	r.n.Records += len(r.batch)
-	r.batch, r.batched = r.batch[:0], r.batched[:0]
+	r.n.Records += len(r.batched)
+	r.batch, r.gone, r.batched = r.batch[:0], r.gone[:0], r.batched[:0]
 	return nil
 }
 

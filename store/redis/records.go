@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	redigo "github.com/gomodule/redigo/redis"
@@ -204,6 +205,30 @@ func (s *Store) DeleteRecord(ctx context.Context, kind, key string) error {
 	err := s.tx(ctx, []command{cmd("DEL", s.recKey(kind, key)), cmd("ZREM", s.p+"reck:"+kind, key), cmd("ZREM", s.p+"rect:"+kind, key)})
 	if err != nil {
 		return s.wrap("delete record "+kind+"/"+key, err)
+	}
+	return nil
+}
+
+// deleteChunk is how many records one MULTI/EXEC of DeleteRecords
+// removes, so that no transaction blocks the server for long.
+const deleteChunk = 500
+
+// DeleteRecords implements store.RecordDeleter: a MULTI/EXEC per chunk of
+// keys, each a DEL of the records and a ZREM of their index entries, so
+// a record and its entries go together.
+func (s *Store) DeleteRecords(ctx context.Context, kind string, keys []string) error {
+	for chunk := range slices.Chunk(keys, deleteChunk) {
+		recs := make([]any, len(chunk))
+		members := make([]any, len(chunk))
+		for i, k := range chunk {
+			recs[i], members[i] = s.recKey(kind, k), k
+		}
+		cmds := []command{cmd("DEL", recs...),
+			cmd("ZREM", append([]any{s.p + "reck:" + kind}, members...)...),
+			cmd("ZREM", append([]any{s.p + "rect:" + kind}, members...)...)}
+		if err := s.tx(ctx, cmds); err != nil {
+			return s.wrap(fmt.Sprintf("delete %d records %s", len(keys), kind), err)
+		}
 	}
 	return nil
 }

@@ -217,15 +217,24 @@ func createJournal(tx *sql.Tx) error {
 	return err
 }
 
-// MarkPending records that p's key changed and must be replayed.
-func (s *Store) MarkPending(ctx context.Context, p Pending) error {
-	if err := s.inTx(ctx, createJournal); err != nil {
-		return fmt.Errorf("journal %s %s/%s: %w", p.Kind, p.A, p.B, err)
-	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO pending_writes (target, kind, a, b, seq, base) VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM pending_writes), ?)
-		ON CONFLICT(target, kind, a, b) DO UPDATE SET seq = excluded.seq`, p.Target, p.Kind, p.A, p.B, p.Base)
+// MarkPending records that each p's key changed and must be replayed,
+// in one transaction.
+func (s *Store) MarkPending(ctx context.Context, ps ...Pending) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := createJournal(tx); err != nil {
+			return err
+		}
+		for _, p := range ps {
+			_, err := tx.ExecContext(ctx, `INSERT INTO pending_writes (target, kind, a, b, seq, base) VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM pending_writes), ?)
+				ON CONFLICT(target, kind, a, b) DO UPDATE SET seq = excluded.seq`, p.Target, p.Kind, p.A, p.B, p.Base)
+			if err != nil {
+				return fmt.Errorf("%s %s/%s: %w", p.Kind, p.A, p.B, err)
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("journal %s %s/%s: %w", p.Kind, p.A, p.B, err)
+		return fmt.Errorf("journal: %w", err)
 	}
 	return nil
 }
@@ -255,12 +264,20 @@ func (s *Store) PendingWrites(ctx context.Context) ([]Pending, error) {
 	return out, rows.Err()
 }
 
-// ClearPending removes p from the journal unless it was marked again
-// since it was read (its Seq changed), in which case it stays for the
-// next replay.
-func (s *Store) ClearPending(ctx context.Context, p Pending) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM pending_writes WHERE target = ? AND kind = ? AND a = ? AND b = ? AND seq = ?`, p.Target, p.Kind, p.A, p.B, p.Seq); err != nil {
-		return fmt.Errorf("clear journal %s %s/%s: %w", p.Kind, p.A, p.B, err)
+// ClearPending removes each p from the journal, in one transaction,
+// unless it was marked again since it was read (its Seq changed), in
+// which case it stays for the next replay.
+func (s *Store) ClearPending(ctx context.Context, ps ...Pending) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, p := range ps {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM pending_writes WHERE target = ? AND kind = ? AND a = ? AND b = ? AND seq = ?`, p.Target, p.Kind, p.A, p.B, p.Seq); err != nil {
+				return fmt.Errorf("%s %s/%s: %w", p.Kind, p.A, p.B, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("clear journal: %w", err)
 	}
 	return nil
 }

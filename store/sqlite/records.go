@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tabforge/tabforge/store"
@@ -98,6 +100,33 @@ func scanRecords(rows *sql.Rows, kind string) ([]*store.Record, error) {
 func (s *Store) DeleteRecord(ctx context.Context, kind, key string) error {
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM records WHERE kind=? AND key=?`, kind, key); err != nil {
 		return fmt.Errorf("delete record %s/%s: %w", kind, key, err)
+	}
+	return nil
+}
+
+// deleteChunk is how many keys one DELETE names: well under SQLite's
+// limit on a statement's variables (32766; 999 before 3.32).
+const deleteChunk = 500
+
+// DeleteRecords implements store.RecordDeleter in one transaction, a
+// DELETE per chunk of keys: the records all go, or none do.
+func (s *Store) DeleteRecords(ctx context.Context, kind string, keys []string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for chunk := range slices.Chunk(keys, deleteChunk) {
+			args := make([]any, 0, len(chunk)+1)
+			args = append(args, kind)
+			for _, k := range chunk {
+				args = append(args, k)
+			}
+			q := `DELETE FROM records WHERE kind=? AND key IN (?` + strings.Repeat(",?", len(chunk)-1) + `)`
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete %d records %s: %w", len(keys), kind, err)
 	}
 	return nil
 }

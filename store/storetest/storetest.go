@@ -37,6 +37,7 @@ func Run(t *testing.T, f Factory) {
 		{"QueryRuns", testQueryRuns},
 		{"Records", testRecords},
 		{"PutRecords", testPutRecords},
+		{"DeleteRecords", testDeleteRecords},
 		{"Studies", testStudies},
 		{"PutTrial", testPutTrial},
 		{"TuneStudy", testTuneStudy},

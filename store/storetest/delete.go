@@ -1,0 +1,60 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/tabforge/tabforge/store"
+)
+
+// testDeleteRecords removes more records than one chunk of any backend
+// (500) holds, with missing keys among them, and checks that exactly
+// those go: the rest of the kind, another kind's records of the same
+// keys, and a kind whose records all go leaves Kinds.
+func testDeleteRecords(t *testing.T, open func() store.Store) {
+	ctx := context.Background()
+	s := open()
+	var recs []*store.Record
+	var keys []string
+	for i := range 1200 {
+		k := fmt.Sprintf("%05d/e", i)
+		keys = append(keys, k)
+		recs = append(recs, &store.Record{Kind: "ev", Key: k, Value: []byte(k)})
+	}
+	recs = append(recs, &store.Record{Kind: "ew", Key: keys[0], Value: []byte("w")}, &store.Record{Kind: "ex", Key: "only", Value: []byte("x")})
+	if err := s.PutRecords(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	gone := append(slices.Clone(keys[100:]), "missing", keys[100]) // and one twice
+	if err := s.DeleteRecords(ctx, "ev", gone); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteRecords(ctx, "ev", nil); err != nil {
+		t.Errorf("DeleteRecords of no keys: %v", err)
+	}
+	if err := s.DeleteRecords(ctx, "ex", []string{"only"}); err != nil {
+		t.Fatal(err)
+	}
+	left, err := s.ListRecords(ctx, "ev", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range left {
+		got = append(got, r.Key)
+	}
+	if !slices.Equal(got, keys[:100]) {
+		t.Errorf("after DeleteRecords of keys 100..1199: %d records left (%v); want keys 0..99", len(got), span(left))
+	}
+	if page, err := store.PageRecords(ctx, s, "ev", "", "", 5, true); err != nil || span(page) != "00099/e..00095/e (5)" {
+		t.Errorf("newest page after DeleteRecords = %s, %v; want 00099/e..00095/e (5)", span(page), err)
+	}
+	if r, err := s.GetRecord(ctx, "ew", keys[0]); err != nil || string(r.Value) != "w" {
+		t.Errorf("another kind's record of a deleted key: %v, %v; want it kept", r, err)
+	}
+	if kinds, err := s.Kinds(ctx); err != nil || !slices.Equal(kinds, []string{"ev", "ew"}) {
+		t.Errorf("Kinds after deleting every ex record = %v, %v; want [ev ew]", kinds, err)
+	}
+}
