@@ -119,6 +119,56 @@ func nextToken(ctx context.Context, s Swapper) (uint64, error) {
 	}
 }
 
+// LastToken returns the last fencing token s handed out: 0 if none.
+func LastToken(ctx context.Context, s Records) (uint64, error) {
+	r, err := s.GetRecord(ctx, TokenKind, tokenKey)
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("lease token: %w", err)
+	}
+	n, err := strconv.ParseUint(string(r.Value), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("lease token counter %s/%s: %w", TokenKind, tokenKey, err)
+	}
+	return n, nil
+}
+
+// AdvanceTokens raises s's token counter to n if it is lower, so that
+// every token s hands out from then on is greater than n: the step that
+// keeps the tokens of two stores a failover store switches between
+// (store/failover) from repeating each other's.
+func AdvanceTokens(ctx context.Context, s Swapper, n uint64) error {
+	for {
+		r, err := s.GetRecord(ctx, TokenKind, tokenKey)
+		var old []byte
+		switch {
+		case err == nil:
+			old = r.Value
+			cur, err := strconv.ParseUint(string(r.Value), 10, 64)
+			if err != nil {
+				return fmt.Errorf("lease token counter %s/%s: %w", TokenKind, tokenKey, err)
+			}
+			if cur >= n {
+				return nil
+			}
+		case !errors.Is(err, ErrNotFound):
+			return fmt.Errorf("advance lease tokens: %w", err)
+		}
+		ok, err := s.SwapRecord(ctx, TokenKind, tokenKey, old, strconv.AppendUint(nil, n, 10))
+		if err != nil || ok {
+			if err != nil {
+				return fmt.Errorf("advance lease tokens: %w", err)
+			}
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
 // Claim takes the lease kind/key for this process, valid for ttl
 // (DefaultLease if not positive), unless a live lease is already there:
 // then it returns an error wrapping ErrClaimed. Creating the lease is

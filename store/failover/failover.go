@@ -10,7 +10,11 @@
 // fallback is no copy of Redis: a record written on it over a state
 // Redis does not hold (a model name's record the registry found missing
 // there, say) is not copied over Redis's value, which is kept and
-// reported (SyncCounts.Conflicts).
+// reported (SyncCounts.Conflicts). The lease token counter is neither
+// copied nor kept: Sync raises Redis's to the fallback's, and the Store
+// raises the fallback's to Redis's at Open and at each token it takes
+// there, so fencing tokens keep increasing across an outage (see
+// store.Claim).
 //
 // Tuning trials carry integer ids that differ between the two stores, so
 // the Store hands tune ids of its own and maps them to (study, number).
@@ -139,6 +143,7 @@ func openRedis(ctx context.Context, raw string, o Options) (*Store, error) {
 	} else if n.Total() > 0 || len(n.Conflicts) > 0 {
 		log.Info("store: replayed the SQLite journal to redis", "runs", n.Runs, "records", n.Records, "studies", n.Studies, "trials", n.Trials)
 	}
+	s.mirrorTokens(ctx)
 	if len(n.Conflicts) > 0 {
 		log.Warn("store: kept redis's value of records the fallback wrote over another state; the fallback's stay in its file",
 			"records", n.Conflicts, "fallback", fallback.Path())
@@ -428,6 +433,9 @@ func (s *Store) SwapRecord(ctx context.Context, kind, key string, old, value []b
 		swapped, err = p.SwapRecord(ctx, kind, key, old, value)
 		if swapped {
 			s.remember(kind, key, value)
+			if kind == store.TokenKind {
+				s.mirrorTokens(ctx)
+			}
 		}
 		return err
 	}); done {

@@ -168,6 +168,9 @@ func (r *replayer) run(p sqlite.Pending) error {
 // and aliases, say), and copying what it wrote over the primary's would
 // lose that.
 func (r *replayer) record(p sqlite.Pending) (batched bool, err error) {
+	if p.A == store.TokenKind {
+		return false, r.tokens()
+	}
 	rec, err := r.fallback.GetRecord(r.ctx, p.A, p.B)
 	if errors.Is(err, store.ErrNotFound) {
 		rec, err = nil, nil
@@ -198,6 +201,25 @@ func (r *replayer) record(p sqlite.Pending) (batched bool, err error) {
 		return true, r.flush()
 	}
 	return true, nil
+}
+
+// tokens raises the primary's fencing token counter to the fallback's,
+// never lowers it: the tokens handed out on either store must all be
+// lower than those handed out after the primary returns, and neither
+// store's value is the state of both.
+func (r *replayer) tokens() error {
+	if err := r.flush(); err != nil {
+		return err
+	}
+	n, err := store.LastToken(r.ctx, r.fallback)
+	if err != nil {
+		return err
+	}
+	if err := store.AdvanceTokens(r.ctx, r.primary, n); err != nil {
+		return err
+	}
+	r.n.Records++
+	return nil
 }
 
 // primaryKeeps reports whether the primary's value of p's record stands:
