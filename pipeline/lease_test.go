@@ -90,3 +90,83 @@ func TestRunStopsWhenLeaseLost(t *testing.T) {
 		t.Errorf("run lease = %v, %v; want the successor's token %d", rec, err, st.lease.Token)
 	}
 }
+
+// takenOverAtFinish is a run store in which, just before the run's
+// outcome is written, another process (the handle other) takes the run's
+// lease over (the run stalled past it, say, between two renewals) and
+// records the run as its own.
+type takenOverAtFinish struct {
+	*sqlite.Store
+	other *sqlite.Store
+	lease *store.Lease // the successor's
+}
+
+func (s *takenOverAtFinish) takeOver(ctx context.Context, r *store.Run) error {
+	if s.lease != nil || r.Status == store.Running {
+		return nil
+	}
+	// Forged expired: the run's lease lasts an hour, so it never renews.
+	past := time.Now().Add(-time.Second).UTC().Format(time.RFC3339Nano)
+	if err := s.other.PutRecord(ctx, store.LeaseKind, r.ID, []byte(past)); err != nil {
+		return err
+	}
+	_, l, err := store.Claim(context.Background(), s.other, store.LeaseKind, r.ID, time.Minute, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	s.lease = l
+	succ := *r
+	succ.Status, succ.Profile = store.Running, "successor"
+	return s.other.PutRun(ctx, &succ)
+}
+
+func (s *takenOverAtFinish) PutRun(ctx context.Context, r *store.Run) error {
+	if err := s.takeOver(ctx, r); err != nil {
+		return err
+	}
+	return s.Store.PutRun(ctx, r)
+}
+
+func (s *takenOverAtFinish) PutRunFenced(ctx context.Context, r *store.Run, f store.Fence) error {
+	if err := s.takeOver(ctx, r); err != nil {
+		return err
+	}
+	return s.Store.PutRunFenced(ctx, r, f)
+}
+
+// TestRunOutcomeFenced: a run whose lease is taken over after its last
+// renewal, before it writes its outcome, writes nothing: the outcome
+// write is fenced by the run's token, so the record stays the
+// successor's and Train fails with store.ErrLeaseLost. It used to write
+// its outcome over the successor's record.
+func TestRunOutcomeFenced(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tf.db")
+	var h [2]*sqlite.Store
+	for i := range h {
+		s, err := sqlite.Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		h[i] = s
+	}
+	st := &takenOverAtFinish{Store: h[0], other: h[1]}
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic"}, 0, t.TempDir()
+	cfg.RunLease = config.Duration(time.Hour)
+	if _, err := Train(context.Background(), cfg, Options{Runs: st}); !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("Train err = %v; want its outcome refused with store.ErrLeaseLost", err)
+	}
+	if st.lease == nil {
+		t.Fatal("the run never wrote its outcome")
+	}
+	defer st.lease.Release()
+	runs, err := h[1].ListRuns(context.Background(), 0)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs %v, %v; want one", runs, err)
+	}
+	if r := runs[0]; r.Status != store.Running || r.Profile != "successor" {
+		t.Errorf("run record %s %q; want the successor's, running", r.Status, r.Profile)
+	}
+}

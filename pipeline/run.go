@@ -240,7 +240,9 @@ func (r *trainRun) noteStage(ctx context.Context, name string, step, total int) 
 
 // finish records the run's outcome, then releases its lease: a run is
 // never shown running without one. A run whose lease was lost records
-// nothing: the run record is the new holder's.
+// nothing: the run record is the new holder's, and the outcome is
+// written only while the lease holds the run's token (a takeover since
+// the last renewal refuses it).
 func (r *trainRun) finish(ctx context.Context, err error) error {
 	if r.lease != nil {
 		defer r.lease.Release()
@@ -271,7 +273,16 @@ func (r *trainRun) finish(ctx context.Context, err error) error {
 		rec.Status, rec.Best, rec.ModelPath = store.Succeeded, res.Best, res.ModelPath
 		rec.Result, _ = json.Marshal(res)
 	}
-	if perr := r.o.Runs.PutRun(context.WithoutCancel(ctx), rec); perr != nil && err == nil {
+	wctx := context.WithoutCancel(ctx)
+	var perr error
+	if r.lease != nil {
+		// Fenced: a takeover since the last renewal leaves the record
+		// to the successor.
+		perr = store.PutRunFenced(wctx, r.o.Runs, rec, r.lease.Fence())
+	} else {
+		perr = r.o.Runs.PutRun(wctx, rec)
+	}
+	if perr != nil && (err == nil || errors.Is(perr, store.ErrLeaseLost)) {
 		return perr
 	}
 	return err

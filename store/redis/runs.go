@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	redigo "github.com/gomodule/redigo/redis"
@@ -15,13 +16,9 @@ import (
 // PutRun implements store.Runs. A run's creation time is set by its
 // first write and kept by later ones, as in store/sqlite.
 func (s *Store) PutRun(ctx context.Context, r *store.Run) error {
-	doc, err := json.Marshal(r)
+	doc, row, err := runJSON(r)
 	if err != nil {
-		return fmt.Errorf("store run %s: %w", r.ID, err)
-	}
-	row, err := json.Marshal(store.RowOf(r))
-	if err != nil {
-		return fmt.Errorf("store run %s: %w", r.ID, err)
+		return err
 	}
 	k := s.p + "run:" + r.ID
 	err = s.tx(ctx, []command{
@@ -32,6 +29,52 @@ func (s *Store) PutRun(ctx context.Context, r *store.Run) error {
 	})
 	if err != nil {
 		return s.wrap("store run "+r.ID, err)
+	}
+	return nil
+}
+
+func runJSON(r *store.Run) (doc, row []byte, err error) {
+	if doc, err = json.Marshal(r); err == nil {
+		row, err = json.Marshal(store.RowOf(r))
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("store run %s: %w", r.ID, err)
+	}
+	return doc, row, nil
+}
+
+var _ store.FencedRunWriter = (*Store)(nil)
+
+// fencedRunScript is PutRun's transaction run only while the lease
+// record holds the token; it returns "ok", or else the token the lease
+// holds ("" if none).
+var fencedRunScript = redigo.NewScript(0, `
+local lease, token, k, created, doc, row, score, id, runs, runids = unpack(ARGV)
+local v = redis.call('HGET', lease, 'v')
+local held = v and string.match(v, ' (%d+)$') or ''
+if held ~= token then return held end
+redis.call('HSETNX', k, 'created', created)
+redis.call('HSET', k, 'doc', doc, 'row', row)
+redis.call('ZADD', runs, 'NX', score, id)
+redis.call('ZADD', runids, 0, id)
+return 'ok'
+`)
+
+// PutRunFenced implements store.FencedRunWriter in one script, which
+// Redis runs with no other command in between.
+func (s *Store) PutRunFenced(ctx context.Context, r *store.Run, f store.Fence) error {
+	doc, row, err := runJSON(r)
+	if err != nil {
+		return err
+	}
+	reply, err := redigo.String(s.script(ctx, fencedRunScript, s.recKey(f.Kind, f.Key), strconv.FormatUint(f.Token, 10),
+		s.p+"run:"+r.ID, nanos(r.Created), doc, row, r.Created.UnixMicro(), r.ID, s.p+"runs", s.p+"runids"))
+	if err != nil {
+		return s.wrap("store run "+r.ID, err)
+	}
+	if reply != "ok" {
+		cur, _ := strconv.ParseUint(reply, 10, 64)
+		return fmt.Errorf("store run %s: %w", r.ID, &store.LostError{Kind: f.Kind, Key: f.Key, Token: f.Token, Current: cur})
 	}
 	return nil
 }

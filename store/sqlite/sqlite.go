@@ -161,7 +161,45 @@ func fromUnix(n int64) time.Time {
 
 // PutRun implements store.Runs.
 func (s *Store) PutRun(ctx context.Context, r *store.Run) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO runs
+	if err := putRun(ctx, s.db, r); err != nil {
+		return fmt.Errorf("store run %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+var _ store.FencedRunWriter = (*Store)(nil)
+
+// PutRunFenced implements store.FencedRunWriter: the lease is read and
+// the run written in one transaction, which holds the write lock from
+// its start (_txlock=immediate), so no takeover comes in between.
+func (s *Store) PutRunFenced(ctx context.Context, r *store.Run, f store.Fence) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		lease := &store.Record{Kind: f.Kind, Key: f.Key}
+		err := tx.QueryRowContext(ctx, `SELECT value FROM records WHERE kind=? AND key=?`, f.Kind, f.Key).Scan(&lease.Value)
+		if errors.Is(err, sql.ErrNoRows) {
+			lease, err = nil, nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := f.Check(lease); err != nil {
+			return err
+		}
+		return putRun(ctx, tx, r)
+	})
+	if err != nil {
+		return fmt.Errorf("store run %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// execer is a database or a transaction, to write in.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func putRun(ctx context.Context, db execer, r *store.Run) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO runs
 		(id, created, finished, status, dataset_path, dataset_hash, config_hash, config, task, target, best, model_path, result, error, profile)
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT(id) DO UPDATE SET finished=excluded.finished, status=excluded.status,
@@ -170,10 +208,7 @@ func (s *Store) PutRun(ctx context.Context, r *store.Run) error {
 			model_path=excluded.model_path, result=excluded.result, error=excluded.error, profile=excluded.profile`,
 		r.ID, unix(r.Created), unix(r.Finished), string(r.Status), r.DatasetPath, r.DatasetHash, r.ConfigHash,
 		string(r.Config), r.Task, r.Target, r.Best, r.ModelPath, string(r.Result), r.Error, r.Profile)
-	if err != nil {
-		return fmt.Errorf("store run %s: %w", r.ID, err)
-	}
-	return nil
+	return err
 }
 
 // DeleteRun implements store.Runs.

@@ -46,6 +46,7 @@ func Run(t *testing.T, f Factory) {
 		{"Claim", testClaim},
 		{"LeaseFencing", testLeaseFencing},
 		{"LeaseRenewFailure", testLeaseRenewFailure},
+		{"PutRunFenced", testPutRunFenced},
 		{"SwapRecord", testSwapRecord},
 		{"PageRecords", testPageRecords},
 		{"ExportImport", testExportImport},

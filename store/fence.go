@@ -1,0 +1,64 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// A Fence names the acquisition of a lease that a write is made under
+// (see Claim): the write is to take effect only while the lease record
+// Kind/Key still holds Token. A holder that stalled past its lease finds
+// it lost at its next renewal, but a write it makes before then, say
+// the outcome of a run its successor took over, would land over the
+// successor's; a fenced write is refused instead.
+type Fence struct {
+	Kind, Key string
+	Token     uint64
+}
+
+// Fence returns the fence of l's acquisition.
+func (l *Lease) Fence() Fence { return Fence{Kind: l.kind, Key: l.key, Token: l.Token} }
+
+// Check returns nil if the lease record r (nil: missing) holds f.Token,
+// else a *LostError.
+func (f Fence) Check(r *Record) error {
+	var cur uint64
+	if r != nil {
+		if cur = LeaseToken(r); cur == f.Token {
+			return nil
+		}
+	}
+	return &LostError{Kind: f.Kind, Key: f.Key, Token: f.Token, Current: cur}
+}
+
+// A FencedRunWriter is a store that writes a run under a lease.
+type FencedRunWriter interface {
+	// PutRunFenced is PutRun made only if the lease record f.Kind/f.Key
+	// holds f.Token, the test and the write one atomic step; otherwise
+	// it writes nothing and returns a *LostError (Current 0 for a
+	// missing lease).
+	PutRunFenced(ctx context.Context, r *Run, f Fence) error
+}
+
+// PutRunFenced is s's PutRunFenced if s is a FencedRunWriter. Otherwise
+// it checks the lease first if s holds records, then writes: a narrower
+// window for a stale holder, not none.
+func PutRunFenced(ctx context.Context, s Runs, r *Run, f Fence) error {
+	if w, ok := s.(FencedRunWriter); ok {
+		return w.PutRunFenced(ctx, r, f)
+	}
+	if recs, ok := s.(Records); ok {
+		rec, err := recs.GetRecord(ctx, f.Kind, f.Key)
+		if errors.Is(err, ErrNotFound) {
+			rec, err = nil, nil
+		}
+		if err != nil {
+			return fmt.Errorf("store run %s: %w", r.ID, err)
+		}
+		if err := f.Check(rec); err != nil {
+			return fmt.Errorf("store run %s: %w", r.ID, err)
+		}
+	}
+	return s.PutRun(ctx, r)
+}
