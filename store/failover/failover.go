@@ -377,30 +377,6 @@ func (s *Store) PutRun(ctx context.Context, r *store.Run) error {
 	return s.write(ctx, []sqlite.Pending{{Kind: "run", A: r.ID}}, func(st store.Store) error { return st.PutRun(ctx, r) })
 }
 
-var _ store.FencedRunWriter = (*Store)(nil)
-
-// PutRunFenced implements store.FencedRunWriter on the store in use. On
-// the fallback, a lease missing there that this process last wrote on
-// the primary with f's token is still its own (as for a renewal, see
-// adopt): the fallback never saw it, and nobody took it over there.
-// That case is checked and written in two steps.
-func (s *Store) PutRunFenced(ctx context.Context, r *store.Run, f store.Fence) error {
-	return s.write(ctx, []sqlite.Pending{{Kind: "run", A: r.ID}}, func(st store.Store) error {
-		err := store.PutRunFenced(ctx, st, r, f)
-		var lost *store.LostError
-		if st != store.Store(s.fallback) || !errors.As(err, &lost) || lost.Current != 0 {
-			return err
-		}
-		s.mu.Lock()
-		mine, ok := s.wrote[recKey{f.Kind, f.Key}]
-		s.mu.Unlock()
-		if !ok || store.LeaseToken(&store.Record{Value: mine}) != f.Token {
-			return err
-		}
-		return s.fallback.PutRun(ctx, r)
-	})
-}
-
 // GetRun implements store.Runs.
 func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, error) {
 	return read(s, func(st store.Store) (*store.Run, error) { return st.GetRun(ctx, id) })

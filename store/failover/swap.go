@@ -43,21 +43,3 @@ func (s *Store) adopt(ctx context.Context, kind, key string, old, value []byte) 
 	}
 	return s.fallback.CreateRecord(ctx, kind, key, value)
 }
-
-// mirrorTokens raises the fallback's fencing token counter to the
-// primary's (see store.Claim). Tokens handed out on the fallback during
-// an outage then follow every token handed out before it through this
-// fallback file's stores, instead of repeating them from the fallback's
-// own, lower count: an acquisition on the fallback with the token of a
-// lease still held on the primary would pass the old holder's renewal,
-// which compares tokens, and leave two holders. A failure is logged:
-// it weakens fencing only during a later outage.
-func (s *Store) mirrorTokens(ctx context.Context) {
-	n, err := store.LastToken(ctx, s.primary)
-	if err == nil {
-		err = store.AdvanceTokens(ctx, s.fallback, n)
-	}
-	if err != nil {
-		s.log.Warn("store: the fallback's lease token counter was not raised to redis's", "err", err)
-	}
-}

@@ -1,0 +1,51 @@
+package failover
+
+import (
+	"context"
+	"errors"
+
+	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/store/sqlite"
+)
+
+var _ store.FencedRunWriter = (*Store)(nil)
+
+// PutRunFenced implements store.FencedRunWriter on the store in use. On
+// the fallback, a lease missing there that this process last wrote on
+// the primary with f's token is still its own (as for a renewal, see
+// adopt): the fallback never saw it, and nobody took it over there.
+// That case is checked and written in two steps.
+func (s *Store) PutRunFenced(ctx context.Context, r *store.Run, f store.Fence) error {
+	return s.write(ctx, []sqlite.Pending{{Kind: "run", A: r.ID}}, func(st store.Store) error {
+		err := store.PutRunFenced(ctx, st, r, f)
+		var lost *store.LostError
+		if st != store.Store(s.fallback) || !errors.As(err, &lost) || lost.Current != 0 {
+			return err
+		}
+		s.mu.Lock()
+		mine, ok := s.wrote[recKey{f.Kind, f.Key}]
+		s.mu.Unlock()
+		if !ok || store.LeaseToken(&store.Record{Value: mine}) != f.Token {
+			return err
+		}
+		return s.fallback.PutRun(ctx, r)
+	})
+}
+
+// mirrorTokens raises the fallback's fencing token counter to the
+// primary's (see store.Claim). Tokens handed out on the fallback during
+// an outage then follow every token handed out before it through this
+// fallback file's stores, instead of repeating them from the fallback's
+// own, lower count: an acquisition on the fallback with the token of a
+// lease still held on the primary would pass the old holder's renewal,
+// which compares tokens, and leave two holders. A failure is logged:
+// it weakens fencing only during a later outage.
+func (s *Store) mirrorTokens(ctx context.Context) {
+	n, err := store.LastToken(ctx, s.primary)
+	if err == nil {
+		err = store.AdvanceTokens(ctx, s.fallback, n)
+	}
+	if err != nil {
+		s.log.Warn("store: the fallback's lease token counter was not raised to redis's", "err", err)
+	}
+}
