@@ -161,12 +161,12 @@ func (r *replayer) run(p sqlite.Pending) error {
 }
 
 // record adds a record's put, or its delete if it is gone from the
-// fallback, to the batch (batched true). A record written on the fallback over a
-// state other than the primary's current one is left as the primary has
-// it and reported in Conflicts: during an outage a process reads the
-// fallback, which may lack what the primary holds (a model name's stages
-// and aliases, say), and copying what it wrote over the primary's would
-// lose that.
+// fallback, to the batch (batched true). A record written on the
+// fallback over a state other than the primary's current one is left as
+// the primary has it and reported in Conflicts: during an outage a
+// process reads the fallback, which may lack what the primary holds (a
+// model name's stages and aliases, say), and copying what it wrote over
+// the primary's would lose that.
 func (r *replayer) record(p sqlite.Pending) (batched bool, err error) {
 	if p.A == store.TokenKind {
 		return false, r.tokens()
