@@ -49,22 +49,70 @@ func NewExplainInput(p *Predictor, x *frame.Frame) (*ExplainInput, error) {
 		return nil, err
 	}
 	if len(p.Members) == 0 && p.Routes == nil {
-		xt := x
-		if len(p.Chain) > 0 {
-			var err error
-			if xt, err = p.Chain.Transform(x); err != nil {
-				return nil, fmt.Errorf("advanced features: %w", err)
-			}
+		return designInput(p, x, nil)
+	}
+	return rawInput(p, x)
+}
+
+// designInput is a single model's explanation input of x: the design
+// matrix of all of x's rows when rows is nil, else of rows alone, in
+// rows' order (a row out of range is left zero, for the caller to
+// refuse). Every row is still encoded, a block at a time, so a value the
+// design refuses fails as it does for the whole matrix, naming the same
+// row; only the rows asked for are kept, which on a 5M-row file is the
+// difference between a few MB and over a GB.
+func designInput(p *Predictor, x *frame.Frame, rows []int) (*ExplainInput, error) {
+	xt := x
+	if len(p.Chain) > 0 {
+		// The chain sees every row, as it does when predicting: its
+		// features may look across rows.
+		var err error
+		if xt, err = p.Chain.Transform(x); err != nil {
+			return nil, fmt.Errorf("advanced features: %w", err)
 		}
-		mat, err := p.Design.Matrix(xt)
+	}
+	var mat *model.Matrix
+	var err error
+	if rows == nil {
+		mat, err = p.Design.Matrix(xt)
+	} else {
+		mat, err = designRows(p, xt, rows)
+	}
+	if err != nil {
+		return nil, err
+	}
+	m := p.Model
+	return &ExplainInput{X: mat, FeatureNames: p.Design.FeatureNames(), Categorical: p.Design.Categorical(),
+		Predict: m.Predict, Outputs: m.NumOutputs(), Model: m}, nil
+}
+
+// designRows encodes xt's rows a block of predictBlockRows at a time
+// into one buffer and copies out the rows asked for, in their order.
+func designRows(p *Predictor, xt *frame.Frame, rows []int) (*model.Matrix, error) {
+	order := make([]int, len(rows)) // indices into rows, by row
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return rows[a] - rows[b] })
+	cols := len(p.Design.FeatureNames())
+	out := model.NewMatrix(len(rows), cols)
+	var buf []float64
+	next := 0 // the first index of order not yet copied
+	for lo := 0; lo < xt.NumRows(); lo += predictBlockRows {
+		hi := min(lo+predictBlockRows, xt.NumRows())
+		m, err := p.Design.RowsTo(buf, xt, lo, hi)
 		if err != nil {
 			return nil, err
 		}
-		m := p.Model
-		return &ExplainInput{X: mat, FeatureNames: p.Design.FeatureNames(), Categorical: p.Design.Categorical(),
-			Predict: m.Predict, Outputs: m.NumOutputs(), Model: m}, nil
+		buf = m.Data
+		for ; next < len(order) && rows[order[next]] < hi; next++ {
+			if r := rows[order[next]]; r >= lo {
+				i := order[next]
+				copy(out.Data[i*cols:(i+1)*cols], m.Data[(r-lo)*cols:(r-lo+1)*cols])
+			}
+		}
 	}
-	return rawInput(p, x)
+	return out, nil
 }
 
 // rawInput lays x's schema columns out as a matrix and returns the
@@ -172,7 +220,9 @@ type ExplainOptions struct {
 
 // Explain computes SHAP values of predictor p on rows of frame x: with
 // explain.Explain (TreeSHAP, linear SHAP or KernelSHAP) on the design
-// matrix of all rows for a single model, and on the raw input columns
+// matrix of a single model (of the explained rows alone when they are
+// measured against training rows, so a sample of a large file costs its
+// rows, not the file's; of all rows otherwise), and on the raw input columns
 // for an ensemble or routed predictor (see ExplainInput): exactly, from
 // the members' exact values, for an ensemble whose members all have
 // exact explainers of their predictions and whose combiner is linear in
@@ -273,6 +323,14 @@ func setUpExplanation(p *Predictor, x *frame.Frame, o ExplainOptions) (*explanat
 	raw := o.Raw || len(p.Members) > 0 || p.Routes != nil
 	keeps := o.Background == nil && p.Background != "" // use p's training rows
 	e := &explanation{training: o.Background != nil || keeps}
+	n := x.NumRows()
+	e.rows = o.Rows
+	if e.rows == nil {
+		e.rows = explain.SampleRows(n, o.MaxRows, o.Seed)
+	}
+	// picked says that in.X holds e.rows alone: in design space, when
+	// the background is not x's own rows, nothing else of x is needed.
+	picked := !raw && e.training
 	nb := 0
 	var err error
 	switch {
@@ -280,8 +338,10 @@ func setUpExplanation(p *Predictor, x *frame.Frame, o ExplainOptions) (*explanat
 		e.in, nb, err = withBackground(p, x)
 	case raw:
 		e.in, err = rawInput(p, x)
+	case picked:
+		e.in, err = designInput(p, x, e.rows)
 	default:
-		e.in, err = NewExplainInput(p, x)
+		e.in, err = designInput(p, x, nil)
 	}
 	if err != nil {
 		return nil, err
@@ -298,40 +358,39 @@ func setUpExplanation(p *Predictor, x *frame.Frame, o ExplainOptions) (*explanat
 	default:
 		e.background = e.in.X
 	}
-	n := e.in.X.Rows - nb
-	e.rows = o.Rows
-	if e.rows == nil {
-		e.rows = explain.SampleRows(n, o.MaxRows, o.Seed)
-	}
 	for _, r := range e.rows {
 		if r < 0 || r >= n {
 			return nil, &explain.RowsError{Row: r, Rows: n}
 		}
 	}
-	if e.sub, err = explainedRows(e.in, nb, e.rows); err != nil {
+	if picked {
+		e.sub = e.in.X
+	} else {
+		shifted := make([]int, len(e.rows))
+		for i, r := range e.rows {
+			shifted[i] = nb + r
+		}
+		e.sub = e.in.X.TakeRows(shifted)
+	}
+	if err := checkFinite(e.sub, e.in.FeatureNames, e.rows); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-// explainedRows takes rows (of x, after in's nb background rows) from
-// in, refusing an infinite feature value.
-func explainedRows(in *ExplainInput, nb int, rows []int) (*model.Matrix, error) {
-	shifted := make([]int, len(rows))
-	for i, r := range rows {
-		shifted[i] = nb + r
-	}
-	sub := in.X.TakeRows(shifted)
+// checkFinite refuses an infinite feature value in sub, whose rows are
+// the data rows rows.
+func checkFinite(sub *model.Matrix, names []string, rows []int) error {
 	for i, x := range sub.Data {
 		if math.IsInf(x, 0) {
 			name := fmt.Sprintf("column %d", i%sub.Cols)
-			if i%sub.Cols < len(in.FeatureNames) {
-				name = in.FeatureNames[i%sub.Cols]
+			if i%sub.Cols < len(names) {
+				name = names[i%sub.Cols]
 			}
-			return nil, fmt.Errorf("explain: %w", &NonFiniteError{Row: rows[i/sub.Cols], Value: x, Feature: name})
+			return fmt.Errorf("explain: %w", &NonFiniteError{Row: rows[i/sub.Cols], Value: x, Feature: name})
 		}
 	}
-	return sub, nil
+	return nil
 }
 
 // explainRaw explains e's rows of x on p's raw input columns: exactly
