@@ -12,8 +12,9 @@ import (
 	"testing"
 )
 
-// readBlocks reads b to its end, returning the blocks or the error.
-func readBlocks(b *CSVBlocks, rows int) ([]*Frame, error) {
+// readBlocks reads b (a *CSVBlocks or *ParquetBlocks) to its end,
+// returning the blocks or the error.
+func readBlocks(b interface{ Next(int) (*Frame, error) }, rows int) ([]*Frame, error) {
 	var out []*Frame
 	for {
 		f, err := b.Next(rows)

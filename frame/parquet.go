@@ -82,6 +82,46 @@ func readParquetFrom(r io.ReaderAt, size int64, opts ReadOptions) (f *Frame, err
 }
 
 func decodeParquet(r io.ReaderAt, size int64, opts ReadOptions) (*Frame, error) {
+	pm, err := openParquet(r, size)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Column, len(pm.leaves))
+	for j := range pm.leaves {
+		if out[j], err = readParquetColumn(pm.pf, j, &pm.leaves[j], pm.names[j], pm.numRows); err != nil {
+			return nil, err
+		}
+	}
+	if err := readOffsets(pm.pf, out); err != nil {
+		return nil, err
+	}
+	if err := checkSchemaNames(opts, out); err != nil {
+		return nil, err
+	}
+	missing := opts.missingSet()
+	for j, c := range out {
+		if k, ok := opts.Schema[c.Name]; ok {
+			if out[j], err = convertColumn(c, k, missing); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return New(out...)
+}
+
+// parquetMeta is an opened Parquet file whose metadata has been checked.
+type parquetMeta struct {
+	pf      *parquet.File
+	leaves  []format.SchemaElement
+	names   []string
+	numRows int64
+}
+
+// openParquet opens the Parquet file of size bytes in r and checks what
+// its metadata says before any value is read: its magic, footer, LZ4
+// pages, flat schema, column names, rows (ErrNoRows for none) and row
+// groups.
+func openParquet(r io.ReaderAt, size int64) (*parquetMeta, error) {
 	if err := checkMagic(r, size); err != nil {
 		return nil, err
 	}
@@ -101,34 +141,13 @@ func decodeParquet(r io.ReaderAt, size int64, opts ReadOptions) (*Frame, error) 
 	if err != nil {
 		return nil, err
 	}
-	numRows := md.NumRows
-	if numRows == 0 {
+	if md.NumRows == 0 {
 		return nil, ErrNoRows
 	}
-	if err := checkRowGroups(pf, numRows, len(leaves)); err != nil {
+	if err := checkRowGroups(pf, md.NumRows, len(leaves)); err != nil {
 		return nil, err
 	}
-	out := make([]*Column, len(leaves))
-	for j := range leaves {
-		if out[j], err = readParquetColumn(pf, j, &leaves[j], names[j], numRows); err != nil {
-			return nil, err
-		}
-	}
-	if err := readOffsets(pf, out); err != nil {
-		return nil, err
-	}
-	if err := checkSchemaNames(opts, out); err != nil {
-		return nil, err
-	}
-	missing := opts.missingSet()
-	for j, c := range out {
-		if k, ok := opts.Schema[c.Name]; ok {
-			if out[j], err = convertColumn(c, k, missing); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return New(out...)
+	return &parquetMeta{pf: pf, leaves: leaves, names: names, numRows: md.NumRows}, nil
 }
 
 // checkRowGroups checks that the row groups add up to the file's rows and
@@ -266,6 +285,7 @@ func floorDiv(v, d int64) (q, r int64) {
 type colBuilder struct {
 	name   string
 	kind   Kind
+	base   int // the column's rows before the builder's first, for errors
 	num    []float64
 	codes  []int32
 	levels []string

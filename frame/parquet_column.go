@@ -291,7 +291,7 @@ func float16Value(h uint16) float64 {
 // an error.
 func (b *colBuilder) appendNum(x float64) error {
 	if math.IsInf(x, 0) {
-		return &ParseError{Row: len(b.num) + 1, Column: b.name, Err: ErrInfinite}
+		return &ParseError{Row: b.base + len(b.num) + 1, Column: b.name, Err: ErrInfinite}
 	}
 	b.num = append(b.num, x)
 	return nil

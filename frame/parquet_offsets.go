@@ -51,22 +51,54 @@ func offsetOrZero(c *Column, i int) int32 {
 
 // decodeOffsets parses encodeOffsets' text for a column of n rows.
 func decodeOffsets(s string, n int) ([]int32, error) {
-	out := make([]int32, 0, n)
+	runs, err := parseOffsetRuns(s, n)
+	if err != nil {
+		return nil, err
+	}
+	return runs.slice(0, n), nil
+}
+
+// offsetRuns are a column's UTC offsets as encodeOffsets writes them:
+// run k holds count[k] rows of offset[k].
+type offsetRuns struct {
+	offset []int32
+	count  []int
+}
+
+// parseOffsetRuns parses encodeOffsets' text for a column of n rows,
+// without expanding the runs: a streaming reader slices them a block at
+// a time.
+func parseOffsetRuns(s string, n int) (*offsetRuns, error) {
+	runs := &offsetRuns{}
+	total := 0
 	for run := range strings.SplitSeq(s, ",") {
 		ot, cs, ok := strings.Cut(run, "*")
 		o, err1 := strconv.ParseInt(ot, 10, 32)
 		count, err2 := strconv.Atoi(cs)
-		if !ok || err1 != nil || err2 != nil || count < 1 || count > n-len(out) || o <= -maxOffset || o >= maxOffset {
+		if !ok || err1 != nil || err2 != nil || count < 1 || count > n-total || o <= -maxOffset || o >= maxOffset {
 			return nil, fmt.Errorf("run %q: want offset*count with |offset| < %d and %d rows in all", run, maxOffset, n)
 		}
-		for range count {
-			out = append(out, int32(o))
+		runs.offset, runs.count = append(runs.offset, int32(o)), append(runs.count, count)
+		total += count
+	}
+	if total != n {
+		return nil, fmt.Errorf("%d offsets for %d rows", total, n)
+	}
+	return runs, nil
+}
+
+// slice returns the offsets of rows [first, first+n).
+func (r *offsetRuns) slice(first, n int) []int32 {
+	out := make([]int32, 0, n)
+	start := 0 // the first row of run k
+	for k, count := range r.count {
+		end := start + count
+		for i := max(first, start); i < min(end, first+n); i++ {
+			out = append(out, r.offset[k])
 		}
+		start = end
 	}
-	if len(out) != n {
-		return nil, fmt.Errorf("%d offsets for %d rows", len(out), n)
-	}
-	return out, nil
+	return out
 }
 
 // readOffsets sets the offsets of the datetime columns of cols that pf's

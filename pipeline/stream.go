@@ -37,10 +37,43 @@ type StreamResult struct {
 	Report *InputReport // the input report, as ReadInput makes it for the whole file
 }
 
+// Blocks is an input read a block of rows at a time, as
+// *frame.CSVBlocks and *frame.ParquetBlocks read it: its column names,
+// its blocks (io.EOF after the last) and, once read, each column's kind
+// in the whole input.
+type Blocks interface {
+	Names() []string
+	Next(maxRows int) (*frame.Frame, error)
+	Kinds() []frame.Kind
+	Close() error
+}
+
 // BlockOpener opens the input for one pass over it, read with opts; the
 // input is opened again (with a column unpinned) when a pinned column
 // holds a value of another kind, as ReadInputFrom reads it again.
-type BlockOpener func(opts frame.ReadOptions) (*frame.CSVBlocks, error)
+type BlockOpener func(opts frame.ReadOptions) (Blocks, error)
+
+// OpenFileBlocks is the BlockOpener of a data file: a CSV file (.csv,
+// .csv.gz) read through frame.CSVBlocks, a Parquet one (.parquet, .pq)
+// through frame.ParquetBlocks.
+func OpenFileBlocks(path string) BlockOpener {
+	return func(o frame.ReadOptions) (Blocks, error) {
+		// Returned apart, so that a failure is a nil Blocks, not a nil
+		// pointer in one.
+		if frame.IsParquetFile(path) {
+			b, err := frame.OpenParquetBlocks(path, o)
+			if err != nil {
+				return nil, err
+			}
+			return b, nil
+		}
+		b, err := frame.OpenCSVBlocks(path, o)
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+}
 
 // PredictStream applies p to every row of the input open opens, a block
 // of rows at a time, and hands each block's predictions, in row order, to
@@ -190,7 +223,7 @@ func (s *streamPass) tally(x *frame.Frame) {
 // finishReport completes r once the input is read: the columns read as
 // another kind than the model's, with the whole input's inferred kind,
 // and the unseen categories, in schema order as CheckInput lists them.
-func (s *streamPass) finishReport(r *InputReport, src *frame.CSVBlocks) {
+func (s *streamPass) finishReport(r *InputReport, src Blocks) {
 	kinds := src.Kinds()
 	for _, f := range s.p.Schema {
 		j := slices.Index(src.Names(), f.Name)

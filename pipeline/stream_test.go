@@ -35,8 +35,7 @@ func wholeFile(p *Predictor, path string, strict bool) (*Prediction, *InputRepor
 // blocks' predictions.
 func streamed(p *Predictor, path string, rows int, strict bool) (*Prediction, *StreamResult, error) {
 	all := &Prediction{}
-	open := func(o frame.ReadOptions) (*frame.CSVBlocks, error) { return frame.OpenCSVBlocks(path, o) }
-	res, err := p.PredictStream(context.Background(), open, func(b *Prediction) error {
+	res, err := p.PredictStream(context.Background(), OpenFileBlocks(path), func(b *Prediction) error {
 		all.Values = append(all.Values, b.Values...)
 		all.Probs = append(all.Probs, b.Probs...)
 		all.Labels = append(all.Labels, b.Labels...)
@@ -48,6 +47,21 @@ func streamed(p *Predictor, path string, rows int, strict bool) (*Prediction, *S
 // sameBits reports whether a and b hold the same float64 bits.
 func sameBits(a, b []float64) bool {
 	return slices.EqualFunc(a, b, func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
+}
+
+// withParquet returns the CSV file at path and, when frame.ReadFile reads
+// it, a Parquet copy of what it reads.
+func withParquet(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := frame.ReadFile(path, frame.ReadOptions{})
+	if err != nil {
+		return []string{path}
+	}
+	pq := filepath.Join(t.TempDir(), strings.TrimSuffix(filepath.Base(path), ".csv")+".parquet")
+	if err := frame.WriteParquet(pq, f); err != nil {
+		t.Fatal(err)
+	}
+	return []string{path, pq}
 }
 
 // streamBlockSizes are the block sizes every stream test reads in: one
@@ -71,22 +85,24 @@ func TestPredictStreamMatchesWholeFile(t *testing.T) {
 			cfg.Data, cfg.Target, cfg.Models, cfg.CVFolds, cfg.Out = tt.data, tt.target, []string{tt.model}, 0, t.TempDir()
 			cfg.ModelParams = map[string]map[string]any{"forest": {"n_estimators": 20}}
 			_, p := trainSaved(t, cfg)
-			want, wantReport, err := wholeFile(p, tt.data, false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, size := range streamBlockSizes {
-				got, res, err := streamed(p, tt.data, size, false)
+			for _, path := range withParquet(t, tt.data) {
+				want, wantReport, err := wholeFile(p, path, false)
 				if err != nil {
-					t.Fatalf("blocks of %d: %v", size, err)
+					t.Fatal(err)
 				}
-				if !sameBits(got.Values, want.Values) || !sameBits(got.Probs, want.Probs) || !slices.Equal(got.Labels, want.Labels) {
-					t.Errorf("blocks of %d: predictions differ from the whole file's", size)
+				for _, size := range streamBlockSizes {
+					got, res, err := streamed(p, path, size, false)
+					if err != nil {
+						t.Fatalf("%s in blocks of %d: %v", path, size, err)
+					}
+					if !sameBits(got.Values, want.Values) || !sameBits(got.Probs, want.Probs) || !slices.Equal(got.Labels, want.Labels) {
+						t.Errorf("%s in blocks of %d: predictions differ from the whole file's", path, size)
+					}
+					if res.Rows != len(want.Labels)+len(want.Values)*btoi(want.Labels == nil) {
+						t.Errorf("%s in blocks of %d: Rows = %d", path, size, res.Rows)
+					}
+					sameReport(t, size, res.Report, wantReport)
 				}
-				if res.Rows != len(want.Labels)+len(want.Values)*btoi(want.Labels == nil) {
-					t.Errorf("blocks of %d: Rows = %d", size, res.Rows)
-				}
-				sameReport(t, size, res.Report, wantReport)
 			}
 		})
 	}
@@ -137,21 +153,22 @@ func TestPredictStreamReportsAsWholeFile(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			header, body := tt.edit(slices.Clone(rows[0]), cloneRows(rows[1:]))
-			path := writeRecords(t, header, body)
-			want, wantReport, wantErr := wholeFile(p, path, tt.strict)
-			for _, size := range streamBlockSizes {
-				got, res, err := streamed(p, path, size, tt.strict)
-				if (err == nil) != (wantErr == nil) || (err != nil && err.Error() != wantErr.Error()) {
-					t.Fatalf("blocks of %d: error %v; whole file %v", size, err, wantErr)
-				}
-				if (res == nil) != (wantReport == nil) {
-					t.Fatalf("blocks of %d: result %+v; whole file's report %+v", size, res, wantReport)
-				}
-				if res != nil {
-					sameReport(t, size, res.Report, wantReport)
-				}
-				if wantErr == nil && (!sameBits(got.Values, want.Values) || !slices.Equal(got.Labels, want.Labels)) {
-					t.Errorf("blocks of %d: predictions differ from the whole file's", size)
+			for _, path := range withParquet(t, writeRecords(t, header, body)) {
+				want, wantReport, wantErr := wholeFile(p, path, tt.strict)
+				for _, size := range streamBlockSizes {
+					got, res, err := streamed(p, path, size, tt.strict)
+					if (err == nil) != (wantErr == nil) || (err != nil && err.Error() != wantErr.Error()) {
+						t.Fatalf("%s in blocks of %d: error %v; whole file %v", path, size, err, wantErr)
+					}
+					if (res == nil) != (wantReport == nil) {
+						t.Fatalf("%s in blocks of %d: result %+v; whole file's report %+v", path, size, res, wantReport)
+					}
+					if res != nil {
+						sameReport(t, size, res.Report, wantReport)
+					}
+					if wantErr == nil && (!sameBits(got.Values, want.Values) || !slices.Equal(got.Labels, want.Labels)) {
+						t.Errorf("%s in blocks of %d: predictions differ from the whole file's", path, size)
+					}
 				}
 			}
 		})
@@ -166,7 +183,7 @@ func TestPredictStreamStopsOnCancel(t *testing.T) {
 	cfg.Data, cfg.Target, cfg.Models, cfg.CVFolds, cfg.Out = data, "Status", []string{"logistic"}, 0, t.TempDir()
 	_, p := trainSaved(t, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
-	open := func(o frame.ReadOptions) (*frame.CSVBlocks, error) { return frame.OpenCSVBlocks(data, o) }
+	open := OpenFileBlocks(data)
 	blocks := 0
 	_, err := p.PredictStream(ctx, open, func(*Prediction) error {
 		if blocks++; blocks == 2 {
@@ -210,14 +227,16 @@ func TestPredictStreamOverflowNamesFileRow(t *testing.T) {
 	if err := os.WriteFile(in, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, _, want := wholeFile(p, in, false)
-	var nf *NonFiniteError
-	if !errors.As(want, &nf) || nf.Row != 300 {
-		t.Fatalf("whole file: %v; want a NonFiniteError at row 300 (0-based)", want)
-	}
-	for _, size := range streamBlockSizes {
-		if _, _, err := streamed(p, in, size, false); err == nil || err.Error() != want.Error() {
-			t.Errorf("blocks of %d: error %v; want %v", size, err, want)
+	for _, path := range withParquet(t, in) {
+		_, _, want := wholeFile(p, path, false)
+		var nf *NonFiniteError
+		if !errors.As(want, &nf) || nf.Row != 300 {
+			t.Fatalf("whole %s: %v; want a NonFiniteError at row 300 (0-based)", path, want)
+		}
+		for _, size := range streamBlockSizes {
+			if _, _, err := streamed(p, path, size, false); err == nil || err.Error() != want.Error() {
+				t.Errorf("%s in blocks of %d: error %v; want %v", path, size, err, want)
+			}
 		}
 	}
 }

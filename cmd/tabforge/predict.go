@@ -2,7 +2,6 @@ package main
 
 import (
 	"compress/gzip"
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -34,9 +33,8 @@ are errors; columns the model does not read are ignored and categories it
 never saw are encoded as unknown, with a warning (both are errors with
 --strict). --json lists them under "input".
 
-CSV input (.csv, .csv.gz) is read and predicted a block of rows at a time,
-so memory holds a block, not the file; Parquet input is read whole. The
-output is written to a temporary file and renamed over --out only when
+Input (.csv, .csv.gz, .parquet) is read and predicted a block of rows at a
+time, so memory holds a block, not the file. The output is written to a temporary file and renamed over --out only when
 every row was read and predicted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -50,8 +48,9 @@ every row was read and predicted.`,
 			if err != nil {
 				return err
 			}
-			if !frame.IsDataFile(dataPath) || frame.IsParquetFile(dataPath) {
-				return a.predictWhole(cmd.Context(), p, dataPath, out, strict, asJSON)
+			if !frame.IsDataFile(dataPath) {
+				_, err := frame.ReadFile(dataPath, frame.ReadOptions{}) // its error names the formats it reads
+				return err
 			}
 			return a.predictStream(cmd.Context(), p, dataPath, out, strict, asJSON)
 		},
@@ -63,30 +62,6 @@ every row was read and predicted.`,
 	f.BoolVar(&asJSON, "json", false, "print a JSON summary on stdout")
 	f.BoolVar(&strict, "strict", false, "refuse columns the model does not read and categories it never saw")
 	return cmd
-}
-
-// predictWhole predicts a data file read whole: Parquet, which is not
-// read in blocks (and a file of another name, for ReadFile's error).
-func (a *app) predictWhole(ctx context.Context, p *pipeline.Predictor, dataPath, out string, strict, asJSON bool) error {
-	x, report, err := a.readInput(p, dataPath, strict, asJSON)
-	if err != nil {
-		return err
-	}
-	// An interrupt (Ctrl-C) stops prediction between blocks of rows;
-	// one that came during the last block is seen before writing:
-	// the user who stopped the run gets no output file and a
-	// failing exit, not a replaced --out.
-	pred, err := p.PredictContext(ctx, x)
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return interrupted(out, ctxErr)
-	}
-	if err != nil {
-		return fmt.Errorf("predict %s: %w", dataPath, err)
-	}
-	if err := writePredictions(out, p, pred); err != nil {
-		return err
-	}
-	return a.predicted(p, x.NumRows(), out, report, asJSON)
 }
 
 // interrupted is the error of a run stopped by ctx before out was written.

@@ -13,8 +13,8 @@ import (
 	"github.com/tabforge/tabforge/pipeline"
 )
 
-// predictStream predicts a CSV file (.csv or .csv.gz) a block of rows at
-// a time (pipeline.PredictStream), so that memory holds a block, not the
+// predictStream predicts a data file (CSV, .csv.gz or Parquet) a block
+// of rows at a time (pipeline.PredictStream), so that memory holds a block, not the
 // file: the output, the input report, the errors and the exit code are
 // those of reading the file whole. The predictions go to a temporary file
 // renamed over out only when the whole input was read and predicted, so a
@@ -51,7 +51,7 @@ func (a *app) predictStream(ctx context.Context, p *pipeline.Predictor, dataPath
 // as writePredictions does. The result is nil when the input could not be
 // read or out written; the error is then the reader's or the writer's.
 func (a *app) streamPredictions(ctx context.Context, p *pipeline.Predictor, dataPath, out string, o pipeline.StreamOptions) (*pipeline.StreamResult, error) {
-	open := func(ro frame.ReadOptions) (*frame.CSVBlocks, error) { return frame.OpenCSVBlocks(dataPath, ro) }
+	open := pipeline.OpenFileBlocks(dataPath)
 	if frame.IsParquetFile(out) {
 		all := &pipeline.Prediction{}
 		res, err := p.PredictStream(ctx, open, func(pred *pipeline.Prediction) error {

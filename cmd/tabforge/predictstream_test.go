@@ -56,11 +56,26 @@ func gzipFile(t *testing.T, path string, data []byte) {
 	}
 }
 
-// TestPredictStreamsCSV checks that predict, which reads CSV input in
+// parquetCopy writes what frame.ReadFile reads from the file at path to
+// a new Parquet file.
+func parquetCopy(t *testing.T, path string) string {
+	t.Helper()
+	f, err := frame.ReadFile(path, frame.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pq := filepath.Join(t.TempDir(), "in.parquet")
+	if err := frame.WriteParquet(pq, f); err != nil {
+		t.Fatal(err)
+	}
+	return pq
+}
+
+// TestPredictStreamsInput checks that predict, which reads its input in
 // blocks, writes the bytes the whole-file predict wrote, for binary and
-// multiclass models, plain and gzip-compressed input and output, and that
-// its --json summary counts every row.
-func TestPredictStreamsCSV(t *testing.T) {
+// multiclass models, CSV (plain and gzip-compressed) and Parquet input,
+// every output format, and that its --json summary counts every row.
+func TestPredictStreamsInput(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct{ data, target, model string }{
 		{testdata("credit_data.csv"), "Status", "gbdt"},
@@ -68,14 +83,14 @@ func TestPredictStreamsCSV(t *testing.T) {
 	}
 	for _, tt := range tests {
 		m := quickTrain(t, dir, tt.data, tt.target, tt.model).ModelPath
-		want, wantPQ := wholePredictionCSV(t, m, tt.data)
 		raw, err := os.ReadFile(tt.data)
 		if err != nil {
 			t.Fatal(err)
 		}
 		gz := filepath.Join(t.TempDir(), "in.csv.gz")
 		gzipFile(t, gz, raw)
-		for _, in := range []string{tt.data, gz} {
+		for _, in := range []string{tt.data, gz, parquetCopy(t, tt.data)} {
+			want, wantPQ := wholePredictionCSV(t, m, in)
 			for _, name := range []string{"p.csv", "p.csv.gz", "p.parquet"} {
 				out := filepath.Join(t.TempDir(), name)
 				code, stdout, stderr := tabforge(t, dir, "predict", "--model", m, "--data", in, "--out", out, "--json")
@@ -144,17 +159,24 @@ func TestPredictStreamFailureWritesNothing(t *testing.T) {
 	}
 	outDir := t.TempDir()
 	out := filepath.Join(outDir, "p.csv")
-	code, _, stderr := tabforge(t, dir, "predict", "--model", m, "--data", bad, "--out", out)
-	if code != 1 || !strings.Contains(stderr, `row 4001 (line 4002) column "Price": not a number: "lots"`) {
-		t.Errorf("bad row: exit %d, stderr %q; want 1 naming row 4001", code, stderr)
+	for in, want := range map[string]string{
+		bad:                 `row 4001 (line 4002) column "Price": not a number: "lots"`,
+		parquetCopy(t, bad): `row 4001 column "Price": not a number: "lots"`,
+	} {
+		code, _, stderr := tabforge(t, dir, "predict", "--model", m, "--data", in, "--out", out)
+		if code != 1 || !strings.Contains(stderr, want) {
+			t.Errorf("bad row in %s: exit %d, stderr %q; want 1 naming row 4001", in, code, stderr)
+		}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	var stdout, errb bytes.Buffer
-	args := []string{"predict", "--store", "sqlite://" + filepath.Join(dir, "tf.db"), "--model", m,
-		"--data", testdata("credit_data.csv"), "--out", out}
-	if code := run(ctx, args, &stdout, &errb); code != 1 || !strings.Contains(errb.String(), "interrupted; "+out+" not written") {
-		t.Errorf("interrupted predict: exit %d, stderr %q; want 1 and the interrupt", code, errb.String())
+	for _, in := range []string{testdata("credit_data.csv"), parquetCopy(t, testdata("credit_data.csv"))} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var stdout, errb bytes.Buffer
+		args := []string{"predict", "--store", "sqlite://" + filepath.Join(dir, "tf.db"), "--model", m,
+			"--data", in, "--out", out}
+		if code := run(ctx, args, &stdout, &errb); code != 1 || !strings.Contains(errb.String(), "interrupted; "+out+" not written") {
+			t.Errorf("interrupted predict of %s: exit %d, stderr %q; want 1 and the interrupt", in, code, errb.String())
+		}
 	}
 	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a failed predict left %s: %v", out, err)
