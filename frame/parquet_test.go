@@ -295,8 +295,9 @@ func TestReadParquetErrors(t *testing.T) {
 }
 
 // FuzzReadParquet checks that no byte sequence makes ReadParquet panic
-// (the Parquet library may panic on hostile input; readParquetFrom recovers) and that
-// accepted input gives equally long columns.
+// (the Parquet library may panic on hostile input; readParquetFrom recovers), that
+// accepted input gives equally long columns, and that ParquetBlocks reads
+// what ReadParquet reads or fails with its error.
 func FuzzReadParquet(f *testing.F) {
 	for _, name := range []string{"alltypes_plain.parquet", "alltypes_plain.snappy.parquet", "alltypes_dictionary.parquet"} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
@@ -320,6 +321,7 @@ func FuzzReadParquet(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fr, err := readParquetFrom(bytes.NewReader(b), int64(len(b)), ReadOptions{})
+		sameParquetBlocks(t, b, fr, err)
 		if err != nil {
 			return
 		}

@@ -1,10 +1,12 @@
 package frame
 
 import (
+	"bytes"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -141,5 +143,27 @@ func TestParquetBlocksErrorOrder(t *testing.T) {
 			}
 			b.Close()
 		}
+	}
+}
+
+// sameParquetBlocks checks that the Parquet file b, read in blocks of 2
+// rows, gives whole, or the error werr ReadParquet gave.
+func sameParquetBlocks(t *testing.T, b []byte, whole *Frame, werr error) {
+	t.Helper()
+	pb, err := openParquetBlocks(bytes.NewReader(b), int64(len(b)), ReadOptions{})
+	var blocks []*Frame
+	if err == nil {
+		defer pb.Close()
+		blocks, err = readBlocks(pb, 2)
+	}
+	switch {
+	case (err == nil) != (werr == nil):
+		t.Fatalf("blocks: error %v; ReadParquet: %v", err, werr)
+	case err != nil:
+		if !strings.HasSuffix(err.Error(), werr.Error()) {
+			t.Fatalf("blocks: error %v; ReadParquet: %v", err, werr)
+		}
+	default:
+		sameCells(t, whole, blocks)
 	}
 }
