@@ -13,6 +13,44 @@ import (
 	"github.com/tabforge/tabforge/store/sqlite"
 )
 
+// takeOver does what another process does when it finds run r's lease
+// expired: it claims the lease (forged expired first) through its own
+// handle other and records the run as its own, running, with the profile
+// "successor".
+func takeOver(ctx context.Context, other *sqlite.Store, r *store.Run) (*store.Lease, error) {
+	past := time.Now().Add(-time.Second).UTC().Format(time.RFC3339Nano)
+	if err := other.PutRecord(ctx, store.LeaseKind, r.ID, []byte(past)); err != nil {
+		return nil, err
+	}
+	_, l, err := store.Claim(context.Background(), other, store.LeaseKind, r.ID, time.Minute, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	succ := *r
+	succ.Status, succ.Profile = store.Running, "successor"
+	if err := other.PutRun(ctx, &succ); err != nil {
+		l.Release()
+		return nil, err
+	}
+	return l, nil
+}
+
+// twoHandles opens one SQLite database twice, as two processes do.
+func twoHandles(t *testing.T) (a, b *sqlite.Store) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tf.db")
+	var h [2]*sqlite.Store
+	for i := range h {
+		s, err := sqlite.Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		h[i] = s
+	}
+	return h[0], h[1]
+}
+
 // stalledRecord is a run store whose first write of a running run stalls
 // the run past its lease: meanwhile another process (the handle other)
 // takes the expired lease over and records the run as its own. The write
@@ -28,20 +66,11 @@ func (s *stalledRecord) PutRun(ctx context.Context, r *store.Run) error {
 	if s.lease != nil || r.Status != store.Running {
 		return s.Store.PutRun(ctx, r)
 	}
-	past := time.Now().Add(-time.Second).UTC().Format(time.RFC3339Nano)
-	if err := s.other.PutRecord(ctx, store.LeaseKind, r.ID, []byte(past)); err != nil {
-		return err
-	}
-	_, l, err := store.Claim(context.Background(), s.other, store.LeaseKind, r.ID, time.Minute, slog.New(slog.DiscardHandler))
+	l, err := takeOver(ctx, s.other, r)
 	if err != nil {
 		return err
 	}
 	s.lease = l
-	succ := *r
-	succ.Profile = "successor"
-	if err := s.other.PutRun(ctx, &succ); err != nil {
-		return err
-	}
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
@@ -56,18 +85,7 @@ func (s *stalledRecord) PutRun(ctx context.Context, r *store.Run) error {
 // the successor's lease, train on, and record its outcome over the
 // successor's run.
 func TestRunStopsWhenLeaseLost(t *testing.T) {
-	// Two handles on one database, as two processes have.
-	path := filepath.Join(t.TempDir(), "tf.db")
-	var h [2]*sqlite.Store
-	for i := range h {
-		s, err := sqlite.Open(context.Background(), path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		h[i] = s
-	}
-	a, b := h[0], h[1]
+	a, b := twoHandles(t)
 	st := &stalledRecord{Store: a, other: b}
 	cfg := config.Default()
 	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
@@ -105,19 +123,10 @@ func (s *takenOverAtFinish) takeOver(ctx context.Context, r *store.Run) error {
 	if s.lease != nil || r.Status == store.Running {
 		return nil
 	}
-	// Forged expired: the run's lease lasts an hour, so it never renews.
-	past := time.Now().Add(-time.Second).UTC().Format(time.RFC3339Nano)
-	if err := s.other.PutRecord(ctx, store.LeaseKind, r.ID, []byte(past)); err != nil {
-		return err
-	}
-	_, l, err := store.Claim(context.Background(), s.other, store.LeaseKind, r.ID, time.Minute, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return err
-	}
+	// The run's lease lasts an hour, so it never renews before this.
+	l, err := takeOver(ctx, s.other, r)
 	s.lease = l
-	succ := *r
-	succ.Status, succ.Profile = store.Running, "successor"
-	return s.other.PutRun(ctx, &succ)
+	return err
 }
 
 func (s *takenOverAtFinish) PutRun(ctx context.Context, r *store.Run) error {
@@ -140,17 +149,8 @@ func (s *takenOverAtFinish) PutRunFenced(ctx context.Context, r *store.Run, f st
 // successor's and Train fails with store.ErrLeaseLost. It used to write
 // its outcome over the successor's record.
 func TestRunOutcomeFenced(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "tf.db")
-	var h [2]*sqlite.Store
-	for i := range h {
-		s, err := sqlite.Open(context.Background(), path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		h[i] = s
-	}
-	st := &takenOverAtFinish{Store: h[0], other: h[1]}
+	a, b := twoHandles(t)
+	st := &takenOverAtFinish{Store: a, other: b}
 	cfg := config.Default()
 	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
 	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic"}, 0, t.TempDir()
@@ -162,7 +162,7 @@ func TestRunOutcomeFenced(t *testing.T) {
 		t.Fatal("the run never wrote its outcome")
 	}
 	defer st.lease.Release()
-	runs, err := h[1].ListRuns(context.Background(), 0)
+	runs, err := b.ListRuns(context.Background(), 0)
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("runs %v, %v; want one", runs, err)
 	}

@@ -132,19 +132,7 @@ func TestExplainZonedRaw(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			in, err := rawInput(p, x)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := make([]float64, in.X.Rows*in.Outputs)
-			if err := in.Predict(got, in.X); err != nil {
-				t.Fatal(err)
-			}
-			for i, v := range got {
-				if v != want.Values[i] {
-					t.Fatalf("row %d: raw-input prediction %v; the predictor says %v", i, v, want.Values[i])
-				}
-			}
+			checkRawInput(t, p, x, want.Values)
 			v, err := Explain(context.Background(), p, x, ExplainOptions{Raw: true, Rows: []int{0, 3, 50, 143},
 				Options: explain.Options{Seed: 7, BackgroundSize: 5, KernelSamples: 100}})
 			if err != nil {
@@ -238,6 +226,13 @@ func TestExplainRawRepeatedCivilTime(t *testing.T) {
 	if want.Values[n-2] == want.Values[n-1] {
 		t.Fatal("the model predicts the same for both rows; the test cannot tell them apart")
 	}
+	checkRawInput(t, p, x, want.Values)
+}
+
+// checkRawInput checks that p's raw input matrix of x, as explain builds
+// it, predicts want, p's predictions of x, exactly.
+func checkRawInput(t *testing.T, p *Predictor, x *frame.Frame, want []float64) {
+	t.Helper()
 	in, err := rawInput(p, x)
 	if err != nil {
 		t.Fatal(err)
@@ -247,8 +242,8 @@ func TestExplainRawRepeatedCivilTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, v := range got {
-		if v != want.Values[i] {
-			t.Errorf("row %d: raw-input prediction %v; the predictor says %v", i, v, want.Values[i])
+		if v != want[i] {
+			t.Fatalf("row %d: raw-input prediction %v; the predictor says %v", i, v, want[i])
 		}
 	}
 }
