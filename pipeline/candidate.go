@@ -390,7 +390,7 @@ func (r *trainRun) candidates(ctx context.Context) error {
 			if entry.Budget != nil {
 				r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("model %s: family_budget: %s", c.label, entry.Budget.Reason))
 			}
-			pred.Schema, pred.RunID, pred.Dataset = schema, r.res.RunID, r.res.DatasetHash
+			pred.Name, pred.Schema, pred.RunID, pred.Dataset = c.label, schema, r.res.RunID, r.res.DatasetHash
 			r.fitted[c.label] = pred
 			r.log.Info("candidate done", "model", c.label, "cv_"+r.res.Metric, metricOrNaN(entry.CV, r.res.Metric), "test_"+r.res.Metric, metricOrNaN(entry.Test, r.res.Metric), "fit_seconds", round(entry.FitSeconds, 3))
 		}

@@ -313,7 +313,7 @@ func crossValidateCombiner(ctx context.Context, p *prepared, s ensembleSpec, mem
 func (f *ensembleFit) entry(s ensembleSpec, pool []Entry, fitted map[string]*Predictor) (Entry, *Predictor) {
 	fitSeconds := 0.0
 	first := fitted[pool[s.members[0]].Model]
-	pr := &Predictor{Target: first.Target, Schema: first.Schema, Combiner: f.combiner, Ensemble: s.name, RunID: first.RunID, Dataset: first.Dataset}
+	pr := &Predictor{Target: first.Target, Schema: first.Schema, Combiner: f.combiner, Name: s.name, RunID: first.RunID, Dataset: first.Dataset}
 	for _, m := range s.members {
 		e := pool[m]
 		fitSeconds += e.FitSeconds

@@ -60,12 +60,13 @@ type Predictor struct {
 	// combines their outputs. Chain, Design and Model are then nil.
 	Members  []Member
 	Combiner *ensemble.Combiner
-	// Ensemble is an ensemble's leaderboard name ("ensemble:average"),
-	// the one name train, the registry and every command show for it;
-	// empty for single models and in files saved before it was recorded.
-	Ensemble string
-	RunID    string
-	Dataset  string // dataset hash the model was trained on
+	// Name is the model's leaderboard name ("gbdt+adv",
+	// "ensemble:average"), the one name train, the registry and every
+	// command show for it; empty in files saved before it was recorded
+	// and for models imported from other tools.
+	Name    string
+	RunID   string
+	Dataset string // dataset hash the model was trained on
 	// Routes, when set, sends each row to the predictor of its segment;
 	// rows of other segments use p's own model (or ensemble).
 	Routes *Routes
@@ -97,16 +98,16 @@ type Member struct {
 	Model  model.Model
 }
 
-// Family names p's model: its family, or for an ensemble its
-// leaderboard name (Ensemble, "ensemble:average" say; "ensemble:KIND" in
-// files saved before it was recorded), with the members listed apart by
-// MemberNames. A predictor with per-segment routes reads "FAMILY routed
-// by COLUMN".
+// Family names p's model: its leaderboard name (Name: "gbdt+adv",
+// "ensemble:average"), else its family ("ensemble:KIND" for an ensemble
+// saved before names were recorded), with an ensemble's members listed
+// apart by MemberNames. A predictor with per-segment routes reads "FAMILY
+// routed by COLUMN".
 func (p *Predictor) Family() string {
 	var name string
 	switch {
-	case len(p.Members) > 0 && p.Combiner != nil && p.Ensemble != "":
-		name = p.Ensemble
+	case p.Name != "":
+		name = p.Name
 	case len(p.Members) > 0 && p.Combiner != nil:
 		name = fmt.Sprintf("%s:%s", ensemble.FamilyName, p.Combiner.Kind())
 	case p.Model != nil:
@@ -147,7 +148,7 @@ type predictorMeta struct {
 	// another in the body, and its combiner.
 	Members  []memberMeta `json:"members,omitempty"`
 	Combiner []byte       `json:"combiner,omitempty"`
-	Ensemble string       `json:"ensemble,omitempty"` // absent in older files
+	Name     string       `json:"name,omitempty"` // absent in older files
 	// Version 2: per-segment predictors, each a whole encoded envelope.
 	Routes *routesMeta `json:"routes,omitempty"`
 	// The contract's metrics and lineage; absent in older files.
@@ -173,7 +174,7 @@ type memberMeta struct {
 // the model family's own encoding (for an ensemble, each member's in turn).
 func (p *Predictor) Marshal() ([]byte, error) {
 	meta := predictorMeta{Version: predictorVersion, Target: p.Target, Schema: p.Schema, Chain: p.Chain,
-		Design: p.Design, RunID: p.RunID, Dataset: p.Dataset, Metrics: p.Metrics, Background: p.Background}
+		Design: p.Design, RunID: p.RunID, Dataset: p.Dataset, Metrics: p.Metrics, Background: p.Background, Name: p.Name}
 	if p.Lineage != (Lineage{}) {
 		meta.Lineage = &p.Lineage
 	}
@@ -189,7 +190,7 @@ func (p *Predictor) Marshal() ([]byte, error) {
 		if p.Combiner == nil || p.Combiner.NumMembers() != len(p.Members) {
 			return nil, fmt.Errorf("encode predictor: %d members need a combiner of as many", len(p.Members))
 		}
-		meta.Family, meta.Ensemble = ensemble.FamilyName, p.Ensemble
+		meta.Family = ensemble.FamilyName
 		for _, m := range p.Members {
 			b, err := m.Model.MarshalBinary()
 			if err != nil {
@@ -301,7 +302,7 @@ func decodeOwn(payload []byte, reg *model.Registry) (*Predictor, error) {
 		return nil, fmt.Errorf("%w: predictor layout %d, this build reads 1 to %d", model.ErrVersion, meta.Version, predictorVersion)
 	}
 	body := payload[8+n:]
-	p := &Predictor{Target: meta.Target, Schema: meta.Schema, Chain: meta.Chain, RunID: meta.RunID, Dataset: meta.Dataset, Metrics: meta.Metrics, Background: meta.Background}
+	p := &Predictor{Target: meta.Target, Schema: meta.Schema, Chain: meta.Chain, RunID: meta.RunID, Dataset: meta.Dataset, Metrics: meta.Metrics, Background: meta.Background, Name: meta.Name}
 	if meta.Lineage != nil {
 		p.Lineage = *meta.Lineage
 	}
@@ -330,7 +331,6 @@ func decodeOwn(payload []byte, reg *model.Registry) (*Predictor, error) {
 		body = body[mm.Size:]
 		p.Members = append(p.Members, Member{Name: mm.Name, Chain: mm.Chain, Design: mm.Design, Model: m})
 	}
-	p.Ensemble = meta.Ensemble
 	if len(body) != 0 {
 		return nil, fmt.Errorf("%w: %d bytes after the last member", model.ErrCorrupt, len(body))
 	}

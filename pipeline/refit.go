@@ -44,7 +44,7 @@ func (r *trainRun) refit(ctx context.Context) error {
 	}
 	r.heldOut = r.final
 	r.final = &Predictor{Target: r.final.Target, Schema: schemaOf(r.p.x, all), Chain: fit.chain, Design: fit.design, Model: fit.model,
-		RunID: r.final.RunID, Dataset: r.final.Dataset}
+		Name: r.final.Name, RunID: r.final.RunID, Dataset: r.final.Dataset}
 	r.res.RefitRows = len(all)
 	r.log.Info("refit on training and test rows", "model", best.Model, "rows", len(all))
 	return nil

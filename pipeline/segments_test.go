@@ -72,6 +72,30 @@ func TestFeatureVariantsCompete(t *testing.T) {
 	}
 }
 
+// TestAdvancedVariantKeepsName: a best model trained on the advanced
+// features is saved under its leaderboard name, which explain, models
+// verify and serve show; they called tree+adv "tree".
+func TestAdvancedVariantKeepsName(t *testing.T) {
+	cfg := txhousingConfig(t)
+	cfg.SegmentColumn, cfg.EnableAdvancedFeatures = "city", true
+	cfg.Models, cfg.CVFolds = []string{"tree"}, 3
+	cfg.EnsembleMethod, cfg.EnsembleTopK = config.EnsembleAverage, 1
+	res, err := Train(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Best != "tree"+AdvancedSuffix {
+		t.Fatalf("best %s; the test needs the advanced variant to win", res.Best)
+	}
+	p, err := LoadPredictor(res.ModelPath, Families())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Family() != res.Best {
+		t.Errorf("saved model's Family() = %q; want its leaderboard name %q", p.Family(), res.Best)
+	}
+}
+
 // TestSegmentBy trains one ridge model per txhousing city, with a row
 // minimum that sends the sparsest cities to the global model, and checks
 // that the one saved artifact routes rows as the run scored them and sends
