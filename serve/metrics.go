@@ -64,7 +64,7 @@ func newMetrics() *metrics {
 			Help: "Prediction and explain requests by model, version, variant (route target, shadow, pinned, explain) and HTTP status."},
 			append(lv, "code")),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tabforge_request_duration_seconds",
-			Help:    "Time from a request's arrival to its response, per model, version and variant.",
+			Help:    "Time from a request's arrival to its response, for answered (200) requests, per model, version and variant.",
 			Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, lv),
 		values: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tabforge_prediction_value",
 			Help: "Predicted values of regression models.", Buckets: valueBuckets()}, lv),

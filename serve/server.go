@@ -60,7 +60,10 @@ type Options struct {
 	// once; 0 means 4 per CPU. A request waits up to QueueWait for a slot
 	// (0 means 100ms), then gets 429 with Retry-After. Bodies are read
 	// before a slot is taken, at most 4 per slot at once (the same wait
-	// and 429 beyond), so slow uploads do not hold the slots.
+	// and 429 beyond), so slow uploads do not hold the slots. Shadow
+	// predictions run at most MaxConcurrent/2 (at least 2) at once; a
+	// copy beyond that is dropped and counted, so shadows never hold up
+	// the answers clients wait for.
 	MaxConcurrent int
 	QueueWait     time.Duration
 	// RequestTimeout is each prediction request's deadline (503 beyond);

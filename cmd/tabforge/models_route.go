@@ -25,8 +25,9 @@ an alias such as challenger; a label follows the version holding it, so
 --split production=90,challenger=10 keeps working across promotions.
 --split sends each request to one target with probability proportional to its
 weight; requests with the header X-Routing-Key (or the input field --key) stick
-to one target. --shadow targets get a copy of every request: their answers are
-logged, never returned. Without flags it shows the route; --clear removes it
+to one target. --shadow targets get a copy of every request as capacity allows (at most
+half serve's --max-concurrent at once; the rest are dropped and counted in
+tabforge_shadow_dropped_total): their answers are logged, never returned. Without flags it shows the route; --clear removes it
 (all traffic to production). Changes are kept in the history.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
