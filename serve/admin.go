@@ -99,7 +99,7 @@ func (s *Server) readAdmin(w http.ResponseWriter, r *http.Request) (adminBody, b
 }
 
 // handleRollback serves POST /admin/models/{name}/rollback: the registry
-// rollback (with its history event), then an immediate refresh.
+// rollback (with its history event), then a refresh before the answer.
 func (s *Server) handleRollback(w http.ResponseWriter, r *http.Request) {
 	b, ok := s.readAdmin(w, r)
 	if !ok {
@@ -136,7 +136,7 @@ func adminReason(r string) string {
 	return "admin API: " + r
 }
 
-func (s *Server) adminDone(w http.ResponseWriter, _ *http.Request, e *registry.Event, err error) {
+func (s *Server) adminDone(w http.ResponseWriter, r *http.Request, e *registry.Event, err error) {
 	switch {
 	case errors.Is(err, registry.ErrUnknownName):
 		s.fail(w, nil, http.StatusNotFound, err.Error(), nil)
@@ -148,9 +148,13 @@ func (s *Server) adminDone(w http.ResponseWriter, _ *http.Request, e *registry.E
 		s.fail(w, nil, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
-	select {
-	case s.kick <- struct{}{}:
-	default:
+	// Refresh before answering, not in the background: a client that
+	// rolled back a bad version expects this server to have stopped
+	// serving it once it hears OK, and a Handler run without Serve has
+	// no watcher to wake. Refresh keeps the loaded deployment of a
+	// version that fails to load, and says so in the log and metrics.
+	if err := s.Refresh(r.Context()); err != nil {
+		s.o.Logger.Warn("serve: refresh after an admin change failed; serving the models loaded before", "err", err)
 	}
 	writeJSON(w, http.StatusOK, e)
 }

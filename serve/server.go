@@ -154,8 +154,7 @@ type Server struct {
 	reading chan struct{}
 	log     *predLog
 	seq     atomic.Uint64
-	kick    chan struct{} // asks the watcher for an immediate refresh
-	refresh sync.Mutex    // one refresh at a time
+	refresh sync.Mutex // one refresh at a time
 	// loadFailed holds, per NAME/VERSION, the error that version last
 	// failed to load with; refresh holds it.
 	loadFailed map[string]string
@@ -183,7 +182,7 @@ type Server struct {
 func New(ctx context.Context, reg *registry.Registry, o Options) (*Server, error) {
 	o = o.withDefaults()
 	s := &Server{o: o, reg: reg, metrics: newMetrics(), slots: make(chan struct{}, o.MaxConcurrent), reading: make(chan struct{}, 4*o.MaxConcurrent),
-		kick: make(chan struct{}, 1), shadowQ: make(chan struct{}, max(2, o.MaxConcurrent/2)), loadFailed: map[string]string{}}
+		shadowQ: make(chan struct{}, max(2, o.MaxConcurrent/2)), loadFailed: map[string]string{}}
 	s.set.Store(&modelSet{})
 	for _, n := range o.Names {
 		if _, err := reg.Plan(ctx, n); err != nil {
@@ -379,7 +378,7 @@ func (s *Server) ReopenLog() error {
 }
 
 // Watch refreshes the served models until ctx is done: at once after a
-// change the store announces (Redis) or an admin change, and on a timer,
+// change the store announces (Redis), and on a timer,
 // every PollInterval, or every SafetyPollInterval while announcements
 // arrive.
 func (s *Server) Watch(ctx context.Context) {
@@ -398,7 +397,6 @@ func (s *Server) Watch(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-s.kick:
 		case _, ok := <-changes:
 			if !ok { // the subscription ended: poll as without one
 				changes = nil
