@@ -339,7 +339,9 @@ func onDemand(ctx context.Context, env Env, name string, champ *registry.Model, 
 		}
 	}
 	if d.Trigger == "" {
-		d.Reason = fmt.Sprintf("on demand: the champion's %s on the newest %d rows, %.4g, is within %.0f%% of its test score %.4g", d.Metric, d.HoldoutRows, d.ChampionScore, 100*pol.Decay, champ.Metrics[d.Metric])
+		// "within" would misread a champion doing better than on its test
+		// rows, as it often does (the backtests' refreshes mostly are).
+		d.Reason = fmt.Sprintf("on demand: the champion's %s on the newest %d rows, %.4g, is no more than %.0f%% worse than its test score %.4g", d.Metric, d.HoldoutRows, d.ChampionScore, 100*pol.Decay, champ.Metrics[d.Metric])
 		if pol.Refresh > 0 {
 			if err := refresh(ctx, env, champ, champP, cfg, data, holdout, hash, pol, d); err != nil {
 				return nil, true, fmt.Errorf("retrain %s: %w", name, err)

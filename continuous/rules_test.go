@@ -111,6 +111,12 @@ func TestRetrainRules(t *testing.T) {
 					t.Fatalf("challenger %.4g against the champion's %.4g, paired %+v; want it below, winning at least %.0f%% of the resamples",
 						d.ChallengerScore, d.ChampionScore, d.Paired, 100*DefaultPolicy().TieWins)
 				}
+			case "refresh-or-train off":
+				// The champion scores no worse here than on its test rows; the
+				// reason used to say it was "within 5%" of them.
+				if !strings.Contains(d.Reason, "is no more than 5% worse than its test score") {
+					t.Errorf("reason %q; want the champion no more than 5%% worse than its test score", d.Reason)
+				}
 			case "refresh-or-train":
 				if d.Refresh == nil || d.Refresh.Version != "" || d.ChallengerScore <= d.ChampionScore {
 					t.Errorf("refresh %+v, challenger %.4g against %.4g; want the refresh not made and a better challenger", d.Refresh, d.ChallengerScore, d.ChampionScore)
