@@ -96,14 +96,8 @@ func TestRunStopsWhenLeaseLost(t *testing.T) {
 		t.Fatalf("Train = %v, %v; want it stopped with store.ErrLeaseLost", res, err)
 	}
 	defer st.lease.Release()
-	runs, err := b.ListRuns(context.Background(), 0)
-	if err != nil || len(runs) != 1 {
-		t.Fatalf("runs %v, %v; want one", runs, err)
-	}
-	if r := runs[0]; r.Status != store.Running || r.Profile != "successor" {
-		t.Errorf("run record %s %q; want the successor's, running", r.Status, r.Profile)
-	}
-	rec, err := b.GetRecord(context.Background(), store.LeaseKind, runs[0].ID)
+	run := successorRun(t, b)
+	rec, err := b.GetRecord(context.Background(), store.LeaseKind, run.ID)
 	if err != nil || store.LeaseToken(rec) != st.lease.Token {
 		t.Errorf("run lease = %v, %v; want the successor's token %d", rec, err, st.lease.Token)
 	}
@@ -162,11 +156,20 @@ func TestRunOutcomeFenced(t *testing.T) {
 		t.Fatal("the run never wrote its outcome")
 	}
 	defer st.lease.Release()
-	runs, err := b.ListRuns(context.Background(), 0)
+	successorRun(t, b)
+}
+
+// successorRun returns the one run record in s, which must be the
+// successor's (see takeOver), still running.
+func successorRun(t *testing.T, s *sqlite.Store) *store.Run {
+	t.Helper()
+	runs, err := s.ListRuns(context.Background(), 0)
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("runs %v, %v; want one", runs, err)
 	}
-	if r := runs[0]; r.Status != store.Running || r.Profile != "successor" {
+	r := runs[0]
+	if r.Status != store.Running || r.Profile != "successor" {
 		t.Errorf("run record %s %q; want the successor's, running", r.Status, r.Profile)
 	}
+	return r
 }
