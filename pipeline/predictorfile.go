@@ -1,0 +1,249 @@
+package pipeline
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+
+	"github.com/tabforge/tabforge/ensemble"
+	"github.com/tabforge/tabforge/eval"
+	"github.com/tabforge/tabforge/features"
+	"github.com/tabforge/tabforge/model"
+)
+
+// PredictorKind is the envelope kind of a saved Predictor.
+const PredictorKind = "tabforge.predictor"
+
+// predictorVersion is the version of the payload layout inside the
+// envelope; bump it when the layout changes incompatibly. Version 2 added
+// ensembles (Members and Combiner) and per-segment Routes; a version 1
+// payload is a version 2 payload without them, so both load.
+const predictorVersion = 2
+
+// predictorMeta is the JSON part of the payload.
+type predictorMeta struct {
+	Version int                  `json:"version"`
+	Target  Target               `json:"target"`
+	Schema  []Field              `json:"schema"`
+	Chain   features.FittedChain `json:"chain,omitempty"`
+	Design  *features.Design     `json:"design"`
+	Family  string               `json:"family"`
+	RunID   string               `json:"run_id"`
+	Dataset string               `json:"dataset"`
+	// Version 2: an ensemble's members, whose model encodings follow one
+	// another in the body, and its combiner.
+	Members  []memberMeta `json:"members,omitempty"`
+	Combiner []byte       `json:"combiner,omitempty"`
+	Name     string       `json:"name,omitempty"` // absent in older files
+	// Version 2: per-segment predictors, each a whole encoded envelope.
+	Routes *routesMeta `json:"routes,omitempty"`
+	// The contract's metrics and lineage; absent in older files.
+	Metrics    eval.Metrics `json:"metrics,omitempty"`
+	Lineage    *Lineage     `json:"lineage,omitempty"`
+	Background string       `json:"background,omitempty"`
+}
+
+type routesMeta struct {
+	Column string            `json:"column"`
+	Models map[string][]byte `json:"models"`
+}
+
+type memberMeta struct {
+	Name   string               `json:"name"`
+	Chain  features.FittedChain `json:"chain,omitempty"`
+	Design *features.Design     `json:"design"`
+	Family string               `json:"family"`
+	Size   int                  `json:"size"` // bytes of the model's encoding in the body
+}
+
+// Marshal encodes p as an envelope: a length-prefixed JSON header, then
+// the model family's own encoding (for an ensemble, each member's in turn).
+func (p *Predictor) Marshal() ([]byte, error) {
+	meta := predictorMeta{Version: predictorVersion, Target: p.Target, Schema: p.Schema, Chain: p.Chain,
+		Design: p.Design, RunID: p.RunID, Dataset: p.Dataset, Metrics: p.Metrics, Background: p.Background, Name: p.Name}
+	if p.Lineage != (Lineage{}) {
+		meta.Lineage = &p.Lineage
+	}
+	var body []byte
+	if len(p.Members) == 0 {
+		meta.Family = p.Model.Family()
+		b, err := p.Model.MarshalBinary()
+		if err != nil {
+			return nil, fmt.Errorf("encode %s model: %w", p.Model.Family(), err)
+		}
+		body = b
+	} else {
+		if p.Combiner == nil || p.Combiner.NumMembers() != len(p.Members) {
+			return nil, fmt.Errorf("encode predictor: %d members need a combiner of as many", len(p.Members))
+		}
+		meta.Family = ensemble.FamilyName
+		for _, m := range p.Members {
+			b, err := m.Model.MarshalBinary()
+			if err != nil {
+				return nil, fmt.Errorf("encode member %s: %w", m.Name, err)
+			}
+			meta.Members = append(meta.Members, memberMeta{Name: m.Name, Chain: m.Chain, Design: m.Design, Family: m.Model.Family(), Size: len(b)})
+			body = append(body, b...)
+		}
+		c, err := p.Combiner.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		meta.Combiner = c
+	}
+	if p.Routes != nil {
+		meta.Routes = &routesMeta{Column: p.Routes.Column, Models: make(map[string][]byte, len(p.Routes.Models))}
+		for seg, sub := range p.Routes.Models {
+			if sub.Routes != nil {
+				return nil, fmt.Errorf("encode predictor: segment %q: nested routes are not supported", seg)
+			}
+			b, err := sub.Marshal()
+			if err != nil {
+				return nil, fmt.Errorf("segment %q: %w", seg, err)
+			}
+			meta.Routes.Models[seg] = b
+		}
+	}
+	header, err := json.Marshal(meta)
+	if err != nil {
+		return nil, fmt.Errorf("encode predictor: %w", err)
+	}
+	payload := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
+	payload = append(payload, header...)
+	payload = append(payload, body...)
+	return model.EncodeEnvelope(PredictorKind, payload), nil
+}
+
+// Save writes p to path atomically.
+func (p *Predictor) Save(path string) error {
+	data, err := p.Marshal()
+	if err != nil {
+		return err
+	}
+	return model.WriteFileAtomic(path, data)
+}
+
+// LoadPredictor reads a predictor saved by Save, decoding its model with
+// the family from reg; nil means Families(), the families tabforge ships.
+func LoadPredictor(path string, reg *model.Registry) (*Predictor, error) {
+	if reg == nil {
+		reg = Families()
+	}
+	payload, err := model.ReadEnvelopeFile(path, PredictorKind)
+	if err != nil {
+		return nil, err
+	}
+	p, err := decodePredictor(payload, reg)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	return p, nil
+}
+
+func decodePredictor(payload []byte, reg *model.Registry) (*Predictor, error) {
+	p, err := decodeOwn(payload, reg)
+	if err != nil {
+		return nil, err
+	}
+	// decodeOwn has checked the header's length and JSON.
+	n := binary.LittleEndian.Uint64(payload)
+	var meta struct {
+		Routes *routesMeta `json:"routes"`
+	}
+	if err := json.Unmarshal(payload[8:8+n], &meta); err != nil || meta.Routes == nil {
+		return p, nil
+	}
+	p.Routes = &Routes{Column: meta.Routes.Column, Models: make(map[string]*Predictor, len(meta.Routes.Models))}
+	for seg, b := range meta.Routes.Models {
+		kind, inner, err := model.DecodeEnvelope(b)
+		if err == nil && kind != PredictorKind {
+			err = fmt.Errorf("%w: %q", model.ErrWrongKind, kind)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("segment %q: %w", seg, err)
+		}
+		sub, err := decodeOwn(inner, reg)
+		if err != nil {
+			return nil, fmt.Errorf("segment %q: %w", seg, err)
+		}
+		p.Routes.Models[seg] = sub
+	}
+	return p, nil
+}
+
+// decodeOwn decodes a payload's own model or ensemble, ignoring Routes.
+func decodeOwn(payload []byte, reg *model.Registry) (*Predictor, error) {
+	if len(payload) < 8 {
+		return nil, model.ErrCorrupt
+	}
+	n := binary.LittleEndian.Uint64(payload)
+	if n > uint64(len(payload)-8) {
+		return nil, model.ErrCorrupt
+	}
+	var meta predictorMeta
+	if err := json.Unmarshal(payload[8:8+n], &meta); err != nil {
+		return nil, fmt.Errorf("%w: header: %v", model.ErrCorrupt, err)
+	}
+	if meta.Version < 1 || meta.Version > predictorVersion {
+		return nil, fmt.Errorf("%w: predictor layout %d, this build reads 1 to %d", model.ErrVersion, meta.Version, predictorVersion)
+	}
+	body := payload[8+n:]
+	p := &Predictor{Target: meta.Target, Schema: meta.Schema, Chain: meta.Chain, RunID: meta.RunID, Dataset: meta.Dataset, Metrics: meta.Metrics, Background: meta.Background, Name: meta.Name}
+	if meta.Lineage != nil {
+		p.Lineage = *meta.Lineage
+	}
+	if len(meta.Members) == 0 {
+		if meta.Design == nil {
+			return nil, fmt.Errorf("%w: no preprocessing", model.ErrCorrupt)
+		}
+		m, err := decodeModel(reg, meta.Family, body)
+		if err != nil {
+			return nil, err
+		}
+		p.Design, p.Model = meta.Design, m
+		return p, nil
+	}
+	for i, mm := range meta.Members {
+		if mm.Design == nil {
+			return nil, fmt.Errorf("%w: member %d has no preprocessing", model.ErrCorrupt, i)
+		}
+		if mm.Size < 0 || mm.Size > len(body) {
+			return nil, fmt.Errorf("%w: member %d size %d exceeds the %d bytes left", model.ErrCorrupt, i, mm.Size, len(body))
+		}
+		m, err := decodeModel(reg, mm.Family, body[:mm.Size])
+		if err != nil {
+			return nil, fmt.Errorf("member %d: %w", i, err)
+		}
+		body = body[mm.Size:]
+		p.Members = append(p.Members, Member{Name: mm.Name, Chain: mm.Chain, Design: mm.Design, Model: m})
+	}
+	if len(body) != 0 {
+		return nil, fmt.Errorf("%w: %d bytes after the last member", model.ErrCorrupt, len(body))
+	}
+	c, err := ensemble.DecodeCombiner(meta.Combiner)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", model.ErrCorrupt, err)
+	}
+	if c.NumMembers() != len(p.Members) {
+		return nil, fmt.Errorf("%w: combiner of %d members for %d", model.ErrCorrupt, c.NumMembers(), len(p.Members))
+	}
+	for i, m := range p.Members {
+		if m.Model.NumOutputs() != c.NumOutputs() {
+			return nil, fmt.Errorf("%w: member %d has %d outputs, combiner %d", model.ErrCorrupt, i, m.Model.NumOutputs(), c.NumOutputs())
+		}
+	}
+	p.Combiner = c
+	return p, nil
+}
+
+func decodeModel(reg *model.Registry, family string, data []byte) (model.Model, error) {
+	fam, err := reg.Lookup(family)
+	if err != nil {
+		return nil, err
+	}
+	m, err := fam.Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s model: %w", family, err)
+	}
+	return m, nil
+}
