@@ -281,7 +281,8 @@ func readFloat32s(path string, dst []float64) error {
 	return nil
 }
 
-// PrintTable writes results as an aligned table.
+// PrintTable writes results as an aligned table, then the errors of the
+// runs that failed; it returns a *RunsFailedError if any did.
 func PrintTable(w io.Writer, results []Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "case\ttrain rows\ttabforge fit s\tpeer fit s\tratio\ttabforge peak MB\tpeer peak MB\ttabforge metric\tpeer metric\ttabforge pred rows/s\tpeer pred rows/s\tpeer\t")
@@ -308,7 +309,40 @@ func PrintTable(w io.Writer, results []Result) error {
 	for _, e := range errs {
 		fmt.Fprintln(w, "error:", e)
 	}
+	if len(errs) > 0 {
+		return &RunsFailedError{Failed: len(errs), Total: 2 * len(results)}
+	}
 	return nil
+}
+
+// RunsFailedError is returned, after the table, by a bench some of whose
+// runs failed, so that a script comparing tabforge with its peers does
+// not take a table of gaps for a result. The table says which and why.
+type RunsFailedError struct {
+	Failed, Total int
+}
+
+func (e *RunsFailedError) Error() string {
+	return fmt.Sprintf("bench: %d of %d runs failed (see above)", e.Failed, e.Total)
+}
+
+// Failed returns a *RunsFailedError if a side of any case failed.
+func Failed(results []Result) error {
+	n := 0
+	for _, r := range results {
+		n += btoi(r.Tabforge.Err != "") + btoi(r.Peer.Err != "")
+	}
+	if n > 0 {
+		return &RunsFailedError{Failed: n, Total: 2 * len(results)}
+	}
+	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func num(v float64, prec int) string {

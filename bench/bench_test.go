@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tabforge/tabforge/model"
@@ -76,5 +78,28 @@ func TestReadDataTooShort(t *testing.T) {
 	}
 	if _, _, err := ReadData(dir, 200, model.Regression); err == nil {
 		t.Error("ReadData beyond the written rows succeeded; want error")
+	}
+}
+
+// TestPrintTableFailedRuns: a case whose peer could not run (no numpy,
+// say) is printed with its error, and the bench fails; it exited 0.
+func TestPrintTableFailedRuns(t *testing.T) {
+	ok := Result{Case: Case{Name: "ok", Rows: 100}, Tabforge: Measurement{FitSeconds: []float64{1}}, Peer: Measurement{FitSeconds: []float64{2}}}
+	bad := Result{Case: Case{Name: "bad", Rows: 100}, Tabforge: Measurement{FitSeconds: []float64{1}}, Peer: Measurement{Err: "No module named 'numpy'"}}
+	var b bytes.Buffer
+	if err := PrintTable(&b, []Result{ok}); err != nil || Failed([]Result{ok}) != nil {
+		t.Errorf("every run done: PrintTable = %v, Failed = %v; want nil", err, Failed([]Result{ok}))
+	}
+	b.Reset()
+	err := PrintTable(&b, []Result{ok, bad})
+	var rf *RunsFailedError
+	if !errors.As(err, &rf) || rf.Failed != 1 || rf.Total != 4 {
+		t.Fatalf("PrintTable = %v; want a RunsFailedError of 1 of 4", err)
+	}
+	if !strings.Contains(b.String(), "bad peer: No module named 'numpy'") {
+		t.Errorf("table lacks the peer's error:\n%s", b.String())
+	}
+	if !errors.As(Failed([]Result{ok, bad}), &rf) {
+		t.Error("Failed = nil with a failed peer")
 	}
 }

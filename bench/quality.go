@@ -216,7 +216,8 @@ func Quality(ctx context.Context, self string, cases []QualityCase, peers map[st
 
 // PrintQuality writes the quality table: per dataset tabforge's pick, its
 // test metric and time, the peers' rows, whether tabforge reaches the
-// Optuna-TPE XGBoost, and a total line.
+// Optuna-TPE XGBoost, and a total line; it returns a *RunsFailedError if
+// any run failed.
 func PrintQuality(w io.Writer, rs []QualityResult) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "dataset\tmetric\ttabforge pick\ttabforge\tseconds\tXGBoost default\tOptuna-TPE XGBoost\tbest sklearn\t\twins\t")
@@ -263,7 +264,25 @@ func PrintQuality(w io.Writer, rs []QualityResult) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\ntotal: tabforge at least as good as Optuna-TPE XGBoost on %d of %d datasets with a peer row; %d of %d runs failed; %.1f s in all (logloss: lower is better)\n",
-		wins, compared, failed, len(rs), total)
-	return err
+	if _, err := fmt.Fprintf(w, "\ntotal: tabforge at least as good as Optuna-TPE XGBoost on %d of %d datasets with a peer row; %d of %d runs failed; %.1f s in all (logloss: lower is better)\n",
+		wins, compared, failed, len(rs), total); err != nil {
+		return err
+	}
+	return qualityFailed(failed, len(rs))
+}
+
+// QualityFailed returns a *RunsFailedError if any of rs failed.
+func QualityFailed(rs []QualityResult) error {
+	failed := 0
+	for _, r := range rs {
+		failed += btoi(r.Err != "")
+	}
+	return qualityFailed(failed, len(rs))
+}
+
+func qualityFailed(failed, total int) error {
+	if failed > 0 {
+		return &RunsFailedError{Failed: failed, Total: total}
+	}
+	return nil
 }

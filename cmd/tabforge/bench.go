@@ -56,7 +56,10 @@ Suites: ` + strings.Join(suiteNames(), ", "),
 				return err
 			}
 			if asJSON {
-				return json.NewEncoder(a.stdout).Encode(res)
+				if err := json.NewEncoder(a.stdout).Encode(res); err != nil {
+					return err
+				}
+				return bench.Failed(res)
 			}
 			return bench.PrintTable(a.stdout, res)
 		},

@@ -62,7 +62,10 @@ Flags after -- go to every train run.`,
 				return err
 			}
 			if asJSON {
-				return json.NewEncoder(a.stdout).Encode(rs)
+				if err := json.NewEncoder(a.stdout).Encode(rs); err != nil {
+					return err
+				}
+				return bench.QualityFailed(rs)
 			}
 			return bench.PrintQuality(a.stdout, rs)
 		},
