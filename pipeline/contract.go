@@ -274,30 +274,39 @@ func (p *Predictor) ReadInput(path string, opts frame.ReadOptions) (*frame.Frame
 func (p *Predictor) ReadInputFrom(read func(frame.ReadOptions) (*frame.Frame, error), opts frame.ReadOptions) (*frame.Frame, *InputReport, error) {
 	pinned := p.ReadSchema()
 	opts.Schema, opts.SchemaOptional = pinned, true
+	x, bad, err := readUnpinning(pinned, func([]TypeProblem) (*frame.Frame, error) { return read(opts) })
+	if err != nil {
+		return nil, nil, err
+	}
+	r := p.CheckInput(x)
+	for i, t := range r.WrongType {
+		// Prefer the parse error, which names the offending value.
+		if j := slices.IndexFunc(bad, func(b TypeProblem) bool { return b.Column == t.Column }); j >= 0 {
+			r.WrongType[i].Detail = bad[j].Detail
+		}
+	}
+	return x, r, nil
+}
+
+// readUnpinning calls read until it returns something other than a parse
+// error in a column pinned to the model's kind; each such column is
+// unpinned (deleted from pinned, which read reads with) and read again:
+// the rest may be fine, and the user should hear about every column at
+// once. read is given the columns found mistyped so far, which it
+// returns with read's last result.
+func readUnpinning[T any](pinned map[string]frame.Kind, read func(bad []TypeProblem) (T, error)) (T, []TypeProblem, error) {
 	var bad []TypeProblem
 	for {
-		x, err := read(opts)
+		v, err := read(bad)
 		var pe *frame.ParseError
 		if err != nil && errors.As(err, &pe) && pe.Column != "" {
 			if k, ok := pinned[pe.Column]; ok {
-				// Unpin the column and read again: the rest may be fine,
-				// and the user should hear about every column at once.
 				bad = append(bad, TypeProblem{Column: pe.Column, Want: k, Detail: pe.Error()})
 				delete(pinned, pe.Column)
 				continue
 			}
 		}
-		if err != nil {
-			return nil, nil, err
-		}
-		r := p.CheckInput(x)
-		for i, t := range r.WrongType {
-			// Prefer the parse error, which names the offending value.
-			if j := slices.IndexFunc(bad, func(b TypeProblem) bool { return b.Column == t.Column }); j >= 0 {
-				r.WrongType[i].Detail = bad[j].Detail
-			}
-		}
-		return x, r, nil
+		return v, bad, err
 	}
 }
 

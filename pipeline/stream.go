@@ -93,22 +93,12 @@ func OpenFileBlocks(path string) BlockOpener {
 // checked between blocks; its error is returned as it is.
 func (p *Predictor) PredictStream(ctx context.Context, open BlockOpener, emit func(*Prediction) error, o StreamOptions) (*StreamResult, error) {
 	pinned := p.ReadSchema()
-	var bad []TypeProblem
-	for {
+	// After a mistyped column the passes read for the report only.
+	res, _, err := readUnpinning(pinned, func(bad []TypeProblem) (*StreamResult, error) {
 		s := &streamPass{p: p, pinned: pinned, bad: bad, emit: emit, opts: o}
-		res, err := s.run(ctx, open)
-		var pe *frame.ParseError
-		if err != nil && errors.As(err, &pe) && pe.Column != "" {
-			if k, ok := pinned[pe.Column]; ok {
-				// As ReadInputFrom does: unpin the column and read again,
-				// now for the report only, to hear of every column.
-				bad = append(bad, TypeProblem{Column: pe.Column, Want: k, Detail: pe.Error()})
-				delete(pinned, pe.Column)
-				continue
-			}
-		}
-		return res, err
-	}
+		return s.run(ctx, open)
+	})
+	return res, err
 }
 
 // streamPass is one reading of the input.
