@@ -327,11 +327,24 @@ func (l *Lease) Renew(ctx context.Context) error {
 		r, err := l.recs.GetRecord(ctx, l.kind, l.key)
 		switch {
 		case errors.Is(err, ErrNotFound):
-			// Gone with no successor: the fallback of a failover store
-			// that never saw it (the primary is down), or a sweep of
-			// expired leases. Nobody holds it, so the holder writes it
-			// back, atomically: a claim racing in wins or loses cleanly,
-			// and if it won, the next round finds its token.
+			// Gone: the fallback of a failover store that never saw it
+			// (the primary is down), a sweep of expired leases, or a
+			// successor that took it over, finished and released it.
+			// The record keeps no trace of the last, but the token
+			// counter does: tokens handed out since this acquisition
+			// mean a successor may have come and gone, and the lease
+			// is lost. The counter is one for every lease in the store,
+			// so a claim of another lease reads the same; a holder
+			// whose lease was removed then stops, the safe side.
+			if last, err := LastToken(ctx, l.recs); err != nil {
+				return fmt.Errorf("renew lease %s/%s: %w", l.kind, l.key, err)
+			} else if last > l.Token {
+				return l.lose(0)
+			}
+			// Nobody acquired any lease since, so nobody holds this one:
+			// the holder writes it back, atomically: a claim racing in
+			// wins or loses cleanly, and if it won, the next round finds
+			// its token.
 			ok, err := l.recs.SwapRecord(ctx, l.kind, l.key, nil, v)
 			if err != nil {
 				return fmt.Errorf("renew lease %s/%s: %w", l.kind, l.key, err)

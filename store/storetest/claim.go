@@ -149,8 +149,9 @@ func testClaim(t *testing.T, open func() store.Store) {
 // testLeaseFencing: every acquisition gets a greater token, even of a
 // lease released in between; a holder that stalled past its lease while
 // another process took it over fails to renew with a *LostError, has its
-// context cancelled and leaves the successor's lease alone. Stale
-// holders used to renew over their successor, and both went on working.
+// context cancelled and leaves the successor's lease alone, as does one
+// whose successor released the lease since. Stale holders used to renew
+// over their successor, and both went on working.
 func testLeaseFencing(t *testing.T, open func() store.Store) {
 	ctx := context.Background()
 	a, b := open(), open()
@@ -201,6 +202,34 @@ func testLeaseFencing(t *testing.T, open func() store.Store) {
 		t.Errorf("lease after the stale holder's release = %v, %v; want the successor's token %d", r, err, lb.Token)
 	}
 	lb.Release()
+
+	// A successor that took the lease over, finished and released it
+	// leaves no record, but tokens handed out after the stale holder's:
+	// its renewal finds the lease lost and writes nothing. It used to
+	// write the lease back "with no successor" and went on to record
+	// its outcome over the successor's.
+	ctxG, lg, err := store.Claim(ctx, a, "job", "g", time.Minute, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lg.Release()
+	if err := b.PutRecord(ctx, "job", "g", fmt.Appendf(nil, "%s %d", past, lg.Token)); err != nil {
+		t.Fatal(err)
+	}
+	_, lh, err := store.Claim(ctx, b, "job", "g", time.Minute, log)
+	if err != nil {
+		t.Fatalf("successor's claim of the expired lease: %v", err)
+	}
+	lh.Release()
+	if err := lg.Renew(ctx); !errors.As(err, &lost) || lost.Token != lg.Token || lost.Current != 0 {
+		t.Errorf("Renew of a lease taken over and released = %v; want a *LostError of token %d, removed", err, lg.Token)
+	}
+	if !errors.Is(context.Cause(ctxG), store.ErrLeaseLost) {
+		t.Errorf("stale holder's context cause %v; want the lost lease", context.Cause(ctxG))
+	}
+	if r, err := b.GetRecord(ctx, "job", "g"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("lease after the stale holder's renewal = %v, %v; want none", r, err)
+	}
 
 	// A lease removed under its holder with no successor (the fallback
 	// of a failover store never saw it) is written back by the next
