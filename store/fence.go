@@ -62,3 +62,60 @@ func PutRunFenced(ctx context.Context, s Runs, r *Run, f Fence) error {
 	}
 	return s.PutRun(ctx, r)
 }
+
+// A FencedSwapper is a store that swaps a record under leases.
+type FencedSwapper interface {
+	// SwapRecordFenced is SwapRecord (a nil old creates the record) made
+	// only if each lease record fences[i].Kind/Key holds its Token, the
+	// tests and the swap one atomic step; otherwise it writes nothing and
+	// returns a *LostError for the first lease that does not (Current 0
+	// for a missing one).
+	SwapRecordFenced(ctx context.Context, kind, key string, old, value []byte, fences ...Fence) (bool, error)
+}
+
+// SwapRecordFenced is s's SwapRecordFenced if s is a FencedSwapper.
+// Otherwise it checks the leases first, then swaps: a narrower window
+// for a stale holder, not none.
+func SwapRecordFenced(ctx context.Context, s Swapper, kind, key string, old, value []byte, fences ...Fence) (bool, error) {
+	if w, ok := s.(FencedSwapper); ok {
+		return w.SwapRecordFenced(ctx, kind, key, old, value, fences...)
+	}
+	for _, f := range fences {
+		rec, err := s.GetRecord(ctx, f.Kind, f.Key)
+		if errors.Is(err, ErrNotFound) {
+			rec, err = nil, nil
+		}
+		if err == nil {
+			err = f.Check(rec)
+		}
+		if err != nil {
+			return false, fmt.Errorf("swap record %s/%s: %w", kind, key, err)
+		}
+	}
+	return s.SwapRecord(ctx, kind, key, old, value)
+}
+
+// PutRecordFenced is PutRecord made only while each lease of fences
+// holds its token: a read of the record and a SwapRecordFenced over it,
+// again while other writers change it in between.
+func PutRecordFenced(ctx context.Context, s Swapper, kind, key string, value []byte, fences ...Fence) error {
+	for {
+		var old []byte
+		switch r, err := s.GetRecord(ctx, kind, key); {
+		case err == nil:
+			old = r.Value
+			if old == nil {
+				old = []byte{} // an empty value, not "no record"
+			}
+		case !errors.Is(err, ErrNotFound):
+			return fmt.Errorf("store record %s/%s: %w", kind, key, err)
+		}
+		ok, err := SwapRecordFenced(ctx, s, kind, key, old, value, fences...)
+		if err != nil || ok {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("store record %s/%s: %w", kind, key, err)
+		}
+	}
+}

@@ -49,3 +49,63 @@ func (s *Store) mirrorTokens(ctx context.Context) {
 		s.log.Warn("store: the fallback's lease token counter was not raised to redis's", "err", err)
 	}
 }
+
+var _ store.FencedSwapper = (*Store)(nil)
+
+// SwapRecordFenced implements store.FencedSwapper like SwapRecord: on the
+// primary while it is up, else on the fallback, journalled only when
+// swapped. On the fallback, a lease missing there that this process last
+// wrote on the primary with its fence's token is still its own (see
+// PutRunFenced); the other leases are checked in the swap's transaction.
+func (s *Store) SwapRecordFenced(ctx context.Context, kind, key string, old, value []byte, fences ...store.Fence) (bool, error) {
+	var swapped bool
+	if done, err := s.try(func(p store.Store) error {
+		var err error
+		swapped, err = store.SwapRecordFenced(ctx, p, kind, key, old, value, fences...)
+		if swapped {
+			s.remember(kind, key, value)
+		}
+		return err
+	}); done {
+		return swapped, err
+	}
+	k := sqlite.Pending{Kind: "record", A: kind, B: key, Target: s.target, Base: "absent"}
+	if old != nil {
+		k.Base = sqlite.RecordBase(&store.Record{Kind: kind, Key: key, Value: old})
+	}
+	held, err := s.unadopted(ctx, fences)
+	if err != nil {
+		return false, err
+	}
+	swapped, err = s.fallback.SwapRecordFenced(ctx, kind, key, old, value, held...)
+	if err == nil && !swapped {
+		swapped, err = s.adopt(ctx, kind, key, old, value)
+	}
+	if err != nil || !swapped {
+		return false, err
+	}
+	return true, s.fallback.MarkPending(ctx, k)
+}
+
+// unadopted returns the fences whose leases the fallback must hold: all
+// but those it lacks that this process last wrote on the primary with
+// the fence's token.
+func (s *Store) unadopted(ctx context.Context, fences []store.Fence) ([]store.Fence, error) {
+	var out []store.Fence
+	for _, f := range fences {
+		s.mu.Lock()
+		mine, ok := s.wrote[recKey{f.Kind, f.Key}]
+		s.mu.Unlock()
+		if ok && store.LeaseToken(&store.Record{Value: mine}) == f.Token {
+			_, err := s.fallback.GetRecord(ctx, f.Kind, f.Key)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}

@@ -2,6 +2,7 @@ package failover_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -57,5 +58,31 @@ func TestLeaseSurvivesRedisKill(t *testing.T) {
 	got, err := r.GetRecord(ctx, store.LeaseKind, "run-1")
 	if err != nil || string(got.Value) != string(held.Value) {
 		t.Errorf("lease in redis after replay = %v, %v; want the renewal %q", got, err, held.Value)
+	}
+}
+
+// TestFencedSwapOnFallback claims a lease on a failover store, kills
+// redis-server and publishes under the lease on the fallback, which never
+// saw it: the lease this process wrote is still its own there, so the
+// swap is made, while a fence of a lease it never wrote is refused.
+func TestFencedSwapOnFallback(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	s := openOnRedis(t, srv, filepath.Join(t.TempDir(), "fallback.db"))
+	defer s.Close()
+	fs := s.(*failover.Store)
+	_, l, err := store.Claim(ctx, fs, store.ClaimKind, "publish", time.Hour, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	srv.Kill()
+	if ok, err := fs.SwapRecordFenced(ctx, "pub", "a", nil, []byte("v1"), l.Fence()); err != nil || !ok || !fs.Down() {
+		t.Fatalf("fenced create on the fallback = %v, %v (down %v); want created under the holder's own lease", ok, err, fs.Down())
+	}
+	never := store.Fence{Kind: store.ClaimKind, Key: "never", Token: l.Token}
+	_, err = fs.SwapRecordFenced(ctx, "pub", "b", nil, []byte("v1"), never)
+	if !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("fenced create under a lease this process never wrote = %v; want store.ErrLeaseLost", err)
 	}
 }

@@ -28,19 +28,26 @@ func (s *Store) PutRecord(ctx context.Context, kind, key string, value []byte) e
 
 // CreateRecord implements store.Claimer.
 func (s *Store) CreateRecord(ctx context.Context, kind, key string, value []byte) (bool, error) {
+	ok, err := createRecord(ctx, s.db, kind, key, value)
+	if err != nil {
+		return false, fmt.Errorf("create record %s/%s: %w", kind, key, err)
+	}
+	return ok, nil
+}
+
+// createRecord writes (kind, key) in db unless it exists, and reports
+// whether it did.
+func createRecord(ctx context.Context, db execer, kind, key string, value []byte) (bool, error) {
 	if value == nil {
 		value = []byte{}
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO records (kind, key, value, updated) VALUES (?,?,?,?)
+	res, err := db.ExecContext(ctx, `INSERT INTO records (kind, key, value, updated) VALUES (?,?,?,?)
 		ON CONFLICT(kind, key) DO NOTHING`, kind, key, value, time.Now().UnixNano())
 	if err != nil {
-		return false, fmt.Errorf("create record %s/%s: %w", kind, key, err)
+		return false, err
 	}
 	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("create record %s/%s: %w", kind, key, err)
-	}
-	return n == 1, nil
+	return n == 1, err
 }
 
 // GetRecord implements store.Records.
@@ -158,22 +165,69 @@ func (s *Store) PruneCache(ctx context.Context, before time.Time, dry bool) (n i
 // under its write lock, so of processes swapping from the same value one
 // wins.
 func (s *Store) SwapRecord(ctx context.Context, kind, key string, old, value []byte) (bool, error) {
+	ok, err := swapRecord(ctx, s.db, kind, key, old, value)
+	if err != nil {
+		return false, fmt.Errorf("swap record %s/%s: %w", kind, key, err)
+	}
+	return ok, nil
+}
+
+var _ store.FencedSwapper = (*Store)(nil)
+
+// SwapRecordFenced implements store.FencedSwapper: the leases are read
+// and the record swapped in one transaction, which holds the write lock
+// from its start (_txlock=immediate), so no takeover comes in between.
+func (s *Store) SwapRecordFenced(ctx context.Context, kind, key string, old, value []byte, fences ...store.Fence) (bool, error) {
+	var ok bool
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := checkFences(ctx, tx, fences); err != nil {
+			return err
+		}
+		var err error
+		ok, err = swapRecord(ctx, tx, kind, key, old, value)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("swap record %s/%s: %w", kind, key, err)
+	}
+	return ok, nil
+}
+
+// checkFences returns a *store.LostError for the first of fences whose
+// lease record in tx does not hold its token.
+func checkFences(ctx context.Context, tx *sql.Tx, fences []store.Fence) error {
+	for _, f := range fences {
+		lease := &store.Record{Kind: f.Kind, Key: f.Key}
+		err := tx.QueryRowContext(ctx, `SELECT value FROM records WHERE kind=? AND key=?`, f.Kind, f.Key).Scan(&lease.Value)
+		if errors.Is(err, sql.ErrNoRows) {
+			lease, err = nil, nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := f.Check(lease); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// swapRecord writes value to (kind, key) in db if its value is old (for
+// a nil old, if there is none) and reports whether it did.
+func swapRecord(ctx context.Context, db execer, kind, key string, old, value []byte) (bool, error) {
 	if old == nil {
-		return s.CreateRecord(ctx, kind, key, value)
+		return createRecord(ctx, db, kind, key, value)
 	}
 	if value == nil {
 		value = []byte{}
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE records SET value=?, updated=? WHERE kind=? AND key=? AND CAST(value AS BLOB)=?`,
+	res, err := db.ExecContext(ctx, `UPDATE records SET value=?, updated=? WHERE kind=? AND key=? AND CAST(value AS BLOB)=?`,
 		value, time.Now().UnixNano(), kind, key, old)
 	if err != nil {
-		return false, fmt.Errorf("swap record %s/%s: %w", kind, key, err)
+		return false, err
 	}
 	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("swap record %s/%s: %w", kind, key, err)
-	}
-	return n == 1, nil
+	return n == 1, err
 }
 
 var _ store.RecordPager = (*Store)(nil)

@@ -174,15 +174,7 @@ var _ store.FencedRunWriter = (*Store)(nil)
 // its start (_txlock=immediate), so no takeover comes in between.
 func (s *Store) PutRunFenced(ctx context.Context, r *store.Run, f store.Fence) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		lease := &store.Record{Kind: f.Kind, Key: f.Key}
-		err := tx.QueryRowContext(ctx, `SELECT value FROM records WHERE kind=? AND key=?`, f.Kind, f.Key).Scan(&lease.Value)
-		if errors.Is(err, sql.ErrNoRows) {
-			lease, err = nil, nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := f.Check(lease); err != nil {
+		if err := checkFences(ctx, tx, []store.Fence{f}); err != nil {
 			return err
 		}
 		return putRun(ctx, tx, r)

@@ -47,6 +47,7 @@ func Run(t *testing.T, f Factory) {
 		{"LeaseFencing", testLeaseFencing},
 		{"LeaseRenewFailure", testLeaseRenewFailure},
 		{"PutRunFenced", testPutRunFenced},
+		{"SwapRecordFenced", testSwapRecordFenced},
 		{"SwapRecord", testSwapRecord},
 		{"PageRecords", testPageRecords},
 		{"ExportImport", testExportImport},
