@@ -325,7 +325,7 @@ func (r *Registry) putEvent(ctx context.Context, e *Event) error {
 		label = "@" + e.Alias
 	}
 	key := fmt.Sprintf("%020d/%s/%s/%s", e.Time.UnixNano(), e.Version, label, e.Action)
-	if err := r.rec.PutRecord(ctx, KindEvent, key, b); err != nil {
+	if err := r.putRecord(ctx, KindEvent, key, b); err != nil {
 		return fmt.Errorf("registry: %s %s of %s took effect but its history event was not saved: %w", e.Action, e.Version, e.Name, err)
 	}
 	if err := r.updateSummary(ctx, e.Name, func(s *Summary) bool { return s.apply(*e) }); err != nil {

@@ -205,6 +205,8 @@ type Event struct {
 type Registry struct {
 	rec store.Swapper
 	now func() time.Time
+	// fences are the leases its writes are made under (see Fenced).
+	fences []store.Fence
 }
 
 // New returns a registry keeping its state in rec, which must already be
@@ -276,7 +278,7 @@ func (r *Registry) Register(ctx context.Context, m Model) (*Model, bool, error) 
 			if err != nil {
 				return nil, false, err
 			}
-			if ok, err := r.rec.SwapRecord(ctx, KindModel, v, rec.Value, b); err != nil || !ok {
+			if ok, err := r.swap(ctx, KindModel, v, rec.Value, b); err != nil || !ok {
 				if err != nil {
 					return nil, false, fmt.Errorf("registry: save model %s: %w", v, err)
 				}
@@ -301,7 +303,7 @@ func (r *Registry) create(ctx context.Context, m *Model) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	created, err := r.rec.SwapRecord(ctx, KindModel, m.Version, nil, b)
+	created, err := r.swap(ctx, KindModel, m.Version, nil, b)
 	if err != nil {
 		return false, fmt.Errorf("registry: save model %s: %w", m.Version, err)
 	}

@@ -156,7 +156,7 @@ func (r *Registry) updateSummary(ctx context.Context, name string, change func(*
 		if err != nil {
 			return fmt.Errorf("registry: encode the summary of %q: %w", name, err)
 		}
-		ok, err := r.rec.SwapRecord(ctx, KindSummary, name, old, b)
+		ok, err := r.swap(ctx, KindSummary, name, old, b)
 		if err != nil {
 			return fmt.Errorf("registry: save the summary of %q: %w", name, err)
 		}

@@ -46,7 +46,7 @@ func (r *Registry) updateName(ctx context.Context, name string, change func(nr *
 		if err != nil {
 			return nil, fmt.Errorf("registry: encode name %q: %w", name, err)
 		}
-		ok, err := r.rec.SwapRecord(ctx, KindName, name, rec.Value, b)
+		ok, err := r.swap(ctx, KindName, name, rec.Value, b)
 		if err != nil {
 			return nil, fmt.Errorf("registry: save name %q: %w", name, err)
 		}
@@ -69,7 +69,7 @@ func (r *Registry) ensureName(ctx context.Context, name string) (*nameRecord, er
 	if err != nil {
 		return nil, fmt.Errorf("registry: encode name %q: %w", name, err)
 	}
-	created, err := r.rec.SwapRecord(ctx, KindName, name, nil, b)
+	created, err := r.swap(ctx, KindName, name, nil, b)
 	if err != nil {
 		return nil, fmt.Errorf("registry: save name %q: %w", name, err)
 	}
