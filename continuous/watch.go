@@ -196,11 +196,17 @@ func handle(ctx context.Context, env Env, state store.Claimer, o WatchOptions, p
 		return nil, err
 	}
 	h := Handled{Name: o.Name, Path: path, Hash: hash, Time: time.Now().UTC()}
-	d, err := Retrain(ctx, env, o.Name, path, o.Policy)
+	// What the retrain publishes (the challenger, its promotion, the
+	// decision) and the record of the version handled are written only
+	// under the claim: a watcher stalled past it writes none of them
+	// after the watcher that took the version over.
+	fenv := env
+	fenv.Registry = env.Registry.Fenced(lease.Fence())
+	d, err := Retrain(ctx, fenv, o.Name, path, o.Policy)
 	switch {
-	case errors.Is(context.Cause(ctx), store.ErrLeaseLost):
+	case errors.Is(context.Cause(ctx), store.ErrLeaseLost), errors.Is(err, store.ErrLeaseLost):
 		// Stalled past the claim: the watcher that took it over records it.
-		log.Warn("watch: claim lost while retraining; left to the watcher that took it over", "file", path, "err", context.Cause(ctx))
+		log.Warn("watch: claim lost while retraining; left to the watcher that took it over", "file", path, "err", cmp.Or(context.Cause(ctx), err))
 		return nil, nil
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
@@ -218,7 +224,10 @@ func handle(ctx context.Context, env Env, state store.Claimer, o WatchOptions, p
 	if err != nil {
 		return nil, err
 	}
-	if err := state.PutRecord(ctx, watchKind, key, b); err != nil {
+	if err := store.PutRecordFenced(ctx, state, watchKind, key, b, lease.Fence()); errors.Is(err, store.ErrLeaseLost) {
+		log.Warn("watch: claim lost before the version was recorded; left to the watcher that took it over", "file", path, "err", err)
+		return nil, nil
+	} else if err != nil {
 		return nil, fmt.Errorf("watch: %w", err)
 	}
 	log.Info("watch: retrained", "name", o.Name, "file", path, "hash", hash[:12], "decision", h.Decision, "reason", h.Reason)

@@ -9,13 +9,14 @@ import (
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/registry"
+	"github.com/tabforge/tabforge/store"
 )
 
 // refusingRegistrar fails the test if Train ever gets as far as
 // registering: a bad name must be refused before the run.
 type refusingRegistrar struct{ t *testing.T }
 
-func (r refusingRegistrar) Register(context.Context, *config.Config, *Result) (*registry.Model, bool, error) {
+func (r refusingRegistrar) Register(context.Context, *config.Config, *Result, *store.Fence) (*registry.Model, bool, error) {
 	r.t.Error("Register called: the config should have been refused before training")
 	return nil, false, errors.New("refused")
 }

@@ -3,12 +3,17 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/tabforge/tabforge/artifact"
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/progress"
+	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/sqlite"
 )
@@ -172,4 +177,56 @@ func successorRun(t *testing.T, s *sqlite.Store) *store.Run {
 		t.Errorf("run record %s %q; want the successor's, running", r.Status, r.Profile)
 	}
 	return r
+}
+
+// TestRegisterFenced: a run whose lease is taken over just before it
+// registers its model (it stalled past the lease between two renewals)
+// registers nothing: the version's record and its name are written only
+// while the lease holds the run's token, so Train fails with
+// store.ErrLeaseLost and the registry stays as the successor sees it.
+// The registration used to land after the successor had taken over.
+func TestRegisterFenced(t *testing.T) {
+	ctx := context.Background()
+	a, b := twoHandles(t)
+	arts, err := artifact.Open(ctx, filepath.Join(t.TempDir(), "artifacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer arts.Close()
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic"}, 0, t.TempDir()
+	cfg.RunLease = config.Duration(time.Hour) // never renewed before the takeover
+	var succ *store.Lease
+	var terr error
+	o := Options{Runs: a, Registrar: StoreRegistrar{Registry: registry.New(a), Artifacts: arts, CodeVersion: "test"},
+		Progress: func(e progress.Event) {
+			if e.Stage != progress.Step || e.Name != "register" {
+				return
+			}
+			runs, err := b.ListRuns(ctx, 0)
+			if err != nil || len(runs) != 1 {
+				terr = fmt.Errorf("runs %v, %v; want one", runs, err)
+				return
+			}
+			succ, terr = takeOver(ctx, b, runs[0])
+		}}
+	_, err = Train(ctx, cfg, o)
+	if terr != nil {
+		t.Fatal(terr)
+	}
+	if succ == nil {
+		t.Fatal("the run never reached its register stage")
+	}
+	defer succ.Release()
+	if !errors.Is(err, store.ErrLeaseLost) || !strings.Contains(err.Error(), "register run") {
+		t.Fatalf("Train err = %v; want the registration refused with store.ErrLeaseLost", err)
+	}
+	if models, err := registry.New(b).List(ctx, ""); err != nil || len(models) != 0 {
+		t.Errorf("registered versions %d, %v; want none", len(models), err)
+	}
+	if names, err := b.ListRecords(ctx, registry.KindName, ""); err != nil || len(names) != 0 {
+		t.Errorf("registered names %d, %v; want none", len(names), err)
+	}
+	successorRun(t, b)
 }

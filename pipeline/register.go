@@ -20,9 +20,11 @@ import (
 
 // Registrar records a finished run's saved model as a version of its
 // registered name, deployable or not, and reports whether the version is
-// new.
+// new. fence, when not nil, is the run's lease: a run that stalled past
+// it while another process took the run over registers nothing, and
+// Register fails with an error wrapping store.ErrLeaseLost.
 type Registrar interface {
-	Register(ctx context.Context, cfg *config.Config, res *Result) (*registry.Model, bool, error)
+	Register(ctx context.Context, cfg *config.Config, res *Result, fence *store.Fence) (*registry.Model, bool, error)
 }
 
 // StoreRegistrar is the Registrar of a registry whose artifacts live in
@@ -33,9 +35,15 @@ type StoreRegistrar struct {
 	CodeVersion string
 }
 
-// Register calls the package's Register with s's registry and artifacts.
-func (s StoreRegistrar) Register(ctx context.Context, cfg *config.Config, res *Result) (*registry.Model, bool, error) {
-	return Register(ctx, s.Registry, s.Artifacts, cfg, res, s.CodeVersion)
+// Register calls the package's Register with s's registry, fenced by
+// fence when it is not nil (see registry.Registry.Fenced), and
+// artifacts.
+func (s StoreRegistrar) Register(ctx context.Context, cfg *config.Config, res *Result, fence *store.Fence) (*registry.Model, bool, error) {
+	reg := s.Registry
+	if fence != nil {
+		reg = reg.Fenced(*fence)
+	}
+	return Register(ctx, reg, s.Artifacts, cfg, res, s.CodeVersion)
 }
 
 // Register records the best model of a finished run as a version of the

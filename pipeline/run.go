@@ -282,7 +282,10 @@ func (r *trainRun) finish(ctx context.Context, err error) error {
 	} else {
 		perr = r.o.Runs.PutRun(wctx, rec)
 	}
-	if perr != nil && (err == nil || errors.Is(perr, store.ErrLeaseLost)) {
+	// A lost lease outranks the run's own error, unless that error is the
+	// lost lease refusing an earlier write (the registration), which says
+	// what was refused.
+	if perr != nil && (err == nil || errors.Is(perr, store.ErrLeaseLost) && !errors.Is(err, store.ErrLeaseLost)) {
 		return perr
 	}
 	return err
@@ -476,13 +479,18 @@ func (r *trainRun) report(ctx context.Context) error {
 }
 
 // register records the saved model as a version of its name through
-// Options.Registrar, deployable or not; without one the run is not
-// registered.
+// Options.Registrar, deployable or not, under the run's lease when it
+// holds one; without a Registrar the run is not registered.
 func (r *trainRun) register(ctx context.Context) error {
 	if r.o.Registrar == nil {
 		return nil
 	}
-	m, created, err := r.o.Registrar.Register(ctx, r.cfg, r.res)
+	var fence *store.Fence
+	if r.lease != nil {
+		f := r.lease.Fence()
+		fence = &f
+	}
+	m, created, err := r.o.Registrar.Register(ctx, r.cfg, r.res, fence)
 	if err != nil {
 		return err
 	}
