@@ -240,8 +240,9 @@ func (a *app) modelsPromoteCommand(asJSON *bool, reason *string) *cobra.Command 
 		Long: `promote REF --stage production puts the version into production of its own
 name (a version that failed its quality gates needs --force); --stage staging
 and --stage archived move it to those stages. Other names are not touched.
---stage rollback is models rollback: it takes the production version as a
-check, or nothing when only one name has a production version.`,
+--stage rollback does what models rollback does: REF is the name to roll
+back (or its production version, as a check), and may be left out when only
+one name has a production version.`,
 		Args: cobra.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if strings.EqualFold(stage, "rollback") {
