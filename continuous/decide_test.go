@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tabforge/tabforge/artifact"
@@ -109,27 +110,8 @@ func TestRecentDrift(t *testing.T) {
 // sense; NaN compared false with every margin and used to be promoted.
 func TestDecideUndefinedScore(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	reg := registry.New(st)
-	register := func(dataset string) *registry.Model {
-		m, _, err := reg.Register(ctx, registry.Model{Name: "sales",
-			Identity:   registry.Identity{DatasetHash: dataset, ConfigHash: "c0ffee", Seed: 1, CodeVersion: "test"},
-			Artifact:   artifact.Ref{URL: "mem://", Key: "models/" + dataset, SHA256: "00"},
-			Deployable: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
-	champ, chal := register("v1"), register("v2")
-	if _, err := reg.Promote(ctx, champ.Version, registry.Production, registry.PromoteOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	env := Env{Registry: reg}
+	env, champ, chal := decideEnv(t)
+	reg := env.Registry
 	for _, metric := range []string{"r2", "rmse", "auc"} {
 		d := &Decision{Decision: Keep, Metric: metric, ChampionScore: 0.5, ChallengerScore: math.NaN(),
 			ChallengerVersion: chal.Version, HoldoutRows: 10, Paired: &Paired{}}
@@ -143,5 +125,76 @@ func TestDecideUndefinedScore(t *testing.T) {
 		if p, _ := reg.Production(ctx, "sales"); p.Version != champ.Version {
 			t.Fatalf("%s: production = %s; want the champion %s", metric, p.Version, champ.Version)
 		}
+	}
+}
+
+// decideEnv returns a registry on real SQLite with a champion of "sales"
+// in production and a challenger registered beside it.
+func decideEnv(t *testing.T) (env Env, champ, chal *registry.Model) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	reg := registry.New(st)
+	register := func(dataset string) *registry.Model {
+		m, _, err := reg.Register(ctx, registry.Model{Name: "sales",
+			Identity:   registry.Identity{DatasetHash: dataset, ConfigHash: "c0ffee", Seed: 1, CodeVersion: "test"},
+			Artifact:   artifact.Ref{URL: "mem://", Key: "models/" + dataset, SHA256: "00"},
+			Deployable: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	champ, chal = register("v1"), register("v2")
+	if _, err := reg.Promote(ctx, champ.Version, registry.Production, registry.PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return Env{Registry: reg}, champ, chal
+}
+
+// TestDecideTie: a challenger a little below the champion on the newest
+// rows that still wins TieWins of the paired resamples ties it and is
+// promoted, as it learnt those rows, with the rule named in the reason;
+// without the rule, or winning fewer resamples, it is kept.
+func TestDecideTie(t *testing.T) {
+	ctx := context.Background()
+	off := DefaultPolicy()
+	off.TieWins = 0
+	for _, tc := range []struct {
+		name string
+		pol  Policy
+		wins float64
+		want string
+	}{
+		{"within noise", DefaultPolicy(), 0.2, Promote},
+		{"rule off", off, 0.2, Keep},
+		{"beyond noise", DefaultPolicy(), 0.01, Keep},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env, champ, chal := decideEnv(t)
+			d := &Decision{Decision: Keep, Metric: "r2", ChampionScore: 0.30, ChallengerScore: 0.29,
+				ChallengerVersion: chal.Version, HoldoutRows: 100, Paired: &Paired{Resamples: 200, ChallengerWins: tc.wins}}
+			d, err := decide(ctx, env, champ, &pipeline.Result{Deployable: true}, tc.pol, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Decision != tc.want {
+				t.Fatalf("decision %s (%s); want %s", d.Decision, d.Reason, tc.want)
+			}
+			if tied := strings.HasPrefix(d.Reason, ruleTie+": "); tied != (tc.want == Promote) {
+				t.Errorf("reason %q; want the tie rule named: %v", d.Reason, tc.want == Promote)
+			}
+			want := champ.Version
+			if tc.want == Promote {
+				want = chal.Version
+			}
+			if p, err := env.Registry.Production(ctx, "sales"); err != nil || p.Version != want {
+				t.Fatalf("production = %v (%v); want %s", p, err, want)
+			}
+		})
 	}
 }

@@ -56,7 +56,8 @@ type Env struct {
 type Policy struct {
 	// Holdout is the share of the newest rows (by the champion's time
 	// column, else file order) both models are scored on; the challenger
-	// does not train on them. 0 means 0.2.
+	// does not train on them. Rows sharing a time stay on one side, so
+	// the share held out may be larger. 0 means 0.2.
 	Holdout float64
 	// HoldoutRows, when positive, is the number of newest rows instead
 	// (a backtest holds out exactly its latest period).

@@ -74,11 +74,42 @@ func driftReport(ctx context.Context, champ *registry.Model, p *pipeline.Predict
 	return r
 }
 
-// newestRows returns the indices of the newest k of x's rows by the
-// time column (ties and file order kept stable), or the last rows.
+// newestRows returns the indices of about the newest k of x's rows by the
+// time column, or the last k rows in file order without one. Rows sharing
+// a time are never split between the held-out rows and the rest: the
+// cut moves to the start of the tied time, as in split.TemporalFraction,
+// so more than k rows may be held out. Splitting a tie would hand the
+// challenger part of the newest period in file order, and file order
+// within a period often follows something else (the label, an ID) that
+// the models would learn as the period's effect. When the tie reaches
+// back to the oldest row, the cut moves forward to the next newer time
+// instead (fewer rows held out); with one time for every row, it is the
+// last k rows.
 func newestRows(x *frame.Frame, timeColumn string, k int) []int {
 	idx := timeOrder(x, timeColumn)
-	out := slices.Clone(idx[len(idx)-k:])
+	n := len(idx)
+	cut := n - k
+	if c, ok := x.Lookup(timeColumn); ok && c.Kind != frame.Categorical && cut > 0 && cut < n {
+		same := func(a, b int) bool {
+			va, vb := c.Num[idx[a]], c.Num[idx[b]]
+			return va == vb || (math.IsNaN(va) && math.IsNaN(vb))
+		}
+		back := cut
+		for back > 0 && same(back-1, cut) {
+			back--
+		}
+		if back > 0 {
+			cut = back
+		} else {
+			for cut < n && same(cut-1, cut) {
+				cut++
+			}
+			if cut == n {
+				cut = n - k
+			}
+		}
+	}
+	out := slices.Clone(idx[cut:])
 	slices.Sort(out)
 	return out
 }
