@@ -247,6 +247,7 @@ type Store interface {
 	tune.Storage
 	Studies
 	RecordDeleter
+	RecordGetter
 	// PutRecords inserts or replaces each record, keeping its Updated
 	// time (import and failover replay use it; a zero Updated means now).
 	// Implementations write the batch in one round trip or transaction.

@@ -312,21 +312,25 @@ func (s *Store) writeKeys(ctx context.Context, keys func() []sqlite.Pending, f f
 
 // recordBases reads, before a write on the fallback, the state of each
 // record it changes (see sqlite.Pending.Base): the fallback is no copy of
-// the primary, so replay must know what the write was made on.
+// the primary, so replay must know what the write was made on. It reads
+// the records of each kind in one batch (a prune during an outage
+// journals thousands of keys).
 func (s *Store) recordBases(ctx context.Context, keys []sqlite.Pending) (map[sqlite.Pending]string, error) {
-	bases := map[sqlite.Pending]string{}
+	byKind := map[string][]string{}
 	for _, k := range keys {
-		if k.Kind != "record" {
-			continue
+		if k.Kind == "record" {
+			byKind[k.A] = append(byKind[k.A], k.B)
 		}
-		r, err := s.fallback.GetRecord(ctx, k.A, k.B)
-		if errors.Is(err, store.ErrNotFound) {
-			r, err = nil, nil
+	}
+	recs, err := getRecords(ctx, s.fallback, byKind)
+	if err != nil {
+		return nil, err
+	}
+	bases := make(map[sqlite.Pending]string, len(keys))
+	for _, k := range keys {
+		if k.Kind == "record" {
+			bases[k] = sqlite.RecordBase(recs[recKey{k.A, k.B}])
 		}
-		if err != nil {
-			return nil, err
-		}
-		bases[k] = sqlite.RecordBase(r)
 	}
 	return bases, nil
 }
@@ -479,6 +483,11 @@ func (s *Store) PageRecords(ctx context.Context, kind, from, to string, limit in
 	return read(s, func(st store.Store) ([]*store.Record, error) {
 		return store.PageRecords(ctx, st, kind, from, to, limit, desc)
 	})
+}
+
+// GetRecords implements store.RecordGetter on the store in use.
+func (s *Store) GetRecords(ctx context.Context, kind string, keys []string) ([]*store.Record, error) {
+	return read(s, func(st store.Store) ([]*store.Record, error) { return st.GetRecords(ctx, kind, keys) })
 }
 
 // DeleteRecord implements store.Records.

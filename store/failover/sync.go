@@ -74,6 +74,12 @@ func ReplayTo(ctx context.Context, fallback *sqlite.Store, primary store.Store, 
 		r.studies[st.Name] = st
 	}
 	for i, p := range pending {
+		if i%replayChunk == 0 {
+			if err := r.prefetch(pending[i:min(i+replayChunk, len(pending))]); err != nil {
+				r.n.Left = len(pending) - i
+				return r.n, fmt.Errorf("sync records: %w", err)
+			}
+		}
 		if err := r.replay(p); err != nil {
 			r.n.Left = len(pending) - i
 			return r.n, fmt.Errorf("sync %s %s/%s: %w", p.Kind, p.A, p.B, err)
@@ -85,6 +91,10 @@ func ReplayTo(ctx context.Context, fallback *sqlite.Store, primary store.Store, 
 	}
 	return r.n, nil
 }
+
+// replayChunk is how many journal entries the replay reads the records
+// of at once, and the most records it writes in one batch.
+const replayChunk = 500
 
 // replayer copies journal entries from the fallback to the primary,
 // counting what it copied.
@@ -106,6 +116,51 @@ type replayer struct {
 	gone     []string
 	goneKind string
 	batched  []sqlite.Pending
+
+	// The records of the chunk of entries being replayed, read by
+	// prefetch: the fallback's (missing: deleted there), and the
+	// primary's of the entries whose base is checked.
+	local, remote map[recKey]*store.Record
+}
+
+// prefetch reads the records the record entries among ps name, from the
+// fallback and, where their base is checked (see primaryKeeps), from the
+// primary: one batch per kind and store, not a read per entry. Each
+// record has one entry per target, so no entry of the chunk changes
+// what another one reads.
+func (r *replayer) prefetch(ps []sqlite.Pending) error {
+	local, remote := map[string][]string{}, map[string][]string{}
+	for _, p := range ps {
+		if p.Kind != "record" || p.A == store.TokenKind {
+			continue
+		}
+		local[p.A] = append(local[p.A], p.B)
+		if checksBase(p) {
+			remote[p.A] = append(remote[p.A], p.B)
+		}
+	}
+	var err error
+	if r.local, err = getRecords(r.ctx, r.fallback, local); err != nil {
+		return err
+	}
+	r.remote, err = getRecords(r.ctx, r.primary, remote)
+	return err
+}
+
+// getRecords reads the records of each kind's keys from g, in one
+// GetRecords per kind.
+func getRecords(ctx context.Context, g store.RecordGetter, keys map[string][]string) (map[recKey]*store.Record, error) {
+	out := map[recKey]*store.Record{}
+	for kind, ks := range keys {
+		recs, err := g.GetRecords(ctx, kind, ks)
+		if err != nil {
+			return nil, err
+		}
+		for _, rec := range recs {
+			out[recKey{kind, rec.Key}] = rec
+		}
+	}
+	return out, nil
 }
 
 // replay copies one entry and clears it from the journal (a batched
@@ -171,17 +226,8 @@ func (r *replayer) record(p sqlite.Pending) (batched bool, err error) {
 	if p.A == store.TokenKind {
 		return false, r.tokens()
 	}
-	rec, err := r.fallback.GetRecord(r.ctx, p.A, p.B)
-	if errors.Is(err, store.ErrNotFound) {
-		rec, err = nil, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if keep, err := r.primaryKeeps(p, rec); keep || err != nil {
-		if err != nil {
-			return false, err
-		}
+	rec := r.local[recKey{p.A, p.B}]
+	if r.primaryKeeps(p, rec) {
 		return false, nil
 	}
 	// A batch holds puts, or deletes of one kind, so that flushing it
@@ -197,7 +243,7 @@ func (r *replayer) record(p sqlite.Pending) (batched bool, err error) {
 		r.batch = append(r.batch, rec)
 	}
 	r.batched = append(r.batched, p)
-	if len(r.batched) >= 500 {
+	if len(r.batched) >= replayChunk {
 		return true, r.flush()
 	}
 	return true, nil
@@ -224,28 +270,26 @@ func (r *replayer) tokens() error {
 
 // primaryKeeps reports whether the primary's value of p's record stands:
 // it was not the state the fallback's writes were made on, and differs
-// from the fallback's value rec (nil: deleted) — a conflict, counted. A
-// journal entry without a base (written before bases were kept), and a
-// lease's, copies as it always did.
-func (r *replayer) primaryKeeps(p sqlite.Pending, rec *store.Record) (bool, error) {
-	if p.Base == "" || p.A == store.LeaseKind || p.A == store.ClaimKind {
-		// A lease belongs to its holder, whose last write (or release)
-		// stands wherever it was made.
-		return false, nil
+// from the fallback's value rec (nil: deleted) — a conflict, counted.
+func (r *replayer) primaryKeeps(p sqlite.Pending, rec *store.Record) bool {
+	if !checksBase(p) {
+		return false
 	}
-	cur, err := r.primary.GetRecord(r.ctx, p.A, p.B)
-	if errors.Is(err, store.ErrNotFound) {
-		cur, err = nil, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	now := sqlite.RecordBase(cur)
+	now := sqlite.RecordBase(r.remote[recKey{p.A, p.B}])
 	if now == p.Base || now == sqlite.RecordBase(rec) {
-		return false, nil
+		return false
 	}
 	r.n.Conflicts = append(r.n.Conflicts, p.A+"/"+p.B)
-	return true, nil
+	return true
+}
+
+// checksBase reports whether replaying p's record checks the primary's
+// value against p.Base. A journal entry without a base (written before
+// bases were kept), and a lease's, copies as it always did: a lease
+// belongs to its holder, whose last write (or release) stands wherever
+// it was made.
+func checksBase(p sqlite.Pending) bool {
+	return p.Base != "" && p.A != store.LeaseKind && p.A != store.ClaimKind
 }
 
 func (r *replayer) flush() error {

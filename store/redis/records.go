@@ -200,6 +200,30 @@ func (s *Store) fetch(ctx context.Context, kind string, keys []string) ([]*store
 	return out, nil
 }
 
+// GetRecords implements store.RecordGetter: one pipeline of HMGETs per
+// chunk of keys, so reading n records costs n/deleteChunk round trips.
+// Unlike ListRecords it leaves the key index alone.
+func (s *Store) GetRecords(ctx context.Context, kind string, keys []string) ([]*store.Record, error) {
+	var out []*store.Record
+	for chunk := range slices.Chunk(keys, deleteChunk) {
+		cmds := make([]command, len(chunk))
+		for i, k := range chunk {
+			cmds[i] = cmd("HMGET", s.recKey(kind, k), "v", "u")
+		}
+		replies, err := s.pipeline(ctx, cmds)
+		if err != nil {
+			return nil, s.wrap(fmt.Sprintf("get %d records %s", len(keys), kind), err)
+		}
+		for i, reply := range replies {
+			v, _ := redigo.Values(reply, nil)
+			if rec, ok := recordOf(kind, chunk[i], v); ok {
+				out = append(out, rec)
+			}
+		}
+	}
+	return out, nil
+}
+
 // DeleteRecord implements store.Records.
 func (s *Store) DeleteRecord(ctx context.Context, kind, key string) error {
 	err := s.tx(ctx, []command{cmd("DEL", s.recKey(kind, key)), cmd("ZREM", s.p+"reck:"+kind, key), cmd("ZREM", s.p+"rect:"+kind, key)})

@@ -138,6 +138,43 @@ func (s *Store) DeleteRecords(ctx context.Context, kind string, keys []string) e
 	return nil
 }
 
+// GetRecords implements store.RecordGetter: a SELECT per chunk of keys,
+// so reading n records costs n/deleteChunk queries rather than n.
+func (s *Store) GetRecords(ctx context.Context, kind string, keys []string) ([]*store.Record, error) {
+	found := make(map[string]*store.Record, len(keys))
+	for chunk := range slices.Chunk(keys, deleteChunk) {
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, kind)
+		for _, k := range chunk {
+			args = append(args, k)
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT key, value, updated FROM records WHERE kind=? AND key IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("get %d records %s: %w", len(keys), kind, err)
+		}
+		recs, err := scanRecords(rows, kind)
+		if err != nil {
+			return nil, fmt.Errorf("get %d records %s: %w", len(keys), kind, err)
+		}
+		for _, r := range recs {
+			found[r.Key] = r
+		}
+	}
+	return inKeyOrder(found, keys), nil
+}
+
+// inKeyOrder returns the records of found under keys, in the order of
+// keys.
+func inKeyOrder(found map[string]*store.Record, keys []string) []*store.Record {
+	out := make([]*store.Record, 0, len(found))
+	for _, k := range keys {
+		if r, ok := found[k]; ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 var _ store.CachePruner = (*Store)(nil)
 
 // PruneCache implements store.CachePruner in one statement, so a cache

@@ -38,6 +38,7 @@ func Run(t *testing.T, f Factory) {
 		{"Records", testRecords},
 		{"PutRecords", testPutRecords},
 		{"DeleteRecords", testDeleteRecords},
+		{"GetRecords", testGetRecords},
 		{"Studies", testStudies},
 		{"PutTrial", testPutTrial},
 		{"TuneStudy", testTuneStudy},

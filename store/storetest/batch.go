@@ -58,3 +58,42 @@ func testDeleteRecords(t *testing.T, open func() store.Store) {
 		t.Errorf("Kinds after deleting every ex record = %v, %v; want [ev ew]", kinds, err)
 	}
 }
+
+// testGetRecords reads more records than one chunk of any backend (500)
+// holds, in an order other than the keys', with missing keys and another
+// kind's key among them: it gets exactly the kind's records that exist,
+// with their values, in the order asked.
+func testGetRecords(t *testing.T, open func() store.Store) {
+	ctx := context.Background()
+	s := open()
+	var recs []*store.Record
+	var keys []string
+	for i := range 1200 {
+		k := fmt.Sprintf("%05d/e", i)
+		recs = append(recs, &store.Record{Kind: "ev", Key: k, Value: []byte("v" + k)})
+		keys = append(keys, k)
+	}
+	recs = append(recs, &store.Record{Kind: "ew", Key: "only-ew", Value: []byte("w")})
+	if err := s.PutRecords(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	ask := slices.Clone(keys)
+	slices.Reverse(ask)
+	ask = slices.Insert(ask, 700, "missing", "only-ew")
+	got, err := s.GetRecords(ctx, "ev", ask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(keys) {
+		t.Fatalf("GetRecords of 1200 keys, 2 of them not ev records, gave %d records; want 1200", len(got))
+	}
+	for i, r := range got {
+		want := keys[len(keys)-1-i]
+		if r.Kind != "ev" || r.Key != want || string(r.Value) != "v"+want || r.Updated.IsZero() {
+			t.Fatalf("GetRecords record %d = %s/%s %q (updated %v); want ev/%s %q with its time", i, r.Kind, r.Key, r.Value, r.Updated, want, "v"+want)
+		}
+	}
+	if none, err := s.GetRecords(ctx, "ev", nil); err != nil || len(none) != 0 {
+		t.Errorf("GetRecords of no keys = %d records, %v; want none", len(none), err)
+	}
+}

@@ -25,3 +25,13 @@ func DeleteRecords(ctx context.Context, r Records, kind string, keys []string) e
 	}
 	return nil
 }
+
+// A RecordGetter is a record space that reads many records of a kind in
+// few round trips or queries, so that whoever checks thousands (the
+// failover store's journal and its replay) does not pay one store call
+// for each.
+type RecordGetter interface {
+	// GetRecords returns the records of kind under keys that exist, in
+	// the order of keys; a missing key is left out, not an error.
+	GetRecords(ctx context.Context, kind string, keys []string) ([]*Record, error)
+}
