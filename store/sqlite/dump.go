@@ -191,6 +191,10 @@ func RecordBase(r *store.Record) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
+// journalSchema is the failover journal (see Pending). Open creates it
+// in every store, with journalSeqIndex and addJournalBase, so that a
+// journal write runs no schema statement: a fallback file is an
+// ordinary store, and any store may become one.
 const journalSchema = `
 CREATE TABLE IF NOT EXISTS pending_writes (
 	target TEXT NOT NULL,
@@ -207,21 +211,15 @@ CREATE TABLE IF NOT EXISTS pending_writes (
 // during an outage) read the journal n times over.
 const journalSeqIndex = `CREATE INDEX IF NOT EXISTS pending_writes_seq ON pending_writes (seq)`
 
-// createJournal makes the journal table and its index, or adds the base
-// column to one made before bases were kept, in the caller's
-// transaction (so two processes take turns).
-func createJournal(tx *sql.Tx) error {
-	if _, err := tx.Exec(journalSchema); err != nil {
-		return err
-	}
-	if _, err := tx.Exec(journalSeqIndex); err != nil {
-		return err
-	}
+// addJournalBase adds the base column to a journal made before bases
+// were kept (old entries get "", see Pending.Base), in createSchema's
+// transaction, so two processes opening one old file take turns.
+func addJournalBase(ctx context.Context, tx *sql.Tx) error {
 	var n int
-	if err := tx.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('pending_writes') WHERE name = 'base'`).Scan(&n); err != nil || n > 0 {
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('pending_writes') WHERE name = 'base'`).Scan(&n); err != nil || n > 0 {
 		return err
 	}
-	_, err := tx.Exec(`ALTER TABLE pending_writes ADD COLUMN base TEXT NOT NULL DEFAULT ''`)
+	_, err := tx.ExecContext(ctx, `ALTER TABLE pending_writes ADD COLUMN base TEXT NOT NULL DEFAULT ''`)
 	return err
 }
 
@@ -229,9 +227,6 @@ func createJournal(tx *sql.Tx) error {
 // in one transaction.
 func (s *Store) MarkPending(ctx context.Context, ps ...Pending) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := createJournal(tx); err != nil {
-			return err
-		}
 		for _, p := range ps {
 			_, err := tx.ExecContext(ctx, `INSERT INTO pending_writes (target, kind, a, b, seq, base) VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM pending_writes), ?)
 				ON CONFLICT(target, kind, a, b) DO UPDATE SET seq = excluded.seq`, p.Target, p.Kind, p.A, p.B, p.Base)
@@ -249,13 +244,6 @@ func (s *Store) MarkPending(ctx context.Context, ps ...Pending) error {
 
 // PendingWrites returns the journal in the order it was written.
 func (s *Store) PendingWrites(ctx context.Context) ([]Pending, error) {
-	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='pending_writes'`).Scan(&n); err != nil || n == 0 {
-		return nil, err
-	}
-	if err := s.inTx(ctx, createJournal); err != nil {
-		return nil, fmt.Errorf("read journal: %w", err)
-	}
 	rows, err := s.db.QueryContext(ctx, `SELECT seq, kind, a, b, target, base FROM pending_writes ORDER BY seq`)
 	if err != nil {
 		return nil, fmt.Errorf("read journal: %w", err)

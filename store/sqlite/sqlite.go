@@ -93,10 +93,13 @@ func createSchema(ctx context.Context, db *sql.DB) error {
 				return err
 			}
 			defer tx.Rollback()
-			if _, err := tx.ExecContext(ctx, schema+querySchema); err != nil {
+			if _, err := tx.ExecContext(ctx, schema+querySchema+journalSchema+journalSeqIndex); err != nil {
 				return err
 			}
 			if err := addProfile(ctx, tx); err != nil {
+				return err
+			}
+			if err := addJournalBase(ctx, tx); err != nil {
 				return err
 			}
 			return tx.Commit()
