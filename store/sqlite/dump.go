@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tabforge/tabforge/store"
@@ -207,8 +209,8 @@ CREATE TABLE IF NOT EXISTS pending_writes (
 );`
 
 // journalSeqIndex lets MarkPending find the last Seq without reading
-// the whole journal: without it, journalling n writes (a batch written
-// during an outage) read the journal n times over.
+// the whole journal, which grows by a page of entries with each prune
+// during an outage.
 const journalSeqIndex = `CREATE INDEX IF NOT EXISTS pending_writes_seq ON pending_writes (seq)`
 
 // addJournalBase adds the base column to a journal made before bases
@@ -223,21 +225,40 @@ func addJournalBase(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
+// journalChunk is how many journal entries one INSERT writes: at 6
+// variables each, under 999, SQLite's limit on a statement's variables
+// before 3.32.
+const journalChunk = 150
+
 // MarkPending records that each p's key changed and must be replayed,
-// in one transaction.
+// in one transaction: an INSERT per chunk of entries, numbered after
+// the journal's last Seq, which the transaction reads once (it holds
+// the write lock from its start, so no other mark comes in between).
 func (s *Store) MarkPending(ctx context.Context, ps ...Pending) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, p := range ps {
-			_, err := tx.ExecContext(ctx, `INSERT INTO pending_writes (target, kind, a, b, seq, base) VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM pending_writes), ?)
-				ON CONFLICT(target, kind, a, b) DO UPDATE SET seq = excluded.seq`, p.Target, p.Kind, p.A, p.B, p.Base)
-			if err != nil {
-				return fmt.Errorf("%s %s/%s: %w", p.Kind, p.A, p.B, err)
+		var seq int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM pending_writes`).Scan(&seq); err != nil {
+			return err
+		}
+		for chunk := range slices.Chunk(ps, journalChunk) {
+			args := make([]any, 0, 6*len(chunk))
+			for _, p := range chunk {
+				seq++
+				args = append(args, p.Target, p.Kind, p.A, p.B, seq, p.Base)
+			}
+			// A key marked twice in one call keeps the later Seq, as
+			// if marked by two calls.
+			q := `INSERT INTO pending_writes (target, kind, a, b, seq, base) VALUES (?, ?, ?, ?, ?, ?)` +
+				strings.Repeat(`, (?, ?, ?, ?, ?, ?)`, len(chunk)-1) +
+				` ON CONFLICT(target, kind, a, b) DO UPDATE SET seq = excluded.seq`
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("journal: %w", err)
+		return fmt.Errorf("journal %d writes: %w", len(ps), err)
 	}
 	return nil
 }
@@ -260,20 +281,26 @@ func (s *Store) PendingWrites(ctx context.Context) ([]Pending, error) {
 	return out, rows.Err()
 }
 
-// ClearPending removes each p from the journal, in one transaction,
-// unless it was marked again since it was read (its Seq changed), in
-// which case it stays for the next replay.
+// ClearPending removes each p from the journal, in one transaction, one
+// statement prepared once (a DELETE of many entries at once, by row
+// values, was no faster), unless it was marked again since it was read
+// (its Seq changed), in which case it stays for the next replay.
 func (s *Store) ClearPending(ctx context.Context, ps ...Pending) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `DELETE FROM pending_writes WHERE target = ? AND kind = ? AND a = ? AND b = ? AND seq = ?`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
 		for _, p := range ps {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM pending_writes WHERE target = ? AND kind = ? AND a = ? AND b = ? AND seq = ?`, p.Target, p.Kind, p.A, p.B, p.Seq); err != nil {
-				return fmt.Errorf("%s %s/%s: %w", p.Kind, p.A, p.B, err)
+			if _, err := st.ExecContext(ctx, p.Target, p.Kind, p.A, p.B, p.Seq); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("clear journal: %w", err)
+		return fmt.Errorf("clear %d journal entries: %w", len(ps), err)
 	}
 	return nil
 }

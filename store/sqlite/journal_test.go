@@ -101,6 +101,57 @@ func TestJournalAtOpen(t *testing.T) {
 	}
 }
 
+// TestJournalBatches: marks and clears of more entries than one
+// statement takes keep the journal's rules: entries numbered in the
+// order given, a key marked twice in one call numbered by its later
+// mark, and an entry marked again after it was read left by the clear.
+func TestJournalBatches(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "tf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const n = 2*journalChunk + 100
+	key := func(i int) Pending {
+		return Pending{Kind: "record", A: "ev", B: fmt.Sprintf("%04d", i), Target: "t", Base: "absent"}
+	}
+	var ps []Pending
+	for i := range n {
+		ps = append(ps, key(i))
+	}
+	if err := s.MarkPending(ctx, append(ps, key(5))...); err != nil {
+		t.Fatal(err)
+	}
+	read, err := s.PendingWrites(ctx)
+	if err != nil || len(read) != n {
+		t.Fatalf("journal after marking %d keys, one twice: %d entries, %v; want %d", n, len(read), err, n)
+	}
+	for i, p := range read {
+		want, seq := i, int64(i+1)
+		switch {
+		case i == n-1:
+			want, seq = 5, n+1
+		case i >= 5:
+			want, seq = i+1, int64(i+2)
+		}
+		if p.B != key(want).B || p.Seq != seq || p.Base != "absent" {
+			t.Fatalf("journal entry %d = %+v; want key %s numbered %d", i, p, key(want).B, seq)
+		}
+	}
+	again := []Pending{key(10), key(n - 1)}
+	if err := s.MarkPending(ctx, again...); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ClearPending(ctx, read...); err != nil {
+		t.Fatal(err)
+	}
+	left, err := s.PendingWrites(ctx)
+	if err != nil || len(left) != 2 || left[0].B != key(10).B || left[1].B != key(n-1).B || left[1].Seq != n+3 {
+		t.Errorf("journal after clearing what was read = %+v, %v; want the 2 keys marked again since, numbered %d and %d", left, err, n+2, n+3)
+	}
+}
+
 // BenchmarkMarkPending journals writes as a failover store on its
 // fallback does: one entry per call (a run or record written during an
 // outage) and a page of a history prune (2048 entries) per call.
@@ -127,4 +178,39 @@ func BenchmarkMarkPending(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(i), "ns/entry")
 		})
 	}
+}
+
+// BenchmarkClearPending clears the journal a chunk at a time, as the
+// failover replay does (500 entries per call).
+func BenchmarkClearPending(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(b.TempDir(), "tf.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	const chunk = 500
+	var ps []Pending
+	cleared := 0
+	for b.Loop() {
+		if len(ps) == 0 {
+			b.StopTimer()
+			fresh := make([]Pending, 100*chunk)
+			for j := range fresh {
+				fresh[j] = Pending{Kind: "record", A: "registry.event", B: fmt.Sprintf("%012d", cleared+j), Target: "redis://127.0.0.1:6379/0?prefix=", Base: "absent"}
+			}
+			if err := s.MarkPending(ctx, fresh...); err != nil {
+				b.Fatal(err)
+			}
+			if ps, err = s.PendingWrites(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+		}
+		if err := s.ClearPending(ctx, ps[:chunk]...); err != nil {
+			b.Fatal(err)
+		}
+		ps, cleared = ps[chunk:], cleared+chunk
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(cleared), "ns/entry")
 }
