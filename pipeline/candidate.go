@@ -144,19 +144,20 @@ func configuredLearner(cfg *config.Config, o Options, p *prepared, name string) 
 	return fam, params, learner, nil
 }
 
-// tuneOrDefaults tunes the family and, when no trial fit in its share of
-// the time budget, cross-validates learner (the defaults) instead, as
-// with tuning off, and says so in the tuning info: a tight budget should
-// cost the candidate its tuning, not its place on the leaderboard.
+// tuneOrDefaults tunes the family and, when no trial completed (none fit
+// in its share of the time budget, or every one was pruned), cross-
+// validates learner (the defaults) instead, as with tuning off, and says
+// why in the tuning info: a tight budget should cost the candidate its
+// tuning, not its place on the leaderboard.
 func tuneOrDefaults(ctx context.Context, cfg *config.Config, o Options, p *prepared, fam model.Family, name string, learner model.Learner, spec features.DesignSpec, workers int) (*tuned, error) {
 	t, err := tuneCandidate(ctx, cfg, o, p, fam, name, spec, workers)
-	if errors.Is(err, errNoTrial) {
-		o.Logger.Warn("no tuning trial completed within the budget; using the family defaults", "model", name)
+	if nt := (*noTrialError)(nil); errors.As(err, &nt) {
+		o.Logger.Warn("tuning fell back to the family defaults", "model", name, "reason", nt.Error())
 		cv, err := crossValidate(ctx, learner, spec, p, workers, nil)
 		if err != nil {
 			return nil, err
 		}
-		info := &TuningInfo{Sampler: "none", Stopped: "deadline", Fallback: "no trial completed within the time budget; family defaults used"}
+		info := &TuningInfo{Sampler: "none", Stopped: string(nt.Stopped), Fallback: nt.Error() + "; family defaults used"}
 		return &tuned{learner: learner, cv: cv, info: info}, nil
 	}
 	if err != nil {

@@ -303,7 +303,7 @@ func (s *searcher) result(ctx context.Context, study *tune.Study, info *TuningIn
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("tune %s: %w", s.name, errNoTrial)
+		return nil, fmt.Errorf("tune %s: %w", s.name, s.noTrial(ctx, study, tune.StopReason(info.Stopped)))
 	}
 	if s.keepNum == bestTrial.Number {
 		return &tuned{learner: s.keepL, cv: s.keepCV, info: info}, nil
@@ -324,6 +324,27 @@ func (s *searcher) result(ctx context.Context, study *tune.Study, info *TuningIn
 		return nil, fmt.Errorf("tune %s: stored best trial %d: %w", s.name, bestTrial.Number, err)
 	}
 	return &tuned{learner: l, cv: cv, info: info}, nil
+}
+
+// noTrial explains a study without a completed trial, counting its
+// pruned and failed trials over every run of it: a resumed study may
+// have run none now. A trial interrupted by the deadline is stored as
+// failed and retried, so the deadline is named first when it was hit.
+func (s *searcher) noTrial(ctx context.Context, study *tune.Study, stopped tune.StopReason) error {
+	e := &noTrialError{Stopped: stopped}
+	trials, err := study.Trials(ctx)
+	if err != nil {
+		return fmt.Errorf("%w (trials unread: %w)", e, err)
+	}
+	for _, t := range trials {
+		switch t.State {
+		case tune.Pruned:
+			e.Pruned++
+		case tune.Fail:
+			e.Failed++
+		}
+	}
+	return e
 }
 
 // choice is a batch trial's learner and parameters, chosen in Suggest.

@@ -50,8 +50,10 @@ type TuningInfo struct {
 	// Budget plus one trial.
 	Budget       float64 `json:"budget_seconds,omitempty"`
 	LongestTrial float64 `json:"longest_trial_seconds"`
-	Stopped      string  `json:"stopped"`            // why the search ended
-	Fallback     string  `json:"fallback,omitempty"` // why TPE gave way to the grid
+	Stopped      string  `json:"stopped"` // why the search ended
+	// Fallback says why TPE gave way to the grid, or tuning to the
+	// family defaults.
+	Fallback string `json:"fallback,omitempty"`
 }
 
 type tuned struct {
@@ -155,9 +157,10 @@ func tuneCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepar
 		t.info.Sampler = "tpe"
 		return t, nil
 	}
-	if ctx.Err() != nil || errors.Is(err, errNoTrial) || errors.Is(err, ErrNoWorkers) {
-		// The budget is spent, or nothing can run units: a grid search
-		// would overrun it, or fail as well.
+	if ctx.Err() != nil || isNoTrial(err) || errors.Is(err, ErrNoWorkers) {
+		// The budget is spent, every trial was pruned, or nothing can
+		// run units: a grid search would overrun the budget, or end the
+		// same way.
 		return nil, err
 	}
 	o.Logger.Warn("TPE search failed; falling back to grid search", "model", name, "err", err)
@@ -302,9 +305,35 @@ func studySeed(seed uint64, variant string) uint64 {
 	return seed ^ h.Sum64()
 }
 
-// errNoTrial reports a search whose budget ended before any trial
-// completed.
-var errNoTrial = errors.New("no trial completed within the budget")
+// noTrialError reports a search that ended without a completed trial:
+// its time budget ran out first, or every trial it ran (or an earlier
+// run of its study stored) was pruned or failed. Stopped, Pruned and
+// Failed say which, so the fallback to the family defaults names the
+// real reason rather than always blaming the time budget.
+type noTrialError struct {
+	Stopped        tune.StopReason
+	Pruned, Failed int // over all of the study's trials, earlier runs too
+}
+
+func (e *noTrialError) Error() string {
+	switch {
+	case e.Stopped == tune.StopDeadline:
+		return "no trial completed within the time budget"
+	case e.Pruned+e.Failed == 0:
+		return fmt.Sprintf("no trial ran (the search stopped: %s)", e.Stopped)
+	case e.Failed == 0:
+		return fmt.Sprintf("no trial completed: all %d were pruned", e.Pruned)
+	case e.Pruned == 0:
+		return fmt.Sprintf("no trial completed: all %d failed", e.Failed)
+	}
+	return fmt.Sprintf("no trial completed: %d were pruned and %d failed", e.Pruned, e.Failed)
+}
+
+// isNoTrial reports whether err is, or wraps, a noTrialError.
+func isNoTrial(err error) bool {
+	var nt *noTrialError
+	return errors.As(err, &nt)
+}
 
 // timeWeight is a family's claim on the time budget: its number of
 // sampled parameters, doubled for gradient boosting, the family that most
