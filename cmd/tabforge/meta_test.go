@@ -97,6 +97,7 @@ func TestMetaShow(t *testing.T) {
 		{"meta", "show", "--data", mpg, "--target", "hwy", "--k", "-1"},
 		{"meta", "show", "--data", mpg, "--target", "hwy", "--top", "0"},
 		{"meta", "eval", "--ranker", "neighbors"},
+		{"meta", "eval", "--corpus", testdata("corpus"), "--only", "nosuch.csv"},
 	} {
 		if code, _, errs := cli(t, dir, args...); code != 2 {
 			t.Errorf("%v: exit %d %q; want 2", args, code, errs)

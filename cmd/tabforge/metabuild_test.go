@@ -51,6 +51,17 @@ func TestMetaBuild(t *testing.T) {
 			t.Errorf("meta eval output lacks %q:\n%s", want, stdout.String())
 		}
 	}
+	// --only tunes the named table alone: the second in the manifest here,
+	// which --limit 1 leaves out.
+	stdout.Reset()
+	stderr.Reset()
+	if code := run(context.Background(), []string{"meta", "eval", "--corpus", testdata("corpus"), "--only", "palmerpenguins_penguins.csv", "--trials", "2", "-v"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("meta eval --only: exit %d\n%s", code, stderr.String())
+	}
+	_, got, _ := strings.Cut(stdout.String(), "cold vs warm TPE") // the zero-shot table before it lists every known dataset
+	if !strings.Contains(got, "palmerpenguins_penguins.csv") || strings.Contains(got, "ggplot2_mpg.csv") || !strings.Contains(got, "of 1 compared datasets") {
+		t.Errorf("meta eval --only palmerpenguins_penguins.csv tuned other tables or none:\n%s", stdout.String())
+	}
 }
 
 // TestTrainMetaLearningJSON trains on a corpus table with meta_learning

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"text/tabwriter"
 
@@ -40,6 +41,26 @@ func sampled(ds []meta.CorpusDataset, n int, seed uint64) []meta.CorpusDataset {
 		out[i] = ds[k]
 	}
 	return out
+}
+
+// only keeps the datasets of ds whose file names are in names (all when
+// names is empty), in manifest order; a name matching none is a usage
+// error, so a typo is not a silent empty evaluation.
+func only(ds []meta.CorpusDataset, names []string) ([]meta.CorpusDataset, error) {
+	if len(names) == 0 {
+		return ds, nil
+	}
+	named := func(n string) func(meta.CorpusDataset) bool {
+		return func(d meta.CorpusDataset) bool { return filepath.Base(d.File) == n }
+	}
+	for _, n := range names {
+		if !slices.ContainsFunc(ds, named(n)) {
+			return nil, usagef("--only %s: no such table among the corpus tables chosen (file names as in the manifest)", n)
+		}
+	}
+	return slices.DeleteFunc(slices.Clone(ds), func(d meta.CorpusDataset) bool {
+		return !slices.Contains(names, filepath.Base(d.File))
+	}), nil
 }
 
 // printZeroShot renders the zero-shot-against-static tally per family
@@ -157,6 +178,7 @@ func (a *app) metaEvalCommand() *cobra.Command {
 	var corpus, manifest string
 	var wo meta.WarmEvalOptions
 	var limit, sample int
+	var names []string
 	var sampleSeed uint64
 	cmd := &cobra.Command{
 		Use:   "eval [--kb FILE]",
@@ -181,6 +203,15 @@ defaults to the knowledge base shipped in the binary.`,
 			if err != nil {
 				return err
 			}
+			var ds []meta.CorpusDataset // chosen first: a bad --only fails before the zero-shot pass
+			if corpus != "" {
+				if ds, err = corpusDatasets(corpus, manifest); err != nil {
+					return err
+				}
+				if ds, err = only(spaced(sampled(ds, sample, sampleSeed), limit), names); err != nil {
+					return err
+				}
+			}
 			rep, err := meta.EvaluateZeroShot(cmd.Context(), meta.Advisor{KB: &meta.KB{Records: snap.Records()}, K: k, Ranker: ranker})
 			if err != nil {
 				return err
@@ -191,11 +222,6 @@ defaults to the knowledge base shipped in the binary.`,
 			if corpus == "" {
 				return nil
 			}
-			ds, err := corpusDatasets(corpus, manifest)
-			if err != nil {
-				return err
-			}
-			ds = spaced(sampled(ds, sample, sampleSeed), limit)
 			bars := newProgress(a.stderr, nil)
 			wo.Progress = func(done, total int, row *meta.WarmRow) {
 				bars.event(progress.Event{Stage: progress.MetaBuild, Name: row.Name, Step: done, Total: total})
@@ -216,6 +242,7 @@ defaults to the knowledge base shipped in the binary.`,
 	cmd.Flags().StringVar(&manifest, "manifest", "", "corpus manifest CSV (default DIR/MANIFEST.csv)")
 	cmd.Flags().IntVar(&sample, "sample", 0, "tune on N corpus datasets drawn at random with --seed (0: all)")
 	cmd.Flags().Uint64Var(&sampleSeed, "seed", 1, "seed of --sample")
+	cmd.Flags().StringSliceVar(&names, "only", nil, "tune only these corpus tables (file names, comma-separated), after --sample and --limit")
 	cmd.Flags().IntVar(&limit, "limit", 0, "tune on at most N corpus datasets, evenly spaced in the manifest (0: all)")
 	cmd.Flags().IntVar(&wo.Trials, "trials", 30, "trial budget of each cold and warm study")
 	cmd.Flags().StringVar(&wo.Family, "family", "gbdt", "family tuned")
