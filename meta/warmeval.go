@@ -43,6 +43,11 @@ type WarmRow struct {
 	Reach int `json:"reach"`
 	// Err says why the dataset could not be tuned (it is left out).
 	Err string `json:"error,omitempty"`
+	// ColdAt and WarmAt are the normalised best scores at the report's
+	// Checkpoints, whose means are ColdMean and WarmMean: they show which
+	// datasets move a mean. Nil for a dataset left out of the means.
+	ColdAt []float64 `json:"cold_at,omitempty"`
+	WarmAt []float64 `json:"warm_at,omitempty"`
 }
 
 // WarmReport is EvaluateWarmStart's result.
@@ -232,7 +237,8 @@ func (r *WarmReport) summarise() {
 	var reach []float64
 	compared := 0
 	r.ColdMean, r.WarmMean = make([]float64, len(r.Checkpoints)), make([]float64, len(r.Checkpoints))
-	for _, row := range r.Rows {
+	for i := range r.Rows {
+		row := &r.Rows[i]
 		if row.Far || row.Err != "" || len(row.Cold) == 0 || len(row.Warm) == 0 {
 			continue
 		}
@@ -242,6 +248,7 @@ func (r *WarmReport) summarise() {
 		}
 		lo := math.Min(row.Cold[0], row.Warm[0])
 		hi := math.Max(row.Cold[len(row.Cold)-1], row.Warm[len(row.Warm)-1])
+		row.ColdAt, row.WarmAt = make([]float64, len(r.Checkpoints)), make([]float64, len(r.Checkpoints))
 		for k, c := range r.Checkpoints {
 			at := func(curve []float64) float64 {
 				v := curve[min(c, len(curve))-1]
@@ -250,8 +257,9 @@ func (r *WarmReport) summarise() {
 				}
 				return 1
 			}
-			r.ColdMean[k] += at(row.Cold)
-			r.WarmMean[k] += at(row.Warm)
+			row.ColdAt[k], row.WarmAt[k] = at(row.Cold), at(row.Warm)
+			r.ColdMean[k] += row.ColdAt[k]
+			r.WarmMean[k] += row.WarmAt[k]
 		}
 	}
 	if compared == 0 {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -61,6 +62,11 @@ func TestMetaBuild(t *testing.T) {
 	_, got, _ := strings.Cut(stdout.String(), "cold vs warm TPE") // the zero-shot table before it lists every known dataset
 	if !strings.Contains(got, "palmerpenguins_penguins.csv") || strings.Contains(got, "ggplot2_mpg.csv") || !strings.Contains(got, "of 1 compared datasets") {
 		t.Errorf("meta eval --only palmerpenguins_penguins.csv tuned other tables or none:\n%s", stdout.String())
+	}
+	// -v gives each table's normalised cold/warm scores, the terms of the
+	// means, at every checkpoint (one here: 2 trials).
+	if !strings.Contains(got, "@2 COLD/WARM") || !regexp.MustCompile(`palmerpenguins_penguins\.csv .* [01]\.\d{3}/[01]\.\d{3}`).MatchString(got) {
+		t.Errorf("meta eval -v lacks the per-table normalised scores:\n%s", got)
 	}
 }
 

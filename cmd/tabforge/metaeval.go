@@ -153,8 +153,14 @@ func printWarm(w io.Writer, r *meta.WarmReport, verbose bool) error {
 	if !verbose {
 		return nil
 	}
+	// Per dataset its final bests, then cold/warm normalised at each
+	// checkpoint: the terms of the means above.
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "DATASET\tFAR\tREACH\tCOLD BEST\tWARM BEST\tERROR")
+	fmt.Fprint(tw, "DATASET\tFAR\tREACH\tCOLD BEST\tWARM BEST")
+	for _, c := range r.Checkpoints {
+		fmt.Fprintf(tw, "\t@%d COLD/WARM", c)
+	}
+	fmt.Fprintln(tw, "\tERROR")
 	for _, row := range r.Rows {
 		cb, wb := math.NaN(), math.NaN()
 		if n := len(row.Cold); n > 0 {
@@ -163,7 +169,15 @@ func printWarm(w io.Writer, r *meta.WarmReport, verbose bool) error {
 		if n := len(row.Warm); n > 0 {
 			wb = row.Warm[n-1]
 		}
-		fmt.Fprintf(tw, "%s\t%v\t%d\t%.4f\t%.4f\t%s\n", row.Name, row.Far, row.Reach, cb, wb, row.Err)
+		fmt.Fprintf(tw, "%s\t%v\t%d\t%.4f\t%.4f", row.Name, row.Far, row.Reach, cb, wb)
+		for k := range r.Checkpoints {
+			if k < len(row.ColdAt) && k < len(row.WarmAt) {
+				fmt.Fprintf(tw, "\t%.3f/%.3f", row.ColdAt[k], row.WarmAt[k])
+			} else {
+				fmt.Fprint(tw, "\t-") // far or failed: not in the means
+			}
+		}
+		fmt.Fprintf(tw, "\t%s\n", row.Err)
 	}
 	return tw.Flush()
 }
