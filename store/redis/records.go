@@ -86,26 +86,8 @@ func (s *Store) CreateRecord(ctx context.Context, kind, key string, value []byte
 	if s.volatile(kind) {
 		return false, fmt.Errorf("create record %s/%s: cache records expire and cannot be created exclusively", kind, key)
 	}
-	if value == nil {
-		value = []byte{}
-	}
-	n, err := redigo.Int(s.script(ctx, createScript, s.recKey(kind, key), value, nanos(time.Now()), s.p+"reck:"+kind, key, s.p+"kinds", kind))
-	if err != nil {
-		return false, s.wrap("create record "+kind+"/"+key, err)
-	}
-	return n == 1, nil
+	return s.writeIf(ctx, "create record", kind, key, nil, value, nil)
 }
-
-// createScript writes a record's hash and indexes only if the hash's
-// value field is not there yet.
-var createScript = redigo.NewScript(0, `
-local k, v, u, idx, key, kinds, kind = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-if redis.call('HSETNX', k, 'v', v) == 0 then return 0 end
-redis.call('HSET', k, 'u', u)
-redis.call('ZADD', idx, 0, key)
-redis.call('ZADD', kinds, 0, kind)
-return 1
-`)
 
 // GetRecord implements store.Records.
 func (s *Store) GetRecord(ctx context.Context, kind, key string) (*store.Record, error) {

@@ -21,34 +21,22 @@ func (s *Store) SwapRecord(ctx context.Context, kind, key string, old, value []b
 	if s.volatile(kind) {
 		return false, fmt.Errorf("swap record %s/%s: cache records expire and cannot be swapped", kind, key)
 	}
-	if value == nil {
-		value = []byte{}
-	}
-	n, err := redigo.Int(s.script(ctx, swapScript, s.recKey(kind, key), old, value, nanos(time.Now())))
-	if err != nil {
-		return false, s.wrap("swap record "+kind+"/"+key, err)
-	}
-	return n == 1, nil
+	return s.writeIf(ctx, "swap record", kind, key, old, value, nil)
 }
-
-// swapScript replaces a record's value and time only if its value field
-// holds the expected bytes. The record exists then, so its indexes do.
-var swapScript = redigo.NewScript(0, `
-local k, old, v, u = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-if redis.call('HGET', k, 'v') ~= old then return 0 end
-redis.call('HSET', k, 'v', v, 'u', u)
-return 1
-`)
 
 var _ store.FencedSwapper = (*Store)(nil)
 
-// fencedSwapScript is swapScript, or createScript for an old of "" with
-// hasOld 0, run only while each lease record holds its token. ARGV: the
-// number of leases, each lease's key and token, then the record's key,
-// hasOld, old, value, time, kind index, key, kinds and kind. It returns
-// 1 or 0 as those do, or "lost I HELD": lease I (from 1) holds the token
-// HELD ("" if none).
-var fencedSwapScript = redigo.NewScript(0, `
+// writeIfScript creates a record (hasOld 0) only if its value field is
+// not there yet, with its indexes, or replaces its value and time
+// (hasOld 1) only if the value field holds old (the record exists then,
+// so its indexes do); either only while each lease record holds its
+// token. Plain creates and swaps run it with no lease, so the fenced and
+// unfenced writes cannot drift apart. ARGV: the number of leases, each
+// lease's key and token, then the record's key, hasOld, old, value,
+// time, kind index, key, kinds and kind. It returns 1 when it wrote, 0
+// when the record did not match, or "lost I HELD": lease I (from 1)
+// holds the token HELD ("" if none).
+var writeIfScript = redigo.NewScript(0, `
 local n = tonumber(ARGV[1])
 for i = 1, n do
 	local v = redis.call('HGET', ARGV[2*i], 'v')
@@ -74,6 +62,12 @@ func (s *Store) SwapRecordFenced(ctx context.Context, kind, key string, old, val
 	if s.volatile(kind) {
 		return false, fmt.Errorf("swap record %s/%s: cache records expire and cannot be swapped", kind, key)
 	}
+	return s.writeIf(ctx, "swap record", kind, key, old, value, fences)
+}
+
+// writeIf runs writeIfScript: a create when old is nil, else a swap from
+// old, under fences; op names the write in errors.
+func (s *Store) writeIf(ctx context.Context, op, kind, key string, old, value []byte, fences []store.Fence) (bool, error) {
 	if value == nil {
 		value = []byte{}
 	}
@@ -86,24 +80,24 @@ func (s *Store) SwapRecordFenced(ctx context.Context, kind, key string, old, val
 		hasOld = "0"
 	}
 	args = append(args, s.recKey(kind, key), hasOld, old, value, nanos(time.Now()), s.p+"reck:"+kind, key, s.p+"kinds", kind)
-	reply, err := s.script(ctx, fencedSwapScript, args...)
+	reply, err := s.script(ctx, writeIfScript, args...)
 	if err != nil {
-		return false, s.wrap("swap record "+kind+"/"+key, err)
+		return false, s.wrap(op+" "+kind+"/"+key, err)
 	}
 	if lost, ok := reply.([]byte); ok {
 		var i int
 		var held string
 		fmt.Sscanf(string(lost), "lost %d %s", &i, &held)
 		if i < 1 || i > len(fences) {
-			return false, fmt.Errorf("swap record %s/%s: fenced swap answered %q", kind, key, lost)
+			return false, fmt.Errorf("%s %s/%s: fenced write answered %q", op, kind, key, lost)
 		}
 		f := fences[i-1]
 		cur, _ := strconv.ParseUint(held, 10, 64)
-		return false, fmt.Errorf("swap record %s/%s: %w", kind, key, &store.LostError{Kind: f.Kind, Key: f.Key, Token: f.Token, Current: cur})
+		return false, fmt.Errorf("%s %s/%s: %w", op, kind, key, &store.LostError{Kind: f.Kind, Key: f.Key, Token: f.Token, Current: cur})
 	}
 	n, err := redigo.Int(reply, nil)
 	if err != nil {
-		return false, s.wrap("swap record "+kind+"/"+key, err)
+		return false, s.wrap(op+" "+kind+"/"+key, err)
 	}
 	return n == 1, nil
 }
