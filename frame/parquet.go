@@ -118,9 +118,9 @@ type parquetMeta struct {
 }
 
 // openParquet opens the Parquet file of size bytes in r and checks what
-// its metadata says before any value is read: its magic, footer, LZ4
-// pages, flat schema, column names, rows (ErrNoRows for none) and row
-// groups.
+// its metadata says before any value is read: its magic, footer, page
+// headers (checkPages), flat schema, column names, rows (ErrNoRows for
+// none) and row groups.
 func openParquet(r io.ReaderAt, size int64) (*parquetMeta, error) {
 	if err := checkMagic(r, size); err != nil {
 		return nil, err
@@ -130,7 +130,7 @@ func openParquet(r io.ReaderAt, size int64) (*parquetMeta, error) {
 		return nil, fmt.Errorf("parquet footer: %w", err)
 	}
 	md := pf.Metadata()
-	if err := checkLZ4Pages(r, size, md); err != nil {
+	if err := checkPages(r, size, md); err != nil {
 		return nil, err
 	}
 	leaves, err := flatColumns(md.Schema)
