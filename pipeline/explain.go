@@ -81,38 +81,15 @@ func designInput(p *Predictor, x *frame.Frame, rows []int) (*ExplainInput, error
 	if err != nil {
 		return nil, err
 	}
-	m := p.Model
-	return &ExplainInput{X: mat, FeatureNames: p.Design.FeatureNames(), Categorical: p.Design.Categorical(),
-		Predict: m.Predict, Outputs: m.NumOutputs(), Model: m}, nil
+	return designed(p, mat), nil
 }
 
-// designRows encodes xt's rows a block of predictBlockRows at a time
-// into one buffer and copies out the rows asked for, in their order.
-func designRows(p *Predictor, xt *frame.Frame, rows []int) (*model.Matrix, error) {
-	order := make([]int, len(rows)) // indices into rows, by row
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return rows[a] - rows[b] })
-	cols := len(p.Design.FeatureNames())
-	out := model.NewMatrix(len(rows), cols)
-	var buf []float64
-	next := 0 // the first index of order not yet copied
-	for lo := 0; lo < xt.NumRows(); lo += predictBlockRows {
-		hi := min(lo+predictBlockRows, xt.NumRows())
-		m, err := p.Design.RowsTo(buf, xt, lo, hi)
-		if err != nil {
-			return nil, err
-		}
-		buf = m.Data
-		for ; next < len(order) && rows[order[next]] < hi; next++ {
-			if r := rows[order[next]]; r >= lo {
-				i := order[next]
-				copy(out.Data[i*cols:(i+1)*cols], m.Data[(r-lo)*cols:(r-lo+1)*cols])
-			}
-		}
-	}
-	return out, nil
+// designed is the explanation input of a single model p whose design
+// matrix is mat.
+func designed(p *Predictor, mat *model.Matrix) *ExplainInput {
+	m := p.Model
+	return &ExplainInput{X: mat, FeatureNames: p.Design.FeatureNames(), Categorical: p.Design.Categorical(),
+		Predict: m.Predict, Outputs: m.NumOutputs(), Model: m}
 }
 
 // rawInput lays x's schema columns out as a matrix and returns the
@@ -237,6 +214,12 @@ func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions
 	if err != nil {
 		return nil, err
 	}
+	return e.explain(ctx, p, x, o)
+}
+
+// explain computes the SHAP values of e's rows, as Explain does; x, the
+// data, is read only to explain raw inputs.
+func (e *explanation) explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions) (*explain.Values, error) {
 	in, rows, sub := e.in, e.rows, e.sub
 	opts := o.Options
 	opts.FeatureNames = in.FeatureNames
@@ -244,6 +227,7 @@ func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions
 		opts.Background = e.background
 	}
 	var v *explain.Values
+	var err error
 	if in.Raw {
 		if v, err = explainRaw(ctx, p, x, e, opts, o.Raw); err != nil {
 			return nil, err
@@ -254,7 +238,7 @@ func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions
 	if v.Method == explain.MethodKernel && !e.training {
 		// The reference is every row of x, not just the ones explained
 		// (--rows picks among them): say which, and how many.
-		v.Notes = append(v.Notes, fmt.Sprintf("measured against the %d rows of the data given, not training rows: the model was saved without them (retrain it to keep them); with one data row every value is 0", x.NumRows()))
+		v.Notes = append(v.Notes, fmt.Sprintf("measured against the %d rows of the data given, not training rows: the model was saved without them (retrain it to keep them); with one data row every value is 0", e.n))
 	}
 	for i, x := range v.Values {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
@@ -281,6 +265,11 @@ func LIME(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions) (
 	if err != nil {
 		return nil, nil, err
 	}
+	return e.lime(ctx, o)
+}
+
+// lime fits LIME surrogates of e's rows, as LIME does.
+func (e *explanation) lime(ctx context.Context, o ExplainOptions) (*explain.LIMEExplanation, []int, error) {
 	in := e.in
 	ex, err := explain.LIME(ctx, in.Predict, in.Outputs, e.sub, e.background,
 		explain.LIMEOptions{Seed: o.Seed, Workers: o.Workers, Categorical: in.Categorical, Progress: o.Progress}, in.FeatureNames)
@@ -298,6 +287,7 @@ func LIME(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions) (
 // measured against.
 type explanation struct {
 	in   *ExplainInput
+	n    int           // the data's rows
 	rows []int         // rows of x
 	sub  *model.Matrix // their values in in's space
 	// background is o.Background, else the design or raw rows of the
@@ -317,13 +307,39 @@ func setUpExplanation(p *Predictor, x *frame.Frame, o ExplainOptions) (*explanat
 	if err := p.checkSchema(x); err != nil {
 		return nil, err
 	}
-	if x.NumRows() == 0 {
+	raw := explainsRaw(p, o)
+	keeps := o.Background == nil && p.Background != "" // use p's training rows
+	return setUp(p, x.NumRows(), o, func(e *explanation, picked bool) (nb int, err error) {
+		switch {
+		case raw && keeps:
+			e.in, nb, err = withBackground(p, x)
+		case raw:
+			e.in, err = rawInput(p, x)
+		case picked:
+			e.in, err = designInput(p, x, e.rows)
+		default:
+			e.in, err = designInput(p, x, nil)
+		}
+		return nb, err
+	})
+}
+
+// explainsRaw says whether p is explained on its raw input columns.
+func explainsRaw(p *Predictor, o ExplainOptions) bool {
+	return o.Raw || len(p.Members) > 0 || p.Routes != nil
+}
+
+// setUp picks the rows to explain of n data rows and completes the
+// explanation whose input (e.in) input builds: of e.rows alone when
+// picked, which is when the design space is explained against rows that
+// are not the data's, else of all data rows, after nb background rows.
+func setUp(p *Predictor, n int, o ExplainOptions, input func(e *explanation, picked bool) (nb int, err error)) (*explanation, error) {
+	if n == 0 {
 		return nil, errors.New("explain: the data has no rows")
 	}
-	raw := o.Raw || len(p.Members) > 0 || p.Routes != nil
+	raw := explainsRaw(p, o)
 	keeps := o.Background == nil && p.Background != "" // use p's training rows
-	e := &explanation{training: o.Background != nil || keeps}
-	n := x.NumRows()
+	e := &explanation{training: o.Background != nil || keeps, n: n}
 	e.rows = o.Rows
 	if e.rows == nil {
 		e.rows = explain.SampleRows(n, o.MaxRows, o.Seed)
@@ -331,18 +347,7 @@ func setUpExplanation(p *Predictor, x *frame.Frame, o ExplainOptions) (*explanat
 	// picked says that in.X holds e.rows alone: in design space, when
 	// the background is not x's own rows, nothing else of x is needed.
 	picked := !raw && e.training
-	nb := 0
-	var err error
-	switch {
-	case raw && keeps:
-		e.in, nb, err = withBackground(p, x)
-	case raw:
-		e.in, err = rawInput(p, x)
-	case picked:
-		e.in, err = designInput(p, x, e.rows)
-	default:
-		e.in, err = designInput(p, x, nil)
-	}
+	nb, err := input(e, picked)
 	if err != nil {
 		return nil, err
 	}

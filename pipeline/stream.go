@@ -101,12 +101,40 @@ func (p *Predictor) PredictStream(ctx context.Context, open BlockOpener, emit fu
 	return res, err
 }
 
+// ScannedInput is an input checked a block of rows at a time
+// (ScanInput): its rows and report, and the way to read it again.
+type ScannedInput struct {
+	Rows   int          // data rows
+	Report *InputReport // the input report, as ReadInput makes it for the whole input
+	open   BlockOpener
+	read   frame.ReadOptions // with the schema's kinds pinned
+}
+
+// ScanInput reads the input open opens a block of rows at a time, as
+// PredictStream does but predicting nothing, for its rows and report:
+// the same as ReadInput's for the whole input, and the same errors
+// (an unreadable input, with no result; then the report's *InputError,
+// with the result). ctx is checked between blocks.
+func (p *Predictor) ScanInput(ctx context.Context, open BlockOpener, o StreamOptions) (*ScannedInput, error) {
+	pinned := p.ReadSchema()
+	res, _, err := readUnpinning(pinned, func(bad []TypeProblem) (*StreamResult, error) {
+		s := &streamPass{p: p, pinned: pinned, bad: bad, opts: o}
+		return s.run(ctx, open)
+	})
+	if res == nil {
+		return nil, err
+	}
+	read := o.Read
+	read.Schema, read.SchemaOptional = pinned, true
+	return &ScannedInput{Rows: res.Rows, Report: res.Report, open: open, read: read}, err
+}
+
 // streamPass is one reading of the input.
 type streamPass struct {
 	p      *Predictor
 	pinned map[string]frame.Kind
-	bad    []TypeProblem // pinned columns found mistyped: no prediction
-	emit   func(*Prediction) error
+	bad    []TypeProblem           // pinned columns found mistyped: no prediction
+	emit   func(*Prediction) error // nil predicts nothing (ScanInput)
 	opts   StreamOptions
 
 	unseen map[string]*unseenTally // categorical schema columns with levels
@@ -133,7 +161,7 @@ func (s *streamPass) run(ctx context.Context, open BlockOpener) (*StreamResult, 
 	}
 	defer src.Close()
 	r := s.header(src.Names())
-	predict := r.Err(s.opts.Strict) == nil && len(s.bad) == 0
+	predict := s.emit != nil && r.Err(s.opts.Strict) == nil && len(s.bad) == 0
 	blockRows := s.opts.BlockRows
 	if blockRows <= 0 {
 		blockRows = DefaultStreamRows

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,7 +67,7 @@ func (a *app) explainCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			x, _, err := a.readInput(p, dataPath, false, asJSON)
+			data, err := a.readExplainData(cmd, p, dataPath, raw, asJSON)
 			if err != nil {
 				return err
 			}
@@ -79,9 +80,9 @@ func (a *app) explainCommand() *cobra.Command {
 			opts := pipeline.ExplainOptions{Rows: rows, MaxRows: cfg.MaxExplainRows, Raw: raw,
 				Options: explain.Options{Method: method, Workers: cfg.Workers, Seed: cfg.Seed, Progress: bars.event}}
 			if method == explain.MethodLIME {
-				return a.explainLIME(cmd, p, x, opts, bars, out, dataPath, asJSON, top)
+				return a.explainLIME(cmd, p, data, opts, bars, out, dataPath, asJSON, top)
 			}
-			v, err := pipeline.Explain(cmd.Context(), p, x, opts)
+			v, err := data.shap(cmd.Context(), p, opts)
 			bars.wait()
 			if err != nil {
 				return explainError(cmd, dataPath, out, err)
@@ -108,6 +109,48 @@ func (a *app) explainCommand() *cobra.Command {
 	f.BoolVar(&raw, "raw", false, "explain the raw input columns (KernelSHAP over the whole pipeline) instead of the model's input features")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	return cmd
+}
+
+// explainData is the data explain reads: a frame held whole, or, when
+// the rows explained are all it needs (pipeline.ExplainStreams), a file
+// checked a block of rows at a time and read again for those rows.
+type explainData struct {
+	x    *frame.Frame
+	scan *pipeline.ScannedInput
+}
+
+// readExplainData reads or scans the data file path for p, checking it
+// against p's input contract as readInput does. A file is scanned when
+// p is explained on its design against training rows; raw is --raw.
+func (a *app) readExplainData(cmd *cobra.Command, p *pipeline.Predictor, path string, raw, asJSON bool) (explainData, error) {
+	if !pipeline.ExplainStreams(p, pipeline.ExplainOptions{Raw: raw}) || !frame.IsDataFile(path) {
+		x, _, err := a.readInput(p, path, false, asJSON)
+		return explainData{x: x}, err
+	}
+	s, err := p.ScanInput(cmd.Context(), pipeline.OpenFileBlocks(path), pipeline.StreamOptions{Read: frame.ReadOptions{Comma: a.comma}})
+	if s == nil {
+		if cerr := cmd.Context().Err(); cerr != nil && errors.Is(err, cerr) {
+			return explainData{}, explainError(cmd, path, "", err)
+		}
+		return explainData{}, err
+	}
+	return explainData{scan: s}, a.checkReport(p, path, s.Report, false, asJSON)
+}
+
+// shap is pipeline.Explain on the data.
+func (d explainData) shap(ctx context.Context, p *pipeline.Predictor, o pipeline.ExplainOptions) (*explain.Values, error) {
+	if d.scan != nil {
+		return pipeline.ExplainScanned(ctx, p, d.scan, o)
+	}
+	return pipeline.Explain(ctx, p, d.x, o)
+}
+
+// lime is pipeline.LIME on the data.
+func (d explainData) lime(ctx context.Context, p *pipeline.Predictor, o pipeline.ExplainOptions) (*explain.LIMEExplanation, []int, error) {
+	if d.scan != nil {
+		return pipeline.LIMEScanned(ctx, p, d.scan, o)
+	}
+	return pipeline.LIME(ctx, p, d.x, o)
 }
 
 // explainLogEvery is how often explain logs its progress when stderr is
@@ -283,8 +326,8 @@ func outputName(v *explain.Values, k int) string {
 // explainLIME runs LIME on the chosen rows (output 0, or class 1 of a
 // binary model's probability) and writes one row of coefficients per
 // explained row.
-func (a *app) explainLIME(cmd *cobra.Command, p *pipeline.Predictor, x *frame.Frame, o pipeline.ExplainOptions, bars *progressBars, out, dataPath string, asJSON bool, top int) error {
-	ex, rows, err := pipeline.LIME(cmd.Context(), p, x, o)
+func (a *app) explainLIME(cmd *cobra.Command, p *pipeline.Predictor, data explainData, o pipeline.ExplainOptions, bars *progressBars, out, dataPath string, asJSON bool, top int) error {
+	ex, rows, err := data.lime(cmd.Context(), p, o)
 	bars.wait()
 	if err != nil {
 		return explainError(cmd, dataPath, out, err)

@@ -275,15 +275,24 @@ func (a *app) readInput(p *pipeline.Predictor, path string, strict, asJSON bool)
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := a.checkReport(p, path, r, strict, asJSON); err != nil {
+		return nil, r, err
+	}
+	return x, r, nil
+}
+
+// checkReport is readInput's verdict on the report r of the data file
+// path: its error, or its warnings on stderr.
+func (a *app) checkReport(p *pipeline.Predictor, path string, r *pipeline.InputReport, strict, asJSON bool) error {
 	if err := r.Err(strict); err != nil {
 		err = fmt.Errorf("%s: %w", path, err)
 		if asJSON {
 			json.NewEncoder(a.stdout).Encode(map[string]any{"error": err.Error(), "model": p.Family(), "input": r})
 		}
-		return nil, r, err
+		return err
 	}
 	for _, w := range r.Warnings() {
 		fmt.Fprintf(a.stderr, "warning: %s\n", w)
 	}
-	return x, r, nil
+	return nil
 }

@@ -1,0 +1,159 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/tabforge/tabforge/explain"
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/model"
+)
+
+// This file explains rows of a single model's data without holding the
+// data: the design of the rows explained is all Explain needs when they
+// are measured against training rows.
+
+// ExplainStreams reports whether ExplainScanned and LIMEScanned explain
+// p with o: p is a single model explained in design space (not o.Raw)
+// against training rows (o.Background, or the rows p keeps). Otherwise
+// the explanation needs every data row (on raw inputs, or as the
+// background), and Explain and LIME read them from a frame.
+func ExplainStreams(p *Predictor, o ExplainOptions) bool {
+	return !explainsRaw(p, o) && (o.Background != nil || p.Background != "")
+}
+
+// ExplainScanned is Explain on the input s (ScanInput), which it reads
+// again a block of rows at a time, designing every row (so that a value
+// the design refuses fails as it does in Explain) and keeping the rows
+// explained: memory holds a block and those rows, not the data. The
+// rows, values and errors are Explain's on the whole input read with
+// ReadInput. It needs ExplainStreams(p, o).
+func ExplainScanned(ctx context.Context, p *Predictor, s *ScannedInput, o ExplainOptions) (*explain.Values, error) {
+	e, err := setUpScanned(ctx, p, s, o)
+	if err != nil {
+		return nil, err
+	}
+	return e.explain(ctx, p, nil, o)
+}
+
+// LIMEScanned is LIME on the input s, read as ExplainScanned reads it.
+func LIMEScanned(ctx context.Context, p *Predictor, s *ScannedInput, o ExplainOptions) (*explain.LIMEExplanation, []int, error) {
+	e, err := setUpScanned(ctx, p, s, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return e.lime(ctx, o)
+}
+
+// setUpScanned is setUpExplanation on the input s, whose rows it designs
+// a block at a time.
+func setUpScanned(ctx context.Context, p *Predictor, s *ScannedInput, o ExplainOptions) (*explanation, error) {
+	if !ExplainStreams(p, o) {
+		return nil, errors.New("explain: this model is explained on all data rows, which a scanned input does not hold")
+	}
+	if err := s.Report.Err(false); err != nil {
+		return nil, err
+	}
+	return setUp(p, s.Rows, o, func(e *explanation, _ bool) (int, error) {
+		mat, err := designScanned(ctx, p, s, e.rows)
+		if err != nil {
+			return 0, err
+		}
+		e.in = designed(p, mat)
+		return 0, nil
+	})
+}
+
+// designScanned reads s again a block of rows at a time, applies p's
+// feature chain and design to each block and keeps the design of rows,
+// in their order (a row out of range is left zero, for the caller to
+// refuse). The chain sees a block at a time, as it does when predicting
+// a stream.
+func designScanned(ctx context.Context, p *Predictor, s *ScannedInput, rows []int) (*model.Matrix, error) {
+	src, err := s.open(s.read)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	pk := newPicker(rows, len(p.Design.FeatureNames()))
+	var buf []float64
+	first := 0 // the data row of the block's first row
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		x, err := src.Next(predictBlockRows)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(p.Chain) > 0 {
+			if x, err = p.Chain.Transform(x); err != nil {
+				return nil, fmt.Errorf("advanced features: %w", err)
+			}
+		}
+		m, err := p.Design.RowsTo(buf, x, 0, x.NumRows())
+		if err != nil {
+			return nil, err
+		}
+		buf = m.Data
+		pk.take(m, first)
+		first += m.Rows
+	}
+	if first != s.Rows {
+		return nil, fmt.Errorf("explain: the data has %d rows, %d when it was checked: it changed while read", first, s.Rows)
+	}
+	return pk.out, nil
+}
+
+// designRows encodes xt's rows a block of predictBlockRows at a time
+// into one buffer and copies out the rows asked for, in their order.
+func designRows(p *Predictor, xt *frame.Frame, rows []int) (*model.Matrix, error) {
+	pk := newPicker(rows, len(p.Design.FeatureNames()))
+	var buf []float64
+	for lo := 0; lo < xt.NumRows(); lo += predictBlockRows {
+		hi := min(lo+predictBlockRows, xt.NumRows())
+		m, err := p.Design.RowsTo(buf, xt, lo, hi)
+		if err != nil {
+			return nil, err
+		}
+		buf = m.Data
+		pk.take(m, lo)
+	}
+	return pk.out, nil
+}
+
+// picker copies chosen rows out of consecutive blocks of a design
+// matrix into out, in the order they were asked for.
+type picker struct {
+	rows  []int
+	order []int // indices into rows, by row
+	next  int   // the first index of order not yet copied
+	out   *model.Matrix
+}
+
+func newPicker(rows []int, cols int) *picker {
+	order := make([]int, len(rows))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return rows[a] - rows[b] })
+	return &picker{rows: rows, order: order, out: model.NewMatrix(len(rows), cols)}
+}
+
+// take copies the chosen rows in m, the design of rows [lo, lo+m.Rows).
+// Blocks come in row order; a row out of range is left zero.
+func (pk *picker) take(m *model.Matrix, lo int) {
+	cols, hi := pk.out.Cols, lo+m.Rows
+	for ; pk.next < len(pk.order) && pk.rows[pk.order[pk.next]] < hi; pk.next++ {
+		if r := pk.rows[pk.order[pk.next]]; r >= lo {
+			i := pk.order[pk.next]
+			copy(pk.out.Data[i*cols:(i+1)*cols], m.Data[(r-lo)*cols:(r-lo+1)*cols])
+		}
+	}
+}
