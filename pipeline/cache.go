@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/eval"
@@ -21,6 +22,13 @@ import (
 // cacheVersion is part of every step cache key; bump it when what a
 // cached value holds or how it is encoded changes.
 const cacheVersion = "pipeline-cache-1"
+
+// candidateFormat is part of a candidate's cache key. Format 2 keeps a
+// candidate's out-of-fold predictions in its folds' entries only, naming
+// them (FoldKeys); format 1 copied them into the candidate's entry too.
+// Its own key keeps an older tabforge from reading a format 2 entry as
+// one without out-of-fold predictions.
+const candidateFormat = "candidate-2"
 
 // errUncacheable marks a computed step whose result cannot be encoded:
 // it is used, but not cached.
@@ -76,7 +84,7 @@ func (p *prepared) rowsID() string {
 
 // candidateKey names everything a candidate's result depends on.
 func (p *prepared) candidateKey(cfg *config.Config, family string) string {
-	return cache.Key("candidate", cacheVersion, p.code, p.dataset, p.task, p.classes, family,
+	return cache.Key("candidate", cacheVersion, candidateFormat, p.code, p.dataset, p.task, p.classes, family,
 		chainID(p.chain), candidateConfig(cfg, family).Hash(), p.rowsID())
 }
 
@@ -109,6 +117,9 @@ func (p *prepared) cachedCandidate(ctx context.Context, cfg *config.Config, fami
 		return entry, pred, nil
 	}
 	entry, pred, err = decodeCandidate(val, p.families)
+	if err == nil && entry.oof == nil && entry.foldKeys != nil {
+		entry.oof, err = p.foldsOOF(ctx, entry.foldKeys)
+	}
 	if err != nil {
 		p.log.Warn("cache: cached candidate does not decode; recomputing", "model", family, "err", err)
 		return run()
@@ -117,13 +128,41 @@ func (p *prepared) cachedCandidate(ctx context.Context, cfg *config.Config, fami
 	return entry, pred, nil
 }
 
-// cachedCandidateValue is a candidate's cache entry.
+// foldsOOF assembles out-of-fold predictions from the cached entries of
+// p's CV folds (keys, in fold order), as crossValidate does. A fold
+// entry that is gone (the cache was pruned) is an error: the candidate
+// is computed again.
+func (p *prepared) foldsOOF(ctx context.Context, keys []string) ([]float64, error) {
+	if len(keys) != len(p.folds) {
+		return nil, fmt.Errorf("%d fold entries for %d folds", len(keys), len(p.folds))
+	}
+	var oof []float64
+	for i, key := range keys {
+		val, ok := p.cache.Get(ctx, key)
+		if !ok {
+			return nil, fmt.Errorf("fold %d's entry is not in the cache", i+1)
+		}
+		_, pred, err := decodeFold(val)
+		if err == nil {
+			oof, err = placeFold(oof, len(p.train), p.folds[i], pred)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("fold %d: %w", i+1, err)
+		}
+	}
+	return oof, nil
+}
+
+// cachedCandidateValue is a candidate's cache entry. Its out-of-fold
+// predictions are in the entries of its folds (FoldKeys), or in OOF when
+// some fold was not cached.
 type cachedCandidateValue struct {
-	Entry     Entry  `json:"entry"`
-	TestPred  []byte `json:"test_pred"`
-	OOF       []byte `json:"oof,omitempty"`
-	Folds     []byte `json:"folds,omitempty"` // Entry.foldScores
-	Predictor []byte `json:"predictor"`
+	Entry     Entry    `json:"entry"`
+	TestPred  []byte   `json:"test_pred"`
+	OOF       []byte   `json:"oof,omitempty"`
+	FoldKeys  []string `json:"fold_keys,omitempty"`
+	Folds     []byte   `json:"folds,omitempty"` // Entry.foldScores
+	Predictor []byte   `json:"predictor"`
 }
 
 // encodeCandidate encodes with gob: binary, so a large model needs no
@@ -133,8 +172,14 @@ func encodeCandidate(e Entry, p *Predictor) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	v := cachedCandidateValue{Entry: e, TestPred: floatBytes(e.testPred), Folds: floatBytes(e.foldScores), Predictor: pb}
+	if e.oof != nil && len(e.foldKeys) > 0 && !slices.Contains(e.foldKeys, "") {
+		v.FoldKeys = e.foldKeys
+	} else {
+		v.OOF = floatBytes(e.oof)
+	}
 	var b bytes.Buffer
-	err = gob.NewEncoder(&b).Encode(cachedCandidateValue{Entry: e, TestPred: floatBytes(e.testPred), OOF: floatBytes(e.oof), Folds: floatBytes(e.foldScores), Predictor: pb})
+	err = gob.NewEncoder(&b).Encode(v)
 	return b.Bytes(), err
 }
 
@@ -161,6 +206,7 @@ func decodeCandidate(b []byte, reg *model.Registry) (Entry, *Predictor, error) {
 	if e.oof, err = bytesFloats(v.OOF); err != nil {
 		return Entry{}, nil, err
 	}
+	e.foldKeys = v.FoldKeys
 	if e.foldScores, err = bytesFloats(v.Folds); err != nil {
 		return Entry{}, nil, err
 	}

@@ -175,11 +175,14 @@ type cvResult struct {
 	oof []float64
 	// ran says where and how long each fold's unit ran (no values).
 	ran []UnitResult
+	// keys are the folds' step cache keys, "" for a fold not cached (a
+	// learner that does not encode).
+	keys []string
 }
 
 // setCV records a candidate's cross-validation on its leaderboard entry.
 func (e *Entry) setCV(cv *cvResult, task model.Task) {
-	e.CV, e.CVStd, e.oof = cv.mean, cv.std, cv.oof
+	e.CV, e.CVStd, e.oof, e.foldKeys = cv.mean, cv.std, cv.oof, cv.keys
 	e.CVFolds, e.CVUndefined = len(cv.folds), eval.Undefined(cv.folds)
 	e.foldScores = make([]float64, len(cv.folds))
 	for i, m := range cv.folds {
@@ -205,8 +208,10 @@ func crossValidate(ctx context.Context, l model.Learner, spec features.DesignSpe
 	foldWorkers := min(workers, len(p.folds))
 	inner := model.FitOptions{Workers: max(1, workers/foldWorkers)}
 	units := make([]Unit, len(p.folds))
+	keys := make([]string, len(p.folds))
 	for i, f := range p.folds {
 		units[i] = p.foldUnit(l, spec, i, f, inner)
+		keys[i] = units[i].Key
 	}
 	var (
 		oof  []float64
@@ -223,16 +228,8 @@ func crossValidate(ctx context.Context, l model.Learner, spec features.DesignSpe
 		if err != nil {
 			return fmt.Errorf("fold %d: %w", i+1, err)
 		}
-		f := p.folds[i]
-		k := len(pred) / max(1, len(f.Test))
-		if oof == nil {
-			oof = make([]float64, len(p.train)*k)
-			for j := range oof {
-				oof[j] = math.NaN()
-			}
-		}
-		for j, row := range f.Test {
-			copy(oof[row*k:(row+1)*k], pred[j*k:(j+1)*k])
+		if oof, err = placeFold(oof, len(p.train), p.folds[i], pred); err != nil {
+			return fmt.Errorf("fold %d: %w", i+1, err)
 		}
 		done[i] = metrics
 		r.Value, ran[i] = nil, r
@@ -250,7 +247,27 @@ func crossValidate(ctx context.Context, l model.Learner, spec features.DesignSpe
 	mean, std := eval.Summarize(done)
 	// A metric undefined on every fold, or the spread of a single fold,
 	// is absent rather than NaN (which JSON cannot carry).
-	return &cvResult{mean: dropNaN(mean), std: dropNaN(std), folds: done, oof: oof, ran: ran}, nil
+	return &cvResult{mean: dropNaN(mean), std: dropNaN(std), folds: done, oof: oof, ran: ran, keys: keys}, nil
+}
+
+// placeFold writes the predictions pred on fold f's held-out rows into
+// oof, the out-of-fold predictions of n training rows, made (rows no fold
+// holds out NaN) when nil, with the outputs per row pred has.
+func placeFold(oof []float64, n int, f split.Fold, pred []float64) ([]float64, error) {
+	k := len(pred) / max(1, len(f.Test))
+	if oof == nil {
+		oof = make([]float64, n*k)
+		for j := range oof {
+			oof[j] = math.NaN()
+		}
+	}
+	if len(pred) != len(f.Test)*k || len(oof) != n*k {
+		return nil, fmt.Errorf("%d predictions for %d held-out rows, %d per row", len(pred), len(f.Test), len(oof)/max(1, n))
+	}
+	for j, row := range f.Test {
+		copy(oof[row*k:(row+1)*k], pred[j*k:(j+1)*k])
+	}
+	return oof, nil
 }
 
 // foldSpec is a fold unit's work by reference: a worker holding the

@@ -106,6 +106,9 @@ type Entry struct {
 	learner model.Learner
 	spec    features.DesignSpec
 	oof     []float64 // out-of-fold predictions on the training rows, for ensembles
+	// foldKeys are the step cache keys of the CV folds oof comes from:
+	// the step cache keeps oof in their entries only.
+	foldKeys []string
 	// foldScores is the primary metric per CV fold, NaN for a fold the
 	// entry was not scored on (an ensemble's first time-series fold).
 	foldScores []float64

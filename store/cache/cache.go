@@ -130,6 +130,21 @@ func (c *Cache) Do(ctx context.Context, key string, compute func(ctx context.Con
 	return value, false, nil
 }
 
+// Get returns the value cached under key without computing one: ok is
+// false when there is none, when it fails its checksum or when the store
+// cannot be read. It counts in no Stats: it serves a value another
+// cached value refers to, whose own lookup counted.
+func (c *Cache) Get(ctx context.Context, key string) (value []byte, ok bool) {
+	if c.records == nil {
+		return nil, false
+	}
+	r, err := c.records.GetRecord(ctx, store.CacheKind, key)
+	if err != nil {
+		return nil, false
+	}
+	return unframe(r.Value)
+}
+
 // A record is frameMagic, then sumSize bytes of the BLAKE3 hash of the
 // value, then the value: the store keeps what it is given, and a value
 // that decodes after damage (a truncated PNG, a gob cut at a field
