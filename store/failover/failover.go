@@ -284,6 +284,21 @@ func (s *Store) try(f func(p store.Store) error) (done bool, err error) {
 	return true, err
 }
 
+// tryWrite is try for a conditional write of value to kind/key on the
+// primary, remembered as this process's own when it took effect (see
+// adopt).
+func (s *Store) tryWrite(kind, key string, value []byte, write func(p store.Store) (bool, error)) (wrote, done bool, err error) {
+	done, err = s.try(func(p store.Store) error {
+		var err error
+		wrote, err = write(p)
+		if wrote {
+			s.remember(kind, key, value)
+		}
+		return err
+	})
+	return wrote, done, err
+}
+
 // write runs a write on the primary, or on the fallback with a journal
 // entry for its key.
 func (s *Store) write(ctx context.Context, keys []sqlite.Pending, f func(st store.Store) error) error {
@@ -407,14 +422,8 @@ func (s *Store) PutRecord(ctx context.Context, kind, key string, value []byte) e
 // record is replayed to the primary like any write; a process that
 // stayed on the primary meanwhile may have created it there too.
 func (s *Store) CreateRecord(ctx context.Context, kind, key string, value []byte) (bool, error) {
-	var created bool
-	if done, err := s.try(func(p store.Store) error {
-		var err error
-		created, err = p.CreateRecord(ctx, kind, key, value)
-		if created {
-			s.remember(kind, key, value)
-		}
-		return err
+	if created, done, err := s.tryWrite(kind, key, value, func(p store.Store) (bool, error) {
+		return p.CreateRecord(ctx, kind, key, value)
 	}); done {
 		return created, err
 	}
@@ -431,17 +440,12 @@ func (s *Store) CreateRecord(ctx context.Context, kind, key string, value []byte
 // while it is up, else on the fallback, journalled only when swapped
 // (over the fallback's state, which replay checks against the primary's).
 func (s *Store) SwapRecord(ctx context.Context, kind, key string, old, value []byte) (bool, error) {
-	var swapped bool
-	if done, err := s.try(func(p store.Store) error {
-		var err error
-		swapped, err = p.SwapRecord(ctx, kind, key, old, value)
-		if swapped {
-			s.remember(kind, key, value)
-			if kind == store.TokenKind {
-				s.mirrorTokens(ctx)
-			}
+	if swapped, done, err := s.tryWrite(kind, key, value, func(p store.Store) (bool, error) {
+		swapped, err := p.SwapRecord(ctx, kind, key, old, value)
+		if swapped && kind == store.TokenKind {
+			s.mirrorTokens(ctx)
 		}
-		return err
+		return swapped, err
 	}); done {
 		return swapped, err
 	}

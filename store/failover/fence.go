@@ -58,14 +58,8 @@ var _ store.FencedSwapper = (*Store)(nil)
 // wrote on the primary with its fence's token is still its own (see
 // PutRunFenced); the other leases are checked in the swap's transaction.
 func (s *Store) SwapRecordFenced(ctx context.Context, kind, key string, old, value []byte, fences ...store.Fence) (bool, error) {
-	var swapped bool
-	if done, err := s.try(func(p store.Store) error {
-		var err error
-		swapped, err = store.SwapRecordFenced(ctx, p, kind, key, old, value, fences...)
-		if swapped {
-			s.remember(kind, key, value)
-		}
-		return err
+	if swapped, done, err := s.tryWrite(kind, key, value, func(p store.Store) (bool, error) {
+		return store.SwapRecordFenced(ctx, p, kind, key, old, value, fences...)
 	}); done {
 		return swapped, err
 	}
@@ -77,7 +71,7 @@ func (s *Store) SwapRecordFenced(ctx context.Context, kind, key string, old, val
 	if err != nil {
 		return false, err
 	}
-	swapped, err = s.fallback.SwapRecordFenced(ctx, kind, key, old, value, held...)
+	swapped, err := s.fallback.SwapRecordFenced(ctx, kind, key, old, value, held...)
 	if err == nil && !swapped {
 		swapped, err = s.adopt(ctx, kind, key, old, value)
 	}
