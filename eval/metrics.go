@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -196,6 +197,22 @@ func Undefined(folds []Metrics) map[string]int {
 		}
 	}
 	return out
+}
+
+// FoldsText names CV folds (from 1): "folds 2-5" for a run of them,
+// "fold 3" for one, else a list ("folds 2,4").
+func FoldsText(folds []int) string {
+	if len(folds) == 1 {
+		return fmt.Sprintf("fold %d", folds[0])
+	}
+	if len(folds) > 0 && folds[len(folds)-1]-folds[0] == len(folds)-1 {
+		return fmt.Sprintf("folds %d-%d", folds[0], folds[len(folds)-1])
+	}
+	parts := make([]string, len(folds))
+	for i, f := range folds {
+		parts[i] = strconv.Itoa(f)
+	}
+	return "folds " + strings.Join(parts, ",")
 }
 
 // UndefinedText says which metrics of undefined (see Undefined) are

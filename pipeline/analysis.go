@@ -316,9 +316,9 @@ func ReportData(res *Result) *report.Data {
 	d := &report.Data{RunID: res.RunID, Task: string(res.Task), Target: res.Target, DatasetHash: res.DatasetHash,
 		Split: describeSplit(res), TrainRows: res.TrainRows, TestRows: res.TestRows, Metric: res.Metric, Best: res.Best,
 		Deployable: res.Deployable, ModelPath: res.ModelPath, Classes: res.Classes,
-		Fallbacks: res.Fallbacks, Warnings: append([]string(nil), res.Warnings...), Timings: res.Timings}
+		Fallbacks: res.Fallbacks, Warnings: append([]string(nil), res.Warnings...), Timings: res.Timings, RankedFolds: res.RankedFolds}
 	for _, e := range res.Leaderboard {
-		d.Leaderboard = append(d.Leaderboard, report.Entry{Model: e.Model, Params: e.Params, CV: e.CV, CVStd: e.CVStd, CVFolds: e.CVFolds, CVUndefined: e.CVUndefined, Test: e.Test, FitSeconds: e.FitSeconds, Error: e.Error})
+		d.Leaderboard = append(d.Leaderboard, report.Entry{Model: e.Model, Params: e.Params, CV: e.CV, CVStd: e.CVStd, CVFolds: e.CVFolds, CVUndefined: e.CVUndefined, CVRanked: e.CVRanked, Test: e.Test, FitSeconds: e.FitSeconds, Error: e.Error})
 	}
 	for _, s := range res.Segments {
 		d.Segments = append(d.Segments, report.Segment{Segment: s.Segment, Rows: s.Rows, Test: s.Test})

@@ -385,12 +385,10 @@ func (r *trainRun) ensemble(ctx context.Context) error {
 // segment when segment_by is set.
 func (r *trainRun) selectBest(ctx context.Context) error {
 	res := r.res
-	if common := commonFolds(res.Leaderboard); common != nil {
+	if res.RankedFolds = scoreOnCommonFolds(res.Leaderboard); res.RankedFolds != nil {
 		var used []string
-		for i, ok := range common {
-			if ok {
-				used = append(used, strconv.Itoa(i+1))
-			}
+		for _, f := range res.RankedFolds {
+			used = append(used, strconv.Itoa(f))
 		}
 		r.warn(fmt.Sprintf("models are ranked on CV folds %s, the ones every model was scored on (an ensemble has no out-of-fold predictions to fit on for the first time-series fold)", strings.Join(used, ", ")))
 	}

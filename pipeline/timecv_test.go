@@ -145,6 +145,15 @@ func TestRankOnCommonFolds(t *testing.T) {
 		{Model: "b", CV: eval.Metrics{"r2": 0.60}, foldScores: []float64{0.60, 0.60, 0.60}},
 		{Model: "failed", Error: "boom"},
 	}
+	if folds := scoreOnCommonFolds(lb); !slices.Equal(folds, []int{2, 3}) {
+		t.Errorf("ranked on folds %v, want [2 3]", folds)
+	}
+	for _, e := range lb {
+		want := map[string]float64{"a": 0.90, "ens": 0.85, "b": 0.60}[e.Model]
+		if got := e.CVRanked; (got == nil) != (e.Error != "") || (got != nil && math.Abs(*got-want) > 1e-12) {
+			t.Errorf("%s: CVRanked %v, want %v", e.Model, got, want)
+		}
+	}
 	rank(lb, "r2")
 	var order []string
 	for _, e := range lb {
@@ -157,6 +166,9 @@ func TestRankOnCommonFolds(t *testing.T) {
 	lb = []Entry{
 		{Model: "a", CV: eval.Metrics{"r2": 0.70}, foldScores: []float64{0.30, 0.90, 0.90}},
 		{Model: "b", CV: eval.Metrics{"r2": 0.75}, foldScores: []float64{0.75, 0.75, 0.75}},
+	}
+	if folds := scoreOnCommonFolds(lb); folds != nil || lb[0].CVRanked != nil {
+		t.Errorf("with every fold scored: ranked on folds %v, CVRanked %v; want neither", folds, lb[0].CVRanked)
 	}
 	if rank(lb, "r2"); lb[0].Model != "b" {
 		t.Errorf("with every fold scored, %s leads; want b", lb[0].Model)

@@ -84,9 +84,12 @@ type Entry struct {
 	// undefined on all (see eval.UndefinedText).
 	CVFolds     int            `json:"cv_folds,omitempty"`
 	CVUndefined map[string]int `json:"cv_undefined,omitempty"`
-	Test        eval.Metrics   `json:"test"`
-	FitSeconds  float64        `json:"fit_seconds"`
-	Error       string         `json:"error,omitempty"`
+	// CVRanked is the primary metric's mean over Result.RankedFolds,
+	// the score the leaderboard ranks by, when those are not all folds.
+	CVRanked   *float64     `json:"cv_ranked,omitempty"`
+	Test       eval.Metrics `json:"test"`
+	FitSeconds float64      `json:"fit_seconds"`
+	Error      string       `json:"error,omitempty"`
 	// Tuning describes the hyperparameter search, when one ran.
 	Tuning *TuningInfo `json:"tuning,omitempty"`
 	// Budget says how family_budget cut the family's cost on large data:
@@ -135,7 +138,12 @@ type Result struct {
 	CVFolds     int        `json:"cv_folds"`
 	// CV says how the folds were made: the scheme, and for time-series
 	// folds the time column and gap.
-	CV          string             `json:"cv,omitempty"`
+	CV string `json:"cv,omitempty"`
+	// RankedFolds are the CV folds (from 1) the leaderboard is ranked on
+	// when not every entry was scored on all of them: an ensemble under
+	// time-series CV has no out-of-fold predictions to fit on for the
+	// first fold. Each entry's CVRanked is its score there.
+	RankedFolds []int              `json:"ranked_folds,omitempty"`
 	Best        string             `json:"best"`
 	ModelPath   string             `json:"model_path"`
 	Leaderboard []Entry            `json:"leaderboard"`
@@ -328,6 +336,29 @@ func commonFolds(lb []Entry) []bool {
 		return nil
 	}
 	return common
+}
+
+// scoreOnCommonFolds sets CVRanked of every entry of lb scored on the
+// folds all entries share, when those are not all folds, and returns
+// them (from 1); nil when every entry was scored on every fold.
+func scoreOnCommonFolds(lb []Entry) []int {
+	common := commonFolds(lb)
+	if common == nil {
+		return nil
+	}
+	var folds []int
+	for i, ok := range common {
+		if ok {
+			folds = append(folds, i+1)
+		}
+	}
+	for i := range lb {
+		if e := &lb[i]; e.Error == "" && len(e.foldScores) == len(common) {
+			v := meanOver(e.foldScores, common)
+			e.CVRanked = &v
+		}
+	}
+	return folds
 }
 
 // meanOver is the mean of the scores of the marked folds.

@@ -50,6 +50,9 @@ type Data struct {
 	Overview *Overview `json:"overview,omitempty"`
 
 	Leaderboard []Entry `json:"leaderboard,omitempty"`
+	// RankedFolds are the CV folds (from 1) the leaderboard is ranked on
+	// when not every entry was scored on all of them (see Entry.CVRanked).
+	RankedFolds []int `json:"ranked_folds,omitempty"`
 	// Test holds the best model's predictions on the test rows.
 	Test Predictions `json:"test"`
 
@@ -96,9 +99,11 @@ type Entry struct {
 	// metric was undefined (see eval.Undefined); CV is over the rest.
 	CVFolds     int            `json:"cv_folds,omitempty"`
 	CVUndefined map[string]int `json:"cv_undefined,omitempty"`
-	Test        eval.Metrics   `json:"test,omitempty"`
-	FitSeconds  float64        `json:"fit_seconds"`
-	Error       string         `json:"error,omitempty"`
+	// CVRanked is the primary metric's mean over Data.RankedFolds.
+	CVRanked   *float64     `json:"cv_ranked,omitempty"`
+	Test       eval.Metrics `json:"test,omitempty"`
+	FitSeconds float64      `json:"fit_seconds"`
+	Error      string       `json:"error,omitempty"`
 }
 
 // Overview describes a data set: its size, each column's kind and

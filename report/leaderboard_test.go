@@ -21,3 +21,28 @@ func TestLeaderboardUndefinedCV(t *testing.T) {
 		t.Errorf("notes %q; want the ranking note and %q", s.Notes, want)
 	}
 }
+
+// TestLeaderboardRankedFolds: ranked on the folds every entry shares, the
+// table shows each entry's score there beside its CV over all its folds.
+func TestLeaderboardRankedFolds(t *testing.T) {
+	ranked := func(v float64) *float64 { return &v }
+	d := &Data{Metric: "r2", RankedFolds: []int{2, 3, 4, 5}, Leaderboard: []Entry{
+		{Model: "ensemble:average", CV: eval.Metrics{"r2": 0.8323}, CVRanked: ranked(0.8323)},
+		{Model: "gbdt", CV: eval.Metrics{"r2": 0.8369}, CVRanked: ranked(0.8310)},
+	}}
+	tb := leaderboardSection(d).Tables[0]
+	col := slices.Index(tb.Head, "cv r2 folds 2-5")
+	if col < 0 {
+		t.Fatalf("head %q; want a column for the ranked folds", tb.Head)
+	}
+	if got, want := tb.Rows[1][col].Text, num(0.8310); got != want {
+		t.Errorf("gbdt's ranked cell %q; want %q", got, want)
+	}
+	if len(tb.Rows[1]) != len(tb.Head) {
+		t.Errorf("row of %d cells under %d heads", len(tb.Rows[1]), len(tb.Head))
+	}
+	d.RankedFolds = nil
+	if tb := leaderboardSection(d).Tables[0]; slices.Contains(tb.Head, "cv r2 folds 2-5") {
+		t.Errorf("every fold ranked, yet head %q", tb.Head)
+	}
+}

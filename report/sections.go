@@ -94,6 +94,9 @@ func leaderboardSection(d *Data) *section {
 	}
 	keys := metricKeys(d.Metric, all...)
 	head := []string{"#", "model", "cv " + d.Metric}
+	if len(d.RankedFolds) > 0 {
+		head = append(head, "cv "+d.Metric+" "+eval.FoldsText(d.RankedFolds))
+	}
 	for _, k := range keys {
 		head = append(head, "test "+k)
 	}
@@ -111,6 +114,13 @@ func leaderboardSection(d *Data) *section {
 			row = append(row, c)
 		} else {
 			row = append(row, txt("–"))
+		}
+		if len(d.RankedFolds) > 0 {
+			if e.CVRanked != nil {
+				row = append(row, numc(*e.CVRanked))
+			} else {
+				row = append(row, txt("–"))
+			}
 		}
 		for _, k := range keys {
 			if v, ok := e.Test[k]; ok {

@@ -87,12 +87,17 @@ func newFixture(t testing.TB, st store.Store, trials int) *fixture {
 	created := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
 	for i, id := range []string{"cmp-a", "cmp-b"} {
 		cfg := fmt.Sprintf(`{"target":"churned","seed":%d,"models":["gbdt","linear"],"model_params":{"gbdt":{"depth":6}},"max_evals":100,"use_stacking":false}`, i+1)
-		res, _ := json.Marshal(map[string]any{"metric": "roc_auc", "best": "gbdt", "report": report, "train_rows": 800, "test_rows": 200,
-			"leaderboard": []map[string]any{
-				{"model": "gbdt", "cv": map[string]float64{"roc_auc": 0.8 + float64(i)/100, "log_loss": 0.4}, "test": map[string]float64{"roc_auc": 0.79 + float64(i)/100},
-					"tuning": map[string]any{"study": study, "trials": 10}},
-				{"model": "linear", "cv": map[string]float64{"roc_auc": 0.7}, "test": map[string]float64{"roc_auc": 0.69}},
-			}})
+		lb := []map[string]any{
+			{"model": "gbdt", "cv": map[string]float64{"roc_auc": 0.8 + float64(i)/100, "log_loss": 0.4}, "test": map[string]float64{"roc_auc": 0.79 + float64(i)/100},
+				"tuning": map[string]any{"study": study, "trials": 10}},
+			{"model": "linear", "cv": map[string]float64{"roc_auc": 0.7}, "test": map[string]float64{"roc_auc": 0.69}},
+		}
+		result := map[string]any{"metric": "roc_auc", "best": "gbdt", "report": report, "train_rows": 800, "test_rows": 200, "leaderboard": lb}
+		if i == 1 { // cmp-b was ranked on the folds its entries share
+			result["ranked_folds"] = []int{2, 3}
+			lb[0]["cv_ranked"], lb[1]["cv_ranked"] = 0.8234, 0.7123
+		}
+		res, _ := json.Marshal(result)
 		r := &store.Run{ID: id, Created: created.Add(time.Duration(i) * time.Minute), Finished: created.Add(time.Hour), Status: store.Succeeded,
 			DatasetPath: "data/churn.csv", DatasetHash: "feedfacecafebeef01", ConfigHash: fmt.Sprintf("cfg%d", i), Config: json.RawMessage(cfg),
 			Task: "binary", Target: "churned", Best: "gbdt", Result: res}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	metrics "github.com/tabforge/tabforge/eval"
 )
 
 // funcs are the templates' helpers. None returns template.HTML: every
@@ -17,6 +19,7 @@ var funcs = template.FuncMap{
 	"metric":   metricText,
 	"metricp":  metricPtr,
 	"metricof": metricOf,
+	"folds":    metrics.FoldsText,
 	"when":     when,
 	"short":    short,
 	"seconds":  seconds,

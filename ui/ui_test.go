@@ -48,6 +48,7 @@ func TestPages(t *testing.T) {
 				{"/", 200, []string{`id="runs"`, "cmp-a", "data/churn.csv", "0.8100", "&lt;script&gt;alert(1)&lt;/script&gt;"}},
 				{"/?q=cmp-", 200, []string{"cmp-a", "cmp-b", `<span id="total">2</span>`}},
 				{"/runs/cmp-a", 200, []string{`id="leaderboard"`, "0.8000", `href="studies/`, "feedfacecafe", "churn", "production", `src="runs/cmp-a/report/"`}},
+				{"/runs/cmp-b", 200, []string{"CV roc_auc folds 2-3", "0.8234", "0.7123"}},
 				{"/runs/xss-run", 200, []string{"&lt;script&gt;alert(1)&lt;/script&gt;"}},
 				{"/runs/cmp-a/report/", 200, []string{"report of cmp-a"}},
 				{"/compare?runs=cmp-a,cmp-b", 200, []string{`id="diff"`, "seed", "1 keys differ"}},

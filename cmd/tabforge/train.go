@@ -284,6 +284,11 @@ func printResult(w io.Writer, r *pipeline.Result) {
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := "#\tmodel\tcv " + r.Metric + "\t"
+	if len(r.RankedFolds) > 0 {
+		// The leaderboard is ranked on these folds, not on the means of
+		// every fold beside them.
+		head += "cv " + r.Metric + " " + eval.FoldsText(r.RankedFolds) + "\t"
+	}
 	for _, k := range keys {
 		head += "test " + k + "\t"
 	}
@@ -294,6 +299,9 @@ func printResult(w io.Writer, r *pipeline.Result) {
 			continue
 		}
 		line := fmt.Sprintf("%d\t%s\t%s\t", i+1, e.Model, cvCell(e, r.Metric))
+		if len(r.RankedFolds) > 0 {
+			line += rankedCell(e, r.Metric) + "\t"
+		}
 		for _, k := range keys {
 			line += formatMetric(k, e.Test[k]) + "\t"
 		}
@@ -343,6 +351,14 @@ func cvCell(e pipeline.Entry, metric string) string {
 		return "-"
 	}
 	return formatMetric(metric, v) + " ± " + formatMetric(metric, e.CVStd[metric])
+}
+
+// rankedCell is e's score on the folds the leaderboard is ranked on.
+func rankedCell(e pipeline.Entry, metric string) string {
+	if e.CVRanked == nil {
+		return "-"
+	}
+	return formatMetric(metric, *e.CVRanked)
 }
 
 func formatMetric(key string, v float64) string {
