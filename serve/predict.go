@@ -44,7 +44,21 @@ type apiError struct {
 	Input     *pipeline.InputReport `json:"input,omitempty"`
 }
 
+// fail writes the JSON error body and, for a request c of a served
+// model, counts it in the metrics.
 func (s *Server) fail(w http.ResponseWriter, c *call, status int, msg string, report *pipeline.InputReport) {
+	id := ""
+	if c != nil {
+		id = c.id
+		s.metrics.observe(c, status)
+	}
+	writeError(w, id, status, msg, report)
+}
+
+// writeError writes the JSON error body without counting the request in
+// the metrics: for requests naming no served model, whose name must not
+// become a label value. id may be empty.
+func writeError(w http.ResponseWriter, id string, status int, msg string, report *pipeline.InputReport) {
 	code := map[int]string{400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "RESOURCE_DOES_NOT_EXIST", 409: "INVALID_STATE", 413: "REQUEST_LIMIT_EXCEEDED", 415: "BAD_REQUEST",
 		429: "REQUEST_LIMIT_EXCEEDED", 503: "TEMPORARILY_UNAVAILABLE"}[status]
 	if code == "" {
@@ -53,12 +67,7 @@ func (s *Server) fail(w http.ResponseWriter, c *call, status int, msg string, re
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")
 	}
-	e := apiError{Code: code, Message: msg, Error: msg, Input: report}
-	if c != nil {
-		e.RequestID = c.id
-		s.metrics.observe(c, status)
-	}
-	writeJSON(w, status, e)
+	writeJSON(w, status, apiError{Code: code, Message: msg, Error: msg, RequestID: id, Input: report})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -81,7 +90,7 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, name string) (c *
 	w.Header().Set("X-Request-Id", c.id)
 	d, served, err := s.deployment(name)
 	if err != nil {
-		s.fail(w, nil, http.StatusNotFound, err.Error(), nil)
+		writeError(w, c.id, http.StatusNotFound, err.Error(), nil)
 		return nil, nil, nil, false
 	}
 	c.name, c.d = served, d

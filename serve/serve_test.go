@@ -223,6 +223,7 @@ func TestBadRequests(t *testing.T) {
 		{"too many explain rows", "application/json", mustJSON(split(header, rows[:3])), "/v1/models/churn/explain", 413, []string{"at most 2 per explain request", "tabforge serve --max-explain-rows"}},
 		{"body too large", "text/csv", huge, "", 413, []string{"over 65536 bytes", "tabforge serve --max-body"}},
 		{"unknown model", "application/json", mustJSON(split(header, rows[:1])), "/v1/models/nope/invocations", 404, []string{`nope\" is not served`, "churn"}},
+		{"unknown v2 model", "application/json", []byte(`{"inputs": [{"name": "a", "shape": [1], "datatype": "FP64", "data": [1]}]}`), "/v2/models/nope/infer", 404, []string{`nope\" is not served`}},
 		{"empty csv", "text/csv", []byte("\n"), "", 400, []string{"empty CSV"}},
 		{"deep nesting", "application/json", []byte(`{"dataframe_split": {"columns": ["a"], "data": [[1]], "x": ` + strings.Repeat("[", 30000) + strings.Repeat("]", 30000) + `}}`), "", 400, []string{"malformed JSON"}},
 		{"v2 ragged", "application/json", []byte(`{"inputs": [{"name": "a", "shape": [2], "datatype": "FP64", "data": [1, 2]}, {"name": "b", "shape": [1], "datatype": "FP64", "data": [1]}]}`), "/v2/models/churn/infer", 400, []string{"equally long"}},
@@ -232,11 +233,17 @@ func TestBadRequests(t *testing.T) {
 		if path == "" {
 			path = "/invocations"
 		}
-		code, out, _ := f.post(path, c.ct, c.body)
+		// Every error names the request, so a client's report can be
+		// found in the server's logs (unknown names used to have none).
+		id := "bad-" + strings.ReplaceAll(c.name, " ", "-")
+		code, out, _ := f.post(path, c.ct, c.body, "X-Request-Id", id)
 		var e apiError
 		if code != c.code || json.Unmarshal(out, &e) != nil || e.Message == "" {
 			t.Errorf("%s: %d %s; want %d with a JSON error", c.name, code, out, c.code)
 			continue
+		}
+		if e.RequestID != id {
+			t.Errorf("%s: request_id %q; want %q: %s", c.name, e.RequestID, id, out)
 		}
 		for _, m := range c.mention {
 			if !strings.Contains(string(out), m) {
