@@ -59,7 +59,7 @@ func (s *Server) fail(w http.ResponseWriter, c *call, status int, msg string, re
 // the metrics: for requests naming no served model, whose name must not
 // become a label value. id may be empty.
 func writeError(w http.ResponseWriter, id string, status int, msg string, report *pipeline.InputReport) {
-	code := map[int]string{400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "RESOURCE_DOES_NOT_EXIST", 409: "INVALID_STATE", 413: "REQUEST_LIMIT_EXCEEDED", 415: "BAD_REQUEST",
+	code := map[int]string{400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "RESOURCE_DOES_NOT_EXIST", 405: "BAD_REQUEST", 409: "INVALID_STATE", 413: "REQUEST_LIMIT_EXCEEDED", 415: "BAD_REQUEST",
 		429: "REQUEST_LIMIT_EXCEEDED", 503: "TEMPORARILY_UNAVAILABLE"}[status]
 	if code == "" {
 		code = "INTERNAL_ERROR"

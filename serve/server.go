@@ -226,7 +226,55 @@ func (s *Server) Handler() http.Handler {
 	for pattern, h := range s.o.Mount {
 		mux.Handle(pattern, h)
 	}
-	return mux
+	return jsonMisses(mux)
+}
+
+// jsonMisses answers requests mux has no route for (404) or no route for
+// their method (405, with Allow) with the JSON error body every other
+// error has, rather than ServeMux's plain text, which clients parsing
+// errors as JSON cannot read.
+func jsonMisses(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		// With no pattern, h is ServeMux's own answer: a redirect to the
+		// cleaned path, a 404 or a 405. Only the status is wanted of it.
+		rec := &statusRecorder{header: http.Header{}}
+		h.ServeHTTP(rec, r)
+		switch rec.status {
+		case http.StatusNotFound:
+			writeError(w, "", http.StatusNotFound, fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path), nil)
+		case http.StatusMethodNotAllowed:
+			allow := rec.header.Get("Allow")
+			w.Header().Set("Allow", allow)
+			writeError(w, "", http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: method not allowed (allowed: %s)", r.Method, r.URL.Path, allow), nil)
+		default:
+			mux.ServeHTTP(w, r)
+		}
+	})
+}
+
+// statusRecorder keeps the status and header a handler writes and
+// discards its body.
+type statusRecorder struct {
+	header http.Header
+	status int
+}
+
+func (s *statusRecorder) Header() http.Header { return s.header }
+
+func (s *statusRecorder) WriteHeader(status int) {
+	if s.status == 0 {
+		s.status = status
+	}
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.WriteHeader(http.StatusOK)
+	return len(b), nil
 }
 
 // checkMounts reports an Options.Mount pattern that collides with a

@@ -1,0 +1,57 @@
+package serve
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestUnroutedJSON: a path the server has no endpoint for, or an
+// endpoint called with the wrong method, gets the JSON error body every
+// other error has (it used to get ServeMux's plain text, which a client
+// decoding errors as JSON cannot read), and a 405 keeps its Allow header.
+func TestUnroutedJSON(t *testing.T) {
+	reg, arts := newRegistry(t)
+	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
+	promote(t, reg, churn.Version)
+	f := start(t, reg, Options{})
+	cases := []struct {
+		method, path string
+		code         int
+		allow        string
+	}{
+		{http.MethodGet, "/invocations", http.StatusMethodNotAllowed, "POST"},
+		{http.MethodDelete, "/v2/models/churn/infer", http.StatusMethodNotAllowed, "POST"},
+		{http.MethodPost, "/v2/models/churn", http.StatusMethodNotAllowed, "GET, HEAD"},
+		{http.MethodPost, "/predict", http.StatusNotFound, ""},
+		{http.MethodGet, "/v3/models/churn", http.StatusNotFound, ""},
+	}
+	for _, c := range cases {
+		req, err := http.NewRequest(c.method, f.url+c.path, strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e apiError
+		if resp.StatusCode != c.code || json.Unmarshal(body, &e) != nil || e.Message == "" || e.Code == "" {
+			t.Errorf("%s %s: %d %q; want %d with a JSON error", c.method, c.path, resp.StatusCode, body, c.code)
+			continue
+		}
+		if got := resp.Header.Get("Content-Type"); got != "application/json" {
+			t.Errorf("%s %s: Content-Type %q; want application/json", c.method, c.path, got)
+		}
+		if got := resp.Header.Get("Allow"); got != c.allow {
+			t.Errorf("%s %s: Allow %q; want %q", c.method, c.path, got, c.allow)
+		}
+	}
+}
