@@ -321,6 +321,12 @@ type v2Request struct {
 	ID         string         `json:"id,omitempty"`
 	Parameters map[string]any `json:"parameters,omitempty"`
 	Inputs     []v2Tensor     `json:"inputs"`
+	// Outputs names the output tensors wanted; none means all of them.
+	Outputs []v2RequestedOutput `json:"outputs,omitempty"`
+}
+
+type v2RequestedOutput struct {
+	Name string `json:"name"`
 }
 
 type v2Tensor struct {

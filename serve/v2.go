@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/tabforge/tabforge/explain"
 	"github.com/tabforge/tabforge/frame"
@@ -54,10 +55,43 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, c, status, err.Error(), rep)
 		return
 	}
-	resp := v2Response{ModelName: c.name, ModelVersion: c.v.m.Version, ID: req.ID, Outputs: v2Outputs(c.v.p, pred)}
+	outputs, err := pickOutputs(v2Outputs(c.v.p, pred), req.Outputs)
+	if err != nil {
+		s.fail(w, c, http.StatusBadRequest, err.Error(), nil)
+		return
+	}
+	resp := v2Response{ModelName: c.name, ModelVersion: c.v.m.Version, ID: req.ID, Outputs: outputs}
 	w.Header().Set("X-Model-Version", c.v.m.Version)
 	writeJSON(w, http.StatusOK, resp)
 	s.after(c, pred, predictions(c.v.p, pred))
+}
+
+// pickOutputs returns the tensors of all that a request's "outputs"
+// names, in its order (all of them when it names none, as the protocol
+// says), or an error naming every unknown output and the known ones.
+func pickOutputs(all []v2Tensor, want []v2RequestedOutput) ([]v2Tensor, error) {
+	if len(want) == 0 {
+		return all, nil
+	}
+	byName := make(map[string]v2Tensor, len(all))
+	names := make([]string, len(all))
+	for i, t := range all {
+		byName[t.Name], names[i] = t, t.Name
+	}
+	var out []v2Tensor
+	var unknown []string
+	for _, o := range want {
+		t, ok := byName[o.Name]
+		if !ok {
+			unknown = append(unknown, strconv.Quote(o.Name))
+			continue
+		}
+		out = append(out, t)
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("unknown output(s) %s: the model's outputs are %s", strings.Join(unknown, ", "), strings.Join(names, ", "))
+	}
+	return out, nil
 }
 
 // v2Outputs are the prediction as tensors: "prediction" (FP64 for

@@ -1,8 +1,12 @@
 package serve
 
 import (
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/tabforge/tabforge/pipeline"
 )
 
 // TestDecodeV2Tensors: a tensor is one column, shape [n] or [n, 1], its
@@ -80,5 +84,37 @@ func TestJSONBodyBOM(t *testing.T) {
 		if err != nil || string(got.text()) != string(want.text()) || got.key != "x" {
 			t.Errorf("decode(BOM + %s) = %v; want the table without the BOM", body, err)
 		}
+	}
+}
+
+// TestV2RequestedOutputs: a request's "outputs" picks the tensors
+// answered, in its order; an unknown name is a 400 naming it and the
+// model's outputs. The list used to be ignored: every output came back.
+func TestV2RequestedOutputs(t *testing.T) {
+	reg, arts := newRegistry(t)
+	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
+	promote(t, reg, churn.Version)
+	f := start(t, reg, Options{})
+	header, rows := csvRows(t, "mlc_churn.csv", 2)
+	p, _ := wantPredictions(t, reg, churn.Version, writeCSV(t, t.TempDir(), header, rows))
+	prob := pipeline.ProbColumn(p.Target.Classes[1])
+	body := v2Body(header, rows)
+	body["outputs"] = []map[string]string{{"name": prob}, {"name": "prediction"}}
+	code, out, _ := f.postJSON("/v2/models/churn/infer", body)
+	var got v2Response
+	if code != http.StatusOK || json.Unmarshal(out, &got) != nil {
+		t.Fatalf("outputs [%s prediction]: %d %s", prob, code, out)
+	}
+	var names []string
+	for _, o := range got.Outputs {
+		names = append(names, o.Name)
+	}
+	if strings.Join(names, ",") != prob+",prediction" {
+		t.Errorf("outputs [%s prediction] answered %v", prob, names)
+	}
+	body["outputs"] = []map[string]string{{"name": "prediction"}, {"name": "score"}}
+	code, out, _ = f.postJSON("/v2/models/churn/infer", body)
+	if code != http.StatusBadRequest || !strings.Contains(string(out), `\"score\"`) || !strings.Contains(string(out), prob) {
+		t.Errorf("unknown output: %d %s; want 400 naming \"score\" and %s", code, out, prob)
 	}
 }
