@@ -137,8 +137,15 @@ func CheckPeriods(every, start string) error {
 	if err == nil {
 		return nil
 	}
-	if _, nerr := stepper(frame.Numeric, every, start); nerr == nil {
+	_, nerr := stepper(frame.Numeric, every, start)
+	if nerr == nil {
 		return nil
+	}
+	if _, perr := strconv.ParseFloat(start, 64); perr == nil {
+		// A numeric --start means a numeric time column (years held as
+		// numbers, say): "want YYYY-MM-DD" would blame the start, when
+		// the named period is what such a column cannot take.
+		return nerr
 	}
 	return err
 }
@@ -156,7 +163,7 @@ func stepper(k frame.Kind, every, start string) (steps, error) {
 	}
 	if k == frame.Numeric {
 		if nerr != nil {
-			return steps{}, fmt.Errorf("--every %s: a numeric time column steps by a number of its units", every)
+			return steps{}, fmt.Errorf("--every %s: a numeric time column steps by a number of its units (--every 1 steps by one: a year when it holds years)", every)
 		}
 		lo, err := strconv.ParseFloat(start, 64)
 		if err != nil || math.IsNaN(lo) {

@@ -153,3 +153,31 @@ func TestPeriodsZoned(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckPeriods checks that CheckPeriods, which runs before the data
+// is read, names what is wrong: with years held as numbers (AER's
+// USSeatBelts, Gapminder) --every year --start 1995 was refused with
+// "--start "1995": want YYYY-MM-DD", which blamed the one right flag.
+func TestCheckPeriods(t *testing.T) {
+	tests := []struct {
+		every, start string
+		err          string // "" = accepted
+	}{
+		{every: "year", start: "2020-01-01"},
+		{every: "1", start: "1995"},
+		{every: "30", start: "2020-01-01"},
+		{every: "year", start: "1995", err: "--every year: a numeric time column steps by a number of its units"},
+		{every: "month", start: "1995.5", err: "--every month: a numeric time column"},
+		{every: "month", start: "2020-02", err: "want YYYY-MM-DD"},
+		{every: "fortnight", start: "2020-01-01", err: "--every fortnight"},
+	}
+	for _, tc := range tests {
+		err := CheckPeriods(tc.every, tc.start)
+		switch {
+		case tc.err == "" && err != nil:
+			t.Errorf("CheckPeriods(%q, %q) = %v; want nil", tc.every, tc.start, err)
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("CheckPeriods(%q, %q) = %v; want an error containing %q", tc.every, tc.start, err, tc.err)
+		}
+	}
+}
