@@ -272,6 +272,9 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 		d.Reason = "no new data"
 		return d, nil
 	}
+	if err := checkTimeColumn(x, cfg.TimeColumn, data); err != nil {
+		return nil, fmt.Errorf("retrain %s: %w", name, err)
+	}
 	if x.NumRows() < 2 {
 		return nil, fmt.Errorf("retrain %s: %s has %d rows; a challenger needs rows to train on and rows to be scored on", name, data, x.NumRows())
 	}
@@ -400,7 +403,7 @@ func recentDrift(ctx context.Context, p *pipeline.Predictor, cfg *config.Config,
 	slices.Sort(prev)
 	var cols []string
 	for _, f := range p.Schema {
-		if f.Name != cfg.Target && f.Name != cfg.TimeColumn {
+		if f.Name != cfg.Target && !timePart(cfg.TimeColumn, f.Name) {
 			cols = append(cols, f.Name)
 		}
 	}

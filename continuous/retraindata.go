@@ -63,7 +63,7 @@ func driftReport(ctx context.Context, champ *registry.Model, p *pipeline.Predict
 	}
 	var cols []string
 	for _, f := range p.Schema {
-		if f.Name != cfg.Target && f.Name != cfg.TimeColumn {
+		if f.Name != cfg.Target && !timePart(cfg.TimeColumn, f.Name) {
 			cols = append(cols, f.Name)
 		}
 	}
@@ -89,9 +89,9 @@ func newestRows(x *frame.Frame, timeColumn string, k int) []int {
 	idx := timeOrder(x, timeColumn)
 	n := len(idx)
 	cut := n - k
-	if c, ok := x.Lookup(timeColumn); ok && c.Kind != frame.Categorical && cut > 0 && cut < n {
+	if key := timeValues(x, timeColumn); key != nil && cut > 0 && cut < n {
 		same := func(a, b int) bool {
-			va, vb := c.Num[idx[a]], c.Num[idx[b]]
+			va, vb := key[idx[a]], key[idx[b]]
 			return va == vb || (math.IsNaN(va) && math.IsNaN(vb))
 		}
 		back := cut
@@ -122,9 +122,9 @@ func timeOrder(x *frame.Frame, timeColumn string) []int {
 	for i := range idx {
 		idx[i] = i
 	}
-	if c, ok := x.Lookup(timeColumn); ok && c.Kind != frame.Categorical {
+	if key := timeValues(x, timeColumn); key != nil {
 		slices.SortStableFunc(idx, func(a, b int) int {
-			va, vb := c.Num[a], c.Num[b]
+			va, vb := key[a], key[b]
 			switch {
 			case va < vb || (math.IsNaN(va) && !math.IsNaN(vb)):
 				return -1
@@ -135,6 +135,47 @@ func timeOrder(x *frame.Frame, timeColumn string) []int {
 		})
 	}
 	return idx
+}
+
+// timeValues returns x's orderable time per row by timeColumn (one
+// column, or several such as "Year,Round" ordered lexicographically, as
+// training orders them), or nil without a usable one: file order then.
+// Retrain refuses new data whose time column does not resolve
+// (checkTimeColumn), so nil there means the champion has none.
+func timeValues(x *frame.Frame, timeColumn string) []float64 {
+	if timeColumn == "" {
+		return nil
+	}
+	key, err := pipeline.TimeKey(x, timeColumn)
+	if err != nil {
+		return nil
+	}
+	return key
+}
+
+// timePart reports whether name is the time column or one of its parts
+// ("Year" of "Year,Round"): time always drifts, so drift leaves it out.
+func timePart(timeColumn, name string) bool {
+	for part := range strings.SplitSeq(timeColumn, ",") {
+		if strings.TrimSpace(part) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// checkTimeColumn says why data cannot be held out by the champion's
+// time column: it lacks a part of it, or one does not read as dates or
+// numbers. The newest rows in file order would otherwise be scored
+// silently, and a file not sorted by time holds out arbitrary rows.
+func checkTimeColumn(x *frame.Frame, timeColumn, data string) error {
+	if timeColumn == "" {
+		return nil
+	}
+	if _, err := pipeline.TimeKey(x, timeColumn); err != nil {
+		return fmt.Errorf("%s: the champion's time column orders its newest rows: %w", data, err)
+	}
+	return nil
 }
 
 // writeRows writes the indices of rows to the file at path (a test rows

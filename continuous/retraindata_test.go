@@ -51,3 +51,63 @@ func TestNewestRowsWithoutTimeColumn(t *testing.T) {
 		t.Fatalf("newestRows without a time column = %v, want the last 2 rows", got)
 	}
 }
+
+// TestNewestRowsByTimeParts checks that a time column given in parts
+// (Bundesliga's "Year,Round", trained with --time-column Year,Round)
+// orders the held-out rows as training orders them: Lookup of the
+// whole spec found no column, and retrain held out the last rows in
+// file order, here the oldest season.
+func TestNewestRowsByTimeParts(t *testing.T) {
+	x, err := frame.New(
+		frame.NewNumeric("Year", []float64{2008, 2008, 2007, 2007, 2007, 2006}),
+		frame.NewNumeric("Round", []float64{2, 1, 2, 2, 1, 2}),
+		frame.NewNumeric("y", make([]float64, 6)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := newestRows(x, "Year,Round", 2), []int{0, 1}; !slices.Equal(got, want) {
+		t.Fatalf("newestRows by Year,Round, k=2 = %v, want %v (2008's rounds)", got, want)
+	}
+	// Round 2 of 2007 is one time: both its rows are held out together.
+	if got, want := newestRows(x, "Year,Round", 3), []int{0, 1, 2, 3}; !slices.Equal(got, want) {
+		t.Fatalf("newestRows by Year,Round, k=3 = %v, want %v", got, want)
+	}
+}
+
+// TestCheckTimeColumn checks that new data lacking the champion's time
+// column, or holding it as text, is refused rather than held out in
+// file order: a champion trained with --drop year --time-column year
+// never needs the column to predict, so nothing else noticed.
+func TestCheckTimeColumn(t *testing.T) {
+	x, err := frame.New(
+		frame.NewNumeric("year", []float64{1990, 1991}),
+		frame.NewCategorical("when", []int32{0, 1}, []string{"early", "late"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		spec string
+		ok   bool
+	}{
+		{"", true}, {"year", true}, {"missing", false}, {"year,missing", false}, {"when", false},
+	} {
+		err := checkTimeColumn(x, tc.spec, "new.csv")
+		if (err == nil) != tc.ok {
+			t.Errorf("checkTimeColumn(%q) = %v; want ok %v", tc.spec, err, tc.ok)
+		}
+	}
+}
+
+func TestTimePart(t *testing.T) {
+	for _, tc := range []struct {
+		spec, name string
+		want       bool
+	}{
+		{"year", "year", true}, {"Year,Round", "Round", true}, {"Year, Round", "Round", true},
+		{"Year,Round", "HomeTeam", false}, {"", "year", false},
+	} {
+		if got := timePart(tc.spec, tc.name); got != tc.want {
+			t.Errorf("timePart(%q, %q) = %v, want %v", tc.spec, tc.name, got, tc.want)
+		}
+	}
+}

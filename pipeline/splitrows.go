@@ -192,6 +192,14 @@ func groupIDs(c *frame.Column, rows []int) []int {
 	return out
 }
 
+// TimeKey returns an orderable time value per row of f by the time
+// column spec (one column, or several ordered lexicographically), NaN
+// for a row missing any part: the order training splits by, for
+// callers that hold rows out by time later (retrain).
+func TimeKey(f *frame.Frame, spec string) ([]float64, error) {
+	return timeKey(f, spec)
+}
+
 // timeKey returns an orderable time value per row, NaN for a row missing
 // any part. spec is one column or a comma-separated list (such as
 // "Year_Sold,Mo_Sold") ordered lexicographically, for data that stores a
