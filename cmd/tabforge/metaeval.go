@@ -236,20 +236,8 @@ defaults to the knowledge base shipped in the binary.`,
 			if corpus == "" {
 				return nil
 			}
-			bars := newProgress(a.stderr, nil)
-			wo.Progress = func(done, total int, row *meta.WarmRow) {
-				bars.event(progress.Event{Stage: progress.MetaBuild, Name: row.Name, Step: done, Total: total})
-				if verbose { // a long evaluation shows each dataset as it ends
-					fmt.Fprintf(a.stderr, "%s: reach %d of %d trials, far %v %s\n", row.Name, row.Reach, len(row.Warm), row.Far, row.Err)
-				}
-			}
 			wo.Ranker = ranker
-			wr, err := meta.EvaluateWarmStart(cmd.Context(), &meta.KB{Records: snap.Records()}, ds, wo)
-			bars.wait()
-			if err != nil {
-				return err
-			}
-			return printWarm(a.stdout, wr, verbose)
+			return a.metaEvalWarm(cmd, snap, ds, wo, verbose)
 		},
 	}
 	cmd.Flags().StringVar(&corpus, "corpus", "", "also tune cold and warm on this corpus (leave-one-dataset-out)")
@@ -265,4 +253,22 @@ defaults to the knowledge base shipped in the binary.`,
 	cmd.Flags().StringVar(&ranker, "ranker", meta.RankSurrogate, "how the nearest datasets' configurations are ranked: surrogate or neighbours")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "print every dataset's scores")
 	return cmd
+}
+
+// metaEvalWarm tunes each corpus dataset of ds cold and warm-started from
+// the knowledge base snap without it, and prints the comparison.
+func (a *app) metaEvalWarm(cmd *cobra.Command, snap *meta.Snapshot, ds []meta.CorpusDataset, wo meta.WarmEvalOptions, verbose bool) error {
+	bars := newProgress(a.stderr, nil)
+	wo.Progress = func(done, total int, row *meta.WarmRow) {
+		bars.event(progress.Event{Stage: progress.MetaBuild, Name: row.Name, Step: done, Total: total})
+		if verbose { // a long evaluation shows each dataset as it ends
+			fmt.Fprintf(a.stderr, "%s: reach %d of %d trials, far %v %s\n", row.Name, row.Reach, len(row.Warm), row.Far, row.Err)
+		}
+	}
+	wr, err := meta.EvaluateWarmStart(cmd.Context(), &meta.KB{Records: snap.Records()}, ds, wo)
+	bars.wait()
+	if err != nil {
+		return err
+	}
+	return printWarm(a.stdout, wr, verbose)
 }

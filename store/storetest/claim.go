@@ -203,11 +203,20 @@ func testLeaseFencing(t *testing.T, open func() store.Store) {
 	}
 	lb.Release()
 
-	// A successor that took the lease over, finished and released it
-	// leaves no record, but tokens handed out after the stale holder's:
-	// its renewal finds the lease lost and writes nothing. It used to
-	// write the lease back "with no successor" and went on to record
-	// its outcome over the successor's.
+	testRenewAfterRelease(t, a, b, log)
+	testRenewRemoved(t, a, b, log)
+
+}
+
+// testRenewAfterRelease: a successor that took the lease over, finished
+// and released it leaves no record, but tokens handed out after the stale
+// holder's: its renewal finds the lease lost and writes nothing. It used
+// to write the lease back "with no successor" and went on to record its
+// outcome over the successor's.
+func testRenewAfterRelease(t *testing.T, a, b store.Store, log *slog.Logger) {
+	ctx := context.Background()
+	var lost *store.LostError
+	past := time.Now().Add(-time.Second).UTC().Format(time.RFC3339Nano)
 	ctxG, lg, err := store.Claim(ctx, a, "job", "g", time.Minute, log)
 	if err != nil {
 		t.Fatal(err)
@@ -230,11 +239,14 @@ func testLeaseFencing(t *testing.T, open func() store.Store) {
 	if r, err := b.GetRecord(ctx, "job", "g"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("lease after the stale holder's renewal = %v, %v; want none", r, err)
 	}
+}
 
-	// A lease removed under its holder with no successor (the fallback
-	// of a failover store never saw it) is written back by the next
-	// renewal: nobody else holds it. Treated as lost, it stopped every
-	// run whose Redis primary went down.
+// testRenewRemoved: a lease removed under its holder with no successor
+// (the fallback of a failover store never saw it) is written back by the
+// next renewal: nobody else holds it. Treated as lost, it stopped every
+// run whose Redis primary went down.
+func testRenewRemoved(t *testing.T, a, b store.Store, log *slog.Logger) {
+	ctx := context.Background()
 	ctxR, lr, err := store.Claim(ctx, a, "job", "r", time.Minute, log)
 	if err != nil {
 		t.Fatal(err)
