@@ -57,7 +57,10 @@ type Policy struct {
 	// Holdout is the share of the newest rows (by the champion's time
 	// column, else file order) both models are scored on; the challenger
 	// does not train on them. Rows sharing a time stay on one side, so
-	// the share held out may be larger. 0 means 0.2.
+	// the share held out may be larger. When fewer rows than that are
+	// newer than the champion's training data (its file unchanged), only
+	// those are held out: the champion is never scored on rows it
+	// trained on. 0 means 0.2.
 	Holdout float64
 	// HoldoutRows, when positive, is the number of newest rows instead
 	// (a backtest holds out exactly its latest period).
@@ -278,7 +281,14 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 	if x.NumRows() < 2 {
 		return nil, fmt.Errorf("retrain %s: %s has %d rows; a challenger needs rows to train on and rows to be scored on", name, data, x.NumRows())
 	}
-	holdout := newestRows(x, cfg.TimeColumn, pol.holdoutRows(x.NumRows()))
+	k := pol.holdoutRows(x.NumRows())
+	if end, ok := seenThrough(champ, cfg); ok {
+		// Hold out no row the champion trained on, when enough are new.
+		if m := rowsAfter(x, cfg.TimeColumn, end); m > 0 && m < k {
+			k = m
+		}
+	}
+	holdout := newestRows(x, cfg.TimeColumn, k)
 	d.HoldoutRows = len(holdout)
 	champP, err := pipeline.LoadRegistered(ctx, env.Artifacts, champ)
 	if err != nil {

@@ -1,0 +1,75 @@
+package continuous
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/internal/atomicfile"
+)
+
+// TestRetrainHoldsOutUnseen: new data adding fewer rows than the holdout
+// share (2022's orders and the first two weeks of 2023) holds out only
+// the rows after the champion's training data; a 20% share reached back
+// into 2022, which the champion had trained on. When the champion's file
+// no longer holds its data, the share applies.
+func TestRetrainHoldsOutUnseen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	before, after, _ := trainChampion(t, dir)
+	x, err := frame.ReadFile(after, frame.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ord, _ := x.Lookup("order_date")
+	start, end := float64(time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC).Unix()), float64(time.Date(2023, 1, 15, 0, 0, 0, 0, time.UTC).Unix())
+	var rows []int
+	added := 0
+	for i, v := range ord.Num {
+		if v < end {
+			rows = append(rows, i)
+			if v >= start {
+				added++
+			}
+		}
+	}
+	data := filepath.Join(dir, "sales_to_2023-01-14.csv")
+	if err := atomicfile.Write(data, func(w io.Writer) error { return frame.WriteCSV(w, x.Take(rows)) }); err != nil {
+		t.Fatal(err)
+	}
+	share := DefaultPolicy().holdoutRows(len(rows))
+	if added == 0 || added >= share {
+		t.Fatalf("setup: %d rows added in 2023 of %d; want some, fewer than the %d a 20%% share holds out", added, len(rows), share)
+	}
+	env := openEnv(t, dir, filepath.Join(dir, "artifacts"))
+	// The champion's file rewritten: what it trained on is unknown, so the
+	// share applies (and the champion stays: no challenger beats it by 1).
+	saved, err := os.ReadFile(before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(before, []byte("order_date,order_quantity\n2022-01-01,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Retrain(ctx, env, "sales", data, Policy{MinAbsolute: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Decision != Keep || d.HoldoutRows < share {
+		t.Fatalf("with the champion's file changed: %s, %d rows held out; want keep, the 20%% share (%d or more)", d.Decision, d.HoldoutRows, share)
+	}
+
+	if err := os.WriteFile(before, saved, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if d, err = Retrain(ctx, env, "sales", data, Policy{MinAbsolute: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if d.HoldoutRows != added {
+		t.Errorf("held out %d rows; want the %d after the champion's data", d.HoldoutRows, added)
+	}
+}
