@@ -57,8 +57,11 @@ func (s *Server) fail(w http.ResponseWriter, c *call, status int, msg string, re
 
 // writeError writes the JSON error body without counting the request in
 // the metrics: for requests naming no served model, whose name must not
-// become a label value. id may be empty.
+// become a label value. id may be empty: the response's X-Request-Id then.
 func writeError(w http.ResponseWriter, id string, status int, msg string, report *pipeline.InputReport) {
+	if id == "" {
+		id = w.Header().Get("X-Request-Id") // set for every request by withRequestID
+	}
 	code := map[int]string{400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "RESOURCE_DOES_NOT_EXIST", 405: "BAD_REQUEST", 409: "INVALID_STATE", 413: "REQUEST_LIMIT_EXCEEDED", 415: "BAD_REQUEST",
 		429: "REQUEST_LIMIT_EXCEEDED", 503: "TEMPORARILY_UNAVAILABLE"}[status]
 	if code == "" {
@@ -196,7 +199,12 @@ func readBody(r io.Reader, length, limit int64, reuse []byte) ([]byte, error) {
 	return append(buf, rest...), err
 }
 
+// requestID is r's id: the one withRequestID gave it, else the client's
+// X-Request-Id when it is short printable ASCII, else a new one.
 func requestID(r *http.Request, s *Server) string {
+	if id, ok := r.Context().Value(requestIDKey{}).(string); ok {
+		return id
+	}
 	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 64 && strconv.QuoteToASCII(id) == `"`+id+`"` {
 		return id
 	}

@@ -53,5 +53,49 @@ func TestUnroutedJSON(t *testing.T) {
 		if got := resp.Header.Get("Allow"); got != c.allow {
 			t.Errorf("%s %s: Allow %q; want %q", c.method, c.path, got, c.allow)
 		}
+		if id := resp.Header.Get("X-Request-Id"); id == "" || e.RequestID != id {
+			t.Errorf("%s %s: request_id %q, X-Request-Id %q; want both, equal", c.method, c.path, e.RequestID, id)
+		}
+	}
+}
+
+// TestErrorsCarryRequestID: every error body names its request, as the
+// README says errors do: the metadata, readiness and admin endpoints'
+// errors had no request_id, and an unrouted path had none at all. The
+// client's X-Request-Id is echoed.
+func TestErrorsCarryRequestID(t *testing.T) {
+	reg, arts := newRegistry(t)
+	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
+	promote(t, reg, churn.Version)
+	f := start(t, reg, Options{AdminToken: "secret"})
+	cases := []struct {
+		method, path string
+		code         int
+	}{
+		{http.MethodGet, "/v2/models/nope", http.StatusNotFound},
+		{http.MethodGet, "/v2/models/churn/versions/ffff", http.StatusNotFound},
+		{http.MethodPost, "/admin/models/churn/rollback", http.StatusUnauthorized},
+		{http.MethodGet, "/no-such-endpoint", http.StatusNotFound},
+	}
+	for _, c := range cases {
+		req, err := http.NewRequest(c.method, f.url+c.path, strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Request-Id", "client-7")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e apiError
+		err = json.NewDecoder(resp.Body).Decode(&e)
+		resp.Body.Close()
+		if resp.StatusCode != c.code || err != nil {
+			t.Errorf("%s %s: %d (%v); want %d with a JSON error", c.method, c.path, resp.StatusCode, err, c.code)
+			continue
+		}
+		if e.RequestID != "client-7" || resp.Header.Get("X-Request-Id") != "client-7" {
+			t.Errorf("%s %s: request_id %q, X-Request-Id %q; want the client's client-7 in both", c.method, c.path, e.RequestID, resp.Header.Get("X-Request-Id"))
+		}
 	}
 }

@@ -226,7 +226,23 @@ func (s *Server) Handler() http.Handler {
 	for pattern, h := range s.o.Mount {
 		mux.Handle(pattern, h)
 	}
-	return jsonMisses(mux)
+	return s.withRequestID(jsonMisses(mux))
+}
+
+// requestIDKey keys a request's id in its context.
+type requestIDKey struct{}
+
+// withRequestID gives every request its id before any handler runs (the
+// client's X-Request-Id when usable, else a new one), in the response's
+// X-Request-Id and the request's context, so that every error body can
+// carry it: admin, metadata and unrouted requests too, not only
+// predictions.
+func (s *Server) withRequestID(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := requestID(r, s)
+		w.Header().Set("X-Request-Id", id)
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+	})
 }
 
 // jsonMisses answers requests mux has no route for (404) or no route for
