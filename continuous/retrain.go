@@ -282,9 +282,10 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 		return nil, fmt.Errorf("retrain %s: %s has %d rows; a challenger needs rows to train on and rows to be scored on", name, data, x.NumRows())
 	}
 	k := pol.holdoutRows(x.NumRows())
-	if end, ok := seenThrough(champ, cfg); ok {
+	ref := championData(champ, cfg, x)
+	if ref != nil && ref.Hash() == champ.DatasetHash {
 		// Hold out no row the champion trained on, when enough are new.
-		if m := rowsAfter(x, cfg.TimeColumn, end); m > 0 && m < k {
+		if m, ok := rowsAfter(ref, x, cfg.TimeColumn); ok && m > 0 && m < k {
 			k = m
 		}
 	}
@@ -294,7 +295,7 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 	if err != nil {
 		return nil, fmt.Errorf("retrain %s: %w: %w", name, errChampionLoad, err)
 	}
-	d.Drift = driftReport(ctx, champ, champP, cfg, x.Take(holdout))
+	d.Drift = driftReport(ctx, ref, champP, cfg, x.Take(holdout))
 	d.Metric = pipeline.PrimaryMetric(champP.Target.Task)
 	champOut, err := scoreOn(champP, data, readOptions(cfg), holdout, d.Metric, &d.ChampionScore)
 	if err != nil {

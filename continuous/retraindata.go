@@ -52,13 +52,10 @@ func readOptions(cfg *config.Config) frame.ReadOptions {
 }
 
 // driftReport compares the newest rows x with the champion's training
-// data on the champion's input features (its time column left out), or
-// returns nil when that file cannot be read any more.
-func driftReport(ctx context.Context, champ *registry.Model, p *pipeline.Predictor, cfg *config.Config, x *frame.Frame) *drift.Report {
-	opts := readOptions(cfg)
-	opts.Schema, opts.SchemaOptional = x.KindMap(), true
-	ref, err := frame.ReadFile(champ.DatasetPath, opts)
-	if err != nil {
+// data ref (championData) on the champion's input features (its time
+// column left out), or returns nil without ref.
+func driftReport(ctx context.Context, ref *frame.Frame, p *pipeline.Predictor, cfg *config.Config, x *frame.Frame) *drift.Report {
+	if ref == nil {
 		return nil
 	}
 	var cols []string

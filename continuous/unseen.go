@@ -2,10 +2,12 @@ package continuous
 
 import (
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
 )
 
@@ -14,91 +16,58 @@ import (
 // training rows, a champion looks better than it is there, which keeps
 // it against a challenger and hides its decay from --decay.
 
-// seenThrough returns the newest time of the champion's training data,
-// one value per part of timeColumn, when its file still holds the data
-// it trained on (the same content hash); ok is false otherwise, or
-// without a time column.
-func seenThrough(champ *registry.Model, cfg *config.Config) (end []float64, ok bool) {
-	if cfg.TimeColumn == "" || champ.DatasetPath == "" {
-		return nil, false
+// championData reads the champion's training data file with the column
+// kinds of the new data x (for drift, which compares the two), or returns
+// nil when that file cannot be read any more.
+func championData(champ *registry.Model, cfg *config.Config, x *frame.Frame) *frame.Frame {
+	opts := readOptions(cfg)
+	opts.Schema, opts.SchemaOptional = x.KindMap(), true
+	ref, err := frame.ReadFile(champ.DatasetPath, opts)
+	if err != nil {
+		return nil
 	}
-	ref, err := frame.ReadFile(champ.DatasetPath, readOptions(cfg))
-	if err != nil || ref.Hash() != champ.DatasetHash {
-		return nil, false
-	}
-	parts, ok := timeParts(ref, cfg.TimeColumn)
-	if !ok {
-		return nil, false
-	}
-	newest := -1
-	for r := range ref.NumRows() {
-		if complete(parts, r) && (newest < 0 || compareRows(parts, r, parts, newest) > 0) {
-			newest = r
-		}
-	}
-	if newest < 0 {
-		return nil, false
-	}
-	for _, c := range parts {
-		end = append(end, c.Num[newest])
-	}
-	return end, true
+	return ref
 }
 
-// rowsAfter counts the rows of x whose time (by the parts of timeColumn)
-// is after end.
-func rowsAfter(x *frame.Frame, timeColumn string, end []float64) int {
-	parts, ok := timeParts(x, timeColumn)
-	if !ok || len(parts) != len(end) {
-		return 0
+// rowsAfter counts the rows of x whose time is after the newest time of
+// ref, the champion's training data, ordered by the time column (or its
+// parts) as training orders it; ok is false without a time both hold.
+func rowsAfter(ref, x *frame.Frame, timeColumn string) (n int, ok bool) {
+	if timeColumn == "" {
+		return 0, false
 	}
-	endParts := make([]*frame.Column, len(end))
-	for i, v := range end {
-		endParts[i] = frame.NewNumeric("end", []float64{v})
+	// One key over both frames' time columns: a key of parts ranks the
+	// rows it is given, so the two must be ranked together.
+	var cols []*frame.Column
+	for part := range strings.SplitSeq(timeColumn, ",") {
+		a, okA := ref.Lookup(strings.TrimSpace(part))
+		b, okB := x.Lookup(strings.TrimSpace(part))
+		if !okA || !okB || a.Kind == frame.Categorical || b.Kind == frame.Categorical {
+			return 0, false
+		}
+		cols = append(cols, frame.NewNumeric(a.Name, slices.Concat(a.Num, b.Num)))
 	}
-	n := 0
-	for r := range x.NumRows() {
-		if complete(parts, r) && compareRows(parts, r, endParts, 0) > 0 {
+	both, err := frame.New(cols...)
+	if err != nil {
+		return 0, false
+	}
+	key, err := pipeline.TimeKey(both, timeColumn)
+	if err != nil {
+		return 0, false
+	}
+	end := math.Inf(-1)
+	for _, k := range key[:ref.NumRows()] {
+		if k > end { // NaN, a missing time, never is
+			end = k
+		}
+	}
+	if math.IsInf(end, -1) {
+		return 0, false
+	}
+	for _, k := range key[ref.NumRows():] {
+		if k > end {
 			n++
 		}
 	}
-	return n
-}
-
-// timeParts returns the numeric columns of the parts of timeColumn
-// ("Year,Round" has two), or false when one is missing or text.
-func timeParts(x *frame.Frame, timeColumn string) ([]*frame.Column, bool) {
-	var cols []*frame.Column
-	for part := range strings.SplitSeq(timeColumn, ",") {
-		c, ok := x.Lookup(strings.TrimSpace(part))
-		if !ok || c.Kind == frame.Categorical {
-			return nil, false
-		}
-		cols = append(cols, c)
-	}
-	return cols, len(cols) > 0
-}
-
-// complete reports whether row r has every part of its time.
-func complete(parts []*frame.Column, r int) bool {
-	for _, c := range parts {
-		if math.IsNaN(c.Num[r]) {
-			return false
-		}
-	}
-	return true
-}
-
-// compareRows orders row a of parts a and row b of parts b by their
-// times, lexicographically over the parts as training orders them.
-func compareRows(pa []*frame.Column, a int, pb []*frame.Column, b int) int {
-	for i := range pa {
-		switch va, vb := pa[i].Num[a], pb[i].Num[b]; {
-		case va < vb:
-			return -1
-		case va > vb:
-			return 1
-		}
-	}
-	return 0
+	return n, true
 }

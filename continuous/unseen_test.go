@@ -3,6 +3,7 @@ package continuous
 import (
 	"context"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -71,5 +72,22 @@ func TestRetrainHoldsOutUnseen(t *testing.T) {
 	}
 	if d.HoldoutRows != added {
 		t.Errorf("held out %d rows; want the %d after the champion's data", d.HoldoutRows, added)
+	}
+}
+
+// TestRowsAfter counts the new rows after the champion's newest time, by
+// one time column or by its parts ranked together across both frames.
+func TestRowsAfter(t *testing.T) {
+	nan := math.NaN()
+	ref := frame.MustNew(frame.NewNumeric("Year", []float64{2001, 2001, 2002, nan}), frame.NewNumeric("Round", []float64{1, 2, 1, 9}))
+	x := frame.MustNew(frame.NewNumeric("Year", []float64{2001, 2002, 2002, 2003, nan}), frame.NewNumeric("Round", []float64{9, 1, 2, 1, 1}))
+	for _, tc := range []struct {
+		spec string
+		want int
+		ok   bool
+	}{{"Year,Round", 2, true}, {"Year", 1, true}, {"Round", 0, true}, {"", 0, false}, {"Week", 0, false}} {
+		if n, ok := rowsAfter(ref, x, tc.spec); n != tc.want || ok != tc.ok {
+			t.Errorf("rowsAfter by %q = %d, %v; want %d, %v", tc.spec, n, ok, tc.want, tc.ok)
+		}
 	}
 }
