@@ -83,10 +83,11 @@ func driftReport(ctx context.Context, ref *frame.Frame, p *pipeline.Predictor, c
 // instead (fewer rows held out); with one time for every row, it is the
 // last k rows.
 func newestRows(x *frame.Frame, timeColumn string, k int) []int {
-	idx := timeOrder(x, timeColumn)
+	key := timeValues(x, timeColumn)
+	idx := orderBy(key, x.NumRows())
 	n := len(idx)
 	cut := n - k
-	if key := timeValues(x, timeColumn); key != nil && cut > 0 && cut < n {
+	if key != nil && cut > 0 && cut < n {
 		same := func(a, b int) bool {
 			va, vb := key[idx[a]], key[idx[b]]
 			return va == vb || (math.IsNaN(va) && math.IsNaN(vb))
@@ -115,11 +116,17 @@ func newestRows(x *frame.Frame, timeColumn string, k int) []int {
 // newest by the time column (ties and file order kept stable), or in
 // file order.
 func timeOrder(x *frame.Frame, timeColumn string) []int {
-	idx := make([]int, x.NumRows())
+	return orderBy(timeValues(x, timeColumn), x.NumRows())
+}
+
+// orderBy returns the indices of n rows by key (missing times first,
+// ties in file order), or in file order when key is nil.
+func orderBy(key []float64, n int) []int {
+	idx := make([]int, n)
 	for i := range idx {
 		idx[i] = i
 	}
-	if key := timeValues(x, timeColumn); key != nil {
+	if key != nil {
 		slices.SortStableFunc(idx, func(a, b int) int {
 			va, vb := key[a], key[b]
 			switch {
