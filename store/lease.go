@@ -52,12 +52,14 @@ func (e *LostError) Error() string {
 // Unwrap returns ErrLeaseLost.
 func (e *LostError) Unwrap() error { return ErrLeaseLost }
 
-// TokenKind is the record kind of the last fencing token handed out (key
-// "last"): one counter for every lease in the store, so tokens increase
-// across acquisitions even of a lease released (deleted) in between.
-const TokenKind = "lease.token"
-
-const tokenKey = "last"
+// TokenKind and TokenKey name the record of the last fencing token
+// handed out: one counter for every lease in the store, so tokens
+// increase across acquisitions even of a lease released (deleted) in
+// between.
+const (
+	TokenKind = "lease.token"
+	TokenKey  = "last"
+)
 
 // LeaseUntil returns the time a lease record vouches for; false when its
 // value is not a lease.
@@ -96,17 +98,17 @@ func nextToken(ctx context.Context, s Swapper) (uint64, error) {
 	for {
 		var old []byte
 		var n uint64
-		r, err := s.GetRecord(ctx, TokenKind, tokenKey)
+		r, err := s.GetRecord(ctx, TokenKind, TokenKey)
 		switch {
 		case err == nil:
 			old = r.Value
 			if n, err = strconv.ParseUint(string(r.Value), 10, 64); err != nil {
-				return 0, fmt.Errorf("lease token counter %s/%s: %w", TokenKind, tokenKey, err)
+				return 0, fmt.Errorf("lease token counter %s/%s: %w", TokenKind, TokenKey, err)
 			}
 		case !errors.Is(err, ErrNotFound):
 			return 0, fmt.Errorf("lease token: %w", err)
 		}
-		ok, err := s.SwapRecord(ctx, TokenKind, tokenKey, old, strconv.AppendUint(nil, n+1, 10))
+		ok, err := s.SwapRecord(ctx, TokenKind, TokenKey, old, strconv.AppendUint(nil, n+1, 10))
 		if err != nil {
 			return 0, fmt.Errorf("lease token: %w", err)
 		}
@@ -121,7 +123,7 @@ func nextToken(ctx context.Context, s Swapper) (uint64, error) {
 
 // LastToken returns the last fencing token s handed out: 0 if none.
 func LastToken(ctx context.Context, s Records) (uint64, error) {
-	r, err := s.GetRecord(ctx, TokenKind, tokenKey)
+	r, err := s.GetRecord(ctx, TokenKind, TokenKey)
 	if errors.Is(err, ErrNotFound) {
 		return 0, nil
 	}
@@ -130,9 +132,38 @@ func LastToken(ctx context.Context, s Records) (uint64, error) {
 	}
 	n, err := strconv.ParseUint(string(r.Value), 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("lease token counter %s/%s: %w", TokenKind, tokenKey, err)
+		return 0, fmt.Errorf("lease token counter %s/%s: %w", TokenKind, TokenKey, err)
 	}
 	return n, nil
+}
+
+// A LeaseRestorer is a store that writes a missing lease back in one
+// atomic step (see Lease.Renew).
+type LeaseRestorer interface {
+	// RestoreLease creates the lease record kind/key with value, which
+	// holds token, if there is no such record and the store has handed
+	// out no token greater than token (TokenKind); the tests and the
+	// create are one atomic step. It reports whether it created the
+	// record. A greater token refuses it with a *LostError (Current 0),
+	// and nothing is written.
+	RestoreLease(ctx context.Context, kind, key string, value []byte, token uint64) (bool, error)
+}
+
+// RestoreLease is s's RestoreLease if s is a LeaseRestorer. Otherwise it
+// reads the token counter, then creates the record: two steps, between
+// which a successor may take and release the lease.
+func RestoreLease(ctx context.Context, s Swapper, kind, key string, value []byte, token uint64) (bool, error) {
+	if r, ok := s.(LeaseRestorer); ok {
+		return r.RestoreLease(ctx, kind, key, value, token)
+	}
+	last, err := LastToken(ctx, s)
+	if err != nil {
+		return false, err
+	}
+	if last > token {
+		return false, &LostError{Kind: kind, Key: key, Token: token}
+	}
+	return s.SwapRecord(ctx, kind, key, nil, value)
 }
 
 // AdvanceTokens raises s's token counter to n if it is lower, so that
@@ -141,14 +172,14 @@ func LastToken(ctx context.Context, s Records) (uint64, error) {
 // (store/failover) from repeating each other's.
 func AdvanceTokens(ctx context.Context, s Swapper, n uint64) error {
 	for {
-		r, err := s.GetRecord(ctx, TokenKind, tokenKey)
+		r, err := s.GetRecord(ctx, TokenKind, TokenKey)
 		var old []byte
 		switch {
 		case err == nil:
 			old = r.Value
 			cur, err := strconv.ParseUint(string(r.Value), 10, 64)
 			if err != nil {
-				return fmt.Errorf("lease token counter %s/%s: %w", TokenKind, tokenKey, err)
+				return fmt.Errorf("lease token counter %s/%s: %w", TokenKind, TokenKey, err)
 			}
 			if cur >= n {
 				return nil
@@ -156,7 +187,7 @@ func AdvanceTokens(ctx context.Context, s Swapper, n uint64) error {
 		case !errors.Is(err, ErrNotFound):
 			return fmt.Errorf("advance lease tokens: %w", err)
 		}
-		ok, err := s.SwapRecord(ctx, TokenKind, tokenKey, old, strconv.AppendUint(nil, n, 10))
+		ok, err := s.SwapRecord(ctx, TokenKind, TokenKey, old, strconv.AppendUint(nil, n, 10))
 		if err != nil || ok {
 			if err != nil {
 				return fmt.Errorf("advance lease tokens: %w", err)
@@ -336,16 +367,14 @@ func (l *Lease) Renew(ctx context.Context) error {
 			// is lost. The counter is one for every lease in the store,
 			// so a claim of another lease reads the same; a holder
 			// whose lease was removed then stops, the safe side.
-			if last, err := LastToken(ctx, l.recs); err != nil {
-				return fmt.Errorf("renew lease %s/%s: %w", l.kind, l.key, err)
-			} else if last > l.Token {
+			// Otherwise nobody holds it, and the holder writes it back.
+			// The test and the write are one step (RestoreLease): a
+			// successor that took and released the lease between them
+			// would find its lease written back by a stale holder.
+			ok, err := RestoreLease(ctx, l.recs, l.kind, l.key, v, l.Token)
+			if errors.Is(err, ErrLeaseLost) {
 				return l.lose(0)
 			}
-			// Nobody acquired any lease since, so nobody holds this one:
-			// the holder writes it back, atomically: a claim racing in
-			// wins or loses cleanly, and if it won, the next round finds
-			// its token.
-			ok, err := l.recs.SwapRecord(ctx, l.kind, l.key, nil, v)
 			if err != nil {
 				return fmt.Errorf("renew lease %s/%s: %w", l.kind, l.key, err)
 			}
@@ -353,7 +382,7 @@ func (l *Lease) Renew(ctx context.Context) error {
 				l.last = v
 				return nil
 			}
-			continue
+			continue // a claim raced in and created it: the next round finds its token
 		case err != nil:
 			return fmt.Errorf("renew lease %s/%s: %w", l.kind, l.key, err)
 		}

@@ -103,3 +103,22 @@ func (s *Store) unadopted(ctx context.Context, fences []store.Fence) ([]store.Fe
 	}
 	return out, nil
 }
+
+var _ store.LeaseRestorer = (*Store)(nil)
+
+// RestoreLease implements store.LeaseRestorer on the store in use: on
+// the primary while it is up, else on the fallback (against the
+// fallback's token counter, which follows the primary's), journalled
+// only when created.
+func (s *Store) RestoreLease(ctx context.Context, kind, key string, value []byte, token uint64) (bool, error) {
+	if created, done, err := s.tryWrite(kind, key, value, func(p store.Store) (bool, error) {
+		return store.RestoreLease(ctx, p, kind, key, value, token)
+	}); done {
+		return created, err
+	}
+	created, err := s.fallback.RestoreLease(ctx, kind, key, value, token)
+	if err != nil || !created {
+		return false, err
+	}
+	return true, s.fallback.MarkPending(ctx, sqlite.Pending{Kind: "record", A: kind, B: key, Target: s.target, Base: "absent"})
+}

@@ -86,7 +86,7 @@ func (s *Store) CreateRecord(ctx context.Context, kind, key string, value []byte
 	if s.volatile(kind) {
 		return false, fmt.Errorf("create record %s/%s: cache records expire and cannot be created exclusively", kind, key)
 	}
-	return s.writeIf(ctx, "create record", kind, key, nil, value, nil)
+	return s.writeIf(ctx, "create record", kind, key, nil, value, writeGuard{})
 }
 
 // GetRecord implements store.Records.

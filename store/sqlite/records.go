@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -226,6 +227,38 @@ func (s *Store) SwapRecordFenced(ctx context.Context, kind, key string, old, val
 	})
 	if err != nil {
 		return false, fmt.Errorf("swap record %s/%s: %w", kind, key, err)
+	}
+	return ok, nil
+}
+
+var _ store.LeaseRestorer = (*Store)(nil)
+
+// RestoreLease implements store.LeaseRestorer: the token counter is read
+// and the lease created in one transaction, which holds the write lock
+// from its start (_txlock=immediate), so no claim comes in between.
+func (s *Store) RestoreLease(ctx context.Context, kind, key string, value []byte, token uint64) (bool, error) {
+	var ok bool
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var last []byte
+		err := tx.QueryRowContext(ctx, `SELECT value FROM records WHERE kind=? AND key=?`, store.TokenKind, store.TokenKey).Scan(&last)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		default:
+			n, err := strconv.ParseUint(string(last), 10, 64)
+			if err != nil {
+				return fmt.Errorf("lease token counter %q: %w", last, err)
+			}
+			if n > token {
+				return &store.LostError{Kind: kind, Key: key, Token: token}
+			}
+		}
+		ok, err = createRecord(ctx, tx, kind, key, value)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("restore lease %s/%s: %w", kind, key, err)
 	}
 	return ok, nil
 }

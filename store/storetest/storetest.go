@@ -47,6 +47,7 @@ func Run(t *testing.T, f Factory) {
 		{"Claim", testClaim},
 		{"LeaseFencing", testLeaseFencing},
 		{"LeaseRenewFailure", testLeaseRenewFailure},
+		{"RestoreLease", testRestoreLease},
 		{"PutRunFenced", testPutRunFenced},
 		{"SwapRecordFenced", testSwapRecordFenced},
 		{"SwapRecord", testSwapRecord},
