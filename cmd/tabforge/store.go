@@ -69,7 +69,7 @@ func (a *app) storeSyncCommand() *cobra.Command {
 			}
 			fmt.Fprintf(a.stdout, "synced to %s: %d runs, %d records, %d studies, %d trials\n", fs.URL(), n.Runs, n.Records, n.Studies, n.Trials)
 			for _, c := range n.Conflicts {
-				fmt.Fprintf(a.stdout, "kept redis's %s: the fallback's was written over another state (its value stays in %s)\n", c, fs.Fallback().Path())
+				fmt.Fprintf(a.stdout, "kept redis's %s: the fallback's was written over another state or under a lease taken over since (its value stays in %s)\n", c, fs.Fallback().Path())
 			}
 			return nil
 		},

@@ -10,11 +10,12 @@
 // fallback is no copy of Redis: a record written on it over a state
 // Redis does not hold (a model name's record the registry found missing
 // there, say) is not copied over Redis's value, which is kept and
-// reported (SyncCounts.Conflicts). The lease token counter is neither
-// copied nor kept: Sync raises Redis's to the fallback's, and the Store
-// raises the fallback's to Redis's at Open and at each token it takes
-// there, so fencing tokens keep increasing across an outage (see
-// store.Claim).
+// reported (SyncCounts.Conflicts), as is a run or lease written on the
+// fallback under a lease a newer holder has taken on Redis since. The
+// lease token counter is neither copied nor kept: Sync raises Redis's
+// to the fallback's, and the Store raises the fallback's to Redis's at
+// Open and at each token it takes there, so fencing tokens keep
+// increasing across an outage (see store.Claim).
 //
 // Tuning trials carry integer ids that differ between the two stores, so
 // the Store hands tune ids of its own and maps them to (study, number).
@@ -145,7 +146,7 @@ func openRedis(ctx context.Context, raw string, o Options) (*Store, error) {
 	}
 	s.mirrorTokens(ctx)
 	if len(n.Conflicts) > 0 {
-		log.Warn("store: kept redis's value of records the fallback wrote over another state; the fallback's stay in its file",
+		log.Warn("store: kept redis's value of records and runs the fallback wrote over another state or under a lease taken over on redis since; the fallback's stay in its file",
 			"records", n.Conflicts, "fallback", fallback.Path())
 	}
 	return s, nil
@@ -320,34 +321,12 @@ func (s *Store) writeKeys(ctx context.Context, keys func() []sqlite.Pending, f f
 	}
 	pending := keys()
 	for i, k := range pending {
-		pending[i].Target, pending[i].Base = s.target, bases[k]
+		pending[i].Target = s.target
+		if b, ok := bases[k]; ok {
+			pending[i].Base = b
+		}
 	}
 	return s.fallback.MarkPending(ctx, pending...)
-}
-
-// recordBases reads, before a write on the fallback, the state of each
-// record it changes (see sqlite.Pending.Base): the fallback is no copy of
-// the primary, so replay must know what the write was made on. It reads
-// the records of each kind in one batch (a prune during an outage
-// journals thousands of keys).
-func (s *Store) recordBases(ctx context.Context, keys []sqlite.Pending) (map[sqlite.Pending]string, error) {
-	byKind := map[string][]string{}
-	for _, k := range keys {
-		if k.Kind == "record" {
-			byKind[k.A] = append(byKind[k.A], k.B)
-		}
-	}
-	recs, err := getRecords(ctx, s.fallback, byKind)
-	if err != nil {
-		return nil, err
-	}
-	bases := make(map[sqlite.Pending]string, len(keys))
-	for _, k := range keys {
-		if k.Kind == "record" {
-			bases[k] = sqlite.RecordBase(recs[recKey{k.A, k.B}])
-		}
-	}
-	return bases, nil
 }
 
 func read[T any](s *Store, f func(st store.Store) (T, error)) (T, error) {
@@ -428,7 +407,7 @@ func (s *Store) CreateRecord(ctx context.Context, kind, key string, value []byte
 		return created, err
 	}
 	// Journalled only when created: a record left as it was is no write.
-	k := sqlite.Pending{Kind: "record", A: kind, B: key, Target: s.target, Base: "absent"}
+	k := s.pending(kind, key, nil, value)
 	created, err := s.fallback.CreateRecord(ctx, kind, key, value)
 	if err != nil || !created {
 		return false, err
@@ -449,10 +428,7 @@ func (s *Store) SwapRecord(ctx context.Context, kind, key string, old, value []b
 	}); done {
 		return swapped, err
 	}
-	k := sqlite.Pending{Kind: "record", A: kind, B: key, Target: s.target, Base: "absent"}
-	if old != nil {
-		k.Base = sqlite.RecordBase(&store.Record{Kind: kind, Key: key, Value: old})
-	}
+	k := s.pending(kind, key, old, value)
 	swapped, err := s.fallback.SwapRecord(ctx, kind, key, old, value)
 	if err == nil && !swapped {
 		swapped, err = s.adopt(ctx, kind, key, old, value)

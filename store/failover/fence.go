@@ -16,7 +16,10 @@ var _ store.FencedRunWriter = (*Store)(nil)
 // adopt): the fallback never saw it, and nobody took it over there.
 // That case is checked and written in two steps.
 func (s *Store) PutRunFenced(ctx context.Context, r *store.Run, f store.Fence) error {
-	return s.write(ctx, []sqlite.Pending{{Kind: "run", A: r.ID}}, func(st store.Store) error {
+	// Journalled with its fence, so that replay leaves the primary's run
+	// to a newer holder of the lease there.
+	k := sqlite.Pending{Kind: "run", A: r.ID, Base: s.leaseBase(f)}
+	return s.write(ctx, []sqlite.Pending{k}, func(st store.Store) error {
 		err := store.PutRunFenced(ctx, st, r, f)
 		var lost *store.LostError
 		if st != store.Store(s.fallback) || !errors.As(err, &lost) || lost.Current != 0 {
@@ -63,10 +66,7 @@ func (s *Store) SwapRecordFenced(ctx context.Context, kind, key string, old, val
 	}); done {
 		return swapped, err
 	}
-	k := sqlite.Pending{Kind: "record", A: kind, B: key, Target: s.target, Base: "absent"}
-	if old != nil {
-		k.Base = sqlite.RecordBase(&store.Record{Kind: kind, Key: key, Value: old})
-	}
+	k := s.pending(kind, key, old, value)
 	held, err := s.unadopted(ctx, fences)
 	if err != nil {
 		return false, err
@@ -120,5 +120,84 @@ func (s *Store) RestoreLease(ctx context.Context, kind, key string, value []byte
 	if err != nil || !created {
 		return false, err
 	}
-	return true, s.fallback.MarkPending(ctx, sqlite.Pending{Kind: "record", A: kind, B: key, Target: s.target, Base: "absent"})
+	return true, s.fallback.MarkPending(ctx, s.pending(kind, key, nil, value))
 }
+
+// recordBases reads, before a write on the fallback, the state of each
+// record it changes (see sqlite.Pending.Base): the fallback is no copy of
+// the primary, so replay must know what the write was made on. It reads
+// the records of each kind in one batch (a prune during an outage
+// journals thousands of keys).
+func (s *Store) recordBases(ctx context.Context, keys []sqlite.Pending) (map[sqlite.Pending]string, error) {
+	byKind := map[string][]string{}
+	for _, k := range keys {
+		if k.Kind == "record" {
+			byKind[k.A] = append(byKind[k.A], k.B)
+		}
+	}
+	recs, err := getRecords(ctx, s.fallback, byKind)
+	if err != nil {
+		return nil, err
+	}
+	bases := make(map[sqlite.Pending]string, len(keys))
+	for _, k := range keys {
+		if k.Kind != "record" {
+			continue
+		}
+		rec := recs[recKey{k.A, k.B}]
+		if isLease(k.A) {
+			bases[k] = s.removedLeaseBase(k.A, k.B, rec)
+		} else {
+			bases[k] = sqlite.RecordBase(rec)
+		}
+	}
+	return bases, nil
+}
+
+// pending is the journal entry of a write of value over old (nil: none)
+// to the record kind/key on the fallback. Its base is old's state, or
+// for a lease the acquisition value holds (see sqlite.LeaseBase).
+func (s *Store) pending(kind, key string, old, value []byte) sqlite.Pending {
+	k := sqlite.Pending{Kind: "record", A: kind, B: key, Target: s.target, Base: "absent"}
+	switch {
+	case isLease(kind):
+		k.Base = s.leaseBase(store.Fence{Kind: kind, Key: key, Token: store.LeaseToken(&store.Record{Value: value})})
+	case old != nil:
+		k.Base = sqlite.RecordBase(&store.Record{Kind: kind, Key: key, Value: old})
+	}
+	return k
+}
+
+// leaseBase is the base of a journalled write on the fallback made by
+// or under the lease acquisition f: written on the primary if this
+// process last wrote the lease there with f's token.
+func (s *Store) leaseBase(f store.Fence) string {
+	s.mu.Lock()
+	mine, ok := s.wrote[recKey{f.Kind, f.Key}]
+	s.mu.Unlock()
+	primary := ok && store.LeaseToken(&store.Record{Value: mine}) == f.Token
+	return sqlite.LeaseBase{Fence: f, Primary: primary}.String()
+}
+
+// removedLeaseBase is the base of a journalled write on the fallback
+// that puts or deletes the lease kind/key, which the fallback holds as
+// rec (nil: none): the acquisition rec holds, or else the one this
+// process last wrote on the primary, which its holder's release removes
+// (token 0 if neither).
+func (s *Store) removedLeaseBase(kind, key string, rec *store.Record) string {
+	if rec == nil {
+		s.mu.Lock()
+		if mine, ok := s.wrote[recKey{kind, key}]; ok {
+			rec = &store.Record{Value: mine}
+		}
+		s.mu.Unlock()
+	}
+	f := store.Fence{Kind: kind, Key: key}
+	if rec != nil {
+		f.Token = store.LeaseToken(rec)
+	}
+	return s.leaseBase(f)
+}
+
+// isLease reports whether records of kind are leases (see store.Claim).
+func isLease(kind string) bool { return kind == store.LeaseKind || kind == store.ClaimKind }

@@ -16,10 +16,12 @@ type SyncCounts struct {
 	Runs, Records, Studies, Trials int
 	// Left is the number of journal entries still pending.
 	Left int
-	// Conflicts names the records ("kind/key") the primary kept: written
-	// on the fallback over a state other than the primary's (absent
-	// there, or stale), while the primary held another value. The
-	// fallback's value stays in the fallback file.
+	// Conflicts names the records ("kind/key") and runs ("run/ID") the
+	// primary kept: written on the fallback over a state other than the
+	// primary's (absent there, or stale) while the primary held another
+	// value, or under a lease a newer holder has taken on the primary
+	// since (see superseded). The fallback's value stays in the fallback
+	// file.
 	Conflicts []string
 }
 
@@ -125,12 +127,16 @@ type replayer struct {
 
 // prefetch reads the records the record entries among ps name, from the
 // fallback and, where their base is checked (see primaryKeeps), from the
-// primary: one batch per kind and store, not a read per entry. Each
-// record has one entry per target, so no entry of the chunk changes
-// what another one reads.
+// primary, with the primary's records of the leases entries were written
+// under (see superseded): one batch per kind and store, not a read per
+// entry. Each record has one entry per target, so no entry of the chunk
+// changes what another one reads.
 func (r *replayer) prefetch(ps []sqlite.Pending) error {
 	local, remote := map[string][]string{}, map[string][]string{}
 	for _, p := range ps {
+		if b, ok := sqlite.ParseLeaseBase(p.Base); ok {
+			remote[b.Kind] = append(remote[b.Kind], b.Key)
+		}
 		if p.Kind != "record" || p.A == store.TokenKind {
 			continue
 		}
@@ -194,6 +200,9 @@ func (r *replayer) replay(p sqlite.Pending) error {
 }
 
 func (r *replayer) run(p sqlite.Pending) error {
+	if r.superseded(p) {
+		return nil
+	}
 	run, err := r.fallback.GetRun(r.ctx, p.A)
 	if errors.Is(err, store.ErrNotFound) { // deleted while journalled
 		if err := r.primary.DeleteRun(r.ctx, p.A); err != nil {
@@ -227,7 +236,7 @@ func (r *replayer) record(p sqlite.Pending) (batched bool, err error) {
 		return false, r.tokens()
 	}
 	rec := r.local[recKey{p.A, p.B}]
-	if r.primaryKeeps(p, rec) {
+	if r.superseded(p) || r.primaryKeeps(p, rec) {
 		return false, nil
 	}
 	// A batch holds puts, or deletes of one kind, so that flushing it
@@ -280,6 +289,33 @@ func (r *replayer) primaryKeeps(p sqlite.Pending, rec *store.Record) bool {
 		return false
 	}
 	r.n.Conflicts = append(r.n.Conflicts, p.A+"/"+p.B)
+	return true
+}
+
+// superseded reports whether p was written under a lease acquisition
+// (its base names it, see sqlite.LeaseBase) that a newer holder has
+// replaced on the primary since: the primary's record of the lease holds
+// a greater token, or, for an acquisition written there, is gone (a
+// successor took it over and released it, or housekeeping removed the
+// run). The write was valid on the fallback when made, but the newer
+// holder's state on the primary stands; the entry is a conflict,
+// counted. Tokens of the two stores are compared only for the same
+// lease, which an acquisition made on the fallback during an outage
+// usually has alone.
+func (r *replayer) superseded(p sqlite.Pending) bool {
+	b, ok := sqlite.ParseLeaseBase(p.Base)
+	if !ok {
+		return false
+	}
+	lease := r.remote[recKey{b.Kind, b.Key}]
+	if lease == nil && !b.Primary || lease != nil && store.LeaseToken(lease) <= b.Token {
+		return false
+	}
+	name := p.A + "/" + p.B
+	if p.Kind == "run" {
+		name = "run/" + p.A
+	}
+	r.n.Conflicts = append(r.n.Conflicts, name)
 	return true
 }
 

@@ -178,9 +178,42 @@ type Pending struct {
 	Target string
 	// Base is, for a record, what the fallback held under its key before
 	// the first write journalled for it (see RecordBase): the state that
-	// write was made on. Marking the key again keeps the first Base. ""
-	// for other kinds and for journals written before bases were kept.
+	// write was made on. Marking the key again keeps the first Base. For
+	// a lease's record, and a run written under a lease, it is instead
+	// the acquisition the last write belongs to (see LeaseBase), which
+	// marking the key again replaces. "" for other kinds and for
+	// journals written before bases were kept.
 	Base string
+}
+
+// A LeaseBase is, for Pending.Base, the lease acquisition a write on the
+// fallback belongs to: replay leaves the primary's state where the
+// primary's record of that lease has moved on to a newer holder.
+type LeaseBase struct {
+	store.Fence
+	// Primary reports that the acquisition was written on the primary
+	// before the write moved to the fallback: the primary holds it then,
+	// unless it has been removed since.
+	Primary bool
+}
+
+const leaseBasePrefix = "lease:"
+
+// String returns b as a Pending.Base.
+func (b LeaseBase) String() string {
+	j, _ := json.Marshal(b)
+	return leaseBasePrefix + string(j)
+}
+
+// ParseLeaseBase returns the LeaseBase a Pending.Base names, false if it
+// names none.
+func ParseLeaseBase(base string) (LeaseBase, bool) {
+	var b LeaseBase
+	rest, ok := strings.CutPrefix(base, leaseBasePrefix)
+	if !ok || json.Unmarshal([]byte(rest), &b) != nil {
+		return LeaseBase{}, false
+	}
+	return b, true
 }
 
 // RecordBase names a record's state for Pending.Base: "absent" for no
@@ -247,10 +280,11 @@ func (s *Store) MarkPending(ctx context.Context, ps ...Pending) error {
 				args = append(args, p.Target, p.Kind, p.A, p.B, seq, p.Base)
 			}
 			// A key marked twice in one call keeps the later Seq, as
-			// if marked by two calls.
+			// if marked by two calls; a lease base is the later one's.
 			q := `INSERT INTO pending_writes (target, kind, a, b, seq, base) VALUES (?, ?, ?, ?, ?, ?)` +
 				strings.Repeat(`, (?, ?, ?, ?, ?, ?)`, len(chunk)-1) +
-				` ON CONFLICT(target, kind, a, b) DO UPDATE SET seq = excluded.seq`
+				` ON CONFLICT(target, kind, a, b) DO UPDATE SET seq = excluded.seq,
+					base = CASE WHEN excluded.base LIKE '` + leaseBasePrefix + `%' THEN excluded.base ELSE pending_writes.base END`
 			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 				return err
 			}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tabforge/tabforge/store"
 )
 
 // TestJournalSeqIndexed: marking a journal entry looks the last Seq up
@@ -213,4 +215,42 @@ func BenchmarkClearPending(b *testing.B) {
 		ps, cleared = ps[chunk:], cleared+chunk
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(cleared), "ns/entry")
+}
+
+// TestJournalLeaseBase: marking a key again keeps its first record base,
+// but a lease base is replaced by the later acquisition's, and is read
+// back as it was marked.
+func TestJournalLeaseBase(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "j.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	first := LeaseBase{Fence: store.Fence{Kind: store.LeaseKind, Key: "r1", Token: 3}, Primary: true}
+	later := LeaseBase{Fence: store.Fence{Kind: store.LeaseKind, Key: "r1", Token: 5}}
+	marks := [][]Pending{
+		{{Kind: "record", A: "k", B: "x", Target: "t", Base: "absent"}, {Kind: "run", A: "r1", Target: "t"}},
+		{{Kind: "record", A: "k", B: "x", Target: "t", Base: "sha256:00"}, {Kind: "run", A: "r1", Target: "t", Base: first.String()}},
+		{{Kind: "run", A: "r1", Target: "t", Base: later.String()}},
+		{{Kind: "run", A: "r1", Target: "t"}}, // an unfenced write (a deletion) keeps the lease base
+	}
+	for _, m := range marks {
+		if err := s.MarkPending(ctx, m...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.PendingWrites(ctx)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("journal = %+v, %v; want two entries", got, err)
+	}
+	if got[0].Base != "absent" {
+		t.Errorf("record base after a second mark = %q; want the first, absent", got[0].Base)
+	}
+	if b, ok := ParseLeaseBase(got[1].Base); !ok || b != later {
+		t.Errorf("run base = %q (%+v, %v); want the later acquisition's %+v", got[1].Base, b, ok, later)
+	}
+	if _, ok := ParseLeaseBase("sha256:00"); ok {
+		t.Error("a record base parses as a lease base")
+	}
 }
