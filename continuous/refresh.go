@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tabforge/tabforge/artifact"
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/frame"
@@ -294,14 +295,13 @@ func registerRefresh(ctx context.Context, env Env, champ *registry.Model, p *pip
 	if err != nil {
 		return "", err
 	}
-	blob := sha256.Sum256(bytes)
-	if m.Artifact, err = env.Artifacts.Put(ctx, fmt.Sprintf("models/%s/%s.tfm", version, hex.EncodeToString(blob[:8])), bytes); err != nil {
-		return "", err
-	}
 	if m.Config, err = json.Marshal(cfg); err != nil {
 		return "", err
 	}
-	reg, _, err := env.Registry.Register(ctx, m)
+	reg, _, err := pipeline.RegisterArtifact(ctx, env.Registry, env.Artifacts, version, bytes, func(ref artifact.Ref) (*registry.Model, bool, error) {
+		m.Artifact = ref
+		return env.Registry.Register(ctx, m)
+	})
 	if err != nil {
 		return "", err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -184,11 +185,14 @@ func successorRun(t *testing.T, s *sqlite.Store) *store.Run {
 // registers nothing: the version's record and its name are written only
 // while the lease holds the run's token, so Train fails with
 // store.ErrLeaseLost and the registry stays as the successor sees it.
-// The registration used to land after the successor had taken over.
+// The registration used to land after the successor had taken over, and
+// then its artifact, written before the refusal, stayed in the bucket
+// with no version referencing it.
 func TestRegisterFenced(t *testing.T) {
 	ctx := context.Background()
 	a, b := twoHandles(t)
-	arts, err := artifact.Open(ctx, filepath.Join(t.TempDir(), "artifacts"))
+	artDir := filepath.Join(t.TempDir(), "artifacts")
+	arts, err := artifact.Open(ctx, artDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,5 +232,26 @@ func TestRegisterFenced(t *testing.T) {
 	if names, err := b.ListRecords(ctx, registry.KindName, ""); err != nil || len(names) != 0 {
 		t.Errorf("registered names %d, %v; want none", len(names), err)
 	}
+	if files := filesUnder(t, artDir); len(files) != 0 {
+		t.Errorf("artifacts after the refused registration: %q; want none", files)
+	}
 	successorRun(t, b)
+}
+
+// filesUnder lists the regular files under dir, relative to it.
+func filesUnder(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		out = append(out, rel)
+		return err
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -78,20 +79,13 @@ func Register(ctx context.Context, reg *registry.Registry, arts *artifact.Store,
 	if err != nil {
 		return nil, false, fmt.Errorf("register run %s: %w", res.RunID, err)
 	}
-	// The key carries the content hash, so two stores sharing a bucket
-	// can never overwrite each other's bytes under one version.
-	sum := sha256.Sum256(data)
-	ref, err := arts.Put(ctx, fmt.Sprintf("models/%s/%s.tfm", version, hex.EncodeToString(sum[:8])), data)
-	if err != nil {
-		return nil, false, fmt.Errorf("register run %s: %w", res.RunID, err)
-	}
 	cfgJSON, err := json.Marshal(cfg.Redacted())
 	if err != nil {
 		return nil, false, fmt.Errorf("register run %s: encode config: %w", res.RunID, err)
 	}
 	rm.DatasetPath, rm.Config = AbsPath(cfg.Data), cfgJSON
 	rm.Task, rm.Target, rm.Family = string(res.Task), res.Target, res.Best
-	rm.Artifact, rm.Deployable = ref, res.Deployable
+	rm.Deployable = res.Deployable
 	// The best model heads the leaderboard; search by name in case an
 	// ensemble or a fallback put it elsewhere.
 	for i, e := range res.Leaderboard {
@@ -102,11 +96,66 @@ func Register(ctx context.Context, reg *registry.Registry, arts *artifact.Store,
 			break
 		}
 	}
-	m, created, err = reg.Register(ctx, rm)
+	m, created, err = RegisterArtifact(ctx, reg, arts, version, data, func(ref artifact.Ref) (*registry.Model, bool, error) {
+		rm.Artifact = ref
+		return reg.Register(ctx, rm)
+	})
 	if err != nil {
 		return nil, false, fmt.Errorf("register run %s: %w", res.RunID, err)
 	}
 	return m, created, nil
+}
+
+// RegisterArtifact puts data into arts as the artifact of a new model
+// version, then calls register with its Ref to record the version in reg
+// and returns what register does. The artifact's key is its own: the
+// version, the content's hash (so two stores sharing a bucket never
+// overwrite each other's bytes under one version) and a random suffix,
+// models/VERSION/SHA-NONCE.tfm. No other registration can take it, so a
+// registration that does not is removed with certainty that no version
+// references it: one refused because its lease was lost (a stale
+// process's), and one that found the version registered meanwhile by
+// another process, with that process's artifact. A file no version
+// references would otherwise stay: housekeeping removes only the
+// artifacts of the versions it removes.
+func RegisterArtifact(ctx context.Context, reg *registry.Registry, arts *artifact.Store, version string, data []byte,
+	register func(ref artifact.Ref) (*registry.Model, bool, error)) (*registry.Model, bool, error) {
+	sum := sha256.Sum256(data)
+	nonce := make([]byte, 4)
+	rand.Read(nonce) // never fails (crypto/rand)
+	ref, err := arts.Put(ctx, fmt.Sprintf("models/%s/%s-%s.tfm", version, hex.EncodeToString(sum[:8]), hex.EncodeToString(nonce)), data)
+	if err != nil {
+		return nil, false, err
+	}
+	m, created, err := register(ref)
+	// Removed even when ctx ended: a lost lease cancels the run's.
+	cctx := context.WithoutCancel(ctx)
+	if unreferenced(cctx, reg, version, ref, m, created, err) {
+		if derr := arts.Delete(cctx, ref.Key); derr != nil {
+			err = errors.Join(err, fmt.Errorf("remove the unregistered artifact: %w", derr))
+		}
+	}
+	return m, created, err
+}
+
+// unreferenced reports whether no version references ref after a
+// registration of version that returned m, created and err, and none
+// ever will. An error other than a lost lease leaves that unknown (a
+// write reported failed may have landed), so ref is kept.
+func unreferenced(ctx context.Context, reg *registry.Registry, version string, ref artifact.Ref, m *registry.Model, created bool, err error) bool {
+	switch {
+	case err == nil:
+		return !created && m.Artifact.Key != ref.Key
+	case !errors.Is(err, store.ErrLeaseLost):
+		return false
+	}
+	// The version's record is written first and its name after: a lease
+	// lost in between leaves a version that references ref.
+	v, gerr := reg.Get(ctx, version)
+	if errors.Is(gerr, store.ErrNotFound) {
+		return true
+	}
+	return gerr == nil && v.Artifact.Key != ref.Key
 }
 
 // ModelName is the registered model name a run of cfg registers under:

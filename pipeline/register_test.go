@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/registry"
+	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/sqlite"
 )
 
@@ -142,5 +144,72 @@ func TestLoadModelDirectory(t *testing.T) {
 	}
 	if _, _, err := LoadModel(context.Background(), other, registryOnly); err == nil || !opened {
 		t.Errorf("LoadModel(a directory without a model) = %v, registry opened %v; want the registry asked", err, opened)
+	}
+}
+
+// TestRegisterArtifact: the artifact put for a new version is removed
+// when its registration does not take it, and only then: refused by a
+// lost lease before the version was written, or finding the version
+// registered meanwhile with another process's artifact. It stays when
+// the version references it (registered, or written before a lease lost
+// at its name), and when the registration failed otherwise: that write
+// may have landed.
+func TestRegisterArtifact(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "tf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	arts, err := artifact.Open(ctx, filepath.Join(dir, "artifacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer arts.Close()
+	reg := registry.New(st)
+	lost := &store.LostError{Kind: store.LeaseKind, Key: "run", Token: 1, Current: 2}
+	for i, tc := range []struct {
+		name     string
+		register func(rm registry.Model) (*registry.Model, bool, error)
+		kept     bool
+		fails    bool
+	}{
+		{"registered", func(rm registry.Model) (*registry.Model, bool, error) { return reg.Register(ctx, rm) }, true, false},
+		{"refused, lease lost", func(rm registry.Model) (*registry.Model, bool, error) { return nil, false, lost }, false, true},
+		{"registered meanwhile by another", func(rm registry.Model) (*registry.Model, bool, error) {
+			other := rm
+			other.Artifact.Key += ".other"
+			if _, _, err := reg.Register(ctx, other); err != nil {
+				return nil, false, err
+			}
+			return reg.Register(ctx, rm)
+		}, false, false},
+		{"lease lost after the version was written", func(rm registry.Model) (*registry.Model, bool, error) {
+			if _, _, err := reg.Register(ctx, rm); err != nil {
+				return nil, false, err
+			}
+			return nil, false, fmt.Errorf("name: %w", lost)
+		}, true, true},
+		{"failed otherwise", func(rm registry.Model) (*registry.Model, bool, error) {
+			return nil, false, errors.New("connection reset")
+		}, true, true},
+	} {
+		id := registry.Identity{DatasetHash: fmt.Sprint("data", i), ConfigHash: "c", CodeVersion: "test"}
+		version, err := registry.ID("m", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var key string
+		_, _, err = RegisterArtifact(ctx, reg, arts, version, []byte("model "+tc.name), func(ref artifact.Ref) (*registry.Model, bool, error) {
+			key = ref.Key
+			return tc.register(registry.Model{Name: "m", Version: version, Identity: id, Artifact: ref})
+		})
+		if (err != nil) != tc.fails {
+			t.Errorf("%s: RegisterArtifact = %v; want failed %v", tc.name, err, tc.fails)
+		}
+		if ok, err := arts.Exists(ctx, key); err != nil || ok != tc.kept {
+			t.Errorf("%s: artifact %s exists %v, %v; want %v", tc.name, key, ok, err, tc.kept)
+		}
 	}
 }
