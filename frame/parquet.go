@@ -118,9 +118,9 @@ type parquetMeta struct {
 }
 
 // openParquet opens the Parquet file of size bytes in r and checks what
-// its metadata says before any value is read: its magic, footer, page
-// headers (checkPages), flat schema, column names, rows (ErrNoRows for
-// none) and row groups.
+// its metadata says before any value is read: its magic, footer, flat
+// schema, column names, pages (checkPages), rows (ErrNoRows for none)
+// and row groups.
 func openParquet(r io.ReaderAt, size int64) (*parquetMeta, error) {
 	if err := checkMagic(r, size); err != nil {
 		return nil, err
@@ -130,15 +130,15 @@ func openParquet(r io.ReaderAt, size int64) (*parquetMeta, error) {
 		return nil, fmt.Errorf("parquet footer: %w", err)
 	}
 	md := pf.Metadata()
-	if err := checkPages(r, size, md); err != nil {
-		return nil, err
-	}
 	leaves, err := flatColumns(md.Schema)
 	if err != nil {
 		return nil, err
 	}
 	names, err := columnNames(leaves)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkPages(r, size, md, leaves, names); err != nil {
 		return nil, err
 	}
 	if md.NumRows == 0 {

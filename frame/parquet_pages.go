@@ -26,24 +26,35 @@ const maxPageBytes = 1 << 30
 //     took a minute and 6 GB to refuse);
 //   - a dictionary page in another encoding than PLAIN (PLAIN_DICTIONARY
 //     in old files), which the format requires, for the same reason;
+//   - runs in the encodings that must use them (definition levels,
+//     dictionary indices, RLE booleans) that hold more values than their
+//     page (checkRuns);
 //   - an LZ4_RAW page that does not decompress into the size its header
 //     declares: parquet-go retries an LZ4 block that does not fit with a
 //     buffer twice as large, without end. A valid page fits its declared
 //     size at the first try, as it does in parquet-go.
-func checkPages(r io.ReaderAt, size int64, md *format.FileMetaData) error {
+//
+// The schema is flat (flatColumns): leaves and names are its columns.
+func checkPages(r io.ReaderAt, size int64, md *format.FileMetaData, leaves []format.SchemaElement, names []string) error {
+	var in inflater
+	defer in.close()
 	for g, rg := range md.RowGroups {
+		if len(rg.Columns) != len(leaves) {
+			return fmt.Errorf("%w: row group %d has %d columns, schema %d", errCorrupt, g, len(rg.Columns), len(leaves))
+		}
 		for j, cc := range rg.Columns {
-			if err := checkChunk(r, size, &cc.MetaData); err != nil {
-				return fmt.Errorf("%w: row group %d column %d: %w", errCorrupt, g, j, err)
+			c := chunkColumn{typ: leaves[j].Type.V, optional: leaves[j].RepetitionType.V == format.Optional}
+			if err := checkChunk(r, size, &cc.MetaData, c, &in); err != nil {
+				return fmt.Errorf("%w: row group %d column %q: %w", errCorrupt, g, names[j], err)
 			}
 		}
 	}
 	return nil
 }
 
-// checkChunk checks the pages of the column chunk m; it reads their
-// headers only, and the bodies of LZ4_RAW pages.
-func checkChunk(r io.ReaderAt, size int64, m *format.ColumnMetaData) error {
+// checkChunk checks the pages of the column chunk m of column c; it
+// reads their headers, and the bodies of the pages checkPage needs.
+func checkChunk(r io.ReaderAt, size int64, m *format.ColumnMetaData, c chunkColumn, in *inflater) error {
 	start := m.DataPageOffset
 	if m.DictionaryPageOffset > 0 && m.DictionaryPageOffset < start {
 		start = m.DictionaryPageOffset
@@ -53,32 +64,47 @@ func checkChunk(r io.ReaderAt, size int64, m *format.ColumnMetaData) error {
 		return fmt.Errorf("chunk of %d bytes at %d outside the file's %d", n, start, size)
 	}
 	var proto thrift.CompactProtocol
-	for off := int64(0); off < n; {
+	for p, off := 0, int64(0); off < n; p++ {
 		cr := &countingReader{r: bufio.NewReaderSize(io.NewSectionReader(r, start+off, n-off), 256)}
 		var h format.PageHeader
 		if err := thrift.NewDecoder(proto.NewReader(cr)).Decode(&h); err != nil {
-			return fmt.Errorf("page header: %w", err)
+			return fmt.Errorf("page %d header: %w", p, err)
 		}
 		off += cr.n
 		left := n - off
 		if h.CompressedPageSize < 0 || int64(h.CompressedPageSize) > left || h.UncompressedPageSize < 0 || h.UncompressedPageSize > maxPageBytes {
-			return fmt.Errorf("page of %d bytes (%d uncompressed) in %d left", h.CompressedPageSize, h.UncompressedPageSize, left)
+			return fmt.Errorf("page %d of %d bytes (%d uncompressed) in %d left", p, h.CompressedPageSize, h.UncompressedPageSize, left)
 		}
-		if err := checkPageEncoding(&h, m.Type); err != nil {
-			return err
-		}
-		if m.Codec == format.Lz4Raw {
-			body := make([]byte, h.CompressedPageSize)
-			if _, err := r.ReadAt(body, start+off); err != nil {
-				return err
-			}
-			if err := checkLZ4Page(&h, body); err != nil {
-				return err
-			}
+		if err := checkPage(r, start+off, &h, m.Codec, c, in); err != nil {
+			return fmt.Errorf("page %d: %w", p, err)
 		}
 		off += int64(h.CompressedPageSize)
 	}
 	return nil
+}
+
+// checkPage checks the page h, whose body is at off in r.
+func checkPage(r io.ReaderAt, off int64, h *format.PageHeader, codec format.CompressionCodec, c chunkColumn, in *inflater) error {
+	if err := checkPageEncoding(h, c.typ); err != nil {
+		return err
+	}
+	runs := c.needsRuns(h)
+	if !runs && codec != format.Lz4Raw {
+		return nil
+	}
+	body, err := in.read(r, off, int(h.CompressedPageSize))
+	if err != nil {
+		return err
+	}
+	if codec == format.Lz4Raw {
+		if err := checkLZ4Page(h, body); err != nil {
+			return err
+		}
+	}
+	if !runs {
+		return nil
+	}
+	return checkRuns(h, body, codec, c, in)
 }
 
 // checkPageEncoding refuses a page of a column of physical type t whose

@@ -310,6 +310,9 @@ func FuzzReadParquet(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	for _, b := range runBombSeeds(f) {
+		f.Add(b)
+	}
 	seed := MustNew(
 		NewNumeric("x", []float64{1, math.NaN(), 3}),
 		NewCategoricalFromStrings("c", []string{"a", "", "b"}),
