@@ -28,7 +28,8 @@ const maxPageBytes = 1 << 30
 //     in old files), which the format requires, for the same reason;
 //   - runs in the encodings that must use them (definition levels,
 //     dictionary indices, RLE booleans) that hold more values than their
-//     page (checkRuns);
+//     page (checkRuns), and a data page of more values than its row group
+//     has rows left, for which parquet-go allocates before decoding;
 //   - an LZ4_RAW page that does not decompress into the size its header
 //     declares: parquet-go retries an LZ4 block that does not fit with a
 //     buffer twice as large, without end. A valid page fits its declared
@@ -43,7 +44,7 @@ func checkPages(r io.ReaderAt, size int64, md *format.FileMetaData, leaves []for
 			return fmt.Errorf("%w: row group %d has %d columns, schema %d", errCorrupt, g, len(rg.Columns), len(leaves))
 		}
 		for j, cc := range rg.Columns {
-			c := chunkColumn{typ: leaves[j].Type.V, optional: leaves[j].RepetitionType.V == format.Optional}
+			c := chunkColumn{typ: leaves[j].Type.V, optional: leaves[j].RepetitionType.V == format.Optional, rows: rg.NumRows}
 			if err := checkChunk(r, size, &cc.MetaData, c, &in); err != nil {
 				return fmt.Errorf("%w: row group %d column %q: %w", errCorrupt, g, names[j], err)
 			}
@@ -64,6 +65,7 @@ func checkChunk(r io.ReaderAt, size int64, m *format.ColumnMetaData, c chunkColu
 		return fmt.Errorf("chunk of %d bytes at %d outside the file's %d", n, start, size)
 	}
 	var proto thrift.CompactProtocol
+	var values int64 // in the data pages so far
 	for p, off := 0, int64(0); off < n; p++ {
 		cr := &countingReader{r: bufio.NewReaderSize(io.NewSectionReader(r, start+off, n-off), 256)}
 		var h format.PageHeader
@@ -75,7 +77,7 @@ func checkChunk(r io.ReaderAt, size int64, m *format.ColumnMetaData, c chunkColu
 		if h.CompressedPageSize < 0 || int64(h.CompressedPageSize) > left || h.UncompressedPageSize < 0 || h.UncompressedPageSize > maxPageBytes {
 			return fmt.Errorf("page %d of %d bytes (%d uncompressed) in %d left", p, h.CompressedPageSize, h.UncompressedPageSize, left)
 		}
-		if err := checkPage(r, start+off, &h, m.Codec, c, in); err != nil {
+		if err := checkPage(r, start+off, &h, m.Codec, c, &values, in); err != nil {
 			return fmt.Errorf("page %d: %w", p, err)
 		}
 		off += int64(h.CompressedPageSize)
@@ -83,10 +85,17 @@ func checkChunk(r io.ReaderAt, size int64, m *format.ColumnMetaData, c chunkColu
 	return nil
 }
 
-// checkPage checks the page h, whose body is at off in r.
-func checkPage(r io.ReaderAt, off int64, h *format.PageHeader, codec format.CompressionCodec, c chunkColumn, in *inflater) error {
+// checkPage checks the page h, whose body is at off in r, after values
+// in the chunk's earlier data pages.
+func checkPage(r io.ReaderAt, off int64, h *format.PageHeader, codec format.CompressionCodec, c chunkColumn, values *int64, in *inflater) error {
 	if err := checkPageEncoding(h, c.typ); err != nil {
 		return err
+	}
+	if n, ok := dataPageValues(h); ok {
+		if n < 0 || n > c.rows-*values {
+			return fmt.Errorf("%d values; the row group has %d rows, %d in earlier pages", n, c.rows, *values)
+		}
+		*values += n
 	}
 	runs := c.needsRuns(h)
 	if !runs && codec != format.Lz4Raw {
@@ -105,6 +114,17 @@ func checkPage(r io.ReaderAt, off int64, h *format.PageHeader, codec format.Comp
 		return nil
 	}
 	return checkRuns(h, body, codec, c, in)
+}
+
+// dataPageValues returns the values of the data page h, nulls included.
+func dataPageValues(h *format.PageHeader) (int64, bool) {
+	switch {
+	case h.Type == format.DataPage && h.DataPageHeader.Valid:
+		return int64(h.DataPageHeader.V.NumValues), true
+	case h.Type == format.DataPageV2 && h.DataPageHeaderV2.Valid:
+		return int64(h.DataPageHeaderV2.V.NumValues), true
+	}
+	return 0, false
 }
 
 // checkPageEncoding refuses a page of a column of physical type t whose

@@ -14,6 +14,7 @@ import (
 type chunkColumn struct {
 	typ      format.Type
 	optional bool
+	rows     int64 // of the row group
 }
 
 // needsRuns reports whether parquet-go decodes RLE/bit-packed hybrid runs

@@ -34,7 +34,8 @@ type runBomb struct {
 // runBombs are pages whose RLE runs (which parquet-go decodes in full,
 // whatever the page's value count) are longer than the page: in the
 // definition levels, the dictionary indices and RLE booleans, in v1 and
-// v2 pages, compressed or not.
+// v2 pages, compressed or not; and a page claiming more values than its
+// row group has rows, for which parquet-go allocates before decoding.
 func runBombs() []runBomb {
 	levels := rleRun(bombBytes, 1, 1) // a level per byte
 	indices := concat([]byte{1}, rleRun(bombBytes/4, 0, 1))
@@ -64,6 +65,9 @@ func runBombs() []runBomb {
 		{"booleans_v1", craftColumn{format.Boolean, false, 8, format.Uncompressed, []craftPage{
 			{header: dataPageV1(8, format.RLE), body: withLength(bools)}}},
 			"page 0: BOOLEAN values: runs of more than the page's 8 values"},
+		{"values_beyond_rows", craftColumn{format.Int32, true, 8, format.Uncompressed, []craftPage{
+			{header: dataPageV1(bombBytes, format.Plain), body: concat(withLength(rleRun(8, 1, 1)), plainInt32s(8))}}},
+			"page 0: 1073741824 values; the row group has 8 rows"},
 	}
 }
 
