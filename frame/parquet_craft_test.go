@@ -35,10 +35,17 @@ type craftPage struct {
 // then the footer.
 func (c craftColumn) bytes(t testing.TB) []byte {
 	t.Helper()
+	return c.bytesAs(t, c.typ)
+}
+
+// bytesAs is bytes with metaType as the chunk's type in its metadata,
+// whatever the schema's.
+func (c craftColumn) bytesAs(t testing.TB, metaType format.Type) []byte {
+	t.Helper()
 	var buf bytes.Buffer
 	buf.WriteString("PAR1")
 	var proto thrift.CompactProtocol
-	meta := format.ColumnMetaData{Type: c.typ, Encoding: []format.Encoding{format.Plain, format.RLE}, PathInSchema: []string{"x"},
+	meta := format.ColumnMetaData{Type: metaType, Encoding: []format.Encoding{format.Plain, format.RLE}, PathInSchema: []string{"x"},
 		Codec: c.codec, NumValues: c.rows, DataPageOffset: int64(buf.Len())}
 	for i, p := range c.pages {
 		body := append(bytes.Clone(p.body[:p.levels]), compressed(t, c.codec, p.body[p.levels:])...)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding/rle"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // TestReadParquetRefusesUnboundedRuns: pages whose RLE runs parquet-go
@@ -23,6 +24,7 @@ func TestReadParquetRefusesUnboundedRuns(t *testing.T) {
 	for _, tt := range []struct{ name, path, msg string }{
 		{"dictionary page in RLE", filepath.Join("testdata", "rle_dictionary_page.parquet"), "dictionary page in the RLE_DICTIONARY encoding"},
 		{"int32 values in RLE", rleInt32File(t), "INT32 values in the RLE encoding"},
+		{"int32 values in RLE, BOOLEAN in the chunk's metadata", booleanMetaFile(t), "INT32 values in the RLE encoding"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ReadFile(tt.path, ReadOptions{})
@@ -56,6 +58,20 @@ func rleInt32File(t *testing.T) string {
 	}
 	path := filepath.Join(t.TempDir(), "rle.parquet")
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// booleanMetaFile writes an INT32 column whose page holds a run of 2^30
+// values in the RLE encoding, and whose chunk's metadata says BOOLEAN:
+// parquet-go decodes the page by the schema's type.
+func booleanMetaFile(t *testing.T) string {
+	t.Helper()
+	col := craftColumn{format.Int32, false, 8, format.Uncompressed, []craftPage{
+		{header: dataPageV1(8, format.RLE), body: withLength(rleRun(bombBytes/4, 1, 32))}}}
+	path := filepath.Join(t.TempDir(), "boolean_meta.parquet")
+	if err := os.WriteFile(path, col.bytesAs(t, format.Boolean), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
