@@ -49,7 +49,10 @@ const julianUnixEpoch = 2440588
 // give an error wrapping ErrUnsupported. An infinite float is an error
 // wrapping ErrInfinite, a file without rows wraps ErrNoRows. A file that
 // makes the Parquet library panic (corrupt or hostile input) gives an
-// error, not a panic.
+// error, not a panic. Pages the library would expand far beyond the
+// file's rows (RLE runs longer than their page, a page of more values
+// than its row group, a compressed page larger than its header says) are
+// refused as corrupt before any value is decoded.
 //
 // Errors name the file.
 func ReadParquet(path string, opts ReadOptions) (*Frame, error) {
