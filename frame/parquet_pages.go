@@ -29,7 +29,8 @@ const maxPageBytes = 1 << 30
 //   - runs in the encodings that must use them (definition levels,
 //     dictionary indices, RLE booleans) that hold more values than their
 //     page (checkRuns), and a data page of more values than its row group
-//     has rows left, for which parquet-go allocates before decoding;
+//     has rows left or a dictionary page of more than its bytes hold, for
+//     which parquet-go allocates before decoding;
 //   - an LZ4_RAW page that does not decompress into the size its header
 //     declares: parquet-go retries an LZ4 block that does not fit with a
 //     buffer twice as large, without end. A valid page fits its declared
@@ -91,6 +92,12 @@ func checkPage(r io.ReaderAt, off int64, h *format.PageHeader, codec format.Comp
 	if err := checkPageEncoding(h, c.typ); err != nil {
 		return err
 	}
+	if h.Type == format.DictionaryPage && h.DictionaryPageHeader.Valid {
+		// parquet-go sizes the dictionary by its count before decoding it
+		if n := int64(h.DictionaryPageHeader.V.NumValues); n*plainBits(c.typ) > 8*int64(h.UncompressedPageSize) {
+			return fmt.Errorf("dictionary of %d %s values in %d bytes", n, c.typ, h.UncompressedPageSize)
+		}
+	}
 	if n, ok := dataPageValues(h); ok {
 		if n < 0 || n > c.rows-*values {
 			return fmt.Errorf("%d values; the row group has %d rows, %d in earlier pages", n, c.rows, *values)
@@ -114,6 +121,22 @@ func checkPage(r io.ReaderAt, off int64, h *format.PageHeader, codec format.Comp
 		return nil
 	}
 	return checkRuns(h, body, codec, c, in)
+}
+
+// plainBits returns the fewest bits a PLAIN value of type t takes (a
+// BYTE_ARRAY's length prefix, a byte for a FIXED_LEN_BYTE_ARRAY).
+func plainBits(t format.Type) int64 {
+	switch t {
+	case format.Boolean:
+		return 1
+	case format.Int32, format.Float, format.ByteArray:
+		return 32
+	case format.Int64, format.Double:
+		return 64
+	case format.Int96:
+		return 96
+	}
+	return 8
 }
 
 // dataPageValues returns the values of the data page h, nulls included.

@@ -34,8 +34,9 @@ type runBomb struct {
 // runBombs are pages whose RLE runs (which parquet-go decodes in full,
 // whatever the page's value count) are longer than the page: in the
 // definition levels, the dictionary indices and RLE booleans, in v1 and
-// v2 pages, compressed or not; and a page claiming more values than its
-// row group has rows, for which parquet-go allocates before decoding.
+// v2 pages, compressed or not; and a data page claiming more values than
+// its row group has rows, and a dictionary page more values than its
+// bytes hold, for which parquet-go allocates before decoding.
 func runBombs() []runBomb {
 	levels := rleRun(bombBytes, 1, 1) // a level per byte
 	indices := concat([]byte{1}, rleRun(bombBytes/4, 0, 1))
@@ -68,6 +69,9 @@ func runBombs() []runBomb {
 		{"values_beyond_rows", craftColumn{format.Int32, true, 8, format.Uncompressed, []craftPage{
 			{header: dataPageV1(bombBytes, format.Plain), body: concat(withLength(rleRun(8, 1, 1)), plainInt32s(8))}}},
 			"page 0: 1073741824 values; the row group has 8 rows"},
+		{"dictionary_values", craftColumn{format.Int32, false, 8, format.Uncompressed, []craftPage{
+			{header: dictionaryPage(bombBytes / 4), body: plainInt32s(1)}, {header: dataPageV1(8, format.RLEDictionary), body: concat([]byte{1}, rleRun(8, 0, 1))}}},
+			"page 0: dictionary of 268435456 INT32 values in 4 bytes"},
 	}
 }
 
