@@ -55,7 +55,7 @@ func checkPages(r io.ReaderAt, size int64, md *format.FileMetaData, leaves []for
 }
 
 // checkChunk checks the pages of the column chunk m of column c; it
-// reads their headers, and the bodies of the pages checkPage needs.
+// reads their headers, and the bodies of the pages chunkCheck.page needs.
 func checkChunk(r io.ReaderAt, size int64, m *format.ColumnMetaData, c chunkColumn, in *inflater) error {
 	start := m.DataPageOffset
 	if m.DictionaryPageOffset > 0 && m.DictionaryPageOffset < start {
@@ -66,7 +66,7 @@ func checkChunk(r io.ReaderAt, size int64, m *format.ColumnMetaData, c chunkColu
 		return fmt.Errorf("chunk of %d bytes at %d outside the file's %d", n, start, size)
 	}
 	var proto thrift.CompactProtocol
-	var values int64 // in the data pages so far
+	k := chunkCheck{r: r, codec: m.Codec, col: c, in: in}
 	for p, off := 0, int64(0); off < n; p++ {
 		cr := &countingReader{r: bufio.NewReaderSize(io.NewSectionReader(r, start+off, n-off), 256)}
 		var h format.PageHeader
@@ -78,7 +78,7 @@ func checkChunk(r io.ReaderAt, size int64, m *format.ColumnMetaData, c chunkColu
 		if h.CompressedPageSize < 0 || int64(h.CompressedPageSize) > left || h.UncompressedPageSize < 0 || h.UncompressedPageSize > maxPageBytes {
 			return fmt.Errorf("page %d of %d bytes (%d uncompressed) in %d left", p, h.CompressedPageSize, h.UncompressedPageSize, left)
 		}
-		if err := checkPage(r, start+off, &h, m.Codec, c, &values, in); err != nil {
+		if err := k.page(start+off, &h); err != nil {
 			return fmt.Errorf("page %d: %w", p, err)
 		}
 		off += int64(h.CompressedPageSize)
@@ -86,33 +86,41 @@ func checkChunk(r io.ReaderAt, size int64, m *format.ColumnMetaData, c chunkColu
 	return nil
 }
 
-// checkPage checks the page h, whose body is at off in r, after values
-// in the chunk's earlier data pages.
-func checkPage(r io.ReaderAt, off int64, h *format.PageHeader, codec format.CompressionCodec, c chunkColumn, values *int64, in *inflater) error {
-	if err := checkPageEncoding(h, c.typ); err != nil {
+// chunkCheck checks the pages of one column chunk in turn.
+type chunkCheck struct {
+	r      io.ReaderAt
+	codec  format.CompressionCodec
+	col    chunkColumn
+	values int64 // in the data pages so far
+	in     *inflater
+}
+
+// page checks the page h, whose body is at off.
+func (k *chunkCheck) page(off int64, h *format.PageHeader) error {
+	if err := checkPageEncoding(h, k.col.typ); err != nil {
 		return err
 	}
 	if h.Type == format.DictionaryPage && h.DictionaryPageHeader.Valid {
 		// parquet-go sizes the dictionary by its count before decoding it
-		if n := int64(h.DictionaryPageHeader.V.NumValues); n*plainBits(c.typ) > 8*int64(h.UncompressedPageSize) {
-			return fmt.Errorf("dictionary of %d %s values in %d bytes", n, c.typ, h.UncompressedPageSize)
+		if n := int64(h.DictionaryPageHeader.V.NumValues); n*plainBits(k.col.typ) > 8*int64(h.UncompressedPageSize) {
+			return fmt.Errorf("dictionary of %d %s values in %d bytes", n, k.col.typ, h.UncompressedPageSize)
 		}
 	}
 	if n, ok := dataPageValues(h); ok {
-		if n < 0 || n > c.rows-*values {
-			return fmt.Errorf("%d values; the row group has %d rows, %d in earlier pages", n, c.rows, *values)
+		if n < 0 || n > k.col.rows-k.values {
+			return fmt.Errorf("%d values; the row group has %d rows, %d in earlier pages", n, k.col.rows, k.values)
 		}
-		*values += n
+		k.values += n
 	}
-	runs := c.needsRuns(h)
-	if !runs && codec != format.Lz4Raw {
+	runs := k.col.needsRuns(h)
+	if !runs && k.codec != format.Lz4Raw {
 		return nil
 	}
-	body, err := in.read(r, off, int(h.CompressedPageSize))
+	body, err := k.in.read(k.r, off, int(h.CompressedPageSize))
 	if err != nil {
 		return err
 	}
-	if codec == format.Lz4Raw {
+	if k.codec == format.Lz4Raw {
 		if err := checkLZ4Page(h, body); err != nil {
 			return err
 		}
@@ -120,7 +128,7 @@ func checkPage(r io.ReaderAt, off int64, h *format.PageHeader, codec format.Comp
 	if !runs {
 		return nil
 	}
-	return checkRuns(h, body, codec, c, in)
+	return checkRuns(h, body, k.codec, k.col, k.in)
 }
 
 // plainBits returns the fewest bits a PLAIN value of type t takes (a
