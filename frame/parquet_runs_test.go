@@ -18,13 +18,13 @@ import (
 
 var updateRunBombs = flag.Bool("update-run-bombs", false, "rewrite testdata/run_bomb_*.parquet from runBombs")
 
-// bombBytes is what parquet-go allocates for each bomb of runBombs (about
-// 1 GiB) when nothing stops it; the allocations of a refusal must stay
-// far below.
+// bombBytes is about what parquet-go allocates for each bomb of runBombs
+// when nothing stops it (1 to 2.4 GB with v0.32.1); the allocations of a
+// refusal must stay far below.
 const bombBytes = 1 << 30
 
-// runBomb is a Parquet file of 8 rows whose runs ask parquet-go for
-// bombBytes, and the refusal expected.
+// runBomb is a Parquet file of 8 rows whose pages ask parquet-go for
+// about bombBytes, and the refusal expected.
 type runBomb struct {
 	name string // testdata/run_bomb_<name>.parquet
 	col  craftColumn
