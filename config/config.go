@@ -56,8 +56,11 @@ type Config struct {
 	// Split.
 
 	// TestFraction is the share of rows held out for testing, in (0, 1).
-	// With a time column the holdout is the latest TestFraction of rows.
-	// Ignored when TestRows or AsOf chooses the test set. Default 0.2.
+	// With a time column the holdout is the latest rows, cut at the time
+	// boundary nearest to TestFraction of them (rows sharing a time stay
+	// together, the earlier boundary when two are equally near), so the
+	// share held out can differ; the split line reports it. Ignored when
+	// TestRows or AsOf chooses the test set. Default 0.2.
 	TestFraction float64 `yaml:"test_fraction" json:"test_fraction" koanf:"test_fraction"`
 	// TestRows is the path of a file of 0-based data-row indices (header
 	// excluded), one per line, that form the test set. Default "".

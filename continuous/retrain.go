@@ -57,7 +57,8 @@ type Policy struct {
 	// Holdout is the share of the newest rows (by the champion's time
 	// column, else file order) both models are scored on; the challenger
 	// does not train on them. Rows sharing a time stay on one side, so
-	// the share held out may be larger. When fewer rows than that are
+	// the cut goes to the nearest time boundary and the share held out
+	// may be a little larger or smaller. When fewer rows than that are
 	// newer than the champion's training data (its file unchanged), only
 	// those are held out: the champion is never scored on rows it
 	// trained on. 0 means 0.2.

@@ -21,6 +21,7 @@ import (
 	"github.com/tabforge/tabforge/internal/atomicfile"
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
+	"github.com/tabforge/tabforge/split"
 )
 
 // championConfig is the champion's configuration, pointed at data.
@@ -73,15 +74,15 @@ func driftReport(ctx context.Context, ref *frame.Frame, p *pipeline.Predictor, c
 
 // newestRows returns the indices of about the newest k of x's rows by the
 // time column, or the last k rows in file order without one. Rows sharing
-// a time are never split between the held-out rows and the rest: the
-// cut moves to the start of the tied time, as in split.TemporalFraction,
-// so more than k rows may be held out. Splitting a tie would hand the
-// challenger part of the newest period in file order, and file order
+// a time are never split between the held-out rows and the rest: the cut
+// goes to the time boundary nearest to k rows from the newest, the
+// earlier one when two are equally near, as in split.Latest, so a few
+// more or fewer than k rows may be held out. Splitting a tie would hand
+// the challenger part of the newest period in file order, and file order
 // within a period often follows something else (the label, an ID) that
-// the models would learn as the period's effect. When the tie reaches
-// back to the oldest row, the cut moves forward to the next newer time
-// instead (fewer rows held out); with one time for every row, it is the
-// last k rows.
+// the models would learn as the period's effect; moving back to the start
+// of the tied time instead held out far more than k rows when the times
+// were years. With one time for every row, it is the last k rows.
 func newestRows(x *frame.Frame, timeColumn string, k int) []int {
 	key := timeValues(x, timeColumn)
 	idx := orderBy(key, x.NumRows())
@@ -92,19 +93,8 @@ func newestRows(x *frame.Frame, timeColumn string, k int) []int {
 			va, vb := key[idx[a]], key[idx[b]]
 			return va == vb || (math.IsNaN(va) && math.IsNaN(vb))
 		}
-		back := cut
-		for back > 0 && same(back-1, cut) {
-			back--
-		}
-		if back > 0 {
-			cut = back
-		} else {
-			for cut < n && same(cut-1, cut) {
-				cut++
-			}
-			if cut == n {
-				cut = n - k
-			}
+		if b, ok := split.NearestBoundary(cut, n, same); ok {
+			cut = b
 		}
 	}
 	out := slices.Clone(idx[cut:])

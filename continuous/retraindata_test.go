@@ -21,7 +21,12 @@ func TestNewestRowsKeepsTies(t *testing.T) {
 		k     int
 		want  []int
 	}{
-		{"cut inside a tie moves back", []float64{1, 2, 2, 3, 3, 3}, 2, []int{3, 4, 5}},
+		{"cut inside a tie ending the data moves back", []float64{1, 2, 2, 3, 3, 3}, 2, []int{3, 4, 5}},
+		// Moving back to the start of the tie held out 5 rows here, 4 more
+		// than the end of the tie, 1 row away.
+		{"cut near a tie's end moves forward", []float64{1, 2, 2, 2, 2, 3}, 2, []int{5}},
+		{"cut near a tie's start moves back", []float64{1, 2, 2, 2, 2, 3}, 4, []int{1, 2, 3, 4, 5}},
+		{"cut mid-tie moves back", []float64{1, 2, 2, 2, 2, 3}, 3, []int{1, 2, 3, 4, 5}},
 		{"cut between times stays", []float64{1, 2, 2, 3, 3, 3}, 3, []int{3, 4, 5}},
 		{"tie reaching the oldest row moves forward", []float64{1, 1, 1, 1, 2}, 3, []int{4}},
 		{"one time for every row: the last k", []float64{5, 5, 5, 5}, 2, []int{2, 3}},

@@ -18,9 +18,11 @@ import (
 // the champion was trained in once (the artifacts restored in place, as
 // the registry records where they are stored):
 //   - a losing challenger: on the champion's data less one row, the
-//     challenger (its configuration, trained without the newest days)
-//     loses clearly there, wins no paired resample, so the tie rule does
-//     not promote it; it is kept and the champion refreshed instead
+//     challenger (its configuration, trained without the newest 30%, a
+//     third of which the champion trained on) loses clearly there, wins
+//     no paired resample, so the tie rule does not promote it; it is kept
+//     and the champion refreshed instead (holding out the champion's own
+//     test rows, it is the champion's model, a tie)
 //     (TestDecideTie promotes a challenger that ties within noise);
 //   - refresh-or-train: on data running into the shifted 2023 the
 //     champion scores no worse than on its test rows, so on demand only
@@ -39,8 +41,8 @@ func TestRetrainRules(t *testing.T) {
 	if err := os.CopyFS(pristine, os.DirFS(trained)); err != nil {
 		t.Fatal(err)
 	}
-	anyData := DefaultPolicy()
-	anyData.OnDemand = false // a challenger on any new data
+	losing := DefaultPolicy()
+	losing.OnDemand, losing.Holdout = false, 0.3 // a challenger on any new data
 	rot, rotOff := DefaultPolicy(), DefaultPolicy()
 	rotOff.RefreshOrTrain = false
 	drifting, driftOff := DefaultPolicy(), DefaultPolicy()
@@ -55,7 +57,7 @@ func TestRetrainRules(t *testing.T) {
 		off       string // a rule switched off, not to be named
 		trigger   string // in the trigger
 	}{
-		{"losing challenger", anyData, "less", Refresh, true, "", ruleTie, ""}, // kept, then refreshed
+		{"losing challenger", losing, "less", Refresh, true, "", ruleTie, ""}, // kept, then refreshed
 		{"refresh-or-train", rot, "after", Promote, true, "refresh-or-train: ", "", "refresh did not check out"},
 		{"refresh-or-train off", rotOff, "after", Refresh, false, "", ruleRefreshOrTrain, ""},
 		{"on-drift", drifting, "early", Promote, true, "on-drift: ", "", "drift from"},

@@ -25,7 +25,7 @@ func ExampleTrain() {
 		return
 	}
 	fmt.Println(res.Task, res.Best, res.TrainRows, res.TestRows, res.Deployable)
-	// Output: regression ridge 2261 669 true
+	// Output: regression ridge 2371 559 true
 }
 
 // ExampleLoadPredictor loads a saved model (a forest on the credit data)

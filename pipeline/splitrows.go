@@ -79,12 +79,16 @@ func (p *prepared) holdout(f *frame.Frame, cfg *config.Config, kept []int, times
 		}
 		return split.AsOf(times, key)
 	case times != nil:
+		// Rows sharing a time stay on one side, so the share held out is
+		// the nearest one a time boundary gives: say both.
 		h, cut, err := split.TemporalFraction(times, cfg.TestFraction)
-		p.split = fmt.Sprintf("temporal: last %.0f%% by %s", 100*cfg.TestFraction, cfg.TimeColumn)
-		if err == nil {
-			p.split += " (test from " + describeTime(f, cfg.TimeColumn, kept, times, cut) + ")"
+		if err != nil {
+			p.split = fmt.Sprintf("temporal: last %.0f%% by %s", 100*cfg.TestFraction, cfg.TimeColumn)
+			return h, err
 		}
-		return h, err
+		p.split = fmt.Sprintf("temporal: last %.1f%% by %s (%.0f%% asked; test from %s)", 100*float64(len(h.Test))/float64(n),
+			cfg.TimeColumn, 100*cfg.TestFraction, describeTime(f, cfg.TimeColumn, kept, times, cut))
+		return h, nil
 	case p.task.IsClassification():
 		p.split = fmt.Sprintf("stratified random %.0f%% test", 100*cfg.TestFraction)
 		return split.StratifiedRandom(intLabels(p.y), cfg.TestFraction, cfg.Seed)

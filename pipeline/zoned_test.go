@@ -87,8 +87,8 @@ func TestHoldoutZonedDates(t *testing.T) {
 		{"2021-01-01", 0, 36, "as of 2021-01-01"},
 		// an instant: 2021-01-01T00:00:00+01:00 is before it
 		{"2021-01-01T00:00:00Z", 0, 33, "as of 2021-01-01T00:00:00Z"},
-		// the last 20%: 3 segments × 10 months from March 2021
-		{"", 0.2, 30, "temporal: last 20% by date (test from 2021-03-01)"},
+		// the last 20%: 3 segments × 10 months from March 2021, 30 of 144 rows
+		{"", 0.2, 30, "temporal: last 20.8% by date (20% asked; test from 2021-03-01)"},
 	}
 	for _, tt := range tests {
 		p := &prepared{task: model.Regression}

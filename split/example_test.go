@@ -7,7 +7,8 @@ import (
 )
 
 func ExampleTemporalFraction() {
-	// Sale months as year*100+month; floor(0.8*10) = 8, the 9th sorted time is 200903.
+	// Sale months as year*100+month; floor(0.8*10) = 8 training rows end where
+	// 200902 does, so the two rows of 200903 are the test rows.
 	times := []float64{200901, 200901, 200902, 200902, 200902, 200902, 200902, 200902, 200903, 200903}
 	h, cutoff, err := split.TemporalFraction(times, 0.2)
 	if err != nil {

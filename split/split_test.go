@@ -158,18 +158,91 @@ func TestStratifiedRandomRounding(t *testing.T) {
 
 func TestTemporalFractionSmall(t *testing.T) {
 	times := []float64{5, 1, 3, 3, 2, 4, 4, 4, 1, 2}
-	// Sorted: 1 1 2 2 3 3 4 4 4 5; floor(0.8*10) = 8 -> time 4; TEST = time >= 4.
+	// Sorted: 1 1 2 2 3 3 4 4 4 5; the cut at floor(0.8*10) = 8 falls in
+	// the run of 4s (positions 6-8): its end (9) is 1 row away, its start
+	// (6) 2, so Test is the single 5.
 	h, cutoff, err := TemporalFraction(times, 0.2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cutoff != 4 {
-		t.Errorf("cutoff = %v; want 4", cutoff)
+	if cutoff != 5 {
+		t.Errorf("cutoff = %v; want 5", cutoff)
 	}
-	if want := []int{0, 5, 6, 7}; !slices.Equal(h.Test, want) {
+	if want := []int{0}; !slices.Equal(h.Test, want) {
 		t.Errorf("test = %v; want %v", h.Test, want)
 	}
 	checkPartition(t, "TemporalFraction", len(times), h.Train, h.Test)
+}
+
+// TestLatestCuts checks where the cut goes relative to runs of tied
+// times: to the nearer end of the run, the earlier end when both are
+// equally near, and to the only end that leaves both sides non-empty.
+func TestLatestCuts(t *testing.T) {
+	tests := []struct {
+		name       string
+		times      []float64
+		nTest      int
+		wantCutoff float64
+		wantTest   int
+	}{
+		{"no ties", []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 3, 8, 3},
+		{"cut on a boundary", []float64{1, 1, 2, 2, 2, 3, 3, 3, 4, 4}, 5, 3, 5},
+		{"run mostly before the cut: its end", []float64{1, 2, 2, 2, 2, 2, 2, 3, 4, 5}, 4, 3, 3},
+		{"run mostly after the cut: its start", []float64{1, 2, 3, 4, 4, 4, 4, 4, 4, 5}, 6, 4, 7},
+		{"equally near: the earlier end", []float64{1, 2, 3, 3, 3, 3, 4, 5, 6, 7}, 6, 3, 8},
+		{"run from the first row: its end", []float64{1, 1, 1, 1, 1, 1, 1, 1, 2, 3}, 5, 2, 2},
+		{"run to the last row: its start", []float64{1, 2, 3, 3, 3, 3, 3, 3, 3, 3}, 2, 3, 8},
+		{"unsorted input", []float64{4, 1, 4, 2, 4, 4, 3, 4, 4, 4}, 4, 4, 7},
+		// The shape of survival_rotterdam by year (1,918 rows): at 20%
+		// the cut (row 1,534) lies 367 rows into 1988 and 23 before 1989.
+		{"yearly", append(append(repeat(1987, 1167), repeat(1988, 390)...), repeat(1989, 361)...), 384, 1989, 361},
+	}
+	for _, tc := range tests {
+		h, cutoff, err := Latest(tc.times, tc.nTest)
+		if err != nil {
+			t.Errorf("%s: Latest(%d) error: %v", tc.name, tc.nTest, err)
+			continue
+		}
+		checkPartition(t, tc.name, len(tc.times), h.Train, h.Test)
+		if cutoff != tc.wantCutoff || len(h.Test) != tc.wantTest {
+			t.Errorf("%s: Latest(%d) = cutoff %v, %d test rows; want %v, %d", tc.name, tc.nTest, cutoff, len(h.Test), tc.wantCutoff, tc.wantTest)
+		}
+		for _, r := range h.Test {
+			if tc.times[r] < cutoff {
+				t.Errorf("%s: test row %d at time %v before the cutoff %v", tc.name, r, tc.times[r], cutoff)
+			}
+		}
+	}
+}
+
+func TestLatestErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		times []float64
+		nTest int
+	}{
+		{"all tied", []float64{3, 3, 3, 3}, 2},
+		{"no test rows", []float64{1, 2, 3}, 0},
+		{"no training rows", []float64{1, 2, 3}, 3},
+		{"one row", []float64{1}, 1},
+		{"NaN", []float64{1, math.NaN(), 3}, 1},
+	}
+	for _, tc := range tests {
+		if _, _, err := Latest(tc.times, tc.nTest); err == nil {
+			t.Errorf("%s: Latest(%v, %d): nil error", tc.name, tc.times, tc.nTest)
+		}
+	}
+	if _, _, err := Latest([]float64{3, 3, 3, 3}, 2); !errors.Is(err, ErrEmptySide) {
+		t.Errorf("all tied: error %v; want ErrEmptySide", err)
+	}
+}
+
+func repeat(v float64, n int) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
 }
 
 func TestFromTestRowsAndTake(t *testing.T) {
@@ -248,18 +321,24 @@ func atof(t *testing.T, s string) float64 {
 
 // TestTemporalFractionAnchors reproduces the TEST rows of the peer baselines
 // (shared/anchors/splits/*.test_rows.txt, written by shared/anchors/baselines.py
-// with pandas/numpy; copied into testdata/) with the protocol of
-// shared/anchors/baselines.md.
+// with pandas/numpy; copied into testdata/) with AsOf at the protocol's
+// cutoff (shared/anchors/baselines.md), and checks where TemporalFraction
+// cuts the same data: at the protocol's cutoff when it is a time boundary
+// (txhousing), else at the nearer boundary (ames).
 func TestTemporalFractionAnchors(t *testing.T) {
 	tests := []struct {
 		name       string
 		csv        string
-		wantCutoff float64 // from baselines.md: "TEST = sale month >= 2009-07", "TEST = date >= 2012-09-01"
+		peerCutoff float64 // from baselines.md: "TEST = sale month >= 2009-07", "TEST = date >= 2012-09-01"
+		// wantCutoff is TemporalFraction's: on ames the protocol's cut
+		// (row 2,344 of 2,930 in time order) lies 83 rows into 2009-07
+		// and 27 rows before 2009-08 (counted from the CSV).
+		wantCutoff float64
 		// times returns the time key per used row and the CSV row index of each used row.
 		times func(t *testing.T, col map[string]int, recs [][]string) ([]float64, []int)
 	}{
 		{
-			name: "ames", csv: "ames.csv", wantCutoff: 200907,
+			name: "ames", csv: "ames.csv", peerCutoff: 200907, wantCutoff: 200908,
 			times: func(t *testing.T, col map[string]int, recs [][]string) ([]float64, []int) {
 				var times []float64
 				var rows []int
@@ -272,6 +351,7 @@ func TestTemporalFractionAnchors(t *testing.T) {
 		},
 		{
 			name: "txhousing", csv: "txhousing.csv",
+			peerCutoff: float64(time.Date(2012, 9, 1, 0, 0, 0, 0, time.UTC).Unix()),
 			wantCutoff: float64(time.Date(2012, 9, 1, 0, 0, 0, 0, time.UTC).Unix()),
 			times: func(t *testing.T, col map[string]int, recs [][]string) ([]float64, []int) {
 				var times []float64
@@ -295,12 +375,16 @@ func TestTemporalFractionAnchors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			col, recs := readCSV(t, filepath.Join("..", "testdata", tc.csv))
 			times, csvRows := tc.times(t, col, recs)
-			h, cutoff, err := TemporalFraction(times, 0.2)
+			_, cutoff, err := TemporalFraction(times, 0.2)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if cutoff != tc.wantCutoff {
-				t.Errorf("cutoff = %v; want %v", cutoff, tc.wantCutoff)
+				t.Errorf("TemporalFraction cutoff = %v; want %v", cutoff, tc.wantCutoff)
+			}
+			h, err := AsOf(times, tc.peerCutoff)
+			if err != nil {
+				t.Fatal(err)
 			}
 			got := Take(csvRows, h.Test) // positions among used rows -> CSV rows
 			want, err := ReadRowsFile(filepath.Join("testdata", tc.name+".test_rows.txt"))

@@ -14,7 +14,7 @@ import (
 func policyFlags(cmd *cobra.Command, pol *continuous.Policy, holdout bool) {
 	f, def := cmd.Flags(), continuous.DefaultPolicy()
 	if holdout {
-		f.Float64Var(&pol.Holdout, "holdout", def.Holdout, "share of the newest rows both models are scored on (rows sharing a time are never split, so it may be more; only the rows newer than the champion's training data when fewer)")
+		f.Float64Var(&pol.Holdout, "holdout", def.Holdout, "share of the newest rows both models are scored on (rows sharing a time are never split: the cut goes to the nearest time boundary; only the rows newer than the champion's training data when fewer)")
 	}
 	f.BoolVar(&pol.OnDemand, "on-demand", def.OnDemand, "train a challenger only when the newest rows call for one (--decay, --max-age, --on-drift, --refresh-or-train); false trains one on any new data")
 	f.Float64Var(&pol.Decay, "decay", def.Decay, "with --on-demand: the champion's score may fall this share below its test score")
