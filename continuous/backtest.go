@@ -113,9 +113,9 @@ func Backtest(ctx context.Context, cfg *config.Config, opts BacktestOptions) (*B
 	if err != nil {
 		return nil, fmt.Errorf("backtest: %w", err)
 	}
-	tc, ok := x.Lookup(cfg.TimeColumn)
-	if !ok {
-		return nil, fmt.Errorf("backtest: time column %q not found in %s", cfg.TimeColumn, cfg.Data)
+	tc, err := periodColumn(x, cfg.TimeColumn, opts.Start)
+	if err != nil {
+		return nil, fmt.Errorf("backtest: %s: %w", cfg.Data, err)
 	}
 	before, last, ps, err := periods(tc, opts.Every, opts.Start, opts.Periods)
 	if err != nil {

@@ -21,7 +21,9 @@ func (a *app) backtestCommand() *cobra.Command {
 		Short: "Replay static, continuous and always-retrain strategies over time",
 		Long: `Backtest trains a first model on the rows before --start, then walks period by
 period (--every month, quarter, year, or N days; N units for a numeric time
-column) and scores three strategies on each period's rows: static keeps the
+column; with --time-column in parts, such as year,month, a date --start reads
+them as year, month and day, and a number --start steps by the first part)
+and scores three strategies on each period's rows: static keeps the
 first model; continuous runs retrain (the real champion/challenger code, on a
 private registry in --dir) on the rows before the period, holding out the
 latest period, and serves the production version; always retrains on the
@@ -48,7 +50,7 @@ process, since each decision depends on the registry the previous ones left.`,
 	f := cmd.Flags()
 	f.String("data", "", "data file (.csv or .parquet)")
 	f.String("target", "", "target column")
-	f.String("time-column", "", "time column (a datetime or a number)")
+	f.String("time-column", "", "time column (a datetime or a number), or numeric parts as train takes them (year,month; year,round)")
 	f.StringSlice("drop", nil, "columns to leave out (comma-separated)")
 	f.StringSlice("models", nil, "model families (default: all applicable)")
 	f.Int("cv-folds", 5, "cross-validation folds of each training (0 = none)")
