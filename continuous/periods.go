@@ -11,7 +11,8 @@ import (
 	"github.com/tabforge/tabforge/frame"
 )
 
-// period is one step of a backtest: the rows whose time is in [lo, hi).
+// period is one step of a backtest: the rows whose instant is in
+// [lo, hi), labelled by the civil date it starts on.
 type period struct {
 	label  string
 	lo, hi float64
@@ -31,7 +32,13 @@ type period struct {
 // Datetimes are read in the civil time they were written in (see
 // frame.Column.Local), as temporal features read them: monthly rows at
 // 2020-01-01T00:00:00+02:00 are January's, although their instant is 31
-// December in UTC, and bounds and labels are civil dates too.
+// December in UTC, and labels are civil dates too. Each period starts
+// at one instant, though, as as_of cuts: the earliest instant of a row
+// written on or after its start date. With rows written in several UTC
+// offsets, cutting each row by its own date let a model train on a row
+// (21:00-05:00 on the last day of a month) hours later than rows it was
+// then tested on (00:00+02:00 on the 1st), and the latest period was not
+// the newest rows that retrain holds out.
 //
 // Each row's period is computed, not searched for, so a step that is
 // small for the column's range (--every 1 over epoch seconds) costs
@@ -44,47 +51,101 @@ func periods(c *frame.Column, every, start string, limit int) (before, last []in
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	byDate, end, err := civilPeriods(c, st, every, start)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if st.bound(0) > end {
+		return nil, nil, nil, fmt.Errorf("--start %s is after the last %s, %s", start, c.Name, st.label(end))
+	}
+	// ks are the civil periods with rows (olderPeriods and lastPeriod
+	// before start); first[j] is the earliest instant written in ks[j]
+	// or later, where period ks[j] starts.
+	ks := slices.Sorted(maps.Keys(byDate))
+	first := make([]float64, len(ks))
+	m := math.Inf(1)
+	for j := len(ks) - 1; j >= 0; j-- {
+		for _, i := range byDate[ks[j]] {
+			m = min(m, c.Num[i])
+		}
+		first[j] = m
+	}
+	byInstant := map[int][]int{}
+	for i, u := range c.Num {
+		if math.IsNaN(c.Local(i)) {
+			continue
+		}
+		// The last period starting at or before u; its own civil
+		// period's start is one, so there is one.
+		j, found := slices.BinarySearch(first, u)
+		for found && j+1 < len(first) && first[j+1] == u {
+			j++
+		}
+		if !found {
+			j--
+		}
+		byInstant[ks[j]] = append(byInstant[ks[j]], i)
+	}
+	for j, k := range ks {
+		rows := byInstant[k]
+		switch {
+		case len(rows) == 0:
+		case k == olderPeriods:
+			before = append(before, rows...)
+		case k == lastPeriod:
+			before, last = append(before, rows...), rows
+		case limit <= 0 || len(ps) < limit:
+			hi := math.Inf(1)
+			if j+1 < len(ks) {
+				hi = first[j+1]
+			}
+			ps = append(ps, period{label: st.label(st.bound(k)), lo: first[j], hi: hi, rows: rows})
+		}
+	}
+	slices.Sort(before)
+	return before, last, ps, nil
+}
+
+// Civil periods before start: the one just before it, and all older.
+const (
+	olderPeriods = -2
+	lastPeriod   = -1
+)
+
+// civilPeriods groups the rows of c with a time by the period their
+// civil time is in (olderPeriods and lastPeriod before start), and
+// returns the latest civil time.
+func civilPeriods(c *frame.Column, st steps, every, start string) (map[int][]int, float64, error) {
 	lo, prev := st.bound(0), st.bound(-1)
 	end := math.Inf(-1)
-	byPeriod := map[int][]int{}
+	byDate := map[int][]int{}
 	for i := range c.Num {
 		v := c.Local(i)
 		if math.IsNaN(v) {
 			continue
 		}
 		end = max(end, v)
-		if v < lo {
-			before = append(before, i)
-			if v >= prev {
-				last = append(last, i)
+		k := olderPeriods
+		switch {
+		case v >= lo:
+			var ok bool
+			if k, ok = st.index(v); !ok {
+				return nil, 0, fmt.Errorf("--every %s is too short for %s %s: too many periods after --start %s; use a longer period", every, c.Name, st.label(v), start)
 			}
-			continue
+		case v >= prev:
+			k = lastPeriod
 		}
-		k, ok := st.index(v)
-		if !ok {
-			return nil, nil, nil, fmt.Errorf("--every %s is too short for %s %s: too many periods after --start %s; use a longer period", every, c.Name, st.label(v), start)
-		}
-		byPeriod[k] = append(byPeriod[k], i)
+		byDate[k] = append(byDate[k], i)
 	}
-	if lo > end {
-		return nil, nil, nil, fmt.Errorf("--start %s is after the last %s, %s", start, c.Name, st.label(end))
-	}
-	ks := slices.Sorted(maps.Keys(byPeriod))
-	if limit > 0 && len(ks) > limit {
-		ks = ks[:limit]
-	}
-	for _, k := range ks {
-		ps = append(ps, period{label: st.label(st.bound(k)), lo: st.bound(k), hi: st.bound(k + 1), rows: byPeriod[k]})
-	}
-	return before, last, ps, nil
+	return byDate, end, nil
 }
 
 // rowsBefore returns the rows of the time column c before lo, a period's
-// start, in the civil time periods cuts by; missing times are left out.
+// starting instant; missing times are left out.
 func rowsBefore(c *frame.Column, lo float64) []int {
 	var rows []int
-	for i := range c.Num {
-		if c.Local(i) < lo {
+	for i, u := range c.Num {
+		if u < lo {
 			rows = append(rows, i)
 		}
 	}

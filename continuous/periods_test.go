@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/split"
 )
 
 func TestPeriods(t *testing.T) {
@@ -104,7 +105,9 @@ func zonedColumn(t *testing.T, values ...string) *frame.Column {
 
 // Periods follow the civil time a datetime was written in: monthly rows
 // at 00:00+02:00 fell into the month before in UTC (and their period was
-// labelled by it), a row at 21:00-05:00 on 29 February into March.
+// labelled by it). A row at 21:00-05:00 on 29 February is in March,
+// though: it was written 4 hours after March's first row (00:00+02:00 on
+// 1 March), and a period starts at one instant.
 func TestPeriodsZoned(t *testing.T) {
 	plus2 := zonedColumn(t, "2020-01-01T00:00:00+02:00", "2020-02-01T00:00:00+02:00", "2020-02-29T21:00:00-05:00",
 		"2020-03-01T00:00:00+02:00", "2020-04-01T00:00:00+02:00")
@@ -122,7 +125,7 @@ func TestPeriodsZoned(t *testing.T) {
 		rows         [][]int
 	}{
 		{name: "month +02:00", c: plus2, every: "month", start: "2020-02-01", before: []int{0}, last: []int{0},
-			labels: []string{"2020-02-01", "2020-03-01", "2020-04-01"}, rows: [][]int{{1, 2}, {3}, {4}}},
+			labels: []string{"2020-02-01", "2020-03-01", "2020-04-01"}, rows: [][]int{{1}, {2, 3}, {4}}},
 		{name: "quarter Berlin", c: berlin, every: "quarter", start: "2019-04-01", before: []int{0, 1}, last: []int{0, 1},
 			labels: []string{"2019-04-01", "2019-07-01", "2019-10-01"}, rows: [][]int{{2}, {3}, {4, 5}}},
 		{name: "days across DST", c: berlinDays, every: "1", start: "2020-03-29", before: []int{0}, last: []int{0},
@@ -151,6 +154,57 @@ func TestPeriodsZoned(t *testing.T) {
 				t.Errorf("periods = before %v, last %v, %v %v; want %v, %v, %v %v", before, last, labels, rows, tc.before, tc.last, tc.labels, tc.rows)
 			}
 		})
+	}
+}
+
+// TestPeriodsOneInstant cuts monthly periods of rows written in Tokyo
+// (+09:00) and New York (-05:00): each period starts at one instant, the
+// first row written on or after its start date, so a model never trains
+// on a row written after one it is tested on, and the latest period
+// before each is the newest rows retrain holds out (newestRows, by
+// instant). Cut by each row's own date, New York's late evening of the
+// last day of a month trained the model tested on Tokyo's first hours of
+// the next (written before it), and the continuous strategy held out
+// rows of two periods.
+func TestPeriodsOneInstant(t *testing.T) {
+	c := zonedColumn(t, "2020-01-15T12:00:00+09:00", "2020-01-31T00:30:00+09:00", "2020-01-31T23:00:00-05:00",
+		"2020-02-01T00:30:00+09:00", "2020-02-01T23:00:00-05:00", "2020-02-29T23:00:00-05:00",
+		"2020-03-01T00:30:00+09:00", "2020-03-15T12:00:00-05:00")
+	x, err := frame.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _, ps, err := periods(c, "month", "2020-02-01", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels []string
+	var rows [][]int
+	for _, p := range ps {
+		labels, rows = append(labels, p.label), append(rows, p.rows)
+	}
+	if want := [][]int{{2, 3, 4}, {5, 6, 7}}; !slices.Equal(before, []int{0, 1}) || !slices.Equal(labels, []string{"2020-02-01", "2020-03-01"}) ||
+		!slices.EqualFunc(rows, want, slices.Equal) {
+		t.Errorf("periods = before %v, %v %v; want [0 1], [2020-02-01 2020-03-01] %v", before, labels, rows, want)
+	}
+	prev := before
+	for _, p := range ps {
+		train := rowsBefore(c, p.lo)
+		for _, i := range train {
+			for _, j := range p.rows {
+				if c.Num[i] >= c.Num[j] {
+					t.Errorf("period %s: training row %d (%v) is not before its row %d (%v)", p.label, i, c.Num[i], j, c.Num[j])
+				}
+			}
+		}
+		if p.label != "2020-02-01" { // the first model is tested on the period before start
+			held := split.Take(train, newestRows(x.Take(train), "d", len(prev)))
+			slices.Sort(held)
+			if !slices.Equal(held, prev) {
+				t.Errorf("period %s: retrain holds out rows %v; want the period before, %v", p.label, held, prev)
+			}
+		}
+		prev = p.rows
 	}
 }
 
