@@ -39,10 +39,10 @@ func valueRuns(e format.Encoding, t format.Type) bool {
 
 // checkRuns refuses the data page h of column c, body as stored in the
 // file (compressed with codec), when the runs parquet-go would decode
-// hold more values than the page: parquet-go expands every run, up to
-// 2^31 values each, before it cuts the result to the page's count, so a
-// run header of five bytes costs gigabytes. Only the page's count is
-// allowed, rounded up to a multiple of 8 (a bit-packed run's unit). A page
+// hold far more values than the page: parquet-go expands every run, up
+// to 2^31 values each, before it cuts the result to the page's count, so
+// a run header of five bytes costs gigabytes. Runs may pass the page's
+// count within runSlack, as real writers' do. A page
 // parquet-go would refuse for another reason (cut short, a bad bit width)
 // is left to it, once its runs so far are within bounds.
 func checkRuns(h *format.PageHeader, body []byte, codec format.CompressionCodec, c chunkColumn, in *inflater) error {
