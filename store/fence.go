@@ -80,17 +80,8 @@ func SwapRecordFenced(ctx context.Context, s Swapper, kind, key string, old, val
 	if w, ok := s.(FencedSwapper); ok {
 		return w.SwapRecordFenced(ctx, kind, key, old, value, fences...)
 	}
-	for _, f := range fences {
-		rec, err := s.GetRecord(ctx, f.Kind, f.Key)
-		if errors.Is(err, ErrNotFound) {
-			rec, err = nil, nil
-		}
-		if err == nil {
-			err = f.Check(rec)
-		}
-		if err != nil {
-			return false, fmt.Errorf("swap record %s/%s: %w", kind, key, err)
-		}
+	if err := checkFences(ctx, s, fences); err != nil {
+		return false, fmt.Errorf("swap record %s/%s: %w", kind, key, err)
 	}
 	return s.SwapRecord(ctx, kind, key, old, value)
 }
@@ -118,4 +109,47 @@ func PutRecordFenced(ctx context.Context, s Swapper, kind, key string, value []b
 			return fmt.Errorf("store record %s/%s: %w", kind, key, err)
 		}
 	}
+}
+
+// A FencedDeleter is a store that deletes a record under leases.
+type FencedDeleter interface {
+	// DeleteRecordFenced is DeleteRecord made only if each lease record
+	// fences[i].Kind/Key holds its Token, the tests and the delete one
+	// atomic step; otherwise it deletes nothing and returns a *LostError
+	// for the first lease that does not (Current 0 for a missing one).
+	// A lease deleted under its own fence is released: only while it is
+	// still its holder's (see Lease.Release).
+	DeleteRecordFenced(ctx context.Context, kind, key string, fences ...Fence) error
+}
+
+// DeleteRecordFenced is s's DeleteRecordFenced if s is a FencedDeleter.
+// Otherwise it checks the leases first, then deletes: two steps, between
+// which a successor may take a lease over, and a lease deleted under its
+// own fence is then the successor's.
+func DeleteRecordFenced(ctx context.Context, s Records, kind, key string, fences ...Fence) error {
+	if d, ok := s.(FencedDeleter); ok {
+		return d.DeleteRecordFenced(ctx, kind, key, fences...)
+	}
+	if err := checkFences(ctx, s, fences); err != nil {
+		return fmt.Errorf("delete record %s/%s: %w", kind, key, err)
+	}
+	return s.DeleteRecord(ctx, kind, key)
+}
+
+// checkFences reads each lease of fences from s and returns the
+// *LostError of the first that does not hold its token.
+func checkFences(ctx context.Context, s Records, fences []Fence) error {
+	for _, f := range fences {
+		rec, err := s.GetRecord(ctx, f.Kind, f.Key)
+		if errors.Is(err, ErrNotFound) {
+			rec, err = nil, nil
+		}
+		if err == nil {
+			err = f.Check(rec)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -411,8 +411,9 @@ func (l *Lease) Lost() error {
 }
 
 // Release stops the renewals, deletes the lease unless another
-// acquisition holds it now, and cancels the holder's context. Calling it
-// again does nothing.
+// acquisition holds it now (the test and the delete are one step on a
+// FencedDeleter), and cancels the holder's context. Calling it again
+// does nothing.
 func (l *Lease) Release() {
 	l.once.Do(func() {
 		close(l.stop)
@@ -423,13 +424,13 @@ func (l *Lease) Release() {
 		if l.lost != nil {
 			return
 		}
-		ctx := context.Background()
-		// Compared by token, not value: a renewal reported failed may
-		// have written a value this holder never saw.
-		if r, err := l.recs.GetRecord(ctx, l.kind, l.key); err == nil && LeaseToken(r) != l.Token {
-			return // taken over after it expired: the lease is the new holder's
-		}
-		if err := l.recs.DeleteRecord(ctx, l.kind, l.key); err != nil {
+		// Deleted under the lease's own fence, which compares tokens, not
+		// values (a renewal reported failed may have written a value this
+		// holder never saw), and tests and deletes in one step: a
+		// successor may take the lease over at any moment once it expired
+		// while this holder stalled, and its lease must stay.
+		err := DeleteRecordFenced(context.Background(), l.recs, l.kind, l.key, l.Fence())
+		if err != nil && !errors.Is(err, ErrLeaseLost) { // lost: gone, or the new holder's
 			l.log.Warn("lease not released", "kind", l.kind, "key", l.key, "err", err)
 		}
 	})

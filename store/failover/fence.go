@@ -81,6 +81,30 @@ func (s *Store) SwapRecordFenced(ctx context.Context, kind, key string, old, val
 	return true, s.fallback.MarkPending(ctx, k)
 }
 
+var _ store.FencedDeleter = (*Store)(nil)
+
+// DeleteRecordFenced implements store.FencedDeleter on the store in use,
+// journalled on the fallback as DeleteRecord is, with the base of the
+// record deleted (for a lease, the acquisition it held). On the
+// fallback, a lease missing there that this process last wrote on the
+// primary with its fence's token is still its own (see PutRunFenced):
+// its holder's release deletes nothing on the fallback, but is
+// journalled, and the replay deletes the lease on the primary only if
+// no newer holder has taken it there since (see superseded).
+func (s *Store) DeleteRecordFenced(ctx context.Context, kind, key string, fences ...store.Fence) error {
+	k := []sqlite.Pending{{Kind: "record", A: kind, B: key}}
+	return s.write(ctx, k, func(st store.Store) error {
+		if st != store.Store(s.fallback) {
+			return store.DeleteRecordFenced(ctx, st, kind, key, fences...)
+		}
+		held, err := s.unadopted(ctx, fences)
+		if err != nil {
+			return err
+		}
+		return s.fallback.DeleteRecordFenced(ctx, kind, key, held...)
+	})
+}
+
 // unadopted returns the fences whose leases the fallback must hold: all
 // but those it lacks that this process last wrote on the primary with
 // the fence's token.

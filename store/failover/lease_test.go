@@ -94,3 +94,42 @@ func TestFencedSwapOnFallback(t *testing.T) {
 		t.Errorf("fenced create under a lease this process never wrote = %v; want store.ErrLeaseLost", err)
 	}
 }
+
+// TestReleaseOnFallback claims a lease on a failover store and kills
+// redis-server: the holder's release goes to the fallback, which never
+// saw the lease. The lease this process wrote on Redis is still its own
+// there, so the release is journalled, and after a restart the replay
+// removes the lease from Redis; a release under a token this process
+// never wrote journals nothing.
+func TestReleaseOnFallback(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	fb := filepath.Join(t.TempDir(), "fallback.db")
+	s := openOnRedis(t, srv, fb)
+	fs := s.(*failover.Store)
+	_, l, err := store.Claim(ctx, fs, store.LeaseKind, "run-1", time.Hour, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Kill()
+	never := store.Fence{Kind: store.LeaseKind, Key: "run-1", Token: l.Token + 1}
+	if err := fs.DeleteRecordFenced(ctx, store.LeaseKind, "run-1", never); !errors.Is(err, store.ErrLeaseLost) || !fs.Down() {
+		t.Errorf("release under a token never written, on the fallback = %v (down %v); want store.ErrLeaseLost", err, fs.Down())
+	}
+	if pend, err := fs.Fallback().PendingWrites(ctx); err != nil || len(pend) != 0 {
+		t.Errorf("journal after a refused release = %+v, %v; want it empty", pend, err)
+	}
+	l.Release()
+	pend, err := fs.Fallback().PendingWrites(ctx)
+	if err != nil || len(pend) != 1 || pend[0].A != store.LeaseKind || pend[0].B != "run-1" {
+		t.Fatalf("journal after the release = %+v, %v; want the lease", pend, err)
+	}
+	s.Close()
+
+	srv.Restart(t)
+	s2 := openOnRedis(t, srv, fb) // replays the journal at open
+	defer s2.Close()
+	if r, err := s2.(*failover.Store).Primary().GetRecord(ctx, store.LeaseKind, "run-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("lease on redis after the replay of its release = %v, %v; want none", r, err)
+	}
+}

@@ -27,20 +27,15 @@ func (s *Store) SwapRecord(ctx context.Context, kind, key string, old, value []b
 
 var _ store.FencedSwapper = (*Store)(nil)
 
-// writeIfScript creates a record (hasOld 0) only if its value field is
-// not there yet, with its indexes, or replaces its value and time
-// (hasOld 1) only if the value field holds old (the record exists then,
-// so its indexes do); either only while each lease record holds its
-// token, and, given a ceiling, only while the fencing token counter is
-// at most the ceiling. Plain creates and swaps run it with no lease and
-// no ceiling, so the guarded and unguarded writes cannot drift apart.
-// ARGV: the number of leases, each lease's key and token, the token
-// counter's key and the ceiling ("" for none), then the record's key,
-// hasOld, old, value, time, kind index, key, kinds and kind. It returns
-// 1 when it wrote, 0 when the record did not match, "lost I HELD":
-// lease I (from 1) holds the token HELD ("" if none), or "newer LAST":
-// the counter is past the ceiling.
-var writeIfScript = redigo.NewScript(0, `
+// guardLua is what writeIfScript and deleteIfScript test before they
+// change anything: that each lease record holds its token and, given a
+// ceiling, that the fencing token counter is at most the ceiling. ARGV:
+// the number of leases n, each lease's key and token, the token
+// counter's key and the ceiling ("" for none); the script's own
+// arguments follow from ARGV[2*n+4]. It returns "lost I HELD": lease I
+// (from 1) holds the token HELD ("" if none), or "newer LAST": the
+// counter is past the ceiling (see writeGuard.lost).
+const guardLua = `
 local n = tonumber(ARGV[1])
 for i = 1, n do
 	local v = redis.call('HGET', ARGV[2*i], 'v')
@@ -52,6 +47,18 @@ if ceiling ~= '' then
 	local last = redis.call('HGET', counter, 'v') or '0'
 	if tonumber(last) > tonumber(ceiling) then return 'newer ' .. last end
 end
+`
+
+// writeIfScript creates a record (hasOld 0) only if its value field is
+// not there yet, with its indexes, or replaces its value and time
+// (hasOld 1) only if the value field holds old (the record exists then,
+// so its indexes do); either only under guardLua's test. Plain creates
+// and swaps run it with no lease and no ceiling, so the guarded and
+// unguarded writes cannot drift apart. ARGV after the guard's: the
+// record's key, hasOld, old, value, time, kind index, key, kinds and
+// kind. It returns 1 when it wrote, 0 when the record did not match, or
+// the guard's refusal.
+var writeIfScript = redigo.NewScript(0, guardLua+`
 local k, hasOld, old, v, u, idx, key, kinds, kind = unpack(ARGV, 2*n+4)
 if hasOld == '0' then
 	if redis.call('HSETNX', k, 'v', v) == 0 then return 0 end
@@ -62,6 +69,18 @@ if hasOld == '0' then
 end
 if redis.call('HGET', k, 'v') ~= old then return 0 end
 redis.call('HSET', k, 'v', v, 'u', u)
+return 1
+`)
+
+// deleteIfScript deletes a record and its index entries, as DeleteRecord
+// does, only under guardLua's test. ARGV after the guard's: the record's
+// key, kind index, time index and key. It returns 1, or the guard's
+// refusal.
+var deleteIfScript = redigo.NewScript(0, guardLua+`
+local k, idx, rect, key = unpack(ARGV, 2*n+4)
+redis.call('DEL', k)
+redis.call('ZREM', idx, key)
+redis.call('ZREM', rect, key)
 return 1
 `)
 
@@ -82,16 +101,16 @@ func (s *Store) RestoreLease(ctx context.Context, kind, key string, value []byte
 	return s.writeIf(ctx, "restore lease", kind, key, nil, value, writeGuard{ceiling: strconv.FormatUint(token, 10)})
 }
 
-// writeGuard is what writeIfScript checks before it writes: the leases
-// that must hold their tokens, and the most the fencing token counter
-// may hold ("" for no limit).
+// writeGuard is what guardLua checks before a script changes anything:
+// the leases that must hold their tokens, and the most the fencing token
+// counter may hold ("" for no limit).
 type writeGuard struct {
 	fences  []store.Fence
 	ceiling string
 }
 
-// lost returns the *store.LostError for writeIfScript's refusal of a
-// write of kind/key under g.
+// lost returns the *store.LostError for guardLua's refusal of a change
+// of kind/key under g.
 func (g writeGuard) lost(kind, key string, refused []byte) error {
 	if bytes.HasPrefix(refused, []byte("newer ")) {
 		// The write is a lease's own, of the ceiling's token.
@@ -102,7 +121,7 @@ func (g writeGuard) lost(kind, key string, refused []byte) error {
 	var held string
 	fmt.Sscanf(string(refused), "lost %d %s", &i, &held)
 	if i < 1 || i > len(g.fences) {
-		return fmt.Errorf("guarded write answered %q", refused)
+		return fmt.Errorf("guarded change answered %q", refused)
 	}
 	f := g.fences[i-1]
 	cur, _ := strconv.ParseUint(held, 10, 64)
@@ -115,26 +134,45 @@ func (s *Store) writeIf(ctx context.Context, op, kind, key string, old, value []
 	if value == nil {
 		value = []byte{}
 	}
-	args := []any{len(g.fences)}
-	for _, f := range g.fences {
-		args = append(args, s.recKey(f.Kind, f.Key), strconv.FormatUint(f.Token, 10))
-	}
 	hasOld := "1"
 	if old == nil {
 		hasOld = "0"
 	}
-	args = append(args, s.recKey(store.TokenKind, store.TokenKey), g.ceiling)
-	args = append(args, s.recKey(kind, key), hasOld, old, value, nanos(time.Now()), s.p+"reck:"+kind, key, s.p+"kinds", kind)
-	reply, err := s.script(ctx, writeIfScript, args...)
+	n, err := s.guarded(ctx, op, kind, key, writeIfScript, g,
+		s.recKey(kind, key), hasOld, old, value, nanos(time.Now()), s.p+"reck:"+kind, key, s.p+"kinds", kind)
+	return n == 1, err
+}
+
+var _ store.FencedDeleter = (*Store)(nil)
+
+// DeleteRecordFenced implements store.FencedDeleter in one script, which
+// Redis runs with no other command in between.
+func (s *Store) DeleteRecordFenced(ctx context.Context, kind, key string, fences ...store.Fence) error {
+	_, err := s.guarded(ctx, "delete record", kind, key, deleteIfScript, writeGuard{fences: fences},
+		s.recKey(kind, key), s.p+"reck:"+kind, s.p+"rect:"+kind, key)
+	return err
+}
+
+// guarded runs script, which starts with guardLua, under g with the
+// script's own arguments args, and returns its integer reply, or the
+// *store.LostError of the guard's refusal; op names the change of
+// kind/key in errors.
+func (s *Store) guarded(ctx context.Context, op, kind, key string, script *redigo.Script, g writeGuard, args ...any) (int, error) {
+	argv := []any{len(g.fences)}
+	for _, f := range g.fences {
+		argv = append(argv, s.recKey(f.Kind, f.Key), strconv.FormatUint(f.Token, 10))
+	}
+	argv = append(argv, s.recKey(store.TokenKind, store.TokenKey), g.ceiling)
+	reply, err := s.script(ctx, script, append(argv, args...)...)
 	if err != nil {
-		return false, s.wrap(op+" "+kind+"/"+key, err)
+		return 0, s.wrap(op+" "+kind+"/"+key, err)
 	}
 	if refused, ok := reply.([]byte); ok {
-		return false, fmt.Errorf("%s %s/%s: %w", op, kind, key, g.lost(kind, key, refused))
+		return 0, fmt.Errorf("%s %s/%s: %w", op, kind, key, g.lost(kind, key, refused))
 	}
 	n, err := redigo.Int(reply, nil)
 	if err != nil {
-		return false, s.wrap(op+" "+kind+"/"+key, err)
+		return 0, s.wrap(op+" "+kind+"/"+key, err)
 	}
-	return n == 1, nil
+	return n, nil
 }

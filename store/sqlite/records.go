@@ -263,6 +263,25 @@ func (s *Store) RestoreLease(ctx context.Context, kind, key string, value []byte
 	return ok, nil
 }
 
+var _ store.FencedDeleter = (*Store)(nil)
+
+// DeleteRecordFenced implements store.FencedDeleter: the leases are read
+// and the record deleted in one transaction, which holds the write lock
+// from its start (_txlock=immediate), so no takeover comes in between.
+func (s *Store) DeleteRecordFenced(ctx context.Context, kind, key string, fences ...store.Fence) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := checkFences(ctx, tx, fences); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM records WHERE kind=? AND key=?`, kind, key)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete record %s/%s: %w", kind, key, err)
+	}
+	return nil
+}
+
 // checkFences returns a *store.LostError for the first of fences whose
 // lease record in tx does not hold its token.
 func checkFences(ctx context.Context, tx *sql.Tx, fences []store.Fence) error {

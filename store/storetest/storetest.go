@@ -48,6 +48,7 @@ func Run(t *testing.T, f Factory) {
 		{"LeaseFencing", testLeaseFencing},
 		{"LeaseRenewFailure", testLeaseRenewFailure},
 		{"RestoreLease", testRestoreLease},
+		{"ReleaseLease", testReleaseLease},
 		{"PutRunFenced", testPutRunFenced},
 		{"SwapRecordFenced", testSwapRecordFenced},
 		{"SwapRecord", testSwapRecord},
