@@ -58,10 +58,11 @@ func (a Advisor) AdviseRun(ctx context.Context, q pipeline.MetaQuery) (*pipeline
 		return nil, err
 	}
 	if l, ok := a.KB.Records.(Layered); ok {
-		// The shipped knowledge base scored its design on whole files,
-		// holdout rows included: for the run's own file it would leak
-		// the test rows into the configuration. The user's own runs of
-		// it (the top layer) scored on training rows only and stay.
+		// The shipped knowledge base scored its design on a sample of
+		// the whole file split by its own holdout, so its folds held rows
+		// the run's split tests: for the run's own file it would leak the
+		// test rows into the configuration. The user's own runs of it
+		// (the top layer) scored on training rows only and stay.
 		kb := *a.KB
 		kb.Records = Layered{Top: l.Top, Base: hiding{Records: l.Base, key: DatasetKey(q.Dataset, q.Target)}}
 		a.KB = &kb

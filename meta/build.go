@@ -29,7 +29,8 @@ type CorpusDataset struct {
 // BuildOptions tune Build; the zero value is the documented default.
 type BuildOptions struct {
 	// MaxRows caps the rows the design is scored on (a seeded sample,
-	// in file order); 0 means 2000. Meta-features read the whole file.
+	// in file order); 0 means 2000. Meta-features read the whole file's
+	// training part, as a train run on it is advised.
 	MaxRows int
 	// Folds is the CV folds per configuration; 0 means 3.
 	Folds int
@@ -79,7 +80,8 @@ func (rep *BuildReport) add(d CorpusDataset, skipped bool, warnings []string, er
 }
 
 // Build scores Design on every dataset of corpus and records each
-// dataset's meta-features (of the whole file) and evaluations in kb, o.Jobs
+// dataset's meta-features (of the file's training part, see queryTable)
+// and evaluations in kb, o.Jobs
 // datasets at a time. Only the design configurations kb lacks for a
 // dataset (same content and target) are scored, and a dataset with none
 // missing is skipped, so an interrupted build resumes where it stopped
@@ -174,12 +176,24 @@ func buildConfig(d CorpusDataset, o BuildOptions) *config.Config {
 	return cfg
 }
 
+// queryTable is the table whose meta-features a build records for d (file
+// f): the training part of the whole file, as a run of train on f with
+// d's target, task and time column splits it (pipeline.TrainingPart),
+// since that is what such a run asks the knowledge base about.
+func queryTable(f *frame.Frame, d CorpusDataset, o BuildOptions) (*pipeline.TrainingTable, error) {
+	t, err := pipeline.TrainingPart(f, buildConfig(d, o))
+	if err != nil {
+		return nil, fmt.Errorf("training part: %w", err)
+	}
+	return t, nil
+}
+
 // scoreDataset scores the design configurations with the IDs in want on
 // f, the file of d, subsampled to o.MaxRows rows. The experiment's Table
-// is the whole file's.
+// is the whole file's training part (queryTable).
 func scoreDataset(ctx context.Context, f *frame.Frame, d CorpusDataset, o BuildOptions, want []string) (*pipeline.Experiment, []string, error) {
 	cfg := buildConfig(d, o)
-	full, err := pipeline.LoadTrainingTable(f, cfg)
+	full, err := queryTable(f, d, o)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -90,9 +90,9 @@ func encodeExperiment(e *pipeline.Experiment, warnings []string, err error) ([]b
 }
 
 // experiment decodes r into the experiment of dataset d (file f, whose
-// training table meta-features describe).
+// training part meta-features describe).
 func (r *datasetResult) experiment(f *frame.Frame, d CorpusDataset, o BuildOptions) (*pipeline.Experiment, error) {
-	full, err := pipeline.LoadTrainingTable(f, buildConfig(d, o))
+	full, err := queryTable(f, d, o)
 	if err != nil {
 		return nil, err
 	}

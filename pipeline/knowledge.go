@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"slices"
 
@@ -188,6 +189,28 @@ func foldScores(folds []eval.Metrics, metric string) []float64 {
 		}
 	}
 	return out
+}
+
+// TrainingPart returns the rows a run of cfg on f trains on: its
+// training table (LoadTrainingTable) less the holdout rows cfg's split
+// sets aside (test_rows, as_of, the latest test_fraction by time_column,
+// or a seeded random share). It is the table the run asks its
+// MetaAdvisor about, so a knowledge base that records it for f describes
+// what a query on f describes.
+func TrainingPart(f *frame.Frame, cfg *config.Config) (*TrainingTable, error) {
+	c := cfg.Clone()
+	c.CVFolds = 0 // the holdout split alone; folds are not needed
+	p, err := prepare(f, c, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	return p.trainingPart(), nil
+}
+
+// trainingPart is p's training rows as a table: what the run's
+// MetaAdvisor is asked about.
+func (p *prepared) trainingPart() *TrainingTable {
+	return &TrainingTable{X: p.x.Take(p.train), Y: split.Take(p.y, p.train), Task: p.task, Classes: p.classes}
 }
 
 // ReadTrainingTable reads cfg.Data as Train does (cfg's schema overrides

@@ -13,7 +13,6 @@ import (
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/report"
-	"github.com/tabforge/tabforge/split"
 )
 
 // A MetaAdvisor is the meta-learner as training sees it: given the
@@ -137,8 +136,7 @@ func (r *trainRun) metaLearn(ctx context.Context) error {
 	// The training rows only: meta-features include landmarkers scored on
 	// the targets, and the test rows' targets must not pick the
 	// configuration the test rows then judge.
-	train := &TrainingTable{X: r.p.x.Take(r.p.train), Y: split.Take(r.p.y, r.p.train), Task: r.p.task, Classes: r.p.classes}
-	adv, err := r.o.Meta.AdviseRun(ctx, MetaQuery{Table: train, Dataset: r.res.DatasetHash, Target: r.cfg.Target, Families: names})
+	adv, err := r.o.Meta.AdviseRun(ctx, MetaQuery{Table: r.p.trainingPart(), Dataset: r.res.DatasetHash, Target: r.cfg.Target, Families: names})
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
