@@ -2,6 +2,7 @@ package meta
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/pipeline"
+	"github.com/tabforge/tabforge/store"
 )
 
 // CorpusDataset is one dataset of a build: a CSV file and how to train on
@@ -48,11 +50,20 @@ type BuildOptions struct {
 	// CodeVersion is part of the units' keys, so that results a queue
 	// keeps from another tabforge build are not reused.
 	CodeVersion string
+	// RefreshFeatures recomputes the meta-features of the datasets kb
+	// already knows (on queryTable, as for a new one) and keeps their
+	// evaluations: a knowledge base whose meta-features were computed
+	// otherwise (on whole files, before) then describes its datasets as
+	// queries do, without scoring its design again.
+	RefreshFeatures bool
 }
 
 // BuildReport says what Build did.
 type BuildReport struct {
 	Scored, Skipped int
+	// Refreshed counts the known datasets whose meta-features
+	// BuildOptions.RefreshFeatures recomputed (scored or skipped too).
+	Refreshed int
 	// Failed maps each dataset that failed, "FILE (target T)", to its
 	// error: one file may be several datasets of a manifest, and keyed
 	// by file alone the errors overwrote each other and the count fell.
@@ -62,7 +73,10 @@ type BuildReport struct {
 }
 
 // add counts one dataset's outcome and passes it to done, if set.
-func (rep *BuildReport) add(d CorpusDataset, skipped bool, warnings []string, err error, done func(CorpusDataset, bool, error)) {
+func (rep *BuildReport) add(d CorpusDataset, skipped, refreshed bool, warnings []string, err error, done func(CorpusDataset, bool, error)) {
+	if refreshed {
+		rep.Refreshed++
+	}
 	switch {
 	case err != nil:
 		rep.Failed[d.File+" (target "+d.Target+")"] = err.Error()
@@ -100,13 +114,13 @@ func Build(ctx context.Context, kb *KB, corpus []CorpusDataset, o BuildOptions) 
 	g.SetLimit(cmpOr(o.Jobs, 2))
 	for _, d := range corpus {
 		g.Go(func() error {
-			skipped, warnings, err := buildOne(gctx, kb, d, o)
+			skipped, refreshed, warnings, err := buildOne(gctx, kb, d, o)
 			if gctx.Err() != nil {
 				return gctx.Err()
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			rep.add(d, skipped, warnings, err, o.Done)
+			rep.add(d, skipped, refreshed, warnings, err, o.Done)
 			return nil
 		})
 	}
@@ -118,17 +132,42 @@ func Build(ctx context.Context, kb *KB, corpus []CorpusDataset, o BuildOptions) 
 }
 
 // buildOne scores the design configurations kb lacks on one dataset and
-// records them.
-func buildOne(ctx context.Context, kb *KB, d CorpusDataset, o BuildOptions) (skipped bool, warnings []string, err error) {
+// records them, after refreshing its meta-features if o says so.
+func buildOne(ctx context.Context, kb *KB, d CorpusDataset, o BuildOptions) (skipped, refreshed bool, warnings []string, err error) {
 	f, missing, err := pending(ctx, kb, d, o)
+	if err == nil && o.RefreshFeatures {
+		refreshed, err = refreshFeatures(ctx, kb, f, d, o)
+	}
 	if err != nil || len(missing) == 0 {
-		return err == nil, nil, err
+		return err == nil, refreshed, nil, err
 	}
 	e, warnings, err := scoreDataset(ctx, f, d, o, missing)
 	if err != nil {
-		return false, warnings, err
+		return false, refreshed, warnings, err
 	}
-	return false, warnings, kb.RecordExperiment(ctx, e)
+	return false, refreshed, warnings, kb.RecordExperiment(ctx, e)
+}
+
+// refreshFeatures recomputes the meta-features of d (file f) on its
+// queryTable when kb knows d, keeping the rest of its record; false when
+// kb does not know it (recording its first experiment computes them).
+func refreshFeatures(ctx context.Context, kb *KB, f *frame.Frame, d CorpusDataset, o BuildOptions) (bool, error) {
+	rec, err := kb.Dataset(ctx, DatasetKey(f.Hash(), d.Target))
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	t, err := queryTable(f, d, o)
+	if err != nil {
+		return false, err
+	}
+	if rec.Features, err = Compute(ctx, t, kb.Options); err != nil {
+		return false, fmt.Errorf("meta-features: %w", err)
+	}
+	rec.Updated = kb.now()
+	return true, kb.PutDataset(ctx, rec)
 }
 
 // pending reads d's file and returns the IDs of the design

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/internal/unitrec"
 	"github.com/tabforge/tabforge/pipeline"
 )
 
@@ -83,5 +84,87 @@ func TestBuildRecordsQueryFeatures(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBuildRefreshFeatures: on a knowledge base whose meta-features
+// describe whole files (as builds recorded them before), a build with
+// RefreshFeatures recomputes them on the training part, as a new build
+// records them, and keeps every evaluation without scoring again; in
+// process and as units alike. A build without it leaves them as they
+// are.
+func TestBuildRefreshFeatures(t *testing.T) {
+	corpus := []CorpusDataset{
+		{File: filepath.Join("..", "testdata", "corpus", "ggplot2_mpg.csv"), Target: "hwy", Task: "regression"},
+		{File: filepath.Join("..", "testdata", "corpus", "palmerpenguins_penguins.csv"), Target: "species", Task: "multiclass", TimeColumn: "year"},
+	}
+	o := BuildOptions{MaxRows: 120, Folds: 2, Jobs: 1}
+	opts := Options{LandmarkRows: 300}
+	fresh := &KB{Records: newMemRecords(), Options: opts}
+	if _, err := Build(t.Context(), fresh, corpus, o); err != nil {
+		t.Fatal(err)
+	}
+	want := evalsText(t, fresh)
+	for _, units := range []bool{false, true} {
+		kb := &KB{Records: newMemRecords(), Options: opts}
+		if _, _, err := kb.Import(t.Context(), snapshotOf(t, fresh)); err != nil {
+			t.Fatal(err)
+		}
+		wholeFileFeatures(t, kb, corpus)
+		stale := evalsText(t, kb)
+		if stale == want {
+			t.Fatal("whole-file meta-features equal the training part's: the test cannot tell them apart")
+		}
+		bo := o
+		if units {
+			bo.Executor, bo.CodeVersion = &unitrec.Recorder{Local: pipeline.Local{Workers: 1}}, "test build"
+		}
+		if rep, err := Build(t.Context(), kb, corpus, bo); err != nil || rep.Skipped != 2 || evalsText(t, kb) != stale {
+			t.Errorf("units %v: build without RefreshFeatures = %+v, %v; want both skipped, meta-features unchanged", units, rep, err)
+		}
+		bo.RefreshFeatures = true
+		rep, err := Build(t.Context(), kb, corpus, bo)
+		if err != nil || rep.Skipped != 2 || rep.Refreshed != 2 || rep.Scored != 0 {
+			t.Errorf("units %v: refreshing build = %+v, %v; want 2 refreshed and skipped, none scored", units, rep, err)
+		}
+		if got := evalsText(t, kb); got != want {
+			t.Errorf("units %v: refreshed knowledge base:\n%s\nwant a fresh build's:\n%s", units, got, want)
+		}
+	}
+}
+
+// snapshotOf is kb's snapshot.
+func snapshotOf(t *testing.T, kb *KB) *Snapshot {
+	t.Helper()
+	s, err := kb.Snapshot(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// wholeFileFeatures replaces the meta-features kb records for each
+// corpus dataset with those of its whole file, test rows included.
+func wholeFileFeatures(t *testing.T, kb *KB, corpus []CorpusDataset) {
+	t.Helper()
+	for _, d := range corpus {
+		f, err := frame.ReadFile(d.File, frame.ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := kb.Dataset(t.Context(), DatasetKey(f.Hash(), d.Target))
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, err := pipeline.LoadTrainingTable(f, buildConfig(d, BuildOptions{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Features, err = Compute(t.Context(), whole, kb.Options); err != nil {
+			t.Fatal(err)
+		}
+		if err := kb.PutDataset(t.Context(), rec); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

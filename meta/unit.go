@@ -109,21 +109,25 @@ func (r *datasetResult) experiment(f *frame.Frame, d CorpusDataset, o BuildOptio
 	return e, nil
 }
 
-// buildUnits is Build with o.Executor: the driver skips the datasets kb
-// knows fully, sends one unit per other dataset with the configurations
-// kb lacks, and records each result as it
-// arrives. A unit's key is its dataset's content and the scoring options,
+// buildUnits is Build with o.Executor: the driver refreshes the
+// meta-features of the datasets kb knows when o.RefreshFeatures, skips
+// those it knows fully, sends one unit per other dataset with the
+// configurations kb lacks, and records each result as it arrives. A unit's key is its dataset's content and the scoring options,
 // so a redelivered unit, or one a rerun sends again, finds its result.
 func buildUnits(ctx context.Context, kb *KB, corpus []CorpusDataset, o BuildOptions, rep *BuildReport) error {
 	var units []pipeline.Unit
-	var sent []CorpusDataset
-	report := func(d CorpusDataset, skipped bool, warnings []string, err error) {
-		rep.add(d, skipped, warnings, err, o.Done)
+	refreshed := map[int]bool{} // by position in corpus
+	report := func(i int, skipped bool, warnings []string, err error) {
+		rep.add(corpus[i], skipped, refreshed[i], warnings, err, o.Done)
 	}
-	for _, d := range corpus {
+	var sentAt []int // positions in corpus of the units' datasets
+	for i, d := range corpus {
 		f, missing, err := pending(ctx, kb, d, o)
+		if err == nil && o.RefreshFeatures {
+			refreshed[i], err = refreshFeatures(ctx, kb, f, d, o)
+		}
 		if err != nil || len(missing) == 0 {
-			report(d, err == nil, nil, err)
+			report(i, err == nil, nil, err)
 			continue
 		}
 		s := datasetSpec{File: d.File, Hash: f.Hash(), Target: d.Target, Task: d.Task, TimeColumn: d.TimeColumn,
@@ -137,29 +141,30 @@ func buildUnits(ctx context.Context, kb *KB, corpus []CorpusDataset, o BuildOpti
 		units = append(units, pipeline.Unit{Key: key, Kind: UnitKind, Spec: spec, Run: func(ctx context.Context) ([]byte, error) {
 			return UnitRunner{CodeVersion: o.CodeVersion}.Run(ctx, key, UnitKind, spec, 1)
 		}})
-		sent = append(sent, d)
+		sentAt = append(sentAt, i)
 	}
 	err := o.Executor.Execute(ctx, units, func(i int, r pipeline.UnitResult) error {
-		d := sent[i]
+		at := sentAt[i]
+		d := corpus[at]
 		var res datasetResult
 		if err := json.Unmarshal(r.Value, &res); err != nil {
-			report(d, false, nil, fmt.Errorf("result of unit %s: %w", units[i].Key, err))
+			report(at, false, nil, fmt.Errorf("result of unit %s: %w", units[i].Key, err))
 			return nil
 		}
 		if res.Err != "" {
-			report(d, false, res.Warnings, errors.New(res.Err))
+			report(at, false, res.Warnings, errors.New(res.Err))
 			return nil
 		}
 		f, err := frame.ReadFile(d.File, frame.ReadOptions{})
 		if err != nil {
-			report(d, false, res.Warnings, err)
+			report(at, false, res.Warnings, err)
 			return nil
 		}
 		e, err := res.experiment(f, d, o)
 		if err == nil {
 			err = kb.RecordExperiment(ctx, e)
 		}
-		report(d, false, res.Warnings, err)
+		report(at, false, res.Warnings, err)
 		return ctx.Err()
 	})
 	if err != nil {

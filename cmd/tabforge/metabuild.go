@@ -25,8 +25,12 @@ seeded space-filling set) on every dataset of the corpus manifest, subsampled to
 --max-rows rows, --jobs datasets at a time, and writes the datasets'
 meta-features and the scores to --out as gzip JSON. Datasets already in --out
 are skipped, so an interrupted build resumes; the file is rewritten atomically
-after each dataset. The file shipped in the binary (meta/shipped.json.gz) is
-built this way (see the meta package doc for the exact command).
+after each dataset. Meta-features describe each file's training part, the rows
+a train run of it with the manifest's target, task and time column asks the
+knowledge base about. --refresh-features recomputes them for the datasets
+--out already holds, keeping their scores (for a file built when they
+described whole files). The file shipped in the binary (meta/shipped.json.gz)
+is built this way (see the meta package doc for the exact command).
 With --queue URL (or --set executor=queue) each dataset is one unit of work
 for tabforge worker processes (start them with the same --store); a unit's
 result is kept under the hash of the dataset's content and the options, so a
@@ -42,6 +46,7 @@ redelivered unit, or a rerun, never scores a dataset twice.`,
 	fl.IntVar(&f.o.MaxRows, "max-rows", 2000, "rows each dataset's design is scored on (a seeded sample)")
 	fl.IntVar(&f.o.Folds, "folds", 3, "CV folds per configuration")
 	fl.IntVar(&f.o.Jobs, "jobs", 2, "datasets scored at once")
+	fl.BoolVar(&f.o.RefreshFeatures, "refresh-features", false, "recompute the meta-features of the datasets --out already holds (their scores are kept)")
 	fl.String("queue", "", "score each dataset on tabforge workers through this JetStream server (nats://HOST:PORT or embedded)")
 	return cmd
 }
@@ -144,8 +149,12 @@ func (a *app) metaBuild(cmd *cobra.Command, f *metaBuildFlags) error {
 }
 
 func (a *app) printBuildReport(rep *meta.BuildReport, out string, s *meta.Snapshot) {
-	fmt.Fprintf(a.stdout, "meta build: %d dataset(s) scored, %d already known, %d failed in %.1f s; %s holds %d datasets and %d evaluations\n",
-		rep.Scored, rep.Skipped, len(rep.Failed), rep.Seconds, out, len(s.Datasets), len(s.Evals))
+	refreshed := ""
+	if rep.Refreshed > 0 {
+		refreshed = fmt.Sprintf(" (%d with meta-features recomputed)", rep.Refreshed)
+	}
+	fmt.Fprintf(a.stdout, "meta build: %d dataset(s) scored, %d already known%s, %d failed in %.1f s; %s holds %d datasets and %d evaluations\n",
+		rep.Scored, rep.Skipped, refreshed, len(rep.Failed), rep.Seconds, out, len(s.Datasets), len(s.Evals))
 	for _, w := range rep.Warnings {
 		fmt.Fprintf(a.stdout, "  warning %s\n", w)
 	}
