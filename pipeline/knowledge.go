@@ -31,8 +31,10 @@ type Experiment struct {
 	// Name is the data file's path, for people reading the knowledge base.
 	Name   string
 	Target string
-	// Table is every row with a target, as the run coded it; the
-	// holdout rows are included, as meta-features describe the dataset.
+	// Table is the run's training rows as it coded them (TrainingPart):
+	// the table it asks its MetaAdvisor about, so the meta-features
+	// recorded for the dataset describe what a later run's query on the
+	// same file describes.
 	Table *TrainingTable
 	// Metric is the CV metric of the scores, HigherIsBetter its direction.
 	Metric         string
@@ -145,7 +147,7 @@ func (r *trainRun) knowledge(ctx context.Context) error {
 		return nil
 	}
 	e := &Experiment{RunID: r.res.RunID, Dataset: r.res.DatasetHash, Name: r.cfg.Data, Target: r.cfg.Target,
-		Table:  &TrainingTable{X: r.p.x, Y: r.p.y, Task: r.p.task, Classes: r.p.classes},
+		Table:  r.p.trainingPart(),
 		Metric: r.res.Metric, HigherIsBetter: eval.Higher(r.res.Metric), Stages: r.res.Stages,
 		Evaluations: r.p.memo.loggedTrials()}
 	tried := map[string]bool{}

@@ -30,7 +30,7 @@ type FamilyConfig struct {
 // returns the scores as an Experiment for a KnowledgeRecorder. A
 // configuration of a family that does not support the task is skipped;
 // one that fails is left out and reported in the returned warnings. Its
-// Table is f's training table and Dataset f's content hash.
+// Table is f's training part (TrainingPart) and Dataset f's content hash.
 func ScoreConfigs(ctx context.Context, f *frame.Frame, cfg *config.Config, configs []FamilyConfig, reg *model.Registry) (*Experiment, []string, error) {
 	if reg == nil {
 		reg = Families()
@@ -45,7 +45,7 @@ func ScoreConfigs(ctx context.Context, f *frame.Frame, cfg *config.Config, confi
 	p.dataset, p.families = f.Hash(), reg
 	metric := PrimaryMetric(p.task)
 	e := &Experiment{Dataset: p.dataset, Name: cfg.Data, Target: cfg.Target, Metric: metric, HigherIsBetter: eval.Higher(metric),
-		Table: &TrainingTable{X: p.x, Y: p.y, Task: p.task, Classes: p.classes}}
+		Table: p.trainingPart()}
 	var warnings []string
 	workers := model.FitOptions{Workers: cfg.Workers}.NumWorkers()
 	for _, c := range configs {

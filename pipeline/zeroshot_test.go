@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/tabforge/tabforge/config"
@@ -77,5 +78,35 @@ func TestMetaQueryTrainingRows(t *testing.T) {
 	}
 	if n, m := rec.table.X.NumRows(), len(rec.table.Y); n != res.TrainRows || m != res.TrainRows {
 		t.Errorf("advice asked on %d rows (%d targets); want the %d training rows of %d", n, m, res.TrainRows, res.TrainRows+res.TestRows)
+	}
+}
+
+// experimentRecorder keeps the experiment a run records.
+type experimentRecorder struct{ e *Experiment }
+
+func (r *experimentRecorder) RecordExperiment(_ context.Context, e *Experiment) error {
+	r.e = e
+	return nil
+}
+
+// TestKnowledgeTrainingRows checks that a run records in the knowledge
+// base the table it asks the knowledge base about: its training rows. It
+// recorded every row, so its meta-features described the whole file
+// while a later query on the same file described its training part.
+func TestKnowledgeTrainingRows(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.Out = "../testdata/credit_data.csv", "Status", t.TempDir()
+	cfg.Models, cfg.CVFolds, cfg.MetaLearning = []string{"logistic"}, 2, true
+	query, rec := &queryRecorder{}, &experimentRecorder{}
+	if _, err := Train(context.Background(), cfg, Options{Meta: query, Knowledge: rec}); err != nil {
+		t.Fatal(err)
+	}
+	if rec.e == nil || query.table == nil {
+		t.Fatal("the run recorded no experiment or asked for no advice")
+	}
+	got, want := rec.e.Table, query.table
+	if got.X.NumRows() != want.X.NumRows() || !slices.Equal(got.Y, want.Y) || !slices.Equal(got.X.Names(), want.X.Names()) {
+		t.Errorf("recorded a table of %d rows and columns %v; the run asked about %d rows and columns %v",
+			got.X.NumRows(), got.X.Names(), want.X.NumRows(), want.X.Names())
 	}
 }
