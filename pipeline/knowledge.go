@@ -215,14 +215,15 @@ func (p *prepared) trainingPart() *TrainingTable {
 	return &TrainingTable{X: p.x.Take(p.train), Y: split.Take(p.y, p.train), Task: p.task, Classes: p.classes}
 }
 
-// ReadTrainingTable reads cfg.Data as Train does (cfg's schema overrides
-// and separator) and returns its training table and content hash.
-func ReadTrainingTable(cfg *config.Config) (*TrainingTable, string, error) {
+// ReadTrainingPart reads cfg.Data as Train does (cfg's schema overrides
+// and separator) and returns its training part (TrainingPart), the table
+// a run of cfg asks its MetaAdvisor about, and the file's content hash.
+func ReadTrainingPart(cfg *config.Config) (*TrainingTable, string, error) {
 	f, err := frame.ReadFile(cfg.Data, readOptions(cfg))
 	if err != nil {
 		return nil, "", err
 	}
-	t, err := LoadTrainingTable(f, cfg)
+	t, err := TrainingPart(f, cfg)
 	if err != nil {
 		return nil, "", err
 	}

@@ -110,3 +110,23 @@ func TestKnowledgeTrainingRows(t *testing.T) {
 			got.X.NumRows(), got.X.Names(), want.X.NumRows(), want.X.Names())
 	}
 }
+
+// TestReadTrainingPart checks that ReadTrainingPart (what `meta show`
+// describes) is the table a run asks the knowledge base about: it was
+// every row, so `meta show` described a table no run asks about.
+func TestReadTrainingPart(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.Out = "../testdata/credit_data.csv", "Status", t.TempDir()
+	cfg.Models, cfg.CVFolds, cfg.MetaLearning = []string{"logistic"}, 0, true
+	query := &queryRecorder{}
+	if _, err := Train(context.Background(), cfg, Options{Meta: query}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := ReadTrainingPart(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := query.table; got.X.NumRows() != want.X.NumRows() || !slices.Equal(got.Y, want.Y) {
+		t.Errorf("ReadTrainingPart gives %d rows; the run asked about %d", got.X.NumRows(), want.X.NumRows())
+	}
+}

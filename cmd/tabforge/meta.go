@@ -24,7 +24,8 @@ func (a *app) metaCommand() *cobra.Command {
 	show := &cobra.Command{
 		Use:   "show --data PATH --target COL",
 		Short: "Meta-features of a table, its nearest known datasets and the configurations to try first",
-		Long: `Show computes the table's meta-features, finds the known datasets of its task
+		Long: `Show computes the meta-features of the table's training part (the rows a
+train run of it with the same flags asks about), finds the known datasets of its task
 nearest to it in the store's knowledge base (every train run adds to it) over
 the one shipped in the binary (--shipped=false leaves it out), lists
 the configurations that did best on them, and says whether the table is far
@@ -41,7 +42,7 @@ from everything known (then a run should start cold).`,
 			if err := checkAdvisorFlags(o.K, o.Top, meta.RankSurrogate); err != nil {
 				return err
 			}
-			tab, hash, err := pipeline.ReadTrainingTable(cfg)
+			tab, hash, err := pipeline.ReadTrainingPart(cfg)
 			if err != nil {
 				return err
 			}
