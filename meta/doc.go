@@ -26,8 +26,9 @@
 //     meta-features both datasets have (auto-sklearn 1 used an L1
 //     distance on standardised meta-features too).
 //
-//   - A knowledge base (KB) in a store.Records: per dataset version its
-//     meta-features (kind KindDataset), and per evaluated configuration
+//   - A knowledge base (KB) in a store.Records: per dataset version the
+//     meta-features of its training part, the rows a train run of it asks
+//     about (kind KindDataset), and per evaluated configuration
 //     (family, feature variant, parameters) its CV score, fold scores and
 //     time (kind KindEval). KB implements pipeline.KnowledgeRecorder, so
 //     every train run given it appends its trials, candidates and
@@ -55,7 +56,7 @@
 // static defaults and a seeded space-filling set: gbdt 16, forest 6,
 // ridge or logistic 5 configurations) cross-validated by Build on the
 // 97-dataset meta corpus and the four shared tables of testdata (2,727
-// evaluations, 165 KB), built from the repository root with
+// evaluations, 164 KB), built from the repository root with
 //
 //	tabforge meta build --corpus $META_CORPUS --data testdata/ames.csv:Sale_Price \
 //	    --data testdata/credit_data.csv:Status --data testdata/mlc_churn.csv:churn \
@@ -64,7 +65,12 @@
 // where $META_CORPUS is the corpus directory holding MANIFEST.csv. Run on
 // an existing file, the build scores only the design configurations it
 // lacks: the gbdt design grew from 7 to 16 points that way (10 minutes
-// with two jobs on a loaded machine).
+// with two jobs on a loaded machine). A dataset's meta-features describe
+// its file's training part after the default holdout split (by the
+// manifest's time column when it names one), as a train run of the file
+// is advised; the shipped ones, first computed on whole files, were
+// recomputed by the same command with --refresh-features, which keeps
+// the scores (36 s).
 //
 // EvaluateZeroShot and EvaluateWarmStart (`tabforge meta eval`) measure
 // it leave-one-dataset-out; the README has the tables. With
