@@ -95,12 +95,11 @@ func (rep *BuildReport) add(d CorpusDataset, skipped, refreshed bool, warnings [
 
 // Build scores Design on every dataset of corpus and records each
 // dataset's meta-features (of the file's training part, see queryTable)
-// and evaluations in kb, o.Jobs
-// datasets at a time. Only the design configurations kb lacks for a
-// dataset (same content and target) are scored, and a dataset with none
-// missing is skipped, so an interrupted build resumes where it stopped
-// and a grown design scores only its new points; a dataset that fails is
-// reported and the build goes on.
+// and evaluations in kb, o.Jobs datasets at a time. Only the design
+// configurations kb lacks for a dataset (same content and target) are
+// scored, and a dataset with none missing is skipped, so an interrupted
+// build resumes where it stopped and a grown design scores only its new
+// points; a dataset that fails is reported and the build goes on.
 func Build(ctx context.Context, kb *KB, corpus []CorpusDataset, o BuildOptions) (*BuildReport, error) {
 	t0 := time.Now()
 	rep := &BuildReport{Failed: map[string]string{}}
