@@ -14,9 +14,9 @@ import (
 )
 
 // A training run given the knowledge base records its dataset's
-// meta-features and every configuration it evaluated; Advise then
-// suggests, for a table, the configurations that did best on the
-// nearest known datasets.
+// meta-features (of its training rows) and every configuration it
+// evaluated; Advise then suggests, for a table, the configurations that
+// did best on the nearest known datasets.
 func Example() {
 	ctx := context.Background()
 	dir, _ := os.MkdirTemp("", "meta-example")
@@ -35,12 +35,13 @@ func Example() {
 		panic(err)
 	}
 
-	// A table to advise on: here the same file, read as a run reads it.
+	// A table to advise on: here the same file's training part, the rows
+	// a run of it asks about (and records).
 	f, err := frame.ReadFile(cfg.Data, frame.ReadOptions{})
 	if err != nil {
 		panic(err)
 	}
-	tab, err := pipeline.LoadTrainingTable(f, cfg)
+	tab, err := pipeline.TrainingPart(f, cfg)
 	if err != nil {
 		panic(err)
 	}
@@ -58,7 +59,7 @@ func Example() {
 		fmt.Println("try", c.Family, "from", filepath.Base(c.Name))
 	}
 	// Output:
-	// 234 rows, 9 columns; 1 known dataset, nearest at 0.00, far: false
+	// 187 rows, 9 columns; 1 known dataset, nearest at 0.00, far: false
 	// try ridge from ggplot2_mpg.csv
 	// try tree from ggplot2_mpg.csv
 }
