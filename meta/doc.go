@@ -80,8 +80,12 @@
 // (gbdt, 30 trials, 5 of them warm starts, after which TPE's model and
 // random sampling alternate until 5 random trials), warm reaches cold's
 // final best on 10 of the 20 tables after a median of 6.5 trials, with
-// mean normalised best scores after 5, 10 and 30 trials of 0.609, 0.810
-// and 0.928 against cold's 0.643, 0.727 and 0.922. Before the advisor was
+// mean normalised best scores after 5, 10 and 30 trials of 0.601, 0.764
+// and 0.950 against cold's 0.644, 0.728 and 0.916. With the meta-features
+// of whole files in the knowledge base (queries already described
+// training parts) they were 0.609, 0.810 and 0.928 against 0.643, 0.727
+// and 0.922: 7 of the 20 tables tune differently, 2 of them (aer_guns,
+// aer_teachingratings) carry the fall at 10 trials. Before the advisor was
 // asked about the training rows only (the test rows' targets had helped
 // choose the starts), they were 11 tables, 7 trials, 0.651, 0.797 and
 // 0.938 against 0.639, 0.723 and 0.937: other meta-features changed the
