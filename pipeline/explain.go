@@ -51,7 +51,7 @@ func NewExplainInput(p *Predictor, x *frame.Frame) (*ExplainInput, error) {
 	if len(p.Members) == 0 && p.Routes == nil {
 		return designInput(p, x, nil)
 	}
-	return rawInput(p, x)
+	return rawInput(p, x, nil)
 }
 
 // designInput is a single model's explanation input of x: the design
@@ -93,16 +93,24 @@ func designed(p *Predictor, mat *model.Matrix) *ExplainInput {
 }
 
 // rawInput lays x's schema columns out as a matrix and returns the
-// predictor on such matrices.
-func rawInput(p *Predictor, x *frame.Frame) (*ExplainInput, error) {
+// predictor on such matrices. zones are those of the schema's datetime
+// columns, in schema order, when x holds some of the rows they are of;
+// nil means x's own.
+func rawInput(p *Predictor, x *frame.Frame, zones []*datetimeZones) (*ExplainInput, error) {
 	n, k := x.NumRows(), len(p.Schema)
 	in := &ExplainInput{X: model.NewMatrix(n, k), Categorical: make([]bool, k), Raw: true}
 	tmpl := make([]*frame.Column, k)
-	zones := make([]*datetimeZones, k)
-	civil := !p.readsInstants()
+	if zones == nil {
+		zones = make([]*datetimeZones, k)
+		civil := !p.readsInstants()
+		for j, f := range p.Schema {
+			c, _ := x.Lookup(f.Name) // checkSchema found it
+			zones[j] = newDatetimeZones(c, civil)
+		}
+	}
 	for j, f := range p.Schema {
-		c, _ := x.Lookup(f.Name) // checkSchema found it
-		tmpl[j], zones[j] = c, newDatetimeZones(c, civil)
+		c, _ := x.Lookup(f.Name)
+		tmpl[j] = c
 		in.FeatureNames = append(in.FeatureNames, f.Name)
 		in.Categorical[j] = c.Kind == frame.Categorical
 		for r := range n {
@@ -218,7 +226,8 @@ func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions
 }
 
 // explain computes the SHAP values of e's rows, as Explain does; x, the
-// data, is read only to explain raw inputs.
+// data, is read only to explain raw inputs, and not when e.xr holds the
+// rows explained.
 func (e *explanation) explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions) (*explain.Values, error) {
 	in, rows, sub := e.in, e.rows, e.sub
 	opts := o.Options
@@ -229,7 +238,11 @@ func (e *explanation) explain(ctx context.Context, p *Predictor, x *frame.Frame,
 	var v *explain.Values
 	var err error
 	if in.Raw {
-		if v, err = explainRaw(ctx, p, x, e, opts, o.Raw); err != nil {
+		xr := e.xr
+		if xr == nil {
+			xr = x.Take(rows)
+		}
+		if v, err = explainRaw(ctx, p, xr, e, opts, o.Raw); err != nil {
 			return nil, err
 		}
 	} else if v, err = explain.Explain(ctx, in.Model, sub, opts); err != nil {
@@ -290,6 +303,11 @@ type explanation struct {
 	n    int           // the data's rows
 	rows []int         // rows of x
 	sub  *model.Matrix // their values in in's space
+	// held says that in.X holds, after its background rows, the rows
+	// explained alone, in rows' order, not every data row; xr, when not
+	// nil, are those rows of the data (on raw inputs).
+	held bool
+	xr   *frame.Frame
 	// background is o.Background, else the design or raw rows of the
 	// training sample p keeps, else all rows of x; training says it is
 	// not x's.
@@ -314,7 +332,7 @@ func setUpExplanation(p *Predictor, x *frame.Frame, o ExplainOptions) (*explanat
 		case raw && keeps:
 			e.in, nb, err = withBackground(p, x)
 		case raw:
-			e.in, err = rawInput(p, x)
+			e.in, err = rawInput(p, x, nil)
 		case picked:
 			e.in, err = designInput(p, x, e.rows)
 		default:
@@ -346,7 +364,9 @@ func setUp(p *Predictor, n int, o ExplainOptions, input func(e *explanation, pic
 	}
 	// picked says that in.X holds e.rows alone: in design space, when
 	// the background is not x's own rows, nothing else of x is needed.
+	// input may hold e.rows alone on raw inputs too (e.held).
 	picked := !raw && e.training
+	e.held = picked
 	nb, err := input(e, picked)
 	if err != nil {
 		return nil, err
@@ -368,12 +388,15 @@ func setUp(p *Predictor, n int, o ExplainOptions, input func(e *explanation, pic
 			return nil, &explain.RowsError{Row: r, Rows: n}
 		}
 	}
-	if picked {
+	if e.held && nb == 0 {
 		e.sub = e.in.X
 	} else {
 		shifted := make([]int, len(e.rows))
 		for i, r := range e.rows {
 			shifted[i] = nb + r
+			if e.held {
+				shifted[i] = nb + i
+			}
 		}
 		e.sub = e.in.X.TakeRows(shifted)
 	}
@@ -398,15 +421,15 @@ func checkFinite(sub *model.Matrix, names []string, rows []int) error {
 	return nil
 }
 
-// explainRaw explains e's rows of x on p's raw input columns: exactly
+// explainRaw explains e's rows, xr, on p's raw input columns: exactly
 // for an ensemble that allows it (exactEnsemble) unless KernelSHAP is
 // asked for (method kernel, or raw, --raw's request for KernelSHAP over
 // the whole pipeline), else with KernelSHAP, noting why.
-func explainRaw(ctx context.Context, p *Predictor, x *frame.Frame, e *explanation, opts explain.Options, raw bool) (*explain.Values, error) {
+func explainRaw(ctx context.Context, p *Predictor, xr *frame.Frame, e *explanation, opts explain.Options, raw bool) (*explain.Values, error) {
 	auto := opts.Method == "" || opts.Method == explain.MethodAuto
 	var why string
 	if auto && !raw && len(p.Members) > 0 {
-		v, err := exactEnsemble(ctx, p, x, e.rows, e.in.FeatureNames, opts.Workers)
+		v, err := exactEnsemble(ctx, p, xr, e.in.FeatureNames, opts.Workers)
 		if err == nil || !errors.Is(err, explain.ErrUnsupported) {
 			return v, err
 		}
@@ -514,7 +537,7 @@ func withBackground(p *Predictor, x *frame.Frame) (*ExplainInput, int, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("explain: %w", err)
 	}
-	in, err := rawInput(p, both)
+	in, err := rawInput(p, both, nil)
 	return in, bg.NumRows(), err
 }
 

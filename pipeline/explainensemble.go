@@ -71,11 +71,11 @@ func ensembleRowCost(p *Predictor) float64 {
 	return c
 }
 
-// exactEnsemble explains rows of x for ensemble p on its input columns
-// names (p's schema order) as the comment atop this file says. It returns
-// an error wrapping explain.ErrUnsupported when the ensemble is not one
-// it can explain exactly.
-func exactEnsemble(ctx context.Context, p *Predictor, x *frame.Frame, rows []int, names []string, workers int) (*explain.Values, error) {
+// exactEnsemble explains the rows of xr for ensemble p on its input
+// columns names (p's schema order) as the comment atop this file says. It
+// returns an error wrapping explain.ErrUnsupported when the ensemble is
+// not one it can explain exactly.
+func exactEnsemble(ctx context.Context, p *Predictor, xr *frame.Frame, names []string, workers int) (*explain.Values, error) {
 	if err := ensembleExactness(p); err != nil {
 		return nil, err
 	}
@@ -83,15 +83,15 @@ func exactEnsemble(ctx context.Context, p *Predictor, x *frame.Frame, rows []int
 	for j, n := range names {
 		col[n] = j
 	}
-	xr := x.Take(rows)
+	n := xr.NumRows()
 	vs := make([]*explain.Values, len(p.Members))
 	preds := make([][]float64, len(p.Members))
 	for i, m := range p.Members {
 		if !weighed(p.Combiner, i) {
 			k := p.Combiner.NumOutputs()
-			vs[i] = &explain.Values{Rows: len(rows), Outputs: k, Features: len(names), FeatureNames: names,
-				Values: make([]float64, len(rows)*k*len(names)), BaseValue: make([]float64, k)}
-			preds[i] = make([]float64, len(rows)*k)
+			vs[i] = &explain.Values{Rows: n, Outputs: k, Features: len(names), FeatureNames: names,
+				Values: make([]float64, n*k*len(names)), BaseValue: make([]float64, k)}
+			preds[i] = make([]float64, n*k)
 			continue
 		}
 		v, pred, err := explainMember(ctx, m, xr, workers)
@@ -109,7 +109,7 @@ func exactEnsemble(ctx context.Context, p *Predictor, x *frame.Frame, rows []int
 	}
 	// The algebra is exact; this guards the wiring (member order, the
 	// combiner's layout) at the price of one sum per row.
-	want, err := combinedOutput(p.Combiner, preds, len(rows), v.Output)
+	want, err := combinedOutput(p.Combiner, preds, n, v.Output)
 	if err != nil {
 		return nil, err
 	}

@@ -186,7 +186,7 @@ func pdSample(pred *Predictor, x *frame.Frame, seed uint64) (*ExplainInput, erro
 	if err := pred.checkSchema(x); err != nil {
 		return nil, err
 	}
-	return rawInput(pred, x.Take(rows))
+	return rawInput(pred, x.Take(rows), nil)
 }
 
 // rawPDP returns package explain's partial dependence of the saved

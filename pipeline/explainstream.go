@@ -12,25 +12,30 @@ import (
 	"github.com/tabforge/tabforge/model"
 )
 
-// This file explains rows of a single model's data without holding the
-// data: the design of the rows explained is all Explain needs when they
-// are measured against training rows.
+// This file explains rows of a model's data without holding the data:
+// when they are measured against training rows, the rows explained are
+// all Explain needs, with, on raw inputs, what the whole data decides of
+// their layout (category codes, datetime offsets).
 
 // ExplainStreams reports whether ExplainScanned and LIMEScanned explain
-// p with o: p is a single model explained in design space (not o.Raw)
-// against training rows (o.Background, or the rows p keeps). Otherwise
-// the explanation needs every data row (on raw inputs, or as the
-// background), and Explain and LIME read them from a frame.
+// p with o: p is explained against training rows (o.Background, or the
+// rows p keeps). Otherwise the explanation needs every data row as its
+// background (the k-means summary of them all), and Explain and LIME
+// read them from a frame.
 func ExplainStreams(p *Predictor, o ExplainOptions) bool {
-	return !explainsRaw(p, o) && (o.Background != nil || p.Background != "")
+	return o.Background != nil || p.Background != ""
 }
 
 // ExplainScanned is Explain on the input s (ScanInput), which it reads
-// again a block of rows at a time, designing every row (so that a value
-// the design refuses fails as it does in Explain) and keeping the rows
-// explained: memory holds a block and those rows, not the data. The
-// rows, values and errors are Explain's on the whole input read with
-// ReadInput. It needs ExplainStreams(p, o).
+// again a block of rows at a time, keeping the rows explained: memory
+// holds a block and those rows, not the data. A single model explained
+// on its design has every row designed, so that a value the design
+// refuses fails as it does in Explain; on raw inputs (an ensemble, a
+// routed predictor, o.Raw) the pass also keeps each categorical column's
+// labels and each datetime column's distinct values, which decide the
+// rows' category codes and UTC offsets (pickScanned). The rows, values
+// and errors are Explain's on the whole input read with ReadInput. It
+// needs ExplainStreams(p, o).
 func ExplainScanned(ctx context.Context, p *Predictor, s *ScannedInput, o ExplainOptions) (*explain.Values, error) {
 	e, err := setUpScanned(ctx, p, s, o)
 	if err != nil {
@@ -48,7 +53,7 @@ func LIMEScanned(ctx context.Context, p *Predictor, s *ScannedInput, o ExplainOp
 	return e.lime(ctx, o)
 }
 
-// setUpScanned is setUpExplanation on the input s, whose rows it designs
+// setUpScanned is setUpExplanation on the input s, which it reads again
 // a block at a time.
 func setUpScanned(ctx context.Context, p *Predictor, s *ScannedInput, o ExplainOptions) (*explanation, error) {
 	if !ExplainStreams(p, o) {
@@ -56,6 +61,11 @@ func setUpScanned(ctx context.Context, p *Predictor, s *ScannedInput, o ExplainO
 	}
 	if err := s.Report.Err(false); err != nil {
 		return nil, err
+	}
+	if explainsRaw(p, o) {
+		return setUp(p, s.Rows, o, func(e *explanation, _ bool) (int, error) {
+			return scannedRaw(ctx, p, s, o, e)
+		})
 	}
 	return setUp(p, s.Rows, o, func(e *explanation, _ bool) (int, error) {
 		mat, err := designScanned(ctx, p, s, e.rows)
@@ -138,12 +148,18 @@ type picker struct {
 }
 
 func newPicker(rows []int, cols int) *picker {
+	return &picker{rows: rows, order: rowOrder(rows), out: model.NewMatrix(len(rows), cols)}
+}
+
+// rowOrder returns the indices into rows by row, a repeated row's in
+// rows' order.
+func rowOrder(rows []int) []int {
 	order := make([]int, len(rows))
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return rows[a] - rows[b] })
-	return &picker{rows: rows, order: order, out: model.NewMatrix(len(rows), cols)}
+	return order
 }
 
 // take copies the chosen rows in m, the design of rows [lo, lo+m.Rows).
@@ -156,4 +172,34 @@ func (pk *picker) take(m *model.Matrix, lo int) {
 			copy(pk.out.Data[i*cols:(i+1)*cols], m.Data[(r-lo)*cols:(r-lo+1)*cols])
 		}
 	}
+}
+
+// scannedRaw sets e's raw explanation input: p's training background
+// rows (unless o gives the background) followed by e.rows of s, which it
+// reads again a block of rows at a time, laid out as Explain lays out the
+// whole data (see pickScanned). It returns the number of background rows.
+func scannedRaw(ctx context.Context, p *Predictor, s *ScannedInput, o ExplainOptions, e *explanation) (int, error) {
+	var bg *frame.Frame
+	if o.Background == nil {
+		var err error
+		if bg, err = backgroundFrame(p); err != nil {
+			return 0, err
+		}
+	}
+	xr, zones, err := pickScanned(ctx, p, s, e.rows, bg)
+	if err != nil {
+		return 0, err
+	}
+	both, nb := xr, 0
+	if bg != nil {
+		if both, err = frame.Concat(bg, xr); err != nil {
+			return 0, fmt.Errorf("explain: %w", err)
+		}
+		nb = bg.NumRows()
+	}
+	if e.in, err = rawInput(p, both, zones); err != nil {
+		return 0, err
+	}
+	e.held, e.xr = true, xr
+	return nb, nil
 }

@@ -33,28 +33,77 @@ type datetimeZones struct {
 // instants, or nil when c is not a datetime column with offsets (its
 // values are its instants).
 func newDatetimeZones(c *frame.Column, civil bool) *datetimeZones {
-	if c.Kind != frame.Datetime || c.Offsets == nil {
+	if c.Kind != frame.Datetime {
 		return nil
 	}
-	z := &datetimeZones{civil: civil}
-	idx := make([]int, 0, len(c.Num))
+	zv := &zoneValues{civil: civil}
+	zv.add(c)
+	return zv.zones()
+}
+
+// zoneValues gathers the values of a datetime column read in parts (a
+// training background, then the data a block of rows at a time) and the
+// offset each value was first written with: the values datetimeZones
+// keeps for the whole column. It holds each distinct value once, after
+// the parts read since it last compacted.
+type zoneValues struct {
+	civil   bool
+	vals    []zoneValue // vals[:sorted] ascending and distinct, then the values added since
+	sorted  int
+	offsets bool // some part kept offsets: the whole column has them
+}
+
+type zoneValue struct {
+	at  float64
+	off int32
+}
+
+// add gathers c's values, rows after those added before.
+func (z *zoneValues) add(c *frame.Column) {
+	if c.Offsets != nil {
+		z.offsets = true
+	}
 	for i, v := range c.Num {
 		if !math.IsNaN(v) {
-			idx = append(idx, i)
+			z.vals = append(z.vals, zoneValue{z.value(c, i), c.Offset(i)})
 		}
 	}
-	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(z.value(c, a), z.value(c, b)) })
-	for _, i := range idx {
-		if v := z.value(c, i); len(z.at) == 0 || v != z.at[len(z.at)-1] {
-			z.at, z.off = append(z.at, v), append(z.off, c.Offsets[i])
-		}
+	if len(z.vals) > 2*z.sorted+predictBlockRows {
+		z.compact()
 	}
-	return z
+}
+
+// compact sorts the values, keeping the first offset of each: the sort
+// is stable and the values kept before come before those added since.
+func (z *zoneValues) compact() {
+	slices.SortStableFunc(z.vals, func(a, b zoneValue) int { return cmp.Compare(a.at, b.at) })
+	z.vals = slices.CompactFunc(z.vals, func(a, b zoneValue) bool { return a.at == b.at })
+	z.sorted = len(z.vals)
+}
+
+// zones returns the zones of the values added, or nil when no part kept
+// offsets.
+func (z *zoneValues) zones() *datetimeZones {
+	if !z.offsets {
+		return nil
+	}
+	z.compact()
+	dz := &datetimeZones{civil: z.civil, at: make([]float64, len(z.vals)), off: make([]int32, len(z.vals))}
+	for i, v := range z.vals {
+		dz.at[i], dz.off[i] = v.at, v.off
+	}
+	return dz
 }
 
 // value is row i of c as z lays it out: its civil time or its instant.
-func (z *datetimeZones) value(c *frame.Column, i int) float64 {
-	if z.civil {
+func (z *datetimeZones) value(c *frame.Column, i int) float64 { return datetimeValue(c, i, z.civil) }
+
+func (z *zoneValues) value(c *frame.Column, i int) float64 { return datetimeValue(c, i, z.civil) }
+
+// datetimeValue is row i of c as a raw explanation lays it out: its civil
+// time, or its instant when not civil.
+func datetimeValue(c *frame.Column, i int, civil bool) float64 {
+	if civil {
 		return c.Local(i)
 	}
 	return c.Num[i]

@@ -233,7 +233,7 @@ func TestExplainRawRepeatedCivilTime(t *testing.T) {
 // it, predicts want, p's predictions of x, exactly.
 func checkRawInput(t *testing.T, p *Predictor, x *frame.Frame, want []float64) {
 	t.Helper()
-	in, err := rawInput(p, x)
+	in, err := rawInput(p, x, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

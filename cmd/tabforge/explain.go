@@ -121,7 +121,7 @@ type explainData struct {
 
 // readExplainData reads or scans the data file path for p, checking it
 // against p's input contract as readInput does. A file is scanned when
-// p is explained on its design against training rows; raw is --raw.
+// p is explained against training rows; raw is --raw.
 func (a *app) readExplainData(cmd *cobra.Command, p *pipeline.Predictor, path string, raw, asJSON bool) (explainData, error) {
 	if !pipeline.ExplainStreams(p, pipeline.ExplainOptions{Raw: raw}) || !frame.IsDataFile(path) {
 		x, _, err := a.readInput(p, path, false, asJSON)
