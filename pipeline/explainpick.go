@@ -2,9 +2,7 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
@@ -23,11 +21,6 @@ import (
 // the caller to refuse. Memory holds a block, the rows picked and the
 // distinct labels and datetime values of the input, not its rows.
 func pickScanned(ctx context.Context, p *Predictor, s *ScannedInput, rows []int, bg *frame.Frame) (*frame.Frame, []*datetimeZones, error) {
-	src, err := s.open(s.read)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer src.Close()
 	cols := make([]*pickedColumn, len(p.Schema))
 	zv := make([]*zoneValues, len(p.Schema))
 	civil := !p.readsInstants()
@@ -45,18 +38,8 @@ func pickScanned(ctx context.Context, p *Predictor, s *ScannedInput, rows []int,
 	}
 	order := rowOrder(rows)
 	var at []int // the index into rows of each row picked, in data order
-	next, first := 0, 0
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, err
-		}
-		x, err := src.Next(predictBlockRows)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, nil, err
-		}
+	next := 0
+	err := s.rescan(ctx, func(x *frame.Frame, first int) error {
 		var local []int
 		for ; next < len(order) && rows[order[next]] < first+x.NumRows(); next++ {
 			if r := rows[order[next]]; r >= first {
@@ -70,10 +53,10 @@ func pickScanned(ctx context.Context, p *Predictor, s *ScannedInput, rows []int,
 				zv[j].add(c)
 			}
 		}
-		first += x.NumRows()
-	}
-	if first != s.Rows {
-		return nil, nil, fmt.Errorf("explain: the data has %d rows, %d when it was checked: it changed while read", first, s.Rows)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return pickedFrame(cols, zv, rows, at)
 }

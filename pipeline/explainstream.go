@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 
 	"github.com/tabforge/tabforge/explain"
@@ -83,42 +82,46 @@ func setUpScanned(ctx context.Context, p *Predictor, s *ScannedInput, o ExplainO
 // refuse). The chain sees a block at a time, as it does when predicting
 // a stream.
 func designScanned(ctx context.Context, p *Predictor, s *ScannedInput, rows []int) (*model.Matrix, error) {
-	src, err := s.open(s.read)
-	if err != nil {
-		return nil, err
-	}
-	defer src.Close()
 	pk := newPicker(rows, len(p.Design.FeatureNames()))
 	var buf []float64
-	first := 0 // the data row of the block's first row
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		x, err := src.Next(predictBlockRows)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
+	err := s.rescan(ctx, func(x *frame.Frame, first int) error {
 		if len(p.Chain) > 0 {
+			var err error
 			if x, err = p.Chain.Transform(x); err != nil {
-				return nil, fmt.Errorf("advanced features: %w", err)
+				return fmt.Errorf("advanced features: %w", err)
 			}
 		}
 		m, err := p.Design.RowsTo(buf, x, 0, x.NumRows())
 		if err != nil {
-			return nil, err
+			return err
 		}
 		buf = m.Data
 		pk.take(m, first)
-		first += m.Rows
-	}
-	if first != s.Rows {
-		return nil, fmt.Errorf("explain: the data has %d rows, %d when it was checked: it changed while read", first, s.Rows)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return pk.out, nil
+}
+
+// rescan reads s again a block of predictBlockRows rows at a time,
+// handing f each block and the data row of its first row, and refuses an
+// input whose rows are no longer those it counted.
+func (s *ScannedInput) rescan(ctx context.Context, f func(x *frame.Frame, first int) error) error {
+	src, err := s.open(s.read)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	rows, err := eachBlock(ctx, src, predictBlockRows, f)
+	if err != nil {
+		return err
+	}
+	if rows != s.Rows {
+		return fmt.Errorf("explain: the data has %d rows, %d when it was checked: it changed while read", rows, s.Rows)
+	}
+	return nil
 }
 
 // designRows encodes xt's rows a block of predictBlockRows at a time

@@ -138,7 +138,6 @@ type streamPass struct {
 	opts   StreamOptions
 
 	unseen map[string]*unseenTally // categorical schema columns with levels
-	rows   int
 	// rawErr is the first error computing outputs; nonFinite the first
 	// output that is not finite. PredictContext finds them in that order
 	// (every output, then their values), so a non-finite output leaves
@@ -166,27 +165,18 @@ func (s *streamPass) run(ctx context.Context, open BlockOpener) (*StreamResult, 
 	if blockRows <= 0 {
 		blockRows = DefaultStreamRows
 	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		x, err := src.Next(blockRows)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
+	rows, err := eachBlock(ctx, src, blockRows, func(x *frame.Frame, first int) error {
 		s.tally(x)
 		if predict && s.rawErr == nil {
-			if err := s.predict(ctx, x); err != nil {
-				return nil, err
-			}
+			return s.predict(ctx, x, first)
 		}
-		s.rows += x.NumRows()
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	s.finishReport(r, src)
-	res := &StreamResult{Rows: s.rows, Report: r}
+	res := &StreamResult{Rows: rows, Report: r}
 	if err := r.Err(s.opts.Strict); err != nil {
 		return res, err
 	}
@@ -271,20 +261,20 @@ func (s *streamPass) finishReport(r *InputReport, src Blocks) {
 }
 
 // predict computes x's outputs and emits them, x's first row being row
-// s.rows of the input. A failure to compute is kept in s.rawErr, a
+// first of the input. A failure to compute is kept in s.rawErr, a
 // non-finite output in s.nonFinite; both stop the emitting, and are
 // reported after the input's own problems, as PredictContext's come after
 // ReadInput's. Only ctx's and emit's errors are returned.
-func (s *streamPass) predict(ctx context.Context, x *frame.Frame) error {
+func (s *streamPass) predict(ctx context.Context, x *frame.Frame, first int) error {
 	out, rows, err := s.p.raw(ctx, x)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		s.rawErr = atRow(err, s.rows)
+		s.rawErr = atRow(err, first)
 		return nil
 	}
-	pred, err := s.p.prediction(out, rows, s.rows)
+	pred, err := s.p.prediction(out, rows, first)
 	if err != nil {
 		if s.nonFinite == nil {
 			s.nonFinite = err
@@ -295,6 +285,30 @@ func (s *streamPass) predict(ctx context.Context, x *frame.Frame) error {
 		return nil // the outcome is an error: nothing more to write
 	}
 	return s.emit(pred)
+}
+
+// eachBlock reads src to its end, blockRows rows at a time, and hands f
+// each block with the input row of its first row. ctx is checked between
+// blocks; its error, src's and f's are returned as they are. It returns
+// the rows read.
+func eachBlock(ctx context.Context, src Blocks, blockRows int, f func(x *frame.Frame, first int) error) (int, error) {
+	rows := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return rows, err
+		}
+		x, err := src.Next(blockRows)
+		if errors.Is(err, io.EOF) {
+			return rows, nil
+		}
+		if err != nil {
+			return rows, err
+		}
+		if err := f(x, rows); err != nil {
+			return rows, err
+		}
+		rows += x.NumRows()
+	}
 }
 
 // atRow makes the row of a *NonFiniteError in err, counted in a block
