@@ -67,7 +67,7 @@ func (a *app) explainCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			data, err := a.readExplainData(cmd, p, dataPath, raw, asJSON)
+			data, err := a.readExplainData(cmd, p, dataPath, out, raw, asJSON)
 			if err != nil {
 				return err
 			}
@@ -121,8 +121,10 @@ type explainData struct {
 
 // readExplainData reads or scans the data file path for p, checking it
 // against p's input contract as readInput does. A file is scanned when
-// p is explained against training rows; raw is --raw.
-func (a *app) readExplainData(cmd *cobra.Command, p *pipeline.Predictor, path string, raw, asJSON bool) (explainData, error) {
+// p is explained against training rows; raw is --raw. An interrupted
+// scan says that out, --out, is not written, as an interrupted
+// explanation does.
+func (a *app) readExplainData(cmd *cobra.Command, p *pipeline.Predictor, path, out string, raw, asJSON bool) (explainData, error) {
 	if !pipeline.ExplainStreams(p, pipeline.ExplainOptions{Raw: raw}) || !frame.IsDataFile(path) {
 		x, _, err := a.readInput(p, path, false, asJSON)
 		return explainData{x: x}, err
@@ -130,7 +132,7 @@ func (a *app) readExplainData(cmd *cobra.Command, p *pipeline.Predictor, path st
 	s, err := p.ScanInput(cmd.Context(), pipeline.OpenFileBlocks(path), pipeline.StreamOptions{Read: frame.ReadOptions{Comma: a.comma}})
 	if s == nil {
 		if cerr := cmd.Context().Err(); cerr != nil && errors.Is(err, cerr) {
-			return explainData{}, explainError(cmd, path, "", err)
+			return explainData{}, explainError(cmd, path, out, err)
 		}
 		return explainData{}, err
 	}
