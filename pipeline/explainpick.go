@@ -102,7 +102,7 @@ type pickedColumn struct {
 	num     []float64
 	offsets []int32             // of a datetime's num, each row's (0 if none)
 	codes   []int32             // into lv, the labels of the rows picked
-	lv      []string            //
+	lv      []string            // labels of the rows picked, as first met
 	local   map[string]int32    // lv's codes
 	labels  map[string]struct{} // every label of the input
 	offset  bool                // a row of the input has an offset
