@@ -23,16 +23,7 @@ import (
 func TestRegisterRun(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "tf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	arts, err := artifact.Open(ctx, filepath.Join(dir, "artifacts"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer arts.Close()
+	st, arts := openStores(t, dir)
 	reg := registry.New(st)
 
 	cfg := config.Default()
@@ -157,16 +148,7 @@ func TestLoadModelDirectory(t *testing.T) {
 func TestRegisterArtifact(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "tf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	arts, err := artifact.Open(ctx, filepath.Join(dir, "artifacts"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer arts.Close()
+	st, arts := openStores(t, dir)
 	reg := registry.New(st)
 	lost := &store.LostError{Kind: store.LeaseKind, Key: "run", Token: 1, Current: 2}
 	for i, tc := range []struct {
@@ -212,4 +194,22 @@ func TestRegisterArtifact(t *testing.T) {
 			t.Errorf("%s: artifact %s exists %v, %v; want %v", tc.name, key, ok, err, tc.kept)
 		}
 	}
+}
+
+// openStores opens a SQLite store and an artifact bucket in dir, closed
+// when the test ends.
+func openStores(t *testing.T, dir string) (*sqlite.Store, *artifact.Store) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "tf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	arts, err := artifact.Open(ctx, filepath.Join(dir, "artifacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { arts.Close() })
+	return st, arts
 }

@@ -10,12 +10,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/tabforge/tabforge/artifact"
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/progress"
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
-	"github.com/tabforge/tabforge/store/sqlite"
 	"github.com/tabforge/tabforge/store/storetest"
 )
 
@@ -26,16 +24,7 @@ import (
 func TestTrainStages(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "tf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	arts, err := artifact.Open(ctx, filepath.Join(dir, "artifacts"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer arts.Close()
+	st, arts := openStores(t, dir)
 
 	cfg := config.Default()
 	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "mlc_churn.csv"), "churn"
