@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,7 +17,8 @@ import (
 // TestMetaBuild builds a knowledge base from the two-table corpus of
 // testdata through the CLI, checks every design configuration was scored
 // on both, then runs the build again: both tables are known, so it
-// resumes with nothing to do and leaves the file as it was.
+// resumes with nothing to do and leaves the file as it was, and with
+// --refresh-features it recomputes the meta-features and keeps the scores.
 func TestMetaBuild(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "kb.json.gz")
 	build := func() string {
@@ -41,9 +43,31 @@ func TestMetaBuild(t *testing.T) {
 	if got := build(); !strings.Contains(got, "0 dataset(s) scored, 2 already known, 0 failed") {
 		t.Errorf("resumed build: %q", got)
 	}
+	// --refresh-features recomputes the meta-features a file holds and
+	// keeps its scores: features overwritten by hand come back as built.
+	built := s.Datasets[0].Features.Values
+	s.Datasets[0].Features.Values = map[string]float64{"rows": 1}
+	if err := s.WriteFile(out); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"meta", "build", "--corpus", testdata("corpus"), "--out", out, "--refresh-features"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("meta build --refresh-features: exit %d\n%s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "2 with meta-features recomputed") {
+		t.Errorf("refresh build: %q", stdout.String())
+	}
+	r, err := meta.ReadSnapshotFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Evals) != want || !maps.Equal(r.Datasets[0].Features.Values, built) {
+		t.Errorf("after --refresh-features: %d evaluations (want %d), features %v; want those built, %v", len(r.Evals), want, r.Datasets[0].Features.Values, built)
+	}
 	// meta eval on the shipped knowledge base, tuning one corpus table
 	// cold and warm.
-	var stdout, stderr bytes.Buffer
+	stdout.Reset()
+	stderr.Reset()
 	if code := run(context.Background(), []string{"meta", "eval", "--corpus", testdata("corpus"), "--limit", "1", "--trials", "4"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("meta eval: exit %d\n%s", code, stderr.String())
 	}
