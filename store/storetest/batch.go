@@ -16,13 +16,7 @@ import (
 func testDeleteRecords(t *testing.T, open func() store.Store) {
 	ctx := context.Background()
 	s := open()
-	var recs []*store.Record
-	var keys []string
-	for i := range 1200 {
-		k := fmt.Sprintf("%05d/e", i)
-		keys = append(keys, k)
-		recs = append(recs, &store.Record{Kind: "ev", Key: k, Value: []byte(k)})
-	}
+	recs, keys := evRecords(1200, "")
 	recs = append(recs, &store.Record{Kind: "ew", Key: keys[0], Value: []byte("w")}, &store.Record{Kind: "ex", Key: "only", Value: []byte("x")})
 	if err := s.PutRecords(ctx, recs); err != nil {
 		t.Fatal(err)
@@ -66,13 +60,7 @@ func testDeleteRecords(t *testing.T, open func() store.Store) {
 func testGetRecords(t *testing.T, open func() store.Store) {
 	ctx := context.Background()
 	s := open()
-	var recs []*store.Record
-	var keys []string
-	for i := range 1200 {
-		k := fmt.Sprintf("%05d/e", i)
-		recs = append(recs, &store.Record{Kind: "ev", Key: k, Value: []byte("v" + k)})
-		keys = append(keys, k)
-	}
+	recs, keys := evRecords(1200, "v")
 	recs = append(recs, &store.Record{Kind: "ew", Key: "only-ew", Value: []byte("w")})
 	if err := s.PutRecords(ctx, recs); err != nil {
 		t.Fatal(err)
@@ -96,4 +84,16 @@ func testGetRecords(t *testing.T, open func() store.Store) {
 	if none, err := s.GetRecords(ctx, "ev", nil); err != nil || len(none) != 0 {
 		t.Errorf("GetRecords of no keys = %d records, %v; want none", len(none), err)
 	}
+}
+
+// evRecords returns n records of kind "ev" with keys 00000/e, 00001/e,
+// ... in order, each valued its key after prefix, and their keys.
+func evRecords(n int, prefix string) ([]*store.Record, []string) {
+	recs := make([]*store.Record, n)
+	keys := make([]string, n)
+	for i := range n {
+		keys[i] = fmt.Sprintf("%05d/e", i)
+		recs[i] = &store.Record{Kind: "ev", Key: keys[i], Value: []byte(prefix + keys[i])}
+	}
+	return recs, keys
 }
