@@ -36,16 +36,11 @@ func pickScanned(ctx context.Context, p *Predictor, s *ScannedInput, rows []int,
 			}
 		}
 	}
-	order := rowOrder(rows)
+	cur := newRowCursor(rows)
 	var at []int // the index into rows of each row picked, in data order
-	next := 0
 	err := s.rescan(ctx, func(x *frame.Frame, first int) error {
-		var local []int
-		for ; next < len(order) && rows[order[next]] < first+x.NumRows(); next++ {
-			if r := rows[order[next]]; r >= first {
-				local, at = append(local, r-first), append(at, order[next])
-			}
-		}
+		local, idx := cur.block(first, x.NumRows())
+		at = append(at, idx...)
 		for j, f := range p.Schema {
 			c, _ := x.Lookup(f.Name) // the scan's report found every one
 			cols[j].take(c, local)

@@ -144,37 +144,53 @@ func designRows(p *Predictor, xt *frame.Frame, rows []int) (*model.Matrix, error
 // picker copies chosen rows out of consecutive blocks of a design
 // matrix into out, in the order they were asked for.
 type picker struct {
-	rows  []int
-	order []int // indices into rows, by row
-	next  int   // the first index of order not yet copied
-	out   *model.Matrix
+	cur rowCursor
+	out *model.Matrix
 }
 
 func newPicker(rows []int, cols int) *picker {
-	return &picker{rows: rows, order: rowOrder(rows), out: model.NewMatrix(len(rows), cols)}
-}
-
-// rowOrder returns the indices into rows by row, a repeated row's in
-// rows' order.
-func rowOrder(rows []int) []int {
-	order := make([]int, len(rows))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return rows[a] - rows[b] })
-	return order
+	return &picker{cur: newRowCursor(rows), out: model.NewMatrix(len(rows), cols)}
 }
 
 // take copies the chosen rows in m, the design of rows [lo, lo+m.Rows).
 // Blocks come in row order; a row out of range is left zero.
 func (pk *picker) take(m *model.Matrix, lo int) {
-	cols, hi := pk.out.Cols, lo+m.Rows
-	for ; pk.next < len(pk.order) && pk.rows[pk.order[pk.next]] < hi; pk.next++ {
-		if r := pk.rows[pk.order[pk.next]]; r >= lo {
-			i := pk.order[pk.next]
-			copy(pk.out.Data[i*cols:(i+1)*cols], m.Data[(r-lo)*cols:(r-lo+1)*cols])
+	cols := pk.out.Cols
+	local, idx := pk.cur.block(lo, m.Rows)
+	for k, r := range local {
+		i := idx[k]
+		copy(pk.out.Data[i*cols:(i+1)*cols], m.Data[r*cols:(r+1)*cols])
+	}
+}
+
+// rowCursor walks rows asked for (any order, repeats allowed) through
+// the consecutive blocks of a data pass.
+type rowCursor struct {
+	rows  []int
+	order []int // indices into rows, by row, a repeated row's in rows' order
+	next  int   // the first index of order not yet met
+}
+
+func newRowCursor(rows []int) rowCursor {
+	order := make([]int, len(rows))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return rows[a] - rows[b] })
+	return rowCursor{rows: rows, order: order}
+}
+
+// block returns the rows asked for that lie in the block of n rows from
+// data row first, as positions in the block (local) and indices into
+// rows (idx), in data order. Blocks must come in row order; a row before
+// first (out of range) is passed over.
+func (c *rowCursor) block(first, n int) (local, idx []int) {
+	for ; c.next < len(c.order) && c.rows[c.order[c.next]] < first+n; c.next++ {
+		if r := c.rows[c.order[c.next]]; r >= first {
+			local, idx = append(local, r-first), append(idx, c.order[c.next])
 		}
 	}
+	return local, idx
 }
 
 // scannedRaw sets e's raw explanation input: p's training background
