@@ -102,8 +102,8 @@ func nextToken(ctx context.Context, s Swapper) (uint64, error) {
 		switch {
 		case err == nil:
 			old = r.Value
-			if n, err = strconv.ParseUint(string(r.Value), 10, 64); err != nil {
-				return 0, fmt.Errorf("lease token counter %s/%s: %w", TokenKind, TokenKey, err)
+			if n, err = ParseTokenCounter(r.Value); err != nil {
+				return 0, err
 			}
 		case !errors.Is(err, ErrNotFound):
 			return 0, fmt.Errorf("lease token: %w", err)
@@ -130,7 +130,13 @@ func LastToken(ctx context.Context, s Records) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("lease token: %w", err)
 	}
-	n, err := strconv.ParseUint(string(r.Value), 10, 64)
+	return ParseTokenCounter(r.Value)
+}
+
+// ParseTokenCounter reads the value of the token counter record
+// (TokenKind, TokenKey): the last token handed out, in decimal.
+func ParseTokenCounter(v []byte) (uint64, error) {
+	n, err := strconv.ParseUint(string(v), 10, 64)
 	if err != nil {
 		return 0, fmt.Errorf("lease token counter %s/%s: %w", TokenKind, TokenKey, err)
 	}
@@ -177,9 +183,9 @@ func AdvanceTokens(ctx context.Context, s Swapper, n uint64) error {
 		switch {
 		case err == nil:
 			old = r.Value
-			cur, err := strconv.ParseUint(string(r.Value), 10, 64)
+			cur, err := ParseTokenCounter(r.Value)
 			if err != nil {
-				return fmt.Errorf("lease token counter %s/%s: %w", TokenKind, TokenKey, err)
+				return err
 			}
 			if cur >= n {
 				return nil

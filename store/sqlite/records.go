@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -246,9 +245,9 @@ func (s *Store) RestoreLease(ctx context.Context, kind, key string, value []byte
 		case err != nil:
 			return err
 		default:
-			n, err := strconv.ParseUint(string(last), 10, 64)
+			n, err := store.ParseTokenCounter(last)
 			if err != nil {
-				return fmt.Errorf("lease token counter %q: %w", last, err)
+				return err
 			}
 			if n > token {
 				return &store.LostError{Kind: kind, Key: key, Token: token}
