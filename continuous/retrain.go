@@ -282,15 +282,7 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 	if x.NumRows() < 2 {
 		return nil, fmt.Errorf("retrain %s: %s has %d rows; a challenger needs rows to train on and rows to be scored on", name, data, x.NumRows())
 	}
-	k := pol.holdoutRows(x.NumRows())
-	ref := championData(champ, cfg, x)
-	if ref != nil && ref.Hash() == champ.DatasetHash {
-		// Hold out no row the champion trained on, when enough are new.
-		if m, ok := rowsAfter(ref, x, cfg.TimeColumn); ok && m > 0 && m < k {
-			k = m
-		}
-	}
-	holdout := newestRows(x, cfg.TimeColumn, k)
+	holdout, ref := holdoutRows(champ, cfg, pol, x)
 	d.HoldoutRows = len(holdout)
 	champP, err := pipeline.LoadRegistered(ctx, env.Artifacts, champ)
 	if err != nil {
@@ -334,6 +326,21 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 		return nil, fmt.Errorf("retrain %s: %w", name, err)
 	}
 	return d, nil
+}
+
+// holdoutRows returns the newest rows of x that champion and challenger
+// are scored on, and the champion's training data read with x's schema
+// (nil when it cannot be read). The policy's share is held out, but no row
+// the champion trained on when enough rows are newer than its data.
+func holdoutRows(champ *registry.Model, cfg *config.Config, pol Policy, x *frame.Frame) (holdout []int, ref *frame.Frame) {
+	k := pol.holdoutRows(x.NumRows())
+	ref = championData(champ, cfg, x)
+	if ref != nil && ref.Hash() == champ.DatasetHash {
+		if m, ok := rowsAfter(ref, x, cfg.TimeColumn); ok && m > 0 && m < k {
+			k = m
+		}
+	}
+	return newestRows(x, cfg.TimeColumn, k), ref
 }
 
 // onDemand applies an on-demand policy before any challenger is trained:

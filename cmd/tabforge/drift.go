@@ -49,31 +49,8 @@ distributions side by side. --record keeps the report in the store
 			opts := drift.Options{Target: target}
 			read := frame.ReadOptions{Comma: a.comma}
 			if modelRef != "" {
-				p, err := a.loadModel(cmd, modelRef)
-				if err != nil {
-					return err
-				}
-				read.Schema, read.SchemaOptional = p.ReadSchema(), true
-				opts.Predict = p.PredictionColumn
-				for _, f := range p.Schema {
-					opts.Columns = append(opts.Columns, f.Name)
-				}
-				ref, cur, err := drift.ReadFiles(refPath, curPath, read)
-				if err != nil {
-					return err
-				}
-				if err := p.CheckInput(ref).Err(false); err != nil {
-					return fmt.Errorf("%s: %w", refPath, err)
-				}
-				if err := p.CheckInput(cur).Err(false); err != nil {
-					return fmt.Errorf("%s: %w", curPath, err)
-				}
-				if _, ok := cur.Lookup(p.Target.Name); ok && target == "" {
-					if _, ok := ref.Lookup(p.Target.Name); ok {
-						opts.Target = p.Target.Name
-					}
-				}
-				return a.runDrift(cmd, ref, cur, opts, driftOut{htmlOut, asJSON, recordTitle(record, refPath, curPath, modelRef)})
+				out := driftOut{htmlOut, asJSON, recordTitle(record, refPath, curPath, modelRef)}
+				return a.driftOfModel(cmd, modelRef, refPath, curPath, read, opts, out)
 			}
 			ref, cur, err := drift.ReadFiles(refPath, curPath, read)
 			if err != nil {
@@ -96,6 +73,36 @@ distributions side by side. --record keeps the report in the store
 	f.BoolVar(&asJSON, "json", false, "print the drift report as JSON")
 	f.BoolVar(&record, "record", false, "also record the report in the store (--store), for tabforge ui's /monitor page")
 	return cmd
+}
+
+// driftOfModel runs drift restricted to the model's inputs, its target
+// when both files hold it and no --target was given, and its predictions.
+func (a *app) driftOfModel(cmd *cobra.Command, modelRef, refPath, curPath string, read frame.ReadOptions, opts drift.Options, out driftOut) error {
+	p, err := a.loadModel(cmd, modelRef)
+	if err != nil {
+		return err
+	}
+	read.Schema, read.SchemaOptional = p.ReadSchema(), true
+	opts.Predict = p.PredictionColumn
+	for _, f := range p.Schema {
+		opts.Columns = append(opts.Columns, f.Name)
+	}
+	ref, cur, err := drift.ReadFiles(refPath, curPath, read)
+	if err != nil {
+		return err
+	}
+	if err := p.CheckInput(ref).Err(false); err != nil {
+		return fmt.Errorf("%s: %w", refPath, err)
+	}
+	if err := p.CheckInput(cur).Err(false); err != nil {
+		return fmt.Errorf("%s: %w", curPath, err)
+	}
+	if _, ok := cur.Lookup(p.Target.Name); ok && opts.Target == "" {
+		if _, ok := ref.Lookup(p.Target.Name); ok {
+			opts.Target = p.Target.Name
+		}
+	}
+	return a.runDrift(cmd, ref, cur, opts, out)
 }
 
 // driftOut is where a drift report goes besides stdout: an HTML page,

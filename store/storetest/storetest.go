@@ -156,15 +156,18 @@ func testRunPrefix(t *testing.T, open func() store.Store) {
 			t.Errorf("ListRecords(%q) = %d records, %v; want %d", prefix, len(recs), err, want)
 		}
 	}
+	checkListDeleteRuns(ctx, t, s)
+}
+
+// checkListDeleteRuns checks the order ListRuns gives testRunPrefix's runs
+// and that DeleteRun removes exactly the id it is given.
+func checkListDeleteRuns(ctx context.Context, t *testing.T, s store.Store) {
+	t.Helper()
 	runs, err := s.ListRuns(ctx, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ids []string
-	for _, r := range runs {
-		ids = append(ids, r.ID)
-	}
-	if want := []string{"c%_", "ab", "ab2", "ab1"}; !slices.Equal(ids, want) {
+	if ids, want := runIDs(runs), []string{"c%_", "ab", "ab2", "ab1"}; !slices.Equal(ids, want) {
 		t.Errorf("ListRuns = %v; want newest first %v", ids, want)
 	}
 	runs, err = s.ListRuns(ctx, 2)
@@ -179,16 +182,20 @@ func testRunPrefix(t *testing.T, open func() store.Store) {
 		}
 	}
 	runs, err = s.ListRuns(ctx, 0)
-	ids = ids[:0]
-	for _, r := range runs {
-		ids = append(ids, r.ID)
-	}
-	if want := []string{"c%_", "ab2", "ab1"}; err != nil || !slices.Equal(ids, want) {
+	if ids, want := runIDs(runs), []string{"c%_", "ab2", "ab1"}; err != nil || !slices.Equal(ids, want) {
 		t.Errorf("after DeleteRun(ab), ListRuns = %v, %v; want %v", ids, err, want)
 	}
 	if _, err := s.GetRun(ctx, "ab"); err == nil {
 		t.Error("GetRun(ab) after its deletion found a run")
 	}
+}
+
+func runIDs(runs []*store.Run) []string {
+	ids := make([]string, len(runs))
+	for i, r := range runs {
+		ids[i] = r.ID
+	}
+	return ids
 }
 
 func testRecords(t *testing.T, open func() store.Store) {
