@@ -165,6 +165,15 @@ func collectRuns(ctx context.Context, env Env, p Policy, rep *Report) error {
 // are gone, which the next one removes, and never versions whose runs are
 // gone, which no later one would select.
 func removeAll(ctx context.Context, env Env, versions []*registry.Model, protected map[string]string, remove []*store.Run, dry bool, rep *Report) error {
+	remove, leases, err := holdRuns(ctx, env.Store, remove, dry, rep)
+	defer func() {
+		for _, l := range leases {
+			l.Release()
+		}
+	}()
+	if err != nil {
+		return err
+	}
 	gone := map[string]bool{}
 	for _, r := range remove {
 		gone[r.ID] = true
@@ -189,7 +198,7 @@ func removeAll(ctx context.Context, env Env, versions []*registry.Model, protect
 		if !gone[r.ID] {
 			continue
 		}
-		if err := removeRun(ctx, env, r, dry, rep); err != nil {
+		if err := removeRun(ctx, env, r, leases[r.ID], dry, rep); err != nil {
 			return err
 		}
 	}
@@ -308,10 +317,12 @@ func allGone(ids []string, gone map[string]bool) bool {
 }
 
 // removeRun deletes a run's saved model directory (the directory of its
-// model file, named after the run), the stage and lease records an
-// interrupted run leaves behind, and then its record, last, so that a
-// removal cut short is finished by the next one.
-func removeRun(ctx context.Context, env Env, r *store.Run, dry bool, rep *Report) error {
+// model file, named after the run), the stage record an interrupted run
+// leaves behind, then its record, so that a removal cut short is
+// finished by the next one, and last its lease record: gc's own hold of
+// it, l (see holdRuns), deleted under l's fence, or for a run that
+// cannot be resumed (l nil) whatever its process left.
+func removeRun(ctx context.Context, env Env, r *store.Run, l *store.Lease, dry bool, rep *Report) error {
 	rep.Runs = append(rep.Runs, r.ID)
 	if dir := filepath.Dir(r.ModelPath); r.ModelPath != "" && filepath.Base(dir) == r.ID {
 		rep.Bytes += dirSize(dir)
@@ -324,12 +335,24 @@ func removeRun(ctx context.Context, env Env, r *store.Run, dry bool, rep *Report
 	if dry {
 		return nil
 	}
-	for _, kind := range []string{pipeline.StageKind, store.LeaseKind} {
-		if err := env.Store.DeleteRecord(ctx, kind, r.ID); err != nil {
-			return fmt.Errorf("remove run %s: %w", r.ID, err)
-		}
+	if err := env.Store.DeleteRecord(ctx, pipeline.StageKind, r.ID); err != nil {
+		return fmt.Errorf("remove run %s: %w", r.ID, err)
 	}
-	return env.Store.DeleteRun(ctx, r.ID)
+	if err := env.Store.DeleteRun(ctx, r.ID); err != nil {
+		return err
+	}
+	// The lease goes after the run record: while gc holds it, no resume
+	// can start on the record being removed.
+	var err error
+	if l != nil {
+		err = store.DeleteRecordFenced(ctx, env.Store, store.LeaseKind, r.ID, l.Fence())
+	} else {
+		err = env.Store.DeleteRecord(ctx, store.LeaseKind, r.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("remove run %s: lease: %w", r.ID, err)
+	}
+	return nil
 }
 
 // removeVersion deletes a registered version's record, then its
