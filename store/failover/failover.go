@@ -218,7 +218,8 @@ type Store struct {
 	seeded                                  map[string]bool            // studies copied to the fallback
 	seedMu                                  sync.Mutex
 	// wrote holds the value this process last created or swapped into
-	// each record on the primary (see adopt).
+	// each record on the primary and has not deleted there since (see
+	// adopt).
 	wrote map[recKey][]byte
 }
 
@@ -472,7 +473,13 @@ func (s *Store) GetRecords(ctx context.Context, kind string, keys []string) ([]*
 
 // DeleteRecord implements store.Records.
 func (s *Store) DeleteRecord(ctx context.Context, kind, key string) error {
-	return s.write(ctx, []sqlite.Pending{{Kind: "record", A: kind, B: key}}, func(st store.Store) error { return st.DeleteRecord(ctx, kind, key) })
+	return s.write(ctx, []sqlite.Pending{{Kind: "record", A: kind, B: key}}, func(st store.Store) error {
+		err := st.DeleteRecord(ctx, kind, key)
+		if err == nil && st != store.Store(s.fallback) {
+			s.forget(kind, key)
+		}
+		return err
+	})
 }
 
 // DeleteRecords implements store.RecordDeleter: on the primary while it
@@ -483,7 +490,13 @@ func (s *Store) DeleteRecords(ctx context.Context, kind string, keys []string) e
 	for i, k := range keys {
 		pending[i] = sqlite.Pending{Kind: "record", A: kind, B: k}
 	}
-	return s.write(ctx, pending, func(st store.Store) error { return st.DeleteRecords(ctx, kind, keys) })
+	return s.write(ctx, pending, func(st store.Store) error {
+		err := st.DeleteRecords(ctx, kind, keys)
+		if err == nil && st != store.Store(s.fallback) {
+			s.forget(kind, keys...)
+		}
+		return err
+	})
 }
 
 // Kinds implements store.Store.

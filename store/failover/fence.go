@@ -95,7 +95,11 @@ func (s *Store) DeleteRecordFenced(ctx context.Context, kind, key string, fences
 	k := []sqlite.Pending{{Kind: "record", A: kind, B: key}}
 	return s.write(ctx, k, func(st store.Store) error {
 		if st != store.Store(s.fallback) {
-			return store.DeleteRecordFenced(ctx, st, kind, key, fences...)
+			err := store.DeleteRecordFenced(ctx, st, kind, key, fences...)
+			if err == nil {
+				s.forget(kind, key)
+			}
+			return err
 		}
 		held, err := s.unadopted(ctx, fences)
 		if err != nil {

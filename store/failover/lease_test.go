@@ -133,3 +133,66 @@ func TestReleaseOnFallback(t *testing.T) {
 		t.Errorf("lease on redis after the replay of its release = %v, %v; want none", r, err)
 	}
 }
+
+// TestReleasedOnRedisStaysReleased claims a lease on a failover store and
+// removes it on Redis (a fenced delete, as Lease.Release and gc make, or
+// a plain one), then kills redis-server: on the fallback, the removed
+// lease's fence is refused as it is on Redis, and a release after (gc's
+// deferred one) journals nothing, so the replay after the restart
+// reports no conflict. The store used to keep the lease as what this
+// process last wrote on Redis: the fallback took the fence as the
+// holder's own, accepted the run written under it, and journalled the
+// release as a removal of a lease Redis no longer held, which the replay
+// named a conflict.
+func TestReleasedOnRedisStaysReleased(t *testing.T) {
+	deletes := map[string]func(context.Context, store.Store, store.Fence) error{
+		"fenced": func(ctx context.Context, s store.Store, f store.Fence) error {
+			return store.DeleteRecordFenced(ctx, s, f.Kind, f.Key, f)
+		},
+		"plain": func(ctx context.Context, s store.Store, f store.Fence) error {
+			return s.DeleteRecord(ctx, f.Kind, f.Key)
+		},
+		"batch": func(ctx context.Context, s store.Store, f store.Fence) error {
+			return s.DeleteRecords(ctx, f.Kind, []string{f.Key})
+		},
+	}
+	for name, del := range deletes {
+		t.Run(name, func(t *testing.T) { testReleasedOnRedis(t, del) })
+	}
+}
+
+func testReleasedOnRedis(t *testing.T, del func(context.Context, store.Store, store.Fence) error) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	fb := filepath.Join(t.TempDir(), "fallback.db")
+	s := openOnRedis(t, srv, fb)
+	fs := s.(*failover.Store)
+	_, l, err := store.Claim(ctx, fs, store.LeaseKind, "run-1", time.Hour, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := del(ctx, fs, l.Fence()); err != nil || fs.Down() {
+		t.Fatalf("removal on redis = %v (down %v)", err, fs.Down())
+	}
+	srv.Kill()
+	err = fs.PutRunFenced(ctx, testRun("run-1", store.Succeeded, "stale"), l.Fence())
+	if !errors.Is(err, store.ErrLeaseLost) || !fs.Down() {
+		t.Errorf("run written on the fallback under the released lease = %v (down %v); want store.ErrLeaseLost", err, fs.Down())
+	}
+	l.Release()
+	if pend, err := fs.Fallback().PendingWrites(ctx); err != nil || len(pend) != 0 {
+		t.Errorf("journal after writes under a released lease = %+v, %v; want it empty", pend, err)
+	}
+	s.Close()
+
+	srv.Restart(t)
+	fb2, err := failover.Open(ctx, srv.URL(), failover.Options{Fallback: fb, Logger: quiet(), NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fb2.Close()
+	n, err := fb2.(*failover.Store).Sync(ctx)
+	if err != nil || len(n.Conflicts) != 0 {
+		t.Errorf("replay = %+v, %v; want no conflicts", n, err)
+	}
+}

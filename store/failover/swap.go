@@ -22,6 +22,17 @@ func (s *Store) remember(kind, key string, value []byte) {
 	s.wrote[recKey{kind, key}] = bytes.Clone(value)
 }
 
+// forget drops what remember noted of the records kind/keys, which this
+// process deleted on the primary: a lease it released there is no
+// longer its own, on the fallback either (see adopt and unadopted).
+func (s *Store) forget(kind string, keys ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, k := range keys {
+		delete(s.wrote, recKey{kind, k})
+	}
+}
+
 // adopt carries a swap over to the fallback when the fallback has no
 // kind/key record and old is what this process itself last wrote there on
 // the primary before it went down: a lease renewed by its holder, say.
