@@ -2,7 +2,6 @@ package failover
 
 import (
 	"context"
-	"errors"
 
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/sqlite"
@@ -13,25 +12,20 @@ var _ store.FencedRunWriter = (*Store)(nil)
 // PutRunFenced implements store.FencedRunWriter on the store in use. On
 // the fallback, a lease missing there that this process last wrote on
 // the primary with f's token is still its own (as for a renewal, see
-// adopt): the fallback never saw it, and nobody took it over there.
-// That case is checked and written in two steps.
+// adopt): the fallback never saw it, and nobody took it over there. It
+// is written there first (see adoptLeases), so that the fallback tests
+// it and writes the run in one step.
 func (s *Store) PutRunFenced(ctx context.Context, r *store.Run, f store.Fence) error {
 	// Journalled with its fence, so that replay leaves the primary's run
 	// to a newer holder of the lease there.
 	k := sqlite.Pending{Kind: "run", A: r.ID, Base: s.leaseBase(f)}
 	return s.write(ctx, []sqlite.Pending{k}, func(st store.Store) error {
-		err := store.PutRunFenced(ctx, st, r, f)
-		var lost *store.LostError
-		if st != store.Store(s.fallback) || !errors.As(err, &lost) || lost.Current != 0 {
-			return err
+		if st == store.Store(s.fallback) {
+			if err := s.adoptLeases(ctx, f); err != nil {
+				return err
+			}
 		}
-		s.mu.Lock()
-		mine, ok := s.wrote[recKey{f.Kind, f.Key}]
-		s.mu.Unlock()
-		if !ok || store.LeaseToken(&store.Record{Value: mine}) != f.Token {
-			return err
-		}
-		return s.fallback.PutRun(ctx, r)
+		return store.PutRunFenced(ctx, st, r, f)
 	})
 }
 
@@ -58,8 +52,9 @@ var _ store.FencedSwapper = (*Store)(nil)
 // SwapRecordFenced implements store.FencedSwapper like SwapRecord: on the
 // primary while it is up, else on the fallback, journalled only when
 // swapped. On the fallback, a lease missing there that this process last
-// wrote on the primary with its fence's token is still its own (see
-// PutRunFenced); the other leases are checked in the swap's transaction.
+// wrote on the primary with its fence's token is still its own, and is
+// written there first (see adoptLeases); every lease is then checked in
+// the swap's transaction.
 func (s *Store) SwapRecordFenced(ctx context.Context, kind, key string, old, value []byte, fences ...store.Fence) (bool, error) {
 	if swapped, done, err := s.tryWrite(kind, key, value, func(p store.Store) (bool, error) {
 		return store.SwapRecordFenced(ctx, p, kind, key, old, value, fences...)
@@ -67,11 +62,10 @@ func (s *Store) SwapRecordFenced(ctx context.Context, kind, key string, old, val
 		return swapped, err
 	}
 	k := s.pending(kind, key, old, value)
-	held, err := s.unadopted(ctx, fences)
-	if err != nil {
+	if err := s.adoptLeases(ctx, fences...); err != nil {
 		return false, err
 	}
-	swapped, err := s.fallback.SwapRecordFenced(ctx, kind, key, old, value, held...)
+	swapped, err := s.fallback.SwapRecordFenced(ctx, kind, key, old, value, fences...)
 	if err == nil && !swapped {
 		swapped, err = s.adopt(ctx, kind, key, old, value)
 	}
@@ -87,10 +81,10 @@ var _ store.FencedDeleter = (*Store)(nil)
 // journalled on the fallback as DeleteRecord is, with the base of the
 // record deleted (for a lease, the acquisition it held). On the
 // fallback, a lease missing there that this process last wrote on the
-// primary with its fence's token is still its own (see PutRunFenced):
-// its holder's release deletes nothing on the fallback, but is
-// journalled, and the replay deletes the lease on the primary only if
-// no newer holder has taken it there since (see superseded).
+// primary with its fence's token is still its own (see adoptLeases):
+// its holder's release leaves the fallback without it, as it was, but
+// is journalled, and the replay deletes the lease on the primary only
+// if no newer holder has taken it there since (see superseded).
 func (s *Store) DeleteRecordFenced(ctx context.Context, kind, key string, fences ...store.Fence) error {
 	k := []sqlite.Pending{{Kind: "record", A: kind, B: key}}
 	return s.write(ctx, k, func(st store.Store) error {
@@ -101,35 +95,36 @@ func (s *Store) DeleteRecordFenced(ctx context.Context, kind, key string, fences
 			}
 			return err
 		}
-		held, err := s.unadopted(ctx, fences)
-		if err != nil {
+		if err := s.adoptLeases(ctx, fences...); err != nil {
 			return err
 		}
-		return s.fallback.DeleteRecordFenced(ctx, kind, key, held...)
+		return s.fallback.DeleteRecordFenced(ctx, kind, key, fences...)
 	})
 }
 
-// unadopted returns the fences whose leases the fallback must hold: all
-// but those it lacks that this process last wrote on the primary with
-// the fence's token.
-func (s *Store) unadopted(ctx context.Context, fences []store.Fence) ([]store.Fence, error) {
-	var out []store.Fence
+// adoptLeases writes to the fallback, where it has none, the lease of
+// each fence that this process last wrote on the primary with the
+// fence's token: still its holder's, as for a renewal (see adopt). The
+// fallback then tests every fence in the same step as the write it
+// fences, and another process sharing the fallback file that claims
+// one of these leases meanwhile finds it held. Testing the fallback's
+// lack of the lease and then writing without its fence left a moment
+// for that claim to land before the write.
+func (s *Store) adoptLeases(ctx context.Context, fences ...store.Fence) error {
 	for _, f := range fences {
 		s.mu.Lock()
 		mine, ok := s.wrote[recKey{f.Kind, f.Key}]
 		s.mu.Unlock()
-		if ok && store.LeaseToken(&store.Record{Value: mine}) == f.Token {
-			_, err := s.fallback.GetRecord(ctx, f.Kind, f.Key)
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
+		if !ok || store.LeaseToken(&store.Record{Value: mine}) != f.Token {
+			continue
 		}
-		out = append(out, f)
+		// Left as it is if present: the holder's own, or another's,
+		// which the fenced write then refuses.
+		if _, err := s.fallback.CreateRecord(ctx, f.Kind, f.Key, mine); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
 
 var _ store.LeaseRestorer = (*Store)(nil)

@@ -24,7 +24,7 @@ func (s *Store) remember(kind, key string, value []byte) {
 
 // forget drops what remember noted of the records kind/keys, which this
 // process deleted on the primary: a lease it released there is no
-// longer its own, on the fallback either (see adopt and unadopted).
+// longer its own, on the fallback either (see adopt and adoptLeases).
 func (s *Store) forget(kind string, keys ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
