@@ -109,8 +109,8 @@ func testReplayLeavesNewerHolder(t *testing.T, released bool) {
 	case !released && (err != nil || store.LeaseToken(lease) != lb.Token):
 		t.Errorf("lease on redis after the replay = %v, %v; want the successor's, token %d", lease, err, lb.Token)
 	}
-	if got, err := r.GetRun(ctx, "run-2"); err != nil || got.Best != "outage" {
-		t.Errorf("run made during the outage, on redis after the replay = %+v, %v; want it copied", got, err)
+	if got, err := r.GetRun(ctx, "run-2"); err != nil || got.Best != "outage" || n.Runs != 1 {
+		t.Errorf("run made during the outage, on redis after the replay = %+v, %v (%d runs counted); want it copied, and counted alone", got, err, n.Runs)
 	}
 }
 

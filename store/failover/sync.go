@@ -217,11 +217,7 @@ func (r *replayer) run(p sqlite.Pending) error {
 	if run.ID != p.A {
 		return fmt.Errorf("journalled run %s is missing from the fallback", p.A)
 	}
-	if err := r.primary.PutRun(r.ctx, run); err != nil {
-		return err
-	}
-	r.n.Runs++
-	return nil
+	return r.putRun(p, run)
 }
 
 // record adds a record's put, or its delete if it is gone from the
@@ -230,7 +226,8 @@ func (r *replayer) run(p sqlite.Pending) error {
 // the primary has it and reported in Conflicts: during an outage a
 // process reads the fallback, which may lack what the primary holds (a
 // model name's stages and aliases, say), and copying what it wrote over
-// the primary's would lose that.
+// the primary's would lose that. A lease is copied on its own (see
+// lease).
 func (r *replayer) record(p sqlite.Pending) (batched bool, err error) {
 	if p.A == store.TokenKind {
 		return false, r.tokens()
@@ -238,6 +235,9 @@ func (r *replayer) record(p sqlite.Pending) (batched bool, err error) {
 	rec := r.local[recKey{p.A, p.B}]
 	if r.superseded(p) || r.primaryKeeps(p, rec) {
 		return false, nil
+	}
+	if isLease(p.A) {
+		return false, r.lease(p, rec)
 	}
 	// A batch holds puts, or deletes of one kind, so that flushing it
 	// before the next kind of entry keeps the journal's order.
