@@ -3,7 +3,6 @@ package features
 import (
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/tabforge/tabforge/frame"
 )
@@ -164,64 +163,6 @@ func (ft *FittedTemporal) readTime(x *frame.Frame) (*timeValues, error) {
 		}
 	}
 	return tv, nil
-}
-
-// timeGrid returns the first ordinal and the period length of the
-// training ordinals: the greatest common divisor of the gaps between
-// distinct values if they are all whole numbers, else the smallest gap.
-func timeGrid(ord []float64) (origin, step float64) {
-	var distinct []float64
-	for _, v := range ord {
-		if !math.IsNaN(v) {
-			distinct = append(distinct, v)
-		}
-	}
-	if len(distinct) == 0 {
-		return 0, 1
-	}
-	slices.Sort(distinct)
-	distinct = slices.Compact(distinct)
-	origin, step = distinct[0], 0
-	whole := true
-	minGap := math.Inf(1)
-	var g int64
-	for i := 1; i < len(distinct); i++ {
-		gap := distinct[i] - distinct[i-1]
-		minGap = min(minGap, gap)
-		if gap != math.Trunc(gap) || gap > 1<<52 {
-			whole = false
-			continue
-		}
-		g = gcd(g, int64(gap))
-	}
-	switch {
-	case len(distinct) == 1:
-		step = 1
-	case whole:
-		step = float64(g)
-	default:
-		step = minGap
-	}
-	return origin, step
-}
-
-func gcd(a, b int64) int64 {
-	for b != 0 {
-		a, b = b, a%b
-	}
-	return a
-}
-
-// period returns the period index of ordinal v and whether it is known.
-func (ft *FittedTemporal) period(v float64) (int64, bool) {
-	if math.IsNaN(v) {
-		return 0, false
-	}
-	p := math.Floor((v-ft.origin)/ft.step + 1e-9)
-	if !(math.Abs(p) < 1<<53) {
-		return 0, false
-	}
-	return int64(p), true
 }
 
 // chooseParts returns the calendar parts for the source and unit that are

@@ -1,0 +1,173 @@
+package features
+
+import (
+	"cmp"
+	"math"
+	"slices"
+)
+
+// fewStrays reports whether off of total distinct training times are few
+// enough to be stray records rather than the shape of the data: at most
+// 1% of them, or a single one among at least 10. One record at 13:37 in a
+// year of midnights is a stray; two odd years among a dozen even ones
+// are a pattern.
+func fewStrays(off, total int) bool {
+	return off*100 <= total || off == 1 && total >= 10
+}
+
+// timeGrid returns the origin and the period length (step) of the
+// training ordinals. The step is the greatest common divisor of the gaps
+// between distinct values if they are all whole numbers, else the
+// smallest gap, and the origin is the first value; but when a coarser
+// grid holds all values except a few strays (see fewStrays), that grid is
+// used, its origin the start of the period holding the first value, and
+// the strays fall in the periods they are in. One record at 13:37 in
+// daily data thus leaves the data daily, where it made the step 10 hours
+// 23 minutes and left nearly every lag unknown. It costs O(n log n).
+func timeGrid(ord []float64) (origin, step float64) {
+	var distinct []float64
+	for _, v := range ord {
+		if !math.IsNaN(v) {
+			distinct = append(distinct, v)
+		}
+	}
+	slices.Sort(distinct)
+	distinct = slices.Compact(distinct)
+	switch len(distinct) {
+	case 0:
+		return 0, 1
+	case 1:
+		return distinct[0], 1
+	}
+	gaps := make([]float64, len(distinct)-1)
+	for i := range gaps {
+		gaps[i] = distinct[i+1] - distinct[i]
+	}
+	step = exactStep(gaps)
+	for _, c := range gridCandidates(gaps) {
+		// Candidates within a rounding error of step are step itself.
+		if !(c > step*(1+1e-6)) {
+			break
+		}
+		if first, off := bulkPhase(distinct, c); fewStrays(off, len(distinct)) {
+			k := math.Ceil((first-distinct[0])/c - 1e-9)
+			return first - k*c, c
+		}
+	}
+	return distinct[0], step
+}
+
+// exactStep returns the greatest common divisor of gaps if they are all
+// whole numbers, else the smallest gap: a grid holding every value.
+func exactStep(gaps []float64) float64 {
+	var g int64
+	minGap := math.Inf(1)
+	whole := true
+	for _, gap := range gaps {
+		minGap = min(minGap, gap)
+		if gap != math.Trunc(gap) || gap > 1<<52 {
+			whole = false
+			continue
+		}
+		g = gcd(g, int64(gap))
+	}
+	if whole {
+		return float64(g)
+	}
+	return minGap
+}
+
+// gridCandidates returns, largest first, the steps a grid of most of the
+// values may have: the three most frequent gaps (gaps equal within a
+// relative 1e-9, as hourly gaps in days are, count as one) and the
+// greatest common divisor of the whole-number gaps, which is the bulk's
+// step when strays are off the whole numbers.
+func gridCandidates(gaps []float64) []float64 {
+	sorted := slices.Clone(gaps)
+	slices.Sort(sorted)
+	type group struct {
+		gap   float64
+		count int
+	}
+	var groups []group
+	var g int64
+	for _, gap := range sorted {
+		if n := len(groups); n > 0 && gap <= groups[n-1].gap*(1+1e-9) {
+			groups[n-1].count++
+		} else {
+			groups = append(groups, group{gap, 1})
+		}
+		if gap == math.Trunc(gap) && gap <= 1<<52 {
+			g = gcd(g, int64(gap))
+		}
+	}
+	slices.SortStableFunc(groups, func(a, b group) int { return cmp.Compare(b.count, a.count) })
+	var out []float64
+	for _, gr := range groups[:min(3, len(groups))] {
+		out = append(out, gr.gap)
+	}
+	if g > 0 {
+		out = append(out, float64(g))
+	}
+	slices.Sort(out)
+	slices.Reverse(out)
+	return slices.Compact(out)
+}
+
+// bulkPhase finds the grid of step s holding the most of the sorted
+// distinct values: it returns the first value on it and how many values
+// are off it. A value within a millionth of a step of a grid point is on
+// it, unless a smaller value already is (the step is then too coarse to
+// tell them apart); a value more than 2^52 steps from the first is on
+// none.
+func bulkPhase(distinct []float64, s float64) (first float64, off int) {
+	type point struct{ phase, k int64 }
+	on := make([]bool, len(distinct))
+	taken := make(map[point]bool)
+	counts := make(map[int64]int)
+	phases := make([]int64, len(distinct))
+	for i, v := range distinct {
+		r := (v - distinct[0]) / s
+		if !(math.Abs(r) < 1<<52) {
+			continue
+		}
+		k := math.Round(r)
+		p := int64(math.Round((r - k) * 1e6))
+		if p == -500000 {
+			p, k = 500000, k-1 // half a step either way is one phase
+		}
+		if pt := (point{p, int64(k)}); !taken[pt] {
+			taken[pt], on[i], phases[i] = true, true, p
+			counts[p]++
+		}
+	}
+	best := 0
+	first = distinct[0]
+	for i, v := range distinct {
+		// The first value of the most frequent phase, so ties go to the
+		// earliest and the result is deterministic.
+		if on[i] && counts[phases[i]] > best {
+			best, first = counts[phases[i]], v
+		}
+	}
+	return first, len(distinct) - best
+}
+
+func gcd(a, b int64) int64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// period returns the period index of ordinal v and whether it is known.
+func (ft *FittedTemporal) period(v float64) (int64, bool) {
+	if math.IsNaN(v) {
+		return 0, false
+	}
+	p := math.Floor((v-ft.origin)/ft.step + 1e-9)
+	if !(math.Abs(p) < 1<<53) {
+		return 0, false
+	}
+	return int64(p), true
+}

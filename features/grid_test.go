@@ -1,0 +1,192 @@
+package features
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tabforge/tabforge/frame"
+)
+
+// seq returns n ordinals from, from+step, …
+func seq(from, step float64, n int) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = from + float64(i)*step
+	}
+	return out
+}
+
+// smallestGap returns the smallest gap between distinct sorted values,
+// the step timeGrid has always given irregular non-whole ordinals.
+func smallestGap(sorted []float64) float64 {
+	g := math.Inf(1)
+	for i := 1; i < len(sorted); i++ {
+		if d := sorted[i] - sorted[i-1]; d > 0 {
+			g = min(g, d)
+		}
+	}
+	return g
+}
+
+func TestTimeGrid(t *testing.T) {
+	// Hourly instants in days: k/24 is not exact, so the step is the
+	// smallest gap, a hair off 1/24.
+	hourly := seq(20520, 1.0/24, 72)
+	irregular := []float64{0.5, 1.7, 2.0, 3.3}
+	// Daily ordinals (whole civil days) with one record at 13:37.
+	stray := 13.0/24 + 37.0/1440
+	daily := seq(20454, 1, 60)
+	dailyStray := append(append([]float64{}, daily...), 20454+30+stray)
+	// The stray is the first record: its day is the first period.
+	dailyStrayFirst := append([]float64{20453 + stray}, daily...)
+	// Weekly data with one record a day late, a whole-number stray.
+	weeklyLate := append(seq(0, 7, 20), 7*20+1, 7*21)
+	hourlyStray := append(append([]float64{}, hourly...), hourly[10]+stray/24)
+	tests := []struct {
+		name         string
+		ord          []float64
+		origin, step float64
+	}{
+		{"empty", nil, 0, 1},
+		{"all missing", []float64{nan, nan}, 0, 1},
+		{"one time", []float64{5, 5, nan}, 5, 1},
+		{"hourly", hourly, hourly[0], smallestGap(hourly)},
+		{"daily with missing days", []float64{10, 11, 13, 14, 14, 17, nan}, 10, 1},
+		{"weekly", seq(3, 7, 30), 3, 7},
+		{"monthly", seq(24000, 1, 48), 24000, 1},
+		{"quarterly months", seq(24000, 3, 16), 24000, 3},
+		{"every other year", []float64{2004, 2000, 2002}, 2000, 2},
+		{"irregular whole", []float64{2000, 2001, 2003, 2010}, 2000, 1},
+		{"irregular non-whole", irregular, 0.5, smallestGap(irregular)},
+		// Business days: gaps of 1 and 3 days, the grid is daily.
+		{"business days", []float64{0, 1, 2, 3, 4, 7, 8, 9, 10, 11, 14, 15, 16, 17, 18}, 0, 1},
+		{"daily, one stray time", dailyStray, 20454, 1},
+		{"daily, the first time a stray", dailyStrayFirst, 20453, 1},
+		{"weekly, one record a day late", weeklyLate, 0, 7},
+		{"hourly, one stray time", hourlyStray, hourly[0], smallestGap(hourly)},
+		// A step far coarser than the gaps it would merge is no grid.
+		{"tiny gaps, one huge", append(seq(0, 1e-300, 12), 1e300), 0, 1e-300},
+		{"daily, one far-off time", append(seq(0, 1, 60), 1e7+0.5), 0, 1},
+		// Two odd times in 22 are no strays (more than 1%, and not one):
+		// the grid is their greatest common divisor.
+		{"two odd times", append(seq(0, 2, 20), 7, 13), 0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := append([]float64{}, tt.ord...)
+			origin, step := timeGrid(tt.ord)
+			if origin != tt.origin || math.Abs(step-tt.step) > 1e-12*tt.step {
+				t.Errorf("timeGrid(%v) = (%v, %v); want (%v, %v)", tt.ord, origin, step, tt.origin, tt.step)
+			}
+			for i := range in {
+				if in[i] != tt.ord[i] && !(math.IsNaN(in[i]) && math.IsNaN(tt.ord[i])) {
+					t.Fatalf("timeGrid modified its input at %d", i)
+				}
+			}
+		})
+	}
+}
+
+// timedRow is one row of a generated series: when it was written, and
+// the index of its period, which is also its y.
+type timedRow struct {
+	at     time.Time
+	period int
+}
+
+// readTimed writes rows as a CSV file of RFC 3339 times with their UTC
+// offsets in loc and y, and reads it back as a user's file would be.
+func readTimed(t *testing.T, loc *time.Location, rows []timedRow) *frame.Frame {
+	t.Helper()
+	var b bytes.Buffer
+	b.WriteString("time,y\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "%s,%d\n", r.at.In(loc).Format(time.RFC3339), r.period)
+	}
+	path := filepath.Join(t.TempDir(), "series.csv")
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := frame.ReadFile(path, frame.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestTemporalStrayTime checks that one record at an odd time of day does
+// not change the period of data written in a zone with daylight saving
+// time: one 13:37 record made the period of daily data 10 hours 23
+// minutes, so that nearly every lag was NaN, and one at 10:37 made that
+// of hourly data 23 minutes.
+// Each row's y is its period's index, so its lag is the index before.
+func TestTemporalStrayTime(t *testing.T) {
+	ny := mustZone(t, "America/New_York")
+	day := func(k int) time.Time { return time.Date(2026, 1, 1+k, 0, 0, 0, 0, ny) }
+	const days = 330 // over 8 March and 1 November
+	daily := func(at func(k int) time.Time) []timedRow {
+		rows := make([]timedRow, days)
+		for k := range rows {
+			rows[k] = timedRow{at(k), k}
+		}
+		return rows
+	}
+	odd := 13*time.Hour + 37*time.Minute
+	hour0 := time.Date(2026, 3, 7, 22, 0, 0, 0, time.UTC) // over 8 March, 02:00 → 03:00
+	tests := []struct {
+		name string
+		rows []timedRow
+	}{
+		{"daily, one date at 13:37", daily(func(k int) time.Time {
+			if k == 100 {
+				return day(k).Add(odd)
+			}
+			return day(k)
+		})},
+		{"daily, the first date at 13:37", daily(func(k int) time.Time {
+			if k == 0 {
+				return day(k).Add(odd)
+			}
+			return day(k)
+		})},
+		{"hourly, one time at 37 minutes past", func() []timedRow {
+			rows := make([]timedRow, 48)
+			for h := range rows {
+				rows[h] = timedRow{hour0.Add(time.Duration(h) * time.Hour), h}
+			}
+			return append(rows, timedRow{hour0.Add(10*time.Hour + 37*time.Minute), 10})
+		}()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := readTimed(t, ny, tt.rows)
+			tr := Temporal{TimeColumn: "time", Target: "y", Lags: []int{1}, Windows: []int{}}
+			ft, got, err := tr.FitTransform(context.Background(), f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lag := column(t, got, "y_lag1")
+			wrong := 0
+			for i, r := range tt.rows {
+				want := float64(r.period - 1)
+				if r.period == 0 {
+					want = nan
+				}
+				if lag[i] != want && !(math.IsNaN(want) && math.IsNaN(lag[i])) {
+					if wrong++; wrong <= 3 {
+						t.Errorf("row %d (%s): y_lag1 = %v; want %v", i, r.at.In(ny).Format(time.RFC3339), lag[i], want)
+					}
+				}
+			}
+			if wrong > 0 {
+				t.Errorf("%d of %d rows have a wrong y_lag1 (unit %s, step %v)", wrong, len(tt.rows), ft.(*FittedTemporal).unit, ft.(*FittedTemporal).step)
+			}
+		})
+	}
+}
