@@ -33,49 +33,70 @@ func detectTimeSource(train *frame.Frame, names []string) (source, unit string, 
 	case frame.Datetime:
 		// Read in civil time: monthly data written at midnight in a zone
 		// east of UTC fall on the last evening of the month before in UTC.
-		first, last := true, true
-		secs := civilSeconds(c, false)
-		for _, v := range secs {
-			if math.IsNaN(v) {
-				continue
-			}
-			y, m, d, _, ok := civil(v)
-			if !ok {
-				return "", "", &ColumnError{Column: c.Name, Err: fmt.Errorf("datetime %g out of range", v)}
-			}
-			midnight := math.Mod(v, 86400) == 0
-			first = first && midnight && d == 1
-			last = last && midnight && d == daysInMonth(y, m)
+		unit, err := datetimeUnit(civilSeconds(c, false))
+		if err != nil {
+			return "", "", &ColumnError{Column: c.Name, Err: err}
 		}
-		switch {
-		case first || last:
-			return sourceDatetime, unitMonth, nil
-		case withinDays(secs):
-			return sourceDatetime, unitInstant, nil
-		}
-		return sourceDatetime, unitDay, nil
+		return sourceDatetime, unit, nil
 	}
 	return "", "", &ColumnError{Column: c.Name, Err: fmt.Errorf("%w: %s, want datetime or numeric", ErrWrongKind, c.Kind)}
 }
 
-// withinDays reports whether two distinct civil times (Unix seconds of
-// the wall clock) fall on one date: data recorded within days, such as
-// hourly data, whose order is that of their instants, since a wall clock
-// repeats an hour when it falls back and skips one when it springs
-// forward.
+// datetimeUnit returns the ordinal unit of civil times (Unix seconds of
+// the wall clock): months when all distinct times but a few strays (see
+// fewStrays) are midnight on the first day of their month, or all but a
+// few on the last; instants for data recorded within days (see
+// withinDays); else days. Strays then fall in their month or day.
+func datetimeUnit(secs []float64) (string, error) {
+	seen := make(map[float64]bool)
+	notFirst, notLast := 0, 0
+	for _, v := range secs {
+		if math.IsNaN(v) || seen[v] {
+			continue
+		}
+		seen[v] = true
+		y, m, d, _, ok := civil(v)
+		if !ok {
+			return "", fmt.Errorf("datetime %g out of range", v)
+		}
+		midnight := math.Mod(v, 86400) == 0
+		if !midnight || d != 1 {
+			notFirst++
+		}
+		if !midnight || d != daysInMonth(y, m) {
+			notLast++
+		}
+	}
+	switch {
+	case fewStrays(notFirst, len(seen)) || fewStrays(notLast, len(seen)):
+		return unitMonth, nil
+	case withinDays(secs):
+		return unitInstant, nil
+	}
+	return unitDay, nil
+}
+
+// withinDays reports whether civil times (Unix seconds of the wall clock)
+// are recorded within days: more dates than a few strays (see fewStrays)
+// hold two distinct times, as hourly data do. Their order is that of
+// their instants, since a wall clock repeats an hour when it falls back
+// and skips one when it springs forward. One date with a second record in
+// daily data is a stray, and the data stay daily.
 func withinDays(civil []float64) bool {
-	seen := make(map[float64]float64)
+	first := make(map[float64]float64) // date → a time on it
+	shared := make(map[float64]bool)   // dates with two distinct times
 	for _, v := range civil {
 		if math.IsNaN(v) {
 			continue
 		}
 		day := math.Floor(v / 86400)
-		if w, ok := seen[day]; ok && w != v {
-			return true
+		if w, ok := first[day]; !ok {
+			first[day] = v
+		} else if w != v {
+			shared[day] = true
 		}
-		seen[day] = v
 	}
-	return false
+	return !fewStrays(len(shared), len(first))
 }
 
 // civilSeconds returns the datetimes of c as civil time (see

@@ -124,7 +124,10 @@ func readTimed(t *testing.T, loc *time.Location, rows []timedRow) *frame.Frame {
 // not change the period of data written in a zone with daylight saving
 // time: one 13:37 record made the period of daily data 10 hours 23
 // minutes, so that nearly every lag was NaN, and one at 10:37 made that
-// of hourly data 23 minutes.
+// of hourly data 23 minutes. Daily data with a second record on one date
+// were read as recorded within days, by instant, where 23- and 25-hour
+// days leave no daily grid; monthly data with one mid-month record as
+// daily, with one-day lags.
 // Each row's y is its period's index, so its lag is the index before.
 func TestTemporalStrayTime(t *testing.T) {
 	ny := mustZone(t, "America/New_York")
@@ -138,11 +141,13 @@ func TestTemporalStrayTime(t *testing.T) {
 		return rows
 	}
 	odd := 13*time.Hour + 37*time.Minute
+	month := func(k int) time.Time { return time.Date(2018, time.Month(1+k), 1, 0, 0, 0, 0, ny) }
 	hour0 := time.Date(2026, 3, 7, 22, 0, 0, 0, time.UTC) // over 8 March, 02:00 → 03:00
 	tests := []struct {
 		name string
 		rows []timedRow
 	}{
+		{"daily, a second time on one date", append(daily(day), timedRow{day(165).Add(odd), 165})},
 		{"daily, one date at 13:37", daily(func(k int) time.Time {
 			if k == 100 {
 				return day(k).Add(odd)
@@ -155,6 +160,13 @@ func TestTemporalStrayTime(t *testing.T) {
 			}
 			return day(k)
 		})},
+		{"monthly, one mid-month date", func() []timedRow {
+			rows := make([]timedRow, 48)
+			for k := range rows {
+				rows[k] = timedRow{month(k), k}
+			}
+			return append(rows, timedRow{month(16).AddDate(0, 0, 14), 16})
+		}()},
 		{"hourly, one time at 37 minutes past", func() []timedRow {
 			rows := make([]timedRow, 48)
 			for h := range rows {
@@ -188,5 +200,75 @@ func TestTemporalStrayTime(t *testing.T) {
 				t.Errorf("%d of %d rows have a wrong y_lag1 (unit %s, step %v)", wrong, len(tt.rows), ft.(*FittedTemporal).unit, ft.(*FittedTemporal).step)
 			}
 		})
+	}
+}
+
+func TestDatetimeUnit(t *testing.T) {
+	days := func(from time.Time, n, step int) []float64 {
+		out := make([]float64, n)
+		for k := range out {
+			out[k] = float64(from.AddDate(0, 0, k*step).Unix())
+		}
+		return out
+	}
+	months := func(n int, last bool) []float64 {
+		out := make([]float64, n)
+		for k := range out {
+			d := time.Date(2018, time.Month(1+k), 1, 0, 0, 0, 0, time.UTC)
+			if last {
+				d = d.AddDate(0, 1, -1)
+			}
+			out[k] = float64(d.Unix())
+		}
+		return out
+	}
+	hours := func(from time.Time, n int) []float64 {
+		out := make([]float64, n)
+		for h := range out {
+			out[h] = float64(from.Add(time.Duration(h) * time.Hour).Unix())
+		}
+		return out
+	}
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	odd := float64(13*3600 + 37*60)
+	tests := []struct {
+		name string
+		secs []float64
+		want string
+	}{
+		{"no times", []float64{nan}, unitMonth},
+		{"monthly, first days", months(48, false), unitMonth},
+		{"monthly, last days", months(48, true), unitMonth},
+		{"monthly, one mid-month day", append(months(48, false), months(1, false)[0]+14*86400), unitMonth},
+		{"monthly, one 13:37", append(months(48, true), months(1, true)[0]+odd), unitMonth},
+		// Two mid-month days in 11 are a pattern: the data are daily.
+		{"monthly, two mid-month days", append(months(9, false), days(jan.AddDate(0, 0, 14), 2, 30)...), unitDay},
+		{"half the dates mid-month", append(months(24, false), days(jan.AddDate(0, 0, 14), 24, 30)...), unitDay},
+		{"daily", days(jan, 60, 1), unitDay},
+		{"weekly", days(jan, 60, 7), unitDay},
+		{"daily, a second time on one date", append(days(jan, 60, 1), days(jan, 1, 1)[0]+odd), unitDay},
+		{"hourly", hours(jan, 72), unitInstant},
+		{"hourly within one date", hours(jan, 24), unitInstant},
+		{"twice a day, every day", func() []float64 {
+			out := days(jan, 30, 1)
+			for _, v := range days(jan, 30, 1) {
+				out = append(out, v+odd)
+			}
+			return out
+		}(), unitInstant},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := datetimeUnit(tt.secs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("datetimeUnit = %q; want %q", got, tt.want)
+			}
+		})
+	}
+	if _, err := datetimeUnit([]float64{0, 1e300}); err == nil {
+		t.Error("datetimeUnit of a time out of range: no error")
 	}
 }

@@ -27,8 +27,9 @@ const KindTemporal = "temporal"
 // in (frame.Column.Offsets): 2020-01-01T00:00:00+02:00 is in January and
 // a Thursday, and monthly data written in a zone with daylight saving
 // time stays monthly. Data recorded within days (two times on one date,
-// such as hourly data) are ordered by instant, while their calendar parts
-// stay civil: when clocks fall back the repeated hour is two periods, and
+// such as hourly data; one such date among at least 10, or 1% of them,
+// is a stray) are ordered by instant, while their calendar parts stay
+// civil: when clocks fall back the repeated hour is two periods, and
 // when they spring forward the skipped hour leaves no gap.
 //
 // Calendar features, named time_<part>: year, quarter, month, week (ISO
@@ -36,11 +37,11 @@ const KindTemporal = "temporal"
 // month_end and quarter_end (0/1 flags), the cyclical month_sin, month_cos,
 // dow_sin and dow_cos, and time_elapsed, the time since the first training
 // period in days (daily data), months (monthly data) or time-column units
-// (a numeric time column). Monthly data (every training date the first,
-// or every one the last, day of its month, or a year,month column pair)
-// get only year, quarter, month and the month cycle; a numeric time
-// column gets only time_elapsed. A part constant on the training rows is
-// left out.
+// (a numeric time column). Monthly data (every training date midnight
+// on the first, or every one the last, day of its month, but for a few
+// strays; or a year,month column pair) get only year, quarter, month and
+// the month cycle; a numeric time column gets only time_elapsed. A part
+// constant on the training rows is left out.
 //
 // History features exist when Target or LagColumns is set. A period is a
 // step of the time grid detected on the training rows (the greatest
