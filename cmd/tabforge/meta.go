@@ -25,7 +25,8 @@ func (a *app) metaCommand() *cobra.Command {
 		Use:   "show --data PATH --target COL",
 		Short: "Meta-features of a table, its nearest known datasets and the configurations to try first",
 		Long: `Show computes the meta-features of the table's training part (the rows a
-train run of it with the same flags asks about), finds the known datasets of its task
+train run of it with the same flags asks about: --drop and the split's --time-column,
+--test-rows, --test-fraction, --as-of and --seed are train's), finds the known datasets of its task
 nearest to it in the store's knowledge base (every train run adds to it) over
 the one shipped in the binary (--shipped=false leaves it out), lists
 the configurations that did best on them, and says whether the table is far
@@ -80,6 +81,13 @@ from everything known (then a run should start cold).`,
 	fl.String("task", "auto", "regression, binary, multiclass or auto")
 	fl.String("positive-class", "", "positive class label for binary tasks")
 	fl.StringSlice("drop", nil, "columns to leave out (comma-separated)")
+	// train's split flags: the training part described is the one a run
+	// with them asks about, and differs from the default one without.
+	fl.String("time-column", "", "time column train splits by (or COL1,COL2 ordered lexicographically)")
+	fl.String("test-rows", "", "file of 0-based data-row indices train tests on")
+	fl.Float64("test-fraction", 0.2, "share of rows train holds out for testing")
+	fl.String("as-of", "", "date train tests from (YYYY-MM-DD)")
+	fl.Uint64("seed", 42, "train's random seed (of a random holdout)")
 	fl.IntVar(&o.K, "k", 5, "nearest known datasets to draw configurations from")
 	fl.IntVar(&o.Top, "top", 10, "configurations to list")
 	fl.BoolVar(&asJSON, "json", false, "print the advice as one JSON object on stdout")

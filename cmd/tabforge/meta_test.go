@@ -115,6 +115,41 @@ func TestMetaShow(t *testing.T) {
 	}
 }
 
+// TestMetaShowSplitFlags: meta show takes train's split flags and
+// describes the training part a run with them asks about. It had none
+// (--time-column was an unknown flag), so a temporal run's training part
+// could not be described: only the default random holdout's.
+func TestMetaShowSplitFlags(t *testing.T) {
+	dir := t.TempDir()
+	mpg := testdata("corpus/ggplot2_mpg.csv")
+	if code, _, errs := cli(t, dir, "train", "--data", mpg, "--target", "hwy", "--time-column", "year", "--models", "ridge",
+		"--cv-folds", "3", "--profile", "development", "--out", filepath.Join(dir, "models")); code != 0 {
+		t.Fatalf("train: exit %d\n%s", code, errs)
+	}
+	show := func(flags ...string) adviceJSON {
+		t.Helper()
+		args := append([]string{"meta", "show", "--data", mpg, "--target", "hwy", "--json", "--shipped=false"}, flags...)
+		code, out, errs := cli(t, dir, args...)
+		if code != 0 {
+			t.Fatalf("meta show %v: exit %d\n%s", flags, code, errs)
+		}
+		var a adviceJSON
+		if err := json.Unmarshal([]byte(out), &a); err != nil {
+			t.Fatalf("meta show --json: %v\n%s", err, out)
+		}
+		return a
+	}
+	// mpg's 234 rows are 117 of 1999 and 117 of 2008: split by year, a
+	// run trains on 1999's, and recorded them, so they are at distance 0.
+	if a := show("--time-column", "year"); a.Features.Values["rows"] != 117 || a.Nearest == nil || *a.Nearest != 0 {
+		t.Errorf("meta show --time-column year: %v rows, nearest %v; want 117 rows at distance 0", a.Features.Values["rows"], a.Nearest)
+	}
+	// A random holdout of half the rows leaves 117 too.
+	if a := show("--test-fraction", "0.5", "--seed", "3"); a.Features.Values["rows"] != 117 {
+		t.Errorf("meta show --test-fraction 0.5: %v rows; want 117", a.Features.Values["rows"])
+	}
+}
+
 // TestMetaExportImport trains into one SQLite store, exports its
 // knowledge base, imports it into an empty store and exports again: the
 // two files are the same bytes and the second store knows the dataset. A
