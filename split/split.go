@@ -226,7 +226,9 @@ func TemporalFraction(times []float64, testFraction float64) (Holdout, float64, 
 // that order between two different times) nearest to n-nTest rows from
 // the start. Rows sharing a time are never split between the sides, so
 // Test may hold more or fewer than nTest rows, but never more than half a
-// run of tied times away from it: moving the cut back to the start of the
+// run of tied times away from it, unless the run holds the oldest or the
+// newest row: its only boundary is then on the other side, taken however
+// far (both sides keep rows). Moving the cut back to the start of the
 // tied time, the baseline protocol's rule, held out 39% of a table of
 // yearly data at a requested 20% where the next year's start gave 18.8%.
 // When two boundaries are equally near, the earlier one wins (more rows
