@@ -83,17 +83,17 @@ func (p *prepared) holdout(f *frame.Frame, cfg *config.Config, kept []int, times
 		// the nearest one a time boundary gives: say both.
 		h, cut, err := split.TemporalFraction(times, cfg.TestFraction)
 		if err != nil {
-			p.split = fmt.Sprintf("temporal: last %.0f%% by %s", 100*cfg.TestFraction, cfg.TimeColumn)
+			p.split = fmt.Sprintf("temporal: last %s by %s", share(cfg.TestFraction), cfg.TimeColumn)
 			return h, err
 		}
-		p.split = fmt.Sprintf("temporal: last %.1f%% by %s (%.0f%% asked; test from %s)", 100*float64(len(h.Test))/float64(n),
-			cfg.TimeColumn, 100*cfg.TestFraction, describeTime(f, cfg.TimeColumn, kept, times, cut))
+		p.split = fmt.Sprintf("temporal: last %.1f%% by %s (%s asked; test from %s)", 100*float64(len(h.Test))/float64(n),
+			cfg.TimeColumn, share(cfg.TestFraction), describeTime(f, cfg.TimeColumn, kept, times, cut))
 		return h, nil
 	case p.task.IsClassification():
-		p.split = fmt.Sprintf("stratified random %.0f%% test", 100*cfg.TestFraction)
+		p.split = fmt.Sprintf("stratified random %s test", share(cfg.TestFraction))
 		return split.StratifiedRandom(intLabels(p.y), cfg.TestFraction, cfg.Seed)
 	}
-	p.split = fmt.Sprintf("random %.0f%% test", 100*cfg.TestFraction)
+	p.split = fmt.Sprintf("random %s test", share(cfg.TestFraction))
 	return split.Random(n, cfg.TestFraction, cfg.Seed)
 }
 
@@ -370,4 +370,10 @@ func categoricalTimeError(c *frame.Column) error {
 		return fmt.Errorf("time column %q is read as text: row %d %q is not a date (%d of %d values are); %s", c.Name, bad+1, c.Label(bad), dates, n, want)
 	}
 	return fmt.Errorf("time column %q is read as text (row %d is %q); %s", c.Name, first+1, c.Label(first), want)
+}
+
+// share formats a fraction as a percentage with one decimal when it needs
+// one: a test_fraction of 0.125 is "12.5%", not "12%"; 0.2 is "20%".
+func share(f float64) string {
+	return strings.TrimSuffix(fmt.Sprintf("%.1f", 100*f), ".0") + "%"
 }

@@ -89,6 +89,8 @@ func TestHoldoutZonedDates(t *testing.T) {
 		{"2021-01-01T00:00:00Z", 0, 33, "as of 2021-01-01T00:00:00Z"},
 		// the last 20%: 3 segments × 10 months from March 2021, 30 of 144 rows
 		{"", 0.2, 30, "temporal: last 20.8% by date (20% asked; test from 2021-03-01)"},
+		// a share asked with a decimal is printed with it (it read "12% asked")
+		{"", 0.125, 18, "temporal: last 12.5% by date (12.5% asked; test from 2021-07-01)"},
 	}
 	for _, tt := range tests {
 		p := &prepared{task: model.Regression}
