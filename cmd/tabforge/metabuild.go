@@ -27,9 +27,10 @@ meta-features and the scores to --out as gzip JSON. Datasets already in --out
 are skipped, so an interrupted build resumes; the file is rewritten atomically
 after each dataset. Meta-features describe each file's training part, the rows
 a train run of it with the manifest's target, task and time column asks the
-knowledge base about. --refresh-features recomputes them for the datasets
---out already holds, keeping their scores (for a file built when they
-described whole files). The file shipped in the binary (meta/shipped.json.gz)
+knowledge base about. --refresh-features recomputes them for the datasets of
+this build's corpus and --data list that --out already holds, keeping their
+scores (for a file built when they described whole files); others in --out
+are kept as they are. The file shipped in the binary (meta/shipped.json.gz)
 is built this way (see the meta package doc for the exact command).
 With --queue URL (or --set executor=queue) each dataset is one unit of work
 for tabforge worker processes (start them with the same --store); a unit's
@@ -46,7 +47,7 @@ redelivered unit, or a rerun, never scores a dataset twice.`,
 	fl.IntVar(&f.o.MaxRows, "max-rows", 2000, "rows each dataset's design is scored on (a seeded sample)")
 	fl.IntVar(&f.o.Folds, "folds", 3, "CV folds per configuration")
 	fl.IntVar(&f.o.Jobs, "jobs", 2, "datasets scored at once")
-	fl.BoolVar(&f.o.RefreshFeatures, "refresh-features", false, "recompute the meta-features of the datasets --out already holds (their scores are kept)")
+	fl.BoolVar(&f.o.RefreshFeatures, "refresh-features", false, "recompute the meta-features of this build's datasets that --out already holds (their scores are kept)")
 	fl.String("queue", "", "score each dataset on tabforge workers through this JetStream server (nats://HOST:PORT or embedded)")
 	return cmd
 }
