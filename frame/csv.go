@@ -36,6 +36,17 @@ type ReadOptions struct {
 	// Comma is the CSV field delimiter; 0 means detect it from the first
 	// lines: ',', ';', tab or '|' (see DetectComma).
 	Comma rune
+
+	// MemoryLimit bounds, in bytes, the memory a whole-table read of
+	// Parquet (ReadFile, ReadParquet) may decode the table into: a table
+	// estimated larger is refused with an error wrapping ErrMemoryLimit,
+	// before its values are decoded. Block readers (OpenParquetBlocks,
+	// CSVBlocks) hold a block at a time and are never refused for a
+	// table's size; OpenParquetBlocks refuses only a single page that
+	// passes the limit.
+	// 0 means DefaultMemoryLimit(); NoMemoryLimit (or any negative
+	// value) means none.
+	MemoryLimit int64
 }
 
 // DefaultMissing returns the text values read as missing when

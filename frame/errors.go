@@ -30,6 +30,9 @@ var (
 	// ErrUnsupported reports a file feature (compression codec, encoding,
 	// nested type, ...) that the reader does not handle.
 	ErrUnsupported = errors.New("unsupported")
+	// ErrMemoryLimit reports a whole-table read refused because the table
+	// would take more memory than ReadOptions.MemoryLimit allows.
+	ErrMemoryLimit = errors.New("over the read memory limit")
 )
 
 // ParseError locates a problem in input data. Line is the 1-based line of

@@ -52,7 +52,11 @@ const julianUnixEpoch = 2440588
 // error, not a panic. Pages the library would expand far beyond the
 // file's rows (RLE runs longer than their page, a page of more values
 // than its row group, a compressed page larger than its header says) are
-// refused as corrupt before any value is decoded.
+// refused as corrupt before any value is decoded. A valid file whose
+// table would take more memory than opts.MemoryLimit allows (its metadata
+// may claim billions of rows of a constant column in a few kilobytes) is
+// refused with ErrMemoryLimit, from its metadata and page headers, before
+// any value is decoded (see frameBytes for the estimate).
 //
 // Errors name the file.
 func ReadParquet(path string, opts ReadOptions) (*Frame, error) {
@@ -89,9 +93,23 @@ func decodeParquet(r io.ReaderAt, size int64, opts ReadOptions) (*Frame, error) 
 	if err != nil {
 		return nil, err
 	}
+	// The metadata may claim billions of rows, consistently (a constant
+	// column is one short RLE run per page, whatever its length): such a
+	// file is valid, and reading it whole would end in an out-of-memory
+	// kill, so the table's size is judged before any value is decoded.
+	what := fmt.Sprintf("the table of %d rows and %d columns", pm.numRows, len(pm.leaves))
+	if len(pm.leaves) == 1 {
+		what = fmt.Sprintf("the table of %d rows and 1 column", pm.numRows)
+	}
+	if err := checkMemory(opts, pm.frameBytes(opts), what); err != nil {
+		return nil, err
+	}
+	// Within a limit, the columns take their rows at once rather than
+	// growing by copies, which would need twice the table for a moment.
+	limited := opts.limited()
 	out := make([]*Column, len(pm.leaves))
 	for j := range pm.leaves {
-		if out[j], err = readParquetColumn(pm.pf, j, &pm.leaves[j], pm.names[j], pm.numRows); err != nil {
+		if out[j], err = readParquetColumn(pm.pf, j, &pm.leaves[j], pm.names[j], pm.numRows, limited); err != nil {
 			return nil, err
 		}
 	}
@@ -118,6 +136,7 @@ type parquetMeta struct {
 	leaves  []format.SchemaElement
 	names   []string
 	numRows int64
+	sizes   *pageSizes
 }
 
 // openParquet opens the Parquet file of size bytes in r and checks what
@@ -141,7 +160,8 @@ func openParquet(r io.ReaderAt, size int64) (*parquetMeta, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkPages(r, size, md, leaves, names); err != nil {
+	sizes, err := checkPages(r, size, md, leaves, names)
+	if err != nil {
 		return nil, err
 	}
 	if md.NumRows == 0 {
@@ -150,7 +170,7 @@ func openParquet(r io.ReaderAt, size int64) (*parquetMeta, error) {
 	if err := checkRowGroups(pf, md.NumRows, len(leaves)); err != nil {
 		return nil, err
 	}
-	return &parquetMeta{pf: pf, leaves: leaves, names: names, numRows: md.NumRows}, nil
+	return &parquetMeta{pf: pf, leaves: leaves, names: names, numRows: md.NumRows, sizes: sizes}, nil
 }
 
 // checkRowGroups checks that the row groups add up to the file's rows and
@@ -176,13 +196,19 @@ func checkRowGroups(pf *parquet.File, numRows int64, numCols int) error {
 	return nil
 }
 
-// readParquetColumn reads column j, named name, of every row group.
-func readParquetColumn(pf *parquet.File, j int, leaf *format.SchemaElement, name string, numRows int64) (*Column, error) {
+// readParquetColumn reads column j, named name, of every row group. With
+// exact, the column reserves its numRows rows at once (numRows having
+// passed the memory limit); otherwise no more than a million, numRows
+// coming from the file.
+func readParquetColumn(pf *parquet.File, j int, leaf *format.SchemaElement, name string, numRows int64, exact bool) (*Column, error) {
 	dec, err := decoderFor(leaf)
 	if err != nil {
 		return nil, fmt.Errorf("column %q: %w", name, err)
 	}
 	b := &colBuilder{name: name, kind: dec.kind}
+	if !exact {
+		numRows = min(numRows, 1<<20)
+	}
 	b.reserve(numRows)
 	for g, rg := range pf.RowGroups() {
 		before := b.len()
@@ -295,10 +321,8 @@ type colBuilder struct {
 	index  map[string]int32
 }
 
-// reserve preallocates room for n rows, within reason: n comes from the
-// file and may be hostile.
+// reserve preallocates room for n rows.
 func (b *colBuilder) reserve(n int64) {
-	n = min(n, 1<<20)
 	if b.kind == Categorical {
 		b.codes = make([]int32, 0, n)
 	} else {

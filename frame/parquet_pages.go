@@ -37,26 +37,55 @@ const maxPageBytes = 1 << 30
 //     size at the first try, as it does in parquet-go.
 //
 // The schema is flat (flatColumns): leaves and names are its columns.
-func checkPages(r io.ReaderAt, size int64, md *format.FileMetaData, leaves []format.SchemaElement, names []string) error {
+// It returns the pages' sizes, for the memory a read takes.
+func checkPages(r io.ReaderAt, size int64, md *format.FileMetaData, leaves []format.SchemaElement, names []string) (*pageSizes, error) {
 	var in inflater
 	defer in.close()
+	sizes := &pageSizes{column: make([]int64, len(leaves))}
 	for g, rg := range md.RowGroups {
 		if len(rg.Columns) != len(leaves) {
-			return fmt.Errorf("%w: row group %d has %d columns, schema %d", errCorrupt, g, len(rg.Columns), len(leaves))
+			return nil, fmt.Errorf("%w: row group %d has %d columns, schema %d", errCorrupt, g, len(rg.Columns), len(leaves))
 		}
 		for j, cc := range rg.Columns {
 			c := chunkColumn{typ: leaves[j].Type.V, optional: leaves[j].RepetitionType.V == format.Optional, rows: rg.NumRows}
-			if err := checkChunk(r, size, &cc.MetaData, c, &in); err != nil {
-				return fmt.Errorf("%w: row group %d column %q: %w", errCorrupt, g, names[j], err)
+			k := chunkCheck{r: r, codec: cc.MetaData.Codec, col: c, in: &in, sizes: sizes, j: j}
+			if err := k.chunk(size, &cc.MetaData); err != nil {
+				return nil, fmt.Errorf("%w: row group %d column %q: %w", errCorrupt, g, names[j], err)
 			}
 		}
 	}
-	return nil
+	return sizes, nil
 }
 
-// checkChunk checks the pages of the column chunk m of column c; it
-// reads their headers, and the bodies of the pages chunkCheck.page needs.
-func checkChunk(r io.ReaderAt, size int64, m *format.ColumnMetaData, c chunkColumn, in *inflater) error {
+// pageSizes is what checkPages learns of the pages' sizes: each column's
+// uncompressed bytes, which bound the text of its labels, and the most
+// one page takes while parquet-go decodes it.
+type pageSizes struct {
+	column  []int64
+	largest int64
+}
+
+// pageValueBytes is what parquet-go allocates per value of a page it
+// decodes, beyond the page's bytes, with room to spare: it decodes a
+// page's dictionary indices (4 bytes each) and definition levels (1
+// byte) all at once (a page of 2^30 one-byte RLE runs of indices took
+// 4.4 GB), which no block size bounds.
+const pageValueBytes = 8
+
+// add counts the page h of column j: its body as stored and
+// uncompressed, and its values as decoded.
+func (s *pageSizes) add(j int, h *format.PageHeader) {
+	s.column[j] += int64(h.UncompressedPageSize)
+	n, _ := dataPageValues(h)
+	if h.Type == format.DictionaryPage && h.DictionaryPageHeader.Valid {
+		n = int64(h.DictionaryPageHeader.V.NumValues)
+	}
+	s.largest = max(s.largest, int64(h.CompressedPageSize)+int64(h.UncompressedPageSize)+pageValueBytes*max(n, 0))
+}
+
+// chunk checks the pages of the column chunk m of a file of size bytes;
+// it reads their headers, and the bodies of the pages page needs.
+func (k *chunkCheck) chunk(size int64, m *format.ColumnMetaData) error {
 	start := m.DataPageOffset
 	if m.DictionaryPageOffset > 0 && m.DictionaryPageOffset < start {
 		start = m.DictionaryPageOffset
@@ -66,9 +95,8 @@ func checkChunk(r io.ReaderAt, size int64, m *format.ColumnMetaData, c chunkColu
 		return fmt.Errorf("chunk of %d bytes at %d outside the file's %d", n, start, size)
 	}
 	var proto thrift.CompactProtocol
-	k := chunkCheck{r: r, codec: m.Codec, col: c, in: in}
 	for p, off := 0, int64(0); off < n; p++ {
-		cr := &countingReader{r: bufio.NewReaderSize(io.NewSectionReader(r, start+off, n-off), 256)}
+		cr := &countingReader{r: bufio.NewReaderSize(io.NewSectionReader(k.r, start+off, n-off), 256)}
 		var h format.PageHeader
 		if err := thrift.NewDecoder(proto.NewReader(cr)).Decode(&h); err != nil {
 			return fmt.Errorf("page %d header: %w", p, err)
@@ -78,6 +106,7 @@ func checkChunk(r io.ReaderAt, size int64, m *format.ColumnMetaData, c chunkColu
 		if h.CompressedPageSize < 0 || int64(h.CompressedPageSize) > left || h.UncompressedPageSize < 0 || h.UncompressedPageSize > maxPageBytes {
 			return fmt.Errorf("page %d of %d bytes (%d uncompressed) in %d left", p, h.CompressedPageSize, h.UncompressedPageSize, left)
 		}
+		k.sizes.add(k.j, &h)
 		if err := k.page(start+off, &h); err != nil {
 			return fmt.Errorf("page %d: %w", p, err)
 		}
@@ -93,6 +122,8 @@ type chunkCheck struct {
 	col    chunkColumn
 	values int64 // in the data pages so far
 	in     *inflater
+	sizes  *pageSizes // where the pages' sizes are added up
+	j      int        // the chunk's column
 }
 
 // page checks the page h, whose body is at off.

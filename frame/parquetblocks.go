@@ -22,7 +22,9 @@ import (
 // block finds a problem, the file is scanned as ReadParquet reads it
 // (column by column, without keeping the values) for the error it would
 // give first, so a ParquetBlocks reading a file to its end fails exactly
-// when ReadParquet fails, with the same error.
+// when ReadParquet fails, with the same error, but for the table's size:
+// ReadParquet refuses a table larger than ReadOptions.MemoryLimit,
+// ParquetBlocks only a page that is.
 type ParquetBlocks struct {
 	fh      *os.File
 	name    string // the file, for errors
@@ -74,6 +76,12 @@ func openParquetBlocks(r io.ReaderAt, size int64, opts ReadOptions) (b *ParquetB
 	}()
 	pm, err := openParquet(r, size)
 	if err != nil {
+		return nil, err
+	}
+	// A block reader holds a block, not the table: only a page (which
+	// parquet-go holds whole, up to maxPageBytes uncompressed) can pass
+	// the limit on its own.
+	if err := checkMemory(opts, float64(pm.sizes.largest), "a page of the file"); err != nil {
 		return nil, err
 	}
 	b = &ParquetBlocks{pm: pm, opts: opts, missing: opts.missingSet(), vals: make([]parquet.Value, parquetBatch),
@@ -175,7 +183,7 @@ func (b *ParquetBlocks) next(maxRows int) (*Frame, error) {
 	for j, dec := range b.decs {
 		name := b.pm.names[j]
 		cb := &colBuilder{name: name, kind: dec.kind, base: b.rows}
-		cb.reserve(int64(n))
+		cb.reserve(min(int64(n), 1<<20)) // n may be the file's claim
 		if err := b.chunks[j].read(cb, dec, n, b.vals); err != nil {
 			return nil, b.whole(err)
 		}
