@@ -37,15 +37,17 @@ type ReadOptions struct {
 	// lines: ',', ';', tab or '|' (see DetectComma).
 	Comma rune
 
-	// MemoryLimit bounds, in bytes, the memory a whole-table read of
-	// Parquet (ReadFile, ReadParquet) may decode the table into: a table
-	// estimated larger is refused with an error wrapping ErrMemoryLimit,
-	// before its values are decoded. Block readers (OpenParquetBlocks,
-	// CSVBlocks) hold a block at a time and are never refused for a
-	// table's size; OpenParquetBlocks refuses only a single page that
-	// passes the limit.
-	// 0 means DefaultMemoryLimit(); NoMemoryLimit (or any negative
-	// value) means none.
+	// MemoryLimit bounds, in bytes, the memory a whole-table read
+	// (ReadFile, ReadParquet, ReadCSV, ReadCSVBytes) may decode the
+	// table into: a table estimated larger is refused with an error
+	// wrapping ErrMemoryLimit, a Parquet one before its values are
+	// decoded (its metadata says how many rows it holds), a CSV one once
+	// the rows read pass the limit (a gzip-compressed file can be a
+	// thousand times smaller than its text). Block readers
+	// (OpenParquetBlocks, CSVBlocks) hold a block at a time and are
+	// never refused for a table's size; OpenParquetBlocks refuses only a
+	// single page that passes the limit. 0 means DefaultMemoryLimit();
+	// NoMemoryLimit (or any negative value) means none.
 	MemoryLimit int64
 }
 
@@ -135,7 +137,9 @@ func (m *missingSet) has(s string) bool {
 //
 // Memory: the input is read once, keeping each column's raw text in one
 // contiguous buffer (about the size of the file plus 4 bytes per cell),
-// which is then converted column by column.
+// which is then converted column by column. Once the rows read would
+// take more than opts.MemoryLimit (text, ends and converted values
+// counted), the read stops with an error wrapping ErrMemoryLimit.
 func ReadCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
 	f, err := readCSV(r, opts)
 	if err != nil {
@@ -235,6 +239,15 @@ func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
 	spans := map[int][]int32{}
 	rows := 0
 	var stop error
+	// A CSV file cannot claim much more than its bytes: each cell takes
+	// at least one (its separator), so its table takes at most about 16
+	// times the file (csvBytes: 12 bytes a cell, 4 a row). Its gzip
+	// compression can be a thousand times smaller (1,028 to 1 for rows of
+	// "0,0"), so the table is counted as the rows are read.
+	budget, text := newMemoryBudget(opts), 0
+	over := func(_, limit string) string {
+		return fmt.Sprintf("the table passes the read memory limit of %s at row %d, line %d", limit, rows, lines[rows-1])
+	}
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -255,10 +268,17 @@ func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
 		rows++
 		for j, s := range rec {
 			s = foldCRLF(s)
-			if !cols[j].push(s, missing.has(s)) {
+			isMissing := missing.has(s)
+			if !cols[j].push(s, isMissing) {
 				l, _ := cr.FieldPos(j)
 				return nil, cols[j].overflow(rows, l)
 			}
+			if !isMissing {
+				text += len(s)
+			}
+		}
+		if err := budget.check(csvBytes(text, rows, len(cols)), over); err != nil {
+			return nil, err
 		}
 	}
 	if rows == 0 && stop == nil {

@@ -84,6 +84,15 @@ func readCSVSplit(data []byte, opts ReadOptions, pieces int) (*Frame, bool) {
 	if slices.ContainsFunc(parts, func(p []*textColumn) bool { return p == nil }) || !joinColumns(cols, parts) {
 		return nil, false
 	}
+	text := 0
+	for _, c := range cols {
+		text += len(c.buf)
+	}
+	// readCSV's count after the last row: a table it refuses is refused
+	// by it, with its error.
+	if checkMemory(opts, csvBytes(text, len(cols[0].ends), len(cols)), "") != nil {
+		return nil, false
+	}
 	f, err := finish(cols, func(int, int) int { return 0 }, nil)
 	if err != nil {
 		return nil, false // ReadCSV's error names the line

@@ -216,3 +216,11 @@ func valueBytes(k Kind) float64 {
 	}
 	return 8 // a float64
 }
+
+// csvBytes estimates the memory ReadCSV takes for rows rows of cols
+// columns whose cells, missing ones aside, hold text bytes: the text,
+// then per cell the end of its text (4 bytes) and the value it becomes
+// (8 bytes for a number, the most), and per row its line (4 bytes).
+func csvBytes(text, rows, cols int) float64 {
+	return float64(text) + float64(rows)*(4+12*float64(cols))
+}

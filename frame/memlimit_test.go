@@ -1,6 +1,7 @@
 package frame
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"math"
@@ -194,5 +195,68 @@ func TestDefaultMemoryLimit(t *testing.T) {
 				t.Errorf("defaultMemoryLimit() = %d; want %d", got, tt.want)
 			}
 		})
+	}
+}
+
+// zeros is a CSV text of a header and rows rows of "0,0".
+func zeros(rows int) []byte {
+	return append([]byte("a,b\n"), bytes.Repeat([]byte("0,0\n"), rows)...)
+}
+
+// TestReadCSVGzipMemoryLimit: a gzip-compressed CSV file, a thousand
+// times smaller than its text, is refused once the rows read pass the
+// limit, having decoded a little more than the limit, not the file.
+func TestReadCSVGzipMemoryLimit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "zeros.csv.gz")
+	// 1,000,000 rows of 2 cells: 2 bytes of text and 28 of estimate a
+	// row, about 30 MB; the file is a few kilobytes.
+	if err := os.WriteFile(path, gzipBytes(t, zeros(1_000_000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	alloc := allocated(func() { _, err = ReadFile(path, ReadOptions{MemoryLimit: 1 << 20}) })
+	if !errors.Is(err, ErrMemoryLimit) {
+		t.Fatalf("ReadFile() error = %v; want ErrMemoryLimit", err)
+	}
+	for _, want := range []string{"the table passes the read memory limit of 1.0 MiB at row ", path} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("ReadFile() error = %q; want it to say %q", err, want)
+		}
+	}
+	if alloc > 8<<20 {
+		t.Errorf("refusing the file allocated %d bytes; want a few MiB, far below the table's 30 MB", alloc)
+	}
+	f, err := ReadFile(path, ReadOptions{MemoryLimit: 64 << 20})
+	if err != nil || f.NumRows() != 1_000_000 {
+		t.Fatalf("ReadFile() under a limit above its 30 MB = %v; want its 1,000,000 rows", err)
+	}
+}
+
+// TestReadCSVBytesMemoryLimit: ReadCSVBytes refuses what ReadCSV
+// refuses, with its error, though it parses large inputs in pieces; under
+// a larger limit, or none, both read the table the default limit reads.
+func TestReadCSVBytesMemoryLimit(t *testing.T) {
+	data := zeros(600_000) // 2.4 MB: ReadCSVBytes splits it on several CPUs
+	_, want := ReadCSV(bytes.NewReader(data), ReadOptions{MemoryLimit: 1 << 20})
+	if !errors.Is(want, ErrMemoryLimit) {
+		t.Fatalf("ReadCSV() error = %v; want ErrMemoryLimit", want)
+	}
+	if _, err := ReadCSVBytes(data, ReadOptions{MemoryLimit: 1 << 20}); err == nil || err.Error() != want.Error() {
+		t.Errorf("ReadCSVBytes() error = %v; want ReadCSV's %v", err, want)
+	}
+	def, err := ReadCSVBytes(data, ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, limit := range []int64{64 << 20, NoMemoryLimit} {
+		for name, read := range map[string]func() (*Frame, error){
+			"ReadCSV":      func() (*Frame, error) { return ReadCSV(bytes.NewReader(data), ReadOptions{MemoryLimit: limit}) },
+			"ReadCSVBytes": func() (*Frame, error) { return ReadCSVBytes(data, ReadOptions{MemoryLimit: limit}) },
+		} {
+			f, err := read()
+			if err != nil || f.Hash() != def.Hash() {
+				t.Errorf("%s(MemoryLimit %d) = %v; want the table read under the default limit", name, limit, err)
+			}
+		}
 	}
 }
