@@ -32,7 +32,7 @@ var (
 	ErrUnsupported = errors.New("unsupported")
 	// ErrMemoryLimit reports a whole-table read refused because the table
 	// would take more memory than ReadOptions.MemoryLimit allows.
-	ErrMemoryLimit = errors.New("over the read memory limit")
+	ErrMemoryLimit = errors.New("too large to read into memory")
 )
 
 // ParseError locates a problem in input data. Line is the 1-based line of

@@ -159,7 +159,7 @@ func (m *memoryBudget) check(need float64, msg func(need, limit string) string) 
 // what: "what would take about need of memory, more than the limit".
 func checkMemory(o ReadOptions, need float64, what string) error {
 	return newMemoryBudget(o).check(need, func(need, limit string) string {
-		return fmt.Sprintf("%s would take about %s of memory, more than the read memory limit of %s", what, need, limit)
+		return fmt.Sprintf("%s would take about %s, more than the read memory limit of %s", what, need, limit)
 	})
 }
 

@@ -13,11 +13,11 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 )
 
-// claimFile writes a valid Parquet file whose one INT32 column holds
+// claimBytes is a valid Parquet file whose one INT32 column holds
 // pages×perPage copies of 7: a dictionary of one value, then pages of
 // one RLE run of dictionary indices each, a dozen bytes a page however
 // many rows it holds.
-func claimFile(t testing.TB, pages int, perPage int32) string {
+func claimBytes(t testing.TB, pages int, perPage int32) []byte {
 	t.Helper()
 	rows := int64(pages) * int64(perPage)
 	col := craftColumn{typ: format.Int32, rows: rows, codec: format.Uncompressed,
@@ -25,11 +25,41 @@ func claimFile(t testing.TB, pages int, perPage int32) string {
 	for range pages {
 		col.pages = append(col.pages, craftPage{header: dataPageV1(perPage, format.RLEDictionary), body: concat([]byte{1}, rleRun(uint64(perPage), 0, 1))})
 	}
+	return col.bytes(t)
+}
+
+// claimFile writes claimBytes to a file and returns its path.
+func claimFile(t testing.TB, pages int, perPage int32) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "claim.parquet")
-	if err := os.WriteFile(path, col.bytes(t), 0o644); err != nil {
+	if err := os.WriteFile(path, claimBytes(t, pages, perPage), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// claimedRowsTestdata is a file of 512 pages of 2^31-1 rows, about 2^40
+// rows (8 TiB of values) in 16 kB: more than any machine's memory, for
+// tests of the default limit here and in the CLI.
+var claimedRowsTestdata = filepath.Join("testdata", "claimed_rows.parquet")
+
+// TestClaimedRowsTestdata: testdata/claimed_rows.parquet is claimBytes'
+// file (go test -run TestClaimedRowsTestdata -update-run-bombs rewrites
+// it).
+func TestClaimedRowsTestdata(t *testing.T) {
+	b := claimBytes(t, 512, math.MaxInt32)
+	if *updateRunBombs {
+		if err := os.WriteFile(claimedRowsTestdata, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(claimedRowsTestdata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, b) {
+		t.Errorf("%s differs from claimBytes' file; rewrite it with -update-run-bombs", claimedRowsTestdata)
+	}
 }
 
 // TestReadParquetRefusesClaimedRows: a small file whose metadata claims,
@@ -45,7 +75,7 @@ func TestReadParquetRefusesClaimedRows(t *testing.T) {
 	if !errors.Is(err, ErrMemoryLimit) {
 		t.Fatalf("ReadFile() error = %v; want ErrMemoryLimit", err)
 	}
-	for _, want := range []string{"2147483648 rows and 1 column would take about 16.0 GiB", "more than the read memory limit of 1.0 GiB", path} {
+	for _, want := range []string{"2147483648 rows and 1 column would take about 16.0 GiB,", "more than the read memory limit of 1.0 GiB", path} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("ReadFile() error = %q; want it to say %q", err, want)
 		}
@@ -91,8 +121,7 @@ func TestParquetBlocksRefuseClaimedPage(t *testing.T) {
 // the default one refuses a file claiming 2^40 rows (8 TiB of values,
 // beyond any machine's memory).
 func TestReadParquetDefaultLimitRefusesClaimedRows(t *testing.T) {
-	path := claimFile(t, 1024, 1<<30)
-	_, err := ReadFile(path, ReadOptions{})
+	_, err := ReadFile(claimedRowsTestdata, ReadOptions{})
 	if !errors.Is(err, ErrMemoryLimit) || !strings.Contains(err.Error(), "(the default: half of this machine's memory)") {
 		t.Fatalf("ReadFile() error = %v; want ErrMemoryLimit under the default limit", err)
 	}
