@@ -52,6 +52,18 @@ type Config struct {
 	// Schema overrides the inferred kind of columns: column name to numeric,
 	// categorical or datetime. Default none.
 	Schema map[string]ColumnKind `yaml:"schema" json:"schema" koanf:"schema"`
+	// ReadMemoryLimit bounds the memory a data file is read into: a file
+	// whose table would take more is refused with an error naming the
+	// estimate and the limit, where reading it would end in an
+	// out-of-memory kill. A Parquet file is judged from its metadata
+	// before any value is decoded (a few kilobytes can claim billions of
+	// rows), a CSV file as its rows are read (a .csv.gz file can be a
+	// thousand times smaller than its text). Files read a block at a time
+	// (predict and explain on large inputs) are not refused for their
+	// size. A size (8GiB, 512MB, bytes), auto (half of the memory this
+	// process may use: the least of the machine's, its container's cgroup
+	// limit and GOMEMLIMIT) or 0 (no limit). Default auto.
+	ReadMemoryLimit MemorySize `yaml:"read_memory_limit" json:"read_memory_limit" koanf:"read_memory_limit" hash:"-"`
 
 	// Split.
 
@@ -346,6 +358,7 @@ type Config struct {
 func Default() *Config {
 	return &Config{
 		Task:            TaskAuto,
+		ReadMemoryLimit: MemoryAuto,
 		TestFraction:    0.2,
 		CVFolds:         5,
 		CV:              CVAuto,

@@ -31,6 +31,7 @@
 //	int, uint     decimal integers
 //	float         decimal or exponent notation; Validate requires it finite
 //	duration      Go durations: 90s, 30m, 2h (empty or 0 means none)
+//	size          bytes, or KB, MB, GB, TB (1000s), KiB, MiB, GiB, TiB (1024s): 8GiB, 1.5GB; auto; 0
 //	list          comma separated (a,b,c) or a YAML flow sequence ([a, "b,c"])
 //	schema        col:kind,col:kind or a YAML flow mapping ({date: datetime})
 //	model_params  a YAML flow mapping: {gbdt: {max_depth: 6, learning_rate: 0.1}}

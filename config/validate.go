@@ -117,6 +117,9 @@ func (c *Config) checkRanges(p *problems) {
 	if c.RunLease < 0 || c.RunLease > 0 && c.RunLease < Duration(300*time.Millisecond) {
 		p.bad("run_lease", "%s: want 0 (default 15s) or at least 300ms", c.RunLease)
 	}
+	if c.ReadMemoryLimit < MemoryAuto {
+		p.bad("read_memory_limit", "%d bytes is negative", int64(c.ReadMemoryLimit))
+	}
 	if c.MaxLatency < 0 {
 		p.bad("max_latency", "%s is negative", c.MaxLatency)
 	}

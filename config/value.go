@@ -15,6 +15,9 @@ import (
 
 // describe names what a value of t looks like, for error messages.
 func describe(t reflect.Type) string {
+	if t == reflect.TypeFor[MemorySize]() {
+		return describeSize
+	}
 	if reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
 		return "a duration (e.g. 90s, 30m, 2h)"
 	}

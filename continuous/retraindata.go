@@ -40,7 +40,7 @@ func championConfig(champ *registry.Model, name, data string) (*config.Config, e
 // readOptions read a data file as the pipeline does for cfg.
 func readOptions(cfg *config.Config) frame.ReadOptions {
 	comma, _ := config.ParseSep(cfg.Sep)
-	o := frame.ReadOptions{Comma: comma}
+	o := frame.ReadOptions{Comma: comma, MemoryLimit: pipeline.ReadMemoryLimit(cfg)}
 	for col, k := range cfg.Schema {
 		if kind, err := frame.ParseKind(string(k)); err == nil {
 			if o.Schema == nil {

@@ -298,11 +298,25 @@ func schemaKinds(s map[string]config.ColumnKind) map[string]frame.Kind {
 	return out
 }
 
-// readOptions are how cfg's data file is read: its schema overrides and
-// separator (validated with the config, so a bad one reads as detect).
+// readOptions are how cfg's data file is read: its schema overrides,
+// separator (validated with the config, so a bad one reads as detect) and
+// memory limit.
 func readOptions(cfg *config.Config) frame.ReadOptions {
 	comma, _ := config.ParseSep(cfg.Sep)
-	return frame.ReadOptions{Schema: schemaKinds(cfg.Schema), Comma: comma}
+	return frame.ReadOptions{Schema: schemaKinds(cfg.Schema), Comma: comma, MemoryLimit: ReadMemoryLimit(cfg)}
+}
+
+// ReadMemoryLimit is frame.ReadOptions.MemoryLimit for cfg's
+// read_memory_limit: auto is frame's default (0), and 0 no limit.
+func ReadMemoryLimit(cfg *config.Config) int64 {
+	switch m := cfg.ReadMemoryLimit; m {
+	case config.MemoryAuto:
+		return 0
+	case 0:
+		return frame.NoMemoryLimit
+	default:
+		return int64(m)
+	}
 }
 
 // ReadWarnings are the kind inferences reading data file path with opts

@@ -47,7 +47,7 @@ distributions side by side. --record keeps the report in the store
 				}
 			}
 			opts := drift.Options{Target: target}
-			read := frame.ReadOptions{Comma: a.comma}
+			read := a.readOptions()
 			if modelRef != "" {
 				out := driftOut{htmlOut, asJSON, recordTitle(record, refPath, curPath, modelRef)}
 				return a.driftOfModel(cmd, modelRef, refPath, curPath, read, opts, out)

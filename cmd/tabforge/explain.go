@@ -129,7 +129,7 @@ func (a *app) readExplainData(cmd *cobra.Command, p *pipeline.Predictor, path, o
 		x, _, err := a.readInput(p, path, false, asJSON)
 		return explainData{x: x}, err
 	}
-	s, err := p.ScanInput(cmd.Context(), pipeline.OpenFileBlocks(path), pipeline.StreamOptions{Read: frame.ReadOptions{Comma: a.comma}})
+	s, err := p.ScanInput(cmd.Context(), pipeline.OpenFileBlocks(path), pipeline.StreamOptions{Read: a.readOptions()})
 	if s == nil {
 		if cerr := cmd.Context().Err(); cerr != nil && errors.Is(err, cerr) {
 			return explainData{}, explainError(cmd, path, out, err)

@@ -42,7 +42,8 @@ type app struct {
 	sets           []string
 	store          string
 	sep            string
-	comma          rune // sep parsed before any command runs
+	comma          rune  // sep parsed before any command runs
+	readLimit      int64 // frame.ReadOptions.MemoryLimit from the config's read_memory_limit
 	cpuProfile     string
 	profileFile    *os.File // open while --cpuprofile records
 	logOut         *logSink // the log handler's writer: stderr, or above live progress bars
@@ -101,6 +102,9 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	msg := strings.TrimSpace(err.Error())
 	fmt.Fprintf(stderr, "tabforge: %s\n", msg)
+	if errors.Is(err, frame.ErrMemoryLimit) {
+		fmt.Fprintln(stderr, "tabforge: if this machine can hold the table, raise the limit with --set read_memory_limit=SIZE (such as 32GiB), or 0 for none")
+	}
 	var ue usageError
 	if errors.As(err, &ue) {
 		return 2
@@ -192,9 +196,11 @@ func argsAreUsage(c *cobra.Command) {
 // choose the logger unless --log-format or --log-level does: they are
 // config keys like any other (YAML, TABFORGE_LOG_LEVEL, --set), and the
 // logger used to read only the flags, so setting them changed nothing.
+// Its read_memory_limit bounds the data files every command reads whole
+// (a.readOptions), a train's and predict's alike.
 func (a *app) checkConfigFlags(cmd *cobra.Command) error {
 	env := os.Environ()
-	if len(a.sets) == 0 && a.configFile == "" && a.profile == "" && !envSetsLogging(env) {
+	if len(a.sets) == 0 && a.configFile == "" && a.profile == "" && !envSetsGlobals(env) {
 		return nil
 	}
 	c, _, err := config.Load(config.Sources{Profile: a.profile, File: a.configFile, Env: env, Set: a.sets})
@@ -207,15 +213,16 @@ func (a *app) checkConfigFlags(cmd *cobra.Command) error {
 	if !cmd.Flags().Changed("log-format") {
 		a.logFormat = string(c.LogFormat)
 	}
+	a.readLimit = pipeline.ReadMemoryLimit(c)
 	return nil
 }
 
-// envSetsLogging reports whether the environment names a config file, a
-// profile or a log key, the variables that can change the logger without a
-// flag.
-func envSetsLogging(env []string) bool {
+// envSetsGlobals reports whether the environment names a config file, a
+// profile, a log key or the read memory limit, the variables that can
+// change what every command does without a flag.
+func envSetsGlobals(env []string) bool {
 	for _, kv := range env {
-		for _, name := range []string{"TABFORGE_LOG_LEVEL=", "TABFORGE_LOG_FORMAT=", config.EnvConfig + "=", config.EnvProfile + "="} {
+		for _, name := range []string{"TABFORGE_LOG_LEVEL=", "TABFORGE_LOG_FORMAT=", "TABFORGE_READ_MEMORY_LIMIT=", config.EnvConfig + "=", config.EnvProfile + "="} {
 			if strings.HasPrefix(kv, name) {
 				return true
 			}
@@ -262,6 +269,12 @@ func (a *app) versionCommand() *cobra.Command {
 	}
 }
 
+// readOptions are how a command reads a data file outside a training
+// config: with --sep's separator and the config's read_memory_limit.
+func (a *app) readOptions() frame.ReadOptions {
+	return frame.ReadOptions{Comma: a.comma, MemoryLimit: a.readLimit}
+}
+
 // readInput reads a data file for model p and checks it against the
 // model's input contract: every missing or mistyped column is reported
 // at once, and under strict checking extra columns and unseen categories
@@ -271,7 +284,7 @@ func (a *app) versionCommand() *cobra.Command {
 // that reads data for a model: a script checking a batch gets them as
 // data, not prose.
 func (a *app) readInput(p *pipeline.Predictor, path string, strict, asJSON bool) (*frame.Frame, *pipeline.InputReport, error) {
-	x, r, err := p.ReadInput(path, frame.ReadOptions{Comma: a.comma})
+	x, r, err := p.ReadInput(path, a.readOptions())
 	if err != nil {
 		return nil, nil, err
 	}

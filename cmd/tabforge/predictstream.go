@@ -20,7 +20,7 @@ import (
 // renamed over out only when the whole input was read and predicted, so a
 // refused input, a failed prediction or an interrupt leaves no output.
 func (a *app) predictStream(ctx context.Context, p *pipeline.Predictor, dataPath, out string, strict, asJSON bool) error {
-	res, err := a.streamPredictions(ctx, p, dataPath, out, pipeline.StreamOptions{Read: frame.ReadOptions{Comma: a.comma}, Strict: strict})
+	res, err := a.streamPredictions(ctx, p, dataPath, out, pipeline.StreamOptions{Read: a.readOptions(), Strict: strict})
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return interrupted(out, ctxErr)
 	}
