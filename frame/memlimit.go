@@ -150,13 +150,13 @@ func (m *memoryBudget) check(need float64, msg func(need, limit string) string) 
 	}
 	limit := formatBytes(m.limit)
 	if m.o.MemoryLimit == 0 {
-		limit += " (the default: half of this machine's memory)"
+		limit += " (the default: half of the memory this process may use)"
 	}
 	return fmt.Errorf("%w: %s", ErrMemoryLimit, msg(formatBytes(need), limit))
 }
 
 // checkMemory is memoryBudget.check of a single estimate, need bytes for
-// what: "what would take about need of memory, more than the limit".
+// what: "what would take about need, more than the limit".
 func checkMemory(o ReadOptions, need float64, what string) error {
 	return newMemoryBudget(o).check(need, func(need, limit string) string {
 		return fmt.Sprintf("%s would take about %s, more than the read memory limit of %s", what, need, limit)

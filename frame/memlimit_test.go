@@ -122,7 +122,7 @@ func TestParquetBlocksRefuseClaimedPage(t *testing.T) {
 // beyond any machine's memory).
 func TestReadParquetDefaultLimitRefusesClaimedRows(t *testing.T) {
 	_, err := ReadFile(claimedRowsTestdata, ReadOptions{})
-	if !errors.Is(err, ErrMemoryLimit) || !strings.Contains(err.Error(), "(the default: half of this machine's memory)") {
+	if !errors.Is(err, ErrMemoryLimit) || !strings.Contains(err.Error(), "(the default: half of the memory this process may use)") {
 		t.Fatalf("ReadFile() error = %v; want ErrMemoryLimit under the default limit", err)
 	}
 }

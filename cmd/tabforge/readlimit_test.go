@@ -21,7 +21,7 @@ func TestTrainRefusesClaimedRows(t *testing.T) {
 	}
 	// 512 pages of 2^31-1 rows; 8 bytes a value.
 	for _, want := range []string{"claimed_rows.parquet", "too large to read into memory", "the table of 1099511627264 rows and 1 column would take about 8.0 TiB,",
-		"(the default: half of this machine's memory)", "--set read_memory_limit=SIZE"} {
+		"(the default: half of the memory this process may use)", "--set read_memory_limit=SIZE"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("train stderr = %q; want it to say %q", stderr, want)
 		}
