@@ -10,8 +10,9 @@ import (
 
 // Fit trains a model on d; it implements model.Learner. If
 // EarlyStoppingRounds > 0 and ValidationFraction > 0 it first holds out
-// ValidationFraction of the rows for early stopping: the latest rows
-// when d.Time orders them, else a seeded random draw. With Refit it then
+// about ValidationFraction of the rows for early stopping: the latest
+// rows when d.Time orders them (rows sharing a time on one side), else a
+// seeded random draw. With Refit it then
 // trains again on all rows (see Params.Refit).
 func (p Params) Fit(ctx context.Context, d *model.Dataset, o model.FitOptions) (model.Model, error) {
 	// One row leaves none to hold out: train without stopping.

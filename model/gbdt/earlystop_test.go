@@ -8,8 +8,10 @@ import (
 	"github.com/tabforge/tabforge/model"
 )
 
-// TestLatestHoldout: with time keys the held-out rows are the latest ones,
-// and rows sharing a time stay on one side.
+// TestLatestHoldout: with time keys the held-out rows are the latest
+// ones, rows sharing a time stay on one side, and the cut goes to the
+// time boundary nearest to nv rows from the end (the earlier of two
+// equally near), as split.Latest cuts the train/test split.
 func TestLatestHoldout(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -18,15 +20,27 @@ func TestLatestHoldout(t *testing.T) {
 		want  []int // held-out rows, sorted
 	}{
 		{"distinct", []float64{5, 1, 4, 2, 3}, 2, []int{0, 2}},
-		{"tie at the cut moves it back", []float64{1, 2, 3, 3, 3, 4}, 2, []int{2, 3, 4, 5}},
+		// The cut at position 5 falls one row before the end of the run
+		// of 3s (positions 2-5): the run stays in training.
+		{"cut near a run's end moves forward", []float64{1, 2, 3, 3, 3, 3, 4}, 2, []int{6}},
+		{"cut near a run's end, rows unsorted", []float64{3, 4, 1, 3, 3, 2, 3}, 2, []int{1}},
+		// The cut at position 3 falls one row after the run's start (2).
+		{"cut near a run's start moves back", []float64{1, 2, 3, 3, 3, 3, 4, 5}, 5, []int{2, 3, 4, 5, 6, 7}},
+		{"equally near: the earlier boundary", []float64{1, 2, 2, 3}, 2, []int{1, 2, 3}},
+		{"run at the end holds more than nv", []float64{1, 2, 3, 3, 3}, 1, []int{2, 3, 4}},
 		{"one time for all but the first", []float64{1, 2, 2, 2}, 1, []int{1, 2, 3}},
+		// Moving back would leave no training row: the run goes to training.
+		{"run at the start", []float64{1, 1, 1, 1, 1, 1, 2, 3}, 6, []int{6, 7}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			valid, train := latest(tt.times, tt.nv)
+			valid, train, ok := latest(tt.times, tt.nv)
+			if !ok {
+				t.Fatalf("latest(%v, %d) found no time boundary", tt.times, tt.nv)
+			}
 			slices.Sort(valid)
 			if !slices.Equal(valid, tt.want) {
-				t.Errorf("held out %v, want %v", valid, tt.want)
+				t.Errorf("latest(%v, %d) held out %v; want %v", tt.times, tt.nv, valid, tt.want)
 			}
 			if len(valid)+len(train) != len(tt.times) || len(train) == 0 {
 				t.Errorf("split %v / %v does not partition %d rows with training rows left", valid, train, len(tt.times))
@@ -39,6 +53,28 @@ func TestLatestHoldout(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestHoldoutOneTime: when every row has the same time, time orders
+// nothing, so the holdout is the seeded random draw of the asked share
+// (holding out only the last row, as before, left early stopping one row
+// to watch).
+func TestHoldoutOneTime(t *testing.T) {
+	d := synthTask(model.Regression, 200, 2)
+	d.Time = make([]float64, d.X.Rows) // all at time 0
+	train, valid := holdout(d, 0.1, 3)
+	if got, want := valid.X.Rows, 20; got != want { // round(0.1 × 200)
+		t.Errorf("held out %d rows; want %d", got, want)
+	}
+	if train.X.Rows+valid.X.Rows != d.X.Rows {
+		t.Errorf("%d + %d rows; want %d", train.X.Rows, valid.X.Rows, d.X.Rows)
+	}
+	untimed := *d
+	untimed.Time = nil
+	_, want := holdout(&untimed, 0.1, 3)
+	if !slices.Equal(valid.Y, want.Y) {
+		t.Errorf("held-out targets %v; want the untimed draw's %v", valid.Y, want.Y)
 	}
 }
 

@@ -124,10 +124,11 @@ type Params struct {
 	// means no early stopping. It needs a validation set: Train's valid
 	// argument, or ValidationFraction for Fit.
 	EarlyStoppingRounds int `json:"early_stopping_rounds,omitempty"`
-	// ValidationFraction is the share of training rows Fit holds out (a
-	// seeded random draw) as the validation set for early stopping; it is
-	// used only when EarlyStoppingRounds > 0 and must be < 0.5. 0 means no
-	// internal split.
+	// ValidationFraction is the share of training rows Fit holds out as
+	// the validation set for early stopping (the latest rows when the
+	// dataset has times, cut at the nearest time boundary so the share
+	// can differ; else a seeded random draw); it is used only when
+	// EarlyStoppingRounds > 0 and must be < 0.5. 0 means no internal split.
 	ValidationFraction float64 `json:"validation_fraction,omitempty"`
 	// Refit, with early stopping in Fit, trains again on all the rows for
 	// the number of rounds early stopping found, scaled up by the share

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/tabforge/tabforge/model"
+	rowsplit "github.com/tabforge/tabforge/split" // gbdt has its own split: a tree node
 )
 
 // stage tags a random stream with the kind of work it drives, so streams
@@ -72,8 +73,8 @@ func sampleCols(p int, frac float64, rng *rand.Rand) []int {
 
 // holdout splits d into a training part and a validation part holding
 // frac of its rows (at least one row each when possible): the latest rows
-// when d.Time orders them, else a seeded random draw.
-// Row order is kept within each part.
+// when d.Time orders them (see latest), else, or when every row has the
+// same time, a seeded random draw. Row order is kept within each part.
 func holdout(d *model.Dataset, frac float64, seed uint64) (train, valid *model.Dataset) {
 	n := d.X.Rows
 	nv := max(1, int(math.Round(frac*float64(n))))
@@ -81,9 +82,11 @@ func holdout(d *model.Dataset, frac float64, seed uint64) (train, valid *model.D
 		nv = n - 1
 	}
 	var vr, tr []int
+	ok := false
 	if d.Time != nil {
-		vr, tr = latest(d.Time, nv)
-	} else {
+		vr, tr, ok = latest(d.Time, nv)
+	}
+	if !ok {
 		perm := stream(seed, stageHoldout, 0).Perm(n)
 		vr, tr = perm[:nv], perm[nv:]
 	}
@@ -92,25 +95,23 @@ func holdout(d *model.Dataset, frac float64, seed uint64) (train, valid *model.D
 	return d.TakeRows(tr), d.TakeRows(vr)
 }
 
-// latest splits rows into the about nv latest by time (valid) and the
-// rest, keeping rows that share a time on one side: the cut moves back to
-// the start of the time it falls in, or forward past it when that would
-// leave no training row.
-func latest(times []float64, nv int) (valid, train []int) {
+// latest splits rows into about the nv latest by time (valid) and the
+// rest, cutting at the time boundary nearest to nv rows from the end
+// (split.NearestBoundary, the rule of the train/test split): rows sharing
+// a time stay on one side, and both sides keep at least one row. Moving
+// the cut back to the start of the time it fell in held out up to twice
+// the asked rows on yearly data. It reports false when every row has the
+// same time, so that no time boundary exists.
+func latest(times []float64, nv int) (valid, train []int, ok bool) {
 	order := make([]int, len(times))
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(times[a], times[b]) })
-	cut := len(order) - nv
-	for cut > 0 && times[order[cut-1]] == times[order[cut]] {
-		cut--
+	n := len(order)
+	cut, ok := rowsplit.NearestBoundary(n-nv, n, func(a, b int) bool { return times[order[a]] == times[order[b]] })
+	if !ok {
+		return nil, nil, false
 	}
-	if cut == 0 { // the latest time holds nearly everything: hold out less
-		cut = len(order) - nv
-		for cut < len(order)-1 && times[order[cut]] == times[order[cut-1]] {
-			cut++
-		}
-	}
-	return order[cut:], order[:cut]
+	return order[cut:], order[:cut], true
 }
