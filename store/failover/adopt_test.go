@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/failover"
-	"github.com/tabforge/tabforge/store/redis/redistest"
 )
 
 // TestAdoptedFenceIsOneStep: a process holds a lease on Redis when
@@ -56,23 +54,14 @@ func TestAdoptedFenceIsOneStep(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			srv := redistest.Start(t)
-			fb := filepath.Join(t.TempDir(), "fallback.db")
-			s := openOnRedis(t, srv, fb)
-			defer s.Close()
-			fs := s.(*failover.Store)
-			_, l, err := store.Claim(ctx, fs, tt.kind, "run-1", time.Hour, quiet())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer l.Release()
+			srv, fs, l := claimOnRedis(t, tt.kind)
 			srv.Kill()
 			other := fmt.Sprintf("%s %d", time.Now().Add(time.Hour).UTC().Format(time.RFC3339Nano), l.Token+1)
-			addTrigger(t, fb, fmt.Sprintf(`CREATE TRIGGER other_claims BEFORE INSERT ON %s WHEN %s BEGIN
+			addTrigger(t, fs.Fallback().Path(), fmt.Sprintf(`CREATE TRIGGER other_claims BEFORE INSERT ON %s WHEN %s BEGIN
 				INSERT INTO records (kind, key, value, updated) VALUES ('%s', 'run-1', CAST('%s' AS BLOB), 0) ON CONFLICT DO NOTHING;
 			END`, tt.table, tt.when, tt.kind, other))
 
-			err = tt.write(ctx, fs, l.Fence())
+			err := tt.write(ctx, fs, l.Fence())
 			if !fs.Down() {
 				t.Fatal("the write with redis killed did not fail over")
 			}

@@ -33,6 +33,39 @@ func openOnRedis(t *testing.T, srv *redistest.Server, fb string) store.Store {
 	return s
 }
 
+// claimOnRedis starts a redis-server, opens a failover store on it (its
+// fallback in a temporary file) and claims kind/run-1 through it; the
+// lease is released and the store closed when the test ends.
+func claimOnRedis(t *testing.T, kind string) (*redistest.Server, *failover.Store, *store.Lease) {
+	t.Helper()
+	srv := redistest.Start(t)
+	s := openOnRedis(t, srv, filepath.Join(t.TempDir(), "fallback.db"))
+	t.Cleanup(func() { s.Close() })
+	_, l, err := store.Claim(context.Background(), s, kind, "run-1", time.Hour, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.Release)
+	return srv, s.(*failover.Store), l
+}
+
+// renewStaleOnFallback kills Redis under a run-1 whose holder la wrote it
+// as running there, and carries on on the fallback: la's renewal and
+// its outcome "stale" go to the fallback alone.
+func renewStaleOnFallback(ctx context.Context, t *testing.T, srv *redistest.Server, fs *failover.Store, la *store.Lease) {
+	t.Helper()
+	if err := fs.PutRunFenced(ctx, testRun("run-1", store.Running, ""), la.Fence()); err != nil {
+		t.Fatal(err)
+	}
+	srv.Kill()
+	if err := la.Renew(ctx); err != nil {
+		t.Fatalf("renewal on the fallback: %v", err)
+	}
+	if err := fs.PutRunFenced(ctx, testRun("run-1", store.Succeeded, "stale"), la.Fence()); err != nil || !fs.Down() {
+		t.Fatalf("outcome on the fallback: %v (down %v)", err, fs.Down())
+	}
+}
+
 // deadURL is a Redis URL nothing listens on.
 func deadURL(t *testing.T) string {
 	return "redis://127.0.0.1:1/0"

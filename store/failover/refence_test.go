@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/failover"
 	"github.com/tabforge/tabforge/store/redis"
-	"github.com/tabforge/tabforge/store/redis/redistest"
 )
 
 // TestReplayLeavesNewerHolder: a run holds its lease on Redis when
@@ -35,26 +33,8 @@ func TestReplayLeavesNewerHolder(t *testing.T) {
 
 func testReplayLeavesNewerHolder(t *testing.T, released bool) {
 	ctx := context.Background()
-	srv := redistest.Start(t)
-	fb := filepath.Join(t.TempDir(), "fallback.db")
-	s := openOnRedis(t, srv, fb)
-	defer s.Close()
-	fs := s.(*failover.Store)
-	_, la, err := store.Claim(ctx, fs, store.LeaseKind, "run-1", time.Hour, quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer la.Release()
-	if err := fs.PutRunFenced(ctx, testRun("run-1", store.Running, ""), la.Fence()); err != nil {
-		t.Fatal(err)
-	}
-	srv.Kill()
-	if err := la.Renew(ctx); err != nil {
-		t.Fatalf("renewal on the fallback: %v", err)
-	}
-	if err := fs.PutRunFenced(ctx, testRun("run-1", store.Succeeded, "stale"), la.Fence()); err != nil || !fs.Down() {
-		t.Fatalf("outcome on the fallback: %v (down %v)", err, fs.Down())
-	}
+	srv, fs, la := claimOnRedis(t, store.LeaseKind)
+	renewStaleOnFallback(ctx, t, srv, fs, la)
 	la.Release()
 	// A run begun and finished during the outage has no lease on Redis.
 	_, lo, err := store.Claim(ctx, fs, store.LeaseKind, "run-2", time.Hour, quiet())

@@ -3,7 +3,6 @@ package failover_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/failover"
 	"github.com/tabforge/tabforge/store/redis"
-	"github.com/tabforge/tabforge/store/redis/redistest"
 )
 
 // hookedPrimary is a real store that calls after once, after the replay
@@ -41,26 +39,8 @@ func (h *hookedPrimary) GetRecords(ctx context.Context, kind string, keys []stri
 // holder's lease and run over the successor's.
 func TestReplayTakeoverMidway(t *testing.T) {
 	ctx := context.Background()
-	srv := redistest.Start(t)
-	fb := filepath.Join(t.TempDir(), "fallback.db")
-	s := openOnRedis(t, srv, fb)
-	defer s.Close()
-	fs := s.(*failover.Store)
-	_, la, err := store.Claim(ctx, fs, store.LeaseKind, "run-1", time.Hour, quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer la.Release()
-	if err := fs.PutRunFenced(ctx, testRun("run-1", store.Running, ""), la.Fence()); err != nil {
-		t.Fatal(err)
-	}
-	srv.Kill()
-	if err := la.Renew(ctx); err != nil {
-		t.Fatalf("renewal on the fallback: %v", err)
-	}
-	if err := fs.PutRunFenced(ctx, testRun("run-1", store.Succeeded, "stale"), la.Fence()); err != nil || !fs.Down() {
-		t.Fatalf("outcome on the fallback: %v (down %v)", err, fs.Down())
-	}
+	srv, fs, la := claimOnRedis(t, store.LeaseKind)
+	renewStaleOnFallback(ctx, t, srv, fs, la)
 
 	srv.Restart(t)
 	r, err := redis.Open(ctx, srv.URL())
