@@ -55,3 +55,36 @@ func BenchmarkKernelSHAP(b *testing.B) {
 	}
 	b.ReportMetric(float64(x.Rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// BenchmarkInterventionalSHAP explains rows of BenchmarkKernelSHAP's
+// forest against 50 of its training rows, and of a binary 100-tree,
+// depth-6 gbdt through its sigmoid, so rows/s compares directly with
+// BenchmarkKernelSHAP's.
+func BenchmarkInterventionalSHAP(b *testing.B) {
+	d := synth(model.Regression, 1000, 12, 61, false)
+	for i, v := range d.X.Data {
+		if i%2 == 1 {
+			d.X.Data[i] = math.Floor(3 * v)
+		}
+	}
+	bin := synth(model.Binary, 1000, 12, 62, false)
+	for _, tc := range []struct {
+		name string
+		m    model.Model
+		x    *model.Matrix
+	}{
+		{"forest", fitForest(b, d, 100, 0), d.X},
+		{"gbdt-binary", fitGBDT(b, bin, gbdt.Params{NEstimators: 100, MaxDepth: 6, LearningRate: 0.1}), bin.X},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			x, bg := head(tc.x, 16), &model.Matrix{Rows: 50, Cols: 12, Data: tc.x.Data[500*12 : 550*12]}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := InterventionalSHAP(context.Background(), tc.m, x, bg, 2, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(x.Rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}

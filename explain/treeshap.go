@@ -158,18 +158,28 @@ type unwrapper interface{ Unwrap() model.Model }
 // ErrUnsupported. A model fitted on a transformed target (log(1+y)) is
 // explained on that scale, its margin.
 func NewTreeEnsemble(m model.Model) (*TreeEnsemble, error) {
+	e, err := flatten(m)
+	if err != nil {
+		return nil, err
+	}
+	return e.done(), nil
+}
+
+// flatten is NewTreeEnsemble without TreeSHAP's coefficient and leaf
+// tables, which interventional SHAP does not use.
+func flatten(m model.Model) (*TreeEnsemble, error) {
 	if m == nil {
 		return nil, fmt.Errorf("%w: no model", ErrUnsupported)
 	}
 	if lp, ok := m.(linearPart); ok {
-		e, err := NewTreeEnsemble(lp.Unwrap())
+		e, err := flatten(lp.Unwrap())
 		if err != nil {
 			return nil, err
 		}
 		return e.withLinear(lp.LinearTerm())
 	}
 	if u, ok := m.(unwrapper); ok {
-		e, err := NewTreeEnsemble(u.Unwrap())
+		e, err := flatten(u.Unwrap())
 		if err == nil {
 			e.output = OutputMargin
 		}
@@ -180,7 +190,7 @@ func NewTreeEnsemble(m model.Model) (*TreeEnsemble, error) {
 		e := &TreeEnsemble{features: m.NumFeatures(), outputs: m.NumOutputs(), output: OutputPrediction}
 		e.base, e.offset = make([]float64, e.outputs), make([]float64, e.outputs)
 		e.add(cartTree(m.Tree(), 1, e.base))
-		return e.done(), nil
+		return e, nil
 	case *forest.Model:
 		ts := m.Trees()
 		e := &TreeEnsemble{features: m.NumFeatures(), outputs: m.NumOutputs(), output: OutputPrediction}
@@ -188,7 +198,7 @@ func NewTreeEnsemble(m model.Model) (*TreeEnsemble, error) {
 		for _, t := range ts {
 			e.add(cartTree(t, 1/float64(len(ts)), e.base))
 		}
-		return e.done(), nil
+		return e, nil
 	case *gbdt.Model:
 		e := &TreeEnsemble{features: m.NumFeatures(), outputs: m.NumGroups(), output: OutputMargin}
 		e.base, e.offset = make([]float64, e.outputs), make([]float64, e.outputs)
@@ -199,7 +209,7 @@ func NewTreeEnsemble(m model.Model) (*TreeEnsemble, error) {
 		for i := range m.NumTrees() {
 			e.add(gbdtTree(m.Tree(i), m.TreeGroup(i), e.base))
 		}
-		return e.done(), nil
+		return e, nil
 	}
 	return nil, fmt.Errorf("%w: TreeSHAP explains tree, forest and gbdt models, not %s", ErrUnsupported, m.Family())
 }

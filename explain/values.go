@@ -22,6 +22,10 @@ const (
 	// explained by different exact methods (TreeSHAP and linear SHAP); it
 	// is a result, not a method to ask for.
 	MethodCombined Method = "combined"
+	// MethodInterventional labels InterventionalSHAP's values, which
+	// pipeline.Explain computes for ensembles with classifier or
+	// log-target members; it is a result, not a method to ask for.
+	MethodInterventional Method = "interventional"
 )
 
 // ParseMethod validates a method name; "" means MethodAuto.
