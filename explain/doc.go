@@ -2,7 +2,10 @@
 // (Lundberg, Erion and Lee, 2018) for package tree, forest and gbdt
 // models, exact linear SHAP for package linear models, exact values of
 // package ensemble models whose combination is linear in what their
-// members' exact explainers decompose (EnsembleSHAP, CombineSHAP), KernelSHAP
+// members' exact explainers decompose (EnsembleSHAP, CombineSHAP),
+// interventional SHAP against background rows with margins rescaled
+// through the link, as SHAP's TreeExplainer with
+// model_output="probability" (InterventionalSHAP), KernelSHAP
 // (Lundberg and Lee, 2017) for any other model or whole predictor, LIME
 // (Ribeiro, Singh and Guestrin, 2016) for single rows, partial dependence
 // and ICE curves in one and two dimensions, and permutation importance.

@@ -143,7 +143,7 @@ func (a *affine) combine(vs []*Values) (*Values, error) {
 		}
 	}
 	out := newValues(combinedMethod(vs), a.output, v0.Rows, a.outputs, v0.Features, v0.FeatureNames)
-	out.Exact = true
+	out.Exact = !slices.ContainsFunc(vs, func(v *Values) bool { return !v.Exact })
 	in := a.members * a.k
 	scale := 0.0
 	for c := range a.outputs {
@@ -171,7 +171,11 @@ func (a *affine) combine(vs []*Values) (*Values, error) {
 	// Each member's error is within its tolerance; the combination scales
 	// them by the weights' absolute sum.
 	out.Tolerance *= max(1, scale)
-	out.Notes = []string{fmt.Sprintf("ensemble: the members' exact SHAP values (%s) combined %s: exact and locally accurate", methodNames(vs), a.how)}
+	if out.Exact {
+		out.Notes = []string{fmt.Sprintf("ensemble: the members' exact SHAP values (%s) combined %s: exact and locally accurate", methodNames(vs), a.how)}
+	} else {
+		out.Notes = []string{fmt.Sprintf("ensemble: the members' SHAP values (%s) combined %s: locally accurate", methodNames(vs), a.how)}
+	}
 	return out, nil
 }
 
@@ -191,7 +195,7 @@ func combinedMethod(vs []*Values) Method {
 func methodNames(vs []*Values) string {
 	var names []string
 	for _, v := range vs {
-		n := map[Method]string{MethodTree: "TreeSHAP", MethodLinear: "linear SHAP"}[v.Method]
+		n := map[Method]string{MethodTree: "TreeSHAP", MethodLinear: "linear SHAP", MethodInterventional: "interventional SHAP"}[v.Method]
 		if n == "" {
 			n = string(v.Method)
 		}

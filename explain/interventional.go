@@ -94,7 +94,7 @@ func (l link) secant(a, b float64) float64 {
 }
 
 func (l link) String() string {
-	return [...]string{"identity", "sigmoid", "exp(m)−1"}[l.kind]
+	return [...]string{"identity", "sigmoid", "exp"}[l.kind]
 }
 
 // refModel is a model explained against single references: a margin
@@ -293,5 +293,25 @@ func interventionalNote(l link, background int) string {
 	if l.kind == linkIdentity {
 		return s + ": exact and locally accurate"
 	}
-	return s + fmt.Sprintf(": the margin's values against each background row rescaled through the %s link, as SHAP's TreeExplainer with model_output=\"probability\"; deterministic and locally accurate, not the Shapley values of the prediction's own game", l)
+	return s + fmt.Sprintf(": the margin's values against each background row rescaled through the %s link, as SHAP's TreeExplainer does with model_output=\"probability\"; deterministic and locally accurate, not the Shapley values of the prediction's own game", l)
+}
+
+// InterventionalRowCost bounds InterventionalSHAP's work on one row of
+// m against background rows: a pair walk visits each tree node at most
+// once, and a linear model costs a multiply per feature. It is in
+// TreeEnsemble.RowCost's units, for callers sizing how many rows they
+// explain; 0 for a model InterventionalSupport refuses.
+func InterventionalRowCost(m model.Model, background int) float64 {
+	rm, err := newRefModel(m)
+	if err != nil {
+		return 0
+	}
+	c := float64(rm.features * rm.outputs)
+	if rm.trees != nil {
+		c = 0
+		for i := range rm.trees.trees {
+			c += float64(len(rm.trees.trees[i].left))
+		}
+	}
+	return c * float64(background)
 }

@@ -37,6 +37,9 @@ type ExplainInput struct {
 	// Model is the single model explained in design space; nil when Raw.
 	Model model.Model
 	Raw   bool
+	// frame rebuilds a frame of the input columns from rows of a raw
+	// matrix, as Predict does; nil unless Raw.
+	frame func(m *model.Matrix) (*frame.Frame, error)
 }
 
 // NewExplainInput checks x against p's schema (a missing column or a
@@ -128,12 +131,15 @@ func rawInput(p *Predictor, x *frame.Frame, zones []*datetimeZones) (*ExplainInp
 		}
 	}
 	in.Outputs = outputsOf(p)
-	in.Predict = func(dst []float64, m *model.Matrix) error {
+	in.frame = func(m *model.Matrix) (*frame.Frame, error) {
 		cols := make([]*frame.Column, k)
 		for j, t := range tmpl {
 			cols[j] = rawColumn(t, zones[j], m, j)
 		}
-		f, err := frame.New(cols...)
+		return frame.New(cols...)
+	}
+	in.Predict = func(dst []float64, m *model.Matrix) error {
+		f, err := in.frame(m)
 		if err != nil {
 			return err
 		}
@@ -211,8 +217,11 @@ type ExplainOptions struct {
 // for an ensemble or routed predictor (see ExplainInput): exactly, from
 // the members' exact values, for an ensemble whose members all have
 // exact explainers of their predictions and whose combiner is linear in
-// them (see exactEnsemble), else with KernelSHAP, noting why in
-// Values.Notes. KernelSHAP's background is the training
+// them (see exactEnsemble), with interventional SHAP (the members'
+// margins rescaled through their links; explain.InterventionalSHAP) for
+// one whose binary classifier or log(1+y) members allow that, against
+// up to backgroundRows of the background rows, else with KernelSHAP,
+// noting why in Values.Notes. KernelSHAP's background is the training
 // rows the predictor keeps (Predictor.Background, read on every call),
 // or all rows of x for a predictor saved without them. Values.RowIndex holds the data row of each explained row,
 // Values.X their feature values, and OutputNames the class labels when
@@ -248,10 +257,15 @@ func (e *explanation) explain(ctx context.Context, p *Predictor, x *frame.Frame,
 	} else if v, err = explain.Explain(ctx, in.Model, sub, opts); err != nil {
 		return nil, err
 	}
-	if v.Method == explain.MethodKernel && !e.training {
-		// The reference is every row of x, not just the ones explained
-		// (--rows picks among them): say which, and how many.
-		v.Notes = append(v.Notes, fmt.Sprintf("measured against the %d rows of the data given, not training rows: the model was saved without them (retrain it to keep them); with one data row every value is 0", e.n))
+	if (v.Method == explain.MethodKernel || v.Method == explain.MethodInterventional) && !e.training {
+		// The reference is every row of x (interventional SHAP: a sample
+		// of them), not just the ones explained (--rows picks among
+		// them): say which, and how many.
+		which := fmt.Sprintf("the %d rows", e.n)
+		if v.Method == explain.MethodInterventional && e.n > backgroundRows {
+			which = fmt.Sprintf("%d rows sampled from the %d", backgroundRows, e.n)
+		}
+		v.Notes = append(v.Notes, fmt.Sprintf("measured against %s of the data given, not training rows: the model was saved without them (retrain it to keep them); with one data row every value is 0", which))
 	}
 	for i, x := range v.Values {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
@@ -429,7 +443,11 @@ func explainRaw(ctx context.Context, p *Predictor, xr *frame.Frame, e *explanati
 	auto := opts.Method == "" || opts.Method == explain.MethodAuto
 	var why string
 	if auto && !raw && len(p.Members) > 0 {
-		v, err := exactEnsemble(ctx, p, xr, e.in.FeatureNames, opts.Workers)
+		bg, err := ensembleBackground(e.in, opts.Background, opts.Seed)
+		if err != nil {
+			return nil, err
+		}
+		v, err := exactEnsemble(ctx, p, xr, bg, e.in.FeatureNames, opts.Workers)
 		if err == nil || !errors.Is(err, explain.ErrUnsupported) {
 			return v, err
 		}
@@ -440,6 +458,24 @@ func explainRaw(ctx context.Context, p *Predictor, xr *frame.Frame, e *explanati
 		v.Notes = append(v.Notes, why)
 	}
 	return v, err
+}
+
+// ensembleBackground is the background interventional SHAP averages an
+// ensemble over: bg's raw rows (the training rows p keeps, else the
+// data's), at most backgroundRows of them drawn with seed, as a frame
+// of in's input columns.
+func ensembleBackground(in *ExplainInput, bg *model.Matrix, seed uint64) (*frame.Frame, error) {
+	if bg == nil || bg.Rows == 0 || in.frame == nil {
+		return nil, nil
+	}
+	if bg.Rows > backgroundRows {
+		bg = bg.TakeRows(explain.SampleRows(bg.Rows, backgroundRows, seed))
+	}
+	f, err := in.frame(bg)
+	if err != nil {
+		return nil, fmt.Errorf("explain: background rows: %w", err)
+	}
+	return f, nil
 }
 
 // kernelOnRaw explains sub with KernelSHAP through p's whole pipeline on

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -21,14 +22,30 @@ import (
 // levels, datetime parts: that keeps local accuracy), and the members'
 // column values are combined as the combiner combines their predictions.
 // That is exact where KernelSHAP on the raw columns is a sampled estimate
-// costing seconds a row; other ensembles keep KernelSHAP.
+// costing seconds a row.
+//
+// Members explained in margin space (binary gbdt and logistic
+// classifiers, log(1+y) fits) have no exact explainer of their
+// predictions; such ensembles get interventional SHAP against background
+// rows instead (explain.InterventionalSHAP: every member, so that all
+// share the base value, the mean ensemble output over the background),
+// summed and combined the same way. Other ensembles (multiclass ones
+// with softmax members) keep KernelSHAP.
 
 // ensembleExactness returns nil when p is an ensemble the exact path can
-// explain, else an error wrapping explain.ErrUnsupported saying why. A
-// member whose feature chain derives columns (temporal, market or
-// interaction features read several input columns, or other rows) has
-// features no single input column owns.
+// explain, else an error wrapping explain.ErrUnsupported saying why.
 func ensembleExactness(p *Predictor) error {
+	return ensembleSupport(p, explain.ExactPrediction)
+}
+
+// ensembleSupport returns nil when p is a plain ensemble whose weighed
+// members support (explain.ExactPrediction or
+// explain.InterventionalSupport) accepts, else an error wrapping
+// explain.ErrUnsupported saying why. A member whose feature chain
+// derives columns (temporal, market or interaction features read several
+// input columns, or other rows) has features no single input column
+// owns.
+func ensembleSupport(p *Predictor, support func(model.Model) error) error {
 	if len(p.Members) == 0 || p.Combiner == nil || p.Routes != nil {
 		return fmt.Errorf("%w: not a plain ensemble", explain.ErrUnsupported)
 	}
@@ -41,7 +58,7 @@ func ensembleExactness(p *Predictor) error {
 				return fmt.Errorf("%w: member %s's feature chain derives features from several input columns", explain.ErrUnsupported, m.Name)
 			}
 		}
-		if err := explain.ExactPrediction(m.Model); err != nil {
+		if err := support(m.Model); err != nil {
 			return fmt.Errorf("member %s: %w", m.Name, err)
 		}
 	}
@@ -71,13 +88,43 @@ func ensembleRowCost(p *Predictor) float64 {
 	return c
 }
 
+// memberSHAP explains a member's design matrix x; bg is the design
+// matrix of the background rows, nil for path-dependent values.
+type memberSHAP func(ctx context.Context, m model.Model, x, bg *model.Matrix, workers int, names []string) (*explain.Values, error)
+
+func pathDependent(ctx context.Context, m model.Model, x, _ *model.Matrix, workers int, names []string) (*explain.Values, error) {
+	return explain.ExactMember(ctx, m, x, workers, names)
+}
+
+// interventionalRowCost bounds the work of one row of p's interventional
+// values against backgroundRows rows (explain.InterventionalRowCost).
+func interventionalRowCost(p *Predictor) float64 {
+	c := 0.0
+	for i, m := range p.Members {
+		if weighed(p.Combiner, i) {
+			c += explain.InterventionalRowCost(m.Model, backgroundRows)
+		}
+	}
+	return c
+}
+
 // exactEnsemble explains the rows of xr for ensemble p on its input
-// columns names (p's schema order) as the comment atop this file says. It
-// returns an error wrapping explain.ErrUnsupported when the ensemble is
-// not one it can explain exactly.
-func exactEnsemble(ctx context.Context, p *Predictor, xr *frame.Frame, names []string, workers int) (*explain.Values, error) {
+// columns names (p's schema order) as the comment atop this file says:
+// path-dependent exact values when every member has them, else
+// interventional values against the rows of bg (nil: none). It returns
+// an error wrapping explain.ErrUnsupported when the ensemble is neither.
+func exactEnsemble(ctx context.Context, p *Predictor, xr, bg *frame.Frame, names []string, workers int) (*explain.Values, error) {
+	shap := memberSHAP(pathDependent)
 	if err := ensembleExactness(p); err != nil {
-		return nil, err
+		if !errors.Is(err, explain.ErrUnsupported) || bg == nil {
+			return nil, err
+		}
+		if err := ensembleSupport(p, explain.InterventionalSupport); err != nil {
+			return nil, err
+		}
+		shap = explain.InterventionalSHAP
+	} else {
+		bg = nil
 	}
 	col := make(map[string]int, len(names))
 	for j, n := range names {
@@ -90,11 +137,11 @@ func exactEnsemble(ctx context.Context, p *Predictor, xr *frame.Frame, names []s
 		if !weighed(p.Combiner, i) {
 			k := p.Combiner.NumOutputs()
 			vs[i] = &explain.Values{Rows: n, Outputs: k, Features: len(names), FeatureNames: names,
-				Values: make([]float64, n*k*len(names)), BaseValue: make([]float64, k)}
+				Values: make([]float64, n*k*len(names)), BaseValue: make([]float64, k), Exact: true}
 			preds[i] = make([]float64, n*k)
 			continue
 		}
-		v, pred, err := explainMember(ctx, m, xr, workers)
+		v, pred, err := explainMember(ctx, m, xr, bg, shap, workers)
 		if err != nil {
 			return nil, err
 		}
@@ -116,27 +163,48 @@ func exactEnsemble(ctx context.Context, p *Predictor, xr *frame.Frame, names []s
 	if _, err := v.CheckLocalAccuracy(want, v.Tolerance); err != nil {
 		return nil, fmt.Errorf("explain: ensemble values do not add up to its output: %w", err)
 	}
+	if bg != nil {
+		v.Notes = append(v.Notes, memberNote(vs))
+	}
 	v.Notes = append(v.Notes, "each member is explained in its own design space; an input column's value is the sum of its design features' (one-hot levels, datetime parts)")
 	return v, nil
 }
 
-// explainMember explains member m exactly on frame x (its chain and
-// design applied) and returns the values and its predictions, having
-// checked that the values add up to them: the prediction is what the
-// combiner combines.
-func explainMember(ctx context.Context, m Member, x *frame.Frame, workers int) (*explain.Values, []float64, error) {
-	xt := x
-	if len(m.Chain) > 0 {
-		var err error
-		if xt, err = m.Chain.Transform(x); err != nil {
-			return nil, nil, fmt.Errorf("member %s: advanced features: %w", m.Name, err)
+// memberNote is the note of the first member whose values are not exact
+// (one rescaled through a link), else of the first weighed member: how
+// interventional SHAP computed them.
+func memberNote(vs []*explain.Values) string {
+	note := ""
+	for _, v := range vs {
+		if len(v.Notes) == 0 {
+			continue
+		}
+		if !v.Exact {
+			return v.Notes[0]
+		}
+		if note == "" {
+			note = v.Notes[0]
 		}
 	}
-	mat, err := m.Design.Matrix(xt)
+	return note
+}
+
+// explainMember explains member m on frame x (its chain and design
+// applied) with shap, against the rows of bg (nil: none), and returns
+// the values and its predictions, having checked that the values add up
+// to them: the prediction is what the combiner combines.
+func explainMember(ctx context.Context, m Member, x, bg *frame.Frame, shap memberSHAP, workers int) (*explain.Values, []float64, error) {
+	mat, err := memberMatrix(m, x)
 	if err != nil {
-		return nil, nil, fmt.Errorf("member %s: %w", m.Name, err)
+		return nil, nil, err
 	}
-	v, err := explain.ExactMember(ctx, m.Model, mat, workers, m.Design.FeatureNames())
+	var bmat *model.Matrix
+	if bg != nil {
+		if bmat, err = memberMatrix(m, bg); err != nil {
+			return nil, nil, fmt.Errorf("background: %w", err)
+		}
+	}
+	v, err := shap(ctx, m.Model, mat, bmat, workers, m.Design.FeatureNames())
 	if err != nil {
 		return nil, nil, fmt.Errorf("member %s: %w", m.Name, err)
 	}
@@ -145,9 +213,24 @@ func explainMember(ctx context.Context, m Member, x *frame.Frame, workers int) (
 		return nil, nil, fmt.Errorf("member %s: %w", m.Name, err)
 	}
 	if _, err := v.CheckLocalAccuracy(pred, v.Tolerance); err != nil {
-		return nil, nil, fmt.Errorf("%w: member %s's exact values do not add up to its prediction (%v)", explain.ErrUnsupported, m.Name, err)
+		return nil, nil, fmt.Errorf("%w: member %s's values do not add up to its prediction (%v)", explain.ErrUnsupported, m.Name, err)
 	}
 	return v, pred, nil
+}
+
+// memberMatrix is member m's design matrix of x, its chain applied.
+func memberMatrix(m Member, x *frame.Frame) (*model.Matrix, error) {
+	if len(m.Chain) > 0 {
+		var err error
+		if x, err = m.Chain.Transform(x); err != nil {
+			return nil, fmt.Errorf("member %s: advanced features: %w", m.Name, err)
+		}
+	}
+	mat, err := m.Design.Matrix(x)
+	if err != nil {
+		return nil, fmt.Errorf("member %s: %w", m.Name, err)
+	}
+	return mat, nil
 }
 
 // byInputColumn sums v's design-feature values into the input columns

@@ -99,11 +99,11 @@ func checkExactEnsemble(t *testing.T, pred *Predictor, x *frame.Frame) {
 	}
 }
 
-// TestExplainEnsembleFallsBack: an average with a logistic member (its
-// exact values are log-odds, the ensemble averages probabilities) or
-// with members fitted on log(1+y) (the ensemble averages values on y's
-// scale) keeps KernelSHAP on the raw columns and says why; so do --raw
-// (Raw) and method kernel on an ensemble the exact path could explain.
+// TestExplainEnsembleFallsBack: a multiclass average with a logistic
+// member (a softmax of one margin per class, which interventional SHAP
+// cannot rescale class by class) keeps KernelSHAP on the raw columns and
+// says why; so do --raw (Raw) and method kernel on an ensemble the exact
+// path could explain, and on one interventional SHAP could.
 func TestExplainEnsembleFallsBack(t *testing.T) {
 	cfg := config.Default()
 	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
@@ -128,28 +128,31 @@ func TestExplainEnsembleFallsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := p.x.Take(p.test)
-	logCfg := config.Default()
-	logCfg.Data, logCfg.Target = filepath.Join("..", "testdata", "ames.csv"), "Sale_Price"
-	logCfg.Models, logCfg.CVFolds, logCfg.Out = []string{"tree", "ridge"}, 2, t.TempDir()
-	logCfg.TargetTransform, logCfg.EnsembleTopK, logCfg.EnsembleMethod = config.TargetLog, 2, config.EnsembleAverage
-	lp, llb, lfitted := ensembleRun(t, logCfg)
-	_, lpreds, _ := buildEnsembles(context.Background(), logCfg, lp, llb, lfitted)
+	multiCfg := config.Default()
+	multiCfg.Data, multiCfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Home"
+	multiCfg.Models, multiCfg.CVFolds, multiCfg.Out = []string{"logistic", "tree"}, 2, t.TempDir()
+	multiCfg.EnsembleTopK, multiCfg.EnsembleMethod = 2, config.EnsembleAverage
+	mp, mlb, mfitted := ensembleRun(t, multiCfg)
+	_, mpreds, _ := buildEnsembles(context.Background(), multiCfg, mp, mlb, mfitted)
+	if mpreds[ensembleAverage] == nil || mpreds[ensembleAverage].Target.Task != model.Multiclass {
+		t.Fatalf("no multiclass average: %v", mpreds)
+	}
 	for _, tc := range []struct {
 		name string
 		pred *Predictor
 		o    ExplainOptions
 		why  string
 	}{
-		{"logistic-member", withLogistic, ExplainOptions{}, "margin space"},
-		{"log-target", lpreds[ensembleAverage], ExplainOptions{}, "log(1+y)"},
+		{"multiclass-logistic", mpreds[ensembleAverage], ExplainOptions{}, "softmax"},
 		{"raw", &trees, ExplainOptions{Raw: true}, ""},
 		{"kernel", &trees, ExplainOptions{Options: explain.Options{Method: explain.MethodKernel}}, ""},
+		{"kernel-interventional", withLogistic, ExplainOptions{Options: explain.Options{Method: explain.MethodKernel}}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.o.MaxRows, tc.o.Seed, tc.o.BackgroundSize, tc.o.KernelSamples = 3, 5, 5, 100
 			data := x
-			if tc.pred.Target.Task == model.Regression {
-				data = lp.x.Take(lp.test)
+			if tc.pred.Target.Task == model.Multiclass {
+				data = mp.x.Take(mp.test)
 			}
 			v, err := Explain(context.Background(), tc.pred, data, tc.o)
 			if err != nil {

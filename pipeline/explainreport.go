@@ -118,15 +118,20 @@ func explainRun(ctx context.Context, cfg *config.Config, pred *Predictor, x *fra
 
 // exactExplainer reports whether Explain explains p's input in exactly
 // (TreeSHAP, linear SHAP, or an ensemble's members' exact values
-// combined); otherwise it uses KernelSHAP. It also returns TreeSHAP's
-// cost of a row (explain.TreeEnsemble.RowCost, summed over an ensemble's
-// tree members; 0 without trees), which bounds the rows worth explaining.
+// combined) or deterministically (an ensemble's interventional values);
+// otherwise it uses KernelSHAP. It also returns the cost of a row
+// (explain.TreeEnsemble.RowCost, or explain.InterventionalRowCost,
+// summed over an ensemble's members; 0 without trees), which bounds the
+// rows worth explaining.
 func exactExplainer(p *Predictor, in *ExplainInput) (float64, bool) {
 	if in.Raw {
-		if ensembleExactness(p) != nil {
-			return 0, false
+		if ensembleExactness(p) == nil {
+			return ensembleRowCost(p), true
 		}
-		return ensembleRowCost(p), true
+		if ensembleSupport(p, explain.InterventionalSupport) == nil {
+			return interventionalRowCost(p), true
+		}
+		return 0, false
 	}
 	if te, err := explain.NewTreeEnsemble(in.Model); err == nil {
 		return max(1, te.RowCost()), true

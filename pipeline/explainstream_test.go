@@ -49,14 +49,14 @@ func explainRowsFiles(t *testing.T) (*Predictor, []string) {
 // explainPredictors are the kinds of predictor ExplainScanned explains,
 // each keeping training rows: the single tree model of explainRowsFiles
 // (also explained on its raw inputs), an ensemble explained exactly from
-// its members (tree and forest), one explained with KernelSHAP (tree and
-// logistic, whose log-odds the combination is not linear in) and a
-// routed predictor (a tree per Home segment).
+// its members (tree and forest), one explained with interventional SHAP
+// (tree and logistic, whose log-odds the combination is not linear in)
+// and a routed predictor (a tree per Home segment).
 func explainPredictors(t *testing.T, single *Predictor) map[string]*Predictor {
 	t.Helper()
 	ps := map[string]*Predictor{"single": single}
 	data := filepath.Join("..", "testdata", "credit_data.csv")
-	for name, models := range map[string][]string{"ensemble exact": {"tree", "forest"}, "ensemble kernel": {"tree", "logistic"}} {
+	for name, models := range map[string][]string{"ensemble exact": {"tree", "forest"}, "ensemble interventional": {"tree", "logistic"}} {
 		cfg := config.Default()
 		cfg.Data, cfg.Target, cfg.Models, cfg.CVFolds, cfg.Out = data, "Status", models, 2, t.TempDir()
 		cfg.ModelParams = map[string]map[string]any{"forest": {"n_estimators": 5}, "tree": {"max_depth": 4}}
@@ -90,12 +90,13 @@ func explainPredictors(t *testing.T, single *Predictor) map[string]*Predictor {
 // report, the sampled or chosen rows, their values bit for bit (on raw
 // inputs too, whose category codes are the whole file's), and the error
 // for a row out of range; for a single model, ensembles explained exactly
-// and with KernelSHAP, a routed predictor and --raw.
+// and with interventional SHAP, a routed predictor and --raw (those two
+// with KernelSHAP).
 func TestExplainScannedMatchesExplain(t *testing.T) {
 	single, paths := explainRowsFiles(t)
 	ctx := context.Background()
 	ps := explainPredictors(t, single)
-	for _, name := range []string{"single", "single raw", "ensemble exact", "ensemble kernel", "routed"} {
+	for _, name := range []string{"single", "single raw", "ensemble exact", "ensemble interventional", "routed"} {
 		p, raw := ps[name], name == "single raw"
 		if raw {
 			p = single
@@ -113,7 +114,7 @@ func TestExplainScannedMatchesExplain(t *testing.T) {
 				if s.Rows != x.NumRows() || !reflect.DeepEqual(s.Report, r) {
 					t.Fatalf("scan: %d rows, report %+v; ReadInput: %d rows, report %+v", s.Rows, s.Report, x.NumRows(), r)
 				}
-				checkScannedMatches(t, p, x, s, raw, name != "single" && name != "ensemble exact")
+				checkScannedMatches(t, p, x, s, raw, raw || name == "routed")
 			})
 		}
 	}
@@ -189,7 +190,7 @@ func checkScannedMatches(t *testing.T, p *Predictor, x *frame.Frame, s *ScannedI
 func TestExplainScannedHoldsABlock(t *testing.T) {
 	single, paths := explainRowsFiles(t)
 	ps := explainPredictors(t, single)
-	for _, name := range []string{"single", "single raw", "ensemble exact", "ensemble kernel", "routed"} {
+	for _, name := range []string{"single", "single raw", "ensemble exact", "ensemble interventional", "routed"} {
 		p, raw := ps[name], name == "single raw"
 		if raw {
 			p = single

@@ -29,8 +29,16 @@ are explained on the data's own columns); a model fitted on log(1+y) is explaine
 scale (margin). An ensemble whose members all have exact explainers of their predictions
 (tree, forest, ols, ridge, regression gbdt) and whose combination is linear in them
 (averages, selection weights, stacking) gets its members' exact values combined with its
-weights, each column the sum of its design features; other ensembles (gbdt or logistic
-classifiers, members fitted on log(1+y)) and per-segment models get KernelSHAP, the notes saying why. --out writes one row per explained row, in the order --rows
+weights, each column the sum of its design features. An ensemble with binary gbdt or
+logistic classifiers or members fitted on log(1+y) gets interventional SHAP over up to
+100 background rows (the training rows the model keeps, else rows of the data): each
+member's margin values against each background row are rescaled through its link
+(sigmoid, exp) as SHAP's TreeExplainer with model_output="probability" does, then
+combined the same way; deterministic, fast and locally accurate against the mean
+prediction over the background, but not the Shapley values of the probability itself.
+Other ensembles (multiclass ones with softmax members) and per-segment models get
+KernelSHAP, the notes saying why; --method kernel asks for KernelSHAP on any
+ensemble. --out writes one row per explained row, in the order --rows
 gives them (a sample keeps input order; --json's row_index holds each one's
 data row), with one column per feature plus base_value (for multiclass models one block
 per class, columns FEATURE@CLASS); a .parquet name writes Parquet. --method lime
@@ -294,8 +302,11 @@ func (a *app) printSHAPSummary(v *explain.Values, p *pipeline.Predictor, out str
 		fmt.Fprintf(a.stderr, "note: %s\n", n)
 	}
 	kind := "sampled estimate"
-	if v.Exact {
+	switch {
+	case v.Exact:
 		kind = "exact"
+	case v.Method == explain.MethodInterventional:
+		kind = "rescaled through the members' links" // deterministic, but not Shapley values of the prediction
 	}
 	fmt.Fprintf(a.stdout, "%s SHAP values (%s, %s) of the %s model for %d rows × %d features\n", v.Method, v.Output, kind, modelText(p), v.Rows, v.Features)
 	if out != "" {
