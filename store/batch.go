@@ -35,3 +35,31 @@ type RecordGetter interface {
 	// the order of keys; a missing key is left out, not an error.
 	GetRecords(ctx context.Context, kind string, keys []string) ([]*Record, error)
 }
+
+// A RecordSwap is one change of SwapRecords: a write of Record, or its
+// removal, made only while the record holds the value its caller read.
+type RecordSwap struct {
+	// Record names the record, and holds the value (nil is an empty
+	// value) and time of a write.
+	Record Record
+	// Delete removes the record instead of writing it.
+	Delete bool
+	// Old is the value the record must hold for the change to be made;
+	// nil means the record must not exist (an empty value is []byte{}).
+	Old []byte
+	// Blind makes the change whatever the record holds; Old is ignored.
+	Blind bool
+}
+
+// A RecordSwapper is a record space that swaps many records at once, so
+// that whoever has read thousands and writes them back (the failover
+// store's replay) neither pays a call for each nor overwrites a record
+// another process changed after the read.
+type RecordSwapper interface {
+	// SwapRecords makes each swap's change if its record holds the
+	// swap's Old at that moment, testing and changing the record in one
+	// atomic step, and returns the indices (into swaps, ascending) of
+	// the swaps it refused, whose records it left as they were. A call
+	// that fails may have made some of the changes, each wholly.
+	SwapRecords(ctx context.Context, swaps []RecordSwap) (refused []int, err error)
+}

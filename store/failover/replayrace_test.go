@@ -3,6 +3,7 @@ package failover_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/failover"
 	"github.com/tabforge/tabforge/store/redis"
+	"github.com/tabforge/tabforge/store/redis/redistest"
 )
 
 // hookedPrimary is a real store that calls after once, after the replay
@@ -85,5 +87,95 @@ func TestReplayTakeoverMidway(t *testing.T) {
 	}
 	if err := lb.Renew(ctx); err != nil {
 		t.Errorf("the successor's renewal after the replay: %v", err)
+	}
+}
+
+// hookedRedis is hookedPrimary over the Redis store itself, so that the
+// replay finds its optional interfaces (store.RecordSwapper) as it does
+// on a failover store's primary.
+type hookedRedis struct {
+	*redis.Store
+	after func()
+}
+
+func (h *hookedRedis) GetRecords(ctx context.Context, kind string, keys []string) ([]*store.Record, error) {
+	recs, err := h.Store.GetRecords(ctx, kind, keys)
+	if f := h.after; f != nil {
+		h.after = nil
+		f()
+	}
+	return recs, err
+}
+
+// TestReplayWriteMidway: records both stores hold are written and
+// deleted on the fallback during an outage; after it, another process
+// writes two of them on Redis after the replay read them (as the
+// fallback's writes' bases, so no conflict yet) and before it writes.
+// Redis must keep that process's values, named as conflicts, while the
+// untouched record is copied. The replay used to test what it read,
+// then write the fallback's value and delete over the newer ones.
+func TestReplayWriteMidway(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	fb := filepath.Join(t.TempDir(), "fallback.db")
+	s := openOnRedis(t, srv, fb)
+	srv.Kill()
+	for _, k := range []string{"put", "del", "other"} {
+		if err := s.PutRecord(ctx, "doc", k, []byte("v0")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	srv.Restart(t)
+	s = openOnRedis(t, srv, fb) // replays the first outage: both stores hold v0
+	srv.Kill()
+	for _, k := range []string{"put", "other"} {
+		if err := s.PutRecord(ctx, "doc", k, []byte("outage")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DeleteRecord(ctx, "doc", "del"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	srv.Restart(t)
+	s2, err := failover.Open(ctx, srv.URL(), failover.Options{Fallback: fb, Logger: quiet(), NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	r, err := redis.Open(ctx, srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	wrote := false
+	h := &hookedRedis{Store: r, after: func() {
+		for _, k := range []string{"put", "del"} {
+			if err := r.PutRecord(ctx, "doc", k, []byte("newer")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wrote = true
+	}}
+	n, err := failover.Replay(ctx, s2.(*failover.Store).Fallback(), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !wrote {
+		t.Fatal("the replay read no records from redis")
+	}
+	slices.Sort(n.Conflicts)
+	if want := []string{"doc/del", "doc/put"}; !slices.Equal(n.Conflicts, want) {
+		t.Errorf("replay conflicts %q; want %q", n.Conflicts, want)
+	}
+	for k, want := range map[string]string{"put": "newer", "del": "newer", "other": "outage"} {
+		if got, err := r.GetRecord(ctx, "doc", k); err != nil || string(got.Value) != want {
+			t.Errorf("doc/%s on redis after the replay = %v, %v; want %q", k, got, err, want)
+		}
+	}
+	if left, _ := s2.(*failover.Store).Fallback().PendingWrites(ctx); len(left) != 0 {
+		t.Errorf("%d journal entries left after the replay", len(left))
 	}
 }

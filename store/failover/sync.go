@@ -110,14 +110,12 @@ type replayer struct {
 	putStudies map[string]bool        // copied to the primary already
 	trials     map[string]map[int]tune.FrozenTrial
 
-	// Records go to the primary in batches, of puts (batch) or of
-	// deletes of one kind (gone, of goneKind); the other kinds one by
-	// one. A batch is flushed before any other entry, so the order of
-	// the journal is kept. batched holds the batch's journal entries.
-	batch    []*store.Record
-	gone     []string
-	goneKind string
-	batched  []sqlite.Pending
+	// Records go to the primary in batches of swaps (see swapOf), of
+	// puts or of deletes of one kind; the other kinds one by one. A
+	// batch is flushed before any other entry, so the order of the
+	// journal is kept. batched holds the batch's journal entries.
+	batch   []store.RecordSwap
+	batched []sqlite.Pending
 
 	// The records of the chunk of entries being replayed, read by
 	// prefetch: the fallback's (missing: deleted there), and the
@@ -241,16 +239,12 @@ func (r *replayer) record(p sqlite.Pending) (batched bool, err error) {
 	}
 	// A batch holds puts, or deletes of one kind, so that flushing it
 	// before the next kind of entry keeps the journal's order.
-	if rec == nil && (len(r.batch) > 0 || r.goneKind != p.A) || rec != nil && len(r.gone) > 0 {
+	if len(r.batch) > 0 && (r.batch[0].Delete != (rec == nil) || rec == nil && r.batch[0].Record.Kind != p.A) {
 		if err := r.flush(); err != nil {
 			return false, err
 		}
 	}
-	if rec == nil {
-		r.gone, r.goneKind = append(r.gone, p.B), p.A
-	} else {
-		r.batch = append(r.batch, rec)
-	}
+	r.batch = append(r.batch, r.swapOf(p, rec))
 	r.batched = append(r.batched, p)
 	if len(r.batched) >= replayChunk {
 		return true, r.flush()
@@ -328,25 +322,66 @@ func checksBase(p sqlite.Pending) bool {
 	return p.Base != "" && p.A != store.LeaseKind && p.A != store.ClaimKind
 }
 
+// swapOf returns the change that copies the fallback's state of p's
+// record, rec (nil: deleted), to the primary: made only while the
+// primary's record is still as prefetch read it, when primaryKeeps
+// judged from that read, so that a write on the primary after the read
+// stands (a conflict); else whatever the primary holds.
+func (r *replayer) swapOf(p sqlite.Pending, rec *store.Record) store.RecordSwap {
+	sw := store.RecordSwap{Record: store.Record{Kind: p.A, Key: p.B}, Delete: rec == nil, Blind: !checksBase(p)}
+	if rec != nil {
+		sw.Record = *rec
+	}
+	if cur := r.remote[recKey{p.A, p.B}]; cur != nil {
+		sw.Old = cur.Value
+		if sw.Old == nil {
+			sw.Old = []byte{} // an empty value, not "no record"
+		}
+	}
+	return sw
+}
+
+// flush writes the batch to the primary, counts the changes it refused
+// as conflicts, and clears the batch's entries from the journal.
 func (r *replayer) flush() error {
 	if len(r.batched) == 0 {
 		return nil
 	}
-	var err error
-	if len(r.gone) > 0 {
-		err = r.primary.DeleteRecords(r.ctx, r.goneKind, r.gone)
-	} else {
-		err = r.primary.PutRecords(r.ctx, r.batch)
-	}
+	refused, err := r.write(r.batch)
 	if err != nil {
 		return err
 	}
 	if err := r.fallback.ClearPending(r.ctx, r.batched...); err != nil {
 		return err
 	}
-	r.n.Records += len(r.batched)
-	r.batch, r.gone, r.batched = r.batch[:0], r.gone[:0], r.batched[:0]
+	for _, i := range refused {
+		r.n.Conflicts = append(r.n.Conflicts, r.batched[i].A+"/"+r.batched[i].B)
+	}
+	r.n.Records += len(r.batched) - len(refused)
+	r.batch, r.batched = r.batch[:0], r.batched[:0]
 	return nil
+}
+
+// write makes a batch of swaps, of puts or of deletes of one kind, on
+// the primary, and returns the indices of those it refused. A primary
+// that is no store.RecordSwapper gets the puts or deletes unchecked:
+// primaryKeeps's test of what prefetch read is then all there is.
+func (r *replayer) write(batch []store.RecordSwap) ([]int, error) {
+	if sw, ok := r.primary.(store.RecordSwapper); ok {
+		return sw.SwapRecords(r.ctx, batch)
+	}
+	if batch[0].Delete {
+		keys := make([]string, len(batch))
+		for i, sw := range batch {
+			keys[i] = sw.Record.Key
+		}
+		return nil, r.primary.DeleteRecords(r.ctx, batch[0].Record.Kind, keys)
+	}
+	recs := make([]*store.Record, len(batch))
+	for i := range batch {
+		recs[i] = &batch[i].Record
+	}
+	return nil, r.primary.PutRecords(r.ctx, recs)
 }
 
 func (r *replayer) putStudy(name string) error {

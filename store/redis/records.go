@@ -54,11 +54,18 @@ func (s *Store) PutRecords(ctx context.Context, recs []*store.Record) error {
 		}
 		return s.wrap(fmt.Sprintf("store %d records", len(recs)), err)
 	}
-	if s.o.CacheMax > 0 {
-		for kind := range trim {
-			if _, err := s.script(ctx, trimScript, s.p, kind, s.o.CacheMax); err != nil {
-				return s.wrap("bound cache records", err)
-			}
+	return s.trimCache(ctx, trim)
+}
+
+// trimCache bounds the records of each volatile kind in kinds to
+// cache_max, if set, after a write of them.
+func (s *Store) trimCache(ctx context.Context, kinds map[string]bool) error {
+	if s.o.CacheMax <= 0 {
+		return nil
+	}
+	for kind := range kinds {
+		if _, err := s.script(ctx, trimScript, s.p, kind, s.o.CacheMax); err != nil {
+			return s.wrap("bound cache records", err)
 		}
 	}
 	return nil
