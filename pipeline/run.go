@@ -225,16 +225,42 @@ type StageNote struct {
 	Total int    `json:"total"`
 }
 
-// noteStage records the stage a recorded run is starting; a failed write
-// is a warning, never a failed run.
+// noteStage records the stage a recorded run is starting, under the
+// run's lease if it has one: a stale holder leaves its successor's note.
+// A failed write is a warning, never a failed run.
 func (r *trainRun) noteStage(ctx context.Context, name string, step, total int) {
 	recs, ok := r.o.Runs.(store.Records)
 	if !ok || r.rec == nil {
 		return
 	}
 	b, _ := json.Marshal(StageNote{Stage: name, Step: step, Total: total})
-	if err := recs.PutRecord(ctx, StageKind, r.rec.ID, b); err != nil {
+	var err error
+	if sw, ok := recs.(store.Swapper); ok && r.lease != nil {
+		err = store.PutRecordFenced(ctx, sw, StageKind, r.rec.ID, b, r.lease.Fence())
+	} else {
+		err = recs.PutRecord(ctx, StageKind, r.rec.ID, b)
+	}
+	if err != nil {
 		r.log.Warn("run stage not recorded", "err", err)
+	}
+}
+
+// dropStage deletes the stage note of a recorded run that ends, under
+// the run's lease if it has one, so that a stale holder leaves its
+// successor's note.
+func (r *trainRun) dropStage(ctx context.Context) {
+	recs, ok := r.o.Runs.(store.Records)
+	if !ok || r.rec == nil {
+		return
+	}
+	var err error
+	if r.lease != nil {
+		err = store.DeleteRecordFenced(ctx, recs, StageKind, r.rec.ID, r.lease.Fence())
+	} else {
+		err = recs.DeleteRecord(ctx, StageKind, r.rec.ID)
+	}
+	if err != nil && !errors.Is(err, store.ErrLeaseLost) {
+		r.log.Warn("run stage note not removed", "err", err)
 	}
 }
 
@@ -250,9 +276,7 @@ func (r *trainRun) finish(ctx context.Context, err error) error {
 			return fmt.Errorf("run %s stopped: %w", r.res.RunID, lost)
 		}
 	}
-	if recs, ok := r.o.Runs.(store.Records); ok && r.rec != nil {
-		defer recs.DeleteRecord(context.WithoutCancel(ctx), StageKind, r.rec.ID)
-	}
+	defer r.dropStage(context.WithoutCancel(ctx))
 	if r.o.Cache != nil {
 		st := r.o.Cache.Stats()
 		r.res.Cache = &st
