@@ -80,7 +80,7 @@ func BenchmarkInterventionalSHAP(b *testing.B) {
 			x, bg := head(tc.x, 16), &model.Matrix{Rows: 50, Cols: 12, Data: tc.x.Data[500*12 : 550*12]}
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := InterventionalSHAP(context.Background(), tc.m, x, bg, 2, nil); err != nil {
+				if _, err := InterventionalSHAP(context.Background(), tc.m, x, bg, InterventionalOptions{Workers: 2}, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/tabforge/tabforge/model/gbdt"
 	"github.com/tabforge/tabforge/model/linear"
 	"github.com/tabforge/tabforge/model/tree"
+	"github.com/tabforge/tabforge/progress"
 )
 
 // Interventional SHAP, as SHAP's TreeExplainer with
@@ -217,6 +218,17 @@ func (rm *refModel) margins(dst []float64, x *model.Matrix) error {
 	return nil
 }
 
+// InterventionalOptions tune InterventionalSHAP; the zero value works.
+type InterventionalOptions struct {
+	// Workers bounds the rows explained at once; 0 means GOMAXPROCS.
+	Workers int
+	// Progress receives a progress.ExplainRow event (Name
+	// "interventional") as each row is explained, as
+	// KernelOptions.Progress does: a row costs background rows × pair
+	// walks, milliseconds for a large ensemble. nil means no events.
+	Progress progress.Func
+}
+
 // InterventionalSHAP returns interventional SHAP values of m's prediction
 // for the rows of x against the background rows bg, equally weighted (see
 // the comment atop this file): the exact Shapley values of the
@@ -227,11 +239,11 @@ func (rm *refModel) margins(dst []float64, x *model.Matrix) error {
 // false for those). BaseValue is the mean prediction over bg; each row's
 // values sum to its prediction minus it. It costs x.Rows × bg.Rows pair
 // walks, each reaching at most 2^d leaves of a tree whose paths split on
-// d features where the pair parts. Rows are split over workers
-// goroutines (0 means GOMAXPROCS); every row sums its background rows in
-// order, so the result does not depend on workers. Models
-// InterventionalSupport refuses give its error.
-func InterventionalSHAP(ctx context.Context, m model.Model, x, bg *model.Matrix, workers int, names []string) (*Values, error) {
+// d features where the pair parts. Rows are split over o.Workers
+// goroutines; every row sums its background rows in order, so the result
+// does not depend on them. Models InterventionalSupport refuses give its
+// error.
+func InterventionalSHAP(ctx context.Context, m model.Model, x, bg *model.Matrix, o InterventionalOptions, names []string) (*Values, error) {
 	rm, err := newRefModel(m)
 	if err != nil {
 		return nil, err
@@ -262,7 +274,8 @@ func InterventionalSHAP(ctx context.Context, m model.Model, x, bg *model.Matrix,
 		v.BaseValue[c] /= nb
 	}
 	per := k * p
-	err = parallelRows(ctx, x.Rows, workers, 1, func() func(r int) {
+	done := newRowsDone(o.Progress, MethodInterventional, x.Rows)
+	err = parallelRows(ctx, x.Rows, o.Workers, 1, func() func(r int) {
 		w := newRefWorker(rm)
 		return func(r int) {
 			acc, row := v.Values[r*per:(r+1)*per], x.Row(r)
@@ -278,6 +291,7 @@ func InterventionalSHAP(ctx context.Context, m model.Model, x, bg *model.Matrix,
 			for i := range acc {
 				acc[i] /= nb
 			}
+			done.add()
 		}
 	})
 	if err != nil {

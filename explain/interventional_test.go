@@ -8,6 +8,7 @@ import (
 
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/model/gbdt"
+	"github.com/tabforge/tabforge/progress"
 )
 
 // catSynth is synth(Regression) with column 0 turned into a categorical
@@ -127,7 +128,7 @@ func TestInterventionalSHAP(t *testing.T) {
 				t.Fatal(err)
 			}
 			x, bg := head(tc.x, 6), &model.Matrix{Rows: 9, Cols: tc.x.Cols, Data: tc.x.Data[200*tc.x.Cols : 209*tc.x.Cols]}
-			v, err := InterventionalSHAP(context.Background(), tc.m, x, bg, 2, nil)
+			v, err := InterventionalSHAP(context.Background(), tc.m, x, bg, InterventionalOptions{Workers: 2}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -202,11 +203,11 @@ func TestInterventionalSHAPDeterministic(t *testing.T) {
 	d := synth(model.Binary, 600, 8, 17, true)
 	m := fitGBDT(t, d, gbdt.Params{NEstimators: 20, MaxDepth: 5})
 	x, bg := head(d.X, 40), &model.Matrix{Rows: 30, Cols: 8, Data: d.X.Data[300*8 : 330*8]}
-	a, err := InterventionalSHAP(context.Background(), m, x, bg, 1, nil)
+	a, err := InterventionalSHAP(context.Background(), m, x, bg, InterventionalOptions{Workers: 1}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := InterventionalSHAP(context.Background(), m, x, bg, 3, nil)
+	b, err := InterventionalSHAP(context.Background(), m, x, bg, InterventionalOptions{Workers: 3}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,8 +226,33 @@ func TestInterventionalSupport(t *testing.T) {
 		if !errors.Is(err, ErrUnsupported) {
 			t.Fatalf("%s multiclass: error %v, want ErrUnsupported", m.Family(), err)
 		}
-		if _, err := InterventionalSHAP(context.Background(), m, head(multi.X, 2), head(multi.X, 2), 1, nil); !errors.Is(err, ErrUnsupported) {
+		if _, err := InterventionalSHAP(context.Background(), m, head(multi.X, 2), head(multi.X, 2), InterventionalOptions{Workers: 1}, nil); !errors.Is(err, ErrUnsupported) {
 			t.Fatalf("%s multiclass: InterventionalSHAP error %v, want ErrUnsupported", m.Family(), err)
+		}
+	}
+}
+
+// TestInterventionalProgress checks that InterventionalSHAP reports every
+// row as KernelSHAP does: a Step 0 event with the total first, then
+// Steps 1, 2, ... up to the rows explained, in order although three
+// workers finish them.
+func TestInterventionalProgress(t *testing.T) {
+	d := synth(model.Binary, 400, 6, 19, false)
+	m := fitGBDT(t, d, gbdt.Params{NEstimators: 10, MaxDepth: 4})
+	x, bg := head(d.X, 23), &model.Matrix{Rows: 10, Cols: 6, Data: d.X.Data[300*6 : 310*6]}
+	var events []progress.Event
+	_, err := InterventionalSHAP(context.Background(), m, x, bg,
+		InterventionalOptions{Workers: 3, Progress: func(e progress.Event) { events = append(events, e) }}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != x.Rows+1 {
+		t.Fatalf("%d events for %d rows; want %d", len(events), x.Rows, x.Rows+1)
+	}
+	for i, e := range events {
+		want := progress.Event{Stage: progress.ExplainRow, Name: string(MethodInterventional), Step: i, Total: x.Rows}
+		if e.Stage != want.Stage || e.Name != want.Name || e.Step != want.Step || e.Total != want.Total {
+			t.Fatalf("event %d = %+v; want %+v", i, e, want)
 		}
 	}
 }

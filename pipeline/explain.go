@@ -447,7 +447,7 @@ func explainRaw(ctx context.Context, p *Predictor, xr *frame.Frame, e *explanati
 		if err != nil {
 			return nil, err
 		}
-		v, err := exactEnsemble(ctx, p, xr, bg, e.in.FeatureNames, opts.Workers)
+		v, err := exactEnsemble(ctx, p, xr, bg, e.in.FeatureNames, opts.Workers, opts.Progress)
 		if err == nil || !errors.Is(err, explain.ErrUnsupported) {
 			return v, err
 		}

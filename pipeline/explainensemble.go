@@ -11,6 +11,7 @@ import (
 	"github.com/tabforge/tabforge/features"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/progress"
 )
 
 // An ensemble predictor's members each read the input through their own
@@ -89,11 +90,36 @@ func ensembleRowCost(p *Predictor) float64 {
 }
 
 // memberSHAP explains a member's design matrix x; bg is the design
-// matrix of the background rows, nil for path-dependent values.
-type memberSHAP func(ctx context.Context, m model.Model, x, bg *model.Matrix, workers int, names []string) (*explain.Values, error)
+// matrix of the background rows, nil for path-dependent values. It may
+// report its rows to pf.
+type memberSHAP func(ctx context.Context, m model.Model, x, bg *model.Matrix, workers int, pf progress.Func, names []string) (*explain.Values, error)
 
-func pathDependent(ctx context.Context, m model.Model, x, _ *model.Matrix, workers int, names []string) (*explain.Values, error) {
+// pathDependent reports no progress: TreeSHAP and linear SHAP take well
+// under a second.
+func pathDependent(ctx context.Context, m model.Model, x, _ *model.Matrix, workers int, _ progress.Func, names []string) (*explain.Values, error) {
 	return explain.ExactMember(ctx, m, x, workers, names)
+}
+
+func interventional(ctx context.Context, m model.Model, x, bg *model.Matrix, workers int, pf progress.Func, names []string) (*explain.Values, error) {
+	return explain.InterventionalSHAP(ctx, m, x, bg, explain.InterventionalOptions{Workers: workers, Progress: pf}, names)
+}
+
+// memberProgress turns the row events of the i-th of members weighed
+// members, each explaining rows rows in turn, into one count over all of
+// them: Step i·rows + step of members·rows, with one Step 0 event, the
+// first member's.
+func memberProgress(pf progress.Func, i, members, rows int) progress.Func {
+	if pf == nil {
+		return nil
+	}
+	return func(e progress.Event) {
+		if e.Step == 0 && i > 0 {
+			return
+		}
+		e.Step += i * rows
+		e.Total = members * rows
+		pf(e)
+	}
 }
 
 // interventionalRowCost bounds the work of one row of p's interventional
@@ -111,9 +137,10 @@ func interventionalRowCost(p *Predictor) float64 {
 // exactEnsemble explains the rows of xr for ensemble p on its input
 // columns names (p's schema order) as the comment atop this file says:
 // path-dependent exact values when every member has them, else
-// interventional values against the rows of bg (nil: none). It returns
-// an error wrapping explain.ErrUnsupported when the ensemble is neither.
-func exactEnsemble(ctx context.Context, p *Predictor, xr, bg *frame.Frame, names []string, workers int) (*explain.Values, error) {
+// interventional values against the rows of bg (nil: none), whose rows
+// it reports to pf, counted over the weighed members. It returns an
+// error wrapping explain.ErrUnsupported when the ensemble is neither.
+func exactEnsemble(ctx context.Context, p *Predictor, xr, bg *frame.Frame, names []string, workers int, pf progress.Func) (*explain.Values, error) {
 	shap := memberSHAP(pathDependent)
 	if err := ensembleExactness(p); err != nil {
 		if !errors.Is(err, explain.ErrUnsupported) || bg == nil {
@@ -122,7 +149,7 @@ func exactEnsemble(ctx context.Context, p *Predictor, xr, bg *frame.Frame, names
 		if err := ensembleSupport(p, explain.InterventionalSupport); err != nil {
 			return nil, err
 		}
-		shap = explain.InterventionalSHAP
+		shap = interventional
 	} else {
 		bg = nil
 	}
@@ -133,6 +160,12 @@ func exactEnsemble(ctx context.Context, p *Predictor, xr, bg *frame.Frame, names
 	n := xr.NumRows()
 	vs := make([]*explain.Values, len(p.Members))
 	preds := make([][]float64, len(p.Members))
+	weighedMembers, done := 0, 0
+	for i := range p.Members {
+		if weighed(p.Combiner, i) {
+			weighedMembers++
+		}
+	}
 	for i, m := range p.Members {
 		if !weighed(p.Combiner, i) {
 			k := p.Combiner.NumOutputs()
@@ -141,10 +174,11 @@ func exactEnsemble(ctx context.Context, p *Predictor, xr, bg *frame.Frame, names
 			preds[i] = make([]float64, n*k)
 			continue
 		}
-		v, pred, err := explainMember(ctx, m, xr, bg, shap, workers)
+		v, pred, err := explainMember(ctx, m, xr, bg, shap, workers, memberProgress(pf, done, weighedMembers, n))
 		if err != nil {
 			return nil, err
 		}
+		done++
 		if vs[i], err = byInputColumn(v, m.Design.FeatureColumns(), col, names); err != nil {
 			return nil, fmt.Errorf("member %s: %w", m.Name, err)
 		}
@@ -193,7 +227,7 @@ func memberNote(vs []*explain.Values) string {
 // applied) with shap, against the rows of bg (nil: none), and returns
 // the values and its predictions, having checked that the values add up
 // to them: the prediction is what the combiner combines.
-func explainMember(ctx context.Context, m Member, x, bg *frame.Frame, shap memberSHAP, workers int) (*explain.Values, []float64, error) {
+func explainMember(ctx context.Context, m Member, x, bg *frame.Frame, shap memberSHAP, workers int, pf progress.Func) (*explain.Values, []float64, error) {
 	mat, err := memberMatrix(m, x)
 	if err != nil {
 		return nil, nil, err
@@ -204,7 +238,7 @@ func explainMember(ctx context.Context, m Member, x, bg *frame.Frame, shap membe
 			return nil, nil, fmt.Errorf("background: %w", err)
 		}
 	}
-	v, err := shap(ctx, m.Model, mat, bmat, workers, m.Design.FeatureNames())
+	v, err := shap(ctx, m.Model, mat, bmat, workers, pf, m.Design.FeatureNames())
 	if err != nil {
 		return nil, nil, fmt.Errorf("member %s: %w", m.Name, err)
 	}

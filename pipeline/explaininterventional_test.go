@@ -10,6 +10,7 @@ import (
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/explain"
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/progress"
 )
 
 // TestExplainEnsembleInterventional builds the average production picks
@@ -95,17 +96,35 @@ func TestExplainEnsembleLogTarget(t *testing.T) {
 }
 
 // checkInterventional explains 40 rows of x with ensemble pred, checks
-// interventional SHAP took them, through the link named, and that they
-// add up to the ensemble's prediction to 1e-9, and returns the values.
+// interventional SHAP took them, through the link named, reporting its
+// rows over all weighed members (Step 0, 1, ... members × 40, in
+// order), and that they add up to the ensemble's prediction to 1e-9,
+// and returns the values.
 func checkInterventional(t *testing.T, pred *Predictor, x *frame.Frame, link string) *explain.Values {
 	t.Helper()
 	want, err := pred.Predict(x)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := Explain(context.Background(), pred, x, ExplainOptions{MaxRows: 40, Options: explain.Options{Seed: 3, Workers: 2}})
+	var events []progress.Event
+	pf := func(e progress.Event) { events = append(events, e) }
+	v, err := Explain(context.Background(), pred, x, ExplainOptions{MaxRows: 40, Options: explain.Options{Seed: 3, Workers: 2, Progress: pf}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	members := 0
+	for i := range pred.Members {
+		if weighed(pred.Combiner, i) {
+			members++
+		}
+	}
+	if len(events) != members*40+1 {
+		t.Fatalf("%d progress events for %d members × 40 rows; want %d", len(events), members, members*40+1)
+	}
+	for i, e := range events {
+		if e.Stage != progress.ExplainRow || e.Name != string(explain.MethodInterventional) || e.Step != i || e.Total != members*40 {
+			t.Fatalf("event %d = %+v; want step %d of %d interventional rows", i, e, i, members*40)
+		}
 	}
 	notes := strings.Join(v.Notes, "; ")
 	if v.Method != explain.MethodInterventional || v.Exact || !strings.Contains(notes, "interventional SHAP over") || !strings.Contains(notes, link+" link") {

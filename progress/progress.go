@@ -18,8 +18,9 @@ const (
 	ForestTree Stage = "forest_tree"
 	TuneTrial  Stage = "tune_trial"
 	MetaBuild  Stage = "meta_build" // datasets scored by `tabforge meta build`
-	// ExplainRow counts rows explained by KernelSHAP or LIME (Name says
-	// which), the explainers that cost seconds per row.
+	// ExplainRow counts rows explained by KernelSHAP, LIME or
+	// interventional SHAP (Name says which), the explainers that cost
+	// milliseconds to seconds per row.
 	ExplainRow Stage = "explain_row"
 )
 

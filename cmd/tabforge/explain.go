@@ -49,9 +49,10 @@ pipeline (feature chain, encoding and model).
 
 Without --rows at most max_explain_rows rows (config key, default 1000) are
 explained, sampled with the config's seed; the summary lists mean |SHAP| per feature.
-KernelSHAP and LIME cost seconds per row on a wide ensemble: they show
-the rows done as a progress bar on a terminal, or log them every 10 seconds
-otherwise. Ctrl-C stops them within a batch of predictions and writes nothing.`
+KernelSHAP and LIME cost seconds per row on a wide ensemble, interventional
+SHAP milliseconds: they show the rows done (interventional SHAP: over all
+members, one after another) as a progress bar on a terminal, or log them
+every 10 seconds otherwise. Ctrl-C stops them within a batch of predictions and writes nothing.`
 
 func (a *app) explainCommand() *cobra.Command {
 	var modelPath, dataPath, rowsFlag, out, methodFlag string
