@@ -86,7 +86,7 @@ func checkExactEnsemble(t *testing.T, pred *Predictor, x *frame.Frame) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, exact := exactExplainer(pred, in); !exact {
+	if !exactExplainer(pred, in).exact {
 		t.Error("the report would size this ensemble's explanation for KernelSHAP")
 	}
 	var d report.Data

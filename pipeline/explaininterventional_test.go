@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/tabforge/tabforge/explain"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/progress"
+	"github.com/tabforge/tabforge/report"
 )
 
 // TestExplainEnsembleInterventional builds the average production picks
@@ -143,8 +145,47 @@ func checkInterventional(t *testing.T, pred *Predictor, x *frame.Frame, link str
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, exact := exactExplainer(pred, in); !exact {
+	if !exactExplainer(pred, in).exact {
 		t.Error("the report would size this ensemble's explanation for KernelSHAP")
 	}
 	return v
+}
+
+// TestReportInterventionalRows: the report explains an ensemble that
+// gets interventional SHAP (credit data's gbdt, logistic and forest at
+// their default sizes, averaged) on as many test rows as
+// reportInterventionalWork allows at its row cost, not TreeSHAP's larger
+// budget, and its warning says what makes the rows costly.
+func TestReportInterventionalRows(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"gbdt", "logistic", "forest"}, 2, t.TempDir()
+	cfg.EnsembleTopK, cfg.EnsembleMethod = 3, config.EnsembleAverage
+	p, lb, fitted := ensembleRun(t, cfg)
+	_, preds, _ := buildEnsembles(context.Background(), cfg, p, lb, fitted)
+	pred := preds[ensembleAverage]
+	if pred == nil {
+		t.Fatalf("no average: %v", preds)
+	}
+	var err error
+	if pred.Background, err = trainingBackground(p.x, p.train, pred.Schema, 1); err != nil {
+		t.Fatal(err)
+	}
+	cost := interventionalRowCost(pred)
+	want := max(reportMinSHAPRows, int(reportInterventionalWork/cost))
+	if want >= reportSHAPRows || want >= len(p.test) {
+		t.Fatalf("a row costs %.3g: %d rows fit the budget, which cuts nothing; the test needs larger members", cost, want)
+	}
+	d := &report.Data{}
+	explainRun(context.Background(), cfg, pred, p.x.Take(p.test), d, func(what string, err error) { t.Fatalf("%s: %v", what, err) })
+	got := 0
+	if d.SHAP != nil {
+		got = len(d.SHAP.Values)
+	}
+	if got != want {
+		t.Fatalf("the report explained %d rows; want %d (budget %.3g, %.3g a row)", got, want, reportInterventionalWork, cost)
+	}
+	if w := strings.Join(d.Warnings, "; "); !strings.Contains(w, fmt.Sprintf("SHAP values of %d test rows: interventional SHAP", want)) {
+		t.Errorf("warnings %q do not say why %d rows", w, want)
+	}
 }
