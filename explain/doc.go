@@ -5,7 +5,8 @@
 // members' exact explainers decompose (EnsembleSHAP, CombineSHAP),
 // interventional SHAP against background rows with margins rescaled
 // through the link, as SHAP's TreeExplainer with
-// model_output="probability" (InterventionalSHAP), KernelSHAP
+// model_output="probability" (InterventionalSHAP; Explain combines an
+// ensemble's members' as it combines exact values), KernelSHAP
 // (Lundberg and Lee, 2017) for any other model or whole predictor, LIME
 // (Ribeiro, Singh and Guestrin, 2016) for single rows, partial dependence
 // and ICE curves in one and two dimensions, and permutation importance.

@@ -14,6 +14,7 @@ import (
 	"github.com/tabforge/tabforge/model/gbdt"
 	"github.com/tabforge/tabforge/model/linear"
 	"github.com/tabforge/tabforge/model/tree"
+	"github.com/tabforge/tabforge/progress"
 )
 
 // Exact SHAP values of ensembles. When an ensemble's output is an affine
@@ -253,6 +254,83 @@ func EnsembleSHAP(ctx context.Context, m *ensemble.Model, x *model.Matrix, worke
 		}
 	}
 	return v, nil
+}
+
+// interventionalBackground caps the background rows
+// ensembleInterventional averages over, as pipeline.Explain caps a saved
+// predictor's: each costs a pair walk of every tree per row.
+const interventionalBackground = 100
+
+// ensembleInterventional returns the interventional SHAP values of an
+// ensemble whose members InterventionalSupport accepts, all explained
+// against the same background (Options.Background, else x; at most
+// interventionalBackground rows of it sampled with Options.Seed), so
+// they share the base value, and combined as EnsembleSHAP combines exact
+// values. Its rows are reported to o.Progress over all members, one after
+// another. A stacking meta-learner with passthrough columns, measured
+// against its training means rather than the background, or a member
+// InterventionalSupport refuses, gives an error wrapping ErrUnsupported.
+func ensembleInterventional(ctx context.Context, m *ensemble.Model, x *model.Matrix, o Options) (*Values, error) {
+	members := m.Members()
+	if m.Passthrough() > 0 {
+		return nil, fmt.Errorf("%w: the stacking meta-learner's passthrough columns", ErrUnsupported)
+	}
+	for i, mm := range members {
+		if err := InterventionalSupport(mm); err != nil {
+			return nil, fmt.Errorf("member %d (%s): %w", i, mm.Family(), err)
+		}
+	}
+	a, err := affineOf(m.Kind(), m.Weights(), m.Meta(), len(members), m.NumOutputs())
+	if err != nil {
+		return nil, err
+	}
+	bg := o.Background
+	if bg == nil {
+		bg = x
+	}
+	if bg.Rows > interventionalBackground {
+		bg = bg.TakeRows(SampleRows(bg.Rows, interventionalBackground, o.Seed))
+	}
+	vs := make([]*Values, len(members))
+	for i, mm := range members {
+		io := InterventionalOptions{Workers: o.Workers, Progress: MemberProgress(o.Progress, i, len(members), x.Rows)}
+		if vs[i], err = InterventionalSHAP(ctx, mm, x, bg, io, o.FeatureNames); err != nil {
+			return nil, fmt.Errorf("explain: ensemble member %d (%s): %w", i, mm.Family(), err)
+		}
+	}
+	v, err := a.combine(vs)
+	if err != nil {
+		return nil, err
+	}
+	// How the members' values were computed: a member rescaled through
+	// a link says more than one without.
+	note := vs[0].Notes[0]
+	for _, mv := range vs {
+		if !mv.Exact {
+			note = mv.Notes[0]
+			break
+		}
+	}
+	v.Notes = append(v.Notes, note)
+	return v, nil
+}
+
+// MemberProgress turns the progress.ExplainRow events of the i-th of
+// members explanations run one after another, each of rows rows, into
+// one count over all of them: Step i·rows + step of members·rows, with
+// one Step 0 event, the first's. It returns nil for a nil pf.
+func MemberProgress(pf progress.Func, i, members, rows int) progress.Func {
+	if pf == nil {
+		return nil
+	}
+	return func(e progress.Event) {
+		if e.Step == 0 && i > 0 {
+			return
+		}
+		e.Step += i * rows
+		e.Total = members * rows
+		pf(e)
+	}
 }
 
 // addPassthrough adds a stacking meta-learner's terms in the original

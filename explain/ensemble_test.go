@@ -10,6 +10,7 @@ import (
 	"github.com/tabforge/tabforge/ensemble"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/model/gbdt"
+	"github.com/tabforge/tabforge/progress"
 )
 
 // imputed returns d with every NaN replaced by its column's mean, so that
@@ -199,10 +200,14 @@ func TestEnsembleSHAPAgreesWithKernelSHAP(t *testing.T) {
 	}
 }
 
-// TestEnsembleSHAPFallsBack covers ensembles the exact path must not
-// explain: their combination is not linear in what the members'
-// explainers decompose, so Explain uses KernelSHAP and says why.
-func TestEnsembleSHAPFallsBack(t *testing.T) {
+// TestEnsembleInterventional covers ensembles whose combination is not
+// linear in what the members' exact explainers decompose, but whose
+// members InterventionalSHAP explains: Explain gives the members'
+// interventional values against the background, combined, saying which
+// link; they add up to the ensemble's prediction from its mean
+// prediction over the background, and the rows are reported over all
+// members in order.
+func TestEnsembleInterventional(t *testing.T) {
 	reg := synth(model.Regression, 300, 5, 23, false)
 	pos := *reg
 	pos.Y = make([]float64, len(reg.Y))
@@ -215,14 +220,72 @@ func TestEnsembleSHAPFallsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
+		name, link string
+		m          *ensemble.Model
+		d          *model.Dataset
+	}{
+		{"gbdt-classifier", "sigmoid", voting(t, nil, fitGBDT(t, bin, gbdt.Params{NEstimators: 10, MaxDepth: 3}), fitForest(t, bin, 4, 4)), bin},
+		{"logistic-stacking", "sigmoid", stacking(t, bin, false, fitLogistic(t, bin), fitTree(t, bin, 4)), bin},
+		{"log-target", "exp", voting(t, nil, logGB, fitForest(t, &pos, 4, 4)), &pos},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x, p := head(tc.d.X, 7), tc.d.X.Cols
+			bg := &model.Matrix{Rows: 60, Cols: p, Data: tc.d.X.Data[200*p : 260*p]}
+			var events []progress.Event
+			v, err := Explain(context.Background(), tc.m, x, Options{Background: bg, Workers: 2,
+				Progress: func(e progress.Event) { events = append(events, e) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			notes := strings.Join(v.Notes, "; ")
+			if v.Method != MethodInterventional || !strings.Contains(notes, "interventional SHAP over 60 background rows") || !strings.Contains(notes, tc.link+" link") {
+				t.Fatalf("method %s, notes %q; want interventional SHAP through the %s link", v.Method, v.Notes, tc.link)
+			}
+			want := predict(t, tc.m, x)
+			if v.Output == OutputMargin {
+				want = stackingMargin(t, tc.m, x)
+			}
+			if _, err := v.CheckLocalAccuracy(want, 1e-9); err != nil {
+				t.Fatal(err)
+			}
+			if v.Output == OutputPrediction {
+				mean := 0.0
+				for _, f := range predict(t, tc.m, bg) {
+					mean += f / float64(bg.Rows)
+				}
+				if math.Abs(v.BaseValue[0]-mean) > 1e-12 {
+					t.Errorf("base value %v; the mean prediction over the background is %v", v.BaseValue[0], mean)
+				}
+			}
+			total := len(tc.m.Members()) * x.Rows
+			if len(events) != total+1 || events[len(events)-1].Step != total {
+				t.Fatalf("%d progress events; want Steps 0 to %d", len(events), total)
+			}
+			for i, e := range events {
+				if e.Step != i || e.Total != total || e.Name != string(MethodInterventional) {
+					t.Fatalf("event %d = %+v; want step %d of %d", i, e, i, total)
+				}
+			}
+		})
+	}
+}
+
+// TestEnsembleSHAPFallsBack covers ensembles neither the exact nor the
+// interventional path explains (a custom member, multiclass members'
+// softmax, a meta-learner's passthrough columns): Explain uses
+// KernelSHAP and says why.
+func TestEnsembleSHAPFallsBack(t *testing.T) {
+	reg := synth(model.Regression, 300, 5, 23, false)
+	bin := synth(model.Binary, 300, 5, 24, false)
+	multi := synth(model.Multiclass, 300, 5, 25, false)
+	for _, tc := range []struct {
 		name, why string
 		m         *ensemble.Model
 		d         *model.Dataset
 	}{
-		{"gbdt-classifier", "margin space", voting(t, nil, fitGBDT(t, bin, gbdt.Params{NEstimators: 10, MaxDepth: 3}), fitForest(t, bin, 4, 4)), bin},
-		{"logistic", "margin space", voting(t, nil, fitLogistic(t, bin), fitTree(t, bin, 4)), bin},
-		{"log-target", "log(1+y)", voting(t, nil, logGB, fitForest(t, &pos, 4, 4)), &pos},
-		{"custom-member", "no exact explainer", voting(t, nil, notTree{5}, fitTree(t, reg, 4)), reg},
+		{"custom-member", "interventional SHAP explains tree", voting(t, nil, notTree{5}, fitTree(t, reg, 4)), reg},
+		{"multiclass", "softmax", voting(t, nil, fitGBDT(t, multi, gbdt.Params{NEstimators: 5, MaxDepth: 3}), fitForest(t, multi, 4, 4)), multi},
+		{"passthrough", "passthrough", stacking(t, bin, true, fitLogistic(t, bin), fitTree(t, bin, 4)), bin},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			x := head(tc.d.X, 4)
@@ -236,7 +299,11 @@ func TestEnsembleSHAPFallsBack(t *testing.T) {
 			if _, err := EnsembleSHAP(context.Background(), tc.m, x, 1, nil); !errors.Is(err, ErrUnsupported) {
 				t.Fatalf("EnsembleSHAP error %v; want ErrUnsupported", err)
 			}
-			if _, err := v.CheckLocalAccuracy(predict(t, tc.m, x), v.Tolerance); err != nil {
+			want := predict(t, tc.m, x)
+			if v.Output == OutputMargin {
+				want = stackingMargin(t, tc.m, x)
+			}
+			if _, err := v.CheckLocalAccuracy(want, v.Tolerance); err != nil {
 				t.Fatal(err)
 			}
 		})

@@ -23,8 +23,10 @@ type Options struct {
 	Workers int
 	// Seed seeds KernelSHAP's coalitions and background sampling.
 	Seed uint64
-	// Background is KernelSHAP's reference data; nil means the explained
-	// rows themselves. It is summarised to BackgroundSize rows.
+	// Background is KernelSHAP's and interventional SHAP's reference
+	// data; nil means the explained rows themselves. KernelSHAP
+	// summarises it to BackgroundSize rows; interventional SHAP averages
+	// over up to 100 of its rows, sampled with Seed.
 	Background *model.Matrix
 	// BackgroundSize is the number of background rows KernelSHAP
 	// integrates over; 0 means 50.
@@ -36,17 +38,25 @@ type Options struct {
 	KernelSamples int
 	// FeatureNames name the matrix columns; nil means f0, f1, ...
 	FeatureNames []string
-	// Progress is KernelOptions.Progress: KernelSHAP reports its rows.
-	// The exact explainers take well under a second and report none.
+	// Progress is KernelOptions.Progress: KernelSHAP reports its rows,
+	// and an ensemble's interventional SHAP its members' rows, one
+	// member after another. The exact explainers take well under a
+	// second and report none.
 	Progress progress.Func
 }
 
 // Explain computes SHAP values of model m for the rows of x: exact
 // TreeSHAP for tree, forest and gbdt models, exact linear SHAP for ols,
 // ridge and logistic models, the members' exact values combined for an
-// ensemble whose combination is linear in them (EnsembleSHAP), and
-// KernelSHAP (on Predict) for anything else, noting the fallback and its
-// reason in Values.Notes.
+// ensemble whose combination is linear in them (EnsembleSHAP), the
+// members' interventional values (InterventionalSHAP against
+// o.Background) combined the same way for an ensemble of binary gbdt or
+// logistic classifiers or log(1+y) fits without passthrough columns,
+// and KernelSHAP (on Predict) for anything else, noting the fallback and
+// its reason in Values.Notes. A package ensemble model's members share
+// x's columns; a saved predictor whose members each have their own
+// feature chain and design is explained by pipeline.Explain, which does
+// the same per member on the input columns.
 func Explain(ctx context.Context, m model.Model, x *model.Matrix, o Options) (*Values, error) {
 	if m == nil {
 		return nil, errors.New("explain: nil model")
@@ -70,11 +80,11 @@ func Explain(ctx context.Context, m model.Model, x *model.Matrix, o Options) (*V
 			break
 		}
 		if em, ok := m.(*ensemble.Model); ok {
-			v, err := EnsembleSHAP(ctx, em, x, o.Workers, o.FeatureNames)
-			if err == nil || !errors.Is(err, ErrUnsupported) {
+			v, why, err := explainEnsemble(ctx, em, x, o)
+			if v != nil || err != nil {
 				return v, err
 			}
-			notes = append(notes, fmt.Sprintf("no exact explainer for this ensemble: %s; used KernelSHAP", Why(err)))
+			notes = append(notes, fmt.Sprintf("no exact or interventional explainer for this ensemble: %s; used KernelSHAP", why))
 			break
 		}
 		v, err := LinearSHAP(m, x, o.FeatureNames)
@@ -111,6 +121,22 @@ func Explain(ctx context.Context, m model.Model, x *model.Matrix, o Options) (*V
 	}
 	v.Notes = append(notes, v.Notes...)
 	return v, nil
+}
+
+// explainEnsemble explains m with EnsembleSHAP, else with
+// ensembleInterventional. When neither supports m it returns why not
+// (the interventional explainer's reason, the wider of the two) and no
+// values.
+func explainEnsemble(ctx context.Context, m *ensemble.Model, x *model.Matrix, o Options) (*Values, string, error) {
+	v, err := EnsembleSHAP(ctx, m, x, o.Workers, o.FeatureNames)
+	if err == nil || !errors.Is(err, ErrUnsupported) {
+		return v, "", err
+	}
+	v, err = ensembleInterventional(ctx, m, x, o)
+	if err == nil || !errors.Is(err, ErrUnsupported) {
+		return v, "", err
+	}
+	return nil, Why(err), nil
 }
 
 // background summarises x as o asks.

@@ -104,24 +104,6 @@ func interventional(ctx context.Context, m model.Model, x, bg *model.Matrix, wor
 	return explain.InterventionalSHAP(ctx, m, x, bg, explain.InterventionalOptions{Workers: workers, Progress: pf}, names)
 }
 
-// memberProgress turns the row events of the i-th of members weighed
-// members, each explaining rows rows in turn, into one count over all of
-// them: Step i·rows + step of members·rows, with one Step 0 event, the
-// first member's.
-func memberProgress(pf progress.Func, i, members, rows int) progress.Func {
-	if pf == nil {
-		return nil
-	}
-	return func(e progress.Event) {
-		if e.Step == 0 && i > 0 {
-			return
-		}
-		e.Step += i * rows
-		e.Total = members * rows
-		pf(e)
-	}
-}
-
 // interventionalRowCost bounds the work of one row of p's interventional
 // values against backgroundRows rows (explain.InterventionalRowCost).
 func interventionalRowCost(p *Predictor) float64 {
@@ -174,7 +156,7 @@ func exactEnsemble(ctx context.Context, p *Predictor, xr, bg *frame.Frame, names
 			preds[i] = make([]float64, n*k)
 			continue
 		}
-		v, pred, err := explainMember(ctx, m, xr, bg, shap, workers, memberProgress(pf, done, weighedMembers, n))
+		v, pred, err := explainMember(ctx, m, xr, bg, shap, workers, explain.MemberProgress(pf, done, weighedMembers, n))
 		if err != nil {
 			return nil, err
 		}
