@@ -197,3 +197,14 @@ func maxAbsDiff(a, b []float64) float64 {
 	}
 	return d
 }
+
+// sameBits fails t unless a, the values with 1 worker, and b, with 3,
+// are equal to the bit.
+func sameBits(t *testing.T, a, b *Values) {
+	t.Helper()
+	for i := range a.Values {
+		if a.Values[i] != b.Values[i] {
+			t.Fatalf("value %d: %v with 1 worker, %v with 3", i, a.Values[i], b.Values[i])
+		}
+	}
+}

@@ -104,11 +104,7 @@ func TestTreeSHAPDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range a.Values {
-		if a.Values[i] != b.Values[i] {
-			t.Fatalf("value %d: %v with 1 worker, %v with 3", i, a.Values[i], b.Values[i])
-		}
-	}
+	sameBits(t, a, b)
 }
 
 // TestLeafTablesMatchRecursion checks the two TreeSHAP paths against each

@@ -66,6 +66,24 @@ func renewStaleOnFallback(ctx context.Context, t *testing.T, srv *redistest.Serv
 	}
 }
 
+// lapseOnRestart restarts Redis after renewStaleOnFallback and opens it
+// directly, with la's lease there lapsed: the stale holder's renewals
+// went to the fallback, so on Redis a successor may take the lease over.
+func lapseOnRestart(ctx context.Context, t *testing.T, srv *redistest.Server, la *store.Lease) *redis.Store {
+	t.Helper()
+	srv.Restart(t)
+	r, err := redis.Open(ctx, srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	past := time.Now().Add(-time.Second).UTC().Format(time.RFC3339Nano)
+	if err := r.PutRecord(ctx, store.LeaseKind, "run-1", fmt.Appendf(nil, "%s %d", past, la.Token)); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // deadURL is a Redis URL nothing listens on.
 func deadURL(t *testing.T) string {
 	return "redis://127.0.0.1:1/0"

@@ -10,7 +10,6 @@ import (
 
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/failover"
-	"github.com/tabforge/tabforge/store/redis"
 )
 
 // TestReplayLeavesNewerHolder: a run holds its lease on Redis when
@@ -46,18 +45,7 @@ func testReplayLeavesNewerHolder(t *testing.T, released bool) {
 	}
 	lo.Release()
 
-	srv.Restart(t)
-	r, err := redis.Open(ctx, srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	// The stale holder's renewals went to the fallback: on Redis its
-	// lease lapses and the successor takes it over.
-	past := time.Now().Add(-time.Second).UTC().Format(time.RFC3339Nano)
-	if err := r.PutRecord(ctx, store.LeaseKind, "run-1", fmt.Appendf(nil, "%s %d", past, la.Token)); err != nil {
-		t.Fatal(err)
-	}
+	r := lapseOnRestart(ctx, t, srv, la) // the successor takes it over
 	_, lb, err := store.Claim(ctx, r, store.LeaseKind, "run-1", time.Hour, quiet())
 	if err != nil {
 		t.Fatalf("successor's claim: %v", err)

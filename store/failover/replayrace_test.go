@@ -2,7 +2,6 @@ package failover_test
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -44,18 +43,8 @@ func TestReplayTakeoverMidway(t *testing.T) {
 	srv, fs, la := claimOnRedis(t, store.LeaseKind)
 	renewStaleOnFallback(ctx, t, srv, fs, la)
 
-	srv.Restart(t)
-	r, err := redis.Open(ctx, srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	// The stale holder's renewals went to the fallback: on Redis its
-	// lease lapses.
-	past := time.Now().Add(-time.Second).UTC().Format(time.RFC3339Nano)
-	if err := r.PutRecord(ctx, store.LeaseKind, "run-1", fmt.Appendf(nil, "%s %d", past, la.Token)); err != nil {
-		t.Fatal(err)
-	}
+	r := lapseOnRestart(ctx, t, srv, la)
+	var err error
 	var lb *store.Lease
 	h := &hookedPrimary{Store: r, after: func() {
 		_, lb, err = store.Claim(ctx, r, store.LeaseKind, "run-1", time.Hour, quiet())
