@@ -3,15 +3,14 @@ package continuous
 import (
 	"context"
 	"encoding/json"
+	"github.com/tabforge/tabforge/store/storetest"
 	"math"
 	"path/filepath"
 	"testing"
 
-	"github.com/tabforge/tabforge/artifact"
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
-	"github.com/tabforge/tabforge/store/sqlite"
 	"github.com/tabforge/tabforge/tune"
 )
 
@@ -21,16 +20,7 @@ import (
 func TestRetrainWarmStart(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "tf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	arts, err := artifact.Open(ctx, filepath.Join(dir, "artifacts"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { arts.Close() })
+	st, arts := storetest.Local(t, dir)
 	reg := registry.New(st)
 	env := Env{Registry: reg, Artifacts: arts, CodeVersion: "test-code", Dir: filepath.Join(dir, "continuous"), Runs: st, Studies: st}
 	before, after := salesFiles(t, dir)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tabforge/tabforge/store/storetest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,6 @@ import (
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
-	"github.com/tabforge/tabforge/store/sqlite"
 )
 
 // TestRegisterRun trains a small model, registers it, loads it back from
@@ -23,7 +23,7 @@ import (
 func TestRegisterRun(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, arts := openStores(t, dir)
+	st, arts := storetest.Local(t, dir)
 	reg := registry.New(st)
 
 	cfg := config.Default()
@@ -148,7 +148,7 @@ func TestLoadModelDirectory(t *testing.T) {
 func TestRegisterArtifact(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, arts := openStores(t, dir)
+	st, arts := storetest.Local(t, dir)
 	reg := registry.New(st)
 	lost := &store.LostError{Kind: store.LeaseKind, Key: "run", Token: 1, Current: 2}
 	for i, tc := range []struct {
@@ -194,22 +194,4 @@ func TestRegisterArtifact(t *testing.T) {
 			t.Errorf("%s: artifact %s exists %v, %v; want %v", tc.name, key, ok, err, tc.kept)
 		}
 	}
-}
-
-// openStores opens a SQLite store and an artifact bucket in dir, closed
-// when the test ends.
-func openStores(t *testing.T, dir string) (*sqlite.Store, *artifact.Store) {
-	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "tf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	arts, err := artifact.Open(ctx, filepath.Join(dir, "artifacts"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { arts.Close() })
-	return st, arts
 }

@@ -24,7 +24,7 @@ import (
 func TestTrainStages(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, arts := openStores(t, dir)
+	st, arts := storetest.Local(t, dir)
 
 	cfg := config.Default()
 	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "mlc_churn.csv"), "churn"

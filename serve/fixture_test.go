@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"github.com/tabforge/tabforge/store/storetest"
 	"io"
 	"net"
 	"net/http"
@@ -18,7 +19,6 @@ import (
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
-	"github.com/tabforge/tabforge/store/sqlite"
 )
 
 func testdata(name string) string { return filepath.Join("..", "testdata", name) }
@@ -55,18 +55,7 @@ func trainModel(t testing.TB, reg *registry.Registry, arts *artifact.Store, data
 // newRegistry opens a fresh SQLite registry and artifact directory.
 func newRegistry(t testing.TB) (*registry.Registry, *artifact.Store) {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "tf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	arts, err := artifact.Open(ctx, filepath.Join(dir, "artifacts"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { arts.Close() })
+	st, arts := storetest.Local(t, t.TempDir())
 	return registry.New(st), arts
 }
 
