@@ -256,15 +256,24 @@ func EnsembleSHAP(ctx context.Context, m *ensemble.Model, x *model.Matrix, worke
 	return v, nil
 }
 
-// interventionalBackground caps the background rows
-// ensembleInterventional averages over, as pipeline.Explain caps a saved
-// predictor's: each costs a pair walk of every tree per row.
-const interventionalBackground = 100
+// InterventionalBackground is the most background rows an ensemble's
+// interventional values average over (Explain's, and pipeline.Explain's
+// for a saved predictor): each costs a pair walk of every tree per row.
+const InterventionalBackground = 100
+
+// CapBackground returns bg, or InterventionalBackground of its rows
+// sampled with seed when it has more.
+func CapBackground(bg *model.Matrix, seed uint64) *model.Matrix {
+	if bg.Rows > InterventionalBackground {
+		return bg.TakeRows(SampleRows(bg.Rows, InterventionalBackground, seed))
+	}
+	return bg
+}
 
 // ensembleInterventional returns the interventional SHAP values of an
 // ensemble whose members InterventionalSupport accepts, all explained
 // against the same background (Options.Background, else x; at most
-// interventionalBackground rows of it sampled with Options.Seed), so
+// InterventionalBackground rows of it sampled with Options.Seed), so
 // they share the base value, and combined as EnsembleSHAP combines exact
 // values. Its rows are reported to o.Progress over all members, one after
 // another. A stacking meta-learner with passthrough columns, measured
@@ -288,9 +297,7 @@ func ensembleInterventional(ctx context.Context, m *ensemble.Model, x *model.Mat
 	if bg == nil {
 		bg = x
 	}
-	if bg.Rows > interventionalBackground {
-		bg = bg.TakeRows(SampleRows(bg.Rows, interventionalBackground, o.Seed))
-	}
+	bg = CapBackground(bg, o.Seed)
 	vs := make([]*Values, len(members))
 	for i, mm := range members {
 		io := InterventionalOptions{Workers: o.Workers, Progress: MemberProgress(o.Progress, i, len(members), x.Rows)}
@@ -302,17 +309,28 @@ func ensembleInterventional(ctx context.Context, m *ensemble.Model, x *model.Mat
 	if err != nil {
 		return nil, err
 	}
-	// How the members' values were computed: a member rescaled through
-	// a link says more than one without.
-	note := vs[0].Notes[0]
-	for _, mv := range vs {
-		if !mv.Exact {
-			note = mv.Notes[0]
-			break
+	v.Notes = append(v.Notes, MemberNote(vs))
+	return v, nil
+}
+
+// MemberNote says how an ensemble's members' interventional values were
+// computed: the note of the first member whose values are not exact (one
+// rescaled through a link says more than one without), else of the first
+// member with a note.
+func MemberNote(vs []*Values) string {
+	note := ""
+	for _, v := range vs {
+		if len(v.Notes) == 0 {
+			continue
+		}
+		if !v.Exact {
+			return v.Notes[0]
+		}
+		if note == "" {
+			note = v.Notes[0]
 		}
 	}
-	v.Notes = append(v.Notes, note)
-	return v, nil
+	return note
 }
 
 // MemberProgress turns the progress.ExplainRow events of the i-th of

@@ -105,12 +105,12 @@ func interventional(ctx context.Context, m model.Model, x, bg *model.Matrix, wor
 }
 
 // interventionalRowCost bounds the work of one row of p's interventional
-// values against backgroundRows rows (explain.InterventionalRowCost).
+// values against explain.InterventionalBackground rows (explain.InterventionalRowCost).
 func interventionalRowCost(p *Predictor) float64 {
 	c := 0.0
 	for i, m := range p.Members {
 		if weighed(p.Combiner, i) {
-			c += explain.InterventionalRowCost(m.Model, backgroundRows)
+			c += explain.InterventionalRowCost(m.Model, explain.InterventionalBackground)
 		}
 	}
 	return c
@@ -180,29 +180,10 @@ func exactEnsemble(ctx context.Context, p *Predictor, xr, bg *frame.Frame, names
 		return nil, fmt.Errorf("explain: ensemble values do not add up to its output: %w", err)
 	}
 	if bg != nil {
-		v.Notes = append(v.Notes, memberNote(vs))
+		v.Notes = append(v.Notes, explain.MemberNote(vs))
 	}
 	v.Notes = append(v.Notes, "each member is explained in its own design space; an input column's value is the sum of its design features' (one-hot levels, datetime parts)")
 	return v, nil
-}
-
-// memberNote is the note of the first member whose values are not exact
-// (one rescaled through a link), else of the first weighed member: how
-// interventional SHAP computed them.
-func memberNote(vs []*explain.Values) string {
-	note := ""
-	for _, v := range vs {
-		if len(v.Notes) == 0 {
-			continue
-		}
-		if !v.Exact {
-			return v.Notes[0]
-		}
-		if note == "" {
-			note = v.Notes[0]
-		}
-	}
-	return note
 }
 
 // explainMember explains member m on frame x (its chain and design

@@ -35,7 +35,7 @@ const (
 	// reportInterventionalWork bounds the rows an ensemble's
 	// interventional SHAP explains, in the same units
 	// (explain.InterventionalRowCost: each row walks every member's trees
-	// against up to backgroundRows rows, about 3.4e8 a second here, the
+	// against up to explain.InterventionalBackground rows, about 3.4e8 a second here, the
 	// bound nearly met): about 1.5 CPU seconds, what KernelSHAP's 30 rows
 	// cost the report before. TreeSHAP's budget gave the credit_data
 	// production average 365 rows and 5.8 CPU seconds, more than half of
@@ -161,7 +161,7 @@ func exactExplainer(p *Predictor, in *ExplainInput) reportSizing {
 		}
 		if ensembleSupport(p, explain.InterventionalSupport) == nil {
 			return reportSizing{exact: true, rowCost: interventionalRowCost(p), budget: reportInterventionalWork,
-				why: fmt.Sprintf("interventional SHAP walks the members' trees against %d background rows per row", backgroundRows)}
+				why: fmt.Sprintf("interventional SHAP walks the members' trees against %d background rows per row", explain.InterventionalBackground)}
 		}
 		return reportSizing{}
 	}
