@@ -156,6 +156,7 @@ type QualityResult struct {
 	Value   float64 `json:"value"`
 	CV      string  `json:"cv,omitempty"`
 	Seconds float64 `json:"seconds"`
+	Seed    *int    `json:"seed,omitempty"` // the --seed given, nil for train's default
 	Peers   *Peers  `json:"peers,omitempty"`
 	Err     string  `json:"error,omitempty"`
 }
@@ -177,58 +178,82 @@ func (r QualityResult) Wins() (win, compared bool) {
 // off on each case, a fresh process and store each, with extra flags
 // appended, and returns tabforge's pick and its test metric beside the
 // peers' rows of the same dataset (nil for a dataset they did not run).
-// A failed run is a result with Err set, not an error.
-func Quality(ctx context.Context, self string, cases []QualityCase, peers map[string]Peers, extra []string, log io.Writer) ([]QualityResult, error) {
+// With seeds, each case runs once per seed (`--seed`), in case order; with
+// none, once with train's default seed. A failed run is a result with Err
+// set, not an error.
+func Quality(ctx context.Context, self string, cases []QualityCase, seeds []int, peers map[string]Peers, extra []string, log io.Writer) ([]QualityResult, error) {
 	dir, err := os.MkdirTemp("", "tabforge-quality-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	var out []QualityResult
-	for i, c := range cases {
-		args := append([]string{"--profile", "production", "--set", "force_production_quality=false"}, c.Args...)
-		args = append(args, extra...)
-		fmt.Fprintf(log, "quality %s: tabforge train %s\n", c.Name, strings.Join(args, " "))
-		res, run := trainProcess(ctx, self, filepath.Join(dir, fmt.Sprint(i)), args)
-		r := QualityResult{Name: c.Name, Metric: HeadlineMetric(c.Task), Seconds: run.seconds, Err: run.err}
-		if p, ok := peers[c.Name]; ok {
-			r.Peers = &p
-			r.Metric = p.Metric
-		}
-		if res != nil {
-			if r.Metric == "" {
-				r.Metric = HeadlineMetric(res.Task)
-			}
-			r.Best, r.CV = res.Best, res.CV
-			v, ok := res.best()[r.Metric]
-			if !ok {
-				r.Err = fmt.Sprintf("no test %s in the result", r.Metric)
-			}
-			r.Value = v
-		}
-		out = append(out, r)
-		if ctx.Err() != nil {
-			break
+	runs := []*int{nil}
+	if len(seeds) > 0 {
+		runs = make([]*int, len(seeds))
+		for i := range seeds {
+			runs[i] = &seeds[i]
 		}
 	}
-	return out, ctx.Err()
+	var out []QualityResult
+	for i, c := range cases {
+		for j, seed := range runs {
+			r := qualityRun(ctx, self, filepath.Join(dir, fmt.Sprint(i, "-", j)), c, seed, peers, extra, log)
+			out = append(out, r)
+			if ctx.Err() != nil {
+				return out, ctx.Err()
+			}
+		}
+	}
+	return out, nil
 }
 
-// PrintQuality writes the quality table: per dataset tabforge's pick, its
-// test metric and time, the peers' rows, whether tabforge reaches the
-// Optuna-TPE XGBoost, and a total line; it returns a *RunsFailedError if
-// any run failed.
+// qualityRun trains one case at one seed (nil: train's default) in dir.
+func qualityRun(ctx context.Context, self, dir string, c QualityCase, seed *int, peers map[string]Peers, extra []string, log io.Writer) QualityResult {
+	args := append([]string{"--profile", "production", "--set", "force_production_quality=false"}, c.Args...)
+	if seed != nil {
+		args = append(args, "--seed", fmt.Sprint(*seed))
+	}
+	args = append(args, extra...)
+	fmt.Fprintf(log, "quality %s: tabforge train %s\n", c.Name, strings.Join(args, " "))
+	res, run := trainProcess(ctx, self, dir, args)
+	r := QualityResult{Name: c.Name, Metric: HeadlineMetric(c.Task), Seconds: run.seconds, Seed: seed, Err: run.err}
+	if p, ok := peers[c.Name]; ok {
+		r.Peers = &p
+		r.Metric = p.Metric
+	}
+	if res != nil {
+		if r.Metric == "" {
+			r.Metric = HeadlineMetric(res.Task)
+		}
+		r.Best, r.CV = res.Best, res.CV
+		v, ok := res.best()[r.Metric]
+		if !ok {
+			r.Err = fmt.Sprintf("no test %s in the result", r.Metric)
+		}
+		r.Value = v
+	}
+	return r
+}
+
+// PrintQuality writes the quality table: per run tabforge's pick, its test
+// metric and time, the peers' rows, whether tabforge reaches the Optuna-TPE
+// XGBoost, and a total line; runs at several seeds add a column for the
+// seed and a table over seeds (see printSeedSummary), whose medians the
+// total line then counts. It returns a *RunsFailedError if any run failed.
 func PrintQuality(w io.Writer, rs []QualityResult) error {
+	seeded := slices.ContainsFunc(rs, func(r QualityResult) bool { return r.Seed != nil })
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "dataset\tmetric\ttabforge pick\ttabforge\tseconds\tXGBoost default\tOptuna-TPE XGBoost\tbest sklearn\t\twins\t")
-	wins, compared, failed, total := 0, 0, 0, 0.0
+	seedHead := ""
+	if seeded {
+		seedHead = "seed\t"
+	}
+	fmt.Fprintln(tw, "dataset\t"+seedHead+"metric\ttabforge pick\ttabforge\tseconds\tXGBoost default\tOptuna-TPE XGBoost\tbest sklearn\t\twins\t")
+	total := 0.0
 	for _, r := range rs {
 		total += r.Seconds
-		peer := func(p *PeerRow) string {
-			if p == nil {
-				return "-"
-			}
-			return fmt.Sprintf("%.4f", p.Value)
+		lead := r.Name + "\t"
+		if seeded {
+			lead += seedText(r.Seed) + "\t"
 		}
 		var x, o, s *PeerRow
 		if r.Peers != nil {
@@ -238,46 +263,74 @@ func PrintQuality(w io.Writer, rs []QualityResult) error {
 		if s != nil {
 			sName = s.Model
 		}
-		win, ok := r.Wins()
-		if ok {
-			compared++
-			if win {
-				wins++
-			}
+		pick, value := r.Best, fmt.Sprintf("%.4f", r.Value)
+		if r.Err != "" {
+			pick, value = "failed: "+r.Err, "-"
 		}
-		verdict := "-"
-		switch {
-		case r.Err != "":
-			failed++
-			if ok {
-				verdict = "no"
-			}
-			fmt.Fprintf(tw, "%s\t%s\tfailed: %s\t-\t%.1f\t%s\t%s\t%s\t%s\t%s\t\n", r.Name, r.Metric, r.Err, r.Seconds, peer(x), peer(o), peer(s), sName, verdict)
-			continue
-		case ok && win:
-			verdict = "yes"
-		case ok:
-			verdict = "no"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.4f\t%.1f\t%s\t%s\t%s\t%s\t%s\t\n", r.Name, r.Metric, r.Best, r.Value, r.Seconds, peer(x), peer(o), peer(s), sName, verdict)
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t\n", lead, r.Metric, pick, value, r.Seconds,
+			peerText(x), peerText(o), peerText(s), sName, verdict(r.Wins()))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if _, err := fmt.Fprintf(w, "\ntotal: tabforge at least as good as Optuna-TPE XGBoost on %d of %d datasets with a peer row; %d of %d runs failed; %.1f s in all (logloss: lower is better)\n",
-		wins, compared, failed, len(rs), total); err != nil {
+	failed := countFailed(rs)
+	sums := summarizeSeeds(rs)
+	unit := "datasets"
+	if len(sums) < len(rs) {
+		if err := printSeedSummary(w, sums); err != nil {
+			return err
+		}
+		unit = "datasets (median over seeds)"
+	}
+	wins, compared := 0, 0
+	for _, s := range sums {
+		win, ok := s.wins()
+		compared += btoi(ok)
+		wins += btoi(win)
+	}
+	if _, err := fmt.Fprintf(w, "\ntotal: tabforge at least as good as Optuna-TPE XGBoost on %d of %d %s with a peer row; %d of %d runs failed; %.1f s in all (logloss: lower is better)\n",
+		wins, compared, unit, failed, len(rs), total); err != nil {
 		return err
 	}
 	return qualityFailed(failed, len(rs))
 }
 
+func peerText(p *PeerRow) string {
+	if p == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.4f", p.Value)
+}
+
+func seedText(seed *int) string {
+	if seed == nil {
+		return "default"
+	}
+	return fmt.Sprint(*seed)
+}
+
+// verdict is the wins column: yes, no, or - where there is no peer row.
+func verdict(win, compared bool) string {
+	switch {
+	case !compared:
+		return "-"
+	case win:
+		return "yes"
+	}
+	return "no"
+}
+
 // QualityFailed returns a *RunsFailedError if any of rs failed.
 func QualityFailed(rs []QualityResult) error {
-	failed := 0
+	return qualityFailed(countFailed(rs), len(rs))
+}
+
+func countFailed(rs []QualityResult) int {
+	n := 0
 	for _, r := range rs {
-		failed += btoi(r.Err != "")
+		n += btoi(r.Err != "")
 	}
-	return qualityFailed(failed, len(rs))
+	return n
 }
 
 func qualityFailed(failed, total int) error {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -181,5 +182,53 @@ func TestPrintQualityAllRan(t *testing.T) {
 	}
 	if err := QualityFailed(rs); err != nil {
 		t.Errorf("QualityFailed = %v; want nil", err)
+	}
+}
+
+// TestPrintQualitySeeds: runs at several seeds get a seed column and a
+// table over seeds, and the total line counts each dataset's median, not
+// its runs. A dataset with a failed run does not win on its median.
+func TestPrintQualitySeeds(t *testing.T) {
+	p := &Peers{Metric: "r2", Optuna: &PeerRow{"Optuna", 0.86}}
+	seed := func(s int) *int { return &s }
+	var b bytes.Buffer
+	err := PrintQuality(&b, []QualityResult{
+		{Name: "a", Metric: "r2", Best: "gbdt", Value: 0.85, Seed: seed(1), Peers: p},
+		{Name: "a", Metric: "r2", Best: "forest", Value: 0.88, Seed: seed(2), Peers: p},
+		{Name: "a", Metric: "r2", Best: "gbdt", Value: 0.87, Seed: seed(3), Peers: p},
+		{Name: "b", Metric: "r2", Best: "gbdt", Value: 0.90, Seed: seed(1), Peers: p},
+		{Name: "b", Metric: "r2", Err: "exit status 1", Seed: seed(2), Peers: p},
+	})
+	var rf *RunsFailedError
+	if !errors.As(err, &rf) || rf.Failed != 1 || rf.Total != 5 {
+		t.Fatalf("PrintQuality = %v; want a RunsFailedError of 1 of 5", err)
+	}
+	out := b.String()
+	_, summary, ok := strings.Cut(out, "over seeds:")
+	if !ok {
+		t.Fatalf("no table over seeds:\n%s", out)
+	}
+	rows := map[string][]string{}
+	for _, line := range strings.Split(summary, "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			rows[f[0]] = f
+		}
+	}
+	// dataset metric runs median lowest highest optuna "k of n" verdict
+	want := map[string][]string{
+		"a": {"a", "r2", "3", "0.8700", "0.8500", "0.8800", "0.8600", "2", "of", "3", "yes"},
+		"b": {"b", "r2", "2", "0.9000", "0.9000", "0.9000", "0.8600", "1", "of", "2", "no"},
+	}
+	for name, w := range want {
+		if !slices.Equal(rows[name], w) {
+			t.Errorf("row %s = %q; want %q\n%s", name, rows[name], w, out)
+		}
+	}
+	if !strings.Contains(out, "on 1 of 2 datasets (median over seeds) with a peer row; 1 of 5 runs failed") {
+		t.Errorf("total line does not count medians:\n%s", out)
+	}
+	head, _, _ := strings.Cut(out, "\n")
+	if f := strings.Fields(head); len(f) < 2 || f[1] != "seed" {
+		t.Errorf("header %q; want a seed column after dataset", head)
 	}
 }

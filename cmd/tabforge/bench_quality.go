@@ -15,9 +15,10 @@ import (
 func (a *app) benchQualityCommand() *cobra.Command {
 	var testdata, manifest string
 	var only, peers []string
+	var seeds []int
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "quality [--only NAME,...] [--manifest FILE] [--peers FILE,...] [--json] [-- EXTRA TRAIN FLAGS]",
+		Use:   "quality [--only NAME,...] [--seeds N,...] [--manifest FILE] [--peers FILE,...] [--json] [-- EXTRA TRAIN FLAGS]",
 		Short: "Compare train --profile production (no tuning, gates off) with the peers on the shared datasets",
 		Long: `Quality runs tabforge train --profile production --set force_production_quality=false (a
 fresh process and store each) on ames, txhousing, txhousing_novolume, credit_data and mlc_churn
@@ -32,6 +33,11 @@ Optuna-TPE XGBoost, and a total line.
 
   tabforge bench quality --manifest OUT/manifest.csv \
       --peers testdata/peers/baselines.json,OUT/peers.json
+
+--seeds runs every dataset once per seed (train's --seed) and adds a table over seeds: the
+median, lowest and highest test metric and how many runs reach the Optuna-TPE XGBoost row; the
+total line then counts medians. A pick can turn on which of two close models a few CV folds
+favour, so one seed's score is one draw (the peers' rows are one draw too, at seed 42).
 
 Flags after -- go to every train run.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -57,7 +63,7 @@ Flags after -- go to every train run.`,
 					return usagef("bench quality: --only %v matches no dataset", only)
 				}
 			}
-			rs, err := bench.Quality(cmd.Context(), self, cases, ps, args, a.stderr)
+			rs, err := bench.Quality(cmd.Context(), self, cases, seeds, ps, args, a.stderr)
 			if err != nil {
 				return err
 			}
@@ -75,6 +81,7 @@ Flags after -- go to every train run.`,
 	f.StringSliceVar(&peers, "peers", []string{"testdata/peers/baselines.json"}, "the peer baselines: files in baselines.json's shape (several: comma-separated or repeated)")
 	f.StringVar(&manifest, "manifest", "", "CSV of more datasets: file,target,task,time_column,positive_class,test_rows")
 	f.StringSliceVar(&only, "only", nil, "run only these datasets (names: the shared ones, or a manifest file's stem)")
+	f.IntSliceVar(&seeds, "seeds", nil, "run each dataset at these seeds (train's --seed) and summarise over them; default one run at train's default seed")
 	f.BoolVar(&asJSON, "json", false, "print results as JSON")
 	return cmd
 }

@@ -25,6 +25,39 @@ func TestBenchCommands(t *testing.T) {
 	t.Run("profiles", func(t *testing.T) { testBenchProfiles(t, bin) })
 	t.Run("corpus", func(t *testing.T) { testBenchCorpus(t, bin) })
 	t.Run("every run failed", func(t *testing.T) { testBenchEveryRunFailed(t, bin) })
+	t.Run("quality seeds", func(t *testing.T) { testBenchQualitySeeds(t, bin) })
+}
+
+// testBenchQualitySeeds runs a manifest dataset at two seeds: one result
+// per seed, each train run given its seed (train's default split is
+// seeded, so the two test sets and scores differ).
+func testBenchQualitySeeds(t *testing.T, bin string) {
+	cmd := exec.Command(bin, "bench", "quality", "--manifest", testdata("corpus/MANIFEST.csv"), "--only", "ggplot2_mpg",
+		"--seeds", "1,2", "--peers", testdata("peers/baselines.json"), "--json", "--", "--models", "ridge", "--set", "cv_folds=2")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("bench quality: %v\n%s", err, stderr.String())
+	}
+	var rs []bench.QualityResult
+	if err := json.Unmarshal(out, &rs); err != nil {
+		t.Fatalf("results: %v\n%s", err, out)
+	}
+	if len(rs) != 2 {
+		t.Fatalf("%d results; want one per seed:\n%s", len(rs), out)
+	}
+	for i, r := range rs {
+		if r.Err != "" || r.Metric != "r2" || r.Seed == nil || *r.Seed != i+1 {
+			t.Errorf("result %d: %+v; want a successful r2 run at seed %d", i, r, i+1)
+		}
+	}
+	if rs[0].Value == rs[1].Value {
+		t.Errorf("both seeds scored %v: the seed did not reach train", rs[0].Value)
+	}
+	if !strings.Contains(stderr.String(), "--seed 2") {
+		t.Errorf("log does not show the seeded train command:\n%s", stderr.String())
+	}
 }
 
 // testBenchEveryRunFailed: a comparison whose train runs all fail prints
