@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -86,12 +87,12 @@ func TestRefresh(t *testing.T) {
 		t.Errorf("the refreshed version's parent in the summary is %q; want %s", from, champ)
 	}
 
-	// New data again: the lineage has seen one data version since its
-	// training, so max age 1 trains a challenger.
-	fewer := dropLastRow(t, after)
+	// New data again, a month on: the lineage has seen one data version
+	// since its training, so max age 1 trains a challenger.
+	later := nextMonth(t, after)
 	aged := pol
 	aged.MaxAge = 1
-	d, err = Retrain(ctx, env, "sales", fewer, aged)
+	d, err = Retrain(ctx, env, "sales", later, aged)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,19 +154,35 @@ func mustGet(t *testing.T, reg *registry.Registry, version string) *registry.Mod
 	return m
 }
 
-// dropLastRow writes the CSV at path without its last row, next to it.
-func dropLastRow(t *testing.T, path string) string {
+// nextMonth writes the sales orders at path (see salesFiles) and, after
+// them, a copy of their last 30 days' orders 30 days later, next to it:
+// new data whose newest rows are after all of path's.
+func nextMonth(t *testing.T, path string) string {
 	t.Helper()
 	x, err := frame.ReadFile(path, frame.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := make([]int, x.NumRows()-1)
-	for i := range rows {
-		rows[i] = i
+	ord, _ := x.Lookup("order_date")
+	const month = 30 * 86400
+	end := slices.Max(ord.Num)
+	var rows []int
+	for i, v := range ord.Num {
+		if v > end-month {
+			rows = append(rows, i)
+		}
 	}
-	out := filepath.Join(filepath.Dir(path), "fewer.csv")
-	if err := atomicfile.Write(out, func(w io.Writer) error { return frame.WriteCSV(w, x.Take(rows)) }); err != nil {
+	next := x.Take(rows)
+	shifted, _ := next.Lookup("order_date")
+	for i := range shifted.Num {
+		shifted.Num[i] += month
+	}
+	both, err := frame.Concat(x, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(filepath.Dir(path), "next_month.csv")
+	if err := atomicfile.Write(out, func(w io.Writer) error { return frame.WriteCSV(w, both) }); err != nil {
 		t.Fatal(err)
 	}
 	return out

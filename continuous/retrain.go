@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -61,7 +62,8 @@ type Policy struct {
 	// may be a little larger or smaller. When fewer rows than that are
 	// newer than the champion's training data (its file unchanged), only
 	// those are held out: the champion is never scored on rows it
-	// trained on. 0 means 0.2.
+	// trained on. When none is newer, Retrain keeps the champion without
+	// a challenger. 0 means 0.2.
 	Holdout float64
 	// HoldoutRows, when positive, is the number of newest rows instead
 	// (a backtest holds out exactly its latest period).
@@ -248,7 +250,9 @@ var errChampionLoad = errors.New("champion")
 
 // Retrain retrains the model registered as name on the data file data:
 // the same data as the champion's (by content hash) is "keep, no new
-// data"; otherwise it holds out the newest rows, reports their drift
+// data", and data with no row newer than the champion's (its rows
+// reordered, or older rows backfilled) a keep that says so; otherwise it
+// holds out the newest rows, reports their drift
 // against the champion's training data, scores the champion on them,
 // trains a challenger with the champion's configuration on the other
 // rows (unless the policy is on demand and nothing calls for one),
@@ -282,7 +286,15 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 	if x.NumRows() < 2 {
 		return nil, fmt.Errorf("retrain %s: %s has %d rows; a challenger needs rows to train on and rows to be scored on", name, data, x.NumRows())
 	}
-	holdout, ref := holdoutRows(champ, cfg, pol, x)
+	holdout, ref, stale := holdoutRows(champ, cfg, pol, x)
+	if stale {
+		// Scored on rows it was trained or tested on, the champion looks
+		// better than it is; on older rows alone, both would be judged
+		// on the past. Neither says which model predicts what comes next.
+		d.Reason = fmt.Sprintf("no row newer than the champion's training data: none of the %d rows of %s is after its newest time, so none can judge a challenger; the champion is kept until newer rows arrive",
+			x.NumRows(), filepath.Base(data))
+		return d, nil
+	}
 	d.HoldoutRows = len(holdout)
 	champP, err := pipeline.LoadRegistered(ctx, env.Artifacts, champ)
 	if err != nil {
@@ -331,16 +343,22 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 // holdoutRows returns the newest rows of x that champion and challenger
 // are scored on, and the champion's training data read with x's schema
 // (nil when it cannot be read). The policy's share is held out, but no row
-// the champion trained on when enough rows are newer than its data.
-func holdoutRows(champ *registry.Model, cfg *config.Config, pol Policy, x *frame.Frame) (holdout []int, ref *frame.Frame) {
+// the champion trained on when enough rows are newer than its data. stale
+// reports that no row of x is newer than the champion's data (which is
+// then known): every row is one the champion saw, or older.
+func holdoutRows(champ *registry.Model, cfg *config.Config, pol Policy, x *frame.Frame) (holdout []int, ref *frame.Frame, stale bool) {
 	k := pol.holdoutRows(x.NumRows())
 	ref = championData(champ, cfg, x)
 	if ref != nil && ref.Hash() == champ.DatasetHash {
-		if m, ok := rowsAfter(ref, x, cfg.TimeColumn); ok && m > 0 && m < k {
+		m, ok := rowsAfter(ref, x, cfg.TimeColumn)
+		if ok && m == 0 {
+			return nil, ref, true
+		}
+		if ok && m < k {
 			k = m
 		}
 	}
-	return newestRows(x, cfg.TimeColumn, k), ref
+	return newestRows(x, cfg.TimeColumn, k), ref, false
 }
 
 // onDemand applies an on-demand policy before any challenger is trained:

@@ -6,6 +6,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,6 +90,64 @@ func TestRowsAfter(t *testing.T) {
 	}{{"Year,Round", 2, true}, {"Year", 1, true}, {"Round", 0, true}, {"", 0, false}, {"Week", 0, false}} {
 		if n, ok := rowsAfter(ref, x, tc.spec); n != tc.want || ok != tc.ok {
 			t.Errorf("rowsAfter by %q = %d, %v; want %d, %v", tc.spec, n, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// TestRetrainNothingNewer: new data with no row after the champion's
+// training data (Texas housing with one city's whole history
+// backfilled; the champion's own rows in another order) leaves no row
+// to judge a challenger on that the champion was not trained or tested
+// on, or that is not older than those: retrain keeps the champion,
+// trains no challenger and says why, as for unchanged data. It held out
+// the newest 20% before, which the champion had trained on.
+func TestRetrainNothingNewer(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	full, err := frame.ReadFile(filepath.Join("..", "testdata", "txhousing.csv"), frame.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	city, _ := full.Lookup("city")
+	var others, backfill []int
+	for i := range full.NumRows() {
+		if city.Label(i) == "Abilene" {
+			backfill = append(backfill, i)
+		} else {
+			others = append(others, i)
+		}
+	}
+	if len(backfill) == 0 {
+		t.Fatal("setup: no Abilene rows to backfill")
+	}
+	write := func(name string, rows []int) string {
+		path := filepath.Join(dir, name)
+		if err := atomicfile.Write(path, func(w io.Writer) error { return frame.WriteCSV(w, full.Take(rows)) }); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	before := write("tx_without_abilene.csv", others)
+	cfg := txConfig(before)
+	cfg.Name, cfg.MinR2Threshold = "tx", 0 // ridge on 45 cities scores an r2 near 0.73 there
+	champ := registerChampion(t, dir, cfg)
+	env := openEnv(t, dir, filepath.Join(dir, "artifacts"))
+	reversed := slices.Clone(others)
+	slices.Reverse(reversed)
+	for _, data := range []string{write("tx_backfilled.csv", slices.Concat(backfill, others)), write("tx_reversed.csv", reversed)} {
+		h0, err := env.Registry.History(ctx, "tx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := Retrain(ctx, env, "tx", data, Policy{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Decision != Keep || d.ChallengerVersion != "" || d.ChampionVersion != champ || !strings.Contains(d.Reason, "no row newer") {
+			t.Errorf("retrain on %s = %+v; want keep without a challenger, no row newer than the champion's data", filepath.Base(data), d)
+		}
+		if h, _ := env.Registry.History(ctx, "tx"); len(h) != len(h0) {
+			t.Errorf("retrain on %s: history grew from %d to %d events; want none recorded, as for unchanged data", filepath.Base(data), len(h0), len(h))
 		}
 	}
 }

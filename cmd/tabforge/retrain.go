@@ -22,7 +22,9 @@ func (a *app) retrainCommand() *cobra.Command {
 		Use:   "retrain --name NAME --data NEW",
 		Short: "Retrain a registered model on new data; promote the challenger only if it is better",
 		Long: `Retrain takes the production version of NAME as the champion. A data file
-with the same content as the champion's training data is "keep: no new data".
+with the same content as the champion's training data is "keep: no new data",
+and one with no row newer than the champion's data (its rows reordered, or
+older rows backfilled) is a keep too: no row could judge a challenger.
 Otherwise it reports drift against the champion's data and scores the
 champion on the newest rows (--holdout, by the champion's time column). By
 default (the policy 'tabforge backtest' measures) it trains a challenger
