@@ -43,11 +43,28 @@ func detectTimeSource(train *frame.Frame, names []string) (source, unit string, 
 }
 
 // datetimeUnit returns the ordinal unit of civil times (Unix seconds of
-// the wall clock): months when all distinct times but a few strays (see
-// fewStrays) are midnight on the first day of their month, or all but a
-// few on the last; instants for data recorded within days (see
-// withinDays); else days. Strays then fall in their month or day.
+// the wall clock): months when they are monthly (see monthly); instants
+// for data recorded within days (see withinDays); else days. Strays then
+// fall in their month or day.
 func datetimeUnit(secs []float64) (string, error) {
+	m, err := monthly(secs)
+	switch {
+	case err != nil:
+		return "", err
+	case m:
+		return unitMonth, nil
+	case withinDays(secs):
+		return unitInstant, nil
+	}
+	return unitDay, nil
+}
+
+// monthly reports whether civil times (Unix seconds of the wall clock)
+// are monthly: all distinct times but a few strays (see fewStrays) are
+// midnight on the first day of their month, or all but a few midnight on
+// the last. It is the one rule of what is monthly, for Temporal's month
+// unit and the design's datetime parts. No times are monthly.
+func monthly(secs []float64) (bool, error) {
 	seen := make(map[float64]bool)
 	notFirst, notLast := 0, 0
 	for _, v := range secs {
@@ -57,7 +74,7 @@ func datetimeUnit(secs []float64) (string, error) {
 		seen[v] = true
 		y, m, d, _, ok := civil(v)
 		if !ok {
-			return "", fmt.Errorf("datetime %g out of range", v)
+			return false, fmt.Errorf("datetime %g out of range", v)
 		}
 		midnight := math.Mod(v, 86400) == 0
 		if !midnight || d != 1 {
@@ -67,13 +84,7 @@ func datetimeUnit(secs []float64) (string, error) {
 			notLast++
 		}
 	}
-	switch {
-	case fewStrays(notFirst, len(seen)) || fewStrays(notLast, len(seen)):
-		return unitMonth, nil
-	case withinDays(secs):
-		return unitInstant, nil
-	}
-	return unitDay, nil
+	return fewStrays(notFirst, len(seen)) || fewStrays(notLast, len(seen)), nil
 }
 
 // withinDays reports whether civil times (Unix seconds of the wall clock)

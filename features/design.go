@@ -335,28 +335,32 @@ func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 // fitDatetime expands a datetime column, given as civil seconds (see
 // civilSeconds), into year, month and day of week, or year and month only
-// if every observed training value is the first of a month (the peers'
-// monthly rule), and fits each as a numeric feature.
+// if the training values are monthly by Temporal's rule (see monthly:
+// midnight on the first, or on the last, day of each month, but for a
+// few strays), and fits each as a numeric feature. The peers' daily and
+// monthly date columns (first days) are read as they are.
 func fitDatetime(v []float64, spec *DesignSpec) ([]numericFeature, error) {
 	year := make([]float64, len(v))
 	month := make([]float64, len(v))
 	dow := make([]float64, len(v))
-	monthly := true
 	for i, x := range v {
 		if math.IsNaN(x) {
 			year[i], month[i], dow[i] = math.NaN(), math.NaN(), math.NaN()
 			continue
 		}
-		y, m, d, wd, ok := civil(x)
+		y, m, _, wd, ok := civil(x)
 		if !ok {
 			return nil, fmt.Errorf("row %d: datetime %g out of range", i, x)
 		}
 		year[i], month[i], dow[i] = float64(y), float64(m), float64(wd)
-		monthly = monthly && d == 1
 	}
 	parts := []datePart{partYear, partMonth, partDow}
 	values := [][]float64{year, month, dow}
-	if monthly {
+	isMonthly, err := monthly(v)
+	if err != nil {
+		return nil, err
+	}
+	if isMonthly {
 		parts, values = parts[:2], values[:2]
 	}
 	out := make([]numericFeature, len(parts))

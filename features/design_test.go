@@ -186,7 +186,7 @@ func TestDatetimeExpansion(t *testing.T) {
 		},
 		{
 			"monthly",
-			[]float64{unix("2024-01-01"), nan, unix("2023-12-01") + 3600, unix("2010-07-01")},
+			[]float64{unix("2024-01-01"), nan, unix("2023-12-01"), unix("2010-07-01")},
 			[]string{"d_year", "d_month"},
 			[]float64{2024, 1, 2023, 7, 2023, 12, 2010, 7},
 		},
