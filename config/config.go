@@ -166,9 +166,10 @@ type Config struct {
 	// TemporalHorizon is how many periods ahead the rows to predict may lie
 	// beyond the end of training, for per-segment history features (see
 	// features.Temporal.Horizon): training rows then get history as stale
-	// as a forecast that far ahead would have. 0 means automatic: the
-	// number of distinct time values of the test part later than the whole
-	// training part. 1 means one-step history. Default 0.
+	// as a forecast that far ahead would have. 0 means automatic: how many
+	// periods of the training part's time grid the test part reaches past
+	// it (a stray time counts in its period). 1 means one-step history.
+	// Default 0.
 	TemporalHorizon int `yaml:"temporal_horizon" json:"temporal_horizon" koanf:"temporal_horizon"`
 	// TargetEncodingSmoothing is the prior weight, in rows, that shrinks a
 	// segment's target mean towards the global mean; >= 0. Default 10.

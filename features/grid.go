@@ -2,8 +2,11 @@ package features
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
+
+	"github.com/tabforge/tabforge/frame"
 )
 
 // fewStrays reports whether off of total distinct training times are few
@@ -170,4 +173,64 @@ func (ft *FittedTemporal) period(v float64) (int64, bool) {
 		return 0, false
 	}
 	return int64(p), true
+}
+
+// PeriodsAhead returns how many periods of the time grid Fit detects on
+// the rows train of x the furthest of the rows test lies past the last
+// training period: the forecast horizon of the test rows (Horizon). A
+// test time off the grid, a stray, counts in the period it is in, as in
+// Transform. It is 0 when no test row is past the last training period
+// (the two interleave, as in a random split, or train has no time). It
+// reads the time columns of x only and costs O(n log n).
+func (t Temporal) PeriodsAhead(x *frame.Frame, train, test []int) (int, error) {
+	names := t.timeColumns()
+	cols := make([]*frame.Column, len(names))
+	for i, n := range names {
+		c, ok := x.Lookup(n)
+		if !ok {
+			return 0, fmt.Errorf("features: temporal: %w", &MissingColumnError{Column: n})
+		}
+		cols[i] = c
+	}
+	times, err := frame.New(cols...)
+	if err != nil {
+		return 0, fmt.Errorf("features: temporal: %w", err)
+	}
+	tr := times.Take(train)
+	ft := &FittedTemporal{settings: t}
+	if ft.source, ft.unit, err = detectTimeSource(tr, names); err != nil {
+		return 0, fmt.Errorf("features: temporal: %w", err)
+	}
+	last, err := ft.lastPeriod(tr, true)
+	if err != nil {
+		return 0, fmt.Errorf("features: temporal: %w", err)
+	}
+	furthest, err := ft.lastPeriod(times.Take(test), false)
+	if err != nil {
+		return 0, fmt.Errorf("features: temporal: %w", err)
+	}
+	if furthest == math.MinInt64 || last == math.MinInt64 || furthest <= last {
+		return 0, nil
+	}
+	return int(min(furthest-last, math.MaxInt32)), nil
+}
+
+// lastPeriod returns the latest period of x's rows on ft's grid, fitting
+// the grid on x first when fit is set; math.MinInt64 when no row has a
+// known period.
+func (ft *FittedTemporal) lastPeriod(x *frame.Frame, fit bool) (int64, error) {
+	tv, err := ft.readTime(x)
+	if err != nil {
+		return 0, err
+	}
+	if fit {
+		ft.origin, ft.step = timeGrid(tv.ord)
+	}
+	last := int64(math.MinInt64)
+	for _, v := range tv.ord {
+		if p, ok := ft.period(v); ok {
+			last = max(last, p)
+		}
+	}
+	return last, nil
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -270,5 +271,52 @@ func TestDatetimeUnit(t *testing.T) {
 	}
 	if _, err := datetimeUnit([]float64{0, 1e300}); err == nil {
 		t.Error("datetimeUnit of a time out of range: no error")
+	}
+}
+
+// TestPeriodsAhead: the horizon of test rows is the distance of the
+// furthest from the last training period on the grid, a stray counting
+// in its period and a missing period counting as one.
+func TestPeriodsAhead(t *testing.T) {
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	day := func(k int, hour, minute int) float64 {
+		return float64(jan.AddDate(0, 0, k).Add(time.Duration(hour)*time.Hour + time.Duration(minute)*time.Minute).Unix())
+	}
+	var secs []float64
+	for k := range 60 {
+		secs = append(secs, day(k, 0, 0))
+	}
+	train := make([]int, 60)
+	for i := range train {
+		train[i] = i
+	}
+	for _, tt := range []struct {
+		name string
+		test []float64
+		want int
+	}{
+		{"the next week", []float64{day(60, 0, 0), day(63, 0, 0), day(66, 0, 0)}, 7},
+		{"the next week and a stray in it", []float64{day(60, 0, 0), day(62, 13, 37), day(66, 0, 0)}, 7},
+		{"a stray alone in the next day", []float64{day(60, 13, 37)}, 1},
+		{"a gap", []float64{day(60, 0, 0), day(69, 0, 0)}, 10},
+		{"within training", []float64{day(10, 0, 0), day(59, 13, 37)}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			x := frame.MustNew(frame.NewDatetime("date", slices.Concat(secs, tt.test)))
+			test := make([]int, len(tt.test))
+			for i := range test {
+				test[i] = 60 + i
+			}
+			got, err := Temporal{TimeColumn: "date"}.PeriodsAhead(x, train, test)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("PeriodsAhead = %d; want %d", got, tt.want)
+			}
+		})
+	}
+	if _, err := (Temporal{TimeColumn: "when"}).PeriodsAhead(frame.MustNew(frame.NewDatetime("date", secs)), train, nil); err == nil {
+		t.Error("PeriodsAhead by a missing column: no error")
 	}
 }

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"math"
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/features"
@@ -71,24 +70,21 @@ func smoothing(m float64) float64 {
 }
 
 // horizon is the forecast horizon of the temporal history features:
-// temporal_horizon, or when that is 0, the number of distinct time values
-// of the test part later than every training row (1 when the test part
-// interleaves with training, as in a random split).
+// temporal_horizon, or when that is 0, how many periods of the time grid
+// (see features.Temporal.PeriodsAhead) the test part reaches past the
+// training part, a stray time counting in its period (1 when the test
+// part interleaves with training, as in a random split).
 func (p *prepared) horizon(cfg *config.Config) int {
 	if cfg.TemporalHorizon > 0 || p.times == nil {
 		return max(1, cfg.TemporalHorizon)
 	}
-	last := math.Inf(-1)
-	for _, r := range p.train {
-		last = max(last, p.times[r])
+	h, err := features.Temporal{TimeColumn: cfg.TimeColumn}.PeriodsAhead(p.x, p.train, p.test)
+	if err != nil {
+		// The temporal stage reads the same columns and fails too; its
+		// fallback says why.
+		return 1
 	}
-	later := map[float64]bool{}
-	for _, r := range p.test {
-		if t := p.times[r]; t > last {
-			later[t] = true
-		}
-	}
-	return max(1, len(later))
+	return max(1, h)
 }
 
 // trialFit fits each stage alone on the whole training part and keeps the

@@ -3,12 +3,15 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/frame"
@@ -96,5 +99,51 @@ func TestAdvancedPredictorReproduces(t *testing.T) {
 	}
 	if n != res.TestRows || m["r2"]-got > 1e-9 || got-m["r2"] > 1e-9 {
 		t.Errorf("saved model on the test rows: R² %.6f over %d rows; run reported %.6f over %d", m["r2"], n, got, res.TestRows)
+	}
+}
+
+// TestHorizonCountsGridPeriods: Texas housing's test part is its last
+// months; one sale recorded on 2014-03-17 instead of 2014-03-01 is a
+// stray in March 2014, a month the test part already holds, so the
+// forecast horizon of the temporal features stays the test part's
+// number of months. It counted the stray as one more period.
+func TestHorizonCountsGridPeriods(t *testing.T) {
+	clean := filepath.Join("..", "testdata", "txhousing.csv")
+	b, err := os.ReadFile(clean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const line = `"Abilene",2014,3,165,21615979,112400,929,5.1,"2014-03-01"`
+	if !strings.Contains(string(b), line) {
+		t.Fatalf("setup: %s has no line %s", clean, line)
+	}
+	stray := filepath.Join(t.TempDir(), "txhousing_stray.csv")
+	if err := os.WriteFile(stray, []byte(strings.Replace(string(b), line, strings.Replace(line, "2014-03-01", "2014-03-17", 1), 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	horizon := func(data string) (h, months int) {
+		cfg := config.Default()
+		cfg.Data, cfg.Target, cfg.TimeColumn, cfg.SegmentColumn, cfg.CVFolds = data, "median", "date", "city", 0
+		f, err := frame.ReadFile(data, readOptions(cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := prepare(f, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		date, _ := p.x.Lookup("date")
+		seen := map[string]bool{}
+		for _, r := range p.test {
+			seen[time.Unix(int64(date.Num[r]), 0).UTC().Format("2006-01")] = true
+		}
+		return p.horizon(cfg), len(seen)
+	}
+	hClean, months := horizon(clean)
+	if hClean != months || months < 2 {
+		t.Fatalf("horizon of %s = %d; want its %d test months", clean, hClean, months)
+	}
+	if h, m := horizon(stray); h != hClean || m != months {
+		t.Errorf("horizon with one stray time in the test part = %d (%d test months); want %d, the test part's months", h, m, hClean)
 	}
 }
