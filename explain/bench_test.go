@@ -57,8 +57,9 @@ func BenchmarkKernelSHAP(b *testing.B) {
 }
 
 // BenchmarkInterventionalSHAP explains rows of BenchmarkKernelSHAP's
-// forest against 50 of its training rows, and of a binary 100-tree,
-// depth-6 gbdt through its sigmoid, so rows/s compares directly with
+// forest against 50 of its training rows, of a binary 100-tree, depth-6
+// gbdt through its sigmoid, and of a 3-class one (100 rounds, 300 trees)
+// through its softmax, so rows/s compares directly with
 // BenchmarkKernelSHAP's.
 func BenchmarkInterventionalSHAP(b *testing.B) {
 	d := synth(model.Regression, 1000, 12, 61, false)
@@ -68,6 +69,7 @@ func BenchmarkInterventionalSHAP(b *testing.B) {
 		}
 	}
 	bin := synth(model.Binary, 1000, 12, 62, false)
+	multi := synth(model.Multiclass, 1000, 12, 63, false)
 	for _, tc := range []struct {
 		name string
 		m    model.Model
@@ -75,6 +77,7 @@ func BenchmarkInterventionalSHAP(b *testing.B) {
 	}{
 		{"forest", fitForest(b, d, 100, 0), d.X},
 		{"gbdt-binary", fitGBDT(b, bin, gbdt.Params{NEstimators: 100, MaxDepth: 6, LearningRate: 0.1}), bin.X},
+		{"gbdt-multiclass", fitGBDT(b, multi, gbdt.Params{NEstimators: 100, MaxDepth: 6, LearningRate: 0.1}), multi.X},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			x, bg := head(tc.x, 16), &model.Matrix{Rows: 50, Cols: 12, Data: tc.x.Data[500*12 : 550*12]}

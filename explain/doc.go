@@ -4,7 +4,8 @@
 // package ensemble models whose combination is linear in what their
 // members' exact explainers decompose (EnsembleSHAP, CombineSHAP),
 // interventional SHAP against background rows with margins rescaled
-// through the link, as SHAP's TreeExplainer with
+// through the link (a softmax's class margins through its Jacobian
+// averaged along the path), as SHAP's TreeExplainer with
 // model_output="probability" (InterventionalSHAP; Explain combines an
 // ensemble's members' as it combines exact values), KernelSHAP
 // (Lundberg and Lee, 2017) for any other model or whole predictor, LIME

@@ -50,8 +50,9 @@ type Options struct {
 // ridge and logistic models, the members' exact values combined for an
 // ensemble whose combination is linear in them (EnsembleSHAP), the
 // members' interventional values (InterventionalSHAP against
-// o.Background) combined the same way for an ensemble of binary gbdt or
-// logistic classifiers or log(1+y) fits without passthrough columns,
+// o.Background) combined the same way for an ensemble of gbdt or
+// logistic classifiers (binary or multiclass) or log(1+y) fits without
+// passthrough columns,
 // and KernelSHAP (on Predict) for anything else, noting the fallback and
 // its reason in Values.Notes. A package ensemble model's members share
 // x's columns; a saved predictor whose members each have their own

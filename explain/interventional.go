@@ -38,8 +38,11 @@ import (
 // accuracy against BaseValue = mean_r f(r) exactly and needs no sampling,
 // but it is not the Shapley value of the probability's own interventional
 // game: the secant apportions each pair's change by margin shares.
-// Softmax (multiclass) is not a per-class link of one margin, so it is
-// not supported.
+// Multiclass gbdt and logistic models predict a softmax of one margin per
+// class, which is no per-class link; each pair's margin values are
+// mapped through the softmax's Jacobian averaged along the path between
+// the two rows' margins instead (see softmaxpath.go), with the same
+// properties.
 
 // link maps a margin to a prediction.
 type link struct {
@@ -53,6 +56,7 @@ const (
 	linkIdentity linkKind = iota
 	linkSigmoid
 	linkLogTarget
+	linkSoftmax // multiclass: not a per-output link; see softmaxpath.go
 )
 
 func (l link) apply(m float64) float64 {
@@ -95,7 +99,7 @@ func (l link) secant(a, b float64) float64 {
 }
 
 func (l link) String() string {
-	return [...]string{"identity", "sigmoid", "exp"}[l.kind]
+	return [...]string{"identity", "sigmoid", "exp", "softmax"}[l.kind]
 }
 
 // refModel is a model explained against single references: a margin
@@ -112,10 +116,9 @@ type refModel struct {
 }
 
 // InterventionalSupport returns nil when InterventionalSHAP explains m:
-// package tree, forest and gbdt models, package linear models, and those
-// fitted on log(1+y) or with a trend target. Multiclass gbdt and logistic
-// models (a softmax of one margin per class) and other models give an
-// error wrapping ErrUnsupported that says why.
+// package tree, forest and gbdt models (multiclass ones too), package
+// linear models, and those fitted on log(1+y) or with a trend target.
+// Other models give an error wrapping ErrUnsupported that says why.
 func InterventionalSupport(m model.Model) error {
 	_, err := newRefModel(m)
 	return err
@@ -159,7 +162,7 @@ func newRefModel(m model.Model) (*refModel, error) {
 		}
 		return &refModel{trees: e, outputs: e.outputs, features: e.features}, nil
 	case *gbdt.Model:
-		l, err := linkOf(mm.Task(), mm.Objective() == gbdt.BinaryLogistic, m.Family())
+		l, err := linkOf(mm.Task(), mm.Objective() == gbdt.BinaryLogistic || mm.Objective() == gbdt.MultiSoftmax, m.Family())
 		if err != nil {
 			return nil, err
 		}
@@ -169,7 +172,7 @@ func newRefModel(m model.Model) (*refModel, error) {
 		}
 		return &refModel{trees: e, link: l, outputs: e.outputs, features: e.features}, nil
 	case *linear.Model:
-		l, err := linkOf(mm.Task(), mm.Task() == model.Binary, m.Family())
+		l, err := linkOf(mm.Task(), mm.Task().IsClassification(), m.Family())
 		if err != nil {
 			return nil, err
 		}
@@ -179,16 +182,16 @@ func newRefModel(m model.Model) (*refModel, error) {
 }
 
 // linkOf is the link of a gbdt or linear model of task: sigmoid for a
-// binary classifier (sigmoid says its objective is the log loss), the
-// identity for regression.
-func linkOf(task model.Task, sigmoid bool, family string) (link, error) {
+// binary classifier and the softmax for a multiclass one (logLoss says
+// its objective is the log loss), the identity for regression.
+func linkOf(task model.Task, logLoss bool, family string) (link, error) {
 	switch {
 	case task == model.Regression:
 		return link{}, nil
-	case task == model.Binary && sigmoid:
+	case task == model.Binary && logLoss:
 		return link{kind: linkSigmoid}, nil
-	case task == model.Multiclass:
-		return link{}, fmt.Errorf("%w: multiclass %s predicts a softmax of one margin per class, which no per-class link rescales", ErrUnsupported, family)
+	case task == model.Multiclass && logLoss:
+		return link{kind: linkSoftmax}, nil
 	}
 	return link{}, fmt.Errorf("%w: %s %s model with an unknown link", ErrUnsupported, task, family)
 }
@@ -235,8 +238,9 @@ type InterventionalOptions struct {
 // interventional game for models without a link (tree and forest models,
 // regression gbdt, ols and ridge, trend targets), and the margin's
 // single-reference values rescaled through the link, pair by pair, for
-// binary gbdt and logistic classifiers and log(1+y) fits (Values.Exact is
-// false for those). BaseValue is the mean prediction over bg; each row's
+// binary gbdt and logistic classifiers and log(1+y) fits, or mapped
+// through the softmax's path-averaged Jacobian for multiclass ones
+// (Values.Exact is false for those). BaseValue is the mean prediction over bg; each row's
 // values sum to its prediction minus it. It costs x.Rows × bg.Rows pair
 // walks, each reaching at most 2^d leaves of a tree whose paths split on
 // d features where the pair parts. Rows are split over o.Workers
@@ -264,9 +268,10 @@ func InterventionalSHAP(ctx context.Context, m model.Model, x, bg *model.Matrix,
 	}
 	v := newValues(MethodInterventional, OutputPrediction, x.Rows, k, p, names)
 	v.Exact, v.Tolerance = rm.link.kind == linkIdentity, 1e-9
+	fx, fr := rm.predictions(mx), rm.predictions(mr)
 	for b := range bg.Rows {
 		for c := range k {
-			v.BaseValue[c] += rm.link.apply(mr[b*k+c])
+			v.BaseValue[c] += fr[b*k+c]
 		}
 	}
 	nb := float64(bg.Rows)
@@ -276,17 +281,12 @@ func InterventionalSHAP(ctx context.Context, m model.Model, x, bg *model.Matrix,
 	per := k * p
 	done := newRowsDone(o.Progress, MethodInterventional, x.Rows)
 	err = parallelRows(ctx, x.Rows, o.Workers, 1, func() func(r int) {
-		w := newRefWorker(rm)
+		w, add := newRefWorker(rm), rm.pairMapper()
 		return func(r int) {
 			acc, row := v.Values[r*per:(r+1)*per], x.Row(r)
 			for b := range bg.Rows {
 				w.pair(rm, row, bg.Row(b))
-				for c := range k {
-					s := rm.link.secant(mx[r*k+c], mr[b*k+c])
-					for j, phi := range w.phi[c*p : (c+1)*p] {
-						acc[c*p+j] += s * phi
-					}
-				}
+				add(acc, w.phi, mx[r*k:(r+1)*k], mr[b*k:(b+1)*k], fx[r*k:(r+1)*k], fr[b*k:(b+1)*k])
 			}
 			for i := range acc {
 				acc[i] /= nb
@@ -301,11 +301,55 @@ func InterventionalSHAP(ctx context.Context, m model.Model, x, bg *model.Matrix,
 	return v, nil
 }
 
+// predictions returns rm's predictions from its margins z (rows×outputs):
+// the link applied to each, or the softmax of each row's.
+func (rm *refModel) predictions(z []float64) []float64 {
+	k, f := rm.outputs, make([]float64, len(z))
+	for i := 0; i < len(z); i += k {
+		if rm.link.kind == linkSoftmax {
+			softmaxTo(f[i:i+k], z[i:i+k])
+			continue
+		}
+		for c := range k {
+			f[i+c] = rm.link.apply(z[i+c])
+		}
+	}
+	return f
+}
+
+// pairMapper returns a function that adds to acc (outputs×features) a
+// pair's values of the prediction from phi, its values of the margin,
+// given the two rows' margins zx, zr and predictions fx, fr: phi scaled
+// by the link's secant, or mapped through the softmax's path-averaged
+// Jacobian. Each call adds fx − fr per output. The function holds
+// buffers: one per goroutine.
+func (rm *refModel) pairMapper() func(acc, phi, zx, zr, fx, fr []float64) {
+	k, p := rm.outputs, rm.features
+	if rm.link.kind == linkSoftmax {
+		s, out := newSoftmaxPath(k), make([]float64, k*p)
+		return func(acc, phi, zx, zr, fx, fr []float64) {
+			s.jacobian(zx, zr)
+			s.apply(acc, out, phi, fx, fr, p)
+		}
+	}
+	return func(acc, phi, zx, zr, _, _ []float64) {
+		for c := range k {
+			s := rm.link.secant(zx[c], zr[c])
+			for j, v := range phi[c*p : (c+1)*p] {
+				acc[c*p+j] += s * v
+			}
+		}
+	}
+}
+
 // interventionalNote says how InterventionalSHAP's values were computed.
 func interventionalNote(l link, background int) string {
 	s := fmt.Sprintf("interventional SHAP over %d background rows", background)
 	if l.kind == linkIdentity {
 		return s + ": exact and locally accurate"
+	}
+	if l.kind == linkSoftmax {
+		return s + ": the class margins' values against each background row mapped through the softmax link's Jacobian averaged along the path between the two rows' margins, the multiclass form of SHAP's TreeExplainer with model_output=\"probability\"; deterministic and locally accurate, not the Shapley values of the probabilities' own game"
 	}
 	return s + fmt.Sprintf(": the margin's values against each background row rescaled through the %s link, as SHAP's TreeExplainer does with model_output=\"probability\"; deterministic and locally accurate, not the Shapley values of the prediction's own game", l)
 }
@@ -326,6 +370,11 @@ func InterventionalRowCost(m model.Model, background int) float64 {
 		for i := range rm.trees.trees {
 			c += float64(len(rm.trees.trees[i].left))
 		}
+	}
+	if rm.link.kind == linkSoftmax {
+		// The Jacobian's quadrature (one panel of gaussNodes for
+		// margins within panelSpread) and its product with the values.
+		c += float64(rm.outputs * rm.outputs * (gaussNodes + rm.features))
 	}
 	return c * float64(background)
 }

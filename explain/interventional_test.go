@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/tabforge/tabforge/model"
@@ -41,6 +42,7 @@ func refCases(t *testing.T) []struct {
 	multi := synth(model.Multiclass, 400, p, 3, false)
 	regNaN := synth(model.Regression, 400, p, 4, true)
 	binNaN := synth(model.Binary, 400, p, 5, true)
+	multiNaN := synth(model.Multiclass, 400, p, 8, true)
 	cat := catSynth(2000, 6)
 	pos := synth(model.Regression, 400, p, 7, false)
 	logTarget := &model.LogTargetModel{Inner: fitGBDT(t, pos, gbdt.Params{NEstimators: 6, MaxDepth: 4, LearningRate: 0.1}),
@@ -57,7 +59,9 @@ func refCases(t *testing.T) []struct {
 		{"gbdt-regression-missing", fitGBDT(t, regNaN, gbdt.Params{NEstimators: 8, MaxDepth: 5}), regNaN.X},
 		{"gbdt-binary-missing", fitGBDT(t, binNaN, gbdt.Params{NEstimators: 8, MaxDepth: 4}), binNaN.X},
 		{"gbdt-categorical", fitGBDT(t, cat, gbdt.Params{NEstimators: 8, MaxDepth: 4, CategoricalSplits: true}), cat.X},
+		{"gbdt-multiclass-missing", fitGBDT(t, multiNaN, gbdt.Params{NEstimators: 6, MaxDepth: 4}), multiNaN.X},
 		{"logistic", fitLogistic(t, bin), bin.X},
+		{"logistic-multiclass", fitLogistic(t, multi), multi.X},
 		{"ridge", fitRidge(t, reg), reg.X},
 		{"log-target", logTarget, pos.X},
 		{"trend", trend, reg.X},
@@ -118,7 +122,8 @@ func hasCategorical(e *TreeEnsemble) bool {
 // link, the brute-force interventional Shapley values of the prediction
 // (the coalition's mean prediction over the background); with one, the
 // mean over background rows of the brute-force margin values scaled by
-// the link's secant. Either way the values add up to the model's own
+// the link's secant, or mapped through the softmax's path-averaged
+// Jacobian (softmaxShapley). Either way the values add up to the model's own
 // prediction from the mean prediction over the background.
 func TestInterventionalSHAP(t *testing.T) {
 	for _, tc := range refCases(t) {
@@ -148,9 +153,12 @@ func TestInterventionalSHAP(t *testing.T) {
 			p, k := rm.features, rm.outputs
 			for r := range x.Rows {
 				var want []float64
-				if rm.link.kind == linkIdentity {
+				switch rm.link.kind {
+				case linkIdentity:
 					want = interventional(t, tc.m, x.Row(r), bg)
-				} else {
+				case linkSoftmax:
+					want = softmaxShapley(t, rm, x.Row(r), bg)
+				default:
 					want = secantShapley(t, rm, x.Row(r), bg)
 				}
 				if d := maxAbsDiff(v.Values[r*k*p:(r+1)*k*p], want); d > 1e-9 {
@@ -214,16 +222,21 @@ func TestInterventionalSHAPDeterministic(t *testing.T) {
 	sameBits(t, a, b)
 }
 
-// TestInterventionalSupport refuses softmax models, saying why.
+// TestInterventionalSupport refuses models without an interventional
+// explainer, saying why: a custom model, and a trend over a link.
 func TestInterventionalSupport(t *testing.T) {
-	multi := synth(model.Multiclass, 300, 4, 19, false)
-	for _, m := range []model.Model{fitGBDT(t, multi, gbdt.Params{NEstimators: 3, MaxDepth: 3}), fitLogistic(t, multi)} {
-		err := InterventionalSupport(m)
-		if !errors.Is(err, ErrUnsupported) {
-			t.Fatalf("%s multiclass: error %v, want ErrUnsupported", m.Family(), err)
+	bin := synth(model.Binary, 300, 4, 19, false)
+	trendLogit := &model.TrendModel{Inner: fitLogistic(t, bin), Index: []int{1}, Mean: []float64{0.5}, Coef: []float64{1}}
+	for _, tc := range []struct {
+		m   model.Model
+		why string
+	}{{notTree{4}, "interventional SHAP explains tree"}, {trendLogit, "trend target over a sigmoid link"}} {
+		err := InterventionalSupport(tc.m)
+		if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), tc.why) {
+			t.Fatalf("%s: error %v; want ErrUnsupported saying %q", tc.m.Family(), err, tc.why)
 		}
-		if _, err := InterventionalSHAP(context.Background(), m, head(multi.X, 2), head(multi.X, 2), InterventionalOptions{Workers: 1}, nil); !errors.Is(err, ErrUnsupported) {
-			t.Fatalf("%s multiclass: InterventionalSHAP error %v, want ErrUnsupported", m.Family(), err)
+		if _, err := InterventionalSHAP(context.Background(), tc.m, head(bin.X, 2), head(bin.X, 2), InterventionalOptions{Workers: 1}, nil); !errors.Is(err, ErrUnsupported) {
+			t.Fatalf("%s: InterventionalSHAP error %v; want ErrUnsupported", tc.m.Family(), err)
 		}
 	}
 }

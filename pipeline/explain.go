@@ -219,7 +219,7 @@ type ExplainOptions struct {
 // exact explainers of their predictions and whose combiner is linear in
 // them (see exactEnsemble), with interventional SHAP (the members'
 // margins rescaled through their links; explain.InterventionalSHAP) for
-// one whose binary classifier or log(1+y) members allow that, against
+// one whose classifier or log(1+y) members allow that, against
 // up to explain.InterventionalBackground of the background rows, else with KernelSHAP,
 // noting why in Values.Notes. KernelSHAP's background is the training
 // rows the predictor keeps (Predictor.Background, read on every call),

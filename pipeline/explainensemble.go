@@ -25,13 +25,13 @@ import (
 // That is exact where KernelSHAP on the raw columns is a sampled estimate
 // costing seconds a row.
 //
-// Members explained in margin space (binary gbdt and logistic
-// classifiers, log(1+y) fits) have no exact explainer of their
+// Members explained in margin space (gbdt and logistic classifiers,
+// binary or multiclass, log(1+y) fits) have no exact explainer of their
 // predictions; such ensembles get interventional SHAP against background
 // rows instead (explain.InterventionalSHAP: every member, so that all
 // share the base value, the mean ensemble output over the background),
-// summed and combined the same way. Other ensembles (multiclass ones
-// with softmax members) keep KernelSHAP.
+// summed and combined the same way. Other ensembles (members with
+// derived features, routed predictors) keep KernelSHAP.
 
 // ensembleExactness returns nil when p is an ensemble the exact path can
 // explain, else an error wrapping explain.ErrUnsupported saying why.

@@ -11,6 +11,7 @@ import (
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/explain"
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/progress"
 	"github.com/tabforge/tabforge/report"
 )
@@ -97,11 +98,29 @@ func TestExplainEnsembleLogTarget(t *testing.T) {
 	}
 }
 
+// TestExplainEnsembleSoftmax: a multiclass average of logistic and
+// tree models (credit data's Home, 6 classes) gets interventional SHAP,
+// the logistic member's margins mapped through the softmax, not
+// KernelSHAP, and adds up to every class's probability.
+func TestExplainEnsembleSoftmax(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Home"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic", "tree"}, 2, t.TempDir()
+	cfg.EnsembleTopK, cfg.EnsembleMethod = 2, config.EnsembleAverage
+	p, lb, fitted := ensembleRun(t, cfg)
+	_, preds, _ := buildEnsembles(context.Background(), cfg, p, lb, fitted)
+	pred := preds[ensembleAverage]
+	if pred == nil || pred.Target.Task != model.Multiclass {
+		t.Fatalf("no multiclass average: %v", preds)
+	}
+	checkInterventional(t, pred, p.x.Take(p.test), "softmax")
+}
+
 // checkInterventional explains 40 rows of x with ensemble pred, checks
 // interventional SHAP took them, through the link named, reporting its
 // rows over all weighed members (Step 0, 1, ... members × 40, in
-// order), and that they add up to the ensemble's prediction to 1e-9,
-// and returns the values.
+// order), and that they add up to the ensemble's prediction (each
+// class's probability) to 1e-9, and returns the values.
 func checkInterventional(t *testing.T, pred *Predictor, x *frame.Frame, link string) *explain.Values {
 	t.Helper()
 	want, err := pred.Predict(x)
@@ -135,10 +154,16 @@ func checkInterventional(t *testing.T, pred *Predictor, x *frame.Frame, link str
 	if v.Features != len(pred.Schema) || v.Rows != 40 {
 		t.Fatalf("%d rows × %d features; want 40 × the %d input columns", v.Rows, v.Features, len(pred.Schema))
 	}
+	out := want.Values
+	if v.Outputs > 1 {
+		out = want.Probs
+	}
 	for r, row := range v.RowIndex {
-		f := want.Values[row]
-		if got := v.Sum(r, 0); math.Abs(got-f) > 1e-9*math.Max(1, math.Abs(f)) {
-			t.Fatalf("row %d: base + Σφ = %v; the ensemble predicts %v", row, got, f)
+		for c := range v.Outputs {
+			f := out[row*v.Outputs+c]
+			if got := v.Sum(r, c); math.Abs(got-f) > 1e-9*math.Max(1, math.Abs(f)) {
+				t.Fatalf("row %d output %d: base + Σφ = %v; the ensemble predicts %v", row, c, got, f)
+			}
 		}
 	}
 	in, err := NewExplainInput(pred, x)

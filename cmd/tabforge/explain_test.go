@@ -326,3 +326,67 @@ func TestExplainCommandProgress(t *testing.T) {
 		t.Errorf("interrupted explain left %s: %v", out, err)
 	}
 }
+
+// TestExplainCommandSoftmaxEnsemble explains a multiclass ensemble of
+// gbdt, logistic and forest models (credit data's Home, 6 classes) whose
+// gbdt and logistic members predict a softmax: interventional SHAP, not
+// KernelSHAP, with a note saying how the softmax was handled, and each
+// class's values plus its base value give the probability `tabforge
+// predict` reports (to its 8 printed digits).
+func TestExplainCommandSoftmaxEnsemble(t *testing.T) {
+	dir := t.TempDir()
+	data := testdata("credit_data.csv")
+	code, stdout, stderr := tabforge(t, dir, "train", "--data", data, "--target", "Home", "--models", "gbdt,logistic,forest",
+		"--cv-folds", "2", "--profile", "development", "--set", "force_production_quality=false", "--out", dir, "--json")
+	if code != 0 {
+		t.Fatalf("train exit %d: %s", code, stderr)
+	}
+	var res trainJSON
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(res.Best, "ensemble:") {
+		t.Fatalf("train picked %s; the test needs an ensemble", res.Best)
+	}
+	preds, out := filepath.Join(dir, "preds.csv"), filepath.Join(dir, "shap.csv")
+	if code, _, stderr := tabforge(t, dir, "predict", "--model", res.ModelPath, "--data", data, "--out", preds); code != 0 {
+		t.Fatalf("predict exit %d: %s", code, stderr)
+	}
+	code, stdout, stderr = tabforge(t, dir, "explain", "--model", res.ModelPath, "--data", data, "--rows", "0-5", "--out", out)
+	if code != 0 {
+		t.Fatalf("explain exit %d: %s", code, stderr)
+	}
+	all := stdout + stderr
+	if strings.Contains(all, "KernelSHAP") || !strings.Contains(all, "interventional SHAP over 100 background rows") || !strings.Contains(all, "softmax link") {
+		t.Fatalf("explain did not use interventional SHAP through the softmax:\n%s\n%s", stdout, stderr)
+	}
+	pred, shap := readCSV(t, preds), readCSV(t, out)
+	for i := range 6 {
+		sums := map[string]float64{}
+		for j, name := range shap[0] {
+			v, err := strconv.ParseFloat(shap[i+1][j], 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sums[name[strings.LastIndexByte(name, '@')+1:]] += v
+		}
+		classes := 0
+		for j, name := range pred[0] {
+			class, ok := strings.CutPrefix(name, "prob_")
+			if !ok {
+				continue
+			}
+			classes++
+			p, err := strconv.ParseFloat(pred[i+1][j], 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(sums[class]-p) > 1e-7 {
+				t.Errorf("row %d class %s: SHAP values and base sum to %v, predict says %v", i, class, sums[class], p)
+			}
+		}
+		if classes != 6 {
+			t.Fatalf("predict wrote %d class probabilities; want credit data's 6 Home classes", classes)
+		}
+	}
+}
