@@ -143,8 +143,12 @@ func (a *affine) combine(vs []*Values) (*Values, error) {
 			return nil, fmt.Errorf("explain: member %d's values are %d×%d×%d, want %d×%d×%d", i, v.Rows, v.Outputs, v.Features, v0.Rows, a.k, v0.Features)
 		}
 	}
-	out := newValues(combinedMethod(vs), a.output, v0.Rows, a.outputs, v0.Features, v0.FeatureNames)
-	out.Exact = !slices.ContainsFunc(vs, func(v *Values) bool { return !v.Exact })
+	// A member the combination gives no weight (greedy selection drops
+	// many) adds nothing, and its values (a placeholder, say) say
+	// nothing about how the result was computed.
+	used := a.weighed(vs)
+	out := newValues(combinedMethod(used), a.output, v0.Rows, a.outputs, v0.Features, v0.FeatureNames)
+	out.Exact = !slices.ContainsFunc(used, func(v *Values) bool { return !v.Exact })
 	in := a.members * a.k
 	scale := 0.0
 	for c := range a.outputs {
@@ -173,11 +177,30 @@ func (a *affine) combine(vs []*Values) (*Values, error) {
 	// them by the weights' absolute sum.
 	out.Tolerance *= max(1, scale)
 	if out.Exact {
-		out.Notes = []string{fmt.Sprintf("ensemble: the members' exact SHAP values (%s) combined %s: exact and locally accurate", methodNames(vs), a.how)}
+		out.Notes = []string{fmt.Sprintf("ensemble: the members' exact SHAP values (%s) combined %s: exact and locally accurate", methodNames(used), a.how)}
 	} else {
-		out.Notes = []string{fmt.Sprintf("ensemble: the members' SHAP values (%s) combined %s: locally accurate", methodNames(vs), a.how)}
+		out.Notes = []string{fmt.Sprintf("ensemble: the members' SHAP values (%s) combined %s: locally accurate", methodNames(used), a.how)}
 	}
 	return out, nil
+}
+
+// weighed returns the values in vs of the members some output of a
+// depends on; all of vs when none is (a zero combination).
+func (a *affine) weighed(vs []*Values) []*Values {
+	in := a.members * a.k
+	var used []*Values
+	for i, v := range vs {
+		for c := range a.outputs {
+			if slices.ContainsFunc(a.coef[c*in+i*a.k:c*in+(i+1)*a.k], func(w float64) bool { return w != 0 }) {
+				used = append(used, v)
+				break
+			}
+		}
+	}
+	if len(used) == 0 {
+		return vs
+	}
+	return used
 }
 
 // combinedMethod is the members' method when they share one, else

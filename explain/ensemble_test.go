@@ -309,3 +309,31 @@ func TestEnsembleSHAPFallsBack(t *testing.T) {
 		})
 	}
 }
+
+// TestCombineSHAPUnweighedMember: a member greedy selection gives weight
+// 0 (pipeline passes zero values without a method for it) does not turn
+// the combined values into "combined" ones nor join the note's list of
+// methods; the weighed member's method and exactness carry over.
+func TestCombineSHAPUnweighedMember(t *testing.T) {
+	d := synth(model.Binary, 300, 5, 27, false)
+	x, bg := head(d.X, 4), &model.Matrix{Rows: 20, Cols: 5, Data: d.X.Data[100*5 : 120*5]}
+	v, err := InterventionalSHAP(context.Background(), fitGBDT(t, d, gbdt.Params{NEstimators: 5, MaxDepth: 3}), x, bg, InterventionalOptions{Workers: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero := &Values{Rows: 4, Outputs: 1, Features: 5, Values: make([]float64, 20), BaseValue: make([]float64, 1), Exact: true}
+	c, err := ensemble.VotingCombiner(2, 1, []float64{1, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := CombineSHAP(c, []*Values{v, zero})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Method != MethodInterventional || got.Exact || !strings.Contains(got.Notes[0], "(interventional SHAP)") {
+		t.Fatalf("method %s, exact %v, notes %q; want interventional, not exact, the note naming it alone", got.Method, got.Exact, got.Notes)
+	}
+	if d := maxAbsDiff(got.Values, v.Values); d > 0 {
+		t.Fatalf("values differ from the weighed member's by %g", d)
+	}
+}

@@ -357,6 +357,11 @@ func TestExplainCommandSoftmaxEnsemble(t *testing.T) {
 		t.Fatalf("explain exit %d: %s", code, stderr)
 	}
 	all := stdout + stderr
+	// Selection gives some members weight 0; they must not make the
+	// values "combined" (of several methods).
+	if !strings.Contains(stdout, "interventional SHAP values (prediction") {
+		t.Errorf("explain's summary does not name interventional SHAP:\n%s", stdout)
+	}
 	if strings.Contains(all, "KernelSHAP") || !strings.Contains(all, "interventional SHAP over 100 background rows") || !strings.Contains(all, "softmax link") {
 		t.Fatalf("explain did not use interventional SHAP through the softmax:\n%s\n%s", stdout, stderr)
 	}
