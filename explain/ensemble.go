@@ -299,7 +299,7 @@ func CapBackground(bg *model.Matrix, seed uint64) *model.Matrix {
 // InterventionalBackground rows of it sampled with Options.Seed), so
 // they share the base value, and combined as EnsembleSHAP combines exact
 // values. Its rows are reported to o.Progress over all members, one after
-// another. A stacking meta-learner with passthrough columns, measured
+// another, weighted by their cost (MemberProgress). A stacking meta-learner with passthrough columns, measured
 // against its training means rather than the background, or a member
 // InterventionalSupport refuses, gives an error wrapping ErrUnsupported.
 func ensembleInterventional(ctx context.Context, m *ensemble.Model, x *model.Matrix, o Options) (*Values, error) {
@@ -322,8 +322,12 @@ func ensembleInterventional(ctx context.Context, m *ensemble.Model, x *model.Mat
 	}
 	bg = CapBackground(bg, o.Seed)
 	vs := make([]*Values, len(members))
+	costs := make([]float64, len(members))
 	for i, mm := range members {
-		io := InterventionalOptions{Workers: o.Workers, Progress: MemberProgress(o.Progress, i, len(members), x.Rows)}
+		costs[i] = InterventionalRowCost(mm, bg.Rows)
+	}
+	for i, mm := range members {
+		io := InterventionalOptions{Workers: o.Workers, Progress: MemberProgress(o.Progress, costs, i, x.Rows)}
 		if vs[i], err = InterventionalSHAP(ctx, mm, x, bg, io, o.FeatureNames); err != nil {
 			return nil, fmt.Errorf("explain: ensemble member %d (%s): %w", i, mm.Family(), err)
 		}
@@ -356,20 +360,42 @@ func MemberNote(vs []*Values) string {
 	return note
 }
 
-// MemberProgress turns the progress.ExplainRow events of the i-th of
-// members explanations run one after another, each of rows rows, into
-// one count over all of them: Step i·rows + step of members·rows, with
-// one Step 0 event, the first's. It returns nil for a nil pf.
-func MemberProgress(pf progress.Func, i, members, rows int) progress.Func {
+// MemberProgress turns the progress.ExplainRow events of member i's
+// explanation, one of len(costs) run one after another over rows rows
+// each, into one count over all of them weighted by cost, costs[j] being
+// the work of one of member j's rows (InterventionalRowCost): Total is
+// len(costs)·rows and Step the share of the work done in those units,
+// rounded, so that a time left estimated from Step/Total and the time
+// spent holds although members' rows cost very different amounts (a
+// 100-tree forest's a thousand times a logistic model's). Equal costs,
+// or none above 0, count every row the same: Step i·rows + step. Only
+// the first member's Step 0 event passes. It returns nil for a nil pf.
+func MemberProgress(pf progress.Func, costs []float64, i, rows int) progress.Func {
 	if pf == nil {
 		return nil
 	}
+	w := slices.Clone(costs)
+	sum := 0.0
+	for _, c := range w {
+		sum += c
+	}
+	if !(sum > 0) || math.IsInf(sum, 0) {
+		for j := range w {
+			w[j] = 1
+		}
+		sum = float64(len(w))
+	}
+	before := 0.0
+	for _, c := range w[:i] {
+		before += c
+	}
+	total := len(w) * rows
 	return func(e progress.Event) {
 		if e.Step == 0 && i > 0 {
 			return
 		}
-		e.Step += i * rows
-		e.Total = members * rows
+		done := (before*float64(rows) + w[i]*float64(e.Step)) / (sum * float64(rows))
+		e.Step, e.Total = int(math.Round(done*float64(total))), total
 		pf(e)
 	}
 }

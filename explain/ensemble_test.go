@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -259,16 +260,72 @@ func TestEnsembleInterventional(t *testing.T) {
 					t.Errorf("base value %v; the mean prediction over the background is %v", v.BaseValue, mean)
 				}
 			}
-			total := len(tc.m.Members()) * x.Rows
-			if len(events) != total+1 || events[len(events)-1].Step != total {
-				t.Fatalf("%d progress events; want Steps 0 to %d", len(events), total)
+			costs := make([]float64, len(tc.m.Members()))
+			for i, mm := range tc.m.Members() {
+				costs[i] = InterventionalRowCost(mm, bg.Rows)
 			}
-			for i, e := range events {
-				if e.Step != i || e.Total != total || e.Name != string(MethodInterventional) {
-					t.Fatalf("event %d = %+v; want step %d of %d", i, e, i, total)
-				}
-			}
+			checkMemberEvents(t, events, costs, x.Rows)
 		})
+	}
+}
+
+// checkMemberEvents checks the events of members explained one after
+// another over rows rows each, costs[i] the cost of member i's row: one
+// event per row and a first Step 0, Steps rising to Total =
+// members·rows, and the Step after each member's last row its share of
+// the total cost (rounded).
+func checkMemberEvents(t *testing.T, events []progress.Event, costs []float64, rows int) {
+	t.Helper()
+	total := len(costs) * rows
+	if len(events) != total+1 || events[0].Step != 0 || events[total].Step != total {
+		t.Fatalf("%d progress events; want Steps 0 to %d", len(events), total)
+	}
+	sum, done := 0.0, 0.0
+	for _, c := range costs {
+		sum += c
+	}
+	for i, c := range costs {
+		done += c
+		if e, want := events[(i+1)*rows], math.Round(done/sum*float64(total)); float64(e.Step) != want {
+			t.Errorf("after member %d: Step %d of %d; want %v, its share of the cost", i, e.Step, total, want)
+		}
+	}
+	for i, e := range events {
+		if e.Total != total || e.Name != string(MethodInterventional) || (i > 0 && e.Step < events[i-1].Step) {
+			t.Fatalf("event %d = %+v after Step %d; want a Step of %d, not falling", i, e, events[max(0, i-1)].Step, total)
+		}
+	}
+}
+
+// TestMemberProgressWeighsCost: two members of 4 rows each whose rows
+// cost 3 and 1 report 8 row-equivalents of work: the first member's
+// rows 1.5 each, the second's 0.5 (rounded half away from zero), so
+// that the time left, estimated from the pace so far, holds. Equal
+// costs count rows.
+func TestMemberProgressWeighsCost(t *testing.T) {
+	for _, tc := range []struct {
+		costs []float64
+		want  []int
+	}{
+		{[]float64{3, 1}, []int{0, 2, 3, 5, 6, 7, 7, 8, 8}},
+		{[]float64{2, 2}, []int{0, 1, 2, 3, 4, 5, 6, 7, 8}},
+		{[]float64{0, 0}, []int{0, 1, 2, 3, 4, 5, 6, 7, 8}},
+	} {
+		var got []int
+		for i := range tc.costs {
+			pf := MemberProgress(func(e progress.Event) {
+				if e.Total != 8 {
+					t.Fatalf("costs %v: Total %d; want 8", tc.costs, e.Total)
+				}
+				got = append(got, e.Step)
+			}, tc.costs, i, 4)
+			for s := range 5 {
+				pf(progress.Event{Stage: progress.ExplainRow, Step: s, Total: 4})
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("costs %v: Steps %v; want %v", tc.costs, got, tc.want)
+		}
 	}
 }
 

@@ -40,8 +40,8 @@ type Options struct {
 	FeatureNames []string
 	// Progress is KernelOptions.Progress: KernelSHAP reports its rows,
 	// and an ensemble's interventional SHAP its members' rows, one
-	// member after another. The exact explainers take well under a
-	// second and report none.
+	// member after another, each weighted by its cost (MemberProgress).
+	// The exact explainers take well under a second and report none.
 	Progress progress.Func
 }
 

@@ -120,7 +120,8 @@ func interventionalRowCost(p *Predictor) float64 {
 // columns names (p's schema order) as the comment atop this file says:
 // path-dependent exact values when every member has them, else
 // interventional values against the rows of bg (nil: none), whose rows
-// it reports to pf, counted over the weighed members. It returns an
+// it reports to pf, counted over the weighed members by their cost
+// (explain.MemberProgress). It returns an
 // error wrapping explain.ErrUnsupported when the ensemble is neither.
 func exactEnsemble(ctx context.Context, p *Predictor, xr, bg *frame.Frame, names []string, workers int, pf progress.Func) (*explain.Values, error) {
 	shap := memberSHAP(pathDependent)
@@ -142,12 +143,19 @@ func exactEnsemble(ctx context.Context, p *Predictor, xr, bg *frame.Frame, names
 	n := xr.NumRows()
 	vs := make([]*explain.Values, len(p.Members))
 	preds := make([][]float64, len(p.Members))
-	weighedMembers, done := 0, 0
-	for i := range p.Members {
+	// Rows are reported over the weighed members, weighted by their
+	// cost (0 without a background: path-dependent values report none).
+	var costs []float64
+	for i, m := range p.Members {
 		if weighed(p.Combiner, i) {
-			weighedMembers++
+			c := 0.0
+			if bg != nil {
+				c = explain.InterventionalRowCost(m.Model, bg.NumRows())
+			}
+			costs = append(costs, c)
 		}
 	}
+	done := 0
 	for i, m := range p.Members {
 		if !weighed(p.Combiner, i) {
 			k := p.Combiner.NumOutputs()
@@ -156,7 +164,7 @@ func exactEnsemble(ctx context.Context, p *Predictor, xr, bg *frame.Frame, names
 			preds[i] = make([]float64, n*k)
 			continue
 		}
-		v, pred, err := explainMember(ctx, m, xr, bg, shap, workers, explain.MemberProgress(pf, done, weighedMembers, n))
+		v, pred, err := explainMember(ctx, m, xr, bg, shap, workers, explain.MemberProgress(pf, costs, done, n))
 		if err != nil {
 			return nil, err
 		}

@@ -118,8 +118,8 @@ func TestExplainEnsembleSoftmax(t *testing.T) {
 
 // checkInterventional explains 40 rows of x with ensemble pred, checks
 // interventional SHAP took them, through the link named, reporting its
-// rows over all weighed members (Step 0, 1, ... members × 40, in
-// order), and that they add up to the ensemble's prediction (each
+// rows over all weighed members (Steps rising from 0 to members × 40,
+// each member's rows weighted by their cost), and that they add up to the ensemble's prediction (each
 // class's probability) to 1e-9, and returns the values.
 func checkInterventional(t *testing.T, pred *Predictor, x *frame.Frame, link string) *explain.Values {
 	t.Helper()
@@ -133,18 +133,31 @@ func checkInterventional(t *testing.T, pred *Predictor, x *frame.Frame, link str
 	if err != nil {
 		t.Fatal(err)
 	}
-	members := 0
-	for i := range pred.Members {
+	// Each member's rows count by their cost (linear in the background's
+	// rows, so any count gives the shares).
+	var costs []float64
+	for i, m := range pred.Members {
 		if weighed(pred.Combiner, i) {
-			members++
+			costs = append(costs, explain.InterventionalRowCost(m.Model, 1))
 		}
 	}
-	if len(events) != members*40+1 {
-		t.Fatalf("%d progress events for %d members × 40 rows; want %d", len(events), members, members*40+1)
+	members, sum := len(costs), 0.0
+	for _, c := range costs {
+		sum += c
+	}
+	if len(events) != members*40+1 || events[0].Step != 0 || events[members*40].Step != members*40 {
+		t.Fatalf("%d progress events for %d members × 40 rows; want %d, Steps 0 to %d", len(events), members, members*40+1, members*40)
+	}
+	done := 0.0
+	for i, c := range costs {
+		done += c
+		if e, want := events[(i+1)*40], math.Round(done/sum*float64(members*40)); float64(e.Step) != want {
+			t.Errorf("after member %d: Step %d; want %v, its share of the cost", i, e.Step, want)
+		}
 	}
 	for i, e := range events {
-		if e.Stage != progress.ExplainRow || e.Name != string(explain.MethodInterventional) || e.Step != i || e.Total != members*40 {
-			t.Fatalf("event %d = %+v; want step %d of %d interventional rows", i, e, i, members*40)
+		if e.Stage != progress.ExplainRow || e.Name != string(explain.MethodInterventional) || e.Total != members*40 || (i > 0 && e.Step < events[i-1].Step) {
+			t.Fatalf("event %d = %+v; want a rising step of %d interventional rows", i, e, members*40)
 		}
 	}
 	notes := strings.Join(v.Notes, "; ")

@@ -20,7 +20,9 @@ const (
 	MetaBuild  Stage = "meta_build" // datasets scored by `tabforge meta build`
 	// ExplainRow counts rows explained by KernelSHAP, LIME or
 	// interventional SHAP (Name says which), the explainers that cost
-	// milliseconds to seconds per row.
+	// milliseconds to seconds per row. An ensemble's members explained
+	// one after another count each row by its cost, in rows of the mean
+	// cost (explain.MemberProgress), so Step/Total is the work done.
 	ExplainRow Stage = "explain_row"
 )
 
