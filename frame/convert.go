@@ -68,5 +68,5 @@ func convertColumn(c *Column, k Kind, missing *missingSet) (*Column, error) {
 			return nil, err
 		}
 	}
-	return t.column(), nil
+	return t.column()
 }

@@ -284,6 +284,10 @@ func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
 	if rows == 0 && stop == nil {
 		return nil, ErrNoRows
 	}
+	levels := newLevelBudget(opts, csvBytes(text, rows, len(cols)))
+	for _, c := range cols {
+		c.levels = levels
+	}
 	line := func(row, j int) int {
 		if s, ok := spans[row]; ok {
 			return int(s[j])
@@ -389,6 +393,8 @@ type textColumn struct {
 	notNum  bool        // some non-missing value is not a number
 	notDate bool        // some non-missing value is not a datetime
 	inf     *ParseError // first infinite number, reported if the column ends up numeric
+
+	levels *levelBudget // counts the distinct labels column builds; nil counts none
 }
 
 // add appends value s of data row `row` (1-based). line reports the value's
@@ -475,11 +481,12 @@ func (c *textColumn) cell(i int) []byte {
 }
 
 // column converts c to a typed column. Every value has been validated by
-// observe, so conversion cannot fail.
-func (c *textColumn) column() *Column {
+// observe, so conversion cannot fail; only c.levels can refuse a
+// categorical column's distinct labels, with ErrMemoryLimit.
+func (c *textColumn) column() (*Column, error) {
 	n := len(c.ends)
 	if c.nums != nil {
-		return NewNumeric(c.name, c.nums)
+		return NewNumeric(c.name, c.nums), nil
 	}
 	switch k := c.finalKind(); k {
 	case Numeric:
@@ -491,14 +498,15 @@ func (c *textColumn) column() *Column {
 			}
 			v[i], _ = parseNumber(c.text(i))
 		}
-		return NewNumeric(c.name, v)
+		return NewNumeric(c.name, v), nil
 	case Datetime:
-		return c.datetimeColumn()
+		return c.datetimeColumn(), nil
 	}
 	index := make(map[string]int32)
 	var levels []string
 	codes := make([]int32, n)
 	prev, prevCode := []byte(nil), int32(-1)
+	counted, pending := 0, 0.0 // labels counted in c.levels, bytes not yet
 	for i := range codes {
 		if c.isMissing(i) {
 			codes[i] = -1
@@ -517,10 +525,22 @@ func (c *textColumn) column() *Column {
 			s := string(b)
 			index[s] = code
 			levels = append(levels, s)
+			// Counted in batches, not to take a lock per label.
+			if pending += float64(len(s) + labelKept + labelBuilding); len(levels)-counted == 4096 {
+				if err := c.levels.add(pending); err != nil {
+					return nil, fmt.Errorf("column %q: %w", c.name, err)
+				}
+				counted, pending = len(levels), 0
+			}
 		}
 		codes[i], prev, prevCode = code, b, code
 	}
-	return readerCategorical(c.name, codes, levels)
+	if err := c.levels.add(pending); err != nil {
+		return nil, fmt.Errorf("column %q: %w", c.name, err)
+	}
+	col := readerCategorical(c.name, codes, levels)
+	// The index is garbage now; the labels stay.
+	return col, c.levels.add(-float64(len(levels) * labelBuilding))
 }
 
 // datetimeColumn parses c's values as datetimes, keeping the offsets they

@@ -93,6 +93,10 @@ func readCSVSplit(data []byte, opts ReadOptions, pieces int) (*Frame, bool) {
 	if checkMemory(opts, csvBytes(text, len(cols[0].ends), len(cols)), "") != nil {
 		return nil, false
 	}
+	levels := newLevelBudget(opts, csvBytes(text, len(cols[0].ends), len(cols)))
+	for _, c := range cols {
+		c.levels = levels
+	}
 	f, err := finish(cols, func(int, int) int { return 0 }, nil)
 	if err != nil {
 		return nil, false // ReadCSV's error names the line

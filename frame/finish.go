@@ -134,7 +134,12 @@ func finishColumns(cols []*textColumn, line func(row, j int) int, stop error, ob
 			res[j] = result{-1, c.inf}
 			return
 		}
-		out[j] = c.column()
+		col, err := c.column()
+		if err != nil {
+			res[j] = result{-1, err}
+			return
+		}
+		out[j] = col
 		cols[j] = nil // release the text
 	})
 	first := -1

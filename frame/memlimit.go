@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // NoMemoryLimit, as ReadOptions.MemoryLimit, reads a table whatever
@@ -223,4 +224,48 @@ func valueBytes(k Kind) float64 {
 // (8 bytes for a number, the most), and per row its line (4 bytes).
 func csvBytes(text, rows, cols int) float64 {
 	return float64(text) + float64(rows)*(4+12*float64(cols))
+}
+
+// Memory of a categorical column's distinct labels while finish builds
+// them, beyond csvBytes' per-cell count: each keeps its own copy of its
+// text (rounded up to a word) and a 16-byte string header in the
+// levels, which append may have doubled (labelKept + slack); while the
+// column is built, a map entry indexes it (a 16-byte key and a code in
+// a slot, at 7/8 load, doubled while the map grows). A column of a
+// million distinct 7-byte IDs took 112 MB beyond csvBytes' 36 MB for
+// the table; these count 111.
+const (
+	labelKept     = 8 + 16
+	labelBuilding = 16 + 64
+)
+
+// levelBudget counts what a read's categorical columns' distinct labels
+// take as finish builds them (columns in parallel), on top of the
+// read's own estimate, against the read's limit: a column of distinct
+// IDs costs several times the text csvBytes counts for it.
+type levelBudget struct {
+	mu     sync.Mutex
+	budget *memoryBudget
+	need   float64 // the read's estimate plus the labels counted so far
+	msg    func(need, limit string) string
+}
+
+// newLevelBudget starts from the read's estimate base, under o's limit.
+func newLevelBudget(o ReadOptions, base float64) *levelBudget {
+	return &levelBudget{budget: newMemoryBudget(o), need: base, msg: func(need, limit string) string {
+		return fmt.Sprintf("the table with its categorical columns' distinct labels would take about %s, more than the read memory limit of %s", need, limit)
+	}}
+}
+
+// add counts bytes more (fewer when negative: memory released) and
+// returns the budget's error once the total passes the limit. A nil
+// levelBudget counts nothing.
+func (l *levelBudget) add(bytes float64) error {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.need += bytes
+	return l.budget.check(l.need, l.msg)
 }

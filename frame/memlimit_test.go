@@ -3,6 +3,7 @@ package frame
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -286,6 +287,57 @@ func TestReadCSVBytesMemoryLimit(t *testing.T) {
 			if err != nil || f.Hash() != def.Hash() {
 				t.Errorf("%s(MemoryLimit %d) = %v; want the table read under the default limit", name, limit, err)
 			}
+		}
+	}
+}
+
+// ids is a CSV text of rows rows of a distinct 7-byte ID and a 0..9
+// number, or of 10 IDs repeated when distinct is false.
+func ids(rows int, distinct bool) []byte {
+	var b bytes.Buffer
+	b.WriteString("id,x\n")
+	for i := range rows {
+		id := i
+		if !distinct {
+			id = i % 10
+		}
+		fmt.Fprintf(&b, "a%06d,%d\n", id, i%10)
+	}
+	return b.Bytes()
+}
+
+// TestReadCSVDistinctLabelsMemoryLimit: a column of distinct IDs takes
+// several times the text csvBytes counts for it (each label its own
+// string, slot in the levels and map entry), so a limit above the
+// estimate (200,000 rows: 1.4 MB of text, 7 MB in all) but below what
+// the read allocates is refused, by ReadCSV and ReadCSVBytes alike,
+// naming the labels; the same table with 10 labels reads under it, and
+// the IDs under a limit above what they take.
+func TestReadCSVDistinctLabelsMemoryLimit(t *testing.T) {
+	const rows, limit = 200_000, 12 << 20
+	data := ids(rows, true)
+	if est := csvBytes(len(data)-len("id,x\n")-2*rows, rows, 2); est > limit {
+		t.Fatalf("estimate %.0f bytes passes the limit: the test needs one below it", est)
+	}
+	var f *Frame
+	var err error
+	alloc := allocated(func() { f, err = ReadCSV(bytes.NewReader(data), ReadOptions{MemoryLimit: 64 << 20}) })
+	if err != nil || f.NumRows() != rows {
+		t.Fatalf("ReadCSV() under 64 MiB = %v; want its %d rows", err, rows)
+	}
+	if alloc <= limit {
+		t.Fatalf("reading the IDs allocated %d bytes; the test needs more than the limit of %d", alloc, limit)
+	}
+	for name, read := range map[string]func([]byte) (*Frame, error){
+		"ReadCSV":      func(b []byte) (*Frame, error) { return ReadCSV(bytes.NewReader(b), ReadOptions{MemoryLimit: limit}) },
+		"ReadCSVBytes": func(b []byte) (*Frame, error) { return ReadCSVBytes(b, ReadOptions{MemoryLimit: limit}) },
+	} {
+		_, err := read(data)
+		if !errors.Is(err, ErrMemoryLimit) || !strings.Contains(err.Error(), `column "id"`) || !strings.Contains(err.Error(), "distinct labels") {
+			t.Errorf("%s() of %d distinct IDs under %d bytes: error %v; want ErrMemoryLimit naming the labels of column id", name, rows, limit, err)
+		}
+		if f, err := read(ids(rows, false)); err != nil || f.NumRows() != rows {
+			t.Errorf("%s() of 10 IDs under %d bytes = %v; want its %d rows", name, limit, err, rows)
 		}
 	}
 }
