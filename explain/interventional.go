@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/tabforge/tabforge/internal/prob"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/model/forest"
 	"github.com/tabforge/tabforge/model/gbdt"
@@ -62,11 +63,7 @@ const (
 func (l link) apply(m float64) float64 {
 	switch l.kind {
 	case linkSigmoid:
-		if m >= 0 {
-			return 1 / (1 + math.Exp(-m))
-		}
-		e := math.Exp(m)
-		return e / (1 + e)
+		return prob.Sigmoid(m)
 	case linkLogTarget:
 		return l.smear*math.Exp(min(max(m, l.lo), l.hi)) - 1
 	}
@@ -307,7 +304,7 @@ func (rm *refModel) predictions(z []float64) []float64 {
 	k, f := rm.outputs, make([]float64, len(z))
 	for i := 0; i < len(z); i += k {
 		if rm.link.kind == linkSoftmax {
-			softmaxTo(f[i:i+k], z[i:i+k])
+			prob.Softmax(f[i:i+k], z[i:i+k])
 			continue
 		}
 		for c := range k {

@@ -2,6 +2,8 @@ package explain
 
 import (
 	"math"
+
+	"github.com/tabforge/tabforge/internal/prob"
 )
 
 // Softmax members in interventional SHAP. For one row x and reference r
@@ -74,23 +76,6 @@ func newSoftmaxPath(k int) *softmaxPath {
 	return &softmaxPath{k: k, nodes: nodes, weights: weights, z: make([]float64, k), p: make([]float64, k), c: make([]float64, k*k)}
 }
 
-// softmaxTo writes softmax(z) into dst, shifting by max(z) so that no
-// exponential overflows.
-func softmaxTo(dst, z []float64) {
-	mx := math.Inf(-1)
-	for _, v := range z {
-		mx = max(mx, v)
-	}
-	s := 0.0
-	for i, v := range z {
-		dst[i] = math.Exp(v - mx)
-		s += dst[i]
-	}
-	for i := range dst {
-		dst[i] /= s
-	}
-}
-
 // jacobian sets s.c to ∫_0^1 J(zr + t(zx − zr)) dt, J the softmax's
 // Jacobian, by composite Gauss–Legendre quadrature (see the constants).
 func (s *softmaxPath) jacobian(zx, zr []float64) {
@@ -109,7 +94,7 @@ func (s *softmaxPath) jacobian(zx, zr []float64) {
 			for m := range k {
 				s.z[m] = zr[m] + t*(zx[m]-zr[m])
 			}
-			softmaxTo(s.p, s.z)
+			prob.Softmax(s.p, s.z)
 			// J is symmetric: fill the upper triangle, mirror below.
 			for a, pa := range s.p {
 				row := s.c[a*k : (a+1)*k]

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tabforge/tabforge/features"
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/internal/prob"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/model/gbdt"
 	"github.com/tabforge/tabforge/model/linear"
@@ -48,7 +49,7 @@ func simpsonJacobian(zx, zr []float64, n int) []float64 {
 		for m := range k {
 			z[m] = zr[m] + t*(zx[m]-zr[m])
 		}
-		softmaxTo(p, z)
+		prob.Softmax(p, z)
 		for a := range k {
 			c[a*k+a] += w * p[a]
 			for b := range k {
@@ -80,8 +81,8 @@ func TestSoftmaxPathJacobian(t *testing.T) {
 		want := simpsonJacobian(zx, zr, 20000)
 		worst = max(worst, maxAbsDiff(s.c, want))
 		px, pr := make([]float64, k), make([]float64, k)
-		softmaxTo(px, zx)
-		softmaxTo(pr, zr)
+		prob.Softmax(px, zx)
+		prob.Softmax(pr, zr)
 		for a := range k {
 			sum := 0.0
 			for m := range k {
@@ -109,8 +110,8 @@ func TestSoftmaxPathSaturated(t *testing.T) {
 	s := newSoftmaxPath(k)
 	s.jacobian(zx, zr)
 	px, pr := make([]float64, k), make([]float64, k)
-	softmaxTo(px, zx)
-	softmaxTo(pr, zr)
+	prob.Softmax(px, zx)
+	prob.Softmax(pr, zr)
 	acc, out := make([]float64, k*p), make([]float64, k*p)
 	s.apply(acc, out, phi, px, pr, p)
 	for a := range k {

@@ -3,6 +3,8 @@ package gbdt
 import (
 	"math"
 	"slices"
+
+	"github.com/tabforge/tabforge/internal/prob"
 )
 
 // gpair is a sum of gradients and hessians.
@@ -181,8 +183,6 @@ func (huberLoss) metric() metricKind         { return metricRMSE }
 
 type logisticLoss struct{}
 
-func sigmoid(m float64) float64 { return 1 / (1 + math.Exp(-m)) }
-
 func (logisticLoss) groups() int  { return 1 }
 func (logisticLoss) outputs() int { return 1 }
 func (logisticLoss) baseMargin(y, w []float64, base float64) []float64 {
@@ -196,11 +196,11 @@ func (logisticLoss) gradients(grad [][]rowGrad, score, y, w []float64, lo, hi in
 	g := grad[0]
 	for r := lo; r < hi; r++ {
 		wr := weightAt(w, r)
-		p := sigmoid(score[r])
+		p := prob.Sigmoid(score[r])
 		g[r] = rowGrad{float32((p - y[r]) * wr), float32(max(p*(1-p), minHess) * wr)}
 	}
 }
-func (logisticLoss) transform(dst, m []float64) { dst[0] = sigmoid(m[0]) }
+func (logisticLoss) transform(dst, m []float64) { dst[0] = prob.Sigmoid(m[0]) }
 func (logisticLoss) metric() metricKind         { return metricLogLoss }
 
 type softmaxLoss struct{ k int }
@@ -221,7 +221,7 @@ func (l softmaxLoss) gradients(grad [][]rowGrad, score, y, w []float64, lo, hi i
 	}
 	for r := lo; r < hi; r++ {
 		wr := weightAt(w, r)
-		softmax(p, score[r*k:(r+1)*k])
+		prob.Softmax(p, score[r*k:(r+1)*k])
 		lab := int(y[r])
 		for c := range k {
 			t := 0.0
@@ -233,21 +233,5 @@ func (l softmaxLoss) gradients(grad [][]rowGrad, score, y, w []float64, lo, hi i
 		}
 	}
 }
-func (softmaxLoss) transform(dst, m []float64) { softmax(dst, m) }
+func (softmaxLoss) transform(dst, m []float64) { prob.Softmax(dst, m) }
 func (softmaxLoss) metric() metricKind         { return metricMLogLoss }
-
-// softmax writes the softmax of m into dst (same length).
-func softmax(dst, m []float64) {
-	mx := m[0]
-	for _, v := range m[1:] {
-		mx = max(mx, v)
-	}
-	var s float64
-	for i, v := range m {
-		dst[i] = math.Exp(v - mx)
-		s += dst[i]
-	}
-	for i := range dst {
-		dst[i] /= s
-	}
-}

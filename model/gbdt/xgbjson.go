@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tabforge/tabforge/internal/prob"
 	"github.com/tabforge/tabforge/model"
 )
 
@@ -202,7 +203,7 @@ func (m *Model) xgbBaseScore() (float64, error) {
 		}
 	}
 	if m.cfg.objective == BinaryLogistic {
-		base = sigmoid(base) // XGBoost stores the probability
+		base = prob.Sigmoid(base) // XGBoost stores the probability
 	}
 	return base, nil
 }

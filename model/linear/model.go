@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 
+	"github.com/tabforge/tabforge/internal/prob"
 	"github.com/tabforge/tabforge/model"
 )
 
@@ -139,37 +139,12 @@ func (m *Model) Predict(dst []float64, x *model.Matrix) error {
 		}
 		switch m.task {
 		case model.Binary:
-			out[0] = sigmoid(out[0])
+			out[0] = prob.Sigmoid(out[0])
 		case model.Multiclass:
-			softmax(out)
+			prob.Softmax(out, out)
 		}
 	}
 	return nil
-}
-
-// sigmoid returns 1/(1+e^−z) without overflow.
-func sigmoid(z float64) float64 {
-	if z >= 0 {
-		return 1 / (1 + math.Exp(-z))
-	}
-	e := math.Exp(z)
-	return e / (1 + e)
-}
-
-// softmax replaces scores z with probabilities.
-func softmax(z []float64) {
-	m := math.Inf(-1)
-	for _, v := range z {
-		m = math.Max(m, v)
-	}
-	s := 0.0
-	for i, v := range z {
-		z[i] = math.Exp(v - m)
-		s += z[i]
-	}
-	for i := range z {
-		z[i] /= s
-	}
 }
 
 // savedModel is the JSON document MarshalBinary writes. Field order is
