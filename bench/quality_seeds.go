@@ -5,6 +5,8 @@ import (
 	"io"
 	"slices"
 	"text/tabwriter"
+
+	"github.com/tabforge/tabforge/internal/stats"
 )
 
 // seedSummary is one dataset's quality runs over seeds: a seeded pick can
@@ -44,19 +46,12 @@ func summarizeSeeds(rs []QualityResult) []*seedSummary {
 	return out
 }
 
-// median of the runs that did not fail; NaN-free since results carry no
-// NaN metric (a run without its metric is a failed run).
+// median of the runs that did not fail.
 func (s *seedSummary) median() (float64, bool) {
 	if len(s.values) == 0 {
 		return 0, false
 	}
-	v := slices.Clone(s.values)
-	slices.Sort(v)
-	n := len(v)
-	if n%2 == 1 {
-		return v[n/2], true
-	}
-	return (v[n/2-1] + v[n/2]) / 2, true
+	return stats.Median(slices.Clone(s.values)), true
 }
 
 // wins reports whether the median reaches the Optuna-TPE XGBoost row, and
