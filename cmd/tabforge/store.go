@@ -68,6 +68,9 @@ func (a *app) storeSyncCommand() *cobra.Command {
 				return fmt.Errorf("%w (%d journal entries pending in %s)", err, n.Left, fs.Fallback().Path())
 			}
 			fmt.Fprintf(a.stdout, "synced to %s: %d runs, %d records, %d studies, %d trials\n", fs.URL(), n.Runs, n.Records, n.Studies, n.Trials)
+			if n.PrimaryLost {
+				fmt.Fprintf(a.stdout, "redis lost its data since the journal was written: each journalled key it lacked got the fallback's value; what it held before and the fallback never had is gone\n")
+			}
 			for _, c := range n.Conflicts {
 				fmt.Fprintf(a.stdout, "kept redis's %s: the fallback's was written over another state or under a lease taken over since (its value stays in %s)\n", c, fs.Fallback().Path())
 			}

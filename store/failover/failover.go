@@ -11,7 +11,12 @@
 // Redis does not hold (a model name's record the registry found missing
 // there, say) is not copied over Redis's value, which is kept and
 // reported (SyncCounts.Conflicts), as is a run or lease written on the
-// fallback under a lease a newer holder has taken on Redis since. The
+// fallback under a lease a newer holder has taken on Redis since. A
+// Redis that lost its data meanwhile (restarted without persistence,
+// flushed) is told by the epoch it keeps (redis.Store.Epoch), which the
+// fallback records at each replay: the journal's keys Redis then lacks
+// get the fallback's values, while those written there since the loss
+// keep Redis's (SyncCounts.PrimaryLost). The
 // lease token counter is neither copied nor kept: Sync raises Redis's
 // to the fallback's, and the Store raises the fallback's to Redis's at
 // Open and at each token it takes there, so fencing tokens keep
@@ -145,6 +150,10 @@ func openRedis(ctx context.Context, raw string, o Options) (*Store, error) {
 		log.Info("store: replayed the SQLite journal to redis", "runs", n.Runs, "records", n.Records, "studies", n.Studies, "trials", n.Trials)
 	}
 	s.mirrorTokens(ctx)
+	if n.PrimaryLost {
+		log.Warn("store: redis lost its data since the journal was written (restarted without persistence, flushed or replaced); copied the fallback's value of each journalled key redis lacked, and what redis held before that the fallback never had is gone",
+			"store", s.name)
+	}
 	if len(n.Conflicts) > 0 {
 		log.Warn("store: kept redis's value of records and runs the fallback wrote over another state or under a lease taken over on redis since; the fallback's stay in its file",
 			"records", n.Conflicts, "fallback", fallback.Path())

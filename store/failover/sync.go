@@ -23,6 +23,14 @@ type SyncCounts struct {
 	// since (see superseded). The fallback's value stays in the fallback
 	// file.
 	Conflicts []string
+	// PrimaryLost reports that the primary had lost its data since the
+	// journal's writes were made (its epoch changed: a Redis restarted
+	// without persistence, flushed, or replaced by an empty one). Their
+	// bases then name a state that no longer exists, so each journalled
+	// key the primary lacks got the fallback's value, rather than being
+	// read as removed by another process; a key written on the primary
+	// since the loss keeps the primary's value (a conflict).
+	PrimaryLost bool
 }
 
 // Total is the number of keys copied.
@@ -48,7 +56,10 @@ func Replay(ctx context.Context, fallback *sqlite.Store, primary store.Store) (S
 }
 
 // ReplayTo is Replay for the journal entries owed to target only (all of
-// them when target is ""); see sqlite.Pending.Target.
+// them when target is ""); see sqlite.Pending.Target. For one target, it
+// compares the primary's epoch with the one the fallback last found
+// there (see SyncCounts.PrimaryLost), and records the primary's once the
+// journal's entries are replayed.
 func ReplayTo(ctx context.Context, fallback *sqlite.Store, primary store.Store, target string) (SyncCounts, error) {
 	all, err := fallback.PendingWrites(ctx)
 	if err != nil {
@@ -60,14 +71,41 @@ func ReplayTo(ctx context.Context, fallback *sqlite.Store, primary store.Store, 
 			pending = append(pending, p)
 		}
 	}
-	if len(pending) == 0 {
-		return SyncCounts{}, nil
-	}
 	if err := primary.Ping(ctx); err != nil {
 		return SyncCounts{Left: len(pending)}, fmt.Errorf("sync: %w", err)
 	}
-	r := &replayer{ctx: ctx, fallback: fallback, primary: primary,
+	if target == "" { // several primaries' entries: no one epoch to compare
+		return replayEntries(ctx, fallback, primary, pending, false)
+	}
+	epoch, seen, err := primaryEpoch(ctx, fallback, primary, target)
+	if err != nil {
+		return SyncCounts{Left: len(pending)}, fmt.Errorf("sync: %w", err)
+	}
+	n, err := replayEntries(ctx, fallback, primary, pending, seen != "" && seen != epoch)
+	if err != nil || epoch == seen {
+		return n, err
+	}
+	// The journal's entries for target are all made on the primary's
+	// data set now: later outages' bases describe it.
+	if err := fallback.SetPrimaryEpoch(ctx, target, epoch); err != nil {
+		return n, fmt.Errorf("sync: %w", err)
+	}
+	return n, nil
+}
+
+// replayEntries replays pending to primary; lost says that the primary
+// has lost its data since they were written (see SyncCounts.PrimaryLost).
+func replayEntries(ctx context.Context, fallback *sqlite.Store, primary store.Store, pending []sqlite.Pending, lost bool) (SyncCounts, error) {
+	if len(pending) == 0 {
+		return SyncCounts{}, nil
+	}
+	r := &replayer{ctx: ctx, fallback: fallback, primary: primary, lost: lost, n: SyncCounts{PrimaryLost: lost},
 		studies: map[string]store.Study{}, putStudies: map[string]bool{}, trials: map[string]map[int]tune.FrozenTrial{}}
+	if lost {
+		if err := r.raiseTokens(); err != nil {
+			return SyncCounts{Left: len(pending)}, fmt.Errorf("sync: %w", err)
+		}
+	}
 	list, err := fallback.ListStudies(ctx)
 	if err != nil {
 		return r.n, fmt.Errorf("sync: %w", err)
@@ -105,6 +143,11 @@ type replayer struct {
 	fallback *sqlite.Store
 	primary  store.Store
 	n        SyncCounts
+	// lost says the primary has lost its data since the journal was
+	// written (see SyncCounts.PrimaryLost): a record or lease it lacks
+	// is copied whatever the entry's base, and a lease it holds is
+	// another holder's unless it is the fallback's own (see ownLease).
+	lost bool
 
 	studies    map[string]store.Study // the fallback's, by name
 	putStudies map[string]bool        // copied to the primary already
@@ -134,6 +177,9 @@ func (r *replayer) prefetch(ps []sqlite.Pending) error {
 	for _, p := range ps {
 		if b, ok := sqlite.ParseLeaseBase(p.Base); ok {
 			remote[b.Kind] = append(remote[b.Kind], b.Key)
+			if r.lost { // for ownLease
+				local[b.Kind] = append(local[b.Kind], b.Key)
+			}
 		}
 		if p.Kind != "record" || p.A == store.TokenKind {
 			continue
@@ -274,12 +320,15 @@ func (r *replayer) tokens() error {
 // primaryKeeps reports whether the primary's value of p's record stands:
 // it was not the state the fallback's writes were made on, and differs
 // from the fallback's value rec (nil: deleted) — a conflict, counted.
+// Once the primary has lost its data (r.lost), a record it lacks is not
+// one removed there since: the fallback's value is copied.
 func (r *replayer) primaryKeeps(p sqlite.Pending, rec *store.Record) bool {
 	if !checksBase(p) {
 		return false
 	}
-	now := sqlite.RecordBase(r.remote[recKey{p.A, p.B}])
-	if now == p.Base || now == sqlite.RecordBase(rec) {
+	cur := r.remote[recKey{p.A, p.B}]
+	now := sqlite.RecordBase(cur)
+	if now == p.Base || now == sqlite.RecordBase(rec) || r.lost && cur == nil {
 		return false
 	}
 	r.n.Conflicts = append(r.n.Conflicts, p.A+"/"+p.B)
@@ -295,14 +344,21 @@ func (r *replayer) primaryKeeps(p sqlite.Pending, rec *store.Record) bool {
 // holder's state on the primary stands; the entry is a conflict,
 // counted. Tokens of the two stores are compared only for the same
 // lease, which an acquisition made on the fallback during an outage
-// usually has alone.
+// usually has alone. Once the primary has lost its data (r.lost), its
+// tokens restarted and a missing lease was lost with it, so only a
+// lease other than the fallback's own supersedes (see ownLease).
 func (r *replayer) superseded(p sqlite.Pending) bool {
 	b, ok := sqlite.ParseLeaseBase(p.Base)
 	if !ok {
 		return false
 	}
 	lease := r.remote[recKey{b.Kind, b.Key}]
-	if lease == nil && !b.Primary || lease != nil && store.LeaseToken(lease) <= b.Token {
+	switch {
+	case r.lost:
+		if r.ownLease(b, lease) {
+			return false
+		}
+	case lease == nil && !b.Primary || lease != nil && store.LeaseToken(lease) <= b.Token:
 		return false
 	}
 	name := p.A + "/" + p.B

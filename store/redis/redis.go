@@ -23,6 +23,7 @@
 //	tparams:ID      hash parameter name → {"v": value, "d": distribution}
 //	tvals:ID        hash step → intermediate value
 //	seq:study, seq:trial  id counters
+//	epoch           a random marker of the data set (see Epoch)
 package redis
 
 import (

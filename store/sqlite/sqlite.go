@@ -93,7 +93,7 @@ func createSchema(ctx context.Context, db *sql.DB) error {
 				return err
 			}
 			defer tx.Rollback()
-			if _, err := tx.ExecContext(ctx, schema+querySchema+journalSchema+journalSeqIndex); err != nil {
+			if _, err := tx.ExecContext(ctx, schema+querySchema+journalSchema+journalSeqIndex+";"+primaryEpochSchema); err != nil {
 				return err
 			}
 			if err := addProfile(ctx, tx); err != nil {

@@ -172,6 +172,22 @@ func (s *Server) Restart(t testing.TB) {
 	}
 }
 
+// RestartEmpty kills the server and starts it again on the same port
+// with its data files removed, as a Redis without persistence comes
+// back from a crash, or an empty one replaces it at the same address.
+func (s *Server) RestartEmpty(t testing.TB) {
+	t.Helper()
+	s.Kill()
+	for _, name := range []string{"appendonlydir", "appendonly.aof", "dump.rdb"} {
+		if err := os.RemoveAll(filepath.Join(s.Dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.start(t); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Stop ends the server.
 func (s *Server) Stop() { s.Kill() }
 
