@@ -27,9 +27,14 @@
 // When a study first moves to the fallback, the trials last read from
 // Redis are copied there first, so new trials are numbered after them.
 // Trials another process added to the same study between that read and
-// the outage are not known here; their numbers could be reused, and sync
-// would then overwrite them. Run one tuning process per study across an
-// outage.
+// the outage, or on Redis during it, are not known here, and their
+// numbers may be used again on the fallback. Sync therefore copies a
+// trial only over the state it was written on (none, for one created on
+// the fallback): another process's trial of the same number stays on
+// Redis, and the fallback's is reported (SyncCounts.Conflicts,
+// "trial/STUDY/N") and stays in the fallback file, not in the study's
+// history on Redis. Run one tuning process per study across an outage
+// to keep every trial.
 package failover
 
 import (
@@ -155,7 +160,7 @@ func openRedis(ctx context.Context, raw string, o Options) (*Store, error) {
 			"store", s.name)
 	}
 	if len(n.Conflicts) > 0 {
-		log.Warn("store: kept redis's value of records and runs the fallback wrote over another state or under a lease taken over on redis since; the fallback's stay in its file",
+		log.Warn("store: kept redis's value of records, runs and trials the fallback wrote over another state or under a lease taken over on redis since; the fallback's stay in its file",
 			"records", n.Conflicts, "fallback", fallback.Path())
 	}
 	return s, nil

@@ -167,8 +167,10 @@ func (s *Store) backendTrial(ctx context.Context, b store.Store, k tkey) (int64,
 	return 0, fmt.Errorf("trial %d of study %q: %w", k.number, k.study, store.ErrNotFound)
 }
 
-func trialPending(k tkey) []sqlite.Pending {
-	return []sqlite.Pending{{Kind: "study", A: k.study}, {Kind: "trial", A: k.study, B: strconv.Itoa(k.number)}}
+// trialPending is the journal entries of a write to trial k made over
+// its state base (see trialBase).
+func trialPending(k tkey, base string) []sqlite.Pending {
+	return []sqlite.Pending{{Kind: "study", A: k.study}, {Kind: "trial", A: k.study, B: strconv.Itoa(k.number), Base: base}}
 }
 
 // CreateStudy implements tune.Storage.
@@ -217,7 +219,9 @@ func (s *Store) CreateTrial(ctx context.Context, studyID int64, t tune.FrozenTri
 		n   int
 		onF bool
 	)
-	err = s.writeKeys(ctx, func() []sqlite.Pending { return trialPending(tkey{name, n}) }, func(b store.Store) error {
+	// A trial created on the fallback has a new number there: over no
+	// trial of it.
+	err = s.writeKeys(ctx, func() []sqlite.Pending { return trialPending(tkey{name, n}, trialBase(nil)) }, func(b store.Store) error {
 		sid, err := s.backendStudy(ctx, b, name)
 		if err != nil {
 			return err
@@ -257,7 +261,15 @@ func (s *Store) trialOp(ctx context.Context, tid int64, f func(b store.Store, id
 	if !ok {
 		return fmt.Errorf("unknown trial id %d", tid)
 	}
-	err := s.write(ctx, trialPending(k), func(b store.Store) error {
+	// The write is made over the trial's last known state, which the
+	// fallback was seeded with (see seed) or has since.
+	base := ""
+	s.mu.Lock()
+	if m := s.mirror[k]; m != nil {
+		base = trialBase(m)
+	}
+	s.mu.Unlock()
+	err := s.write(ctx, trialPending(k, base), func(b store.Store) error {
 		id, err := s.backendTrial(ctx, b, k)
 		if err != nil {
 			return err

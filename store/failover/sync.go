@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/sqlite"
@@ -16,12 +15,12 @@ type SyncCounts struct {
 	Runs, Records, Studies, Trials int
 	// Left is the number of journal entries still pending.
 	Left int
-	// Conflicts names the records ("kind/key") and runs ("run/ID") the
-	// primary kept: written on the fallback over a state other than the
-	// primary's (absent there, or stale) while the primary held another
-	// value, or under a lease a newer holder has taken on the primary
-	// since (see superseded). The fallback's value stays in the fallback
-	// file.
+	// Conflicts names the records ("kind/key"), runs ("run/ID") and
+	// trials ("trial/STUDY/N") the primary kept: written on the fallback
+	// over a state other than the primary's (absent there, or stale)
+	// while the primary held another value, or under a lease a newer
+	// holder has taken on the primary since (see superseded). The
+	// fallback's value stays in the fallback file.
 	Conflicts []string
 	// PrimaryLost reports that the primary had lost its data since the
 	// journal's writes were made (its epoch changed: a Redis restarted
@@ -100,7 +99,8 @@ func replayEntries(ctx context.Context, fallback *sqlite.Store, primary store.St
 		return SyncCounts{}, nil
 	}
 	r := &replayer{ctx: ctx, fallback: fallback, primary: primary, lost: lost, n: SyncCounts{PrimaryLost: lost},
-		studies: map[string]store.Study{}, putStudies: map[string]bool{}, trials: map[string]map[int]tune.FrozenTrial{}}
+		studies: map[string]store.Study{}, putStudies: map[string]int64{},
+		trials: map[string]map[int]tune.FrozenTrial{}, remoteTrials: map[string]map[int]*tune.FrozenTrial{}}
 	if lost {
 		if err := r.raiseTokens(); err != nil {
 			return SyncCounts{Left: len(pending)}, fmt.Errorf("sync: %w", err)
@@ -150,8 +150,11 @@ type replayer struct {
 	lost bool
 
 	studies    map[string]store.Study // the fallback's, by name
-	putStudies map[string]bool        // copied to the primary already
-	trials     map[string]map[int]tune.FrozenTrial
+	putStudies map[string]int64       // copied to the primary already: its ids
+	// The trials of each study, the fallback's and the primary's (read
+	// once the study is copied there), by number.
+	trials       map[string]map[int]tune.FrozenTrial
+	remoteTrials map[string]map[int]*tune.FrozenTrial
 
 	// Records go to the primary in batches of swaps (see swapOf), of
 	// puts or of deletes of one kind; the other kinds one by one. A
@@ -438,51 +441,4 @@ func (r *replayer) write(batch []store.RecordSwap) ([]int, error) {
 		recs[i] = &batch[i].Record
 	}
 	return nil, r.primary.PutRecords(r.ctx, recs)
-}
-
-func (r *replayer) putStudy(name string) error {
-	if r.putStudies[name] {
-		return nil
-	}
-	st, ok := r.studies[name]
-	if !ok {
-		return fmt.Errorf("study %q is journalled but not in the fallback: %w", name, store.ErrNotFound)
-	}
-	if _, err := r.primary.PutStudy(r.ctx, st); err != nil {
-		return err
-	}
-	r.putStudies[name] = true
-	r.n.Studies++
-	return nil
-}
-
-func (r *replayer) trial(p sqlite.Pending) error {
-	if err := r.putStudy(p.A); err != nil {
-		return err
-	}
-	byNumber, ok := r.trials[p.A]
-	if !ok {
-		list, err := r.fallback.Trials(r.ctx, r.studies[p.A].ID)
-		if err != nil {
-			return err
-		}
-		byNumber = map[int]tune.FrozenTrial{}
-		for _, t := range list {
-			byNumber[t.Number] = t
-		}
-		r.trials[p.A] = byNumber
-	}
-	num, err := strconv.Atoi(p.B)
-	if err != nil {
-		return fmt.Errorf("journal: bad trial number %q", p.B)
-	}
-	t, ok := byNumber[num]
-	if !ok {
-		return fmt.Errorf("journalled trial %d of study %q is missing from the fallback", num, p.A)
-	}
-	if err := r.primary.PutTrial(r.ctx, p.A, t); err != nil {
-		return err
-	}
-	r.n.Trials++
-	return nil
 }

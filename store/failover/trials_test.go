@@ -1,0 +1,98 @@
+package failover_test
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/tabforge/tabforge/store/failover"
+	"github.com/tabforge/tabforge/store/redis"
+	"github.com/tabforge/tabforge/store/redis/redistest"
+	"github.com/tabforge/tabforge/tune"
+)
+
+// TestReplayKeepsOthersTrial: a tuning process has trial 0 running on
+// Redis when redis-server is killed; on the fallback it finishes trial 0
+// and runs trial 1. Meanwhile another process, on Redis alone once it is
+// back, runs its own trial 1 of the same study. The replay must copy
+// trial 0's outcome and leave Redis's trial 1 to the other process,
+// naming the fallback's as a conflict. It used to write the fallback's
+// trial 1 over the other process's.
+func TestReplayKeepsOthersTrial(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	fb := filepath.Join(t.TempDir(), "fallback.db")
+	s := openOnRedis(t, srv, fb)
+	defer s.Close()
+	fs := s.(*failover.Store)
+	d := tune.Distribution{Kind: tune.Float, Low: 0, High: 1}
+	sid, err := fs.CreateStudy(ctx, "s", tune.Minimize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runTrial := func(st tune.Storage, sid int64, x, value float64) int {
+		t.Helper()
+		id, n, err := st.CreateTrial(ctx, sid, tune.FrozenTrial{State: tune.Running, RetryOf: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetTrialParam(ctx, id, "x", d, x); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.FinishTrial(ctx, id, tune.Complete, value, ""); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	id0, _, err := fs.CreateTrial(ctx, sid, tune.FrozenTrial{State: tune.Running, RetryOf: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.SetTrialParam(ctx, id0, "x", d, 0.5); err != nil {
+		t.Fatal(err)
+	}
+
+	srv.Kill()
+	if err := fs.FinishTrial(ctx, id0, tune.Complete, 1, ""); err != nil || !fs.Down() {
+		t.Fatalf("finish on the fallback: %v (down %v)", err, fs.Down())
+	}
+	if n := runTrial(fs, sid, 0.7, 2); n != 1 {
+		t.Fatalf("the fallback numbered its trial %d; want 1", n)
+	}
+
+	srv.Restart(t)
+	other, err := redis.Open(ctx, srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	studies, err := other.ListStudies(ctx)
+	if err != nil || len(studies) != 1 {
+		t.Fatalf("studies on redis = %v, %v", studies, err)
+	}
+	if n := runTrial(other, studies[0].ID, 0.9, 3); n != 1 {
+		t.Fatalf("redis numbered the other process's trial %d; want 1", n)
+	}
+	s2, err := failover.Open(ctx, srv.URL(), failover.Options{Fallback: fb, Logger: quiet(), NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	n, err := s2.(*failover.Store).Sync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(n.Conflicts, []string{"trial/s/1"}) || n.Trials != 1 {
+		t.Errorf("replay = %+v; want trial 0 copied and trial/s/1 as the only conflict", n)
+	}
+	trials, err := other.Trials(ctx, studies[0].ID)
+	if err != nil || len(trials) != 2 {
+		t.Fatalf("trials on redis after the replay = %+v, %v; want 2", trials, err)
+	}
+	for i, want := range []float64{1, 3} {
+		if got := trials[i]; got.Number != i || got.State != tune.Complete || got.Value != want {
+			t.Errorf("trial %d on redis after the replay = %+v; want complete with value %g", i, got, want)
+		}
+	}
+}
