@@ -1,6 +1,10 @@
 package store
 
-import "context"
+import (
+	"bytes"
+	"context"
+	"errors"
+)
 
 // A RecordDeleter is a record space that removes many records of a kind
 // in few round trips or transactions, so that whoever removes thousands
@@ -62,4 +66,53 @@ type RecordSwapper interface {
 	// the swaps it refused, whose records it left as they were. A call
 	// that fails may have made some of the changes, each wholly.
 	SwapRecords(ctx context.Context, swaps []RecordSwap) (refused []int, err error)
+}
+
+// SwapRecords is s's SwapRecords if s is a RecordSwapper. Otherwise it
+// makes the swaps one by one: a write with one SwapRecord, tested and
+// made in one step (a blind one with PutRecord); a delete after a read
+// of the record, which is two steps, so a write another process makes in
+// between is deleted (a blind one with DeleteRecord).
+func SwapRecords(ctx context.Context, s Swapper, swaps []RecordSwap) (refused []int, err error) {
+	if sw, ok := s.(RecordSwapper); ok {
+		return sw.SwapRecords(ctx, swaps)
+	}
+	for i, sw := range swaps {
+		made, err := swapOne(ctx, s, sw)
+		if err != nil {
+			return refused, err
+		}
+		if !made {
+			refused = append(refused, i)
+		}
+	}
+	return refused, nil
+}
+
+// swapOne makes one swap of SwapRecords on a store that is no
+// RecordSwapper, and reports whether it did.
+func swapOne(ctx context.Context, s Swapper, sw RecordSwap) (bool, error) {
+	r := sw.Record
+	switch {
+	case sw.Blind && sw.Delete:
+		return true, s.DeleteRecord(ctx, r.Kind, r.Key)
+	case sw.Blind:
+		return true, s.PutRecord(ctx, r.Kind, r.Key, r.Value)
+	case !sw.Delete:
+		v := r.Value
+		if v == nil {
+			v = []byte{} // an empty value, not a delete
+		}
+		return s.SwapRecord(ctx, r.Kind, r.Key, sw.Old, v)
+	}
+	cur, err := s.GetRecord(ctx, r.Kind, r.Key)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return sw.Old == nil, nil // nothing to delete, as the swap expects or not
+	case err != nil:
+		return false, err
+	case sw.Old == nil || !bytes.Equal(cur.Value, sw.Old):
+		return false, nil
+	}
+	return true, s.DeleteRecord(ctx, r.Kind, r.Key)
 }

@@ -423,22 +423,8 @@ func (r *replayer) flush() error {
 
 // write makes a batch of swaps, of puts or of deletes of one kind, on
 // the primary, and returns the indices of those it refused. A primary
-// that is no store.RecordSwapper gets the puts or deletes unchecked:
-// primaryKeeps's test of what prefetch read is then all there is.
+// that is no store.RecordSwapper makes them one by one, a delete after a
+// read of its record (see store.SwapRecords).
 func (r *replayer) write(batch []store.RecordSwap) ([]int, error) {
-	if sw, ok := r.primary.(store.RecordSwapper); ok {
-		return sw.SwapRecords(r.ctx, batch)
-	}
-	if batch[0].Delete {
-		keys := make([]string, len(batch))
-		for i, sw := range batch {
-			keys[i] = sw.Record.Key
-		}
-		return nil, r.primary.DeleteRecords(r.ctx, batch[0].Record.Kind, keys)
-	}
-	recs := make([]*store.Record, len(batch))
-	for i := range batch {
-		recs[i] = &batch[i].Record
-	}
-	return nil, r.primary.PutRecords(r.ctx, recs)
+	return store.SwapRecords(r.ctx, r.primary, batch)
 }

@@ -97,3 +97,75 @@ func evRecords(n int, prefix string) ([]*store.Record, []string) {
 	}
 	return recs, keys
 }
+
+// testSwapRecords makes more swaps than two chunks of any backend (500)
+// hold, through store.SwapRecords (one by one on a store that is no
+// store.RecordSwapper), each kind of expectation met and missed, over
+// records written beforehand, and checks which were refused (by their
+// index in the whole call), what each record holds, and that the kind's
+// list holds exactly the records there are.
+func testSwapRecords(t *testing.T, open func() store.Store) {
+	ctx := context.Background()
+	s := open()
+	const n = 1203
+	var (
+		swaps    []store.RecordSwap
+		present  []*store.Record
+		want     = map[string]string{} // the value each record must hold; absent: none
+		refusals []int
+	)
+	for i := range n {
+		k := fmt.Sprintf("%05d", i)
+		sw := store.RecordSwap{Record: store.Record{Kind: "doc", Key: k, Value: []byte("new")}}
+		had := i%6 != 0 // case 0 swaps a missing record
+		if had {
+			present = append(present, &store.Record{Kind: "doc", Key: k, Value: []byte("x")})
+		}
+		ok := true
+		switch i % 6 {
+		case 1: // expects none, finds one
+			ok = false
+		case 2:
+			sw.Old = []byte("x")
+		case 3:
+			sw.Old = []byte("y")
+			ok = false
+		case 4:
+			sw.Old, sw.Delete = []byte("x"), true
+		case 5:
+			sw.Old, sw.Blind = []byte("y"), true
+		}
+		swaps = append(swaps, sw)
+		switch {
+		case !ok:
+			refusals = append(refusals, i)
+			if had {
+				want[k] = "x"
+			}
+		case !sw.Delete:
+			want[k] = "new"
+		}
+	}
+	if err := s.PutRecords(ctx, present); err != nil {
+		t.Fatal(err)
+	}
+	refused, err := store.SwapRecords(ctx, s, swaps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(refused, refusals) {
+		t.Errorf("SwapRecords refused %d swaps (first %v); want %d (first %v)", len(refused), refused[:min(6, len(refused))], len(refusals), refusals[:6])
+	}
+	listed, err := s.ListRecords(ctx, "doc", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != len(want) {
+		t.Errorf("ListRecords after the swaps = %d records; want %d", len(listed), len(want))
+	}
+	for _, r := range listed {
+		if string(r.Value) != want[r.Key] {
+			t.Errorf("doc/%s = %q after the swaps; want %q", r.Key, r.Value, want[r.Key])
+		}
+	}
+}

@@ -39,6 +39,7 @@ func Run(t *testing.T, f Factory) {
 		{"PutRecords", testPutRecords},
 		{"DeleteRecords", testDeleteRecords},
 		{"GetRecords", testGetRecords},
+		{"SwapRecords", testSwapRecords},
 		{"Studies", testStudies},
 		{"PutTrial", testPutTrial},
 		{"TuneStudy", testTuneStudy},
