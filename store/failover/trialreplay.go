@@ -1,6 +1,7 @@
 package failover
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -65,15 +66,23 @@ func (r *replayer) putStudy(name string) error {
 	return nil
 }
 
+// A newTrialPutter is a primary that writes a trial only where its
+// number is free, in one step (see redis.Store.PutNewTrial).
+type newTrialPutter interface {
+	PutNewTrial(ctx context.Context, study string, t tune.FrozenTrial) (bool, error)
+}
+
 // trial copies the fallback's state of p's trial to the primary. A
 // trial written on the fallback over a state other than the primary's
 // current one (p.Base, see trialBase) is left as the primary has it and
 // reported in Conflicts, as a record is (see primaryKeeps): another
 // process that reached the primary during the outage may have run a
 // trial of the same number, or claimed the same waiting trial. The
-// primary's trial is read when the study's first entry is replayed and
-// then written, two steps: a trial another process writes in between is
-// overwritten.
+// primary's trial is read when the study's first entry is replayed, then
+// written. A trial created on the fallback is written, on a
+// newTrialPutter, only while its number is still free; otherwise, and
+// for a trial updated there, a trial another process writes between the
+// read and the write is overwritten.
 func (r *replayer) trial(p sqlite.Pending) error {
 	if err := r.putStudy(p.A); err != nil {
 		return err
@@ -90,23 +99,38 @@ func (r *replayer) trial(p sqlite.Pending) error {
 	if !ok {
 		return fmt.Errorf("journalled trial %d of study %q is missing from the fallback", num, p.A)
 	}
-	if p.Base != "" { // "": journalled before trials had bases, or by PutTrial
-		remote, err := r.primaryTrials(p.A)
-		if err != nil {
-			return err
-		}
-		cur := remote[num]
-		now := trialBase(cur)
-		if now != p.Base && now != trialBase(&t) && !(r.lost && cur == nil) {
-			r.n.Conflicts = append(r.n.Conflicts, "trial/"+p.A+"/"+p.B)
-			return nil
-		}
-	}
-	if err := r.primary.PutTrial(r.ctx, p.A, t); err != nil {
+	put, err := r.putTrial(p, t)
+	if err != nil {
 		return err
 	}
-	r.n.Trials++
+	if put {
+		r.n.Trials++
+	} else {
+		r.n.Conflicts = append(r.n.Conflicts, "trial/"+p.A+"/"+p.B)
+	}
 	return nil
+}
+
+// putTrial writes the fallback's trial t of p to the primary unless the
+// primary's trial of that number stands (see trial), and reports whether
+// it did.
+func (r *replayer) putTrial(p sqlite.Pending, t tune.FrozenTrial) (bool, error) {
+	if p.Base == "" { // journalled before trials had bases, or by PutTrial
+		return true, r.primary.PutTrial(r.ctx, p.A, t)
+	}
+	remote, err := r.primaryTrials(p.A)
+	if err != nil {
+		return false, err
+	}
+	cur := remote[t.Number]
+	now := trialBase(cur)
+	if now != p.Base && now != trialBase(&t) && !(r.lost && cur == nil) {
+		return false, nil
+	}
+	if np, ok := r.primary.(newTrialPutter); ok && cur == nil {
+		return np.PutNewTrial(r.ctx, p.A, t)
+	}
+	return true, r.primary.PutTrial(r.ctx, p.A, t)
 }
 
 // studyTrials returns the fallback's trials of study name by number,

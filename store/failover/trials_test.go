@@ -12,14 +12,41 @@ import (
 	"github.com/tabforge/tabforge/tune"
 )
 
+// hookedTrials is the Redis store, calling after once after the replay
+// has read a study's trials there.
+type hookedTrials struct {
+	*redis.Store
+	after func()
+}
+
+func (h *hookedTrials) Trials(ctx context.Context, studyID int64) ([]tune.FrozenTrial, error) {
+	trials, err := h.Store.Trials(ctx, studyID)
+	if f := h.after; f != nil {
+		h.after = nil
+		f()
+	}
+	return trials, err
+}
+
 // TestReplayKeepsOthersTrial: a tuning process has trial 0 running on
 // Redis when redis-server is killed; on the fallback it finishes trial 0
 // and runs trial 1. Meanwhile another process, on Redis alone once it is
-// back, runs its own trial 1 of the same study. The replay must copy
-// trial 0's outcome and leave Redis's trial 1 to the other process,
-// naming the fallback's as a conflict. It used to write the fallback's
-// trial 1 over the other process's.
+// back, runs its own trial 1 of the same study, before the replay or
+// after the replay read Redis's trials. The replay must copy trial 0's
+// outcome and leave Redis's trial 1 to the other process, naming the
+// fallback's as a conflict. It used to write the fallback's trial 1 over
+// the other process's.
 func TestReplayKeepsOthersTrial(t *testing.T) {
+	for _, midway := range []bool{false, true} {
+		name := "before the replay"
+		if midway {
+			name = "during the replay"
+		}
+		t.Run(name, func(t *testing.T) { testReplayKeepsOthersTrial(t, midway) })
+	}
+}
+
+func testReplayKeepsOthersTrial(t *testing.T, midway bool) {
 	ctx := context.Background()
 	srv := redistest.Start(t)
 	fb := filepath.Join(t.TempDir(), "fallback.db")
@@ -71,17 +98,23 @@ func TestReplayKeepsOthersTrial(t *testing.T) {
 	if err != nil || len(studies) != 1 {
 		t.Fatalf("studies on redis = %v, %v", studies, err)
 	}
-	if n := runTrial(other, studies[0].ID, 0.9, 3); n != 1 {
-		t.Fatalf("redis numbered the other process's trial %d; want 1", n)
+	others := func() {
+		if n := runTrial(other, studies[0].ID, 0.9, 3); n != 1 {
+			t.Fatalf("redis numbered the other process's trial %d; want 1", n)
+		}
 	}
-	s2, err := failover.Open(ctx, srv.URL(), failover.Options{Fallback: fb, Logger: quiet(), NoSync: true})
+	h := &hookedTrials{Store: other}
+	if midway {
+		h.after = others
+	} else {
+		others()
+	}
+	n, err := failover.Replay(ctx, fs.Fallback(), h)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s2.Close()
-	n, err := s2.(*failover.Store).Sync(ctx)
-	if err != nil {
-		t.Fatal(err)
+	if h.after != nil {
+		t.Fatal("the replay read no trials from redis")
 	}
 	if !slices.Equal(n.Conflicts, []string{"trial/s/1"}) || n.Trials != 1 {
 		t.Errorf("replay = %+v; want trial 0 copied and trial/s/1 as the only conflict", n)

@@ -66,7 +66,11 @@ end
 return {1, st}
 `)
 
-var putTrialScript = redigo.NewScript(0, `
+// putTrialScript writes a whole trial, by study name and number, over
+// the trial of that number if there is one; it returns the trial's id.
+// putNewTrialScript does so only if there is none, and returns 0
+// otherwise. The %s is where they differ.
+const putTrialBody = `
 local p = ARGV[1]
 local sid = redis.call('HGET', p .. 'studies', ARGV[2])
 if not sid then
@@ -74,6 +78,7 @@ if not sid then
 end
 local n = ARGV[3]
 local id = redis.call('HGET', p .. 'trials:' .. sid, n)
+%s
 if not id then
 	id = redis.call('INCR', p .. 'seq:trial')
 	redis.call('HSET', p .. 'trials:' .. sid, n, id)
@@ -96,7 +101,12 @@ while i <= #ARGV do
 	i = i + 2
 end
 return tonumber(id)
-`)
+`
+
+var (
+	putTrialScript    = redigo.NewScript(0, fmt.Sprintf(putTrialBody, ""))
+	putNewTrialScript = redigo.NewScript(0, fmt.Sprintf(putTrialBody, "if id then return 0 end"))
+)
 
 // param is a stored parameter: its internal value and distribution.
 type param struct {
@@ -312,22 +322,40 @@ func trialOf(id string, h, params, vals map[string]string) (t tune.FrozenTrial, 
 
 // PutTrial implements store.Studies.
 func (s *Store) PutTrial(ctx context.Context, study string, t tune.FrozenTrial) error {
+	_, err := s.putTrial(ctx, putTrialScript, study, t)
+	return err
+}
+
+// PutNewTrial is PutTrial made only if the study has no trial numbered
+// t.Number, the test and the write one atomic step; it reports whether
+// it wrote the trial. The failover store's replay copies a trial run on
+// its fallback with it, so that a trial another process ran under the
+// same number on Redis meanwhile is kept.
+func (s *Store) PutNewTrial(ctx context.Context, study string, t tune.FrozenTrial) (bool, error) {
+	id, err := s.putTrial(ctx, putNewTrialScript, study, t)
+	return id != 0, err
+}
+
+// putTrial runs sc, putTrialScript or putNewTrialScript, for trial t of
+// study and returns its reply: the trial's id, or 0.
+func (s *Store) putTrial(ctx context.Context, sc *redigo.Script, study string, t tune.FrozenTrial) (int64, error) {
 	args := []any{s.p, study, t.Number, string(t.State), fstr(t.Value), t.RetryOf, t.Error, nanos(t.Start), nanos(t.Finish), len(t.Params)}
 	for name, v := range t.Params {
 		js, err := paramJSON(v, t.Distributions[name])
 		if err != nil {
-			return fmt.Errorf("put trial %d: parameter %q: %w", t.Number, name, err)
+			return 0, fmt.Errorf("put trial %d: parameter %q: %w", t.Number, name, err)
 		}
 		args = append(args, name, js)
 	}
 	for step, v := range t.Intermediate {
 		args = append(args, step, fstr(v))
 	}
-	if _, err := s.script(ctx, putTrialScript, args...); err != nil {
+	id, err := redigo.Int64(s.script(ctx, sc, args...))
+	if err != nil {
 		if strings.Contains(err.Error(), "study not found") {
-			return fmt.Errorf("put trial %d of study %q: %w", t.Number, study, store.ErrNotFound)
+			return 0, fmt.Errorf("put trial %d of study %q: %w", t.Number, study, store.ErrNotFound)
 		}
-		return s.wrap(fmt.Sprintf("put trial %d of study %q", t.Number, study), err)
+		return 0, s.wrap(fmt.Sprintf("put trial %d of study %q", t.Number, study), err)
 	}
-	return nil
+	return id, nil
 }
