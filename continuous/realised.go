@@ -139,7 +139,7 @@ func joinLog(log io.Reader, act map[rowKey]string, rep *RealisedReport) (map[[3]
 			rep.Joined++
 			g.Rows++
 			if labels != nil {
-				if labels[r] == a {
+				if labels[r] == a || labels[r] == numberLabel(a) {
 					g.hits++
 				}
 				continue
@@ -175,6 +175,19 @@ func (g *realisedGroup) score() error {
 		g.Metrics["accuracy"] = float64(g.hits) / float64(g.Rows)
 	}
 	return nil
+}
+
+// numberLabel is the class label a model trained on a numeric target
+// column gives the actual a, or "" when a is not a number: such a column
+// reads "1.0" and "01" as 1 and training labels its classes with the
+// shortest form ("1"), so an actual written "1.0" (as pandas writes a
+// float column) is that class, not a miss.
+func numberLabel(a string) string {
+	v, ok := frame.ParseNumber(a)
+	if !ok {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
 // decodePredictions reads a log line's predictions: numbers (regression)

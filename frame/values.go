@@ -78,6 +78,15 @@ const (
 	layoutRFC3339Sp = "2006-01-02 15:04:05Z07:00"
 )
 
+// ParseNumber reports whether the CSV reader reads s as a finite number,
+// and its value. Callers use it to read a text the way a numeric column
+// would hold it, such as a class label "1.0" that a numeric target column
+// read as 1.
+func ParseNumber(s string) (float64, bool) {
+	v, res := parseNumber(s)
+	return v, res == finiteNumber
+}
+
 // ParseDatetime reports whether the CSV reader reads s as a datetime, and
 // its Unix seconds: a date (2006-01-02), an RFC 3339 timestamp (with a T
 // or a space before the time), or a zone-less timestamp read as UTC. Callers use it to say which value kept

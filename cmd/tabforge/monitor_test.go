@@ -42,3 +42,37 @@ func TestMonitorRealised(t *testing.T) {
 		t.Errorf("without --actuals: exit %d; want 2", code)
 	}
 }
+
+// TestMonitorRealisedNumberClasses: a classifier trained on a numeric
+// target (class codes such as Glass's types 1-7) predicts the labels "1"
+// and "3", and actuals exported as floats ("1.0", as pandas writes a
+// column with a missing value) are those classes. Compared as text, every
+// such actual counted as a miss (accuracy 0 for a model right on both).
+func TestMonitorRealisedNumberClasses(t *testing.T) {
+	dir := t.TempDir()
+	log := `{"request_id":"a","time":"2024-03-01T10:00:00Z","model":"glass","version":"v1","variant":"production","rows":3,"inputs_sha256":"x","predictions":[{"prediction":"1","prob_1":0.7,"prob_3":0.2,"prob_7":0.1},{"prediction":"3","prob_1":0.2,"prob_3":0.7,"prob_7":0.1},{"prediction":"7","prob_1":0.2,"prob_3":0.1,"prob_7":0.7}]}
+`
+	if err := os.WriteFile(filepath.Join(dir, "pred.log"), []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Row 2's actual, 1, is not the predicted 7: a miss however written.
+	if err := os.WriteFile(filepath.Join(dir, "actuals.csv"), []byte("request_id,row,actual\na,0,1.0\na,1,03\na,2,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := tabforge(t, dir, "monitor", "realised", "--log", filepath.Join(dir, "pred.log"), "--actuals", filepath.Join(dir, "actuals.csv"), "--json")
+	if code != 0 {
+		t.Fatalf("monitor realised: exit %d\n%s", code, stderr)
+	}
+	var r struct {
+		Groups []struct {
+			Rows    int
+			Metrics map[string]float64
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Groups) != 1 || r.Groups[0].Rows != 3 || r.Groups[0].Metrics["accuracy"] != 2.0/3 {
+		t.Errorf("monitor realised --json = %s; want one group of 3 rows, accuracy 2/3", out)
+	}
+}
