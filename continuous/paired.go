@@ -1,6 +1,7 @@
 package continuous
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -97,9 +98,34 @@ func targetCode(p *pipeline.Predictor, c *frame.Column, i int) (float64, error) 
 	}
 	k := slices.Index(p.Target.Classes, label(i))
 	if k < 0 {
-		return 0, fmt.Errorf("target column %q, row %d: class %q was not seen in training", c.Name, i+1, label(i))
+		return 0, &UnseenClassError{Column: c.Name, Row: i, Class: label(i), Classes: p.Target.Classes}
 	}
 	return float64(k), nil
+}
+
+// UnseenClassError is a target label of the data a model is scored on
+// that the model never learnt, so it has no probability for it.
+type UnseenClassError struct {
+	Column, Class string
+	// Row is the 0-based data row of the file the label is in.
+	Row     int
+	Classes []string // the model's
+}
+
+func (e *UnseenClassError) Error() string {
+	return fmt.Sprintf("target column %q, row %d: class %q was not seen in training (the model's classes: %q)", e.Column, e.Row+1, e.Class, e.Classes)
+}
+
+// inFile maps the row of an UnseenClassError in err, found in the rows
+// rows of a file, to the file's row: the models are scored on subsets of
+// the file (the newest rows, the refresh's check rows), and the row of
+// the subset named no row of the file the user has.
+func inFile(err error, rows []int) error {
+	var u *UnseenClassError
+	if errors.As(err, &u) && u.Row < len(rows) {
+		u.Row = rows[u.Row]
+	}
+	return err
 }
 
 // metric scores the outputs of rows idx (all when nil).

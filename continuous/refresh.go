@@ -218,17 +218,18 @@ func checkRefresh(ctx context.Context, src refreshSource, champP *pipeline.Predi
 	}
 	slices.Sort(newer)
 	r := &RefreshResult{Rounds: src.rounds(pol.Refresh), Rows: x.NumRows(), CheckRows: len(newer), x: x}
-	checked, err := src.continued(ctx, champP, x.Take(complement(x.NumRows(), newer)), r.Rounds)
+	boost := complement(x.NumRows(), newer)
+	checked, err := src.continued(ctx, champP, x.Take(boost), r.Rounds)
 	if err != nil {
-		return nil, err
+		return nil, inFile(err, boost)
 	}
 	champOut, err := predictRows(champP, x.Take(newer))
 	if err != nil {
-		return nil, fmt.Errorf("champion: %w", err)
+		return nil, fmt.Errorf("champion: %w", inFile(err, newer))
 	}
 	newOut, err := predictRows(checked, x.Take(newer))
 	if err != nil {
-		return nil, err
+		return nil, inFile(err, newer)
 	}
 	if r.ChampionScore, err = champOut.metric(metric, nil); err != nil {
 		return nil, err

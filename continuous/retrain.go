@@ -303,6 +303,11 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 	d.Drift = driftReport(ctx, ref, champP, cfg, x.Take(holdout))
 	d.Metric = pipeline.PrimaryMetric(champP.Target.Task)
 	champOut, err := scoreOn(champP, data, readOptions(cfg), holdout, d.Metric, &d.ChampionScore)
+	if u := (*UnseenClassError)(nil); errors.As(err, &u) {
+		// No score of the champion's covers a class it has no probability
+		// for, so no challenger can be weighed against it.
+		return nil, fmt.Errorf("retrain %s: champion: %w; retrain compares models on the champion's classes: for a new class, train a model on %s (tabforge train) and promote it", name, err, data)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("retrain %s: champion: %w", name, err)
 	}

@@ -204,6 +204,9 @@ func scoreOn(p *pipeline.Predictor, data string, opts frame.ReadOptions, idx []i
 	}
 	out, err := predictRows(p, x)
 	if err != nil {
+		if idx != nil {
+			err = inFile(err, idx)
+		}
 		return nil, fmt.Errorf("on %s: %w", data, err)
 	}
 	if *score, err = out.metric(metric, nil); err != nil {

@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,4 +82,48 @@ func salesSplit(t *testing.T, rows int, seed uint64, at time.Time) (f *frame.Fra
 		}
 	}
 	return f, old, all
+}
+
+// TestRetrainNewClass: the newest rows of the new data bring a class the
+// champion never learnt. Retrain cannot score the champion there and
+// says so, naming the row of the file that holds it; it named the row
+// among the held-out newest rows (row 54 of a file whose 54th row is an
+// Adelie penguin) and gave no way forward.
+func TestRetrainNewClass(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(testdata("corpus/palmerpenguins_penguins.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(src), "\n"), "\n")
+	if len(lines) != 345 { // the header and 344 penguins
+		t.Fatalf("penguins has %d lines; want 345", len(lines))
+	}
+	champData := filepath.Join(dir, "penguins.csv")
+	if err := os.WriteFile(champData, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// 20 more penguins, the last 20 relabelled, after the others: data
+	// rows 345 to 364, all among the newest 20% (rows 292 on).
+	news := slices.Clone(lines)
+	for _, l := range lines[len(lines)-20:] {
+		_, rest, _ := strings.Cut(l, ",")
+		news = append(news, `"Emperor, new",`+rest)
+	}
+	newData := filepath.Join(dir, "penguins_new.csv")
+	if err := os.WriteFile(newData, []byte(strings.Join(news, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := tabforge(t, dir, "train", "--data", champData, "--target", "species", "--models", "logistic",
+		"--cv-folds", "0", "--name", "penguins", "--out", filepath.Join(dir, "runs")); code != 0 {
+		t.Fatalf("train: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr := tabforge(t, dir, "models", "promote", "penguins@latest", "--stage", "production"); code != 0 {
+		t.Fatalf("promote: exit %d\n%s", code, stderr)
+	}
+	code, _, stderr := tabforge(t, dir, "retrain", "--name", "penguins", "--data", newData, "--dir", filepath.Join(dir, "continuous"))
+	want := fmt.Sprintf(`on %s: target column "species", row 345: class "Emperor, new" was not seen in training`, newData)
+	if code != 1 || !strings.Contains(stderr, want) || !strings.Contains(stderr, "tabforge train") {
+		t.Errorf("retrain with a new class: exit %d\n%s\nwant exit 1 and %q with a way forward", code, stderr, want)
+	}
 }
