@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/frame"
@@ -92,13 +91,9 @@ func targetCode(p *pipeline.Predictor, c *frame.Column, i int) (float64, error) 
 		}
 		return c.Num[i], nil
 	}
-	label := c.Label
-	if c.Kind != frame.Categorical {
-		label = func(i int) string { return strconv.FormatFloat(c.Num[i], 'g', -1, 64) }
-	}
-	k := slices.Index(p.Target.Classes, label(i))
+	k, label := p.Target.ClassIndex(c, i)
 	if k < 0 {
-		return 0, &UnseenClassError{Column: c.Name, Row: i, Class: label(i), Classes: p.Target.Classes}
+		return 0, &UnseenClassError{Column: c.Name, Row: i, Class: label, Classes: p.Target.Classes}
 	}
 	return float64(k), nil
 }

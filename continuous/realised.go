@@ -16,6 +16,7 @@ import (
 
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/pipeline"
 )
 
 // Realised are a version's realised metrics on one day: its logged
@@ -139,7 +140,7 @@ func joinLog(log io.Reader, act map[rowKey]string, rep *RealisedReport) (map[[3]
 			rep.Joined++
 			g.Rows++
 			if labels != nil {
-				if labels[r] == a || labels[r] == numberLabel(a) {
+				if sameClass(labels[r], a) {
 					g.hits++
 				}
 				continue
@@ -177,17 +178,17 @@ func (g *realisedGroup) score() error {
 	return nil
 }
 
-// numberLabel is the class label a model trained on a numeric target
-// column gives the actual a, or "" when a is not a number: such a column
-// reads "1.0" and "01" as 1 and training labels its classes with the
-// shortest form ("1"), so an actual written "1.0" (as pandas writes a
-// float column) is that class, not a miss.
-func numberLabel(a string) string {
-	v, ok := frame.ParseNumber(a)
-	if !ok {
-		return ""
+// sameClass reports whether the actual a is the predicted class label
+// pred. A model trained on a numeric target column labels its classes
+// as pipeline.NumberClass does (or, saved before it, in %g form), that
+// column having read "1.0" and "01" as 1: an actual written "1.0" (as
+// pandas writes a float column) is the class "1", not a miss.
+func sameClass(pred, a string) bool {
+	if pred == a {
+		return true
 	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
+	v, ok := frame.ParseNumber(a)
+	return ok && (pred == pipeline.NumberClass(v) || pred == strconv.FormatFloat(v, 'g', -1, 64))
 }
 
 // decodePredictions reads a log line's predictions: numbers (regression)

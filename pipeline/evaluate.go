@@ -3,8 +3,6 @@ package pipeline
 import (
 	"fmt"
 	"math"
-	"slices"
-	"strconv"
 
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/frame"
@@ -58,13 +56,7 @@ func (p *Predictor) targetValue(c *frame.Column, i int) (float64, error) {
 		}
 		return c.Num[i], nil
 	}
-	label := ""
-	if c.Kind == frame.Categorical {
-		label = c.Label(i)
-	} else {
-		label = strconv.FormatFloat(c.Num[i], 'g', -1, 64)
-	}
-	k := slices.Index(p.Target.Classes, label)
+	k, label := p.Target.ClassIndex(c, i)
 	if k < 0 {
 		return math.NaN(), fmt.Errorf("target column %q, row %d: label %q was not seen in training (classes %v)", c.Name, i+1, label, p.Target.Classes)
 	}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/tabforge/tabforge/config"
@@ -198,7 +197,7 @@ func codeTarget(c *frame.Column, task model.Task, positive string) ([]float64, [
 		if c.Kind == frame.Categorical {
 			labels[i] = c.Label(i)
 		} else {
-			labels[i] = strconv.FormatFloat(c.Num[i], 'g', -1, 64)
+			labels[i] = NumberClass(c.Num[i])
 		}
 	}
 	counts := map[string]int{}
