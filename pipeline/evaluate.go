@@ -58,7 +58,7 @@ func (p *Predictor) targetValue(c *frame.Column, i int) (float64, error) {
 	}
 	k, label := p.Target.ClassIndex(c, i)
 	if k < 0 {
-		return math.NaN(), fmt.Errorf("target column %q, row %d: label %q was not seen in training (classes %v)", c.Name, i+1, label, p.Target.Classes)
+		return math.NaN(), fmt.Errorf("target column %q, row %d: label %q was not seen in training (the model's classes: %q)", c.Name, i+1, label, p.Target.Classes)
 	}
 	return float64(k), nil
 }

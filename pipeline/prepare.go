@@ -247,7 +247,7 @@ func codeTarget(c *frame.Column, task model.Task, positive string) ([]float64, [
 func positiveClass(classes []string, counts map[string]int, positive string) (string, error) {
 	if positive != "" {
 		if !slices.Contains(classes, positive) {
-			return "", fmt.Errorf("positive class %q is not one of %v", positive, classes)
+			return "", fmt.Errorf("positive class %q is not one of %q", positive, classes)
 		}
 		return positive, nil
 	}

@@ -76,3 +76,41 @@ func TestNumberClassLabels(t *testing.T) {
 		t.Errorf("evaluate: exit %d, %s\n%s; want the 344 penguins scored", code, stdout, stderr)
 	}
 }
+
+// TestClassListsQuoted: errors listing a model's classes quote each one.
+// Printed with %v, the species "Adelie penguin", "Chinstrap, bearded" and
+// " Gentoo " ran together into [ Gentoo  Adelie penguin Chinstrap,
+// bearded], where no reader can tell how many classes there are.
+func TestClassListsQuoted(t *testing.T) {
+	dir := t.TempDir()
+	data := penguinCodes(t, dir, map[string]string{`"Adelie"`: `"Adelie penguin"`, `"Chinstrap"`: `"Chinstrap, bearded"`, `"Gentoo"`: `" Gentoo "`})
+	classes := `[" Gentoo " "Adelie penguin" "Chinstrap, bearded"]`
+	m := quickTrain(t, dir, data, "species", "logistic").ModelPath
+	// The same penguins, the Gentoos recoded as a class the model never saw.
+	raw, err := os.ReadFile(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "other.csv")
+	if err := os.WriteFile(other, []byte(strings.ReplaceAll(string(raw), `" Gentoo "`, `"Emperor"`)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := tabforge(t, dir, "evaluate", "--model", m, "--data", other)
+	if want := `label "Emperor" was not seen in training (the model's classes: ` + classes + ")"; code != 1 || !strings.Contains(stderr, want) {
+		t.Errorf("evaluate with an unseen class: exit %d\n%s\nwant exit 1 and %s", code, stderr, want)
+	}
+	binary := filepath.Join(dir, "two.csv")
+	var two []string
+	for l := range strings.Lines(string(raw)) {
+		if !strings.HasPrefix(l, `" Gentoo "`) {
+			two = append(two, l)
+		}
+	}
+	if err := os.WriteFile(binary, []byte(strings.Join(two, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = tabforge(t, dir, "train", "--data", binary, "--target", "species", "--positive-class", "Adelie", "--models", "logistic", "--cv-folds", "0", "--out", dir)
+	if want := `positive class "Adelie" is not one of ["Adelie penguin" "Chinstrap, bearded"]`; code != 1 || !strings.Contains(stderr, want) {
+		t.Errorf("train with an unknown positive class: exit %d\n%s\nwant exit 1 and %s", code, stderr, want)
+	}
+}
