@@ -89,7 +89,7 @@ func ExampleExplain() {
 	fmt.Println(v.Method, v.Output, v.Exact, v.Rows, v.Outputs, v.OutputNames)
 	fmt.Printf("base %.3f + SHAP = %.3f, predicted %.3f\n", v.BaseValue[0], sum, pred.Values[0])
 	// Output:
-	// tree prediction true 1 1 []
+	// tree prediction true 1 1 [bad]
 	// base 0.284 + SHAP = 0.100, predicted 0.100
 }
 

@@ -225,7 +225,7 @@ type ExplainOptions struct {
 // rows the predictor keeps (Predictor.Background, read on every call),
 // or all rows of x for a predictor saved without them. Values.RowIndex holds the data row of each explained row,
 // Values.X their feature values, and OutputNames the class labels when
-// outputs are per class.
+// outputs are per class, or the positive class of a binary classifier.
 func Explain(ctx context.Context, p *Predictor, x *frame.Frame, o ExplainOptions) (*explain.Values, error) {
 	e, err := setUpExplanation(p, x, o)
 	if err != nil {
@@ -274,8 +274,14 @@ func (e *explanation) explain(ctx context.Context, p *Predictor, x *frame.Frame,
 	}
 	v.RowIndex = slices.Clone(rows)
 	v.X = sub.Data
-	if v.Outputs > 1 && v.Outputs == len(p.Target.Classes) {
+	switch {
+	case v.Outputs > 1 && v.Outputs == len(p.Target.Classes):
 		v.OutputNames = slices.Clone(p.Target.Classes)
+	case v.Outputs == 1 && p.Target.Task == model.Binary && len(p.Target.Classes) == 2:
+		// The one output is the positive class's probability or margin,
+		// which need not be the class sorted last (credit's "bad" is
+		// first): name it, as predict's prob_ columns are named.
+		v.OutputNames = []string{p.Target.Classes[1]}
 	}
 	return v, nil
 }

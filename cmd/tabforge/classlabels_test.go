@@ -114,3 +114,29 @@ func TestClassListsQuoted(t *testing.T) {
 		t.Errorf("train with an unknown positive class: exit %d\n%s\nwant exit 1 and %s", code, stderr, want)
 	}
 }
+
+// TestExplainNamesPositiveClass: a binary classifier's SHAP values
+// explain its positive class, and explain says which. credit's positive
+// class "bad" sorts before "good", where scikit-learn's convention
+// (classes_[1]) would read "good"; explain named no class at all.
+func TestExplainNamesPositiveClass(t *testing.T) {
+	dir := t.TempDir()
+	m := quickTrain(t, dir, testdata("credit_data.csv"), "Status", "logistic").ModelPath
+	code, stdout, stderr := tabforge(t, dir, "explain", "--model", m, "--data", testdata("credit_data.csv"), "--rows", "0-2", "--json")
+	if code != 0 {
+		t.Fatalf("explain --json: exit %d\n%s", code, stderr)
+	}
+	var s struct {
+		Outputs []string `json:"outputs"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &s); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(s.Outputs, []string{"bad"}) {
+		t.Errorf("explain --json outputs = %q; want [bad], the positive class", s.Outputs)
+	}
+	code, stdout, stderr = tabforge(t, dir, "explain", "--model", m, "--data", testdata("credit_data.csv"), "--rows", "0-2")
+	if code != 0 || !strings.Contains(stdout, "base value for bad: ") {
+		t.Errorf("explain: exit %d\n%s%s\nwant the base value named for bad", code, stdout, stderr)
+	}
+}

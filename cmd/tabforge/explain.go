@@ -315,7 +315,7 @@ func (a *app) printSHAPSummary(v *explain.Values, p *pipeline.Predictor, out str
 	}
 	for k := range v.Outputs {
 		label := ""
-		if v.Outputs > 1 {
+		if v.Outputs > 1 || len(v.OutputNames) > 0 {
 			label = fmt.Sprintf(" for %s", outputName(v, k))
 		}
 		fmt.Fprintf(a.stdout, "base value%s: %.6g; top features by mean |SHAP|:\n", label, v.BaseValue[k])
