@@ -238,3 +238,29 @@ func TestTargetBins(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryClassList: the summary lists labels holding a comma or
+// edge spaces quoted, so that the four vehicle classes below read as
+// four; joined bare, "bus, double-decker" read as two classes.
+func TestSummaryClassList(t *testing.T) {
+	for _, c := range []struct {
+		classes []string
+		want    string
+	}{
+		{[]string{"no", "yes"}, "no, yes"},
+		{[]string{"Adelie penguin", "Öpel Mantá 日本"}, "Adelie penguin, Öpel Mantá 日本"},
+		{[]string{" van ", `Saab "9000"`, "bus, double-decker", "Öpel Mantá 日本"}, `" van ", "Saab \"9000\"", "bus, double-decker", "Öpel Mantá 日本"`},
+	} {
+		d := classData(2, 10)
+		d.Classes = c.classes
+		var got string
+		for _, row := range summarySection(d).Tables[0].Rows {
+			if row[0].Text == "classes" {
+				got = row[1].Text
+			}
+		}
+		if got != c.want {
+			t.Errorf("summary classes of %q = %s; want %s", c.classes, got, c.want)
+		}
+	}
+}

@@ -3,7 +3,9 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/tabforge/tabforge/eval"
@@ -62,7 +64,7 @@ func summarySection(d *Data) *section {
 	add("task", d.Task)
 	add("target", d.Target)
 	if len(d.Classes) > 0 {
-		add("classes", strings.Join(d.Classes, ", "))
+		add("classes", classList(d.Classes))
 	}
 	add("split", d.Split)
 	if d.TrainRows+d.TestRows > 0 {
@@ -479,4 +481,20 @@ func fileName(feature string, k int) string {
 		name = name[:40]
 	}
 	return fmt.Sprintf("%02d_%s", k, name)
+}
+
+// classList lists class labels separated by commas, each quoted when any
+// one holds a comma, a quote or space at an end, or is empty: "bus,
+// double-decker" and " van " joined bare read as other classes.
+func classList(classes []string) string {
+	if !slices.ContainsFunc(classes, func(c string) bool {
+		return c == "" || strings.ContainsAny(c, ",\"") || strings.TrimSpace(c) != c
+	}) {
+		return strings.Join(classes, ", ")
+	}
+	q := make([]string, len(classes))
+	for i, c := range classes {
+		q[i] = strconv.Quote(c)
+	}
+	return strings.Join(q, ", ")
 }
