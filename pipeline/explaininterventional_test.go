@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/ensemble"
 	"github.com/tabforge/tabforge/explain"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
@@ -225,5 +226,40 @@ func TestReportInterventionalRows(t *testing.T) {
 	}
 	if w := strings.Join(d.Warnings, "; "); !strings.Contains(w, fmt.Sprintf("SHAP values of %d test rows: interventional SHAP", want)) {
 		t.Errorf("warnings %q do not say why %d rows", w, want)
+	}
+}
+
+// TestExplainEnsembleUnweighedMember: greedy selection leaves members
+// with voting weight 0, which the explanation skips. The values of the
+// weighed ones still come out labelled as interventional SHAP, with the
+// data rows' note and a note naming only the methods used, not as
+// "combined" values (which the CLI calls a sampled estimate).
+func TestExplainEnsembleUnweighedMember(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"gbdt", "logistic", "forest"}, 2, t.TempDir()
+	cfg.ModelParams = map[string]map[string]any{"gbdt": {"n_estimators": 30}, "forest": {"n_estimators": 10}}
+	cfg.EnsembleTopK, cfg.EnsembleMethod = 3, config.EnsembleAverage
+	p, lb, fitted := ensembleRun(t, cfg)
+	_, preds, _ := buildEnsembles(context.Background(), cfg, p, lb, fitted)
+	pred := preds[ensembleAverage]
+	if pred == nil || len(pred.Members) != 3 {
+		t.Fatalf("no 3-member average: %v", preds)
+	}
+	// Weigh the two members explained in log-odds, not the forest.
+	w := make([]float64, len(pred.Members))
+	for i, m := range pred.Members {
+		if explain.ExactPrediction(m.Model) != nil {
+			w[i] = 1
+		}
+	}
+	var err error
+	if pred.Combiner, err = ensemble.VotingCombiner(len(w), pred.Combiner.NumOutputs(), w); err != nil {
+		t.Fatal(err)
+	}
+	v := checkInterventional(t, pred, p.x.Take(p.test), "sigmoid")
+	notes := strings.Join(v.Notes, "; ")
+	if !strings.Contains(notes, "of the data given") || strings.Contains(notes, " and )") {
+		t.Errorf("notes %q: want the data rows' note and only the methods used", notes)
 	}
 }
