@@ -109,7 +109,7 @@ const (
 // the rows before each period, holding out the latest period, and
 // serves whatever is in production.
 func Backtest(ctx context.Context, cfg *config.Config, opts BacktestOptions) (*BacktestResult, error) {
-	x, err := frame.ReadFile(cfg.Data, readOptions(cfg))
+	x, err := frame.ReadFile(cfg.Data, pipeline.ReadOptions(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("backtest: %w", err)
 	}

@@ -201,7 +201,7 @@ func refresh(ctx context.Context, env Env, champ *registry.Model, champP *pipeli
 // of holdout and scores it, and the champion, on those rows. The result
 // keeps the data read (x) for the refresh itself.
 func checkRefresh(ctx context.Context, src refreshSource, champP *pipeline.Predictor, cfg *config.Config, data string, holdout []int, pol Policy, metric string) (*RefreshResult, error) {
-	x, rep, err := champP.ReadInput(data, readOptions(cfg))
+	x, rep, err := champP.ReadInput(data, pipeline.ReadOptions(cfg))
 	if err == nil {
 		err = rep.Err(false)
 	}

@@ -271,7 +271,7 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 	if err != nil {
 		return nil, err
 	}
-	x, err := frame.ReadFile(data, readOptions(cfg))
+	x, err := frame.ReadFile(data, pipeline.ReadOptions(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("retrain %s: %w", name, err)
 	}
@@ -302,7 +302,7 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 	}
 	d.Drift = driftReport(ctx, ref, champP, cfg, x.Take(holdout))
 	d.Metric = pipeline.PrimaryMetric(champP.Target.Task)
-	champOut, err := scoreOn(champP, data, readOptions(cfg), holdout, d.Metric, &d.ChampionScore)
+	champOut, err := scoreOn(champP, data, pipeline.ReadOptions(cfg), holdout, d.Metric, &d.ChampionScore)
 	if u := (*UnseenClassError)(nil); errors.As(err, &u) {
 		// No score of the champion's covers a class it has no probability
 		// for, so no challenger can be weighed against it.
@@ -324,7 +324,7 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 	if err != nil {
 		return nil, fmt.Errorf("retrain %s: challenger: %w", name, err)
 	}
-	chalOut, err := scoreOn(chalP, data, readOptions(cfg), holdout, d.Metric, &d.ChallengerScore)
+	chalOut, err := scoreOn(chalP, data, pipeline.ReadOptions(cfg), holdout, d.Metric, &d.ChallengerScore)
 	if err != nil {
 		return nil, fmt.Errorf("retrain %s: challenger: %w", name, err)
 	}

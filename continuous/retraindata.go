@@ -37,21 +37,6 @@ func championConfig(champ *registry.Model, name, data string) (*config.Config, e
 	return cfg, nil
 }
 
-// readOptions read a data file as the pipeline does for cfg.
-func readOptions(cfg *config.Config) frame.ReadOptions {
-	comma, _ := config.ParseSep(cfg.Sep)
-	o := frame.ReadOptions{Comma: comma, MemoryLimit: pipeline.ReadMemoryLimit(cfg)}
-	for col, k := range cfg.Schema {
-		if kind, err := frame.ParseKind(string(k)); err == nil {
-			if o.Schema == nil {
-				o.Schema = map[string]frame.Kind{}
-			}
-			o.Schema[col] = kind
-		}
-	}
-	return o
-}
-
 // driftReport compares the newest rows x with the champion's training
 // data ref (championData) on the champion's input features (its time
 // column left out), or returns nil without ref.

@@ -20,7 +20,7 @@ import (
 // kinds of the new data x (for drift, which compares the two), or returns
 // nil when that file cannot be read any more.
 func championData(champ *registry.Model, cfg *config.Config, x *frame.Frame) *frame.Frame {
-	opts := readOptions(cfg)
+	opts := pipeline.ReadOptions(cfg)
 	opts.Schema, opts.SchemaOptional = x.KindMap(), true
 	ref, err := frame.ReadFile(champ.DatasetPath, opts)
 	if err != nil {

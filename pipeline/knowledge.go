@@ -219,7 +219,7 @@ func (p *prepared) trainingPart() *TrainingTable {
 // and separator) and returns its training part (TrainingPart), the table
 // a run of cfg asks its MetaAdvisor about, and the file's content hash.
 func ReadTrainingPart(cfg *config.Config) (*TrainingTable, string, error) {
-	f, err := frame.ReadFile(cfg.Data, readOptions(cfg))
+	f, err := frame.ReadFile(cfg.Data, ReadOptions(cfg))
 	if err != nil {
 		return nil, "", err
 	}

@@ -297,10 +297,10 @@ func schemaKinds(s map[string]config.ColumnKind) map[string]frame.Kind {
 	return out
 }
 
-// readOptions are how cfg's data file is read: its schema overrides,
-// separator (validated with the config, so a bad one reads as detect) and
-// memory limit.
-func readOptions(cfg *config.Config) frame.ReadOptions {
+// ReadOptions are how cfg's data file is read, by train and by retrain,
+// backtest and watch: its schema overrides, separator (validated with the
+// config, so a bad one reads as detect) and memory limit.
+func ReadOptions(cfg *config.Config) frame.ReadOptions {
 	comma, _ := config.ParseSep(cfg.Sep)
 	return frame.ReadOptions{Schema: schemaKinds(cfg.Schema), Comma: comma, MemoryLimit: ReadMemoryLimit(cfg)}
 }

@@ -23,8 +23,8 @@ func TestReadMemoryLimit(t *testing.T) {
 		if got := ReadMemoryLimit(cfg); got != tt.want {
 			t.Errorf("ReadMemoryLimit(%v) = %d; want %d", tt.set, got, tt.want)
 		}
-		if got := readOptions(cfg).MemoryLimit; got != tt.want {
-			t.Errorf("readOptions(%v).MemoryLimit = %d; want %d", tt.set, got, tt.want)
+		if got := ReadOptions(cfg).MemoryLimit; got != tt.want {
+			t.Errorf("ReadOptions(%v).MemoryLimit = %d; want %d", tt.set, got, tt.want)
 		}
 	}
 }

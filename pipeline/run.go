@@ -173,13 +173,13 @@ func (r *trainRun) load(context.Context) error {
 	if err := CheckModelParams(r.cfg, r.o.Families); err != nil {
 		return err
 	}
-	f, err := frame.ReadFile(r.cfg.Data, readOptions(r.cfg))
+	f, err := frame.ReadFile(r.cfg.Data, ReadOptions(r.cfg))
 	if err != nil {
 		return err
 	}
 	r.f, r.res.DatasetHash = f, f.Hash()
 	r.res.Timings["load"] = since(r.start)
-	r.warn(ReadWarnings(r.cfg.Data, f, readOptions(r.cfg))...)
+	r.warn(ReadWarnings(r.cfg.Data, f, ReadOptions(r.cfg))...)
 	r.log.Info("loaded dataset", "path", r.cfg.Data, "rows", f.NumRows(), "columns", f.NumCols(), "hash", r.res.DatasetHash[:12])
 	return nil
 }

@@ -117,7 +117,7 @@ func TestCVSchemes(t *testing.T) {
 			cfg := config.Default()
 			cfg.Data, cfg.Target, cfg.CVFolds = data, "sales", 4
 			tt.edit(cfg)
-			f, err := frame.ReadFile(data, readOptions(cfg))
+			f, err := frame.ReadFile(data, ReadOptions(cfg))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -193,7 +193,7 @@ func TestFewTimes(t *testing.T) {
 		}
 		cfg := config.Default()
 		cfg.Data, cfg.Target, cfg.TimeColumn, cfg.CV = data, "y", "year", cv
-		f, err := frame.ReadFile(data, readOptions(cfg))
+		f, err := frame.ReadFile(data, ReadOptions(cfg))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -236,7 +236,7 @@ func TestConcentratedTimes(t *testing.T) {
 	}
 	cfg := config.Default()
 	cfg.Data, cfg.Target, cfg.TimeColumn = data, "y", "year"
-	f, err := frame.ReadFile(data, readOptions(cfg))
+	f, err := frame.ReadFile(data, ReadOptions(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,7 +299,7 @@ func TestMissingTimes(t *testing.T) {
 		t.Run(filepath.Base(tt.data)+"/"+tt.timeColumn, func(t *testing.T) {
 			cfg := config.Default()
 			cfg.Data, cfg.Target, cfg.TimeColumn = tt.data, "y", tt.timeColumn
-			f, err := frame.ReadFile(tt.data, readOptions(cfg))
+			f, err := frame.ReadFile(tt.data, ReadOptions(cfg))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -223,7 +223,7 @@ func (u *UnitRunner) load(ctx context.Context, fs runRef) (*prepared, *config.Co
 // dataset reads the recorded dataset file, or the one Fetch provides,
 // and checks its content hash.
 func (u *UnitRunner) dataset(ctx context.Context, rec *store.Run, cfg *config.Config) (*frame.Frame, error) {
-	f, err := frame.ReadFile(rec.DatasetPath, readOptions(cfg))
+	f, err := frame.ReadFile(rec.DatasetPath, ReadOptions(cfg))
 	if err == nil && f.Hash() == rec.DatasetHash {
 		return f, nil
 	}
@@ -237,7 +237,7 @@ func (u *UnitRunner) dataset(ctx context.Context, rec *store.Run, cfg *config.Co
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: dataset %.12s of run %s: %w", rec.DatasetHash, rec.ID, err)
 	}
-	if f, err = frame.ReadFile(path, readOptions(cfg)); err != nil {
+	if f, err = frame.ReadFile(path, ReadOptions(cfg)); err != nil {
 		return nil, fmt.Errorf("pipeline: dataset of run %s: %w", rec.ID, err)
 	}
 	if f.Hash() != rec.DatasetHash {
