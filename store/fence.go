@@ -94,10 +94,7 @@ func PutRecordFenced(ctx context.Context, s Swapper, kind, key string, value []b
 		var old []byte
 		switch r, err := s.GetRecord(ctx, kind, key); {
 		case err == nil:
-			old = r.Value
-			if old == nil {
-				old = []byte{} // an empty value, not "no record"
-			}
+			old = SwapOld(r)
 		case !errors.Is(err, ErrNotFound):
 			return fmt.Errorf("store record %s/%s: %w", kind, key, err)
 		}

@@ -123,6 +123,19 @@ type Claimer interface {
 	CreateRecord(ctx context.Context, kind, key string, value []byte) (bool, error)
 }
 
+// SwapOld is the old value for a swap of the record r was read as, nil
+// for no record: r's value, or an empty one for a record whose value is
+// empty (nil there would mean "no record" to SwapRecord).
+func SwapOld(r *Record) []byte {
+	if r == nil {
+		return nil
+	}
+	if r.Value == nil {
+		return []byte{}
+	}
+	return r.Value
+}
+
 // Swapper is a record space that can replace a record only while it
 // still holds the value its caller read: the step that keeps two
 // processes' read-modify-writes of one record (the registry's promotions,

@@ -63,14 +63,7 @@ func (r *replayer) lease(p sqlite.Pending, rec *store.Record) error {
 	var err error
 	switch {
 	case rec != nil:
-		var old []byte // nil: the primary had none
-		if cur != nil {
-			old = cur.Value
-			if old == nil {
-				old = []byte{} // an empty value, not "no record"
-			}
-		}
-		done, err = r.primary.SwapRecord(r.ctx, p.A, p.B, old, rec.Value)
+		done, err = r.primary.SwapRecord(r.ctx, p.A, p.B, store.SwapOld(cur), rec.Value)
 	case cur != nil:
 		err = store.DeleteRecordFenced(r.ctx, r.primary, p.A, p.B, store.Fence{Kind: p.A, Key: p.B, Token: store.LeaseToken(cur)})
 		if errors.Is(err, store.ErrLeaseLost) {

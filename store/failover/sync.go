@@ -387,15 +387,10 @@ func checksBase(p sqlite.Pending) bool {
 // judged from that read, so that a write on the primary after the read
 // stands (a conflict); else whatever the primary holds.
 func (r *replayer) swapOf(p sqlite.Pending, rec *store.Record) store.RecordSwap {
-	sw := store.RecordSwap{Record: store.Record{Kind: p.A, Key: p.B}, Delete: rec == nil, Blind: !checksBase(p)}
+	sw := store.RecordSwap{Record: store.Record{Kind: p.A, Key: p.B}, Delete: rec == nil, Blind: !checksBase(p),
+		Old: store.SwapOld(r.remote[recKey{p.A, p.B}])}
 	if rec != nil {
 		sw.Record = *rec
-	}
-	if cur := r.remote[recKey{p.A, p.B}]; cur != nil {
-		sw.Old = cur.Value
-		if sw.Old == nil {
-			sw.Old = []byte{} // an empty value, not "no record"
-		}
 	}
 	return sw
 }
