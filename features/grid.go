@@ -18,15 +18,24 @@ func fewStrays(off, total int) bool {
 	return off*100 <= total || off == 1 && total >= 10
 }
 
+// movedStrays is the most distinct times, in percent, that may be off a
+// coarser grid as records moved off their period's usual time (see
+// timeGrid): two or three holiday-shifted weeks a year are 4 to 6% of
+// weekly data.
+const movedStrays = 6
+
 // timeGrid returns the origin and the period length (step) of the
 // training ordinals. The step is the greatest common divisor of the gaps
 // between distinct values if they are all whole numbers, else the
 // smallest gap, and the origin is the first value; but when a coarser
-// grid holds all values except a few strays (see fewStrays), that grid is
-// used, its origin the start of the period holding the first value, and
-// the strays fall in the periods they are in. One record at 13:37 in
-// daily data thus leaves the data daily, where it made the step 10 hours
-// 23 minutes and left nearly every lag unknown. It costs O(n log n).
+// grid holds all values except a few strays (see fewStrays), or except
+// up to movedStrays percent that are each alone in their period (records
+// moved off their period's usual time, as weekly records a day late in
+// holiday weeks), that grid is used, its origin the start of the period
+// holding the first value, and the strays fall in the periods they are
+// in. One record at 13:37 in daily data thus leaves the data daily, where
+// it made the step 10 hours 23 minutes and left nearly every lag unknown.
+// It costs O(n log n).
 func timeGrid(ord []float64) (origin, step float64) {
 	var distinct []float64
 	for _, v := range ord {
@@ -52,9 +61,11 @@ func timeGrid(ord []float64) (origin, step float64) {
 		if !(c > step*(1+1e-6)) {
 			break
 		}
-		if first, off := bulkPhase(distinct, c); fewStrays(off, len(distinct)) {
-			k := math.Ceil((first-distinct[0])/c - 1e-9)
-			return first - k*c, c
+		first, onGrid := bulkPhase(distinct, c)
+		off := len(distinct) - countTrue(onGrid)
+		origin := first - math.Ceil((first-distinct[0])/c-1e-9)*c
+		if fewStrays(off, len(distinct)) || off*100 <= movedStrays*len(distinct) && alone(distinct, onGrid, origin, c) {
+			return origin, c
 		}
 	}
 	return distinct[0], step
@@ -117,13 +128,42 @@ func gridCandidates(gaps []float64) []float64 {
 	return slices.Compact(out)
 }
 
+// alone reports whether each of the sorted distinct values off the grid
+// of step s from origin (onGrid false) is the only value in its period,
+// so that flooring it there takes no other time's place: a weekly record
+// moved a day by a holiday, not a finer pattern such as a second record
+// in some weeks.
+func alone(distinct []float64, onGrid []bool, origin, s float64) bool {
+	period := func(v float64) float64 { return math.Floor((v-origin)/s + 1e-9) }
+	for i, v := range distinct {
+		if onGrid[i] {
+			continue
+		}
+		p := period(v)
+		// Sorted, so the values sharing v's period are its neighbours.
+		if i > 0 && period(distinct[i-1]) == p || i+1 < len(distinct) && period(distinct[i+1]) == p {
+			return false
+		}
+	}
+	return true
+}
+
+func countTrue(b []bool) int {
+	n := 0
+	for _, v := range b {
+		if v {
+			n++
+		}
+	}
+	return n
+}
+
 // bulkPhase finds the grid of step s holding the most of the sorted
-// distinct values: it returns the first value on it and how many values
-// are off it. A value within a millionth of a step of a grid point is on
-// it, unless a smaller value already is (the step is then too coarse to
-// tell them apart); a value more than 2^52 steps from the first is on
-// none.
-func bulkPhase(distinct []float64, s float64) (first float64, off int) {
+// distinct values: it returns the first value on it and which values are
+// on it. A value within a millionth of a step of a grid point is on it,
+// unless a smaller value already is (the step is then too coarse to tell
+// them apart); a value more than 2^52 steps from the first is on none.
+func bulkPhase(distinct []float64, s float64) (first float64, onGrid []bool) {
 	type point struct{ phase, k int64 }
 	on := make([]bool, len(distinct))
 	taken := make(map[point]bool)
@@ -144,16 +184,19 @@ func bulkPhase(distinct []float64, s float64) (first float64, off int) {
 			counts[p]++
 		}
 	}
-	best := 0
+	best, bestPhase := 0, int64(0)
 	first = distinct[0]
 	for i, v := range distinct {
 		// The first value of the most frequent phase, so ties go to the
 		// earliest and the result is deterministic.
 		if on[i] && counts[phases[i]] > best {
-			best, first = counts[phases[i]], v
+			best, bestPhase, first = counts[phases[i]], phases[i], v
 		}
 	}
-	return first, len(distinct) - best
+	for i := range on {
+		on[i] = on[i] && phases[i] == bestPhase
+	}
+	return first, on
 }
 
 func gcd(a, b int64) int64 {

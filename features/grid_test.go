@@ -49,6 +49,14 @@ func TestTimeGrid(t *testing.T) {
 	// Weekly data with one record a day late, a whole-number stray.
 	weeklyLate := append(seq(0, 7, 20), 7*20+1, 7*21)
 	hourlyStray := append(append([]float64{}, hourly...), hourly[10]+stray/24)
+	// Weekly data whose record came a day late in three holiday weeks
+	// (the usual day empty), and weekly data with a second record in
+	// three weeks, a finer pattern.
+	weeklyHolidays, weeklyExtra := seq(0, 7, 52), seq(0, 7, 52)
+	for _, w := range []int{20, 33, 46} {
+		weeklyHolidays[w]++
+		weeklyExtra = append(weeklyExtra, float64(7*w+1))
+	}
 	tests := []struct {
 		name         string
 		ord          []float64
@@ -71,6 +79,8 @@ func TestTimeGrid(t *testing.T) {
 		{"daily, the first time a stray", dailyStrayFirst, 20453, 1},
 		{"weekly, one record a day late", weeklyLate, 0, 7},
 		{"hourly, one stray time", hourlyStray, hourly[0], smallestGap(hourly)},
+		{"weekly, three holiday weeks a day late", weeklyHolidays, 0, 7},
+		{"weekly, a second record in three weeks", weeklyExtra, 0, 1},
 		// A step far coarser than the gaps it would merge is no grid.
 		{"tiny gaps, one huge", append(seq(0, 1e-300, 12), 1e300), 0, 1e-300},
 		{"daily, one far-off time", append(seq(0, 1, 60), 1e7+0.5), 0, 1},
@@ -161,6 +171,18 @@ func TestTemporalStrayTime(t *testing.T) {
 			}
 			return day(k)
 		})},
+		// 2 of 104 weeks are more than 1%: the data read as daily, lags
+		// a day back, NaN on all but those two rows.
+		{"weekly, two holiday weeks a day late", func() []timedRow {
+			rows := make([]timedRow, 104)
+			for w := range rows {
+				rows[w] = timedRow{day(7 * w), w}
+				if w == 47 || w == 51 {
+					rows[w].at = day(7*w + 1)
+				}
+			}
+			return rows
+		}()},
 		{"monthly, one mid-month date", func() []timedRow {
 			rows := make([]timedRow, 48)
 			for k := range rows {

@@ -48,8 +48,10 @@ const KindTemporal = "temporal"
 // common divisor of the gaps between distinct training times, in months,
 // days or column units): monthly data have one period per month. A few
 // stray times off a coarser grid (at most 1% of the distinct times, or
-// one among at least 10, such as one record at 13:37 in daily data) do
-// not shrink it: they fall in the period they are in. The
+// one among at least 10, such as one record at 13:37 in daily data; up
+// to 6% when each is alone in its period, such as weekly records a day
+// late in holiday weeks) do not shrink it: they fall in the period they
+// are in. The
 // fitted state keeps, per segment and period, the mean of each history
 // variable (Target first, then LagColumns) over the training rows of
 // that segment and period. For a row of segment s at period p, and each
