@@ -3,6 +3,7 @@ package features
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/tabforge/tabforge/frame"
 )
@@ -60,13 +61,15 @@ func datetimeUnit(secs []float64) (string, error) {
 }
 
 // monthly reports whether civil times (Unix seconds of the wall clock)
-// are monthly: all distinct times but a few strays (see fewStrays) are
-// midnight on the first day of their month, or all but a few midnight on
-// the last. It is the one rule of what is monthly, for Temporal's month
+// are monthly: all distinct times but a few strays (see fewStrays; or up
+// to movedStrays percent, each the only time in its month, as a month's
+// record dated mid-month) are midnight on the first day of their month, or
+// all but a few midnight on the last. It is the one rule of what is monthly, for Temporal's month
 // unit and the design's datetime parts. No times are monthly.
 func monthly(secs []float64) (bool, error) {
 	seen := make(map[float64]bool)
-	notFirst, notLast := 0, 0
+	perMonth := make(map[int64]int) // distinct times in each month
+	var notFirst, notLast []int64   // the months of the strays
 	for _, v := range secs {
 		if math.IsNaN(v) || seen[v] {
 			continue
@@ -76,15 +79,24 @@ func monthly(secs []float64) (bool, error) {
 		if !ok {
 			return false, fmt.Errorf("datetime %g out of range", v)
 		}
+		month := 12*y + m
+		perMonth[month]++
 		midnight := math.Mod(v, 86400) == 0
 		if !midnight || d != 1 {
-			notFirst++
+			notFirst = append(notFirst, month)
 		}
 		if !midnight || d != daysInMonth(y, m) {
-			notLast++
+			notLast = append(notLast, month)
 		}
 	}
-	return fewStrays(notFirst, len(seen)) || fewStrays(notLast, len(seen)), nil
+	monthlyBy := func(strays []int64) bool {
+		n := len(seen)
+		if fewStrays(len(strays), n) {
+			return true
+		}
+		return len(strays)*100 <= movedStrays*n && !slices.ContainsFunc(strays, func(m int64) bool { return perMonth[m] > 1 })
+	}
+	return monthlyBy(notFirst) || monthlyBy(notLast), nil
 }
 
 // withinDays reports whether civil times (Unix seconds of the wall clock)

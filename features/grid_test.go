@@ -190,6 +190,18 @@ func TestTemporalStrayTime(t *testing.T) {
 			}
 			return append(rows, timedRow{month(16).AddDate(0, 0, 14), 16})
 		}()},
+		// A record dated mid-month in 2 of 48 months (more than 1%), in
+		// place of its month's first: the data read as daily.
+		{"monthly, two months dated mid-month", func() []timedRow {
+			rows := make([]timedRow, 48)
+			for k := range rows {
+				rows[k] = timedRow{month(k), k}
+				if k == 16 || k == 30 {
+					rows[k].at = month(k).AddDate(0, 0, 14)
+				}
+			}
+			return rows
+		}()},
 		{"hourly, one time at 37 minutes past", func() []timedRow {
 			rows := make([]timedRow, 48)
 			for h := range rows {
@@ -266,6 +278,15 @@ func TestDatetimeUnit(t *testing.T) {
 		{"monthly, one 13:37", append(months(48, true), months(1, true)[0]+odd), unitMonth},
 		// Two mid-month days in 11 are a pattern: the data are daily.
 		{"monthly, two mid-month days", append(months(9, false), days(jan.AddDate(0, 0, 14), 2, 30)...), unitDay},
+		// Two of 50 (4%): a month's record dated mid-month is its month's
+		// only one, a second record in a month a finer pattern.
+		{"monthly, two months dated mid-month", func() []float64 {
+			out := months(48, false)
+			out[16] += 14 * 86400
+			out[30] += 14 * 86400
+			return out
+		}(), unitMonth},
+		{"monthly, a second record in two months", append(months(48, false), months(17, false)[16]+14*86400, months(31, false)[30]+14*86400), unitDay},
 		{"half the dates mid-month", append(months(24, false), days(jan.AddDate(0, 0, 14), 24, 30)...), unitDay},
 		{"daily", days(jan, 60, 1), unitDay},
 		{"weekly", days(jan, 60, 7), unitDay},
