@@ -124,7 +124,7 @@ func TestHorizonCountsGridPeriods(t *testing.T) {
 	horizon := func(data string) (h, months int) {
 		cfg := config.Default()
 		cfg.Data, cfg.Target, cfg.TimeColumn, cfg.SegmentColumn, cfg.CVFolds = data, "median", "date", "city", 0
-		f, err := frame.ReadFile(data, readOptions(cfg))
+		f, err := frame.ReadFile(data, ReadOptions(cfg))
 		if err != nil {
 			t.Fatal(err)
 		}
