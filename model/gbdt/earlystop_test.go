@@ -27,8 +27,9 @@ func TestLatestHoldout(t *testing.T) {
 		// The cut at position 3 falls one row after the run's start (2).
 		{"cut near a run's start moves back", []float64{1, 2, 3, 3, 3, 3, 4, 5}, 5, []int{2, 3, 4, 5, 6, 7}},
 		{"equally near: the earlier boundary", []float64{1, 2, 2, 3}, 2, []int{1, 2, 3}},
-		{"run at the end holds more than nv", []float64{1, 2, 3, 3, 3}, 1, []int{2, 3, 4}},
-		{"one time for all but the first", []float64{1, 2, 2, 2}, 1, []int{1, 2, 3}},
+		{"run at the end holds more than nv", []float64{1, 2, 3, 3, 3, 4}, 1, []int{5}},
+		{"run at the end holds more than nv, half the rows", []float64{1, 2, 3, 3, 3, 0}, 1, []int{2, 3, 4}},
+		{"run at the end holds more than half, not twice nv", []float64{1, 2, 2, 2}, 2, []int{1, 2, 3}},
 		// Moving back would leave no training row: the run goes to training.
 		{"run at the start", []float64{1, 1, 1, 1, 1, 1, 2, 3}, 6, []int{6, 7}},
 	}
@@ -56,25 +57,40 @@ func TestLatestHoldout(t *testing.T) {
 	}
 }
 
-// TestHoldoutOneTime: when every row has the same time, time orders
-// nothing, so the holdout is the seeded random draw of the asked share
-// (holding out only the last row, as before, left early stopping one row
-// to watch).
-func TestHoldoutOneTime(t *testing.T) {
-	d := synthTask(model.Regression, 200, 2)
-	d.Time = make([]float64, d.X.Rows) // all at time 0
-	train, valid := holdout(d, 0.1, 3)
-	if got, want := valid.X.Rows, 20; got != want { // round(0.1 × 200)
-		t.Errorf("held out %d rows; want %d", got, want)
-	}
-	if train.X.Rows+valid.X.Rows != d.X.Rows {
-		t.Errorf("%d + %d rows; want %d", train.X.Rows, valid.X.Rows, d.X.Rows)
-	}
-	untimed := *d
-	untimed.Time = nil
-	_, want := holdout(&untimed, 0.1, 3)
-	if !slices.Equal(valid.Y, want.Y) {
-		t.Errorf("held-out targets %v; want the untimed draw's %v", valid.Y, want.Y)
+// TestHoldoutRandomFallback: when time cannot give a holdout near the
+// asked share, the holdout is the seeded random draw of that share. With
+// one time for every row time orders nothing (holding out only the last
+// row, as before, left early stopping one row to watch); with the latest
+// time holding most rows, its rows were held out and early stopping fitted
+// on the few before it.
+func TestHoldoutRandomFallback(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		early int // rows at time 0; the rest are at time 1
+	}{
+		{"one time", 200},
+		{"latest time holds most rows", 10},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := synthTask(model.Regression, 200, 2)
+			d.Time = make([]float64, d.X.Rows)
+			for i := tt.early; i < d.X.Rows; i++ {
+				d.Time[i] = 1
+			}
+			train, valid := holdout(d, 0.1, 3)
+			if got, want := valid.X.Rows, 20; got != want { // round(0.1 × 200)
+				t.Errorf("held out %d rows; want %d", got, want)
+			}
+			if train.X.Rows+valid.X.Rows != d.X.Rows {
+				t.Errorf("%d + %d rows; want %d", train.X.Rows, valid.X.Rows, d.X.Rows)
+			}
+			untimed := *d
+			untimed.Time = nil
+			_, want := holdout(&untimed, 0.1, 3)
+			if !slices.Equal(valid.Y, want.Y) {
+				t.Errorf("held-out targets %v; want the untimed draw's %v", valid.Y, want.Y)
+			}
+		})
 	}
 }
 

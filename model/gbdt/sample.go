@@ -101,7 +101,12 @@ func holdout(d *model.Dataset, frac float64, seed uint64) (train, valid *model.D
 // a time stay on one side, and both sides keep at least one row. Moving
 // the cut back to the start of the time it fell in held out up to twice
 // the asked rows on yearly data. It reports false when every row has the
-// same time, so that no time boundary exists.
+// same time, so that no time boundary exists, and when the nearest
+// boundary holds out more than half the rows and twice the asked (the
+// latest time holds most of them): early stopping would then fit on the
+// few earlier rows, and the refit scale its rounds up by as much (10 rows
+// before a time of 990 were fitted alone and their rounds multiplied by
+// 100).
 func latest(times []float64, nv int) (valid, train []int, ok bool) {
 	order := make([]int, len(times))
 	for i := range order {
@@ -110,7 +115,7 @@ func latest(times []float64, nv int) (valid, train []int, ok bool) {
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(times[a], times[b]) })
 	n := len(order)
 	cut, ok := rowsplit.NearestBoundary(n-nv, n, func(a, b int) bool { return times[order[a]] == times[order[b]] })
-	if !ok {
+	if !ok || n-cut > max(2*nv, n/2) {
 		return nil, nil, false
 	}
 	return order[cut:], order[:cut], true
