@@ -2,6 +2,8 @@ package failover_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/tabforge/tabforge/store/failover"
 	"github.com/tabforge/tabforge/store/redis"
 	"github.com/tabforge/tabforge/store/redis/redistest"
+	"github.com/tabforge/tabforge/store/sqlite"
 )
 
 // TestReplayAfterRedisLostData: a run holds its lease on Redis, and a
@@ -127,11 +130,23 @@ func flushAll(t *testing.T, srv *redistest.Server) {
 
 // TestReplayAfterLossLeavesNewHolder: as in TestReplayAfterRedisLostData
 // Redis comes back empty, but another process takes the run's lease
-// there and writes the run before the replay. Redis's token counter
-// started again, so the new holder's token is no greater than the
-// fallback's (here the same): only the lease's value tells it from the
-// fallback's own. The replay must leave the new holder's lease and run.
+// there and writes the run, before the replay or after it read the
+// run's lease (missing, so the run was to be copied). Redis's token
+// counter started again, so the new holder's token is no greater than
+// the fallback's (here the same): only the lease's value tells it from
+// the fallback's own. The replay must leave the new holder's lease and
+// run. Midway it used to write the fallback's run over the new holder's.
 func TestReplayAfterLossLeavesNewHolder(t *testing.T) {
+	for _, midway := range []bool{false, true} {
+		name := "before the replay"
+		if midway {
+			name = "during the replay"
+		}
+		t.Run(name, func(t *testing.T) { testReplayAfterLossLeavesNewHolder(t, midway) })
+	}
+}
+
+func testReplayAfterLossLeavesNewHolder(t *testing.T, midway bool) {
 	ctx := context.Background()
 	srv := redistest.Start(t)
 	fb := filepath.Join(t.TempDir(), "fallback.db")
@@ -154,26 +169,34 @@ func TestReplayAfterLossLeavesNewHolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	_, lb, err := store.Claim(ctx, other, store.LeaseKind, "run-1", time.Hour, quiet())
+	var lb *store.Lease
+	takeOver := func() {
+		if _, lb, err = store.Claim(ctx, other, store.LeaseKind, "run-1", time.Hour, quiet()); err != nil {
+			t.Fatal(err)
+		}
+		// The replay raises the token counter before it reads: midway
+		// the new holder's token is above the fallback's.
+		if !midway && lb.Token > la.Token {
+			t.Fatalf("new holder's token %d after the loss; want it no greater than the fallback's %d", lb.Token, la.Token)
+		}
+		if err := other.PutRunFenced(ctx, testRun("run-1", store.Succeeded, "new holder"), lb.Fence()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := &hookedRedis{Store: other}
+	if midway {
+		h.after = takeOver
+	} else {
+		takeOver()
+	}
+	n, err := replayOwed(ctx, fs.Fallback(), h)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if lb == nil {
+		t.Fatal("the replay read no records from redis")
 	}
 	defer lb.Release()
-	if lb.Token > la.Token {
-		t.Fatalf("new holder's token %d after the loss; want it no greater than the fallback's %d", lb.Token, la.Token)
-	}
-	if err := other.PutRunFenced(ctx, testRun("run-1", store.Succeeded, "new holder"), lb.Fence()); err != nil {
-		t.Fatal(err)
-	}
-	s2, err := failover.Open(ctx, srv.URL(), failover.Options{Fallback: fb, Logger: quiet(), NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
-	n, err := s2.(*failover.Store).Sync(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if !n.PrimaryLost || !slices.Contains(n.Conflicts, "run/run-1") {
 		t.Errorf("replay = %+v; want PrimaryLost and run/run-1 as a conflict", n)
 	}
@@ -183,4 +206,60 @@ func TestReplayAfterLossLeavesNewHolder(t *testing.T) {
 	if err := lb.Renew(ctx); err != nil {
 		t.Errorf("the new holder's renewal after the replay: %v", err)
 	}
+}
+
+// TestReplayAfterLossFindsOwnRun: Redis comes back empty, and the
+// fallback's run is on it already, as an earlier replay cut short after
+// copying it leaves it. The replay must count the run as copied, not as
+// another process's (a conflict).
+func TestReplayAfterLossFindsOwnRun(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	fb := filepath.Join(t.TempDir(), "fallback.db")
+	s := openOnRedis(t, srv, fb)
+	defer s.Close()
+	fs := s.(*failover.Store)
+	_, la, err := store.Claim(ctx, fs, store.LeaseKind, "run-1", time.Hour, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer la.Release()
+	srv.Kill()
+	run := testRun("run-1", store.Succeeded, "outage")
+	run.Config = json.RawMessage(`{"rounds": 3}`) // spaced: Redis keeps it compacted
+	if err := fs.PutRunFenced(ctx, run, la.Fence()); err != nil || !fs.Down() {
+		t.Fatalf("outcome on the fallback: %v (down %v)", err, fs.Down())
+	}
+
+	srv.RestartEmpty(t)
+	other, err := redis.Open(ctx, srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	own, err := fs.Fallback().GetRun(ctx, "run-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.PutRun(ctx, own); err != nil {
+		t.Fatal(err)
+	}
+	n, err := replayOwed(ctx, fs.Fallback(), other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !n.PrimaryLost || len(n.Conflicts) != 0 || n.Runs != 1 {
+		t.Errorf("replay = %+v; want PrimaryLost, the run copied and no conflict", n)
+	}
+}
+
+// replayOwed replays the journal of fallback, whose entries are all owed
+// to one Redis, to primary, as Sync does: with the epoch check of that
+// target (see failover.ReplayTo).
+func replayOwed(ctx context.Context, fallback *sqlite.Store, primary store.Store) (failover.SyncCounts, error) {
+	pending, err := fallback.PendingWrites(ctx)
+	if err != nil || len(pending) == 0 {
+		return failover.SyncCounts{}, fmt.Errorf("journal: %d entries, %v", len(pending), err)
+	}
+	return failover.ReplayTo(ctx, fallback, primary, pending[0].Target)
 }

@@ -55,10 +55,7 @@ func (s *Store) PutRunFenced(ctx context.Context, r *store.Run, f store.Fence) e
 	if err != nil {
 		return err
 	}
-	args := []any{s.recKey(f.Kind, f.Key), strconv.FormatUint(f.Token, 10)}
-	for _, c := range cmds {
-		args = append(append(args, len(c.args)+1, c.name), c.args...)
-	}
+	args := scriptCommands([]any{s.recKey(f.Kind, f.Key), strconv.FormatUint(f.Token, 10)}, cmds)
 	reply, err := redigo.String(s.script(ctx, fencedScript, args...))
 	if err != nil {
 		return s.wrap("store run "+r.ID, err)
@@ -85,6 +82,46 @@ while i <= #ARGV do
 	i = i + n + 1
 end
 return 'ok'
+`)
+
+// scriptCommands appends cmds to args as fencedScript and
+// createRunScript take them: each as its length (name and arguments),
+// then its name and arguments.
+func scriptCommands(args []any, cmds []command) []any {
+	for _, c := range cmds {
+		args = append(append(args, len(c.args)+1, c.name), c.args...)
+	}
+	return args
+}
+
+var _ store.RunCreator = (*Store)(nil)
+
+// CreateRun implements store.RunCreator: runCommands in createRunScript,
+// which Redis runs with no other command in between.
+func (s *Store) CreateRun(ctx context.Context, r *store.Run) (bool, error) {
+	cmds, err := s.runCommands(r)
+	if err != nil {
+		return false, err
+	}
+	n, err := redigo.Int(s.script(ctx, createRunScript, scriptCommands([]any{s.p + "run:" + r.ID}, cmds)...))
+	if err != nil {
+		return false, s.wrap("create run "+r.ID, err)
+	}
+	return n == 1, nil
+}
+
+// createRunScript runs commands only while there is no run hash ARGV[1];
+// it returns 1 if it ran them, else 0. The commands follow as in
+// fencedScript.
+var createRunScript = redigo.NewScript(0, `
+if redis.call('EXISTS', ARGV[1]) == 1 then return 0 end
+local i = 2
+while i <= #ARGV do
+	local n = tonumber(ARGV[i])
+	redis.call(unpack(ARGV, i + 1, i + n))
+	i = i + n + 1
+end
+return 1
 `)
 
 func runJSON(r *store.Run) (doc, row []byte, err error) {

@@ -188,6 +188,24 @@ func (s *Store) PutRunFenced(ctx context.Context, r *store.Run, f store.Fence) e
 	return nil
 }
 
+var _ store.RunCreator = (*Store)(nil)
+
+// CreateRun implements store.RunCreator in one INSERT that does nothing
+// where the run exists.
+func (s *Store) CreateRun(ctx context.Context, r *store.Run) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO runs
+		(id, created, finished, status, dataset_path, dataset_hash, config_hash, config, task, target, best, model_path, result, error, profile)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`, runArgs(r)...)
+	if err != nil {
+		return false, fmt.Errorf("create run %s: %w", r.ID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("create run %s: %w", r.ID, err)
+	}
+	return n == 1, nil
+}
+
 // execer is a database or a transaction, to write in.
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
@@ -201,9 +219,15 @@ func putRun(ctx context.Context, db execer, r *store.Run) error {
 			dataset_path=excluded.dataset_path, dataset_hash=excluded.dataset_hash, config_hash=excluded.config_hash,
 			config=excluded.config, task=excluded.task, target=excluded.target, best=excluded.best,
 			model_path=excluded.model_path, result=excluded.result, error=excluded.error, profile=excluded.profile`,
-		r.ID, unix(r.Created), unix(r.Finished), string(r.Status), r.DatasetPath, r.DatasetHash, r.ConfigHash,
-		string(r.Config), r.Task, r.Target, r.Best, r.ModelPath, string(r.Result), r.Error, r.Profile)
+		runArgs(r)...)
 	return err
+}
+
+// runArgs are the values of r's columns, in the order putRun and
+// CreateRun name them.
+func runArgs(r *store.Run) []any {
+	return []any{r.ID, unix(r.Created), unix(r.Finished), string(r.Status), r.DatasetPath, r.DatasetHash, r.ConfigHash,
+		string(r.Config), r.Task, r.Target, r.Best, r.ModelPath, string(r.Result), r.Error, r.Profile}
 }
 
 // DeleteRun implements store.Runs.

@@ -51,6 +51,7 @@ func Run(t *testing.T, f Factory) {
 		{"RestoreLease", testRestoreLease},
 		{"ReleaseLease", testReleaseLease},
 		{"PutRunFenced", testPutRunFenced},
+		{"CreateRun", testCreateRun},
 		{"SwapRecordFenced", testSwapRecordFenced},
 		{"SwapRecord", testSwapRecord},
 		{"PageRecords", testPageRecords},
