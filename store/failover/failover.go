@@ -30,7 +30,9 @@
 // the outage, or on Redis during it, are not known here, and their
 // numbers may be used again on the fallback. Sync therefore copies a
 // trial only over the state it was written on (none, for one created on
-// the fallback): another process's trial of the same number stays on
+// the fallback), and only while Redis still holds the state it read
+// (store.SwapTrial, one script): another process's trial of the same
+// number, or its change to the same trial, stays on
 // Redis, and the fallback's is reported (SyncCounts.Conflicts,
 // "trial/STUDY/N") and stays in the fallback file, not in the study's
 // history on Redis. Run one tuning process per study across an outage

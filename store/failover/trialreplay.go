@@ -1,7 +1,6 @@
 package failover
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -66,23 +65,16 @@ func (r *replayer) putStudy(name string) error {
 	return nil
 }
 
-// A newTrialPutter is a primary that writes a trial only where its
-// number is free, in one step (see redis.Store.PutNewTrial).
-type newTrialPutter interface {
-	PutNewTrial(ctx context.Context, study string, t tune.FrozenTrial) (bool, error)
-}
-
 // trial copies the fallback's state of p's trial to the primary. A
 // trial written on the fallback over a state other than the primary's
 // current one (p.Base, see trialBase) is left as the primary has it and
 // reported in Conflicts, as a record is (see primaryKeeps): another
 // process that reached the primary during the outage may have run a
 // trial of the same number, or claimed the same waiting trial. The
-// primary's trial is read when the study's first entry is replayed, then
-// written. A trial created on the fallback is written, on a
-// newTrialPutter, only while its number is still free; otherwise, and
-// for a trial updated there, a trial another process writes between the
-// read and the write is overwritten.
+// primary's trial is read when the study's first entry is replayed, and
+// written only while it is still as read (store.SwapTrial), so that a
+// trial another process writes between the read and the write stands
+// too.
 func (r *replayer) trial(p sqlite.Pending) error {
 	if err := r.putStudy(p.A); err != nil {
 		return err
@@ -113,7 +105,7 @@ func (r *replayer) trial(p sqlite.Pending) error {
 
 // putTrial writes the fallback's trial t of p to the primary unless the
 // primary's trial of that number stands (see trial), and reports whether
-// it did.
+// it did. A refused swap is such a trial too: written since the read.
 func (r *replayer) putTrial(p sqlite.Pending, t tune.FrozenTrial) (bool, error) {
 	if p.Base == "" { // journalled before trials had bases, or by PutTrial
 		return true, r.primary.PutTrial(r.ctx, p.A, t)
@@ -127,10 +119,7 @@ func (r *replayer) putTrial(p sqlite.Pending, t tune.FrozenTrial) (bool, error) 
 	if now != p.Base && now != trialBase(&t) && !(r.lost && cur == nil) {
 		return false, nil
 	}
-	if np, ok := r.primary.(newTrialPutter); ok && cur == nil {
-		return np.PutNewTrial(r.ctx, p.A, t)
-	}
-	return true, r.primary.PutTrial(r.ctx, p.A, t)
+	return store.SwapTrial(r.ctx, r.primary, p.A, cur, t)
 }
 
 // studyTrials returns the fallback's trials of study name by number,

@@ -68,7 +68,8 @@ return {1, st}
 
 // putTrialScript writes a whole trial, by study name and number, over
 // the trial of that number if there is one; it returns the trial's id.
-// putNewTrialScript does so only if there is none, and returns 0
+// swapTrialScript does so only while that trial is in the state that
+// follows its intermediate values (see SwapTrial), and returns 0
 // otherwise. The %s is where they differ.
 const putTrialBody = `
 local p = ARGV[1]
@@ -78,6 +79,9 @@ if not sid then
 end
 local n = ARGV[3]
 local id = redis.call('HGET', p .. 'trials:' .. sid, n)
+local np = tonumber(ARGV[10])
+local nv = tonumber(ARGV[11 + 2 * np])
+local x = 12 + 2 * (np + nv)
 %s
 if not id then
 	id = redis.call('INCR', p .. 'seq:trial')
@@ -90,22 +94,42 @@ end
 redis.call('DEL', p .. 'tparams:' .. id, p .. 'tvals:' .. id)
 redis.call('HSET', p .. 'trial:' .. id, 'study', sid, 'number', n, 'state', ARGV[4], 'value', ARGV[5],
 	'retry_of', ARGV[6], 'error', ARGV[7], 'start', ARGV[8], 'finish', ARGV[9])
-local np = tonumber(ARGV[10])
 local i = 11
 for j = 1, np do
 	redis.call('HSET', p .. 'tparams:' .. id, ARGV[i], ARGV[i + 1])
 	i = i + 2
 end
-while i <= #ARGV do
+i = i + 1
+for j = 1, nv do
 	redis.call('HSET', p .. 'tvals:' .. id, ARGV[i], ARGV[i + 1])
 	i = i + 2
 end
 return tonumber(id)
 `
 
+// swapTrialCheck is swapTrialScript's test. With nothing after the
+// intermediate values (ARGV[x] on), the trial must be missing; else it
+// must have the state ARGV[x], the value ARGV[x+1] (as fstr writes
+// them) and the parameters named from ARGV[x+2] on, each followed by
+// its value, compared as numbers with the stored ones.
+const swapTrialCheck = `
+if x > #ARGV then
+	if id then return 0 end
+else
+	if not id then return 0 end
+	local cur = redis.call('HMGET', p .. 'trial:' .. id, 'state', 'value')
+	if cur[1] ~= ARGV[x] or cur[2] ~= ARGV[x + 1] then return 0 end
+	if redis.call('HLEN', p .. 'tparams:' .. id) ~= (#ARGV - x - 1) / 2 then return 0 end
+	for k = x + 2, #ARGV, 2 do
+		local js = redis.call('HGET', p .. 'tparams:' .. id, ARGV[k])
+		if not js or cjson.decode(js).v ~= tonumber(ARGV[k + 1]) then return 0 end
+	end
+end
+`
+
 var (
-	putTrialScript    = redigo.NewScript(0, fmt.Sprintf(putTrialBody, ""))
-	putNewTrialScript = redigo.NewScript(0, fmt.Sprintf(putTrialBody, "if id then return 0 end"))
+	putTrialScript  = redigo.NewScript(0, fmt.Sprintf(putTrialBody, ""))
+	swapTrialScript = redigo.NewScript(0, fmt.Sprintf(putTrialBody, swapTrialCheck))
 )
 
 // param is a stored parameter: its internal value and distribution.
@@ -322,23 +346,32 @@ func trialOf(id string, h, params, vals map[string]string) (t tune.FrozenTrial, 
 
 // PutTrial implements store.Studies.
 func (s *Store) PutTrial(ctx context.Context, study string, t tune.FrozenTrial) error {
-	_, err := s.putTrial(ctx, putTrialScript, study, t)
+	_, err := s.putTrial(ctx, putTrialScript, study, t, nil)
 	return err
 }
 
-// PutNewTrial is PutTrial made only if the study has no trial numbered
-// t.Number, the test and the write one atomic step; it reports whether
-// it wrote the trial. The failover store's replay copies a trial run on
-// its fallback with it, so that a trial another process ran under the
-// same number on Redis meanwhile is kept.
-func (s *Store) PutNewTrial(ctx context.Context, study string, t tune.FrozenTrial) (bool, error) {
-	id, err := s.putTrial(ctx, putNewTrialScript, study, t)
+var _ store.TrialSwapper = (*Store)(nil)
+
+// SwapTrial implements store.TrialSwapper in swapTrialScript, which
+// Redis runs with no other command in between. The failover store's
+// replay copies a trial run on its fallback with it, so that a trial
+// another process ran, claimed or finished on Redis meanwhile is kept.
+func (s *Store) SwapTrial(ctx context.Context, study string, old *tune.FrozenTrial, t tune.FrozenTrial) (bool, error) {
+	var expect []any // none: the trial must be missing
+	if old != nil {
+		expect = []any{string(old.State), fstr(old.Value)}
+		for name, v := range old.Params {
+			expect = append(expect, name, fstr(v))
+		}
+	}
+	id, err := s.putTrial(ctx, swapTrialScript, study, t, expect)
 	return id != 0, err
 }
 
-// putTrial runs sc, putTrialScript or putNewTrialScript, for trial t of
-// study and returns its reply: the trial's id, or 0.
-func (s *Store) putTrial(ctx context.Context, sc *redigo.Script, study string, t tune.FrozenTrial) (int64, error) {
+// putTrial runs sc, putTrialScript or swapTrialScript (after t, the
+// arguments expect), for trial t of study and returns its reply: the
+// trial's id, or 0.
+func (s *Store) putTrial(ctx context.Context, sc *redigo.Script, study string, t tune.FrozenTrial, expect []any) (int64, error) {
 	args := []any{s.p, study, t.Number, string(t.State), fstr(t.Value), t.RetryOf, t.Error, nanos(t.Start), nanos(t.Finish), len(t.Params)}
 	for name, v := range t.Params {
 		js, err := paramJSON(v, t.Distributions[name])
@@ -347,9 +380,11 @@ func (s *Store) putTrial(ctx context.Context, sc *redigo.Script, study string, t
 		}
 		args = append(args, name, js)
 	}
+	args = append(args, len(t.Intermediate))
 	for step, v := range t.Intermediate {
 		args = append(args, step, fstr(v))
 	}
+	args = append(args, expect...)
 	id, err := redigo.Int64(s.script(ctx, sc, args...))
 	if err != nil {
 		if strings.Contains(err.Error(), "study not found") {

@@ -115,47 +115,61 @@ func (s *Store) PutTrial(ctx context.Context, study string, t tune.FrozenTrial) 
 		return fmt.Errorf("put trial %d of study %q: %w", t.Number, study, err)
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var sid int64
-		if err := tx.QueryRowContext(ctx, `SELECT id FROM studies WHERE name = ?`, study).Scan(&sid); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("study %q: %w", study, store.ErrNotFound)
-			}
-			return err
-		}
-		var id int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO trials (study_id, number, state, value, retry_of, error, started, finished)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT(study_id, number) DO UPDATE SET state=excluded.state, value=excluded.value, retry_of=excluded.retry_of,
-				error=excluded.error, started=excluded.started, finished=excluded.finished
-			RETURNING id`, sid, t.Number, string(t.State), nullable(t.Value), t.RetryOf, t.Error, unix(t.Start), unix(t.Finish)).Scan(&id)
+		sid, err := studyID(ctx, tx, study)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM trial_params WHERE trial_id = ?`, id); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM trial_values WHERE trial_id = ?`, id); err != nil {
-			return err
-		}
-		for name, v := range t.Params {
-			dist, err := json.Marshal(t.Distributions[name])
-			if err != nil {
-				return fmt.Errorf("parameter %q: %w", name, err)
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO trial_params (trial_id, name, value, distribution) VALUES (?, ?, ?, ?)`,
-				id, name, v, string(dist)); err != nil {
-				return err
-			}
-		}
-		for step, v := range t.Intermediate {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO trial_values (trial_id, step, value) VALUES (?, ?, ?)`, id, step, nullable(v)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return putTrial(ctx, tx, sid, t)
 	})
 	if err != nil {
 		return fmt.Errorf("put trial %d of study %q: %w", t.Number, study, err)
+	}
+	return nil
+}
+
+// studyID returns the id of the study called study.
+func studyID(ctx context.Context, tx *sql.Tx, study string) (int64, error) {
+	var sid int64
+	if err := tx.QueryRowContext(ctx, `SELECT id FROM studies WHERE name = ?`, study).Scan(&sid); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, fmt.Errorf("study %q: %w", study, store.ErrNotFound)
+		}
+		return 0, err
+	}
+	return sid, nil
+}
+
+// putTrial writes t over the trial of its number in study sid, if any.
+func putTrial(ctx context.Context, tx *sql.Tx, sid int64, t tune.FrozenTrial) error {
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO trials (study_id, number, state, value, retry_of, error, started, finished)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(study_id, number) DO UPDATE SET state=excluded.state, value=excluded.value, retry_of=excluded.retry_of,
+			error=excluded.error, started=excluded.started, finished=excluded.finished
+		RETURNING id`, sid, t.Number, string(t.State), nullable(t.Value), t.RetryOf, t.Error, unix(t.Start), unix(t.Finish)).Scan(&id)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM trial_params WHERE trial_id = ?`, id); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM trial_values WHERE trial_id = ?`, id); err != nil {
+		return err
+	}
+	for name, v := range t.Params {
+		dist, err := json.Marshal(t.Distributions[name])
+		if err != nil {
+			return fmt.Errorf("parameter %q: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO trial_params (trial_id, name, value, distribution) VALUES (?, ?, ?, ?)`,
+			id, name, v, string(dist)); err != nil {
+			return err
+		}
+	}
+	for step, v := range t.Intermediate {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO trial_values (trial_id, step, value) VALUES (?, ?, ?)`, id, step, nullable(v)); err != nil {
+			return err
+		}
 	}
 	return nil
 }

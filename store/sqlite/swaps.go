@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/tune"
 )
 
 var _ store.RecordSwapper = (*Store)(nil)
@@ -70,4 +71,67 @@ func swapIn(ctx context.Context, tx *sql.Tx, sw store.RecordSwap, now time.Time)
 	_, err := tx.ExecContext(ctx, `INSERT INTO records (kind, key, value, updated) VALUES (?,?,?,?)
 		ON CONFLICT(kind, key) DO UPDATE SET value=excluded.value, updated=excluded.updated`, r.Kind, r.Key, v, updated.UnixNano())
 	return true, err
+}
+
+var _ store.TrialSwapper = (*Store)(nil)
+
+// SwapTrial implements store.TrialSwapper in one transaction, which
+// holds the write lock from its start (_txlock=immediate): the trial is
+// read, tested and written with no other writer in between.
+func (s *Store) SwapTrial(ctx context.Context, study string, old *tune.FrozenTrial, t tune.FrozenTrial) (bool, error) {
+	if ok, err := hasStudies(ctx, s.db); err != nil || !ok {
+		if err == nil {
+			err = fmt.Errorf("study %q: %w", study, store.ErrNotFound)
+		}
+		return false, fmt.Errorf("swap trial %d of study %q: %w", t.Number, study, err)
+	}
+	var made bool
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		sid, err := studyID(ctx, tx, study)
+		if err != nil {
+			return err
+		}
+		cur, err := trialState(ctx, tx, sid, t.Number)
+		if err != nil || !store.SameTrial(cur, old) {
+			return err
+		}
+		made = true
+		return putTrial(ctx, tx, sid, t)
+	})
+	if err != nil {
+		return false, fmt.Errorf("swap trial %d of study %q: %w", t.Number, study, err)
+	}
+	return made, nil
+}
+
+// trialState returns the state, objective value and parameters of trial
+// number n of study sid (what store.SameTrial compares), nil if there is
+// none.
+func trialState(ctx context.Context, tx *sql.Tx, sid int64, n int) (*tune.FrozenTrial, error) {
+	t := tune.FrozenTrial{Number: n, Params: map[string]float64{}}
+	var (
+		state string
+		value sql.NullFloat64
+	)
+	err := tx.QueryRowContext(ctx, `SELECT id, state, value FROM trials WHERE study_id = ? AND number = ?`, sid, n).
+		Scan(&t.ID, &state, &value)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	t.State, t.Value = tune.State(state), fromNullable(value)
+	err = queryRows(ctx, tx, `SELECT name, value FROM trial_params WHERE trial_id = ?`, t.ID, func(rows *sql.Rows) error {
+		var (
+			name string
+			v    float64
+		)
+		if err := rows.Scan(&name, &v); err != nil {
+			return err
+		}
+		t.Params[name] = v
+		return nil
+	})
+	return &t, err
 }

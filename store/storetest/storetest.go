@@ -42,6 +42,7 @@ func Run(t *testing.T, f Factory) {
 		{"SwapRecords", testSwapRecords},
 		{"Studies", testStudies},
 		{"PutTrial", testPutTrial},
+		{"SwapTrial", testSwapTrial},
 		{"TuneStudy", testTuneStudy},
 		{"ConcurrentHandles", testConcurrent},
 		{"CreateRecord", testCreateRecord},
