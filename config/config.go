@@ -46,8 +46,10 @@ type Config struct {
 	SegmentColumn string `yaml:"segment_column" json:"segment_column" koanf:"segment_column"`
 	// Drop lists columns left out of the features. Default none.
 	Drop []string `yaml:"drop" json:"drop" koanf:"drop"`
-	// PositiveClass is the label of the positive class for binary tasks.
-	// Default "": the pipeline picks one (the second label in sorted order).
+	// PositiveClass is the label of the positive class for binary tasks;
+	// on a numeric target, a number in any form ("1", "1.0", "1e+06").
+	// Default "": the pipeline picks one (a label such as yes, true, 1,
+	// positive, bad, churn, default or fraud, else the rarer class).
 	PositiveClass string `yaml:"positive_class" json:"positive_class" koanf:"positive_class"`
 	// Schema overrides the inferred kind of columns: column name to numeric,
 	// categorical or datetime. Default none.

@@ -48,3 +48,29 @@ func TestClassIndexSavedLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestPositiveClassNumberForms: on a numeric target, the positive class
+// names a number as the data may write it. A config saved when such
+// classes were labelled in %g form (positive_class: 1e+06, the only form
+// then accepted) keeps training, and so does retrain with it.
+func TestPositiveClassNumberForms(t *testing.T) {
+	c := frame.NewNumeric("y", []float64{1e6, 2e6, 2e6, 1e6, 2e6})
+	for _, positive := range []string{"1000000", "1e+06", "1e6", "1000000.0"} {
+		_, classes, err := codeTarget(c, model.Binary, positive)
+		if err != nil {
+			t.Errorf("codeTarget(positive %q): %v", positive, err)
+			continue
+		}
+		if classes[1] != "1000000" {
+			t.Errorf("codeTarget(positive %q) classes = %q; want the positive class 1000000 last", positive, classes)
+		}
+	}
+	if _, _, err := codeTarget(c, model.Binary, "3e6"); err == nil {
+		t.Error("codeTarget(positive 3e6): no error for a class the column lacks")
+	}
+	// A categorical target's labels are text: "1.0" is not "1".
+	cat := frame.NewCategoricalFromStrings("y", []string{"1", "x", "1", "x"})
+	if _, _, err := codeTarget(cat, model.Binary, "1.0"); err == nil {
+		t.Error("codeTarget(categorical, positive 1.0): no error for a label the column lacks")
+	}
+}

@@ -221,6 +221,9 @@ func codeTarget(c *frame.Column, task model.Task, positive string) ([]float64, [
 			return nil, nil, fmt.Errorf("target column %q has %d classes; binary needs 2 (use --task multiclass)", c.Name, len(classes))
 		}
 		if len(classes) == 2 {
+			if c.Kind != frame.Categorical {
+				positive = numberPositive(positive)
+			}
 			pos, err := positiveClass(classes, counts, positive)
 			if err != nil {
 				return nil, nil, fmt.Errorf("target column %q: %w", c.Name, err)
@@ -242,6 +245,18 @@ func codeTarget(c *frame.Column, task model.Task, positive string) ([]float64, [
 		}
 	}
 	return y, classes, nil
+}
+
+// numberPositive is the class label of a numeric target that the
+// positive class names: the number it reads as, labelled by NumberClass,
+// so that "1e+06" (the label of models and configs saved before
+// NumberClass), "1e6" and "1.0" name the classes "1000000" and "1" as
+// the column holds them. Text that is no number is returned as it is.
+func numberPositive(positive string) string {
+	if v, ok := frame.ParseNumber(positive); ok {
+		return NumberClass(v)
+	}
+	return positive
 }
 
 func positiveClass(classes []string, counts map[string]int, positive string) (string, error) {
