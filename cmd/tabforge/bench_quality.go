@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -41,6 +42,9 @@ favour, so one seed's score is one draw (the peers' rows are one draw too, at se
 
 Flags after -- go to every train run.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkSeeds(seeds, args); err != nil {
+				return err
+			}
 			self, err := os.Executable()
 			if err != nil {
 				return err
@@ -148,4 +152,25 @@ Timeouts and errors are listed, never fatal. --json prints the whole report. Exa
 	f.Uint64Var(&o.Seed, "seed", 42, "seed of the row subsample")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
+}
+
+// checkSeeds refuses --seeds that would make every run fail or every run
+// alike: train's --seed takes no negative number, and a --seed among the
+// extra train flags comes after --seeds' and wins, so the table "over
+// seeds" would be one seed's runs.
+func checkSeeds(seeds []int, extra []string) error {
+	if len(seeds) == 0 {
+		return nil
+	}
+	for _, s := range seeds {
+		if s < 0 {
+			return usagef("bench quality: --seeds %d: train's --seed is a whole number from 0", s)
+		}
+	}
+	for _, a := range extra {
+		if a == "--seed" || strings.HasPrefix(a, "--seed=") {
+			return usagef("bench quality: --seeds with %s among the train flags: every run would use that seed; drop one", a)
+		}
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -161,6 +162,29 @@ func TestBenchUsage(t *testing.T) {
 		args := append(tc.args, "--store", "sqlite://"+filepath.Join(t.TempDir(), "tf.db"))
 		if code := run(t.Context(), args, &out, &errb); code != 2 || !strings.Contains(errb.String(), tc.want) {
 			t.Errorf("%v: exit %d, %q; want 2 and %q", tc.args, code, errb.String(), tc.want)
+		}
+	}
+}
+
+// TestBenchQualitySeedsUsage: --seeds that would make every run fail (a
+// negative seed, which train's --seed refuses) or every run alike (a
+// --seed among the train flags, which comes later and wins) are bad
+// usage, said before any run starts.
+func TestBenchQualitySeedsUsage(t *testing.T) {
+	dir := t.TempDir()
+	base := []string{"bench", "quality", "--manifest", testdata("corpus/MANIFEST.csv"), "--only", "ggplot2_mpg",
+		"--peers", testdata("peers/baselines.json")}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--seeds", "1,-1"}, "--seeds -1"},
+		{[]string{"--seeds", "1,2", "--", "--seed", "3"}, "--seed among the train flags"},
+		{[]string{"--seeds", "1,2", "--", "--seed=3"}, "--seed=3 among the train flags"},
+	} {
+		code, _, stderr := tabforge(t, dir, append(slices.Clone(base), c.args...)...)
+		if code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("bench quality %q: exit %d, stderr %q; want 2 and %q", c.args, code, stderr, c.want)
 		}
 	}
 }
