@@ -16,7 +16,6 @@ import (
 
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/frame"
-	"github.com/tabforge/tabforge/pipeline"
 )
 
 // Realised are a version's realised metrics on one day: its logged
@@ -180,7 +179,7 @@ func (g *realisedGroup) score() error {
 
 // sameClass reports whether the actual a is the predicted class label
 // pred. A model trained on a numeric target column labels its classes
-// as pipeline.NumberClass does (or, saved before it, in %g form), that
+// as frame.NumberLabel does (or, saved before it, in %g form), that
 // column having read "1.0" and "01" as 1: an actual written "1.0" (as
 // pandas writes a float column) is the class "1", not a miss.
 func sameClass(pred, a string) bool {
@@ -188,7 +187,7 @@ func sameClass(pred, a string) bool {
 		return true
 	}
 	v, ok := frame.ParseNumber(a)
-	return ok && (pred == pipeline.NumberClass(v) || pred == strconv.FormatFloat(v, 'g', -1, 64))
+	return ok && (pred == frame.NumberLabel(v) || pred == strconv.FormatFloat(v, 'g', -1, 64))
 }
 
 // decodePredictions reads a log line's predictions: numbers (regression)

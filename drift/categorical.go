@@ -71,7 +71,7 @@ func numberLabels(v []float64) counts {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			out[missingLabel]++
 		} else {
-			out[strconv.FormatFloat(x, 'g', -1, 64)]++
+			out[frame.NumberLabel(x)]++
 		}
 	}
 	return out

@@ -204,3 +204,15 @@ func appendDatetime(b []byte, v float64, off int32) ([]byte, error) {
 func appendNumber(b []byte, v float64) []byte {
 	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }
+
+// NumberLabel is the text a number stands as when it labels a category or
+// class (a numeric class target's classes, drift's count per value): a
+// whole number is written in digits, without an exponent (class code
+// 1000000 is "1000000", as the data has it, not Go's shortest %g "1e+06"),
+// up to 1e21; any other value in its shortest %g form ("2.5").
+func NumberLabel(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e21 {
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}

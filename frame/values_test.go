@@ -35,3 +35,24 @@ func checkSmallInt(t *testing.T, s string) {
 		t.Fatalf("parseSmallInt(%q) = %v; strconv.ParseFloat gives %v, %v", s, v, want, err)
 	}
 }
+func TestNumberLabel(t *testing.T) {
+	for _, c := range []struct {
+		v    float64
+		want string
+	}{
+		{0, "0"},
+		{1, "1"},
+		{-3, "-3"},
+		{999999, "999999"},
+		{1e6, "1000000"}, // %g: 1e+06
+		{2000001, "2000001"},
+		{-12345678, "-12345678"},
+		{2.5, "2.5"},
+		{1e21, "1e+21"}, // digits would run long
+		{1.5e-7, "1.5e-07"},
+	} {
+		if got := NumberLabel(c.v); got != c.want {
+			t.Errorf("NumberLabel(%v) = %q; want %q", c.v, got, c.want)
+		}
+	}
+}

@@ -197,7 +197,7 @@ func codeTarget(c *frame.Column, task model.Task, positive string) ([]float64, [
 		if c.Kind == frame.Categorical {
 			labels[i] = c.Label(i)
 		} else {
-			labels[i] = NumberClass(c.Num[i])
+			labels[i] = frame.NumberLabel(c.Num[i])
 		}
 	}
 	counts := map[string]int{}

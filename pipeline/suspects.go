@@ -212,7 +212,7 @@ func codedClasses(y []float64) []float64 {
 func codedClassesWarning(target string, vals []float64) string {
 	s := make([]string, len(vals))
 	for i, v := range vals {
-		s[i] = NumberClass(v)
+		s[i] = frame.NumberLabel(v)
 	}
 	return fmt.Sprintf("target %q holds only %d distinct whole numbers (%s) and is learned as a quantity (regression); "+
 		"if they are class labels, pass --task multiclass", target, len(vals), strings.Join(s, ", "))
