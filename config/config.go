@@ -54,6 +54,15 @@ type Config struct {
 	// Schema overrides the inferred kind of columns: column name to numeric,
 	// categorical or datetime. Default none.
 	Schema map[string]ColumnKind `yaml:"schema" json:"schema" koanf:"schema"`
+	// MissingValues lists the texts read as missing in data files besides
+	// an empty field, which is always missing, as pandas' na_values: a
+	// class or category spelled as one of them (penguins whose species is
+	// "NA") is read as missing, its rows dropped from training or imputed.
+	// An empty list ([]) reads only empty fields as missing. The trained
+	// model keeps the list, and predict, evaluate, explain, drift with
+	// --model and serve read new data with it; models saved before it was
+	// kept read with the default. Default [NA, NaN, nan, null, NULL, N/A].
+	MissingValues []string `yaml:"missing_values" json:"missing_values" koanf:"missing_values" hash:"omitdefault"`
 	// ReadMemoryLimit bounds the memory a data file is read into: a file
 	// whose table would take more is refused with an error naming the
 	// estimate and the limit, where reading it would end in an
@@ -362,6 +371,7 @@ func Default() *Config {
 	return &Config{
 		Task:            TaskAuto,
 		ReadMemoryLimit: MemoryAuto,
+		MissingValues:   []string{"NA", "NaN", "nan", "null", "NULL", "N/A"},
 		TestFraction:    0.2,
 		CVFolds:         5,
 		CV:              CVAuto,
@@ -414,6 +424,7 @@ func Default() *Config {
 func (c *Config) Clone() *Config {
 	d := *c
 	d.Drop = cloneSlice(c.Drop)
+	d.MissingValues = cloneSlice(c.MissingValues)
 	d.Models = cloneSlice(c.Models)
 	d.TemporalLags = cloneSlice(c.TemporalLags)
 	d.RollingWindows = cloneSlice(c.RollingWindows)
@@ -437,11 +448,13 @@ func (c *Config) Clone() *Config {
 	return &d
 }
 
+// cloneSlice copies s, keeping an empty list apart from nil (an empty
+// missing_values means something else than none given).
 func cloneSlice[T any](s []T) []T {
 	if s == nil {
 		return nil
 	}
-	return append([]T(nil), s...)
+	return append(make([]T, 0, len(s)), s...)
 }
 
 // cloneAny deep-copies the values YAML decoding produces.
@@ -488,6 +501,11 @@ type field struct {
 	hashed bool // false for operational keys (hash:"-")
 	// omitEmpty leaves the key out of Hash while empty (hash:"omitempty").
 	omitEmpty bool
+	// omitDefault leaves the key out of Hash while nil or equal to its
+	// Default value (hash:"omitdefault"), so that adding a key with a
+	// non-empty default keeps the cache keys of configs that leave it
+	// alone; an empty list is hashed apart from nil.
+	omitDefault bool
 }
 
 // fields lists Config's keys by reflection. It is recomputed on each call
@@ -501,7 +519,8 @@ func fields() []field {
 		if key == "" || key == "-" {
 			continue
 		}
-		out = append(out, field{key: key, index: i, typ: sf.Type, hashed: sf.Tag.Get("hash") != "-", omitEmpty: sf.Tag.Get("hash") == "omitempty"})
+		out = append(out, field{key: key, index: i, typ: sf.Type, hashed: sf.Tag.Get("hash") != "-", omitEmpty: sf.Tag.Get("hash") == "omitempty",
+			omitDefault: sf.Tag.Get("hash") == "omitdefault"})
 	}
 	return out
 }
@@ -537,7 +556,7 @@ func (c *Config) Set(key, value string) error {
 	if err != nil {
 		return &KeyError{Key: key, Err: err}
 	}
-	reflect.ValueOf(c).Elem().Field(f.index).Set(v)
+	c.setField(f, v)
 	return nil
 }
 

@@ -92,17 +92,26 @@ func encodeNode(n *yaml.Node) ([]byte, error) {
 // operational keys (data, workers, store, store_fallback, out, log_format,
 // log_level): the dataset enters cache keys by its content hash, and the
 // rest say where and how a run happens, not what it computes. Equal
-// configs hash equal; so do an empty and a nil list or map, and an integer
+// configs hash equal; so do an empty and a nil list or map (but for
+// missing_values, where nil is the default and [] reads only empty fields
+// as missing), and an integer
 // and a float of the same value in model_params. A Config that fails Validate (a non-finite
 // number) is hashed from a fallback text encoding.
 func (c *Config) Hash() string {
 	v := reflect.ValueOf(c).Elem()
 	m := make(map[string]any)
+	def := reflect.ValueOf(Default()).Elem()
 	for _, f := range fields() {
-		if !f.hashed || f.omitEmpty && normalize(v.Field(f.index)).IsZero() {
-			continue
+		fv := v.Field(f.index)
+		switch {
+		case !f.hashed, f.omitEmpty && normalize(fv).IsZero():
+		case f.omitDefault:
+			if !fv.IsNil() && !reflect.DeepEqual(fv.Interface(), def.Field(f.index).Interface()) {
+				m[f.key] = fv.Interface()
+			}
+		default:
+			m[f.key] = normalize(fv).Interface()
 		}
-		m[f.key] = normalize(v.Field(f.index)).Interface()
 	}
 	b, err := json.Marshal(m)
 	if err != nil {

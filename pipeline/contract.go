@@ -273,6 +273,7 @@ func (p *Predictor) ReadInput(path string, opts frame.ReadOptions) (*frame.Frame
 // CLI read rows the same way.
 func (p *Predictor) ReadInputFrom(read func(frame.ReadOptions) (*frame.Frame, error), opts frame.ReadOptions) (*frame.Frame, *InputReport, error) {
 	pinned := p.ReadSchema()
+	opts = p.ReadOptions(opts)
 	opts.Schema, opts.SchemaOptional = pinned, true
 	x, bad, err := readUnpinning(pinned, func([]TypeProblem) (*frame.Frame, error) { return read(opts) })
 	if err != nil {

@@ -69,6 +69,11 @@ type Predictor struct {
 	// inputs against (see Explain), so that explaining a single row does
 	// not measure it against itself. Empty in models saved before.
 	Background string
+	// Missing are the texts its training data read as missing
+	// (frame.ReadOptions.Missing, from the config's missing_values), which
+	// new data is read with (see ReadOptions); nil in models saved before
+	// they were recorded, which read with frame's default.
+	Missing []string
 }
 
 // Routes are per-segment predictors keyed by the label of a segment
@@ -331,6 +336,17 @@ func infiniteFeature(mat *model.Matrix, design *features.Design, lo int) *NonFin
 		}
 	}
 	return nil
+}
+
+// ReadOptions returns o with the missing-value texts p's training data
+// was read with, so that a class or category spelled "NA" in a model
+// trained to keep it is read as that label, not as missing; o is
+// unchanged for a model that does not record them.
+func (p *Predictor) ReadOptions(o frame.ReadOptions) frame.ReadOptions {
+	if p.Missing != nil {
+		o.Missing = p.Missing
+	}
+	return o
 }
 
 // ReadSchema returns the column kinds p expects, to pin them when reading

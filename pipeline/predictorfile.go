@@ -41,6 +41,8 @@ type predictorMeta struct {
 	Metrics    eval.Metrics `json:"metrics,omitempty"`
 	Lineage    *Lineage     `json:"lineage,omitempty"`
 	Background string       `json:"background,omitempty"`
+	// Missing-value texts; absent in older files (frame's default).
+	Missing []string `json:"missing_values,omitempty"`
 }
 
 type routesMeta struct {
@@ -60,7 +62,7 @@ type memberMeta struct {
 // the model family's own encoding (for an ensemble, each member's in turn).
 func (p *Predictor) Marshal() ([]byte, error) {
 	meta := predictorMeta{Version: predictorVersion, Target: p.Target, Schema: p.Schema, Chain: p.Chain,
-		Design: p.Design, RunID: p.RunID, Dataset: p.Dataset, Metrics: p.Metrics, Background: p.Background, Name: p.Name}
+		Design: p.Design, RunID: p.RunID, Dataset: p.Dataset, Metrics: p.Metrics, Background: p.Background, Name: p.Name, Missing: p.Missing}
 	if p.Lineage != (Lineage{}) {
 		meta.Lineage = &p.Lineage
 	}
@@ -188,7 +190,7 @@ func decodeOwn(payload []byte, reg *model.Registry) (*Predictor, error) {
 		return nil, fmt.Errorf("%w: predictor layout %d, this build reads 1 to %d", model.ErrVersion, meta.Version, predictorVersion)
 	}
 	body := payload[8+n:]
-	p := &Predictor{Target: meta.Target, Schema: meta.Schema, Chain: meta.Chain, RunID: meta.RunID, Dataset: meta.Dataset, Metrics: meta.Metrics, Background: meta.Background, Name: meta.Name}
+	p := &Predictor{Target: meta.Target, Schema: meta.Schema, Chain: meta.Chain, RunID: meta.RunID, Dataset: meta.Dataset, Metrics: meta.Metrics, Background: meta.Background, Name: meta.Name, Missing: meta.Missing}
 	if meta.Lineage != nil {
 		p.Lineage = *meta.Lineage
 	}

@@ -248,13 +248,13 @@ func codeTarget(c *frame.Column, task model.Task, positive string) ([]float64, [
 }
 
 // numberPositive is the class label of a numeric target that the
-// positive class names: the number it reads as, labelled by NumberClass,
+// positive class names: the number it reads as, labelled by frame.NumberLabel,
 // so that "1e+06" (the label of models and configs saved before
-// NumberClass), "1e6" and "1.0" name the classes "1000000" and "1" as
+// frame.NumberLabel), "1e6" and "1.0" name the classes "1000000" and "1" as
 // the column holds them. Text that is no number is returned as it is.
 func numberPositive(positive string) string {
 	if v, ok := frame.ParseNumber(positive); ok {
-		return NumberClass(v)
+		return frame.NumberLabel(v)
 	}
 	return positive
 }
@@ -314,10 +314,22 @@ func schemaKinds(s map[string]config.ColumnKind) map[string]frame.Kind {
 
 // ReadOptions are how cfg's data file is read, by train and by retrain,
 // backtest and watch: its schema overrides, separator (validated with the
-// config, so a bad one reads as detect) and memory limit.
+// config, so a bad one reads as detect), memory limit and missing-value
+// texts.
 func ReadOptions(cfg *config.Config) frame.ReadOptions {
 	comma, _ := config.ParseSep(cfg.Sep)
-	return frame.ReadOptions{Schema: schemaKinds(cfg.Schema), Comma: comma, MemoryLimit: ReadMemoryLimit(cfg)}
+	return frame.ReadOptions{Schema: schemaKinds(cfg.Schema), Comma: comma, MemoryLimit: ReadMemoryLimit(cfg), Missing: MissingTokens(cfg)}
+}
+
+// MissingTokens is frame.ReadOptions.Missing for cfg's missing_values:
+// an empty field and each listed text, or nil (frame's default) for a
+// Config that has no list at all (one built by hand, not by Default or
+// Load).
+func MissingTokens(cfg *config.Config) []string {
+	if cfg.MissingValues == nil {
+		return nil
+	}
+	return append([]string{""}, cfg.MissingValues...)
 }
 
 // ReadMemoryLimit is frame.ReadOptions.MemoryLimit for cfg's

@@ -124,7 +124,7 @@ func (p *Predictor) ScanInput(ctx context.Context, open BlockOpener, o StreamOpt
 	if res == nil {
 		return nil, err
 	}
-	read := o.Read
+	read := p.ReadOptions(o.Read)
 	read.Schema, read.SchemaOptional = pinned, true
 	return &ScannedInput{Rows: res.Rows, Report: res.Report, open: open, read: read}, err
 }
@@ -152,7 +152,7 @@ type unseenTally struct {
 }
 
 func (s *streamPass) run(ctx context.Context, open BlockOpener) (*StreamResult, error) {
-	ro := s.opts.Read
+	ro := s.p.ReadOptions(s.opts.Read)
 	ro.Schema, ro.SchemaOptional = s.pinned, true
 	src, err := open(ro)
 	if err != nil {

@@ -82,6 +82,7 @@ func (a *app) driftOfModel(cmd *cobra.Command, modelRef, refPath, curPath string
 	if err != nil {
 		return err
 	}
+	read = p.ReadOptions(read)
 	read.Schema, read.SchemaOptional = p.ReadSchema(), true
 	opts.Predict = p.PredictionColumn
 	for _, f := range p.Schema {

@@ -42,8 +42,9 @@ type app struct {
 	sets           []string
 	store          string
 	sep            string
-	comma          rune  // sep parsed before any command runs
-	readLimit      int64 // frame.ReadOptions.MemoryLimit from the config's read_memory_limit
+	comma          rune     // sep parsed before any command runs
+	readLimit      int64    // frame.ReadOptions.MemoryLimit from the config's read_memory_limit
+	missing        []string // frame.ReadOptions.Missing from the config's missing_values; nil is frame's default
 	cpuProfile     string
 	profileFile    *os.File // open while --cpuprofile records
 	logOut         *logSink // the log handler's writer: stderr, or above live progress bars
@@ -197,7 +198,9 @@ func argsAreUsage(c *cobra.Command) {
 // config keys like any other (YAML, TABFORGE_LOG_LEVEL, --set), and the
 // logger used to read only the flags, so setting them changed nothing.
 // Its read_memory_limit bounds the data files every command reads whole
-// (a.readOptions), a train's and predict's alike.
+// (a.readOptions), a train's and predict's alike, and its missing_values
+// are the texts they read as missing, where a model does not record its
+// own (see pipeline.Predictor.ReadOptions).
 func (a *app) checkConfigFlags(cmd *cobra.Command) error {
 	env := os.Environ()
 	if len(a.sets) == 0 && a.configFile == "" && a.profile == "" && !envSetsGlobals(env) {
@@ -213,16 +216,16 @@ func (a *app) checkConfigFlags(cmd *cobra.Command) error {
 	if !cmd.Flags().Changed("log-format") {
 		a.logFormat = string(c.LogFormat)
 	}
-	a.readLimit = pipeline.ReadMemoryLimit(c)
+	a.readLimit, a.missing = pipeline.ReadMemoryLimit(c), pipeline.MissingTokens(c)
 	return nil
 }
 
 // envSetsGlobals reports whether the environment names a config file, a
-// profile, a log key or the read memory limit, the variables that can
-// change what every command does without a flag.
+// profile, a log key, the read memory limit or the missing values, the
+// variables that can change what every command does without a flag.
 func envSetsGlobals(env []string) bool {
 	for _, kv := range env {
-		for _, name := range []string{"TABFORGE_LOG_LEVEL=", "TABFORGE_LOG_FORMAT=", "TABFORGE_READ_MEMORY_LIMIT=", config.EnvConfig + "=", config.EnvProfile + "="} {
+		for _, name := range []string{"TABFORGE_LOG_LEVEL=", "TABFORGE_LOG_FORMAT=", "TABFORGE_READ_MEMORY_LIMIT=", "TABFORGE_MISSING_VALUES=", config.EnvConfig + "=", config.EnvProfile + "="} {
 			if strings.HasPrefix(kv, name) {
 				return true
 			}
@@ -270,9 +273,10 @@ func (a *app) versionCommand() *cobra.Command {
 }
 
 // readOptions are how a command reads a data file outside a training
-// config: with --sep's separator and the config's read_memory_limit.
+// config: with --sep's separator and the config's read_memory_limit
+// and missing_values.
 func (a *app) readOptions() frame.ReadOptions {
-	return frame.ReadOptions{Comma: a.comma, MemoryLimit: a.readLimit}
+	return frame.ReadOptions{Comma: a.comma, MemoryLimit: a.readLimit, Missing: a.missing}
 }
 
 // readInput reads a data file for model p and checks it against the
