@@ -69,6 +69,10 @@ func prepare(f *frame.Frame, cfg *config.Config, log *slog.Logger) (*prepared, e
 	if err := p.splitRows(f, cfg, kept, times); err != nil {
 		return nil, err
 	}
+	if lone := p.singleRowClasses(); len(lone) > 0 {
+		log.Warn("classes with a single training row", "classes", lone, "train", len(p.train))
+		p.warnings = append(p.warnings, singleRowWarning(lone))
+	}
 	return p, nil
 }
 

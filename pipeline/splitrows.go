@@ -377,3 +377,34 @@ func categoricalTimeError(c *frame.Column) error {
 func share(f float64) string {
 	return strings.TrimSuffix(fmt.Sprintf("%.1f", 100*f), ".0") + "%"
 }
+
+// singleRowClasses returns, in class order, the classes of a
+// classification task that have exactly one row among the training rows.
+func (p *prepared) singleRowClasses() []string {
+	if !p.task.IsClassification() {
+		return nil
+	}
+	counts := make([]int, len(p.classes))
+	for _, i := range p.train {
+		if k := int(p.y[i]); k >= 0 && k < len(counts) {
+			counts[k]++
+		}
+	}
+	var out []string
+	for k, n := range counts {
+		if n == 1 {
+			out = append(out, p.classes[k])
+		}
+	}
+	return out
+}
+
+// singleRowWarning says why classes with one training row are a problem:
+// a model learns a class from one example, stratified folds cannot put it
+// in every fold (scikit-learn warns so too), and its recall and precision
+// swing between 0 and 1 on a single prediction.
+func singleRowWarning(classes []string) string {
+	return fmt.Sprintf("class(es) %s have a single row among the training rows: cross-validation cannot stratify them "+
+		"(at most one fold tests each) and their metrics rest on one row, so they are noise; "+
+		"gather more rows of them, or drop or merge them", quoteAll(classes))
+}
