@@ -252,10 +252,11 @@ func codeTarget(c *frame.Column, task model.Task, positive string) ([]float64, [
 }
 
 // numberPositive is the class label of a numeric target that the
-// positive class names: the number it reads as, labelled by frame.NumberLabel,
-// so that "1e+06" (the label of models and configs saved before
-// frame.NumberLabel), "1e6" and "1.0" name the classes "1000000" and "1" as
-// the column holds them. Text that is no number is returned as it is.
+// positive class names: the number it reads as, labelled by
+// frame.NumberLabel, so that "1e+06" (the label of models and configs saved
+// before class codes kept their digits), "1e6" and "1.0" name the classes
+// "1000000" and "1" as the column holds them. Text that is no number is
+// returned as it is.
 func numberPositive(positive string) string {
 	if v, ok := frame.ParseNumber(positive); ok {
 		return frame.NumberLabel(v)
