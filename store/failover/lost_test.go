@@ -115,6 +115,16 @@ func testReplayAfterRedisLost(t *testing.T, restart func(*testing.T, *redistest.
 	}
 }
 
+// outcomeOnFallback kills Redis under la's run-1 and writes run, its
+// outcome, on the fallback alone.
+func outcomeOnFallback(ctx context.Context, t *testing.T, srv *redistest.Server, fs *failover.Store, la *store.Lease, run *store.Run) {
+	t.Helper()
+	srv.Kill()
+	if err := fs.PutRunFenced(ctx, run, la.Fence()); err != nil || !fs.Down() {
+		t.Fatalf("outcome on the fallback: %v (down %v)", err, fs.Down())
+	}
+}
+
 // flushAll empties every database of srv.
 func flushAll(t *testing.T, srv *redistest.Server) {
 	t.Helper()
@@ -148,20 +158,8 @@ func TestReplayAfterLossLeavesNewHolder(t *testing.T) {
 
 func testReplayAfterLossLeavesNewHolder(t *testing.T, midway bool) {
 	ctx := context.Background()
-	srv := redistest.Start(t)
-	fb := filepath.Join(t.TempDir(), "fallback.db")
-	s := openOnRedis(t, srv, fb)
-	defer s.Close()
-	fs := s.(*failover.Store)
-	_, la, err := store.Claim(ctx, fs, store.LeaseKind, "run-1", time.Hour, quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer la.Release()
-	srv.Kill()
-	if err := fs.PutRunFenced(ctx, testRun("run-1", store.Succeeded, "outage"), la.Fence()); err != nil || !fs.Down() {
-		t.Fatalf("outcome on the fallback: %v (down %v)", err, fs.Down())
-	}
+	srv, fs, la := claimOnRedis(t, store.LeaseKind)
+	outcomeOnFallback(ctx, t, srv, fs, la, testRun("run-1", store.Succeeded, "outage"))
 
 	srv.RestartEmpty(t)
 	other, err := redis.Open(ctx, srv.URL())
@@ -214,22 +212,10 @@ func testReplayAfterLossLeavesNewHolder(t *testing.T, midway bool) {
 // another process's (a conflict).
 func TestReplayAfterLossFindsOwnRun(t *testing.T) {
 	ctx := context.Background()
-	srv := redistest.Start(t)
-	fb := filepath.Join(t.TempDir(), "fallback.db")
-	s := openOnRedis(t, srv, fb)
-	defer s.Close()
-	fs := s.(*failover.Store)
-	_, la, err := store.Claim(ctx, fs, store.LeaseKind, "run-1", time.Hour, quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer la.Release()
-	srv.Kill()
+	srv, fs, la := claimOnRedis(t, store.LeaseKind)
 	run := testRun("run-1", store.Succeeded, "outage")
 	run.Config = json.RawMessage(`{"rounds": 3}`) // spaced: Redis keeps it compacted
-	if err := fs.PutRunFenced(ctx, run, la.Fence()); err != nil || !fs.Down() {
-		t.Fatalf("outcome on the fallback: %v (down %v)", err, fs.Down())
-	}
+	outcomeOnFallback(ctx, t, srv, fs, la, run)
 
 	srv.RestartEmpty(t)
 	other, err := redis.Open(ctx, srv.URL())
