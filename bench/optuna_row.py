@@ -3,7 +3,11 @@ Optuna-TPE(30 trials) row of the peer baselines for one dataset on this
 machine, now, with the baselines script's own code (its load, split,
 features, tune_xgb, refit and metrics), writing nothing. Prints one JSON
 line: the test metric (R2 or ROC_AUC) and tune_s. Run with Debian's
-/usr/bin/python3: optuna_row.py BASELINES_PY NAME [TRIALS]"""
+/usr/bin/python3: optuna_row.py BASELINES_PY NAME [TRIALS [SEED]]
+
+SEED (default the script's 42) seeds the search and the model (TPESampler,
+the CV folds, XGBoost) but not the split: the test rows stay the peers',
+which tabforge's bench quality uses whatever its --seeds."""
 import importlib.util
 import json
 import os
@@ -17,6 +21,8 @@ cfg = next(c for c in b.DATASETS if c["name"] == sys.argv[2])
 load0 = os.getloadavg()[0]
 df, _ = b.load(cfg)
 tr_idx, te_idx, _ = b.make_split(df, cfg)
+if len(sys.argv) > 4:
+    b.SEED = int(sys.argv[4])  # read at call time by tune_xgb and xgb_model
 X, num, cat, _ = b.features(df, cfg)
 task = cfg["task"]
 yraw = df[cfg["target"]]
