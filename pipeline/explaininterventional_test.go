@@ -28,17 +28,7 @@ import (
 // same background (correlation over the columns above 0.9: the two
 // attribute the probability differently, and KernelSHAP samples).
 func TestExplainEnsembleInterventional(t *testing.T) {
-	cfg := config.Default()
-	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
-	cfg.Models, cfg.CVFolds, cfg.Out = []string{"gbdt", "logistic", "forest"}, 2, t.TempDir()
-	cfg.ModelParams = map[string]map[string]any{"gbdt": {"n_estimators": 30}, "forest": {"n_estimators": 10}}
-	cfg.EnsembleTopK, cfg.EnsembleMethod = 3, config.EnsembleAverage
-	p, lb, fitted := ensembleRun(t, cfg)
-	_, preds, _ := buildEnsembles(context.Background(), cfg, p, lb, fitted)
-	pred := preds[ensembleAverage]
-	if pred == nil || len(pred.Members) != 3 {
-		t.Fatalf("no 3-member average: %v", preds)
-	}
+	_, p, pred := creditAverage(t, true)
 	var err error
 	if pred.Background, err = trainingBackground(p.x, p.train, pred.Schema, 1); err != nil {
 		t.Fatal(err)
@@ -196,16 +186,7 @@ func checkInterventional(t *testing.T, pred *Predictor, x *frame.Frame, link str
 // reportInterventionalWork allows at its row cost, not TreeSHAP's larger
 // budget, and its warning says what makes the rows costly.
 func TestReportInterventionalRows(t *testing.T) {
-	cfg := config.Default()
-	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
-	cfg.Models, cfg.CVFolds, cfg.Out = []string{"gbdt", "logistic", "forest"}, 2, t.TempDir()
-	cfg.EnsembleTopK, cfg.EnsembleMethod = 3, config.EnsembleAverage
-	p, lb, fitted := ensembleRun(t, cfg)
-	_, preds, _ := buildEnsembles(context.Background(), cfg, p, lb, fitted)
-	pred := preds[ensembleAverage]
-	if pred == nil {
-		t.Fatalf("no average: %v", preds)
-	}
+	cfg, p, pred := creditAverage(t, false)
 	var err error
 	if pred.Background, err = trainingBackground(p.x, p.train, pred.Schema, 1); err != nil {
 		t.Fatal(err)
@@ -235,17 +216,7 @@ func TestReportInterventionalRows(t *testing.T) {
 // data rows' note and a note naming only the methods used, not as
 // "combined" values (which the CLI calls a sampled estimate).
 func TestExplainEnsembleUnweighedMember(t *testing.T) {
-	cfg := config.Default()
-	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
-	cfg.Models, cfg.CVFolds, cfg.Out = []string{"gbdt", "logistic", "forest"}, 2, t.TempDir()
-	cfg.ModelParams = map[string]map[string]any{"gbdt": {"n_estimators": 30}, "forest": {"n_estimators": 10}}
-	cfg.EnsembleTopK, cfg.EnsembleMethod = 3, config.EnsembleAverage
-	p, lb, fitted := ensembleRun(t, cfg)
-	_, preds, _ := buildEnsembles(context.Background(), cfg, p, lb, fitted)
-	pred := preds[ensembleAverage]
-	if pred == nil || len(pred.Members) != 3 {
-		t.Fatalf("no 3-member average: %v", preds)
-	}
+	_, p, pred := creditAverage(t, true)
 	// Weigh the two members explained in log-odds, not the forest.
 	w := make([]float64, len(pred.Members))
 	for i, m := range pred.Members {
@@ -262,4 +233,26 @@ func TestExplainEnsembleUnweighedMember(t *testing.T) {
 	if !strings.Contains(notes, "of the data given") || strings.Contains(notes, " and )") {
 		t.Errorf("notes %q: want the data rows' note and only the methods used", notes)
 	}
+}
+
+// creditAverage fits gbdt, logistic and forest on credit_data (2 CV
+// folds) and returns the config, the prepared data and their average; small shrinks
+// gbdt to 30 trees and the forest to 10, for tests that need not the
+// default sizes.
+func creditAverage(t *testing.T, small bool) (*config.Config, *prepared, *Predictor) {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"gbdt", "logistic", "forest"}, 2, t.TempDir()
+	if small {
+		cfg.ModelParams = map[string]map[string]any{"gbdt": {"n_estimators": 30}, "forest": {"n_estimators": 10}}
+	}
+	cfg.EnsembleTopK, cfg.EnsembleMethod = 3, config.EnsembleAverage
+	p, lb, fitted := ensembleRun(t, cfg)
+	_, preds, _ := buildEnsembles(context.Background(), cfg, p, lb, fitted)
+	pred := preds[ensembleAverage]
+	if pred == nil || len(pred.Members) != 3 {
+		t.Fatalf("no 3-member average: %v", preds)
+	}
+	return cfg, p, pred
 }
