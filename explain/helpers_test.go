@@ -208,3 +208,20 @@ func sameBits(t *testing.T, a, b *Values) {
 		}
 	}
 }
+
+// refShapley is the brute-force Shapley values of rm's margins in the
+// one-reference game v(S) = margins(x_S, r_S̄), z a one-row scratch matrix.
+func refShapley(t *testing.T, rm *refModel, z *model.Matrix, x, r []float64) []float64 {
+	t.Helper()
+	return bruteShapley(rm.features, rm.outputs, func(inS []bool, o []float64) {
+		for j := range rm.features {
+			z.Data[j] = r[j]
+			if inS[j] {
+				z.Data[j] = x[j]
+			}
+		}
+		if err := rm.margins(o, z); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -182,17 +182,7 @@ func secantShapley(t *testing.T, rm *refModel, x []float64, bg *model.Matrix) []
 	}
 	for b := range bg.Rows {
 		r := bg.Row(b)
-		phi := bruteShapley(p, 1, func(inS []bool, o []float64) {
-			for j := range p {
-				z.Data[j] = r[j]
-				if inS[j] {
-					z.Data[j] = x[j]
-				}
-			}
-			if err := rm.margins(o, z); err != nil {
-				t.Fatal(err)
-			}
-		})
+		phi := refShapley(t, rm, z, x, r)
 		copy(z.Data, r)
 		if err := rm.margins(mr, z); err != nil {
 			t.Fatal(err)
