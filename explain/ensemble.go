@@ -369,10 +369,20 @@ func MemberNote(vs []*Values) string {
 // spent holds although members' rows cost very different amounts (a
 // 100-tree forest's a thousand times a logistic model's). Equal costs,
 // or none above 0, count every row the same: Step i·rows + step. Only
-// the first member's Step 0 event passes. It returns nil for a nil pf.
+// the first member's Step 0 event passes; over zero rows it is the only
+// event, Step and Total 0 (there is no share of nothing to count). It
+// returns nil for a nil pf.
 func MemberProgress(pf progress.Func, costs []float64, i, rows int) progress.Func {
 	if pf == nil {
 		return nil
+	}
+	if rows <= 0 {
+		return func(e progress.Event) {
+			if i == 0 && e.Step == 0 {
+				e.Total = 0
+				pf(e)
+			}
+		}
 	}
 	w := slices.Clone(costs)
 	sum := 0.0

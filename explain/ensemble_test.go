@@ -329,6 +329,22 @@ func TestMemberProgressWeighsCost(t *testing.T) {
 	}
 }
 
+// TestMemberProgressNoRows: members explained over zero rows report
+// one event, Step and Total 0; the share of the work done used to be
+// 0/0, and its NaN became a Step of math.MinInt64 on amd64.
+func TestMemberProgressNoRows(t *testing.T) {
+	for _, costs := range [][]float64{{3, 1}, {0, 0}} {
+		var got []progress.Event
+		for i := range costs {
+			pf := MemberProgress(func(e progress.Event) { got = append(got, e) }, costs, i, 0)
+			pf(progress.Event{Stage: progress.ExplainRow, Step: 0, Total: 0})
+		}
+		if len(got) != 1 || got[0].Step != 0 || got[0].Total != 0 {
+			t.Errorf("costs %v over 0 rows: events %+v; want one, Step 0 of 0", costs, got)
+		}
+	}
+}
+
 // TestEnsembleSHAPFallsBack covers ensembles neither the exact nor the
 // interventional path explains (a custom member, a meta-learner's
 // passthrough columns): Explain uses
