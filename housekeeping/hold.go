@@ -5,10 +5,69 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/tabforge/tabforge/pipeline"
+	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
 )
+
+// A runGroup is runs gc removes together with the versions that only
+// they produced: a version produced by several runs (a refit, a segment
+// model) ties them into one group, held at once.
+type runGroup struct {
+	runs     []*store.Run
+	versions []*registry.Model
+}
+
+// runGroups splits remove into the smallest groups no unprotected
+// version crosses, each with the unprotected versions all of whose runs
+// are in it, in the order of their first run in remove (versions in the
+// order of versions). Most runs are a group of their own.
+func runGroups(versions []*registry.Model, protected map[string]string, remove []*store.Run) []runGroup {
+	at := make(map[string]int, len(remove))
+	for i, r := range remove {
+		at[r.ID] = i
+	}
+	parent := make([]int, len(remove)) // union-find over remove
+	for i := range parent {
+		parent[i] = i
+	}
+	root := func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	var vs []*registry.Model
+	for _, v := range versions {
+		ids := runsOf(v)
+		if _, ok := protected[v.Version]; ok || len(ids) == 0 || slices.ContainsFunc(ids, func(id string) bool { _, ok := at[id]; return !ok }) {
+			continue
+		}
+		vs = append(vs, v)
+		for _, id := range ids[1:] {
+			parent[root(at[id])] = root(at[ids[0]])
+		}
+	}
+	var gs []runGroup
+	group := map[int]int{} // root → index in gs
+	for i, r := range remove {
+		g, ok := group[root(i)]
+		if !ok {
+			g = len(gs)
+			group[root(i)] = g
+			gs = append(gs, runGroup{})
+		}
+		gs[g].runs = append(gs[g].runs, r)
+	}
+	for _, v := range vs {
+		g := group[root(at[runsOf(v)[0]])]
+		gs[g].versions = append(gs[g].versions, v)
+	}
+	return gs
+}
 
 // holdRuns takes the run lease of each run in remove that could be
 // resumed, so that no process resumes it while its versions and records

@@ -3,9 +3,11 @@ package housekeeping
 import (
 	"context"
 	"log/slog"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/tabforge/tabforge/artifact"
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/sqlite"
@@ -133,5 +135,76 @@ func TestCollectResumedMeanwhile(t *testing.T) {
 				t.Errorf("the resume's renewal after gc: %v", err)
 			}
 		})
+	}
+}
+
+// leaseCountStore is a real store that, each time a run lease is
+// created, counts the run leases in the store and keeps the most seen.
+type leaseCountStore struct {
+	*sqlite.Store
+	most int
+}
+
+func (c *leaseCountStore) CreateRecord(ctx context.Context, kind, key string, value []byte) (bool, error) {
+	created, err := c.Store.CreateRecord(ctx, kind, key, value)
+	if err == nil && created && kind == store.LeaseKind {
+		recs, err := c.Store.ListRecords(ctx, store.LeaseKind, "")
+		if err != nil {
+			return created, err
+		}
+		c.most = max(c.most, len(recs))
+	}
+	return created, err
+}
+
+// TestCollectHoldsRunsByGroup: gc holds the leases of the runs it
+// removes a group at a time, the runs that produced one version
+// together (r2 and r4 here), not all at once. Before, it claimed every
+// removable run's lease first: each renews itself every few seconds,
+// and a gc over three thousand old failed runs on SQLite took minutes
+// of renewals and held off a train on the same store.
+func TestCollectHoldsRunsByGroup(t *testing.T) {
+	ctx, st, _ := openEnv(t)
+	cs := &leaseCountStore{Store: st}
+	reg, err := registry.Open(ctx, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arts, err := artifact.Open(ctx, filepath.Join(t.TempDir(), "artifacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"r1", "r2", "r3", "r4", "r5"}
+	for i, id := range ids {
+		run := &store.Run{ID: id, Created: time.Now().Add(-time.Duration(48+i) * time.Hour).UTC(), Status: store.Failed}
+		if err := st.PutRun(ctx, run); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var versions []string
+	for _, by := range [][]string{{"r2", "r4"}, {"r5"}} {
+		ref, err := arts.Put(ctx, "models/"+by[0]+".tfm", []byte("model of "+by[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m *registry.Model
+		for _, id := range by { // a second run of one identity joins the version's Runs
+			m, _, err = reg.Register(ctx, registry.Model{Name: "houses", Identity: registry.Identity{DatasetHash: by[0], ConfigHash: "c0ffee", CodeVersion: "test"},
+				RunID: id, Artifact: ref, Deployable: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		versions = append(versions, m.Version)
+	}
+	rep, err := Collect(ctx, Env{Store: cs, Registry: reg, Artifacts: arts}, Policy{OlderThan: time.Hour})
+	if err != nil {
+		t.Fatalf("Collect: %v", err)
+	}
+	if !sameSet(rep.Runs, ids) || !sameSet(rep.Versions, versions) {
+		t.Fatalf("removed runs %v and versions %v; want %v and %v", rep.Runs, rep.Versions, ids, versions)
+	}
+	if cs.most != 2 {
+		t.Errorf("gc held up to %d run leases at once; want 2, the runs of one version", cs.most)
 	}
 }

@@ -160,12 +160,29 @@ func collectRuns(ctx context.Context, env Env, p Policy, rep *Report) error {
 }
 
 // removeAll removes the runs in remove and the unprotected versions only
-// they produced. Versions go before the runs that produced them: a
-// collection cut short (killed, a store error) leaves runs whose versions
-// are gone, which the next one removes, and never versions whose runs are
-// gone, which no later one would select.
+// they produced, a group of runs at a time (runGroups): each group's
+// runs are held (holdRuns) only while its versions and runs go, so that
+// gc holds a lease or two at a time, not one per removable run. Each
+// held lease renews itself every few seconds, and thousands held at
+// once (a store of old failed runs) flooded an SQLite store with
+// renewals: gc slowed to a crawl, and a train on the same store waited
+// on its writes. Versions go before the runs that produced them: a
+// collection cut short (killed, a store error) leaves runs whose
+// versions are gone, which the next one removes, and never versions
+// whose runs are gone, which no later one would select.
 func removeAll(ctx context.Context, env Env, versions []*registry.Model, protected map[string]string, remove []*store.Run, dry bool, rep *Report) error {
-	remove, leases, err := holdRuns(ctx, env.Store, remove, dry, rep)
+	for _, g := range runGroups(versions, protected, remove) {
+		if err := removeGroup(ctx, env, g, dry, rep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeGroup removes the runs of g that holdRuns holds, and the
+// versions of g whose runs all go, versions first.
+func removeGroup(ctx context.Context, env Env, g runGroup, dry bool, rep *Report) error {
+	remove, leases, err := holdRuns(ctx, env.Store, g.runs, dry, rep)
 	defer func() {
 		for _, l := range leases {
 			l.Release()
@@ -178,8 +195,8 @@ func removeAll(ctx context.Context, env Env, versions []*registry.Model, protect
 	for _, r := range remove {
 		gone[r.ID] = true
 	}
-	for _, v := range versions {
-		if _, ok := protected[v.Version]; ok || !allGone(runsOf(v), gone) {
+	for _, v := range g.versions {
+		if !allGone(runsOf(v), gone) {
 			continue
 		}
 		why, err := removeVersion(ctx, env, v, dry, rep)
