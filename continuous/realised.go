@@ -16,6 +16,7 @@ import (
 
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/pipeline"
 )
 
 // Realised are a version's realised metrics on one day: its logged
@@ -122,6 +123,10 @@ func joinLog(log io.Reader, act map[rowKey]string, rep *RealisedReport) (map[[3]
 		if err != nil {
 			return nil, nil, fmt.Errorf("realised: prediction log line %d: %w", n, err)
 		}
+		var classes []string // the model's, listed by its records
+		if labels != nil {
+			classes = logClasses(l.Predictions)
+		}
 		day := l.Time.UTC().Format(time.DateOnly)
 		g := groups[[3]string{l.Model, l.Version, day}]
 		if g == nil {
@@ -139,7 +144,7 @@ func joinLog(log io.Reader, act map[rowKey]string, rep *RealisedReport) (map[[3]
 			rep.Joined++
 			g.Rows++
 			if labels != nil {
-				if sameClass(labels[r], a) {
+				if sameClass(classes, labels[r], a) {
 					g.hits++
 				}
 				continue
@@ -178,16 +183,18 @@ func (g *realisedGroup) score() error {
 }
 
 // sameClass reports whether the actual a is the predicted class label
-// pred. A model trained on a numeric target column labels its classes
-// as frame.NumberLabel does (or, saved before it, in %g form), that
-// column having read "1.0" and "01" as 1: an actual written "1.0" (as
-// pandas writes a float column) is the class "1", not a miss.
-func sameClass(pred, a string) bool {
-	if pred == a {
-		return true
+// pred of a model with classes (nil when the log does not list them) by
+// training's rule (pipeline.SameClass): a model trained on a numeric
+// target column labels its classes as frame.NumberLabel does, that
+// column having read "1.0" and "01" as 1, so an actual written "1.0" (as
+// pandas writes a float column) is the class "1"; one trained on text
+// labels has "01" and "1" as two classes. Without the classes, pred's
+// own form decides.
+func sameClass(classes []string, pred, a string) bool {
+	if classes == nil {
+		classes = []string{pred}
 	}
-	v, ok := frame.ParseNumber(a)
-	return ok && (pred == frame.NumberLabel(v) || pred == strconv.FormatFloat(v, 'g', -1, 64))
+	return pipeline.SameClass(classes, pred, a)
 }
 
 // decodePredictions reads a log line's predictions: numbers (regression)
@@ -205,6 +212,24 @@ func decodePredictions(raw json.RawMessage) (vals []float64, labels []string, er
 		labels[i] = fmt.Sprint(r["prediction"])
 	}
 	return nil, labels, nil
+}
+
+// logClasses returns the class labels a log line's prediction records
+// list, as the keys of their probabilities (pipeline.ProbColumn), sorted;
+// nil when they list none.
+func logClasses(raw json.RawMessage) []string {
+	var recs []map[string]json.RawMessage
+	if json.Unmarshal(raw, &recs) != nil || len(recs) == 0 {
+		return nil
+	}
+	var classes []string
+	for k := range recs[0] {
+		if c, ok := strings.CutPrefix(k, pipeline.ProbColumn("")); ok {
+			classes = append(classes, c)
+		}
+	}
+	slices.Sort(classes)
+	return classes
 }
 
 // readActuals reads the actuals CSV into a map by request and row, and

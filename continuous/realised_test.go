@@ -71,6 +71,31 @@ func TestRealisePending(t *testing.T) {
 	}
 }
 
+// TestRealiseClassSpelling: an actual is a class by training's rule
+// (pipeline.SameClass), the model's classes read from its records'
+// probabilities. A model trained on numbers reads "1.0" as its class
+// "1"; one trained on text labels "01", "1" and "x" has "01" as a class
+// of its own, which used to count as a hit for a prediction of "1".
+func TestRealiseClassSpelling(t *testing.T) {
+	log := `{"request_id":"n","time":"2024-03-01T10:00:00Z","model":"grade","version":"g1","predictions":[{"prediction":"1","prob_0":0.1,"prob_1":0.9}]}
+{"request_id":"t","time":"2024-03-01T10:00:00Z","model":"codes","version":"k1","predictions":[{"prediction":"1","prob_01":0.2,"prob_1":0.7,"prob_x":0.1},{"prediction":"01","prob_01":0.6,"prob_1":0.3,"prob_x":0.1}]}
+`
+	actuals := "request_id,row,actual\nn,0,1.0\nt,0,01\nt,1,1\n"
+	r, err := Realise(strings.NewReader(log), strings.NewReader(actuals), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{"grade": 1, "codes": 0}
+	if len(r.Groups) != len(want) {
+		t.Fatalf("Realise groups = %+v; want one per model", r.Groups)
+	}
+	for _, g := range r.Groups {
+		if g.Metrics["accuracy"] != want[g.Model] {
+			t.Errorf("%s accuracy = %v; want %v", g.Model, g.Metrics["accuracy"], want[g.Model])
+		}
+	}
+}
+
 // TestRealiseBOM: an actuals file saved with a byte order mark (Excel's
 // "CSV UTF-8") reads; its header was "\ufeffrequest_id".
 func TestRealiseBOM(t *testing.T) {

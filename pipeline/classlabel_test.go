@@ -52,3 +52,52 @@ func TestPositiveClassNumberForms(t *testing.T) {
 		t.Error("codeTarget(categorical, positive 1.0): no error for a label the column lacks")
 	}
 }
+
+// TestClassIndexTextClasses: a model trained on a text target whose
+// labels include "01" and "1" (two classes) reads new labels as text,
+// whatever the batch holds. A batch of digits alone used to read as
+// numbers, so "01" became class "1"; a model trained on numbers still
+// reads "1.0" as its class "1".
+func TestClassIndexTextClasses(t *testing.T) {
+	for _, tc := range []struct {
+		classes []string
+		want    []int // of labels 01, 1, 1.0
+	}{
+		{[]string{"01", "1", "x"}, []int{0, 1, -1}},
+		{[]string{"1", "2"}, []int{0, 0, 0}},
+	} {
+		p := &Predictor{Target: Target{Name: "y", Task: model.Multiclass, Classes: tc.classes}}
+		x, err := frame.ReadCSVBytes([]byte("y\n01\n1\n1.0\n"), frame.ReadOptions{Schema: p.ReadSchema(), SchemaOptional: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := x.Lookup("y")
+		for i, w := range tc.want {
+			if k, label := p.Target.ClassIndex(c, i); k != w {
+				t.Errorf("classes %q: ClassIndex(row %d) = %d (label %q); want %d", tc.classes, i, k, label, w)
+			}
+		}
+	}
+}
+
+// TestSameClass: an actual names a class by ClassIndex's rule.
+func TestSameClass(t *testing.T) {
+	for _, tc := range []struct {
+		classes  []string
+		label, a string
+		want     bool
+	}{
+		{[]string{"0", "1"}, "1", "1.0", true},
+		{[]string{"0", "1"}, "1", "01", true},
+		{[]string{"1000", "2"}, "1000", "1e3", true},
+		{[]string{"1e+06", "2"}, "1e+06", "1000000", true}, // a model saved with %g labels
+		{[]string{"01", "1", "x"}, "1", "01", false},
+		{[]string{"1e3", "1000"}, "1000", "1e3", false},
+		{[]string{"1", "x"}, "1", "1.0", false}, // text labels: "1.0" is a label of its own
+		{[]string{"no", "yes"}, "yes", "yes", true},
+	} {
+		if got := SameClass(tc.classes, tc.label, tc.a); got != tc.want {
+			t.Errorf("SameClass(%q, %q, %q) = %v; want %v", tc.classes, tc.label, tc.a, got, tc.want)
+		}
+	}
+}
