@@ -20,7 +20,7 @@ func ExampleRealise() {
 	// row is the row within a multi-row request; r4's outcome is not known yet.
 	actuals := strings.NewReader("request_id,row,actual\nr1,0,12\nr1,1,18\nr2,0,30\nr3,0,40\n")
 
-	rep, err := continuous.Realise(predictions, actuals, 0)
+	rep, err := continuous.Realise(predictions, actuals, continuous.RealiseOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}

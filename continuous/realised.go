@@ -3,7 +3,6 @@ package continuous
 import (
 	"bufio"
 	"cmp"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/tabforge/tabforge/eval"
-	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/pipeline"
 )
 
@@ -58,25 +56,58 @@ type rowKey struct {
 	row int
 }
 
+// RealiseOptions control how Realise reads the actuals.
+type RealiseOptions struct {
+	// Comma is the actuals' field separator; 0 detects it as the data
+	// readers do.
+	Comma rune
+	// Missing are the texts an actual is missing as (frame.ReadOptions.Missing:
+	// nil means frame.DefaultMissing()) where ModelMissing gives none, and
+	// for actuals no prediction joins.
+	Missing []string
+	// ModelMissing, when set, returns the texts the given model version's
+	// training data read as missing (pipeline.Predictor.Missing), which
+	// the actuals of its predictions are read with, as train read its
+	// target; nil texts fall back to Missing.
+	ModelMissing func(model, version string) ([]string, error)
+}
+
 // Realise joins the prediction log with actuals, a CSV file with columns
 // request_id and actual, and row (the 0-based row of a multi-row
 // request; 0 when absent), and scores each model version per day:
 // regression predictions get eval.Regression's metrics, class
-// predictions (records with a "prediction" label) the accuracy. comma is
-// the actuals' field separator; 0 detects it as the data readers do. An
-// actual that is missing (frame.DefaultMissing) is one not known yet:
-// its row is left out and counted as pending.
-func Realise(log, actuals io.Reader, comma rune) (*RealisedReport, error) {
-	act, pending, err := readActuals(actuals, comma)
+// predictions (records with a "prediction" label) the accuracy. An
+// actual that is missing (see RealiseOptions) is one not known yet: its
+// row is left out and counted as pending.
+func Realise(log, actuals io.Reader, o RealiseOptions) (*RealisedReport, error) {
+	act, err := readActuals(actuals, o.Comma)
 	if err != nil {
 		return nil, err
 	}
-	rep := &RealisedReport{Pending: pending, Groups: []Realised{}} // none scored is [], not null
-	groups, used, err := joinLog(log, act, rep)
+	rd := &actualReader{act: act, o: o, sets: map[[2]string]map[string]bool{}, pending: map[rowKey]bool{}}
+	rep := &RealisedReport{Groups: []Realised{}} // none scored is [], not null
+	groups, used, err := joinLog(log, rd, rep)
 	if err != nil {
 		return nil, err
 	}
-	rep.Unmatched = len(act) - len(used)
+	fallback := missingSet(o.Missing)
+	for k := range act {
+		if used[k] || rd.pending[k] { // reached by a prediction
+			continue
+		}
+		if _, ok, err := act.known(k, fallback); err != nil {
+			return nil, err
+		} else if ok {
+			rep.Unmatched++
+		} else {
+			rd.pending[k] = true
+		}
+	}
+	for k := range rd.pending {
+		if !used[k] {
+			rep.Pending++
+		}
+	}
 	for _, g := range groups {
 		if g.Rows == 0 {
 			continue
@@ -102,11 +133,11 @@ type realisedGroup struct {
 }
 
 // joinLog reads the prediction log line by line and joins every
-// predicted row with its actual in act, grouping the joined rows by
+// predicted row with its known actual in rd, grouping the joined rows by
 // model, version and day. It counts the log's predicted and joined rows
 // in rep, and returns the groups (one per triple seen, joined rows or
 // not) and the actuals it used.
-func joinLog(log io.Reader, act map[rowKey]string, rep *RealisedReport) (map[[3]string]*realisedGroup, map[rowKey]bool, error) {
+func joinLog(log io.Reader, rd *actualReader, rep *RealisedReport) (map[[3]string]*realisedGroup, map[rowKey]bool, error) {
 	groups := map[[3]string]*realisedGroup{}
 	used := map[rowKey]bool{}
 	sc := bufio.NewScanner(log)
@@ -135,11 +166,14 @@ func joinLog(log io.Reader, act map[rowKey]string, rep *RealisedReport) (map[[3]
 		}
 		for r := range max(len(vals), len(labels)) {
 			rep.Predictions++
-			k := rowKey{l.RequestID, r}
-			a, ok := act[k]
+			a, ok, err := rd.known(rowKey{l.RequestID, r}, l.Model, l.Version)
+			if err != nil {
+				return nil, nil, err
+			}
 			if !ok {
 				continue
 			}
+			k := rowKey{l.RequestID, r}
 			used[k] = true
 			rep.Joined++
 			g.Rows++
@@ -230,68 +264,4 @@ func logClasses(raw json.RawMessage) []string {
 	}
 	slices.Sort(classes)
 	return classes
-}
-
-// readActuals reads the actuals CSV into a map by request and row, and
-// counts the missing actuals it left out.
-func readActuals(r io.Reader, comma rune) (map[rowKey]string, int, error) {
-	br, err := frame.TextReader(r)
-	if err != nil {
-		return nil, 0, fmt.Errorf("realised: actuals: %w", err)
-	}
-	if comma == 0 {
-		comma = frame.DetectComma(br)
-	}
-	cr := csv.NewReader(br)
-	cr.Comma = comma
-	cr.FieldsPerRecord = -1
-	head, err := cr.Read()
-	if err != nil {
-		return nil, 0, fmt.Errorf("realised: actuals: %w", err)
-	}
-	col := func(name string) int { return slices.Index(head, name) }
-	id, act, row := col("request_id"), col("actual"), col("row")
-	if id < 0 || act < 0 {
-		return nil, 0, fmt.Errorf("realised: actuals: header %v; want request_id and actual (and optionally row)", head)
-	}
-	out := map[rowKey]string{}
-	seen := map[rowKey]int{} // the line of each row's actual
-	missing := map[string]bool{}
-	for _, m := range frame.DefaultMissing() {
-		missing[m] = true
-	}
-	pending := map[rowKey]bool{}
-	for line := 2; ; line++ {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			for k := range out {
-				delete(pending, k)
-			}
-			return out, len(pending), nil
-		}
-		if err != nil {
-			return nil, 0, fmt.Errorf("realised: actuals: %w", err)
-		}
-		if len(rec) <= max(id, act, row) {
-			return nil, 0, fmt.Errorf("realised: actuals line %d: %d fields; want %d", line, len(rec), len(head))
-		}
-		k := rowKey{id: rec[id]}
-		if row >= 0 {
-			if k.row, err = strconv.Atoi(rec[row]); err != nil || k.row < 0 {
-				return nil, 0, fmt.Errorf("realised: actuals line %d: row %q is not a row number", line, rec[row])
-			}
-		}
-		if missing[strings.TrimSpace(rec[act])] {
-			// Not known yet; a later line may bring it.
-			pending[k] = true
-			continue
-		}
-		if first, ok := seen[k]; ok {
-			// Which one is right is not ours to guess; the last used to
-			// win silently.
-			return nil, 0, fmt.Errorf("realised: actuals lines %d and %d: request %q row %d has two actuals", first, line, k.id, k.row)
-		}
-		seen[k] = line
-		out[k] = rec[act]
-	}
 }

@@ -14,7 +14,7 @@ func FuzzRealise(f *testing.F) {
 	f.Add(`{"request_id":"a","predictions":[{"prediction":1}]}`+"\n", "request_id,actual\na,1\n", uint8(0))
 	f.Add(`{"request_id":"a","time":"x","predictions":[1e308,-1e308]}`, "request_id,row,actual\na,1,-1e308\na,0,1e308\n", uint8('|'))
 	f.Fuzz(func(t *testing.T, log, actuals string, comma uint8) {
-		r, err := Realise(strings.NewReader(log), strings.NewReader(actuals), rune(comma))
+		r, err := Realise(strings.NewReader(log), strings.NewReader(actuals), RealiseOptions{Comma: rune(comma)})
 		if err != nil {
 			return
 		}

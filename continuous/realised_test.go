@@ -22,7 +22,7 @@ const predLog = `{"request_id":"a","time":"2024-03-01T10:00:00Z","model":"price"
 
 func TestRealise(t *testing.T) {
 	actuals := "request_id,row,actual\na,0,12\na,1,18\nb,0,29\nc,0,40\nd,0,yes\nd,1,yes\nzz,0,1\n"
-	r, err := Realise(strings.NewReader(predLog), strings.NewReader(actuals), 0)
+	r, err := Realise(strings.NewReader(predLog), strings.NewReader(actuals), RealiseOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestRealise(t *testing.T) {
 // of request a is not a number").
 func TestRealisePending(t *testing.T) {
 	actuals := "request_id,row,actual\na,0,\na,1,NA\nb,0, \nc,0,\nc,0,40\n"
-	r, err := Realise(strings.NewReader(predLog), strings.NewReader(actuals), 0)
+	r, err := Realise(strings.NewReader(predLog), strings.NewReader(actuals), RealiseOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestRealiseClassSpelling(t *testing.T) {
 {"request_id":"t","time":"2024-03-01T10:00:00Z","model":"codes","version":"k1","predictions":[{"prediction":"1","prob_01":0.2,"prob_1":0.7,"prob_x":0.1},{"prediction":"01","prob_01":0.6,"prob_1":0.3,"prob_x":0.1}]}
 `
 	actuals := "request_id,row,actual\nn,0,1.0\nt,0,01\nt,1,1\n"
-	r, err := Realise(strings.NewReader(log), strings.NewReader(actuals), 0)
+	r, err := Realise(strings.NewReader(log), strings.NewReader(actuals), RealiseOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,10 +96,31 @@ func TestRealiseClassSpelling(t *testing.T) {
 	}
 }
 
+// TestRealiseModelMissing: each version's actuals are read with its own
+// missing texts, those without a prediction with Missing. Version r1,
+// trained with missing_values [] (only empty fields missing), has a
+// class "NA" (North America), a hit; version p1 reads "?" as not known.
+func TestRealiseModelMissing(t *testing.T) {
+	log := `{"request_id":"a","time":"2024-03-01T10:00:00Z","model":"region","version":"r1","predictions":[{"prediction":"NA","prob_EU":0.1,"prob_NA":0.9}]}
+{"request_id":"b","time":"2024-03-01T10:00:00Z","model":"price","version":"p1","predictions":[10]}
+`
+	actuals := "request_id,actual\na,NA\nb,?\nc,?\nd,NA\n"
+	tokens := map[string][]string{"r1": {""}, "p1": {"", "?"}}
+	r, err := Realise(strings.NewReader(log), strings.NewReader(actuals), RealiseOptions{
+		ModelMissing: func(_, version string) ([]string, error) { return tokens[version], nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// c ("?") has no prediction and Missing is the default list: unmatched; d (NA) is pending.
+	if r.Joined != 1 || r.Pending != 2 || r.Unmatched != 1 || len(r.Groups) != 1 || r.Groups[0].Metrics["accuracy"] != 1 {
+		t.Errorf("Realise = %+v; want region's NA joined and right, b and d pending, c unmatched", r)
+	}
+}
+
 // TestRealiseBOM: an actuals file saved with a byte order mark (Excel's
 // "CSV UTF-8") reads; its header was "\ufeffrequest_id".
 func TestRealiseBOM(t *testing.T) {
-	if _, err := Realise(strings.NewReader(predLog), strings.NewReader("\uFEFFrequest_id,actual\na,1\n"), 0); err != nil {
+	if _, err := Realise(strings.NewReader(predLog), strings.NewReader("\uFEFFrequest_id,actual\na,1\n"), RealiseOptions{}); err != nil {
 		t.Errorf("Realise with a BOM: %v", err)
 	}
 }
@@ -118,7 +139,7 @@ func TestRealiseSeparators(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := Realise(strings.NewReader(predLog), strings.NewReader(tc.actuals), tc.comma)
+			r, err := Realise(strings.NewReader(predLog), strings.NewReader(tc.actuals), RealiseOptions{Comma: tc.comma})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -140,7 +161,7 @@ func TestRealiseErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := Realise(strings.NewReader(tc.log), strings.NewReader(tc.actuals), 0); err == nil || !strings.Contains(err.Error(), tc.err) {
+			if _, err := Realise(strings.NewReader(tc.log), strings.NewReader(tc.actuals), RealiseOptions{}); err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("Realise = %v; want an error containing %q", err, tc.err)
 			}
 		})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -10,6 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tabforge/tabforge/continuous"
+	"github.com/tabforge/tabforge/pipeline"
+	"github.com/tabforge/tabforge/registry"
+	"github.com/tabforge/tabforge/store"
 )
 
 func (a *app) monitorCommand() *cobra.Command {
@@ -23,7 +27,11 @@ func (a *app) monitorCommand() *cobra.Command {
 a CSV file of actual outcomes (columns request_id, actual, and row for
 multi-row requests) and prints each model version's realised metrics per day
 of prediction: regression metrics, or the accuracy of class predictions.
-The actuals' field separator is detected, or given with --sep.`,
+An actual is read as its model version read its training target: the
+version's missing_values (read from the configured store, the one serve
+served it from) are outcomes not known yet, left out and counted; a version
+the store lacks uses the config's. The actuals' field separator is
+detected, or given with --sep.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if logPath == "" || actualsPath == "" {
@@ -39,7 +47,9 @@ The actuals' field separator is detected, or given with --sep.`,
 				return err
 			}
 			defer af.Close()
-			r, err := continuous.Realise(lf, af, a.comma)
+			missing, done := a.versionMissing(cmd)
+			defer done()
+			r, err := continuous.Realise(lf, af, continuous.RealiseOptions{Comma: a.comma, Missing: a.missing, ModelMissing: missing})
 			if err != nil {
 				return err
 			}
@@ -64,4 +74,43 @@ The actuals' field separator is detected, or given with --sep.`,
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	mon.AddCommand(realised)
 	return mon
+}
+
+// versionMissing returns a continuous.RealiseOptions.ModelMissing that
+// reads a model version's missing texts (pipeline.Predictor.Missing)
+// from the configured store's registry, opened on first use, and a func
+// that closes it. A version the registry lacks gives none: the config's
+// apply.
+func (a *app) versionMissing(cmd *cobra.Command) (func(model, version string) ([]string, error), func()) {
+	var st store.Store
+	var reg *registry.Registry
+	get := func(_, version string) ([]string, error) {
+		if reg == nil {
+			s, err := a.storeFor(cmd)
+			if err != nil {
+				return nil, err
+			}
+			st = s
+			if reg, err = registry.Open(cmd.Context(), s); err != nil {
+				return nil, err
+			}
+		}
+		m, err := reg.Get(cmd.Context(), version)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		p, err := pipeline.LoadVersion(cmd.Context(), m)
+		if err != nil {
+			return nil, err
+		}
+		return p.Missing, nil
+	}
+	return get, func() {
+		if st != nil {
+			st.Close()
+		}
+	}
 }
