@@ -60,7 +60,8 @@ type Policy struct {
 	// does not train on them. Rows sharing a time stay on one side, so
 	// the cut goes to the nearest time boundary and the share held out
 	// may be a little larger or smaller. When fewer rows than that are
-	// newer than the champion's training data (its file unchanged), only
+	// newer than the champion's training data (its file unchanged;
+	// without a time column, the rows appended after its rows), only
 	// those are held out: the champion is never scored on rows it
 	// trained on. When none is newer, Retrain keeps the champion without
 	// a challenger. 0 means 0.2.

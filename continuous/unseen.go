@@ -32,9 +32,11 @@ func championData(champ *registry.Model, cfg *config.Config, x *frame.Frame) *fr
 // rowsAfter counts the rows of x whose time is after the newest time of
 // ref, the champion's training data, ordered by the time column (or its
 // parts) as training orders it; ok is false without a time both hold.
+// Without a time column, file order is the only order, and the newer
+// rows are those appended after ref's (rowsAppended).
 func rowsAfter(ref, x *frame.Frame, timeColumn string) (n int, ok bool) {
 	if timeColumn == "" {
-		return 0, false
+		return rowsAppended(ref, x)
 	}
 	// One key over both frames' time columns: a key of parts ranks the
 	// rows it is given, so the two must be ranked together.
@@ -70,4 +72,44 @@ func rowsAfter(ref, x *frame.Frame, timeColumn string) (n int, ok bool) {
 		}
 	}
 	return n, true
+}
+
+// rowsAppended counts the rows of x after its first ref.NumRows() rows
+// when those are ref's rows, in order, with the same columns: new rows
+// appended to the champion's data file. Retrain holds out the last rows
+// of a file without a time column, and new data is most often the old
+// file with rows added: a 20% share reached back into the rows the
+// champion was fitted on whenever fewer were added. ok is false when x
+// does not begin with ref's rows, or adds none.
+func rowsAppended(ref, x *frame.Frame) (n int, ok bool) {
+	if ref.NumCols() != x.NumCols() || ref.NumRows() >= x.NumRows() {
+		return 0, false
+	}
+	for _, a := range ref.Columns() {
+		b, found := x.Lookup(a.Name)
+		if !found || a.Kind != b.Kind || !samePrefix(a, b, ref.NumRows()) {
+			return 0, false
+		}
+	}
+	return x.NumRows() - ref.NumRows(), true
+}
+
+// samePrefix reports whether the first n rows of a and b, of one kind,
+// hold the same values (missing where the other is missing).
+func samePrefix(a, b *frame.Column, n int) bool {
+	for i := range n {
+		switch {
+		case a.Kind == frame.Categorical:
+			if a.IsMissing(i) != b.IsMissing(i) || a.Label(i) != b.Label(i) {
+				return false
+			}
+		case math.IsNaN(a.Num[i]) || math.IsNaN(b.Num[i]):
+			if !math.IsNaN(a.Num[i]) || !math.IsNaN(b.Num[i]) {
+				return false
+			}
+		case a.Num[i] != b.Num[i] || a.Offset(i) != b.Offset(i):
+			return false
+		}
+	}
+	return true
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/internal/atomicfile"
 )
@@ -148,6 +149,74 @@ func TestRetrainNothingNewer(t *testing.T) {
 		}
 		if h, _ := env.Registry.History(ctx, "tx"); len(h) != len(h0) {
 			t.Errorf("retrain on %s: history grew from %d to %d events; want none recorded, as for unchanged data", filepath.Base(data), len(h0), len(h))
+		}
+	}
+}
+
+// TestRetrainHoldsOutAppended: without a time column the newest rows are
+// the last in file order, and new data that is the champion's file with
+// fewer rows appended than the holdout share holds out only the appended
+// rows. The 20% share reached back into rows the champion was fitted on
+// (mpg: 34 rows appended to the champion's 200, 46 held out).
+func TestRetrainHoldsOutAppended(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	all, err := frame.ReadFile(filepath.Join("..", "testdata", "corpus", "ggplot2_mpg.csv"), frame.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const kept = 200
+	write := func(name string, n int) string {
+		path := filepath.Join(dir, name)
+		rows := make([]int, n)
+		for i := range rows {
+			rows[i] = i
+		}
+		if err := atomicfile.Write(path, func(w io.Writer) error { return frame.WriteCSV(w, all.Take(rows)) }); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	before := write("mpg_first.csv", kept)
+	after := write("mpg_all.csv", all.NumRows())
+	added := all.NumRows() - kept
+	if share := DefaultPolicy().holdoutRows(all.NumRows()); added >= share {
+		t.Fatalf("setup: %d rows appended; want fewer than the %d a 20%% share holds out", added, share)
+	}
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.Name = before, "hwy", "mpg"
+	cfg.Models, cfg.CVFolds = []string{"ridge"}, 0
+	cfg.MinR2Threshold, cfg.MinBusinessAccuracy = 0, 0
+	registerChampion(t, dir, cfg)
+	env := openEnv(t, dir, filepath.Join(dir, "artifacts"))
+	d, err := Retrain(ctx, env, "mpg", after, Policy{MinAbsolute: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.HoldoutRows != added {
+		t.Errorf("held out %d rows; want the %d appended after the champion's data", d.HoldoutRows, added)
+	}
+}
+
+// TestRowsAppended counts rows appended to the champion's data, and
+// none when the new data does not begin with its rows.
+func TestRowsAppended(t *testing.T) {
+	nan := math.NaN()
+	ref := frame.MustNew(frame.NewNumeric("a", []float64{1, nan}), frame.NewCategoricalFromStrings("b", []string{"x", ""}))
+	for _, tc := range []struct {
+		name string
+		x    *frame.Frame
+		want int
+		ok   bool
+	}{
+		{"appended", frame.MustNew(frame.NewNumeric("a", []float64{1, nan, 3}), frame.NewCategoricalFromStrings("b", []string{"x", "", "y"})), 1, true},
+		{"changed", frame.MustNew(frame.NewNumeric("a", []float64{1, 2, 3}), frame.NewCategoricalFromStrings("b", []string{"x", "", "y"})), 0, false},
+		{"label changed", frame.MustNew(frame.NewNumeric("a", []float64{1, nan, 3}), frame.NewCategoricalFromStrings("b", []string{"x", "z", "y"})), 0, false},
+		{"column added", frame.MustNew(frame.NewNumeric("a", []float64{1, nan, 3}), frame.NewCategoricalFromStrings("b", []string{"x", "", "y"}), frame.NewNumeric("c", []float64{0, 0, 0})), 0, false},
+		{"fewer rows", frame.MustNew(frame.NewNumeric("a", []float64{1}), frame.NewCategoricalFromStrings("b", []string{"x"})), 0, false},
+	} {
+		if n, ok := rowsAppended(ref, tc.x); n != tc.want || ok != tc.ok {
+			t.Errorf("%s: rowsAppended = %d, %v; want %d, %v", tc.name, n, ok, tc.want, tc.ok)
 		}
 	}
 }
