@@ -422,12 +422,12 @@ func needed(champ *registry.Model, d *Decision, decay float64) string {
 	if !ok {
 		return "the champion has no test " + d.Metric
 	}
-	loss := ref - d.ChampionScore
+	loss, moved := ref-d.ChampionScore, "fell"
 	if !eval.Higher(d.Metric) {
-		loss = -loss
+		loss, moved = -loss, "rose" // a loss (logloss, rmse) that grows is the decay
 	}
 	if loss > decay*math.Abs(ref) {
-		return fmt.Sprintf("the champion's %s fell from %.4g to %.4g", d.Metric, ref, d.ChampionScore)
+		return fmt.Sprintf("the champion's %s %s from %.4g to %.4g", d.Metric, moved, ref, d.ChampionScore)
 	}
 	return ""
 }

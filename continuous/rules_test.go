@@ -12,6 +12,7 @@ import (
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/internal/atomicfile"
+	"github.com/tabforge/tabforge/registry"
 )
 
 // TestRetrainRules retrains a champion of 2022's orders with
@@ -165,4 +166,25 @@ func early2023(t *testing.T, after string) (path string, newest int) {
 		t.Fatal(err)
 	}
 	return path, newest
+}
+
+// TestNeededSaysHowTheScoreMoved: the decay trigger says a loss rose and
+// a score fell. It said "logloss fell from 0.5755 to 0.6489" of a
+// champion whose logloss had grown (survival_pbc).
+func TestNeededSaysHowTheScoreMoved(t *testing.T) {
+	for _, tc := range []struct {
+		metric      string
+		test, score float64
+		want        string
+	}{
+		{"logloss", 0.5755, 0.6489, "the champion's logloss rose from 0.5755 to 0.6489"},
+		{"rmse", 10, 12, "the champion's rmse rose from 10 to 12"},
+		{"r2", 0.8, 0.6, "the champion's r2 fell from 0.8 to 0.6"},
+		{"logloss", 0.5755, 0.5, ""},
+	} {
+		champ := &registry.Model{Metrics: map[string]float64{tc.metric: tc.test}}
+		if got := needed(champ, &Decision{Metric: tc.metric, ChampionScore: tc.score}, 0.05); got != tc.want {
+			t.Errorf("needed with %s %v on test, %v now = %q; want %q", tc.metric, tc.test, tc.score, got, tc.want)
+		}
+	}
 }
