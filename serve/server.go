@@ -89,6 +89,11 @@ type Options struct {
 	LogInputs     bool
 	// Seed seeds the traffic split of requests without a routing key.
 	Seed uint64
+	// ExplainSeed seeds the explanations of the explain route (KernelSHAP's
+	// background summary and coalitions, interventional SHAP's background
+	// sample) as the config key seed seeds tabforge explain's, so both give
+	// a row the same values; tabforge serve passes the config's seed.
+	ExplainSeed uint64
 	// Version is the build version /version reports.
 	Version string
 	// Logger receives load, swap and error events; nil discards them.

@@ -256,7 +256,7 @@ func (s *Server) handleExplain(w http.ResponseWriter, r *http.Request) {
 // without an answer.
 func (s *Server) explain(ctx context.Context, c *call, x *frame.Frame) (_ *explain.Values, err error) {
 	defer par.Recover(&err)
-	return pipeline.Explain(ctx, c.v.p, x, pipeline.ExplainOptions{Options: explain.Options{Seed: s.o.Seed, Workers: 1}})
+	return pipeline.Explain(ctx, c.v.p, x, pipeline.ExplainOptions{Options: explain.Options{Seed: s.o.ExplainSeed, Workers: 1}})
 }
 
 // v2Type is what a V2 datatype's data holds in JSON: kind 'b' booleans,

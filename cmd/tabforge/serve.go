@@ -75,7 +75,7 @@ only requests addressed to localhost or a loopback IP, as tabforge ui does.`,
 	f.DurationVar(&o.DrainTimeout, "drain-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
 	f.BoolVar(&withUI, "ui", false, "also serve the web dashboard (tabforge ui) at /ui/ on the same port, with the same admin token")
 	f.StringSliceVar(&allowHosts, "allow-host", nil, "with --ui on loopback: host names besides loopback ones the dashboard answers, e.g. a reverse proxy's (comma-separated)")
-	f.Uint64Var(&o.Seed, "seed", 1, "seed of the traffic split of requests without a routing key")
+	f.Uint64Var(&o.Seed, "seed", 1, "seed of the traffic split of requests without a routing key (given, it also seeds explanations, as the config key seed does tabforge explain's)")
 	gcPercentFlag(f, &gcPercent)
 	return cmd
 }
@@ -124,11 +124,12 @@ func (a *app) runServe(cmd *cobra.Command, o *serve.Options, addr, logPath strin
 		defer f.Close()
 		o.PredictionLog = f
 	}
-	st, err := a.storeFor(cmd)
+	cfg, st, err := a.configStore(cmd)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	o.ExplainSeed = cfg.Seed // as tabforge explain seeds them
 	reg, err := registry.Open(cmd.Context(), st)
 	if err != nil {
 		return err
