@@ -228,11 +228,28 @@ func (r *Registry) Resolve(ctx context.Context, ref string) (*Model, error) {
 	}
 	m, err := r.Get(ctx, ref)
 	if errors.Is(err, store.ErrNotFound) && CheckName(ref) == nil {
-		if _, nerr := r.nameRecord(ctx, ref); nerr == nil {
+		_, nerr := r.nameRecord(ctx, ref)
+		if nerr == nil {
 			return nil, fmt.Errorf("registry: %q is a model name, not a version: say %s@production, %s@ALIAS or %s/VERSION: %w", ref, ref, ref, ref, store.ErrNotFound)
+		}
+		if errors.Is(nerr, ErrUnknownName) && !hexRE.MatchString(ref) {
+			// Not hex digits, ref cannot be a version: most likely a name
+			// misspelt, so say which names there are.
+			return nil, r.unknownRef(ctx, ref)
 		}
 	}
 	return m, err
+}
+
+// unknownRef is the error for a reference that is neither a version nor a
+// registered name: it wraps store.ErrNotFound and ErrUnknownName and lists
+// the names there are.
+func (r *Registry) unknownRef(ctx context.Context, ref string) error {
+	names, err := r.Names(ctx)
+	if err != nil {
+		return err
+	}
+	return r.Missing(fmt.Errorf("registry: %q is neither a model version nor a model name (%s): %w: %w", ref, DescribeNames(names), ErrUnknownName, store.ErrNotFound), "names")
 }
 
 func (r *Registry) resolveLabel(ctx context.Context, name, label string) (*Model, error) {

@@ -240,6 +240,10 @@ func TestResolve(t *testing.T) {
 		{ref: "house/", wantErr: store.ErrNotFound},
 		{ref: "ffffffffffffffff", wantErr: store.ErrNotFound},
 		{ref: "house", contains: "is a model name, not a version: say house@production"},
+		// A word no version can be: a name misspelt, answered with the names
+		// (it said only `unknown model version "houses": not found`).
+		{ref: "houses", wantErr: store.ErrNotFound, contains: `"houses" is neither a model version nor a model name (registered names: amb, churn, empty, house)`},
+		{ref: "houses", wantErr: ErrUnknownName},
 		{ref: "", wantErr: store.ErrNotFound},
 	}
 	// Two versions of one name sharing a first digit make that digit an
