@@ -37,7 +37,8 @@ var fittedWeights = map[string]int{ensembleAverage: 0, ensembleVoting: 0, ensemb
 // (the forecast combination puzzle: Stock and Watson, 2004; Smith and
 // Wallis, 2009), and the CV scores of ensembles built from the same
 // members differ by less than that noise. Single models keep their
-// place by CV.
+// place by CV. Binary leaderboards break near ties by log-loss instead
+// (see choose).
 func preferSimplerEnsemble(lb []Entry, metric string, folds int) {
 	if len(lb) < 2 || folds < 2 || lb[0].Error != "" {
 		return

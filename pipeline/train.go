@@ -98,7 +98,7 @@ type Entry struct {
 	// Cached is true when the entry came from the step cache.
 	Cached bool `json:"cached,omitempty"`
 	// Chosen says why this entry leads the leaderboard though another
-	// has a better CV score (see preferSimplerEnsemble).
+	// has a better CV score (see choose).
 	Chosen string `json:"chosen,omitempty"`
 	// Ran says where an ensemble's unit ran when a worker ran it.
 	Ran *WorkerRun `json:"ran,omitempty"`

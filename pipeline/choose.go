@@ -1,0 +1,75 @@
+package pipeline
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/tabforge/tabforge/eval"
+)
+
+// choose moves to the front of lb, ranked by metric, the entry that
+// breaks a near tie at the top better than the ranking does, and says
+// why in its Chosen field. Binary leaderboards (ranked by ROC AUC) break
+// ties by log-loss (preferLowerLogLoss), the others by fewer fitted
+// ensemble weights (preferSimplerEnsemble). On the meta corpus's 37
+// binary datasets the log-loss rule alone beat applying it before or
+// after the fewer-weights rule: where greedy selection led by AUC with the
+// lowest log-loss, the fewer-weights rule moved to the average and lost
+// (docs/quality-selection.md).
+func choose(lb []Entry, metric string, folds int) {
+	if metric == eval.KeyAUC {
+		preferLowerLogLoss(lb, folds)
+		return
+	}
+	preferSimplerEnsemble(lb, metric, folds)
+}
+
+// preferLowerLogLoss breaks near ties of a binary leaderboard ranked by
+// ROC AUC with log-loss: among the entries whose CV AUC lies within one
+// standard error of the leader's (the leader's fold standard deviation
+// over √folds), the one with the lowest CV log-loss moves to the front.
+// AUC is a rank statistic whose fold means differ by less than their
+// noise on a few hundred rows per fold; log-loss is a proper scoring rule
+// that separates them with less noise. The AUC compared is the one rank
+// ordered by (CVRanked when set); the log-loss is each entry's mean over
+// the folds it was scored on.
+func preferLowerLogLoss(lb []Entry, folds int) {
+	if len(lb) < 2 || folds < 2 || lb[0].Error != "" {
+		return
+	}
+	best, okCV := rankedAUC(lb[0])
+	std, okStd := lb[0].CVStd[eval.KeyAUC]
+	lead, okLL := lb[0].CV[eval.KeyLogLoss]
+	if !okCV || !okStd || !okLL || math.IsNaN(std) || math.IsNaN(lead) {
+		return
+	}
+	se := std / math.Sqrt(float64(folds))
+	pick, pickLL := 0, lead
+	for i, e := range lb[1:] {
+		v, okV := rankedAUC(e)
+		ll, okL := e.CV[eval.KeyLogLoss]
+		if e.Error != "" || !okV || !okL || math.IsNaN(ll) || best-v > se || ll >= pickLL {
+			continue
+		}
+		pick, pickLL = i+1, ll
+	}
+	if pick == 0 {
+		return
+	}
+	e := lb[pick]
+	v, _ := rankedAUC(e)
+	e.Chosen = fmt.Sprintf("CV auc %.4g is within one standard error (%.3g) of %s's %.4g, with the lowest CV log-loss (%.4g against %.4g)",
+		v, se, lb[0].Model, best, pickLL, lead)
+	copy(lb[1:pick+1], lb[:pick])
+	lb[0] = e
+}
+
+// rankedAUC is the CV AUC rank orders e by: its mean over the folds
+// every entry shares when those are not all folds, else over its folds.
+func rankedAUC(e Entry) (float64, bool) {
+	if e.CVRanked != nil {
+		return *e.CVRanked, true
+	}
+	v, ok := e.CV[eval.KeyAUC]
+	return v, ok && !math.IsNaN(v)
+}

@@ -1,0 +1,68 @@
+package pipeline
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tabforge/tabforge/eval"
+)
+
+// TestPreferLowerLogLoss: among entries whose CV AUC lies within one
+// standard error of the leader's, the one with the lowest CV log-loss
+// moves to the front and says why; nothing else moves.
+func TestPreferLowerLogLoss(t *testing.T) {
+	e := func(name string, auc, aucStd, ll, llStd float64) Entry {
+		return Entry{Model: name, CV: eval.Metrics{"auc": auc, "logloss": ll}, CVStd: eval.Metrics{"auc": aucStd, "logloss": llStd}}
+	}
+	failed := e("logistic", 0.95, 0.01, 0.05, 0.01)
+	failed.Error = "boom"
+	ranked := func(x Entry, v float64) Entry {
+		x.CVRanked = &v
+		return x
+	}
+	// 4 folds and a leader's AUC fold std of 0.02: one SE is 0.01.
+	for _, tc := range []struct {
+		name string
+		lb   []Entry
+		want []string
+	}{
+		{"lower log-loss within one SE moves up",
+			[]Entry{e("forest", 0.920, 0.02, 0.24, 0.02), e(ensembleAverage, 0.915, 0.02, 0.16, 0.02), e("gbdt", 0.912, 0.02, 0.17, 0.02)},
+			[]string{ensembleAverage, "forest", "gbdt"}},
+		{"the lowest log-loss of several within one SE",
+			[]Entry{e("forest", 0.920, 0.02, 0.24, 0.02), e(ensembleAverage, 0.915, 0.02, 0.16, 0.02), e("gbdt", 0.912, 0.02, 0.15, 0.02)},
+			[]string{"gbdt", "forest", ensembleAverage}},
+		{"lower log-loss beyond one SE stays",
+			[]Entry{e("forest", 0.920, 0.02, 0.24, 0.02), e("gbdt", 0.905, 0.02, 0.15, 0.02)},
+			[]string{"forest", "gbdt"}},
+		{"the leader has the lowest log-loss",
+			[]Entry{e("gbdt", 0.920, 0.02, 0.15, 0.02), e("forest", 0.918, 0.02, 0.24, 0.02)},
+			[]string{"gbdt", "forest"}},
+		{"selection leads with the lowest log-loss: no simpler average instead",
+			[]Entry{e(ensembleSelection, 0.920, 0.02, 0.15, 0.02), e(ensembleAverage, 0.918, 0.02, 0.16, 0.02)},
+			[]string{ensembleSelection, ensembleAverage}},
+		{"a failed entry never moves",
+			[]Entry{e("gbdt", 0.920, 0.02, 0.15, 0.02), failed},
+			[]string{"gbdt", "logistic"}},
+		{"the shared-folds AUC decides the tie",
+			[]Entry{ranked(e(ensembleAverage, 0.900, 0.02, 0.20, 0.02), 0.930), ranked(e("gbdt", 0.925, 0.02, 0.15, 0.02), 0.915)},
+			[]string{ensembleAverage, "gbdt"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			first := tc.lb[0].Model
+			choose(tc.lb, "auc", 4)
+			var got []string
+			for _, x := range tc.lb {
+				got = append(got, x.Model)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("order %v; want %v", got, tc.want)
+			}
+			moved := tc.lb[0].Model != first
+			if moved != (tc.lb[0].Chosen != "") || moved && !strings.Contains(tc.lb[0].Chosen, "log-loss") {
+				t.Errorf("moved %v, but Chosen = %q", moved, tc.lb[0].Chosen)
+			}
+		})
+	}
+}
