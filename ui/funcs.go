@@ -119,6 +119,8 @@ func withQuery(path string, u url.Values, kv ...string) string {
 
 // flatten writes v's leaves to out under dotted keys (a.b.c); arrays and
 // leaves are kept as compact JSON text, so two configs compare by text.
+// The text keeps <, > and & as typed (json.Marshal writes \u003c for
+// them): the page escapes it, and a data path data/a&b.csv must read so.
 func flatten(prefix string, v any, out map[string]string) {
 	if m, ok := v.(map[string]any); ok && len(m) > 0 {
 		for k, sub := range m {
@@ -130,11 +132,14 @@ func flatten(prefix string, v any, out map[string]string) {
 		}
 		return
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		b = []byte("?")
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		out[prefix] = "?"
+		return
 	}
-	out[prefix] = string(b)
+	out[prefix] = strings.TrimSuffix(b.String(), "\n")
 }
 
 // flatConfig flattens a run's config JSON; an unreadable config gives one

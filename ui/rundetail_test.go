@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"html/template"
 	"io"
 	"mime"
 	"net/http"
@@ -119,5 +120,20 @@ func TestLeaderboardZeroMetric(t *testing.T) {
 	want := []string{"0.0000", "0.0000", "0.0000", "0s", "0.2500", "-", "-", "0s"}
 	if !slices.Equal(got, want) {
 		t.Errorf("leaderboard cells %q; want %q", got, want)
+	}
+}
+
+// TestConfigAsTyped: a config value with <, > or & reads as typed on the
+// run page and in a comparison (both flatten the config to JSON text,
+// which json.Marshal wrote as \u003cscript\u003e...), and stays escaped.
+func TestConfigAsTyped(t *testing.T) {
+	f := newFixture(t, openSQLite(t), 5)
+	ts := serve(t, f.st, Options{})
+	want := "<code>" + template.HTMLEscapeString(`"`+xss+`"`) + "</code>"
+	for _, path := range []string{"/runs/xss-run", "/compare?runs=cmp-a,xss-run"} {
+		_, body := get(t, ts.URL, path)
+		if !strings.Contains(body, want) || strings.Contains(body, `\u003c`) {
+			t.Errorf("GET %s does not show the config's target as %s:\n%s", path, want, regexp.MustCompile(`<code>[^<]*script[^<]*</code>`).FindString(body))
+		}
 	}
 }
