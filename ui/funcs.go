@@ -80,7 +80,8 @@ func when(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05 MST")
 }
 
-// short cuts a hash to 12 characters.
+// short cuts a hash to 12 characters. Not for run ids: theirs would be
+// the date, hour and tens of minutes, the same for every run of a batch.
 func short(s string) string {
 	if len(s) > 12 {
 		return s[:12]

@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -15,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tabforge/tabforge/artifact"
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
 )
@@ -373,5 +377,56 @@ func TestWriteFormBounded(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("POST promote, small multipart form = %d; want 303", resp.StatusCode)
+	}
+}
+
+// TestRunIDsInFull: runs made in the same ten minutes (tabforge's run ids
+// are YYYYMMDD-HHMMSS-hex) are told apart on the runs list, in a
+// comparison and on the models page; the pages cut ids to 12 characters,
+// "20261207-045" for all of them.
+func TestRunIDsInFull(t *testing.T) {
+	ctx := context.Background()
+	st := openSQLite(t)
+	created := time.Date(2026, 12, 7, 4, 54, 25, 0, time.UTC)
+	ids := []string{"20261207-045425-174bca", "20261207-045433-4b1280"}
+	for i, id := range ids {
+		run := &store.Run{ID: id, Created: created.Add(time.Duration(i) * 8 * time.Second), Status: store.Succeeded, DatasetPath: "data/churn.csv",
+			DatasetHash: "feedface", ConfigHash: "c", Config: json.RawMessage(fmt.Sprintf(`{"seed":%d}`, i)), Task: "binary", Target: "churned"}
+		if err := st.PutRun(ctx, run); err != nil {
+			t.Fatal(err)
+		}
+	}
+	arts, err := artifact.Open(ctx, filepath.Join(t.TempDir(), "artifacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { arts.Close() })
+	for _, id := range ids {
+		ref, err := arts.Put(ctx, id, []byte("model of "+id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = registry.New(st).Register(ctx, registry.Model{Name: "churn", Identity: registry.Identity{DatasetHash: "feedface", ConfigHash: id, CodeVersion: "test"},
+			RunID: id, Task: "binary", Target: "churned", Family: "gbdt", Artifact: ref, Created: created})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts := serve(t, st, Options{})
+	tests := []struct {
+		path string
+		re   string // what each id must appear in, in full
+	}{
+		{"/", `<a href="runs/%s">%[1]s</a>`},
+		{"/compare?runs=" + ids[0] + "," + ids[1], `<th scope="col">%s</th>`},
+		{"/models", `<a href="runs/%s">%[1]s</a>`},
+	}
+	for _, tt := range tests {
+		_, body := get(t, ts.URL, tt.path)
+		for _, id := range ids {
+			if want := fmt.Sprintf(tt.re, id); !strings.Contains(body, want) {
+				t.Errorf("GET %s does not show run %s in full (%s)", tt.path, id, want)
+			}
+		}
 	}
 }
