@@ -200,9 +200,9 @@ func (s *Server) studyIDs(r *http.Request, res *pipeline.Result) (map[string]int
 }
 
 // report serves the run's HTML report and the files beside it under
-// its own CSP: it is tabforge's self-contained page (inline script and
-// style, every user string escaped by package report) and may load
-// nothing from elsewhere. It is not sandboxed: no page of the dashboard
+// its own CSP (reportCSP): it is tabforge's self-contained page (inline
+// script and style, every user string escaped by package report) and
+// may load nothing from elsewhere. It is not sandboxed: no page of the dashboard
 // holds the admin token, so a script in it could not act anyway.
 func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 	run, err := s.st.GetRun(r.Context(), r.PathValue("id"))
@@ -240,7 +240,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &httpError{http.StatusNotFound, fmt.Errorf("run %s: report file %q is not a file", run.ID, file)})
 		return
 	}
-	w.Header().Set("Content-Security-Policy", "default-src 'self' 'unsafe-inline' data:")
+	w.Header().Set("Content-Security-Policy", reportCSP)
 	http.ServeContent(w, r, st.Name(), st.ModTime(), f)
 }
 

@@ -127,11 +127,21 @@ func New(st store.Store, o Options) (*Server, error) {
 const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"frame-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'self'; frame-ancestors 'self'"
 
+// reportCSP lets a run's report (package report's self-contained page)
+// run its inline script and style and show its own images, and reach
+// nothing else: no fetch of the dashboard's pages, no frames, no forms.
+// Like every page, only the dashboard may frame it.
+const reportCSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:; " +
+	"form-action 'none'; base-uri 'none'; frame-ancestors 'self'"
+
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", pageCSP)
 	h.Set("X-Content-Type-Options", "nosniff")
+	// frame-ancestors says the same to browsers that read CSP; older
+	// ones read only this.
+	h.Set("X-Frame-Options", "SAMEORIGIN")
 	h.Set("Referrer-Policy", "no-referrer")
 	s.h.ServeHTTP(w, r)
 }
