@@ -31,6 +31,7 @@ var hostile = []string{
 	"`${document.title='pwned'}`",
 	`</script><script>document.title="pwned"</script>`,
 	"\u202eRTL\u202c 🧪 'single' & \"double\"",
+	"generated_" + strings.Repeat("L", 3000),
 }
 
 // hostileData writes a binary data file whose directory, file name,
@@ -56,7 +57,8 @@ func hostileData(t *testing.T) (path, target string) {
 		if a+b+rng.NormFloat64()/5 > 1 {
 			label = labels[1]
 		}
-		w.Write([]string{fmt.Sprint(a), fmt.Sprint(b), []string{"<b>x</b>", `"q"`, "`t`"}[rng.IntN(3)], fmt.Sprint(rng.Float64()), fmt.Sprint(rng.Float64()), label})
+		w.Write([]string{fmt.Sprint(a), fmt.Sprint(b), []string{"<b>x</b>", `"q"`, "`t`"}[rng.IntN(3)], fmt.Sprint(rng.Float64()), fmt.Sprint(rng.Float64()),
+			fmt.Sprint(rng.Float64()), label})
 	}
 	w.Flush()
 	if err := errors.Join(w.Error(), f.Close()); err != nil {
@@ -70,7 +72,8 @@ func hostileData(t *testing.T) (path, target string) {
 // a run that failed on a hostile target, and loads every page of the
 // dashboard in Chromium (the report too, which runs inline script): no
 // script of the data runs (each would set the title), no page logs an
-// error (a script the CSP blocked would), and the names read as typed.
+// error (a script the CSP blocked would), the names read as typed, and a
+// 3,000-character one wraps within the window.
 func TestHostileNamesInBrowser(t *testing.T) {
 	ctx := context.Background()
 	b := newBrowser(t)
@@ -123,6 +126,9 @@ func TestHostileNamesInBrowser(t *testing.T) {
 		titles := eval[[]string](t, b, `[document.title].concat(Array.from(document.querySelectorAll("iframe")).map(f => f.contentDocument.title))`)
 		if strings.Contains(strings.Join(titles, " "), "pwned") {
 			t.Errorf("%s ran a script of the data: titles %q", p, titles)
+		}
+		if w := eval[[]int](t, b, `[document.documentElement.scrollWidth, document.documentElement.clientWidth]`); w[0] > w[1] {
+			t.Errorf("%s is %d pixels wide in a window of %d: a long name does not wrap", p, w[0], w[1])
 		}
 	}
 	b.expect("404 (Not Found)") // the two unknown ids' pages
