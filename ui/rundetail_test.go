@@ -137,3 +137,24 @@ func TestConfigAsTyped(t *testing.T) {
 		}
 	}
 }
+
+// TestTargetWithoutTask: a run that failed before its task was known (a
+// missing target column) shows its target alone, not "y ()".
+func TestTargetWithoutTask(t *testing.T) {
+	st := openSQLite(t)
+	created := time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC)
+	for _, r := range []*store.Run{
+		{ID: "early", Created: created, Status: store.Failed, Target: "churned", Error: `1 column(s) not found in the data: target "churned"`},
+		{ID: "done", Created: created, Status: store.Succeeded, Target: "churned", Task: "binary"},
+	} {
+		if err := st.PutRun(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts := serve(t, st, Options{})
+	for id, want := range map[string]string{"early": `<dd id="target">churned</dd>`, "done": `<dd id="target">churned (binary)</dd>`} {
+		if _, body := get(t, ts.URL, "/runs/"+id); !strings.Contains(body, want) {
+			t.Errorf("GET /runs/%s does not show %s:\n%s", id, want, regexp.MustCompile(`<dt>Target</dt><dd[^>]*>[^<]*</dd>`).FindString(body))
+		}
+	}
+}
