@@ -157,12 +157,15 @@ func (p *prepared) foldsOOF(ctx context.Context, keys []string) ([]float64, erro
 // predictions are in the entries of its folds (FoldKeys), or in OOF when
 // some fold was not cached.
 type cachedCandidateValue struct {
-	Entry     Entry    `json:"entry"`
-	TestPred  []byte   `json:"test_pred"`
-	OOF       []byte   `json:"oof,omitempty"`
-	FoldKeys  []string `json:"fold_keys,omitempty"`
-	Folds     []byte   `json:"folds,omitempty"` // Entry.foldScores
-	Predictor []byte   `json:"predictor"`
+	Entry    Entry    `json:"entry"`
+	TestPred []byte   `json:"test_pred"`
+	OOF      []byte   `json:"oof,omitempty"`
+	FoldKeys []string `json:"fold_keys,omitempty"`
+	Folds    []byte   `json:"folds,omitempty"` // Entry.foldScores
+	// LogLossFolds is Entry.foldLogLoss; absent from an entry cached
+	// before it was kept.
+	LogLossFolds []byte `json:"logloss_folds,omitempty"`
+	Predictor    []byte `json:"predictor"`
 }
 
 // encodeCandidate encodes with gob: binary, so a large model needs no
@@ -172,7 +175,8 @@ func encodeCandidate(e Entry, p *Predictor) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := cachedCandidateValue{Entry: e, TestPred: floatBytes(e.testPred), Folds: floatBytes(e.foldScores), Predictor: pb}
+	v := cachedCandidateValue{Entry: e, TestPred: floatBytes(e.testPred), Folds: floatBytes(e.foldScores),
+		LogLossFolds: floatBytes(e.foldLogLoss), Predictor: pb}
 	if e.oof != nil && len(e.foldKeys) > 0 && !slices.Contains(e.foldKeys, "") {
 		v.FoldKeys = e.foldKeys
 	} else {
@@ -208,6 +212,9 @@ func decodeCandidate(b []byte, reg *model.Registry) (Entry, *Predictor, error) {
 	}
 	e.foldKeys = v.FoldKeys
 	if e.foldScores, err = bytesFloats(v.Folds); err != nil {
+		return Entry{}, nil, err
+	}
+	if e.foldLogLoss, err = bytesFloats(v.LogLossFolds); err != nil {
 		return Entry{}, nil, err
 	}
 	return e, pred, nil

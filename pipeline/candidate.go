@@ -184,13 +184,9 @@ type cvResult struct {
 func (e *Entry) setCV(cv *cvResult, task model.Task) {
 	e.CV, e.CVStd, e.oof, e.foldKeys = cv.mean, cv.std, cv.oof, cv.keys
 	e.CVFolds, e.CVUndefined = len(cv.folds), eval.Undefined(cv.folds)
-	e.foldScores = make([]float64, len(cv.folds))
-	for i, m := range cv.folds {
-		if v, ok := m[PrimaryMetric(task)]; ok {
-			e.foldScores[i] = v
-		} else {
-			e.foldScores[i] = math.NaN()
-		}
+	e.foldScores = foldScores(cv.folds, PrimaryMetric(task))
+	if task != model.Regression {
+		e.foldLogLoss = foldScores(cv.folds, eval.KeyLogLoss)
 	}
 }
 

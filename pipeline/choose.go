@@ -31,24 +31,26 @@ func choose(lb []Entry, metric string, folds int) {
 // AUC is a rank statistic whose fold means differ by less than their
 // noise on a few hundred rows per fold; log-loss is a proper scoring rule
 // that separates them with less noise. The AUC compared is the one rank
-// ordered by (CVRanked when set); the log-loss is each entry's mean over
-// the folds it was scored on.
+// ordered by (CVRanked when set), and so is the log-loss: each entry's
+// mean over the folds every entry shares (an ensemble under time-ordered
+// CV is not scored on the first fold), else over its folds.
 func preferLowerLogLoss(lb []Entry, folds int) {
 	if len(lb) < 2 || folds < 2 || lb[0].Error != "" {
 		return
 	}
+	common := commonFolds(lb)
 	best, okCV := rankedAUC(lb[0])
 	std, okStd := lb[0].CVStd[eval.KeyAUC]
-	lead, okLL := lb[0].CV[eval.KeyLogLoss]
-	if !okCV || !okStd || !okLL || math.IsNaN(std) || math.IsNaN(lead) {
+	lead, okLL := rankedLogLoss(lb[0], common)
+	if !okCV || !okStd || !okLL || math.IsNaN(std) {
 		return
 	}
 	se := std / math.Sqrt(float64(folds))
 	pick, pickLL := 0, lead
 	for i, e := range lb[1:] {
 		v, okV := rankedAUC(e)
-		ll, okL := e.CV[eval.KeyLogLoss]
-		if e.Error != "" || !okV || !okL || math.IsNaN(ll) || best-v > se || ll >= pickLL {
+		ll, okL := rankedLogLoss(e, common)
+		if e.Error != "" || !okV || !okL || best-v > se || ll >= pickLL {
 			continue
 		}
 		pick, pickLL = i+1, ll
@@ -71,5 +73,20 @@ func rankedAUC(e Entry) (float64, bool) {
 		return *e.CVRanked, true
 	}
 	v, ok := e.CV[eval.KeyAUC]
+	return v, ok && !math.IsNaN(v)
+}
+
+// rankedLogLoss is e's CV log-loss over the folds marked common (nil:
+// all), as rankedAUC's AUC is. An entry that kept no log-loss per fold
+// (one cached before they were kept) has none to compare when only some
+// folds are shared.
+func rankedLogLoss(e Entry, common []bool) (float64, bool) {
+	v, ok := e.CV[eval.KeyLogLoss]
+	if common != nil {
+		if len(e.foldLogLoss) != len(common) {
+			return 0, false
+		}
+		v, ok = meanOver(e.foldLogLoss, common), true
+	}
 	return v, ok && !math.IsNaN(v)
 }

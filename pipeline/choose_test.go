@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -19,6 +20,11 @@ func TestPreferLowerLogLoss(t *testing.T) {
 	failed.Error = "boom"
 	ranked := func(x Entry, v float64) Entry {
 		x.CVRanked = &v
+		return x
+	}
+	nan := math.NaN()
+	folds := func(x Entry, auc, ll []float64) Entry {
+		x.foldScores, x.foldLogLoss = auc, ll
 		return x
 	}
 	// 4 folds and a leader's AUC fold std of 0.02: one SE is 0.01.
@@ -45,6 +51,17 @@ func TestPreferLowerLogLoss(t *testing.T) {
 		{"a failed entry never moves",
 			[]Entry{e("gbdt", 0.920, 0.02, 0.15, 0.02), failed},
 			[]string{"gbdt", "logistic"}},
+		// Under time-ordered CV an ensemble has no first fold: gbdt's
+		// mean log-loss over all four (0.2375) beats the average's 0.25,
+		// but over the three they share it is 0.30.
+		{"log-loss compared on the folds every entry shares",
+			[]Entry{folds(ranked(e("gbdt", 0.920, 0.02, 0.2375, 0.02), 0.920), []float64{0.92, 0.92, 0.92, 0.92}, []float64{0.05, 0.30, 0.30, 0.30}),
+				folds(ranked(e(ensembleAverage, 0.915, 0.02, 0.25, 0.02), 0.915), []float64{nan, 0.915, 0.915, 0.915}, []float64{nan, 0.25, 0.25, 0.25})},
+			[]string{ensembleAverage, "gbdt"}},
+		{"an entry without log-loss per fold is not compared on shared folds",
+			[]Entry{folds(ranked(e("gbdt", 0.920, 0.02, 0.2375, 0.02), 0.920), []float64{0.92, 0.92, 0.92, 0.92}, []float64{0.05, 0.30, 0.30, 0.30}),
+				folds(ranked(e(ensembleAverage, 0.915, 0.02, 0.20, 0.02), 0.915), []float64{nan, 0.915, 0.915, 0.915}, nil)},
+			[]string{"gbdt", ensembleAverage}},
 		{"the shared-folds AUC decides the tie",
 			[]Entry{ranked(e(ensembleAverage, 0.900, 0.02, 0.20, 0.02), 0.930), ranked(e("gbdt", 0.925, 0.02, 0.15, 0.02), 0.915)},
 			[]string{ensembleAverage, "gbdt"}},

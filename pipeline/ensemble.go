@@ -9,6 +9,7 @@ import (
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/ensemble"
 	"github.com/tabforge/tabforge/eval"
+	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/split"
 )
 
@@ -196,13 +197,14 @@ func ensembleSpecs(cfg *config.Config, p *prepared, n, outputs int) ([]ensembleS
 type ensembleFit struct {
 	combiner *ensemble.Combiner
 	// params describes the combiner and names the members.
-	params     map[string]any
-	cv, cvStd  eval.Metrics
-	cvFolds    int            // folds the nested CV scored
-	undefined  map[string]int // per metric, folds it was undefined on
-	test       eval.Metrics
-	testPred   []float64 // on the test rows, outputs values per row
-	foldScores []float64 // the primary metric per CV fold, NaN where unscored
+	params      map[string]any
+	cv, cvStd   eval.Metrics
+	cvFolds     int            // folds the nested CV scored
+	undefined   map[string]int // per metric, folds it was undefined on
+	test        eval.Metrics
+	testPred    []float64 // on the test rows, outputs values per row
+	foldScores  []float64 // the primary metric per CV fold, NaN where unscored
+	foldLogLoss []float64 // a classifier's log-loss per CV fold, NaN where unscored
 }
 
 // fitEnsemble scores one ensemble by nested CV on the out-of-fold
@@ -219,7 +221,7 @@ func fitEnsemble(ctx context.Context, p *prepared, s ensembleSpec, pool []Entry,
 	for _, r := range covered {
 		isCovered[r] = true
 	}
-	folds, scores, err := crossValidateCombiner(ctx, p, s, members, isCovered, outputs)
+	folds, byFold, err := crossValidateCombiner(ctx, p, s, members, isCovered, outputs)
 	if err != nil {
 		return nil, err
 	}
@@ -249,8 +251,12 @@ func fitEnsemble(ctx context.Context, p *prepared, s ensembleSpec, pool []Entry,
 	}
 	params := c.Params()
 	params["members"] = names
-	return &ensembleFit{combiner: c, params: params, cv: dropNaN(mean), cvStd: dropNaN(std),
-		cvFolds: len(folds), undefined: eval.Undefined(folds), test: metrics, testPred: test, foldScores: scores}, nil
+	f := &ensembleFit{combiner: c, params: params, cv: dropNaN(mean), cvStd: dropNaN(std),
+		cvFolds: len(folds), undefined: eval.Undefined(folds), test: metrics, testPred: test, foldScores: foldScores(byFold, PrimaryMetric(p.task))}
+	if p.task != model.Regression {
+		f.foldLogLoss = foldScores(byFold, eval.KeyLogLoss)
+	}
+	return f, nil
 }
 
 // membersOOF gathers, for rows (positions in p.train), each member's
@@ -275,13 +281,11 @@ func membersOOF(p *prepared, members []Entry, rows []int, outputs int) ([][]floa
 // crossValidateCombiner is the nested CV that scores an ensemble: per
 // fold, it fits the combiner on the out-of-fold predictions of the fold's
 // covered training rows and scores it on its covered test rows. It
-// returns the metrics of the folds it could score, and the primary metric
-// of every fold, NaN where a fold had no covered rows on a side.
-func crossValidateCombiner(ctx context.Context, p *prepared, s ensembleSpec, members []Entry, isCovered []bool, outputs int) ([]eval.Metrics, []float64, error) {
-	var folds []eval.Metrics
-	scores := make([]float64, len(p.folds))
+// returns the metrics of the folds it could score, and the same by fold
+// index, nil where a fold had no covered rows on a side.
+func crossValidateCombiner(ctx context.Context, p *prepared, s ensembleSpec, members []Entry, isCovered []bool, outputs int) (folds, byFold []eval.Metrics, err error) {
+	byFold = make([]eval.Metrics, len(p.folds))
 	for i, f := range p.folds {
-		scores[i] = math.NaN()
 		tr := coveredOf(f.Train, isCovered)
 		te := coveredOf(f.Test, isCovered)
 		if len(tr) == 0 || len(te) == 0 {
@@ -301,12 +305,9 @@ func crossValidateCombiner(ctx context.Context, p *prepared, s ensembleSpec, mem
 		if err != nil {
 			return nil, nil, err
 		}
-		folds = append(folds, m)
-		if v, ok := m[PrimaryMetric(p.task)]; ok {
-			scores[i] = v
-		}
+		folds, byFold[i] = append(folds, m), m
 	}
-	return folds, scores, nil
+	return folds, byFold, nil
 }
 
 // entry returns the ensemble's leaderboard entry and predictor: members
@@ -321,7 +322,7 @@ func (f *ensembleFit) entry(s ensembleSpec, pool []Entry, fitted map[string]*Pre
 		fm := fitted[e.Model]
 		pr.Members = append(pr.Members, Member{Name: e.Model, Chain: fm.Chain, Design: fm.Design, Model: fm.Model})
 	}
-	e := Entry{Model: s.name, Params: f.params, CV: f.cv, CVStd: f.cvStd, CVFolds: f.cvFolds, CVUndefined: f.undefined, Test: f.test, FitSeconds: fitSeconds, testPred: f.testPred, foldScores: f.foldScores}
+	e := Entry{Model: s.name, Params: f.params, CV: f.cv, CVStd: f.cvStd, CVFolds: f.cvFolds, CVUndefined: f.undefined, Test: f.test, FitSeconds: fitSeconds, testPred: f.testPred, foldScores: f.foldScores, foldLogLoss: f.foldLogLoss}
 	return e, pr
 }
 

@@ -115,6 +115,7 @@ type ensembleResultValue struct {
 	Undefined      map[string]int
 	Test           eval.Metrics
 	TestPred, Fold []byte
+	LogLossFold    []byte // absent from a result encoded before it was kept
 }
 
 func encodeEnsembleResult(f *ensembleFit, fitErr error) ([]byte, error) {
@@ -131,7 +132,7 @@ func encodeEnsembleResult(f *ensembleFit, fitErr error) ([]byte, error) {
 		}
 		v.CV, v.CVStd, v.Test = f.cv, f.cvStd, f.test
 		v.CVFolds, v.Undefined = f.cvFolds, f.undefined
-		v.TestPred, v.Fold = floatBytes(f.testPred), floatBytes(f.foldScores)
+		v.TestPred, v.Fold, v.LogLossFold = floatBytes(f.testPred), floatBytes(f.foldScores), floatBytes(f.foldLogLoss)
 	}
 	var b bytes.Buffer
 	if err := gob.NewEncoder(&b).Encode(v); err != nil {
@@ -162,6 +163,9 @@ func decodeEnsembleResult(b []byte, names []string) (f *ensembleFit, fitErr, err
 		return nil, nil, err
 	}
 	if f.foldScores, err = bytesFloats(v.Fold); err != nil {
+		return nil, nil, err
+	}
+	if f.foldLogLoss, err = bytesFloats(v.LogLossFold); err != nil {
 		return nil, nil, err
 	}
 	// gob sends an empty map as none; an entry's cv and test are {}.

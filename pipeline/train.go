@@ -115,6 +115,10 @@ type Entry struct {
 	// foldScores is the primary metric per CV fold, NaN for a fold the
 	// entry was not scored on (an ensemble's first time-series fold).
 	foldScores []float64
+	// foldLogLoss is the log-loss per CV fold of a classifier, NaN where
+	// unscored, so that a tie-break by log-loss compares entries on the
+	// folds they share as rank does.
+	foldLogLoss []float64
 }
 
 // SegmentMetrics are the best model's test metrics on one segment.
