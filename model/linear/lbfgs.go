@@ -19,7 +19,9 @@ const lbfgsMemory = 10
 // ‖∇f‖∞ < tol, after maxIter iterations, or when the line search can no
 // longer decrease f (the optimum to working precision), and returns the
 // number of iterations taken. It checks ctx after every evaluation and
-// returns ctx's error once it is done.
+// returns ctx's error once it is done. A NaN value of f stops the search
+// with errNaN: gonum's line search cannot leave a NaN region and would
+// otherwise evaluate forever without completing an iteration.
 //
 // gonum asks for the value and the gradient at a point separately; one
 // cached fg call answers both, so each point costs one pass over the data.
@@ -27,6 +29,7 @@ func lbfgs(ctx context.Context, fg func(x, g []float64) float64, x []float64, to
 	n := len(x)
 	at, grad := make([]float64, n), make([]float64, n)
 	f, cached := 0.0, false
+	var nanErr error
 	eval := func(v []float64) {
 		if cached && slices.Equal(v, at) {
 			return
@@ -34,6 +37,9 @@ func lbfgs(ctx context.Context, fg func(x, g []float64) float64, x []float64, to
 		f = fg(v, grad)
 		copy(at, v)
 		cached = true
+		if math.IsNaN(f) {
+			nanErr = errNaN
+		}
 	}
 	p := optimize.Problem{
 		Func: func(v []float64) float64 { eval(v); return f },
@@ -43,7 +49,12 @@ func lbfgs(ctx context.Context, fg func(x, g []float64) float64, x []float64, to
 		GradientThreshold: tol,
 		MajorIterations:   maxIter,
 		Converger:         optimize.NeverTerminate{}, // stop on the gradient only
-		Recorder:          stopOn(ctx.Err),
+		Recorder: stopOn(func() error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return nanErr
+		}),
 	}
 	method := &optimize.LBFGS{Store: lbfgsMemory, Linesearcher: &optimize.MoreThuente{}, GradStopThreshold: math.NaN()}
 	res, err := optimize.Minimize(p, x, settings, method)
@@ -59,6 +70,9 @@ func lbfgs(ctx context.Context, fg func(x, g []float64) float64, x []float64, to
 	}
 	return res.Stats.MajorIterations, nil
 }
+
+// errNaN reports an objective that evaluated to NaN.
+var errNaN = errors.New("the objective is NaN (its values overflow float64)")
 
 // stopOn is an optimize.Recorder that stops optimize.Minimize when the
 // function returns an error: Minimize calls Record after every evaluation.
