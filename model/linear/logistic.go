@@ -277,12 +277,49 @@ func columnStats(ctx context.Context, x *model.Matrix, w []float64, names []stri
 	scale = make([]float64, p)
 	for j := range p {
 		sd := math.Sqrt(m2[j] / sw)
+		if mean[j]-mean[j] != 0 || sd-sd != 0 { // overflowed: NaN or ±Inf
+			mean[j], sd = scaledStats(x, w, j)
+		}
 		if !(sd > 1e-12*math.Abs(mean[j])) || sd == 0 {
 			sd = 1
 		}
 		scale[j] = sd
 	}
 	return mean, scale, nil
+}
+
+// scaledStats returns the weighted mean and standard deviation of column
+// j, computed on the values divided by their largest magnitude and scaled
+// back. columnStats calls it for a column whose Welford update overflowed
+// (a spread beyond about 1e154, whose squares exceed float64), which
+// would otherwise get a NaN or infinite scale and make the fit's
+// standardised problem meaningless. Neither result can overflow: both are
+// at most that largest magnitude.
+func scaledStats(x *model.Matrix, w []float64, j int) (mean, sd float64) {
+	p := x.Cols
+	top, sw, s := 0.0, 0.0, 0.0
+	for i := range x.Rows {
+		if weightOf(w, i) > 0 {
+			top = math.Max(top, math.Abs(x.Data[i*p+j]))
+		}
+	}
+	if top == 0 {
+		return 0, 0
+	}
+	for i := range x.Rows {
+		if wi := weightOf(w, i); wi > 0 {
+			sw += wi
+			s += wi * (x.Data[i*p+j] / top)
+		}
+	}
+	m, m2 := s/sw, 0.0
+	for i := range x.Rows {
+		if wi := weightOf(w, i); wi > 0 {
+			d := x.Data[i*p+j]/top - m
+			m2 += wi * d * d
+		}
+	}
+	return m * top, math.Sqrt(m2/sw) * top
 }
 
 // logitObjective evaluates the scaled logistic objective
