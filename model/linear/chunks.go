@@ -118,6 +118,22 @@ func checkDataset(d *model.Dataset) (float64, error) {
 	return checkWeights(d.Weights, d.X.Rows)
 }
 
+// checkFinite returns the error for the first non-finite feature or
+// target of d, in row order.
+func checkFinite(d *model.Dataset) error {
+	for i := range d.X.Rows {
+		for j, v := range d.X.Row(i) {
+			if v-v != 0 {
+				return fmt.Errorf("row %d: %w", i, badValueError(d.FeatureNames, j, v))
+			}
+		}
+		if v := d.Y[i]; v-v != 0 {
+			return badTargetError(i, v)
+		}
+	}
+	return nil
+}
+
 // badTargetError describes a non-finite target in row i.
 func badTargetError(i int, v float64) error {
 	return fmt.Errorf("linear: target of row %d is %v; targets must be finite", i, v)

@@ -2,6 +2,8 @@ package linear
 
 import (
 	"context"
+	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,6 +51,35 @@ func TestLogisticHugeFeature(t *testing.T) {
 		}
 		if c, wc := m.Coef()[0]*s, ref.Coef()[0]; !scalar.EqualWithinRel(c, wc, 1e-6) {
 			t.Errorf("scale %g: coefficient × scale = %v; want %v", s, c, wc)
+		}
+	}
+}
+
+// TestWideNonFinite: a design with more columns than rows is solved in its
+// dual form, and the alpha search builds its own matrices; neither reads
+// the values through computeMoments, which names a bad feature. Before the
+// fix a missing or infinite value reached the solve and the fit failed
+// with "the wide solve gave a non-finite coefficient", naming nothing.
+func TestWideNonFinite(t *testing.T) {
+	wide := func(x01, y1 float64) *model.Dataset {
+		x := &model.Matrix{Rows: 2, Cols: 3, Data: []float64{1, x01, 3, 4, 5, 7}}
+		return &model.Dataset{X: x, Y: []float64{3, y1}, Task: model.Regression, FeatureNames: []string{"a", "b", "c"}}
+	}
+	tests := []struct {
+		name string
+		r    Regression
+		d    *model.Dataset
+		want string
+	}{
+		{"nan_ols", Regression{}, wide(math.NaN(), 4), `missing value in feature "b"`},
+		{"inf_ridge", Regression{Alpha: 1}, wide(math.Inf(-1), 4), `infinite value in feature "b"`},
+		{"nan_target", Regression{}, wide(2, math.NaN()), "target of row 1 is NaN"},
+		{"nan_alphas", Regression{Alphas: []float64{0.1, 1}}, wide(math.NaN(), 4), `missing value in feature "b"`},
+	}
+	for _, tt := range tests {
+		_, err := tt.r.Train(context.Background(), tt.d, model.FitOptions{Workers: 1})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: Train error = %v; want one containing %q", tt.name, err, tt.want)
 		}
 	}
 }

@@ -113,6 +113,13 @@ func (r Regression) resolve(ctx context.Context, d *model.Dataset) (Regression, 
 	if d.Task != "" && d.Task != model.Regression {
 		return r, fmt.Errorf("linear: least squares needs a regression task, got %s", d.Task)
 	}
+	if d.X.Cols > d.X.Rows || len(r.Alphas) > 0 {
+		// The wide solve and the alpha search do not go through
+		// computeMoments, which checks the values as it reads them.
+		if err := checkFinite(d); err != nil {
+			return r, fmt.Errorf("linear: %w", err)
+		}
+	}
 	if len(r.Alphas) == 0 {
 		return r, nil
 	}
