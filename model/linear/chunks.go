@@ -77,12 +77,13 @@ func featureName(names []string, j int) string {
 	return fmt.Sprintf("column %d", j)
 }
 
-// badValueError describes a non-finite value in column j.
+// badValueError describes a non-finite value in column j. Like
+// badTargetError it has no "linear: " prefix: its callers add it.
 func badValueError(names []string, j int, v float64) error {
 	if math.IsNaN(v) {
-		return fmt.Errorf("linear: missing value in feature %q; impute first", featureName(names, j))
+		return fmt.Errorf("missing value in feature %q; impute first", featureName(names, j))
 	}
-	return fmt.Errorf("linear: infinite value in feature %q", featureName(names, j))
+	return fmt.Errorf("infinite value in feature %q", featureName(names, j))
 }
 
 // checkWeights validates sample weights (nil means all ones) and returns
@@ -136,5 +137,5 @@ func checkFinite(d *model.Dataset) error {
 
 // badTargetError describes a non-finite target in row i.
 func badTargetError(i int, v float64) error {
-	return fmt.Errorf("linear: target of row %d is %v; targets must be finite", i, v)
+	return fmt.Errorf("target of row %d is %v; targets must be finite", i, v)
 }

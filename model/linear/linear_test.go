@@ -463,6 +463,9 @@ func TestFitErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Fit error = %v; want one containing %q", err, tt.want)
 			}
+			if err != nil && strings.Contains(err.Error(), "linear: linear:") {
+				t.Errorf("Fit error = %v; want the package named once", err)
+			}
 		})
 	}
 }
@@ -527,7 +530,7 @@ func TestPredictErrors(t *testing.T) {
 		x    *model.Matrix
 		want string
 	}{
-		{"nan", make([]float64, 2), x, `row 1: linear: missing value in feature "b"`},
+		{"nan", make([]float64, 2), x, `linear: predict: row 1: missing value in feature "b"`},
 		{"columns", make([]float64, 2), model.NewMatrix(2, 3), "3 columns"},
 		{"dst", make([]float64, 1), model.NewMatrix(2, 2), "dst has length 1"},
 		{"nil", nil, nil, "nil matrix"},
