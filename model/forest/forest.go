@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -264,10 +265,7 @@ func growOne(ctx context.Context, pr *tree.Prepared, tp tree.Params, boot bool, 
 	n := len(w)
 	var weights []float64
 	if boot {
-		clear(w)
-		for range draws {
-			w[rng.IntN(n)]++
-		}
+		drawSample(w, draws, rng, pr.Weight)
 		bits := make([]uint64, (n+63)/64)
 		for r, c := range w {
 			if c > 0 {
@@ -284,6 +282,28 @@ func growOne(ctx context.Context, pr *tree.Prepared, tp tree.Params, boot bool, 
 	}
 	trees[i] = t
 	return nil
+}
+
+// drawSample fills w with the bootstrap counts of draws rows drawn with
+// replacement from rng. A sample whose rows all have weight zero is drawn
+// again from the same stream, so the tree has something to learn from and
+// stays a function of (Seed, tree index): with most weights zero a small
+// table draws such samples often, and one used to fail the whole fit
+// (scikit-learn's trees predict NaN there). Prepare has rejected all-zero
+// weights, so some draw succeeds.
+func drawSample(w []float64, draws int, rng *rand.Rand, weight func(int) float64) {
+	n := len(w)
+	for {
+		clear(w)
+		for range draws {
+			w[rng.IntN(n)]++
+		}
+		for r, c := range w {
+			if c > 0 && weight(r) > 0 {
+				return
+			}
+		}
+	}
 }
 
 // oobScore predicts every training row with the trees that did not see it,
