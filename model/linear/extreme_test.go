@@ -83,3 +83,62 @@ func TestWideNonFinite(t *testing.T) {
 		}
 	}
 }
+
+// TestLeastSquaresHugeFeature: a feature spread beyond 1e154 overflows
+// the squares in the normal equations. OLS is invariant under scaling a
+// feature, so it must fit x·1e300 exactly as it fits x (its QR never
+// squares a value); ridge and the alpha search are not, and must say which
+// column overflowed. Before the fix ridge and the alpha search returned a
+// zero coefficient silently, predicting the mean, and the wide solve
+// failed without naming the column.
+func TestLeastSquaresHugeFeature(t *testing.T) {
+	const s = 1e300
+	tall := func() *model.Dataset {
+		x := &model.Matrix{Rows: 4, Cols: 2, Data: []float64{1 * s, 1, 2 * s, 0, 3 * s, 1, 5 * s, 0}}
+		return &model.Dataset{X: x, Y: []float64{1, 2, 3, 5}, Task: model.Regression, FeatureNames: []string{"big", "small"}}
+	}
+	d := tall()
+	m, err := Regression{}.Train(context.Background(), d, model.FitOptions{Workers: 1})
+	if err != nil {
+		t.Fatalf("ols: %v", err)
+	}
+	got := make([]float64, 4)
+	if err := m.Predict(got, d.X); err != nil {
+		t.Fatal(err)
+	}
+	for i := range d.X.Data {
+		if i%2 == 0 {
+			d.X.Data[i] /= s
+		}
+	}
+	ref, err := Regression{}.Train(context.Background(), d, model.FitOptions{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]float64, 4)
+	if err := ref.Predict(want, d.X); err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		if !scalar.EqualWithinAbsOrRel(got[i], want[i], 1e-9, 1e-9) {
+			t.Errorf("ols on big·1e300: row %d predicts %v; want %v as on big", i, got[i], want[i])
+		}
+	}
+	wide := &model.Dataset{X: &model.Matrix{Rows: 2, Cols: 3, Data: []float64{1 * s, 1, 2, 2 * s, 0, 5}},
+		Y: []float64{1, 2}, Task: model.Regression, FeatureNames: []string{"big", "a", "b"}}
+	for _, c := range []struct {
+		name string
+		r    Regression
+		d    *model.Dataset
+	}{
+		{"ridge", Regression{Alpha: 1}, tall()},
+		{"alphas", Regression{Alphas: []float64{0.1, 1}}, tall()},
+		{"wide_ols", Regression{}, wide},
+		{"wide_ridge", Regression{Alpha: 1}, wide},
+	} {
+		_, err := c.r.Train(context.Background(), c.d, model.FitOptions{Workers: 1})
+		if want := `feature "big" spreads beyond about 1e154`; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: Train error = %v; want one containing %q", c.name, err, want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/tabforge/tabforge/model"
 )
@@ -76,6 +77,45 @@ func (a *moments) symmetrize() {
 			a.m[k*a.q+j] = a.m[j*a.q+k]
 		}
 	}
+}
+
+// overflowed returns the first column of Z whose mean or sum of squared
+// deviations is not finite (its spread is beyond about 1e154, so its
+// squares exceed float64), or -1 if there is none.
+func (a *moments) overflowed() int {
+	for j := range a.q {
+		if v := a.mean[j] + a.m[j*a.q+j]; v-v != 0 {
+			return j
+		}
+	}
+	return -1
+}
+
+// overflowError describes column j of Z = [X | y] (p features) whose
+// squares overflow float64.
+func overflowError(names []string, j, p int) error {
+	return fmt.Errorf("%s spreads beyond about 1e154, so its squares overflow float64; rescale it", featureOrTarget(names, j, p))
+}
+
+// columnOverflow returns the first column of x (or p for y) whose sum of
+// squares is not finite, or -1. x and y are the centred, √w-scaled
+// design and target of the wide and alpha-search solves.
+func columnOverflow(x *mat.Dense, y []float64) int {
+	n, p := x.Dims()
+	for j := range p {
+		s := 0.0
+		for i := range n {
+			v := x.At(i, j)
+			s += v * v
+		}
+		if s-s != 0 {
+			return j
+		}
+	}
+	if s := floats.Dot(y, y); s-s != 0 {
+		return p
+	}
+	return -1
 }
 
 // at returns M[j][k] (after symmetrize).

@@ -61,10 +61,18 @@ func (r Regression) Train(ctx context.Context, d *model.Dataset, o model.FitOpti
 	a, b := normalEquations(mom, p, intercept)
 	var coef []float64
 	var solver string
-	if r.Alpha > 0 {
+	over := mom.overflowed()
+	switch {
+	case over >= 0 && r.Alpha > 0:
+		// Ridge is not scale invariant, so the columns cannot be rescaled
+		// behind the user's back; its normal equations would be Inf.
+		return nil, fmt.Errorf("linear: %w", overflowError(d.FeatureNames, over, p))
+	case r.Alpha > 0:
 		coef, solver = solveRidge(a, b, p, r.Alpha)
-	} else {
-		coef, solver = solveNormalOLS(a, b, p, mom, intercept)
+	default:
+		if over < 0 { // else the QR below, which never squares a value
+			coef, solver = solveNormalOLS(a, b, p, mom, intercept)
+		}
 		if coef == nil {
 			center := make([]float64, p+1)
 			if intercept {

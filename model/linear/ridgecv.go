@@ -19,6 +19,9 @@ import (
 func chooseAlpha(ctx context.Context, d *model.Dataset, alphas []float64, intercept bool) (float64, error) {
 	n, p := d.X.Rows, d.X.Cols
 	xt, yt, _ := centred(d, intercept)
+	if j := columnOverflow(xt, yt); j >= 0 {
+		return 0, fmt.Errorf("linear: alpha search: %w", overflowError(d.FeatureNames, j, p))
+	}
 	// scores S (n×r) and eigenvalues λ: H(α) = S diag(g(α)) Sᵀ.
 	var s mat.Dense
 	dual := n <= p

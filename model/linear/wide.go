@@ -20,6 +20,9 @@ import (
 func (r Regression) trainWide(ctx context.Context, d *model.Dataset, intercept bool) (*Model, error) {
 	n, p := d.X.Rows, d.X.Cols
 	xt, yt, means := centred(d, intercept)
+	if j := columnOverflow(xt, yt); j >= 0 {
+		return nil, fmt.Errorf("linear: %w", overflowError(d.FeatureNames, j, p))
+	}
 	k, err := gram(ctx, xt, false) // X̃X̃ᵀ + αI
 	if err != nil {
 		return nil, err
