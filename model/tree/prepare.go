@@ -30,6 +30,15 @@ type Prepared struct {
 	sorted   [][]uint64 // sorted[f]: (code<<32 | row) of every row, ascending; see sortedKeys
 }
 
+// maxTarget bounds a regression target's magnitude. Squared-error
+// impurities sum wᵢyᵢ² over the rows: beyond about 1e154 a single square
+// overflows, the impurities turn Inf or NaN and the splits are chosen
+// wrongly without a sign (a depth-2 tree fitted to y·1e160 differed from
+// the one fitted to y, scaled). 1e150 leaves room for the sums of a
+// hundred million rows, and for a forest's average of its trees. gbdt
+// bounds its targets likewise.
+const maxTarget = 1e150
+
 // Prepare validates d and rank-codes its columns, using up to workers
 // goroutines (values < 1 mean 1). It returns an error for an invalid
 // dataset, a non-finite feature value, a non-finite regression target, a
@@ -85,6 +94,9 @@ func newPrepared(d *model.Dataset) (*Prepared, error) {
 		for i, v := range d.Y {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return nil, fmt.Errorf("tree: target in row %d is %v", i, v)
+			}
+			if math.Abs(v) > maxTarget {
+				return nil, fmt.Errorf("tree: target in row %d is %v, beyond ±%g where squared errors overflow float64; rescale the target", i, v, maxTarget)
 			}
 			pr.y[i] = v
 		}

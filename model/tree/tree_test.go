@@ -86,6 +86,8 @@ func TestTrainBadInput(t *testing.T) {
 		{"Inf feature", Params{}, func() *model.Dataset { d := good(); d.X.Data[0] = math.Inf(1); return d }, "X[0, 0] is +Inf"},
 		{"NaN target", Params{}, func() *model.Dataset { d := good(); d.Y[3] = math.NaN(); return d }, "target in row 3 is NaN"},
 		{"Inf target", Params{}, func() *model.Dataset { d := good(); d.Y[4] = math.Inf(-1); return d }, "target in row 4 is -Inf"},
+		// Squared errors of 1e160 overflow: the splits were chosen wrongly.
+		{"huge target", Params{}, func() *model.Dataset { d := good(); d.Y[5] = -1e160; return d }, "target in row 5 is -1e+160, beyond ±1e+150"},
 		{"label out of range", Params{}, func() *model.Dataset { d := cls(); d.Y[2] = 2; return d }, "label 2 in row 2"},
 		{"fractional label", Params{}, func() *model.Dataset { d := cls(); d.Y[2] = 0.5; return d }, "label 0.5"},
 		{"one class declared", Params{}, func() *model.Dataset { d := cls(); d.NumClasses = 1; return d }, "at least 2 classes"},
