@@ -142,3 +142,29 @@ func TestLeastSquaresHugeFeature(t *testing.T) {
 		}
 	}
 }
+
+// TestOLSTinyFeature fits OLS to x·s for s down to 1e-300, where the
+// squared deviations underflow to zero, and expects the fit of x: slope
+// 9/14 per unit of x and intercept 1/2 (x = 1, 2, 4 and y = 1, 2, 3 give
+// Σ(x−x̄)(y−ȳ) = 3 and Σ(x−x̄)² = 14/3). Before the fix the normal
+// equations saw a column of zeros, called it constant and predicted the
+// mean, 2, for every row; scikit-learn's LinearRegression fits it.
+func TestOLSTinyFeature(t *testing.T) {
+	for _, s := range []float64{1, 1e-170, 1e-300} {
+		x := &model.Matrix{Rows: 3, Cols: 1, Data: []float64{1 * s, 2 * s, 4 * s}}
+		d := &model.Dataset{X: x, Y: []float64{1, 2, 3}, Task: model.Regression}
+		m, err := Regression{}.Train(context.Background(), d, model.FitOptions{Workers: 1})
+		if err != nil {
+			t.Fatalf("scale %g: %v", s, err)
+		}
+		got := make([]float64, 3)
+		if err := m.Predict(got, x); err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range []float64{1, 2, 4} {
+			if want := 0.5 + 9.0/14*v; !scalar.EqualWithinAbsOrRel(got[i], want, 1e-9, 1e-9) {
+				t.Errorf("scale %g: row %d predicts %v; want %v", s, i, got[i], want)
+			}
+		}
+	}
+}

@@ -246,6 +246,12 @@ func eigenSolve(dst, vals []float64, vecs *mat.Dense, b []float64, cut float64) 
 // rank-deficient designs) OLS uses a tall-skinny QR and an SVD.
 const maxNormalCond = 1e8
 
+// underflowAbs is the magnitude of a column's mean below which its
+// moments cannot tell a constant column from one whose squared deviations
+// underflow (they fall below about 1e-280 and lose their digits). A
+// constant column of larger values stays on the normal equations.
+const underflowAbs = 1e-140
+
 // solveNormalOLS solves the OLS normal equations Aβ = b when the design is
 // well conditioned: columns with no variation (all zero without an
 // intercept) get coefficient 0, the rest are equilibrated to a unit
@@ -263,6 +269,11 @@ func solveNormalOLS(a, b []float64, p int, mom *moments, intercept bool) ([]floa
 		}
 		if !degenerate {
 			active = append(active, j)
+		} else if m := math.Abs(mom.mean[j]); m != 0 && m < underflowAbs {
+			// The squares of values this small underflow: a column of
+			// 1e-170s that varies looks constant here. The QR reads its
+			// values without squaring them.
+			return nil, ""
 		}
 	}
 	coef := make([]float64, p)
