@@ -12,6 +12,26 @@ import (
 // (np.finfo(np.double).eps, sklearn/tree/_tree.pyx).
 const pureEpsilon = 2.220446049250313e-16
 
+// pureLevel returns the impurity at or below which a node is not split:
+// pureEpsilon, as in scikit-learn, but for regression scaled down by the
+// weighted mean of y² over the rows in play when that is below 1. The
+// absolute threshold ignores the target's units: scikit-learn's trees
+// (and ours, before) stop at the root for a target in 1e-9 units, whose
+// variances are all below 2.2e-16. Scaling only down keeps every tree of
+// targets of size 1 or more as scikit-learn grows it, and makes small
+// targets grow the tree their rescaled copy grows. A pure node's impurity
+// is rounding noise of order (ε·y)², far below either level.
+func pureLevel(y, w []float64, samples []int32, wTotal float64) float64 {
+	if y == nil { // classification: impurities are proportions in [0, 1]
+		return pureEpsilon
+	}
+	m2 := 0.0
+	for _, r := range samples {
+		m2 += w[r] * y[r] * y[r]
+	}
+	return pureEpsilon * math.Min(1, m2/wTotal)
+}
+
 // ctxEvery is how many nodes the grower builds between context checks.
 const ctxEvery = 256
 
@@ -73,6 +93,7 @@ func (pr *Prepared) grow(ctx context.Context, p Params, w []float64, rng *rand.R
 		return nil, fmt.Errorf("tree: no row has a positive weight")
 	}
 	g.y, g.label = pr.y, pr.label
+	g.pure = pureLevel(pr.y, g.w, g.samples, g.wTotal)
 	pays := s == searchPresort || (s == searchAuto && presortPays(c.maxFeatures, pr.cols))
 	if pays && !c.random && len(g.samples) <= presortMaxRows && pr.cols*len(g.samples) <= presortMaxKeys {
 		g.initPresort() // switches to local row indices
@@ -126,6 +147,7 @@ type grower struct {
 	y       []float64 // per row target (per local row when presorted)
 	label   []int32   // per row class (per local row when presorted)
 	wTotal  float64
+	pure    float64  // impurity at or below which a node is a leaf; see pureLevel
 	samples []int32  // rows in play; node i owns a contiguous range
 	keys    []uint64 // (code<<32 | row) sort buffer (not presorted)
 	keys2   []uint64 // radix sort and partition scratch (not presorted)
@@ -209,7 +231,7 @@ func (g *grower) grow(ctx context.Context) error {
 			}
 		}
 		n := len(s)
-		if (c.maxDepth > 0 && fr.depth >= c.maxDepth) || n < c.minSplit || n < 2*c.minLeaf || imp <= pureEpsilon {
+		if (c.maxDepth > 0 && fr.depth >= c.maxDepth) || n < c.minSplit || n < 2*c.minLeaf || imp <= g.pure {
 			continue
 		}
 		sp, ok := g.findSplit(fr.start, fr.end, wNode, sum)

@@ -13,6 +13,8 @@ import (
 // times what the tree fitted to y predicts, up to rounding, for every s up
 // to the largest target Prepare accepts (maxTarget); beyond it the squared
 // errors overflow and Prepare refuses (TestTrainBadInput, "huge target").
+// Small targets used to stop at the root: every variance of y·1e-9 is
+// below scikit-learn's absolute purity level 2.2e-16 (see pureLevel).
 func TestTargetScaleEquivariant(t *testing.T) {
 	y := []float64{1, -1, 3, 2, 5, -4, 0, 1}
 	x := &model.Matrix{Rows: 8, Cols: 1, Data: []float64{0, 1, 2, 3, 4, 5, 6, 7}}
@@ -33,7 +35,7 @@ func TestTargetScaleEquivariant(t *testing.T) {
 		return out
 	}
 	want := fit(1)
-	for _, s := range []float64{1e100, maxTarget / 5} {
+	for _, s := range []float64{1e-150, 1e-9, 1e100, maxTarget / 5} {
 		for i, v := range fit(s) {
 			if !scalar.EqualWithinAbsOrRel(v/s, want[i], 1e-12, 1e-12) {
 				t.Errorf("scale %g: row %d predicts %v; want %v·%g", s, i, v, want[i], s)
