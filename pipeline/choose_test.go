@@ -69,11 +69,7 @@ func TestPreferLowerLogLoss(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			first := tc.lb[0].Model
 			choose(tc.lb, "auc", 4)
-			var got []string
-			for _, x := range tc.lb {
-				got = append(got, x.Model)
-			}
-			if !slices.Equal(got, tc.want) {
+			if got := entryModels(tc.lb); !slices.Equal(got, tc.want) {
 				t.Fatalf("order %v; want %v", got, tc.want)
 			}
 			moved := tc.lb[0].Model != first
@@ -82,4 +78,13 @@ func TestPreferLowerLogLoss(t *testing.T) {
 			}
 		})
 	}
+}
+
+// entryModels names lb's entries in order.
+func entryModels(lb []Entry) []string {
+	out := make([]string, len(lb))
+	for i, e := range lb {
+		out[i] = e.Model
+	}
+	return out
 }

@@ -258,11 +258,7 @@ func TestPreferSimplerEnsemble(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			first := tc.lb[0].Model
 			preferSimplerEnsemble(tc.lb, "r2", 5)
-			var got []string
-			for _, x := range tc.lb {
-				got = append(got, x.Model)
-			}
-			if !slices.Equal(got, tc.want) {
+			if got := entryModels(tc.lb); !slices.Equal(got, tc.want) {
 				t.Fatalf("order %v; want %v", got, tc.want)
 			}
 			if moved := tc.lb[0].Model != first; moved != (tc.lb[0].Chosen != "") {

@@ -37,14 +37,10 @@ type nameGroup struct {
 func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
 	name := v.Get("name")
-	offset := 0
-	if o := v.Get("offset"); o != "" {
-		n, err := strconv.Atoi(o)
-		if err != nil || n < 0 {
-			s.fail(w, r, badRequest("offset=%q is not a non-negative integer", o))
-			return
-		}
-		offset = n
+	offset, err := countParam(v, "offset")
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	all, err := s.reg.List(r.Context(), name)
 	if err != nil {

@@ -35,21 +35,30 @@ type runsData struct {
 	Next     string
 }
 
+// countParam reads the query parameter name as a non-negative integer,
+// 0 when absent; anything else is a bad request.
+func countParam(v url.Values, name string) (int, error) {
+	s := v.Get(name)
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, badRequest("%s=%q is not a non-negative integer", name, s)
+	}
+	return n, nil
+}
+
 // parseRunQuery reads the runs list's state from the query string.
 func parseRunQuery(v url.Values) (store.RunQuery, error) {
 	q := store.RunQuery{Dataset: v.Get("dataset"), Status: store.Status(v.Get("status")), Best: v.Get("model"),
 		Text: v.Get("q"), Sort: v.Get("sort"), Asc: v.Get("order") == "asc"}
-	for _, f := range []struct {
-		name string
-		dst  *int
-	}{{"offset", &q.Offset}, {"limit", &q.Limit}} {
-		if s := v.Get(f.name); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 0 {
-				return q, badRequest("%s=%q is not a non-negative integer", f.name, s)
-			}
-			*f.dst = n
-		}
+	var err error
+	if q.Offset, err = countParam(v, "offset"); err != nil {
+		return q, err
+	}
+	if q.Limit, err = countParam(v, "limit"); err != nil {
+		return q, err
 	}
 	q.Limit = min(q.Limit, 500)
 	if err := q.Check(); err != nil {

@@ -56,14 +56,10 @@ type studiesData struct {
 // name contains TEXT, by name.
 func (s *Server) studies(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
-	offset := 0
-	if o := v.Get("offset"); o != "" {
-		n, err := strconv.Atoi(o)
-		if err != nil || n < 0 {
-			s.fail(w, r, badRequest("offset=%q is not a non-negative integer", o))
-			return
-		}
-		offset = n
+	offset, err := countParam(v, "offset")
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	all, err := s.st.ListStudies(r.Context())
 	if err != nil {
