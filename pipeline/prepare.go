@@ -352,7 +352,8 @@ func ReadMemoryLimit(cfg *config.Config) int64 {
 
 // ReadWarnings are the kind inferences reading data file path with opts
 // gave f that a user would not expect: numbers written with digit
-// grouping or decimal commas, read as categories (see frame.NumberTexts).
+// grouping or decimal commas, and dates written in an order other than
+// ISO 8601's, read as categories (see frame.NumberTexts, frame.DateTexts).
 // A Parquet file types its columns itself, so its string columns are
 // categorical by the writer's choice.
 func ReadWarnings(path string, f *frame.Frame, opts frame.ReadOptions) []string {
@@ -362,6 +363,9 @@ func ReadWarnings(path string, f *frame.Frame, opts frame.ReadOptions) []string 
 	var out []string
 	for _, n := range frame.NumberTexts(f, opts) {
 		out = append(out, n.String())
+	}
+	for _, d := range frame.DateTexts(f, opts) {
+		out = append(out, d.String())
 	}
 	return out
 }
