@@ -103,7 +103,7 @@ func (g *nameGroup) page(v url.Values, offset int) {
 type versionData struct {
 	*registry.Details
 	Metrics []kv
-	Done    string // what the last action did, from ?done=
+	Done    string // what the last action did, from ?done= (doneText)
 }
 
 // version serves /models/{version}: the version's lineage, history and,
@@ -114,7 +114,16 @@ func (s *Server) version(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	vd := versionData{Details: d, Done: r.URL.Query().Get("done")}
+	q := r.URL.Query()
+	var latest []registry.Event
+	if q.Get("done") == "route" {
+		// A route change concerns the name, not always this version.
+		if latest, err = s.reg.HistoryWith(r.Context(), d.Model.Name, registry.HistoryQuery{Limit: 1}); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	vd := versionData{Details: d, Done: doneText(q, d, latest)}
 	for _, k := range sortedKeys(d.Model.Metrics) {
 		vd.Metrics = append(vd.Metrics, kv{k, metricText(d.Model.Metrics[k])})
 	}
@@ -189,11 +198,11 @@ func (s *Server) promote(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	done := "already " + string(stage) + ": nothing changed"
-	if e != nil {
-		done = fmt.Sprintf("promoted %s to %s", e.Version, e.Stage)
+	done := "promote"
+	if e == nil {
+		done = "unchanged&stage=" + url.QueryEscape(string(stage))
 	}
-	http.Redirect(w, r, s.o.Prefix+"/models/"+url.PathEscape(r.PathValue("version"))+"?done="+url.QueryEscape(done), http.StatusSeeOther)
+	http.Redirect(w, r, s.o.Prefix+"/models/"+url.PathEscape(r.PathValue("version"))+"?done="+done, http.StatusSeeOther)
 }
 
 // rollback handles POST /names/{name}/rollback with registry.Rollback.
@@ -207,8 +216,7 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	done := fmt.Sprintf("rolled %s back from %s to %s", e.Name, e.Replaced, e.Version)
-	http.Redirect(w, r, s.o.Prefix+"/models/"+url.PathEscape(e.Version)+"?done="+url.QueryEscape(done), http.StatusSeeOther)
+	http.Redirect(w, r, s.o.Prefix+"/models/"+url.PathEscape(e.Version)+"?done=rollback", http.StatusSeeOther)
 }
 
 // route handles POST /names/{name}/route (split like "production=90,
@@ -243,8 +251,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	if back == "" {
 		back = e.Version
 	}
-	done := name + ": " + e.Reason
-	http.Redirect(w, r, s.o.Prefix+"/models/"+url.PathEscape(back)+"?done="+url.QueryEscape(done), http.StatusSeeOther)
+	http.Redirect(w, r, s.o.Prefix+"/models/"+url.PathEscape(back)+"?done=route", http.StatusSeeOther)
 }
 
 // reason is the form's reason, or says the dashboard did it.
@@ -253,4 +260,40 @@ func reason(r *http.Request) string {
 		return v
 	}
 	return "tabforge ui"
+}
+
+// doneText is the status line after a write action redirected to a
+// version's page with ?done=ACTION: built from the registry's history
+// (d's, and latest, the newest event of d's name), never from text in
+// the URL, so that a crafted link cannot make the page announce what did
+// not happen. An unknown action, or one the history does not show, shows
+// nothing.
+func doneText(q url.Values, d *registry.Details, latest []registry.Event) string {
+	newest := func(match func(registry.Event) bool) *registry.Event {
+		for i := len(d.History) - 1; i >= 0; i-- {
+			if match(d.History[i]) {
+				return &d.History[i]
+			}
+		}
+		return nil
+	}
+	switch q.Get("done") {
+	case "unchanged":
+		if st, err := registry.ParseStage(q.Get("stage")); err == nil && d.Model.Stage == st {
+			return "already " + string(st) + ": nothing changed"
+		}
+	case "promote":
+		if e := newest(func(e registry.Event) bool { return e.Action == "promote" && e.Version == d.Model.Version }); e != nil {
+			return fmt.Sprintf("promoted %s to %s", e.Version, e.Stage)
+		}
+	case "rollback":
+		if e := newest(func(e registry.Event) bool { return e.Action == "rollback" && e.Version == d.Model.Version }); e != nil {
+			return fmt.Sprintf("rolled %s back from %s to %s", e.Name, e.Replaced, e.Version)
+		}
+	case "route":
+		if len(latest) == 1 && latest[0].Action == "route" {
+			return latest[0].Name + ": " + latest[0].Reason
+		}
+	}
+	return ""
 }

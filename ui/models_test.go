@@ -3,8 +3,11 @@ package ui
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,5 +77,63 @@ func TestModelsPaged(t *testing.T) {
 		if code, _ := get(t, ts.URL, tt.path); code != tt.code {
 			t.Errorf("GET %s = %d; want %d", tt.path, code, tt.code)
 		}
+	}
+}
+
+// TestDoneFromHistory: the status line after a write action comes from
+// the registry's history, not from the URL: a crafted link names no
+// promotion that did not happen, and a real promote, rollback and route
+// change each announce what the history records.
+func TestDoneFromHistory(t *testing.T) {
+	f := newFixture(t, openSQLite(t), 5)
+	admin := serve(t, f.st, Options{AdminToken: "s3cret"})
+	status := func(path string) string {
+		_, body := get(t, admin.URL, path)
+		_, after, ok := strings.Cut(body, `<p class="done" role="status">`)
+		if !ok {
+			return ""
+		}
+		line, _, _ := strings.Cut(after, "</p>")
+		return line
+	}
+	for _, crafted := range []string{"?done=promoted+" + f.v2 + "+to+production", "?done=promote", "?done=rollback", "?done=unchanged&stage=production", "?done=route"} {
+		if got := status("/models/" + f.v2 + crafted); got != "" {
+			t.Errorf("%s before any action shows %q; want nothing", crafted, got)
+		}
+	}
+	form := url.Values{"token": {"s3cret"}, "confirm": {"yes"}, "reason": {"test"}}
+	post := func(path string, more url.Values) string {
+		v := url.Values{}
+		for k, x := range form {
+			v[k] = x
+		}
+		for k, x := range more {
+			v[k] = x
+		}
+		resp, err := http.PostForm(admin.URL+path, v) // follows the redirect
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("POST %s: %d", path, resp.StatusCode)
+		}
+		return resp.Request.URL.Path + "?" + resp.Request.URL.RawQuery
+	}
+	if got, want := status(post("/models/"+f.v2+"/promote", url.Values{"stage": {"production"}})), "promoted "+f.v2+" to production"; got != want {
+		t.Errorf("after promote %q; want %q", got, want)
+	}
+	if got, want := status(post("/models/"+f.v2+"/promote", url.Values{"stage": {"production"}})), "already production: nothing changed"; got != want {
+		t.Errorf("after a second promote %q; want %q", got, want)
+	}
+	if got := status("/models/" + f.v1 + "?done=unchanged&stage=production"); got != "" {
+		t.Errorf("unchanged on a version not in production shows %q", got)
+	}
+	if got, want := status(post("/names/churn/rollback", nil)), "rolled churn back from "+f.v2+" to "+f.v1; got != want {
+		t.Errorf("after rollback %q; want %q", got, want)
+	}
+	got := status(post("/names/churn/route", url.Values{"split": {"production=90," + f.v2 + "=10"}, "version": {f.v2}}))
+	if !strings.HasPrefix(got, "churn: ") || len(got) <= len("churn: ") {
+		t.Errorf("after a route change %q; want the route's description", got)
 	}
 }
