@@ -67,7 +67,7 @@ func TestClassIndexTextClasses(t *testing.T) {
 		{[]string{"1", "2"}, []int{0, 0, 0}},
 	} {
 		p := &Predictor{Target: Target{Name: "y", Task: model.Multiclass, Classes: tc.classes}}
-		x, err := frame.ReadCSVBytes([]byte("y\n01\n1\n1.0\n"), frame.ReadOptions{Schema: p.ReadSchema(), SchemaOptional: true})
+		x, err := frame.ReadCSVBytes([]byte("y\n01\n1\n1.0\n"), frame.ReadOptions{Schema: p.InputSchema(), SchemaOptional: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -272,7 +272,7 @@ func (p *Predictor) ReadInput(path string, opts frame.ReadOptions) (*frame.Frame
 // frame.ReadCSV on a request body held in memory: the server and the
 // CLI read rows the same way.
 func (p *Predictor) ReadInputFrom(read func(frame.ReadOptions) (*frame.Frame, error), opts frame.ReadOptions) (*frame.Frame, *InputReport, error) {
-	pinned := p.ReadSchema()
+	pinned := p.InputSchema()
 	opts = p.ReadOptions(opts)
 	opts.Schema, opts.SchemaOptional = pinned, true
 	x, bad, err := readUnpinning(pinned, func([]TypeProblem) (*frame.Frame, error) { return read(opts) })

@@ -352,15 +352,24 @@ func (p *Predictor) ReadOptions(o frame.ReadOptions) frame.ReadOptions {
 // ReadSchema returns the column kinds p expects, to pin them when reading
 // new data (frame.ReadOptions.Schema), so that a column inferred
 // differently in a small batch (a categorical of digits, say) still reads
-// as the model was trained. A classifier's target column is pinned as
-// text when its classes are not NumberCoded: a batch of labels "01" and
-// "1" would otherwise read as numbers, both class "1", where training
-// read a column of text with two classes.
+// as the model was trained. It names the feature columns only, so new
+// rows without the target read with it as they are.
 func (p *Predictor) ReadSchema() map[string]frame.Kind {
 	m := make(map[string]frame.Kind, len(p.Schema)+1)
 	for _, f := range p.Schema {
 		m[f.Name] = f.Kind
 	}
+	return m
+}
+
+// InputSchema is ReadSchema with a classifier's target column pinned as
+// text when its classes are not NumberCoded, for data that may hold the
+// target (evaluation data, actuals), read with frame.ReadOptions'
+// SchemaOptional: a batch of labels "01" and "1" would otherwise read as
+// numbers, both class "1", where training read a column of text with two
+// classes.
+func (p *Predictor) InputSchema() map[string]frame.Kind {
+	m := p.ReadSchema()
 	if p.Target.Task != model.Regression && p.Target.Name != "" && !NumberCoded(p.Target.Classes) {
 		m[p.Target.Name] = frame.Categorical
 	}

@@ -92,7 +92,7 @@ func OpenFileBlocks(path string) BlockOpener {
 // again; the input is still read to its end, for the report. ctx is
 // checked between blocks; its error is returned as it is.
 func (p *Predictor) PredictStream(ctx context.Context, open BlockOpener, emit func(*Prediction) error, o StreamOptions) (*StreamResult, error) {
-	pinned := p.ReadSchema()
+	pinned := p.InputSchema()
 	// After a mistyped column the passes read for the report only.
 	res, _, err := readUnpinning(pinned, func(bad []TypeProblem) (*StreamResult, error) {
 		s := &streamPass{p: p, pinned: pinned, bad: bad, emit: emit, opts: o}
@@ -116,7 +116,7 @@ type ScannedInput struct {
 // (an unreadable input, with no result; then the report's *InputError,
 // with the result). ctx is checked between blocks.
 func (p *Predictor) ScanInput(ctx context.Context, open BlockOpener, o StreamOptions) (*ScannedInput, error) {
-	pinned := p.ReadSchema()
+	pinned := p.InputSchema()
 	res, _, err := readUnpinning(pinned, func(bad []TypeProblem) (*StreamResult, error) {
 		s := &streamPass{p: p, pinned: pinned, bad: bad, opts: o}
 		return s.run(ctx, open)

@@ -63,7 +63,7 @@ func TestMissingValuesServe(t *testing.T) {
 	promote(t, reg, m.Version)
 	p, _ := wantPredictions(t, reg, m.Version, body)
 	// What the model computes on the rows read with "NA" as a label.
-	x, err := frame.ReadFile(body, frame.ReadOptions{Missing: []string{""}, Schema: p.ReadSchema(), SchemaOptional: true})
+	x, err := frame.ReadFile(body, frame.ReadOptions{Missing: []string{""}, Schema: p.ReadSchema()})
 	if err != nil {
 		t.Fatal(err)
 	}

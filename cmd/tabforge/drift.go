@@ -83,7 +83,7 @@ func (a *app) driftOfModel(cmd *cobra.Command, modelRef, refPath, curPath string
 		return err
 	}
 	read = p.ReadOptions(read)
-	read.Schema, read.SchemaOptional = p.ReadSchema(), true
+	read.Schema, read.SchemaOptional = p.InputSchema(), true
 	opts.Predict = p.PredictionColumn
 	for _, f := range p.Schema {
 		opts.Columns = append(opts.Columns, f.Name)
