@@ -41,18 +41,7 @@ func penguinCodes(t *testing.T, dir string, codes map[string]string) string {
 func TestNumberClassLabels(t *testing.T) {
 	dir := t.TempDir()
 	data := penguinCodes(t, dir, map[string]string{`"Adelie"`: "1000000", `"Chinstrap"`: "2000001", `"Gentoo"`: "3500000"})
-	code, stdout, stderr := tabforge(t, dir, "train", "--data", data, "--target", "species", "--task", "multiclass",
-		"--models", "logistic", "--cv-folds", "0", "--out", dir, "--json")
-	if code != 0 {
-		t.Fatalf("train: exit %d\n%s", code, stderr)
-	}
-	var res struct {
-		Classes   []string `json:"classes"`
-		ModelPath string   `json:"model_path"`
-	}
-	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
-		t.Fatal(err)
-	}
+	res := quickTrain(t, dir, data, "species", "logistic", "--task", "multiclass")
 	want := []string{"1000000", "2000001", "3500000"}
 	if !slices.Equal(res.Classes, want) {
 		t.Errorf("train --json classes = %q; want %q", res.Classes, want)
@@ -71,7 +60,7 @@ func TestNumberClassLabels(t *testing.T) {
 	if head[0] != "prediction,prob_1000000,prob_2000001,prob_3500000" || !strings.HasPrefix(head[1], "1000000,") {
 		t.Errorf("predict wrote\n%s\n%s\nwant the header prediction,prob_1000000,prob_2000001,prob_3500000 and 1000000 first", head[0], head[1])
 	}
-	code, stdout, stderr = tabforge(t, dir, "evaluate", "--model", res.ModelPath, "--data", data, "--json")
+	code, stdout, stderr := tabforge(t, dir, "evaluate", "--model", res.ModelPath, "--data", data, "--json")
 	if code != 0 || !strings.Contains(stdout, `"rows":344`) {
 		t.Errorf("evaluate: exit %d, %s\n%s; want the 344 penguins scored", code, stdout, stderr)
 	}
@@ -140,3 +129,4 @@ func TestExplainNamesPositiveClass(t *testing.T) {
 		t.Errorf("explain: exit %d\n%s%s\nwant the base value named for bad", code, stdout, stderr)
 	}
 }
+

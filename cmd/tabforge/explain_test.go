@@ -24,11 +24,12 @@ func trainFor(t *testing.T, dir, models string) string {
 }
 
 // quickTrain trains models on data without CV in the development
-// profile, writing into dir, and returns train's --json result.
-func quickTrain(t *testing.T, dir, data, target, models string) trainJSON {
+// profile, writing into dir, with train flags extra, and returns train's
+// --json result.
+func quickTrain(t *testing.T, dir, data, target, models string, extra ...string) trainJSON {
 	t.Helper()
-	code, stdout, stderr := tabforge(t, dir, "train", "--data", data, "--target", target,
-		"--models", models, "--cv-folds", "0", "--profile", "development", "--out", dir, "--json")
+	code, stdout, stderr := tabforge(t, dir, append([]string{"train", "--data", data, "--target", target,
+		"--models", models, "--cv-folds", "0", "--profile", "development", "--out", dir, "--json"}, extra...)...)
 	if code != 0 {
 		t.Fatalf("train exit %d: %s", code, stderr)
 	}

@@ -28,12 +28,13 @@ func tabforge(t *testing.T, dir string, args ...string) (int, string, string) {
 func testdata(name string) string { return filepath.Join("..", "..", "testdata", name) }
 
 type trainJSON struct {
-	RunID       string `json:"run_id"`
-	DatasetHash string `json:"dataset_hash"`
-	Task        string `json:"task"`
-	Best        string `json:"best"`
-	ModelPath   string `json:"model_path"`
-	Report      string `json:"report"`
+	RunID       string   `json:"run_id"`
+	DatasetHash string   `json:"dataset_hash"`
+	Task        string   `json:"task"`
+	Best        string   `json:"best"`
+	ModelPath   string   `json:"model_path"`
+	Classes     []string `json:"classes"`
+	Report      string   `json:"report"`
 	Leaderboard []struct {
 		Model      string             `json:"model"`
 		Params     map[string]any     `json:"params"`

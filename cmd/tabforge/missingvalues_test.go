@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -45,18 +44,7 @@ func TestMissingValuesCommands(t *testing.T) {
 	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr := tabforge(t, dir, "train", "--data", data, "--target", "species", "--set", "missing_values=[]",
-		"--models", "logistic", "--cv-folds", "0", "--out", dir, "--json")
-	if code != 0 {
-		t.Fatalf("train: exit %d\n%s", code, stderr)
-	}
-	var res struct {
-		Classes   []string `json:"classes"`
-		ModelPath string   `json:"model_path"`
-	}
-	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
-		t.Fatal(err)
-	}
+	res := quickTrain(t, dir, data, "species", "logistic", "--set", "missing_values=[]")
 	if want := []string{"Adelie", "Gentoo", "NA"}; !slices.Equal(res.Classes, want) {
 		t.Fatalf("train --json classes = %q; want %q", res.Classes, want)
 	}
@@ -94,7 +82,7 @@ func TestMissingValuesCommands(t *testing.T) {
 			t.Fatalf("predict row %d: %s; want %s,...", i, l, w)
 		}
 	}
-	code, stdout, stderr = tabforge(t, dir, "evaluate", "--model", res.ModelPath, "--data", data, "--json")
+	code, stdout, stderr := tabforge(t, dir, "evaluate", "--model", res.ModelPath, "--data", data, "--json")
 	if code != 0 || !strings.Contains(stdout, `"rows":344`) {
 		t.Errorf("evaluate: exit %d, %s\n%s; want the 344 penguins scored", code, stdout, stderr)
 	}

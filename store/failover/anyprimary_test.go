@@ -15,15 +15,12 @@ import (
 // replay finds its optional interfaces (store.RecordSwapper).
 type hookedSQLite struct {
 	*sqlite.Store
-	after func()
+	afterOnce
 }
 
 func (h *hookedSQLite) GetRecords(ctx context.Context, kind string, keys []string) ([]*store.Record, error) {
 	recs, err := h.Store.GetRecords(ctx, kind, keys)
-	if f := h.after; f != nil {
-		h.after = nil
-		f()
-	}
+	h.fire()
 	return recs, err
 }
 
@@ -94,9 +91,9 @@ func testReplayWriteMidwayAnyPrimary(t *testing.T, generic bool) {
 		}
 		wrote = true
 	}
-	var target store.Store = &hookedSQLite{Store: primary, after: after}
+	var target store.Store = &hookedSQLite{Store: primary, afterOnce: afterOnce{after}}
 	if generic {
-		target = &hookedPrimary{Store: primary, after: after}
+		target = &hookedPrimary{Store: primary, afterOnce: afterOnce{after}}
 	}
 	n, err := failover.Replay(ctx, fallback, target)
 	if err != nil {

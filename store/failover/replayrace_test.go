@@ -15,18 +15,26 @@ import (
 
 // hookedPrimary is a real store that calls after once, after the replay
 // has read the primary's records (GetRecords): the moment another
+// afterOnce calls after once, the first time fire is: a hooked store's
+// Trials fires it once the replay has read a study's trials.
+type afterOnce struct{ after func() }
+
+func (a *afterOnce) fire() {
+	if f := a.after; f != nil {
+		a.after = nil
+		f()
+	}
+}
+
 // process on Redis acts in TestReplayTakeoverMidway.
 type hookedPrimary struct {
 	store.Store
-	after func()
+	afterOnce
 }
 
 func (h *hookedPrimary) GetRecords(ctx context.Context, kind string, keys []string) ([]*store.Record, error) {
 	recs, err := h.Store.GetRecords(ctx, kind, keys)
-	if f := h.after; f != nil {
-		h.after = nil
-		f()
-	}
+	h.fire()
 	return recs, err
 }
 
@@ -46,7 +54,7 @@ func TestReplayTakeoverMidway(t *testing.T) {
 	r := lapseOnRestart(ctx, t, srv, la)
 	var err error
 	var lb *store.Lease
-	h := &hookedPrimary{Store: r, after: func() {
+	h := &hookedPrimary{Store: r, afterOnce: afterOnce{func() {
 		_, lb, err = store.Claim(ctx, r, store.LeaseKind, "run-1", time.Hour, quiet())
 		if err != nil {
 			t.Fatalf("successor's claim: %v", err)
@@ -54,7 +62,7 @@ func TestReplayTakeoverMidway(t *testing.T) {
 		if err := r.PutRunFenced(ctx, testRun("run-1", store.Succeeded, "successor"), lb.Fence()); err != nil {
 			t.Fatal(err)
 		}
-	}}
+	}}}
 	n, err := failover.Replay(ctx, fs.Fallback(), h)
 	if err != nil {
 		t.Fatal(err)
@@ -84,15 +92,12 @@ func TestReplayTakeoverMidway(t *testing.T) {
 // on a failover store's primary.
 type hookedRedis struct {
 	*redis.Store
-	after func()
+	afterOnce
 }
 
 func (h *hookedRedis) GetRecords(ctx context.Context, kind string, keys []string) ([]*store.Record, error) {
 	recs, err := h.Store.GetRecords(ctx, kind, keys)
-	if f := h.after; f != nil {
-		h.after = nil
-		f()
-	}
+	h.fire()
 	return recs, err
 }
 
@@ -140,14 +145,14 @@ func TestReplayWriteMidway(t *testing.T) {
 	}
 	defer r.Close()
 	wrote := false
-	h := &hookedRedis{Store: r, after: func() {
+	h := &hookedRedis{Store: r, afterOnce: afterOnce{func() {
 		for _, k := range []string{"put", "del"} {
 			if err := r.PutRecord(ctx, "doc", k, []byte("newer")); err != nil {
 				t.Fatal(err)
 			}
 		}
 		wrote = true
-	}}
+	}}}
 	n, err := failover.Replay(ctx, s2.(*failover.Store).Fallback(), h)
 	if err != nil {
 		t.Fatal(err)

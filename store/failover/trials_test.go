@@ -16,18 +16,17 @@ import (
 )
 
 // hookedTrials is the Redis store, calling after once after the replay
-// has read a study's trials there.
+// has read a study's trials there. (The store is embedded as its
+// concrete type: embedding store.Store would hide the optional swapper
+// interfaces the replay looks for.)
 type hookedTrials struct {
 	*redis.Store
-	after func()
+	afterOnce
 }
 
 func (h *hookedTrials) Trials(ctx context.Context, studyID int64) ([]tune.FrozenTrial, error) {
 	trials, err := h.Store.Trials(ctx, studyID)
-	if f := h.after; f != nil {
-		h.after = nil
-		f()
-	}
+	h.fire()
 	return trials, err
 }
 
@@ -136,15 +135,12 @@ func testReplayKeepsOthersTrial(t *testing.T, midway bool) {
 // hookedSQLiteTrials is hookedTrials over an SQLite primary.
 type hookedSQLiteTrials struct {
 	*sqlite.Store
-	after func()
+	afterOnce
 }
 
 func (h *hookedSQLiteTrials) Trials(ctx context.Context, studyID int64) ([]tune.FrozenTrial, error) {
 	trials, err := h.Store.Trials(ctx, studyID)
-	if f := h.after; f != nil {
-		h.after = nil
-		f()
-	}
+	h.fire()
 	return trials, err
 }
 
@@ -197,7 +193,7 @@ func testReplayTrialUpdateMidway(t *testing.T, primary string) {
 			t.Fatal(err)
 		}
 		defer r.Close()
-		target, prim = &hookedTrials{Store: r, after: fail}, r
+		target, prim = &hookedTrials{Store: r, afterOnce: afterOnce{fail}}, r
 	case "sqlite":
 		p, err := sqlite.Open(ctx, filepath.Join(dir, "primary.db"))
 		if err != nil {
@@ -212,7 +208,7 @@ func testReplayTrialUpdateMidway(t *testing.T, primary string) {
 		if err := p.PutTrial(ctx, "s", running); err != nil {
 			t.Fatal(err)
 		}
-		target, prim = &hookedSQLiteTrials{Store: p, after: fail}, p
+		target, prim = &hookedSQLiteTrials{Store: p, afterOnce: afterOnce{fail}}, p
 	}
 	n, err := failover.Replay(ctx, fs.Fallback(), target)
 	if err != nil {
