@@ -129,4 +129,3 @@ func TestExplainNamesPositiveClass(t *testing.T) {
 		t.Errorf("explain: exit %d\n%s%s\nwant the base value named for bad", code, stdout, stderr)
 	}
 }
-
