@@ -317,18 +317,25 @@ func (s *Server) handleInvocations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := predictions(c.v.p, pred)
+	s.logServed(c, out)
 	w.Header().Set("X-Model-Version", c.v.m.Version)
 	writeJSON(w, http.StatusOK, map[string]any{"predictions": out})
-	s.after(c, pred, out)
+	s.after(c, pred)
 }
 
-// after records a served prediction and sends its rows to the shadows.
-func (s *Server) after(c *call, pred *pipeline.Prediction, out any) {
-	s.metrics.observe(c, http.StatusOK)
-	s.metrics.observePrediction(c, pred)
+// logServed queues the log line of a prediction before its response is
+// written, so that a client that has its answer knows the line is queued:
+// a log rotation (ReopenLog) after that puts the line in the old file.
+func (s *Server) logServed(c *call, out any) {
 	if s.log != nil {
 		s.log.write(c, false, out, s.o.LogInputs)
 	}
+}
+
+// after records a served prediction and sends its rows to the shadows.
+func (s *Server) after(c *call, pred *pipeline.Prediction) {
+	s.metrics.observe(c, http.StatusOK)
+	s.metrics.observePrediction(c, pred)
 	for _, sv := range c.d.shadows {
 		s.shadow(c, sv)
 	}

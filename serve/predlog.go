@@ -63,16 +63,36 @@ func (l *predLog) run(w io.Writer) {
 				}
 				return
 			}
-			if err := enc.Encode(line); err != nil && l.err == nil {
-				l.err = err
-			}
+			l.encode(enc, line)
 		case reply := <-l.reopen:
+			// select picks among ready cases at random: write the lines
+			// queued before the reopen was asked for into the old file.
+			l.drainQueued(enc)
 			reply <- reopenWriter(w, bw)
 		case <-tick.C:
 			if err := bw.Flush(); err != nil && l.err == nil {
 				l.err = err
 			}
 		}
+	}
+}
+
+// drainQueued encodes the lines waiting in the queue now, without
+// waiting for more.
+func (l *predLog) drainQueued(enc *json.Encoder) {
+	for range len(l.lines) {
+		line, ok := <-l.lines
+		if !ok {
+			return
+		}
+		l.encode(enc, line)
+	}
+}
+
+// encode writes line, keeping the first write error.
+func (l *predLog) encode(enc *json.Encoder, line logLine) {
+	if err := enc.Encode(line); err != nil && l.err == nil {
+		l.err = err
 	}
 }
 

@@ -61,9 +61,10 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := v2Response{ModelName: c.name, ModelVersion: c.v.m.Version, ID: req.ID, Outputs: outputs}
+	s.logServed(c, predictions(c.v.p, pred))
 	w.Header().Set("X-Model-Version", c.v.m.Version)
 	writeJSON(w, http.StatusOK, resp)
-	s.after(c, pred, predictions(c.v.p, pred))
+	s.after(c, pred)
 }
 
 // pickOutputs returns the tensors of all that a request's "outputs"
