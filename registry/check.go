@@ -8,7 +8,7 @@ import (
 )
 
 // CheckRecord returns an error if rec is a registry record (a model
-// version, a name, an event, a summary, or a stage record of the layout before
+// version, its index entry, a name, an event, a summary, or a stage record of the layout before
 // names) that the registry could not read, decoding it as the registry
 // does; records of other kinds pass. store import runs it on every record
 // of a dump before writing any (store.ImportOptions), so that one damaged
@@ -26,6 +26,8 @@ func CheckRecord(rec *store.Record) error {
 		_, err = decodeSlot(rec)
 	case KindSummary:
 		_, err = decodeSummary(rec)
+	case KindVersions:
+		err = checkIndexRecord(rec)
 	case KindMeta:
 		err = json.Unmarshal(rec.Value, new(layoutRecord))
 	}

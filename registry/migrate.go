@@ -24,7 +24,8 @@ const layoutKey = "layout"
 //
 //	1  names: versions, stages and events belong to a name
 //	2  every name has a Summary of its history (KindSummary)
-const LayoutVersion = 2
+//	3  every version has its entry in the version index (KindVersions)
+const LayoutVersion = 3
 
 // layoutRecord is the value of the layout record.
 type layoutRecord struct {
@@ -53,6 +54,8 @@ type Migration struct {
 //     the name of the version holding them, the production rollback stack
 //     keeping only versions of that name, and are then removed;
 //   - every history event without a name gets its version's;
+//   - every version without an entry in the version index
+//     (KindVersions) gets one;
 //   - every name's Summary takes in the name's whole history (merged
 //     into what processes wrote meanwhile, never written over).
 //
@@ -64,8 +67,11 @@ type Migration struct {
 // promotion made meanwhile is undone.
 func (r *Registry) Migrate(ctx context.Context) (Migration, error) {
 	var mig Migration
-	models, err := r.nameModels(ctx, &mig)
+	models, all, err := r.nameModels(ctx, &mig)
 	if err != nil {
+		return mig, err
+	}
+	if err := r.reindex(ctx, all); err != nil {
 		return mig, err
 	}
 	events, err := r.nameEvents(ctx, models, &mig)
@@ -145,36 +151,39 @@ func (r *Registry) markLayout(ctx context.Context) error {
 }
 
 // nameModels names every version that has no name and makes sure each
-// name has its record; it returns every version's name.
-func (r *Registry) nameModels(ctx context.Context, mig *Migration) (map[string]string, error) {
+// name has its record; it returns every version's name, and every
+// version.
+func (r *Registry) nameModels(ctx context.Context, mig *Migration) (map[string]string, []*Model, error) {
 	recs, err := r.rec.ListRecords(ctx, KindModel, "")
 	if err != nil {
-		return nil, fmt.Errorf("registry: migrate: %w", err)
+		return nil, nil, fmt.Errorf("registry: migrate: %w", err)
 	}
 	names := make(map[string]string, len(recs))
+	models := make([]*Model, 0, len(recs))
 	var added []string
 	for _, rec := range recs {
 		m, err := decodeModel(rec)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if m.Name == "" {
 			m.Name = legacyName(m)
 			if err := r.put(ctx, m); err != nil {
-				return nil, fmt.Errorf("registry: migrate: %w", err)
+				return nil, nil, fmt.Errorf("registry: migrate: %w", err)
 			}
 			mig.Models++
 			added = append(added, m.Name)
 		}
 		names[m.Version] = m.Name
+		models = append(models, m)
 	}
 	slices.Sort(added)
 	for _, name := range slices.Compact(added) {
 		if _, err := r.ensureName(ctx, name); err != nil {
-			return nil, fmt.Errorf("registry: migrate: %w", err)
+			return nil, nil, fmt.Errorf("registry: migrate: %w", err)
 		}
 	}
-	return names, nil
+	return names, models, nil
 }
 
 // legacyName is the name of a version registered before names: the stem

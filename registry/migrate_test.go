@@ -84,7 +84,7 @@ func TestMigrate(t *testing.T) {
 				rec := b.open(t)
 				l := writeLegacy(t, rec)
 				if cut {
-					if _, err := New(rec).nameModels(ctx, &Migration{}); err != nil {
+					if _, _, err := New(rec).nameModels(ctx, &Migration{}); err != nil {
 						t.Fatal(err)
 					}
 				} else {

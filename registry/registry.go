@@ -11,9 +11,11 @@
 //
 // All state lives in a store.Swapper, a keyed record space (so any store
 // backend, its failover and its export/import carry the registry along)
-// under three kinds:
+// under these kinds:
 //
 //	registry.model  version → Model (immutable once written, but for Runs)
+//	registry.versions NAME/CREATED/VERSION → version: each name's
+//	                versions in time order, for pages of the newest
 //	registry.name   name → its stages (production with its rollback stack,
 //	                staging) and aliases, in one record
 //	registry.event  time-ordered key → Event (the history of every name)
@@ -285,6 +287,11 @@ func (r *Registry) Register(ctx context.Context, m Model) (*Model, bool, error) 
 				continue
 			}
 		}
+		// Written again so that a registration cut short between the
+		// model record and its index entry is finished by the next.
+		if err := r.indexVersion(ctx, old); err != nil {
+			return nil, false, err
+		}
 		return old, false, r.derive(ctx, old)
 	}
 	return nil, false, fmt.Errorf("registry: model version %s: its record changed under each of %d attempts to register run %s; try again", v, maxSwaps, m.RunID)
@@ -311,6 +318,9 @@ func (r *Registry) create(ctx context.Context, m *Model) (bool, error) {
 		return false, nil
 	}
 	if _, err := r.ensureName(ctx, m.Name); err != nil {
+		return true, err
+	}
+	if err := r.indexVersion(ctx, m); err != nil {
 		return true, err
 	}
 	m.Stage, m.Aliases = None, nil

@@ -57,8 +57,8 @@ func (r *Registry) Protected(ctx context.Context) (map[string]string, error) {
 	return out, nil
 }
 
-// Delete removes version's record (not its artifact, which the caller
-// owns). A protected version is refused with an error wrapping
+// Delete removes version's record and its index entry (not its
+// artifact, which the caller owns). A protected version is refused with an error wrapping
 // ErrProtected that names its use; a missing one is not an error. A
 // version promoted or aliased by another process while Delete runs is
 // put back and refused the same way, so a caller that removes the
@@ -78,8 +78,15 @@ func (r *Registry) Delete(ctx context.Context, version string) error {
 	if err != nil {
 		return fmt.Errorf("registry: delete %s: %w", version, err)
 	}
+	m, err := decodeModel(rec)
+	if err != nil {
+		return err
+	}
 	if err := r.rec.DeleteRecord(ctx, KindModel, version); err != nil {
 		return fmt.Errorf("registry: delete %s: %w", version, err)
+	}
+	if err := r.rec.DeleteRecord(ctx, KindVersions, versionKey(m)); err != nil {
+		return fmt.Errorf("registry: delete %s from the version index: %w", version, err)
 	}
 	// The check above and the delete are two steps; a promotion can fall
 	// between them. Look again, and undo the delete if it did.
@@ -89,6 +96,9 @@ func (r *Registry) Delete(ctx context.Context, version string) error {
 	if why, ok := protected[version]; ok {
 		if _, err := r.rec.SwapRecord(ctx, KindModel, version, nil, rec.Value); err != nil {
 			return fmt.Errorf("registry: version %s became %s while being deleted, and could not be put back: %w", version, why, err)
+		}
+		if err := r.indexVersion(ctx, m); err != nil {
+			return fmt.Errorf("registry: version %s became %s while being deleted, and was put back but not its index entry: %w", version, why, err)
 		}
 		return fmt.Errorf("registry: version %s: %w (%s, since the delete began)", version, ErrProtected, why)
 	}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -9,7 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/tabforge/tabforge/artifact"
+	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/redis"
 	"github.com/tabforge/tabforge/store/redis/redistest"
@@ -84,5 +89,67 @@ func BenchmarkStudyPage(b *testing.B) {
 				render(b, srv, fmt.Sprintf("/studies/%d", id), `class="best"`)
 			}
 		})
+	}
+}
+
+// benchVersions is the registry's scale of the issue: a name retrained
+// hourly for most of a year.
+const benchVersions = 6_000
+
+// fillVersions registers n hourly versions of name in st, each with a
+// default config as its lineage (as a real registration has), and a
+// succeeded run that registered the newest one, whose id it returns.
+func fillVersions(b *testing.B, st store.Store, name string, n int) string {
+	ctx := context.Background()
+	reg := registry.New(st)
+	cfg, err := json.Marshal(config.Default())
+	if err != nil {
+		b.Fatal(err)
+	}
+	created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var newest *registry.Model
+	for i := range n {
+		if newest, _, err = reg.Register(ctx, registry.Model{Name: name,
+			Identity: registry.Identity{DatasetHash: "d", ConfigHash: fmt.Sprintf("cfg%d", i), CodeVersion: "bench"},
+			RunID:    fmt.Sprintf("bench-run-%d", i), Config: cfg, Task: "regression", Family: "gbdt", Deployable: true,
+			Metrics: map[string]float64{"r2": 0.9}, Artifact: artifact.Ref{URL: "file:///nowhere", Key: fmt.Sprint(i), SHA256: "00", Size: 1},
+			Created: created.Add(time.Duration(i) * time.Hour)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	res, err := json.Marshal(map[string]any{"best": "gbdt", "model_version": newest.Version})
+	if err != nil {
+		b.Fatal(err)
+	}
+	run := &store.Run{ID: newest.RunID, Created: newest.Created, Finished: newest.Created.Add(time.Minute), Status: store.Succeeded,
+		DatasetPath: "data/bench.csv", DatasetHash: "d", ConfigHash: "c", Config: cfg, Task: "regression", Target: "y", Best: "gbdt", Result: res}
+	if err := st.PutRun(ctx, run); err != nil {
+		b.Fatal(err)
+	}
+	return run.ID
+}
+
+// BenchmarkModelPages renders /models, a page of one name's versions
+// (the first, and one far down) and the page of the run that
+// registered the newest version, over a name of 6,000 versions.
+func BenchmarkModelPages(b *testing.B) {
+	for name, st := range benchStores(b) {
+		run := fillVersions(b, st, "hourly", benchVersions)
+		srv, err := New(st, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, p := range []struct{ path, want string }{
+			{"/models", `href="models?name=hourly"`},
+			{"/models?name=hourly", `rel="next"`},
+			{"/models?name=hourly&offset=5000", `rel="prev"`},
+			{"/runs/" + run, `class="stage none"`},
+		} {
+			b.Run(name+strings.NewReplacer("/", "_", "?", "_", "&", "_").Replace(p.path), func(b *testing.B) {
+				for b.Loop() {
+					render(b, srv, p.path, p.want)
+				}
+			})
+		}
 	}
 }

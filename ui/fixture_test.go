@@ -92,7 +92,13 @@ func newFixture(t testing.TB, st store.Store, trials int) *fixture {
 				"tuning": map[string]any{"study": study, "trials": 10}},
 			{"model": "linear", "cv": map[string]float64{"roc_auc": 0.7}, "test": map[string]float64{"roc_auc": 0.69}},
 		}
-		result := map[string]any{"metric": "roc_auc", "best": "gbdt", "report": report, "train_rows": 800, "test_rows": 200, "leaderboard": lb}
+		// The version the run registers below, as a run's result names it.
+		version, err := registry.ID("churn", fixtureIdentity(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		result := map[string]any{"metric": "roc_auc", "best": "gbdt", "report": report, "train_rows": 800, "test_rows": 200, "leaderboard": lb,
+			"model_version": version}
 		if i == 1 { // cmp-b was ranked on the folds its entries share
 			result["ranked_folds"] = []int{2, 3}
 			lb[0]["cv_ranked"], lb[1]["cv_ranked"] = 0.8234, 0.7123
@@ -129,7 +135,7 @@ func newFixture(t testing.TB, st store.Store, trials int) *fixture {
 			t.Fatal(err)
 		}
 		m, _, err := reg.Register(ctx, registry.Model{Name: "churn",
-			Identity: registry.Identity{DatasetHash: "feedfacecafebeef01", ConfigHash: fmt.Sprintf("cfg%d", i), CodeVersion: "test"},
+			Identity: fixtureIdentity(i),
 			RunID:    run, DatasetPath: "data/churn.csv", Task: "binary", Target: "churned", Family: "gbdt", Deployable: true,
 			Metrics: map[string]float64{"roc_auc": 0.79}, Artifact: ref,
 			Created: created.Add(time.Duration(i) * time.Minute)})
@@ -146,6 +152,11 @@ func newFixture(t testing.TB, st store.Store, trials int) *fixture {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// fixtureIdentity is the identity of the fixture's version i of churn.
+func fixtureIdentity(i int) registry.Identity {
+	return registry.Identity{DatasetHash: "feedfacecafebeef01", ConfigHash: fmt.Sprintf("cfg%d", i), CodeVersion: "test"}
 }
 
 // binaryModel is the saved predictor of a logistic model of credit data

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -24,7 +25,6 @@ const (
 type nameGroup struct {
 	Name     string
 	Versions []*registry.Model
-	Total    int    // versions of the name
 	All      string // link to every version of the name, when some are not shown
 	First    int    // 1-based index of Versions[0] among the name's versions
 	Prev     string
@@ -33,71 +33,63 @@ type nameGroup struct {
 
 // models serves /models: every registered name with its newest versions
 // and those with a stage or an alias; /models?name=NAME&offset=N: one
-// page of that name's versions.
+// page of that name's versions. Each name costs a page of the registry's
+// version index (registry.Versions), never a read of every version.
 func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
-	name := v.Get("name")
 	offset, err := countParam(v, "offset")
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	all, err := s.reg.List(r.Context(), name)
+	if name := v.Get("name"); name != "" {
+		g, err := s.versionPage(r.Context(), v, name, offset)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.render(w, r, "models.html", "Model "+name, "models", []nameGroup{g})
+		return
+	}
+	names, err := s.reg.Names(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	var groups []nameGroup
-	for _, m := range all {
-		if len(groups) == 0 || groups[len(groups)-1].Name != m.Name {
-			groups = append(groups, nameGroup{Name: m.Name, First: 1})
+	groups := make([]nameGroup, 0, len(names))
+	for _, name := range names {
+		ms, more, err := s.reg.Versions(r.Context(), name, registry.VersionQuery{Limit: versionsShown, Held: true})
+		if err != nil {
+			s.fail(w, r, err)
+			return
 		}
-		g := &groups[len(groups)-1]
-		g.Versions = append(g.Versions, m)
-		g.Total++
+		if len(ms) == 0 {
+			continue // every version of the name was removed
+		}
+		g := nameGroup{Name: name, Versions: ms, First: 1}
+		if more {
+			g.All = "models?name=" + url.QueryEscape(name)
+		}
+		groups = append(groups, g)
 	}
-	title := "Models"
-	if name != "" {
-		title = "Model " + name
-		for i := range groups {
-			groups[i].page(v, offset)
-		}
-	} else {
-		for i := range groups {
-			groups[i].shorten()
-		}
-	}
-	s.render(w, r, "models.html", title, "models", groups)
+	s.render(w, r, "models.html", "Models", "models", groups)
 }
 
-// shorten keeps g's newest versionsShown versions and those with a stage
-// (other than archived) or an alias.
-func (g *nameGroup) shorten() {
-	if len(g.Versions) <= versionsShown {
-		return
+// versionPage is versionsPerPage of name's versions from offset, with
+// links to the pages before and after.
+func (s *Server) versionPage(ctx context.Context, v url.Values, name string, offset int) (nameGroup, error) {
+	ms, more, err := s.reg.Versions(ctx, name, registry.VersionQuery{Offset: offset, Limit: versionsPerPage})
+	if err != nil {
+		return nameGroup{}, err
 	}
-	var kept []*registry.Model
-	for i, m := range g.Versions {
-		if i < versionsShown || (m.Stage != registry.None && m.Stage != registry.Archived) || len(m.Aliases) > 0 {
-			kept = append(kept, m)
-		}
-	}
-	g.Versions = kept
-	g.All = "models?name=" + url.QueryEscape(g.Name)
-}
-
-// page keeps versionsPerPage of g's versions from offset, with links to
-// the pages before and after.
-func (g *nameGroup) page(v url.Values, offset int) {
-	offset = min(offset, len(g.Versions))
-	end := min(offset+versionsPerPage, len(g.Versions))
-	g.Versions, g.First = g.Versions[offset:end], offset+1
+	g := nameGroup{Name: name, Versions: ms, First: offset + 1}
 	if offset > 0 {
 		g.Prev = withQuery("models", v, "offset", strconv.Itoa(max(0, offset-versionsPerPage)))
 	}
-	if end < g.Total {
-		g.Next = withQuery("models", v, "offset", strconv.Itoa(end))
+	if more {
+		g.Next = withQuery("models", v, "offset", strconv.Itoa(offset+len(ms)))
 	}
+	return g, nil
 }
 
 type versionData struct {

@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -164,15 +166,9 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 		d.Err = err.Error()
 	}
 	d.Downloads = downloads(run, d.Result)
-	models, err := s.reg.List(ctx, "")
-	if err != nil {
+	if d.Models, err = s.lineage(ctx, run.ID, d.Result); err != nil {
 		s.fail(w, r, err)
 		return
-	}
-	for _, m := range models {
-		if m.RunID == run.ID || slices.Contains(m.Runs, run.ID) {
-			d.Models = append(d.Models, lineageStep{Version: m.Version, Name: m.Name, Stage: m.Stage, Aliases: m.Aliases})
-		}
 	}
 	if d.Result != nil {
 		if d.Studies, err = s.studyIDs(r, d.Result); err != nil {
@@ -181,6 +177,28 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, r, "run.html", "Run "+run.ID, "runs", d)
+}
+
+// lineage is the model version the run registered, as its result
+// records it (pipeline.Result.ModelVersion, also when the run joined an
+// existing version's lineage): one version read, however many the
+// registry holds. A version since removed, or one whose lineage does
+// not name the run, is left out.
+func (s *Server) lineage(ctx context.Context, runID string, res *pipeline.Result) ([]lineageStep, error) {
+	if res == nil || res.ModelVersion == "" {
+		return nil, nil
+	}
+	m, err := s.reg.Get(ctx, res.ModelVersion)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if m.RunID != runID && !slices.Contains(m.Runs, runID) {
+		return nil, nil
+	}
+	return []lineageStep{{Version: m.Version, Name: m.Name, Stage: m.Stage, Aliases: m.Aliases}}, nil
 }
 
 // studyIDs maps the names of the studies res's leaderboard tuned with to

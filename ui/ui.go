@@ -74,7 +74,9 @@ type Server struct {
 	endOnce sync.Once
 }
 
-// New returns the dashboard of st.
+// New returns the dashboard of st, whose registry must be in its
+// current layout (an empty store, or one opened with registry.Open):
+// the model pages read its version index.
 func New(st store.Store, o Options) (*Server, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/ui"
 )
 
@@ -44,6 +45,11 @@ to 127.0.0.1 gets 421); --allow-host adds the names a reverse proxy sends.`,
 				return err
 			}
 			defer st.Close()
+			// Opened once for its migration: the dashboard reads the
+			// registry's current layout (its version index).
+			if _, err := registry.Open(cmd.Context(), st); err != nil {
+				return err
+			}
 			srv, err := ui.New(st, o)
 			if err != nil {
 				return err

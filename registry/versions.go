@@ -1,0 +1,170 @@
+package registry
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tabforge/tabforge/store"
+)
+
+// KindVersions indexes each name's versions by creation time: key
+// NAME/CREATED/VERSION (CREATED in indexTime, so keys sort by time within
+// a name), value the version. A name retrained every hour gathers
+// thousands of versions, and a page of the newest ones (Versions) reads
+// that page of this index and the page's model records, never every
+// model record of the store, as List does.
+const KindVersions = "registry.versions"
+
+// indexTime is the creation time in an index key: fixed width, so that
+// key order is time order.
+const indexTime = "20060102T150405.000000000Z"
+
+// versionKey is m's key in KindVersions.
+func versionKey(m *Model) string {
+	return m.Name + "/" + m.Created.UTC().Format(indexTime) + "/" + m.Version
+}
+
+// indexVersion writes m's entry in KindVersions (a replayable write).
+func (r *Registry) indexVersion(ctx context.Context, m *Model) error {
+	if err := r.putRecord(ctx, KindVersions, versionKey(m), []byte(m.Version)); err != nil {
+		return fmt.Errorf("registry: index model %s: %w", m.Version, err)
+	}
+	return nil
+}
+
+// checkIndexRecord returns an error if rec is not an index entry: a key
+// NAME/CREATED/VERSION whose value is VERSION.
+func checkIndexRecord(rec *store.Record) error {
+	parts := strings.Split(rec.Key, "/")
+	if len(parts) != 3 || CheckName(parts[0]) != nil || parts[2] != string(rec.Value) {
+		return fmt.Errorf("registry: version index entry %q (%q) is not NAME/CREATED/VERSION with the version as value", rec.Key, rec.Value)
+	}
+	return nil
+}
+
+// DefaultVersionLimit is the page size of VersionQuery's zero Limit.
+const DefaultVersionLimit = 100
+
+// VersionQuery selects a page of one name's versions, newest first.
+type VersionQuery struct {
+	// Offset skips that many of the newest versions.
+	Offset int
+	// Limit is the page size; 0 means DefaultVersionLimit.
+	Limit int
+	// Held adds to the page every version holding a stage or an alias,
+	// wherever it is in the order.
+	Held bool
+}
+
+// Versions returns a page of name's versions with their stage and
+// aliases, newest first (as List orders them, but for versions created
+// in the same nanosecond), and whether older versions follow the page.
+// It reads Offset+Limit+1 small index entries, the page's model records,
+// the name's record and its Summary: a page costs the same whatever the
+// number of versions, but for its offset. An unknown name is an error
+// wrapping ErrUnknownName.
+func (r *Registry) Versions(ctx context.Context, name string, q VersionQuery) (ms []*Model, more bool, err error) {
+	if q.Offset < 0 || q.Limit < 0 {
+		return nil, false, fmt.Errorf("registry: versions of %q: negative offset %d or limit %d", name, q.Offset, q.Limit)
+	}
+	limit := cmp.Or(q.Limit, DefaultVersionLimit)
+	nr, err := r.nameRecord(ctx, name)
+	if err != nil {
+		return nil, false, err
+	}
+	// '0' follows '/': the bounds hold exactly the keys NAME/...
+	idx, err := store.PageRecords(ctx, r.rec, KindVersions, name+"/", name+"0", q.Offset+limit+1, true)
+	if err != nil {
+		return nil, false, fmt.Errorf("registry: versions of %q: %w", name, err)
+	}
+	more = len(idx) > q.Offset+limit
+	idx = idx[min(q.Offset, len(idx)):min(q.Offset+limit, len(idx))]
+	versions := make([]string, 0, len(idx))
+	for _, rec := range idx {
+		versions = append(versions, string(rec.Value))
+	}
+	if q.Held {
+		versions = append(versions, nr.Production.Version, nr.Staging.Version)
+		for _, a := range nr.Aliases {
+			versions = append(versions, a.Version)
+		}
+		slices.Sort(versions)
+		versions = slices.Compact(slices.DeleteFunc(versions, func(v string) bool { return v == "" }))
+	}
+	if ms, err = r.models(ctx, versions); err != nil {
+		return nil, false, err
+	}
+	// An entry whose version's record names another name (an edited or
+	// imported record) is not this name's.
+	ms = slices.DeleteFunc(ms, func(m *Model) bool { return m.Name != name })
+	sum, err := r.Summary(ctx, name)
+	if err != nil {
+		return nil, false, err
+	}
+	st := stageSet{names: map[string]*nameRecord{name: nr}, summaries: map[string]*Summary{name: sum}}
+	for _, m := range ms {
+		st.derive(m)
+	}
+	slices.SortFunc(ms, func(a, b *Model) int {
+		return cmp.Or(b.Created.Compare(a.Created), strings.Compare(a.Version, b.Version))
+	})
+	return ms, more, nil
+}
+
+// models reads the model records of versions in one call where the
+// store can (store.RecordGetter); a version that is gone (deleted since
+// its index entry was read) is left out.
+func (r *Registry) models(ctx context.Context, versions []string) ([]*Model, error) {
+	var recs []*store.Record
+	if g, ok := r.rec.(store.RecordGetter); ok {
+		var err error
+		if recs, err = g.GetRecords(ctx, KindModel, versions); err != nil {
+			return nil, fmt.Errorf("registry: read %d model versions: %w", len(versions), err)
+		}
+	} else {
+		for _, v := range versions {
+			rec, err := r.rec.GetRecord(ctx, KindModel, v)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("registry: model version %q: %w", v, err)
+			}
+			recs = append(recs, rec)
+		}
+	}
+	out := make([]*Model, 0, len(recs))
+	for _, rec := range recs {
+		m, err := decodeModel(rec)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// reindex writes the index entry of every version that lacks one
+// (Migrate's layout 3 step), reading the index once.
+func (r *Registry) reindex(ctx context.Context, models []*Model) error {
+	recs, err := r.rec.ListRecords(ctx, KindVersions, "")
+	if err != nil {
+		return fmt.Errorf("registry: migrate: list the version index: %w", err)
+	}
+	have := make(map[string]bool, len(recs))
+	for _, rec := range recs {
+		have[rec.Key] = true
+	}
+	for _, m := range models {
+		if !have[versionKey(m)] {
+			if err := r.indexVersion(ctx, m); err != nil {
+				return fmt.Errorf("registry: migrate: %w", err)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/store/sqlite"
+	"github.com/tabforge/tabforge/store/storetest"
+)
+
+// versionsText is a page as "d3:production d2:none", by dataset.
+func versionsText(ms []*Model) string {
+	var parts []string
+	for _, m := range ms {
+		parts = append(parts, m.DatasetHash+":"+string(m.Stage)+strings.Join(m.Aliases, ","))
+	}
+	return strings.Join(parts, " ")
+}
+
+// TestVersions pages through one name's versions among another name's,
+// newest first, with stages and aliases, and checks that no page lists
+// the model records (listCounter), that a deleted version leaves its page, and that
+// Migrate rebuilds a lost index.
+func TestVersions(t *testing.T) {
+	t.Run("pager", func(t *testing.T) {
+		st := storetest.SQLite(t)
+		c := &listCounter{Swapper: st, lists: map[string]int{}}
+		testVersions(t, c, pagedCounter{c, st})
+	})
+	t.Run("lister", func(t *testing.T) { // store.PageRecords lists the index
+		c := &listCounter{Swapper: storetest.SQLite(t), lists: map[string]int{}}
+		testVersions(t, c, c)
+	})
+}
+
+// pagedCounter is listCounter with its store's paged and batch reads.
+type pagedCounter struct {
+	*listCounter
+	st *sqlite.Store
+}
+
+func (p pagedCounter) PageRecords(ctx context.Context, kind, from, to string, limit int, desc bool) ([]*store.Record, error) {
+	return p.st.PageRecords(ctx, kind, from, to, limit, desc)
+}
+
+func (p pagedCounter) GetRecords(ctx context.Context, kind string, keys []string) ([]*store.Record, error) {
+	return p.st.GetRecords(ctx, kind, keys)
+}
+
+func testVersions(t *testing.T, c *listCounter, rec store.Swapper) {
+	ctx := context.Background()
+	r := newTestRegistry(t, rec)
+	v := map[string]string{}
+	for i := range 7 { // d0 oldest, d6 newest; other names between them
+		d := fmt.Sprint("d", i)
+		v[d] = mustRegister(t, r, model(d, true))
+		o := model(d, true)
+		o.Name = "house-eu"
+		mustRegister(t, r, o)
+	}
+	if _, err := r.Promote(ctx, v["d1"], Production, PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Promote(ctx, v["d2"], Production, PromoteOptions{}); err != nil { // d1 archived
+		t.Fatal(err)
+	}
+	if _, err := r.SetAlias(ctx, "house", "champion", v["d0"], PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	clear(c.lists)
+	tests := []struct {
+		q    VersionQuery
+		want string
+		more bool
+	}{
+		{VersionQuery{Limit: 3}, "d6:none d5:none d4:none", true},
+		{VersionQuery{Offset: 3, Limit: 3}, "d3:none d2:production d1:archived", true},
+		{VersionQuery{Offset: 6, Limit: 3}, "d0:nonechampion", false},
+		{VersionQuery{Offset: 4, Limit: 3}, "d2:production d1:archived d0:nonechampion", false},
+		{VersionQuery{Offset: 9}, "", false},
+		{VersionQuery{}, "d6:none d5:none d4:none d3:none d2:production d1:archived d0:nonechampion", false},
+		{VersionQuery{Limit: 2, Held: true}, "d6:none d5:none d2:production d0:nonechampion", true},
+	}
+	for _, tt := range tests {
+		got, more, err := r.Versions(ctx, "house", tt.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := versionsText(got); g != tt.want || more != tt.more {
+			t.Errorf("Versions(house, %+v) = %q, more %v; want %q, more %v", tt.q, g, more, tt.want, tt.more)
+		}
+	}
+	if n := c.lists[KindModel]; n != 0 {
+		t.Errorf("Versions listed every model record %d times; want pages of the index only", n)
+	}
+	if _, _, err := r.Versions(ctx, "nope", VersionQuery{}); !errors.Is(err, ErrUnknownName) {
+		t.Errorf("Versions(nope) = %v; want ErrUnknownName", err)
+	}
+	if _, _, err := r.Versions(ctx, "house", VersionQuery{Offset: -1}); err == nil {
+		t.Error("Versions with a negative offset succeeded")
+	}
+
+	if err := r.Delete(ctx, v["d5"]); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := r.Versions(ctx, "house", VersionQuery{Limit: 2}); err != nil || versionsText(got) != "d6:none d4:none" {
+		t.Errorf("after deleting d5: Versions = %q, %v; want d6 d4", versionsText(got), err)
+	}
+
+	// A store of layout 2 has no index: Migrate writes it, once.
+	idx, err := c.ListRecords(ctx, KindVersions, "")
+	if err != nil || len(idx) != 13 {
+		t.Fatalf("index has %d entries, %v; want 13", len(idx), err)
+	}
+	for _, rec := range idx {
+		if err := CheckRecord(rec); err != nil {
+			t.Errorf("CheckRecord(%s) = %v", rec.Key, err)
+		}
+		if err := c.DeleteRecord(ctx, KindVersions, rec.Key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.PutRecord(ctx, KindMeta, layoutKey, []byte(`{"version":2}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.ListRecords(ctx, KindVersions, "")
+	if err != nil || !slices.EqualFunc(again, idx, func(a, b *store.Record) bool { return a.Key == b.Key && string(a.Value) == string(b.Value) }) {
+		t.Errorf("index after Open of layout 2 has %d entries, %v; want the %d it had", len(again), err, len(idx))
+	}
+}
+
+func TestCheckIndexRecord(t *testing.T) {
+	for _, tt := range []struct {
+		key, value string
+		ok         bool
+	}{
+		{"house/20260101T000001.000000000Z/0123456789abcdef", "0123456789abcdef", true},
+		{"house/20260101T000001.000000000Z/0123456789abcdef", "fedcba9876543210", false},
+		{"house/0123456789abcdef", "0123456789abcdef", false},
+		{"a@b/x/0123", "0123", false},
+	} {
+		err := CheckRecord(&store.Record{Kind: KindVersions, Key: tt.key, Value: []byte(tt.value)})
+		if (err == nil) != tt.ok {
+			t.Errorf("CheckRecord(%q = %q) = %v; want ok %v", tt.key, tt.value, err, tt.ok)
+		}
+	}
+}
