@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
@@ -142,11 +144,17 @@ func registryError(err error) error {
 const maxForm = 64 << 10
 
 // checkWrite refuses a write request without the admin token (403),
+// from an address that sent too many wrong ones (429, see tokenGuard),
 // with a form over maxForm bytes (413) or without its confirmation box
 // ticked (400).
 func (s *Server) checkWrite(w http.ResponseWriter, r *http.Request) error {
 	if s.o.AdminToken == "" {
 		return &httpError{http.StatusForbidden, errors.New("write actions are off: start tabforge ui with --admin-token")}
+	}
+	client := clientOf(r.RemoteAddr)
+	if wait := s.guard.wait(client); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		return &httpError{http.StatusTooManyRequests, fmt.Errorf("too many wrong admin tokens from this address: try again in %s", wait.Round(time.Second))}
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	// ParseForm first: ParseMultipartForm drops its error for a
@@ -164,8 +172,10 @@ func (s *Server) checkWrite(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("form: %v", err)
 	}
 	if !s.authorized(r) {
+		s.guard.failed(client)
 		return &httpError{http.StatusForbidden, errors.New("wrong or missing admin token")}
 	}
+	s.guard.succeeded(client)
 	if r.PostFormValue("confirm") != "yes" {
 		return badRequest("tick the confirmation box to %s", r.URL.Path)
 	}

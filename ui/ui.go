@@ -57,6 +57,12 @@ type Options struct {
 	// answers on a loopback listener: those a reverse proxy in front of
 	// the dashboard sends. Other names get 421 (see loopbackOnly).
 	AllowHosts []string
+	// TokenFailures and TokenWindow limit admin-token guesses: after
+	// TokenFailures wrong tokens from one address (an IPv6 /64) within
+	// TokenWindow of the first, that address's write requests get 429
+	// with Retry-After until the window ends. 0 means 5 and 15 minutes.
+	TokenFailures int
+	TokenWindow   time.Duration
 }
 
 // Server serves the dashboard for one store. It is an http.Handler, safe
@@ -67,8 +73,10 @@ type Server struct {
 	reg  *registry.Registry
 	o    Options
 	tmpl *template.Template
-	mux  *http.ServeMux
-	h    http.Handler // mux, behind the prefix
+	// guard limits admin-token guesses (Options.TokenFailures).
+	guard *tokenGuard
+	mux   *http.ServeMux
+	h     http.Handler // mux, behind the prefix
 	// ending is closed by EndStreams; endOnce guards the close.
 	ending  chan struct{}
 	endOnce sync.Once
@@ -89,7 +97,8 @@ func New(st store.Store, o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ui: templates: %w", err)
 	}
-	s := &Server{st: st, reg: registry.New(st), o: o, tmpl: tmpl, mux: http.NewServeMux(), ending: make(chan struct{})}
+	s := &Server{st: st, reg: registry.New(st), o: o, tmpl: tmpl, guard: newTokenGuard(o.TokenFailures, o.TokenWindow),
+		mux: http.NewServeMux(), ending: make(chan struct{})}
 	static, err := fs.Sub(staticFS, "static")
 	if err != nil {
 		return nil, fmt.Errorf("ui: assets: %w", err)

@@ -1,0 +1,123 @@
+package ui
+
+import (
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// Defaults of the admin-token guess limit (Options.TokenFailures and
+// Options.TokenWindow): five wrong tokens per quarter of an hour let
+// an owner mistype and keep a guesser to 20 tries an hour per address.
+const (
+	defaultTokenFailures = 5
+	defaultTokenWindow   = 15 * time.Minute
+	// maxGuessers is how many addresses the guard holds before a new
+	// one makes it forget those whose window has ended.
+	maxGuessers = 4096
+)
+
+// tokenGuard limits admin-token guesses per client address: after max
+// failures within window of the first, the address is refused (429)
+// until that window ends, whatever token it sends, so that a guesser
+// cannot tell a right token from a wrong one meanwhile. A right token
+// clears the address's count; other addresses are never affected.
+// Behind a reverse proxy every client has the proxy's address and
+// shares its limit. Safe for concurrent use.
+type tokenGuard struct {
+	max    int
+	window time.Duration
+	now    func() time.Time
+
+	mu      sync.Mutex
+	clients map[netip.Prefix]*guesses
+}
+
+// guesses are one address's failures in its current window.
+type guesses struct {
+	n     int
+	start time.Time // of the window: the first failure
+}
+
+func newTokenGuard(max int, window time.Duration) *tokenGuard {
+	if max <= 0 {
+		max = defaultTokenFailures
+	}
+	if window <= 0 {
+		window = defaultTokenWindow
+	}
+	return &tokenGuard{max: max, window: window, now: time.Now, clients: map[netip.Prefix]*guesses{}}
+}
+
+// clientOf is the address a request's guesses count against: its IPv4
+// address, or its IPv6 /64 (one host usually holds a whole /64).
+func clientOf(remoteAddr string) netip.Prefix {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Prefix{} // one bucket for what is not an address
+	}
+	a = a.Unmap()
+	bits := 32
+	if a.Is6() {
+		bits = 64
+	}
+	p, _ := a.Prefix(bits) // bits fit a's family: no error
+	return p
+}
+
+// wait returns how long c must wait before it may try a token again; 0
+// means it may now.
+func (g *tokenGuard) wait(c netip.Prefix) time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	x := g.clients[c]
+	if x == nil {
+		return 0
+	}
+	left := x.start.Add(g.window).Sub(g.now())
+	if left <= 0 {
+		delete(g.clients, c)
+		return 0
+	}
+	if x.n < g.max {
+		return 0
+	}
+	return left
+}
+
+// failed counts a wrong token from c.
+func (g *tokenGuard) failed(c netip.Prefix) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.now()
+	x := g.clients[c]
+	if x == nil || !now.Before(x.start.Add(g.window)) {
+		if len(g.clients) >= maxGuessers {
+			g.forgetEnded(now)
+		}
+		x = &guesses{start: now}
+		g.clients[c] = x
+	}
+	x.n++
+}
+
+// succeeded clears c's failures.
+func (g *tokenGuard) succeeded(c netip.Prefix) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.clients, c)
+}
+
+// forgetEnded drops the addresses whose window has ended; g.mu is held.
+func (g *tokenGuard) forgetEnded(now time.Time) {
+	for c, x := range g.clients {
+		if !now.Before(x.start.Add(g.window)) {
+			delete(g.clients, c)
+		}
+	}
+}
