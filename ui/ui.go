@@ -17,8 +17,10 @@ package ui
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -207,7 +209,10 @@ func badRequest(format string, a ...any) error {
 
 // fail answers r with err's status (404 for store.ErrNotFound, 409 or
 // 404 for registry conflicts (see registryError), 500 for an unexpected
-// error) on an escaped error page.
+// error) on an escaped error page. A 4xx page says what was wrong with
+// the request; a 500 page says only that the page failed, with an
+// error id, since an internal error may name files, stores and
+// addresses: the id and the whole error go to Options.Log.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusInternalServerError
 	err = registryError(err)
@@ -220,17 +225,29 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, store.ErrAmbiguous):
 		code = http.StatusBadRequest
 	}
+	msg := err.Error()
 	if code == http.StatusInternalServerError {
-		s.o.Log.Error("ui request failed", "path", r.URL.Path, "err", err)
+		id := errorID()
+		s.o.Log.Error("ui request failed", "error_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
+		msg = fmt.Sprintf("The dashboard could not show %s: something failed on the server, not in your request. "+
+			"Its log has the details under error id %s.", r.URL.Path, id)
 	}
 	var b bytes.Buffer
-	if terr := s.tmpl.ExecuteTemplate(&b, "error.html", s.page(http.StatusText(code), "", err.Error())); terr != nil {
-		http.Error(w, err.Error(), code)
+	if terr := s.tmpl.ExecuteTemplate(&b, "error.html", s.page(http.StatusText(code), "", msg)); terr != nil {
+		http.Error(w, msg, code)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
 	w.Write(b.Bytes())
+}
+
+// errorID returns a fresh id for an internal error: 8 random bytes in
+// hex, to find the error in the log.
+func errorID() string {
+	var b [8]byte
+	rand.Read(b[:]) // crypto/rand's Read never fails
+	return hex.EncodeToString(b[:])
 }
 
 // authorized reports whether r carries the admin token (in the form
