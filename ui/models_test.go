@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -184,5 +185,34 @@ func TestPagesReadWhatTheyShow(t *testing.T) {
 	}
 	if n := c.lists.Load(); n != 0 {
 		t.Errorf("the pages listed every model version %d times; want none", n)
+	}
+}
+
+// TestOldRunLineage: a run saved before results named their model
+// version (the CLI registered after saving) still shows the version whose
+// lineage names it, by reading every version.
+func TestOldRunLineage(t *testing.T) {
+	ctx := context.Background()
+	st := openSQLite(t)
+	f := newFixture(t, st, 5)
+	run, err := st.GetRun(ctx, "cmp-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res map[string]any
+	if err := json.Unmarshal(run.Result, &res); err != nil {
+		t.Fatal(err)
+	}
+	delete(res, "model_version")
+	if run.Result, err = json.Marshal(res); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	ts := serve(t, st, Options{})
+	code, body := get(t, ts.URL, "/runs/cmp-a")
+	if code != 200 || !strings.Contains(body, `href="models/`+f.v1+`"`) {
+		t.Errorf("GET /runs/cmp-a = %d without its version %s:\n%s", code, f.v1, body)
 	}
 }

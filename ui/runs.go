@@ -183,10 +183,15 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 // records it (pipeline.Result.ModelVersion, also when the run joined an
 // existing version's lineage): one version read, however many the
 // registry holds. A version since removed, or one whose lineage does
-// not name the run, is left out.
+// not name the run, is left out. Results saved before runs recorded
+// their version (the CLI registered after saving them) fall back to
+// reading every version.
 func (s *Server) lineage(ctx context.Context, runID string, res *pipeline.Result) ([]lineageStep, error) {
-	if res == nil || res.ModelVersion == "" {
+	if res == nil {
 		return nil, nil
+	}
+	if res.ModelVersion == "" {
+		return s.lineageScan(ctx, runID)
 	}
 	m, err := s.reg.Get(ctx, res.ModelVersion)
 	if errors.Is(err, store.ErrNotFound) {
@@ -199,6 +204,22 @@ func (s *Server) lineage(ctx context.Context, runID string, res *pipeline.Result
 		return nil, nil
 	}
 	return []lineageStep{{Version: m.Version, Name: m.Name, Stage: m.Stage, Aliases: m.Aliases}}, nil
+}
+
+// lineageScan is lineage for a result that names no version: every
+// version whose lineage names the run.
+func (s *Server) lineageScan(ctx context.Context, runID string) ([]lineageStep, error) {
+	models, err := s.reg.List(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []lineageStep
+	for _, m := range models {
+		if m.RunID == runID || slices.Contains(m.Runs, runID) {
+			out = append(out, lineageStep{Version: m.Version, Name: m.Name, Stage: m.Stage, Aliases: m.Aliases})
+		}
+	}
+	return out, nil
 }
 
 // studyIDs maps the names of the studies res's leaderboard tuned with to
