@@ -268,14 +268,15 @@ func (r *Registry) resolveLabel(ctx context.Context, name, label string) (*Model
 			return nil, fmt.Errorf("registry: %s@%s: %w", name, label, ErrNoStaging)
 		}
 	case Latest:
-		ms, err := r.List(ctx, name)
+		// One index entry read, however many versions the name has.
+		ms, _, err := r.Versions(ctx, name, VersionQuery{Limit: 1})
 		if err != nil {
 			return nil, err
 		}
 		if len(ms) == 0 {
 			return nil, fmt.Errorf("registry: %s@latest: %q has no versions: %w", name, name, store.ErrNotFound)
 		}
-		return ms[0], nil // List is newest first within a name
+		return ms[0], nil
 	case Archived, None:
 		// Not a label of one version: wrap ErrUnknownAlias so callers
 		// answer as for any other unknown label (404, not 500).

@@ -95,8 +95,11 @@ func testVersions(t *testing.T, c *listCounter, rec store.Swapper) {
 			t.Errorf("Versions(house, %+v) = %q, more %v; want %q, more %v", tt.q, g, more, tt.want, tt.more)
 		}
 	}
+	if m, err := r.Resolve(ctx, "house@latest"); err != nil || m.Version != v["d6"] {
+		t.Errorf("Resolve(house@latest) = %v, %v; want %s", m, err, v["d6"])
+	}
 	if n := c.lists[KindModel]; n != 0 {
-		t.Errorf("Versions listed every model record %d times; want pages of the index only", n)
+		t.Errorf("Versions or @latest listed every model record %d times; want pages of the index only", n)
 	}
 	if _, _, err := r.Versions(ctx, "nope", VersionQuery{}); !errors.Is(err, ErrUnknownName) {
 		t.Errorf("Versions(nope) = %v; want ErrUnknownName", err)
