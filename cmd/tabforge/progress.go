@@ -34,8 +34,12 @@ type progressBars struct {
 	logged   map[string]loggedStage
 }
 
-// loggedStage is when a stage's first and latest lines were logged.
-type loggedStage struct{ start, last time.Time }
+// loggedStage is when a stage's first and latest lines were logged, and
+// the Step of the latest.
+type loggedStage struct {
+	start, last time.Time
+	step        int
+}
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
@@ -70,19 +74,23 @@ func newProgressLogged(stderr io.Writer, sink *logSink, log *slog.Logger, logEve
 
 // logEvent logs e if it is its stage's first or last event, or logEvery
 // has passed since the stage's last line, with the time spent since the
-// first and the time left at that pace.
+// first and the time left at that pace. A Step already logged is not
+// logged again: events may repeat a Step (an ensemble's members count
+// rows by their cost, so a cheap member's rows round to the same Step,
+// the last ones all to Total), and each repeat of the last Step printed
+// another line "done=3000 total=3000".
 func (b *progressBars) logEvent(e progress.Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	key, now := string(e.Stage)+"/"+e.Name, time.Now()
 	st, seen := b.logged[key]
-	if seen && e.Step < e.Total && now.Sub(st.last) < b.logEvery {
+	if seen && (e.Step == st.step || e.Step < e.Total && now.Sub(st.last) < b.logEvery) {
 		return
 	}
 	if !seen {
 		st.start = now
 	}
-	st.last = now
+	st.last, st.step = now, e.Step
 	b.logged[key] = st
 	elapsed := now.Sub(st.start)
 	args := []any{"stage", e.Stage, "name", e.Name, "done", e.Step, "total", e.Total, "elapsed", elapsed.Round(time.Second).String()}

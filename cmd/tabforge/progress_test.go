@@ -189,3 +189,27 @@ func TestLogSinkWithoutBars(t *testing.T) {
 		t.Fatalf("output %q, want one log line and no bar", got)
 	}
 }
+
+// TestLogEventStepOnce: without a terminal, explain logs each Step of a
+// stage once. An ensemble's members count rows by their cost, so the
+// rows of the cheap last member all round to Total: every one of them
+// logged "done=3000 total=3000" again.
+func TestLogEventStepOnce(t *testing.T) {
+	var out syncBuffer
+	bars := newProgressLogged(&out, nil, slog.New(slog.NewTextHandler(&out, nil)), 0)
+	for _, step := range []int{0, 0, 2, 3, 3, 4, 4, 4} {
+		bars.event(progress.Event{Stage: progress.ExplainRow, Name: "interventional", Step: step, Total: 4})
+	}
+	bars.wait()
+	var steps []string
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		for _, f := range strings.Fields(l) {
+			if v, ok := strings.CutPrefix(f, "done="); ok {
+				steps = append(steps, v)
+			}
+		}
+	}
+	if got := strings.Join(steps, ","); got != "0,2,3,4" {
+		t.Errorf("logged steps %s; want 0,2,3,4 (each once)\n%s", got, out.String())
+	}
+}
