@@ -10,6 +10,13 @@ import (
 	"github.com/tabforge/tabforge/progress"
 )
 
+// ErrNoRows is the error of an explanation asked for no rows: Explain
+// (and pipeline.Explain, pipeline.LIME) of zero rows. An explanation of
+// nothing has no base value to measure against when the background is
+// the data's own rows, so it is refused rather than returned empty;
+// callers that feed batches test for it with errors.Is.
+var ErrNoRows = errors.New("explain: no rows to explain")
+
 // Options configure Explain; the zero value explains with the best exact
 // method available.
 type Options struct {
@@ -63,7 +70,7 @@ func Explain(ctx context.Context, m model.Model, x *model.Matrix, o Options) (*V
 		return nil, errors.New("explain: nil model")
 	}
 	if x == nil || x.Rows == 0 {
-		return nil, errors.New("explain: no rows to explain")
+		return nil, ErrNoRows
 	}
 	method := o.Method
 	if method == "" {

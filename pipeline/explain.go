@@ -199,7 +199,8 @@ type ExplainOptions struct {
 	explain.Options
 	// Rows are the data rows to explain, any order, each in range; nil
 	// means a sample of MaxRows rows (all rows when MaxRows <= 0 or the
-	// data is smaller), drawn with Seed.
+	// data is smaller), drawn with Seed. An empty list, like data
+	// without rows, is an error (explain.ErrNoRows).
 	Rows []int
 	// MaxRows caps the rows explained when Rows is nil: the
 	// max_explain_rows config key.
@@ -373,7 +374,13 @@ func explainsRaw(p *Predictor, o ExplainOptions) bool {
 // are not the data's, else of all data rows, after nb background rows.
 func setUp(p *Predictor, n int, o ExplainOptions, input func(e *explanation, picked bool) (nb int, err error)) (*explanation, error) {
 	if n == 0 {
-		return nil, errors.New("explain: the data has no rows")
+		return nil, fmt.Errorf("%w: the data has no rows", explain.ErrNoRows)
+	}
+	if o.Rows != nil && len(o.Rows) == 0 {
+		// As for data without rows: on raw inputs and with LIME an empty
+		// list used to pass, giving values of no row, while the design
+		// space refused it.
+		return nil, fmt.Errorf("%w: the row list is empty", explain.ErrNoRows)
 	}
 	raw := explainsRaw(p, o)
 	keeps := o.Background == nil && p.Background != "" // use p's training rows

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -134,5 +135,31 @@ func TestExplainSampleRefusesAnyRow(t *testing.T) {
 	_, err := Explain(context.Background(), p, big, o)
 	if want := fmt.Sprintf("row %d:", bad); err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("Explain with +Inf in unexplained row %d: %v; want an error naming it", bad, err)
+	}
+}
+
+// TestExplainNoRows: an explanation of no rows, from data without rows
+// or an empty row list, is explain.ErrNoRows in every space and for
+// LIME. An empty list used to pass on raw inputs and with LIME (values
+// of no row) while the design space refused it.
+func TestExplainNoRows(t *testing.T) {
+	p, x := explainRowsData(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		x    *frame.Frame
+		o    ExplainOptions
+	}{
+		{"no data rows", x.Take([]int{}), ExplainOptions{}},
+		{"no data rows, raw", x.Take([]int{}), ExplainOptions{Raw: true}},
+		{"empty row list", x, ExplainOptions{Rows: []int{}}},
+		{"empty row list, raw", x, ExplainOptions{Rows: []int{}, Raw: true}},
+	} {
+		if _, err := Explain(ctx, p, tc.x, tc.o); !errors.Is(err, explain.ErrNoRows) {
+			t.Errorf("%s: Explain: %v; want explain.ErrNoRows", tc.name, err)
+		}
+		if _, _, err := LIME(ctx, p, tc.x, tc.o); !errors.Is(err, explain.ErrNoRows) {
+			t.Errorf("%s: LIME: %v; want explain.ErrNoRows", tc.name, err)
+		}
 	}
 }
