@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -25,6 +26,10 @@ type Realised struct {
 	Day     string             `json:"day"` // of the prediction, UTC
 	Rows    int                `json:"rows"`
 	Metrics map[string]float64 `json:"metrics"`
+	// Undefined names the metrics undefined on these rows, left out of
+	// Metrics (JSON has no NaN): r2 of one row, mape when an actual is 0
+	// (eval.UndefinedWhy says why).
+	Undefined []string `json:"undefined,omitempty"`
 }
 
 // RealisedReport is the outcome of Realise.
@@ -205,9 +210,11 @@ func (g *realisedGroup) score() error {
 		if err != nil {
 			return fmt.Errorf("realised: %s %s on %s: %w", g.Model, g.Version, g.Day, err)
 		}
-		for k, v := range m {
-			if !math.IsNaN(v) && !math.IsInf(v, 0) { // r2 of one row, say
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			if v := m[k]; !math.IsNaN(v) && !math.IsInf(v, 0) {
 				g.Metrics[k] = v
+			} else {
+				g.Undefined = append(g.Undefined, k)
 			}
 		}
 	} else {

@@ -2,6 +2,7 @@ package continuous
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -165,5 +166,24 @@ func TestRealiseErrors(t *testing.T) {
 				t.Errorf("Realise = %v; want an error containing %q", err, tc.err)
 			}
 		})
+	}
+}
+
+// TestRealiseZeroActual: a day whose actuals include a 0 has no MAPE (a
+// zero has no percentage error): it is named undefined and left out of
+// the metrics, the others stand. It was 4.5e15 times the prediction.
+func TestRealiseZeroActual(t *testing.T) {
+	log := `{"request_id":"a","time":"2024-03-01T10:00:00Z","model":"sales","version":"s1","predictions":[3,20]}` + "\n"
+	r, err := Realise(strings.NewReader(log), strings.NewReader("request_id,row,actual\na,0,0\na,1,19\n"), RealiseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Groups) != 1 {
+		t.Fatalf("Realise groups = %+v; want one", r.Groups)
+	}
+	g := r.Groups[0]
+	// mae: (|3-0| + |20-19|)/2 = 2.
+	if _, ok := g.Metrics["mape"]; ok || g.Metrics["mae"] != 2 || !slices.Equal(g.Undefined, []string{"mape"}) {
+		t.Errorf("Realise = %+v; want mape undefined and left out, mae 2", g)
 	}
 }

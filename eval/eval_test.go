@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"slices"
@@ -104,8 +105,12 @@ func TestRegressionEdgeCases(t *testing.T) {
 		{"R2 constant perfect", R2, []float64{3, 3}, []float64{3, 3}, 1},
 		{"R2 constant wrong", R2, []float64{3, 3}, []float64{3, 4}, 0},
 		{"R2 single row", R2, []float64{3}, []float64{3}, math.NaN()},
-		// y = 0: |1-0|/eps = 1/2.22e-16.
-		{"MAPE zero target", MAPE, []float64{0}, []float64{1}, 1 / 2.220446049250313e-16},
+		// y = 0 has no percentage error: sklearn's |1-0|/eps = 4.5e15
+		// read as a model's failure. Undefined, right or wrong.
+		{"MAPE zero target", MAPE, []float64{0, 2}, []float64{1, 2}, math.NaN()},
+		{"MAPE zero target exact", MAPE, []float64{0, 2}, []float64{0, 2}, math.NaN()},
+		// A tiny target keeps sklearn's value.
+		{"MAPE tiny target", MAPE, []float64{1e-300}, []float64{0}, 1e-300 / 2.220446049250313e-16},
 		{"Within zero target exact", func(y, p, w []float64) (float64, error) { return WithinPct(y, p, 0.2, w) }, []float64{0, 0}, []float64{0, 1e-9}, 50},
 		// boundary: |12-10| = 2 = 0.2*10 counts (<=).
 		{"Within boundary", func(y, p, w []float64) (float64, error) { return WithinPct(y, p, 0.25, w) }, []float64{8}, []float64{10}, 100},
@@ -118,6 +123,28 @@ func TestRegressionEdgeCases(t *testing.T) {
 		if !near(got, tc.want) {
 			t.Errorf("%s = %v; want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestMAPEZeroTargets: a zero target makes MAPE undefined only when it
+// weighs: with weight 0 its row is not part of the mean, and the others'
+// MAPE stands. Regression reports the undefined MAPE as NaN, which
+// Metrics' JSON writes as null.
+func TestMAPEZeroTargets(t *testing.T) {
+	// Row 2: |2-1|/2 = 0.5.
+	if got, err := MAPE([]float64{0, 2}, []float64{1, 1}, []float64{0, 1}); err != nil || got != 0.5 {
+		t.Errorf("MAPE with a zero target of weight 0 = %v, %v; want 0.5", got, err)
+	}
+	m, err := Regression([]float64{0, 2, 4}, []float64{1, 1, 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(m[KeyMAPE]) || math.IsNaN(m[KeyMAE]) {
+		t.Errorf("Regression with a zero target: %v; want mape NaN, the others defined", m)
+	}
+	b, err := json.Marshal(m)
+	if err != nil || !strings.Contains(string(b), `"mape":null`) {
+		t.Errorf("Regression's metrics as JSON = %s, %v; want mape null", b, err)
 	}
 }
 

@@ -216,19 +216,33 @@ func FoldsText(folds []int) string {
 }
 
 // UndefinedText says which metrics of undefined (see Undefined) are
-// undefined on how many of folds, in name order: "auc undefined on 1
-// of 5 folds (mean over the other 4)"; "" when undefined is empty.
+// undefined on how many of folds, in name order, and why when
+// UndefinedWhy knows: "auc undefined on 1 of 5 folds (mean over the
+// other 4)"; "" when undefined is empty.
 func UndefinedText(undefined map[string]int, folds int) string {
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(undefined)) {
 		n := undefined[k]
 		s := fmt.Sprintf("%s undefined on %d of %d folds", k, n, folds)
+		if why := UndefinedWhy(k); why != "" {
+			s += ": " + why
+		}
 		if n < folds {
 			s += fmt.Sprintf(" (mean over the other %d)", folds-n)
 		}
 		parts = append(parts, s)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// UndefinedWhy says why metric key is undefined (NaN) where the reason
+// is the data's, not plain from the metric: for mape, a target of 0
+// (see MAPE); "" for the others.
+func UndefinedWhy(key string) string {
+	if key == KeyMAPE {
+		return "a true value is 0, which has no percentage error"
+	}
+	return ""
 }
 
 // MarshalJSON writes an undefined metric (NaN, such as the AUC of a

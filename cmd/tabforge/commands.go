@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"text/tabwriter"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/store"
 )
@@ -51,7 +53,15 @@ func (a *app) evaluateCommand() *cobra.Command {
 			for _, k := range keys {
 				fmt.Fprintf(tw, "%s\t%s\n", k, formatMetric(k, m[k]))
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if why := eval.UndefinedWhy(k); why != "" && math.IsNaN(m[k]) {
+					fmt.Fprintf(a.stdout, "note: %s n/a: %s\n", k, why)
+				}
+			}
+			return nil
 		},
 	}
 	f := cmd.Flags()

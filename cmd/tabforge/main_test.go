@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -425,7 +426,7 @@ func TestFormatMetric(t *testing.T) {
 		v    float64
 		want string
 	}{{"rmse", 20417.3, "20417"}, {"rmse", 0.03312, "0.03312"}, {"mae", 12.3456, "12.35"}, {"r2", 0.93, "0.9300"}, {"within20", 91.176, "91.18"},
-		{"rmse", 2.7772884e150, "2.777e+150"}, {"mape", 4.5e15, "4.5e+15"}} {
+		{"rmse", 2.7772884e150, "2.777e+150"}, {"mape", 4.5e15, "4.5e+15"}, {"mape", math.NaN(), "n/a"}, {"auc", math.NaN(), "n/a"}} {
 		if got := formatMetric(tt.key, tt.v); got != tt.want {
 			t.Errorf("formatMetric(%s, %v) = %s; want %s", tt.key, tt.v, got, tt.want)
 		}

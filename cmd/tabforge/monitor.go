@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tabforge/tabforge/continuous"
+	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
@@ -57,13 +59,23 @@ detected, or given with --sep.`,
 				return json.NewEncoder(a.stdout).Encode(r)
 			}
 			fmt.Fprintf(a.stdout, "%d predicted rows, %d with an actual; %d actuals without a prediction, %d not known yet\n", r.Predictions, r.Joined, r.Unmatched, r.Pending)
+			why := map[string]string{}
 			for _, g := range r.Groups {
 				var ms []string
 				for k, v := range g.Metrics {
 					ms = append(ms, fmt.Sprintf("%s %.4g", k, v))
 				}
+				for _, k := range g.Undefined {
+					ms = append(ms, k+" n/a")
+					if w := eval.UndefinedWhy(k); w != "" {
+						why[k] = w
+					}
+				}
 				slices.Sort(ms)
 				fmt.Fprintf(a.stdout, "%s  %s  %s  %d rows  %s\n", g.Day, g.Model, g.Version, g.Rows, strings.Join(ms, ", "))
+			}
+			for _, k := range slices.Sorted(maps.Keys(why)) {
+				fmt.Fprintf(a.stdout, "note: %s n/a: %s\n", k, why[k])
 			}
 			return nil
 		},

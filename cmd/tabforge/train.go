@@ -308,11 +308,7 @@ func printResult(w io.Writer, r *pipeline.Result) {
 		fmt.Fprintln(tw, line+strconv.FormatFloat(e.FitSeconds, 'f', 2, 64)+"\t")
 	}
 	tw.Flush()
-	for _, e := range r.Leaderboard {
-		if u := eval.UndefinedText(e.CVUndefined, e.CVFolds); u != "" && e.Error == "" {
-			fmt.Fprintf(w, "note: %s: cv %s\n", e.Model, u)
-		}
-	}
+	printUndefined(w, r.Leaderboard)
 	fmt.Fprintf(w, "\nbest: %s -> %s\n", r.Best, r.ModelPath)
 	if len(r.Leaderboard) > 0 && r.Leaderboard[0].Chosen != "" {
 		fmt.Fprintf(w, "  (%s)\n", r.Leaderboard[0].Chosen)
@@ -361,7 +357,33 @@ func rankedCell(e pipeline.Entry, metric string) string {
 	return formatMetric(metric, *e.CVRanked)
 }
 
+// printUndefined notes the CV metrics undefined on some folds, one line
+// for the models that share the same: a target with zeros makes mape
+// undefined on every fold of every model, which took a line per model.
+func printUndefined(w io.Writer, lb []pipeline.Entry) {
+	var texts []string
+	models := map[string][]string{}
+	for _, e := range lb {
+		u := eval.UndefinedText(e.CVUndefined, e.CVFolds)
+		if u == "" || e.Error != "" {
+			continue
+		}
+		if models[u] == nil {
+			texts = append(texts, u)
+		}
+		models[u] = append(models[u], e.Model)
+	}
+	for _, u := range texts {
+		fmt.Fprintf(w, "note: %s: cv %s\n", strings.Join(models[u], ", "), u)
+	}
+}
+
+// formatMetric prints metric key's value v for a table: "n/a" when it
+// is undefined (NaN: the AUC of one class, the MAPE of a zero target).
 func formatMetric(key string, v float64) string {
+	if math.IsNaN(v) {
+		return "n/a"
+	}
 	if math.Abs(v) >= 1e12 {
 		// A MAPE over zero targets, errors of targets in the 1e100s:
 		// hundreds of digits would break the table.
