@@ -2,6 +2,7 @@ package continuous
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -66,6 +67,7 @@ type actualReader struct {
 	o       RealiseOptions
 	sets    map[[2]string]map[string]bool // by model and version
 	pending map[rowKey]bool
+	rep     *RealisedReport // for a warning that ModelMissing cannot answer
 }
 
 // known returns row k's actual as the version of model reads it (see
@@ -80,6 +82,11 @@ func (rd *actualReader) known(k rowKey, model, version string) (string, bool, er
 		tokens := rd.o.Missing
 		if rd.o.ModelMissing != nil {
 			m, err := rd.o.ModelMissing(model, version)
+			if errors.Is(err, ErrNoModelStore) {
+				// No version's can be read: say so once, ask no more.
+				rd.rep.Warnings = append(rd.rep.Warnings, err.Error())
+				rd.o.ModelMissing, m, err = nil, nil, nil
+			}
 			if err != nil {
 				return "", false, fmt.Errorf("realised: %s %s: %w", model, version, err)
 			}

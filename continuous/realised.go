@@ -43,6 +43,9 @@ type RealisedReport struct {
 	Unmatched   int        `json:"unmatched_actuals"`
 	Pending     int        `json:"pending_actuals"`
 	Groups      []Realised `json:"groups"`
+	// Warnings say what the report could not take into account: model
+	// versions' missing values that could not be read (ErrNoModelStore).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // logLine is the part of a line of the serving prediction log (`tabforge
@@ -73,9 +76,19 @@ type RealiseOptions struct {
 	// ModelMissing, when set, returns the texts the given model version's
 	// training data read as missing (pipeline.Predictor.Missing), which
 	// the actuals of its predictions are read with, as train read its
-	// target; nil texts fall back to Missing.
+	// target; nil texts fall back to Missing. An error stops Realise,
+	// unless it wraps ErrNoModelStore.
 	ModelMissing func(model, version string) ([]string, error)
 }
+
+// ErrNoModelStore, wrapped by an error of RealiseOptions.ModelMissing,
+// says that no model version's missing texts can be read: the store that
+// holds them is absent or unreachable. Realise then reads every actual
+// with RealiseOptions.Missing and adds the error to the report's
+// Warnings, rather than stopping: the log and the actuals are all the
+// metrics need, and only a version trained with its own missing_values
+// reads an actual differently.
+var ErrNoModelStore = errors.New("model versions' missing_values cannot be read")
 
 // Realise joins the prediction log with actuals, a CSV file with columns
 // request_id and actual, and row (the 0-based row of a multi-row
@@ -89,8 +102,8 @@ func Realise(log, actuals io.Reader, o RealiseOptions) (*RealisedReport, error) 
 	if err != nil {
 		return nil, err
 	}
-	rd := &actualReader{act: act, o: o, sets: map[[2]string]map[string]bool{}, pending: map[rowKey]bool{}}
 	rep := &RealisedReport{Groups: []Realised{}} // none scored is [], not null
+	rd := &actualReader{act: act, o: o, sets: map[[2]string]map[string]bool{}, pending: map[rowKey]bool{}, rep: rep}
 	groups, used, err := joinLog(log, rd, rep)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,8 @@
 package continuous
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -185,5 +187,32 @@ func TestRealiseZeroActual(t *testing.T) {
 	// mae: (|3-0| + |20-19|)/2 = 2.
 	if _, ok := g.Metrics["mape"]; ok || g.Metrics["mae"] != 2 || !slices.Equal(g.Undefined, []string{"mape"}) {
 		t.Errorf("Realise = %+v; want mape undefined and left out, mae 2", g)
+	}
+}
+
+// TestRealiseNoModelStore: when no version's missing texts can be read
+// (ErrNoModelStore: the store is absent or unreachable), the actuals
+// are read with Missing and the report warns once; any other error of
+// ModelMissing still stops Realise.
+func TestRealiseNoModelStore(t *testing.T) {
+	log := `{"request_id":"a","time":"2024-03-01T10:00:00Z","model":"price","version":"p1","predictions":[10]}
+{"request_id":"b","time":"2024-03-01T10:00:00Z","model":"price","version":"p2","predictions":[20,30]}
+`
+	actuals := "request_id,row,actual\na,0,11\nb,0,?\nb,1,31\n"
+	calls := 0
+	unavailable := func(_, _ string) ([]string, error) {
+		calls++
+		return nil, fmt.Errorf("%w: store sqlite://x.db does not exist", ErrNoModelStore)
+	}
+	r, err := Realise(strings.NewReader(log), strings.NewReader(actuals), RealiseOptions{Missing: []string{"", "?"}, ModelMissing: unavailable})
+	if err != nil {
+		t.Fatalf("Realise without the store: %v", err)
+	}
+	if r.Joined != 2 || r.Pending != 1 || calls != 1 || len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "sqlite://x.db") {
+		t.Errorf("Realise = %+v after %d calls; want 2 joined, 1 pending (read with Missing), one call and one warning naming the store", r, calls)
+	}
+	broken := func(_, _ string) ([]string, error) { return nil, errors.New("registry: version p1: corrupt record") }
+	if _, err := Realise(strings.NewReader(log), strings.NewReader(actuals), RealiseOptions{ModelMissing: broken}); err == nil || !strings.Contains(err.Error(), "corrupt record") {
+		t.Errorf("Realise with a failing registry: %v; want its error", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"slices"
@@ -11,11 +12,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/continuous"
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/store/sqlite"
 )
 
 func (a *app) monitorCommand() *cobra.Command {
@@ -32,7 +35,11 @@ of prediction: regression metrics, or the accuracy of class predictions.
 An actual is read as its model version read its training target: the
 version's missing_values (read from the configured store, the one serve
 served it from) are outcomes not known yet, left out and counted; a version
-the store lacks uses the config's. The actuals' field separator is
+the store lacks uses the config's. A SQLite store that does not exist,
+and the default store when it cannot be opened, are passed over with a
+warning (in --json, "warnings"), every actual read with the config's
+missing_values; a store set by --store, the environment or a config file
+that cannot be opened is an error. The actuals' field separator is
 detected, or given with --sep.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -54,6 +61,9 @@ detected, or given with --sep.`,
 			r, err := continuous.Realise(lf, af, continuous.RealiseOptions{Comma: a.comma, Missing: a.missing, ModelMissing: missing})
 			if err != nil {
 				return err
+			}
+			for _, w := range r.Warnings {
+				fmt.Fprintf(a.stderr, "warning: %s\n", w)
 			}
 			if asJSON {
 				return json.NewEncoder(a.stdout).Encode(r)
@@ -92,20 +102,17 @@ detected, or given with --sep.`,
 // reads a model version's missing texts (pipeline.Predictor.Missing)
 // from the configured store's registry, opened on first use, and a func
 // that closes it. A version the registry lacks gives none: the config's
-// apply.
+// apply. A store that cannot be read is openVersions's to judge.
 func (a *app) versionMissing(cmd *cobra.Command) (func(model, version string) ([]string, error), func()) {
 	var st store.Store
 	var reg *registry.Registry
+	var openErr error
 	get := func(_, version string) ([]string, error) {
-		if reg == nil {
-			s, err := a.storeFor(cmd)
-			if err != nil {
-				return nil, err
-			}
-			st = s
-			if reg, err = registry.Open(cmd.Context(), s); err != nil {
-				return nil, err
-			}
+		if reg == nil && openErr == nil {
+			st, reg, openErr = a.openVersions(cmd)
+		}
+		if openErr != nil {
+			return nil, openErr
 		}
 		m, err := reg.Get(cmd.Context(), version)
 		if errors.Is(err, store.ErrNotFound) {
@@ -125,4 +132,59 @@ func (a *app) versionMissing(cmd *cobra.Command) (func(model, version string) ([
 			st.Close()
 		}
 	}
+}
+
+// openVersions opens the configured store's registry for monitor
+// realised, which works without it where it can: a SQLite file that does
+// not exist is not created (the command only reads) and holds no version,
+// and the default store, when it cannot be opened, is passed over; both
+// are continuous.ErrNoModelStore, which Realise reports as a warning
+// while it reads actuals with the config's missing_values. A store the
+// user set (--store, TABFORGE_STORE, a config file, --set) that exists
+// but cannot be opened (Redis down with store_fallback off, a file that
+// is not a database) is an error naming it and where it was set: its
+// versions' missing_values were asked for, and actuals read without them
+// can count a "?" as a miss or stop at it.
+func (a *app) openVersions(cmd *cobra.Command) (store.Store, *registry.Registry, error) {
+	cfg, prov, err := a.loadConfig(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	origin := prov.Origin("store")
+	by := origin.String()
+	if origin.Kind == config.FromFlag && origin.Name == "" {
+		by = "--store"
+	}
+	url := config.RedactURL(cfg.Store)
+	passed := func(cause error) error {
+		return fmt.Errorf("%w: store %s: %v; actuals are read with the config's missing_values", continuous.ErrNoModelStore, url, cause)
+	}
+	unreadable := func(cause error) error {
+		if origin.Kind > config.FromProfile {
+			return fmt.Errorf("store %s (set by %s), which holds each model version's missing_values: %w", url, by, cause)
+		}
+		return passed(cause)
+	}
+	if strings.HasPrefix(cfg.Store, "sqlite://") {
+		path, err := sqlite.FromURL(cfg.Store)
+		if err != nil {
+			return nil, nil, unreadable(err)
+		}
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			// No store holds no version: as for a version the store
+			// lacks, the config's apply, with a warning (the path may
+			// be mistyped).
+			return nil, nil, passed(fmt.Errorf("no file %s", path))
+		}
+	}
+	st, err := a.openStore(cmd.Context(), cfg)
+	if err != nil {
+		return nil, nil, unreadable(err)
+	}
+	reg, err := registry.Open(cmd.Context(), st)
+	if err != nil {
+		st.Close()
+		return nil, nil, unreadable(err)
+	}
+	return st, reg, nil
 }

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -113,5 +116,60 @@ func TestMonitorRealisedModelMissing(t *testing.T) {
 	}
 	if r.Joined != 1 || r.Pending != 1 || r.Unmatched != 0 {
 		t.Errorf("monitor realised --json = %s; want 1 joined, 1 pending, 0 unmatched", out)
+	}
+}
+
+// TestMonitorRealisedWithoutStore: realised reads each version's
+// missing_values from the store, but works from the log and the actuals
+// alone where it can. The default store, absent, is neither created nor
+// needed; broken, it is passed over: both warn (stderr and --json's
+// warnings) and read actuals with the config's missing_values. A store
+// set with --store that exists but cannot be opened is an error naming
+// it. realised used to fail on any store it could not open, and to
+// create the default one.
+func TestMonitorRealisedWithoutStore(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir) // the default store is relative to the working directory
+	log := `{"request_id":"a","time":"2024-03-01T10:00:00Z","model":"price","version":"v1","predictions":[10,20]}` + "\n"
+	if err := os.WriteFile("pred.log", []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("actuals.csv", []byte("request_id,row,actual\na,0,11\na,1,NA\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	realised := func(extra ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		args := append([]string{"monitor", "realised", "--log", "pred.log", "--actuals", "actuals.csv", "--json"}, extra...)
+		return run(context.Background(), args, &out, &errb), out.String(), errb.String()
+	}
+	check := func(name string) {
+		t.Helper()
+		code, out, errs := realised()
+		var r struct {
+			Joined   int      `json:"joined"`
+			Pending  int      `json:"pending_actuals"`
+			Warnings []string `json:"warnings"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &r) != nil {
+			t.Fatalf("%s: exit %d\n%s%s", name, code, out, errs)
+		}
+		if r.Joined != 1 || r.Pending != 1 || len(r.Warnings) != 1 || !strings.Contains(errs, "warning: ") {
+			t.Errorf("%s: %s\nstderr %s; want 1 joined, NA pending, and a warning", name, out, errs)
+		}
+	}
+	check("no store")
+	if _, err := os.Stat(filepath.Join(".tabforge", "tabforge.db")); err == nil {
+		t.Error("realised created the default store")
+	}
+	if err := os.MkdirAll(".tabforge", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(".tabforge", "tabforge.db"), []byte("not a database\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check("broken default store")
+	code, _, errs := realised("--store", "sqlite://.tabforge/tabforge.db")
+	if code != 1 || !strings.Contains(errs, "store sqlite://.tabforge/tabforge.db (set by --store)") {
+		t.Errorf("a broken store set by --store: exit %d, %s; want exit 1 and an error naming it", code, errs)
 	}
 }
