@@ -142,9 +142,9 @@ func (p *prepared) foldsOOF(ctx context.Context, keys []string) ([]float64, erro
 		if !ok {
 			return nil, fmt.Errorf("fold %d's entry is not in the cache", i+1)
 		}
-		_, pred, err := decodeFold(val)
+		r, err := decodeFold(val)
 		if err == nil {
-			oof, err = placeFold(oof, len(p.train), p.folds[i], pred)
+			oof, err = placeFold(oof, len(p.train), p.folds[i], r.pred)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", i+1, err)
@@ -245,7 +245,7 @@ func (p *prepared) cachedFold(ctx context.Context, l model.Learner, spec feature
 		if r, err = fitScore(ctx, l, spec, p, memoKey, trainRows, evalRows, fo); err != nil {
 			return nil, err
 		}
-		b, err := encodeFold(r.metrics, r.pred)
+		b, err := encodeFold(r)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", errUncacheable, err)
 		}
@@ -259,8 +259,8 @@ func (p *prepared) cachedFold(ctx context.Context, l model.Learner, spec feature
 	case !hit:
 		return r, nil
 	}
-	if metrics, pred, err := decodeFold(val); err == nil {
-		return &fitResult{metrics: metrics, pred: pred}, nil
+	if r, err := decodeFold(val); err == nil {
+		return r, nil
 	}
 	p.log.Warn("cache: cached fold does not decode; recomputing")
 	return fitScore(ctx, l, spec, p, memoKey, trainRows, evalRows, fo)
@@ -271,25 +271,34 @@ func (p *prepared) cachedFold(ctx context.Context, l model.Learner, spec feature
 type cachedFoldValue struct {
 	Metrics eval.Metrics `json:"metrics"`
 	Pred    []byte       `json:"pred"`
+	// StopRate is what early stopping found in the fold's fit, rounds per
+	// training row (see model.StopRater); absent without early stopping
+	// and in entries cached before it was kept.
+	StopRate float64 `json:"stop_rate,omitempty"`
 }
 
-func encodeFold(metrics eval.Metrics, pred []float64) ([]byte, error) {
-	return json.Marshal(cachedFoldValue{Metrics: metrics, Pred: floatBytes(pred)})
+func encodeFold(r *fitResult) ([]byte, error) {
+	return json.Marshal(cachedFoldValue{Metrics: r.metrics, Pred: floatBytes(r.pred), StopRate: r.stopRate})
 }
 
-func decodeFold(b []byte) (eval.Metrics, []float64, error) {
+// decodeFold returns the scores, predictions and stop rate of a fold's
+// result bytes (no model).
+func decodeFold(b []byte) (*fitResult, error) {
 	var v cachedFoldValue
 	if err := json.Unmarshal(b, &v); err != nil {
-		return nil, nil, fmt.Errorf("fold result: %w", err)
+		return nil, fmt.Errorf("fold result: %w", err)
 	}
 	pred, err := bytesFloats(v.Pred)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if len(v.Metrics) == 0 {
-		return nil, nil, errors.New("fold result has no metrics")
+		return nil, errors.New("fold result has no metrics")
 	}
-	return v.Metrics, pred, nil
+	if !(v.StopRate >= 0) || math.IsInf(v.StopRate, 0) {
+		return nil, fmt.Errorf("fold result has stop rate %v", v.StopRate)
+	}
+	return &fitResult{metrics: v.Metrics, pred: pred, stopRate: v.StopRate}, nil
 }
 
 // floatBytes encodes floats exactly, NaN included (JSON cannot).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/tabforge/tabforge/model"
 )
@@ -31,26 +32,47 @@ func (p Params) Fit(ctx context.Context, d *model.Dataset, o model.FitOptions) (
 	}
 	train, valid := holdout(d, p.ValidationFraction, p.Seed)
 	m, err := Train(ctx, p, train, valid, o)
-	if err != nil || !p.Refit {
-		return m, err
+	if err != nil {
+		return nil, err
+	}
+	m.stopRate = float64(m.Rounds()) / float64(train.X.Rows)
+	if !p.Refit {
+		return m, nil
 	}
 	full := p
-	full.EarlyStoppingRounds, full.ValidationFraction, full.Refit = 0, 0, false
-	full.NEstimators = refitRounds(m.Rounds(), train.X.Rows, d.X.Rows)
+	full.EarlyStoppingRounds, full.ValidationFraction, full.Refit, full.PooledStopRates = 0, 0, false, nil
+	full.NEstimators = refitRounds(append(slices.Clip(p.PooledStopRates), m.stopRate), d.X.Rows)
 	r, err := Train(ctx, full, d, nil, o)
 	if err != nil {
 		return nil, fmt.Errorf("gbdt: refit on all rows: %w", err)
 	}
-	r.bestScore = m.bestScore
+	r.bestScore, r.stopRate = m.bestScore, m.stopRate
 	return r, nil
 }
 
-// refitRounds scales the rounds found on trainRows to allRows: each round
-// takes a step of the same size, and with more rows the fit keeps
-// improving for proportionally longer (the rule of LightGBM's and
-// XGBoost's users when refitting on train+validation).
-func refitRounds(rounds, trainRows, allRows int) int {
-	return max(1, int(math.Round(float64(rounds)*float64(allRows)/float64(trainRows))))
+// refitRounds scales the mean of rates, rounds found per training row, to
+// rows: each round takes a step of the same size, and with more rows the
+// fit keeps improving for proportionally longer (the rule of LightGBM's
+// and XGBoost's users when refitting on train+validation).
+func refitRounds(rates []float64, rows int) int {
+	var sum float64
+	for _, r := range rates {
+		sum += r
+	}
+	return max(1, int(math.Round(sum/float64(len(rates))*float64(rows))))
+}
+
+// StopRate returns the rounds early stopping found per row of the part it
+// trained on; ok is false when the model did not stop early. It
+// implements model.StopRater.
+func (m *Model) StopRate() (float64, bool) { return m.stopRate, m.stopRate > 0 }
+
+// PoolStopRates returns p refitting, after early stopping, for the mean
+// of rates and the rate it finds (see Params.PooledStopRates). It
+// implements model.RatePooler.
+func (p Params) PoolStopRates(rates []float64) model.Learner {
+	p.PooledStopRates = slices.Clone(rates)
+	return p
 }
 
 // Rounds returns the number of boosting rounds the model holds: after

@@ -2,6 +2,7 @@ package gbdt
 
 import (
 	"context"
+	"math"
 	"slices"
 	"testing"
 
@@ -114,6 +115,50 @@ func TestEarlyStoppingOneRow(t *testing.T) {
 	}
 }
 
+// TestPooledStopRates: a refit pools the stop rates of other fits (the CV
+// folds') with its own, and says what it found itself; without early
+// stopping a model has no rate.
+func TestPooledStopRates(t *testing.T) {
+	for _, task := range []model.Task{model.Regression, model.Binary, model.Multiclass} {
+		t.Run(string(task), func(t *testing.T) {
+			d := synthTask(task, 2000, 4)
+			p := Params{NEstimators: 2000, LearningRate: 0.3, EarlyStoppingRounds: 10, ValidationFraction: 0.2, Refit: true, Seed: 3}
+			alone, err := p.Fit(context.Background(), d, model.FitOptions{Workers: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			own, ok := model.StopRate(alone)
+			if !ok {
+				t.Fatal("an early-stopped refit reports no stop rate")
+			}
+			other := 3 * own
+			pooled, err := p.PoolStopRates([]float64{other}).Fit(context.Background(), d, model.FitOptions{Workers: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := int(math.Round((own + other) / 2 * float64(d.X.Rows)))
+			if got := pooled.(*Model).Rounds(); got != want {
+				t.Errorf("pooled refit holds %d rounds; want %d (mean of %.4f and %.4f per row × %d rows); alone %d",
+					got, want, own, other, d.X.Rows, alone.(*Model).Rounds())
+			}
+			if got, _ := model.StopRate(pooled); got != own {
+				t.Errorf("pooled refit's own stop rate = %v; want %v, the rate its holdout found", got, own)
+			}
+			if p.PooledStopRates != nil {
+				t.Error("PoolStopRates changed its receiver")
+			}
+			fixed := Params{NEstimators: 20, LearningRate: 0.3, Seed: 3}
+			m, err := fixed.Fit(context.Background(), d, model.FitOptions{Workers: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r, ok := model.StopRate(m); ok {
+				t.Errorf("a model without early stopping reports stop rate %v", r)
+			}
+		})
+	}
+}
+
 // TestEarlyStoppingRefit: Fit stops early on its held-out rows, keeps the
 // best round, and with Refit trains again on every row for the scaled
 // number of rounds, for every task.
@@ -139,7 +184,7 @@ func TestEarlyStoppingRefit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := refitRounds(best, d.X.Rows-600, d.X.Rows)
+			want := refitRounds([]float64{float64(best) / float64(d.X.Rows-600)}, d.X.Rows)
 			if got := refit.(*Model).Rounds(); got != want || want <= best {
 				t.Errorf("refit holds %d rounds; want %d (best %d scaled by 3000/2400)", got, want, best)
 			}

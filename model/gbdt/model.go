@@ -25,6 +25,7 @@ type Model struct {
 	trees        []*Tree
 	treeClass    []int   // group (class) of each tree
 	bestScore    float64 // best validation metric when early stopping kept a prefix
+	stopRate     float64 // rounds early stopping found per training row; 0 without
 	obj          objective
 	packed       []packedTree
 	// scorer, when set, predicts instead of packed (see newScorer).

@@ -136,6 +136,12 @@ type Params struct {
 	// The held-out rows then also shape the model. false keeps the
 	// early-stopped model.
 	Refit bool `json:"refit,omitempty"`
+	// PooledStopRates are rounds per training row that early stopping found
+	// on other fits of the same data (the cross-validation folds, see
+	// model.PoolStopRates); Refit trains for their mean together with the
+	// rate it finds itself. They follow from the data and the other
+	// parameters, so they stay out of the encoding (and cache keys).
+	PooledStopRates []float64 `json:"-"`
 	// CategoricalSplits splits the columns flagged in
 	// model.Dataset.Categorical by category sets instead of thresholds:
 	// categories are ordered by G/(H+10) in each node and the best prefix
