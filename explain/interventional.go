@@ -353,9 +353,11 @@ func interventionalNote(l link, background int) string {
 
 // InterventionalRowCost bounds InterventionalSHAP's work on one row of
 // m against background rows: a pair walk visits each tree node at most
-// once, and a linear model costs a multiply per feature. It is in
-// TreeEnsemble.RowCost's units, for callers sizing how many rows they
-// explain; 0 for a model InterventionalSupport refuses.
+// once, and a linear model costs a multiply per feature. The bound
+// needs no rows, which suits weighing members' progress
+// (MemberProgress), but a walk passes a small, model-dependent share of
+// the nodes: callers sizing how many rows they explain want
+// InterventionalCost. It is 0 for a model InterventionalSupport refuses.
 func InterventionalRowCost(m model.Model, background int) float64 {
 	rm, err := newRefModel(m)
 	if err != nil {

@@ -20,6 +20,10 @@ type refWorker struct {
 	w    []float64 // w[a*stride+b] = (a−1)!·b!/(a+b)!, a ≥ 1
 	f    int
 	wide int // stride of w
+	// visits and leafValues count the work of the pairs walked since
+	// the worker was made (InterventionalCost): nodes passed, and leaf
+	// values added to a path feature's value.
+	visits, leafValues int
 }
 
 // newRefWorker returns buffers for rm, whose paths are at most depth
@@ -72,6 +76,7 @@ func (w *refWorker) pair(rm *refModel, x, r []float64) {
 // the side the node's feature is on) agree, both ways where they part.
 func (w *refWorker) walk(t *shapTree, i int32) {
 	for t.left[i] >= 0 {
+		w.visits++
 		f := t.feature[i]
 		switch w.side[f] {
 		case sideX:
@@ -104,6 +109,7 @@ func (w *refWorker) walk(t *shapTree, i int32) {
 // v·(|A|−1)!|B|!/(|A|+|B|)!, each r-side one loses v·|A|!(|B|−1)!/(|A|+|B|)!.
 func (w *refWorker) leaf(t *shapTree, i int32) {
 	na, nb := len(w.a), len(w.b)
+	w.leafValues += t.nout * (na + nb)
 	if na+nb == 0 {
 		return // x and r both reach it: it is in neither's difference
 	}

@@ -62,6 +62,17 @@ func gaussLegendre(n int) (nodes, weights []float64) {
 	return nodes, weights
 }
 
+// quadPanels is how many panels of gaussNodes nodes jacobian integrates
+// the path from margins zr to zx over.
+func quadPanels(zx, zr []float64) int {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for m := range zx {
+		d := zx[m] - zr[m]
+		lo, hi = min(lo, d), max(hi, d)
+	}
+	return min(maxPanels, max(1, int(math.Ceil((hi-lo)/panelSpread))))
+}
+
 // softmaxPath holds one goroutine's buffers for mapping a pair's margin
 // values to probability values over k classes.
 type softmaxPath struct {
@@ -79,13 +90,7 @@ func newSoftmaxPath(k int) *softmaxPath {
 // jacobian sets s.c to ∫_0^1 J(zr + t(zx − zr)) dt, J the softmax's
 // Jacobian, by composite Gauss–Legendre quadrature (see the constants).
 func (s *softmaxPath) jacobian(zx, zr []float64) {
-	k := s.k
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for m := range k {
-		d := zx[m] - zr[m]
-		lo, hi = min(lo, d), max(hi, d)
-	}
-	panels := min(maxPanels, max(1, int(math.Ceil((hi-lo)/panelSpread))))
+	k, panels := s.k, quadPanels(zx, zr)
 	clear(s.c)
 	h := 1 / float64(panels)
 	for q := range panels {

@@ -104,16 +104,52 @@ func interventional(ctx context.Context, m model.Model, x, bg *model.Matrix, wor
 	return explain.InterventionalSHAP(ctx, m, x, bg, explain.InterventionalOptions{Workers: workers, Progress: pf}, names)
 }
 
-// interventionalRowCost bounds the work of one row of p's interventional
-// values against explain.InterventionalBackground rows (explain.InterventionalRowCost).
-func interventionalRowCost(p *Predictor) float64 {
+// interventionalProbeRows is how many rows of the data, and of the
+// background, interventionalRowCost walks in pairs: 64 pairs per member,
+// 6% of the 1,000 of the fewest rows the report explains
+// (reportMinInterventionalRows against explain.InterventionalBackground).
+const interventionalProbeRows = 8
+
+// interventionalRowCost estimates the CPU nanoseconds interventional SHAP
+// takes on one row of x for ensemble p, summed over its weighed members
+// (explain.InterventionalCost): seeded samples of interventionalProbeRows
+// rows of x and of the background Explain would measure them against
+// (seed being ExplainOptions' seed) are walked in pairs, and the work
+// counted is priced per row of that background.
+func interventionalRowCost(ctx context.Context, p *Predictor, x *frame.Frame, seed uint64) (float64, error) {
+	if x.NumRows() == 0 {
+		return 0, nil
+	}
+	rows := explain.SampleRows(x.NumRows(), interventionalProbeRows, seed)
+	e, err := setUpExplanation(p, x, ExplainOptions{Rows: rows, Options: explain.Options{Seed: seed}})
+	if err != nil {
+		return 0, err
+	}
+	bg, err := ensembleBackground(e.in, e.background, seed)
+	if err != nil || bg == nil {
+		return 0, err
+	}
+	xr, probe := x.Take(rows), bg.Take(explain.SampleRows(bg.NumRows(), interventionalProbeRows, seed))
 	c := 0.0
 	for i, m := range p.Members {
-		if weighed(p.Combiner, i) {
-			c += explain.InterventionalRowCost(m.Model, explain.InterventionalBackground)
+		if !weighed(p.Combiner, i) {
+			continue
 		}
+		mx, err := memberMatrix(m, xr)
+		if err != nil {
+			return 0, err
+		}
+		mb, err := memberMatrix(m, probe)
+		if err != nil {
+			return 0, fmt.Errorf("background: %w", err)
+		}
+		mc, err := explain.InterventionalCost(ctx, m.Model, mx, mb, bg.NumRows())
+		if err != nil {
+			return 0, fmt.Errorf("member %s: %w", m.Name, err)
+		}
+		c += mc
 	}
-	return c
+	return c, nil
 }
 
 // exactEnsemble explains the rows of xr for ensemble p on its input

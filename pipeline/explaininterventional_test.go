@@ -183,16 +183,20 @@ func checkInterventional(t *testing.T, pred *Predictor, x *frame.Frame, link str
 // TestReportInterventionalRows: the report explains an ensemble that
 // gets interventional SHAP (credit data's gbdt, logistic and forest at
 // their default sizes, averaged) on as many test rows as
-// reportInterventionalWork allows at its row cost, not TreeSHAP's larger
-// budget, and its warning says what makes the rows costly.
+// reportInterventionalCPU allows at the row cost its probe estimates,
+// not TreeSHAP's larger budget, and its warning says what makes the rows
+// costly.
 func TestReportInterventionalRows(t *testing.T) {
 	cfg, p, pred := creditAverage(t, false)
 	var err error
 	if pred.Background, err = trainingBackground(p.x, p.train, pred.Schema, 1); err != nil {
 		t.Fatal(err)
 	}
-	cost := interventionalRowCost(pred)
-	want := max(reportMinSHAPRows, int(reportInterventionalWork/cost))
+	cost, err := interventionalRowCost(context.Background(), pred, p.x.Take(p.test), cfg.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := max(reportMinInterventionalRows, int(reportInterventionalCPU/cost))
 	if want >= reportSHAPRows || want >= len(p.test) {
 		t.Fatalf("a row costs %.3g: %d rows fit the budget, which cuts nothing; the test needs larger members", cost, want)
 	}
@@ -203,7 +207,7 @@ func TestReportInterventionalRows(t *testing.T) {
 		got = len(d.SHAP.Values)
 	}
 	if got != want {
-		t.Fatalf("the report explained %d rows; want %d (budget %.3g, %.3g a row)", got, want, reportInterventionalWork, cost)
+		t.Fatalf("the report explained %d rows; want %d (budget %.3g ns, %.3g a row)", got, want, reportInterventionalCPU, cost)
 	}
 	if w := strings.Join(d.Warnings, "; "); !strings.Contains(w, fmt.Sprintf("SHAP values of %d test rows: interventional SHAP", want)) {
 		t.Errorf("warnings %q do not say why %d rows", w, want)

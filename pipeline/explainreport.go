@@ -32,15 +32,23 @@ const (
 	// row, so it gets reportMinSHAPRows rows, where a booster gets 500.
 	reportTreeSHAPWork = 2e9
 	reportMinSHAPRows  = 20
-	// reportInterventionalWork bounds the rows an ensemble's
-	// interventional SHAP explains, in the same units
-	// (explain.InterventionalRowCost: each row walks every member's trees
-	// against up to explain.InterventionalBackground rows, about 3.4e8 a second here, the
-	// bound nearly met): about 1.5 CPU seconds, what KernelSHAP's 30 rows
-	// cost the report before. TreeSHAP's budget gave the credit_data
-	// production average 365 rows and 5.8 CPU seconds, more than half of
-	// its 10 s train run; this gives it 91.
-	reportInterventionalWork = 5e8
+	// reportInterventionalCPU bounds the rows an ensemble's
+	// interventional SHAP explains by its estimated CPU time, in
+	// nanoseconds (interventionalRowCost, from pair walks counted on a
+	// probe and priced by explain.InterventionalCost's measured
+	// constants): 1.5 CPU seconds, what KernelSHAP's 30 rows cost the
+	// report before. The trees' node count it replaces misjudged a row by
+	// the family and the classes: Vehicle's 4-class gbdt and forest rows
+	// cost 1.6 and 1.5 times what the count allowed for, vowel's 11-class
+	// gbdt 3.4 times, a regression forest of 5 deep trees a seventh; so
+	// Vehicle's gbdt and logistic pick took 2.3-3.1 CPU seconds, 43-45%
+	// of its train run.
+	reportInterventionalCPU = 1.5e9
+	// reportMinInterventionalRows is the fewest rows interventional SHAP
+	// explains whatever their cost, below reportMinSHAPRows: vowel's
+	// 11-class gbdt and forest pick costs about 0.15 CPU seconds a row,
+	// so 20 rows took three times the budget.
+	reportMinInterventionalRows = 10
 	// reportKernelRows, reportKernelSamples and reportKernelBackground
 	// size KernelSHAP: rows explained, coalitions per row, background
 	// rows (k-means centres).
@@ -66,6 +74,13 @@ func explainRun(ctx context.Context, cfg *config.Config, pred *Predictor, x *fra
 		return nil
 	}
 	s := exactExplainer(pred, in)
+	if s.probe {
+		// A failed probe fails Explain too, which says why; until then
+		// the row cost is unknown and the fewest rows are explained.
+		if s.rowCost, err = interventionalRowCost(ctx, pred, x, cfg.Seed); err != nil {
+			s.rowCost = math.Inf(1)
+		}
+	}
 	rows, cut := reportRows(cfg, s)
 	if cut != "" {
 		d.Warnings = append(d.Warnings, cut)
@@ -121,7 +136,7 @@ func explainRun(ctx context.Context, cfg *config.Config, pred *Predictor, x *fra
 
 // reportRows is how many test rows the report explains with s: up to
 // reportSHAPRows and max_explain_rows, and as many as s's work budget
-// allows (at least reportMinSHAPRows), with a warning saying why when
+// allows (at least s.minRows), with a warning saying why when
 // the budget cut them ("" otherwise).
 func reportRows(cfg *config.Config, s reportSizing) (int, string) {
 	rows := reportSHAPRows
@@ -131,7 +146,7 @@ func reportRows(cfg *config.Config, s reportSizing) (int, string) {
 	if s.rowCost <= 0 {
 		return rows, ""
 	}
-	if n := max(reportMinSHAPRows, int(s.budget/s.rowCost)); n < rows {
+	if n := max(s.minRows, int(s.budget/s.rowCost)); n < rows {
 		return n, fmt.Sprintf("report: SHAP values of %d test rows: %s", n, s.why)
 	}
 	return rows, ""
@@ -144,29 +159,33 @@ type reportSizing struct {
 	exact   bool
 	rowCost float64 // the work of one row; 0 means small enough to ignore
 	budget  float64 // the work all rows may take, in rowCost's units
+	minRows int     // the fewest rows explained whatever their cost
 	why     string  // what makes rows costly, for the warning
+	// probe says that rowCost is yet to be measured on the rows
+	// (interventionalRowCost): interventional SHAP's work depends on them.
+	probe bool
 }
 
 // exactExplainer says how Explain explains p's input: exactly (TreeSHAP,
 // linear SHAP, or an ensemble's members' exact values combined) or
 // deterministically (an ensemble's interventional values), each with the
-// cost of a row (explain.TreeEnsemble.RowCost, or
-// explain.InterventionalRowCost, summed over an ensemble's members; 0
-// without trees) and its budget; otherwise with KernelSHAP.
+// cost of a row (explain.TreeEnsemble.RowCost, summed over an ensemble's
+// members; 0 without trees; to be probed for interventional values) and
+// its budget; otherwise with KernelSHAP.
 func exactExplainer(p *Predictor, in *ExplainInput) reportSizing {
 	const large = "the model's trees are large"
 	if in.Raw {
 		if ensembleExactness(p) == nil {
-			return reportSizing{exact: true, rowCost: ensembleRowCost(p), budget: reportTreeSHAPWork, why: large}
+			return reportSizing{exact: true, rowCost: ensembleRowCost(p), budget: reportTreeSHAPWork, minRows: reportMinSHAPRows, why: large}
 		}
 		if ensembleSupport(p, explain.InterventionalSupport) == nil {
-			return reportSizing{exact: true, rowCost: interventionalRowCost(p), budget: reportInterventionalWork,
+			return reportSizing{exact: true, probe: true, budget: reportInterventionalCPU, minRows: reportMinInterventionalRows,
 				why: fmt.Sprintf("interventional SHAP walks the members' trees against %d background rows per row", explain.InterventionalBackground)}
 		}
 		return reportSizing{}
 	}
 	if te, err := explain.NewTreeEnsemble(in.Model); err == nil {
-		return reportSizing{exact: true, rowCost: max(1, te.RowCost()), budget: reportTreeSHAPWork, why: large}
+		return reportSizing{exact: true, rowCost: max(1, te.RowCost()), budget: reportTreeSHAPWork, minRows: reportMinSHAPRows, why: large}
 	}
 	if in.X.Rows == 0 {
 		return reportSizing{}
