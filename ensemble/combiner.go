@@ -132,6 +132,30 @@ func (c *Combiner) Weights() []float64 { return append([]float64(nil), c.weights
 // column i*NumOutputs()+k). It is immutable.
 func (c *Combiner) Meta() *linear.Model { return c.meta }
 
+// Used returns the indices of the members c's combination reads, and a
+// combiner over those members alone that combines their predictions
+// exactly as c combines all of them: a voting member with weight 0 (greedy
+// selection leaves most candidates at 0) is dropped, so a predictor need
+// not run a model whose output is multiplied by nothing. A stacking
+// combiner reads every member; it comes back as it is.
+func (c *Combiner) Used() ([]int, *Combiner) {
+	var used []int
+	for i := range c.members {
+		if c.kind != KindVoting || c.weights[i] != 0 {
+			used = append(used, i)
+		}
+	}
+	if len(used) == c.members {
+		return used, c
+	}
+	u := *c
+	u.members, u.weights = len(used), make([]float64, len(used))
+	for j, i := range used {
+		u.weights[j] = c.weights[i]
+	}
+	return used, &u
+}
+
 // Params describes c: its kind and voting weights or meta-learner
 // coefficients.
 func (c *Combiner) Params() map[string]any {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/tabforge/tabforge/model"
@@ -312,5 +313,33 @@ func TestCancelled(t *testing.T) {
 	folds, _ := split.KFold(50, 5, true, 1)
 	if _, err := OutOfFold(ctx, linear.Regression{Alpha: 1}, d, folds, model.FitOptions{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("OutOfFold with a cancelled context: %v; want context.Canceled", err)
+	}
+}
+
+// TestCombinerUsed: a voting combiner drops its zero-weight members and
+// combines the rest bit for bit as before; stacking keeps every member.
+func TestCombinerUsed(t *testing.T) {
+	c, err := VotingCombiner(4, 2, []float64{0, 0.3, 0, 0.7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	used, u := c.Used()
+	if !slices.Equal(used, []int{1, 3}) || u.NumMembers() != 2 || !slices.Equal(u.Weights(), []float64{0.3, 0.7}) {
+		t.Fatalf("Used() = %v, %d members weighted %v; want [1 3], 2, [0.3 0.7]", used, u.NumMembers(), u.Weights())
+	}
+	preds := [][]float64{{1, 2, 3, 4}, {0.1, 0.2, 0.3, 0.4}, {5, 6, 7, 8}, {0.9, 0.8, 0.7, 0.6}}
+	all, some := make([]float64, 4), make([]float64, 4)
+	if err := c.Combine(all, preds); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Combine(some, [][]float64{preds[1], preds[3]}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(all, some) {
+		t.Errorf("the used members combine to %v; all of them to %v", some, all)
+	}
+	full, _ := VotingCombiner(2, 1, nil)
+	if used, same := full.Used(); same != full || len(used) != 2 {
+		t.Errorf("Used() of an equal-weight combiner = %v, copy %v; want both members, itself", used, same != full)
 	}
 }

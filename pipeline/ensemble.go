@@ -311,14 +311,21 @@ func crossValidateCombiner(ctx context.Context, p *prepared, s ensembleSpec, mem
 }
 
 // entry returns the ensemble's leaderboard entry and predictor: members
-// are pool's entries the spec names, fitted their predictors.
+// are pool's entries the spec names, fitted their predictors. The entry's
+// params list every member the combiner weighed; the predictor holds only
+// those its combination reads (see ensemble.Combiner.Used), so that
+// predicting, serving and explaining it do not run the models greedy
+// selection gave no weight.
 func (f *ensembleFit) entry(s ensembleSpec, pool []Entry, fitted map[string]*Predictor) (Entry, *Predictor) {
 	fitSeconds := 0.0
 	first := fitted[pool[s.members[0]].Model]
-	pr := &Predictor{Target: first.Target, Schema: first.Schema, Combiner: f.combiner, Name: s.name, RunID: first.RunID, Dataset: first.Dataset}
+	used, combiner := f.combiner.Used()
+	pr := &Predictor{Target: first.Target, Schema: first.Schema, Combiner: combiner, Name: s.name, RunID: first.RunID, Dataset: first.Dataset}
 	for _, m := range s.members {
-		e := pool[m]
-		fitSeconds += e.FitSeconds
+		fitSeconds += pool[m].FitSeconds
+	}
+	for _, i := range used {
+		e := pool[s.members[i]]
 		fm := fitted[e.Model]
 		pr.Members = append(pr.Members, Member{Name: e.Model, Chain: fm.Chain, Design: fm.Design, Model: fm.Model})
 	}
