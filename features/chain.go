@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/internal/formatversion"
 )
 
 // Encodable is a Fitted that can be saved inside a model file: Kind names
@@ -67,6 +68,20 @@ func decodeStrict(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	return dec.Decode(v)
+}
+
+// checkVersion reads only the "version" field of a fitted state's JSON
+// and checks it lies in min to max. It runs before the full (strict)
+// decode, since a newer tabforge's encoding may add fields: those would
+// otherwise read as a corrupt file rather than as one to upgrade for.
+func checkVersion(data []byte, what string, min, max int) error {
+	var v struct {
+		Version int `json:"version"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	return formatversion.Check(what, v.Version, min, max)
 }
 
 // Chain is a sequence of transformers applied in order. Chain.Fit fits

@@ -88,12 +88,12 @@ func (d *Design) ReadsUTC() bool {
 // a decoded Design is as usable as a fitted one and produces identical
 // matrices.
 func (d *Design) UnmarshalJSON(data []byte) error {
+	if err := checkVersion(data, "design", designVersionUTC, designVersionLocal); err != nil {
+		return fmt.Errorf("features: decode design: %w", err)
+	}
 	var in designJSON
 	if err := json.Unmarshal(data, &in); err != nil {
 		return fmt.Errorf("features: decode design: %w", err)
-	}
-	if in.Version != designVersionUTC && in.Version != designVersionLocal {
-		return fmt.Errorf("features: decode design: version %d, want %d or %d", in.Version, designVersionUTC, designVersionLocal)
 	}
 	if err := in.Spec.validate(); err != nil {
 		return fmt.Errorf("features: decode design: %w", err)

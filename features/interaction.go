@@ -333,12 +333,12 @@ func (fi *FittedInteraction) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler and validates the state.
 func (fi *FittedInteraction) UnmarshalJSON(data []byte) error {
+	if err := checkVersion(data, "interactions", interactionVersion, interactionVersion); err != nil {
+		return err
+	}
 	var in interactionJSON
 	if err := decodeStrict(data, &in); err != nil {
 		return err
-	}
-	if in.Version != interactionVersion {
-		return fmt.Errorf("version %d, want %d", in.Version, interactionVersion)
 	}
 	for _, p := range in.Pairs {
 		if p.A == "" || p.B == "" || (p.Op != opProduct && p.Op != opRatio && p.Op != opCross) {

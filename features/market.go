@@ -437,12 +437,12 @@ func (fm *FittedMarket) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler and validates the state.
 func (fm *FittedMarket) UnmarshalJSON(data []byte) error {
+	if err := checkVersion(data, "market aggregates", marketVersion, marketVersion); err != nil {
+		return err
+	}
 	var in marketJSON
 	if err := decodeStrict(data, &in); err != nil {
 		return err
-	}
-	if in.Version != marketVersion {
-		return fmt.Errorf("version %d, want %d", in.Version, marketVersion)
 	}
 	if err := in.Settings.validate(); err != nil {
 		return err

@@ -444,12 +444,12 @@ func (ft *FittedTemporal) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON implements json.Unmarshaler and validates the state, so a
 // decoded FittedTemporal transforms exactly like the fitted one.
 func (ft *FittedTemporal) UnmarshalJSON(data []byte) error {
+	if err := checkVersion(data, "temporal features", temporalVersionUTC, temporalVersionLocal); err != nil {
+		return err
+	}
 	var in temporalJSON
 	if err := decodeStrict(data, &in); err != nil {
 		return err
-	}
-	if in.Version != temporalVersionUTC && in.Version != temporalVersionLocal {
-		return fmt.Errorf("version %d, want %d or %d", in.Version, temporalVersionUTC, temporalVersionLocal)
 	}
 	if in.Settings.Lags == nil || in.Settings.Windows == nil {
 		return fmt.Errorf("settings without lags or windows")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/tabforge/tabforge/internal/atomicfile"
+	"github.com/tabforge/tabforge/internal/formatversion"
 )
 
 // The envelope is tabforge's on-disk container for saved artifacts:
@@ -89,8 +90,8 @@ func DecodeEnvelope(data []byte) (kind string, payload []byte, err error) {
 		return "", nil, ErrCorrupt
 	}
 	version := binary.LittleEndian.Uint32(data[8:])
-	if version < 1 || version > EnvelopeVersion {
-		return "", nil, fmt.Errorf("%w: version %d, this build reads 1 to %d", ErrVersion, version, EnvelopeVersion)
+	if err := formatversion.Check("envelope", int(version), 1, int(EnvelopeVersion)); err != nil {
+		return "", nil, fmt.Errorf("%w: %w", ErrVersion, err)
 	}
 	kl := int(binary.LittleEndian.Uint32(data[12:]))
 	if fixed+kl+8 > len(body) {

@@ -3,11 +3,13 @@ package pipeline
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/tabforge/tabforge/ensemble"
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/features"
+	"github.com/tabforge/tabforge/internal/formatversion"
 	"github.com/tabforge/tabforge/model"
 )
 
@@ -182,12 +184,25 @@ func decodeOwn(payload []byte, reg *model.Registry) (*Predictor, error) {
 	if n > uint64(len(payload)-8) {
 		return nil, model.ErrCorrupt
 	}
-	var meta predictorMeta
-	if err := json.Unmarshal(payload[8:8+n], &meta); err != nil {
+	// The layout version is checked before the header is decoded: a newer
+	// layout's header may not decode by this build's rules, and must read
+	// as newer, not as corrupt.
+	var head struct {
+		Version int `json:"version"`
+	}
+	if err := json.Unmarshal(payload[8:8+n], &head); err != nil {
 		return nil, fmt.Errorf("%w: header: %v", model.ErrCorrupt, err)
 	}
-	if meta.Version < 1 || meta.Version > predictorVersion {
-		return nil, fmt.Errorf("%w: predictor layout %d, this build reads 1 to %d", model.ErrVersion, meta.Version, predictorVersion)
+	if err := formatversion.Check("predictor layout", head.Version, 1, predictorVersion); err != nil {
+		return nil, fmt.Errorf("%w: %w", model.ErrVersion, err)
+	}
+	var meta predictorMeta
+	if err := json.Unmarshal(payload[8:8+n], &meta); err != nil {
+		if errors.Is(err, formatversion.ErrNewer) {
+			// A part (a design, a fitted step) is of a newer encoding.
+			return nil, fmt.Errorf("%w: header: %w", model.ErrVersion, err)
+		}
+		return nil, fmt.Errorf("%w: header: %v", model.ErrCorrupt, err)
 	}
 	body := payload[8+n:]
 	p := &Predictor{Target: meta.Target, Schema: meta.Schema, Chain: meta.Chain, RunID: meta.RunID, Dataset: meta.Dataset, Metrics: meta.Metrics, Background: meta.Background, Name: meta.Name, Missing: meta.Missing}

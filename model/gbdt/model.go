@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/tabforge/tabforge/internal/formatversion"
 	"github.com/tabforge/tabforge/model"
 )
 
@@ -206,8 +207,8 @@ func Decode(data []byte) (*Model, error) {
 	if s.Format != savedFormat {
 		return nil, fmt.Errorf("%w: format %q", ErrFormat, s.Format)
 	}
-	if s.Version != savedVersion {
-		return nil, fmt.Errorf("%w: version %d, this build reads %d", ErrFormat, s.Version, savedVersion)
+	if err := formatversion.Check("gbdt model", s.Version, savedVersion, savedVersion); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	if _, err := model.ParseTask(string(s.Task)); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
