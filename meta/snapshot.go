@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/tabforge/tabforge/internal/formatversion"
 	"github.com/tabforge/tabforge/store"
 )
 
@@ -54,12 +55,34 @@ func readSnapshot(r io.Reader, what string) (*Snapshot, error) {
 		return nil, fmt.Errorf("meta: %s: %w", what, err)
 	}
 	defer zr.Close()
-	var s Snapshot
-	if err := json.NewDecoder(zr).Decode(&s); err != nil {
+	// The version is checked before the datasets and evaluations are
+	// decoded: a newer format's may not decode by this build's rules, and
+	// must read as newer, not as malformed.
+	var raw struct {
+		Version  int             `json:"version"`
+		Datasets json.RawMessage `json:"datasets"`
+		Evals    json.RawMessage `json:"evals"`
+	}
+	if err := json.NewDecoder(zr).Decode(&raw); err != nil {
 		return nil, fmt.Errorf("meta: %s: %w", what, err)
 	}
-	if s.Version != SnapshotVersion {
-		return nil, fmt.Errorf("meta: %s: format version %d, want %d (written by another tabforge: rebuild it with tabforge meta build, or export it again)", what, s.Version, SnapshotVersion)
+	if raw.Version > SnapshotVersion {
+		return nil, fmt.Errorf("meta: %s: %w", what, formatversion.Check("knowledge base", raw.Version, SnapshotVersion, SnapshotVersion))
+	}
+	if raw.Version != SnapshotVersion {
+		return nil, fmt.Errorf("meta: %s: format version %d, want %d (written by an older tabforge: rebuild it with tabforge meta build, or export it again)", what, raw.Version, SnapshotVersion)
+	}
+	s := Snapshot{Version: raw.Version}
+	for _, part := range []struct {
+		data json.RawMessage
+		dst  any
+	}{{raw.Datasets, &s.Datasets}, {raw.Evals, &s.Evals}} {
+		if len(part.data) == 0 {
+			continue
+		}
+		if err := json.Unmarshal(part.data, part.dst); err != nil {
+			return nil, fmt.Errorf("meta: %s: %w", what, err)
+		}
 	}
 	for i, d := range s.Datasets {
 		if d == nil {

@@ -116,6 +116,9 @@ func TestReadSnapshotFileErrors(t *testing.T) {
 		{"truncated.json.gz", whole[:len(whole)/2], "unexpected EOF"},
 		{"plain.json", []byte(`{"version":1}`), "gzip"},
 		{"old.json.gz", gz(`{"version":0,"datasets":[]}`), "rebuild it"},
+		// A newer format whose datasets this build cannot decode is
+		// newer, not malformed.
+		{"newer.json.gz", gz(`{"version":2,"datasets":{"by_key":{}},"evals":[]}`), "knowledge base format version 2, written by a newer tabforge"},
 	} {
 		path := filepath.Join(dir, tc.name)
 		if err := os.WriteFile(path, tc.content, 0o644); err != nil {
