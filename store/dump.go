@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tabforge/tabforge/internal/formatversion"
 	"github.com/tabforge/tabforge/tune"
 )
 
@@ -471,8 +472,8 @@ func readHeader(l dumpLine) (int, error) {
 	if l.Type != "header" || l.Format != dumpFormat {
 		return 0, fmt.Errorf("import: not a tabforge store dump (its first line is not a %s header)", dumpFormat)
 	}
-	if l.Version < 1 || l.Version > dumpVersion {
-		return 0, fmt.Errorf("import: dump version %d is not supported (want 1 to %d)", l.Version, dumpVersion)
+	if err := formatversion.Check("store dump", l.Version, 1, dumpVersion); err != nil {
+		return 0, fmt.Errorf("import: %w (nothing imported)", err)
 	}
 	return l.Version, nil
 }

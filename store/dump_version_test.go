@@ -1,0 +1,41 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/tabforge/tabforge/internal/formatversion"
+	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/store/storetest"
+)
+
+// TestImportNewerDump: a dump whose header names a format version above
+// this build's is refused as written by a newer tabforge, with nothing
+// imported (it said "dump version 3 is not supported", which reads as a
+// damaged file as much as a newer one).
+func TestImportNewerDump(t *testing.T) {
+	ctx := context.Background()
+	src := storetest.SQLite(t)
+	storetest.Fill(t, src)
+	var dump bytes.Buffer
+	if _, err := store.Export(ctx, src, &dump, false); err != nil {
+		t.Fatal(err)
+	}
+	header, rest, _ := strings.Cut(dump.String(), "\n")
+	newer := strings.Replace(header, `"version":2`, `"version":3`, 1)
+	if newer == header {
+		t.Fatalf("the dump's header %s has no version 2", header)
+	}
+	dst := storetest.SQLite(t)
+	_, err := store.Import(ctx, dst, strings.NewReader(newer+"\n"+rest))
+	if !errors.Is(err, formatversion.ErrNewer) || !strings.Contains(err.Error(), "store dump format version 3, written by a newer tabforge") {
+		t.Fatalf("Import(version 3 dump) = %v; want an error wrapping formatversion.ErrNewer that names the store dump's version", err)
+	}
+	runs, err := dst.ListRuns(ctx, 0)
+	if err != nil || len(runs) != 0 {
+		t.Errorf("after the refused import the store holds %d runs (%v); want none", len(runs), err)
+	}
+}
