@@ -54,6 +54,7 @@ import (
 
 	"github.com/tabforge/tabforge/artifact"
 	"github.com/tabforge/tabforge/eval"
+	"github.com/tabforge/tabforge/internal/formatversion"
 	"github.com/tabforge/tabforge/store"
 )
 
@@ -219,12 +220,18 @@ func New(rec store.Swapper) *Registry { return &Registry{rec: rec, now: time.Now
 // store that does not record the current layout (see Migrate). On a
 // store that does, it reads that one record, whatever the number of
 // versions and events: every command that takes a model opens the
-// registry.
+// registry. A store recording a later layout than LayoutVersion, which a
+// newer tabforge migrated, is refused with an error wrapping
+// formatversion.ErrNewer: this build would read its records by older
+// rules and write them without the newer layout's bookkeeping.
 func Open(ctx context.Context, rec store.Swapper) (*Registry, error) {
 	r := New(rec)
 	v, _, err := r.layout(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if v > LayoutVersion {
+		return nil, fmt.Errorf("registry: the store's %w", formatversion.Check("registry layout", v, 1, LayoutVersion))
 	}
 	if v < LayoutVersion {
 		if _, err := r.Migrate(ctx); err != nil {
