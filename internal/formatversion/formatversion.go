@@ -10,6 +10,8 @@ package formatversion
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 )
 
 // ErrNewer is wrapped by every error Check returns for a version above
@@ -35,4 +37,22 @@ func span(min, max int) string {
 		return fmt.Sprintf("version %d", max)
 	}
 	return fmt.Sprintf("versions %d to %d", min, max)
+}
+
+// CheckTag is Check for a format named by a tag rather than a number:
+// a tag of prefix followed by a version number (and, in a fixed-width
+// magic, padding NUL bytes), such as "TFtree2\x00" or
+// "tabforge.linear/v1". It returns Check's error for a number above max,
+// and nil for any other tag, known or foreign, which the caller tells
+// apart itself.
+func CheckTag(what, tag, prefix string, max int) error {
+	rest, ok := strings.CutPrefix(tag, prefix)
+	if !ok {
+		return nil
+	}
+	n, err := strconv.Atoi(strings.TrimRight(rest, "\x00"))
+	if err != nil || n <= max {
+		return nil
+	}
+	return Check(what, n, 1, max)
 }

@@ -30,3 +30,22 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckTag(t *testing.T) {
+	for _, c := range []struct {
+		tag   string
+		newer bool
+	}{
+		{"TFtree2\x00", false},
+		{"TFtree1\x00", false},
+		{"TFtree3\x00", true},
+		{"TFtree12", true},
+		{"TFtreeX\x00", false},
+		{"TFforst1", false},
+	} {
+		err := CheckTag("tree", c.tag, "TFtree", 2)
+		if errors.Is(err, ErrNewer) != c.newer || (err != nil && !c.newer) {
+			t.Errorf("CheckTag(%q) = %v; want newer %v", c.tag, err, c.newer)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"math"
 
 	"github.com/tabforge/tabforge/internal/binenc"
+	"github.com/tabforge/tabforge/internal/formatversion"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/model/tree"
 )
@@ -56,6 +57,9 @@ var ErrCorrupt = errors.New("forest: corrupt model data")
 // data is an error.
 func Decode(data []byte) (*Model, error) {
 	if len(data) < len(magic) || string(data[:len(magic)]) != magic {
+		if err := formatversion.CheckTag("forest model", string(data[:min(len(magic), len(data))]), "TFforst", 1); err != nil {
+			return nil, fmt.Errorf("forest: %w", err)
+		}
 		return nil, fmt.Errorf("%w: not a forest model", ErrCorrupt)
 	}
 	r := &binenc.Reader{Data: data[len(magic):], Corrupt: ErrCorrupt}

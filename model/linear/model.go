@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/tabforge/tabforge/internal/formatversion"
 	"github.com/tabforge/tabforge/internal/prob"
 	"github.com/tabforge/tabforge/model"
 )
@@ -181,6 +182,16 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 // Decode restores a model written by Model.MarshalBinary, checking that
 // its parts are consistent.
 func Decode(data []byte) (*Model, error) {
+	// The format is read first: a newer format's fields would fail the
+	// strict decode and read as a malformed model, not a newer one.
+	var tag struct {
+		Format string `json:"format"`
+	}
+	if json.Unmarshal(data, &tag) == nil {
+		if err := formatversion.CheckTag("linear model", tag.Format, "tabforge.linear/v", 1); err != nil {
+			return nil, fmt.Errorf("linear: decode model: %w", err)
+		}
+	}
 	var s savedModel
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

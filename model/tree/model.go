@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/tabforge/tabforge/internal/binenc"
+	"github.com/tabforge/tabforge/internal/formatversion"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -235,6 +236,9 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 // data is an error wrapping ErrCorrupt.
 func Decode(data []byte) (*Model, error) {
 	if len(data) < len(modelMagic) || string(data[:len(modelMagic)]) != modelMagic {
+		if err := formatversion.CheckTag("tree model", string(data[:min(len(modelMagic), len(data))]), "TFcart", 1); err != nil {
+			return nil, fmt.Errorf("tree: %w", err)
+		}
 		return nil, fmt.Errorf("%w: not a tree model", ErrCorrupt)
 	}
 	r := binenc.Reader{Data: data[len(modelMagic):], Corrupt: ErrCorrupt}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/tabforge/tabforge/internal/formatversion"
 )
 
 // Tree is a fitted binary decision tree stored as flat arrays indexed by
@@ -239,6 +241,9 @@ func (t *Tree) UnmarshalBinary(data []byte) error {
 func (t *Tree) decode(data []byte) ([]byte, error) {
 	const head = len(treeMagic) + 12
 	if len(data) < head || (string(data[:len(treeMagic)]) != treeMagic && string(data[:len(treeMagic)]) != treeMagic2) {
+		if err := formatversion.CheckTag("tree encoding", string(data[:min(len(treeMagic), len(data))]), "TFtree", 2); err != nil {
+			return nil, fmt.Errorf("tree: %w", err)
+		}
 		return nil, fmt.Errorf("%w: not a tree", ErrCorrupt)
 	}
 	v2 := string(data[:len(treeMagic2)]) == treeMagic2
