@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/tabforge/tabforge/internal/formatversion"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/model/linear"
 )
@@ -218,6 +219,20 @@ type savedCombiner struct {
 
 const combinerFormat = "tabforge-combiner/1"
 
+// checkFormat reads only the "format" tag of an encoding (prefix and a
+// version number) and returns an error wrapping formatversion.ErrNewer
+// when its version is above 1, the only one this build writes. It runs
+// before the full decode, whose rules a newer encoding may not follow.
+func checkFormat(data []byte, what, prefix string) error {
+	var tag struct {
+		Format string `json:"format"`
+	}
+	if json.Unmarshal(data, &tag) != nil {
+		return nil // the full decode says what is wrong
+	}
+	return formatversion.CheckTag(what, tag.Format, prefix, 1)
+}
+
 // MarshalBinary encodes c as JSON (the meta-learner in its own encoding).
 func (c *Combiner) MarshalBinary() ([]byte, error) {
 	s := savedCombiner{Format: combinerFormat, Kind: c.kind, Members: c.members, Outputs: c.outputs, Weights: c.weights}
@@ -233,6 +248,9 @@ func (c *Combiner) MarshalBinary() ([]byte, error) {
 
 // DecodeCombiner restores a combiner encoded by MarshalBinary.
 func DecodeCombiner(data []byte) (*Combiner, error) {
+	if err := checkFormat(data, "combiner", "tabforge-combiner/"); err != nil {
+		return nil, fmt.Errorf("ensemble: decode combiner: %w", err)
+	}
 	var s savedCombiner
 	if err := json.Unmarshal(data, &s); err != nil {
 		return nil, fmt.Errorf("ensemble: decode combiner: %w", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -42,6 +43,8 @@ func TestNewerModelFile(t *testing.T) {
 	_, payload = savedModel(t, "tree")
 	cases["tree model"] = raise(t, payload, "TFcart\\d\x00", "TFcart2\x00")
 	cases["tree encoding"] = raise(t, payload, "TFtree\\d\x00", "TFtree3\x00")
+	_, payload = savedModel(t, "gbdt", "logistic")
+	cases["combiner"] = raiseCombiner(t, payload)
 	for name, data := range cases {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "newer.tfm")
@@ -59,12 +62,16 @@ func TestNewerModelFile(t *testing.T) {
 	}
 }
 
-// savedModel trains one family on credit_data without CV and returns its
-// saved file and the file's envelope payload.
-func savedModel(t *testing.T, family string) (raw, payload []byte) {
+// savedModel trains families on credit_data and returns the saved file
+// and its envelope payload. One family is fitted without CV; more are
+// cross-validated, for the average ensemble of them to be saved.
+func savedModel(t *testing.T, families ...string) (raw, payload []byte) {
 	t.Helper()
 	cfg := config.Default()
-	cfg.Data, cfg.Target, cfg.Models, cfg.CVFolds, cfg.Out = filepath.Join("..", "testdata", "credit_data.csv"), "Status", []string{family}, 0, t.TempDir()
+	cfg.Data, cfg.Target, cfg.Models, cfg.CVFolds, cfg.Out = filepath.Join("..", "testdata", "credit_data.csv"), "Status", families, 0, t.TempDir()
+	if len(families) > 1 {
+		cfg.CVFolds = 3
+	}
 	cfg.ModelParams = map[string]map[string]any{"gbdt": {"n_estimators": 5}, "forest": {"n_estimators": 5}}
 	res, _ := trainSaved(t, cfg)
 	raw, err := os.ReadFile(res.ModelPath)
@@ -89,5 +96,33 @@ func raise(t *testing.T, payload []byte, re, repl string) []byte {
 		t.Fatalf("no %q of length %d in the payload", re, len(repl))
 	}
 	copy(p[loc[0]:], repl)
+	return model.EncodeEnvelope(PredictorKind, p)
+}
+
+// raiseCombiner raises the format version of an ensemble's combiner, a
+// JSON encoding held base64 in the predictor header, and writes the header
+// back with its new length.
+func raiseCombiner(t *testing.T, payload []byte) []byte {
+	t.Helper()
+	n := binary.LittleEndian.Uint64(payload)
+	var header map[string]json.RawMessage
+	if err := json.Unmarshal(payload[8:8+n], &header); err != nil {
+		t.Fatal(err)
+	}
+	var c []byte
+	if err := json.Unmarshal(header["combiner"], &c); err != nil || !bytes.Contains(c, []byte(`"tabforge-combiner/1"`)) {
+		t.Fatalf("the saved model has no combiner of format 1 (%v): %s", err, c)
+	}
+	c = bytes.Replace(c, []byte(`"tabforge-combiner/1"`), []byte(`"tabforge-combiner/2"`), 1)
+	var err error
+	if header["combiner"], err = json.Marshal(c); err != nil {
+		t.Fatal(err)
+	}
+	h, err := json.Marshal(header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := binary.LittleEndian.AppendUint64(nil, uint64(len(h)))
+	p = append(append(p, h...), payload[8+n:]...)
 	return model.EncodeEnvelope(PredictorKind, p)
 }

@@ -238,6 +238,9 @@ func decodeOwn(payload []byte, reg *model.Registry) (*Predictor, error) {
 		return nil, fmt.Errorf("%w: %d bytes after the last member", model.ErrCorrupt, len(body))
 	}
 	c, err := ensemble.DecodeCombiner(meta.Combiner)
+	if errors.Is(err, formatversion.ErrNewer) {
+		return nil, fmt.Errorf("%w: %w", model.ErrVersion, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", model.ErrCorrupt, err)
 	}
