@@ -155,6 +155,9 @@ func decodeEnsembleResult(b []byte, names []string) (f *ensembleFit, fitErr, err
 	if f.combiner, err = ensemble.DecodeCombiner(v.Combiner); err != nil {
 		return nil, nil, err
 	}
+	if n := f.combiner.NumMembers(); n != len(names) {
+		return nil, nil, fmt.Errorf("ensemble result: a combiner of %d members for %d", n, len(names))
+	}
 	if err := json.Unmarshal(v.Params, &f.params); err != nil {
 		return nil, nil, fmt.Errorf("ensemble params: %w", err)
 	}

@@ -8,9 +8,12 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/ensemble"
+	"github.com/tabforge/tabforge/eval"
 )
 
 // TestEnsembleUnitsLocal: run in this process (no executor), each
@@ -105,5 +108,25 @@ func TestEnsembleUnitRejectsInputs(t *testing.T) {
 	u.runs["r"].once.Do(func() {})
 	if _, err := u.Run(context.Background(), "k", EnsembleUnitKind, spec, 1); err == nil || !bytes.Contains([]byte(err.Error()), []byte("have hash")) {
 		t.Errorf("altered inputs: %v; want a hash mismatch", err)
+	}
+}
+
+// TestDecodeEnsembleResultMembers: a result whose combiner weighs another
+// number of members than the spec names is an error, not a predictor
+// built by indexing past the members.
+func TestDecodeEnsembleResultMembers(t *testing.T) {
+	c, err := ensemble.VotingCombiner(3, 1, []float64{0.5, 0, 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := encodeEnsembleResult(&ensembleFit{combiner: c, params: c.Params(), cv: eval.Metrics{"r2": 0.5}, test: eval.Metrics{"r2": 0.4}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := decodeEnsembleResult(b, []string{"a", "b", "c"}); err != nil {
+		t.Fatalf("three members for three names: %v", err)
+	}
+	if _, _, err := decodeEnsembleResult(b, []string{"a", "b"}); err == nil || !strings.Contains(err.Error(), "3 members for 2") {
+		t.Errorf("three members for two names: err = %v; want one saying so", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tabforge/tabforge/internal/formatversion"
 	"github.com/tabforge/tabforge/store"
 )
 
@@ -99,12 +100,16 @@ func (r *Registry) Migrate(ctx context.Context) (Migration, error) {
 // once rec records a layout, Open no longer looks for old records. A
 // store that records none is left as it is, for Open to migrate when it
 // is first used (so importing a dump into an empty store reproduces the
-// exported one).
+// exported one). A layout newer than this build's is refused as Open
+// refuses it, not migrated by older rules.
 func MigrateImported(ctx context.Context, rec store.Swapper) error {
 	r := New(rec)
 	v, _, err := r.layout(ctx)
 	if err != nil || v == 0 {
 		return err
+	}
+	if v > LayoutVersion {
+		return fmt.Errorf("registry: the store's %w", formatversion.Check("registry layout", v, 1, LayoutVersion))
 	}
 	_, err = r.Migrate(ctx)
 	return err

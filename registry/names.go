@@ -252,6 +252,28 @@ func (r *Registry) unknownRef(ctx context.Context, ref string) error {
 	return r.Missing(fmt.Errorf("registry: %q is neither a model version nor a model name (%s): %w: %w", ref, DescribeNames(names), ErrUnknownName, store.ErrNotFound), "names")
 }
 
+// latestPage is how many index entries latest reads at a time.
+const latestPage = 8
+
+// latest is name's newest version: the first live one of the version
+// index, read a page at a time, however many versions the name has. An
+// entry whose version is gone (a delete cut short, a record that no
+// longer decodes) is passed over rather than taken for the end.
+func (r *Registry) latest(ctx context.Context, name string) (*Model, error) {
+	for off := 0; ; off += latestPage {
+		ms, more, err := r.Versions(ctx, name, VersionQuery{Offset: off, Limit: latestPage})
+		if err != nil {
+			return nil, err
+		}
+		if len(ms) > 0 {
+			return ms[0], nil // Versions orders a page newest first
+		}
+		if !more {
+			return nil, fmt.Errorf("registry: %s@latest: %q has no versions: %w", name, name, store.ErrNotFound)
+		}
+	}
+}
+
 func (r *Registry) resolveLabel(ctx context.Context, name, label string) (*Model, error) {
 	nr, err := r.nameRecord(ctx, name)
 	if err != nil {
@@ -268,15 +290,7 @@ func (r *Registry) resolveLabel(ctx context.Context, name, label string) (*Model
 			return nil, fmt.Errorf("registry: %s@%s: %w", name, label, ErrNoStaging)
 		}
 	case Latest:
-		// One index entry read, however many versions the name has.
-		ms, _, err := r.Versions(ctx, name, VersionQuery{Limit: 1})
-		if err != nil {
-			return nil, err
-		}
-		if len(ms) == 0 {
-			return nil, fmt.Errorf("registry: %s@latest: %q has no versions: %w", name, name, store.ErrNotFound)
-		}
-		return ms[0], nil
+		return r.latest(ctx, name)
 	case Archived, None:
 		// Not a label of one version: wrap ErrUnknownAlias so callers
 		// answer as for any other unknown label (404, not 500).

@@ -35,6 +35,13 @@ func TestOpenRefusesNewerLayout(t *testing.T) {
 			if got, err := rec.GetRecord(ctx, KindMeta, layoutKey); err != nil || string(got.Value) != string(newer) {
 				t.Errorf("layout record after Open = %s, %v; want the newer tabforge's kept", got.Value, err)
 			}
+			// store import migrates what it wrote: not by older rules.
+			if err := MigrateImported(ctx, rec); !errors.Is(err, formatversion.ErrNewer) {
+				t.Errorf("MigrateImported(store of layout %d) = %v; want an error wrapping formatversion.ErrNewer", LayoutVersion+1, err)
+			}
+			if got, err := rec.GetRecord(ctx, KindMeta, layoutKey); err != nil || string(got.Value) != string(newer) {
+				t.Errorf("layout record after MigrateImported = %s, %v; want the newer tabforge's kept", got.Value, err)
+			}
 		})
 	}
 }

@@ -78,15 +78,21 @@ func (r *Registry) Delete(ctx context.Context, version string) error {
 	if err != nil {
 		return fmt.Errorf("registry: delete %s: %w", version, err)
 	}
-	m, err := decodeModel(rec)
-	if err != nil {
-		return err
+	// The index entry goes first: cut short after it, the model record
+	// is left unindexed, which Migrate indexes again, not an entry for a
+	// version that is gone. A record that no longer decodes is removed
+	// all the same (its entry, if any, is passed over by Versions).
+	m, derr := decodeModel(rec)
+	if derr == nil {
+		if err := r.rec.DeleteRecord(ctx, KindVersions, versionKey(m)); err != nil {
+			return fmt.Errorf("registry: delete %s from the version index: %w", version, err)
+		}
 	}
 	if err := r.rec.DeleteRecord(ctx, KindModel, version); err != nil {
 		return fmt.Errorf("registry: delete %s: %w", version, err)
 	}
-	if err := r.rec.DeleteRecord(ctx, KindVersions, versionKey(m)); err != nil {
-		return fmt.Errorf("registry: delete %s from the version index: %w", version, err)
+	if derr != nil {
+		return nil
 	}
 	// The check above and the delete are two steps; a promotion can fall
 	// between them. Look again, and undo the delete if it did.

@@ -156,3 +156,40 @@ func TestCheckIndexRecord(t *testing.T) {
 		}
 	}
 }
+
+// TestLatestPassesStaleEntries: @latest is the newest version that still
+// exists, even when the newest index entries name versions gone (a delete
+// cut short, an undecodable record removed); Delete removes a record that
+// no longer decodes.
+func TestLatestPassesStaleEntries(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.SQLite(t)
+	r := newTestRegistry(t, st)
+	v := map[string]string{}
+	for i := range 12 {
+		d := fmt.Sprint("d", i)
+		v[d] = mustRegister(t, r, model(d, true))
+	}
+	// The newest ten model records vanish behind their index entries,
+	// more than one page of latest's reads.
+	for i := 2; i < 12; i++ {
+		if err := st.DeleteRecord(ctx, KindModel, v[fmt.Sprint("d", i)]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m, err := r.Resolve(ctx, "house@latest"); err != nil || m.Version != v["d1"] {
+		t.Fatalf("Resolve(house@latest) = %v, %v; want %s, the newest left", m, err, v["d1"])
+	}
+	if err := st.PutRecord(ctx, KindModel, v["d1"], []byte("{not json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Delete(ctx, v["d1"]); err != nil {
+		t.Fatalf("Delete of an undecodable record: %v", err)
+	}
+	if _, err := st.GetRecord(ctx, KindModel, v["d1"]); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the undecodable record is still there: %v", err)
+	}
+	if m, err := r.Resolve(ctx, "house@latest"); err != nil || m.Version != v["d0"] {
+		t.Errorf("Resolve(house@latest) = %v, %v; want %s", m, err, v["d0"])
+	}
+}

@@ -89,7 +89,9 @@ func (s *Server) versionPage(ctx context.Context, v url.Values, name string, off
 		g.Prev = withQuery("models", v, "offset", strconv.Itoa(max(0, offset-versionsPerPage)))
 	}
 	if more {
-		g.Next = withQuery("models", v, "offset", strconv.Itoa(offset+len(ms)))
+		// Offsets count index entries: a stale one (its version gone)
+		// shows no row but still moves the next page on.
+		g.Next = withQuery("models", v, "offset", strconv.Itoa(offset+versionsPerPage))
 	}
 	return g, nil
 }
