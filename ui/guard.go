@@ -21,8 +21,10 @@ const (
 // tokenGuard limits admin-token guesses per client address: after max
 // failures within window of the first, the address is refused (429)
 // until that window ends, whatever token it sends, so that a guesser
-// cannot tell a right token from a wrong one meanwhile. A right token
-// clears the address's count; other addresses are never affected.
+// cannot tell a right token from a wrong one meanwhile. A try counts
+// from when it starts (see reserve), so tries sent at once count too. A
+// right token clears the address's count; other addresses are never
+// affected.
 // Behind a reverse proxy every client has the proxy's address and
 // shares its limit. Safe for concurrent use.
 type tokenGuard struct {
@@ -34,10 +36,11 @@ type tokenGuard struct {
 	clients map[netip.Prefix]*guesses
 }
 
-// guesses are one address's failures in its current window.
+// guesses are one address's tries in its current window: wrong tokens
+// and those still being checked.
 type guesses struct {
 	n     int
-	start time.Time // of the window: the first failure
+	start time.Time // of the window: the first try
 }
 
 func newTokenGuard(max int, window time.Duration) *tokenGuard {
@@ -70,28 +73,20 @@ func clientOf(remoteAddr string) netip.Prefix {
 	return p
 }
 
-// wait returns how long c must wait before it may try a token again; 0
-// means it may now.
-func (g *tokenGuard) wait(c netip.Prefix) time.Duration {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	x := g.clients[c]
-	if x == nil {
-		return 0
-	}
-	left := x.start.Add(g.window).Sub(g.now())
-	if left <= 0 {
-		delete(g.clients, c)
-		return 0
-	}
-	if x.n < g.max {
-		return 0
-	}
-	return left
+// attempt is one token try reserved by tokenGuard.reserve.
+type attempt struct {
+	c netip.Prefix
+	x *guesses // the window the try counts in
 }
 
-// failed counts a wrong token from c.
-func (g *tokenGuard) failed(c netip.Prefix) {
+// reserve counts a try of a token from c before the token is compared,
+// so that at most max tries per window are under way or done whatever
+// their number at once (checking first and counting a failure after the
+// form is read let any number of slow requests past the check). It
+// returns how long c must wait instead; 0 means the try is counted. A
+// right token then clears the count (succeeded); a try that never gets
+// to compare its token gives its place back (release).
+func (g *tokenGuard) reserve(c netip.Prefix) (attempt, time.Duration) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.now()
@@ -103,7 +98,25 @@ func (g *tokenGuard) failed(c netip.Prefix) {
 		x = &guesses{start: now}
 		g.clients[c] = x
 	}
+	if x.n >= g.max {
+		return attempt{}, x.start.Add(g.window).Sub(now)
+	}
 	x.n++
+	return attempt{c: c, x: x}, 0
+}
+
+// release gives back a try whose token was not compared (its form was
+// refused), unless its window has since been cleared or replaced.
+func (g *tokenGuard) release(a attempt) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	x := a.x
+	if g.clients[a.c] != x {
+		return
+	}
+	if x.n--; x.n <= 0 {
+		delete(g.clients, a.c)
+	}
 }
 
 // succeeded clears c's failures.

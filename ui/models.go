@@ -154,7 +154,8 @@ func (s *Server) checkWrite(w http.ResponseWriter, r *http.Request) error {
 		return &httpError{http.StatusForbidden, errors.New("write actions are off: start tabforge ui with --admin-token")}
 	}
 	client := clientOf(r.RemoteAddr)
-	if wait := s.guard.wait(client); wait > 0 {
+	try, wait := s.guard.reserve(client)
+	if wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		return &httpError{http.StatusTooManyRequests, fmt.Errorf("too many wrong admin tokens from this address: try again in %s", wait.Round(time.Second))}
 	}
@@ -168,13 +169,13 @@ func (s *Server) checkWrite(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if err != nil {
+		s.guard.release(try)
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return &httpError{http.StatusRequestEntityTooLarge, fmt.Errorf("the form is over %d bytes", maxForm)}
 		}
 		return badRequest("form: %v", err)
 	}
 	if !s.authorized(r) {
-		s.guard.failed(client)
 		return &httpError{http.StatusForbidden, errors.New("wrong or missing admin token")}
 	}
 	s.guard.succeeded(client)
