@@ -27,17 +27,7 @@ import (
 func ensembleRun(t *testing.T, cfg *config.Config) (*prepared, []Entry, map[string]*Predictor) {
 	t.Helper()
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f, err := frame.ReadFile(cfg.Data, frame.ReadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := prepare(f, cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.dataset = f.Hash()
-	o := Options{Families: Families(), Logger: log}
+	p, o := preparedRun(t, cfg)
 	var lb []Entry
 	fitted := map[string]*Predictor{}
 	for i, name := range cfg.Models {
@@ -50,6 +40,23 @@ func ensembleRun(t *testing.T, cfg *config.Config) (*prepared, []Entry, map[stri
 		fitted[name] = pr
 	}
 	return p, lb, fitted
+}
+
+// preparedRun reads and prepares cfg's data as a run does, with options
+// that log nowhere.
+func preparedRun(t *testing.T, cfg *config.Config) (*prepared, Options) {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	f, err := frame.ReadFile(cfg.Data, frame.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := prepare(f, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.dataset = f.Hash()
+	return p, Options{Families: Families(), Logger: log}
 }
 
 // TestEnsemblesSaveAndPredict builds every ensemble kind on credit data,

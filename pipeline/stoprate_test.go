@@ -2,14 +2,11 @@ package pipeline
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"math"
 	"path/filepath"
 	"testing"
 
 	"github.com/tabforge/tabforge/config"
-	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/model/gbdt"
 )
@@ -30,20 +27,10 @@ func TestFinalFitPoolsFoldStopRates(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
-			log := slog.New(slog.NewTextHandler(io.Discard, nil))
 			cfg := config.Default()
 			cfg.Data, cfg.Target, cfg.Models, cfg.CVFolds = filepath.Join("..", "testdata", c.data), c.target, []string{"gbdt"}, 3
 			cfg.TargetTransform, cfg.Out = c.transform, t.TempDir()
-			f, err := frame.ReadFile(cfg.Data, frame.ReadOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := prepare(f, cfg, log)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p.dataset = f.Hash()
-			o := Options{Families: Families(), Logger: log}
+			p, o := preparedRun(t, cfg)
 			fam, _, learner, err := configuredLearner(cfg, o, p, "gbdt")
 			if err != nil {
 				t.Fatal(err)

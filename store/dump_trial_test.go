@@ -16,16 +16,11 @@ import (
 // page and a resumed study's sampler.
 func TestImportTrialParams(t *testing.T) {
 	ctx := context.Background()
-	src := storetest.SQLite(t)
-	storetest.Fill(t, src)
-	var dump bytes.Buffer
-	if _, err := store.Export(ctx, src, &dump, false); err != nil {
-		t.Fatal(err)
-	}
+	dump := filledDump(t)
 	// Fill's first trial holds eta 0.1 of a log float on [0.01, 1].
 	const param = `"params":{"eta":0.1},"distributions":{"eta":{"kind":"float","low":0.01,"high":1,"log":true}}`
-	if !strings.Contains(dump.String(), param) {
-		t.Fatalf("the dump has no trial with %s:\n%s", param, dump.String())
+	if !strings.Contains(dump, param) {
+		t.Fatalf("the dump has no trial with %s:\n%s", param, dump)
 	}
 	cases := []struct {
 		name, param, wantErr string
@@ -40,7 +35,7 @@ func TestImportTrialParams(t *testing.T) {
 	}
 	for _, tc := range cases {
 		dst := storetest.SQLite(t)
-		_, err := store.Import(ctx, dst, strings.NewReader(strings.Replace(dump.String(), param, tc.param, 1)))
+		_, err := store.Import(ctx, dst, strings.NewReader(strings.Replace(dump, param, tc.param, 1)))
 		switch {
 		case tc.wantErr == "" && err != nil:
 			t.Errorf("%s: Import: %v", tc.name, err)
@@ -48,4 +43,16 @@ func TestImportTrialParams(t *testing.T) {
 			t.Errorf("%s: Import error %v; want it to say %q", tc.name, err, tc.wantErr)
 		}
 	}
+}
+
+// filledDump is the export of a SQLite store storetest.Fill filled.
+func filledDump(t *testing.T) string {
+	t.Helper()
+	src := storetest.SQLite(t)
+	storetest.Fill(t, src)
+	var dump bytes.Buffer
+	if _, err := store.Export(context.Background(), src, &dump, false); err != nil {
+		t.Fatal(err)
+	}
+	return dump.String()
 }

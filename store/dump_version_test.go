@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -18,13 +17,8 @@ import (
 // damaged file as much as a newer one).
 func TestImportNewerDump(t *testing.T) {
 	ctx := context.Background()
-	src := storetest.SQLite(t)
-	storetest.Fill(t, src)
-	var dump bytes.Buffer
-	if _, err := store.Export(ctx, src, &dump, false); err != nil {
-		t.Fatal(err)
-	}
-	header, rest, _ := strings.Cut(dump.String(), "\n")
+	dump := filledDump(t)
+	header, rest, _ := strings.Cut(dump, "\n")
 	newer := strings.Replace(header, `"version":2`, `"version":3`, 1)
 	if newer == header {
 		t.Fatalf("the dump's header %s has no version 2", header)

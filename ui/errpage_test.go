@@ -1,32 +1,13 @@
 package ui
 
 import (
-	"bytes"
 	"log/slog"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/tabforge/tabforge/internal/syncbuf"
 )
-
-// syncBuffer is a log destination the test reads while the server
-// writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 var errorIDRE = regexp.MustCompile(`error id ([0-9a-f]{16})`)
 
@@ -36,7 +17,7 @@ var errorIDRE = regexp.MustCompile(`error id ([0-9a-f]{16})`)
 func TestInternalErrorPage(t *testing.T) {
 	st := openSQLite(t)
 	f := newFixture(t, st, 3)
-	var log syncBuffer
+	var log syncbuf.Buffer
 	ts := serve(t, f.st, Options{Log: slog.New(slog.NewTextHandler(&log, nil))})
 	st.Close()
 	for _, path := range []string{"/runs/cmp-a", "/models", "/studies"} {
