@@ -2,7 +2,10 @@ package bench
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -146,5 +149,26 @@ func TestPrintCorpus(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("corpus table lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestCorpusInterrupted: a corpus interrupted before a run starts (its
+// context cancelled between two runs) records the run as failed and
+// returns the report so far; reading the usage of a process that never
+// started panicked the benchmark.
+func TestCorpusInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	self, err := os.Executable() // never started: the context is done
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := []Dataset{{Name: "a", File: "a.csv", Target: "y", Task: "regression"}}
+	rep, err := Corpus(ctx, self, ds, CorpusOptions{Variants: []Variant{{Name: "base"}, {Name: "other"}}}, io.Discard)
+	if !errors.Is(err, context.Canceled) || rep == nil {
+		t.Fatalf("Corpus(cancelled) = %v, %v; want the report so far and context.Canceled", rep, err)
+	}
+	if len(rep.Datasets) != 1 || len(rep.Datasets[0].Runs) != 1 || rep.Datasets[0].Runs[0].Err == "" {
+		t.Errorf("report %+v; want one dataset with one failed run", rep.Datasets)
 	}
 }

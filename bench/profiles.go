@@ -107,8 +107,12 @@ func trainProcess(ctx context.Context, self, dir string, args []string) (*trainR
 	start := time.Now()
 	runErr := cmd.Run()
 	run := processRun{seconds: time.Since(start).Seconds()}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		run.peakMB = float64(ru.Maxrss) / 1024
+	// A process that never started (its context already cancelled, say,
+	// when the benchmark is interrupted between two runs) has no state.
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			run.peakMB = float64(ru.Maxrss) / 1024
+		}
 	}
 	var res trainResult
 	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil || len(res.Leaderboard) == 0 {
