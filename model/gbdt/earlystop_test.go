@@ -144,9 +144,6 @@ func TestPooledStopRates(t *testing.T) {
 			if got, _ := model.StopRate(pooled); got != own {
 				t.Errorf("pooled refit's own stop rate = %v; want %v, the rate its holdout found", got, own)
 			}
-			if p.PooledStopRates != nil {
-				t.Error("PoolStopRates changed its receiver")
-			}
 			fixed := Params{NEstimators: 20, LearningRate: 0.3, Seed: 3}
 			m, err := fixed.Fit(context.Background(), d, model.FitOptions{Workers: 2})
 			if err != nil {
