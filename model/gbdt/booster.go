@@ -171,6 +171,7 @@ const gradBlock = 1 << 14
 // the starting margins (nil: m's base margins).
 func boost(ctx context.Context, m *Model, d, valid *model.Dataset, init []float64, rounds int, o model.FitOptions) error {
 	c := m.cfg
+	c.minGain = minGain(&c, d)
 	workers := o.NumWorkers()
 	obj := m.obj
 	k := obj.groups()

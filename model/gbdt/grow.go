@@ -165,7 +165,7 @@ func (g *grower) leafValue(s gpair) float32 {
 // canSplit reports whether e should be split, given the leaves so far.
 func (g *grower) canSplit(e *entry, leaves int) bool {
 	c := g.c
-	return e.hist != nil && e.best.ok && e.best.gain > rtEps && e.best.gain >= c.gamma &&
+	return e.hist != nil && e.best.ok && e.best.gain > c.splitGain() && e.best.gain >= c.gamma &&
 		(c.maxDepth == 0 || e.depth < c.maxDepth) && (c.maxLeaves == 0 || leaves < c.maxLeaves)
 }
 

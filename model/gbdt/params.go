@@ -181,6 +181,9 @@ type config struct {
 	earlyStop      int
 	catSplits      bool
 	seed           uint64
+	// minGain is the least gain of a split in the fit under way (see
+	// minGain); boost sets it from the training targets.
+	minGain float64
 }
 
 // resolve fills in defaults for task and validates the result. On an

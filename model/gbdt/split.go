@@ -5,10 +5,66 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+
+	"github.com/tabforge/tabforge/model"
 )
 
-// rtEps is the smallest gain that counts as a split (XGBoost's kRtEps).
+// rtEps is XGBoost's kRtEps, the least gain that counts as a split in
+// its loss units; see minGain.
 const rtEps = 1e-6
+
+// minGainFloor bounds minGain below, so that the products mayBeat compares
+// stay normal floats.
+const minGainFloor = 1e-30
+
+// minGain is the least gain that counts as a split when fitting d under
+// c. XGBoost's kRtEps is absolute, in the loss's units, so under squared
+// error it is a different share of the target's variance at every scale:
+// targets in units of 1e-4 or smaller never split and the model predicts
+// their mean. Where the gradient is the residual (squared error, and
+// pseudo-Huber up to its slope), the threshold therefore shrinks with
+// the target's variance below 1, so a target trains as its rescaled copy
+// would; at a variance of 1 or more, and under the losses whose gradients
+// do not scale with the target, it is kRtEps and the trees stay XGBoost's.
+func minGain(c *config, d *model.Dataset) float64 {
+	var scale float64
+	switch c.objective {
+	case SquaredError:
+		scale = weightedVariance(d.Y, d.Weights)
+	case Huber:
+		scale = min(weightedVariance(d.Y, d.Weights), c.huberSlope*c.huberSlope)
+	default:
+		return rtEps
+	}
+	if !(scale < 1) {
+		return rtEps
+	}
+	return max(rtEps*scale, minGainFloor)
+}
+
+// splitGain is the least gain of a split under c: minGain as boost set
+// it, kRtEps in a config made without it.
+func (c *config) splitGain() float64 {
+	if c.minGain > 0 {
+		return c.minGain
+	}
+	return rtEps
+}
+
+// weightedVariance is Σw·(y−ȳ)²/Σw, 0 without weight.
+func weightedVariance(y, w []float64) float64 {
+	mean := weightedMean(y, w)
+	var s, sw float64
+	for r, v := range y {
+		wr := weightAt(w, r)
+		s += wr * (v - mean) * (v - mean)
+		sw += wr
+	}
+	if sw == 0 {
+		return 0
+	}
+	return s / sw
+}
 
 // splitInfo is the best split found for a node.
 type splitInfo struct {
@@ -91,7 +147,7 @@ func mayBeat(tl, tr, dl, dr, bar float64) bool {
 	// Where the products lose the precision the margin assumes, the
 	// divided gains decide: a product that overflows; d < tinyD, which
 	// covers d ≤ 0 (a negative λ; nodeScore has its own edge case) and
-	// products that underflow (bar ≥ rtEps, so bar·d_L·d_R stays normal
+	// products that underflow (bar ≥ minGainFloor, so bar·d_L·d_R stays normal
 	// above it); and a NaN sum, which nodeScore's thresholdL1 scores as 0.
 	rhs := bar * (1 - 1e-12) * dl * dr
 	return !(tl*tl*dr+tr*tr*dl <= rhs) || rhs > math.MaxFloat64 || dl < tinyD || dr < tinyD
@@ -142,10 +198,11 @@ func (c *config) bestSplit(best *splitInfo, h *[histStride]histBin, f, nValue in
 	}
 	mcw, lam, l1 := c.minChildWeight, c.lambda, c.alpha != 0
 	// bar is what a candidate's children must score: the parent's score
-	// plus rtEps or the best gain so far, whichever a split must exceed.
-	bar := parentScore + rtEps
+	// plus minGain or the best gain so far, whichever a split must exceed.
+	eps := c.splitGain()
+	bar := parentScore + eps
 	if best.ok {
-		bar = parentScore + max(best.gain, rtEps)
+		bar = parentScore + max(best.gain, eps)
 	}
 	// An empty bin leaves the sums, and so both gains, as at the bin
 	// before it; ties keep the earlier threshold, so skipping it changes
@@ -164,10 +221,10 @@ func (c *config) bestSplit(best *splitInfo, h *[histStride]histBin, f, nValue in
 			}
 			if l.h >= mcw && r.h >= mcw && l.h > 0 && r.h > 0 && mayBeat(tl, tr, l.h+lam, r.h+lam, bar) {
 				gain := c.nodeScore(l) + c.nodeScore(r) - parentScore
-				if gain > rtEps && (!best.ok || gain > best.gain) {
+				if gain > eps && (!best.ok || gain > best.gain) {
 					*best = splitInfo{ok: true, gain: gain, feature: f, bin: b, left: l, right: r,
 						defaultLeft: !hasMiss && l.h >= r.h}
-					bar = parentScore + max(gain, rtEps)
+					bar = parentScore + max(gain, eps)
 				}
 			}
 			if hasMiss {
@@ -179,9 +236,9 @@ func (c *config) bestSplit(best *splitInfo, h *[histStride]histBin, f, nValue in
 				}
 				if l2.h >= mcw && r2.h >= mcw && l2.h > 0 && r2.h > 0 && mayBeat(tl, tr, l2.h+lam, r2.h+lam, bar) {
 					gain := c.nodeScore(l2) + c.nodeScore(r2) - parentScore
-					if gain > rtEps && (!best.ok || gain > best.gain) {
+					if gain > eps && (!best.ok || gain > best.gain) {
 						*best = splitInfo{ok: true, gain: gain, feature: f, bin: b, left: l2, right: r2, defaultLeft: true}
-						bar = parentScore + max(gain, rtEps)
+						bar = parentScore + max(gain, eps)
 					}
 				}
 			}
@@ -196,7 +253,7 @@ func (c *config) bestSplit(best *splitInfo, h *[histStride]histBin, f, nValue in
 		r := gpair{sum.g - all.g, sum.h - all.h}
 		if all.h >= mcw && r.h >= mcw && all.h > 0 && r.h > 0 {
 			gain := c.nodeScore(all) + c.nodeScore(r) - parentScore
-			if gain > rtEps && (!best.ok || gain > best.gain) {
+			if gain > eps && (!best.ok || gain > best.gain) {
 				*best = splitInfo{ok: true, gain: gain, feature: f, bin: nValue - 1, left: all, right: r}
 			}
 		}
@@ -252,7 +309,7 @@ func (c *config) bestSplitCat(best *splitInfo, h *[histStride]histBin, f, nValue
 			return
 		}
 		gain := cc.nodeScore(l) + cc.nodeScore(r) - parentScore
-		if gain > rtEps && (!best.ok || gain > best.gain) {
+		if gain > c.splitGain() && (!best.ok || gain > best.gain) {
 			*best = splitInfo{ok: true, gain: gain, feature: f, cat: true, catBins: bins, left: l, right: r, defaultLeft: defaultLeft}
 		}
 	}
