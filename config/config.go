@@ -364,6 +364,19 @@ type Config struct {
 	LogFormat LogFormat `yaml:"log_format" json:"log_format" koanf:"log_format" hash:"-"`
 	// LogLevel is debug, info, warn or error. Default info.
 	LogLevel LogLevel `yaml:"log_level" json:"log_level" koanf:"log_level" hash:"-"`
+
+	// Dashboard.
+
+	// UITrustedProxies are the reverse proxies in front of the dashboard
+	// (tabforge ui, serve --ui), as addresses or CIDR ranges (10.0.0.0/8,
+	// ::1): a request whose direct peer is one of them counts its
+	// admin-token guesses against the rightmost address of its
+	// X-Forwarded-For header that is not one of them, the client the
+	// nearest untrusted hop says it is; entries left of that one are
+	// whatever the client sent and are never read. Every other request
+	// counts against its peer, and no header is read. Default none: behind
+	// a proxy every client shares the proxy's limit.
+	UITrustedProxies []string `yaml:"ui_trusted_proxies" json:"ui_trusted_proxies" koanf:"ui_trusted_proxies" hash:"-"`
 }
 
 // Default returns a new Config holding every key's default, the values of
@@ -431,6 +444,7 @@ func (c *Config) Clone() *Config {
 	d.TemporalLags = cloneSlice(c.TemporalLags)
 	d.RollingWindows = cloneSlice(c.RollingWindows)
 	d.BusinessRules = cloneRules(c.BusinessRules)
+	d.UITrustedProxies = cloneSlice(c.UITrustedProxies)
 	if c.Schema != nil {
 		d.Schema = make(map[string]ColumnKind, len(c.Schema))
 		for k, v := range c.Schema {

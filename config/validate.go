@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -150,6 +151,11 @@ func (c *Config) checkNames(p *problems) {
 		}
 	}
 	checkNames("drop", c.Drop)
+	for i, v := range c.UITrustedProxies {
+		if _, err := ParseTrustedProxy(v); err != nil {
+			p.bad("ui_trusted_proxies", "element %d: %v", i, err)
+		}
+	}
 	checkNames("models", c.Models)
 	for _, fam := range sortedKeys(c.ModelParams) {
 		if strings.TrimSpace(fam) == "" {
@@ -390,4 +396,37 @@ func ParseSep(s string) (rune, error) {
 		return '\t', nil
 	}
 	return 0, fmt.Errorf("separator %q is not one of , ; tab |", s)
+}
+
+// ParseTrustedProxy parses an element of ui_trusted_proxies: a CIDR
+// range (10.0.0.0/8, fd00::/8) or one address (192.0.2.7, ::1), which
+// is the range of that address alone. An IPv4-mapped IPv6 address is
+// its IPv4 address, as the dashboard compares peers.
+func ParseTrustedProxy(s string) (netip.Prefix, error) {
+	if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {
+		a = a.Unmap()
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is neither an IP address nor a CIDR range", s)
+	}
+	if p.Addr().Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+	}
+	return p.Masked(), nil
+}
+
+// TrustedProxies returns ui_trusted_proxies parsed (see
+// ParseTrustedProxy); a config that passed Validate gives no error.
+func (c *Config) TrustedProxies() ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(c.UITrustedProxies))
+	for _, s := range c.UITrustedProxies {
+		p, err := ParseTrustedProxy(s)
+		if err != nil {
+			return nil, &KeyError{Key: "ui_trusted_proxies", Err: err}
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }

@@ -66,6 +66,9 @@ func TestValidate(t *testing.T) {
 		{"model params inf", func(c *Config) { c.ModelParams = map[string]map[string]any{"gbdt": {"gamma": math.Inf(1)}} },
 			`model_params: gbdt: json: unsupported value: +Inf`},
 		{"out", func(c *Config) { c.Out = "" }, `out: must not be empty`},
+		{"trusted proxies", func(c *Config) { c.UITrustedProxies = []string{"10.0.0.0/8", "::1", "proxy.internal"} },
+			`ui_trusted_proxies: element 2: "proxy.internal" is neither an IP address nor a CIDR range`},
+		{"trusted proxies ok", func(c *Config) { c.UITrustedProxies = []string{"10.0.0.0/8", "192.0.2.7", "fd00::/8"} }, ""},
 		{"two errors", func(c *Config) { c.Task, c.CVFolds = "foo", -1 },
 			`task: "foo" is not one of auto, regression, binary, multiclass; cv_folds: -1 must be 0 (no cross-validation) or at least 2`},
 	}
@@ -193,5 +196,25 @@ func TestSegmentFloorNeedsSegmentColumn(t *testing.T) {
 	c.SegmentColumn = "Neighborhood"
 	if err := c.Validate(); err != nil {
 		t.Errorf("with segment_column: %v", err)
+	}
+}
+
+func TestParseTrustedProxy(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"192.0.2.7", "192.0.2.7/32"},
+		{"::1", "::1/128"},
+		{"10.1.2.3/8", "10.0.0.0/8"},
+		{"::ffff:192.0.2.7", "192.0.2.7/32"},
+		{"::ffff:10.0.0.0/104", "10.0.0.0/8"},
+	} {
+		got, err := ParseTrustedProxy(tt.in)
+		if err != nil || got.String() != tt.want {
+			t.Errorf("ParseTrustedProxy(%q) = %v, %v; want %s", tt.in, got, err, tt.want)
+		}
+	}
+	for _, in := range []string{"", "10.0.0.0/33", "fe80::1%eth0", "localhost"} {
+		if got, err := ParseTrustedProxy(in); err == nil {
+			t.Errorf("ParseTrustedProxy(%q) = %v; want an error", in, got)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"net"
 	"net/netip"
 	"sync"
 	"time"
@@ -24,9 +23,9 @@ const (
 // cannot tell a right token from a wrong one meanwhile. A try counts
 // from when it starts (see reserve), so tries sent at once count too. A
 // right token clears the address's count; other addresses are never
-// affected.
-// Behind a reverse proxy every client has the proxy's address and
-// shares its limit. Safe for concurrent use.
+// affected. Behind a reverse proxy the address is the proxy's, shared by
+// every client, unless the proxy is trusted (see clientAddr). Safe for
+// concurrent use.
 type tokenGuard struct {
 	max    int
 	window time.Duration
@@ -53,18 +52,13 @@ func newTokenGuard(max int, window time.Duration) *tokenGuard {
 	return &tokenGuard{max: max, window: window, now: time.Now, clients: map[netip.Prefix]*guesses{}}
 }
 
-// clientOf is the address a request's guesses count against: its IPv4
-// address, or its IPv6 /64 (one host usually holds a whole /64).
-func clientOf(remoteAddr string) netip.Prefix {
-	host, _, err := net.SplitHostPort(remoteAddr)
-	if err != nil {
-		host = remoteAddr
+// clientOf is the bucket an address's guesses count in: the IPv4
+// address, or the IPv6 /64 (one host usually holds a whole /64). The
+// zero Addr (a peer that is no address) is one bucket of its own.
+func clientOf(a netip.Addr) netip.Prefix {
+	if !a.IsValid() {
+		return netip.Prefix{}
 	}
-	a, err := netip.ParseAddr(host)
-	if err != nil {
-		return netip.Prefix{} // one bucket for what is not an address
-	}
-	a = a.Unmap()
 	bits := 32
 	if a.Is6() {
 		bits = 64

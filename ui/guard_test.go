@@ -118,11 +118,13 @@ func TestClientOf(t *testing.T) {
 		{"[2001:db8::1]:1", "[2001:db8::ffff]:2"},
 		{"[::ffff:192.0.2.1]:1", "192.0.2.1:3"},
 	} {
-		if clientOf(tt.a) != clientOf(tt.b) {
-			t.Errorf("clientOf(%s) = %v, clientOf(%s) = %v; want one client", tt.a, clientOf(tt.a), tt.b, clientOf(tt.b))
+		a, b := clientOf(peerAddr(tt.a)), clientOf(peerAddr(tt.b))
+		if a != b {
+			t.Errorf("clientOf(%s) = %v, clientOf(%s) = %v; want one client", tt.a, a, tt.b, b)
 		}
 	}
-	if clientOf("192.0.2.1:1") == clientOf("192.0.2.2:1") || clientOf("[2001:db8:0:1::1]:1") == clientOf("[2001:db8:0:2::1]:1") {
+	differ := func(a, b string) bool { return clientOf(peerAddr(a)) != clientOf(peerAddr(b)) }
+	if !differ("192.0.2.1:1", "192.0.2.2:1") || !differ("[2001:db8:0:1::1]:1", "[2001:db8:0:2::1]:1") {
 		t.Error("clientOf joins different hosts")
 	}
 }

@@ -153,7 +153,7 @@ func (s *Server) checkWrite(w http.ResponseWriter, r *http.Request) error {
 	if s.o.AdminToken == "" {
 		return &httpError{http.StatusForbidden, errors.New("write actions are off: start tabforge ui with --admin-token")}
 	}
-	client := clientOf(r.RemoteAddr)
+	client := clientOf(clientAddr(r, s.o.TrustedProxies))
 	try, wait := s.guard.reserve(client)
 	if wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))

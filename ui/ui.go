@@ -28,6 +28,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -65,6 +66,12 @@ type Options struct {
 	// with Retry-After until the window ends. 0 means 5 and 15 minutes.
 	TokenFailures int
 	TokenWindow   time.Duration
+	// TrustedProxies are the reverse proxies in front of the dashboard:
+	// a request whose direct peer is in one of these ranges counts its
+	// token guesses against the client its X-Forwarded-For header names
+	// (the rightmost address not in these ranges, see clientAddr). nil
+	// trusts no header: every client behind a proxy shares its limit.
+	TrustedProxies []netip.Prefix
 }
 
 // Server serves the dashboard for one store. It is an http.Handler, safe

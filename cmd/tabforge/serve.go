@@ -75,6 +75,7 @@ only requests addressed to localhost or a loopback IP, as tabforge ui does.`,
 	f.DurationVar(&o.DrainTimeout, "drain-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
 	f.BoolVar(&withUI, "ui", false, "also serve the web dashboard (tabforge ui) at /ui/ on the same port, with the same admin token")
 	f.StringSliceVar(&allowHosts, "allow-host", nil, "with --ui on loopback: host names besides loopback ones the dashboard answers, e.g. a reverse proxy's (comma-separated)")
+	trustedProxyFlag(f)
 	f.Uint64Var(&o.Seed, "seed", 1, "seed of the traffic split of requests without a routing key (given, it also seeds explanations, as the config key seed does tabforge explain's)")
 	gcPercentFlag(f, &gcPercent)
 	return cmd
@@ -140,7 +141,11 @@ func (a *app) runServe(cmd *cobra.Command, o *serve.Options, addr, logPath strin
 	}
 	defer ln.Close() // when serving never starts; Serve closes it otherwise
 	if withUI {
-		dash, err := ui.New(st, ui.Options{AdminToken: o.AdminToken, Log: log, Prefix: uiPrefix, AllowHosts: allowHosts})
+		proxies, err := cfg.TrustedProxies()
+		if err != nil {
+			return err
+		}
+		dash, err := ui.New(st, ui.Options{AdminToken: o.AdminToken, Log: log, Prefix: uiPrefix, AllowHosts: allowHosts, TrustedProxies: proxies})
 		if err != nil {
 			return err
 		}

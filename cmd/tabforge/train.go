@@ -31,6 +31,7 @@ func flagKeys() map[string]string {
 		"test-fraction": "test_fraction", "models": "models", "seed": "seed", "out": "out",
 		"cv-folds": "cv_folds", "as-of": "as_of", "positive-class": "positive_class",
 		"max-evals": "max_evals", "time-budget": "time_budget", "name": "name", "queue": "queue",
+		"trusted-proxy": "ui_trusted_proxies",
 	}
 }
 

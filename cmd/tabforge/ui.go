@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/registry"
@@ -29,7 +30,10 @@ set; then a model version's page can promote it or roll its name back, each
 action needing the token and a confirmation and recorded in the registry's
 history. It listens on loopback by default, and there answers only requests
 addressed to localhost or a loopback address (a page of another site rebound
-to 127.0.0.1 gets 421); --allow-host adds the names a reverse proxy sends.`,
+to 127.0.0.1 gets 421); --allow-host adds the names a reverse proxy sends.
+Admin-token guesses are limited per client address; behind a reverse proxy
+that appends to X-Forwarded-For, --trusted-proxy (config key
+ui_trusted_proxies) names the proxy, so that each client has its own limit.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.AdminToken == "" {
@@ -40,11 +44,14 @@ to 127.0.0.1 gets 421); --allow-host adds the names a reverse proxy sends.`,
 				return err
 			}
 			o.Log = log
-			st, err := a.storeFor(cmd)
+			cfg, st, err := a.configStore(cmd)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
+			if o.TrustedProxies, err = cfg.TrustedProxies(); err != nil {
+				return err
+			}
 			// Opened once for its migration: the dashboard reads the
 			// registry's current layout (its version index).
 			if _, err := registry.Open(cmd.Context(), st); err != nil {
@@ -70,5 +77,13 @@ to 127.0.0.1 gets 421); --allow-host adds the names a reverse proxy sends.`,
 	f.StringVar(&addr, "addr", "127.0.0.1:8090", "listen address (loopback by default)")
 	f.StringVar(&o.AdminToken, "admin-token", "", "token enabling promote and rollback (default $TABFORGE_ADMIN_TOKEN; empty: read-only)")
 	f.StringSliceVar(&o.AllowHosts, "allow-host", nil, "host names besides loopback ones the dashboard answers on loopback, e.g. a reverse proxy's (comma-separated)")
+	trustedProxyFlag(f)
 	return cmd
+}
+
+// trustedProxyFlag declares --trusted-proxy, the config key
+// ui_trusted_proxies (read by loadConfig through flagKeys).
+func trustedProxyFlag(f *pflag.FlagSet) {
+	f.StringSlice("trusted-proxy", nil, "the dashboard's reverse proxies (addresses or CIDR ranges, comma-separated): "+
+		"requests from them count admin-token guesses against the client X-Forwarded-For names (config key ui_trusted_proxies)")
 }
