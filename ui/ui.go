@@ -89,6 +89,11 @@ type Server struct {
 	// ending is closed by EndStreams; endOnce guards the close.
 	ending  chan struct{}
 	endOnce sync.Once
+	// fallbackID is the error id the store's fallback error was logged
+	// under, once, when a page first saw it (see fallbackNotice); fbMu
+	// guards it.
+	fbMu       sync.Mutex
+	fallbackID string
 }
 
 // New returns the dashboard of st, whose registry must be in its
@@ -173,8 +178,9 @@ type page struct {
 	Title string
 	Nav   string
 	Admin bool
-	// Fallback says the store serves from its fallback (Redis is
-	// unreachable), so every page shows only what the fallback holds.
+	// Fallback is the error id of the store's fallback error while it
+	// serves from its fallback (Redis is unreachable), so every page
+	// shows only what the fallback holds; "" otherwise.
 	Fallback string
 	Data     any
 }
@@ -182,11 +188,27 @@ type page struct {
 // page returns the template data of a page: the page's own, and what
 // every page shows.
 func (s *Server) page(title, nav string, data any) page {
-	p := page{Base: s.o.Prefix, Title: title, Nav: nav, Admin: s.o.AdminToken != "", Data: data}
-	if err := store.OnFallback(s.st); err != nil {
-		p.Fallback = err.Error()
+	return page{Base: s.o.Prefix, Title: title, Nav: nav, Admin: s.o.AdminToken != "", Data: data, Fallback: s.fallbackNotice()}
+}
+
+// fallbackNotice returns "" while the store serves from its primary, and
+// otherwise the error id its fallback error is logged under. The error
+// names the store's URLs (files, hosts, a password in a Redis URL), so
+// pages show only the id, like a 500 page; the store stays on its
+// fallback for the rest of the process, so the error is logged once
+// rather than on every page.
+func (s *Server) fallbackNotice() string {
+	err := store.OnFallback(s.st)
+	if err == nil {
+		return ""
 	}
-	return p
+	s.fbMu.Lock()
+	defer s.fbMu.Unlock()
+	if s.fallbackID == "" {
+		s.fallbackID = errorID()
+		s.o.Log.Error("ui: the store serves from its fallback", "error_id", s.fallbackID, "err", err)
+	}
+	return s.fallbackID
 }
 
 // render executes the template name into a buffer first, so a template
@@ -233,6 +255,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		code = http.StatusBadRequest
 	}
 	msg := err.Error()
+	if fe, ok := errors.AsType[*store.FallbackError](err); ok {
+		// A lookup on the fallback says so, but the fallback error
+		// names the store's file and Redis's address: the banner's
+		// error id leads to them in the log instead.
+		msg = strings.ReplaceAll(msg, fe.Error(), "the store is on its fallback")
+	}
 	if code == http.StatusInternalServerError {
 		id := errorID()
 		s.o.Log.Error("ui request failed", "error_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
