@@ -12,8 +12,10 @@ import (
 const (
 	defaultTokenFailures = 5
 	defaultTokenWindow   = 15 * time.Minute
-	// maxGuessers is how many addresses the guard holds before a new
-	// one makes it forget those whose window has ended.
+	// maxGuessers bounds the addresses the guard holds (a few hundred
+	// kilobytes). A new address finding it full makes it forget those
+	// whose window has ended; if every window is still live, the new
+	// address is refused (see reserve).
 	maxGuessers = 4096
 )
 
@@ -80,23 +82,33 @@ type attempt struct {
 // returns how long c must wait instead; 0 means the try is counted. A
 // right token then clears the count (succeeded); a try that never gets
 // to compare its token gives its place back (release).
-func (g *tokenGuard) reserve(c netip.Prefix) (attempt, time.Duration) {
+//
+// A new address finding maxGuessers addresses in live windows is
+// refused (full) until the earliest of them ends. Evicting the oldest
+// instead would let a guesser holding more addresses than that (one
+// IPv6 /48 holds 65,536 /64s) push its own spent windows out and start
+// afresh, guessing without bound; refusing costs at most a spell
+// without write actions from new addresses (reads, addresses already
+// held and the tabforge CLI still work), never a guess more.
+func (g *tokenGuard) reserve(c netip.Prefix) (a attempt, wait time.Duration, full bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.now()
 	x := g.clients[c]
 	if x == nil || !now.Before(x.start.Add(g.window)) {
-		if len(g.clients) >= maxGuessers {
-			g.forgetEnded(now)
+		if x == nil && len(g.clients) >= maxGuessers {
+			if next := g.forgetEnded(now); len(g.clients) >= maxGuessers {
+				return attempt{}, next.Sub(now), true
+			}
 		}
 		x = &guesses{start: now}
 		g.clients[c] = x
 	}
 	if x.n >= g.max {
-		return attempt{}, x.start.Add(g.window).Sub(now)
+		return attempt{}, x.start.Add(g.window).Sub(now), false
 	}
 	x.n++
-	return attempt{c: c, x: x}, 0
+	return attempt{c: c, x: x}, 0, false
 }
 
 // release gives back a try whose token was not compared (its form was
@@ -120,11 +132,17 @@ func (g *tokenGuard) succeeded(c netip.Prefix) {
 	delete(g.clients, c)
 }
 
-// forgetEnded drops the addresses whose window has ended; g.mu is held.
-func (g *tokenGuard) forgetEnded(now time.Time) {
+// forgetEnded drops the addresses whose window has ended and returns
+// when the earliest of the others ends; g.mu is held.
+func (g *tokenGuard) forgetEnded(now time.Time) (next time.Time) {
 	for c, x := range g.clients {
-		if !now.Before(x.start.Add(g.window)) {
+		end := x.start.Add(g.window)
+		switch {
+		case !now.Before(end):
 			delete(g.clients, c)
+		case next.IsZero() || end.Before(next):
+			next = end
 		}
 	}
+	return next
 }

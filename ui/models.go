@@ -154,10 +154,14 @@ func (s *Server) checkWrite(w http.ResponseWriter, r *http.Request) error {
 		return &httpError{http.StatusForbidden, errors.New("write actions are off: start tabforge ui with --admin-token")}
 	}
 	client := clientOf(clientAddr(r, s.o.TrustedProxies))
-	try, wait := s.guard.reserve(client)
+	try, wait, full := s.guard.reserve(client)
 	if wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		return &httpError{http.StatusTooManyRequests, fmt.Errorf("too many wrong admin tokens from this address: try again in %s", wait.Round(time.Second))}
+		why := "too many wrong admin tokens from this address"
+		if full {
+			why = "too many addresses are trying admin tokens"
+		}
+		return &httpError{http.StatusTooManyRequests, fmt.Errorf("%s: try again in %s", why, wait.Round(time.Second))}
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	// ParseForm first: ParseMultipartForm drops its error for a
