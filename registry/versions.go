@@ -71,18 +71,14 @@ func (r *Registry) Versions(ctx context.Context, name string, q VersionQuery) (m
 	if q.Offset < 0 || q.Limit < 0 {
 		return nil, false, fmt.Errorf("registry: versions of %q: negative offset %d or limit %d", name, q.Offset, q.Limit)
 	}
-	limit := cmp.Or(q.Limit, DefaultVersionLimit)
 	nr, err := r.nameRecord(ctx, name)
 	if err != nil {
 		return nil, false, err
 	}
-	// '0' follows '/': the bounds hold exactly the keys NAME/...
-	idx, err := store.PageRecords(ctx, r.rec, KindVersions, name+"/", name+"0", q.Offset+limit+1, true)
+	idx, more, err := r.indexPage(ctx, name, q)
 	if err != nil {
-		return nil, false, fmt.Errorf("registry: versions of %q: %w", name, err)
+		return nil, false, err
 	}
-	more = len(idx) > q.Offset+limit
-	idx = idx[min(q.Offset, len(idx)):min(q.Offset+limit, len(idx))]
 	versions := make([]string, 0, len(idx))
 	for _, rec := range idx {
 		versions = append(versions, string(rec.Value))
@@ -113,6 +109,52 @@ func (r *Registry) Versions(ctx context.Context, name string, q VersionQuery) (m
 		return cmp.Or(b.Created.Compare(a.Created), strings.Compare(a.Version, b.Version))
 	})
 	return ms, more, nil
+}
+
+// indexPage reads the index entries of q's page of name's versions and
+// whether older ones follow it.
+func (r *Registry) indexPage(ctx context.Context, name string, q VersionQuery) ([]*store.Record, bool, error) {
+	limit := cmp.Or(q.Limit, DefaultVersionLimit)
+	// '0' follows '/': the bounds hold exactly the keys NAME/...
+	idx, err := store.PageRecords(ctx, r.rec, KindVersions, name+"/", name+"0", q.Offset+limit+1, true)
+	if err != nil {
+		return nil, false, fmt.Errorf("registry: versions of %q: %w", name, err)
+	}
+	more := len(idx) > q.Offset+limit
+	return idx[min(q.Offset, len(idx)):min(q.Offset+limit, len(idx))], more, nil
+}
+
+// versionKeyOf is version's key in the index of name's versions.
+func (r *Registry) versionKeyOf(ctx context.Context, name, version string) (string, error) {
+	m, err := r.get(ctx, version)
+	if err != nil {
+		return "", err
+	}
+	if m.Name != name {
+		return "", fmt.Errorf("registry: version %s is of %q, not %q: %w", version, m.Name, name, store.ErrNotFound)
+	}
+	return versionKey(m), nil
+}
+
+// CountVersions returns how many versions name has (all of them with
+// after "", else those newer than the version after), counted on the
+// version index without reading a version: one index lookup where the
+// store counts (store.RecordCounter). An entry whose version is gone
+// (a delete cut short) counts until it is removed.
+func (r *Registry) CountVersions(ctx context.Context, name, after string) (int, error) {
+	from := name + "/"
+	if after != "" {
+		k, err := r.versionKeyOf(ctx, name, after)
+		if err != nil {
+			return 0, err
+		}
+		from = k + "\x00"
+	}
+	n, err := store.CountRecords(ctx, r.rec, KindVersions, from, name+"0")
+	if err != nil {
+		return 0, fmt.Errorf("registry: count versions of %q: %w", name, err)
+	}
+	return n, nil
 }
 
 // models reads the model records of versions in one call where the

@@ -23,7 +23,7 @@ func versionsText(ms []*Model) string {
 }
 
 // TestVersions pages through one name's versions among another name's,
-// newest first, with stages and aliases, and checks that no page lists
+// newest first, with stages and aliases, counts them, and checks that no page lists
 // the model records (listCounter), that a deleted version leaves its page, and that
 // Migrate rebuilds a lost index.
 func TestVersions(t *testing.T) {
@@ -46,6 +46,10 @@ type pagedCounter struct {
 
 func (p pagedCounter) PageRecords(ctx context.Context, kind, from, to string, limit int, desc bool) ([]*store.Record, error) {
 	return p.st.PageRecords(ctx, kind, from, to, limit, desc)
+}
+
+func (p pagedCounter) CountRecords(ctx context.Context, kind, from, to string) (int, error) {
+	return p.st.CountRecords(ctx, kind, from, to)
 }
 
 func (p pagedCounter) GetRecords(ctx context.Context, kind string, keys []string) ([]*store.Record, error) {
@@ -106,6 +110,26 @@ func testVersions(t *testing.T, c *listCounter, rec store.Swapper) {
 	}
 	if _, _, err := r.Versions(ctx, "house", VersionQuery{Offset: -1}); err == nil {
 		t.Error("Versions with a negative offset succeeded")
+	}
+	eu, _, err := r.Versions(ctx, "house-eu", VersionQuery{Limit: 1})
+	if err != nil || len(eu) != 1 {
+		t.Fatalf("Versions(house-eu) = %d, %v", len(eu), err)
+	}
+	for _, after := range []string{"0123abcd", eu[0].Version} {
+		if _, err := r.CountVersions(ctx, "house", after); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("CountVersions(house, %q) = %v; want store.ErrNotFound", after, err)
+		}
+	}
+	for _, tt := range []struct {
+		name, after string
+		want        int
+	}{{"house", "", 7}, {"house", v["d2"], 4}, {"house", v["d6"], 0}, {"house-eu", "", 7}, {"nope", "", 0}} {
+		if n, err := r.CountVersions(ctx, tt.name, tt.after); err != nil || n != tt.want {
+			t.Errorf("CountVersions(%s, %q) = %d, %v; want %d", tt.name, tt.after, n, err, tt.want)
+		}
+	}
+	if n := c.lists[KindModel]; n != 0 {
+		t.Errorf("Versions or CountVersions listed every model record %d times; want the index only", n)
 	}
 
 	if err := r.Delete(ctx, v["d5"]); err != nil {

@@ -32,3 +32,32 @@ func PageRecords(ctx context.Context, r Records, kind, from, to string, limit in
 	}
 	return recs[:min(limit, len(recs))], nil
 }
+
+// A RecordCounter is a record space that counts a kind's records in a
+// key range without reading them, so that whoever shows a page of many
+// records (the registry's version index) can say how many there are at
+// the cost of an index lookup.
+type RecordCounter interface {
+	// CountRecords returns how many records of kind have a key k with
+	// from <= k < to (an empty bound is no bound).
+	CountRecords(ctx context.Context, kind, from, to string) (int, error)
+}
+
+// CountRecords is r's CountRecords if r is a RecordCounter; otherwise it
+// lists every record of kind and counts those in the range.
+func CountRecords(ctx context.Context, r Records, kind, from, to string) (int, error) {
+	if c, ok := r.(RecordCounter); ok {
+		return c.CountRecords(ctx, kind, from, to)
+	}
+	recs, err := r.ListRecords(ctx, kind, "")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, rec := range recs {
+		if rec.Key >= from && (to == "" || rec.Key < to) {
+			n++
+		}
+	}
+	return n, nil
+}

@@ -27,6 +27,7 @@ const (
 type nameGroup struct {
 	Name     string
 	Versions []*registry.Model
+	Total    int    // the name's versions (registry.CountVersions)
 	All      string // link to every version of the name, when some are not shown
 	First    int    // 1-based index of Versions[0] among the name's versions
 	Prev     string
@@ -35,17 +36,13 @@ type nameGroup struct {
 
 // models serves /models: every registered name with its newest versions
 // and those with a stage or an alias; /models?name=NAME&offset=N: one
-// page of that name's versions. Each name costs a page of the registry's
-// version index (registry.Versions), never a read of every version.
+// page of that name's versions. Each name costs a page of the
+// registry's version index (registry.Versions) and a count of it, never
+// a read of every version.
 func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
-	offset, err := countParam(v, "offset")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	if name := v.Get("name"); name != "" {
-		g, err := s.versionPage(r.Context(), v, name, offset)
+		g, err := s.versionPage(r.Context(), v, name)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -69,6 +66,10 @@ func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 			continue // every version of the name was removed
 		}
 		g := nameGroup{Name: name, Versions: ms, First: 1}
+		if g.Total, err = s.reg.CountVersions(r.Context(), name, ""); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		if more {
 			g.All = "models?name=" + url.QueryEscape(name)
 		}
@@ -77,14 +78,21 @@ func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "models.html", "Models", "models", groups)
 }
 
-// versionPage is versionsPerPage of name's versions from offset, with
+// versionPage is versionsPerPage of name's versions from ?offset=, with
 // links to the pages before and after.
-func (s *Server) versionPage(ctx context.Context, v url.Values, name string, offset int) (nameGroup, error) {
+func (s *Server) versionPage(ctx context.Context, v url.Values, name string) (nameGroup, error) {
+	offset, err := countParam(v, "offset")
+	if err != nil {
+		return nameGroup{}, err
+	}
 	ms, more, err := s.reg.Versions(ctx, name, registry.VersionQuery{Offset: offset, Limit: versionsPerPage})
 	if err != nil {
 		return nameGroup{}, err
 	}
 	g := nameGroup{Name: name, Versions: ms, First: offset + 1}
+	if g.Total, err = s.reg.CountVersions(ctx, name, ""); err != nil {
+		return nameGroup{}, err
+	}
 	if offset > 0 {
 		g.Prev = withQuery("models", v, "offset", strconv.Itoa(max(0, offset-versionsPerPage)))
 	}

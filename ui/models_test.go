@@ -23,7 +23,8 @@ var versionRE = regexp.MustCompile(`<tr data-version="([0-9a-f]+)">`)
 // TestModelsPaged: /models shows a name's newest versions and those with
 // a stage or an alias, not all of them (a name retrained hourly made it
 // a page of every version ever trained: 740 KB at 3,000), and links to
-// /models?name=NAME, which pages through every version.
+// /models?name=NAME, which pages through every version; every page says
+// how many versions there are.
 func TestModelsPaged(t *testing.T) {
 	st := openSQLite(t)
 	reg := registry.New(st)
@@ -65,13 +66,23 @@ func TestModelsPaged(t *testing.T) {
 	if !regexp.MustCompile(`href="models\?name=hourly"`).MatchString(body) {
 		t.Error("/models has no link to all versions of hourly")
 	}
+	if total := totalRE.FindStringSubmatch(body); total == nil || total[1] != fmt.Sprint(n) {
+		t.Errorf("/models gives hourly's total as %q; want %d", total, n)
+	}
 	var all []string
 	for _, p := range []string{"/models?name=hourly", "/models?name=hourly&offset=100", "/models?name=hourly&offset=200"} {
 		got, _ := versions(p)
 		all = append(all, got...)
 	}
 	if !slices.Equal(all, newest) {
-		t.Errorf("the pages of /models?name=hourly list %d versions; want all %d newest first", len(all), n)
+		t.Errorf("the offset pages of /models?name=hourly list %d versions; want all %d newest first", len(all), n)
+	}
+	for i, p := range []string{"/models?name=hourly", "/models?name=hourly&offset=100", "/models?name=hourly&offset=200"} {
+		got, body := versions(p)
+		want := fmt.Sprintf(`<span class="total">%d</span> versions, showing %d–%d.`, n, 100*i+1, 100*i+len(got))
+		if !strings.Contains(body, want) {
+			t.Errorf("GET %s: no %q", p, want)
+		}
 	}
 	for _, tt := range []struct {
 		path string
@@ -82,6 +93,8 @@ func TestModelsPaged(t *testing.T) {
 		}
 	}
 }
+
+var totalRE = regexp.MustCompile(`<span class="total">(\d+)</span> versions`)
 
 // TestDoneFromHistory: the status line after a write action comes from
 // the registry's history, not from the URL: a crafted link names no

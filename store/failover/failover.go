@@ -475,18 +475,6 @@ func (s *Store) ListRecords(ctx context.Context, kind, prefix string) ([]*store.
 	return read(s, func(st store.Store) ([]*store.Record, error) { return st.ListRecords(ctx, kind, prefix) })
 }
 
-// PageRecords implements store.RecordPager on the store in use.
-func (s *Store) PageRecords(ctx context.Context, kind, from, to string, limit int, desc bool) ([]*store.Record, error) {
-	return read(s, func(st store.Store) ([]*store.Record, error) {
-		return store.PageRecords(ctx, st, kind, from, to, limit, desc)
-	})
-}
-
-// GetRecords implements store.RecordGetter on the store in use.
-func (s *Store) GetRecords(ctx context.Context, kind string, keys []string) ([]*store.Record, error) {
-	return read(s, func(st store.Store) ([]*store.Record, error) { return st.GetRecords(ctx, kind, keys) })
-}
-
 // DeleteRecord implements store.Records.
 func (s *Store) DeleteRecord(ctx context.Context, kind, key string) error {
 	return s.write(ctx, []sqlite.Pending{{Kind: "record", A: kind, B: key}}, func(st store.Store) error {

@@ -160,6 +160,26 @@ func (s *Store) PageRecords(ctx context.Context, kind, from, to string, limit in
 	return s.fetch(ctx, kind, keys)
 }
 
+var _ store.RecordCounter = (*Store)(nil)
+
+// CountRecords implements store.RecordCounter with one ZLEXCOUNT of the
+// kind's key index (O(log n)). The index of a cache kind may still hold
+// records that expired and were not yet listed.
+func (s *Store) CountRecords(ctx context.Context, kind, from, to string) (int, error) {
+	min, max := "-", "+"
+	if from != "" {
+		min = "[" + from
+	}
+	if to != "" {
+		max = "(" + to
+	}
+	n, err := redigo.Int(s.Do(ctx, "ZLEXCOUNT", s.p+"reck:"+kind, min, max))
+	if err != nil {
+		return 0, s.wrap("count records "+kind, err)
+	}
+	return n, nil
+}
+
 // fetch reads the records of kind with keys, in their order. Cache
 // records that expired are skipped and dropped from the index.
 func (s *Store) fetch(ctx context.Context, kind string, keys []string) ([]*store.Record, error) {

@@ -338,3 +338,16 @@ func (s *Store) PageRecords(ctx context.Context, kind, from, to string, limit in
 	}
 	return out, nil
 }
+
+var _ store.RecordCounter = (*Store)(nil)
+
+// CountRecords implements store.RecordCounter on the (kind, key) primary
+// key, reading no record.
+func (s *Store) CountRecords(ctx context.Context, kind, from, to string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM records WHERE kind=? AND key>=? AND (?='' OR key<?)`, kind, from, to, to).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count records %s: %w", kind, err)
+	}
+	return n, nil
+}

@@ -68,3 +68,47 @@ func span(recs []*store.Record) string {
 	}
 	return fmt.Sprintf("%s..%s (%d)", recs[0].Key, recs[len(recs)-1].Key, len(recs))
 }
+
+func testCountRecords(t *testing.T, open func() store.Store) {
+	ctx := context.Background()
+	s := open()
+	counter, ok := s.(store.RecordCounter)
+	if !ok {
+		t.Fatalf("%T does not count its records (store.RecordCounter)", s)
+	}
+	var recs []*store.Record
+	for i := range 30 {
+		recs = append(recs, &store.Record{Kind: "ev", Key: fmt.Sprintf("%04d/x", i*10), Value: []byte{byte(i)}})
+	}
+	recs = append(recs, &store.Record{Kind: "ew", Key: "0005/other kind", Value: []byte("w")})
+	if err := s.PutRecords(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteRecord(ctx, "ev", "0150/x"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		from, to string
+		want     int
+	}{
+		{"", "", 29},
+		{"", "0250/x", 24},
+		{"0100", "", 19},
+		{"0100", "0200", 9},
+		{"0100/x", "0100/x", 0},
+		{"0100/x\x00", "", 18},
+		{"9", "", 0},
+	} {
+		got, err := counter.CountRecords(ctx, "ev", tt.from, tt.to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, err := store.CountRecords(ctx, listOnly{s}, "ev", tt.from, tt.to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != tt.want || ref != tt.want {
+			t.Errorf("CountRecords(%q, %q) = %d, listing gives %d; want %d", tt.from, tt.to, got, ref, tt.want)
+		}
+	}
+}

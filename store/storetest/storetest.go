@@ -56,6 +56,7 @@ func Run(t *testing.T, f Factory) {
 		{"SwapRecordFenced", testSwapRecordFenced},
 		{"SwapRecord", testSwapRecord},
 		{"PageRecords", testPageRecords},
+		{"CountRecords", testCountRecords},
 		{"ExportImport", testExportImport},
 		{"ExportSnapshot", testSnapshot},
 		{"Ping", testPing},
