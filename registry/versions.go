@@ -51,8 +51,17 @@ const DefaultVersionLimit = 100
 
 // VersionQuery selects a page of one name's versions, newest first.
 type VersionQuery struct {
-	// Offset skips that many of the newest versions.
+	// Offset skips that many of the newest versions: a page reads every
+	// index entry before it, so deep pages cost more; Before does not.
 	Offset int
+	// Before, a version of the name, makes the page the versions just
+	// older than it (keyset paging: the page reads only its own index
+	// entries, however deep). Not with Offset or After.
+	Before string
+	// After, a version of the name, makes the page the versions just
+	// newer than it, still newest first; more then says whether newer
+	// versions precede the page. Not with Offset or Before.
+	After string
 	// Limit is the page size; 0 means DefaultVersionLimit.
 	Limit int
 	// Held adds to the page every version holding a stage or an alias,
@@ -62,14 +71,19 @@ type VersionQuery struct {
 
 // Versions returns a page of name's versions with their stage and
 // aliases, newest first (as List orders them, but for versions created
-// in the same nanosecond), and whether older versions follow the page.
-// It reads Offset+Limit+1 small index entries, the page's model records,
-// the name's record and its Summary: a page costs the same whatever the
-// number of versions, but for its offset. An unknown name is an error
-// wrapping ErrUnknownName.
+// in the same nanosecond), and whether older versions follow the page
+// (with After, whether newer ones precede it). It reads Offset+Limit+1
+// small index entries, the page's model records, the name's record and
+// its Summary (and with Before or After that version's record): a page
+// costs the same whatever the number of versions, but for its offset.
+// An unknown name is an error wrapping ErrUnknownName; an unknown
+// Before or After version one wrapping store.ErrNotFound.
 func (r *Registry) Versions(ctx context.Context, name string, q VersionQuery) (ms []*Model, more bool, err error) {
 	if q.Offset < 0 || q.Limit < 0 {
 		return nil, false, fmt.Errorf("registry: versions of %q: negative offset %d or limit %d", name, q.Offset, q.Limit)
+	}
+	if (q.Offset > 0 || q.After != "") && q.Before != "" || q.Offset > 0 && q.After != "" {
+		return nil, false, fmt.Errorf("registry: versions of %q: more than one of offset, before and after", name)
 	}
 	nr, err := r.nameRecord(ctx, name)
 	if err != nil {
@@ -112,11 +126,27 @@ func (r *Registry) Versions(ctx context.Context, name string, q VersionQuery) (m
 }
 
 // indexPage reads the index entries of q's page of name's versions and
-// whether older ones follow it.
+// whether more follow it in the direction read (see VersionQuery).
 func (r *Registry) indexPage(ctx context.Context, name string, q VersionQuery) ([]*store.Record, bool, error) {
 	limit := cmp.Or(q.Limit, DefaultVersionLimit)
 	// '0' follows '/': the bounds hold exactly the keys NAME/...
-	idx, err := store.PageRecords(ctx, r.rec, KindVersions, name+"/", name+"0", q.Offset+limit+1, true)
+	from, to, desc := name+"/", name+"0", true
+	switch {
+	case q.Before != "":
+		k, err := r.versionKeyOf(ctx, name, q.Before)
+		if err != nil {
+			return nil, false, err
+		}
+		to = k
+	case q.After != "":
+		k, err := r.versionKeyOf(ctx, name, q.After)
+		if err != nil {
+			return nil, false, err
+		}
+		// k+"\x00" is the least key after k: the page starts past it.
+		from, desc = k+"\x00", false
+	}
+	idx, err := store.PageRecords(ctx, r.rec, KindVersions, from, to, q.Offset+limit+1, desc)
 	if err != nil {
 		return nil, false, fmt.Errorf("registry: versions of %q: %w", name, err)
 	}

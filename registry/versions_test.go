@@ -23,7 +23,8 @@ func versionsText(ms []*Model) string {
 }
 
 // TestVersions pages through one name's versions among another name's,
-// newest first, with stages and aliases, counts them, and checks that no page lists
+// newest first, with stages and aliases, by offset and from a version
+// either way (Before, After), counts them, and checks that no page lists
 // the model records (listCounter), that a deleted version leaves its page, and that
 // Migrate rebuilds a lost index.
 func TestVersions(t *testing.T) {
@@ -89,6 +90,12 @@ func testVersions(t *testing.T, c *listCounter, rec store.Swapper) {
 		{VersionQuery{Offset: 9}, "", false},
 		{VersionQuery{}, "d6:none d5:none d4:none d3:none d2:production d1:archived d0:nonechampion", false},
 		{VersionQuery{Limit: 2, Held: true}, "d6:none d5:none d2:production d0:nonechampion", true},
+		{VersionQuery{Before: v["d4"], Limit: 3}, "d3:none d2:production d1:archived", true},
+		{VersionQuery{Before: v["d2"], Limit: 3}, "d1:archived d0:nonechampion", false},
+		{VersionQuery{Before: v["d0"], Limit: 3}, "", false},
+		{VersionQuery{After: v["d2"], Limit: 3}, "d5:none d4:none d3:none", true},
+		{VersionQuery{After: v["d3"], Limit: 3}, "d6:none d5:none d4:none", false},
+		{VersionQuery{After: v["d6"]}, "", false},
 	}
 	for _, tt := range tests {
 		got, more, err := r.Versions(ctx, "house", tt.q)
@@ -111,9 +118,19 @@ func testVersions(t *testing.T, c *listCounter, rec store.Swapper) {
 	if _, _, err := r.Versions(ctx, "house", VersionQuery{Offset: -1}); err == nil {
 		t.Error("Versions with a negative offset succeeded")
 	}
+	for _, q := range []VersionQuery{{Offset: 1, Before: v["d3"]}, {Offset: 1, After: v["d3"]}, {Before: v["d3"], After: v["d1"]}} {
+		if _, _, err := r.Versions(ctx, "house", q); err == nil {
+			t.Errorf("Versions(house, %+v) succeeded; want an error (two starts)", q)
+		}
+	}
 	eu, _, err := r.Versions(ctx, "house-eu", VersionQuery{Limit: 1})
 	if err != nil || len(eu) != 1 {
 		t.Fatalf("Versions(house-eu) = %d, %v", len(eu), err)
+	}
+	for _, q := range []VersionQuery{{Before: "0123abcd"}, {After: eu[0].Version}} {
+		if _, _, err := r.Versions(ctx, "house", q); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Versions(house, %+v) = %v; want store.ErrNotFound", q, err)
+		}
 	}
 	for _, after := range []string{"0123abcd", eu[0].Version} {
 		if _, err := r.CountVersions(ctx, "house", after); !errors.Is(err, store.ErrNotFound) {

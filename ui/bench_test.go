@@ -98,8 +98,9 @@ const benchVersions = 6_000
 
 // fillVersions registers n hourly versions of name in st, each with a
 // default config as its lineage (as a real registration has), and a
-// succeeded run that registered the newest one, whose id it returns.
-func fillVersions(b *testing.B, st store.Store, name string, n int) string {
+// succeeded run that registered the newest one. It returns the run's id
+// and the versions, newest first.
+func fillVersions(b *testing.B, st store.Store, name string, n int) (string, []string) {
 	ctx := context.Background()
 	reg := registry.New(st)
 	cfg, err := json.Marshal(config.Default())
@@ -108,6 +109,7 @@ func fillVersions(b *testing.B, st store.Store, name string, n int) string {
 	}
 	created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var newest *registry.Model
+	versions := make([]string, n)
 	for i := range n {
 		if newest, _, err = reg.Register(ctx, registry.Model{Name: name,
 			Identity: registry.Identity{DatasetHash: "d", ConfigHash: fmt.Sprintf("cfg%d", i), CodeVersion: "bench"},
@@ -116,6 +118,7 @@ func fillVersions(b *testing.B, st store.Store, name string, n int) string {
 			Created: created.Add(time.Duration(i) * time.Hour)}); err != nil {
 			b.Fatal(err)
 		}
+		versions[n-1-i] = newest.Version
 	}
 	res, err := json.Marshal(map[string]any{"best": "gbdt", "model_version": newest.Version})
 	if err != nil {
@@ -126,15 +129,16 @@ func fillVersions(b *testing.B, st store.Store, name string, n int) string {
 	if err := st.PutRun(ctx, run); err != nil {
 		b.Fatal(err)
 	}
-	return run.ID
+	return run.ID, versions
 }
 
 // BenchmarkModelPages renders /models, a page of one name's versions
-// (the first, and one far down) and the page of the run that
-// registered the newest version, over a name of 6,000 versions.
+// (the first, and the same page far down by offset and by keyset) and
+// the page of the run that registered the newest version, over a name
+// of 6,000 versions.
 func BenchmarkModelPages(b *testing.B) {
 	for name, st := range benchStores(b) {
-		run := fillVersions(b, st, "hourly", benchVersions)
+		run, versions := fillVersions(b, st, "hourly", benchVersions)
 		srv, err := New(st, Options{})
 		if err != nil {
 			b.Fatal(err)
@@ -142,7 +146,8 @@ func BenchmarkModelPages(b *testing.B) {
 		for _, p := range []struct{ path, want string }{
 			{"/models", `href="models?name=hourly"`},
 			{"/models?name=hourly", `rel="next"`},
-			{"/models?name=hourly&offset=5000", `rel="prev"`},
+			{"/models?name=hourly&offset=5000", `showing 5001–5100`},
+			{"/models?name=hourly&before=" + versions[4999], `showing 5001–5100`},
 			{"/runs/" + run, `class="stage none"`},
 		} {
 			b.Run(name+strings.NewReplacer("/", "_", "?", "_", "&", "_").Replace(p.path), func(b *testing.B) {

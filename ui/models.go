@@ -35,8 +35,8 @@ type nameGroup struct {
 }
 
 // models serves /models: every registered name with its newest versions
-// and those with a stage or an alias; /models?name=NAME&offset=N: one
-// page of that name's versions. Each name costs a page of the
+// and those with a stage or an alias; /models?name=NAME: one page of
+// that name's versions (see versionPage). Each name costs a page of the
 // registry's version index (registry.Versions) and a count of it, never
 // a read of every version.
 func (s *Server) models(w http.ResponseWriter, r *http.Request) {
@@ -78,28 +78,59 @@ func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "models.html", "Models", "models", groups)
 }
 
-// versionPage is versionsPerPage of name's versions from ?offset=, with
-// links to the pages before and after.
+// versionPage is versionsPerPage of name's versions, newest first: the
+// newest, those older than ?before=VERSION or newer than ?after=VERSION
+// (keyset pages: each reads only its own index entries, however deep),
+// or, for links made before those, those from ?offset=N. Its links to
+// the pages before and after are keyset ones.
 func (s *Server) versionPage(ctx context.Context, v url.Values, name string) (nameGroup, error) {
 	offset, err := countParam(v, "offset")
 	if err != nil {
 		return nameGroup{}, err
 	}
-	ms, more, err := s.reg.Versions(ctx, name, registry.VersionQuery{Offset: offset, Limit: versionsPerPage})
+	q := registry.VersionQuery{Offset: offset, Before: v.Get("before"), After: v.Get("after"), Limit: versionsPerPage}
+	if (q.Offset > 0 || q.After != "") && q.Before != "" || q.Offset > 0 && q.After != "" {
+		return nameGroup{}, badRequest("give one of offset, before and after")
+	}
+	ms, more, err := s.reg.Versions(ctx, name, q)
 	if err != nil {
 		return nameGroup{}, err
 	}
-	g := nameGroup{Name: name, Versions: ms, First: offset + 1}
+	older := more
+	if q.After != "" {
+		older = true // the version after= names, at least
+		if !more {
+			// Nothing newer: the newest page, whole rather than the
+			// few versions above the one named.
+			q = registry.VersionQuery{Limit: versionsPerPage}
+			if ms, older, err = s.reg.Versions(ctx, name, q); err != nil {
+				return nameGroup{}, err
+			}
+		}
+	}
+	g := nameGroup{Name: name, Versions: ms, First: q.Offset + 1}
 	if g.Total, err = s.reg.CountVersions(ctx, name, ""); err != nil {
 		return nameGroup{}, err
 	}
-	if offset > 0 {
-		g.Prev = withQuery("models", v, "offset", strconv.Itoa(max(0, offset-versionsPerPage)))
+	newer := q.Offset > 0 || q.Before != "" || q.After != ""
+	link := func(key, version string) string {
+		return withQuery("models", v, "offset", "", "before", "", "after", "", key, version)
 	}
-	if more {
-		// Offsets count index entries: a stale one (its version gone)
-		// shows no row but still moves the next page on.
-		g.Next = withQuery("models", v, "offset", strconv.Itoa(offset+versionsPerPage))
+	switch {
+	case newer && len(ms) == 0:
+		g.Prev = link("", "") // past the oldest: back to the newest
+	case newer:
+		g.Prev = link("after", ms[0].Version)
+		if q.Offset == 0 {
+			n, err := s.reg.CountVersions(ctx, name, ms[0].Version)
+			if err != nil {
+				return nameGroup{}, err
+			}
+			g.First = n + 1
+		}
+	}
+	if older && len(ms) > 0 {
+		g.Next = link("before", ms[len(ms)-1].Version)
 	}
 	return g, nil
 }

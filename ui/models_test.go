@@ -23,8 +23,9 @@ var versionRE = regexp.MustCompile(`<tr data-version="([0-9a-f]+)">`)
 // TestModelsPaged: /models shows a name's newest versions and those with
 // a stage or an alias, not all of them (a name retrained hourly made it
 // a page of every version ever trained: 740 KB at 3,000), and links to
-// /models?name=NAME, which pages through every version; every page says
-// how many versions there are.
+// /models?name=NAME, which pages through every version, from one
+// version to the next older or newer (keyset), and by the offsets of
+// links made before; every page says how many versions there are.
 func TestModelsPaged(t *testing.T) {
 	st := openSQLite(t)
 	reg := registry.New(st)
@@ -69,6 +70,7 @@ func TestModelsPaged(t *testing.T) {
 	if total := totalRE.FindStringSubmatch(body); total == nil || total[1] != fmt.Sprint(n) {
 		t.Errorf("/models gives hourly's total as %q; want %d", total, n)
 	}
+	// Links made before keyset paging still page by offset.
 	var all []string
 	for _, p := range []string{"/models?name=hourly", "/models?name=hourly&offset=100", "/models?name=hourly&offset=200"} {
 		got, _ := versions(p)
@@ -77,17 +79,43 @@ func TestModelsPaged(t *testing.T) {
 	if !slices.Equal(all, newest) {
 		t.Errorf("the offset pages of /models?name=hourly list %d versions; want all %d newest first", len(all), n)
 	}
-	for i, p := range []string{"/models?name=hourly", "/models?name=hourly&offset=100", "/models?name=hourly&offset=200"} {
-		got, body := versions(p)
-		want := fmt.Sprintf(`<span class="total">%d</span> versions, showing %d–%d.`, n, 100*i+1, 100*i+len(got))
-		if !strings.Contains(body, want) {
-			t.Errorf("GET %s: no %q", p, want)
+	// The pages' own links are keyset ones: older versions before the
+	// page's last, newer ones after its first; each page gives the total
+	// and its place in it.
+	walk := func(from, rel string) (pages []string, seen []string) {
+		for p := from; p != ""; {
+			got, body := versions(p)
+			pages, seen = append(pages, p), append(seen, got...)
+			want := fmt.Sprintf(`<span class="total">%d</span> versions, showing %d–%d.`, n, len(seen)-len(got)+1, len(seen))
+			if rel == "prev" {
+				i := slices.Index(newest, got[0])
+				want = fmt.Sprintf(`<span class="total">%d</span> versions, showing %d–%d.`, n, i+1, i+len(got))
+			}
+			if !strings.Contains(body, want) {
+				t.Errorf("GET %s: no %q", p, want)
+			}
+			m := regexp.MustCompile(`rel="` + rel + `" href="([^"]*)"`).FindStringSubmatch(body)
+			if len(pages) > n || m == nil {
+				break
+			}
+			p = "/" + strings.ReplaceAll(m[1], "&amp;", "&")
 		}
+		return pages, seen
+	}
+	pages, seen := walk("/models?name=hourly", "next")
+	if !slices.Equal(seen, newest) || len(pages) != 3 || !strings.Contains(pages[2], "before="+newest[2*versionsPerPage-1]) {
+		t.Errorf("following older-versions links: pages %v list %d versions; want 3 pages, keyset, of all %d newest first", pages, len(seen), n)
+	}
+	pages, seen = walk(pages[2], "prev")
+	back := slices.Concat(newest[2*versionsPerPage:], newest[versionsPerPage:2*versionsPerPage], newest[:versionsPerPage])
+	if !slices.Equal(seen, back) || len(pages) != 3 || !strings.Contains(pages[1], "after="+newest[2*versionsPerPage]) {
+		t.Errorf("following newer-versions links back: pages %v list %d versions; want 3 pages, keyset, back to the newest", pages, len(seen))
 	}
 	for _, tt := range []struct {
 		path string
 		code int
-	}{{"/models?name=nosuch", 404}, {"/models?name=hourly&offset=-1", 400}} {
+	}{{"/models?name=nosuch", 404}, {"/models?name=hourly&offset=-1", 400}, {"/models?name=hourly&before=0123abcd", 404},
+		{"/models?name=hourly&offset=5&before=" + newest[3], 400}} {
 		if code, _ := get(t, ts.URL, tt.path); code != tt.code {
 			t.Errorf("GET %s = %d; want %d", tt.path, code, tt.code)
 		}
