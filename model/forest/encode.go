@@ -4,11 +4,13 @@ package forest
 // back and rejects anything that is not a whole, consistent model.
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/tabforge/tabforge/internal/binenc"
 	"github.com/tabforge/tabforge/internal/formatversion"
@@ -16,8 +18,15 @@ import (
 	"github.com/tabforge/tabforge/model/tree"
 )
 
-// magic starts an encoded forest Model.
-const magic = "TFforst1"
+// magic starts an encoded forest Model of format version 1. It has no
+// terminator: the uint32 length of the params JSON follows, then the JSON's
+// '{'. A later version's tag is tagPrefix, its number and a NUL
+// ("TFforst2\x00", "TFforst10\x00"), so that a version of two digits is
+// not read as version 1 followed by data (see tagVersion).
+const (
+	magic     = "TFforst1"
+	tagPrefix = "TFforst"
+)
 
 // MarshalBinary encodes the model: a magic string, params as JSON, the
 // task, class and feature counts, feature names, OOB score, importances
@@ -50,17 +59,43 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 	return b, nil
 }
 
+// tagVersion returns the format version named by the tag data starts
+// with, or -1 when data starts with no forest tag. Version 1's tag is
+// followed by a length whose low byte may be an ASCII digit, as a later
+// tag's next digit is ("TFforst1" "5" ... against "TFforst15\x00"); a
+// version 1 encoding is told by its params JSON starting four bytes
+// after the tag, which no later tag leaves there.
+func tagVersion(data []byte) int {
+	rest, ok := bytes.CutPrefix(data, []byte(tagPrefix))
+	if !ok {
+		return -1
+	}
+	if bytes.HasPrefix(data, []byte(magic)) && len(data) > len(magic)+4 && data[len(magic)+4] == '{' {
+		return 1
+	}
+	n := 0
+	for n < len(rest) && n < 9 && rest[n] >= '0' && rest[n] <= '9' {
+		n++
+	}
+	v, err := strconv.Atoi(string(rest[:n]))
+	if err != nil {
+		return -1
+	}
+	return v
+}
+
 // ErrCorrupt reports encoded forest bytes that cannot be decoded.
 var ErrCorrupt = errors.New("forest: corrupt model data")
 
 // Decode restores a Model encoded by MarshalBinary; corrupt or foreign
 // data is an error.
 func Decode(data []byte) (*Model, error) {
-	if len(data) < len(magic) || string(data[:len(magic)]) != magic {
-		if err := formatversion.CheckTag("forest model", string(data[:min(len(magic), len(data))]), "TFforst", 1); err != nil {
-			return nil, fmt.Errorf("forest: %w", err)
-		}
+	switch v := tagVersion(data); v {
+	case 1:
+	case -1:
 		return nil, fmt.Errorf("%w: not a forest model", ErrCorrupt)
+	default:
+		return nil, fmt.Errorf("forest: %w", formatversion.Check("forest model", v, 1, 1))
 	}
 	r := &binenc.Reader{Data: data[len(magic):], Corrupt: ErrCorrupt}
 	m := &Model{}
