@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"maps"
 	"math"
+
+	"github.com/tabforge/tabforge/internal/formatversion"
 )
 
 // TargetTransformKey is the parameter, accepted by every family wrapped
@@ -57,6 +59,9 @@ func WithTargetTransform(f Family) Family {
 		return &LogTargetLearner{Inner: l}, nil
 	}
 	f.Decode = func(data []byte) (Model, error) {
+		if err := checkTargetTag(data); err != nil {
+			return nil, err
+		}
 		if bytes.HasPrefix(data, trendMagic) {
 			return decodeTrend(data[len(trendMagic):], inner.Decode)
 		}
@@ -82,6 +87,23 @@ func WithTargetTransform(f Family) Family {
 		return &LogTargetModel{Inner: m, Smear: smear, Lo: lo, Hi: hi}, nil
 	}
 	return f
+}
+
+// checkTargetTag refuses a target-transform encoding whose tag names a
+// later version than this build reads ("tflogtarget2\x00"): it would not
+// match logMagic or trendMagic and reach the inner family's decoder, to
+// read as that family's corrupt data.
+func checkTargetTag(data []byte) error {
+	tag, _, ok := bytes.Cut(data[:min(len(data), 32)], []byte{0})
+	if !ok {
+		return nil
+	}
+	for _, t := range []struct{ what, prefix string }{{"log-target model", "tflogtarget"}, {"trend-target model", "tftrendtarget"}} {
+		if err := formatversion.CheckTag(t.what, string(tag), t.prefix, 1); err != nil {
+			return fmt.Errorf("model: %w", err)
+		}
+	}
+	return nil
 }
 
 // transformParams are the target transform's parameters.
