@@ -361,6 +361,9 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 // ensemble family itself, for nested ensembles).
 func Decoder(reg *model.Registry) func([]byte) (model.Model, error) {
 	return func(data []byte) (model.Model, error) {
+		if err := checkFormat(data, "ensemble model", "tabforge-ensemble/"); err != nil {
+			return nil, fmt.Errorf("ensemble: decode: %w", err)
+		}
 		var s saved
 		if err := json.Unmarshal(data, &s); err != nil {
 			return nil, fmt.Errorf("ensemble: decode: %w", err)

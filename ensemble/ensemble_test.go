@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/tabforge/tabforge/internal/formatversion"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/model/linear"
 	"github.com/tabforge/tabforge/model/tree"
@@ -238,6 +239,8 @@ func testRegistry() *model.Registry {
 
 // TestRoundTrip saves and loads voting, stacking (with passthrough) and a
 // nested ensemble for each task and checks the predictions are identical.
+// It also checks two decoding errors: a member of an unknown family, and
+// an encoding of a later format, refused as such.
 func TestRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	reg := testRegistry()
@@ -300,6 +303,11 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if _, err := fam.Decode([]byte(`{"format":"tabforge-ensemble/1","kind":"voting","outputs":1,"members":[{"family":"nope","data":""}]}`)); err == nil {
 		t.Error("decoding a member of an unknown family succeeded")
+	}
+	// A later format's encoding may not decode by this build's rules (here
+	// its members changed shape); it said "cannot unmarshal object".
+	if _, err := fam.Decode([]byte(`{"format":"tabforge-ensemble/2","kind":"voting","outputs":1,"members":{"parts":[]}}`)); !errors.Is(err, formatversion.ErrNewer) {
+		t.Errorf("decoding a tabforge-ensemble/2 encoding: %v; want an error wrapping formatversion.ErrNewer", err)
 	}
 	if _, err := fam.New(model.Regression, 0, nil); err == nil {
 		t.Error("ensemble family New succeeded")
