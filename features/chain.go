@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/internal/formatversion"
@@ -60,8 +61,12 @@ func DecodeFitted(kind string, data []byte) (Fitted, error) {
 		}
 		return c, nil
 	}
-	return nil, fmt.Errorf("features: unknown fitted transformer kind %q (known: %s, %s, %s, %s, %s)",
-		kind, KindChain, KindDrop, KindInteraction, KindMarket, KindTemporal)
+	return nil, fmt.Errorf("features: unknown fitted transformer kind %q (known: %s)", kind, strings.Join(Kinds(), ", "))
+}
+
+// Kinds returns the kinds DecodeFitted restores, sorted.
+func Kinds() []string {
+	return []string{KindChain, KindDrop, KindInteraction, KindMarket, KindTemporal}
 }
 
 func decodeStrict(data []byte, v any) error {

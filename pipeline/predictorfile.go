@@ -16,10 +16,13 @@ import (
 // PredictorKind is the envelope kind of a saved Predictor.
 const PredictorKind = "tabforge.predictor"
 
-// predictorVersion is the version of the payload layout inside the
-// envelope; bump it when the layout changes incompatibly. Version 2 added
-// ensembles (Members and Combiner) and per-segment Routes; a version 1
-// payload is a version 2 payload without them, so both load.
+// predictorVersion is the highest version of the payload layout inside
+// the envelope this build reads; bump it when the layout changes
+// incompatibly or a model family, feature-step kind or target transform
+// is added (see layoutOf: a file is written at the lowest layout that
+// reads it). Version 2 added ensembles (Members and Combiner) and
+// per-segment Routes; a version 1 payload is a version 2 payload without
+// them, so both load.
 const predictorVersion = 2
 
 // predictorMeta is the JSON part of the payload.
@@ -63,7 +66,7 @@ type memberMeta struct {
 // Marshal encodes p as an envelope: a length-prefixed JSON header, then
 // the model family's own encoding (for an ensemble, each member's in turn).
 func (p *Predictor) Marshal() ([]byte, error) {
-	meta := predictorMeta{Version: predictorVersion, Target: p.Target, Schema: p.Schema, Chain: p.Chain,
+	meta := predictorMeta{Version: p.layout(), Target: p.Target, Schema: p.Schema, Chain: p.Chain,
 		Design: p.Design, RunID: p.RunID, Dataset: p.Dataset, Metrics: p.Metrics, Background: p.Background, Name: p.Name, Missing: p.Missing}
 	if p.Lineage != (Lineage{}) {
 		meta.Lineage = &p.Lineage
@@ -256,8 +259,14 @@ func decodeOwn(payload []byte, reg *model.Registry) (*Predictor, error) {
 	return p, nil
 }
 
+// decodeModel decodes a model of the named family with its Decode from
+// reg. A family neither reg nor tabforge knows is a corrupt file: a newer
+// build's family comes in a newer layout, refused before (see layoutOf).
 func decodeModel(reg *model.Registry, family string, data []byte) (model.Model, error) {
 	fam, err := reg.Lookup(family)
+	if _, shipped := layoutOf(familyName, family); err != nil && !shipped {
+		return nil, fmt.Errorf("%w: %w", model.ErrCorrupt, err)
+	}
 	if err != nil {
 		return nil, err
 	}
