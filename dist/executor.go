@@ -34,6 +34,11 @@ type Options struct {
 	WaitWorkers time.Duration
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
+	// CodeVersion names the driver's build (registry.CodeVersion). It is
+	// sent with every unit, so that a worker of another build refuses the
+	// unit naming both builds, before reading its spec by rules the
+	// driver may not have written it by. Empty sends none.
+	CodeVersion string
 }
 
 // Executor runs pipeline units on workers through JetStream. It is safe
@@ -134,7 +139,7 @@ func (e *Executor) Execute(ctx context.Context, units []pipeline.Unit, done func
 
 // publish queues u and returns its stream sequence number.
 func (e *Executor) publish(ctx context.Context, u pipeline.Unit) (uint64, error) {
-	b, err := json.Marshal(message{Key: u.Key, Kind: u.Kind, Spec: u.Spec, Published: time.Now().UnixNano()})
+	b, err := json.Marshal(message{Key: u.Key, Kind: u.Kind, Spec: u.Spec, Published: time.Now().UnixNano(), Code: e.o.CodeVersion})
 	if err != nil {
 		return 0, fmt.Errorf("dist: unit %s: %w", u.Key, err)
 	}

@@ -53,6 +53,9 @@ type message struct {
 	Kind      string `json:"kind"`
 	Spec      []byte `json:"spec"`
 	Published int64  `json:"published"` // unix nanoseconds, for queueing time
+	// Code is the driver's build (Options.CodeVersion); absent from
+	// older drivers' units.
+	Code string `json:"code,omitempty"`
 }
 
 // result is a unit's outcome in the results bucket.

@@ -52,6 +52,11 @@ type Worker struct {
 	DataDir string
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
+	// CodeVersion names this worker's build (registry.CodeVersion). A
+	// unit whose driver sent another build's name fails without running,
+	// with an error naming both; empty runs every unit, leaving the
+	// Runner to refuse what it cannot rebuild.
+	CodeVersion string
 
 	conn    atomic.Pointer[conn]
 	running atomic.Int64
@@ -164,7 +169,7 @@ func (w *Worker) handle(ctx context.Context, c *conn, msg jetstream.Msg) {
 	var b []byte
 	var runErr error
 	if m.Kind != PingKind {
-		b, runErr = w.Runner.Run(ctx, m.Key, m.Kind, m.Spec, 1)
+		b, runErr = w.run(ctx, m)
 	}
 	stop()
 	w.running.Add(-1)
@@ -189,6 +194,17 @@ func (w *Worker) handle(ctx context.Context, c *conn, msg jetstream.Msg) {
 	_ = msg.Ack()
 	w.done.Add(1)
 	w.Logger.Info("unit done", "kind", m.Kind, "unit", rk[:13], "delivery", delivery, "duplicate", dup, "run_ms", r.RunMS, "queued_ms", r.QueuedMS)
+}
+
+// run runs the unit m with w.Runner, unless a driver of another build
+// sent it: the spec of a newer driver's unit may mean more than this
+// build reads from it (a field it does not know, a family it lacks), and
+// an older driver's less, so neither is run by this build's rules.
+func (w *Worker) run(ctx context.Context, m message) ([]byte, error) {
+	if m.Code != "" && w.CodeVersion != "" && m.Code != w.CodeVersion {
+		return nil, fmt.Errorf("dist: this %s unit was sent by %s, this worker is %s: run workers of the driver's build", m.Kind, m.Code, w.CodeVersion)
+	}
+	return w.Runner.Run(ctx, m.Key, m.Kind, m.Spec, 1)
 }
 
 // keepAlive sends in-progress acks every AckWait/4 until stop is called,

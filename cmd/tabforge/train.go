@@ -160,7 +160,7 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 	if cfg.Cache {
 		o.Cache = cache.New(st, log)
 	}
-	exec, closeExec, err := a.queueExecutor(ctx, cfg, log)
+	exec, closeExec, err := a.queueExecutor(ctx, cfg, log, code)
 	if err != nil {
 		return err
 	}

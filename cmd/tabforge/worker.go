@@ -68,7 +68,7 @@ func (a *app) worker(cmd *cobra.Command, queue string, concurrency int) error {
 	if cfg.Cache {
 		r.Cache = cache.New(st, log)
 	}
-	w := &dist.Worker{Concurrency: concurrency, Logger: log}
+	w := &dist.Worker{Concurrency: concurrency, Logger: log, CodeVersion: code}
 	r.Fetch = w.Fetch       // datasets the driver shared, for a worker without the file
 	r.Artifact = w.Artifact // the candidates' predictions an ensemble unit combines
 	w.Runner = dist.Kinds{
@@ -83,7 +83,8 @@ func (a *app) worker(cmd *cobra.Command, queue string, concurrency int) error {
 
 // queueExecutor returns the executor cfg asks for (nil: local) and a
 // function that releases it; with queue embedded it starts the server.
-func (a *app) queueExecutor(ctx context.Context, cfg *config.Config, log *slog.Logger) (pipeline.Executor, func(), error) {
+// code names this build to the workers (dist.Options.CodeVersion).
+func (a *app) queueExecutor(ctx context.Context, cfg *config.Config, log *slog.Logger, code string) (pipeline.Executor, func(), error) {
 	if cfg.Executor != config.ExecutorQueue {
 		return nil, func() {}, nil
 	}
@@ -101,7 +102,7 @@ func (a *app) queueExecutor(ctx context.Context, cfg *config.Config, log *slog.L
 		url, stop = srv.URL(), srv.Shutdown
 		fmt.Fprintf(a.stderr, "queue: JetStream server at %s; start workers with: tabforge worker --queue %s --store %s\n", url, url, cfg.Store)
 	}
-	o := dist.Options{Logger: log}
+	o := dist.Options{Logger: log, CodeVersion: code}
 	if cfg.ExecutorFallback == config.FallbackLocal {
 		o.Fallback = pipeline.Local{Workers: cfg.Workers}
 	}
@@ -170,18 +171,18 @@ func (a *app) unitQueue(ctx context.Context, cfg *config.Config) (*unitQueue, er
 	if err != nil {
 		return nil, err
 	}
-	exec, closeExec, err := a.queueExecutor(ctx, cfg, log)
+	if cfg.Executor != config.ExecutorQueue {
+		return &unitQueue{close: func() {}}, nil
+	}
+	code, err := registry.CodeVersion("tabforge " + version)
 	if err != nil {
 		return nil, err
 	}
-	q := &unitQueue{exec: exec, close: closeExec}
-	if exec == nil {
-		return q, nil
-	}
-	if q.code, err = registry.CodeVersion("tabforge " + version); err != nil {
-		closeExec()
+	exec, closeExec, err := a.queueExecutor(ctx, cfg, log, code)
+	if err != nil {
 		return nil, err
 	}
+	q := &unitQueue{exec: exec, code: code, close: closeExec}
 	if de, ok := exec.(*dist.Executor); ok {
 		q.share = de.ShareDataset
 	}
