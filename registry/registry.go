@@ -47,6 +47,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -287,6 +288,7 @@ func (r *Registry) Register(ctx context.Context, m Model) (*Model, bool, error) 
 			if err != nil {
 				return nil, false, err
 			}
+			b = keepUnknown(rec.Value, b, reflect.TypeFor[Model]())
 			if ok, err := r.swap(ctx, KindModel, v, rec.Value, b); err != nil || !ok {
 				if err != nil {
 					return nil, false, fmt.Errorf("registry: save model %s: %w", v, err)

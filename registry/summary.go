@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -155,6 +156,9 @@ func (r *Registry) updateSummary(ctx context.Context, name string, change func(*
 		b, err := json.Marshal(s)
 		if err != nil {
 			return fmt.Errorf("registry: encode the summary of %q: %w", name, err)
+		}
+		if old != nil {
+			b = keepUnknown(old, b, reflect.TypeFor[Summary]())
 		}
 		ok, err := r.swap(ctx, KindSummary, name, old, b)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/tabforge/tabforge/store"
 )
@@ -46,6 +47,7 @@ func (r *Registry) updateName(ctx context.Context, name string, change func(nr *
 		if err != nil {
 			return nil, fmt.Errorf("registry: encode name %q: %w", name, err)
 		}
+		b = keepUnknown(rec.Value, b, reflect.TypeFor[nameRecord]())
 		ok, err := r.swap(ctx, KindName, name, rec.Value, b)
 		if err != nil {
 			return nil, fmt.Errorf("registry: save name %q: %w", name, err)

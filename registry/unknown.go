@@ -1,0 +1,88 @@
+package registry
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strings"
+)
+
+// keepUnknown returns updated, the JSON encoding of a record of type t
+// that this build read from old and changed, with the members of old
+// that t has no field for put back, in nested objects too. A newer build
+// may add a member to a record without raising the store's layout;
+// without this, an older build promoting a name or registering a run
+// again would drop it on write-back. A known member omitted from
+// updated stays omitted (this build cleared it, unknown parts and all),
+// unless this build reads it as zero: one holding only members a newer
+// build added (a route of a kind this build lacks) is not this build's
+// to clear, and its encoding omitted it for being zero. Either input that is not a JSON object leaves updated
+// as it is.
+func keepUnknown(old, updated []byte, t reflect.Type) []byte {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var o, u map[string]json.RawMessage
+	if json.Unmarshal(old, &o) != nil || json.Unmarshal(updated, &u) != nil || o == nil || u == nil {
+		return updated
+	}
+	var fields map[string]reflect.Type // nil for a map: every key is known
+	switch t.Kind() {
+	case reflect.Struct:
+		fields = map[string]reflect.Type{}
+		jsonFields(t, fields)
+	case reflect.Map:
+	default:
+		return updated
+	}
+	changed := false
+	for k, ov := range o {
+		ft, known := fields[k]
+		if t.Kind() == reflect.Map {
+			ft, known = t.Elem(), true
+		}
+		uv, kept := u[k]
+		switch {
+		case !known || !kept && readsZero(ov, ft):
+			u[k], changed = ov, true
+		case kept:
+			if m := keepUnknown(ov, uv, ft); !bytes.Equal(m, uv) {
+				u[k], changed = m, true
+			}
+		}
+	}
+	if !changed {
+		return updated
+	}
+	b, err := json.Marshal(u)
+	if err != nil {
+		return updated // raw members marshal; this is not reached
+	}
+	return b
+}
+
+// readsZero reports whether data decodes, by this build's type t, to t's
+// zero value.
+func readsZero(data []byte, t reflect.Type) bool {
+	v := reflect.New(t)
+	return json.Unmarshal(data, v.Interface()) == nil && v.Elem().IsZero()
+}
+
+// jsonFields adds the JSON member names of struct type t's fields, and
+// their types, to dst; untagged embedded structs' fields are t's own, as
+// encoding/json encodes them.
+func jsonFields(t reflect.Type, dst map[string]reflect.Type) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-" || !f.IsExported() && !f.Anonymous:
+		case f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct:
+			jsonFields(f.Type, dst)
+		case name == "":
+			dst[f.Name] = f.Type
+		default:
+			dst[name] = f.Type
+		}
+	}
+}

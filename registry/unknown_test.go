@@ -1,0 +1,101 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/tabforge/tabforge/store/storetest"
+)
+
+// TestRewriteKeepsUnknown: members a newer tabforge added to a name
+// record (at its top, in its production slot, its route and an alias)
+// and to a version and a summary record survive this build's promotion,
+// alias removal and second registration of the version, which rewrite
+// those records; they were dropped, as this build decodes into its own
+// types and encodes those. A member of a part this build removes (an
+// alias) goes with it.
+func TestRewriteKeepsUnknown(t *testing.T) {
+	ctx := context.Background()
+	rec := storetest.SQLite(t)
+	r := newTestRegistry(t, rec)
+	v1 := mustRegister(t, r, model("d1", true))
+	v2 := mustRegister(t, r, model("d2", true))
+	if _, err := r.Promote(ctx, v1, Production, PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.SetAlias(ctx, "house", "champion", v1, PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.SetAlias(ctx, "house", "old", v1, PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// What a newer build might have added.
+	addTo := func(kind, key string, add func(map[string]any)) {
+		t.Helper()
+		got, err := rec.GetRecord(ctx, kind, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(got.Value, &m); err != nil {
+			t.Fatal(err)
+		}
+		add(m)
+		b, _ := json.Marshal(m)
+		if err := rec.PutRecord(ctx, kind, key, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addTo(KindName, "house", func(m map[string]any) {
+		m["archived_note"] = "kept"
+		m["production"].(map[string]any)["approved_by"] = "kept"
+		m["route"] = map[string]any{"mirror": "kept"}
+		aliases := m["aliases"].(map[string]any)
+		aliases["champion"].(map[string]any)["pinned"] = "kept"
+		aliases["old"].(map[string]any)["pinned"] = "gone"
+	})
+	addTo(KindModel, v1, func(m map[string]any) { m["signature"] = "kept" })
+	addTo(KindSummary, "house", func(m map[string]any) { m["canaries"] = "kept" })
+
+	if _, err := r.Promote(ctx, v2, Staging, PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.RemoveAlias(ctx, "house", "old", PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	again := model("d1", true)
+	again.RunID = "run-again"
+	if _, created, err := r.Register(ctx, again); err != nil || created {
+		t.Fatalf("Register again = %v, created %v", err, created)
+	}
+
+	name, err := rec.GetRecord(ctx, KindName, "house")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"archived_note":"kept"`, `"approved_by":"kept"`, `"mirror":"kept"`, `"pinned":"kept"`, `"staging":{"version":"` + v2} {
+		if !bytes.Contains(name.Value, []byte(want)) {
+			t.Errorf("name record %s; want it to hold %s", name.Value, want)
+		}
+	}
+	if strings.Contains(string(name.Value), "gone") {
+		t.Errorf("name record %s keeps a removed alias's member", name.Value)
+	}
+	ver, err := rec.GetRecord(ctx, KindModel, v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(ver.Value, []byte(`"signature":"kept"`)) || !bytes.Contains(ver.Value, []byte(`"run-again"`)) {
+		t.Errorf("version record %s; want the newer member kept and run-again added", ver.Value)
+	}
+	sum, err := rec.GetRecord(ctx, KindSummary, "house")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(sum.Value, []byte(`"canaries":"kept"`)) || !bytes.Contains(sum.Value, []byte(v2)) {
+		t.Errorf("summary record %s; want the newer member kept and %s staged", sum.Value, v2)
+	}
+}
