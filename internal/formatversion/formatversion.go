@@ -5,6 +5,15 @@
 // written for, and every kind says so in the same words, so that a user
 // who ran an older binary on newer files is told to upgrade instead of
 // being told the file is corrupt.
+//
+// Writers keep that promise by the version they write: raise a format's
+// version when it gains anything an older reader would misread or not
+// know (a field that changes results, a new name in a closed set such
+// as a model family), and where it can be done per file, write the
+// raised version only into data that uses it, so that older readers
+// keep reading the rest (pipeline's predictor layout does so for model
+// families, feature steps and target transforms). A reader may then
+// call a name it does not know, in a version it reads, corrupt.
 package formatversion
 
 import (
