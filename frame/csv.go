@@ -22,6 +22,17 @@ type ReadOptions struct {
 	// numeric column). Parquet files mark missing values themselves and
 	// use Missing only for strings that Schema converts to another kind.
 	Missing []string
+	// ColumnMissing lists, by column name, more texts read as missing in
+	// that column only, besides Missing's (pandas' na_values given as a
+	// dict, its default values kept): {"BloodPressure": {"0"}} reads a
+	// zero blood pressure as missing while a 0 in any other column stays
+	// a number. A name the table does not have is ignored, so that the
+	// options that read a training file also read new rows without its
+	// target. In a Parquet file a named column must hold strings (read
+	// as Categorical), whose labels these texts mark missing whether or
+	// not Schema converts the column; a named column of numbers or times
+	// is an error, since its values have no text to compare.
+	ColumnMissing map[string][]string
 
 	// Schema forces the kind of the named columns instead of inferring it,
 	// e.g. {"area_code": Categorical}. A name that is not in the file is an
@@ -49,60 +60,6 @@ type ReadOptions struct {
 	// single page that passes the limit. 0 means DefaultMemoryLimit();
 	// NoMemoryLimit (or any negative value) means none.
 	MemoryLimit int64
-}
-
-// DefaultMissing returns the text values read as missing when
-// ReadOptions.Missing is nil: "", "NA", "NaN", "nan", "null", "NULL" and
-// "N/A".
-func DefaultMissing() []string {
-	return []string{"", "NA", "NaN", "nan", "null", "NULL", "N/A"}
-}
-
-func (o ReadOptions) missingSet() *missingSet {
-	tokens := o.Missing
-	if tokens == nil {
-		tokens = DefaultMissing()
-	}
-	m := &missingSet{set: make(map[string]struct{}, len(tokens))}
-	for _, t := range tokens {
-		m.add(t)
-		if b, ok := windows1252Bytes(t); ok {
-			m.add(b)
-		}
-	}
-	return m
-}
-
-func (m *missingSet) add(t string) {
-	m.set[t] = struct{}{}
-	m.longest = max(m.longest, len(t))
-	if t == "" {
-		m.empty = true
-	} else {
-		m.first[t[0]] = true
-	}
-}
-
-// missingSet is the set of missing-value tokens. Most cells start with a
-// byte no token starts with (a digit, for the default tokens) or are
-// longer than every token (a label such as "No_Garage", which starts
-// like "NA"), so looking at those first spares a map lookup per cell.
-type missingSet struct {
-	set     map[string]struct{}
-	first   [256]bool // first bytes of the non-empty tokens
-	longest int       // length of the longest token
-	empty   bool      // "" is a token
-}
-
-func (m *missingSet) has(s string) bool {
-	if s == "" {
-		return m.empty
-	}
-	if len(s) > m.longest || !m.first[s[0]] {
-		return false
-	}
-	_, ok := m.set[s]
-	return ok
 }
 
 // ReadCSV reads an RFC 4180 CSV table with a header row from r and infers
@@ -230,7 +187,7 @@ func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	missing := opts.missingSet()
+	missing := opts.missingSets(cols)
 
 	// Values are checked and converted after the reading, column by
 	// column (finish); lines keeps each row's line, and spans the lines
@@ -268,7 +225,7 @@ func readCSV(r io.Reader, opts ReadOptions) (*Frame, error) {
 		rows++
 		for j, s := range rec {
 			s = foldCRLF(s)
-			isMissing := missing.has(s)
+			isMissing := missing[j].has(s)
 			if !cols[j].push(s, isMissing) {
 				l, _ := cr.FieldPos(j)
 				return nil, cols[j].overflow(rows, l)

@@ -30,8 +30,8 @@ type CSVBlocks struct {
 	cr      *csv.Reader
 	header  []string
 	forced  []*textColumn // the columns as the header made them: names and forced kinds
-	missing *missingSet
-	rows    int // rows returned in the blocks so far
+	missing []*missingSet // by column
+	rows    int           // rows returned in the blocks so far
 
 	// Evidence for the whole-file kind of every column Schema does not
 	// force, gathered block by block.
@@ -88,7 +88,7 @@ func newCSVBlocks(r io.Reader, opts ReadOptions) (*CSVBlocks, error) {
 		names[j] = c.name
 	}
 	n := len(cols)
-	return &CSVBlocks{src: r, cr: cr, header: names, forced: cols, missing: opts.missingSet(),
+	return &CSVBlocks{src: r, cr: cr, header: names, forced: cols, missing: opts.missingSets(cols),
 		notNum: make([]bool, n), notDate: make([]bool, n), inf: make([]*ParseError, n)}, nil
 }
 
@@ -181,7 +181,7 @@ func (b *CSVBlocks) next(maxRows int) (*Frame, error) {
 		rows++
 		for j, s := range rec {
 			s = foldCRLF(s)
-			if !cols[j].push(s, b.missing.has(s)) {
+			if !cols[j].push(s, b.missing[j].has(s)) {
 				l, _ := b.cr.FieldPos(j)
 				return nil, cols[j].overflow(b.rows+rows, l)
 			}

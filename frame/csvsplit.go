@@ -75,7 +75,7 @@ func readCSVSplit(data []byte, opts ReadOptions, pieces int) (*Frame, bool) {
 	}
 	cuts := splitCuts(data, int(hr.InputOffset()), pieces)
 	parts := make([][]*textColumn, len(cuts)-1)
-	missing := opts.missingSet()
+	missing := opts.missingSets(cols)
 	var wg par.Group // a panic in a piece reaches the caller's goroutine
 	for p := range parts {
 		wg.Go(func() { parts[p] = parsePiece(data[cuts[p]:cuts[p+1]], comma, len(cols), missing) })
@@ -128,7 +128,7 @@ func splitCuts(data []byte, start, pieces int) []int {
 // parsePiece reads the records of piece, each of fields fields, into
 // text columns as readCSV does; nil means some error, including a piece
 // that ends inside a quoted field.
-func parsePiece(piece []byte, comma rune, fields int, missing *missingSet) []*textColumn {
+func parsePiece(piece []byte, comma rune, fields int, missing []*missingSet) []*textColumn {
 	r := csv.NewReader(bytes.NewReader(piece))
 	r.Comma = comma
 	r.FieldsPerRecord = fields
@@ -151,7 +151,7 @@ func parsePiece(piece []byte, comma rune, fields int, missing *missingSet) []*te
 		}
 		for j, s := range rec {
 			s = foldCRLF(s)
-			if !cols[j].push(s, missing.has(s)) {
+			if !cols[j].push(s, missing[j].has(s)) {
 				return nil
 			}
 		}

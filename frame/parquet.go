@@ -41,7 +41,8 @@ const julianUnixEpoch = 2440588
 // that text: a string converted to Numeric or Datetime is missing when it
 // is one of opts.Missing's tokens (DefaultMissing: "", "NA", ...), as in
 // a CSV file. Otherwise opts.Missing is ignored, since Parquet marks
-// missing values itself.
+// missing values itself; opts.ColumnMissing marks the labels of the
+// string columns it names (see ReadOptions).
 //
 // The codecs UNCOMPRESSED, SNAPPY, GZIP, ZSTD, BROTLI and LZ4_RAW are
 // read (not the legacy Hadoop LZ4 or LZO). Nested columns (lists, maps,
@@ -119,12 +120,10 @@ func decodeParquet(r io.ReaderAt, size int64, opts ReadOptions) (*Frame, error) 
 	if err := checkSchemaNames(opts, out); err != nil {
 		return nil, err
 	}
-	missing := opts.missingSet()
+	base := opts.missingSet()
 	for j, c := range out {
-		if k, ok := opts.Schema[c.Name]; ok {
-			if out[j], err = convertColumn(c, k, missing); err != nil {
-				return nil, err
-			}
+		if out[j], err = opts.parquetColumn(c, opts.columnSet(base, c.Name)); err != nil {
+			return nil, err
 		}
 	}
 	return New(out...)

@@ -30,7 +30,7 @@ type ParquetBlocks struct {
 	name    string // the file, for errors
 	pm      *parquetMeta
 	opts    ReadOptions
-	missing *missingSet
+	missing []*missingSet // by column
 	decs    []columnDecoder
 	offsets []*offsetRuns // each column's UTC offsets; nil for none
 
@@ -84,8 +84,12 @@ func openParquetBlocks(r io.ReaderAt, size int64, opts ReadOptions) (b *ParquetB
 	if err := checkMemory(opts, float64(pm.sizes.largest), "a page of the file"); err != nil {
 		return nil, err
 	}
-	b = &ParquetBlocks{pm: pm, opts: opts, missing: opts.missingSet(), vals: make([]parquet.Value, parquetBatch),
+	b = &ParquetBlocks{pm: pm, opts: opts, missing: make([]*missingSet, len(pm.names)), vals: make([]parquet.Value, parquetBatch),
 		decs: make([]columnDecoder, len(pm.leaves)), offsets: make([]*offsetRuns, len(pm.leaves))}
+	base := opts.missingSet()
+	for j, name := range pm.names {
+		b.missing[j] = opts.columnSet(base, name)
+	}
 	bad := false
 	for j := range pm.leaves {
 		if b.decs[j], err = decoderFor(&pm.leaves[j]); err != nil {
@@ -191,11 +195,9 @@ func (b *ParquetBlocks) next(maxRows int) (*Frame, error) {
 		if b.offsets[j] != nil {
 			c.Offsets = b.offsets[j].slice(b.rows, n)
 		}
-		if k, ok := b.opts.Schema[name]; ok {
-			var err error
-			if c, err = convertColumn(c, k, b.missing); err != nil {
-				return nil, b.whole(err)
-			}
+		c, err := b.opts.parquetColumn(c, b.missing[j])
+		if err != nil {
+			return nil, b.whole(err)
 		}
 		cols[j] = c
 	}
@@ -341,6 +343,9 @@ func (b *ParquetBlocks) wholeError() (err error) {
 		return err
 	}
 	for j, name := range pm.names {
+		if err := b.opts.ownMissing(name, b.decs[j].kind); err != nil {
+			return err
+		}
 		k, ok := b.opts.Schema[name]
 		if !ok || k == b.decs[j].kind {
 			continue
@@ -349,7 +354,7 @@ func (b *ParquetBlocks) wholeError() (err error) {
 			if b.offsets[j] != nil {
 				c.Offsets = b.offsets[j].slice(first, c.Len())
 			}
-			_, err := convertColumn(c, k, b.missing)
+			_, err := b.opts.parquetColumn(c, b.missing[j])
 			var pe *ParseError
 			if errors.As(err, &pe) && pe.Row > 0 {
 				pe.Row += first // convertColumn counts the chunk's rows from 1

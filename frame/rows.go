@@ -55,11 +55,11 @@ func readRows(header []string, rows [][]string, opts ReadOptions) (*Frame, error
 	}
 	// Row by row, as the cells lie in memory; finish then checks and
 	// converts each column's contiguous text.
-	missing := opts.missingSet()
+	missing := opts.missingSets(cols)
 	for i, rec := range rows {
 		for j, s := range rec {
 			s = foldCRLF(s)
-			if !cols[j].push(s, missing.has(s)) {
+			if !cols[j].push(s, missing[j].has(s)) {
 				return nil, cols[j].overflow(i+1, 0)
 			}
 		}

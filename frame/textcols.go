@@ -99,8 +99,8 @@ func readTextColumns(header []string, text []TextColumn, opts ReadOptions) (*Fra
 	if rows == 0 {
 		return nil, ErrNoRows
 	}
-	missing := opts.missingSet()
-	eachColumn(len(cols), rows*len(cols), func(j int) { cols[j].share(&text[j], missing) })
+	missing := opts.missingSets(cols)
+	eachColumn(len(cols), rows*len(cols), func(j int) { cols[j].share(&text[j], missing[j]) })
 	return finish(cols, func(int, int) int { return 0 }, nil)
 }
 
