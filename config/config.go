@@ -58,11 +58,24 @@ type Config struct {
 	// an empty field, which is always missing, as pandas' na_values: a
 	// class or category spelled as one of them (penguins whose species is
 	// "NA") is read as missing, its rows dropped from training or imputed.
-	// An empty list ([]) reads only empty fields as missing. The trained
-	// model keeps the list, and predict, evaluate, explain, drift with
-	// --model and serve read new data with it; models saved before it was
-	// kept read with the default. Default [NA, NaN, nan, null, NULL, N/A].
-	MissingValues []string `yaml:"missing_values" json:"missing_values" koanf:"missing_values" hash:"omitdefault"`
+	// An empty list ([]) reads only empty fields as missing. Instead of a
+	// list, a mapping of column names to lists gives texts missing in one
+	// column only, besides those of every column (as pandas' dict form
+	// keeps its defaults): {BloodPressure: ["0"]} reads a zero blood
+	// pressure as missing while a 0 in any other column stays a number.
+	// Its key "*" gives the texts of every column, the default ones when
+	// left out: {"*": [NA], BloodPressure: ["0"]}. With --set and in the
+	// environment the mapping is a YAML flow mapping. A column the
+	// training data lacks is an error. Parquet files mark missing values
+	// themselves: the texts of every column apply there only to strings
+	// that schema converts, a column's own texts to its strings (given to
+	// a column of numbers, they are an error). The trained model keeps
+	// the texts, and predict, evaluate, explain, drift with --model and
+	// serve read new data with them, and monitor realised reads the
+	// actuals of its predictions with its target's; models saved before
+	// it kept them read with the default. Default [NA, NaN, nan, null,
+	// NULL, N/A].
+	MissingValues MissingValues `yaml:"missing_values" json:"missing_values" koanf:"missing_values" hash:"omitdefault"`
 	// ReadMemoryLimit bounds the memory a data file is read into: a file
 	// whose table would take more is refused with an error naming the
 	// estimate and the limit, where reading it would end in an
@@ -386,7 +399,7 @@ func Default() *Config {
 	return &Config{
 		Task:            TaskAuto,
 		ReadMemoryLimit: MemoryAuto,
-		MissingValues:   []string{"NA", "NaN", "nan", "null", "NULL", "N/A"},
+		MissingValues:   MissingValues{All: []string{"NA", "NaN", "nan", "null", "NULL", "N/A"}},
 		TestFraction:    0.2,
 		CVFolds:         5,
 		CV:              CVAuto,
@@ -439,7 +452,7 @@ func Default() *Config {
 func (c *Config) Clone() *Config {
 	d := *c
 	d.Drop = cloneSlice(c.Drop)
-	d.MissingValues = cloneSlice(c.MissingValues)
+	d.MissingValues = c.MissingValues.clone()
 	d.Models = cloneSlice(c.Models)
 	d.TemporalLags = cloneSlice(c.TemporalLags)
 	d.RollingWindows = cloneSlice(c.RollingWindows)

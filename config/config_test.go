@@ -69,11 +69,12 @@ func TestEveryKeyParsesItsText(t *testing.T) {
 	}
 }
 
-// textOf renders v in --set form: YAML flow syntax for collections.
+// textOf renders v in --set form: YAML flow syntax for collections
+// (missing_values' struct is one).
 func textOf(t *testing.T, v any) string {
 	t.Helper()
 	switch reflect.ValueOf(v).Kind() {
-	case reflect.Slice, reflect.Map:
+	case reflect.Slice, reflect.Map, reflect.Struct:
 		var n yaml.Node
 		if err := n.Encode(v); err != nil {
 			t.Fatal(err)

@@ -34,6 +34,7 @@
 //	size          bytes, or KB, MB, GB, TB (1000s), KiB, MiB, GiB, TiB (1024s): 8GiB, 1.5GB; auto; 0
 //	list          comma separated (a,b,c) or a YAML flow sequence ([a, "b,c"])
 //	schema        col:kind,col:kind or a YAML flow mapping ({date: datetime})
+//	missing_values  a list, or a YAML flow mapping of columns ("*" for all) to lists: {"*": [NA], Income: ["0"]}
 //	model_params  a YAML flow mapping: {gbdt: {max_depth: 6, learning_rate: 0.1}}
 //
 // An empty value clears a string, list or map key and is an error for any

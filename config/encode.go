@@ -106,8 +106,8 @@ func (c *Config) Hash() string {
 		switch {
 		case !f.hashed, f.omitEmpty && normalize(fv).IsZero():
 		case f.omitDefault:
-			if !fv.IsNil() && !reflect.DeepEqual(fv.Interface(), def.Field(f.index).Interface()) {
-				m[f.key] = fv.Interface()
+			if v, ok := defaultedValue(fv, def.Field(f.index)); ok {
+				m[f.key] = v
 			}
 		default:
 			m[f.key] = normalize(fv).Interface()
@@ -119,6 +119,19 @@ func (c *Config) Hash() string {
 	}
 	sum := sha256.Sum256(append([]byte(hashVersion), b...))
 	return hex.EncodeToString(sum[:])
+}
+
+// defaultedValue returns the value Hash encodes for fv, a hash:"omitdefault"
+// key whose default is dv, and false while fv is unset (nil) or equal to
+// dv.
+func defaultedValue(fv, dv reflect.Value) (any, bool) {
+	if m, ok := fv.Interface().(MissingValues); ok {
+		return m.hashValue(dv.Interface().(MissingValues))
+	}
+	if fv.IsNil() || reflect.DeepEqual(fv.Interface(), dv.Interface()) {
+		return nil, false
+	}
+	return fv.Interface(), true
 }
 
 // Redacted returns a copy of c with the passwords of its service URLs

@@ -19,6 +19,7 @@ func fancy() *Config {
 	c.SegmentColumn = "city: name"
 	c.Drop = []string{"a,b", "null", "[x]", "#c"}
 	c.PositiveClass = "yes"
+	c.MissingValues = MissingValues{All: []string{"NA", "0"}, Columns: map[string][]string{"bp": {"0", "-1"}, "a: b": {"null"}}}
 	c.Schema = map[string]ColumnKind{"a.b": KindDatetime, "z:1": KindCategorical}
 	c.TestFraction = 0.125
 	c.AsOf, c.TimeColumn = "2014-06-01", "date"

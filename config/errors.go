@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -93,6 +94,21 @@ func join(errs []error) error {
 // notOneOf formats the message for a value outside an enumeration.
 func notOneOf(v string, allowed []string) error {
 	return fmt.Errorf("%q is not one of %s", v, strings.Join(allowed, ", "))
+}
+
+// Closest returns the name in names closest to s, ignoring case, or ""
+// if none is close enough to be what s was meant to be, by the rule
+// that suggests keys for misspelt ones: for a "did you mean" hint on a
+// column a config names and the data lacks.
+func Closest(s string, names []string) string {
+	lower := make([]string, len(names))
+	for i, n := range names {
+		lower[i] = strings.ToLower(n)
+	}
+	if i := slices.Index(lower, suggest(s, lower)); i >= 0 && names[i] != s {
+		return names[i]
+	}
+	return ""
 }
 
 // suggest returns the candidate closest to s by edit distance, or "" if

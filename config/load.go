@@ -197,14 +197,10 @@ func Load(src Sources) (*Config, *Provenance, error) {
 	return c, prov, nil
 }
 
-// setField stores v, a value parsed for key f, in c. Parsing reads an
-// empty list as nil, which for a hash:"omitdefault" key means its default:
-// there a list given empty stays an empty list (missing_values: [] reads
-// only empty fields as missing).
+// setField stores v, a value parsed for key f, in c. (Parsing reads an
+// empty list as nil; missing_values, where nil means the default, keeps
+// a list given empty as an empty list itself: see parseMissingText.)
 func (c *Config) setField(f field, v reflect.Value) {
-	if f.omitDefault && v.Kind() == reflect.Slice && v.IsNil() {
-		v = reflect.MakeSlice(f.typ, 0, 0)
-	}
 	reflect.ValueOf(c).Elem().Field(f.index).Set(v)
 }
 

@@ -27,6 +27,7 @@ func (c *Config) Validate() error {
 	c.checkRanges(&p)
 	c.checkNames(&p)
 	c.checkRules(&p)
+	c.checkMissing(&p)
 	return join(p)
 }
 

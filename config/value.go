@@ -15,8 +15,11 @@ import (
 
 // describe names what a value of t looks like, for error messages.
 func describe(t reflect.Type) string {
-	if t == reflect.TypeFor[MemorySize]() {
+	switch t {
+	case reflect.TypeFor[MemorySize]():
 		return describeSize
+	case missingType:
+		return describeMissing
 	}
 	if reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
 		return "a duration (e.g. 90s, 30m, 2h)"
@@ -43,6 +46,10 @@ func describe(t reflect.Type) string {
 // parseText converts the text form of a value (see the package
 // documentation) to a value of type t.
 func parseText(t reflect.Type, s string) (reflect.Value, error) {
+	if t == missingType {
+		m, err := parseMissingText(s)
+		return reflect.ValueOf(m), err
+	}
 	v := reflect.New(t).Elem()
 	// A YAML file cannot hold invalid UTF-8, and the YAML encoder writes such
 	// a string as !!binary, which loads back as its base64 text: refuse it
@@ -183,6 +190,10 @@ func isNested(t reflect.Type) bool {
 // parseNode converts a YAML node to a value of type t. Scalars go through
 // parseText, so YAML files and --set accept the same spellings.
 func parseNode(t reflect.Type, n *yaml.Node) (reflect.Value, error) {
+	if t == missingType {
+		m, err := parseMissingNode(n)
+		return reflect.ValueOf(m), err
+	}
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
 	}

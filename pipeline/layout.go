@@ -63,11 +63,19 @@ func layoutOf(kind nameKind, name string) (int, bool) {
 	return 0, false
 }
 
+// columnMissingLayout is the layout that added per-column missing-value
+// texts (Predictor.ColumnMissing).
+const columnMissingLayout = 3
+
 // layout returns the layout version p's file is written at: the highest
-// layoutOf of the names it holds, its segments' included, and at least
-// minLayout.
+// layoutOf of the names it holds, its segments' included, at least
+// columnMissingLayout when it keeps per-column missing-value texts, and
+// at least minLayout.
 func (p *Predictor) layout() int {
 	v := minLayout
+	if len(p.ColumnMissing) > 0 {
+		v = columnMissingLayout
+	}
 	need := func(kind nameKind, name string) {
 		if l, ok := layoutOf(kind, name); ok {
 			v = max(v, l)

@@ -52,7 +52,7 @@ func TestMissingValuesClass(t *testing.T) {
 		cfg.Data, cfg.Target, cfg.Models, cfg.CVFolds, cfg.Out = data, "species", []string{"logistic"}, 0, t.TempDir()
 		cfg.ForceProductionQuality = false
 		if missing != nil {
-			cfg.MissingValues = missing
+			cfg.MissingValues = config.MissingValues{All: missing}
 		}
 		res, err := Train(context.Background(), cfg, Options{})
 		if err != nil {

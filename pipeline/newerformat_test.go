@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -32,7 +33,7 @@ func TestNewerModelFile(t *testing.T) {
 	sum := sha256.Sum256(envelope)
 	cases := map[string][]byte{
 		"envelope":         append(envelope, sum[:]...),
-		"predictor layout": raise(t, payload, `(?s)^.{8}\{"version":\d`, string(payload[:8])+`{"version":3`),
+		"predictor layout": raise(t, payload, `(?s)^.{8}\{"version":\d`, string(payload[:8])+`{"version":`+strconv.Itoa(predictorVersion+1)),
 		"design":           raise(t, payload, `"design":\{"version":\d`, `"design":{"version":3`),
 		"gbdt model":       raise(t, payload, `\{"format":"tabforge-gbdt","version":\d`, `{"format":"tabforge-gbdt","version":2`),
 	}

@@ -74,6 +74,11 @@ type Predictor struct {
 	// new data is read with (see ReadOptions); nil in models saved before
 	// they were recorded, which read with frame's default.
 	Missing []string
+	// ColumnMissing are the texts its training data read as missing in
+	// single columns besides Missing (frame.ReadOptions.ColumnMissing,
+	// from the mapping form of missing_values), which new data is read
+	// with too; nil for none. Set only with Missing.
+	ColumnMissing map[string][]string
 }
 
 // Routes are per-segment predictors keyed by the label of a segment
@@ -340,13 +345,27 @@ func infiniteFeature(mat *model.Matrix, design *features.Design, lo int) *NonFin
 
 // ReadOptions returns o with the missing-value texts p's training data
 // was read with, so that a class or category spelled "NA" in a model
-// trained to keep it is read as that label, not as missing; o is
-// unchanged for a model that does not record them.
+// trained to keep it is read as that label, not as missing, and a
+// column's own texts (a blood pressure of 0) are missing in that column
+// only. A model that records its texts (Missing, non-nil since they were
+// kept) has its column texts, none included, replace o's; o keeps its
+// own for a model saved before.
 func (p *Predictor) ReadOptions(o frame.ReadOptions) frame.ReadOptions {
 	if p.Missing != nil {
-		o.Missing = p.Missing
+		o.Missing, o.ColumnMissing = p.Missing, p.ColumnMissing
 	}
 	return o
+}
+
+// TargetMissing returns the texts p's training data read as missing in
+// its target column (Missing and the target's ColumnMissing), which the
+// actuals of its predictions are read with; nil for a model that records
+// none, read with frame's default.
+func (p *Predictor) TargetMissing() []string {
+	if p.Missing == nil {
+		return nil
+	}
+	return p.ReadOptions(frame.ReadOptions{}).MissingIn(p.Target.Name)
 }
 
 // ReadSchema returns the column kinds p expects, to pin them when reading

@@ -22,8 +22,12 @@ const PredictorKind = "tabforge.predictor"
 // is added (see layoutOf: a file is written at the lowest layout that
 // reads it). Version 2 added ensembles (Members and Combiner) and
 // per-segment Routes; a version 1 payload is a version 2 payload without
-// them, so both load.
-const predictorVersion = 2
+// them, so both load. Version 3 added ColumnMissing, which a reader that
+// skipped it would read new data wrongly without (an income of 0 as a
+// value): only a payload that has it is written as version 3 (see
+// Predictor.layout), so older readers refuse that one and still load
+// every other.
+const predictorVersion = 3
 
 // predictorMeta is the JSON part of the payload.
 type predictorMeta struct {
@@ -48,6 +52,8 @@ type predictorMeta struct {
 	Background string       `json:"background,omitempty"`
 	// Missing-value texts; absent in older files (frame's default).
 	Missing []string `json:"missing_values,omitempty"`
+	// Missing-value texts of single columns; absent for none.
+	ColumnMissing map[string][]string `json:"column_missing_values,omitempty"`
 }
 
 type routesMeta struct {
@@ -67,7 +73,8 @@ type memberMeta struct {
 // the model family's own encoding (for an ensemble, each member's in turn).
 func (p *Predictor) Marshal() ([]byte, error) {
 	meta := predictorMeta{Version: p.layout(), Target: p.Target, Schema: p.Schema, Chain: p.Chain,
-		Design: p.Design, RunID: p.RunID, Dataset: p.Dataset, Metrics: p.Metrics, Background: p.Background, Name: p.Name, Missing: p.Missing}
+		Design: p.Design, RunID: p.RunID, Dataset: p.Dataset, Metrics: p.Metrics, Background: p.Background, Name: p.Name, Missing: p.Missing,
+		ColumnMissing: p.ColumnMissing}
 	if p.Lineage != (Lineage{}) {
 		meta.Lineage = &p.Lineage
 	}
@@ -208,7 +215,8 @@ func decodeOwn(payload []byte, reg *model.Registry) (*Predictor, error) {
 		return nil, fmt.Errorf("%w: header: %v", model.ErrCorrupt, err)
 	}
 	body := payload[8+n:]
-	p := &Predictor{Target: meta.Target, Schema: meta.Schema, Chain: meta.Chain, RunID: meta.RunID, Dataset: meta.Dataset, Metrics: meta.Metrics, Background: meta.Background, Name: meta.Name, Missing: meta.Missing}
+	p := &Predictor{Target: meta.Target, Schema: meta.Schema, Chain: meta.Chain, RunID: meta.RunID, Dataset: meta.Dataset, Metrics: meta.Metrics, Background: meta.Background, Name: meta.Name, Missing: meta.Missing,
+		ColumnMissing: meta.ColumnMissing}
 	if meta.Lineage != nil {
 		p.Lineage = *meta.Lineage
 	}

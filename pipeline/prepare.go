@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"os"
 	"slices"
@@ -323,18 +324,37 @@ func schemaKinds(s map[string]config.ColumnKind) map[string]frame.Kind {
 // texts.
 func ReadOptions(cfg *config.Config) frame.ReadOptions {
 	comma, _ := config.ParseSep(cfg.Sep)
-	return frame.ReadOptions{Schema: schemaKinds(cfg.Schema), Comma: comma, MemoryLimit: ReadMemoryLimit(cfg), Missing: MissingTokens(cfg)}
+	return frame.ReadOptions{Schema: schemaKinds(cfg.Schema), Comma: comma, MemoryLimit: ReadMemoryLimit(cfg),
+		Missing: MissingTokens(cfg), ColumnMissing: ColumnMissing(cfg)}
 }
 
 // MissingTokens is frame.ReadOptions.Missing for cfg's missing_values:
-// an empty field and each listed text, or nil (frame's default) for a
-// Config that has no list at all (one built by hand, not by Default or
-// Load).
+// an empty field and each text of every column, or nil (frame's
+// default) for a Config that gives none at all (one built by hand). A
+// mapping without "*" keeps the default texts, spelled out, so that a
+// model trained with it records them (see Predictor.ReadOptions).
 func MissingTokens(cfg *config.Config) []string {
-	if cfg.MissingValues == nil {
+	switch {
+	case cfg.MissingValues.All != nil:
+		return append([]string{""}, cfg.MissingValues.All...)
+	case len(cfg.MissingValues.Columns) > 0:
+		return frame.DefaultMissing()
+	}
+	return nil
+}
+
+// ColumnMissing is frame.ReadOptions.ColumnMissing for cfg's
+// missing_values: the texts of single columns, a copy (a model keeps
+// it), or nil for none.
+func ColumnMissing(cfg *config.Config) map[string][]string {
+	if len(cfg.MissingValues.Columns) == 0 {
 		return nil
 	}
-	return append([]string{""}, cfg.MissingValues...)
+	out := make(map[string][]string, len(cfg.MissingValues.Columns))
+	for col, texts := range cfg.MissingValues.Columns {
+		out[col] = slices.Clone(texts)
+	}
+	return out
 }
 
 // ReadMemoryLimit is frame.ReadOptions.MemoryLimit for cfg's
@@ -394,6 +414,9 @@ func checkColumns(f *frame.Frame, cfg *config.Config) error {
 	if cfg.SegmentBy != "" {
 		need("segment_by", cfg.SegmentBy)
 	}
+	for _, col := range slices.Sorted(maps.Keys(cfg.MissingValues.Columns)) {
+		need("missing_values", col)
+	}
 	var categorical []string
 	for _, r := range cfg.BusinessRules {
 		if r.Kind != config.RuleMonotonic {
@@ -433,6 +456,9 @@ func (e *MissingColumnsError) Error() string {
 	names := make([]string, len(e.Missing))
 	for i, m := range e.Missing {
 		names[i] = fmt.Sprintf("%s %q", m.Key, m.Column)
+		if near := config.Closest(m.Column, e.Columns); near != "" {
+			names[i] += fmt.Sprintf(" (did you mean %q?)", near)
+		}
 	}
 	return fmt.Sprintf("%d column(s) not found in the data: %s (columns: %s)", len(e.Missing), strings.Join(names, ", "), strings.Join(e.Columns, ", "))
 }

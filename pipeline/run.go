@@ -450,11 +450,13 @@ func (r *trainRun) save(context.Context) error {
 			r.heldOut.Background = bg
 		}
 	}
-	r.final.Metrics, r.final.Missing = r.gated, ReadOptions(r.cfg).Missing
+	read := ReadOptions(r.cfg)
+	r.final.Metrics, r.final.Missing, r.final.ColumnMissing = r.gated, read.Missing, read.ColumnMissing
 	r.final.Lineage = Lineage{Name: ModelName(r.cfg), DataPath: AbsPath(r.cfg.Data), ConfigHash: r.cfg.Hash(), Trained: r.start.UTC().Truncate(time.Second)}
 	r.res.ModelPath = filepath.Join(r.cfg.Out, r.res.RunID, ModelFile)
 	if r.heldOut != nil {
-		r.heldOut.Metrics, r.heldOut.Lineage, r.heldOut.Missing = r.final.Metrics, r.final.Lineage, r.final.Missing
+		r.heldOut.Metrics, r.heldOut.Lineage = r.final.Metrics, r.final.Lineage
+		r.heldOut.Missing, r.heldOut.ColumnMissing = r.final.Missing, r.final.ColumnMissing
 		r.res.HoldoutModelPath = filepath.Join(r.cfg.Out, r.res.RunID, "model.holdout.tfm")
 		if err := r.heldOut.Save(r.res.HoldoutModelPath); err != nil {
 			return err

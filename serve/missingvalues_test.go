@@ -50,7 +50,7 @@ func TestMissingValuesServe(t *testing.T) {
 	reg, arts := newRegistry(t)
 	ctx := context.Background()
 	cfg := config.Default()
-	cfg.Data, cfg.Target, cfg.Name, cfg.MissingValues = data, "species", "penguins", []string{}
+	cfg.Data, cfg.Target, cfg.Name, cfg.MissingValues = data, "species", "penguins", config.MissingValues{All: []string{}}
 	cfg.Models, cfg.CVFolds, cfg.Out, cfg.ForceProductionQuality = []string{"logistic"}, 0, t.TempDir(), false
 	res, err := pipeline.Train(ctx, cfg, pipeline.Options{})
 	if err != nil {

@@ -42,9 +42,11 @@ type app struct {
 	sets           []string
 	store          string
 	sep            string
-	comma          rune     // sep parsed before any command runs
-	readLimit      int64    // frame.ReadOptions.MemoryLimit from the config's read_memory_limit
-	missing        []string // frame.ReadOptions.Missing from the config's missing_values; nil is frame's default
+	comma          rune                // sep parsed before any command runs
+	readLimit      int64               // frame.ReadOptions.MemoryLimit from the config's read_memory_limit
+	missing        []string            // frame.ReadOptions.Missing from the config's missing_values; nil is frame's default
+	columnMissing  map[string][]string // frame.ReadOptions.ColumnMissing from its mapping form
+	target         string              // the config's target, whose texts monitor realised reads actuals with
 	cpuProfile     string
 	profileFile    *os.File // open while --cpuprofile records
 	logOut         *logSink // the log handler's writer: stderr, or above live progress bars
@@ -216,7 +218,8 @@ func (a *app) checkConfigFlags(cmd *cobra.Command) error {
 	if !cmd.Flags().Changed("log-format") {
 		a.logFormat = string(c.LogFormat)
 	}
-	a.readLimit, a.missing = pipeline.ReadMemoryLimit(c), pipeline.MissingTokens(c)
+	a.readLimit, a.missing, a.columnMissing = pipeline.ReadMemoryLimit(c), pipeline.MissingTokens(c), pipeline.ColumnMissing(c)
+	a.target = c.Target
 	return nil
 }
 
@@ -276,7 +279,7 @@ func (a *app) versionCommand() *cobra.Command {
 // config: with --sep's separator and the config's read_memory_limit
 // and missing_values.
 func (a *app) readOptions() frame.ReadOptions {
-	return frame.ReadOptions{Comma: a.comma, MemoryLimit: a.readLimit, Missing: a.missing}
+	return frame.ReadOptions{Comma: a.comma, MemoryLimit: a.readLimit, Missing: a.missing, ColumnMissing: a.columnMissing}
 }
 
 // readInput reads a data file for model p and checks it against the

@@ -33,9 +33,10 @@ a CSV file of actual outcomes (columns request_id, actual, and row for
 multi-row requests) and prints each model version's realised metrics per day
 of prediction: regression metrics, or the accuracy of class predictions.
 An actual is read as its model version read its training target: the
-version's missing_values (read from the configured store, the one serve
-served it from) are outcomes not known yet, left out and counted; a version
-the store lacks uses the config's. A SQLite store that does not exist,
+version's missing_values of its target, those of every column and the
+target's own (read from the configured store, the one serve served it
+from), are outcomes not known yet, left out and counted; a version the
+store lacks uses the config's, for the config's target. A SQLite store that does not exist,
 and the default store when it cannot be opened, are passed over with a
 warning (in --json, "warnings"), every actual read with the config's
 missing_values; a store set by --store, the environment or a config file
@@ -58,7 +59,7 @@ detected, or given with --sep.`,
 			defer af.Close()
 			missing, done := a.versionMissing(cmd)
 			defer done()
-			r, err := continuous.Realise(lf, af, continuous.RealiseOptions{Comma: a.comma, Missing: a.missing, ModelMissing: missing})
+			r, err := continuous.Realise(lf, af, continuous.RealiseOptions{Comma: a.comma, Missing: a.readOptions().MissingIn(a.target), ModelMissing: missing})
 			if err != nil {
 				return err
 			}
@@ -99,7 +100,8 @@ detected, or given with --sep.`,
 }
 
 // versionMissing returns a continuous.RealiseOptions.ModelMissing that
-// reads a model version's missing texts (pipeline.Predictor.Missing)
+// reads a model version's missing texts of its target
+// (pipeline.Predictor.TargetMissing)
 // from the configured store's registry, opened on first use, and a func
 // that closes it. A version the registry lacks gives none: the config's
 // apply. A store that cannot be read is openVersions's to judge.
@@ -125,7 +127,7 @@ func (a *app) versionMissing(cmd *cobra.Command) (func(model, version string) ([
 		if err != nil {
 			return nil, err
 		}
-		return p.Missing, nil
+		return p.TargetMissing(), nil
 	}
 	return get, func() {
 		if st != nil {

@@ -82,40 +82,59 @@ func TestMonitorRealisedNumberClasses(t *testing.T) {
 
 // TestMonitorRealisedModelMissing: an actual is read as its model
 // version read its training data: a model trained with missing_values
-// ["?"] has "?" as an outcome not known yet, left out and counted, as
-// train leaves out such a target. monitor realised used to read actuals
-// with the default list, and stopped at "?" (not a number).
+// ["?"], or with "?" for its target column only, has "?" as an outcome
+// not known yet, left out and counted, as train leaves out such a
+// target; "?" given to another column leaves it an actual, which is not
+// a number. monitor realised used to read actuals with the default
+// list, and stopped at "?".
 func TestMonitorRealisedModelMissing(t *testing.T) {
-	dir := t.TempDir()
-	code, out, errs := tabforge(t, dir, "train", "--data", testdata("ames.csv"), "--target", "Sale_Price", "--models", "ridge", "--cv-folds", "0",
-		"--out", filepath.Join(dir, "models"), "--set", `missing_values=["?"]`, "--json")
-	var res struct {
-		ModelVersion string `json:"model_version"`
-	}
-	if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil {
-		t.Fatalf("train: exit %d, %v\n%s", code, err, errs)
-	}
-	log := `{"request_id":"a","time":"2024-03-01T10:00:00Z","model":"ames","version":"` + res.ModelVersion + `","predictions":[100,200]}` + "\n"
-	if err := os.WriteFile(filepath.Join(dir, "pred.log"), []byte(log), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "actuals.csv"), []byte("request_id,row,actual\na,0,?\na,1,210\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	code, out, errs = tabforge(t, dir, "monitor", "realised", "--log", filepath.Join(dir, "pred.log"), "--actuals", filepath.Join(dir, "actuals.csv"), "--json")
-	if code != 0 {
-		t.Fatalf("monitor realised: exit %d\n%s", code, errs)
-	}
-	var r struct {
-		Joined    int `json:"joined"`
-		Unmatched int `json:"unmatched_actuals"`
-		Pending   int `json:"pending_actuals"`
-	}
-	if err := json.Unmarshal([]byte(out), &r); err != nil {
-		t.Fatal(err)
-	}
-	if r.Joined != 1 || r.Pending != 1 || r.Unmatched != 0 {
-		t.Errorf("monitor realised --json = %s; want 1 joined, 1 pending, 0 unmatched", out)
+	for _, tt := range []struct {
+		name, missing string
+		pending       bool // "?" is pending; else realised fails on it
+	}{
+		{"every column", `["?"]`, true},
+		{"target", `{Sale_Price: ["?"]}`, true},
+		{"another column", `{Lot_Area: ["?"]}`, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			code, out, errs := tabforge(t, dir, "train", "--data", testdata("ames.csv"), "--target", "Sale_Price", "--models", "ridge", "--cv-folds", "0",
+				"--out", filepath.Join(dir, "models"), "--set", "missing_values="+tt.missing, "--json")
+			var res struct {
+				ModelVersion string `json:"model_version"`
+			}
+			if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil {
+				t.Fatalf("train: exit %d, %v\n%s", code, err, errs)
+			}
+			log := `{"request_id":"a","time":"2024-03-01T10:00:00Z","model":"ames","version":"` + res.ModelVersion + `","predictions":[100,200]}` + "\n"
+			if err := os.WriteFile(filepath.Join(dir, "pred.log"), []byte(log), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "actuals.csv"), []byte("request_id,row,actual\na,0,?\na,1,210\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errs = tabforge(t, dir, "monitor", "realised", "--log", filepath.Join(dir, "pred.log"), "--actuals", filepath.Join(dir, "actuals.csv"), "--json")
+			if !tt.pending {
+				if code == 0 {
+					t.Errorf("monitor realised: exit 0, %s; want the actual \"?\" refused", out)
+				}
+				return
+			}
+			if code != 0 {
+				t.Fatalf("monitor realised: exit %d\n%s", code, errs)
+			}
+			var r struct {
+				Joined    int `json:"joined"`
+				Unmatched int `json:"unmatched_actuals"`
+				Pending   int `json:"pending_actuals"`
+			}
+			if err := json.Unmarshal([]byte(out), &r); err != nil {
+				t.Fatal(err)
+			}
+			if r.Joined != 1 || r.Pending != 1 || r.Unmatched != 0 {
+				t.Errorf("monitor realised --json = %s; want 1 joined, 1 pending, 0 unmatched", out)
+			}
+		})
 	}
 }
 
