@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -46,14 +47,14 @@ func TestUnknownFamily(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newer := raise(t, p, `(?s)^.{8}\{"version":\d`, string(p[:8])+`{"version":3`)
+	newer := raise(t, p, `(?s)^.{8}\{"version":\d`, string(p[:8])+fmt.Sprintf(`{"version":%d`, predictorVersion+1))
 	for _, c := range []struct {
 		name          string
 		data          []byte
 		corrupt, newr bool
 	}{
 		{"layout 2", renamed, true, false},
-		{"layout 3", newer, false, true},
+		{"a later layout", newer, false, true},
 	} {
 		path := filepath.Join(t.TempDir(), "m.tfm")
 		if err := os.WriteFile(path, c.data, 0o644); err != nil {
