@@ -13,6 +13,7 @@ import (
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/pipeline"
 )
 
@@ -39,15 +40,33 @@ func corpusKB(t *testing.T) *KB {
 // close to the known one.
 func nearMPG(t *testing.T) string {
 	t.Helper()
-	f, err := frame.ReadFile(filepath.Join("..", "testdata", "corpus", "ggplot2_mpg.csv"), frame.ReadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	rows := make([]int, 200)
 	for i := range rows {
 		rows[i] = i
 	}
-	path := filepath.Join(t.TempDir(), "mpg200.csv")
+	return nearCopy(t, "ggplot2_mpg.csv", rows)
+}
+
+// nearPenguins writes every other row of the penguins (file order groups
+// the species, so every other row keeps all three).
+func nearPenguins(t *testing.T) string {
+	t.Helper()
+	rows := make([]int, 172)
+	for i := range rows {
+		rows[i] = 2 * i
+	}
+	return nearCopy(t, "palmerpenguins_penguins.csv", rows)
+}
+
+// nearCopy writes the rows of a corpus file to a new file: a different
+// dataset version, close to the known one.
+func nearCopy(t *testing.T, name string, rows []int) string {
+	t.Helper()
+	f, err := frame.ReadFile(filepath.Join("..", "testdata", "corpus", name), frame.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "near-"+name)
 	fh, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
@@ -93,15 +112,63 @@ func unlikeAnything(t *testing.T) string {
 
 func trainMeta(t *testing.T, data, target string, on bool, adv pipeline.MetaAdvisor, tuned bool) *pipeline.Result {
 	t.Helper()
+	return trainMetaModels(t, data, target, []string{"gbdt", "forest", "ridge"}, on, adv, tuned)
+}
+
+func trainMetaModels(t *testing.T, data, target string, models []string, on bool, adv pipeline.MetaAdvisor, tuned bool) *pipeline.Result {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Data, cfg.Target, cfg.Out = data, target, t.TempDir()
-	cfg.Models, cfg.CVFolds, cfg.ForceProductionQuality = []string{"gbdt", "forest", "ridge"}, 3, false
+	cfg.Models, cfg.CVFolds, cfg.ForceProductionQuality = models, 3, false
 	cfg.MetaLearning, cfg.EnableHyperparameterTuning, cfg.MaxEvals = on, tuned, 6
 	res, err := pipeline.Train(context.Background(), cfg, pipeline.Options{Meta: adv})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res
+}
+
+// checkTried checks a zero-shot run's configurations from the knowledge
+// base: a default per family, two alternatives for gbdt on a
+// classification task, each unlike the others, and every candidate
+// labelled with the configuration its CV check kept.
+func checkTried(t *testing.T, tried []pipeline.MetaTried, lb []pipeline.Entry, task model.Task, families ...string) {
+	t.Helper()
+	defaults, alternatives := map[string]int{}, map[string][]map[string]any{}
+	for _, c := range tried {
+		switch c.Use {
+		case "default":
+			defaults[c.Family]++
+			alternatives[c.Family] = append(alternatives[c.Family], c.Params)
+		case "alternative":
+			for _, p := range alternatives[c.Family] {
+				if reflect.DeepEqual(p, c.Params) {
+					t.Errorf("%s alternative %v repeats a configuration tried before", c.Family, c.Params)
+				}
+			}
+			alternatives[c.Family] = append(alternatives[c.Family], c.Params)
+		default:
+			t.Errorf("Tried %+v: use %q in a zero-shot run", c, c.Use)
+		}
+	}
+	for _, fam := range families {
+		want := 1
+		if fam == "gbdt" && task.IsClassification() {
+			want = 3
+		}
+		if defaults[fam] != 1 || len(alternatives[fam]) != want {
+			t.Errorf("%s: %d defaults and %d configurations in all; want 1 and %d (Tried %+v)", fam, defaults[fam], len(alternatives[fam]), want, tried)
+		}
+	}
+	for _, e := range lb {
+		if strings.HasPrefix(e.Model, "ensemble") || e.ZeroShot == "" {
+			continue
+		}
+		if e.ZeroShot != "knowledge base" && e.ZeroShot != "static defaults" &&
+			(e.Model != "gbdt" || (e.ZeroShot != "knowledge base alternative 1" && e.ZeroShot != "knowledge base alternative 2")) {
+			t.Errorf("%s: zero_shot %q", e.Model, e.ZeroShot)
+		}
+	}
 }
 
 func leaderParams(res *pipeline.Result) map[string]map[string]any {
@@ -129,13 +196,20 @@ func TestMetaLearningInTrain(t *testing.T) {
 		if m == nil || m.Mode != pipeline.MetaZeroShot || m.Far || len(m.Neighbours) == 0 || m.Neighbours[0].Name != "ggplot2_mpg.csv" {
 			t.Fatalf("Meta = %+v; want zero-shot from ggplot2_mpg.csv", m)
 		}
-		if len(m.Tried) != 3 {
-			t.Errorf("Tried = %+v; want a default for gbdt, forest and ridge", m.Tried)
-		}
+		checkTried(t, m.Tried, res.Leaderboard, model.Regression, "gbdt", "forest", "ridge")
 		if reflect.DeepEqual(leaderParams(static), leaderParams(res)) {
 			t.Errorf("zero-shot params equal the static defaults: %v", leaderParams(res))
 		}
-		reportSays(t, res, "Mode: zero-shot", "ggplot2_mpg.csv", "leaderboard place")
+		reportSays(t, res, "Mode: zero-shot", "ggplot2_mpg.csv", "kept by", "leaderboard place")
+	})
+	t.Run("zero-shot classification", func(t *testing.T) {
+		res := trainMetaModels(t, nearPenguins(t), "species", []string{"gbdt", "forest"}, true, adv, false)
+		m := res.Meta
+		if m == nil || m.Mode != pipeline.MetaZeroShot || len(m.Neighbours) == 0 || m.Neighbours[0].Name != "palmerpenguins_penguins.csv" {
+			t.Fatalf("Meta = %+v; want zero-shot from palmerpenguins_penguins.csv", m)
+		}
+		checkTried(t, m.Tried, res.Leaderboard, model.Multiclass, "gbdt", "forest")
+		reportSays(t, res, "Mode: zero-shot", "alternative")
 	})
 	t.Run("far from known", func(t *testing.T) {
 		static := trainMeta(t, far, "y", false, nil, false)

@@ -162,7 +162,7 @@ func scale(rows int) float64 {
 func cvPasses(cfg *config.Config, p *prepared, fam model.Family) int {
 	n := 1
 	if p.static != nil {
-		n++
+		n += 1 + len(p.metaAlternatives[fam.Name])
 	}
 	if alts := targetAlternatives(cfg, p, fam); p.task == model.Regression && cfg.TargetTransform == config.TargetAuto && len(alts) > 0 {
 		n += len(alts)

@@ -85,6 +85,9 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 	}
 
 	entry := Entry{Model: name, Budget: budget}
+	if zs != nil {
+		entry.ZeroShot = zs.label
+	}
 	var cv *cvResult
 	switch {
 	case cfg.EnableHyperparameterTuning && len(p.folds) > 0 && len(tune.SpaceFor(name, p.task).Names()) > 0:

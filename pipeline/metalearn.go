@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -90,8 +92,9 @@ type MetaNeighbor struct {
 }
 
 // MetaTried is one configuration taken from the knowledge base: as a
-// family's untuned configuration (Use "default") or as a tuning study's
-// first trials (Use "start").
+// family's untuned configuration (Use "default"), as one cross-validated
+// beside it (Use "alternative", see zeroShotChecks) or as a tuning
+// study's first trials (Use "start").
 type MetaTried struct {
 	Family string `json:"family"`
 	Use    string `json:"use"`
@@ -160,8 +163,14 @@ func (r *trainRun) metaLearn(ctx context.Context) error {
 		info.Mode = MetaZeroShot
 		r.p.static = r.cfg
 		r.cfg = zeroShotConfig(r.cfg, adv.Defaults)
+		r.p.metaAlternatives = map[string][]MetaConfig{}
 		for _, f := range slices.Sorted(maps.Keys(adv.Defaults)) {
 			info.Tried = append(info.Tried, MetaTried{Family: f, Use: "default", MetaConfig: adv.Defaults[f]})
+			alts := zeroShotAlternatives(f, r.p.task, adv.Defaults[f], adv.Starts[f])
+			for _, c := range alts {
+				info.Tried = append(info.Tried, MetaTried{Family: f, Use: "alternative", MetaConfig: c})
+			}
+			r.p.metaAlternatives[f] = alts
 		}
 	}
 	if info.Mode == MetaColdStart {
@@ -341,21 +350,21 @@ func metaReport(res *Result) *report.Meta {
 	for _, n := range m.Neighbours {
 		out.Neighbours = append(out.Neighbours, report.MetaNeighbor{Name: n.Name, Distance: n.Distance})
 	}
-	place := map[string]int{}
 	tuning := map[string]*TuningInfo{}
-	for i, e := range res.Leaderboard {
-		if _, ok := place[e.Model]; !ok && e.Error == "" {
-			place[e.Model] = i + 1
-		}
+	for _, e := range res.Leaderboard {
 		if e.Tuning != nil {
 			tuning[e.Model] = e.Tuning
 		}
 	}
+	alternatives := map[string]int{}
 	for _, t := range m.Tried {
 		outcome := ""
 		switch {
-		case t.Use == "default" && place[t.Family] > 0:
-			outcome = fmt.Sprintf("leaderboard place %d of %d", place[t.Family], len(res.Leaderboard))
+		case t.Use == "alternative":
+			alternatives[t.Family]++
+			outcome = zeroShotOutcome(res.Leaderboard, t.Family, zeroShotAlternative+strconv.Itoa(alternatives[t.Family]))
+		case t.Use == "default":
+			outcome = zeroShotOutcome(res.Leaderboard, t.Family, zeroShotKB)
 		case t.Use == "start" && t.Rank > 0:
 			outcome = fmt.Sprintf("trial %d, ranked %d of %d trials", t.Trial+1, t.Rank, t.Trials)
 		case t.Use == "start":
@@ -364,4 +373,34 @@ func metaReport(res *Result) *report.Meta {
 		out.Tried = append(out.Tried, report.MetaTried{Family: t.Family, Use: t.Use, From: t.From, Distance: t.Distance, Params: t.Params, Outcome: outcome})
 	}
 	return out
+}
+
+// zeroShotOutcome says how the knowledge base's configuration labelled
+// label (see Entry.ZeroShot) fared among family's candidates (one per
+// feature variant, each checked on its own): which kept it and the best
+// of their places on lb, or that CV kept another. A candidate that ran
+// no check (its configuration was the static defaults) trained with the
+// knowledge base's first.
+func zeroShotOutcome(lb []Entry, family, label string) string {
+	var kept []string
+	place, checked := 0, false
+	for i, e := range lb {
+		if e.Error != "" || (e.Model != family && !strings.HasPrefix(e.Model, family+"+")) {
+			continue
+		}
+		checked = checked || e.ZeroShot != ""
+		if e.ZeroShot == label || (e.ZeroShot == "" && label == zeroShotKB) {
+			kept = append(kept, e.Model)
+			if place == 0 {
+				place = i + 1
+			}
+		}
+	}
+	switch {
+	case len(kept) > 0:
+		return fmt.Sprintf("kept by %s, leaderboard place %d of %d", strings.Join(kept, ", "), place, len(lb))
+	case checked:
+		return "cross-validated, not kept"
+	}
+	return ""
 }

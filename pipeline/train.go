@@ -75,8 +75,12 @@ type Options struct {
 type Entry struct {
 	Model  string         `json:"model"`
 	Params map[string]any `json:"params"`
-	CV     eval.Metrics   `json:"cv"`
-	CVStd  eval.Metrics   `json:"cv_std,omitempty"`
+	// ZeroShot says which configuration zero-shot meta-learning's CV
+	// check kept: "knowledge base" (its first), "knowledge base
+	// alternative N" or "static defaults"; empty without the check.
+	ZeroShot string       `json:"zero_shot,omitempty"`
+	CV       eval.Metrics `json:"cv"`
+	CVStd    eval.Metrics `json:"cv_std,omitempty"`
 	// CVFolds is the number of CV folds the entry was scored on, and
 	// CVUndefined counts per metric those it was undefined on (the AUC
 	// of a one-class fold, the R² of a constant target): its CV mean and
@@ -208,6 +212,10 @@ type prepared struct {
 	// families' parameters (nil when it did not): CV then checks the
 	// knowledge base's guess against the static defaults.
 	static *config.Config
+	// metaAlternatives are per family the knowledge base's further
+	// configurations zero-shot meta-learning cross-validates beside the
+	// first (see zeroShotChecks).
+	metaAlternatives map[string][]MetaConfig
 	// foldTag names the folds in memo keys: "" for the run's folds, a
 	// subsample's own tag for thinned copies (see subsampled).
 	foldTag string
