@@ -266,6 +266,9 @@ func InterventionalSHAP(ctx context.Context, m model.Model, x, bg *model.Matrix,
 	v := newValues(MethodInterventional, OutputPrediction, x.Rows, k, p, names)
 	v.Exact, v.Tolerance = rm.link.kind == linkIdentity, 1e-9
 	fx, fr := rm.predictions(mx), rm.predictions(mr)
+	if rm.lin != nil {
+		v.Tolerance = linearTolerance(v.Tolerance, rm.coef, rm.lin.Intercept(), x, maxAbs(bg), fx, rm.gain(mx, mr), p+bg.Rows+2)
+	}
 	for b := range bg.Rows {
 		for c := range k {
 			v.BaseValue[c] += fr[b*k+c]
@@ -296,6 +299,40 @@ func InterventionalSHAP(ctx context.Context, m model.Model, x, bg *model.Matrix,
 	}
 	v.Notes = []string{interventionalNote(rm.link, bg.Rows)}
 	return v, nil
+}
+
+// gain bounds how much rm's link multiplies an error in a margin on its
+// way to the prediction, over the margins zx and zr of the rows and the
+// background: a secant of a convex exp is at most its slope at the larger
+// end, a sigmoid's at most 1/4, and a softmax output moves by at most
+// 1/2 of a change spread over its k margins.
+func (rm *refModel) gain(zx, zr []float64) float64 {
+	switch rm.link.kind {
+	case linkSigmoid:
+		return 0.25
+	case linkSoftmax:
+		return 0.5 * float64(rm.outputs)
+	case linkLogTarget:
+		g := 0.0
+		for _, z := range [][]float64{zx, zr} {
+			for _, m := range z {
+				g = max(g, rm.link.smear*math.Exp(min(max(m, rm.link.lo), rm.link.hi)))
+			}
+		}
+		return g
+	}
+	return 1
+}
+
+// maxAbs returns the largest |value| of each column of x.
+func maxAbs(x *model.Matrix) []float64 {
+	out := make([]float64, x.Cols)
+	for r := range x.Rows {
+		for j, v := range x.Row(r) {
+			out[j] = max(out[j], math.Abs(v))
+		}
+	}
+	return out
 }
 
 // predictions returns rm's predictions from its margins z (rows×outputs):

@@ -48,7 +48,7 @@ func LinearSHAP(m model.Model, x *model.Matrix, names []string) (*Values, error)
 		out = OutputMargin
 	}
 	v := newValues(MethodLinear, out, x.Rows, k, p, names)
-	v.Exact, v.Tolerance = true, 1e-12
+	v.Exact = true
 	for c := range k {
 		v.BaseValue[c] = icpt[c] + dot(coef[c*p:(c+1)*p], mean)
 	}
@@ -67,7 +67,54 @@ func LinearSHAP(m model.Model, x *model.Matrix, names []string) (*Values, error)
 			}
 		}
 	}
+	margins := make([]float64, x.Rows*k)
+	LinearMargin(lm, margins, x)
+	v.Tolerance = linearTolerance(1e-12, coef, icpt, x, absOf(mean), margins, 1, p+2)
 	return v, nil
+}
+
+// linearTolerance is the local-accuracy tolerance values of linear
+// margins can state: at least floor, and the rounding bound of the sums
+// involved. A row's values coef_j·(x_j − ref_j) and its margin
+// intercept + coef·x are sums whose rounding grows with their terms'
+// size, not with the margin's: nearly collinear columns (ggplot2's
+// midwest has five race percentages summing to 100 within 1e-7) give OLS
+// coefficients of 1e7 that cancel to a margin of 15, so exact values
+// and the prediction part by 1e-9 of it, and a fixed 1e-12 called them
+// wrong (an ensemble with such a member fell back to KernelSHAP). The
+// bound is 2·terms·ε·gain·S/max(1, |f|) for each row and output, with
+// S = |intercept| + Σ_j |coef_j|·(|x_j| + refAbs_j), refAbs_j the largest
+// |reference| of feature j (training mean, background rows), f the
+// explained output (outs, rows×outputs), terms the most terms one sum
+// adds, and gain the most the link multiplies a margin's error by (1
+// for no link). It costs one pass over x.
+func linearTolerance(floor float64, coef, icpt []float64, x *model.Matrix, refAbs, outs []float64, gain float64, terms int) float64 {
+	k, p := len(icpt), x.Cols
+	tol := floor
+	for r := range x.Rows {
+		row := x.Row(r)
+		for c := range k {
+			s := math.Abs(icpt[c])
+			for j, xv := range row {
+				s += math.Abs(coef[c*p+j]) * (math.Abs(xv) + refAbs[j])
+			}
+			b := 2 * float64(terms) * epsilon * gain * s / math.Max(1, math.Abs(outs[r*k+c]))
+			tol = max(tol, b)
+		}
+	}
+	return tol
+}
+
+// epsilon is the float64 machine epsilon, 2^-52.
+const epsilon = 0x1p-52
+
+// absOf returns |v_j| for each j.
+func absOf(v []float64) []float64 {
+	out := make([]float64, len(v))
+	for j, x := range v {
+		out[j] = math.Abs(x)
+	}
+	return out
 }
 
 // LinearMargin writes the margins intercept + coef·x of a package linear

@@ -162,3 +162,49 @@ func TestExplainEnsembleFallsBack(t *testing.T) {
 	}
 	checkExactEnsemble(t, &selected, x)
 }
+
+// TestExplainEnsembleCollinear: midwest's five race percentages sum to
+// 100 within 1e-7, so OLS on them has coefficients near 1e7 that cancel,
+// and its exact values part from its prediction by 1e-9 of it in
+// rounding. Averaged with a gbdt fitted on log(1+y) (interventional SHAP)
+// or a plain one (the members' exact values), the ensemble is still
+// explained exactly, within the tolerance the values state, not with
+// KernelSHAP because a fixed tolerance called the OLS member's values
+// wrong.
+func TestExplainEnsembleCollinear(t *testing.T) {
+	for _, transform := range []string{"log", "none"} {
+		t.Run(transform, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.Data, cfg.Target = filepath.Join("..", "testdata", "midwest.csv"), "percbelowpoverty"
+			cfg.Models, cfg.CVFolds, cfg.Out = []string{"ols", "gbdt"}, 2, t.TempDir()
+			cfg.TargetTransform = config.TargetNone
+			cfg.ModelParams = map[string]map[string]any{"gbdt": {"n_estimators": 30, "target_transform": transform}}
+			cfg.EnsembleTopK, cfg.EnsembleMethod = 2, config.EnsembleAverage
+			p, lb, fitted := ensembleRun(t, cfg)
+			_, preds, _ := buildEnsembles(context.Background(), cfg, p, lb, fitted)
+			pred := preds[ensembleAverage]
+			if pred == nil || len(pred.Members) != 2 {
+				t.Fatalf("no average of ols and gbdt: %v", preds)
+			}
+			x := p.x.Take(p.test)
+			want, err := pred.Predict(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := Explain(context.Background(), pred, x, ExplainOptions{MaxRows: 40, Options: explain.Options{Seed: 3}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Method == explain.MethodKernel {
+				t.Fatalf("explained with KernelSHAP; notes %q", v.Notes)
+			}
+			f := make([]float64, v.Rows)
+			for r, row := range v.RowIndex {
+				f[r] = want.Values[row]
+			}
+			if _, err := v.CheckLocalAccuracy(f, v.Tolerance); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
