@@ -81,7 +81,7 @@ func explainRun(ctx context.Context, cfg *config.Config, pred *Predictor, x *fra
 			s.rowCost = math.Inf(1)
 		}
 	}
-	rows, cut := reportRows(cfg, s)
+	rows, cut := reportRows(cfg, s, x.NumRows())
 	if cut != "" {
 		d.Warnings = append(d.Warnings, cut)
 	}
@@ -134,20 +134,22 @@ func explainRun(ctx context.Context, cfg *config.Config, pred *Predictor, x *fra
 	return rankedInputs(pred, d.FeatureImportance)
 }
 
-// reportRows is how many test rows the report explains with s: up to
-// reportSHAPRows and max_explain_rows, and as many as s's work budget
-// allows (at least s.minRows), with a warning saying why when
-// the budget cut them ("" otherwise).
-func reportRows(cfg *config.Config, s reportSizing) (int, string) {
-	rows := reportSHAPRows
+// reportRows is how many of the n test rows the report explains with s:
+// up to n, reportSHAPRows and max_explain_rows, and as many as s's work
+// budget allows (at least s.minRows), with a warning saying why when the
+// budget cut them ("" otherwise). Midwest's 88 test rows, of which the
+// budget allowed 467, were once reported as "SHAP values of 467 test
+// rows".
+func reportRows(cfg *config.Config, s reportSizing, n int) (int, string) {
+	rows := min(reportSHAPRows, n)
 	if cfg.MaxExplainRows > 0 {
 		rows = min(rows, cfg.MaxExplainRows)
 	}
 	if s.rowCost <= 0 {
 		return rows, ""
 	}
-	if n := max(s.minRows, int(s.budget/s.rowCost)); n < rows {
-		return n, fmt.Sprintf("report: SHAP values of %d test rows: %s", n, s.why)
+	if fit := max(s.minRows, int(s.budget/s.rowCost)); fit < rows {
+		return fit, fmt.Sprintf("report: SHAP values of %d test rows: %s", fit, s.why)
 	}
 	return rows, ""
 }
