@@ -299,7 +299,7 @@ func CapBackground(bg *model.Matrix, seed uint64) *model.Matrix {
 // InterventionalBackground rows of it sampled with Options.Seed), so
 // they share the base value, and combined as EnsembleSHAP combines exact
 // values. Its rows are reported to o.Progress over all members, one after
-// another, weighted by their cost (MemberProgress). A stacking meta-learner with passthrough columns, measured
+// another, weighted by their cost (MemberProgress, ProbeCost). A stacking meta-learner with passthrough columns, measured
 // against its training means rather than the background, or a member
 // InterventionalSupport refuses, gives an error wrapping ErrUnsupported.
 func ensembleInterventional(ctx context.Context, m *ensemble.Model, x *model.Matrix, o Options) (*Values, error) {
@@ -324,7 +324,9 @@ func ensembleInterventional(ctx context.Context, m *ensemble.Model, x *model.Mat
 	vs := make([]*Values, len(members))
 	costs := make([]float64, len(members))
 	for i, mm := range members {
-		costs[i] = InterventionalRowCost(mm, bg.Rows)
+		if costs[i], err = ProbeCost(ctx, mm, x, bg, o.Seed); err != nil {
+			return nil, fmt.Errorf("explain: ensemble member %d (%s): %w", i, mm.Family(), err)
+		}
 	}
 	for i, mm := range members {
 		io := InterventionalOptions{Workers: o.Workers, Progress: MemberProgress(o.Progress, costs, i, x.Rows)}
@@ -363,7 +365,8 @@ func MemberNote(vs []*Values) string {
 // MemberProgress turns the progress.ExplainRow events of member i's
 // explanation, one of len(costs) run one after another over rows rows
 // each, into one count over all of them weighted by cost, costs[j] being
-// the work of one of member j's rows (InterventionalRowCost): Total is
+// the work of one of member j's rows (ProbeCost, the estimate that sizes
+// the report's explanations): Total is
 // len(costs)·rows and Step the share of the work done in those units,
 // rounded, so that a time left estimated from Step/Total and the time
 // spent holds although members' rows cost very different amounts (a

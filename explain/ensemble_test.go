@@ -262,7 +262,9 @@ func TestEnsembleInterventional(t *testing.T) {
 			}
 			costs := make([]float64, len(tc.m.Members()))
 			for i, mm := range tc.m.Members() {
-				costs[i] = InterventionalRowCost(mm, bg.Rows)
+				if costs[i], err = ProbeCost(context.Background(), mm, x, bg, 0); err != nil {
+					t.Fatal(err)
+				}
 			}
 			checkMemberEvents(t, events, costs, x.Rows)
 		})

@@ -89,6 +89,27 @@ func InterventionalCost(ctx context.Context, m model.Model, x, probe *model.Matr
 	return c / pairs * float64(bgRows), nil
 }
 
+// probeRows is how many rows of the data, and of the background,
+// ProbeCost walks in pairs.
+const probeRows = 8
+
+// ProbeCost estimates the CPU nanoseconds InterventionalSHAP takes on one
+// row of x against the rows of bg: InterventionalCost on samples of up
+// to probeRows rows of each drawn with seed (SampleRows), priced for
+// bg.Rows background rows (0 when either has none). It costs at most 64 pair walks, a small share
+// of explaining even one row against 100 background rows; it weighs an
+// ensemble's members for progress (MemberProgress) as the report's
+// budget weighs them, by the work their walks do rather than by the
+// nodes their trees have.
+func ProbeCost(ctx context.Context, m model.Model, x, bg *model.Matrix, seed uint64) (float64, error) {
+	if x == nil || bg == nil || x.Rows == 0 || bg.Rows == 0 {
+		return 0, nil // no rows, no work
+	}
+	xs := x.TakeRows(SampleRows(x.Rows, probeRows, seed))
+	bs := bg.TakeRows(SampleRows(bg.Rows, probeRows, seed))
+	return InterventionalCost(ctx, m, xs, bs, bg.Rows)
+}
+
 // visitCost is the price of a node a pair walk of rm passes: costVisit,
 // and costVisitDoubling more per doubling of rm's nodes beyond
 // costCacheNodes.

@@ -3,10 +3,12 @@ package explain
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/model/gbdt"
+	"github.com/tabforge/tabforge/progress"
 )
 
 // interventionalCost is InterventionalCost of m on the first 8 rows of x
@@ -51,7 +53,7 @@ func TestInterventionalCostScales(t *testing.T) {
 	// Fully grown forest trees are deep: a pair walk passes a far smaller
 	// share of their nodes than of a depth-6 gbdt's.
 	f, g := fitForest(t, reg, 10, 0), fitGBDT(t, reg, gbdt.Params{NEstimators: 100, MaxDepth: 6, LearningRate: 0.1})
-	nodes := func(m model.Model) float64 { return InterventionalRowCost(m, 1) }
+	nodes := func(m model.Model) float64 { return float64(nodeCount(t, m)) }
 	if r := (interventionalCost(t, f, reg.X) / nodes(f)) / (interventionalCost(t, g, reg.X) / nodes(g)); r > 0.5 {
 		t.Errorf("a deep forest's node costs %.2f× a gbdt's; want under half", r)
 	}
@@ -73,5 +75,56 @@ func TestInterventionalCostScales(t *testing.T) {
 	}
 	if _, err := InterventionalCost(context.Background(), nil, head(reg.X, 8), probe, 100); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("no model: %v; want ErrUnsupported", err)
+	}
+}
+
+// nodeCount is the number of nodes of tree model m's trees.
+func nodeCount(t *testing.T, m model.Model) int {
+	t.Helper()
+	rm, err := newRefModel(m)
+	if err != nil || rm.trees == nil {
+		t.Fatalf("%s: no trees (%v)", m.Family(), err)
+	}
+	n := 0
+	for i := range rm.trees.trees {
+		n += len(rm.trees.trees[i].left)
+	}
+	return n
+}
+
+// TestProgressFollowsWalks: an ensemble's interventional rows are
+// reported over its members weighted by the work their pair walks do
+// (InterventionalCost on seeded samples of the rows and the background,
+// the estimate the report's budget uses), not by their trees' nodes: a
+// fully grown forest's walks pass a small share of its nodes, so the
+// node count gave a logistic member's rows a far smaller share of the
+// bar than of the work.
+func TestProgressFollowsWalks(t *testing.T) {
+	bin := synth(model.Binary, 2000, 8, 72, false)
+	lr, f := fitLogistic(t, bin), fitForest(t, bin, 10, 0)
+	x, bg := head(bin.X, 20), &model.Matrix{Rows: 60, Cols: 8, Data: bin.X.Data[1000*8 : 1060*8]}
+	var events []progress.Event
+	_, err := Explain(context.Background(), voting(t, nil, lr, f), x, Options{Background: bg, Workers: 2, Seed: 5,
+		Progress: func(e progress.Event) { events = append(events, e) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cost := func(m model.Model) float64 {
+		xs, bs := x.TakeRows(SampleRows(x.Rows, 8, 5)), bg.TakeRows(SampleRows(bg.Rows, 8, 5))
+		c, err := InterventionalCost(context.Background(), m, xs, bs, bg.Rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	costs := []float64{cost(lr), cost(f)}
+	checkMemberEvents(t, events, costs, x.Rows)
+	// The test tells the weights apart: by nodes (a logistic model's
+	// features against the forest's nodes) the Step after the logistic
+	// member's rows would differ.
+	byNodes := math.Round(8 / (8 + float64(nodeCount(t, f))) * float64(2*x.Rows))
+	byCost := math.Round(costs[0] / (costs[0] + costs[1]) * float64(2*x.Rows))
+	if byNodes == byCost {
+		t.Fatalf("by nodes and by cost the logistic member's rows end at Step %v: the test needs members they weigh apart", byCost)
 	}
 }

@@ -387,30 +387,3 @@ func interventionalNote(l link, background int) string {
 	}
 	return s + fmt.Sprintf(": the margin's values against each background row rescaled through the %s link, as SHAP's TreeExplainer does with model_output=\"probability\"; deterministic and locally accurate, not the Shapley values of the prediction's own game", l)
 }
-
-// InterventionalRowCost bounds InterventionalSHAP's work on one row of
-// m against background rows: a pair walk visits each tree node at most
-// once, and a linear model costs a multiply per feature. The bound
-// needs no rows, which suits weighing members' progress
-// (MemberProgress), but a walk passes a small, model-dependent share of
-// the nodes: callers sizing how many rows they explain want
-// InterventionalCost. It is 0 for a model InterventionalSupport refuses.
-func InterventionalRowCost(m model.Model, background int) float64 {
-	rm, err := newRefModel(m)
-	if err != nil {
-		return 0
-	}
-	c := float64(rm.features * rm.outputs)
-	if rm.trees != nil {
-		c = 0
-		for i := range rm.trees.trees {
-			c += float64(len(rm.trees.trees[i].left))
-		}
-	}
-	if rm.link.kind == linkSoftmax {
-		// The Jacobian's quadrature (one panel of gaussNodes for
-		// margins within panelSpread) and its product with the values.
-		c += float64(rm.outputs * rm.outputs * (gaussNodes + rm.features))
-	}
-	return c * float64(background)
-}

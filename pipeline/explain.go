@@ -460,7 +460,7 @@ func explainRaw(ctx context.Context, p *Predictor, xr *frame.Frame, e *explanati
 		if err != nil {
 			return nil, err
 		}
-		v, err := exactEnsemble(ctx, p, xr, bg, e.in.FeatureNames, opts.Workers, opts.Progress)
+		v, err := exactEnsemble(ctx, p, xr, bg, e.in.FeatureNames, opts.Workers, opts.Seed, opts.Progress)
 		if err == nil || !errors.Is(err, explain.ErrUnsupported) {
 			return v, err
 		}

@@ -112,10 +112,8 @@ const interventionalProbeRows = 8
 
 // interventionalRowCost estimates the CPU nanoseconds interventional SHAP
 // takes on one row of x for ensemble p, summed over its weighed members
-// (explain.InterventionalCost): seeded samples of interventionalProbeRows
-// rows of x and of the background Explain would measure them against
-// (seed being ExplainOptions' seed) are walked in pairs, and the work
-// counted is priced per row of that background.
+// (memberCosts) against the background Explain would measure x's rows
+// against (seed being ExplainOptions' seed).
 func interventionalRowCost(ctx context.Context, p *Predictor, x *frame.Frame, seed uint64) (float64, error) {
 	if x.NumRows() == 0 {
 		return 0, nil
@@ -129,27 +127,44 @@ func interventionalRowCost(ctx context.Context, p *Predictor, x *frame.Frame, se
 	if err != nil || bg == nil {
 		return 0, err
 	}
-	xr, probe := x.Take(rows), bg.Take(explain.SampleRows(bg.NumRows(), interventionalProbeRows, seed))
+	costs, err := memberCosts(ctx, p, x, bg, seed)
 	c := 0.0
+	for _, mc := range costs {
+		c += mc
+	}
+	return c, err
+}
+
+// memberCosts estimates the CPU nanoseconds interventional SHAP takes on
+// one row of x against the rows of bg, for each weighed member of p in
+// order (explain.InterventionalCost): seeded samples of
+// interventionalProbeRows rows of x and of bg are walked in pairs, and
+// the work counted is priced per row of bg. They size the report's
+// explanation (interventionalRowCost) and weigh the members' progress
+// (explain.MemberProgress), so the bar moves as the budget expects.
+func memberCosts(ctx context.Context, p *Predictor, x, bg *frame.Frame, seed uint64) ([]float64, error) {
+	xr := x.Take(explain.SampleRows(x.NumRows(), interventionalProbeRows, seed))
+	probe := bg.Take(explain.SampleRows(bg.NumRows(), interventionalProbeRows, seed))
+	var costs []float64
 	for i, m := range p.Members {
 		if !weighed(p.Combiner, i) {
 			continue
 		}
 		mx, err := memberMatrix(m, xr)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		mb, err := memberMatrix(m, probe)
 		if err != nil {
-			return 0, fmt.Errorf("background: %w", err)
+			return nil, fmt.Errorf("background: %w", err)
 		}
-		mc, err := explain.InterventionalCost(ctx, m.Model, mx, mb, bg.NumRows())
+		c, err := explain.InterventionalCost(ctx, m.Model, mx, mb, bg.NumRows())
 		if err != nil {
-			return 0, fmt.Errorf("member %s: %w", m.Name, err)
+			return nil, fmt.Errorf("member %s: %w", m.Name, err)
 		}
-		c += mc
+		costs = append(costs, c)
 	}
-	return c, nil
+	return costs, nil
 }
 
 // exactEnsemble explains the rows of xr for ensemble p on its input
@@ -157,9 +172,9 @@ func interventionalRowCost(ctx context.Context, p *Predictor, x *frame.Frame, se
 // path-dependent exact values when every member has them, else
 // interventional values against the rows of bg (nil: none), whose rows
 // it reports to pf, counted over the weighed members by their cost
-// (explain.MemberProgress). It returns an
+// (memberCosts, probed with seed; explain.MemberProgress). It returns an
 // error wrapping explain.ErrUnsupported when the ensemble is neither.
-func exactEnsemble(ctx context.Context, p *Predictor, xr, bg *frame.Frame, names []string, workers int, pf progress.Func) (*explain.Values, error) {
+func exactEnsemble(ctx context.Context, p *Predictor, xr, bg *frame.Frame, names []string, workers int, seed uint64, pf progress.Func) (*explain.Values, error) {
 	shap := memberSHAP(pathDependent)
 	if err := ensembleExactness(p); err != nil {
 		if !errors.Is(err, explain.ErrUnsupported) || bg == nil {
@@ -180,15 +195,13 @@ func exactEnsemble(ctx context.Context, p *Predictor, xr, bg *frame.Frame, names
 	vs := make([]*explain.Values, len(p.Members))
 	preds := make([][]float64, len(p.Members))
 	// Rows are reported over the weighed members, weighted by their
-	// cost (0 without a background: path-dependent values report none).
+	// cost (none without a background: path-dependent values report no
+	// rows).
 	var costs []float64
-	for i, m := range p.Members {
-		if weighed(p.Combiner, i) {
-			c := 0.0
-			if bg != nil {
-				c = explain.InterventionalRowCost(m.Model, bg.NumRows())
-			}
-			costs = append(costs, c)
+	if bg != nil && pf != nil {
+		var err error
+		if costs, err = memberCosts(ctx, p, xr, bg, seed); err != nil {
+			return nil, err
 		}
 	}
 	done := 0
@@ -200,7 +213,11 @@ func exactEnsemble(ctx context.Context, p *Predictor, xr, bg *frame.Frame, names
 			preds[i] = make([]float64, n*k)
 			continue
 		}
-		v, pred, err := explainMember(ctx, m, xr, bg, shap, workers, explain.MemberProgress(pf, costs, done, n))
+		var mp progress.Func
+		if costs != nil {
+			mp = explain.MemberProgress(pf, costs, done, n)
+		}
+		v, pred, err := explainMember(ctx, m, xr, bg, shap, workers, mp)
 		if err != nil {
 			return nil, err
 		}

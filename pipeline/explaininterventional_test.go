@@ -124,13 +124,20 @@ func checkInterventional(t *testing.T, pred *Predictor, x *frame.Frame, link str
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Each member's rows count by their cost (linear in the background's
-	// rows, so any count gives the shares).
-	var costs []float64
-	for i, m := range pred.Members {
-		if weighed(pred.Combiner, i) {
-			costs = append(costs, explain.InterventionalRowCost(m.Model, 1))
-		}
+	// Each member's rows count by their cost: the work its pair walks do
+	// on probes of the rows explained and of the background.
+	o := ExplainOptions{MaxRows: 40, Options: explain.Options{Seed: 3}}
+	e, err := setUpExplanation(pred, x, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bg, err := ensembleBackground(e.in, e.background, o.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	costs, err := memberCosts(context.Background(), pred, x.Take(e.rows), bg, o.Seed)
+	if err != nil {
+		t.Fatal(err)
 	}
 	members, sum := len(costs), 0.0
 	for _, c := range costs {
