@@ -205,6 +205,14 @@ func TestExplainEnsembleCollinear(t *testing.T) {
 			if _, err := v.CheckLocalAccuracy(f, v.Tolerance); err != nil {
 				t.Fatal(err)
 			}
+			// The report says when the values are rescaled through a
+			// link, not exact, and only then.
+			d := &report.Data{}
+			explainRun(context.Background(), cfg, pred, x, d, func(what string, err error) { t.Fatalf("%s: %v", what, err) })
+			labelled := strings.Contains(strings.Join(d.Warnings, "; "), "background rows: the margin's values against each background row rescaled through the exp link")
+			if labelled != (transform == "log") {
+				t.Errorf("warnings %q; want the exp link's note: %v", d.Warnings, transform == "log")
+			}
 		})
 	}
 }

@@ -98,9 +98,13 @@ func explainRun(ctx context.Context, cfg *config.Config, pred *Predictor, x *fra
 		}
 		return rankedInputs(pred, d.FeatureImportance)
 	}
-	// KernelSHAP's notes say what was estimated rather than computed, and
-	// why; an exact path's only say how its exact values were assembled.
-	if v.Method == explain.MethodKernel {
+	// Values that are not exact say so: KernelSHAP's notes say what was
+	// estimated rather than computed, and why; interventional values of
+	// members with a link (sigmoid, exp of a log(1+y) fit, softmax) that
+	// each pair's margin values were rescaled through it, which keeps
+	// local accuracy but is not the Shapley value of the prediction's own
+	// game. An exact path's notes only say how its values were assembled.
+	if v.Method == explain.MethodKernel || !v.Exact {
 		for _, n := range v.Notes {
 			d.Warnings = append(d.Warnings, "report: SHAP: "+n)
 		}
