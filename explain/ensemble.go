@@ -284,11 +284,14 @@ func EnsembleSHAP(ctx context.Context, m *ensemble.Model, x *model.Matrix, worke
 // for a saved predictor): each costs a pair walk of every tree per row.
 const InterventionalBackground = 100
 
-// CapBackground returns bg, or InterventionalBackground of its rows
-// sampled with seed when it has more.
-func CapBackground(bg *model.Matrix, seed uint64) *model.Matrix {
-	if bg.Rows > InterventionalBackground {
-		return bg.TakeRows(SampleRows(bg.Rows, InterventionalBackground, seed))
+// CapBackground returns bg, or n of its rows sampled with seed when it
+// has more; n <= 0 means InterventionalBackground.
+func CapBackground(bg *model.Matrix, n int, seed uint64) *model.Matrix {
+	if n <= 0 {
+		n = InterventionalBackground
+	}
+	if bg.Rows > n {
+		return bg.TakeRows(SampleRows(bg.Rows, n, seed))
 	}
 	return bg
 }
@@ -296,7 +299,7 @@ func CapBackground(bg *model.Matrix, seed uint64) *model.Matrix {
 // ensembleInterventional returns the interventional SHAP values of an
 // ensemble whose members InterventionalSupport accepts, all explained
 // against the same background (Options.Background, else x; at most
-// InterventionalBackground rows of it sampled with Options.Seed), so
+// Options.InterventionalBackground rows of it sampled with Options.Seed), so
 // they share the base value, and combined as EnsembleSHAP combines exact
 // values. Its rows are reported to o.Progress over all members, one after
 // another, weighted by their cost (MemberProgress, ProbeCost). A stacking meta-learner with passthrough columns, measured
@@ -320,7 +323,7 @@ func ensembleInterventional(ctx context.Context, m *ensemble.Model, x *model.Mat
 	if bg == nil {
 		bg = x
 	}
-	bg = CapBackground(bg, o.Seed)
+	bg = CapBackground(bg, o.InterventionalBackground, o.Seed)
 	vs := make([]*Values, len(members))
 	costs := make([]float64, len(members))
 	for i, mm := range members {

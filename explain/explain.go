@@ -33,8 +33,14 @@ type Options struct {
 	// Background is KernelSHAP's and interventional SHAP's reference
 	// data; nil means the explained rows themselves. KernelSHAP
 	// summarises it to BackgroundSize rows; interventional SHAP averages
-	// over up to 100 of its rows, sampled with Seed.
+	// over up to InterventionalBackground of its rows, sampled with Seed.
 	Background *model.Matrix
+	// InterventionalBackground is the most background rows an
+	// ensemble's interventional SHAP averages over; 0 means the
+	// package's InterventionalBackground (100). Its cost is linear in
+	// them: fewer rows buy exact values against a smaller sample, a
+	// noisier base value, for a model too large to explain otherwise.
+	InterventionalBackground int
 	// BackgroundSize is the number of background rows KernelSHAP
 	// integrates over; 0 means 50.
 	BackgroundSize int

@@ -197,7 +197,7 @@ func TestInterventionalSoftmaxPenguins(t *testing.T) {
 	lo := fitLogistic(t, d)
 	ens := voting(t, nil, gb, lo, fitForest(t, d, 10, 5))
 	x := &model.Matrix{Rows: 40, Cols: d.X.Cols, Data: d.X.Data[100*d.X.Cols : 140*d.X.Cols]}
-	bg := CapBackground(d.X, 7)
+	bg := CapBackground(d.X, 0, 7)
 	for _, m := range []model.Model{gb, lo, ens} {
 		t.Run(m.Family(), func(t *testing.T) {
 			run := func(workers int) *Values {

@@ -221,7 +221,7 @@ type ExplainOptions struct {
 // them (see exactEnsemble), with interventional SHAP (the members'
 // margins rescaled through their links; explain.InterventionalSHAP) for
 // one whose classifier or log(1+y) members allow that, against
-// up to explain.InterventionalBackground of the background rows, else with KernelSHAP,
+// up to o.InterventionalBackground of the background rows, else with KernelSHAP,
 // noting why in Values.Notes. KernelSHAP's background is the training
 // rows the predictor keeps (Predictor.Background, read on every call),
 // or all rows of x for a predictor saved without them. Values.RowIndex holds the data row of each explained row,
@@ -263,8 +263,12 @@ func (e *explanation) explain(ctx context.Context, p *Predictor, x *frame.Frame,
 		// of them), not just the ones explained (--rows picks among
 		// them): say which, and how many.
 		which := fmt.Sprintf("the %d rows", e.n)
-		if v.Method == explain.MethodInterventional && e.n > explain.InterventionalBackground {
-			which = fmt.Sprintf("%d rows sampled from the %d", explain.InterventionalBackground, e.n)
+		limit := opts.InterventionalBackground
+		if limit <= 0 {
+			limit = explain.InterventionalBackground
+		}
+		if v.Method == explain.MethodInterventional && e.n > limit {
+			which = fmt.Sprintf("%d rows sampled from the %d", limit, e.n)
 		}
 		v.Notes = append(v.Notes, fmt.Sprintf("measured against %s of the data given, not training rows: the model was saved without them (retrain it to keep them); with one data row every value is 0", which))
 	}
@@ -456,7 +460,7 @@ func explainRaw(ctx context.Context, p *Predictor, xr *frame.Frame, e *explanati
 	auto := opts.Method == "" || opts.Method == explain.MethodAuto
 	var why string
 	if auto && !raw && len(p.Members) > 0 {
-		bg, err := ensembleBackground(e.in, opts.Background, opts.Seed)
+		bg, err := ensembleBackground(e.in, opts.Background, opts.InterventionalBackground, opts.Seed)
 		if err != nil {
 			return nil, err
 		}
@@ -475,13 +479,13 @@ func explainRaw(ctx context.Context, p *Predictor, xr *frame.Frame, e *explanati
 
 // ensembleBackground is the background interventional SHAP averages an
 // ensemble over: bg's raw rows (the training rows p keeps, else the
-// data's), at most explain.InterventionalBackground of them drawn with seed, as a frame
-// of in's input columns.
-func ensembleBackground(in *ExplainInput, bg *model.Matrix, seed uint64) (*frame.Frame, error) {
+// data's), at most n of them (0: explain.InterventionalBackground) drawn
+// with seed, as a frame of in's input columns.
+func ensembleBackground(in *ExplainInput, bg *model.Matrix, n int, seed uint64) (*frame.Frame, error) {
 	if bg == nil || bg.Rows == 0 || in.frame == nil {
 		return nil, nil
 	}
-	f, err := in.frame(explain.CapBackground(bg, seed))
+	f, err := in.frame(explain.CapBackground(bg, n, seed))
 	if err != nil {
 		return nil, fmt.Errorf("explain: background rows: %w", err)
 	}

@@ -112,27 +112,27 @@ const interventionalProbeRows = 8
 
 // interventionalRowCost estimates the CPU nanoseconds interventional SHAP
 // takes on one row of x for ensemble p, summed over its weighed members
-// (memberCosts) against the background Explain would measure x's rows
-// against (seed being ExplainOptions' seed).
-func interventionalRowCost(ctx context.Context, p *Predictor, x *frame.Frame, seed uint64) (float64, error) {
+// (memberCosts), against the background Explain would measure x's rows
+// against by default (seed being ExplainOptions' seed), and returns it
+// with that background's rows: the cost is linear in them.
+func interventionalRowCost(ctx context.Context, p *Predictor, x *frame.Frame, seed uint64) (cost float64, background int, err error) {
 	if x.NumRows() == 0 {
-		return 0, nil
+		return 0, 0, nil
 	}
 	rows := explain.SampleRows(x.NumRows(), interventionalProbeRows, seed)
 	e, err := setUpExplanation(p, x, ExplainOptions{Rows: rows, Options: explain.Options{Seed: seed}})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	bg, err := ensembleBackground(e.in, e.background, seed)
+	bg, err := ensembleBackground(e.in, e.background, 0, seed)
 	if err != nil || bg == nil {
-		return 0, err
+		return 0, 0, err
 	}
 	costs, err := memberCosts(ctx, p, x, bg, seed)
-	c := 0.0
 	for _, mc := range costs {
-		c += mc
+		cost += mc
 	}
-	return c, err
+	return cost, bg.NumRows(), err
 }
 
 // memberCosts estimates the CPU nanoseconds interventional SHAP takes on

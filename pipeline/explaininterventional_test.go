@@ -131,7 +131,7 @@ func checkInterventional(t *testing.T, pred *Predictor, x *frame.Frame, link str
 	if err != nil {
 		t.Fatal(err)
 	}
-	bg, err := ensembleBackground(e.in, e.background, o.Seed)
+	bg, err := ensembleBackground(e.in, e.background, 0, o.Seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestReportInterventionalRows(t *testing.T) {
 	if pred.Background, err = trainingBackground(p.x, p.train, pred.Schema, 1); err != nil {
 		t.Fatal(err)
 	}
-	cost, err := interventionalRowCost(context.Background(), pred, p.x.Take(p.test), cfg.Seed)
+	cost, _, err := interventionalRowCost(context.Background(), pred, p.x.Take(p.test), cfg.Seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,4 +266,38 @@ func creditAverage(t *testing.T, small bool) (*config.Config, *prepared, *Predic
 		t.Fatalf("no 3-member average: %v", preds)
 	}
 	return cfg, p, pred
+}
+
+// TestExplainInterventionalBackground: ExplainOptions'
+// InterventionalBackground caps the background rows an ensemble's
+// interventional values average over (the report's plan for members too
+// costly at the full background), and the values still add up to the
+// prediction.
+func TestExplainInterventionalBackground(t *testing.T) {
+	_, p, pred := creditAverage(t, true)
+	x := p.x.Take(p.test)
+	want, err := pred.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{20, 0} {
+		v, err := Explain(context.Background(), pred, x, ExplainOptions{MaxRows: 5, Options: explain.Options{Seed: 3, InterventionalBackground: n}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := n
+		if n == 0 {
+			rows = explain.InterventionalBackground
+		}
+		notes := strings.Join(v.Notes, "; ")
+		if v.Method != explain.MethodInterventional || !strings.Contains(notes, fmt.Sprintf("interventional SHAP over %d background rows", rows)) ||
+			!strings.Contains(notes, fmt.Sprintf("%d rows sampled from the %d", rows, len(p.test))) {
+			t.Fatalf("cap %d: method %s, notes %q; want interventional SHAP over %d background rows", n, v.Method, notes, rows)
+		}
+		for r, row := range v.RowIndex {
+			if f, got := want.Values[row], v.Sum(r, 0); math.Abs(got-f) > 1e-9*math.Max(1, math.Abs(f)) {
+				t.Fatalf("cap %d, row %d: base + Σφ = %v; the ensemble predicts %v", n, row, got, f)
+			}
+		}
+	}
 }

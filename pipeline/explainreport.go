@@ -45,10 +45,20 @@ const (
 	// of its train run.
 	reportInterventionalCPU = 1.5e9
 	// reportMinInterventionalRows is the fewest rows interventional SHAP
-	// explains whatever their cost, below reportMinSHAPRows: vowel's
+	// explains at its full background, below reportMinSHAPRows: vowel's
 	// 11-class gbdt and forest pick costs about 0.15 CPU seconds a row,
-	// so 20 rows took three times the budget.
+	// so 20 rows took three times the budget. Members costlier still
+	// (a 500-tree forest fully grown on 20,000 rows: 0.44 CPU seconds a
+	// row estimated, so 10 rows took 2.9 times the budget; measured on 2
+	// shared cores, more) are measured against fewer background rows
+	// (that forest: 34), down to
+	// reportMinInterventionalBackground, and only then explained on
+	// fewer rows, down to 1: the cost is linear in both.
 	reportMinInterventionalRows = 10
+	// reportMinInterventionalBackground is the fewest background rows
+	// the report measures interventional values against: exact values
+	// against a smaller sample, the base value its mean prediction.
+	reportMinInterventionalBackground = 20
 	// reportKernelRows, reportKernelSamples and reportKernelBackground
 	// size KernelSHAP: rows explained, coalitions per row, background
 	// rows (k-means centres).
@@ -77,17 +87,17 @@ func explainRun(ctx context.Context, cfg *config.Config, pred *Predictor, x *fra
 	if s.probe {
 		// A failed probe fails Explain too, which says why; until then
 		// the row cost is unknown and the fewest rows are explained.
-		if s.rowCost, err = interventionalRowCost(ctx, pred, x, cfg.Seed); err != nil {
-			s.rowCost = math.Inf(1)
+		if s.rowCost, s.background, err = interventionalRowCost(ctx, pred, x, cfg.Seed); err != nil {
+			s.rowCost, s.background = math.Inf(1), 0
 		}
 	}
-	rows, cut := reportRows(cfg, s, x.NumRows())
-	if cut != "" {
-		d.Warnings = append(d.Warnings, cut)
+	plan := reportRows(cfg, s, x.NumRows())
+	if plan.warning != "" {
+		d.Warnings = append(d.Warnings, plan.warning)
 	}
-	opts := ExplainOptions{MaxRows: rows, Options: explain.Options{Seed: cfg.Seed, Workers: cfg.Workers}}
+	opts := ExplainOptions{MaxRows: plan.rows, Options: explain.Options{Seed: cfg.Seed, Workers: cfg.Workers, InterventionalBackground: plan.background}}
 	if !s.exact {
-		opts.MaxRows = min(rows, reportKernelRows)
+		opts.MaxRows = min(plan.rows, reportKernelRows)
 		opts.BackgroundSize, opts.KernelSamples = reportKernelBackground, reportKernelSamples
 	}
 	v, err := Explain(ctx, pred, x, opts)
@@ -138,24 +148,54 @@ func explainRun(ctx context.Context, cfg *config.Config, pred *Predictor, x *fra
 	return rankedInputs(pred, d.FeatureImportance)
 }
 
-// reportRows is how many of the n test rows the report explains with s:
-// up to n, reportSHAPRows and max_explain_rows, and as many as s's work
-// budget allows (at least s.minRows), with a warning saying why when the
-// budget cut them ("" otherwise). Midwest's 88 test rows, of which the
-// budget allowed 467, were once reported as "SHAP values of 467 test
+// reportPlan is how many test rows the report explains, against how
+// many background rows (0: Explain's default), and the warning saying
+// why, when a budget cut them ("" otherwise).
+type reportPlan struct {
+	rows, background int
+	warning          string
+}
+
+// reportRows plans the explanation of the n test rows with s: up to n,
+// reportSHAPRows and max_explain_rows, and as many as s's work budget
+// allows, at least s.minRows. Interventional values whose s.minRows rows
+// cost more than the budget against their s.background rows are
+// measured against fewer background rows (their cost is linear in
+// them), down to reportMinInterventionalBackground, and only then
+// explained on fewer rows, down to 1. Midwest's 88 test rows, of which
+// the budget allowed 467, were once reported as "SHAP values of 467 test
 // rows".
-func reportRows(cfg *config.Config, s reportSizing, n int) (int, string) {
+func reportRows(cfg *config.Config, s reportSizing, n int) reportPlan {
 	rows := min(reportSHAPRows, n)
 	if cfg.MaxExplainRows > 0 {
 		rows = min(rows, cfg.MaxExplainRows)
 	}
 	if s.rowCost <= 0 {
-		return rows, ""
+		return reportPlan{rows: rows}
 	}
-	if fit := max(s.minRows, int(s.budget/s.rowCost)); fit < rows {
-		return fit, fmt.Sprintf("report: SHAP values of %d test rows: %s", fit, s.why)
+	fit := int(min(s.budget/s.rowCost, float64(rows)))
+	if fit >= rows {
+		return reportPlan{rows: rows}
 	}
-	return rows, ""
+	if fit >= s.minRows || s.background <= reportMinInterventionalBackground || math.IsInf(s.rowCost, 1) {
+		fit = min(max(fit, s.minRows), rows)
+		if fit >= rows {
+			return reportPlan{rows: rows}
+		}
+		return reportPlan{rows: fit, warning: fmt.Sprintf("report: SHAP values of %d test rows: %s", fit, s.why)}
+	}
+	// Even s.minRows rows overrun the budget against the whole
+	// background: a background row costs s.rowCost/s.background a row.
+	floor := min(s.minRows, rows)
+	rows = floor
+	bg := int(s.budget * float64(s.background) / (float64(rows) * s.rowCost))
+	if bg < reportMinInterventionalBackground {
+		bg = reportMinInterventionalBackground
+		rows = max(1, min(rows, int(s.budget*float64(s.background)/(float64(bg)*s.rowCost))))
+	}
+	return reportPlan{rows: rows, background: bg, warning: fmt.Sprintf(
+		"report: SHAP values of %d test rows against %d of the %d background rows: %s; %d rows against all of them would take %.1f times the budget of %.1f CPU seconds",
+		rows, bg, s.background, s.why, floor, float64(floor)*s.rowCost/s.budget, s.budget/1e9)}
 }
 
 // reportSizing is how the report explains a predictor: exactly or
@@ -167,6 +207,9 @@ type reportSizing struct {
 	budget  float64 // the work all rows may take, in rowCost's units
 	minRows int     // the fewest rows explained whatever their cost
 	why     string  // what makes rows costly, for the warning
+	// background is the background rows rowCost was priced for, when
+	// the cost is linear in them (interventional SHAP); 0 otherwise.
+	background int
 	// probe says that rowCost is yet to be measured on the rows
 	// (interventionalRowCost): interventional SHAP's work depends on them.
 	probe bool
@@ -186,7 +229,7 @@ func exactExplainer(p *Predictor, in *ExplainInput) reportSizing {
 		}
 		if ensembleSupport(p, explain.InterventionalSupport) == nil {
 			return reportSizing{exact: true, probe: true, budget: reportInterventionalCPU, minRows: reportMinInterventionalRows,
-				why: fmt.Sprintf("interventional SHAP walks the members' trees against %d background rows per row", explain.InterventionalBackground)}
+				why: "interventional SHAP walks the members' trees once per background row for each row"}
 		}
 		return reportSizing{}
 	}
