@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -263,10 +264,7 @@ func (e *explanation) explain(ctx context.Context, p *Predictor, x *frame.Frame,
 		// of them), not just the ones explained (--rows picks among
 		// them): say which, and how many.
 		which := fmt.Sprintf("the %d rows", e.n)
-		limit := opts.InterventionalBackground
-		if limit <= 0 {
-			limit = explain.InterventionalBackground
-		}
+		limit := cmp.Or(max(opts.InterventionalBackground, 0), explain.InterventionalBackground)
 		if v.Method == explain.MethodInterventional && e.n > limit {
 			which = fmt.Sprintf("%d rows sampled from the %d", limit, e.n)
 		}
