@@ -29,7 +29,8 @@ const (
 	// reportTreeSHAPWork bounds the rows TreeSHAP explains by the model's
 	// size (explain.TreeEnsemble.RowCost per row, about 3e8 a second
 	// here): a 100-tree forest grown on 20,000-row samples costs 1e8 a
-	// row, so it gets reportMinSHAPRows rows, where a booster gets 500.
+	// row, so it gets reportMinSHAPRows rows, where a booster gets 500;
+	// larger models get fewer (reportRows).
 	reportTreeSHAPWork = 2e9
 	reportMinSHAPRows  = 20
 	// reportInterventionalCPU bounds the rows an ensemble's
@@ -158,13 +159,15 @@ type reportPlan struct {
 
 // reportRows plans the explanation of the n test rows with s: up to n,
 // reportSHAPRows and max_explain_rows, and as many as s's work budget
-// allows, at least s.minRows. Interventional values whose s.minRows rows
-// cost more than the budget against their s.background rows are
-// measured against fewer background rows (their cost is linear in
-// them), down to reportMinInterventionalBackground, and only then
-// explained on fewer rows, down to 1. Midwest's 88 test rows, of which
-// the budget allowed 467, were once reported as "SHAP values of 467 test
-// rows".
+// allows, at least s.minRows while those fit it. Interventional values
+// whose s.minRows rows overrun the budget against their s.background
+// rows are measured against fewer background rows (their cost is linear
+// in them), down to reportMinInterventionalBackground, and only then
+// explained on fewer rows; TreeSHAP's on fewer rows; down to 1 (a
+// 500-tree forest fully grown on 20,000 rows costs 4.2e8 a row: 20 rows
+// were 4.2 times the budget, 40 CPU seconds on 2 shared cores). Midwest's
+// 88 test rows, of which the budget allowed 467, were once reported as
+// "SHAP values of 467 test rows".
 func reportRows(cfg *config.Config, s reportSizing, n int) reportPlan {
 	rows := min(reportSHAPRows, n)
 	if cfg.MaxExplainRows > 0 {
@@ -177,16 +180,20 @@ func reportRows(cfg *config.Config, s reportSizing, n int) reportPlan {
 	if fit >= rows {
 		return reportPlan{rows: rows}
 	}
-	if fit >= s.minRows || s.background <= reportMinInterventionalBackground || math.IsInf(s.rowCost, 1) {
-		fit = min(max(fit, s.minRows), rows)
-		if fit >= rows {
+	if fit >= s.minRows || math.IsInf(s.rowCost, 1) {
+		if fit = min(max(fit, s.minRows), rows); fit >= rows {
 			return reportPlan{rows: rows}
 		}
 		return reportPlan{rows: fit, warning: fmt.Sprintf("report: SHAP values of %d test rows: %s", fit, s.why)}
 	}
-	// Even s.minRows rows overrun the budget against the whole
-	// background: a background row costs s.rowCost/s.background a row.
+	// Even s.minRows rows overrun the budget.
 	floor := min(s.minRows, rows)
+	over := fmt.Sprintf("%d rows would take %.1f times the budget", floor, float64(floor)*s.rowCost/s.budget)
+	if s.background <= reportMinInterventionalBackground {
+		rows = max(1, fit)
+		return reportPlan{rows: rows, warning: fmt.Sprintf("report: SHAP values of %d test rows: %s; %s", rows, s.why, over)}
+	}
+	// A background row costs s.rowCost/s.background a row.
 	rows = floor
 	bg := int(s.budget * float64(s.background) / (float64(rows) * s.rowCost))
 	if bg < reportMinInterventionalBackground {
@@ -194,8 +201,7 @@ func reportRows(cfg *config.Config, s reportSizing, n int) reportPlan {
 		rows = max(1, min(rows, int(s.budget*float64(s.background)/(float64(bg)*s.rowCost))))
 	}
 	return reportPlan{rows: rows, background: bg, warning: fmt.Sprintf(
-		"report: SHAP values of %d test rows against %d of the %d background rows: %s; %d rows against all of them would take %.1f times the budget of %.1f CPU seconds",
-		rows, bg, s.background, s.why, floor, float64(floor)*s.rowCost/s.budget, s.budget/1e9)}
+		"report: SHAP values of %d test rows against %d of the %d background rows: %s; %s against all of them", rows, bg, s.background, s.why, over)}
 }
 
 // reportSizing is how the report explains a predictor: exactly or
