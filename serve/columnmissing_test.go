@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"context"
 	"encoding/csv"
 	"net/http"
 	"os"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/frame"
-	"github.com/tabforge/tabforge/pipeline"
 )
 
 // TestColumnMissingServe: a model trained with missing_values
@@ -20,20 +18,12 @@ import (
 // every JSON form, and so answers what it predicts on the same rows with
 // those incomes empty, while the zeros of Assets and Debt stay values.
 func TestColumnMissingServe(t *testing.T) {
-	ctx := context.Background()
 	reg, arts := newRegistry(t)
 	cfg := config.Default()
 	cfg.Data, cfg.Target, cfg.Name = testdata("credit_income0.csv"), "Status", "credit"
 	cfg.MissingValues = config.MissingValues{Columns: map[string][]string{"Income": {"0"}}}
 	cfg.Models, cfg.CVFolds, cfg.Out, cfg.ForceProductionQuality = []string{"logistic"}, 0, t.TempDir(), false
-	res, err := pipeline.Train(ctx, cfg, pipeline.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, _, err := pipeline.Register(ctx, reg, arts, cfg, res, "serve-test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := trainConfig(t, reg, arts, cfg)
 	promote(t, reg, m.Version)
 	p, _ := wantPredictions(t, reg, m.Version, testdata("credit_income0.csv"))
 

@@ -36,11 +36,17 @@ type fixture struct {
 // under name; seed changes the version.
 func trainModel(t testing.TB, reg *registry.Registry, arts *artifact.Store, data, target, family, name string, seed uint64) *registry.Model {
 	t.Helper()
-	ctx := context.Background()
 	cfg := config.Default()
 	cfg.Data, cfg.Target, cfg.Name, cfg.Seed = testdata(data), target, name, seed
 	cfg.Models, cfg.CVFolds, cfg.Out = []string{family}, 0, t.TempDir()
 	cfg.ForceProductionQuality = false
+	return trainConfig(t, reg, arts, cfg)
+}
+
+// trainConfig trains cfg and registers the result.
+func trainConfig(t testing.TB, reg *registry.Registry, arts *artifact.Store, cfg *config.Config) *registry.Model {
+	t.Helper()
+	ctx := context.Background()
 	res, err := pipeline.Train(ctx, cfg, pipeline.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/frame"
-	"github.com/tabforge/tabforge/pipeline"
 )
 
 // TestMissingValuesServe: a model trained with missing_values: [] on
@@ -48,18 +46,10 @@ func TestMissingValuesServe(t *testing.T) {
 		}
 	}
 	reg, arts := newRegistry(t)
-	ctx := context.Background()
 	cfg := config.Default()
 	cfg.Data, cfg.Target, cfg.Name, cfg.MissingValues = data, "species", "penguins", config.MissingValues{All: []string{}}
 	cfg.Models, cfg.CVFolds, cfg.Out, cfg.ForceProductionQuality = []string{"logistic"}, 0, t.TempDir(), false
-	res, err := pipeline.Train(ctx, cfg, pipeline.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, _, err := pipeline.Register(ctx, reg, arts, cfg, res, "serve-test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := trainConfig(t, reg, arts, cfg)
 	promote(t, reg, m.Version)
 	p, _ := wantPredictions(t, reg, m.Version, body)
 	// What the model computes on the rows read with "NA" as a label.

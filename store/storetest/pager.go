@@ -12,13 +12,10 @@ import (
 // full listing: the answer every pager must give.
 type listOnly struct{ store.Records }
 
-func testPageRecords(t *testing.T, open func() store.Store) {
-	ctx := context.Background()
-	s := open()
-	pager, ok := s.(store.RecordPager)
-	if !ok {
-		t.Fatalf("%T does not page its records (store.RecordPager)", s)
-	}
+// putPageRecords puts 30 records of kind "ev" (keys 0000/x, 0010/x, …)
+// and one of kind "ew" keyed among them.
+func putPageRecords(ctx context.Context, t *testing.T, s store.Store) {
+	t.Helper()
 	var recs []*store.Record
 	for i := range 30 {
 		recs = append(recs, &store.Record{Kind: "ev", Key: fmt.Sprintf("%04d/x", i*10), Value: []byte{byte(i)}})
@@ -27,6 +24,16 @@ func testPageRecords(t *testing.T, open func() store.Store) {
 	if err := s.PutRecords(ctx, recs); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func testPageRecords(t *testing.T, open func() store.Store) {
+	ctx := context.Background()
+	s := open()
+	pager, ok := s.(store.RecordPager)
+	if !ok {
+		t.Fatalf("%T does not page its records (store.RecordPager)", s)
+	}
+	putPageRecords(ctx, t, s)
 	tests := []struct {
 		from, to string
 		limit    int
@@ -76,14 +83,7 @@ func testCountRecords(t *testing.T, open func() store.Store) {
 	if !ok {
 		t.Fatalf("%T does not count its records (store.RecordCounter)", s)
 	}
-	var recs []*store.Record
-	for i := range 30 {
-		recs = append(recs, &store.Record{Kind: "ev", Key: fmt.Sprintf("%04d/x", i*10), Value: []byte{byte(i)}})
-	}
-	recs = append(recs, &store.Record{Kind: "ew", Key: "0005/other kind", Value: []byte("w")})
-	if err := s.PutRecords(ctx, recs); err != nil {
-		t.Fatal(err)
-	}
+	putPageRecords(ctx, t, s)
 	if err := s.DeleteRecord(ctx, "ev", "0150/x"); err != nil {
 		t.Fatal(err)
 	}
