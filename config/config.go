@@ -381,8 +381,8 @@ type Config struct {
 	// Dashboard.
 
 	// UITrustedProxies are the reverse proxies in front of the dashboard
-	// (tabforge ui, serve --ui), as addresses or CIDR ranges (10.0.0.0/8,
-	// ::1): a request whose direct peer is one of them counts its
+	// (tabforge ui, serve --ui) and of tabforge serve's admin endpoints,
+	// as addresses or CIDR ranges (10.0.0.0/8, ::1): a request whose direct peer is one of them counts its
 	// admin-token guesses against the rightmost address of its
 	// X-Forwarded-For header that is not one of them, the client the
 	// nearest untrusted hop says it is; entries left of that one are

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tabforge/tabforge/internal/tokenguard"
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
 )
@@ -51,16 +52,26 @@ func (s *Server) handleServerMetadata(w http.ResponseWriter, _ *http.Request) {
 }
 
 // admin wraps an admin handler with the bearer-token check, compared in
-// constant time.
+// constant time, behind the guess limit (Options.TokenFailures): a
+// client that sent too many wrong tokens gets 429 whatever it sends.
 func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 	want := []byte("Bearer " + s.o.AdminToken)
 	return func(w http.ResponseWriter, r *http.Request) {
+		try, err := s.guard.Reserve(r)
+		if err != nil {
+			if refusal, ok := errors.AsType[*tokenguard.Refusal](err); ok {
+				w.Header().Set("Retry-After", refusal.RetryAfter())
+			}
+			s.fail(w, nil, http.StatusTooManyRequests, err.Error(), nil)
+			return
+		}
 		got := []byte(r.Header.Get("Authorization"))
 		if subtle.ConstantTimeCompare(got, want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="tabforge admin"`)
 			s.fail(w, nil, http.StatusUnauthorized, "admin endpoints need the header Authorization: Bearer TOKEN", nil)
 			return
 		}
+		s.guard.Succeeded(try)
 		h(w, r)
 	}
 }

@@ -67,7 +67,9 @@ func writeError(w http.ResponseWriter, id string, status int, msg string, report
 	if code == "" {
 		code = "INTERNAL_ERROR"
 	}
-	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+	// A caller that knows the wait (the admin-token guess limit) has set
+	// it; the others are waits for a slot.
+	if (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "1")
 	}
 	writeJSON(w, status, apiError{Code: code, Message: msg, Error: msg, RequestID: id, Input: report})

@@ -27,11 +27,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/tabforge/tabforge/internal/tokenguard"
 	"github.com/tabforge/tabforge/registry"
 )
 
@@ -77,6 +79,19 @@ type Options struct {
 	// AdminToken enables the admin endpoints, which then require the
 	// header "Authorization: Bearer AdminToken". Empty: admin is off.
 	AdminToken string
+	// TokenFailures and TokenWindow limit admin-token guesses: after
+	// TokenFailures wrong tokens from one address (an IPv6 /64) within
+	// TokenWindow of the first, that address's admin requests get 429
+	// with Retry-After until the window ends, the right token included.
+	// 0 means 5 and 15 minutes (see package tokenguard).
+	TokenFailures int
+	TokenWindow   time.Duration
+	// TrustedProxies are the reverse proxies in front of the server: a
+	// request from one of them counts its admin-token guesses against
+	// the client its X-Forwarded-For header names (the rightmost address
+	// not in these ranges). nil trusts no header: every client behind a
+	// proxy shares its limit.
+	TrustedProxies []netip.Prefix
 	// Strict refuses columns the model does not read and categories it
 	// never saw (400), as `tabforge predict --strict`; otherwise they are
 	// tolerated as predict tolerates them.
@@ -172,6 +187,8 @@ type Server struct {
 	drained  bool
 	columns  columnPool // dataframe_split columns of finished requests
 	bodies   bytesPool  // bodies of finished requests
+	// guard limits admin-token guesses (Options.TokenFailures).
+	guard *tokenguard.Guard
 
 	// lifeMu guards serving (the Serve calls running) and closed (set
 	// by Close): the last Serve to end closes the server, and a Serve
@@ -187,7 +204,8 @@ type Server struct {
 func New(ctx context.Context, reg *registry.Registry, o Options) (*Server, error) {
 	o = o.withDefaults()
 	s := &Server{o: o, reg: reg, metrics: newMetrics(), slots: make(chan struct{}, o.MaxConcurrent), reading: make(chan struct{}, 4*o.MaxConcurrent),
-		shadowQ: make(chan struct{}, max(2, o.MaxConcurrent/2)), loadFailed: map[string]string{}}
+		shadowQ: make(chan struct{}, max(2, o.MaxConcurrent/2)), loadFailed: map[string]string{},
+		guard: tokenguard.New(tokenguard.Options{Failures: o.TokenFailures, Window: o.TokenWindow, TrustedProxies: o.TrustedProxies})}
 	s.set.Store(&modelSet{})
 	for _, n := range o.Names {
 		if _, err := reg.Plan(ctx, n); err != nil {

@@ -6,13 +6,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tabforge/tabforge/internal/tokenguard"
 )
 
 // clientFrom is an HTTP client whose connections come from the local
@@ -41,7 +42,7 @@ func TestTokenGuesses(t *testing.T) {
 	// The handlers read the clock the test moves: atomically.
 	var clock atomic.Int64
 	clock.Store(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC).UnixNano())
-	srv.guard.now = func() time.Time { return time.Unix(0, clock.Load()) }
+	srv.guard = tokenguard.New(tokenguard.Options{Failures: 3, Window: time.Minute, Now: func() time.Time { return time.Unix(0, clock.Load()) }})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	guesser, owner := clientFrom(t, "127.0.0.1"), clientFrom(t, "127.0.0.2")
@@ -110,23 +111,6 @@ func TestTokenGuesses(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("GET /models = %d; want 200", resp.StatusCode)
-	}
-}
-
-func TestClientOf(t *testing.T) {
-	for _, tt := range []struct{ a, b string }{
-		{"192.0.2.1:1", "192.0.2.1:2"},
-		{"[2001:db8::1]:1", "[2001:db8::ffff]:2"},
-		{"[::ffff:192.0.2.1]:1", "192.0.2.1:3"},
-	} {
-		a, b := clientOf(peerAddr(tt.a)), clientOf(peerAddr(tt.b))
-		if a != b {
-			t.Errorf("clientOf(%s) = %v, clientOf(%s) = %v; want one client", tt.a, a, tt.b, b)
-		}
-	}
-	differ := func(a, b string) bool { return clientOf(peerAddr(a)) != clientOf(peerAddr(b)) }
-	if !differ("192.0.2.1:1", "192.0.2.2:1") || !differ("[2001:db8:0:1::1]:1", "[2001:db8:0:2::1]:1") {
-		t.Error("clientOf joins different hosts")
 	}
 }
 
@@ -211,51 +195,5 @@ func TestTokenGuessesConcurrent(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("the right token after %d wrong ones = %d; want 429", failures, resp.StatusCode)
-	}
-}
-
-// TestTokenGuardCap: the guard never holds more than maxGuessers
-// addresses. While every held address's window is live a new address is
-// refused until the earliest window ends, and one already held keeps
-// trying; a right token or an ended window makes room. The guard used to
-// add the new address anyway, past its cap, once it found no ended
-// window to forget.
-func TestTokenGuardCap(t *testing.T) {
-	start := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
-	now := start
-	g := newTokenGuard(2, time.Minute)
-	g.now = func() time.Time { return now }
-	addr := func(i int) netip.Prefix {
-		return clientOf(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}))
-	}
-	for i := range maxGuessers {
-		if i == maxGuessers/2 {
-			now = now.Add(10 * time.Second) // the second half starts later
-		}
-		if _, wait, _ := g.reserve(addr(i)); wait != 0 {
-			t.Fatalf("address %d of %d: refused for %v; want a try", i, maxGuessers, wait)
-		}
-	}
-	_, wait, full := g.reserve(addr(maxGuessers))
-	if n := len(g.clients); n != maxGuessers || !full || wait != 50*time.Second {
-		// 50 s: the first half's windows began 10 s ago.
-		t.Errorf("a new address with %d held: %d held, refused for %v (full %v); want %d, 50s, full",
-			maxGuessers, n, wait, full, maxGuessers)
-	}
-	if _, wait, _ := g.reserve(addr(0)); wait != 0 {
-		t.Errorf("an address already held: refused for %v; want its second try", wait)
-	}
-	g.succeeded(addr(1))
-	if _, wait, _ := g.reserve(addr(maxGuessers)); wait != 0 || len(g.clients) != maxGuessers {
-		t.Errorf("a new address after a right token freed a place: refused for %v, %d held; want a try, %d", wait, len(g.clients), maxGuessers)
-	}
-	if _, wait, _ := g.reserve(addr(maxGuessers + 1)); wait == 0 {
-		t.Errorf("a new address with %d held again: a try; want a refusal", maxGuessers)
-	}
-	// The first half's windows have ended: they are forgotten, and the
-	// second half, the address let in above and the new one are held.
-	now = start.Add(time.Minute)
-	if _, wait, _ := g.reserve(addr(maxGuessers + 1)); wait != 0 || len(g.clients) != maxGuessers/2+2 {
-		t.Errorf("a new address once half the windows ended: refused for %v, %d held; want a try, %d", wait, len(g.clients), maxGuessers/2+2)
 	}
 }

@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
 
+	"github.com/tabforge/tabforge/internal/tokenguard"
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
 )
@@ -185,34 +183,31 @@ func registryError(err error) error {
 const maxForm = 64 << 10
 
 // checkWrite refuses a write request without the admin token (403),
-// from an address that sent too many wrong ones (429, see tokenGuard),
+// from an address that sent too many wrong ones (429, see tokenguard),
 // with a form over maxForm bytes (413) or without its confirmation box
 // ticked (400).
 func (s *Server) checkWrite(w http.ResponseWriter, r *http.Request) error {
 	if s.o.AdminToken == "" {
 		return &httpError{http.StatusForbidden, errors.New("write actions are off: start tabforge ui with --admin-token")}
 	}
-	client := clientOf(clientAddr(r, s.o.TrustedProxies))
-	try, wait, full := s.guard.reserve(client)
-	if wait > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		why := "too many wrong admin tokens from this address"
-		if full {
-			why = "too many addresses are trying admin tokens"
+	try, err := s.guard.Reserve(r)
+	if err != nil {
+		if refusal, ok := errors.AsType[*tokenguard.Refusal](err); ok {
+			w.Header().Set("Retry-After", refusal.RetryAfter())
 		}
-		return &httpError{http.StatusTooManyRequests, fmt.Errorf("%s: try again in %s", why, wait.Round(time.Second))}
+		return &httpError{http.StatusTooManyRequests, err}
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	// ParseForm first: ParseMultipartForm drops its error for a
 	// URL-encoded body and reports only that the body is not multipart.
-	err := r.ParseForm()
+	err = r.ParseForm()
 	if err == nil {
 		if err = r.ParseMultipartForm(maxForm); errors.Is(err, http.ErrNotMultipart) {
 			err = nil
 		}
 	}
 	if err != nil {
-		s.guard.release(try)
+		s.guard.Release(try)
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return &httpError{http.StatusRequestEntityTooLarge, fmt.Errorf("the form is over %d bytes", maxForm)}
 		}
@@ -221,7 +216,7 @@ func (s *Server) checkWrite(w http.ResponseWriter, r *http.Request) error {
 	if !s.authorized(r) {
 		return &httpError{http.StatusForbidden, errors.New("wrong or missing admin token")}
 	}
-	s.guard.succeeded(client)
+	s.guard.Succeeded(try)
 	if r.PostFormValue("confirm") != "yes" {
 		return badRequest("tick the confirmation box to %s", r.URL.Path)
 	}

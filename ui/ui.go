@@ -33,6 +33,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tabforge/tabforge/internal/tokenguard"
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
 )
@@ -83,7 +84,7 @@ type Server struct {
 	o    Options
 	tmpl *template.Template
 	// guard limits admin-token guesses (Options.TokenFailures).
-	guard *tokenGuard
+	guard *tokenguard.Guard
 	mux   *http.ServeMux
 	h     http.Handler // mux, behind the prefix
 	// ending is closed by EndStreams; endOnce guards the close.
@@ -111,7 +112,7 @@ func New(st store.Store, o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ui: templates: %w", err)
 	}
-	s := &Server{st: st, reg: registry.New(st), o: o, tmpl: tmpl, guard: newTokenGuard(o.TokenFailures, o.TokenWindow),
+	s := &Server{st: st, reg: registry.New(st), o: o, tmpl: tmpl, guard: tokenguard.New(tokenguard.Options{Failures: o.TokenFailures, Window: o.TokenWindow, TrustedProxies: o.TrustedProxies}),
 		mux: http.NewServeMux(), ending: make(chan struct{})}
 	static, err := fs.Sub(staticFS, "static")
 	if err != nil {

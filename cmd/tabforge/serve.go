@@ -47,7 +47,10 @@ A promotion, rollback or route change (tabforge models route) made by any
 process is picked up within a second: the new version loads in the
 background and replaces the old one atomically. With --admin-token (or
 TABFORGE_ADMIN_TOKEN), POST /admin/models/NAME/rollback and /route are on,
-behind "Authorization: Bearer TOKEN". SIGTERM drains in-flight requests and
+behind "Authorization: Bearer TOKEN"; wrong tokens are limited per client
+address as tabforge ui limits them (--trusted-proxy names a reverse proxy
+in front, config key ui_trusted_proxies, so that each client behind it has
+its own limit). SIGTERM drains in-flight requests and
 exits 0. SIGHUP reopens --prediction-log under its name: rotate it by
 renaming it and then sending SIGHUP (no line lost), or by copytruncate.
 
@@ -140,12 +143,11 @@ func (a *app) runServe(cmd *cobra.Command, o *serve.Options, addr, logPath strin
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer ln.Close() // when serving never starts; Serve closes it otherwise
+	if o.TrustedProxies, err = cfg.TrustedProxies(); err != nil {
+		return err
+	}
 	if withUI {
-		proxies, err := cfg.TrustedProxies()
-		if err != nil {
-			return err
-		}
-		dash, err := ui.New(st, ui.Options{AdminToken: o.AdminToken, Log: log, Prefix: uiPrefix, AllowHosts: allowHosts, TrustedProxies: proxies})
+		dash, err := ui.New(st, ui.Options{AdminToken: o.AdminToken, Log: log, Prefix: uiPrefix, AllowHosts: allowHosts, TrustedProxies: o.TrustedProxies})
 		if err != nil {
 			return err
 		}

@@ -84,6 +84,6 @@ ui_trusted_proxies) names the proxy, so that each client has its own limit.`,
 // trustedProxyFlag declares --trusted-proxy, the config key
 // ui_trusted_proxies (read by loadConfig through flagKeys).
 func trustedProxyFlag(f *pflag.FlagSet) {
-	f.StringSlice("trusted-proxy", nil, "the dashboard's reverse proxies (addresses or CIDR ranges, comma-separated): "+
+	f.StringSlice("trusted-proxy", nil, "the reverse proxies in front of this server (addresses or CIDR ranges, comma-separated): "+
 		"requests from them count admin-token guesses against the client X-Forwarded-For names (config key ui_trusted_proxies)")
 }

@@ -1,4 +1,4 @@
-package ui
+package tokenguard
 
 import (
 	"net"
@@ -9,7 +9,7 @@ import (
 
 // clientAddr is the address r's admin-token guesses count against. It
 // is r's direct peer, unless that peer is in trusted (a reverse proxy in
-// front of the dashboard, Options.TrustedProxies); then it is the
+// front of the server, Options.TrustedProxies); then it is the
 // rightmost address of X-Forwarded-For that is not in trusted. Each
 // proxy appends the address it got the request from, so the entries
 // right of the first untrusted one were written by trusted proxies and
