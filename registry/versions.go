@@ -1,12 +1,11 @@
 package registry
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
+	"time"
 
 	"github.com/tabforge/tabforge/store"
 )
@@ -62,6 +61,12 @@ type VersionQuery struct {
 	// newer than it, still newest first; more then says whether newer
 	// versions precede the page. Not with Offset or Before.
 	After string
+	// At is the creation time of the Before or After version, as a
+	// page's Position gives it: the page then starts at that place in
+	// the index without reading the version's record, so a link to the
+	// next page still leads there once its version is gone (deleted or
+	// pruned). Zero reads the record, and a version gone is an error.
+	At time.Time
 	// Limit is the page size; 0 means DefaultVersionLimit.
 	Limit int
 	// Held adds to the page every version holding a stage or an alias,
@@ -70,88 +75,15 @@ type VersionQuery struct {
 }
 
 // Versions returns a page of name's versions with their stage and
-// aliases, newest first (as List orders them, but for versions created
-// in the same nanosecond), and whether older versions follow the page
-// (with After, whether newer ones precede it). It reads Offset+Limit+1
-// small index entries, the page's model records, the name's record and
-// its Summary (and with Before or After that version's record): a page
-// costs the same whatever the number of versions, but for its offset.
-// An unknown name is an error wrapping ErrUnknownName; an unknown
-// Before or After version one wrapping store.ErrNotFound.
+// aliases, newest first, and whether older versions follow the page
+// (with After, whether newer ones precede it): VersionsPage's Models
+// and More.
 func (r *Registry) Versions(ctx context.Context, name string, q VersionQuery) (ms []*Model, more bool, err error) {
-	if q.Offset < 0 || q.Limit < 0 {
-		return nil, false, fmt.Errorf("registry: versions of %q: negative offset %d or limit %d", name, q.Offset, q.Limit)
-	}
-	if (q.Offset > 0 || q.After != "") && q.Before != "" || q.Offset > 0 && q.After != "" {
-		return nil, false, fmt.Errorf("registry: versions of %q: more than one of offset, before and after", name)
-	}
-	nr, err := r.nameRecord(ctx, name)
+	p, err := r.VersionsPage(ctx, name, q)
 	if err != nil {
 		return nil, false, err
 	}
-	idx, more, err := r.indexPage(ctx, name, q)
-	if err != nil {
-		return nil, false, err
-	}
-	versions := make([]string, 0, len(idx))
-	for _, rec := range idx {
-		versions = append(versions, string(rec.Value))
-	}
-	if q.Held {
-		versions = append(versions, nr.Production.Version, nr.Staging.Version)
-		for _, a := range nr.Aliases {
-			versions = append(versions, a.Version)
-		}
-		slices.Sort(versions)
-		versions = slices.Compact(slices.DeleteFunc(versions, func(v string) bool { return v == "" }))
-	}
-	if ms, err = r.models(ctx, versions); err != nil {
-		return nil, false, err
-	}
-	// An entry whose version's record names another name (an edited or
-	// imported record) is not this name's.
-	ms = slices.DeleteFunc(ms, func(m *Model) bool { return m.Name != name })
-	sum, err := r.Summary(ctx, name)
-	if err != nil {
-		return nil, false, err
-	}
-	st := stageSet{names: map[string]*nameRecord{name: nr}, summaries: map[string]*Summary{name: sum}}
-	for _, m := range ms {
-		st.derive(m)
-	}
-	slices.SortFunc(ms, func(a, b *Model) int {
-		return cmp.Or(b.Created.Compare(a.Created), strings.Compare(a.Version, b.Version))
-	})
-	return ms, more, nil
-}
-
-// indexPage reads the index entries of q's page of name's versions and
-// whether more follow it in the direction read (see VersionQuery).
-func (r *Registry) indexPage(ctx context.Context, name string, q VersionQuery) ([]*store.Record, bool, error) {
-	limit := cmp.Or(q.Limit, DefaultVersionLimit)
-	// '0' follows '/': the bounds hold exactly the keys NAME/...
-	from, to, desc := name+"/", name+"0", true
-	switch {
-	case q.Before != "":
-		k, err := r.versionKeyOf(ctx, name, q.Before)
-		if err != nil {
-			return nil, false, err
-		}
-		to = k
-	case q.After != "":
-		k, err := r.versionKeyOf(ctx, name, q.After)
-		if err != nil {
-			return nil, false, err
-		}
-		// k+"\x00" is the least key after k: the page starts past it.
-		from, desc = k+"\x00", false
-	}
-	idx, err := store.PageRecords(ctx, r.rec, KindVersions, from, to, q.Offset+limit+1, desc)
-	if err != nil {
-		return nil, false, fmt.Errorf("registry: versions of %q: %w", name, err)
-	}
-	more := len(idx) > q.Offset+limit
-	return idx[min(q.Offset, len(idx)):min(q.Offset+limit, len(idx))], more, nil
+	return p.Models, p.More, nil
 }
 
 // versionKeyOf is version's key in the index of name's versions.
@@ -166,19 +98,16 @@ func (r *Registry) versionKeyOf(ctx context.Context, name, version string) (stri
 	return versionKey(m), nil
 }
 
-// CountVersions returns how many versions name has (all of them with
-// after "", else those newer than the version after), counted on the
-// version index without reading a version: one index lookup where the
-// store counts (store.RecordCounter). An entry whose version is gone
-// (a delete cut short) counts until it is removed.
-func (r *Registry) CountVersions(ctx context.Context, name, after string) (int, error) {
+// CountVersions returns how many versions name has: all of them with
+// the zero after, else those newer than the place after (a page's
+// Newest, say; its version need not exist). It counts on the version
+// index without reading a version: one index lookup where the store
+// counts (store.RecordCounter). An entry whose version is gone (a
+// delete cut short) counts until it is removed.
+func (r *Registry) CountVersions(ctx context.Context, name string, after Position) (int, error) {
 	from := name + "/"
-	if after != "" {
-		k, err := r.versionKeyOf(ctx, name, after)
-		if err != nil {
-			return 0, err
-		}
-		from = k + "\x00"
+	if after != (Position{}) {
+		from = after.key(name) + "\x00"
 	}
 	n, err := store.CountRecords(ctx, r.rec, KindVersions, from, name+"0")
 	if err != nil {

@@ -132,17 +132,21 @@ func testVersions(t *testing.T, c *listCounter, rec store.Swapper) {
 			t.Errorf("Versions(house, %+v) = %v; want store.ErrNotFound", q, err)
 		}
 	}
-	for _, after := range []string{"0123abcd", eu[0].Version} {
-		if _, err := r.CountVersions(ctx, "house", after); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("CountVersions(house, %q) = %v; want store.ErrNotFound", after, err)
+	pos := func(d string) Position {
+		t.Helper()
+		m, err := r.Get(ctx, v[d])
+		if err != nil {
+			t.Fatal(err)
 		}
+		return PositionOf(m)
 	}
 	for _, tt := range []struct {
-		name, after string
-		want        int
-	}{{"house", "", 7}, {"house", v["d2"], 4}, {"house", v["d6"], 0}, {"house-eu", "", 7}, {"nope", "", 0}} {
+		name  string
+		after Position
+		want  int
+	}{{"house", Position{}, 7}, {"house", pos("d2"), 4}, {"house", pos("d6"), 0}, {"house-eu", Position{}, 7}, {"nope", Position{}, 0}} {
 		if n, err := r.CountVersions(ctx, tt.name, tt.after); err != nil || n != tt.want {
-			t.Errorf("CountVersions(%s, %q) = %d, %v; want %d", tt.name, tt.after, n, err, tt.want)
+			t.Errorf("CountVersions(%s, %+v) = %d, %v; want %d", tt.name, tt.after, n, err, tt.want)
 		}
 	}
 	if n := c.lists[KindModel]; n != 0 {
@@ -232,5 +236,77 @@ func TestLatestPassesStaleEntries(t *testing.T) {
 	}
 	if m, err := r.Resolve(ctx, "house@latest"); err != nil || m.Version != v["d0"] {
 		t.Errorf("Resolve(house@latest) = %v, %v; want %s", m, err, v["d0"])
+	}
+}
+
+// TestVersionsPassStaleEntries: a page whose index entries name versions
+// gone (a delete cut short) reads on for the versions it lacks, at most
+// maxIndexRounds pages of entries, and its Oldest leads on past those it
+// read: a run of stale entries neither ends the listing nor empties a
+// page that has versions after it. Pages gave no versions, and no
+// older ones than the run, when the run filled them.
+func TestVersionsPassStaleEntries(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.SQLite(t)
+	r := newTestRegistry(t, st)
+	var v []string // d0 oldest
+	for i := range 12 {
+		v = append(v, mustRegister(t, r, model(fmt.Sprint("d", i), true)))
+	}
+	gone := func(from, to int) {
+		for i := from; i <= to; i++ {
+			if err := st.DeleteRecord(ctx, KindModel, v[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	gone(4, 9) // d4..d9: two pages of three entries
+	p, err := r.VersionsPage(ctx, "house", VersionQuery{Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := versionsText(p.Models); got != "d11:none d10:none d3:none" || !p.More || p.Oldest.Version != v[3] || p.Newest.Version != v[11] {
+		t.Errorf("first page over d4..d9 gone = %q, more %v, newest %s, oldest %s; want d11 d10 d3, more, newest d11, oldest d3",
+			got, p.More, p.Newest.Version, p.Oldest.Version)
+	}
+	next, err := r.VersionsPage(ctx, "house", VersionQuery{Before: p.Oldest.Version, At: p.Oldest.Created, Limit: 3})
+	if err != nil || versionsText(next.Models) != "d2:none d1:none d0:none" || next.More {
+		t.Errorf("the page before d3 = %q, more %v, %v; want d2 d1 d0, no more", versionsText(next.Models), next.More, err)
+	}
+	back, err := r.VersionsPage(ctx, "house", VersionQuery{After: next.Newest.Version, At: next.Newest.Created, Limit: 3})
+	if err != nil || versionsText(back.Models) != "d11:none d10:none d3:none" || back.More {
+		t.Errorf("the page after d2 = %q, more %v, %v; want d11 d10 d3, no more", versionsText(back.Models), back.More, err)
+	}
+
+	// More gone than maxIndexRounds pages of one: the page is empty but
+	// leads on, and the next one finds d1.
+	gone(2, 3)
+	if maxIndexRounds != 8 {
+		t.Fatalf("the test is written for maxIndexRounds 8 (a run of 8 stale entries d2..d9), not %d", maxIndexRounds)
+	}
+	p, err = r.VersionsPage(ctx, "house", VersionQuery{Before: v[10], Limit: 1})
+	if err != nil || len(p.Models) != 0 || !p.More || p.Oldest.Version != v[10-maxIndexRounds] {
+		t.Fatalf("one version before d10 over d2..d9 gone = %q, more %v, oldest %s, %v; want none, more, oldest d%d",
+			versionsText(p.Models), p.More, p.Oldest.Version, err, 10-maxIndexRounds)
+	}
+	p, err = r.VersionsPage(ctx, "house", VersionQuery{Before: p.Oldest.Version, At: p.Oldest.Created, Limit: 1})
+	if err != nil || versionsText(p.Models) != "d1:none" || !p.More {
+		t.Errorf("the page after the empty one = %q, more %v, %v; want d1, more", versionsText(p.Models), p.More, err)
+	}
+
+	// A place stays valid once its version is deleted, index entry and
+	// all; without At the version is looked up, and is gone.
+	d1, err := r.Get(ctx, v[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Delete(ctx, v[1]); err != nil {
+		t.Fatal(err)
+	}
+	if ms, _, err := r.Versions(ctx, "house", VersionQuery{Before: v[1], At: d1.Created}); err != nil || versionsText(ms) != "d0:none" {
+		t.Errorf("versions before deleted d1's place = %q, %v; want d0", versionsText(ms), err)
+	}
+	if _, _, err := r.Versions(ctx, "house", VersionQuery{Before: v[1]}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("versions before deleted d1 without its place = %v; want store.ErrNotFound", err)
 	}
 }

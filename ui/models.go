@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tabforge/tabforge/internal/tokenguard"
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
+	"github.com/tabforge/tabforge/store"
 )
 
 // A name retrained every hour gathers thousands of versions, so /models
@@ -64,7 +67,7 @@ func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 			continue // every version of the name was removed
 		}
 		g := nameGroup{Name: name, Versions: ms, First: 1}
-		if g.Total, err = s.reg.CountVersions(r.Context(), name, ""); err != nil {
+		if g.Total, err = s.reg.CountVersions(r.Context(), name, registry.Position{}); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -80,57 +83,87 @@ func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 // newest, those older than ?before=VERSION or newer than ?after=VERSION
 // (keyset pages: each reads only its own index entries, however deep),
 // or, for links made before those, those from ?offset=N. Its links to
-// the pages before and after are keyset ones.
+// the pages before and after are keyset ones carrying the place in the
+// index (&at=, the version's creation time in Unix nanoseconds), so
+// they lead on from there once that version is gone; index entries of
+// versions gone are passed over (registry.VersionsPage). A version gone
+// from a link without its place (one made before places were in links)
+// has no place to start from: the page is then the newest.
 func (s *Server) versionPage(ctx context.Context, v url.Values, name string) (nameGroup, error) {
-	offset, err := countParam(v, "offset")
+	q, err := versionQuery(v)
 	if err != nil {
 		return nameGroup{}, err
 	}
-	q := registry.VersionQuery{Offset: offset, Before: v.Get("before"), After: v.Get("after"), Limit: versionsPerPage}
-	if (q.Offset > 0 || q.After != "") && q.Before != "" || q.Offset > 0 && q.After != "" {
-		return nameGroup{}, badRequest("give one of offset, before and after")
+	p, err := s.reg.VersionsPage(ctx, name, q)
+	if errors.Is(err, store.ErrNotFound) && !errors.Is(err, registry.ErrUnknownName) && q.At.IsZero() && (q.Before != "" || q.After != "") {
+		q = registry.VersionQuery{Limit: versionsPerPage}
+		p, err = s.reg.VersionsPage(ctx, name, q)
 	}
-	ms, more, err := s.reg.Versions(ctx, name, q)
 	if err != nil {
 		return nameGroup{}, err
 	}
-	older := more
+	older := p.More
 	if q.After != "" {
 		older = true // the version after= names, at least
-		if !more {
+		if !p.More {
 			// Nothing newer: the newest page, whole rather than the
 			// few versions above the one named.
 			q = registry.VersionQuery{Limit: versionsPerPage}
-			if ms, older, err = s.reg.Versions(ctx, name, q); err != nil {
+			if p, err = s.reg.VersionsPage(ctx, name, q); err != nil {
 				return nameGroup{}, err
 			}
+			older = p.More
 		}
 	}
-	g := nameGroup{Name: name, Versions: ms, First: q.Offset + 1}
-	if g.Total, err = s.reg.CountVersions(ctx, name, ""); err != nil {
+	g := nameGroup{Name: name, Versions: p.Models, First: q.Offset + 1}
+	if g.Total, err = s.reg.CountVersions(ctx, name, registry.Position{}); err != nil {
 		return nameGroup{}, err
 	}
 	newer := q.Offset > 0 || q.Before != "" || q.After != ""
-	link := func(key, version string) string {
-		return withQuery("models", v, "offset", "", "before", "", "after", "", key, version)
+	link := func(key string, at registry.Position) string {
+		if at == (registry.Position{}) {
+			return withQuery("models", v, "offset", "", "before", "", "after", "", "at", "")
+		}
+		return withQuery("models", v, "offset", "", "before", "", "after", "", key, at.Version, "at", strconv.FormatInt(at.Created.UnixNano(), 10))
 	}
 	switch {
-	case newer && len(ms) == 0:
-		g.Prev = link("", "") // past the oldest: back to the newest
+	case newer && p.Newest == (registry.Position{}):
+		g.Prev = link("", registry.Position{}) // past the oldest: back to the newest
 	case newer:
-		g.Prev = link("after", ms[0].Version)
+		g.Prev = link("after", p.Newest)
 		if q.Offset == 0 {
-			n, err := s.reg.CountVersions(ctx, name, ms[0].Version)
+			n, err := s.reg.CountVersions(ctx, name, p.Newest)
 			if err != nil {
 				return nameGroup{}, err
 			}
 			g.First = n + 1
 		}
 	}
-	if older && len(ms) > 0 {
-		g.Next = link("before", ms[len(ms)-1].Version)
+	if older && p.Oldest != (registry.Position{}) {
+		g.Next = link("before", p.Oldest)
 	}
 	return g, nil
+}
+
+// versionQuery reads a version page's query: ?offset=, ?before= or
+// ?after=, and ?at=.
+func versionQuery(v url.Values) (registry.VersionQuery, error) {
+	offset, err := countParam(v, "offset")
+	if err != nil {
+		return registry.VersionQuery{}, err
+	}
+	q := registry.VersionQuery{Offset: offset, Before: v.Get("before"), After: v.Get("after"), Limit: versionsPerPage}
+	if (q.Offset > 0 || q.After != "") && q.Before != "" || q.Offset > 0 && q.After != "" {
+		return registry.VersionQuery{}, badRequest("give one of offset, before and after")
+	}
+	if at := v.Get("at"); at != "" {
+		ns, err := strconv.ParseInt(at, 10, 64)
+		if err != nil || q.Before == "" && q.After == "" {
+			return registry.VersionQuery{}, badRequest("at=%q is not a time in Unix nanoseconds beside before or after", at)
+		}
+		q.At = time.Unix(0, ns)
+	}
+	return q, nil
 }
 
 type versionData struct {

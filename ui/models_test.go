@@ -31,19 +31,7 @@ func TestModelsPaged(t *testing.T) {
 	reg := registry.New(st)
 	ctx := context.Background()
 	const n = 2*versionsPerPage + 5
-	created := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	var newest []string // newest first, as the pages list them
-	for i := range n {
-		m, _, err := reg.Register(ctx, registry.Model{Name: "hourly",
-			Identity: registry.Identity{DatasetHash: "d", ConfigHash: fmt.Sprintf("cfg%d", i), CodeVersion: "test"},
-			RunID:    fmt.Sprintf("run-%d", i), Task: "regression", Family: "gbdt", Deployable: true,
-			Artifact: artifact.Ref{URL: "file:///nowhere", Key: fmt.Sprint(i), SHA256: "00", Size: 1},
-			Created:  created.Add(time.Duration(i) * time.Hour)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		newest = slices.Insert(newest, 0, m.Version)
-	}
+	newest := registerHourly(t, reg, n)
 	oldest := newest[n-1]
 	if _, err := reg.Promote(ctx, oldest, registry.Production, registry.PromoteOptions{}); err != nil {
 		t.Fatal(err)
@@ -114,11 +102,96 @@ func TestModelsPaged(t *testing.T) {
 	for _, tt := range []struct {
 		path string
 		code int
-	}{{"/models?name=nosuch", 404}, {"/models?name=hourly&offset=-1", 400}, {"/models?name=hourly&before=0123abcd", 404},
-		{"/models?name=hourly&offset=5&before=" + newest[3], 400}} {
+	}{{"/models?name=nosuch", 404}, {"/models?name=hourly&offset=-1", 400},
+		{"/models?name=hourly&offset=5&before=" + newest[3], 400}, {"/models?name=hourly&at=12", 400},
+		{"/models?name=hourly&before=" + newest[3] + "&at=soon", 400}} {
 		if code, _ := get(t, ts.URL, tt.path); code != tt.code {
 			t.Errorf("GET %s = %d; want %d", tt.path, code, tt.code)
 		}
+	}
+}
+
+// registerHourly registers n versions of the name hourly, an hour
+// apart, and returns them newest first, as the pages list them.
+func registerHourly(t *testing.T, reg *registry.Registry, n int) []string {
+	t.Helper()
+	created := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	var newest []string
+	for i := range n {
+		m, _, err := reg.Register(context.Background(), registry.Model{Name: "hourly",
+			Identity: registry.Identity{DatasetHash: "d", ConfigHash: fmt.Sprintf("cfg%d", i), CodeVersion: "test"},
+			RunID:    fmt.Sprintf("run-%d", i), Task: "regression", Family: "gbdt", Deployable: true,
+			Artifact: artifact.Ref{URL: "file:///nowhere", Key: fmt.Sprint(i), SHA256: "00", Size: 1},
+			Created:  created.Add(time.Duration(i) * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		newest = slices.Insert(newest, 0, m.Version)
+	}
+	return newest
+}
+
+// pageVersions returns the versions a /models page lists and its link
+// rel ("next", "prev"), as a path, or "".
+func pageVersions(t *testing.T, base, path, rel string) (versions []string, link string) {
+	t.Helper()
+	code, body := get(t, base, path)
+	if code != http.StatusOK {
+		t.Fatalf("GET %s = %d", path, code)
+	}
+	for _, m := range versionRE.FindAllStringSubmatch(body, -1) {
+		versions = append(versions, m[1])
+	}
+	if m := regexp.MustCompile(`rel="` + rel + `" href="([^"]*)"`).FindStringSubmatch(body); m != nil {
+		link = "/" + strings.ReplaceAll(m[1], "&amp;", "&")
+	}
+	return versions, link
+}
+
+// TestModelsPagedPastGone: paging through a name's versions goes on past
+// index entries whose versions are gone (a delete cut short), and a link
+// to the next page still leads there once the version it names is
+// deleted. A page of such entries showed nothing and no link on, so the
+// listing stopped there; a link whose version was gone was a 404.
+func TestModelsPagedPastGone(t *testing.T) {
+	st := openSQLite(t)
+	reg := registry.New(st)
+	ctx := context.Background()
+	newest := registerHourly(t, reg, 2*versionsPerPage+5)
+	ts := serve(t, st, Options{})
+	first, next := pageVersions(t, ts.URL, "/models?name=hourly", "next")
+	if !slices.Equal(first, newest[:versionsPerPage]) || next == "" {
+		t.Fatalf("first page: %d versions, link on %q; want the %d newest and a link", len(first), next, versionsPerPage)
+	}
+	// The version the link names is deleted, index entry and all: the
+	// link starts where it was.
+	if err := reg.Delete(ctx, newest[versionsPerPage-1]); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := pageVersions(t, ts.URL, next, "next"); !slices.Equal(got, newest[versionsPerPage:2*versionsPerPage]) {
+		t.Errorf("GET %s once its version is deleted: %d versions from %v; want the %d after it", next, len(got), got[:min(1, len(got))], versionsPerPage)
+	}
+	// The whole second page's records vanish behind their index entries.
+	for _, v := range newest[versionsPerPage : 2*versionsPerPage] {
+		if err := st.DeleteRecord(ctx, registry.KindModel, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var seen []string
+	pages := 0
+	for p := "/models?name=hourly"; p != "" && pages <= len(newest); pages++ {
+		var got []string
+		got, p = pageVersions(t, ts.URL, p, "next")
+		seen = append(seen, got...)
+	}
+	want := slices.Concat(newest[:versionsPerPage-1], newest[2*versionsPerPage:])
+	if !slices.Equal(seen, want) {
+		t.Errorf("following older-versions links over a page of versions gone: %d versions in %d pages; want all %d left", len(seen), pages, len(want))
+	}
+	// A link made before links carried a place, to a version gone: the
+	// newest page, not a 404.
+	if got, _ := pageVersions(t, ts.URL, "/models?name=hourly&before="+newest[versionsPerPage-1], "next"); !slices.Equal(got, want[:versionsPerPage]) {
+		t.Errorf("a before= link to a deleted version without its place: %d versions; want the newest page", len(got))
 	}
 }
 
