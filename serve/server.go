@@ -92,6 +92,12 @@ type Options struct {
 	// not in these ranges). nil trusts no header: every client behind a
 	// proxy shares its limit.
 	TrustedProxies []netip.Prefix
+	// TokenGuard, if set, is the guess limit admin requests count in,
+	// instead of one of the server's own (TokenFailures, TokenWindow and
+	// TrustedProxies then go unused): a dashboard mounted beside the
+	// routes (Mount) that takes the same admin token should count its
+	// guesses in the same one.
+	TokenGuard *tokenguard.Guard
 	// Strict refuses columns the model does not read and categories it
 	// never saw (400), as `tabforge predict --strict`; otherwise they are
 	// tolerated as predict tolerates them.
@@ -205,7 +211,10 @@ func New(ctx context.Context, reg *registry.Registry, o Options) (*Server, error
 	o = o.withDefaults()
 	s := &Server{o: o, reg: reg, metrics: newMetrics(), slots: make(chan struct{}, o.MaxConcurrent), reading: make(chan struct{}, 4*o.MaxConcurrent),
 		shadowQ: make(chan struct{}, max(2, o.MaxConcurrent/2)), loadFailed: map[string]string{},
-		guard: tokenguard.New(tokenguard.Options{Failures: o.TokenFailures, Window: o.TokenWindow, TrustedProxies: o.TrustedProxies})}
+		guard: o.TokenGuard}
+	if s.guard == nil {
+		s.guard = tokenguard.New(tokenguard.Options{Failures: o.TokenFailures, Window: o.TokenWindow, TrustedProxies: o.TrustedProxies})
+	}
 	s.set.Store(&modelSet{})
 	for _, n := range o.Names {
 		if _, err := reg.Plan(ctx, n); err != nil {

@@ -70,9 +70,15 @@ type Options struct {
 	// TrustedProxies are the reverse proxies in front of the dashboard:
 	// a request whose direct peer is in one of these ranges counts its
 	// token guesses against the client its X-Forwarded-For header names
-	// (the rightmost address not in these ranges, see clientAddr). nil
-	// trusts no header: every client behind a proxy shares its limit.
+	// (the rightmost address not in these ranges). nil trusts no header:
+	// every client behind a proxy shares its limit.
 	TrustedProxies []netip.Prefix
+	// TokenGuard, if set, is the guess limit write requests count in,
+	// instead of one of the dashboard's own (TokenFailures, TokenWindow
+	// and TrustedProxies then go unused): tabforge serve --ui gives the
+	// prediction server's, so that guesses of the one admin token count
+	// once, whether sent to the dashboard or to the admin endpoints.
+	TokenGuard *tokenguard.Guard
 }
 
 // Server serves the dashboard for one store. It is an http.Handler, safe
@@ -112,8 +118,11 @@ func New(st store.Store, o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ui: templates: %w", err)
 	}
-	s := &Server{st: st, reg: registry.New(st), o: o, tmpl: tmpl, guard: tokenguard.New(tokenguard.Options{Failures: o.TokenFailures, Window: o.TokenWindow, TrustedProxies: o.TrustedProxies}),
+	s := &Server{st: st, reg: registry.New(st), o: o, tmpl: tmpl, guard: o.TokenGuard,
 		mux: http.NewServeMux(), ending: make(chan struct{})}
+	if s.guard == nil {
+		s.guard = tokenguard.New(tokenguard.Options{Failures: o.TokenFailures, Window: o.TokenWindow, TrustedProxies: o.TrustedProxies})
+	}
 	static, err := fs.Sub(staticFS, "static")
 	if err != nil {
 		return nil, fmt.Errorf("ui: assets: %w", err)

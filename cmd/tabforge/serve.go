@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/internal/tokenguard"
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/serve"
 	"github.com/tabforge/tabforge/ui"
@@ -147,7 +148,10 @@ func (a *app) runServe(cmd *cobra.Command, o *serve.Options, addr, logPath strin
 		return err
 	}
 	if withUI {
-		dash, err := ui.New(st, ui.Options{AdminToken: o.AdminToken, Log: log, Prefix: uiPrefix, AllowHosts: allowHosts, TrustedProxies: o.TrustedProxies})
+		// One admin token, one count of its guesses: through the
+		// dashboard's forms and the admin endpoints alike.
+		o.TokenGuard = tokenguard.New(tokenguard.Options{TrustedProxies: o.TrustedProxies})
+		dash, err := ui.New(st, ui.Options{AdminToken: o.AdminToken, Log: log, Prefix: uiPrefix, AllowHosts: allowHosts, TokenGuard: o.TokenGuard})
 		if err != nil {
 			return err
 		}

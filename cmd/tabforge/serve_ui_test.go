@@ -4,26 +4,33 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
-// TestServeUI runs tabforge serve --ui on loopback: it prints the
-// dashboard's address, the dashboard answers there beside the
-// prediction server's health route but only to loopback host names, and
-// cancelling stops it cleanly.
-func TestServeUI(t *testing.T) {
-	dir := t.TempDir()
+// startServeUI runs tabforge serve --ui on 127.0.0.1 with a fresh
+// SQLite store and extra flags, and returns the dashboard's address and
+// a stop that cancels the command and returns its exit code and stderr.
+// It stops the command when the test ends, if the test did not.
+func startServeUI(t *testing.T, extra ...string) (dash string, stop func() (int, string)) {
+	t.Helper()
 	var out, errb syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--ui", "--addr", "127.0.0.1:0", "--store", "sqlite://" + filepath.Join(dir, "tf.db")}, &out, &errb)
-	}()
-	var dash string
+	args := append([]string{"serve", "--ui", "--addr", "127.0.0.1:0", "--store", "sqlite://" + filepath.Join(t.TempDir(), "tf.db")}, extra...)
+	go func() { done <- run(ctx, args, &out, &errb) }()
+	var once sync.Once
+	code := 0
+	stop = func() (int, string) {
+		once.Do(func() { cancel(); code = <-done })
+		return code, errb.String()
+	}
+	t.Cleanup(func() { stop() })
 	re := regexp.MustCompile(`dashboard on (http://\S+)`)
 	for deadline := time.Now().Add(30 * time.Second); dash == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if m := re.FindStringSubmatch(out.String()); m != nil {
@@ -31,9 +38,18 @@ func TestServeUI(t *testing.T) {
 		}
 	}
 	if dash == "" {
-		cancel()
-		t.Fatalf("serve --ui printed no dashboard address: %q %q", out.String(), errb.String())
+		_, errs := stop()
+		t.Fatalf("serve --ui printed no dashboard address: %q %q", out.String(), errs)
 	}
+	return dash, stop
+}
+
+// TestServeUI runs tabforge serve --ui on loopback: it prints the
+// dashboard's address, the dashboard answers there beside the
+// prediction server's health route but only to loopback host names, and
+// cancelling stops it cleanly.
+func TestServeUI(t *testing.T) {
+	dash, stop := startServeUI(t)
 	root := strings.TrimSuffix(dash, "/ui/")
 	for path, want := range map[string]string{"/ui/": `<base href="/ui/">`, "/ui/monitor": "No drift report recorded", "/v2/health/live": ""} {
 		resp, err := http.Get(root + path)
@@ -60,9 +76,8 @@ func TestServeUI(t *testing.T) {
 			t.Errorf("GET %s%s with Host rebound.example = %d; want %d", root, path, resp.StatusCode, want)
 		}
 	}
-	cancel()
-	if code := <-done; code != 0 {
-		t.Errorf("serve --ui exit %d: %s", code, errb.String())
+	if code, errs := stop(); code != 0 {
+		t.Errorf("serve --ui exit %d: %s", code, errs)
 	}
 }
 
@@ -72,25 +87,7 @@ func TestServeUI(t *testing.T) {
 // then exit 1 with "requests still in flight after the drain timeout
 // ... were cut off"; --help promises SIGTERM exits 0.
 func TestServeUIShutdownEndsEventStream(t *testing.T) {
-	dir := t.TempDir()
-	var out, errb syncBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--ui", "--addr", "127.0.0.1:0", "--drain-timeout", "2s",
-			"--store", "sqlite://" + filepath.Join(dir, "tf.db")}, &out, &errb)
-	}()
-	var dash string
-	re := regexp.MustCompile(`dashboard on (http://\S+)`)
-	for deadline := time.Now().Add(30 * time.Second); dash == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			dash = m[1]
-		}
-	}
-	if dash == "" {
-		t.Fatalf("serve --ui printed no dashboard address: %q %q", out.String(), errb.String())
-	}
+	dash, stop := startServeUI(t, "--drain-timeout", "2s")
 	resp, err := http.Get(dash + "events")
 	if err != nil {
 		t.Fatal(err)
@@ -100,8 +97,37 @@ func TestServeUIShutdownEndsEventStream(t *testing.T) {
 	if _, err := io.ReadFull(resp.Body, first); err != nil || string(first) != "event: running" {
 		t.Fatalf("GET %sevents began %q, %v; want an event", dash, first, err)
 	}
-	cancel()
-	if code := <-done; code != 0 {
-		t.Errorf("serve --ui with an open event stream: exit %d: %s", code, errb.String())
+	if code, errs := stop(); code != 0 {
+		t.Errorf("serve --ui with an open event stream: exit %d: %s", code, errs)
+	}
+}
+
+// TestServeUITokenGuesses: serve --ui counts the admin token's wrong
+// guesses once, whether sent to the admin endpoints or to the
+// dashboard's forms: after five wrong bearer tokens, the dashboard's
+// promote form is refused (429) even with the right token. Each kept a
+// count of its own, so a guesser had five tries at each per window.
+func TestServeUITokenGuesses(t *testing.T) {
+	dash, _ := startServeUI(t, "--admin-token", "s3cret")
+	root := strings.TrimSuffix(dash, "/ui/")
+	for i := range 5 {
+		req, _ := http.NewRequest(http.MethodPost, root+"/admin/models/nosuch/rollback", nil)
+		req.Header.Set("Authorization", "Bearer wrong")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong bearer token %d = %d; want 401", i, resp.StatusCode)
+		}
+	}
+	resp, err := http.PostForm(dash+"models/0123456789abcdef/promote", url.Values{"stage": {"staging"}, "token": {"s3cret"}, "confirm": {"yes"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("the dashboard's form after 5 wrong bearer tokens = %d, Retry-After %q; want 429 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 }
