@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -165,4 +166,13 @@ func (p *prepared) zeroShotLearner(fam model.Family, name string, cfg *config.Co
 		return nil, err
 	}
 	return &zeroShotChoice{params: params, learner: l}, nil
+}
+
+// withoutAlternatives returns a copy of p whose family checks no
+// alternatives.
+func (p *prepared) withoutAlternatives(family string) *prepared {
+	q := *p
+	q.metaAlternatives = maps.Clone(p.metaAlternatives)
+	delete(q.metaAlternatives, family)
+	return &q
 }

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/model"
 )
 
@@ -55,5 +56,30 @@ func TestBetterScore(t *testing.T) {
 		if got := betterScore(tt.metric, tt.v, tt.w); got != tt.want {
 			t.Errorf("betterScore(%s, %v, %v) = %v, want %v", tt.metric, tt.v, tt.w, got, tt.want)
 		}
+	}
+}
+
+// TestAlternativesPasses checks that zero-shot alternatives count as CV
+// passes in a family's budget, and that the copy withinBudget falls back
+// to over its budget checks none while the run's own keeps them.
+func TestAlternativesPasses(t *testing.T) {
+	cfg := config.Default()
+	cfg.TargetTransform = config.TargetNone
+	alt := MetaConfig{Params: map[string]any{"max_depth": 5.0}}
+	p := &prepared{task: model.Binary, static: cfg,
+		metaAlternatives: map[string][]MetaConfig{"gbdt": {alt, alt}, "forest": {alt}}}
+	gbdt, forest := model.Family{Name: "gbdt"}, model.Family{Name: "forest"}
+	if got := cvPasses(cfg, p, gbdt); got != 4 {
+		t.Errorf("cvPasses with 2 alternatives = %d, want 4 (the first, 2 alternatives, the static defaults)", got)
+	}
+	q := p.withoutAlternatives("gbdt")
+	if got := cvPasses(cfg, q, gbdt); got != 2 {
+		t.Errorf("cvPasses without alternatives = %d, want 2", got)
+	}
+	if len(p.metaAlternatives["gbdt"]) != 2 || len(q.metaAlternatives["forest"]) != 1 {
+		t.Errorf("withoutAlternatives changed the run's alternatives (%v) or another family's (%v)", p.metaAlternatives, q.metaAlternatives)
+	}
+	if got := cvPasses(cfg, q, forest); got != 3 {
+		t.Errorf("forest's cvPasses = %d, want 3", got)
 	}
 }
