@@ -103,7 +103,11 @@ func chooseZeroShot(ctx context.Context, cfg *config.Config, o Options, p *prepa
 		c := zeroShotConfig(p.static, map[string]MetaConfig{name: alt})
 		ch, err := p.zeroShotLearner(fam, name, c, familyParams(c, name, p.task, len(p.train)))
 		if err != nil {
-			return nil, err
+			// A knowledge base (a user's own, imported) may hold a
+			// configuration this build's learner refuses: the others
+			// still decide.
+			o.Logger.Warn("zero-shot alternative skipped", "model", name, "err", err)
+			continue
 		}
 		if k := learnerKey(ch.learner); k == "" || !slices.Contains(seen, k) {
 			seen = append(seen, k)
