@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"context"
 	"math"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -81,5 +83,33 @@ func TestAlternativesPasses(t *testing.T) {
 	}
 	if got := cvPasses(cfg, q, forest); got != 3 {
 		t.Errorf("forest's cvPasses = %d, want 3", got)
+	}
+}
+
+// TestZeroShotAlternativeRefused checks that a knowledge-base alternative
+// the learner refuses (an imported knowledge base's) is skipped, and the
+// other configurations still decide.
+func TestZeroShotAlternativeRefused(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"gbdt"}, 3, t.TempDir()
+	cfg.ModelParams = map[string]map[string]any{"gbdt": {"n_estimators": 20}}
+	p, o := preparedRun(t, cfg)
+	p.static = cfg
+	p.metaAlternatives = map[string][]MetaConfig{"gbdt": {
+		{Params: map[string]any{"max_depth": "deep"}},
+		{Params: map[string]any{"max_depth": 2.0}},
+	}}
+	zs := zeroShotConfig(cfg, map[string]MetaConfig{"gbdt": {Params: map[string]any{"max_depth": 4.0}}})
+	fam, params, learner, err := configuredLearner(zs, o, p, "gbdt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := chooseZeroShot(context.Background(), zs, o, p, fam, "gbdt", params, learner, designSpec(fam, len(p.train)), 1)
+	if err != nil {
+		t.Fatalf("chooseZeroShot with a refused alternative: %v", err)
+	}
+	if got == nil || got.label == zeroShotAlternative+"1" {
+		t.Fatalf("chose %+v; want one of the configurations the learner accepts", got)
 	}
 }
