@@ -399,12 +399,8 @@ func zeroShotOutcome(lb []Entry, family, label string) string {
 	switch {
 	case len(kept) > 0:
 		return fmt.Sprintf("kept by %s, leaderboard place %d of %d", strings.Join(kept, ", "), place, len(lb))
-	case checked && label == zeroShotKB:
-		return "cross-validated, not kept"
 	case checked:
-		// Not "cross-validated": a family over its time budget checks the
-		// first configuration alone.
-		return "not kept"
+		return "cross-validated, not kept"
 	}
 	return ""
 }

@@ -113,32 +113,3 @@ func TestZeroShotAlternativeRefused(t *testing.T) {
 		t.Fatalf("chose %+v; want one of the configurations the learner accepts", got)
 	}
 }
-
-func TestZeroShotOutcome(t *testing.T) {
-	lb := []Entry{
-		{Model: "ensemble:average"},
-		{Model: "gbdt+adv", ZeroShot: zeroShotAlternative + "2"},
-		{Model: "forest"},
-		{Model: "gbdt", ZeroShot: zeroShotKB},
-		{Model: "gbdtx", ZeroShot: zeroShotAlternative + "1"},
-	}
-	tests := []struct {
-		family, label, want string
-	}{
-		{"gbdt", zeroShotKB, "kept by gbdt, leaderboard place 4 of 5"},
-		{"gbdt", zeroShotAlternative + "2", "kept by gbdt+adv, leaderboard place 2 of 5"},
-		{"gbdt", zeroShotAlternative + "1", "not kept"}, // gbdtx is another family
-		{"gbdt", zeroShotStatic, "not kept"},
-		{"forest", zeroShotKB, "kept by forest, leaderboard place 3 of 5"}, // no check ran: the first
-		{"ridge", zeroShotKB, ""},
-	}
-	for _, tt := range tests {
-		if got := zeroShotOutcome(lb, tt.family, tt.label); got != tt.want {
-			t.Errorf("zeroShotOutcome(%s, %q) = %q, want %q", tt.family, tt.label, got, tt.want)
-		}
-	}
-	lb[3].ZeroShot = zeroShotStatic
-	if got := zeroShotOutcome(lb, "gbdt", zeroShotKB); got != "cross-validated, not kept" {
-		t.Errorf("the first configuration, the static defaults kept: %q", got)
-	}
-}
