@@ -86,7 +86,7 @@ func runCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepare
 
 	entry := Entry{Model: name, Budget: budget}
 	if zs != nil {
-		entry.ZeroShot = zs.label
+		entry.ZeroShot, entry.ZeroShotChecked = zs.label, zs.checked
 	}
 	var cv *cvResult
 	switch {

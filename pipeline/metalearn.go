@@ -378,17 +378,24 @@ func metaReport(res *Result) *report.Meta {
 // zeroShotOutcome says how the knowledge base's configuration labelled
 // label (see Entry.ZeroShot) fared among family's candidates (one per
 // feature variant, each checked on its own): which kept it and the best
-// of their places on lb, or that CV kept another. A candidate that ran
+// of their places on lb, that CV kept another, or that no candidate
+// cross-validated it (an alternative skipped to keep the time budget, or
+// refused by the learner; Entry.ZeroShotChecked). A candidate that ran
 // no check (its configuration was the static defaults) trained with the
 // knowledge base's first.
 func zeroShotOutcome(lb []Entry, family, label string) string {
 	var kept []string
-	place, checked := 0, false
+	place, ran, checked := 0, false, false
 	for i, e := range lb {
 		if e.Error != "" || (e.Model != family && !strings.HasPrefix(e.Model, family+"+")) {
 			continue
 		}
-		checked = checked || e.ZeroShot != ""
+		if e.ZeroShot != "" {
+			ran = true
+			// A record without the list (an older build's) checked
+			// every configuration it had.
+			checked = checked || e.ZeroShotChecked == nil || slices.Contains(e.ZeroShotChecked, label)
+		}
 		if e.ZeroShot == label || (e.ZeroShot == "" && label == zeroShotKB) {
 			kept = append(kept, e.Model)
 			if place == 0 {
@@ -401,6 +408,8 @@ func zeroShotOutcome(lb []Entry, family, label string) string {
 		return fmt.Sprintf("kept by %s, leaderboard place %d of %d", strings.Join(kept, ", "), place, len(lb))
 	case checked:
 		return "cross-validated, not kept"
+	case ran:
+		return "not cross-validated (skipped to keep the time budget, or refused by the learner)"
 	}
 	return ""
 }

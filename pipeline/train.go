@@ -78,9 +78,14 @@ type Entry struct {
 	// ZeroShot says which configuration zero-shot meta-learning's CV
 	// check kept: "knowledge base" (its first), "knowledge base
 	// alternative N" or "static defaults"; empty without the check.
-	ZeroShot string       `json:"zero_shot,omitempty"`
-	CV       eval.Metrics `json:"cv"`
-	CVStd    eval.Metrics `json:"cv_std,omitempty"`
+	ZeroShot string `json:"zero_shot,omitempty"`
+	// ZeroShotChecked are the labels (as ZeroShot's) of the
+	// configurations that check cross-validated: an alternative skipped
+	// to keep the time budget, or one the learner refused, is not among
+	// them. Nil without the check, and in records of builds before it.
+	ZeroShotChecked []string     `json:"zero_shot_checked,omitempty"`
+	CV              eval.Metrics `json:"cv"`
+	CVStd           eval.Metrics `json:"cv_std,omitempty"`
 	// CVFolds is the number of CV folds the entry was scored on, and
 	// CVUndefined counts per metric those it was undefined on (the AUC
 	// of a one-class fold, the R² of a constant target): its CV mean and

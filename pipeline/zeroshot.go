@@ -34,6 +34,9 @@ type zeroShotChoice struct {
 	cv      *cvResult
 	// label says which it is (Entry.ZeroShot).
 	label string
+	// checked are the labels of every configuration the check
+	// cross-validated, this one included (Entry.ZeroShotChecked).
+	checked []string
 }
 
 // zeroShotChecks is how many of family's knowledge-base configurations,
@@ -128,6 +131,9 @@ func chooseZeroShot(ctx context.Context, cfg *config.Config, o Options, p *prepa
 		if i > 0 && betterScore(metric, scores[i], scores[best]) {
 			best = i
 		}
+	}
+	for _, c := range choices {
+		choices[best].checked = append(choices[best].checked, c.label)
 	}
 	o.Logger.Info("zero-shot configurations checked", "model", name, "cv_"+metric, scores, "kept", choices[best].label)
 	return choices[best], nil

@@ -112,4 +112,41 @@ func TestZeroShotAlternativeRefused(t *testing.T) {
 	if got == nil || got.label == zeroShotAlternative+"1" {
 		t.Fatalf("chose %+v; want one of the configurations the learner accepts", got)
 	}
+	want := []string{zeroShotKB, zeroShotAlternative + "2", zeroShotStatic}
+	if !reflect.DeepEqual(got.checked, want) {
+		t.Errorf("checked %q; want %q (the refused alternative left out)", got.checked, want)
+	}
+}
+
+// TestZeroShotOutcome checks what the report says of each configuration
+// the knowledge base proposed: an alternative no candidate
+// cross-validated (skipped to keep the time budget, or refused) is not
+// reported as cross-validated.
+func TestZeroShotOutcome(t *testing.T) {
+	alt1, alt2 := zeroShotAlternative+"1", zeroShotAlternative+"2"
+	// gbdt checked the first and the static defaults only: its
+	// alternatives were skipped to keep the time budget.
+	lb := []Entry{
+		{Model: "gbdt", ZeroShot: zeroShotStatic, ZeroShotChecked: []string{zeroShotKB, zeroShotStatic}},
+		{Model: "gbdt+interactions", ZeroShot: alt2, ZeroShotChecked: []string{zeroShotKB, alt1, alt2, zeroShotStatic}},
+		{Model: "forest"},
+	}
+	tests := []struct {
+		lb          []Entry
+		label, want string
+	}{
+		{lb[:1], zeroShotKB, "cross-validated, not kept"},
+		{lb[:1], alt1, "not cross-validated (skipped to keep the time budget, or refused by the learner)"},
+		{lb, alt1, "cross-validated, not kept"},
+		{lb, alt2, "kept by gbdt+interactions, leaderboard place 2 of 3"},
+		// A record of a build that did not list the checked ones.
+		{[]Entry{{Model: "gbdt", ZeroShot: zeroShotStatic}}, alt1, "cross-validated, not kept"},
+		{[]Entry{{Model: "gbdt"}}, zeroShotKB, "kept by gbdt, leaderboard place 1 of 1"},
+		{[]Entry{{Model: "gbdt"}}, alt1, ""},
+	}
+	for _, tt := range tests {
+		if got := zeroShotOutcome(tt.lb, "gbdt", tt.label); got != tt.want {
+			t.Errorf("zeroShotOutcome(%d entries, %q) = %q; want %q", len(tt.lb), tt.label, got, tt.want)
+		}
+	}
 }
