@@ -61,11 +61,23 @@ func keepUnknown(old, updated []byte, t reflect.Type) []byte {
 	return b
 }
 
-// readsZero reports whether data decodes, by this build's type t, to t's
-// zero value.
+// readsZero reports whether data decodes, by this build's type t, to a
+// value encoding/json's omitzero omits: one whose IsZero method says so
+// where t has one (Route's ignores its Since, which every route has, so
+// a newer build's route of a kind this build lacks reads as zero), else
+// t's zero value.
 func readsZero(data []byte, t reflect.Type) bool {
 	v := reflect.New(t)
-	return json.Unmarshal(data, v.Interface()) == nil && v.Elem().IsZero()
+	if json.Unmarshal(data, v.Interface()) != nil {
+		return false
+	}
+	if z, ok := v.Elem().Interface().(interface{ IsZero() bool }); ok {
+		return z.IsZero()
+	}
+	if z, ok := v.Interface().(interface{ IsZero() bool }); ok {
+		return z.IsZero()
+	}
+	return v.Elem().IsZero()
 }
 
 // jsonFields adds the JSON member names of struct type t's fields, and

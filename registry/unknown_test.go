@@ -99,3 +99,43 @@ func TestRewriteKeepsUnknown(t *testing.T) {
 		t.Errorf("summary record %s; want the newer member kept and %s staged", sum.Value, v2)
 	}
 }
+
+// TestRewriteKeepsNewerRoute: a route of a kind this build lacks keeps
+// its "since" like every route (Route.Since), so this build reads it as
+// a Route with a time and nothing else, which Route.IsZero calls zero
+// and omitzero omits; a promotion then dropped the route, since the
+// check whether this build reads it as zero used reflect's IsZero, which
+// counts the time.
+func TestRewriteKeepsNewerRoute(t *testing.T) {
+	ctx := context.Background()
+	rec := storetest.SQLite(t)
+	r := newTestRegistry(t, rec)
+	v1 := mustRegister(t, r, model("d1", true))
+	v2 := mustRegister(t, r, model("d2", true))
+	got, err := rec.GetRecord(ctx, KindName, "house")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(got.Value, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["route"] = map[string]any{"mirror": "kept", "since": "2026-12-07T10:00:00Z"}
+	b, _ := json.Marshal(m)
+	if err := rec.PutRecord(ctx, KindName, "house", b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Promote(ctx, v1, Production, PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Promote(ctx, v2, Staging, PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	name, err := rec.GetRecord(ctx, KindName, "house")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(name.Value, []byte(`"mirror":"kept"`)) {
+		t.Errorf("name record %s; want the newer route kept", name.Value)
+	}
+}
