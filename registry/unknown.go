@@ -9,7 +9,8 @@ import (
 
 // keepUnknown returns updated, the JSON encoding of a record of type t
 // that this build read from old and changed, with the members of old
-// that t has no field for put back, in nested objects too. A newer build
+// that t has no field for put back, in nested objects too, and in the
+// elements of lists this build left unchanged (keepUnknownElems). A newer build
 // may add a member to a record without raising the store's layout;
 // without this, an older build promoting a name or registering a run
 // again would drop it on write-back. A known member omitted from
@@ -21,6 +22,9 @@ import (
 func keepUnknown(old, updated []byte, t reflect.Type) []byte {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+		return keepUnknownElems(old, updated, t.Elem())
 	}
 	var o, u map[string]json.RawMessage
 	if json.Unmarshal(old, &o) != nil || json.Unmarshal(updated, &u) != nil || o == nil || u == nil {
@@ -57,6 +61,40 @@ func keepUnknown(old, updated []byte, t reflect.Type) []byte {
 	b, err := json.Marshal(u)
 	if err != nil {
 		return updated // raw members marshal; this is not reached
+	}
+	return b
+}
+
+// keepUnknownElems is keepUnknown for a list of elements of type t: each
+// element of updated that this build left as it read it (its element of
+// old, at the same place, encodes to it by t) gets old's unknown members
+// back (a share of a route that a newer build extended). An element this
+// build changed, or a list whose length it changed, is left as updated:
+// the old members would not be its own.
+func keepUnknownElems(old, updated []byte, t reflect.Type) []byte {
+	var o, u []json.RawMessage
+	if json.Unmarshal(old, &o) != nil || json.Unmarshal(updated, &u) != nil || len(o) != len(u) {
+		return updated
+	}
+	changed := false
+	for i := range u {
+		v := reflect.New(t)
+		if json.Unmarshal(o[i], v.Interface()) != nil {
+			continue
+		}
+		if b, err := json.Marshal(v.Elem().Interface()); err != nil || !bytes.Equal(b, u[i]) {
+			continue
+		}
+		if m := keepUnknown(o[i], u[i], t); !bytes.Equal(m, u[i]) {
+			u[i], changed = m, true
+		}
+	}
+	if !changed {
+		return updated
+	}
+	b, err := json.Marshal(u)
+	if err != nil {
+		return updated // raw elements marshal; this is not reached
 	}
 	return b
 }

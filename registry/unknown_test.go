@@ -139,3 +139,41 @@ func TestRewriteKeepsNewerRoute(t *testing.T) {
 		t.Errorf("name record %s; want the newer route kept", name.Value)
 	}
 }
+
+// TestRewriteKeepsNewerShare: a member a newer build added to a share of
+// a route survives this build's promotion, which leaves the route as it
+// was; keepUnknown did not look into lists, so the share was written
+// back as this build read it.
+func TestRewriteKeepsNewerShare(t *testing.T) {
+	ctx := context.Background()
+	rec := storetest.SQLite(t)
+	r := newTestRegistry(t, rec)
+	v1 := mustRegister(t, r, model("d1", true))
+	v2 := mustRegister(t, r, model("d2", true))
+	if _, err := r.Promote(ctx, v1, Production, PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := rec.GetRecord(ctx, KindName, "house")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(got.Value, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["route"] = map[string]any{"split": []any{map[string]any{"target": "production", "weight": 1, "warmup": "kept"}}, "since": "2026-12-07T10:00:00Z"}
+	b, _ := json.Marshal(m)
+	if err := rec.PutRecord(ctx, KindName, "house", b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Promote(ctx, v2, Staging, PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	name, err := rec.GetRecord(ctx, KindName, "house")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(name.Value, []byte(`"warmup":"kept"`)) {
+		t.Errorf("name record %s; want the newer share member kept", name.Value)
+	}
+}
