@@ -100,80 +100,58 @@ func TestRewriteKeepsUnknown(t *testing.T) {
 	}
 }
 
-// TestRewriteKeepsNewerRoute: a route of a kind this build lacks keeps
-// its "since" like every route (Route.Since), so this build reads it as
-// a Route with a time and nothing else, which Route.IsZero calls zero
-// and omitzero omits; a promotion then dropped the route, since the
+// TestRewriteKeepsNewerRoutes: a newer build's parts of a name record's
+// route survive this build's promotions, which leave the route as it was.
+// A route of a kind this build lacks keeps its "since" like every route
+// (Route.Since), so this build reads it as a Route with a time and
+// nothing else, which Route.IsZero calls zero and omitzero omits; the
 // check whether this build reads it as zero used reflect's IsZero, which
-// counts the time.
-func TestRewriteKeepsNewerRoute(t *testing.T) {
-	ctx := context.Background()
-	rec := storetest.SQLite(t)
-	r := newTestRegistry(t, rec)
-	v1 := mustRegister(t, r, model("d1", true))
-	v2 := mustRegister(t, r, model("d2", true))
-	got, err := rec.GetRecord(ctx, KindName, "house")
-	if err != nil {
-		t.Fatal(err)
+// counts the time, so the route was dropped. And keepUnknown did not
+// look into lists, so a member a newer build added to a share of a split
+// was written back as this build read it.
+func TestRewriteKeepsNewerRoutes(t *testing.T) {
+	tests := []struct {
+		name  string
+		route map[string]any
+		want  string
+	}{
+		{"route of a newer kind", map[string]any{"mirror": "kept", "since": "2026-12-07T10:00:00Z"}, `"mirror":"kept"`},
+		{"newer member of a share", map[string]any{"split": []any{map[string]any{"target": "production", "weight": 1, "warmup": "kept"}},
+			"since": "2026-12-07T10:00:00Z"}, `"warmup":"kept"`},
 	}
-	var m map[string]any
-	if err := json.Unmarshal(got.Value, &m); err != nil {
-		t.Fatal(err)
-	}
-	m["route"] = map[string]any{"mirror": "kept", "since": "2026-12-07T10:00:00Z"}
-	b, _ := json.Marshal(m)
-	if err := rec.PutRecord(ctx, KindName, "house", b); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Promote(ctx, v1, Production, PromoteOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Promote(ctx, v2, Staging, PromoteOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	name, err := rec.GetRecord(ctx, KindName, "house")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(name.Value, []byte(`"mirror":"kept"`)) {
-		t.Errorf("name record %s; want the newer route kept", name.Value)
-	}
-}
-
-// TestRewriteKeepsNewerShare: a member a newer build added to a share of
-// a route survives this build's promotion, which leaves the route as it
-// was; keepUnknown did not look into lists, so the share was written
-// back as this build read it.
-func TestRewriteKeepsNewerShare(t *testing.T) {
-	ctx := context.Background()
-	rec := storetest.SQLite(t)
-	r := newTestRegistry(t, rec)
-	v1 := mustRegister(t, r, model("d1", true))
-	v2 := mustRegister(t, r, model("d2", true))
-	if _, err := r.Promote(ctx, v1, Production, PromoteOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	got, err := rec.GetRecord(ctx, KindName, "house")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(got.Value, &m); err != nil {
-		t.Fatal(err)
-	}
-	m["route"] = map[string]any{"split": []any{map[string]any{"target": "production", "weight": 1, "warmup": "kept"}}, "since": "2026-12-07T10:00:00Z"}
-	b, _ := json.Marshal(m)
-	if err := rec.PutRecord(ctx, KindName, "house", b); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Promote(ctx, v2, Staging, PromoteOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	name, err := rec.GetRecord(ctx, KindName, "house")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(name.Value, []byte(`"warmup":"kept"`)) {
-		t.Errorf("name record %s; want the newer share member kept", name.Value)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			rec := storetest.SQLite(t)
+			r := newTestRegistry(t, rec)
+			v1 := mustRegister(t, r, model("d1", true))
+			v2 := mustRegister(t, r, model("d2", true))
+			if _, err := r.Promote(ctx, v1, Production, PromoteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := rec.GetRecord(ctx, KindName, "house")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(got.Value, &m); err != nil {
+				t.Fatal(err)
+			}
+			m["route"] = tt.route
+			b, _ := json.Marshal(m)
+			if err := rec.PutRecord(ctx, KindName, "house", b); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.Promote(ctx, v2, Staging, PromoteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			name, err := rec.GetRecord(ctx, KindName, "house")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(name.Value, []byte(tt.want)) {
+				t.Errorf("name record %s; want %s kept", name.Value, tt.want)
+			}
+		})
 	}
 }
