@@ -7,8 +7,29 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/storetest"
 )
+
+// editRecord rewrites a stored record's JSON with edit, as a newer build
+// might have written it.
+func editRecord(t *testing.T, rec store.Records, kind, key string, edit func(map[string]any)) {
+	t.Helper()
+	ctx := context.Background()
+	got, err := rec.GetRecord(ctx, kind, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(got.Value, &m); err != nil {
+		t.Fatal(err)
+	}
+	edit(m)
+	b, _ := json.Marshal(m)
+	if err := rec.PutRecord(ctx, kind, key, b); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // TestRewriteKeepsUnknown: members a newer tabforge added to a name
 // record (at its top, in its production slot, its route and an alias)
@@ -33,22 +54,7 @@ func TestRewriteKeepsUnknown(t *testing.T) {
 		t.Fatal(err)
 	}
 	// What a newer build might have added.
-	addTo := func(kind, key string, add func(map[string]any)) {
-		t.Helper()
-		got, err := rec.GetRecord(ctx, kind, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(got.Value, &m); err != nil {
-			t.Fatal(err)
-		}
-		add(m)
-		b, _ := json.Marshal(m)
-		if err := rec.PutRecord(ctx, kind, key, b); err != nil {
-			t.Fatal(err)
-		}
-	}
+	addTo := func(kind, key string, add func(map[string]any)) { editRecord(t, rec, kind, key, add) }
 	addTo(KindName, "house", func(m map[string]any) {
 		m["archived_note"] = "kept"
 		m["production"].(map[string]any)["approved_by"] = "kept"
@@ -129,19 +135,7 @@ func TestRewriteKeepsNewerRoutes(t *testing.T) {
 			if _, err := r.Promote(ctx, v1, Production, PromoteOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			got, err := rec.GetRecord(ctx, KindName, "house")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var m map[string]any
-			if err := json.Unmarshal(got.Value, &m); err != nil {
-				t.Fatal(err)
-			}
-			m["route"] = tt.route
-			b, _ := json.Marshal(m)
-			if err := rec.PutRecord(ctx, KindName, "house", b); err != nil {
-				t.Fatal(err)
-			}
+			editRecord(t, rec, KindName, "house", func(m map[string]any) { m["route"] = tt.route })
 			if _, err := r.Promote(ctx, v2, Staging, PromoteOptions{}); err != nil {
 				t.Fatal(err)
 			}
