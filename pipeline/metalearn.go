@@ -392,9 +392,7 @@ func zeroShotOutcome(lb []Entry, family, label string) string {
 		}
 		if e.ZeroShot != "" {
 			ran = true
-			// A record without the list (an older build's) checked
-			// every configuration it had.
-			checked = checked || e.ZeroShotChecked == nil || slices.Contains(e.ZeroShotChecked, label)
+			checked = checked || slices.Contains(e.ZeroShotChecked, label)
 		}
 		if e.ZeroShot == label || (e.ZeroShot == "" && label == zeroShotKB) {
 			kept = append(kept, e.Model)

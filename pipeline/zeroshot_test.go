@@ -139,8 +139,6 @@ func TestZeroShotOutcome(t *testing.T) {
 		{lb[:1], alt1, "not cross-validated (skipped to keep the time budget, or refused by the learner)"},
 		{lb, alt1, "cross-validated, not kept"},
 		{lb, alt2, "kept by gbdt+interactions, leaderboard place 2 of 3"},
-		// A record of a build that did not list the checked ones.
-		{[]Entry{{Model: "gbdt", ZeroShot: zeroShotStatic}}, alt1, "cross-validated, not kept"},
 		{[]Entry{{Model: "gbdt"}}, zeroShotKB, "kept by gbdt, leaderboard place 1 of 1"},
 		{[]Entry{{Model: "gbdt"}}, alt1, ""},
 	}
