@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/tabforge/tabforge/internal/formatversion"
 	"github.com/tabforge/tabforge/store"
@@ -45,11 +46,13 @@ func Shipped() (*Snapshot, error) {
 
 // ReadSnapshot decodes a gzip JSON snapshot.
 func ReadSnapshot(r io.Reader) (*Snapshot, error) {
-	return readSnapshot(r, "snapshot")
+	return readSnapshot(r, "snapshot", false)
 }
 
-// readSnapshot is ReadSnapshot; what names the input in its errors.
-func readSnapshot(r io.Reader, what string) (*Snapshot, error) {
+// readSnapshot is ReadSnapshot; what names the input in its errors. When
+// strict, a member this build does not know is an error (see
+// ReadSnapshotFileToUpdate).
+func readSnapshot(r io.Reader, what string, strict bool) (*Snapshot, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("meta: %s: %w", what, err)
@@ -58,16 +61,25 @@ func readSnapshot(r io.Reader, what string) (*Snapshot, error) {
 	// The version is checked before the datasets and evaluations are
 	// decoded: a newer format's may not decode by this build's rules, and
 	// must read as newer, not as malformed.
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("meta: %s: %w", what, err)
+	}
 	var raw struct {
 		Version  int             `json:"version"`
 		Datasets json.RawMessage `json:"datasets"`
 		Evals    json.RawMessage `json:"evals"`
 	}
-	if err := json.NewDecoder(zr).Decode(&raw); err != nil {
+	if err := decodeJSON(bytes.NewReader(data), &raw, false); err != nil {
 		return nil, fmt.Errorf("meta: %s: %w", what, err)
 	}
 	if raw.Version > SnapshotVersion {
 		return nil, fmt.Errorf("meta: %s: %w", what, formatversion.Check("knowledge base", raw.Version, SnapshotVersion, SnapshotVersion))
+	}
+	if strict {
+		if err := decodeJSON(bytes.NewReader(data), &raw, true); err != nil {
+			return nil, snapshotDecodeError(what, err)
+		}
 	}
 	if raw.Version != SnapshotVersion {
 		return nil, fmt.Errorf("meta: %s: format version %d, want %d (written by an older tabforge: rebuild it with tabforge meta build, or export it again)", what, raw.Version, SnapshotVersion)
@@ -80,8 +92,8 @@ func readSnapshot(r io.Reader, what string) (*Snapshot, error) {
 		if len(part.data) == 0 {
 			continue
 		}
-		if err := json.Unmarshal(part.data, part.dst); err != nil {
-			return nil, fmt.Errorf("meta: %s: %w", what, err)
+		if err := decodeJSON(bytes.NewReader(part.data), part.dst, strict); err != nil {
+			return nil, snapshotDecodeError(what, err)
 		}
 	}
 	for i, d := range s.Datasets {
@@ -103,6 +115,19 @@ func readSnapshot(r io.Reader, what string) (*Snapshot, error) {
 // Errors name the file: meta build and meta eval read theirs from flags,
 // and "unexpected EOF" alone did not say which file was truncated.
 func ReadSnapshotFile(path string) (*Snapshot, error) {
+	return readSnapshotFile(path, false)
+}
+
+// ReadSnapshotFileToUpdate is ReadSnapshotFile for a file this build will
+// rewrite (meta build resuming its --out): a member this build does not
+// know is an error. A newer tabforge may add members without a new format
+// version, since older builds read the file well without them; rewriting
+// it through this build's types would drop them silently.
+func ReadSnapshotFileToUpdate(path string) (*Snapshot, error) {
+	return readSnapshotFile(path, true)
+}
+
+func readSnapshotFile(path string, strict bool) (*Snapshot, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return &Snapshot{Version: SnapshotVersion}, nil
@@ -111,7 +136,26 @@ func ReadSnapshotFile(path string) (*Snapshot, error) {
 		return nil, fmt.Errorf("meta: %w", err)
 	}
 	defer f.Close()
-	return readSnapshot(f, "knowledge base "+path)
+	return readSnapshot(f, "knowledge base "+path, strict)
+}
+
+// decodeJSON decodes one JSON value from r into v; strict refuses members
+// v's types do not have.
+func decodeJSON(r io.Reader, v any, strict bool) error {
+	d := json.NewDecoder(r)
+	if strict {
+		d.DisallowUnknownFields()
+	}
+	return d.Decode(v)
+}
+
+// snapshotDecodeError wraps a decoding error of the snapshot what, saying
+// what an unknown member means.
+func snapshotDecodeError(what string, err error) error {
+	if strings.HasPrefix(err.Error(), "json: unknown field ") {
+		return fmt.Errorf("meta: %s holds %s, which this tabforge does not know (written by a newer one?); rewriting the file would drop it: use the tabforge that wrote it, or another file", what, strings.TrimPrefix(err.Error(), "json: unknown "))
+	}
+	return fmt.Errorf("meta: %s: %w", what, err)
 }
 
 // Write encodes s as gzip JSON: datasets and evaluations in key order,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -131,5 +132,71 @@ func TestReadSnapshotFileErrors(t *testing.T) {
 	}
 	if s, err := ReadSnapshotFile(filepath.Join(dir, "none.json.gz")); err != nil || len(s.Datasets) != 0 {
 		t.Errorf("ReadSnapshotFile(missing) = %v, %v; want an empty knowledge base", s, err)
+	}
+}
+
+// TestReadSnapshotFileToUpdate: meta build rewrites its --out through
+// this build's types, so a member a newer tabforge added (at the same
+// format version) would be dropped silently; reading the file to update
+// it refuses such a member, at any depth, naming the file and the member,
+// while reading it to use it (meta eval, import) still works.
+func TestReadSnapshotFileToUpdate(t *testing.T) {
+	s, err := Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "kb.json.gz")
+	if err := s.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ReadSnapshotFileToUpdate(path); err != nil || len(got.Datasets) != len(s.Datasets) || len(got.Evals) != len(s.Evals) {
+		t.Fatalf("ReadSnapshotFileToUpdate(this build's file) = %d datasets, %d evaluations, %v; want %d, %d, nil", len(got.Datasets), len(got.Evals), err, len(s.Datasets), len(s.Evals))
+	}
+	plain := func() map[string]any {
+		var b bytes.Buffer
+		if err := s.Write(&b); err != nil {
+			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.NewDecoder(zr).Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		name   string
+		member string
+		add    func(m map[string]any)
+	}{
+		{"top level", "portfolio", func(m map[string]any) { m["portfolio"] = []any{"gbdt"} }},
+		{"dataset", "source_url", func(m map[string]any) {
+			m["datasets"].([]any)[0].(map[string]any)["source_url"] = "https://example.org"
+		}},
+		{"evaluation", "energy_joules", func(m map[string]any) {
+			m["evals"].([]any)[1].(map[string]any)["energy_joules"] = 3.5
+		}},
+	} {
+		m := plain()
+		tc.add(m)
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		if err := json.NewEncoder(zw).Encode(m); err != nil {
+			t.Fatal(err)
+		}
+		zw.Close()
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadSnapshotFileToUpdate(path); err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), `"`+tc.member+`"`) || !strings.Contains(err.Error(), "newer") {
+			t.Errorf("%s: ReadSnapshotFileToUpdate = %v; want an error naming the file, %q and a newer tabforge", tc.name, err, tc.member)
+		}
+		if got, err := ReadSnapshotFile(path); err != nil || len(got.Evals) != len(s.Evals) {
+			t.Errorf("%s: ReadSnapshotFile = %v; want the knowledge base read without the member", tc.name, err)
+		}
 	}
 }

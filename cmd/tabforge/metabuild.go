@@ -106,7 +106,7 @@ func (a *app) metaBuild(cmd *cobra.Command, f *metaBuildFlags) error {
 			fmt.Fprintf(a.stderr, "warning: workers without %s cannot score it: %v\n", d.File, err)
 		}
 	}
-	snap, err := meta.ReadSnapshotFile(f.out)
+	snap, err := meta.ReadSnapshotFileToUpdate(f.out)
 	if err != nil {
 		return err
 	}

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"maps"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -134,5 +136,27 @@ func TestTrainMetaLearningJSON(t *testing.T) {
 	}
 	if len(m.Tried) != 2 {
 		t.Errorf("tried = %+v; want a configuration for gbdt and ridge", m.Tried)
+	}
+}
+
+// TestMetaBuildNewerOut: resuming an --out that holds a member this build
+// does not know (a newer tabforge's) fails before anything is scored and
+// leaves the file as it was, instead of rewriting it without the member.
+func TestMetaBuildNewerOut(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "kb.json.gz")
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(`{"version":1,"datasets":[],"evals":[],"portfolio":["gbdt"]}`))
+	zw.Close()
+	if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"meta", "build", "--corpus", testdata("corpus"), "--out", out}, &stdout, &stderr)
+	if code == 0 || !strings.Contains(stderr.String(), `"portfolio"`) || !strings.Contains(stderr.String(), "newer") {
+		t.Errorf("meta build --out (newer file): exit %d, stderr %q; want a failure naming the member", code, stderr.String())
+	}
+	if got, err := os.ReadFile(out); err != nil || !bytes.Equal(got, b.Bytes()) {
+		t.Errorf("the newer file was changed (%v)", err)
 	}
 }
