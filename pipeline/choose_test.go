@@ -68,7 +68,7 @@ func TestPreferLowerLogLoss(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			first := tc.lb[0].Model
-			choose(tc.lb, "auc", 4)
+			choose(tc.lb, "auc", 4, false)
 			if got := entryModels(tc.lb); !slices.Equal(got, tc.want) {
 				t.Fatalf("order %v; want %v", got, tc.want)
 			}
@@ -87,4 +87,71 @@ func entryModels(lb []Entry) []string {
 		out[i] = e.Model
 	}
 	return out
+}
+
+// TestChooseByFolds: outside binary tasks a near tie between the top-k
+// average and greedy selection goes to selection under exchangeable folds
+// (its CV is nested, the average's members were chosen on the folds that
+// score it) and to the average under time-ordered folds (fewer fitted
+// weights); beyond one standard error, or with a single model leading,
+// nothing moves.
+func TestChooseByFolds(t *testing.T) {
+	e := func(name string, cv, std float64) Entry {
+		return Entry{Model: name, CV: eval.Metrics{"r2": cv, "logloss": cv}, CVStd: eval.Metrics{"r2": std, "logloss": std}}
+	}
+	failed := e(ensembleSelection, 0.919, 0.01)
+	failed.Error = "boom"
+	// 5 folds and a fold std of 0.01: one SE is 0.00447.
+	for _, tc := range []struct {
+		name        string
+		metric      string
+		timeOrdered bool
+		lb          []Entry
+		want        []string
+		why         string
+	}{
+		{"average leads, selection within one SE: selection", "r2", false,
+			[]Entry{e(ensembleAverage, 0.920, 0.01), e("gbdt", 0.919, 0.01), e(ensembleSelection, 0.917, 0.01)},
+			[]string{ensembleSelection, ensembleAverage, "gbdt"}, "refitted on each fold"},
+		{"the same under time-ordered folds: unchanged", "r2", true,
+			[]Entry{e(ensembleAverage, 0.920, 0.01), e("gbdt", 0.919, 0.01), e(ensembleSelection, 0.917, 0.01)},
+			[]string{ensembleAverage, "gbdt", ensembleSelection}, ""},
+		{"selection leads: stays", "r2", false,
+			[]Entry{e(ensembleSelection, 0.920, 0.01), e(ensembleAverage, 0.919, 0.01)},
+			[]string{ensembleSelection, ensembleAverage}, ""},
+		{"selection leads under time-ordered folds: the average", "r2", true,
+			[]Entry{e(ensembleSelection, 0.920, 0.01), e(ensembleAverage, 0.919, 0.01)},
+			[]string{ensembleAverage, ensembleSelection}, "fewer fitted"},
+		{"selection beyond one SE: unchanged", "r2", false,
+			[]Entry{e(ensembleAverage, 0.920, 0.01), e(ensembleSelection, 0.915, 0.01)},
+			[]string{ensembleAverage, ensembleSelection}, ""},
+		{"a single model leads: unchanged", "r2", false,
+			[]Entry{e("gbdt", 0.921, 0.01), e(ensembleAverage, 0.920, 0.01), e(ensembleSelection, 0.920, 0.01)},
+			[]string{"gbdt", ensembleAverage, ensembleSelection}, ""},
+		{"vote leads: selection", "r2", false,
+			[]Entry{e(ensembleVoting, 0.920, 0.01), e(ensembleStacking, 0.919, 0.01), e(ensembleSelection, 0.918, 0.01)},
+			[]string{ensembleSelection, ensembleVoting, ensembleStacking}, "refitted on each fold"},
+		{"stacking leads, no selection: the vote by fewer weights", "r2", false,
+			[]Entry{e(ensembleStacking, 0.920, 0.01), e(ensembleVoting, 0.919, 0.01)},
+			[]string{ensembleVoting, ensembleStacking}, "fewer fitted"},
+		{"a failed selection never moves", "r2", false,
+			[]Entry{e(ensembleAverage, 0.920, 0.01), failed},
+			[]string{ensembleAverage, ensembleSelection}, ""},
+		{"log-loss (lower is better) within one SE: selection", "logloss", false,
+			[]Entry{e(ensembleAverage, 0.300, 0.01), e(ensembleSelection, 0.303, 0.01)},
+			[]string{ensembleSelection, ensembleAverage}, "refitted on each fold"},
+		{"log-loss beyond one SE: unchanged", "logloss", false,
+			[]Entry{e(ensembleAverage, 0.300, 0.01), e(ensembleSelection, 0.306, 0.01)},
+			[]string{ensembleAverage, ensembleSelection}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			choose(tc.lb, tc.metric, 5, tc.timeOrdered)
+			if got := entryModels(tc.lb); !slices.Equal(got, tc.want) {
+				t.Fatalf("order %v; want %v", got, tc.want)
+			}
+			if got := tc.lb[0].Chosen; tc.why == "" && got != "" || !strings.Contains(got, tc.why) {
+				t.Errorf("Chosen = %q; want it to say %q", got, tc.why)
+			}
+		})
+	}
 }

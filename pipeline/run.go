@@ -417,7 +417,7 @@ func (r *trainRun) selectBest(ctx context.Context) error {
 		r.warn(fmt.Sprintf("models are ranked on CV folds %s, the ones every model was scored on (an ensemble has no out-of-fold predictions to fit on for the first time-series fold)", strings.Join(used, ", ")))
 	}
 	rank(res.Leaderboard, res.Metric)
-	choose(res.Leaderboard, res.Metric, len(r.p.folds))
+	choose(res.Leaderboard, res.Metric, len(r.p.folds), r.p.timeOrderedCV())
 	if len(r.fitted) == 0 {
 		return fmt.Errorf("every candidate model failed (%s)", strings.Join(res.Warnings, "; "))
 	}
