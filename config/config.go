@@ -285,10 +285,13 @@ type Config struct {
 	// ensemble selection with replacement over every candidate (Caruana
 	// et al., 2004) on out-of-fold predictions; average, the equal average
 	// of the EnsembleTopK best; or both, each ranked by CV beside the
-	// single models, the average kept when within one CV standard error
-	// of a leading selection (on binary tasks the entry with the lowest
-	// CV log-loss among those within one CV AUC standard error of the
-	// leader is kept instead). Default both: on the meta corpus it beat
+	// single models. Near ties between them: under shuffled folds
+	// selection leads when within one CV standard error of a leading
+	// average (its CV is nested, the average's member choice is not);
+	// under time-ordered folds the average is kept when within one CV
+	// standard error of a leading selection; on binary tasks the entry
+	// with the lowest CV log-loss among those within one CV AUC standard
+	// error of the leader leads. Default both: on the meta corpus it beat
 	// the average alone on 15 datasets, tied on 77 and lost on 3;
 	// selection alone won more (37) but lost more (17) (see the README).
 	EnsembleMethod EnsembleMethod `yaml:"ensemble_method" json:"ensemble_method" koanf:"ensemble_method"`
