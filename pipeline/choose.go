@@ -47,32 +47,82 @@ func choose(lb []Entry, metric string, folds int, timeOrdered bool) {
 // fewer-weights rule: regression's 26 shuffled datasets 7 wins, 16 ties,
 // 3 losses; multiclass 6/15/2 (docs/quality-selection.md).
 func preferNestedSelection(lb []Entry, metric string, folds int) bool {
-	if len(lb) < 2 || folds < 2 || lb[0].Error != "" {
+	best, se, ok := leaderSE(lb, metric, folds)
+	if !ok {
 		return false
 	}
-	if w, ok := fittedWeights[lb[0].Model]; !ok || w != 0 {
+	if w, isEnsemble := fittedWeights[lb[0].Model]; !isEnsemble || w != 0 {
 		return false
 	}
-	best, okCV := lb[0].CV[metric]
-	std, okStd := lb[0].CVStd[metric]
-	if !okCV || !okStd || math.IsNaN(std) {
-		return false
-	}
-	se := std / math.Sqrt(float64(folds))
 	pick := slices.IndexFunc(lb, func(e Entry) bool { return e.Model == ensembleSelection && e.Error == "" })
 	if pick < 0 {
 		return false
 	}
-	e := lb[pick]
-	v, ok := e.CV[metric]
+	v, ok := lb[pick].CV[metric]
 	if !ok || math.IsNaN(v) || math.Abs(best-v) > se {
 		return false
 	}
-	e.Chosen = fmt.Sprintf("CV %s %.4g is within one standard error (%.3g) of %s's %.4g; selection's weights were refitted on each fold's training rows, while %s's members were chosen by the folds that score it",
-		metric, v, se, lb[0].Model, best, lb[0].Model)
-	copy(lb[1:pick+1], lb[:pick])
-	lb[0] = e
+	promote(lb, pick, fmt.Sprintf("CV %s %.4g is within one standard error (%.3g) of %s's %.4g; selection's weights were refitted on each fold's training rows, while %s's members were chosen by the folds that score it",
+		metric, v, se, lb[0].Model, best, lb[0].Model))
 	return true
+}
+
+// leaderSE returns the CV metric of lb's leader and one standard error of
+// it (its fold standard deviation over √folds); ok is false when there is
+// no scored leader and rival to break a tie between.
+func leaderSE(lb []Entry, metric string, folds int) (best, se float64, ok bool) {
+	if len(lb) < 2 || folds < 2 || lb[0].Error != "" {
+		return 0, 0, false
+	}
+	best, okCV := lb[0].CV[metric]
+	std, okStd := lb[0].CVStd[metric]
+	if !okCV || !okStd || math.IsNaN(std) {
+		return 0, 0, false
+	}
+	return best, std / math.Sqrt(float64(folds)), true
+}
+
+// promote moves lb[i] to the front, the entries before it keeping their
+// order, and records why in its Chosen field.
+func promote(lb []Entry, i int, why string) {
+	e := lb[i]
+	e.Chosen = why
+	copy(lb[1:i+1], lb[:i])
+	lb[0] = e
+}
+
+// preferSimplerEnsemble applies the one-standard-error rule (Breiman et
+// al., Classification and Regression Trees, 1984; Hastie, Tibshirani and
+// Friedman, The Elements of Statistical Learning, §7.10) among ensembles:
+// when the leader of lb (ranked by CV) is an ensemble whose combiner was
+// fitted, the ensemble with the fewest fitted weights whose CV score is
+// within one standard error of the leader's (its fold standard deviation
+// over √folds) moves to the front. Out of sample, fitted combination
+// weights rarely beat equal ones by more than their estimation noise
+// (the forecast combination puzzle: Stock and Watson, 2004; Smith and
+// Wallis, 2009), and the CV scores of ensembles built from the same
+// members differ by less than that noise. Single models keep their
+// place by CV. choose says where it applies.
+func preferSimplerEnsemble(lb []Entry, metric string, folds int) {
+	best, se, ok := leaderSE(lb, metric, folds)
+	if !ok || fittedWeights[lb[0].Model] == 0 {
+		return
+	}
+	lead := fittedWeights[lb[0].Model]
+	pick, pickWeights := -1, lead
+	for i, e := range lb[1:] {
+		w, ok := fittedWeights[e.Model]
+		v, okV := e.CV[metric]
+		if !ok || !okV || e.Error != "" || w >= pickWeights || math.Abs(best-v) > se {
+			continue
+		}
+		pick, pickWeights = i+1, w
+	}
+	if pick < 0 {
+		return
+	}
+	promote(lb, pick, fmt.Sprintf("CV %s %.4g is within one standard error (%.3g) of %s's %.4g, with fewer fitted combination weights",
+		metric, lb[pick].CV[metric], se, lb[0].Model, best))
 }
 
 // preferLowerLogLoss breaks near ties of a binary leaderboard ranked by
@@ -109,12 +159,9 @@ func preferLowerLogLoss(lb []Entry, folds int) {
 	if pick == 0 {
 		return
 	}
-	e := lb[pick]
-	v, _ := rankedAUC(e)
-	e.Chosen = fmt.Sprintf("CV auc %.4g is within one standard error (%.3g) of %s's %.4g, with the lowest CV log-loss (%.4g against %.4g)",
-		v, se, lb[0].Model, best, pickLL, lead)
-	copy(lb[1:pick+1], lb[:pick])
-	lb[0] = e
+	v, _ := rankedAUC(lb[pick])
+	promote(lb, pick, fmt.Sprintf("CV auc %.4g is within one standard error (%.3g) of %s's %.4g, with the lowest CV log-loss (%.4g against %.4g)",
+		v, se, lb[0].Model, best, pickLL, lead))
 }
 
 // rankedAUC is the CV AUC rank orders e by: its mean over the folds

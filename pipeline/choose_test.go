@@ -101,6 +101,16 @@ func TestChooseByFolds(t *testing.T) {
 	}
 	failed := e(ensembleSelection, 0.919, 0.01)
 	failed.Error = "boom"
+	// Nothing to break a tie between: no entry, or one.
+	for _, metric := range []string{"r2", "logloss", "auc"} {
+		for _, timeOrdered := range []bool{false, true} {
+			choose(nil, metric, 5, timeOrdered)
+			one := []Entry{e(ensembleAverage, 0.9, 0.01)}
+			if choose(one, metric, 5, timeOrdered); one[0].Chosen != "" {
+				t.Errorf("%s, time-ordered %v: a lone entry was chosen over nothing: %q", metric, timeOrdered, one[0].Chosen)
+			}
+		}
+	}
 	// 5 folds and a fold std of 0.01: one SE is 0.00447.
 	for _, tc := range []struct {
 		name        string

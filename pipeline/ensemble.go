@@ -27,49 +27,6 @@ const (
 // every candidate for selection.
 var fittedWeights = map[string]int{ensembleAverage: 0, ensembleVoting: 0, ensembleStacking: 1, ensembleSelection: 2}
 
-// preferSimplerEnsemble applies the one-standard-error rule (Breiman et
-// al., Classification and Regression Trees, 1984; Hastie, Tibshirani and
-// Friedman, The Elements of Statistical Learning, §7.10) among ensembles:
-// when the leader of lb (ranked by CV) is an ensemble whose combiner was
-// fitted, the ensemble with the fewest fitted weights whose CV score is
-// within one standard error of the leader's (its fold standard deviation
-// over √folds) moves to the front. Out of sample, fitted combination
-// weights rarely beat equal ones by more than their estimation noise
-// (the forecast combination puzzle: Stock and Watson, 2004; Smith and
-// Wallis, 2009), and the CV scores of ensembles built from the same
-// members differ by less than that noise. Single models keep their
-// place by CV. Binary leaderboards break near ties by log-loss instead
-// (see choose).
-func preferSimplerEnsemble(lb []Entry, metric string, folds int) {
-	if len(lb) < 2 || folds < 2 || lb[0].Error != "" {
-		return
-	}
-	lead, ok := fittedWeights[lb[0].Model]
-	best, okCV := lb[0].CV[metric]
-	std, okStd := lb[0].CVStd[metric]
-	if !ok || lead == 0 || !okCV || !okStd || math.IsNaN(std) {
-		return
-	}
-	se := std / math.Sqrt(float64(folds))
-	pick, pickWeights := -1, lead
-	for i, e := range lb[1:] {
-		w, ok := fittedWeights[e.Model]
-		v, okV := e.CV[metric]
-		if !ok || !okV || e.Error != "" || w >= pickWeights || math.Abs(best-v) > se {
-			continue
-		}
-		pick, pickWeights = i+1, w
-	}
-	if pick < 0 {
-		return
-	}
-	e := lb[pick]
-	e.Chosen = fmt.Sprintf("CV %s %.4g is within one standard error (%.3g) of %s's %.4g, with fewer fitted combination weights",
-		metric, e.CV[metric], se, lb[0].Model, best)
-	copy(lb[1:pick+1], lb[:pick])
-	lb[0] = e
-}
-
 // ensembleSpec is one ensemble to build: its members (indices into the
 // pool, best first) and how to fit its combiner on out-of-fold
 // predictions.
