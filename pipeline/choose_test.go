@@ -165,3 +165,48 @@ func TestChooseByFolds(t *testing.T) {
 		})
 	}
 }
+
+// TestPreferSimplerEnsemble: the one-standard-error rule moves the
+// ensemble with the fewest fitted weights within one SE of a fitted
+// leader to the front, and changes nothing otherwise.
+func TestPreferSimplerEnsemble(t *testing.T) {
+	e := func(name string, cv, std float64) Entry {
+		return Entry{Model: name, CV: eval.Metrics{"r2": cv}, CVStd: eval.Metrics{"r2": std}}
+	}
+	// 5 folds and a fold std of 0.01: one SE is 0.00447.
+	for _, tc := range []struct {
+		name string
+		lb   []Entry
+		want []string
+	}{
+		{"voting within one SE of stacking",
+			[]Entry{e(ensembleStacking, 0.920, 0.01), e("gbdt", 0.918, 0.01), e(ensembleVoting, 0.917, 0.01)},
+			[]string{ensembleVoting, ensembleStacking, "gbdt"}},
+		{"voting beyond one SE",
+			[]Entry{e(ensembleStacking, 0.920, 0.01), e(ensembleVoting, 0.915, 0.01)},
+			[]string{ensembleStacking, ensembleVoting}},
+		{"selection leads: voting beats stacking on fewer weights",
+			[]Entry{e(ensembleSelection, 0.920, 0.01), e(ensembleStacking, 0.919, 0.01), e(ensembleVoting, 0.918, 0.01)},
+			[]string{ensembleVoting, ensembleSelection, ensembleStacking}},
+		{"selection leads, only stacking within one SE",
+			[]Entry{e(ensembleSelection, 0.920, 0.01), e(ensembleStacking, 0.919, 0.01), e(ensembleVoting, 0.910, 0.01)},
+			[]string{ensembleStacking, ensembleSelection, ensembleVoting}},
+		{"a single model leads: unchanged",
+			[]Entry{e("gbdt", 0.921, 0.01), e(ensembleStacking, 0.920, 0.01), e(ensembleVoting, 0.919, 0.01)},
+			[]string{"gbdt", ensembleStacking, ensembleVoting}},
+		{"voting leads: unchanged",
+			[]Entry{e(ensembleVoting, 0.921, 0.01), e(ensembleAverage, 0.920, 0.01)},
+			[]string{ensembleVoting, ensembleAverage}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			first := tc.lb[0].Model
+			preferSimplerEnsemble(tc.lb, "r2", 5)
+			if got := entryModels(tc.lb); !slices.Equal(got, tc.want) {
+				t.Fatalf("order %v; want %v", got, tc.want)
+			}
+			if moved := tc.lb[0].Model != first; moved != (tc.lb[0].Chosen != "") {
+				t.Errorf("moved %v, but Chosen = %q", moved, tc.lb[0].Chosen)
+			}
+		})
+	}
+}
