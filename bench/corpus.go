@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/tabforge/tabforge/internal/atomicfile"
 )
 
 // CorpusOptions configure bench corpus.
@@ -30,6 +32,11 @@ type CorpusOptions struct {
 	Tie float64
 	// Seed drives the row subsample.
 	Seed uint64
+	// ResultsDir, when set, keeps every run's whole train --json result
+	// there as DATASET.VARIANT.json (leaderboards, CV and test scores of
+	// every candidate), so that rules choosing among candidates can be
+	// compared on the same runs afterwards without training again.
+	ResultsDir string
 }
 
 // DefaultTie is the tie margin of the corpus summary: differences of at
@@ -122,7 +129,12 @@ func Corpus(ctx context.Context, self string, ds []Dataset, o CorpusOptions, log
 			}
 		}
 		for j, v := range rep.Variants {
-			run := corpusRun(ctx, self, filepath.Join(dir, fmt.Sprintf("%d-%d", i, j)), d, v, o.Timeout, &cd)
+			run, output := corpusRun(ctx, self, filepath.Join(dir, fmt.Sprintf("%d-%d", i, j)), d, v, o.Timeout, &cd)
+			if o.ResultsDir != "" && len(output) > 0 {
+				if err := atomicfile.WriteFile(resultFile(o.ResultsDir, d.Name, v.Name), output); err != nil {
+					return rep, fmt.Errorf("bench corpus: keep the result of %s [%s]: %w", d.Name, v.Name, err)
+				}
+			}
 			fmt.Fprintf(log, "corpus %s [%s]: %s %.4f in %.1f s %s\n", d.Name, v.Name, cd.Metric, run.Value, run.Seconds, run.Err)
 			cd.Runs = append(cd.Runs, run)
 			if ctx.Err() != nil {
@@ -138,9 +150,10 @@ func Corpus(ctx context.Context, self string, ds []Dataset, o CorpusOptions, log
 	return rep, ctx.Err()
 }
 
-// corpusRun runs one variant on one dataset in runDir, removed afterwards.
-// It fills cd.Metric from the result when the manifest had no task.
-func corpusRun(ctx context.Context, self, runDir string, d Dataset, v Variant, timeout time.Duration, cd *CorpusDataset) CorpusRun {
+// corpusRun runs one variant on one dataset in runDir, removed afterwards,
+// and returns the run and what train --json printed. It fills cd.Metric
+// from the result when the manifest had no task.
+func corpusRun(ctx context.Context, self, runDir string, d Dataset, v Variant, timeout time.Duration, cd *CorpusDataset) (CorpusRun, []byte) {
 	defer os.RemoveAll(runDir)
 	rctx, cancel := ctx, context.CancelFunc(func() {})
 	if timeout > 0 {
@@ -154,7 +167,7 @@ func corpusRun(ctx context.Context, self, runDir string, d Dataset, v Variant, t
 		run.Err = fmt.Sprintf("timeout after %s", timeout)
 	}
 	if res == nil || run.Err != "" {
-		return run
+		return run, pr.output
 	}
 	if cd.Metric == "" {
 		cd.Metric, cd.Task = HeadlineMetric(res.Task), res.Task
@@ -163,10 +176,24 @@ func corpusRun(ctx context.Context, self, runDir string, d Dataset, v Variant, t
 	v2, ok := res.best()[cd.Metric]
 	if !ok {
 		run.Err = fmt.Sprintf("no test %s in the result", cd.Metric)
-		return run
+		return run, pr.output
 	}
 	run.Value = v2
-	return run
+	return run, pr.output
+}
+
+// resultFile is where ResultsDir keeps a run of dataset under variant: a
+// variant is named by the user, so path separators in it become "_".
+func resultFile(dir, dataset, variant string) string {
+	safe := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r == '/' || r == filepath.Separator {
+				return '_'
+			}
+			return r
+		}, s)
+	}
+	return filepath.Join(dir, safe(dataset)+"."+safe(variant)+".json")
 }
 
 // Subsample writes to dst a seeded random sample of maxRows data rows of

@@ -93,6 +93,7 @@ func (r *trainResult) metric() string {
 type processRun struct {
 	seconds, peakMB float64
 	err             string // set when no result came back
+	output          []byte // what train --json printed
 }
 
 // trainProcess runs `tabforge train --json` in a fresh process with its
@@ -106,7 +107,7 @@ func trainProcess(ctx context.Context, self, dir string, args []string) (*trainR
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
 	runErr := cmd.Run()
-	run := processRun{seconds: time.Since(start).Seconds()}
+	run := processRun{seconds: time.Since(start).Seconds(), output: stdout.Bytes()}
 	// A process that never started (its context already cancelled, say,
 	// when the benchmark is interrupted between two runs) has no state.
 	if cmd.ProcessState != nil {

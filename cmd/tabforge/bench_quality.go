@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -104,7 +105,9 @@ off, the manifest's task, time column and positive class) on every dataset of th
 example the meta corpus's MANIFEST.csv) once per variant, a name and extra train flags, and prints
 each run's test metric (R² regression, ROC AUC binary, log-loss multiclass) and seconds, then each
 variant against the first: wins, ties (within 0.002), losses, mean delta, total time, failures.
-Timeouts and errors are listed, never fatal. --json prints the whole report. Example:
+Timeouts and errors are listed, never fatal. --json prints the whole report; --results DIR keeps
+each run's whole train --json result (every candidate's CV and test scores), so that rules
+choosing among candidates can be compared later on the same runs. Example:
 
   tabforge bench corpus --manifest MANIFEST.csv --task binary --max-rows 2000 --limit 10 \
       --variant base= --variant lr05='--set "model_params={gbdt: {learning_rate: 0.05}}"'`,
@@ -126,6 +129,11 @@ Timeouts and errors are listed, never fatal. --json prints the whole report. Exa
 			ds, err := bench.ReadManifest(manifest)
 			if err != nil {
 				return usageError{err}
+			}
+			if o.ResultsDir != "" {
+				if err := os.MkdirAll(o.ResultsDir, 0o755); err != nil {
+					return fmt.Errorf("bench corpus: --results: %w", err)
+				}
 			}
 			self, err := os.Executable()
 			if err != nil {
@@ -151,6 +159,7 @@ Timeouts and errors are listed, never fatal. --json prints the whole report. Exa
 	f.DurationVar(&o.Timeout, "timeout", 120*time.Second, "time limit of each train run")
 	f.Uint64Var(&o.Seed, "seed", 42, "seed of the row subsample")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	f.StringVar(&o.ResultsDir, "results", "", "keep every run's train --json result in this directory as DATASET.VARIANT.json")
 	return cmd
 }
 

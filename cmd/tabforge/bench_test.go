@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -102,8 +103,9 @@ func testBenchProfiles(t *testing.T, bin string) {
 // testdata/corpus (a regression and a multiclass problem of the meta
 // corpus), subsampled, and reads the JSON report.
 func testBenchCorpus(t *testing.T, bin string) {
+	results := filepath.Join(t.TempDir(), "runs")
 	cmd := exec.Command(bin, "bench", "corpus", "--manifest", testdata("corpus/MANIFEST.csv"), "--max-rows", "120",
-		"--timeout", "60s", "--json", "--variant", "base=",
+		"--timeout", "60s", "--json", "--results", results, "--variant", "base=",
 		"--variant", `lr05=--set "model_params={gbdt: {learning_rate: 0.05}}"`)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -126,6 +128,18 @@ func testBenchCorpus(t *testing.T, bin string) {
 		for _, r := range d.Runs {
 			if r.Err != "" || !(r.Seconds > 0) || !(r.Value > 0) || (d.Metric == "r2" && r.Value > 1) {
 				t.Errorf("%s [%s]: %+v; want a successful run with a valid %s", d.Name, r.Variant, r, d.Metric)
+			}
+			// --results kept the run's whole result: its leaderboard
+			// names the pick the report has.
+			var kept struct {
+				Best        string `json:"best"`
+				Leaderboard []struct {
+					Model string `json:"model"`
+				} `json:"leaderboard"`
+			}
+			b, err := os.ReadFile(filepath.Join(results, d.Name+"."+r.Variant+".json"))
+			if err != nil || json.Unmarshal(b, &kept) != nil || kept.Best != r.Best || len(kept.Leaderboard) < 2 {
+				t.Errorf("%s [%s]: kept result %v, best %q with %d entries; want the run's pick %q and its leaderboard", d.Name, r.Variant, err, kept.Best, len(kept.Leaderboard), r.Best)
 			}
 		}
 	}
