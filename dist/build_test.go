@@ -2,52 +2,316 @@ package dist
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tabforge/tabforge/pipeline"
 )
 
-// TestWorkerRefusesOtherBuild: a worker runs the units of a driver of its
-// own build, and of a driver that names none (an older one), but refuses
-// a unit whose driver names another build, without running it, with an
-// error naming both builds. The Runner got such units and ran them as
-// its own build reads them.
-func TestWorkerRefusesOtherBuild(t *testing.T) {
-	s := startServer(t)
-	r := &squareRunner{}
+const (
+	buildOld = "tabforge 1.1+aaa"
+	buildNew = "tabforge 1.2+bbb"
+)
+
+// startBuildWorker runs an in-process worker of build code (""
+// names none) with runner r until the test ends.
+func startBuildWorker(t *testing.T, url, id, code string, r Runner) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		w := &Worker{Runner: r, ID: "old", CodeVersion: "tabforge 1.1+aaa", Logger: failureLog(t, "worker")}
-		if err := w.Run(ctx, s.URL()); err != nil {
-			t.Errorf("worker: %v", err)
+		w := &Worker{Runner: r, ID: id, Concurrency: 2, CodeVersion: code, Logger: failureLog(t, "worker "+id)}
+		if err := w.Run(ctx, url); err != nil {
+			t.Errorf("worker %s: %v", id, err)
 		}
 	})
 	t.Cleanup(func() { cancel(); wg.Wait() })
-	for _, tc := range []struct{ driver, err string }{
-		{"tabforge 1.1+aaa", ""},
-		{"", ""},
-		{"tabforge 1.2+bbb", "sent by tabforge 1.2+bbb, this worker is tabforge 1.1+aaa"},
-	} {
-		e, err := Dial(context.Background(), s.URL(), Options{CodeVersion: tc.driver, Logger: failureLog(t, "driver")})
-		if err != nil {
+}
+
+// awaitWorkers waits until the heartbeats of the workers ids are in.
+func awaitWorkers(t *testing.T, url string, ids ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := dial(ctx, url, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	for {
+		ws, err := c.alive(ctx)
+		seen := map[string]bool{}
+		for _, w := range ws {
+			seen[w.ID] = true
+		}
+		all := err == nil
+		for _, id := range ids {
+			all = all && seen[id]
+		}
+		if all {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("workers %v never announced themselves (last seen %v, %v)", ids, ws, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// TestMixedFleet: in a rolling upgrade, a fleet with workers of the old
+// build and of the driver's runs every unit on the driver's; the old
+// worker runs none (it used to get about half of them, and fail them
+// and the run).
+func TestMixedFleet(t *testing.T) {
+	s := startServer(t)
+	old, cur := &squareRunner{}, &squareRunner{}
+	startBuildWorker(t, s.URL(), "old", buildOld, old)
+	startBuildWorker(t, s.URL(), "new", buildNew, cur)
+	awaitWorkers(t, s.URL(), "old", "new")
+	e, err := Dial(context.Background(), s.URL(), Options{CodeVersion: buildNew, Logger: failureLog(t, "driver")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if p := e.Parallelism(context.Background()); p != 2 {
+		t.Errorf("Parallelism = %d; want 2 (the new worker's concurrency only)", p)
+	}
+	const n = 20
+	got, err := collect(t, e, squareUnits(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if got[i] != strconv.Itoa(i*i) {
+			t.Errorf("unit %d = %q; want %d", i, got[i], i*i)
+		}
+	}
+	if r := old.runs.Load(); r != 0 {
+		t.Errorf("the old build's worker ran %d units; want 0", r)
+	}
+	if r := cur.runs.Load(); r != n {
+		t.Errorf("the driver's build's worker ran %d units; want %d", r, n)
+	}
+}
+
+// TestNoWorkerOfBuild: with only workers of other builds on the queue, a
+// run fails within WaitWorkers with ErrNoWorkers naming the driver's
+// build and theirs, instead of hanging or having them fail its units;
+// executor_fallback=local runs the units in the driver instead.
+func TestNoWorkerOfBuild(t *testing.T) {
+	s := startServer(t)
+	old := &squareRunner{}
+	startBuildWorker(t, s.URL(), "old", buildOld, old)
+	startBuildWorker(t, s.URL(), "older", "", old)
+	awaitWorkers(t, s.URL(), "old", "older")
+	e, err := Dial(context.Background(), s.URL(), Options{CodeVersion: buildNew, WaitWorkers: time.Second, Logger: failureLog(t, "driver")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	_, err = collectTimeout(t, e, squareUnits(3), 30*time.Second)
+	if !errors.Is(err, ErrNoWorkers) {
+		t.Fatalf("Execute = %v; want ErrNoWorkers", err)
+	}
+	for _, want := range []string{"driver's build " + buildNew, buildOld + " (1 worker)", "no build named"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if n := old.runs.Load(); n != 0 {
+		t.Errorf("workers of other builds ran %d units", n)
+	}
+
+	local, err := Dial(context.Background(), s.URL(), Options{CodeVersion: buildNew, WaitWorkers: time.Second, Fallback: pipeline.Local{Workers: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer local.Close()
+	if got, err := collectTimeout(t, local, squareUnits(3), 30*time.Second); err != nil || got[2] != "4" {
+		t.Errorf("with a fallback: %v, %v; want the units run locally", got, err)
+	}
+}
+
+// TestNoBuildDriver: the units of a driver that names no build (an older
+// tabforge) run on workers that name theirs.
+func TestNoBuildDriver(t *testing.T) {
+	s := startServer(t)
+	r := &squareRunner{}
+	startBuildWorker(t, s.URL(), "new", buildNew, r)
+	e, err := Dial(context.Background(), s.URL(), Options{Logger: failureLog(t, "driver")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	got, err := collectTimeout(t, e, squareUnits(4), 30*time.Second)
+	if err != nil || got[3] != "9" {
+		t.Errorf("Execute = %v, %v; want the units run", got, err)
+	}
+	if n := r.runs.Load(); n != 4 {
+		t.Errorf("the worker ran %d units; want 4", n)
+	}
+}
+
+// sharedUnits publishes n units naming build code on the shared subject,
+// as drivers of 2026-12-07 did, and returns their results once workers
+// wrote them.
+func sharedUnits(t *testing.T, url, code string, n int) []result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := dial(ctx, url, "driver of 2026-12-07")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	units := squareUnits(n)
+	for _, u := range units {
+		b, _ := json.Marshal(message{Key: u.Key, Kind: u.Kind, Spec: u.Spec, Published: time.Now().UnixNano(), Code: code})
+		if _, err := c.js.Publish(ctx, unitSubject+u.Kind, b, jetstream.WithMsgID(u.Key)); err != nil {
 			t.Fatal(err)
 		}
-		before := r.runs.Load()
-		got, err := collectTimeout(t, e, squareUnits(2), 30*time.Second)
-		e.Close()
-		if tc.err == "" {
-			if err != nil || got[1] != "1" {
-				t.Errorf("driver %q: %v, %v; want the units run", tc.driver, got, err)
+	}
+	out := make([]result, n)
+	for i, u := range units {
+		for {
+			e, err := c.results.Get(ctx, resultKey(u.Key))
+			if err == nil {
+				if err := json.Unmarshal(e.Value(), &out[i]); err != nil {
+					t.Fatal(err)
+				}
+				break
 			}
-			continue
+			if ctx.Err() != nil {
+				t.Fatalf("unit %d: no result: %v", i, err)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		if err == nil || !strings.Contains(err.Error(), tc.err) {
-			t.Errorf("driver %q: %v; want an error with %q", tc.driver, err, tc.err)
+	}
+	return out
+}
+
+// TestWorkerRefusesOtherBuild: a unit naming another build that reaches a
+// worker on the shared subject (drivers of 2026-12-07 sent them there)
+// fails without running, with an error naming both builds; but while a
+// worker announcing no build (an older one, maybe of the unit's build)
+// is alive, the worker leaves such units to it.
+func TestWorkerRefusesOtherBuild(t *testing.T) {
+	t.Run("alone", func(t *testing.T) {
+		s := startServer(t)
+		r := &squareRunner{}
+		startBuildWorker(t, s.URL(), "new", buildNew, r)
+		awaitWorkers(t, s.URL(), "new")
+		for i, res := range sharedUnits(t, s.URL(), buildOld, 2) {
+			want := fmt.Sprintf("sent by %s, this worker is %s", buildOld, buildNew)
+			if !strings.Contains(res.Error, want) {
+				t.Errorf("unit %d: result %+v; want an error with %q", i, res, want)
+			}
 		}
-		if n := r.runs.Load() - before; n != 0 {
-			t.Errorf("driver %q: the worker ran %d units", tc.driver, n)
+		if n := r.runs.Load(); n != 0 {
+			t.Errorf("the worker ran %d units of another build", n)
 		}
+	})
+	t.Run("beside an older worker", func(t *testing.T) {
+		s := startServer(t)
+		older, cur := &squareRunner{}, &squareRunner{}
+		startBuildWorker(t, s.URL(), "older", "", older)
+		awaitWorkers(t, s.URL(), "older")
+		startBuildWorker(t, s.URL(), "new", buildNew, cur)
+		awaitWorkers(t, s.URL(), "new")
+		for i, res := range sharedUnits(t, s.URL(), buildOld, 10) {
+			if res.Error != "" || res.Worker != "older" {
+				t.Errorf("unit %d: result %+v; want it run by the older worker", i, res)
+			}
+		}
+		if n := cur.runs.Load(); n != 0 {
+			t.Errorf("the worker of another build ran %d units", n)
+		}
+	})
+}
+
+// TestPreviousBuildQueue: a server a previous build set up (the stream
+// and its unfiltered shared consumer, nothing else) keeps them as they
+// were, so that the previous build's workers and drivers still work on
+// it, while this build's units go past them to this build's workers.
+func TestPreviousBuildQueue(t *testing.T) {
+	s := startServer(t)
+	ctx := context.Background()
+	nc, err := nats.Connect(s.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: StreamName, Subjects: []string{unitSubject + ">"},
+		Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage, Duplicates: 2 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	previous := jetstream.ConsumerConfig{Durable: ConsumerName, AckPolicy: jetstream.AckExplicitPolicy, AckWait: AckWait,
+		MaxDeliver: MaxDeliver, MaxAckPending: -1}
+	if _, err := st.CreateConsumer(ctx, previous); err != nil {
+		t.Fatal(err)
+	}
+	r := &squareRunner{}
+	startBuildWorker(t, s.URL(), "new", buildNew, r)
+	e, err := Dial(ctx, s.URL(), Options{CodeVersion: buildNew, Logger: failureLog(t, "driver")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if got, err := collect(t, e, squareUnits(3)); err != nil || got[2] != "4" {
+		t.Errorf("Execute = %v, %v; want the units run", got, err)
+	}
+	cons, err := st.Consumer(ctx, ConsumerName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Config.FilterSubject != "" || info.Delivered.Stream != 0 {
+		t.Errorf("the previous build's consumer has filter %q and delivered %d; want it unchanged and unused",
+			info.Config.FilterSubject, info.Delivered.Stream)
+	}
+}
+
+// TestBuildConsumerRecreated: a worker whose build's consumer is removed
+// under it (the server deletes one idle for buildConsumerIdle, an
+// operator may remove one) creates it again and runs its units; pulling
+// from a consumer that is gone only ever finds nothing.
+func TestBuildConsumerRecreated(t *testing.T) {
+	s := startServer(t)
+	startBuildWorker(t, s.URL(), "new", buildNew, &squareRunner{})
+	awaitWorkers(t, s.URL(), "new")
+	ctx := context.Background()
+	c, err := dial(ctx, s.URL(), "operator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	if err := c.builds.DeleteConsumer(ctx, buildConsumerName(buildNew)); err != nil {
+		t.Fatal(err)
+	}
+	e, err := Dial(ctx, s.URL(), Options{CodeVersion: buildNew, Logger: failureLog(t, "driver")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if got, err := collectTimeout(t, e, squareUnits(3), 30*time.Second); err != nil || got[2] != "4" {
+		t.Errorf("Execute = %v, %v; want the units run", got, err)
 	}
 }

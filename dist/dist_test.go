@@ -79,8 +79,17 @@ func queueState(url string) string {
 		return err.Error()
 	}
 	keys, _ := c.results.Keys(ctx)
-	return fmt.Sprintf("stream %d msgs (first %d, last %d); consumer delivered %d, ack floor %d, ack pending %d, redelivered %d, pending %d, waiting pulls %d; %d results",
+	out := fmt.Sprintf("stream %d msgs (first %d, last %d); consumer delivered %d, ack floor %d, ack pending %d, redelivered %d, pending %d, waiting pulls %d; %d results",
 		si.State.Msgs, si.State.FirstSeq, si.State.LastSeq, ci.Delivered.Stream, ci.AckFloor.Stream, ci.NumAckPending, ci.NumRedelivered, ci.NumPending, ci.NumWaiting, len(keys))
+	if bi, err := c.builds.Info(ctx); err == nil {
+		out += fmt.Sprintf("; %s %d msgs", BuildsStream, bi.State.Msgs)
+	}
+	list := c.builds.ListConsumers(ctx)
+	for ci := range list.Info() {
+		out += fmt.Sprintf("; consumer %s delivered %d, ack floor %d, ack pending %d, pending %d, waiting pulls %d",
+			ci.Name, ci.Delivered.Stream, ci.AckFloor.Stream, ci.NumAckPending, ci.NumPending, ci.NumWaiting)
+	}
+	return out
 }
 
 // failureLog is a logger whose output the test shows, as who's log, only

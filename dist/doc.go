@@ -6,8 +6,9 @@
 //
 // The driver's Executor publishes each unit to a work-queue stream with
 // the unit's key as its Nats-Msg-Id, so a unit published twice within the
-// stream's duplicate window is queued once. Workers pull units from one
-// shared durable consumer with explicit acks and a short AckWait that
+// stream's duplicate window is queued once. A unit goes only to workers
+// of the driver's build (see BuildsStream): they pull it from a durable
+// consumer of their build with explicit acks and a short AckWait that
 // in-progress acks extend while a unit runs: a worker killed with SIGKILL
 // stops extending it, and the server redelivers the unit to another
 // worker (at most MaxDeliver times). A worker writes the unit's result to
@@ -21,6 +22,7 @@
 // holds (the candidates' predictions an ensemble unit combines) goes to
 // an object store under its content hash (Executor.ShareArtifact) for
 // workers to fetch (Worker.Artifact). Workers announce
-// themselves in a second bucket with a short TTL; a driver that sees none
-// says so within seconds instead of waiting forever.
+// themselves and their build in a second bucket with a short TTL; a
+// driver that sees none of its build says so within seconds instead of
+// waiting forever.
 package dist

@@ -34,10 +34,11 @@ type Options struct {
 	WaitWorkers time.Duration
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
-	// CodeVersion names the driver's build (registry.CodeVersion). It is
-	// sent with every unit, so that a worker of another build refuses the
-	// unit naming both builds, before reading its spec by rules the
-	// driver may not have written it by. Empty sends none.
+	// CodeVersion names the driver's build (registry.CodeVersion). Its
+	// units go only to workers of the same build (see BuildsStream),
+	// which read their specs by the rules the driver wrote them by; with
+	// no such worker alive, Execute fails (or falls back) with
+	// ErrNoWorkers naming both builds. Empty sends units any worker runs.
 	CodeVersion string
 }
 
@@ -79,7 +80,7 @@ func Dial(ctx context.Context, url string, o Options) (*Executor, error) {
 	_, err = c.nc.Subscribe(doneSubject+"*", func(m *nats.Msg) { e.notify.send(m.Subject[len(doneSubject):]) })
 	if err == nil {
 		// The server gave up on a unit after MaxDeliver deliveries.
-		_, err = c.nc.Subscribe(maxDeliveriesSubject, func(m *nats.Msg) {
+		_, err = c.nc.Subscribe(e.maxDeliveries(), func(m *nats.Msg) {
 			var adv struct {
 				Seq uint64 `json:"stream_seq"`
 			}
@@ -93,6 +94,23 @@ func Dial(ctx context.Context, url string, o Options) (*Executor, error) {
 		return nil, fmt.Errorf("dist: subscribe: %w", err)
 	}
 	return e, nil
+}
+
+// unitStream is the stream the driver's units travel in.
+func (e *Executor) unitStream() jetstream.Stream {
+	if e.o.CodeVersion == "" {
+		return e.c.stream
+	}
+	return e.c.builds
+}
+
+// maxDeliveries is the subject of the server's advisories for the
+// driver's units it stopped redelivering.
+func (e *Executor) maxDeliveries() string {
+	if e.o.CodeVersion == "" {
+		return maxDeliveriesSubject + StreamName + "." + ConsumerName
+	}
+	return maxDeliveriesSubject + BuildsStream + "." + buildConsumerName(e.o.CodeVersion)
 }
 
 // Close drains the connection.
@@ -143,7 +161,8 @@ func (e *Executor) publish(ctx context.Context, u pipeline.Unit) (uint64, error)
 	if err != nil {
 		return 0, fmt.Errorf("dist: unit %s: %w", u.Key, err)
 	}
-	ack, err := e.publishRetry(ctx, unitSubject+u.Kind, b, u.Key)
+	subject := unitSubjectOf(e.o.CodeVersion, u.Kind)
+	ack, err := e.publishRetry(ctx, subject, b, u.Key)
 	if err != nil {
 		return 0, fmt.Errorf("dist: publish unit %s: %w", u.Kind, err)
 	}
@@ -152,11 +171,11 @@ func (e *Executor) publish(ctx context.Context, u pipeline.Unit) (uint64, error)
 		// that one is gone and left no result, or only a failure (not a
 		// result: a rerun must retry it), nothing would run it: queue it
 		// anew.
-		_, gone := e.c.stream.GetMsg(ctx, ack.Sequence)
+		_, gone := e.unitStream().GetMsg(ctx, ack.Sequence)
 		r, ok, rerr := e.result(ctx, resultKey(u.Key))
 		if errors.Is(gone, jetstream.ErrMsgNotFound) && rerr == nil && (!ok || r.Error != "") {
 			id := fmt.Sprintf("%s#%d", u.Key, time.Now().UnixNano())
-			if ack, err = e.publishRetry(ctx, unitSubject+u.Kind, b, id); err != nil {
+			if ack, err = e.publishRetry(ctx, subject, b, id); err != nil {
 				return 0, fmt.Errorf("dist: publish unit %s: %w", u.Kind, err)
 			}
 		}
@@ -218,12 +237,12 @@ func (e *Executor) collect(ctx context.Context, cl *collection, ch <-chan string
 			}
 			ws, err := e.c.alive(ctx)
 			switch {
-			case err != nil || len(ws) > 0:
+			case err != nil || len(ofBuild(ws, e.o.CodeVersion)) > 0:
 				noWorkerSince = time.Time{}
 			case noWorkerSince.IsZero():
 				noWorkerSince = time.Now()
 			case time.Since(noWorkerSince) > e.o.WaitWorkers:
-				return e.fallback(ctx, cl.units, cl.pending, cl.done, fmt.Errorf("%w %s: every worker left with %d units pending", ErrNoWorkers, config.RedactURL(e.url), len(cl.pending)))
+				return e.fallback(ctx, cl.units, cl.pending, cl.done, e.noWorkers(ws, fmt.Sprintf("every worker left with %d units pending", len(cl.pending))))
 			}
 		}
 	}
@@ -308,7 +327,7 @@ func (cl *collection) check(ctx context.Context, rk string) error {
 // server cannot say, it counts as queued, so the driver waits and asks
 // again.
 func (e *Executor) queued(ctx context.Context, seq uint64) bool {
-	_, err := e.c.stream.GetMsg(ctx, seq)
+	_, err := e.unitStream().GetMsg(ctx, seq)
 	return !errors.Is(err, jetstream.ErrMsgNotFound)
 }
 
@@ -328,8 +347,8 @@ func (e *Executor) result(ctx context.Context, rk string) (result, bool, error) 
 	return r, true, nil
 }
 
-// waitWorkers returns nil once a worker's heartbeat is seen, or
-// ErrNoWorkers after WaitWorkers.
+// waitWorkers returns nil once the heartbeat of a worker of the driver's
+// build is seen, or ErrNoWorkers after WaitWorkers.
 func (e *Executor) waitWorkers(ctx context.Context) error {
 	deadline := time.Now().Add(e.o.WaitWorkers)
 	if e.fellBack.Load() {
@@ -337,7 +356,7 @@ func (e *Executor) waitWorkers(ctx context.Context) error {
 	}
 	for {
 		ws, err := e.c.alive(ctx)
-		if err == nil && len(ws) > 0 {
+		if err == nil && len(ofBuild(ws, e.o.CodeVersion)) > 0 {
 			e.fellBack.Store(false)
 			return nil
 		}
@@ -345,8 +364,7 @@ func (e *Executor) waitWorkers(ctx context.Context) error {
 			return fmt.Errorf("dist: list workers: %w", err)
 		}
 		if err == nil && time.Now().After(deadline) {
-			shown := config.RedactURL(e.url) // a message must not carry the queue's password
-			return fmt.Errorf("%w %s after %s: start one with `tabforge worker --queue %s --store URL`, or set executor_fallback=local", ErrNoWorkers, shown, e.o.WaitWorkers, shown)
+			return e.noWorkers(ws, fmt.Sprint("waited ", e.o.WaitWorkers))
 		}
 		select {
 		case <-ctx.Done():
@@ -354,6 +372,19 @@ func (e *Executor) waitWorkers(ctx context.Context) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// noWorkers is the ErrNoWorkers error of a queue whose live workers ws
+// include none of the driver's build; what says when, or what happened.
+// With workers of other builds there, it names their builds and the
+// driver's.
+func (e *Executor) noWorkers(ws []Heartbeat, what string) error {
+	shown := config.RedactURL(e.url) // a message must not carry the queue's password
+	if len(ws) == 0 {
+		return fmt.Errorf("%w %s (%s): start one with `tabforge worker --queue %s --store URL`, or set executor_fallback=local", ErrNoWorkers, shown, what, shown)
+	}
+	return fmt.Errorf("%w %s of the driver's build %s (%s), only workers of %s: run workers of the driver's build, or set executor_fallback=local",
+		ErrNoWorkers, shown, e.o.CodeVersion, what, otherBuilds(ws))
 }
 
 // fallback runs the pending units (all when pending is nil) with
@@ -376,15 +407,15 @@ func (e *Executor) fallback(ctx context.Context, units []pipeline.Unit, pending 
 }
 
 // Parallelism implements pipeline.Parallel: the total concurrency of the
-// workers alive now (at least 1), so that tuning proposes as many trials
-// at once as the workers can run.
+// workers of the driver's build alive now (at least 1), so that tuning
+// proposes as many trials at once as the workers that run them can.
 func (e *Executor) Parallelism(ctx context.Context) int {
 	ws, err := e.c.alive(ctx)
 	if err != nil {
 		return 1
 	}
 	n := 0
-	for _, w := range ws {
+	for _, w := range ofBuild(ws, e.o.CodeVersion) {
 		n += max(1, w.Concurrency)
 	}
 	return max(1, n)

@@ -29,9 +29,9 @@ const (
 	locksBucket    = "TABFORGE_LOCKS"    // short-lived locks around setup
 	unitSubject    = "tabforge.unit."    // + kind
 	doneSubject    = "tabforge.done."    // + result key: a unit's result was written
-	// maxDeliveriesSubject is the server's advisory for a message it
-	// stopped redelivering.
-	maxDeliveriesSubject = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + StreamName + "." + ConsumerName
+	// maxDeliveriesSubject + STREAM.CONSUMER is the server's advisory
+	// for a message it stopped redelivering.
+	maxDeliveriesSubject = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES."
 	maxPrefix            = "max:" // notifier keys of such advisories: max:SEQ
 )
 
@@ -83,6 +83,10 @@ type Heartbeat struct {
 	Started     time.Time `json:"started"`
 	Running     int       `json:"running"`
 	Done        int64     `json:"done"`
+	// Code is the worker's build (Worker.CodeVersion), whose units it
+	// pulls; absent from older workers' heartbeats and from workers
+	// naming no build, which pull the shared consumer.
+	Code string `json:"code,omitempty"`
 }
 
 // resultKey is the results bucket key of a unit key: the key's SHA-256,
@@ -96,17 +100,19 @@ func resultKey(unitKey string) string {
 type conn struct {
 	nc      *nats.Conn
 	js      jetstream.JetStream
-	stream  jetstream.Stream
-	cons    jetstream.Consumer
+	stream  jetstream.Stream   // units naming no build
+	cons    jetstream.Consumer // their shared consumer
+	builds  jetstream.Stream   // units naming their build (BuildsStream)
 	results jetstream.KeyValue
 	workers jetstream.KeyValue
+	locks   jetstream.KeyValue
 
 	artsMu sync.Mutex
 	arts   jetstream.ObjectStore // the artifacts object store, once used
 }
 
-// dial connects to url and creates what is missing: the stream (file
-// storage, work-queue retention), the consumer and the buckets. Creating
+// dial connects to url and creates what is missing: the streams (file
+// storage, work-queue retention), the shared consumer and the buckets. Creating
 // them is idempotent, so drivers and workers may start in any order.
 func dial(ctx context.Context, url, name string) (*conn, error) {
 	nc, err := nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond),
@@ -183,6 +189,13 @@ func (c *conn) setup(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("stream %s (is JetStream enabled on the server? nats-server -js): %w", StreamName, err)
 	}
+	c.builds, err = stream(ctx, js, jetstream.StreamConfig{
+		Name: BuildsStream, Subjects: []string{buildSubject + ">"}, Retention: jetstream.WorkQueuePolicy,
+		Storage: jetstream.FileStorage, Duplicates: 2 * time.Minute,
+	})
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", BuildsStream, err)
+	}
 	if c.results, err = bucket(ctx, js, jetstream.KeyValueConfig{Bucket: ResultsBucket, TTL: resultTTL, Storage: jetstream.FileStorage}); err != nil {
 		return err
 	}
@@ -191,11 +204,10 @@ func (c *conn) setup(ctx context.Context) error {
 	if c.workers, err = bucket(ctx, js, jetstream.KeyValueConfig{Bucket: WorkersBucket, TTL: heartbeatTTL, Storage: jetstream.FileStorage}); err != nil {
 		return err
 	}
-	locks, err := bucket(ctx, js, jetstream.KeyValueConfig{Bucket: locksBucket, TTL: lockTTL, Storage: jetstream.MemoryStorage})
-	if err != nil {
+	if c.locks, err = bucket(ctx, js, jetstream.KeyValueConfig{Bucket: locksBucket, TTL: lockTTL, Storage: jetstream.MemoryStorage}); err != nil {
 		return err
 	}
-	c.cons, err = consumer(ctx, c.stream, locks, jetstream.ConsumerConfig{
+	c.cons, err = consumer(ctx, c.stream, c.locks, jetstream.ConsumerConfig{
 		Durable: ConsumerName, AckPolicy: jetstream.AckExplicitPolicy, AckWait: AckWait,
 		MaxDeliver: MaxDeliver, MaxAckPending: -1,
 	})
@@ -245,10 +257,12 @@ func consumer(ctx context.Context, s jetstream.Stream, locks jetstream.KeyValue,
 }
 
 // sameSettings reports whether the consumer has the settings tabforge
-// sets, so that a newer tabforge's settings replace an older one's.
+// sets, so that a newer tabforge's settings replace an older one's. The
+// shared consumer has no filter, as every earlier build made it.
 func sameSettings(have, want jetstream.ConsumerConfig) bool {
 	return have.AckPolicy == want.AckPolicy && have.AckWait == want.AckWait &&
-		have.MaxDeliver == want.MaxDeliver && have.MaxAckPending == want.MaxAckPending
+		have.MaxDeliver == want.MaxDeliver && have.MaxAckPending == want.MaxAckPending &&
+		have.FilterSubject == want.FilterSubject && have.InactiveThreshold == want.InactiveThreshold
 }
 
 // Stream and bucket setup looks up first and creates only what is missing:

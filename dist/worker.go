@@ -52,15 +52,21 @@ type Worker struct {
 	DataDir string
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
-	// CodeVersion names this worker's build (registry.CodeVersion). A
-	// unit whose driver sent another build's name fails without running,
-	// with an error naming both; empty runs every unit, leaving the
-	// Runner to refuse what it cannot rebuild.
+	// CodeVersion names this worker's build (registry.CodeVersion). The
+	// worker pulls the units of drivers of its build (see BuildsStream),
+	// and those of drivers naming no build while no older worker is
+	// alive to take them; a unit naming another build that still reaches
+	// it fails without running, with an error naming both. Empty pulls
+	// only the units of drivers naming no build, and runs every one,
+	// leaving the Runner to refuse what it cannot rebuild.
 	CodeVersion string
 
 	conn    atomic.Pointer[conn]
 	running atomic.Int64
 	done    atomic.Int64
+	// shared is whether a worker naming a build pulls the shared
+	// consumer too: while no worker announcing no build is alive.
+	shared atomic.Bool
 }
 
 // Run serves units from the server at url until ctx ends. A unit running
@@ -82,13 +88,20 @@ func (w *Worker) Run(ctx context.Context, url string) error {
 		return err
 	}
 	defer c.close()
+	var own jetstream.Consumer // the consumer of this worker's build
+	if w.CodeVersion != "" {
+		if own, err = c.buildConsumer(ctx, w.CodeVersion); err != nil {
+			return err
+		}
+		w.checkShared(ctx, c)
+	}
 	w.conn.Store(c)
 	defer w.conn.Store(nil)
-	hb := Heartbeat{ID: w.ID, Host: host, PID: os.Getpid(), Concurrency: n, Started: time.Now().UTC()}
+	hb := Heartbeat{ID: w.ID, Host: host, PID: os.Getpid(), Concurrency: n, Started: time.Now().UTC(), Code: w.CodeVersion}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { w.heartbeat(gctx, c, hb); return nil })
+	g.Go(func() error { w.heartbeat(gctx, c, hb, own); return nil })
 	for range n {
-		g.Go(func() error { return w.loop(gctx, c) })
+		g.Go(func() error { return w.loop(gctx, c, own) })
 	}
 	w.Logger.Info("worker ready", "queue", config.RedactURL(url), "id", w.ID, "concurrency", n)
 	err = g.Wait()
@@ -102,7 +115,7 @@ func (w *Worker) Run(ctx context.Context, url string) error {
 // heartbeatKey is a worker id made safe for a bucket key.
 func heartbeatKey(id string) string { return resultKey(id)[:17] }
 
-func (w *Worker) heartbeat(ctx context.Context, c *conn, hb Heartbeat) {
+func (w *Worker) heartbeat(ctx context.Context, c *conn, hb Heartbeat, own jetstream.Consumer) {
 	t := time.NewTicker(heartbeatEvery)
 	defer t.Stop()
 	for {
@@ -110,6 +123,9 @@ func (w *Worker) heartbeat(ctx context.Context, c *conn, hb Heartbeat) {
 		b, _ := json.Marshal(hb)
 		if _, err := c.workers.Put(ctx, heartbeatKey(hb.ID), b); err != nil && ctx.Err() == nil {
 			w.Logger.Warn("heartbeat", "err", err)
+		}
+		if own != nil {
+			w.tend(ctx, c, own)
 		}
 		select {
 		case <-ctx.Done():
@@ -119,22 +135,87 @@ func (w *Worker) heartbeat(ctx context.Context, c *conn, hb Heartbeat) {
 	}
 }
 
-// loop fetches and handles one unit at a time until ctx ends.
-func (w *Worker) loop(ctx context.Context, c *conn) error {
+// loop fetches and handles one unit at a time until ctx ends: from own,
+// the consumer of the worker's build, and, when w.shared says so, from
+// the shared consumer without waiting, so that units of its build start
+// at once and the others within a fetch's wait (at once while units keep
+// coming: then neither fetch waits); with own nil, from the shared
+// consumer only.
+func (w *Worker) loop(ctx context.Context, c *conn, own jetstream.Consumer) error {
+	busy := false
 	for ctx.Err() == nil {
-		batch, err := c.cons.Fetch(1, jetstream.FetchMaxWait(2*time.Second))
-		if err != nil {
-			if ctx.Err() == nil {
-				w.Logger.Warn("fetch", "err", err)
-				time.Sleep(250 * time.Millisecond) // the server may be restarting
-			}
+		if own == nil {
+			w.fetch(ctx, c, c.cons, true)
 			continue
 		}
-		for msg := range batch.Messages() {
-			w.handle(ctx, c, msg)
+		busy = w.fetch(ctx, c, own, !busy)
+		if w.shared.Load() && ctx.Err() == nil {
+			busy = w.fetch(ctx, c, c.cons, false) || busy
 		}
 	}
 	return nil
+}
+
+// fetch handles the next unit of cons, waiting up to 2 s for one if
+// wait, and reports whether there was one.
+func (w *Worker) fetch(ctx context.Context, c *conn, cons jetstream.Consumer, wait bool) (got bool) {
+	var batch jetstream.MessageBatch
+	var err error
+	if wait {
+		batch, err = cons.Fetch(1, jetstream.FetchMaxWait(2*time.Second))
+	} else {
+		batch, err = cons.FetchNoWait(1)
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			w.Logger.Warn("fetch", "err", err)
+			time.Sleep(250 * time.Millisecond) // the server may be restarting
+		}
+		return false
+	}
+	for msg := range batch.Messages() {
+		w.handle(ctx, c, msg)
+		got = true
+	}
+	return got
+}
+
+// tend keeps the pulls of a worker naming a build right, once a
+// heartbeat: it creates own, its build's consumer, again when that is
+// gone (the server deletes one idle for buildConsumerIdle, after a long
+// partition say, or an operator removed it; fetching from a consumer
+// that is gone just finds nothing), and checks w.shared again while units
+// wait in the shared consumer.
+func (w *Worker) tend(ctx context.Context, c *conn, own jetstream.Consumer) {
+	if _, err := own.Info(ctx); errors.Is(err, jetstream.ErrConsumerNotFound) {
+		w.Logger.Warn("the consumer of this build is gone; creating it again", "consumer", buildConsumerName(w.CodeVersion))
+		if _, err := c.buildConsumer(ctx, w.CodeVersion); err != nil && ctx.Err() == nil {
+			w.Logger.Warn("creating the consumer failed; trying again at the next heartbeat", "err", err)
+		}
+	}
+	if w.sharedWaiting(ctx, c) {
+		w.checkShared(ctx, c)
+	}
+}
+
+// sharedWaiting reports whether units wait in the shared consumer.
+func (w *Worker) sharedWaiting(ctx context.Context, c *conn) bool {
+	info, err := c.cons.Info(ctx)
+	return err == nil && info.NumPending > 0
+}
+
+// checkShared sets w.shared from the workers alive now, and reports
+// whether a worker announcing no build is among them. Listing them costs
+// a request per worker, so the heartbeat does it only while units wait
+// in the shared consumer.
+func (w *Worker) checkShared(ctx context.Context, c *conn) (older bool) {
+	ws, err := c.alive(ctx)
+	if err != nil {
+		return !w.shared.Load() // keep the last answer
+	}
+	older = olderAlive(ws, w.ID)
+	w.shared.Store(!older)
+	return older
 }
 
 // handle runs one unit and writes its result once.
@@ -143,6 +224,12 @@ func (w *Worker) handle(ctx context.Context, c *conn, msg jetstream.Msg) {
 	if err := json.Unmarshal(msg.Data(), &m); err != nil || m.Key == "" {
 		w.Logger.Warn("dropping a message that is not a unit", "err", err)
 		_ = msg.Term()
+		return
+	}
+	if m.Code != "" && w.CodeVersion != "" && m.Code != w.CodeVersion && w.checkShared(ctx, c) {
+		// A unit of another build from the shared consumer, taken while
+		// an older worker (maybe of its build) joined: hand it back.
+		_ = msg.Nak()
 		return
 	}
 	rk := resultKey(m.Key)
@@ -197,7 +284,8 @@ func (w *Worker) handle(ctx context.Context, c *conn, msg jetstream.Msg) {
 }
 
 // run runs the unit m with w.Runner, unless a driver of another build
-// sent it: the spec of a newer driver's unit may mean more than this
+// sent it (a driver of 2026-12-07 that named its build on the shared
+// subject, with no older worker alive to take the unit): the spec of a newer driver's unit may mean more than this
 // build reads from it (a field it does not know, a family it lacks), and
 // an older driver's less, so neither is run by this build's rules.
 func (w *Worker) run(ctx context.Context, m message) ([]byte, error) {

@@ -142,9 +142,13 @@ func (a *app) workersCommand() *cobra.Command {
 			}
 			fmt.Fprintf(a.stdout, "queue %s: %d queued, %d in flight (%d redelivered), %d results\n", config.RedactURL(queue), st.Queued, st.InFlight, st.Redelivered, st.Results)
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "worker\thost\tpid\tconcurrency\trunning\tdone\tup")
+			fmt.Fprintln(tw, "worker\thost\tpid\tconcurrency\trunning\tdone\tup\tbuild")
 			for _, w := range st.Workers {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\n", w.ID, w.Host, w.PID, w.Concurrency, w.Running, w.Done, time.Since(w.Started).Round(time.Second))
+				build := w.Code
+				if build == "" {
+					build = "-" // an older worker, or one naming no build: it runs the units of drivers naming none
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", w.ID, w.Host, w.PID, w.Concurrency, w.Running, w.Done, time.Since(w.Started).Round(time.Second), build)
 			}
 			return tw.Flush()
 		},
