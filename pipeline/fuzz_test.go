@@ -3,11 +3,14 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"math"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/model"
 )
 
 // fuzzSeeds trains small real models on credit_data (a single gbdt, a
@@ -56,7 +59,8 @@ func fuzzSeeds(f *testing.F) (payloads [][]byte, xgb []byte, x *frame.Frame) {
 
 // FuzzDecodePredictor feeds damaged model payloads to the loader: it must
 // refuse them with an error or return a predictor that predicts (or
-// refuses the rows) without panicking.
+// refuses the rows) without panicking, and that saves and loads back to
+// one that predicts the same (a model a user loads may be saved again).
 func FuzzDecodePredictor(f *testing.F) {
 	payloads, _, x := fuzzSeeds(f)
 	for _, p := range payloads {
@@ -69,12 +73,50 @@ func FuzzDecodePredictor(f *testing.F) {
 			return
 		}
 		p.Family()
-		p.Predict(x) //nolint:errcheck // an error is a fine answer; a panic is not
+		want, werr := p.Predict(x)
+		b, err := p.Marshal()
+		if err != nil {
+			t.Fatalf("a predictor that loads does not save: %v", err)
+		}
+		kind, inner, err := model.DecodeEnvelope(b)
+		if err != nil || kind != PredictorKind {
+			t.Fatalf("a saved predictor's envelope: kind %q, %v", kind, err)
+		}
+		back, err := decodePredictor(inner, reg)
+		if err != nil {
+			t.Fatalf("a saved predictor does not load back: %v", err)
+		}
+		got, gerr := back.Predict(x)
+		if (gerr == nil) != (werr == nil) || werr == nil && !samePrediction(got, want) {
+			t.Fatalf("saved and loaded back, a predictor predicts %+v (%v); it predicted %+v (%v)", got, gerr, want, werr)
+		}
 	})
 }
 
+// schemaRows are five rows of p's numeric inputs, from missing to far
+// outside any split.
+func schemaRows(t *testing.T, p *Predictor) *frame.Frame {
+	cols := make([]*frame.Column, len(p.Schema))
+	for i, f := range p.Schema {
+		cols[i] = frame.NewNumeric(f.Name, []float64{0, 1, -1, math.NaN(), 1e9})
+	}
+	x, err := frame.New(cols...)
+	if err != nil {
+		t.Fatalf("rows for schema %v: %v", p.Schema, err)
+	}
+	return x
+}
+
+// samePrediction reports whether a and b hold the same values, NaN
+// equal to NaN.
+func samePrediction(a, b *Prediction) bool {
+	same := func(x, y float64) bool { return x == y || math.IsNaN(x) && math.IsNaN(y) }
+	return slices.EqualFunc(a.Values, b.Values, same) && slices.EqualFunc(a.Probs, b.Probs, same) && slices.Equal(a.Labels, b.Labels)
+}
+
 // FuzzImportXGBoost feeds damaged XGBoost JSON to the importer, then
-// predicts with whatever it accepted.
+// predicts with whatever it accepted, and checks that it exports to JSON
+// that imports to a model predicting the same.
 func FuzzImportXGBoost(f *testing.F) {
 	_, xgb, x := fuzzSeeds(f)
 	f.Add(xgb)
@@ -86,5 +128,19 @@ func FuzzImportXGBoost(f *testing.F) {
 		}
 		p.Family()
 		p.Predict(x) //nolint:errcheck // an error is a fine answer; a panic is not
+		rows := schemaRows(t, p)
+		want, werr := p.Predict(rows)
+		var buf bytes.Buffer
+		if err := ExportXGBoost(&buf, p); err != nil {
+			t.Fatalf("an imported model does not export: %v", err)
+		}
+		back, err := ImportXGBoost(&buf, "y")
+		if err != nil {
+			t.Fatalf("an imported model's export does not import: %v\n%s", err, buf.Bytes())
+		}
+		got, gerr := back.Predict(rows)
+		if (gerr == nil) != (werr == nil) || werr == nil && !samePrediction(got, want) {
+			t.Fatalf("exported and imported again, a model predicts %+v (%v); it predicted %+v (%v)", got, gerr, want, werr)
+		}
 	})
 }

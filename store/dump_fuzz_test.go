@@ -10,8 +10,9 @@ import (
 	"github.com/tabforge/tabforge/store/storetest"
 )
 
-// FuzzImport: no dump panics Import, and a dump it refuses leaves the
-// store exactly as it was (Import reads and checks it whole first).
+// FuzzImport: no dump panics Import, a dump it refuses leaves the store
+// exactly as it was (Import reads and checks it whole first), and one it
+// takes, imported again, changes nothing (as Import promises).
 func FuzzImport(f *testing.F) {
 	ctx := context.Background()
 	src := storetest.SQLite(f)
@@ -32,15 +33,26 @@ func FuzzImport(f *testing.F) {
 		if _, err := store.Export(ctx, dst, &before, true); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := store.Import(ctx, dst, bytes.NewReader(data)); err == nil {
-			return
-		}
+		_, err := store.Import(ctx, dst, bytes.NewReader(data))
 		var after bytes.Buffer
 		if _, err := store.Export(ctx, dst, &after, true); err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(before.Bytes(), after.Bytes()) {
-			t.Errorf("a refused dump changed the store:\n%s", data)
+		if err != nil {
+			if !bytes.Equal(before.Bytes(), after.Bytes()) {
+				t.Errorf("a refused dump changed the store:\n%s", data)
+			}
+			return
+		}
+		if _, err := store.Import(ctx, dst, bytes.NewReader(data)); err != nil {
+			t.Fatalf("a dump imported once is refused the second time: %v\n%s", err, data)
+		}
+		var again bytes.Buffer
+		if _, err := store.Export(ctx, dst, &again, true); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(after.Bytes(), again.Bytes()) {
+			t.Errorf("importing a dump twice changed the store:\n%s", data)
 		}
 	})
 }
