@@ -14,8 +14,9 @@ import (
 )
 
 // fuzzSeeds trains small real models on credit_data (a single gbdt, a
-// logistic, a tree, and an ensemble) and returns their saved
-// payloads, the gbdt's XGBoost JSON and rows to predict.
+// logistic, a tree, and an ensemble) and returns their saved payloads
+// (unwrapped from their envelopes), the gbdt's XGBoost JSON and rows to
+// predict.
 func fuzzSeeds(f *testing.F) (payloads [][]byte, xgb []byte, x *frame.Frame) {
 	f.Helper()
 	data := filepath.Join("..", "testdata", "credit_data.csv")
@@ -45,7 +46,13 @@ func fuzzSeeds(f *testing.F) (payloads [][]byte, xgb []byte, x *frame.Frame) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		payloads = append(payloads, b)
+		// decodePredictor reads what is inside the envelope; an envelope
+		// itself (compressed, checksummed) never gets past its first bytes.
+		_, inner, err := model.DecodeEnvelope(b)
+		if err != nil {
+			f.Fatal(err)
+		}
+		payloads = append(payloads, inner)
 		if models[0] == "gbdt" {
 			var buf bytes.Buffer
 			if err := ExportXGBoost(&buf, p); err != nil {
