@@ -105,6 +105,12 @@ func (r *Registry) events(ctx context.Context, f eventFilter, q HistoryQuery) ([
 			return nil, err
 		}
 		to = recs[len(recs)-1].Key
+		if to == "" {
+			// "" is the least key, and an empty bound is no bound: paging
+			// on would read from the newest again, for ever. An event keyed
+			// "" comes only from a damaged store or dump.
+			break
+		}
 	}
 	if q.Limit > 0 {
 		out = out[:min(len(out), q.Limit)]

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/storetest"
@@ -218,6 +219,38 @@ func TestShowNewestHistory(t *testing.T) {
 				if rec.events > 64 && tt.wantOlder {
 					t.Errorf("Show(%s) read %d events; want a page (64) of the %d", tt.v, rec.events, len(full))
 				}
+			}
+		})
+	}
+}
+
+// TestHistoryEmptyEventKey reads the newest events when one, from a
+// damaged store or dump, is keyed "": paging down to it ended with an
+// empty bound, which is no bound, so the history read the newest page
+// again, repeating its events up to the limit, or for ever when none
+// matched (found by FuzzRecords). The deadline only stops a hang.
+func TestHistoryEmptyEventKey(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			st := b.open(t)
+			r := newTestRegistry(t, st)
+			v := mustRegister(t, r, model("h1", true))
+			if _, err := r.Promote(ctx, v, Production, PromoteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.PutRecord(ctx, KindEvent, "", []byte(`{"name": "other", "action": "promote"}`)); err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range []HistoryQuery{{Limit: 5}, {Limit: 100}} {
+				got, err := r.HistoryWith(ctx, "house", q)
+				if err != nil || len(got) != 1 {
+					t.Errorf("HistoryWith(house, %+v) = %d events, %v; want the one promotion", q, len(got), err)
+				}
+			}
+			if _, err := r.Show(ctx, v); err != nil {
+				t.Errorf("Show(%s): %v", v, err)
 			}
 		})
 	}
