@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tabforge/tabforge/store"
 )
@@ -137,9 +138,11 @@ func runFilter(q store.RunQuery) (string, []any) {
 // GLOB, not LIKE, because LIKE folds ASCII case, so "ABC" found the run
 // or model version "abc…", which no other store does. false when prefix
 // holds a NUL, where SQLite ends a pattern: "id\x00x" would match every
-// key starting with "id" (an id cut at the NUL).
+// key starting with "id" (an id cut at the NUL). false too when prefix
+// is not UTF-8: GLOB reads its pattern as UTF-8, and "1\xbf…" matched
+// "2108…"; listRecords reads such a prefix by byte range instead.
 func globPrefix(prefix string) (string, bool) {
-	if strings.IndexByte(prefix, 0) >= 0 {
+	if strings.IndexByte(prefix, 0) >= 0 || !utf8.ValidString(prefix) {
 		return "", false
 	}
 	// A bracket holding one character matches just that character.

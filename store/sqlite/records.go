@@ -71,17 +71,27 @@ func (s *Store) ListRecords(ctx context.Context, kind, prefix string) ([]*store.
 }
 
 func listRecords(ctx context.Context, db querier, kind, prefix string) ([]*store.Record, error) {
-	pattern, ok := globPrefix(prefix)
-	if !ok {
+	query, arg := `SELECT key, value, updated FROM records WHERE kind=? AND key GLOB ? ORDER BY key`, any(nil)
+	if pattern, ok := globPrefix(prefix); ok {
+		arg = pattern
+	} else if strings.IndexByte(prefix, 0) >= 0 {
 		return nil, nil // no key holds a NUL
+	} else {
+		// Not UTF-8: keys compare as bytes, so those with the prefix
+		// are a run of keys from it on; the filter below ends the run.
+		query, arg = `SELECT key, value, updated FROM records WHERE kind=? AND key >= ? ORDER BY key`, prefix
 	}
-	rows, err := db.QueryContext(ctx, `SELECT key, value, updated FROM records WHERE kind=? AND key GLOB ? ORDER BY key`, kind, pattern)
+	rows, err := db.QueryContext(ctx, query, kind, arg)
 	if err != nil {
 		return nil, fmt.Errorf("list records %s: %w", kind, err)
 	}
 	out, err := scanRecords(rows, kind)
 	if err != nil {
 		return nil, fmt.Errorf("list records %s: %w", kind, err)
+	}
+	end := slices.IndexFunc(out, func(r *store.Record) bool { return !strings.HasPrefix(r.Key, prefix) })
+	if end >= 0 {
+		out = out[:end]
 	}
 	return out, nil
 }
