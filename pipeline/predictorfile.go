@@ -156,6 +156,9 @@ func LoadPredictor(path string, reg *model.Registry) (*Predictor, error) {
 
 func decodePredictor(payload []byte, reg *model.Registry) (*Predictor, error) {
 	p, err := decodeOwn(payload, reg)
+	if err == nil {
+		err = p.checkTarget()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -177,12 +180,41 @@ func decodePredictor(payload []byte, reg *model.Registry) (*Predictor, error) {
 			return nil, fmt.Errorf("segment %q: %w", seg, err)
 		}
 		sub, err := decodeOwn(inner, reg)
+		if err == nil {
+			err = sub.checkTarget()
+		}
 		if err != nil {
 			return nil, fmt.Errorf("segment %q: %w", seg, err)
 		}
 		p.Routes.Models[seg] = sub
 	}
 	return p, nil
+}
+
+// checkTarget reports a decoded target that does not fit its model: a
+// classifier needs a label for each class its model scores (a binary
+// one two), or predicting would index past the labels.
+func (p *Predictor) checkTarget() error {
+	outputs := 0
+	switch {
+	case p.Combiner != nil:
+		outputs = p.Combiner.NumOutputs()
+	case p.Model != nil:
+		outputs = p.Model.NumOutputs()
+	}
+	want := 0
+	switch p.Target.Task {
+	case model.Binary:
+		want = 2
+	case model.Multiclass:
+		want = outputs
+	default:
+		return nil
+	}
+	if len(p.Target.Classes) != want {
+		return fmt.Errorf("%w: %s target %q has %d class labels; its model needs %d", model.ErrCorrupt, p.Target.Task, p.Target.Name, len(p.Target.Classes), want)
+	}
+	return nil
 }
 
 // decodeOwn decodes a payload's own model or ensemble, ignoring Routes.
