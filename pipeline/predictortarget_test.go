@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -23,14 +22,7 @@ func TestDecodePredictorTarget(t *testing.T) {
 	cfg.Data, cfg.Target, cfg.Models, cfg.Out = data, "Status", []string{"gbdt"}, t.TempDir()
 	cfg.CVFolds, cfg.ForceProductionQuality = 0, false
 	cfg.ModelParams = map[string]map[string]any{"gbdt": {"n_estimators": 3, "max_depth": 2}}
-	res, err := Train(context.Background(), cfg, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := LoadPredictor(res.ModelPath, Families())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, p := trainSaved(t, cfg)
 	b, err := p.Marshal()
 	if err != nil {
 		t.Fatal(err)
