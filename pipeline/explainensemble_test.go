@@ -50,9 +50,9 @@ func TestExplainEnsembleExact(t *testing.T) {
 	}
 }
 
-// checkExactEnsemble explains 40 rows of x with ensemble pred and checks
-// the exact path took them, locally accurately, as the report would.
-func checkExactEnsemble(t *testing.T, pred *Predictor, x *frame.Frame) {
+// predictExplain predicts x with pred and explains 40 of its rows (seed
+// 3), as the report would.
+func predictExplain(t *testing.T, pred *Predictor, x *frame.Frame) (*Prediction, *explain.Values) {
 	t.Helper()
 	want, err := pred.Predict(x)
 	if err != nil {
@@ -62,6 +62,14 @@ func checkExactEnsemble(t *testing.T, pred *Predictor, x *frame.Frame) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return want, v
+}
+
+// checkExactEnsemble explains 40 rows of x with ensemble pred and checks
+// the exact path took them, locally accurately, as the report would.
+func checkExactEnsemble(t *testing.T, pred *Predictor, x *frame.Frame) {
+	t.Helper()
+	want, v := predictExplain(t, pred, x)
 	if v.Method == explain.MethodKernel || !v.Exact || len(v.Notes) == 0 || !strings.Contains(v.Notes[0], "exact") {
 		t.Fatalf("method %s exact %v, notes %q; want the members' exact values combined", v.Method, v.Exact, v.Notes)
 	}
@@ -180,21 +188,9 @@ func TestExplainEnsembleCollinear(t *testing.T) {
 			cfg.TargetTransform = config.TargetNone
 			cfg.ModelParams = map[string]map[string]any{"gbdt": {"n_estimators": 30, "target_transform": transform}}
 			cfg.EnsembleTopK, cfg.EnsembleMethod = 2, config.EnsembleAverage
-			p, lb, fitted := ensembleRun(t, cfg)
-			_, preds, _ := buildEnsembles(context.Background(), cfg, p, lb, fitted)
-			pred := preds[ensembleAverage]
-			if pred == nil || len(pred.Members) != 2 {
-				t.Fatalf("no average of ols and gbdt: %v", preds)
-			}
+			p, pred := averageRun(t, cfg)
 			x := p.x.Take(p.test)
-			want, err := pred.Predict(x)
-			if err != nil {
-				t.Fatal(err)
-			}
-			v, err := Explain(context.Background(), pred, x, ExplainOptions{MaxRows: 40, Options: explain.Options{Seed: 3}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			want, v := predictExplain(t, pred, x)
 			if v.Method == explain.MethodKernel {
 				t.Fatalf("explained with KernelSHAP; notes %q", v.Notes)
 			}

@@ -259,13 +259,21 @@ func creditAverage(t *testing.T, small bool) (*config.Config, *prepared, *Predic
 		cfg.ModelParams = map[string]map[string]any{"gbdt": {"n_estimators": 30}, "forest": {"n_estimators": 10}}
 	}
 	cfg.EnsembleTopK, cfg.EnsembleMethod = 3, config.EnsembleAverage
+	p, pred := averageRun(t, cfg)
+	return cfg, p, pred
+}
+
+// averageRun fits cfg's candidates and returns the prepared data and
+// their average, which must hold cfg.EnsembleTopK members.
+func averageRun(t *testing.T, cfg *config.Config) (*prepared, *Predictor) {
+	t.Helper()
 	p, lb, fitted := ensembleRun(t, cfg)
 	_, preds, _ := buildEnsembles(context.Background(), cfg, p, lb, fitted)
 	pred := preds[ensembleAverage]
-	if pred == nil || len(pred.Members) != 3 {
-		t.Fatalf("no 3-member average: %v", preds)
+	if pred == nil || len(pred.Members) != cfg.EnsembleTopK {
+		t.Fatalf("no %d-member average: %v", cfg.EnsembleTopK, preds)
 	}
-	return cfg, p, pred
+	return p, pred
 }
 
 // TestExplainInterventionalBackground: ExplainOptions'
