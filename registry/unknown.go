@@ -55,14 +55,7 @@ func keepUnknown(old, updated []byte, t reflect.Type) []byte {
 			}
 		}
 	}
-	if !changed {
-		return updated
-	}
-	b, err := json.Marshal(u)
-	if err != nil {
-		return updated // raw members marshal; this is not reached
-	}
-	return b
+	return remarshal(changed, updated, u)
 }
 
 // keepUnknownElems is keepUnknown for a list of elements of type t: each
@@ -89,14 +82,7 @@ func keepUnknownElems(old, updated []byte, t reflect.Type) []byte {
 			u[i], changed = m, true
 		}
 	}
-	if !changed {
-		return updated
-	}
-	b, err := json.Marshal(u)
-	if err != nil {
-		return updated // raw elements marshal; this is not reached
-	}
-	return b
+	return remarshal(changed, updated, u)
 }
 
 // readsZero reports whether data decodes, by this build's type t, to a
@@ -135,4 +121,18 @@ func jsonFields(t reflect.Type, dst map[string]reflect.Type) {
 			dst[name] = f.Type
 		}
 	}
+}
+
+// remarshal is updated when nothing changed, else merged (raw members
+// or elements) encoded; raw JSON always encodes, so updated is returned
+// on an error that is not reached.
+func remarshal(changed bool, updated []byte, merged any) []byte {
+	if !changed {
+		return updated
+	}
+	b, err := json.Marshal(merged)
+	if err != nil {
+		return updated
+	}
+	return b
 }

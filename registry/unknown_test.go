@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/store/sqlite"
 	"github.com/tabforge/tabforge/store/storetest"
 )
 
@@ -40,13 +41,7 @@ func editRecord(t *testing.T, rec store.Records, kind, key string, edit func(map
 // alias) goes with it.
 func TestRewriteKeepsUnknown(t *testing.T) {
 	ctx := context.Background()
-	rec := storetest.SQLite(t)
-	r := newTestRegistry(t, rec)
-	v1 := mustRegister(t, r, model("d1", true))
-	v2 := mustRegister(t, r, model("d2", true))
-	if _, err := r.Promote(ctx, v1, Production, PromoteOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	rec, r, v1, v2 := twoVersions(t)
 	if _, err := r.SetAlias(ctx, "house", "champion", v1, PromoteOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -128,13 +123,7 @@ func TestRewriteKeepsNewerRoutes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			rec := storetest.SQLite(t)
-			r := newTestRegistry(t, rec)
-			v1 := mustRegister(t, r, model("d1", true))
-			v2 := mustRegister(t, r, model("d2", true))
-			if _, err := r.Promote(ctx, v1, Production, PromoteOptions{}); err != nil {
-				t.Fatal(err)
-			}
+			rec, r, _, v2 := twoVersions(t)
 			editRecord(t, rec, KindName, "house", func(m map[string]any) { m["route"] = tt.route })
 			if _, err := r.Promote(ctx, v2, Staging, PromoteOptions{}); err != nil {
 				t.Fatal(err)
@@ -148,4 +137,19 @@ func TestRewriteKeepsNewerRoutes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// twoVersions registers two versions of "house" in a registry on SQLite
+// and promotes the first to production: the records a newer build's
+// members are then written into.
+func twoVersions(t *testing.T) (*sqlite.Store, *Registry, string, string) {
+	t.Helper()
+	rec := storetest.SQLite(t)
+	r := newTestRegistry(t, rec)
+	v1 := mustRegister(t, r, model("d1", true))
+	v2 := mustRegister(t, r, model("d2", true))
+	if _, err := r.Promote(context.Background(), v1, Production, PromoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return rec, r, v1, v2
 }
