@@ -126,15 +126,32 @@ func recordOf(kind, key string, v []any) (*store.Record, bool) {
 // ListRecords implements store.Records. Cache records that expired are
 // skipped and dropped from the index.
 func (s *Store) ListRecords(ctx context.Context, kind, prefix string) ([]*store.Record, error) {
-	min, max := "-", "+"
-	if prefix != "" {
-		min, max = "["+prefix, "("+prefix+"\xff"
-	}
+	min, max := prefixRange(prefix)
 	keys, err := redigo.Strings(s.Do(ctx, "ZRANGEBYLEX", s.p+"reck:"+kind, min, max))
 	if err != nil {
 		return nil, s.wrap("list records "+kind, err)
 	}
 	return s.fetch(ctx, kind, keys)
+}
+
+// prefixRange returns the ZRANGEBYLEX bounds of the members that start
+// with prefix: from prefix on, up to and excluding the least string
+// above all of them (prefix without its trailing 0xff bytes, its last
+// byte then incremented), or to the end when prefix is all 0xff bytes.
+// Bounding by prefix+"\xff" missed the members continuing with 0xff.
+func prefixRange(prefix string) (min, max string) {
+	if prefix == "" {
+		return "-", "+"
+	}
+	end := []byte(prefix)
+	for len(end) > 0 && end[len(end)-1] == 0xff {
+		end = end[:len(end)-1]
+	}
+	if len(end) == 0 {
+		return "[" + prefix, "+"
+	}
+	end[len(end)-1]++
+	return "[" + prefix, "(" + string(end)
 }
 
 var _ store.RecordPager = (*Store)(nil)

@@ -196,7 +196,8 @@ func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, error) {
 	if id == "" {
 		return nil, fmt.Errorf("run id is empty: %w", store.ErrNotFound)
 	}
-	ids, err := redigo.Strings(s.Do(ctx, "ZRANGEBYLEX", s.p+"runids", "["+id, "("+id+"\xff", "LIMIT", 0, 2))
+	min, max := prefixRange(id)
+	ids, err := redigo.Strings(s.Do(ctx, "ZRANGEBYLEX", s.p+"runids", min, max, "LIMIT", 0, 2))
 	if err != nil {
 		return nil, s.wrap("get run "+id, err)
 	}

@@ -160,6 +160,18 @@ func testRunPrefix(t *testing.T, open func() store.Store) {
 			t.Errorf("ListRecords(%q) = %d records, %v; want %d", prefix, len(recs), err, want)
 		}
 	}
+	// Keys compare as bytes: Redis listed a prefix up to prefix+"\xff"
+	// and so missed the keys continuing with that byte.
+	for _, key := range []string{"ab", "ab\xfe", "ab\xff", "ab\xff\xffz", "ac", "\xff\xff"} {
+		if err := s.PutRecord(ctx, "bytes", key, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for prefix, want := range map[string]int{"a": 5, "ab": 4, "ab\xff": 2, "ab\xff\xff": 1, "ab\xff\xff\xff": 0, "\xff": 1, "\xff\xff": 1} {
+		if recs, err := s.ListRecords(ctx, "bytes", prefix); err != nil || len(recs) != want {
+			t.Errorf("ListRecords(%q) = %d records, %v; want %d", prefix, len(recs), err, want)
+		}
+	}
 	checkListDeleteRuns(ctx, t, s)
 }
 
