@@ -315,3 +315,88 @@ func TestBuildConsumerRecreated(t *testing.T) {
 		t.Errorf("Execute = %v, %v; want the units run", got, err)
 	}
 }
+
+// announceGhost announces a worker of build code that pulls nothing, so
+// that drivers of that build publish their units and they stay queued
+// until a real worker joins. The heartbeat expires after heartbeatTTL.
+func announceGhost(t *testing.T, url, code string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := dial(ctx, url, "ghost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	b, _ := json.Marshal(Heartbeat{ID: "ghost", Concurrency: 1, Started: time.Now().UTC(), Code: code})
+	if _, err := c.workers.Put(ctx, heartbeatKey("ghost"), b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// buildMsgs is the number of messages in the builds stream.
+func buildMsgs(t *testing.T, c *conn) uint64 {
+	t.Helper()
+	info, err := c.builds.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Msgs
+}
+
+// awaitBuildMsgs waits until the builds stream holds n messages.
+func awaitBuildMsgs(t *testing.T, c *conn, n uint64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for buildMsgs(t, c) != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s holds %d messages after 10s; want %d", BuildsStream, buildMsgs(t, c), n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// run is the outcome of an Execute running in the background.
+type run struct {
+	got map[int]string
+	err error
+}
+
+// executeAsync runs units on e in the background, for at most d.
+func executeAsync(t *testing.T, e *Executor, units []pipeline.Unit, d time.Duration) <-chan run {
+	out := make(chan run, 1)
+	go func() {
+		got, err := collectTimeout(t, e, units, d)
+		out <- run{got, err}
+	}()
+	return out
+}
+
+// TestLostUnitRequeued: a driver whose units' messages leave the stream
+// without a result (an operator purged it) queues them again, and gets
+// their results once a worker joins; it used to wait for ever.
+func TestLostUnitRequeued(t *testing.T) {
+	s := startServer(t)
+	announceGhost(t, s.URL(), buildNew)
+	ctx := context.Background()
+	c, err := dial(ctx, s.URL(), "operator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	e, err := Dial(ctx, s.URL(), Options{CodeVersion: buildNew, WaitWorkers: time.Minute, Logger: failureLog(t, "driver")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	// 45s: four times requeueEvery, ample for a loaded machine.
+	res := executeAsync(t, e, squareUnits(3), 45*time.Second)
+	awaitBuildMsgs(t, c, 3)
+	if err := c.builds.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	startBuildWorker(t, s.URL(), "new", buildNew, &squareRunner{})
+	if r := <-res; r.err != nil || r.got[2] != "4" {
+		t.Errorf("Execute = %v, %v; want the units run", r.got, r.err)
+	}
+}

@@ -85,7 +85,7 @@ func Dial(ctx context.Context, url string, o Options) (*Executor, error) {
 				Seq uint64 `json:"stream_seq"`
 			}
 			if json.Unmarshal(m.Data, &adv) == nil {
-				e.notify.send(fmt.Sprintf("%s%d", maxPrefix, adv.Seq))
+				e.notify.send(maxKey(adv.Seq))
 			}
 		})
 	}
@@ -150,21 +150,16 @@ func (e *Executor) Execute(ctx context.Context, units []pipeline.Unit, done func
 			return err
 		}
 		seqs[rk] = seq
-		keys[fmt.Sprintf("%s%d", maxPrefix, seq)] = []int{i}
+		keys[maxKey(seq)] = []int{i}
 	}
 	return e.collect(ctx, &collection{e: e, units: units, keys: keys, seqs: seqs, pending: pending, done: done}, ch)
 }
 
 // publish queues u and returns its stream sequence number.
 func (e *Executor) publish(ctx context.Context, u pipeline.Unit) (uint64, error) {
-	b, err := json.Marshal(message{Key: u.Key, Kind: u.Kind, Spec: u.Spec, Published: time.Now().UnixNano(), Code: e.o.CodeVersion})
+	ack, err := e.send(ctx, u, u.Key)
 	if err != nil {
-		return 0, fmt.Errorf("dist: unit %s: %w", u.Key, err)
-	}
-	subject := unitSubjectOf(e.o.CodeVersion, u.Kind)
-	ack, err := e.publishRetry(ctx, subject, b, u.Key)
-	if err != nil {
-		return 0, fmt.Errorf("dist: publish unit %s: %w", u.Kind, err)
+		return 0, err
 	}
 	if ack.Duplicate {
 		// The server dropped it as a duplicate of a recent message. If
@@ -174,13 +169,34 @@ func (e *Executor) publish(ctx context.Context, u pipeline.Unit) (uint64, error)
 		_, gone := e.unitStream().GetMsg(ctx, ack.Sequence)
 		r, ok, rerr := e.result(ctx, resultKey(u.Key))
 		if errors.Is(gone, jetstream.ErrMsgNotFound) && rerr == nil && (!ok || r.Error != "") {
-			id := fmt.Sprintf("%s#%d", u.Key, time.Now().UnixNano())
-			if ack, err = e.publishRetry(ctx, subject, b, id); err != nil {
-				return 0, fmt.Errorf("dist: publish unit %s: %w", u.Kind, err)
-			}
+			return e.publishAnew(ctx, u)
 		}
 	}
 	return ack.Sequence, nil
+}
+
+// publishAnew queues u under a message id of its own, which the
+// duplicate window cannot match to an earlier message of u's, and
+// returns its stream sequence number: for a unit whose message is gone.
+func (e *Executor) publishAnew(ctx context.Context, u pipeline.Unit) (uint64, error) {
+	ack, err := e.send(ctx, u, fmt.Sprintf("%s#%d", u.Key, time.Now().UnixNano()))
+	if err != nil {
+		return 0, err
+	}
+	return ack.Sequence, nil
+}
+
+// send publishes u with the message id id.
+func (e *Executor) send(ctx context.Context, u pipeline.Unit, id string) (*jetstream.PubAck, error) {
+	b, err := json.Marshal(message{Key: u.Key, Kind: u.Kind, Spec: u.Spec, Published: time.Now().UnixNano(), Code: e.o.CodeVersion})
+	if err != nil {
+		return nil, fmt.Errorf("dist: unit %s: %w", u.Key, err)
+	}
+	ack, err := e.publishRetry(ctx, unitSubjectOf(e.o.CodeVersion, u.Kind), b, id)
+	if err != nil {
+		return nil, fmt.Errorf("dist: publish unit %s: %w", u.Kind, err)
+	}
+	return ack, nil
 }
 
 // errRead marks a result that could not be read (the server is down),
@@ -214,11 +230,17 @@ func (e *Executor) publishRetry(ctx context.Context, subject string, b []byte, i
 func (e *Executor) collect(ctx context.Context, cl *collection, ch <-chan string) error {
 	poll := time.NewTicker(time.Second)
 	defer poll.Stop()
+	lost := time.NewTicker(requeueEvery)
+	defer lost.Stop()
 	noWorkerSince := time.Time{}
 	for len(cl.pending) > 0 {
 		select {
 		case <-ctx.Done():
 			return context.Cause(ctx)
+		case <-lost.C:
+			if err := cl.requeueLost(ctx); err != nil {
+				return err
+			}
 		case rk := <-ch:
 			if err := cl.check(ctx, rk); err != nil {
 				return err
@@ -321,6 +343,44 @@ func (cl *collection) check(ctx context.Context, rk string) error {
 	}
 	return nil
 }
+
+// requeueEvery is how often a waiting driver looks for messages of its
+// pending units that left the stream without a result. A look costs a
+// request per pending unit, and a message goes that way only when
+// removed from the stream (an operator purging it), so a unit waits up
+// to this long more then, rather than every poll paying for the look.
+const requeueEvery = 10 * time.Second
+
+// requeueLost publishes anew the pending units whose message left the
+// stream without a result, which no worker would otherwise ever run. It
+// looks at the message first and then at the result, since workers
+// write the result before they ack (which removes the message): a
+// message acked between the two looks has its result there.
+func (cl *collection) requeueLost(ctx context.Context) error {
+	for rk, seq := range cl.seqs {
+		idx := cl.keys[rk]
+		if !cl.pending[idx[0]] || cl.e.queued(ctx, seq) {
+			continue
+		}
+		if _, ok, err := cl.e.result(ctx, rk); ok || err != nil {
+			continue // the next poll collects it, or tells why it cannot
+		}
+		cl.e.o.Logger.Warn("a unit's message left the queue without a result; queueing it again", "kind", cl.units[idx[0]].Kind, "unit", rk[:13])
+		fresh, err := cl.e.publishAnew(ctx, cl.units[idx[0]])
+		if err != nil {
+			return err
+		}
+		// A max-deliveries advisory names the message that now runs it.
+		delete(cl.keys, maxKey(seq))
+		cl.keys[maxKey(fresh)] = idx[:1]
+		cl.seqs[rk] = fresh
+	}
+	return nil
+}
+
+// maxKey is the notifier key of the max-deliveries advisory of the
+// message with stream sequence seq.
+func maxKey(seq uint64) string { return fmt.Sprintf("%s%d", maxPrefix, seq) }
 
 // queued reports whether the message with stream sequence seq still
 // waits in the work queue (it leaves once a worker acks it); when the
