@@ -400,3 +400,107 @@ func TestLostUnitRequeued(t *testing.T) {
 		t.Errorf("Execute = %v, %v; want the units run", r.got, r.err)
 	}
 }
+
+// blockRunner runs no unit to its end: it announces each start on
+// started and returns once its worker stops.
+type blockRunner struct{ started chan struct{} }
+
+func (r *blockRunner) Run(ctx context.Context, key, kind string, spec json.RawMessage, _ int) ([]byte, error) {
+	select {
+	case r.started <- struct{}{}:
+	default:
+	}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestBuildUnitsRemovedOnGiveUp: when every worker of the driver's build
+// leaves mid-run, the driver gives up (ErrNoWorkers, or runs the units
+// itself) and removes the units it queued: they used to stay in the
+// builds stream for good (no worker of the build might ever return),
+// and be run for nobody if one did.
+func TestBuildUnitsRemovedOnGiveUp(t *testing.T) {
+	tests := []struct {
+		name     string
+		fallback pipeline.Executor
+	}{{"error", nil}, {"fallback local", pipeline.Local{Workers: 1}}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startServer(t)
+			ctx := context.Background()
+			r := &blockRunner{started: make(chan struct{}, 1)}
+			ctxW, stop := context.WithCancel(ctx)
+			var wg sync.WaitGroup
+			wg.Go(func() {
+				w := &Worker{Runner: r, ID: "leaving", Concurrency: 2, CodeVersion: buildNew, Logger: failureLog(t, "worker")}
+				if err := w.Run(ctxW, s.URL()); err != nil {
+					t.Errorf("worker: %v", err)
+				}
+			})
+			t.Cleanup(func() { stop(); wg.Wait() })
+			awaitWorkers(t, s.URL(), "leaving")
+			e, err := Dial(ctx, s.URL(), Options{CodeVersion: buildNew, WaitWorkers: time.Second, Fallback: tt.fallback, Logger: failureLog(t, "driver")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			const n = 10
+			res := executeAsync(t, e, squareUnits(n), 45*time.Second)
+			select {
+			case <-r.started:
+			case <-time.After(30 * time.Second):
+				t.Fatal("the worker started no unit")
+			}
+			stop() // the worker leaves mid-run, handing back the units it ran
+			wg.Wait()
+			got := <-res
+			if tt.fallback == nil && !errors.Is(got.err, ErrNoWorkers) {
+				t.Errorf("Execute = %v; want ErrNoWorkers", got.err)
+			}
+			if tt.fallback != nil && (got.err != nil || got.got[n-1] != strconv.Itoa((n-1)*(n-1))) {
+				t.Errorf("Execute = %v, %v; want the units run locally", got.got, got.err)
+			}
+			c, err := dial(ctx, s.URL(), "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.close()
+			if left := buildMsgs(t, c); left != 0 {
+				t.Errorf("%s holds %d units after the driver gave up; want 0", BuildsStream, left)
+			}
+		})
+	}
+}
+
+// TestSharedUnitSurvivesGiveUp: two drivers of a build wait on the same
+// units, hence on the same messages (the duplicate window gives the
+// second the first's); one gives up and removes them, and the other
+// queues them anew, so it gets their results once a worker joins.
+func TestSharedUnitSurvivesGiveUp(t *testing.T) {
+	s := startServer(t)
+	announceGhost(t, s.URL(), buildNew)
+	ctx := context.Background()
+	c, err := dial(ctx, s.URL(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	dialDriver := func(who string) *Executor {
+		e, err := Dial(ctx, s.URL(), Options{CodeVersion: buildNew, WaitWorkers: time.Minute, Logger: failureLog(t, who)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.Close() })
+		return e
+	}
+	units := squareUnits(3)
+	waiting := executeAsync(t, dialDriver("waiting driver"), units, 45*time.Second)
+	awaitBuildMsgs(t, c, 3)
+	if _, err := collectTimeout(t, dialDriver("leaving driver"), units, 2*time.Second); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("the leaving driver's Execute = %v; want its deadline", err)
+	}
+	startBuildWorker(t, s.URL(), "new", buildNew, &squareRunner{})
+	if r := <-waiting; r.err != nil || r.got[2] != "4" {
+		t.Errorf("the waiting driver's Execute = %v, %v; want the units run", r.got, r.err)
+	}
+}

@@ -133,26 +133,29 @@ func (e *Executor) Execute(ctx context.Context, units []pipeline.Unit, done func
 	if err := e.waitWorkers(ctx); err != nil {
 		return e.fallback(ctx, units, nil, done, err)
 	}
-	keys := make(map[string][]int, len(units))  // result key → unit indices
-	seqs := make(map[string]uint64, len(units)) // result key → the message that runs it
+	cl := &collection{e: e, units: units, done: done,
+		keys:    make(map[string][]int, len(units)),  // result key → unit indices
+		seqs:    make(map[string]uint64, len(units)), // result key → the message that runs it
+		pending: make(map[int]bool, len(units)),
+	}
+	defer cl.abandon(ctx)
 	ch := e.notify.subscribe()
 	defer e.notify.unsubscribe(ch)
-	pending := make(map[int]bool, len(units))
 	for i, u := range units {
 		rk := resultKey(u.Key)
-		keys[rk] = append(keys[rk], i)
-		pending[i] = true
-		if len(keys[rk]) > 1 {
+		cl.keys[rk] = append(cl.keys[rk], i)
+		cl.pending[i] = true
+		if len(cl.keys[rk]) > 1 {
 			continue // the same work twice: one message, one result
 		}
 		seq, err := e.publish(ctx, u)
 		if err != nil {
 			return err
 		}
-		seqs[rk] = seq
-		keys[maxKey(seq)] = []int{i}
+		cl.seqs[rk] = seq
+		cl.keys[maxKey(seq)] = []int{i}
 	}
-	return e.collect(ctx, &collection{e: e, units: units, keys: keys, seqs: seqs, pending: pending, done: done}, ch)
+	return e.collect(ctx, cl, ch)
 }
 
 // publish queues u and returns its stream sequence number.
@@ -264,6 +267,9 @@ func (e *Executor) collect(ctx context.Context, cl *collection, ch <-chan string
 			case noWorkerSince.IsZero():
 				noWorkerSince = time.Now()
 			case time.Since(noWorkerSince) > e.o.WaitWorkers:
+				// Before the fallback runs them here: a worker of the build
+				// that joins meanwhile would run them again.
+				cl.abandon(ctx)
 				return e.fallback(ctx, cl.units, cl.pending, cl.done, e.noWorkers(ws, fmt.Sprintf("every worker left with %d units pending", len(cl.pending))))
 			}
 		}
@@ -344,11 +350,59 @@ func (cl *collection) check(ctx context.Context, rk string) error {
 	return nil
 }
 
+// abandonTimeout bounds the removal of the messages of units a driver
+// gives up on: a request each, on a context of their own (the driver's
+// may have ended, which is often why it gives up).
+const abandonTimeout = 10 * time.Second
+
+// abandon removes from the builds stream the messages of the units still
+// pending, once the driver stops waiting for them: every worker of its
+// build left, another unit failed, ctx ended. Nothing else would: the
+// stream keeps messages until they are acked (no MaxAge, which would
+// drop units that wait for a worker to join), and only workers of the
+// driver's build pull them, which may never come back (development
+// builds are named by their executable's hash), so they would take
+// space on the server for good, and be run long after, for nobody, if
+// one did come back. A message that is gone (a worker acked it
+// meanwhile) is fine. Another driver of the build may wait on the same
+// message (the duplicate window gives both the first one's): it finds it
+// gone without a result and queues the unit anew (requeueLost).
+//
+// Units of a driver naming no build are left in the shared stream. Every
+// worker, of every build, pulls them, so they do not stay for good; and
+// the drivers sharing their messages include older tabforges, which
+// would wait for ever on a message removed from under them.
+func (cl *collection) abandon(ctx context.Context) {
+	if cl.e.o.CodeVersion == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abandonTimeout)
+	defer cancel()
+	left := 0
+	for rk, seq := range cl.seqs {
+		if !cl.pending[cl.keys[rk][0]] {
+			continue
+		}
+		delete(cl.seqs, rk) // once: collect abandons before a fallback, Execute after
+		err := cl.e.c.builds.DeleteMsg(ctx, seq)
+		// The server says "not found" only in words: ask again rather
+		// than match them.
+		if err != nil && cl.e.queued(ctx, seq) {
+			left++
+		}
+	}
+	if left > 0 {
+		cl.e.o.Logger.Warn("could not remove the messages of units no longer waited for", "stream", BuildsStream, "units", left)
+	}
+}
+
 // requeueEvery is how often a waiting driver looks for messages of its
 // pending units that left the stream without a result. A look costs a
 // request per pending unit, and a message goes that way only when
-// removed from the stream (an operator purging it), so a unit waits up
-// to this long more then, rather than every poll paying for the look.
+// removed from the stream (by another driver that gave up on the same
+// unit, see collection.abandon, or an operator purging it), so a unit
+// waits up to this long more then, rather than every poll paying for
+// the look.
 const requeueEvery = 10 * time.Second
 
 // requeueLost publishes anew the pending units whose message left the
