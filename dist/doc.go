@@ -24,5 +24,10 @@
 // workers to fetch (Worker.Artifact). Workers announce
 // themselves and their build in a second bucket with a short TTL; a
 // driver that sees none of its build says so within seconds instead of
-// waiting forever.
+// waiting forever. A driver that stops waiting (no worker of its build
+// left, another unit failed, cancelled) removes its pending units from
+// the builds stream, since only workers of its build would ever take
+// them; a driver waiting on a unit whose message left the stream without
+// a result (another driver of the build shared and removed it, or an
+// operator purged the stream) queues it again.
 package dist

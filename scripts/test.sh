@@ -67,3 +67,15 @@ export TABFORGE_TEST_REDIS="redis://127.0.0.1:$redis_port/0"
 echo "== tests" >&2
 go test -count=1 -tags purego -run 'TestHist|TestSparse|TestFitDeterministic|TestAccuracySynthetic|TestGrowKeepsRowsIncreasing' ./model/gbdt/
 go test -count=1 -timeout 30m ./...
+
+# Builds with -tags natsembed run the NATS server in-process (queue:
+# embedded): the dist tests then start that server instead of Debian's.
+# Its module is fetched only for such builds; without the module proxy
+# the step says so and is skipped rather than failing the suite.
+echo "== the embedded NATS server (-tags natsembed)" >&2
+if go mod download github.com/nats-io/nats-server/v2 2>/dev/null; then
+	go vet -tags natsembed ./dist/
+	go test -count=1 -tags natsembed -run 'TestExecuteOnWorkers|TestMixedFleet|TestWorkerBeforeServer|TestDialConcurrently' ./dist/
+else
+	echo "test.sh: module github.com/nats-io/nats-server/v2 cannot be downloaded; natsembed not tested" >&2
+fi
