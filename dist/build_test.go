@@ -334,6 +334,20 @@ func announceGhost(t *testing.T, url, code string) {
 	}
 }
 
+// ghostQueue starts a server with a ghost worker of buildNew (see
+// announceGhost) and returns it with a connection to inspect it by.
+func ghostQueue(t *testing.T) (*Server, *conn) {
+	t.Helper()
+	s := startServer(t)
+	announceGhost(t, s.URL(), buildNew)
+	c, err := dial(context.Background(), s.URL(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.close)
+	return s, c
+}
+
 // buildMsgs is the number of messages in the builds stream.
 func buildMsgs(t *testing.T, c *conn) uint64 {
 	t.Helper()
@@ -376,14 +390,8 @@ func executeAsync(t *testing.T, e *Executor, units []pipeline.Unit, d time.Durat
 // without a result (an operator purged it) queues them again, and gets
 // their results once a worker joins; it used to wait for ever.
 func TestLostUnitRequeued(t *testing.T) {
-	s := startServer(t)
-	announceGhost(t, s.URL(), buildNew)
+	s, c := ghostQueue(t)
 	ctx := context.Background()
-	c, err := dial(ctx, s.URL(), "operator")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.close()
 	e, err := Dial(ctx, s.URL(), Options{CodeVersion: buildNew, WaitWorkers: time.Minute, Logger: failureLog(t, "driver")})
 	if err != nil {
 		t.Fatal(err)
@@ -477,14 +485,8 @@ func TestBuildUnitsRemovedOnGiveUp(t *testing.T) {
 // second the first's); one gives up and removes them, and the other
 // queues them anew, so it gets their results once a worker joins.
 func TestSharedUnitSurvivesGiveUp(t *testing.T) {
-	s := startServer(t)
-	announceGhost(t, s.URL(), buildNew)
+	s, c := ghostQueue(t)
 	ctx := context.Background()
-	c, err := dial(ctx, s.URL(), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.close()
 	dialDriver := func(who string) *Executor {
 		e, err := Dial(ctx, s.URL(), Options{CodeVersion: buildNew, WaitWorkers: time.Minute, Logger: failureLog(t, who)})
 		if err != nil {
