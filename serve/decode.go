@@ -9,6 +9,7 @@ import (
 	"io"
 	"maps"
 	"mime"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -386,12 +387,14 @@ func trimBOM(body []byte) []byte {
 	return bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
 }
 
-// unmarshal decodes JSON keeping numbers as their text.
+// unmarshal decodes JSON keeping numbers as their text. Its errors speak
+// of the request, not of the Go values it is decoded into (see
+// jsonProblem).
 func unmarshal(b []byte, v any) error {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	if err := d.Decode(v); err != nil {
-		return err
+		return jsonProblem(b, err)
 	}
 	if _, err := d.Token(); err != io.EOF {
 		return errors.New("trailing data after the JSON value")
@@ -484,4 +487,70 @@ func (bp *bytesPool) put(body []byte) {
 	if cap(body) > 0 && !oversize(len(body), cap(body)) {
 		bp.p.Put(body[:0])
 	}
+}
+
+// jsonProblem rewrites an error of encoding/json on body in a client's
+// terms. A value of the wrong kind was reported in Go's ("cannot
+// unmarshal number into Go struct field v2Tensor.inputs.data of type
+// []interface {}"), which names neither what the protocol wants there
+// nor anything a client sent; it now reads `field "inputs.data": want
+// an array, got a number`. A syntax error gains its byte offset, and a
+// NaN or Infinity (which Python's json.dumps writes for a float) a hint
+// that JSON has neither and that null is a missing value.
+func jsonProblem(body []byte, err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		got := te.Value
+		if kind, rest, _ := strings.Cut(te.Value, " "); rest != "" {
+			got = "the " + kind + " " + rest // "number -1", as decoded into an unsigned field
+		} else if name, ok := jsonKinds[kind]; ok {
+			got = name
+		}
+		if te.Field == "" {
+			return fmt.Errorf("want %s, got %s", jsonKind(te.Type), got)
+		}
+		return fmt.Errorf("field %q: want %s, got %s", te.Field, jsonKind(te.Type), got)
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		at := max(se.Offset-1, 0)
+		rest := body[min(at, int64(len(body))):]
+		for _, w := range []string{"NaN", "Infinity", "nan", "inf"} {
+			if bytes.HasPrefix(rest, []byte(w)) {
+				if at > 0 && body[at-1] == '-' { // the minus was read as a number's
+					w = "-" + w
+				}
+				return fmt.Errorf("%s at byte %d: JSON has no %s; send null for a missing value", se, at, w)
+			}
+		}
+		return fmt.Errorf("%s at byte %d", se, at)
+	}
+	return err
+}
+
+// jsonKinds name the kinds of value encoding/json reports.
+var jsonKinds = map[string]string{"array": "an array", "object": "an object", "string": "a string", "number": "a number", "bool": "a boolean"}
+
+// jsonKind names the JSON kind that decodes into a Go type.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "another value"
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "another value"
 }

@@ -1,0 +1,60 @@
+package serve
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestRequestErrorsSpeakJSON sends bodies of the wrong shape to a real
+// server: each answer is a 400 that names the field and the kind of JSON
+// value wanted there, never the Go types the body is decoded into. They
+// used to read "cannot unmarshal number into Go struct field
+// v2Tensor.inputs.data of type []interface {}", and a NaN (as Python's
+// json.dumps writes a float) got no hint that JSON has none.
+func TestRequestErrorsSpeakJSON(t *testing.T) {
+	reg, arts := newRegistry(t)
+	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
+	promote(t, reg, churn.Version)
+	f := start(t, reg, Options{})
+	const mlflow, v2 = "/invocations", "/v2/models/churn/infer"
+	tests := []struct {
+		name, path, ct, body string
+		mention              []string
+	}{
+		{"array body", mlflow, "application/json", `[1, 2]`, []string{"want an object, got an array"}},
+		{"split columns of numbers", mlflow, "application/json", `{"dataframe_split": {"columns": [1], "data": [[1]]}}`,
+			[]string{`dataframe_split: field \"columns\": want a string, got a number`}},
+		{"split data object", mlflow, "application/json", `{"dataframe_split": {"columns": ["a"], "data": {"a": 1}}}`,
+			[]string{`field \"data\": want an array, got an object`}},
+		{"records number", mlflow, "application/json", `{"dataframe_records": 5}`, []string{"dataframe_records", "got a number"}},
+		{"NaN", mlflow, "application/json", `{"dataframe_records": [{"a": NaN}]}`, []string{"at byte 29", "JSON has no NaN; send null"}},
+		{"Infinity", mlflow, "application/json", `{"dataframe_split": {"columns": ["a"], "data": [[-Infinity]]}}`, []string{"JSON has no -Infinity"}},
+		{"v2 data number", v2, "application/json", `{"inputs": [{"name": "a", "shape": [1], "datatype": "FP64", "data": 5}]}`,
+			[]string{`field \"inputs.data\": want an array, got a number`}},
+		{"v2 inputs object", v2, "application/json", `{"inputs": {"a": [1]}}`, []string{`field \"inputs\": want an array, got an object`}},
+		{"v2 shape of strings", v2, "application/json", `{"inputs": [{"name": "a", "shape": ["1"], "datatype": "FP64", "data": [1]}]}`,
+			[]string{`field \"inputs.shape\": want a number, got a string`}},
+		{"v2 NaN", v2, "application/json", `{"inputs": [{"name": "a", "shape": [1], "datatype": "FP64", "data": [NaN]}]}`, []string{"JSON has no NaN"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, _ := f.post(tt.path, tt.ct, []byte(tt.body))
+			var e apiError
+			if code != http.StatusBadRequest || json.Unmarshal(out, &e) != nil {
+				t.Fatalf("POST %s %s: %d %s; want 400 with a JSON error", tt.path, tt.body, code, out)
+			}
+			for _, m := range tt.mention {
+				if !strings.Contains(string(out), m) {
+					t.Errorf("POST %s %s: %s; want it to mention %s", tt.path, tt.body, out, m)
+				}
+			}
+			for _, goism := range []string{"Go struct", "Go value", "interface {}", "map[", "json:"} {
+				if strings.Contains(e.Message, goism) {
+					t.Errorf("POST %s %s: message %q names Go's types (%q)", tt.path, tt.body, e.Message, goism)
+				}
+			}
+		})
+	}
+}
