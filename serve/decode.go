@@ -260,7 +260,7 @@ func cell(v any) (string, error) {
 		}
 		return "false", nil
 	}
-	return "", fmt.Errorf("a cell must be a number, a string, a boolean or null, not %T", v)
+	return "", fmt.Errorf("a cell must be a number, a string, a boolean or null, not %s", describeJSON(v))
 }
 
 // csvTable takes a text/csv body as it is; only its first row is parsed
