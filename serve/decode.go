@@ -218,6 +218,9 @@ func cellsTable(columns []string, cells [][]string, keyField string) (*table, er
 	if len(columns) == 0 || len(cells) == 0 {
 		return nil, badf("no rows: the request must hold at least one row with at least one column")
 	}
+	if err := checkNames(columns, "column"); err != nil {
+		return nil, err
+	}
 	t := &table{columns: columns, cells: cells, rows: len(cells)}
 	if j := slices.Index(columns, keyField); j >= 0 {
 		t.key = cells[0][j]
@@ -239,11 +242,33 @@ func splitTable(columns []string, byCol []frame.TextColumn, keyField string) (*t
 	if len(columns) == 0 || rows == 0 {
 		return nil, badf("no rows: the request must hold at least one row with at least one column")
 	}
+	if err := checkNames(columns, "column"); err != nil {
+		return nil, err
+	}
 	t := &table{columns: columns, byCol: byCol, rows: rows}
 	if j := slices.Index(columns, keyField); j >= 0 {
 		t.key = byCol[j].Cell(0)
 	}
 	return t, nil
+}
+
+// checkNames refuses an empty or repeated column name in a JSON request
+// (what is "column", or "input" for a V2 tensor). The reader would refuse
+// them too, but in a CSV file's terms ("line 1: field 4: empty column
+// name: name every column in the header"), which a JSON client never
+// sent.
+func checkNames(names []string, what string) error {
+	first := make(map[string]int, len(names))
+	for j, name := range names {
+		if name == "" {
+			return badf("%s %d of %d has no name: name every %s", what, j+1, len(names), what)
+		}
+		if i, ok := first[name]; ok {
+			return badf("%s %q is given twice (%ss %d and %d of %d)", what, name, what, i+1, j+1, len(names))
+		}
+		first[name] = j
+	}
+	return nil
 }
 
 func cell(v any) (string, error) {
@@ -360,6 +385,9 @@ func decodeV2(body []byte, keyField string) (*v2Request, *table, error) {
 		if err := checkTensor(in); err != nil {
 			return nil, nil, badf("input %q: %v", in.Name, err)
 		}
+	}
+	if err := checkNames(names, "input"); err != nil {
+		return nil, nil, err
 	}
 	t, err := columnsTable(names, func(j int) []any { return req.Inputs[j].Data }, keyField)
 	return &req, t, err

@@ -3,6 +3,7 @@ package serve
 import (
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -19,6 +20,9 @@ func TestRequestErrorsSpeakJSON(t *testing.T) {
 	promote(t, reg, churn.Version)
 	f := start(t, reg, Options{})
 	const mlflow, v2 = "/invocations", "/v2/models/churn/infer"
+	named := func(a, b string) string {
+		return `{"inputs": [{"name": "` + a + `", "shape": [1], "datatype": "FP64", "data": [1]}, {"name": "` + b + `", "shape": [1], "datatype": "FP64", "data": [2]}]}`
+	}
 	tests := []struct {
 		name, path, ct, body string
 		mention              []string
@@ -40,6 +44,17 @@ func TestRequestErrorsSpeakJSON(t *testing.T) {
 		{"v2 shape of strings", v2, "application/json", `{"inputs": [{"name": "a", "shape": ["1"], "datatype": "FP64", "data": [1]}]}`,
 			[]string{`field \"inputs.shape\": want a number, got a string`}},
 		{"v2 NaN", v2, "application/json", `{"inputs": [{"name": "a", "shape": [1], "datatype": "FP64", "data": [NaN]}]}`, []string{"JSON has no NaN"}},
+		// Names a JSON client gave were refused in a CSV header's terms:
+		// "line 1: field 4: empty column name: name every column in the header".
+		{"split duplicate column", mlflow, "application/json", `{"dataframe_split": {"columns": ["a", "a"], "data": [[1, 2]]}}`,
+			[]string{`column \"a\" is given twice (columns 1 and 2 of 2)`}},
+		{"split empty column", mlflow, "application/json", `{"dataframe_split": {"columns": ["a", ""], "data": [[1, 2]]}}`,
+			[]string{"column 2 of 2 has no name"}},
+		{"split duplicate column, slow path", mlflow, "application/json", `{"dataframe_split": {"data": [[1, 2]], "columns": ["a", "a"]}}`,
+			[]string{`column \"a\" is given twice`}},
+		{"records empty name", mlflow, "application/json", `{"dataframe_records": [{"": 1, "a": 2}]}`, []string{"column 1 of 2 has no name"}},
+		{"v2 duplicate input", v2, "application/json", named("a", "a"), []string{`input \"a\" is given twice (inputs 1 and 2 of 2)`}},
+		{"v2 empty name", v2, "application/json", named("a", ""), []string{"input 2 of 2 has no name"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,6 +67,9 @@ func TestRequestErrorsSpeakJSON(t *testing.T) {
 				if !strings.Contains(string(out), m) {
 					t.Errorf("POST %s %s: %s; want it to mention %s", tt.path, tt.body, out, m)
 				}
+			}
+			if csvism := regexp.MustCompile(`line \d|field \d|header`).Find(out); csvism != nil {
+				t.Errorf("POST %s %s: %s speaks of a CSV file (%q)", tt.path, tt.body, out, csvism)
 			}
 			for _, goism := range []string{"Go struct", "Go value", "interface {}", "map[", "json:"} {
 				if strings.Contains(e.Message, goism) {
