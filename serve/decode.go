@@ -97,7 +97,7 @@ func badf(format string, a ...any) error { return &badRequest{fmt.Sprintf(format
 // of reuse (see columnPool; nil for none).
 func decodeMLflow(body []byte, contentType, keyField string, reuse []frame.TextColumn) (*table, error) {
 	mt, _, _ := mime.ParseMediaType(contentType)
-	if mt == "text/csv" {
+	if mt == "text/csv" || mt == "application/csv" {
 		return csvTable(body, keyField)
 	}
 	body = trimBOM(body)

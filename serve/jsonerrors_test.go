@@ -79,3 +79,47 @@ func TestRequestErrorsSpeakJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestContentTypes: a body of a media type no route reads is a 415
+// naming it; JSON, CSV and the types clients send JSON as without
+// meaning it are read. A multipart upload (curl -F) or an XML body was
+// read as JSON and answered "malformed JSON body: invalid character '-'".
+func TestContentTypes(t *testing.T) {
+	reg, arts := newRegistry(t)
+	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
+	promote(t, reg, churn.Version)
+	f := start(t, reg, Options{})
+	header, rows := csvRows(t, "mlc_churn.csv", 2)
+	bodies := mlflowBodies(header, rows)
+	v2 := mustJSON(v2Body(header, rows))
+	tests := []struct {
+		path, ct string
+		body     []byte
+		code     int
+	}{
+		{"/invocations", "application/json", bodies["dataframe_split"], 200},
+		{"/invocations", "application/json; format=pandas-split", bodies["dataframe_split"], 200},
+		{"/invocations", "", bodies["dataframe_records"], 200},
+		{"/invocations", "text/plain", bodies["dataframe_records"], 200},
+		{"/invocations", "application/x-www-form-urlencoded", bodies["dataframe_records"], 200},
+		{"/invocations", "application/vnd.api+json", bodies["dataframe_records"], 200},
+		{"/invocations", "text/csv; charset=utf-8", bodies["csv"], 200},
+		{"/invocations", "application/csv", bodies["csv"], 200},
+		{"/invocations", "multipart/form-data; boundary=x", []byte("--x\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\n" + string(bodies["csv"]) + "\r\n--x--\r\n"), 415},
+		{"/invocations", "application/xml", []byte(`<rows/>`), 415},
+		{"/invocations", "json", bodies["dataframe_records"], 415},
+		{"/v1/models/churn/explain", "application/octet-stream", bodies["dataframe_records"], 415},
+		{"/v2/models/churn/infer", "application/json", v2, 200},
+		{"/v2/models/churn/infer", "application/octet-stream", v2, 415},
+	}
+	for _, tt := range tests {
+		code, out, _ := f.post(tt.path, tt.ct, tt.body)
+		if code != tt.code {
+			t.Errorf("POST %s as %q: %d %s; want %d", tt.path, tt.ct, code, out, tt.code)
+			continue
+		}
+		if code == http.StatusUnsupportedMediaType && (!strings.Contains(string(out), "Content-Type") || !strings.Contains(string(out), "text/csv")) {
+			t.Errorf("POST %s as %q: %s; want it to name the Content-Type and what is read", tt.path, tt.ct, out)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -99,6 +100,10 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, name string) (c *
 		return nil, nil, nil, false
 	}
 	c.name, c.d = served, d
+	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+		s.fail(w, c, http.StatusUnsupportedMediaType, err.Error(), nil)
+		return nil, nil, nil, false
+	}
 	if !s.acquire(w, r, c, s.reading, "request bodies being read") {
 		return nil, nil, nil, false
 	}
@@ -148,6 +153,30 @@ func (s *Server) acquire(w http.ResponseWriter, r *http.Request, c *call, sem ch
 	case <-r.Context().Done():
 	}
 	return false
+}
+
+// checkContentType refuses a request body of a media type no prediction
+// route reads, as MLflow's scoring server does (415). A multipart upload
+// of a CSV file (curl -F), XML or a V2 binary tensor body was read as
+// JSON and answered "malformed JSON body: invalid character '-' in
+// numeric literal". JSON may come untyped, as text/plain or as
+// application/x-www-form-urlencoded (curl -d's default), which clients
+// send without meaning it.
+func checkContentType(ct string) error {
+	if strings.TrimSpace(ct) == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return fmt.Errorf("Content-Type %q cannot be parsed (%v): send application/json or text/csv", ct, err)
+	}
+	switch {
+	case mt == "application/json", mt == "text/json", strings.HasSuffix(mt, "+json"),
+		mt == "text/csv", mt == "application/csv",
+		mt == "text/plain", mt == "application/x-www-form-urlencoded":
+		return nil
+	}
+	return fmt.Errorf("Content-Type %q is not supported: send application/json (MLflow or V2 JSON) or text/csv", mt)
 }
 
 // unsupportedEncoding is a Content-Encoding the server cannot decode.
