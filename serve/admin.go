@@ -100,6 +100,10 @@ func (s *Server) readAdmin(w http.ResponseWriter, r *http.Request) (adminBody, b
 		dec.DisallowUnknownFields()
 		if err = dec.Decode(&b); err == nil && dec.More() {
 			err = errors.New("data after the JSON object")
+		} else if err != nil {
+			// In the body's terms, not Go's ("cannot unmarshal string into
+			// Go struct field adminBody.shadow of type []string").
+			err = errors.New(strings.TrimPrefix(jsonProblem(raw, err).Error(), "json: "))
 		}
 	}
 	if err != nil {

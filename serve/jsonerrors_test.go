@@ -123,3 +123,30 @@ func TestContentTypes(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminBodyErrors: an admin body of the wrong shape is named in the
+// body's terms; they read "json: cannot unmarshal string into Go struct
+// field adminBody.shadow of type []string".
+func TestAdminBodyErrors(t *testing.T) {
+	reg, arts := newRegistry(t)
+	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
+	promote(t, reg, churn.Version)
+	f := start(t, reg, Options{AdminToken: "s3cret"})
+	tests := []struct{ path, body, mention string }{
+		{"/admin/models/churn/route", `{"shadow": "v1"}`, `field \"shadow\": want an array, got a string`},
+		{"/admin/models/churn/rollback", `{"reason": 5}`, `field \"reason\": want a string, got a number`},
+		{"/admin/models/churn/route", `[1]`, "want an object, got an array"},
+		{"/admin/models/churn/route", `{"splits": "production=100"}`, `unknown field \"splits\"`},
+	}
+	for _, tt := range tests {
+		code, out, _ := f.post(tt.path, "application/json", []byte(tt.body), "Authorization", "Bearer s3cret")
+		if code != http.StatusBadRequest || !strings.Contains(string(out), tt.mention) {
+			t.Errorf("POST %s %s: %d %s; want 400 mentioning %s", tt.path, tt.body, code, out, tt.mention)
+		}
+		for _, goism := range []string{"Go struct", "Go value", "adminBody", "json:"} {
+			if strings.Contains(string(out), goism) {
+				t.Errorf("POST %s %s: %s names Go's types (%q)", tt.path, tt.body, out, goism)
+			}
+		}
+	}
+}
