@@ -87,7 +87,7 @@ func targetRows(p *pipeline.Predictor, x *frame.Frame) (rows []int, y []float64,
 func targetCode(p *pipeline.Predictor, c *frame.Column, i int) (float64, error) {
 	if p.Target.Task == model.Regression {
 		if c.Kind != frame.Numeric {
-			return 0, fmt.Errorf("target column %q is not numeric", c.Name)
+			return 0, pipeline.NonNumericTarget(c)
 		}
 		return c.Num[i], nil
 	}

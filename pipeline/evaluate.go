@@ -3,6 +3,8 @@ package pipeline
 import (
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/frame"
@@ -52,7 +54,7 @@ func Evaluate(p *Predictor, x *frame.Frame) (eval.Metrics, int, error) {
 func (p *Predictor) targetValue(c *frame.Column, i int) (float64, error) {
 	if p.Target.Task == model.Regression {
 		if c.Kind != frame.Numeric {
-			return 0, fmt.Errorf("target column %q is not numeric", c.Name)
+			return 0, NonNumericTarget(c)
 		}
 		return c.Num[i], nil
 	}
@@ -61,4 +63,20 @@ func (p *Predictor) targetValue(c *frame.Column, i int) (float64, error) {
 		return math.NaN(), fmt.Errorf("target column %q, row %d: label %q was not seen in training (the model's classes: %q)", c.Name, i+1, label, p.Target.Classes)
 	}
 	return float64(k), nil
+}
+
+// NonNumericTarget is the error for a regression model's target column c
+// that was not read as numbers. It names the first value that is not
+// one, the row a user has to fix; it used to say only that the column
+// "is not numeric", leaving them to search thousands of rows.
+func NonNumericTarget(c *frame.Column) error {
+	for i := range c.Len() {
+		if c.IsMissing(i) {
+			continue
+		}
+		if _, err := strconv.ParseFloat(strings.TrimSpace(c.Label(i)), 64); err != nil {
+			return fmt.Errorf("target column %q is not numeric: row %d holds %q, and the model predicts numbers (regression)", c.Name, i+1, c.Label(i))
+		}
+	}
+	return fmt.Errorf("target column %q is not numeric (read as %s), and the model predicts numbers (regression)", c.Name, c.Kind)
 }
