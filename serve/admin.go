@@ -28,9 +28,19 @@ func (s *Server) handleReady(w http.ResponseWriter, _ *http.Request) {
 	io.WriteString(w, "\n") //nolint:errcheck // as MLflow's /ping
 }
 
+// handleModelReady serves GET /v2/models/{name}/ready and
+// /v2/models/{name}/versions/{version}/ready.
 func (s *Server) handleModelReady(w http.ResponseWriter, r *http.Request) {
-	if _, _, err := s.deployment(r.PathValue("name")); err != nil {
+	d, name, err := s.deployment(r.PathValue("name"))
+	if err != nil {
 		s.fail(w, nil, http.StatusNotFound, err.Error(), nil)
+		return
+	}
+	// A version is ready when this server has it loaded, as infer and
+	// metadata take it (V2 clients such as tritonclient's
+	// is_model_ready(name, version) ask here; it was a 404 "no endpoint").
+	if want := r.PathValue("version"); want != "" && d.variants[want] == nil {
+		s.fail(w, nil, http.StatusNotFound, "version "+want+" of "+name+" is not loaded (served: production, split and shadow versions)", nil)
 		return
 	}
 	w.WriteHeader(http.StatusOK)

@@ -99,3 +99,38 @@ func TestErrorsCarryRequestID(t *testing.T) {
 		}
 	}
 }
+
+// TestV2VersionReady: the V2 readiness of a version is 200 when this
+// server has it loaded and 404 naming it when not, as infer and metadata
+// take versions; the path had no endpoint (404 for every version), so a
+// V2 client asking whether a version is ready never saw it ready.
+func TestV2VersionReady(t *testing.T) {
+	reg, arts := newRegistry(t)
+	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
+	promote(t, reg, churn.Version)
+	f := start(t, reg, Options{})
+	cases := []struct {
+		path    string
+		code    int
+		mention string
+	}{
+		{"/v2/models/churn/ready", http.StatusOK, ""},
+		{"/v2/models/churn/versions/" + churn.Version + "/ready", http.StatusOK, ""},
+		{"/v2/models/churn/versions/0123abcd/ready", http.StatusNotFound, "version 0123abcd of churn is not loaded"},
+		{"/v2/models/nope/versions/" + churn.Version + "/ready", http.StatusNotFound, `\"nope\" is not served`},
+	}
+	for _, c := range cases {
+		resp, err := http.Get(f.url + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != c.code || !strings.Contains(string(body), c.mention) {
+			t.Errorf("GET %s: %d %s; want %d mentioning %s", c.path, resp.StatusCode, body, c.code, c.mention)
+		}
+	}
+}

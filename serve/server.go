@@ -244,6 +244,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v2/models/{name}", s.handleModelMetadata)
 	mux.HandleFunc("GET /v2/models/{name}/versions/{version}", s.handleModelMetadata)
 	mux.HandleFunc("GET /v2/models/{name}/ready", s.handleModelReady)
+	mux.HandleFunc("GET /v2/models/{name}/versions/{version}/ready", s.handleModelReady)
 	mux.HandleFunc("GET /v2/health/live", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.HandleFunc("GET /v2/health/ready", s.handleReady)
 	mux.HandleFunc("GET /v2", s.handleServerMetadata)
