@@ -170,7 +170,16 @@ func (p Policy) Check() error {
 		{"min-wins", p.MinWins, 1, false}, {"tie-wins", p.TieWins, 1, false}, {"refresh", p.Refresh, math.Inf(1), false},
 	} {
 		if math.IsNaN(v.value) || math.IsInf(v.value, 0) || v.value < 0 || v.value > v.max || (v.maxIsOut && v.value == v.max) {
-			return fmt.Errorf("policy: %s %v is out of range", v.name, v.value)
+			// Say the range: "out of range" alone left the user guessing
+			// whether --min-wins 2 meant too many or a percentage.
+			want := "a finite number, 0 or more"
+			switch {
+			case v.maxIsOut:
+				want = fmt.Sprintf("a share from 0 to below %v", v.max)
+			case !math.IsInf(v.max, 1):
+				want = fmt.Sprintf("a share from 0 to %v", v.max)
+			}
+			return fmt.Errorf("policy: %s %v is out of range: want %s", v.name, v.value, want)
 		}
 	}
 	if p.MaxAge < 0 || p.HoldoutRows < 0 {
