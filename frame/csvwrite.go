@@ -4,10 +4,13 @@ package frame
 
 import (
 	"bufio"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"math"
 	"strings"
+
+	"github.com/tabforge/tabforge/internal/atomicfile"
 )
 
 // WriteCSV writes f as CSV with a header row: numbers in the shortest form
@@ -102,4 +105,30 @@ func appendField(b []byte, s string, quoteEmpty bool) []byte {
 	}
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// WriteFile writes f to path in the format ReadFile reads that name in:
+// Parquet for .parquet and .pq, gzip-compressed CSV for .csv.gz, CSV for
+// .csv; any other name is an error before anything is written (see
+// CheckOutputName). The file is replaced atomically. Writers chose by
+// ".parquet" alone, so `gen sales --out x.csv.gz` wrote plain CSV text
+// that ReadFile then refused ("gzip: invalid header"), and x.pq CSV text
+// it refused as "not a parquet file".
+func WriteFile(path string, f *Frame) error {
+	if err := CheckOutputName(path); err != nil {
+		return fmt.Errorf("frame: write %w", err)
+	}
+	if IsParquetFile(path) {
+		return WriteParquet(path, f)
+	}
+	return atomicfile.Write(path, func(w io.Writer) error {
+		if !IsGzipCSVFile(path) {
+			return WriteCSV(w, f)
+		}
+		zw := gzip.NewWriter(w)
+		if err := WriteCSV(zw, f); err != nil {
+			return err
+		}
+		return zw.Close()
+	})
 }

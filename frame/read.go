@@ -33,6 +33,18 @@ func ReadFile(path string, opts ReadOptions) (*Frame, error) {
 // directory takes exactly the ones ReadFile reads.
 func IsDataFile(path string) bool { return formatOf(path) != formatUnknown }
 
+// CheckOutputName returns an error unless ReadFile would read a file
+// named path, so that a writer of data (predictions, generated tables)
+// refuses a name before doing any work rather than writing CSV text into
+// "out.xlsx" or "out.tsv", which nothing, tabforge included, reads as the
+// format its name promises.
+func CheckOutputName(path string) error {
+	if IsDataFile(path) {
+		return nil
+	}
+	return fmt.Errorf("%s: unknown file extension %q: tabforge writes .csv, .csv.gz, .parquet or .pq (the files it reads)", path, filepath.Ext(path))
+}
+
 // IsParquetFile reports whether ReadFile reads the file named path as
 // Parquet (.parquet or .pq), so that a writer picks the format its
 // output will be read back in.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/tabforge/tabforge/explain"
 	"github.com/tabforge/tabforge/frame"
-	"github.com/tabforge/tabforge/internal/atomicfile"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/pipeline"
 )
@@ -264,14 +262,9 @@ func freeName(name string, features []string, suffix string) string {
 	return name
 }
 
-// writeFrame writes f to path as CSV or Parquet (by extension),
-// atomically.
-func writeFrame(path string, f *frame.Frame) (err error) {
-	if strings.EqualFold(filepath.Ext(path), ".parquet") {
-		return frame.WriteParquet(path, f)
-	}
-	return atomicfile.Write(path, func(w io.Writer) error { return frame.WriteCSV(w, f) })
-}
+// writeFrame writes f to path in the format its extension names (see
+// frame.WriteFile), atomically.
+func writeFrame(path string, f *frame.Frame) error { return frame.WriteFile(path, f) }
 
 // shapSummary is the --json output of explain.
 type shapSummary struct {

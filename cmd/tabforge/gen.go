@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/synth"
 )
 
@@ -24,11 +25,14 @@ weekly and yearly seasonality, promotions, channel and product effects and the
 price; --drift-at YYYY-MM shifts the market from that month (Online's share,
 region, product and discount mix, warehouses: covariate shift; Online's price
 elasticity and the promotion lift: concept shift). The data are synthetic.
-The file is CSV, or Parquet when its name ends in .parquet.`,
+The file is CSV (.csv, gzip-compressed for .csv.gz), or Parquet for .parquet or .pq.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
 				return usagef("gen sales: --out is required")
+			}
+			if err := frame.CheckOutputName(out); err != nil {
+				return usagef("gen sales: --out %v", err)
 			}
 			var err error
 			if p.Start, err = time.Parse(time.DateOnly, start); err != nil {
@@ -46,7 +50,7 @@ The file is CSV, or Parquet when its name ends in .parquet.`,
 			if err != nil {
 				return err
 			}
-			if err := writeFrame(out, f); err != nil {
+			if err := frame.WriteFile(out, f); err != nil {
 				return err
 			}
 			if asJSON {
@@ -62,7 +66,7 @@ The file is CSV, or Parquet when its name ends in .parquet.`,
 	fl.StringVar(&start, "start", "2022-01-01", "first order day, YYYY-MM-DD")
 	fl.IntVar(&p.Months, "months", 24, "months of orders")
 	fl.StringVar(&driftAt, "drift-at", "", "first month of the shifted market, YYYY-MM (default: no shift)")
-	fl.StringVar(&out, "out", "", "output file (.csv or .parquet)")
+	fl.StringVar(&out, "out", "", "output file (.csv, .csv.gz, .parquet or .pq)")
 	fl.BoolVar(&asJSON, "json", false, "print a JSON summary")
 	gen.AddCommand(sales)
 	return gen
