@@ -342,6 +342,15 @@ func TestPredictInputContract(t *testing.T) {
 	if f, err := frame.ReadFile(pq, frame.ReadOptions{}); err != nil || f.NumRows() != len(rows)-1 || f.NumCols() != 3 {
 		t.Errorf("parquet predictions: %v; want %d rows of prediction and two probabilities", err, len(rows)-1)
 	}
+	// An --out name of a format tabforge neither writes nor reads back is
+	// refused before any work; p.xlsx and p.tsv got CSV text.
+	for _, name := range []string{"p.xlsx", "p.tsv"} {
+		bad := filepath.Join(dir, name)
+		code, _, stderr := tabforge(t, dir, "predict", "--model", res.ModelPath, "--data", odd, "--out", bad)
+		if _, err := os.Stat(bad); code != 2 || !strings.Contains(stderr, "unknown file extension") || err == nil {
+			t.Errorf("predict --out %s: exit %d %q, file written %v; want a usage error and no file", name, code, stderr, err == nil)
+		}
+	}
 	// --out naming the data file would overwrite the data: refused, and
 	// the data left as it was.
 	before, _ := os.ReadFile(odd)

@@ -41,6 +41,9 @@ every row was read and predicted.`,
 			if modelPath == "" || dataPath == "" || out == "" {
 				return usagef("predict: --model, --data and --out are required")
 			}
+			if err := frame.CheckOutputName(out); err != nil {
+				return usagef("predict: --out %v", err)
+			}
 			if err := outIsNotFile("predict", fileFlag{"--out", out}, fileFlag{"--data", dataPath}, fileFlag{"--model", modelPath}); err != nil {
 				return err
 			}
@@ -58,7 +61,7 @@ every row was read and predicted.`,
 	f := cmd.Flags()
 	f.StringVar(&modelPath, "model", "", "model: a saved model file, or NAME@production, NAME@staging, NAME@ALIAS, NAME/VERSION or VERSION from --store")
 	f.StringVar(&dataPath, "data", "", "data file (.csv or .parquet)")
-	f.StringVar(&out, "out", "", "output file: CSV (gzip-compressed for .csv.gz), or Parquet for .parquet or .pq")
+	f.StringVar(&out, "out", "", "output file: CSV for .csv (gzip-compressed for .csv.gz), or Parquet for .parquet or .pq; another name is refused")
 	f.BoolVar(&asJSON, "json", false, "print a JSON summary on stdout")
 	f.BoolVar(&strict, "strict", false, "refuse columns the model does not read and categories it never saw")
 	return cmd
