@@ -111,6 +111,7 @@ func TestContentTypes(t *testing.T) {
 		{"/v1/models/churn/explain", "application/octet-stream", bodies["dataframe_records"], 415},
 		{"/v2/models/churn/infer", "application/json", v2, 200},
 		{"/v2/models/churn/infer", "application/octet-stream", v2, 415},
+		{"/v2/models/churn/infer", "text/csv", bodies["csv"], 415},
 	}
 	for _, tt := range tests {
 		code, out, _ := f.post(tt.path, tt.ct, tt.body)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,6 +36,11 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 	defer release()
 	ctx, cancel := context.WithTimeout(r.Context(), s.o.RequestTimeout)
 	defer cancel()
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "text/csv" || mt == "application/csv" {
+		// It was read as JSON: "malformed JSON body: invalid character 's'".
+		s.fail(w, c, http.StatusUnsupportedMediaType, "Content-Type "+mt+" is not read by the V2 protocol, which takes JSON tensors: send application/json, or the CSV to /invocations", nil)
+		return
+	}
 	req, t, err := decodeV2(body, c.d.plan.Key)
 	if err != nil {
 		s.fail(w, c, http.StatusBadRequest, err.Error(), nil)
