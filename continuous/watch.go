@@ -230,6 +230,13 @@ func handle(ctx context.Context, env Env, state store.Claimer, o WatchOptions, p
 	} else if err != nil {
 		return nil, fmt.Errorf("watch: %w", err)
 	}
+	if h.Decision == "error" {
+		// A warning: the file is recorded and never retried, so an
+		// operator filtering the log for problems must see it (it was an
+		// INFO line like any decision).
+		log.Warn("watch: retrain failed; the version is recorded as an error and not retried", "name", o.Name, "file", path, "hash", hash[:12], "err", h.Reason)
+		return &h, nil
+	}
 	log.Info("watch: retrained", "name", o.Name, "file", path, "hash", hash[:12], "decision", h.Decision, "reason", h.Reason)
 	return &h, nil
 }

@@ -76,6 +76,34 @@ func TestWatchOnce(t *testing.T) {
 	}
 }
 
+// TestWatchErrorIsAWarning: a file retrain fails on is recorded as an
+// error and never retried, so the watcher logs it as a warning naming the
+// file and the error; it was an INFO line like any decision, which an
+// operator filtering for problems missed.
+func TestWatchErrorIsAWarning(t *testing.T) {
+	env, _, _, _ := withChampion(t)
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "broken.csv")
+	if err := os.WriteFile(broken, []byte("order_date,order_quantity\nnot a date,\"x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	o := WatchOptions{Name: "sales", Dir: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	got, err := WatchOnce(context.Background(), env, env.Runs.(store.Claimer), o)
+	if err != nil || len(got) != 1 || got[0].Decision != "error" {
+		t.Fatalf("WatchOnce = %+v, %v; want broken.csv handled as an error", got, err)
+	}
+	var line string
+	for l := range strings.Lines(logs.String()) {
+		if strings.Contains(l, broken) {
+			line = l
+		}
+	}
+	if !strings.Contains(line, "level=WARN") || !strings.Contains(line, "err=") {
+		t.Errorf("log line of %s: %q; want a warning with the error", broken, line)
+	}
+}
+
 // TestWatchOnceSettling: a file modified within Settle is left for the
 // next scan and the log names it (a --once scan right after a copy used
 // to print only "0 new data versions handled"); once older than Settle
