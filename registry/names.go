@@ -249,8 +249,20 @@ func (r *Registry) unknownRef(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
-	return r.Missing(fmt.Errorf("registry: %q is neither a model version nor a model name (%s): %w: %w", ref, DescribeNames(names), ErrUnknownName, store.ErrNotFound), "names")
+	msg := fmt.Sprintf("registry: %q is neither a model version nor a model name (%s)", ref, DescribeNames(names))
+	return r.Missing(&quietError{msg: msg, errs: []error{ErrUnknownName, store.ErrNotFound}}, "names")
 }
+
+// quietError is an error whose message already says what the errors it
+// wraps would: "... nor a model name (registered names: a, b)" read on
+// ": unknown model name: not found".
+type quietError struct {
+	msg  string
+	errs []error
+}
+
+func (e *quietError) Error() string   { return e.msg }
+func (e *quietError) Unwrap() []error { return e.errs }
 
 // latestPage is how many index entries latest reads at a time.
 const latestPage = 8

@@ -288,6 +288,33 @@ func TestResolve(t *testing.T) {
 	}
 }
 
+// TestUnknownNameSaysItOnce: every unknown name lists the registered
+// ones and says so once. `models list --name nosuch` said only
+// `"nosuch": unknown model name`, and a reference that is no version and
+// no name ended in "(registered names: ...): unknown model name: not
+// found", repeating what it had just said.
+func TestUnknownNameSaysItOnce(t *testing.T) {
+	ctx := context.Background()
+	r := newTestRegistry(t, storetest.SQLite(t))
+	mustRegister(t, r, named("house", "h1", true))
+	_, listErr := r.List(ctx, "nosuch")
+	_, resolveErr := r.Resolve(ctx, "nosuch")
+	for _, tc := range []struct {
+		call string
+		err  error
+	}{{"List", listErr}, {"Resolve", resolveErr}} {
+		if tc.err == nil || !errors.Is(tc.err, ErrUnknownName) || !strings.Contains(tc.err.Error(), "registered names: house") {
+			t.Errorf("%s(nosuch) = %v; want ErrUnknownName listing the registered names", tc.call, tc.err)
+		}
+		if msg := tc.err.Error(); strings.Count(msg, "model name") != 1 || strings.Contains(msg, "not found") {
+			t.Errorf("%s(nosuch) = %q; want the unknown name said once", tc.call, msg)
+		}
+	}
+	if !errors.Is(resolveErr, store.ErrNotFound) {
+		t.Errorf("Resolve(nosuch) = %v; want it to wrap store.ErrNotFound too", resolveErr)
+	}
+}
+
 func TestNameFromPath(t *testing.T) {
 	cases := []struct{ path, want string }{
 		{"testdata/ames.csv", "ames"},

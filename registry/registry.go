@@ -362,7 +362,7 @@ func (r *Registry) List(ctx context.Context, name string) ([]*Model, error) {
 		return nil, err
 	}
 	if name != "" && st.names[name] == nil {
-		return nil, r.Missing(fmt.Errorf("registry: %q: %w", name, ErrUnknownName), "names")
+		return nil, r.unknownName(ctx, name) // listing the names, as every other unknown name does
 	}
 	out := make([]*Model, 0, len(recs))
 	for _, rec := range recs {
