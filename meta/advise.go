@@ -31,7 +31,10 @@ type Neighbour struct {
 type Advice struct {
 	Features *Features `json:"features"`
 	// Known counts the known datasets of the table's task.
-	Known      int         `json:"known"`
+	Known int `json:"known"`
+	// Neighbours are the nearest known datasets, nearest first; a known
+	// dataset at no finite distance (sharing no meta-feature with the
+	// table) is none.
 	Neighbours []Neighbour `json:"neighbours"`
 	// Configs are the configurations to try first, best first: the best
 	// of each neighbour in neighbour order, then the second best of each,
@@ -39,10 +42,9 @@ type Advice struct {
 	// are built from candidates, not tried.
 	Configs []*Suggestion `json:"configs"`
 	// Far is true when the nearest known dataset is farther than
-	// Threshold (or none is known): a warm start would guess, so a run
-	// should start cold. Rule says how Threshold was set.
-	// Nearest is the nearest known dataset's distance, nil when none is
-	// known.
+	// Threshold (or none is a neighbour): a warm start would guess, so a
+	// run should start cold. Rule says how Threshold was set. Nearest is
+	// the nearest neighbour's distance, nil when there is none.
 	Far       bool     `json:"far"`
 	Nearest   *float64 `json:"nearest"`
 	Threshold float64  `json:"threshold"`
@@ -76,10 +78,16 @@ func Advise(ctx context.Context, kb *KB, f *Features, o AdviseOptions) (*Advice,
 	a := &Advice{Features: f, Known: len(known), Far: true, Neighbours: []Neighbour{}, Configs: []*Suggestion{}}
 	a.Threshold, a.Rule = FarThreshold(s, feats)
 	for _, d := range known {
-		a.Neighbours = append(a.Neighbours, Neighbour{Key: d.Key, Name: d.Name, Distance: s.Distance(f, d.Features)})
+		// A dataset at no finite distance shares no meta-feature with the
+		// table (or differs beyond what a float holds): it cannot be
+		// ranked, so it is no neighbour, and its +Inf would make the
+		// advice unencodable as JSON (meta show --json, a run's report).
+		if dist := s.Distance(f, d.Features); !math.IsInf(dist, 0) && !math.IsNaN(dist) {
+			a.Neighbours = append(a.Neighbours, Neighbour{Key: d.Key, Name: d.Name, Distance: dist})
+		}
 	}
 	sort.SliceStable(a.Neighbours, func(i, j int) bool { return a.Neighbours[i].Distance < a.Neighbours[j].Distance })
-	if len(a.Neighbours) > 0 && !math.IsInf(a.Neighbours[0].Distance, 1) {
+	if len(a.Neighbours) > 0 {
 		d := a.Neighbours[0].Distance
 		a.Nearest, a.Far = &d, d > a.Threshold
 	}

@@ -2,8 +2,10 @@ package meta
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
+	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/pipeline"
 )
 
@@ -65,5 +67,37 @@ func TestAdviseInterleavesAndDeduplicates(t *testing.T) {
 	}
 	if len(a.Neighbours) != 1 || len(a.Configs) != 2 || a.Configs[0].Family != "gbdt" {
 		t.Errorf("excluding mpg: neighbours %+v, configs %+v", a.Neighbours, a.Configs)
+	}
+}
+
+// TestAdviseLeavesOutIncomparable reads a knowledge base (as meta import
+// or meta eval --kb would) holding a dataset without meta-features in
+// common with the table: at distance +Inf it was listed as a neighbour,
+// and the advice did not encode as JSON (meta show --json failed with
+// "json: unsupported value: +Inf"). It is no neighbour; the comparable
+// dataset still is, and the advice encodes.
+func TestAdviseLeavesOutIncomparable(t *testing.T) {
+	ctx := context.Background()
+	body := `{"version": 1, "datasets": [` +
+		`{"key": "none", "task": "regression", "features": {}},` +
+		`{"key": "some", "task": "regression", "features": {"task": "regression", "values": {"numeric_share": 0.5}}}],` +
+		`"evals": [{"id": "x", "dataset": "none", "score": 1}, {"id": "y", "dataset": "some", "score": 2}]}`
+	s, err := ReadSnapshot(gzipped([]byte(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &Features{Task: model.Regression, Values: map[string]float64{NumericShare: 0.6}}
+	a, err := Advise(ctx, &KB{Records: s.Records()}, f, AdviseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Known != 2 || len(a.Neighbours) != 1 || a.Neighbours[0].Key != "some" {
+		t.Errorf("known %d, neighbours %+v; want 2 known, the neighbour \"some\" alone", a.Known, a.Neighbours)
+	}
+	if len(a.Configs) != 1 || a.Configs[0].ID != "y" {
+		t.Errorf("configs %+v; want y from \"some\" alone", a.Configs)
+	}
+	if _, err := json.Marshal(a); err != nil {
+		t.Errorf("advice does not encode: %v", err)
 	}
 }
