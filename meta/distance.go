@@ -42,7 +42,10 @@ func NewScaler(known []*Features) Scaler {
 		if len(vals) >= MinKnownForSpread {
 			sort.Float64s(vals)
 			iqr := quantile(vals, 0.75) - quantile(vals, 0.25)
-			s.scale[sp.Name] = math.Max(iqr/1.349, sp.Min)
+			// Quartiles a float holds may differ by more than it holds (a
+			// knowledge base file is untrusted): an infinite spread would
+			// make |a−b|/spread NaN for infinitely different values.
+			s.scale[sp.Name] = min(math.Max(iqr/1.349, sp.Min), math.MaxFloat64)
 		}
 	}
 	return s
@@ -103,7 +106,9 @@ func FarThreshold(s Scaler, known []*Features) (float64, string) {
 	}
 	slices.Sort(nearest)
 	q1, q3 := quantile(nearest, 0.25), quantile(nearest, 0.75)
-	return q3 + 1.5*(q3-q1), "Q3 + 1.5·IQR of the known datasets' leave-one-out nearest distances"
+	// Capped: a fence beyond what a float holds still says no finite
+	// distance is far, and +Inf would not encode as JSON.
+	return min(q3+1.5*(q3-q1), math.MaxFloat64), "Q3 + 1.5·IQR of the known datasets' leave-one-out nearest distances"
 }
 
 // quantile is the q-quantile of sorted values by linear interpolation
@@ -115,5 +120,12 @@ func quantile(sorted []float64, q float64) float64 {
 	pos := q * float64(len(sorted)-1)
 	lo := int(math.Floor(pos))
 	hi := min(lo+1, len(sorted)-1)
-	return sorted[lo] + (pos-float64(lo))*(sorted[hi]-sorted[lo])
+	frac, d := pos-float64(lo), sorted[hi]-sorted[lo]
+	if math.IsInf(d, 0) {
+		// Neighbours too far apart for their difference to be a float:
+		// frac·(+Inf) is NaN at frac 0 and +Inf otherwise; the weighted
+		// mean of the two stays between them.
+		return sorted[lo]*(1-frac) + sorted[hi]*frac
+	}
+	return sorted[lo] + frac*d
 }

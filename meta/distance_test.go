@@ -156,3 +156,33 @@ func TestFarFromKnown(t *testing.T) {
 		t.Errorf("half of ames: far %v, nearest %v, threshold %v, neighbours %+v; want near ames.csv/Sale_Price", a.Far, *a.Nearest, a.Threshold, a.Neighbours)
 	}
 }
+
+// TestScalerOverflow builds a scaler from meta-features a hostile
+// knowledge base file can hold (numbers a float holds, whose differences
+// it does not): the quartiles interpolated 0·(+Inf) to NaN, the spread
+// was NaN and so was every distance on the feature, which sorted
+// neighbours arbitrarily and made the advice unencodable. Spreads stay
+// finite; distances are finite or +Inf, never NaN.
+func TestScalerOverflow(t *testing.T) {
+	var known []*Features
+	for _, v := range []float64{-1e308, -1e308, 1e308, 1e308, 1e308} {
+		known = append(known, &Features{Task: model.Regression, Values: map[string]float64{NumericShare: v}})
+	}
+	s := NewScaler(known)
+	if sc := s.Scale(NumericShare); math.IsNaN(sc) || math.IsInf(sc, 0) || sc <= 0 {
+		t.Fatalf("Scale(numeric_share) = %v; want a finite positive spread", sc)
+	}
+	for _, a := range known {
+		for _, b := range known {
+			if d := s.Distance(a, b); math.IsNaN(d) || d < 0 {
+				t.Errorf("Distance(%v, %v) = %v; want a distance", a.Values, b.Values, d)
+			}
+		}
+	}
+	if th, _ := FarThreshold(s, known); math.IsNaN(th) || math.IsInf(th, 0) {
+		t.Errorf("threshold = %v; want a finite one", th)
+	}
+	if got := quantile([]float64{-1e308, 1e308}, 0.5); got != 0 {
+		t.Errorf("median of ±1e308 = %v; want 0", got)
+	}
+}
