@@ -2,9 +2,11 @@ package meta
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 )
 
@@ -13,7 +15,9 @@ import (
 // panics, and a snapshot that reads is one Advise can rank neighbours
 // and configurations from for a real table without panicking: features
 // of another length, NaN or infinite values, evaluations of datasets it
-// does not know.
+// does not know. The advice is one meta show --json prints and a run's
+// report keeps: it encodes as JSON (no NaN or infinite distance or
+// threshold), its neighbours nearest first.
 func FuzzSnapshot(f *testing.F) {
 	shipped, err := Shipped()
 	if err != nil {
@@ -34,6 +38,15 @@ func FuzzSnapshot(f *testing.F) {
 	f.Add(seed)
 	f.Add([]byte(`{"version": 1, "datasets": [{"key": "a", "task": "regression", "features": {}}], "evals": [{"id": "x", "dataset": "b"}]}`))
 	f.Add([]byte(`{"version": 1, "datasets": [{"key": "a", "task": "regression", "features": {"values": [1e308, -1e308]}}]}`))
+	// Five comparable datasets (a spread is measured) whose shares differ
+	// by more than a float holds.
+	f.Add([]byte(`{"version": 1, "datasets": [` +
+		`{"key": "a", "task": "regression", "features": {"task": "regression", "values": {"numeric_share": -1e308}}},` +
+		`{"key": "b", "task": "regression", "features": {"task": "regression", "values": {"numeric_share": -1e308}}},` +
+		`{"key": "c", "task": "regression", "features": {"task": "regression", "values": {"numeric_share": 1e308}}},` +
+		`{"key": "d", "task": "regression", "features": {"task": "regression", "values": {"numeric_share": 1e308}}},` +
+		`{"key": "e", "task": "regression", "features": {"task": "regression", "values": {"numeric_share": 0.5, "rows": 1e308}}}],` +
+		`"evals": [{"id": "x", "dataset": "e", "score": 1}]}`))
 	f.Add([]byte(`{"version": 1, "datasets": [null], "evals": []}`))
 	f.Add([]byte(`{"version": 1, "datasets": [], "evals": [null]}`))
 	ctx := context.Background()
@@ -51,6 +64,15 @@ func FuzzSnapshot(f *testing.F) {
 			return
 		}
 		kb := &KB{Records: s.Records()}
-		Advise(ctx, kb, feats, AdviseOptions{}) //nolint:errcheck // only a panic fails here
+		adv, err := Advise(ctx, kb, feats, AdviseOptions{})
+		if err != nil {
+			return
+		}
+		if _, err := json.Marshal(adv); err != nil {
+			t.Fatalf("advice from snapshot %q does not encode: %v", body, err)
+		}
+		if !slices.IsSortedFunc(adv.Neighbours, func(a, b Neighbour) int { return cmp.Compare(a.Distance, b.Distance) }) {
+			t.Fatalf("advice from snapshot %q lists neighbours out of order: %+v", body, adv.Neighbours)
+		}
 	})
 }
