@@ -121,16 +121,27 @@ func (a floats32) MarshalJSON() ([]byte, error) {
 }
 
 // validXGBNames reports whether names can be written as XGBoost feature
-// names (non-empty, unique, without '[', ']' or '<').
+// names (see checkXGBNames).
 func validXGBNames(names []string) bool {
+	return len(names) > 0 && checkXGBNames(names) == nil
+}
+
+// checkXGBNames reports the first of names XGBoost does not accept as a
+// feature name: an empty one, one holding '[', ']' or '<', or a repeat.
+func checkXGBNames(names []string) error {
 	seen := map[string]bool{}
-	for _, n := range names {
-		if n == "" || strings.ContainsAny(n, "[]<") || seen[n] {
-			return false
+	for i, n := range names {
+		switch {
+		case n == "":
+			return fmt.Errorf("name %d is empty", i)
+		case strings.ContainsAny(n, "[]<"):
+			return fmt.Errorf("name %q holds '[', ']' or '<'", n)
+		case seen[n]:
+			return fmt.Errorf("name %q is repeated", n)
 		}
 		seen[n] = true
 	}
-	return len(names) > 0
+	return nil
 }
 
 // WriteXGBoostJSON writes m in XGBoost's JSON model format (version
@@ -310,8 +321,10 @@ func (f *flag01) UnmarshalJSON(b []byte) error {
 // reg:absoluteerror, reg:pseudohubererror, binary:logistic or
 // multi:softprob (multi:softmax is read as multi:softprob: the model then
 // predicts probabilities). Its predictions equal XGBoost's up to float32
-// summation. Categorical splits, dart and gblinear are not supported. The
-// imported model's Params hold only the objective and the tree count.
+// summation. Categorical splits, dart and gblinear are not supported, nor
+// are feature names XGBoost does not write (empty, repeated, or holding
+// '[', ']' or '<'). The imported model's Params hold only the objective
+// and the tree count.
 func ReadXGBoostJSON(r io.Reader) (*Model, error) {
 	var top jsonObj
 	if err := json.NewDecoder(r).Decode(&top); err != nil {
@@ -376,6 +389,12 @@ func ReadXGBoostJSON(r io.Reader) (*Model, error) {
 			return nil, fmt.Errorf("%w: feature_names: %w", ErrXGBoost, err)
 		}
 		if len(names) == numFeature {
+			// Names XGBoost does not write would not be written back
+			// (WriteXGBoostJSON leaves them out), and the model would then
+			// take other inputs than the one imported.
+			if err := checkXGBNames(names); err != nil {
+				return nil, fmt.Errorf("%w: feature_names: %w, which XGBoost does not write", ErrXGBoost, err)
+			}
 			m.featureNames = names
 		}
 	}

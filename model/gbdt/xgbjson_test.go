@@ -354,3 +354,39 @@ func TestSameTreesAsXGBoost(t *testing.T) {
 		})
 	}
 }
+
+// TestReadXGBoostJSONFeatureNames imports a one-split model under feature
+// names XGBoost does not write (empty, repeated, holding '[', ']' or
+// '<'). They were taken, and then dropped on export (WriteXGBoostJSON
+// writes only names XGBoost accepts), so the exported file's model took
+// inputs f0, f1 and refused the columns the imported one predicted from
+// (found by FuzzImportXGBoost). They are refused; names XGBoost writes
+// survive export and import.
+func TestReadXGBoostJSONFeatureNames(t *testing.T) {
+	doc := func(names string) string {
+		return `{"learner":{"feature_names":` + names + `,"gradient_booster":{"name":"gbtree","model":{"tree_info":[0],"trees":[` +
+			`{"left_children":[1,-1,-1],"right_children":[2,-1,-1],"split_indices":[1,0,0],"split_conditions":[0.5,1,2],` +
+			`"base_weights":[0,1,2],"loss_changes":[1,0,0],"sum_hessian":[2,1,1],"default_left":[0,0,0]}]}},` +
+			`"learner_model_param":{"num_feature":"2","base_score":"0.5"},"objective":{"name":"reg:squarederror"}}}`
+	}
+	for _, names := range []string{`["", "b"]`, `["a", "a"]`, `["a", "b[1]"]`, `["a<", "b"]`} {
+		if _, err := ReadXGBoostJSON(strings.NewReader(doc(names))); !errors.Is(err, ErrXGBoost) || !strings.Contains(err.Error(), "feature_names") {
+			t.Errorf("ReadXGBoostJSON(feature_names %s) error = %v; want ErrXGBoost about feature_names", names, err)
+		}
+	}
+	m, err := ReadXGBoostJSON(strings.NewReader(doc(`["a", "b c"]`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := m.WriteXGBoostJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadXGBoostJSON(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := back.FeatureNames(); len(got) != 2 || got[0] != "a" || got[1] != "b c" {
+		t.Errorf("feature names after export and import = %q; want [a, b c]", got)
+	}
+}
