@@ -68,6 +68,9 @@ func fuzzSeeds(f *testing.F) (payloads [][]byte, xgb []byte, x *frame.Frame) {
 // refuse them with an error or return a predictor that predicts (or
 // refuses the rows) without panicking, and that saves and loads back to
 // one that predicts the same (a model a user loads may be saved again).
+// It predicts real rows and rows built from its own schema: a damaged
+// schema refuses the real rows, and only the schema's rows then reach
+// the model.
 func FuzzDecodePredictor(f *testing.F) {
 	payloads, _, x := fuzzSeeds(f)
 	for _, p := range payloads {
@@ -80,7 +83,16 @@ func FuzzDecodePredictor(f *testing.F) {
 			return
 		}
 		p.Family()
-		want, werr := p.Predict(x)
+		rows := []*frame.Frame{x}
+		// A schema whose names make no frame (repeated names) gets the
+		// real rows alone.
+		if sr, err := schemaFrame(p); err == nil && len(p.Schema) > 0 {
+			rows = append(rows, sr)
+		}
+		want, werr := make([]*Prediction, len(rows)), make([]error, len(rows))
+		for i, r := range rows {
+			want[i], werr[i] = p.Predict(r)
+		}
 		b, err := p.Marshal()
 		if err != nil {
 			t.Fatalf("a predictor that loads does not save: %v", err)
@@ -93,9 +105,11 @@ func FuzzDecodePredictor(f *testing.F) {
 		if err != nil {
 			t.Fatalf("a saved predictor does not load back: %v", err)
 		}
-		got, gerr := back.Predict(x)
-		if (gerr == nil) != (werr == nil) || werr == nil && !samePrediction(got, want) {
-			t.Fatalf("saved and loaded back, a predictor predicts %+v (%v); it predicted %+v (%v)", got, gerr, want, werr)
+		for i, r := range rows {
+			got, gerr := back.Predict(r)
+			if (gerr == nil) != (werr[i] == nil) || werr[i] == nil && !samePrediction(got, want[i]) {
+				t.Fatalf("saved and loaded back, a predictor predicts rows %d %+v (%v); it predicted %+v (%v)", i, got, gerr, want[i], werr[i])
+			}
 		}
 	})
 }
@@ -103,15 +117,20 @@ func FuzzDecodePredictor(f *testing.F) {
 // schemaRows are five rows of p's numeric inputs, from missing to far
 // outside any split.
 func schemaRows(t *testing.T, p *Predictor) *frame.Frame {
-	cols := make([]*frame.Column, len(p.Schema))
-	for i, f := range p.Schema {
-		cols[i] = frame.NewNumeric(f.Name, []float64{0, 1, -1, math.NaN(), 1e9})
-	}
-	x, err := frame.New(cols...)
+	x, err := schemaFrame(p)
 	if err != nil {
 		t.Fatalf("rows for schema %v: %v", p.Schema, err)
 	}
 	return x
+}
+
+// schemaFrame is schemaRows, returning frame.New's error.
+func schemaFrame(p *Predictor) (*frame.Frame, error) {
+	cols := make([]*frame.Column, len(p.Schema))
+	for i, f := range p.Schema {
+		cols[i] = frame.NewNumeric(f.Name, []float64{0, 1, -1, math.NaN(), 1e9})
+	}
+	return frame.New(cols...)
 }
 
 // samePrediction reports whether a and b hold the same values, NaN
