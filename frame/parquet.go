@@ -82,11 +82,19 @@ func readParquet(path string, opts ReadOptions) (*Frame, error) {
 // error wrapping errCorrupt.
 func readParquetFrom(r io.ReaderAt, size int64, opts ReadOptions) (f *Frame, err error) {
 	defer func() {
-		if p := recover(); p != nil {
-			f, err = nil, fmt.Errorf("%w: parquet reader failed: %v", errCorrupt, p)
+		if recover() != nil {
+			f, err = nil, readerPanic()
 		}
 	}()
 	return decodeParquet(r, size, opts)
+}
+
+// readerPanic is the error of a panic inside parquet-go. The panic's
+// value is left out: on one file parquet-go panics with different values
+// (a bounds check of its own or the runtime's) depending on which buffer
+// its pools recycle, and ParquetBlocks promises ReadParquet's error.
+func readerPanic() error {
+	return fmt.Errorf("%w: parquet reader failed on malformed data", errCorrupt)
 }
 
 func decodeParquet(r io.ReaderAt, size int64, opts ReadOptions) (*Frame, error) {

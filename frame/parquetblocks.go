@@ -70,8 +70,8 @@ func OpenParquetBlocks(path string, opts ReadOptions) (*ParquetBlocks, error) {
 
 func openParquetBlocks(r io.ReaderAt, size int64, opts ReadOptions) (b *ParquetBlocks, err error) {
 	defer func() {
-		if p := recover(); p != nil {
-			b, err = nil, fmt.Errorf("%w: parquet reader failed: %v", errCorrupt, p)
+		if recover() != nil {
+			b, err = nil, readerPanic()
 		}
 	}()
 	pm, err := openParquet(r, size)
@@ -162,8 +162,8 @@ func (b *ParquetBlocks) Next(maxRows int) (*Frame, error) {
 // problem like any other: the error is ReadParquet's.
 func (b *ParquetBlocks) nextSafe(maxRows int) (f *Frame, err error) {
 	defer func() {
-		if p := recover(); p != nil {
-			f, err = nil, b.whole(fmt.Errorf("%w: parquet reader failed: %v", errCorrupt, p))
+		if recover() != nil {
+			f, err = nil, b.whole(readerPanic())
 		}
 	}()
 	return b.next(maxRows)
@@ -322,8 +322,8 @@ func (b *ParquetBlocks) whole(err error) error {
 // convert. It returns nil for a file ReadParquet reads.
 func (b *ParquetBlocks) wholeError() (err error) {
 	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("%w: parquet reader failed: %v", errCorrupt, p)
+		if recover() != nil {
+			err = readerPanic()
 		}
 	}()
 	pm := b.pm

@@ -2,6 +2,7 @@ package frame
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -166,4 +167,28 @@ func sameParquetBlocks(t *testing.T, b []byte, whole *Frame, werr error) {
 	default:
 		sameCells(t, whole, blocks)
 	}
+}
+
+// TestParquetPanicSameError reads a damaged file (found by
+// FuzzReadParquet) on which parquet-go panics: the whole read with the
+// runtime's "index out of range [120] with length 2", the block reader's
+// rescan, after parquet-go's pools had recycled a buffer, with its own
+// "index out of bounds". The errors, which carried the panic's value,
+// differed; ParquetBlocks promises ReadParquet's.
+func TestParquetPanicSameError(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "fuzz", "FuzzReadParquet", "8e072de1c41176b2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body, _ := strings.Cut(string(raw), "\n")
+	s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(body), "[]byte("), ")"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := []byte(s)
+	fr, err := readParquetFrom(bytes.NewReader(b), int64(len(b)), ReadOptions{})
+	if !errors.Is(err, errCorrupt) {
+		t.Fatalf("ReadParquet error = %v; want one wrapping %v", err, errCorrupt)
+	}
+	sameParquetBlocks(t, b, fr, err)
 }
