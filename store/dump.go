@@ -364,6 +364,11 @@ func (l dumpLine) check() error {
 		}
 	case l.Record != nil && l.Record.Kind == "":
 		return fmt.Errorf("record %q has no kind", l.Record.Key)
+	case l.Record != nil && l.Record.Updated.IsZero():
+		// Export always writes it; PutRecords would stamp a zero one with
+		// the time of each import, so importing twice would change the
+		// store.
+		return fmt.Errorf("record %s/%s has no updated time", l.Record.Kind, l.Record.Key)
 	case l.Study != nil && l.Study.Name == "":
 		return errors.New("study has no name")
 	case l.Trial != nil && l.InStudy == "":

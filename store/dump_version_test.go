@@ -33,3 +33,24 @@ func TestImportNewerDump(t *testing.T) {
 		t.Errorf("after the refused import the store holds %d runs (%v); want none", len(runs), err)
 	}
 }
+
+// TestImportRecordWithoutUpdated imports a dump whose record line lost
+// its updated time (found by FuzzImport, the key damaged to "u^dated"):
+// the store stamped it with the time of each import, so importing the
+// dump twice changed the store, which Import promises it does not. Such a
+// dump, which Export never writes, is refused with nothing imported.
+func TestImportRecordWithoutUpdated(t *testing.T) {
+	ctx := context.Background()
+	dump := `{"type":"header","format":"tabforge-store","version":2}
+{"type":"record","record":{"kind":"dataset","key":"dh","value":"djE="}}
+{"type":"end","counts":{"runs":0,"records":1,"studies":0,"trials":0}}
+`
+	dst := storetest.SQLite(t)
+	_, err := store.Import(ctx, dst, strings.NewReader(dump))
+	if err == nil || !strings.Contains(err.Error(), "record dataset/dh has no updated time") {
+		t.Fatalf("Import(record without updated) = %v; want an error naming the record", err)
+	}
+	if _, err := dst.GetRecord(ctx, "dataset", "dh"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the refused dump's record was imported (GetRecord: %v)", err)
+	}
+}
