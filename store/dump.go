@@ -362,6 +362,11 @@ func (l dumpLine) check() error {
 		if err := CheckRunID(l.Run.ID); err != nil {
 			return err
 		}
+		// Every run has its config, and Export cannot write a run
+		// without one (an empty json.RawMessage does not marshal).
+		if len(l.Run.Config) == 0 {
+			return fmt.Errorf("run %s has no config", l.Run.ID)
+		}
 	case l.Record != nil && l.Record.Kind == "":
 		return fmt.Errorf("record %q has no kind", l.Record.Key)
 	case l.Record != nil && l.Record.Updated.IsZero():

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -52,5 +53,25 @@ func TestImportRecordWithoutUpdated(t *testing.T) {
 	}
 	if _, err := dst.GetRecord(ctx, "dataset", "dh"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the refused dump's record was imported (GetRecord: %v)", err)
+	}
+}
+
+// TestImportRunWithoutConfig imports a dump whose run line lost its
+// config (found by FuzzImport, the key damaged): the run was imported,
+// and the store then no longer exported ("export run 2: json: error
+// calling MarshalJSON for type json.RawMessage"). Such a dump, which
+// Export never writes, is refused with nothing imported.
+func TestImportRunWithoutConfig(t *testing.T) {
+	ctx := context.Background()
+	dump := `{"type":"header","format":"tabforge-store","version":2}
+{"type":"run","run":{"id":"r2","created":"2026-01-01T00:00:02Z","status":"failed","task":"regression","target":"y"}}
+{"type":"end","counts":{"runs":1,"records":0,"studies":0,"trials":0}}
+`
+	dst := storetest.SQLite(t)
+	if _, err := store.Import(ctx, dst, strings.NewReader(dump)); err == nil || !strings.Contains(err.Error(), "run r2 has no config") {
+		t.Fatalf("Import(run without config) = %v; want an error naming the run", err)
+	}
+	if _, err := store.Export(ctx, dst, io.Discard, true); err != nil {
+		t.Errorf("the store does not export after the refused import: %v", err)
 	}
 }
