@@ -99,11 +99,22 @@ func start(t testing.TB, reg *registry.Registry, o Options) *fixture {
 // post sends body to path and returns the status, body and model version.
 func (f *fixture) post(path, contentType string, body []byte, header ...string) (int, []byte, string) {
 	f.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, f.url+path, bytes.NewReader(body))
+	resp, b := f.do(http.MethodPost, path, body, append([]string{"Content-Type", contentType}, header...)...)
+	return resp.StatusCode, b, resp.Header.Get("X-Model-Version")
+}
+
+// do sends a method request with body (none when nil) and the header
+// name, value pairs to path and returns the response, its body read.
+func (f *fixture) do(method, path string, body []byte, header ...string) (*http.Response, []byte) {
+	f.t.Helper()
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, f.url+path, r)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", contentType)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
@@ -116,7 +127,7 @@ func (f *fixture) post(path, contentType string, body []byte, header ...string) 
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return resp.StatusCode, b, resp.Header.Get("X-Model-Version")
+	return resp, b
 }
 
 func (f *fixture) postJSON(path string, v any, header ...string) (int, []byte, string) {

@@ -2,7 +2,6 @@ package serve
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -29,19 +28,7 @@ func TestUnroutedJSON(t *testing.T) {
 		{http.MethodGet, "/v3/models/churn", http.StatusNotFound, ""},
 	}
 	for _, c := range cases {
-		req, err := http.NewRequest(c.method, f.url+c.path, strings.NewReader("{}"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp, body := f.do(c.method, c.path, []byte("{}"))
 		var e apiError
 		if resp.StatusCode != c.code || json.Unmarshal(body, &e) != nil || e.Message == "" || e.Code == "" {
 			t.Errorf("%s %s: %d %q; want %d with a JSON error", c.method, c.path, resp.StatusCode, body, c.code)
@@ -78,19 +65,9 @@ func TestErrorsCarryRequestID(t *testing.T) {
 		{http.MethodGet, "/no-such-endpoint", http.StatusNotFound},
 	}
 	for _, c := range cases {
-		req, err := http.NewRequest(c.method, f.url+c.path, strings.NewReader("{}"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("X-Request-Id", "client-7")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp, body := f.do(c.method, c.path, []byte("{}"), "X-Request-Id", "client-7")
 		var e apiError
-		err = json.NewDecoder(resp.Body).Decode(&e)
-		resp.Body.Close()
-		if resp.StatusCode != c.code || err != nil {
+		if err := json.Unmarshal(body, &e); resp.StatusCode != c.code || err != nil {
 			t.Errorf("%s %s: %d (%v); want %d with a JSON error", c.method, c.path, resp.StatusCode, err, c.code)
 			continue
 		}
@@ -120,15 +97,7 @@ func TestV2VersionReady(t *testing.T) {
 		{"/v2/models/nope/versions/" + churn.Version + "/ready", http.StatusNotFound, `\"nope\" is not served`},
 	}
 	for _, c := range cases {
-		resp, err := http.Get(f.url + c.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp, body := f.do(http.MethodGet, c.path, nil)
 		if resp.StatusCode != c.code || !strings.Contains(string(body), c.mention) {
 			t.Errorf("GET %s: %d %s; want %d mentioning %s", c.path, resp.StatusCode, body, c.code, c.mention)
 		}

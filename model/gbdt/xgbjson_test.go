@@ -206,14 +206,7 @@ func TestXGBoostJSONRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var buf bytes.Buffer
-			if err := m.WriteXGBoostJSON(&buf); err != nil {
-				t.Fatal(err)
-			}
-			back, err := ReadXGBoostJSON(&buf)
-			if err != nil {
-				t.Fatal(err)
-			}
+			back := reimport(t, m)
 			x := withMissing(d).X
 			a, b := make([]float64, x.Rows*m.NumOutputs()), make([]float64, x.Rows*m.NumOutputs())
 			if err := m.Predict(a, x); err != nil {
@@ -378,6 +371,14 @@ func TestReadXGBoostJSONFeatureNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got := reimport(t, m).FeatureNames(); len(got) != 2 || got[0] != "a" || got[1] != "b c" {
+		t.Errorf("feature names after export and import = %q; want [a, b c]", got)
+	}
+}
+
+// reimport exports m to XGBoost's JSON format and reads it back.
+func reimport(t *testing.T, m *Model) *Model {
+	t.Helper()
 	var buf bytes.Buffer
 	if err := m.WriteXGBoostJSON(&buf); err != nil {
 		t.Fatal(err)
@@ -386,7 +387,5 @@ func TestReadXGBoostJSONFeatureNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := back.FeatureNames(); len(got) != 2 || got[0] != "a" || got[1] != "b c" {
-		t.Errorf("feature names after export and import = %q; want [a, b c]", got)
-	}
+	return back
 }
