@@ -240,6 +240,11 @@ func mix(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
+// errNoModelNamed is a request naming no model to a server of several:
+// a client error (400), since the request could have named one, rather
+// than a missing model (404).
+var errNoModelNamed = errors.New("the request names no model")
+
 // deployment returns the served deployment of name; an empty name means
 // the only one served.
 func (s *Server) deployment(name string) (*deployment, string, error) {
@@ -250,7 +255,11 @@ func (s *Server) deployment(name string) (*deployment, string, error) {
 				return d, n, nil
 			}
 		}
-		return nil, "", fmt.Errorf("%d models are served (%s): name one with ?model=NAME or POST /v1/models/NAME/invocations", len(set.names), servedList(set))
+		err := fmt.Errorf("%d models are served (%s): name one with ?model=NAME or POST /v1/models/NAME/invocations", len(set.names), servedList(set))
+		if len(set.names) > 1 {
+			err = fmt.Errorf("%w: %w", errNoModelNamed, err)
+		}
+		return nil, "", err
 	}
 	d := set.names[name]
 	if d == nil {

@@ -67,6 +67,12 @@ func TestProtocolsMatchPredict(t *testing.T) {
 			checkV2(t, p, want, c.version, out)
 		})
 	}
+	// Two models served and none named: the request is at fault (400),
+	// no model is missing (it was a 404).
+	header, rows := csvRows(t, "mlc_churn.csv", 2)
+	if code, out, _ := f.post("/invocations", "application/json", mlflowBodies(header, rows)["dataframe_split"]); code != http.StatusBadRequest || !strings.Contains(string(out), "name one with ?model=NAME") {
+		t.Errorf("/invocations naming no model of two: %d %s; want 400 saying how to name one", code, out)
+	}
 }
 
 // mlflowBodies encodes rows in each of MLflow's request formats.
