@@ -109,7 +109,7 @@ func TestModelsLifecycle(t *testing.T) {
 		{[]string{"models", "rollback"}, 1, "no previous production version"},
 		{[]string{"models", "promote", vbad, "--stage", "production", "--force"}, 0, "forced past failed quality gates"},
 		{[]string{"models", "rollback", vbad}, 0, "rolled back production to " + v1},
-		{[]string{"models", "show", "nosuchversion"}, 1, "not found"},
+		{[]string{"models", "show", "nosuchversion"}, 1, "is neither a model version nor a model name (registered names: ames)"},
 		{[]string{"models", "rollback", "nosuch"}, 1, "neither a model name"},
 		{[]string{"models", "verify"}, 0, v1 + " ok: ridge model"},
 	}
