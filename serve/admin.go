@@ -39,9 +39,11 @@ func (s *Server) handleModelReady(w http.ResponseWriter, r *http.Request) {
 	// A version is ready when this server has it loaded, as infer and
 	// metadata take it (V2 clients such as tritonclient's
 	// is_model_ready(name, version) ask here; it was a 404 "no endpoint").
-	if want := r.PathValue("version"); want != "" && d.variants[want] == nil {
-		s.fail(w, nil, http.StatusNotFound, "version "+want+" of "+name+" is not loaded (served: production, split and shadow versions)", nil)
-		return
+	if want := r.PathValue("version"); want != "" {
+		if _, err := d.version(name, want); err != nil {
+			s.fail(w, nil, http.StatusNotFound, err.Error(), nil)
+			return
+		}
 	}
 	w.WriteHeader(http.StatusOK)
 }

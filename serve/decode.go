@@ -97,7 +97,7 @@ func badf(format string, a ...any) error { return &badRequest{fmt.Sprintf(format
 // of reuse (see columnPool; nil for none).
 func decodeMLflow(body []byte, contentType, keyField string, reuse []frame.TextColumn) (*table, error) {
 	mt, _, _ := mime.ParseMediaType(contentType)
-	if mt == "text/csv" || mt == "application/csv" {
+	if isCSV(mt) {
 		return csvTable(body, keyField)
 	}
 	body = trimBOM(body)
@@ -251,6 +251,9 @@ func splitTable(columns []string, byCol []frame.TextColumn, keyField string) (*t
 	}
 	return t, nil
 }
+
+// isCSV reports whether media type mt is a CSV body's.
+func isCSV(mt string) bool { return mt == "text/csv" || mt == "application/csv" }
 
 // checkNames refuses an empty or repeated column name in a JSON request
 // (what is "column", or "input" for a V2 tensor). The reader would refuse

@@ -48,6 +48,16 @@ type variant struct {
 
 func (d *deployment) production() *variant { return d.variants[d.plan.Production] }
 
+// version returns the loaded version v of the deployment served as
+// name, or the error a V2 request pinning a version it does not hold
+// gets (infer, metadata and readiness alike).
+func (d *deployment) version(name, v string) (*variant, error) {
+	if x := d.variants[v]; x != nil {
+		return x, nil
+	}
+	return nil, fmt.Errorf("version %s of %s is not loaded (served: production, split and shadow versions)", v, name)
+}
+
 // Refresh reads the plans of the served names and swaps in a new model
 // set when one changed, loading new versions first. A production version
 // that fails to load or check leaves its name on the deployment it had;

@@ -176,7 +176,7 @@ func checkContentType(ct string) error {
 	}
 	switch {
 	case mt == "application/json", mt == "text/json", strings.HasSuffix(mt, "+json"),
-		mt == "text/csv", mt == "application/csv",
+		isCSV(mt),
 		mt == "text/plain", mt == "application/x-www-form-urlencoded":
 		return nil
 	}

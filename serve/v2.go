@@ -36,7 +36,7 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 	defer release()
 	ctx, cancel := context.WithTimeout(r.Context(), s.o.RequestTimeout)
 	defer cancel()
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "text/csv" || mt == "application/csv" {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); isCSV(mt) {
 		// It was read as JSON: "malformed JSON body: invalid character 's'".
 		s.fail(w, c, http.StatusUnsupportedMediaType, "Content-Type "+mt+" is not read by the V2 protocol, which takes JSON tensors: send application/json, or the CSV to /invocations", nil)
 		return
@@ -48,8 +48,8 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 	}
 	c.t = t
 	if v := r.PathValue("version"); v != "" {
-		if c.v = c.d.variants[v]; c.v == nil {
-			s.fail(w, c, http.StatusNotFound, "version "+v+" of "+c.name+" is not loaded (served: production, split and shadow versions)", nil)
+		if c.v, err = c.d.version(c.name, v); err != nil {
+			s.fail(w, c, http.StatusNotFound, err.Error(), nil)
 			return
 		}
 		c.variant = "pinned"
@@ -151,8 +151,8 @@ func (s *Server) handleModelMetadata(w http.ResponseWriter, r *http.Request) {
 	}
 	v := d.production()
 	if want := r.PathValue("version"); want != "" {
-		if v = d.variants[want]; v == nil {
-			s.fail(w, nil, http.StatusNotFound, "version "+want+" of "+name+" is not loaded", nil)
+		if v, err = d.version(name, want); err != nil {
+			s.fail(w, nil, http.StatusNotFound, err.Error(), nil)
 			return
 		}
 	}
