@@ -121,12 +121,19 @@ func WriteFile(path string, f *Frame) error {
 	if IsParquetFile(path) {
 		return WriteParquet(path, f)
 	}
+	return WriteCSVFile(path, func(w io.Writer) error { return WriteCSV(w, f) })
+}
+
+// WriteCSVFile replaces path atomically with the CSV text write writes,
+// gzip-compressed when the name ends in .csv.gz, as ReadFile reads it:
+// for writers of CSV other than WriteCSV (predictions, streamed).
+func WriteCSVFile(path string, write func(w io.Writer) error) error {
 	return atomicfile.Write(path, func(w io.Writer) error {
 		if !IsGzipCSVFile(path) {
-			return WriteCSV(w, f)
+			return write(w)
 		}
 		zw := gzip.NewWriter(w)
-		if err := WriteCSV(zw, f); err != nil {
+		if err := write(zw); err != nil {
 			return err
 		}
 		return zw.Close()

@@ -99,7 +99,7 @@ func (a *app) explainCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if err := writeFrame(out, f); err != nil {
+				if err := frame.WriteFile(out, f); err != nil {
 					return err
 				}
 			}
@@ -262,10 +262,6 @@ func freeName(name string, features []string, suffix string) string {
 	return name
 }
 
-// writeFrame writes f to path in the format its extension names (see
-// frame.WriteFile), atomically.
-func writeFrame(path string, f *frame.Frame) error { return frame.WriteFile(path, f) }
-
 // shapSummary is the --json output of explain.
 type shapSummary struct {
 	Model     string             `json:"model"`
@@ -358,7 +354,7 @@ func (a *app) explainLIME(cmd *cobra.Command, p *pipeline.Predictor, data explai
 		if err != nil {
 			return fmt.Errorf("explain: output columns: %w", err)
 		}
-		if err := writeFrame(out, f); err != nil {
+		if err := frame.WriteFile(out, f); err != nil {
 			return err
 		}
 	}

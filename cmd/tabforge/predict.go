@@ -1,7 +1,6 @@
 package main
 
 import (
-	"compress/gzip"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tabforge/tabforge/frame"
-	"github.com/tabforge/tabforge/internal/atomicfile"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/pipeline"
 )
@@ -94,16 +92,7 @@ func writePredictions(path string, p *pipeline.Predictor, pred *pipeline.Predict
 		}
 		return frame.WriteParquet(path, f)
 	}
-	return atomicfile.Write(path, func(out io.Writer) error {
-		if !frame.IsGzipCSVFile(path) {
-			return writePredictionCSV(out, p, pred)
-		}
-		zw := gzip.NewWriter(out)
-		if err := writePredictionCSV(zw, p, pred); err != nil {
-			return err
-		}
-		return zw.Close()
-	})
+	return frame.WriteCSVFile(path, func(out io.Writer) error { return writePredictionCSV(out, p, pred) })
 }
 
 // writePredictionCSV writes pred as CSV: the prediction, and for

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,7 +8,6 @@ import (
 	"io"
 
 	"github.com/tabforge/tabforge/frame"
-	"github.com/tabforge/tabforge/internal/atomicfile"
 	"github.com/tabforge/tabforge/pipeline"
 )
 
@@ -70,12 +68,7 @@ func (a *app) streamPredictions(ctx context.Context, p *pipeline.Predictor, data
 	}
 	var res *pipeline.StreamResult
 	var runErr, writeErr error
-	werr := atomicfile.Write(out, func(w io.Writer) error {
-		var zw *gzip.Writer
-		if frame.IsGzipCSVFile(out) {
-			zw = gzip.NewWriter(w)
-			w = zw
-		}
+	werr := frame.WriteCSVFile(out, func(w io.Writer) error {
 		pw, err := newPredictionCSV(w, p)
 		if err != nil {
 			writeErr = err
@@ -93,9 +86,7 @@ func (a *app) streamPredictions(ctx context.Context, p *pipeline.Predictor, data
 		case ctx.Err() != nil: // stopped after the last block: keep out as it was
 			return ctx.Err()
 		}
-		if writeErr = pw.flush(); writeErr == nil && zw != nil {
-			writeErr = zw.Close()
-		}
+		writeErr = pw.flush()
 		return writeErr
 	})
 	switch {
