@@ -17,10 +17,7 @@ import (
 // missing every column (400); an encoding the server cannot decode is a
 // 415 naming it.
 func TestEncodedBodies(t *testing.T) {
-	reg, arts := newRegistry(t)
-	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
-	promote(t, reg, churn.Version)
-	f := start(t, reg, Options{MaxBodyBytes: 64 << 10})
+	f, _ := serveChurn(t, Options{MaxBodyBytes: 64 << 10})
 	header, rows := csvRows(t, "mlc_churn.csv", 5)
 	drop := slices.Index(header, "churn")
 	header = slices.Delete(slices.Clone(header), drop, drop+1)

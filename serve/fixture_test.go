@@ -72,6 +72,16 @@ func promote(t testing.TB, reg *registry.Registry, version string) {
 	}
 }
 
+// serveChurn registers a logistic churn model, promotes it to production
+// and serves it with o: the server most request tests need.
+func serveChurn(t testing.TB, o Options) (*fixture, *registry.Model) {
+	t.Helper()
+	reg, arts := newRegistry(t)
+	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
+	promote(t, reg, churn.Version)
+	return start(t, reg, o), churn
+}
+
 // start serves reg on 127.0.0.1:0 until the test ends, checking that
 // Serve returns nil after the drain.
 func start(t testing.TB, reg *registry.Registry, o Options) *fixture {

@@ -15,10 +15,7 @@ import (
 // v2Tensor.inputs.data of type []interface {}", and a NaN (as Python's
 // json.dumps writes a float) got no hint that JSON has none.
 func TestRequestErrorsSpeakJSON(t *testing.T) {
-	reg, arts := newRegistry(t)
-	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
-	promote(t, reg, churn.Version)
-	f := start(t, reg, Options{})
+	f, _ := serveChurn(t, Options{})
 	const mlflow, v2 = "/invocations", "/v2/models/churn/infer"
 	named := func(a, b string) string {
 		return `{"inputs": [{"name": "` + a + `", "shape": [1], "datatype": "FP64", "data": [1]}, {"name": "` + b + `", "shape": [1], "datatype": "FP64", "data": [2]}]}`
@@ -85,10 +82,7 @@ func TestRequestErrorsSpeakJSON(t *testing.T) {
 // meaning it are read. A multipart upload (curl -F) or an XML body was
 // read as JSON and answered "malformed JSON body: invalid character '-'".
 func TestContentTypes(t *testing.T) {
-	reg, arts := newRegistry(t)
-	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
-	promote(t, reg, churn.Version)
-	f := start(t, reg, Options{})
+	f, _ := serveChurn(t, Options{})
 	header, rows := csvRows(t, "mlc_churn.csv", 2)
 	bodies := mlflowBodies(header, rows)
 	v2 := mustJSON(v2Body(header, rows))
@@ -129,10 +123,7 @@ func TestContentTypes(t *testing.T) {
 // body's terms; they read "json: cannot unmarshal string into Go struct
 // field adminBody.shadow of type []string".
 func TestAdminBodyErrors(t *testing.T) {
-	reg, arts := newRegistry(t)
-	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
-	promote(t, reg, churn.Version)
-	f := start(t, reg, Options{AdminToken: "s3cret"})
+	f, _ := serveChurn(t, Options{AdminToken: "s3cret"})
 	tests := []struct{ path, body, mention string }{
 		{"/admin/models/churn/route", `{"shadow": "v1"}`, `field \"shadow\": want an array, got a string`},
 		{"/admin/models/churn/rollback", `{"reason": 5}`, `field \"reason\": want a string, got a number`},

@@ -12,10 +12,7 @@ import (
 // other error has (it used to get ServeMux's plain text, which a client
 // decoding errors as JSON cannot read), and a 405 keeps its Allow header.
 func TestUnroutedJSON(t *testing.T) {
-	reg, arts := newRegistry(t)
-	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
-	promote(t, reg, churn.Version)
-	f := start(t, reg, Options{})
+	f, _ := serveChurn(t, Options{})
 	cases := []struct {
 		method, path string
 		code         int
@@ -51,10 +48,7 @@ func TestUnroutedJSON(t *testing.T) {
 // errors had no request_id, and an unrouted path had none at all. The
 // client's X-Request-Id is echoed.
 func TestErrorsCarryRequestID(t *testing.T) {
-	reg, arts := newRegistry(t)
-	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
-	promote(t, reg, churn.Version)
-	f := start(t, reg, Options{AdminToken: "secret"})
+	f, _ := serveChurn(t, Options{AdminToken: "secret"})
 	cases := []struct {
 		method, path string
 		code         int
@@ -82,10 +76,7 @@ func TestErrorsCarryRequestID(t *testing.T) {
 // take versions; the path had no endpoint (404 for every version), so a
 // V2 client asking whether a version is ready never saw it ready.
 func TestV2VersionReady(t *testing.T) {
-	reg, arts := newRegistry(t)
-	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
-	promote(t, reg, churn.Version)
-	f := start(t, reg, Options{})
+	f, churn := serveChurn(t, Options{})
 	cases := []struct {
 		path    string
 		code    int

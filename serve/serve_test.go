@@ -176,10 +176,7 @@ func checkV2(t *testing.T, p *pipeline.Predictor, want *pipeline.Prediction, ver
 // TestBadRequests sends requests a client gets wrong: each gets its
 // status and a JSON body naming every problem, never a 5xx.
 func TestBadRequests(t *testing.T) {
-	reg, arts := newRegistry(t)
-	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
-	promote(t, reg, churn.Version)
-	f := start(t, reg, Options{MaxBodyBytes: 64 << 10, MaxRows: 3, MaxExplainRows: 2, Strict: true})
+	f, _ := serveChurn(t, Options{MaxBodyBytes: 64 << 10, MaxRows: 3, MaxExplainRows: 2, Strict: true})
 	header, rows := csvRows(t, "mlc_churn.csv", 4)
 	split := func(h []string, rs [][]string) map[string]any {
 		cells := make([][]any, len(rs))
@@ -270,10 +267,7 @@ func mustJSON(v any) []byte {
 // TestSaturated fills every concurrency slot and checks that the next
 // request is refused with 429 and Retry-After, not queued forever.
 func TestSaturated(t *testing.T) {
-	reg, arts := newRegistry(t)
-	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
-	promote(t, reg, churn.Version)
-	f := start(t, reg, Options{MaxConcurrent: 1})
+	f, _ := serveChurn(t, Options{MaxConcurrent: 1})
 	f.srv.slots <- struct{}{} // a request that never finishes
 	req, _ := http.NewRequest(http.MethodPost, f.url+"/invocations", strings.NewReader(`{"instances": [{"state": "KS"}]}`))
 	resp, err := http.DefaultClient.Do(req)
@@ -296,10 +290,7 @@ func TestSaturated(t *testing.T) {
 // prediction slots while they trickled in, so a few of them refused
 // every other request with 429. Now they hold reading places only.
 func TestSlowUploadsKeepSlots(t *testing.T) {
-	reg, arts := newRegistry(t)
-	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
-	promote(t, reg, churn.Version)
-	f := start(t, reg, Options{MaxConcurrent: 1, QueueWait: 200 * time.Millisecond})
+	f, _ := serveChurn(t, Options{MaxConcurrent: 1, QueueWait: 200 * time.Millisecond})
 	addr := strings.TrimPrefix(f.url, "http://")
 	for range 2 { // more slow uploads than prediction slots
 		conn, err := net.Dial("tcp", addr)
@@ -327,10 +318,7 @@ func TestSlowUploadsKeepSlots(t *testing.T) {
 // TestDeadline: a request past its deadline is a 503 on every endpoint
 // (explain answered 500 "explain failed: context deadline exceeded").
 func TestDeadline(t *testing.T) {
-	reg, arts := newRegistry(t)
-	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
-	promote(t, reg, churn.Version)
-	f := start(t, reg, Options{RequestTimeout: time.Nanosecond})
+	f, _ := serveChurn(t, Options{RequestTimeout: time.Nanosecond})
 	header, rows := csvRows(t, "mlc_churn.csv", 1)
 	body := []byte(strings.Join(header, ",") + "\n" + strings.Join(rows[0], ",") + "\n")
 	for _, path := range []string{"/invocations", "/v1/models/churn/explain"} {

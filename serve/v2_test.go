@@ -91,12 +91,9 @@ func TestJSONBodyBOM(t *testing.T) {
 // answered, in its order; an unknown name is a 400 naming it and the
 // model's outputs. The list used to be ignored: every output came back.
 func TestV2RequestedOutputs(t *testing.T) {
-	reg, arts := newRegistry(t)
-	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
-	promote(t, reg, churn.Version)
-	f := start(t, reg, Options{})
+	f, churn := serveChurn(t, Options{})
 	header, rows := csvRows(t, "mlc_churn.csv", 2)
-	p, _ := wantPredictions(t, reg, churn.Version, writeCSV(t, t.TempDir(), header, rows))
+	p, _ := wantPredictions(t, f.reg, churn.Version, writeCSV(t, t.TempDir(), header, rows))
 	prob := pipeline.ProbColumn(p.Target.Classes[1])
 	body := v2Body(header, rows)
 	body["outputs"] = []map[string]string{{"name": prob}, {"name": "prediction"}}
