@@ -194,16 +194,21 @@ func LoadModel(ctx context.Context, ref string, openRegistry func(context.Contex
 	if strings.TrimSpace(ref) == "" {
 		return nil, nil, errors.New("no model given: want a model file or a reference NAME@production, NAME@ALIAS, NAME/VERSION or VERSION")
 	}
+	// A ref that looks like a path is more likely a mistyped file than a
+	// version: say both, whether the registry lacks it or cannot be read.
+	notFile := func(err error) error {
+		if strings.ContainsAny(ref, `./\`) && !strings.Contains(ref, "@") {
+			return fmt.Errorf("model %q: no such file, and not a registered model: %w", ref, err)
+		}
+		return err
+	}
 	reg, err := openRegistry(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, notFile(err)
 	}
 	m, err := reg.Resolve(ctx, ref)
 	if err != nil {
-		if strings.ContainsAny(ref, `./\`) && !strings.Contains(ref, "@") {
-			return nil, nil, fmt.Errorf("model %q: no such file, and not a registered model: %w", ref, err)
-		}
-		return nil, nil, err
+		return nil, nil, notFile(err)
 	}
 	p, err := LoadVersion(ctx, m)
 	if err != nil {

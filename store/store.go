@@ -70,6 +70,10 @@ type Run struct {
 // ErrNotFound reports an unknown record.
 var ErrNotFound = errors.New("not found")
 
+// ErrNoStore reports a store that does not exist where a caller opening
+// existing stores only asked for one (an SQLite file never created).
+var ErrNoStore = errors.New("no store")
+
 // ErrAmbiguous reports a run id prefix that several runs start with.
 var ErrAmbiguous = errors.New("ambiguous run id prefix")
 

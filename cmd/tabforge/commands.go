@@ -83,7 +83,7 @@ func (a *app) runsCommand() *cobra.Command {
 			if limit < 0 {
 				return usagef("runs list: --limit %d: want 0 (all runs) or more", limit)
 			}
-			return a.withStore(cmd, func(st store.Store) error {
+			return a.withStore(cmd, toRead, func(st store.Store) error {
 				rs, err := st.ListRuns(cmd.Context(), limit)
 				if err != nil {
 					return err
@@ -131,7 +131,7 @@ func (a *app) runsCommand() *cobra.Command {
 		Short: "Show one run (id or unique prefix) as JSON",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withStore(cmd, func(st store.Store) error {
+			return a.withStore(cmd, toRead, func(st store.Store) error {
 				r, err := st.GetRun(cmd.Context(), args[0])
 				if err != nil {
 					return err
@@ -151,8 +151,8 @@ func (a *app) runsCommand() *cobra.Command {
 
 // withStore runs fn with the store the effective config names, closing it
 // afterwards.
-func (a *app) withStore(cmd *cobra.Command, fn func(st store.Store) error) error {
-	st, err := a.storeFor(cmd)
+func (a *app) withStore(cmd *cobra.Command, use storeUse, fn func(st store.Store) error) error {
+	st, err := a.storeFor(cmd, use)
 	if err != nil {
 		return err
 	}
@@ -161,19 +161,19 @@ func (a *app) withStore(cmd *cobra.Command, fn func(st store.Store) error) error
 }
 
 // storeFor opens the store the effective config names.
-func (a *app) storeFor(cmd *cobra.Command) (store.Store, error) {
-	_, st, err := a.configStore(cmd)
+func (a *app) storeFor(cmd *cobra.Command, use storeUse) (store.Store, error) {
+	_, st, err := a.configStore(cmd, use)
 	return st, err
 }
 
 // configStore loads the command's config and opens the store it names;
 // the caller closes the store.
-func (a *app) configStore(cmd *cobra.Command) (*config.Config, store.Store, error) {
+func (a *app) configStore(cmd *cobra.Command, use storeUse) (*config.Config, store.Store, error) {
 	cfg, _, err := a.loadConfig(cmd)
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := a.openStore(cmd.Context(), cfg)
+	st, err := a.openStore(cmd.Context(), cfg, use)
 	return cfg, st, err
 }
 

@@ -36,6 +36,9 @@ type runRow struct {
 func runRows(t *testing.T, dir string) []runRow {
 	t.Helper()
 	code, out, errs := cli(t, dir, "runs", "list", "--json", "--limit", "0")
+	if code == 1 && strings.Contains(errs, "no store at ") {
+		return nil // the train has not created its store yet
+	}
 	if code != 0 {
 		t.Fatalf("runs list: exit %d\n%s", code, errs)
 	}

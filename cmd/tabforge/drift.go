@@ -151,7 +151,7 @@ func (a *app) runDrift(cmd *cobra.Command, ref, cur *frame.Frame, opts drift.Opt
 
 // recordMonitor keeps a monitoring report in the command's store.
 func (a *app) recordMonitor(cmd *cobra.Command, kind, title string, report any) error {
-	st, err := a.storeFor(cmd)
+	st, err := a.storeFor(cmd, toWrite)
 	if err != nil {
 		return err
 	}

@@ -119,7 +119,7 @@ func (a *app) collect(cmd *cobra.Command, p housekeeping.Policy, asJSON bool) er
 	if err != nil {
 		return err
 	}
-	st, err := a.openStore(ctx, cfg)
+	st, err := a.openStore(ctx, cfg, toRead)
 	if err != nil {
 		return err
 	}

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tabforge/tabforge/store/sqlite"
 )
 
 // TestJSONEmptyListsAreArrays: under --json a list with nothing in it is
@@ -14,6 +17,12 @@ import (
 // models history, gc, monitor realised and workers printed null.
 func TestJSONEmptyListsAreArrays(t *testing.T) {
 	dir := t.TempDir()
+	// An empty store: one that does not exist is an error to read.
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "tf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
 	log := filepath.Join(dir, "pred.log")
 	actuals := filepath.Join(dir, "actuals.csv")
 	// One prediction whose actual has not arrived: no group to score.

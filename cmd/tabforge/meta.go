@@ -51,7 +51,7 @@ from everything known (then a run should start cold).`,
 			if err != nil {
 				return err
 			}
-			return a.withStore(cmd, func(st store.Store) error {
+			return a.withStore(cmd, toRead, func(st store.Store) error {
 				kb := &meta.KB{Records: st}
 				if withShipped {
 					if kb, err = meta.WithShipped(st); err != nil {

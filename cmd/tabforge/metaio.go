@@ -27,7 +27,7 @@ store and meta eval --kb evaluates it.`,
 			if out == "" {
 				return usagef("meta export: --out is required")
 			}
-			return a.withStore(cmd, func(st store.Store) error {
+			return a.withStore(cmd, toRead, func(st store.Store) error {
 				s, err := (&meta.KB{Records: st}).Snapshot(cmd.Context())
 				if err != nil {
 					return err
@@ -61,7 +61,7 @@ func (a *app) metaImportCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			return a.withStore(cmd, func(st store.Store) error {
+			return a.withStore(cmd, toWrite, func(st store.Store) error {
 				nd, ne, err := (&meta.KB{Records: st}).Import(cmd.Context(), s)
 				if err != nil {
 					return err

@@ -76,7 +76,7 @@ func (a *app) modelsShowCommand(asJSON *bool) *cobra.Command {
 			if err := notAFile(args[0], "models show"); err != nil {
 				return err
 			}
-			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
+			return a.withRegistry(cmd, toRead, func(ctx context.Context, reg *registry.Registry) error {
 				d, err := reg.Show(ctx, args[0])
 				if err != nil {
 					return err
@@ -113,7 +113,7 @@ func (a *app) modelsHistoryCommand(asJSON *bool) *cobra.Command {
 					return usageError{err}
 				}
 			}
-			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
+			return a.withRegistry(cmd, toRead, func(ctx context.Context, reg *registry.Registry) error {
 				ref := ""
 				if len(args) == 1 {
 					ref = args[0]
@@ -166,7 +166,7 @@ func (a *app) modelsVerifyCommand(asJSON *bool) *cobra.Command {
 		Short: "Load a model version's artifact (default: the production version), checking its checksum and format",
 		Args:  cobra.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
+			return a.withRegistry(cmd, toRead, func(ctx context.Context, reg *registry.Registry) error {
 				ref, err := productionRef(ctx, reg, args, "models verify")
 				if err != nil {
 					return err
@@ -211,7 +211,7 @@ fallback), with a note on stderr saying that versions registered in Redis
 are not listed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
+			return a.withRegistry(cmd, toRead, func(ctx context.Context, reg *registry.Registry) error {
 				ms, err := reg.List(ctx, name)
 				if err != nil {
 					return err
@@ -261,7 +261,7 @@ one name has a production version.`,
 			if err := notAFile(args[0], "models promote"); err != nil {
 				return err
 			}
-			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
+			return a.withRegistry(cmd, toWrite, func(ctx context.Context, reg *registry.Registry) error {
 				// A version about to serve must load: a corrupt or missing
 				// artifact is refused here, not found by the server.
 				e, err := reg.Promote(ctx, args[0], st, registry.PromoteOptions{Force: force, Reason: *reason, Check: pipeline.CheckLoads})
@@ -290,7 +290,7 @@ NAME@ALIAS addresses it anywhere a model is taken.`,
 		Short: "Point ALIAS of NAME at a version of NAME",
 		Args:  cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
+			return a.withRegistry(cmd, toWrite, func(ctx context.Context, reg *registry.Registry) error {
 				e, err := reg.SetAlias(ctx, args[0], args[1], args[2], registry.PromoteOptions{Reason: *reason})
 				if err != nil {
 					return err
@@ -304,7 +304,7 @@ NAME@ALIAS addresses it anywhere a model is taken.`,
 		Short: "Remove ALIAS of NAME",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
+			return a.withRegistry(cmd, toWrite, func(ctx context.Context, reg *registry.Registry) error {
 				e, err := reg.RemoveAlias(ctx, args[0], args[1], registry.PromoteOptions{Reason: *reason})
 				if err != nil {
 					return err
@@ -323,8 +323,8 @@ NAME@ALIAS addresses it anywhere a model is taken.`,
 
 // withRegistry opens the configured store, migrating a registry written
 // before model names, and runs f on its registry.
-func (a *app) withRegistry(cmd *cobra.Command, f func(context.Context, *registry.Registry) error) error {
-	st, err := a.storeFor(cmd)
+func (a *app) withRegistry(cmd *cobra.Command, use storeUse, f func(context.Context, *registry.Registry) error) error {
+	st, err := a.storeFor(cmd, use)
 	if err != nil {
 		return err
 	}
@@ -346,7 +346,7 @@ func (a *app) loadModel(cmd *cobra.Command, ref string) (*pipeline.Predictor, er
 		}
 	}()
 	p, _, err := pipeline.LoadModel(cmd.Context(), ref, func(ctx context.Context) (*registry.Registry, error) {
-		s, err := a.storeFor(cmd)
+		s, err := a.storeFor(cmd, toRead)
 		if err != nil {
 			return nil, err
 		}
@@ -400,7 +400,7 @@ func productionRef(ctx context.Context, reg *registry.Registry, args []string, w
 }
 
 func (a *app) rollback(cmd *cobra.Command, args []string, reason string, asJSON bool) error {
-	return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
+	return a.withRegistry(cmd, toWrite, func(ctx context.Context, reg *registry.Registry) error {
 		name, err := rollbackName(ctx, reg, args)
 		if err != nil {
 			return err

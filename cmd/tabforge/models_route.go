@@ -42,7 +42,11 @@ tabforge_shadow_dropped_total): their answers are logged, never returned. Withou
 					return usageError{err}
 				}
 			}
-			return a.withRegistry(cmd, func(ctx context.Context, reg *registry.Registry) error {
+			use := toWrite
+			if !set && !clear {
+				use = toRead // shows the route
+			}
+			return a.withRegistry(cmd, use, func(ctx context.Context, reg *registry.Registry) error {
 				if !set && !clear {
 					return a.printRoute(ctx, reg, args[0], asJSON)
 				}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"os"
 	"slices"
@@ -18,7 +17,6 @@ import (
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
-	"github.com/tabforge/tabforge/store/sqlite"
 )
 
 func (a *app) monitorCommand() *cobra.Command {
@@ -167,19 +165,12 @@ func (a *app) openVersions(cmd *cobra.Command) (store.Store, *registry.Registry,
 		}
 		return passed(cause)
 	}
-	if strings.HasPrefix(cfg.Store, "sqlite://") {
-		path, err := sqlite.FromURL(cfg.Store)
-		if err != nil {
-			return nil, nil, unreadable(err)
-		}
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			// No store holds no version: as for a version the store
-			// lacks, the config's apply, with a warning (the path may
-			// be mistyped).
-			return nil, nil, passed(fmt.Errorf("no file %s", path))
-		}
+	st, err := a.openStore(cmd.Context(), cfg, toRead)
+	if errors.Is(err, store.ErrNoStore) {
+		// No store holds no version: as for a version the store lacks,
+		// the config's apply, with a warning (the path may be mistyped).
+		return nil, nil, passed(err)
 	}
-	st, err := a.openStore(cmd.Context(), cfg)
 	if err != nil {
 		return nil, nil, unreadable(err)
 	}

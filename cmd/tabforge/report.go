@@ -39,7 +39,7 @@ curves of the best single model family (config key report_curves) and
 			if err != nil {
 				return err
 			}
-			return a.withStore(cmd, func(st store.Store) error {
+			return a.withStore(cmd, toRead, func(st store.Store) error {
 				r, err := st.GetRun(cmd.Context(), args[0])
 				if err != nil {
 					return err

@@ -54,7 +54,7 @@ parent version).`,
 			if pol.Stage, err = servingStage("retrain", stage); err != nil {
 				return err
 			}
-			cfg, st, err := a.configStore(cmd)
+			cfg, st, err := a.configStore(cmd, toWrite)
 			if err != nil {
 				return err
 			}

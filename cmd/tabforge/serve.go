@@ -129,7 +129,7 @@ func (a *app) runServe(cmd *cobra.Command, o *serve.Options, addr, logPath strin
 		defer f.Close()
 		o.PredictionLog = f
 	}
-	cfg, st, err := a.configStore(cmd)
+	cfg, st, err := a.configStore(cmd, toWrite)
 	if err != nil {
 		return err
 	}

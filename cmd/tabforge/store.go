@@ -17,13 +17,34 @@ import (
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/failover"
+	"github.com/tabforge/tabforge/store/sqlite"
+)
+
+// storeUse says what a command does with its store: only one that writes
+// creates an SQLite store that does not exist yet. One that only reads
+// says there is none, rather than leave an empty store behind a mistyped
+// path and report that it holds nothing.
+type storeUse int
+
+const (
+	toWrite storeUse = iota
+	toRead
 )
 
 // openStore opens the store cfg.Store names. A Redis store falls back to
 // SQLite (with a warning) when unreachable, unless store_fallback is off.
-func (a *app) openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
-	return a.openStoreOpts(ctx, cfg, failover.Options{})
+func (a *app) openStore(ctx context.Context, cfg *config.Config, use storeUse) (store.Store, error) {
+	return a.openStoreOpts(ctx, cfg, failover.Options{Existing: use == toRead})
 }
+
+// noStoreError is a read of an SQLite store whose file does not exist.
+type noStoreError struct{ path string }
+
+func (e noStoreError) Error() string {
+	return fmt.Sprintf("no store at %s: nothing has been trained into it (train creates it; check the store URL, --store or the config's store)", e.path)
+}
+
+func (e noStoreError) Unwrap() error { return store.ErrNoStore }
 
 func (a *app) openStoreOpts(ctx context.Context, cfg *config.Config, o failover.Options) (store.Store, error) {
 	if !strings.HasPrefix(cfg.Store, "sqlite://") && !strings.HasPrefix(cfg.Store, "redis://") && !strings.HasPrefix(cfg.Store, "rediss://") {
@@ -34,7 +55,12 @@ func (a *app) openStoreOpts(ctx context.Context, cfg *config.Config, o failover.
 		return nil, err
 	}
 	o.Logger, o.NoFallback = log, !cfg.StoreFallback
-	return failover.Open(ctx, cfg.Store, o)
+	st, err := failover.Open(ctx, cfg.Store, o)
+	if errors.Is(err, store.ErrNoStore) {
+		path, _ := sqlite.FromURL(cfg.Store) // Open parsed it
+		return nil, noStoreError{path}
+	}
+	return st, err
 }
 
 func (a *app) storeCommand() *cobra.Command {
@@ -86,7 +112,7 @@ func (a *app) storeExportCommand() *cobra.Command {
 		Short: "Write runs, records (registry, versions, logs), studies and trials to a JSON-lines dump",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withStore(cmd, func(st store.Store) error {
+			return a.withStore(cmd, toRead, func(st store.Store) error {
 				if fs, ok := st.(*failover.Store); ok && fs.Down() {
 					return fmt.Errorf("store export: %s is unreachable; the SQLite fallback %s holds only what was written during outages, not a backup of it (export it with --store sqlite://%s if that is what you want)",
 						fs.URL(), fs.Fallback().Path(), fs.Fallback().Path())
@@ -119,7 +145,7 @@ func (a *app) storeImportCommand() *cobra.Command {
 				return err
 			}
 			defer f.Close()
-			return a.withStore(cmd, func(st store.Store) error {
+			return a.withStore(cmd, toWrite, func(st store.Store) error {
 				n, err := store.ImportWith(cmd.Context(), st, f, store.ImportOptions{Check: registry.CheckRecord})
 				if err != nil {
 					return fmt.Errorf("%s: %w", filepath.Base(args[0]), err)
@@ -144,7 +170,7 @@ func (a *app) runsDiffCommand() *cobra.Command {
 		Short: "Show the config keys and metrics that differ between two runs",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withStore(cmd, func(st store.Store) error {
+			return a.withStore(cmd, toRead, func(st store.Store) error {
 				ra, err := st.GetRun(cmd.Context(), args[0])
 				if err != nil {
 					return err

@@ -28,7 +28,7 @@ func (a *app) studiesCommand() *cobra.Command {
 		Short: "List studies (those of one run, given its id or prefix) with trial counts and best value",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withStore(cmd, func(st store.Store) error {
+			return a.withStore(cmd, toRead, func(st store.Store) error {
 				prefix := ""
 				if len(args) == 1 {
 					r, err := st.GetRun(cmd.Context(), args[0])
@@ -61,7 +61,7 @@ func (a *app) studiesCommand() *cobra.Command {
 		Short: "Show a study's trials (name or unique prefix), or those of every study of a run: number, state, value, duration, parameters, and for queued trials the workers and queue and run times",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withStore(cmd, func(st store.Store) error {
+			return a.withStore(cmd, toRead, func(st store.Store) error {
 				return a.showStudies(cmd, st, args[0], asJSON)
 			})
 		},

@@ -128,7 +128,7 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 	for _, w := range warnings {
 		log.Warn(w)
 	}
-	st, err := a.openStore(ctx, cfg)
+	st, err := a.openStore(ctx, cfg, toWrite)
 	if err != nil {
 		return err
 	}
@@ -191,7 +191,7 @@ func (a *app) resumedConfig(cmd *cobra.Command, cfg *config.Config, log *slog.Lo
 		return cfg, "", nil
 	}
 	ctx := cmd.Context()
-	st, err := a.openStore(ctx, cfg)
+	st, err := a.openStore(ctx, cfg, toRead) // a run to resume is in a store that exists
 	if err != nil {
 		return nil, "", err
 	}

@@ -44,7 +44,7 @@ ui_trusted_proxies) names the proxy, so that each client has its own limit.`,
 				return err
 			}
 			o.Log = log
-			cfg, st, err := a.configStore(cmd)
+			cfg, st, err := a.configStore(cmd, toWrite)
 			if err != nil {
 				return err
 			}

@@ -64,7 +64,7 @@ func (a *app) watchCommand() *cobra.Command {
 			if o.Policy.Stage, err = servingStage("watch", stage); err != nil {
 				return err
 			}
-			cfg, st, err := a.configStore(cmd)
+			cfg, st, err := a.configStore(cmd, toWrite)
 			if err != nil {
 				return err
 			}

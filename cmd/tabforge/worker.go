@@ -54,7 +54,7 @@ func (a *app) worker(cmd *cobra.Command, queue string, concurrency int) error {
 	if err != nil {
 		return err
 	}
-	cfg, st, err := a.configStore(cmd)
+	cfg, st, err := a.configStore(cmd, toWrite)
 	if err != nil {
 		return err
 	}

@@ -74,6 +74,11 @@ type Options struct {
 	// NoSync leaves the journal alone at Open (tabforge store sync replays
 	// it itself, to report the counts).
 	NoSync bool
+	// Existing makes Open of a sqlite:// URL whose file does not exist an
+	// error wrapping store.ErrNoStore instead of creating an empty store
+	// (see sqlite.OpenExisting), for callers that only read. Redis URLs,
+	// and their fallback file, are unaffected.
+	Existing bool
 }
 
 // Open opens the store a URL names:
@@ -91,6 +96,9 @@ func Open(ctx context.Context, raw string, o Options) (store.Store, error) {
 		path, err := sqlite.FromURL(raw)
 		if err != nil {
 			return nil, err
+		}
+		if o.Existing {
+			return sqlite.OpenExisting(ctx, path)
 		}
 		return sqlite.Open(ctx, path)
 	case strings.HasPrefix(raw, "redis://"), strings.HasPrefix(raw, "rediss://"):

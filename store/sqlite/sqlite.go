@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -64,8 +65,29 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	dsn := fmt.Sprintf("file:%s?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_txlock=immediate",
-		path, busyTimeout.Milliseconds())
+	return open(ctx, path, "rwc")
+}
+
+// OpenExisting opens the store at path as Open does, but creates neither
+// the file nor its directory: where there is no file it returns an error
+// wrapping store.ErrNoStore. A caller that only reads (lists runs, shows a
+// model) should not leave an empty store behind a mistyped path and then
+// report that it holds nothing.
+func OpenExisting(ctx context.Context, path string) (*Store, error) {
+	// mode=rw makes SQLite refuse a missing file rather than create it;
+	// any failure to open a path with no file means there is no store.
+	st, err := open(ctx, path, "rw")
+	if _, serr := os.Stat(path); err != nil && errors.Is(serr, fs.ErrNotExist) {
+		return nil, fmt.Errorf("open store %s: %w", path, store.ErrNoStore)
+	}
+	return st, err
+}
+
+// open opens the database at path in the SQLite open mode given (rwc
+// creates the file, rw does not) and creates what its schema lacks.
+func open(ctx context.Context, path, mode string) (*Store, error) {
+	dsn := fmt.Sprintf("file:%s?mode=%s&_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_txlock=immediate",
+		path, mode, busyTimeout.Milliseconds())
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
