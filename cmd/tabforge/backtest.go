@@ -116,7 +116,7 @@ func (a *app) backtest(cmd *cobra.Command, o *continuous.BacktestOptions, html s
 	}
 	if record {
 		title := fmt.Sprintf("%s, target %s, every %s from %s", cfg.Data, cfg.Target, o.Every, o.Start)
-		if err := a.recordMonitor(cmd, monitor.BacktestKind, title, r); err != nil {
+		if _, err := a.recordMonitor(cmd, monitor.BacktestKind, title, r); err != nil {
 			return err
 		}
 	}

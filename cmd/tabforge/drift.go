@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/drift"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/monitor"
@@ -138,26 +139,47 @@ func (a *app) runDrift(cmd *cobra.Command, ref, cur *frame.Frame, opts drift.Opt
 			return err
 		}
 	}
+	var rec *monitorRecord
 	if out.record != "" {
-		if err := a.recordMonitor(cmd, monitor.DriftKind, out.record, r); err != nil {
+		if rec, err = a.recordMonitor(cmd, monitor.DriftKind, out.record, r); err != nil {
 			return err
 		}
 	}
 	if out.asJSON {
-		return json.NewEncoder(a.stdout).Encode(r)
+		return json.NewEncoder(a.stdout).Encode(struct {
+			*drift.Report
+			Record *monitorRecord `json:"record,omitempty"`
+		}{r, rec})
 	}
-	return printDrift(a.stdout, r, out.html)
+	if err := printDrift(a.stdout, r, out.html); err != nil {
+		return err
+	}
+	if rec != nil {
+		fmt.Fprintf(a.stdout, "recorded this drift report in %s as %s %s; see it with tabforge ui --store %s (page /monitor)\n", rec.Store, rec.Kind, rec.Key, rec.Store)
+	}
+	return nil
+}
+
+// monitorRecord says where recordMonitor kept a report: the store (its
+// URL, credentials redacted), the record kind and key.
+type monitorRecord struct {
+	Store string `json:"store"`
+	Kind  string `json:"kind"`
+	Key   string `json:"key"`
 }
 
 // recordMonitor keeps a monitoring report in the command's store.
-func (a *app) recordMonitor(cmd *cobra.Command, kind, title string, report any) error {
+func (a *app) recordMonitor(cmd *cobra.Command, kind, title string, report any) (*monitorRecord, error) {
 	st, err := a.storeFor(cmd, toWrite)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer st.Close()
-	_, err = monitor.Record(cmd.Context(), st, kind, title, report, time.Now())
-	return err
+	key, err := monitor.Record(cmd.Context(), st, kind, title, report, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	return &monitorRecord{Store: config.RedactURL(st.URL()), Kind: kind, Key: key}, nil
 }
 
 func printDrift(w io.Writer, r *drift.Report, htmlOut string) error {
