@@ -123,7 +123,7 @@ func (r *Registry) move(nr *nameRecord, m *Model, stage Stage, o PromoteOptions)
 			return "", fmt.Errorf("registry: %s to production: %w (%s's production is %s, not %s)", m.Version, ErrProductionChanged, m.Name, orNone(prod.Version), o.Expect)
 		}
 		if !m.Deployable && !o.Force {
-			return "", fmt.Errorf("registry: promote %s (%s) to production: %w", m.Version, m.Name, ErrNotDeployable)
+			return "", &NotDeployableError{Name: m.Name, Version: m.Version}
 		}
 		next := slot{Version: m.Version, Since: r.now().UTC()}
 		if prod.Version != "" {
@@ -333,3 +333,18 @@ func (r *Registry) putEvent(ctx context.Context, e *Event) error {
 	}
 	return nil
 }
+
+// NotDeployableError is Promote's refusal to put a version that failed
+// its quality gates into production without PromoteOptions.Force. It
+// wraps ErrNotDeployable. Its message names the option; a client with
+// its own way to force (a flag, a checkbox) names that instead, from
+// the fields.
+type NotDeployableError struct {
+	Name, Version string
+}
+
+func (e *NotDeployableError) Error() string {
+	return fmt.Sprintf("registry: promote %s (%s) to production: %v; PromoteOptions.Force promotes it anyway", e.Version, e.Name, ErrNotDeployable)
+}
+
+func (e *NotDeployableError) Unwrap() error { return ErrNotDeployable }

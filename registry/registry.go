@@ -94,8 +94,9 @@ func ParseStage(s string) (Stage, error) {
 // Errors callers branch on.
 var (
 	// ErrNotDeployable refuses to put a model that failed its quality
-	// gates into production without Force.
-	ErrNotDeployable = errors.New("model is not deployable (it failed its quality gates); use force to promote it anyway")
+	// gates into production without Force; the error Promote returns
+	// is a *NotDeployableError, which names the version.
+	ErrNotDeployable = errors.New("model is not deployable (it failed its quality gates)")
 	// ErrNoPrevious reports a rollback with no earlier production version.
 	ErrNoPrevious = errors.New("no previous production version to roll back to")
 	// ErrNoProduction reports that no version of a name is in production.

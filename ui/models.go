@@ -270,6 +270,9 @@ func (s *Server) promote(w http.ResponseWriter, r *http.Request) {
 	}
 	o := registry.PromoteOptions{Force: r.PostFormValue("force") == "yes", Reason: reason(r), Check: pipeline.CheckLoads}
 	e, err := s.reg.Promote(r.Context(), r.PathValue("version"), stage, o)
+	if nd, ok := errors.AsType[*registry.NotDeployableError](err); ok {
+		err = fmt.Errorf("promote %s (%s): %w; tick force to promote it anyway", nd.Version, nd.Name, registry.ErrNotDeployable)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -265,6 +265,9 @@ one name has a production version.`,
 				// A version about to serve must load: a corrupt or missing
 				// artifact is refused here, not found by the server.
 				e, err := reg.Promote(ctx, args[0], st, registry.PromoteOptions{Force: force, Reason: *reason, Check: pipeline.CheckLoads})
+				if nd, ok := errors.AsType[*registry.NotDeployableError](err); ok {
+					return fmt.Errorf("models promote %s (%s): %w; add --force to promote it anyway", nd.Version, nd.Name, registry.ErrNotDeployable)
+				}
 				if err != nil {
 					return err
 				}

@@ -101,7 +101,7 @@ func TestModelsLifecycle(t *testing.T) {
 		{[]string{"models", "promote", v2, "--stage", "production", "--reason", "better"}, 0, "(was " + v1 + ")"},
 		{[]string{"models", "promote", v2, "--stage", "production"}, 0, "already production"},
 		{[]string{"models", "promote", "0123456789abcdef", "--stage", "production"}, 1, `unknown model version "0123456789abcdef": not found`},
-		{[]string{"models", "promote", vbad, "--stage", "production"}, 1, "not deployable"},
+		{[]string{"models", "promote", vbad, "--stage", "production"}, 1, "models promote " + vbad + " (ames): model is not deployable (it failed its quality gates); add --force to promote it anyway"},
 		{[]string{"models", "promote", v1, "--stage", "qa"}, 2, `stage "qa"`},
 		{[]string{"models", "promote", v1}, 2, "--stage is required"},
 		{[]string{"models", "promote", v1, "--stage", "rollback"}, 1, "is not in production"},
