@@ -2,7 +2,12 @@
 // models. It is a thin layer over tabforge's packages: flags become a
 // config.Config, and the work is done by package pipeline.
 //
-// Exit codes: 0 success, 1 failure, 2 bad usage (flags, config).
+// Exit codes: 0 success, 1 failure, 2 bad usage (flags, config), 70 an
+// internal error (a bug), and 128+N for a command that stopped short
+// because signal N interrupted it (130 for SIGINT, Ctrl-C; 143 for
+// SIGTERM), as shells report a command a signal killed. A command whose
+// normal end is a signal (serve, ui, worker, watch) exits 0 when it
+// stops cleanly on one.
 package main
 
 import (
@@ -16,6 +21,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -107,6 +113,11 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fmt.Fprintf(stderr, "tabforge: %s\n", msg)
 	if errors.Is(err, frame.ErrMemoryLimit) {
 		fmt.Fprintln(stderr, "tabforge: if this machine can hold the table, raise the limit with --set read_memory_limit=SIZE (such as 32GiB), or 0 for none")
+	}
+	if s, ok := interruptedBy(ctx); ok {
+		if n, ok := s.(syscall.Signal); ok {
+			return 128 + int(n) // the run failed because it was stopped
+		}
 	}
 	var ue usageError
 	if errors.As(err, &ue) {

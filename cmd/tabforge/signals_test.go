@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -89,5 +90,70 @@ func TestInterruptLogged(t *testing.T) {
 				t.Fatalf("log %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestPredictSignalExitCode runs the built binary's predict on a large
+// input and signals it once it is writing: it must exit 128+signal (130
+// for Ctrl-C, 143 for SIGTERM), as shells report a command a signal
+// stopped, and leave neither --out nor its temporary file.
+func TestPredictSignalExitCode(t *testing.T) {
+	dir := t.TempDir()
+	bin := buildBinary(t, t.TempDir())
+	m := quickTrain(t, dir, testdata("credit_data.csv"), "Status", "logistic").ModelPath
+	big := filepath.Join(dir, "big.csv")
+	writeRepeated(t, big, testdata("credit_data.csv"), 100) // 445,400 rows: ~0.5 s to predict, 100 times the poll below
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			outDir := t.TempDir()
+			out := filepath.Join(outDir, "p.csv")
+			cmd := exec.Command(bin, "predict", "--model", m, "--data", big, "--out", out,
+				"--store", "sqlite://"+filepath.Join(dir, "tf.db"))
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			// The temporary output appears once predict streams rows, long
+			// after main set up its signal handling.
+			deadline := time.Now().Add(time.Minute)
+			for left, _ := os.ReadDir(outDir); len(left) == 0; left, _ = os.ReadDir(outDir) {
+				if time.Now().After(deadline) {
+					t.Fatalf("predict wrote nothing to %s in a minute (stderr %q)", outDir, stderr.String())
+				}
+				time.Sleep(5 * time.Millisecond) // polling a directory; nothing to wait on
+			}
+			if err := cmd.Process.Signal(tc.sig); err != nil {
+				t.Fatal(err)
+			}
+			err := cmd.Wait()
+			code := cmd.ProcessState.ExitCode()
+			if code != tc.code || !strings.Contains(stderr.String(), "interrupted; "+out+" not written") {
+				t.Errorf("predict after %v: exit %d (%v), stderr %q; want %d and the interrupt", tc.sig, code, err, stderr.String(), tc.code)
+			}
+			if left, _ := os.ReadDir(outDir); len(left) != 0 {
+				t.Errorf("interrupted predict left %s in %s", left[0].Name(), outDir)
+			}
+		})
+	}
+}
+
+// writeRepeated writes path as src's header and its rows n times over.
+func writeRepeated(t *testing.T, path, src string, n int) {
+	t.Helper()
+	raw, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, rows, _ := strings.Cut(string(raw), "\n")
+	if !strings.HasSuffix(rows, "\n") {
+		rows += "\n"
+	}
+	if err := os.WriteFile(path, []byte(header+"\n"+strings.Repeat(rows, n)), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
