@@ -397,6 +397,7 @@ func (r *trainRun) candidates(ctx context.Context) error {
 		return err
 	}
 	r.warn(ignoredSearches(r.cfg, names, r.p.task, len(r.p.folds))...)
+	r.warn(unusedModelParams(r.cfg, r.o.Families)...)
 	r.fitted = make(map[string]*Predictor, len(names))
 	r.cands = variants(names, r.p.chain, r.cfg.CompareBasicFeatures)
 	r.byLabel = make(map[string]candidate, len(r.cands))

@@ -143,3 +143,30 @@ func ignoredSearches(cfg *config.Config, names []string, task model.Task, folds 
 	}
 	return out
 }
+
+// unusedModelParams warns, in one line for all of them, of the
+// model_params of families that models leaves out of the run: a profile
+// or a shared config file may set them for every family, so they are no
+// error, but whoever set gbdt's and trains ridge alone should hear that
+// they went unused. Names that are no family are config.CheckModelParams'
+// errors, not warnings.
+func unusedModelParams(cfg *config.Config, families *model.Registry) []string {
+	trained := expandModels(cfg.Models)
+	var unused []string
+	for _, name := range slices.Sorted(maps.Keys(cfg.ModelParams)) {
+		if _, err := families.Lookup(name); err == nil && !slices.Contains(trained, name) {
+			unused = append(unused, name)
+		}
+	}
+	if len(unused) == 0 {
+		return nil
+	}
+	models := strings.Join(cfg.Models, ",")
+	if models == "" {
+		models = "default: every family but extra_trees"
+	}
+	if len(unused) == 1 {
+		return []string{fmt.Sprintf("model_params: %s is not in this run's models (%s); its parameters are unused", unused[0], models)}
+	}
+	return []string{fmt.Sprintf("model_params: %s are not in this run's models (%s); their parameters are unused", strings.Join(unused, ", "), models)}
+}

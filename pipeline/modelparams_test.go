@@ -171,3 +171,32 @@ func TestGridSearchWithFixedParameter(t *testing.T) {
 		seen[key] = tr.Number
 	}
 }
+
+// TestUnusedModelParams: the model_params of families models leaves out
+// make one warning naming them; trained families, groups that include
+// the family and names that are no family (config's error) make none.
+func TestUnusedModelParams(t *testing.T) {
+	for _, tc := range []struct {
+		models []string
+		params []string
+		want   string
+	}{
+		{[]string{"ridge"}, []string{"gbdt"}, "model_params: gbdt is not in this run's models (ridge); its parameters are unused"},
+		{[]string{"ridge"}, []string{"ridge", "gbdt", "forest"}, "model_params: forest, gbdt are not in this run's models (ridge); their parameters are unused"},
+		{[]string{"linear"}, []string{"ridge", "ols"}, ""},
+		{[]string{"trees"}, []string{"gbdt", "logistic"}, "model_params: logistic is not in this run's models (trees); its parameters are unused"},
+		{nil, []string{"gbdt", "extra_trees"}, "model_params: extra_trees is not in this run's models (default: every family but extra_trees); its parameters are unused"},
+		{[]string{"ridge"}, []string{"gdbt"}, ""},
+	} {
+		cfg := config.Default()
+		cfg.Models = tc.models
+		cfg.ModelParams = map[string]map[string]any{}
+		for _, p := range tc.params {
+			cfg.ModelParams[p] = map[string]any{"max_depth": 3}
+		}
+		got := strings.Join(unusedModelParams(cfg, Families()), "|")
+		if got != tc.want {
+			t.Errorf("unusedModelParams(models %v, params of %v) = %q; want %q", tc.models, tc.params, got, tc.want)
+		}
+	}
+}

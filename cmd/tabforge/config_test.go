@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -143,5 +144,35 @@ func TestConfigFlagsEveryCommand(t *testing.T) {
 		if code != c.code || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, %q; want %d naming %q", c.args, code, stderr, c.code, c.want)
 		}
+	}
+}
+
+// TestTrainWarnsUnusedModelParams: model_params of a family the run does
+// not train are no error (a profile or shared config may set every
+// family's) but one warning, logged once and listed in train --json's
+// warnings; a name that is no family stays a usage error.
+func TestTrainWarnsUnusedModelParams(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"train", "--data", testdata("ames.csv"), "--target", "Sale_Price", "--models", "ridge", "--cv-folds", "0",
+		"--profile", "development", "--out", dir, "--json"}
+	want := "model_params: forest, gbdt are not in this run's models (ridge); their parameters are unused"
+	code, stdout, stderr := tabforge(t, dir, append(args, "--set", "model_params={gbdt: {max_depth: 3}, forest: {trees: 20}, ridge: {alpha: 2}}")...)
+	var res struct{ Warnings []string }
+	if code != 0 || json.Unmarshal([]byte(stdout), &res) != nil {
+		t.Fatalf("train: exit %d, stderr %q, stdout %q", code, stderr, stdout)
+	}
+	if !slices.Contains(res.Warnings, want) {
+		t.Errorf("train --json warnings = %q; want %q", res.Warnings, want)
+	}
+	if n := strings.Count(stderr, "parameters are unused"); n != 1 || !strings.Contains(stderr, "WARN") {
+		t.Errorf("stderr %q warns of the unused params %d times; want one WARN", stderr, n)
+	}
+	code, stdout, _ = tabforge(t, dir, append(args, "--set", "model_params={ridge: {alpha: 2}}")...)
+	if code != 0 || strings.Contains(stdout, "unused") {
+		t.Errorf("train with the trained family's params only: exit %d, warns of unused params:\n%s", code, stdout)
+	}
+	code, _, stderr = tabforge(t, dir, append(args, "--set", "model_params={gdbt: {max_depth: 3}}")...)
+	if code != 2 || !strings.Contains(stderr, `"gdbt" is not a model family`) {
+		t.Errorf("misspelt family: exit %d, stderr %q; want 2 naming it", code, stderr)
 	}
 }
