@@ -114,16 +114,24 @@ func (a *app) backtest(cmd *cobra.Command, o *continuous.BacktestOptions, html s
 			return err
 		}
 	}
+	var rec *monitorRecord
 	if record {
 		title := fmt.Sprintf("%s, target %s, every %s from %s", cfg.Data, cfg.Target, o.Every, o.Start)
-		if _, err := a.recordMonitor(cmd, monitor.BacktestKind, title, r); err != nil {
+		if rec, err = a.recordMonitor(cmd, monitor.BacktestKind, title, r); err != nil {
 			return err
 		}
 	}
 	if asJSON {
-		return json.NewEncoder(a.stdout).Encode(r)
+		return json.NewEncoder(a.stdout).Encode(struct {
+			*continuous.BacktestResult
+			Record *monitorRecord `json:"record,omitempty"`
+		}{r, rec})
 	}
-	return printBacktest(a, r)
+	if err := printBacktest(a, r); err != nil {
+		return err
+	}
+	rec.print(a.stdout, "backtest")
+	return nil
 }
 
 func printBacktest(a *app, r *continuous.BacktestResult) error {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tabforge/tabforge/monitor"
 )
 
 // TestBacktestCommand runs a two-month backtest of Texas housing with
@@ -28,11 +30,12 @@ func TestBacktestCommand(t *testing.T) {
 			t.Errorf("backtest %v: exit %d, %s; want 2 naming the value", bad, code, stderr)
 		}
 	}
-	code, out, stderr := tabforge(t, dir, append(args, "--start", "2010-01-01", "--json")...)
+	code, out, stderr := tabforge(t, dir, append(args, "--start", "2010-01-01", "--json", "--record")...)
 	if code != 0 {
 		t.Fatalf("backtest: exit %d\n%s", code, stderr)
 	}
 	var r struct {
+		Record     struct{ Store, Kind, Key string }
 		Metric     string
 		Strategies []struct {
 			Name         string
@@ -46,7 +49,7 @@ func TestBacktestCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("backtest --json: %v\n%s", err, out)
 	}
-	if r.Metric != "r2" || len(r.Strategies) != 3 {
+	if r.Metric != "r2" || len(r.Strategies) != 3 || r.Record.Kind != monitor.BacktestKind || r.Record.Key == "" {
 		t.Fatalf("backtest --json = %s", out)
 	}
 	for _, s := range r.Strategies {
@@ -57,8 +60,12 @@ func TestBacktestCommand(t *testing.T) {
 	if b, err := os.ReadFile(html); err != nil || !strings.Contains(string(b), "<svg") {
 		t.Errorf("--html: %v", err)
 	}
-	code, out, stderr = tabforge(t, dir, append(args, "--start", "2010-01-01")...)
+	// The text run says where --record kept its report.
+	code, out, stderr = tabforge(t, dir, append(args, "--start", "2010-01-01", "--record")...)
 	if code != 0 || !strings.Contains(out, "continuous") || !strings.Contains(out, "2010-02-01") {
 		t.Errorf("backtest: exit %d\n%s%s", code, out, stderr)
+	}
+	if line := lastLine(out); !strings.HasPrefix(line, "recorded this backtest in "+r.Record.Store+" as "+monitor.BacktestKind+" ") {
+		t.Errorf("backtest --record ended %q; want where it recorded the report", line)
 	}
 }

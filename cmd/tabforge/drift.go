@@ -154,9 +154,7 @@ func (a *app) runDrift(cmd *cobra.Command, ref, cur *frame.Frame, opts drift.Opt
 	if err := printDrift(a.stdout, r, out.html); err != nil {
 		return err
 	}
-	if rec != nil {
-		fmt.Fprintf(a.stdout, "recorded this drift report in %s as %s %s; see it with tabforge ui --store %s (page /monitor)\n", rec.Store, rec.Kind, rec.Key, rec.Store)
-	}
+	rec.print(a.stdout, "drift report")
 	return nil
 }
 
@@ -166,6 +164,14 @@ type monitorRecord struct {
 	Store string `json:"store"`
 	Kind  string `json:"kind"`
 	Key   string `json:"key"`
+}
+
+// print says where the report went and how to see it again; nothing for
+// a report not recorded.
+func (rec *monitorRecord) print(w io.Writer, what string) {
+	if rec != nil {
+		fmt.Fprintf(w, "recorded this %s in %s as %s %s; see it with tabforge ui --store %s (page /monitor)\n", what, rec.Store, rec.Kind, rec.Key, rec.Store)
+	}
 }
 
 // recordMonitor keeps a monitoring report in the command's store.
