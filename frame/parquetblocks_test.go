@@ -176,16 +176,7 @@ func sameParquetBlocks(t *testing.T, b []byte, whole *Frame, werr error) {
 // "index out of bounds". The errors, which carried the panic's value,
 // differed; ParquetBlocks promises ReadParquet's.
 func TestParquetPanicSameError(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("testdata", "fuzz", "FuzzReadParquet", "8e072de1c41176b2"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, body, _ := strings.Cut(string(raw), "\n")
-	s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(body), "[]byte("), ")"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := []byte(s)
+	b := fuzzInput(t, "FuzzReadParquet", "8e072de1c41176b2")
 	fr, err := readParquetFrom(bytes.NewReader(b), int64(len(b)), ReadOptions{})
 	if !errors.Is(err, errCorrupt) {
 		t.Fatalf("ReadParquet error = %v; want one wrapping %v", err, errCorrupt)
