@@ -23,6 +23,9 @@ var (
 	// ErrNotDatetime reports a value that does not parse as a datetime in a
 	// column that must be a datetime.
 	ErrNotDatetime = errors.New("not a datetime")
+	// ErrDatetimeRange reports a datetime outside the years 0 to 9999
+	// (MinUnix to MaxUnix) that tabforge reads and writes.
+	ErrDatetimeRange = errors.New("datetime outside the supported years 0 to 9999")
 	// ErrEmptyName reports an empty column name in a header.
 	ErrEmptyName = errors.New("empty column name")
 	// ErrDuplicateName reports a column name that appears twice in a header.

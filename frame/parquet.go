@@ -34,7 +34,10 @@ const julianUnixEpoch = 2440588
 //     Windows-1252, as in ReadCSV;
 //   - DATE, TIMESTAMP (any unit, adjusted to UTC or not, read as UTC) and
 //     legacy INT96 timestamps are Datetime (Unix seconds), with the UTC
-//     offsets WriteParquet keeps in the file's metadata.
+//     offsets WriteParquet keeps in the file's metadata; one outside the
+//     years 0 to 9999 (MinUnix to MaxUnix), which neither WriteCSV nor
+//     WriteParquet can write, is an error wrapping ErrDatetimeRange that
+//     names its row, column and year.
 //
 // opts.Schema converts columns to other kinds through their text form (so
 // an integer area code can be Categorical), exactly as ReadCSV would read

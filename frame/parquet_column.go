@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"math/big"
+	"time"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
@@ -173,7 +174,7 @@ func decoderFor(e *format.SchemaElement) (columnDecoder, error) {
 	case format.Int64:
 		return intDecoder(lt, perSec, scale, parquet.Value.Int64, 64), nil
 	case format.Int96:
-		return columnDecoder{kind: Datetime, add: func(b *colBuilder, v parquet.Value) error { return b.appendNum(int96Unix(v.Int96())) }}, nil
+		return columnDecoder{kind: Datetime, add: func(b *colBuilder, v parquet.Value) error { return b.appendTime(int96Unix(v.Int96())) }}, nil
 	case format.Float:
 		return num(func(v parquet.Value) float64 { return float64(v.Float()) }), nil
 	case format.Double:
@@ -226,6 +227,9 @@ func intDecoder(lt logical, perSec int64, scale int, get func(parquet.Value) int
 		} else {
 			conv = func(v int64) float64 { return float64(uint64(v)) }
 		}
+	}
+	if kind == Datetime {
+		return columnDecoder{kind: kind, add: func(b *colBuilder, v parquet.Value) error { return b.appendTime(conv(get(v))) }}
 	}
 	return columnDecoder{kind: kind, add: func(b *colBuilder, v parquet.Value) error { return b.appendNum(conv(get(v))) }}
 }
@@ -292,6 +296,20 @@ func float16Value(h uint16) float64 {
 func (b *colBuilder) appendNum(x float64) error {
 	if math.IsInf(x, 0) {
 		return &ParseError{Row: b.base + len(b.num) + 1, Column: b.name, Err: ErrInfinite}
+	}
+	b.num = append(b.num, x)
+	return nil
+}
+
+// appendTime appends a datetime, refusing one outside the years 0 to
+// 9999 that the writers can write (as RFC 3339 text or a Parquet
+// timestamp): a file read must be writable back, by predict --out, say.
+// A Parquet TIMESTAMP in milliseconds spans 292 million years, a DATE
+// 5.8 million.
+func (b *colBuilder) appendTime(x float64) error {
+	if x < MinUnix || x >= MaxUnix+1 {
+		year := time.Unix(int64(math.Floor(x)), 0).UTC().Year()
+		return &ParseError{Row: b.base + len(b.num) + 1, Column: b.name, Err: fmt.Errorf("%w: year %d", ErrDatetimeRange, year)}
 	}
 	b.num = append(b.num, x)
 	return nil

@@ -226,16 +226,30 @@ func TestReadParquetForeign(t *testing.T) {
 	}
 }
 
+// TestReadParquetInt96: int96_from_spark.parquet holds Spark 3.4.3 INT96
+// timestamps; its README lists the inputs. Rows 2-4 carry explicit
+// zones, so their instants do not depend on the Spark session's time
+// zone; row 5 is null; row 6, year 290000, overflowed as Spark wrote it
+// (year -294554 read as written), outside the years 0 to 9999, which
+// refuses the file. A block of the rows before it reads.
 func TestReadParquetInt96(t *testing.T) {
-	// int96_from_spark.parquet: Spark 3.4.3 INT96 timestamps; its README
-	// lists the inputs. Rows 2-4 carry explicit zones, so their instants do
-	// not depend on the Spark session's time zone; row 5 is null.
-	f, err := ReadParquet(filepath.Join("testdata", "int96_from_spark.parquet"), ReadOptions{})
+	path := filepath.Join("testdata", "int96_from_spark.parquet")
+	_, err := ReadParquet(path, ReadOptions{})
+	if msg := `row 6 column "a": datetime outside the supported years 0 to 9999: year -294554`; !errors.Is(err, ErrDatetimeRange) || !strings.Contains(err.Error(), msg) {
+		t.Fatalf("ReadParquet() error = %v; want %q", err, msg)
+	}
+	b, err := OpenParquetBlocks(path, ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	f, err := b.Next(5)
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := f.Col(0)
 	want := map[int]string{
+		0: "2024-01-01T20:34:56.123456Z",
 		1: "2024-01-01T01:00:00Z",
 		2: "9999-12-31T03:00:00Z", // 9999-12-31T01:00:00-02:00
 		3: "2024-12-30T23:00:00Z", // 2024-12-31T01:00:00+02:00
@@ -246,8 +260,11 @@ func TestReadParquetInt96(t *testing.T) {
 			t.Errorf("row %d = %v; want %v (%s)", i, a.Num[i], v, s)
 		}
 	}
-	if a.Kind != Datetime || f.NumRows() != 6 || !a.IsMissing(4) {
-		t.Errorf("kind %v, %d rows, row 4 missing %v; want datetime, 6, true", a.Kind, f.NumRows(), a.IsMissing(4))
+	if a.Kind != Datetime || f.NumRows() != 5 || !a.IsMissing(4) {
+		t.Errorf("kind %v, %d rows, row 4 missing %v; want datetime, 5, true", a.Kind, f.NumRows(), a.IsMissing(4))
+	}
+	if _, err := b.Next(5); !errors.Is(err, ErrDatetimeRange) {
+		t.Errorf("second block: error %v; want %v", err, ErrDatetimeRange)
 	}
 }
 
