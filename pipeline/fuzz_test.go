@@ -14,7 +14,8 @@ import (
 )
 
 // fuzzSeeds trains small real models on credit_data (a single gbdt, a
-// logistic, a tree, and an ensemble) and returns their saved payloads
+// logistic, a tree, an ensemble, and trees per Home segment routed by
+// the predictor) and returns their saved payloads
 // (unwrapped from their envelopes), the gbdt's XGBoost JSON and rows to
 // predict.
 func fuzzSeeds(f *testing.F) (payloads [][]byte, xgb []byte, x *frame.Frame) {
@@ -25,12 +26,21 @@ func fuzzSeeds(f *testing.F) (payloads [][]byte, xgb []byte, x *frame.Frame) {
 		f.Fatal(err)
 	}
 	x = all.Take([]int{0, 1, 2, 3, 4, 5, 6, 7})
-	for _, models := range [][]string{{"gbdt"}, {"logistic"}, {"tree"}, {"logistic", "tree"}} {
+	for _, seed := range []struct {
+		models    []string
+		segmentBy string // "" for none
+	}{{[]string{"gbdt"}, ""}, {[]string{"logistic"}, ""}, {[]string{"tree"}, ""}, {[]string{"logistic", "tree"}, ""}, {[]string{"tree"}, "Home"}} {
+		models := seed.models
 		cfg := config.Default()
 		cfg.Data, cfg.Target, cfg.Models, cfg.Out = data, "Status", models, f.TempDir()
 		cfg.CVFolds = 0
 		if len(models) > 1 {
 			cfg.CVFolds = 2
+		}
+		if seed.segmentBy != "" {
+			// Home's owner, rent and parents rows pass 300 and get their
+			// own trees; the other homes go to the global one.
+			cfg.SegmentBy, cfg.MinSegmentRows = seed.segmentBy, 300
 		}
 		cfg.ForceProductionQuality = false
 		cfg.ModelParams = map[string]map[string]any{"gbdt": {"n_estimators": 5, "max_depth": 3}, "tree": {"max_depth": 4}}
@@ -51,6 +61,9 @@ func fuzzSeeds(f *testing.F) (payloads [][]byte, xgb []byte, x *frame.Frame) {
 		_, inner, err := model.DecodeEnvelope(b)
 		if err != nil {
 			f.Fatal(err)
+		}
+		if seed.segmentBy != "" && (p.Routes == nil || len(p.Routes.Models) == 0) {
+			f.Fatalf("segment_by %s: the predictor routes to no segment model", seed.segmentBy)
 		}
 		payloads = append(payloads, inner)
 		if models[0] == "gbdt" {
