@@ -42,9 +42,10 @@ func valueRuns(e format.Encoding, t format.Type) bool {
 // hold far more values than the page: parquet-go expands every run, up
 // to 2^31 values each, before it cuts the result to the page's count, so
 // a run header of five bytes costs gigabytes. Runs may pass the page's
-// count within runSlack, as real writers' do. A page
-// parquet-go would refuse for another reason (cut short, a bad bit width)
-// is left to it, once its runs so far are within bounds.
+// count within runSlack, as real writers' do. A bit-packed run cut
+// short is refused (writers pad the last group to 8 values). A page
+// parquet-go would refuse for another reason (an RLE run cut short, a bad
+// bit width) is left to it, once its runs so far are within bounds.
 func checkRuns(h *format.PageHeader, body []byte, codec format.CompressionCodec, c chunkColumn, in *inflater) error {
 	if h.Type == format.DataPage {
 		v1 := &h.DataPageHeader.V
@@ -130,7 +131,15 @@ func checkHybrid(what string, b []byte, bitWidth int, numValues int32) error {
 		}
 		left -= count
 		if size > uint64(len(b)-i) {
-			return nil // cut short: parquet-go refuses it
+			if u&1 == 1 {
+				// parquet-go unpacks dictionary indices of a bit-packed
+				// run from bytes past the page's end, up to its pooled
+				// buffer's capacity: stale bytes of another page give
+				// wrong values, a panic, or another error, depending on
+				// what was read before.
+				return fmt.Errorf("%s: a bit-packed run of %d values needs %d bytes, %d are left", what, count, size, len(b)-i)
+			}
+			return nil // an RLE run cut short: parquet-go refuses it
 		}
 		i += int(size)
 	}

@@ -143,6 +143,54 @@ func TestReadParquetPaddedRuns(t *testing.T) {
 	}
 }
 
+// TestReadParquetBitPackedRunCutShort: a bit-packed run whose bytes pass
+// the end of its page is refused by both readers, and the same page with
+// the run whole reads. parquet-go v0.32.1 unpacked such dictionary
+// indices from past the page's end, up to its pooled buffer's capacity:
+// in a fresh process the zeros there read as index 0 (the page below
+// read as x = [0 0], values the file does not hold); in FuzzReadParquet,
+// after other inputs, stale bytes made the whole read panic (an index out
+// of the dictionary) while the block reader's rescan of the same bytes
+// met the next column's error (testdata/fuzz/FuzzReadParquet/c50ea0273c8e5a74).
+func TestReadParquetBitPackedRunCutShort(t *testing.T) {
+	dict := craftPage{header: dictionaryPage(2), body: plainInt32s(2)}
+	whole := []byte{2, 1<<1 | 1, 0b0100, 0} // bit width 2, one group of 8 indices: 0, 1, then padding
+	cut := whole[:2]                        // the group's 2 bytes gone
+	for _, tt := range []struct {
+		name string
+		col  craftColumn
+		msg  string // "" to read x = [0 1]
+	}{
+		{"indices whole", craftColumn{format.Int32, false, 2, format.Uncompressed, []craftPage{
+			dict, {header: dataPageV1(2, format.RLEDictionary), body: whole}}}, ""},
+		{"indices cut", craftColumn{format.Int32, false, 2, format.Uncompressed, []craftPage{
+			dict, {header: dataPageV1(2, format.RLEDictionary), body: cut}}},
+			"page 1: dictionary indices: a bit-packed run of 8 values needs 2 bytes, 0 are left"},
+		{"indices cut, v2 page", craftColumn{format.Int32, false, 2, format.Uncompressed, []craftPage{
+			dict, {header: dataPageV2(2, format.RLEDictionary, 0), body: cut}}},
+			"page 1: dictionary indices: a bit-packed run of 8 values needs 2 bytes, 0 are left"},
+		{"levels cut", craftColumn{format.Int32, true, 2, format.Uncompressed, []craftPage{
+			{header: dataPageV1(2, format.Plain), body: concat(withLength([]byte{1<<1 | 1}), plainInt32s(2))}}},
+			"page 0: definition levels: a bit-packed run of 8 values needs 1 bytes, 0 are left"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := tt.col.bytes(t)
+			f, err := readParquetFrom(bytes.NewReader(b), int64(len(b)), ReadOptions{})
+			if tt.msg == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if x, _ := f.Lookup("x"); !slices.Equal(x.Num, []float64{0, 1}) {
+					t.Errorf("x = %v; want [0 1]", x.Num)
+				}
+			} else if want := `column "x": ` + tt.msg; !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), want) {
+				t.Errorf("ReadParquet() error = %v; want a corrupt file with %q", err, want)
+			}
+			sameParquetBlocks(t, b, f, err)
+		})
+	}
+}
+
 // TestReadParquetRefusesPageBeyondDeclaredSize: a compressed page that
 // decompresses to more bytes than its header declares is refused before
 // the check of its runs keeps them (parquet-go would take it, however
