@@ -3,6 +3,7 @@ package frame
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,5 +114,47 @@ func TestParquetDatetimeLimits(t *testing.T) {
 			e, _ := g.Lookup("d")
 			t.Errorf("%s read back %s %v; want %s %v", name, e.Kind, e.Num, d.Kind, d.Num)
 		}
+	}
+}
+
+// TestWriteParquetFarDatetimes: a datetime far from 1970 with a fraction
+// of a second is written in the coarsest unit that gives its float64
+// back (the nanoseconds of 2500-01-01T00:00:00.100 are float noise; they
+// were asked for and refused as outside 1678 to 2261), and reads back
+// bit for bit.
+func TestWriteParquetFarDatetimes(t *testing.T) {
+	texts := []string{"2500-01-01T00:00:00.100Z", "1500-06-01T12:00:00.250Z", "9000-01-01T00:00:00.000001Z", "2020-01-01T00:00:00.000000001Z"}
+	f, err := ReadCSV(strings.NewReader("d\n"+strings.Join(texts, "\n")+"\n"), ReadOptions{Schema: map[string]Kind{"d": Datetime}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "far.parquet")
+	if err := WriteParquet(path, f); err != nil {
+		t.Fatalf("WriteParquet: %v", err)
+	}
+	g, err := ReadFile(path, ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, got := f.Columns()[0].Num, g.Columns()[0].Num
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("%s read back as %v; want %v", texts[i], got[i], want[i])
+		}
+	}
+}
+
+// TestWriteParquetCivilRange: a datetime whose instant is in range but
+// whose civil time in its UTC offset is not is refused, as WriteCSV
+// refuses it; it was written, and a file WriteParquet wrote could not be
+// written as CSV.
+func TestWriteParquetCivilRange(t *testing.T) {
+	f := MustNew(NewDatetimeOffsets("d", []float64{0, MaxUnix - 3600}, []int32{0, 7200}))
+	if err := WriteCSV(io.Discard, f); err == nil {
+		t.Fatal("WriteCSV wrote a civil time in year 10000")
+	}
+	err := WriteParquet(filepath.Join(t.TempDir(), "civil.parquet"), f)
+	if err == nil || !strings.Contains(err.Error(), `row 2 column "d": datetime 9999-12-31T22:59:59Z at UTC offset +02:00 is outside`) {
+		t.Errorf("WriteParquet: %v; want an error naming row 2 of d", err)
 	}
 }

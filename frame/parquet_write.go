@@ -1,10 +1,12 @@
 package frame
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"reflect"
+	"time"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
@@ -85,8 +87,11 @@ func parquetColumns(f *Frame) ([]parquetColumn, error) {
 		}
 		seen[name] = j
 		pc, err := parquetColumnOf(c, name)
+		if _, named := errors.AsType[*ParseError](err); err != nil && !named {
+			err = fmt.Errorf("column %q: %w", c.Name, err)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("column %q: %w", c.Name, err)
+			return nil, err
 		}
 		out[j] = pc
 	}
@@ -114,14 +119,13 @@ func parquetColumnOf(c *Column, name string) (parquetColumn, error) {
 		if err != nil {
 			return parquetColumn{}, err
 		}
-		perSec := int64(1e9) / perUnit
 		return parquetColumn{field: field(parquet.Timestamp(unit)), offsets: encodeOffsets(c), value: func(i int) parquet.Value {
 			v := c.Num[i]
 			if math.IsNaN(v) {
 				return parquet.Value{}
 			}
 			sec, nsec, _ := splitUnix(v) // validated by timestampUnit
-			return parquet.Int64Value(sec*perSec + nsec/perUnit)
+			return parquet.Int64Value(inUnits(sec, nsec, perUnit))
 		}}, nil
 	case Categorical:
 		for i, code := range c.Codes {
@@ -227,19 +231,31 @@ func (f namedField) Name() string                      { return f.name }
 func (f namedField) Value(reflect.Value) reflect.Value { return reflect.Value{} }
 
 // timestampUnit returns the coarsest of milli-, micro- and nanoseconds
-// that represents every value of datetime column c exactly, with its
-// length in nanoseconds, and checks the values' range.
+// in which every value of datetime column c reads back as the same
+// float64, with its length in nanoseconds, and checks the values' range.
+// A float64 holds about 16 digits, so far from 1970 the nanoseconds of
+// a value parsed from "2500-01-01T00:00:00.100" are float noise
+// (100002288): a millisecond gives the value back, and asking for
+// nanoseconds would refuse it as outside 1678 to 2261.
 func timestampUnit(c *Column) (parquet.TimeUnit, int64, error) {
 	unit := int64(1e6) // nanoseconds per unit
 	for i, v := range c.Num {
 		if math.IsNaN(v) {
 			continue
 		}
-		_, nsec, err := splitUnix(v)
+		sec, nsec, err := splitUnix(v)
+		if err == nil && c.Offsets != nil && c.Offsets[i] != 0 {
+			// The civil time, which CSV writes, must be in range too:
+			// a file this writes must be writable as CSV.
+			if _, _, civil := splitUnix(v + float64(c.Offsets[i])); civil != nil {
+				err = fmt.Errorf("datetime %s at UTC offset %s is outside years 0 to 9999 in that offset",
+					time.Unix(sec, nsec).UTC().Format(time.RFC3339Nano), time.Unix(0, 0).In(time.FixedZone("", int(c.Offsets[i]))).Format("-07:00"))
+			}
+		}
 		if err != nil {
 			return nil, 0, &ParseError{Row: i + 1, Column: c.Name, Err: err}
 		}
-		for nsec%unit != 0 {
+		for unit > 1 && fromUnits(inUnits(sec, nsec, unit), unit) != v {
 			unit /= 1000
 		}
 	}
@@ -255,4 +271,17 @@ func timestampUnit(c *Column) (parquet.TimeUnit, int64, error) {
 		}
 	}
 	return parquet.Nanosecond, unit, nil
+}
+
+// inUnits is sec seconds and nsec nanoseconds in units of perUnit
+// nanoseconds, rounded to the nearest.
+func inUnits(sec, nsec, perUnit int64) int64 {
+	return sec*(1e9/perUnit) + (nsec+perUnit/2)/perUnit
+}
+
+// fromUnits is the Unix seconds the Parquet reader makes of n units of
+// perUnit nanoseconds.
+func fromUnits(n, perUnit int64) float64 {
+	sec, rem := floorDiv(n, 1e9/perUnit)
+	return unixFloat(sec, rem*perUnit)
 }
