@@ -205,6 +205,11 @@ func joinLog(log io.Reader, rd *actualReader, rep *RealisedReport) (map[[3]strin
 			if err != nil {
 				return nil, nil, fmt.Errorf("realised: actual %q of request %s is not a number, and its model predicts numbers", a, l.RequestID)
 			}
+			if math.IsInf(y, 0) || math.IsNaN(y) {
+				// Refused here, where the request is known: the metrics
+				// would refuse it as "y[i]", naming no request.
+				return nil, nil, fmt.Errorf("realised: actual %q of request %s row %d is not a finite number", a, l.RequestID, r)
+			}
 			g.pred, g.y = append(g.pred, vals[r]), append(g.y, y)
 		}
 	}

@@ -161,6 +161,8 @@ func TestRealiseErrors(t *testing.T) {
 		{"bad log", "{not json\n", "request_id,actual\na,1\n", "line 1"},
 		{"bad predictions", `{"request_id":"a","predictions":"x"}` + "\n", "request_id,actual\na,1\n", "neither numbers nor records"},
 		{"two actuals of a row", predLog, "request_id,actual\na,1\nb,2\na,3\n", "lines 2 and 4"},
+		// The metrics refused it as "y[0] = +Inf", naming no request.
+		{"infinite actual", predLog, "request_id,row,actual\na,1,Inf\n", "actual \"Inf\" of request a row 1 is not a finite number"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
