@@ -44,7 +44,8 @@ type RealisedReport struct {
 	Pending     int        `json:"pending_actuals"`
 	Groups      []Realised `json:"groups"`
 	// Warnings say what the report could not take into account: model
-	// versions' missing values that could not be read (ErrNoModelStore).
+	// versions' missing values that could not be read (ErrNoModelStore),
+	// a last log line cut short by a server stopped while writing it.
 	Warnings []string `json:"warnings,omitempty"`
 }
 
@@ -160,12 +161,28 @@ func joinLog(log io.Reader, rd *actualReader, rep *RealisedReport) (map[[3]strin
 	used := map[rowKey]bool{}
 	sc := bufio.NewScanner(log)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	// serve writes the log through a buffer that flushes at any byte, so
+	// a server killed between flushes leaves its last line cut short, with
+	// no newline: that line is passed over with a warning, while a bad
+	// line followed by others is damage and an error.
+	unterminated := false
+	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
+		adv, tok, err := bufio.ScanLines(data, atEOF)
+		if atEOF && tok != nil && adv == len(data) && data[len(data)-1] != '\n' {
+			unterminated = true
+		}
+		return adv, tok, err
+	})
 	for n := 1; sc.Scan(); n++ {
 		if len(strings.TrimSpace(sc.Text())) == 0 {
 			continue
 		}
 		var l logLine
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			if unterminated {
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("prediction log line %d is cut short (no newline; the server stopped while writing it): left out", n))
+				break
+			}
 			return nil, nil, fmt.Errorf("realised: prediction log line %d: %w", n, err)
 		}
 		vals, labels, err := decodePredictions(l.Predictions)

@@ -163,6 +163,8 @@ func TestRealiseErrors(t *testing.T) {
 		{"two actuals of a row", predLog, "request_id,actual\na,1\nb,2\na,3\n", "lines 2 and 4"},
 		// The metrics refused it as "y[0] = +Inf", naming no request.
 		{"infinite actual", predLog, "request_id,row,actual\na,1,Inf\n", "actual \"Inf\" of request a row 1 is not a finite number"},
+		// Cut short, yet followed by a whole line: damage, not a stop.
+		{"cut line inside", predLog[:40] + "\n" + predLog, "request_id,actual\na,1\n", "line 1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -216,5 +218,23 @@ func TestRealiseNoModelStore(t *testing.T) {
 	broken := func(_, _ string) ([]string, error) { return nil, errors.New("registry: version p1: corrupt record") }
 	if _, err := Realise(strings.NewReader(log), strings.NewReader(actuals), RealiseOptions{ModelMissing: broken}); err == nil || !strings.Contains(err.Error(), "corrupt record") {
 		t.Errorf("Realise with a failing registry: %v; want its error", err)
+	}
+}
+
+// TestRealiseCutLastLine: a server killed between two flushes of its
+// log buffer leaves the last line cut short, without a newline. The lines
+// before it are whole and reported, with a warning naming the cut line;
+// the whole report used to fail ("unexpected end of JSON input").
+func TestRealiseCutLastLine(t *testing.T) {
+	last := strings.LastIndex(predLog[:len(predLog)-1], "\n") + 1 // start of the last line
+	log := predLog[:last+30]
+	actuals := "request_id,row,actual\na,0,12\na,1,18\ne,0,49\n"
+	r, err := Realise(strings.NewReader(log), strings.NewReader(actuals), RealiseOptions{})
+	if err != nil {
+		t.Fatalf("Realise of a log cut short: %v", err)
+	}
+	// Request e's line was cut: its actual joins nothing.
+	if r.Predictions != 7 || r.Joined != 2 || r.Unmatched != 1 || len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "line 7 is cut short") {
+		t.Errorf("Realise = %+v; want 7 predictions, 2 joined, 1 unmatched and a warning naming line 7", r)
 	}
 }
