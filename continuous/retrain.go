@@ -213,14 +213,17 @@ func (p Policy) holdoutRows(n int) int {
 // Decision is the outcome of Retrain; it encodes to the JSON of
 // `tabforge retrain --json`.
 type Decision struct {
-	Decision          string  `json:"decision"` // "promote" or "keep"
-	Reason            string  `json:"reason"`
-	ChampionVersion   string  `json:"champion_version"`
-	ChallengerVersion string  `json:"challenger_version,omitempty"`
-	Metric            string  `json:"metric,omitempty"`
-	ChampionScore     float64 `json:"champion_score"`
-	ChallengerScore   float64 `json:"challenger_score"`
-	HoldoutRows       int     `json:"holdout_rows,omitempty"`
+	Decision          string `json:"decision"` // "promote" or "keep"
+	Reason            string `json:"reason"`
+	ChampionVersion   string `json:"champion_version"`
+	ChallengerVersion string `json:"challenger_version,omitempty"`
+	Metric            string `json:"metric,omitempty"`
+	// ChampionScore and ChallengerScore are the models' Metric on the
+	// held-out rows; NaN (null in JSON) when not measured: a keep on no
+	// new data, or no challenger trained.
+	ChampionScore   float64 `json:"champion_score"`
+	ChallengerScore float64 `json:"challenger_score"`
+	HoldoutRows     int     `json:"holdout_rows,omitempty"`
 	// RefitRows is the number of rows the challenger's saved model was
 	// refitted on after being scored (the held-out rows included); 0 when
 	// it was not refitted.
@@ -276,7 +279,9 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 	if err != nil {
 		return nil, fmt.Errorf("retrain %s: %w", name, err)
 	}
-	d := &Decision{Decision: Keep, ChampionVersion: champ.Version}
+	// Scores not measured stay NaN, null in JSON: a 0 would read as a
+	// score (an r2 of 0) on a keep that scored nothing.
+	d := &Decision{Decision: Keep, ChampionVersion: champ.Version, ChampionScore: math.NaN(), ChallengerScore: math.NaN()}
 	cfg, err := championConfig(champ, name, data)
 	if err != nil {
 		return nil, err

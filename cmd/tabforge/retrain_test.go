@@ -54,8 +54,9 @@ func TestRetrainCommand(t *testing.T) {
 	if d["decision"] != "promote" {
 		t.Fatalf("retrain after the shift: %v; want promote", d)
 	}
-	if d := retrain(after); d["decision"] != "keep" || d["reason"] != "no new data" {
-		t.Errorf("retrain on the same file: %v; want keep, no new data", d)
+	// Nothing is scored on no new data: the scores are null, not 0 (an r2).
+	if d := retrain(after); d["decision"] != "keep" || d["reason"] != "no new data" || d["champion_score"] != nil || d["challenger_score"] != nil {
+		t.Errorf("retrain on the same file: %v; want keep, no new data, null scores", d)
 	}
 	code, out, _ := tabforge(t, dir, "models", "history", "sales")
 	if code != 0 || !strings.Contains(out, "retrain:") {
