@@ -271,7 +271,7 @@ one name has a production version.`,
 				if err != nil {
 					return err
 				}
-				return a.printEvent(ctx, reg, args[0], e, *asJSON)
+				return a.printEvent(ctx, reg, args[0], "promote", e, *asJSON)
 			})
 		},
 	}
@@ -298,7 +298,7 @@ NAME@ALIAS addresses it anywhere a model is taken.`,
 				if err != nil {
 					return err
 				}
-				return a.printEvent(ctx, reg, args[0]+"@"+args[1], e, *asJSON)
+				return a.printEvent(ctx, reg, args[0]+"@"+args[1], "alias", e, *asJSON)
 			})
 		},
 	}
@@ -312,7 +312,7 @@ NAME@ALIAS addresses it anywhere a model is taken.`,
 				if err != nil {
 					return err
 				}
-				return a.printEvent(ctx, reg, "", e, *asJSON)
+				return a.printEvent(ctx, reg, "", "unalias", e, *asJSON)
 			})
 		},
 	}
@@ -412,7 +412,7 @@ func (a *app) rollback(cmd *cobra.Command, args []string, reason string, asJSON 
 		if err != nil {
 			return err
 		}
-		return a.printEvent(ctx, reg, e.Version, e, asJSON)
+		return a.printEvent(ctx, reg, e.Version, "rollback", e, asJSON)
 	})
 }
 
@@ -453,20 +453,52 @@ func rollbackName(ctx context.Context, reg *registry.Registry, args []string) (s
 	return want.Name, nil
 }
 
-func (a *app) printEvent(ctx context.Context, reg *registry.Registry, ref string, e *registry.Event, asJSON bool) error {
+// eventJSON is what a registry change prints under --json: its event
+// and "changed" true.
+type eventJSON struct {
+	*registry.Event
+	Changed bool `json:"changed"`
+}
+
+// unchangedJSON is what a registry change that found nothing to change
+// prints under --json: the action asked for (and the alias of an alias
+// change), the version's name, stage and aliases, and "changed" false.
+// It carries eventJSON's "changed", "action", "name", "version" and
+// "alias", so a script reads both the same way ("changed" used to be
+// printed only when false, and "action" never then).
+type unchangedJSON struct {
+	Name    string         `json:"name"`
+	Action  string         `json:"action"`
+	Version string         `json:"version"`
+	Stage   registry.Stage `json:"stage"`
+	Alias   string         `json:"alias,omitempty"`
+	Aliases []string       `json:"aliases"`
+	Changed bool           `json:"changed"`
+}
+
+// printEvent prints the change e made, or, when it is nil (nothing
+// changed), the state of ref, which action asked for already.
+func (a *app) printEvent(ctx context.Context, reg *registry.Registry, ref, action string, e *registry.Event, asJSON bool) error {
 	if e == nil {
 		m, err := reg.Resolve(ctx, ref)
 		if err != nil {
 			return err
 		}
 		if asJSON {
-			return json.NewEncoder(a.stdout).Encode(map[string]any{"name": m.Name, "version": m.Version, "stage": m.Stage, "aliases": m.Aliases, "changed": false})
+			u := unchangedJSON{Name: m.Name, Action: action, Version: m.Version, Stage: m.Stage, Aliases: m.Aliases}
+			if u.Aliases == nil {
+				u.Aliases = []string{}
+			}
+			if action == "alias" {
+				_, u.Alias, _ = strings.Cut(ref, "@")
+			}
+			return json.NewEncoder(a.stdout).Encode(u)
 		}
 		fmt.Fprintf(a.stdout, "%s: %s is already %s; nothing changed\n", m.Name, m.Version, describeStage(m))
 		return nil
 	}
 	if asJSON {
-		return json.NewEncoder(a.stdout).Encode(e)
+		return json.NewEncoder(a.stdout).Encode(eventJSON{Event: e, Changed: true})
 	}
 	var verb string
 	switch e.Action {

@@ -131,6 +131,30 @@ func TestModelsLifecycle(t *testing.T) {
 		t.Errorf("models history --json (exit %d) = %d events; want 6\n%s", code, len(h), out)
 	}
 
+	// --json has the same keys whether the change was made or found made
+	// already ("changed" was printed only when false, "action" never then).
+	for i, tc := range []struct {
+		args   []string
+		action string
+	}{
+		{[]string{"models", "alias", "set", "ames", "champion", v1, "--json"}, "alias"},
+		{[]string{"models", "alias", "set", "ames", "champion", v1, "--json"}, "alias"},
+		{[]string{"models", "promote", v1, "--stage", "production", "--json"}, "promote"},
+	} {
+		args := tc.args
+		code, out, errs := cli(t, dir, args...)
+		var got map[string]any
+		if err := json.Unmarshal([]byte(out), &got); code != 0 || err != nil {
+			t.Fatalf("%v: exit %d, %v\n%s%s", args, code, err, out, errs)
+		}
+		if got["changed"] != (i == 0) || got["action"] != tc.action || got["name"] != "ames" || got["version"] != v1 {
+			t.Errorf("%v --json = %v; want changed %v, its action, name and version", args, got, i == 0)
+		}
+		if tc.action == "alias" && got["alias"] != "champion" {
+			t.Errorf("%v --json = %v; want alias champion", args, got)
+		}
+	}
+
 	// A corrupted artifact is refused with a checksum error.
 	p := filepath.Join(dir, "artifacts", filepath.FromSlash(ms[v1].Artifact.Key))
 	data, err := os.ReadFile(p)
