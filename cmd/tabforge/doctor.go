@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,7 +27,8 @@ func (a *app) doctorCommand() *cobra.Command {
 password and TLS), persists its data (appendonly or RDB snapshots), cannot
 evict runs or the registry (maxmemory-policy noeviction or volatile-*),
 that the SQLite fallback is writable and that no writes wait in its journal.
-It exits 1 if anything is wrong.`,
+An SQLite store that does not exist is said so (check the path), and
+not created. It exits 1 if anything is wrong.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, _, err := a.loadConfig(cmd)
@@ -51,6 +54,16 @@ It exits 1 if anything is wrong.`,
 // diagnose checks cfg's store; oks lists what passed.
 func diagnose(ctx context.Context, cfg *config.Config) (problems []store.Problem, oks []string) {
 	checkSQLite := func(path, role string) *sqlite.Store {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			// Opening would create it: a mistyped path would pass as a
+			// new, empty store, and stay behind.
+			if p := checkCreatable(path, role); p != nil {
+				problems = append(problems, *p)
+			} else {
+				oks = append(oks, fmt.Sprintf("%s %s does not exist yet (it holds no runs or models; the first command that writes creates it), and can be created", role, path))
+			}
+			return nil
+		}
 		s, err := sqlite.Open(ctx, path)
 		if err != nil {
 			problems = append(problems, store.Problem{What: fmt.Sprintf("%s %s cannot be opened: %v", role, path, err),
@@ -94,7 +107,10 @@ func diagnose(ctx context.Context, cfg *config.Config) (problems []store.Problem
 		}
 		r.Close()
 	}
-	if s := checkSQLite(fb, "sqlite fallback"); s != nil {
+	if _, err := os.Stat(fb); errors.Is(err, fs.ErrNotExist) {
+		checkSQLite(fb, "sqlite fallback")
+		oks = append(oks, "no journalled writes wait for redis")
+	} else if s := checkSQLite(fb, "sqlite fallback"); s != nil {
 		pend, err := s.PendingWrites(ctx)
 		switch {
 		case err != nil:
@@ -111,6 +127,32 @@ func diagnose(ctx context.Context, cfg *config.Config) (problems []store.Problem
 		s.Close()
 	}
 	return problems, oks
+}
+
+// checkCreatable checks, without creating anything of its own, that the
+// SQLite store at path, which does not exist, can be created: its nearest
+// existing ancestor directory takes a file (sqlite.Open creates the
+// directories between).
+func checkCreatable(path, role string) *store.Problem {
+	dir := filepath.Dir(path)
+	for {
+		fi, err := os.Stat(dir)
+		if err == nil && fi.IsDir() {
+			break
+		}
+		if parent := filepath.Dir(dir); err != nil && errors.Is(err, fs.ErrNotExist) && parent != dir {
+			dir = parent
+			continue
+		}
+		return &store.Problem{What: fmt.Sprintf("%s %s does not exist, and cannot be created: %s is not a directory", role, path, dir), Fix: sqliteFix(path)}
+	}
+	f, err := os.CreateTemp(dir, ".tabforge-doctor-*")
+	if err != nil {
+		return &store.Problem{What: fmt.Sprintf("%s %s does not exist, and cannot be created: %v", role, path, err), Fix: sqliteFix(path)}
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
 }
 
 // isSQLite reports whether the file at path starts with SQLite's header.

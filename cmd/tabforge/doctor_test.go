@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,5 +51,21 @@ func TestSQLiteFixOfADatabase(t *testing.T) {
 	}
 	if fix := sqliteFix(db); strings.Contains(fix, "restore") || !strings.Contains(fix, "permissions") {
 		t.Errorf("sqliteFix(a database) = %q; want permissions or a lock named, no restore", fix)
+	}
+}
+
+// TestDoctorAbsentStore: doctor on an SQLite store that does not exist
+// says so and leaves nothing behind. It created the file (and its
+// directories) and reported "is writable", so a mistyped path passed as
+// a healthy store and stayed as a new, empty one.
+func TestDoctorAbsentStore(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "typo", "tf.db")
+	code, out, errs := tabforge(t, dir, "doctor", "--store", "sqlite://"+path)
+	if code != 0 || !strings.Contains(out, "sqlite store "+path+" does not exist yet") {
+		t.Errorf("doctor of an absent store: exit %d\n%s%s; want 0 and that it does not exist yet", code, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "typo")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("doctor created the store's directory (%v)", err)
 	}
 }
