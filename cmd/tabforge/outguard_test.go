@@ -13,9 +13,9 @@ import (
 )
 
 // TestHTMLIsNotAnInput checks that drift and backtest refuse an --html
-// page that is one of their input files (by path or through a link), as
-// bad usage that leaves the file as it was: the page used to replace the
-// data.
+// page that is one of their input files (by path or through a link), or
+// a directory, as bad usage that leaves the file as it was: the page used
+// to replace the data.
 func TestHTMLIsNotAnInput(t *testing.T) {
 	f, err := frame.ReadFile(testdata("txhousing.csv"), frame.ReadOptions{})
 	if err != nil {
@@ -35,12 +35,19 @@ func TestHTMLIsNotAnInput(t *testing.T) {
 		{"drift link", []string{"drift", "--reference", "ref.csv", "--current", "cur.csv", "--html", "link.csv"}, "cur.csv", "link.csv is the --current file"},
 		{"backtest data", []string{"backtest", "--data", "ref.csv", "--target", "median", "--time-column", "date",
 			"--every", "month", "--start", "2010-01-01", "--models", "ridge", "--html", "ref.csv"}, "ref.csv", "ref.csv is the --data file"},
+		// A directory was found only when the page was written, after the
+		// whole backtest, whose results went with the error.
+		{"backtest directory", []string{"backtest", "--data", "ref.csv", "--target", "median", "--time-column", "date",
+			"--every", "month", "--start", "2010-01-01", "--models", "ridge", "--html", "sub"}, "ref.csv", "sub is a directory; give a file name"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			files := map[string]string{"ref.csv": writeRows(t, dir, "ref.csv", f, seq(0, n/2)),
-				"cur.csv": writeRows(t, dir, "cur.csv", f, seq(n/2, n)), "link.csv": filepath.Join(dir, "link.csv")}
+				"cur.csv": writeRows(t, dir, "cur.csv", f, seq(n/2, n)), "link.csv": filepath.Join(dir, "link.csv"), "sub": filepath.Join(dir, "sub")}
 			if err := os.Symlink(files["cur.csv"], files["link.csv"]); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(files["sub"], 0o755); err != nil {
 				t.Fatal(err)
 			}
 			args := make([]string, len(c.args))

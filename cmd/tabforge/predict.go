@@ -164,11 +164,16 @@ type fileFlag struct{ flag, path string }
 
 // outIsNotFile refuses an output file that is one of the input files
 // (the data, or a model given as a file), by path or through a link:
-// writing it would replace that input with the output.
+// writing it would replace that input with the output. It refuses a
+// directory too, before the work: backtest found one only when writing
+// its page at the end, and lost the hours of results with it.
 func outIsNotFile(what string, out fileFlag, ins ...fileFlag) error {
 	o, err := os.Stat(out.path)
 	if err != nil {
 		return nil // a new file
+	}
+	if o.IsDir() {
+		return usagef("%s: %s %s is a directory; give a file name", what, out.flag, out.path)
 	}
 	for _, in := range ins {
 		if d, err := os.Stat(in.path); err == nil && os.SameFile(o, d) {
