@@ -10,11 +10,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/tabforge/tabforge/internal/atomicfile"
 	"github.com/tabforge/tabforge/internal/formatversion"
 	"github.com/tabforge/tabforge/store"
 )
@@ -190,25 +190,11 @@ func (s *Snapshot) Write(w io.Writer) error {
 	return nil
 }
 
-// WriteFile writes s to path atomically (a temporary file renamed over
-// it), so an interrupted build never leaves a truncated knowledge base.
+// WriteFile writes s to path atomically (a temporary file, synced, then
+// renamed over it), so an interrupted build, or a crash, never leaves a
+// truncated or empty knowledge base.
 func (s *Snapshot) WriteFile(path string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".meta-snapshot-*")
-	if err != nil {
-		return fmt.Errorf("meta: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := s.Write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("meta: %w", err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("meta: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, s.Write); err != nil {
 		return fmt.Errorf("meta: %w", err)
 	}
 	return nil

@@ -165,6 +165,11 @@ func TestMetaExportImport(t *testing.T) {
 	if code, out, errs := cli(t, src, "meta", "export", "--out", first); code != 0 || !strings.Contains(out, "1 datasets") {
 		t.Fatalf("meta export: exit %d\n%s%s", code, out, errs)
 	}
+	// A directory as --out is said to be one; it was "meta: rename
+	// ./.meta-snapshot-123 DIR: file exists".
+	if code, _, errs := cli(t, src, "meta", "export", "--out", dst); code != 1 || !strings.Contains(errs, dst+": is a directory; give a file name") {
+		t.Errorf("meta export --out DIR: exit %d, %s; want 1, naming the directory", code, errs)
+	}
 	bad := filepath.Join(dst, "bad.json.gz")
 	if err := os.WriteFile(bad, []byte("not gzip"), 0o644); err != nil {
 		t.Fatal(err)
