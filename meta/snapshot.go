@@ -55,7 +55,8 @@ func ReadSnapshot(r io.Reader) (*Snapshot, error) {
 func readSnapshot(r io.Reader, what string, strict bool) (*Snapshot, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
-		return nil, fmt.Errorf("meta: %s: %w", what, err)
+		// gzip's "invalid header" alone does not say what was expected.
+		return nil, fmt.Errorf("meta: %s: not a knowledge base file (gzip JSON, as meta export and meta build write): %w", what, err)
 	}
 	defer zr.Close()
 	// The version is checked before the datasets and evaluations are

@@ -174,8 +174,9 @@ func TestMetaExportImport(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("not gzip"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, _ := cli(t, dst, "meta", "import", bad); code == 0 {
-		t.Error("meta import of a bad file succeeded")
+	// It said "meta: snapshot: unexpected EOF" (gzip's, of a short file).
+	if code, _, errs := cli(t, dst, "meta", "import", bad); code != 1 || !strings.Contains(errs, "not a knowledge base file (gzip JSON") {
+		t.Errorf("meta import of a bad file: exit %d, %s; want 1, saying it is not a knowledge base file", code, errs)
 	}
 	if code, out, errs := cli(t, dst, "meta", "import", first); code != 0 || !strings.Contains(out, "1 datasets") {
 		t.Fatalf("meta import: exit %d\n%s%s", code, out, errs)
