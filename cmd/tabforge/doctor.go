@@ -67,7 +67,7 @@ func diagnose(ctx context.Context, cfg *config.Config) (problems []store.Problem
 		s, err := sqlite.Open(ctx, path)
 		if err != nil {
 			problems = append(problems, store.Problem{What: fmt.Sprintf("%s %s cannot be opened: %v", role, path, err),
-				Fix: sqliteFix(path)})
+				Fix: sqliteFix(path, err)})
 			return nil
 		}
 		if ps := s.Check(ctx); len(ps) > 0 {
@@ -144,11 +144,11 @@ func checkCreatable(path, role string) *store.Problem {
 			dir = parent
 			continue
 		}
-		return &store.Problem{What: fmt.Sprintf("%s %s does not exist, and cannot be created: %s is not a directory", role, path, dir), Fix: sqliteFix(path)}
+		return &store.Problem{What: fmt.Sprintf("%s %s does not exist, and cannot be created: %s is not a directory", role, path, dir), Fix: sqliteFix(path, nil)}
 	}
 	f, err := os.CreateTemp(dir, ".tabforge-doctor-*")
 	if err != nil {
-		return &store.Problem{What: fmt.Sprintf("%s %s does not exist, and cannot be created: %v", role, path, err), Fix: sqliteFix(path)}
+		return &store.Problem{What: fmt.Sprintf("%s %s does not exist, and cannot be created: %v", role, path, err), Fix: sqliteFix(path, nil)}
 	}
 	f.Close()
 	os.Remove(f.Name())
@@ -167,17 +167,22 @@ func isSQLite(path string) bool {
 	return err == nil && string(head) == "SQLite format 3\x00"
 }
 
-// sqliteFix says how to fix an SQLite store that cannot be opened, by
-// what its path names: a directory, an existing file that is not a
-// database (a writable directory would not help), or nothing the process
-// can create.
-func sqliteFix(path string) string {
+// sqliteFix says how to fix an SQLite store that cannot be opened (with
+// openErr; nil when it was not tried), by what its path names: a
+// directory, an existing file that is not a database or that SQLite
+// finds damaged (a writable directory would not help), or nothing the
+// process can create.
+func sqliteFix(path string, openErr error) string {
 	fi, err := os.Stat(path)
 	switch {
 	case err == nil && fi.IsDir():
 		return "the path is a directory: name a file in it, e.g. --store sqlite://" + filepath.Join(path, "tabforge.db")
 	case err == nil && fi.Size() > 0 && !isSQLite(path):
 		return "the file is not a readable SQLite database: restore it from a backup (tabforge store import) or choose another path"
+	case err == nil && fi.Size() > 0 && sqlite.IsCorrupt(openErr):
+		// Its header is SQLite's, its content damaged (a truncated copy,
+		// a failing disk): permissions and locks are not the cause.
+		return "the SQLite database is damaged: restore it from a backup (tabforge store import) or choose another path"
 	case err == nil && fi.Size() > 0:
 		// A database that will not open: the restore advice above would
 		// have a user replace a healthy file.

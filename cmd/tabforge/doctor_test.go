@@ -28,6 +28,8 @@ func TestDoctorSQLiteFix(t *testing.T) {
 		{"directory", dir, "the path is a directory: name a file in it"},
 		{"not a database", notDB, "the file is not a readable SQLite database"},
 		{"under a file", filepath.Join(file, "tf.db"), "make its directory writable"},
+		// It was told to check permissions and locks.
+		{"damaged database", damagedStore(t, dir), "the SQLite database is damaged: restore it from a backup"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			before, _ := os.ReadFile(notDB)
@@ -49,7 +51,7 @@ func TestSQLiteFixOfADatabase(t *testing.T) {
 	if err := os.WriteFile(db, append([]byte("SQLite format 3\x00"), make([]byte, 84)...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if fix := sqliteFix(db); strings.Contains(fix, "restore") || !strings.Contains(fix, "permissions") {
+	if fix := sqliteFix(db, nil); strings.Contains(fix, "restore") || !strings.Contains(fix, "permissions") {
 		t.Errorf("sqliteFix(a database) = %q; want permissions or a lock named, no restore", fix)
 	}
 }
@@ -68,4 +70,25 @@ func TestDoctorAbsentStore(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "typo")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("doctor created the store's directory (%v)", err)
 	}
+}
+
+// damagedStore returns the path of an SQLite store in dir holding some
+// runs' records, cut to its first half as a copy interrupted midway
+// would be: its header is SQLite's, its content is not whole.
+func damagedStore(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "damaged.db")
+	code, _, errs := tabforge(t, dir, "train", "--store", "sqlite://"+path, "--data", testdata("midwest.csv"), "--target", "percbelowpoverty",
+		"--models", "ridge", "--cv-folds", "0", "--out", filepath.Join(dir, "models"), "--set", "artifacts="+filepath.Join(dir, "artifacts"))
+	if code > 1 { // 1: the gates may fail; the store is written all the same
+		t.Fatalf("train: exit %d\n%s", code, errs)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b[:len(b)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

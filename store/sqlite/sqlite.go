@@ -148,6 +148,19 @@ func isBusy(err error) bool {
 	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
+// IsCorrupt reports whether err is SQLite's verdict on the file itself:
+// damaged (SQLITE_CORRUPT, "database disk image is malformed") or not a
+// database (SQLITE_NOTADB). Only a backup helps such a file; permissions
+// or locks do not.
+func IsCorrupt(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	c := e.Code() & 0xff
+	return c == sqlite3.SQLITE_CORRUPT || c == sqlite3.SQLITE_NOTADB
+}
+
 // addProfile adds the runs' profile column to a store made before runs
 // kept it; old runs get "" (profile unknown). Two processes opening the
 // same old file take turns: createSchema's transaction holds the write
