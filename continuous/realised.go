@@ -45,7 +45,8 @@ type RealisedReport struct {
 	Groups      []Realised `json:"groups"`
 	// Warnings say what the report could not take into account: model
 	// versions' missing values that could not be read (ErrNoModelStore),
-	// a last log line cut short by a server stopped while writing it.
+	// a last log line cut short by a server stopped while writing it; and
+	// actuals that are none of their model's classes.
 	Warnings []string `json:"warnings,omitempty"`
 }
 
@@ -135,6 +136,10 @@ func Realise(log, actuals io.Reader, o RealiseOptions) (*RealisedReport, error) 
 			return nil, err
 		}
 		rep.Groups = append(rep.Groups, g.Realised)
+		if g.strangers > 0 {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s %s on %s: %d of %d actuals are none of the model's classes (%s), such as %q; they count as wrong predictions: check their spelling",
+				g.Model, g.Version, g.Day, g.strangers, g.Rows, strings.Join(g.classes, ", "), g.stranger))
+		}
 	}
 	slices.SortFunc(rep.Groups, func(a, b Realised) int {
 		return cmp.Or(strings.Compare(a.Model, b.Model), strings.Compare(a.Day, b.Day), strings.Compare(a.Version, b.Version))
@@ -149,6 +154,12 @@ type realisedGroup struct {
 	Realised
 	pred, y []float64
 	hits    int
+	// strangers counts the actuals that are none of the model's classes
+	// (a misspelt "No" for "no", a 0/1 coding of yes/no): misses, which
+	// Realise warns of, as a wrong accuracy would otherwise be silent.
+	strangers int
+	stranger  string   // the first of them
+	classes   []string // the model's, as its log lines list them
 }
 
 // joinLog reads the prediction log line by line and joins every
@@ -215,6 +226,10 @@ func joinLog(log io.Reader, rd *actualReader, rep *RealisedReport) (map[[3]strin
 			if labels != nil {
 				if sameClass(classes, labels[r], a) {
 					g.hits++
+				} else if classes != nil && !slices.ContainsFunc(classes, func(c string) bool { return pipeline.SameClass(classes, c, a) }) {
+					if g.strangers++; g.strangers == 1 {
+						g.stranger, g.classes = a, classes
+					}
 				}
 				continue
 			}

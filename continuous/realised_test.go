@@ -238,3 +238,27 @@ func TestRealiseCutLastLine(t *testing.T) {
 		t.Errorf("Realise = %+v; want 7 predictions, 2 joined, 1 unmatched and a warning naming line 7", r)
 	}
 }
+
+// TestRealiseStrangerActuals: actuals that are none of the model's
+// classes ("No" for a model of no and yes, a 0/1 coding of them) count as
+// misses, and the report warns of them per version and day, naming the
+// classes and one such actual; the accuracy of 0 they gave was silent.
+func TestRealiseStrangerActuals(t *testing.T) {
+	log := `{"request_id":"d","time":"2024-03-02T09:00:00Z","model":"churn","version":"c1","predictions":[{"prediction":"yes","prob_no":0.2,"prob_yes":0.8},{"prediction":"no","prob_no":0.9,"prob_yes":0.1},{"prediction":"no","prob_no":0.7,"prob_yes":0.3}]}
+`
+	r, err := Realise(strings.NewReader(log), strings.NewReader("request_id,row,actual\nd,0,Yes\nd,1,0\nd,2,no\n"), RealiseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Groups) != 1 || r.Groups[0].Metrics["accuracy"] != 1.0/3 {
+		t.Fatalf("Realise groups = %+v; want one, accuracy 1/3", r.Groups)
+	}
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], `churn c1 on 2024-03-02: 2 of 3 actuals are none of the model's classes (no, yes), such as "Yes"`) {
+		t.Errorf("Realise warnings = %q; want one naming 2 of 3 actuals, the classes and \"Yes\"", r.Warnings)
+	}
+	// Known classes only: no warning.
+	r, err = Realise(strings.NewReader(log), strings.NewReader("request_id,row,actual\nd,0,no\nd,1,no\n"), RealiseOptions{})
+	if err != nil || len(r.Warnings) != 0 {
+		t.Errorf("Realise of known classes: %v, warnings %q; want none", err, r.Warnings)
+	}
+}
