@@ -20,6 +20,8 @@ func TestPolicyCheckSaysTheRange(t *testing.T) {
 		{"holdout of everything", Policy{Holdout: 1}, "holdout 1 is out of range: want a share from 0 to below 1"},
 		{"negative decay", Policy{Decay: -1}, "decay -1 is out of range: want a finite number, 0 or more"},
 		{"infinite refresh", Policy{Refresh: math.Inf(1)}, "refresh +Inf is out of range: want a finite number, 0 or more"},
+		// It said "max-age -1 and holdout rows 0 must not be negative".
+		{"negative max-age", Policy{MaxAge: -1}, "policy: max-age -1 is out of range: want 0 (no limit) or more"},
 	}
 	for _, tt := range tests {
 		if err := tt.p.Check(); err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -182,8 +182,13 @@ func (p Policy) Check() error {
 			return fmt.Errorf("policy: %s %v is out of range: want %s", v.name, v.value, want)
 		}
 	}
-	if p.MaxAge < 0 || p.HoldoutRows < 0 {
-		return fmt.Errorf("policy: max-age %d and holdout rows %d must not be negative", p.MaxAge, p.HoldoutRows)
+	// Each named alone: "max-age -1 and holdout rows 0 must not be
+	// negative" blamed a value the user never gave.
+	if p.MaxAge < 0 {
+		return fmt.Errorf("policy: max-age %d is out of range: want 0 (no limit) or more", p.MaxAge)
+	}
+	if p.HoldoutRows < 0 {
+		return fmt.Errorf("policy: holdout rows %d is out of range: want 0 (use the holdout share) or more", p.HoldoutRows)
 	}
 	return nil
 }
