@@ -57,7 +57,7 @@ type Report struct {
 	Versions []string          `json:"versions"` // removed model versions
 	Kept     map[string]string `json:"kept"`     // run id → why it was kept
 	Bytes    int64             `json:"bytes"`    // file and artifact bytes freed
-	DryRun   bool              `json:"dry_run,omitempty"`
+	DryRun   bool              `json:"dry_run"`  // written false too: one shape
 
 	// CacheRecords and CacheBytes count the step cache records removed
 	// (on stores that bound their cache themselves, none).

@@ -70,9 +70,14 @@ func TestGarbageCollection(t *testing.T) {
 				Runs     []string          `json:"runs"`
 				Versions []string          `json:"versions"`
 				Kept     map[string]string `json:"kept"`
+				DryRun   *bool             `json:"dry_run"`
 			}
 			if code != 0 || json.Unmarshal([]byte(out), &rep) != nil {
 				t.Fatalf("gc: exit %d\n%s\n%s", code, out, errs)
+			}
+			// Written false too: it was left out unless true.
+			if rep.DryRun == nil || *rep.DryRun {
+				t.Errorf("gc --json: dry_run = %v; want false, present\n%s", rep.DryRun, out)
 			}
 			if !slices.Equal(rep.Runs, []string{runs[2].run}) || !slices.Equal(rep.Versions, []string{runs[2].version}) {
 				t.Errorf("gc removed runs %v and versions %v; want only run 3 (%s) and its version", rep.Runs, rep.Versions, runs[2].run)
