@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tabforge/tabforge/meta"
 )
 
 type adviceJSON struct {
@@ -112,6 +114,15 @@ func TestMetaShow(t *testing.T) {
 	}
 	if _, err := os.Stat(kb); err == nil {
 		t.Error("meta build of only failing datasets wrote a knowledge base")
+	}
+	// One failing of two: the other is written, the failure listed, and
+	// the exit is 1 as for watch --once (it was 0: cron saw success).
+	code, out, errs = cli(t, dir, "meta", "build", "--data", mpg+":hwy", "--data", filepath.Join(dir, "nosuch.csv")+":y", "--out", kb, "--max-rows", "100", "--folds", "2")
+	if code != 1 || !strings.Contains(errs, "1 of 2 datasets failed") || !strings.Contains(out, "failed "+filepath.Join(dir, "nosuch.csv")) {
+		t.Errorf("meta build with one failing dataset: exit %d\n%s%s; want 1, the failure listed", code, out, errs)
+	}
+	if s, err := meta.ReadSnapshotFile(kb); err != nil || len(s.Datasets) != 1 {
+		t.Errorf("meta build with one failing dataset wrote %v (%v); want the other dataset", s, err)
 	}
 }
 

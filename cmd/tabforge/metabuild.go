@@ -25,7 +25,8 @@ seeded space-filling set) on every dataset of the corpus manifest, subsampled to
 --max-rows rows, --jobs datasets at a time, and writes the datasets'
 meta-features and the scores to --out as gzip JSON. Datasets already in --out
 are skipped, so an interrupted build resumes; the file is rewritten atomically
-after each dataset. Meta-features describe each file's training part, the rows
+after each dataset. A dataset that fails is listed and left out, and the
+build exits 1. Meta-features describe each file's training part, the rows
 a train run of it with the manifest's target, task and time column asks the
 knowledge base about. --refresh-features recomputes them for the datasets of
 this build's corpus and --data list that --out already holds, keeping their
@@ -146,6 +147,11 @@ func (a *app) metaBuild(cmd *cobra.Command, f *metaBuildFlags) error {
 		return err
 	}
 	a.printBuildReport(rep, f.out, s)
+	if len(rep.Failed) > 0 {
+		// As watch --once: a script or cron must see that datasets are
+		// missing, though the others were written (and a rerun resumes).
+		return fmt.Errorf("meta build: %d of %d datasets failed (listed above); %s holds the others, and a rerun retries them", len(rep.Failed), len(ds), f.out)
+	}
 	return nil
 }
 
