@@ -40,6 +40,7 @@ func TestModelsHistoryLimit(t *testing.T) {
 		{[]string{"--limit", "3"}, 3},
 		{[]string{"--limit", "100"}, 60},
 		{[]string{"--since", "1h", "--limit", "0"}, 60},
+		{[]string{"--since", "1d", "--limit", "0"}, 60}, // days, as gc --older-than takes them
 		{[]string{"--since", "2000-01-31", "--limit", "7"}, 7},
 		{[]string{"--since", "2999-01-01T00:00:00Z"}, 0},
 	}

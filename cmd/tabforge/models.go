@@ -141,15 +141,20 @@ func (a *app) modelsHistoryCommand(asJSON *bool) *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&limit, "limit", 50, "show the newest N events; 0 shows all")
-	cmd.Flags().StringVar(&since, "since", "", "show events at or after a time: a duration back from now (72h) or a date (2026-01-31, RFC 3339)")
+	cmd.Flags().StringVar(&since, "since", "", "show events at or after a time: a duration back from now (72h or 30d) or a date (2026-01-31, RFC 3339)")
 	return cmd
 }
 
-// parseSince reads --since: a duration back from now, or a date or time
-// (RFC 3339; a date alone is midnight local time).
+// parseSince reads --since: a duration back from now (Go's, or whole
+// days as gc's durations take them: 30d), or a date or time (RFC 3339; a
+// date alone is midnight local time).
 func parseSince(s string, now time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
 		return now.Add(-d), nil
+	}
+	var d age // "30d" was refused here while gc --older-than took it
+	if err := d.Set(s); err == nil {
+		return now.Add(-time.Duration(d)), nil
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
@@ -157,7 +162,7 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	if t, err := time.ParseInLocation(time.DateOnly, s, time.Local); err == nil {
 		return t, nil
 	}
-	return time.Time{}, fmt.Errorf("--since %q: want a duration back from now (72h), a date (2026-01-31) or an RFC 3339 time", s)
+	return time.Time{}, fmt.Errorf("--since %q: want a duration back from now (72h or 30d), a date (2026-01-31) or an RFC 3339 time", s)
 }
 
 func (a *app) modelsVerifyCommand(asJSON *bool) *cobra.Command {
