@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -54,6 +55,17 @@ curves of the best single model family (config key report_curves) and
 				cfg := config.Default()
 				if err := json.Unmarshal(r.Config, cfg); err != nil {
 					return fmt.Errorf("run %s: config: %w", r.ID, err)
+				}
+				// The config holds the data and output paths as train was
+				// given them, relative to where it ran; the run record
+				// holds the data's and the model's absolute paths. From
+				// another directory, the relative ones named nothing (or
+				// other files).
+				if filepath.IsAbs(r.DatasetPath) {
+					cfg.Data = r.DatasetPath
+				}
+				if out == "" && filepath.IsAbs(res.ModelPath) {
+					out = filepath.Join(filepath.Dir(res.ModelPath), "report")
 				}
 				if cmd.Flags().Changed("curves") {
 					cfg.ReportCurves = curves

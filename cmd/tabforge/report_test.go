@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,5 +68,43 @@ func appendLine(t *testing.T, path string, record []string) {
 	defer f.Close()
 	if _, err := f.WriteString(`"` + strings.Join(record, `","`) + "\"\n"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReportFromAnotherDirectory: `tabforge report RUN` run from another
+// directory than train's reads the run's data by the absolute path its
+// record keeps, and writes beside its model, where train wrote its
+// report. It read the config's relative --data, which named nothing
+// there ("open mw.csv: no such file or directory").
+func TestReportFromAnotherDirectory(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "mw.csv")
+	src, err := os.ReadFile(testdata("midwest.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(data, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	code, out, errs := cli(t, dir, "train", "--data", "mw.csv", "--target", "percbelowpoverty", "--models", "ridge", "--cv-folds", "0",
+		"--out", "models", "--json", "--set", "min_r2_threshold=0", "--set", "min_business_accuracy=0")
+	var res struct {
+		RunID string `json:"run_id"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil {
+		t.Fatalf("train: exit %d, %v\n%s", code, err, errs)
+	}
+	want := filepath.Join(dir, "models", res.RunID, "report", "report.html")
+	if err := os.Remove(want); err != nil {
+		t.Fatalf("train wrote no report where expected: %v", err)
+	}
+	t.Chdir(t.TempDir())
+	code, out, errs = cli(t, dir, "report", res.RunID)
+	if code != 0 || strings.TrimSpace(out) != want {
+		t.Fatalf("report from another directory: exit %d\n%s%s; want %s written", code, out, errs, want)
+	}
+	if _, err := os.Stat(want); err != nil {
+		t.Errorf("report from another directory: %v", err)
 	}
 }
