@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/tabforge/tabforge/config"
@@ -42,6 +43,12 @@ func ResumeConfig(ctx context.Context, runs store.Runs, id string, now *config.C
 	}
 	if h := cfg.Hash(); h != rec.ConfigHash {
 		return nil, nil, fmt.Errorf("resume %s: the recorded config decodes to hash %.12s, not %.12s (a different tabforge build?)", rec.ID, h, rec.ConfigHash)
+	}
+	// The recorded --data is as train was given it, relative to where it
+	// ran; from elsewhere it names another file or none. The record holds
+	// its absolute path (data is not part of the config's hash).
+	if filepath.IsAbs(rec.DatasetPath) {
+		cfg.Data = rec.DatasetPath
 	}
 	cfg.Store, cfg.Executor, cfg.Queue, cfg.ExecutorFallback = now.Store, now.Executor, now.Queue, now.ExecutorFallback
 	cfg.Out, cfg.Artifacts, cfg.LogFormat, cfg.LogLevel, cfg.Workers = now.Out, now.Artifacts, now.LogFormat, now.LogLevel, now.Workers

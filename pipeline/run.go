@@ -163,7 +163,7 @@ func newTrainRun(cfg *config.Config, o Options) *trainRun {
 	return &trainRun{cfg: cfg, o: o, start: start, res: res, log: o.Logger.With("run", res.RunID)}
 }
 
-func (r *trainRun) load(context.Context) error {
+func (r *trainRun) load(ctx context.Context) error {
 	if err := checkConfig(r.cfg, r.o); err != nil {
 		return err
 	}
@@ -178,10 +178,27 @@ func (r *trainRun) load(context.Context) error {
 		return err
 	}
 	r.f, r.res.DatasetHash = f, f.Hash()
+	if err := r.sameResumedData(ctx); err != nil {
+		return err
+	}
 	r.res.Timings["load"] = since(r.start)
 	r.warn(ReadWarnings(r.cfg.Data, f, ReadOptions(r.cfg))...)
 	r.log.Info("loaded dataset", "path", r.cfg.Data, "rows", f.NumRows(), "columns", f.NumCols(), "hash", r.res.DatasetHash[:12])
 	return nil
+}
+
+// sameResumedData refuses to resume a run on other data than it read:
+// under its id, trials and queued results of the old data would be
+// reused for the new.
+func (r *trainRun) sameResumedData(ctx context.Context) error {
+	if r.o.Resume == "" || r.o.Runs == nil {
+		return nil
+	}
+	rec, err := r.o.Runs.GetRun(ctx, r.o.Resume)
+	if err != nil || rec.DatasetHash == "" || rec.DatasetHash == r.res.DatasetHash {
+		return nil // ResumeConfig read the record; nothing recorded to compare
+	}
+	return fmt.Errorf("resume %s: %s is not the data the run read (hash %.12s, the run's %.12s): it changed since, or names another file", r.o.Resume, r.cfg.Data, r.res.DatasetHash, rec.DatasetHash)
 }
 
 // claim takes the run's lease when Options.Runs can hold one; finish
