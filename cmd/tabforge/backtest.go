@@ -82,6 +82,10 @@ func (a *app) backtest(cmd *cobra.Command, o *continuous.BacktestOptions, html s
 	if err := continuous.CheckPeriods(o.Every, o.Start); err != nil {
 		return usageError{fmt.Errorf("backtest: %w", err)}
 	}
+	if o.Periods < 0 {
+		// It ran to the end of the data, as 0 does, saying nothing.
+		return usagef("backtest: --periods %d: want 0 (to the end of the data) or more", o.Periods)
+	}
 	if err := checkModels(cfg); err != nil {
 		return err
 	}

@@ -25,7 +25,8 @@ func TestBacktestCommand(t *testing.T) {
 	}
 	// A period or start no time column could use is bad usage too, said
 	// before the data is read (it was exit 1, after reading it).
-	for _, bad := range [][]string{{"--start", "2010-01-01", "--every", "fortnight"}, {"--start", "2010-13-01"}, {"--start", "2010-01-01", "--every", "-3"}} {
+	for _, bad := range [][]string{{"--start", "2010-01-01", "--every", "fortnight"}, {"--start", "2010-13-01"}, {"--start", "2010-01-01", "--every", "-3"},
+		{"--start", "2010-01-01", "--periods", "-1"}} { // -1 ran to the end of the data
 		if code, _, stderr := tabforge(t, dir, append(args, bad...)...); code != 2 || !strings.Contains(stderr, bad[len(bad)-1]) {
 			t.Errorf("backtest %v: exit %d, %s; want 2 naming the value", bad, code, stderr)
 		}
