@@ -102,6 +102,11 @@ func TestMetaShow(t *testing.T) {
 		{"meta", "show", "--data", mpg, "--target", "hwy", "--top", "0"},
 		{"meta", "eval", "--ranker", "neighbors"},
 		{"meta", "eval", "--corpus", testdata("corpus"), "--only", "nosuch.csv"},
+		{"meta", "eval", "--corpus", testdata("corpus"), "--trials", "-1"},
+		{"meta", "eval", "--corpus", testdata("corpus"), "--sample", "-2"},
+		{"meta", "build", "--data", mpg + ":hwy", "--folds", "-1", "--out", filepath.Join(dir, "folds.json.gz")},
+		{"meta", "build", "--data", mpg + ":hwy", "--jobs", "0", "--out", filepath.Join(dir, "jobs.json.gz")},
+		{"meta", "build", "--data", mpg + ":hwy", "--max-rows", "-5", "--out", filepath.Join(dir, "rows.json.gz")},
 	} {
 		if code, _, errs := cli(t, dir, args...); code != 2 {
 			t.Errorf("%v: exit %d %q; want 2", args, code, errs)

@@ -84,6 +84,16 @@ func (f *metaBuildFlags) datasets() ([]meta.CorpusDataset, error) {
 
 func (a *app) metaBuild(cmd *cobra.Command, f *metaBuildFlags) error {
 	ctx := cmd.Context()
+	// meta.BuildOptions reads a value below 1 as its default: --folds -1
+	// built with 3 folds, saying nothing.
+	switch {
+	case f.o.Jobs < 1:
+		return usagef("meta build: --jobs %d: want 1 or more", f.o.Jobs)
+	case f.o.Folds < 2:
+		return usagef("meta build: --folds %d: want 2 or more", f.o.Folds)
+	case f.o.MaxRows < 1:
+		return usagef("meta build: --max-rows %d: want 1 or more", f.o.MaxRows)
+	}
 	ds, err := f.datasets()
 	if err != nil {
 		return err

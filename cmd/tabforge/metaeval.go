@@ -210,6 +210,15 @@ defaults to the knowledge base shipped in the binary.`,
 			if err := checkAdvisorFlags(k, 1, ranker); err != nil {
 				return err
 			}
+			// Negative counts read as "all" or the default, silently.
+			switch {
+			case wo.Trials < 1:
+				return usagef("meta eval: --trials %d: want 1 or more", wo.Trials)
+			case sample < 0:
+				return usagef("meta eval: --sample %d: want 0 (all) or more", sample)
+			case limit < 0:
+				return usagef("meta eval: --limit %d: want 0 (all) or more", limit)
+			}
 			snap, err := meta.Shipped()
 			if kbFile != "" {
 				snap, err = meta.ReadSnapshotFile(kbFile)
