@@ -55,6 +55,11 @@ func (a *app) watchCommand() *cobra.Command {
 			if o.Every <= 0 {
 				return usagef("watch: --every must be positive")
 			}
+			if o.Settle < 0 {
+				// It read as 0 (no wait), so a file still being written
+				// could be retrained on.
+				return usagef("watch: --settle %s: want 0 (no wait) or more", o.Settle)
+			}
 			if asJSON && !once && !status {
 				// A running watcher prints no document: said, rather than a
 				// script waiting on stdout for JSON that never comes.

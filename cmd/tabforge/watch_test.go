@@ -78,6 +78,10 @@ func TestWatchCommand(t *testing.T) {
 	if code, _, _ := tabforge(t, dir, "watch", "--name", "sales"); code != 2 {
 		t.Errorf("watch without --dir: exit %d; want 2", code)
 	}
+	// A negative settle time read as none.
+	if code, _, stderr := tabforge(t, dir, "watch", "--name", "sales", "--dir", watched, "--once", "--settle", "-5s"); code != 2 || !strings.Contains(stderr, "--settle -5s") {
+		t.Errorf("watch --settle -5s: exit %d, %s; want 2", code, stderr)
+	}
 	if _, err := os.Stat(filepath.Join(dir, "continuous")); err != nil {
 		t.Error(err)
 	}
