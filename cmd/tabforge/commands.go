@@ -117,7 +117,7 @@ func (a *app) runsCommand() *cobra.Command {
 					if len(h) > 12 {
 						h = h[:12]
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Created.Format("2006-01-02 15:04:05"), r.Status, h, r.Target, r.Task, r.Best,
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Created.UTC().Format("2006-01-02 15:04:05"), r.Status, h, r.Target, r.Task, r.Best,
 						r.Metric, metricText(r.CV), metricText(r.Test), r.Duration.Round(100*time.Millisecond))
 				}
 				return tw.Flush()

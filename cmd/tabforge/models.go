@@ -141,13 +141,13 @@ func (a *app) modelsHistoryCommand(asJSON *bool) *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&limit, "limit", 50, "show the newest N events; 0 shows all")
-	cmd.Flags().StringVar(&since, "since", "", "show events at or after a time: a duration back from now (72h or 30d) or a date (2026-01-31, RFC 3339)")
+	cmd.Flags().StringVar(&since, "since", "", "show events at or after a time: a duration back from now (72h or 30d) or a date (2026-01-31, UTC; or RFC 3339)")
 	return cmd
 }
 
 // parseSince reads --since: a duration back from now (Go's, or whole
 // days as gc's durations take them: 30d), or a date or time (RFC 3339; a
-// date alone is midnight local time).
+// date alone is midnight UTC, the zone history prints its times in).
 func parseSince(s string, now time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
 		return now.Add(-d), nil
@@ -159,7 +159,7 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	if t, err := time.ParseInLocation(time.DateOnly, s, time.Local); err == nil {
+	if t, err := time.ParseInLocation(time.DateOnly, s, time.UTC); err == nil {
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("--since %q: want a duration back from now (72h or 30d), a date (2026-01-31) or an RFC 3339 time", s)

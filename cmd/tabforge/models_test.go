@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // cli runs tabforge with the store and artifact bucket of dir.
@@ -268,6 +269,51 @@ func runSteps(t *testing.T, run func(args ...string) (int, string, string), step
 		}
 		if code != s.code || !strings.Contains(where, s.contains) {
 			t.Errorf("%v: exit %d; want %d with %q\nstdout: %s\nstderr: %s", s.args, code, s.code, s.contains, out, errs)
+		}
+	}
+}
+
+// TestModelTimesInUTC: models list, show and history print times in UTC,
+// as runs list, watch --status, run ids and the dashboard do. They
+// printed local time with no zone, so a version looked created hours
+// apart from the run that made it.
+func TestModelTimesInUTC(t *testing.T) {
+	local := time.Local
+	time.Local = time.FixedZone("EST", -5*3600)
+	t.Cleanup(func() { time.Local = local })
+	dir := t.TempDir()
+	code, out, errs := cli(t, dir, "train", "--data", testdata("midwest.csv"), "--target", "percbelowpoverty", "--models", "ridge", "--cv-folds", "0",
+		"--out", filepath.Join(dir, "models"), "--name", "mw", "--set", "min_r2_threshold=0", "--set", "min_business_accuracy=0")
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s%s", code, out, errs)
+	}
+	if code, _, errs := cli(t, dir, "models", "promote", "mw@latest", "--stage", "production"); code != 0 {
+		t.Fatalf("promote: exit %d\n%s", code, errs)
+	}
+	var ms []struct {
+		Created time.Time `json:"created"`
+	}
+	_, out, _ = cli(t, dir, "models", "list", "--json")
+	if err := json.Unmarshal([]byte(out), &ms); err != nil || len(ms) != 1 {
+		t.Fatalf("models list --json: %v\n%s", err, out)
+	}
+	var hs []struct {
+		Time time.Time `json:"time"`
+	}
+	_, out, _ = cli(t, dir, "models", "history", "--json")
+	if err := json.Unmarshal([]byte(out), &hs); err != nil || len(hs) != 1 {
+		t.Fatalf("models history --json: %v\n%s", err, out)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"models", "list"}, ms[0].Created.UTC().Format("2006-01-02 15:04:05")},
+		{[]string{"models", "show", "mw@production"}, "created " + ms[0].Created.UTC().Format(time.RFC3339)},
+		{[]string{"models", "history"}, hs[0].Time.UTC().Format("2006-01-02 15:04:05")},
+	} {
+		if code, out, errs := cli(t, dir, c.args...); code != 0 || !strings.Contains(out, c.want) {
+			t.Errorf("%v: exit %d\n%s%s; want the UTC time %s", c.args, code, out, errs, c.want)
 		}
 	}
 }

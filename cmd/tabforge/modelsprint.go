@@ -45,7 +45,7 @@ func printModels(w io.Writer, ms []*registry.Model) {
 			name = ""
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, m.Version, m.Stage, dash(strings.Join(m.Aliases, ",")),
-			m.Created.Local().Format("2006-01-02 15:04:05"), m.Family, m.Task, headlineMetric(m), yesNo(m.Deployable), m.RunID, shortHash(m.DatasetHash))
+			m.Created.UTC().Format("2006-01-02 15:04:05"), m.Family, m.Task, headlineMetric(m), yesNo(m.Deployable), m.RunID, shortHash(m.DatasetHash))
 	}
 	tw.Flush()
 }
@@ -53,7 +53,7 @@ func printModels(w io.Writer, ms []*registry.Model) {
 func printDetails(w io.Writer, d *registry.Details) {
 	m, l := d.Model, d.Lineage
 	fmt.Fprintf(w, "model %s  name %s  stage %s  deployable %s\n", m.Version, m.Name, describeStage(m), yesNo(m.Deployable))
-	fmt.Fprintf(w, "family %s  task %s  target %s  created %s\n", m.Family, m.Task, m.Target, m.Created.Local().Format(time.RFC3339))
+	fmt.Fprintf(w, "family %s  task %s  target %s  created %s\n", m.Family, m.Task, m.Target, m.Created.UTC().Format(time.RFC3339))
 	keys := make([]string, 0, len(m.Metrics))
 	for k := range m.Metrics {
 		keys = append(keys, k)
@@ -100,7 +100,7 @@ func printHistory(w io.Writer, h []registry.Event, indent string) {
 		if e.Alias != "" {
 			stage = "@" + e.Alias
 		}
-		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\t%s\t%s\n", indent, e.Time.Local().Format("2006-01-02 15:04:05"), e.Name, e.Action, e.Version, stage, dash(e.Replaced), reason)
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\t%s\t%s\n", indent, e.Time.UTC().Format("2006-01-02 15:04:05"), e.Name, e.Action, e.Version, stage, dash(e.Replaced), reason)
 	}
 	tw.Flush()
 }

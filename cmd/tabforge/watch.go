@@ -136,7 +136,7 @@ func (a *app) printWatched(cmd *cobra.Command, st store.Records, name string, as
 		return json.NewEncoder(a.stdout).Encode(hs)
 	}
 	for _, h := range hs {
-		fmt.Fprintf(a.stdout, "%s  %s  %s  %s: %s\n", h.Time.Format("2006-01-02 15:04:05"), h.Hash[:12], h.Path, h.Decision, h.Reason)
+		fmt.Fprintf(a.stdout, "%s  %s  %s  %s: %s\n", h.Time.UTC().Format("2006-01-02 15:04:05"), h.Hash[:12], h.Path, h.Decision, h.Reason)
 	}
 	return nil
 }
