@@ -39,7 +39,10 @@ data. The challenger has the champion's configuration, trains on all but the
 newest rows and is promoted when it beats the champion there by
 --min-absolute and --min-relative (as MLflow's MetricThreshold), wins at
 least --min-wins of 200 paired bootstrap resamples of those rows, and passed
-its quality gates; a challenger below the champion that still wins
+its quality gates (but a floor on the metric, such as min_r2_threshold, that
+the champion misses too on those rows: the period is hard, and the
+challenger is promoted forced, still marked not deployable, the reason
+saying so); a challenger below the champion that still wins
 --tie-wins of the resamples ties it and is promoted, as it learnt the newest
 rows. The reason names the rule that decided (tie-wins, on-drift,
 refresh-or-train). --stage staging promotes to staging only. Every decision
