@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -50,7 +52,7 @@ The file is CSV (.csv, gzip-compressed for .csv.gz), or Parquet for .parquet or 
 			if err != nil {
 				return err
 			}
-			if err := frame.WriteFile(out, f); err != nil {
+			if err := writeGenerated(cmd.Context(), out, f); err != nil {
 				return err
 			}
 			if asJSON {
@@ -70,4 +72,32 @@ The file is CSV (.csv, gzip-compressed for .csv.gz), or Parquet for .parquet or 
 	fl.BoolVar(&asJSON, "json", false, "print a JSON summary")
 	gen.AddCommand(sales)
 	return gen
+}
+
+// writeGenerated writes f to out (CSV, gzip CSV or Parquet by its name),
+// stopping when ctx is done: writing millions of rows takes longer than
+// generating them, and a Ctrl-C there was ignored, the command going on
+// to write every row and report success. A stopped CSV write leaves
+// neither out nor a temporary file.
+func writeGenerated(ctx context.Context, out string, f *frame.Frame) error {
+	if frame.IsParquetFile(out) {
+		if err := frame.WriteFile(out, f); err != nil {
+			return err
+		}
+		return ctx.Err()
+	}
+	return frame.WriteCSVFile(out, func(w io.Writer) error { return frame.WriteCSV(ctxWriter{ctx, w}, f) })
+}
+
+// ctxWriter fails every write once ctx is done.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
 }

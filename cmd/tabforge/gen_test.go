@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -60,6 +63,28 @@ func TestGenSales(t *testing.T) {
 		code, _, stderr := tabforge(t, dir, append([]string{"gen", "sales"}, c.args...)...)
 		if code != 2 || !strings.Contains(stderr, c.want) {
 			t.Errorf("gen sales %v: exit %d, %q; want 2 and %q", c.args, code, stderr, c.want)
+		}
+	}
+}
+
+// TestGenWriteStops: gen's write stops when its context is done (Ctrl-C,
+// SIGTERM), leaving no file and no temporary one behind. It went on to
+// write every row and reported success: on a large table, where the
+// write takes most of the time, Ctrl-C was ignored.
+func TestGenWriteStops(t *testing.T) {
+	f, err := synth.Sales(context.Background(), synth.SalesParams{Rows: 2000, Seed: 1, Months: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, name := range []string{"sales.csv", "sales.csv.gz"} {
+		dir := t.TempDir()
+		if err := writeGenerated(ctx, filepath.Join(dir, name), f); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: writeGenerated after cancel = %v; want context.Canceled", name, err)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("%s: a stopped write left %v", name, entries)
 		}
 	}
 }
