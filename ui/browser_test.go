@@ -103,9 +103,12 @@ func eval[T any](t *testing.T, b *browser, js string) T {
 	return v
 }
 
-// waitFor polls a JavaScript condition (after a click that navigates).
+// waitFor polls a JavaScript condition (after a click that navigates)
+// until it holds on a loaded page, so that the next step finds the page
+// settled.
 func (b *browser) waitFor(t *testing.T, js string) {
 	t.Helper()
+	js = `document.readyState === "complete" && (` + js + `)`
 	// Evaluate in a loop rather than chromedp.Poll: the page navigates
 	// while we wait, which ends a Poll with an error.
 	deadline := time.Now().Add(20 * time.Second)
