@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -109,7 +110,7 @@ func (a *app) storeExportCommand() *cobra.Command {
 	var withCache bool
 	export := &cobra.Command{
 		Use:   "export FILE",
-		Short: "Write runs, records (registry, versions, logs), studies and trials to a JSON-lines dump",
+		Short: "Write runs, records (registry, versions, logs), studies and trials to a JSON-lines dump (FILE - for stdout)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withStore(cmd, toRead, func(st store.Store) error {
@@ -122,10 +123,19 @@ func (a *app) storeExportCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if err := model.WriteFileAtomic(args[0], []byte(buf.String())); err != nil {
+				// "-" is stdout, as for tar and pg_dump, so a dump can be
+				// piped or compressed on the way; the summary then goes to
+				// stderr, out of the dump.
+				summary, to := a.stdout, args[0]
+				if to == "-" {
+					if _, err := io.WriteString(a.stdout, buf.String()); err != nil {
+						return err
+					}
+					summary, to = a.stderr, "stdout"
+				} else if err := model.WriteFileAtomic(to, []byte(buf.String())); err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "exported %s to %s: %d runs, %d records, %d studies, %d trials\n", st.URL(), args[0], n.Runs, n.Records, n.Studies, n.Trials)
+				fmt.Fprintf(summary, "exported %s to %s: %d runs, %d records, %d studies, %d trials\n", config.RedactURL(st.URL()), to, n.Runs, n.Records, n.Studies, n.Trials)
 				return nil
 			})
 		},
