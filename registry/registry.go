@@ -109,6 +109,10 @@ var (
 	ErrUnknownName = errors.New("unknown model name")
 	// ErrUnknownAlias reports an alias a name does not have.
 	ErrUnknownAlias = errors.New("unknown alias")
+	// ErrBadRoute reports a route SetRoute refuses for what it asks: a
+	// weight out of range, a split of no weight, a key with no split, a
+	// shadow of a version that serves the traffic.
+	ErrBadRoute = errors.New("bad route")
 	// ErrInProduction refuses to move a name's production version to
 	// staging or archived: the name would be left without one.
 	ErrInProduction = errors.New("production version (promote another version or roll back first)")

@@ -85,7 +85,7 @@ func (r *Registry) SetRoute(ctx context.Context, name string, rt Route, o Promot
 	out := Route{Key: rt.Key}
 	for _, sh := range rt.Split {
 		if sh.Weight < 0 || sh.Weight > MaxWeight {
-			return nil, fmt.Errorf("registry: route %s: weight %d of %q is outside 0..%d", name, sh.Weight, sh.Target, MaxWeight)
+			return nil, fmt.Errorf("registry: route %s: %w: weight %d of %q is outside 0..%d", name, ErrBadRoute, sh.Weight, sh.Target, MaxWeight)
 		}
 		t, err := r.routeTarget(ctx, nr, sh.Target)
 		if err != nil {
@@ -94,12 +94,19 @@ func (r *Registry) SetRoute(ctx context.Context, name string, rt Route, o Promot
 		out.Split = append(out.Split, Share{Target: t, Weight: sh.Weight})
 	}
 	if len(out.Split) > 0 && !slices.ContainsFunc(out.Split, func(s Share) bool { return s.Weight > 0 }) {
-		return nil, fmt.Errorf("registry: route %s: split weights sum to 0", name)
+		return nil, fmt.Errorf("registry: route %s: %w: split weights sum to 0", name, ErrBadRoute)
 	}
+	if out.Key != "" && len(out.Split) == 0 {
+		return nil, fmt.Errorf("registry: route %s: %w: key %q makes a split sticky, and the route has no split", name, ErrBadRoute, out.Key)
+	}
+	serving := nr.servingVersions(out.Split)
 	for _, s := range rt.Shadow {
 		t, err := r.routeTarget(ctx, nr, s)
 		if err != nil {
 			return nil, err
+		}
+		if v := nr.labelVersion(t); slices.Contains(serving, v) {
+			return nil, fmt.Errorf("registry: route %s: %w: shadow %s is version %s, which serves the traffic already (its answers would be compared with themselves)", name, ErrBadRoute, s, v)
 		}
 		out.Shadow = append(out.Shadow, t)
 	}
@@ -222,12 +229,31 @@ func (r *Registry) Plan(ctx context.Context, name string) (*Plan, error) {
 	if total == 0 {
 		p.Split = nil
 	}
+	// A label can come to name a version that serves (a shadowed
+	// challenger promoted to production): shadowing it would send each
+	// request to one model twice.
+	serving := nr.servingVersions(nr.Route.Split)
 	for _, s := range nr.Route.Shadow {
-		if v := nr.labelVersion(s); v != "" && !slices.Contains(p.Shadow, v) {
+		if v := nr.labelVersion(s); v != "" && !slices.Contains(serving, v) && !slices.Contains(p.Shadow, v) {
 			p.Shadow = append(p.Shadow, v)
 		}
 	}
 	return p, nil
+}
+
+// servingVersions returns the versions split sends traffic to as nr's
+// labels stand now; production's alone when no share has weight.
+func (nr *nameRecord) servingVersions(split []Share) []string {
+	var out []string
+	for _, sh := range split {
+		if v := nr.labelVersion(sh.Target); v != "" && sh.Weight > 0 {
+			out = append(out, v)
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, nr.Production.Version)
+	}
+	return out
 }
 
 // labelVersion resolves a stored route target: "@LABEL" through the

@@ -76,6 +76,23 @@ func TestRoutePlan(t *testing.T) {
 	if !slices.Equal(p.Split, []PlanShare{{"@production", v3, 90}}) {
 		t.Errorf("after promote and unalias: %+v", p.Split)
 	}
+	// The shadow, v3, serves now: shadowing it would send each request
+	// to v3 twice.
+	if len(p.Shadow) != 0 {
+		t.Errorf("after v3's promotion the plan still shadows %v", p.Shadow)
+	}
+	for _, bad := range []struct {
+		rt   Route
+		want string
+	}{
+		{Route{Key: "id"}, "has no split"},
+		{Route{Shadow: []string{"production"}}, "serves the traffic already"},
+		{Route{Split: []Share{{"production", 1}, {v2, 1}}, Shadow: []string{v2[:6]}}, "serves the traffic already"},
+	} {
+		if _, err := r.SetRoute(ctx, "churn", bad.rt, PromoteOptions{}); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("SetRoute(%+v): %v; want an error saying it %s", bad.rt, err, bad.want)
+		}
+	}
 	if _, err := r.SetRoute(ctx, "churn", Route{Split: []Share{{"nosuch", 1}}}, PromoteOptions{}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("bad target: %v", err)
 	}

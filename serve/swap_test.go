@@ -252,9 +252,10 @@ func TestBrokenArmLeftOut(t *testing.T) {
 	reg, arts := newRegistry(t)
 	v1 := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
 	v2 := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 2)
+	v3 := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 3)
 	promote(t, reg, v1.Version)
-	good := corrupt(t, arts, v2.Artifact.Key)
-	rt := registry.Route{Split: []registry.Share{{Target: "production", Weight: 50}, {Target: v2.Version, Weight: 50}}, Shadow: []string{v2.Version}}
+	good2, good3 := corrupt(t, arts, v2.Artifact.Key), corrupt(t, arts, v3.Artifact.Key)
+	rt := registry.Route{Split: []registry.Share{{Target: "production", Weight: 50}, {Target: v2.Version, Weight: 50}}, Shadow: []string{v3.Version}}
 	if _, err := reg.SetRoute(ctx, "churn", rt, registry.PromoteOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -270,14 +271,16 @@ func TestBrokenArmLeftOut(t *testing.T) {
 	if d == nil || len(d.split) != 1 || d.split[0].v.m.Version != v1.Version || len(d.shadows) != 0 {
 		t.Fatalf("deployment with a corrupt arm = %+v; want production alone", d)
 	}
-	if n := strings.Count(logs.String(), "load failed"); n != 1 {
-		t.Errorf("%d load-failure lines after 3 refreshes; want 1:\n%s", n, logs.String())
+	if n := strings.Count(logs.String(), "load failed"); n != 2 {
+		t.Errorf("%d load-failure lines after 3 refreshes; want 2 (the arm and the shadow, once each):\n%s", n, logs.String())
 	}
-	if m := f.get("/metrics"); !strings.Contains(m, `tabforge_model_load_errors_total{model="churn"} 1`) {
-		t.Errorf("metrics do not count the failure once:\n%s", m)
+	if m := f.get("/metrics"); !strings.Contains(m, `tabforge_model_load_errors_total{model="churn"} 2`) {
+		t.Errorf("metrics do not count each failure once:\n%s", m)
 	}
-	if _, err := arts.Put(ctx, v2.Artifact.Key, good); err != nil {
-		t.Fatal(err)
+	for key, good := range map[string][]byte{v2.Artifact.Key: good2, v3.Artifact.Key: good3} {
+		if _, err := arts.Put(ctx, key, good); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := f.srv.Refresh(ctx); err != nil {
 		t.Fatal(err)

@@ -202,6 +202,8 @@ func registryError(err error) error {
 	switch {
 	case errors.Is(err, registry.ErrUnknownName), errors.Is(err, registry.ErrUnknownAlias):
 		return &httpError{http.StatusNotFound, err}
+	case errors.Is(err, registry.ErrBadRoute):
+		return &httpError{http.StatusBadRequest, err}
 	case errors.Is(err, registry.ErrNotDeployable), errors.Is(err, registry.ErrNoPrevious), errors.Is(err, registry.ErrNoProduction), errors.Is(err, registry.ErrNoStaging),
 		errors.Is(err, registry.ErrAmbiguous), errors.Is(err, registry.ErrInProduction), errors.Is(err, registry.ErrCheckFailed):
 		return &httpError{http.StatusConflict, err}

@@ -246,7 +246,8 @@ func TestPromoteNeedsToken(t *testing.T) {
 		t.Error("the admin version page has no promote or route form, or no rollback in its history")
 	}
 
-	route := url.Values{"split": {"production=90," + f.v2 + "=10"}, "shadow": {f.v2}, "key": {"customer"},
+	// A cut-over: all traffic to v2, the production version shadowed.
+	route := url.Values{"split": {f.v2 + "=100"}, "shadow": {"production"}, "key": {"customer"},
 		"token": {"s3cret"}, "confirm": {"yes"}, "reason": {"canary"}, "version": {f.v1}}
 	for _, tt := range []struct {
 		base string
@@ -268,8 +269,12 @@ func TestPromoteNeedsToken(t *testing.T) {
 		t.Fatalf("route with the token = %d; want 303", code)
 	}
 	rt, err := reg.RouteOf(context.Background(), "churn")
-	if err != nil || len(rt.Split) != 2 || rt.Split[1].Weight != 10 || len(rt.Shadow) != 1 || rt.Key != "customer" {
-		t.Errorf("route = %+v, %v; want a 90/10 split, one shadow and the key", rt, err)
+	if err != nil || len(rt.Split) != 1 || rt.Split[0].Weight != 100 || !slices.Equal(rt.Shadow, []string{"@production"}) || rt.Key != "customer" {
+		t.Errorf("route = %+v, %v; want all traffic to v2, production shadowed and the key", rt, err)
+	}
+	// Shadowing a version that serves is refused as the request's fault.
+	if code := post(admin.URL, "/names/churn/route", url.Values{"split": {f.v2 + "=100"}, "shadow": {f.v2}, "token": {"s3cret"}, "confirm": {"yes"}}); code != http.StatusBadRequest {
+		t.Errorf("route shadowing a serving version = %d; want 400", code)
 	}
 	if h, _ := reg.History(context.Background(), "churn"); len(h) == 0 || h[len(h)-1].Action != "route" || !strings.Contains(h[len(h)-1].Reason, "canary") {
 		t.Errorf("history does not end with the route and its reason: %+v", h)

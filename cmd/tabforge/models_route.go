@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -51,6 +52,9 @@ tabforge_shadow_dropped_total): their answers are logged, never returned. Withou
 					return a.printRoute(ctx, reg, args[0], asJSON)
 				}
 				e, err := reg.SetRoute(ctx, args[0], rt, registry.PromoteOptions{Reason: reason})
+				if errors.Is(err, registry.ErrBadRoute) {
+					return usageError{err}
+				}
 				if err != nil {
 					return err
 				}

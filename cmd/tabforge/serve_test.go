@@ -35,6 +35,13 @@ func TestServeProcess(t *testing.T) {
 			t.Fatalf("%v: %d %s %s", args, code, out, errs)
 		}
 	}
+	// A sticky key with no split, or production shadowing itself, is bad
+	// usage; either was kept as if it did something.
+	for _, args := range [][]string{{"--key", "state"}, {"--shadow", "production"}} {
+		if code, _, errs := cli(t, dir, append([]string{"models", "route", "churn"}, args...)...); code != 2 || !strings.Contains(errs, "bad route") {
+			t.Errorf("models route churn %v: exit %d %s; want 2, a bad route", args, code, errs)
+		}
+	}
 	// 30 rows without the target, as a client would send them.
 	recs := readCSV(t, testdata("mlc_churn.csv"))[:31]
 	for i := range recs {
