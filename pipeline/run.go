@@ -306,6 +306,11 @@ func (r *trainRun) finish(ctx context.Context, err error) error {
 	res = recorded(res)
 	if err != nil {
 		rec.Status, rec.Error = store.Failed, err.Error()
+		if ctx.Err() != nil {
+			// Stopped from outside (Ctrl-C, a caller's deadline), not
+			// failed of itself: "context canceled" read as a fault.
+			rec.Error = fmt.Sprintf("stopped: %v; the run can be resumed", context.Cause(ctx))
+		}
 		if res.Best != "" {
 			rec.Best, rec.ModelPath = res.Best, res.ModelPath
 			rec.Result, _ = json.Marshal(res)
