@@ -133,6 +133,14 @@ func watchOnce(ctx context.Context, env Env, state store.Claimer, o WatchOptions
 		// Said, not skipped silently: a file copied in just before a
 		// --once scan would otherwise read as "0 new data versions".
 		for _, f := range settling {
+			if info, err := os.Stat(f); err == nil && time.Until(info.ModTime()) > time.Second {
+				// Copied with its times from a machine whose clock is
+				// ahead: it waits until then, which the settle message
+				// would not explain.
+				o.Logger.Warn("watch: file modified in the future (a clock ahead of this one?); left until that time plus the settle time, or touch it to take it now",
+					"file", f, "modified", info.ModTime().UTC().Format(time.RFC3339), "settle", o.Settle)
+				continue
+			}
 			o.Logger.Info("watch: file modified within the settle time; left for the next scan", "file", f, "settle", o.Settle)
 		}
 	}

@@ -124,6 +124,20 @@ func TestWatchOnceSettling(t *testing.T) {
 	if !strings.Contains(logs.String(), "settle") || !strings.Contains(logs.String(), path) {
 		t.Errorf("log %q; want a line naming %s as settling", logs.String(), path)
 	}
+	// A modification time ahead of the clock is said to be one: the
+	// file waits until then, which "within the settle time" did not
+	// explain.
+	ahead := time.Now().Add(2 * time.Hour)
+	if err := os.Chtimes(path, ahead, ahead); err != nil {
+		t.Fatal(err)
+	}
+	logs.Reset()
+	if got, err := WatchOnce(context.Background(), Env{}, nil, o); err != nil || len(got) != 0 {
+		t.Fatalf("WatchOnce = %v, %v; want nothing handled", got, err)
+	}
+	if l := logs.String(); !strings.Contains(l, "level=WARN") || !strings.Contains(l, "in the future") || !strings.Contains(l, path) {
+		t.Errorf("log %q; want a warning naming %s as modified in the future", l, path)
+	}
 	old := time.Now().Add(-2 * time.Hour)
 	if err := os.Chtimes(path, old, old); err != nil {
 		t.Fatal(err)
