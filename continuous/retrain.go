@@ -247,6 +247,10 @@ type Decision struct {
 	Refresh *RefreshResult `json:"refresh,omitempty"`
 	Stage   registry.Stage `json:"stage,omitempty"`
 	Drift   *drift.Report  `json:"drift,omitempty"`
+	// DriftNote says why Drift is missing when the newest rows were
+	// held out: the champion's training data, which they are compared
+	// with, could not be read (moved or deleted since).
+	DriftNote string `json:"drift_note,omitempty"`
 	// rules are the policy's rules that decided, named first in Reason.
 	rules []string
 	// moved is set when production moved off the champion while the
@@ -321,6 +325,9 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 		return nil, fmt.Errorf("retrain %s: %w: %w", name, errChampionLoad, err)
 	}
 	d.Drift = driftReport(ctx, ref, champP, cfg, x.Take(holdout))
+	if ref == nil {
+		d.DriftNote = fmt.Sprintf("no drift report: the champion's training data %s could not be read (moved or deleted since it trained?)", champ.DatasetPath)
+	}
 	d.Metric = pipeline.PrimaryMetric(champP.Target.Task)
 	champOut, err := scoreOn(champP, data, pipeline.ReadOptions(cfg), holdout, d.Metric, &d.ChampionScore)
 	if u := (*UnseenClassError)(nil); errors.As(err, &u) {

@@ -175,6 +175,18 @@ func TestRetrain(t *testing.T) {
 	if d.Paired == nil || d.Paired.ChallengerWins != 0 || d.Paired.GainHigh >= 0 {
 		t.Errorf("weak challenger's paired comparison %+v; want no resample won", d.Paired)
 	}
+	// With the champion's training data moved away there is nothing to
+	// compare the newest rows with, and the decision says so (the drift
+	// line went missing without a word).
+	if err := os.Rename(before, before+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := Retrain(ctx, env, "sales", after, weak); err != nil || d.Drift != nil || !strings.Contains(d.DriftNote, before) {
+		t.Errorf("retrain with the champion's data moved = %+v, %v; want no drift report and a note naming %s", d, err, before)
+	}
+	if err := os.Rename(before+".moved", before); err != nil {
+		t.Fatal(err)
+	}
 
 	// The champion's configuration on the new data wins, in nearly every
 	// paired resample of the newest rows.
@@ -214,8 +226,8 @@ func TestRetrain(t *testing.T) {
 			decisions = append(decisions, strings.SplitN(e.Reason, ":", 2)[0])
 		}
 	}
-	if strings.Join(decisions, ",") != "keep,promote" {
-		t.Errorf("retrain decisions in the history: %v; want keep, promote", decisions)
+	if strings.Join(decisions, ",") != "keep,keep,promote" {
+		t.Errorf("retrain decisions in the history: %v; want keep (weak), keep (weak, data moved), promote", decisions)
 	}
 	if _, err := os.Stat(env.Dir); err != nil {
 		t.Error(err)

@@ -103,6 +103,9 @@ func (a *app) printDecision(d *continuous.Decision) {
 	if d.Paired != nil {
 		fmt.Fprintf(a.stdout, "paired: the challenger wins %.0f%% of %d resamples, gain %.4g to %.4g (90%%)\n", 100*d.Paired.ChallengerWins, d.Paired.Resamples, d.Paired.GainLow, d.Paired.GainHigh)
 	}
+	if d.DriftNote != "" {
+		fmt.Fprintln(a.stdout, d.DriftNote)
+	}
 	if d.Drift != nil {
 		fmt.Fprintf(a.stdout, "drift against the champion's data: %d of %d features (%.0f%%)\n", d.Drift.Drifted, d.Drift.Compared, 100*d.Drift.DriftedShare)
 	}
