@@ -81,11 +81,10 @@ func Dial(ctx context.Context, url string, o Options) (*Executor, error) {
 	if err == nil {
 		// The server gave up on a unit after MaxDeliver deliveries.
 		_, err = c.nc.Subscribe(e.maxDeliveries(), func(m *nats.Msg) {
-			var adv struct {
-				Seq uint64 `json:"stream_seq"`
-			}
-			if json.Unmarshal(m.Data, &adv) == nil {
-				e.notify.send(maxKey(adv.Seq))
+			if seq, err := decodeAdvisory(m.Data); err == nil {
+				e.notify.send(maxKey(seq))
+			} else {
+				o.Logger.Warn("ignoring a max-deliveries advisory", "err", err)
 			}
 		})
 	}
@@ -454,8 +453,8 @@ func (e *Executor) result(ctx context.Context, rk string) (result, bool, error) 
 	if err != nil {
 		return result{}, false, fmt.Errorf("dist: %w: %w", errRead, err)
 	}
-	var r result
-	if err := json.Unmarshal(entry.Value(), &r); err != nil {
+	r, err := decodeResult(entry.Value())
+	if err != nil {
 		return result{}, false, fmt.Errorf("dist: result %s: %w", rk, err)
 	}
 	return r, true, nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -359,8 +358,7 @@ func (c *conn) alive(ctx context.Context) ([]Heartbeat, error) {
 		if err != nil {
 			continue // expired between listing and reading
 		}
-		var h Heartbeat
-		if json.Unmarshal(e.Value(), &h) == nil {
+		if h, err := decodeHeartbeat(e.Value()); err == nil {
 			out = append(out, h)
 		}
 	}

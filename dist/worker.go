@@ -220,9 +220,10 @@ func (w *Worker) checkShared(ctx context.Context, c *conn) (older bool) {
 
 // handle runs one unit and writes its result once.
 func (w *Worker) handle(ctx context.Context, c *conn, msg jetstream.Msg) {
-	var m message
-	if err := json.Unmarshal(msg.Data(), &m); err != nil || m.Key == "" {
-		w.Logger.Warn("dropping a message that is not a unit", "err", err)
+	m, err := decodeMessage(msg.Data())
+	if err != nil {
+		// Redelivering it would fail the same way on every worker.
+		w.Logger.Warn("dropping a message that is not a unit", "subject", msg.Subject(), "err", err)
 		_ = msg.Term()
 		return
 	}
@@ -234,8 +235,7 @@ func (w *Worker) handle(ctx context.Context, c *conn, msg jetstream.Msg) {
 	}
 	rk := resultKey(m.Key)
 	if e, err := c.results.Get(ctx, rk); err == nil {
-		var old result
-		if json.Unmarshal(e.Value(), &old) == nil && old.Error == "" {
+		if old, err := decodeResult(e.Value()); err == nil && old.Error == "" {
 			// Done before (a redelivery, or a duplicate outside the window):
 			// a worker killed after storing its result, before its ack.
 			w.Logger.Info("unit already done", "kind", m.Kind, "unit", rk[:13], "by", old.Worker)
@@ -270,7 +270,7 @@ func (w *Worker) handle(ctx context.Context, c *conn, msg jetstream.Msg) {
 		w.Logger.Warn("unit failed", "kind", m.Kind, "err", runErr)
 	}
 	enc, _ := json.Marshal(r)
-	_, err := c.results.Create(ctx, rk, enc)
+	_, err = c.results.Create(ctx, rk, enc)
 	dup := errors.Is(err, jetstream.ErrKeyExists) // another worker finished it first: its result stands
 	if err != nil && !dup {
 		w.Logger.Warn("writing a result failed; the unit will be redelivered", "err", err)
