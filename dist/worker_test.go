@@ -4,15 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	neturl "net/url"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tabforge/tabforge/internal/syncbuf"
 )
 
 // TestWorkerBeforeServer: a worker started before its server (compose and
@@ -93,5 +97,73 @@ func TestUnreachableServer(t *testing.T) {
 		if got := unreachableServer(tt.err); got != tt.want {
 			t.Errorf("unreachableServer(%v) = %v; want %v", tt.err, got, tt.want)
 		}
+	}
+}
+
+// TestWorkerDropsUndecodable: a message on a unit subject that is not a
+// unit (another program's, a corrupt or hostile publisher's) is
+// terminated with a warning: it is not redelivered, no worker crashes on
+// it, and the units after it run.
+func TestWorkerDropsUndecodable(t *testing.T) {
+	s := startServer(t)
+	var log syncbuf.Buffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("worker log:\n%s", log.String())
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		w := &Worker{Runner: &squareRunner{}, ID: "w0", Logger: slog.New(slog.NewTextHandler(&log, nil))}
+		done <- w.Run(ctx, s.URL())
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("worker: %v", err)
+		}
+	})
+	c, err := dial(ctx, s.URL(), "hostile publisher")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	bad := []string{`not json`, `{"key":""}`, `{"kind":"test","spec":"MQ=="}`, `{"key":"k","published":1e30}`, `{"key":"k","spec":"!"}`, `[]`, ``}
+	for i, b := range bad {
+		if _, err := c.js.Publish(ctx, unitSubject+"test", []byte(b), jetstream.WithMsgID(fmt.Sprint("bad", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e, err := Dial(ctx, s.URL(), Options{Logger: failureLog(t, "driver")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	got, err := collectTimeout(t, e, squareUnits(2), 30*time.Second)
+	if err != nil {
+		t.Fatalf("units after the bad messages: %v", err)
+	}
+	if got[0] != "0" || got[1] != "1" {
+		t.Errorf("results %v; want 0 and 1", got)
+	}
+	// The worker fetches one message at a time in stream order, so the bad
+	// ones were handled before the units.
+	if n := strings.Count(log.String(), "dropping a message that is not a unit"); n != len(bad) {
+		t.Errorf("%d warnings about messages that are not units; want %d", n, len(bad))
+	}
+	ci, err := c.cons.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ci.NumAckPending != 0 || ci.NumRedelivered != 0 || ci.NumPending != 0 {
+		t.Errorf("consumer: %d ack pending, %d redelivered, %d pending; want none (terminated)", ci.NumAckPending, ci.NumRedelivered, ci.NumPending)
+	}
+	si, err := c.stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if si.State.Msgs != 0 {
+		t.Errorf("%d messages left in the stream; want 0", si.State.Msgs)
 	}
 }
