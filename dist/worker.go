@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -288,10 +289,20 @@ func (w *Worker) handle(ctx context.Context, c *conn, msg jetstream.Msg) {
 // subject, with no older worker alive to take the unit): the spec of a newer driver's unit may mean more than this
 // build reads from it (a field it does not know, a family it lacks), and
 // an older driver's less, so neither is run by this build's rules.
-func (w *Worker) run(ctx context.Context, m message) ([]byte, error) {
+//
+// A panic in the Runner fails the unit instead of the worker: the unit
+// came from the network, and left to crash the process it would crash
+// every worker it is redelivered to, MaxDeliver of them.
+func (w *Worker) run(ctx context.Context, m message) (b []byte, err error) {
 	if m.Code != "" && w.CodeVersion != "" && m.Code != w.CodeVersion {
 		return nil, fmt.Errorf("dist: this %s unit was sent by %s, this worker is %s: run workers of the driver's build", m.Kind, m.Code, w.CodeVersion)
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			w.Logger.Error("unit panicked", "kind", m.Kind, "unit", resultKey(m.Key)[:13], "panic", p, "stack", string(debug.Stack()))
+			b, err = nil, fmt.Errorf("dist: %s unit: internal error (panic): %v", m.Kind, p)
+		}
+	}()
 	return w.Runner.Run(ctx, m.Key, m.Kind, m.Spec, 1)
 }
 

@@ -2,6 +2,7 @@ package dist
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -165,5 +166,43 @@ func TestWorkerDropsUndecodable(t *testing.T) {
 	}
 	if si.State.Msgs != 0 {
 		t.Errorf("%d messages left in the stream; want 0", si.State.Msgs)
+	}
+}
+
+// panicRunner panics on spec "panic" and squares the others.
+type panicRunner struct{ squareRunner }
+
+func (r *panicRunner) Run(ctx context.Context, key, kind string, spec json.RawMessage, n int) ([]byte, error) {
+	if string(spec) == `"panic"` {
+		panic("index out of range [3] with length 3")
+	}
+	return r.squareRunner.Run(ctx, key, kind, spec, n)
+}
+
+// TestWorkerSurvivesPanic: a unit whose run panics (a bug its spec hits)
+// fails with the panic's message, once, and the worker lives on to run
+// the next units; it does not crash, nor every worker it would be
+// redelivered to.
+func TestWorkerSurvivesPanic(t *testing.T) {
+	s := startServer(t)
+	r := &panicRunner{}
+	startWorkers(t, s.URL(), r, 1)
+	e, err := Dial(context.Background(), s.URL(), Options{Logger: failureLog(t, "driver")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	units := squareUnits(2)
+	units[1].Spec = json.RawMessage(`"panic"`)
+	_, err = collectTimeout(t, e, units, 30*time.Second)
+	if want := "internal error (panic): index out of range"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("a panicking unit gave %v; want an error with %q", err, want)
+	}
+	got, err := collectTimeout(t, e, squareUnits(3), 30*time.Second)
+	if err != nil {
+		t.Fatalf("units after the panic: %v", err)
+	}
+	if got[2] != "4" {
+		t.Errorf("results after the panic %v; want 2 squared = 4 for the last", got)
 	}
 }
