@@ -106,8 +106,11 @@ func runFilter(q store.RunQuery) (string, []any) {
 	var args []any
 	// instr, not LIKE: LIKE ends its pattern at a NUL byte (a search for
 	// "\x00" matched every run), and folds the case of a hash prefix that
-	// store.RunQuery.Matches compares exactly. instr compares bytes, and
-	// lower folds ASCII only, as Matches does.
+	// store.RunQuery.Matches compares exactly. lower folds ASCII only, as
+	// Matches does. instr of two texts tries a match only where a UTF-8
+	// character starts, so a search starting with a continuation byte
+	// ("\xb0") missed the "@\xb0" a target holds, which Matches finds:
+	// the text search compares blobs, byte by byte.
 	if q.Dataset != "" {
 		conds = append(conds, `(dataset_path = ? OR instr(dataset_hash, ?) = 1)`)
 		args = append(args, q.Dataset, q.Dataset)
@@ -123,7 +126,7 @@ func runFilter(q store.RunQuery) (string, []any) {
 	if q.Text != "" {
 		var or []string
 		for _, col := range []string{"id", "dataset_path", "target", "task", "best"} {
-			or = append(or, `instr(lower(`+col+`), lower(?)) > 0`)
+			or = append(or, `instr(CAST(lower(`+col+`) AS BLOB), CAST(lower(?) AS BLOB)) > 0`)
 			args = append(args, q.Text)
 		}
 		conds = append(conds, "("+strings.Join(or, " OR ")+")")
