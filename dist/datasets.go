@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -52,6 +53,14 @@ func (e *Executor) ShareDataset(ctx context.Context, path string) error {
 // DataDir/hash/. It is pipeline.UnitRunner's Fetch; the runner checks
 // the copy's content hash. It works while Run is serving.
 func (w *Worker) Fetch(ctx context.Context, hash, recordedPath string) (string, error) {
+	// Both name the cache path: a hash or a file name of ".." would put
+	// the copy outside DataDir, or take a directory for the dataset.
+	if hash == "" || strings.Trim(hash, "0123456789abcdef") != "" {
+		return "", fmt.Errorf("dist: fetch dataset: %q is not a content hash", hash)
+	}
+	if name := filepath.Base(recordedPath); name == "." || name == ".." || name == string(filepath.Separator) {
+		return "", fmt.Errorf("dist: fetch dataset: %q names no file", recordedPath)
+	}
 	c := w.conn.Load()
 	if c == nil {
 		return "", errors.New("dist: the worker is not connected")
