@@ -53,36 +53,38 @@ not created. It exits 1 if anything is wrong.`,
 
 // diagnose checks cfg's store; oks lists what passed.
 func diagnose(ctx context.Context, cfg *config.Config) (problems []store.Problem, oks []string) {
-	checkSQLite := func(path, role string) *sqlite.Store {
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			// Opening would create it: a mistyped path would pass as a
-			// new, empty store, and stay behind.
+	// checkSQLite opens the SQLite store at path and checks it; exists
+	// is false when there is no file, which is left uncreated: opening
+	// would create it, and a mistyped path would pass as a new, empty
+	// store and stay behind.
+	checkSQLite := func(path, role string) (s *sqlite.Store, exists bool) {
+		s, err := sqlite.OpenExisting(ctx, path)
+		if errors.Is(err, store.ErrNoStore) {
 			if p := checkCreatable(path, role); p != nil {
 				problems = append(problems, *p)
 			} else {
 				oks = append(oks, fmt.Sprintf("%s %s does not exist yet (it holds no runs or models; the first command that writes creates it), and can be created", role, path))
 			}
-			return nil
+			return nil, false
 		}
-		s, err := sqlite.Open(ctx, path)
 		if err != nil {
 			problems = append(problems, store.Problem{What: fmt.Sprintf("%s %s cannot be opened: %v", role, path, err),
 				Fix: sqliteFix(path, err)})
-			return nil
+			return nil, true
 		}
 		if ps := s.Check(ctx); len(ps) > 0 {
 			problems = append(problems, ps...)
 		} else {
 			oks = append(oks, fmt.Sprintf("%s %s is writable", role, path))
 		}
-		return s
+		return s, true
 	}
 	if strings.HasPrefix(cfg.Store, "sqlite://") {
 		path, err := sqlite.FromURL(cfg.Store)
 		if err != nil {
 			return []store.Problem{{What: err.Error(), Fix: "use --store sqlite:///path/file.db"}}, nil
 		}
-		if s := checkSQLite(path, "sqlite store"); s != nil {
+		if s, _ := checkSQLite(path, "sqlite store"); s != nil {
 			s.Close()
 		}
 		return problems, oks
@@ -107,10 +109,11 @@ func diagnose(ctx context.Context, cfg *config.Config) (problems []store.Problem
 		}
 		r.Close()
 	}
-	if _, err := os.Stat(fb); errors.Is(err, fs.ErrNotExist) {
-		checkSQLite(fb, "sqlite fallback")
+	s, exists := checkSQLite(fb, "sqlite fallback")
+	if !exists {
 		oks = append(oks, "no journalled writes wait for redis")
-	} else if s := checkSQLite(fb, "sqlite fallback"); s != nil {
+	}
+	if s != nil {
 		pend, err := s.PendingWrites(ctx)
 		switch {
 		case err != nil:
