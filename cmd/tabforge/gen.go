@@ -78,13 +78,16 @@ The file is CSV (.csv, gzip-compressed for .csv.gz), or Parquet for .parquet or 
 // stopping when ctx is done: writing millions of rows takes longer than
 // generating them, and a Ctrl-C there was ignored, the command going on
 // to write every row and report success. A stopped CSV write leaves
-// neither out nor a temporary file.
+// neither out nor a temporary file. WriteParquet takes no writer to stop,
+// so a Parquet file is not begun once ctx is done, and once written is
+// kept and reported: an error then would leave a whole file behind a
+// failed exit.
 func writeGenerated(ctx context.Context, out string, f *frame.Frame) error {
 	if frame.IsParquetFile(out) {
-		if err := frame.WriteFile(out, f); err != nil {
+		if err := ctx.Err(); err != nil {
 			return err
 		}
-		return ctx.Err()
+		return frame.WriteFile(out, f)
 	}
 	return frame.WriteCSVFile(out, func(w io.Writer) error { return frame.WriteCSV(ctxWriter{ctx, w}, f) })
 }
