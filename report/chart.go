@@ -147,7 +147,10 @@ func (c *chart) bounds() (xmin, xmax, ymin, ymax float64) {
 		ymin, ymax = 0, 1
 	}
 	pad := func(lo, hi float64) (float64, float64) {
-		if hi == lo {
+		// Values a few ULPs apart (predictions of 2.25 and
+		// 2.2499999999999996) are one value: a range float64 can hardly
+		// resolve has no round ticks to draw.
+		if hi-lo <= 1e-9*math.Max(math.Abs(lo), math.Abs(hi)) {
 			d := math.Max(1, math.Abs(lo)*0.1)
 			return lo - d, hi + d
 		}
@@ -195,8 +198,17 @@ func ticks(lo, hi float64, n int) []float64 {
 			break
 		}
 	}
-	var out []float64
-	for v := math.Ceil(lo/step) * step; v <= hi+step*1e-9; v += step {
+	// Counted, not stepped: a step below lo's resolution would never
+	// move v, and a count past a few times n means the range is one the
+	// step cannot cut (bounds pads such ranges; this is the last guard).
+	start := math.Ceil(lo/step) * step
+	count := int(math.Floor((hi-start)/step+1e-9)) + 1
+	if !(count >= 1 && count <= 4*n+1) || start+step == start {
+		return []float64{lo}
+	}
+	out := make([]float64, 0, count)
+	for i := range count {
+		v := start + float64(i)*step
 		if math.Abs(v) < step*1e-9 {
 			v = 0
 		}
