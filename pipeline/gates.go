@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -168,6 +169,10 @@ func (g Gates) Failures() []string {
 	for _, x := range g {
 		if !x.Passed && x.Detail != "" {
 			out = append(out, fmt.Sprintf("%s (%s): %s", x.Name, x.Metric, x.Detail))
+		} else if !x.Passed && math.IsNaN(x.Value) {
+			// "NaN is below 0.75" read as a bug; the score has no value
+			// on test rows whose target does not vary (a single row).
+			out = append(out, fmt.Sprintf("%s: test %s is undefined on these test rows (a constant target or a single class), so it cannot reach %.4g", x.Name, x.Metric, x.Threshold))
 		} else if !x.Passed {
 			rel := "is below"
 			if x.Max {

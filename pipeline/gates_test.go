@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -95,5 +96,23 @@ func TestClassificationGateWarning(t *testing.T) {
 		return strings.HasPrefix(w, "min_r2_threshold: gates regression models only")
 	}) {
 		t.Errorf("deployable %v, warnings %q; want a deployable run warning that min_r2_threshold gated nothing", res.Deployable, res.Warnings)
+	}
+}
+
+func TestGateFailures(t *testing.T) {
+	tests := []struct {
+		gate Gate
+		want string
+	}{
+		{Gate{Name: "min_r2_threshold", Metric: "r2", Threshold: 0.75, Value: 0.5}, "min_r2_threshold: test r2 0.5 is below 0.75"},
+		{Gate{Name: "max_latency", Metric: "p95", Threshold: 10, Value: 12, Max: true}, "max_latency: test p95 12 exceeds 10"},
+		{Gate{Name: "min_r2_threshold", Metric: "r2", Threshold: 0.75, Value: math.NaN()}, "min_r2_threshold: test r2 is undefined on these test rows (a constant target or a single class), so it cannot reach 0.75"},
+		{Gate{Name: "rule", Metric: "mae", Detail: "segment A", Value: 1}, "rule (mae): segment A"},
+	}
+	for _, tt := range tests {
+		got := Gates{tt.gate}.Failures()
+		if len(got) != 1 || got[0] != tt.want {
+			t.Errorf("Failures(%+v) = %q; want %q", tt.gate, got, tt.want)
+		}
 	}
 }
