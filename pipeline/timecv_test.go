@@ -330,3 +330,24 @@ func TestMissingTimes(t *testing.T) {
 		})
 	}
 }
+
+// TestRankFailedBelowUndefined: on a table too small to score anything
+// every CV score is NaN; a failed candidate listed first used to stay
+// first, and train then saved the model it never fitted (a nil pointer).
+func TestRankFailedBelowUndefined(t *testing.T) {
+	nan := math.NaN()
+	lb := []Entry{
+		{Model: "logistic", Error: "one class"},
+		{Model: "tree", CV: eval.Metrics{"auc": nan}},
+		{Model: "gbdt", Error: "one class"},
+		{Model: "forest", CV: eval.Metrics{"auc": nan}},
+	}
+	rank(lb, "auc")
+	var order []string
+	for _, e := range lb {
+		order = append(order, e.Model)
+	}
+	if want := []string{"tree", "forest", "logistic", "gbdt"}; !slices.Equal(order, want) {
+		t.Errorf("ranked %v, want %v", order, want)
+	}
+}

@@ -322,7 +322,14 @@ func rank(lb []Entry, metric string) {
 		}
 		return v
 	}
-	sort.SliceStable(lb, func(i, j int) bool { return score(lb[i]) > score(lb[j]) })
+	// A failed candidate goes below every fitted one, even one whose score
+	// is undefined: the top entry is the model train saves.
+	sort.SliceStable(lb, func(i, j int) bool {
+		if fi, fj := lb[i].Error != "", lb[j].Error != ""; fi != fj {
+			return fj
+		}
+		return score(lb[i]) > score(lb[j])
+	})
 }
 
 // commonFolds marks the folds every scored entry has a score for, or
