@@ -40,8 +40,14 @@ func (p *prepared) splitRows(f *frame.Frame, cfg *config.Config, kept []int, tim
 	}
 	p.train, p.test = h.Train, h.Test
 	p.times = times
+	if c, ok := p.soleTrainingClass(); ok {
+		return fmt.Errorf("%s leaves training rows of a single class (%s) of the target's %d: a classifier needs at least two to learn from; use more rows or another split", p.split, c, len(p.classes))
+	}
 	if cfg.CVFolds < 2 {
 		return nil
+	}
+	if len(p.train) < 2 {
+		return fmt.Errorf("cross-validation needs at least 2 training rows; %s leaves %d (set cv_folds: 0 to train without it)", p.split, len(p.train))
 	}
 	k := min(cfg.CVFolds, len(p.train))
 	p.folds, p.cv, err = cvFolds(p, cfg, split.Take(p.y, p.train), k)
@@ -397,6 +403,24 @@ func (p *prepared) singleRowClasses() []string {
 		}
 	}
 	return out
+}
+
+// soleTrainingClass returns the class every training row holds, when a
+// classification task's training rows hold only one.
+func (p *prepared) soleTrainingClass() (string, bool) {
+	if !p.task.IsClassification() || len(p.train) == 0 {
+		return "", false
+	}
+	first := p.y[p.train[0]]
+	for _, i := range p.train[1:] {
+		if p.y[i] != first {
+			return "", false
+		}
+	}
+	if k := int(first); k >= 0 && k < len(p.classes) {
+		return p.classes[k], true
+	}
+	return "", false
 }
 
 // singleRowWarning says why classes with one training row are a problem:
