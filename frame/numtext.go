@@ -1,14 +1,19 @@
 package frame
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // A NumberText is a column read as categorical although every one of its
 // values is a number: some are written with digit grouping ("1,000",
-// "12,345.6", "1.234.567,8", "1 000") or a decimal comma ("1,5"), which
-// the readers do not parse as numbers. Which of "1,000" and "1,5" means
-// what depends on a locale the file does not name, so the readers keep
-// such text as labels rather than guess; a NumberText lets the caller say
-// so, since a model then learns the amounts as unordered categories.
+// "12,345.6", "1.234.567,8", "1 000"), a decimal comma ("1,5"), a
+// currency sign ("$1,200", "3,50 €") or a percent sign ("12%"), which the
+// readers do not parse as numbers. Which of "1,000" and "1,5" means what
+// depends on a locale the file does not name, and what a sign scales by
+// is the user's to say, so the readers keep such text as labels rather
+// than guess; a NumberText lets the caller say so, since a model then
+// learns the amounts as unordered categories.
 type NumberText struct {
 	Column  string `json:"column"`
 	Example string `json:"example"` // a value that did not read as a number
@@ -16,45 +21,90 @@ type NumberText struct {
 
 // String says what the reader did and what the user can do about it.
 func (n NumberText) String() string {
-	return fmt.Sprintf("column %q was read as categorical: its values are numbers written with digit grouping or a decimal comma (e.g. %q), which are not read as numbers; "+
-		"to use them as numbers, write them without grouping and with a decimal point (1234.5); to keep them as categories and silence this warning, set the column's kind to categorical in the schema",
+	return fmt.Sprintf("column %q was read as categorical: its values are numbers written with digit grouping, a decimal comma, a currency or a percent sign (e.g. %q), which are not read as numbers; "+
+		"to use them as numbers, write them plainly, without grouping or signs and with a decimal point (1234.5); to keep them as categories and silence this warning, set the column's kind to categorical in the schema",
 		n.Column, n.Example)
 }
 
 // NumberTexts returns the categorical columns of f, read from text (CSV
 // or rows) with opts, whose values are all numbers and some written with
-// digit grouping or a decimal comma, in column order. Columns whose kind
-// opts.Schema sets are left out: their kind is the user's choice, not an
-// inference. It looks at each column's levels only, stopping at the
-// first level that is not a number.
+// digit grouping, a decimal comma or a sign, in column order. Columns
+// whose kind opts.Schema sets are left out: their kind is the user's
+// choice, not an inference.
 func NumberTexts(f *Frame, opts ReadOptions) []NumberText {
 	var out []NumberText
 	for _, c := range f.cols {
-		if c.Kind != Categorical {
-			continue
-		}
 		if _, forced := opts.Schema[c.Name]; forced {
 			continue
 		}
-		example, ok := "", len(c.Levels) > 0
-		for _, l := range c.Levels {
-			if separatedNumber(l) {
-				if example == "" {
-					example = l
-				}
-				continue
-			}
-			if _, res := parseNumber(l); res != finiteNumber {
-				ok = false
-				break
-			}
-		}
-		if ok && example != "" {
+		if example, ok := NumberTextExample(c); ok {
 			out = append(out, NumberText{Column: c.Name, Example: example})
 		}
 	}
 	return out
 }
+
+// NumberTextExample reports whether c is a categorical column whose every
+// level is a number and some level one written as NumberText describes,
+// and returns the first such level. It looks at the levels only, stopping
+// at the first that is not a number.
+func NumberTextExample(c *Column) (string, bool) {
+	if c.Kind != Categorical || len(c.Levels) == 0 {
+		return "", false
+	}
+	example := ""
+	for _, l := range c.Levels {
+		if writtenNumber(l) {
+			if example == "" {
+				example = l
+			}
+			continue
+		}
+		if _, res := parseNumber(l); res != finiteNumber {
+			return "", false
+		}
+	}
+	return example, example != ""
+}
+
+// writtenNumber reports whether s is a number as people write one: with
+// digit grouping or a decimal comma (separatedNumber), or a plain or
+// grouped number after a currency sign or before a currency or percent
+// sign, a space allowed between ("$1,200", "-$5", "€ 3,50", "12%").
+func writtenNumber(s string) bool {
+	if separatedNumber(s) {
+		return true
+	}
+	sign := ""
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		sign, s = s[:1], s[1:]
+	}
+	body, ok := strings.CutSuffix(s, "%")
+	if !ok {
+		for _, c := range currencySigns {
+			if b, found := strings.CutPrefix(s, c); found {
+				body, ok = b, true
+				break
+			}
+			if b, found := strings.CutSuffix(s, c); found {
+				body, ok = b, true
+				break
+			}
+		}
+	}
+	if !ok {
+		return false
+	}
+	body = sign + strings.TrimSpace(body)
+	if separatedNumber(body) {
+		return true
+	}
+	_, res := parseNumber(body)
+	return res == finiteNumber
+}
+
+// currencySigns are the signs writtenNumber strips.
+var currencySigns = []string{"$", "€", "£", "¥"}
 
 // separatedNumber reports whether s, after an optional sign, is a decimal
 // number with digit grouping: 1 to 3 digits, then groups of exactly 3
@@ -107,11 +157,11 @@ func digits(s string) int {
 func isGroupSep(b byte) bool { return b == ',' || b == '.' || b == ' ' || b == '\'' }
 
 // notNumeric is the error for text s in a column that must be numeric,
-// saying, when s is a grouped or decimal-comma number, why it did not
-// read as one.
+// saying, when s is a number as people write one (writtenNumber), why it
+// did not read as one.
 func notNumeric(s string) error {
-	if separatedNumber(s) {
-		return fmt.Errorf("%w: %q (digit grouping and decimal commas are not read as numbers; write it without grouping and with a decimal point, e.g. 1234.5)", ErrNotNumeric, s)
+	if writtenNumber(s) {
+		return fmt.Errorf("%w: %q (digit grouping, decimal commas and currency or percent signs are not read as numbers; write it plainly, without grouping or signs and with a decimal point, e.g. 1234.5)", ErrNotNumeric, s)
 	}
 	return fmt.Errorf("%w: %q", ErrNotNumeric, s)
 }

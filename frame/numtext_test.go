@@ -36,6 +36,12 @@ func TestNumberTexts(t *testing.T) {
 			nil, "the user chose the kind"},
 		{"plain numbers", "x,y\n1000,a\n1.5,b\n", ReadOptions{},
 			nil, "read as numbers"},
+		{"currency", "x,y\n\"$1,200\",a\n-$5,b\n\"3,50 \u20ac\",c\n\u00a3 7,d\n", ReadOptions{},
+			[]NumberText{{"x", "$1,200"}}, "currency signs before or after, grouped, signed, spaced"},
+		{"percent", "x,y\n12%,a\n-0.5 %,b\n100,c\n", ReadOptions{},
+			[]NumberText{{"x", "-0.5 %"}}, "percent signs, plain numbers among them"},
+		{"signs on labels", "x,y\n$abc,a\n50%-75%,b\n", ReadOptions{},
+			nil, "a sign on text that is no number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,7 +70,7 @@ func TestNotNumericHint(t *testing.T) {
 	for _, tt := range []struct {
 		cell string
 		hint bool
-	}{{`"1,000"`, true}, {`"1,5"`, true}, {"1.5.5", false}, {"abc", false}} {
+	}{{`"1,000"`, true}, {`"1,5"`, true}, {"$12", true}, {"40%", true}, {"1.5.5", false}, {"abc", false}, {"$", false}} {
 		_, err := ReadCSV(strings.NewReader("x\n"+tt.cell+"\n"), opts)
 		if !errors.Is(err, ErrNotNumeric) {
 			t.Fatalf("ReadCSV(%s) = %v; want ErrNotNumeric", tt.cell, err)
