@@ -67,3 +67,20 @@ func TestTargetRefused(t *testing.T) {
 		t.Errorf("target of 1e12: %v", err)
 	}
 }
+
+// TestDetectTaskNumberText: a target of amounts written as text ("$1,444")
+// is refused under task auto, which made each distinct amount a class, and
+// learned as classes when the user asks for that.
+func TestDetectTaskNumberText(t *testing.T) {
+	money := frame.NewCategoricalFromStrings("price", []string{"$1,444", "$1,481", "$1,518"})
+	if _, err := DetectTask(money, "auto"); err == nil || !strings.Contains(err.Error(), `holds numbers written as text (e.g. "$1,444")`) {
+		t.Errorf("currency target, task auto: %v; want refused with an example", err)
+	}
+	if got, err := DetectTask(money, "multiclass"); err != nil || got != model.Multiclass {
+		t.Errorf("currency target, task multiclass: %v, %v; want multiclass", got, err)
+	}
+	labels := frame.NewCategoricalFromStrings("y", []string{"low", "mid", "high"})
+	if got, err := DetectTask(labels, "auto"); err != nil || got != model.Multiclass {
+		t.Errorf("labels: %v, %v; want multiclass", got, err)
+	}
+}

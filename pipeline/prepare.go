@@ -146,6 +146,11 @@ func DetectTask(c *frame.Column, want string) (model.Task, error) {
 		}
 		return model.Regression, nil
 	case frame.Categorical:
+		if example, ok := frame.NumberTextExample(c); ok {
+			// Left to the levels' count, "$1,444" made a class of its
+			// own per row: a model of nothing, trained without error.
+			return "", fmt.Errorf("target column %q holds numbers written as text (e.g. %q), which read as %d class labels: write them as plain numbers (e.g. 1234.5) to learn a quantity, or pass --task multiclass (or binary) to learn them as classes", c.Name, example, len(c.Levels))
+		}
 		if len(c.Levels) <= 2 {
 			return model.Binary, nil
 		}
