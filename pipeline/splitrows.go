@@ -428,7 +428,13 @@ func (p *prepared) soleTrainingClass() (string, bool) {
 // in every fold (scikit-learn warns so too), and its recall and precision
 // swing between 0 and 1 on a single prediction.
 func singleRowWarning(classes []string) string {
+	// Name a few: a table of ids as classes would list every row.
+	const most = 10
+	named := quoteAll(classes[:min(len(classes), most)])
+	if len(classes) > most {
+		named = fmt.Sprintf("%s and %d more", named, len(classes)-most)
+	}
 	return fmt.Sprintf("class(es) %s have a single row among the training rows: cross-validation cannot stratify them "+
 		"(at most one fold tests each) and their metrics rest on one row, so they are noise; "+
-		"gather more rows of them, or drop or merge them", quoteAll(classes))
+		"gather more rows of them, or drop or merge them", named)
 }

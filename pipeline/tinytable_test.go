@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,5 +37,20 @@ func TestTinyTables(t *testing.T) {
 				t.Fatalf("Train: %v; want an error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestSingleRowWarningNamesAFew(t *testing.T) {
+	few := singleRowWarning([]string{"a", "b"})
+	if !strings.Contains(few, `class(es) "a", "b" have`) {
+		t.Errorf("two classes: %q", few)
+	}
+	var many []string
+	for i := range 60 {
+		many = append(many, fmt.Sprintf("c%02d", i))
+	}
+	got := singleRowWarning(many)
+	if !strings.Contains(got, `"c09" and 50 more have`) || strings.Contains(got, `"c10"`) {
+		t.Errorf("60 classes: %q; want the first 10 named and 50 counted", got)
 	}
 }
