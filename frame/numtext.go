@@ -2,6 +2,8 @@ package frame
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -164,4 +166,86 @@ func notNumeric(s string) error {
 		return fmt.Errorf("%w: %q (digit grouping, decimal commas and currency or percent signs are not read as numbers; write it plainly, without grouping or signs and with a decimal point, e.g. 1234.5)", ErrNotNumeric, s)
 	}
 	return fmt.Errorf("%w: %q", ErrNotNumeric, s)
+}
+
+// A MixedNumbers is a column read as categorical because a few of its
+// values are not numbers while nearly all are: "x", "-" or "?" written
+// for unknown amounts, which the user usually means as missing. Read as
+// categories, the numbers become unordered labels.
+type MixedNumbers struct {
+	Column  string   `json:"column"`
+	Numbers int      `json:"numbers"` // rows holding a number
+	Rows    int      `json:"rows"`    // rows not missing
+	Texts   []string `json:"texts"`   // the values that are not numbers
+}
+
+// String says what the reader did and how to read the texts as missing.
+func (m MixedNumbers) String() string {
+	quoted := make([]string, len(m.Texts))
+	for i, t := range m.Texts {
+		quoted[i] = strconv.Quote(t)
+	}
+	list, verb := strings.Join(quoted, ", "), "are"
+	if len(quoted) == 1 {
+		verb = "is"
+	}
+	return fmt.Sprintf("column %q was read as categorical: %d of its %d values are numbers but %s %s not; if that means missing, "+
+		"add it to missing_values for the column (missing_values: {%q: [%s]}) and the column reads as numbers",
+		m.Column, m.Numbers, m.Rows, list, verb, m.Column, list)
+}
+
+// Mixed-number columns: at most this many distinct texts among numbers,
+// on at most this share of the rows.
+const (
+	mixedMaxTexts = 3
+	mixedMaxShare = 0.25
+)
+
+// MixedNumberColumns returns the categorical columns of f, read from text
+// with opts, whose values are numbers but for at most three distinct
+// texts on at most a quarter of the rows, in column order. Columns whose
+// kind opts.Schema sets are left out, as are NumberTexts' columns.
+func MixedNumberColumns(f *Frame, opts ReadOptions) []MixedNumbers {
+	var out []MixedNumbers
+	for _, c := range f.cols {
+		if _, forced := opts.Schema[c.Name]; forced || c.Kind != Categorical {
+			continue
+		}
+		if m, ok := mixedNumbers(c, mixedMaxShare); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func mixedNumbers(c *Column, maxShare float64) (MixedNumbers, bool) {
+	var texts []int32
+	for code, l := range c.Levels {
+		if _, res := parseNumber(l); res == finiteNumber || writtenNumber(l) {
+			continue
+		}
+		if texts = append(texts, int32(code)); len(texts) > mixedMaxTexts {
+			return MixedNumbers{}, false
+		}
+	}
+	if len(texts) == 0 || len(texts) == len(c.Levels) {
+		return MixedNumbers{}, false
+	}
+	m := MixedNumbers{Column: c.Name}
+	for _, code := range c.Codes {
+		if code < 0 {
+			continue
+		}
+		m.Rows++
+		if !slices.Contains(texts, code) {
+			m.Numbers++
+		}
+	}
+	if float64(m.Rows-m.Numbers) > maxShare*float64(m.Rows) {
+		return MixedNumbers{}, false
+	}
+	for _, code := range texts {
+		m.Texts = append(m.Texts, c.Levels[code])
+	}
+	return m, true
 }

@@ -2,6 +2,7 @@ package frame
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -78,5 +79,68 @@ func TestNotNumericHint(t *testing.T) {
 		if got := strings.Contains(err.Error(), "digit grouping"); got != tt.hint {
 			t.Errorf("ReadCSV(%s) = %q; hint given %v, want %v", tt.cell, err, got, tt.hint)
 		}
+	}
+}
+
+// TestMixedNumberColumns: a column of numbers with a placeholder or two
+// for unknown amounts reads as categorical, and is named with the
+// placeholders; genuine labels and mostly-text columns are not.
+func TestMixedNumberColumns(t *testing.T) {
+	rows := func(head string, n int, cell func(i int) string) string {
+		var b strings.Builder
+		b.WriteString(head + "\n")
+		for i := range n {
+			b.WriteString(cell(i) + "\n")
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name string
+		csv  string
+		opts ReadOptions
+		want []MixedNumbers
+	}{
+		{"one placeholder", rows("x,y", 20, func(i int) string {
+			if i%10 == 3 {
+				return "x,a"
+			}
+			return fmt.Sprintf("%d.5,a", i)
+		}), ReadOptions{}, []MixedNumbers{{Column: "x", Numbers: 18, Rows: 20, Texts: []string{"x"}}}},
+		{"two placeholders and missing", rows("x", 30, func(i int) string {
+			switch i {
+			case 0:
+				return "-"
+			case 1:
+				return "?"
+			case 2:
+				return "NA"
+			}
+			return fmt.Sprint(i)
+		}), ReadOptions{}, []MixedNumbers{{Column: "x", Numbers: 27, Rows: 29, Texts: []string{"-", "?"}}}},
+		{"texts on too many rows", rows("x", 20, func(i int) string {
+			if i < 6 {
+				return fmt.Sprintf("t%d", i%3)
+			}
+			return fmt.Sprint(i)
+		}), ReadOptions{}, nil},
+		{"four kinds of text", "x\na\nb\nc\nd\n" + strings.Repeat("1\n", 100), ReadOptions{}, nil},
+		{"labels", "x\nlow\nhigh\nlow\n", ReadOptions{}, nil},
+		{"forced categorical", "x\nx\n" + strings.Repeat("1\n", 20), ReadOptions{Schema: map[string]Kind{"x": Categorical}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := ReadCSV(strings.NewReader(tt.csv), tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := MixedNumberColumns(f, tt.opts)
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("MixedNumberColumns() = %+v; want %+v", got, tt.want)
+			}
+		})
+	}
+	msg := MixedNumbers{Column: "a", Numbers: 51, Rows: 60, Texts: []string{"x"}}.String()
+	if want := `column "a" was read as categorical: 51 of its 60 values are numbers but "x" is not; if that means missing, add it to missing_values for the column (missing_values: {"a": ["x"]})`; !strings.HasPrefix(msg, want) {
+		t.Errorf("String() = %q; want it to start %q", msg, want)
 	}
 }

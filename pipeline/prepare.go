@@ -377,8 +377,10 @@ func ReadMemoryLimit(cfg *config.Config) int64 {
 
 // ReadWarnings are the kind inferences reading data file path with opts
 // gave f that a user would not expect: numbers written with digit
-// grouping or decimal commas, and dates written in an order other than
-// ISO 8601's, read as categories (see frame.NumberTexts, frame.DateTexts).
+// grouping, decimal commas or signs, dates written in an order other than
+// ISO 8601's, and numbers among a few placeholder texts, read as
+// categories (see frame.NumberTexts, frame.DateTexts,
+// frame.MixedNumberColumns).
 // A Parquet file types its columns itself, so its string columns are
 // categorical by the writer's choice.
 func ReadWarnings(path string, f *frame.Frame, opts frame.ReadOptions) []string {
@@ -391,6 +393,9 @@ func ReadWarnings(path string, f *frame.Frame, opts frame.ReadOptions) []string 
 	}
 	for _, d := range frame.DateTexts(f, opts) {
 		out = append(out, d.String())
+	}
+	for _, m := range frame.MixedNumberColumns(f, opts) {
+		out = append(out, m.String())
 	}
 	return out
 }
