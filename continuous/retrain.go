@@ -152,9 +152,27 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 		return d, nil
 	}
 	d.HoldoutRows = len(holdout)
+	champP, champOut, err := scoreChampion(ctx, env, name, champ, cfg, data, x, ref, holdout, d)
+	if err != nil {
+		return nil, err
+	}
+	if pol.OnDemand {
+		if out, done, err := onDemand(ctx, env, name, champ, champP, cfg, x, data, holdout, hash, pol, d); done {
+			return out, err
+		}
+	}
+	return contest(ctx, env, name, champ, champP, champOut, cfg, data, holdout, hash, pol, d)
+}
+
+// scoreChampion loads the champion's model, reports the drift of the
+// held-out rows of x against its training data ref (nil: d says why
+// there is no report), and scores it on them into d. A champion that
+// cannot be scored there, or whose score is undefined, ends the retrain:
+// no challenger can be weighed against it.
+func scoreChampion(ctx context.Context, env Env, name string, champ *registry.Model, cfg *config.Config, data string, x, ref *frame.Frame, holdout []int, d *Decision) (*pipeline.Predictor, *outputs, error) {
 	champP, err := pipeline.LoadRegistered(ctx, env.Artifacts, champ)
 	if err != nil {
-		return nil, fmt.Errorf("retrain %s: %w: %w", name, errChampionLoad, err)
+		return nil, nil, fmt.Errorf("retrain %s: %w: %w", name, errChampionLoad, err)
 	}
 	d.Drift = driftReport(ctx, ref, champP, cfg, x.Take(holdout))
 	if ref == nil {
@@ -165,20 +183,24 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 	if u := (*UnseenClassError)(nil); errors.As(err, &u) {
 		// No score of the champion's covers a class it has no probability
 		// for, so no challenger can be weighed against it.
-		return nil, fmt.Errorf("retrain %s: champion: %w; retrain compares models on the champion's classes: for a new class, train a model on %s (tabforge train) and promote it", name, err, data)
+		return nil, nil, fmt.Errorf("retrain %s: champion: %w; retrain compares models on the champion's classes: for a new class, train a model on %s (tabforge train) and promote it", name, err, data)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("retrain %s: champion: %w", name, err)
+		return nil, nil, fmt.Errorf("retrain %s: champion: %w", name, err)
 	}
 	if math.IsNaN(d.ChampionScore) {
 		// No decision can rest on it: nothing is recorded.
-		return nil, fmt.Errorf("retrain %s: the champion's %s on the newest %d rows is undefined (one row, or one class); hold out more rows (--holdout) or retrain on more data", name, d.Metric, d.HoldoutRows)
+		return nil, nil, fmt.Errorf("retrain %s: the champion's %s on the newest %d rows is undefined (one row, or one class); hold out more rows (--holdout) or retrain on more data", name, d.Metric, d.HoldoutRows)
 	}
-	if pol.OnDemand {
-		if out, done, err := onDemand(ctx, env, name, champ, champP, cfg, x, data, holdout, hash, pol, d); done {
-			return out, err
-		}
-	}
+	return champP, champOut, nil
+}
+
+// contest trains a challenger on the rows not held out, scores it on the
+// held-out rows beside the champion's outputs champOut, and decides by
+// the policy whether it replaces the champion. A champion kept that way
+// is refreshed when the policy says so, unless a refresh was checked
+// before the challenger was trained or the challenger is the champion.
+func contest(ctx context.Context, env Env, name string, champ *registry.Model, champP *pipeline.Predictor, champOut *outputs, cfg *config.Config, data string, holdout []int, hash string, pol Policy, d *Decision) (*Decision, error) {
 	res, chalP, err := challenge(ctx, env, champ, champP, cfg, pol, holdout, hash, d)
 	if err != nil {
 		return nil, fmt.Errorf("retrain %s: challenger: %w", name, err)
