@@ -222,33 +222,44 @@ func joinLog(log io.Reader, rd *actualReader, rep *RealisedReport) (map[[3]strin
 			k := rowKey{l.RequestID, r}
 			used[k] = true
 			rep.Joined++
-			g.Rows++
-			if labels != nil {
-				if sameClass(classes, labels[r], a) {
-					g.hits++
-				} else if classes != nil && !slices.ContainsFunc(classes, func(c string) bool { return pipeline.SameClass(classes, c, a) }) {
-					if g.strangers++; g.strangers == 1 {
-						g.stranger, g.classes = a, classes
-					}
-				}
-				continue
+			if err := g.join(l.RequestID, r, a, vals, labels, classes); err != nil {
+				return nil, nil, err
 			}
-			y, err := strconv.ParseFloat(a, 64)
-			if err != nil {
-				return nil, nil, fmt.Errorf("realised: actual %q of request %s is not a number, and its model predicts numbers", a, l.RequestID)
-			}
-			if math.IsInf(y, 0) || math.IsNaN(y) {
-				// Refused here, where the request is known: the metrics
-				// would refuse it as "y[i]", naming no request.
-				return nil, nil, fmt.Errorf("realised: actual %q of request %s row %d is not a finite number", a, l.RequestID, r)
-			}
-			g.pred, g.y = append(g.pred, vals[r]), append(g.y, y)
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, nil, fmt.Errorf("realised: prediction log: %w", err)
 	}
 	return groups, used, nil
+}
+
+// join adds row r of request id, whose actual is a, to g: a class
+// prediction (labels) counts a hit, or a stranger when a is none of the
+// model's classes; a numeric prediction (vals) keeps its value beside a's,
+// which must then be a finite number.
+func (g *realisedGroup) join(id string, r int, a string, vals []float64, labels, classes []string) error {
+	g.Rows++
+	if labels != nil {
+		if sameClass(classes, labels[r], a) {
+			g.hits++
+		} else if classes != nil && !slices.ContainsFunc(classes, func(c string) bool { return pipeline.SameClass(classes, c, a) }) {
+			if g.strangers++; g.strangers == 1 {
+				g.stranger, g.classes = a, classes
+			}
+		}
+		return nil
+	}
+	y, err := strconv.ParseFloat(a, 64)
+	if err != nil {
+		return fmt.Errorf("realised: actual %q of request %s is not a number, and its model predicts numbers", a, id)
+	}
+	if math.IsInf(y, 0) || math.IsNaN(y) {
+		// Refused here, where the request is known: the metrics
+		// would refuse it as "y[i]", naming no request.
+		return fmt.Errorf("realised: actual %q of request %s row %d is not a finite number", a, id, r)
+	}
+	g.pred, g.y = append(g.pred, vals[r]), append(g.y, y)
+	return nil
 }
 
 // score sets g's metrics from its joined rows: eval.Regression's finite
