@@ -228,12 +228,19 @@ func handle(ctx context.Context, env Env, state store.Claimer, o WatchOptions, p
 	default:
 		h.Decision, h.Reason, h.ChallengerVersion = d.Decision, d.Reason, d.ChallengerVersion
 	}
+	return recordHandled(ctx, state, key, lease, h, log)
+}
+
+// recordHandled records h as the version handled under key, fenced by
+// lease, and logs its decision; a lease lost before the record was written
+// leaves the version to the watcher that took it over (nil, nil).
+func recordHandled(ctx context.Context, state store.Swapper, key string, lease *store.Lease, h Handled, log *slog.Logger) (*Handled, error) {
 	b, err := json.Marshal(h)
 	if err != nil {
 		return nil, err
 	}
 	if err := store.PutRecordFenced(ctx, state, watchKind, key, b, lease.Fence()); errors.Is(err, store.ErrLeaseLost) {
-		log.Warn("watch: claim lost before the version was recorded; left to the watcher that took it over", "file", path, "err", err)
+		log.Warn("watch: claim lost before the version was recorded; left to the watcher that took it over", "file", h.Path, "err", err)
 		return nil, nil
 	} else if err != nil {
 		return nil, fmt.Errorf("watch: %w", err)
@@ -242,10 +249,10 @@ func handle(ctx context.Context, env Env, state store.Claimer, o WatchOptions, p
 		// A warning: the file is recorded and never retried, so an
 		// operator filtering the log for problems must see it (it was an
 		// INFO line like any decision).
-		log.Warn("watch: retrain failed; the version is recorded as an error and not retried", "name", o.Name, "file", path, "hash", hash[:12], "err", h.Reason)
+		log.Warn("watch: retrain failed; the version is recorded as an error and not retried", "name", h.Name, "file", h.Path, "hash", h.Hash[:12], "err", h.Reason)
 		return &h, nil
 	}
-	log.Info("watch: retrained", "name", o.Name, "file", path, "hash", hash[:12], "decision", h.Decision, "reason", h.Reason)
+	log.Info("watch: retrained", "name", h.Name, "file", h.Path, "hash", h.Hash[:12], "decision", h.Decision, "reason", h.Reason)
 	return &h, nil
 }
 
