@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -82,8 +83,8 @@ func (f *metaBuildFlags) datasets() ([]meta.CorpusDataset, error) {
 	return ds, nil
 }
 
-func (a *app) metaBuild(cmd *cobra.Command, f *metaBuildFlags) error {
-	ctx := cmd.Context()
+// check refuses build options out of their range.
+func (f *metaBuildFlags) check() error {
 	// meta.BuildOptions reads a value below 1 as its default: --folds -1
 	// built with 3 folds, saying nothing.
 	switch {
@@ -93,6 +94,14 @@ func (a *app) metaBuild(cmd *cobra.Command, f *metaBuildFlags) error {
 		return usagef("meta build: --folds %d: want 2 or more", f.o.Folds)
 	case f.o.MaxRows < 1:
 		return usagef("meta build: --max-rows %d: want 1 or more", f.o.MaxRows)
+	}
+	return nil
+}
+
+func (a *app) metaBuild(cmd *cobra.Command, f *metaBuildFlags) error {
+	ctx := cmd.Context()
+	if err := f.check(); err != nil {
+		return err
 	}
 	ds, err := f.datasets()
 	if err != nil {
@@ -123,23 +132,7 @@ func (a *app) metaBuild(cmd *cobra.Command, f *metaBuildFlags) error {
 	}
 	kb := &meta.KB{Records: snap.Records()}
 	bars := newProgress(a.stderr, nil)
-	var mu sync.Mutex
-	done := 0
-	o.Done = func(d meta.CorpusDataset, skipped bool, err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		done++
-		bars.event(progress.Event{Stage: progress.MetaBuild, Name: filepath.Base(d.File), Step: done, Total: len(ds)})
-		if err != nil || skipped {
-			return
-		}
-		// A checkpoint after every dataset makes the build resumable.
-		if s, serr := kb.Snapshot(ctx); serr == nil {
-			if werr := s.WriteFile(f.out); werr != nil {
-				fmt.Fprintf(a.stderr, "warning: checkpoint %s: %v\n", f.out, werr)
-			}
-		}
-	}
+	o.Done = a.checkpointEach(ctx, kb, f.out, len(ds), bars)
 	rep, err := meta.Build(ctx, kb, ds, o)
 	bars.wait()
 	if err != nil {
@@ -163,6 +156,29 @@ func (a *app) metaBuild(cmd *cobra.Command, f *metaBuildFlags) error {
 		return fmt.Errorf("meta build: %d of %d datasets failed (listed above); %s holds the others, and a rerun retries them", len(rep.Failed), len(ds), f.out)
 	}
 	return nil
+}
+
+// checkpointEach returns meta.BuildOptions.Done for a build of total
+// datasets into kb: it shows each dataset done on bars and, for each one
+// scored, writes kb to out, which makes the build resumable.
+func (a *app) checkpointEach(ctx context.Context, kb *meta.KB, out string, total int, bars *progressBars) func(meta.CorpusDataset, bool, error) {
+	var mu sync.Mutex
+	done := 0
+	return func(d meta.CorpusDataset, skipped bool, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		bars.event(progress.Event{Stage: progress.MetaBuild, Name: filepath.Base(d.File), Step: done, Total: total})
+		if err != nil || skipped {
+			return
+		}
+		// A checkpoint after every dataset makes the build resumable.
+		if s, serr := kb.Snapshot(ctx); serr == nil {
+			if werr := s.WriteFile(out); werr != nil {
+				fmt.Fprintf(a.stderr, "warning: checkpoint %s: %v\n", out, werr)
+			}
+		}
+	}
 }
 
 func (a *app) printBuildReport(rep *meta.BuildReport, out string, s *meta.Snapshot) {
