@@ -330,21 +330,8 @@ func ReadXGBoostJSON(r io.Reader) (*Model, error) {
 	if err := json.NewDecoder(r).Decode(&top); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrXGBoost, err)
 	}
-	var learner, booster, gbm jsonObj
-	if err := field(top, "", xkLearner, &learner); err != nil {
-		return nil, err
-	}
-	if err := field(learner, "learner.", xkGradientBooster, &booster); err != nil {
-		return nil, err
-	}
-	var bname string
-	if err := field(booster, "gradient_booster.", xkName, &bname); err != nil {
-		return nil, err
-	}
-	if bname != xvGBTree {
-		return nil, fmt.Errorf("%w: booster %q is not supported (only gbtree)", ErrXGBoost, bname)
-	}
-	if err := field(booster, "gradient_booster.", xkModel, &gbm); err != nil {
+	learner, gbm, err := xgbLearner(top)
+	if err != nil {
 		return nil, err
 	}
 	var lp map[string]string
@@ -383,20 +370,8 @@ func ReadXGBoostJSON(r io.Reader) (*Model, error) {
 	for i := range m.baseMargin {
 		m.baseMargin[i] = base
 	}
-	var names []string
-	if raw, ok := learner[xkFeatureNames]; ok {
-		if err := json.Unmarshal(raw, &names); err != nil {
-			return nil, fmt.Errorf("%w: feature_names: %w", ErrXGBoost, err)
-		}
-		if len(names) == numFeature {
-			// Names XGBoost does not write would not be written back
-			// (WriteXGBoostJSON leaves them out), and the model would then
-			// take other inputs than the one imported.
-			if err := checkXGBNames(names); err != nil {
-				return nil, fmt.Errorf("%w: feature_names: %w, which XGBoost does not write", ErrXGBoost, err)
-			}
-			m.featureNames = names
-		}
+	if m.featureNames, err = xgbFeatureNames(learner, numFeature); err != nil {
+		return nil, err
 	}
 	for ti, rt := range rawTrees {
 		t, err := xgbTree(rt)
@@ -410,6 +385,52 @@ func ReadXGBoostJSON(r io.Reader) (*Model, error) {
 	}
 	m.pack()
 	return m, nil
+}
+
+// xgbLearner returns the learner of the XGBoost model document top and
+// the model of its gradient booster, which must be a gbtree.
+func xgbLearner(top jsonObj) (learner, gbm jsonObj, err error) {
+	var booster jsonObj
+	if err := field(top, "", xkLearner, &learner); err != nil {
+		return nil, nil, err
+	}
+	if err := field(learner, "learner.", xkGradientBooster, &booster); err != nil {
+		return nil, nil, err
+	}
+	var bname string
+	if err := field(booster, "gradient_booster.", xkName, &bname); err != nil {
+		return nil, nil, err
+	}
+	if bname != xvGBTree {
+		return nil, nil, fmt.Errorf("%w: booster %q is not supported (only gbtree)", ErrXGBoost, bname)
+	}
+	if err := field(booster, "gradient_booster.", xkModel, &gbm); err != nil {
+		return nil, nil, err
+	}
+	return learner, gbm, nil
+}
+
+// xgbFeatureNames returns the learner's feature names when it lists one
+// per feature (numFeature of them), else nil.
+func xgbFeatureNames(learner jsonObj, numFeature int) ([]string, error) {
+	raw, ok := learner[xkFeatureNames]
+	if !ok {
+		return nil, nil
+	}
+	var names []string
+	if err := json.Unmarshal(raw, &names); err != nil {
+		return nil, fmt.Errorf("%w: feature_names: %w", ErrXGBoost, err)
+	}
+	if len(names) != numFeature {
+		return nil, nil
+	}
+	// Names XGBoost does not write would not be written back
+	// (WriteXGBoostJSON leaves them out), and the model would then
+	// take other inputs than the one imported.
+	if err := checkXGBNames(names); err != nil {
+		return nil, fmt.Errorf("%w: feature_names: %w, which XGBoost does not write", ErrXGBoost, err)
+	}
+	return names, nil
 }
 
 // xgbObjective maps the learner's objective to tabforge's, with the task,
