@@ -24,7 +24,7 @@ import (
 
 // ensembleRun prepares cfg's data and runs every candidate, returning
 // what buildEnsembles needs.
-func ensembleRun(t *testing.T, cfg *config.Config) (*prepared, []Entry, map[string]*Predictor) {
+func ensembleRun(t testing.TB, cfg *config.Config) (*prepared, []Entry, map[string]*Predictor) {
 	t.Helper()
 	ctx := context.Background()
 	p, o := preparedRun(t, cfg)
@@ -44,7 +44,7 @@ func ensembleRun(t *testing.T, cfg *config.Config) (*prepared, []Entry, map[stri
 
 // preparedRun reads and prepares cfg's data as a run does, with options
 // that log nowhere.
-func preparedRun(t *testing.T, cfg *config.Config) (*prepared, Options) {
+func preparedRun(t testing.TB, cfg *config.Config) (*prepared, Options) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	f, err := frame.ReadFile(cfg.Data, frame.ReadOptions{})

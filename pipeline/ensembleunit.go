@@ -181,6 +181,25 @@ func decodeEnsembleResult(b []byte, names []string) (f *ensembleFit, fitErr, err
 	return f, nil, nil
 }
 
+// fitsRun reports a decoded fit whose combiner or predictions do not
+// have the shape of p's ensembles with outputs values per row: the run
+// indexes an entry's test predictions by test row (segment metrics) and
+// its fold scores by fold, past the end of a worker's shorter ones.
+func (f *ensembleFit) fitsRun(p *prepared, outputs int) error {
+	folds := func(v []float64) bool { return v == nil || len(v) == len(p.folds) }
+	switch {
+	case f.combiner.NumOutputs() != outputs:
+		return fmt.Errorf("ensemble result: a combiner of %d outputs for %d", f.combiner.NumOutputs(), outputs)
+	case len(f.testPred) != len(p.test)*outputs:
+		return fmt.Errorf("ensemble result: %d test predictions for %d test rows of %d outputs", len(f.testPred), len(p.test), outputs)
+	case !folds(f.foldScores) || !folds(f.foldLogLoss):
+		return fmt.Errorf("ensemble result: %d and %d fold scores for %d folds", len(f.foldScores), len(f.foldLogLoss), len(p.folds))
+	case f.cvFolds < 1 || f.cvFolds > len(p.folds):
+		return fmt.Errorf("ensemble result: %d scored folds of %d", f.cvFolds, len(p.folds))
+	}
+	return nil
+}
+
 // ensembleUnit is the unit that fits ensemble s over pool, whose
 // predictions have content hash inputs. keep, if not nil, receives the
 // fit when the unit runs in this process, so that the driver keeps the
@@ -242,6 +261,11 @@ func runEnsembles(ctx context.Context, p *prepared, specs []ensembleSpec, pool [
 		}
 		var derr error
 		fits[i], failed[i], derr = decodeEnsembleResult(r.Value, unitMembers(specs[i], pool))
+		if derr == nil && fits[i] != nil {
+			if derr = fits[i].fitsRun(p, outputs); derr != nil {
+				fits[i] = nil
+			}
+		}
 		return derr
 	})
 	if err != nil {
@@ -282,27 +306,38 @@ func unitMembers(s ensembleSpec, pool []Entry) []string {
 // runEnsemble rebuilds an ensemble unit from its spec, the run record and
 // the inputs artifact, and runs it.
 func (u *UnitRunner) runEnsemble(ctx context.Context, key string, spec []byte) ([]byte, error) {
+	unit, err := u.rebuildEnsemble(ctx, key, spec)
+	if err != nil {
+		return nil, err
+	}
+	return unit.Run(ctx)
+}
+
+// rebuildEnsemble rebuilds the ensemble unit spec describes and checks
+// that it is the unit the driver sent as key: every check a worker makes
+// before it fits anything.
+func (u *UnitRunner) rebuildEnsemble(ctx context.Context, key string, spec []byte) (Unit, error) {
 	var es ensembleUnitSpec
 	if err := json.Unmarshal(spec, &es); err != nil {
-		return nil, fmt.Errorf("pipeline: ensemble spec: %w", err)
+		return Unit{}, fmt.Errorf("pipeline: ensemble spec: %w", err)
 	}
 	if u.Artifact == nil {
-		return nil, errors.New("pipeline: this worker cannot fetch an ensemble's inputs (UnitRunner.Artifact is nil)")
+		return Unit{}, errors.New("pipeline: this worker cannot fetch an ensemble's inputs (UnitRunner.Artifact is nil)")
 	}
 	p, cfg, err := u.prepared(ctx, es.runRef)
 	if err != nil {
-		return nil, err
+		return Unit{}, err
 	}
 	b, err := u.Artifact(ctx, es.Inputs)
 	if err != nil {
-		return nil, fmt.Errorf("pipeline: inputs %.12s of %s: %w", es.Inputs, es.Ensemble, err)
+		return Unit{}, fmt.Errorf("pipeline: inputs %.12s of %s: %w", es.Inputs, es.Ensemble, err)
 	}
 	if h := contentHash(b); h != es.Inputs {
-		return nil, fmt.Errorf("pipeline: inputs of %s have hash %.12s, not %.12s", es.Ensemble, h, es.Inputs)
+		return Unit{}, fmt.Errorf("pipeline: inputs of %s have hash %.12s, not %.12s", es.Ensemble, h, es.Inputs)
 	}
 	pool, outputs, err := decodeEnsembleInputs(b, p)
 	if err != nil {
-		return nil, err
+		return Unit{}, err
 	}
 	covered := coveredRows(p, pool, outputs)
 	specs, _ := ensembleSpecs(cfg, p, len(pool), outputs)
@@ -312,9 +347,9 @@ func (u *UnitRunner) runEnsemble(ctx context.Context, key string, spec []byte) (
 		}
 		unit := p.ensembleUnit(s, pool, covered, outputs, es.Inputs, nil)
 		if unit.Key != key {
-			return nil, fmt.Errorf("pipeline: %s of run %s rebuilds to another unit than the driver sent (a different tabforge build?)", es.Ensemble, es.Run)
+			return Unit{}, fmt.Errorf("pipeline: %s of run %s rebuilds to another unit than the driver sent (a different tabforge build?)", es.Ensemble, es.Run)
 		}
-		return unit.Run(ctx)
+		return unit, nil
 	}
-	return nil, fmt.Errorf("pipeline: the config of run %s builds no %s over %d candidates", es.Run, es.Ensemble, len(pool))
+	return Unit{}, fmt.Errorf("pipeline: the config of run %s builds no %s over %d candidates", es.Run, es.Ensemble, len(pool))
 }

@@ -3,9 +3,12 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"encoding/gob"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -128,5 +131,85 @@ func TestDecodeEnsembleResultMembers(t *testing.T) {
 	}
 	if _, _, err := decodeEnsembleResult(b, []string{"a", "b"}); err == nil || !strings.Contains(err.Error(), "3 members for 2") {
 		t.Errorf("three members for two names: err = %v; want one saying so", err)
+	}
+}
+
+// ensembleFixture is a prepared run with its candidates, their pool and
+// the ensembles its config builds over them.
+type ensembleFixture struct {
+	cfg     *config.Config
+	p       *prepared
+	pool    []Entry
+	fitted  map[string]*Predictor
+	specs   []ensembleSpec
+	outputs int
+}
+
+func newEnsembleFixture(tb testing.TB) *ensembleFixture {
+	// The first 600 rows of credit data keep a fit quick enough to fuzz.
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "credit_data.csv"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	data := filepath.Join(tb.TempDir(), "credit_600.csv")
+	if err := os.WriteFile(data, []byte(strings.Join(lines[:601], "")), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Data, cfg.Target = data, "Status"
+	cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic", "tree"}, 3, tb.TempDir()
+	cfg.EnableAdvancedEnsemble = true
+	x := &ensembleFixture{cfg: cfg}
+	var lb []Entry
+	x.p, lb, x.fitted = ensembleRun(tb, cfg)
+	x.pool = slices.Clone(lb)
+	rank(x.pool, PrimaryMetric(x.p.task))
+	x.outputs = len(x.pool[0].oof) / len(x.p.train)
+	x.specs, _ = ensembleSpecs(cfg, x.p, len(x.pool), x.outputs)
+	if len(x.specs) == 0 {
+		tb.Fatal("no ensemble to fit")
+	}
+	return x
+}
+
+// shortResults runs units in this process and reports each result as a
+// worker's, with its test predictions cut to one value.
+type shortResults struct{}
+
+func (shortResults) Execute(ctx context.Context, units []Unit, done func(int, UnitResult) error) error {
+	for i, u := range units {
+		b, err := u.Run(ctx)
+		if err != nil {
+			return err
+		}
+		var v ensembleResultValue
+		if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&v); err != nil {
+			return err
+		}
+		v.TestPred = v.TestPred[:8]
+		var w bytes.Buffer
+		if err := gob.NewEncoder(&w).Encode(v); err != nil {
+			return err
+		}
+		if err := done(i, UnitResult{Value: w.Bytes(), Worker: "w1"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestEnsembleResultOfAnotherShape: a worker's ensemble result whose test
+// predictions do not cover the run's test rows is refused with a warning
+// saying so, not made a leaderboard entry whose predictions the run
+// indexes by test row (segment metrics read past their end).
+func TestEnsembleResultOfAnotherShape(t *testing.T) {
+	x := newEnsembleFixture(t)
+	p := *x.p
+	p.exec, p.log = shortResults{}, slog.New(slog.DiscardHandler)
+	entries, _, warnings := runEnsembles(context.Background(), &p, x.specs, x.pool, x.fitted, coveredRows(&p, x.pool, x.outputs), x.outputs)
+	want := fmt.Sprintf("1 test predictions for %d test rows", len(p.test))
+	if len(entries) != 0 || !slices.ContainsFunc(warnings, func(w string) bool { return strings.Contains(w, want) }) {
+		t.Errorf("runEnsembles = %d entries, warnings %q; want none and a warning with %q", len(entries), warnings, want)
 	}
 }

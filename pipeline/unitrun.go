@@ -81,37 +81,48 @@ func (u *UnitRunner) Run(ctx context.Context, key, kind string, spec json.RawMes
 // runFold rebuilds a fold unit from its spec and the run record and runs
 // it.
 func (u *UnitRunner) runFold(ctx context.Context, key string, spec json.RawMessage, workers int) ([]byte, error) {
+	unit, err := u.rebuildFold(ctx, key, spec, workers)
+	if err != nil {
+		return nil, err
+	}
+	return unit.Run(ctx)
+}
+
+// rebuildFold rebuilds the fold unit spec describes and checks that it is
+// the unit the driver sent as key: every check a worker makes before it
+// fits anything.
+func (u *UnitRunner) rebuildFold(ctx context.Context, key string, spec json.RawMessage, workers int) (Unit, error) {
 	var fs foldSpec
 	if err := json.Unmarshal(spec, &fs); err != nil {
-		return nil, fmt.Errorf("pipeline: fold spec: %w", err)
+		return Unit{}, fmt.Errorf("pipeline: fold spec: %w", err)
 	}
 	p, cfg, err := u.prepared(ctx, fs.runRef)
 	if err != nil {
-		return nil, err
+		return Unit{}, err
 	}
 	if fs.Fold < 0 || fs.Fold >= len(p.folds) {
-		return nil, fmt.Errorf("pipeline: fold %d of run %s: the run has %d folds", fs.Fold, fs.Run, len(p.folds))
+		return Unit{}, fmt.Errorf("pipeline: fold %d of run %s: the run has %d folds", fs.Fold, fs.Run, len(p.folds))
 	}
 	thinned, err := p.rethin(fs.Thin, cfg.Seed)
 	if err != nil {
-		return nil, fmt.Errorf("pipeline: fold %d of run %s: %w", fs.Fold+1, fs.Run, err)
+		return Unit{}, fmt.Errorf("pipeline: fold %d of run %s: %w", fs.Fold+1, fs.Run, err)
 	}
 	q := *thinned
 	if q.chain, err = rebuildChain(cfg, p, fs.Chain); err != nil {
-		return nil, err
+		return Unit{}, err
 	}
 	if len(q.chain) > 0 {
 		q.variant = AdvancedSuffix // the fold preprocessing memo tells the variants apart by it
 	}
 	l, err := decodeLearner(q.families, q.task, fs.Learner, fs.Params)
 	if err != nil {
-		return nil, err
+		return Unit{}, err
 	}
 	unit := q.foldUnit(l, fs.Design, fs.Fold, q.folds[fs.Fold], model.FitOptions{Workers: max(1, workers)})
 	if unit.Key != key {
-		return nil, fmt.Errorf("pipeline: fold %d of run %s rebuilds to another unit than the driver sent (a different tabforge build or dataset file?)", fs.Fold+1, fs.Run)
+		return Unit{}, fmt.Errorf("pipeline: fold %d of run %s rebuilds to another unit than the driver sent (a different tabforge build or dataset file?)", fs.Fold+1, fs.Run)
 	}
-	return unit.Run(ctx)
+	return unit, nil
 }
 
 // rethin thins p's folds as the driver did for a unit whose fold tag is
