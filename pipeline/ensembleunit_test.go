@@ -107,8 +107,8 @@ func TestEnsembleUnitRejectsInputs(t *testing.T) {
 	}
 	spec, _ := json.Marshal(ensembleUnitSpec{runRef: runRef{Run: "r"}, Ensemble: ensembleSelection, Inputs: hash})
 	u := &UnitRunner{Artifact: func(context.Context, string) ([]byte, error) { return append(b, 0), nil }}
-	u.runs = map[string]*runEntry{"r": {p: p, cfg: config.Default()}}
-	u.runs["r"].once.Do(func() {})
+	u.runs = map[runRef]*runEntry{{Run: "r"}: {p: p, cfg: config.Default()}}
+	u.runs[runRef{Run: "r"}].once.Do(func() {})
 	if _, err := u.Run(context.Background(), "k", EnsembleUnitKind, spec, 1); err == nil || !bytes.Contains([]byte(err.Error()), []byte("have hash")) {
 		t.Errorf("altered inputs: %v; want a hash mismatch", err)
 	}

@@ -55,7 +55,7 @@ type UnitRunner struct {
 	Logger *slog.Logger
 
 	mu   sync.Mutex
-	runs map[string]*runEntry // by run id
+	runs map[runRef]*runEntry
 }
 
 type runEntry struct {
@@ -157,22 +157,24 @@ func (p *prepared) rethin(tag string, seed uint64) (*prepared, error) {
 	return q, nil
 }
 
-// prepared returns the run's prepared data, loading it once.
+// prepared returns the run's prepared data, loading it once. Runs are
+// kept by the whole reference, so that a unit naming the run with
+// another config or dataset hash is checked against the record too.
 func (u *UnitRunner) prepared(ctx context.Context, fs runRef) (*prepared, *config.Config, error) {
 	u.mu.Lock()
 	if u.runs == nil {
-		u.runs = map[string]*runEntry{}
+		u.runs = map[runRef]*runEntry{}
 	}
-	e, ok := u.runs[fs.Run]
+	e, ok := u.runs[fs]
 	if !ok {
 		e = &runEntry{}
-		u.runs[fs.Run] = e
+		u.runs[fs] = e
 	}
 	u.mu.Unlock()
 	e.once.Do(func() { e.p, e.cfg, e.err = u.load(ctx, fs) })
 	if e.err != nil {
 		u.mu.Lock()
-		delete(u.runs, fs.Run) // a later unit tries again (the store may have been down)
+		delete(u.runs, fs) // a later unit tries again (the store may have been down)
 		u.mu.Unlock()
 	}
 	return e.p, e.cfg, e.err
@@ -197,6 +199,10 @@ func (u *UnitRunner) load(ctx context.Context, fs runRef) (*prepared, *config.Co
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("pipeline: run %s: %w", fs.Run, err)
+	}
+	if rec.ID != fs.Run {
+		// GetRun takes a unique prefix; a driver names its run in full.
+		return nil, nil, fmt.Errorf("pipeline: run %s is not a run id (a prefix of %s?)", fs.Run, rec.ID)
 	}
 	if rec.ConfigHash != fs.Config || rec.DatasetHash != fs.Dataset {
 		return nil, nil, fmt.Errorf("pipeline: run %s records config %.12s and dataset %.12s; the unit wants %.12s and %.12s", fs.Run, rec.ConfigHash, rec.DatasetHash, fs.Config, fs.Dataset)

@@ -217,3 +217,40 @@ func TestUnitKeysCarryTheBuild(t *testing.T) {
 		})
 	}
 }
+
+// TestUnitRunnerChecksEveryRef: a worker checks the run, config and
+// dataset a unit names against the record for every unit, not only the
+// first of its run, and refuses a run named by a prefix of its id (the
+// store's GetRun takes one); found by FuzzEnsembleSpec, which rebuilt a
+// unit of run "2" once a unit with the right hashes had loaded it.
+func TestUnitRunnerChecksEveryRef(t *testing.T) {
+	ctx := context.Background()
+	u, ex := recordedUnits(t)
+	fold := unitsOf(t, ex, "fold")[0]
+	var fs foldSpec
+	if err := json.Unmarshal(fold.Spec, &fs); err != nil {
+		t.Fatal(err)
+	}
+	with := func(change func(*foldSpec)) []byte {
+		c := fs
+		change(&c)
+		b, _ := json.Marshal(c)
+		return b
+	}
+	tests := []struct {
+		name, want string
+		spec       []byte
+	}{
+		{"the driver's", "", fold.Spec},
+		{"run id prefix", "is not a run id", with(func(c *foldSpec) { c.Run = c.Run[:4] })},
+		{"another config", "records config", with(func(c *foldSpec) { c.Config = strings.Repeat("0", len(c.Config)) })},
+		{"another dataset", "records config", with(func(c *foldSpec) { c.Dataset = "" })},
+		{"the driver's again", "", fold.Spec},
+	}
+	for _, tt := range tests {
+		_, err := u.rebuildFold(ctx, fold.Key, tt.spec, 1)
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("%s: rebuild = %v; want an error with %q", tt.name, err, tt.want)
+		}
+	}
+}
