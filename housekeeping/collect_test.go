@@ -46,6 +46,9 @@ func TestCollectInterruptedRuns(t *testing.T) {
 			if err := st.PutRecord(ctx, pipeline.StageKind, id, []byte(`{"stage":"cv"}`)); err != nil {
 				t.Fatal(err)
 			}
+			if err := st.PutRecord(ctx, pipeline.InputsKind, id, []byte(`{"dir":"/"}`)); err != nil {
+				t.Fatal(err)
+			}
 			if d, ok := lease[id]; ok {
 				if err := st.PutRecord(ctx, store.LeaseKind, id, []byte(time.Now().Add(d).Format(time.RFC3339Nano))); err != nil {
 					t.Fatal(err)
@@ -80,9 +83,11 @@ func TestCollectInterruptedRuns(t *testing.T) {
 				if gotGone := errors.Is(err, store.ErrNotFound); gotGone != gone {
 					t.Errorf("run %s gone = %v; want %v", id, gotGone, gone)
 				}
-				_, err = st.GetRecord(ctx, pipeline.StageKind, id)
-				if gotGone := errors.Is(err, store.ErrNotFound); gotGone != gone {
-					t.Errorf("stage record of %s gone = %v; want %v", id, gotGone, gone)
+				for _, kind := range []string{pipeline.StageKind, pipeline.InputsKind} {
+					_, err = st.GetRecord(ctx, kind, id)
+					if gotGone := errors.Is(err, store.ErrNotFound); gotGone != gone {
+						t.Errorf("%s record of %s gone = %v; want %v", kind, id, gotGone, gone)
+					}
 				}
 			}
 			if _, err := st.GetRecord(ctx, store.LeaseKind, "expired"); slices.Contains(tt.removed, "expired") && !errors.Is(err, store.ErrNotFound) {

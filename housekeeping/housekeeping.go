@@ -335,10 +335,11 @@ func allGone(ids []string, gone map[string]bool) bool {
 
 // removeRun deletes a run's saved model directory (the directory of its
 // model file, named after the run), the stage record an interrupted run
-// leaves behind, then its record, so that a removal cut short is
-// finished by the next one, and last its lease record: gc's own hold of
-// it, l (see holdRuns), deleted under l's fence, or for a run that
-// cannot be resumed (l nil) whatever its process left.
+// leaves behind and the record of its input files, then its record, so
+// that a removal cut short is finished by the next one, and last its
+// lease record: gc's own hold of it, l (see holdRuns), deleted under l's
+// fence, or for a run that cannot be resumed (l nil) whatever its
+// process left.
 func removeRun(ctx context.Context, env Env, r *store.Run, l *store.Lease, dry bool, rep *Report) error {
 	rep.Runs = append(rep.Runs, r.ID)
 	if dir := filepath.Dir(r.ModelPath); r.ModelPath != "" && filepath.Base(dir) == r.ID {
@@ -352,8 +353,10 @@ func removeRun(ctx context.Context, env Env, r *store.Run, l *store.Lease, dry b
 	if dry {
 		return nil
 	}
-	if err := env.Store.DeleteRecord(ctx, pipeline.StageKind, r.ID); err != nil {
-		return fmt.Errorf("remove run %s: %w", r.ID, err)
+	for _, kind := range []string{pipeline.StageKind, pipeline.InputsKind} {
+		if err := env.Store.DeleteRecord(ctx, kind, r.ID); err != nil {
+			return fmt.Errorf("remove run %s: %w", r.ID, err)
+		}
 	}
 	if err := env.Store.DeleteRun(ctx, r.ID); err != nil {
 		return err

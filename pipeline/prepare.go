@@ -19,6 +19,13 @@ import (
 
 // prepare loads the target, the features frame and the split.
 func prepare(f *frame.Frame, cfg *config.Config, log *slog.Logger) (*prepared, error) {
+	return prepareIn(f, cfg, "", log)
+}
+
+// prepareIn is prepare with cfg's relative input paths (test_rows) read
+// from dir, "" for the working directory: a resumed run reads them where
+// the run first did (see RunInputs).
+func prepareIn(f *frame.Frame, cfg *config.Config, dir string, log *slog.Logger) (*prepared, error) {
 	if err := checkColumns(f, cfg); err != nil {
 		return nil, err
 	}
@@ -66,7 +73,7 @@ func prepare(f *frame.Frame, cfg *config.Config, log *slog.Logger) (*prepared, e
 		log.Warn("column reproduces the target", "column", name, "target", cfg.Target)
 		warnings = append(warnings, targetCopyWarning(name, cfg.Target))
 	}
-	p := &prepared{x: t.X, task: t.Task, classes: t.Classes, y: t.Y, memo: &memo{}, warnings: warnings}
+	p := &prepared{x: t.X, task: t.Task, classes: t.Classes, y: t.Y, memo: &memo{}, warnings: warnings, dir: dir}
 	if err := p.splitRows(f, cfg, kept, times); err != nil {
 		return nil, err
 	}

@@ -145,6 +145,9 @@ type trainRun struct {
 	gated   eval.Metrics // the metrics the gates judge
 
 	metaStarts *metaStarts // a warm start's configurations; nil: none
+	// dir is where the config's relative input paths are read from: the
+	// resumed run's recorded directory; "" is the working directory.
+	dir string
 }
 
 func newTrainRun(cfg *config.Config, o Options) *trainRun {
@@ -179,6 +182,9 @@ func (r *trainRun) load(ctx context.Context) error {
 	}
 	r.f, r.res.DatasetHash = f, f.Hash()
 	if err := r.sameResumedData(ctx); err != nil {
+		return err
+	}
+	if err := r.resumedInputs(ctx); err != nil {
 		return err
 	}
 	r.res.Timings["load"] = since(r.start)
@@ -226,7 +232,10 @@ func (r *trainRun) record(ctx context.Context) error {
 	if r.o.Runs == nil {
 		return nil
 	}
-	return r.o.Runs.PutRun(ctx, r.rec)
+	if err := r.o.Runs.PutRun(ctx, r.rec); err != nil {
+		return err
+	}
+	return r.recordInputs(ctx)
 }
 
 // StageKind is the record kind of recorded runs' current stage: key the
@@ -362,7 +371,7 @@ func AbsPath(path string) string {
 }
 
 func (r *trainRun) split(context.Context) error {
-	p, err := prepare(r.f, r.cfg, r.log)
+	p, err := prepareIn(r.f, r.cfg, r.dir, r.log)
 	if err != nil {
 		return err
 	}

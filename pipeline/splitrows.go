@@ -65,7 +65,7 @@ func (p *prepared) holdout(f *frame.Frame, cfg *config.Config, kept []int, times
 	switch {
 	case cfg.TestRows != "":
 		p.split = "test rows from " + cfg.TestRows
-		test, err := readTestRows(cfg.TestRows, f.NumRows(), kept)
+		test, err := readTestRows(inDir(p.dir, cfg.TestRows), f.NumRows(), kept)
 		if err != nil {
 			return split.Holdout{}, err
 		}

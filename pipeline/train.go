@@ -206,6 +206,9 @@ type Registered struct {
 // prepared is a loaded dataset ready for candidates: the features frame,
 // coded target and split, in positions of the kept rows.
 type prepared struct {
+	// dir is where relative input paths of the config (test_rows) are
+	// read from; "" is the working directory.
+	dir     string
 	x       *frame.Frame
 	y       []float64
 	task    model.Task
