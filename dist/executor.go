@@ -280,7 +280,8 @@ func (e *Executor) collect(ctx context.Context, cl *collection, ch <-chan string
 // them (units with the same work share a result key; a max-deliveries
 // key names the unit the server gave up on), the stream sequence of the
 // message each result key was queued as, the units still pending, and
-// since when results have been unreadable. It lets a key announced on
+// since when results have been unreadable, and the undecodable results
+// read of each key. It lets a key announced on
 // the channel and one found by polling be handled the same way.
 type collection struct {
 	e                *Executor
@@ -290,6 +291,7 @@ type collection struct {
 	pending          map[int]bool
 	done             func(int, pipeline.UnitResult) error
 	unreachableSince time.Time
+	bad              map[string]badResults // by result key
 }
 
 // unreachable tolerates read errors for serverGrace (a restart): it
@@ -307,7 +309,9 @@ func (cl *collection) unreachable(err error) error {
 
 // check reads result key rk and, if its result is in, hands it to done
 // for every pending unit it names. A unit that failed on its worker, or
-// was delivered too often, is an error; a result not in yet is not.
+// was delivered too often, is an error; a result not in yet is not, nor
+// is one that does not decode, which is discarded and the unit run
+// again, up to maxUndecodable times.
 func (cl *collection) check(ctx context.Context, rk string) error {
 	idx, ok := cl.keys[rk]
 	if !ok || !cl.pending[idx[0]] {
@@ -319,6 +323,10 @@ func (cl *collection) check(ctx context.Context, rk string) error {
 	r, ok, err := cl.e.result(ctx, rk)
 	if errors.Is(err, errRead) {
 		return cl.unreachable(err)
+	}
+	var bad *undecodable
+	if errors.As(err, &bad) {
+		return cl.discard(ctx, rk, bad)
 	}
 	if err != nil {
 		return err
@@ -419,14 +427,9 @@ func (cl *collection) requeueLost(ctx context.Context) error {
 			continue // the next poll collects it, or tells why it cannot
 		}
 		cl.e.o.Logger.Warn("a unit's message left the queue without a result; queueing it again", "kind", cl.units[idx[0]].Kind, "unit", rk[:13])
-		fresh, err := cl.e.publishAnew(ctx, cl.units[idx[0]])
-		if err != nil {
+		if err := cl.requeue(ctx, rk); err != nil {
 			return err
 		}
-		// A max-deliveries advisory names the message that now runs it.
-		delete(cl.keys, maxKey(seq))
-		cl.keys[maxKey(fresh)] = idx[:1]
-		cl.seqs[rk] = fresh
 	}
 	return nil
 }
@@ -455,7 +458,7 @@ func (e *Executor) result(ctx context.Context, rk string) (result, bool, error) 
 	}
 	r, err := decodeResult(entry.Value())
 	if err != nil {
-		return result{}, false, fmt.Errorf("dist: result %s: %w", rk, err)
+		return result{}, false, &undecodable{key: rk, rev: entry.Revision(), err: err}
 	}
 	return r, true, nil
 }
