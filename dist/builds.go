@@ -74,7 +74,7 @@ func unitSubjectOf(code, kind string) string {
 // creating it if it is missing.
 func (c *conn) buildConsumer(ctx context.Context, code string) (jetstream.Consumer, error) {
 	name := buildConsumerName(code)
-	cons, err := consumer(ctx, c.builds, c.locks, jetstream.ConsumerConfig{
+	cons, err := consumer(ctx, c.builds, c.locks, c.holder, jetstream.ConsumerConfig{
 		Durable: name, AckPolicy: jetstream.AckExplicitPolicy, AckWait: AckWait,
 		MaxDeliver: MaxDeliver, MaxAckPending: -1, FilterSubject: buildSubject + buildTag(code) + ".>",
 		InactiveThreshold: buildConsumerIdle,

@@ -2,6 +2,7 @@ package dist
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -105,6 +106,8 @@ type conn struct {
 	results jetstream.KeyValue
 	workers jetstream.KeyValue
 	locks   jetstream.KeyValue
+	// holder names this connection in the locks it takes.
+	holder string
 
 	artsMu sync.Mutex
 	arts   jetstream.ObjectStore // the artifacts object store, once used
@@ -119,7 +122,7 @@ func dial(ctx context.Context, url, name string) (*conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dist: connect to %s: %w", config.RedactURL(url), err)
 	}
-	c := &conn{nc: nc}
+	c := &conn{nc: nc, holder: rand.Text()}
 	if err := c.setup(ctx); err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("dist: %s: %w", config.RedactURL(url), err)
@@ -206,7 +209,7 @@ func (c *conn) setup(ctx context.Context) error {
 	if c.locks, err = bucket(ctx, js, jetstream.KeyValueConfig{Bucket: locksBucket, TTL: lockTTL, Storage: jetstream.MemoryStorage}); err != nil {
 		return err
 	}
-	c.cons, err = consumer(ctx, c.stream, c.locks, jetstream.ConsumerConfig{
+	c.cons, err = consumer(ctx, c.stream, c.locks, c.holder, jetstream.ConsumerConfig{
 		Durable: ConsumerName, AckPolicy: jetstream.AckExplicitPolicy, AckWait: AckWait,
 		MaxDeliver: MaxDeliver, MaxAckPending: -1,
 	})
@@ -223,7 +226,12 @@ func (c *conn) setup(ctx context.Context) error {
 // client, and every unit then waited for its redeliveries in vain (CI's
 // TestExecuteOnWorkers hung). A client that finds the lock taken waits
 // for the holder to finish; a holder that died frees it after lockTTL.
-func consumer(ctx context.Context, s jetstream.Stream, locks jetstream.KeyValue, cfg jetstream.ConsumerConfig) (jetstream.Consumer, error) {
+// The lock holds the holder's name: a Create the server applied but did
+// not answer (2.9 leaves some requests unanswered) took the lock for
+// this client, which then finds its own name there and goes on, rather
+// than waiting for its own lock to expire (lockTTL, up to twice that on
+// 2.9, plus the request's timeout: a setup stalled for half a minute).
+func consumer(ctx context.Context, s jetstream.Stream, locks jetstream.KeyValue, holder string, cfg jetstream.ConsumerConfig) (jetstream.Consumer, error) {
 	lock := "consumer." + cfg.Durable
 	deadline := time.Now().Add(2 * lockTTL)
 	for wait := 20 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
@@ -232,7 +240,10 @@ func consumer(ctx context.Context, s jetstream.Stream, locks jetstream.KeyValue,
 		case err == nil && sameSettings(cons.CachedInfo().Config, cfg):
 			return cons, nil
 		case err == nil || errors.Is(err, jetstream.ErrConsumerNotFound):
-			_, err = locks.Create(ctx, lock, nil)
+			_, err = locks.Create(ctx, lock, []byte(holder))
+			if errors.Is(err, jetstream.ErrKeyExists) && heldBy(ctx, locks, lock, holder) {
+				err = nil
+			}
 			if err == nil {
 				cons, err = s.CreateOrUpdateConsumer(ctx, cfg)
 				_ = locks.Delete(context.WithoutCancel(ctx), lock)
@@ -253,6 +264,12 @@ func consumer(ctx context.Context, s jetstream.Stream, locks jetstream.KeyValue,
 		case <-time.After(wait):
 		}
 	}
+}
+
+// heldBy reports whether lock names holder.
+func heldBy(ctx context.Context, locks jetstream.KeyValue, lock, holder string) bool {
+	e, err := locks.Get(ctx, lock)
+	return err == nil && string(e.Value()) == holder
 }
 
 // sameSettings reports whether the consumer has the settings tabforge

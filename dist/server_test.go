@@ -182,3 +182,46 @@ func TestDialUpdatesConsumer(t *testing.T) {
 		t.Errorf("consumer AckWait %s after dialling; want %s", info.Config.AckWait, AckWait)
 	}
 }
+
+// TestConsumerLockOwnCreate: a client whose lock Create the server
+// applied without answering (nats-server 2.9 leaves some requests
+// unanswered) finds its own name in the lock and creates the consumer at
+// once. It waited for its own lock to expire, lockTTL and more: a likely
+// cause of the ~30 s stalls seen once in some 40 runs of these tests
+// (the request's 5 s timeout, then the lock's expiry, which 2.9 checks
+// only every lockTTL).
+func TestConsumerLockOwnCreate(t *testing.T) {
+	s := startServer(t)
+	ctx := context.Background()
+	c, err := dial(ctx, s.URL(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	cfg := jetstream.ConsumerConfig{Durable: "lock-test", AckPolicy: jetstream.AckExplicitPolicy, AckWait: AckWait, MaxDeliver: MaxDeliver,
+		MaxAckPending: -1, FilterSubject: buildSubject + "locktest.>"}
+	lock := "consumer." + cfg.Durable
+	// What the unanswered Create left: the lock, in this client's name.
+	if _, err := c.locks.Create(ctx, lock, []byte(c.holder)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	cctx, cancel := context.WithTimeout(ctx, lockTTL/2)
+	defer cancel()
+	if _, err := consumer(cctx, c.builds, c.locks, c.holder, cfg); err != nil {
+		t.Fatalf("consumer under its own lock: %v after %s; want it created without waiting for the lock to expire", err, time.Since(start).Round(time.Millisecond))
+	}
+	if _, err := c.locks.Get(ctx, lock); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Errorf("the lock after creating the consumer: %v; want it released", err)
+	}
+	// Another holder's lock is still waited for.
+	if _, err := c.locks.Put(ctx, "consumer.other", []byte("someone else")); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel2 := context.WithTimeout(ctx, time.Second)
+	defer cancel2()
+	cfg.Durable, cfg.FilterSubject = "other", buildSubject+"othertest.>"
+	if _, err := consumer(short, c.builds, c.locks, c.holder, cfg); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("consumer under another's lock = %v; want it waiting (here until its deadline)", err)
+	}
+}
