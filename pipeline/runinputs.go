@@ -112,30 +112,52 @@ func (r *trainRun) resumedInputs(ctx context.Context) error {
 	if r.o.Resume == "" {
 		return nil
 	}
-	recs, ok := r.o.Runs.(store.Records)
-	if !ok {
-		return nil
-	}
-	rec, err := recs.GetRecord(ctx, InputsKind, r.o.Resume)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
+	in, err := runInputs(ctx, r.o.Runs, r.o.Resume)
 	if err != nil {
 		return fmt.Errorf("resume %s: its input files: %w", r.o.Resume, err)
 	}
+	if in == nil {
+		return nil
+	}
+	if err := in.changed(); err != nil {
+		return fmt.Errorf("resume %s: %w", r.o.Resume, err)
+	}
+	r.dir = in.Dir
+	return nil
+}
+
+// runInputs returns the RunInputs of run id; nil for a run recorded
+// before runs kept them, or a store that keeps no records.
+func runInputs(ctx context.Context, runs store.Runs, id string) (*RunInputs, error) {
+	recs, ok := runs.(store.Records)
+	if !ok {
+		return nil, nil
+	}
+	rec, err := recs.GetRecord(ctx, InputsKind, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
 	var in RunInputs
 	if err := json.Unmarshal(rec.Value, &in); err != nil {
-		return fmt.Errorf("resume %s: its input files: %w", r.o.Resume, err)
+		return nil, err
 	}
+	return &in, nil
+}
+
+// changed reports the first of the run's input files that cannot be
+// read, or whose content is not what the run read.
+func (in *RunInputs) changed() error {
 	for _, f := range in.Files {
 		h, err := fileHash(f.Path)
 		if err != nil {
-			return fmt.Errorf("resume %s: %s %s, which the run read: %w", r.o.Resume, f.Key, f.Path, err)
+			return fmt.Errorf("%s %s, which the run read: %w", f.Key, f.Path, err)
 		}
 		if h != f.Hash {
-			return fmt.Errorf("resume %s: %s %s changed since the run read it (hash %.12s, the run's %.12s)", r.o.Resume, f.Key, f.Path, h, f.Hash)
+			return fmt.Errorf("%s %s changed since the run read it (hash %.12s, the run's %.12s)", f.Key, f.Path, h, f.Hash)
 		}
 	}
-	r.dir = in.Dir
 	return nil
 }

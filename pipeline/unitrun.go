@@ -218,7 +218,7 @@ func (u *UnitRunner) load(ctx context.Context, fs runRef) (*prepared, *config.Co
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := prepare(f, cfg, log)
+	p, err := prepareIn(f, cfg, u.inputsDir(ctx, rec.ID, log), log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("pipeline: run %s: %w", fs.Run, err)
 	}
@@ -235,6 +235,24 @@ func (u *UnitRunner) load(ctx context.Context, fs runRef) (*prepared, *config.Co
 		p.cache = u.Cache
 	}
 	return p, cfg, nil
+}
+
+// inputsDir is where the worker reads the run's relative input paths
+// (test_rows) from: the driver's directory when the files the run read
+// are there unchanged (a worker on the driver's machine, started
+// elsewhere), else "", the worker's working directory (another machine,
+// with the project checked out). The unit's key tells whether what it
+// read is what the driver read.
+func (u *UnitRunner) inputsDir(ctx context.Context, run string, log *slog.Logger) string {
+	in, err := runInputs(ctx, u.Runs, run)
+	if err != nil || in == nil {
+		return ""
+	}
+	if err := in.changed(); err != nil {
+		log.Info("reading the run's input files from the working directory", "run", run, "reason", err)
+		return ""
+	}
+	return in.Dir
 }
 
 // dataset reads the recorded dataset file, or the one Fetch provides,

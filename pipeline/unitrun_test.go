@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -252,5 +253,59 @@ func TestUnitRunnerChecksEveryRef(t *testing.T) {
 		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
 			t.Errorf("%s: rebuild = %v; want an error with %q", tt.name, err, tt.want)
 		}
+	}
+}
+
+// elsewhere is a rebuildingExecutor whose worker runs in another working
+// directory, as a worker started in another terminal does.
+type elsewhere struct {
+	*rebuildingExecutor
+	dir string
+}
+
+func (e elsewhere) Execute(ctx context.Context, units []Unit, done func(int, UnitResult) error) error {
+	back, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	if err := os.Chdir(e.dir); err != nil {
+		return err
+	}
+	defer os.Chdir(back)
+	return e.rebuildingExecutor.Execute(ctx, units, done)
+}
+
+// TestUnitRunnerReadsTestRowsWhereTheDriverDid: a worker in another
+// directory than the driver reads the run's relative test_rows where the
+// driver did, as it reads the data by its recorded absolute path; it read
+// the file of that name in its own directory, rebuilt other folds and
+// refused every unit (another unit than the driver sent).
+func TestUnitRunnerReadsTestRowsWhereTheDriverDid(t *testing.T) {
+	data, err := filepath.Abs(filepath.Join("..", "testdata", "credit_data.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, other := t.TempDir(), t.TempDir()
+	for d, n := range map[string]int{dir: 800, other: 400} { // the same name, other rows
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintln(&b, i)
+		}
+		if err := os.WriteFile(filepath.Join(d, "rows.txt"), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(dir)
+	st := storetest.SQLite(t)
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.Models, cfg.TestRows = data, "Status", []string{"logistic"}, "rows.txt"
+	cfg.CVFolds, cfg.Out, cfg.Cache, cfg.ForceProductionQuality = 3, t.TempDir(), false, false
+	ex := newRebuildingExecutor(st)
+	res, err := Train(context.Background(), cfg, Options{Runs: st, Executor: elsewhere{ex, other}})
+	if err != nil {
+		t.Fatalf("train with a worker in another directory: %v", err)
+	}
+	if n := ex.ran("fold"); n != int64(cfg.CVFolds) || res.TestRows != 800 {
+		t.Errorf("%d folds rebuilt, %d test rows; want %d and 800", n, res.TestRows, cfg.CVFolds)
 	}
 }
