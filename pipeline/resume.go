@@ -20,7 +20,9 @@ import (
 // Resuming repeats the run under its id. Its tuning studies continue
 // from their recorded trials (trials the dead driver left running are
 // retried with their parameters), and on a queue the units whose results
-// are already in the results bucket are read, not run again.
+// are already in the results bucket are read, not run again. Train reads
+// the run's input files where the run first did, from any directory: the
+// data by its recorded absolute path, test_rows by the run's RunInputs.
 func ResumeConfig(ctx context.Context, runs store.Runs, id string, now *config.Config) (*config.Config, *store.Run, error) {
 	rec, err := runs.GetRun(ctx, id)
 	if err != nil {
