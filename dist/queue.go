@@ -229,8 +229,8 @@ func (c *conn) setup(ctx context.Context) error {
 // The lock holds the holder's name: a Create the server applied but did
 // not answer (2.9 leaves some requests unanswered) took the lock for
 // this client, which then finds its own name there and goes on, rather
-// than waiting for its own lock to expire (lockTTL, up to twice that on
-// 2.9, plus the request's timeout: a setup stalled for half a minute).
+// than waiting for its own lock to expire: the request's 5 s timeout and
+// then lockTTL, for each of a worker's two consumers.
 func consumer(ctx context.Context, s jetstream.Stream, locks jetstream.KeyValue, holder string, cfg jetstream.ConsumerConfig) (jetstream.Consumer, error) {
 	lock := "consumer." + cfg.Durable
 	deadline := time.Now().Add(2 * lockTTL)

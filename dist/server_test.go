@@ -186,10 +186,10 @@ func TestDialUpdatesConsumer(t *testing.T) {
 // TestConsumerLockOwnCreate: a client whose lock Create the server
 // applied without answering (nats-server 2.9 leaves some requests
 // unanswered) finds its own name in the lock and creates the consumer at
-// once. It waited for its own lock to expire, lockTTL and more: a likely
-// cause of the ~30 s stalls seen once in some 40 runs of these tests
-// (the request's 5 s timeout, then the lock's expiry, which 2.9 checks
-// only every lockTTL).
+// once. It waited for its own lock to expire: the request's 5 s timeout,
+// then lockTTL (10 s; nats-server 2.9.10 removes the key on time), for
+// each consumer a client sets up; a plausible cause of the ~30 s stall
+// seen once in some 40 runs of these tests.
 func TestConsumerLockOwnCreate(t *testing.T) {
 	s := startServer(t)
 	ctx := context.Background()
