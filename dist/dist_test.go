@@ -281,9 +281,15 @@ func TestStaleErrorIgnored(t *testing.T) {
 		t.Fatal(err)
 	}
 	// One slow worker: unit 1 waits in the queue while the driver polls.
+	// It stops before the server does (cleanups run last first).
 	ctxW, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go (&Worker{Runner: &slowRunner{}, ID: "slow", Logger: failureLog(t, "worker")}).Run(ctxW, s.URL())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	wg.Go(func() {
+		if err := (&Worker{Runner: &slowRunner{}, ID: "slow", Logger: failureLog(t, "worker")}).Run(ctxW, s.URL()); err != nil {
+			t.Errorf("worker: %v", err)
+		}
+	})
 	e, err := Dial(ctx, s.URL(), Options{WaitWorkers: 10 * time.Second, Logger: failureLog(t, "driver")})
 	if err != nil {
 		t.Fatal(err)
