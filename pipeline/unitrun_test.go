@@ -83,6 +83,9 @@ func TestUnitRunnerRebuildsFolds(t *testing.T) {
 		{"classification", func(c *config.Config) {
 			c.Data, c.Target, c.Models = filepath.Join("..", "testdata", "credit_data.csv"), "Status", []string{"logistic", "tree", "gbdt"}
 		}},
+		{"multiclass", func(c *config.Config) {
+			c.Data, c.Target, c.Models = filepath.Join("..", "testdata", "midwest.csv"), "state", []string{"logistic", "tree"}
+		}},
 		{"log target", func(c *config.Config) {
 			c.Data, c.Target, c.Models = filepath.Join("..", "testdata", "ames.csv"), "Sale_Price", []string{"ols", "ridge"}
 		}},
