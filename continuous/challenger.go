@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
 )
@@ -17,23 +16,23 @@ import (
 // champion, registers it and returns its run and the model to judge: the
 // fit on the other rows (with refit_all the registered model is refitted
 // on all rows after it). It fills d's training fields.
-func challenge(ctx context.Context, env Env, champ *registry.Model, champP *pipeline.Predictor, cfg *config.Config, pol Policy, holdout []int, hash string, d *Decision) (*pipeline.Result, *pipeline.Predictor, error) {
+func (run *retrainRun) challenge(ctx context.Context) (*pipeline.Result, *pipeline.Predictor, error) {
 	var err error
-	if cfg.TestRows, err = writeRows(filepath.Join(env.Dir, "holdout", hash[:16]+".rows"), holdout); err != nil {
+	if run.cfg.TestRows, err = writeRows(filepath.Join(run.env.Dir, "holdout", run.hash[:16]+".rows"), run.holdout); err != nil {
 		return nil, nil, err
 	}
-	cfg.Out = filepath.Join(env.Dir, "runs")
-	cfg.RefitAll = !pol.KeepHoldout
-	if pol.Configure != nil {
-		pol.Configure(cfg)
+	run.cfg.Out = filepath.Join(run.env.Dir, "runs")
+	run.cfg.RefitAll = !run.pol.KeepHoldout
+	if run.pol.Configure != nil {
+		run.pol.Configure(run.cfg)
 	}
-	starts := championStarts{version: champ.Version, params: championParams(ctx, env, champ, champP)}
-	o := pipeline.Options{Runs: env.Runs, Studies: env.Studies, Meta: env.Meta, Knowledge: env.Knowledge,
+	starts := championStarts{version: run.champ.Version, params: championParams(ctx, run.env, run.champ, run.champP)}
+	o := pipeline.Options{Runs: run.env.Runs, Studies: run.env.Studies, Meta: run.env.Meta, Knowledge: run.env.Knowledge,
 		Starts:    pipeline.StartSources{starts, pipeline.BasicVariantStarts{}},
-		Registrar: pipeline.StoreRegistrar{Registry: env.Registry, Artifacts: env.Artifacts, CodeVersion: env.CodeVersion}}
+		Registrar: pipeline.StoreRegistrar{Registry: run.env.Registry, Artifacts: run.env.Artifacts, CodeVersion: run.env.CodeVersion}}
 	start := time.Now()
-	res, err := pipeline.Train(ctx, cfg, o)
-	d.TrainSeconds = time.Since(start).Seconds()
+	res, err := pipeline.Train(ctx, run.cfg, o)
+	run.d.TrainSeconds = time.Since(start).Seconds()
 	var gate *pipeline.GateError
 	if err != nil && !errors.As(err, &gate) {
 		return nil, nil, err
@@ -41,13 +40,13 @@ func challenge(ctx context.Context, env Env, champ *registry.Model, champP *pipe
 	if res.Registered == nil {
 		return nil, nil, errors.New("the challenger was not registered")
 	}
-	d.ChallengerVersion, d.RefitRows = res.Registered.Model.Version, res.RefitRows
+	run.d.ChallengerVersion, run.d.RefitRows = res.Registered.Model.Version, res.RefitRows
 	for _, e := range res.Leaderboard {
 		if e.Tuning != nil && e.Tuning.WarmStart != "" {
-			if d.WarmStart == nil {
-				d.WarmStart = map[string]string{}
+			if run.d.WarmStart == nil {
+				run.d.WarmStart = map[string]string{}
 			}
-			d.WarmStart[e.Model] = e.Tuning.WarmStart
+			run.d.WarmStart[e.Model] = e.Tuning.WarmStart
 		}
 	}
 	judged := res.ModelPath

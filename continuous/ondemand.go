@@ -20,38 +20,38 @@ import (
 // with none, refreshes the champion if the policy says so or records
 // the keep. done reports that Retrain ends here, returning out and err;
 // otherwise a challenger is to be trained and d.Trigger says why.
-func onDemand(ctx context.Context, env Env, name string, champ *registry.Model, champP *pipeline.Predictor, cfg *config.Config, x *frame.Frame, data string, holdout []int, hash string, pol Policy, d *Decision) (out *Decision, done bool, err error) {
-	if d.Trigger = needed(champ, d, pol.Decay); d.Trigger == "" && pol.OnDrift {
-		if d.Trigger = recentDrift(ctx, champP, cfg, x, holdout); d.Trigger != "" {
-			d.rules = append(d.rules, ruleOnDrift)
+func (run *retrainRun) onDemand(ctx context.Context) (out *Decision, done bool, err error) {
+	if run.d.Trigger = needed(run.champ, run.d, run.pol.Decay); run.d.Trigger == "" && run.pol.OnDrift {
+		if run.d.Trigger = recentDrift(ctx, run.champP, run.cfg, run.x, run.holdout); run.d.Trigger != "" {
+			run.d.rules = append(run.d.rules, ruleOnDrift)
 		}
 	}
-	if d.Trigger == "" {
-		d.Trigger, err = aged(ctx, env, champ, pol.MaxAge)
+	if run.d.Trigger == "" {
+		run.d.Trigger, err = aged(ctx, run.env, run.champ, run.pol.MaxAge)
 		if err != nil {
-			return nil, true, fmt.Errorf("retrain %s: %w", name, err)
+			return nil, true, fmt.Errorf("retrain %s: %w", run.name, err)
 		}
 	}
-	if d.Trigger == "" {
+	if run.d.Trigger == "" {
 		// "within" would misread a champion doing better than on its test
 		// rows, as it often does (the backtests' refreshes mostly are).
-		d.Reason = fmt.Sprintf("on demand: the champion's %s on the newest %d rows, %.4g, is no more than %.0f%% worse than its test score %.4g", d.Metric, d.HoldoutRows, d.ChampionScore, 100*pol.Decay, champ.Metrics[d.Metric])
-		if pol.Refresh > 0 {
-			if err := refresh(ctx, env, champ, champP, cfg, data, holdout, hash, pol, d); err != nil {
-				return nil, true, fmt.Errorf("retrain %s: %w", name, err)
+		run.d.Reason = fmt.Sprintf("on demand: the champion's %s on the newest %d rows, %.4g, is no more than %.0f%% worse than its test score %.4g", run.d.Metric, run.d.HoldoutRows, run.d.ChampionScore, 100*run.pol.Decay, run.champ.Metrics[run.d.Metric])
+		if run.pol.Refresh > 0 {
+			if err := run.refresh(ctx); err != nil {
+				return nil, true, fmt.Errorf("retrain %s: %w", run.name, err)
 			}
-			if d.Decision == Refresh || d.moved {
-				return d, true, nil // refresh recorded its decision
+			if run.d.Decision == Refresh || run.d.moved {
+				return run.d, true, nil // refresh recorded its decision
 			}
-			if pol.RefreshOrTrain && d.Refresh != nil {
-				d.Trigger = "the champion's refresh did not check out (" + d.Refresh.why + ")"
-				d.rules = append(d.rules, ruleRefreshOrTrain)
+			if run.pol.RefreshOrTrain && run.d.Refresh != nil {
+				run.d.Trigger = "the champion's refresh did not check out (" + run.d.Refresh.why + ")"
+				run.d.rules = append(run.d.rules, ruleRefreshOrTrain)
 			}
 		}
-		if d.Trigger == "" {
-			return d, true, record(ctx, env, champ, d)
+		if run.d.Trigger == "" {
+			return run.d, true, record(ctx, run.env, run.champ, run.d)
 		}
-		d.Reason = "" // the challenger's decision gives it; d.Refresh keeps the failed check
+		run.d.Reason = "" // the challenger's decision gives it; d.Refresh keeps the failed check
 	}
 	return nil, false, nil
 }

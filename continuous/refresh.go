@@ -152,49 +152,49 @@ func (s refreshSource) continued(ctx context.Context, p *pipeline.Predictor, x *
 // otherwise d is left as it was (keep) with the check's outcome in its
 // reason and Refresh. A champion that cannot be continued (not a single
 // boosted model) is left alone.
-func refresh(ctx context.Context, env Env, champ *registry.Model, champP *pipeline.Predictor, cfg *config.Config, data string, holdout []int, hash string, pol Policy, d *Decision) error {
-	src, ok := refreshable(champP)
-	if !ok || len(holdout) < 2 {
+func (run *retrainRun) refresh(ctx context.Context) error {
+	src, ok := refreshable(run.champP)
+	if !ok || len(run.holdout) < 2 {
 		return nil
 	}
 	start := time.Now()
-	defer func() { d.TrainSeconds += time.Since(start).Seconds() }()
-	r, err := checkRefresh(ctx, src, champP, cfg, data, holdout, pol, d.Metric)
+	defer func() { run.d.TrainSeconds += time.Since(start).Seconds() }()
+	r, err := checkRefresh(ctx, src, run.champP, run.cfg, run.data, run.holdout, run.pol, run.d.Metric)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		// The refresh is an extra the decision can do without: a check
 		// that fails keeps the champion and says why.
-		d.Refresh = &RefreshResult{Error: err.Error(), why: "the check failed: " + err.Error()}
-		d.Reason += "; not refreshed: " + d.Refresh.why
+		run.d.Refresh = &RefreshResult{Error: err.Error(), why: "the check failed: " + err.Error()}
+		run.d.Reason += "; not refreshed: " + run.d.Refresh.why
 		return nil
 	}
-	if why := refreshLoses(r, pol, d.Metric, d.ChallengerVersion == ""); why != "" {
+	if why := refreshLoses(r, run.pol, run.d.Metric, run.d.ChallengerVersion == ""); why != "" {
 		r.why = why
-		d.Reason += "; not refreshed: " + why
-		d.Refresh = r
+		run.d.Reason += "; not refreshed: " + why
+		run.d.Refresh = r
 		return nil
 	}
-	refreshed, err := src.continued(ctx, champP, r.x, r.Rounds)
+	refreshed, err := src.continued(ctx, run.champP, r.x, r.Rounds)
 	if err != nil {
 		return fmt.Errorf("refresh: %w", err)
 	}
-	refreshed.Dataset = hash
-	if r.Version, err = registerRefresh(ctx, env, champ, refreshed, cfg, hash, r.Rounds); err != nil {
+	refreshed.Dataset = run.hash
+	if r.Version, err = registerRefresh(ctx, run.env, run.champ, refreshed, run.cfg, run.hash, r.Rounds); err != nil {
 		return fmt.Errorf("refresh: %w", err)
 	}
-	d.Decision, d.Stage, d.Refresh = Refresh, pol.Stage, r
-	if d.Stage == "" {
-		d.Stage = registry.Production
+	run.d.Decision, run.d.Stage, run.d.Refresh = Refresh, run.pol.Stage, r
+	if run.d.Stage == "" {
+		run.d.Stage = registry.Production
 	}
-	d.Reason = fmt.Sprintf("%s; refreshed with %d boosting rounds on all %d rows (boosted on all but every other newest row, its %s on those %d is %.4g against the champion's %.4g)",
-		d.Reason, r.Rounds, r.Rows, d.Metric, r.CheckRows, r.RefreshedScore, r.ChampionScore)
-	reason := fmt.Sprintf("retrain: %s; refreshed %s, parent %s", d.Reason, r.Version, champ.Version)
-	if err := promoteDecided(ctx, env, champ, r.Version, d, registry.PromoteOptions{Reason: reason, Force: !champ.Deployable}); err != nil {
+	run.d.Reason = fmt.Sprintf("%s; refreshed with %d boosting rounds on all %d rows (boosted on all but every other newest row, its %s on those %d is %.4g against the champion's %.4g)",
+		run.d.Reason, r.Rounds, r.Rows, run.d.Metric, r.CheckRows, r.RefreshedScore, r.ChampionScore)
+	reason := fmt.Sprintf("retrain: %s; refreshed %s, parent %s", run.d.Reason, r.Version, run.champ.Version)
+	if err := promoteDecided(ctx, run.env, run.champ, r.Version, run.d, registry.PromoteOptions{Reason: reason, Force: !run.champ.Deployable}); err != nil {
 		return err
 	}
-	return record(ctx, env, champ, d) // the refresh, or the keep production's move made it
+	return record(ctx, run.env, run.champ, run.d) // the refresh, or the keep production's move made it
 }
 
 // checkRefresh boosts the champion on data but every other newest row

@@ -152,16 +152,36 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 		return d, nil
 	}
 	d.HoldoutRows = len(holdout)
-	champP, champOut, err := scoreChampion(ctx, env, name, champ, cfg, data, x, ref, holdout, d)
+	run := &retrainRun{env: env, name: name, data: data, pol: pol, champ: champ, cfg: cfg, x: x, hash: hash, holdout: holdout, d: d}
+	champOut, err := run.scoreChampion(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
 	if pol.OnDemand {
-		if out, done, err := onDemand(ctx, env, name, champ, champP, cfg, x, data, holdout, hash, pol, d); done {
+		if out, done, err := run.onDemand(ctx); done {
 			return out, err
 		}
 	}
-	return contest(ctx, env, name, champ, champP, champOut, cfg, data, holdout, hash, pol, d)
+	return run.contest(ctx, champOut)
+}
+
+// retrainRun is what the steps of one Retrain share: the registered
+// model and data file it retrains on, its policy, the champion, the
+// champion's configuration on the data, the data read, its content
+// hash, the newest rows both models are scored on, and the decision
+// being made.
+type retrainRun struct {
+	env     Env
+	name    string
+	data    string
+	pol     Policy
+	champ   *registry.Model
+	champP  *pipeline.Predictor // the champion loaded, by scoreChampion
+	cfg     *config.Config
+	x       *frame.Frame
+	hash    string
+	holdout []int
+	d       *Decision
 }
 
 // scoreChampion loads the champion's model, reports the drift of the
@@ -169,30 +189,31 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 // there is no report), and scores it on them into d. A champion that
 // cannot be scored there, or whose score is undefined, ends the retrain:
 // no challenger can be weighed against it.
-func scoreChampion(ctx context.Context, env Env, name string, champ *registry.Model, cfg *config.Config, data string, x, ref *frame.Frame, holdout []int, d *Decision) (*pipeline.Predictor, *outputs, error) {
-	champP, err := pipeline.LoadRegistered(ctx, env.Artifacts, champ)
+func (run *retrainRun) scoreChampion(ctx context.Context, ref *frame.Frame) (*outputs, error) {
+	champP, err := pipeline.LoadRegistered(ctx, run.env.Artifacts, run.champ)
 	if err != nil {
-		return nil, nil, fmt.Errorf("retrain %s: %w: %w", name, errChampionLoad, err)
+		return nil, fmt.Errorf("retrain %s: %w: %w", run.name, errChampionLoad, err)
 	}
-	d.Drift = driftReport(ctx, ref, champP, cfg, x.Take(holdout))
+	run.champP = champP
+	run.d.Drift = driftReport(ctx, ref, run.champP, run.cfg, run.x.Take(run.holdout))
 	if ref == nil {
-		d.DriftNote = fmt.Sprintf("no drift report: the champion's training data %s could not be read (moved or deleted since it trained?)", champ.DatasetPath)
+		run.d.DriftNote = fmt.Sprintf("no drift report: the champion's training data %s could not be read (moved or deleted since it trained?)", run.champ.DatasetPath)
 	}
-	d.Metric = pipeline.PrimaryMetric(champP.Target.Task)
-	champOut, err := scoreOn(champP, data, pipeline.ReadOptions(cfg), holdout, d.Metric, &d.ChampionScore)
+	run.d.Metric = pipeline.PrimaryMetric(run.champP.Target.Task)
+	champOut, err := scoreOn(run.champP, run.data, pipeline.ReadOptions(run.cfg), run.holdout, run.d.Metric, &run.d.ChampionScore)
 	if u := (*UnseenClassError)(nil); errors.As(err, &u) {
 		// No score of the champion's covers a class it has no probability
 		// for, so no challenger can be weighed against it.
-		return nil, nil, fmt.Errorf("retrain %s: champion: %w; retrain compares models on the champion's classes: for a new class, train a model on %s (tabforge train) and promote it", name, err, data)
+		return nil, fmt.Errorf("retrain %s: champion: %w; retrain compares models on the champion's classes: for a new class, train a model on %s (tabforge train) and promote it", run.name, err, run.data)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("retrain %s: champion: %w", name, err)
+		return nil, fmt.Errorf("retrain %s: champion: %w", run.name, err)
 	}
-	if math.IsNaN(d.ChampionScore) {
+	if math.IsNaN(run.d.ChampionScore) {
 		// No decision can rest on it: nothing is recorded.
-		return nil, nil, fmt.Errorf("retrain %s: the champion's %s on the newest %d rows is undefined (one row, or one class); hold out more rows (--holdout) or retrain on more data", name, d.Metric, d.HoldoutRows)
+		return nil, fmt.Errorf("retrain %s: the champion's %s on the newest %d rows is undefined (one row, or one class); hold out more rows (--holdout) or retrain on more data", run.name, run.d.Metric, run.d.HoldoutRows)
 	}
-	return champP, champOut, nil
+	return champOut, nil
 }
 
 // contest trains a challenger on the rows not held out, scores it on the
@@ -200,30 +221,30 @@ func scoreChampion(ctx context.Context, env Env, name string, champ *registry.Mo
 // the policy whether it replaces the champion. A champion kept that way
 // is refreshed when the policy says so, unless a refresh was checked
 // before the challenger was trained or the challenger is the champion.
-func contest(ctx context.Context, env Env, name string, champ *registry.Model, champP *pipeline.Predictor, champOut *outputs, cfg *config.Config, data string, holdout []int, hash string, pol Policy, d *Decision) (*Decision, error) {
-	res, chalP, err := challenge(ctx, env, champ, champP, cfg, pol, holdout, hash, d)
+func (run *retrainRun) contest(ctx context.Context, champOut *outputs) (*Decision, error) {
+	res, chalP, err := run.challenge(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("retrain %s: challenger: %w", name, err)
+		return nil, fmt.Errorf("retrain %s: challenger: %w", run.name, err)
 	}
-	chalOut, err := scoreOn(chalP, data, pipeline.ReadOptions(cfg), holdout, d.Metric, &d.ChallengerScore)
+	chalOut, err := scoreOn(chalP, run.data, pipeline.ReadOptions(run.cfg), run.holdout, run.d.Metric, &run.d.ChallengerScore)
 	if err != nil {
-		return nil, fmt.Errorf("retrain %s: challenger: %w", name, err)
+		return nil, fmt.Errorf("retrain %s: challenger: %w", run.name, err)
 	}
-	p, err := paired(champOut, chalOut, d.Metric, uint64(len(holdout)))
+	p, err := paired(champOut, chalOut, run.d.Metric, uint64(len(run.holdout)))
 	if err != nil {
-		return nil, fmt.Errorf("retrain %s: %w", name, err)
+		return nil, fmt.Errorf("retrain %s: %w", run.name, err)
 	}
-	d.Paired = &p
-	checked := d.Refresh != nil // a refresh checked already, and failed
-	if d, err = decide(ctx, env, champ, res, pol, d); err != nil || d.Decision != Keep || pol.Refresh <= 0 || d.ChallengerVersion == champ.Version || checked {
-		return d, err
+	run.d.Paired = &p
+	checked := run.d.Refresh != nil // a refresh checked already, and failed
+	if run.d, err = decide(ctx, run.env, run.champ, res, run.pol, run.d); err != nil || run.d.Decision != Keep || run.pol.Refresh <= 0 || run.d.ChallengerVersion == run.champ.Version || checked {
+		return run.d, err
 	}
 	// The champion stays, but has not learnt from the newest rows: a
 	// refresh may still teach it them.
-	if err := refresh(ctx, env, champ, champP, cfg, data, holdout, hash, pol, d); err != nil {
-		return nil, fmt.Errorf("retrain %s: %w", name, err)
+	if err := run.refresh(ctx); err != nil {
+		return nil, fmt.Errorf("retrain %s: %w", run.name, err)
 	}
-	return d, nil
+	return run.d, nil
 }
 
 // holdoutRows returns the newest rows of x that champion and challenger
