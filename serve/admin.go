@@ -20,8 +20,13 @@ import (
 // handleReady answers /ping, /health and /v2/health/ready: 200 once at
 // least one model is loaded, 503 before.
 func (s *Server) handleReady(w http.ResponseWriter, _ *http.Request) {
-	if len(s.set.Load().names) == 0 {
-		s.fail(w, nil, http.StatusServiceUnavailable, "no model loaded yet: promote a version to production", nil)
+	if set := s.set.Load(); len(set.names) == 0 {
+		msg := "no model loaded yet: promote a version to production"
+		for _, n := range slices.Sorted(maps.Keys(set.unloaded)) {
+			msg = fmt.Sprintf("no model loaded yet: model %q: %s", n, set.unloaded[n])
+			break
+		}
+		s.fail(w, nil, http.StatusServiceUnavailable, msg, nil)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain")
@@ -33,7 +38,7 @@ func (s *Server) handleReady(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) handleModelReady(w http.ResponseWriter, r *http.Request) {
 	d, name, err := s.deployment(r.PathValue("name"))
 	if err != nil {
-		s.fail(w, nil, http.StatusNotFound, err.Error(), nil)
+		s.fail(w, nil, deploymentStatus(err), err.Error(), nil)
 		return
 	}
 	// A version is ready when this server has it loaded, as infer and

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"maps"
+	"net/http"
 	"reflect"
 	"slices"
 	"strings"
@@ -19,6 +20,12 @@ import (
 // builds a new set and swaps the pointer.
 type modelSet struct {
 	names map[string]*deployment
+	// unloaded holds, with the reason, the served names that have no
+	// deployment because their production version failed to load (at
+	// startup, or when first promoted). Their requests get 503 while
+	// every refresh retries the version, not a 404 saying the name is
+	// not served.
+	unloaded map[string]string
 }
 
 // deployment is what one name serves: its plan and the loaded versions
@@ -78,11 +85,18 @@ func (s *Server) Refresh(ctx context.Context) error {
 	next := &modelSet{names: make(map[string]*deployment, len(names))}
 	for _, name := range names {
 		od := old.names[name]
-		if d := s.refreshName(ctx, name, od); d != nil {
+		d, why := s.refreshName(ctx, name, od)
+		switch {
+		case d != nil:
 			next.names[name] = d
+		case why != "":
+			if next.unloaded == nil {
+				next.unloaded = map[string]string{}
+			}
+			next.unloaded[name] = why
 		}
 	}
-	if !maps.EqualFunc(old.names, next.names, func(a, b *deployment) bool { return a == b }) {
+	if !maps.EqualFunc(old.names, next.names, func(a, b *deployment) bool { return a == b }) || !maps.Equal(old.unloaded, next.unloaded) {
 		s.set.Store(next)
 		s.metrics.setInfo(next)
 	}
@@ -91,48 +105,55 @@ func (s *Server) Refresh(ctx context.Context) error {
 
 // refreshName returns what name serves after a refresh: od (its current
 // deployment, nil if none) unless its plan changed or an arm that failed
-// to load now loads.
-func (s *Server) refreshName(ctx context.Context, name string, od *deployment) *deployment {
+// to load now loads. With no deployment to return because the production
+// version failed to load, why says so.
+func (s *Server) refreshName(ctx context.Context, name string, od *deployment) (_ *deployment, why string) {
 	plan, err := s.reg.Plan(ctx, name)
 	if err != nil {
 		if od != nil && !errors.Is(err, registry.ErrNoProduction) {
 			s.o.Logger.Warn("serve: read plan", "model", name, "err", err)
 		}
-		return od // keep serving through a store hiccup
+		return od, "" // keep serving through a store hiccup
 	}
 	same := od != nil && reflect.DeepEqual(od.plan, plan)
 	if same && len(od.failed) == 0 {
-		return od
+		return od, ""
 	}
 	d, err := s.deploy(ctx, plan, od)
 	if err != nil {
-		s.loadFailure(name, plan.Production, err.Error())
-		return od
+		if od == nil {
+			s.loadFailure(name, plan.Production, err.Error(), "nothing: the name gets 503 until the version loads; retried at every poll")
+			// Clients see the version, not the error: it names artifact
+			// paths and checksums, which the log has.
+			return nil, fmt.Sprintf("its production version %s failed to load (the server's log says why); retried at every poll", plan.Production)
+		}
+		s.loadFailure(name, plan.Production, err.Error(), "the deployment served before, production "+od.plan.Production)
+		return od, ""
 	}
 	s.loadRecovered(name, d.failed)
 	for v, err := range d.failed {
-		s.loadFailure(name, v, err)
+		s.loadFailure(name, v, err, "production and the arms that loaded: this version's traffic goes to them")
 	}
 	if same && maps.Equal(od.failed, d.failed) {
-		return od // the same arms failed again: nothing to swap
+		return od, "" // the same arms failed again: nothing to swap
 	}
 	s.metrics.swaps.WithLabelValues(name).Inc()
 	s.o.Logger.Info("serve: swapped", "model", name, "production", plan.Production, "split", len(d.split), "shadow", len(d.shadows))
-	return d
+	return d, ""
 }
 
 // loadFailure logs and counts a version that failed to load, once per
 // distinct failure: every refresh retries (an artifact store may come
-// back), but the same failure is not news at every poll.
-func (s *Server) loadFailure(name, version, err string) {
+// back), but the same failure is not news at every poll. keeping says
+// what the name serves meanwhile.
+func (s *Server) loadFailure(name, version, err, keeping string) {
 	key := name + "/" + version
 	if s.loadFailed[key] == err {
 		return
 	}
 	s.loadFailed[key] = err
 	s.metrics.loadErrors.WithLabelValues(name).Inc()
-	s.o.Logger.Error("serve: load failed", "model", name, "version", version,
-		"keeping", "the current deployment of a production version; the others' traffic goes to production", "err", err)
+	s.o.Logger.Error("serve: load failed", "model", name, "version", version, "keeping", keeping, "err", err)
 }
 
 // loadRecovered forgets the failures of name's versions that loaded now.
@@ -255,32 +276,66 @@ func mix(x uint64) uint64 {
 // than a missing model (404).
 var errNoModelNamed = errors.New("the request names no model")
 
+// notLoadedError is a request for a name this server serves but has no
+// version of loaded, its production version having failed to load (it is
+// retried at every refresh): 503, as for a server not ready yet, rather
+// than a 404 saying the name is not served.
+type notLoadedError struct{ name, why string }
+
+func (e *notLoadedError) Error() string {
+	return fmt.Sprintf("model %q is not loaded: %s", e.name, e.why)
+}
+
 // deployment returns the served deployment of name; an empty name means
-// the only one served.
+// the only one served. Its errors map to statuses with deploymentStatus.
 func (s *Server) deployment(name string) (*deployment, string, error) {
 	set := s.set.Load()
 	if name == "" {
-		if len(set.names) == 1 {
+		switch n := len(set.names) + len(set.unloaded); {
+		case n == 0: // nothing promoted: no model to find (404)
+			return nil, "", errors.New("no model is served: none has a production version yet; promote one")
+		case n == 1 && len(set.names) == 1:
 			for n, d := range set.names {
 				return d, n, nil
 			}
+		case n == 1:
+			for n := range set.unloaded {
+				return s.deployment(n)
+			}
 		}
-		err := fmt.Errorf("%d models are served (%s): name one with ?model=NAME or POST /v1/models/NAME/invocations", len(set.names), servedList(set))
-		if len(set.names) > 1 {
-			err = fmt.Errorf("%w: %w", errNoModelNamed, err)
-		}
-		return nil, "", err
+		return nil, "", fmt.Errorf("%w: %d models are served (%s): name one with ?model=NAME or POST /v1/models/NAME/invocations",
+			errNoModelNamed, len(set.names)+len(set.unloaded), servedList(set))
 	}
 	d := set.names[name]
 	if d == nil {
+		if why, ok := set.unloaded[name]; ok {
+			return nil, "", &notLoadedError{name, why}
+		}
 		return nil, "", fmt.Errorf("model %q is not served (served: %s)", name, servedList(set))
 	}
 	return d, name, nil
 }
 
+// deploymentStatus is the HTTP status of an error of deployment.
+func deploymentStatus(err error) int {
+	switch {
+	case errors.Is(err, errNoModelNamed):
+		return http.StatusBadRequest
+	case errors.As(err, new(*notLoadedError)):
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusNotFound
+}
+
+// servedList lists the served names, those not loaded marked so.
 func servedList(set *modelSet) string {
-	if len(set.names) == 0 {
+	names := slices.Collect(maps.Keys(set.names))
+	for n := range set.unloaded {
+		names = append(names, n+" (not loaded)")
+	}
+	if len(names) == 0 {
 		return "none"
 	}
-	return fmt.Sprint(slices.Sorted(maps.Keys(set.names)))
+	slices.Sort(names)
+	return fmt.Sprint(names)
 }

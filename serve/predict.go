@@ -96,11 +96,7 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, name string) (c *
 	w.Header().Set("X-Request-Id", c.id)
 	d, served, err := s.deployment(name)
 	if err != nil {
-		status := http.StatusNotFound
-		if errors.Is(err, errNoModelNamed) {
-			status = http.StatusBadRequest
-		}
-		writeError(w, c.id, status, err.Error(), nil)
+		writeError(w, c.id, deploymentStatus(err), err.Error(), nil)
 		return nil, nil, nil, false
 	}
 	c.name, c.d = served, d

@@ -145,8 +145,12 @@ type v2TensorMD struct {
 
 func (s *Server) handleModelMetadata(w http.ResponseWriter, r *http.Request) {
 	d, name, err := s.deployment(r.PathValue("name"))
-	if err != nil || r.PathValue("name") == "" {
-		s.fail(w, nil, http.StatusNotFound, errString(err, "no model named"), nil)
+	if err != nil {
+		s.fail(w, nil, deploymentStatus(err), err.Error(), nil)
+		return
+	}
+	if r.PathValue("name") == "" {
+		s.fail(w, nil, http.StatusNotFound, "no model named", nil)
 		return
 	}
 	v := d.production()
@@ -174,13 +178,6 @@ func (s *Server) handleModelMetadata(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Model-Version", v.m.Version)
 	writeJSON(w, http.StatusOK, md)
-}
-
-func errString(err error, fallback string) string {
-	if err != nil {
-		return err.Error()
-	}
-	return fallback
 }
 
 // explainResponse holds SHAP values per row: values[row][output][feature].

@@ -1,0 +1,69 @@
+package serve
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tabforge/tabforge/internal/syncbuf"
+)
+
+// TestUnloadedProduction: a server started while a name's production
+// version cannot load (its artifact is corrupt) answers that name's
+// requests 503 saying the version failed to load and is retried, and
+// serves it once the artifact is mended. It answered 404 "model is not
+// served", /ping said "promote a version to production" of a name that
+// had one, and the log said it kept a deployment it never had.
+func TestUnloadedProduction(t *testing.T) {
+	ctx := context.Background()
+	reg, arts := newRegistry(t)
+	v1 := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
+	promote(t, reg, v1.Version)
+	good := corrupt(t, arts, v1.Artifact.Key)
+	var logs syncbuf.Buffer
+	f := start(t, reg, Options{PollInterval: time.Hour, SafetyPollInterval: time.Hour,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	header, rows := csvRows(t, "mlc_churn.csv", 2)
+	split := mustJSON(map[string]any{"dataframe_split": map[string]any{"columns": header, "data": rows}})
+	v2 := mustJSON(v2Body(header, rows))
+	for _, tc := range []struct{ method, path, contentType string }{
+		{http.MethodPost, "/invocations", "application/json"},
+		{http.MethodPost, "/v1/models/churn/invocations", "application/json"},
+		{http.MethodPost, "/v2/models/churn/infer", "application/json"},
+		{http.MethodGet, "/v2/models/churn", ""},
+		{http.MethodGet, "/v2/models/churn/ready", ""},
+		{http.MethodGet, "/ping", ""},
+	} {
+		var body []byte
+		switch {
+		case strings.HasPrefix(tc.path, "/v2/") && tc.method == http.MethodPost:
+			body = v2
+		case tc.method == http.MethodPost:
+			body = split
+		}
+		resp, out := f.do(tc.method, tc.path, body, "Content-Type", tc.contentType)
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" ||
+			!strings.Contains(string(out), "production version "+v1.Version+" failed to load") {
+			t.Errorf("%s %s with production unloadable = %d (Retry-After %q) %s; want 503 naming the failed version",
+				tc.method, tc.path, resp.StatusCode, resp.Header.Get("Retry-After"), out)
+		}
+		if strings.Contains(string(out), "checksum") || strings.Contains(string(out), "file://") {
+			t.Errorf("%s %s: %s; the artifact's path and checksum are for the log, not clients", tc.method, tc.path, out)
+		}
+	}
+	if l := grep(logs.String(), "load failed"); !strings.Contains(l, "keeping=\"nothing") {
+		t.Errorf("load failure logged as %q; want it to say nothing is kept", l)
+	}
+	if _, err := arts.Put(ctx, v1.Artifact.Key, good); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.srv.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, version := f.post("/invocations", "application/json", split); code != http.StatusOK || version != v1.Version {
+		t.Errorf("after the artifact was mended: %d %s (version %q); want 200 from %s", code, out, version, v1.Version)
+	}
+}
