@@ -123,10 +123,15 @@ func (m *metrics) observePrediction(c *call, pred *pipeline.Prediction) {
 	}
 }
 
-// setInfo rewrites tabforge_model_info for the loaded set.
+// setInfo rewrites tabforge_model_info for the loaded set, and brings
+// the failure counters of each loaded name into being at 0: a counter
+// first exported at 1 gives increase() and rate() no earlier sample, so
+// an alert on the first load failure or dropped shadow would never fire.
 func (m *metrics) setInfo(set *modelSet) {
 	m.info.Reset()
 	for name, d := range set.names {
+		m.loadErrors.WithLabelValues(name)
+		m.shadowDropped.WithLabelValues(name)
 		roles := map[string]string{d.plan.Production: "production"}
 		for _, sh := range d.split {
 			if roles[sh.v.m.Version] == "" {
