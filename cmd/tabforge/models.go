@@ -524,7 +524,12 @@ func (a *app) printEvent(ctx context.Context, reg *registry.Registry, ref, actio
 	if e.Forced {
 		verb += ", forced past failed quality gates"
 	}
-	fmt.Fprintf(a.stdout, "%s: %s; took effect in %s\n", e.Name, verb, time.Duration(e.Seconds*float64(time.Second)).Round(time.Microsecond))
+	// The registry's write is what the call timed; a running tabforge
+	// serve switches only once it has seen the change and loaded the
+	// version, so "took effect" (as this said) was false at the moment a
+	// client could check.
+	fmt.Fprintf(a.stdout, "%s: %s; recorded in %s (a running tabforge serve switches within a second)\n",
+		e.Name, verb, time.Duration(e.Seconds*float64(time.Second)).Round(time.Microsecond))
 	return nil
 }
 

@@ -97,7 +97,8 @@ func TestModelsLifecycle(t *testing.T) {
 	}
 
 	steps := []cliStep{
-		{[]string{"models", "promote", v1, "--stage", "production"}, 0, "promoted " + v1 + " to production"},
+		// The time is the registry write's, not a server's switch.
+		{[]string{"models", "promote", v1, "--stage", "production"}, 0, "promoted " + v1 + " to production; recorded in "},
 		{[]string{"models", "promote", v2[:8], "--stage", "staging"}, 0, "promoted " + v2 + " to staging"},
 		{[]string{"models", "promote", v2, "--stage", "production", "--reason", "better"}, 0, "(was " + v1 + ")"},
 		{[]string{"models", "promote", v2, "--stage", "production"}, 0, "already production"},
