@@ -52,7 +52,8 @@ behind "Authorization: Bearer TOKEN"; wrong tokens are limited per client
 address as tabforge ui limits them (--trusted-proxy names a reverse proxy
 in front, config key ui_trusted_proxies, so that each client behind it has
 its own limit). SIGTERM drains in-flight requests and
-exits 0. SIGHUP reopens --prediction-log under its name: rotate it by
+exits 0 (143 if some were still running at --drain-timeout and were cut
+off). SIGHUP reopens --prediction-log under its name: rotate it by
 renaming it and then sending SIGHUP (no line lost), or by copytruncate.
 
 With --ui, the web dashboard of tabforge ui is served at /ui/ on the same
