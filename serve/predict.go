@@ -100,6 +100,10 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, name string) (c *
 		return nil, nil, nil, false
 	}
 	c.name, c.d = served, d
+	if err := checkBinaryTensors(r); err != nil {
+		s.fail(w, c, http.StatusUnsupportedMediaType, err.Error(), nil)
+		return nil, nil, nil, false
+	}
 	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
 		s.fail(w, c, http.StatusUnsupportedMediaType, err.Error(), nil)
 		return nil, nil, nil, false
@@ -177,6 +181,24 @@ func checkContentType(ct string) error {
 		return nil
 	}
 	return fmt.Errorf("Content-Type %q is not supported: send application/json (MLflow or V2 JSON) or text/csv", mt)
+}
+
+// checkBinaryTensors refuses a request of Triton's binary tensor data
+// extension: a JSON header of Inference-Header-Content-Length bytes, then
+// raw tensor bytes, as tritonclient sends inputs by default. Without a
+// Content-Type such a body was read as JSON and refused with a 400,
+// "trailing data after the JSON value", which did not say what to change.
+// A header as long as the whole body carries no binary data and passes.
+func checkBinaryTensors(r *http.Request) error {
+	h := r.Header.Get("Inference-Header-Content-Length")
+	if h == "" {
+		return nil
+	}
+	if n, err := strconv.ParseInt(h, 10, 64); err == nil && n == r.ContentLength {
+		return nil
+	}
+	return fmt.Errorf("binary tensor data (Inference-Header-Content-Length: %s of a %d-byte body) is not supported: "+
+		"send every input's data as JSON (tritonclient: set_data_from_numpy(..., binary_data=False))", h, r.ContentLength)
 }
 
 // unsupportedEncoding is a Content-Encoding the server cannot decode.

@@ -3,6 +3,8 @@ package serve
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -113,5 +115,35 @@ func TestV2RequestedOutputs(t *testing.T) {
 	code, out, _ = f.postJSON("/v2/models/churn/infer", body)
 	if code != http.StatusBadRequest || !strings.Contains(string(out), `\"score\"`) || !strings.Contains(string(out), prob) {
 		t.Errorf("unknown output: %d %s; want 400 naming \"score\" and %s", code, out, prob)
+	}
+}
+
+// TestV2BinaryTensors: a request of Triton's binary tensor extension
+// (tritonclient's default for inputs: a JSON header, its length in
+// Inference-Header-Content-Length, then raw tensor bytes) is a 415 that
+// says to send the data as JSON, with or without a Content-Type. Without
+// one it was a 400 "trailing data after the JSON value". A header as long
+// as the body holds no binary data and is served.
+func TestV2BinaryTensors(t *testing.T) {
+	f, _ := serveChurn(t, Options{})
+	header, rows := csvRows(t, "mlc_churn.csv", 2)
+	v2 := mustJSON(v2Body(header, rows))
+	withBinary := append(slices.Clone(v2), 0, 0, 0x80, 0x3f) // a float32 1.0 after the JSON
+	jsonLen := strconv.Itoa(len(v2))
+	for _, tc := range []struct {
+		contentType string
+		body        []byte
+		code        int
+	}{
+		{"", withBinary, http.StatusUnsupportedMediaType},
+		{"application/octet-stream", withBinary, http.StatusUnsupportedMediaType},
+		{"application/json", withBinary, http.StatusUnsupportedMediaType},
+		{"", v2, http.StatusOK},
+	} {
+		resp, out := f.do(http.MethodPost, "/v2/models/churn/infer", tc.body, "Content-Type", tc.contentType, "Inference-Header-Content-Length", jsonLen)
+		if resp.StatusCode != tc.code || (tc.code != http.StatusOK && !strings.Contains(string(out), "binary_data=False")) {
+			t.Errorf("V2 infer with Inference-Header-Content-Length %s of a %d-byte body as %q = %d %s; want %d",
+				jsonLen, len(tc.body), tc.contentType, resp.StatusCode, out, tc.code)
+		}
 	}
 }
