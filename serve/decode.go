@@ -579,8 +579,10 @@ func jsonKind(t reflect.Type) string {
 	case reflect.Bool:
 		return "a boolean"
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
-		reflect.Float32, reflect.Float64:
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		// "want a number, got the number 1.5" did not say what was wrong.
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
 		return "a number"
 	}
 	return "another value"

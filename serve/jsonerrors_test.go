@@ -39,7 +39,10 @@ func TestRequestErrorsSpeakJSON(t *testing.T) {
 			[]string{`field \"inputs.data\": want an array, got a number`}},
 		{"v2 inputs object", v2, "application/json", `{"inputs": {"a": [1]}}`, []string{`field \"inputs\": want an array, got an object`}},
 		{"v2 shape of strings", v2, "application/json", `{"inputs": [{"name": "a", "shape": ["1"], "datatype": "FP64", "data": [1]}]}`,
-			[]string{`field \"inputs.shape\": want a number, got a string`}},
+			[]string{`field \"inputs.shape\": want a whole number, got a string`}},
+		// It said "want a number, got the number 1.5".
+		{"v2 fractional shape", v2, "application/json", `{"inputs": [{"name": "a", "shape": [1.5], "datatype": "FP64", "data": [1]}]}`,
+			[]string{`field \"inputs.shape\": want a whole number, got the number 1.5`}},
 		{"v2 NaN", v2, "application/json", `{"inputs": [{"name": "a", "shape": [1], "datatype": "FP64", "data": [NaN]}]}`, []string{"JSON has no NaN"}},
 		// Names a JSON client gave were refused in a CSV header's terms:
 		// "line 1: field 4: empty column name: name every column in the header".
