@@ -380,6 +380,9 @@ func decodeV2(body []byte, keyField string) (*v2Request, *table, error) {
 	for j := range req.Inputs {
 		in := &req.Inputs[j]
 		names[j] = in.Name
+		if in.Data == nil { // absent or null; it read as "shape [n] for 0 values"
+			return nil, nil, badf("input %q has no data: want its values in \"data\", one per row", in.Name)
+		}
 		flat, err := flatten(in.Data)
 		if err != nil {
 			return nil, nil, badf("input %q: %v", in.Name, err)

@@ -32,6 +32,8 @@ func TestDecodeV2Tensors(t *testing.T) {
 		{"shape [n, 2]", `"shape": [2, 3], "datatype": "FP64", "data": [1, 2]`, "shape [2 3] for 2 values: want [2] or [2, 1]"},
 		{"shape [n, 1, 1]", `"shape": [2, 1, 1], "datatype": "FP64", "data": [1, 2]`, "shape [2 1 1]"},
 		{"no shape", `"datatype": "FP64", "data": [1, 2]`, "shape [] for 2 values"},
+		{"no data", `"shape": [2], "datatype": "FP64"`, "has no data"},
+		{"null data", `"shape": [2], "datatype": "FP64", "data": null`, "has no data"},
 		{"short shape", `"shape": [3], "datatype": "FP64", "data": [1, 2]`, "shape [3] for 2 values"},
 		{"negative shape", `"shape": [-1], "datatype": "FP64", "data": [1, 2]`, "shape [-1]"},
 		{"unknown datatype", `"shape": [1], "datatype": "FLOAT", "data": [1]`, `datatype "FLOAT"`},
