@@ -322,8 +322,10 @@ func (s *Server) predict(ctx context.Context, c *call) (_ *pipeline.Prediction, 
 		return nil, rep, status, err
 	}
 	pred, err := c.v.p.PredictContext(ctx, x)
+	// A 503 or 500 carries no input report: its "unseen" or "extra"
+	// columns, tolerated, read as the cause of the failure.
 	if ctx.Err() != nil {
-		return nil, rep, http.StatusServiceUnavailable, fmt.Errorf("request deadline of %s exceeded", s.o.RequestTimeout)
+		return nil, nil, http.StatusServiceUnavailable, fmt.Errorf("request deadline of %s exceeded", s.o.RequestTimeout)
 	}
 	var nonFinite *pipeline.NonFiniteError
 	if errors.As(err, &nonFinite) {
@@ -334,7 +336,7 @@ func (s *Server) predict(ctx context.Context, c *call) (_ *pipeline.Prediction, 
 	}
 	if err != nil {
 		s.o.Logger.Error("serve: prediction failed", "request", c.id, "model", c.name, "err", err)
-		return nil, rep, http.StatusInternalServerError, fmt.Errorf("prediction failed (request %s)", c.id)
+		return nil, nil, http.StatusInternalServerError, fmt.Errorf("prediction failed (request %s)", c.id)
 	}
 	return pred, rep, 0, nil
 }
