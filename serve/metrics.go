@@ -64,8 +64,11 @@ func newMetrics() *metrics {
 			Help: "Prediction and explain requests by model, version, variant (route target, shadow, pinned, explain) and HTTP status."},
 			append(lv, "code")),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tabforge_request_duration_seconds",
-			Help:    "Time from a request's arrival to its response, for answered (200) requests, per model, version and variant.",
-			Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, lv),
+			Help: "Time from a request's arrival to its response, for answered (200) requests, per model, version and variant.",
+			// Up to the default request deadline (30s) and write timeout
+			// (60s): ending at 10s, a batch answered in 25s fell in +Inf,
+			// and histogram_quantile reported it as 10s.
+			Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}}, lv),
 		values: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tabforge_prediction_value",
 			Help: "Predicted values of regression models.", Buckets: valueBuckets()}, lv),
 		classes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tabforge_predicted_class_total",

@@ -21,3 +21,18 @@ func TestFailureCountersStartAtZero(t *testing.T) {
 		}
 	}
 }
+
+// TestDurationBucketsReachDeadline: the request duration histogram has
+// finite buckets up to the default request deadline (30s), so a slow
+// answered request is not read as 10s, the largest bucket it had.
+func TestDurationBucketsReachDeadline(t *testing.T) {
+	f, _ := serveChurn(t, Options{})
+	header, rows := csvRows(t, "mlc_churn.csv", 1)
+	if code, out, _ := f.post("/invocations", "text/csv", []byte(strings.Join(header, ",")+"\n"+strings.Join(rows[0], ",")+"\n")); code != 200 {
+		t.Fatalf("prediction: %d %s", code, out)
+	}
+	buckets := grep(f.get("/metrics"), `tabforge_request_duration_seconds_bucket{model="churn"`)
+	if !strings.Contains(buckets, `le="30"} 1`) {
+		t.Errorf("duration buckets stop short of the 30s deadline:\n%s", buckets)
+	}
+}
