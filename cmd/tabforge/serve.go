@@ -163,7 +163,7 @@ func (a *app) runServe(cmd *cobra.Command, o *serve.Options, addr, logPath strin
 	if err != nil {
 		return err
 	}
-	defer reopenOnHUP(srv, log)()
+	defer reopenOnHUP(srv, logPath != "", log)()
 	log.Info("serving", "addr", ln.Addr().String(), "admin", o.AdminToken != "")
 	fmt.Fprintf(a.stdout, "listening on http://%s\n", ln.Addr())
 	if withUI {
@@ -172,11 +172,16 @@ func (a *app) runServe(cmd *cobra.Command, o *serve.Options, addr, logPath strin
 	return srv.Serve(cmd.Context(), ln)
 }
 
+// logReopener is what reopenOnHUP needs of a *serve.Server.
+type logReopener interface{ ReopenLog() error }
+
 // reopenOnHUP reopens srv's prediction log on each SIGHUP, for rotation
 // by renaming (logrotate without copytruncate: rename, then
 // "postrotate kill -HUP PID"), until the returned stop is called.
-// Without it SIGHUP's default action ended the process.
-func reopenOnHUP(srv *serve.Server, log *slog.Logger) (stop func()) {
+// Without it SIGHUP's default action ended the process. Without a log
+// (hasLog false) SIGHUP is ignored and logged so: it was logged as
+// "prediction log reopened", of a log there was not.
+func reopenOnHUP(srv logReopener, hasLog bool, log *slog.Logger) (stop func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	done := make(chan struct{})
@@ -188,6 +193,10 @@ func reopenOnHUP(srv *serve.Server, log *slog.Logger) (stop func()) {
 			case <-done:
 				return
 			case <-hup:
+				if !hasLog {
+					log.Info("serve: SIGHUP ignored: there is no --prediction-log to reopen")
+					continue
+				}
 				if err := srv.ReopenLog(); err != nil {
 					log.Warn("serve: SIGHUP: prediction log not reopened", "err", err)
 					continue
