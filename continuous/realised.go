@@ -106,11 +106,12 @@ func Realise(log, actuals io.Reader, o RealiseOptions) (*RealisedReport, error) 
 	}
 	rep := &RealisedReport{Groups: []Realised{}} // none scored is [], not null
 	rd := &actualReader{act: act, o: o, sets: map[[2]string]map[string]bool{}, pending: map[rowKey]bool{}, rep: rep}
-	groups, used, err := joinLog(log, rd, rep)
+	groups, used, rows, err := joinLog(log, rd, rep)
 	if err != nil {
 		return nil, err
 	}
 	fallback := missingSet(o.Missing)
+	var past []rowKey // actuals of logged requests, past their last row
 	for k := range act {
 		if used[k] || rd.pending[k] { // reached by a prediction
 			continue
@@ -119,9 +120,15 @@ func Realise(log, actuals io.Reader, o RealiseOptions) (*RealisedReport, error) 
 			return nil, err
 		} else if ok {
 			rep.Unmatched++
+			if n, logged := rows[k.id]; logged && k.row >= n {
+				past = append(past, k)
+			}
 		} else {
 			rd.pending[k] = true
 		}
+	}
+	if len(past) > 0 {
+		rep.Warnings = append(rep.Warnings, pastLastRow(past, rows))
 	}
 	for k := range rd.pending {
 		if !used[k] {
@@ -162,14 +169,27 @@ type realisedGroup struct {
 	classes   []string // the model's, as its log lines list them
 }
 
+// pastLastRow is the warning of actuals whose request the log holds but
+// whose row it does not: most likely rows numbered from 1, which also
+// joined every other actual of a multi-row request to the prediction of
+// the row after its own, silently.
+func pastLastRow(past []rowKey, rows map[string]int) string {
+	slices.SortFunc(past, func(a, b rowKey) int { return cmp.Or(strings.Compare(a.id, b.id), a.row-b.row) })
+	k := past[0]
+	return fmt.Sprintf("%d actuals name a row their request does not have, such as row %d of request %s, which has %d row(s): "+
+		"rows count from 0, a request's first row being row 0 (numbered from 1, the others were joined to the row after their own)",
+		len(past), k.row, k.id, rows[k.id])
+}
+
 // joinLog reads the prediction log line by line and joins every
 // predicted row with its known actual in rd, grouping the joined rows by
 // model, version and day. It counts the log's predicted and joined rows
 // in rep, and returns the groups (one per triple seen, joined rows or
-// not) and the actuals it used.
-func joinLog(log io.Reader, rd *actualReader, rep *RealisedReport) (map[[3]string]*realisedGroup, map[rowKey]bool, error) {
+// not), the actuals it used and the rows of each logged request.
+func joinLog(log io.Reader, rd *actualReader, rep *RealisedReport) (map[[3]string]*realisedGroup, map[rowKey]bool, map[string]int, error) {
 	groups := map[[3]string]*realisedGroup{}
 	used := map[rowKey]bool{}
+	rows := map[string]int{}
 	sc := bufio.NewScanner(log)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	// serve writes the log through a buffer that flushes at any byte, so
@@ -194,11 +214,11 @@ func joinLog(log io.Reader, rd *actualReader, rep *RealisedReport) (map[[3]strin
 				rep.Warnings = append(rep.Warnings, fmt.Sprintf("prediction log line %d is cut short (no newline; the server stopped while writing it): left out", n))
 				break
 			}
-			return nil, nil, fmt.Errorf("realised: prediction log line %d: %w", n, err)
+			return nil, nil, nil, fmt.Errorf("realised: prediction log line %d: %w", n, err)
 		}
 		vals, labels, err := decodePredictions(l.Predictions)
 		if err != nil {
-			return nil, nil, fmt.Errorf("realised: prediction log line %d: %w", n, err)
+			return nil, nil, nil, fmt.Errorf("realised: prediction log line %d: %w", n, err)
 		}
 		var classes []string // the model's, listed by its records
 		if labels != nil {
@@ -210,11 +230,12 @@ func joinLog(log io.Reader, rd *actualReader, rep *RealisedReport) (map[[3]strin
 			g = &realisedGroup{Realised: Realised{Model: l.Model, Version: l.Version, Day: day}}
 			groups[[3]string{l.Model, l.Version, day}] = g
 		}
+		rows[l.RequestID] = max(rows[l.RequestID], len(vals), len(labels))
 		for r := range max(len(vals), len(labels)) {
 			rep.Predictions++
 			a, ok, err := rd.known(rowKey{l.RequestID, r}, l.Model, l.Version)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			if !ok {
 				continue
@@ -223,14 +244,14 @@ func joinLog(log io.Reader, rd *actualReader, rep *RealisedReport) (map[[3]strin
 			used[k] = true
 			rep.Joined++
 			if err := g.join(l.RequestID, r, a, vals, labels, classes); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, nil, fmt.Errorf("realised: prediction log: %w", err)
+		return nil, nil, nil, fmt.Errorf("realised: prediction log: %w", err)
 	}
-	return groups, used, nil
+	return groups, used, rows, nil
 }
 
 // join adds row r of request id, whose actual is a, to g: a class

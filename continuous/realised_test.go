@@ -262,3 +262,22 @@ func TestRealiseStrangerActuals(t *testing.T) {
 		t.Errorf("Realise of known classes: %v, warnings %q; want none", err, r.Warnings)
 	}
 }
+
+// TestRealiseRowsFromOne: actuals numbering a request's rows from 1 leave
+// each request's last actual past its rows, and the report warns, naming
+// one; every other one was joined to the row after its own, silently,
+// and rows count from 0 was said nowhere. Rows within their requests,
+// and actuals of requests not in the log, give no such warning.
+func TestRealiseRowsFromOne(t *testing.T) {
+	r, err := Realise(strings.NewReader(predLog), strings.NewReader("request_id,row,actual\na,1,12\na,2,18\nb,1,29\n"), RealiseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "2 actuals name a row their request does not have, such as row 2 of request a, which has 2 row(s): rows count from 0") {
+		t.Errorf("Realise of rows numbered from 1: warnings %q; want one naming 2 actuals and row 2 of request a", r.Warnings)
+	}
+	r, err = Realise(strings.NewReader(predLog), strings.NewReader("request_id,row,actual\na,0,12\na,1,18\nzz,5,1\n"), RealiseOptions{})
+	if err != nil || len(r.Warnings) != 0 {
+		t.Errorf("Realise of rows from 0: %v, warnings %q; want none", err, r.Warnings)
+	}
+}

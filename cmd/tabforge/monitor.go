@@ -28,7 +28,7 @@ func (a *app) monitorCommand() *cobra.Command {
 		Short: "Realised metrics per version and day: the prediction log joined with actual outcomes",
 		Long: `Realised joins the serving prediction log (tabforge serve --prediction-log) with
 a CSV file of actual outcomes (columns request_id, actual, and row for
-multi-row requests) and prints each model version's realised metrics per day
+multi-row requests, counted from 0: a request's first row is row 0) and prints each model version's realised metrics per day
 of prediction: regression metrics, or the accuracy of class predictions.
 An actual is read as its model version read its training target: the
 version's missing_values of its target, those of every column and the
@@ -91,7 +91,7 @@ detected, or given with --sep.`,
 	}
 	f := realised.Flags()
 	f.StringVar(&logPath, "log", "", "prediction log (JSON lines of tabforge serve --prediction-log)")
-	f.StringVar(&actualsPath, "actuals", "", "CSV of actual outcomes: request_id, actual[, row]")
+	f.StringVar(&actualsPath, "actuals", "", "CSV of actual outcomes: request_id, actual[, row (from 0)]")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	mon.AddCommand(realised)
 	return mon
