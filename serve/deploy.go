@@ -69,9 +69,14 @@ func (d *deployment) version(name, v string) (*variant, error) {
 // set when one changed, loading new versions first. A production version
 // that fails to load or check leaves its name on the deployment it had;
 // a split arm or shadow that fails is left out (its share goes to the
-// other arms) and retried at the next refresh. It returns an error only
-// when the registry cannot be read at all.
-func (s *Server) Refresh(ctx context.Context) error {
+// other arms) and retried at the next refresh (Watch's polls space their
+// retries out). It returns an error only when the registry cannot be
+// read at all.
+func (s *Server) Refresh(ctx context.Context) error { return s.refreshNames(ctx, false) }
+
+// refreshNames is Refresh; polled, the watcher's periodic call, it does
+// not yet retry a plan that failed to load while its backoff lasts.
+func (s *Server) refreshNames(ctx context.Context, polled bool) error {
 	s.refresh.Lock()
 	defer s.refresh.Unlock()
 	names := s.o.Names
@@ -85,7 +90,7 @@ func (s *Server) Refresh(ctx context.Context) error {
 	next := &modelSet{names: make(map[string]*deployment, len(names))}
 	for _, name := range names {
 		od := old.names[name]
-		d, why := s.refreshName(ctx, name, od)
+		d, why := s.refreshName(ctx, name, od, polled)
 		switch {
 		case d != nil:
 			next.names[name] = d
@@ -94,6 +99,11 @@ func (s *Server) Refresh(ctx context.Context) error {
 				next.unloaded = map[string]string{}
 			}
 			next.unloaded[name] = why
+		}
+	}
+	for name := range s.backoff {
+		if _, served := next.names[name]; !served && next.unloaded[name] == "" {
+			delete(s.backoff, name) // no longer served, or its production gone
 		}
 	}
 	if !maps.EqualFunc(old.names, next.names, func(a, b *deployment) bool { return a == b }) || !maps.Equal(old.unloaded, next.unloaded) {
@@ -107,7 +117,7 @@ func (s *Server) Refresh(ctx context.Context) error {
 // deployment, nil if none) unless its plan changed or an arm that failed
 // to load now loads. With no deployment to return because the production
 // version failed to load, why says so.
-func (s *Server) refreshName(ctx context.Context, name string, od *deployment) (_ *deployment, why string) {
+func (s *Server) refreshName(ctx context.Context, name string, od *deployment, polled bool) (_ *deployment, why string) {
 	plan, err := s.reg.Plan(ctx, name)
 	if err != nil {
 		if od != nil && !errors.Is(err, registry.ErrNoProduction) {
@@ -119,20 +129,32 @@ func (s *Server) refreshName(ctx context.Context, name string, od *deployment) (
 	if same && len(od.failed) == 0 {
 		return od, ""
 	}
+	b := s.backoff[name]
+	if polled && b.waiting(plan, time.Now()) {
+		return od, b.why
+	}
 	d, err := s.deploy(ctx, plan, od)
 	if err != nil {
 		if od == nil {
-			s.loadFailure(name, plan.Production, err.Error(), "nothing: the name gets 503 until the version loads; retried at every poll")
+			s.loadFailure(name, plan.Production, err.Error(), "nothing: the name gets 503 until the version loads; "+retried)
 			// Clients see the version, not the error: it names artifact
 			// paths and checksums, which the log has.
-			return nil, fmt.Sprintf("its production version %s failed to load (the server's log says why); retried at every poll", plan.Production)
+			why := fmt.Sprintf("its production version %s failed to load (the server's log says why); %s", plan.Production, retried)
+			s.backOff(name, plan, why)
+			return nil, why
 		}
 		s.loadFailure(name, plan.Production, err.Error(), "the deployment served before, production "+od.plan.Production)
+		s.backOff(name, plan, "")
 		return od, ""
 	}
 	s.loadRecovered(name, d.failed)
 	for v, err := range d.failed {
 		s.loadFailure(name, v, err, "production and the arms that loaded: this version's traffic goes to them")
+	}
+	if len(d.failed) > 0 {
+		s.backOff(name, plan, "")
+	} else {
+		delete(s.backoff, name)
 	}
 	if same && maps.Equal(od.failed, d.failed) {
 		return od, "" // the same arms failed again: nothing to swap
@@ -140,6 +162,49 @@ func (s *Server) refreshName(ctx context.Context, name string, od *deployment) (
 	s.metrics.swaps.WithLabelValues(name).Inc()
 	s.o.Logger.Info("serve: swapped", "model", name, "production", plan.Production, "split", len(d.split), "shadow", len(d.shadows))
 	return d, ""
+}
+
+// retried says when a version that failed to load is tried again.
+const retried = "retried at polls spaced out to every 30 s while it fails, at once when its model's plan changes"
+
+// maxLoadBackoff bounds the wait between the watcher's retries of a plan
+// that failed to load: each retry reads and checksums the artifacts
+// again, which for a model of hundreds of megabytes, four times a
+// second, is a load of its own, while an artifact store that comes back
+// is noticed within this long.
+const maxLoadBackoff = 30 * time.Second
+
+// loadBackoff is when the watcher next retries a name's plan that failed
+// to load, and what the name answers meanwhile (why, for a name with no
+// deployment).
+type loadBackoff struct {
+	plan *registry.Plan
+	why  string
+	wait time.Duration
+	next time.Time
+}
+
+// waiting reports whether plan is the one that failed and its retry is
+// not due at now.
+func (b *loadBackoff) waiting(plan *registry.Plan, now time.Time) bool {
+	return b != nil && now.Before(b.next) && reflect.DeepEqual(b.plan, plan)
+}
+
+// backOff doubles the wait before the watcher retries name's plan, from
+// PollInterval up to maxLoadBackoff; a plan other than the one that
+// failed before starts again at PollInterval.
+func (s *Server) backOff(name string, plan *registry.Plan, why string) {
+	b := s.backoff[name]
+	if b == nil || !reflect.DeepEqual(b.plan, plan) {
+		b = &loadBackoff{plan: plan}
+		if s.backoff == nil {
+			s.backoff = map[string]*loadBackoff{}
+		}
+		s.backoff[name] = b
+	}
+	b.why = why
+	b.wait = min(max(2*b.wait, s.o.PollInterval), maxLoadBackoff)
+	b.next = time.Now().Add(b.wait)
 }
 
 // loadFailure logs and counts a version that failed to load, once per

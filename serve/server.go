@@ -184,8 +184,11 @@ type Server struct {
 	// loadFailed holds, per NAME/VERSION, the error that version last
 	// failed to load with; refresh holds it.
 	loadFailed map[string]string
-	shadows    sync.WaitGroup
-	shadowQ    chan struct{} // bounds concurrent shadow predictions
+	// backoff spaces out the watcher's retries of names whose plan failed
+	// to load, by name; refresh holds it.
+	backoff map[string]*loadBackoff
+	shadows sync.WaitGroup
+	shadowQ chan struct{} // bounds concurrent shadow predictions
 	// shadowMu orders starting a shadow against Close's wait for them:
 	// after drained, a handler cut off at the drain timeout and finishing
 	// late starts none (WaitGroup.Add may not race Wait).
@@ -500,7 +503,7 @@ func (s *Server) Watch(ctx context.Context) {
 				t.Reset(s.o.PollInterval)
 			}
 		}
-		if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+		if err := s.refreshNames(ctx, true); err != nil && ctx.Err() == nil {
 			s.o.Logger.Warn("serve: refresh failed; serving the models loaded before", "err", err)
 		}
 	}

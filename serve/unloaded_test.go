@@ -4,11 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tabforge/tabforge/internal/syncbuf"
+	"github.com/tabforge/tabforge/registry"
 )
 
 // TestUnloadedProduction: a server started while a name's production
@@ -65,5 +67,61 @@ func TestUnloadedProduction(t *testing.T) {
 	}
 	if code, out, version := f.post("/invocations", "application/json", split); code != http.StatusOK || version != v1.Version {
 		t.Errorf("after the artifact was mended: %d %s (version %q); want 200 from %s", code, out, version, v1.Version)
+	}
+}
+
+// TestLoadBackoff: the watcher's polls retry a plan that failed to load
+// at doubling intervals (each retry reads and checksums its artifacts
+// again, four times a second by default), while an explicit Refresh
+// retries at once.
+func TestLoadBackoff(t *testing.T) {
+	ctx := context.Background()
+	reg, arts := newRegistry(t)
+	v1 := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
+	promote(t, reg, v1.Version)
+	good := corrupt(t, arts, v1.Artifact.Key)
+	f := start(t, reg, Options{PollInterval: time.Hour, SafetyPollInterval: time.Hour})
+	header, rows := csvRows(t, "mlc_churn.csv", 2)
+	split := mustJSON(map[string]any{"dataframe_split": map[string]any{"columns": header, "data": rows}})
+	if _, err := arts.Put(ctx, v1.Artifact.Key, good); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.srv.refreshNames(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, _ := f.post("/invocations", "application/json", split); code != http.StatusServiceUnavailable {
+		t.Errorf("a poll within the backoff: %d %s; want 503 still (not retried yet)", code, out)
+	}
+	if err := f.srv.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, version := f.post("/invocations", "application/json", split); code != http.StatusOK || version != v1.Version {
+		t.Errorf("after an explicit Refresh: %d %s (version %q); want 200 from %s", code, out, version, v1.Version)
+	}
+	if b := f.srv.backoff["churn"]; b != nil {
+		t.Errorf("backoff kept after the plan loaded: %+v", b)
+	}
+}
+
+func TestBackOffDoubles(t *testing.T) {
+	s := &Server{o: Options{PollInterval: 250 * time.Millisecond}}
+	plan := &registry.Plan{Production: "v1"}
+	var waits []time.Duration
+	for range 9 {
+		s.backOff("m", plan, "")
+		waits = append(waits, s.backoff["m"].wait)
+	}
+	want := []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second,
+		8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second}
+	if !slices.Equal(waits, want) {
+		t.Errorf("waits %v; want %v", waits, want)
+	}
+	s.backOff("m", &registry.Plan{Production: "v2"}, "")
+	if w := s.backoff["m"].wait; w != 250*time.Millisecond {
+		t.Errorf("another plan waits %v; want the poll interval again", w)
+	}
+	if b := s.backoff["m"]; !b.waiting(&registry.Plan{Production: "v2"}, time.Now()) || b.waiting(plan, time.Now()) ||
+		b.waiting(&registry.Plan{Production: "v2"}, time.Now().Add(time.Second)) {
+		t.Error("waiting: want true for the failed plan before its retry only")
 	}
 }
