@@ -17,8 +17,25 @@ import (
 	"github.com/tabforge/tabforge/registry"
 )
 
-// handleReady answers /ping, /health and /v2/health/ready: 200 once at
-// least one model is loaded, 503 before.
+// handleServerReady answers /v2/health/ready: 200 when every served name
+// has a loaded production version (the V2 protocol's server readiness),
+// 503 naming one that has not; with ReadyWhenAny, as handleReady.
+func (s *Server) handleServerReady(w http.ResponseWriter, r *http.Request) {
+	set := s.set.Load()
+	if s.o.ReadyWhenAny || len(set.names) == 0 || len(set.unloaded) == 0 {
+		s.handleReady(w, r)
+		return
+	}
+	n := slices.Sorted(maps.Keys(set.unloaded))[0]
+	msg := fmt.Sprintf("not every model is ready: model %q: %s (serve --strict-readiness=false makes this 200 while any model is)", n, set.unloaded[n])
+	if len(set.unloaded) > 1 {
+		msg = fmt.Sprintf("not every model is ready (%d are not): model %q: %s (serve --strict-readiness=false makes this 200 while any model is)", len(set.unloaded), n, set.unloaded[n])
+	}
+	s.fail(w, nil, http.StatusServiceUnavailable, msg, nil)
+}
+
+// handleReady answers /ping and /health: 200 once at least one model is
+// loaded, 503 before.
 func (s *Server) handleReady(w http.ResponseWriter, _ *http.Request) {
 	if set := s.set.Load(); len(set.names) == 0 {
 		msg := "no model loaded yet: promote a version to production"

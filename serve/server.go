@@ -51,6 +51,11 @@ type Options struct {
 	// watcher refreshes at once and polls only every SafetyPollInterval
 	// (0 means 1s) for notifications lost to a dropped connection.
 	PollInterval, SafetyPollInterval time.Duration
+	// ReadyWhenAny makes /v2/health/ready answer 200 once any served model
+	// is loaded, as /ping does. By default it answers 200 only when every
+	// served name has a loaded production version, as the V2 protocol
+	// defines server readiness and Triton's --strict-readiness defaults.
+	ReadyWhenAny bool
 	// MaxBodyBytes caps a request body (413 beyond), as sent and, for a
 	// gzip or deflate Content-Encoding, decoded; 0 means 10 MiB.
 	MaxBodyBytes int64
@@ -249,7 +254,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v2/models/{name}/ready", s.handleModelReady)
 	mux.HandleFunc("GET /v2/models/{name}/versions/{version}/ready", s.handleModelReady)
 	mux.HandleFunc("GET /v2/health/live", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
-	mux.HandleFunc("GET /v2/health/ready", s.handleReady)
+	mux.HandleFunc("GET /v2/health/ready", s.handleServerReady)
 	mux.HandleFunc("GET /v2", s.handleServerMetadata)
 	mux.HandleFunc("GET /ping", s.handleReady)
 	mux.HandleFunc("GET /health", s.handleReady)

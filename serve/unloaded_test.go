@@ -125,3 +125,29 @@ func TestBackOffDoubles(t *testing.T) {
 		t.Error("waiting: want true for the failed plan before its retry only")
 	}
 }
+
+// TestServerReadiness: /v2/health/ready is the V2 protocol's server
+// readiness, every served model ready; one model that cannot load makes
+// it 503 naming that model, while /ping stays 200 and ReadyWhenAny
+// restores "any model loaded".
+func TestServerReadiness(t *testing.T) {
+	reg, arts := newRegistry(t)
+	churn := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
+	promote(t, reg, churn.Version)
+	other := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn2", 2)
+	promote(t, reg, other.Version)
+	corrupt(t, arts, other.Artifact.Key)
+	for _, tc := range []struct {
+		any                 bool
+		wantReady, wantPing int
+	}{{false, http.StatusServiceUnavailable, http.StatusOK}, {true, http.StatusOK, http.StatusOK}} {
+		f := start(t, reg, Options{PollInterval: time.Hour, SafetyPollInterval: time.Hour, ReadyWhenAny: tc.any})
+		resp, out := f.do(http.MethodGet, "/v2/health/ready", nil)
+		if resp.StatusCode != tc.wantReady || (tc.wantReady != http.StatusOK && !strings.Contains(string(out), "churn2")) {
+			t.Errorf("ReadyWhenAny %v: /v2/health/ready = %d %s; want %d naming churn2", tc.any, resp.StatusCode, out, tc.wantReady)
+		}
+		if resp, out := f.do(http.MethodGet, "/ping", nil); resp.StatusCode != tc.wantPing {
+			t.Errorf("ReadyWhenAny %v: /ping = %d %s; want %d", tc.any, resp.StatusCode, out, tc.wantPing)
+		}
+	}
+}

@@ -29,7 +29,7 @@ const uiPrefix = "/ui"
 func (a *app) serveCommand() *cobra.Command {
 	var o serve.Options
 	var addr, logPath string
-	var withUI bool
+	var withUI, strictReady bool
 	var allowHosts []string
 	var gcPercent int
 	cmd := &cobra.Command{
@@ -61,6 +61,7 @@ port, read-only unless --admin-token is set. On a loopback address it answers
 only requests addressed to localhost or a loopback IP, as tabforge ui does.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.ReadyWhenAny = !strictReady
 			return a.runServe(cmd, &o, addr, logPath, withUI, allowHosts, gcPercent)
 		},
 	}
@@ -71,6 +72,7 @@ only requests addressed to localhost or a loopback IP, as tabforge ui does.`,
 	f.StringVar(&logPath, "prediction-log", "", "append one JSON line per prediction to this file (reopened on SIGHUP: rotate by rename then SIGHUP, or by copytruncate)")
 	f.BoolVar(&o.LogInputs, "log-inputs", false, "log the input rows (as CSV), not only their hash")
 	f.BoolVar(&o.Strict, "strict", false, "refuse columns the model does not read and categories it never saw (400), as predict --strict")
+	f.BoolVar(&strictReady, "strict-readiness", true, "/v2/health/ready is 200 only when every served model is loaded (false: once any is, as /ping)")
 	f.Int64Var(&o.MaxBodyBytes, "max-body", 10<<20, "largest request body in bytes (413 beyond)")
 	f.IntVar(&o.MaxRows, "max-rows", 100_000, "most rows per request (413 beyond)")
 	f.IntVar(&o.MaxExplainRows, "max-explain-rows", 100, "most rows per explain request (413 beyond)")
