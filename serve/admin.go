@@ -70,13 +70,19 @@ func (s *Server) handleModelReady(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// handleVersion reports the build and the version each name serves.
+// handleVersion reports the build and the version each name serves, or
+// why it serves none.
 func (s *Server) handleVersion(w http.ResponseWriter, _ *http.Request) {
 	set := s.set.Load()
 	models := make(map[string]any, len(set.names))
 	for _, n := range slices.Sorted(maps.Keys(set.names)) {
 		d := set.names[n]
 		models[n] = map[string]any{"production": d.plan.Production, "split": d.plan.Split, "shadow": d.plan.Shadow}
+	}
+	// A name whose production version failed to load is served (503),
+	// not absent: listed with why, or it looks unregistered.
+	for n, why := range set.unloaded {
+		models[n] = map[string]any{"unloaded": why}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"version": s.o.Version, "models": models})
 }

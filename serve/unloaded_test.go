@@ -146,6 +146,10 @@ func TestServerReadiness(t *testing.T) {
 		if resp.StatusCode != tc.wantReady || (tc.wantReady != http.StatusOK && !strings.Contains(string(out), "churn2")) {
 			t.Errorf("ReadyWhenAny %v: /v2/health/ready = %d %s; want %d naming churn2", tc.any, resp.StatusCode, out, tc.wantReady)
 		}
+		if resp, out := f.do(http.MethodGet, "/version", nil); resp.StatusCode != http.StatusOK ||
+			!strings.Contains(string(out), `"churn2":{"unloaded":"its production version `+other.Version+` failed to load`) {
+			t.Errorf("/version = %d %s; want churn2 listed as unloaded", resp.StatusCode, out)
+		}
 		if resp, out := f.do(http.MethodGet, "/ping", nil); resp.StatusCode != tc.wantPing {
 			t.Errorf("ReadyWhenAny %v: /ping = %d %s; want %d", tc.any, resp.StatusCode, out, tc.wantPing)
 		}
