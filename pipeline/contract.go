@@ -94,10 +94,13 @@ func (e *InputError) Error() string {
 	r := e.Report
 	var parts []string
 	if len(r.Missing) > 0 {
-		parts = append(parts, fmt.Sprintf("missing column(s) %s", quoteAll(r.Missing))+nearNames(r.Missing, r.Extra))
+		parts = append(parts, fmt.Sprintf("missing column(s) %s", quoteSome(r.Missing, maxListed))+nearNames(r.Missing, r.Extra))
 	}
 	for _, t := range r.WrongType {
 		s := fmt.Sprintf("column %q is %s, the model was trained on %s", t.Column, t.Got, t.Want)
+		if t.Got == frame.Categorical && t.Want == frame.Numeric {
+			s = fmt.Sprintf("column %q holds text where the model was trained on numbers", t.Column)
+		}
 		if t.Detail != "" {
 			s += " (" + t.Detail + ")"
 		}
@@ -142,6 +145,18 @@ func (u UnseenCategories) String() string {
 		more = fmt.Sprintf(" and %d more", u.Distinct-len(u.Labels))
 	}
 	return fmt.Sprintf("column %q has %d row(s) with categories unseen in training: %s%s", u.Column, u.Rows, quoteAll(u.Labels), more)
+}
+
+// maxListed is the most names a message lists: a request sending 3 of a
+// model's 73 columns got a message of 70 names (the report lists all).
+const maxListed = 20
+
+// quoteSome is quoteAll of the first most names, counting the rest.
+func quoteSome(names []string, most int) string {
+	if len(names) <= most {
+		return quoteAll(names)
+	}
+	return fmt.Sprintf("%s and %d more", quoteAll(names[:most]), len(names)-most)
 }
 
 // maxQuoted is the most bytes of one name a message quotes: a 2 MB cell

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -253,5 +254,28 @@ func TestLatin1TrainPredict(t *testing.T) {
 	}
 	if _, err := p.Predict(x); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestInputErrorShort: a request naming 3 of a model's 73 columns got a
+// message listing the other 70, and text in a numeric column read as
+// "is categorical", the reader's kind, not the client's mistake.
+func TestInputErrorShort(t *testing.T) {
+	var missing []string
+	for i := range 70 {
+		missing = append(missing, fmt.Sprintf("c%02d", i))
+	}
+	r := &InputReport{Missing: missing, WrongType: []TypeProblem{
+		{Column: "area", Want: frame.Numeric, Got: frame.Categorical, Detail: `row 1 column "area": not a number: "big"`},
+		{Column: "when", Want: frame.Datetime, Got: frame.Numeric}}}
+	got := (&InputError{Report: r}).Error()
+	for _, want := range []string{`"c19" and 50 more;`, `column "area" holds text where the model was trained on numbers (row 1 column "area": not a number: "big")`,
+		`column "when" is numeric, the model was trained on datetime`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Error() = %q; want it to contain %q", got, want)
+		}
+	}
+	if strings.Contains(got, `"c20"`) {
+		t.Errorf("Error() = %q; want 20 names listed", got)
 	}
 }
