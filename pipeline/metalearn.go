@@ -251,7 +251,15 @@ func (m *metaStarts) next(q StartQuery, first int) []Start {
 	if q.Sampler != "tpe" {
 		return nil
 	}
-	limit := max(1, m.maxEvals/6)
+	// The study's own budget, not max_evals: a family's trials are capped
+	// per tuned parameter (trialsPerParam), and a sixth of max_evals gave
+	// research's 10-trial logistic and ridge studies 4 starts of 10 and
+	// its 80-trial gbdt study 16.
+	budget := q.Trials
+	if budget == 0 || (m.maxEvals > 0 && m.maxEvals < budget) {
+		budget = m.maxEvals
+	}
+	limit := max(1, budget/6)
 	var out []Start
 	seen := map[string]bool{}
 	for _, c := range m.starts[q.Family] {

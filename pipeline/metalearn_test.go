@@ -42,6 +42,34 @@ func TestMetaStarts(t *testing.T) {
 	}
 }
 
+// TestMetaStartsStudyBudget checks that the sixth is of the study's own
+// trial budget, which caps max_evals per tuned parameter: research's
+// max_evals 100 gives logistic a 10-trial study, which takes one start,
+// not the 16 a sixth of 100 would allow.
+func TestMetaStartsStudyBudget(t *testing.T) {
+	var configs []MetaConfig
+	for i, c := range []float64{0.01, 0.1, 1, 10, 100} {
+		configs = append(configs, MetaConfig{Params: map[string]any{"c": c}, From: string(rune('a' + i))})
+	}
+	tests := []struct {
+		maxEvals, trials, want int
+	}{
+		{100, 10, 1}, // capped study: a sixth of its 10 trials
+		{100, 30, 5}, // a sixth of 30
+		{12, 30, 2},  // max_evals below the cap is the budget
+		{100, 0, 5},  // study budget unknown: max_evals, at most the 5 configurations
+		{0, 18, 3},   // no max_evals recorded: the study's budget
+		{100, 3, 1},  // at least one
+	}
+	for _, tt := range tests {
+		m := &metaStarts{maxEvals: tt.maxEvals, starts: map[string][]MetaConfig{"logistic": configs}}
+		q := StartQuery{Family: "logistic", Task: model.Binary, Sampler: "tpe", Space: tune.SpaceFor("logistic", model.Binary), Trials: tt.trials}
+		if got := m.next(q, 0); len(got) != tt.want {
+			t.Errorf("max_evals %d, study of %d trials: %d starts; want %d", tt.maxEvals, tt.trials, len(got), tt.want)
+		}
+	}
+}
+
 // TestZeroShotConfig checks how a knowledge-base configuration replaces
 // a family's static defaults: the hyperparameters it leaves unset go
 // back to the learner's own defaults, the fitting procedure (gbdt's

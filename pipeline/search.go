@@ -160,7 +160,7 @@ func (s *searcher) begin(ctx context.Context, study *tune.Study, storage tune.St
 	basic.variant = ""
 	q := StartQuery{Family: s.name, Task: s.p.task, Dataset: s.p.dataset, Variant: s.p.variant, Sampler: s.samplerN,
 		Space: s.space, Direction: s.dir, Storage: storage,
-		BasicStudy: studyName(&basic, s.cfg, s.name, s.samplerN)}
+		BasicStudy: studyName(&basic, s.cfg, s.name, s.samplerN), Trials: s.budget.MaxTrials}
 	starts, err := src.Starts(ctx, q)
 	if err != nil {
 		return nil, "", fmt.Errorf("tune %s: starts: %w", s.name, err)

@@ -31,6 +31,9 @@ type StartQuery struct {
 	// family's study on the basic features in this run's config.
 	Storage    tune.Storage
 	BasicStudy string
+	// Trials is the study's trial budget (max_evals as capped for the
+	// family's space); 0 means unknown.
+	Trials int
 }
 
 // Start is one configuration to try first, in the tuner's internal values
