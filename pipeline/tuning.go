@@ -102,6 +102,12 @@ func tuneCandidate(ctx context.Context, cfg *config.Config, o Options, p *prepar
 		return nil, fmt.Errorf("model_params %s: %w", name, err)
 	}
 	budget := tune.Budget{MaxTrials: min(cfg.MaxEvals, trialsPerParam*max(1, sampled(space))), Workers: 1}
+	if budget.MaxTrials < cfg.MaxEvals {
+		// Said, so that max_evals=500 ending after 10 trials with
+		// stopped=max_trials does not look like a setting ignored.
+		o.Logger.Info("trial budget capped per tuned parameter", "model", name, "max_evals", cfg.MaxEvals,
+			"trials", budget.MaxTrials, "per_parameter", trialsPerParam)
+	}
 	if cfg.TimeBudget > 0 {
 		// time_budget counts the time spent in studies, as the peers'
 		// tune_s does: the final fit and test scoring of each candidate

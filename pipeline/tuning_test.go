@@ -321,6 +321,41 @@ func TestBadStartSkipped(t *testing.T) {
 	}
 }
 
+// TestTrialCapLogged: a max_evals above the family's cap (trialsPerParam
+// per tuned parameter) is said in the log; the study used to stop after
+// the cap with stopped=max_trials and no word of the max_evals asked for.
+func TestTrialCapLogged(t *testing.T) {
+	for _, tc := range []struct {
+		maxEvals int
+		want     string // "" for no such line
+	}{
+		{12, "max_evals=12 trials=10"}, // logistic tunes one parameter: 10 trials
+		{3, ""},
+	} {
+		cfg := config.Default()
+		cfg.Data, cfg.Target = filepath.Join("..", "testdata", "credit_data.csv"), "Status"
+		cfg.Models, cfg.CVFolds, cfg.Out = []string{"logistic"}, 3, t.TempDir()
+		cfg.EnableHyperparameterTuning, cfg.MaxEvals = true, tc.maxEvals
+		var logs strings.Builder
+		res, err := Train(context.Background(), cfg, Options{Studies: &tune.Memory{}, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tu := res.Leaderboard[0].Tuning; tu == nil || tu.Trials+tu.Pruned != min(tc.maxEvals, trialsPerParam) {
+			t.Fatalf("max_evals %d: tuning %+v; want %d trials", tc.maxEvals, tu, min(tc.maxEvals, trialsPerParam))
+		}
+		line := ""
+		for l := range strings.Lines(logs.String()) {
+			if strings.Contains(l, "trial budget capped") {
+				line = l
+			}
+		}
+		if tc.want == "" && line != "" || tc.want != "" && !strings.Contains(line, tc.want) {
+			t.Errorf("max_evals %d: cap log line %q; want one with %q", tc.maxEvals, line, tc.want)
+		}
+	}
+}
+
 // TestInformedStartsShortenStartup: a study warm-started by informed
 // (meta-learning) starts ends its random startup with them (TPE's model
 // samples next; TestWarmStudyInterleavesRandomTrials checks what follows);
