@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -169,7 +170,7 @@ func printWarm(w io.Writer, r *meta.WarmReport, verbose bool) error {
 		if n := len(row.Warm); n > 0 {
 			wb = row.Warm[n-1]
 		}
-		fmt.Fprintf(tw, "%s\t%v\t%d\t%.4f\t%.4f", row.Name, row.Far, row.Reach, cb, wb)
+		fmt.Fprintf(tw, "%s\t%v\t%s\t%.4f\t%.4f", row.Name, row.Far, reachText(row), cb, wb)
 		for k := range r.Checkpoints {
 			if k < len(row.ColdAt) && k < len(row.WarmAt) {
 				fmt.Fprintf(tw, "\t%.3f/%.3f", row.ColdAt[k], row.WarmAt[k])
@@ -180,6 +181,19 @@ func printWarm(w io.Writer, r *meta.WarmReport, verbose bool) error {
 		fmt.Fprintf(tw, "\t%s\n", row.Err)
 	}
 	return tw.Flush()
+}
+
+// reachText renders a row's Reach: "never" when warm did not match cold's
+// best (Reach 0, which printed as if after zero trials), "-" for a
+// dataset left out (far or failed).
+func reachText(row meta.WarmRow) string {
+	switch {
+	case row.Far || row.Err != "":
+		return "-"
+	case row.Reach == 0:
+		return "never"
+	}
+	return strconv.Itoa(row.Reach)
 }
 
 // metaEvalCommand is `tabforge meta eval`: leave-one-dataset-out zero-shot
