@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"slices"
@@ -47,12 +48,7 @@ func (a *app) studiesCommand() *cobra.Command {
 					}
 					return json.NewEncoder(a.stdout).Encode(ss)
 				}
-				tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "STUDY\tDIRECTION\tTRIALS\tCOMPLETE\tPRUNED\tBEST\tBEST TRIAL")
-				for _, s := range ss {
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%d\n", s.Name, s.Direction, s.Trials, s.Complete, s.Pruned, metricText(s.Best), s.BestAt)
-				}
-				return tw.Flush()
+				return printStudyList(a.stdout, ss)
 			})
 		},
 	}
@@ -71,6 +67,26 @@ func (a *app) studiesCommand() *cobra.Command {
 	}
 	studies.AddCommand(list, show)
 	return studies
+}
+
+// printStudyList renders studies list's table.
+func printStudyList(w io.Writer, ss []pipeline.StudySummary) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STUDY\tDIRECTION\tTRIALS\tCOMPLETE\tPRUNED\tBEST\tBEST TRIAL")
+	for _, s := range ss {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\n", s.Name, s.Direction, s.Trials, s.Complete, s.Pruned, metricText(s.Best), bestAtText(s.BestAt))
+	}
+	return tw.Flush()
+}
+
+// bestAtText renders a study's best trial number: "-" for the -1 of a
+// study without a complete trial (an interrupted or fully pruned one),
+// which printed as trial -1.
+func bestAtText(n int) string {
+	if n < 0 {
+		return "-"
+	}
+	return strconv.Itoa(n)
 }
 
 // trialRow is one trial as studies show prints it.
@@ -213,8 +229,12 @@ func (r *trialRow) setUnits(units []pipeline.UnitRun) {
 
 func (a *app) printStudy(v studyView) error {
 	s, rows := v.Study, v.Trials
-	fmt.Fprintf(a.stdout, "study %s (%s): %d trials, %d complete, %d pruned, best %s at trial %d\n",
-		s.Name, s.Direction, s.Trials, s.Complete, s.Pruned, metricText(s.Best), s.BestAt)
+	best := "no complete trial"
+	if s.BestAt >= 0 {
+		best = fmt.Sprintf("best %s at trial %d", metricText(s.Best), s.BestAt)
+	}
+	fmt.Fprintf(a.stdout, "study %s (%s): %d trials, %d complete, %d pruned, %s\n",
+		s.Name, s.Direction, s.Trials, s.Complete, s.Pruned, best)
 	queued := slices.ContainsFunc(rows, func(r trialRow) bool { return r.Worker != "" })
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	if queued {

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tabforge/tabforge/pipeline"
+	"github.com/tabforge/tabforge/store"
 )
 
 // TestStudies tunes a tree briefly, then lists the run's study and shows
@@ -76,5 +79,27 @@ func TestStudies(t *testing.T) {
 	}
 	if code, _, errs := cli(t, dir, "studies", "show", "no-such-study"); code != 1 || !strings.Contains(errs, "not found") {
 		t.Errorf("studies show of an unknown study: exit %d %q", code, errs)
+	}
+}
+
+// TestStudiesTextWithoutCompleteTrial: a study whose trials were all
+// pruned or interrupted has no best trial (BestAt -1); list and show used
+// to print it as trial -1.
+func TestStudiesTextWithoutCompleteTrial(t *testing.T) {
+	s := pipeline.StudySummary{Study: store.Study{Name: "train/x/y/forest/tpe", Direction: "maximize"}, Trials: 2, Pruned: 1, BestAt: -1}
+	var b strings.Builder
+	if err := printStudyList(&b, []pipeline.StudySummary{s}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "-1") {
+		t.Errorf("studies list prints trial -1:\n%s", b.String())
+	}
+	b.Reset()
+	a := &app{stdout: &b}
+	if err := a.printStudy(studyView{Study: s}); err != nil {
+		t.Fatal(err)
+	}
+	if first, _, _ := strings.Cut(b.String(), "\n"); strings.Contains(first, "-1") || !strings.Contains(first, "no complete trial") {
+		t.Errorf("studies show header %q; want no trial -1 and \"no complete trial\"", first)
 	}
 }
