@@ -255,6 +255,12 @@ func (a *app) printStudy(v studyView) error {
 		if queued {
 			cols += fmt.Sprintf("%s\t%s\t%s\t", orDash(r.Worker), msText(r.QueuedMS), msText(r.RunMS))
 		}
+		if len(ps) == 0 {
+			// A trial that sampled nothing scored the family's defaults
+			// (with model_params): trial 0 of a cold study. A blank
+			// column read as parameters missing.
+			ps = []string{"(defaults)"}
+		}
 		fmt.Fprintln(tw, cols+strings.Join(ps, " "))
 	}
 	return tw.Flush()

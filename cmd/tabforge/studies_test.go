@@ -103,3 +103,21 @@ func TestStudiesTextWithoutCompleteTrial(t *testing.T) {
 		t.Errorf("studies show header %q; want no trial -1 and \"no complete trial\"", first)
 	}
 }
+
+// TestStudiesShowDefaultsTrial: the trial that scored the family defaults
+// (no sampled parameter) says so in studies show's PARAMS column, which
+// was blank.
+func TestStudiesShowDefaultsTrial(t *testing.T) {
+	v := 0.8
+	var b strings.Builder
+	a := &app{stdout: &b}
+	view := studyView{Study: pipeline.StudySummary{Study: store.Study{Name: "s", Direction: "maximize"}, Trials: 2, Complete: 2, Best: &v},
+		Trials: []trialRow{{Number: 0, State: "complete", Value: &v, Params: map[string]any{}, Best: true}, {Number: 1, State: "complete", Value: &v, Params: map[string]any{"c": 0.5}}}}
+	if err := a.printStudy(view); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 4 || !strings.HasSuffix(lines[2], "(defaults)") || !strings.HasSuffix(lines[3], "c=0.5") {
+		t.Errorf("studies show:\n%s\nwant trial 0 with (defaults), trial 1 with c=0.5", b.String())
+	}
+}
