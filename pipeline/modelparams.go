@@ -37,7 +37,7 @@ func CheckModelParams(cfg *config.Config, reg *model.Registry) error {
 			continue
 		}
 		var first error
-		ok := false
+		ok, most := false, -1
 		for _, task := range fam.Tasks {
 			if cfg.Task != config.TaskAuto && string(cfg.Task) != string(task) {
 				continue
@@ -47,8 +47,12 @@ func CheckModelParams(cfg *config.Config, reg *model.Registry) error {
 				ok = true
 				break
 			}
-			if first == nil {
-				first = err
+			// With task auto, report the error of the task whose search
+			// space takes the most entries as searches: {criterion:
+			// [gini, bogus]} is a search for classification, and
+			// regression's "cannot unmarshal array" hid the bad candidate.
+			if n := searchCount(cfg.ModelParams[name], tune.SpaceFor(name, task)); n > most {
+				first, most = err, n
 			}
 		}
 		if !ok && first != nil {
@@ -59,6 +63,17 @@ func CheckModelParams(cfg *config.Config, reg *model.Registry) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// searchCount is the number of entries of mp that space searches.
+func searchCount(mp map[string]any, space tune.Space) int {
+	n := 0
+	for k, v := range mp {
+		if space.Searches(k, v) {
+			n++
+		}
+	}
+	return n
 }
 
 // checkFamilyParams checks the model_params of family name for one task.

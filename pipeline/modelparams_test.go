@@ -37,6 +37,10 @@ func TestCheckModelParams(t *testing.T) {
 		{"misspelt parameter", map[string]map[string]any{"gbdt": {"max_deph": 3}}, false, 3, config.TaskAuto,
 			`model_params: gbdt: model: parameters: unknown field "max_deph" (parameters: n_estimators, learning_rate, max_depth,`},
 		{"unknown parameter range", map[string]map[string]any{"tree": {"bogus": map[string]any{"low": 1, "high": 3}}}, true, 3, config.TaskAuto, "bogus"},
+		// A classification-only search with task auto: the error of the
+		// tasks that search it names the bad candidate, not regression's
+		// "cannot unmarshal array".
+		{"bad candidate of a classification-only search, task auto", map[string]map[string]any{"tree": {"criterion": []any{"gini", "bogus"}}}, true, 3, config.TaskAuto, "criterion = bogus"},
 		{"range end the family refuses", map[string]map[string]any{"tree": {"max_depth": map[string]any{"low": -3, "high": 4}}}, true, 3, config.TaskAuto, "max_depth = -3"},
 		// Not searched, so not refused: the run warns (TestIgnoredSearches).
 		{"range without tuning", map[string]map[string]any{"logistic": {"c": map[string]any{"low": 1.0, "high": 2.0}}}, false, 3, config.TaskAuto, ""},
