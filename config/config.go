@@ -214,7 +214,8 @@ type Config struct {
 	// UseOptuna selects the TPE sampler; off, or if TPE fails, tuning falls
 	// back to grid search over a small default grid. Default true.
 	UseOptuna bool `yaml:"use_optuna" json:"use_optuna" koanf:"use_optuna"`
-	// MaxEvals is the trial budget per study; >= 1. Default 50.
+	// MaxEvals is the trial budget per study, capped at 10 trials per
+	// tuned parameter of the family (the log says when); >= 1. Default 50.
 	MaxEvals int `yaml:"max_evals" json:"max_evals" koanf:"max_evals"`
 	// TimeBudget is the wall-clock budget of tuning: the time spent in the
 	// families' tuning studies, together (the final fits and test scoring
