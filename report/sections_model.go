@@ -3,6 +3,7 @@ package report
 import (
 	"math"
 	"sort"
+	"strings"
 )
 
 // Sections that explain the model: importances, SHAP, partial dependence,
@@ -76,19 +77,34 @@ func shapSection(d *Data) *section {
 	bee := &chart{File: "shap_summary", Title: "SHAP summary (beeswarm)", XLabel: "SHAP value (impact on the prediction)", YCategories: cats, ColorLabel: "feature value",
 		Series: []series{{Kind: points, X: x, Y: y, Heat: heat}}}
 	s.Charts = charts(bee)
-	for k, j := range order[:min(3, len(order))] {
+	k := 0
+	var skipped []string
+	for _, j := range order {
+		if k == 3 {
+			break
+		}
 		var fx, fy []float64
 		for i, row := range sh.Values {
-			if i < len(sh.FeatureValues) && j < len(sh.FeatureValues[i]) {
+			if i < len(sh.FeatureValues) && j < len(sh.FeatureValues[i]) && finite(sh.FeatureValues[i][j]) {
 				fx = append(fx, sh.FeatureValues[i][j])
 				fy = append(fy, row[j])
 			}
 		}
+		// A categorical feature has no numeric values (NaN): its plot
+		// would be an empty frame, so the next feature takes its place.
+		if len(fx) == 0 {
+			skipped = append(skipped, sh.Features[j])
+			continue
+		}
 		dep := &chart{File: "shap_dependence_" + fileName(sh.Features[j], k), Title: "SHAP dependence: " + sh.Features[j], XLabel: sh.Features[j], YLabel: "SHAP value", ZeroY: true,
 			Series: []series{{Kind: points, X: fx, Y: fy, Color: colorAt(k)}}}
 		s.Charts = append(s.Charts, charts(dep)...)
+		k++
 	}
 	s.Notes = []string{"Each dot is one row: its position is the feature's contribution to that row's prediction, its colour the feature's value (blue low, red high)."}
+	if len(skipped) > 0 {
+		s.Notes = append(s.Notes, "No dependence plot for "+strings.Join(skipped, ", ")+": categorical, without numeric values (grey in the summary); the summary shows the spread of its contributions.")
+	}
 	return s
 }
 
