@@ -2,11 +2,14 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/report"
 	"github.com/tabforge/tabforge/store/cache"
 	"github.com/tabforge/tabforge/store/storetest"
 )
@@ -53,6 +56,7 @@ func TestStepCache(t *testing.T) {
 		if res.Cache == nil || res.Cache.Hits != tt.hits || res.Cache.Misses != tt.misses {
 			t.Errorf("%s: cache %+v; want %d hits, %d misses", tt.name, res.Cache, tt.hits, tt.misses)
 		}
+		checkReportCache(t, tt.name, res)
 		if first == nil {
 			first = res
 			continue
@@ -84,5 +88,23 @@ func TestStepCache(t *testing.T) {
 		if err != nil || !strings.Contains(string(html), res.RunID) {
 			t.Errorf("cached rerun's report does not name its run %s (err %v)", res.RunID, err)
 		}
+	}
+}
+
+// checkReportCache checks that the report counts the run's cache lookups
+// as the result (train --json) does, the report's own analysis lookup
+// included.
+func checkReportCache(t *testing.T, name string, res *Result) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(res.Report), report.DataFile))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	var d report.Data
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatalf("%s: %s: %v", name, report.DataFile, err)
+	}
+	if d.Cache == nil || res.Cache == nil || d.Cache.Hits != res.Cache.Hits || d.Cache.Misses != res.Cache.Misses {
+		t.Errorf("%s: report's cache %+v; result's %+v", name, d.Cache, res.Cache)
 	}
 }
