@@ -419,7 +419,7 @@ func errorAnalysis(d *report.Data, x *frame.Frame, y, pred []float64, segments [
 			warn("residuals by "+c.col.Name, err)
 			continue
 		}
-		d.ResidualBins = append(d.ResidualBins, report.FeatureResiduals{Feature: c.col.Name, Bins: bins})
+		d.ResidualBins = append(d.ResidualBins, report.FeatureResiduals{Feature: c.col.Name, Bins: bins, Datetime: c.col.Kind == frame.Datetime})
 	}
 }
 

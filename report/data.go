@@ -222,6 +222,9 @@ type Segment struct {
 type FeatureResiduals struct {
 	Feature string               `json:"feature"`
 	Bins    []eval.ResidualGroup `json:"bins"`
+	// Datetime is true when the feature is a datetime column: the bins'
+	// Lo and Hi are Unix seconds, labelled as dates.
+	Datetime bool `json:"datetime,omitempty"`
 }
 
 // Gate is one quality gate's outcome.

@@ -166,7 +166,8 @@ func sanitized(d *Data) *Data {
 			}
 			bins[j] = b
 		}
-		c.ResidualBins[i] = FeatureResiduals{Feature: f.Feature, Bins: bins}
+		f.Bins = bins
+		c.ResidualBins[i] = f
 	}
 	c.SegmentResiduals = make([]eval.ResidualGroup, len(d.SegmentResiduals))
 	for i, b := range d.SegmentResiduals {

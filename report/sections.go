@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tabforge/tabforge/eval"
 )
@@ -271,18 +272,27 @@ func errorSection(d *Data) *section {
 		s.Tables = append(s.Tables, t)
 	}
 	for i, f := range d.ResidualBins {
+		// An axis label would overlap the rotated bin labels: the title
+		// says what a date bin's label is.
+		title := "Residuals by " + f.Feature + " (quantile bins)"
+		if f.Datetime {
+			title = "Residuals by " + f.Feature + " (quantile bins from the date shown)"
+		}
 		var cats []string
 		var mean, mae []float64
 		for _, b := range f.Bins {
 			label := b.Label
-			if finite(b.Lo) {
+			switch {
+			case finite(b.Lo) && f.Datetime:
+				label = binStart(b.Lo, b.Hi)
+			case finite(b.Lo):
 				label = num(b.Lo) + "–" + num(b.Hi)
 			}
 			cats = append(cats, label)
 			mean = append(mean, b.MeanResidual)
 			mae = append(mae, b.MAE)
 		}
-		c := &chart{File: fmt.Sprintf("residuals_by_%s", fileName(f.Feature, i)), Title: "Residuals by " + f.Feature + " (quantile bins)", YLabel: "residual", Categories: cats,
+		c := &chart{File: fmt.Sprintf("residuals_by_%s", fileName(f.Feature, i)), Title: title, YLabel: "residual", Categories: cats,
 			Series: []series{{Name: "mean residual", Kind: bars, Y: mean, Color: colorAt(0)}, {Name: "MAE", Kind: bars, Y: mae, Color: colorAt(2)}}}
 		s.Charts = append(s.Charts, charts(c)...)
 	}
@@ -497,4 +507,16 @@ func classList(classes []string) string {
 		q[i] = strconv.Quote(c)
 	}
 	return strings.Join(q, ", ")
+}
+
+// binStart labels a bin of Unix seconds with its first date (UTC), to
+// the hour when the bin is under two days wide: a range of two dates is
+// longer than a rotated bar label may be, and quantile bins are
+// contiguous, so the next bin's start is this one's end.
+func binStart(lo, hi float64) string {
+	layout := "2006-01-02"
+	if hi-lo < 2*24*3600 {
+		layout = "2006-01-02 15h"
+	}
+	return time.Unix(int64(math.Floor(lo)), 0).UTC().Format(layout)
 }

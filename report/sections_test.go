@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/tabforge/tabforge/eval"
 )
 
 // TestSHAPDependenceSkipsCategorical checks that a categorical feature,
@@ -34,5 +36,30 @@ func TestSHAPDependenceSkipsCategorical(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(s.Notes, " "), "No dependence plot for home") {
 		t.Errorf("notes %q do not say why home has no dependence plot", s.Notes)
+	}
+}
+
+// TestResidualBinsOfDates checks that residual bins of a datetime column
+// are labelled with their first dates, not with Unix seconds in millions
+// (txhousing's date read "1346M–1357M"), and that the flag survives the
+// copy written to report.json.
+func TestResidualBinsOfDates(t *testing.T) {
+	d := fullData(t)
+	// Seconds of 2012-09-01, 2012-12-01 and 2013-03-01 (UTC).
+	d.ResidualBins = []FeatureResiduals{{Feature: "date", Datetime: true, Bins: []eval.ResidualGroup{
+		{Lo: 1346457600, Hi: 1354320000, Rows: 10},
+		{Lo: 1354320000, Hi: 1362096000, Rows: 10},
+	}}}
+	s := sectionByID(sections(sanitized(d)), "errors")
+	var got []string
+	for _, c := range s.Charts {
+		if c.chart.Title == "Residuals by date (quantile bins from the date shown)" {
+			got = c.chart.Categories
+		}
+	}
+	// Rotated bar labels are cut at 14 characters: the bins' first dates.
+	want := []string{"2012-09-01", "2012-12-01"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("bin labels %q; want %q", got, want)
 	}
 }

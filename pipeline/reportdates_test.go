@@ -1,0 +1,48 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/tabforge/tabforge/report"
+)
+
+// TestReportResidualBinsOfDates trains on txhousing and checks that the
+// report's residual bins of the datetime column date say so, for the page
+// to label them with dates rather than Unix seconds; the numeric year
+// beside it stays a number.
+func TestReportResidualBinsOfDates(t *testing.T) {
+	cfg := txhousingConfig(t)
+	// Few numeric inputs, so date and year are among the four binned.
+	cfg.Drop = append(cfg.Drop, "listings", "inventory", "month")
+	cfg.Models, cfg.CVFolds = []string{"ridge"}, 2
+	res, err := Train(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(res.Report), report.DataFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d report.Data
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"date": true, "year": false}
+	for _, f := range d.ResidualBins {
+		w, ok := want[f.Feature]
+		if !ok {
+			continue
+		}
+		if f.Datetime != w {
+			t.Errorf("residual bins of %s: datetime %v; want %v", f.Feature, f.Datetime, w)
+		}
+		delete(want, f.Feature)
+	}
+	if len(want) > 0 {
+		t.Errorf("no residual bins of %v among %d binned features", want, len(d.ResidualBins))
+	}
+}
