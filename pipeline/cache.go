@@ -374,6 +374,7 @@ func (p *prepared) cachedAnalyze(ctx context.Context, cfg *config.Config, res *R
 	d.TrainRows, d.TestRows, d.Metric, d.Best, d.Deployable = fresh.TrainRows, fresh.TestRows, fresh.Metric, fresh.Best, fresh.Deployable
 	d.ModelPath, d.Classes, d.Fallbacks, d.Timings = fresh.ModelPath, fresh.Classes, fresh.Fallbacks, fresh.Timings
 	d.Leaderboard, d.Segments, d.Gates, d.Cache = fresh.Leaderboard, fresh.Segments, fresh.Gates, fresh.Cache
+	d.SegmentModels = fresh.SegmentModels
 	d.Warnings = append(fresh.Warnings, v.Warnings...)
 	a.Data, a.Rules = d, v.Rules
 	return nil

@@ -2,14 +2,11 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tabforge/tabforge/config"
-	"github.com/tabforge/tabforge/report"
 	"github.com/tabforge/tabforge/store/cache"
 	"github.com/tabforge/tabforge/store/storetest"
 )
@@ -96,14 +93,7 @@ func TestStepCache(t *testing.T) {
 // included.
 func checkReportCache(t *testing.T, name string, res *Result) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(filepath.Dir(res.Report), report.DataFile))
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	var d report.Data
-	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatalf("%s: %s: %v", name, report.DataFile, err)
-	}
+	d := reportData(t, res)
 	if d.Cache == nil || res.Cache == nil || d.Cache.Hits != res.Cache.Hits || d.Cache.Misses != res.Cache.Misses {
 		t.Errorf("%s: report's cache %+v; result's %+v", name, d.Cache, res.Cache)
 	}

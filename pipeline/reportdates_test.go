@@ -23,14 +23,7 @@ func TestReportResidualBinsOfDates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(filepath.Dir(res.Report), report.DataFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d report.Data
-	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatal(err)
-	}
+	d := reportData(t, res)
 	want := map[string]bool{"date": true, "year": false}
 	for _, f := range d.ResidualBins {
 		w, ok := want[f.Feature]
@@ -45,4 +38,18 @@ func TestReportResidualBinsOfDates(t *testing.T) {
 	if len(want) > 0 {
 		t.Errorf("no residual bins of %v among %d binned features", want, len(d.ResidualBins))
 	}
+}
+
+// reportData reads the report.json a run wrote beside its report.
+func reportData(t *testing.T, res *Result) *report.Data {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(res.Report), report.DataFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d report.Data
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatalf("%s: %v", report.DataFile, err)
+	}
+	return &d
 }

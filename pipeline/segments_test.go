@@ -128,6 +128,12 @@ func TestSegmentBy(t *testing.T) {
 		t.Errorf("segments cover %d test rows; want %d", rows, res.TestRows)
 	}
 	t.Logf("txhousing ridge, test R²: global %.4f, per city %.4f (%d own models, %d fallbacks)", sm.Global["r2"], sm.Routed["r2"], sm.Trained, sm.Fallback)
+	// The report shows the comparison: its test-row sections are the
+	// routed model's, its leaderboard the global model's.
+	d := reportData(t, res)
+	if rs := d.SegmentModels; rs == nil || rs.Trained != sm.Trained || rs.Fallback != sm.Fallback || len(rs.Segments) != len(sm.Segments) || rs.Routed["r2"] != sm.Routed["r2"] {
+		t.Errorf("report's segment models %+v; result's trained %d, fallback %d, %d segments, routed r2 %v", rs, sm.Trained, sm.Fallback, len(sm.Segments), sm.Routed["r2"])
+	}
 
 	p, err := LoadPredictor(res.ModelPath, Families())
 	if err != nil {

@@ -71,6 +71,7 @@ type Data struct {
 	BiasVariance []FamilyBiasVariance `json:"bias_variance,omitempty"`
 
 	Segments         []Segment               `json:"segments,omitempty"`
+	SegmentModels    *SegmentModels          `json:"segment_models,omitempty"`
 	SegmentResiduals []eval.ResidualGroup    `json:"segment_residuals,omitempty"`
 	ResidualBins     []FeatureResiduals      `json:"residual_bins,omitempty"`
 	TopErrors        []eval.LargeError       `json:"top_errors,omitempty"`
@@ -215,6 +216,37 @@ type Segment struct {
 	Segment string       `json:"segment"`
 	Rows    int          `json:"rows"`
 	Test    eval.Metrics `json:"test"`
+}
+
+// SegmentModels compares the per-segment models of segment_by with the
+// global model on the test rows; nil when the run had no segment_by.
+type SegmentModels struct {
+	// Column is the segment_by column; Model the leaderboard entry whose
+	// family and parameters every segment model uses.
+	Column  string `json:"column"`
+	Model   string `json:"model"`
+	MinRows int    `json:"min_rows"`
+	// Trained and Fallback count segments with their own model and those
+	// left to the global model.
+	Trained  int `json:"trained"`
+	Fallback int `json:"fallback"`
+	// Global and Routed are the test metrics of the global model and of
+	// the saved, routed model on all test rows.
+	Global   eval.Metrics   `json:"global"`
+	Routed   eval.Metrics   `json:"routed"`
+	Segments []SegmentModel `json:"segments"`
+}
+
+// SegmentModel is one segment's test metrics under the global model and
+// under the model the saved artifact routes it to.
+type SegmentModel struct {
+	Segment   string       `json:"segment"`
+	TrainRows int          `json:"train_rows"`
+	TestRows  int          `json:"test_rows"`
+	OwnModel  bool         `json:"own_model"`
+	Note      string       `json:"note,omitempty"`
+	Global    eval.Metrics `json:"global"`
+	Routed    eval.Metrics `json:"routed"`
 }
 
 // FeatureResiduals are the residuals of the best model by quantile bins of

@@ -74,6 +74,9 @@ func summarySection(d *Data) *section {
 	add("dataset hash", d.DatasetHash)
 	add("ranked by", d.Metric)
 	add("best model", d.Best)
+	if sm := d.SegmentModels; sm != nil {
+		add("saved model", fmt.Sprintf("routed by %s: %d segments with their own %s, %d on %s (see per-segment metrics)", sm.Column, sm.Trained, sm.Model, sm.Fallback, d.Best))
+	}
 	add("model file", d.ModelPath)
 	if d.Best != "" {
 		dep := "yes"
@@ -336,8 +339,14 @@ func calibrationSection(d *Data) *section {
 
 func segmentSection(d *Data) *section {
 	s := &section{ID: "segments", Title: "Per-segment metrics"}
+	if d.SegmentModels != nil {
+		t, notes := segmentModelsTable(d)
+		s.Tables, s.Notes = append(s.Tables, t), notes
+	}
 	if len(d.Segments) == 0 {
-		s.Missing = "no segment column"
+		if d.SegmentModels == nil {
+			s.Missing = "no segment column"
+		}
 		return s
 	}
 	metric := "within20"
@@ -371,7 +380,7 @@ func segmentSection(d *Data) *section {
 	c := &chart{File: "segments", Title: metric + " by segment (worst 30)", YLabel: metric, Categories: cats,
 		Series: []series{{Kind: bars, Y: vals, Color: colorAt(4)}}}
 	s.Charts = charts(c)
-	s.Tables = []table{t}
+	s.Tables = append(s.Tables, t)
 	return s
 }
 

@@ -63,3 +63,57 @@ func TestResidualBinsOfDates(t *testing.T) {
 		t.Errorf("bin labels %q; want %q", got, want)
 	}
 }
+
+// TestSegmentModelsSection checks that a segment_by run's report shows
+// the per-segment models against the global model and says which model
+// the test-row sections describe; credit_data by Home had none of it, so
+// the leaderboard's test AUC 0.8163 (global) contradicted the ROC
+// table's 0.7877 (routed). A routed model worse than the global one is
+// called out.
+func TestSegmentModelsSection(t *testing.T) {
+	d := classData(2, 400)
+	d.Metric, d.Best = "auc", "ensemble:selection"
+	// credit_data by Home (train --json of the run above).
+	d.SegmentModels = &SegmentModels{Column: "Home", Model: "logistic", MinRows: 50, Trained: 1, Fallback: 1,
+		Global: eval.Metrics{"auc": 0.8163}, Routed: eval.Metrics{"auc": 0.7877},
+		Segments: []SegmentModel{
+			{Segment: "ignore", TrainRows: 16, TestRows: 4, Note: "16 training rows < min_segment_rows 50: global model", Global: eval.Metrics{"auc": 1}, Routed: eval.Metrics{"auc": 1}},
+			{Segment: "owner", TrainRows: 1683, TestRows: 424, OwnModel: true, Global: eval.Metrics{"auc": 0.8128}, Routed: eval.Metrics{"auc": 0.7588}},
+		}}
+	secs := sections(d)
+	s := sectionByID(secs, "segments")
+	if s.Missing != "" || len(s.Tables) == 0 {
+		t.Fatalf("segments section: missing %q, %d tables", s.Missing, len(s.Tables))
+	}
+	tb := s.Tables[0]
+	want := [][]string{
+		{"ignore", "16", "4", "global", "1", "1"},
+		{"owner", "1683", "424", "own", "0.8128", "0.7588"},
+		{"all test rows", "", "", "", "0.8163", "0.7877"},
+	}
+	if len(tb.Rows) != len(want) {
+		t.Fatalf("%d rows; want %d", len(tb.Rows), len(want))
+	}
+	for i, w := range want {
+		for j, v := range w {
+			if got := tb.Rows[i][j].Text; got != v {
+				t.Errorf("row %d column %s: %q; want %q", i, tb.Head[j], got, v)
+			}
+		}
+	}
+	notes := strings.Join(s.Notes, " ")
+	for _, w := range []string{"describe the routed model", "worse than the global one (auc 0.7877 against 0.8163)"} {
+		if !strings.Contains(notes, w) {
+			t.Errorf("notes %q do not say %q", notes, w)
+		}
+	}
+	var saved string
+	for _, r := range sectionByID(secs, "summary").Tables[0].Rows {
+		if r[0].Text == "saved model" {
+			saved = r[1].Text
+		}
+	}
+	if !strings.Contains(saved, "routed by Home") {
+		t.Errorf("run summary's saved model %q; want it routed by Home", saved)
+	}
+}
