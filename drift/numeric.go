@@ -177,14 +177,18 @@ func binLabel(edges []float64, i int) string {
 	return short(edges[i-1]) + " – " + short(edges[i])
 }
 
-// short formats a bin edge compactly: 4 significant digits, thousands
-// and millions as k and M (74600 is "74.6k").
+// short formats a bin edge compactly: 4 significant digits, thousands,
+// millions and billions as k, M and G (74600 is "74.6k", 9840000
+// "9.84M"). Each suffix covers three decades, so the scaled value stays
+// under 1e4 and never takes an exponent.
 func short(v float64) string {
 	switch a := math.Abs(v); {
-	case a >= 1e4 && a < 1e9:
-		return formatFloat(v/1e3, 3) + "k"
+	case a >= 1e4 && a < 1e6:
+		return formatFloat(v/1e3, 4) + "k"
+	case a >= 1e6 && a < 1e9:
+		return formatFloat(v/1e6, 4) + "M"
 	case a >= 1e9 && a < 1e12:
-		return formatFloat(v/1e6, 3) + "M"
+		return formatFloat(v/1e9, 4) + "G"
 	}
 	return formatFloat(v, 4)
 }
