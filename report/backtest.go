@@ -40,7 +40,7 @@ func WriteBacktest(path string, b *Backtest) error {
 	s := &section{ID: "backtest", Title: "Strategies over time"}
 	s.Notes = []string{fmt.Sprintf("Test %s of each strategy's model on each period, %d periods from %s. Static trains once before the first period; continuous retrains before each period and promotes a challenger only when it beats the champion; always retrains and replaces the model every period.",
 		b.Metric, len(b.Periods), b.Periods[0])}
-	c := &chart{Title: b.Metric + " by period", XLabel: "period (0 = " + b.Periods[0] + ")", YLabel: b.Metric, Legend: bottomLeft}
+	c := &chart{Title: b.Metric + " by period", XLabel: "period start", YLabel: b.Metric, Legend: bottomLeft, Categories: b.Periods}
 	sum := table{Caption: "Summary", Head: []string{"strategy", "mean " + b.Metric, "trainings", "training seconds"}}
 	per := table{Caption: "By period", Head: []string{"period"}}
 	for i, sr := range b.Series {

@@ -17,8 +17,9 @@ type chart struct {
 	YLabel string
 	Series []series
 	// Categories label the bar positions 0, 1, ... of a bar chart: along
-	// x, or along y when Horizontal. For a point chart, YCategories label
-	// integer y positions (beeswarm rows).
+	// x, or along y when Horizontal; in a line chart (SVG only), the x
+	// positions 0, 1, .... For a point chart, YCategories label integer y
+	// positions (beeswarm rows).
 	Categories  []string
 	YCategories []string
 	Horizontal  bool

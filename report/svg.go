@@ -117,6 +117,17 @@ func (v *svgView) categoryTicks() {
 				fmt.Fprintf(&v.b, `<text x="%.1f" y="%.1f" class="tx">%s</text>`, x, v.bottom+16, html.EscapeString(shorten(name, 18)))
 			}
 		}
+	case len(c.Categories) > 0:
+		// Lines over ordered categories (backtest periods) at x = 0, 1, …:
+		// numeric ticks would put labels such as 0.5 between them.
+		every := (len(c.Categories) + 7) / 8
+		for i, name := range c.Categories {
+			if i%every != 0 {
+				continue
+			}
+			x := v.vx(float64(i))
+			fmt.Fprintf(&v.b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" class="grid"/><text x="%.1f" y="%.1f" class="tx">%s</text>`, x, v.top, x, v.bottom, x, v.bottom+16, html.EscapeString(shorten(name, 14)))
+		}
 	default:
 		for _, t := range ticks(v.xmin, v.xmax, 6) {
 			x := v.vx(t)
