@@ -321,7 +321,7 @@ func calibrationSection(d *Data) *section {
 		x = append(x, b.MeanProb)
 		y = append(y, b.Observed)
 	}
-	yl := "observed share of class 1"
+	yl := "observed share of " + d.className(1)
 	if d.Calibration.TopLabel {
 		yl = "accuracy"
 	}

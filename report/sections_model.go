@@ -171,8 +171,17 @@ func pdpSection(d *Data) *section {
 		s.Missing = "no partial dependence curves"
 		return s
 	}
+	// Name what is predicted: a binary task's curves are of the positive
+	// class's probability, which a bare "prediction" left to guess.
+	yl := "prediction"
+	switch {
+	case d.regression() && d.Target != "":
+		yl = "predicted " + d.Target
+	case d.classes() == 2:
+		yl = "probability of " + d.className(1)
+	}
 	for k, p := range d.PDP {
-		c := &chart{File: "pdp_" + fileName(p.Feature, k), Title: "Partial dependence: " + p.Feature, XLabel: p.Feature, YLabel: "prediction"}
+		c := &chart{File: "pdp_" + fileName(p.Feature, k), Title: "Partial dependence: " + p.Feature, XLabel: p.Feature, YLabel: yl}
 		for _, ice := range p.ICE {
 			c.Series = append(c.Series, series{Kind: line, X: p.Grid, Y: ice, Color: colorAt(0), Thin: true})
 		}

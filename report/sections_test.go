@@ -117,3 +117,34 @@ func TestSegmentModelsSection(t *testing.T) {
 		t.Errorf("run summary's saved model %q; want it routed by Home", saved)
 	}
 }
+
+// TestProbabilityAxesNameTheClass checks that a binary task's calibration
+// and partial dependence axes name the positive class (credit_data's
+// "bad"), and a regression's PDP axis the target: they read "observed
+// share of class 1" and "prediction".
+func TestProbabilityAxesNameTheClass(t *testing.T) {
+	pdp := []PDP{{Feature: "Amount", Grid: []float64{500, 1000, 2000}, Average: []float64{0.2, 0.3, 0.5}}}
+	bin := classData(2, 200)
+	bin.Classes, bin.PDP = []string{"good", "bad"}, pdp
+	bin.Calibration = &eval.CalibrationResult{Bins: []eval.CalibrationBin{{Lo: 0, Hi: 0.5, Rows: 100, MeanProb: 0.2, Observed: 0.25}, {Lo: 0.5, Hi: 1, Rows: 100, MeanProb: 0.7, Observed: 0.65}}}
+	reg := fullData(t)
+	reg.Target = "Sale_Price"
+	tests := []struct {
+		d        *Data
+		section  string
+		wantAxis string
+	}{
+		{bin, "calibration", "observed share of bad"},
+		{bin, "pdp", "probability of bad"},
+		{reg, "pdp", "predicted Sale_Price"},
+	}
+	for _, tt := range tests {
+		s := sectionByID(sections(tt.d), tt.section)
+		if s == nil || len(s.Charts) == 0 {
+			t.Fatalf("%s %s: no chart", tt.d.Task, tt.section)
+		}
+		if got := s.Charts[0].chart.YLabel; got != tt.wantAxis {
+			t.Errorf("%s %s: y axis %q; want %q", tt.d.Task, tt.section, got, tt.wantAxis)
+		}
+	}
+}
