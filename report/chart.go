@@ -125,7 +125,12 @@ func (c *chart) bounds() (xmin, xmax, ymin, ymax float64) {
 		if ymax == ymin {
 			ymax = ymin + 1
 		}
-		ymax += 0.05 * (ymax - ymin)
+		r := ymax - ymin
+		ymax += 0.05 * r
+		if ymin < 0 {
+			// Negative bars (mean residuals) keep off the frame too.
+			ymin -= 0.05 * r
+		}
 		return xmin, xmax, ymin, ymax
 	}
 	for _, s := range c.Series {
@@ -164,6 +169,17 @@ func (c *chart) bounds() (xmin, xmax, ymin, ymax float64) {
 		ymin, ymax = -0.6, float64(len(c.YCategories))-0.4
 	}
 	return xmin, xmax, ymin, ymax
+}
+
+// named counts the series the legend lists.
+func (c *chart) named() int {
+	n := 0
+	for _, s := range c.Series {
+		if s.Name != "" && !s.Thin {
+			n++
+		}
+	}
+	return n
 }
 
 func (c *chart) isBar() bool {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -146,5 +147,25 @@ func TestProbabilityAxesNameTheClass(t *testing.T) {
 		if got := s.Charts[0].chart.YLabel; got != tt.wantAxis {
 			t.Errorf("%s %s: y axis %q; want %q", tt.d.Task, tt.section, got, tt.wantAxis)
 		}
+	}
+}
+
+// TestBarsClearOfLegendAndFrame checks, on the SVG's scale, that the
+// tallest bar stays below the top-right legend and the most negative one
+// above the frame's bottom: ames' residuals by Gr_Liv_Area had MAE bars
+// under the legend and a mean residual bar on the frame.
+func TestBarsClearOfLegendAndFrame(t *testing.T) {
+	// Mean residual and MAE of four quantile bins (ames-like figures).
+	mean := []float64{-2400, -1900, 1600, -4300}
+	mae := []float64{10800, 9700, 13900, 24100}
+	c := &chart{Title: "Residuals by Gr_Liv_Area (quantile bins)", YLabel: "residual", Categories: []string{"a", "b", "c", "d"},
+		Series: []series{{Name: "mean residual", Kind: bars, Y: mean}, {Name: "MAE", Kind: bars, Y: mae}}}
+	v := newSVGView(c)
+	legendBottom := v.top + 6 + 15*float64(c.named())
+	if top := v.vy(slices.Max(mae)); top <= legendBottom {
+		t.Errorf("tallest bar's top at y %.1f; the legend reaches down to %.1f", top, legendBottom)
+	}
+	if low := v.vy(slices.Min(mean)); low >= v.bottom {
+		t.Errorf("most negative bar ends at y %.1f, on the frame's bottom %.1f", low, v.bottom)
 	}
 }

@@ -68,6 +68,11 @@ func newSVGView(c *chart) *svgView {
 		v.right -= 40
 	}
 	v.xmin, v.xmax, v.ymin, v.ymax = c.bounds()
+	if c.isBar() && !c.Horizontal && c.Legend == topRight && c.named() > 0 {
+		// Head room for the legend above the tallest bar, as in the PNG:
+		// the legend hid the tops of the bars under it.
+		v.ymax += 0.2 * (v.ymax - v.ymin)
+	}
 	v.vx = func(x float64) float64 { return v.left + (x-v.xmin)/(v.xmax-v.xmin)*(v.right-v.left) }
 	v.vy = func(y float64) float64 { return v.bottom - (y-v.ymin)/(v.ymax-v.ymin)*(v.bottom-v.top) }
 	if c.Horizontal {
@@ -291,13 +296,7 @@ func (v *svgView) legend() {
 		lx = v.left + 10
 	}
 	if c.Legend != topRight {
-		named := 0
-		for _, s := range c.Series {
-			if s.Name != "" && !s.Thin {
-				named++
-			}
-		}
-		ly = v.bottom - 6 - 15*float64(named)
+		ly = v.bottom - 6 - 15*float64(c.named())
 	}
 	for _, s := range c.Series {
 		if s.Name == "" || s.Thin {
