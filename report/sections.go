@@ -288,6 +288,10 @@ func errorSection(d *Data) *section {
 			switch {
 			case finite(b.Lo) && f.Datetime:
 				label = binStart(b.Lo, b.Hi)
+			case finite(b.Lo) && b.Lo == b.Hi:
+				// A bin of one value (a discrete feature such as a
+				// discount of 0, 5% or 10%) is that value, not "0.05–0.05".
+				label = num(b.Lo)
 			case finite(b.Lo):
 				label = num(b.Lo) + "–" + num(b.Hi)
 			}

@@ -169,3 +169,18 @@ func TestBarsClearOfLegendAndFrame(t *testing.T) {
 		t.Errorf("most negative bar ends at y %.1f, on the frame's bottom %.1f", low, v.bottom)
 	}
 }
+
+// TestResidualBinsOfOneValue checks that a quantile bin holding a single
+// value of a discrete feature is labelled with it: gen sales' discount
+// bins read "0–0", "0.05–0.05".
+func TestResidualBinsOfOneValue(t *testing.T) {
+	d := fullData(t)
+	d.ResidualBins = []FeatureResiduals{{Feature: "discount", Bins: []eval.ResidualGroup{
+		{Lo: 0, Hi: 0, Rows: 10}, {Lo: 0.05, Hi: 0.05, Rows: 10}, {Lo: 0.1, Hi: 0.4, Rows: 10},
+	}}}
+	s := sectionByID(sections(d), "errors")
+	got := s.Charts[0].chart.Categories
+	if want := []string{"0", "0.05", "0.1–0.4"}; !slices.Equal(got, want) {
+		t.Errorf("bin labels %q; want %q", got, want)
+	}
+}
