@@ -103,7 +103,7 @@ func shapSection(d *Data) *section {
 	}
 	s.Notes = []string{"Each dot is one row: its position is the feature's contribution to that row's prediction, its colour the feature's value (blue low, red high)."}
 	if len(skipped) > 0 {
-		s.Notes = append(s.Notes, "No dependence plot for "+strings.Join(skipped, ", ")+": categorical, without numeric values (grey in the summary); the summary shows the spread of its contributions.")
+		s.Notes = append(s.Notes, "No dependence plot for "+strings.Join(skipped, ", ")+": categorical, without numeric values; the summary shows the spread of their contributions (grey dots).")
 	}
 	return s
 }
