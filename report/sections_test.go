@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -182,5 +183,22 @@ func TestResidualBinsOfOneValue(t *testing.T) {
 	got := s.Charts[0].chart.Categories
 	if want := []string{"0", "0.05", "0.1–0.4"}; !slices.Equal(got, want) {
 		t.Errorf("bin labels %q; want %q", got, want)
+	}
+}
+
+// TestSmallTestSetNote checks that the leaderboard warns when the test
+// part is tiny (a 30-row credit_data sample kept 6 test rows, AUC 0.625
+// against CV 0.867, without a word) and stays quiet otherwise.
+func TestSmallTestSetNote(t *testing.T) {
+	for _, tt := range []struct {
+		rows int
+		want bool
+	}{{6, true}, {99, true}, {100, false}, {891, false}} {
+		d := fullData(t)
+		d.TestRows = tt.rows
+		notes := strings.Join(sectionByID(sections(d), "leaderboard").Notes, " ")
+		if got := strings.Contains(notes, fmt.Sprintf("Only %d test rows", tt.rows)); got != tt.want {
+			t.Errorf("%d test rows: small-test note %v; want %v (notes %q)", tt.rows, got, tt.want, notes)
+		}
 	}
 }
