@@ -15,6 +15,7 @@ import (
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/explain"
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/report"
 )
 
@@ -125,6 +126,7 @@ func explainRun(ctx context.Context, cfg *config.Config, pred *Predictor, x *fra
 		d.Warnings = append(d.Warnings, fmt.Sprintf("report: SHAP plots show the output of class %s", outputLabel(v, k)))
 	}
 	d.SHAP = shapData(v, k, in, x)
+	d.SHAP.Output = shapOutput(v, k, pred.Target)
 	imp := make([]float64, v.Features)
 	for o := range v.Outputs {
 		for j, m := range v.MeanAbs(o) {
@@ -171,6 +173,31 @@ func shapData(v *explain.Values, k int, in *ExplainInput, x *frame.Frame) *repor
 		sh.FeatureValues = append(sh.FeatureValues, fv)
 	}
 	return sh
+}
+
+// shapOutput names the quantity output k of v decomposes, for the SHAP
+// plots' axes: a binary gbdt's values are log-odds, a tree's
+// probabilities, a log-target regression's log(1 + y), and the page said
+// only "impact on the prediction".
+func shapOutput(v *explain.Values, k int, t Target) string {
+	label := outputLabel(v, k)
+	margin := v.Output == explain.OutputMargin
+	switch t.Task {
+	case model.Binary:
+		if margin {
+			return "log-odds of " + label
+		}
+		return "probability of " + label
+	case model.Multiclass:
+		if margin {
+			return "class " + label + "'s score (log-odds scale, before the softmax)"
+		}
+		return "probability of class " + label
+	}
+	if margin {
+		return "log(1 + " + t.Name + ")"
+	}
+	return "predicted " + t.Name
 }
 
 // reportPlan is how many test rows the report explains, against how

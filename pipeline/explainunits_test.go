@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/explain"
 	"github.com/tabforge/tabforge/frame"
+	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/report"
 )
 
@@ -38,6 +40,11 @@ func TestReportSHAPInInputUnits(t *testing.T) {
 	if d.SHAP == nil {
 		t.Fatal("no SHAP values")
 	}
+	// Linear SHAP decomposes the softmax's inputs; the first class is
+	// plotted.
+	if want := "class Adelie's score (log-odds scale, before the softmax)"; d.SHAP.Output != want {
+		t.Errorf("SHAP output %q; want %q", d.SHAP.Output, want)
+	}
 	j := slices.Index(d.SHAP.Features, "bill_length_mm")
 	if j < 0 {
 		t.Fatalf("no bill_length_mm among the SHAP features %q", d.SHAP.Features)
@@ -56,5 +63,27 @@ func TestReportSHAPInInputUnits(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no bill_length_mm values")
+	}
+}
+
+func TestSHAPOutput(t *testing.T) {
+	named := func(out explain.Output, names ...string) *explain.Values {
+		return &explain.Values{Output: out, OutputNames: names}
+	}
+	tests := []struct {
+		v    *explain.Values
+		t    Target
+		want string
+	}{
+		{named(explain.OutputMargin, "bad"), Target{Name: "Status", Task: model.Binary}, "log-odds of bad"},
+		{named(explain.OutputPrediction, "bad"), Target{Name: "Status", Task: model.Binary}, "probability of bad"},
+		{named(explain.OutputPrediction, "Adelie", "Chinstrap"), Target{Name: "species", Task: model.Multiclass}, "probability of class Adelie"},
+		{named(explain.OutputPrediction), Target{Name: "Sale_Price", Task: model.Regression}, "predicted Sale_Price"},
+		{named(explain.OutputMargin), Target{Name: "Sale_Price", Task: model.Regression}, "log(1 + Sale_Price)"},
+	}
+	for _, tt := range tests {
+		if got := shapOutput(tt.v, 0, tt.t); got != tt.want {
+			t.Errorf("shapOutput(%s, %s) = %q; want %q", tt.v.Output, tt.t.Task, got, tt.want)
+		}
 	}
 }

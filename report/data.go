@@ -181,6 +181,10 @@ type Importance struct {
 // FeatureValues[i][j] that feature's value (NaN if missing or
 // categorical).
 type SHAP struct {
+	// Output names the quantity the values add up to, with the base
+	// value ("log-odds of bad", "predicted Sale_Price"); "" means the
+	// prediction.
+	Output        string      `json:"output,omitempty"`
 	Features      []string    `json:"features"`
 	Values        [][]float64 `json:"values"`
 	FeatureValues [][]float64 `json:"feature_values"`

@@ -74,7 +74,11 @@ func shapSection(d *Data) *section {
 			heat = append(heat, fv)
 		}
 	}
-	bee := &chart{File: "shap_summary", Title: "SHAP summary (beeswarm)", XLabel: "SHAP value (impact on the prediction)", YCategories: cats, ColorLabel: "feature value",
+	output := sh.Output
+	if output == "" {
+		output = "the prediction"
+	}
+	bee := &chart{File: "shap_summary", Title: "SHAP summary (beeswarm)", XLabel: "SHAP value (contribution to " + output + ")", YCategories: cats, ColorLabel: "feature value",
 		Series: []series{{Kind: points, X: x, Y: y, Heat: heat}}}
 	s.Charts = charts(bee)
 	k := 0
@@ -96,12 +100,15 @@ func shapSection(d *Data) *section {
 			skipped = append(skipped, sh.Features[j])
 			continue
 		}
-		dep := &chart{File: "shap_dependence_" + fileName(sh.Features[j], k), Title: "SHAP dependence: " + sh.Features[j], XLabel: sh.Features[j], YLabel: "SHAP value", ZeroY: true,
+		dep := &chart{File: "shap_dependence_" + fileName(sh.Features[j], k), Title: "SHAP dependence: " + sh.Features[j], XLabel: sh.Features[j], YLabel: "SHAP value (" + output + ")", ZeroY: true,
 			Series: []series{{Kind: points, X: fx, Y: fy, Color: colorAt(k)}}}
 		s.Charts = append(s.Charts, charts(dep)...)
 		k++
 	}
-	s.Notes = []string{"Each dot is one row: its position is the feature's contribution to that row's prediction, its colour the feature's value (blue low, red high)."}
+	s.Notes = []string{"Each dot is one row: its position is the feature's contribution to that row's " + output + ", its colour the feature's value (blue low, red high). A row's contributions add up, with the average over the reference rows, to its " + output + "."}
+	if sh.Output == "" {
+		s.Notes[0] = "Each dot is one row: its position is the feature's contribution to that row's prediction, its colour the feature's value (blue low, red high)."
+	}
 	if len(skipped) > 0 {
 		s.Notes = append(s.Notes, "No dependence plot for "+strings.Join(skipped, ", ")+": categorical, without numeric values; the summary shows the spread of their contributions (grey dots).")
 	}

@@ -202,3 +202,21 @@ func TestSmallTestSetNote(t *testing.T) {
 		}
 	}
 }
+
+// TestSHAPAxesNameTheOutput checks that the SHAP plots say what the
+// values add up to (credit_data's gbdt: log-odds of bad), where they read
+// "impact on the prediction" for probabilities and log-odds alike.
+func TestSHAPAxesNameTheOutput(t *testing.T) {
+	d := fullData(t)
+	d.SHAP.Output = "log-odds of bad"
+	s := shapSection(d)
+	if got := s.Charts[0].chart.XLabel; !strings.Contains(got, "log-odds of bad") {
+		t.Errorf("beeswarm x axis %q does not name the log-odds of bad", got)
+	}
+	if got := s.Charts[1].chart.YLabel; !strings.Contains(got, "log-odds of bad") {
+		t.Errorf("dependence y axis %q does not name the log-odds of bad", got)
+	}
+	if !strings.Contains(s.Notes[0], "add up") {
+		t.Errorf("note %q does not say what the values add up to", s.Notes[0])
+	}
+}
