@@ -125,7 +125,13 @@ func explainRun(ctx context.Context, cfg *config.Config, pred *Predictor, x *fra
 	if v.Outputs > 1 {
 		d.Warnings = append(d.Warnings, fmt.Sprintf("report: SHAP plots show the output of class %s", outputLabel(v, k)))
 	}
-	d.SHAP = shapData(v, k, in, x)
+	cat := in.Categorical
+	if !in.Raw {
+		if u, c, ok := byInputs(pred, v, x); ok {
+			v, cat = u, c
+		}
+	}
+	d.SHAP = shapData(v, k, cat, x, !in.Raw)
 	d.SHAP.Output = shapOutput(v, k, pred.Target)
 	imp := make([]float64, v.Features)
 	for o := range v.Outputs {
@@ -140,17 +146,51 @@ func explainRun(ctx context.Context, cfg *config.Config, pred *Predictor, x *fra
 	return rankedInputs(pred, d.FeatureImportance)
 }
 
-// shapData is output k of v for the report's plots. A design feature
-// that is an input column under its own name shows the input's values,
-// the units the user knows: a linear model's design standardises its
-// numeric inputs, and penguins' bill lengths of 32 to 60 mm were plotted
-// from -2 to 2. Category codes show as NaN (no numeric value).
-func shapData(v *explain.Values, k int, in *ExplainInput, x *frame.Frame) *report.SHAP {
-	raw := make([]*frame.Column, v.Features)
-	if !in.Raw {
+// byInputs sums a single model's design-feature values into its input
+// columns (one-hot levels, datetime parts), as an ensemble's are, so the
+// report names the columns the user has rather than island_Dream or
+// sex___missing__; cat marks the columns without a numeric value to
+// plot. ok is false when a design feature comes from no input column of
+// x (an advanced feature chain's): the values stay per design feature.
+func byInputs(p *Predictor, v *explain.Values, x *frame.Frame) (u *explain.Values, cat []bool, ok bool) {
+	if p.Design == nil {
+		return nil, nil, false
+	}
+	owners := p.Design.FeatureColumns()
+	col := make(map[string]int)
+	var names []string
+	for _, o := range owners {
+		if _, seen := col[o]; seen {
+			continue
+		}
+		c, found := x.Lookup(o)
+		if !found {
+			return nil, nil, false
+		}
+		col[o] = len(names)
+		names = append(names, o)
+		cat = append(cat, c.Kind != frame.Numeric)
+	}
+	u, err := byInputColumn(v, owners, col, names)
+	if err != nil {
+		return nil, nil, false
+	}
+	u.X = nil // the design's values; shapData reads the inputs'
+	return u, cat, true
+}
+
+// shapData is output k of v for the report's plots. With raw, a feature
+// that is an input column of x under its own name shows the input's
+// values, the units the user knows: a linear model's design standardises
+// its numeric inputs, and penguins' bill lengths of 32 to 60 mm were
+// plotted from -2 to 2. Features marked in cat (category codes,
+// datetimes) show as NaN: no numeric value.
+func shapData(v *explain.Values, k int, cat []bool, x *frame.Frame, raw bool) *report.SHAP {
+	cols := make([]*frame.Column, v.Features)
+	if raw {
 		for j, name := range v.FeatureNames {
 			if c, ok := x.Lookup(name); ok && c.Kind == frame.Numeric {
-				raw[j] = c
+				cols[j] = c
 			}
 		}
 	}
@@ -161,13 +201,18 @@ func shapData(v *explain.Values, k int, in *ExplainInput, x *frame.Frame) *repor
 		if v.RowIndex != nil {
 			row = v.RowIndex[r]
 		}
-		fv := slices.Clone(v.X[r*v.Features : (r+1)*v.Features])
+		fv := make([]float64, v.Features)
+		if len(v.X) >= (r+1)*v.Features {
+			copy(fv, v.X[r*v.Features:(r+1)*v.Features])
+		}
 		for j := range fv {
 			switch {
-			case in.Categorical[j]:
+			case cat[j]:
 				fv[j] = math.NaN()
-			case raw[j] != nil:
-				fv[j] = raw[j].Num[row]
+			case cols[j] != nil:
+				fv[j] = cols[j].Num[row]
+			case len(v.X) < (r+1)*v.Features:
+				fv[j] = math.NaN()
 			}
 		}
 		sh.FeatureValues = append(sh.FeatureValues, fv)

@@ -45,6 +45,17 @@ func TestReportSHAPInInputUnits(t *testing.T) {
 	if want := "class Adelie's score (log-odds scale, before the softmax)"; d.SHAP.Output != want {
 		t.Errorf("SHAP output %q; want %q", d.SHAP.Output, want)
 	}
+	// One-hot levels are summed into their column, as an ensemble's are.
+	for _, names := range [][]string{d.SHAP.Features, importanceNames(d.FeatureImportance)} {
+		for _, want := range []string{"island", "sex", "bill_length_mm"} {
+			if !slices.Contains(names, want) {
+				t.Errorf("SHAP features or importances %q; want input column %s among them", names, want)
+			}
+		}
+		if slices.Contains(names, "island_Dream") {
+			t.Errorf("SHAP features or importances %q name a one-hot level", names)
+		}
+	}
 	j := slices.Index(d.SHAP.Features, "bill_length_mm")
 	if j < 0 {
 		t.Fatalf("no bill_length_mm among the SHAP features %q", d.SHAP.Features)
@@ -86,4 +97,12 @@ func TestSHAPOutput(t *testing.T) {
 			t.Errorf("shapOutput(%s, %s) = %q; want %q", tt.v.Output, tt.t.Task, got, tt.want)
 		}
 	}
+}
+
+func importanceNames(imp []report.Importance) []string {
+	var out []string
+	for _, f := range imp {
+		out = append(out, f.Feature)
+	}
+	return out
 }

@@ -94,8 +94,8 @@ func shapSection(d *Data) *section {
 				fy = append(fy, row[j])
 			}
 		}
-		// A categorical feature has no numeric values (NaN): its plot
-		// would be an empty frame, so the next feature takes its place.
+		// A categorical or datetime feature has no numeric values (NaN):
+		// its plot would be an empty frame, so the next one takes its place.
 		if len(fx) == 0 {
 			skipped = append(skipped, sh.Features[j])
 			continue
@@ -110,7 +110,7 @@ func shapSection(d *Data) *section {
 		s.Notes[0] = "Each dot is one row: its position is the feature's contribution to that row's prediction, its colour the feature's value (blue low, red high)."
 	}
 	if len(skipped) > 0 {
-		s.Notes = append(s.Notes, "No dependence plot for "+strings.Join(skipped, ", ")+": categorical, without numeric values; the summary shows the spread of their contributions (grey dots).")
+		s.Notes = append(s.Notes, "No dependence plot for "+strings.Join(skipped, ", ")+": no numeric values (categorical or datetime); the summary shows the spread of their contributions (grey dots).")
 	}
 	return s
 }
