@@ -235,7 +235,9 @@ func shapOutput(v *explain.Values, k int, t Target) string {
 		return "probability of " + label
 	case model.Multiclass:
 		if margin {
-			return "class " + label + "'s score (log-odds scale, before the softmax)"
+			// Short enough for a dependence plot's y axis, which cut
+			// "class Adelie's score (log-odds scale, before the softmax)".
+			return "softmax score of " + label
 		}
 		return "probability of class " + label
 	}

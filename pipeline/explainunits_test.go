@@ -42,7 +42,7 @@ func TestReportSHAPInInputUnits(t *testing.T) {
 	}
 	// Linear SHAP decomposes the softmax's inputs; the first class is
 	// plotted.
-	if want := "class Adelie's score (log-odds scale, before the softmax)"; d.SHAP.Output != want {
+	if want := "softmax score of Adelie"; d.SHAP.Output != want {
 		t.Errorf("SHAP output %q; want %q", d.SHAP.Output, want)
 	}
 	// One-hot levels are summed into their column, as an ensemble's are.
@@ -89,6 +89,7 @@ func TestSHAPOutput(t *testing.T) {
 		{named(explain.OutputMargin, "bad"), Target{Name: "Status", Task: model.Binary}, "log-odds of bad"},
 		{named(explain.OutputPrediction, "bad"), Target{Name: "Status", Task: model.Binary}, "probability of bad"},
 		{named(explain.OutputPrediction, "Adelie", "Chinstrap"), Target{Name: "species", Task: model.Multiclass}, "probability of class Adelie"},
+		{named(explain.OutputMargin, "Adelie", "Chinstrap"), Target{Name: "species", Task: model.Multiclass}, "softmax score of Adelie"},
 		{named(explain.OutputPrediction), Target{Name: "Sale_Price", Task: model.Regression}, "predicted Sale_Price"},
 		{named(explain.OutputMargin), Target{Name: "Sale_Price", Task: model.Regression}, "log(1 + Sale_Price)"},
 	}
