@@ -470,7 +470,7 @@ func partialDependence(ctx context.Context, pred *Predictor, x *frame.Frame, rul
 			errs = append(errs, fmt.Errorf("%s: %w", f, err))
 			continue
 		}
-		p := report.PDP{Feature: f, Grid: pd.Grid, Average: pd.Average}
+		p := report.PDP{Feature: f, Grid: pd.Grid, Average: pd.Average, Datetime: c.Kind == frame.Datetime}
 		if custom != nil {
 			if avg, err := custom(f, grid); err == nil {
 				p.Average = avg

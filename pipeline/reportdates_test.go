@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/tabforge/tabforge/report"
@@ -52,4 +53,27 @@ func reportData(t *testing.T, res *Result) *report.Data {
 		t.Fatalf("%s: %v", report.DataFile, err)
 	}
 	return &d
+}
+
+// TestReportPDPOfDates trains gbdt on txhousing and checks that the
+// report's partial dependence over the datetime column date says so, for
+// the page to label its axis with dates rather than Unix seconds.
+func TestReportPDPOfDates(t *testing.T) {
+	cfg := txhousingConfig(t)
+	cfg.Models, cfg.CVFolds = []string{"gbdt"}, 2
+	res, err := Train(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := reportData(t, res)
+	var names []string
+	for _, p := range d.PDP {
+		names = append(names, p.Feature)
+		if p.Datetime != (p.Feature == "date") {
+			t.Errorf("PDP of %s: datetime %v", p.Feature, p.Datetime)
+		}
+	}
+	if !slices.Contains(names, "date") {
+		t.Errorf("PDPs of %q; want date among them", names)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"strconv"
+	"time"
 )
 
 // A chart is one figure, described once and drawn twice: as inline SVG in
@@ -30,6 +31,8 @@ type chart struct {
 	ZeroY    bool
 	// Legend places the legend; the zero value is the top right.
 	Legend legendPlace
+	// XDates labels a numeric x axis of Unix seconds with dates.
+	XDates bool
 	// ColorLabel names what per-point colours encode (beeswarm: the
 	// feature value, low blue to high red).
 	ColorLabel string
@@ -279,3 +282,14 @@ func everyKth(x, y []float64, n int) ([]float64, []float64, bool) {
 func drawnNote(drawn, n int, all string) string {
 	return fmt.Sprintf("The scatter draws %d of the %d test rows, evenly spaced in test order; %s.", drawn, n, all)
 }
+
+// xTick labels an x tick at t: a number, or with XDates the date (UTC)
+// of t Unix seconds.
+func (c *chart) xTick(t float64) string {
+	if c.XDates {
+		return time.Unix(int64(math.Round(t)), 0).UTC().Format(dateLayout)
+	}
+	return num(t)
+}
+
+const dateLayout = "2006-01-02"

@@ -193,10 +193,13 @@ type SHAP struct {
 // PDP is a partial dependence curve with optional ICE curves (one per
 // sampled row) on the same grid.
 type PDP struct {
-	Feature string      `json:"feature"`
-	Grid    []float64   `json:"grid"`
-	Average []float64   `json:"average"`
-	ICE     [][]float64 `json:"ice,omitempty"`
+	Feature string `json:"feature"`
+	// Datetime is true when the feature is a datetime column: Grid holds
+	// Unix seconds, shown as dates.
+	Datetime bool        `json:"datetime,omitempty"`
+	Grid     []float64   `json:"grid"`
+	Average  []float64   `json:"average"`
+	ICE      [][]float64 `json:"ice,omitempty"`
 }
 
 // ValidationCurve is the score of one family over one complexity

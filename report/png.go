@@ -215,6 +215,9 @@ func (c *chart) plotAxes(p *plot.Plot, xmin, xmax, ymin, ymax float64) {
 		}
 	default:
 		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = xmin, xmax, ymin, ymax
+		if c.XDates {
+			p.X.Tick.Marker = plot.TimeTicks{Format: dateLayout}
+		}
 		if c.YCategories != nil {
 			p.NominalY(c.YCategories...)
 			p.Y.Min, p.Y.Max = ymin, ymax

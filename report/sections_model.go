@@ -188,7 +188,7 @@ func pdpSection(d *Data) *section {
 		yl = "probability of " + d.className(1)
 	}
 	for k, p := range d.PDP {
-		c := &chart{File: "pdp_" + fileName(p.Feature, k), Title: "Partial dependence: " + p.Feature, XLabel: p.Feature, YLabel: yl}
+		c := &chart{File: "pdp_" + fileName(p.Feature, k), Title: "Partial dependence: " + p.Feature, XLabel: p.Feature, YLabel: yl, XDates: p.Datetime}
 		for _, ice := range p.ICE {
 			c.Series = append(c.Series, series{Kind: line, X: p.Grid, Y: ice, Color: colorAt(0), Thin: true})
 		}

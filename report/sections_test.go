@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -218,5 +219,25 @@ func TestSHAPAxesNameTheOutput(t *testing.T) {
 	}
 	if !strings.Contains(s.Notes[0], "add up") {
 		t.Errorf("note %q does not say what the values add up to", s.Notes[0])
+	}
+}
+
+// TestPDPOfDates checks that a partial dependence plot over a datetime
+// column labels its x axis with dates: txhousing's date read 1.35e+09.
+func TestPDPOfDates(t *testing.T) {
+	d := fullData(t)
+	// 2012-09-01 to 2015-07-01 in Unix seconds.
+	d.PDP = []PDP{{Feature: "date", Datetime: true, Grid: []float64{1346457600, 1388534400, 1435708800}, Average: []float64{150e3, 155e3, 160e3}}}
+	s := sectionByID(sections(d), "pdp")
+	svg := s.Charts[0].chart.svg()
+	ticks := regexp.MustCompile(`class="tx">([^<]*)<`).FindAllStringSubmatch(svg, -1)
+	if len(ticks) == 0 {
+		t.Fatal("no x ticks")
+	}
+	date := regexp.MustCompile(`^20(12|13|14|15)-\d\d-\d\d$`)
+	for _, m := range ticks {
+		if !date.MatchString(m[1]) {
+			t.Errorf("x tick %q is not a date of 2012 to 2015", m[1])
+		}
 	}
 }

@@ -136,7 +136,7 @@ func (v *svgView) categoryTicks() {
 	default:
 		for _, t := range ticks(v.xmin, v.xmax, 6) {
 			x := v.vx(t)
-			fmt.Fprintf(&v.b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" class="grid"/><text x="%.1f" y="%.1f" class="tx">%s</text>`, x, v.top, x, v.bottom, x, v.bottom+16, num(t))
+			fmt.Fprintf(&v.b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" class="grid"/><text x="%.1f" y="%.1f" class="tx">%s</text>`, x, v.top, x, v.bottom, x, v.bottom+16, c.xTick(t))
 		}
 		for i, name := range c.YCategories {
 			y := v.vy(float64(i))
