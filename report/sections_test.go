@@ -5,6 +5,7 @@ import (
 	"math"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -239,5 +240,29 @@ func TestPDPOfDates(t *testing.T) {
 		if !date.MatchString(m[1]) {
 			t.Errorf("x tick %q is not a date of 2012 to 2015", m[1])
 		}
+	}
+}
+
+// TestRotatedLabelsFit checks that rotated bar labels of the longest
+// length drawn (14 characters) end inside the chart and above the x axis
+// title: ames' leaderboard lost "ensemble:selection" below the frame and
+// the residual histogram's bin labels ran over "residual".
+func TestRotatedLabelsFit(t *testing.T) {
+	var cats []string
+	for i := range 12 {
+		cats = append(cats, fmt.Sprintf("ensemble:sel%02d", i))
+	}
+	c := &chart{Title: "Leaderboard", XLabel: "model", YLabel: "r2", Categories: cats,
+		Series: []series{{Name: "cv", Kind: bars, Y: make([]float64, 12)}}}
+	svg := c.svg()
+	m := regexp.MustCompile(`<text x="[0-9.]+" y="([0-9.]+)" class="tr"`).FindStringSubmatch(svg)
+	if m == nil {
+		t.Fatal("no rotated labels")
+	}
+	y0, _ := strconv.ParseFloat(m[1], 64)
+	// 11 px sans-serif: at most 7 px a character, dropping by sin 35°.
+	end := y0 + 14*7*math.Sin(35*math.Pi/180)
+	if titleTop := float64(svgH-10) - 11; end > titleTop {
+		t.Errorf("rotated labels end at y %.0f, below the x axis title's top %.0f (chart height %d)", end, titleTop, svgH)
 	}
 }

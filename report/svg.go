@@ -59,6 +59,16 @@ type svgView struct {
 	vx, vy func(float64) float64
 }
 
+// rotatedDrop is the room a chart with rotated category labels takes
+// from its plot area.
+const rotatedDrop = 40
+
+// rotatedLabels reports whether the x categories are drawn rotated:
+// vertical bars with more than six.
+func (c *chart) rotatedLabels() bool {
+	return c.isBar() && !c.Horizontal && len(c.Categories) > 6
+}
+
 func newSVGView(c *chart) *svgView {
 	v := &svgView{c: c, left: marginL, right: svgW - marginR, top: marginT, bottom: svgH - marP}
 	if c.Horizontal || c.YCategories != nil {
@@ -66,6 +76,11 @@ func newSVGView(c *chart) *svgView {
 	}
 	if c.ColorLabel != "" {
 		v.right -= 40
+	}
+	if c.rotatedLabels() {
+		// A rotated label of 14 characters drops about 50 px: it ran off
+		// the bottom of the chart and over the axis title.
+		v.bottom -= rotatedDrop
 	}
 	v.xmin, v.xmax, v.ymin, v.ymax = c.bounds()
 	if c.isBar() && !c.Horizontal && c.Legend == topRight && c.named() > 0 {
@@ -108,7 +123,7 @@ func (v *svgView) categoryTicks() {
 			fmt.Fprintf(&v.b, `<text x="%.1f" y="%.1f" class="ty">%s</text>`, v.left-6, v.vy(float64(i))+4, html.EscapeString(shorten(name, 22)))
 		}
 	case c.isBar():
-		rotate := len(c.Categories) > 6
+		rotate := c.rotatedLabels()
 		// Label at most about 16 bars, evenly.
 		every := (len(c.Categories) + 15) / 16
 		for i, name := range c.Categories {
