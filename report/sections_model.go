@@ -227,7 +227,17 @@ func curveSection(d *Data) *section {
 			tr = append(tr, metricOr(p.Train, m))
 			va = append(va, metricOr(p.Valid, m))
 		}
-		c := &chart{File: "validation_curve", Title: join("Validation curve", vc.Family, vc.Param), XLabel: vc.Param, YLabel: m,
+		xl := vc.Param
+		if logSpaced(x) {
+			// A regularisation strength swept over decades (logistic's c
+			// from 0.001 to 100) squeezed all but the last points
+			// against 0 on a linear axis.
+			for i := range x {
+				x[i] = math.Log10(x[i])
+			}
+			xl = "log10 " + vc.Param
+		}
+		c := &chart{File: "validation_curve", Title: join("Validation curve", vc.Family, vc.Param), XLabel: xl, YLabel: m,
 			Series: []series{{Name: "train", Kind: line, X: x, Y: tr, Color: colorAt(0)}, {Name: "validation", Kind: line, X: x, Y: va, Color: colorAt(1), Dashed: true}}}
 		s.Charts = append(s.Charts, charts(c)...)
 	}
@@ -235,6 +245,22 @@ func curveSection(d *Data) *section {
 		s.Missing = "not computed (set report_curves, or run tabforge report RUN --curves)"
 	}
 	return s
+}
+
+// logSpaced reports whether positive values span at least two decades,
+// a sweep to plot on a log axis.
+func logSpaced(x []float64) bool {
+	if len(x) < 3 {
+		return false
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range x {
+		if !(v > 0) || math.IsInf(v, 0) {
+			return false
+		}
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	return hi/lo >= 100
 }
 
 func biasVarianceSection(d *Data) *section {

@@ -266,3 +266,45 @@ func TestRotatedLabelsFit(t *testing.T) {
 		t.Errorf("rotated labels end at y %.0f, below the x axis title's top %.0f (chart height %d)", end, titleTop, svgH)
 	}
 }
+
+// TestValidationCurveLogAxis checks that a parameter swept over decades
+// is plotted on a log10 axis (credit_data's logistic c, 0.01 to 100, sat
+// against 0 but for its last point) and a linear sweep stays linear.
+func TestValidationCurveLogAxis(t *testing.T) {
+	point := func(v, tr, va float64) eval.CurvePoint {
+		return eval.CurvePoint{Value: v, Train: eval.Metrics{"auc": tr}, Valid: eval.Metrics{"auc": va}}
+	}
+	tests := []struct {
+		vc     *ValidationCurve
+		xLabel string
+		x      []float64
+	}{
+		{&ValidationCurve{Family: "logistic", Param: "c", Metric: "auc", Points: []eval.CurvePoint{
+			point(0.01, 0.838, 0.845), point(0.1, 0.843, 0.849), point(1, 0.844, 0.85), point(10, 0.844, 0.85), point(100, 0.844, 0.85)}},
+			"log10 c", []float64{-2, -1, 0, 1, 2}},
+		{&ValidationCurve{Family: "tree", Param: "max_depth", Metric: "auc", Points: []eval.CurvePoint{
+			point(1, 0.6, 0.6), point(4, 0.8, 0.75), point(12, 1, 0.65)}},
+			"max_depth", []float64{1, 4, 12}},
+	}
+	for _, tt := range tests {
+		d := fullData(t)
+		d.ValidationCurve = tt.vc
+		var c *chart
+		for _, rc := range sectionByID(sections(d), "curves").Charts {
+			if rc.chart.File == "validation_curve" {
+				c = rc.chart
+			}
+		}
+		if c == nil {
+			t.Fatalf("%s: no validation curve", tt.vc.Param)
+		}
+		if c.XLabel != tt.xLabel {
+			t.Errorf("%s: x axis %q; want %q", tt.vc.Param, c.XLabel, tt.xLabel)
+		}
+		for i, want := range tt.x {
+			if got := c.Series[0].X[i]; math.Abs(got-want) > 1e-12 {
+				t.Errorf("%s: x[%d] = %v; want %v", tt.vc.Param, i, got, want)
+			}
+		}
+	}
+}
