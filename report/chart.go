@@ -204,12 +204,9 @@ func (c *chart) empty() bool {
 	return true
 }
 
-// ticks returns about n round tick values covering [lo, hi].
-func ticks(lo, hi float64, n int) []float64 {
-	if !(hi > lo) || n < 1 {
-		return []float64{lo}
-	}
-	raw := (hi - lo) / float64(n)
+// niceStep is the smallest of 1, 2, 2.5 and 5 times a power of ten that
+// is at least raw (> 0).
+func niceStep(raw float64) float64 {
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
 	step := mag
 	for _, m := range []float64{1, 2, 2.5, 5, 10} {
@@ -218,6 +215,15 @@ func ticks(lo, hi float64, n int) []float64 {
 			break
 		}
 	}
+	return step
+}
+
+// ticks returns about n round tick values covering [lo, hi].
+func ticks(lo, hi float64, n int) []float64 {
+	if !(hi > lo) || n < 1 {
+		return []float64{lo}
+	}
+	step := niceStep((hi - lo) / float64(n))
 	// Counted, not stepped: a step below lo's resolution would never
 	// move v, and a count past a few times n means the range is one the
 	// step cannot cut (bounds pads such ranges; this is the last guard).

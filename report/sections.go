@@ -253,16 +253,25 @@ func histogram(v []float64, bins int) ([]string, []float64) {
 	if hi == lo {
 		hi = lo + 1
 	}
-	w := (hi - lo) / float64(bins)
-	counts := make([]float64, bins)
+	// Bins of a round width from a multiple of it, at most bins+1 of them,
+	// so the centres labelling them are round too: edges at the data's
+	// minimum labelled ames' prices 25.16k, 74.64k, 124.1k.
+	w := niceStep((hi - lo) / float64(bins))
+	start := math.Floor(lo/w) * w
+	n := int(math.Ceil((hi - start) / w))
+	if n < 1 || n > bins+1 || start+w == start {
+		start, w, n = lo, (hi-lo)/float64(bins), bins
+	}
+	counts := make([]float64, n)
 	for _, x := range v {
 		if finite(x) {
-			counts[min(int((x-lo)/w), bins-1)]++
+			// The last bin holds the maximum, on its upper edge.
+			counts[max(0, min(int((x-start)/w), n-1))]++
 		}
 	}
-	cats := make([]string, bins)
+	cats := make([]string, n)
 	for i := range cats {
-		cats[i] = num(lo + (float64(i)+0.5)*w)
+		cats[i] = num(start + (float64(i)+0.5)*w)
 	}
 	return cats, counts
 }

@@ -308,3 +308,25 @@ func TestValidationCurveLogAxis(t *testing.T) {
 		}
 	}
 }
+
+// TestHistogramRoundBins checks that histogram bins have a round width
+// and round centres: ames' Sale_Price (12,789 to 755,000 in 30 bins) was
+// labelled 25.16k, 74.64k, 124.1k, edges from the data's minimum.
+func TestHistogramRoundBins(t *testing.T) {
+	y := []float64{12789, 34900, 105000, 160000, 163000, 215000, 339000, 755000}
+	cats, counts := histogram(y, 30)
+	if len(cats) > 31 {
+		t.Fatalf("%d bins; want at most 31", len(cats))
+	}
+	// 755,000 - 12,789 over 30 is 24,740: bins 25k wide from 0.
+	if cats[0] != "12.5k" || cats[1] != "37.5k" {
+		t.Errorf("first labels %q %q; want 12.5k 37.5k", cats[0], cats[1])
+	}
+	total := 0.0
+	for _, c := range counts {
+		total += c
+	}
+	if total != float64(len(y)) || counts[len(counts)-1] != 1 {
+		t.Errorf("counts %v: %v rows, last bin %v; want %d rows, the maximum in the last bin", counts, total, counts[len(counts)-1], len(y))
+	}
+}
