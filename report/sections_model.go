@@ -38,8 +38,28 @@ func shapSection(d *Data) *section {
 		s.Missing = "no SHAP values"
 		return s
 	}
+	order := shapOrder(sh, 12)
+	output := sh.Output
+	if output == "" {
+		output = "the prediction"
+	}
+	s.Charts = charts(shapBeeswarm(sh, order, output))
+	deps, skipped := shapDependence(sh, order, output, 3)
+	s.Charts = append(s.Charts, deps...)
+	s.Notes = []string{"Each dot is one row: its position is the feature's contribution to that row's " + output + ", its colour the feature's value (blue low, red high). A row's contributions add up, with the average over the reference rows, to its " + output + "."}
+	if sh.Output == "" {
+		s.Notes[0] = "Each dot is one row: its position is the feature's contribution to that row's prediction, its colour the feature's value (blue low, red high)."
+	}
+	if len(skipped) > 0 {
+		s.Notes = append(s.Notes, "No dependence plot for "+strings.Join(skipped, ", ")+": no numeric values (categorical or datetime); the summary shows the spread of their contributions (grey dots).")
+	}
+	return s
+}
+
+// shapOrder returns the indices of sh's features by mean |SHAP|, most
+// important first, at most most of them.
+func shapOrder(sh *SHAP, most int) []int {
 	nf := len(sh.Features)
-	// Order features by mean |SHAP|, most important at the top.
 	meanAbs := make([]float64, nf)
 	for _, row := range sh.Values {
 		for j := range min(nf, len(row)) {
@@ -51,7 +71,12 @@ func shapSection(d *Data) *section {
 		order[j] = j
 	}
 	sort.SliceStable(order, func(a, b int) bool { return meanAbs[order[a]] > meanAbs[order[b]] })
-	order = order[:min(nf, 12)]
+	return order[:min(nf, most)]
+}
+
+// shapBeeswarm is the summary chart of the features in order: a row of
+// dots per feature, coloured by the feature's value.
+func shapBeeswarm(sh *SHAP, order []int, output string) *chart {
 	// Beeswarm rows are drawn bottom-up, so reverse for the top slot.
 	cats := make([]string, len(order))
 	var x, y, heat []float64
@@ -74,17 +99,17 @@ func shapSection(d *Data) *section {
 			heat = append(heat, fv)
 		}
 	}
-	output := sh.Output
-	if output == "" {
-		output = "the prediction"
-	}
-	bee := &chart{File: "shap_summary", Title: "SHAP summary (beeswarm)", XLabel: "SHAP value (contribution to " + output + ")", YCategories: cats, ColorLabel: "feature value",
+	return &chart{File: "shap_summary", Title: "SHAP summary (beeswarm)", XLabel: "SHAP value (contribution to " + output + ")", YCategories: cats, ColorLabel: "feature value",
 		Series: []series{{Kind: points, X: x, Y: y, Heat: heat}}}
-	s.Charts = charts(bee)
+}
+
+// shapDependence draws the dependence plots of the first n features in
+// order that have numeric values, and names those skipped for having
+// none.
+func shapDependence(sh *SHAP, order []int, output string, n int) (out []renderedChart, skipped []string) {
 	k := 0
-	var skipped []string
 	for _, j := range order {
-		if k == 3 {
+		if k == n {
 			break
 		}
 		var fx, fy []float64
@@ -102,17 +127,10 @@ func shapSection(d *Data) *section {
 		}
 		dep := &chart{File: "shap_dependence_" + fileName(sh.Features[j], k), Title: "SHAP dependence: " + sh.Features[j], XLabel: sh.Features[j], YLabel: "SHAP value (" + output + ")", ZeroY: true,
 			Series: []series{{Kind: points, X: fx, Y: fy, Color: colorAt(k)}}}
-		s.Charts = append(s.Charts, charts(dep)...)
+		out = append(out, charts(dep)...)
 		k++
 	}
-	s.Notes = []string{"Each dot is one row: its position is the feature's contribution to that row's " + output + ", its colour the feature's value (blue low, red high). A row's contributions add up, with the average over the reference rows, to its " + output + "."}
-	if sh.Output == "" {
-		s.Notes[0] = "Each dot is one row: its position is the feature's contribution to that row's prediction, its colour the feature's value (blue low, red high)."
-	}
-	if len(skipped) > 0 {
-		s.Notes = append(s.Notes, "No dependence plot for "+strings.Join(skipped, ", ")+": no numeric values (categorical or datetime); the summary shows the spread of their contributions (grey dots).")
-	}
-	return s
+	return out, skipped
 }
 
 func featureRange(fv [][]float64, j int) (lo, hi float64) {
