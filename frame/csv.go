@@ -119,6 +119,44 @@ func utf16BOM(data []byte) bool {
 	return len(data) == 2 || (len(data) >= 4 && (data[2] == 0 || data[3] == 0))
 }
 
+// binaryFormats are the leading bytes of files users save as .csv by
+// mistake (a workbook renamed, a compressed export), each with what the
+// file is and what to do instead: read as text, their bytes gave errors
+// such as `line 2: bare " in non-quoted-field`, which sent users looking
+// for a stray quote in a file that is not text at all.
+var binaryFormats = []struct{ magic, what string }{
+	{"PK\x03\x04", "a ZIP archive, such as an Excel .xlsx or OpenDocument workbook: save the sheet as CSV (UTF-8) or Parquet"},
+	{"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an OLE2 compound file, such as an Excel .xls workbook: save the sheet as CSV (UTF-8) or Parquet"},
+	{"\x1f\x8b", "gzip-compressed: name it with the extension .csv.gz"},
+	{"PAR1", "a Parquet file: name it with the extension .parquet"},
+}
+
+// binaryFormat describes the binary file data starts with, "" when it
+// starts with none. Each of those formats holds NUL bytes near its start
+// (header fields, a NUL-terminated name), which CSV text has no use for:
+// requiring one keeps a text field that happens to start with the same
+// letters ("PAR1") readable.
+// It takes a string too, for the writer, without a copy.
+func binaryFormat[T string | []byte](data T) string {
+	head := data[:min(len(data), 512)]
+	nul := false
+	for i := range len(head) {
+		if head[i] == 0 {
+			nul = true
+			break
+		}
+	}
+	if !nul {
+		return ""
+	}
+	for _, f := range binaryFormats {
+		if len(head) >= len(f.magic) && string(head[:len(f.magic)]) == f.magic {
+			return f.what
+		}
+	}
+	return ""
+}
+
 // crToLF reads r with every CR turned into LF.
 type crToLF struct{ r io.Reader }
 
@@ -135,7 +173,8 @@ func (c crToLF) Read(p []byte) (int, error) {
 // TextReader returns CSV text from r as the readers take it: past a
 // UTF-8 byte order mark, with classic Mac OS line ends (CR alone, which
 // encoding/csv would read as one long line) read as LF, and buffered so
-// that DetectComma sees its whole sample. UTF-16 text is an error.
+// that DetectComma sees its whole sample. UTF-16 text and the binary
+// files of binaryFormats are errors.
 func TextReader(r io.Reader) (*bufio.Reader, error) {
 	br := bufio.NewReaderSize(r, sniffSample)
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
@@ -143,6 +182,9 @@ func TextReader(r io.Reader) (*bufio.Reader, error) {
 	}
 	if head, _ := br.Peek(4); utf16BOM(head) {
 		return nil, errors.New("the file is UTF-16 encoded (it starts with a UTF-16 byte order mark); save it as UTF-8")
+	}
+	if head, _ := br.Peek(512); binaryFormat(head) != "" {
+		return nil, fmt.Errorf("the file is not CSV text but %s", binaryFormat(head))
 	}
 	if sample, _ := br.Peek(sniffSample); bytes.IndexByte(sample, '\n') < 0 && bytes.IndexByte(sample, '\r') >= 0 {
 		br = bufio.NewReaderSize(crToLF{br}, sniffSample)

@@ -221,6 +221,14 @@ func TestReadCSVErrors(t *testing.T) {
 		{"only BOM", "\uFEFF", ReadOptions{}, ErrNoHeader, 0, 0, "", "no header"},
 		{"UTF-16 LE", "\xff\xfea\x00,\x00b\x00\n\x001\x00,\x002\x00\n\x00", ReadOptions{}, nil, 0, 0, "", "UTF-16"},
 		{"UTF-16 BE", "\xfe\xff\x00a\x00,\x00b\x00\n", ReadOptions{}, nil, 0, 0, "", "save it as UTF-8"},
+		// Binary files saved as .csv read as `line 2: bare " in
+		// non-quoted-field`; the leading bytes are those of real files
+		// (an .xlsx from Excel, a .csv.gz from Python's gzip module).
+		{"xlsx", "PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00b\xee\x9dh^\x01\x00\x00\x90\x04\x00\x00\x13\x00\x08\x02[Content_Types].xml \xa2\x04\x02(\xa0\x00\x02\x00\x00\x00\x00",
+			ReadOptions{}, nil, 0, 0, "", "not CSV text but a ZIP archive, such as an Excel .xlsx"},
+		{"xls", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00\x00\x00\x00\x00\x00\x00>\x00\x03\x00\xfe\xff\t\x00", ReadOptions{}, nil, 0, 0, "", "such as an Excel .xls workbook"},
+		{"gzip", "\x1f\x8b\x08\x08\xa5\x1c\x9ae\x02\xffbase.csv\x00\xadXKo\xdb", ReadOptions{}, nil, 0, 0, "", "gzip-compressed: name it with the extension .csv.gz"},
+		{"parquet", "PAR1\x15\x04\x15\x10\x15\x14L\x15\x02\x15\x00\x12\x00\x00", ReadOptions{}, nil, 0, 0, "", "a Parquet file: name it with the extension .parquet"},
 		{"header only", "a,b\n", ReadOptions{}, ErrNoRows, 0, 0, "", "no data rows"},
 		{"ragged short", "a,b\n1,2\n3\n", ReadOptions{}, csv.ErrFieldCount, 3, 0, "", "line 3: 1 field where the header has 2: wrong number of fields"},
 		{"ragged long", "a,b\n1,2\n3,4\n5,6,7\n", ReadOptions{}, csv.ErrFieldCount, 4, 0, "", "line 4: 3 fields where the header has 2: wrong number of fields"},
@@ -490,5 +498,32 @@ func BenchmarkWriteCSV(b *testing.B) {
 		if err := WriteCSV(&bytes.Buffer{}, f); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestBinaryPrefixText checks that text starting like a binary file is
+// still read: the formats are told by a NUL byte too, which a header
+// "PAR1" lacks, and the writer quotes a label that has one, so that a
+// frame written is read back.
+func TestBinaryPrefixText(t *testing.T) {
+	f := mustRead(t, "PAR1,PK\x03\x04\n1,2\n", ReadOptions{})
+	if got := f.Names(); !slices.Equal(got, []string{"PAR1", "PK\x03\x04"}) {
+		t.Fatalf("names = %q; want [PAR1 PK\\x03\\x04]", got)
+	}
+	label := "PK\x03\x04\x00x"
+	want, err := New(NewCategoricalFromStrings(label, []string{label, "y"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadCSV(bytes.NewReader(buf.Bytes()), ReadOptions{})
+	if err != nil {
+		t.Fatalf("re-reading %q: %v", buf.String(), err)
+	}
+	if got.Hash() != want.Hash() {
+		t.Errorf("round trip of %q changed the frame", buf.String())
 	}
 }

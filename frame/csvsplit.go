@@ -52,7 +52,7 @@ func ReadCSVBytes(data []byte, opts ReadOptions) (*Frame, error) {
 // at a record boundary too, and the pieces' records, in order, are the
 // serial reader's.
 func readCSVSplit(data []byte, opts ReadOptions, pieces int) (*Frame, bool) {
-	if utf16BOM(data) {
+	if utf16BOM(data) || binaryFormat(data) != "" {
 		return nil, false // the serial reader says what is wrong
 	}
 	if bytes.HasPrefix(data, []byte("\uFEFF")) {

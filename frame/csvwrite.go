@@ -81,14 +81,15 @@ func writeCSV(w io.Writer, f *Frame) error {
 
 // appendField appends s, quoted (RFC 4180) if it contains any separator
 // DetectComma considers (a "|" left bare made a file of such values read
-// back split on "|"), a quote or a line break, starts with white space or
-// a byte order mark, or is empty and quoteEmpty is set.
+// back split on "|"), a quote or a line break, starts with white space,
+// a byte order mark or a binary file's leading bytes (see binaryFormat),
+// or is empty and quoteEmpty is set.
 func appendField(b []byte, s string, quoteEmpty bool) []byte {
 	var quote bool
 	if s == "" {
 		quote = quoteEmpty
 	} else {
-		quote = strings.ContainsAny(s, separatorChars+"\"\r\n") || s[0] == ' ' || strings.HasPrefix(s, "\uFEFF")
+		quote = strings.ContainsAny(s, separatorChars+"\"\r\n") || s[0] == ' ' || strings.HasPrefix(s, "\uFEFF") || binaryFormat(s) != ""
 	}
 	if !quote {
 		return append(b, s...)
