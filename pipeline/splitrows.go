@@ -345,7 +345,7 @@ func asOfKey(f *frame.Frame, spec string, kept []int, keys []float64, cut time.T
 }
 
 // categoricalTimeError explains why a time column was read as text: it
-// names the first value that is not a date, when most values are dates,
+// names the first value that is not a date, when any value is a date,
 // so that one bad cell in a column of dates is found without a search.
 func categoricalTimeError(c *frame.Column) error {
 	first, bad, dates, n := -1, -1, 0, 0
@@ -372,7 +372,9 @@ func categoricalTimeError(c *frame.Column) error {
 		// or a schema entry making the column categorical.
 		return fmt.Errorf("time column %q holds dates as text (a string column of a Parquet file, or a schema entry making it categorical); "+
 			"read it as dates with --set 'schema={%s: datetime}'", c.Name, c.Name)
-	case 2*dates > n:
+	case dates > 0:
+		// Half the values dates or fewer (ISO dates among US ones) still
+		// names a value that is not one: row 1 could be a good date.
 		return fmt.Errorf("time column %q is read as text: row %d %q is not a date (%d of %d values are); %s", c.Name, bad+1, c.Label(bad), dates, n, want)
 	}
 	return fmt.Errorf("time column %q is read as text (row %d is %q); %s", c.Name, first+1, c.Label(first), want)

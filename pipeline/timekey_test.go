@@ -17,6 +17,8 @@ func TestTimeKeyTextColumn(t *testing.T) {
 	}{
 		{[]string{"2020-01-01", "2020-01-02", "soon", "2020-01-04"}, `row 3 "soon" is not a date (3 of 4 values are)`},
 		{[]string{"", "01/02/2020", "01/03/2020"}, `is read as text (row 2 is "01/02/2020")`},
+		// ISO and US dates alternating: it quoted row 1, a good date.
+		{[]string{"2020-01-01", "01/02/2020", "2020-01-03", "01/04/2020"}, `row 2 "01/02/2020" is not a date (2 of 4 values are)`},
 		// Every value a date (a Parquet string column): this indexed row -1.
 		{[]string{"2020-01-01", "", "2020-02-01"}, `holds dates as text (a string column of a Parquet file, or a schema entry making it categorical); read it as dates with --set 'schema={t: datetime}'`},
 	}
