@@ -424,6 +424,23 @@ func (r *trainRun) warn(warnings ...string) {
 	}
 }
 
+// failures lists why each entry of lb failed, for the error of a run
+// none of whose candidates was fitted: the run's other warnings (constant
+// columns, feature stages skipped) said first, they buried the causes.
+// Without a failed entry it falls back to the warnings.
+func failures(lb []Entry, warnings []string) []string {
+	var out []string
+	for _, e := range lb {
+		if e.Error != "" {
+			out = append(out, fmt.Sprintf("%s: %s", e.Model, e.Error))
+		}
+	}
+	if len(out) == 0 {
+		return warnings
+	}
+	return out
+}
+
 // ensemble combines the fitted candidates on their out-of-fold
 // predictions; without CV folds there are none to combine on.
 func (r *trainRun) ensemble(ctx context.Context) error {
@@ -450,7 +467,7 @@ func (r *trainRun) selectBest(ctx context.Context) error {
 	rank(res.Leaderboard, res.Metric)
 	choose(res.Leaderboard, res.Metric, len(r.p.folds), r.p.timeOrderedCV())
 	if len(r.fitted) == 0 {
-		return fmt.Errorf("every candidate model failed (%s)", strings.Join(res.Warnings, "; "))
+		return fmt.Errorf("every candidate model failed (%s)", strings.Join(failures(res.Leaderboard, res.Warnings), "; "))
 	}
 	res.Best = res.Leaderboard[0].Model
 	r.final, r.gated = r.fitted[res.Best], res.Leaderboard[0].Test
