@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -424,6 +425,35 @@ func (r *trainRun) warn(warnings ...string) {
 	}
 }
 
+// rankedFoldsWarning says on which folds (from 1, of n) the leaderboard
+// is ranked and why not on the others: under time-ordered CV an ensemble
+// has no out-of-fold predictions to fit on for the first fold, and on any
+// fold the metric may be undefined for some model (an AUC on validation
+// rows of one class). It gave the first reason alone, also under
+// shuffled folds, where it never applies.
+func rankedFoldsWarning(ranked []int, n int, timeOrdered bool, metric string) string {
+	var used []string
+	firstOut, otherOut := false, false
+	for f := 1; f <= n; f++ {
+		switch {
+		case slices.Contains(ranked, f):
+			used = append(used, strconv.Itoa(f))
+		case f == 1 && timeOrdered:
+			firstOut = true
+		default:
+			otherOut = true
+		}
+	}
+	var why []string
+	if firstOut {
+		why = append(why, "an ensemble has no out-of-fold predictions to fit on for the first time-series fold")
+	}
+	if otherOut {
+		why = append(why, fmt.Sprintf("on the others %s is undefined for some model, as on validation rows of a single class or a constant target", metric))
+	}
+	return fmt.Sprintf("models are ranked on CV folds %s, the ones every model was scored on (%s)", strings.Join(used, ", "), strings.Join(why, "; "))
+}
+
 // failures lists why each entry of lb failed, for the error of a run
 // none of whose candidates was fitted: the run's other warnings (constant
 // columns, feature stages skipped) said first, they buried the causes.
@@ -458,11 +488,7 @@ func (r *trainRun) ensemble(ctx context.Context) error {
 func (r *trainRun) selectBest(ctx context.Context) error {
 	res := r.res
 	if res.RankedFolds = scoreOnCommonFolds(res.Leaderboard); res.RankedFolds != nil {
-		var used []string
-		for _, f := range res.RankedFolds {
-			used = append(used, strconv.Itoa(f))
-		}
-		r.warn(fmt.Sprintf("models are ranked on CV folds %s, the ones every model was scored on (an ensemble has no out-of-fold predictions to fit on for the first time-series fold)", strings.Join(used, ", ")))
+		r.warn(rankedFoldsWarning(res.RankedFolds, len(r.p.folds), r.p.timeOrderedCV(), res.Metric))
 	}
 	rank(res.Leaderboard, res.Metric)
 	choose(res.Leaderboard, res.Metric, len(r.p.folds), r.p.timeOrderedCV())
