@@ -470,14 +470,31 @@ type MissingColumnsError struct {
 }
 
 func (e *MissingColumnsError) Error() string {
+	oneHeader := e.oneHeader()
 	names := make([]string, len(e.Missing))
 	for i, m := range e.Missing {
 		names[i] = fmt.Sprintf("%s %q", m.Key, m.Column)
-		if near := config.Closest(m.Column, e.Columns); near != "" {
+		if near := config.Closest(m.Column, e.Columns); near != "" && !oneHeader {
 			names[i] += fmt.Sprintf(" (did you mean %q?)", near)
 		}
 	}
-	return fmt.Sprintf("%d column(s) not found in the data: %s (columns: %s)", len(e.Missing), strings.Join(names, ", "), strings.Join(e.Columns, ", "))
+	msg := fmt.Sprintf("%d column(s) not found in the data: %s (columns: %s)", len(e.Missing), strings.Join(names, ", "), strings.Join(e.Columns, ", "))
+	if oneHeader {
+		msg += fmt.Sprintf("; the header was read as a single column, though it holds %q: the file's separator is not the one read with; "+
+			"leave --sep out to have it detected, or give the right one", string(e.Columns[0][strings.IndexAny(e.Columns[0], csvSeparators)]))
+	}
+	return msg
+}
+
+// csvSeparators are the separators the CSV reader detects.
+const csvSeparators = ",;\t|"
+
+// oneHeader reports whether the data has a single column whose name
+// holds a separator: a file read with the wrong --sep (";" on a comma
+// file), whose whole header line is then one name, which the error
+// offered as the target the user must have meant.
+func (e *MissingColumnsError) oneHeader() bool {
+	return len(e.Columns) == 1 && strings.ContainsAny(e.Columns[0], csvSeparators)
 }
 
 // checkWritable makes sure the model directory can be written before any

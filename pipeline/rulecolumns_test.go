@@ -65,3 +65,20 @@ func TestMissingColumnsError(t *testing.T) {
 		t.Errorf("message %q", msg)
 	}
 }
+
+// TestMissingColumnsWrongSeparator: a comma file read with --sep ';'
+// has its whole header as one column name, which the error offered as
+// the target the user must have meant ("did you mean
+// "Status,Seniority,..."?"); it now says the separator is wrong.
+func TestMissingColumnsWrongSeparator(t *testing.T) {
+	e := &MissingColumnsError{Missing: []MissingColumn{{Key: "target", Column: "Status"}}, Columns: []string{"Status,Seniority,Home"}}
+	msg := e.Error()
+	want := `the header was read as a single column, though it holds ",": the file's separator is not the one read with`
+	if !strings.Contains(msg, want) || strings.Contains(msg, "did you mean") {
+		t.Errorf("Error() = %q; want it to contain %q and no \"did you mean\"", msg, want)
+	}
+	e = &MissingColumnsError{Missing: []MissingColumn{{Key: "target", Column: "Statu"}}, Columns: []string{"Status"}}
+	if msg := e.Error(); strings.Contains(msg, "separator") || !strings.Contains(msg, `did you mean "Status"?`) {
+		t.Errorf("Error() = %q for a single column without a separator; want only the suggestion", msg)
+	}
+}
