@@ -337,12 +337,18 @@ func recordError(err error, got, want int) error {
 }
 
 // emptyNameError says what to do about the empty name of header field j
-// (0-based). An empty first name is the header of the row numbers R's
-// write.csv writes by default, the most common way a file gets one.
-func emptyNameError(j int) error {
-	if j == 0 {
+// (0-based) of n. An empty first name is the header of the row numbers R's
+// write.csv writes by default, the most common way a file gets one; an
+// empty last one, of a separator ending every line, as some exports
+// write (pandas reads it as an "Unnamed" column of missing values).
+func emptyNameError(j, n int) error {
+	switch {
+	case j == 0:
 		return fmt.Errorf("field 1: %w: name every column in the header; a file from R's write.csv has row numbers "+
 			"there unless written with row.names = FALSE", ErrEmptyName)
+	case j == n-1:
+		return fmt.Errorf("field %d: %w: the header ends with a separator; if every line does (a trailing separator), "+
+			"remove it from the lines, else name the last column", j+1, ErrEmptyName)
 	}
 	return fmt.Errorf("field %d: %w: name every column in the header", j+1, ErrEmptyName)
 }
@@ -354,7 +360,7 @@ func newTextColumns(header []string, schema map[string]Kind, optional bool) ([]*
 	for j, name := range header {
 		name = decodeText(name)
 		if name == "" {
-			return nil, &ParseError{Line: 1, Err: emptyNameError(j)}
+			return nil, &ParseError{Line: 1, Err: emptyNameError(j, len(header))}
 		}
 		if k, dup := seen[name]; dup {
 			return nil, &ParseError{Line: 1, Column: name, Err: fmt.Errorf("%w (fields %d and %d)", ErrDuplicateName, k+1, j+1)}

@@ -239,6 +239,10 @@ func TestReadCSVErrors(t *testing.T) {
 		// default; the error said only "field 1: empty column name".
 		{"R row names", "\"\",\"a\"\n\"1\",2\n", ReadOptions{}, ErrEmptyName, 1, 0, "",
 			"field 1: empty column name: name every column in the header; a file from R's write.csv has row numbers there unless written with row.names = FALSE"},
+		// Every line ending with a separator: the error said only "field
+		// 3: empty column name: name every column in the header".
+		{"trailing separator", "a,b,\n1,2,\n3,4,\n", ReadOptions{}, ErrEmptyName, 1, 0, "",
+			"field 3: empty column name: the header ends with a separator; if every line does (a trailing separator), remove it from the lines, else name the last column"},
 		{"duplicate name", "a,b,a\n1,2,3\n", ReadOptions{}, ErrDuplicateName, 1, 0, "a", `column "a": duplicate column name (fields 1 and 3)`},
 		{"infinite", "x,y\n1,a\nInf,b\n", ReadOptions{}, ErrInfinite, 3, 2, "x", `row 2 (line 3) column "x": infinite value "Inf"`},
 		{"minus infinity", "x\n-Inf\n", ReadOptions{}, ErrInfinite, 2, 1, "x", "infinite value"},
