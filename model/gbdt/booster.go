@@ -100,6 +100,21 @@ func Continue(ctx context.Context, m *Model, d *model.Dataset, rounds int, o mod
 // stay within float32.
 const maxTarget = 1e30
 
+// outOfRangeError says that feature j of row i holds v, which gbdt
+// cannot bin, naming the feature when d names its columns: "column 0"
+// of a fold's design matrix left users to guess which of theirs held
+// a 1e308.
+func outOfRangeError(d *model.Dataset, i, j int, v float64) error {
+	col := fmt.Sprintf("column %d", j)
+	if j < len(d.FeatureNames) {
+		col = fmt.Sprintf("column %q", d.FeatureNames[j])
+	}
+	if math.IsInf(v, 0) {
+		return fmt.Errorf("gbdt: row %d %s: value %v is infinite (use NaN for missing)", i, col, v)
+	}
+	return fmt.Errorf("gbdt: row %d %s: value %v is beyond ±%.2g: features are binned as float32, as in XGBoost; rescale the column", i, col, v, math.MaxFloat32)
+}
+
 // checkData validates a dataset for training: shape, finite features
 // within float32 range (NaN allowed, meaning missing), finite targets,
 // class labels that are integers in range, non-negative weights.
@@ -120,7 +135,7 @@ func checkData(d *model.Dataset) error {
 	}
 	for i, v := range d.X.Data {
 		if math.IsInf(v, 0) || (!math.IsNaN(v) && math.Abs(v) > math.MaxFloat32) {
-			return fmt.Errorf("gbdt: row %d column %d: value %v is infinite or outside float32 range (use NaN for missing)", i/d.X.Cols, i%d.X.Cols, v)
+			return outOfRangeError(d, i/d.X.Cols, i%d.X.Cols, v)
 		}
 	}
 	for r, y := range d.Y {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"sync"
 	"testing"
@@ -542,5 +543,32 @@ func TestCutsFromSorted(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOutOfRangeNamesColumn: a feature beyond float32's range (a 1e308
+// the reader accepts) was refused as "row 0 column 4: value ... is
+// infinite or outside float32 range (use NaN for missing)", an index
+// into a fold's design matrix; the error names the column.
+func TestOutOfRangeNamesColumn(t *testing.T) {
+	d := synthTask(model.Regression, 50, 1)
+	d.X.Data = append([]float64(nil), d.X.Data...)
+	d.FeatureNames = make([]string, d.X.Cols)
+	for j := range d.FeatureNames {
+		d.FeatureNames[j] = fmt.Sprintf("f%d", j)
+	}
+	cell := 2*d.X.Cols + 1 // row 2, column 1
+	for _, tt := range []struct {
+		v    float64
+		want string
+	}{
+		{-1e308, `gbdt: row 2 column "f1": value -1e+308 is beyond ±3.4e+38: features are binned as float32, as in XGBoost; rescale the column`},
+		{math.Inf(1), `gbdt: row 2 column "f1": value +Inf is infinite (use NaN for missing)`},
+	} {
+		d.X.Data[cell] = tt.v
+		_, err := Train(context.Background(), Params{}, d, nil, model.FitOptions{})
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("Train with %v at row 2 column 1 = %v; want %q", tt.v, err, tt.want)
+		}
 	}
 }
