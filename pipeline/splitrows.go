@@ -279,8 +279,8 @@ func describeTime(f *frame.Frame, spec string, kept []int, keys []float64, key f
 	names := strings.Split(spec, ",")
 	for _, n := range names {
 		c, _ := f.Lookup(strings.TrimSpace(n))
-		v := c.Num[row]
-		s := strconv.FormatFloat(v, 'g', -1, 64)
+		// Whole numbers as written: a Unix time read "1.6193088e+09".
+		s := frame.NumberLabel(c.Num[row])
 		if c.Kind == frame.Datetime {
 			// The date as written: 2021-03-01T00:00:00+02:00 is 1 March.
 			s = time.Unix(int64(math.Floor(c.Local(row))), 0).UTC().Format("2006-01-02")
