@@ -77,6 +77,10 @@ func prepareIn(f *frame.Frame, cfg *config.Config, dir string, log *slog.Logger)
 	if err := p.splitRows(f, cfg, kept, times); err != nil {
 		return nil, err
 	}
+	if c, ok := p.soleClass(p.test); ok {
+		log.Warn("test rows of a single class", "class", c, "test", len(p.test))
+		p.warnings = append(p.warnings, soleTestClassWarning(p.split, c, len(p.classes)))
+	}
 	if lone := p.singleRowClasses(); len(lone) > 0 {
 		log.Warn("classes with a single training row", "classes", lone, "train", len(p.train))
 		p.warnings = append(p.warnings, singleRowWarning(lone))

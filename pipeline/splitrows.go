@@ -410,11 +410,17 @@ func (p *prepared) singleRowClasses() []string {
 // soleTrainingClass returns the class every training row holds, when a
 // classification task's training rows hold only one.
 func (p *prepared) soleTrainingClass() (string, bool) {
-	if !p.task.IsClassification() || len(p.train) == 0 {
+	return p.soleClass(p.train)
+}
+
+// soleClass returns the class every one of rows holds, if they hold one
+// only, on a classification task.
+func (p *prepared) soleClass(rows []int) (string, bool) {
+	if !p.task.IsClassification() || len(rows) == 0 {
 		return "", false
 	}
-	first := p.y[p.train[0]]
-	for _, i := range p.train[1:] {
+	first := p.y[rows[0]]
+	for _, i := range rows[1:] {
 		if p.y[i] != first {
 			return "", false
 		}
@@ -423,6 +429,14 @@ func (p *prepared) soleTrainingClass() (string, bool) {
 		return p.classes[k], true
 	}
 	return "", false
+}
+
+// soleTestClassWarning says what test rows of a single class c (of n)
+// leave of the test metrics: the AUC is n/a on the leaderboard and the
+// F1 of a binary task 0, with nothing saying why.
+func soleTestClassWarning(split, c string, n int) string {
+	return fmt.Sprintf("the test rows (%s) hold a single class (%s) of the target's %d: test AUC is undefined on them, "+
+		"and the other test metrics say nothing of how the other classes are told apart; choose test rows of every class", split, c, n)
 }
 
 // singleRowWarning says why classes with one training row are a problem:

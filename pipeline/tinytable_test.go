@@ -54,3 +54,43 @@ func TestSingleRowWarningNamesAFew(t *testing.T) {
 		t.Errorf("60 classes: %q; want the first 10 named and 50 counted", got)
 	}
 }
+
+// TestSoleTestClassWarns: test rows of one class left the test AUC n/a
+// and the F1 0 on the leaderboard, and nothing said why.
+func TestSoleTestClassWarns(t *testing.T) {
+	dir := t.TempDir()
+	var csv, rows strings.Builder
+	csv.WriteString("a,y\n")
+	for i := range 40 {
+		label := "no"
+		if i%2 == 0 {
+			label = "yes"
+		}
+		fmt.Fprintf(&csv, "%d,%s\n", i%7, label)
+		if i%2 == 0 && i < 16 {
+			fmt.Fprintf(&rows, "%d\n", i)
+		}
+	}
+	data, testRows := filepath.Join(dir, "t.csv"), filepath.Join(dir, "test_rows.txt")
+	if err := os.WriteFile(data, []byte(csv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(testRows, []byte(rows.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.Out, cfg.TestRows = data, "y", filepath.Join(dir, "models"), testRows
+	cfg.Models, cfg.CVFolds, cfg.ForceProductionQuality = []string{"logistic"}, 2, false
+	res, err := Train(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "the test rows (test rows from " + testRows + ") hold a single class (yes) of the target's 2: test AUC is undefined on them"
+	found := false
+	for _, w := range res.Warnings {
+		found = found || strings.HasPrefix(w, want)
+	}
+	if !found {
+		t.Errorf("warnings %q; want one starting %q", res.Warnings, want)
+	}
+}
