@@ -479,3 +479,25 @@ func TestPrintRankedFolds(t *testing.T) {
 		t.Errorf("every fold ranked, yet the table shows a ranked-folds column:\n%s", b.String())
 	}
 }
+
+// TestPrintFailedEntryKeepsWidths: a failed candidate's error was a cell
+// of the CV column, which a 130-character error widened, pushing every
+// score of the table far right.
+func TestPrintFailedEntryKeepsWidths(t *testing.T) {
+	long := "fold 1: preprocessing: features: column \"huge\": statistics overflow (fill -8.015488195954211e+305, mean -Inf, scale 1)"
+	r := &pipeline.Result{RunID: "r", DatasetHash: "0123456789abcdef", Task: "binary", Target: "y", Metric: "auc", CVFolds: 5,
+		Leaderboard: []pipeline.Entry{
+			{Model: "forest", CV: map[string]float64{"auc": 0.92}, CVStd: map[string]float64{"auc": 0.02}},
+			{Model: "logistic", Error: long},
+		}}
+	var b bytes.Buffer
+	printResult(&b, r)
+	for l := range strings.Lines(b.String()) {
+		if strings.HasPrefix(strings.TrimSpace(l), "1 ") && len(l) > 100 {
+			t.Errorf("forest's line is %d characters wide: %q", len(l), l)
+		}
+		if strings.Contains(l, "logistic") && !strings.Contains(l, "logistic  failed: "+long) {
+			t.Errorf("logistic's line %q; want its whole error", l)
+		}
+	}
+}

@@ -296,7 +296,9 @@ func printResult(w io.Writer, r *pipeline.Result) {
 	fmt.Fprintln(tw, head+"fit s\t")
 	for i, e := range r.Leaderboard {
 		if e.Error != "" {
-			fmt.Fprintf(tw, "%d\t%s\tfailed: %s\t\n", i+1, e.Model, e.Error)
+			// Not a cell (no closing tab): a long error would widen the CV
+			// column, and so the whole table, to its length.
+			fmt.Fprintf(tw, "%d\t%s\t  failed: %s\n", i+1, e.Model, e.Error)
 			continue
 		}
 		line := fmt.Sprintf("%d\t%s\t%s\t", i+1, e.Model, cvCell(e, r.Metric))
