@@ -81,6 +81,10 @@ func prepareIn(f *frame.Frame, cfg *config.Config, dir string, log *slog.Logger)
 		log.Warn("test rows of a single class", "class", c, "test", len(p.test))
 		p.warnings = append(p.warnings, soleTestClassWarning(p.split, c, len(p.classes)))
 	}
+	if none := p.classesWithTrainingRows(0); len(none) > 0 {
+		log.Warn("classes without a training row", "classes", none, "train", len(p.train))
+		p.warnings = append(p.warnings, untrainedClassWarning(none))
+	}
 	if lone := p.singleRowClasses(); len(lone) > 0 {
 		log.Warn("classes with a single training row", "classes", lone, "train", len(p.train))
 		p.warnings = append(p.warnings, singleRowWarning(lone))

@@ -389,6 +389,12 @@ func share(f float64) string {
 // singleRowClasses returns, in class order, the classes of a
 // classification task that have exactly one row among the training rows.
 func (p *prepared) singleRowClasses() []string {
+	return p.classesWithTrainingRows(1)
+}
+
+// classesWithTrainingRows returns the classes of a classification task
+// that exactly n training rows hold.
+func (p *prepared) classesWithTrainingRows(n int) []string {
 	if !p.task.IsClassification() {
 		return nil
 	}
@@ -399,12 +405,25 @@ func (p *prepared) singleRowClasses() []string {
 		}
 	}
 	var out []string
-	for k, n := range counts {
-		if n == 1 {
+	for k, c := range counts {
+		if c == n {
 			out = append(out, p.classes[k])
 		}
 	}
 	return out
+}
+
+// untrainedClassWarning says that the classes only test rows hold are
+// never learnt: the model still has an output for each, and their test
+// rows count as errors, with nothing on the leaderboard saying why.
+func untrainedClassWarning(classes []string) string {
+	const most = 10
+	named := quoteAll(classes[:min(len(classes), most)])
+	if len(classes) > most {
+		named = fmt.Sprintf("%s and %d more", named, len(classes)-most)
+	}
+	return fmt.Sprintf("class(es) %s have no training rows (only test rows hold them): no model learns them, "+
+		"so each of their test rows is mispredicted; put some of their rows among the training rows, or drop them", named)
 }
 
 // soleTrainingClass returns the class every training row holds, when a

@@ -94,3 +94,40 @@ func TestSoleTestClassWarns(t *testing.T) {
 		t.Errorf("warnings %q; want one starting %q", res.Warnings, want)
 	}
 }
+
+// TestUntrainedClassWarns: a class that only test rows hold was never
+// learnt, its test rows all mispredicted, and the run said nothing.
+func TestUntrainedClassWarns(t *testing.T) {
+	dir := t.TempDir()
+	var csv strings.Builder
+	csv.WriteString("a,y\n")
+	for i := range 60 {
+		label := []string{"A", "B"}[i%2]
+		if i == 3 || i == 5 {
+			label = "C"
+		}
+		fmt.Fprintf(&csv, "%d,%s\n", i%7, label)
+	}
+	data, testRows := filepath.Join(dir, "t.csv"), filepath.Join(dir, "test_rows.txt")
+	if err := os.WriteFile(data, []byte(csv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(testRows, []byte("3\n5\n10\n11\n12\n13\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.Out, cfg.TestRows = data, "y", filepath.Join(dir, "models"), testRows
+	cfg.Models, cfg.CVFolds, cfg.ForceProductionQuality = []string{"logistic"}, 2, false
+	res, err := Train(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `class(es) "C" have no training rows (only test rows hold them)`
+	found := false
+	for _, w := range res.Warnings {
+		found = found || strings.HasPrefix(w, want)
+	}
+	if !found {
+		t.Errorf("warnings %q; want one starting %q", res.Warnings, want)
+	}
+}
