@@ -94,7 +94,7 @@ func (e *InputError) Error() string {
 	r := e.Report
 	var parts []string
 	if len(r.Missing) > 0 {
-		parts = append(parts, fmt.Sprintf("missing column(s) %s", quoteSome(r.Missing, maxListed))+nearNames(r.Missing, r.Extra))
+		parts = append(parts, fmt.Sprintf("missing column(s) %s", quoteSome(r.Missing, maxListed))+nearNames(r.Missing, r.Extra)+wrongSeparator(r.Missing, r.Extra))
 	}
 	for _, t := range r.WrongType {
 		s := fmt.Sprintf("column %q is %s, the model was trained on %s", t.Column, t.Got, t.Want)
@@ -115,6 +115,22 @@ func (e *InputError) Error() string {
 		}
 	}
 	return "input does not fit the model: " + strings.Join(parts, "; ")
+}
+
+// wrongSeparator points out a header read as one column whose name holds
+// missing ones between separators: the file was read with the wrong
+// --sep, and the list of every column as missing did not say so.
+func wrongSeparator(missing, extra []string) string {
+	if len(extra) != 1 || !strings.ContainsAny(extra[0], csvSeparators) {
+		return ""
+	}
+	for _, m := range missing {
+		if strings.Contains(extra[0], m) {
+			return fmt.Sprintf(" (the header was read as a single column, though it holds %q: the file's separator is not the one read with; "+
+				"leave --sep out to have it detected, or give the right one)", string(extra[0][strings.IndexAny(extra[0], csvSeparators)]))
+		}
+	}
+	return ""
 }
 
 // nearNames points out the extra columns that are missing ones but for

@@ -194,7 +194,8 @@ func TestQuoteAllTruncates(t *testing.T) {
 
 // TestInputErrorNamesNearColumns: a missing column that the data has
 // but for case or surrounding spaces is pointed out; a header exported
-// in lower case read as thirteen missing names with no clue why.
+// in lower case read as thirteen missing names with no clue why. So is a
+// header read as one column for the wrong separator.
 func TestInputErrorNamesNearColumns(t *testing.T) {
 	for _, tt := range []struct {
 		name             string
@@ -205,6 +206,11 @@ func TestInputErrorNamesNearColumns(t *testing.T) {
 		{"spaces", []string{"Age", "Income"}, []string{" Age", "note"}, `(the data has " Age" for "Age": column names`, `"note" for`},
 		{"unrelated", []string{"Income"}, []string{"note"}, `missing column(s) "Income"`, "the data has"},
 		{"many", []string{"A", "B", "C", "D", "E"}, []string{"a", "b", "c", "d", "e"}, `"c" for "C", 2 more:`, `"d" for`},
+		// A comma file read with --sep ';': every column was listed as
+		// missing and nothing said why.
+		{"wrong separator", []string{"Age", "Income"}, []string{"Status,Age,Income"},
+			`(the header was read as a single column, though it holds ",": the file's separator is not the one read with`, ""},
+		{"one extra column with a comma", []string{"Income"}, []string{"note,2"}, `missing column(s) "Income"`, "separator"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got := (&InputError{Report: &InputReport{Missing: tt.missing, Extra: tt.extra}}).Error()
