@@ -62,6 +62,10 @@ type InputReport struct {
 	Unseen []UnseenCategories `json:"unseen,omitempty"`
 	// Policy is what the model does with unseen categories.
 	Policy string `json:"unseen_policy,omitempty"`
+	// Empty are schema columns missing on every row of a file of at
+	// least two rows (ReadInput, and the predict stream; not a served
+	// request, whose few rows may well lack a value).
+	Empty []string `json:"empty,omitempty"`
 }
 
 // TypeProblem is a column whose values do not fit the trained kind.
@@ -218,6 +222,38 @@ func (r *InputReport) Warnings() []string {
 	for _, u := range r.Unseen {
 		out = append(out, u.String()+"; "+r.Policy)
 	}
+	if len(r.Empty) > 0 {
+		out = append(out, fmt.Sprintf("column(s) %s missing on every row: the model reads them as unknown throughout, "+
+			"so its predictions rest on the other columns alone (a failed export or join?)", quoteAll(r.Empty)))
+	}
+	return out
+}
+
+// emptyColumns returns the columns of p's schema that x holds, of the
+// schema's kind, missing on every one of its rows, when it has two or
+// more: a column emptied by a failed export or join, which the model
+// reads as unknown on every row, was predicted on without a word.
+func (p *Predictor) emptyColumns(x *frame.Frame) []string {
+	if x.NumRows() < 2 {
+		return nil
+	}
+	var out []string
+	for _, f := range p.Schema {
+		c, ok := x.Lookup(f.Name)
+		if !ok || c.Kind != f.Kind {
+			continue
+		}
+		empty := true
+		for i := range c.Len() {
+			if !c.IsMissing(i) {
+				empty = false
+				break
+			}
+		}
+		if empty {
+			out = append(out, f.Name)
+		}
+	}
 	return out
 }
 
@@ -294,8 +330,14 @@ func unseenLabels(c *frame.Column, known []string) (int, []string) {
 // stopping at the first (a pinned column whose values do not parse is
 // read again as inferred and reported as a type problem). The error is
 // for an unreadable file; an unusable one is a report whose Err is set.
+// Columns missing on every row are reported as Empty.
 func (p *Predictor) ReadInput(path string, opts frame.ReadOptions) (*frame.Frame, *InputReport, error) {
-	return p.ReadInputFrom(func(o frame.ReadOptions) (*frame.Frame, error) { return frame.ReadFile(path, o) }, opts)
+	x, r, err := p.ReadInputFrom(func(o frame.ReadOptions) (*frame.Frame, error) { return frame.ReadFile(path, o) }, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	r.Empty = p.emptyColumns(x)
+	return x, r, nil
 }
 
 // ReadInputFrom is ReadInput for data that read reads with the options

@@ -138,6 +138,7 @@ type streamPass struct {
 	opts   StreamOptions
 
 	unseen map[string]*unseenTally // categorical schema columns with levels
+	filled map[string]bool         // schema columns with a value on some row
 	// rawErr is the first error computing outputs; nonFinite the first
 	// output that is not finite. PredictContext finds them in that order
 	// (every output, then their values), so a non-finite output leaves
@@ -176,6 +177,14 @@ func (s *streamPass) run(ctx context.Context, open BlockOpener) (*StreamResult, 
 		return nil, err
 	}
 	s.finishReport(r, src)
+	if rows >= 2 {
+		// As ReadInput reports them for a file read whole.
+		for _, f := range s.p.Schema {
+			if j := slices.Index(src.Names(), f.Name); j >= 0 && src.Kinds()[j] == f.Kind && !s.filled[f.Name] {
+				r.Empty = append(r.Empty, f.Name)
+			}
+		}
+	}
 	res := &StreamResult{Rows: rows, Report: r}
 	if err := r.Err(s.opts.Strict); err != nil {
 		return res, err
@@ -212,8 +221,22 @@ func (s *streamPass) header(names []string) *InputReport {
 	return r
 }
 
-// tally counts x's rows with categories training never saw.
+// tally counts x's rows with categories training never saw, and notes
+// the schema columns with a value.
 func (s *streamPass) tally(x *frame.Frame) {
+	if s.filled == nil {
+		s.filled = map[string]bool{}
+	}
+	for _, f := range s.p.Schema {
+		if c, ok := x.Lookup(f.Name); ok && !s.filled[f.Name] {
+			for i := range c.Len() {
+				if !c.IsMissing(i) {
+					s.filled[f.Name] = true
+					break
+				}
+			}
+		}
+	}
 	for _, f := range s.p.Schema {
 		t := s.unseen[f.Name]
 		if t == nil {
