@@ -55,6 +55,10 @@ func prepareIn(f *frame.Frame, cfg *config.Config, dir string, log *slog.Logger)
 		warnings = append(warnings, fmt.Sprintf("column %q has a different value in every row, like an identifier: what a model learns from it "+
 			"does not carry over to new rows, whose values it never saw; leave it out with --drop %s", name, name))
 	}
+	if twins := spellingTwins(t.Classes); len(twins) > 0 {
+		log.Warn("target classes spelt alike", "target", cfg.Target, "classes", twins)
+		warnings = append(warnings, spellingTwinsWarning(cfg.Target, twins))
+	}
 	if t.Task == model.Regression && (cfg.Task == "" || cfg.Task == "auto") {
 		if vals := codedClasses(t.Y); len(vals) > 2 {
 			log.Warn("regression target with few whole values", "target", cfg.Target, "values", len(vals))
@@ -90,6 +94,41 @@ func prepareIn(f *frame.Frame, cfg *config.Config, dir string, log *slog.Logger)
 		p.warnings = append(p.warnings, singleRowWarning(lone))
 	}
 	return p, nil
+}
+
+// spellingTwins returns the groups of classes that differ only in case
+// or surrounding spaces ("good", "Good", "good "), each as one string of
+// its quoted labels: they are distinct classes, so a binary target
+// written so trains as multiclass, and nothing said why.
+func spellingTwins(classes []string) []string {
+	groups := map[string][]string{}
+	var keys []string
+	for _, c := range classes {
+		k := strings.ToLower(strings.TrimSpace(c))
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], c)
+	}
+	var out []string
+	for _, k := range keys {
+		if g := groups[k]; len(g) > 1 {
+			out = append(out, quoteAll(g))
+		}
+	}
+	return out
+}
+
+// spellingTwinsWarning says which classes of target differ only in
+// spelling and what to do.
+func spellingTwinsWarning(target string, twins []string) string {
+	const most = 5
+	named := strings.Join(twins[:min(len(twins), most)], "; ")
+	if len(twins) > most {
+		named += fmt.Sprintf("; and %d more", len(twins)-most)
+	}
+	return fmt.Sprintf("target %q has classes that differ only in case or surrounding spaces (%s): they are learnt as different classes; "+
+		"if each group is one class, write its labels alike", target, named)
 }
 
 // idLikeFeatures are the feature columns of x whose label is distinct in

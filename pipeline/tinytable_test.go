@@ -131,3 +131,38 @@ func TestUntrainedClassWarns(t *testing.T) {
 		t.Errorf("warnings %q; want one starting %q", res.Warnings, want)
 	}
 }
+
+// TestSpellingTwinsWarns: a binary target whose "good" is sometimes
+// written "Good" or "good " trained as three classes, and nothing said
+// why the task was multiclass.
+func TestSpellingTwinsWarns(t *testing.T) {
+	dir := t.TempDir()
+	var csv strings.Builder
+	csv.WriteString("a,y\n")
+	for i := range 60 {
+		label := []string{"good", "bad", "Good", "good ", "bad", "good"}[i%6]
+		fmt.Fprintf(&csv, "%d,%s\n", i%7, label)
+	}
+	data := filepath.Join(dir, "t.csv")
+	if err := os.WriteFile(data, []byte(csv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.Out = data, "y", filepath.Join(dir, "models")
+	cfg.Models, cfg.CVFolds, cfg.ForceProductionQuality = []string{"logistic"}, 2, false
+	res, err := Train(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `target "y" has classes that differ only in case or surrounding spaces ("Good", "good", "good ")`
+	found := false
+	for _, w := range res.Warnings {
+		found = found || strings.HasPrefix(w, want)
+	}
+	if !found {
+		t.Errorf("warnings %q; want one starting %q", res.Warnings, want)
+	}
+	if got := spellingTwins([]string{"a", "b", "c"}); got != nil {
+		t.Errorf("spellingTwins of distinct classes = %q; want none", got)
+	}
+}
