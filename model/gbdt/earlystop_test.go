@@ -188,3 +188,27 @@ func TestEarlyStoppingRefit(t *testing.T) {
 		})
 	}
 }
+
+// TestFitKeepsRareClassInTraining: with one positive among 60 rows, the
+// early-stopping holdout drew it for some seeds, leaving the fit rows of
+// one class, and Fit failed ("every training label is class 0") where
+// Train alone fits. The holdout now leaves every class a training row.
+func TestFitKeepsRareClassInTraining(t *testing.T) {
+	d := synthTask(model.Binary, 60, 3)
+	d.Y = make([]float64, 60)
+	d.Y[17] = 1
+	drawn := 0
+	for seed := range uint64(40) {
+		p := Params{NEstimators: 20, EarlyStoppingRounds: 5, ValidationFraction: 0.2, Seed: seed}
+		perm := stream(seed, stageHoldout, 0).Perm(60)
+		if slices.Contains(perm[:12], 17) {
+			drawn++
+		}
+		if _, err := p.Fit(context.Background(), d, model.FitOptions{}); err != nil {
+			t.Errorf("seed %d: Fit: %v", seed, err)
+		}
+	}
+	if drawn == 0 {
+		t.Fatal("no seed drew the positive into the holdout; the test checks nothing")
+	}
+}

@@ -90,9 +90,48 @@ func holdout(d *model.Dataset, frac float64, seed uint64) (train, valid *model.D
 		perm := stream(seed, stageHoldout, 0).Perm(n)
 		vr, tr = perm[:nv], perm[nv:]
 	}
+	vr, tr = keepClasses(d, vr, tr)
 	slices.Sort(vr)
 	slices.Sort(tr)
 	return d.TakeRows(tr), d.TakeRows(vr)
+}
+
+// keepClasses moves back to the training rows tr one validation row of
+// each class of a classification task that only validation rows vr hold,
+// while vr keeps a row: a rare class (a positive or two among hundreds of
+// rows) drawn whole into the holdout left none to fit on, and the fit
+// failed with "every training label is class 0" where Train alone would
+// have fitted. Data where every class has training rows is split as it
+// always was.
+func keepClasses(d *model.Dataset, vr, tr []int) ([]int, []int) {
+	if !d.Task.IsClassification() {
+		return vr, tr
+	}
+	// Labels are checked by Train, after the split: one that is no
+	// class index is left where it fell.
+	class := func(i int) int {
+		if y := d.Y[i]; y >= 0 && y < float64(d.NumClasses) {
+			return int(y)
+		}
+		return -1
+	}
+	inTrain := make([]bool, d.NumClasses)
+	for _, i := range tr {
+		if c := class(i); c >= 0 {
+			inTrain[c] = true
+		}
+	}
+	for k := 0; k < len(vr) && len(vr) > 1; {
+		c := class(vr[k])
+		if c < 0 || inTrain[c] {
+			k++
+			continue
+		}
+		inTrain[c] = true
+		tr = append(tr, vr[k])
+		vr = slices.Delete(vr, k, k+1)
+	}
+	return vr, tr
 }
 
 // latest splits rows into about the nv latest by time (valid) and the
