@@ -133,8 +133,14 @@ func trainingTable(f *frame.Frame, cfg *config.Config) (*TrainingTable, []int, [
 	if times != nil {
 		times = split.Take(times, kept)
 	}
-	if t.Task.IsClassification() && !slices.ContainsFunc(t.Y, func(v float64) bool { return v != t.Y[0] }) {
-		return nil, nil, nil, fmt.Errorf("target column %q has a single class (%s): nothing to classify", cfg.Target, t.Classes[int(t.Y[0])])
+	if !slices.ContainsFunc(t.Y, func(v float64) bool { return v != t.Y[0] }) {
+		if t.Task.IsClassification() {
+			return nil, nil, nil, fmt.Errorf("target column %q has a single class (%s): nothing to classify", cfg.Target, t.Classes[int(t.Y[0])])
+		}
+		// Every model predicts it exactly: the run scored R² 1 on every
+		// fold and on the test rows, and saved a model of a constant.
+		return nil, nil, nil, fmt.Errorf("target column %q holds a single value (%s) on every row with a target: nothing to learn",
+			cfg.Target, frame.NumberLabel(t.Y[0]))
 	}
 	return t, kept, times, nil
 }

@@ -166,3 +166,27 @@ func TestSpellingTwinsWarns(t *testing.T) {
 		t.Errorf("spellingTwins of distinct classes = %q; want none", got)
 	}
 }
+
+// TestConstantRegressionTarget: a regression target of one value trained
+// every model to a perfect R² of 1 on every fold and the test rows, and
+// the run succeeded; it is refused as a target of one class is.
+func TestConstantRegressionTarget(t *testing.T) {
+	dir := t.TempDir()
+	var csv strings.Builder
+	csv.WriteString("a,y\n")
+	for i := range 30 {
+		fmt.Fprintf(&csv, "%d,5\n", i%7)
+	}
+	data := filepath.Join(dir, "t.csv")
+	if err := os.WriteFile(data, []byte(csv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Data, cfg.Target, cfg.Out = data, "y", filepath.Join(dir, "models")
+	cfg.Models, cfg.CVFolds, cfg.ForceProductionQuality = []string{"ridge"}, 2, false
+	_, err := Train(context.Background(), cfg, Options{})
+	want := `target column "y" holds a single value (5) on every row with a target: nothing to learn`
+	if err == nil || err.Error() != want {
+		t.Errorf("Train on a constant target: %v; want %q", err, want)
+	}
+}
