@@ -3,8 +3,10 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/gob"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +16,7 @@ import (
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/eval"
 	"github.com/tabforge/tabforge/features"
+	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/report"
 	"github.com/tabforge/tabforge/store/cache"
@@ -228,8 +231,32 @@ func (p *prepared) foldKey(l model.Learner, spec features.DesignSpec, trainRows,
 	if err != nil {
 		return "", false
 	}
-	return cache.Key("fold", cacheVersion, p.code, p.dataset, p.task, p.classes, fmt.Sprintf("%T", l), json.RawMessage(lb),
+	return cache.Key("fold", cacheVersion, p.code, p.dataset, p.table, p.task, p.classes, fmt.Sprintf("%T", l), json.RawMessage(lb),
 		spec, chainID(p.chain), trainRows, evalRows), true
+}
+
+// tableID identifies a training table of a dataset: the feature columns
+// of x (names and kinds), the dataset rows kept (those with a target, and
+// a time when one is asked for) and the coded target y. The dataset hash
+// alone named the file: two runs on one file, with another --target or
+// --drop, shared their folds' cached scores, so a run reported another
+// target's CV scores as its own.
+func tableID(x *frame.Frame, kept []int, y []float64) string {
+	h := sha256.New()
+	for _, c := range x.Columns() {
+		fmt.Fprintf(h, "%q %d\n", c.Name, c.Kind)
+	}
+	var b [8]byte
+	for _, i := range kept {
+		binary.LittleEndian.PutUint64(b[:], uint64(i))
+		h.Write(b[:])
+	}
+	h.Write([]byte("y"))
+	for _, v := range y {
+		binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
+		h.Write(b[:])
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // cachedFold is fitScore for a CV fold through the cache: a hit returns

@@ -77,7 +77,8 @@ func prepareIn(f *frame.Frame, cfg *config.Config, dir string, log *slog.Logger)
 		log.Warn("column reproduces the target", "column", name, "target", cfg.Target)
 		warnings = append(warnings, targetCopyWarning(name, cfg.Target))
 	}
-	p := &prepared{x: t.X, task: t.Task, classes: t.Classes, y: t.Y, memo: &memo{}, warnings: warnings, dir: dir}
+	p := &prepared{x: t.X, task: t.Task, classes: t.Classes, y: t.Y, memo: &memo{}, warnings: warnings, dir: dir,
+		table: tableID(t.X, kept, t.Y)}
 	if err := p.splitRows(f, cfg, kept, times); err != nil {
 		return nil, err
 	}
