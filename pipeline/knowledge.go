@@ -121,7 +121,12 @@ func trainingTable(f *frame.Frame, cfg *config.Config) (*TrainingTable, []int, [
 	}
 	if len(kept) == 0 {
 		if times != nil {
-			return nil, nil, nil, fmt.Errorf("no row has both a target (%q) and a time (%q)", cfg.Target, cfg.TimeColumn)
+			why := ""
+			if !slices.ContainsFunc(times, func(v float64) bool { return !math.IsNaN(v) }) {
+				// Rather than leave the user to check the target.
+				why = fmt.Sprintf(": the time column %s is missing on every row", cfg.TimeColumn)
+			}
+			return nil, nil, nil, fmt.Errorf("no row has both a target (%q) and a time (%q)%s", cfg.Target, cfg.TimeColumn, why)
 		}
 		return nil, nil, nil, fmt.Errorf("target column %q has no values (all %d rows missing)", cfg.Target, len(y))
 	}

@@ -293,7 +293,8 @@ func TestMissingTimes(t *testing.T) {
 	}{
 		{gaps, "year", 298, ""},
 		{gaps, "year,month", 297, ""},
-		{none, "year", 0, `no row has both a target ("y") and a time ("year")`},
+		// The error left the user to find which was missing.
+		{none, "year", 0, `no row has both a target ("y") and a time ("year"): the time column year is missing on every row`},
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.data)+"/"+tt.timeColumn, func(t *testing.T) {
