@@ -116,10 +116,18 @@ func readTestRows(path string, fileRows int, kept []int) ([]int, error) {
 		pos[i] = k
 	}
 	var test []int
+	listed := make(map[int]bool, len(rows))
 	for _, r := range rows {
+		// Checked here, on the rows as the file numbers them: the split
+		// sees positions among the kept rows, and named a duplicate by
+		// its position, another number once a row lacked its target.
 		if r < 0 || r >= fileRows {
-			return nil, fmt.Errorf("test rows %s: row %d out of range [0, %d)", path, r, fileRows)
+			return nil, fmt.Errorf("row %d is out of range: the data has %d rows (0-%d)", r, fileRows, fileRows-1)
 		}
+		if listed[r] {
+			return nil, fmt.Errorf("row %d is listed twice", r)
+		}
+		listed[r] = true
 		if k, ok := pos[r]; ok {
 			test = append(test, k)
 		}

@@ -190,3 +190,30 @@ func TestConstantRegressionTarget(t *testing.T) {
 		t.Errorf("Train on a constant target: %v; want %q", err, want)
 	}
 }
+
+// TestTestRowsErrors: a test-rows file's duplicate was named by its
+// position among the rows with a target ("test row 2 listed twice"),
+// not the row the file lists, and an out-of-range row repeated the
+// file's name after the split's.
+func TestTestRowsErrors(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "t.csv")
+	if err := os.WriteFile(data, []byte("a,y\n1,\n2,3.5\n3,4\n4,5.5\n5,6\n6,7.5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ rows, want string }{
+		{"3\n3\n", "test rows from " + filepath.Join(dir, "rows.txt") + ": row 3 is listed twice"},
+		{"1\n9\n", "test rows from " + filepath.Join(dir, "rows.txt") + ": row 9 is out of range: the data has 6 rows (0-5)"},
+	} {
+		rows := filepath.Join(dir, "rows.txt")
+		if err := os.WriteFile(rows, []byte(tt.rows), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg := config.Default()
+		cfg.Data, cfg.Target, cfg.Out, cfg.TestRows, cfg.CVFolds = data, "y", filepath.Join(dir, "models"), rows, 0
+		_, err := Train(context.Background(), cfg, Options{})
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("rows %q: %v; want %q", tt.rows, err, tt.want)
+		}
+	}
+}
