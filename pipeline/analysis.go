@@ -166,6 +166,13 @@ func analyze(ctx context.Context, cfg *config.Config, res *Result, p *prepared, 
 	k := len(p.classes)
 	if p.task == model.Regression {
 		errorAnalysis(d, xtest, y, values, segments, o.TopErrors, warn)
+		// A row's place among the test rows cannot be found in the file:
+		// name its data row, counted as --test-rows files count them.
+		for i, e := range d.TopErrors {
+			if e.Row >= 0 && e.Row < len(p.test) && p.test[e.Row] < len(p.kept) {
+				d.TopErrors[i].Row = p.kept[p.test[e.Row]]
+			}
+		}
 	} else if cal, err := eval.Calibration(y, values, k, 10); err == nil {
 		d.Calibration = cal
 	} else {

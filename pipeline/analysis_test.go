@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/report"
 )
 
@@ -82,6 +83,19 @@ func TestWriteReport(t *testing.T) {
 	if len(d.BiasVariance) != 2 || len(d.LearningCurve) == 0 || len(d.TopErrors) == 0 || len(d.SegmentResiduals) == 0 {
 		t.Errorf("bias-variance %d families, learning curve %d, top errors %d, segment residuals %d",
 			len(d.BiasVariance), len(d.LearningCurve), len(d.TopErrors), len(d.SegmentResiduals))
+	}
+	// The largest errors name the rows of the data file, which skip the
+	// rows without sales: their actual and city are the file's.
+	f, err := frame.ReadFile(cfg.Data, ReadOptions(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sales, _ := f.Lookup("sales")
+	city, _ := f.Lookup("city")
+	for _, e := range d.TopErrors {
+		if e.Row < 0 || e.Row >= f.NumRows() || sales.Num[e.Row] != e.Y || city.Label(e.Row) != e.Segment {
+			t.Errorf("largest error %+v: not data row %d of the file", e, e.Row)
+		}
 	}
 	for _, bv := range d.BiasVariance {
 		if r := bv.Result; abs(r.Sum()-r.ExpectedLoss) > 1e-9*r.ExpectedLoss {

@@ -33,6 +33,11 @@ const cacheVersion = "pipeline-cache-1"
 // one without out-of-fold predictions.
 const candidateFormat = "candidate-2"
 
+// analysisFormat versions a cached analysis's meaning: format 2 numbers
+// the largest errors by data row, format 1 by position among the test
+// rows, which the page would now show as data rows.
+const analysisFormat = "analysis-2"
+
 // errUncacheable marks a computed step whose result cannot be encoded:
 // it is used, but not cached.
 var errUncacheable = errors.New("result cannot be cached")
@@ -371,7 +376,7 @@ func (p *prepared) cachedAnalyze(ctx context.Context, cfg *config.Config, res *R
 	if p.cache == nil || len(p.candKeys) == 0 {
 		return analyze(ctx, cfg, res, p, pred, a, o)
 	}
-	key := cache.Key("analysis", cacheVersion, p.code, p.dataset, p.rowsID(), cfg.Hash(), res.Best, p.candKeys)
+	key := cache.Key("analysis", cacheVersion, analysisFormat, p.code, p.dataset, p.rowsID(), cfg.Hash(), res.Best, p.candKeys)
 	base := len(a.Data.Warnings)
 	val, hit, err := p.cache.Do(ctx, key, func(ctx context.Context) ([]byte, error) {
 		if err := analyze(ctx, cfg, res, p, pred, a, o); err != nil {

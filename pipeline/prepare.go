@@ -78,7 +78,7 @@ func prepareIn(f *frame.Frame, cfg *config.Config, dir string, log *slog.Logger)
 		warnings = append(warnings, targetCopyWarning(name, cfg.Target))
 	}
 	p := &prepared{x: t.X, task: t.Task, classes: t.Classes, y: t.Y, memo: &memo{}, warnings: warnings, dir: dir,
-		table: tableID(t.X, kept, t.Y)}
+		table: tableID(t.X, kept, t.Y), kept: kept}
 	if err := p.splitRows(f, cfg, kept, times); err != nil {
 		return nil, err
 	}

@@ -236,6 +236,7 @@ type prepared struct {
 	chain   features.Chain // advanced feature stages, fitted per fold
 	dataset string         // the dataset hash
 	table   string         // the training table within the dataset (see tableID)
+	kept    []int          // the data file's row of each row of x
 	memo    *memo          // memoised fold preprocessing, tuning deadline; shared by the variants
 	// variant names the feature variant of the candidate being run
 	// ("" for basic, AdvancedSuffix for advanced); pending lists the

@@ -283,7 +283,8 @@ func errorSection(d *Data) *section {
 		return s
 	}
 	if len(d.TopErrors) > 0 {
-		t := table{Caption: "Largest errors", Head: []string{"test row", "actual", "predicted", "residual", "relative error", "segment"}}
+		t := table{Caption: "Largest errors (data row: the row's index in the data file, from 0, header excluded, as --test-rows files count)",
+			Head: []string{"data row", "actual", "predicted", "residual", "relative error", "segment"}}
 		for _, e := range d.TopErrors {
 			rel := numc(100 * e.RelError)
 			rel.Text += "%"
