@@ -46,3 +46,20 @@ func TestLeaderboardRankedFolds(t *testing.T) {
 		t.Errorf("every fold ranked, yet head %q", tb.Head)
 	}
 }
+
+// TestLeaderboardMAPEInPercent: MAPE, a fraction in the metrics, is shown
+// in percent beside within20's percent; 0.1059 read as a tenth of a
+// percent next to 88.3.
+func TestLeaderboardMAPEInPercent(t *testing.T) {
+	d := &Data{Metric: "r2", Leaderboard: []Entry{
+		{Model: "gbdt", CV: eval.Metrics{"r2": 0.9}, Test: eval.Metrics{"r2": 0.91, "mape": 0.1059, "within20": 88.3}},
+	}}
+	tb := leaderboardSection(d).Tables[0]
+	col := slices.Index(tb.Head, "test mape %")
+	if col < 0 {
+		t.Fatalf("head %q; want a test mape %% column", tb.Head)
+	}
+	if got, want := tb.Rows[0][col].Text, num(10.59); got != want {
+		t.Errorf("mape cell %q; want %q", got, want)
+	}
+}

@@ -104,7 +104,7 @@ func leaderboardSection(d *Data) *section {
 		head = append(head, "cv "+d.Metric+" "+eval.FoldsText(d.RankedFolds))
 	}
 	for _, k := range keys {
-		head = append(head, "test "+k)
+		head = append(head, "test "+metricHead(k))
 	}
 	head = append(head, "fit s")
 	t := table{Head: head}
@@ -129,11 +129,7 @@ func leaderboardSection(d *Data) *section {
 			}
 		}
 		for _, k := range keys {
-			if v, ok := e.Test[k]; ok {
-				row = append(row, numc(v))
-			} else {
-				row = append(row, txt("–"))
-			}
+			row = append(row, metricCell(e.Test, k))
 		}
 		row = append(row, numc(e.FitSeconds))
 		if e.Error != "" {
@@ -380,17 +376,17 @@ func segmentSection(d *Data) *section {
 		all = append(all, g.Test)
 	}
 	keys := metricKeys(metric, all...)
-	t := table{Caption: "worst first", Head: append([]string{"segment", "rows"}, keys...)}
+	head := []string{"segment", "rows"}
+	for _, k := range keys {
+		head = append(head, metricHead(k))
+	}
+	t := table{Caption: "worst first", Head: head}
 	var cats []string
 	var vals []float64
 	for _, g := range d.Segments {
 		row := []cell{txt(g.Segment), intc(g.Rows)}
 		for _, k := range keys {
-			if v, ok := g.Test[k]; ok {
-				row = append(row, numc(v))
-			} else {
-				row = append(row, txt("–"))
-			}
+			row = append(row, metricCell(g.Test, k))
 		}
 		t.Rows = append(t.Rows, row)
 		cats = append(cats, g.Segment)

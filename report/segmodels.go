@@ -39,9 +39,24 @@ func segmentModelsTable(d *Data) (table, []string) {
 	return t, notes
 }
 
+// metricCell is metric k of m as the page shows it (metricHead): MAPE,
+// a fraction in the metrics, in percent beside within20's percent.
 func metricCell(m eval.Metrics, k string) cell {
-	if v, ok := m[k]; ok {
-		return numc(v)
+	v, ok := m[k]
+	switch {
+	case !ok:
+		return txt("–")
+	case k == eval.KeyMAPE:
+		return numc(100 * v)
 	}
-	return txt("–")
+	return numc(v)
+}
+
+// metricHead is the column name of metric k: "mape %" for MAPE, which
+// metricCell shows in percent.
+func metricHead(k string) string {
+	if k == eval.KeyMAPE {
+		return k + " %"
+	}
+	return k
 }
