@@ -330,12 +330,7 @@ func ReportData(res *Result) *report.Data {
 	for _, s := range res.Segments {
 		d.Segments = append(d.Segments, report.Segment{Segment: s.Segment, Rows: s.Rows, Test: s.Test})
 	}
-	if sm := res.SegmentModels; sm != nil {
-		d.SegmentModels = &report.SegmentModels{Column: sm.Column, Model: sm.Model, MinRows: sm.MinRows, Trained: sm.Trained, Fallback: sm.Fallback, Global: sm.Global, Routed: sm.Routed}
-		for _, g := range sm.Segments {
-			d.SegmentModels.Segments = append(d.SegmentModels.Segments, report.SegmentModel(g))
-		}
-	}
+	d.SegmentModels = res.SegmentModels
 	d.Gates = append(d.Gates, res.Gates...)
 	if c := res.Cache; c != nil {
 		d.Cache = &report.Cache{Hits: c.Hits, Misses: c.Misses}

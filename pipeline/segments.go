@@ -15,6 +15,7 @@ import (
 	"github.com/tabforge/tabforge/features"
 	"github.com/tabforge/tabforge/frame"
 	"github.com/tabforge/tabforge/model"
+	"github.com/tabforge/tabforge/report"
 )
 
 // SegmentLabel is the routing key of row r of a segment column: its label
@@ -78,35 +79,13 @@ func segmentRow(err error, rows []int) error {
 	return err
 }
 
-// SegmentModels compares one model per segment with the global model.
-type SegmentModels struct {
-	// Column is the segment_by column; Model the leaderboard entry whose
-	// family, parameters and feature variant every segment model uses.
-	Column  string `json:"column"`
-	Model   string `json:"model"`
-	MinRows int    `json:"min_rows"`
-	// Trained and Fallback count segments with their own model and those
-	// left to the global model (too few training rows or a failed fit).
-	Trained  int `json:"trained"`
-	Fallback int `json:"fallback"`
-	// Global and Routed are the test metrics of the global model and of
-	// the routed per-segment artifact on all test rows.
-	Global   eval.Metrics        `json:"global"`
-	Routed   eval.Metrics        `json:"routed"`
-	Segments []SegmentComparison `json:"segments"`
-}
+// SegmentModels compares one model per segment with the global model;
+// the report shows it as it is.
+type SegmentModels = report.SegmentModels
 
 // SegmentComparison is one segment's test metrics under the global model
 // and under the model it is routed to.
-type SegmentComparison struct {
-	Segment   string       `json:"segment"`
-	TrainRows int          `json:"train_rows"`
-	TestRows  int          `json:"test_rows"`
-	OwnModel  bool         `json:"own_model"`
-	Note      string       `json:"note,omitempty"`
-	Global    eval.Metrics `json:"global"`
-	Routed    eval.Metrics `json:"routed"`
-}
+type SegmentComparison = report.SegmentModel
 
 // trainSegments fits the best candidate's family, parameters and feature
 // variant once per segment of cfg.SegmentBy with at least MinSegmentRows

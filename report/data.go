@@ -229,12 +229,12 @@ type Segment struct {
 // global model on the test rows; nil when the run had no segment_by.
 type SegmentModels struct {
 	// Column is the segment_by column; Model the leaderboard entry whose
-	// family and parameters every segment model uses.
+	// family, parameters and feature variant every segment model uses.
 	Column  string `json:"column"`
 	Model   string `json:"model"`
 	MinRows int    `json:"min_rows"`
 	// Trained and Fallback count segments with their own model and those
-	// left to the global model.
+	// left to the global model (too few training rows or a failed fit).
 	Trained  int `json:"trained"`
 	Fallback int `json:"fallback"`
 	// Global and Routed are the test metrics of the global model and of
