@@ -240,21 +240,21 @@ func (p *Predictor) emptyColumns(x *frame.Frame) []string {
 	var out []string
 	for _, f := range p.Schema {
 		c, ok := x.Lookup(f.Name)
-		if !ok || c.Kind != f.Kind {
-			continue
-		}
-		empty := true
-		for i := range c.Len() {
-			if !c.IsMissing(i) {
-				empty = false
-				break
-			}
-		}
-		if empty {
+		if ok && c.Kind == f.Kind && !hasValue(c) {
 			out = append(out, f.Name)
 		}
 	}
 	return out
+}
+
+// hasValue reports whether some row of c is not missing.
+func hasValue(c *frame.Column) bool {
+	for i := range c.Len() {
+		if !c.IsMissing(i) {
+			return true
+		}
+	}
+	return false
 }
 
 // CheckInput compares x with p's input schema and returns every problem.

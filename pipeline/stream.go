@@ -228,13 +228,8 @@ func (s *streamPass) tally(x *frame.Frame) {
 		s.filled = map[string]bool{}
 	}
 	for _, f := range s.p.Schema {
-		if c, ok := x.Lookup(f.Name); ok && !s.filled[f.Name] {
-			for i := range c.Len() {
-				if !c.IsMissing(i) {
-					s.filled[f.Name] = true
-					break
-				}
-			}
+		if c, ok := x.Lookup(f.Name); ok && !s.filled[f.Name] && hasValue(c) {
+			s.filled[f.Name] = true
 		}
 	}
 	for _, f := range s.p.Schema {
