@@ -40,7 +40,7 @@ func (p *prepared) splitRows(f *frame.Frame, cfg *config.Config, kept []int, tim
 	}
 	p.train, p.test = h.Train, h.Test
 	p.times = times
-	if c, ok := p.soleTrainingClass(); ok {
+	if c, ok := p.soleClass(p.train); ok {
 		return fmt.Errorf("%s leaves training rows of a single class (%s) of the target's %d: a classifier needs at least two to learn from; use more rows or another split", p.split, c, len(p.classes))
 	}
 	if cfg.CVFolds < 2 {
@@ -425,19 +425,9 @@ func (p *prepared) classesWithTrainingRows(n int) []string {
 // never learnt: the model still has an output for each, and their test
 // rows count as errors, with nothing on the leaderboard saying why.
 func untrainedClassWarning(classes []string) string {
-	const most = 10
-	named := quoteAll(classes[:min(len(classes), most)])
-	if len(classes) > most {
-		named = fmt.Sprintf("%s and %d more", named, len(classes)-most)
-	}
+	named := quoteSome(classes, 10)
 	return fmt.Sprintf("class(es) %s have no training rows (only test rows hold them): no model learns them, "+
 		"so each of their test rows is mispredicted; put some of their rows among the training rows, or drop them", named)
-}
-
-// soleTrainingClass returns the class every training row holds, when a
-// classification task's training rows hold only one.
-func (p *prepared) soleTrainingClass() (string, bool) {
-	return p.soleClass(p.train)
 }
 
 // soleClass returns the class every one of rows holds, if they hold one
@@ -472,11 +462,7 @@ func soleTestClassWarning(split, c string, n int) string {
 // swing between 0 and 1 on a single prediction.
 func singleRowWarning(classes []string) string {
 	// Name a few: a table of ids as classes would list every row.
-	const most = 10
-	named := quoteAll(classes[:min(len(classes), most)])
-	if len(classes) > most {
-		named = fmt.Sprintf("%s and %d more", named, len(classes)-most)
-	}
+	named := quoteSome(classes, 10)
 	return fmt.Sprintf("class(es) %s have a single row among the training rows: cross-validation cannot stratify them "+
 		"(at most one fold tests each) and their metrics rest on one row, so they are noise; "+
 		"gather more rows of them, or drop or merge them", named)
