@@ -26,12 +26,18 @@ func (s *Server) handleServerReady(w http.ResponseWriter, r *http.Request) {
 		s.handleReady(w, r)
 		return
 	}
-	n := slices.Sorted(maps.Keys(set.unloaded))[0]
-	msg := fmt.Sprintf("not every model is ready: model %q: %s (serve --strict-readiness=false makes this 200 while any model is)", n, set.unloaded[n])
+	count := ""
 	if len(set.unloaded) > 1 {
-		msg = fmt.Sprintf("not every model is ready (%d are not): model %q: %s (serve --strict-readiness=false makes this 200 while any model is)", len(set.unloaded), n, set.unloaded[n])
+		count = fmt.Sprintf(" (%d are not)", len(set.unloaded))
 	}
+	msg := fmt.Sprintf("not every model is ready%s: %s (serve --strict-readiness=false makes this 200 while any model is)", count, set.firstUnloaded())
 	s.fail(w, nil, http.StatusServiceUnavailable, msg, nil)
+}
+
+// firstUnloaded names the first unloaded name, by name, and why.
+func (set *modelSet) firstUnloaded() string {
+	n := slices.Min(slices.Collect(maps.Keys(set.unloaded)))
+	return fmt.Sprintf("model %q: %s", n, set.unloaded[n])
 }
 
 // handleReady answers /ping and /health: 200 once at least one model is
@@ -39,9 +45,8 @@ func (s *Server) handleServerReady(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleReady(w http.ResponseWriter, _ *http.Request) {
 	if set := s.set.Load(); len(set.names) == 0 {
 		msg := "no model loaded yet: promote a version to production"
-		for _, n := range slices.Sorted(maps.Keys(set.unloaded)) {
-			msg = fmt.Sprintf("no model loaded yet: model %q: %s", n, set.unloaded[n])
-			break
+		if len(set.unloaded) > 0 {
+			msg = "no model loaded yet: " + set.firstUnloaded()
 		}
 		s.fail(w, nil, http.StatusServiceUnavailable, msg, nil)
 		return
