@@ -2,6 +2,7 @@ package meta
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"path/filepath"
 	"sort"
@@ -26,6 +27,9 @@ type Advisor struct {
 	// Surrogates caches the fitted surrogates across calls; nil fits
 	// them afresh on each.
 	Surrogates *SurrogateCache
+	// Logger says which of the user's records of the run's own data file
+	// AdviseRun leaves out and why; nil logs nothing.
+	Logger *slog.Logger
 }
 
 // Rankers of Advisor.Ranker.
@@ -51,22 +55,39 @@ var _ pipeline.MetaAdvisor = Advisor{}
 // their second best, and so on, each once. Only evaluations on the basic
 // features count: an advanced variant's score is the features' as much
 // as the parameters'. Beneath a Layered knowledge base, the base
-// layer's record of the run's own dataset is left out.
+// layer's record of the run's own dataset is left out; of the user's
+// records of it (the top layer, or the whole knowledge base when not
+// Layered) only evaluations recorded on the run's split (q.Split) count.
 func (a Advisor) AdviseRun(ctx context.Context, q pipeline.MetaQuery) (*pipeline.MetaAdvice, error) {
 	f, err := Compute(ctx, q.Table, a.Options)
 	if err != nil {
 		return nil, err
 	}
-	if l, ok := a.KB.Records.(Layered); ok {
+	own := DatasetKey(q.Dataset, q.Target)
+	kb := *a.KB
+	top := kb.Records
+	l, layered := kb.Records.(Layered)
+	if layered {
+		top = l.Top
+	}
+	// A run on another split of the file cross-validated on rows this
+	// run tests: its scores would pick this run's configuration with
+	// the test rows' help. A rerun on the same split (a resume, another
+	// max_evals) saw the same rows and keeps them.
+	hide, err := otherSplits(ctx, top, own, q.Split, a.Logger)
+	if err != nil {
+		return nil, err
+	}
+	top = omitting{Records: top, keys: hide}
+	kb.Records = top
+	if layered {
 		// The shipped knowledge base scored its design on a sample of
 		// the whole file split by its own holdout, so its folds held rows
 		// the run's split tests: for the run's own file it would leak the
-		// test rows into the configuration. The user's own runs of it
-		// (the top layer) scored on training rows only and stay.
-		kb := *a.KB
-		kb.Records = Layered{Top: l.Top, Base: hiding{Records: l.Base, key: DatasetKey(q.Dataset, q.Target)}}
-		a.KB = &kb
+		// test rows into the configuration.
+		kb.Records = Layered{Top: top, Base: hiding{Records: l.Base, key: own}}
 	}
+	a.KB = &kb
 	return a.adviseFeatures(ctx, f, q.Families)
 }
 

@@ -50,7 +50,10 @@
 // configuration's record against the static defaults; a SurrogateCache
 // refits it only when the knowledge base changed.
 // WithShipped layers the user's store over the knowledge base shipped in
-// the binary (Shipped), so a user's own runs add to it.
+// the binary (Shipped), so a user's own runs add to it. A run is never
+// advised by the shipped records of its own data file, and by the
+// user's only when they were scored on its split (Eval.Split): another
+// split's CV folds held the run's test rows.
 //
 // The shipped knowledge base, shipped.json.gz, is Design (per family the
 // static defaults and a seeded space-filling set: gbdt 16, forest 6,

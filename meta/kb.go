@@ -65,6 +65,10 @@ type Eval struct {
 	RunID   string         `json:"run_id"`
 	Study   string         `json:"study,omitempty"`
 	Trial   int            `json:"trial,omitempty"`
+	// Split identifies the training rows whose CV folds gave Score
+	// (pipeline.SplitID); "" in records older than it, and in the
+	// shipped knowledge base.
+	Split string `json:"split,omitempty"`
 }
 
 // Scores are per-fold scores; NaN (a fold not scored) is JSON null.
@@ -162,7 +166,7 @@ func (kb *KB) RecordExperiment(ctx context.Context, e *pipeline.Experiment) erro
 		}
 		r := Eval{ID: id, Dataset: key, Family: ev.Family, Variant: ev.Variant, Stages: stages, Params: ev.Params,
 			Source: ev.Source, Metric: e.Metric, Score: ev.Score, Folds: ev.FoldScores, Seconds: ev.Seconds,
-			RunID: e.RunID, Study: ev.Study, Trial: ev.Trial}
+			RunID: e.RunID, Study: ev.Study, Trial: ev.Trial, Split: e.Split}
 		b, err := json.Marshal(r)
 		if err != nil {
 			return fmt.Errorf("meta: evaluation %s: %w", ev.Family, err)

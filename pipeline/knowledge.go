@@ -2,6 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"math"
@@ -31,6 +34,9 @@ type Experiment struct {
 	// Name is the data file's path, for people reading the knowledge base.
 	Name   string
 	Target string
+	// Split identifies the training rows whose CV folds scored the
+	// Evaluations (SplitID).
+	Split string
 	// Table is the run's training rows as it coded them (TrainingPart):
 	// the table it asks its MetaAdvisor about, so the meta-features
 	// recorded for the dataset describe what a later run's query on the
@@ -158,7 +164,7 @@ func (r *trainRun) knowledge(ctx context.Context) error {
 		return nil
 	}
 	e := &Experiment{RunID: r.res.RunID, Dataset: r.res.DatasetHash, Name: r.cfg.Data, Target: r.cfg.Target,
-		Table:  r.p.trainingPart(),
+		Split: r.p.splitID(), Table: r.p.trainingPart(),
 		Metric: r.res.Metric, HigherIsBetter: eval.Higher(r.res.Metric), Stages: r.res.Stages,
 		Evaluations: r.p.memo.loggedTrials()}
 	tried := map[string]bool{}
@@ -218,6 +224,35 @@ func TrainingPart(f *frame.Frame, cfg *config.Config) (*TrainingTable, error) {
 		return nil, err
 	}
 	return p.trainingPart(), nil
+}
+
+// SplitID identifies a split of the data file with content hash dataset
+// by the file rows it trains on (trainRows, in any order): every CV fold
+// holds only those rows, so two runs with one SplitID saw the same rows,
+// and a run with another may have cross-validated on the other's test
+// rows.
+func SplitID(dataset string, trainRows []int) string {
+	rows := slices.Sorted(slices.Values(trainRows))
+	h := sha256.New()
+	fmt.Fprintf(h, "split\n%s\n", dataset)
+	var b [8]byte
+	for _, i := range rows {
+		binary.LittleEndian.PutUint64(b[:], uint64(i))
+		h.Write(b[:])
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// splitID is SplitID of p's training rows, as rows of the data file.
+func (p *prepared) splitID() string {
+	rows := make([]int, len(p.train))
+	for k, i := range p.train {
+		rows[k] = i
+		if p.kept != nil {
+			rows[k] = p.kept[i]
+		}
+	}
+	return SplitID(p.dataset, rows)
 }
 
 // trainingPart is p's training rows as a table: what the run's

@@ -31,6 +31,11 @@ type MetaQuery struct {
 	Table   *TrainingTable
 	Dataset string // content hash of the data file
 	Target  string
+	// Split identifies the run's training rows (SplitID): a knowledge
+	// base's evaluations of the same file count only when recorded on the
+	// same split, since another split's CV folds held this run's test
+	// rows. "" is no split known: every evaluation of the file is unsafe.
+	Split string
 	// Families are the run's candidate families.
 	Families []string
 }
@@ -139,7 +144,8 @@ func (r *trainRun) metaLearn(ctx context.Context) error {
 	// The training rows only: meta-features include landmarkers scored on
 	// the targets, and the test rows' targets must not pick the
 	// configuration the test rows then judge.
-	adv, err := r.o.Meta.AdviseRun(ctx, MetaQuery{Table: r.p.trainingPart(), Dataset: r.res.DatasetHash, Target: r.cfg.Target, Families: names})
+	adv, err := r.o.Meta.AdviseRun(ctx, MetaQuery{Table: r.p.trainingPart(), Dataset: r.res.DatasetHash, Target: r.cfg.Target,
+		Split: r.p.splitID(), Families: names})
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

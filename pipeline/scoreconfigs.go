@@ -45,7 +45,7 @@ func ScoreConfigs(ctx context.Context, f *frame.Frame, cfg *config.Config, confi
 	p.dataset, p.families = f.Hash(), reg
 	metric := PrimaryMetric(p.task)
 	e := &Experiment{Dataset: p.dataset, Name: cfg.Data, Target: cfg.Target, Metric: metric, HigherIsBetter: eval.Higher(metric),
-		Table: p.trainingPart()}
+		Split: p.splitID(), Table: p.trainingPart()}
 	var warnings []string
 	workers := model.FitOptions{Workers: cfg.Workers}.NumWorkers()
 	for _, c := range configs {

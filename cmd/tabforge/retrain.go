@@ -130,8 +130,13 @@ func (a *app) retrainEnv(ctx context.Context, cfg *config.Config, st store.Store
 		closeArts()
 		return env, nil, err
 	}
+	log, err := a.logger()
+	if err != nil {
+		closeArts()
+		return env, nil, err
+	}
 	return continuous.Env{Registry: r.Registry, Artifacts: r.Artifacts, CodeVersion: code, Dir: dir,
-		Runs: st, Studies: st, Meta: meta.Advisor{KB: kb}, Knowledge: &meta.KB{Records: st}}, closeArts, nil
+		Runs: st, Studies: st, Meta: meta.Advisor{KB: kb, Logger: log}, Knowledge: &meta.KB{Records: st}}, closeArts, nil
 }
 
 // servingStage parses the --stage of retrain and watch: where a promoted

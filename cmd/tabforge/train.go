@@ -154,7 +154,7 @@ func (a *app) train(cmd *cobra.Command, asJSON bool) error {
 		if err != nil {
 			return err
 		}
-		o.Meta = meta.Advisor{KB: kb}
+		o.Meta = meta.Advisor{KB: kb, Logger: log}
 	}
 	o.CodeVersion = code // in unit keys too, which workers rebuild with their own
 	if cfg.Cache {
