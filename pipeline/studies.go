@@ -131,3 +131,21 @@ func TrialUnits(ctx context.Context, recs store.Records, study string) (map[int]
 	}
 	return out, nil
 }
+
+// FoldValues returns a trial's score on each CV fold from its
+// intermediate values: a training study reports, at step k, the mean
+// score of folds 1..k (folds in order), so fold k scored
+// k·mean_k − (k−1)·mean_(k−1). It stops at the first step missing (a
+// pruned trial reports only the folds it ran); nil when step 1 is.
+func FoldValues(intermediate map[int]float64) []float64 {
+	var out []float64
+	prev := 0.0
+	for k := 1; ; k++ {
+		m, ok := intermediate[k]
+		if !ok {
+			return out
+		}
+		out = append(out, float64(k)*m-float64(k-1)*prev)
+		prev = m
+	}
+}

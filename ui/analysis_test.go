@@ -56,7 +56,7 @@ func TestImportanceRanks(t *testing.T) {
 		t.Fatal(err)
 	}
 	names := []string{"booster", "depth", "learning_rate", "subsample"}
-	rows := importance(scored(trials), axes(trials, names))
+	rows := importance(tune.Scored(trials), axes(trials, names))
 	if len(rows) != 4 || rows[0].Name != "learning_rate" || rows[1].Name != "depth" {
 		t.Fatalf("importance %+v; want learning_rate, then depth first", rows)
 	}

@@ -36,7 +36,7 @@ func slicePlots(sc []*tune.FrozenTrial, ax []axis) []slicePlot {
 			if !ok {
 				continue
 			}
-			x := float64(p.L) + a.scale(v)*float64(p.W-p.L-8)
+			x := float64(p.L) + a.Scale(v)*float64(p.W-p.L-8)
 			y := float64(p.B) - (t.Value-lo)/(hi-lo)*float64(p.B-p.Top)
 			px.dot(x, y)
 		}
@@ -101,7 +101,7 @@ func parallel(sc []*tune.FrozenTrial, ax []axis, dir tune.Direction) *parcoords 
 		for i := range ax {
 			f := .5
 			if v, ok := t.Params[ax[i].Name]; ok {
-				f = ax[i].scale(v)
+				f = ax[i].Scale(v)
 			}
 			cmd := 'L'
 			if i == 0 {

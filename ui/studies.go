@@ -126,7 +126,7 @@ func (s *Server) study(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d.Params = sortedKeys(names)
-	sc, ax := scored(trials), axes(trials, d.Params)
+	sc, ax := tune.Scored(trials), axes(trials, d.Params)
 	d.Importance, d.Slices, d.Parallel = importance(sc, ax), slicePlots(sc, ax), parallel(sc, ax, st.Direction)
 	for i := offset; i < min(offset+trialsPerPage, len(trials)); i++ {
 		t := &trials[i]

@@ -23,7 +23,7 @@ import (
 
 func (a *app) studiesCommand() *cobra.Command {
 	studies := &cobra.Command{Use: "studies", Short: "List and inspect hyperparameter tuning studies"}
-	var asJSON bool
+	var asJSON, all bool
 	list := &cobra.Command{
 		Use:   "list [RUN]",
 		Short: "List studies (those of one run, given its id or prefix) with trial counts and best value",
@@ -54,17 +54,18 @@ func (a *app) studiesCommand() *cobra.Command {
 	}
 	show := &cobra.Command{
 		Use:   "show STUDY|RUN",
-		Short: "Show a study's trials (name or unique prefix), or those of every study of a run: number, state, value, duration, parameters, and for queued trials the workers and queue and run times",
+		Short: "Show a study's trials (name or unique prefix), or those of every study of a run: parameter importance, then each trial's number, state, value, duration, value per CV fold, parameters, and for queued trials the workers and queue and run times",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withStore(cmd, toRead, func(st store.Store) error {
-				return a.showStudies(cmd, st, args[0], asJSON)
+				return a.showStudies(cmd, st, args[0], asJSON, all)
 			})
 		},
 	}
 	for _, c := range []*cobra.Command{list, show} {
 		c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	}
+	show.Flags().BoolVar(&all, "all", false, fmt.Sprintf("print every trial; without it a study of more than %d trials prints its %d best (--json always has every trial)", shownTrials, shownTrials))
 	studies.AddCommand(list, show)
 	return studies
 }
@@ -97,6 +98,12 @@ type trialRow struct {
 	Seconds float64        `json:"seconds,omitempty"`
 	Params  map[string]any `json:"params"`
 	Best    bool           `json:"best,omitempty"`
+	// Intermediate are the values the trial reported by step, as
+	// Optuna's intermediate_values: the mean CV score of folds 1..step.
+	// FoldValues are the scores of each fold (pipeline.FoldValues). A
+	// non-finite value is null.
+	Intermediate map[int]*float64 `json:"intermediate_values,omitempty"`
+	FoldValues   []*float64       `json:"fold_values,omitempty"`
 	// Worker lists the workers that ran the trial's fold units on a
 	// queue, in fold order without repeats; QueuedMS is the units' mean
 	// time from publishing to start, RunMS their summed run time.
@@ -119,13 +126,18 @@ func (r trialRow) MarshalJSON() ([]byte, error) {
 
 // studyView is one study as studies show prints it.
 type studyView struct {
-	Study  pipeline.StudySummary `json:"study"`
-	Trials []trialRow            `json:"trials"`
+	Study pipeline.StudySummary `json:"study"`
+	// Importance ranks the parameters, most important first
+	// (tune.Importance, as the web UI's study page).
+	Importance []tune.ParamImportance `json:"importance,omitempty"`
+	Trials     []trialRow             `json:"trials"`
+	// all prints every trial rather than the best shownTrials.
+	all bool
 }
 
 // showStudies prints the study named (or prefixed) by arg, or when no
 // study matches and arg names a run, every study of the run.
-func (a *app) showStudies(cmd *cobra.Command, st store.Store, arg string, asJSON bool) error {
+func (a *app) showStudies(cmd *cobra.Command, st store.Store, arg string, asJSON, every bool) error {
 	ctx := cmd.Context()
 	all, err := st.ListStudies(ctx)
 	if err != nil {
@@ -161,6 +173,7 @@ func (a *app) showStudies(cmd *cobra.Command, st store.Store, arg string, asJSON
 		if views[i], err = studyRows(ctx, st, s); err != nil {
 			return err
 		}
+		views[i].all = every
 	}
 	if asJSON {
 		if run {
@@ -204,9 +217,10 @@ func studyRows(ctx context.Context, st store.Store, study store.Study) (studyVie
 		for k, v := range t.Params {
 			r.Params[k] = t.Distributions[k].External(v)
 		}
+		r.setIntermediate(t.Intermediate)
 		rows[i] = r
 	}
-	return studyView{Study: s, Trials: rows}, nil
+	return studyView{Study: s, Importance: tune.Importance(trials), Trials: rows}, nil
 }
 
 // setUnits sets the row's worker and timing columns from its units.
@@ -228,19 +242,23 @@ func (r *trialRow) setUnits(units []pipeline.UnitRun) {
 }
 
 func (a *app) printStudy(v studyView) error {
-	s, rows := v.Study, v.Trials
+	s := v.Study
 	best := "no complete trial"
 	if s.BestAt >= 0 {
 		best = fmt.Sprintf("best %s at trial %d", metricText(s.Best), s.BestAt)
 	}
 	fmt.Fprintf(a.stdout, "study %s (%s): %d trials, %d complete, %d pruned, %s\n",
 		s.Name, s.Direction, s.Trials, s.Complete, s.Pruned, best)
+	if err := printImportance(a.stdout, v.Importance, s.Complete); err != nil {
+		return err
+	}
+	rows, note := v.shown()
 	queued := slices.ContainsFunc(rows, func(r trialRow) bool { return r.Worker != "" })
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	if queued {
-		fmt.Fprintln(tw, "TRIAL\tSTATE\tVALUE\tSECONDS\tWORKER\tQUEUED MS\tRUN MS\tPARAMS")
+		fmt.Fprintln(tw, "TRIAL\tSTATE\tVALUE\tSECONDS\tFOLD VALUES\tWORKER\tQUEUED MS\tRUN MS\tPARAMS")
 	} else {
-		fmt.Fprintln(tw, "TRIAL\tSTATE\tVALUE\tSECONDS\tPARAMS")
+		fmt.Fprintln(tw, "TRIAL\tSTATE\tVALUE\tSECONDS\tFOLD VALUES\tPARAMS")
 	}
 	for _, r := range rows {
 		mark := ""
@@ -249,9 +267,10 @@ func (a *app) printStudy(v studyView) error {
 		}
 		var ps []string
 		for _, k := range slices.Sorted(maps.Keys(r.Params)) {
-			ps = append(ps, fmt.Sprintf("%s=%v", k, r.Params[k]))
+			ps = append(ps, k+"="+paramText(r.Params[k]))
 		}
-		cols := fmt.Sprintf("%d%s\t%s\t%s\t%s\t", r.Number, mark, r.State, metricText(r.Value), strconv.FormatFloat(r.Seconds, 'f', 3, 64))
+		cols := fmt.Sprintf("%d%s\t%s\t%s\t%s\t%s\t", r.Number, mark, r.State, metricText(r.Value), strconv.FormatFloat(r.Seconds, 'f', 3, 64),
+			foldsText(r.FoldValues))
 		if queued {
 			cols += fmt.Sprintf("%s\t%s\t%s\t", orDash(r.Worker), msText(r.QueuedMS), msText(r.RunMS))
 		}
@@ -263,7 +282,13 @@ func (a *app) printStudy(v studyView) error {
 		}
 		fmt.Fprintln(tw, cols+strings.Join(ps, " "))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if note != "" {
+		fmt.Fprintln(a.stdout, note)
+	}
+	return nil
 }
 
 func msText(v *float64) string {

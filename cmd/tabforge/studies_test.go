@@ -2,12 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/store"
+	"github.com/tabforge/tabforge/tune"
 )
 
 // TestStudies tunes a tree briefly, then lists the run's study and shows
@@ -48,21 +51,35 @@ func TestStudies(t *testing.T) {
 		t.Fatalf("studies show: exit %d\n%s", code, errs)
 	}
 	var shown struct {
-		Trials []struct {
-			Number int            `json:"number"`
-			State  string         `json:"state"`
-			Value  *float64       `json:"value"`
-			Params map[string]any `json:"params"`
-			Best   bool           `json:"best"`
+		Importance []importanceJSON `json:"importance"`
+		Trials     []struct {
+			Number       int                 `json:"number"`
+			State        string              `json:"state"`
+			Value        *float64            `json:"value"`
+			Params       map[string]any      `json:"params"`
+			Best         bool                `json:"best"`
+			Intermediate map[string]*float64 `json:"intermediate_values"`
+			FoldValues   []*float64          `json:"fold_values"`
 		} `json:"trials"`
 	}
 	if err := json.Unmarshal([]byte(out), &shown); err != nil || len(shown.Trials) != s.Trials {
 		t.Fatalf("studies show = %s (%v); want %d trials", out, err, s.Trials)
 	}
+	checkImportance(t, shown.Importance)
 	best := 0
 	for _, tr := range shown.Trials {
 		if tr.State == "complete" && len(tr.Params) == 0 && tr.Number > 0 {
 			t.Errorf("trial %d has no parameters", tr.Number)
+		}
+		if tr.State == "complete" {
+			// Two folds, whose mean is the trial's value and the last
+			// intermediate value.
+			if len(tr.FoldValues) != 2 || len(tr.Intermediate) != 2 || tr.FoldValues[0] == nil || tr.FoldValues[1] == nil {
+				t.Fatalf("trial %d: fold_values %v, intermediate_values %v; want 2 of each", tr.Number, tr.FoldValues, tr.Intermediate)
+			}
+			if m := (*tr.FoldValues[0] + *tr.FoldValues[1]) / 2; math.Abs(m-*tr.Value) > 1e-9 || math.Abs(*tr.Intermediate["2"]-*tr.Value) > 1e-9 {
+				t.Errorf("trial %d: folds %v mean %v, intermediate %v; want the value %v", tr.Number, tr.FoldValues, m, *tr.Intermediate["2"], *tr.Value)
+			}
 		}
 		if tr.Best {
 			best++
@@ -74,7 +91,8 @@ func TestStudies(t *testing.T) {
 	if best != 1 {
 		t.Errorf("%d trials marked best; want 1", best)
 	}
-	if code, out, _ := cli(t, dir, "studies", "show", s.Name); code != 0 || !strings.Contains(out, "TRIAL") || !strings.Contains(out, " *") {
+	if code, out, _ := cli(t, dir, "studies", "show", s.Name); code != 0 || !strings.Contains(out, "TRIAL") || !strings.Contains(out, " *") ||
+		!strings.Contains(out, "FOLD VALUES") || !strings.Contains(out, "parameter importance over") {
 		t.Errorf("studies show text: exit %d\n%s", code, out)
 	}
 	if code, _, errs := cli(t, dir, "studies", "show", "no-such-study"); code != 1 || !strings.Contains(errs, "not found") {
@@ -119,5 +137,78 @@ func TestStudiesShowDefaultsTrial(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
 	if len(lines) != 4 || !strings.HasSuffix(lines[2], "(defaults)") || !strings.HasSuffix(lines[3], "c=0.5") {
 		t.Errorf("studies show:\n%s\nwant trial 0 with (defaults), trial 1 with c=0.5", b.String())
+	}
+}
+
+// importanceJSON is one parameter of studies show --json's importance.
+type importanceJSON struct {
+	Name  string  `json:"name"`
+	Share float64 `json:"share"`
+}
+
+// checkImportance checks studies show's importance: most important
+// first, shares summing to 1.
+func checkImportance(t *testing.T, imp []importanceJSON) {
+	t.Helper()
+	if len(imp) == 0 {
+		t.Fatal("studies show --json has no importance")
+	}
+	sum := 0.0
+	for i, p := range imp {
+		sum += p.Share
+		if i > 0 && p.Share > imp[i-1].Share {
+			t.Errorf("importance %v not sorted by share", imp)
+		}
+	}
+	if math.Abs(sum-1) > 1e-9 {
+		t.Errorf("importance shares sum to %v; want 1", sum)
+	}
+}
+
+// TestStudiesShowCapsRows: a study of more than shownTrials trials
+// prints its best shownTrials, in trial order, and says so; --all
+// prints every one.
+func TestStudiesShowCapsRows(t *testing.T) {
+	const n = 120
+	rows := make([]trialRow, n)
+	for i := range rows {
+		v := float64(i%40) / 40 // trials 39, 79 and 119 are the best
+		rows[i] = trialRow{Number: i, State: tune.Complete, Value: &v, Params: map[string]any{"c": v}}
+		if i%3 == 0 {
+			rows[i].State, rows[i].Value = tune.Fail, nil
+		}
+	}
+	best := 1.0 - 1.0/40
+	view := studyView{Study: pipeline.StudySummary{Study: store.Study{Name: "s", Direction: tune.Maximize}, Trials: n, Best: &best, BestAt: 119},
+		Trials: rows}
+	for _, all := range []bool{false, true} {
+		view.all = all
+		var b strings.Builder
+		if err := (&app{stdout: &b}).printStudy(view); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+		want := 1 + 1 + n + 0 // header, column heads, trials
+		if !all {
+			want = 1 + 1 + shownTrials + 1 // and the note
+		}
+		if len(lines) != want {
+			t.Fatalf("all=%v: %d lines; want %d\n%s", all, len(lines), want, b.String())
+		}
+		if all {
+			continue
+		}
+		if note := lines[len(lines)-1]; !strings.Contains(note, "50 of 120 trials shown") || !strings.Contains(note, "--all") {
+			t.Errorf("note %q; want it to say 50 of 120 and --all", note)
+		}
+		prev := -1
+		for _, l := range lines[2 : len(lines)-1] {
+			num, _, _ := strings.Cut(l, " ")
+			k, err := strconv.Atoi(num)
+			if err != nil || k <= prev || rows[k].State != tune.Complete || *rows[k].Value < 0.25 {
+				t.Errorf("row %q: want complete trials of the best values, in trial order", l)
+			}
+			prev = k
+		}
 	}
 }
