@@ -219,8 +219,15 @@ type Config struct {
 	MaxEvals int `yaml:"max_evals" json:"max_evals" koanf:"max_evals"`
 	// TimeBudget is the wall-clock budget of tuning: the time spent in the
 	// families' tuning studies, together (the final fits and test scoring
-	// between studies do not count); no trial starts after it. Default 0
-	// (no limit).
+	// between studies do not count), each family stopping at its share.
+	// It is a hard limit, unlike Optuna's timeout, which lets running
+	// trials finish: no trial starts after a family's share is spent,
+	// and a trial still running then is cut: recorded as failed
+	// ("interrupted"), never as complete with the folds it scored, not
+	// counted toward max_evals, and queued to run first, with the same
+	// parameters, when the same configuration's study runs again (--resume
+	// of an interrupted run, or a rerun with the cache off; a cached rerun
+	// does not tune). Default 0 (no limit).
 	TimeBudget Duration `yaml:"time_budget" json:"time_budget" koanf:"time_budget"`
 	// FamilyBudget bounds each untuned family's cross-validation and
 	// final fit on large data (at least 8,000 training rows): a family

@@ -26,7 +26,11 @@ type Budget struct {
 	// trials all failed samples new ones.
 	MaxTrials int
 	// MaxDuration bounds this call's wall-clock time: no trial starts
-	// after it, and running trials see their context cancelled at it.
+	// after it, and running trials see their context cancelled at it;
+	// one that then returns an error is interrupted (see Optimize), not
+	// scored on what it finished. Optuna's timeout lets running trials
+	// finish instead; a hard bound keeps a slow trial from taking the
+	// time of the studies after it.
 	MaxDuration time.Duration
 	// Workers is the number of trials run concurrently; 0 means 1. With
 	// more than one worker the sampler sees a history that depends on

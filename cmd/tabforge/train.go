@@ -65,7 +65,7 @@ test part, prints the leaderboard, saves the best model and records the run.`,
 	f.Int("cv-folds", 5, "cross-validation folds on the training part (0 = none)")
 	f.String("positive-class", "", "positive class label for binary tasks")
 	f.Int("max-evals", 50, "tuning trials per model family (with enable_hyperparameter_tuning), at most 10 per tuned parameter")
-	f.String("time-budget", "", "wall-clock tuning budget for the run, e.g. 2m (shared by the families)")
+	f.String("time-budget", "", "wall-clock tuning budget for the run, e.g. 2m (shared by the families); a trial still running at a family's share is cut, recorded failed and rerun first when the study runs again")
 	f.String("out", "", "directory for saved models")
 	f.String("name", "", "registered model name the model becomes a version of (default: the data file's stem)")
 	f.String("queue", "", "run CV folds on tabforge workers through this JetStream server (nats://HOST:PORT or embedded)")
