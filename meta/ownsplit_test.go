@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/tabforge/tabforge/config"
@@ -68,6 +69,12 @@ func TestAdviseRunOwnSplit(t *testing.T) {
 					}
 					if got := own > 0; got != tc.wantOwn {
 						t.Errorf("%d of %d starts from the run's own file %s; want some: %v", own, len(res.Meta.Tried), file, tc.wantOwn)
+					}
+					// With none of its evaluations left, the file takes no
+					// neighbour's place.
+					near := slices.ContainsFunc(res.Meta.Neighbours, func(n pipeline.MetaNeighbor) bool { return n.Name == file })
+					if near != tc.wantOwn {
+						t.Errorf("neighbours %+v; want %s among them: %v", res.Meta.Neighbours, file, tc.wantOwn)
 					}
 				})
 			}
