@@ -127,7 +127,7 @@ func Retrain(ctx context.Context, env Env, name, data string, pol Policy) (*Deci
 	if err != nil {
 		return nil, err
 	}
-	x, err := frame.ReadFile(data, pipeline.ReadOptions(cfg))
+	x, err := pipeline.ReadRecorded(data, pipeline.ReadOptions(cfg), champ.DatasetHash)
 	if err != nil {
 		return nil, fmt.Errorf("retrain %s: %w", name, err)
 	}

@@ -60,6 +60,15 @@ type ReadOptions struct {
 	// single page that passes the limit. 0 means DefaultMemoryLimit();
 	// NoMemoryLimit (or any negative value) means none.
 	MemoryLimit int64
+
+	// LegacyDatetimes infers datetime columns from CSV text as tabforge
+	// did before it read timestamps without seconds (2019-01-01 13:45)
+	// and year-first slash dates (2019/01/31): a column holding them is
+	// Categorical. It exists to read a file as a run recorded it, whose
+	// content hash (Frame.Hash) and models' schemas were taken from that
+	// reading (see pipeline.ReadRecorded); new data is never read so.
+	// A column Schema forces Datetime accepts every form either way.
+	LegacyDatetimes bool
 }
 
 // ReadCSV reads an RFC 4180 CSV table with a header row from r and infers
@@ -69,9 +78,13 @@ type ReadOptions struct {
 //     integer or a float; hexadecimal and "1_000" forms are text, and so
 //     are grouped "1,000" and decimal-comma "1,5" forms, whose meaning
 //     depends on a locale: NumberTexts names such columns);
-//   - Datetime if every non-missing value is a date (2006-01-02), an RFC
-//     3339 timestamp (a space may stand for its T), or
-//     2006-01-02T15:04:05 / 2006-01-02 15:04:05 (UTC);
+//   - Datetime if every non-missing value is a date (2006-01-02 or
+//     2006/01/02), an RFC 3339 timestamp (a space may stand for its T,
+//     and seconds may be left out: 2006-01-02T15:04Z), or
+//     2006-01-02T15:04:05 / 2006-01-02 15:04:05 / 2006/01/02 15:04:05
+//     (UTC), seconds optional (2006-01-02 15:04). Dates written day or
+//     month first (01/02/2006) stay text, as their reading depends on a
+//     locale (see DateText);
 //     the UTC offsets of RFC 3339 values are kept in Column.Offsets;
 //   - Categorical otherwise, with levels sorted lexicographically.
 //
@@ -217,7 +230,7 @@ func readHeader(r io.Reader, opts ReadOptions) (*csv.Reader, []*textColumn, erro
 	for j := range header {
 		header[j] = foldCRLF(header[j])
 	}
-	cols, err := newTextColumns(header, opts.Schema, opts.SchemaOptional)
+	cols, err := newTextColumns(header, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -353,8 +366,10 @@ func emptyNameError(j, n int) error {
 	return fmt.Errorf("field %d: %w: name every column in the header", j+1, ErrEmptyName)
 }
 
-// newTextColumns validates header names and schema overrides.
-func newTextColumns(header []string, schema map[string]Kind, optional bool) ([]*textColumn, error) {
+// newTextColumns validates header names and the schema overrides of
+// opts.
+func newTextColumns(header []string, opts ReadOptions) ([]*textColumn, error) {
+	schema := opts.Schema
 	seen := make(map[string]int, len(header))
 	cols := make([]*textColumn, len(header))
 	for j, name := range header {
@@ -366,7 +381,7 @@ func newTextColumns(header []string, schema map[string]Kind, optional bool) ([]*
 			return nil, &ParseError{Line: 1, Column: name, Err: fmt.Errorf("%w (fields %d and %d)", ErrDuplicateName, k+1, j+1)}
 		}
 		seen[name] = j
-		c := &textColumn{name: name}
+		c := &textColumn{name: name, legacyDates: opts.LegacyDatetimes}
 		if k, ok := schema[name]; ok {
 			if k > Datetime {
 				return nil, fmt.Errorf("schema for column %q: invalid kind %v", name, k)
@@ -376,7 +391,7 @@ func newTextColumns(header []string, schema map[string]Kind, optional bool) ([]*
 		cols[j] = c
 	}
 	for name := range schema {
-		if _, ok := seen[name]; !ok && !optional {
+		if _, ok := seen[name]; !ok && !opts.SchemaOptional {
 			return nil, fmt.Errorf("schema names column %q, which is not in the header", name)
 		}
 	}
@@ -398,6 +413,10 @@ type textColumn struct {
 	notNum  bool        // some non-missing value is not a number
 	notDate bool        // some non-missing value is not a datetime
 	inf     *ParseError // first infinite number, reported if the column ends up numeric
+
+	// legacyDates infers datetimes as readers before minute-resolution
+	// and slash forms did (ReadOptions.LegacyDatetimes).
+	legacyDates bool
 
 	levels *levelBudget // counts the distinct labels column builds; nil counts none
 }
@@ -454,7 +473,7 @@ func (c *textColumn) observe(s string, row int, line func() int) error {
 		}
 	}
 	if !c.notDate {
-		if _, ok := parseDatetime(s); !ok {
+		if _, _, ok := parseDatetimeText(s, c.legacyDates); !ok {
 			c.notDate = true
 		}
 	}

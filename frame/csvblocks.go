@@ -155,7 +155,7 @@ func (b *CSVBlocks) wrap(err error) error {
 func (b *CSVBlocks) next(maxRows int) (*Frame, error) {
 	cols := make([]*textColumn, len(b.forced))
 	for j, c := range b.forced {
-		cols[j] = &textColumn{name: c.name, forced: c.forced, kind: c.kind}
+		cols[j] = &textColumn{name: c.name, forced: c.forced, kind: c.kind, legacyDates: c.legacyDates}
 	}
 	var lines []int32
 	spans := map[int][]int32{}

@@ -25,7 +25,7 @@ func headerColumns(header []string, opts ReadOptions) ([]*textColumn, error) {
 	for j, h := range header {
 		names[j] = foldCRLF(h)
 	}
-	return newTextColumns(names, opts.Schema, opts.SchemaOptional)
+	return newTextColumns(names, opts)
 }
 
 func readRows(header []string, rows [][]string, opts ReadOptions) (*Frame, error) {

@@ -76,6 +76,20 @@ const (
 	// layoutRFC3339Sp is RFC 3339 with a space for the T, which the RFC
 	// allows (section 5.6) and pandas writes for zone-aware timestamps.
 	layoutRFC3339Sp = "2006-01-02 15:04:05Z07:00"
+	// Minute resolution, which ISO 8601 allows (seconds are optional)
+	// and spreadsheets, loggers and pandas' to_datetime write and read:
+	// 2019-01-01 13:45, 2019-01-01T13:45, 2019-01-01T13:45+01:00.
+	layoutMinute     = "2006-01-02T15:04"
+	layoutMinuteSp   = "2006-01-02 15:04"
+	layoutMinuteZone = "2006-01-02T15:04Z07:00"
+	layoutMinuteSpZ  = "2006-01-02 15:04Z07:00"
+	// Year first with slashes (2019/01/31, 2019/01/31 13:45:00), as
+	// Japanese and Chinese locales and many exports write dates. Year
+	// first is always year, month, day, so unlike 01/02/2019 (January or
+	// February by locale; see DateText) it has one reading.
+	layoutSlashDate   = "2006/01/02"
+	layoutSlashMinute = "2006/01/02 15:04"
+	layoutSlashSecond = "2006/01/02 15:04:05"
 )
 
 // ParseNumber reports whether the CSV reader reads s as a finite number,
@@ -88,14 +102,17 @@ func ParseNumber(s string) (float64, bool) {
 }
 
 // ParseDatetime reports whether the CSV reader reads s as a datetime, and
-// its Unix seconds: a date (2006-01-02), an RFC 3339 timestamp (with a T
-// or a space before the time), or a zone-less timestamp read as UTC. Callers use it to say which value kept
+// its Unix seconds: a date (2006-01-02 or 2006/01/02), an RFC 3339
+// timestamp (with a T or a space before the time, seconds optional), or a
+// zone-less timestamp read as UTC. Callers use it to say which value kept
 // a column of dates from being read as one.
 func ParseDatetime(s string) (float64, bool) { return parseDatetime(s) }
 
-// parseDatetime parses s as a date (2006-01-02), an RFC 3339 timestamp
-// (with a T or a space before the time), or a zone-less timestamp (2006-01-02T15:04:05 or 2006-01-02 15:04:05, read
-// as UTC; fractional seconds are accepted) and returns Unix seconds.
+// parseDatetime parses s as a date (2006-01-02 or 2006/01/02), an RFC
+// 3339 timestamp (with a T or a space before the time), or a zone-less
+// timestamp (2006-01-02T15:04:05, 2006-01-02 15:04:05 or 2006/01/02
+// 15:04:05, read as UTC; fractional seconds are accepted), the
+// timestamps with or without seconds, and returns Unix seconds.
 func parseDatetime(s string) (float64, bool) {
 	v, _, ok := parseDatetimeOffset(s)
 	return v, ok
@@ -104,32 +121,85 @@ func parseDatetime(s string) (float64, bool) {
 // parseDatetimeOffset is parseDatetime that also returns the UTC offset s
 // was written with, in seconds east (0 for a date, "Z" or no zone).
 func parseDatetimeOffset(s string) (float64, int32, bool) {
-	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
+	return parseDatetimeText(s, false)
+}
+
+// parseDatetimeText is parseDatetimeOffset, which with legacy reads only
+// what the reader before minute-resolution and slash forms read: a date
+// with dashes or a timestamp with seconds (ReadOptions.LegacyDatetimes).
+// The older forms are tried first, in the order that reader tried them,
+// so that what it read is read the same.
+func parseDatetimeText(s string, legacy bool) (float64, int32, bool) {
+	if len(s) < 10 || s[7] != s[4] || (s[4] != '-' && s[4] != '/') {
 		return 0, 0, false
 	}
-	var t time.Time
-	var err error
-	switch {
-	case len(s) == 10:
-		t, err = time.Parse(layoutDate, s)
-	case s[10] == 'T':
-		t, err = time.Parse(time.RFC3339, s)
-		if err != nil {
-			t, err = time.Parse(layoutDateTime, s)
-		}
-	case s[10] == ' ':
-		t, err = time.Parse(layoutDateTimeSp, s)
-		if err != nil {
-			t, err = time.Parse(layoutRFC3339Sp, s)
-		}
-	default:
-		return 0, 0, false
+	t, ok := parseLayouts(s, secondLayouts(s)...)
+	if !ok && !legacy {
+		t, ok = parseLayouts(s, minuteLayouts(s)...)
 	}
-	if err != nil {
+	if !ok {
 		return 0, 0, false
 	}
 	_, off := t.Zone()
 	return unixFloat(t.Unix(), int64(t.Nanosecond())), int32(off), true
+}
+
+// The layouts each shape of text is tried in, as variables so that
+// picking them allocates nothing per value.
+var (
+	layoutsDate      = []string{layoutDate}
+	layoutsT         = []string{time.RFC3339, layoutDateTime}
+	layoutsSp        = []string{layoutDateTimeSp, layoutRFC3339Sp}
+	layoutsSlashDate = []string{layoutSlashDate}
+	layoutsSlashTime = []string{layoutSlashSecond, layoutSlashMinute}
+	layoutsMinuteT   = []string{layoutMinute, layoutMinuteZone}
+	layoutsMinuteSp  = []string{layoutMinuteSp, layoutMinuteSpZ}
+)
+
+// secondLayouts returns the layouts of dates with dashes and timestamps
+// with seconds that s, of at least 10 bytes, may be written in.
+func secondLayouts(s string) []string {
+	switch {
+	case s[4] != '-':
+		return nil
+	case len(s) == 10:
+		return layoutsDate
+	case s[10] == 'T':
+		return layoutsT
+	case s[10] == ' ':
+		return layoutsSp
+	}
+	return nil
+}
+
+// minuteLayouts returns the layouts of timestamps without seconds and of
+// year-first slash dates that s, of at least 10 bytes, may be written in.
+func minuteLayouts(s string) []string {
+	switch {
+	case s[4] == '/' && len(s) == 10:
+		return layoutsSlashDate
+	case s[4] == '/' && s[10] == ' ':
+		return layoutsSlashTime
+	case s[4] == '/':
+		return nil
+	case len(s) == 10:
+		return nil
+	case s[10] == 'T':
+		return layoutsMinuteT
+	case s[10] == ' ':
+		return layoutsMinuteSp
+	}
+	return nil
+}
+
+// parseLayouts parses s in the first of layouts that reads it.
+func parseLayouts(s string, layouts ...string) (time.Time, bool) {
+	for _, l := range layouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // unixFloat converts seconds and nanoseconds (0 <= nsec < 1e9) to the

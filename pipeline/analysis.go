@@ -102,7 +102,7 @@ func (a *Analysis) RuleGates() Gates {
 func Analyze(ctx context.Context, cfg *config.Config, res *Result, o AnalysisOptions) (*Analysis, error) {
 	o = o.withDefaults()
 	a := &Analysis{Data: ReportData(res)}
-	f, err := frame.ReadFile(cfg.Data, ReadOptions(cfg))
+	f, err := ReadRecorded(cfg.Data, ReadOptions(cfg), res.DatasetHash)
 	if err != nil {
 		return a, fmt.Errorf("analysis: %w", err)
 	}

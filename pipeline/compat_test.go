@@ -53,3 +53,58 @@ func TestOldEnsembleSegments(t *testing.T) {
 		}
 	}
 }
+
+// TestOldModelMinuteTimestamps loads a model the build of 81259cf saved
+// when it read timestamps without seconds (1963-08-24 14:30) as text
+// (testdata/compat's README says how): later builds read them as
+// datetimes, and the model must still take them as its text levels,
+// predict what that build predicted, and find its training data
+// unchanged (ReadRecorded) for analysis, resume and workers.
+func TestOldModelMinuteTimestamps(t *testing.T) {
+	dir := filepath.Join("..", "testdata", "compat")
+	data := filepath.Join(dir, "bundesliga_minutes.csv")
+	p, err := LoadPredictor(filepath.Join(dir, "bundesliga_minutes_gbdt_81259cf.tfm"), Families())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := p.ReadSchema()["Date"]; k != frame.Categorical {
+		t.Fatalf("the fixture's Date input is %v; the build that saved it read it as categorical", k)
+	}
+	x, rep, err := p.ReadInput(data, frame.ReadOptions{})
+	if err != nil || rep.Err(false) != nil {
+		t.Fatalf("ReadInput: %v %v", err, rep.Err(false))
+	}
+	got, err := p.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := readRecords(t, filepath.Join(dir, "bundesliga_minutes_gbdt_81259cf_predictions.csv"))[1:]
+	for i, rec := range want {
+		w, err := strconv.ParseFloat(rec[0], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Written in full (strconv's shortest form), so read back exactly.
+		if g := got.Values[i]; g != w {
+			t.Fatalf("row %d: predicted %v; the build that saved the model predicted %v", i, g, w)
+		}
+	}
+
+	now, err := frame.ReadFile(data, frame.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := now.Lookup("Date"); c.Kind != frame.Datetime || now.Hash() == p.Dataset {
+		t.Fatalf("this build reads Date as %v with the old hash %v; the test needs the reading to have changed", c.Kind, now.Hash() == p.Dataset)
+	}
+	old, err := ReadRecorded(data, frame.ReadOptions{}, p.Dataset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := old.Hash(); h != p.Dataset {
+		t.Fatalf("ReadRecorded hashes %.12s; the run recorded %.12s", h, p.Dataset)
+	}
+	if other, err := ReadRecorded(data, frame.ReadOptions{}, "0123"); err != nil || other.Hash() != now.Hash() {
+		t.Fatalf("ReadRecorded with another hash = %v, %v; want this build's reading", other.Hash(), err)
+	}
+}

@@ -177,13 +177,16 @@ func (r *trainRun) load(ctx context.Context) error {
 	if err := CheckModelParams(r.cfg, r.o.Families); err != nil {
 		return err
 	}
-	f, err := frame.ReadFile(r.cfg.Data, ReadOptions(r.cfg))
+	recorded := r.resumedHash(ctx)
+	f, err := ReadRecorded(r.cfg.Data, ReadOptions(r.cfg), recorded)
 	if err != nil {
 		return err
 	}
 	r.f, r.res.DatasetHash = f, f.Hash()
-	if err := r.sameResumedData(ctx); err != nil {
-		return err
+	if recorded != "" && recorded != r.res.DatasetHash {
+		// Under the run's id, trials and queued results of the old data
+		// would be reused for the new.
+		return fmt.Errorf("resume %s: %s is not the data the run read (hash %.12s, the run's %.12s): it changed since, or names another file", r.o.Resume, r.cfg.Data, r.res.DatasetHash, recorded)
 	}
 	if err := r.resumedInputs(ctx); err != nil {
 		return err
@@ -194,18 +197,18 @@ func (r *trainRun) load(ctx context.Context) error {
 	return nil
 }
 
-// sameResumedData refuses to resume a run on other data than it read:
-// under its id, trials and queued results of the old data would be
-// reused for the new.
-func (r *trainRun) sameResumedData(ctx context.Context) error {
+// resumedHash returns the dataset hash the resumed run recorded, or ""
+// when not resuming or nothing was recorded (ResumeConfig read the
+// record, so a failure to read it again is not this check's to report).
+func (r *trainRun) resumedHash(ctx context.Context) string {
 	if r.o.Resume == "" || r.o.Runs == nil {
-		return nil
+		return ""
 	}
 	rec, err := r.o.Runs.GetRun(ctx, r.o.Resume)
-	if err != nil || rec.DatasetHash == "" || rec.DatasetHash == r.res.DatasetHash {
-		return nil // ResumeConfig read the record; nothing recorded to compare
+	if err != nil {
+		return ""
 	}
-	return fmt.Errorf("resume %s: %s is not the data the run read (hash %.12s, the run's %.12s): it changed since, or names another file", r.o.Resume, r.cfg.Data, r.res.DatasetHash, rec.DatasetHash)
+	return rec.DatasetHash
 }
 
 // claim takes the run's lease when Options.Runs can hold one; finish

@@ -258,7 +258,7 @@ func (u *UnitRunner) inputsDir(ctx context.Context, run string, log *slog.Logger
 // dataset reads the recorded dataset file, or the one Fetch provides,
 // and checks its content hash.
 func (u *UnitRunner) dataset(ctx context.Context, rec *store.Run, cfg *config.Config) (*frame.Frame, error) {
-	f, err := frame.ReadFile(rec.DatasetPath, ReadOptions(cfg))
+	f, err := ReadRecorded(rec.DatasetPath, ReadOptions(cfg), rec.DatasetHash)
 	if err == nil && f.Hash() == rec.DatasetHash {
 		return f, nil
 	}
@@ -272,7 +272,7 @@ func (u *UnitRunner) dataset(ctx context.Context, rec *store.Run, cfg *config.Co
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: dataset %.12s of run %s: %w", rec.DatasetHash, rec.ID, err)
 	}
-	if f, err = frame.ReadFile(path, ReadOptions(cfg)); err != nil {
+	if f, err = ReadRecorded(path, ReadOptions(cfg), rec.DatasetHash); err != nil {
 		return nil, fmt.Errorf("pipeline: dataset of run %s: %w", rec.ID, err)
 	}
 	if f.Hash() != rec.DatasetHash {
