@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"compress/flate"
 	"compress/gzip"
 	"compress/zlib"
 	"context"
@@ -124,7 +125,8 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, name string) (c *
 		case errors.As(err, &uce):
 			s.fail(w, c, http.StatusUnsupportedMediaType, uce.Error(), nil)
 		default:
-			s.fail(w, c, http.StatusBadRequest, "read body: "+err.Error(), nil)
+			s.o.Logger.Info("serve: request body not read", "request", c.id, "model", c.name, "err", err)
+			s.fail(w, c, http.StatusBadRequest, bodyError(r.Header.Get("Content-Encoding"), err), nil)
 		}
 		return nil, nil, nil, false
 	}
@@ -264,15 +266,22 @@ func requestID(r *http.Request, s *Server) string {
 	return s.nextID()
 }
 
-// frameFor reads c's table for predictor p, checking it against p's
-// input contract. On failure it returns the status and message to send.
-func (s *Server) frameFor(p *pipeline.Predictor, t *table) (*frame.Frame, *pipeline.InputReport, int, error) {
+// frameFor reads table t of request c for predictor p, checking it
+// against p's input contract. On failure it returns the status and
+// message to send; a table that cannot be read is logged with the
+// reader's whole error.
+func (s *Server) frameFor(c *call, p *pipeline.Predictor, t *table) (*frame.Frame, *pipeline.InputReport, int, error) {
 	if t.rows > s.o.MaxRows {
 		return nil, nil, http.StatusRequestEntityTooLarge, errRows(t.rows, s.o.MaxRows, "request", "--max-rows")
 	}
 	x, rep, err := p.ReadInputFrom(t.read, frame.ReadOptions{})
 	if err != nil {
-		return nil, nil, http.StatusBadRequest, err
+		s.o.Logger.Info("serve: request rows not read", "request", c.id, "model", c.name, "err", err)
+		msg := withoutReader(err)
+		if t.csv != nil {
+			msg = "CSV body: " + msg
+		}
+		return nil, nil, http.StatusBadRequest, errors.New(msg)
 	}
 	if x.NumRows() > s.o.MaxRows {
 		return nil, nil, http.StatusRequestEntityTooLarge, errRows(x.NumRows(), s.o.MaxRows, "request", "--max-rows")
@@ -281,6 +290,34 @@ func (s *Server) frameFor(p *pipeline.Predictor, t *table) (*frame.Frame, *pipel
 		return nil, rep, http.StatusBadRequest, err
 	}
 	return x, rep, 0, nil
+}
+
+// withoutReader returns err's message without the layers the frame
+// package wraps around a reading error ("frame: read csv: ", "frame:
+// read rows: "): the client sent a request, not a file, and the package
+// is the server's word. What is left names the row, line and column of
+// its request (`row 1 (line 2) column "x": infinite value "Inf"`).
+func withoutReader(err error) string {
+	for {
+		inner := errors.Unwrap(err)
+		if inner == nil || !strings.HasPrefix(err.Error(), "frame: ") {
+			return err.Error()
+		}
+		err = inner
+	}
+}
+
+// bodyError says why a request body could not be read, in the client's
+// terms: Go's decompressors name their packages ("gzip: invalid
+// header", "flate: corrupt input before offset 5").
+func bodyError(encoding string, err error) string {
+	var corrupt flate.CorruptInputError
+	switch {
+	case errors.Is(err, gzip.ErrHeader), errors.Is(err, gzip.ErrChecksum), errors.Is(err, zlib.ErrHeader),
+		errors.Is(err, zlib.ErrChecksum), errors.Is(err, zlib.ErrDictionary), errors.As(err, &corrupt):
+		return fmt.Sprintf("the body is not valid %s data, which its Content-Encoding says it is", strings.TrimSpace(encoding))
+	}
+	return "read body: " + err.Error()
 }
 
 // errRows refuses a request (what: "request", "explain request") of n
@@ -317,7 +354,7 @@ func (s *Server) predict(ctx context.Context, c *call) (_ *pipeline.Prediction, 
 			status, err = http.StatusInternalServerError, fmt.Errorf("prediction failed (request %s)", c.id)
 		}
 	}()
-	x, rep, status, err := s.frameFor(c.v.p, c.t)
+	x, rep, status, err := s.frameFor(c, c.v.p, c.t)
 	if err != nil {
 		return nil, rep, status, err
 	}
