@@ -1,0 +1,58 @@
+package serve
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+)
+
+// TestUnknownTopLevelKeys pins that request bodies with top-level keys
+// the protocols do not name are served, as the reference servers serve
+// them: MLflow 2.x's scoring server keeps only its four format keys and
+// "params" (mlflow/pyfunc/scoring_server, _split_data_and_params), and
+// hands "params" to a model's predict only when that takes params (it
+// logs that they are ignored otherwise; tabforge models take none);
+// KServe's V2 InferenceRequest is a pydantic model that ignores extra
+// fields (kserve/protocol/rest/v2_datamodels.py), and Triton reads the
+// members it knows. Clients such as KServe's docs send "model_name" in
+// a V2 body; refusing them would break clients that work there.
+func TestUnknownTopLevelKeys(t *testing.T) {
+	f, churn := serveChurn(t, Options{})
+	header, rows := csvRows(t, "mlc_churn.csv", 5)
+	p, want := wantPredictions(t, f.reg, churn.Version, writeCSV(t, t.TempDir(), header, rows))
+	extra := map[string]any{"params": map[string]any{"temperature": 0.5}, "client_request": "batch-7"}
+	for format, body := range mlflowBodies(header, rows) {
+		if format == "csv" {
+			continue
+		}
+		code, out, _ := f.post("/invocations", "application/json", withKeys(t, body, extra))
+		if code != http.StatusOK {
+			t.Fatalf("%s with %v: %d %s", format, extra, code, out)
+		}
+		checkMLflow(t, format, p, want, out)
+	}
+	v2 := v2Body(header, rows)
+	v2["model_name"], v2["trace"] = "churn", map[string]any{"span": "abc"}
+	code, out, _ := f.postJSON("/v2/models/churn/infer", v2)
+	if code != http.StatusOK {
+		t.Fatalf("v2 with model_name and trace: %d %s", code, out)
+	}
+	checkV2(t, p, want, churn.Version, out)
+}
+
+// withKeys returns the JSON object body with the keys of extra added.
+func withKeys(t *testing.T, body []byte, extra map[string]any) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
