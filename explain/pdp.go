@@ -118,6 +118,65 @@ func PartialDependence(ctx context.Context, f Func, outputs int, x *model.Matrix
 		Average: colMeans(ice, x.Rows, len(grid))}, nil
 }
 
+// PDOutputs is the partial dependence of one feature for every output of
+// a function: each class's probability, for a classifier.
+type PDOutputs struct {
+	Feature int       `json:"feature"`
+	Name    string    `json:"name"`
+	Grid    []float64 `json:"grid"`
+	// Average[o][g] is the mean of output o over the rows with the
+	// feature set to Grid[g].
+	Average [][]float64 `json:"average"`
+	Rows    int         `json:"rows"`
+}
+
+// PartialDependenceOutputs is PartialDependence for every output of f at
+// once (o.Output is not used), without ICE curves: one pass of rows ×
+// grid evaluations of f, where a PartialDependence per output would take
+// one pass each. A multiclass model's curves come from it.
+func PartialDependenceOutputs(ctx context.Context, f Func, outputs int, x *model.Matrix, j int, o PDOptions, names []string) (*PDOutputs, error) {
+	o.Output = 0
+	if err := checkPD(x, outputs, o, j); err != nil {
+		return nil, err
+	}
+	grid := o.Values
+	if len(grid) == 0 {
+		grid = Grid(x, j, o.GridSize)
+	}
+	if len(grid) == 0 {
+		return nil, fmt.Errorf("explain: partial dependence: feature %d has no values", j)
+	}
+	avg := make([][]float64, outputs)
+	for out := range avg {
+		avg[out] = make([]float64, len(grid))
+	}
+	buf := model.NewMatrix(x.Rows, x.Cols)
+	pred := make([]float64, x.Rows*outputs)
+	for g, v := range grid {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		copy(buf.Data, x.Data)
+		for r := range x.Rows {
+			buf.Data[r*x.Cols+j] = v
+		}
+		if err := f(pred, buf); err != nil {
+			return nil, fmt.Errorf("explain: partial dependence: predict: %w", err)
+		}
+		for r := range x.Rows {
+			for out := range outputs {
+				avg[out][g] += pred[r*outputs+out]
+			}
+		}
+	}
+	for out := range avg {
+		for g := range avg[out] {
+			avg[out][g] /= float64(x.Rows)
+		}
+	}
+	return &PDOutputs{Feature: j, Name: featureNames(names, x.Cols)[j], Grid: grid, Average: avg, Rows: x.Rows}, nil
+}
+
 // PartialDependence2D computes the joint partial dependence (and
 // per-row surfaces) of features a and b of f over the rows of x.
 func PartialDependence2D(ctx context.Context, f Func, outputs int, x *model.Matrix, a, b int, o PDOptions, names []string) (*PD2, error) {

@@ -191,13 +191,11 @@ func analyze(ctx context.Context, cfg *config.Config, res *Result, p *prepared, 
 	}
 	pdpFeatures := checkRules(cfg, p.task, k, a, y, values, segments, xtest, pdp)
 	o.Logger.Debug("report part", "part", "rules", "seconds", since(t0))
-	if p.task != model.Multiclass {
-		if err := partialDependence(ctx, pred, xtest, pdpFeatures, top, o.PartialDependence, cfg.Seed, d); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			warn("partial dependence", err)
+	if err := partialDependence(ctx, pred, xtest, pdpFeatures, top, o.PartialDependence, cfg.Seed, d); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
+		warn("partial dependence", err)
 	}
 
 	o.Logger.Debug("report part", "part", "pdp", "seconds", since(t0))

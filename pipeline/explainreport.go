@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -433,7 +434,9 @@ func pdOf(ctx context.Context, in *ExplainInput, feature string, grid []float64)
 // partialDependence fills d.PDP with the partial dependence and ICE
 // curves of monotonic rules' features and of the first
 // reportPDPFeatures numeric inputs of top, on each feature's test-row
-// quantile grid. custom, if set, replaces the average (AnalysisOptions).
+// quantile grid. custom, if set, replaces the average (AnalysisOptions)
+// of a regression or binary model; a multiclass model gets a curve per
+// class instead (classPD).
 func partialDependence(ctx context.Context, pred *Predictor, x *frame.Frame, ruled, top []string, custom func(string, []float64) ([]float64, error), seed uint64, d *report.Data) error {
 	var want []string
 	for _, f := range ruled {
@@ -462,6 +465,19 @@ func partialDependence(ctx context.Context, pred *Predictor, x *frame.Frame, rul
 			continue
 		}
 		grid := eval.QuantileGrid(c.Num, pdpGrid)
+		if pred.Target.Task == model.Multiclass {
+			p, err := classPD(ctx, in, f, grid, pred.Target.Classes)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				errs = append(errs, fmt.Errorf("%s: %w", f, err))
+				continue
+			}
+			p.Datetime = c.Kind == frame.Datetime
+			d.PDP = append(d.PDP, *p)
+			continue
+		}
 		pd, err := pdOf(ctx, in, f, grid)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -482,6 +498,51 @@ func partialDependence(ctx context.Context, pred *Predictor, x *frame.Frame, rul
 		d.PDP = append(d.PDP, p)
 	}
 	return errors.Join(errs...)
+}
+
+// pdpClasses is the most classes a multiclass partial dependence chart
+// draws: more lines than that, in as many colours, are not told apart.
+const pdpClasses = 6
+
+// classPD is the partial dependence of a multiclass model's every class
+// probability on feature f over grid: a line per class, as one chart,
+// rather than scikit-learn's one chart per target class
+// (PartialDependenceDisplay's target), since the probabilities share
+// their mass and a class's curve alone hides which classes it goes to.
+// With more than pdpClasses classes, the pdpClasses whose probability
+// the feature moves most (the widest range of their curve) are kept, in
+// class order. No ICE curves: a line per row and class is unreadable.
+func classPD(ctx context.Context, in *ExplainInput, f string, grid []float64, classes []string) (*report.PDP, error) {
+	j := slices.Index(in.FeatureNames, f)
+	if j < 0 {
+		return nil, fmt.Errorf("feature %q is not an input of the model", f)
+	}
+	if in.Categorical[j] {
+		return nil, fmt.Errorf("feature %q is categorical", f)
+	}
+	if in.Outputs != len(classes) {
+		return nil, fmt.Errorf("the model has %d outputs for %d classes", in.Outputs, len(classes))
+	}
+	pd, err := explain.PartialDependenceOutputs(ctx, in.Predict, in.Outputs, in.X, j, explain.PDOptions{Values: grid}, in.FeatureNames)
+	if err != nil {
+		return nil, err
+	}
+	keep := make([]int, len(classes))
+	for c := range keep {
+		keep[c] = c
+	}
+	if len(keep) > pdpClasses {
+		span := func(c int) float64 { return slices.Max(pd.Average[c]) - slices.Min(pd.Average[c]) }
+		// Stable, so that classes of equal range keep class order.
+		slices.SortStableFunc(keep, func(a, b int) int { return cmp.Compare(span(b), span(a)) })
+		keep = keep[:pdpClasses]
+		slices.Sort(keep)
+	}
+	p := &report.PDP{Feature: f, Grid: pd.Grid, OtherClasses: len(classes) - len(keep)}
+	for _, c := range keep {
+		p.Classes = append(p.Classes, report.ClassPD{Class: classes[c], Average: pd.Average[c]})
+	}
+	return p, nil
 }
 
 // reportRun analyses a run Train has just finished (its prepared data p

@@ -198,8 +198,21 @@ type PDP struct {
 	// Unix seconds, shown as dates.
 	Datetime bool        `json:"datetime,omitempty"`
 	Grid     []float64   `json:"grid"`
-	Average  []float64   `json:"average"`
+	Average  []float64   `json:"average,omitempty"`
 	ICE      [][]float64 `json:"ice,omitempty"`
+	// Classes holds a multiclass model's curves instead of Average and
+	// ICE: one per class shown, of the average predicted probability of
+	// the class, so that a chart shows where the feature moves
+	// probability from and to.
+	Classes []ClassPD `json:"classes,omitempty"`
+	// OtherClasses is how many of the model's classes Classes leaves out.
+	OtherClasses int `json:"other_classes,omitempty"`
+}
+
+// ClassPD is the partial dependence of one class's predicted probability.
+type ClassPD struct {
+	Class   string    `json:"class"`
+	Average []float64 `json:"average"`
 }
 
 // ValidationCurve is the score of one family over one complexity

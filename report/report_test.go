@@ -249,11 +249,25 @@ const chromium = "/usr/bin/chromium"
 // (data-status="ok", set by the page itself; any error or console.error
 // sets "error: ...") and that a screenshot shows the charts.
 func TestChromiumRendersOffline(t *testing.T) {
+	_, img := renderInChromium(t, fullData(t))
+	// The charts are SVG: the screenshot must hold the palette's blue
+	// (bars and points) somewhere, not just text.
+	if !hasColour(img, palette[0], 8) {
+		t.Error("screenshot has no chart colour: charts did not render")
+	}
+}
+
+// renderInChromium writes d's report, opens it in headless Chromium with
+// the network disabled and checks that the page ran without a script
+// error; it returns the DOM the page built and a screenshot of its top.
+// It skips the test only where Chromium is not installed.
+func renderInChromium(t *testing.T, d *Data) (string, image.Image) {
+	t.Helper()
 	if _, err := os.Stat(chromium); err != nil {
 		t.Skipf("%s not installed: %v", chromium, err)
 	}
 	dir := t.TempDir()
-	if _, err := Write(context.Background(), dir, fullData(t)); err != nil {
+	if _, err := Write(context.Background(), dir, d); err != nil {
 		t.Fatal(err)
 	}
 	page := "file://" + filepath.Join(dir, HTMLFile)
@@ -289,15 +303,11 @@ func TestChromiumRendersOffline(t *testing.T) {
 	shot := filepath.Join(dir, "screenshot.png")
 	run("--screenshot="+shot, page)
 	img := checkPNG(t, shot, 0.05)
-	// The charts are SVG: the screenshot must hold the palette's blue
-	// (bars and points) somewhere, not just text.
-	if !hasColour(img, palette[0], 8) {
-		t.Error("screenshot has no chart colour: charts did not render")
-	}
 	if keep := os.Getenv("TABFORGE_KEEP_SCREENSHOT"); keep != "" {
 		b, _ := os.ReadFile(shot)
 		os.WriteFile(keep, b, 0o644)
 	}
+	return dom, img
 }
 
 // hasColour reports whether some pixel of img is within tol (per channel,

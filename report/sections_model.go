@@ -1,7 +1,9 @@
 package report
 
 import (
+	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -205,8 +207,16 @@ func pdpSection(d *Data) *section {
 	case d.classes() == 2:
 		yl = "probability of " + d.className(1)
 	}
+	multi, other := false, 0
 	for k, p := range d.PDP {
 		c := &chart{File: "pdp_" + fileName(p.Feature, k), Title: "Partial dependence: " + p.Feature, XLabel: p.Feature, YLabel: yl, XDates: p.Datetime}
+		if len(p.Classes) > 0 {
+			multi, other = true, max(other, p.OtherClasses)
+			c.YLabel = "predicted probability"
+			c.Series = classPDSeries(d, p)
+			s.Charts = append(s.Charts, charts(c)...)
+			continue
+		}
 		for _, ice := range p.ICE {
 			c.Series = append(c.Series, series{Kind: line, X: p.Grid, Y: ice, Color: colorAt(0), Thin: true})
 		}
@@ -214,7 +224,31 @@ func pdpSection(d *Data) *section {
 		s.Charts = append(s.Charts, charts(c)...)
 	}
 	s.Notes = []string{"Thin lines are individual rows (ICE); the bold line is their average."}
+	if multi {
+		note := "One line per class: its predicted probability averaged over sampled test rows as the feature varies " +
+			"(the classes' lines sum to 1 at each point, so a rise in one is a fall in others)."
+		if other > 0 {
+			note += fmt.Sprintf(" Each chart shows the %d classes the feature moves most; the other %d stay within the smallest range shown.",
+				len(d.PDP[0].Classes), other)
+		}
+		s.Notes = []string{note}
+	}
 	return s
+}
+
+// classPDSeries returns a line per class of a multiclass PDP, coloured
+// by the class's place in d.Classes so that a class keeps its colour
+// from chart to chart (while the palette lasts).
+func classPDSeries(d *Data, p PDP) []series {
+	out := make([]series, len(p.Classes))
+	for i, cp := range p.Classes {
+		col := colorAt(i)
+		if k := slices.Index(d.Classes, cp.Class); k >= 0 && len(d.Classes) <= len(palette) {
+			col = colorAt(k)
+		}
+		out[i] = series{Name: cp.Class, Kind: line, X: p.Grid, Y: cp.Average, Color: col}
+	}
+	return out
 }
 
 func curveSection(d *Data) *section {
