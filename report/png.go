@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -66,7 +67,26 @@ func (c *chart) plot() (*plot.Plot, error) {
 	}
 	c.plotAxes(p, xmin, xmax, ymin, ymax)
 	p.Legend.Top, p.Legend.Left = c.Legend == topRight, c.Legend == bottomLeft
+	sansText(p)
 	return p, nil
+}
+
+// chartFont is the PNG charts' typeface, Liberation Sans (built into
+// gonum/plot's font cache), which the report's CSS names first for the
+// SVG charts too, so that a chart reads the same in the page and as a
+// PNG. gonum/plot's default, Liberation Serif, set the PNGs apart.
+var chartFont = font.Font{Typeface: "Liberation", Variant: "Sans"}
+
+// sansText sets every text of p in chartFont's typeface, keeping the
+// sizes and weights gonum/plot gave them.
+func sansText(p *plot.Plot) {
+	fonts := []*font.Font{&p.Title.TextStyle.Font, &p.Legend.TextStyle.Font}
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		fonts = append(fonts, &a.Label.TextStyle.Font, &a.Tick.Label.Font)
+	}
+	for _, f := range fonts {
+		f.Typeface, f.Variant = chartFont.Typeface, chartFont.Variant
+	}
 }
 
 // plotBars is what the bar series drawn so far fix for the next: their
