@@ -35,6 +35,8 @@ func FuzzReadCSV(f *testing.F) {
 		"d,t\n2020-01-01T00:00:00+01:00,2020-01-01T00:00:00.5+05:30\n2020-07-01T00:00:00+02:00,\n",
 		// civil times in range whose instants are not
 		"d\n9999-12-31T23:59:59-05:00\n0000-01-01T00:00:00+14:00\n",
+		// minute resolution and year-first slash dates
+		"a,b,c\n2019-01-01 13:45,2019/01/31,2019-01-01T13:45+01:00\n2019-01-01T00:00Z,2019/01/31 13:45:30.5,\n",
 	} {
 		f.Add(s)
 	}
@@ -55,6 +57,7 @@ func FuzzReadCSV(f *testing.F) {
 				t.Fatalf("column %q has %d values; frame has %d rows", c.Name, c.Len(), fr.NumRows())
 			}
 		}
+		checkLegacy(t, s, fr)
 		var buf bytes.Buffer
 		if err := WriteCSV(&buf, fr); err != nil {
 			t.Fatalf("WriteCSV: %v", err)
@@ -67,4 +70,33 @@ func FuzzReadCSV(f *testing.F) {
 			t.Fatalf("round trip changed the hash: %q -> %q", s, buf.String())
 		}
 	})
+}
+
+// checkLegacy checks that reading s as tabforge did before it read
+// timestamps without seconds (ReadOptions.LegacyDatetimes) gives the
+// columns of fr, its reading now, except datetime columns of fr read
+// as text; such a column's labels are the values as written.
+func checkLegacy(t *testing.T, s string, fr *Frame) {
+	t.Helper()
+	old, err := ReadCSV(strings.NewReader(s), ReadOptions{LegacyDatetimes: true})
+	if err != nil {
+		t.Fatalf("read %q with LegacyDatetimes: %v; without: accepted", s, err)
+	}
+	for i, c := range fr.Columns() {
+		o := old.Col(i)
+		if o.Kind == c.Kind {
+			continue
+		}
+		if c.Kind != Datetime || o.Kind != Categorical {
+			t.Fatalf("column %q: %v with LegacyDatetimes, %v without", c.Name, o.Kind, c.Kind)
+		}
+		for r := range o.Len() {
+			if o.IsMissing(r) != c.IsMissing(r) {
+				t.Fatalf("column %q row %d: missing %v with LegacyDatetimes, %v without", c.Name, r, o.IsMissing(r), c.IsMissing(r))
+			}
+			if v, ok := ParseDatetime(o.Label(r)); !o.IsMissing(r) && (!ok || v != c.Num[r]) {
+				t.Fatalf("column %q row %d: label %q reads as %v, %v; the datetime column holds %v", c.Name, r, o.Label(r), v, ok, c.Num[r])
+			}
+		}
+	}
 }
