@@ -2,6 +2,7 @@ package serve
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -112,5 +113,52 @@ func TestWorkerPanicIs500(t *testing.T) {
 	f.srv.set.Store(&modelSet{names: names})
 	if code, out, _ := f.post("/invocations", "application/json", body); code != http.StatusOK {
 		t.Errorf("next request to a sound model: %d %s; want 200", code, out)
+	}
+}
+
+// errModel is a model whose prediction fails with an internal error.
+type errModel struct{ model.Model }
+
+func (errModel) Predict([]float64, *model.Matrix) error {
+	return errors.New("design matrix 2x19: internal detail")
+}
+
+// TestFailuresKeepInternalsInLog: a prediction or an explanation that
+// fails inside the server is a 500 naming the request id, the error
+// itself only in the log with that id. The explanation's 500 carried the
+// error ("explain failed: ...") and logged nothing.
+func TestFailuresKeepInternalsInLog(t *testing.T) {
+	reg, arts := newRegistry(t)
+	v1 := trainModel(t, reg, arts, "mlc_churn.csv", "churn", "logistic", "churn", 1)
+	promote(t, reg, v1.Version)
+	var log syncBuffer
+	f := start(t, reg, Options{PollInterval: time.Hour, SafetyPollInterval: time.Hour, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	d := f.srv.set.Load().names["churn"]
+	prod := d.production()
+	broken := *prod.p
+	broken.Model = errModel{prod.p.Model}
+	names := maps.Clone(f.srv.set.Load().names)
+	nd := *d
+	nd.variants = maps.Clone(d.variants)
+	nd.variants[d.plan.Production] = &variant{m: prod.m, p: &broken}
+	names["churn"] = &nd
+	f.srv.set.Store(&modelSet{names: names})
+	header, rows := csvRows(t, "mlc_churn.csv", 2)
+	body := mlflowBodies(header, rows)["dataframe_split"]
+	for _, path := range []string{"/invocations", "/v1/models/churn/explain"} {
+		code, out, _ := f.post(path, "application/json", body)
+		var e apiError
+		if code != http.StatusInternalServerError || json.Unmarshal(out, &e) != nil || e.RequestID == "" ||
+			!strings.Contains(e.Message, e.RequestID) || strings.Contains(string(out), "internal detail") {
+			t.Errorf("%s on a failing model: %d %s; want 500 naming the request id, not the error", path, code, out)
+			continue
+		}
+		logged := false
+		for l := range strings.Lines(log.String()) {
+			logged = logged || strings.Contains(l, "request="+e.RequestID) && strings.Contains(l, "internal detail")
+		}
+		if !logged {
+			t.Errorf("%s: no log line with request %s and the error:\n%s", path, e.RequestID, log.String())
+		}
 	}
 }

@@ -237,7 +237,10 @@ func (s *Server) handleExplain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.fail(w, c, http.StatusInternalServerError, "explain failed: "+err.Error(), nil)
+		// The error is the server's (a model's, a feature chain's): the
+		// client gets the request id to quote, the log the error.
+		s.o.Logger.Error("serve: explanation failed", "request", c.id, "model", c.name, "version", c.v.m.Version, "err", err)
+		s.fail(w, c, http.StatusInternalServerError, fmt.Sprintf("explain failed (request %s)", c.id), nil)
 		return
 	}
 	resp := explainResponse{ModelVersion: c.v.m.Version, Method: v.Method, Output: v.Output, Exact: v.Exact,
