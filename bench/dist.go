@@ -59,6 +59,11 @@ type DistOptions struct {
 	TrainArgs []string
 	// Pings is how many empty units measure the overhead; 0 means 50.
 	Pings int
+	// CodeVersion names Self's build (registry.CodeVersion), whose units
+	// its workers pull at once. The pings must name it too: a worker
+	// takes units of no build only between waits for its own, so unnamed
+	// pings measured that wait (2 s) instead of the queue's overhead.
+	CodeVersion string
 }
 
 // Dist measures a tuned train on worker processes against the same
@@ -189,7 +194,7 @@ func distQueue(ctx context.Context, o DistOptions, n int, args []string) (DistRo
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = cmd.Wait() }()
 	}
-	e, err := dist.Dial(ctx, srv.URL(), dist.Options{WaitWorkers: time.Minute})
+	e, err := dist.Dial(ctx, srv.URL(), pingOptions(o))
 	if err != nil {
 		return row, err
 	}
@@ -212,6 +217,12 @@ func distQueue(ctx context.Context, o DistOptions, n int, args []string) (DistRo
 	slices.Sort(pings)
 	r.OverheadMS = float64(pings[len(pings)/2].Microseconds()) / 1000
 	return r, nil
+}
+
+// pingOptions are the options of the executor that sends the overhead
+// pings: to the workers' build, as train's units go.
+func pingOptions(o DistOptions) dist.Options {
+	return dist.Options{WaitWorkers: time.Minute, CodeVersion: o.CodeVersion}
 }
 
 func waitAlive(ctx context.Context, url string, n int) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/tabforge/tabforge/bench"
 	"github.com/tabforge/tabforge/model"
 	"github.com/tabforge/tabforge/pipeline"
+	"github.com/tabforge/tabforge/registry"
 )
 
 func (a *app) benchCommand() *cobra.Command {
@@ -285,7 +286,12 @@ testdata/ames.csv.`,
 			if err != nil {
 				return err
 			}
-			rows, err := bench.Dist(cmd.Context(), bench.DistOptions{Self: self, Workers: workers, TrainArgs: args, Pings: pings})
+			// The workers run self, so they name this build.
+			code, err := registry.CodeVersion("tabforge " + version)
+			if err != nil {
+				return err
+			}
+			rows, err := bench.Dist(cmd.Context(), bench.DistOptions{Self: self, Workers: workers, TrainArgs: args, Pings: pings, CodeVersion: code})
 			if err != nil {
 				return err
 			}
