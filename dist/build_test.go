@@ -506,3 +506,91 @@ func TestSharedUnitSurvivesGiveUp(t *testing.T) {
 		t.Errorf("the waiting driver's Execute = %v, %v; want the units run", r.got, r.err)
 	}
 }
+
+// strandUnits queues units as a driver of build code does, and then
+// has them delivered MaxDeliver times and never acked, as when each
+// crashed the workers that ran it: the server then keeps the messages
+// in the stream but delivers them no more, and its advisory saying so
+// went to the driver that queued them, which is gone (killed before it
+// could remove them). Debian's nats-server 2.9.10 also left a consumer
+// that way during a tuned train: one fold unit's message stayed in the
+// stream, undelivered, after the consumer had delivered the ones after
+// it, with nothing pending or in flight.
+func strandUnits(t *testing.T, e *Executor, c *conn, code string, units []pipeline.Unit) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, u := range units {
+		if _, err := e.send(ctx, u, u.Key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	advisories, err := c.nc.SubscribeSync(maxDeliveriesSubject + BuildsStream + "." + buildConsumerName(code))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer advisories.Unsubscribe()
+	cons, err := c.buildConsumer(ctx, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for delivered := 0; delivered < MaxDeliver*len(units); {
+		batch, err := cons.Fetch(len(units), jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for msg := range batch.Messages() {
+			if err := msg.Nak(); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+		if n == 0 {
+			t.Fatalf("the units were delivered %d times; want %d", delivered, MaxDeliver*len(units))
+		}
+		delivered += n
+	}
+	// The server gives up on a unit when a pull finds it delivered
+	// MaxDeliver times: pull, while no driver listens, until it has on
+	// every one.
+	for seen := 0; seen < len(units); {
+		if _, err := cons.FetchNoWait(len(units)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := advisories.NextMsg(200 * time.Millisecond); err == nil {
+			seen++
+		} else if ctx.Err() != nil {
+			t.Fatalf("%d of %d max-deliveries advisories", seen, len(units))
+		}
+	}
+}
+
+// TestStrandedUnitRequeued: a driver whose units' messages are in the
+// stream but will never be delivered (see strandUnits: a resumed train
+// after a killed one, within the duplicate window, is given the old
+// messages) queues them again and gets their results; it used to wait
+// for ever, with 0 units queued or in flight.
+func TestStrandedUnitRequeued(t *testing.T) {
+	s, c := ghostQueue(t)
+	ctx := context.Background()
+	dialDriver := func(who string) *Executor {
+		e, err := Dial(ctx, s.URL(), Options{CodeVersion: buildNew, WaitWorkers: time.Minute, Logger: failureLog(t, who)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	units := squareUnits(3)
+	killed := dialDriver("killed driver")
+	strandUnits(t, killed, c, buildNew, units)
+	killed.Close()
+	e := dialDriver("resumed driver")
+	defer e.Close()
+	startBuildWorker(t, s.URL(), "new", buildNew, &squareRunner{})
+	// 45s: four times requeueEvery, ample for a loaded machine.
+	if got, err := collectTimeout(t, e, units, 45*time.Second); err != nil || got[2] != "4" {
+		t.Errorf("Execute = %v, %v; want the units run", got, err)
+	}
+	awaitBuildMsgs(t, c, 0) // the stranded messages are removed, not left for good
+}

@@ -413,25 +413,58 @@ func (cl *collection) abandon(ctx context.Context) {
 const requeueEvery = 10 * time.Second
 
 // requeueLost publishes anew the pending units whose message left the
-// stream without a result, which no worker would otherwise ever run. It
-// looks at the message first and then at the result, since workers
-// write the result before they ack (which removes the message): a
-// message acked between the two looks has its result there.
+// stream without a result, or stays in it stranded (see passed), which
+// no worker would otherwise ever run. It looks at the consumer first,
+// then at the message, then at the result, since workers write the
+// result before they ack (which removes the message): a message acked
+// between the looks has its result there.
 func (cl *collection) requeueLost(ctx context.Context) error {
+	passed := cl.e.passed(ctx)
 	for rk, seq := range cl.seqs {
 		idx := cl.keys[rk]
-		if !cl.pending[idx[0]] || cl.e.queued(ctx, seq) {
+		if !cl.pending[idx[0]] {
+			continue
+		}
+		queued := cl.e.queued(ctx, seq)
+		if queued && !passed(seq) {
 			continue
 		}
 		if _, ok, err := cl.e.result(ctx, rk); ok || err != nil {
 			continue // the next poll collects it, or tells why it cannot
 		}
-		cl.e.o.Logger.Warn("a unit's message left the queue without a result; queueing it again", "kind", cl.units[idx[0]].Kind, "unit", rk[:13])
+		what := "a unit's message left the queue without a result; queueing it again"
+		if queued {
+			what = "a unit's message waits in the queue where no worker will get it (the server stopped delivering it); queueing it again"
+			_ = cl.e.unitStream().DeleteMsg(ctx, seq) // gone already is fine
+		}
+		cl.e.o.Logger.Warn(what, "kind", cl.units[idx[0]].Kind, "unit", rk[:13])
 		if err := cl.requeue(ctx, rk); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// passed returns whether the message with stream sequence seq, if still
+// in the stream, is stranded there: the consumer that serves the
+// driver's units has moved past it and has nothing in flight, so it
+// will never deliver it. The server leaves a message so once it stopped
+// redelivering it (MaxDeliver, whose advisory went to a driver gone
+// since, one killed before a resume), and Debian's nats-server 2.9.10
+// left one so in a tuned train, and the driver waited for ever. The
+// consumer is read before the message: one in flight then has not been
+// passed. When the consumer cannot be read, nothing counts as passed.
+func (e *Executor) passed(ctx context.Context) func(seq uint64) bool {
+	name := ConsumerName
+	if e.o.CodeVersion != "" {
+		name = buildConsumerName(e.o.CodeVersion)
+	}
+	cons, err := e.unitStream().Consumer(ctx, name)
+	if err != nil {
+		return func(uint64) bool { return false }
+	}
+	info := cons.CachedInfo()
+	return func(seq uint64) bool { return info.NumAckPending == 0 && seq <= info.Delivered.Stream }
 }
 
 // maxKey is the notifier key of the max-deliveries advisory of the
