@@ -75,7 +75,7 @@ func diagnose(ctx context.Context, cfg *config.Config) (problems []store.Problem
 		if ps := s.Check(ctx); len(ps) > 0 {
 			problems = append(problems, ps...)
 		} else {
-			oks = append(oks, fmt.Sprintf("%s %s is writable", role, path))
+			oks = append(oks, fmt.Sprintf("%s %s is whole and writable", role, path))
 		}
 		return s, true
 	}

@@ -72,17 +72,56 @@ func TestDoctorAbsentStore(t *testing.T) {
 	}
 }
 
-// damagedStore returns the path of an SQLite store in dir holding some
-// runs' records, cut to its first half as a copy interrupted midway
-// would be: its header is SQLite's, its content is not whole.
-func damagedStore(t *testing.T, dir string) string {
+// TestDoctorDamagedPages: doctor finds an SQLite store that opens but
+// whose pages are damaged (a failing disk, a torn copy), which every
+// command reading it fails on ("database disk image is malformed"). It
+// said "no problems found": its check only wrote a row.
+func TestDoctorDamagedPages(t *testing.T) {
+	dir := t.TempDir()
+	path := trainedStore(t, dir, "pages.db")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const page = 4096 // SQLite's default page size
+	if len(b) < 8*page {
+		t.Fatalf("the store has %d bytes; want at least 8 pages to damage the middle of", len(b))
+	}
+	// Pages 3 and 4 (0-based), past the header page and the schema's.
+	for i := 3 * page; i < 5*page; i++ {
+		b[i] = 0xff
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := tabforge(t, dir, "runs", "list", "--store", "sqlite://"+path); code == 0 {
+		t.Fatalf("runs list on the damaged store succeeded; the damage missed the data (%s)", errs)
+	}
+	code, out, errs := tabforge(t, dir, "doctor", "--store", "sqlite://"+path)
+	if code != 1 || !strings.Contains(out, "sqlite store "+path+" is damaged") || !strings.Contains(out, "fix: the SQLite database is damaged: restore it from a backup") {
+		t.Errorf("doctor of a store with damaged pages: exit %d\n%s%s; want 1, the damage and its fix", code, out, errs)
+	}
+}
+
+// trainedStore returns the path of a new SQLite store, name in dir,
+// holding a run's records.
+func trainedStore(t *testing.T, dir, name string) string {
 	t.Helper()
-	path := filepath.Join(dir, "damaged.db")
+	path := filepath.Join(dir, name)
 	code, _, errs := tabforge(t, dir, "train", "--store", "sqlite://"+path, "--data", testdata("midwest.csv"), "--target", "percbelowpoverty",
 		"--models", "ridge", "--cv-folds", "0", "--out", filepath.Join(dir, "models"), "--set", "artifacts="+filepath.Join(dir, "artifacts"))
 	if code > 1 { // 1: the gates may fail; the store is written all the same
 		t.Fatalf("train: exit %d\n%s", code, errs)
 	}
+	return path
+}
+
+// damagedStore returns the path of an SQLite store in dir holding some
+// runs' records, cut to its first half as a copy interrupted midway
+// would be: its header is SQLite's, its content is not whole.
+func damagedStore(t *testing.T, dir string) string {
+	t.Helper()
+	path := trainedStore(t, dir, "damaged.db")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

@@ -400,11 +400,53 @@ func (s *Store) PutRecords(ctx context.Context, recs []*store.Record) error {
 	return nil
 }
 
-// Check implements store.Checker: the file must be writable.
+// Check implements store.Checker: the file must be whole (SQLite's
+// quick_check: a file with damaged pages still opens and takes a write,
+// while every command that reads the damaged part fails) and writable.
 func (s *Store) Check(ctx context.Context) []store.Problem {
+	if err := s.quickCheck(ctx); err != nil {
+		return []store.Problem{{What: fmt.Sprintf("sqlite store %s is damaged: %v", s.path, err),
+			Fix: "the SQLite database is damaged: restore it from a backup (tabforge store import) or choose another path"}}
+	}
 	if err := s.Ping(ctx); err != nil {
 		return []store.Problem{{What: err.Error(),
 			Fix: "point --store (or the fallback) at a writable path, e.g. sqlite://.tabforge/tabforge.db, and check the disk is not full"}}
 	}
 	return nil
+}
+
+// quickCheck runs PRAGMA quick_check, which reads every page (linear in
+// the file's size), and returns its first finding, with how many more
+// there are (one line: doctor prints it beside its fix), or nil when it
+// finds the file whole.
+func (s *Store) quickCheck(ctx context.Context) error {
+	rows, err := s.db.QueryContext(ctx, `PRAGMA quick_check`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var found []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return err
+		}
+		// A row may hold several findings, one a line, under headers
+		// naming the database ("*** in database main ***").
+		for _, f := range strings.Split(line, "\n") {
+			if f = strings.TrimSpace(f); f != "" && !strings.HasPrefix(f, "***") {
+				found = append(found, f)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	switch {
+	case len(found) == 0 || len(found) == 1 && found[0] == "ok":
+		return nil
+	case len(found) == 1:
+		return errors.New(found[0])
+	}
+	return fmt.Errorf("%s (and %d more findings)", found[0], len(found)-1)
 }
