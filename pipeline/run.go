@@ -323,6 +323,7 @@ func (r *trainRun) finish(ctx context.Context, err error) error {
 			// Stopped from outside (Ctrl-C, a caller's deadline), not
 			// failed of itself: "context canceled" read as a fault.
 			rec.Error = fmt.Sprintf("stopped: %v; the run can be resumed", context.Cause(ctx))
+			err = &StoppedError{RunID: rec.ID, Cause: context.Cause(ctx), Err: err}
 		}
 		if res.Best != "" {
 			rec.Best, rec.ModelPath = res.Best, res.ModelPath

@@ -46,8 +46,8 @@ func TestStoppedRunRecorded(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	h := &cancelOn{Handler: slog.DiscardHandler, msg: "split", cancel: cancel, cause: errors.New("received interrupt")}
-	res, err := Train(ctx, cfg, Options{Runs: st, Logger: slog.New(h)})
-	if err == nil {
+	res, trainErr := Train(ctx, cfg, Options{Runs: st, Logger: slog.New(h)})
+	if trainErr == nil {
 		t.Fatalf("Train = %+v; want it stopped", res)
 	}
 	runs, err := st.ListRuns(context.Background(), 0)
@@ -57,5 +57,12 @@ func TestStoppedRunRecorded(t *testing.T) {
 	r := runs[0]
 	if r.Status != store.Failed || !strings.Contains(r.Error, "stopped: received interrupt") || !strings.Contains(r.Error, "resume") {
 		t.Errorf("stopped run recorded as %s %q; want failed, saying what stopped it and that it can be resumed", r.Status, r.Error)
+	}
+	// What the CLI prints: it said only "context canceled", naming
+	// neither the run nor that it can be resumed.
+	var stopped *StoppedError
+	if !errors.As(trainErr, &stopped) || stopped.RunID != r.ID || stopped.Unwrap() == nil ||
+		!strings.Contains(trainErr.Error(), "received interrupt") || !strings.Contains(trainErr.Error(), "--resume "+r.ID) {
+		t.Errorf("Train's error = %v; want a StoppedError naming the run, its cause and --resume %s, wrapping the stages' error", trainErr, r.ID)
 	}
 }
