@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tabforge/tabforge/config"
+	"github.com/tabforge/tabforge/store"
 )
 
 // Runner runs a unit rebuilt from its key, kind and spec with the given
@@ -263,6 +264,15 @@ func (w *Worker) handle(ctx context.Context, c *conn, msg jetstream.Msg) {
 	w.running.Add(-1)
 	if ctx.Err() != nil {
 		_ = msg.Nak() // stopping: hand the unit to another worker now
+		return
+	}
+	if errors.Is(runErr, store.ErrUnavailable) && delivery < MaxDeliver {
+		// The store is down (a Redis restart): a failure would be the
+		// unit's result and fail the driver's run, while a delivery
+		// AckWait later may find it back. The last delivery records
+		// the failure, so the driver hears why.
+		w.Logger.Warn("the store is unreachable; handing the unit back to run again", "kind", m.Kind, "unit", rk[:13], "delivery", delivery, "err", runErr)
+		_ = msg.NakWithDelay(AckWait)
 		return
 	}
 	r := result{Value: b, Worker: w.ID, Seq: seq, QueuedMS: ms(start.Sub(time.Unix(0, m.Published))), RunMS: ms(time.Since(start))}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tabforge/tabforge/internal/syncbuf"
+	"github.com/tabforge/tabforge/store"
 )
 
 // TestWorkerBeforeServer: a worker started before its server (compose and
@@ -204,5 +206,42 @@ func TestWorkerSurvivesPanic(t *testing.T) {
 	}
 	if got[2] != "4" {
 		t.Errorf("results after the panic %v; want 2 squared = 4 for the last", got)
+	}
+}
+
+// outageRunner fails its first run with the store unreachable (a Redis
+// restart under the worker), then squares as squareRunner does.
+type outageRunner struct {
+	squareRunner
+	failed atomic.Bool
+}
+
+func (r *outageRunner) Run(ctx context.Context, key, kind string, spec json.RawMessage, workers int) ([]byte, error) {
+	if !r.failed.Swap(true) {
+		return nil, fmt.Errorf("pipeline: run x: get run x: %w: dial tcp 127.0.0.1:6379: connect: connection refused", store.ErrUnavailable)
+	}
+	return r.squareRunner.Run(ctx, key, kind, spec, workers)
+}
+
+// TestUnitRetriedWhileStoreDown: a unit that fails because the store is
+// unreachable is handed back and run again, and the driver gets its
+// result; the failure used to be its result, and failed the whole run
+// over a Redis restart of a second.
+func TestUnitRetriedWhileStoreDown(t *testing.T) {
+	s := startServer(t)
+	r := &outageRunner{}
+	startWorkers(t, s.URL(), r, 1)
+	e, err := Dial(context.Background(), s.URL(), Options{Logger: failureLog(t, "driver")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	// 30s: the unit comes back after AckWait (6s).
+	got, err := collectTimeout(t, e, squareUnits(1), 30*time.Second)
+	if err != nil || got[0] != "0" {
+		t.Fatalf("Execute = %v, %v; want the unit run again once the store answers", got, err)
+	}
+	if n := r.runs.Load(); n != 1 {
+		t.Errorf("the unit ran %d times after the outage; want 1", n)
 	}
 }
