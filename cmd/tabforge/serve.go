@@ -132,7 +132,11 @@ func (a *app) runServe(cmd *cobra.Command, o *serve.Options, addr, logPath strin
 		defer f.Close()
 		o.PredictionLog = f
 	}
-	cfg, st, err := a.configStore(cmd, toWrite)
+	cfg, _, err := a.loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	st, err := a.primaryStore(cmd.Context(), cfg)
 	if err != nil {
 		return err
 	}

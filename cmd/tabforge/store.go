@@ -18,6 +18,7 @@ import (
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/failover"
+	"github.com/tabforge/tabforge/store/redis"
 	"github.com/tabforge/tabforge/store/sqlite"
 )
 
@@ -62,6 +63,31 @@ func (a *app) openStoreOpts(ctx context.Context, cfg *config.Config, o failover.
 		return nil, noStoreError{path}
 	}
 	return st, err
+}
+
+// primaryStore opens the store of a long-lived process that others
+// write to, tabforge worker and tabforge serve: on Redis, with no SQLite
+// fallback. A failover store stays on its fallback for the rest of the
+// process, which holds none of what other processes write to Redis: a
+// worker that met Redis down once failed every later unit ("run ... is
+// not in this worker's store"), and every train with it, and serve
+// stopped seeing promotions and rollbacks, until restarted. On plain
+// Redis what needs the store fails while Redis is down (a worker hands
+// the unit back, serve keeps the versions it has loaded) and works again
+// once it answers. Other URLs open as openStore opens them.
+func (a *app) primaryStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	if !strings.HasPrefix(cfg.Store, "redis://") && !strings.HasPrefix(cfg.Store, "rediss://") {
+		return a.openStore(ctx, cfg, toWrite)
+	}
+	raw, _, err := failover.SplitFallback(cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	conn, o, err := redis.ParseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	return redis.New(conn, o), nil
 }
 
 func (a *app) storeCommand() *cobra.Command {

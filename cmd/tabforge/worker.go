@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -18,10 +17,7 @@ import (
 	"github.com/tabforge/tabforge/meta"
 	"github.com/tabforge/tabforge/pipeline"
 	"github.com/tabforge/tabforge/registry"
-	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/store/cache"
-	"github.com/tabforge/tabforge/store/failover"
-	"github.com/tabforge/tabforge/store/redis"
 )
 
 func (a *app) workerCommand() *cobra.Command {
@@ -63,7 +59,7 @@ func (a *app) worker(cmd *cobra.Command, queue string, concurrency int) error {
 		return err
 	}
 	ctx := cmd.Context()
-	st, err := a.workerStore(ctx, cfg)
+	st, err := a.primaryStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -87,30 +83,6 @@ func (a *app) worker(cmd *cobra.Command, queue string, concurrency int) error {
 	}
 	fmt.Fprintf(a.stderr, "worker: serving %s with %d at a time (store %s)\n", config.RedactURL(queue), concurrency, st.URL())
 	return w.Run(ctx, queue)
-}
-
-// workerStore opens the store a worker reads run records from. On Redis
-// it has no SQLite fallback: a failover store stays on its fallback for
-// the rest of the process, and the fallback can never hold a driver's run
-// (the driver writes it to Redis, or to its own fallback, elsewhere), so a
-// worker that met Redis down once failed every later unit ("run ... is
-// not in this worker's store"), and every train with it, until
-// restarted. Plain Redis fails the units that need it while it is down
-// and serves again once it answers; nor is it asked at start, so a worker
-// started before Redis waits for it as it waits for the queue.
-func (a *app) workerStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
-	if !strings.HasPrefix(cfg.Store, "redis://") && !strings.HasPrefix(cfg.Store, "rediss://") {
-		return a.openStore(ctx, cfg, toWrite)
-	}
-	raw, _, err := failover.SplitFallback(cfg.Store)
-	if err != nil {
-		return nil, err
-	}
-	conn, o, err := redis.ParseURL(raw)
-	if err != nil {
-		return nil, err
-	}
-	return redis.New(conn, o), nil
 }
 
 // queueExecutor returns the executor cfg asks for (nil: local) and a
