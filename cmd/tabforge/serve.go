@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"github.com/tabforge/tabforge/internal/tokenguard"
 	"github.com/tabforge/tabforge/registry"
 	"github.com/tabforge/tabforge/serve"
+	"github.com/tabforge/tabforge/store"
 	"github.com/tabforge/tabforge/ui"
 )
 
@@ -143,6 +145,9 @@ func (a *app) runServe(cmd *cobra.Command, o *serve.Options, addr, logPath strin
 	defer st.Close()
 	o.ExplainSeed = cfg.Seed // as tabforge explain seeds them
 	reg, err := registry.Open(cmd.Context(), st)
+	if errors.Is(err, store.ErrUnavailable) {
+		return fmt.Errorf("serve: the store %s is unreachable, and serve has no SQLite fallback (it would hold no model): start Redis or fix --store: %w", st.URL(), err)
+	}
 	if err != nil {
 		return err
 	}

@@ -92,3 +92,14 @@ func TestServeAfterRedisOutage(t *testing.T) {
 		t.Errorf("serve serves %q 20s after %s was promoted with Redis back; want %s", got, v2, v2)
 	}
 }
+
+// TestServeRedisDownAtStart: serve started while Redis is down fails at
+// once saying so (its process manager starts it again), rather than
+// serving an SQLite fallback that holds no model.
+func TestServeRedisDownAtStart(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errs := tabforge(t, dir, "serve", "--addr", "127.0.0.1:0", "--store", "redis://127.0.0.1:1/0?fallback="+filepath.Join(dir, "fb.db"))
+	if code != 1 || !strings.Contains(errs, "the store redis://127.0.0.1:1/0 is unreachable, and serve has no SQLite fallback") {
+		t.Errorf("serve with Redis down: exit %d\n%s; want 1, saying the store is unreachable", code, errs)
+	}
+}
