@@ -139,19 +139,23 @@ func openRedis(ctx context.Context, raw string, o Options) (*Store, error) {
 	if _, _, err := redis.ParseURL(raw); err != nil {
 		return nil, err // a malformed URL is a mistake, not an outage
 	}
+	// Redis first: without a fallback an unreachable Redis must not leave
+	// an empty fallback file behind.
+	primary, perr := redis.Open(ctx, raw)
+	if perr != nil && o.NoFallback {
+		return nil, perr
+	}
 	fallback, err := sqlite.Open(ctx, o.Fallback)
 	if err != nil {
+		if primary != nil {
+			primary.Close()
+		}
 		return nil, fmt.Errorf("redis store fallback: %w", err)
 	}
 	s := newStore(fallback, log)
-	primary, err := redis.Open(ctx, raw)
-	if err != nil {
-		if o.NoFallback {
-			fallback.Close()
-			return nil, err
-		}
+	if perr != nil {
 		s.name, s.target = redact(raw), target(raw)
-		s.failover(err)
+		s.failover(perr)
 		return s, nil
 	}
 	s.primary, s.name, s.target = primary, primary.URL(), target(raw)

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -134,6 +136,14 @@ func TestOpenErrors(t *testing.T) {
 
 	if _, err := failover.Open(ctx, deadURL(t), failover.Options{Fallback: fb, NoFallback: true}); !errors.Is(err, store.ErrUnavailable) {
 		t.Errorf("NoFallback on a dead server: %v; want ErrUnavailable", err)
+	}
+	// Without a fallback, an unreachable Redis creates no fallback file.
+	unused := filepath.Join(t.TempDir(), "sub", "unused.db")
+	if _, err := failover.Open(ctx, deadURL(t), failover.Options{Fallback: unused, NoFallback: true}); err == nil {
+		t.Error("NoFallback on a dead server opened a store")
+	}
+	if _, err := os.Stat(unused); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("NoFallback on a dead server left %s behind (stat: %v)", unused, err)
 	}
 	srv := redistest.Start(t)
 	c, err := redis.Open(ctx, srv.URL())
