@@ -356,8 +356,8 @@ type Config struct {
 	// recomputed. Default true.
 	Cache bool `yaml:"cache" json:"cache" koanf:"cache" hash:"-"`
 	// StoreFallback falls back to the embedded SQLite store when a Redis
-	// store is unreachable; off makes that an error. tabforge worker and
-	// tabforge serve never fall back: they wait for Redis instead (the
+	// store is unreachable; off makes that an error. tabforge worker,
+	// serve and watch never fall back: they wait for Redis instead (the
 	// fallback holds nothing other processes write). Default true.
 	StoreFallback bool `yaml:"store_fallback" json:"store_fallback" koanf:"store_fallback" hash:"-"`
 	// Executor says where cross-validation folds run: local (this

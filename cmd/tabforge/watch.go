@@ -69,7 +69,16 @@ func (a *app) watchCommand() *cobra.Command {
 			if o.Policy.Stage, err = servingStage("watch", stage); err != nil {
 				return err
 			}
-			cfg, st, err := a.configStore(cmd, toWrite)
+			// On Redis a watcher reads and writes Redis alone, as serve and
+			// worker do: one that met Redis down once stayed on its SQLite
+			// fallback, registering challengers where serve never looks
+			// and judging them against a champion it no longer saw. A scan
+			// during an outage fails and the next one retries.
+			cfg, _, err := a.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			st, err := a.primaryStore(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
