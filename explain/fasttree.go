@@ -137,7 +137,7 @@ func (w *shapWorker) fastTree(t *shapTree) {
 			feats := lt.feats[li]
 			d := len(feats)
 			row := lt.table[li][int(it.h)*d : int(it.h+1)*d]
-			vals := t.value[int(i)*t.nout : int(i+1)*t.nout]
+			vals, outs := t.leafValues(i)
 			if t.nout == 1 {
 				v := vals[0]
 				base := w.phi[t.group*w.f:]
@@ -147,6 +147,9 @@ func (w *shapWorker) fastTree(t *shapTree) {
 				continue
 			}
 			for o, v := range vals {
+				if outs != nil {
+					o = int(outs[o])
+				}
 				base := w.phi[(t.group+o)*w.f:]
 				for k, f := range feats {
 					base[f] += row[k] * v

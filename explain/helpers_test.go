@@ -131,8 +131,12 @@ func pathValue(t *shapTree, x []float64, inS []bool, out []float64) {
 	var walk func(i int32, w float64)
 	walk = func(i int32, w float64) {
 		if t.left[i] < 0 {
-			for k := range t.nout {
-				out[t.group+k] += w * t.value[int(i)*t.nout+k]
+			vals, outs := t.leafValues(i)
+			for e, v := range vals {
+				if outs != nil {
+					e = int(outs[e])
+				}
+				out[t.group+e] += w * v
 			}
 			return
 		}

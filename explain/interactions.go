@@ -122,13 +122,15 @@ func (w *shapWorker) recurseCond(t *shapTree, i int32, poff, depth int, zero, on
 		copy(p, w.path[poff:poff+depth+1]) // the parent's path unchanged
 	}
 	if t.left[i] < 0 {
-		nout := t.nout
-		vals := t.value[int(i)*nout : int(i+1)*nout]
+		vals, outs := t.leafValues(i)
 		for k := 1; k <= depth; k++ {
 			el := p[k]
 			s := c.unwoundSum(p, depth, k) * (el.one - el.zero) * condFrac
 			phi := w.phi[t.group*w.f+int(el.feature):]
 			for o, v := range vals {
+				if outs != nil {
+					o = int(outs[o])
+				}
 				phi[o*w.f] += s * v
 			}
 		}

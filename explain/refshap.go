@@ -109,7 +109,8 @@ func (w *refWorker) walk(t *shapTree, i int32) {
 // v·(|A|−1)!|B|!/(|A|+|B|)!, each r-side one loses v·|A|!(|B|−1)!/(|A|+|B|)!.
 func (w *refWorker) leaf(t *shapTree, i int32) {
 	na, nb := len(w.a), len(w.b)
-	w.leafValues += t.nout * (na + nb)
+	vals, outs := t.leafValues(i)
+	w.leafValues += len(vals) * (na + nb)
 	if na+nb == 0 {
 		return // x and r both reach it: it is in neither's difference
 	}
@@ -120,8 +121,10 @@ func (w *refWorker) leaf(t *shapTree, i int32) {
 	if nb > 0 {
 		cb = -w.w[nb*w.wide+na]
 	}
-	for k := range t.nout {
-		v := t.value[int(i)*t.nout+k]
+	for k, v := range vals {
+		if outs != nil {
+			k = int(outs[k])
+		}
 		phi := w.phi[(t.group+k)*w.f : (t.group+k+1)*w.f]
 		for _, j := range w.a {
 			phi[j] += v * ca

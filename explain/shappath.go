@@ -132,8 +132,7 @@ func (w *shapWorker) recurse(t *shapTree, i int32, poff, depth int, zero, one fl
 	copy(p[:depth], w.path[poff:poff+depth])
 	c.extend(p, depth, zero, one, feature)
 	if t.left[i] < 0 {
-		nout := t.nout
-		vals := t.value[int(i)*nout : int(i+1)*nout]
+		vals, outs := t.leafValues(i)
 		cold, haveCold := 0.0, false
 		for k := 1; k <= depth; k++ {
 			el := p[k]
@@ -147,12 +146,15 @@ func (w *shapWorker) recurse(t *shapTree, i int32, poff, depth int, zero, one fl
 			} else {
 				s = c.unwoundSum(p, depth, k) * (el.one - el.zero)
 			}
-			if nout == 1 {
+			if t.nout == 1 {
 				w.phi[t.group*w.f+int(el.feature)] += s * vals[0]
 				continue
 			}
 			phi := w.phi[t.group*w.f+int(el.feature):]
 			for o, v := range vals {
+				if outs != nil {
+					o = int(outs[o])
+				}
 				phi[o*w.f] += s * v
 			}
 		}

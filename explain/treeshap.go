@@ -41,11 +41,28 @@ type shapTree struct {
 	defaultLeft []bool       // ruleLT32 only
 	cats        []*[4]uint64 // ruleLT32 categorical splits; nil slice if none
 	zeroL       []float64    // cover(left)/cover(node) at internal nodes
-	value       []float64    // nout values per node (leaves only used)
+	// value holds nout values per node (leaves only used), or, when
+	// vstart is set (a multiclass CART tree), the leaf table package tree
+	// keeps: leaf i's nonzero values are value[vstart[i]:vstart[i+1]],
+	// of the outputs in vout. Dense values cost a forest of 200 classes
+	// 1,600 bytes a node, most of them zeros.
+	value       []float64
+	vstart      []int32
+	vout        []int32
 	rule        splitRule
 	group, nout int
 	depth       int
 	fast        *leafTables // nil: use the recursion
+}
+
+// leafValues returns leaf i's stored values and their outputs (counted
+// from group); outs nil means vals[o] is output o's.
+func (t *shapTree) leafValues(i int32) (vals []float64, outs []int32) {
+	if t.vstart == nil {
+		return t.value[int(i)*t.nout : int(i+1)*t.nout], nil
+	}
+	lo, hi := t.vstart[i], t.vstart[i+1]
+	return t.value[lo:hi], t.vout[lo:hi]
 }
 
 // hot returns the child row x goes to at internal node i.
@@ -81,19 +98,36 @@ func (t *shapTree) hot(i int32, x []float64) int32 {
 // as the denominator rather than the node's own cover, so fractions sum
 // to one exactly and local accuracy holds to rounding even when stored
 // covers were summed in another order (XGBoost's float32 sum_hessian).
+//
+// The means are kept for one node per depth (means[d] for the node being
+// finished at depth d), not per node: nout values a node took a forest
+// of 200 classes to gigabytes.
 func (t *shapTree) finish(cover func(i int) float64, base []float64) {
 	n := len(t.left)
 	t.zeroL = make([]float64, n)
-	mean := make([]float64, n*t.nout)
+	var means [][]float64
 	var walk func(i int32, d int)
 	walk = func(i int32, d int) {
 		t.depth = max(t.depth, d)
+		if len(means) <= d {
+			means = append(means, make([]float64, t.nout))
+		}
+		mean := means[d]
 		if t.left[i] < 0 {
-			copy(mean[int(i)*t.nout:], t.value[int(i)*t.nout:int(i+1)*t.nout])
+			clear(mean)
+			vals, outs := t.leafValues(i)
+			for e, v := range vals {
+				if outs != nil {
+					mean[outs[e]] = v
+				} else {
+					mean[e] = v
+				}
+			}
 			return
 		}
 		l, r := t.left[i], t.right[i]
 		walk(l, d+1)
+		copy(mean, means[d+1])
 		walk(r, d+1)
 		cl, cr := cover(int(l)), cover(int(r))
 		fl := 0.5 // no training weight below: split the difference
@@ -101,13 +135,13 @@ func (t *shapTree) finish(cover func(i int) float64, base []float64) {
 			fl = cl / (cl + cr)
 		}
 		t.zeroL[i] = fl
-		for k := range t.nout {
-			mean[int(i)*t.nout+k] = fl*mean[int(l)*t.nout+k] + (1-fl)*mean[int(r)*t.nout+k]
+		for k, mr := range means[d+1] {
+			mean[k] = fl*mean[k] + (1-fl)*mr
 		}
 	}
 	walk(0, 0)
-	for k := range t.nout {
-		base[t.group+k] += mean[k]
+	for k, v := range means[0] {
+		base[t.group+k] += v
 	}
 }
 
@@ -239,6 +273,9 @@ func cartTree(src *tree.Tree, scale float64, base []float64) shapTree {
 	for i, v := range src.Value {
 		t.value[i] = v * scale
 	}
+	if src.NumOutputs > 1 { // the tree's leaf table, shared: both are read-only
+		t.vstart, t.vout = src.ValueStart, src.ValueClass
+	}
 	t.finish(func(i int) float64 { return src.Cover[i] }, base)
 	return t
 }
@@ -327,8 +364,12 @@ func (e *TreeEnsemble) Predict(dst []float64, x *model.Matrix) {
 			for t.left[i] >= 0 {
 				i = t.hot(i, row)
 			}
-			for k := range t.nout {
-				out[t.group+k] += t.value[int(i)*t.nout+k]
+			vals, outs := t.leafValues(i)
+			for e, v := range vals {
+				if outs != nil {
+					e = int(outs[e])
+				}
+				out[t.group+e] += v
 			}
 		}
 	}

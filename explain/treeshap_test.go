@@ -158,3 +158,22 @@ func withoutTables(e *TreeEnsemble) *TreeEnsemble {
 	}
 	return &plain
 }
+
+// TestTreeEnsembleLeafTable checks that a multiclass forest is flattened
+// with its trees' leaf tables, not a value per node and class: the
+// values TreeSHAP keeps are as many as the trees store, which on a
+// fully grown forest's mostly pure leaves is about one per leaf.
+func TestTreeEnsembleLeafTable(t *testing.T) {
+	multi := synth(model.Multiclass, 400, 6, 3, false)
+	m := fitForest(t, multi, 4, 0)
+	e, err := NewTreeEnsemble(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, src := range m.Trees() {
+		st := &e.trees[i]
+		if len(st.value) != len(src.Value) || len(st.vstart) != src.NumNodes()+1 {
+			t.Errorf("tree %d: %d values for %d nodes of %d classes; the tree stores %d", i, len(st.value), src.NumNodes(), src.NumOutputs, len(src.Value))
+		}
+	}
+}

@@ -43,7 +43,7 @@ func TestNewerModelFile(t *testing.T) {
 	cases["forest model"] = raise(t, payload, `TFforst\d`, `TFforst2`)
 	_, payload = savedModel(t, "tree")
 	cases["tree model"] = raise(t, payload, "TFcart\\d\x00", "TFcart2\x00")
-	cases["tree encoding"] = raise(t, payload, "TFtree\\d\x00", "TFtree3\x00")
+	cases["tree encoding"] = raise(t, payload, "TFtree\\d\x00", "TFtree4\x00")
 	_, payload = savedModel(t, "gbdt", "logistic")
 	cases["combiner"] = raiseCombiner(t, payload)
 	for name, data := range cases {

@@ -322,10 +322,7 @@ func oobScore(m *Model, d *model.Dataset, inbag [][]uint64) float64 {
 				if bits[r/64]&(1<<(r%64)) != 0 {
 					continue
 				}
-				v := t.NodeValue(t.Leaf(d.X.Row(r)))
-				for j, x := range v {
-					sum[r*k+j] += x
-				}
+				t.AddValue(sum[r*k:(r+1)*k], t.Leaf(d.X.Row(r)))
 				cnt[r]++
 			}
 		}
@@ -514,10 +511,7 @@ func (m *Model) walkRows(dst []float64, x *model.Matrix, lo, hi int) {
 	clear(out)
 	for _, t := range m.trees {
 		for r := lo; r < hi; r++ {
-			v := t.NodeValue(t.Leaf(x.Row(r)))
-			for j, e := range v {
-				dst[r*k+j] += e
-			}
+			t.AddValue(dst[r*k:(r+1)*k], t.Leaf(x.Row(r)))
 		}
 	}
 	for i := range out {

@@ -17,9 +17,7 @@ func walkPredict(m *Model, x *model.Matrix) []float64 {
 	inv := 1 / float64(len(m.trees))
 	for r := range x.Rows {
 		for _, t := range m.trees {
-			for j, v := range t.NodeValue(t.Leaf(x.Row(r))) {
-				out[r*k+j] += v
-			}
+			t.AddValue(out[r*k:(r+1)*k], t.Leaf(x.Row(r)))
 		}
 		for j := range k {
 			out[r*k+j] *= inv

@@ -13,9 +13,13 @@ import "math"
 // A Flat is immutable and safe for concurrent use.
 type Flat struct {
 	nodes []flatNode
-	// vals holds NumOutputs values per node, leaves only (zero at
-	// internal nodes).
+	// vals holds one value per node (zero at internal nodes) for a
+	// single-output tree; for a multiclass tree, the leaves' stored class
+	// values, node j's at vals[start[j]:start[j+1]] of classes class[...]
+	// (see Tree.Value).
 	vals  []float64
+	start []int32
+	class []int32
 	k     int
 	depth int
 }
@@ -62,7 +66,8 @@ type flatNode struct {
 func NewFlat(t *Tree) *Flat {
 	f := &Flat{k: t.NumOutputs, depth: t.MaxDepth()}
 	n := t.NumNodes()
-	f.nodes, f.vals = make([]flatNode, 1, n), make([]float64, f.k, n*f.k)
+	f.nodes = make([]flatNode, 1, n)
+	leafOf := make([]int32, 1, n) // per flat node, its tree node if a leaf, else -1
 	type item struct{ src, dst int32 }
 	queue := make([]item, 1, n)
 	for q := 0; q < len(queue); q++ {
@@ -70,14 +75,34 @@ func NewFlat(t *Tree) *Flat {
 		s := int(it.src)
 		if t.IsLeaf(s) {
 			f.nodes[it.dst] = flatNode{thr: math.NaN(), left: it.dst - 1}
-			copy(f.vals[int(it.dst)*f.k:], t.NodeValue(s))
+			leafOf[it.dst] = it.src
 			continue
 		}
 		l := int32(len(f.nodes))
 		f.nodes = append(f.nodes, flatNode{}, flatNode{})
-		f.vals = append(f.vals, make([]float64, 2*f.k)...)
+		leafOf = append(leafOf, -1, -1)
 		f.nodes[it.dst] = flatNode{thr: t.Threshold[s], feat: t.Feature[s], left: l}
+		leafOf[it.dst] = -1
 		queue = append(queue, item{t.Left[s], l}, item{t.Right[s], l + 1})
+	}
+	if !t.sparse() {
+		f.vals = make([]float64, n)
+		for j, s := range leafOf {
+			if s >= 0 {
+				f.vals[j] = t.Value[s]
+			}
+		}
+		return f
+	}
+	f.start = make([]int32, 1, n+1)
+	f.vals, f.class = make([]float64, 0, len(t.Value)), make([]int32, 0, len(t.Value))
+	for _, s := range leafOf {
+		if s >= 0 {
+			lo, hi := t.ValueStart[s], t.ValueStart[s+1]
+			f.vals = append(f.vals, t.Value[lo:hi]...)
+			f.class = append(f.class, t.ValueClass[lo:hi]...)
+		}
+		f.start = append(f.start, int32(len(f.vals)))
 	}
 	return f
 }
@@ -85,7 +110,7 @@ func NewFlat(t *Tree) *Flat {
 // AddTo adds the tree's values for the rows rows of x (row-major, p
 // columns each, no NaN) to dst, k values per row (dst[r*k+j] += value j of
 // row r's leaf), using idx (at least rows long) as scratch. It equals
-// adding NodeValue(Leaf(row)) row by row; only the order of the loads
+// adding AddValue(Leaf(row)) row by row; only the order of the loads
 // differs.
 func (f *Flat) AddTo(dst, x []float64, rows, p int, idx []int32) {
 	idx = idx[:rows]
@@ -101,8 +126,10 @@ func (f *Flat) AddTo(dst, x []float64, rows, p int, idx []int32) {
 		return
 	}
 	for r, i := range idx {
-		for j, v := range f.vals[int(i)*f.k : int(i+1)*f.k] {
-			dst[r*f.k+j] += v
+		lo, hi := f.start[i], f.start[i+1]
+		out := dst[r*f.k : (r+1)*f.k]
+		for e, c := range f.class[lo:hi] {
+			out[c] += f.vals[int(lo)+e]
 		}
 	}
 }

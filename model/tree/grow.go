@@ -264,6 +264,7 @@ func (g *grower) grow(ctx context.Context) error {
 			copy(g.consts[(top+1)*w:], g.cur)
 		}
 		g.t.Feature[id] = int32(sp.feature)
+		g.t.dropValues(id)
 		if c.random {
 			g.t.Threshold[id] = sp.threshold
 		} else {

@@ -166,7 +166,7 @@ func (m *Model) Predict(dst []float64, x *model.Matrix) error {
 	t, k := m.tree, m.tree.NumOutputs
 	ParallelRows(x.Rows, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			copy(dst[i*k:(i+1)*k], t.NodeValue(t.Leaf(x.Row(i))))
+			t.LeafValue(dst[i*k:(i+1)*k], t.Leaf(x.Row(i)))
 		}
 	})
 	return nil

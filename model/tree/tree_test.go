@@ -243,12 +243,21 @@ func TestTreeShape(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tr := fit(t, tt.params, d).Tree()
 			for i := range tr.NumNodes() {
-				v := tr.NodeValue(i)
+				// A multiclass tree stores class probabilities at its
+				// leaves only, and only the nonzero ones.
+				lo, hi := tr.ValueStart[i], tr.ValueStart[i+1]
 				var s float64
-				for _, p := range v {
+				for _, p := range tr.Value[lo:hi] {
 					s += p
+					if p == 0 {
+						t.Errorf("node %d stores a zero probability", i)
+					}
 				}
-				if math.Abs(s-1) > 1e-9 {
+				if !tr.IsLeaf(i) {
+					if hi != lo {
+						t.Errorf("internal node %d stores %d values", i, hi-lo)
+					}
+				} else if math.Abs(s-1) > 1e-9 {
 					t.Errorf("node %d probabilities sum to %v", i, s)
 				}
 				if tr.IsLeaf(i) {
