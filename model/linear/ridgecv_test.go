@@ -14,7 +14,8 @@ import (
 // wide design: both must pick the same alpha.
 func TestChooseAlphaIsLeaveOneOut(t *testing.T) {
 	alphas := []float64{0.01, 0.1, 1, 10, 100, 1000}
-	for _, shape := range []struct{ n, p int }{{40, 6}, {20, 40}} {
+	// 600 rows take chooseAlphaTall through three blocks of rows.
+	for _, shape := range []struct{ n, p int }{{40, 6}, {600, 8}, {20, 40}} {
 		d := wideData(shape.n, shape.p, false, 7)
 		got, err := chooseAlpha(context.Background(), d, alphas, true)
 		if err != nil {
@@ -55,4 +56,18 @@ func seqRows(n int) []int {
 		out[i] = i
 	}
 	return out
+}
+
+// BenchmarkChooseAlpha times the alpha search on a tall design and
+// reports its allocations, which chooseAlphaTall keeps to a few blocks of
+// rows where the search used to copy X and hold its n×p scores.
+func BenchmarkChooseAlpha(b *testing.B) {
+	d := wideData(20000, 200, false, 3)
+	alphas := []float64{0.1, 1, 10, 100}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := chooseAlpha(context.Background(), d, alphas, true); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
