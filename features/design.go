@@ -62,6 +62,16 @@ type Design struct {
 	// they were written in; only designs saved as version 1 set it, so
 	// that their matrices stay as they were.
 	utc bool
+	// unseenZero encodes a label unseen in training as all zeros even in
+	// a column that pools labels into OtherLevel; only designs saved as
+	// version 1 or 2 set it. A fitted design encodes such a label as
+	// OtherLevel, as scikit-learn's OneHotEncoder does with
+	// handle_unknown="infrequent_if_exist": a label too rare to be seen
+	// in training belongs with the rare ones. All zeros put it where no
+	// training row was: with every training row in OtherLevel, a linear
+	// fit splits the intercept between the two, and such rows were
+	// predicted 0.63 off on a 50,000-level id column.
+	unseenZero bool
 }
 
 // FitDesign learns imputation fills, scaling statistics, category levels

@@ -13,15 +13,19 @@ import (
 // written in (frame.Column.Local); version 1 read them in UTC, and a
 // version 1 design keeps doing so, so a model saved then predicts as it
 // did. A design without datetime columns reads the same in both and is
-// still written as version 1, which older tabforge loads.
+// still written as version 1, which older tabforge loads. Version 3
+// encodes a label unseen in training as OtherLevel in a column that pools
+// labels (see Design.unseenZero); versions 1 and 2 keep encoding it as
+// all zeros. Only a design with a pooled column is written as version 3.
 const (
 	designVersionUTC   = 1
 	designVersionLocal = 2
+	designVersionOther = 3
 )
 
 // designJSON is Design's JSON encoding.
 //
-//	{"version": 2,                                          // 1 without datetime columns
+//	{"version": 2,                                          // 1 without datetime columns, 3 with pooled labels
 //	 "spec": {"one_hot": true, "scale": true, ...},          // DesignSpec, empty fields omitted
 //	 "columns": [                                            // inputs, training-frame order
 //	   {"name": "age", "kind": "numeric",
@@ -67,6 +71,9 @@ func (d Design) MarshalJSON() ([]byte, error) {
 	if !d.utc && slices.ContainsFunc(d.inputs, func(in *inputColumn) bool { return in.kind == frame.Datetime }) {
 		out.Version = designVersionLocal
 	}
+	if !d.unseenZero && slices.ContainsFunc(d.inputs, func(in *inputColumn) bool { return len(in.pooled) > 0 }) {
+		out.Version = designVersionOther
+	}
 	for i, in := range d.inputs {
 		c := columnJSON{Name: in.name, Kind: in.kind, Levels: in.levels, Pooled: in.pooled, MissingAs: in.missingAs}
 		for _, p := range in.parts {
@@ -88,7 +95,7 @@ func (d *Design) ReadsUTC() bool {
 // a decoded Design is as usable as a fitted one and produces identical
 // matrices.
 func (d *Design) UnmarshalJSON(data []byte) error {
-	if err := checkVersion(data, "design", designVersionUTC, designVersionLocal); err != nil {
+	if err := checkVersion(data, "design", designVersionUTC, designVersionOther); err != nil {
 		return fmt.Errorf("features: decode design: %w", err)
 	}
 	var in designJSON
@@ -98,7 +105,7 @@ func (d *Design) UnmarshalJSON(data []byte) error {
 	if err := in.Spec.validate(); err != nil {
 		return fmt.Errorf("features: decode design: %w", err)
 	}
-	out := Design{spec: in.Spec, utc: in.Version == designVersionUTC}
+	out := Design{spec: in.Spec, utc: in.Version == designVersionUTC, unseenZero: in.Version < designVersionOther}
 	seen := make(map[string]bool, len(in.Columns))
 	for _, c := range in.Columns {
 		if c.Name == "" || seen[c.Name] {

@@ -131,8 +131,9 @@ func TestCategoricalEncoding(t *testing.T) {
 			[]string{"h_A", "h_b", "h_c"}, []float64{1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0}},
 		{"one-hot cap pools rare levels", []string{"a", "a", "a", "b", "b", "c", "A", ""}, DesignSpec{OneHot: true, MaxOneHotLevels: 2},
 			// kept a (3), b (2); pooled A, c, __missing__ (1 each)
-			// test: A, missing, c → other; zz unseen → zeros; b → h_b
-			[]string{"h___other__", "h_a", "h_b"}, []float64{1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1}},
+			// test: A, missing, c → other; zz unseen → other too (as a
+			// rare label, see TestUnseenLabelJoinsPool); b → h_b
+			[]string{"h___other__", "h_a", "h_b"}, []float64{1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 1}},
 		{"cap ignored by ordinal", []string{"a", "a", "b", "c"}, DesignSpec{MaxOneHotLevels: 1}, []string{"h"},
 			[]float64{-1, -1, -1, 2, 1}},
 	}
@@ -485,7 +486,7 @@ func TestDesignJSONRoundTrip(t *testing.T) {
 func TestDesignUnmarshalRejects(t *testing.T) {
 	tests := []struct{ name, data string }{
 		{"not json", `{`},
-		{"version", `{"version":3,"spec":{},"columns":[{"name":"x","kind":"numeric","features":[{"part":"value","fill":0,"mean":0,"scale":1}]}]}`},
+		{"version", `{"version":4,"spec":{},"columns":[{"name":"x","kind":"numeric","features":[{"part":"value","fill":0,"mean":0,"scale":1}]}]}`},
 		{"bad spec", `{"version":1,"spec":{"numeric_impute":"max"},"columns":[{"name":"x","kind":"numeric","features":[{"part":"value","fill":0,"mean":0,"scale":1}]}]}`},
 		{"unknown kind", `{"version":1,"spec":{},"columns":[{"name":"x","kind":"text"}]}`},
 		{"no columns", `{"version":1,"spec":{},"columns":[]}`},

@@ -94,8 +94,14 @@ func (d *Design) encoderFor(in *inputColumn, col *frame.Column) encoder {
 		return e
 	case d.spec.OneHot:
 		e := &oneHotEncoder{codes: col.Codes, off: in.offset, lut: make([]int32, len(col.Levels)), missing: -1}
+		unseen := int32(-1)
+		if len(in.pooled) > 0 && !d.unseenZero {
+			unseen = lookup(in.index, OtherLevel)
+		}
 		for c, l := range col.Levels {
-			e.lut[c] = lookup(in.index, l)
+			if e.lut[c] = lookup(in.index, l); e.lut[c] < 0 {
+				e.lut[c] = unseen
+			}
 		}
 		if in.missingAs != "" {
 			e.missing = lookup(in.index, in.missingAs)

@@ -1,9 +1,11 @@
 package features
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -98,5 +100,58 @@ func TestMaxOneHotColumnsNegative(t *testing.T) {
 	_, err := FitDesign(context.Background(), capFrame(), DesignSpec{OneHot: true, MaxOneHotColumns: -1})
 	if err == nil || !strings.Contains(err.Error(), "MaxOneHotColumns") {
 		t.Errorf("FitDesign with MaxOneHotColumns -1: err %v; want one naming MaxOneHotColumns", err)
+	}
+}
+
+// idsFrame has 600 rows of an id-like column ids (10 labels of 30 rows
+// and 300 singletons) and a column small of 4 labels, three of 2 rows.
+func idsFrame() *frame.Frame {
+	ids, small := make([]string, 600), make([]string, 600)
+	for r := range ids {
+		ids[r] = fmt.Sprintf("id%03d", r)
+		if r < 300 {
+			ids[r] = fmt.Sprintf("top%d", r%10)
+		}
+		small[r] = fmt.Sprint("s", min(r%300, 3))
+	}
+	return frame.MustNew(frame.NewCategoricalFromStrings("ids", ids), frame.NewCategoricalFromStrings("small", small))
+}
+
+// TestUnseenLabelJoinsPool checks that a label unseen in training is
+// encoded as the pool, as a rare label is, by a fitted design and after
+// a JSON round trip (version 3), but as all zeros by a design saved as
+// version 2, which predicted so. All zeros put the unseen rows where no
+// training row of a column that pools most of its rows was.
+func TestUnseenLabelJoinsPool(t *testing.T) {
+	d := mustFit(t, idsFrame(), DesignSpec{OneHot: true, MaxOneHotLevels: 50})
+	test := frame.MustNew(frame.NewCategoricalFromStrings("ids", []string{"never", "top3", "id450"}),
+		frame.NewCategoricalFromStrings("small", []string{"s0", "s1", "s3"}))
+	other := slices.Index(d.FeatureNames(), "ids_"+OtherLevel)
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back, legacy Design
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	old := bytes.Replace(b, []byte(`"version":3`), []byte(`"version":2`), 1)
+	if bytes.Equal(old, b) {
+		t.Fatalf("a design with pooled labels was not saved as version 3: %.40s", b)
+	}
+	if err := json.Unmarshal(old, &legacy); err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		d    *Design
+		want float64 // the unseen label's value in the pool's column
+	}{"fitted": {d, 1}, "version 3": {&back, 1}, "version 2": {&legacy, 0}} {
+		m := mustMatrix(t, c.d, test)
+		if got := m.Row(0)[other]; got != c.want {
+			t.Errorf("%s: unseen label has %v in %s; want %v", name, got, "ids_"+OtherLevel, c.want)
+		}
+		if got := m.Row(2)[other]; got != 1 {
+			t.Errorf("%s: a pooled label has %v in the pool's column; want 1", name, got)
+		}
 	}
 }

@@ -34,7 +34,7 @@ func TestNewerModelFile(t *testing.T) {
 	cases := map[string][]byte{
 		"envelope":         append(envelope, sum[:]...),
 		"predictor layout": raise(t, payload, `(?s)^.{8}\{"version":\d`, string(payload[:8])+`{"version":`+strconv.Itoa(predictorVersion+1)),
-		"design":           raise(t, payload, `"design":\{"version":\d`, `"design":{"version":3`),
+		"design":           raise(t, payload, `"design":\{"version":\d`, `"design":{"version":4`),
 		"gbdt model":       raise(t, payload, `\{"format":"tabforge-gbdt","version":\d`, `{"format":"tabforge-gbdt","version":2`),
 	}
 	_, payload = savedModel(t, "logistic")
