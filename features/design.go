@@ -328,10 +328,14 @@ func (in *inputColumn) fitCategorical(col *frame.Column, spec *DesignSpec) error
 		slices.SortFunc(labels, func(a, b string) int {
 			return cmp.Or(cmp.Compare(byLabel[b], byLabel[a]), cmp.Compare(a, b))
 		})
-		in.pooled = slices.DeleteFunc(slices.Clone(labels[spec.MaxOneHotLevels:]),
+		keep := spec.MaxOneHotLevels
+		for keep > 0 && byLabel[labels[keep-1]] < spec.MinOneHotCount {
+			keep--
+		}
+		in.pooled = slices.DeleteFunc(slices.Clone(labels[keep:]),
 			func(l string) bool { return l == OtherLevel }) // a real "__other__" merges with the pool
 		slices.Sort(in.pooled)
-		labels = append(labels[:spec.MaxOneHotLevels:spec.MaxOneHotLevels], OtherLevel)
+		labels = append(labels[:keep:keep], OtherLevel)
 	}
 	slices.Sort(labels)
 	in.levels = slices.Compact(labels)

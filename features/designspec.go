@@ -91,6 +91,14 @@ type DesignSpec struct {
 	// pooled into one OtherLevel column. 0 means no cap. Ordinal encoding
 	// ignores it.
 	MaxOneHotLevels int `json:"max_one_hot_levels,omitempty"`
+	// MinOneHotCount also pools, in a column MaxOneHotLevels caps, the
+	// kept levels seen in fewer than MinOneHotCount training rows: once a
+	// column has too many levels to encode them all, the most frequent of
+	// an id-like column are still seen once or twice each, too few rows
+	// for their coefficients to be more than noise, yet each is a dense
+	// column of every row. 0 means no minimum; columns within
+	// MaxOneHotLevels keep every level.
+	MinOneHotCount int `json:"min_one_hot_count,omitempty"`
 	// MaxOneHotColumns caps the one-hot columns of all categorical columns
 	// together (see capOneHot): if their levels, after MaxOneHotLevels,
 	// add up to more, every column keeps at most its L most frequent
@@ -140,6 +148,9 @@ func (s DesignSpec) validate() error {
 	}
 	if s.MaxOneHotLevels < 0 {
 		return fmt.Errorf("features: MaxOneHotLevels is %d, want >= 0", s.MaxOneHotLevels)
+	}
+	if s.MinOneHotCount < 0 {
+		return fmt.Errorf("features: MinOneHotCount is %d, want >= 0", s.MinOneHotCount)
 	}
 	if s.MaxOneHotColumns < 0 {
 		return fmt.Errorf("features: MaxOneHotColumns is %d, want >= 0", s.MaxOneHotColumns)

@@ -155,3 +155,42 @@ func TestUnseenLabelJoinsPool(t *testing.T) {
 		}
 	}
 }
+
+// TestMinOneHotCount checks that a column MaxOneHotLevels caps also
+// pools its levels seen in fewer than MinOneHotCount rows, while a column
+// within the cap keeps its rare levels.
+func TestMinOneHotCount(t *testing.T) {
+	f := idsFrame()
+	tests := []struct {
+		name string
+		spec DesignSpec
+		want map[string]int // output columns per input column
+	}{
+		{"no minimum", DesignSpec{OneHot: true, MaxOneHotLevels: 50}, map[string]int{"ids": 51, "small": 4}},
+		// 10 labels of 30 rows and the pool; small's 2-row labels stay.
+		{"minimum 5", DesignSpec{OneHot: true, MaxOneHotLevels: 50, MinOneHotCount: 5}, map[string]int{"ids": 11, "small": 4}},
+		{"minimum above every count", DesignSpec{OneHot: true, MaxOneHotLevels: 50, MinOneHotCount: 31}, map[string]int{"ids": 1, "small": 4}},
+		{"no cap, no minimum", DesignSpec{OneHot: true, MinOneHotCount: 5}, map[string]int{"ids": 310, "small": 4}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := mustFit(t, f, tt.spec)
+			if got := widths(d); got["ids"] != tt.want["ids"] || got["small"] != tt.want["small"] {
+				t.Errorf("widths %v; want %v", got, tt.want)
+			}
+			m := mustMatrix(t, d, f)
+			for i := range m.Rows {
+				sum := 0.0
+				for _, v := range m.Row(i) {
+					sum += v
+				}
+				if sum != 2 {
+					t.Fatalf("row %d has %v ones; want 2", i, sum)
+				}
+			}
+		})
+	}
+	if _, err := FitDesign(context.Background(), f, DesignSpec{OneHot: true, MinOneHotCount: -1}); err == nil || !strings.Contains(err.Error(), "MinOneHotCount") {
+		t.Errorf("FitDesign with MinOneHotCount -1: err %v; want one naming MinOneHotCount", err)
+	}
+}

@@ -26,6 +26,17 @@ import (
 // rows). No column of the meta corpus has more than 200 levels.
 const maxOneHotLevels = 1000
 
+// minOneHotCount is the fewest training rows a level of a column
+// maxOneHotLevels caps must have to keep a one-hot column of its own; the
+// rest join the pool. Of a 50,000-level id column on 48,000 training rows
+// the 1,000 most frequent levels were seen twice each: 1,000 dense columns
+// that took ridge to 1.9 GB and 97 s for a CV r2 of 0.4474, against
+// 0.4456 in 177 MB and 3.7 s pooled. Five rows put a level's mean within
+// about 0.45 noise standard deviations of the truth; LightGBM asks 100
+// rows (min_data_per_group) of a categorical split's group. Columns of up
+// to 1,000 levels, every column of the meta corpus, are not affected.
+const minOneHotCount = 5
+
 // maxOneHotCells caps rows × one-hot columns of a design fitted on that
 // many training rows, so that its one-hot part of the dense matrix takes
 // at most 1 GiB: on 1M rows with categorical columns of 500 to 10,000
@@ -41,6 +52,7 @@ func designSpec(fam model.Family, rows int) features.DesignSpec {
 	spec := features.DesignSpec{OneHot: fam.Input.OneHot, Scale: fam.Input.Scale, Missing: fam.Input.Missing}
 	if spec.OneHot {
 		spec.MaxOneHotLevels = maxOneHotLevels
+		spec.MinOneHotCount = minOneHotCount
 		spec.MaxOneHotColumns = maxOneHotCells / max(rows, 1)
 	}
 	return spec
