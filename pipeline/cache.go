@@ -85,10 +85,8 @@ func candidateConfig(cfg *config.Config, family string) *config.Config {
 }
 
 // rowsID identifies the split the candidate sees: training, test and fold
-// rows.
-func (p *prepared) rowsID() string {
-	return cache.Key(p.train, p.test, p.folds)
-}
+// rows. It is cache.Key(p.train, p.test, p.folds), see rowsKey.
+func (p *prepared) rowsID() string { return rowsKey(p.train, p.test, p.folds) }
 
 // candidateKey names everything a candidate's result depends on.
 func (p *prepared) candidateKey(cfg *config.Config, family string) string {
