@@ -447,8 +447,24 @@ func (r *trainRun) candidates(ctx context.Context) error {
 			r.log.Info("candidate done", "model", c.label, "cv_"+r.res.Metric, metricOrNaN(entry.CV, r.res.Metric), "test_"+r.res.Metric, metricOrNaN(entry.Test, r.res.Metric), "fit_seconds", round(entry.FitSeconds, 3))
 		}
 		r.res.Leaderboard = append(r.res.Leaderboard, entry)
+		r.p.memo.release(r.laterNeed(ci))
 	}
 	return nil
+}
+
+// laterNeed reports whether a candidate after the ci-th reads the
+// preprocessing of a variant and design inputs (see memo.release). A
+// family it cannot look up counts as needing everything.
+func (r *trainRun) laterNeed(ci int) func(variant string, in model.Input) bool {
+	return func(variant string, in model.Input) bool {
+		for _, c := range r.cands[ci+1:] {
+			fam, err := r.o.Families.Lookup(c.family)
+			if err != nil || (strings.TrimPrefix(c.label, c.family) == variant && fam.Input == in) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // candidate runs the ci-th candidate, through the step cache when there
