@@ -103,12 +103,9 @@ func PartialDependence(ctx context.Context, f Func, outputs int, x *model.Matrix
 	if err := checkPD(x, outputs, o, j); err != nil {
 		return nil, err
 	}
-	grid := o.Values
-	if len(grid) == 0 {
-		grid = Grid(x, j, o.GridSize)
-	}
-	if len(grid) == 0 {
-		return nil, fmt.Errorf("explain: partial dependence: feature %d has no values", j)
+	grid, err := pdGrid(x, j, o)
+	if err != nil {
+		return nil, err
 	}
 	ice, err := iceValues(ctx, f, outputs, x, []int{j}, [][]float64{grid}, o.Output)
 	if err != nil {
@@ -116,6 +113,18 @@ func PartialDependence(ctx context.Context, f Func, outputs int, x *model.Matrix
 	}
 	return &PD1{Feature: j, Name: featureNames(names, x.Cols)[j], Grid: grid, ICE: ice, Rows: x.Rows,
 		Average: colMeans(ice, x.Rows, len(grid))}, nil
+}
+
+// pdGrid is o.Values, or feature j's grid of x when o gives none.
+func pdGrid(x *model.Matrix, j int, o PDOptions) ([]float64, error) {
+	grid := o.Values
+	if len(grid) == 0 {
+		grid = Grid(x, j, o.GridSize)
+	}
+	if len(grid) == 0 {
+		return nil, fmt.Errorf("explain: partial dependence: feature %d has no values", j)
+	}
+	return grid, nil
 }
 
 // PDOutputs is the partial dependence of one feature for every output of
@@ -139,12 +148,9 @@ func PartialDependenceOutputs(ctx context.Context, f Func, outputs int, x *model
 	if err := checkPD(x, outputs, o, j); err != nil {
 		return nil, err
 	}
-	grid := o.Values
-	if len(grid) == 0 {
-		grid = Grid(x, j, o.GridSize)
-	}
-	if len(grid) == 0 {
-		return nil, fmt.Errorf("explain: partial dependence: feature %d has no values", j)
+	grid, err := pdGrid(x, j, o)
+	if err != nil {
+		return nil, err
 	}
 	avg := make([][]float64, outputs)
 	for out := range avg {
