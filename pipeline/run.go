@@ -320,8 +320,10 @@ func (r *trainRun) finish(ctx context.Context, err error) error {
 	if err != nil {
 		rec.Status, rec.Error = store.Failed, err.Error()
 		if ctx.Err() != nil {
-			// Stopped from outside (Ctrl-C, a caller's deadline), not
-			// failed of itself: "context canceled" read as a fault.
+			// Stopped from outside (Ctrl-C, SIGTERM, a caller's deadline),
+			// not failed of itself: "context canceled" read as a fault,
+			// and a resumable run belongs with the killed ones.
+			rec.Status = store.Interrupted
 			rec.Error = fmt.Sprintf("stopped: %v; the run can be resumed", context.Cause(ctx))
 			err = &StoppedError{RunID: rec.ID, Cause: context.Cause(ctx), Err: err}
 		}

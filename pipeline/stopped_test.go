@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tabforge/tabforge/config"
 	"github.com/tabforge/tabforge/store"
@@ -35,9 +36,10 @@ func (h *cancelOn) WithAttrs([]slog.Attr) slog.Handler       { return h }
 func (h *cancelOn) WithGroup(string) slog.Handler            { return h }
 
 // TestStoppedRunRecorded: a run stopped from outside (Ctrl-C in the CLI)
-// is recorded with what stopped it and that it can be resumed; it was
-// recorded as failed with "context canceled", which reads as a fault of
-// the run.
+// is recorded as interrupted, with what stopped it and that it can be
+// resumed; it was recorded as failed ("context canceled", later
+// "stopped: ..."), which reads as a fault of the run, while a killed run
+// reads interrupted.
 func TestStoppedRunRecorded(t *testing.T) {
 	st := storetest.SQLite(t)
 	cfg := config.Default()
@@ -55,8 +57,12 @@ func TestStoppedRunRecorded(t *testing.T) {
 		t.Fatalf("runs = %v, %v; want the one run", runs, err)
 	}
 	r := runs[0]
-	if r.Status != store.Failed || !strings.Contains(r.Error, "stopped: received interrupt") || !strings.Contains(r.Error, "resume") {
-		t.Errorf("stopped run recorded as %s %q; want failed, saying what stopped it and that it can be resumed", r.Status, r.Error)
+	if r.Status != store.Interrupted || !strings.Contains(r.Error, "stopped: received interrupt") || !strings.Contains(r.Error, "resume") {
+		t.Errorf("stopped run recorded as %s %q; want interrupted, saying what stopped it and that it can be resumed", r.Status, r.Error)
+	}
+	// runs list and resume read the recorded status as it is.
+	if got, err := RunStatus(context.Background(), st, r, time.Now()); err != nil || got != store.Interrupted {
+		t.Errorf("RunStatus = %s, %v; want interrupted", got, err)
 	}
 	// What the CLI prints: it said only "context canceled", naming
 	// neither the run nor that it can be resumed.

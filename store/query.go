@@ -17,8 +17,9 @@ type RunQuery struct {
 	// Dataset keeps runs whose dataset path equals it or whose dataset
 	// hash starts with it.
 	Dataset string
-	// Status keeps runs with this recorded status (a running run whose
-	// process died is still recorded as running).
+	// Status keeps runs with this recorded status (a run stopped by a
+	// signal is recorded as interrupted; a running run whose process died
+	// is still recorded as running).
 	Status Status
 	// Best keeps runs whose best model family equals it.
 	Best string

@@ -26,9 +26,11 @@ const (
 	Running   Status = "running"
 	Succeeded Status = "succeeded"
 	Failed    Status = "failed"
-	// Interrupted is never written by the run itself: it is how a reader
-	// sees a running run whose process stopped renewing its lease (killed,
-	// crashed, machine lost). See LeaseKind.
+	// Interrupted is a run stopped before it finished, which can be
+	// resumed: the run records it when stopped from outside (a signal, a
+	// caller's deadline), and a reader sees a running run whose process
+	// stopped renewing its lease (killed, crashed, machine lost) as
+	// interrupted. See LeaseKind.
 	Interrupted Status = "interrupted"
 )
 

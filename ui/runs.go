@@ -83,7 +83,7 @@ func (s *Server) runs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := runsData{Query: q, Page: p, Status: map[string]store.Status{}, First: q.Offset + 1,
-		Statuses: []store.Status{store.Running, store.Succeeded, store.Failed}}
+		Statuses: []store.Status{store.Running, store.Succeeded, store.Failed, store.Interrupted}}
 	now := time.Now()
 	for _, row := range p.Rows {
 		if row.Status == store.Running {
