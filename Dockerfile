@@ -18,6 +18,10 @@ COPY --from=build --chown=65532:65532 /out/data /data
 ENV TABFORGE_STORE=sqlite:///data/tabforge.db \
     TABFORGE_ARTIFACTS=/data/artifacts
 VOLUME /data
+# Relative paths resolve on the volume too: train's --out (.tabforge/models),
+# its report and any --out FILE of predict or explain would otherwise land
+# in the container's layer, lost with `docker compose run --rm`.
+WORKDIR /data
 USER nonroot:nonroot
 EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/tabforge"]
