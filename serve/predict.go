@@ -64,6 +64,11 @@ func writeError(w http.ResponseWriter, id string, status int, msg string, report
 	if id == "" {
 		id = w.Header().Get("X-Request-Id") // set for every request by withRequestID
 	}
+	// 415 is BAD_REQUEST: MLflow's scoring server answers an unsupported
+	// Content-Type with a text/plain 415 and no code, its ErrorCode
+	// vocabulary has none for 415, and its client reads a JSON error
+	// without error_code as INTERNAL_ERROR (a server fault, 500), while
+	// BAD_REQUEST is its code for a request the client must fix.
 	code := map[int]string{400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "RESOURCE_DOES_NOT_EXIST", 405: "BAD_REQUEST", 409: "INVALID_STATE", 413: "REQUEST_LIMIT_EXCEEDED", 415: "BAD_REQUEST",
 		429: "REQUEST_LIMIT_EXCEEDED", 503: "TEMPORARILY_UNAVAILABLE"}[status]
 	if code == "" {
