@@ -36,6 +36,10 @@ type table struct {
 	// key is the routing key (X-Routing-Key, or the route's key field in
 	// the first row); empty: none.
 	key string
+	// params are the names in an MLflow JSON body's "params" (a value
+	// that is not an object shows as its JSON text), which tabforge
+	// models, taking none, ignore; nil: none sent (absent, null or {}).
+	params []string
 
 	csvOnce sync.Once
 }
@@ -123,6 +127,8 @@ func decodeJSON(body []byte, keyField string) (*table, error) {
 		return nil, badf("want exactly one of dataframe_split, dataframe_records, instances, inputs in the body; got %v", slices.Sorted(maps.Keys(req)))
 	}
 	raw := req[formats[0]]
+	var t *table
+	var err error
 	if formats[0] == "dataframe_split" {
 		var split struct {
 			Columns []string `json:"columns"`
@@ -131,9 +137,15 @@ func decodeJSON(body []byte, keyField string) (*table, error) {
 		if err := unmarshal(raw, &split); err != nil {
 			return nil, badf("dataframe_split: %v (want {\"columns\": [...], \"data\": [[...], ...]})", err)
 		}
-		return rowsTable(split.Columns, split.Data, keyField)
+		t, err = rowsTable(split.Columns, split.Data, keyField)
+	} else {
+		t, err = recordsOrColumns(formats[0], raw, keyField)
 	}
-	return recordsOrColumns(formats[0], raw, keyField)
+	if err != nil {
+		return nil, err
+	}
+	t.params = paramNames(req["params"])
+	return t, nil
 }
 
 // recordsOrColumns decodes a list of records ([{"a": 1}, ...]) or an

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tabforge/tabforge/pipeline"
@@ -51,6 +52,9 @@ type share struct {
 type variant struct {
 	m *registry.Model
 	p *pipeline.Predictor
+	// paramsNoted is set once a request's ignored MLflow params were
+	// logged (see noteIgnoredParams).
+	paramsNoted atomic.Bool
 }
 
 func (d *deployment) production() *variant { return d.variants[d.plan.Production] }

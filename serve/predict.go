@@ -408,6 +408,7 @@ func (s *Server) handleInvocations(w http.ResponseWriter, r *http.Request) {
 		defer s.bodies.put(body)
 	}
 	c.v, c.variant = s.choose(c.d, routingKey(r.Header.Get("X-Routing-Key"), t), s.seq.Add(1))
+	s.noteIgnoredParams(c)
 	pred, rep, status, err := s.predict(ctx, c)
 	if err != nil {
 		s.fail(w, c, status, err.Error(), rep)

@@ -2,7 +2,9 @@ package serve
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -16,12 +18,24 @@ import (
 // fields (kserve/protocol/rest/v2_datamodels.py), and Triton reads the
 // members it knows. Clients such as KServe's docs send "model_name" in
 // a V2 body; refusing them would break clients that work there.
+// Ignored params are logged once per version (they were ignored without
+// a word); empty ones, as in MLflow, are not.
 func TestUnknownTopLevelKeys(t *testing.T) {
-	f, churn := serveChurn(t, Options{})
+	var logs syncBuffer
+	f, churn := serveChurn(t, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	header, rows := csvRows(t, "mlc_churn.csv", 5)
 	p, want := wantPredictions(t, f.reg, churn.Version, writeCSV(t, t.TempDir(), header, rows))
+	bodies := mlflowBodies(header, rows)
+	for _, empty := range []any{nil, map[string]any{}} {
+		if code, out, _ := f.post("/invocations", "application/json", withKeys(t, bodies["dataframe_split"], map[string]any{"params": empty})); code != http.StatusOK {
+			t.Fatalf("params %v: %d %s", empty, code, out)
+		}
+	}
+	if n := strings.Count(logs.String(), "params are ignored"); n != 0 {
+		t.Errorf("empty params logged %d times; want none, as MLflow\n%s", n, logs.String())
+	}
 	extra := map[string]any{"params": map[string]any{"temperature": 0.5}, "client_request": "batch-7"}
-	for format, body := range mlflowBodies(header, rows) {
+	for format, body := range bodies {
 		if format == "csv" {
 			continue
 		}
@@ -30,6 +44,10 @@ func TestUnknownTopLevelKeys(t *testing.T) {
 			t.Fatalf("%s with %v: %d %s", format, extra, code, out)
 		}
 		checkMLflow(t, format, p, want, out)
+	}
+	if n := strings.Count(logs.String(), "params are ignored"); n != 1 || !strings.Contains(logs.String(), "temperature") ||
+		!strings.Contains(logs.String(), "version="+churn.Version) {
+		t.Errorf("%d requests with params logged %d warnings; want one naming the params and the version\n%s", len(bodies)-1, n, logs.String())
 	}
 	v2 := v2Body(header, rows)
 	v2["model_name"], v2["trace"] = "churn", map[string]any{"span": "abc"}

@@ -211,6 +211,7 @@ func (s *Server) handleExplain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.t, c.v, c.variant = t, c.d.production(), "explain"
+	s.noteIgnoredParams(c)
 	x, rep, status, err := s.frameFor(c, c.v.p, t)
 	if err == nil && x.NumRows() > s.o.MaxExplainRows {
 		status, err = http.StatusRequestEntityTooLarge, errRows(x.NumRows(), s.o.MaxExplainRows, "explain request", "--max-explain-rows")
