@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -181,22 +182,90 @@ func (a *app) storeImportCommand() *cobra.Command {
 				return err
 			}
 			defer f.Close()
-			return a.withStore(cmd, toWrite, func(st store.Store) error {
-				n, err := store.ImportWith(cmd.Context(), st, f, store.ImportOptions{Check: registry.CheckRecord})
-				if err != nil {
-					return fmt.Errorf("%s: %w", filepath.Base(args[0]), err)
-				}
-				// The dump may hold registry records of an older layout,
-				// which Open no longer looks for once the store records
-				// the current one.
-				if err := registry.MigrateImported(cmd.Context(), st); err != nil {
-					return fmt.Errorf("%s: imported, but: %w", filepath.Base(args[0]), err)
-				}
-				fmt.Fprintf(a.stdout, "imported %s into %s: %d runs, %d records, %d studies, %d trials\n", args[0], st.URL(), n.Runs, n.Records, n.Studies, n.Trials)
-				return nil
-			})
+			cfg, _, err := a.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			// An import that fails into a store it created leaves none
+			// behind: an empty store at the path reads as a store that
+			// holds nothing, and the next import of a mended dump would
+			// go in beside whatever a partial one wrote.
+			created := sqliteToCreate(cfg.Store)
+			st, err := a.openStore(cmd.Context(), cfg, toWrite)
+			if err != nil {
+				return errors.Join(err, created.remove())
+			}
+			if err := a.importDump(cmd.Context(), st, f, args[0]); err != nil {
+				st.Close()
+				return errors.Join(err, created.remove())
+			}
+			return st.Close()
 		},
 	}
+}
+
+// importDump loads the dump f, read from path, into st.
+func (a *app) importDump(ctx context.Context, st store.Store, f io.Reader, path string) error {
+	n, err := store.ImportWith(ctx, st, f, store.ImportOptions{Check: registry.CheckRecord})
+	if err != nil {
+		return fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	// The dump may hold registry records of an older layout, which Open
+	// no longer looks for once the store records the current one.
+	if err := registry.MigrateImported(ctx, st); err != nil {
+		return fmt.Errorf("%s: imported, but: %w", filepath.Base(path), err)
+	}
+	fmt.Fprintf(a.stdout, "imported %s into %s: %d runs, %d records, %d studies, %d trials\n", path, st.URL(), n.Runs, n.Records, n.Studies, n.Trials)
+	return nil
+}
+
+// createdStore is what opening an SQLite store whose file does not exist
+// creates: the file, SQLite's companion files and the missing parent
+// directories, deepest first. A nil *createdStore creates nothing.
+type createdStore struct {
+	path string
+	dirs []string
+}
+
+// sqliteToCreate returns what opening the store at storeURL would create,
+// or nil when it is not an SQLite store or its file exists.
+func sqliteToCreate(storeURL string) *createdStore {
+	if !strings.HasPrefix(storeURL, "sqlite://") {
+		return nil
+	}
+	path, err := sqlite.FromURL(storeURL)
+	if err != nil {
+		return nil
+	}
+	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	c := &createdStore{path: path}
+	for d := filepath.Dir(path); filepath.Dir(d) != d; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		c.dirs = append(c.dirs, d)
+	}
+	return c
+}
+
+// remove removes what c names. A directory that holds anything else by
+// now is left.
+func (c *createdStore) remove() error {
+	if c == nil {
+		return nil
+	}
+	var errs []error
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		if err := os.Remove(c.path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove the store it created: %w", err))
+		}
+	}
+	for _, d := range c.dirs {
+		os.Remove(d) //nolint:errcheck // not empty: someone else's now
+	}
+	return errors.Join(errs...)
 }
 
 func (a *app) runsDiffCommand() *cobra.Command {

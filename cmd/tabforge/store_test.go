@@ -441,8 +441,9 @@ func TestImportRefusesBadRegistryRecord(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, want) || !strings.Contains(errs, "nothing imported") {
 		t.Errorf("import of a dump with a damaged model version: exit %d, %q; want 1 and %q", code, errs, want)
 	}
-	if code, out, errs := tabforge(t, dir, "models", "list", "--json"); code != 0 || strings.TrimSpace(out) != "[]" {
-		t.Errorf("models list after the refused import: exit %d, %q, %q; want 0 and no models", code, out, errs)
+	// The import created the store, so refused it leaves none.
+	if code, out, errs := tabforge(t, dir, "models", "list", "--json"); code != 1 || !strings.Contains(errs, "no store at") {
+		t.Errorf("models list after the refused import: exit %d, %q, %q; want 1 and no store", code, out, errs)
 	}
 	if code, out, errs := tabforge(t, dir, "store", "import", good); code != 0 {
 		t.Fatalf("import of the good dump: %d %s %s", code, out, errs)
@@ -533,5 +534,39 @@ func TestImportOlderLayout(t *testing.T) {
 	}
 	if code, out, errs := tabforge(t, dir, "models", "show", "ames@production"); code != 0 || !strings.Contains(out, v) {
 		t.Errorf("models show ames@production after importing the old layout: exit %d, %q, %q; want %s", code, out, errs, v)
+	}
+}
+
+// TestFailedImportLeavesNoStore: a store import that fails into an
+// SQLite path with no store yet leaves neither the file nor the
+// directories it made for it; it left an empty store, which later
+// commands read as a store that holds nothing. A store that was there
+// is kept.
+func TestFailedImportLeavesNoStore(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.jsonl")
+	if err := os.WriteFile(bad, []byte("hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, db := range []string{filepath.Join(dir, "tf.db"), filepath.Join(dir, "new", "deeper", "tf.db")} {
+		if code, _, errs := tabforge(t, dir, "store", "import", bad, "--store", "sqlite://"+db); code != 1 {
+			t.Fatalf("importing garbage into %s: exit %d, %q; want 1", db, code, errs)
+		}
+		if ents, err := os.ReadDir(dir); err != nil || len(ents) != 1 {
+			t.Errorf("after a failed import into %s the directory holds %v, %v; want only the dump", db, ents, err)
+		}
+	}
+	// A store that existed before the import stays.
+	db := filepath.Join(dir, "tf.db")
+	st, err := sqlite.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if code, _, _ := tabforge(t, dir, "store", "import", bad); code != 1 {
+		t.Fatalf("importing garbage into an existing store: exit %d; want 1", code)
+	}
+	if _, err := os.Stat(db); err != nil {
+		t.Errorf("a failed import removed the store that was there: %v", err)
 	}
 }
