@@ -186,7 +186,7 @@ func (r *optimizeRun) trial(ctx, bg context.Context, s *Study, objective func(co
 	value, oerr := runObjective(ctx, objective, t)
 	interrupted := oerr != nil && !errors.Is(oerr, ErrPruned) && ctx.Err() != nil
 	if interrupted {
-		oerr = fmt.Errorf("interrupted: %w", oerr)
+		oerr = fmt.Errorf(interruptedPrefix+": %w", oerr)
 	}
 	state, terr := s.Tell(bg, t, value, oerr)
 	if terr == nil && interrupted {

@@ -93,7 +93,7 @@ func (s *Study) recoverStale(ctx context.Context) error {
 		if t.State != Running {
 			continue
 		}
-		if err := s.storage.FinishTrial(ctx, t.ID, Fail, math.NaN(), "interrupted: left running by a process that stopped"); err != nil {
+		if err := s.storage.FinishTrial(ctx, t.ID, Fail, math.NaN(), interruptedPrefix+": left running by a process that stopped"); err != nil {
 			return err
 		}
 		if err := s.enqueueRetry(ctx, t); err != nil {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -59,9 +60,20 @@ type FrozenTrial struct {
 	// RetryOf is the number of the interrupted trial this one retries
 	// with the same parameters, or -1.
 	RetryOf int
-	// Error explains a Fail state.
+	// Error explains a Fail state; it begins "interrupted" for a trial
+	// cut short rather than failed of itself (see Interrupted).
 	Error         string
 	Start, Finish time.Time
+}
+
+// interruptedPrefix begins the Error of a trial cut short: its context was
+// done (a deadline, Ctrl-C) or its process stopped while it ran.
+const interruptedPrefix = "interrupted"
+
+// Interrupted reports whether t was cut short rather than failed of
+// itself: recorded Fail, and enqueued to be retried with its parameters.
+func (t *FrozenTrial) Interrupted() bool {
+	return t.State == Fail && strings.HasPrefix(t.Error, interruptedPrefix)
 }
 
 // Param returns the external value of parameter name (float64, int or

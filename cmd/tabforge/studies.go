@@ -92,12 +92,15 @@ func bestAtText(n int) string {
 
 // trialRow is one trial as studies show prints it.
 type trialRow struct {
-	Number  int            `json:"number"`
-	State   tune.State     `json:"state"`
-	Value   *float64       `json:"value,omitempty"`
-	Seconds float64        `json:"seconds,omitempty"`
-	Params  map[string]any `json:"params"`
-	Best    bool           `json:"best,omitempty"`
+	Number int        `json:"number"`
+	State  tune.State `json:"state"`
+	// Interrupted marks a fail trial cut short (a deadline, Ctrl-C, its
+	// process gone), not failed of itself: it is retried.
+	Interrupted bool           `json:"interrupted,omitempty"`
+	Value       *float64       `json:"value,omitempty"`
+	Seconds     float64        `json:"seconds,omitempty"`
+	Params      map[string]any `json:"params"`
+	Best        bool           `json:"best,omitempty"`
 	// Intermediate are the values the trial reported by step, as
 	// Optuna's intermediate_values: the mean CV score of folds 1..step.
 	// FoldValues are the scores of each fold (pipeline.FoldValues). A
@@ -205,7 +208,7 @@ func studyRows(ctx context.Context, st store.Store, study store.Study) (studyVie
 	s := pipeline.SummarizeStudy(study, trials)
 	rows := make([]trialRow, len(trials))
 	for i, t := range trials {
-		r := trialRow{Number: t.Number, State: t.State, Params: map[string]any{}, Best: t.Number == s.BestAt}
+		r := trialRow{Number: t.Number, State: t.State, Interrupted: t.Interrupted(), Params: map[string]any{}, Best: t.Number == s.BestAt}
 		r.setUnits(units[t.Number])
 		if !math.IsNaN(t.Value) {
 			v := t.Value
@@ -269,7 +272,11 @@ func (a *app) printStudy(v studyView) error {
 		for _, k := range slices.Sorted(maps.Keys(r.Params)) {
 			ps = append(ps, k+"="+paramText(r.Params[k]))
 		}
-		cols := fmt.Sprintf("%d%s\t%s\t%s\t%s\t%s\t", r.Number, mark, r.State, metricText(r.Value), strconv.FormatFloat(r.Seconds, 'f', 3, 64),
+		state := string(r.State)
+		if r.Interrupted {
+			state = "interrupted"
+		}
+		cols := fmt.Sprintf("%d%s\t%s\t%s\t%s\t%s\t", r.Number, mark, state, metricText(r.Value), strconv.FormatFloat(r.Seconds, 'f', 3, 64),
 			foldsText(r.FoldValues))
 		if queued {
 			cols += fmt.Sprintf("%s\t%s\t%s\t", orDash(r.Worker), msText(r.QueuedMS), msText(r.RunMS))
