@@ -63,17 +63,21 @@ var (
 
 // EncodeEnvelope wraps payload of the given kind.
 func EncodeEnvelope(kind string, payload []byte) []byte {
-	payload = zstdEncoder().EncodeAll(payload, make([]byte, 0, len(payload)/3))
-	var b bytes.Buffer
-	b.WriteString(envelopeMagic)
-	binary.Write(&b, binary.LittleEndian, EnvelopeVersion)
-	binary.Write(&b, binary.LittleEndian, uint32(len(kind)))
-	b.WriteString(kind)
-	binary.Write(&b, binary.LittleEndian, uint64(len(payload)))
-	b.Write(payload)
-	sum := sha256.Sum256(b.Bytes())
-	b.Write(sum[:])
-	return b.Bytes()
+	// The compressed payload is written in place after the header, its
+	// length patched in after: compressing into its own buffer and then
+	// copying it into a bytes.Buffer, regrown for the checksum, cost a
+	// 200-class gbdt's 22 MB payload three copies.
+	head := len(envelopeMagic) + 4 + 4 + len(kind) + 8
+	out := make([]byte, 0, head+len(payload)/3+sha256.Size)
+	out = append(out, envelopeMagic...)
+	out = binary.LittleEndian.AppendUint32(out, EnvelopeVersion)
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(kind)))
+	out = append(out, kind...)
+	out = binary.LittleEndian.AppendUint64(out, 0)
+	out = zstdEncoder().EncodeAll(payload, out)
+	binary.LittleEndian.PutUint64(out[head-8:], uint64(len(out)-head))
+	sum := sha256.Sum256(out)
+	return append(out, sum[:]...)
 }
 
 // DecodeEnvelope checks data and returns its kind and payload.

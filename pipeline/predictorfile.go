@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"encoding"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -81,11 +82,6 @@ func (p *Predictor) Marshal() ([]byte, error) {
 	var body []byte
 	if len(p.Members) == 0 {
 		meta.Family = p.Model.Family()
-		b, err := p.Model.MarshalBinary()
-		if err != nil {
-			return nil, fmt.Errorf("encode %s model: %w", p.Model.Family(), err)
-		}
-		body = b
 	} else {
 		if p.Combiner == nil || p.Combiner.NumMembers() != len(p.Members) {
 			return nil, fmt.Errorf("encode predictor: %d members need a combiner of as many", len(p.Members))
@@ -105,27 +101,56 @@ func (p *Predictor) Marshal() ([]byte, error) {
 		}
 		meta.Combiner = c
 	}
-	if p.Routes != nil {
-		meta.Routes = &routesMeta{Column: p.Routes.Column, Models: make(map[string][]byte, len(p.Routes.Models))}
-		for seg, sub := range p.Routes.Models {
-			if sub.Routes != nil {
-				return nil, fmt.Errorf("encode predictor: segment %q: nested routes are not supported", seg)
-			}
-			b, err := sub.Marshal()
-			if err != nil {
-				return nil, fmt.Errorf("segment %q: %w", seg, err)
-			}
-			meta.Routes.Models[seg] = b
-		}
+	if err := p.marshalRoutes(&meta); err != nil {
+		return nil, err
 	}
 	header, err := json.Marshal(meta)
 	if err != nil {
 		return nil, fmt.Errorf("encode predictor: %w", err)
 	}
-	payload := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
+	payload := binary.LittleEndian.AppendUint64(make([]byte, 0, 8+len(header)+len(body)), uint64(len(header)))
 	payload = append(payload, header...)
-	payload = append(payload, body...)
+	if len(p.Members) > 0 {
+		payload = append(payload, body...)
+	} else if payload, err = appendModel(payload, p.Model); err != nil {
+		return nil, fmt.Errorf("encode %s model: %w", p.Model.Family(), err)
+	}
 	return model.EncodeEnvelope(PredictorKind, payload), nil
+}
+
+// appendModel appends m's encoding to b, in place when m can
+// (encoding.BinaryAppender): a 200-class gbdt's 48 MB encoding was
+// copied after the header whole, the model's alone and the payload
+// each holding it.
+func appendModel(b []byte, m model.Model) ([]byte, error) {
+	if a, ok := m.(encoding.BinaryAppender); ok {
+		return a.AppendBinary(b)
+	}
+	enc, err := m.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	return append(b, enc...), nil
+}
+
+// marshalRoutes fills meta.Routes with the encodings of p's segments'
+// predictors.
+func (p *Predictor) marshalRoutes(meta *predictorMeta) error {
+	if p.Routes == nil {
+		return nil
+	}
+	meta.Routes = &routesMeta{Column: p.Routes.Column, Models: make(map[string][]byte, len(p.Routes.Models))}
+	for seg, sub := range p.Routes.Models {
+		if sub.Routes != nil {
+			return fmt.Errorf("encode predictor: segment %q: nested routes are not supported", seg)
+		}
+		b, err := sub.Marshal()
+		if err != nil {
+			return fmt.Errorf("segment %q: %w", seg, err)
+		}
+		meta.Routes.Models[seg] = b
+	}
+	return nil
 }
 
 // Save writes p to path atomically.
