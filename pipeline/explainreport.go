@@ -122,9 +122,11 @@ func explainRun(ctx context.Context, cfg *config.Config, pred *Predictor, x *fra
 			d.Warnings = append(d.Warnings, "report: SHAP: "+n)
 		}
 	}
-	k := 0 // the explained output: the value, class 1's probability or margin, or the first class
+	// The plotted output of each row: the value, class 1's probability
+	// or margin, or a multiclass row's predicted class (predictedOutputs).
+	ks := predictedOutputs(v)
 	if v.Outputs > 1 {
-		d.Warnings = append(d.Warnings, fmt.Sprintf("report: SHAP plots show the output of class %s", outputLabel(v, k)))
+		d.Warnings = append(d.Warnings, "report: SHAP plots show each row's values for its predicted class")
 	}
 	cat := in.Categorical
 	if !in.Raw {
@@ -132,7 +134,11 @@ func explainRun(ctx context.Context, cfg *config.Config, pred *Predictor, x *fra
 			v, cat = u, c
 		}
 	}
-	d.SHAP = shapData(v, k, cat, x, !in.Raw)
+	d.SHAP = shapData(v, ks, cat, x, !in.Raw)
+	k := 0
+	if v.Outputs > 1 {
+		k = predictedClass
+	}
 	d.SHAP.Output = shapOutput(v, k, pred.Target)
 	imp := make([]float64, v.Features)
 	for o := range v.Outputs {
@@ -178,74 +184,6 @@ func byInputs(p *Predictor, v *explain.Values, x *frame.Frame) (u *explain.Value
 	}
 	u.X = nil // the design's values; shapData reads the inputs'
 	return u, cat, true
-}
-
-// shapData is output k of v for the report's plots. With raw, a feature
-// that is an input column of x under its own name shows the input's
-// values, the units the user knows: a linear model's design standardises
-// its numeric inputs, and penguins' bill lengths of 32 to 60 mm were
-// plotted from -2 to 2. Features marked in cat (category codes,
-// datetimes) show as NaN: no numeric value.
-func shapData(v *explain.Values, k int, cat []bool, x *frame.Frame, raw bool) *report.SHAP {
-	cols := make([]*frame.Column, v.Features)
-	if raw {
-		for j, name := range v.FeatureNames {
-			if c, ok := x.Lookup(name); ok && c.Kind == frame.Numeric {
-				cols[j] = c
-			}
-		}
-	}
-	sh := &report.SHAP{Features: v.FeatureNames}
-	for r := range v.Rows {
-		sh.Values = append(sh.Values, slices.Clone(v.Row(r, k)))
-		row := r
-		if v.RowIndex != nil {
-			row = v.RowIndex[r]
-		}
-		fv := make([]float64, v.Features)
-		if len(v.X) >= (r+1)*v.Features {
-			copy(fv, v.X[r*v.Features:(r+1)*v.Features])
-		}
-		for j := range fv {
-			switch {
-			case cat[j]:
-				fv[j] = math.NaN()
-			case cols[j] != nil:
-				fv[j] = cols[j].Num[row]
-			case len(v.X) < (r+1)*v.Features:
-				fv[j] = math.NaN()
-			}
-		}
-		sh.FeatureValues = append(sh.FeatureValues, fv)
-	}
-	return sh
-}
-
-// shapOutput names the quantity output k of v decomposes, for the SHAP
-// plots' axes: a binary gbdt's values are log-odds, a tree's
-// probabilities, a log-target regression's log(1 + y), and the page said
-// only "impact on the prediction".
-func shapOutput(v *explain.Values, k int, t Target) string {
-	label := outputLabel(v, k)
-	margin := v.Output == explain.OutputMargin
-	switch t.Task {
-	case model.Binary:
-		if margin {
-			return "log-odds of " + label
-		}
-		return "probability of " + label
-	case model.Multiclass:
-		if margin {
-			// Short enough for a dependence plot's y axis, which cut
-			// "class Adelie's score (log-odds scale, before the softmax)".
-			return "softmax score of " + label
-		}
-		return "probability of class " + label
-	}
-	if margin {
-		return "log(1 + " + t.Name + ")"
-	}
-	return "predicted " + t.Name
 }
 
 // reportPlan is how many test rows the report explains, against how

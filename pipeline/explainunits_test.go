@@ -107,3 +107,48 @@ func importanceNames(imp []report.Importance) []string {
 	}
 	return out
 }
+
+// TestSHAPPlotsPredictedClass checks that a multiclass report plots each
+// row's values for the class its values add up highest, not the first
+// class for every row.
+func TestSHAPPlotsPredictedClass(t *testing.T) {
+	// 3 rows × 3 classes × 2 features, row-major (row, class, feature);
+	// base values 0, 1, 0: row 0's class sums are 1, 1.5, 0 (class 1),
+	// row 1's 0, 1, 4 (class 2), row 2's 2, 2, -1 (a tie: class 0).
+	v := &explain.Values{
+		Rows: 3, Outputs: 3, Features: 2, FeatureNames: []string{"a", "b"}, OutputNames: []string{"x", "y", "z"},
+		BaseValue: []float64{0, 1, 0}, Output: explain.OutputMargin,
+		Values: []float64{
+			0.5, 0.5, 0.25, 0.25, 0, 0,
+			0, 0, -1, 1, 3, 1,
+			1, 1, 0.5, 0.5, -1, 0,
+		},
+		X: []float64{1, 2, 3, 4, 5, 6},
+	}
+	ks := predictedOutputs(v)
+	if want := []int{1, 2, 0}; !slices.Equal(ks, want) {
+		t.Fatalf("predictedOutputs = %v; want %v", ks, want)
+	}
+	sh := shapData(v, ks, []bool{false, false}, nil, false)
+	want := [][]float64{{0.25, 0.25}, {3, 1}, {1, 1}}
+	for r := range want {
+		if !slices.Equal(sh.Values[r], want[r]) {
+			t.Errorf("row %d plotted values %v; want %v (its predicted class's)", r, sh.Values[r], want[r])
+		}
+	}
+	if got := predictedOutputs(&explain.Values{Rows: 2, Outputs: 1, Features: 1, Values: []float64{5, -5}, BaseValue: []float64{0}}); !slices.Equal(got, []int{0, 0}) {
+		t.Errorf("predictedOutputs of one output = %v; want [0 0]", got)
+	}
+	for _, c := range []struct {
+		out  explain.Output
+		want string
+	}{
+		{explain.OutputMargin, "softmax score of the predicted class"},
+		{explain.OutputPrediction, "probability of the predicted class"},
+	} {
+		v.Output = c.out
+		if got := shapOutput(v, predictedClass, Target{Name: "species", Task: model.Multiclass}); got != c.want {
+			t.Errorf("shapOutput(%s, predicted class) = %q; want %q", c.out, got, c.want)
+		}
+	}
+}
