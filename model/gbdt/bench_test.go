@@ -160,3 +160,28 @@ func BenchmarkTrainSmall(b *testing.B) {
 	}
 	b.ReportMetric((cputime.Now()-c0).Seconds()/float64(b.N), "cpu-s/op")
 }
+
+// BenchmarkTrainManyClasses is a softmax fit on 50 classes of 40 rows
+// each, 200 rounds at learning rate 0.05: once the classes separate, most
+// of each round's 50 trees are grown on rows whose hessians 2p(1−p) have
+// shrunk below what a split needs (splitFloor).
+func BenchmarkTrainManyClasses(b *testing.B) {
+	const classes, rows = 50, 2000
+	d := synthTask(model.Regression, rows, 11)
+	lo, hi := d.Y[0], d.Y[0]
+	for _, y := range d.Y {
+		lo, hi = min(lo, y), max(hi, y)
+	}
+	for i, y := range d.Y { // equal-width bins of the regression target
+		d.Y[i] = float64(min(classes-1, int((y-lo)/(hi-lo)*classes)))
+	}
+	d.Task, d.NumClasses = model.Multiclass, classes
+	p := Params{NEstimators: 200, LearningRate: 0.05}
+	c0 := cputime.Now()
+	for b.Loop() {
+		if _, err := Train(context.Background(), p, d, nil, model.FitOptions{Workers: 2}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric((cputime.Now()-c0).Seconds()/float64(b.N), "cpu-s/op")
+}

@@ -248,8 +248,12 @@ func (h *entryHeap) Pop() any {
 func (g *grower) evaluate(batch []*entry) {
 	ng := len(g.groups)
 	res := make([]splitInfo, len(batch)*ng)
+	floor := g.c.splitFloor()
 	par.Tasks(g.workers, len(res), func(t int) {
 		e, grp := batch[t/ng], g.groups[t%ng]
+		if e.sum.h < floor {
+			return // no split: res[t] stays not ok
+		}
 		ps := g.c.nodeScore(e.sum)
 		var best splitInfo
 		for _, f := range grp {

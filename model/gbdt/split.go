@@ -165,6 +165,20 @@ func (c *config) soft2(l, r gpair) (float64, float64) {
 	return thresholdL1(l.g, c.alpha), thresholdL1(r.g, c.alpha)
 }
 
+// splitFloor is a hessian sum below which a node has no split: each
+// child needs min_child_weight, and r.h = sum.h − l.h rounds to at least
+// mcw only if sum.h ≥ mcw·(2 − 2⁻⁵²), so below 2·mcw·(1 − 1e-12) the
+// scans (bestSplit, bestSplitCat) would reject every candidate. A
+// 200-class softmax fit spends most of its trees on classes whose rows'
+// hessians 2p(1−p) have shrunk to nothing; their nodes were scanned bin
+// by bin all the same.
+func (c *config) splitFloor() float64 {
+	if c.minChildWeight <= 0 {
+		return math.Inf(-1)
+	}
+	return 2 * c.minChildWeight * (1 - 1e-12)
+}
+
 // occupied returns the mask of the value bins a split scan must visit:
 // bin 0 (when there are two value bins or more; with missing values it is
 // also the split "missing left, every value right") and every other bin

@@ -286,3 +286,53 @@ func BenchmarkBestSplit(b *testing.B) {
 		})
 	}
 }
+
+// TestSplitFloor checks the bound evaluate skips nodes by: below
+// splitFloor no threshold, missing-value direction or category set gives
+// both children min_child_weight, so the scans find nothing, down to the
+// last ulp; at twice min_child_weight a split is still found.
+func TestSplitFloor(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 5))
+	for trial := range 3000 {
+		mcw := []float64{1, 0.1, 3, 1e-3}[trial%4]
+		c := &config{lambda: 1, minChildWeight: mcw}
+		nValue := 2 + rng.IntN(60)
+		var h [histStride]histBin
+		var raw float64
+		for b := 0; b <= nValue; b++ {
+			h[b] = histBin{rng.NormFloat64(), rng.Float64()}
+			raw += h[b].h
+		}
+		// Scale the hessians to sum just below the floor (or, every
+		// fourth trial, to exactly 2·mcw) while the node's sum comes from
+		// the bins, as a histogram's does.
+		target := math.Nextafter(c.splitFloor(), 0)
+		if trial%4 == 3 {
+			target = 2 * mcw
+		}
+		var sum gpair
+		for b := 0; b <= nValue; b++ {
+			h[b].h *= target / raw
+			sum.g += h[b].g
+			sum.h += h[b].h
+		}
+		below := sum.h < c.splitFloor()
+		var got, gotCat splitInfo
+		c.bestSplit(&got, &h, 0, nValue, sum, c.nodeScore(sum))
+		c.bestSplitCat(&gotCat, &h, 0, nValue, sum, c.nodeScore(sum))
+		if below && (got.ok || gotCat.ok) {
+			t.Fatalf("trial %d: node hessian %v below the floor %v: split found (ordinal %v, categorical %v); evaluate would skip it",
+				trial, sum.h, c.splitFloor(), got.ok, gotCat.ok)
+		}
+	}
+	// The floor is not too high: two rows of hessian mcw each split.
+	c := &config{lambda: 1, minChildWeight: 1}
+	var h [histStride]histBin
+	h[0], h[1] = histBin{-1, 1}, histBin{1, 1}
+	sum := gpair{0, 2}
+	var got splitInfo
+	c.bestSplit(&got, &h, 0, 2, sum, c.nodeScore(sum))
+	if sum.h < c.splitFloor() || !got.ok {
+		t.Errorf("two rows of hessian 1 with min_child_weight 1: below floor %v, split %v; want a split", sum.h < c.splitFloor(), got.ok)
+	}
+}
