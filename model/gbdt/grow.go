@@ -3,6 +3,7 @@ package gbdt
 import (
 	"container/heap"
 	"math"
+	"slices"
 
 	"github.com/tabforge/tabforge/internal/par"
 )
@@ -40,6 +41,9 @@ type grower struct {
 	idx, tmp []int32   // rows of the sample; a node owns a segment
 	ghs      []rowGrad // gradients gathered for the nodes being built, aligned with idx
 	pool     [][]histBin
+	// res holds evaluate's per-(node, feature group) results, reused:
+	// allocated per call it was 18% of a 200-class fit's allocations.
+	res []splitInfo
 
 	// per tree
 	grad   []rowGrad
@@ -94,7 +98,7 @@ func (g *grower) grow(grad []rowGrad, rows []int32, feats []int) (*treeBuilder, 
 	for i := 0; i < len(feats); i += 4 {
 		g.groups = append(g.groups, feats[i:min(i+4, len(feats))])
 	}
-	g.tb = &treeBuilder{}
+	g.tb = g.tb.reset()
 	g.leaves = g.leaves[:0]
 	g.sparseFeats = g.sparseFeats[:0]
 	for _, f := range feats {
@@ -247,7 +251,9 @@ func (h *entryHeap) Pop() any {
 // feature group), reduced in group order.
 func (g *grower) evaluate(batch []*entry) {
 	ng := len(g.groups)
-	res := make([]splitInfo, len(batch)*ng)
+	g.res = slices.Grow(g.res[:0], len(batch)*ng)[:len(batch)*ng]
+	res := g.res
+	clear(res) // a skipped task leaves its result not ok
 	floor := g.c.splitFloor()
 	par.Tasks(g.workers, len(res), func(t int) {
 		e, grp := batch[t/ng], g.groups[t%ng]
