@@ -134,11 +134,7 @@ func (a *app) runServe(cmd *cobra.Command, o *serve.Options, addr, logPath strin
 		defer f.Close()
 		o.PredictionLog = f
 	}
-	cfg, _, err := a.loadConfig(cmd)
-	if err != nil {
-		return err
-	}
-	st, err := a.primaryStore(cmd.Context(), cfg)
+	cfg, st, err := a.configPrimaryStore(cmd)
 	if err != nil {
 		return err
 	}

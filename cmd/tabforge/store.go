@@ -66,8 +66,22 @@ func (a *app) openStoreOpts(ctx context.Context, cfg *config.Config, o failover.
 	return st, err
 }
 
+// configPrimaryStore loads the command's config and opens its store as
+// primaryStore does.
+func (a *app) configPrimaryStore(cmd *cobra.Command) (*config.Config, store.Store, error) {
+	cfg, _, err := a.loadConfig(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := a.primaryStore(cmd.Context(), cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, st, nil
+}
+
 // primaryStore opens the store of a long-lived process that others
-// write to, tabforge worker and tabforge serve: on Redis, with no SQLite
+// write to, tabforge worker, serve and watch: on Redis, with no SQLite
 // fallback. A failover store stays on its fallback for the rest of the
 // process, which holds none of what other processes write to Redis: a
 // worker that met Redis down once failed every later unit ("run ... is

@@ -71,14 +71,9 @@ func (a *app) watchCommand() *cobra.Command {
 			}
 			// On Redis a watcher reads and writes Redis alone, as serve and
 			// worker do: one that met Redis down once stayed on its SQLite
-			// fallback, registering challengers where serve never looks
-			// and judging them against a champion it no longer saw. A scan
-			// during an outage fails and the next one retries.
-			cfg, _, err := a.loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			st, err := a.primaryStore(cmd.Context(), cfg)
+			// fallback, registering challengers where serve never looks.
+			// A scan during an outage fails and the next one retries.
+			cfg, st, err := a.configPrimaryStore(cmd)
 			if err != nil {
 				return err
 			}
