@@ -40,9 +40,9 @@ func TestReportSHAPInInputUnits(t *testing.T) {
 	if d.SHAP == nil {
 		t.Fatal("no SHAP values")
 	}
-	// Linear SHAP decomposes the softmax's inputs; the first class is
-	// plotted.
-	if want := "softmax score of Adelie"; d.SHAP.Output != want {
+	// Linear SHAP decomposes the softmax's inputs; each row's predicted
+	// class is plotted.
+	if want := "softmax score of the predicted class"; d.SHAP.Output != want {
 		t.Errorf("SHAP output %q; want %q", d.SHAP.Output, want)
 	}
 	// One-hot levels are summed into their column, as an ensemble's are.
