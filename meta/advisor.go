@@ -78,14 +78,14 @@ func (a Advisor) AdviseRun(ctx context.Context, q pipeline.MetaQuery) (*pipeline
 	if err != nil {
 		return nil, err
 	}
-	top = omitting{Records: top, keys: hide}
+	top = withoutKeys(top, hide)
 	kb.Records = top
 	if layered {
 		// The shipped knowledge base scored its design on a sample of
 		// the whole file split by its own holdout, so its folds held rows
 		// the run's split tests: for the run's own file it would leak the
 		// test rows into the configuration.
-		kb.Records = Layered{Top: top, Base: hiding{Records: l.Base, key: own}}
+		kb.Records = Layered{Top: top, Base: withoutDataset(l.Base, own)}
 	}
 	a.KB = &kb
 	return a.adviseFeatures(ctx, f, q.Families)

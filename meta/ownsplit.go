@@ -62,31 +62,3 @@ func otherSplits(ctx context.Context, recs store.Records, key, split string, log
 	}
 	return hidden, nil
 }
-
-// omitting is a store.Records without the records of keys (of any
-// kind). Writes pass through.
-type omitting struct {
-	store.Records
-	keys map[string]bool
-}
-
-func (o omitting) GetRecord(ctx context.Context, kind, key string) (*store.Record, error) {
-	if o.keys[key] {
-		return nil, fmt.Errorf("meta: %s %s: %w", kind, key, store.ErrNotFound)
-	}
-	return o.Records.GetRecord(ctx, kind, key)
-}
-
-func (o omitting) ListRecords(ctx context.Context, kind, prefix string) ([]*store.Record, error) {
-	recs, err := o.Records.ListRecords(ctx, kind, prefix)
-	if err != nil {
-		return nil, err
-	}
-	out := recs[:0:0]
-	for _, r := range recs {
-		if !o.keys[r.Key] {
-			out = append(out, r)
-		}
-	}
-	return out, nil
-}

@@ -114,17 +114,26 @@ func (l Layered) DeleteRecord(ctx context.Context, kind, key string) error {
 	return l.Top.DeleteRecord(ctx, kind, key)
 }
 
-// hiding is a store.Records without one dataset's records: its dataset
-// record (key) and its evaluations (key + "/..."). Writes pass through.
+// hiding is a store.Records without the records whose keys hide
+// reports (of any kind). Writes pass through.
 type hiding struct {
 	store.Records
-	key string
+	hide func(key string) bool
 }
 
-func (h hiding) hidden(key string) bool { return key == h.key || strings.HasPrefix(key, h.key+"/") }
+// withoutDataset hides one dataset's records: its dataset record (key)
+// and its evaluations (key + "/...").
+func withoutDataset(r store.Records, key string) hiding {
+	return hiding{r, func(k string) bool { return k == key || strings.HasPrefix(k, key+"/") }}
+}
+
+// withoutKeys hides the records of keys.
+func withoutKeys(r store.Records, keys map[string]bool) hiding {
+	return hiding{r, func(k string) bool { return keys[k] }}
+}
 
 func (h hiding) GetRecord(ctx context.Context, kind, key string) (*store.Record, error) {
-	if h.hidden(key) {
+	if h.hide(key) {
 		return nil, fmt.Errorf("meta: %s %s: %w", kind, key, store.ErrNotFound)
 	}
 	return h.Records.GetRecord(ctx, kind, key)
@@ -137,7 +146,7 @@ func (h hiding) ListRecords(ctx context.Context, kind, prefix string) ([]*store.
 	}
 	out := recs[:0:0]
 	for _, r := range recs {
-		if !h.hidden(r.Key) {
+		if !h.hide(r.Key) {
 			out = append(out, r)
 		}
 	}
